@@ -1,0 +1,30 @@
+"""The ``scheldt`` command line: thin commands that open the store, call one workflow, print.
+
+Command tree (later issues extend it)::
+
+    scheldt ingest PATH... | ingest outcomes PATH...
+    scheldt train | score | target | evaluate
+    scheldt db upgrade | db current
+"""
+
+from __future__ import annotations
+
+import typer
+
+from scheldt.cli import db, ingest, model, targeting
+
+app = typer.Typer(
+    help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest.register(app)
+model.register(app)
+targeting.register(app)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Entry point of the ``scheldt`` script."""
+    app()

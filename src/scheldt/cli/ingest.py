@@ -1,0 +1,90 @@
+"""``scheldt ingest``: read files into the store, report per file, quarantine rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
+from scheldt.errors import ScheldtError
+from scheldt.ingest.base import FileReport, Rejection
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return max(sum(1 for _ in fh) - 1, 0)
+
+
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files to read. `ingest outcomes FILE...` loads inspection outcomes alone.")],
+    format: Annotated[str, typer.Option("--format", help="auto (detect from the header) or declarations.")] = "auto",
+    mapping: Annotated[str | None, typer.Option("--mapping", help="Built-in mapping name (kcs-synthetic) or a YAML mapping file.")] = None,
+    no_outcomes: Annotated[bool, typer.Option("--no-outcomes", help="Ignore outcome columns even if the mapping names them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the per-file report as JSON on stdout.")] = False,
+) -> None:
+    """Read declaration files into the store; bad rows are quarantined with file, line, field and why.
+
+    Loading the same facts again, from any file in any order, adds nothing. The exit status is
+    non-zero only when nothing in a file could be read.
+    """
+    outcomes_only = bool(paths) and paths[0] == "outcomes"
+    files = [Path(p) for p in (paths[1:] if outcomes_only else paths)]
+    if not files:
+        console.print("[red]error[/red] give at least one file")
+        raise typer.Exit(2)
+    options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation)
+    reports: list[FileReport] = []
+    failed = False
+    with errors_reported(), store() as uow, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=as_json or not console.is_terminal,
+    ) as bar:
+        for path in files:
+            try:
+                total = _count_lines(path) if path.is_file() else 0
+                task = bar.add_task(path.name, total=total)
+                report = ingest_file(uow, path, options, now(), progress=lambda n, t=task: bar.advance(t, n))
+            except ScheldtError as exc:
+                report = FileReport(str(path), format)
+                report.rejections.append(_whole_file(exc))
+                report.rejected = 1
+            if report.accepted == 0 and report.outcomes_accepted == 0:
+                failed = True
+            reports.append(report)
+    if as_json:
+        print_json({"files": [r.as_dict() for r in reports]})
+    else:
+        _print_reports(reports)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _whole_file(exc: ScheldtError) -> Rejection:
+    return Rejection(exc.where, "", exc.why)
+
+
+def _print_reports(reports: list[FileReport]) -> None:
+    table = Table(title="Ingest report")
+    for col in ("file", "format", "accepted", "new", "outcomes (new)", "rejected", "flags"):
+        table.add_column(col, justify="left" if col in ("file", "format") else "right")
+    for r in reports:
+        table.add_row(r.path, r.format, str(r.accepted), str(r.added),
+                      f"{r.outcomes_accepted} ({r.outcomes_added})", str(r.rejected), str(r.flags))
+    out = type(console)()
+    out.print(table)
+    for r in reports:
+        for rej in r.rejections[:10]:
+            out.print(f"  rejected {rej.where} [{rej.field or 'row'}]: {rej.why}", highlight=False)
+        if r.rejected > 10:
+            out.print(f"  ... and {r.rejected - 10} more rejected rows in {r.path} (all in quarantine)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest`` to the command tree."""
+    app.command("ingest")(ingest)
+

@@ -1,0 +1,1 @@
+"""Pure domain records of the field. No I/O, no database or web imports."""

@@ -1,0 +1,48 @@
+"""One error tree for Scheldt.
+
+Every error says *where* (a file and line, a segment, a field, a setting) and *why*. The edges
+(CLI, later the API) turn these into exit codes or HTTP status codes in one place.
+
+    ScheldtError
+    ├── InputError          bad input from a user or a file (status 400)
+    ├── NotFoundError       a named thing does not exist (status 404)
+    ├── ConfigError         a setting, mapping or profile is invalid (status 500 at run time)
+    └── ModelMismatchError  a model artefact does not fit the running code (status 409)
+"""
+
+from __future__ import annotations
+
+
+class ScheldtError(Exception):
+    """Base of all Scheldt errors: carries ``where`` and ``why`` and an HTTP-like ``status``."""
+
+    status = 500
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+        self.where = where
+        self.why = why
+
+
+class InputError(ScheldtError):
+    """Input that cannot be used as given (unreadable file, bad option value)."""
+
+    status = 400
+
+
+class NotFoundError(ScheldtError):
+    """A named record, model version or file does not exist."""
+
+    status = 404
+
+
+class ConfigError(ScheldtError):
+    """A setting, column mapping or other configuration is invalid."""
+
+    status = 500
+
+
+class ModelMismatchError(ScheldtError):
+    """A saved model artefact does not match the feature contract or libraries of this code."""
+
+    status = 409

@@ -1,0 +1,1 @@
+"""Adapters in: bytes from a party become domain records or a Rejection(where, why)."""

@@ -1,0 +1,61 @@
+"""What every reader yields besides domain records: rejections, and per-file reports."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be read, and why; it is quarantined, the rest of the file loads.
+
+    ``where`` is ``"<file>:<line>"`` (or a segment or JSON path in other formats), ``field`` the
+    record field at fault (empty for whole-record problems), ``why`` a sentence, and ``raw`` the
+    record as received so it can be corrected and re-sent.
+    """
+
+    where: str
+    field: str
+    why: str
+    raw: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Key of this rejection's facts (raw record, field, reason), independent of file name."""
+        return hashlib.sha256(f"{self.raw}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class FileReport:
+    """Counts for one input file, as printed by ``scheldt ingest``.
+
+    ``accepted`` counts records read (new or already known), ``added`` the ones new to the store,
+    ``rejected`` the quarantined ones, ``flags`` the data-quality flags on kept records.
+    """
+
+    path: str
+    format: str
+    accepted: int = 0
+    added: int = 0
+    rejected: int = 0
+    flags: int = 0
+    outcomes_accepted: int = 0
+    outcomes_added: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
+        """JSON-ready dict; lists at most ``max_rejections`` rejections (the count is complete)."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "accepted": self.accepted,
+            "added": self.added,
+            "rejected": self.rejected,
+            "flags": self.flags,
+            "outcomes": {"accepted": self.outcomes_accepted, "added": self.outcomes_added},
+            "rejections": [
+                {"where": r.where, "field": r.field, "why": r.why}
+                for r in self.rejections[:max_rejections]
+            ],
+        }

@@ -1,0 +1,297 @@
+"""Reader for tabular (CSV) customs declaration files, through a column mapping.
+
+``read_declarations`` streams a file row by row (bounded memory) and yields, per row, a
+:class:`Declaration` (with data-quality flags), an :class:`InspectionOutcome` when the mapping has
+outcome columns and they are wanted, or a :class:`Rejection` saying file, line, field and why.
+A bad row never stops the file; a bad outcome never loses its declaration.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from scheldt import reference
+from scheldt.domain.codes import normalise_country, normalise_hs_code
+from scheldt.domain.declarations import (
+    Declaration,
+    Flag,
+    InspectionOutcome,
+    Party,
+    PartyRole,
+)
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.mapping import DeclarationMapping
+
+Record = Declaration | InspectionOutcome | Rejection
+#: What the reader yields: the record's location ("<file>:<line>") and the record.
+Located = tuple[str, Record]
+
+_PARTY_FIELDS = {
+    "declarant_id": PartyRole.DECLARANT,
+    "importer_id": PartyRole.IMPORTER,
+    "seller_id": PartyRole.SELLER,
+    "courier_id": PartyRole.COURIER,
+}
+_TEXT_FIELDS = (
+    "office_code",
+    "process_type",
+    "import_type",
+    "import_use",
+    "payment_type",
+    "transport_mode",
+    "tax_type",
+    "origin_indicator",
+    "currency",
+    "bill_of_lading_ref",
+)
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
+        self.why = why
+
+
+def parse_time(raw: str, date_format: str) -> datetime:
+    """Parse a date or date-time to an aware UTC datetime.
+
+    Tries ``date_format`` first, then ISO 8601. Naive values are taken as UTC.
+    Raises ValueError when neither matches.
+    """
+    text = raw.strip()
+    try:
+        parsed = datetime.strptime(text, date_format)
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"date {raw!r} does not match {date_format!r} or ISO 8601") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> float | None:
+    column = mapping.fields.get(field)
+    raw = (row.get(column) or "").strip() if column else ""
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _FieldError(field, f"{column!r} = {raw!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _FieldError(field, f"{column!r} = {raw!r} is not a finite number")
+    return value
+
+
+def _text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
+    column = mapping.fields.get(field)
+    return (row.get(column) or "").strip() if column else ""
+
+
+def _required_text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
+    value = _text(row, mapping, field)
+    if not value:
+        raise _FieldError(field, f"required column {mapping.fields[field]!r} is empty")
+    return value
+
+
+def _flags(decl_hs: str, origin: str, departure: str) -> tuple[Flag, ...]:
+    flags = []
+    if not reference.is_known_hs6(decl_hs):
+        flags.append(
+            Flag(
+                "hs_code",
+                "unknown-hs-code",
+                f"HS {decl_hs[:6]} is not in the shipped nomenclature ({reference.HS_EDITION}); "
+                "it may be a code of another HS edition or a mistake",
+            )
+        )
+    for field, code in (("origin_country", origin), ("departure_country", departure)):
+        if not reference.is_known_country(code):
+            flags.append(
+                Flag(field, "unknown-country", f"{code} is not in the ISO 3166-1 reference list")
+            )
+    return tuple(flags)
+
+
+def declaration_from_row(row: dict[str, str], mapping: DeclarationMapping) -> Declaration:
+    """Map one CSV row to a Declaration. Raises _FieldError(field, why) on a bad value."""
+    ref = _required_text(row, mapping, "declaration_ref")
+    try:
+        filed_at = parse_time(_required_text(row, mapping, "filed_at"), mapping.date_format)
+    except ValueError as exc:
+        raise _FieldError("filed_at", str(exc)) from None
+    try:
+        hs_code = normalise_hs_code(_required_text(row, mapping, "hs_code"))
+    except ValueError as exc:
+        raise _FieldError("hs_code", str(exc)) from None
+    countries = {}
+    for field in ("origin_country", "departure_country"):
+        try:
+            countries[field] = normalise_country(_required_text(row, mapping, field))
+        except ValueError as exc:
+            raise _FieldError(field, str(exc)) from None
+    mass = _number(row, mapping, "net_mass_kg")
+    if mass is None:
+        raise _FieldError("net_mass_kg", f"required column {mapping.fields['net_mass_kg']!r} is empty")
+    if mass < 0:
+        raise _FieldError("net_mass_kg", f"net mass {mass:g} kg is negative")
+    value = _number(row, mapping, "value")
+    if value is None:
+        raise _FieldError("value", f"required column {mapping.fields['value']!r} is empty")
+    if value < 0:
+        raise _FieldError("value", f"value {value:g} is negative")
+    tax_rate = _number(row, mapping, "tax_rate_pct")
+    if tax_rate is not None and tax_rate < 0:
+        raise _FieldError("tax_rate_pct", f"tax rate {tax_rate:g}% is negative")
+    parties = tuple(
+        Party(role, pid)
+        for field, role in _PARTY_FIELDS.items()
+        if (pid := _text(row, mapping, field))
+    )
+    containers = tuple(_text(row, mapping, "container_numbers").replace(",", " ").split())
+    return Declaration(
+        declaration_ref=ref,
+        filed_at=filed_at,
+        hs_code=hs_code,
+        origin_country=countries["origin_country"],
+        departure_country=countries["departure_country"],
+        net_mass_kg=mass,
+        value=value,
+        parties=parties,
+        tax_rate_pct=tax_rate,
+        container_numbers=containers,
+        flags=_flags(hs_code, countries["origin_country"], countries["departure_country"]),
+        **{f: _text(row, mapping, f) for f in _TEXT_FIELDS},
+    )
+
+
+def _label(row: dict[str, str], column: str, true_values: list[str], false_values: list[str]) -> bool:
+    raw = (row.get(column) or "").strip()
+    if raw in true_values:
+        return True
+    if raw in false_values:
+        return False
+    raise _FieldError(
+        column, f"{column!r} = {raw!r} is not one of {sorted(true_values + false_values)}"
+    )
+
+
+def outcome_from_row(
+    row: dict[str, str], mapping: DeclarationMapping, ref: str, filed_at: datetime | None
+) -> InspectionOutcome | None:
+    """Map the outcome columns of one row to an InspectionOutcome.
+
+    Returns None when every outcome column is empty (not yet inspected).
+    Raises _FieldError on an unreadable or inconsistent value.
+    """
+    spec = mapping.outcomes
+    assert spec is not None
+    if all(not (row.get(c) or "").strip() for c in spec.columns):
+        return None
+    fraud = _label(row, spec.fraud.column, spec.fraud.true_values, spec.fraud.false_values)
+    critical = (
+        _label(row, spec.critical.column, spec.critical.true_values, spec.critical.false_values)
+        if spec.critical
+        else False
+    )
+    if critical and not fraud:
+        raise _FieldError(
+            spec.critical.column if spec.critical else "critical",
+            "critical fraud without fraud: the two outcome columns contradict each other",
+        )
+    if spec.received_at:
+        try:
+            received = parse_time(row.get(spec.received_at) or "", mapping.date_format)
+        except ValueError as exc:
+            raise _FieldError(spec.received_at, str(exc)) from None
+    elif filed_at is not None:
+        received = filed_at + timedelta(days=spec.received_after_days)
+    else:
+        received = datetime.now(UTC)
+    return InspectionOutcome(ref, fraud=fraud, critical=critical, received_at=received)
+
+
+def _raw(row: dict[str, str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerow([row.get(k) or "" for k in row])
+    return buf.getvalue().rstrip("\r\n")
+
+
+def read_declarations(
+    lines: Iterable[str],
+    mapping: DeclarationMapping,
+    source: str,
+    *,
+    outcomes: bool = True,
+    declarations: bool = True,
+) -> Iterator[Located]:
+    """Yield ``(where, record)``: Declarations, InspectionOutcomes and Rejections from CSV lines.
+
+    ``lines`` is any iterable of text lines (an open file streams with bounded memory);
+    ``source`` names the file in ``Rejection.where`` as ``"<source>:<line>"`` (line 1 is the
+    header). With ``declarations=False`` only outcomes are read (``scheldt ingest outcomes``);
+    their receipt time is the mapped column, else now. With ``outcomes=False`` outcome columns
+    are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
+    """
+    reader = csv.DictReader(lines, delimiter=mapping.delimiter)
+    header = [h.lstrip("\ufeff") for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    want_outcomes = outcomes and mapping.outcomes is not None
+    missing = mapping.missing_columns(header, with_outcomes=want_outcomes) if declarations else (
+        [c for c in [mapping.fields["declaration_ref"], *mapping.outcomes.columns] if c not in header]
+        if mapping.outcomes
+        else ["(mapping has no outcome columns)"]
+    )
+    if missing:
+        where = f"{source}:1"
+        yield where, Rejection(where, "header", f"mapping {mapping.name!r} needs column(s) {missing}")
+        return
+    for row in reader:
+        where = f"{source}:{reader.line_num}"
+        if None in row:
+            why = f"row has {len(header) + len(row[None])} cells, header has {len(header)}"
+            yield where, Rejection(where, "", why, _raw(row))
+            continue
+        if all(not (v or "").strip() for v in row.values()):
+            continue
+        for record in _read_row(row, mapping, where, want_outcomes, declarations):
+            yield where, record
+
+
+def _read_row(
+    row: dict[str, str],
+    mapping: DeclarationMapping,
+    where: str,
+    want_outcomes: bool,
+    declarations: bool,
+) -> Iterator[Record]:
+    filed_at = None
+    if declarations:
+        try:
+            decl = declaration_from_row(row, mapping)
+        except _FieldError as exc:
+            yield Rejection(where, exc.field, exc.why, _raw(row))
+            return
+        filed_at = decl.filed_at
+        yield decl
+        ref = decl.declaration_ref
+    else:
+        ref = (row.get(mapping.fields["declaration_ref"]) or "").strip()
+        if not ref:
+            yield Rejection(where, "declaration_ref", "declaration reference is empty", _raw(row))
+            return
+    if want_outcomes:
+        try:
+            outcome = outcome_from_row(row, mapping, ref, filed_at)
+        except _FieldError as exc:
+            yield Rejection(where, exc.field, f"outcome not read: {exc.why}", _raw(row))
+            return
+        if outcome is not None:
+            yield outcome

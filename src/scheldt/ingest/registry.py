@@ -1,0 +1,55 @@
+"""Formats Scheldt reads, and detection of a file's format from its first bytes.
+
+A plain list, like the readers it names; later formats add an entry here.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from scheldt.errors import InputError
+from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
+
+FORMATS = ("declarations",)
+
+
+@dataclass(frozen=True, slots=True)
+class Detected:
+    """The format of a file and, for tabular formats, the column mapping to read it with."""
+
+    format: str
+    mapping: DeclarationMapping | None
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    return next(csv.reader([first]), [])
+
+
+def detect(path: Path, format: str = "auto", mapping: str | None = None) -> Detected:
+    """Decide how to read ``path``.
+
+    ``format`` is ``auto`` or one of :data:`FORMATS`; ``mapping`` a built-in mapping name or a
+    YAML file. Without a mapping, the first built-in mapping whose declaration columns are all in
+    the file's header is used. Raises InputError saying why when nothing fits.
+    """
+    if format not in ("auto", *FORMATS):
+        raise InputError(f"--format {format}", f"unknown format; known: auto, {', '.join(FORMATS)}")
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    if mapping is not None:
+        return Detected("declarations", load_mapping(mapping))
+    header = _header(path)
+    for name in builtin_mapping_names():
+        candidate = load_mapping(name)
+        if not candidate.missing_columns(header, with_outcomes=False):
+            return Detected("declarations", candidate)
+    raise InputError(
+        f"{path}:1",
+        "format not recognised: the header matches no built-in declaration mapping "
+        f"({', '.join(builtin_mapping_names())}); describe the layout in a YAML file and pass "
+        "--mapping FILE.yaml",
+    )

@@ -1,0 +1,1 @@
+"""Pure scoring core: feature encoding with a stated contract, the learned model, reasons."""

@@ -1,0 +1,123 @@
+"""Engine, migrations and the unit of work.
+
+``open_store(url)`` returns an engine on an upgraded schema (the embedded SQLite store is
+created and migrated on first use; PostgreSQL is migrated by ``scheldt db upgrade``, or here when
+``auto_upgrade`` is set). ``unit_of_work(engine)`` yields the repositories over one transaction
+and commits when the block ends without error: the edge (CLI command, API request) owns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+from scheldt.errors import ConfigError
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("scheldt.store").joinpath("migrations")))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration revision shipped with this code."""
+    script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration revision the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (default: the newest)."""
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
+    """An engine on an up-to-date schema.
+
+    ``auto_upgrade`` defaults to True for SQLite (the embedded store migrates itself on first use)
+    and False otherwise. Raises ConfigError when the schema is behind and may not be upgraded.
+    """
+    engine = make_engine(url)
+    if auto_upgrade is None:
+        auto_upgrade = engine.dialect.name == "sqlite"
+    if current_revision(engine) != head_revision():
+        if not auto_upgrade:
+            raise ConfigError(
+                "database schema",
+                f"at revision {current_revision(engine)}, code needs {head_revision()}: "
+                "run `scheldt db upgrade`",
+            )
+        upgrade(engine)
+    return engine
+
+
+@dataclass
+class UnitOfWork:
+    """Repositories sharing one session and one transaction (the edge commits)."""
+
+    session: Session
+
+    def __post_init__(self) -> None:
+        from scheldt.store.assessments import AssessmentRepository
+        from scheldt.store.declarations import DeclarationRepository
+        from scheldt.store.models_registry import ModelRegistry
+        from scheldt.store.quarantine import QuarantineRepository
+
+        self.declarations = DeclarationRepository(self.session)
+        self.quarantine = QuarantineRepository(self.session)
+        self.models = ModelRegistry(self.session)
+        self.assessments = AssessmentRepository(self.session)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
+    """Yield a UnitOfWork; commit if the block succeeds, roll back if it raises."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield UnitOfWork(session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

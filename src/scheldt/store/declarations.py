@@ -1,0 +1,187 @@
+"""Declarations, their parties and inspection outcomes: idempotent writes, frame reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from scheldt.domain.declarations import Declaration, InspectionOutcome
+from scheldt.risk.frames import DECLARATION_SCHEMA, OUTCOME_SCHEMA, conform_declarations
+from scheldt.store.models import DeclarationPartyRow, DeclarationRow, InspectionOutcomeRow
+from scheldt.store.upsert import insert_ignore
+
+_PARTY_COLUMNS = ("declarant", "importer", "seller", "courier")
+
+
+def content_hash(d: Declaration) -> str:
+    """Hash of a declaration's facts (not of the file it came in)."""
+    facts = asdict(d)
+    facts.pop("flags")
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+class DeclarationRepository:
+    """Reads and writes declarations, parties and outcomes in one session (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def stored_hashes(self, refs: Sequence[str]) -> dict[str, str]:
+        """Content hash of each of ``refs`` already stored."""
+        out: dict[str, str] = {}
+        for start in range(0, len(refs), 5000):
+            chunk = refs[start : start + 5000]
+            stmt = select(DeclarationRow.declaration_ref, DeclarationRow.content_hash).where(
+                DeclarationRow.declaration_ref.in_(chunk)
+            )
+            out.update(dict(self.session.execute(stmt).tuples().all()))
+        return out
+
+    def add_declarations(
+        self, items: Sequence[tuple[Declaration, str, str]], supplied_by: str, received_at: datetime
+    ) -> int:
+        """Insert declarations given as ``(declaration, content_hash, source)``; skip known refs.
+
+        Returns how many were new.
+        """
+        rows, party_rows = [], []
+        for d, digest, source in items:
+            rows.append(
+                {
+                    "declaration_ref": d.declaration_ref,
+                    "filed_at": d.filed_at,
+                    "hs_code": d.hs_code,
+                    "origin_country": d.origin_country,
+                    "departure_country": d.departure_country,
+                    "net_mass_kg": d.net_mass_kg,
+                    "value": d.value,
+                    "currency": d.currency,
+                    "office_code": d.office_code,
+                    "process_type": d.process_type,
+                    "import_type": d.import_type,
+                    "import_use": d.import_use,
+                    "payment_type": d.payment_type,
+                    "transport_mode": d.transport_mode,
+                    "tax_rate_pct": d.tax_rate_pct,
+                    "tax_type": d.tax_type,
+                    "origin_indicator": d.origin_indicator,
+                    "bill_of_lading_ref": d.bill_of_lading_ref,
+                    "container_numbers": " ".join(d.container_numbers),
+                    "flags": [asdict(f) for f in d.flags],
+                    "content_hash": digest,
+                    "source": source,
+                    "supplied_by": supplied_by,
+                    "received_at": received_at,
+                }
+            )
+            party_rows += [
+                {"declaration_ref": d.declaration_ref, "role": p.role.value, "party_id": p.party_id, "name": p.name}
+                for p in d.parties
+            ]
+        added = insert_ignore(self.session, DeclarationRow.__table__, rows)
+        insert_ignore(self.session, DeclarationPartyRow.__table__, party_rows)
+        return added
+
+    def known_refs(self, refs: Sequence[str]) -> set[str]:
+        """Which of ``refs`` are stored declarations."""
+        return set(self.stored_hashes(refs))
+
+    def stored_outcomes(self, refs: Sequence[str]) -> dict[str, tuple[bool, bool]]:
+        """(fraud, critical) of the stored outcomes among ``refs``."""
+        out: dict[str, tuple[bool, bool]] = {}
+        for start in range(0, len(refs), 5000):
+            chunk = refs[start : start + 5000]
+            stmt = select(
+                InspectionOutcomeRow.declaration_ref, InspectionOutcomeRow.fraud, InspectionOutcomeRow.critical
+            ).where(InspectionOutcomeRow.declaration_ref.in_(chunk))
+            out.update({r: (f, c) for r, f, c in self.session.execute(stmt).tuples()})
+        return out
+
+    def add_outcomes(
+        self, items: Sequence[tuple[InspectionOutcome, str]], supplied_by: str, loaded_at: datetime
+    ) -> int:
+        """Insert outcomes given as ``(outcome, source)``; one outcome per declaration, first kept."""
+        rows = [
+            {
+                "declaration_ref": o.declaration_ref,
+                "fraud": o.fraud,
+                "critical": o.critical,
+                "received_at": o.received_at,
+                "source": source,
+                "supplied_by": supplied_by,
+                "loaded_at": loaded_at,
+            }
+            for o, source in items
+        ]
+        return insert_ignore(self.session, InspectionOutcomeRow.__table__, rows)
+
+    def declarations_frame(
+        self,
+        *,
+        with_outcome: bool | None = None,
+        filed_on: datetime | None = None,
+        refs: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Declarations as a :data:`risk.frames.DECLARATION_SCHEMA` frame, ordered by filing time.
+
+        ``with_outcome``: True only inspected, False only not yet inspected, None all.
+        ``filed_on``: only declarations filed on that UTC day.
+        """
+        parties = {role: aliased(DeclarationPartyRow, name=f"p_{role}") for role in _PARTY_COLUMNS}
+        cols = [getattr(DeclarationRow, c) for c in DECLARATION_SCHEMA if hasattr(DeclarationRow, c)]
+        cols += [parties[r].party_id.label(f"{r}_id") for r in _PARTY_COLUMNS]
+        stmt = select(*cols)
+        for role, alias in parties.items():
+            stmt = stmt.outerjoin(
+                alias,
+                and_(alias.declaration_ref == DeclarationRow.declaration_ref, alias.role == role),
+            )
+        if with_outcome is not None:
+            has = select(InspectionOutcomeRow.declaration_ref).where(
+                InspectionOutcomeRow.declaration_ref == DeclarationRow.declaration_ref
+            ).exists()
+            stmt = stmt.where(has if with_outcome else ~has)
+        if filed_on is not None:
+            day = filed_on.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            stmt = stmt.where(DeclarationRow.filed_at >= day, DeclarationRow.filed_at < day + timedelta(days=1))
+        if refs is not None:
+            stmt = stmt.where(DeclarationRow.declaration_ref.in_(list(refs)))
+        stmt = stmt.order_by(DeclarationRow.filed_at, DeclarationRow.declaration_ref)
+        result = self.session.execute(stmt)
+        names = list(result.keys())
+        at = names.index("filed_at")
+        data = [(*r[:at], _utc(r[at]), *r[at + 1 :]) for r in result.tuples()]
+        frame = pl.DataFrame(data, schema={n: DECLARATION_SCHEMA[n] for n in names}, orient="row")
+        return conform_declarations(frame)
+
+    def outcomes_frame(self, received_before: datetime | None = None) -> pl.DataFrame:
+        """Stored outcomes as a :data:`risk.frames.OUTCOME_SCHEMA` frame."""
+        stmt = select(
+            InspectionOutcomeRow.declaration_ref,
+            InspectionOutcomeRow.fraud,
+            InspectionOutcomeRow.critical,
+            InspectionOutcomeRow.received_at,
+        )
+        if received_before is not None:
+            stmt = stmt.where(InspectionOutcomeRow.received_at < received_before)
+        rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt).tuples()]
+        return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
+
+    def counts(self) -> dict[str, int]:
+        """Number of stored declarations and outcomes."""
+        return {
+            "declarations": self.session.scalar(select(func.count()).select_from(DeclarationRow)) or 0,
+            "outcomes": self.session.scalar(select(func.count()).select_from(InspectionOutcomeRow)) or 0,
+        }
+

@@ -1,0 +1,144 @@
+"""SQLAlchemy 2 ORM models of the store. Schema changes go through Alembic migrations.
+
+Natural keys are the facts' own identifiers (``declaration_ref``), so re-sending the same facts
+from any file finds the row that is already there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+UtcDateTime = DateTime(timezone=True)
+
+
+class DeclarationRow(Base):
+    """One goods item of an import declaration (see domain.declarations.Declaration)."""
+
+    __tablename__ = "declaration"
+    declaration_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    hs_code: Mapped[str] = mapped_column(String(10), index=True)
+    origin_country: Mapped[str] = mapped_column(String(2))
+    departure_country: Mapped[str] = mapped_column(String(2))
+    net_mass_kg: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    office_code: Mapped[str] = mapped_column(String(32), default="")
+    process_type: Mapped[str] = mapped_column(String(32), default="")
+    import_type: Mapped[str] = mapped_column(String(32), default="")
+    import_use: Mapped[str] = mapped_column(String(32), default="")
+    payment_type: Mapped[str] = mapped_column(String(32), default="")
+    transport_mode: Mapped[str] = mapped_column(String(32), default="")
+    tax_rate_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tax_type: Mapped[str] = mapped_column(String(32), default="")
+    origin_indicator: Mapped[str] = mapped_column(String(32), default="")
+    bill_of_lading_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
+    container_numbers: Mapped[str] = mapped_column(Text, default="")  # space-separated
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)  # file:line of first receipt
+    supplied_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeclarationPartyRow(Base):
+    """A party on a declaration in one role (declarant, importer, seller, courier)."""
+
+    __tablename__ = "declaration_party"
+    declaration_ref: Mapped[str] = mapped_column(
+        ForeignKey("declaration.declaration_ref", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+
+
+class InspectionOutcomeRow(Base):
+    """What the inspection of a declaration found, and when the result was received."""
+
+    __tablename__ = "inspection_outcome"
+    declaration_ref: Mapped[str] = mapped_column(
+        ForeignKey("declaration.declaration_ref", ondelete="CASCADE"), primary_key=True
+    )
+    fraud: Mapped[bool] = mapped_column(Boolean)
+    critical: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class QuarantineRow(Base):
+    """A rejected record: where it was, which field, why, and the record as received."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(Text)  # file:line
+    field: Mapped[str] = mapped_column(String(64))
+    why: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ModelVersionRow(Base):
+    """A trained model artefact registered in the store; at most one live per target."""
+
+    __tablename__ = "model_version"
+    version: Mapped[str] = mapped_column(String(80), primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    artefact_path: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    feature_contract: Mapped[str] = mapped_column(String(64))
+    metrics: Mapped[dict] = mapped_column(JSON)
+    live: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RiskAssessmentRow(Base):
+    """One score of one declaration by one model version, with its rank in that scoring run."""
+
+    __tablename__ = "risk_assessment"
+    __table_args__ = (
+        UniqueConstraint("declaration_ref", "model_version"),
+        Index("ix_risk_assessment_run", "run_id", "rank"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    declaration_ref: Mapped[str] = mapped_column(
+        ForeignKey("declaration.declaration_ref", ondelete="CASCADE")
+    )
+    model_version: Mapped[str] = mapped_column(ForeignKey("model_version.version"))
+    target: Mapped[str] = mapped_column(String(16))
+    probability: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(40))
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

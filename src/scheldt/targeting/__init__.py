@@ -1,0 +1,1 @@
+"""Pure selection of what to inspect within capacity."""

@@ -1,0 +1,130 @@
+"""Ingest declaration files: read, de-duplicate on the facts' keys, store, quarantine rejects.
+
+Re-sending the same facts, in any file and any order, adds nothing: declarations are keyed on
+``declaration_ref`` and compared by content hash; an outcome is keyed on its declaration. A
+re-sent declaration whose facts differ from the stored ones is quarantined as a conflict (this
+format carries no amendment marker), and so is an outcome that contradicts the stored one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+
+from scheldt.domain.declarations import Declaration, InspectionOutcome
+from scheldt.ingest.base import FileReport, Rejection
+from scheldt.ingest.declarations import Located, read_declarations
+from scheldt.ingest.registry import detect
+from scheldt.store.declarations import content_hash
+from scheldt.workflows.ports import UnitOfWork
+
+BATCH_ROWS = 5000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How to read: ``format`` (auto|declarations), ``mapping`` (name or YAML path),
+    ``outcomes`` (read outcome columns), ``outcomes_only`` (``scheldt ingest outcomes``),
+    ``supplied_by`` (organisation recorded on every fact)."""
+
+    format: str = "auto"
+    mapping: str | None = None
+    outcomes: bool = True
+    outcomes_only: bool = False
+    supplied_by: str = "local-agency"
+
+
+def _batches(records: Iterable[Located], size: int) -> Iterator[list[Located]]:
+    it = iter(records)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _store_declarations(
+    uow: UnitOfWork, decls: list[tuple[Declaration, str]], report: FileReport, now: datetime,
+    supplied_by: str, rejections: list[Rejection],
+) -> set[str]:
+    """Store new declarations; returns the refs that are now stored with these facts."""
+    hashed = [(d, content_hash(d), where) for d, where in decls]
+    stored = uow.declarations.stored_hashes([d.declaration_ref for d, _, _ in hashed])
+    fresh: dict[str, tuple[Declaration, str, str]] = {}
+    good: set[str] = set()
+    for d, digest, where in hashed:
+        ref = d.declaration_ref
+        known = stored.get(ref) or (fresh[ref][1] if ref in fresh else None)
+        if known is not None and known != digest:
+            rejections.append(Rejection(where, "declaration_ref",
+                f"declaration {ref} was already received with different facts; "
+                "amendments must be sent as such, the stored version is kept"))
+            continue
+        report.accepted += 1
+        report.flags += len(d.flags)
+        good.add(ref)
+        if known is None:
+            fresh[ref] = (d, digest, where)
+    report.added += uow.declarations.add_declarations(list(fresh.values()), supplied_by, now)
+    return good
+
+
+def _store_outcomes(
+    uow: UnitOfWork, outcomes: list[tuple[InspectionOutcome, str]], good_refs: set[str],
+    report: FileReport, now: datetime, supplied_by: str, rejections: list[Rejection],
+) -> None:
+    refs = [o.declaration_ref for o, _ in outcomes]
+    known = uow.declarations.known_refs([r for r in refs if r not in good_refs]) | good_refs
+    stored = uow.declarations.stored_outcomes(refs)
+    fresh: dict[str, tuple[InspectionOutcome, str]] = {}
+    for o, where in outcomes:
+        ref = o.declaration_ref
+        if ref not in known:
+            rejections.append(Rejection(where, "declaration_ref",
+                f"outcome for declaration {ref}, which is not in the store: load the declaration first"))
+            continue
+        prior = stored.get(ref) or ((fresh[ref][0].fraud, fresh[ref][0].critical) if ref in fresh else None)
+        if prior is not None and prior != (o.fraud, o.critical):
+            rejections.append(Rejection(where, "outcome",
+                f"outcome for declaration {ref} contradicts the one already received "
+                f"(fraud={prior[0]}, critical={prior[1]}); the first is kept"))
+            continue
+        report.outcomes_accepted += 1
+        if prior is None:
+            fresh[ref] = (o, where)
+    report.outcomes_added += uow.declarations.add_outcomes(list(fresh.values()), supplied_by, now)
+
+
+def ingest_file(
+    uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime,
+    progress: Progress | None = None,
+) -> FileReport:
+    """Read one file into the store and return its report (rejections quarantined).
+
+    Streams the file in batches of :data:`BATCH_ROWS` rows; ``progress`` is called with the
+    number of records handled after each batch. Raises InputError/ConfigError only when the file
+    as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
+    """
+    detected = detect(path, options.format, options.mapping)
+    assert detected.mapping is not None
+    report = FileReport(str(path), detected.format)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        records = read_declarations(
+            fh, detected.mapping, str(path),
+            outcomes=options.outcomes or options.outcomes_only,
+            declarations=not options.outcomes_only,
+        )
+        for batch in _batches(records, BATCH_ROWS):
+            rejections = [r for _, r in batch if isinstance(r, Rejection)]
+            decls = [(r, w) for w, r in batch if isinstance(r, Declaration)]
+            outcomes = [(r, w) for w, r in batch if isinstance(r, InspectionOutcome)]
+            good = _store_declarations(uow, decls, report, now, options.supplied_by, rejections) if decls else set()
+            if outcomes:
+                _store_outcomes(uow, outcomes, good, report, now, options.supplied_by, rejections)
+            uow.quarantine.add(rejections, detected.format, now)
+            report.rejected += len(rejections)
+            report.rejections += rejections
+            if progress:
+                progress(len(batch))
+    return report
