@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -75,7 +76,7 @@ def _print_reports(reports: list[FileReport]) -> None:
     for r in reports:
         table.add_row(r.path, r.format, str(r.accepted), str(r.added),
                       f"{r.outcomes_accepted} ({r.outcomes_added})", str(r.rejected), str(r.flags))
-    out = type(console)()
+    out = Console(width=max(Console().width, 120))
     out.print(table)
     for r in reports:
         for rej in r.rejections[:10]:

@@ -40,45 +40,55 @@ def target(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
     target: TargetOpt = Target.fraud,
     seed: Annotated[int, typer.Option(help="Seed of the exploration draw, to reproduce a list.")] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", help="Print only the first N entries (the list itself is unchanged).")] = None,
 ) -> None:
     """The inspection list: what to inspect within capacity, with score, reasons and why selected."""
     with errors_reported(), store() as uow:
         result = inspection_list(uow, target.value, capacity, exploration, _day(date), seed,
                                  threads=settings().threads)
-    {OutputFormat.table: _table, OutputFormat.csv: _csv, OutputFormat.json: _json}[fmt](result)
+    {OutputFormat.table: _table, OutputFormat.csv: _csv, OutputFormat.json: _json}[fmt](result, limit)
 
 
-def _rows(result: InspectionList) -> list[dict[str, object]]:
+def _rows(result: InspectionList, limit: int | None) -> list[dict[str, object]]:
     return [
         {"position": e.position, "declaration_ref": e.declaration_ref, "filed_at": e.filed_at.date().isoformat(),
          "hs_code": e.hs_code, "origin": e.origin_country, "importer": e.importer_id,
          "score": round(e.score, 4), "selected_by": e.selected_by,
          "reasons": [r.text for r in e.reasons]}
-        for e in result.entries
+        for e in result.entries[:limit]
     ]
 
 
-def _json(result: InspectionList) -> None:
+def _json(result: InspectionList, limit: int | None) -> None:
     print_json({"model_version": result.model_version, "target": result.target,
                 "candidates": result.candidates, "unscored": result.unscored,
-                "slots": result.slots, "inspections": _rows(result)})
+                "slots": result.slots, **_split(result), "inspections": _rows(result, limit)})
 
 
-def _csv(result: InspectionList) -> None:
+def _split(result: InspectionList) -> dict[str, int]:
+    by = [e.selected_by for e in result.entries]
+    return {"risk_picks": by.count("risk"), "exploration_picks": by.count("exploration")}
+
+
+def _csv(result: InspectionList, limit: int | None) -> None:
     writer = csv.writer(sys.stdout)
     writer.writerow(["position", "declaration_ref", "filed_at", "hs_code", "origin", "importer",
                      "score", "selected_by", "reasons"])
-    for r in _rows(result):
+    for r in _rows(result, limit):
         writer.writerow([*list(r.values())[:-1], " | ".join(r["reasons"])])  # type: ignore[arg-type]
 
 
-def _table(result: InspectionList) -> None:
+def _table(result: InspectionList, limit: int | None) -> None:
     out = Console(width=max(Console().width, 160))
+    split = _split(result)
+    shown = len(result.entries[:limit])
     table = Table(title=f"Inspection list: {len(result.entries)} of {result.candidates} declarations "
-                        f"(model {result.model_version})")
+                        f"({split['risk_picks']} risk picks, {split['exploration_picks']} exploration picks; "
+                        f"model {result.model_version})"
+                        + (f"; first {shown} shown" if shown < len(result.entries) else ""))
     for col in ("#", "declaration", "filed", "HS", "origin", "score", "by", "reasons"):
         table.add_column(col, overflow="fold")
-    for r in _rows(result):
+    for r in _rows(result, limit):
         table.add_row(str(r["position"]), str(r["declaration_ref"]), str(r["filed_at"]), str(r["hs_code"]),
                       str(r["origin"]), f"{r['score']:.3f}", str(r["selected_by"]),
                       "\n".join(f"- {t}" for t in r["reasons"]) or "-")  # type: ignore[union-attr]

@@ -8,7 +8,9 @@ only ever use outcomes received before the moment it scores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -88,6 +90,13 @@ class Declaration:
             if p.role is role:
                 return p
         return None
+
+    def fact_hash(self) -> str:
+        """SHA-256 of the declaration's facts (flags excluded): equal facts, equal hash,
+        whatever file or envelope they came in."""
+        facts = asdict(self)
+        facts.pop("flags")
+        return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
     @property
     def duty_value(self) -> float:

@@ -184,7 +184,8 @@ def _label(row: dict[str, str], column: str, true_values: list[str], false_value
 
 
 def outcome_from_row(
-    row: dict[str, str], mapping: DeclarationMapping, ref: str, filed_at: datetime | None
+    row: dict[str, str], mapping: DeclarationMapping, ref: str, filed_at: datetime | None,
+    loaded_at: datetime | None = None,
 ) -> InspectionOutcome | None:
     """Map the outcome columns of one row to an InspectionOutcome.
 
@@ -214,13 +215,31 @@ def outcome_from_row(
     elif filed_at is not None:
         received = filed_at + timedelta(days=spec.received_after_days)
     else:
-        received = datetime.now(UTC)
+        received = loaded_at or datetime.now(UTC)
     return InspectionOutcome(ref, fraud=fraud, critical=critical, received_at=received)
 
 
+class _LineCounter:
+    """Iterates text lines and remembers the number of the last one handed out (1-based)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._it = iter(lines)
+        self.line = 0
+
+    def __iter__(self) -> _LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._it)
+        self.line += 1
+        return text
+
+
 def _raw(row: dict[str, str]) -> str:
+    cells = [v for k, v in row.items() if k is not None and v is not None]
+    cells += row.get(None) or []  # type: ignore[call-overload]
     buf = io.StringIO()
-    csv.writer(buf).writerow([row.get(k) or "" for k in row])
+    csv.writer(buf).writerow(cells)
     return buf.getvalue().rstrip("\r\n")
 
 
@@ -231,16 +250,18 @@ def read_declarations(
     *,
     outcomes: bool = True,
     declarations: bool = True,
+    loaded_at: datetime | None = None,
 ) -> Iterator[Located]:
     """Yield ``(where, record)``: Declarations, InspectionOutcomes and Rejections from CSV lines.
 
     ``lines`` is any iterable of text lines (an open file streams with bounded memory);
     ``source`` names the file in ``Rejection.where`` as ``"<source>:<line>"`` (line 1 is the
     header). With ``declarations=False`` only outcomes are read (``scheldt ingest outcomes``);
-    their receipt time is the mapped column, else now. With ``outcomes=False`` outcome columns
+    their receipt time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome columns
     are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
     """
-    reader = csv.DictReader(lines, delimiter=mapping.delimiter)
+    counter = _LineCounter(lines)
+    reader = csv.DictReader(counter, delimiter=mapping.delimiter)
     header = [h.lstrip("\ufeff") for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     want_outcomes = outcomes and mapping.outcomes is not None
@@ -253,15 +274,24 @@ def read_declarations(
         where = f"{source}:1"
         yield where, Rejection(where, "header", f"mapping {mapping.name!r} needs column(s) {missing}")
         return
-    for row in reader:
-        where = f"{source}:{reader.line_num}"
-        if None in row:
-            why = f"row has {len(header) + len(row[None])} cells, header has {len(header)}"
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            where = f"{source}:{counter.line}"
+            yield where, Rejection(where, "", f"unreadable CSV: {exc}")
+            continue
+        where = f"{source}:{counter.line}"
+        if None in row or None in row.values():
+            cells = len(header) + len(row.get(None) or []) - sum(v is None for v in row.values())  # type: ignore[call-overload]
+            why = f"row has {cells} cells, header has {len(header)}"
             yield where, Rejection(where, "", why, _raw(row))
             continue
         if all(not (v or "").strip() for v in row.values()):
             continue
-        for record in _read_row(row, mapping, where, want_outcomes, declarations):
+        for record in _read_row(row, mapping, where, want_outcomes, declarations, loaded_at):
             yield where, record
 
 
@@ -271,6 +301,7 @@ def _read_row(
     where: str,
     want_outcomes: bool,
     declarations: bool,
+    loaded_at: datetime | None,
 ) -> Iterator[Record]:
     filed_at = None
     if declarations:
@@ -289,7 +320,7 @@ def _read_row(
             return
     if want_outcomes:
         try:
-            outcome = outcome_from_row(row, mapping, ref, filed_at)
+            outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at)
         except _FieldError as exc:
             yield Rejection(where, exc.field, f"outcome not read: {exc.why}", _raw(row))
             return

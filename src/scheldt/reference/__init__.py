@@ -30,7 +30,7 @@ def hs_descriptions() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """Map of ISO 3166-1 alpha-2 code → English short name, e.g. ``"BE"`` → ``"Belgium"``."""
-    return {r["CountryCode"]: r["CountryName"] for r in _rows("country-codes.csv")}
+    return {r["CountryCode"]: r["CountryName"].removesuffix(" (the)") for r in _rows("country-codes.csv")}
 
 
 def is_known_hs6(code: str) -> bool:

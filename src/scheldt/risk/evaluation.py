@@ -78,6 +78,8 @@ def mean_and_spread(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[st
         if isinstance(first, bool) or not isinstance(first, (int, float)) or any(v is None for v in values):
             return first, None
         arr = np.asarray(values, dtype=float)
+        if all(isinstance(v, int) for v in values) and len(set(values)) == 1:
+            return first, 0.0
         return float(arr.mean()), float(arr.std(ddof=0))
 
     return combine(runs)

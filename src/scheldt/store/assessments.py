@@ -36,7 +36,7 @@ class AssessmentRepository:
             stmt = stmt.where(RiskAssessmentRow.declaration_ref.in_(list(refs)))
         rows = [
             (r, p, k, t.replace(tzinfo=UTC) if t.tzinfo is None else t)
-            for r, p, k, t in self.session.execute(stmt).tuples()
+            for r, p, k, t in self.session.execute(stmt)
         ]
         return pl.DataFrame(
             rows,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -18,13 +16,6 @@ from scheldt.store.models import DeclarationPartyRow, DeclarationRow, Inspection
 from scheldt.store.upsert import insert_ignore
 
 _PARTY_COLUMNS = ("declarant", "importer", "seller", "courier")
-
-
-def content_hash(d: Declaration) -> str:
-    """Hash of a declaration's facts (not of the file it came in)."""
-    facts = asdict(d)
-    facts.pop("flags")
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _utc(ts: datetime) -> datetime:
@@ -45,7 +36,7 @@ class DeclarationRepository:
             stmt = select(DeclarationRow.declaration_ref, DeclarationRow.content_hash).where(
                 DeclarationRow.declaration_ref.in_(chunk)
             )
-            out.update(dict(self.session.execute(stmt).tuples().all()))
+            out.update(dict(self.session.execute(stmt).all()))
         return out
 
     def add_declarations(
@@ -105,7 +96,7 @@ class DeclarationRepository:
             stmt = select(
                 InspectionOutcomeRow.declaration_ref, InspectionOutcomeRow.fraud, InspectionOutcomeRow.critical
             ).where(InspectionOutcomeRow.declaration_ref.in_(chunk))
-            out.update({r: (f, c) for r, f, c in self.session.execute(stmt).tuples()})
+            out.update({r: (f, c) for r, f, c in self.session.execute(stmt)})
         return out
 
     def add_outcomes(
@@ -161,7 +152,7 @@ class DeclarationRepository:
         result = self.session.execute(stmt)
         names = list(result.keys())
         at = names.index("filed_at")
-        data = [(*r[:at], _utc(r[at]), *r[at + 1 :]) for r in result.tuples()]
+        data = [(*r[:at], _utc(r[at]), *r[at + 1 :]) for r in result]
         frame = pl.DataFrame(data, schema={n: DECLARATION_SCHEMA[n] for n in names}, orient="row")
         return conform_declarations(frame)
 
@@ -175,7 +166,7 @@ class DeclarationRepository:
         )
         if received_before is not None:
             stmt = stmt.where(InspectionOutcomeRow.received_at < received_before)
-        rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt).tuples()]
+        rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt)]
         return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
 
     def counts(self) -> dict[str, int]:

@@ -29,7 +29,10 @@ class ModelRegistry:
         created_at: datetime,
         make_live: bool = True,
     ) -> ModelVersionRow:
-        """Record a new version; with ``make_live`` it replaces the live one of its target."""
+        """Record a version; with ``make_live`` it replaces the live one of its target.
+
+        Registering an existing version (same target, time and training data) updates it.
+        """
         if make_live:
             self.session.execute(
                 update(ModelVersionRow).where(ModelVersionRow.target == target).values(live=False)
@@ -38,7 +41,7 @@ class ModelRegistry:
             version=version, target=target, artefact_path=artefact_path, fingerprint=fingerprint,
             feature_contract=feature_contract, metrics=metrics, created_at=created_at, live=make_live,
         )
-        self.session.add(row)
+        row = self.session.merge(row)
         self.session.flush()
         return row
 

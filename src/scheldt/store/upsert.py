@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start : start + per_chunk]
         stmt = module.insert(table).values(chunk).on_conflict_do_nothing()
-        result = session.execute(stmt)
-        added += max(result.rowcount or 0, 0)
+        # RETURNING yields only the rows actually inserted, on both dialects (rowcount of a
+        # multi-row insert is not reliable across drivers).
+        added += len(session.execute(stmt.returning(literal_column("1"))).all())
     return added

@@ -18,7 +18,6 @@ from scheldt.domain.declarations import Declaration, InspectionOutcome
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
 from scheldt.ingest.registry import detect
-from scheldt.store.declarations import content_hash
 from scheldt.workflows.ports import UnitOfWork
 
 BATCH_ROWS = 5000
@@ -49,7 +48,7 @@ def _store_declarations(
     supplied_by: str, rejections: list[Rejection],
 ) -> set[str]:
     """Store new declarations; returns the refs that are now stored with these facts."""
-    hashed = [(d, content_hash(d), where) for d, where in decls]
+    hashed = [(d, d.fact_hash(), where) for d, where in decls]
     stored = uow.declarations.stored_hashes([d.declaration_ref for d, _, _ in hashed])
     fresh: dict[str, tuple[Declaration, str, str]] = {}
     good: set[str] = set()
@@ -114,6 +113,7 @@ def ingest_file(
             fh, detected.mapping, str(path),
             outcomes=options.outcomes or options.outcomes_only,
             declarations=not options.outcomes_only,
+            loaded_at=now,
         )
         for batch in _batches(records, BATCH_ROWS):
             rejections = [r for _, r in batch if isinstance(r, Rejection)]

@@ -1,0 +1,31 @@
+"""Tiny builders for test records (override only what a test is about)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
+
+
+def declaration(ref: str = "D1", day: int = 1, **overrides: Any) -> Declaration:
+    """A declaration filed on 2021-03-<day> UTC; HS 610910 (T-shirts) from CN, 100 kg, value 1000."""
+    fields: dict[str, Any] = {
+        "declaration_ref": ref,
+        "filed_at": datetime(2021, 3, day, tzinfo=UTC),
+        "hs_code": "610910",
+        "origin_country": "CN",
+        "departure_country": "CN",
+        "net_mass_kg": 100.0,
+        "value": 1000.0,
+        "tax_rate_pct": 8.0,
+        "tax_type": "A",
+        "parties": (Party(PartyRole.IMPORTER, "IMP1"), Party(PartyRole.DECLARANT, "DEC1")),
+    }
+    fields.update(overrides)
+    return Declaration(**fields)
+
+
+def outcome(ref: str, day: int, fraud: bool = True, critical: bool = False) -> InspectionOutcome:
+    """An outcome of ``ref`` received on 2021-03-<day> 00:00 UTC."""
+    return InspectionOutcome(ref, fraud, critical, datetime(2021, 3, day, tzinfo=UTC))

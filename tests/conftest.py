@@ -1,0 +1,81 @@
+"""Fixture strategy.
+
+- Real data: ``SHARED`` is ../shared beside the project (third-party files, read-only);
+  ``KCS_TRAIN`` etc. are the full Korea Customs Service synthetic files; ``DEMO_*`` the
+  excerpts bundled in demo/data. ``kcs_lines(path, n)`` gives the header and first n rows.
+- Stores: ``store_url`` runs a test once on SQLite (a file in tmp_path) and once on a fresh
+  PostgreSQL database created for that test (server from SCHELDT_TEST_POSTGRES_URL, default the
+  local trust-auth server); ``engine`` is that store migrated to head. PostgreSQL being down is
+  an error, not a skip: set SCHELDT_TEST_SKIP_POSTGRES=1 to skip it knowingly.
+- ``settings_env`` points SCHELDT_DATA_DIR at tmp_path and clears the cached settings.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from scheldt.settings import get_settings
+from scheldt.store.db import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+KCS = SHARED / "data" / "customs-kr"
+KCS_TRAIN = KCS / "df_syn_train_eng.csv"
+KCS_VALID = KCS / "df_syn_valid_eng.csv"
+KCS_TEST = KCS / "df_syn_test_eng.csv"
+DEMO_TRAIN = ROOT / "demo" / "data" / "kcs-train-excerpt.csv"
+DEMO_TEST = ROOT / "demo" / "data" / "kcs-test-excerpt.csv"
+
+PG_SERVER = os.environ.get("SCHELDT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def kcs_lines(path: Path, n: int) -> list[str]:
+    """Header plus the first ``n`` data lines of a KCS file, newline-terminated."""
+    with path.open(encoding="utf-8") as fh:
+        return [next(fh) for _ in range(n + 1)]
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SCHELDT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    if os.environ.get("SCHELDT_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("SCHELDT_TEST_SKIP_POSTGRES=1")
+    name = f"scheldt_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    eng = open_store(store_url, auto_upgrade=True)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,152 @@
+"""The declaration reader on real rows of the KCS synthetic dataset."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
+from scheldt.errors import ConfigError
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.declarations import read_declarations
+from scheldt.ingest.mapping import load_mapping
+from tests.conftest import KCS_TRAIN, kcs_lines
+
+KCS = load_mapping("kcs-synthetic")
+HEADER = kcs_lines(KCS_TRAIN, 0)[0]
+# Line 2 of df_syn_train_eng.csv, verbatim.
+FIRST_ROW = "97061800,2020-01-01,30,B,11,21,11,10,ZZR1LT6,QLRUBN9,0VKY2BR,,440890,BE,BE,0.0,FEU1,G,108.0,372254.4,0,0\n"
+# Line 866 of df_syn_train_eng.csv: origin ZZ (well-formed, not an ISO 3166 country).
+ZZ_ROW = "15755706,2020-01-08,40,B,11,21,11,10,JLE5FET,TP4IJ45,ONKQE2Z,,840999,KR,ZZ,8.0,A,Y,5.0,97.5,0,0\n"
+
+
+def read(lines: list[str], **kw: bool) -> list[tuple[str, object]]:
+    return list(read_declarations(lines, KCS, "train.csv", **kw))
+
+
+def test_first_row_maps_every_field() -> None:
+    assert kcs_lines(KCS_TRAIN, 1)[1] == FIRST_ROW
+    (w1, decl), (w2, outcome) = read([HEADER, FIRST_ROW])
+    assert w1 == w2 == "train.csv:2"
+    assert decl == Declaration(
+        declaration_ref="97061800",
+        filed_at=datetime(2020, 1, 1, tzinfo=UTC),
+        hs_code="440890",
+        origin_country="BE",
+        departure_country="BE",
+        net_mass_kg=108.0,
+        value=372254.4,
+        parties=(
+            Party(PartyRole.DECLARANT, "ZZR1LT6"),
+            Party(PartyRole.IMPORTER, "QLRUBN9"),
+            Party(PartyRole.SELLER, "0VKY2BR"),
+        ),
+        office_code="30",
+        process_type="B",
+        import_type="11",
+        import_use="21",
+        payment_type="11",
+        transport_mode="10",
+        tax_rate_pct=0.0,
+        tax_type="FEU1",
+        origin_indicator="G",
+    )
+    assert decl.party(PartyRole.COURIER) is None
+    # received the day after filing: the mapping's stated assumption for this dataset
+    assert outcome == InspectionOutcome("97061800", False, False, datetime(2020, 1, 2, tzinfo=UTC))
+
+
+def test_unknown_but_well_formed_country_is_kept_and_flagged() -> None:
+    (_, decl), _ = read([HEADER, ZZ_ROW])
+    assert isinstance(decl, Declaration)
+    assert decl.origin_country == "ZZ"
+    assert [(f.field, f.code) for f in decl.flags] == [("origin_country", "unknown-country")]
+    assert "ZZ is not in the ISO 3166-1 reference list" in decl.flags[0].why
+
+
+def test_hs_code_of_another_edition_is_flagged_not_rejected() -> None:
+    # 940540 exists in HS 2017 but was split in HS 2022; the shipped list is HS 2022.
+    row = FIRST_ROW.replace(",440890,", ",940540,")
+    (_, decl), _ = read([HEADER, row])
+    assert isinstance(decl, Declaration) and decl.hs_code == "940540"
+    assert [f.code for f in decl.flags] == ["unknown-hs-code"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "why"),
+    [
+        ((",440890,", ",44089X,"), "hs_code", "HS code '44089X' is not 6, 8 or 10 digits"),
+        ((",108.0,", ",-108.0,"), "net_mass_kg", "net mass -108 kg is negative"),
+        ((",2020-01-01,", ",2020-13-01,"), "filed_at", "date '2020-13-01' does not match '%Y-%m-%d' or ISO 8601"),
+        (("97061800,", ","), "declaration_ref", "required column 'Declaration ID' is empty"),
+        ((",BE,BE,", ",BEL,BE,"), "departure_country", "country 'BEL' is not an ISO 3166-1 alpha-2 code (two letters)"),
+    ],
+)
+def test_bad_row_is_rejected_with_where_and_why_and_the_rest_loads(change: tuple[str, str], field: str, why: str) -> None:
+    bad = FIRST_ROW.replace(*change, 1)
+    records = read([HEADER, ZZ_ROW, bad, kcs_lines(KCS_TRAIN, 3)[3]])
+    rejections = [r for _, r in records if isinstance(r, Rejection)]
+    assert rejections == [Rejection("train.csv:3", field, why, bad.rstrip("\n"))]
+    kept = [r.declaration_ref for _, r in records if isinstance(r, Declaration)]
+    assert kept == ["15755706", "77854751"]
+
+
+def test_contradictory_outcome_loses_only_the_outcome() -> None:
+    row = FIRST_ROW.replace(",0,0\n", ",0,2\n")
+    (_, decl), (where, rej) = read([HEADER, row])
+    assert isinstance(decl, Declaration)
+    assert isinstance(rej, Rejection) and where == "train.csv:2"
+    assert rej.field == "Critical Fraud"
+    assert "contradict" in rej.why
+
+
+def test_no_outcomes_ignores_outcome_columns() -> None:
+    records = read([HEADER, FIRST_ROW], outcomes=False)
+    assert [type(r).__name__ for _, r in records] == ["Declaration"]
+
+
+def test_missing_column_rejects_the_header_once() -> None:
+    header = HEADER.replace("HS6 Code", "HS Code")
+    records = read([header, FIRST_ROW])
+    assert len(records) == 1
+    assert records[0][1].where == "train.csv:1"  # type: ignore[attr-defined]
+    assert "'HS6 Code'" in records[0][1].why  # type: ignore[attr-defined]
+
+
+def test_short_row_is_rejected() -> None:
+    records = read([HEADER, "97061800,2020-01-01\n", ZZ_ROW.rstrip("\n") + ",extra\n"])
+    assert records[0][1] == Rejection("train.csv:2", "", "row has 2 cells, header has 22", "97061800,2020-01-01")
+    assert records[1][1].why == "row has 23 cells, header has 22"  # type: ignore[attr-defined]
+
+
+def test_yaml_mapping_for_another_layout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mapping = tmp_path / "broker.yaml"
+    mapping.write_text(
+        "name: broker-export\ndelimiter: ';'\ndate_format: '%d/%m/%Y'\nfields:\n"
+        "  declaration_ref: MRN\n  filed_at: Accepted\n  hs_code: Commodity\n"
+        "  origin_country: Origin\n  departure_country: Dispatch\n  net_mass_kg: NetKg\n"
+        "  value: Value\n  importer_id: EORI\n"
+    )
+    m = load_mapping(str(mapping))
+    lines = ["MRN;Accepted;Commodity;Origin;Dispatch;NetKg;Value;EORI\n",
+             "21BE0001;03/02/2021;0803.90;ec;EC;18000;21000;BE0123456789\n"]
+    [(_, decl)] = list(read_declarations(lines, m, "broker.csv"))
+    assert isinstance(decl, Declaration)
+    assert (decl.hs_code, decl.origin_country, decl.filed_at.day, decl.filed_at.month) == ("080390", "EC", 3, 2)
+    assert decl.party(PartyRole.IMPORTER) == Party(PartyRole.IMPORTER, "BE0123456789")
+
+
+def test_invalid_yaml_mapping_says_which_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nfields:\n  declaration_ref: A\n  colour: B\n")
+    with pytest.raises(ConfigError) as err:
+        load_mapping(str(bad))
+    assert "colour" in err.value.why
+
+
+def test_broken_csv_quoting_rejects_that_line_only() -> None:
+    records = read([HEADER, 'x\ry,2020\n', FIRST_ROW])
+    assert records[0][1].why.startswith("unreadable CSV")  # type: ignore[attr-defined]
+    assert records[0][0] == "train.csv:2"
+    assert isinstance(records[1][1], Declaration)

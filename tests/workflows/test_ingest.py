@@ -1,0 +1,108 @@
+"""Ingest into a real store (SQLite and PostgreSQL): counts, quarantine, idempotence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import DeclarationPartyRow, QuarantineRow
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from tests.conftest import KCS_TRAIN, kcs_lines
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def ingest(engine: Engine, path: Path, **options: object) -> dict[str, object]:
+    with unit_of_work(engine) as uow:
+        return ingest_file(uow, path, IngestOptions(**options), NOW).as_dict()  # type: ignore[arg-type]
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with unit_of_work(engine) as uow:
+        c = uow.declarations.counts()
+        c["quarantine"] = uow.quarantine.count()
+        c["parties"] = uow.session.scalar(select(func.count()).select_from(DeclarationPartyRow)) or 0
+        return c
+
+
+def test_reingest_of_a_reordered_copy_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 300)
+    bad = lines[5].replace(",-", ",").replace(lines[5].split(",")[18], "-3.0", 1)
+    first = write(tmp_path / "a.csv", [*lines, bad])
+    report = ingest(engine, first)
+    assert (report["accepted"], report["added"], report["rejected"]) == (300, 300, 1)
+    assert report["outcomes"] == {"accepted": 300, "added": 300}
+    before = counts(engine)
+    assert before == {"declarations": 300, "outcomes": 300, "quarantine": 1,
+                      "parties": 300 * 2 + sum(1 for ln in lines[1:] if ln.split(",")[10]) + sum(1 for ln in lines[1:] if ln.split(",")[11])}
+    copy = write(tmp_path / "b.csv", [lines[0], bad, *reversed(lines[1:])])
+    again = ingest(engine, copy)
+    assert (again["accepted"], again["added"], again["rejected"]) == (300, 0, 1)
+    assert again["outcomes"] == {"accepted": 300, "added": 0}
+    assert counts(engine) == before
+
+
+def test_rejections_are_quarantined_with_where_and_why(engine: Engine, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 3)
+    broken = lines[2].replace(",2020-01-01,", ",01/01/2020,")
+    path = write(tmp_path / "day.csv", [lines[0], lines[1], broken, lines[3]])
+    report = ingest(engine, path)
+    assert report["added"] == 2
+    assert report["rejections"] == [{"where": f"{path}:3", "field": "filed_at",
+                                     "why": "date '01/01/2020' does not match '%Y-%m-%d' or ISO 8601"}]
+    with unit_of_work(engine) as uow:
+        [row] = uow.session.scalars(select(QuarantineRow)).all()
+        assert (row.source, row.field, row.raw) == (f"{path}:3", "filed_at", broken.rstrip("\n"))
+
+
+def test_resent_declaration_with_other_facts_is_a_conflict(engine: Engine, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 2)
+    ingest(engine, write(tmp_path / "a.csv", lines))
+    changed = lines[1].replace(",108.0,", ",180.0,")
+    report = ingest(engine, write(tmp_path / "b.csv", [lines[0], changed]))
+    assert report["added"] == 0 and report["rejected"] == 1
+    assert "already received with different facts" in report["rejections"][0]["why"]  # type: ignore[index]
+
+
+def test_outcomes_arrive_later_and_alone(engine: Engine, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 20)
+    path = write(tmp_path / "decl.csv", lines)
+    first = ingest(engine, path, outcomes=False)
+    assert first["outcomes"] == {"accepted": 0, "added": 0}
+    assert counts(engine)["outcomes"] == 0
+    later = ingest(engine, path, outcomes_only=True)
+    assert (later["accepted"], later["added"]) == (0, 0)
+    assert later["outcomes"] == {"accepted": 20, "added": 20}
+    with unit_of_work(engine) as uow:
+        out = uow.declarations.outcomes_frame()
+    assert out.height == 20
+    # no received time in the file: the outcome counts as received when it was loaded
+    assert set(out["received_at"].to_list()) == {NOW}
+    unknown = write(tmp_path / "orphan.csv", [lines[0], lines[1].replace("97061800", "11111111")])
+    orphan = ingest(engine, unknown, outcomes_only=True)
+    assert orphan["rejections"][0]["why"] == (  # type: ignore[index]
+        "outcome for declaration 11111111, which is not in the store: load the declaration first")
+
+
+def test_declarations_frame_round_trip(engine: Engine, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 50)
+    ingest(engine, write(tmp_path / "a.csv", lines))
+    with unit_of_work(engine) as uow:
+        frame = uow.declarations.declarations_frame()
+        pending = uow.declarations.declarations_frame(with_outcome=False)
+        day = uow.declarations.declarations_frame(filed_on=datetime(2020, 1, 1, tzinfo=UTC))
+    assert frame.height == 50 and pending.height == 0
+    assert day.height == sum(1 for ln in lines[1:] if ",2020-01-01," in ln)
+    first = frame.filter(frame["declaration_ref"] == "97061800").row(0, named=True)
+    assert first["filed_at"] == datetime(2020, 1, 1, tzinfo=UTC)
+    assert (first["hs_code"], first["importer_id"], first["seller_id"], first["courier_id"]) == (
+        "440890", "QLRUBN9", "0VKY2BR", "")
+    assert first["value"] == 372254.4
