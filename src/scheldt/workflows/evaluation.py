@@ -79,21 +79,24 @@ def scheldt_scorer(train: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame,
     return result.model.score(features.to_matrix(X))
 
 
-def evaluate(
-    train_path: Path, test_path: Path, valid_path: Path | None = None, mapping: str | None = None,
-    target: str = "fraud", seeds: int = 5, threads: int = 2, scorer: Scorer | None = None,
-) -> dict[str, Any]:
-    """Train, rank the test rows and return the metrics averaged over ``seeds`` seeds.
+@dataclass(frozen=True)
+class Split:
+    """Labelled train / valid / test rows and the outcomes features may use (train + valid)."""
 
-    Shape: ``{"target", "seeds", "rows", "positives", "auc", "ap", "at": {"1%": {"precision",
-    "recall", "value_recall"}, ...}, "unseen": {same keys + "rows", "positives"},
-    "spread": {same shape: standard deviation over seeds}}``. Without ``valid_path`` the latest
-    20% of train (by filing day) validates.
-    """
-    if target not in ("fraud", "critical"):
-        raise InputError("--target", f"{target!r} is not fraud or critical")
-    if seeds < 1:
-        raise InputError("--seeds", "must be at least 1")
+    train: pl.DataFrame
+    valid: pl.DataFrame
+    test: pl.DataFrame
+    outcomes: pl.DataFrame
+
+    @property
+    def unseen(self) -> np.ndarray:
+        """Mask of test rows whose (HS6, value) pair never occurs in train or valid."""
+        return unseen_mask(self.test, pl.concat([self.train, self.valid]))
+
+
+def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None,
+               mapping: str | None = None) -> Split:
+    """Read labelled files; without ``valid_path`` the latest 20% of train (by day) validates."""
     tr_file = read_labelled(train_path, mapping)
     te_file = read_labelled(test_path, mapping)
     train = labelled_rows(tr_file.declarations, tr_file.outcomes)
@@ -104,18 +107,42 @@ def evaluate(
         outcomes = pl.concat([outcomes, va_file.outcomes])
     else:
         train, valid = time_split(train)
-    test = labelled_rows(te_file.declarations, te_file.outcomes)
+    return Split(train, valid, labelled_rows(te_file.declarations, te_file.outcomes), outcomes)
+
+
+def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads: int = 2,
+                   scorer: Scorer | None = None) -> dict[str, Any]:
+    """Score ``split.test`` with ``scorer`` (default: Scheldt's model) once per seed; average.
+
+    Shape: ``{"target", "seeds", "rows", "positives", "auc", "ap", "at": {"1%": {"precision",
+    "recall", "value_recall"}, ...}, "unseen": {same keys}, "spread": {same shape: standard
+    deviation over seeds}}``.
+    """
+    if target not in ("fraud", "critical"):
+        raise InputError("--target", f"{target!r} is not fraud or critical")
+    if seeds < 1:
+        raise InputError("--seeds", "must be at least 1")
+    test = split.test
     y = test[target].cast(pl.Int8).to_numpy()
     duty = (test["value"] * test["tax_rate_pct"].fill_null(0.0) / 100.0).to_numpy()
-    unseen = unseen_mask(test, pl.concat([train, valid]))
+    unseen = split.unseen
     score = scorer or (lambda *a: scheldt_scorer(*a, threads=threads))  # type: ignore[misc]
-    runs = []
     cols = [c for c in test.columns if c not in ("fraud", "critical")]
+    runs = []
     for seed in range(seeds):
-        s = score(train.select(cols + ["fraud", "critical"]), valid.select(cols + ["fraud", "critical"]),
-                  test.select(cols), outcomes, target, seed)
+        s = score(split.train, split.valid, test.select(cols), split.outcomes, target, seed)
         run = ranking_metrics(y, s, duty)
         run["unseen"] = ranking_metrics(y[unseen], s[unseen], duty[unseen])
         runs.append(run)
     mean, spread = mean_and_spread(runs)
     return {"target": target, "seeds": seeds, **mean, "spread": spread}
+
+
+def evaluate(
+    train_path: Path, test_path: Path, valid_path: Path | None = None, mapping: str | None = None,
+    target: str = "fraud", seeds: int = 5, threads: int = 2,
+) -> dict[str, Any]:
+    """``scheldt evaluate``: :func:`load_split` then :func:`evaluate_split` with Scheldt's model."""
+    if target not in ("fraud", "critical"):
+        raise InputError("--target", f"{target!r} is not fraud or critical")
+    return evaluate_split(load_split(train_path, test_path, valid_path, mapping), target, seeds, threads)

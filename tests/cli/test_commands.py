@@ -1,0 +1,79 @@
+"""The command line: JSON reports, exit statuses, evaluate's output shape, db upgrade."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from scheldt.settings import get_settings
+from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, kcs_lines
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_json_report_and_exit_status(settings_env: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    lines = kcs_lines(KCS_TRAIN, 5)
+    good.write_text("".join([*lines, lines[1].replace(",440890,", ",4408,")]))
+    junk = tmp_path / "junk.csv"
+    junk.write_text("hello,world\n1,2\n")
+    code, out, err = invoke("ingest", str(good), str(junk), "--json")
+    assert code == 1  # nothing in junk.csv could be read
+    files = json.loads(out)["files"]
+    assert [(f["path"], f["accepted"], f["added"], f["rejected"]) for f in files] == [
+        (str(good), 5, 5, 1), (str(junk), 0, 0, 1)]
+    assert files[0]["rejections"] == [{"where": f"{good}:7", "field": "hs_code",
+                                       "why": "HS code '4408' is not 6, 8 or 10 digits"}]
+    assert files[1]["rejections"][0]["where"] == f"{junk}:1"
+    assert "no built-in declaration mapping" in files[1]["rejections"][0]["why"]
+    code, out, _ = invoke("ingest", str(good), "--json")
+    assert code == 0 and json.loads(out)["files"][0]["added"] == 0
+
+
+def test_unknown_mapping_is_a_clear_error(settings_env: Path) -> None:
+    code, out, err = invoke("ingest", str(DEMO_TEST), "--mapping", "nope", "--json")
+    assert code == 1
+    assert "no built-in mapping of that name (kcs-synthetic) and no such file" in out
+
+
+def test_evaluate_json_shape(settings_env: Path) -> None:
+    code, out, err = invoke("evaluate", "--train", str(DEMO_TRAIN), "--test", str(DEMO_TEST),
+                            "--seeds", "1", "--target", "critical", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) >= {"target", "auc", "ap", "at", "unseen", "spread", "seeds"}
+    assert result["target"] == "critical" and result["rows"] == 2000
+    assert set(result["at"]) == {"1%", "2%", "5%", "10%"}
+    assert set(result["at"]["5%"]) == {"precision", "recall", "value_recall"}
+    assert set(result["unseen"]["at"]) == {"1%", "2%", "5%", "10%"}
+    assert 0.5 < result["auc"] <= 1.0
+
+
+def test_target_before_training_says_what_to_do(settings_env: Path) -> None:
+    code, _, err = invoke("target", "--capacity", "5%")
+    assert code == 2
+    assert "none trained yet: run `scheldt train`" in err
+
+
+def test_db_upgrade_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    try:
+        code, out, _ = invoke("db", "upgrade")
+        assert code == 0 and "(was empty)" in out
+        code, out, _ = invoke("db", "current")
+        assert out.strip() == "store: 0001; code: 0001"
+        code, out, err = invoke("ingest", str(DEMO_TEST), "--no-outcomes", "--json")
+        assert code == 0, err
+        assert json.loads(out)["files"][0]["added"] == 2000
+    finally:
+        get_settings.cache_clear()

@@ -1,0 +1,59 @@
+"""Train, score and select on a real store (SQLite and PostgreSQL), and the outcome feedback loop."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from scheldt.errors import NotFoundError
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.scoring import score_pending
+from scheldt.workflows.targeting import inspection_list
+from scheldt.workflows.training import train_model
+from tests.conftest import DEMO_TEST, DEMO_TRAIN, kcs_lines
+
+NOW = datetime(2021, 4, 22, 6, tzinfo=UTC)
+
+
+def test_train_score_select_and_feed_outcomes_back(engine: Engine, tmp_path: Path) -> None:
+    new = tmp_path / "new.csv"
+    new.write_text("".join(kcs_lines(DEMO_TEST, 300)))
+    with unit_of_work(engine) as uow:
+        with pytest.raises(NotFoundError):
+            uow.models.live("fraud")
+        ingest_file(uow, DEMO_TRAIN, IngestOptions(), NOW)
+        ingest_file(uow, new, IngestOptions(outcomes=False), NOW)
+    with unit_of_work(engine) as uow:
+        first = train_model(uow, "fraud", tmp_path / "models", NOW)
+    assert first.train_rows + first.valid_rows == 6231
+    with unit_of_work(engine) as uow:
+        report = score_pending(uow, "fraud", NOW)
+        again = score_pending(uow, "fraud", NOW)
+    assert (report.scored, again.scored, again.already_scored) == (300, 0, 300)
+    with unit_of_work(engine) as uow:
+        ranks = uow.assessments.latest_for_model(first.version)
+        listing = inspection_list(uow, "fraud", "20", 0.1, seed=3)
+    assert sorted(ranks["rank"].to_list()) == list(range(1, 301))
+    assert [e.selected_by for e in listing.entries] == ["risk"] * 18 + ["exploration"] * 2
+    assert listing.candidates == 300 and listing.unscored == 0
+    top = ranks.sort("rank")["declaration_ref"].head(18).to_list()
+    assert [e.declaration_ref for e in listing.entries[:18]] == top
+    assert all(e.reasons for e in listing.entries[:18])
+    assert all(r.weight > 0 for e in listing.entries for r in e.reasons)
+    # outcomes of the new declarations arrive; the next model trains on them
+    with unit_of_work(engine) as uow:
+        fed = ingest_file(uow, new, IngestOptions(outcomes_only=True), NOW)
+    assert fed.outcomes_added == 300
+    later = datetime(2021, 4, 23, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        second = train_model(uow, "fraud", tmp_path / "models", later)
+        assert uow.models.live("fraud").version == second.version
+    assert second.fingerprint != first.fingerprint
+    with open(Path(second.artefact_path) / "training-set.csv") as fh:
+        refs = {r["declaration_ref"] for r in csv.DictReader(fh)}
+    assert listing.entries[0].declaration_ref in refs and len(refs) == 6531
