@@ -8,7 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import DEMO_TEST, DEMO_TRAIN, ROOT
 
 
 def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
@@ -22,13 +22,25 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
                          timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     out = run.stdout
-    assert "6231 │ 6231 │ 6231 (6231)" in out  # history: every row and outcome loaded
-    assert "2000 │ 2000 │    0 (0)" in out  # new declarations, outcomes ignored
     assert "scored 2000 declarations" in out
     assert "Inspection list: 100 of 2000 declarations (95 risk picks, 5 exploration picks" in out
     assert "past inspection" in out  # reasons worded for an officer
     assert "unseen rows" in out and "top  5%: precision" in out
     assert (tmp_path / "demo" / "scheldt.db").is_file()
+    scheldt = str(ROOT / ".venv" / "bin" / "scheldt")
+
+    def run_json(*args: str) -> dict:  # type: ignore[type-arg]
+        done = subprocess.run([scheldt, *args], env=env, capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    listing = run_json("target", "--format", "json")
+    assert (listing["slots"], listing["risk_picks"], listing["exploration_picks"]) == (100, 95, 5)
+    assert len(listing["inspections"]) == 100 and all(e["reasons"] for e in listing["inspections"][:95])
+    # the history was loaded with its outcomes, the new declarations without: re-sending adds nothing
+    [history] = run_json("ingest", "--json", str(DEMO_TRAIN))["files"]
+    assert (history["accepted"], history["added"], history["outcomes"]) == (6231, 0, {"accepted": 6231, "added": 0})
+    [new] = run_json("ingest", "--json", "--no-outcomes", str(DEMO_TEST))["files"]
+    assert (new["accepted"], new["added"]) == (2000, 0)
     [model_dir] = (tmp_path / "demo" / "models").iterdir()
     meta = json.loads((model_dir / "artefact.json").read_text())
     assert meta["training"]["train_rows"] + meta["training"]["valid_rows"] == 6231
