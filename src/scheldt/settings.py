@@ -9,8 +9,10 @@ from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scheldt.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
     threads: int = 2
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Model artefact paths are stored in the database: keep them valid from any directory.
+        return value.expanduser().resolve()
+
     @property
     def resolved_database_url(self) -> str:
         """The store URL: ``database_url`` if set, else the SQLite file under ``data_dir``."""
@@ -45,5 +53,13 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings read once from the environment (call ``get_settings.cache_clear()`` in tests)."""
-    return Settings()
+    """Settings read once from the environment (call ``get_settings.cache_clear()`` in tests).
+
+    Raises ConfigError naming the variable when a value is invalid.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "SCHELDT_" + str(first["loc"][0]).upper() if first["loc"] else "SCHELDT_*"
+        raise ConfigError(name, first["msg"]) from None

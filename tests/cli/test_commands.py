@@ -77,3 +77,61 @@ def test_db_upgrade_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyP
         assert json.loads(out)["files"][0]["added"] == 2000
     finally:
         get_settings.cache_clear()
+
+
+# --- inputs found by attacking the CLI; each failing input is now a test -------------------
+
+
+def test_markup_like_text_in_a_file_is_printed_as_is(settings_env: Path, tmp_path: Path) -> None:
+    lines = kcs_lines(KCS_TRAIN, 2)
+    path = tmp_path / "m.csv"
+    path.write_text(lines[0] + lines[2] + lines[1].replace(",108.0,", ",[/x]12,"))
+    code, out, err = invoke("ingest", str(path))
+    assert code == 0, err
+    assert f"rejected {path}:3 [net_mass_kg]: 'Net Mass' = '[/x]12' is not a number" in " ".join(out.split())
+
+
+def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, out, _ = invoke("ingest", "--json", str(empty), str(tmp_path))
+    whys = [f["rejections"][0]["why"] for f in json.loads(out)["files"]]
+    assert code == 1 and whys == ["file is empty", "is a directory, not a file"]
+    lines = kcs_lines(KCS_TRAIN, 3)
+    decl = tmp_path / "decl.csv"
+    decl.write_text("".join(lines))
+    assert invoke("ingest", "--no-outcomes", str(decl))[0] == 0
+    results = tmp_path / "results.csv"
+    results.write_text("Declaration ID,Fraud,Critical Fraud\n" + "".join(
+        f"{ln.split(',')[0]},{ln.split(',')[-2]},{ln.split(',')[-1]}" for ln in lines[1:]))
+    code, out, err = invoke("ingest", "outcomes", str(results), "--json")
+    assert code == 0, err
+    assert json.loads(out)["files"][0]["outcomes"] == {"accepted": 3, "added": 3}
+    assert invoke("ingest", "outcomes", "--no-outcomes", str(results))[0] == 2
+
+
+def test_bad_settings_and_unreachable_database_are_one_line_errors(
+        settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:5999/none")
+    get_settings.cache_clear()
+    code, _, err = invoke("score")
+    assert code == 2 and "cannot connect" in err and "Traceback" not in err
+    monkeypatch.delenv("SCHELDT_DATABASE_URL")
+    monkeypatch.setenv("SCHELDT_THREADS", "abc")
+    get_settings.cache_clear()
+    code, _, err = invoke("score")
+    assert code == 2 and "SCHELDT_THREADS" in err
+
+
+def test_negative_limit_is_refused(settings_env: Path) -> None:
+    assert invoke("target", "--limit", "-1")[0] == 2
+
+
+def test_relative_data_dir_is_stored_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCHELDT_DATA_DIR", "var/x")
+    get_settings.cache_clear()
+    try:
+        assert get_settings().data_dir == tmp_path / "var" / "x"
+    finally:
+        get_settings.cache_clear()

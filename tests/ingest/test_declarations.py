@@ -150,3 +150,51 @@ def test_broken_csv_quoting_rejects_that_line_only() -> None:
     assert records[0][1].why.startswith("unreadable CSV")  # type: ignore[attr-defined]
     assert records[0][0] == "train.csv:2"
     assert isinstance(records[1][1], Declaration)
+
+
+# --- inputs found by attacking the CLI; each failing input is now a test -------------------
+
+
+def test_a_line_that_is_not_utf8_is_rejected_alone() -> None:
+    lines = [HEADER.encode(), FIRST_ROW.replace("BE,BE", "BE,BÉ").encode("latin-1"), ZZ_ROW.encode()]
+    records = read([*lines])  # type: ignore[list-item]
+    assert records[0][1] == Rejection("train.csv:2", "", "line 2 is not UTF-8 (byte 0xc9 at position 74)",
+                                      FIRST_ROW.replace("BE,BE", "BE,B\ufffd").rstrip("\n"))
+    assert isinstance(records[1][1], Declaration)
+
+
+def test_duplicate_column_header_is_rejected() -> None:
+    header = HEADER.replace("Courier ID", "Net Mass")
+    [(where, rej)] = read([header, FIRST_ROW])
+    assert rej == Rejection("train.csv:1", "header", "column(s) ['Net Mass'] appear more than once")
+
+
+def test_impossible_date_says_so() -> None:
+    [(_, rej)] = read([HEADER, FIRST_ROW.replace("2020-01-01", "2021-02-30")])
+    assert rej.why == "date '2021-02-30' is not a real date (day is out of range for month)"  # type: ignore[attr-defined]
+
+
+def test_overlong_reference_is_rejected_and_future_filing_flagged() -> None:
+    [(_, rej)] = read([HEADER, FIRST_ROW.replace("97061800", "9" * 500)])[:1]
+    assert rej.why == "declaration_ref is 500 characters long, at most 64 are accepted"  # type: ignore[attr-defined]
+    future = FIRST_ROW.replace("2020-01-01", "2099-01-01")
+    records = list(read_declarations([HEADER, future], KCS, "f.csv", loaded_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert [f.code for f in records[0][1].flags] == ["filed-in-future"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "fragment"),
+    [
+        ("delimiter: ''\n", "delimiter"),
+        ("date_format: '%Q-%Z'\n", "date_format"),
+        ("outcomes: {fraud: {column: F, true_values: ['1'], false_values: ['1', '0']}}\n", "both true and false"),
+    ],
+)
+def test_mapping_validation(tmp_path, yaml_text: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    base = "name: x\nfields: {declaration_ref: A, filed_at: B, hs_code: C, origin_country: D, " \
+           "departure_country: E, net_mass_kg: F, value: G}\n"
+    path = tmp_path / "m.yaml"
+    path.write_text(base + yaml_text)
+    with pytest.raises(ConfigError) as err:
+        load_mapping(str(path))
+    assert fragment in f"{err.value.where} {err.value.why}"

@@ -57,3 +57,15 @@ def test_train_score_select_and_feed_outcomes_back(engine: Engine, tmp_path: Pat
     with open(Path(second.artefact_path) / "training-set.csv") as fh:
         refs = {r["declaration_ref"] for r in csv.DictReader(fh)}
     assert listing.entries[0].declaration_ref in refs and len(refs) == 6531
+
+
+def test_too_little_history_leaves_the_live_model_alone(engine: Engine, tmp_path: Path) -> None:
+    few = tmp_path / "few.csv"
+    few.write_text("".join(kcs_lines(DEMO_TRAIN, 40)))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, few, IngestOptions(), NOW)
+    from scheldt.errors import InputError
+
+    with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
+        train_model(uow, "fraud", tmp_path / "models", NOW)
+    assert "40 declarations with outcomes" in err.value.why and "at least 100" in err.value.why

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from scheldt.errors import ScheldtError
 from scheldt.settings import Settings, get_settings
@@ -49,7 +50,7 @@ def errors_reported() -> Iterator[None]:
     try:
         yield
     except ScheldtError as exc:
-        console.print(f"[red]error[/red] {exc.where}: {exc.why}", highlight=False)
+        console.print(f"[red]error[/red] {escape(exc.where)}: {escape(exc.why)}", highlight=False)
         raise typer.Exit(2) from None
 
 

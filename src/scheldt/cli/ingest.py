@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
-from scheldt.errors import ScheldtError
+from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 
@@ -35,10 +36,12 @@ def ingest(
     """
     outcomes_only = bool(paths) and paths[0] == "outcomes"
     files = [Path(p) for p in (paths[1:] if outcomes_only else paths)]
-    if not files:
-        console.print("[red]error[/red] give at least one file")
-        raise typer.Exit(2)
-    options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation)
+    with errors_reported():
+        if not files:
+            raise InputError("ingest", "give at least one file")
+        if outcomes_only and no_outcomes:
+            raise InputError("--no-outcomes", "contradicts `ingest outcomes`, which loads outcomes only")
+        options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation)
     reports: list[FileReport] = []
     failed = False
     with errors_reported(), store() as uow, Progress(
@@ -74,15 +77,15 @@ def _print_reports(reports: list[FileReport]) -> None:
     for col in ("file", "format", "accepted", "new", "outcomes (new)", "rejected", "flags"):
         table.add_column(col, justify="left" if col in ("file", "format") else "right")
     for r in reports:
-        table.add_row(r.path, r.format, str(r.accepted), str(r.added),
+        table.add_row(escape(r.path), r.format, str(r.accepted), str(r.added),
                       f"{r.outcomes_accepted} ({r.outcomes_added})", str(r.rejected), str(r.flags))
     out = Console(width=max(Console().width, 120))
     out.print(table)
     for r in reports:
         for rej in r.rejections[:10]:
-            out.print(f"  rejected {rej.where} [{rej.field or 'row'}]: {rej.why}", highlight=False)
+            out.print(f"  rejected {rej.where} [{rej.field or 'row'}]: {rej.why}", highlight=False, markup=False, soft_wrap=True)
         if r.rejected > 10:
-            out.print(f"  ... and {r.rejected - 10} more rejected rows in {r.path} (all in quarantine)")
+            out.print(f"  ... and {r.rejected - 10} more rejected rows in {r.path} (all in quarantine)", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -32,8 +32,8 @@ def _fmt(x: object) -> str:
 def train(target: TargetOpt = Target.fraud,
           seed: Annotated[int, typer.Option(help="Random seed of LightGBM's bagging.")] = 0) -> None:
     """Train the risk model on declarations with inspection outcomes and make it live."""
-    s = settings()
     with errors_reported(), store() as uow:
+        s = settings()
         report = train_model(uow, target.value, s.models_dir, now(), seed=seed, threads=s.threads)
     v = report.validation
     out.print(f"trained [bold]{report.version}[/bold] on {report.train_rows} declarations "
@@ -47,8 +47,8 @@ def train(target: TargetOpt = Target.fraud,
 
 def score(target: TargetOpt = Target.fraud) -> None:
     """Score every declaration without an outcome yet with the live model (one RiskAssessment each)."""
-    s = settings()
     with errors_reported(), store() as uow:
+        s = settings()
         report = score_pending(uow, target.value, now(), threads=s.threads)
     out.print(f"scored {report.scored} declarations with {report.model_version} "
               f"({report.already_scored} already scored by it)")

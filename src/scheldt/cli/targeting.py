@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import secrets
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scheldt.cli.common import console, errors_reported, print_json, settings, store
@@ -39,10 +41,12 @@ def target(
     date: Annotated[str | None, typer.Option("--date", help="Only declarations filed that day (YYYY-MM-DD, UTC).")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
     target: TargetOpt = Target.fraud,
-    seed: Annotated[int, typer.Option(help="Seed of the exploration draw, to reproduce a list.")] = 0,
-    limit: Annotated[int | None, typer.Option("--limit", help="Print only the first N entries (the list itself is unchanged).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the exploration draw; default: a fresh one, printed so the list can be reproduced.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Print only the first N entries (the list itself is unchanged).")] = None,
 ) -> None:
     """The inspection list: what to inspect within capacity, with score, reasons and why selected."""
+    if seed is None:
+        seed = secrets.randbelow(2**31)
     with errors_reported(), store() as uow:
         result = inspection_list(uow, target.value, capacity, exploration, _day(date), seed,
                                  threads=settings().threads)
@@ -62,12 +66,16 @@ def _rows(result: InspectionList, limit: int | None) -> list[dict[str, object]]:
 def _json(result: InspectionList, limit: int | None) -> None:
     print_json({"model_version": result.model_version, "target": result.target,
                 "candidates": result.candidates, "unscored": result.unscored,
-                "slots": result.slots, **_split(result), "inspections": _rows(result, limit)})
+                "slots": result.slots, "seed": result.seed, **_split(result), "inspections": _rows(result, limit)})
 
 
 def _split(result: InspectionList) -> dict[str, int]:
     by = [e.selected_by for e in result.entries]
     return {"risk_picks": by.count("risk"), "exploration_picks": by.count("exploration")}
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _csv(result: InspectionList, limit: int | None) -> None:
@@ -83,15 +91,15 @@ def _table(result: InspectionList, limit: int | None) -> None:
     split = _split(result)
     shown = len(result.entries[:limit])
     table = Table(title=f"Inspection list: {len(result.entries)} of {result.candidates} declarations "
-                        f"({split['risk_picks']} risk picks, {split['exploration_picks']} exploration picks; "
-                        f"model {result.model_version})"
+                        f"({_n(split['risk_picks'], 'risk pick')}, {_n(split['exploration_picks'], 'exploration pick')}"
+                        f" drawn with seed {result.seed}; model {result.model_version})"
                         + (f"; first {shown} shown" if shown < len(result.entries) else ""))
     for col in ("#", "declaration", "filed", "HS", "origin", "score", "by", "reasons"):
         table.add_column(col, overflow="fold")
     for r in _rows(result, limit):
-        table.add_row(str(r["position"]), str(r["declaration_ref"]), str(r["filed_at"]), str(r["hs_code"]),
-                      str(r["origin"]), f"{r['score']:.3f}", str(r["selected_by"]),
-                      "\n".join(f"- {t}" for t in r["reasons"]) or "-")  # type: ignore[union-attr]
+        table.add_row(*(escape(str(r[k])) for k in ("position", "declaration_ref", "filed_at", "hs_code", "origin")),
+                      f"{r['score']:.3f}", str(r["selected_by"]),
+                      escape("\n".join(f"- {t}" for t in r["reasons"]) or "-"))  # type: ignore[union-attr]
     out.print(table)
     if result.unscored:
         console.print(f"{result.unscored} candidate declarations are not scored yet: run `scheldt score`")

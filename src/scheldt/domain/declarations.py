@@ -15,6 +15,11 @@ from datetime import datetime
 from enum import StrEnum
 
 
+#: Longest text accepted per kind of field (characters); longer values are rejected on read.
+REF_MAX = 64  # declaration, bill of lading and party references
+CODE_MAX = 32  # office, process, import type, tax type and other short codes
+
+
 class PartyRole(StrEnum):
     """Role a party plays on a declaration (WCO Data Model terms)."""
 

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from scheldt import reference
 from scheldt.domain.codes import normalise_country, normalise_hs_code
 from scheldt.domain.declarations import (
+    CODE_MAX,
+    REF_MAX,
     Declaration,
     Flag,
     InspectionOutcome,
@@ -47,6 +49,7 @@ _TEXT_FIELDS = (
     "currency",
     "bill_of_lading_ref",
 )
+_TEXT_LIMITS = {"bill_of_lading_ref": REF_MAX, "currency": 3}
 
 
 class _FieldError(Exception):
@@ -65,11 +68,14 @@ def parse_time(raw: str, date_format: str) -> datetime:
     text = raw.strip()
     try:
         parsed = datetime.strptime(text, date_format)
-    except ValueError:
+    except ValueError as exc:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"date {raw!r} does not match {date_format!r} or ISO 8601") from None
+            detail = str(exc)
+            if "does not match format" in detail or "unconverted data" in detail:
+                raise ValueError(f"date {raw!r} does not match {date_format!r} or ISO 8601") from None
+            raise ValueError(f"date {raw!r} is not a real date ({detail})") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -92,6 +98,12 @@ def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> flo
 def _text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
     column = mapping.fields.get(field)
     return (row.get(column) or "").strip() if column else ""
+
+
+def _check_length(field: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise _FieldError(field, f"{field} is {len(value)} characters long, at most {limit} are accepted")
+    return value
 
 
 def _required_text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
@@ -120,9 +132,21 @@ def _flags(decl_hs: str, origin: str, departure: str) -> tuple[Flag, ...]:
     return tuple(flags)
 
 
-def declaration_from_row(row: dict[str, str], mapping: DeclarationMapping) -> Declaration:
-    """Map one CSV row to a Declaration. Raises _FieldError(field, why) on a bad value."""
-    ref = _required_text(row, mapping, "declaration_ref")
+def _future_flag(filed_at: datetime, loaded_at: datetime | None) -> tuple[Flag, ...]:
+    if loaded_at is not None and filed_at > loaded_at + timedelta(days=1):
+        return (Flag("filed_at", "filed-in-future",
+                     f"filed {filed_at:%Y-%m-%d}, after it was received ({loaded_at:%Y-%m-%d})"),)
+    return ()
+
+
+def declaration_from_row(
+    row: dict[str, str], mapping: DeclarationMapping, loaded_at: datetime | None = None
+) -> Declaration:
+    """Map one CSV row to a Declaration. Raises _FieldError(field, why) on a bad value.
+
+    A filing time more than a day after ``loaded_at`` is kept and flagged ``filed-in-future``.
+    """
+    ref = _check_length("declaration_ref", _required_text(row, mapping, "declaration_ref"), REF_MAX)
     try:
         filed_at = parse_time(_required_text(row, mapping, "filed_at"), mapping.date_format)
     except ValueError as exc:
@@ -151,10 +175,11 @@ def declaration_from_row(row: dict[str, str], mapping: DeclarationMapping) -> De
     if tax_rate is not None and tax_rate < 0:
         raise _FieldError("tax_rate_pct", f"tax rate {tax_rate:g}% is negative")
     parties = tuple(
-        Party(role, pid)
+        Party(role, _check_length(field, pid, REF_MAX))
         for field, role in _PARTY_FIELDS.items()
         if (pid := _text(row, mapping, field))
     )
+    texts = {f: _check_length(f, _text(row, mapping, f), _TEXT_LIMITS.get(f, CODE_MAX)) for f in _TEXT_FIELDS}
     containers = tuple(_text(row, mapping, "container_numbers").replace(",", " ").split())
     return Declaration(
         declaration_ref=ref,
@@ -167,8 +192,9 @@ def declaration_from_row(row: dict[str, str], mapping: DeclarationMapping) -> De
         parties=parties,
         tax_rate_pct=tax_rate,
         container_numbers=containers,
-        flags=_flags(hs_code, countries["origin_country"], countries["departure_country"]),
-        **{f: _text(row, mapping, f) for f in _TEXT_FIELDS},
+        flags=_flags(hs_code, countries["origin_country"], countries["departure_country"])
+        + _future_flag(filed_at, loaded_at),
+        **texts,
     )
 
 
@@ -220,19 +246,33 @@ def outcome_from_row(
 
 
 class _LineCounter:
-    """Iterates text lines and remembers the number of the last one handed out (1-based)."""
+    """Iterates lines (text, or bytes decoded as UTF-8) and remembers the number of the last one
+    handed out (1-based). A byte line that is not UTF-8 is decoded with replacement characters
+    and its number and reason kept in ``undecodable``, so the record it belongs to is rejected.
+    """
 
-    def __init__(self, lines: Iterable[str]) -> None:
+    def __init__(self, lines: Iterable[str] | Iterable[bytes]) -> None:
         self._it = iter(lines)
         self.line = 0
+        self.undecodable: dict[int, str] = {}
 
     def __iter__(self) -> _LineCounter:
         return self
 
     def __next__(self) -> str:
-        text = next(self._it)
+        item = next(self._it)
         self.line += 1
-        return text
+        if isinstance(item, bytes):
+            if self.line == 1 and item.startswith(b"\xef\xbb\xbf"):
+                item = item[3:]
+            try:
+                return item.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.undecodable[self.line] = (
+                    f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1})"
+                )
+                return item.decode("utf-8", errors="replace")
+        return item
 
 
 def _raw(row: dict[str, str]) -> str:
@@ -244,7 +284,7 @@ def _raw(row: dict[str, str]) -> str:
 
 
 def read_declarations(
-    lines: Iterable[str],
+    lines: Iterable[str] | Iterable[bytes],
     mapping: DeclarationMapping,
     source: str,
     *,
@@ -254,7 +294,8 @@ def read_declarations(
 ) -> Iterator[Located]:
     """Yield ``(where, record)``: Declarations, InspectionOutcomes and Rejections from CSV lines.
 
-    ``lines`` is any iterable of text lines (an open file streams with bounded memory);
+    ``lines`` is any iterable of text lines, or of byte lines decoded here as UTF-8 so that one
+    undecodable line is rejected alone (a file opened in binary mode streams with bounded memory);
     ``source`` names the file in ``Rejection.where`` as ``"<source>:<line>"`` (line 1 is the
     header). With ``declarations=False`` only outcomes are read (``scheldt ingest outcomes``);
     their receipt time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome columns
@@ -262,7 +303,21 @@ def read_declarations(
     """
     counter = _LineCounter(lines)
     reader = csv.DictReader(counter, delimiter=mapping.delimiter)
-    header = [h.lstrip("\ufeff") for h in (reader.fieldnames or [])]
+    try:
+        header = [h.lstrip("\ufeff").strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        yield f"{source}:1", Rejection(f"{source}:1", "header", f"unreadable CSV header: {exc}")
+        return
+    if not header:
+        yield f"{source}:1", Rejection(f"{source}:1", "header", "file is empty")
+        return
+    if 1 in counter.undecodable:
+        yield f"{source}:1", Rejection(f"{source}:1", "header", counter.undecodable[1])
+        return
+    duplicated = sorted({h for h in header if header.count(h) > 1 and h})
+    if duplicated:
+        yield f"{source}:1", Rejection(f"{source}:1", "header", f"column(s) {duplicated} appear more than once")
+        return
     reader.fieldnames = header
     want_outcomes = outcomes and mapping.outcomes is not None
     missing = mapping.missing_columns(header, with_outcomes=want_outcomes) if declarations else (
@@ -284,6 +339,11 @@ def read_declarations(
             yield where, Rejection(where, "", f"unreadable CSV: {exc}")
             continue
         where = f"{source}:{counter.line}"
+        bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
+        if bad:
+            counter.undecodable.clear()
+            yield where, Rejection(where, "", bad[-1], _raw(row))
+            continue
         if None in row or None in row.values():
             cells = len(header) + len(row.get(None) or []) - sum(v is None for v in row.values())  # type: ignore[call-overload]
             why = f"row has {cells} cells, header has {len(header)}"
@@ -306,7 +366,7 @@ def _read_row(
     filed_at = None
     if declarations:
         try:
-            decl = declaration_from_row(row, mapping)
+            decl = declaration_from_row(row, mapping, loaded_at)
         except _FieldError as exc:
             yield Rejection(where, exc.field, exc.why, _raw(row))
             return

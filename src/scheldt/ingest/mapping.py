@@ -19,11 +19,12 @@ named by file stem; any other layout is described by a YAML file of the same sha
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scheldt.errors import ConfigError
 
@@ -62,8 +63,15 @@ class LabelColumn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     column: str
-    true_values: list[str]
-    false_values: list[str]
+    true_values: list[str] = Field(min_length=1)
+    false_values: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> LabelColumn:
+        both = sorted(set(self.true_values) & set(self.false_values))
+        if both:
+            raise ValueError(f"value(s) {both} are both true and false")
+        return self
 
 
 class OutcomeColumns(BaseModel):
@@ -89,10 +97,22 @@ class DeclarationMapping(BaseModel):
     name: str
     description: str = ""
     source: str = ""
-    delimiter: str = ","
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     date_format: str = "%Y-%m-%d"
     fields: dict[str, str]
     outcomes: OutcomeColumns | None = None
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format_round_trips(cls, value: str) -> str:
+        sample = datetime(2021, 4, 7, 13, 45, 30)
+        try:
+            parsed = datetime.strptime(sample.strftime(value), value)
+        except ValueError as exc:
+            raise ValueError(f"date format {value!r} cannot be read back: {exc}") from None
+        if parsed.date() != sample.date():
+            raise ValueError(f"date format {value!r} does not give year, month and day")
+        return value
 
     @model_validator(mode="after")
     def _check_fields(self) -> DeclarationMapping:
@@ -136,10 +156,15 @@ def load_mapping(name_or_path: str) -> DeclarationMapping:
                 f"no built-in mapping of that name ({', '.join(builtin_mapping_names())}) "
                 "and no such file",
             )
-        text = path.read_text("utf-8")
+        try:
+            text = path.read_text("utf-8")
+        except (UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(str(path), f"cannot read the mapping file: {exc}") from None
         where = str(path)
     try:
         data = yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise ConfigError(where, "a mapping file must hold a YAML mapping (name:, fields:, ...)")
         return DeclarationMapping.model_validate(data)
     except yaml.YAMLError as exc:
         raise ConfigError(where, f"not valid YAML: {exc}") from exc

@@ -24,28 +24,41 @@ class Detected:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
-    return next(csv.reader([first]), [])
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20).removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    try:
+        return [h.strip() for h in next(csv.reader([first]), [])]
+    except csv.Error:
+        return []
 
 
-def detect(path: Path, format: str = "auto", mapping: str | None = None) -> Detected:
+def detect(path: Path, format: str = "auto", mapping: str | None = None,
+           outcomes_only: bool = False) -> Detected:
     """Decide how to read ``path``.
 
     ``format`` is ``auto`` or one of :data:`FORMATS`; ``mapping`` a built-in mapping name or a
-    YAML file. Without a mapping, the first built-in mapping whose declaration columns are all in
-    the file's header is used. Raises InputError saying why when nothing fits.
+    YAML file. Without a mapping, the first built-in mapping whose declaration columns (with
+    ``outcomes_only``: reference and outcome columns) are all in the file's header is used.
+    Raises InputError saying why when nothing fits.
     """
     if format not in ("auto", *FORMATS):
         raise InputError(f"--format {format}", f"unknown format; known: auto, {', '.join(FORMATS)}")
+    if path.is_dir():
+        raise InputError(str(path), "is a directory, not a file")
     if not path.is_file():
         raise InputError(str(path), "no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}:1", "file is empty")
     if mapping is not None:
         return Detected("declarations", load_mapping(mapping))
     header = _header(path)
     for name in builtin_mapping_names():
         candidate = load_mapping(name)
-        if not candidate.missing_columns(header, with_outcomes=False):
+        if outcomes_only and candidate.outcomes is not None:
+            wanted = [candidate.fields["declaration_ref"], *candidate.outcomes.columns]
+            if all(c in header for c in wanted):
+                return Detected("declarations", candidate)
+        elif not candidate.missing_columns(header, with_outcomes=False):
             return Detected("declarations", candidate)
     raise InputError(
         f"{path}:1",

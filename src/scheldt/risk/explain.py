@@ -48,10 +48,17 @@ def _num(x: Any, fmt: str = ",.0f") -> str:
     return "unknown" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
 
+def _per_kg(row: Row) -> str:
+    unit = row.get("unit_value")
+    if unit is None or (isinstance(unit, float) and math.isnan(unit)):
+        return "no net mass declared"
+    return f"{unit:,.2f} per kg"
+
+
 _HISTORY_SUBJECT: dict[str, Callable[[Row], str]] = {
     "template": lambda r: f"Same goods at the same declared value ({_hs(r['hs_code'])}, value {_num(r['value'])})",
-    "goods": lambda r: f"{_hs(r['hs_code'])} at {_num(r['unit_value'], ',.2f')} per kg",
-    "goods_origin": lambda r: f"{_hs(r['hs_code'])} at {_num(r['unit_value'], ',.2f')} per kg from {_country(r['origin_country'])}",
+    "goods": lambda r: f"{_hs(r['hs_code'])} at {_per_kg(r)}",
+    "goods_origin": lambda r: f"{_hs(r['hs_code'])} at {_per_kg(r)} from {_country(r['origin_country'])}",
     "hs6": lambda r: _hs(r["hs_code"]),
     "hs6_origin": lambda r: f"HS {r['hs_code'][:6]} from {_country(r['origin_country'])}",
     "hs6_tax_type": lambda r: f"HS {r['hs_code'][:6]} under tax type {r['tax_type']}",
@@ -69,7 +76,7 @@ _DECLARED: dict[str, tuple[str, Callable[[Row], str]]] = {
     "tax_rate_pct": ("declared.tax_rate", lambda r: f"Duty rate {_num(r['tax_rate_pct'], 'g')}%"),
     "tax_type": ("declared.tax_type", lambda r: f"Tax type {r['tax_type']} (duty rate basis claimed)"),
     "net_mass_kg": ("declared.mass", lambda r: f"Net mass {_num(r['net_mass_kg'], ',.1f')} kg"),
-    "value": ("declared.value", lambda r: f"Declared value {_num(r['value'])} ({_num(r['unit_value'], ',.2f')} per kg)"),
+    "value": ("declared.value", lambda r: f"Declared value {_num(r['value'])} ({_per_kg(r)})"),
     "unit_value": ("declared.value", lambda r: ""),
     "office_code": ("declared.office", lambda r: f"Filed at customs office {r['office_code']}"),
     "process_type": ("declared.process_type", lambda r: f"Declaration process type {r['process_type']}"),
@@ -122,6 +129,16 @@ def _text(group: str, row: Row, feats: Row, target: str) -> str:
     raise KeyError(group)
 
 
+def evidence(group: str, feats: Row, target: str) -> tuple[int, int] | None:
+    """The past inspections behind a history group: (inspections, positives); None otherwise."""
+    if not group.startswith("history."):
+        return None
+    key = group.removeprefix("history.")
+    n = int(feats[f"{key}_n"] or 0)
+    rate = feats[f"{key}_{'critical' if target == 'critical' else 'fraud'}_rate"] or 0.0
+    return n, round(rate * n)
+
+
 def explain_row(
     row: Row, feats: Row, grouped: np.ndarray, target: str, max_reasons: int = 5
 ) -> list[Reason]:
@@ -129,12 +146,21 @@ def explain_row(
 
     ``row`` holds the declaration's fields (plus ``unit_value``), ``feats`` its feature values by
     name, ``grouped`` its contributions per :data:`GROUPS` (from :func:`group_contributions`).
+    A history group resting on the same past inspections as a reason already given (same count,
+    same findings: e.g. the one earlier inspection of these goods, seen through goods, origin
+    and HS code alike) is not repeated.
     """
     order = np.argsort(-grouped, kind="stable")
-    reasons = []
-    for i in order[:max_reasons]:
-        if grouped[i] <= 0:
+    reasons: list[Reason] = []
+    seen: set[tuple[int, int]] = set()
+    for i in order:
+        if grouped[i] <= 0 or len(reasons) == max_reasons:
             break
+        proof = evidence(GROUPS[i], feats, target)
+        if proof is not None and proof[0] > 0:
+            if proof in seen:
+                continue
+            seen.add(proof)
         reasons.append(Reason(GROUPS[i], _text(GROUPS[i], row, feats, target), float(grouped[i])))
     return reasons
 

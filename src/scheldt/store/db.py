@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError
@@ -36,7 +37,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from None
     try:
         engine = create_engine(url, future=True)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
@@ -63,9 +68,17 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The migration revision the database is at, or None for an empty database."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The migration revision the database is at, or None for an empty database.
+
+    Raises ConfigError when the database cannot be reached.
+    """
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+                          f"cannot connect: {reason}") from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from scheldt.domain.declarations import CODE_MAX, REF_MAX
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -43,7 +45,7 @@ class DeclarationRow(Base):
     """One goods item of an import declaration (see domain.declarations.Declaration)."""
 
     __tablename__ = "declaration"
-    declaration_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    declaration_ref: Mapped[str] = mapped_column(String(REF_MAX), primary_key=True)
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     hs_code: Mapped[str] = mapped_column(String(10), index=True)
     origin_country: Mapped[str] = mapped_column(String(2))
@@ -51,16 +53,16 @@ class DeclarationRow(Base):
     net_mass_kg: Mapped[float] = mapped_column(Float)
     value: Mapped[float] = mapped_column(Float)
     currency: Mapped[str] = mapped_column(String(3), default="")
-    office_code: Mapped[str] = mapped_column(String(32), default="")
-    process_type: Mapped[str] = mapped_column(String(32), default="")
-    import_type: Mapped[str] = mapped_column(String(32), default="")
-    import_use: Mapped[str] = mapped_column(String(32), default="")
-    payment_type: Mapped[str] = mapped_column(String(32), default="")
-    transport_mode: Mapped[str] = mapped_column(String(32), default="")
+    office_code: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    process_type: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    import_type: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    import_use: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    payment_type: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    transport_mode: Mapped[str] = mapped_column(String(CODE_MAX), default="")
     tax_rate_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
-    tax_type: Mapped[str] = mapped_column(String(32), default="")
-    origin_indicator: Mapped[str] = mapped_column(String(32), default="")
-    bill_of_lading_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
+    tax_type: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    origin_indicator: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    bill_of_lading_ref: Mapped[str] = mapped_column(String(REF_MAX), default="", index=True)
     container_numbers: Mapped[str] = mapped_column(Text, default="")  # space-separated
     flags: Mapped[list] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -77,7 +79,7 @@ class DeclarationPartyRow(Base):
         ForeignKey("declaration.declaration_ref", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    party_id: Mapped[str] = mapped_column(String(64), index=True)
+    party_id: Mapped[str] = mapped_column(String(REF_MAX), index=True)
     name: Mapped[str] = mapped_column(Text, default="")
 
 

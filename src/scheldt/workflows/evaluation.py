@@ -44,7 +44,7 @@ def read_labelled(path: Path, mapping: str | None) -> LabelledFile:
     decls: list[Declaration] = []
     outs: list[InspectionOutcome] = []
     rejected = 0
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open("rb") as fh:
         for _, rec in read_declarations(fh, detected.mapping, str(path)):
             if isinstance(rec, Declaration):
                 decls.append(rec)

@@ -105,10 +105,10 @@ def ingest_file(
     number of records handled after each batch. Raises InputError/ConfigError only when the file
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
-    detected = detect(path, options.format, options.mapping)
+    detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
     assert detected.mapping is not None
     report = FileReport(str(path), detected.format)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open("rb") as fh:
         records = read_declarations(
             fh, detected.mapping, str(path),
             outcomes=options.outcomes or options.outcomes_only,
@@ -120,6 +120,8 @@ def ingest_file(
             decls = [(r, w) for w, r in batch if isinstance(r, Declaration)]
             outcomes = [(r, w) for w, r in batch if isinstance(r, InspectionOutcome)]
             good = _store_declarations(uow, decls, report, now, options.supplied_by, rejections) if decls else set()
+            rejected_rows = {r.where for r in rejections}
+            outcomes = [(o, w) for o, w in outcomes if w not in rejected_rows]
             if outcomes:
                 _store_outcomes(uow, outcomes, good, report, now, options.supplied_by, rejections)
             uow.quarantine.add(rejections, detected.format, now)

@@ -40,6 +40,7 @@ class InspectionList:
     candidates: int
     unscored: int
     slots: int
+    seed: int
     entries: list[ListEntry]
 
 
@@ -89,4 +90,4 @@ def inspection_list(
         for i, (p, row) in enumerate(zip(picks, chosen.iter_rows(named=True), strict=True))
     ]
     return InspectionList(live.version, target, candidates.height, pending.height - candidates.height,
-                          slots, entries)
+                          slots, seed, entries)

@@ -13,6 +13,10 @@ from scheldt.risk import features
 from scheldt.risk.training import fit, labelled_rows, time_split
 from scheldt.workflows.ports import UnitOfWork
 
+#: Fewest labelled declarations, and fewest positives among them, a model is trained on.
+MIN_LABELLED = 100
+MIN_POSITIVES = 10
+
 
 @dataclass(frozen=True)
 class TrainReport:
@@ -35,16 +39,22 @@ def train_model(
 
     The latest 20% (by filing day) validate for early stopping. The artefact directory holds
     the model, its metadata and ``training-set.csv`` (declaration_ref, label), whose SHA-256
-    over sorted rows is the training-data fingerprint. Raises InputError when there are no
-    labelled declarations or no positive label.
+    over sorted rows is the training-data fingerprint. Raises InputError (and leaves the live
+    model as it is) below :data:`MIN_LABELLED` labelled declarations or :data:`MIN_POSITIVES`
+    positives.
     """
     decls = uow.declarations.declarations_frame(with_outcome=True)
     outcomes = uow.declarations.outcomes_frame(received_before=now)
     rows = labelled_rows(decls, outcomes)
     if rows.height == 0:
         raise InputError("training data", "no declaration has an inspection outcome yet: ingest outcomes first")
-    if not rows[target].any():
-        raise InputError("training data", f"no inspection found {target!r} yet; nothing to learn")
+    positives = int(rows[target].sum())
+    if rows.height < MIN_LABELLED or positives < MIN_POSITIVES:
+        raise InputError(
+            "training data",
+            f"{rows.height} declarations with outcomes, {positives} of which found {target}: a model needs "
+            f"at least {MIN_LABELLED} and {MIN_POSITIVES} to be worth trusting; the live model is unchanged",
+        )
     train, valid = time_split(rows)
     result = fit(train, valid, target, decls, outcomes, seed=seed, threads=threads)
     version = f"{target}-{now:%Y%m%dT%H%M%S}-{result.fingerprint[:8]}"
