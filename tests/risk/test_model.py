@@ -59,7 +59,7 @@ def test_reasons_are_the_largest_positive_contributions_in_order(trained) -> Non
     scores = result.model.score(features.to_matrix(X))
     top = int(np.argmax(scores))
     row = test[top]
-    contrib = result.model.booster_.predict(features.to_matrix(X[top]), pred_contrib=True)[0]
+    contrib = result.model.contributions(features.to_matrix(X[top]))[0]
     # expected: per reason group, the sum of its features' contributions, computed here by name
     by_group: dict[str, float] = {}
     for name, value in zip(features.FEATURE_NAMES, contrib[:-1], strict=True):
@@ -96,3 +96,17 @@ def _declared(name: str) -> str:
               "tax_rate_pct": "declared.tax_rate", "tax_type": "declared.tax_type",
               "office_code": "declared.office"}
     return groups.get(name, "declared." + name)
+
+
+def test_contributions_sum_to_the_blended_score_for_new_and_known_goods(trained) -> None:  # type: ignore[no-untyped-def]
+    result, decls, outcomes = trained
+    model = result.model
+    test = read_labelled(DEMO_TEST, None).declarations
+    X = features.to_matrix(features.encode(test[:400], model.vocabulary_, history=decls, outcomes=outcomes))
+    novel = np.nan_to_num(X[:, features.FEATURE_NAMES.index("template_n")]) == 0
+    assert 0 < novel.sum() < len(novel)  # both kinds are in the sample
+    assert model.blend_weight_ in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+    contrib = model.contributions(X)
+    assert np.allclose(contrib.sum(axis=1), model.raw_score(X))
+    history_only = model.booster_.predict(X, raw_score=True)
+    assert np.allclose(model.raw_score(X)[~novel], history_only[~novel])
