@@ -62,6 +62,10 @@ DECLARED_FEATURES = (*features.CODED_FIELDS, *features.NUMERIC_FEATURES)
 BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
+#: Column positions of :data:`DECLARED_FEATURES` in the full feature matrix.
+DECLARED_INDEX = [features.FEATURE_NAMES.index(f) for f in DECLARED_FEATURES]
+
+
 def _sigmoid(raw: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-raw))
 
@@ -143,7 +147,7 @@ class RiskModel:
         if self.target not in TARGETS:
             raise ValueError(f"target {self.target!r} is not one of {TARGETS}")
         names = list(features.FEATURE_NAMES)
-        declared = [names.index(f) for f in DECLARED_FEATURES]
+        declared = DECLARED_INDEX
         has_valid = X_valid is not None and y_valid is not None and len(y_valid) and y_valid.any()
         Xv, yv = (X_valid, y_valid) if has_valid else (None, None)
         full = self._fit_one(X, y, Xv, yv, names)
@@ -189,8 +193,7 @@ class RiskModel:
         raw = full.predict(X, raw_score=True, num_threads=self.threads)
         novel = self._novel(X)
         if self.blend_weight_ > 0 and novel.any():
-            declared = [features.FEATURE_NAMES.index(f) for f in DECLARED_FEATURES]
-            d = decl.predict(X[novel][:, declared], raw_score=True, num_threads=self.threads)
+            d = decl.predict(X[novel][:, DECLARED_INDEX], raw_score=True, num_threads=self.threads)
             raw[novel] = (1 - self.blend_weight_) * raw[novel] + self.blend_weight_ * d
         return raw
 
@@ -207,10 +210,9 @@ class RiskModel:
         out = full.predict(X, pred_contrib=True, num_threads=self.threads)
         novel = self._novel(X)
         if self.blend_weight_ > 0 and novel.any():
-            declared = [features.FEATURE_NAMES.index(f) for f in DECLARED_FEATURES]
-            d = decl.predict(X[novel][:, declared], pred_contrib=True, num_threads=self.threads)
+            d = decl.predict(X[novel][:, DECLARED_INDEX], pred_contrib=True, num_threads=self.threads)
             mapped = np.zeros((int(novel.sum()), out.shape[1]))
-            mapped[:, declared] = d[:, :-1]
+            mapped[:, DECLARED_INDEX] = d[:, :-1]
             mapped[:, -1] = d[:, -1]
             out[novel] = (1 - self.blend_weight_) * out[novel] + self.blend_weight_ * mapped
         return out
