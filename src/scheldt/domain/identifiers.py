@@ -1,0 +1,49 @@
+"""Check digits and shapes of transport identifiers (pure).
+
+A wrong check digit never drops a record: the identifier is kept as given and the caller adds a
+:class:`~scheldt.domain.declarations.Flag` (an officer wants to see it: a typo, or a fake).
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import imo as _imo
+from stdnum import iso6346 as _iso6346
+
+from scheldt.domain.declarations import Flag
+
+_UNLOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+
+
+def container_number(raw: str) -> tuple[str, Flag | None]:
+    """Normalise an ISO 6346 container number (``"APZU 481209-0"`` → ``"APZU4812090"``).
+
+    Returns the number and a flag when it is not a valid ISO 6346:2022 number (owner code,
+    category letter U/J/Z, six digits, check digit), computed by python-stdnum.
+    """
+    number = _iso6346.compact(raw) if raw else raw
+    if _iso6346.is_valid(number):
+        return number, None
+    why = "not shaped like an ISO 6346 container number (4 letters, 7 digits)"
+    if re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", number or ""):
+        why = f"ISO 6346 check digit is wrong (expected {_iso6346.calc_check_digit(number[:10])})"
+    return number, Flag("equipment_reference", "invalid-container-number", f"{number}: {why}")
+
+
+def imo_number(raw: str | int | None) -> tuple[str, Flag | None]:
+    """Normalise an IMO ship identification number to its 7 digits.
+
+    Returns the number and a flag when its check digit (IMO Resolution A.1117(30)) is wrong.
+    """
+    if raw is None or raw == "":
+        return "", None
+    number = _imo.compact(str(raw))
+    if _imo.is_valid(number):
+        return number, None
+    return number, Flag("vessel_imo", "invalid-imo-number", f"{number}: not a valid IMO number (check digit)")
+
+
+def is_unlocode_shape(code: str) -> bool:
+    """True for a UN/LOCODE-shaped code: ISO 3166 country + 3 letters or digits 2-9."""
+    return bool(_UNLOCODE_RE.match(code))

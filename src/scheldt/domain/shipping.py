@@ -1,0 +1,179 @@
+"""Transport records of the field: documents, equipment, vessels, calls and events (pure).
+
+Vocabulary follows the DCSA standards (Track & Trace 2.2/3.0, Booking 2.0, eBL 3.0) and
+UN/EDIFACT. Every event keeps ``source`` (file and JSON path or segment) so an officer can go
+back to what the carrier sent. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from scheldt.domain.declarations import Flag
+
+
+class EventClassifier(StrEnum):
+    """Whether an event is planned, estimated or actual (DCSA eventClassifierCode)."""
+
+    PLANNED = "PLN"
+    ESTIMATED = "EST"
+    ACTUAL = "ACT"
+    REQUESTED = "REQ"
+
+
+class EquipmentEventType(StrEnum):
+    """DCSA equipmentEventTypeCode."""
+
+    LOAD = "LOAD"
+    DISC = "DISC"
+    GTIN = "GTIN"
+    GTOT = "GTOT"
+    STUF = "STUF"
+    STRP = "STRP"
+    PICK = "PICK"
+    DROP = "DROP"
+    INSP = "INSP"
+    RSEA = "RSEA"
+    RMVD = "RMVD"
+
+
+class SealSource(StrEnum):
+    """Who put the seal on (DCSA sealSource): carrier, shipper, phytosanitary, veterinary, customs."""
+
+    CARRIER = "CAR"
+    SHIPPER = "SHI"
+    PHYTOSANITARY = "PHY"
+    VETERINARY = "VET"
+    CUSTOMS = "CUS"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReference:
+    """A reference to a transport document: ``kind`` BKG (booking), TRD (transport document /
+    bill of lading), SHI (shipping instructions), ...; ``value`` as the carrier wrote it."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """A seal on a container: number, who sealed it (:class:`SealSource`, or "" if not said), type."""
+
+    number: str
+    source: str = ""
+    seal_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vessel:
+    """A vessel: IMO number (7 digits), MMSI (9 digits), call sign, name, flag (ISO 3166)."""
+
+    imo: str = ""
+    mmsi: str = ""
+    call_sign: str = ""
+    name: str = ""
+    flag: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an event happened: UN/LOCODE, SMDG facility code, name, coordinates (WGS 84)."""
+
+    unlocode: str = ""
+    facility_code: str = ""
+    name: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransportCall:
+    """A vessel's call at a port: UN/LOCODE, terminal (SMDG facility code), service, voyages."""
+
+    unlocode: str = ""
+    facility_code: str = ""
+    reference: str = ""
+    sequence: int | None = None
+    carrier_service: str = ""
+    export_voyage: str = ""
+    import_voyage: str = ""
+    mode_of_transport: str = ""
+    vessel: Vessel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What every event has: id, classifier (PLN/EST/ACT), when it happened and was recorded,
+    where, on which call, under which documents, and the source it was read from."""
+
+    event_id: str
+    classifier: str
+    event_time: datetime
+    created_time: datetime | None = None
+    location: Location | None = None
+    transport_call: TransportCall | None = None
+    documents: tuple[DocumentReference, ...] = ()
+    source: str = ""
+    flags: tuple[Flag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class EquipmentEvent(Event):
+    """Something happened to a container: LOAD, DISC, GTIN, GTOT, STUF, STRP, PICK, DROP, INSP,
+    RSEA, RMVD (:class:`EquipmentEventType`)."""
+
+    event_type: str = ""
+    container_number: str = ""
+    iso_equipment_code: str = ""
+    empty: bool | None = None
+    seals: tuple[Seal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransportEvent(Event):
+    """A vessel arrived (ARRI) or departed (DEPA) at a transport call."""
+
+    event_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentEvent(Event):
+    """A document changed status (DCSA shipmentEventTypeCode: RECE, DRFT, CONF, APPR, ISSU, VOID...)."""
+
+    event_type: str = ""
+    document_type: str = ""
+    document_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IotEvent(Event):
+    """A container sensor reported something (DCSA IOT: DETC, with an iotEventCode such as DRC)."""
+
+    event_type: str = ""
+    container_number: str = ""
+    iot_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReeferEvent(Event):
+    """A reefer container was measured or adjusted (MEAS, ADJU...): setpoint and readings in °C."""
+
+    event_type: str = ""
+    container_number: str = ""
+    setpoint_celsius: float | None = None
+    ambient_celsius: float | None = None
+    probe_celsius: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Retraction:
+    """The publisher withdrew an earlier event (DCSA retractedEventID)."""
+
+    event_id: str
+    retracted_event_id: str
+    created_time: datetime | None
+    source: str = ""

@@ -1,0 +1,291 @@
+"""Reader for DCSA Track & Trace events: v2.2 (flat), v3.0-Beta-1 (metadata + payload) and
+v3.0 (eventClassification, nested details), as GET /events pages or POST notifications.
+
+``read_dcsa_events(data, source)`` yields domain events (:mod:`scheldt.domain.shipping`) or
+:class:`~scheldt.ingest.base.Rejection` per event, with the JSON path as ``where``
+(``"<file>$[2]"``, ``"<file>$.events[0]"``). One bad event never loses the others. A container
+number or IMO number with a wrong check digit is kept and flagged, not rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scheldt.domain.identifiers import container_number, imo_number
+from scheldt.domain.shipping import (
+    DocumentReference,
+    EquipmentEvent,
+    Event,
+    IotEvent,
+    Location,
+    ReeferEvent,
+    Retraction,
+    Seal,
+    ShipmentEvent,
+    TransportCall,
+    TransportEvent,
+    Vessel,
+)
+from scheldt.ingest.base import Rejection
+
+Record = Event | Retraction | Rejection
+Json = dict[str, Any]
+
+#: Document types a v2.2 SHIPMENT event may be about (DCSA T&T 2.2 conformance rules).
+SHIPMENT_DOCUMENT_TYPES = {"CBR", "BKG", "SHI", "SRM", "TRD"}
+EVENT_TYPES = {"SHIPMENT", "TRANSPORT", "EQUIPMENT", "IOT", "REEFER"}
+
+
+class _EventError(Exception):
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
+        self.why = why
+
+
+def parse_dcsa_time(raw: Any, field: str) -> datetime:
+    """An ISO 8601 date-time with offset (DCSA requires one) as aware UTC; _EventError if not."""
+    if not isinstance(raw, str) or not raw:
+        raise _EventError(field, f"{field} is missing")
+    try:
+        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _EventError(field, f"{field} {raw!r} is not an ISO 8601 date-time") from None
+    if ts.tzinfo is None:
+        raise _EventError(field, f"{field} {raw!r} has no UTC offset")
+    return ts.astimezone(UTC)
+
+
+def _events(doc: Any) -> Iterator[tuple[str, Any]]:
+    """(JSON path, event object) for each event in a page, a notification or a bare list."""
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield f"$[{i}]", item
+    elif isinstance(doc, dict) and isinstance(doc.get("events"), list):
+        for i, item in enumerate(doc["events"]):
+            yield f"$.events[{i}]", item
+    else:
+        yield "$", doc
+
+
+def _event_type(obj: Json) -> str | None:
+    if "eventClassification" in obj:
+        return (obj["eventClassification"] or {}).get("eventTypeCode")
+    if "metadata" in obj:
+        return (obj.get("payload") or obj["metadata"]).get("eventType")
+    return obj.get("eventType")
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _vessel(v: Json | None) -> tuple[Vessel | None, list[Any]]:
+    if not v:
+        return None, []
+    imo, flag = imo_number(v.get("vesselIMONumber"))
+    vessel = Vessel(
+        imo=imo,
+        call_sign=v.get("vesselCallSignNumber") or v.get("vesselCallSign") or v.get("callSign") or "",
+        name=v.get("vesselName") or v.get("name") or "",
+        flag=v.get("vesselFlag") or v.get("flag") or "",
+    )
+    return vessel, [flag] if flag else []
+
+
+def _voyage(tc: Json, flat: str, nested: str) -> str:
+    value = tc.get(flat) or tc.get("carrier" + flat[0].upper() + flat[1:])
+    if not value and isinstance(tc.get(nested), dict):
+        value = tc[nested].get("carrierVoyageNumber") or tc[nested].get("universalVoyageReference")
+    return value or ""
+
+
+def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
+    if not tc:
+        return None, []
+    vessel, flags = _vessel(tc.get("vessel") or tc.get("vesselTransport"))
+    location = tc.get("location") or {}
+    service = tc.get("carrierServiceCode") or (tc.get("serviceCodeOrReference") or {}).get("carrierServiceCode") or ""
+    call = TransportCall(
+        unlocode=tc.get("UNLocationCode") or location.get("UNLocationCode") or "",
+        facility_code=tc.get("facilityCode") or location.get("facilityCode") or "",
+        reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
+        sequence=tc.get("transportCallSequenceNumber"),
+        carrier_service=service,
+        export_voyage=_voyage(tc, "exportVoyageNumber", "exportVoyageNumberOrReference"),
+        import_voyage=_voyage(tc, "importVoyageNumber", "importVoyageNumberOrReference"),
+        mode_of_transport=tc.get("modeOfTransport") or "",
+        vessel=vessel,
+    )
+    return call, flags
+
+
+def _location(loc: Json | None) -> Location | None:
+    if not loc:
+        return None
+    geo = loc.get("geoCoordinate") or loc
+    return Location(
+        unlocode=loc.get("UNLocationCode") or "",
+        facility_code=loc.get("facilityCode") or "",
+        name=loc.get("locationName") or "",
+        latitude=_float(geo.get("latitude")),
+        longitude=_float(geo.get("longitude")),
+    )
+
+
+def _documents(obj: Json) -> tuple[DocumentReference, ...]:
+    refs: list[DocumentReference] = []
+    for r in obj.get("documentReferences") or []:
+        refs.append(DocumentReference(r.get("documentReferenceType", ""), r.get("documentReferenceValue", "")))
+    for r in obj.get("relatedDocumentReferences") or []:
+        refs.append(DocumentReference(r.get("type", ""), r.get("value", "")))
+    details = obj.get("shipmentDetails") or {}
+    for r in [details.get("documentReference"), *(details.get("additionalDocumentReferences") or [])]:
+        if r:
+            refs.append(DocumentReference(r.get("typeCode", ""), r.get("reference", "")))
+    return tuple(dict.fromkeys(refs))
+
+
+def _seals(items: list[Json] | None) -> tuple[Seal, ...]:
+    return tuple(
+        Seal(s.get("sealNumber") or s.get("number") or "", s.get("sealSource") or s.get("source") or "",
+             s.get("sealType") or s.get("type") or "")
+        for s in items or []
+    )
+
+
+def _flat(obj: Json) -> tuple[Json, Json]:
+    """Merge the v3.0-Beta-1 metadata + payload into one flat (v2.2-like) object."""
+    if "metadata" in obj:
+        return {**obj.get("payload", {}), **obj["metadata"]}, obj["metadata"]
+    return obj, obj
+
+
+def _event(obj: Json, event_id: str, where: str, strict_uuid: bool) -> Record:
+    flat, meta = _flat(obj)
+    if "metadata" in obj and meta.get("retractedEventID") and "payload" not in obj:
+        created = parse_dcsa_time(meta.get("eventCreatedDateTime"), "eventCreatedDateTime")
+        return Retraction(event_id, meta["retractedEventID"], created, where)
+    classification = obj.get("eventClassification") or {}
+    kind = _event_type(obj)
+    classifier = classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or ""
+    event_time = parse_dcsa_time(flat.get("eventDateTime"), "eventDateTime")
+    created_raw = flat.get("eventCreatedDateTime") or flat.get("eventUpdatedDateTime")
+    created = parse_dcsa_time(created_raw, "eventCreatedDateTime") if created_raw else None
+    details = obj.get("transportDetails") or {}
+    call, flags = _transport_call(flat.get("transportCall") or details.get("transportCall"))
+    equipment = obj.get("equipmentDetails") or flat
+    common: dict[str, Any] = {
+        "event_id": event_id,
+        "classifier": classifier,
+        "event_time": event_time,
+        "created_time": created,
+        "location": _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location")),
+        "transport_call": call,
+        "documents": _documents(flat),
+        "source": where,
+    }
+    if kind in ("EQUIPMENT", "IOT", "REEFER"):
+        raw_number = equipment.get("equipmentReference") or ""
+        number, flag = container_number(raw_number) if raw_number else ("", None)
+        if flag:
+            flags.append(flag)
+    if kind == "EQUIPMENT":
+        code = classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or ""
+        empty = equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode")
+        return EquipmentEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
+                              iso_equipment_code=equipment.get("ISOEquipmentCode") or "",
+                              empty=None if empty is None else empty == "EMPTY",
+                              seals=_seals(equipment.get("seals") or flat.get("seals")))
+    if kind == "TRANSPORT":
+        code = classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or ""
+        return TransportEvent(**common, flags=tuple(flags), event_type=code)
+    if kind == "SHIPMENT":
+        code = classification.get("shipmentEventTypeCode") or flat.get("shipmentEventTypeCode") or ""
+        doc_type = flat.get("documentTypeCode") or ""
+        if strict_uuid and doc_type and doc_type not in SHIPMENT_DOCUMENT_TYPES:
+            raise _EventError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
+                              f"event (allowed: {', '.join(sorted(SHIPMENT_DOCUMENT_TYPES))})")
+        return ShipmentEvent(**common, flags=tuple(flags), event_type=code, document_type=doc_type,
+                             document_id=flat.get("documentID") or "", reason=flat.get("reason") or "")
+    if kind == "IOT":
+        code = classification.get("iotEventTypeCode") or flat.get("iotEventTypeCode") or ""
+        return IotEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
+                        iot_code=(obj.get("iotDetails") or {}).get("iotEventCode") or "")
+    reefer = obj.get("reeferDetails") or {}
+    code = classification.get("reeferEventTypeCode") or flat.get("reeferEventTypeCode") or ""
+    unit = reefer.get("temperatureUnit") or "CEL"
+    to_c = (lambda t: t) if unit == "CEL" else (lambda t: (t - 32) * 5 / 9)
+    def conv(value: Any) -> float | None:
+        v = _float(value)
+        return None if v is None else round(to_c(v), 3)
+    probes = tuple(c for p in reefer.get("temperatureProbeMeasurements") or []
+                   if (c := conv(p.get("measuredTemperatureValue"))) is not None)
+    return ReeferEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
+                       setpoint_celsius=conv(reefer.get("internalSetpointTemperature")),
+                       ambient_celsius=conv(reefer.get("ambientMeasuredTemperature")), probe_celsius=probes)
+
+
+def read_dcsa_events(data: bytes, source: str) -> Iterator[Record]:
+    """Yield the events of a DCSA Track & Trace JSON document, or a Rejection per bad event.
+
+    v2.2 event ids must be UUIDs (``eventID``, format uuid); v3.0 ids are free strings. An id
+    seen earlier in the same document is rejected as a duplicate. Raises nothing: a document
+    that is not JSON is one Rejection at ``<source>$``.
+    """
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
+        return
+    seen: dict[str, str] = {}
+    for path, obj in _events(doc):
+        where = f"{source}{path}"
+        if not isinstance(obj, dict):
+            yield Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
+            continue
+        kind = _event_type(obj)
+        if kind not in EVENT_TYPES:
+            keys = ", ".join(sorted(obj)[:5])
+            yield Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
+                            f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(obj)[:2000])
+            continue
+        flat, _ = _flat(obj)
+        v3 = "eventClassification" in obj or "metadata" in obj
+        event_id = flat.get("eventID")
+        if event_id is None or event_id == "":
+            yield Rejection(where, "eventID", f"{kind} event has no eventID", json.dumps(obj)[:2000])
+            continue
+        if not isinstance(event_id, str):
+            yield Rejection(where, "eventID", f"eventID {event_id!r} is a {type(event_id).__name__}, not a string",
+                            json.dumps(obj)[:2000])
+            continue
+        if not v3 and not _is_uuid(event_id):
+            yield Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)",
+                            json.dumps(obj)[:2000])
+            continue
+        if event_id in seen:
+            yield Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[event_id]}",
+                            json.dumps(obj)[:2000])
+            continue
+        seen[event_id] = path
+        try:
+            yield _event(obj, event_id, where, strict_uuid=not v3)
+        except _EventError as exc:
+            yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"[0-9a-fA-F-]{36}", value))

@@ -1,0 +1,143 @@
+"""Every DCSA Track & Trace sample in ../shared/fixtures/dcsa-tnt: record types, counts, values,
+and the reason each negative case is rejected."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scheldt.domain.identifiers import container_number, imo_number
+from scheldt.domain.shipping import (
+    DocumentReference,
+    EquipmentEvent,
+    ReeferEvent,
+    Retraction,
+    Seal,
+    ShipmentEvent,
+    TransportEvent,
+)
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.dcsa_events import read_dcsa_events
+from tests.conftest import SHARED
+
+TNT = SHARED / "fixtures" / "dcsa-tnt"
+
+
+def read(name: str) -> list[object]:
+    return list(read_dcsa_events((TNT / name).read_bytes(), name))
+
+
+def kinds(records: list[object]) -> dict[str, int]:
+    return dict(Counter(type(r).__name__ for r in records))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("tnt-v2.2-events-response-mixed.json", {"TransportEvent": 2, "ShipmentEvent": 3, "EquipmentEvent": 2}),
+        ("tnt-v3.0-beta1-transport-events.json", {"Retraction": 1, "TransportEvent": 1}),
+        ("tnt-v3.0-events-response.json", {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1,
+                                           "IotEvent": 1, "ReeferEvent": 1}),
+        ("tnt-v3.0-events-response-nextpage.json", {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1,
+                                                    "IotEvent": 1, "ReeferEvent": 1}),
+        ("tnt-v3.0-notification-equipment-load.json", {"EquipmentEvent": 1}),
+        ("tnt-v3.0-notification-shipment.json", {"ShipmentEvent": 1}),
+        ("tnt-v3.0-notification-transport.json", {"TransportEvent": 1}),
+    ],
+)
+def test_valid_samples_yield_their_events(name: str, expected: dict[str, int]) -> None:
+    assert kinds(read(name)) == expected
+
+
+def test_v22_equipment_load_with_call_vessel_documents_and_seal() -> None:
+    load = [r for r in read("tnt-v2.2-events-response-mixed.json") if isinstance(r, EquipmentEvent)][0]
+    assert (load.event_type, load.classifier, load.container_number, load.iso_equipment_code) == (
+        "LOAD", "EST", "APZU4812090", "22GP")
+    assert load.event_time == datetime(2019, 11, 11, 23, 11, tzinfo=UTC)  # 07:41 at +08:30
+    assert load.empty is True and load.flags == ()
+    assert load.seals == (Seal("string", "CUS", "WIR"),)
+    assert load.documents == (DocumentReference("BKG", "ABC123123123"), DocumentReference("TRD", "reserved-HHL123"))
+    call = load.transport_call
+    assert call is not None and call.vessel is not None
+    assert (call.unlocode, call.facility_code, call.export_voyage, call.import_voyage) == ("FRPAR", "ADT", "2103S", "2103N")
+    assert (call.vessel.imo, call.vessel.name, call.vessel.call_sign) == ("9321483", "King of the Seas", "NCVV")
+    assert load.source == "tnt-v2.2-events-response-mixed.json$[2]"
+
+
+def test_v3_nested_shape_and_reefer_readings() -> None:
+    records = read("tnt-v3.0-events-response-nextpage.json")
+    reefer = next(r for r in records if isinstance(r, ReeferEvent))
+    assert (reefer.event_type, reefer.container_number, reefer.setpoint_celsius, reefer.probe_celsius) == (
+        "ADJU", "APZU4812090", -15.0, (-14.9, -15.2))
+    transport = next(r for r in read("tnt-v3.0-events-response.json") if isinstance(r, TransportEvent))
+    assert transport.event_type == "DEPA" and transport.transport_call is not None
+    assert transport.transport_call.export_voyage == "V002E"
+    # the sample's IMO number 7654321 fails the IMO check digit: kept, flagged
+    assert [f.code for f in transport.flags] == ["invalid-imo-number"]
+    shipment = next(r for r in read("tnt-v3.0-events-response.json") if isinstance(r, ShipmentEvent))
+    assert shipment.event_type == "CONF" and DocumentReference("BKG", "ABC709951") in shipment.documents
+
+
+def test_v3_beta_retraction() -> None:
+    [retraction, _] = read("tnt-v3.0-beta1-transport-events.json")
+    assert retraction == Retraction("2239d040-78c9-4172-8863-89428af41a0e", "957e4966-dad0-4111-9f8f-fb7216c43907",
+                                    datetime(2022, 9, 19, 23, 11, tzinfo=UTC), "tnt-v3.0-beta1-transport-events.json$[0]")
+
+
+def test_negative_attribute_values() -> None:
+    name = "tnt-v2.2-INVALID-wrong-attribute-values.json"
+    first, second, third = read(name)
+    assert (first.where, first.why) == (f"{name}$[0]", "TRANSPORT event has no eventID")  # type: ignore[attr-defined]
+    assert isinstance(second, Rejection) and second.field == "documentTypeCode"
+    assert second.why.startswith("documentTypeCode 'ARN' is not allowed on a SHIPMENT event")
+    # a wrong ISO 6346 check digit is kept and flagged, not dropped
+    assert isinstance(third, EquipmentEvent) and third.container_number == "APZU2134567"
+    assert [f.why for f in third.flags] == ["APZU2134567: ISO 6346 check digit is wrong (expected 4)"]
+
+
+def test_negative_event_ids() -> None:
+    name = "tnt-v2.2-INVALID-wrong-event-ids.json"
+    records = read(name)
+    rejected = [(r.where.removeprefix(name), r.why) for r in records if isinstance(r, Rejection)]
+    assert rejected == [
+        ("$[0]", "eventID 123456789 is a int, not a string"),
+        ("$[1]", "eventID 'incorrect' is not a UUID (DCSA T&T 2.2)"),
+        ("$[3]", "eventID 3cecb101-7a1a-43a4-9d62-e88a131651e8 already used by the event at $[2]"),
+        ("$[6]", "eventID af7728dc-0e1e-42d2-ad78-61c5c0c25878 already used by the event at $[5]"),
+    ]
+    assert kinds(records)["ShipmentEvent"] == 3
+
+
+def test_negative_structure() -> None:
+    records = read("tnt-v2.2-INVALID-wrong-structure.json")
+    assert [type(r).__name__ for r in records] == ["Rejection", "Rejection"]
+    assert all("not a DCSA event" in r.why and "someEvents" in r.why for r in records)  # type: ignore[attr-defined]
+
+
+def test_not_json_is_one_rejection() -> None:
+    [rej] = list(read_dcsa_events(b"{\"events\": [", "broken.json"))
+    assert rej.where == "broken.json$" and rej.why.startswith("not a JSON document")  # type: ignore[union-attr]
+
+
+@given(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3), st.sampled_from("UJZ"),
+       st.text("0123456789", min_size=6, max_size=6))
+def test_iso6346_check_digit_property(owner: str, category: str, serial: str) -> None:
+    from stdnum import iso6346
+
+    body = owner + category + serial
+    good = body + iso6346.calc_check_digit(body)
+    assert container_number(good) == (good, None)
+    wrong = body + str((int(good[-1]) + 1) % 10)
+    number, flag = container_number(wrong)
+    assert number == wrong and flag is not None and flag.code == "invalid-container-number"
+
+
+@given(st.text("0123456789", min_size=6, max_size=6))
+def test_imo_check_digit_property(body: str) -> None:
+    check = sum(int(d) * w for d, w in zip(body, range(7, 1, -1), strict=True)) % 10
+    assert imo_number(body + str(check)) == (body + str(check), None)
+    assert imo_number(body + str((check + 1) % 10))[1] is not None
