@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from scheldt.cli import app
 from scheldt.settings import get_settings
+from scheldt.store.db import head_revision
 from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, kcs_lines
 
 runner = CliRunner()
@@ -71,7 +72,7 @@ def test_db_upgrade_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyP
         code, out, _ = invoke("db", "upgrade")
         assert code == 0 and "(was empty)" in out
         code, out, _ = invoke("db", "current")
-        assert out.strip() == "store: 0001; code: 0001"
+        assert out.strip() == f"store: {head_revision()}; code: {head_revision()}"
         code, out, err = invoke("ingest", str(DEMO_TEST), "--no-outcomes", "--json")
         assert code == 0, err
         assert json.loads(out)["files"][0]["added"] == 2000
@@ -135,3 +136,16 @@ def test_relative_data_dir_is_stored_absolute(monkeypatch: pytest.MonkeyPatch, t
         assert get_settings().data_dir == tmp_path / "var" / "x"
     finally:
         get_settings.cache_clear()
+
+
+def test_container_timeline_json(settings_env: Path) -> None:
+    tnt = sorted((DEMO_TRAIN.parents[2].parent / "shared" / "fixtures" / "dcsa-tnt").glob("*.json"))
+    code, out, err = invoke("ingest", "--json", *map(str, tnt))
+    assert code == 1  # nothing in tnt-v2.2-INVALID-wrong-structure.json is an event
+    assert [f["accepted"] for f in json.loads(out)["files"]] == [1, 3, 0, 7, 2, 5, 5, 1, 1, 1]
+    code, out, err = invoke("container", "APZU4812090", "--json")
+    assert code == 0, err
+    timeline = json.loads(out)
+    assert [t["document_ref"] for t in timeline["trips"]] == ["reserved-HHL123", ""]
+    code, out, _ = invoke("container", "NOPE1234567")
+    assert code == 0 and "not shaped like an ISO 6346 container number" in out and "no events" in out

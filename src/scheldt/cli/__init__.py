@@ -4,6 +4,7 @@ Command tree (later issues extend it)::
 
     scheldt ingest PATH... | ingest outcomes PATH...
     scheldt train | score | target | evaluate
+    scheldt container NUMBER
     scheldt db upgrade | db current
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import db, ingest, model, targeting
+from scheldt.cli import container, db, ingest, model, targeting
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -22,6 +23,7 @@ app = typer.Typer(
 ingest.register(app)
 model.register(app)
 targeting.register(app)
+container.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -22,7 +22,7 @@ def container_number(raw: str) -> tuple[str, Flag | None]:
     Returns the number and a flag when it is not a valid ISO 6346:2022 number (owner code,
     category letter U/J/Z, six digits, check digit), computed by python-stdnum.
     """
-    number = _iso6346.compact(raw) if raw else raw
+    number = re.sub(r"[\s\-./]", "", raw).upper() if raw else raw
     if _iso6346.is_valid(number):
         return number, None
     why = "not shaped like an ISO 6346 container number (4 letters, 7 digits)"

@@ -12,7 +12,8 @@ from pathlib import Path
 from scheldt.errors import InputError
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
-FORMATS = ("declarations",)
+FORMATS = ("declarations", "dcsa-events")
+_DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,13 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         raise InputError(f"{path}:1", "file is empty")
     if mapping is not None:
         return Detected("declarations", load_mapping(mapping))
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if format == "dcsa-events" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+                                   and any(m in head for m in _DCSA_EVENT_MARKERS)):
+        return Detected("dcsa-events", None)
+    if format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise InputError(f"{path}:1", "JSON, but not a format Scheldt reads yet (DCSA Track & Trace events are)")
     header = _header(path)
     for name in builtin_mapping_names():
         candidate = load_mapping(name)

@@ -115,10 +115,12 @@ class UnitOfWork:
     def __post_init__(self) -> None:
         from scheldt.store.assessments import AssessmentRepository
         from scheldt.store.declarations import DeclarationRepository
+        from scheldt.store.events import EventRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.quarantine import QuarantineRepository
 
         self.declarations = DeclarationRepository(self.session)
+        self.events = EventRepository(self.session)
         self.quarantine = QuarantineRepository(self.session)
         self.models = ModelRegistry(self.session)
         self.assessments = AssessmentRepository(self.session)

@@ -144,3 +144,39 @@ class RiskAssessmentRow(Base):
     rank: Mapped[int] = mapped_column(Integer)
     run_id: Mapped[str] = mapped_column(String(40))
     scored_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ShippingEventRow(Base):
+    """One Track & Trace event (equipment, transport, shipment, IoT, reefer) as received.
+
+    Keyed on the publisher's event id per supplying organisation, so a re-sent event adds
+    nothing; a retraction marks the event it withdraws (``retracted_by``) and never deletes it.
+    """
+
+    __tablename__ = "shipping_event"
+    __table_args__ = (
+        UniqueConstraint("supplied_by", "event_id"),
+        Index("ix_shipping_event_container_time", "container_number", "event_time"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # EQUIPMENT, TRANSPORT, SHIPMENT, IOT, REEFER
+    event_type: Mapped[str] = mapped_column(String(16))  # LOAD, ARRI, CONF, ...
+    classifier: Mapped[str] = mapped_column(String(16))  # PLN, EST, ACT
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    container_number: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    booking_ref: Mapped[str] = mapped_column(String(REF_MAX), default="", index=True)
+    transport_document_ref: Mapped[str] = mapped_column(String(REF_MAX), default="", index=True)
+    unlocode: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    facility_code: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    vessel_imo: Mapped[str] = mapped_column(String(REF_MAX), default="", index=True)
+    vessel_name: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
+    export_voyage: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    import_voyage: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # seals, documents, readings, call
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    retracted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

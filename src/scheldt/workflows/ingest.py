@@ -19,6 +19,7 @@ from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
 from scheldt.ingest.registry import detect
 from scheldt.workflows.ports import UnitOfWork
+from scheldt.workflows.shipping import ingest_dcsa_events
 
 BATCH_ROWS = 5000
 Progress = Callable[[int], None]
@@ -106,6 +107,8 @@ def ingest_file(
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
+    if detected.format == "dcsa-events":
+        return ingest_dcsa_events(uow, path, now, options.supplied_by)
     assert detected.mapping is not None
     report = FileReport(str(path), detected.format)
     with path.open("rb") as fh:

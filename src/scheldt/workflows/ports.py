@@ -66,7 +66,14 @@ class AssessmentStore(Protocol):
     def scored_refs(self, model_version: str) -> set[str]: ...
 
 
+class EventStore(Protocol):
+    def add(self, events: Sequence[Any], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]: ...
+    def retract(self, retractions: Sequence[Any], supplied_by: str) -> int: ...
+    def for_container(self, number: str) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
+    events: EventStore
     declarations: DeclarationStore
     quarantine: QuarantineStore
     models: ModelStore

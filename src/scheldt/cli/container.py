@@ -1,0 +1,72 @@
+"""``scheldt container NUMBER``: a container's trips and their events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scheldt.cli.common import errors_reported, print_json, store
+from scheldt.workflows.shipping import ContainerTimeline, container_timeline
+
+
+def _describe(e: dict[str, Any]) -> str:
+    bits = [f"{e['kind']} {e['event_type']}".strip(), f"({e['classifier']})" if e["classifier"] else ""]
+    if e["unlocode"]:
+        bits.append(f"at {e['unlocode']}" + (f" {e['facility_code']}" if e["facility_code"] else ""))
+    if e["vessel_name"] or e["vessel_imo"]:
+        bits.append(f"vessel {e['vessel_name']} IMO {e['vessel_imo']}".replace("  ", " "))
+    seals = (e["details"] or {}).get("seals") or []
+    if seals:
+        bits.append("seals " + ", ".join(f"{s.get('number')} ({s.get('source', '?')})" for s in seals))
+    if e["retracted_by"]:
+        bits.append(f"RETRACTED by {e['retracted_by']}")
+    return " ".join(b for b in bits if b)
+
+
+def _as_json(t: ContainerTimeline) -> dict[str, Any]:
+    return {
+        "container_number": t.container_number,
+        "number_flag": t.number_flag or None,
+        "trips": [
+            {"container_number": trip.key.container_number, "document_ref": trip.key.document_ref,
+             "voyage": trip.key.voyage, "events": trip.events}
+            for trip in t.trips
+        ],
+    }
+
+
+def container(
+    number: Annotated[str, typer.Argument(help="ISO 6346 container number, e.g. APZU4812090.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+) -> None:
+    """A container's timeline, trip by trip: documents, calls, vessels, seals, events, flags."""
+    with errors_reported(), store() as uow:
+        timeline = container_timeline(uow, number)
+    if as_json:
+        print_json(_as_json(timeline))
+        return
+    out = Console(width=max(Console().width, 140))
+    if timeline.number_flag:
+        out.print(f"[yellow]flag[/yellow] {escape(timeline.number_flag)}")
+    if not timeline.trips:
+        out.print(f"no events for container {escape(timeline.container_number)}")
+        return
+    for trip in timeline.trips:
+        table = Table(title=escape(trip.key.label()), title_justify="left")
+        for col in ("time (UTC)", "event", "documents", "flags", "source"):
+            table.add_column(col, overflow="fold")
+        for e in trip.events:
+            docs = ", ".join(f"{k} {v}" for k, v in (("BKG", e["booking_ref"]), ("TRD", e["transport_document_ref"])) if v)
+            flags = "; ".join(f["why"] for f in e["flags"])
+            table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M}", escape(_describe(e)), escape(docs), escape(flags),
+                          escape(e["source"]))
+        out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``container`` to the command tree."""
+    app.command("container")(container)

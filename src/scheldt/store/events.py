@@ -1,0 +1,138 @@
+"""Track & Trace events in the store: idempotent writes, retractions, container timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from scheldt.domain.shipping import (
+    EquipmentEvent,
+    Event,
+    IotEvent,
+    ReeferEvent,
+    Retraction,
+    ShipmentEvent,
+    TransportEvent,
+)
+from scheldt.ingest.base import Rejection
+from scheldt.store.models import ShippingEventRow
+from scheldt.store.upsert import insert_ignore
+
+_KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
+          IotEvent: "IOT", ReeferEvent: "REEFER"}
+#: Longest value per column; an event with a longer one is rejected before it reaches the store.
+LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": 128}
+DEFAULT_LIMIT = 64
+
+
+def _ref(event: Event, *kinds: str) -> str:
+    return next((d.value for d in event.documents if d.kind in kinds), "")
+
+
+def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
+    """The store row of a domain event (column values, details as JSON)."""
+    call = event.transport_call
+    vessel = call.vessel if call else None
+    details = {k: v for k, v in asdict(event).items()
+               if k not in ("event_id", "classifier", "event_time", "created_time", "source", "flags")}
+    return {
+        "event_id": event.event_id,
+        "kind": _KINDS[type(event)],
+        "event_type": getattr(event, "event_type", ""),
+        "classifier": event.classifier,
+        "event_time": event.event_time,
+        "created_time": event.created_time,
+        "container_number": getattr(event, "container_number", ""),
+        "booking_ref": _ref(event, "BKG", "CBR"),
+        "transport_document_ref": _ref(event, "TRD", "BOL"),
+        "unlocode": (event.location.unlocode if event.location else "") or (call.unlocode if call else ""),
+        "facility_code": (event.location.facility_code if event.location else "") or (call.facility_code if call else ""),
+        "vessel_imo": vessel.imo if vessel else "",
+        "vessel_name": vessel.name if vessel else "",
+        "export_voyage": call.export_voyage if call else "",
+        "import_voyage": call.import_voyage if call else "",
+        "details": _jsonable(details),
+        "flags": [asdict(f) for f in event.flags],
+        "source": event.source,
+        "supplied_by": supplied_by,
+        "received_at": received_at,
+    }
+
+
+def too_long(row: dict[str, Any]) -> str | None:
+    """Why a row cannot be stored (a value longer than its column), or None."""
+    for key, value in row.items():
+        if isinstance(value, str) and key not in ("source",) and len(value) > LIMITS.get(key, DEFAULT_LIMIT):
+            return f"{key} is {len(value)} characters long, at most {LIMITS.get(key, DEFAULT_LIMIT)} are accepted"
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v not in (None, "", (), [])}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class EventRepository:
+    """Shipping events in one session (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, events: Sequence[Event], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]:
+        """Store events; an event id already received from the same organisation is skipped.
+
+        Returns how many were new, and a Rejection for each event a column cannot hold.
+        """
+        rows, rejected = [], []
+        for event in events:
+            row = event_row(event, supplied_by, received_at)
+            why = too_long(row)
+            if why is None:
+                rows.append(row)
+            else:
+                rejected.append(Rejection(event.source, "", why))
+        return insert_ignore(self.session, ShippingEventRow.__table__, rows), rejected
+
+    def retract(self, retractions: Sequence[Retraction], supplied_by: str) -> int:
+        """Mark retracted events (kept, never deleted); returns how many were found."""
+        done = 0
+        for r in retractions:
+            result = self.session.execute(
+                update(ShippingEventRow)
+                .where(ShippingEventRow.supplied_by == supplied_by, ShippingEventRow.event_id == r.retracted_event_id)
+                .values(retracted_by=r.event_id)
+            )
+            done += result.rowcount or 0
+        return done
+
+    def for_container(self, number: str) -> list[dict[str, Any]]:
+        """Every event of a container, plus transport events of the calls its events name,
+        ordered by event time."""
+        rows = list(self.session.scalars(
+            select(ShippingEventRow).where(ShippingEventRow.container_number == number)
+            .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
+        refs = {r.booking_ref for r in rows if r.booking_ref} | {r.transport_document_ref for r in rows if r.transport_document_ref}
+        related: list[ShippingEventRow] = []
+        if refs:
+            related = list(self.session.scalars(
+                select(ShippingEventRow).where(
+                    ShippingEventRow.container_number == "",
+                    or_(ShippingEventRow.booking_ref.in_(refs), ShippingEventRow.transport_document_ref.in_(refs)))
+                .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
+        out = [self._as_dict(r) for r in rows + related]
+        return sorted(out, key=lambda e: (e["event_time"], e["kind"]))
+
+    @staticmethod
+    def _as_dict(r: ShippingEventRow) -> dict[str, Any]:
+        t = r.event_time if r.event_time.tzinfo else r.event_time.replace(tzinfo=UTC)
+        return {c: getattr(r, c) for c in ShippingEventRow.__table__.columns.keys() if c != "id"} | {"event_time": t}
