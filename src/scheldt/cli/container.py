@@ -33,8 +33,8 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
         "number_flag": t.number_flag or None,
         "trips": [
             {"container_number": trip.key.container_number, "document_ref": trip.key.document_ref,
-             "voyage": trip.key.voyage, "events": trip.events}
-            for trip in t.trips
+             "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track}
+            for trip, track in zip(t.trips, t.vessel_tracks, strict=True)
         ],
     }
 
@@ -55,7 +55,7 @@ def container(
     if not timeline.trips:
         out.print(f"no events for container {escape(timeline.container_number)}")
         return
-    for trip in timeline.trips:
+    for trip, track in zip(timeline.trips, timeline.vessel_tracks, strict=True):
         table = Table(title=escape(trip.key.label()), title_justify="left")
         for col in ("time (UTC)", "event", "documents", "flags", "source"):
             table.add_column(col, overflow="fold")
@@ -65,6 +65,10 @@ def container(
             table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M}", escape(_describe(e)), escape(docs), escape(flags),
                           escape(e["source"]))
         out.print(table)
+        if track:
+            last = track[-1]
+            out.print(f"  vessel track: {len(track)} AIS positions; last {last['observed_at']:%Y-%m-%d %H:%M} at "
+                      f"{last['latitude']:.4f}, {last['longitude']:.4f} ({escape(last['nav_status'] or 'status unknown')})")
 
 
 def register(app: typer.Typer) -> None:

@@ -177,3 +177,38 @@ class Retraction:
     retracted_event_id: str
     created_time: datetime | None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VesselPosition:
+    """Where a vessel was: WGS 84 ``latitude``/``longitude`` in degrees, ``speed_knots`` over
+    ground, ``course_deg`` over ground, ``heading_deg``, ``nav_status`` (ITU-R M.1371 text,
+    e.g. "At anchor"), at ``observed_at`` (UTC; None when the feed gave no time).
+
+    The vessel is known by ``mmsi`` (9 digits) or, in feeds keyed otherwise, by ``vessel_id``
+    (the feed's own identifier). ``fact_key`` identifies the fact for de-duplication.
+    """
+
+    mmsi: str
+    observed_at: datetime | None
+    latitude: float
+    longitude: float
+    speed_knots: float | None = None
+    course_deg: float | None = None
+    heading_deg: float | None = None
+    nav_status: str = ""
+    vessel_id: str = ""
+    fact_key: str = ""
+    source: str = ""
+    flags: tuple[Flag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class VesselSighting:
+    """Static data a vessel broadcast (AIS message 5 or 24): who it says it is."""
+
+    mmsi: str
+    vessel: Vessel
+    observed_at: datetime | None = None
+    source: str = ""
+    flags: tuple[Flag, ...] = field(default=())

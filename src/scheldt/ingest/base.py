@@ -43,6 +43,7 @@ class FileReport:
     outcomes_accepted: int = 0
     outcomes_added: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # read but not kept, by reason
 
     def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
         """JSON-ready dict; lists at most ``max_rejections`` rejections (the count is complete)."""
@@ -54,6 +55,7 @@ class FileReport:
             "rejected": self.rejected,
             "flags": self.flags,
             "outcomes": {"accepted": self.outcomes_accepted, "added": self.outcomes_added},
+            "skipped": dict(sorted(self.skipped.items())),
             "rejections": [
                 {"where": r.where, "field": r.field, "why": r.why}
                 for r in self.rejections[:max_rejections]

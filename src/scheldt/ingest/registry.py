@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheldt.errors import InputError
+from scheldt.ingest.ais import detect_ais_layout
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
-FORMATS = ("declarations", "dcsa-events")
+FORMATS = ("declarations", "dcsa-events", "ais-nmea", "ais-csv")
 _DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
 
 
@@ -57,6 +58,10 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
     if format == "dcsa-events" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
                                    and any(m in head for m in _DCSA_EVENT_MARKERS)):
         return Detected("dcsa-events", None)
+    if format == "ais-nmea" or (format == "auto" and (b"!AIVDM" in head or b"!AIVDO" in head)):
+        return Detected("ais-nmea", None)
+    if format in ("auto", "ais-csv") and detect_ais_layout(_header(path)) is not None:
+        return Detected("ais-csv", None)
     if format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         raise InputError(f"{path}:1", "JSON, but not a format Scheldt reads yet (DCSA Track & Trace events are)")
     header = _header(path)

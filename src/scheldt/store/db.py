@@ -118,9 +118,11 @@ class UnitOfWork:
         from scheldt.store.events import EventRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.quarantine import QuarantineRepository
+        from scheldt.store.vessels import VesselRepository
 
         self.declarations = DeclarationRepository(self.session)
         self.events = EventRepository(self.session)
+        self.vessels = VesselRepository(self.session)
         self.quarantine = QuarantineRepository(self.session)
         self.models = ModelRegistry(self.session)
         self.assessments = AssessmentRepository(self.session)

@@ -180,3 +180,45 @@ class ShippingEventRow(Base):
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VesselPositionRow(Base):
+    """An AIS position report (or a decoded-feed row); one row per fact and supplier."""
+
+    __tablename__ = "vessel_position"
+    __table_args__ = (
+        UniqueConstraint("supplied_by", "fact_key"),
+        Index("ix_vessel_position_mmsi_time", "mmsi", "observed_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fact_key: Mapped[str] = mapped_column(String(64))
+    mmsi: Mapped[str] = mapped_column(String(16), default="")
+    vessel_id: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    speed_knots: Mapped[float | None] = mapped_column(Float, nullable=True)
+    course_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    heading_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    nav_status: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VesselSightingRow(Base):
+    """What a vessel said it is (AIS static data): MMSI with IMO number, call sign and name."""
+
+    __tablename__ = "vessel_sighting"
+    __table_args__ = (UniqueConstraint("supplied_by", "mmsi", "imo", "call_sign", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mmsi: Mapped[str] = mapped_column(String(16), index=True)
+    imo: Mapped[str] = mapped_column(String(REF_MAX), default="", index=True)
+    call_sign: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    name: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
+    observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

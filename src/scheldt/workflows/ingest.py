@@ -19,7 +19,7 @@ from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
 from scheldt.ingest.registry import detect
 from scheldt.workflows.ports import UnitOfWork
-from scheldt.workflows.shipping import ingest_dcsa_events
+from scheldt.workflows.shipping import ingest_ais, ingest_dcsa_events
 
 BATCH_ROWS = 5000
 Progress = Callable[[int], None]
@@ -109,6 +109,8 @@ def ingest_file(
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
     if detected.format == "dcsa-events":
         return ingest_dcsa_events(uow, path, now, options.supplied_by)
+    if detected.format in ("ais-nmea", "ais-csv"):
+        return ingest_ais(uow, path, detected.format, now, options.supplied_by)
     assert detected.mapping is not None
     report = FileReport(str(path), detected.format)
     with path.open("rb") as fh:

@@ -72,8 +72,17 @@ class EventStore(Protocol):
     def for_container(self, number: str) -> list[dict[str, Any]]: ...
 
 
+class VesselStore(Protocol):
+    def add_positions(self, positions: Sequence[Any], supplied_by: str,
+                      received_at: datetime) -> tuple[int, list[Rejection]]: ...
+    def add_sightings(self, sightings: Sequence[Any], supplied_by: str, received_at: datetime) -> int: ...
+    def mmsis_for_imo(self, imo: str) -> list[str]: ...
+    def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     events: EventStore
+    vessels: VesselStore
     declarations: DeclarationStore
     quarantine: QuarantineStore
     models: ModelStore

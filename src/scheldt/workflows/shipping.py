@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from scheldt.domain.shipping import Event, Retraction
+from scheldt.domain.shipping import Event, Retraction, VesselPosition, VesselSighting
 from scheldt.domain.trips import Trip, group_trips
 from scheldt.domain.identifiers import container_number
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
+from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.dcsa_events import read_dcsa_events
 from scheldt.workflows.ports import UnitOfWork
 
@@ -49,6 +52,65 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     return report
 
 
+AIS_BATCH = 10_000
+
+
+def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, now: datetime,
+               supplied_by: str) -> None:
+    rejections: list[Rejection] = []
+    positions: list[VesselPosition] = []
+    sightings: list[VesselSighting] = []
+
+    def flush() -> None:
+        added, unstorable = uow.vessels.add_positions(positions, supplied_by, now)
+        report.added += added + uow.vessels.add_sightings(sightings, supplied_by, now)
+        report.accepted += len(positions) + len(sightings) - len(unstorable)
+        rejections.extend(unstorable)
+        positions.clear()
+        sightings.clear()
+
+    for rec in records:
+        if isinstance(rec, Rejection):
+            rejections.append(rec)
+        elif isinstance(rec, VesselPosition):
+            positions.append(rec)
+            report.flags += len(rec.flags)
+        elif isinstance(rec, VesselSighting):
+            sightings.append(rec)
+        if len(positions) >= AIS_BATCH:
+            flush()
+    flush()
+    uow.quarantine.add(rejections, report.format, now)
+    report.rejected = len(rejections)
+    report.rejections = rejections
+
+
+def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied_by: str) -> FileReport:
+    """Store the positions and vessel identities of an AIS feed (raw NMEA or a decoded CSV).
+
+    Raw NMEA streams line by line; sentences that are not kept (empty payloads, other message
+    types, positions not available) are counted in ``FileReport.skipped``.
+    """
+    report = FileReport(str(path), format)
+    if format == "ais-nmea":
+        stats = AisStats()
+        with path.open("rb") as fh:
+            _store_ais(uow, read_nmea(fh, str(path), stats), report, now, supplied_by)
+        report.skipped = {k: v for k, v in stats.items() if k not in ("positions", "static")}
+    else:
+        layout = detect_ais_layout(_csv_header(path))
+        if layout is None:
+            raise InputError(f"{path}:1", "header matches no known AIS CSV layout")
+        _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path)), report, now, supplied_by)
+    return report
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.readline().decode("utf-8-sig", errors="replace")
+    return [h.strip() for h in first.rstrip("\r\n").split(",")]
+
+
 @dataclass(frozen=True)
 class ContainerTimeline:
     """A container's trips, oldest first, each with its events; ``flags`` on the number itself."""
@@ -56,10 +118,24 @@ class ContainerTimeline:
     container_number: str
     number_flag: str
     trips: list[Trip]
+    vessel_tracks: list[list[dict[str, Any]]]  # per trip: AIS positions of its vessels
+
+
+#: How long before the first and after the last event of a trip its vessels' tracks are shown.
+TRACK_MARGIN = timedelta(days=3)
 
 
 def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
-    """The trips of a container (ISO 6346 number, spaces and dashes allowed)."""
+    """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with the AIS
+    track of the vessels its events name (IMO → MMSI from AIS static data), from
+    :data:`TRACK_MARGIN` before its first event to as long after its last."""
     number, flag = container_number(raw_number.upper())
-    events = uow.events.for_container(number)
-    return ContainerTimeline(number, flag.why if flag else "", group_trips(number, events))
+    trips = group_trips(number, uow.events.for_container(number))
+    tracks = []
+    for trip in trips:
+        imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}
+        mmsis = sorted({m for imo in imos for m in uow.vessels.mmsis_for_imo(imo)})
+        start = trip.events[0]["event_time"] - TRACK_MARGIN
+        end = trip.events[-1]["event_time"] + TRACK_MARGIN
+        tracks.append(uow.vessels.track(mmsis, start, end))
+    return ContainerTimeline(number, flag.why if flag else "", trips, tracks)

@@ -1,0 +1,216 @@
+"""Readers for AIS: raw NMEA 0183 ``!AIVDM``/``!AIVDO`` through pyais, and decoded CSV layouts.
+
+Raw feeds: multi-part messages are assembled, NMEA 4 tag blocks (``\\c:<unix time>``), USCG
+NAIS trailers (``...*hh,d-109,...,r003669946,<unix time>``) and Gatehouse ``$PGHP`` wrappers give
+the receive time; comments, blank lines and non-AIS sentences ($GPGGA, ...) are skipped; empty
+payloads are counted and skipped. Position reports (types 1-3, 18, 19, 27) become
+:class:`VesselPosition`; static reports (5, 24) :class:`VesselSighting`. Other types (base
+stations, safety messages, binary data) are counted, not kept. "Not available" positions
+(lat 91, lon 181) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
+from pyais.stream import IterMessages
+
+from scheldt.domain.declarations import Flag
+from scheldt.domain.identifiers import imo_number
+from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
+from scheldt.errors import ConfigError
+from scheldt.ingest.base import Rejection
+
+POSITION_TYPES = {1, 2, 3, 18, 19, 27}
+STATIC_TYPES = {5, 24}
+_NO_TIME = Flag("observed_at", "time-unknown", "the feed gave no receive time for this message")
+
+
+def _status(value: Any) -> str:
+    if value is None:
+        return ""
+    name = getattr(value, "name", str(value))
+    return "".join(" " + c.lower() if c.isupper() else c for c in name).strip().capitalize()
+
+
+def _uscg_time(raw: bytes) -> datetime | None:
+    """The unix time a USCG NAIS trailer ends with, if the sentence has one."""
+    star = raw.rfind(b"*")
+    tail = raw[star + 3:].split(b",") if star >= 0 else []
+    for field in reversed(tail):
+        if field.isdigit() and len(field) == 10:
+            return datetime.fromtimestamp(int(field), UTC)
+    return None
+
+
+def _received_at(msg: Any) -> datetime | None:
+    tag = getattr(msg, "tag_block", None)
+    if tag is not None:
+        tag.init()
+        if tag.receiver_timestamp:
+            return datetime.fromtimestamp(int(tag.receiver_timestamp), UTC)
+    wrapper = getattr(msg, "wrapper_msg", None)
+    if wrapper is not None and getattr(wrapper, "timestamp", None):
+        ts = wrapper.timestamp
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return _uscg_time(msg.raw)
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+class AisStats(Counter):  # type: ignore[type-arg]
+    """What a feed held: sentences per outcome (positions, static, empty payload, other types...)."""
+
+
+def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None) -> Iterator[VesselPosition | VesselSighting | Rejection]:
+    """Yield positions, sightings and rejections (undecodable sentences) from raw NMEA lines.
+
+    ``stats`` (optional) counts every sentence by outcome, including those skipped.
+    """
+    stats = stats if stats is not None else AisStats()
+    for msg in IterMessages(line.rstrip(b"\r\n") for line in lines):
+        where = f"{source}:{msg.raw[:60].decode('ascii', 'replace')}"
+        try:
+            decoded = msg.decode()
+        except MissingPayloadException:
+            stats["empty payload"] += 1
+            continue
+        except (InvalidNMEAMessageException, UnknownMessageException, ValueError) as exc:
+            stats["undecodable"] += 1
+            yield Rejection(where, "payload", f"AIS message cannot be decoded: {exc}", msg.raw.decode("ascii", "replace"))
+            continue
+        kind = int(decoded.msg_type)
+        at = _received_at(msg)
+        if kind in POSITION_TYPES:
+            lat, lon = getattr(decoded, "lat", None), getattr(decoded, "lon", None)
+            if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+                stats["position not available"] += 1
+                continue
+            stats["positions"] += 1
+            mmsi = f"{decoded.mmsi:09d}"
+            speed = getattr(decoded, "speed", None)
+            course = getattr(decoded, "course", None)
+            heading = getattr(decoded, "heading", None)
+            yield VesselPosition(
+                mmsi=mmsi, observed_at=at, latitude=float(lat), longitude=float(lon),
+                speed_knots=None if speed is None or speed >= 102.3 else float(speed),
+                course_deg=None if course is None or course >= 360 else float(course),
+                heading_deg=None if heading is None or heading >= 360 else float(heading),
+                nav_status=_status(getattr(decoded, "status", None)),
+                fact_key=_key(mmsi, at.isoformat() if at else msg.raw, lat, lon),
+                source=where, flags=() if at else (_NO_TIME,),
+            )
+        elif kind in STATIC_TYPES:
+            stats["static"] += 1
+            imo, flag = imo_number(getattr(decoded, "imo", None) or None)
+            vessel = Vessel(imo=imo, mmsi=f"{decoded.mmsi:09d}",
+                            call_sign=(getattr(decoded, "callsign", "") or "").strip(),
+                            name=(getattr(decoded, "shipname", "") or "").strip())
+            yield VesselSighting(vessel.mmsi, vessel, at, where, (flag,) if flag else ())
+        else:
+            stats[f"type {kind} (not kept)"] += 1
+
+
+class AisCsvLayout(BaseModel):
+    """How a decoded AIS CSV export is laid out: which column holds what, time format."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    time_column: str
+    time_format: str
+    latitude: str
+    longitude: str
+    mmsi: str | None = None
+    vessel_id: str | None = None
+    speed_knots: str | None = None
+    course_deg: str | None = None
+    heading_deg: str | None = None
+    nav_status: str | None = None
+    imo: str | None = None
+    call_sign: str | None = None
+    vessel_name: str | None = None
+    missing_values: list[str] = []
+
+
+def ais_layouts() -> dict[str, AisCsvLayout]:
+    """The built-in decoded-AIS CSV layouts, by name."""
+    folder = files("scheldt.ingest").joinpath("ais_layouts")
+    out = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            layout = AisCsvLayout.model_validate(yaml.safe_load(entry.read_text("utf-8")))
+            out[layout.name] = layout
+    return out
+
+
+def detect_ais_layout(header: list[str]) -> AisCsvLayout | None:
+    """The built-in layout whose columns are all in ``header``, if any."""
+    for layout in ais_layouts().values():
+        wanted = [c for c in (layout.time_column, layout.latitude, layout.longitude, layout.mmsi, layout.vessel_id) if c]
+        if all(c in header for c in wanted):
+            return layout
+    return None
+
+
+def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float | None:
+    if not column:
+        return None
+    raw = (row.get(column) or "").strip()
+    if not raw or raw in missing:
+        return None
+    return float(raw)
+
+
+def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[VesselPosition | Rejection]:
+    """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row."""
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        yield Rejection(f"{source}:1", "header", "file is empty")
+        return
+    reader.fieldnames = [h.strip() for h in reader.fieldnames]
+    for row in reader:
+        where = f"{source}:{reader.line_num}"
+        try:
+            at = datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format).replace(tzinfo=UTC)
+            lat = _num(row, layout.latitude, layout.missing_values)
+            lon = _num(row, layout.longitude, layout.missing_values)
+            if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+                raise ValueError(f"position {lat}, {lon} is missing or outside WGS 84 ranges")
+            speed = _num(row, layout.speed_knots, layout.missing_values)
+            course = _num(row, layout.course_deg, layout.missing_values)
+            heading = _num(row, layout.heading_deg, layout.missing_values)
+        except ValueError as exc:
+            yield Rejection(where, "", str(exc), ",".join(v or "" for v in row.values() if isinstance(v, str)))
+            continue
+        mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
+        vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
+        status = (row.get(layout.nav_status) or "").strip() if layout.nav_status else ""
+        yield VesselPosition(
+            mmsi=mmsi, observed_at=at, latitude=lat, longitude=lon, speed_knots=speed, course_deg=course,
+            heading_deg=heading, nav_status="" if status in layout.missing_values else status,
+            vessel_id=f"{layout.name}:{vessel_id}" if vessel_id else "",
+            fact_key=_key(mmsi, vessel_id and f"{layout.name}:{vessel_id}", at.isoformat(), lat, lon),
+            source=where,
+        )
+
+
+def layout_or_error(name: str) -> AisCsvLayout:
+    """A built-in layout by name; ConfigError listing the known ones otherwise."""
+    layouts = ais_layouts()
+    if name not in layouts:
+        raise ConfigError(f"AIS layout {name!r}", f"unknown; known: {', '.join(sorted(layouts))}")
+    return layouts[name]

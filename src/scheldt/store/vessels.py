@@ -1,0 +1,70 @@
+"""AIS positions and vessel sightings in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheldt.domain.shipping import VesselPosition, VesselSighting
+from scheldt.ingest.base import Rejection
+from scheldt.store.models import VesselPositionRow, VesselSightingRow
+from scheldt.store.upsert import insert_ignore
+
+
+def _utc(ts: datetime | None) -> datetime | None:
+    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
+
+
+class VesselRepository:
+    """Positions and sightings (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_positions(self, positions: Sequence[VesselPosition], supplied_by: str,
+                      received_at: datetime) -> tuple[int, list[Rejection]]:
+        """Store positions; the same fact from the same supplier is kept once."""
+        rows, rejected = [], []
+        for p in positions:
+            if len(p.mmsi) > 16 or len(p.vessel_id) > 64 or len(p.nav_status) > 64:
+                rejected.append(Rejection(p.source, "mmsi", "vessel identifier or status too long to be real"))
+                continue
+            rows.append({
+                "fact_key": p.fact_key, "mmsi": p.mmsi, "vessel_id": p.vessel_id, "observed_at": p.observed_at,
+                "latitude": p.latitude, "longitude": p.longitude, "speed_knots": p.speed_knots,
+                "course_deg": p.course_deg, "heading_deg": p.heading_deg, "nav_status": p.nav_status,
+                "flags": [asdict(f) for f in p.flags], "source": p.source[:1000], "supplied_by": supplied_by,
+                "received_at": received_at,
+            })
+        return insert_ignore(self.session, VesselPositionRow.__table__, rows), rejected
+
+    def add_sightings(self, sightings: Sequence[VesselSighting], supplied_by: str, received_at: datetime) -> int:
+        """Store what vessels said they are; a repeated identity is kept once."""
+        rows = [{
+            "mmsi": s.mmsi, "imo": s.vessel.imo[:64], "call_sign": s.vessel.call_sign[:64],
+            "name": s.vessel.name[:128], "observed_at": s.observed_at, "flags": [asdict(f) for f in s.flags],
+            "source": s.source[:1000], "supplied_by": supplied_by, "received_at": received_at,
+        } for s in sightings]
+        return insert_ignore(self.session, VesselSightingRow.__table__, rows)
+
+    def mmsis_for_imo(self, imo: str) -> list[str]:
+        """MMSIs that broadcast this IMO number in their static data."""
+        stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo).distinct()
+        return list(self.session.scalars(stmt))
+
+    def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Timed positions of these MMSIs between ``start`` and ``end`` (UTC), oldest first."""
+        if not mmsis:
+            return []
+        stmt = (select(VesselPositionRow)
+                .where(VesselPositionRow.mmsi.in_(list(mmsis)), VesselPositionRow.observed_at >= start,
+                       VesselPositionRow.observed_at <= end)
+                .order_by(VesselPositionRow.observed_at))
+        return [{"mmsi": r.mmsi, "observed_at": _utc(r.observed_at), "latitude": r.latitude,
+                 "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}
+                for r in self.session.scalars(stmt)]

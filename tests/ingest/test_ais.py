@@ -1,0 +1,111 @@
+"""Every AIS sample in ../shared/fixtures/ais: raw NMEA through pyais and decoded CSV layouts."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scheldt.domain.shipping import VesselPosition, VesselSighting
+from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
+from tests.conftest import SHARED
+
+AIS = SHARED / "fixtures" / "ais"
+
+
+def nmea(name: str) -> tuple[list[object], AisStats]:
+    stats = AisStats()
+    return list(read_nmea((AIS / name).read_bytes().splitlines(), name, stats)), stats
+
+
+def kinds(records: list[object]) -> dict[str, int]:
+    return dict(Counter(type(r).__name__ for r in records))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "skipped"),
+    [
+        ("nmea-aivdm-aishub-sample.ais", {"VesselPosition": 11, "VesselSighting": 1}, {}),
+        ("nmea-aivdm-sample-897-lines.nmea", {"VesselPosition": 758, "VesselSighting": 2},
+         {"empty payload": 100, "position not available": 4, "type 4 (not kept)": 6, "type 15 (not kept)": 7,
+          "type 20 (not kept)": 1}),
+        ("nmea-aivdm-with-comments-blank-lines.ais", {"VesselPosition": 6}, {}),
+        ("nmea-gatehouse-PGHP-wrapped.nmea", {"VesselPosition": 4}, {}),
+        ("nmea-mixed-aivdm-gps-sentences.txt", {"VesselPosition": 11, "VesselSighting": 2}, {}),
+        ("nmea-tagblock-orbcomm-multipart.nmea", {"VesselPosition": 3, "VesselSighting": 1}, {}),
+    ],
+)
+def test_raw_nmea_samples(name: str, expected: dict[str, int], skipped: dict[str, int]) -> None:
+    records, stats = nmea(name)
+    assert kinds(records) == expected
+    assert {k: v for k, v in stats.items() if k not in ("positions", "static")} == skipped
+
+
+def test_tag_block_time_and_multipart_static_report() -> None:
+    records, _ = nmea("nmea-tagblock-orbcomm-multipart.nmea")
+    first = records[0]
+    assert isinstance(first, VesselPosition)
+    assert (first.mmsi, first.observed_at) == ("224651000", datetime(2014, 12, 10, 0, 41, 53, tzinfo=UTC))
+    assert (first.latitude, first.longitude, first.speed_knots, first.nav_status) == (
+        -5.277917, -161.88265, 1.2, "Engaged in fishing")
+    # the 2-part type 5 message grouped by g:1-2-1604 / g:2-2-1604
+    [sighting] = [r for r in records if isinstance(r, VesselSighting)]
+    assert sighting.observed_at == datetime(2014, 12, 10, 0, 0, 1, tzinfo=UTC)
+    assert sighting.vessel.mmsi == sighting.mmsi != ""
+
+
+def test_uscg_trailer_and_gatehouse_times() -> None:
+    records, stats = nmea("nmea-uscg-nais-format-many-msg-types.nmea")
+    positions = [r for r in records if isinstance(r, VesselPosition)]
+    assert positions[0].mmsi == "367033650"
+    assert positions[0].observed_at == datetime(2012, 1, 1, 5, 0, 1, tzinfo=UTC)
+    assert stats["position not available"] == 2 and stats["type 9 (not kept)"] == 1
+    records, _ = nmea("nmea-gatehouse-PGHP-wrapped.nmea")
+    assert records[0].observed_at == datetime(2008, 5, 9, 0, 0, 0, 10000, tzinfo=UTC)  # type: ignore[attr-defined]
+    # no wrapper before the second sentence: kept, flagged as untimed
+    assert records[1].observed_at is None and records[1].flags[0].code == "time-unknown"  # type: ignore[attr-defined]
+
+
+def _layout(path: Path):  # type: ignore[no-untyped-def]
+    header = next(csv.reader([path.read_bytes().decode("utf-8-sig").splitlines()[0]]))
+    return detect_ais_layout([h.strip() for h in header])
+
+
+def test_dma_aisdk_layout() -> None:
+    path = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    layout = _layout(path)
+    assert layout is not None and layout.name == "dma-aisdk"
+    records = list(read_ais_csv(path.read_bytes(), layout, path.name))
+    assert kinds(records) == {"VesselPosition": 10}
+    first = records[0]
+    assert first == VesselPosition(
+        mmsi="265177000", observed_at=datetime(2018, 2, 8, tzinfo=UTC), latitude=57.602225, longitude=11.644943,
+        speed_knots=15.7, course_deg=61.4, heading_deg=63.0, nav_status="Under way using engine",
+        fact_key=first.fact_key, source=f"{path.name}:2")  # type: ignore[attr-defined]
+
+
+def test_vesselsvalue_layout_with_bom() -> None:
+    path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
+    layout = _layout(path)
+    assert layout is not None and layout.name == "vesselsvalue-positions"
+    records = list(read_ais_csv(path.read_bytes(), layout, path.name))
+    assert len(records) == 1654
+    first = records[0]
+    assert isinstance(first, VesselPosition)
+    assert (first.vessel_id, first.mmsi, first.observed_at, first.latitude, first.longitude) == (
+        "vesselsvalue-positions:1", "", datetime(2021, 3, 20, 0, 22, tzinfo=UTC), 31.4386, 32.32925)
+    assert len({r.fact_key for r in records}) == 1625  # 29 rows of the export repeat a fact
+
+
+def test_bad_csv_row_is_rejected_alone() -> None:
+    path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    data = "\n".join([lines[0], lines[1], "1,31/02/2021 01:00,32.1,31.2", "1,20/03/2021 02:00,32.1,95.0", lines[2]])
+    layout = _layout(path)
+    records = list(read_ais_csv(data.encode(), layout, "v.csv"))
+    assert [type(r).__name__ for r in records] == ["VesselPosition", "Rejection", "Rejection", "VesselPosition"]
+    assert records[1].where == "v.csv:3" and "day is out of range" in records[1].why  # type: ignore[attr-defined]
+    assert "outside WGS 84" in records[2].why  # type: ignore[attr-defined]

@@ -1,0 +1,59 @@
+"""AIS feeds into a real store (SQLite and PostgreSQL) and vessel tracks on container trips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import reduce
+from pathlib import Path
+
+from pyais import encode_dict
+from sqlalchemy import Engine
+
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.shipping import container_timeline
+from tests.conftest import SHARED
+
+AIS = SHARED / "fixtures" / "ais"
+TNT = SHARED / "fixtures" / "dcsa-tnt"
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_every_ais_sample_loads_once(engine: Engine) -> None:
+    with unit_of_work(engine) as uow:
+        first = [ingest_file(uow, p, IngestOptions(), NOW) for p in sorted(AIS.iterdir())]
+    assert [r.format for r in first] == ["ais-csv"] * 2 + ["ais-nmea"] * 7
+    assert [r.accepted for r in first] == [10, 1654, 12, 760, 6, 4, 13, 4, 5]
+    assert first[3].skipped["empty payload"] == 100
+    with unit_of_work(engine) as uow:
+        again = [ingest_file(uow, p, IngestOptions(), NOW) for p in sorted(AIS.iterdir())]
+    assert sum(r.added for r in again) == 0
+
+
+def _tagged(sentence: str, at: datetime) -> str:
+    tag = f"c:{int(at.timestamp())}"
+    checksum = reduce(lambda a, c: a ^ ord(c), tag, 0)
+    return f"\\{tag}*{checksum:02X}\\{sentence}"
+
+
+def test_container_trip_shows_its_vessel_track(engine: Engine, tmp_path: Path) -> None:
+    # Messages written with pyais's encoder from ITU-R M.1371 fields: the vessel of the 2019
+    # LOAD event in the DCSA sample (IMO 9321483) announces its MMSI and sails past Paris.
+    static = encode_dict({"type": 5, "mmsi": 211000001, "imo": 9321483, "callsign": "NCVV",
+                          "shipname": "KING OF THE SEAS"}, talker_id="AI", sentence_type="VDM")
+    times = [datetime(2019, 11, 11, 20, tzinfo=UTC), datetime(2019, 11, 12, 2, tzinfo=UTC),
+             datetime(2021, 6, 30, tzinfo=UTC)]  # the last is months after the trip ended
+    positions = [encode_dict({"type": 1, "mmsi": 211000001, "lat": 48.85 + i / 100, "lon": 2.29, "speed": 12.5,
+                              "course": 90, "status": 0}, talker_id="AI", sentence_type="VDM")[0] for i in range(3)]
+    lines = [_tagged(s, times[0]) for s in static] + [_tagged(p, t) for p, t in zip(positions, times, strict=True)]
+    feed = tmp_path / "feed.nmea"
+    feed.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TNT / "tnt-v2.2-events-response-mixed.json", IngestOptions(), NOW)
+        report = ingest_file(uow, feed, IngestOptions(), NOW)
+    assert (report.format, report.accepted) == ("ais-nmea", 4)
+    with unit_of_work(engine) as uow:
+        timeline = container_timeline(uow, "APZU4812090")
+    [track] = timeline.vessel_tracks
+    assert [p["observed_at"] for p in track] == times[:2]
+    assert track[0]["mmsi"] == "211000001" and abs(track[1]["latitude"] - 48.86) < 1e-4
