@@ -66,3 +66,25 @@ def test_retraction_marks_but_keeps_the_event(engine: Engine, tmp_path: Path) ->
     with unit_of_work(engine) as uow:
         [trip] = container_timeline(uow, "MSKU9070323").trips
     assert trip.events[0]["retracted_by"] == "0a7c2d6e-1111-4b2c-8d9e-0f1a2b3c4d5e"
+
+
+EDI = SHARED / "fixtures" / "edifact"
+
+
+def test_every_edifact_sample_loads_once(engine: Engine) -> None:
+    files = sorted(EDI.glob("*.edi"))
+    with unit_of_work(engine) as uow:
+        first = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
+    assert {r.format for r in first} == {"edifact"}
+    assert [r.accepted for r in first] == [9995, 2, 672, 3, 642, 74, 21, 2, 1, 14, 14, 18, 16, 1, 449, 0]
+    assert first[8].skipped == {"consignments (read, not stored yet)": 1}
+    assert first[-1].rejections[0].why.startswith("message type 'PAORES' is not one Scheldt reads")
+    with unit_of_work(engine) as uow:
+        again = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
+    assert sum(r.added for r in again) == 0
+    with unit_of_work(engine) as uow:
+        [trip] = container_timeline(uow, "KOSU4954710").trips
+    [disc] = trip.events
+    assert (disc["kind"], disc["event_type"], disc["unlocode"], disc["vessel_imo"]) == ("EQUIPMENT", "DISC", "CRMOB", "9118018")
+    assert trip.key.document_ref == "NICPEV11478"
+    assert disc["details"]["seals"] == [{"number": "309046", "source": "CAR"}]

@@ -24,7 +24,7 @@ def _count_lines(path: Path) -> int:
 
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files to read. `ingest outcomes FILE...` loads inspection outcomes alone.")],
-    format: Annotated[str, typer.Option("--format", help="auto (detect from the content), declarations, dcsa-events, ais-nmea or ais-csv.")] = "auto",
+    format: Annotated[str, typer.Option("--format", help="auto (detect from the content), declarations, dcsa-events, edifact, ais-nmea or ais-csv.")] = "auto",
     mapping: Annotated[str | None, typer.Option("--mapping", help="Built-in mapping name (kcs-synthetic) or a YAML mapping file.")] = None,
     no_outcomes: Annotated[bool, typer.Option("--no-outcomes", help="Ignore outcome columns even if the mapping names them.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file report as JSON on stdout.")] = False,

@@ -212,3 +212,71 @@ class VesselSighting:
     observed_at: datetime | None = None
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class StowagePosition(Event):
+    """A container in a vessel's bay plan (BAPLIE: on board at departure) or stowage
+    instruction (MOVINS: planned): cell (ISO 9711 bay-row-tier), ports, masses in kg."""
+
+    event_type: str = ""  # BAPLIE or MOVINS
+    container_number: str = ""
+    iso_equipment_code: str = ""
+    empty: bool | None = None
+    stowage_cell: str = ""
+    port_of_loading: str = ""
+    port_of_discharge: str = ""
+    gross_mass_kg: float | None = None
+    verified_gross_mass_kg: float | None = None
+    temperature_celsius: float | None = None
+    seals: tuple[Seal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent(Event):
+    """A container status from an IFTSTA report: UN/EDIFACT status code and its text."""
+
+    event_type: str = ""
+    container_number: str = ""
+    status_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingParty:
+    """A party on a transport document or cargo report: ``role`` (shipper, consignee, notify
+    party, carrier, ...), name, identifier as given (SCAC, EORI, ...), address, country."""
+
+    role: str
+    name: str = ""
+    identifier: str = ""
+    address: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsItem:
+    """Goods on a consignment: HS code (digits), description, packages, gross mass in kg."""
+
+    hs_code: str = ""
+    description: str = ""
+    packages: int | None = None
+    gross_mass_kg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consignment:
+    """Goods moved under one transport document: bill of lading (master or house), booking,
+    parties, goods, containers with their seals, ports, vessel and voyage."""
+
+    bill_of_lading: str
+    kind: str = "master"  # master or house
+    booking_ref: str = ""
+    parties: tuple[ShippingParty, ...] = ()
+    goods: tuple[GoodsItem, ...] = ()
+    containers: tuple[tuple[str, tuple[Seal, ...]], ...] = ()
+    port_of_loading: str = ""
+    port_of_discharge: str = ""
+    vessel: Vessel | None = None
+    voyage: str = ""
+    source: str = ""
+    flags: tuple[Flag, ...] = field(default=())

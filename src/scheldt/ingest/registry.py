@@ -13,7 +13,7 @@ from scheldt.errors import InputError
 from scheldt.ingest.ais import detect_ais_layout
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
-FORMATS = ("declarations", "dcsa-events", "ais-nmea", "ais-csv")
+FORMATS = ("declarations", "dcsa-events", "ais-nmea", "ais-csv", "edifact")
 _DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
 
 
@@ -58,6 +58,8 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
     if format == "dcsa-events" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
                                    and any(m in head for m in _DCSA_EVENT_MARKERS)):
         return Detected("dcsa-events", None)
+    if format == "edifact" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] in (b"UNA", b"UNB", b"UNH")):
+        return Detected("edifact", None)
     if format == "ais-nmea" or (format == "auto" and (b"!AIVDM" in head or b"!AIVDO" in head)):
         return Detected("ais-nmea", None)
     if format in ("auto", "ais-csv") and detect_ais_layout(_header(path)) is not None:

@@ -17,6 +17,8 @@ from scheldt.domain.shipping import (
     ReeferEvent,
     Retraction,
     ShipmentEvent,
+    StatusEvent,
+    StowagePosition,
     TransportEvent,
 )
 from scheldt.ingest.base import Rejection
@@ -24,7 +26,7 @@ from scheldt.store.models import ShippingEventRow
 from scheldt.store.upsert import insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
-          IotEvent: "IOT", ReeferEvent: "REEFER"}
+          IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS"}
 #: Longest value per column; an event with a longer one is rejected before it reaches the store.
 LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": 128}
 DEFAULT_LIMIT = 64

@@ -107,8 +107,8 @@ def ingest_file(
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
-    if detected.format == "dcsa-events":
-        return ingest_dcsa_events(uow, path, now, options.supplied_by)
+    if detected.format in ("dcsa-events", "edifact"):
+        return ingest_dcsa_events(uow, path, now, options.supplied_by, detected.format)
     if detected.format in ("ais-nmea", "ais-csv"):
         return ingest_ais(uow, path, detected.format, now, options.supplied_by)
     assert detected.mapping is not None

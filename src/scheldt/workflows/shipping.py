@@ -8,32 +8,44 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheldt.domain.shipping import Event, Retraction, VesselPosition, VesselSighting
+from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
 from scheldt.domain.trips import Trip, group_trips
 from scheldt.domain.identifiers import container_number
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.dcsa_events import read_dcsa_events
+from scheldt.ingest.edifact.messages import read_edifact
 from scheldt.workflows.ports import UnitOfWork
 
 #: Largest Track & Trace JSON document read in one piece (pages and notifications are small).
 MAX_JSON_BYTES = 256 * 1024 * 1024
 
 
-def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: str) -> FileReport:
-    """Store the events of a DCSA Track & Trace document; quarantine what cannot be read.
+def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: str,
+                       format: str = "dcsa-events") -> FileReport:
+    """Store the events of a DCSA Track & Trace document or a UN/EDIFACT interchange;
+    quarantine what cannot be read.
 
-    Re-sending an event (same publisher event id from the same organisation) adds nothing.
-    Retractions mark the retracted event; they never delete it.
+    Re-sending an event (same publisher event id, or for EDIFACT the same message and
+    container, from the same organisation) adds nothing. Retractions mark the retracted event;
+    they never delete it. EDIFACT consignments (CUSCAR, IFTMIN) are read and counted in
+    ``skipped`` until the store keeps transport documents.
     """
-    report = FileReport(str(path), "dcsa-events")
+    report = FileReport(str(path), format)
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the document")
+        raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
+    reader = read_edifact if format == "edifact" else read_dcsa_events
     events: list[Event] = []
     retractions: list[Retraction] = []
     rejections: list[Rejection] = []
-    for rec in read_dcsa_events(path.read_bytes(), str(path)):
+    for rec in reader(path.read_bytes(), str(path)):
+        if isinstance(rec, Consignment):
+            report.accepted += 1
+            report.flags += len(rec.flags)
+            report.skipped["consignments (read, not stored yet)"] = report.skipped.get(
+                "consignments (read, not stored yet)", 0) + 1
+            continue
         if isinstance(rec, Rejection):
             rejections.append(rec)
         elif isinstance(rec, Retraction):
@@ -46,7 +58,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     report.accepted += len(events) - len(unstorable)
     rejections += unstorable
     uow.events.retract(retractions, supplied_by)
-    uow.quarantine.add(rejections, "dcsa-events", now)
+    uow.quarantine.add(rejections, format, now)
     report.rejected = len(rejections)
     report.rejections = rejections
     return report

@@ -1,0 +1,150 @@
+"""Split a UN/EDIFACT interchange into checked messages.
+
+Copes with what real files do: a UTF-8 byte-order mark, a whole interchange on one line or a
+segment per line (blank lines included), a UNA service string advice with other separators and
+a release character, messages without a UNB envelope, UNG/UNE functional groups, several
+messages in one interchange. Each message's UNT segment count and reference are checked; a
+message that fails, or that a truncated file cuts short, is rejected with its location while the
+messages before it are kept. A UNT whose count or reference disagrees with the message (seen in
+real files, the SMDG manual's own BAPLIE 3.1 example included) keeps the message and flags it,
+naming the message and both counts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydifact import Parser
+from pydifact.exceptions import EDISyntaxError
+from pydifact.segments import Segment
+
+from scheldt.domain.declarations import Flag
+from scheldt.ingest.base import Rejection
+
+
+@dataclass(frozen=True)
+class Message:
+    """One UNH..UNT message: reference, type (``BAPLIE``), version (``D:95B``), association
+    code (``SMDG20``; empty if none), its segments (UNH and UNT included), where it starts."""
+
+    ref: str
+    type: str
+    version: str
+    association: str
+    segments: list[Segment]
+    where: str
+    flags: tuple[Flag, ...] = ()
+
+
+def text_of(data: bytes) -> str:
+    """Decode an interchange: UTF-8 (byte-order mark dropped), else Latin-1 (UNOA-UNOC files)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def component(segment: Segment, element: int, part: int = 0) -> str:
+    """Component ``part`` of data element ``element`` (0-based, after the tag), or ""."""
+    if element >= len(segment.elements):
+        return ""
+    value = segment.elements[element]
+    if isinstance(value, list):
+        return (value[part] if part < len(value) else "") or ""
+    return (value if part == 0 else "") or ""
+
+
+def segments(text: str) -> list[Segment]:
+    """Tokenize with pydifact (its own syntax warnings silenced; we report what matters)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(Parser().parse(text))
+
+
+def split_at_last_segment(text: str) -> tuple[str, str]:
+    """Split ``text`` after its last segment terminator (from UNA, default ``'``), honouring the
+    release character; returns (complete part, unterminated tail)."""
+    terminator, release = "'", "?"
+    stripped = text.lstrip()
+    if stripped.startswith("UNA") and len(stripped) >= 9:
+        release, terminator = stripped[6], stripped[8]
+    end = len(text)
+    while True:
+        pos = text.rfind(terminator, 0, end)
+        if pos < 0:
+            return "", text
+        releases = 0
+        while pos - releases - 1 >= 0 and text[pos - releases - 1] == release:
+            releases += 1
+        if releases % 2 == 0 and not (stripped.startswith("UNA") and pos == text.find("UNA") + 8):
+            return text[: pos + 1], text[pos + 1 :]
+        end = pos
+
+
+def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
+    """Yield the messages of an interchange, or a Rejection where one is broken.
+
+    ``where`` reads ``<source> message <ref> (segment <n>)``, n counting from 1 over the file.
+    """
+    text = text_of(data)
+    complete, tail = split_at_last_segment(text)
+    if tail.strip():
+        yield Rejection(f"{source} (after byte {len(complete.encode())})", "", "the file ends inside a segment "
+                        f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:2000])
+    try:
+        segs = segments(complete)
+    except (EDISyntaxError, ValueError, IndexError) as exc:
+        yield Rejection(f"{source}", "", f"not a readable EDIFACT interchange: {exc}")
+        return
+    current: list[Segment] = []
+    start = 0
+    for n, seg in enumerate(segs, start=1):
+        tag = seg.tag.strip()
+        if tag == "UNH":
+            if current:
+                yield _unterminated(current, start, source)
+            current, start = [seg], n
+        elif tag == "UNT":
+            if not current:
+                yield Rejection(f"{source} (segment {n})", "UNT", "UNT without a UNH before it")
+                continue
+            current.append(seg)
+            yield _close(current, start, source)
+            current = []
+        elif current:
+            current.append(seg)
+        elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
+            yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
+    if current:
+        yield _unterminated(current, start, source)
+
+
+def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, str, str, str]:
+    unh = current[0]
+    ref = component(unh, 0)
+    kind = component(unh, 1, 0)
+    version = f"{component(unh, 1, 1)}:{component(unh, 1, 2)}"
+    association = component(unh, 1, 4) or component(unh, 2)
+    return ref, kind, version, association, f"{source} message {ref} (segment {start})"
+
+
+def _unterminated(current: list[Segment], start: int, source: str) -> Rejection:
+    ref, kind, _, _, where = _head(current, start, source)
+    return Rejection(where, "UNT", f"{kind} message {ref} ends without UNT after {len(current)} segments "
+                     "(file truncated, or the next UNH came too early)")
+
+
+def _close(current: list[Segment], start: int, source: str) -> Message | Rejection:
+    ref, kind, version, association, where = _head(current, start, source)
+    unt = current[-1]
+    count, unt_ref = component(unt, 0), component(unt, 1)
+    flags = []
+    if not count.isdigit() or int(count) != len(current):
+        flags.append(Flag("UNT", "segment-count-mismatch", f"{kind} message {ref}: UNT says {count or 'nothing'} "
+                          f"segments, the message has {len(current)} (UNH to UNT)"))
+    if unt_ref != ref:
+        flags.append(Flag("UNT", "message-reference-mismatch",
+                          f"{kind} message {ref}: UNT refers to message {unt_ref!r}"))
+    return Message(ref, kind, version, association, current, where, tuple(flags))

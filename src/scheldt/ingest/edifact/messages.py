@@ -1,0 +1,387 @@
+"""Readers for the UN/EDIFACT messages of container shipping, one function per message type.
+
+Segment meanings follow the UN/EDIFACT directories (D.95B to D.23A) and the SMDG (BAPLIE,
+MOVINS) and ITG (COARRI, CODECO, COPRAR) message implementation guides:
+
+- BAPLIE (bay plan) / MOVINS (stowage instruction): per LOC+147 stowage cell, the EQD
+  container, MEA masses (WT/AET gross, VGM verified), LOC+9/11 ports, RFF+BM/BN, TMP.
+- COARRI (loading/discharge report), COPRAR (loading/discharge order), CODECO (gate-in/out
+  report): per EQD container, RFF, SEL seals, LOC, DTM; the BGM document code says which move.
+- IFTSTA (status report): STS status, EQD, references, LOC, DTM.
+- IFTSAI (schedule): TDT vessel and voyage, LOC port calls with DTM+132 (ETA) / 133 (ETD).
+- CUSCAR (customs cargo report) / IFTMIN (instruction): consignments with B/L, parties (NAD),
+  goods (GID, FTX, MEA), containers (EQD, SEL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from pydifact.segments import Segment
+
+from scheldt.domain.declarations import Flag
+from scheldt.domain.identifiers import container_number, imo_number
+from scheldt.domain.shipping import (
+    Consignment,
+    DocumentReference,
+    EquipmentEvent,
+    Event,
+    GoodsItem,
+    Location,
+    Seal,
+    ShippingParty,
+    StatusEvent,
+    StowagePosition,
+    TransportCall,
+    TransportEvent,
+    Vessel,
+)
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.edifact.envelope import Message, component
+
+Record = Event | Consignment | Rejection
+
+_TIME_FORMATS = {"101": "%y%m%d", "102": "%Y%m%d", "201": "%y%m%d%H%M", "203": "%Y%m%d%H%M",
+                 "204": "%Y%m%d%H%M%S", "301": "%y%m%d%H%M"}
+#: SEL seal issuer (UN/EDIFACT 9303) → DCSA seal source.
+_SEAL_SOURCE = {"CA": "CAR", "SH": "SHI", "CU": "CUS", "AA": "CUS", "AB": "CUS", "AC": "SHI", "TO": "CAR"}
+#: BGM document name codes (UN/EDIFACT 1001) → the container move they report or order.
+_MOVES = {
+    "COARRI": {"44": "DISC", "98": "DISC", "119": "DISC", "46": "LOAD", "99": "LOAD"},
+    "COPRAR": {"45": "LOAD", "121": "DISC", "118": "DISC", "44": "DISC"},
+    "CODECO": {"34": "GTIN", "36": "GTOT", "35": "GTOT"},
+}
+_CLASSIFIER = {"COARRI": "ACT", "COPRAR": "PLN", "CODECO": "ACT"}
+_PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "notify party", "NI": "notify party",
+                "CA": "carrier", "FW": "freight forwarder", "IM": "importer", "UC": "ultimate consignee",
+                "CF": "container operator", "GO": "goods owner", "DP": "delivery party"}
+
+
+def edi_time(value: str, fmt: str) -> datetime | None:
+    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC; None if unreadable."""
+    pattern = _TIME_FORMATS.get(fmt or ("203" if len(value) == 12 else "102"))
+    if not value or pattern is None:
+        return None
+    try:
+        return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _dtm(seg: Segment) -> tuple[str, datetime | None]:
+    return component(seg, 0, 0), edi_time(component(seg, 0, 1), component(seg, 0, 2))
+
+
+def _vessel(seg: Segment) -> tuple[Vessel, str, list[Flag]]:
+    """Vessel and voyage of a TDT segment.
+
+    The transport identification (C222: id, code list 103 call sign / 146 or 11 IMO, agency,
+    name) is the 8th element; some real files drop an empty element before it, so the last
+    composite among the 7th to 9th is taken.
+    """
+    slot = next((i for i in (8, 7, 6) if i < len(seg.elements) and isinstance(seg.elements[i], list)), 7)
+    ident, code = component(seg, slot, 0), component(seg, slot, 1)
+    name = component(seg, slot, 3) or component(seg, slot, 2)
+    flags: list[Flag] = []
+    imo = call_sign = ""
+    if code in ("146", "IMO", "11") or (ident.isdigit() and len(ident) == 7):
+        imo, flag = imo_number(ident)
+        if flag:
+            flags.append(flag)
+    else:
+        call_sign = ident
+    if name.isdigit():
+        name = ""
+    return Vessel(imo=imo, call_sign=call_sign, name=name), component(seg, 1), flags
+
+
+def _event_id(message: Message, *parts: object) -> str:
+    """Stable id of a fact in a message: re-sending the message gives the same id."""
+    raw = "\x1f".join([message.type, message.ref, *map(str, parts)])
+    return f"edi-{message.type.lower()}-{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+
+
+class _Header:
+    """What the message says once for all its groups: date, vessel, voyage, ports."""
+
+    def __init__(self, message: Message) -> None:
+        self.date: datetime | None = None
+        self.departure: datetime | None = None
+        self.vessel: Vessel | None = None
+        self.voyage = ""
+        self.flags: list[Flag] = list(message.flags)
+        self.ports: dict[str, str] = {}
+        self.bgm = ""
+        self.refs: list[DocumentReference] = []
+
+
+def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Header, list[list[Segment]]]:
+    head = _Header(message)
+    groups: list[list[Segment]] = []
+    for seg in message.segments[1:-1]:
+        tag = seg.tag.strip()
+        if starts(seg):
+            groups.append([seg])
+        elif groups:
+            groups[-1].append(seg)
+        elif tag == "BGM":
+            head.bgm = component(seg, 0, 0)
+        elif tag == "DTM":
+            q, t = _dtm(seg)
+            if q == "137":
+                head.date = t
+            elif q in ("178", "136", "133") and t:
+                head.departure = t
+        elif tag == "TDT" and head.vessel is None:
+            head.vessel, head.voyage, flags = _vessel(seg)
+            head.flags += flags
+        elif tag == "LOC":
+            head.ports.setdefault(component(seg, 0), component(seg, 1, 0))
+        elif tag == "RFF":
+            head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
+    return head, groups
+
+
+def _container(group: list[Segment], where: str) -> dict[str, object]:
+    """Fields of one container group (EQD, LOC, MEA, RFF, SEL, TMP, DTM)."""
+    out: dict[str, object] = {"refs": [], "seals": [], "flags": [], "locs": {}}
+    for seg in group:
+        tag = seg.tag.strip()
+        if tag == "EQD" and "number" not in out:
+            raw = component(seg, 1, 0)
+            if raw:
+                number, flag = container_number(raw)
+                out["number"] = number
+                if flag:
+                    out["flags"].append(flag)  # type: ignore[attr-defined]
+            out["iso"] = component(seg, 2, 0)
+            status = component(seg, 5) or component(seg, 4)
+            out["empty"] = {"4": True, "5": False}.get(status)
+        elif tag == "LOC":
+            out["locs"].setdefault(component(seg, 0), component(seg, 1, 0))  # type: ignore[attr-defined]
+        elif tag == "MEA":
+            what = component(seg, 1, 0) or component(seg, 0)
+            value = component(seg, 2, 1)
+            try:
+                mass = float(value) * (1000.0 if component(seg, 2, 0) == "TNE" else 1.0)
+            except ValueError:
+                continue
+            if what == "VGM" or component(seg, 0) == "VGM":
+                out["vgm"] = mass
+            elif what in ("WT", "AET", "G", "AAE") or component(seg, 0) == "WT":
+                out.setdefault("gross", mass)
+        elif tag == "RFF":
+            out["refs"].append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))  # type: ignore[attr-defined]
+        elif tag == "SEL":
+            out["seals"].append(Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0))))  # type: ignore[attr-defined]
+        elif tag == "TMP":
+            try:
+                out["temp"] = float(component(seg, 1, 0))
+            except ValueError:
+                pass
+        elif tag == "DTM":
+            q, t = _dtm(seg)
+            if t and q in ("203", "334", "7", "178", "132", "133", "186"):
+                out.setdefault("time", t)
+    return out
+
+
+def _docs(refs: list[DocumentReference]) -> tuple[DocumentReference, ...]:
+    mapped = {"BM": "TRD", "BN": "BKG", "BH": "TRD"}
+    return tuple(dict.fromkeys(DocumentReference(mapped.get(r.kind, r.kind), r.value) for r in refs if r.value))
+
+
+def read_stowage(message: Message) -> Iterator[Record]:
+    """BAPLIE (on board at departure, ACT) and MOVINS (planned, PLN): one StowagePosition per cell."""
+    head, groups = _groups(message, lambda s: s.tag.strip() == "LOC" and component(s, 0) == "147")
+    when = head.departure or head.date
+    if when is None:
+        yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)")
+        return
+    call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
+    for i, group in enumerate(groups):
+        c = _container(group, message.where)
+        cell = component(group[0], 1, 0)
+        locs: dict[str, str] = c["locs"]  # type: ignore[assignment]
+        yield StowagePosition(
+            event_id=_event_id(message, i, cell, c.get("number", "")),
+            classifier="PLN" if message.type == "MOVINS" else "ACT",
+            event_time=when, created_time=head.date, location=Location(unlocode=head.ports.get("5", "")),
+            transport_call=call, documents=_docs(c["refs"]),  # type: ignore[arg-type]
+            source=f"{message.where} cell {cell}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
+            event_type=message.type, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
+            empty=c.get("empty"), stowage_cell=cell,  # type: ignore[arg-type]
+            port_of_loading=locs.get("9", ""), port_of_discharge=locs.get("11", ""),
+            gross_mass_kg=c.get("gross"), verified_gross_mass_kg=c.get("vgm"),  # type: ignore[arg-type]
+            temperature_celsius=c.get("temp"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
+        )
+
+
+def read_moves(message: Message) -> Iterator[Record]:
+    """COARRI, COPRAR, CODECO: one EquipmentEvent per EQD container group."""
+    head, groups = _groups(message, lambda s: s.tag.strip() == "EQD")
+    move = _MOVES[message.type].get(head.bgm)
+    if move is None:
+        yield Rejection(message.where, "BGM", f"{message.type} message {message.ref}: document code {head.bgm!r} is "
+                        f"not one of {sorted(_MOVES[message.type])}, so the move (load, discharge, gate) is unknown")
+        return
+    port = head.ports.get("11") or head.ports.get("9") or head.ports.get("5") or head.ports.get("165", "")
+    call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel) if head.vessel else None
+    for i, group in enumerate(groups):
+        c = _container(group, message.where)
+        when = c.get("time") or head.departure or head.date
+        if when is None:
+            yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM", "no readable date for this move")
+            continue
+        yield EquipmentEvent(
+            event_id=_event_id(message, i, c.get("number", "")), classifier=_CLASSIFIER[message.type],
+            event_time=when, created_time=head.date,  # type: ignore[arg-type]
+            location=Location(unlocode=port, facility_code=head.ports.get("165", "")), transport_call=call,
+            documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
+            source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
+            event_type=move, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
+            empty=c.get("empty"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
+        )
+
+
+def read_status(message: Message) -> Iterator[Record]:
+    """IFTSTA: one StatusEvent per container the report covers."""
+    status = text = ""
+    when: datetime | None = None
+    refs: list[DocumentReference] = []
+    port = ""
+    containers: list[dict[str, object]] = []
+    head, groups = _groups(message, lambda s: s.tag.strip() == "EQD")
+    for seg in message.segments:
+        tag = seg.tag.strip()
+        if tag == "STS" and not status:
+            status, text = component(seg, 1, 0), component(seg, 1, 3) or component(seg, 1, 2)
+        elif tag == "DTM" and component(seg, 0, 0) in ("334", "178", "186") and when is None:
+            when = _dtm(seg)[1]
+        elif tag == "RFF":
+            refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
+        elif tag == "LOC" and not port and component(seg, 0) in ("175", "5", "9", "11", "165"):
+            port = component(seg, 1, 0)
+    containers = [_container(g, message.where) for g in groups]
+    when = when or head.date
+    if not status or when is None:
+        yield Rejection(message.where, "STS", f"IFTSTA message {message.ref} has no status (STS) or no date")
+        return
+    for i, c in enumerate(containers):
+        yield StatusEvent(
+            event_id=_event_id(message, i, c.get("number", ""), status), classifier="ACT", event_time=when,
+            created_time=head.date, location=Location(unlocode=port), documents=_docs(refs),
+            source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
+            event_type=status, container_number=str(c.get("number", "")), status_text=text,
+        )
+
+
+def read_schedule(message: Message) -> Iterator[Record]:
+    """IFTSAI: estimated arrival (DTM+132) and departure (DTM+133) per port call of the voyage."""
+    head, _ = _groups(message, lambda s: False)
+    if head.vessel is None:
+        yield Rejection(message.where, "TDT", f"IFTSAI message {message.ref} names no vessel (TDT)")
+        return
+    port = ""
+    n = 0
+    for seg in message.segments:
+        tag = seg.tag.strip()
+        if tag == "LOC":
+            port = component(seg, 1, 0)
+        elif tag == "DTM" and port and component(seg, 0, 0) in ("132", "133"):
+            when = _dtm(seg)[1]
+            if when is None:
+                continue
+            n += 1
+            kind = "ARRI" if component(seg, 0, 0) == "132" else "DEPA"
+            call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel)
+            yield TransportEvent(event_id=_event_id(message, port, kind, when.isoformat()), classifier="EST",
+                                 event_time=when, created_time=head.date, location=Location(unlocode=port),
+                                 transport_call=call, source=f"{message.where} LOC {port}", flags=tuple(head.flags),
+                                 event_type=kind)
+
+
+def read_consignments(message: Message) -> Iterator[Record]:
+    """CUSCAR and IFTMIN: one Consignment per transport document (RFF+BM/BH, else the message)."""
+    head, _ = _groups(message, lambda s: False)
+    parties: list[ShippingParty] = []
+    goods: list[GoodsItem] = []
+    containers: list[tuple[str, tuple[Seal, ...]]] = []
+    refs: list[DocumentReference] = []
+    flags: list[Flag] = list(head.flags)
+    for i, seg in enumerate(message.segments):
+        tag = seg.tag.strip()
+        if tag == "NAD":
+            role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
+            name = component(seg, 3, 0) or component(seg, 2, 0)
+            address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
+            parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
+        elif tag == "RFF":
+            refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
+        elif tag == "GID":
+            packages = component(seg, 1, 0)
+            goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
+        elif tag in ("FTX", "PIA", "MEA") and goods:
+            last = goods[-1]
+            if tag == "FTX" and component(seg, 0) == "AAA":
+                goods[-1] = GoodsItem(last.hs_code, component(seg, 3, 0), last.packages, last.gross_mass_kg)
+            elif tag == "PIA" and component(seg, 1, 0):
+                goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
+                                      last.gross_mass_kg)
+            elif tag == "MEA" and component(seg, 2, 1):
+                try:
+                    mass = float(component(seg, 2, 1)) * (0.45359237 if component(seg, 2, 0) == "LBR" else 1.0)
+                except ValueError:
+                    continue
+                goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, round(mass, 3))
+        elif tag == "EQD":
+            number, flag = container_number(component(seg, 1, 0))
+            if flag:
+                flags.append(flag)
+            seals = []
+            for nxt in message.segments[i + 1 :]:
+                if nxt.tag.strip() != "SEL":
+                    break
+                seals.append(Seal(component(nxt, 0), _SEAL_SOURCE.get(component(nxt, 1, 0), component(nxt, 1, 0))))
+            containers.append((number, tuple(seals)))
+    bl = next((r.value for r in refs if r.kind in ("BM", "BH", "AWB", "MB") and r.value), "")
+    if not bl:
+        bl = next((r.value for r in refs if r.value), message.ref)
+    kind = "house" if any(r.kind == "BH" for r in refs) else "master"
+    yield Consignment(
+        bill_of_lading=bl, kind=kind, booking_ref=next((r.value for r in refs if r.kind == "BN"), ""),
+        parties=tuple(parties), goods=tuple(goods), containers=tuple(containers),
+        port_of_loading=head.ports.get("9", ""), port_of_discharge=head.ports.get("11", "") or head.ports.get("60", ""),
+        vessel=head.vessel, voyage=head.voyage, source=message.where, flags=tuple(flags),
+    )
+
+
+READERS: dict[str, Callable[[Message], Iterator[Record]]] = {
+    "BAPLIE": read_stowage,
+    "MOVINS": read_stowage,
+    "COARRI": read_moves,
+    "COPRAR": read_moves,
+    "CODECO": read_moves,
+    "IFTSTA": read_status,
+    "IFTSAI": read_schedule,
+    "CUSCAR": read_consignments,
+    "IFTMIN": read_consignments,
+}
+
+
+def read_edifact(data: bytes, source: str) -> Iterator[Record]:
+    """Every record of every message in an interchange; a Rejection per unreadable message."""
+    from scheldt.ingest.edifact.envelope import read_messages
+
+    for item in read_messages(data, source):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        reader = READERS.get(item.type)
+        if reader is None:
+            yield Rejection(item.where, "UNH", f"message type {item.type!r} is not one Scheldt reads "
+                            f"({', '.join(sorted(READERS))})")
+            continue
+        yield from reader(item)
