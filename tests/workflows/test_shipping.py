@@ -18,14 +18,20 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 
 def ingest_all(engine: Engine) -> list[dict[str, object]]:
+    # the valid samples first: the INVALID conformance samples reuse some of their event ids
+    files = sorted(TNT.glob("*.json"), key=lambda p: ("INVALID" in p.name, p.name))
     with unit_of_work(engine) as uow:
-        return [ingest_file(uow, p, IngestOptions(), NOW).as_dict() for p in sorted(TNT.glob("*.json"))]
+        return [ingest_file(uow, p, IngestOptions(), NOW).as_dict() for p in files]
 
 
 def test_every_tnt_sample_loads_once_and_trips_are_separate(engine: Engine) -> None:
     first = ingest_all(engine)
     assert all(r["format"] == "dcsa-events" for r in first)
-    assert sum(r["accepted"] for r in first) == 26 and sum(r["rejected"] for r in first) == 8  # type: ignore[misc]
+    assert [(r["accepted"], r["rejected"]) for r in first] == [
+        (7, 0), (2, 0), (5, 0), (5, 0), (1, 0), (1, 0), (1, 0),  # valid samples
+        (0, 3), (3, 4), (0, 2)]  # INVALID: attribute values, event ids, structure
+    clash = first[7]["rejections"][2]  # type: ignore[index]
+    assert clash["why"].startswith("event id 3cecb101-7a1a-43a4-9d62-e88a131651e4 was already received with other facts")
     again = ingest_all(engine)
     assert sum(r["added"] for r in again) == 0  # type: ignore[misc]
     with unit_of_work(engine) as uow:
@@ -33,7 +39,7 @@ def test_every_tnt_sample_loads_once_and_trips_are_separate(engine: Engine) -> N
     assert timeline.container_number == "APZU4812090" and timeline.number_flag == ""
     # the 2019 load under booking ABC123123123 / B/L reserved-HHL123 is not the 2026 reefer trip
     assert [(t.key.document_ref, t.key.voyage, len(t.events)) for t in timeline.trips] == [
-        ("reserved-HHL123", "2103S", 3), ("", "", 7)]
+        ("reserved-HHL123", "2103S", 4), ("", "", 7)]
     load = timeline.trips[0].events[0]
     assert (load["event_type"], load["unlocode"], load["vessel_imo"]) == ("LOAD", "FRPAR", "9321483")
     assert load["details"]["seals"] == [{"number": "string", "source": "CUS", "seal_type": "WIR"}]
@@ -41,7 +47,9 @@ def test_every_tnt_sample_loads_once_and_trips_are_separate(engine: Engine) -> N
 
 
 def test_wrong_check_digit_container_is_kept_with_its_flag(engine: Engine) -> None:
-    ingest_all(engine)
+    name = "tnt-v2.2-INVALID-wrong-attribute-values.json"
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TNT / name, IngestOptions(), NOW)
     with unit_of_work(engine) as uow:
         timeline = container_timeline(uow, "APZU2134567")
     assert timeline.number_flag == "APZU2134567: ISO 6346 check digit is wrong (expected 4)"
@@ -77,7 +85,7 @@ def test_every_edifact_sample_loads_once(engine: Engine) -> None:
         first = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
     assert {r.format for r in first} == {"edifact"}
     assert [r.accepted for r in first] == [9995, 2, 672, 3, 642, 74, 21, 2, 1, 14, 14, 18, 16, 1, 449, 0]
-    assert first[8].skipped == {"consignments (read, not stored yet)": 1}
+    assert (first[8].accepted, first[8].added) == (1, 1)  # the CUSCAR consignment, kept as a document
     assert first[-1].rejections[0].why.startswith("message type 'PAORES' is not one Scheldt reads")
     with unit_of_work(engine) as uow:
         again = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
@@ -88,3 +96,32 @@ def test_every_edifact_sample_loads_once(engine: Engine) -> None:
     assert (disc["kind"], disc["event_type"], disc["unlocode"], disc["vessel_imo"]) == ("EQUIPMENT", "DISC", "CRMOB", "9118018")
     assert trip.key.document_ref == "NICPEV11478"
     assert disc["details"]["seals"] == [{"number": "309046", "source": "CAR"}]
+
+
+DOCS = [SHARED / "fixtures" / d for d in ("dcsa-booking", "dcsa-ebl", "dcsa-other")]
+
+
+def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engine: Engine, tmp_path: Path) -> None:
+    files = sorted(p for d in DOCS for p in d.glob("*.json"))
+    with unit_of_work(engine) as uow:
+        first = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
+    assert {r.format for r in first} == {"dcsa-documents"}
+    assert sum(r.accepted for r in first) == 33 and sum(r.rejected for r in first) == 1  # the API error response
+    with unit_of_work(engine) as uow:
+        again = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
+    assert sum(r.added for r in again) == 0
+    # the carrier amends the approved reefer bill of lading: consignee changed after departure
+    original = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    original["documentParties"]["consignee"] = {"partyName": "NEW FRUIT TRADING LTD"}
+    amended = tmp_path / "amended.json"
+    amended.write_text(json.dumps(original))
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        assert ingest_file(uow, amended, IngestOptions(), later).added == 1
+    with unit_of_work(engine) as uow:
+        timeline = container_timeline(uow, "KKFU6671914")
+    versions = [d for d in timeline.unmatched_documents if d["document_ref"] == "D8931B95625E4B339F2A"]
+    assert [v["received_at"] for v in versions] == [NOW, later]
+    assert [p["name"] for p in versions[1]["parties"] if p["role"] == "consignee"] == ["NEW FRUIT TRADING LTD"]
+    assert versions[0]["containers"] == [{"number": "KKFU6671914", "seals": [{"number": "DCSA-CTK-1234", "source": "", "seal_type": ""}]}]
+    assert versions[0]["to_order"] is True and versions[0]["goods"][0]["hs_code"] == "04052090"

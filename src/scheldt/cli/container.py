@@ -33,10 +33,22 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
         "number_flag": t.number_flag or None,
         "trips": [
             {"container_number": trip.key.container_number, "document_ref": trip.key.document_ref,
-             "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track}
-            for trip, track in zip(t.trips, t.vessel_tracks, strict=True)
+             "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track, "documents": docs}
+            for trip, track, docs in zip(t.trips, t.vessel_tracks, t.documents, strict=True)
         ],
+        "documents_without_trip": t.unmatched_documents,
+        "declarations": t.declarations,
     }
+
+
+def _doc_line(d: dict[str, Any]) -> str:
+    parties = "; ".join(f"{p['role']}: {p['name']}" for p in d["parties"] if p.get("name"))
+    seals = ", ".join(s["number"] for c in d["containers"] for s in c.get("seals", []))
+    bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
+            f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
+            f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
+            parties, f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M}"]
+    return " | ".join(b for b in bits if b)
 
 
 def container(
@@ -52,10 +64,17 @@ def container(
     out = Console(width=max(Console().width, 140))
     if timeline.number_flag:
         out.print(f"[yellow]flag[/yellow] {escape(timeline.number_flag)}")
-    if not timeline.trips:
+    if not timeline.trips and not timeline.unmatched_documents:
         out.print(f"no events for container {escape(timeline.container_number)}")
         return
-    for trip, track in zip(timeline.trips, timeline.vessel_tracks, strict=True):
+    for decl in timeline.declarations:
+        out.print(f"declaration {escape(decl['declaration_ref'])} filed {decl['filed_at']:%Y-%m-%d}: HS {decl['hs_code']} "
+                  f"from {decl['origin_country']}, B/L {escape(decl['bill_of_lading_ref'] or '-')}")
+    for d in timeline.unmatched_documents:
+        out.print("document " + escape(_doc_line(d)))
+    for trip, track, docs in zip(timeline.trips, timeline.vessel_tracks, timeline.documents, strict=True):
+        for d in docs:
+            out.print("document " + escape(_doc_line(d)))
         table = Table(title=escape(trip.key.label()), title_justify="left")
         for col in ("time (UTC)", "event", "documents", "flags", "source"):
             table.add_column(col, overflow="fold")

@@ -271,6 +271,11 @@ class Consignment:
     bill_of_lading: str
     kind: str = "master"  # master or house
     booking_ref: str = ""
+    document_type: str = "TRD"  # TRD transport document, SHI shipping instructions, BKG booking, ARN arrival notice
+    status: str = ""  # as the carrier states it: DRAFT, APPROVED, ISSUED, CONFIRMED, RECEIVED...
+    to_order: bool | None = None  # a negotiable "to order" bill of lading
+    freight_payment: str = ""  # PRE prepaid, COL collect
+    carrier_code: str = ""  # SMDG liner code or SCAC of the carrier that issued the document
     parties: tuple[ShippingParty, ...] = ()
     goods: tuple[GoodsItem, ...] = ()
     containers: tuple[tuple[str, tuple[Seal, ...]], ...] = ()
@@ -280,3 +285,15 @@ class Consignment:
     voyage: str = ""
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class VgmDeclaration(Event):
+    """A verified gross mass declared for a container (SOLAS VI/2): mass in kg, method (SM1
+    weighed packed container, SM2 sum of contents), retracted when the declarer withdrew it."""
+
+    event_type: str = "VGM"
+    container_number: str = ""
+    verified_gross_mass_kg: float | None = None
+    method: str = ""
+    retracted: bool = False

@@ -13,7 +13,7 @@ from scheldt.errors import InputError
 from scheldt.ingest.ais import detect_ais_layout
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
-FORMATS = ("declarations", "dcsa-events", "ais-nmea", "ais-csv", "edifact")
+FORMATS = ("declarations", "dcsa-events", "dcsa-documents", "ais-nmea", "ais-csv", "edifact")
 _DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
 
 
@@ -64,8 +64,8 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         return Detected("ais-nmea", None)
     if format in ("auto", "ais-csv") and detect_ais_layout(_header(path)) is not None:
         return Detected("ais-csv", None)
-    if format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        raise InputError(f"{path}:1", "JSON, but not a format Scheldt reads yet (DCSA Track & Trace events are)")
+    if format == "dcsa-documents" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")):
+        return Detected("dcsa-documents", None)
     header = _header(path)
     for name in builtin_mapping_names():
         candidate = load_mapping(name)

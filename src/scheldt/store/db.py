@@ -115,6 +115,7 @@ class UnitOfWork:
     def __post_init__(self) -> None:
         from scheldt.store.assessments import AssessmentRepository
         from scheldt.store.declarations import DeclarationRepository
+        from scheldt.store.documents import DocumentRepository
         from scheldt.store.events import EventRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.quarantine import QuarantineRepository
@@ -122,6 +123,7 @@ class UnitOfWork:
 
         self.declarations = DeclarationRepository(self.session)
         self.events = EventRepository(self.session)
+        self.documents = DocumentRepository(self.session)
         self.vessels = VesselRepository(self.session)
         self.quarantine = QuarantineRepository(self.session)
         self.models = ModelRegistry(self.session)

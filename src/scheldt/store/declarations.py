@@ -169,6 +169,20 @@ class DeclarationRepository:
         rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt)]
         return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
 
+    def linked_to(self, container_number: str, refs: Sequence[str]) -> list[dict[str, object]]:
+        """Declarations naming this container or one of these bill-of-lading references."""
+        conditions = [DeclarationRow.container_numbers.contains(container_number)] if container_number else []
+        if refs:
+            conditions.append(DeclarationRow.bill_of_lading_ref.in_(list(refs)))
+        if not conditions:
+            return []
+        from sqlalchemy import or_
+
+        rows = self.session.scalars(select(DeclarationRow).where(or_(*conditions)).order_by(DeclarationRow.filed_at))
+        return [{"declaration_ref": r.declaration_ref, "filed_at": _utc(r.filed_at), "hs_code": r.hs_code,
+                 "bill_of_lading_ref": r.bill_of_lading_ref, "origin_country": r.origin_country} for r in rows
+                if not container_number or container_number in r.container_numbers.split() or r.bill_of_lading_ref in refs]
+
     def counts(self) -> dict[str, int]:
         """Number of stored declarations and outcomes."""
         return {

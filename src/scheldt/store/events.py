@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -20,13 +22,15 @@ from scheldt.domain.shipping import (
     StatusEvent,
     StowagePosition,
     TransportEvent,
+    VgmDeclaration,
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
 from scheldt.store.upsert import insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
-          IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS"}
+          IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
+          VgmDeclaration: "VGM"}
 #: Longest value per column; an event with a longer one is rejected before it reaches the store.
 LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": 128}
 DEFAULT_LIMIT = 64
@@ -42,8 +46,10 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     vessel = call.vessel if call else None
     details = {k: v for k, v in asdict(event).items()
                if k not in ("event_id", "classifier", "event_time", "created_time", "source", "flags")}
+    facts = {k: v for k, v in asdict(event).items() if k != "source"}
     return {
         "event_id": event.event_id,
+        "fact_hash": hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest(),
         "kind": _KINDS[type(event)],
         "event_type": getattr(event, "event_type", ""),
         "classifier": event.classifier,
@@ -96,14 +102,29 @@ class EventRepository:
         Returns how many were new, and a Rejection for each event a column cannot hold.
         """
         rows, rejected = [], []
+        known = self._hashes([e.event_id for e in events], supplied_by)
         for event in events:
             row = event_row(event, supplied_by, received_at)
             why = too_long(row)
+            seen = known.get(event.event_id)
+            if why is None and seen is not None and seen[0] != row["fact_hash"]:
+                why = (f"event id {event.event_id} was already received with other facts (from {seen[1]}); "
+                       "the first is kept")
             if why is None:
                 rows.append(row)
+                known.setdefault(event.event_id, (row["fact_hash"], event.source))
             else:
-                rejected.append(Rejection(event.source, "", why))
+                rejected.append(Rejection(event.source, "eventID" if seen else "", why))
         return insert_ignore(self.session, ShippingEventRow.__table__, rows), rejected
+
+    def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 5000):
+            stmt = select(ShippingEventRow.event_id, ShippingEventRow.fact_hash, ShippingEventRow.source).where(
+                ShippingEventRow.supplied_by == supplied_by, ShippingEventRow.event_id.in_(unique[start:start + 5000]))
+            out.update({i: (h, src) for i, h, src in self.session.execute(stmt)})
+        return out
 
     def retract(self, retractions: Sequence[Retraction], supplied_by: str) -> int:
         """Mark retracted events (kept, never deleted); returns how many were found."""

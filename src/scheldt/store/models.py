@@ -160,6 +160,7 @@ class ShippingEventRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(100))
+    fact_hash: Mapped[str] = mapped_column(String(64))  # the event's facts, to tell a re-send from a clash
     kind: Mapped[str] = mapped_column(String(16))  # EQUIPMENT, TRANSPORT, SHIPMENT, IOT, REEFER
     event_type: Mapped[str] = mapped_column(String(16))  # LOAD, ARRI, CONF, ...
     classifier: Mapped[str] = mapped_column(String(16))  # PLN, EST, ACT
@@ -222,3 +223,45 @@ class VesselSightingRow(Base):
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TransportDocumentRow(Base):
+    """One version of a booking, shipping instructions, transport document (bill of lading) or
+    arrival notice. An amended document is a new row with its own received time; re-sending an
+    unchanged version adds nothing."""
+
+    __tablename__ = "transport_document"
+    __table_args__ = (
+        UniqueConstraint("supplied_by", "document_type", "document_ref", "version_hash"),
+        Index("ix_transport_document_ref", "document_ref"),
+        Index("ix_transport_document_booking", "booking_ref"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_type: Mapped[str] = mapped_column(String(8))
+    document_ref: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
+    booking_ref: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
+    version_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    to_order: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    freight_payment: Mapped[str] = mapped_column(String(16), default="")
+    carrier_code: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    port_of_loading: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    port_of_discharge: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    vessel_imo: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    vessel_name: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
+    voyage: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    parties: Mapped[list] = mapped_column(JSON, default=list)
+    goods: Mapped[list] = mapped_column(JSON, default=list)
+    containers: Mapped[list] = mapped_column(JSON, default=list)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DocumentContainerRow(Base):
+    """A container listed on a transport document version (links documents to container trips)."""
+
+    __tablename__ = "document_container"
+    document_id: Mapped[int] = mapped_column(ForeignKey("transport_document.id", ondelete="CASCADE"), primary_key=True)
+    container_number: Mapped[str] = mapped_column(String(REF_MAX), primary_key=True, index=True)

@@ -107,7 +107,7 @@ def ingest_file(
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
-    if detected.format in ("dcsa-events", "edifact"):
+    if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
         return ingest_dcsa_events(uow, path, now, options.supplied_by, detected.format)
     if detected.format in ("ais-nmea", "ais-csv"):
         return ingest_ais(uow, path, detected.format, now, options.supplied_by)

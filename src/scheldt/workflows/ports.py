@@ -30,6 +30,7 @@ class DeclarationStore(Protocol):
         refs: Sequence[str] | None = None,
     ) -> pl.DataFrame: ...
     def outcomes_frame(self, received_before: datetime | None = None) -> pl.DataFrame: ...
+    def linked_to(self, container_number: str, refs: Sequence[str]) -> list[dict[str, object]]: ...
 
 
 class QuarantineStore(Protocol):
@@ -80,7 +81,13 @@ class VesselStore(Protocol):
     def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]: ...
 
 
+class DocumentStore(Protocol):
+    def add(self, docs: Sequence[Any], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]: ...
+    def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
+    documents: DocumentStore
     events: EventStore
     vessels: VesselStore
     declarations: DeclarationStore

@@ -14,6 +14,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
+from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
 from scheldt.workflows.ports import UnitOfWork
@@ -29,22 +30,22 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
 
     Re-sending an event (same publisher event id, or for EDIFACT the same message and
     container, from the same organisation) adds nothing. Retractions mark the retracted event;
-    they never delete it. EDIFACT consignments (CUSCAR, IFTMIN) are read and counted in
-    ``skipped`` until the store keeps transport documents.
+    they never delete it. Transport documents (DCSA bookings, shipping instructions, bills of
+    lading, arrival notices; EDIFACT CUSCAR and IFTMIN consignments) are kept version by version:
+    an amended document is a new version with its received time.
     """
     report = FileReport(str(path), format)
     if path.stat().st_size > MAX_JSON_BYTES:
         raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
-    reader = read_edifact if format == "edifact" else read_dcsa_events
+    reader = {"edifact": read_edifact, "dcsa-documents": read_dcsa_documents}.get(format, read_dcsa_events)
     events: list[Event] = []
+    documents: list[Consignment] = []
     retractions: list[Retraction] = []
     rejections: list[Rejection] = []
     for rec in reader(path.read_bytes(), str(path)):
         if isinstance(rec, Consignment):
-            report.accepted += 1
+            documents.append(rec)
             report.flags += len(rec.flags)
-            report.skipped["consignments (read, not stored yet)"] = report.skipped.get(
-                "consignments (read, not stored yet)", 0) + 1
             continue
         if isinstance(rec, Rejection):
             rejections.append(rec)
@@ -55,8 +56,10 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             events.append(rec)
             report.flags += len(rec.flags)
     report.added, unstorable = uow.events.add(events, supplied_by, now)
-    report.accepted += len(events) - len(unstorable)
-    rejections += unstorable
+    docs_added, bad_docs = uow.documents.add(documents, supplied_by, now)
+    report.added += docs_added
+    report.accepted += len(events) + len(documents) - len(unstorable) - len(bad_docs)
+    rejections += unstorable + bad_docs
     uow.events.retract(retractions, supplied_by)
     uow.quarantine.add(rejections, format, now)
     report.rejected = len(rejections)
@@ -131,6 +134,9 @@ class ContainerTimeline:
     number_flag: str
     trips: list[Trip]
     vessel_tracks: list[list[dict[str, Any]]]  # per trip: AIS positions of its vessels
+    documents: list[list[dict[str, Any]]]  # per trip: transport document versions, oldest first
+    unmatched_documents: list[dict[str, Any]]  # documents listing the container, matching no trip
+    declarations: list[dict[str, Any]]  # customs declarations naming the container or its documents
 
 
 #: How long before the first and after the last event of a trip its vessels' tracks are shown.
@@ -143,11 +149,21 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     :data:`TRACK_MARGIN` before its first event to as long after its last."""
     number, flag = container_number(raw_number.upper())
     trips = group_trips(number, uow.events.for_container(number))
+    refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r})
+    docs = uow.documents.for_container(number, refs)
+    per_trip: list[list[dict[str, Any]]] = []
+    used: set[int] = set()
     tracks = []
     for trip in trips:
+        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+        mine = [d for d in docs if d["document_ref"] in trip_refs or d["booking_ref"] in trip_refs]
+        used |= {d["id"] for d in mine}
+        per_trip.append(mine)
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}
         mmsis = sorted({m for imo in imos for m in uow.vessels.mmsis_for_imo(imo)})
         start = trip.events[0]["event_time"] - TRACK_MARGIN
         end = trip.events[-1]["event_time"] + TRACK_MARGIN
         tracks.append(uow.vessels.track(mmsis, start, end))
-    return ContainerTimeline(number, flag.why if flag else "", trips, tracks)
+    doc_refs = sorted({d["document_ref"] for d in docs if d["document_ref"]} | set(refs))
+    return ContainerTimeline(number, flag.why if flag else "", trips, tracks, per_trip,
+                             [d for d in docs if d["id"] not in used], uow.declarations.linked_to(number, doc_refs))

@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table('shipping_event',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=100), nullable=False),
+    sa.Column('fact_hash', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('event_type', sa.String(length=16), nullable=False),
     sa.Column('classifier', sa.String(length=16), nullable=False),

@@ -1,0 +1,318 @@
+"""Reader for DCSA transport documents and related JSON: Booking 2.0, eBL 3.0 (and 2.0-beta)
+shipping instructions and transport documents, eBL issuance requests and notifications,
+arrival notices 1.0, VGM declarations 1.0, vessel schedules (OVS 3.0) and port calls 2.0.
+
+``read_dcsa_documents(data, source)`` yields :class:`Consignment` (one per booking, shipping
+instruction, transport document or arrival notice), :class:`VgmDeclaration`,
+:class:`TransportEvent` (schedule and port-call times), :class:`ShipmentEvent` (status-only
+notifications), or :class:`Rejection` with the JSON path. An API error response is rejected
+as such. Container and IMO numbers with wrong check digits are kept and flagged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scheldt.domain.codes import normalise_hs_code
+from scheldt.domain.declarations import Flag
+from scheldt.domain.identifiers import container_number, imo_number
+from scheldt.domain.shipping import (
+    Consignment,
+    DocumentReference,
+    GoodsItem,
+    Location,
+    Seal,
+    ShipmentEvent,
+    ShippingParty,
+    TransportCall,
+    TransportEvent,
+    Vessel,
+    VgmDeclaration,
+)
+from scheldt.ingest.base import Rejection
+
+Json = dict[str, Any]
+Record = Consignment | VgmDeclaration | TransportEvent | ShipmentEvent | Rejection
+
+#: DCSA party function codes and document-party keys → our roles.
+_ROLES = {"OS": "shipper", "shipper": "shipper", "CN": "consignee", "consignee": "consignee",
+          "N1": "notify party", "N2": "notify party", "NI": "notify party", "notifyParties": "notify party",
+          "endorsee": "endorsee", "issuingParty": "carrier", "carrier": "carrier", "bookingAgent": "booking agent",
+          "DDR": "consignor's freight forwarder", "DDS": "consignee's freight forwarder", "SCO": "service contract owner",
+          "HE": "carrier booking office"}
+_KG = {"KGM": 1.0, "LBR": 0.45359237, "TNE": 1000.0}
+
+
+def _time(raw: Any) -> datetime | None:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _kg(weight: Any) -> float | None:
+    if not isinstance(weight, dict) or weight.get("value") is None:
+        return None
+    try:
+        return round(float(weight["value"]) * _KG.get(weight.get("unit", "KGM"), 1.0), 3)
+    except (TypeError, ValueError):
+        return None
+
+
+def _address(party: Json) -> tuple[str, str]:
+    a = party.get("address") or {}
+    if isinstance(a, dict) and a:
+        text = " ".join(str(a[k]) for k in ("street", "streetNumber", "postCode", "city") if a.get(k))
+        return text, a.get("countryCode") or ""
+    lines = party.get("displayedAddress") or []
+    return " ".join(lines) if isinstance(lines, list) else str(lines), ""
+
+
+def _party(role: str, p: Json) -> ShippingParty:
+    inner = p.get("party") if isinstance(p.get("party"), dict) else p
+    address, country = _address(inner)
+    codes = inner.get("identifyingCodes") or []
+    ident = codes[0].get("partyCode", "") if codes and isinstance(codes[0], dict) else ""
+    return ShippingParty(role, inner.get("partyName") or "", ident, address, country)
+
+
+def _parties(doc: Json) -> tuple[ShippingParty, ...]:
+    raw = doc.get("documentParties")
+    out: list[ShippingParty] = []
+    if isinstance(raw, dict):  # eBL 3 / Booking 2: keyed by role
+        for key, value in raw.items():
+            for p in value if isinstance(value, list) else [value]:
+                if isinstance(p, dict):
+                    out.append(_party(_ROLES.get(key, key), p))
+    elif isinstance(raw, list):  # eBL 2 beta / arrival notice: list with partyFunction
+        for p in raw:
+            if isinstance(p, dict):
+                out.append(_party(_ROLES.get(p.get("partyFunction", ""), p.get("partyFunction", "")), p))
+    return tuple(out)
+
+
+def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
+    items = doc.get("consignmentItems") or doc.get("commodities") or []
+    for eq in doc.get("requestedEquipments") or []:
+        items = [*items, *(eq.get("commodities") or [])]
+    out = []
+    for item in items:
+        codes = item.get("HSCodes") or ([item["HSCode"]] if item.get("HSCode") else [])
+        hs = ""
+        if codes:
+            try:
+                hs = normalise_hs_code(str(codes[0]))
+            except ValueError as exc:
+                flags.append(Flag("HSCodes", "malformed-hs-code", str(exc)))
+        description = item.get("descriptionOfGoods") or item.get("commodityType") or ""
+        if isinstance(description, list):
+            description = " ".join(description)
+        cargo = item.get("cargoItems") or []
+        mass = _kg(item.get("cargoGrossWeight")) or _kg(item.get("weight"))
+        if mass is None and cargo:
+            masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or c.get("weight"))) is not None]
+            mass = sum(masses) if masses else None
+        packages = sum(int((c.get("outerPackaging") or {}).get("numberOfPackages") or 0) for c in cargo) or None
+        out.append(GoodsItem(hs, str(description), packages, mass))
+    return tuple(out)
+
+
+def _equipment(doc: Json, flags: list[Flag]) -> tuple[tuple[str, tuple[Seal, ...]], ...]:
+    out = []
+    for u in doc.get("utilizedTransportEquipments") or doc.get("utilizedTransportEquipment") or []:
+        eq = u.get("equipment") or u
+        raw = eq.get("equipmentReference") or u.get("equipmentReference") or ""
+        if not raw:
+            continue
+        number, flag = container_number(raw)
+        if flag:
+            flags.append(flag)
+        seals = tuple(Seal(s.get("number") or s.get("sealNumber") or "", s.get("source") or s.get("sealSource") or "",
+                           s.get("type") or s.get("sealType") or "") for s in u.get("seals") or [])
+        out.append((number, seals))
+    return tuple(out)
+
+
+def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None, str]:
+    transports = doc.get("transports") or doc.get("transport") or {}
+    if isinstance(transports, list):
+        transports = transports[0] if transports else {}
+    pol = ((transports.get("portOfLoading") or {}).get("UNLocationCode") or "")
+    pod = ((transports.get("portOfDischarge") or {}).get("UNLocationCode") or "")
+    for loc in doc.get("shipmentLocations") or []:
+        code = (loc.get("location") or {}).get("UNLocationCode") or ""
+        if loc.get("locationTypeCode") == "POL":
+            pol = pol or code
+        elif loc.get("locationTypeCode") == "POD":
+            pod = pod or code
+    voyages = transports.get("vesselVoyages") or transports.get("vesselVoyage") or []
+    voyage_doc = voyages[0] if isinstance(voyages, list) and voyages else (voyages if isinstance(voyages, dict) else {})
+    v = doc.get("vessel") or voyage_doc or {}
+    vessel = None
+    if v:
+        imo, flag = imo_number(v.get("vesselIMONumber"))
+        if flag:
+            flags.append(flag)
+        vessel = Vessel(imo=imo, name=v.get("name") or v.get("vesselName") or "")
+    voyage = (voyage_doc.get("carrierExportVoyageNumber") or doc.get("carrierExportVoyageNumber") or "")
+    return pol, pod, vessel, voyage
+
+
+def _booking_ref(doc: Json) -> str:
+    if doc.get("carrierBookingReference"):
+        return doc["carrierBookingReference"]
+    for item in doc.get("consignmentItems") or []:
+        if item.get("carrierBookingReference"):
+            return item["carrierBookingReference"]
+    refs = doc.get("carrierBookingReferences") or []
+    return refs[0] if refs and isinstance(refs[0], str) else ""
+
+
+def consignment(doc: Json, where: str) -> Consignment:
+    """A booking, shipping instructions, transport document or arrival notice as a Consignment."""
+    flags: list[Flag] = []
+    if doc.get("transportDocumentReference"):
+        kind, ref = ("ARN" if "issueDateTime" in doc else "TRD"), doc["transportDocumentReference"]
+    elif doc.get("shippingInstructionsReference") or "isToOrder" in doc:
+        kind, ref = "SHI", doc.get("shippingInstructionsReference") or ""
+    else:
+        kind, ref = "BKG", doc.get("carrierBookingReference") or doc.get("carrierBookingRequestReference") or ""
+    pol, pod, vessel, voyage = _ports_vessel(doc, flags)
+    status = (doc.get("transportDocumentStatus") or doc.get("shippingInstructionsStatus")
+              or doc.get("bookingStatus") or "")
+    goods = _goods(doc, flags)
+    equipment = _equipment(doc, flags)
+    for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
+        if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
+            flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
+    return Consignment(
+        bill_of_lading=ref, kind="master",
+        booking_ref=_booking_ref(doc), document_type=kind, status=status, to_order=doc.get("isToOrder"),
+        freight_payment=doc.get("freightPaymentTermCode") or "", carrier_code=doc.get("carrierCode") or "",
+        parties=_parties(doc), goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
+        vessel=vessel, voyage=voyage, source=where, flags=tuple(flags),
+    )
+
+
+def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
+    vgm = item.get("VGM") or {}
+    eq = item.get("equipmentDetails") or {}
+    raw = eq.get("equipmentReference") or ""
+    if not raw:
+        return Rejection(where, "equipmentReference", "VGM declaration names no container")
+    number, flag = container_number(raw)
+    when = _time(vgm.get("dateTime")) or _time(item.get("declarationDateTime"))
+    if when is None:
+        return Rejection(where, "dateTime", "VGM declaration has no readable date-time")
+    shipment = item.get("shipmentDetails") or {}
+    docs = tuple(DocumentReference(k, v) for k, v in (("BKG", shipment.get("carrierBookingReference")),
+                                                     ("TRD", shipment.get("transportDocumentReference"))) if v)
+    loc = vgm.get("location") or {}
+    return VgmDeclaration(
+        event_id=item.get("declarationReference") or f"vgm:{number}:{when.isoformat()}", classifier="ACT",
+        event_time=when, created_time=_time(item.get("declarationDateTime")),
+        location=Location(unlocode=loc.get("UNLocationCode") or "", name=loc.get("locationName") or ""),
+        documents=docs, source=where, flags=(flag,) if flag else (), container_number=number,
+        verified_gross_mass_kg=_kg(vgm.get("weight")), method=vgm.get("method") or "",
+        retracted=bool(item.get("isRetracted")),
+    )
+
+
+def _schedule(services: list[Json], where: str) -> Iterator[Record]:
+    for i, service in enumerate(services):
+        for j, vs in enumerate(service.get("vesselSchedules") or []):
+            imo, flag = imo_number(vs.get("vesselIMONumber"))
+            vessel = Vessel(imo=imo, call_sign=vs.get("vesselCallSign") or "", name=vs.get("vesselName") or "")
+            for k, call in enumerate(vs.get("transportCalls") or []):
+                code = (call.get("location") or {}).get("UNLocationCode") or ""
+                tc = TransportCall(unlocode=code, reference=call.get("transportCallReference") or "",
+                                   carrier_service=service.get("carrierServiceCode") or "",
+                                   export_voyage=call.get("carrierExportVoyageNumber") or "",
+                                   import_voyage=call.get("carrierImportVoyageNumber") or "", vessel=vessel)
+                for n, ts in enumerate(call.get("timestamps") or []):
+                    path = f"{where}[{i}].vesselSchedules[{j}].transportCalls[{k}].timestamps[{n}]"
+                    when = _time(ts.get("eventDateTime"))
+                    if when is None:
+                        yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
+                        continue
+                    yield TransportEvent(event_id=f"ovs:{tc.reference}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}",
+                                         classifier=ts.get("eventClassifierCode") or "", event_time=when,
+                                         location=Location(unlocode=code), transport_call=tc, source=path,
+                                         flags=(flag,) if flag else (), event_type=ts.get("eventTypeCode") or "")
+
+
+def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
+    when = _time((event.get("timestamp") or {}).get("eventDateTime")) or _time(event.get("eventUpdatedDateTime"))
+    if when is None or not event.get("eventID"):
+        return Rejection(where, "eventID", "port call event without id or date-time")
+    pc, term = event.get("portCall") or {}, event.get("terminalCall") or {}
+    service = event.get("portCallService") or {}
+    ts = event.get("timestamp") or {}
+    tc = TransportCall(unlocode=pc.get("UNLocationCode") or "", reference=term.get("terminalCallReference") or "",
+                       sequence=term.get("sequenceNumber"),
+                       export_voyage=(term.get("exportVoyageNumberOrReference") or {}).get("carrierVoyageNumber") or "",
+                       import_voyage=(term.get("importVoyageNumberOrReference") or {}).get("carrierVoyageNumber") or "")
+    kind = f"{service.get('portCallServiceTypeCode', '')}:{service.get('portCallServiceEventTypeCode', '')}".strip(":")
+    return TransportEvent(event_id=event["eventID"], classifier=ts.get("classifierCode") or "", event_time=when,
+                          location=Location(unlocode=tc.unlocode), transport_call=tc, source=where, event_type=kind[:16])
+
+
+def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
+    """Yield the records of one DCSA document JSON (see the module docstring)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
+        return
+    if isinstance(doc, list):
+        yield from _schedule(doc, f"{source}$")
+        return
+    if not isinstance(doc, dict):
+        yield Rejection(f"{source}$", "", "not a DCSA document")
+        return
+    if "errors" in doc and "statusCode" in doc:
+        first = (doc.get("errors") or [{}])[0]
+        yield Rejection(f"{source}$", "statusCode", f"an API error response, not a document: {doc.get('statusCode')} "
+                        f"{doc.get('statusCodeText', '')} ({first.get('errorCodeText', '')})")
+        return
+    if "specversion" in doc and isinstance(doc.get("data"), dict):  # CloudEvents notification
+        data_part = doc["data"]
+        if isinstance(data_part.get("transportDocument"), dict):
+            yield consignment(data_part["transportDocument"], f"{source}$.data.transportDocument")
+            return
+        when = _time(doc.get("time"))
+        ref = data_part.get("transportDocumentReference") or data_part.get("shippingInstructionsReference") or ""
+        if when is None or not ref:
+            yield Rejection(f"{source}$", "data", "notification without a document reference or time")
+            return
+        yield ShipmentEvent(event_id=doc.get("id") or f"{ref}:{when.isoformat()}", classifier="ACT", event_time=when,
+                            documents=(DocumentReference("TRD", ref),), source=f"{source}$",
+                            event_type=data_part.get("transportDocumentStatus") or "", document_type="TRD",
+                            document_id=ref)
+        return
+    if isinstance(doc.get("document"), dict):  # eBL issuance request
+        yield consignment(doc["document"], f"{source}$.document")
+        return
+    if isinstance(doc.get("arrivalNotices"), list):
+        for i, an in enumerate(doc["arrivalNotices"]):
+            yield consignment(an, f"{source}$.arrivalNotices[{i}]")
+        return
+    if isinstance(doc.get("VGMDeclarations"), list):
+        for i, item in enumerate(doc["VGMDeclarations"]):
+            yield _vgm(item, f"{source}$.VGMDeclarations[{i}]")
+        return
+    if isinstance(doc.get("events"), list) and doc["events"] and "portCall" in doc["events"][0]:
+        for i, event in enumerate(doc["events"]):
+            yield _port_call(event, f"{source}$.events[{i}]")
+        return
+    if any(k in doc for k in ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")):
+        yield consignment(doc, f"{source}$")
+        return
+    yield Rejection(f"{source}$", "", "not a DCSA booking, shipping instruction, transport document, arrival "
+                    f"notice, VGM declaration, schedule or port call (keys: {', '.join(sorted(doc)[:6])})")

@@ -1,0 +1,78 @@
+"""Transport document versions and their containers in the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from scheldt.domain.shipping import Consignment
+from scheldt.ingest.base import Rejection
+from scheldt.store.models import DocumentContainerRow, TransportDocumentRow
+from scheldt.store.upsert import insert_ignore
+
+
+def version_hash(doc: Consignment) -> str:
+    """Hash of a document's facts (not of where it was read from)."""
+    facts = asdict(doc)
+    facts.pop("source")
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class DocumentRepository:
+    """Transport document versions (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, docs: Sequence[Consignment], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]:
+        """Store document versions; an unchanged version re-sent adds nothing. Returns (new, rejected)."""
+        added, rejected = 0, []
+        for doc in docs:
+            too_long = [n for n, v in (("reference", doc.bill_of_lading), ("booking", doc.booking_ref)) if len(v) > 128]
+            if too_long:
+                rejected.append(Rejection(doc.source, too_long[0], f"{too_long[0]} longer than 128 characters"))
+                continue
+            row = {
+                "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
+                "version_hash": version_hash(doc), "status": doc.status[:64], "to_order": doc.to_order,
+                "freight_payment": doc.freight_payment[:16], "carrier_code": doc.carrier_code[:64],
+                "port_of_loading": doc.port_of_loading[:64], "port_of_discharge": doc.port_of_discharge[:64],
+                "vessel_imo": (doc.vessel.imo if doc.vessel else "")[:64],
+                "vessel_name": (doc.vessel.name if doc.vessel else "")[:128], "voyage": doc.voyage[:64],
+                "parties": [asdict(p) for p in doc.parties], "goods": [asdict(g) for g in doc.goods],
+                "containers": [{"number": n, "seals": [asdict(s) for s in seals]} for n, seals in doc.containers],
+                "flags": [asdict(f) for f in doc.flags], "source": doc.source, "supplied_by": supplied_by,
+                "received_at": received_at,
+            }
+            if insert_ignore(self.session, TransportDocumentRow.__table__, [row]):
+                added += 1
+                doc_id = self.session.scalar(select(TransportDocumentRow.id).where(
+                    TransportDocumentRow.supplied_by == supplied_by, TransportDocumentRow.document_type == doc.document_type,
+                    TransportDocumentRow.document_ref == doc.bill_of_lading,
+                    TransportDocumentRow.version_hash == row["version_hash"]))
+                insert_ignore(self.session, DocumentContainerRow.__table__,
+                              [{"document_id": doc_id, "container_number": n[:64]} for n, _ in doc.containers if n])
+        return added, rejected
+
+    def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
+        """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
+        listed = select(DocumentContainerRow.document_id).where(DocumentContainerRow.container_number == number)
+        conditions = [TransportDocumentRow.id.in_(listed)]
+        if refs:
+            conditions += [TransportDocumentRow.document_ref.in_(list(refs)),
+                           TransportDocumentRow.booking_ref.in_(list(refs))]
+        rows = self.session.scalars(select(TransportDocumentRow).where(or_(*conditions))
+                                    .order_by(TransportDocumentRow.received_at, TransportDocumentRow.id))
+        out = []
+        for r in rows:
+            d = {c: getattr(r, c) for c in TransportDocumentRow.__table__.columns.keys()}
+            d["received_at"] = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)
+            out.append(d)
+        return out

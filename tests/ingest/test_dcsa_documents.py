@@ -1,0 +1,129 @@
+"""Every DCSA booking, eBL and other sample in ../shared/fixtures: record types, counts, values."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from scheldt.domain.shipping import Consignment, Seal, ShipmentEvent, TransportEvent, VgmDeclaration
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.dcsa_documents import read_dcsa_documents
+from tests.conftest import SHARED
+
+F = SHARED / "fixtures"
+
+
+def read(path: str) -> list[object]:
+    return list(read_dcsa_documents((F / path).read_bytes(), path))
+
+
+# (file, record kind, document type or "", reference, booking, containers, flags)
+CASES = [
+    ("dcsa-booking/booking-v2.0-request-dg.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-full.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-reefer.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-regular.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-routing-reference.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-store-door-at-destination.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0-request-store-door-at-origin.json", "Consignment", "BKG", "", "", (), []),
+    ("dcsa-booking/booking-v2.0.5-get-confirmed-dry.json", "Consignment", "BKG", "cbr-987", "cbr-987", (), []),
+    ("dcsa-booking/booking-v2.0.5-get-not-confirmed-dry.json", "Consignment", "BKG", "cbrr-123", "", (), []),
+    ("dcsa-ebl/ebl-issuance-v3.0-request-transport-document.json", "Consignment", "TRD",
+     "TRANSPORT_DOCUMENT_REFERENCE_PLACEHOLDER", "BOOKING_REFERENCE_PLACEHOLDER", ("NARU3472484",),
+     ["placeholder-value", "placeholder-value"]),
+    ("dcsa-ebl/ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json", "Consignment", "SHI", "",
+     "43f615138efc4d3286b36402405f851b", ("BMOU2149612", "APZU4812090"), []),
+    ("dcsa-ebl/ebl-v2-beta-ValidShippingInstruction.json", "Consignment", "SHI", "", "e8e9d64172934a40aec82e4308cdf97a",
+     ("APZU4812090",), []),
+    ("dcsa-ebl/ebl-v3.0-shipping-instructions-request.json", "Consignment", "SHI", "", "{CBR}", ("MSCU9988776",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-2c2u.json", "Consignment", "SHI", "", "{CBR}", ("ABCU1234567", "XYZU9876543"),
+     ["placeholder-value", "invalid-container-number", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-amf.json", "Consignment", "SHI", "", "{CBR}", ("MSCU1234567",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-dg.json", "Consignment", "SHI", "", "{CBR}", ("MAEU1234567",), ["placeholder-value"]),
+    ("dcsa-ebl/ebl-v3.0-si-negotiable-bl.json", "Consignment", "SHI", "", "{CBR}", ("MAEU6543210",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-no-commodity-subreference.json", "Consignment", "SHI", "", "{CBR}", ("MSCU9988776",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-soc-references.json", "Consignment", "SHI", "", "{CBR}", ("DCSU1234567",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0-si-straight-bl.json", "Consignment", "SHI", "", "{CBR}", ("MSCU9988776",),
+     ["placeholder-value", "invalid-container-number"]),
+    ("dcsa-ebl/ebl-v3.0.2-shipping-instructions-get-dry.json", "Consignment", "SHI",
+     "fc5009a7-25ad-4bb0-9892-4e2dea6bcdd9", "CBR_123_REGULAR", ("NARU3472484",), []),
+    ("dcsa-ebl/ebl-v3.0.2-td-notification-issued-full.json", "Consignment", "TRD", "HHL71800000", "CBR_123_REGULAR",
+     ("NARU3472484",), []),
+    ("dcsa-ebl/ebl-v3.0.2-transport-document-approved-reefer.json", "Consignment", "TRD", "D8931B95625E4B339F2A",
+     "CBR_123_REEFER", ("KKFU6671914",), []),
+    ("dcsa-ebl/ebl-v3.0.2-transport-document-draft-dry.json", "Consignment", "TRD", "62CD536BA8D34C469AFD",
+     "CBR_123_REGULAR", ("NARU3472484",), []),
+    ("dcsa-other/arrival-notice-v1.0-basic.json", "Consignment", "ARN", "HLCUSGS250302123", "", ("HLCU1234567",),
+     ["invalid-container-number"]),
+]
+
+
+@pytest.mark.parametrize(("path", "kind", "doc_type", "ref", "booking", "containers", "flags"), CASES)
+def test_document_samples(path: str, kind: str, doc_type: str, ref: str, booking: str,
+                          containers: tuple[str, ...], flags: list[str]) -> None:
+    [record] = read(path)
+    assert type(record).__name__ == kind
+    assert isinstance(record, Consignment)
+    assert (record.document_type, record.bill_of_lading, record.booking_ref) == (doc_type, ref, booking)
+    assert tuple(n for n, _ in record.containers) == containers
+    assert sorted(f.code for f in record.flags) == sorted(flags)
+
+
+def test_reefer_bill_of_lading_values() -> None:
+    [td] = read("dcsa-ebl/ebl-v3.0.2-transport-document-approved-reefer.json")
+    assert isinstance(td, Consignment)
+    assert (td.status, td.to_order, td.freight_payment, td.carrier_code) == ("APPROVED", True, "PRE", "MSC")
+    assert (td.port_of_loading, td.port_of_discharge, td.voyage) == ("DKAAR", "DEBRV", "402E")
+    assert td.vessel is not None and td.vessel.name == "Ever Ace"
+    assert td.containers == (("KKFU6671914", (Seal("DCSA-CTK-1234"),)),)
+    assert td.goods[0].hs_code == "04052090" and td.goods[0].gross_mass_kg == 12000.0 and td.goods[0].packages == 400
+    assert ("shipper", "DCSA CTK") in {(p.role, p.name) for p in td.parties}
+
+
+def test_booking_and_arrival_notice_values() -> None:
+    [booking] = read("dcsa-booking/booking-v2.0-request-full.json")
+    assert isinstance(booking, Consignment)
+    assert (booking.port_of_loading, booking.port_of_discharge, booking.voyage) == ("DEBRV", "USORF", "403W")
+    assert booking.vessel is not None and (booking.vessel.imo, booking.vessel.name) == ("9298686", "MAERSK IOWA")
+    assert booking.goods[0].gross_mass_kg == 36000.0
+    assert [(p.role, p.name) for p in booking.parties] == [("booking agent", "KN Bremerhaven")]
+    [notice] = read("dcsa-other/arrival-notice-v1.0-basic.json")
+    assert isinstance(notice, Consignment)
+    assert [(p.role, p.country) for p in notice.parties] == [("shipper", "AE"), ("consignee", "SG")]
+    assert (notice.port_of_loading, notice.port_of_discharge) == ("AEJEA", "SGSIN")
+
+
+def test_error_response_is_rejected_as_such() -> None:
+    [rej] = read("dcsa-booking/booking-v2.0-error-response.json")
+    assert isinstance(rej, Rejection)
+    assert rej.why == "an API error response, not a document: 404 Not Found (booking reference not found)"
+
+
+def test_lightweight_notification_is_a_status_event() -> None:
+    [event] = read("dcsa-ebl/ebl-v3.0.2-td-notification-draft-lightweight.json")
+    assert isinstance(event, ShipmentEvent)
+    assert (event.event_type, event.document_id, event.event_time) == (
+        "DRAFT", "HHL71800000", datetime(2018, 4, 5, 17, 31, tzinfo=UTC))
+
+
+def test_vgm_schedule_and_port_call() -> None:
+    [vgm] = read("dcsa-other/vgm-v1.0-declaration.json")
+    assert isinstance(vgm, VgmDeclaration)
+    assert (vgm.container_number, vgm.verified_gross_mass_kg, vgm.method, vgm.retracted) == ("APZU4812090", 2.4, "SM1", True)
+    assert {d.kind: d.value for d in vgm.documents} == {"BKG": "ABC709951", "TRD": "HHL71800000"}
+    schedule = read("dcsa-other/ovs-v3.0-vessel-schedule-response.json")
+    assert Counter(type(r).__name__ for r in schedule) == {"TransportEvent": 5}
+    first = schedule[0]
+    assert isinstance(first, TransportEvent)
+    assert (first.event_type, first.classifier, first.event_time) == ("ARRI", "PLN", datetime(2024, 1, 14, 8, 21, tzinfo=UTC))
+    assert first.transport_call is not None and first.transport_call.vessel is not None
+    assert first.transport_call.vessel.imo == "9321483"
+    [call] = read("dcsa-other/portcall-v2.0-request.json")
+    assert isinstance(call, TransportEvent) and call.location is not None and call.location.unlocode == "NLAMS"
