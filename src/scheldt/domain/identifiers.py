@@ -47,3 +47,20 @@ def imo_number(raw: str | int | None) -> tuple[str, Flag | None]:
 def is_unlocode_shape(code: str) -> bool:
     """True for a UN/LOCODE-shaped code: ISO 3166 country + 3 letters or digits 2-9."""
     return bool(_UNLOCODE_RE.match(code))
+
+
+def unlocode_flag(code: str, field: str, known: dict[str, object], covered: frozenset[str]) -> Flag | None:
+    """A flag for a UN/LOCODE that is malformed, or missing from a reference list that covers
+    its country (``known`` codes, ``covered`` countries); None when fine or not checkable."""
+    if not code:
+        return None
+    if not is_unlocode_shape(code):
+        return Flag(field, "malformed-unlocode", f"{code!r} is not shaped like a UN/LOCODE (country + 3 letters/digits)")
+    if code[:2] in covered and code not in known:
+        return Flag(field, "unknown-unlocode", f"{code} is not in the shipped UN/LOCODE list for {code[:2]}")
+    return None
+
+
+def owner_code(number: str) -> str:
+    """The ISO 6346 owner code (3 letters) of a container number, e.g. ``"APZ"``."""
+    return number[:3]

@@ -113,17 +113,10 @@ def _required_text(row: dict[str, str], mapping: DeclarationMapping, field: str)
     return value
 
 
-def _flags(decl_hs: str, origin: str, departure: str) -> tuple[Flag, ...]:
+def _flags(decl_hs: str, origin: str, departure: str, filed_at: datetime) -> tuple[Flag, ...]:
     flags = []
     if not reference.is_known_hs6(decl_hs):
-        flags.append(
-            Flag(
-                "hs_code",
-                "unknown-hs-code",
-                f"HS {decl_hs[:6]} is not in the shipped nomenclature ({reference.HS_EDITION}); "
-                "it may be a code of another HS edition or a mistake",
-            )
-        )
+        flags.append(Flag("hs_code", "unknown-hs-code", reference.hs_flag_text(decl_hs, filed_at.date())))
     for field, code in (("origin_country", origin), ("departure_country", departure)):
         if not reference.is_known_country(code):
             flags.append(
@@ -192,7 +185,7 @@ def declaration_from_row(
         parties=parties,
         tax_rate_pct=tax_rate,
         container_numbers=containers,
-        flags=_flags(hs_code, countries["origin_country"], countries["departure_country"])
+        flags=_flags(hs_code, countries["origin_country"], countries["departure_country"], filed_at)
         + _future_flag(filed_at, loaded_at),
         **texts,
     )

@@ -3,8 +3,15 @@
 - ``data/hs-nomenclature.csv``: Harmonized System nomenclature (HS2/HS4/HS6 with descriptions),
   UN Comtrade extract as published by the ``datasets/harmonized-system`` project (ODC-PDDL-1.0,
   public domain). It follows the HS 2022 edition; codes of other editions are missing from it.
+- ``data/hs-sections.csv``: the 21 HS sections, same source and licence.
 - ``data/country-codes.csv``: ISO 3166-1 alpha-2 country codes with names, from the
   ``datasets/un-locode`` project's ``country-codes.csv`` (ODC-PDDL-1.0).
+- ``data/unlocode-excerpt.csv``: UN/LOCODE entries (code, name without diacritics, function,
+  status, coordinates) of Colombia, Costa Rica, the Netherlands and Panama, ~2022 release, from
+  the ``ophpl/unlocode`` per-country files (MIT, data from UNECE). Partial on purpose: a code of
+  another country is not checked, and a missing code is only ever an informational flag.
+- ``data/unlocode-function-classifiers.csv``: meaning of the UN/LOCODE function positions
+  (``datasets/un-locode``, ODC-PDDL-1.0).
 """
 
 from __future__ import annotations
@@ -13,7 +20,11 @@ import csv
 from functools import lru_cache
 from importlib.resources import files
 
+from datetime import date
+
 HS_EDITION = "HS 2022 (UN Comtrade extract)"
+#: WCO HS editions and the day each entered into force.
+HS_EDITIONS = ((date(2022, 1, 1), "HS 2022"), (date(2017, 1, 1), "HS 2017"), (date(2012, 1, 1), "HS 2012"))
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -41,3 +52,44 @@ def is_known_hs6(code: str) -> bool:
 def is_known_country(code: str) -> bool:
     """True when ``code`` is in the shipped ISO 3166-1 list."""
     return code in country_names()
+
+
+def hs_edition_in_force(on: date) -> str:
+    """The HS edition in force on ``on`` (WCO: HS 2017 from 2017-01-01, HS 2022 from 2022-01-01)."""
+    return next((name for start, name in HS_EDITIONS if on >= start), "HS 2007 or earlier")
+
+
+def hs_flag_text(code: str, on: date) -> str:
+    """Why an HS code missing from the shipped list is flagged, naming the edition in force."""
+    edition = hs_edition_in_force(on)
+    text = f"HS {code[:6]} is not in the shipped nomenclature ({HS_EDITION})"
+    if edition != "HS 2022":
+        text += f"; on {on:%Y-%m-%d} {edition} was in force and may have this code"
+    return text
+
+
+@lru_cache(maxsize=1)
+def hs_sections() -> dict[str, str]:
+    """Roman section number → name, e.g. ``"II"`` → ``"Vegetable products"``."""
+    return {r["section"]: r["name"] for r in _rows("hs-sections.csv")}
+
+
+@lru_cache(maxsize=1)
+def unlocodes() -> dict[str, dict[str, str]]:
+    """Shipped UN/LOCODE entries by code (``"NLRTM"`` → name, function, status, coordinates)."""
+    return {r["locode"]: r for r in _rows("unlocode-excerpt.csv")}
+
+
+@lru_cache(maxsize=1)
+def unlocode_countries() -> frozenset[str]:
+    """Countries whose UN/LOCODE entries are all shipped (the others are not checked)."""
+    return frozenset(code[:2] for code in unlocodes())
+
+
+def unlocode_functions(code: str) -> list[str]:
+    """What a location is (UN/LOCODE function positions): e.g. ``["Maritime transport ..."]``."""
+    entry = unlocodes().get(code)
+    if entry is None:
+        return []
+    meanings = {r["FunctionCode"]: r["FunctionDescription"] for r in _rows("unlocode-function-classifiers.csv")}
+    return [meanings[c] for c in entry["function"] if c in meanings and c not in "-0"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
 from scheldt.domain.trips import Trip, group_trips
-from scheldt.domain.identifiers import container_number
+from scheldt import reference
+from scheldt.domain.declarations import Flag
+from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
@@ -44,6 +46,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     rejections: list[Rejection] = []
     for rec in reader(path.read_bytes(), str(path)):
         if isinstance(rec, Consignment):
+            rec = with_reference_flags(rec, now)
             documents.append(rec)
             report.flags += len(rec.flags)
             continue
@@ -53,6 +56,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             retractions.append(rec)
             report.accepted += 1
         elif isinstance(rec, Event):
+            rec = with_reference_flags(rec, now)
             events.append(rec)
             report.flags += len(rec.flags)
     report.added, unstorable = uow.events.add(events, supplied_by, now)
@@ -65,6 +69,33 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     report.rejected = len(rejections)
     report.rejections = rejections
     return report
+
+
+def with_reference_flags(record: Any, now: datetime) -> Any:
+    """``record`` with informational flags for UN/LOCODEs and HS codes our reference lists lack.
+
+    The shipped UN/LOCODE list is partial (see :mod:`scheldt.reference`): only codes of the
+    countries it covers are checked. HS codes are checked against the shipped edition, naming
+    the edition in force at ``now``. Never rejects.
+    """
+    known, covered = reference.unlocodes(), reference.unlocode_countries()
+    flags = list(record.flags)
+    codes: list[tuple[str, str]] = []
+    if isinstance(record, Consignment):
+        codes = [("port_of_loading", record.port_of_loading), ("port_of_discharge", record.port_of_discharge)]
+        for item in record.goods:
+            if item.hs_code and not reference.is_known_hs6(item.hs_code):
+                flags.append(Flag("hs_code", "unknown-hs-code", reference.hs_flag_text(item.hs_code, now.date())))
+    else:
+        if record.location is not None:
+            codes.append(("location", record.location.unlocode))
+        if record.transport_call is not None:
+            codes.append(("transport_call", record.transport_call.unlocode))
+    for code, field in {c: f for f, c in reversed(codes)}.items():
+        flag = unlocode_flag(code, field, known, covered)
+        if flag is not None and flag not in flags:
+            flags.append(flag)
+    return replace(record, flags=tuple(flags)) if len(flags) != len(record.flags) else record
 
 
 AIS_BATCH = 10_000
