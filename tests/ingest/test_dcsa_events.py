@@ -141,3 +141,11 @@ def test_imo_check_digit_property(body: str) -> None:
     check = sum(int(d) * w for d, w in zip(body, range(7, 1, -1), strict=True)) % 10
     assert imo_number(body + str(check)) == (body + str(check), None)
     assert imo_number(body + str((check + 1) % 10))[1] is not None
+
+
+def test_truncated_page_keeps_every_event_before_the_break() -> None:
+    data = (TNT / "tnt-v3.0-events-response.json").read_bytes()
+    cut = data[: data.index(b'"evt-resp-iot-001"')]  # breaks off inside the fourth event
+    records = list(read_dcsa_events(cut, "cut.json"))
+    assert kinds(records) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "Rejection": 1}
+    assert records[-1].why.startswith("not a JSON document (or it breaks off)")  # type: ignore[attr-defined]

@@ -9,10 +9,15 @@ number or IMO number with a wrong check digit is kept and flagged, not rejected.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import ijson
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,20 +239,46 @@ def _event(obj: Json, event_id: str, where: str, strict_uuid: bool) -> Record:
                        ambient_celsius=conv(reefer.get("ambientMeasuredTemperature")), probe_celsius=probes)
 
 
-def read_dcsa_events(data: bytes, source: str) -> Iterator[Record]:
+#: How many recent event ids a document is checked against for duplicates; older repeats are
+#: caught by the store (same facts: nothing added; other facts: quarantined as a clash).
+RECENT_IDS = 50_000
+
+
+def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
+    """(JSON path, event) pairs read incrementally (ijson) so large pages stay in bounded memory."""
+    head = fh.read(1 << 16)
+    fh.seek(0)
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"[":
+        prefix, path = "item", "$[{}]"
+    elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:', head):
+        prefix, path = "events.item", "$.events[{}]"
+    else:
+        yield from _events(json.loads(fh.read().decode("utf-8-sig")))
+        return
+    if head.startswith(b"\xef\xbb\xbf"):
+        fh.read(3)
+    for i, obj in enumerate(ijson.items(fh, prefix, use_float=True)):
+        yield path.format(i), obj
+
+
+def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
     """Yield the events of a DCSA Track & Trace JSON document, or a Rejection per bad event.
 
-    v2.2 event ids must be UUIDs (``eventID``, format uuid); v3.0 ids are free strings. An id
-    seen earlier in the same document is rejected as a duplicate. Raises nothing: a document
-    that is not JSON is one Rejection at ``<source>$``.
+    ``data`` is the document's bytes or a binary file, read incrementally when it is a list of
+    events or an ``{"events": [...]}`` page. v2.2 event ids must be UUIDs (``eventID``, format
+    uuid); v3.0 ids are free strings. An id repeated within :data:`RECENT_IDS` events of the same
+    document is rejected as a duplicate. Raises nothing: unreadable JSON is one Rejection.
     """
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
-        return
-    seen: dict[str, str] = {}
-    for path, obj in _events(doc):
+        yield from _check_each(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source), source)
+    except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
+        yield Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {exc}")
+
+
+def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
+    seen: OrderedDict[str, str] = OrderedDict()
+    for path, obj in items:
         where = f"{source}{path}"
         if not isinstance(obj, dict):
             yield Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
@@ -277,6 +308,8 @@ def read_dcsa_events(data: bytes, source: str) -> Iterator[Record]:
                             json.dumps(obj)[:2000])
             continue
         seen[event_id] = path
+        if len(seen) > RECENT_IDS:
+            seen.popitem(last=False)
         try:
             yield _event(obj, event_id, where, strict_uuid=not v3)
         except _EventError as exc:

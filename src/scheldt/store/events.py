@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,13 +39,23 @@ def _ref(event: Event, *kinds: str) -> str:
     return next((d.value for d in event.documents if d.kind in kinds), "")
 
 
+def plain(value: Any) -> Any:
+    """A dataclass tree as plain dicts and lists (like ``dataclasses.asdict``, without its deep copies)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: plain(getattr(value, f)) for f in value.__dataclass_fields__}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
     """The store row of a domain event (column values, details as JSON)."""
     call = event.transport_call
     vessel = call.vessel if call else None
-    details = {k: v for k, v in asdict(event).items()
+    everything = plain(event)
+    details = {k: v for k, v in everything.items()
                if k not in ("event_id", "classifier", "event_time", "created_time", "source", "flags")}
-    facts = {k: v for k, v in asdict(event).items() if k != "source"}
+    facts = {k: v for k, v in everything.items() if k != "source"}
     return {
         "event_id": event.event_id,
         "fact_hash": hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest(),
@@ -65,7 +74,7 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
         "export_voyage": call.export_voyage if call else "",
         "import_voyage": call.import_voyage if call else "",
         "details": _jsonable(details),
-        "flags": [asdict(f) for f in event.flags],
+        "flags": everything["flags"],
         "source": event.source,
         "supplied_by": supplied_by,
         "received_at": received_at,

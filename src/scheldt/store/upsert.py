@@ -2,29 +2,56 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, literal_column
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Table, literal_column
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-# SQLite allows 32,766 bound variables per statement; keep well below for wide rows.
-_CHUNK_VARIABLES = 30_000
+#: Rows sent per statement; SQLAlchemy batches them further ("insertmanyvalues").
+CHUNK_ROWS = 5_000
+#: From this many rows on, PostgreSQL gets them through COPY into a staging table.
+COPY_FROM_ROWS = 200
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows``, skipping those whose key already exists; return how many were added."""
+    """Insert ``rows``, skipping those whose key already exists; return how many were added.
+
+    SQLite: one statement compiled once, executed with many parameter sets. PostgreSQL: small
+    batches the same way; larger ones are COPYed into a temporary staging table and moved with
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (parsing thousands of bound parameters per
+    statement costs more than the insert itself). RETURNING counts only the rows inserted.
+    """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    per_chunk = max(1, _CHUNK_VARIABLES // max(1, len(rows[0])))
+    if session.get_bind().dialect.name == "postgresql":
+        if len(rows) >= COPY_FROM_ROWS:
+            return _copy_insert(session, table, rows)
+        from sqlalchemy.dialects import postgresql
+
+        stmt = postgresql.insert(table).on_conflict_do_nothing().returning(literal_column("1"))
+    else:
+        stmt = sqlite.insert(table).on_conflict_do_nothing().returning(literal_column("1"))
     added = 0
-    for start in range(0, len(rows), per_chunk):
-        chunk = rows[start : start + per_chunk]
-        stmt = module.insert(table).values(chunk).on_conflict_do_nothing()
-        # RETURNING yields only the rows actually inserted, on both dialects (rowcount of a
-        # multi-row insert is not reliable across drivers).
-        added += len(session.execute(stmt.returning(literal_column("1"))).all())
+    for start in range(0, len(rows), CHUNK_ROWS):
+        added += len(session.execute(stmt, list(rows[start : start + CHUNK_ROWS])).all())
     return added
+
+
+def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    staging = f"staging_{table.name}"
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
+                   "ON COMMIT DROP")
+    cursor.execute(f"TRUNCATE {staging}")
+    names = ", ".join(columns)
+    with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+    cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
+                   "ON CONFLICT DO NOTHING RETURNING 1")
+    return len(cursor.fetchall())

@@ -37,38 +37,62 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     an amended document is a new version with its received time.
     """
     report = FileReport(str(path), format)
-    if path.stat().st_size > MAX_JSON_BYTES:
+    if format != "dcsa-events" and path.stat().st_size > MAX_JSON_BYTES:
         raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
-    reader = {"edifact": read_edifact, "dcsa-documents": read_dcsa_documents}.get(format, read_dcsa_events)
     events: list[Event] = []
     documents: list[Consignment] = []
     retractions: list[Retraction] = []
     rejections: list[Rejection] = []
-    for rec in reader(path.read_bytes(), str(path)):
-        if isinstance(rec, Consignment):
-            rec = with_reference_flags(rec, now)
-            documents.append(rec)
-            report.flags += len(rec.flags)
-            continue
-        if isinstance(rec, Rejection):
-            rejections.append(rec)
-        elif isinstance(rec, Retraction):
-            retractions.append(rec)
-            report.accepted += 1
-        elif isinstance(rec, Event):
-            rec = with_reference_flags(rec, now)
-            events.append(rec)
-            report.flags += len(rec.flags)
-    report.added, unstorable = uow.events.add(events, supplied_by, now)
-    docs_added, bad_docs = uow.documents.add(documents, supplied_by, now)
-    report.added += docs_added
-    report.accepted += len(events) + len(documents) - len(unstorable) - len(bad_docs)
-    rejections += unstorable + bad_docs
+    with path.open("rb") as fh:
+        if format == "dcsa-events":
+            records: Iterable[object] = read_dcsa_events(fh, str(path))  # streamed: pages can be large
+        else:
+            reader = read_edifact if format == "edifact" else read_dcsa_documents
+            records = reader(fh.read(), str(path))
+        for rec in records:
+            _sort(rec, now, report, events, documents, retractions, rejections)
+            if len(events) >= EVENT_BATCH:
+                _flush(uow, events, documents, report, supplied_by, now, rejections)
+        _flush(uow, events, documents, report, supplied_by, now, rejections)
     uow.events.retract(retractions, supplied_by)
     uow.quarantine.add(rejections, format, now)
     report.rejected = len(rejections)
     report.rejections = rejections
     return report
+
+
+#: Events stored per insert while a file streams in.
+EVENT_BATCH = 5_000
+
+
+def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], documents: list[Consignment],
+          retractions: list[Retraction], rejections: list[Rejection]) -> None:
+    """Put one record read from a file where it belongs (with its reference flags)."""
+    if isinstance(rec, Consignment):
+        rec = with_reference_flags(rec, now)
+        documents.append(rec)
+        report.flags += len(rec.flags)
+    elif isinstance(rec, Rejection):
+        rejections.append(rec)
+    elif isinstance(rec, Retraction):
+        retractions.append(rec)
+        report.accepted += 1
+    elif isinstance(rec, Event):
+        rec = with_reference_flags(rec, now)
+        events.append(rec)
+        report.flags += len(rec.flags)
+
+
+def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
+           supplied_by: str, now: datetime, rejections: list[Rejection]) -> None:
+    """Store the events and documents gathered so far, and empty the lists."""
+    added, unstorable = uow.events.add(events, supplied_by, now)
+    docs_added, bad_docs = uow.documents.add(documents, supplied_by, now)
+    report.added += added + docs_added
+    report.accepted += len(events) + len(documents) - len(unstorable) - len(bad_docs)
+    rejections += unstorable + bad_docs
+    events.clear()
+    documents.clear()
 
 
 def with_reference_flags(record: Any, now: datetime) -> Any:
