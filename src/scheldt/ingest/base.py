@@ -6,6 +6,16 @@ import hashlib
 from dataclasses import dataclass, field
 
 
+class FieldError(Exception):
+    """Raised inside a reader when one field of one record is unusable; the reader turns it into
+    a :class:`Rejection` of that record (never raised out of a reader)."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
+        self.why = why
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A record that could not be read, and why; it is quarantined, the rest of the file loads.

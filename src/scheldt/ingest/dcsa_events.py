@@ -36,7 +36,7 @@ from scheldt.domain.shipping import (
     TransportEvent,
     Vessel,
 )
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import FieldError, Rejection
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -46,23 +46,16 @@ SHIPMENT_DOCUMENT_TYPES = {"CBR", "BKG", "SHI", "SRM", "TRD"}
 EVENT_TYPES = {"SHIPMENT", "TRANSPORT", "EQUIPMENT", "IOT", "REEFER"}
 
 
-class _EventError(Exception):
-    def __init__(self, field: str, why: str) -> None:
-        super().__init__(why)
-        self.field = field
-        self.why = why
-
-
 def parse_dcsa_time(raw: Any, field: str) -> datetime:
-    """An ISO 8601 date-time with offset (DCSA requires one) as aware UTC; _EventError if not."""
+    """An ISO 8601 date-time with offset (DCSA requires one) as aware UTC; FieldError if not."""
     if not isinstance(raw, str) or not raw:
-        raise _EventError(field, f"{field} is missing")
+        raise FieldError(field, f"{field} is missing")
     try:
         ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise _EventError(field, f"{field} {raw!r} is not an ISO 8601 date-time") from None
+        raise FieldError(field, f"{field} {raw!r} is not an ISO 8601 date-time") from None
     if ts.tzinfo is None:
-        raise _EventError(field, f"{field} {raw!r} has no UTC offset")
+        raise FieldError(field, f"{field} {raw!r} has no UTC offset")
     return ts.astimezone(UTC)
 
 
@@ -217,7 +210,7 @@ def _event(obj: Json, event_id: str, where: str, strict_uuid: bool) -> Record:
         code = classification.get("shipmentEventTypeCode") or flat.get("shipmentEventTypeCode") or ""
         doc_type = flat.get("documentTypeCode") or ""
         if strict_uuid and doc_type and doc_type not in SHIPMENT_DOCUMENT_TYPES:
-            raise _EventError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
+            raise FieldError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
                               f"event (allowed: {', '.join(sorted(SHIPMENT_DOCUMENT_TYPES))})")
         return ShipmentEvent(**common, flags=tuple(flags), event_type=code, document_type=doc_type,
                              document_id=flat.get("documentID") or "", reason=flat.get("reason") or "")
@@ -312,7 +305,7 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
             seen.popitem(last=False)
         try:
             yield _event(obj, event_id, where, strict_uuid=not v3)
-        except _EventError as exc:
+        except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
 
 

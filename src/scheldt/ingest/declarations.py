@@ -24,7 +24,7 @@ from scheldt.domain.declarations import (
     Party,
     PartyRole,
 )
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import FieldError, Rejection
 from scheldt.ingest.mapping import DeclarationMapping
 
 Record = Declaration | InspectionOutcome | Rejection
@@ -50,13 +50,6 @@ _TEXT_FIELDS = (
     "bill_of_lading_ref",
 )
 _TEXT_LIMITS = {"bill_of_lading_ref": REF_MAX, "currency": 3}
-
-
-class _FieldError(Exception):
-    def __init__(self, field: str, why: str) -> None:
-        super().__init__(why)
-        self.field = field
-        self.why = why
 
 
 def parse_time(raw: str, date_format: str) -> datetime:
@@ -89,9 +82,9 @@ def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> flo
     try:
         value = float(raw)
     except ValueError:
-        raise _FieldError(field, f"{column!r} = {raw!r} is not a number") from None
+        raise FieldError(field, f"{column!r} = {raw!r} is not a number") from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise _FieldError(field, f"{column!r} = {raw!r} is not a finite number")
+        raise FieldError(field, f"{column!r} = {raw!r} is not a finite number")
     return value
 
 
@@ -102,14 +95,14 @@ def _text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
 
 def _check_length(field: str, value: str, limit: int) -> str:
     if len(value) > limit:
-        raise _FieldError(field, f"{field} is {len(value)} characters long, at most {limit} are accepted")
+        raise FieldError(field, f"{field} is {len(value)} characters long, at most {limit} are accepted")
     return value
 
 
 def _required_text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
     value = _text(row, mapping, field)
     if not value:
-        raise _FieldError(field, f"required column {mapping.fields[field]!r} is empty")
+        raise FieldError(field, f"required column {mapping.fields[field]!r} is empty")
     return value
 
 
@@ -135,7 +128,7 @@ def _future_flag(filed_at: datetime, loaded_at: datetime | None) -> tuple[Flag, 
 def declaration_from_row(
     row: dict[str, str], mapping: DeclarationMapping, loaded_at: datetime | None = None
 ) -> Declaration:
-    """Map one CSV row to a Declaration. Raises _FieldError(field, why) on a bad value.
+    """Map one CSV row to a Declaration. Raises FieldError(field, why) on a bad value.
 
     A filing time more than a day after ``loaded_at`` is kept and flagged ``filed-in-future``.
     """
@@ -143,30 +136,30 @@ def declaration_from_row(
     try:
         filed_at = parse_time(_required_text(row, mapping, "filed_at"), mapping.date_format)
     except ValueError as exc:
-        raise _FieldError("filed_at", str(exc)) from None
+        raise FieldError("filed_at", str(exc)) from None
     try:
         hs_code = normalise_hs_code(_required_text(row, mapping, "hs_code"))
     except ValueError as exc:
-        raise _FieldError("hs_code", str(exc)) from None
+        raise FieldError("hs_code", str(exc)) from None
     countries = {}
     for field in ("origin_country", "departure_country"):
         try:
             countries[field] = normalise_country(_required_text(row, mapping, field))
         except ValueError as exc:
-            raise _FieldError(field, str(exc)) from None
+            raise FieldError(field, str(exc)) from None
     mass = _number(row, mapping, "net_mass_kg")
     if mass is None:
-        raise _FieldError("net_mass_kg", f"required column {mapping.fields['net_mass_kg']!r} is empty")
+        raise FieldError("net_mass_kg", f"required column {mapping.fields['net_mass_kg']!r} is empty")
     if mass < 0:
-        raise _FieldError("net_mass_kg", f"net mass {mass:g} kg is negative")
+        raise FieldError("net_mass_kg", f"net mass {mass:g} kg is negative")
     value = _number(row, mapping, "value")
     if value is None:
-        raise _FieldError("value", f"required column {mapping.fields['value']!r} is empty")
+        raise FieldError("value", f"required column {mapping.fields['value']!r} is empty")
     if value < 0:
-        raise _FieldError("value", f"value {value:g} is negative")
+        raise FieldError("value", f"value {value:g} is negative")
     tax_rate = _number(row, mapping, "tax_rate_pct")
     if tax_rate is not None and tax_rate < 0:
-        raise _FieldError("tax_rate_pct", f"tax rate {tax_rate:g}% is negative")
+        raise FieldError("tax_rate_pct", f"tax rate {tax_rate:g}% is negative")
     parties = tuple(
         Party(role, _check_length(field, pid, REF_MAX))
         for field, role in _PARTY_FIELDS.items()
@@ -197,7 +190,7 @@ def _label(row: dict[str, str], column: str, true_values: list[str], false_value
         return True
     if raw in false_values:
         return False
-    raise _FieldError(
+    raise FieldError(
         column, f"{column!r} = {raw!r} is not one of {sorted(true_values + false_values)}"
     )
 
@@ -209,7 +202,7 @@ def outcome_from_row(
     """Map the outcome columns of one row to an InspectionOutcome.
 
     Returns None when every outcome column is empty (not yet inspected).
-    Raises _FieldError on an unreadable or inconsistent value.
+    Raises FieldError on an unreadable or inconsistent value.
     """
     spec = mapping.outcomes
     assert spec is not None
@@ -222,7 +215,7 @@ def outcome_from_row(
         else False
     )
     if critical and not fraud:
-        raise _FieldError(
+        raise FieldError(
             spec.critical.column if spec.critical else "critical",
             "critical fraud without fraud: the two outcome columns contradict each other",
         )
@@ -230,7 +223,7 @@ def outcome_from_row(
         try:
             received = parse_time(row.get(spec.received_at) or "", mapping.date_format)
         except ValueError as exc:
-            raise _FieldError(spec.received_at, str(exc)) from None
+            raise FieldError(spec.received_at, str(exc)) from None
     elif filed_at is not None:
         received = filed_at + timedelta(days=spec.received_after_days)
     else:
@@ -360,7 +353,7 @@ def _read_row(
     if declarations:
         try:
             decl = declaration_from_row(row, mapping, loaded_at)
-        except _FieldError as exc:
+        except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, _raw(row))
             return
         filed_at = decl.filed_at
@@ -374,7 +367,7 @@ def _read_row(
     if want_outcomes:
         try:
             outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at)
-        except _FieldError as exc:
+        except FieldError as exc:
             yield Rejection(where, exc.field, f"outcome not read: {exc.why}", _raw(row))
             return
         if outcome is not None:
