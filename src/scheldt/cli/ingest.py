@@ -53,6 +53,7 @@ def ingest(
                 total = _count_lines(path) if path.is_file() else 0
                 task = bar.add_task(path.name, total=total)
                 report = ingest_file(uow, path, options, now(), progress=lambda n, t=task: bar.advance(t, n))
+                bar.update(task, completed=total)  # formats read in one piece report no progress of their own
             except ScheldtError as exc:
                 report = FileReport(str(path), format)
                 report.rejections.append(_whole_file(exc))
