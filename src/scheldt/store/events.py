@@ -25,7 +25,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.upsert import insert_ignore
+from scheldt.store.upsert import insert_ignore_returning
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
@@ -108,25 +108,35 @@ class EventRepository:
     def add(self, events: Sequence[Event], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]:
         """Store events; an event id already received from the same organisation is skipped.
 
-        Returns how many were new, and a Rejection for each event a column cannot hold.
+        Returns how many were new, and a Rejection for each event a column cannot hold and for
+        each id that was received before with other facts (the first is kept). The stored facts
+        are only looked up for ids that were not inserted, so a fresh load costs no lookups.
         """
         rows, rejected = [], []
-        known = self._hashes([e.event_id for e in events], supplied_by)
+        batch: dict[str, str] = {}
         for event in events:
             row = event_row(event, supplied_by, received_at)
             why = too_long(row)
-            seen = known.get(event.event_id)
-            if why is None and seen is not None and seen[0] != row["fact_hash"]:
-                why = (f"event id {event.event_id} was already received with other facts (from {seen[1]}); "
-                       "the first is kept")
+            if why is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
+                why = f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
             if why is None:
+                batch.setdefault(event.event_id, row["fact_hash"])
                 rows.append(row)
-                known.setdefault(event.event_id, (row["fact_hash"], event.source))
             else:
-                rejected.append(Rejection(event.source, "eventID" if seen else "", why))
-        return insert_ignore(self.session, ShippingEventRow.__table__, rows), rejected
+                rejected.append(Rejection(event.source, "eventID", why))
+        inserted = set(insert_ignore_returning(self.session, ShippingEventRow.__table__, rows, "event_id"))
+        skipped = [r for r in rows if r["event_id"] not in inserted]
+        if skipped:
+            known = self._hashes([r["event_id"] for r in skipped], supplied_by)
+            for r in skipped:
+                stored = known.get(r["event_id"])
+                if stored is not None and stored[0] != r["fact_hash"]:
+                    rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
+                                              f"with other facts (from {stored[1]}); the first is kept"))
+        return len(inserted), rejected
 
     def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str]]:
+        """Stored fact hash and source of each of ``ids`` received from ``supplied_by``."""
         out: dict[str, tuple[str, str]] = {}
         unique = sorted(set(ids))
         for start in range(0, len(unique), 5000):

@@ -17,7 +17,14 @@ COPY_FROM_ROWS = 200
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows``, skipping those whose key already exists; return how many were added.
+    """Insert ``rows``, skipping those whose key already exists; return how many were added."""
+    return len(insert_ignore_returning(session, table, rows, None))
+
+
+def insert_ignore_returning(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+                            key: str | None) -> list[Any]:
+    """Insert ``rows``, skipping those whose key already exists; return the ``key`` column of
+    each row actually inserted (``1`` per row when ``key`` is None).
 
     SQLite: one statement compiled once, executed with many parameter sets. PostgreSQL: small
     batches the same way; larger ones are COPYed into a temporary staging table and moved with
@@ -25,22 +32,23 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     statement costs more than the insert itself). RETURNING counts only the rows inserted.
     """
     if not rows:
-        return 0
+        return []
+    returned = table.c[key] if key else literal_column("1")
     if session.get_bind().dialect.name == "postgresql":
         if len(rows) >= COPY_FROM_ROWS:
-            return _copy_insert(session, table, rows)
+            return _copy_insert(session, table, rows, key or "1")
         from sqlalchemy.dialects import postgresql
 
-        stmt = postgresql.insert(table).on_conflict_do_nothing().returning(literal_column("1"))
+        stmt = postgresql.insert(table).on_conflict_do_nothing().returning(returned)
     else:
-        stmt = sqlite.insert(table).on_conflict_do_nothing().returning(literal_column("1"))
-    added = 0
+        stmt = sqlite.insert(table).on_conflict_do_nothing().returning(returned)
+    out: list[Any] = []
     for start in range(0, len(rows), CHUNK_ROWS):
-        added += len(session.execute(stmt, list(rows[start : start + CHUNK_ROWS])).all())
-    return added
+        out += session.execute(stmt, list(rows[start : start + CHUNK_ROWS])).scalars().all()
+    return out
 
 
-def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], returned: str) -> list[Any]:
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
     staging = f"staging_{table.name}"
@@ -53,5 +61,5 @@ def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]])
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
     cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-                   "ON CONFLICT DO NOTHING RETURNING 1")
-    return len(cursor.fetchall())
+                   f"ON CONFLICT DO NOTHING RETURNING {returned}")
+    return [r[0] for r in cursor.fetchall()]
