@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
@@ -176,8 +176,6 @@ class DeclarationRepository:
             conditions.append(DeclarationRow.bill_of_lading_ref.in_(list(refs)))
         if not conditions:
             return []
-        from sqlalchemy import or_
-
         rows = self.session.scalars(select(DeclarationRow).where(or_(*conditions)).order_by(DeclarationRow.filed_at))
         return [{"declaration_ref": r.declaration_ref, "filed_at": _utc(r.filed_at), "hs_code": r.hs_code,
                  "bill_of_lading_ref": r.bill_of_lading_ref, "origin_country": r.origin_country} for r in rows
