@@ -150,3 +150,8 @@ def test_container_timeline_json(settings_env: Path) -> None:
     assert [t["document_ref"] for t in timeline["trips"]] == ["reserved-HHL123", ""]
     code, out, _ = invoke("container", "NOPE1234567")
     assert code == 0 and "not shaped like an ISO 6346 container number" in out and "no events" in out
+
+
+def test_empty_container_number_is_refused(settings_env: Path) -> None:
+    code, _, err = invoke("container", " ")
+    assert code == 2 and "give a container number" in err

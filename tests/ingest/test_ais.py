@@ -109,3 +109,15 @@ def test_bad_csv_row_is_rejected_alone() -> None:
     assert [type(r).__name__ for r in records] == ["VesselPosition", "Rejection", "Rejection", "VesselPosition"]
     assert records[1].where == "v.csv:3" and "day is out of range" in records[1].why  # type: ignore[attr-defined]
     assert "outside WGS 84" in records[2].why  # type: ignore[attr-defined]
+
+
+def test_checksums_are_checked() -> None:
+    good = b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23"
+    bad = good[:-2] + b"ZZ"
+    missing = b"!AIVDM,1,1,,B,15N4cJ005Jrek0H@9nDW5608EP,013"  # as in the AISHub sample
+    stats = AisStats()
+    records = list(read_nmea([good, bad, missing], "c.nmea", stats))
+    assert [type(r).__name__ for r in records] == ["VesselPosition", "Rejection", "VesselPosition"]
+    assert records[1].why == "NMEA checksum does not match the sentence"  # type: ignore[attr-defined]
+    assert "no-checksum" in [f.code for f in records[2].flags]  # type: ignore[attr-defined]
+    assert stats["checksum mismatch"] == 1

@@ -149,3 +149,34 @@ def test_truncated_page_keeps_every_event_before_the_break() -> None:
     records = list(read_dcsa_events(cut, "cut.json"))
     assert kinds(records) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "Rejection": 1}
     assert records[-1].why.startswith("not a JSON document (or it breaks off)")  # type: ignore[attr-defined]
+
+
+# --- inputs found by attacking the readers; each failing input is now a test -------------------
+
+
+def test_wrong_json_types_reject_only_that_event() -> None:
+    import json as _json
+
+    doc = _json.loads((TNT / "tnt-v3.0-events-response.json").read_bytes())
+    doc["events"][1]["transportDetails"]["transportCall"] = "abc"
+    doc["events"][2]["equipmentDetails"]["seals"] = "x"
+    doc["events"][0]["eventDateTime"] = 123
+    records = list(read_dcsa_events(_json.dumps(doc).encode(), "t.json"))
+    assert [type(r).__name__ for r in records] == ["Rejection", "Rejection", "Rejection", "IotEvent", "ReeferEvent"]
+    assert records[0].why == "eventDateTime is a int, not an ISO 8601 date-time string"  # type: ignore[attr-defined]
+    assert records[1].where == "t.json$.events[1]" and "does not have the DCSA structure" in records[1].why  # type: ignore[attr-defined]
+
+
+def test_deeply_nested_json_is_rejected_not_crashed() -> None:
+    [rej] = list(read_dcsa_events(b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deep.json"))
+    assert isinstance(rej, Rejection)
+    assert (rej.where, rej.why) == ("deep.json$.events[0]", "expected an event object, found list")
+    [rej] = list(read_dcsa_events(b"{" + b'"a":[' * 3000 + b"1" + b"]" * 3000 + b"}", "deep2.json"))
+    assert isinstance(rej, Rejection) and rej.where == "deep2.json$"
+
+
+def test_odd_characters_in_a_container_number_are_flagged() -> None:
+    for raw in ("_CIU9908030", "FCIU99080\u096a0"):
+        number, flag = container_number(raw)
+        assert flag is not None and "not shaped like an ISO 6346 container number" in flag.why
+    assert imo_number(9298686.0) == ("9298686", None)  # a valid IMO number sent as a JSON float

@@ -217,3 +217,18 @@ def test_tokenizer_round_trips_any_separators_and_escapes(seps: tuple[str, str, 
         return out
 
     assert norm(got) == norm(elements)
+
+
+def test_edi_group_without_container_and_impossible_date() -> None:
+    broken = CODECO.replace("EQD+CN+MSKU9070323:6346:5+45G1:6346:5++2+5'", "EQD+CN++45G1'")
+    [rej] = list(read_edifact(broken.encode(), "c.edi"))
+    assert isinstance(rej, Rejection) and rej.why == "CODECO message 1: equipment group 1 names no container number"
+    bad_date = CODECO.replace("DTM+7:202503010745:203", "DTM+7:202302300913:203")
+    [rej] = list(read_edifact(bad_date.encode(), "c.edi"))  # nothing else dates the move
+    assert isinstance(rej, Rejection) and "'202302300913' (format 203) is not a real date" in rej.why
+    dated_message = bad_date.replace("BGM+34+GI250301+9'", "BGM+34+GI250301+9'DTM+137:202503010800:203'").replace(
+        "UNT+10+1", "UNT+11+1")
+    [event] = list(read_edifact(dated_message.encode(), "c.edi"))
+    assert isinstance(event, EquipmentEvent) and event.event_time == datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    assert [f.code for f in event.flags] == ["unreadable-date"]
+    assert "'202302300913' (format 203) is not a real date" in event.flags[0].why

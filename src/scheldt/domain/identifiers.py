@@ -23,10 +23,14 @@ def container_number(raw: str) -> tuple[str, Flag | None]:
     category letter U/J/Z, six digits, check digit), computed by python-stdnum.
     """
     number = re.sub(r"[\s\-./]", "", raw).upper() if raw else raw
-    if _iso6346.is_valid(number):
+    try:
+        valid = _iso6346.is_valid(number)
+    except ValueError:  # python-stdnum raises on characters outside its alphabet
+        valid = False
+    if valid:
         return number, None
     why = "not shaped like an ISO 6346 container number (4 letters, 7 digits)"
-    if re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", number or ""):
+    if re.fullmatch(r"[A-Z]{3}[UJZ][0-9]{7}", number or ""):
         why = f"ISO 6346 check digit is wrong (expected {_iso6346.calc_check_digit(number[:10])})"
     return number, Flag("equipment_reference", "invalid-container-number", f"{number}: {why}")
 
@@ -38,8 +42,17 @@ def imo_number(raw: str | int | None) -> tuple[str, Flag | None]:
     """
     if raw is None or raw == "":
         return "", None
-    number = _imo.compact(str(raw))
-    if _imo.is_valid(number):
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    try:
+        number = _imo.compact(str(raw))
+    except ValueError:
+        number = str(raw)
+    try:
+        valid = _imo.is_valid(number)
+    except ValueError:
+        valid = False
+    if valid:
         return number, None
     return number, Flag("vessel_imo", "invalid-imo-number", f"{number}: not a valid IMO number (check digit)")
 

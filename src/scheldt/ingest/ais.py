@@ -34,6 +34,7 @@ from scheldt.ingest.base import Rejection
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
 _NO_TIME = Flag("observed_at", "time-unknown", "the feed gave no receive time for this message")
+_NO_CHECKSUM = Flag("checksum", "no-checksum", "the NMEA sentence carries no *hh checksum")
 
 
 def _status(value: Any) -> str:
@@ -66,6 +67,22 @@ def _received_at(msg: Any) -> datetime | None:
     return _uscg_time(msg.raw)
 
 
+def nmea_checksum(raw: bytes) -> bool | None:
+    """True when an NMEA sentence's ``*hh`` checksum matches (XOR of the characters between ``!``
+    and ``*``), False when it does not, None when the sentence carries none. Trailing fields
+    after the checksum (USCG NAIS) are ignored."""
+    start, star = raw.find(b"!"), raw.find(b"*")
+    if start < 0 or star < 0 or len(raw) < star + 3:
+        return None
+    value = 0
+    for byte in raw[start + 1 : star]:
+        value ^= byte
+    try:
+        return value == int(raw[star + 1 : star + 3], 16)
+    except ValueError:
+        return False
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -82,6 +99,12 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
     stats = stats if stats is not None else AisStats()
     for msg in IterMessages(line.rstrip(b"\r\n") for line in lines):
         where = f"{source}:{msg.raw[:60].decode('ascii', 'replace')}"
+        check = nmea_checksum(msg.raw)
+        if check is False:
+            stats["checksum mismatch"] += 1
+            yield Rejection(where, "checksum", "NMEA checksum does not match the sentence",
+                            msg.raw.decode("ascii", "replace"))
+            continue
         try:
             decoded = msg.decode()
         except MissingPayloadException:
@@ -110,7 +133,7 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
                 heading_deg=None if heading is None or heading >= 360 else float(heading),
                 nav_status=_status(getattr(decoded, "status", None)),
                 fact_key=_key(mmsi, at.isoformat() if at else msg.raw, lat, lon),
-                source=where, flags=() if at else (_NO_TIME,),
+                source=where, flags=(() if at else (_NO_TIME,)) + (() if check else (_NO_CHECKSUM,)),
             )
         elif kind in STATIC_TYPES:
             stats["static"] += 1

@@ -264,12 +264,26 @@ def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
 
 
 def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
-    """Yield the records of one DCSA document JSON (see the module docstring)."""
+    """Yield the records of one DCSA document JSON (see the module docstring).
+
+    A record whose fields have the wrong JSON types is rejected at its path; never raises.
+    """
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
         return
+    except RecursionError:
+        yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
+        return
+    try:
+        yield from _records(doc, source)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        yield Rejection(f"{source}$", "", f"the document does not have the DCSA structure ({type(exc).__name__}: "
+                        f"{str(exc)[:120]})")
+
+
+def _records(doc: Any, source: str) -> Iterator[Record]:
     if isinstance(doc, list):
         yield from _schedule(doc, f"{source}$")
         return

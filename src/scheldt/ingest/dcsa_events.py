@@ -48,8 +48,10 @@ EVENT_TYPES = {"SHIPMENT", "TRANSPORT", "EQUIPMENT", "IOT", "REEFER"}
 
 def parse_dcsa_time(raw: Any, field: str) -> datetime:
     """An ISO 8601 date-time with offset (DCSA requires one) as aware UTC; FieldError if not."""
-    if not isinstance(raw, str) or not raw:
+    if raw is None or raw == "":
         raise FieldError(field, f"{field} is missing")
+    if not isinstance(raw, str):
+        raise FieldError(field, f"{field} is a {type(raw).__name__}, not an ISO 8601 date-time string")
     try:
         ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -72,11 +74,14 @@ def _events(doc: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _event_type(obj: Json) -> str | None:
-    if "eventClassification" in obj:
-        return (obj["eventClassification"] or {}).get("eventTypeCode")
-    if "metadata" in obj:
-        return (obj.get("payload") or obj["metadata"]).get("eventType")
-    return obj.get("eventType")
+    try:
+        if "eventClassification" in obj:
+            return (obj["eventClassification"] or {}).get("eventTypeCode")
+        if "metadata" in obj:
+            return (obj.get("payload") or obj["metadata"]).get("eventType")
+        return obj.get("eventType")
+    except AttributeError:
+        return None
 
 
 def _float(value: Any) -> float | None:
@@ -267,6 +272,8 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
         yield from _check_each(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source), source)
     except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
         yield Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {exc}")
+    except RecursionError:
+        yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
 
 
 def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
@@ -307,6 +314,9 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
             yield _event(obj, event_id, where, strict_uuid=not v3)
         except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            yield Rejection(where, "", f"{kind} event does not have the DCSA structure ({type(exc).__name__}: "
+                            f"{str(exc)[:120]})", json.dumps(obj, default=str)[:2000])
 
 
 def _is_uuid(value: str) -> bool:

@@ -202,6 +202,8 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with the AIS
     track of the vessels its events name (IMO → MMSI from AIS static data), from
     :data:`TRACK_MARGIN` before its first event to as long after its last."""
+    if not raw_number.strip():
+        raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
     trips = group_trips(number, uow.events.for_container(number))
     refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r})

@@ -183,8 +183,12 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                 pass
         elif tag == "DTM":
             q, t = _dtm(seg)
-            if t and q in ("203", "334", "7", "178", "132", "133", "186"):
-                out.setdefault("time", t)
+            if q in ("203", "334", "7", "178", "132", "133", "186"):
+                if t:
+                    out.setdefault("time", t)
+                else:
+                    out["flags"].append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} "  # type: ignore[attr-defined]
+                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date; ignored"))
     return out
 
 
@@ -231,9 +235,15 @@ def read_moves(message: Message) -> Iterator[Record]:
     call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel) if head.vessel else None
     for i, group in enumerate(groups):
         c = _container(group, message.where)
+        if not c.get("number"):
+            yield Rejection(f"{message.where} EQD {i + 1}", "EQD", f"{message.type} message {message.ref}: equipment "
+                            f"group {i + 1} names no container number")
+            continue
         when = c.get("time") or head.departure or head.date
         if when is None:
-            yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM", "no readable date for this move")
+            dated = [f.why for f in c["flags"] if f.code == "unreadable-date"]  # type: ignore[attr-defined]
+            yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM",
+                            "no readable date for this move" + (f": {dated[0]}" if dated else ""))
             continue
         yield EquipmentEvent(
             event_id=_event_id(message, i, c.get("number", "")), classifier=_CLASSIFIER[message.type],
