@@ -27,7 +27,6 @@ from pathlib import Path
 
 import psycopg
 from pydifact import Parser
-from sqlalchemy import text
 from stdnum import iso6346
 
 from _common import KCS  # noqa: F401  (sets thread variables)

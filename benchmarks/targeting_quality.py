@@ -121,7 +121,7 @@ def main() -> None:
                 band = max(us[m] or 0.0, bs[m] or 0.0)
                 verdict = "beats" if margin > band else "does NOT beat"
                 print(f"  unseen {m.upper()}: scheldt {verdict} {base} by {margin:+.3f} (seed spread {band:.3f})")
-        print(f"  time: " + ", ".join(f"{n} {r['seconds']:.0f} s" for n, r in results.items()))
+        print("  time: " + ", ".join(f"{n} {r['seconds']:.0f} s" for n, r in results.items()))
     print("\nGoals (issue 2, all test rows): fraud precision@5% >= 0.99, critical recall@5% >= 0.95, "
           "critical AP >= 0.92; unseen: beat both baselines on AUC and AP by more than the seed spread.")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import polars as pl
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, PartyRole
@@ -94,3 +95,8 @@ def conform_declarations(frame: pl.DataFrame) -> pl.DataFrame:
             col = col.fill_null("")
         exprs.append(col.alias(name))
     return frame.select(exprs)
+
+
+def duty_at_stake(declarations: pl.DataFrame) -> np.ndarray:
+    """Duty at stake per row: value × tax rate / 100 (0 where the rate is unknown)."""
+    return (declarations["value"] * declarations["tax_rate_pct"].fill_null(0.0) / 100.0).to_numpy()

@@ -16,6 +16,7 @@ import polars as pl
 
 from scheldt.risk import features
 from scheldt.risk.evaluation import ranking_metrics
+from scheldt.risk.frames import duty_at_stake
 from scheldt.risk.model import RiskModel
 
 #: Share of the labelled rows, latest by filing time, held out for early stopping.
@@ -53,7 +54,7 @@ def encode_labelled(
     X = features.to_matrix(
         features.encode(rows, vocabulary, history=history, outcomes=outcomes, as_of=as_of)
     )
-    duty = (rows["value"] * rows["tax_rate_pct"].fill_null(0.0) / 100.0).to_numpy()
+    duty = duty_at_stake(rows)
     return LabelledSet(
         X=X,
         y=rows[target].cast(pl.Int8).to_numpy(),

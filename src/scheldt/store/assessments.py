@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import polars as pl
@@ -49,7 +49,3 @@ class AssessmentRepository:
         """Declarations already scored by ``model_version``."""
         stmt = select(RiskAssessmentRow.declaration_ref).where(RiskAssessmentRow.model_version == model_version)
         return set(self.session.scalars(stmt))
-
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)

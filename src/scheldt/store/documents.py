@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,12 +14,13 @@ from sqlalchemy.orm import Session
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import DocumentContainerRow, TransportDocumentRow
-from scheldt.store.upsert import insert_ignore
+from scheldt.store.rows import plain
+from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 
 def version_hash(doc: Consignment) -> str:
     """Hash of a document's facts (not of where it was read from)."""
-    facts = asdict(doc)
+    facts = plain(doc)
     facts.pop("source")
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -46,17 +46,13 @@ class DocumentRepository:
                 "port_of_loading": doc.port_of_loading[:64], "port_of_discharge": doc.port_of_discharge[:64],
                 "vessel_imo": (doc.vessel.imo if doc.vessel else "")[:64],
                 "vessel_name": (doc.vessel.name if doc.vessel else "")[:128], "voyage": doc.voyage[:64],
-                "parties": [asdict(p) for p in doc.parties], "goods": [asdict(g) for g in doc.goods],
-                "containers": [{"number": n, "seals": [asdict(s) for s in seals]} for n, seals in doc.containers],
-                "flags": [asdict(f) for f in doc.flags], "source": doc.source, "supplied_by": supplied_by,
+                "parties": plain(doc.parties), "goods": plain(doc.goods),
+                "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
+                "flags": plain(doc.flags), "source": doc.source, "supplied_by": supplied_by,
                 "received_at": received_at,
             }
-            if insert_ignore(self.session, TransportDocumentRow.__table__, [row]):
+            for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):
                 added += 1
-                doc_id = self.session.scalar(select(TransportDocumentRow.id).where(
-                    TransportDocumentRow.supplied_by == supplied_by, TransportDocumentRow.document_type == doc.document_type,
-                    TransportDocumentRow.document_ref == doc.bill_of_lading,
-                    TransportDocumentRow.version_hash == row["version_hash"]))
                 insert_ignore(self.session, DocumentContainerRow.__table__,
                               [{"document_id": doc_id, "container_number": n[:64]} for n, _ in doc.containers if n])
         return added, rejected

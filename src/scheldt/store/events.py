@@ -25,6 +25,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
+from scheldt.store.rows import plain
 from scheldt.store.upsert import insert_ignore_returning
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
@@ -37,15 +38,6 @@ DEFAULT_LIMIT = 64
 
 def _ref(event: Event, *kinds: str) -> str:
     return next((d.value for d in event.documents if d.kind in kinds), "")
-
-
-def plain(value: Any) -> Any:
-    """A dataclass tree as plain dicts and lists (like ``dataclasses.asdict``, without its deep copies)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {f: plain(getattr(value, f)) for f in value.__dataclass_fields__}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:

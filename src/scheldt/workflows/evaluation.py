@@ -21,7 +21,7 @@ from scheldt.ingest.base import Rejection
 from scheldt.ingest.declarations import read_declarations
 from scheldt.ingest.registry import detect
 from scheldt.risk.evaluation import mean_and_spread, ranking_metrics
-from scheldt.risk.frames import declarations_frame, outcomes_frame
+from scheldt.risk.frames import declarations_frame, duty_at_stake, outcomes_frame
 from scheldt.risk import features
 from scheldt.risk.training import fit, labelled_rows, time_split
 
@@ -124,7 +124,7 @@ def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads:
         raise InputError("--seeds", "must be at least 1")
     test = split.test
     y = test[target].cast(pl.Int8).to_numpy()
-    duty = (test["value"] * test["tax_rate_pct"].fill_null(0.0) / 100.0).to_numpy()
+    duty = duty_at_stake(test)
     unseen = split.unseen
     score = scorer or (lambda *a: scheldt_scorer(*a, threads=threads))  # type: ignore[misc]
     cols = [c for c in test.columns if c not in ("fraud", "critical")]
