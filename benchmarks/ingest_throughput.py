@@ -14,6 +14,7 @@ Usage: python benchmarks/ingest_throughput.py [--events 1000000] [--postgres URL
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -62,6 +63,7 @@ def generate(path: Path, n: int) -> None:
 
 def end_to_end(url: str, path: Path, fetch_rows: bool = True) -> tuple[float, int, list[dict]]:
     engine = open_store(url, auto_upgrade=True)
+    gc.freeze()  # as `scheldt ingest` does before reading
     t = time.perf_counter()
     with unit_of_work(engine) as uow:
         report = ingest_file(uow, path, IngestOptions(), NOW)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scheldt.domain.shipping import VesselPosition, VesselSighting
+from scheldt.ingest.base import Rejection
 from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from tests.conftest import SHARED
 
@@ -28,10 +29,13 @@ def kinds(records: list[object]) -> dict[str, int]:
 @pytest.mark.parametrize(
     ("name", "expected", "skipped"),
     [
-        ("nmea-aivdm-aishub-sample.ais", {"VesselPosition": 11, "VesselSighting": 1}, {}),
-        ("nmea-aivdm-sample-897-lines.nmea", {"VesselPosition": 758, "VesselSighting": 2},
+        # line 17 has fragment count 0 (!AAVDM,0,1,...): rejected, not silently dropped
+        ("nmea-aivdm-aishub-sample.ais", {"VesselPosition": 11, "VesselSighting": 1, "Rejection": 1},
+         {"rejected": 1}),
+        # 20 first parts of 2-part messages whose second part is not in the excerpt
+        ("nmea-aivdm-sample-897-lines.nmea", {"VesselPosition": 758, "VesselSighting": 2, "Rejection": 20},
          {"empty payload": 100, "position not available": 4, "type 4 (not kept)": 6, "type 15 (not kept)": 7,
-          "type 20 (not kept)": 1}),
+          "type 20 (not kept)": 1, "incomplete multi-part": 20}),
         ("nmea-aivdm-with-comments-blank-lines.ais", {"VesselPosition": 6}, {}),
         ("nmea-gatehouse-PGHP-wrapped.nmea", {"VesselPosition": 4}, {}),
         ("nmea-mixed-aivdm-gps-sentences.txt", {"VesselPosition": 11, "VesselSighting": 2}, {}),
@@ -42,6 +46,28 @@ def test_raw_nmea_samples(name: str, expected: dict[str, int], skipped: dict[str
     records, stats = nmea(name)
     assert kinds(records) == expected
     assert {k: v for k, v in stats.items() if k not in ("positions", "static")} == skipped
+
+
+def test_broken_sentence_and_orphan_fragments_are_rejected_with_their_line() -> None:
+    records, _ = nmea("nmea-aivdm-aishub-sample.ais")
+    [bad] = [r for r in records if isinstance(r, Rejection)]
+    assert (bad.where, bad.field) == ("nmea-aivdm-aishub-sample.ais:17", "sentence")
+    assert "invalid fragment count 0" in bad.why and "!AAVDM,0,1," in bad.raw
+    records, _ = nmea("nmea-aivdm-sample-897-lines.nmea")
+    orphans = [r for r in records if isinstance(r, Rejection)]
+    assert "nmea-aivdm-sample-897-lines.nmea:96" in {r.where for r in orphans}
+    assert all(r.field == "fragment" and "never completed" in r.why for r in orphans)
+
+
+def test_second_part_without_first_is_rejected_and_a_complete_pair_is_not() -> None:
+    pair = [b"!AIVDM,2,1,3,B,55P5TL01VIaAL@7WKO@mBplU@<PDhh000000001S;AJ::4A80?4i@E53,0*3E",
+            b"!AIVDM,2,2,3,B,1@0000000000000,2*55"]
+    records = list(read_nmea([pair[1], *pair, b"!AIVDM,2,1,4,A,55P5TL01VIaAL@7WKO@mBplU@<PDhh000000001S;AJ::4A80?4i@E53,0*3E"],
+                             "f.nmea"))
+    assert [type(r).__name__ for r in records] == ["Rejection", "VesselSighting", "Rejection"]
+    assert [(r.where, r.field) for r in (records[0], records[2])] == [("f.nmea:1", "fragment"), ("f.nmea:4", "fragment")]
+    assert records[0].raw == pair[1].decode() and "never completed" in records[2].why
+    assert records[1].vessel.name == "MT.MITCHELL" and records[1].source == "f.nmea:3"
 
 
 def test_tag_block_time_and_multipart_static_report() -> None:

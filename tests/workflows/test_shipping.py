@@ -95,7 +95,7 @@ def test_every_edifact_sample_loads_once(engine: Engine) -> None:
     [disc] = trip.events
     assert (disc["kind"], disc["event_type"], disc["unlocode"], disc["vessel_imo"]) == ("EQUIPMENT", "DISC", "CRMOB", "9118018")
     assert trip.key.document_ref == "NICPEV11478"
-    assert disc["details"]["seals"] == [{"number": "309046", "source": "CAR"}]
+    assert disc["details"]["seals"] == [{"number": "309046", "source": "CAR", "seal_type": ""}]
 
 
 DOCS = [SHARED / "fixtures" / d for d in ("dcsa-booking", "dcsa-ebl", "dcsa-other")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +46,9 @@ def ingest(
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation)
     reports: list[FileReport] = []
     failed = False
+    # Everything alive now (libraries, reference lists) lives for the whole run: keep it out of
+    # the collector's full passes, which otherwise rescan it while millions of records stream by.
+    gc.freeze()
     with errors_reported(), store() as uow, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=as_json or not console.is_terminal,

@@ -7,6 +7,7 @@ A wrong check digit never drops a record: the identifier is kept as given and th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import imo as _imo
 from stdnum import iso6346 as _iso6346
@@ -16,22 +17,26 @@ from scheldt.domain.declarations import Flag
 _UNLOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
 
+_CONTAINER_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
+_SEPARATORS_RE = re.compile(r"[\s\-./]")
+
+
+@lru_cache(maxsize=16_384)
 def container_number(raw: str) -> tuple[str, Flag | None]:
     """Normalise an ISO 6346 container number (``"APZU 481209-0"`` → ``"APZU4812090"``).
 
     Returns the number and a flag when it is not a valid ISO 6346:2022 number (owner code,
-    category letter U/J/Z, six digits, check digit), computed by python-stdnum.
+    category letter U/J/Z, six digits, check digit); the check digit is computed by
+    python-stdnum. Results are cached: a container's number recurs in every event of its trips.
     """
-    number = re.sub(r"[\s\-./]", "", raw).upper() if raw else raw
-    try:
-        valid = _iso6346.is_valid(number)
-    except ValueError:  # python-stdnum raises on characters outside its alphabet
-        valid = False
-    if valid:
+    number = _SEPARATORS_RE.sub("", raw).upper() if raw else raw
+    if not _CONTAINER_RE.fullmatch(number or ""):
+        why = "not shaped like an ISO 6346 container number (owner code of 3 letters, U/J/Z, 7 digits)"
+        return number, Flag("equipment_reference", "invalid-container-number", f"{number}: {why}")
+    expected = _iso6346.calc_check_digit(number[:10])
+    if number[10] == expected:
         return number, None
-    why = "not shaped like an ISO 6346 container number (4 letters, 7 digits)"
-    if re.fullmatch(r"[A-Z]{3}[UJZ][0-9]{7}", number or ""):
-        why = f"ISO 6346 check digit is wrong (expected {_iso6346.calc_check_digit(number[:10])})"
+    why = f"ISO 6346 check digit is wrong (expected {expected})"
     return number, Flag("equipment_reference", "invalid-container-number", f"{number}: {why}")
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
+from pyais.messages import AISSentence, NMEASentenceFactory
 from pyais.stream import IterMessages
 
 from scheldt.domain.declarations import Flag
@@ -91,14 +92,85 @@ class AisStats(Counter):  # type: ignore[type-arg]
     """What a feed held: sentences per outcome (positions, static, empty payload, other types...)."""
 
 
-def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None) -> Iterator[VesselPosition | VesselSighting | Rejection]:
-    """Yield positions, sightings and rejections (undecodable sentences) from raw NMEA lines.
+class _Lines:
+    """The lines of a feed as pyais reads them, keeping what pyais would drop unseen.
 
-    ``stats`` (optional) counts every sentence by outcome, including those skipped.
+    pyais skips sentences it cannot parse and fragments of multi-part messages whose other parts
+    never arrive. Here each AIS-looking line is parsed first: a broken one becomes a Rejection
+    naming its line; each fragment is remembered by its line until its message is assembled, and
+    fragments left over (superseded or never completed) become Rejections too.
+    """
+
+    def __init__(self, lines: Iterable[bytes], source: str, stats: AisStats) -> None:
+        self.lines, self.source, self.stats = lines, source, stats
+        self.line = 0
+        self.rejected: list[Rejection] = []
+        self.pending: dict[tuple[Any, ...], list[tuple[int, bytes]]] = {}
+
+    def __iter__(self) -> Iterator[bytes]:
+        for self.line, raw in enumerate(self.lines, 1):
+            line = raw.rstrip(b"\r\n")
+            if b"!" in line and (b"VDM," in line or b"VDO," in line):
+                try:
+                    sentence = NMEASentenceFactory.produce(line)
+                except (InvalidNMEAMessageException, UnknownMessageException, ValueError) as exc:
+                    self._reject(self.line, "sentence", f"not a readable AIS sentence: {exc}", line)
+                    continue
+                if isinstance(sentence, AISSentence) and not sentence.is_single:
+                    self._fragment(sentence, line)
+            yield line
+
+    def _fragment(self, part: AISSentence, raw: bytes) -> None:
+        slot = _slot(part)
+        if part.frag_num == 1 and slot in self.pending:
+            for n, earlier in self.pending.pop(slot):
+                self._reject(n, "fragment", _INCOMPLETE + " (a new message started in the same sequence)", earlier)
+        self.pending.setdefault(slot, []).append((self.line, raw))
+
+    def assembled(self, msg: Any) -> None:
+        """Forget the fragment lines of a message pyais has assembled."""
+        if not msg.is_single:
+            self.pending.pop(_slot(msg), None)
+
+    def finish(self) -> list[Rejection]:
+        """Rejections for fragments never assembled, at the end of the feed."""
+        for parts in self.pending.values():
+            for n, raw in parts:
+                self._reject(n, "fragment", _INCOMPLETE + " (the feed ends)", raw)
+        self.pending.clear()
+        return self.drain()
+
+    def drain(self) -> list[Rejection]:
+        out, self.rejected = self.rejected, []
+        return out
+
+    def _reject(self, line: int, field: str, why: str, raw: bytes = b"") -> None:
+        self.stats["rejected" if field == "sentence" else "incomplete multi-part"] += 1
+        self.rejected.append(Rejection(f"{self.source}:{line}", field, why, raw.decode("ascii", "replace")))
+
+
+_INCOMPLETE = "part of a multi-part AIS message that was never completed"
+
+
+def _slot(part: Any) -> tuple[Any, ...]:
+    """Which stream a multi-part fragment belongs to (as pyais groups them)."""
+    return (part.seq_id if part.seq_id is not None else -1, part.channel, part.talker_id, part.type, part.frag_cnt)
+
+
+def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None) -> Iterator[VesselPosition | VesselSighting | Rejection]:
+    """Yield positions, sightings and rejections from raw NMEA lines (one ``bytes`` per line).
+
+    A Rejection's ``where`` is ``source:line`` (for a multi-part message, its last line):
+    checksum mismatches, sentences that do not parse, payloads that do not decode, and
+    fragments of multi-part messages that were never completed. ``stats`` (optional) counts
+    every sentence by outcome, including those skipped.
     """
     stats = stats if stats is not None else AisStats()
-    for msg in IterMessages(line.rstrip(b"\r\n") for line in lines):
-        where = f"{source}:{msg.raw[:60].decode('ascii', 'replace')}"
+    feed = _Lines(lines, source, stats)
+    for msg in IterMessages(iter(feed)):
+        feed.assembled(msg)
+        yield from feed.drain()
+        where = f"{source}:{feed.line}"
         check = nmea_checksum(msg.raw)
         if check is False:
             stats["checksum mismatch"] += 1
@@ -144,6 +216,7 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
             yield VesselSighting(vessel.mmsi, vessel, at, where, (flag,) if flag else ())
         else:
             stats[f"type {kind} (not kept)"] += 1
+    yield from feed.finish()
 
 
 class AisCsvLayout(BaseModel):

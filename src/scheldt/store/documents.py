@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import DocumentContainerRow, TransportDocumentRow
-from scheldt.store.rows import plain
+from scheldt.store.rows import fact_digest, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 
@@ -22,7 +20,7 @@ def version_hash(doc: Consignment) -> str:
     """Hash of a document's facts (not of where it was read from)."""
     facts = plain(doc)
     facts.pop("source")
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+    return fact_digest(facts)
 
 
 class DocumentRepository:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +23,8 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.rows import plain
-from scheldt.store.upsert import insert_ignore_returning
+from scheldt.store.rows import fact_digest, plain
+from scheldt.store.upsert import insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
@@ -44,13 +42,12 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     """The store row of a domain event (column values, details as JSON)."""
     call = event.transport_call
     vessel = call.vessel if call else None
-    everything = plain(event)
-    details = {k: v for k, v in everything.items()
-               if k not in ("event_id", "classifier", "event_time", "created_time", "source", "flags")}
-    facts = {k: v for k, v in everything.items() if k != "source"}
+    facts = plain(event)
+    del facts["source"]
+    details = {k: v for k, v in facts.items() if k not in _NOT_DETAILS and v not in _EMPTY}
     return {
         "event_id": event.event_id,
-        "fact_hash": hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest(),
+        "fact_hash": fact_digest(facts),
         "kind": _KINDS[type(event)],
         "event_type": getattr(event, "event_type", ""),
         "classifier": event.classifier,
@@ -65,30 +62,30 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
         "vessel_name": vessel.name if vessel else "",
         "export_voyage": call.export_voyage if call else "",
         "import_voyage": call.import_voyage if call else "",
-        "details": _jsonable(details),
-        "flags": everything["flags"],
+        "details": details,
+        "flags": facts["flags"],
         "source": event.source,
         "supplied_by": supplied_by,
         "received_at": received_at,
     }
 
 
+_CHECKED = tuple((c.name, LIMITS.get(c.name, DEFAULT_LIMIT)) for c in ShippingEventRow.__table__.columns
+                 if c.name not in ("id", "source", "details", "flags", "event_time", "created_time", "received_at",
+                                   "retracted_by"))
+
+
 def too_long(row: dict[str, Any]) -> str | None:
     """Why a row cannot be stored (a value longer than its column), or None."""
-    for key, value in row.items():
-        if isinstance(value, str) and key not in ("source",) and len(value) > LIMITS.get(key, DEFAULT_LIMIT):
-            return f"{key} is {len(value)} characters long, at most {LIMITS.get(key, DEFAULT_LIMIT)} are accepted"
+    for key, limit in _CHECKED:
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            return f"{key} is {len(value)} characters long, at most {limit} are accepted"
     return None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if v not in (None, "", (), [])}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+_NOT_DETAILS = frozenset({"event_id", "classifier", "event_time", "created_time", "flags"})
+_EMPTY = (None, "", [])
 
 
 class EventRepository:
@@ -101,8 +98,8 @@ class EventRepository:
         """Store events; an event id already received from the same organisation is skipped.
 
         Returns how many were new, and a Rejection for each event a column cannot hold and for
-        each id that was received before with other facts (the first is kept). The stored facts
-        are only looked up for ids that were not inserted, so a fresh load costs no lookups.
+        each id that was received before with other facts (the first is kept). Stored facts are
+        looked up only when some rows were not inserted, so a fresh load costs no lookups.
         """
         rows, rejected = [], []
         batch: dict[str, str] = {}
@@ -116,16 +113,15 @@ class EventRepository:
                 rows.append(row)
             else:
                 rejected.append(Rejection(event.source, "eventID", why))
-        inserted = set(insert_ignore_returning(self.session, ShippingEventRow.__table__, rows, "event_id"))
-        skipped = [r for r in rows if r["event_id"] not in inserted]
-        if skipped:
-            known = self._hashes([r["event_id"] for r in skipped], supplied_by)
-            for r in skipped:
+        added = insert_ignore(self.session, ShippingEventRow.__table__, rows)
+        if added < len(rows):
+            known = self._hashes([r["event_id"] for r in rows], supplied_by)
+            for r in rows:
                 stored = known.get(r["event_id"])
                 if stored is not None and stored[0] != r["fact_hash"]:
                     rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
                                               f"with other facts (from {stored[1]}); the first is kept"))
-        return len(inserted), rejected
+        return added, rejected
 
     def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str]]:
         """Stored fact hash and source of each of ``ids`` received from ``supplied_by``."""

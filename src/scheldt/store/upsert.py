@@ -17,8 +17,26 @@ COPY_FROM_ROWS = 200
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows``, skipping those whose key already exists; return how many were added."""
-    return len(insert_ignore_returning(session, table, rows, None))
+    """Insert ``rows``, skipping those whose key already exists; return how many were added.
+
+    All rows must have the same keys. SQLite: the driver's ``executemany`` of one statement,
+    with values converted by the columns' own SQLAlchemy bind processors (so they read back
+    exactly as the ORM wrote them), counted by the driver. PostgreSQL: as
+    :func:`insert_ignore_returning`.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        return len(insert_ignore_returning(session, table, rows, None))
+    columns = list(rows[0])
+    convert = [(c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+           "ON CONFLICT DO NOTHING")
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(sql, ([row[c] if f is None or row[c] is None else f(row[c]) for c, f in convert]
+                             for row in rows))
+    return cursor.rowcount
 
 
 def insert_ignore_returning(session: Session, table: Table, rows: Sequence[dict[str, Any]],
