@@ -6,6 +6,7 @@ A plain list, like the readers it names; later formats add an entry here.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, lo
 
 FORMATS = ("declarations", "dcsa-events", "dcsa-documents", "ais-nmea", "ais-csv", "edifact")
 _DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
+#: A Track & Trace page (``{"events": [...]}``) is events even when none of them is well formed.
+_EVENTS_PAGE = re.compile(rb'^(\xef\xbb\xbf)?\s*\{\s*"events"\s*:')
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     if format == "dcsa-events" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
-                                   and any(m in head for m in _DCSA_EVENT_MARKERS)):
+                                   and (any(m in head for m in _DCSA_EVENT_MARKERS) or _EVENTS_PAGE.match(head))):
         return Detected("dcsa-events", None)
     if format == "edifact" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] in (b"UNA", b"UNB", b"UNH")):
         return Detected("edifact", None)
