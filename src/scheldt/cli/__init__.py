@@ -5,6 +5,8 @@ Command tree (later issues extend it)::
     scheldt ingest PATH... | ingest outcomes PATH...
     scheldt train | score | target | evaluate
     scheldt container NUMBER
+    scheldt profile validate | activate | rollback | list | indicators
+    scheldt trips score | queue | history NUMBER
     scheldt db upgrade | db current
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import container, db, ingest, model, targeting
+from scheldt.cli import container, db, ingest, model, profiles, targeting
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -24,6 +26,7 @@ ingest.register(app)
 model.register(app)
 targeting.register(app)
 container.register(app)
+profiles.register(app)
 app.add_typer(db.app, name="db")
 
 

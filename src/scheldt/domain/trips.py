@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -72,3 +73,153 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     for trip in trips.values():
         trip.events.sort(key=lambda e: e["event_time"])
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
+
+
+# --- The facts of one trip, as risk indicators see them --------------------------------------
+#
+# Built by the scoring workflow from the store (events, transport document versions, vessel
+# positions, party history, watchlist matches) and stored with each assessment, so any past
+# score can be recomputed from exactly what was known when it was made.
+
+
+@dataclass(frozen=True, slots=True)
+class TripEvent:
+    """One event of a trip: ``kind`` EQUIPMENT / TRANSPORT / SHIPMENT / VGM / STOWAGE / REEFER / IOT,
+    ``event_type`` as DCSA codes it (LOAD, DISC, GTIN, GTOT, ARRI, DEPA...), ``classifier``
+    ACT / EST / PLN. Times are UTC. ``verified_gross_mass_kg`` only on VGM declarations."""
+
+    kind: str
+    event_type: str
+    classifier: str
+    event_time: datetime
+    unlocode: str = ""
+    facility_code: str = ""
+    vessel_imo: str = ""
+    empty: bool | None = None
+    seals: tuple[str, ...] = ()
+    iso_equipment_code: str = ""
+    verified_gross_mass_kg: float | None = None
+    received_at: datetime | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TripParty:
+    """A party named on a transport document: ``role`` shipper / consignee / notify_party /
+    carrier / ... (lower-case DCSA party function names)."""
+
+    role: str
+    name: str
+    address: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TripDocument:
+    """One version of a transport document covering the trip's container, as received
+    (``received_at``, UTC). Masses in kg; ``seals`` those listed for this container."""
+
+    document_ref: str
+    document_type: str
+    received_at: datetime
+    to_order: bool | None = None
+    freight_payment: str = ""
+    port_of_loading: str = ""
+    port_of_discharge: str = ""
+    parties: tuple[TripParty, ...] = ()
+    hs_codes: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+    gross_mass_kg: float | None = None
+    seals: tuple[str, ...] = ()
+    source: str = ""
+
+    def party(self, role: str) -> TripParty | None:
+        """The first party in ``role``, or None."""
+        return next((p for p in self.parties if p.role == role), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PartyHistory:
+    """What the store knew about a party before this trip: when its name was first seen on a
+    transport document (UTC) and on how many other trips."""
+
+    name: str
+    first_seen: datetime | None
+    prior_trips: int
+
+
+@dataclass(frozen=True, slots=True)
+class VesselFix:
+    """One AIS position of the trip's vessel: UTC time, WGS84 degrees, speed in knots."""
+
+    observed_at: datetime
+    latitude: float
+    longitude: float
+    speed_knots: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistMatch:
+    """A party of the trip matched to a watchlist entry (score 0-100, from screening)."""
+
+    role: str
+    party_name: str
+    entry_id: str
+    entry_name: str
+    list_name: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class TripFacts:
+    """Everything known about one container trip at one moment (``as_of``, UTC)."""
+
+    key: TripKey
+    as_of: datetime
+    events: tuple[TripEvent, ...] = ()
+    documents: tuple[TripDocument, ...] = ()
+    consignee_history: PartyHistory | None = None
+    vessel_track: tuple[VesselFix, ...] = ()
+    watchlist_matches: tuple[WatchlistMatch, ...] = ()
+
+    def latest_document(self) -> TripDocument | None:
+        """The most recently received transport document version (bills of lading before
+        shipping instructions and bookings when received at the same time)."""
+        rank = {"TRD": 0, "SHI": 1, "BKG": 2}
+        docs = sorted(self.documents, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
+        return docs[-1] if docs else None
+
+    def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
+        """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
+        return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)
+
+
+def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
+    """Rebuild :class:`TripFacts` from its JSON form (as stored with an assessment).
+
+    Raises KeyError or TypeError when ``data`` is not such a form.
+    """
+    def when(v: Any) -> datetime | None:
+        return None if v is None else datetime.fromisoformat(v)
+
+    def event(e: Mapping[str, Any]) -> TripEvent:
+        return TripEvent(**{**e, "event_time": when(e["event_time"]), "received_at": when(e.get("received_at")),
+                            "seals": tuple(e.get("seals", ()))})
+
+    def document(d: Mapping[str, Any]) -> TripDocument:
+        return TripDocument(**{**d, "received_at": when(d["received_at"]),
+                               "parties": tuple(TripParty(**p) for p in d.get("parties", ())),
+                               "hs_codes": tuple(d.get("hs_codes", ())), "descriptions": tuple(d.get("descriptions", ())),
+                               "seals": tuple(d.get("seals", ()))})
+
+    history = data.get("consignee_history")
+    return TripFacts(
+        key=TripKey(**data["key"]),
+        as_of=datetime.fromisoformat(data["as_of"]),
+        events=tuple(event(e) for e in data.get("events", ())),
+        documents=tuple(document(d) for d in data.get("documents", ())),
+        consignee_history=None if history is None else PartyHistory(
+            history["name"], when(history.get("first_seen")), history["prior_trips"]),
+        vessel_track=tuple(VesselFix(**{**f, "observed_at": when(f["observed_at"])}) for f in data.get("vessel_track", ())),
+        watchlist_matches=tuple(WatchlistMatch(**m) for m in data.get("watchlist_matches", ())),
+    )

@@ -17,6 +17,8 @@ from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, lo
 FORMATS = ("declarations", "dcsa-events", "dcsa-documents", "ais-nmea", "ais-csv", "edifact")
 _DCSA_EVENT_MARKERS = (b'"eventType"', b'"eventClassification"', b'"retractedEventID"')
 #: A Track & Trace page (``{"events": [...]}``) is events even when none of them is well formed.
+#: JIT Port Call 2.0 messages are ``{"events": [...]}`` pages too; they go to the document reader.
+_PORT_CALL_MARKERS = (b'"portCall"', b'"terminalCall"', b'"portCallServiceTypeCode"')
 _EVENTS_PAGE = re.compile(rb'^(\xef\xbb\xbf)?\s*\{\s*"events"\s*:')
 
 
@@ -35,6 +37,15 @@ def _header(path: Path) -> list[str]:
         return [h.strip() for h in next(csv.reader([first]), [])]
     except csv.Error:
         return []
+
+
+def _is_tnt(head: bytes) -> bool:
+    """Whether a JSON document's first bytes look like Track & Trace events."""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        return False
+    if any(m in head for m in _DCSA_EVENT_MARKERS):
+        return True
+    return bool(_EVENTS_PAGE.match(head)) and not any(m in head for m in _PORT_CALL_MARKERS)
 
 
 def detect(path: Path, format: str = "auto", mapping: str | None = None,
@@ -58,8 +69,7 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         return Detected("declarations", load_mapping(mapping))
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
-    if format == "dcsa-events" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
-                                   and (any(m in head for m in _DCSA_EVENT_MARKERS) or _EVENTS_PAGE.match(head))):
+    if format == "dcsa-events" or (format == "auto" and _is_tnt(head)):
         return Detected("dcsa-events", None)
     if format == "edifact" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] in (b"UNA", b"UNB", b"UNH")):
         return Detected("edifact", None)

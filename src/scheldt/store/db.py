@@ -123,7 +123,9 @@ class UnitOfWork:
         from scheldt.store.documents import DocumentRepository
         from scheldt.store.events import EventRepository
         from scheldt.store.models_registry import ModelRegistry
+        from scheldt.store.profiles import ProfileRepository
         from scheldt.store.quarantine import QuarantineRepository
+        from scheldt.store.trip_assessments import TripAssessmentRepository
         from scheldt.store.vessels import VesselRepository
 
         self.declarations = DeclarationRepository(self.session)
@@ -133,6 +135,8 @@ class UnitOfWork:
         self.quarantine = QuarantineRepository(self.session)
         self.models = ModelRegistry(self.session)
         self.assessments = AssessmentRepository(self.session)
+        self.profiles = ProfileRepository(self.session)
+        self.trip_assessments = TripAssessmentRepository(self.session)
 
 
 @contextmanager

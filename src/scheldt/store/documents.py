@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from scheldt.domain.facts import name_key
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
-from scheldt.store.models import DocumentContainerRow, TransportDocumentRow
+from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, TransportDocumentRow
 from scheldt.store.rows import fact_digest, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
@@ -53,6 +54,10 @@ class DocumentRepository:
                 added += 1
                 insert_ignore(self.session, DocumentContainerRow.__table__,
                               [{"document_id": doc_id, "container_number": n[:64]} for n, _ in doc.containers if n])
+                insert_ignore(self.session, DocumentPartyRow.__table__,
+                              [{"document_id": doc_id, "document_ref": doc.bill_of_lading or doc.booking_ref,
+                                "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at}
+                               for p in doc.parties if name_key(p.name)])
         return added, rejected
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
@@ -70,3 +75,50 @@ class DocumentRepository:
             d["received_at"] = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)
             out.append(d)
         return out
+
+    def for_containers(self, numbers: Sequence[str], refs: Sequence[str]) -> list[dict[str, Any]]:
+        """Every version of the documents listing one of ``numbers`` or carrying one of ``refs``,
+        oldest first (:meth:`for_container` for many containers)."""
+        ids: set[int] = set()
+        numbers, refs = sorted(set(numbers)), sorted(set(refs))
+        for start in range(0, len(numbers), 500):
+            ids.update(self.session.scalars(select(DocumentContainerRow.document_id).where(
+                DocumentContainerRow.container_number.in_(numbers[start:start + 500]))))
+        for start in range(0, len(refs), 500):
+            chunk = refs[start:start + 500]
+            ids.update(self.session.scalars(select(TransportDocumentRow.id).where(
+                or_(TransportDocumentRow.document_ref.in_(chunk), TransportDocumentRow.booking_ref.in_(chunk)))))
+        out = []
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            for r in self.session.scalars(select(TransportDocumentRow).where(TransportDocumentRow.id.in_(ordered[start:start + 500]))):
+                d = {c: getattr(r, c) for c in TransportDocumentRow.__table__.columns.keys()}
+                d["received_at"] = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)
+                out.append(d)
+        return sorted(out, key=lambda d: (d["received_at"], d["id"]))
+
+    def party_sightings(self, role: str, names: Sequence[str]) -> dict[str, list[tuple[str, datetime]]]:
+        """For each name (normalised as :func:`name_key`): the (document reference, received
+        time UTC) of every document naming it in ``role``."""
+        keys = sorted({name_key(n) for n in names if name_key(n)})
+        out: dict[str, list[tuple[str, datetime]]] = {}
+        for start in range(0, len(keys), 500):
+            stmt = select(DocumentPartyRow.name_key, DocumentPartyRow.document_ref, DocumentPartyRow.received_at).where(
+                DocumentPartyRow.role == role, DocumentPartyRow.name_key.in_(keys[start:start + 500]))
+            for key, ref, at in self.session.execute(stmt):
+                out.setdefault(key, []).append((ref, at if at.tzinfo else at.replace(tzinfo=UTC)))
+        return out
+
+    def party_history(self, role: str, name: str, before: datetime, other_than: str) -> tuple[datetime | None, int]:
+        """When a party name was first seen in ``role`` on a document received before ``before``
+        (UTC), and on how many distinct documents other than ``other_than`` (a document reference)."""
+        key = name_key(name)
+        rows = self.session.execute(
+            select(DocumentPartyRow.document_ref, DocumentPartyRow.received_at)
+            .where(DocumentPartyRow.role == role, DocumentPartyRow.name_key == key, DocumentPartyRow.received_at < before)
+        ).all()
+        if not rows:
+            return None, 0
+        first = min(r.received_at for r in rows)
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)
+        return first, len({r.document_ref for r in rows} - {other_than})

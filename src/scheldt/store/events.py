@@ -32,6 +32,8 @@ _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEven
 #: Longest value per column; an event with a longer one is rejected before it reaches the store.
 LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": 128}
 DEFAULT_LIMIT = 64
+#: Events without a container that belong to the trips whose documents they name.
+_CALL_KINDS = ("TRANSPORT", "SHIPMENT")
 
 
 def _ref(event: Event, *kinds: str) -> str:
@@ -145,9 +147,48 @@ class EventRepository:
             done += result.rowcount or 0
         return done
 
+    def containers(self, since: datetime | None = None) -> list[str]:
+        """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""
+        stmt = select(ShippingEventRow.container_number).where(ShippingEventRow.container_number != "").distinct()
+        if since is not None:
+            stmt = stmt.where(ShippingEventRow.event_time >= since)
+        return sorted(self.session.scalars(stmt))
+
+    def for_containers(self, numbers: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`for_container` for many containers in a few queries: number → events."""
+        table = ShippingEventRow.__table__
+        own: dict[str, list[dict[str, Any]]] = {n: [] for n in numbers}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), 500):
+            stmt = select(table).where(table.c.container_number.in_(unique[start:start + 500]))
+            for r in self.session.execute(stmt).mappings():
+                own[r["container_number"]].append(self._row_dict(r))
+        refs = sorted({e[k] for events in own.values() for e in events
+                       for k in ("booking_ref", "transport_document_ref") if e[k]})
+        related: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(refs), 500):
+            chunk = refs[start:start + 500]
+            stmt = select(table).where(table.c.container_number == "", table.c.kind.in_(_CALL_KINDS),
+                                       or_(table.c.booking_ref.in_(chunk), table.c.transport_document_ref.in_(chunk)))
+            for r in self.session.execute(stmt).mappings():
+                e = self._row_dict(r)
+                for ref in {e["booking_ref"], e["transport_document_ref"]} - {""}:
+                    related.setdefault(ref, []).append(e)
+        out = {}
+        for number, events in own.items():
+            mine = {e[k] for e in events for k in ("booking_ref", "transport_document_ref") if e[k]}
+            extra = {id(e): e for ref in mine for e in related.get(ref, ())}
+            out[number] = sorted(events + list(extra.values()), key=lambda e: (e["event_time"], e["kind"]))
+        return out
+
+    @staticmethod
+    def _row_dict(r: Any) -> dict[str, Any]:
+        t = r["event_time"]
+        return {k: v for k, v in r.items() if k != "id"} | {"event_time": t if t.tzinfo else t.replace(tzinfo=UTC)}
+
     def for_container(self, number: str) -> list[dict[str, Any]]:
-        """Every event of a container, plus transport events of the calls its events name,
-        ordered by event time."""
+        """Every event of a container, plus the transport and shipment events (no container of
+        their own) that name its booking or transport document, ordered by event time."""
         rows = list(self.session.scalars(
             select(ShippingEventRow).where(ShippingEventRow.container_number == number)
             .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
@@ -156,7 +197,7 @@ class EventRepository:
         if refs:
             related = list(self.session.scalars(
                 select(ShippingEventRow).where(
-                    ShippingEventRow.container_number == "",
+                    ShippingEventRow.container_number == "", ShippingEventRow.kind.in_(_CALL_KINDS),
                     or_(ShippingEventRow.booking_ref.in_(refs), ShippingEventRow.transport_document_ref.in_(refs)))
                 .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
         out = [self._as_dict(r) for r in rows + related]

@@ -265,3 +265,65 @@ class DocumentContainerRow(Base):
     __tablename__ = "document_container"
     document_id: Mapped[int] = mapped_column(ForeignKey("transport_document.id", ondelete="CASCADE"), primary_key=True)
     container_number: Mapped[str] = mapped_column(String(REF_MAX), primary_key=True, index=True)
+
+
+class RiskProfileRow(Base):
+    """One version of a risk profile, as its YAML text (never changed once stored)."""
+
+    __tablename__ = "risk_profile"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the YAML text
+    digest: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProfileActivationRow(Base):
+    """Which profile version went live when, by whom and why (append-only; the latest row rules)."""
+
+    __tablename__ = "profile_activation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("risk_profile.id"))
+    action: Mapped[str] = mapped_column(String(16))  # activate, rollback
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TripAssessmentRow(Base):
+    """A container trip's score under one profile and model version, with the facts it was
+    computed from (JSON), so it can be recomputed; every re-score is a new row (history)."""
+
+    __tablename__ = "trip_assessment"
+    __table_args__ = (
+        UniqueConstraint("container_number", "document_ref", "voyage", "profile", "model_version", "facts_hash"),
+        Index("ix_trip_assessment_trip", "container_number", "document_ref", "voyage", "scored_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    container_number: Mapped[str] = mapped_column(String(REF_MAX))
+    document_ref: Mapped[str] = mapped_column(String(128))
+    voyage: Mapped[str] = mapped_column(String(REF_MAX))
+    profile: Mapped[str] = mapped_column(String(100))  # name@version
+    model_version: Mapped[str] = mapped_column(String(100), default="")  # "" when no container model is live
+    score: Mapped[float] = mapped_column(Float)
+    profile_points: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list] = mapped_column(JSON)
+    facts: Mapped[dict] = mapped_column(JSON)
+    facts_hash: Mapped[str] = mapped_column(String(64))
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class DocumentPartyRow(Base):
+    """A party named on a transport document version, by normalised name (for party history)."""
+
+    __tablename__ = "document_party"
+    __table_args__ = (Index("ix_document_party_name", "role", "name_key", "received_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("transport_document.id"))
+    document_ref: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(256))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

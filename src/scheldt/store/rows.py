@@ -1,26 +1,14 @@
-"""Turning domain records into the plain values stored in JSON columns, and hashing their facts."""
+"""Values for the store's JSON columns."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 
+from scheldt.domain.facts import fact_digest, plain
 
-def plain(value: Any) -> Any:
-    """A dataclass tree as plain dicts, lists, strings and numbers (datetimes as RFC 3339
-    strings, enums as their values), ready for a JSON column.
-
-    Serialised and read back by orjson, which walks dataclasses in C: a recursive
-    ``dataclasses.asdict`` dominated ingest time on large event streams.
-    """
-    return orjson.loads(orjson.dumps(value, default=str))
-
-
-def fact_digest(facts: Any) -> str:
-    """SHA-256 (hex) of ``facts`` as canonical JSON (keys sorted): equal facts, equal digest."""
-    return hashlib.sha256(orjson.dumps(facts, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+__all__ = ["fact_digest", "json_text", "plain"]
 
 
 def json_text(value: Any) -> str:

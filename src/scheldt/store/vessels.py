@@ -52,6 +52,17 @@ class VesselRepository:
         } for s in sightings]
         return insert_ignore(self.session, VesselSightingRow.__table__, rows)
 
+    def mmsis_for_imos(self, imos: Sequence[str]) -> dict[str, list[str]]:
+        """IMO → MMSIs that broadcast it in their static data."""
+        out: dict[str, list[str]] = {}
+        unique = sorted(set(imos))
+        for start in range(0, len(unique), 500):
+            stmt = select(VesselSightingRow.imo, VesselSightingRow.mmsi).where(
+                VesselSightingRow.imo.in_(unique[start:start + 500])).distinct()
+            for imo, mmsi in self.session.execute(stmt):
+                out.setdefault(imo, []).append(mmsi)
+        return out
+
     def mmsis_for_imo(self, imo: str) -> list[str]:
         """MMSIs that broadcast this IMO number in their static data."""
         stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo).distinct()

@@ -1,0 +1,151 @@
+"""``scheldt profile ...`` (risk profile versions) and ``scheldt trips ...`` (trip scores)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scheldt.cli.common import errors_reported, now, print_json, store
+from scheldt.domain.trips import TripKey
+from scheldt.errors import InputError
+from scheldt.risk.indicators import INDICATORS
+from scheldt.risk.profiles import builtin_profile_text, load_profile
+from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips
+
+profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
+                          no_args_is_help=True)
+trips_app = typer.Typer(help="Container trips scored with the live risk profile.", no_args_is_help=True)
+out = Console()
+
+
+def _text(path: str | None, builtin: str | None) -> tuple[str, str]:
+    if (path is None) == (builtin is None):
+        raise InputError("profile", "give a YAML file or --builtin NAME (one of the two)")
+    if builtin is not None:
+        return builtin_profile_text(builtin), f"built-in {builtin}"
+    file = Path(path)  # type: ignore[arg-type]
+    if not file.is_file():
+        raise InputError(str(file), "no such file")
+    return file.read_text("utf-8"), str(file)
+
+
+@profile_app.command("validate")
+def validate(path: Annotated[str, typer.Argument(help="Profile YAML file.")]) -> None:
+    """Check a profile file; print its indicators and weights, or what is wrong and where."""
+    with errors_reported():
+        text, where = _text(path, None)
+        profile = load_profile(text, where)
+    out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from {profile.effective_from}): valid")
+    for name, setting in profile.indicators.items():
+        out.print(f"  {name}: weight {setting.weight:g}" + (f" {setting.params}" if setting.params else ""))
+
+
+@profile_app.command("activate")
+def activate(
+    path: Annotated[str | None, typer.Argument(help="Profile YAML file.")] = None,
+    builtin: Annotated[str | None, typer.Option("--builtin", help="A profile shipped with Scheldt: antwerp-narcotics.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why this version goes live (recorded).")] = "",
+) -> None:
+    """Store a profile version and make it live; the switch is recorded with who, when and why."""
+    with errors_reported(), store() as uow:
+        text, where = _text(path, builtin)
+        profile = activate_profile(uow, text, where, getpass.getuser(), reason, now())
+    out.print(f"{escape(profile.label)} is live")
+
+
+@profile_app.command("rollback")
+def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
+    """Make the previously live profile version live again (recorded as a rollback)."""
+    with errors_reported(), store() as uow:
+        label = rollback_profile(uow, getpass.getuser(), reason, now())
+    out.print(f"rolled back: {escape(label)} is live")
+
+
+@profile_app.command("list")
+def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Stored profile versions and every activation and rollback."""
+    with errors_reported(), store() as uow:
+        versions = [{"profile": p.label, "owner": p.owner} for p in uow.profiles.versions()]
+        live = uow.profiles.live()
+        log = uow.profiles.activations()
+    if as_json:
+        print_json({"live": live.label if live else None, "versions": versions, "activations": log})
+        return
+    for v in versions:
+        out.print(f"{'*' if live and v['profile'] == live.label else ' '} {escape(v['profile'])}  ({escape(v['owner'])})")
+    for a in log:
+        out.print(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} {escape(str(a['profile']))} by {escape(str(a['actor']))}"
+                  + (f": {escape(str(a['reason']))}" if a["reason"] else ""))
+
+
+@profile_app.command("indicators")
+def indicators() -> None:
+    """Every indicator a profile can use: its sentence, what feeds it, its parameters."""
+    for ind in INDICATORS.values():
+        carried = "" if ind.carried else " [no standard message carries this field]"
+        out.print(f"[bold]{ind.name}[/]: {escape(ind.sentence)}\n  fed by {escape(ind.feeds)}{carried}; "
+                  f"source: {escape(ind.source)}" + (f"; params {ind.params}" if ind.params else ""))
+
+
+@trips_app.command("score")
+def score(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Score every container trip whose facts changed since its last score (live profile)."""
+    with errors_reported(), store() as uow:
+        report = score_trips(uow, now())
+    if as_json:
+        print_json({"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged})
+    else:
+        out.print(f"{report.scored} trip(s) scored with {escape(report.profile)}, {report.unchanged} unchanged")
+
+
+def _reasons(reasons: list[dict[str, Any]]) -> str:
+    return "\n".join(f"+{r['points']:g} {r['evidence']}" for r in reasons) or "no indicator fired"
+
+
+@trips_app.command("queue")
+def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Trips by score under the live profile, highest first, with their reasons."""
+    with errors_reported(), store() as uow:
+        live = uow.profiles.live()
+        if live is None:
+            raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
+        rows = uow.trip_assessments.queue(live.label, limit=limit)
+    if as_json:
+        print_json({"profile": live.label, "trips": [{k: v for k, v in r.items() if k != "facts"} for r in rows]})
+        return
+    table = Table("score", "container / document / voyage", "reasons", title=f"Risk queue ({live.label})")
+    for r in rows:
+        label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
+        table.add_row(f"{r['score']:g}", escape(label), escape(_reasons(r["reasons"])))
+    out.print(table)
+
+
+@trips_app.command("history")
+def history(number: Annotated[str, typer.Argument(help="Container number.")],
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every score of a container's trips, oldest first, each recomputed from its stored facts."""
+    with errors_reported(), store() as uow:
+        keys = {(r["container_number"], r["document_ref"], r["voyage"]) for r in uow.trip_assessments.queue_all(number)}
+        rows = [r for k in sorted(keys) for r in uow.trip_assessments.history(TripKey(*k))]
+        checks = {r["id"]: reproduce(uow, r["id"]).points == r["score"] for r in rows}
+    if as_json:
+        print_json({"assessments": [{**{k: v for k, v in r.items() if k != "facts"}, "reproduced": checks[r["id"]]}
+                                    for r in rows]})
+        return
+    for r in rows:
+        label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
+        out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
+                  f"{', reproduced' if checks[r['id']] else ', NOT REPRODUCED'})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``profile`` and ``trips`` to the command tree."""
+    app.add_typer(profile_app, name="profile")
+    app.add_typer(trips_app, name="trips")

@@ -1,0 +1,375 @@
+"""Narcotics risk indicators over one container trip (pure).
+
+Each indicator is a function ``(TripFacts, Context) -> Hit | None``. Its docstring's first line
+is the sentence shown to the officer; :func:`indicator` records which reader and field feed it,
+whether any real message format carries that field, and its parameters with defaults (a risk
+profile may override them). A :class:`Hit` carries a strength in [0, 1] and the concrete
+evidence, e.g. "loaded at ECGYE (Guayaquil), on the high-risk list since 2024-01-01".
+
+Background and sources: ../shared/docs/domain-brief.md section 2.2 (indicator table; its row
+number is given in each ``source``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from scheldt.domain.trips import TripEvent, TripFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An indicator that fired: ``strength`` in [0, 1] (scaled by the profile weight) and the
+    evidence as the officer reads it."""
+
+    indicator: str
+    strength: float
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPort:
+    """A UN/LOCODE on a high-risk list from ``since`` (inclusive) to ``until`` (exclusive, None
+    while still listed). A two-letter code lists every port of that country."""
+
+    code: str
+    name: str
+    since: date
+    until: date | None = None
+
+    def covers(self, unlocode: str, on: date) -> bool:
+        """Whether ``unlocode`` is listed on ``on``."""
+        hit = unlocode == self.code or (len(self.code) == 2 and unlocode[:2] == self.code)
+        return hit and self.since <= on and (self.until is None or on < self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverLoad:
+    """HS code prefix (2-6 digits) of a commodity used as a cover load, with its name."""
+
+    prefix: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What an indicator is evaluated with: its parameters (defaults merged with the
+    profile's) and the profile's lists."""
+
+    params: Mapping[str, Any]
+    high_risk_ports: Sequence[ListedPort] = ()
+    cover_loads: Sequence[CoverLoad] = ()
+
+    def listed(self, unlocode: str, on: date) -> ListedPort | None:
+        """The high-risk list entry covering ``unlocode`` on ``on``, if any."""
+        return next((p for p in self.high_risk_ports if unlocode and p.covers(unlocode, on)), None)
+
+
+Check = Callable[[TripFacts, Context], "Hit | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A registered indicator: ``feeds`` names the reader and field, ``carried`` is False when
+    no real message format carries that field (the indicator then needs a national feed)."""
+
+    name: str
+    check: Check
+    feeds: str
+    source: str
+    carried: bool = True
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def sentence(self) -> str:
+        """The sentence shown to the officer (the check's docstring, first line)."""
+        return (self.check.__doc__ or self.name).strip().splitlines()[0]
+
+
+INDICATORS: dict[str, Indicator] = {}
+
+
+def indicator(name: str, *, feeds: str, source: str, carried: bool = True,
+              params: Mapping[str, Any] | None = None) -> Callable[[Check], Check]:
+    """Register a check under ``name`` (see :class:`Indicator`)."""
+    def register(check: Check) -> Check:
+        INDICATORS[name] = Indicator(name, check, feeds, source, carried, dict(params or {}))
+        return check
+    return register
+
+
+def _day(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _port(ctx: Context, code: str, on: date) -> str:
+    listed = ctx.listed(code, on)
+    return f"{code} ({listed.name})" if listed else code
+
+
+def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
+    """(UN/LOCODE, date, how) of where the box was loaded: documents' port of loading and
+    actual LOAD events, first loading first."""
+    out: list[tuple[str, date, str]] = []
+    loads = [e for e in trip.events if e.event_type == "LOAD" and e.classifier == "ACT" and e.unlocode]
+    if loads:
+        out.append((loads[0].unlocode, loads[0].event_time.date(), f"loaded on {loads[0].event_time:%Y-%m-%d}"))
+    doc = trip.latest_document()
+    if doc and doc.port_of_loading:
+        out.append((doc.port_of_loading, doc.received_at.date(), f"port of loading on {doc.document_type} {doc.document_ref}"))
+    return out
+
+
+def _transshipments(trip: TripFacts) -> list[TripEvent]:
+    """Actual discharges before the last one (the box was discharged and loaded again)."""
+    discs = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT" and e.unlocode]
+    doc = trip.latest_document()
+    final = doc.port_of_discharge if doc and doc.port_of_discharge else (discs[-1].unlocode if discs else "")
+    return [e for e in discs if e.unlocode != final]
+
+
+@indicator("high_risk_port_of_loading", source="indicator table row 1",
+           feeds="dcsa-documents/edifact CUSCAR port of loading; DCSA T&T LOAD event location")
+def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Loaded at a port on the high-risk list."""
+    for code, on, how in _loaded_ports(trip):
+        listed = ctx.listed(code, on)
+        if listed:
+            return Hit("high_risk_port_of_loading", 1.0,
+                       f"{how}: {code} ({listed.name}), on the high-risk list since {listed.since}")
+    return None
+
+
+@indicator("high_risk_transshipment", source="indicator table rows 1 and 9",
+           feeds="DCSA T&T DISC events before the final port of discharge (transshipment)")
+def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Transshipped through a high-risk hub although loaded elsewhere (an unexpected route)."""
+    if any(ctx.listed(code, on) for code, on, _ in _loaded_ports(trip)):
+        return None  # the origin itself is listed: high_risk_port_of_loading says so
+    for e in _transshipments(trip):
+        listed = ctx.listed(e.unlocode, e.event_time.date())
+        if listed:
+            return Hit("high_risk_transshipment", 1.0,
+                       f"transshipped at {e.unlocode} ({listed.name}) on {e.event_time:%Y-%m-%d}, "
+                       f"on the high-risk list since {listed.since}")
+    return None
+
+
+@indicator("cover_load_commodity", source="indicator table row 2",
+           feeds="dcsa-documents consignment items HS codes; edifact CUSCAR/IFTMIN GID/PIA")
+def cover_load_commodity(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Declared goods are a commodity often used as a cover load."""
+    doc = trip.latest_document()
+    for hs in doc.hs_codes if doc else ():
+        cover = next((c for c in ctx.cover_loads if hs.startswith(c.prefix)), None)
+        if cover:
+            return Hit("cover_load_commodity", 1.0, f"HS {hs} ({cover.name}) on {doc.document_type} {doc.document_ref}")  # type: ignore[union-attr]
+    return None
+
+
+def _is_reefer(iso_code: str) -> bool:
+    """ISO 6346 size-type code of a reefer: type group R (e.g. 45R1, 22R1; legacy 4532)."""
+    return len(iso_code) == 4 and (iso_code[2] == "R" or iso_code[2:4] in ("32", "33"))
+
+
+@indicator("reefer_from_risk_origin", source="indicator table row 3",
+           feeds="DCSA T&T equipment ISOEquipmentCode; BAPLIE EQD size-type code")
+def reefer_from_risk_origin(trip: TripFacts, ctx: Context) -> Hit | None:
+    """A reefer container from a high-risk origin (the machinery compartment is a known hiding place)."""
+    code = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
+    if not _is_reefer(code):
+        return None
+    origin = next(((c, on) for c, on, _ in _loaded_ports(trip) if ctx.listed(c, on)), None)
+    if origin is None:
+        return None
+    return Hit("reefer_from_risk_origin", 1.0, f"reefer container ({code}) from {_port(ctx, *origin)}")
+
+
+@indicator("new_consignee", source="indicator table row 5",
+           feeds="consignee name on transport documents, history in the store",
+           params={"first_seen_days": 90, "max_prior_trips": 2})
+def new_consignee(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The consignee is new or thin: first seen recently, or few earlier shipments."""
+    h = trip.consignee_history
+    if h is None or not h.name:
+        return None
+    days = ctx.params["first_seen_days"]
+    recent = h.first_seen is None or trip.as_of - h.first_seen <= timedelta(days=days)
+    thin = h.prior_trips <= ctx.params["max_prior_trips"]
+    if not (recent or thin):
+        return None
+    seen = "never seen before" if h.first_seen is None else (
+        f"first seen {h.first_seen:%Y-%m-%d} ({(trip.as_of - h.first_seen).days} days ago)")
+    strength = 1.0 if recent and thin else 0.5
+    return Hit("new_consignee", strength, f"consignee {h.name!r} {seen}, {h.prior_trips} earlier trip(s)")
+
+
+@indicator("to_order_unknown_notify", source="indicator table row 5",
+           feeds="dcsa-documents isToOrder and notify parties; edifact NAD+N1")
+def to_order_unknown_notify(trip: TripFacts, ctx: Context) -> Hit | None:
+    """A "to order" bill of lading with no known notify party."""
+    doc = trip.latest_document()
+    if doc is None or not doc.to_order:
+        return None
+    notify = doc.party("notify party")
+    if notify is not None and notify.name.strip():
+        return None
+    return Hit("to_order_unknown_notify", 1.0, f"{doc.document_type} {doc.document_ref} is to order and names no notify party")
+
+
+@indicator("seal_changed", source="indicator table row 4",
+           feeds="seal numbers on dcsa-documents utilized equipment and DCSA T&T equipment events (SEL in EDIFACT)")
+def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Seal numbers differ between the documents and the container's events."""
+    documented = {s for d in trip.documents for s in d.seals}
+    seen: list[tuple[str, TripEvent]] = [(s, e) for e in trip.events if e.classifier == "ACT" for s in e.seals]
+    if not seen:
+        return None
+    first = next(e for e in trip.events if e.classifier == "ACT" and e.seals)
+    reference = documented or set(first.seals)
+    for seal, e in seen:
+        if seal not in reference:
+            source = "the transport document" if documented else "the first event"
+            return Hit("seal_changed", 1.0, f"seal {seal} at {e.event_type} {e.unlocode} {_day(e.event_time)}, "
+                       f"not the seal on {source} ({', '.join(sorted(reference))})")
+    return None
+
+
+@indicator("mass_gap", source="indicator table row 10 (noisy: use only in combination)",
+           feeds="VGM declaration (dcsa-documents VGM, BAPLIE MEA+VGM) vs gross mass on the transport document",
+           params={"min_kg": 500.0, "min_share": 0.05})
+def mass_gap(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The verified gross mass differs from the declared gross mass."""
+    vgm = next((e.verified_gross_mass_kg for e in reversed(trip.events) if e.verified_gross_mass_kg), None)
+    doc = trip.latest_document()
+    declared = doc.gross_mass_kg if doc else None
+    if not vgm or not declared:
+        return None
+    gap = vgm - declared
+    if abs(gap) < ctx.params["min_kg"] or abs(gap) < ctx.params["min_share"] * declared:
+        return None
+    return Hit("mass_gap", min(1.0, abs(gap) / declared / 0.2),
+               f"VGM {vgm:,.0f} kg vs {declared:,.0f} kg on {doc.document_type} {doc.document_ref} "  # type: ignore[union-attr]
+               f"({gap:+,.0f} kg, {gap / declared:+.0%})")
+
+
+def _departure(trip: TripFacts) -> datetime | None:
+    e = next((e for e in trip.events if e.classifier == "ACT" and e.event_type in ("DEPA", "LOAD")), None)
+    return e.event_time if e else None
+
+
+@indicator("late_party_change", source="indicator table row 11",
+           feeds="consignee / notify party across transport document versions, received times")
+def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The consignee or notify party was changed after the vessel left."""
+    left = _departure(trip)
+    if left is None:
+        return None
+    docs = sorted(trip.documents, key=lambda d: d.received_at)
+    for role in ("consignee", "notify party"):
+        before = [d for d in docs if d.received_at <= left and d.party(role)]
+        after = [d for d in docs if d.received_at > left and d.party(role)]
+        if before and after:
+            old, new = before[-1].party(role).name, after[-1].party(role).name  # type: ignore[union-attr]
+            if old.strip().lower() != new.strip().lower():
+                return Hit("late_party_change", 1.0, f"{role} changed from {old!r} to {new!r} in the version received "
+                           f"{_day(after[-1].received_at)}, after departure {_day(left)}")
+    return None
+
+
+@indicator("freight_paid_in_cash", source="indicator table row 12", carried=False,
+           feeds="ENS transport charges method of payment (code A = cash); DCSA documents carry only "
+                 "prepaid/collect (PRE/COL), so this needs the ENS feed")
+def freight_paid_in_cash(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Freight was paid in cash."""
+    doc = trip.latest_document()
+    if doc and doc.freight_payment.upper() in ("A", "CASH"):
+        return Hit("freight_paid_in_cash", 1.0, f"freight method of payment {doc.freight_payment!r} (cash) "
+                   f"on {doc.document_type} {doc.document_ref}")
+    return None
+
+
+@indicator("quick_pickup", source="indicator table row 6",
+           feeds="DCSA T&T DISC and GTOT equipment events (actual)", params={"max_hours": 6.0})
+def quick_pickup(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Picked up unusually soon after discharge."""
+    disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
+    out = [e for e in trip.events if e.event_type == "GTOT" and e.classifier == "ACT"]
+    if not disc or not out:
+        return None
+    last, gate = disc[-1], next((o for o in out if o.event_time >= disc[-1].event_time), None)
+    if gate is None:
+        return None
+    hours = (gate.event_time - last.event_time).total_seconds() / 3600
+    if hours > ctx.params["max_hours"]:
+        return None
+    return Hit("quick_pickup", 1.0, f"gated out at {gate.unlocode or last.unlocode} {hours:.1f} h after discharge "
+               f"({_day(last.event_time)} → {_day(gate.event_time)})")
+
+
+@indicator("terminal_moves", source="indicator table row 7",
+           feeds="DCSA T&T equipment events at the terminal between discharge and gate-out", params={"max_moves": 2})
+def terminal_moves(trip: TripFacts, ctx: Context) -> Hit | None:
+    """Moved inside the terminal more often than needed between discharge and gate-out."""
+    disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
+    if not disc:
+        return None
+    start = disc[-1].event_time
+    gate = next((e.event_time for e in trip.events if e.event_type == "GTOT" and e.classifier == "ACT"
+                 and e.event_time >= start), None)
+    moves = [e for e in trip.events if e.kind == "EQUIPMENT" and e.classifier == "ACT" and e.event_time > start
+             and (gate is None or e.event_time < gate) and e.event_type in ("PICK", "DROP", "STRP", "STUF", "RMVD")]
+    if len(moves) <= ctx.params["max_moves"]:
+        return None
+    kinds = ", ".join(f"{e.event_type} {e.event_time:%d %H:%M}" for e in moves[:5])
+    return Hit("terminal_moves", 1.0, f"{len(moves)} moves in the terminal after discharge ({kinds})")
+
+
+@indicator("empty_gate_in_without_booking", source="indicator table row 8",
+           feeds="DCSA T&T GTIN events with emptyIndicatorCode EMPTY and their booking references")
+def empty_gate_in_without_booking(trip: TripFacts, ctx: Context) -> Hit | None:
+    """An empty container was gated in without a booking."""
+    if trip.key.document_ref:
+        return None
+    gate_in = next((e for e in trip.events if e.event_type == "GTIN" and e.classifier == "ACT" and e.empty), None)
+    if gate_in is None:
+        return None
+    return Hit("empty_gate_in_without_booking", 1.0,
+               f"empty container gated in at {gate_in.unlocode} {_day(gate_in.event_time)} with no booking or document")
+
+
+@indicator("ais_gap_before_arrival", source="indicator table row 14 (gaps are mostly innocent)",
+           feeds="AIS positions of the trip's vessel (ais-nmea, ais-csv) before arrival",
+           params={"window_days": 5.0, "min_gap_hours": 12.0})
+def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The vessel went silent on AIS in the days before arrival."""
+    arrival = next((e.event_time for e in reversed(trip.events) if e.classifier == "ACT"
+                    and e.event_type in ("ARRI", "DISC")), None)
+    if arrival is None or len(trip.vessel_track) < 2:
+        return None
+    start = arrival - timedelta(days=ctx.params["window_days"])
+    fixes = sorted(f.observed_at for f in trip.vessel_track if start <= f.observed_at <= arrival)
+    if len(fixes) < 2:
+        return None
+    gap, at = max(((b - a, a) for a, b in zip(fixes, fixes[1:])), key=lambda g: g[0])
+    hours = gap.total_seconds() / 3600
+    if hours < ctx.params["min_gap_hours"]:
+        return None
+    return Hit("ais_gap_before_arrival", min(1.0, hours / (4 * ctx.params["min_gap_hours"])),
+               f"vessel AIS silent for {hours:.1f} h from {_day(at)}, {(arrival - at).days} days before arrival")
+
+
+@indicator("watchlist_match", source="DESIGN.md (shared watchlist entries); indicator table row 5",
+           feeds="shipper / consignee / notify party names screened against the watchlist store",
+           params={"min_score": 90.0})
+def watchlist_match(trip: TripFacts, ctx: Context) -> Hit | None:
+    """A party matches a watchlist entry."""
+    matches = [m for m in trip.watchlist_matches if m.score >= ctx.params["min_score"]]
+    if not matches:
+        return None
+    m = max(matches, key=lambda m: m.score)
+    return Hit("watchlist_match", m.score / 100,
+               f"{m.role} {m.party_name!r} matches {m.entry_name!r} on {m.list_name} (entry {m.entry_id}, score {m.score:.0f})")

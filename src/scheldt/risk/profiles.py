@@ -1,0 +1,200 @@
+"""Risk profiles: which indicators count, how much, with which lists (pure).
+
+A profile is a versioned YAML document written and owned by a targeting unit::
+
+    name: antwerp-narcotics
+    version: 3
+    owner: Targeting cell, Antwerp
+    effective_from: 2026-01-01
+    lists:
+      high_risk_ports:
+        - {code: ECGYE, name: Guayaquil, since: 2024-01-01}
+      cover_loads:
+        - {prefix: "0803", name: bananas}
+    indicators:
+      high_risk_port_of_loading: {weight: 30}
+      quick_pickup: {weight: 15, params: {max_hours: 4}}
+
+A trip's profile points are the sum over fired indicators of weight × strength, capped at
+``max_points``; reasons are ordered by points, largest first. Loading checks every field and
+says where a problem is (unknown indicator or parameter, weight outside (0, 100], a code listed
+twice with overlapping dates, an empty validity period): :class:`ProfileError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from scheldt.domain.trips import TripFacts
+from scheldt.errors import InputError
+from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort
+
+
+class ProfileError(InputError):
+    """A risk profile that cannot be used; ``where`` is file and field path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortEntry(_Strict):
+    code: str = Field(pattern=r"^[A-Z]{2}([A-Z2-9]{3})?$", description="UN/LOCODE, or a country code for all its ports")
+    name: str
+    since: date
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> PortEntry:
+        if self.until is not None and self.until <= self.since:
+            raise ValueError(f"{self.code}: until {self.until} is not after since {self.since}")
+        return self
+
+
+class CoverLoadEntry(_Strict):
+    prefix: str = Field(pattern=r"^[0-9]{2,6}$", description="HS code prefix, 2 to 6 digits")
+    name: str
+
+
+class Lists(_Strict):
+    high_risk_ports: list[PortEntry] = []
+    cover_loads: list[CoverLoadEntry] = []
+
+    @field_validator("high_risk_ports")
+    @classmethod
+    def _no_overlap(cls, entries: list[PortEntry]) -> list[PortEntry]:
+        by_code: dict[str, list[PortEntry]] = {}
+        for e in entries:
+            by_code.setdefault(e.code, []).append(e)
+        for code, same in by_code.items():
+            same.sort(key=lambda e: e.since)
+            for a, b in zip(same, same[1:]):
+                if a.until is None or a.until > b.since:
+                    raise ValueError(f"{code} is listed twice with overlapping dates "
+                                     f"({a.since}..{a.until or 'open'} and {b.since}..{b.until or 'open'})")
+        return entries
+
+
+class IndicatorSetting(_Strict):
+    weight: float = Field(gt=0, le=100, description="points when the indicator fires at full strength")
+    params: dict[str, float] = {}
+
+
+class RiskProfile(_Strict):
+    """A validated risk profile (see the module docstring for the YAML form)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    version: str = Field(min_length=1, max_length=32)
+    owner: str = Field(min_length=1)
+    description: str = ""
+    effective_from: date
+    effective_to: date | None = None
+    max_points: float = Field(default=100, gt=0)
+    lists: Lists = Lists()
+    indicators: dict[str, IndicatorSetting]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+    @field_validator("indicators")
+    @classmethod
+    def _known(cls, indicators: dict[str, IndicatorSetting]) -> dict[str, IndicatorSetting]:
+        if not indicators:
+            raise ValueError("name at least one indicator")
+        for name, setting in indicators.items():
+            if name not in INDICATORS:
+                raise ValueError(f"{name}: unknown indicator; known: {', '.join(sorted(INDICATORS))}")
+            unknown = sorted(set(setting.params) - set(INDICATORS[name].params))
+            if unknown:
+                known = ", ".join(sorted(INDICATORS[name].params)) or "none"
+                raise ValueError(f"{name}.params: unknown parameter {unknown[0]}; known: {known}")
+        return indicators
+
+    @model_validator(mode="after")
+    def _period(self) -> RiskProfile:
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise ValueError(f"effective_to {self.effective_to} is not after effective_from {self.effective_from}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as assessments record it."""
+        return f"{self.name}@{self.version}"
+
+    def context(self, name: str) -> Context:
+        """The evaluation context of indicator ``name``: its parameters and the lists."""
+        params = {**INDICATORS[name].params, **self.indicators[name].params}
+        ports = [ListedPort(p.code, p.name, p.since, p.until) for p in self.lists.high_risk_ports]
+        covers = [CoverLoad(c.prefix, c.name) for c in self.lists.cover_loads]
+        return Context(params, ports, covers)
+
+
+def load_profile(text: str, where: str = "profile") -> RiskProfile:
+    """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``
+    and the field at fault."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(where, f"not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
+    try:
+        return RiskProfile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        why = first["msg"].removeprefix("Value error, ")
+        raise ProfileError(f"{where}: {path}" if path else where, why) from exc
+
+
+def profile_digest(text: str) -> str:
+    """SHA-256 of a profile's YAML text (two versions with one label must be the same text)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason of a score: the indicator, its sentence, the evidence and the points it adds."""
+
+    indicator: str
+    sentence: str
+    evidence: str
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileScore:
+    """Profile points of one trip (0..max_points) and the reasons, largest first."""
+
+    points: float
+    reasons: tuple[Reason, ...]
+
+
+def evaluate(profile: RiskProfile, trip: TripFacts) -> ProfileScore:
+    """Run every indicator of ``profile`` on ``trip``; points are weight × strength, summed and
+    capped at ``max_points``. Deterministic: the same facts give the same score and reasons."""
+    reasons = []
+    for name, setting in profile.indicators.items():
+        hit: Hit | None = INDICATORS[name].check(trip, profile.context(name))
+        if hit is not None and hit.strength > 0:
+            reasons.append(Reason(name, INDICATORS[name].sentence, hit.evidence, round(setting.weight * hit.strength, 2)))
+    reasons.sort(key=lambda r: (-r.points, r.indicator))
+    return ProfileScore(round(min(profile.max_points, sum(r.points for r in reasons)), 2), tuple(reasons))
+
+
+def builtin_profile_text(name: str = "antwerp-narcotics") -> str:
+    """The YAML text of a profile shipped with Scheldt. Raises ProfileError for an unknown name."""
+    from importlib.resources import files
+
+    entry = files("scheldt.risk").joinpath("profiles_builtin", f"{name}.yaml")
+    if not entry.is_file():
+        raise ProfileError(name, "no built-in profile of that name; built in: antwerp-narcotics")
+    return entry.read_text("utf-8")

@@ -1,0 +1,76 @@
+"""Scores of container trips, every one kept (score history), with the facts they came from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheldt.domain.trips import TripKey
+from scheldt.errors import NotFoundError
+from scheldt.store.models import TripAssessmentRow
+from scheldt.store.upsert import insert_ignore
+
+_COLUMNS = [c for c in TripAssessmentRow.__table__.columns.keys() if c != "id"]
+
+
+def _plain(row: TripAssessmentRow) -> dict[str, Any]:
+    out = {c: getattr(row, c) for c in ["id", *_COLUMNS]}
+    out["scored_at"] = row.scored_at if row.scored_at.tzinfo else row.scored_at.replace(tzinfo=UTC)
+    return out
+
+
+class TripAssessmentRepository:
+    """Trip assessments (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Store assessments; one with the same trip, profile, model and facts as a stored one
+        adds nothing. Returns how many were new."""
+        return insert_ignore(self.session, TripAssessmentRow.__table__, rows)
+
+    def latest_hashes(self, profile: str, model_version: str) -> dict[tuple[str, str, str], str]:
+        """Facts hash of each trip's latest assessment under ``profile`` and ``model_version``."""
+        latest = (select(func.max(TripAssessmentRow.id))
+                  .where(TripAssessmentRow.profile == profile, TripAssessmentRow.model_version == model_version)
+                  .group_by(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage))
+        rows = self.session.execute(
+            select(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage,
+                   TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
+        return {(c, d, v): h for c, d, v, h in rows}
+
+    def history(self, key: TripKey) -> list[dict[str, Any]]:
+        """Every assessment of a trip, oldest first."""
+        rows = self.session.scalars(select(TripAssessmentRow).where(
+            TripAssessmentRow.container_number == key.container_number, TripAssessmentRow.document_ref == key.document_ref,
+            TripAssessmentRow.voyage == key.voyage).order_by(TripAssessmentRow.id))
+        return [_plain(r) for r in rows]
+
+    def queue_all(self, container_number: str) -> list[dict[str, Any]]:
+        """Every assessment of a container's trips (any profile), oldest first."""
+        rows = self.session.scalars(select(TripAssessmentRow).where(
+            TripAssessmentRow.container_number == container_number).order_by(TripAssessmentRow.id))
+        return [_plain(r) for r in rows]
+
+    def get(self, assessment_id: int) -> dict[str, Any]:
+        """One assessment by id. Raises NotFoundError."""
+        row = self.session.get(TripAssessmentRow, assessment_id)
+        if row is None:
+            raise NotFoundError(f"assessment {assessment_id}", "no such trip assessment")
+        return _plain(row)
+
+    def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest assessment of each trip under ``profile`` (scored at or after ``since``),
+        highest score first."""
+        latest = (select(func.max(TripAssessmentRow.id)).where(TripAssessmentRow.profile == profile)
+                  .group_by(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage))
+        stmt = select(TripAssessmentRow).where(TripAssessmentRow.id.in_(latest))
+        if since is not None:
+            stmt = stmt.where(TripAssessmentRow.scored_at >= since)
+        stmt = stmt.order_by(TripAssessmentRow.score.desc(), TripAssessmentRow.container_number).limit(limit)
+        return [_plain(r) for r in self.session.scalars(stmt)]

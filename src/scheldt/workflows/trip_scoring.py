@@ -1,0 +1,226 @@
+"""Score container trips with the live risk profile; keep every score and the facts behind it.
+
+A trip's facts (events, document versions, party history, its vessel's AIS track) are gathered
+from the store as known at ``now``, hashed, and scored only when they differ from the facts of
+the trip's latest assessment under the same profile and model: new facts (an event, an amended
+document, a position) give a new assessment, and the older ones stay as the score history.
+Any stored assessment can be recomputed from its stored facts and profile version
+(:func:`reproduce`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scheldt.domain.facts import fact_digest, name_key, plain
+from scheldt.domain.identifiers import container_number
+from scheldt.domain.trips import (
+    PartyHistory,
+    TripDocument,
+    TripEvent,
+    TripFacts,
+    TripParty,
+    VesselFix,
+    group_trips,
+    trip_facts_from_dict,
+)
+from scheldt.errors import InputError
+from scheldt.risk.profiles import ProfileScore, RiskProfile, evaluate, load_profile, profile_digest
+from scheldt.workflows.ports import UnitOfWork
+
+#: Containers whose facts are gathered together.
+BATCH = 1_000
+#: How far before a trip's arrival its vessel's AIS track is gathered.
+TRACK_DAYS = 7
+
+
+@dataclass
+class ScoringReport:
+    """How many trips were scored anew and how many were unchanged since their last score."""
+
+    profile: str
+    scored: int = 0
+    unchanged: int = 0
+
+
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _event(e: dict[str, Any]) -> TripEvent:
+    d = e.get("details") or {}
+    return TripEvent(
+        kind=e["kind"], event_type=e["event_type"], classifier=e["classifier"], event_time=_utc(e["event_time"]),
+        unlocode=e["unlocode"], facility_code=e["facility_code"], vessel_imo=e["vessel_imo"], empty=d.get("empty"),
+        seals=tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
+        iso_equipment_code=d.get("iso_equipment_code") or "",
+        verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
+        received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"])
+
+
+def _document(d: dict[str, Any], number: str) -> TripDocument:
+    containers = d.get("containers") or []
+    mine = [c for c in containers if c.get("number") == number]
+    masses = [g.get("gross_mass_kg") for g in d.get("goods") or []]
+    mass = sum(masses) if len(containers) == 1 and masses and all(m is not None for m in masses) else None
+    return TripDocument(
+        document_ref=d["document_ref"] or d["booking_ref"], document_type=d["document_type"],
+        received_at=_utc(d["received_at"]), to_order=d.get("to_order"), freight_payment=d.get("freight_payment") or "",
+        port_of_loading=d.get("port_of_loading") or "", port_of_discharge=d.get("port_of_discharge") or "",
+        parties=tuple(TripParty(p.get("role", ""), p.get("name", ""), p.get("address", ""), p.get("country", ""))
+                      for p in d.get("parties") or []),
+        hs_codes=tuple(g["hs_code"] for g in d.get("goods") or [] if g.get("hs_code")),
+        descriptions=tuple(g["description"] for g in d.get("goods") or [] if g.get("description")),
+        gross_mass_kg=mass, seals=tuple(s["number"] for c in mine for s in c.get("seals") or [] if s.get("number")),
+        source=d.get("source") or "")
+
+
+def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> list[TripFacts]:
+    """The facts of each trip of a container as known at ``now`` (UTC): only what was received
+    by then. Raises InputError for an empty number."""
+    if not raw_number.strip():
+        raise InputError("container number", "give a container number")
+    number, _ = container_number(raw_number.upper())
+    return trip_facts(uow, [number], now)
+
+
+def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime) -> list[TripFacts]:
+    """The facts of every trip of ``numbers`` as known at ``now`` (UTC), gathered in a few
+    queries per batch of containers (events, documents, party sightings, vessel tracks)."""
+    events_by = uow.events.for_containers(numbers)
+    trips = []
+    for number in numbers:
+        events = [e for e in events_by.get(number, []) if e.get("received_at") is None or _utc(e["received_at"]) <= now]
+        trips += [(number, t) for t in group_trips(number, events)]
+    refs = {r for _, t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+    by_ref: dict[str, list[dict[str, Any]]] = {}
+    for d in uow.documents.for_containers(numbers, sorted(refs)):
+        if d["received_at"] <= now:
+            for r in {d["document_ref"], d["booking_ref"]} - {""}:
+                by_ref.setdefault(r, []).append(d)
+    built = []
+    for number, trip in trips:
+        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+        docs = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ())}
+        mine = tuple(_document(d, number) for d in sorted(docs.values(), key=lambda d: (d["received_at"], d["id"])))
+        built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
+    histories = _consignee_histories(uow, [docs for _, _, docs in built], now)
+    tracks = _tracks(uow, [events for _, events, _ in built])
+    return [TripFacts(key, now, events, docs, history, track)
+            for (key, events, docs), history, track in zip(built, histories, tracks, strict=True)]
+
+
+def _consignee(docs: tuple[TripDocument, ...]) -> TripParty | None:
+    """The consignee named on the latest document version that names one."""
+    for d in sorted(docs, key=lambda d: d.received_at, reverse=True):
+        party = d.party("consignee")
+        if party is not None and party.name.strip():
+            return party
+    return None
+
+
+def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...]], now: datetime) -> list[PartyHistory | None]:
+    names = [_consignee(docs) for docs in per_trip]
+    sightings = uow.documents.party_sightings("consignee", [p.name for p in names if p])
+    out: list[PartyHistory | None] = []
+    for party, docs in zip(names, per_trip, strict=True):
+        if party is None:
+            out.append(None)
+            continue
+        own = {d.document_ref for d in docs}
+        seen = [(ref, at) for ref, at in sightings.get(name_key(party.name), []) if at <= now]
+        first = min((at for _, at in seen), default=None)
+        out.append(PartyHistory(party.name, first, len({ref for ref, _ in seen} - own)))
+    return out
+
+
+def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tuple[VesselFix, ...]]:
+    windows = []
+    for events in per_trip:
+        arrival = next((e.event_time for e in reversed(events) if e.event_type in ("ARRI", "DISC")
+                        and e.classifier == "ACT"), None)
+        windows.append((arrival, sorted({e.vessel_imo for e in events if e.vessel_imo})))
+    mmsis = uow.vessels.mmsis_for_imos(sorted({i for _, imos in windows for i in imos}))
+    out: list[tuple[VesselFix, ...]] = []
+    for arrival, imos in windows:
+        ids = sorted({m for i in imos for m in mmsis.get(i, ())})
+        if arrival is None or not ids:
+            out.append(())
+            continue
+        fixes = uow.vessels.track(ids, arrival - timedelta(days=TRACK_DAYS), arrival)
+        out.append(tuple(VesselFix(_utc(f["observed_at"]), f["latitude"], f["longitude"], f.get("speed_knots"))
+                         for f in fixes if f.get("observed_at")))
+    return out
+
+
+def live_profile(uow: UnitOfWork) -> RiskProfile:
+    """The live risk profile. Raises InputError when none was activated."""
+    stored = uow.profiles.live()
+    if stored is None:
+        raise InputError("risk profile", "no profile is live: `scheldt profile activate FILE.yaml` "
+                         "(or `--builtin antwerp-narcotics`)")
+    return load_profile(stored.body, stored.label)
+
+
+def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = None) -> ScoringReport:
+    """Score the trips of ``containers`` (all containers with events when None) with the live
+    profile, adding an assessment only where the facts changed since the trip's last one."""
+    profile = live_profile(uow)
+    report = ScoringReport(profile.label)
+    latest = uow.trip_assessments.latest_hashes(profile.label, "")
+    rows = []
+    numbers = containers if containers is not None else uow.events.containers()
+    for start in range(0, len(numbers), BATCH):
+        for facts in trip_facts(uow, numbers[start:start + BATCH], now):
+            snapshot = plain(facts)
+            digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
+            key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
+            if latest.get(key) == digest:
+                report.unchanged += 1
+                continue
+            rows.append(_row(profile, facts, snapshot, digest, evaluate(profile, facts), now))
+    report.scored = uow.trip_assessments.add(rows)
+    return report
+
+
+def _row(profile: RiskProfile, facts: TripFacts, snapshot: dict[str, Any], digest: str,
+         result: ProfileScore, now: datetime) -> dict[str, Any]:
+    return {
+        "container_number": facts.key.container_number, "document_ref": facts.key.document_ref,
+        "voyage": facts.key.voyage, "profile": profile.label, "model_version": "",
+        "score": result.points, "profile_points": result.points, "reasons": plain(list(result.reasons)),
+        "facts": snapshot, "facts_hash": digest, "scored_at": now,
+    }
+
+
+def reproduce(uow: UnitOfWork, assessment_id: int) -> ProfileScore:
+    """Recompute a stored assessment from its stored facts and profile version: the same score
+    and reasons as when it was made, whatever arrived since."""
+    stored = uow.trip_assessments.get(assessment_id)
+    profile_row = uow.profiles.get(stored["profile"])
+    return evaluate(load_profile(profile_row.body, profile_row.label), trip_facts_from_dict(stored["facts"]))
+
+
+def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason: str, now: datetime) -> RiskProfile:
+    """Validate a profile, store its version and make it live (recorded with who and why).
+    Raises ProfileError for an invalid profile."""
+    profile = load_profile(text, where)
+    stored = uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
+    uow.profiles.activate(stored, actor, reason, now)
+    return profile
+
+
+def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
+    """Make the version that was live before the current one live again (recorded as a
+    rollback); returns its label. Raises InputError when there is nothing to roll back to."""
+    history = [a["profile"] for a in uow.profiles.activations()]
+    if not history:
+        raise InputError("profile rollback", "no profile was ever activated")
+    current = history[-1]
+    previous = next((p for p in reversed(history) if p != current), None)
+    if previous is None:
+        raise InputError("profile rollback", f"{current} is the only version ever live; nothing to roll back to")
+    uow.profiles.activate(uow.profiles.get(str(previous)), actor, reason, now, action="rollback")
+    return str(previous)

@@ -1,0 +1,167 @@
+"""Each indicator on small trips shaped like what the readers produce, with the evidence text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from scheldt.domain.trips import (
+    PartyHistory,
+    TripDocument,
+    TripEvent,
+    TripFacts,
+    TripKey,
+    TripParty,
+    VesselFix,
+    WatchlistMatch,
+)
+from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, ListedPort
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+KEY = TripKey("APZU4812090", "HHL71800000", "2103S")
+PORTS = [ListedPort("ECGYE", "Guayaquil", date(2024, 1, 1)), ListedPort("PABLB", "Balboa", date(2024, 1, 1)),
+         ListedPort("CR", "Costa Rica (all ports)", date(2024, 1, 1), date(2025, 1, 1))]
+COVERS = [CoverLoad("0803", "bananas")]
+
+
+def ev(event_type: str, hours: float, unlocode: str = "BEANR", kind: str = "EQUIPMENT", **kw: object) -> TripEvent:
+    return TripEvent(kind, event_type, kw.pop("classifier", "ACT"), T0 + timedelta(hours=hours), unlocode, **kw)  # type: ignore[arg-type]
+
+
+def doc(received_hours: float = -200, **kw: object) -> TripDocument:
+    base: dict[str, object] = {"document_ref": "HHL71800000", "document_type": "TRD",
+                               "received_at": T0 + timedelta(hours=received_hours), "port_of_loading": "NLRTM",
+                               "port_of_discharge": "BEANR"}
+    return TripDocument(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def trip(*events: TripEvent, docs: tuple[TripDocument, ...] = (), **kw: object) -> TripFacts:
+    return TripFacts(KEY, T0 + timedelta(days=10), tuple(events), docs, **kw)  # type: ignore[arg-type]
+
+
+def run(name: str, facts: TripFacts, **params: object) -> str | None:
+    ind = INDICATORS[name]
+    hit = ind.check(facts, Context({**ind.params, **params}, PORTS, COVERS))
+    return None if hit is None else hit.evidence
+
+
+def test_high_risk_port_of_loading_names_port_and_listing_date() -> None:
+    facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
+    assert run("high_risk_port_of_loading", facts) == (
+        "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01")
+    assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "NLRTM"), ev("DISC", 0))) is None
+
+
+def test_country_listing_has_an_end_date() -> None:
+    # Costa Rica listed for 2024 only: a 2026 loading at Moin is not a hit
+    assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "CRMOB"))) is None
+    old = TripFacts(KEY, T0, (TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2024, 6, 1, tzinfo=UTC), "CRMOB"),))
+    assert run("high_risk_port_of_loading", old) == (
+        "loaded on 2024-06-01: CRMOB (Costa Rica (all ports)), on the high-risk list since 2024-01-01")
+
+
+def test_transshipment_through_listed_hub_when_origin_is_not_listed() -> None:
+    facts = trip(ev("LOAD", -400, "CNSHA"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
+                 docs=(doc(port_of_loading="CNSHA"),))
+    assert run("high_risk_transshipment", facts) == (
+        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01")
+    # the final port of discharge is not a transshipment
+    assert run("high_risk_transshipment", trip(ev("LOAD", -400, "CNSHA"), ev("DISC", 0, "PABLB"))) is None
+
+
+def test_cover_load_and_reefer_from_risk_origin() -> None:
+    facts = trip(ev("LOAD", -300, "ECGYE", iso_equipment_code="45R1"), docs=(doc(hs_codes=("080390",)),))
+    assert run("cover_load_commodity", facts) == "HS 080390 (bananas) on TRD HHL71800000"
+    assert run("reefer_from_risk_origin", facts) == "reefer container (45R1) from ECGYE (Guayaquil)"
+    dry = trip(ev("LOAD", -300, "ECGYE", iso_equipment_code="45G1"))
+    assert run("reefer_from_risk_origin", dry) is None
+
+
+def test_new_consignee_first_seen_recently() -> None:
+    history = PartyHistory("Frutas Nuevas BV", T0 - timedelta(days=5), 0)
+    assert run("new_consignee", trip(consignee_history=history)) == (
+        "consignee 'Frutas Nuevas BV' first seen 2026-02-24 (15 days ago), 0 earlier trip(s)")
+    known = PartyHistory("Old Importer NV", T0 - timedelta(days=900), 40)
+    assert run("new_consignee", trip(consignee_history=known)) is None
+
+
+def test_to_order_without_notify_party() -> None:
+    facts = trip(docs=(doc(to_order=True, parties=(TripParty("shipper", "Exportadora SA"),)),))
+    assert run("to_order_unknown_notify", facts) == "TRD HHL71800000 is to order and names no notify party"
+    named = trip(docs=(doc(to_order=True, parties=(TripParty("notify party", "Forwarder NV"),)),))
+    assert run("to_order_unknown_notify", named) is None
+
+
+def test_seal_changed_between_document_and_events() -> None:
+    facts = trip(ev("GTIN", -320, "ECGYE", seals=("SL-1001",)), ev("DISC", 0, seals=("SL-2002",)),
+                 docs=(doc(seals=("SL-1001",)),))
+    assert run("seal_changed", facts) == (
+        "seal SL-2002 at DISC BEANR 2026-03-01 08:00 UTC, not the seal on the transport document (SL-1001)")
+    # two seals on the first event, both still there later: no change
+    same = trip(ev("GTIN", -320, seals=("A1", "B2")), ev("DISC", 0, seals=("B2", "A1")))
+    assert run("seal_changed", same) is None
+
+
+def test_mass_gap_in_kg_and_share() -> None:
+    facts = trip(ev("VGM", -330, kind="VGM", verified_gross_mass_kg=24_300.0), docs=(doc(gross_mass_kg=22_100.0),))
+    assert run("mass_gap", facts) == "VGM 24,300 kg vs 22,100 kg on TRD HHL71800000 (+2,200 kg, +10%)"
+    small = trip(ev("VGM", -330, kind="VGM", verified_gross_mass_kg=22_400.0), docs=(doc(gross_mass_kg=22_100.0),))
+    assert run("mass_gap", small) is None
+
+
+def test_consignee_changed_after_departure() -> None:
+    before = doc(-400, parties=(TripParty("consignee", "Belgian Fruit NV"),))
+    after = doc(20, parties=(TripParty("consignee", "Quick Trade BVBA"),))
+    facts = trip(ev("LOAD", -300, "ECGYE"), docs=(before, after))
+    assert run("late_party_change", facts) == (
+        "consignee changed from 'Belgian Fruit NV' to 'Quick Trade BVBA' in the version received "
+        "2026-03-02 04:00 UTC, after departure 2026-02-16 20:00 UTC")
+    assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(before,))) is None
+
+
+def test_freight_in_cash_is_marked_as_not_carried_by_standard_messages() -> None:
+    assert INDICATORS["freight_paid_in_cash"].carried is False
+    assert run("freight_paid_in_cash", trip(docs=(doc(freight_payment="A"),))) == (
+        "freight method of payment 'A' (cash) on TRD HHL71800000")
+    assert run("freight_paid_in_cash", trip(docs=(doc(freight_payment="PRE"),))) is None
+
+
+def test_quick_pickup_and_terminal_moves() -> None:
+    facts = trip(ev("DISC", 0), ev("PICK", 0.5), ev("DROP", 0.7), ev("PICK", 1.0), ev("GTOT", 2.5))
+    assert run("quick_pickup", facts) == (
+        "gated out at BEANR 2.5 h after discharge (2026-03-01 08:00 UTC → 2026-03-01 10:30 UTC)")
+    assert run("terminal_moves", facts) == "3 moves in the terminal after discharge (PICK 01 08:30, DROP 01 08:42, PICK 01 09:00)"
+    slow = trip(ev("DISC", 0), ev("GTOT", 30))
+    assert run("quick_pickup", slow) is None and run("terminal_moves", slow) is None
+
+
+def test_empty_gate_in_without_booking() -> None:
+    facts = TripFacts(TripKey("APZU4812090", "", ""), T0, (ev("GTIN", 0, "BEANR", empty=True),))
+    assert run("empty_gate_in_without_booking", facts) == (
+        "empty container gated in at BEANR 2026-03-01 08:00 UTC with no booking or document")
+    assert run("empty_gate_in_without_booking", trip(ev("GTIN", 0, empty=True))) is None
+
+
+def test_ais_gap_before_arrival() -> None:
+    fixes = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (72, 70, 68, 40, 38))
+    facts = trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=fixes)
+    assert run("ais_gap_before_arrival", facts) == "vessel AIS silent for 28.0 h from 2026-02-26 12:00 UTC, 2 days before arrival"
+    dense = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in range(0, 72, 2))
+    assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dense)) is None
+
+
+def test_watchlist_match_cites_entry_and_score() -> None:
+    match = WatchlistMatch("consignee", "Frutas del Sol S.A.", "ofac-123", "FRUTAS DEL SOL SA", "test list", 96.0)
+    assert run("watchlist_match", trip(watchlist_matches=(match,))) == (
+        "consignee 'Frutas del Sol S.A.' matches 'FRUTAS DEL SOL SA' on test list (entry ofac-123, score 96)")
+    weak = WatchlistMatch("consignee", "Frutas", "x", "FRUTAS DEL SOL SA", "test list", 70.0)
+    assert run("watchlist_match", trip(watchlist_matches=(weak,))) is None
+
+
+@pytest.mark.parametrize("name", sorted(INDICATORS))
+def test_every_indicator_has_an_officer_sentence_and_a_feed(name: str) -> None:
+    ind = INDICATORS[name]
+    assert ind.sentence.endswith(".") and len(ind.sentence) > 20
+    assert ind.feeds and ind.source
+    assert run(name, trip()) is None  # a trip without facts fires nothing

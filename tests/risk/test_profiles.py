@@ -1,0 +1,72 @@
+"""Risk profile validation errors and scoring arithmetic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from scheldt.domain.trips import TripDocument, TripFacts, TripKey, TripParty
+from scheldt.risk.profiles import ProfileError, builtin_profile_text, evaluate, load_profile
+
+BASE = """
+name: test
+version: 1
+owner: Targeting cell
+effective_from: 2026-01-01
+lists:
+  high_risk_ports:
+    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}
+indicators:
+  to_order_unknown_notify: {weight: 30}
+  freight_paid_in_cash: {weight: 20}
+"""
+
+
+def error(text: str) -> ProfileError:
+    with pytest.raises(ProfileError) as caught:
+        load_profile(text, "p.yaml")
+    return caught.value
+
+
+def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
+    from scheldt.risk.indicators import INDICATORS
+
+    profile = load_profile(builtin_profile_text(), "built-in")
+    assert profile.label == "antwerp-narcotics@1"
+    assert set(profile.indicators) == set(INDICATORS)
+    assert {p.code for p in profile.lists.high_risk_ports} >= {"ECGYE", "BRSSZ", "COCTG", "PABLB", "CR"}
+
+
+@pytest.mark.parametrize(("change", "where", "why"), [
+    (("to_order_unknown_notify", "to_order_unknwon"), "p.yaml: indicators", "to_order_unknwon: unknown indicator"),
+    (("weight: 30", "weight: 0"), "p.yaml: indicators.to_order_unknown_notify.weight", "greater than 0"),
+    (("weight: 30", "weight: 250"), "p.yaml: indicators.to_order_unknown_notify.weight", "less than or equal to 100"),
+    (("weight: 30}", "weight: 30, params: {max_hours: 3}}"), "p.yaml: indicators",
+     "to_order_unknown_notify.params: unknown parameter max_hours; known: none"),
+    (("    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}",
+      "    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}\n    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}"),
+     "p.yaml: lists.high_risk_ports", "ECGYE is listed twice with overlapping dates (2024-01-01..open and 2025-01-01..open)"),
+    (("code: ECGYE", "code: Guayaquil"), "p.yaml: lists.high_risk_ports.0.code", "String should match pattern"),
+    (("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01"), "p.yaml",
+     "effective_to 2025-01-01 is not after effective_from 2026-01-01"),
+    (("owner: Targeting cell\n", ""), "p.yaml: owner", "Field required"),
+])
+def test_invalid_profiles_say_where_and_why(change: tuple[str, str], where: str, why: str) -> None:
+    exc = error(BASE.replace(*change))
+    assert exc.where == where and why in exc.why
+
+
+def test_not_yaml_and_not_a_mapping() -> None:
+    assert "not valid YAML" in error("name: [unclosed").why
+    assert "a profile is a YAML mapping" in error("- a\n- b").why
+
+
+def test_points_are_weight_times_strength_capped_and_ordered() -> None:
+    profile = load_profile(BASE.replace("effective_from", "max_points: 40\neffective_from"), "p.yaml")
+    doc = TripDocument("BL1", "TRD", datetime(2026, 2, 1, tzinfo=UTC), to_order=True, freight_payment="A",
+                       parties=(TripParty("shipper", "X"),))
+    score = evaluate(profile, TripFacts(TripKey("APZU4812090", "BL1", ""), datetime(2026, 2, 2, tzinfo=UTC), documents=(doc,)))
+    assert score.points == 40.0  # 30 + 20 capped at max_points
+    assert [(r.indicator, r.points) for r in score.reasons] == [("to_order_unknown_notify", 30.0), ("freight_paid_in_cash", 20.0)]
+    assert score.reasons[0].sentence == 'A "to order" bill of lading with no known notify party.'

@@ -1,0 +1,97 @@
+"""Trips scored with the live risk profile: history on new facts, exact reproduction, rollback.
+
+The transport document is the real DCSA eBL 3.0.2 issued sample (container NARU3472484, seal
+DCSA-CTK-1234, to order, no notify party). The events are written here in the DCSA T&T 3.0
+shape of ../shared/fixtures/dcsa-tnt/tnt-v3.0-notification-equipment-load.json, naming that
+document, since no shared sample has events for it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from scheldt.domain.trips import TripKey
+from scheldt.errors import InputError
+from scheldt.risk.profiles import builtin_profile_text
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips
+from tests.conftest import SHARED
+
+TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
+KEY = TripKey("NARU3472484", "HHL71800000", "")
+FIRST, LATER = datetime(2026, 1, 21, tzinfo=UTC), datetime(2026, 2, 2, tzinfo=UTC)
+
+
+def event(event_id: str, code: str, when: str, port: str, seal: str) -> dict[str, object]:
+    return {
+        "eventID": event_id, "eventDateTime": when, "eventCreatedDateTime": when,
+        "eventLocation": {"UNLocationCode": port},
+        "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": code},
+        "equipmentDetails": {"equipmentReference": "NARU3472484", "ISOEquipmentCode": "22GP", "emptyIndicatorCode": "LADEN",
+                             "seals": [{"number": seal, "source": "CAR"}]},
+        "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}],
+    }
+
+
+def write(path: Path, events: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps({"events": events}))
+    return path
+
+
+def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_path: Path) -> None:
+    origin = write(tmp_path / "origin.json", [
+        event("e-1", "GTIN", "2026-01-18T09:00:00Z", "DKAAR", "DCSA-CTK-1234"),
+        event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        first = score_trips(uow, FIRST)
+    assert (first.scored, first.profile) == (1, "antwerp-narcotics@1")
+
+    arrival = write(tmp_path / "arrival.json", [
+        event("e-3", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "XX-999"),
+        event("e-4", "GTOT", "2026-02-01T12:00:00Z", "DEBRV", "XX-999")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, arrival, IngestOptions(), LATER)
+        again = score_trips(uow, LATER)
+        unchanged = score_trips(uow, LATER)
+        history = uow.trip_assessments.history(KEY)
+        before, after = reproduce(uow, history[0]["id"]), reproduce(uow, history[1]["id"])
+    assert (again.scored, unchanged.scored, unchanged.unchanged) == (1, 0, 1)
+    assert [h["score"] for h in history] == [15.0, 55.0]
+    assert [r["evidence"] for r in history[0]["reasons"]] == ["TRD HHL71800000 is to order and names no notify party"]
+    assert [r["evidence"] for r in history[1]["reasons"]] == [
+        "seal XX-999 at DISC DEBRV 2026-02-01 10:00 UTC, not the seal on the transport document (DCSA-CTK-1234)",
+        "gated out at DEBRV 2.0 h after discharge (2026-02-01 10:00 UTC → 2026-02-01 12:00 UTC)",
+        "TRD HHL71800000 is to order and names no notify party"]
+    # the first score, recomputed after the later facts arrived, is what it was
+    assert before.points == 15.0 and [r.evidence for r in before.reasons] == [r["evidence"] for r in history[0]["reasons"]]
+    assert after.points == 55.0 and [r.indicator for r in after.reasons] == [r["indicator"] for r in history[1]["reasons"]]
+    assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@1"
+
+
+def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None:
+    v2 = builtin_profile_text().replace('version: "1"', 'version: "2"').replace(
+        "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")
+    with unit_of_work(engine) as uow:
+        with pytest.raises(InputError, match="no profile was ever activated"):
+            rollback_profile(uow, "officer.a", "", FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        activate_profile(uow, v2, "v2.yaml", "officer.b", "heavier to-order weight", LATER)
+        assert uow.profiles.live().label == "antwerp-narcotics@2"  # type: ignore[union-attr]
+        assert rollback_profile(uow, "officer.a", "too many picks", LATER) == "antwerp-narcotics@1"
+        assert uow.profiles.live().label == "antwerp-narcotics@1"  # type: ignore[union-attr]
+        log = uow.profiles.activations()
+        with pytest.raises(InputError, match="already stored with another text"):
+            activate_profile(uow, v2.replace("weight: 30", "weight: 31"), "v2b.yaml", "officer.b", "", LATER)
+    assert [(a["profile"], a["action"], a["actor"], a["reason"]) for a in log] == [
+        ("antwerp-narcotics@1", "activate", "officer.a", "initial"),
+        ("antwerp-narcotics@2", "activate", "officer.b", "heavier to-order weight"),
+        ("antwerp-narcotics@1", "rollback", "officer.a", "too many picks")]
