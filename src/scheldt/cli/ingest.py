@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from scheldt.cli.common import console, errors_reported, now, print_json, settin
 from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.trip_scoring import rescore_received
 
 
 def _count_lines(path: Path) -> int:
@@ -49,6 +49,8 @@ def ingest(
     # Everything alive now (libraries, reference lists) lives for the whole run: keep it out of
     # the collector's full passes, which otherwise rescan it while millions of records stream by.
     gc.freeze()
+    started = now()
+    rescored = None
     with errors_reported(), store() as uow, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=as_json or not console.is_terminal,
@@ -66,10 +68,15 @@ def ingest(
             if report.accepted == 0 and report.outcomes_accepted == 0:
                 failed = True
             reports.append(report)
+        if not outcomes_only:
+            rescored = rescore_received(uow, started, now())
     if as_json:
-        print_json({"files": [r.as_dict() for r in reports]})
+        print_json({"files": [r.as_dict() for r in reports]}
+                   | ({"rescored": {"profile": rescored.profile, "trips": rescored.scored}} if rescored else {}))
     else:
         _print_reports(reports)
+        if rescored is not None:
+            console.print(f"{rescored.scored} trip(s) re-scored with {escape(rescored.profile)}")
     if failed:
         raise typer.Exit(1)
 

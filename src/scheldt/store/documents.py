@@ -76,6 +76,13 @@ class DocumentRepository:
             out.append(d)
         return out
 
+    def containers_received_since(self, since: datetime) -> list[str]:
+        """Container numbers listed on document versions received at or after ``since`` (UTC)."""
+        stmt = (select(DocumentContainerRow.container_number).distinct()
+                .join(TransportDocumentRow, TransportDocumentRow.id == DocumentContainerRow.document_id)
+                .where(TransportDocumentRow.received_at >= since))
+        return sorted(self.session.scalars(stmt))
+
     def for_containers(self, numbers: Sequence[str], refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing one of ``numbers`` or carrying one of ``refs``,
         oldest first (:meth:`for_container` for many containers)."""

@@ -154,6 +154,12 @@ class EventRepository:
             stmt = stmt.where(ShippingEventRow.event_time >= since)
         return sorted(self.session.scalars(stmt))
 
+    def containers_received_since(self, since: datetime) -> list[str]:
+        """Container numbers with events received at or after ``since`` (UTC), sorted."""
+        stmt = (select(ShippingEventRow.container_number).distinct()
+                .where(ShippingEventRow.container_number != "", ShippingEventRow.received_at >= since))
+        return sorted(self.session.scalars(stmt))
+
     def for_containers(self, numbers: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`for_container` for many containers in a few queries: number → events."""
         table = ShippingEventRow.__table__

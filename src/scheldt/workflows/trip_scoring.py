@@ -185,6 +185,15 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     return report
 
 
+def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:
+    """After an ingest: re-score the trips of every container with events or document versions
+    received at or after ``since`` (UTC). None when no profile is live (nothing is scored)."""
+    if uow.profiles.live() is None:
+        return None
+    numbers = sorted(set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since)))
+    return score_trips(uow, now, numbers)
+
+
 def _row(profile: RiskProfile, facts: TripFacts, snapshot: dict[str, Any], digest: str,
          result: ProfileScore, now: datetime) -> dict[str, Any]:
     return {

@@ -1,0 +1,57 @@
+"""``scheldt profile`` and ``scheldt trips``: validate, activate, score on ingest, queue, history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from tests.conftest import SHARED
+
+runner = CliRunner()
+TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: 1\nowner: me\neffective_from: 2026-01-01\nindicators:\n  seal_swap: {weight: 10}\n")
+    code, _, err = invoke("profile", "validate", str(bad))
+    assert code != 0 and "indicators" in err and "seal_swap: unknown indicator" in err
+    code, _, err = invoke("profile", "activate", str(bad))
+    assert code != 0
+    code, out, _ = invoke("profile", "list", "--json")
+    assert json.loads(out) == {"live": None, "versions": [], "activations": []}
+
+
+def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_path: Path) -> None:
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": [{
+        "eventID": "e-1", "eventDateTime": "2026-01-20T14:15:00Z",
+        "eventLocation": {"UNLocationCode": "DKAAR"},
+        "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "LOAD"},
+        "equipmentDetails": {"equipmentReference": "NARU3472484", "ISOEquipmentCode": "22GP"},
+        "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}]}))
+    code, out, _ = invoke("ingest", str(TD), str(events), "--json")
+    assert code == 0 and "rescored" not in json.loads(out)  # no profile live yet: nothing scored
+    code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go live")
+    assert code == 0 and "antwerp-narcotics@1 is live" in out
+    code, out, _ = invoke("trips", "score", "--json")
+    assert json.loads(out) == {"profile": "antwerp-narcotics@1", "scored": 1, "unchanged": 0}
+    later = tmp_path / "later.json"
+    later.write_text(events.read_text().replace('"e-1"', '"e-2"').replace("LOAD", "DISC")
+                     .replace("DKAAR", "DEBRV").replace("2026-01-20T14:15", "2026-02-01T10:00"))
+    code, out, _ = invoke("ingest", str(later), "--json")
+    assert json.loads(out)["rescored"] == {"profile": "antwerp-narcotics@1", "trips": 1}
+    code, out, _ = invoke("trips", "queue", "--json")
+    [top] = json.loads(out)["trips"]
+    assert (top["container_number"], top["document_ref"], top["score"]) == ("NARU3472484", "HHL71800000", 15.0)
+    code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
+    history = json.loads(out)["assessments"]
+    assert len(history) == 2 and all(h["reproduced"] for h in history)
