@@ -95,3 +95,23 @@ def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None
         ("antwerp-narcotics@1", "activate", "officer.a", "initial"),
         ("antwerp-narcotics@2", "activate", "officer.b", "heavier to-order weight"),
         ("antwerp-narcotics@1", "rollback", "officer.a", "too many picks")]
+
+
+def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: Path) -> None:
+    from scheldt.workflows.screening import load_watchlist
+
+    origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    watchlist = Path(__file__).resolve().parents[1] / "data" / "watchlist-ftm.json"
+    with unit_of_work(engine) as uow:
+        report = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
+        again = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        score_trips(uow, FIRST)
+        [assessment] = uow.trip_assessments.history(KEY)
+    assert (report.accepted, report.added, report.rejected, report.skipped) == (3, 3, 2, {"schema Sanction": 1})
+    assert (again.accepted, again.added) == (3, 0)
+    assert assessment["score"] == 55.0
+    assert assessment["reasons"][0]["evidence"] == (
+        "shipper 'DCSA CTK' matches 'D.C.S.A. C.T.K.' on test list (entry t-company-1, score 100)")

@@ -7,6 +7,7 @@ Command tree (later issues extend it)::
     scheldt container NUMBER
     scheldt profile validate | activate | rollback | list | indicators
     scheldt trips score | queue | history NUMBER
+    scheldt watchlist load FILE... | screen NAME...
     scheldt db upgrade | db current
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import container, db, ingest, model, profiles, targeting
+from scheldt.cli import container, db, ingest, model, profiles, targeting, watchlist
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -27,6 +28,7 @@ model.register(app)
 targeting.register(app)
 container.register(app)
 profiles.register(app)
+watchlist.register(app)
 app.add_typer(db.app, name="db")
 
 

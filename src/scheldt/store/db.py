@@ -127,6 +127,7 @@ class UnitOfWork:
         from scheldt.store.quarantine import QuarantineRepository
         from scheldt.store.trip_assessments import TripAssessmentRepository
         from scheldt.store.vessels import VesselRepository
+        from scheldt.store.watchlists import WatchlistRepository
 
         self.declarations = DeclarationRepository(self.session)
         self.events = EventRepository(self.session)
@@ -137,6 +138,7 @@ class UnitOfWork:
         self.assessments = AssessmentRepository(self.session)
         self.profiles = ProfileRepository(self.session)
         self.trip_assessments = TripAssessmentRepository(self.session)
+        self.watchlists = WatchlistRepository(self.session)
 
 
 @contextmanager

@@ -327,3 +327,23 @@ class DocumentPartyRow(Base):
     role: Mapped[str] = mapped_column(String(64))
     name_key: Mapped[str] = mapped_column(String(256))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WatchlistEntryRow(Base):
+    """A watchlist entry (company, person, vessel, address) one organisation supplied; party
+    screening reads these, and shared entries from partner agencies land here too."""
+
+    __tablename__ = "watchlist_entry"
+    __table_args__ = (UniqueConstraint("list_name", "entry_id", "supplied_by"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(128))
+    entry_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(500))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    address: Mapped[str] = mapped_column(Text, default="")
+    country: Mapped[str] = mapped_column(String(64), default="")
+    fact_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    supplied_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -23,12 +23,15 @@ from scheldt.domain.trips import (
     TripFacts,
     TripParty,
     VesselFix,
+    WatchlistMatch,
     group_trips,
     trip_facts_from_dict,
 )
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, evaluate, load_profile, profile_digest
+from scheldt.risk.screening import WatchlistIndex
 from scheldt.workflows.ports import UnitOfWork
+from scheldt.workflows.screening import SCREENED_ROLES, watchlist_index
 
 #: Containers whose facts are gathered together.
 BATCH = 1_000
@@ -83,12 +86,13 @@ def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> lis
     if not raw_number.strip():
         raise InputError("container number", "give a container number")
     number, _ = container_number(raw_number.upper())
-    return trip_facts(uow, [number], now)
+    return trip_facts(uow, [number], now, watchlist_index(uow))
 
 
-def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime) -> list[TripFacts]:
+def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: WatchlistIndex | None = None) -> list[TripFacts]:
     """The facts of every trip of ``numbers`` as known at ``now`` (UTC), gathered in a few
-    queries per batch of containers (events, documents, party sightings, vessel tracks)."""
+    queries per batch of containers (events, documents, party sightings, vessel tracks), with
+    the parties of each trip's latest document screened against ``index`` when given."""
     events_by = uow.events.for_containers(numbers)
     trips = []
     for number in numbers:
@@ -108,8 +112,21 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime) -> list[TripF
         built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
     histories = _consignee_histories(uow, [docs for _, _, docs in built], now)
     tracks = _tracks(uow, [events for _, events, _ in built])
-    return [TripFacts(key, now, events, docs, history, track)
+    return [TripFacts(key, now, events, docs, history, track, _screen(index, docs))
             for (key, events, docs), history, track in zip(built, histories, tracks, strict=True)]
+
+
+def _screen(index: WatchlistIndex | None, docs: tuple[TripDocument, ...]) -> tuple[WatchlistMatch, ...]:
+    """Watchlist matches of the screened parties on the latest document version."""
+    latest = max(docs, key=lambda d: d.received_at, default=None)
+    if index is None or latest is None:
+        return ()
+    out = []
+    for party in latest.parties:
+        if party.role in SCREENED_ROLES and party.name.strip():
+            out += [WatchlistMatch(party.role, party.name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
+                    for m in index.screen(party.name)[:3]]
+    return tuple(out)
 
 
 def _consignee(docs: tuple[TripDocument, ...]) -> TripParty | None:
@@ -172,8 +189,9 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     latest = uow.trip_assessments.latest_hashes(profile.label, "")
     rows = []
     numbers = containers if containers is not None else uow.events.containers()
+    index = watchlist_index(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
-        for facts in trip_facts(uow, numbers[start:start + BATCH], now):
+        for facts in trip_facts(uow, numbers[start:start + BATCH], now, index):
             snapshot = plain(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)

@@ -1,0 +1,66 @@
+"""``scheldt watchlist load | screen``: watchlists for party screening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.risk.screening import DEFAULT_THRESHOLD
+from scheldt.workflows.screening import load_watchlist, screen_names
+
+app = typer.Typer(help="Watchlists (CSV, FollowTheMoney entities) and party screening.", no_args_is_help=True)
+out = Console()
+
+
+@app.command("load")
+def load(
+    paths: Annotated[list[str], typer.Argument(help="CSV (header with name; optional id, aliases, kind, address, country) or FtM JSON lines.")],
+    list_name: Annotated[str | None, typer.Option("--list", help="The list's name (default: the file name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Load watchlist entries; re-loading a list adds nothing new and updates changed entries."""
+    reports = []
+    with errors_reported(), store() as uow:
+        for p in paths:
+            path = Path(p)
+            reports.append(load_watchlist(uow, path, list_name or path.stem, settings().local_organisation, now()))
+    if as_json:
+        print_json({"files": [r.as_dict() for r in reports]})
+        return
+    for r in reports:
+        out.print(f"{escape(r.path)} ({r.format}): {r.accepted} entries read, {r.added} new or changed, {r.rejected} rejected"
+                  + (f", skipped {r.skipped}" if r.skipped else ""))
+        for rej in r.rejections[:20]:
+            out.print(f"  {escape(rej.where)}: {escape(rej.why)}")
+    if any(r.accepted == 0 for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("screen")
+def screen(
+    names: Annotated[list[str], typer.Argument(help="Party names as written on documents.")],
+    threshold: Annotated[float, typer.Option("--threshold", min=0, max=100)] = DEFAULT_THRESHOLD,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Screen names against every stored watchlist entry (legal forms and scripts normalised)."""
+    with errors_reported(), store() as uow:
+        results = screen_names(uow, names, threshold)
+    if as_json:
+        print_json({"matches": {n: [{"list": m.entry.list_name, "entry_id": m.entry.entry_id, "name": m.entry.name,
+                                     "matched_name": m.matched_name, "kind": m.entry.kind, "score": m.score}
+                                    for m in ms] for n, ms in results.items()}})
+        return
+    for n, ms in results.items():
+        out.print(f"{escape(n)}: " + ("no match" if not ms else ""))
+        for m in ms[:5]:
+            out.print(f"  {m.score:.0f} {escape(m.matched_name)} ({escape(m.entry.list_name)} {escape(m.entry.entry_id)}, {m.entry.kind})")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``watchlist`` to the command tree."""
+    root.add_typer(app, name="watchlist")

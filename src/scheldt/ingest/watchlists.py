@@ -1,0 +1,108 @@
+"""Watchlist readers: CSV and FollowTheMoney (FtM) entities, into :class:`WatchlistEntry`.
+
+CSV: a header row with at least ``name``; optional ``id``, ``aliases`` (separated by ``;``),
+``kind``, ``address``, ``country``. Without ``id`` an entry's id is a hash of its name.
+
+FtM: the entity format of OpenSanctions and Aleph (https://followthemoney.tech), one JSON
+object per line (``entities.ftm.json``) or a JSON array: ``{"id", "schema", "properties":
+{"name": [...], "alias": [...], "weakAlias": [...], "previousName": [...], "address": [...],
+"country": [...]}}``. Entities of the schemas that name something a trip can carry (Company,
+Organization, LegalEntity, Person, Vessel, Address) are kept; the others (Sanction, Ownership,
+Directorship...) are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from scheldt.ingest.base import Rejection
+from scheldt.risk.screening import WatchlistEntry
+
+FTM_KINDS = {"Company": "company", "Organization": "company", "LegalEntity": "company", "PublicBody": "company",
+             "Person": "person", "Vessel": "vessel", "Address": "address"}
+_MAX_NAME = 500
+
+
+def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[WatchlistEntry | Rejection]:
+    """Entries of a watchlist CSV, or a Rejection (file:line) per unusable row."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Rejection(f"{source}:1", "", f"not UTF-8 text: {exc}")
+        return
+    rows = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(rows, [])]
+    if "name" not in header:
+        yield Rejection(f"{source}:1", "name", f"no 'name' column in the header ({', '.join(header)[:200]})")
+        return
+    col = {h: i for i, h in enumerate(header)}
+    for line, cells in enumerate(rows, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        where = f"{source}:{line}"
+        if len(cells) != len(header):
+            yield Rejection(where, "", f"{len(cells)} cells, the header has {len(header)}", ",".join(cells)[:500])
+            continue
+        value = lambda key: cells[col[key]].strip() if key in col else ""  # noqa: E731
+        name = value("name")
+        if not name or len(name) > _MAX_NAME:
+            yield Rejection(where, "name", "empty name" if not name else f"name longer than {_MAX_NAME} characters")
+            continue
+        entry_id = value("id") or hashlib.sha256(name.encode()).hexdigest()[:16]
+        aliases = tuple(a.strip() for a in value("aliases").split(";") if a.strip())
+        yield WatchlistEntry(list_name, entry_id, name, value("kind") or "company", aliases, value("address"),
+                             value("country").upper(), where)
+
+
+def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | None = None) -> Iterator[WatchlistEntry | Rejection]:
+    """Entries of FtM entities (JSON lines or a JSON array); a Rejection per unusable entity.
+    ``skipped`` counts entities kept out by schema."""
+    skipped = skipped if skipped is not None else Counter()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Rejection(f"{source}:1", "", f"not UTF-8 text: {exc}")
+        return
+    if text.lstrip().startswith("["):
+        try:
+            items: list[tuple[str, Any]] = [(f"{source}$[{i}]", e) for i, e in enumerate(json.loads(text))]
+        except json.JSONDecodeError as exc:
+            yield Rejection(f"{source}$", "", f"not a JSON array of entities: {exc}")
+            return
+    else:
+        items = []
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip():
+                try:
+                    items.append((f"{source}:{line}", json.loads(raw)))
+                except json.JSONDecodeError as exc:
+                    yield Rejection(f"{source}:{line}", "", f"not a JSON entity: {exc}", raw[:500])
+    for where, entity in items:
+        yield from _entity(entity, where, list_name, skipped)
+
+
+def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> Iterator[WatchlistEntry | Rejection]:
+    if not isinstance(entity, dict) or not isinstance(entity.get("properties"), dict):
+        yield Rejection(where, "properties", "an FtM entity is an object with id, schema and properties")
+        return
+    schema = entity.get("schema")
+    if schema not in FTM_KINDS:
+        skipped[f"schema {schema}"] += 1
+        return
+    props = entity["properties"]
+    texts = lambda key: [v for v in props.get(key) or [] if isinstance(v, str) and v.strip()]  # noqa: E731
+    names = texts("name")
+    if not entity.get("id") or not names:
+        yield Rejection(where, "id" if not entity.get("id") else "properties.name", f"{schema} entity without "
+                        + ("an id" if not entity.get("id") else "a name"))
+        return
+    aliases = tuple(dict.fromkeys(n for n in names[1:] + texts("alias") + texts("weakAlias") + texts("previousName")
+                                  if len(n) <= _MAX_NAME))
+    yield WatchlistEntry(list_name, str(entity["id"])[:128], names[0][:_MAX_NAME], FTM_KINDS[schema], aliases,
+                         "; ".join(texts("address"))[:1000], ",".join(texts("country")).upper()[:64], where)

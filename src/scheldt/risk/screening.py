@@ -1,0 +1,154 @@
+"""Party screening: shipper, consignee and notify party names against watchlist entries (pure).
+
+Names are normalised by the ``fingerprints`` library (OpenSanctions/Aleph): transliteration to
+ASCII (Cyrillic, Greek, Chinese...), case and punctuation folded, legal forms in many languages
+mapped to one short form ("Gesellschaft mit beschränkter Haftung" → "gmbh", "Limited" → "ltd") or
+removed. Each name gives two keys: ``full`` (legal forms kept, canonical) and ``core`` (legal
+forms removed). Candidates come from an inverted index on core tokens and 4-letter token prefixes
+and one-letter deletions (frequent keys, in more than :data:`MAX_TOKEN_SHARE` of entries, are not
+used to block unless a name has nothing else); each candidate is scored with rapidfuzz's
+token-sort ratio: the better of 0.75 × core + 0.25 × full and the ratio of the names as
+spelt (legal forms unfolded), 0-100.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import fingerprints
+import numpy as np
+from rapidfuzz import fuzz, process
+
+#: Tokens in more than this share of entries ("trading", "import") do not select candidates alone.
+MAX_TOKEN_SHARE = 0.01
+#: Default lowest score reported as a match.
+DEFAULT_THRESHOLD = 85.0
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEntry:
+    """A name to look for: ``entry_id`` unique within ``list_name``; ``kind`` company, person,
+    vessel, address...; ``aliases`` other names of the same entry."""
+
+    list_name: str
+    entry_id: str
+    name: str
+    kind: str = "company"
+    aliases: tuple[str, ...] = ()
+    address: str = ""
+    country: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A screened name matched to an entry (``matched_name`` is the entry name or alias that
+    scored best), score 0-100."""
+
+    query: str
+    entry: WatchlistEntry
+    matched_name: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class NameKeys:
+    """The normalised forms of a name (see the module docstring); ``spelled`` keeps every word
+    as written, legal forms unfolded (a misspelt "Internatonal" is not folded to "intl")."""
+
+    full: str
+    core: str
+    spelled: str
+
+
+@lru_cache(maxsize=1)
+def _legal_forms() -> frozenset[str]:
+    """The one-word canonical legal forms fingerprints folds names to ("ltd", "gmbh", "sa"...)."""
+    from fingerprints.types.data import TYPES
+
+    mains = {fingerprints.generate(t["main"]) or "" for t in TYPES["types"]}
+    return frozenset(m for m in mains if m and " " not in m)
+
+
+@lru_cache(maxsize=200_000)
+def name_keys(name: str) -> NameKeys:
+    """Normalised keys of a name; empty strings when nothing is left (e.g. only punctuation)."""
+    full = fingerprints.generate(name) or ""
+    forms = _legal_forms()
+    core = " ".join(t for t in full.split() if t not in forms)
+    spelled = " ".join(sorted((fingerprints.clean_name_ascii(name) or "").split())) if full else ""
+    return NameKeys(full, core or full, spelled)
+
+
+def _block_keys(core: str) -> set[str]:
+    """Exact tokens; the first and last four letters of long ones (a slip in a word still
+    leaves one of the two intact); for a one-word name, every one-letter deletion of it when
+    short (a slip still shares one deletion with the right spelling)."""
+    tokens = core.split()
+    keys = {t for t in tokens if len(t) > 1}
+    for t in tokens:
+        if len(t) >= 6:
+            keys |= {"^" + t[:4], t[-4:] + "$"}
+        elif len(t) >= 3 and len(tokens) == 1:
+            keys |= {"~" + t[:i] + t[i + 1:] for i in range(len(t))} | {"~" + t}
+    return keys
+
+
+class WatchlistIndex:
+    """Entries indexed for screening. Build once per set of entries; :meth:`screen` is read-only."""
+
+    def __init__(self, entries: Iterable[WatchlistEntry]) -> None:
+        self.names: list[tuple[WatchlistEntry, str, NameKeys]] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for entry in entries:
+            for name in (entry.name, *entry.aliases):
+                keys = name_keys(name)
+                if not keys.full:
+                    continue
+                i = len(self.names)
+                self.names.append((entry, name, keys))
+                for k in _block_keys(keys.core):
+                    postings[k].append(i)
+        limit = max(50, int(MAX_TOKEN_SHARE * len(self.names)))
+        self.postings = dict(postings)
+        self.frequent = {k for k, ids in postings.items() if len(ids) > limit}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def candidates(self, keys: NameKeys) -> set[int]:
+        """Indices of entry names sharing a selective block key with ``keys``."""
+        blocks = _block_keys(keys.core)
+        selective = blocks - self.frequent or blocks
+        out: set[int] = set()
+        for k in selective:
+            out.update(self.postings.get(k, ()))
+        return out
+
+    def screen(self, name: str, threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
+        """Entries matching ``name`` at ``threshold`` or above, best first, one per entry."""
+        keys = name_keys(name)
+        if not keys.full:
+            return []
+        best: dict[tuple[str, str], Match] = {}
+        cands = sorted(self.candidates(keys))
+        if not cands:
+            return []
+        others = [self.names[i][2] for i in cands]
+        core = process.cdist([keys.core], [o.core for o in others], scorer=fuzz.token_sort_ratio, workers=1)[0]
+        spelled = process.cdist([keys.spelled], [o.spelled for o in others], scorer=fuzz.token_sort_ratio, workers=1)[0]
+        for k in np.flatnonzero((0.75 * core + 25 >= threshold) | (spelled >= threshold)):
+            entry, matched, other = self.names[cands[k]]
+            score = max(0.75 * float(core[k]) + 0.25 * fuzz.token_sort_ratio(keys.full, other.full), float(spelled[k]))
+            if score >= threshold:
+                ident = (entry.list_name, entry.entry_id)
+                if ident not in best or score > best[ident].score:
+                    best[ident] = Match(name, entry, matched, round(score, 1))
+        return sorted(best.values(), key=lambda m: (-m.score, m.entry.entry_id))
+
+    def screen_many(self, names: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> dict[str, list[Match]]:
+        """:meth:`screen` for many names (each distinct name screened once)."""
+        return {n: self.screen(n, threshold) for n in dict.fromkeys(names)}

@@ -1,0 +1,65 @@
+"""Watchlist entries in the store: one store for party screening and shared entries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from scheldt.domain.facts import fact_digest, plain
+from scheldt.risk.screening import WatchlistEntry
+from scheldt.store.models import WatchlistEntryRow
+from scheldt.store.upsert import insert_ignore
+
+
+class WatchlistRepository:
+    """Watchlist entries (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entries: Sequence[WatchlistEntry], supplied_by: str, received_at: datetime) -> tuple[int, int]:
+        """Store entries; returns (new, updated). An entry re-sent unchanged adds nothing; one
+        whose list republished it with other facts (same list and id) replaces the stored one."""
+        rows = {}
+        for e in entries:
+            facts = plain(e)
+            facts.pop("source")
+            rows[(e.list_name, e.entry_id)] = {
+                "list_name": e.list_name[:128], "entry_id": e.entry_id[:128], "kind": e.kind[:32], "name": e.name[:500],
+                "aliases": list(e.aliases), "address": e.address, "country": e.country[:64], "fact_hash": fact_digest(facts),
+                "source": e.source, "supplied_by": supplied_by, "received_at": received_at}
+        stored = self._hashes(list(rows), supplied_by)
+        new = [r for k, r in rows.items() if k not in stored]
+        changed = [r for k, r in rows.items() if k in stored and stored[k] != r["fact_hash"]]
+        added = insert_ignore(self.session, WatchlistEntryRow.__table__, new)
+        for r in changed:
+            self.session.execute(update(WatchlistEntryRow).where(
+                WatchlistEntryRow.list_name == r["list_name"], WatchlistEntryRow.entry_id == r["entry_id"],
+                WatchlistEntryRow.supplied_by == supplied_by).values(**r))
+        return added, len(changed)
+
+    def _hashes(self, keys: list[tuple[str, str]], supplied_by: str) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        lists = sorted({k[0] for k in keys})
+        for name in lists:
+            ids = sorted(k[1] for k in keys if k[0] == name)
+            for start in range(0, len(ids), 1000):
+                stmt = select(WatchlistEntryRow.entry_id, WatchlistEntryRow.fact_hash).where(
+                    WatchlistEntryRow.supplied_by == supplied_by, WatchlistEntryRow.list_name == name,
+                    WatchlistEntryRow.entry_id.in_(ids[start:start + 1000]))
+                out.update({(name, i): h for i, h in self.session.execute(stmt)})
+        return out
+
+    def entries(self) -> list[WatchlistEntry]:
+        """Every stored entry."""
+        t = WatchlistEntryRow.__table__
+        stmt = select(t.c.list_name, t.c.entry_id, t.c.name, t.c.kind, t.c.aliases, t.c.address, t.c.country, t.c.source)
+        return [WatchlistEntry(r.list_name, r.entry_id, r.name, r.kind, tuple(r.aliases or ()), r.address, r.country, r.source)
+                for r in self.session.execute(stmt)]
+
+    def count(self) -> int:
+        """How many entries are stored."""
+        return int(self.session.scalar(select(func.count()).select_from(WatchlistEntryRow)) or 0)
