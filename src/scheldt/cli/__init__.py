@@ -8,6 +8,7 @@ Command tree (later issues extend it)::
     scheldt profile validate | activate | rollback | list | indicators
     scheldt trips score | queue | history NUMBER
     scheldt watchlist load FILE... | screen NAME...
+    scheldt simulate --out DIR | replay DIR
     scheldt db upgrade | db current
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import container, db, ingest, model, profiles, targeting, watchlist
+from scheldt.cli import container, db, ingest, model, profiles, simulate, targeting, watchlist
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -29,6 +30,7 @@ targeting.register(app)
 container.register(app)
 profiles.register(app)
 watchlist.register(app)
+simulate.register(app)
 app.add_typer(db.app, name="db")
 
 

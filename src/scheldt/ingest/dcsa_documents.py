@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -283,7 +284,20 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
                         f"{str(exc)[:120]})")
 
 
+def _rebased(rec: Record, source: str, i: int) -> Record:
+    """A record read from batch item ``i``, its source path written ``source$[i].data...``."""
+    inner = f"{source}$[{i}]$"
+    if isinstance(rec, Rejection):
+        return replace(rec, where=rec.where.replace(inner, f"{source}$[{i}]"))
+    return replace(rec, source=rec.source.replace(inner, f"{source}$[{i}]"))
+
+
 def _records(doc: Any, source: str) -> Iterator[Record]:
+    if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "specversion" in doc[0]:
+        for i, item in enumerate(doc):  # CloudEvents batch mode (application/cloudevents-batch+json)
+            for rec in _records(item, f"{source}$[{i}]"):
+                yield _rebased(rec, source, i)
+        return
     if isinstance(doc, list):
         yield from _schedule(doc, f"{source}$")
         return

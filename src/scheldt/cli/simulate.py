@@ -1,0 +1,83 @@
+"""``scheldt simulate`` (write simulated traffic) and ``scheldt replay`` (ingest it day by day)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from scheldt.cli.common import console, errors_reported, print_json, settings
+from scheldt.errors import InputError
+from scheldt.simulate import spec
+from scheldt.simulate.traffic import inspect_history, simulate
+from scheldt.simulate.writers import write_traffic
+from scheldt.store.db import open_store, unit_of_work
+from scheldt.workflows.ingest import IngestOptions
+from scheldt.workflows.replay import ReplayReport, replay
+
+out = Console()
+
+
+def simulate_command(
+    out_dir: Annotated[str, typer.Option("--out", help="Folder to write (day-YYYY-MM-DD/ folders and ground-truth.csv).")],
+    port: Annotated[str, typer.Option("--port", help="Port of discharge (UN/LOCODE); the mixes are Antwerp-Bruges's.")] = "BEANR",
+    days: Annotated[int, typer.Option("--days", min=1, max=366)] = 1,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    first_day: Annotated[int, typer.Option("--first-day", min=1, help="Day 1 is 2026-01-01.")] = 1,
+    scale: Annotated[float, typer.Option("--scale", min=0.001, max=4.0,
+                                         help=f"Share of {spec.CONTAINERS_PER_DAY:,} containers a day to simulate.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Write SIMULATED port traffic (DCSA events and transport documents, VGM, AIS) with planted
+    smuggling cases, and a separate ground-truth file. Not real data."""
+    with errors_reported():
+        if port != spec.DESTINATION:
+            raise InputError("--port", f"only {spec.DESTINATION} (Antwerp-Bruges) has its mixes described so far")
+        traffic = simulate(seed, first_day, days, scale, port)
+        inspect_history(traffic, seed)
+        counts = write_traffic(traffic, Path(out_dir))
+    planted = sum(t.planted for t in traffic.trips)
+    summary = {"trips": len(traffic.trips), "planted": planted, "subtle": sum(t.subtle for t in traffic.trips),
+               "vessel_calls": len(traffic.calls), "written": counts, "out": out_dir}
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(f"SIMULATED traffic: {len(traffic.trips):,} trips on {len(traffic.calls)} vessel calls, {planted} planted "
+                  f"({summary['subtle']} subtle) -> {escape(out_dir)} (ground truth in ground-truth.csv)")
+
+
+def replay_command(
+    folder: Annotated[str, typer.Argument(help="A folder written by `scheldt simulate` (or daily feeds laid out the same way).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest day-YYYY-MM-DD folders in order, each as received at that day's 23:59:59 UTC,
+    re-scoring the trips with new facts after each day (when a risk profile is live)."""
+    engine = open_store(settings().resolved_database_url)
+
+    def progress(day: date, r: ReplayReport) -> None:
+        if not as_json:
+            console.print(f"{day}: {len(r.files)} files so far, {r.rescored} trip scores")
+
+    try:
+        with errors_reported():
+            report = replay(lambda: unit_of_work(engine), Path(folder),
+                            IngestOptions("auto", None, True, False, settings().local_organisation), progress)
+    finally:
+        engine.dispose()
+    summary = {"days": report.days, "files": len(report.files), "accepted": sum(f.accepted for f in report.files),
+               "rejected": sum(f.rejected for f in report.files), "rescored": report.rescored}
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(f"replayed {report.days} days: {summary['files']} files, {summary['accepted']:,} records accepted, "
+                  f"{summary['rejected']} rejected, {report.rescored:,} trip scores")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` and ``replay``."""
+    app.command("simulate")(simulate_command)
+    app.command("replay")(replay_command)

@@ -1,0 +1,99 @@
+"""The traffic simulator: its files parse with Scheldt's readers, identifiers pass their check
+digits, the planting spec holds, and replaying the files gives the scores computed in memory."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import Engine
+from stdnum import imo, iso6346
+
+from scheldt.ingest.ais import read_nmea
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.dcsa_documents import read_dcsa_documents
+from scheldt.ingest.dcsa_events import read_dcsa_events
+from scheldt.risk.profiles import builtin_profile_text, evaluate, load_profile
+from scheldt.simulate import spec
+from scheldt.simulate.traffic import inspect_history, received, simulate, trip_facts
+from scheldt.simulate.writers import write_traffic
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.ingest import IngestOptions
+from scheldt.workflows.replay import replay
+from scheldt.workflows.trip_scoring import activate_profile
+
+
+def test_same_seed_same_traffic_and_identifiers_pass_check_digits() -> None:
+    a, b = simulate(5, 1, 1, scale=0.05), simulate(5, 1, 1, scale=0.05)
+    assert [t.container for t in a.trips] == [t.container for t in b.trips]
+    assert len(a.trips) == round(spec.CONTAINERS_PER_DAY * 0.05) == 575
+    assert all(iso6346.is_valid(t.container) for t in a.trips)
+    assert all(imo.is_valid(c.imo) for c in a.calls)
+    assert simulate(6, 1, 1, scale=0.05).trips[0].container != a.trips[0].container
+
+
+def test_planting_spec_over_a_simulated_week() -> None:
+    traffic = simulate(11, 1, 7, scale=0.2)
+    planted = [t for t in traffic.trips if t.planted]
+    n = len(traffic.trips)
+    assert 0.003 < len(planted) / n < 0.007  # PLANTED_SHARE 0.5 %
+    assert sum(t.subtle for t in planted) / len(planted) >= 0.30
+    assert not any(set(t.given) & set(spec.STRONG) for t in planted if t.subtle)
+    assert all(len(t.given) >= 2 for t in planted if t.subtle)
+    methods = Counter(t.method for t in planted)
+    assert set(methods) == set(spec.METHODS)
+    # benign traffic shows the indicators too: fruit from Guayaquil, quick pick-ups, reseals
+    benign = [t for t in traffic.trips if not t.planted]
+    from_risk = sum(any(e.unlocode in spec.HIGH_RISK_ORIGINS and e.event_type == "LOAD" for e in t.events) for t in benign)
+    assert 0.05 < from_risk / len(benign) < 0.12
+    resealed = sum(len({s for e in t.events for s in e.seals}) > 1 for t in benign)
+    assert 0.005 < resealed / len(benign) < 0.02
+
+
+def test_files_parse_with_scheldts_readers(tmp_path: Path) -> None:
+    traffic = simulate(3, 1, 1, scale=0.01)
+    inspect_history(traffic, 3)
+    counts = write_traffic(traffic, tmp_path)
+    kinds: Counter[str] = Counter()
+    for f in tmp_path.glob("day-*/*"):
+        data = f.read_bytes()
+        if f.name == "events.json":
+            records = list(read_dcsa_events(data, f.name))
+        elif f.name == "ais.nmea":
+            records = list(read_nmea(data.splitlines(), f.name))
+        else:
+            records = list(read_dcsa_documents(data, f.name))
+        assert not [r for r in records if isinstance(r, Rejection)], f
+        assert not [fl for r in records for fl in getattr(r, "flags", ()) if fl.code.startswith("invalid")], f
+        kinds.update(type(r).__name__ for r in records)
+    assert kinds["EquipmentEvent"] == counts["events"] and kinds["VgmDeclaration"] == counts["vgm"]
+    assert kinds["Consignment"] == counts["documents"]
+    assert kinds["VesselPosition"] > 0 and kinds["VesselSighting"] == len(traffic.calls)
+    with (tmp_path / "ground-truth.csv").open() as fh:
+        truth = list(csv.DictReader(fh))
+    assert len(truth) == len(traffic.trips) and sum(int(r["inspected"]) for r in truth) > 0
+
+
+def test_replayed_files_score_as_in_memory(engine: Engine, tmp_path: Path) -> None:
+    traffic = simulate(9, 1, 1, scale=0.01)
+    write_traffic(traffic, tmp_path)
+    profile = load_profile(builtin_profile_text())
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "sim", "", received(traffic.history[0].received_at))
+    replay(lambda: unit_of_work(engine), tmp_path, IngestOptions())
+    day_one = received(traffic.trips[0].discharged)
+    with unit_of_work(engine) as uow:
+        stored = {}
+        for t in traffic.trips:
+            history = uow.trip_assessments.history(t.key)
+            known = [h for h in history if h["scored_at"] <= day_one]
+            stored[t.key] = known[-1]
+    mismatched = []
+    for t in traffic.trips:
+        mine = evaluate(profile, trip_facts(traffic, t, day_one))
+        theirs = stored[t.key]
+        if (mine.points, [r.indicator for r in mine.reasons]) != (theirs["score"], [r["indicator"] for r in theirs["reasons"]]):
+            mismatched.append((t.key, mine, theirs["reasons"]))
+    assert not mismatched, mismatched[:3]
+    assert len(stored) == len(traffic.trips) == 115
