@@ -55,3 +55,24 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
     history = json.loads(out)["assessments"]
     assert len(history) == 2 and all(h["reproduced"] for h in history)
+
+
+def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -> None:
+    sim = tmp_path / "sim"
+    code, out, _ = invoke("simulate", "--out", str(sim), "--days", "1", "--scale", "0.01", "--seed", "4", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["trips"] == 115 and (sim / "ground-truth.csv").is_file()
+    code, out, _ = invoke("simulate", "--out", str(sim), "--port", "NLRTM")
+    assert code != 0
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics")
+    code, out, _ = invoke("replay", str(sim), "--json")
+    replayed = json.loads(out)
+    assert code == 0 and replayed["rejected"] == 0 and replayed["rescored"] >= 115
+    code, out, _ = invoke("trips", "outcomes", str(sim / "ground-truth.csv"))
+    assert code == 0 and "115 ground-truth row(s) added (SIMULATED)" in out
+    code, out, _ = invoke("backtest", "--truth", "--capacity", "8%", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["trips"] == 115 and report["hits"] == summary["planted"]
+    assert 9 <= report["selected"] <= 12 and set(report["indicators"])  # 8 % of each scoring day, rounded >= {"seal_changed", "quick_pickup"}
+    code, _, err = invoke("backtest", "--capacity", "120", "--json")
+    assert code != 0 and "like 8%" in err

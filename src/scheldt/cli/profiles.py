@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,8 @@ from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
+from scheldt.targeting.selection import parse_capacity
+from scheldt.workflows.backtest import backtest_stored, load_ground_truth
 from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips
 
 profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
@@ -145,7 +148,68 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
                   f"{', reproduced' if checks[r['id']] else ', NOT REPRODUCED'})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
 
 
+@trips_app.command("outcomes")
+def outcomes(path: Annotated[str, typer.Argument(help="ground-truth.csv written by `scheldt simulate`.")]) -> None:
+    """Load the simulator's ground truth: inspected trips as (simulated) inspection outcomes, and
+    every trip's planted flag as simulated truth for backtests (`scheldt backtest --truth`)."""
+    with errors_reported(), store() as uow:
+        inspections, truths = load_ground_truth(uow, Path(path), now())
+    out.print(f"{inspections} inspection outcome(s) and {truths} ground-truth row(s) added (SIMULATED)")
+
+
+def _day(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+    except ValueError:
+        raise InputError(option, f"{text!r} is not a date like 2026-01-31") from None
+
+
+def backtest_command(
+    path: Annotated[str | None, typer.Option("--profile", help="Profile YAML to test (default: the live one).")] = None,
+    builtin: Annotated[str | None, typer.Option("--builtin", help="A built-in profile instead of a file.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC), inclusive.")] = None,
+    capacity: Annotated[str, typer.Option("--capacity", help="Share of each day's trips scanned, e.g. 8%.")] = "8%",
+    truth: Annotated[bool, typer.Option("--truth", help="Count the simulated ground truth as hits, not recorded inspections.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Replay scored trips under a profile: per indicator and for the whole profile, trips
+    flagged, hits, hit rate, and precision and recall at capacity."""
+    with errors_reported(), store() as uow:
+        if path is None and builtin is None:
+            live = uow.profiles.live()
+            if live is None:
+                raise InputError("--profile", "no profile is live; give --profile FILE.yaml or --builtin NAME")
+            profile = load_profile(live.body, live.label)
+        else:
+            text, where = _text(path, builtin)
+            profile = load_profile(text, where)
+        if not capacity.strip().endswith("%"):
+            raise InputError("--capacity", "give a share of each day's trips, like 8%")
+        try:
+            share = parse_capacity(capacity, 10_000) / 10_000
+        except ValueError as exc:
+            raise InputError("--capacity", str(exc)) from None
+        last = _day(end, "--to")
+        report = backtest_stored(uow, profile, share, _day(start, "--from"),
+                                 last + timedelta(days=1) if last else None, truth)
+    data = report.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips, {report.hits} hits; selected "
+              f"{report.selected:,}, of which {report.selected_hits} hits: precision {data['precision_at_capacity']:.3f}, "
+              f"recall {data['recall_at_capacity']:.3f}" + (" (SIMULATED ground truth)" if truth else ""))
+    table = Table("indicator", "flagged", "hits", "hit rate", "recall")
+    for name, f in data["indicators"].items():  # type: ignore[union-attr]
+        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), f"{f['hit_rate']:.3f}", f"{f['recall']:.3f}")
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``profile`` and ``trips`` to the command tree."""
+    """Add ``profile``, ``trips`` and ``backtest`` to the command tree."""
     app.add_typer(profile_app, name="profile")
     app.add_typer(trips_app, name="trips")
+    app.command("backtest")(backtest_command)

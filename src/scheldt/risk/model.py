@@ -77,6 +77,30 @@ class _Fitted:
     valid_raw: np.ndarray | None
 
 
+def fit_booster(params: dict[str, Any], X: np.ndarray, y: np.ndarray, X_valid: np.ndarray | None,
+                y_valid: np.ndarray | None, names: list[str], threads: int) -> _Fitted:
+    """One LightGBM booster the foundation's way: with a validation set (a later period),
+    early stopping picks the number of trees (at least :data:`MIN_TREES`) and the booster is
+    refitted on train + valid with that many; without one, 300 trees. ``params`` must set
+    ``num_threads`` (the machines have 2 cores). Returns the booster, its number of trees and
+    the validation raw scores (log-odds) of the early-stopping model, or None."""
+    valid_raw = None
+    if X_valid is not None and y_valid is not None:
+        train_set = lgb.Dataset(X, y, feature_name=names, free_raw_data=False)
+        valid_set = lgb.Dataset(X_valid, y_valid, reference=train_set)
+        probe = lgb.train(
+            params, train_set, MAX_TREES, valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        )
+        best = max(probe.best_iteration, MIN_TREES)
+        valid_raw = probe.predict(X_valid, num_iteration=best, raw_score=True, num_threads=threads)
+        X, y = np.vstack([X, X_valid]), np.concatenate([y, y_valid])
+    else:
+        best = 300
+    booster = lgb.train(params, lgb.Dataset(X, y, feature_name=names), best)
+    return _Fitted(booster, best, valid_raw)
+
+
 @dataclass
 class RiskModel:
     """Gradient-boosted trees predicting the probability that an inspection finds ``target``.
@@ -114,22 +138,7 @@ class RiskModel:
 
     def _fit_one(self, X: np.ndarray, y: np.ndarray, X_valid: np.ndarray | None,
                  y_valid: np.ndarray | None, names: list[str]) -> _Fitted:
-        params = self._params()
-        valid_raw = None
-        if X_valid is not None and y_valid is not None:
-            train_set = lgb.Dataset(X, y, feature_name=names, free_raw_data=False)
-            valid_set = lgb.Dataset(X_valid, y_valid, reference=train_set)
-            probe = lgb.train(
-                params, train_set, MAX_TREES, valid_sets=[valid_set],
-                callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-            )
-            best = max(probe.best_iteration, MIN_TREES)
-            valid_raw = probe.predict(X_valid, num_iteration=best, raw_score=True, num_threads=self.threads)
-            X, y = np.vstack([X, X_valid]), np.concatenate([y, y_valid])
-        else:
-            best = 300
-        booster = lgb.train(params, lgb.Dataset(X, y, feature_name=names), best)
-        return _Fitted(booster, best, valid_raw)
+        return fit_booster(self._params(), X, y, X_valid, y_valid, names, self.threads)
 
     def fit(
         self,

@@ -126,6 +126,7 @@ class UnitOfWork:
         from scheldt.store.profiles import ProfileRepository
         from scheldt.store.quarantine import QuarantineRepository
         from scheldt.store.trip_assessments import TripAssessmentRepository
+        from scheldt.store.trip_outcomes import TripOutcomeRepository
         from scheldt.store.vessels import VesselRepository
         from scheldt.store.watchlists import WatchlistRepository
 
@@ -139,6 +140,7 @@ class UnitOfWork:
         self.profiles = ProfileRepository(self.session)
         self.trip_assessments = TripAssessmentRepository(self.session)
         self.watchlists = WatchlistRepository(self.session)
+        self.trip_outcomes = TripOutcomeRepository(self.session)
 
 
 @contextmanager

@@ -347,3 +347,20 @@ class WatchlistEntryRow(Base):
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TripOutcomeRow(Base):
+    """A recorded inspection outcome of a container trip (the inspection workflow writes these;
+    the simulator's ground truth can be loaded as such for demos and backtests)."""
+
+    __tablename__ = "trip_outcome"
+    __table_args__ = (UniqueConstraint("container_number", "document_ref", "voyage", "source_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    container_number: Mapped[str] = mapped_column(String(REF_MAX))
+    document_ref: Mapped[str] = mapped_column(String(128))
+    voyage: Mapped[str] = mapped_column(String(REF_MAX))
+    inspected: Mapped[bool] = mapped_column(Boolean)
+    seizure: Mapped[bool] = mapped_column(Boolean)
+    source_kind: Mapped[str] = mapped_column(String(32))  # inspection, simulated-inspection, simulated-truth
+    source: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -57,6 +57,16 @@ class TripAssessmentRepository:
             TripAssessmentRow.container_number == container_number).order_by(TripAssessmentRow.id))
         return [_plain(r) for r in rows]
 
+    def latest_per_trip(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        """The latest assessment of every trip scored in [start, end) (UTC; open when None)."""
+        t = TripAssessmentRow
+        latest = select(func.max(t.id)).group_by(t.container_number, t.document_ref, t.voyage)
+        if start is not None:
+            latest = latest.where(t.scored_at >= start)
+        if end is not None:
+            latest = latest.where(t.scored_at < end)
+        return [_plain(r) for r in self.session.scalars(select(t).where(t.id.in_(latest)).order_by(t.id))]
+
     def get(self, assessment_id: int) -> dict[str, Any]:
         """One assessment by id. Raises NotFoundError."""
         row = self.session.get(TripAssessmentRow, assessment_id)
