@@ -24,8 +24,8 @@ from collections import defaultdict
 import numpy as np
 from _common import THREADS
 
-from scheldt.risk.profiles import builtin_profile_text, evaluate, load_profile
-from scheldt.risk.trip_model import Blend, TripModel, calibrate, trip_features
+from scheldt.risk.profiles import builtin_profile_text, evaluate, indicator_hits, load_profile
+from scheldt.risk.trip_model import Blend, TripModel, calibrate, choose_model_weight, trip_features
 from scheldt.simulate import spec
 from scheldt.simulate.traffic import inspect_history, received, simulate, trip_facts
 
@@ -64,15 +64,19 @@ def main() -> None:
     for t in train.trips:
         if t.inspected:
             facts = trip_facts(train, t, received(t.discharged))
-            rows.append(trip_features(facts, ctx))
-            points.append(evaluate(profile, facts).points)
+            hits = indicator_hits(profile, facts)
+            rows.append(trip_features(facts, ctx, hits))
+            points.append(evaluate(profile, facts, hits).points)
             labels.append(int(t.seizure))
             days.append(t.discharged.date())
     X, y, d = np.array(rows), np.array(labels), np.array(days)
     cut = sorted(set(days))[23]
     model = TripModel(seed=0, threads=THREADS).fit(X[d <= cut], y[d <= cut], X[d > cut], y[d > cut])
-    a, b = calibrate(np.array(points), y)
-    blend = Blend(0.5, a, b)
+    P = np.array(points)
+    a, b = calibrate(P[d <= cut], y[d <= cut])
+    weight = choose_model_weight(a + b * P[d > cut], model.validation_raw_, y[d > cut]) if model.validation_raw_ is not None else 0.5
+    blend = Blend(weight, a, b)
+    print(f"blend: profile points calibrated on days 1-24 (a={a:.2f}, b={b:.3f}); model weight {weight} chosen on days 25-30")
     print(f"train: seed {args.seed_train}, days 1-30, {len(train.trips):,} trips, {len(y):,} inspected, "
           f"{int(y.sum())} seizures; {model.metadata_['trees']} trees ({time.perf_counter() - t0:.0f} s)")
 
@@ -81,8 +85,9 @@ def main() -> None:
     rng = random.Random(0)
     for t in test.trips:
         facts = trip_facts(test, t, received(t.discharged))
-        result = evaluate(profile, facts)
-        p = float(model.predict(np.array([trip_features(facts, ctx)]))[0])
+        hits = indicator_hits(profile, facts)
+        result = evaluate(profile, facts, hits)
+        p = float(model.predict(np.array([trip_features(facts, ctx, hits)]))[0])
         score, _ = blend.score(result.points, profile.max_points, p)
         origin = float(any(e.event_type == "LOAD" and e.unlocode in spec.HIGH_RISK_ORIGINS for e in facts.events))
         by_day[t.discharged.date()].append((score, result.points, p, origin, len(result.reasons) + rng.random() * 0.5,
@@ -106,11 +111,12 @@ def main() -> None:
     day = simulate(args.seed_test + 100, 61, 1, 1.0)
     t = time.perf_counter()
     facts = [trip_facts(day, tr, received(tr.discharged)) for tr in day.trips]
-    results = [evaluate(profile, f) for f in facts]
-    probs = model.predict(np.array([trip_features(f, ctx) for f in facts]))
+    all_hits = [indicator_hits(profile, f) for f in facts]
+    results = [evaluate(profile, f, h) for f, h in zip(facts, all_hits)]
+    probs = model.predict(np.array([trip_features(f, ctx, h) for f, h in zip(facts, all_hits)]))
     scores = [blend.score(r.points, profile.max_points, float(p))[0] for r, p in zip(results, probs)]
     top = np.argsort(scores)[::-1][: round(0.08 * len(scores))]
-    contrib = model.contributions(np.array([trip_features(facts[i], ctx) for i in top]))
+    contrib = model.contributions(np.array([trip_features(facts[i], ctx, all_hits[i]) for i in top]))
     elapsed = time.perf_counter() - t
     print(f"one full day: {len(day.trips):,} trips scored (facts, profile, model) and reasons for the {len(top)} "
           f"selected in {elapsed:.1f} s (goal < 5 s); contributions shape {contrib.shape}")

@@ -115,3 +115,34 @@ def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: P
     assert assessment["score"] == 55.0
     assert assessment["reasons"][0]["evidence"] == (
         "shipper 'DCSA CTK' matches 'D.C.S.A. C.T.K.' on test list (entry t-company-1, score 100)")
+
+
+def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(engine: Engine, tmp_path: Path) -> None:
+    from scheldt.simulate.traffic import inspect_history, received, simulate
+    from scheldt.simulate.writers import write_traffic
+    from scheldt.workflows.backtest import load_ground_truth
+    from scheldt.workflows.replay import replay
+    from scheldt.workflows.trip_model import train_trip_model
+    from scheldt.workflows.trip_scoring import live_profile
+
+    traffic = simulate(22, 1, 1, scale=0.03)  # seed 22: 28 inspected trips, 2 seizures
+    inspect_history(traffic, 22)
+    write_traffic(traffic, tmp_path / "sim")
+    start = received(traffic.history[0].received_at)
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "sim", "", start)
+    replay(lambda: unit_of_work(engine), tmp_path / "sim", IngestOptions())
+    seizures = sum(t.seizure for t in traffic.trips)
+    with unit_of_work(engine) as uow:
+        inspections, _ = load_ground_truth(uow, tmp_path / "sim" / "ground-truth.csv", LATER)
+        result = train_trip_model(uow, live_profile(uow), tmp_path / "models", LATER, min_inspected=20, min_seizures=1)
+        report = score_trips(uow, LATER)
+        [top] = uow.trip_assessments.queue("antwerp-narcotics@1", limit=1)
+        again = reproduce(uow, top["id"])
+    assert seizures >= 1 and inspections == sum(t.inspected for t in traffic.trips)
+    assert result["rows"] == inspections and str(result["version"]).startswith("trip-")
+    assert report.scored == len(traffic.trips)  # a new model version re-scores every trip
+    assert top["model_version"] == result["version"]
+    model_reason = next(r for r in top["reasons"] if r["indicator"] == "container_model")
+    assert model_reason["evidence"].startswith(f"model {result['version']}: P(seizure) ")
+    assert again.points == top["score"] and [r.evidence for r in again.reasons] == [r["evidence"] for r in top["reasons"]]

@@ -12,14 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheldt.cli.common import errors_reported, now, print_json, store
+from scheldt.cli.common import errors_reported, now, print_json, settings, store
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
 from scheldt.targeting.selection import parse_capacity
 from scheldt.workflows.backtest import backtest_stored, load_ground_truth
-from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips
+from scheldt.workflows.trip_model import train_trip_model
+from scheldt.workflows.trip_scoring import activate_profile, live_profile, reproduce, rollback_profile, score_trips
 
 profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
                           no_args_is_help=True)
@@ -146,6 +147,21 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
         label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
         out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
                   f"{', reproduced' if checks[r['id']] else ', NOT REPRODUCED'})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
+
+
+@trips_app.command("train")
+def train(seed: Annotated[int, typer.Option("--seed")] = 0,
+          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Train the container-level model on trips with recorded inspection outcomes and make it
+    live; trips are re-scored with profile + model at the next `trips score` or ingest."""
+    with errors_reported(), store() as uow:
+        profile = live_profile(uow)
+        result = train_trip_model(uow, profile, settings().data_dir / "models", now(), seed, settings().threads)
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"trip model {result['version']} is live: {result['rows']} inspected trips, {result['seizures']} "
+                  f"seizures, model weight {result['model_weight']}")
 
 
 @trips_app.command("outcomes")

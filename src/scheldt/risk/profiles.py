@@ -178,14 +178,23 @@ class ProfileScore:
     reasons: tuple[Reason, ...]
 
 
-def evaluate(profile: RiskProfile, trip: TripFacts) -> ProfileScore:
-    """Run every indicator of ``profile`` on ``trip``; points are weight × strength, summed and
-    capped at ``max_points``. Deterministic: the same facts give the same score and reasons."""
-    reasons = []
-    for name, setting in profile.indicators.items():
-        hit: Hit | None = INDICATORS[name].check(trip, profile.context(name))
+def indicator_hits(profile: RiskProfile, trip: TripFacts) -> dict[str, Hit]:
+    """Every indicator of ``profile`` that fires on ``trip``, by name."""
+    hits = {}
+    for name in profile.indicators:
+        hit = INDICATORS[name].check(trip, profile.context(name))
         if hit is not None and hit.strength > 0:
-            reasons.append(Reason(name, INDICATORS[name].sentence, hit.evidence, round(setting.weight * hit.strength, 2)))
+            hits[name] = hit
+    return hits
+
+
+def evaluate(profile: RiskProfile, trip: TripFacts, hits: dict[str, Hit] | None = None) -> ProfileScore:
+    """Run every indicator of ``profile`` on ``trip`` (or take ``hits`` already computed);
+    points are weight × strength, summed and capped at ``max_points``. Deterministic: the same
+    facts give the same score and reasons."""
+    hits = indicator_hits(profile, trip) if hits is None else hits
+    reasons = [Reason(name, INDICATORS[name].sentence, hit.evidence, round(profile.indicators[name].weight * hit.strength, 2))
+               for name, hit in hits.items()]
     reasons.sort(key=lambda r: (-r.points, r.indicator))
     return ProfileScore(round(min(profile.max_points, sum(r.points for r in reasons)), 2), tuple(reasons))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import ModelMismatchError, NotFoundError
-from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, ListedPort
+from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort
 from scheldt.risk.model import DEFAULT_PARAMS, fit_booster, library_versions
 
 FACT_FEATURES = ("hours_to_gate_out", "transshipments", "consignee_prior_trips", "consignee_age_days",
@@ -36,11 +37,16 @@ def _nan(v: float | None) -> float:
     return math.nan if v is None else float(v)
 
 
-def trip_features(trip: TripFacts, contexts: dict[str, Context]) -> list[float]:
+def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[str, Hit] | None = None) -> list[float]:
     """One row of :data:`TRIP_FEATURES` for ``trip``; ``contexts`` maps every indicator to the
-    context it runs with (the live profile's lists and parameters; defaults for the others)."""
+    context it runs with (the live profile's lists and parameters; defaults for the others).
+    ``known``: hits already computed with those same contexts (e.g. by the profile), keyed by
+    indicator; the others are run here."""
     row = []
     for name in sorted(INDICATORS):
+        if known is not None and name in known:
+            row.append(known[name].strength)
+            continue
         hit = INDICATORS[name].check(trip, contexts[name])
         row.append(hit.strength if hit else 0.0)
     disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
@@ -78,6 +84,7 @@ class TripModel:
     threads: int = 2
     booster_: lgb.Booster | None = None
     metadata_: dict[str, Any] = field(default_factory=dict)
+    validation_raw_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_valid: np.ndarray | None = None,
             y_valid: np.ndarray | None = None) -> TripModel:
@@ -89,6 +96,7 @@ class TripModel:
         fitted = fit_booster(params, X, y, X_valid if has_valid else None, y_valid if has_valid else None,
                              list(TRIP_FEATURES), self.threads)
         self.booster_ = fitted.booster
+        self.validation_raw_ = fitted.valid_raw
         self.metadata_ = {"trees": fitted.best_iteration, "rows": int(len(y) + (len(y_valid) if has_valid else 0)),
                           "positives": int(y.sum() + (y_valid.sum() if has_valid else 0))}
         return self
@@ -153,6 +161,20 @@ class Blend:
         score = 100 / (1 + math.exp(-mixed))
         without_model = 100 / (1 + math.exp(-profile_logit))
         return round(score, 2), round(score - without_model, 2)
+
+
+BLEND_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
+
+
+def choose_model_weight(profile_logit: np.ndarray, model_raw: np.ndarray, y: np.ndarray) -> float:
+    """The model weight of :data:`BLEND_GRID` with the best average precision on a validation
+    period (inspected trips of a later period than training); 0.5 when it has no positive."""
+    from sklearn.metrics import average_precision_score
+
+    if not 0 < y.sum() < len(y):
+        return 0.5
+    gains = [average_precision_score(y, (1 - w) * profile_logit + w * model_raw) for w in BLEND_GRID]
+    return BLEND_GRID[int(np.argmax(gains))]
 
 
 def calibrate(points: np.ndarray, y: np.ndarray) -> tuple[float, float]:

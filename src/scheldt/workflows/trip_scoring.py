@@ -28,10 +28,11 @@ from scheldt.domain.trips import (
     trip_facts_from_dict,
 )
 from scheldt.errors import InputError
-from scheldt.risk.profiles import ProfileScore, RiskProfile, evaluate, load_profile, profile_digest
+from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import WatchlistIndex
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.screening import SCREENED_ROLES, watchlist_index
+from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
 
 #: Containers whose facts are gathered together.
 BATCH = 1_000
@@ -186,7 +187,8 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     profile, adding an assessment only where the facts changed since the trip's last one."""
     profile = live_profile(uow)
     report = ScoringReport(profile.label)
-    latest = uow.trip_assessments.latest_hashes(profile.label, "")
+    model = live_trip_model(uow)
+    latest = uow.trip_assessments.latest_hashes(profile.label, model.version if model else "")
     rows = []
     numbers = containers if containers is not None else uow.events.containers()
     index = watchlist_index(uow) if numbers else None
@@ -198,7 +200,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             if latest.get(key) == digest:
                 report.unchanged += 1
                 continue
-            rows.append(_row(profile, facts, snapshot, digest, evaluate(profile, facts), now))
+            rows.append(_row(profile, model, facts, snapshot, digest, now))
     report.scored = uow.trip_assessments.add(rows)
     return report
 
@@ -212,22 +214,25 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     return score_trips(uow, now, numbers)
 
 
-def _row(profile: RiskProfile, facts: TripFacts, snapshot: dict[str, Any], digest: str,
-         result: ProfileScore, now: datetime) -> dict[str, Any]:
+def _row(profile: RiskProfile, model: LiveTripModel | None, facts: TripFacts, snapshot: dict[str, Any], digest: str,
+         now: datetime) -> dict[str, Any]:
+    score, points, reasons = assess(profile, facts, model)
     return {
         "container_number": facts.key.container_number, "document_ref": facts.key.document_ref,
-        "voyage": facts.key.voyage, "profile": profile.label, "model_version": "",
-        "score": result.points, "profile_points": result.points, "reasons": plain(list(result.reasons)),
+        "voyage": facts.key.voyage, "profile": profile.label, "model_version": model.version if model else "",
+        "score": score, "profile_points": points, "reasons": plain(reasons),
         "facts": snapshot, "facts_hash": digest, "scored_at": now,
     }
 
 
 def reproduce(uow: UnitOfWork, assessment_id: int) -> ProfileScore:
-    """Recompute a stored assessment from its stored facts and profile version: the same score
-    and reasons as when it was made, whatever arrived since."""
+    """Recompute a stored assessment from its stored facts, profile version and model version:
+    the same score and reasons as when it was made, whatever arrived since."""
     stored = uow.trip_assessments.get(assessment_id)
     profile_row = uow.profiles.get(stored["profile"])
-    return evaluate(load_profile(profile_row.body, profile_row.label), trip_facts_from_dict(stored["facts"]))
+    model = load_version(uow, stored["model_version"]) if stored["model_version"] else None
+    score, _, reasons = assess(load_profile(profile_row.body, profile_row.label), trip_facts_from_dict(stored["facts"]), model)
+    return ProfileScore(score, tuple(reasons))
 
 
 def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason: str, now: datetime) -> RiskProfile:

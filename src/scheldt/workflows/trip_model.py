@@ -1,0 +1,115 @@
+"""Train the container-level model on recorded inspection outcomes; load the live one."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from scheldt.domain.trips import TripFacts, trip_facts_from_dict
+from scheldt.errors import InputError, NotFoundError
+from scheldt.risk.indicators import INDICATORS, Context
+from scheldt.risk.profiles import Reason, RiskProfile, evaluate, indicator_hits
+from scheldt.risk.trip_model import CONTRACT, TRIP_FEATURES, Blend, TripModel, calibrate, choose_model_weight, trip_features
+from scheldt.workflows.backtest import INSPECTIONS
+from scheldt.workflows.ports import UnitOfWork
+
+TARGET = "trip-seizure"
+MIN_INSPECTED = 100
+MIN_SEIZURES = 5
+VALID_SHARE = 0.2
+MODEL_SENTENCE = "The container-level model's estimate from past inspections."
+
+
+def contexts(profile: RiskProfile) -> dict[str, Context]:
+    """Each indicator's context: the profile's for its indicators, defaults with the profile's
+    lists for the rest (the model sees every indicator)."""
+    lists = profile.context(next(iter(profile.indicators)))
+    return {n: profile.context(n) if n in profile.indicators
+            else Context(dict(ind.params), lists.high_risk_ports, lists.cover_loads) for n, ind in INDICATORS.items()}
+
+
+@dataclass
+class LiveTripModel:
+    """A trip model version with its blend."""
+
+    version: str
+    model: TripModel
+    blend: Blend
+
+
+def live_trip_model(uow: UnitOfWork, threads: int = 2) -> LiveTripModel | None:
+    """The live container-level model, or None when none was trained."""
+    try:
+        row = uow.models.live(TARGET)
+    except NotFoundError:
+        return None
+    return load_version(uow, row.version, threads)
+
+
+def load_version(uow: UnitOfWork, version: str, threads: int = 2) -> LiveTripModel:
+    """A registered trip model version. Raises NotFoundError / ModelMismatchError."""
+    row = uow.models.get(version)
+    model = TripModel.load(Path(row.artefact_path), threads)
+    blend = model.metadata_.get("blend", {})
+    return LiveTripModel(version, model, Blend(blend.get("model_weight", 0.5), blend.get("a", -5.0), blend.get("b", 0.05)))
+
+
+def assess(profile: RiskProfile, facts: TripFacts, live: LiveTripModel | None) -> tuple[float, float, list[Reason]]:
+    """(score, profile points, reasons largest first) of a trip: the profile alone, or blended
+    with the container model, whose part is one more reason naming its strongest features."""
+    hits = indicator_hits(profile, facts)
+    result = evaluate(profile, facts, hits)
+    reasons = list(result.reasons)
+    if live is None:
+        return result.points, result.points, reasons
+    row = np.array([trip_features(facts, contexts(profile), hits)])
+    p = float(live.model.predict(row)[0])
+    score, model_part = live.blend.score(result.points, profile.max_points, p)
+    contrib = live.model.contributions(row)[0][:-1]
+    strongest = sorted(range(len(contrib)), key=lambda i: -contrib[i])[:3]
+    named = ", ".join(f"{TRIP_FEATURES[i]} {contrib[i]:+.2f}" for i in strongest if contrib[i] > 0) or "none above average"
+    reasons.append(Reason("container_model", MODEL_SENTENCE,
+                          f"model {live.version}: P(seizure) {p:.3f}; pushing it up (log-odds): {named}", model_part))
+    reasons.sort(key=lambda r: (-r.points, r.indicator))
+    return score, result.points, reasons
+
+
+def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, now: datetime, seed: int = 0,
+                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES) -> dict[str, object]:
+    """Fit the container model on trips with recorded inspection outcomes (their latest stored
+    facts), the last :data:`VALID_SHARE` by scoring time for early stopping, calibration and
+    the blend weight; save, register and make it live. Raises InputError below
+    :data:`MIN_INSPECTED` inspected trips or :data:`MIN_SEIZURES` seizures."""
+    outcomes = uow.trip_outcomes.all(INSPECTIONS)
+    rows = []
+    for a in uow.trip_assessments.latest_per_trip():
+        known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
+        if known is not None and known[0]:
+            rows.append((a["scored_at"], trip_facts_from_dict(a["facts"]), int(known[1])))
+    positives = sum(r[2] for r in rows)
+    if len(rows) < min_inspected or positives < min_seizures:
+        raise InputError("trips train", f"{len(rows)} inspected trips with {positives} seizures; at least "
+                         f"{min_inspected} and {min_seizures} are needed")
+    rows.sort(key=lambda r: (r[0], r[1].key.label()))
+    ctx = contexts(profile)
+    hits = [indicator_hits(profile, f) for _, f, _ in rows]
+    X = np.array([trip_features(f, ctx, h) for (_, f, _), h in zip(rows, hits)])
+    y = np.array([r[2] for r in rows])
+    points = np.array([evaluate(profile, f, h).points for (_, f, _), h in zip(rows, hits)])
+    cut = int(len(rows) * (1 - VALID_SHARE))
+    model = TripModel(seed, threads).fit(X[:cut], y[:cut], X[cut:], y[cut:])
+    a, b = calibrate(points[:cut], y[:cut])
+    weight = choose_model_weight(a + b * points[cut:], model.validation_raw_, y[cut:]) if model.validation_raw_ is not None else 0.5
+    fingerprint = hashlib.sha256("\n".join(f"{f.key.label()}|{label}" for _, f, label in rows).encode()
+                                 + CONTRACT.encode()).hexdigest()
+    version = f"trip-{now:%Y%m%dT%H%M%S}-{fingerprint[:8]}"
+    model.metadata_.update({"blend": {"model_weight": weight, "a": a, "b": b}, "profile": profile.label,
+                            "fingerprint": fingerprint})
+    directory = model.save(models_dir / version)
+    metrics = {"rows": len(rows), "seizures": positives, "model_weight": weight, "trees": model.metadata_["trees"]}
+    uow.models.register(version, TARGET, str(directory), fingerprint, CONTRACT, metrics, now)
+    return {"version": version, **metrics}
