@@ -17,3 +17,11 @@ step train --target fraud
 step score --target fraud
 step target --capacity 5% --exploration 0.05 --limit 10
 step evaluate --train demo/data/kcs-train-excerpt.csv --test demo/data/kcs-test-excerpt.csv --seeds 1
+
+# Container trips: SIMULATED traffic (not real data) for one day at Antwerp-Bruges, 2 % of its
+# volume, scored with the built-in narcotics risk profile. See README "Container targeting".
+SIM=$SCHELDT_DATA_DIR/simulated
+step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
+step profile activate --builtin antwerp-narcotics --reason "demo"
+step replay "$SIM"
+step trips queue --limit 5
