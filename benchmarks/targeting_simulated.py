@@ -24,6 +24,7 @@ from collections import defaultdict
 import numpy as np
 from _common import THREADS
 
+from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, evaluate, indicator_hits, load_profile
 from scheldt.risk.trip_model import Blend, TripModel, calibrate, choose_model_weight, trip_features
 from scheldt.simulate import spec
@@ -40,14 +41,6 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def contexts(profile):  # type: ignore[no-untyped-def]
-    from scheldt.risk.indicators import INDICATORS, Context
-
-    base = profile.context(next(iter(profile.indicators)))
-    return {n: (profile.context(n) if n in profile.indicators else Context(dict(i.params), base.high_risk_ports, base.cover_loads))
-            for n, i in INDICATORS.items()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.25)
@@ -55,7 +48,7 @@ def main() -> None:
     ap.add_argument("--seed-test", type=int, default=2)
     args = ap.parse_args()
     profile = load_profile(builtin_profile_text())
-    ctx = contexts(profile)
+    ctx = {name: profile.context(name) for name in INDICATORS}
 
     t0 = time.perf_counter()
     train = simulate(args.seed_train, 1, 30, args.scale)

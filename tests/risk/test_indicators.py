@@ -165,3 +165,22 @@ def test_every_indicator_has_an_officer_sentence_and_a_feed(name: str) -> None:
     assert ind.sentence.endswith(".") and len(ind.sentence) > 20
     assert ind.feeds and ind.source
     assert run(name, trip()) is None  # a trip without facts fires nothing
+
+
+def test_vessel_loitering_before_arrival_but_not_at_anchorage() -> None:
+    speeds = {96: 14.0, 94: 2.0, 92: 1.5, 90: 0.8, 88: 1.0, 86: 2.5, 84: 13.0, 20: 0.5, 10: 0.4, 2: 0.3}
+    fixes = tuple(VesselFix(T0 - timedelta(hours=h), 36.5, -8.1, v) for h, v in speeds.items())
+    facts = trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=fixes)
+    assert run("vessel_loitering_before_arrival", facts) == (
+        "vessel at 3 kn or less for 8.0 h from 2026-02-25 10:00 UTC near 36.50, -8.10, 3 days before arrival")
+    # slow only in the last day (waiting at anchorage): no hit
+    waiting = tuple(f for f in fixes if f.observed_at > T0 - timedelta(hours=30))
+    assert run("vessel_loitering_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=waiting)) is None
+
+
+def test_gate_out_without_release_needs_a_release_feed() -> None:
+    assert INDICATORS["gate_out_without_release"].carried is False
+    out = trip(ev("DISC", 0), ev("GTOT", 30))
+    assert run("gate_out_without_release", out) == "gated out at BEANR 2026-03-02 14:00 UTC with no customs release recorded before it"
+    released = trip(ev("DISC", 0), ev("RELEASE", 20, kind="CUSTOMS_RELEASE"), ev("GTOT", 30))
+    assert run("gate_out_without_release", released) is None

@@ -34,7 +34,7 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
 
     profile = load_profile(builtin_profile_text(), "built-in")
     assert profile.label == "antwerp-narcotics@1"
-    assert set(profile.indicators) == set(INDICATORS)
+    assert set(profile.indicators) == set(INDICATORS) - {"gate_out_without_release"}  # needs a national feed
     assert {p.code for p in profile.lists.high_risk_ports} >= {"ECGYE", "BRSSZ", "COCTG", "PABLB", "CR"}
 
 

@@ -373,3 +373,48 @@ def watchlist_match(trip: TripFacts, ctx: Context) -> Hit | None:
     m = max(matches, key=lambda m: m.score)
     return Hit("watchlist_match", m.score / 100,
                f"{m.role} {m.party_name!r} matches {m.entry_name!r} on {m.list_name} (entry {m.entry_id}, score {m.score:.0f})")
+
+
+@indicator("vessel_loitering_before_arrival", source="indicator table row 14 (slow-down or loitering off a coast)",
+           feeds="AIS positions and speeds of the trip's vessel (ais-nmea, ais-csv) before arrival",
+           params={"window_days": 5.0, "max_knots": 3.0, "min_hours": 6.0, "skip_last_hours": 24.0})
+def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The vessel loitered at sea (barely moving for hours) in the days before arrival."""
+    arrival = next((e.event_time for e in reversed(trip.events) if e.classifier == "ACT"
+                    and e.event_type in ("ARRI", "DISC")), None)
+    if arrival is None:
+        return None
+    start = arrival - timedelta(days=ctx.params["window_days"])
+    stop = arrival - timedelta(hours=ctx.params["skip_last_hours"])  # waiting at anchorage is normal
+    fixes = sorted((f for f in trip.vessel_track if start <= f.observed_at <= stop and f.speed_knots is not None),
+                   key=lambda f: f.observed_at)
+    longest, run_start, best = 0.0, None, None
+    for f in fixes:
+        if f.speed_knots is not None and f.speed_knots <= ctx.params["max_knots"]:
+            run_start = run_start or f
+            hours = (f.observed_at - run_start.observed_at).total_seconds() / 3600
+            if hours > longest:
+                longest, best = hours, run_start
+        else:
+            run_start = None
+    if best is None or longest < ctx.params["min_hours"]:
+        return None
+    return Hit("vessel_loitering_before_arrival", min(1.0, longest / (4 * ctx.params["min_hours"])),
+               f"vessel at {ctx.params['max_knots']:g} kn or less for {longest:.1f} h from {_day(best.observed_at)} "
+               f"near {best.latitude:.2f}, {best.longitude:.2f}, {(arrival - best.observed_at).days} days before arrival")
+
+
+@indicator("gate_out_without_release", source="indicator table row 6", carried=False,
+           feeds="customs release events (kind CUSTOMS_RELEASE) from a national release feed, e.g. the port "
+                 "community system's release messages; no DCSA or UN/EDIFACT reader here produces them, so "
+                 "the default profile leaves this indicator out")
+def gate_out_without_release(trip: TripFacts, ctx: Context) -> Hit | None:
+    """The container was gated out with no customs release recorded before it."""
+    gate = next((e for e in trip.events if e.event_type == "GTOT" and e.classifier == "ACT"), None)
+    if gate is None or trip.key.document_ref == "":
+        return None
+    released = any(e.kind == "CUSTOMS_RELEASE" and e.event_time <= gate.event_time for e in trip.events)
+    if released:
+        return None
+    return Hit("gate_out_without_release", 1.0, f"gated out at {gate.unlocode} {_day(gate.event_time)} "
+               "with no customs release recorded before it")

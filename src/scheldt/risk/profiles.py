@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
@@ -98,6 +98,7 @@ class RiskProfile(_Strict):
     max_points: float = Field(default=100, gt=0)
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]
+    _contexts: dict[str, Context] = PrivateAttr(default_factory=dict)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -130,11 +131,15 @@ class RiskProfile(_Strict):
         return f"{self.name}@{self.version}"
 
     def context(self, name: str) -> Context:
-        """The evaluation context of indicator ``name``: its parameters and the lists."""
-        params = {**INDICATORS[name].params, **self.indicators[name].params}
-        ports = [ListedPort(p.code, p.name, p.since, p.until) for p in self.lists.high_risk_ports]
-        covers = [CoverLoad(c.prefix, c.name) for c in self.lists.cover_loads]
-        return Context(params, ports, covers)
+        """The evaluation context of indicator ``name``: its parameters (the profile's over the
+        defaults; defaults alone for an indicator the profile does not use) and the lists.
+        Built once per profile and indicator."""
+        if name not in self._contexts:
+            params = {**INDICATORS[name].params, **(self.indicators[name].params if name in self.indicators else {})}
+            ports = tuple(ListedPort(p.code, p.name, p.since, p.until) for p in self.lists.high_risk_ports)
+            covers = tuple(CoverLoad(c.prefix, c.name) for c in self.lists.cover_loads)
+            self._contexts[name] = Context(params, ports, covers)
+        return self._contexts[name]
 
 
 def load_profile(text: str, where: str = "profile") -> RiskProfile:

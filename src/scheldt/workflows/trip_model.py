@@ -27,9 +27,7 @@ MODEL_SENTENCE = "The container-level model's estimate from past inspections."
 def contexts(profile: RiskProfile) -> dict[str, Context]:
     """Each indicator's context: the profile's for its indicators, defaults with the profile's
     lists for the rest (the model sees every indicator)."""
-    lists = profile.context(next(iter(profile.indicators)))
-    return {n: profile.context(n) if n in profile.indicators
-            else Context(dict(ind.params), lists.high_risk_ports, lists.cover_loads) for n, ind in INDICATORS.items()}
+    return {n: profile.context(n) for n in INDICATORS}
 
 
 @dataclass
