@@ -16,7 +16,7 @@ TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.
 
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return result.exit_code, result.stdout, " ".join(result.stderr.split())  # rich wraps long lines
 
 
 def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Path) -> None:
@@ -76,3 +76,33 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     assert 9 <= report["selected"] <= 12 and set(report["indicators"])  # 8 % of each scoring day, rounded >= {"seal_changed", "quick_pickup"}
     code, _, err = invoke("backtest", "--capacity", "120", "--json")
     assert code != 0 and "like 8%" in err
+
+
+def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_path: Path) -> None:
+    sim = tmp_path / "sim"
+    invoke("simulate", "--out", str(sim), "--days", "1", "--scale", "0.01", "--seed", "4")
+    code, _, err = invoke("simulate", "--out", str(sim), "--days", "1", "--scale", "0.01")
+    assert code != 0 and "not an empty folder" in err
+    code, _, err = invoke("replay", str(tmp_path / "nowhere"))
+    assert code != 0 and "no such folder" in err
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics")
+    broken = next(sim.glob("day-*"))
+    (broken / "events.json").write_text('{"broken": ')
+    code, out, _ = invoke("replay", str(sim), "--json")
+    assert code == 1 and json.loads(out)["unreadable_files"] == [str(broken / "events.json")]
+    number = next(iter(json.loads(invoke("trips", "queue", "--json", "--limit", "1")[1])["trips"]))["container_number"]
+    code, out, _ = invoke("trips", "history", number.lower(), "--json")
+    assert code == 0 and json.loads(out)["assessments"]
+    code, _, err = invoke("trips", "history", "NOPE")
+    assert code != 0 and "no scored trip" in err
+    truth = tmp_path / "truth.csv"
+    truth.write_text("container_number,document_ref,voyage,planted,inspected,seizure\nMSCU4057166,SIMBL1\nMSCU4057166,B,V,maybe,1,0\n")
+    code, out, _ = invoke("trips", "outcomes", str(truth))
+    assert code == 1 and "truth.csv:2: row has missing cells" in out and "truth.csv:3: planted is 'maybe'" in out
+    invoke("trips", "outcomes", str(sim / "ground-truth.csv"))
+    code, _, err = invoke("backtest", "--truth", "--capacity", "0%")
+    assert code != 0 and "more than 0%" in err
+    code, _, err = invoke("backtest", "--truth", "--from", "2026-01-05", "--to", "2026-01-01")
+    assert code != 0 and "is before --from" in err
+    code, out, _ = invoke("backtest", "--truth", "--to", "9999-12-31", "--json")
+    assert code == 0 and json.loads(out)["trips"] > 0

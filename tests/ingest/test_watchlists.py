@@ -45,3 +45,29 @@ def test_csv_watchlist_with_and_without_ids() -> None:
     assert isinstance(records[3], Rejection) and records[3].why == "5 cells, the header has 4"
     [missing] = list(read_watchlist_csv(b"company,country\nX,Y\n", "n.csv", "l"))
     assert isinstance(missing, Rejection) and missing.where == "n.csv:1" and "no 'name' column" in missing.why
+
+
+def test_ftm_values_as_strings_wrong_types_duplicates_and_deep_nesting() -> None:
+    data = b"\n".join([
+        b'{"id": "a", "schema": "Company", "properties": {"name": "ACME Holdings", "country": "be"}}',
+        b'{"id": "b", "schema": "Company", "properties": {"name": 5}}',
+        b'{"id": "a", "schema": "Company", "properties": {"name": ["ACME Again"]}}',
+        b'{"id": "' + b"x" * 200 + b'", "schema": "Company", "properties": {"name": ["Long Id"]}}',
+        b"[" * 100_000,
+    ])
+    records = list(read_ftm(data, "f.json", "l"))
+    [entry] = [r for r in records if isinstance(r, WatchlistEntry)]
+    assert (entry.name, entry.aliases, entry.country) == ("ACME Holdings", (), "BE")
+    assert [(r.where, r.field) for r in records if isinstance(r, Rejection)] == [
+        ("f.json:5", ""), ("f.json:2", "properties.name"), ("f.json:3", "id"), ("f.json:4", "id")]
+    assert "already given at f.json:1" in records[-2].why  # type: ignore[union-attr]
+
+
+def test_csv_duplicate_ids_long_ids_and_oversized_fields_are_rejected_not_lost() -> None:
+    data = ("id,name\n7,First Co\n7,Second Co\n" + "y" * 200 + ",Long Id Co\n8,\"" + "z" * 200_000 + "\"\n9,Last Co\n").encode()
+    records = list(read_watchlist_csv(data, "w.csv", "l"))
+    kept = [r.name for r in records if isinstance(r, WatchlistEntry)]
+    rejected = [(r.where, r.why[:40]) for r in records if isinstance(r, Rejection)]
+    assert kept == ["First Co", "Last Co"]
+    assert rejected[0] == ("w.csv:3", "entry 7 already given at w.csv:2; the fi")
+    assert [w for w, _ in rejected] == ["w.csv:3", "w.csv:4", "w.csv:5"]

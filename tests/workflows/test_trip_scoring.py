@@ -134,15 +134,31 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     replay(lambda: unit_of_work(engine), tmp_path / "sim", IngestOptions())
     seizures = sum(t.seizure for t in traffic.trips)
     with unit_of_work(engine) as uow:
-        inspections, _ = load_ground_truth(uow, tmp_path / "sim" / "ground-truth.csv", LATER)
+        inspections, _, rejected = load_ground_truth(uow, tmp_path / "sim" / "ground-truth.csv", LATER)
         result = train_trip_model(uow, live_profile(uow), tmp_path / "models", LATER, min_inspected=20, min_seizures=1)
         report = score_trips(uow, LATER)
         [top] = uow.trip_assessments.queue("antwerp-narcotics@1", limit=1)
         again = reproduce(uow, top["id"])
-    assert seizures >= 1 and inspections == sum(t.inspected for t in traffic.trips)
+    assert seizures >= 1 and inspections == sum(t.inspected for t in traffic.trips) and rejected == []
     assert result["rows"] == inspections and str(result["version"]).startswith("trip-")
     assert report.scored == len(traffic.trips)  # a new model version re-scores every trip
     assert top["model_version"] == result["version"]
     model_reason = next(r for r in top["reasons"] if r["indicator"] == "container_model")
     assert model_reason["evidence"].startswith(f"model {result['version']}: P(seizure) ")
     assert again.points == top["score"] and [r.evidence for r in again.reasons] == [r["evidence"] for r in top["reasons"]]
+
+
+def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: Engine) -> None:
+    texts = [builtin_profile_text().replace('version: "1"', f'version: "{v}"') for v in ("1", "2", "3")]
+    with unit_of_work(engine) as uow:
+        for text in texts:
+            activate_profile(uow, text, "p.yaml", "officer.a", "", FIRST)
+        assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@2"
+        assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@1"
+        with pytest.raises(InputError, match="first version activated"):
+            rollback_profile(uow, "officer.a", "", LATER)
+        expired = texts[0].replace('version: "1"', 'version: "old"').replace(
+            "effective_from: 2024-01-01", "effective_from: 2024-01-01\neffective_to: 2025-01-01")
+        activate_profile(uow, expired, "old.yaml", "officer.a", "", LATER)
+        with pytest.raises(InputError, match="not in force on 2026-02-02"):
+            score_trips(uow, LATER)

@@ -13,8 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
-from scheldt.errors import InputError
+from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
 from scheldt.targeting.selection import parse_capacity
@@ -36,7 +37,10 @@ def _text(path: str | None, builtin: str | None) -> tuple[str, str]:
     file = Path(path)  # type: ignore[arg-type]
     if not file.is_file():
         raise InputError(str(file), "no such file")
-    return file.read_text("utf-8"), str(file)
+    try:
+        return file.read_text("utf-8"), str(file)
+    except UnicodeDecodeError as exc:
+        raise InputError(str(file), f"not UTF-8 text (byte {exc.start}): a profile is a YAML text file") from None
 
 
 @profile_app.command("validate")
@@ -136,7 +140,12 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every score of a container's trips, oldest first, each recomputed from its stored facts."""
     with errors_reported(), store() as uow:
-        keys = {(r["container_number"], r["document_ref"], r["voyage"]) for r in uow.trip_assessments.queue_all(number)}
+        if not number.strip():
+            raise InputError("container number", "give a container number, e.g. MSCU4057166")
+        normalised, _ = container_number(number.strip().upper())
+        keys = {(r["container_number"], r["document_ref"], r["voyage"]) for r in uow.trip_assessments.queue_all(normalised)}
+        if not keys:
+            raise NotFoundError(normalised, "no scored trip of this container (`scheldt trips score` scores them)")
         rows = [r for k in sorted(keys) for r in uow.trip_assessments.history(TripKey(*k))]
         checks = {r["id"]: reproduce(uow, r["id"]).points == r["score"] for r in rows}
     if as_json:
@@ -169,8 +178,13 @@ def outcomes(path: Annotated[str, typer.Argument(help="ground-truth.csv written 
     """Load the simulator's ground truth: inspected trips as (simulated) inspection outcomes, and
     every trip's planted flag as simulated truth for backtests (`scheldt backtest --truth`)."""
     with errors_reported(), store() as uow:
-        inspections, truths = load_ground_truth(uow, Path(path), now())
-    out.print(f"{inspections} inspection outcome(s) and {truths} ground-truth row(s) added (SIMULATED)")
+        inspections, truths, rejected = load_ground_truth(uow, Path(path), now())
+    out.print(f"{inspections} inspection outcome(s) and {truths} ground-truth row(s) added (SIMULATED)"
+              + (f"; {len(rejected)} row(s) rejected" if rejected else ""))
+    for r in rejected[:20]:
+        out.print(f"  {escape(r.where)}: {escape(r.why)}", soft_wrap=True)
+    if rejected and not truths and not inspections:
+        raise typer.Exit(1)
 
 
 def _day(text: str | None, option: str) -> datetime | None:
@@ -208,9 +222,13 @@ def backtest_command(
             share = parse_capacity(capacity, 10_000) / 10_000
         except ValueError as exc:
             raise InputError("--capacity", str(exc)) from None
-        last = _day(end, "--to")
-        report = backtest_stored(uow, profile, share, _day(start, "--from"),
-                                 last + timedelta(days=1) if last else None, truth)
+        if share <= 0:
+            raise InputError("--capacity", "must be more than 0%")
+        first, last = _day(start, "--from"), _day(end, "--to")
+        if first and last and last < first:
+            raise InputError("--to", f"{end} is before --from {start}")
+        until = last + timedelta(days=1) if last and last.date() < date.max else None
+        report = backtest_stored(uow, profile, share, first, until, truth)
     data = report.as_dict()
     if as_json:
         print_json(data)

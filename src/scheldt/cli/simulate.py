@@ -27,7 +27,7 @@ def simulate_command(
     port: Annotated[str, typer.Option("--port", help="Port of discharge (UN/LOCODE); the mixes are Antwerp-Bruges's.")] = "BEANR",
     days: Annotated[int, typer.Option("--days", min=1, max=366)] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    first_day: Annotated[int, typer.Option("--first-day", min=1, help="Day 1 is 2026-01-01.")] = 1,
+    first_day: Annotated[int, typer.Option("--first-day", min=1, max=3650, help="Day 1 is 2026-01-01.")] = 1,
     scale: Annotated[float, typer.Option("--scale", min=0.001, max=4.0,
                                          help=f"Share of {spec.CONTAINERS_PER_DAY:,} containers a day to simulate.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -37,9 +37,13 @@ def simulate_command(
     with errors_reported():
         if port != spec.DESTINATION:
             raise InputError("--port", f"only {spec.DESTINATION} (Antwerp-Bruges) has its mixes described so far")
+        target = Path(out_dir)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise InputError(str(target), "exists and is not an empty folder: give a new one (two simulations "
+                             "in one folder would not match the ground truth)")
         traffic = simulate(seed, first_day, days, scale, port)
         inspect_history(traffic, seed)
-        counts = write_traffic(traffic, Path(out_dir))
+        counts = write_traffic(traffic, target)
     planted = sum(t.planted for t in traffic.trips)
     summary = {"trips": len(traffic.trips), "planted": planted, "subtle": sum(t.subtle for t in traffic.trips),
                "vessel_calls": len(traffic.calls), "written": counts, "out": out_dir}
@@ -68,13 +72,19 @@ def replay_command(
                             IngestOptions("auto", None, True, False, settings().local_organisation), progress)
     finally:
         engine.dispose()
+    unreadable = [f.path for f in report.files if f.accepted == 0 and f.rejected > 0]
     summary = {"days": report.days, "files": len(report.files), "accepted": sum(f.accepted for f in report.files),
-               "rejected": sum(f.rejected for f in report.files), "rescored": report.rescored}
+               "rejected": sum(f.rejected for f in report.files), "unreadable_files": unreadable,
+               "rescored": report.rescored}
     if as_json:
         print_json(summary)
     else:
         out.print(f"replayed {report.days} days: {summary['files']} files, {summary['accepted']:,} records accepted, "
                   f"{summary['rejected']} rejected, {report.rescored:,} trip scores")
+        for path in unreadable:
+            out.print(f"  nothing could be read in {escape(path)} (see the quarantine)")
+    if unreadable:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,8 @@ from typing import Any
 from scheldt.ingest.base import Rejection
 from scheldt.risk.screening import WatchlistEntry
 
+#: Longest list name and entry id the store keeps.
+MAX_ID = 128
 FTM_KINDS = {"Company": "company", "Organization": "company", "LegalEntity": "company", "PublicBody": "company",
              "Person": "person", "Vessel": "vessel", "Address": "address"}
 _MAX_NAME = 500
@@ -37,12 +39,26 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
         yield Rejection(f"{source}:1", "", f"not UTF-8 text: {exc}")
         return
     rows = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(rows, [])]
+    try:
+        header = [h.strip().lower() for h in next(rows, [])]
+    except csv.Error as exc:
+        yield Rejection(f"{source}:1", "", f"header is not readable CSV: {exc}")
+        return
     if "name" not in header:
         yield Rejection(f"{source}:1", "name", f"no 'name' column in the header ({', '.join(header)[:200]})")
         return
     col = {h: i for i, h in enumerate(header)}
-    for line, cells in enumerate(rows, start=2):
+    seen: dict[str, str] = {}
+    line = 1
+    while True:
+        line += 1
+        try:
+            cells = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            yield Rejection(f"{source}:{line}", "", f"not readable CSV: {exc}")
+            continue
         if not any(c.strip() for c in cells):
             continue
         where = f"{source}:{line}"
@@ -55,6 +71,13 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
             yield Rejection(where, "name", "empty name" if not name else f"name longer than {_MAX_NAME} characters")
             continue
         entry_id = value("id") or hashlib.sha256(name.encode()).hexdigest()[:16]
+        if len(entry_id) > MAX_ID:
+            yield Rejection(where, "id", f"id longer than {MAX_ID} characters")
+            continue
+        if entry_id in seen:
+            yield Rejection(where, "id", f"entry {entry_id} already given at {seen[entry_id]}; the first is kept")
+            continue
+        seen[entry_id] = where
         aliases = tuple(a.strip() for a in value("aliases").split(";") if a.strip())
         yield WatchlistEntry(list_name, entry_id, name, value("kind") or "company", aliases, value("address"),
                              value("country").upper(), where)
@@ -72,8 +95,9 @@ def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | N
     if text.lstrip().startswith("["):
         try:
             items: list[tuple[str, Any]] = [(f"{source}$[{i}]", e) for i, e in enumerate(json.loads(text))]
-        except json.JSONDecodeError as exc:
-            yield Rejection(f"{source}$", "", f"not a JSON array of entities: {exc}")
+        except (json.JSONDecodeError, RecursionError, TypeError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield Rejection(f"{source}$", "", f"not a JSON array of entities: {why}")
             return
     else:
         items = []
@@ -81,10 +105,19 @@ def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | N
             if raw.strip():
                 try:
                     items.append((f"{source}:{line}", json.loads(raw)))
-                except json.JSONDecodeError as exc:
-                    yield Rejection(f"{source}:{line}", "", f"not a JSON entity: {exc}", raw[:500])
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                    yield Rejection(f"{source}:{line}", "", f"not a JSON entity: {why}", raw[:500])
+    seen: dict[str, str] = {}
     for where, entity in items:
-        yield from _entity(entity, where, list_name, skipped)
+        for rec in _entity(entity, where, list_name, skipped):
+            if isinstance(rec, WatchlistEntry):
+                if rec.entry_id in seen:
+                    rec = Rejection(where, "id", f"entity {rec.entry_id} already given at {seen[rec.entry_id]}; "
+                                    "the first is kept")
+                else:
+                    seen[rec.entry_id] = where
+            yield rec
 
 
 def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> Iterator[WatchlistEntry | Rejection]:
@@ -96,8 +129,16 @@ def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> I
         skipped[f"schema {schema}"] += 1
         return
     props = entity["properties"]
-    texts = lambda key: [v for v in props.get(key) or [] if isinstance(v, str) and v.strip()]  # noqa: E731
+    bad = next((k for k, v in props.items() if not isinstance(v, (list, str))), None)
+    if bad is not None:
+        yield Rejection(where, f"properties.{bad}", "FtM property values are lists of strings")
+        return
+    texts = lambda key: [v for v in ([props[key]] if isinstance(props.get(key), str) else props.get(key) or [])  # noqa: E731
+                         if isinstance(v, str) and v.strip()]
     names = texts("name")
+    if len(str(entity.get("id", ""))) > MAX_ID:
+        yield Rejection(where, "id", f"id longer than {MAX_ID} characters")
+        return
     if not entity.get("id") or not names:
         yield Rejection(where, "id" if not entity.get("id") else "properties.name", f"{schema} entity without "
                         + ("an id" if not entity.get("id") else "a name"))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -81,17 +81,21 @@ class Lists(_Strict):
         return entries
 
 
+#: A parameter value: finite, not negative, at most a million (days, hours, kg, knots, shares).
+ParamValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
 class IndicatorSetting(_Strict):
-    weight: float = Field(gt=0, le=100, description="points when the indicator fires at full strength")
-    params: dict[str, float] = {}
+    weight: float = Field(gt=0, le=100, allow_inf_nan=False, description="points when the indicator fires at full strength")
+    params: dict[str, ParamValue] = {}
 
 
 class RiskProfile(_Strict):
     """A validated risk profile (see the module docstring for the YAML form)."""
 
-    name: str = Field(min_length=1, max_length=64)
-    version: str = Field(min_length=1, max_length=32)
-    owner: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    version: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    owner: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
     description: str = ""
     effective_from: date
     effective_to: date | None = None
@@ -103,7 +107,9 @@ class RiskProfile(_Strict):
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, (int, float)) else v
+        if isinstance(v, bool) or isinstance(v, float):
+            raise ValueError(f"write the version as text in quotes (YAML reads {v!r} as a {type(v).__name__})")
+        return str(v) if isinstance(v, int) else v
 
     @field_validator("indicators")
     @classmethod
@@ -142,13 +148,28 @@ class RiskProfile(_Strict):
         return self._contexts[name]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_profile(text: str, where: str = "profile") -> RiskProfile:
     """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``
     and the field at fault."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
+    except ValueError as exc:  # YAML timestamps that are no date, e.g. 2026-13-01
+        raise ProfileError(where, f"not a valid date: {exc}") from exc
     if not isinstance(data, dict):
         raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
     try:

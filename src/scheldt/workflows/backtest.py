@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scheldt.domain.trips import trip_facts_from_dict
 from scheldt.errors import InputError
+from scheldt.ingest.base import Rejection
 from scheldt.risk.backtest import BacktestReport, PastTrip, backtest
 from scheldt.risk.profiles import RiskProfile
 from scheldt.workflows.ports import UnitOfWork
@@ -18,25 +20,43 @@ INSPECTIONS = ("inspection", "simulated-inspection")
 TRUTH = ("simulated-truth",)
 
 
-def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, int]:
+_TRUE, _FALSE = {"1", "true", "yes"}, {"0", "false", "no"}
+
+
+def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, int, list[Rejection]]:
     """Load a simulator ground-truth CSV: each inspected trip as a simulated inspection outcome,
-    and every trip's planted flag as simulated truth. Returns (inspections, truths) added.
-    Raises InputError when the file is missing or lacks the simulator's columns."""
+    and every trip's planted flag as simulated truth. Returns (inspections, truths) added and
+    the rows rejected (file:line, why; also quarantined). Raises InputError when the file is
+    missing, not UTF-8, or lacks the simulator's columns."""
     if not path.is_file():
         raise InputError(str(path), "no such file")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        need = {"container_number", "document_ref", "voyage", "planted", "inspected", "seizure"}
-        if not need <= set(reader.fieldnames or ()):
-            raise InputError(f"{path}:1", f"not a simulator ground-truth file (needs {', '.join(sorted(need))})")
-        rows = list(reader)
-    base = lambda r, line: {"container_number": r["container_number"], "document_ref": r["document_ref"],  # noqa: E731
-                            "voyage": r["voyage"], "source": f"{path}:{line}", "received_at": now}
-    inspections = [{**base(r, i), "inspected": True, "seizure": r["seizure"] == "1", "source_kind": "simulated-inspection"}
-                   for i, r in enumerate(rows, start=2) if r["inspected"] == "1"]
-    truths = [{**base(r, i), "inspected": False, "seizure": r["planted"] == "1", "source_kind": "simulated-truth"}
-              for i, r in enumerate(rows, start=2)]
-    return uow.trip_outcomes.add(inspections), uow.trip_outcomes.add(truths)
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 text (byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    need = {"container_number", "document_ref", "voyage", "planted", "inspected", "seizure"}
+    if not need <= set(reader.fieldnames or ()):
+        raise InputError(f"{path}:1", f"not a simulator ground-truth file (needs {', '.join(sorted(need))})")
+    inspections, truths, rejected = [], [], []
+    for line, r in enumerate(reader, start=2):
+        where = f"{path}:{line}"
+        if not (r.get("container_number") or "").strip() or None in r.values():
+            rejected.append(Rejection(where, "", "row has missing cells"))
+            continue
+        flags = {k: r[k].strip().lower() for k in ("planted", "inspected", "seizure")}
+        bad = next((k for k, v in flags.items() if v not in _TRUE | _FALSE), None)
+        if bad:
+            rejected.append(Rejection(where, bad, f"{bad} is {r[bad]!r}, not 1/0/true/false/yes/no"))
+            continue
+        base = {"container_number": r["container_number"].strip()[:64], "document_ref": r["document_ref"].strip()[:128],
+                "voyage": r["voyage"].strip()[:64], "source": where, "received_at": now}
+        if flags["inspected"] in _TRUE:
+            inspections.append({**base, "inspected": True, "seizure": flags["seizure"] in _TRUE,
+                                "source_kind": "simulated-inspection"})
+        truths.append({**base, "inspected": False, "seizure": flags["planted"] in _TRUE, "source_kind": "simulated-truth"})
+    uow.quarantine.add(rejected, "ground-truth", now)
+    return uow.trip_outcomes.add(inspections), uow.trip_outcomes.add(truths), rejected
 
 
 def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,

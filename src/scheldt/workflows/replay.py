@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from scheldt.errors import InputError
-from scheldt.ingest.base import FileReport
+from scheldt.errors import InputError, ScheldtError
+from scheldt.ingest.base import FileReport, Rejection
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.trip_scoring import rescore_received
 
-#: The order the files of one day are read in (documents before the events that cite them).
-FILE_ORDER = ("documents.json", "vgm.json", "events.json", "ais.nmea")
+#: The files of one day, in the order they are read (documents before the events that cite
+#: them), with their formats.
+FILE_ORDER = {"documents.json": "dcsa-documents", "vgm.json": "dcsa-documents", "events.json": "dcsa-events",
+              "ais.nmea": "ais-nmea"}
 
 
 @dataclass
@@ -28,16 +30,29 @@ class ReplayReport:
 
 
 def day_folders(root: Path) -> list[tuple[date, Path]]:
-    """The ``day-YYYY-MM-DD`` folders under ``root``, oldest first. Raises InputError if none."""
+    """The ``day-YYYY-MM-DD`` folders under ``root``, oldest first. Raises InputError when
+    ``root`` is not a folder, holds none, or holds one whose name is not a real date."""
+    if not root.is_dir():
+        raise InputError(str(root), "no such folder")
     out = []
     for p in sorted(root.glob("day-*")):
         try:
             out.append((date.fromisoformat(p.name.removeprefix("day-")), p))
         except ValueError:
-            continue
+            raise InputError(str(p), "folder name is not day-YYYY-MM-DD with a real date") from None
     if not out:
         raise InputError(str(root), "no day-YYYY-MM-DD folders (write some with `scheldt simulate`)")
     return out
+
+
+def _ingest(uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime) -> FileReport:
+    """One file; a file that cannot be read at all is reported (and quarantined), not fatal."""
+    try:
+        return ingest_file(uow, path, options, now)
+    except ScheldtError as exc:
+        rejection = Rejection(exc.where, "", exc.why)
+        uow.quarantine.add([rejection], options.format, now)
+        return FileReport(str(path), options.format, rejected=1, rejections=[rejection])
 
 
 def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: Path, options: IngestOptions,
@@ -49,9 +64,10 @@ def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: 
     for day, folder in day_folders(root):
         now = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
         with uow_factory() as uow:
-            for name in FILE_ORDER:
-                if (folder / name).is_file():
-                    report.files.append(ingest_file(uow, folder / name, options, now))
+            for name, fmt in FILE_ORDER.items():
+                path = folder / name
+                if path.is_file():
+                    report.files.append(_ingest(uow, path, replace(options, format=fmt), now))
             scored = rescore_received(uow, now, now)
             report.rescored += scored.scored if scored else 0
         report.days += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
-from scheldt.ingest.watchlists import read_ftm, read_watchlist_csv
+from scheldt.ingest.watchlists import MAX_ID, read_ftm, read_watchlist_csv
 from scheldt.risk.screening import DEFAULT_THRESHOLD, Match, WatchlistEntry, WatchlistIndex
 from scheldt.workflows.ports import UnitOfWork
 
@@ -22,6 +22,8 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
     Raises InputError when the file does not exist."""
     if not path.is_file():
         raise InputError(str(path), "no such file")
+    if not list_name.strip() or len(list_name) > MAX_ID:
+        raise InputError("--list", f"a list name of 1 to {MAX_ID} characters")
     data = path.read_bytes()
     is_ftm = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
     report = FileReport(str(path), "watchlist-ftm" if is_ftm else "watchlist-csv")

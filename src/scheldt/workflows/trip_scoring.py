@@ -173,19 +173,26 @@ def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tupl
     return out
 
 
-def live_profile(uow: UnitOfWork) -> RiskProfile:
-    """The live risk profile. Raises InputError when none was activated."""
+def live_profile(uow: UnitOfWork, now: datetime | None = None) -> RiskProfile:
+    """The live risk profile; with ``now``, it must be in force then (its effective dates).
+    Raises InputError when none was activated or it is not in force."""
     stored = uow.profiles.live()
     if stored is None:
         raise InputError("risk profile", "no profile is live: `scheldt profile activate FILE.yaml` "
                          "(or `--builtin antwerp-narcotics`)")
-    return load_profile(stored.body, stored.label)
+    profile = load_profile(stored.body, stored.label)
+    if now is not None:
+        day = now.date()
+        if day < profile.effective_from or (profile.effective_to is not None and day >= profile.effective_to):
+            raise InputError(profile.label, f"not in force on {day} (effective {profile.effective_from} to "
+                             f"{profile.effective_to or 'open'}): activate a profile that is")
+    return profile
 
 
 def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = None) -> ScoringReport:
     """Score the trips of ``containers`` (all containers with events when None) with the live
     profile, adding an assessment only where the facts changed since the trip's last one."""
-    profile = live_profile(uow)
+    profile = live_profile(uow, now)
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
     latest = uow.trip_assessments.latest_hashes(profile.label, model.version if model else "")
@@ -245,14 +252,19 @@ def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason:
 
 
 def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
-    """Make the version that was live before the current one live again (recorded as a
-    rollback); returns its label. Raises InputError when there is nothing to roll back to."""
-    history = [a["profile"] for a in uow.profiles.activations()]
-    if not history:
+    """Make the version that was live before the current one went live again (recorded as a
+    rollback); repeated rollbacks walk further back. Returns its label. Raises InputError when
+    there is nothing to roll back to."""
+    stack: list[str] = []
+    for a in uow.profiles.activations():
+        if a["action"] == "rollback":
+            stack.pop()
+        else:
+            stack.append(str(a["profile"]))
+    if not stack:
         raise InputError("profile rollback", "no profile was ever activated")
-    current = history[-1]
-    previous = next((p for p in reversed(history) if p != current), None)
-    if previous is None:
-        raise InputError("profile rollback", f"{current} is the only version ever live; nothing to roll back to")
-    uow.profiles.activate(uow.profiles.get(str(previous)), actor, reason, now, action="rollback")
-    return str(previous)
+    if len(stack) < 2:
+        raise InputError("profile rollback", f"{stack[-1]} is the first version activated; nothing to roll back to")
+    previous = stack[-2]
+    uow.profiles.activate(uow.profiles.get(previous), actor, reason, now, action="rollback")
+    return previous
