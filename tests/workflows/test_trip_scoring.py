@@ -9,7 +9,7 @@ document, since no shared sample has events for it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -162,3 +162,35 @@ def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: E
         activate_profile(uow, expired, "old.yaml", "officer.a", "", LATER)
         with pytest.raises(InputError, match="not in force on 2026-02-02"):
             score_trips(uow, LATER)
+
+
+def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path: Path) -> None:
+    from pyais.encode import encode_dict
+
+    from scheldt.workflows.trip_scoring import rescore_received
+
+    aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+              event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    for e in aboard:
+        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
+                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    lines = [f"\\c:{int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())}*00\\{m}" for m in
+             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+    for hour, lat in ((6, 50.0), (8, 50.2), (40, 51.3)):  # silent for 32 h before arrival
+        stamp = int(datetime(2026, 1, 30, tzinfo=UTC).timestamp()) + hour * 3600
+        lines += [f"\\c:{stamp}*00\\{m}" for m in encode_dict(
+            {"type": 1, "mmsi": 636092000, "lat": lat, "lon": 3.0, "speed": 12.0}, sentence_type="VDM")]
+    ais = tmp_path / "ais.nmea"
+    ais.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, ais, IngestOptions(), LATER + timedelta(hours=1))
+        report = rescore_received(uow, LATER + timedelta(hours=1), LATER + timedelta(hours=1))
+        history = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    assert report is not None and report.scored == 1
+    assert len(history) == 2 and len(history[1]["facts"]["vessel_track"]) == 3
+    assert any(r["indicator"] == "ais_gap_before_arrival" for r in history[1]["reasons"])

@@ -160,6 +160,17 @@ class EventRepository:
                 .where(ShippingEventRow.container_number != "", ShippingEventRow.received_at >= since))
         return sorted(self.session.scalars(stmt))
 
+    def containers_on_vessels(self, imos: Sequence[str], since: datetime) -> list[str]:
+        """Container numbers with events at or after ``since`` (UTC) naming one of these vessels."""
+        out: set[str] = set()
+        unique = sorted(set(imos))
+        for start in range(0, len(unique), 500):
+            stmt = (select(ShippingEventRow.container_number).distinct()
+                    .where(ShippingEventRow.container_number != "", ShippingEventRow.event_time >= since,
+                           ShippingEventRow.vessel_imo.in_(unique[start:start + 500])))
+            out.update(self.session.scalars(stmt))
+        return sorted(out)
+
     def for_containers(self, numbers: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`for_container` for many containers in a few queries: number → events."""
         table = ShippingEventRow.__table__

@@ -205,7 +205,7 @@ class VesselPositionRow(Base):
     flags: Mapped[list] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class VesselSightingRow(Base):

@@ -52,6 +52,14 @@ class VesselRepository:
         } for s in sightings]
         return insert_ignore(self.session, VesselSightingRow.__table__, rows)
 
+    def imos_with_positions_since(self, since: datetime) -> list[str]:
+        """IMO numbers of vessels (by their AIS static data) with positions received at or after
+        ``since`` (UTC)."""
+        moved = select(VesselPositionRow.mmsi).where(VesselPositionRow.received_at >= since).distinct()
+        stmt = (select(VesselSightingRow.imo).where(VesselSightingRow.mmsi.in_(moved), VesselSightingRow.imo != "")
+                .distinct())
+        return sorted(self.session.scalars(stmt))
+
     def mmsis_for_imos(self, imos: Sequence[str]) -> dict[str, list[str]]:
         """IMO → MMSIs that broadcast it in their static data."""
         out: dict[str, list[str]] = {}

@@ -36,6 +36,8 @@ from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model,
 
 #: Containers whose facts are gathered together.
 BATCH = 1_000
+#: How far back a vessel's new AIS positions reach the trips aboard (longest deep-sea voyage).
+VOYAGE_DAYS = 60
 #: How far before a trip's arrival its vessel's AIS track is gathered.
 TRACK_DAYS = 7
 
@@ -214,11 +216,16 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
 
 def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:
     """After an ingest: re-score the trips of every container with events or document versions
-    received at or after ``since`` (UTC). None when no profile is live (nothing is scored)."""
+    received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were
+    received then (their events of the last :data:`VOYAGE_DAYS` days). None when no profile is
+    live (nothing is scored)."""
     if uow.profiles.live() is None:
         return None
-    numbers = sorted(set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since)))
-    return score_trips(uow, now, numbers)
+    numbers = set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since))
+    moved = uow.vessels.imos_with_positions_since(since)
+    if moved:
+        numbers |= set(uow.events.containers_on_vessels(moved, since - timedelta(days=VOYAGE_DAYS)))
+    return score_trips(uow, now, sorted(numbers))
 
 
 def _row(profile: RiskProfile, model: LiveTripModel | None, facts: TripFacts, snapshot: dict[str, Any], digest: str,
