@@ -68,12 +68,24 @@ CASES = [
 @pytest.mark.parametrize(("path", "kind", "doc_type", "ref", "booking", "containers", "flags"), CASES)
 def test_document_samples(path: str, kind: str, doc_type: str, ref: str, booking: str,
                           containers: tuple[str, ...], flags: list[str]) -> None:
-    [record] = read(path)
+    record, *houses = read(path)
+    assert all(getattr(h, "kind", "") == "house" for h in houses)
     assert type(record).__name__ == kind
     assert isinstance(record, Consignment)
     assert (record.document_type, record.bill_of_lading, record.booking_ref) == (doc_type, ref, booking)
     assert tuple(n for n, _ in record.containers) == containers
     assert sorted(f.code for f in record.flags) == sorted(flags)
+
+
+def test_house_bill_of_lading_split_out_of_shipping_instructions() -> None:
+    master, house = read("dcsa-ebl/ebl-v3.0-shipping-instructions-request.json")
+    assert isinstance(master, Consignment) and isinstance(house, Consignment)
+    assert (house.kind, house.document_type, house.bill_of_lading, house.booking_ref) == (
+        "house", "HBL", "HBOL001", "BOOKREQ-HBOL-1234567890123456")
+    assert (house.to_order, house.freight_payment) == (True, "A")  # ENS method of payment A: cash
+    assert [(p.role, p.name) for p in house.parties] == [("shipper", "DCSA CTK"), ("notify party", "DCSA CTK")]
+    assert house.goods[0].hs_code == "64041900" and house.containers[0][0] == "MSCU9988776"
+    assert house.source.endswith("$.houseBillOfLadings[0]") and master.kind == "master"
 
 
 def test_reefer_bill_of_lading_values() -> None:

@@ -120,10 +120,11 @@ def test_consignee_changed_after_departure() -> None:
     assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(before,))) is None
 
 
-def test_freight_in_cash_is_marked_as_not_carried_by_standard_messages() -> None:
-    assert INDICATORS["freight_paid_in_cash"].carried is False
-    assert run("freight_paid_in_cash", trip(docs=(doc(freight_payment="A"),))) == (
-        "freight method of payment 'A' (cash) on TRD HHL71800000")
+def test_freight_in_cash_on_a_house_bill_of_lading() -> None:
+    assert INDICATORS["freight_paid_in_cash"].carried is True  # DCSA eBL 3.0 houseBillOfLadings.methodOfPayment
+    house = doc(document_type="HBL", document_ref="HBOL001", freight_payment="A", received_at=T0 - timedelta(hours=300))
+    assert run("freight_paid_in_cash", trip(docs=(doc(freight_payment="PRE"), house))) == (
+        "freight method of payment 'A' (cash) on HBL HBOL001")
     assert run("freight_paid_in_cash", trip(docs=(doc(freight_payment="PRE"),))) is None
 
 

@@ -41,6 +41,7 @@ Record = Consignment | VgmDeclaration | TransportEvent | ShipmentEvent | Rejecti
 #: DCSA party function codes and document-party keys → our roles.
 _ROLES = {"OS": "shipper", "shipper": "shipper", "CN": "consignee", "consignee": "consignee",
           "N1": "notify party", "N2": "notify party", "NI": "notify party", "notifyParties": "notify party",
+          "notifyParty": "notify party", "issueTo": "issue to",
           "endorsee": "endorsee", "issuingParty": "carrier", "carrier": "carrier", "bookingAgent": "booking agent",
           "DDR": "consignor's freight forwarder", "DDS": "consignee's freight forwarder", "SCO": "service contract owner",
           "HE": "carrier booking office"}
@@ -201,6 +202,27 @@ def consignment(doc: Json, where: str) -> Consignment:
     )
 
 
+def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
+    """The master document, then one house bill of lading per ``houseBillOfLadings`` entry of a
+    DCSA eBL 3.0 shipping instruction (``kind="house"``, document type ``HBL``, freight method
+    of payment as the ENS codes it: A = cash)."""
+    master = consignment(doc, where)
+    yield master
+    for i, house in enumerate(doc.get("houseBillOfLadings") or []):
+        if not isinstance(house, dict):
+            continue
+        at = f"{where}.houseBillOfLadings[{i}]"
+        flags: list[Flag] = []
+        equipment = _equipment(house, flags) or master.containers
+        yield Consignment(
+            bill_of_lading=house.get("houseBillOfLadingReference") or "", kind="house",
+            booking_ref=_booking_ref(house) or master.booking_ref, document_type="HBL", status=master.status,
+            to_order=house.get("isToOrder"), freight_payment=house.get("methodOfPayment") or "",
+            carrier_code=master.carrier_code, parties=_parties(house), goods=_goods(house, flags), containers=equipment,
+            port_of_loading=master.port_of_loading, port_of_discharge=master.port_of_discharge, vessel=master.vessel,
+            voyage=master.voyage, source=at, flags=tuple(flags))
+
+
 def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
     vgm = item.get("VGM") or {}
     eq = item.get("equipmentDetails") or {}
@@ -340,7 +362,7 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
             yield _port_call(event, f"{source}$.events[{i}]")
         return
     if any(k in doc for k in ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")):
-        yield consignment(doc, f"{source}$")
+        yield from with_house_bills(doc, f"{source}$")
         return
     yield Rejection(f"{source}$", "", "not a DCSA booking, shipping instruction, transport document, arrival "
                     f"notice, VGM declaration, schedule or port call (keys: {', '.join(sorted(doc)[:6])})")

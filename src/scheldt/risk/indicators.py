@@ -280,16 +280,16 @@ def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
     return None
 
 
-@indicator("freight_paid_in_cash", source="indicator table row 12", carried=False,
-           feeds="ENS transport charges method of payment (code A = cash); DCSA documents carry only "
-                 "prepaid/collect (PRE/COL), so this needs the ENS feed")
+@indicator("freight_paid_in_cash", source="indicator table row 12",
+           feeds="method of payment on house bills of lading (DCSA eBL 3.0 houseBillOfLadings.methodOfPayment, "
+                 "the ENS code list: A = cash); master documents carry only prepaid/collect")
 def freight_paid_in_cash(trip: TripFacts, ctx: Context) -> Hit | None:
     """Freight was paid in cash."""
-    doc = trip.latest_document()
-    if doc and doc.freight_payment.upper() in ("A", "CASH"):
-        return Hit("freight_paid_in_cash", 1.0, f"freight method of payment {doc.freight_payment!r} (cash) "
-                   f"on {doc.document_type} {doc.document_ref}")
-    return None
+    doc = next((d for d in trip.documents if d.freight_payment.upper() in ("A", "CASH")), None)
+    if doc is None:
+        return None
+    return Hit("freight_paid_in_cash", 1.0, f"freight method of payment {doc.freight_payment!r} (cash) "
+               f"on {doc.document_type} {doc.document_ref}")
 
 
 @indicator("quick_pickup", source="indicator table row 6",
