@@ -57,3 +57,28 @@ def test_container_trip_shows_its_vessel_track(engine: Engine, tmp_path: Path) -
     [track] = timeline.vessel_tracks
     assert [p["observed_at"] for p in track] == times[:2]
     assert track[0]["mmsi"] == "211000001" and abs(track[1]["latitude"] - 48.86) < 1e-4
+
+
+def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
+    from scheldt.errors import ConfigError
+
+    # a decoded export in a layout no built-in one matches (written for this test)
+    export = tmp_path / "positions.csv"
+    export.write_text("ts_utc;mmsi_no;lat;lon;knots\n2026-03-01T10:00;244678000;51.30;4.25;11.5\n"
+                      "2026-03-01T10:10;244678000;51.31;4.27;bad\n2026-03-01T10:20;244678000;95.0;4.29;11.0\n")
+    layout = tmp_path / "layout.yaml"
+    layout.write_text("name: port-feed\ntime_column: ts_utc\ntime_format: '%Y-%m-%dT%H:%M'\n"
+                      "latitude: lat\nlongitude: lon\nmmsi: mmsi_no\nspeed_knots: knots\ndelimiter: ';'\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntime_column: t\n")
+    with unit_of_work(engine) as uow:
+        try:
+            ingest_file(uow, export, IngestOptions(ais_layout=str(bad)), NOW)
+        except ConfigError as exc:
+            assert "bad.yaml" in exc.where and exc.where.endswith(("time_format", "latitude", "longitude"))
+        else:
+            raise AssertionError("an incomplete layout was accepted")
+        report = ingest_file(uow, export, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
+    assert (report["format"], report["accepted"], report["rejected"]) == ("ais-csv", 1, 2)
+    assert [(r["where"].rsplit(":", 1)[1], r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[union-attr]
+        ("3", "knots", "knots is 'bad', not a number"), ("4", "lat", "position 95.0, 4.29 is missing or outside WGS 84 ranges")]

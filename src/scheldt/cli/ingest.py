@@ -30,6 +30,7 @@ def ingest(
     mapping: Annotated[str | None, typer.Option("--mapping", help="Built-in mapping name (kcs-synthetic) or a YAML mapping file.")] = None,
     no_outcomes: Annotated[bool, typer.Option("--no-outcomes", help="Ignore outcome columns even if the mapping names them.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file report as JSON on stdout.")] = False,
+    ais_layout: Annotated[str | None, typer.Option("--ais-layout", help="YAML file describing a decoded AIS CSV (time_column, time_format, latitude, longitude, mmsi...).")] = None,
 ) -> None:
     """Read declaration files into the store; bad rows are quarantined with file, line, field and why.
 
@@ -43,7 +44,7 @@ def ingest(
             raise InputError("ingest", "give at least one file")
         if outcomes_only and no_outcomes:
             raise InputError("--no-outcomes", "contradicts `ingest outcomes`, which loads outcomes only")
-        options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation)
+        options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False
     # Everything alive now (libraries, reference lists) lives for the whole run: keep it out of

@@ -21,7 +21,7 @@ from importlib.resources import files
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
 from pyais.messages import AISSentence, NMEASentenceFactory
 from pyais.stream import IterMessages
@@ -30,7 +30,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import FieldError, Rejection
 
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
@@ -239,6 +239,7 @@ class AisCsvLayout(BaseModel):
     call_sign: str | None = None
     vessel_name: str | None = None
     missing_values: list[str] = []
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
 
 def ais_layouts() -> dict[str, AisCsvLayout]:
@@ -250,6 +251,26 @@ def ais_layouts() -> dict[str, AisCsvLayout]:
             layout = AisCsvLayout.model_validate(yaml.safe_load(entry.read_text("utf-8")))
             out[layout.name] = layout
     return out
+
+
+def load_ais_layout(path: str) -> AisCsvLayout:
+    """A user's AIS CSV layout from a YAML file (the fields of :class:`AisCsvLayout`).
+    Raises ConfigError naming the file and the field at fault."""
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(path, "no such AIS layout file")
+    try:
+        data = yaml.safe_load(file.read_text("utf-8"))
+        return AisCsvLayout.model_validate(data if isinstance(data, dict) else {})
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"not a readable YAML layout: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{path}: {'.'.join(str(p) for p in first['loc'])}", first["msg"]) from None
 
 
 def detect_ais_layout(header: list[str]) -> AisCsvLayout | None:
@@ -267,13 +288,16 @@ def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float |
     raw = (row.get(column) or "").strip()
     if not raw or raw in missing:
         return None
-    return float(raw)
+    try:
+        return float(raw)
+    except ValueError:
+        raise FieldError(column, f"{column} is {raw!r}, not a number") from None
 
 
 def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[VesselPosition | Rejection]:
     """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row."""
     text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=layout.delimiter)
     if reader.fieldnames is None:
         yield Rejection(f"{source}:1", "header", "file is empty")
         return
@@ -281,16 +305,19 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[Ves
     for row in reader:
         where = f"{source}:{reader.line_num}"
         try:
-            at = datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format).replace(tzinfo=UTC)
+            try:
+                at = datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format).replace(tzinfo=UTC)
+            except ValueError as exc:
+                raise FieldError(layout.time_column, f"{layout.time_column}: {exc}") from None
             lat = _num(row, layout.latitude, layout.missing_values)
             lon = _num(row, layout.longitude, layout.missing_values)
             if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
-                raise ValueError(f"position {lat}, {lon} is missing or outside WGS 84 ranges")
+                raise FieldError(layout.latitude, f"position {lat}, {lon} is missing or outside WGS 84 ranges")
             speed = _num(row, layout.speed_knots, layout.missing_values)
             course = _num(row, layout.course_deg, layout.missing_values)
             heading = _num(row, layout.heading_deg, layout.missing_values)
-        except ValueError as exc:
-            yield Rejection(where, "", str(exc), ",".join(v or "" for v in row.values() if isinstance(v, str)))
+        except FieldError as exc:
+            yield Rejection(where, exc.field, exc.why, ",".join(v or "" for v in row.values() if isinstance(v, str)))
             continue
         mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
         vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""

@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
+from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
 from scheldt.ingest.registry import detect
@@ -29,13 +30,15 @@ Progress = Callable[[int], None]
 class IngestOptions:
     """How to read: ``format`` (auto|declarations), ``mapping`` (name or YAML path),
     ``outcomes`` (read outcome columns), ``outcomes_only`` (``scheldt ingest outcomes``),
-    ``supplied_by`` (organisation recorded on every fact)."""
+    ``supplied_by`` (organisation recorded on every fact), ``ais_layout`` (a YAML file
+    describing a decoded AIS CSV that no built-in layout matches)."""
 
     format: str = "auto"
     mapping: str | None = None
     outcomes: bool = True
     outcomes_only: bool = False
     supplied_by: str = "local-agency"
+    ais_layout: str | None = None
 
 
 def _batches(records: Iterable[Located], size: int) -> Iterator[list[Located]]:
@@ -106,6 +109,8 @@ def ingest_file(
     number of records handled after each batch. Raises InputError/ConfigError only when the file
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
+    if options.ais_layout is not None:
+        return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, load_ais_layout(options.ais_layout))
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
     if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
         return ingest_dcsa_events(uow, path, now, options.supplied_by, detected.format)

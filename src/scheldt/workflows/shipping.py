@@ -15,7 +15,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
-from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
+from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
@@ -155,8 +155,10 @@ def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, n
     report.rejections = rejections
 
 
-def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied_by: str) -> FileReport:
-    """Store the positions and vessel identities of an AIS feed (raw NMEA or a decoded CSV).
+def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied_by: str,
+               layout: AisCsvLayout | None = None) -> FileReport:
+    """Store the positions and vessel identities of an AIS feed (raw NMEA or a decoded CSV, by
+    ``layout`` when given, else the built-in layout its header matches).
 
     Raw NMEA streams line by line; sentences that are not kept (empty payloads, other message
     types, positions not available) are counted in ``FileReport.skipped``.
@@ -168,7 +170,9 @@ def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied
             _store_ais(uow, read_nmea(fh, str(path), stats), report, now, supplied_by)
         report.skipped = {k: v for k, v in stats.items() if k not in ("positions", "static")}
     else:
-        layout = detect_ais_layout(_csv_header(path))
+        if not path.is_file() or path.stat().st_size == 0:
+            raise InputError(f"{path}:1", "no such file, or empty")
+        layout = layout or detect_ais_layout(_csv_header(path))
         if layout is None:
             raise InputError(f"{path}:1", "header matches no known AIS CSV layout")
         _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path)), report, now, supplied_by)
