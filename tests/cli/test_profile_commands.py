@@ -106,3 +106,15 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     assert code != 0 and "is before --from" in err
     code, out, _ = invoke("backtest", "--truth", "--to", "9999-12-31", "--json")
     assert code == 0 and json.loads(out)["trips"] > 0
+
+
+def test_contradicting_ground_truth_is_rejected_not_silently_ignored(settings_env: Path, tmp_path: Path) -> None:
+    head = "container_number,document_ref,voyage,planted,inspected,seizure\n"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(head + "MSCU4057166,BL1,V1,1,1,1\n")
+    second.write_text(head + "MSCU4057166,BL1,V1,0,1,0\nMSCU4057166,BL1,V1,0,0,0\n")
+    code, out, _ = invoke("trips", "outcomes", str(first))
+    assert code == 0 and "1 inspection outcome(s) and 1 ground-truth row(s) added" in out
+    code, out, _ = invoke("trips", "outcomes", str(second))
+    assert "0 inspection outcome(s) and 0 ground-truth row(s) added (SIMULATED); 3 row(s) rejected" in " ".join(out.split())
+    assert "contradicts the simulated-inspection outcome already stored" in " ".join(out.split())

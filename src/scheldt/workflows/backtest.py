@@ -55,8 +55,20 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
             inspections.append({**base, "inspected": True, "seizure": flags["seizure"] in _TRUE,
                                 "source_kind": "simulated-inspection"})
         truths.append({**base, "inspected": False, "seizure": flags["planted"] in _TRUE, "source_kind": "simulated-truth"})
+    stored = {kind: uow.trip_outcomes.all((kind,)) for kind in ("simulated-inspection", "simulated-truth")}
+    rows: list[dict[str, object]] = []
+    for row in [*inspections, *truths]:
+        key = (row["container_number"], row["document_ref"], row["voyage"])
+        before = stored[str(row["source_kind"])].get(key)  # type: ignore[arg-type]
+        if before is not None and before[1] != row["seizure"]:
+            rejected.append(Rejection(str(row["source"]), "seizure" if row["inspected"] else "planted",
+                                      f"contradicts the {row['source_kind']} outcome already stored for "
+                                      f"{key[0]} {key[1]} (seizure={before[1]}); the first is kept"))
+        else:
+            rows.append(row)
     uow.quarantine.add(rejected, "ground-truth", now)
-    return uow.trip_outcomes.add(inspections), uow.trip_outcomes.add(truths), rejected
+    added_inspections = uow.trip_outcomes.add([r for r in rows if r["source_kind"] == "simulated-inspection"])
+    return added_inspections, uow.trip_outcomes.add([r for r in rows if r["source_kind"] == "simulated-truth"]), rejected
 
 
 def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
