@@ -1,6 +1,8 @@
 """Fixture strategy.
 
-- Real data: ``SHARED`` is ../shared beside the project (third-party files, read-only);
+- Real data: ``SHARED`` is ../shared beside the project (third-party files, read-only), or
+  SCHELDT_SHARED_DIR, or, in a clone made elsewhere, ../shared beside the repository it was
+  cloned from (so `git clone /work/main /tmp/x` still finds the data);
   ``KCS_TRAIN`` etc. are the full Korea Customs Service synthetic files; ``DEMO_*`` the
   excerpts bundled in demo/data. ``kcs_lines(path, n)`` gives the header and first n rows.
 - Stores: ``store_url`` runs a test once on SQLite (a file in tmp_path) and once on a fresh
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +28,26 @@ from scheldt.settings import get_settings
 from scheldt.store.db import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+
+
+def _shared_dir() -> Path:
+    """Where the shared third-party data is (see the module docstring)."""
+    if os.environ.get("SCHELDT_SHARED_DIR"):
+        return Path(os.environ["SCHELDT_SHARED_DIR"])
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(["git", "-C", str(ROOT), "config", "remote.origin.url"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except OSError:
+        origin = ""
+    if origin and Path(origin).is_dir():
+        return Path(origin).resolve().parent / "shared"
+    return beside
+
+
+SHARED = _shared_dir()
 KCS = SHARED / "data" / "customs-kr"
 KCS_TRAIN = KCS / "df_syn_train_eng.csv"
 KCS_VALID = KCS / "df_syn_valid_eng.csv"

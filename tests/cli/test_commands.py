@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from scheldt.cli import app
 from scheldt.settings import get_settings
 from scheldt.store.db import head_revision
-from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, kcs_lines
+from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, SHARED, kcs_lines
 
 runner = CliRunner()
 
@@ -139,7 +139,7 @@ def test_relative_data_dir_is_stored_absolute(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_container_timeline_json(settings_env: Path) -> None:
-    tnt = sorted((DEMO_TRAIN.parents[2].parent / "shared" / "fixtures" / "dcsa-tnt").glob("*.json"),
+    tnt = sorted((SHARED / "fixtures" / "dcsa-tnt").glob("*.json"),
                  key=lambda p: ("INVALID" in p.name, p.name))
     code, out, err = invoke("ingest", "--json", *map(str, tnt))
     assert code == 1  # nothing in tnt-v2.2-INVALID-wrong-structure.json is an event
