@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
-from scheldt.errors import InputError, ScheldtError
-from scheldt.ingest.base import FileReport, Rejection
-from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.errors import InputError
+from scheldt.ingest.base import FileReport
+from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
 
@@ -52,20 +52,16 @@ def ingest(
     gc.freeze()
     started = now()
     rescored = None
+    quiet = as_json or not console.is_terminal
     with errors_reported(), store() as uow, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=as_json or not console.is_terminal,
+        console=console, transient=True, disable=quiet,
     ) as bar:
         for path in files:
-            try:
-                total = _count_lines(path) if path.is_file() else 0
-                task = bar.add_task(path.name, total=total)
-                report = ingest_file(uow, path, options, now(), progress=lambda n, t=task: bar.advance(t, n))
-                bar.update(task, completed=total)  # formats read in one piece report no progress of their own
-            except ScheldtError as exc:
-                report = FileReport(str(path), format)
-                report.rejections.append(_whole_file(exc))
-                report.rejected = 1
+            total = _count_lines(path) if path.is_file() and not quiet else 0  # a pass over the file: only for the bar
+            task = bar.add_task(path.name, total=total)
+            report = ingest_or_report(uow, path, options, now(), progress=lambda n, t=task: bar.advance(t, n))
+            bar.update(task, completed=total)  # formats read in one piece report no progress of their own
             if report.accepted == 0 and report.outcomes_accepted == 0:
                 failed = True
             reports.append(report)
@@ -80,10 +76,6 @@ def ingest(
             console.print(f"{rescored.scored} trip(s) re-scored with {escape(rescored.profile)}")
     if failed:
         raise typer.Exit(1)
-
-
-def _whole_file(exc: ScheldtError) -> Rejection:
-    return Rejection(exc.where, "", exc.why)
 
 
 def _print_reports(reports: list[FileReport]) -> None:

@@ -4,7 +4,7 @@ trip (container number + booking or bill-of-lading reference + voyage), never th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -189,9 +189,28 @@ class TripFacts:
         docs = sorted(self.documents, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
         return docs[-1] if docs else None
 
+    def arrival(self) -> datetime | None:
+        """When the box arrived: the last actual ARRI or DISC event's time, or None."""
+        return arrival_time(self.events)
+
+    def last_discharge(self) -> TripEvent | None:
+        """The last actual discharge (DISC) of the trip, or None."""
+        return next((e for e in reversed(self.events) if e.event_type == "DISC" and e.classifier == "ACT"), None)
+
+    def gate_out_after(self, start: datetime) -> TripEvent | None:
+        """The first actual gate-out (GTOT) at or after ``start``, or None."""
+        return next((e for e in self.events if e.event_type == "GTOT" and e.classifier == "ACT"
+                     and e.event_time >= start), None)
+
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)
+
+
+def arrival_time(events: Sequence[TripEvent]) -> datetime | None:
+    """The last actual ARRI or DISC event's time among ``events`` (oldest first), or None."""
+    return next((e.event_time for e in reversed(events) if e.classifier == "ACT" and e.event_type in ("ARRI", "DISC")),
+                None)
 
 
 def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:

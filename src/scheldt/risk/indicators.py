@@ -296,12 +296,9 @@ def freight_paid_in_cash(trip: TripFacts, ctx: Context) -> Hit | None:
            feeds="DCSA T&T DISC and GTOT equipment events (actual)", params={"max_hours": 6.0})
 def quick_pickup(trip: TripFacts, ctx: Context) -> Hit | None:
     """Picked up unusually soon after discharge."""
-    disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
-    out = [e for e in trip.events if e.event_type == "GTOT" and e.classifier == "ACT"]
-    if not disc or not out:
-        return None
-    last, gate = disc[-1], next((o for o in out if o.event_time >= disc[-1].event_time), None)
-    if gate is None:
+    last = trip.last_discharge()
+    gate = trip.gate_out_after(last.event_time) if last else None
+    if last is None or gate is None:
         return None
     hours = (gate.event_time - last.event_time).total_seconds() / 3600
     if hours > ctx.params["max_hours"]:
@@ -314,12 +311,12 @@ def quick_pickup(trip: TripFacts, ctx: Context) -> Hit | None:
            feeds="DCSA T&T equipment events at the terminal between discharge and gate-out", params={"max_moves": 2})
 def terminal_moves(trip: TripFacts, ctx: Context) -> Hit | None:
     """Moved inside the terminal more often than needed between discharge and gate-out."""
-    disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
-    if not disc:
+    last = trip.last_discharge()
+    if last is None:
         return None
-    start = disc[-1].event_time
-    gate = next((e.event_time for e in trip.events if e.event_type == "GTOT" and e.classifier == "ACT"
-                 and e.event_time >= start), None)
+    start = last.event_time
+    gate_out = trip.gate_out_after(start)
+    gate = gate_out.event_time if gate_out else None
     moves = [e for e in trip.events if e.kind == "EQUIPMENT" and e.classifier == "ACT" and e.event_time > start
              and (gate is None or e.event_time < gate) and e.event_type in ("PICK", "DROP", "STRP", "STUF", "RMVD")]
     if len(moves) <= ctx.params["max_moves"]:
@@ -346,8 +343,7 @@ def empty_gate_in_without_booking(trip: TripFacts, ctx: Context) -> Hit | None:
            params={"window_days": 5.0, "min_gap_hours": 12.0})
 def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     """The vessel went silent on AIS in the days before arrival."""
-    arrival = next((e.event_time for e in reversed(trip.events) if e.classifier == "ACT"
-                    and e.event_type in ("ARRI", "DISC")), None)
+    arrival = trip.arrival()
     if arrival is None or len(trip.vessel_track) < 2:
         return None
     start = arrival - timedelta(days=ctx.params["window_days"])
@@ -380,8 +376,7 @@ def watchlist_match(trip: TripFacts, ctx: Context) -> Hit | None:
            params={"window_days": 5.0, "max_knots": 3.0, "min_hours": 6.0, "skip_last_hours": 24.0})
 def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     """The vessel loitered at sea (barely moving for hours) in the days before arrival."""
-    arrival = next((e.event_time for e in reversed(trip.events) if e.classifier == "ACT"
-                    and e.event_type in ("ARRI", "DISC")), None)
+    arrival = trip.arrival()
     if arrival is None:
         return None
     start = arrival - timedelta(days=ctx.params["window_days"])

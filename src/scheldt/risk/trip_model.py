@@ -50,7 +50,7 @@ def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[
         hit = INDICATORS[name].check(trip, contexts[name])
         row.append(hit.strength if hit else 0.0)
     disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
-    gate = next((e for e in trip.events if e.event_type == "GTOT" and disc and e.event_time >= disc[-1].event_time), None)
+    gate = trip.gate_out_after(disc[-1].event_time) if disc else None
     hours = (gate.event_time - disc[-1].event_time).total_seconds() / 3600 if gate and disc else None
     doc = trip.latest_document()
     h = trip.consignee_history

@@ -62,19 +62,7 @@ class DocumentRepository:
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
-        listed = select(DocumentContainerRow.document_id).where(DocumentContainerRow.container_number == number)
-        conditions = [TransportDocumentRow.id.in_(listed)]
-        if refs:
-            conditions += [TransportDocumentRow.document_ref.in_(list(refs)),
-                           TransportDocumentRow.booking_ref.in_(list(refs))]
-        rows = self.session.scalars(select(TransportDocumentRow).where(or_(*conditions))
-                                    .order_by(TransportDocumentRow.received_at, TransportDocumentRow.id))
-        out = []
-        for r in rows:
-            d = {c: getattr(r, c) for c in TransportDocumentRow.__table__.columns.keys()}
-            d["received_at"] = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)
-            out.append(d)
-        return out
+        return self.for_containers([number], refs)
 
     def containers_received_since(self, since: datetime) -> list[str]:
         """Container numbers listed on document versions received at or after ``since`` (UTC)."""
@@ -115,17 +103,3 @@ class DocumentRepository:
             for key, ref, at in self.session.execute(stmt):
                 out.setdefault(key, []).append((ref, at if at.tzinfo else at.replace(tzinfo=UTC)))
         return out
-
-    def party_history(self, role: str, name: str, before: datetime, other_than: str) -> tuple[datetime | None, int]:
-        """When a party name was first seen in ``role`` on a document received before ``before``
-        (UTC), and on how many distinct documents other than ``other_than`` (a document reference)."""
-        key = name_key(name)
-        rows = self.session.execute(
-            select(DocumentPartyRow.document_ref, DocumentPartyRow.received_at)
-            .where(DocumentPartyRow.role == role, DocumentPartyRow.name_key == key, DocumentPartyRow.received_at < before)
-        ).all()
-        if not rows:
-            return None, 0
-        first = min(r.received_at for r in rows)
-        first = first if first.tzinfo else first.replace(tzinfo=UTC)
-        return first, len({r.document_ref for r in rows} - {other_than})

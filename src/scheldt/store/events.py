@@ -177,7 +177,7 @@ class EventRepository:
         own: dict[str, list[dict[str, Any]]] = {n: [] for n in numbers}
         unique = sorted(set(numbers))
         for start in range(0, len(unique), 500):
-            stmt = select(table).where(table.c.container_number.in_(unique[start:start + 500]))
+            stmt = select(table).where(table.c.container_number.in_(unique[start:start + 500])).order_by(table.c.id)
             for r in self.session.execute(stmt).mappings():
                 own[r["container_number"]].append(self._row_dict(r))
         refs = sorted({e[k] for events in own.values() for e in events
@@ -186,7 +186,8 @@ class EventRepository:
         for start in range(0, len(refs), 500):
             chunk = refs[start:start + 500]
             stmt = select(table).where(table.c.container_number == "", table.c.kind.in_(_CALL_KINDS),
-                                       or_(table.c.booking_ref.in_(chunk), table.c.transport_document_ref.in_(chunk)))
+                                       or_(table.c.booking_ref.in_(chunk), table.c.transport_document_ref.in_(chunk))
+                                       ).order_by(table.c.id)
             for r in self.session.execute(stmt).mappings():
                 e = self._row_dict(r)
                 for ref in {e["booking_ref"], e["transport_document_ref"]} - {""}:
@@ -206,21 +207,5 @@ class EventRepository:
     def for_container(self, number: str) -> list[dict[str, Any]]:
         """Every event of a container, plus the transport and shipment events (no container of
         their own) that name its booking or transport document, ordered by event time."""
-        rows = list(self.session.scalars(
-            select(ShippingEventRow).where(ShippingEventRow.container_number == number)
-            .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
-        refs = {r.booking_ref for r in rows if r.booking_ref} | {r.transport_document_ref for r in rows if r.transport_document_ref}
-        related: list[ShippingEventRow] = []
-        if refs:
-            related = list(self.session.scalars(
-                select(ShippingEventRow).where(
-                    ShippingEventRow.container_number == "", ShippingEventRow.kind.in_(_CALL_KINDS),
-                    or_(ShippingEventRow.booking_ref.in_(refs), ShippingEventRow.transport_document_ref.in_(refs)))
-                .order_by(ShippingEventRow.event_time, ShippingEventRow.id)))
-        out = [self._as_dict(r) for r in rows + related]
-        return sorted(out, key=lambda e: (e["event_time"], e["kind"]))
+        return self.for_containers([number])[number]
 
-    @staticmethod
-    def _as_dict(r: ShippingEventRow) -> dict[str, Any]:
-        t = r.event_time if r.event_time.tzinfo else r.event_time.replace(tzinfo=UTC)
-        return {c: getattr(r, c) for c in ShippingEventRow.__table__.columns.keys() if c != "id"} | {"event_time": t}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.trips import TripKey
@@ -23,6 +23,12 @@ def _plain(row: TripAssessmentRow) -> dict[str, Any]:
     return out
 
 
+def _latest_ids(*conditions: Any) -> Select[tuple[int]]:
+    """The id of each trip's latest assessment among those matching ``conditions``."""
+    t = TripAssessmentRow
+    return select(func.max(t.id)).where(*conditions).group_by(t.container_number, t.document_ref, t.voyage)
+
+
 class TripAssessmentRepository:
     """Trip assessments (never commits)."""
 
@@ -36,9 +42,7 @@ class TripAssessmentRepository:
 
     def latest_hashes(self, profile: str, model_version: str) -> dict[tuple[str, str, str], str]:
         """Facts hash of each trip's latest assessment under ``profile`` and ``model_version``."""
-        latest = (select(func.max(TripAssessmentRow.id))
-                  .where(TripAssessmentRow.profile == profile, TripAssessmentRow.model_version == model_version)
-                  .group_by(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage))
+        latest = _latest_ids(TripAssessmentRow.profile == profile, TripAssessmentRow.model_version == model_version)
         rows = self.session.execute(
             select(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage,
                    TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
@@ -60,11 +64,8 @@ class TripAssessmentRepository:
     def latest_per_trip(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
         """The latest assessment of every trip scored in [start, end) (UTC; open when None)."""
         t = TripAssessmentRow
-        latest = select(func.max(t.id)).group_by(t.container_number, t.document_ref, t.voyage)
-        if start is not None:
-            latest = latest.where(t.scored_at >= start)
-        if end is not None:
-            latest = latest.where(t.scored_at < end)
+        latest = _latest_ids(*([t.scored_at >= start] if start is not None else []),
+                             *([t.scored_at < end] if end is not None else []))
         return [_plain(r) for r in self.session.scalars(select(t).where(t.id.in_(latest)).order_by(t.id))]
 
     def get(self, assessment_id: int) -> dict[str, Any]:
@@ -77,8 +78,7 @@ class TripAssessmentRepository:
     def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The latest assessment of each trip under ``profile`` (scored at or after ``since``),
         highest score first."""
-        latest = (select(func.max(TripAssessmentRow.id)).where(TripAssessmentRow.profile == profile)
-                  .group_by(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage))
+        latest = _latest_ids(TripAssessmentRow.profile == profile)
         stmt = select(TripAssessmentRow).where(TripAssessmentRow.id.in_(latest))
         if since is not None:
             stmt = stmt.where(TripAssessmentRow.scored_at >= since)

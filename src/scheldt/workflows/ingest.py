@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
+from scheldt.errors import ScheldtError
 from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
@@ -140,3 +141,16 @@ def ingest_file(
             if progress:
                 progress(len(batch))
     return report
+
+
+def ingest_or_report(uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime,
+                     progress: Progress | None = None) -> FileReport:
+    """:func:`ingest_file`, except that a file which cannot be read at all (no such file, empty,
+    unknown format, bad mapping) gives a report with that one rejection, quarantined, instead
+    of an exception: one bad file in a batch does not stop the others."""
+    try:
+        return ingest_file(uow, path, options, now, progress)
+    except ScheldtError as exc:
+        rejection = Rejection(exc.where, "", exc.why)
+        uow.quarantine.add([rejection], options.format, now)
+        return FileReport(str(path), options.format, rejected=1, rejections=[rejection])

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from scheldt.errors import InputError, ScheldtError
-from scheldt.ingest.base import FileReport, Rejection
-from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.errors import InputError
+from scheldt.ingest.base import FileReport
+from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.trip_scoring import rescore_received
 
@@ -45,16 +45,6 @@ def day_folders(root: Path) -> list[tuple[date, Path]]:
     return out
 
 
-def _ingest(uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime) -> FileReport:
-    """One file; a file that cannot be read at all is reported (and quarantined), not fatal."""
-    try:
-        return ingest_file(uow, path, options, now)
-    except ScheldtError as exc:
-        rejection = Rejection(exc.where, "", exc.why)
-        uow.quarantine.add([rejection], options.format, now)
-        return FileReport(str(path), options.format, rejected=1, rejections=[rejection])
-
-
 def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: Path, options: IngestOptions,
            on_day: Callable[[date, ReplayReport], None] | None = None) -> ReplayReport:
     """Ingest each day folder with the clock at that day's 23:59:59 UTC, then re-score the trips
@@ -67,7 +57,7 @@ def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: 
             for name, fmt in FILE_ORDER.items():
                 path = folder / name
                 if path.is_file():
-                    report.files.append(_ingest(uow, path, replace(options, format=fmt), now))
+                    report.files.append(ingest_or_report(uow, path, replace(options, format=fmt), now))
             scored = rescore_received(uow, now, now)
             report.rescored += scored.scored if scored else 0
         report.days += 1

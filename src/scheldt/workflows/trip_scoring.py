@@ -24,6 +24,7 @@ from scheldt.domain.trips import (
     TripParty,
     VesselFix,
     WatchlistMatch,
+    arrival_time,
     group_trips,
     trip_facts_from_dict,
 )
@@ -159,9 +160,7 @@ def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...
 def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tuple[VesselFix, ...]]:
     windows = []
     for events in per_trip:
-        arrival = next((e.event_time for e in reversed(events) if e.event_type in ("ARRI", "DISC")
-                        and e.classifier == "ACT"), None)
-        windows.append((arrival, sorted({e.vessel_imo for e in events if e.vessel_imo})))
+        windows.append((arrival_time(events), sorted({e.vessel_imo for e in events if e.vessel_imo})))
     mmsis = uow.vessels.mmsis_for_imos(sorted({i for _, imos in windows for i in imos}))
     out: list[tuple[VesselFix, ...]] = []
     for arrival, imos in windows:
