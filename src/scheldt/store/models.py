@@ -364,3 +364,188 @@ class TripOutcomeRow(Base):
     source_kind: Mapped[str] = mapped_column(String(32))  # inspection, simulated-inspection, simulated-truth
     source: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- The service (issue 5): organisations, users, the trip read model, inspections, audit, jobs ---
+
+
+class OrganisationRow(Base):
+    """An agency or company using Scheldt. ``kind`` agency / carrier / terminal; what is its own
+    is defined by codes: a carrier's SMDG liner codes and SCACs (``carrier_codes``), a terminal's
+    SMDG terminal codes (``terminal_codes``); an agency owns the facts it supplied (its id)."""
+
+    __tablename__ = "organisation"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    carrier_codes: Mapped[list] = mapped_column(JSON, default=list)
+    terminal_codes: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UserRow(Base):
+    """A person (or a machine account) of an organisation, with roles and an argon2 password hash."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CredentialRow(Base):
+    """A sign-in session (``kind`` session) or a machine API token (``kind`` token), stored as the
+    SHA-256 of the secret only; both expire, tokens may also be revoked."""
+
+    __tablename__ = "credential"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ContainerTripRow(Base):
+    """The current picture of one container trip, kept by scoring (a read model): its owners'
+    codes for access checks, route, latest score and inspection state. The risk queue and the
+    API's lists page through this table by (score, id) with one index per kind of owner."""
+
+    __tablename__ = "container_trip"
+    __table_args__ = (
+        UniqueConstraint("container_number", "document_ref", "voyage"),
+        Index("ix_container_trip_queue", "score", "id"),
+        Index("ix_container_trip_carrier", "carrier_code", "score", "id"),
+        Index("ix_container_trip_terminal", "terminal_code", "score", "id"),
+        Index("ix_container_trip_agency", "supplied_by", "score", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    container_number: Mapped[str] = mapped_column(String(REF_MAX), index=True)
+    document_ref: Mapped[str] = mapped_column(String(128))
+    voyage: Mapped[str] = mapped_column(String(REF_MAX))
+    carrier_code: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    terminal_code: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    supplied_by: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    port_of_loading: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    port_of_discharge: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    vessel_imo: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    arrival_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    risk_band: Mapped[str] = mapped_column(String(8), default="low")
+    top_reason: Mapped[str] = mapped_column(Text, default="")
+    scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScannerRow(Base):
+    """A non-intrusive inspection (NII) scanner and how many containers it scans per shift."""
+
+    __tablename__ = "scanner"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site: Mapped[str] = mapped_column(String(200), default="")
+    capacity_per_shift: Mapped[int] = mapped_column(Integer)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
+
+
+class ScanOrderRow(Base):
+    """An order to scan one container trip on a scanner in a shift, and what came of it."""
+
+    __tablename__ = "scan_order"
+    __table_args__ = (
+        Index("ix_scan_order_slot", "scanner_id", "shift_date", "shift"),
+        Index("ix_scan_order_trip", "trip_id"),
+        Index("ix_scan_order_status", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("container_trip.id"))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
+    scanner_id: Mapped[str] = mapped_column(ForeignKey("scanner.id"))
+    shift_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
+    shift: Mapped[str] = mapped_column(String(8))  # early, late, night
+    selection: Mapped[str] = mapped_column(String(16))  # risk, exploration, manual
+    status: Mapped[str] = mapped_column(String(16))
+    score_at_planning: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    nii_image_ref: Mapped[str] = mapped_column(String(200), default="")
+    verdict: Mapped[str] = mapped_column(String(16), default="")  # clear, anomaly
+    result: Mapped[str] = mapped_column(String(16), default="")  # nothing_found, irregularity, seizure
+    drug_type: Mapped[str] = mapped_column(String(32), default="")
+    mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    concealment: Mapped[str] = mapped_column(String(64), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ScanOrderChangeRow(Base):
+    """One state change of a scan order: who, when, why, from which state to which (append-only)."""
+
+    __tablename__ = "scan_order_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("scan_order.id"), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class HoldRow(Base):
+    """A hold on a container trip, and its release (who, when, why for each)."""
+
+    __tablename__ = "hold"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("container_trip.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
+    placed_by: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    released_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    release_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditEntryRow(Base):
+    """One audited read or write, hash-chained to the entry before it. ``payload`` (who, from
+    where, what) may be purged after its retention period; ``payload_digest`` stays, so the chain
+    still verifies: ``entry_hash = SHA-256(prev_hash | seq | at | kind | payload_digest)``."""
+
+    __tablename__ = "audit_entry"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # read, write, sign-in, ...
+    organisation_id: Mapped[str] = mapped_column(String(64), default="")
+    payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class JobRunRow(Base):
+    """One run of long or recurring work (ingest, training, re-scoring...) with its progress."""
+
+    __tablename__ = "job_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
