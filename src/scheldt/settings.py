@@ -5,12 +5,14 @@ Use :func:`get_settings`; never read the environment elsewhere.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from scheldt.errors import ConfigError
 
@@ -31,12 +33,41 @@ class Settings(BaseSettings):
     now: datetime | None = None
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
     threads: int = 2
+    # Days each kind of audit entry keeps its payload (who, from where, what), as JSON, e.g.
+    # {"read": 400}. Reads name people (officers, and the parties looked at): kept 400 days so a
+    # yearly review sees a full year plus a month. Sign-ins serve security monitoring only: 90
+    # days. Writes and exports are decisions and disclosures that must stay accountable for the
+    # 10 years customs records are kept. Kinds not named keep their payload for ever; purging
+    # keeps the hash chain verifiable.
+    audit_retention_days: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {
+        "read": 400, "sign-in": 90, "sign-in-failed": 90, "write": 3650, "export": 3650})
+    # Seconds between writing the audit chain head out of the database (truncation evidence).
+    audit_head_every_s: int = Field(default=300, ge=1)
 
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         # Model artefact paths are stored in the database: keep them valid from any directory.
         return value.expanduser().resolve()
+
+    @field_validator("audit_retention_days", mode="before")
+    @classmethod
+    def _retention_json(cls, value: object) -> object:
+        # Parsed here, not by the environment source, so bad JSON is a ConfigError naming the variable.
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f'not JSON like {{"read": 400}}: {exc}') from None
+        return value
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _retention_positive(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {kind: days for kind, days in value.items() if days < 1}
+        if bad:
+            raise ValueError(f"retention must be at least 1 day: {bad}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import container, db, ingest, model, profiles, simulate, targeting, watchlist
+from scheldt.cli import audit, container, db, ingest, model, profiles, simulate, targeting, watchlist
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -31,6 +31,7 @@ container.register(app)
 profiles.register(app)
 watchlist.register(app)
 simulate.register(app)
+audit.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -119,6 +119,7 @@ class UnitOfWork:
 
     def __post_init__(self) -> None:
         from scheldt.store.assessments import AssessmentRepository
+        from scheldt.store.audit import AuditLog
         from scheldt.store.declarations import DeclarationRepository
         from scheldt.store.documents import DocumentRepository
         from scheldt.store.events import EventRepository
@@ -141,6 +142,7 @@ class UnitOfWork:
         self.trip_assessments = TripAssessmentRepository(self.session)
         self.watchlists = WatchlistRepository(self.session)
         self.trip_outcomes = TripOutcomeRepository(self.session)
+        self.audit = AuditLog(self.session)
 
 
 @contextmanager

@@ -1,0 +1,452 @@
+"""The tamper-evident audit log: append-only, hash-chained entries with heads written out elsewhere.
+
+Every audited read or write is one :class:`~scheldt.store.models.AuditEntryRow`. Entries are
+numbered 1, 2, 3... (``seq``) and each names the hash of the entry before it, so editing an entry
+breaks its own hash, and deleting or reordering entries breaks the chain. Deleting the *newest*
+entries leaves a shorter chain that is still consistent: that is caught by the chain head
+(``seq`` and ``entry_hash`` of the newest entry) written out periodically to a JSON-lines file
+outside the database (:meth:`AuditLog.write_head`), which :meth:`AuditLog.verify` compares with
+the database.
+
+Canonical forms (a verifier in another language needs exactly these):
+
+- ``payload_digest`` = SHA-256 hex of ``orjson.dumps(payload, option=OPT_SORT_KEYS)``: UTF-8 JSON,
+  keys sorted, no whitespace. The payload is normalised through that form when appended (values
+  orjson cannot write natively are written as ``str(value)``), so the stored payload re-serialises
+  to the same bytes.
+- ``entry_hash`` = SHA-256 hex of the UTF-8 text
+  ``prev_hash|seq|at|kind|organisation_id|payload_digest`` where ``seq`` is decimal without
+  padding, ``at`` is the UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (always six fraction
+  digits), and ``kind`` and ``organisation_id`` may not contain ``|`` (so the text splits one way
+  only). The first entry's ``prev_hash`` is 64 zeros (:data:`GENESIS`).
+- A head line is ``{"seq": int, "entry_hash": hex, "at": ISO 8601 UTC}`` (``at`` is when it was
+  written out; ``seq`` 0 with :data:`GENESIS` is an empty log).
+
+Purging (:meth:`AuditLog.purge`) sets ``payload`` to SQL NULL and ``purged_at``; the hash covers
+``payload_digest``, not the payload, so the chain still verifies after a purge.
+
+The repository never commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import func, insert, null, select, text, update
+from sqlalchemy.orm import Session
+
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.models import AuditEntryRow
+
+GENESIS = "0" * 64
+# Key of the PostgreSQL transaction-level advisory lock serialising appends: an arbitrary positive
+# 64-bit constant that every writer shares and nothing else in Scheldt uses.
+APPEND_LOCK_KEY = 0x5C4E_1D7A_0D17_A0D1
+KIND_MAX = 32
+ORGANISATION_MAX = 64
+VERIFY_BATCH = 5_000
+MAX_PROBLEMS_KEPT = 1_000
+LIST_LIMIT_MAX = 1_000
+
+
+def default_head_file(data_dir: Path) -> Path:
+    """Where heads are written out by default: ``<data_dir>/audit/heads.jsonl``."""
+    return data_dir / "audit" / "heads.jsonl"
+
+
+def audit_payload(actor: str, organisation: str, action: str, object_kind: str = "", object_id: str = "",
+                  remote_addr: str = "", details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The payload of one audited act, in the shape every entry uses.
+
+    ``actor``: user name; ``organisation``: the actor's organisation id; ``action``: what was
+    done, e.g. ``"GET /api/v1/trips/5"``; ``object_kind``/``object_id``: what it was done to
+    (``"trip"``, ``"consignment"``, ``"party"``...; ids as text); ``remote_addr``: the client's IP
+    address (or ``"local"`` for the command line); ``details``: anything else (JSON values).
+    """
+    return {"actor": actor, "organisation": organisation, "action": action, "object_kind": object_kind,
+            "object_id": object_id, "remote_addr": remote_addr, "details": dict(details or {})}
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> bytes:
+    """``payload`` as canonical JSON bytes (keys sorted, no whitespace). Raises InputError when
+    it cannot be written as JSON (keys that are not strings, integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+    except orjson.JSONEncodeError as exc:
+        raise InputError("audit payload", f"not writable as JSON: {exc}") from None
+
+
+def payload_digest(payload: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of ``payload``."""
+    return hashlib.sha256(canonical_payload(payload)).hexdigest()
+
+
+def canonical_time(at: datetime) -> str:
+    """``at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``; a naive value is taken as UTC (the
+    SQLite store returns its UTC times naive)."""
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")
+
+
+def entry_hash(prev_hash: str, seq: int, at: datetime, kind: str, organisation_id: str, digest: str) -> str:
+    """SHA-256 hex of ``prev_hash|seq|at|kind|organisation_id|payload_digest`` (module docstring)."""
+    body = "|".join((prev_hash, str(seq), canonical_time(at), kind, organisation_id, digest))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One stored entry; ``payload`` is None once purged (``purged_at`` says when), times UTC."""
+
+    seq: int
+    at: datetime
+    kind: str
+    organisation_id: str
+    payload: dict[str, Any] | None
+    payload_digest: str
+    prev_hash: str
+    entry_hash: str
+    purged_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as JSON-ready values (times as ISO 8601 text)."""
+        return {"seq": self.seq, "at": self.at.isoformat(), "kind": self.kind, "organisation_id": self.organisation_id,
+                "payload": self.payload, "payload_digest": self.payload_digest, "prev_hash": self.prev_hash,
+                "entry_hash": self.entry_hash, "purged_at": self.purged_at.isoformat() if self.purged_at else None}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The newest entry of the chain as written out: its ``seq`` and ``entry_hash``; ``at`` is
+    when the head was taken (UTC). ``seq`` 0 with GENESIS means the log was empty."""
+
+    seq: int
+    entry_hash: str
+    at: datetime
+
+    def line(self) -> str:
+        """The head as one JSON line (with the newline)."""
+        return orjson.dumps({"seq": self.seq, "entry_hash": self.entry_hash, "at": canonical_time(self.at)}).decode() + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the chain, found at entry ``seq``; printed as ``entry N: why``."""
+
+    seq: int
+    why: str
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}: {self.why}"
+
+
+@dataclass
+class AuditReport:
+    """What :meth:`AuditLog.verify` found.
+
+    ``checked``: entries read; ``last_seq``: the newest entry's seq (0 when empty); ``purged``:
+    entries whose payload was purged; ``head``: the head compared with the database (None when no
+    head file was given or it holds no head yet); ``problems``: the first ``MAX_PROBLEMS_KEPT``
+    problems in chain order (the head check last); ``problem_count``: all of them.
+    """
+
+    checked: int = 0
+    last_seq: int = 0
+    purged: int = 0
+    head: ChainHead | None = None
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return self.problem_count == 0
+
+    def add(self, seq: int, why: str) -> None:
+        """Record a problem at entry ``seq`` (kept if fewer than MAX_PROBLEMS_KEPT are)."""
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(Problem(seq, why))
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _check_label(where: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise InputError(where, f"{value[:40]!r}... is longer than {limit} characters")
+    if "|" in value:
+        raise InputError(where, f"{value!r} contains '|', the hash's field separator")
+
+
+_TABLE = AuditEntryRow.__table__
+_COLUMNS = (AuditEntryRow.seq, AuditEntryRow.at, AuditEntryRow.kind, AuditEntryRow.organisation_id,
+            AuditEntryRow.payload, AuditEntryRow.payload_digest, AuditEntryRow.prev_hash, AuditEntryRow.entry_hash,
+            AuditEntryRow.purged_at)
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(row.seq, _utc(row.at), row.kind, row.organisation_id, row.payload, row.payload_digest,
+                      row.prev_hash, row.entry_hash, None if row.purged_at is None else _utc(row.purged_at))
+
+
+class AuditLog:
+    """The audit log over one session (never commits; the caller's unit of work does)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def append(self, kind: str, organisation_id: str, payload: Mapping[str, Any], at: datetime) -> int:
+        """Append one entry and return its seq (1 for the first entry).
+
+        ``kind``: ``read``, ``write``, ``sign-in``, ``sign-in-failed``, ``export``... (at most 32
+        characters); ``organisation_id``: the acting organisation (at most 64 characters, may be
+        empty); ``payload``: see :func:`audit_payload`; ``at``: timezone-aware time of the act.
+        Safe with concurrent writers: on PostgreSQL a transaction-level advisory lock is held from
+        reading the head until the caller's transaction ends; on SQLite the database write lock is
+        taken first. Either way other appenders wait until this transaction commits: append as the
+        last step of a unit of work to keep that wait short. Raises InputError for a naive ``at``, a label too long or containing ``|``, or
+        a payload that is not a JSON object.
+        """
+        if at.tzinfo is None:
+            raise InputError("audit entry at", f"{at.isoformat()} has no time zone; give UTC")
+        _check_label("audit entry kind", kind, KIND_MAX)
+        _check_label("audit entry organisation_id", organisation_id, ORGANISATION_MAX)
+        if not isinstance(payload, Mapping):
+            raise InputError("audit payload", f"a JSON object is needed, not {type(payload).__name__}")
+        canonical = canonical_payload(payload)
+        digest = hashlib.sha256(canonical).hexdigest()
+        self._lock_for_append()
+        last = self.session.execute(select(AuditEntryRow.seq, AuditEntryRow.entry_hash)
+                                    .order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+        seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.entry_hash)
+        at = _utc(at)
+        self.session.execute(insert(AuditEntryRow).values(
+            seq=seq, at=at, kind=kind, organisation_id=organisation_id, payload=orjson.loads(canonical),
+            payload_digest=digest, prev_hash=prev,
+            entry_hash=entry_hash(prev, seq, at, kind, organisation_id, digest)))
+        return seq
+
+    def _lock_for_append(self) -> None:
+        """Serialise appenders from here until the transaction ends, so two cannot take one seq."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+        elif dialect == "sqlite":
+            # A write statement (matching no row) takes SQLite's write lock now, waiting for another
+            # writer to commit, so the head read next is the newest committed one.
+            self.session.execute(update(_TABLE).where(_TABLE.c.seq < 0).values(seq=_TABLE.c.seq))
+
+    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> int:
+        """Drop the payload of entries older than the retention of their kind; return how many.
+
+        ``retention``: kind -> how long its payloads are kept (kinds not named are kept for
+        ever); an entry is purged when ``at < now - retention[kind]``. Sets ``payload`` to SQL NULL
+        and ``purged_at`` to ``now``; already purged entries are left alone. Raises InputError for
+        a negative retention or a naive ``now``.
+        """
+        if now.tzinfo is None:
+            raise InputError("audit purge now", f"{now.isoformat()} has no time zone; give UTC")
+        purged = 0
+        for kind, keep in sorted(retention.items()):
+            if keep < timedelta(0):
+                raise InputError(f"audit retention {kind}", f"{keep} is negative")
+            result = self.session.execute(
+                update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < _utc(now) - keep, _TABLE.c.purged_at.is_(None))
+                .values(payload=null(), purged_at=_utc(now)))
+            purged += result.rowcount or 0  # type: ignore[attr-defined]
+        return purged
+
+    def write_head(self, path: Path, at: datetime) -> ChainHead:
+        """Append the current head (newest committed entry, or seq 0 for an empty log) as one JSON
+        line to ``path`` (created with its folder) and fsync it; return it.
+
+        ``at``: when the head is taken (UTC). Call it from a unit of work without appends of its
+        own: a head naming an entry that is then rolled back would later read as truncation.
+        Raises InputError when the file cannot be written.
+        """
+        current = self.head()
+        head = ChainHead(current.seq, current.entry_hash, _utc(at)) if current else ChainHead(0, GENESIS, _utc(at))
+        try:
+            new_file = not path.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(head.line())
+                fh.flush()
+                os.fsync(fh.fileno())
+            if new_file:
+                _fsync_dir(path.parent)
+        except OSError as exc:
+            raise InputError(str(path), f"cannot write the audit head: {exc.strerror}") from None
+        return head
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def head(self) -> ChainHead | None:
+        """The newest entry as a ChainHead (``at`` is that entry's time), or None for an empty log."""
+        row = self.session.execute(select(AuditEntryRow.seq, AuditEntryRow.entry_hash, AuditEntryRow.at)
+                                   .order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+        return None if row is None else ChainHead(row.seq, row.entry_hash, _utc(row.at))
+
+    def count(self) -> int:
+        """How many entries are stored."""
+        return int(self.session.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)
+
+    def entries(self, after_seq: int = 0, limit: int = 100, organisation_id: str | None = None) -> list[AuditEntry]:
+        """Up to ``limit`` (1..1000) entries with seq > ``after_seq``, oldest first, optionally of
+        one organisation; page on with the last seq returned. Raises InputError for a bad limit."""
+        if not 1 <= limit <= LIST_LIMIT_MAX:
+            raise InputError("limit", f"{limit} is outside 1..{LIST_LIMIT_MAX}")
+        query = select(*_COLUMNS).where(AuditEntryRow.seq > after_seq)
+        if organisation_id is not None:
+            query = query.where(AuditEntryRow.organisation_id == organisation_id)
+        return [_entry(r) for r in self.session.execute(query.order_by(AuditEntryRow.seq).limit(limit))]
+
+    def _stream(self, batch: int) -> Iterator[AuditEntry]:
+        """Every entry, oldest first, read ``batch`` at a time (keyset paging on seq)."""
+        after = None
+        while True:
+            query = select(*_COLUMNS).order_by(AuditEntryRow.seq).limit(batch)
+            if after is not None:
+                query = query.where(AuditEntryRow.seq > after)
+            rows = [_entry(r) for r in self.session.execute(query)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    # -- verifying -------------------------------------------------------------------------------
+
+    def verify(self, head_file: Path | None = None, retention: Mapping[str, timedelta] | None = None,
+               batch: int = VERIFY_BATCH) -> AuditReport:
+        """Check the whole chain, reading ``batch`` entries at a time; return what was found.
+
+        Per entry: the payload (when not purged) matches ``payload_digest``; ``entry_hash`` matches
+        the entry's content; ``prev_hash`` is the previous entry's hash (GENESIS for entry 1); no
+        seq is missing. With ``head_file``, the latest head written out must name an entry that
+        exists with that hash. With ``retention`` (as for :meth:`purge`), a payload purged before
+        its kind's retention ended is reported too. Raises NotFoundError when ``head_file`` does not
+        exist and InputError when a line of it is not a head.
+        """
+        head = read_latest_head(head_file) if head_file is not None else None
+        report = AuditReport(head=head)
+        prev: AuditEntry | None = None
+        head_entry: AuditEntry | None = None
+        for entry in self._stream(batch):
+            report.checked += 1
+            _check_entry(entry, prev, report, retention)
+            if head is not None and entry.seq == head.seq:
+                head_entry = entry
+            prev = entry
+        report.last_seq = prev.seq if prev else 0
+        if head is not None:
+            _check_head(head, head_entry, report)
+        return report
+
+
+def _check_entry(entry: AuditEntry, prev: AuditEntry | None, report: AuditReport,
+                 retention: Mapping[str, timedelta] | None) -> None:
+    """Add to ``report`` what is wrong with ``entry`` given the entry read before it."""
+    expected_seq = 1 if prev is None else prev.seq + 1
+    if entry.seq > expected_seq:
+        before = "the start" if prev is None else f"entry {prev.seq}"
+        missing = f"entry {expected_seq} is" if entry.seq == expected_seq + 1 else f"entries {expected_seq}..{entry.seq - 1} are"
+        report.add(expected_seq, f"missing: {missing} gone between {before} and entry {entry.seq} (deleted?)")
+    elif prev is None and entry.prev_hash != GENESIS:
+        report.add(entry.seq, "the first entry's prev_hash is not the genesis hash (entries before it deleted?)")
+    elif prev is not None and entry.prev_hash != prev.entry_hash:
+        report.add(entry.seq, f"prev_hash does not match entry {prev.seq} (deleted or reordered?)")
+    if entry.payload is not None:
+        if payload_digest(entry.payload) != entry.payload_digest:
+            report.add(entry.seq, "payload does not match its digest (edited?)")
+    elif entry.purged_at is None:
+        report.add(entry.seq, "payload is missing but the entry was never purged (deleted?)")
+    else:
+        report.purged += 1
+        _check_purge(entry, report, retention)
+    if entry_hash(entry.prev_hash, entry.seq, entry.at, entry.kind, entry.organisation_id,
+                  entry.payload_digest) != entry.entry_hash:
+        report.add(entry.seq, "hash does not match its content (edited?)")
+
+
+def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str, timedelta] | None) -> None:
+    """Report a purge that came before the retention of the entry's kind ended."""
+    if retention is None or entry.purged_at is None:
+        return
+    keep = retention.get(entry.kind)
+    if keep is None:
+        report.add(entry.seq, f"payload purged but kind {entry.kind!r} has no retention period (tampered?)")
+    elif entry.purged_at - entry.at < keep:
+        report.add(entry.seq, f"payload purged {(entry.purged_at - entry.at).days} days after the entry, "
+                              f"before its {keep.days}-day retention ended (tampered?)")
+
+
+def _check_head(head: ChainHead, entry: AuditEntry | None, report: AuditReport) -> None:
+    """Compare the head written out with the entry of that seq found in the database."""
+    when = canonical_time(head.at)
+    if head.seq == 0:
+        return
+    if entry is None:
+        if report.last_seq < head.seq:
+            report.add(head.seq, f"the chain ends at entry {report.last_seq} but the head written out at {when} "
+                                 f"is entry {head.seq} (truncated?)")
+        else:
+            report.add(head.seq, f"missing, but the head written out at {when} names it (deleted?)")
+    elif entry.entry_hash != head.entry_hash:
+        report.add(head.seq, f"hash differs from the head written out at {when} (edited or rewritten?)")
+
+
+def read_latest_head(path: Path) -> ChainHead | None:
+    """The last head line of ``path`` (None when the file holds no line).
+
+    Every line is checked. Raises NotFoundError when the file does not exist and InputError
+    (``path:line``) when a line is not ``{"seq": int >= 0, "entry_hash": 64 hex, "at": ISO time}``.
+    """
+    latest: ChainHead | None = None
+    try:
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if raw.strip():
+                    latest = _parse_head(raw, f"{path}:{number}")
+    except FileNotFoundError:
+        raise NotFoundError(str(path), "no audit head file here (written by `scheldt audit head`)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the audit head file: {exc.strerror}") from None
+    return latest
+
+
+def _parse_head(raw: bytes, where: str) -> ChainHead:
+    try:
+        data = orjson.loads(raw)
+        seq, digest, at = data["seq"], data["entry_hash"], datetime.fromisoformat(data["at"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(where, f"not an audit head line ({type(exc).__name__}: {exc})") from None
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InputError(where, f"seq {seq!r} is not a whole number >= 0")
+    if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise InputError(where, f"entry_hash {digest!r} is not 64 lower-case hex digits")
+    return ChainHead(seq, digest, _utc(at))
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a new file's directory entry durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,102 @@
+"""``scheldt audit verify | head | purge | list``: exit statuses and what they print."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from scheldt.settings import get_settings
+from scheldt.store.audit import audit_payload
+from scheldt.store.db import open_store, unit_of_work
+
+runner = CliRunner()
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+
+
+def append(n: int, kind: str, start: datetime) -> None:
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        for i in range(n):
+            uow.audit.append(kind, "agency-a", audit_payload("ann", "agency-a", f"GET /api/v1/trips/{i}", "trip", str(i),
+                                                             "10.1.2.3"), start + timedelta(minutes=i))
+    engine.dispose()
+
+
+def sql(statement: str) -> None:
+    engine = open_store(get_settings().resolved_database_url)
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def test_verify_exit_status_follows_the_chain(settings_env: Path) -> None:
+    append(5, "read", T0)
+    code, out, err = invoke("audit", "verify")
+    assert code == 0
+    assert out == "5 entries checked (0 purged), last entry 5: chain intact\n"
+    assert "no head written out yet" in err
+    code, out, _ = invoke("audit", "head")
+    heads = settings_env / "audit" / "heads.jsonl"
+    assert code == 0 and out.startswith("head: entry 5 ") and out.endswith(f"written to {heads}\n")
+    assert json.loads(heads.read_text())["seq"] == 5
+    code, out, err = invoke("audit", "verify")
+    assert code == 0 and err == "" and "head written out at" in out and "is entry 5: chain intact" in out
+
+    sql("DELETE FROM audit_entry WHERE seq > 3")
+    sql("UPDATE audit_entry SET payload = '{\"actor\": \"bob\"}' WHERE seq = 2")
+    code, out, _ = invoke("audit", "verify")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0] == "entry 2: payload does not match its digest (edited?)"
+    assert lines[1].startswith("entry 5: the chain ends at entry 3 but the head written out at ")
+    assert lines[1].endswith(" is entry 5 (truncated?)")
+    assert lines[2].endswith("chain NOT intact: 2 problem(s)")
+    code, out, _ = invoke("audit", "verify", "--json")
+    report = json.loads(out)
+    assert code == 1 and (report["ok"], report["checked"], report["problem_count"]) == (False, 3, 2)
+    assert [p["seq"] for p in report["problems"]] == [2, 5]
+
+
+def test_verify_with_a_missing_or_broken_head_file_is_an_error(settings_env: Path, tmp_path: Path) -> None:
+    append(2, "read", T0)
+    code, _, err = invoke("audit", "verify", "--head-file", str(tmp_path / "nope.jsonl"))
+    assert code == 2 and "no audit head file" in err
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not json\n")
+    code, _, err = invoke("audit", "verify", "--head-file", str(broken))
+    assert code == 2 and f"{broken}:1: not an audit head line" in err
+
+
+def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", '{"read": 30, "write": 3650}')
+    monkeypatch.setenv("SCHELDT_NOW", "2026-03-02T08:00:00Z")
+    get_settings.cache_clear()
+    append(4, "read", T0 - timedelta(days=31))
+    append(2, "write", T0 - timedelta(days=31))
+    append(3, "read", T0 - timedelta(days=29))
+    assert invoke("audit", "head")[0] == 0
+    code, out, _ = invoke("audit", "purge")
+    assert code == 0
+    assert out == "purged the payload of 4 entries (retention: read 30 days, write 3650 days); recorded as entry 10\n"
+    code, out, _ = invoke("audit", "verify")
+    assert code == 0 and out.startswith("10 entries checked (4 purged), last entry 10")
+    code, out, _ = invoke("audit", "list", "--after", "3", "--limit", "2")
+    assert out.splitlines() == [
+        "       4 2026-01-30 08:03:00 read           agency-a         (payload purged 2026-03-02)",
+        "       5 2026-01-30 08:00:00 write          agency-a         ann GET /api/v1/trips/0 trip 0 from 10.1.2.3"]
+    code, out, _ = invoke("audit", "list", "--after", "9", "--json")
+    [purge] = json.loads(out)["entries"]
+    assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
+    assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
+    assert purge["payload"]["action"] == "scheldt audit purge"
