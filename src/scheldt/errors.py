@@ -5,7 +5,10 @@ Every error says *where* (a file and line, a segment, a field, a setting) and *w
 
     ScheldtError
     ├── InputError          bad input from a user or a file (status 400)
+    ├── AuthError           not signed in, or a credential refused (status 401)
+    ├── ForbiddenError      signed in, but the roles do not allow it (status 403)
     ├── NotFoundError       a named thing does not exist (status 404)
+    ├── ConflictError       the request clashes with the current state (status 409)
     ├── ConfigError         a setting, mapping or profile is invalid (status 500 at run time)
     └── ModelMismatchError  a model artefact does not fit the running code (status 409)
 """
@@ -44,5 +47,23 @@ class ConfigError(ScheldtError):
 
 class ModelMismatchError(ScheldtError):
     """A saved model artefact does not match the feature contract or libraries of this code."""
+
+    status = 409
+
+
+class AuthError(ScheldtError):
+    """Not signed in, or a sign-in, session or token refused."""
+
+    status = 401
+
+
+class ForbiddenError(ScheldtError):
+    """Signed in, but the user's roles or organisation do not allow this."""
+
+    status = 403
+
+
+class ConflictError(ScheldtError):
+    """The request clashes with the current state (a full scanner shift, an order already closed)."""
 
     status = 409

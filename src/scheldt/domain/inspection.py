@@ -150,11 +150,12 @@ def outcome(status: Status, result: str) -> tuple[bool, bool] | None:
 
 
 def risk_band(score: float) -> str:
-    """``high`` (score ≥ 60), ``medium`` (≥ 30) or ``low``: bands of the 0-100 blended score
-    for the queue's filter; the cut-offs are Scheldt's, chosen on the simulated day where about
-    the top 2 % of trips score 60 or more."""
-    if score >= 60:
+    """``high`` (score ≥ 40), ``medium`` (≥ 20) or ``low``: bands of the 0-100 blended score
+    for the queue's filter. The cut-offs are Scheldt's: with the built-in profile on simulated
+    Antwerp traffic about the top 2 % of trips score 40 or more and the top 20 % score 20 or
+    more (``tests/api`` store, seed 4)."""
+    if score >= 40:
         return "high"
-    if score >= 30:
+    if score >= 20:
         return "medium"
     return "low"

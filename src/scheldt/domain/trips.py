@@ -101,6 +101,7 @@ class TripEvent:
     verified_gross_mass_kg: float | None = None
     received_at: datetime | None = None
     source: str = ""
+    supplied_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,8 @@ class TripDocument:
     gross_mass_kg: float | None = None
     seals: tuple[str, ...] = ()
     source: str = ""
+    carrier_code: str = ""  # SMDG liner code or SCAC of the carrier that issued the document
+    supplied_by: str = ""  # organisation that supplied this version
 
     def party(self, role: str) -> TripParty | None:
         """The first party in ``role``, or None."""
@@ -241,4 +244,44 @@ def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
             history["name"], when(history.get("first_seen")), history["prior_trips"]),
         vessel_track=tuple(VesselFix(**{**f, "observed_at": when(f["observed_at"])}) for f in data.get("vessel_track", ())),
         watchlist_matches=tuple(WatchlistMatch(**m) for m in data.get("watchlist_matches", ())),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TripSummary:
+    """What lists and access checks need of a trip: its owners' codes (the latest document's
+    carrier code, the facility code of the terminal where it was discharged or handled last,
+    the organisation that supplied its latest facts), its route and vessel, its arrival (UTC)."""
+
+    carrier_code: str
+    terminal_code: str
+    supplied_by: str
+    port_of_loading: str
+    port_of_discharge: str
+    vessel_imo: str
+    arrival_at: datetime | None
+
+
+def trip_summary(facts: TripFacts) -> TripSummary:
+    """Summarise ``facts`` (see :class:`TripSummary`). The terminal is the facility of the last
+    actual discharge, else of the last actual event that names a facility; ports come from the
+    latest document, else from the first actual LOAD and the last actual DISC events."""
+    doc = facts.latest_document()
+    acts = [e for e in facts.events if e.classifier == "ACT"]
+    disc = facts.last_discharge()
+    terminal = disc.facility_code if disc is not None and disc.facility_code else next(
+        (e.facility_code for e in reversed(acts) if e.facility_code), "")
+    load = next((e for e in acts if e.event_type == "LOAD"), None)
+    supplier = doc.supplied_by if doc is not None and doc.supplied_by else next(
+        (e.supplied_by for e in reversed(facts.events) if e.supplied_by), "")
+    return TripSummary(
+        carrier_code=doc.carrier_code if doc is not None else "",
+        terminal_code=terminal,
+        supplied_by=supplier,
+        port_of_loading=(doc.port_of_loading if doc is not None and doc.port_of_loading else
+                         load.unlocode if load is not None else ""),
+        port_of_discharge=(doc.port_of_discharge if doc is not None and doc.port_of_discharge else
+                           disc.unlocode if disc is not None else ""),
+        vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
+        arrival_at=facts.arrival(),
     )

@@ -12,6 +12,9 @@
   another country is not checked, and a missing code is only ever an informational flag.
 - ``data/unlocode-function-classifiers.csv``: meaning of the UN/LOCODE function positions
   (``datasets/un-locode``, ODC-PDDL-1.0).
+- ``data/port-positions.csv``: approximate positions (0.1°) of the port cities the samples and
+  the simulator use, for maps only; entered by hand from public gazetteers (UN/LOCODE's own
+  coordinates take precedence where the excerpt has them).
 """
 
 from __future__ import annotations
@@ -93,3 +96,31 @@ def unlocode_functions(code: str) -> list[str]:
         return []
     meanings = {r["FunctionCode"]: r["FunctionDescription"] for r in _rows("unlocode-function-classifiers.csv")}
     return [meanings[c] for c in entry["function"] if c in meanings and c not in "-0"]
+
+
+def _degrees(text: str) -> tuple[float, float] | None:
+    """UN/LOCODE coordinates ``"5113N 00425E"`` (degrees and minutes) as (lat, lon) degrees."""
+    parts = text.split()
+    if len(parts) != 2 or len(parts[0]) != 5 or len(parts[1]) != 6:
+        return None
+    try:
+        lat = int(parts[0][:2]) + int(parts[0][2:4]) / 60
+        lon = int(parts[1][:3]) + int(parts[1][3:5]) / 60
+    except ValueError:
+        return None
+    return (-lat if parts[0][4] == "S" else lat), (-lon if parts[1][5] == "W" else lon)
+
+
+@lru_cache(maxsize=1)
+def _port_positions() -> dict[str, tuple[float, float]]:
+    return {r["locode"]: (float(r["latitude"]), float(r["longitude"])) for r in _rows("port-positions.csv")}
+
+
+def port_position(code: str) -> tuple[float, float] | None:
+    """WGS84 (latitude, longitude) in degrees of a UN/LOCODE location, for maps: the UN/LOCODE
+    coordinates column of the shipped excerpt where it has them, else ``port-positions.csv``
+    (the city positions of the ports in the samples and the simulator, rounded to 0.1°, entered
+    by hand from public gazetteers), else None."""
+    entry = unlocodes().get(code)
+    found = _degrees(entry["coordinates"]) if entry and entry.get("coordinates") else None
+    return found or _port_positions().get(code)

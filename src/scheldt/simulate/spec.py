@@ -29,6 +29,11 @@ HIGH_RISK_ORIGINS = ("ECGYE", "BRSSZ", "COCTG", "PABLB", "CRMOB", "PECLL", "UYMV
 LISTED_HUBS = ("PABLB", "PAMIT", "COCTG")
 OTHER_HUBS = ("ESALG", "MAPTM")
 DESTINATION = "BEANR"
+# Simulated carriers (liner codes on transport documents) and terminals at the destination
+# (facility codes on events there): made-up codes, so no real company is named in simulated
+# traffic. The demo's carrier and terminal organisations own these codes.
+CARRIERS = ("SIMA", "SIMB", "SIMC", "SIMD")
+TERMINALS = ("SIMT1", "SIMT2", "SIMT3")
 
 #: Commodities (HS 6, description, reefer?) by kind of origin.
 COVER_LOADS = [("080390", "Fresh bananas", True), ("080430", "Fresh pineapples", True), ("080440", "Fresh avocados", True),

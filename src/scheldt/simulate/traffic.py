@@ -10,6 +10,7 @@ ingested day by day (see the time model in :mod:`scheldt.simulate`).
 from __future__ import annotations
 
 import random
+import zlib
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ class SimCall:
     arrival: datetime
     track: list[VesselFix] = field(default_factory=list)
 
+    @property
+    def terminal(self) -> str:
+        """The (simulated) terminal at the destination where the call discharges."""
+        return spec.TERMINALS[zlib.crc32(f"terminal:{self.imo}".encode()) % len(spec.TERMINALS)]
+
 
 @dataclass
 class SimTrip:
@@ -72,6 +78,12 @@ class SimTrip:
     @property
     def key(self) -> TripKey:
         return TripKey(self.container, self.document_ref, self.call.voyage)
+
+    @property
+    def carrier(self) -> str:
+        """The (simulated) carrier that issued the bill of lading, as its liner code on
+        documents: vessels carry boxes of several carriers (vessel-sharing alliances)."""
+        return spec.CARRIERS[zlib.crc32(f"carrier:{self.document_ref}".encode()) % len(spec.CARRIERS)]
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pyais.encode import encode_dict
 from stdnum import iso6346
 
 from scheldt.domain.trips import TripDocument, TripEvent
+from scheldt.simulate.spec import DESTINATION
 from scheldt.simulate.traffic import SimCall, SimTrip, Traffic, received
 
 
@@ -35,7 +36,8 @@ def _event_json(trip: SimTrip, e: TripEvent, n: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "eventID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"scheldt-sim:{trip.container}:{trip.document_ref}:{n}")),
         "eventDateTime": _z(e.event_time), "eventCreatedDateTime": _z(e.event_time),
-        "eventLocation": {"UNLocationCode": e.unlocode},
+        "eventLocation": {"UNLocationCode": e.unlocode,
+                          **({"facilityCode": trip.call.terminal} if e.unlocode == DESTINATION else {})},
         "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": e.classifier,
                                 "equipmentEventTypeCode": e.event_type},
         "equipmentDetails": {"equipmentReference": trip.container, "ISOEquipmentCode": e.iso_equipment_code,
@@ -62,7 +64,7 @@ def _document_json(trip: SimTrip, d: TripDocument, version: int) -> dict[str, An
     td = {
         "transportDocumentReference": d.document_ref, "transportDocumentSubReference": f"v{version}",
         "transportDocumentStatus": "ISSUED", "transportDocumentTypeCode": "BOL", "isToOrder": bool(d.to_order),
-        "freightPaymentTermCode": d.freight_payment, "carrierCode": "SIM", "carrierCodeListProvider": "SMDG",
+        "freightPaymentTermCode": d.freight_payment, "carrierCode": trip.carrier, "carrierCodeListProvider": "SMDG",
         "transports": {"portOfLoading": {"UNLocationCode": d.port_of_loading},
                        "portOfDischarge": {"UNLocationCode": d.port_of_discharge},
                        "vesselVoyages": [{"vesselName": trip.call.name, "carrierExportVoyageNumber": trip.call.voyage}]},

@@ -118,11 +118,14 @@ class UnitOfWork:
     session: Session
 
     def __post_init__(self) -> None:
+        from scheldt.store.accounts import AccountRepository
         from scheldt.store.assessments import AssessmentRepository
         from scheldt.store.audit import AuditLog
+        from scheldt.store.container_trips import ContainerTripRepository
         from scheldt.store.declarations import DeclarationRepository
         from scheldt.store.documents import DocumentRepository
         from scheldt.store.events import EventRepository
+        from scheldt.store.inspections import InspectionRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.profiles import ProfileRepository
         from scheldt.store.quarantine import QuarantineRepository
@@ -143,6 +146,9 @@ class UnitOfWork:
         self.watchlists = WatchlistRepository(self.session)
         self.trip_outcomes = TripOutcomeRepository(self.session)
         self.audit = AuditLog(self.session)
+        self.container_trips = ContainerTripRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.inspections = InspectionRepository(self.session)
 
 
 @contextmanager

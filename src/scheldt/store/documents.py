@@ -103,3 +103,12 @@ class DocumentRepository:
             for key, ref, at in self.session.execute(stmt):
                 out.setdefault(key, []).append((ref, at if at.tzinfo else at.replace(tzinfo=UTC)))
         return out
+
+    def naming(self, key: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Document versions naming a party whose normalised name is ``key`` (any role), newest
+        first: document reference, type, role, received time (UTC)."""
+        d, p = TransportDocumentRow, DocumentPartyRow
+        stmt = (select(p.document_ref, d.document_type, p.role, p.received_at).join(d, d.id == p.document_id)
+                .where(p.name_key == key).order_by(p.received_at.desc(), p.id.desc()).limit(limit))
+        return [{"document_ref": r, "document_type": t, "role": role,
+                 "received_at": at if at.tzinfo else at.replace(tzinfo=UTC)} for r, t, role, at in self.session.execute(stmt)]

@@ -519,7 +519,7 @@ class HoldRow(Base):
 class AuditEntryRow(Base):
     """One audited read or write, hash-chained to the entry before it. ``payload`` (who, from
     where, what) may be purged after its retention period; ``payload_digest`` stays, so the chain
-    still verifies: ``entry_hash = SHA-256(prev_hash | seq | at | kind | payload_digest)``."""
+    still verifies: ``entry_hash = SHA-256(prev_hash|seq|at|kind|organisation_id|payload_digest)``."""
 
     __tablename__ = "audit_entry"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

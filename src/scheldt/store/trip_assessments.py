@@ -48,6 +48,18 @@ class TripAssessmentRepository:
                    TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
         return {(c, d, v): h for c, d, v, h in rows}
 
+    def latest_ids(self, numbers: Sequence[str]) -> dict[tuple[str, str, str], int]:
+        """Id of the latest assessment of each trip of the containers ``numbers``."""
+        t = TripAssessmentRow
+        out: dict[tuple[str, str, str], int] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), 500):
+            stmt = (select(t.container_number, t.document_ref, t.voyage, func.max(t.id))
+                    .where(t.container_number.in_(unique[start:start + 500]))
+                    .group_by(t.container_number, t.document_ref, t.voyage))
+            out.update({(c, d, v): i for c, d, v, i in self.session.execute(stmt)})
+        return out
+
     def history(self, key: TripKey) -> list[dict[str, Any]]:
         """Every assessment of a trip, oldest first."""
         rows = self.session.scalars(select(TripAssessmentRow).where(

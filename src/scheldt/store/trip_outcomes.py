@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.store.models import TripOutcomeRow
@@ -23,7 +25,24 @@ class TripOutcomeRepository:
         return insert_ignore(self.session, TripOutcomeRow.__table__, rows)
 
     def all(self, source_kinds: Sequence[str]) -> dict[tuple[str, str, str], tuple[bool, bool]]:
-        """(container, document ref, voyage) → (inspected, seizure) for outcomes of these kinds."""
-        stmt = select(TripOutcomeRow.container_number, TripOutcomeRow.document_ref, TripOutcomeRow.voyage,
-                      TripOutcomeRow.inspected, TripOutcomeRow.seizure).where(TripOutcomeRow.source_kind.in_(list(source_kinds)))
+        """(container, document ref, voyage) → (inspected, seizure) for outcomes of these kinds;
+        where a trip has several, a real inspection's (``inspection``) wins."""
+        t = TripOutcomeRow
+        stmt = (select(t.container_number, t.document_ref, t.voyage, t.inspected, t.seizure)
+                .where(t.source_kind.in_(list(source_kinds)))
+                .order_by(case((t.source_kind == "inspection", 1), else_=0), t.id))
         return {(c, d, v): (bool(i), bool(s)) for c, d, v, i, s in self.session.execute(stmt)}
+
+    def record_inspection(self, key: tuple[str, str, str], seizure: bool, source: str, at: datetime) -> None:
+        """Record what an inspection of the trip ``key`` (container, document ref, voyage) found
+        (``source_kind`` inspection). A later inspection of the same trip adds to it: once a
+        seizure was recorded, the trip stays a seizure."""
+        t = TripOutcomeRow
+        where = (t.container_number == key[0], t.document_ref == key[1], t.voyage == key[2], t.source_kind == "inspection")
+        known = self.session.scalar(select(t.seizure).where(*where))
+        if known is None:
+            self.session.add(t(container_number=key[0], document_ref=key[1], voyage=key[2], inspected=True,
+                               seizure=seizure, source_kind="inspection", source=source, received_at=at))
+            self.session.flush()
+        elif seizure and not known:
+            self.session.execute(update(t).where(*where).values(seizure=True, source=source, received_at=at))

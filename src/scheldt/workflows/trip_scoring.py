@@ -22,12 +22,15 @@ from scheldt.domain.trips import (
     TripEvent,
     TripFacts,
     TripParty,
+    TripSummary,
     VesselFix,
     WatchlistMatch,
     arrival_time,
     group_trips,
     trip_facts_from_dict,
+    trip_summary,
 )
+from scheldt.domain.inspection import risk_band
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import WatchlistIndex
@@ -64,7 +67,8 @@ def _event(e: dict[str, Any]) -> TripEvent:
         seals=tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
         iso_equipment_code=d.get("iso_equipment_code") or "",
         verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
-        received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"])
+        received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
+        supplied_by=e.get("supplied_by") or "")
 
 
 def _document(d: dict[str, Any], number: str) -> TripDocument:
@@ -81,7 +85,7 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
         hs_codes=tuple(g["hs_code"] for g in d.get("goods") or [] if g.get("hs_code")),
         descriptions=tuple(g["description"] for g in d.get("goods") or [] if g.get("description")),
         gross_mass_kg=mass, seals=tuple(s["number"] for c in mine for s in c.get("seals") or [] if s.get("number")),
-        source=d.get("source") or "")
+        source=d.get("source") or "", carrier_code=d.get("carrier_code") or "", supplied_by=d.get("supplied_by") or "")
 
 
 def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> list[TripFacts]:
@@ -197,7 +201,8 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
     latest = uow.trip_assessments.latest_hashes(profile.label, model.version if model else "")
-    rows = []
+    rows: list[dict[str, Any]] = []
+    summaries: list[TripSummary] = []
     numbers = containers if containers is not None else uow.events.containers()
     index = watchlist_index(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
@@ -209,8 +214,35 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 report.unchanged += 1
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
+            summaries.append(trip_summary(facts))
     report.scored = uow.trip_assessments.add(rows)
+    index_trips(uow, rows, summaries)
     return report
+
+
+def index_trips(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary]) -> None:
+    """Bring the container-trip read model up to date with new assessments ``rows`` (as
+    :func:`_row` makes them) and their trips' summaries."""
+    if not rows:
+        return
+    ids = uow.trip_assessments.latest_ids([r["container_number"] for r in rows])
+    uow.container_trips.upsert([
+        {"container_number": r["container_number"], "document_ref": r["document_ref"], "voyage": r["voyage"],
+         **{k: getattr(s, k) for k in TripSummary.__slots__},
+         "assessment_id": ids.get((r["container_number"], r["document_ref"], r["voyage"])),
+         "score": r["score"], "risk_band": risk_band(r["score"]),
+         "top_reason": r["reasons"][0]["evidence"] if r["reasons"] else "", "scored_at": r["scored_at"]}
+        for r, s in zip(rows, summaries, strict=True)])
+
+
+def reindex_trips(uow: UnitOfWork) -> int:
+    """Rebuild the read model from every trip's latest stored assessment (after an upgrade from
+    a version without it). Returns how many trips were indexed."""
+    rows = uow.trip_assessments.latest_per_trip()
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"])) for r in chunk])
+    return len(rows)
 
 
 def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:

@@ -1,0 +1,92 @@
+"""Per-request context: one unit of work, the signed-in principal, the clock, and the audit trail.
+
+A request is authenticated by ``Authorization: Bearer <API token>`` (machines) or by the
+``scheldt_session`` cookie (the workbench). Its unit of work commits when the route returns
+(``scope="function"``: before the response is sent, so a client that reads after a write sees
+it), and the request's audit entries are appended in that same transaction: a write is never
+stored without its audit entry, nor the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
+from scheldt.errors import AuthError
+from scheldt.store.db import UnitOfWork, unit_of_work
+from scheldt.workflows.accounts import authenticate, require
+
+SESSION_COOKIE = "scheldt_session"
+
+
+def utc_now() -> datetime:
+    """The service clock (UTC). Audit entries, sessions and inspection records use real time;
+    ``SCHELDT_NOW`` pins only scoring and replays."""
+    return datetime.now(UTC)
+
+
+def remote_address(request: Request) -> str:
+    """The client's address as the server saw it (no proxy headers are trusted)."""
+    return request.client.host if request.client else ""
+
+
+def credential_secret(request: Request) -> tuple[str, tuple[str, ...]]:
+    """The secret the request carries and which kinds of credential it may be."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), ("token", "session")
+    return request.cookies.get(SESSION_COOKIE, ""), ("session",)
+
+
+@dataclass
+class Ctx:
+    """What a route works with: the unit of work, who asks, when, and the audit entries to add."""
+
+    uow: UnitOfWork
+    principal: Principal
+    now: datetime
+    remote: str
+    action: str
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def scope(self) -> TripScope:
+        """The trips the principal's organisation owns."""
+        return trip_scope(self.principal.organisation)
+
+    def require(self, permission: Permission) -> None:
+        """Raise ForbiddenError unless the principal holds ``permission``."""
+        require(self.principal, permission)
+
+    def audit(self, kind: str, object_kind: str, object_id: object, **details: Any) -> None:
+        """Record a read or write of ``object_kind`` ``object_id`` (added when the request commits)."""
+        self.pending.append((kind, {"object_kind": object_kind, "object_id": str(object_id), "details": details}))
+
+
+def flush_audit(uow: UnitOfWork, principal: Principal | None, org_id: str, remote: str, action: str,
+                entries: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
+    """Append audit entries (who, organisation, what, when, from where) to the chained log."""
+    for kind, what in entries:
+        payload = {"actor": principal.username if principal else "", "organisation": org_id, "action": action,
+                   "remote_addr": remote, **what}
+        uow.audit.append(kind, org_id, payload, now)
+
+
+def _context(request: Request) -> Iterator[Ctx]:
+    now = utc_now()
+    with unit_of_work(request.app.state.engine) as uow:
+        secret, kinds = credential_secret(request)
+        if not secret:
+            raise AuthError("credentials", "not signed in: send a session cookie or 'Authorization: Bearer <token>'")
+        principal = authenticate(uow, secret, now, kinds)
+        ctx = Ctx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}")
+        yield ctx
+        flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+
+
+CtxDep = Annotated[Ctx, Depends(_context, scope="function")]

@@ -1,0 +1,151 @@
+"""Sign-in and sign-out, who am I, organisations, users and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from scheldt.api.deps import SESSION_COOKIE, CtxDep, flush_audit, remote_address, utc_now
+from scheldt.api.routes_inspections import Strict
+from scheldt.domain.access import Permission, permissions
+from scheldt.errors import AuthError, NotFoundError
+from scheldt.store.db import unit_of_work
+from scheldt.workflows import accounts
+
+router = APIRouter(prefix="/api/v1", tags=["organisations and users"])
+
+
+class SignIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class OrganisationIn(Strict):
+    id: str = Field(min_length=2, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["agency", "carrier", "terminal"]
+    carrier_codes: list[str] = Field(default_factory=list, max_length=50)
+    terminal_codes: list[str] = Field(default_factory=list, max_length=50)
+
+
+class UserIn(Strict):
+    username: str = Field(min_length=2, max_length=64)
+    organisation_id: str | None = Field(default=None, max_length=64, description="default: your own")
+    display_name: str = Field(default="", max_length=200)
+    roles: list[str] = Field(min_length=1, max_length=7)
+    password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=1024)
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    days: int = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
+
+
+def _org(o: Any) -> dict[str, Any]:
+    return {"id": o.id, "name": o.name, "kind": o.kind.value, "carrier_codes": list(o.carrier_codes),
+            "terminal_codes": list(o.terminal_codes)}
+
+
+def _user(u: Any) -> dict[str, Any]:
+    return {"username": u.username, "organisation_id": u.organisation_id, "display_name": u.display_name,
+            "roles": [r.value for r in u.roles], "active": u.active, "created_at": u.created_at.isoformat()}
+
+
+def session_cookie(response: Response, secret: str, max_age_s: int, secure: bool) -> None:
+    """Set the workbench's session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+    response.set_cookie(SESSION_COOKIE, secret, max_age=max_age_s, httponly=True, samesite="lax", secure=secure,
+                        path="/")
+
+
+def sign_in_request(request: Request, username: str, password: str) -> tuple[str, Any]:
+    """Check a password and open a session, auditing success and failure alike (a failure in
+    its own transaction, so it is kept). Returns (secret, expiry). Raises AuthError."""
+    now = utc_now()
+    engine = request.app.state.engine
+    try:
+        with unit_of_work(engine) as uow:
+            secret, expires = accounts.sign_in(uow, username, password, now)
+            user = uow.accounts.user(username)
+            flush_audit(uow, None, user.organisation_id, remote_address(request), "sign-in",
+                        [("sign-in", {"object_kind": "user", "object_id": username, "details": {}})], now)
+            return secret, expires
+    except AuthError:
+        with unit_of_work(engine) as uow:
+            flush_audit(uow, None, "", remote_address(request), "sign-in",
+                        [("sign-in-failed", {"object_kind": "user", "object_id": username[:64], "details": {}})], now)
+        raise
+
+
+@router.post("/auth/sign-in", summary="Sign in with a password; sets the session cookie")
+def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
+    secret, expires = sign_in_request(request, body.username, body.password)
+    session_cookie(response, secret, accounts.SESSION_HOURS * 3600, request.url.scheme == "https")
+    return {"session": secret, "expires_at": expires.isoformat()}
+
+
+@router.post("/auth/sign-out", summary="End this session")
+def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, Any]:
+    secret = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization", "")[7:].strip()
+    accounts.sign_out(ctx.uow, secret, ctx.now)
+    ctx.audit("sign-out", "user", ctx.principal.username)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"signed_out": True}
+
+
+@router.get("/me", summary="Who is signed in, their organisation, roles and permissions")
+def me(ctx: CtxDep) -> dict[str, Any]:
+    p = ctx.principal
+    return {"username": p.username, "organisation": _org(p.organisation), "roles": sorted(p.roles),
+            "permissions": sorted(x.value for x in permissions(p.roles) if p.can(x))}
+
+
+@router.get("/organisations", summary="Organisations (administrators of an agency see all; others their own)")
+def list_organisations(ctx: CtxDep) -> dict[str, Any]:
+    if ctx.principal.can(Permission.MANAGE_ORGANISATIONS):
+        return {"items": [_org(o) for o in ctx.uow.accounts.organisations()]}
+    return {"items": [_org(ctx.principal.organisation)]}
+
+
+@router.post("/organisations", status_code=201, summary="Create an organisation")
+def create_organisation(body: OrganisationIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.MANAGE_ORGANISATIONS)
+    org = accounts.create_organisation(ctx.uow, body.id, body.name, body.kind, body.carrier_codes, body.terminal_codes,
+                                       ctx.now)
+    ctx.audit("write", "organisation", org.id, action="create")
+    return _org(org)
+
+
+@router.get("/users", summary="Users of your organisation (agency administrators: of any)")
+def list_users(ctx: CtxDep, organisation_id: str | None = None) -> dict[str, Any]:
+    ctx.require(Permission.MANAGE_USERS)
+    org_id = _target_org(ctx, organisation_id)
+    return {"items": [_user(u) for u in ctx.uow.accounts.users(org_id)]}
+
+
+@router.post("/users", status_code=201, summary="Create a user")
+def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.MANAGE_USERS)
+    org_id = _target_org(ctx, body.organisation_id)
+    user = accounts.create_user(ctx.uow, body.username, org_id, body.roles, body.password, ctx.now, body.display_name)
+    ctx.audit("write", "user", user.username, action="create", roles=[r.value for r in user.roles])
+    return _user(user)
+
+
+@router.post("/tokens", status_code=201, summary="Make an API token for yourself (shown once)")
+def create_token(body: TokenIn, ctx: CtxDep) -> dict[str, Any]:
+    secret = accounts.create_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
+    ctx.audit("write", "token", body.name, action="create")
+    return {"token": secret, "name": body.name, "days": body.days}
+
+
+def _target_org(ctx: Any, org_id: str | None) -> str:
+    """The organisation an administrator acts on: their own, or any for an agency's
+    administrator (who may manage organisations). Raises NotFoundError otherwise."""
+    own = ctx.principal.organisation.id
+    if org_id is None or org_id == own:
+        return own
+    if not ctx.principal.can(Permission.MANAGE_ORGANISATIONS):
+        raise NotFoundError(f"organisation {org_id}", "no such organisation")
+    return ctx.uow.accounts.organisation(org_id).id

@@ -1,0 +1,159 @@
+"""Scanners, scan plans per shift, scan orders (scan, search, seizure), holds and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from scheldt.api.deps import CtxDep
+from scheldt.api.paging import MAX_LIMIT, decode_id, encode
+from scheldt.domain.access import Permission
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES
+from scheldt.workflows import inspections
+from scheldt.workflows.trip_views import dashboard, trip_row
+
+router = APIRouter(prefix="/api/v1", tags=["inspections"])
+
+Shift = Literal["early", "late", "night"]
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields (a typo is an error, not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ScannerIn(Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(default="", max_length=200)
+    site: str = Field(default="", max_length=200)
+    capacity_per_shift: int = Field(ge=1, le=1000, description="containers per shift")
+
+
+class ScanOrderIn(Strict):
+    trip_id: int = Field(ge=1)
+    scanner_id: str = Field(min_length=1, max_length=64)
+    shift_date: date
+    shift: Shift
+    selection: Literal["risk", "exploration", "manual"]
+    reason: str = Field(default="", max_length=2000, description="required for a manual pick")
+
+
+class ActionIn(Strict):
+    action: Literal["scan", "search", "clear", "waive", "cancel"]
+    nii_image_ref: str | None = Field(default=None, max_length=200)
+    verdict: Literal["clear", "anomaly"] | None = None
+    result: Literal["nothing_found", "irregularity", "seizure"] | None = None
+    drug_type: Literal[DRUG_TYPES] | None = None  # type: ignore[valid-type]
+    mass_kg: float | None = Field(default=None, gt=0, le=100_000, description="kg")
+    concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
+    notes: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/scanners", summary="The organisation's NII scanners")
+def list_scanners(ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_TRIPS)
+    return {"items": ctx.uow.inspections.scanners(ctx.principal.organisation.id)}
+
+
+@router.post("/scanners", status_code=201, summary="Register a scanner")
+def add_scanner(body: ScannerIn, ctx: CtxDep) -> dict[str, Any]:
+    scanner = inspections.add_scanner(ctx.uow, ctx.principal, body.id, body.name, body.site, body.capacity_per_shift)
+    ctx.audit("write", "scanner", body.id, capacity=body.capacity_per_shift)
+    return scanner
+
+
+@router.get("/plans/{shift_date}/{shift}", summary="A shift's scan plan: each scanner's capacity and orders")
+def shift_plan(shift_date: date, shift: Shift, ctx: CtxDep) -> dict[str, Any]:
+    board = inspections.shift_board(ctx.uow, ctx.principal, shift_date, shift)
+    ctx.audit("read", "scan-plan", f"{shift_date} {shift}")
+    return {"shift_date": shift_date.isoformat(), "shift": shift,
+            "scanners": [s | {"orders": [trip_row(o) for o in s["orders"]]} for s in board]}
+
+
+@router.get("/scan-orders", summary="Scan orders, newest first")
+def list_orders(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)] = None,
+                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+                status: Literal["planned", "scanned", "searched", "cleared", "waived", "cancelled"] | None = None,
+                scanner_id: Annotated[str | None, Query(max_length=64)] = None,
+                shift_date: date | None = None, shift: Shift | None = None) -> dict[str, Any]:
+    ctx.require(Permission.READ_TRIPS)
+    rows = ctx.uow.inspections.orders(ctx.principal.organisation.id, status=status, scanner_id=scanner_id,
+                                      shift_date=shift_date.isoformat() if shift_date else None, shift=shift,
+                                      after_id=decode_id(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.audit("read", "scan-order-list", f"{len(rows)} orders")
+    return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
+
+
+@router.post("/scan-orders", status_code=201, summary="Plan a scan (risk, exploration or manual pick)")
+def plan(body: ScanOrderIn, ctx: CtxDep) -> dict[str, Any]:
+    order = inspections.plan_scan(ctx.uow, ctx.principal, body.trip_id, body.scanner_id, body.shift_date, body.shift,
+                                  body.selection, body.reason, ctx.now)
+    ctx.audit("write", "scan-order", order["id"], action="plan", trip=body.trip_id, selection=body.selection)
+    return trip_row(order)
+
+
+@router.get("/scan-orders/{order_id}", summary="A scan order with every change (who, when, why)")
+def get_order(order_id: int, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_TRIPS)
+    order = ctx.uow.inspections.order(order_id, ctx.principal.organisation.id)
+    ctx.audit("read", "scan-order", order_id)
+    return trip_row(order) | {"changes": [trip_row(c) for c in ctx.uow.inspections.changes(order_id)]}
+
+
+@router.post("/scan-orders/{order_id}/actions", summary="Record a scan, search or seizure; clear, waive or cancel")
+def order_action(order_id: int, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
+    data = body.model_dump(exclude={"action"}, exclude_none=True)
+    order = inspections.act(ctx.uow, ctx.principal, order_id, body.action, data, ctx.now)
+    ctx.audit("write", "scan-order", order_id, action=body.action, **{k: v for k, v in data.items() if k != "notes"})
+    return trip_row(order)
+
+
+@router.get("/seizures", summary="Seizures recorded by the organisation")
+def list_seizures(ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_DASHBOARD)
+    rows = ctx.uow.inspections.seizures(ctx.principal.organisation.id)
+    ctx.audit("read", "seizure-list", f"{len(rows)} seizures")
+    return {"items": [trip_row(r) for r in rows]}
+
+
+@router.get("/holds", summary="Holds on the organisation's trips, newest first")
+def list_holds(ctx: CtxDep, active: bool | None = None, cursor: Annotated[str | None, Query(max_length=200)] = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50) -> dict[str, Any]:
+    ctx.require(Permission.READ_TRIPS)
+    rows = ctx.uow.inspections.scoped_holds(ctx.scope, active=active, after_id=decode_id(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.audit("read", "hold-list", f"{len(rows)} holds")
+    return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
+
+
+@router.post("/trips/{trip_id}/hold", status_code=201, summary="Put a container trip on hold")
+def hold(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
+    out = inspections.place_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)
+    ctx.audit("write", "hold", out["id"], action="hold", trip=trip_id)
+    return trip_row(out)
+
+
+@router.post("/trips/{trip_id}/release", summary="Release a container trip's hold")
+def release(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
+    out = inspections.release_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)
+    ctx.audit("write", "hold", out["id"], action="release", trip=trip_id)
+    return trip_row(out)
+
+
+@router.get("/dashboard", summary="Seizures over time, by origin and commodity; hit rates; model drift")
+def get_dashboard(ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_DASHBOARD)
+    ctx.audit("read", "dashboard", ctx.principal.organisation.id)
+    return dashboard(ctx.uow, ctx.principal.organisation.id, ctx.scope)

@@ -1,0 +1,101 @@
+"""Risk profiles: read, propose (store a new version without making it live), activate, roll
+back, and backtest a stored or proposed version on past trips with recorded outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from scheldt.api.deps import CtxDep
+from scheldt.api.routes_inspections import ReasonIn, Strict
+from scheldt.domain.access import Permission
+from scheldt.errors import InputError
+from scheldt.risk.profiles import load_profile, profile_digest
+from scheldt.workflows.backtest import backtest_stored
+from scheldt.workflows.trip_scoring import rollback_profile
+
+router = APIRouter(prefix="/api/v1", tags=["risk profiles"])
+
+MAX_PROFILE_BYTES = 256 * 1024
+
+
+class ProfileIn(Strict):
+    yaml: str = Field(min_length=1, max_length=MAX_PROFILE_BYTES, description="the profile's YAML text")
+
+
+class BacktestIn(Strict):
+    profile: str | None = Field(default=None, max_length=100, description="name@version; default: the live one")
+    start: datetime | None = None
+    end: datetime | None = None
+    capacity: float = Field(default=0.08, gt=0, le=1, description="share of trips inspected")
+    truth: bool = Field(default=False, description="count the simulator's ground truth instead of recorded seizures")
+
+
+def _stored(p: Any, live: str | None) -> dict[str, Any]:
+    return {"label": p.label, "name": p.name, "version": p.version, "owner": p.owner, "digest": p.digest,
+            "live": p.label == live}
+
+
+@router.get("/profiles", summary="Stored profile versions, the live one, and every activation")
+def list_profiles(ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_PROFILES)
+    live = ctx.uow.profiles.live()
+    label = live.label if live else None
+    return {"live": label, "items": [_stored(p, label) for p in ctx.uow.profiles.versions()],
+            "activations": [a | {"at": a["at"].isoformat()} for a in ctx.uow.profiles.activations()]}
+
+
+@router.get("/profiles/{label}", summary="One profile version with its YAML text")
+def get_profile(label: str, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.READ_PROFILES)
+    live = ctx.uow.profiles.live()
+    p = ctx.uow.profiles.get(label)
+    return _stored(p, live.label if live else None) | {"yaml": p.body}
+
+
+@router.post("/profiles", status_code=201, summary="Propose a profile version (validated, stored, not live)")
+def propose(body: ProfileIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.PROPOSE_PROFILES)
+    profile = load_profile(body.yaml, "body.yaml")
+    stored = ctx.uow.profiles.store(profile.name, profile.version, profile.owner, body.yaml, profile_digest(body.yaml), ctx.now)
+    ctx.audit("write", "profile", stored.label, action="propose")
+    live = ctx.uow.profiles.live()
+    return _stored(stored, live.label if live else None)
+
+
+@router.post("/profiles/{label}/activate", summary="Make a stored profile version live (recorded with who and why)")
+def activate(label: str, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.ACTIVATE_PROFILES)
+    stored = ctx.uow.profiles.get(label)
+    load_profile(stored.body, label)
+    ctx.uow.profiles.activate(stored, ctx.principal.username, body.reason, ctx.now)
+    ctx.audit("write", "profile", label, action="activate", reason=body.reason)
+    return _stored(stored, label)
+
+
+@router.post("/profiles/rollback", summary="Make the previously live version live again")
+def rollback(body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.ACTIVATE_PROFILES)
+    label = rollback_profile(ctx.uow, ctx.principal.username, body.reason, ctx.now)
+    ctx.audit("write", "profile", label, action="rollback", reason=body.reason)
+    return {"live": label}
+
+
+@router.post("/profiles/backtest", summary="Backtest a profile version on past trips with outcomes")
+def backtest(body: BacktestIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.PROPOSE_PROFILES)
+    if body.profile:
+        stored = ctx.uow.profiles.get(body.profile)
+    else:
+        stored = ctx.uow.profiles.live()
+        if stored is None:
+            raise InputError("body.profile", "no profile is live; name one")
+    profile = load_profile(stored.body, stored.label)
+    start = body.start.astimezone(UTC) if body.start else None
+    end = body.end.astimezone(UTC) if body.end else None
+    report = backtest_stored(ctx.uow, profile, body.capacity, start, end, body.truth)
+    ctx.audit("read", "profile-backtest", stored.label)
+    return {"profile": stored.label, **report.as_dict()}

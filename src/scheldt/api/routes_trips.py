@@ -1,0 +1,141 @@
+"""Container trips (the risk queue), containers, consignments, parties and risk assessments.
+
+Every list is filtered to what the requester's organisation owns before it is paged, so a page
+never holds another organisation's row and never silently shrinks; a trip that is not yours is
+a 404, exactly like one that does not exist. Every read of a trip, container, consignment or
+party is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from scheldt.api.deps import CtxDep
+from scheldt.api.paging import MAX_LIMIT, decode_score_id, encode
+from scheldt.domain.access import Permission
+from scheldt.domain.facts import name_key
+from scheldt.domain.trips import TripKey
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.container_trips import TripFilter
+from scheldt.workflows.trip_views import trip_detail, trip_row
+
+router = APIRouter(prefix="/api/v1", tags=["trips"])
+
+Band = Literal["high", "medium", "low"]
+TripStatus = Literal["open", "planned", "scanned", "searched", "cleared"]
+
+
+def _day_start(d: date | None) -> datetime | None:
+    return None if d is None else datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def trip_filter(arrived_from: date | None, arrived_to: date | None, port: str | None, band: str | None,
+                status: str | None, on_hold: bool | None, container: str | None) -> TripFilter:
+    """The list filter from query parameters (``arrived_to`` inclusive). Raises InputError."""
+    if arrived_from and arrived_to and arrived_to < arrived_from:
+        raise InputError("query.arrived_to", f"{arrived_to} is before arrived_from {arrived_from}")
+    end = _day_start(arrived_to + timedelta(days=1)) if arrived_to else None
+    return TripFilter(_day_start(arrived_from), end, port.upper() if port else None, band, status, on_hold,
+                      container.strip().upper() if container else None)
+
+
+@router.get("/trips", summary="The risk queue: container trips, highest score first")
+def list_trips(ctx: CtxDep,
+               cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+               arrived_from: date | None = None, arrived_to: date | None = None,
+               port: Annotated[str | None, Query(max_length=10, description="port of loading, UN/LOCODE")] = None,
+               band: Band | None = None, status: TripStatus | None = None, on_hold: bool | None = None,
+               container: Annotated[str | None, Query(max_length=20)] = None) -> dict[str, Any]:
+    """Trips the requester's organisation owns, filtered, paged by a stable cursor."""
+    ctx.require(Permission.READ_TRIPS)
+    where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container)
+    rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    return {"items": [trip_row(r) for r in rows],
+            "next_cursor": encode(rows[-1]["score"], rows[-1]["id"]) if more else None}
+
+
+@router.get("/trips/{trip_id}", summary="One container trip: timeline, documents, parties, seals, reasons, route")
+def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
+    """The trip's page (see :func:`scheldt.workflows.trip_views.trip_detail`)."""
+    ctx.require(Permission.READ_TRIPS)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
+    return detail
+
+
+@router.get("/trips/{trip_id}/assessments", summary="Score history of a trip")
+def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
+    """Every assessment of the trip, oldest first, with reasons (facts left out; see
+    ``/assessments/{id}``)."""
+    ctx.require(Permission.READ_TRIPS)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    ctx.audit("read", "trip", trip_id, view="assessments")
+    return {"items": detail["score_history"]}
+
+
+@router.get("/assessments/{assessment_id}", summary="One risk assessment with the facts it was computed from")
+def get_assessment(assessment_id: int, ctx: CtxDep) -> dict[str, Any]:
+    """An assessment of a trip the requester owns. 404 otherwise."""
+    ctx.require(Permission.READ_TRIPS)
+    try:
+        a = ctx.uow.trip_assessments.get(assessment_id)
+    except NotFoundError:
+        raise NotFoundError(f"assessment {assessment_id}", "no such risk assessment") from None
+    trip = ctx.uow.container_trips.by_key(TripKey(a["container_number"], a["document_ref"], a["voyage"]))
+    if trip is None or not ctx.scope.owns(trip):
+        raise NotFoundError(f"assessment {assessment_id}", "no such risk assessment")
+    ctx.audit("read", "assessment", assessment_id, trip=trip["id"])
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items()} | {"trip_id": trip["id"]}
+
+
+@router.get("/containers/{number}", summary="A container's trips")
+def get_container(number: str, ctx: CtxDep) -> dict[str, Any]:
+    """The trips of one container number that the requester owns, highest score first."""
+    ctx.require(Permission.READ_TRIPS)
+    clean = number.strip().upper()
+    if not clean or len(clean) > 20:
+        raise InputError("path.number", "give a container number of at most 20 characters")
+    rows = ctx.uow.container_trips.page(ctx.scope, TripFilter(container_number=clean), None, MAX_LIMIT)
+    ctx.audit("read", "container", clean, trips=len(rows))
+    if not rows:
+        raise NotFoundError(f"container {clean}", "no trips of this container")
+    return {"container_number": clean, "trips": [trip_row(r) for r in rows]}
+
+
+@router.get("/consignments/{document_ref}", summary="A consignment: every version of its transport document")
+def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
+    """The versions of a transport document (bill of lading, shipping instructions or
+    booking) of a trip the requester owns: parties, goods, containers, seals."""
+    ctx.require(Permission.READ_TRIPS)
+    ref = document_ref.strip()
+    if not ref or len(ref) > 128:
+        raise InputError("path.document_ref", "give a document reference of at most 128 characters")
+    owned = ctx.uow.container_trips.page(ctx.scope, TripFilter(document_ref=ref), None, MAX_LIMIT)
+    versions = ctx.uow.documents.for_containers([], [ref]) if owned else []
+    ctx.audit("read", "consignment", ref)
+    if not versions:
+        raise NotFoundError(f"consignment {ref}", "no such consignment")
+    return {"document_ref": ref, "trips": [trip_row(r) for r in owned],
+            "versions": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()} for d in versions]}
+
+
+@router.get("/parties", summary="Where a party (shipper, consignee, notify party) appears")
+def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
+    """The requester's consignments naming a party, by normalised name (legal forms and
+    accents folded), newest first."""
+    ctx.require(Permission.READ_TRIPS)
+    key = name_key(name)
+    if not key:
+        raise InputError("query.name", "nothing left of the name after normalisation")
+    named = ctx.uow.documents.naming(key)
+    owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
+    visible = [d | {"received_at": d["received_at"].isoformat()} for d in named if d["document_ref"] in owned]
+    ctx.audit("read", "party", key, hits=len(visible))
+    return {"name_key": key, "items": visible}

@@ -1,0 +1,131 @@
+"""Organisations, users and their credentials (sign-in sessions and API tokens)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from scheldt.domain.access import Organisation, OrgKind, Role
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _org(row: OrganisationRow) -> Organisation:
+    return Organisation(row.id, row.name, OrgKind(row.kind), tuple(row.carrier_codes or ()), tuple(row.terminal_codes or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """A user as stored: id, username, organisation id, display name, roles, password hash, active."""
+
+    id: int
+    username: str
+    organisation_id: str
+    display_name: str
+    roles: tuple[Role, ...]
+    password_hash: str
+    active: bool
+    created_at: datetime
+
+
+def _user(row: UserRow) -> StoredUser:
+    return StoredUser(row.id, row.username, row.organisation_id, row.display_name, tuple(Role(r) for r in row.roles),
+                      row.password_hash, row.active, _utc(row.created_at) or row.created_at)
+
+
+class AccountRepository:
+    """Organisations, users, credentials (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # organisations
+    def add_organisation(self, org: Organisation, now: datetime) -> None:
+        """Store a new organisation. Raises InputError when the id is taken."""
+        if self.session.get(OrganisationRow, org.id) is not None:
+            raise InputError("organisation id", f"{org.id!r} already exists")
+        self.session.add(OrganisationRow(id=org.id, name=org.name, kind=org.kind.value, carrier_codes=list(org.carrier_codes),
+                                         terminal_codes=list(org.terminal_codes), created_at=now))
+        self.session.flush()
+
+    def organisation(self, org_id: str) -> Organisation:
+        """One organisation. Raises NotFoundError."""
+        row = self.session.get(OrganisationRow, org_id)
+        if row is None:
+            raise NotFoundError(f"organisation {org_id}", "no such organisation")
+        return _org(row)
+
+    def organisations(self) -> list[Organisation]:
+        """Every organisation, by id."""
+        return [_org(r) for r in self.session.scalars(select(OrganisationRow).order_by(OrganisationRow.id))]
+
+    # users
+    def add_user(self, username: str, org_id: str, display_name: str, roles: frozenset[Role], password_hash: str,
+                 now: datetime) -> StoredUser:
+        """Store a new user. Raises InputError when the username is taken."""
+        if self.session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+            raise InputError("username", f"{username!r} already exists")
+        row = UserRow(username=username, organisation_id=org_id, display_name=display_name,
+                      roles=sorted(r.value for r in roles), password_hash=password_hash, active=True, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return _user(row)
+
+    def user(self, username: str) -> StoredUser:
+        """One user by username. Raises NotFoundError."""
+        row = self.session.scalar(select(UserRow).where(UserRow.username == username))
+        if row is None:
+            raise NotFoundError(f"user {username}", "no such user")
+        return _user(row)
+
+    def user_by_id(self, user_id: int) -> StoredUser:
+        """One user by id. Raises NotFoundError."""
+        row = self.session.get(UserRow, user_id)
+        if row is None:
+            raise NotFoundError(f"user {user_id}", "no such user")
+        return _user(row)
+
+    def users(self, org_id: str | None = None) -> list[StoredUser]:
+        """Users, of one organisation when ``org_id`` is given, by username."""
+        stmt = select(UserRow).order_by(UserRow.username)
+        if org_id is not None:
+            stmt = stmt.where(UserRow.organisation_id == org_id)
+        return [_user(r) for r in self.session.scalars(stmt)]
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a user's password hash (after a re-hash with newer argon2 parameters)."""
+        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        """Enable or disable a user (a disabled user's sessions and tokens stop working)."""
+        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(active=active))
+
+    # credentials
+    def add_credential(self, secret_hash: str, kind: str, user_id: int, name: str, now: datetime,
+                       expires_at: datetime) -> int:
+        """Store a session or token by the SHA-256 of its secret; returns its id."""
+        row = CredentialRow(secret_hash=secret_hash, kind=kind, user_id=user_id, name=name, created_at=now,
+                            expires_at=expires_at)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def credential(self, secret_hash: str) -> dict[str, Any] | None:
+        """The credential with this secret hash, with its user's id, or None."""
+        row = self.session.scalar(select(CredentialRow).where(CredentialRow.secret_hash == secret_hash))
+        if row is None:
+            return None
+        return {"id": row.id, "kind": row.kind, "user_id": row.user_id, "name": row.name,
+                "expires_at": _utc(row.expires_at), "revoked_at": _utc(row.revoked_at)}
+
+    def revoke(self, credential_id: int, now: datetime) -> None:
+        """Revoke a session (sign-out) or a token."""
+        self.session.execute(update(CredentialRow).where(CredentialRow.id == credential_id).values(revoked_at=now))

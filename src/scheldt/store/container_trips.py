@@ -1,0 +1,174 @@
+"""The container-trip read model: one row per trip with its owners' codes, route, latest score
+and inspection state, kept up to date by scoring and by the inspection workflow.
+
+Lists page by keyset on (score descending, id descending): a cursor is the last row's
+(score, id), so a page never repeats or skips a row whose score did not change meanwhile, and
+each owner's page is one index range scan (``ix_container_trip_carrier`` and its siblings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, false, func, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from scheldt.domain.access import TripScope
+from scheldt.domain.trips import TripKey
+from scheldt.errors import NotFoundError
+from scheldt.store.models import ContainerTripRow
+
+_T = ContainerTripRow.__table__
+_SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loading", "port_of_discharge",
+                 "vessel_imo", "arrival_at", "assessment_id", "score", "risk_band", "top_reason", "scored_at")
+
+
+@dataclass(frozen=True, slots=True)
+class TripFilter:
+    """Filters of a trip list, all optional: arrival date range [``arrived_from``,
+    ``arrived_to``) in UTC, port of loading (UN/LOCODE), risk band, inspection status,
+    on hold, container number, document reference."""
+
+    arrived_from: datetime | None = None
+    arrived_to: datetime | None = None
+    port_of_loading: str | None = None
+    risk_band: str | None = None
+    status: str | None = None
+    on_hold: bool | None = None
+    container_number: str | None = None
+    document_ref: str | None = None
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    out = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+    for k in ("arrival_at", "scored_at"):
+        out[k] = _utc(out[k])
+    return out
+
+
+def scope_clause(scope: TripScope | None) -> Any:
+    """SQL condition: the trip belongs to ``scope`` (None: the node itself, everything)."""
+    if scope is None:  # the node itself (CLI, jobs): everything
+        return true()
+    if not scope.values:
+        return false()
+    return _T.c[scope.column].in_(list(scope.values))
+
+
+class ContainerTripRepository:
+    """Container trips as lists and access checks see them (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or update trips by (container_number, document_ref, voyage) with the score
+        fields of :data:`_SCORE_FIELDS`; inspection status and holds are left as they are."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for start in range(0, len(rows), 1000):
+            stmt = insert(_T).values(list(rows[start:start + 1000]))
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["container_number", "document_ref", "voyage"],
+                set_={k: stmt.excluded[k] for k in _SCORE_FIELDS})
+            self.session.execute(stmt)
+
+    def get(self, trip_id: int, scope: TripScope | None = None) -> dict[str, Any]:
+        """One trip by id, if ``scope`` owns it. Raises NotFoundError otherwise (a trip the
+        requester may not see does not exist for them)."""
+        row = self.session.execute(select(_T).where(_T.c.id == trip_id, scope_clause(scope))).first()
+        if row is None:
+            raise NotFoundError(f"trip {trip_id}", "no such container trip")
+        return _plain(row)
+
+    def by_key(self, key: TripKey) -> dict[str, Any] | None:
+        """The trip with ``key``, or None."""
+        row = self.session.execute(select(_T).where(
+            _T.c.container_number == key.container_number, _T.c.document_ref == key.document_ref,
+            _T.c.voyage == key.voyage)).first()
+        return None if row is None else _plain(row)
+
+    def page(self, scope: TripScope | None, where: TripFilter, after: tuple[float, int] | None,
+             limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` trips ``scope`` owns matching ``where``, highest score first, after
+        the cursor ``after`` = (score, id) of the previous page's last row."""
+        stmt = select(_T).where(scope_clause(scope), *self._conditions(where))
+        if after is not None:
+            score, last_id = after
+            stmt = stmt.where(or_(_T.c.score < score, and_(_T.c.score == score, _T.c.id < last_id)))
+        stmt = stmt.order_by(_T.c.score.desc(), _T.c.id.desc()).limit(limit)
+        return [_plain(r) for r in self.session.execute(stmt)]
+
+    @staticmethod
+    def _conditions(where: TripFilter) -> list[Any]:
+        out = []
+        if where.arrived_from is not None:
+            out.append(_T.c.arrival_at >= where.arrived_from)
+        if where.arrived_to is not None:
+            out.append(_T.c.arrival_at < where.arrived_to)
+        for column, value in (("port_of_loading", where.port_of_loading), ("risk_band", where.risk_band),
+                              ("status", where.status), ("container_number", where.container_number),
+                              ("on_hold", where.on_hold), ("document_ref", where.document_ref)):
+            if value is not None:
+                out.append(_T.c[column] == value)
+        return out
+
+    def count(self, scope: TripScope | None, where: TripFilter) -> int:
+        """How many trips ``scope`` owns match ``where``."""
+        return int(self.session.scalar(select(func.count()).select_from(_T).where(
+            scope_clause(scope), *self._conditions(where))) or 0)
+
+    def set_state(self, trip_id: int, *, status: str | None = None, on_hold: bool | None = None) -> None:
+        """Record a trip's inspection status and/or hold flag."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status
+        if on_hold is not None:
+            values["on_hold"] = on_hold
+        if values:
+            self.session.execute(update(_T).where(_T.c.id == trip_id).values(**values))
+
+    def ids_for(self, keys: Sequence[TripKey]) -> dict[TripKey, int]:
+        """Trip ids of ``keys`` that have a row."""
+        out: dict[TripKey, int] = {}
+        numbers = sorted({k.container_number for k in keys})
+        wanted = set(keys)
+        for start in range(0, len(numbers), 500):
+            for r in self.session.execute(select(_T.c.id, _T.c.container_number, _T.c.document_ref, _T.c.voyage).where(
+                    _T.c.container_number.in_(numbers[start:start + 500]))):
+                key = TripKey(r.container_number, r.document_ref, r.voyage)
+                if key in wanted:
+                    out[key] = r.id
+        return out
+
+    def score_days(self, scope: TripScope | None) -> list[dict[str, Any]]:
+        """Per day of latest scoring (UTC): trips, mean score and trips per risk band, oldest first."""
+        day = func.date(_T.c.scored_at)
+        stmt = (select(day, _T.c.risk_band, func.count(), func.avg(_T.c.score))
+                .where(scope_clause(scope), _T.c.scored_at.is_not(None)).group_by(day, _T.c.risk_band).order_by(day))
+        out: dict[str, dict[str, Any]] = {}
+        for d, band, n, mean in self.session.execute(stmt):
+            entry = out.setdefault(str(d), {"day": str(d), "trips": 0, "score_sum": 0.0, "high": 0, "medium": 0, "low": 0})
+            entry["trips"] += n
+            entry["score_sum"] += float(mean) * n
+            entry[band] = n
+        return [{k: v for k, v in e.items() if k != "score_sum"} | {"mean_score": round(e["score_sum"] / e["trips"], 2)}
+                for e in out.values()]
+
+    def owned_refs(self, scope: TripScope | None, refs: Sequence[str]) -> set[str]:
+        """Which of the document references ``refs`` are on trips ``scope`` owns."""
+        out: set[str] = set()
+        for start in range(0, len(refs), 500):
+            out.update(self.session.scalars(select(_T.c.document_ref).where(
+                scope_clause(scope), _T.c.document_ref.in_(list(refs[start:start + 500])))))
+        return out

@@ -1,0 +1,181 @@
+"""Scanners, scan orders with their change history, and holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from scheldt.domain.access import TripScope
+from scheldt.domain.inspection import TAKES_SLOT
+from scheldt.store.container_trips import scope_clause
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _dict(row: Any, table: Any) -> dict[str, Any]:
+    out = {c: getattr(row, c) for c in table.columns.keys()}
+    return {k: _utc(v) if isinstance(v, datetime) else v for k, v in out.items()}
+
+
+class InspectionRepository:
+    """Scanners, scan orders, holds (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # scanners
+    def add_scanner(self, scanner_id: str, name: str, site: str, capacity: int, org_id: str) -> None:
+        """Store a scanner. Raises InputError when the id is taken or the capacity is not 1-1000."""
+        if not 1 <= capacity <= 1000:
+            raise InputError("capacity_per_shift", f"{capacity} must be between 1 and 1000 containers")
+        if self.session.get(ScannerRow, scanner_id) is not None:
+            raise InputError("scanner id", f"{scanner_id!r} already exists")
+        self.session.add(ScannerRow(id=scanner_id, name=name, site=site, capacity_per_shift=capacity,
+                                    organisation_id=org_id))
+        self.session.flush()
+
+    def scanners(self, org_id: str) -> list[dict[str, Any]]:
+        """An organisation's scanners, by id."""
+        return [_dict(r, ScannerRow.__table__) for r in self.session.scalars(
+            select(ScannerRow).where(ScannerRow.organisation_id == org_id).order_by(ScannerRow.id))]
+
+    def scanner(self, scanner_id: str, org_id: str) -> dict[str, Any]:
+        """One of an organisation's scanners. Raises NotFoundError."""
+        row = self.session.get(ScannerRow, scanner_id)
+        if row is None or row.organisation_id != org_id:
+            raise NotFoundError(f"scanner {scanner_id}", "no such scanner")
+        return _dict(row, ScannerRow.__table__)
+
+    def slots_taken(self, scanner_id: str, shift_date: str, shift: str) -> int:
+        """Orders on a scanner in a shift that take a slot (not waived or cancelled)."""
+        return int(self.session.scalar(select(func.count()).select_from(ScanOrderRow).where(
+            ScanOrderRow.scanner_id == scanner_id, ScanOrderRow.shift_date == shift_date, ScanOrderRow.shift == shift,
+            ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]))) or 0)
+
+    # scan orders
+    def open_order_for_trip(self, trip_id: int) -> dict[str, Any] | None:
+        """The trip's order that is still planned or scanned, or None."""
+        row = self.session.scalar(select(ScanOrderRow).where(
+            ScanOrderRow.trip_id == trip_id, ScanOrderRow.status.in_(["planned", "scanned"])))
+        return None if row is None else _dict(row, ScanOrderRow.__table__)
+
+    def add_order(self, values: dict[str, Any]) -> int:
+        """Store a new scan order (``values``: the columns of ScanOrderRow but id); returns its id."""
+        row = ScanOrderRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def order(self, order_id: int, org_id: str) -> dict[str, Any]:
+        """One of an organisation's scan orders. Raises NotFoundError."""
+        row = self.session.get(ScanOrderRow, order_id)
+        if row is None or row.organisation_id != org_id:
+            raise NotFoundError(f"scan order {order_id}", "no such scan order")
+        return _dict(row, ScanOrderRow.__table__)
+
+    def update_order(self, order_id: int, values: dict[str, Any]) -> None:
+        """Set columns of a scan order."""
+        self.session.execute(update(ScanOrderRow).where(ScanOrderRow.id == order_id).values(**values))
+
+    def add_change(self, order_id: int, from_status: str, to_status: str, actor: str, reason: str,
+                   details: dict[str, Any], at: datetime) -> None:
+        """Record one state change of a scan order."""
+        self.session.add(ScanOrderChangeRow(order_id=order_id, from_status=from_status, to_status=to_status,
+                                            actor=actor, reason=reason, details=details, at=at))
+
+    def changes(self, order_id: int) -> list[dict[str, Any]]:
+        """A scan order's state changes, oldest first."""
+        return [_dict(r, ScanOrderChangeRow.__table__) for r in self.session.scalars(
+            select(ScanOrderChangeRow).where(ScanOrderChangeRow.order_id == order_id).order_by(ScanOrderChangeRow.id))]
+
+    def orders(self, org_id: str, *, status: str | None = None, scanner_id: str | None = None,
+               shift_date: str | None = None, shift: str | None = None, trip_id: int | None = None,
+               after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """An organisation's scan orders with their trip's container number, newest first,
+        after the cursor ``after_id`` (the previous page's last id)."""
+        o, t = ScanOrderRow, ContainerTripRow
+        stmt = (select(o, t.container_number, t.document_ref, t.voyage).join(t, t.id == o.trip_id)
+                .where(o.organisation_id == org_id))
+        for column, value in ((o.status, status), (o.scanner_id, scanner_id), (o.shift_date, shift_date),
+                              (o.shift, shift), (o.trip_id, trip_id)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if after_id is not None:
+            stmt = stmt.where(o.id < after_id)
+        out = []
+        for row, number, ref, voyage in self.session.execute(stmt.order_by(o.id.desc()).limit(limit)):
+            out.append(_dict(row, o.__table__) | {"container_number": number, "document_ref": ref, "voyage": voyage})
+        return out
+
+    def seizures(self, org_id: str) -> list[dict[str, Any]]:
+        """Every seizure an organisation recorded, with its trip's port of loading and top reason."""
+        o, t = ScanOrderRow, ContainerTripRow
+        stmt = (select(o.id, o.trip_id, o.updated_at, o.drug_type, o.mass_kg, o.concealment, o.selection, t.container_number,
+                       t.port_of_loading).join(t, t.id == o.trip_id)
+                .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
+        return [dict(r._mapping) | {"updated_at": _utc(r.updated_at)} for r in self.session.execute(stmt)]
+
+    def hit_rates(self, org_id: str) -> dict[str, dict[str, int]]:
+        """Per selection type (risk / exploration / manual): inspections done (searched or
+        cleared) and how many found something (seizure or irregularity)."""
+        o = ScanOrderRow
+        found = func.sum(case((o.result.in_(["seizure", "irregularity"]), 1), else_=0))
+        stmt = (select(o.selection, func.count(), found).where(
+            o.organisation_id == org_id, o.status.in_(["searched", "cleared"])).group_by(o.selection))
+        return {s: {"inspected": int(n), "found": int(f or 0)} for s, n, f in self.session.execute(stmt)}
+
+    # holds
+    def active_hold(self, trip_id: int) -> dict[str, Any] | None:
+        """The trip's hold that is not released yet, or None."""
+        row = self.session.scalar(select(HoldRow).where(HoldRow.trip_id == trip_id, HoldRow.released_at.is_(None)))
+        return None if row is None else _dict(row, HoldRow.__table__)
+
+    def add_hold(self, trip_id: int, org_id: str, actor: str, reason: str, at: datetime) -> int:
+        """Put a trip on hold; returns the hold's id."""
+        row = HoldRow(trip_id=trip_id, organisation_id=org_id, placed_by=actor, placed_at=at, reason=reason)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def release(self, hold_id: int, actor: str, reason: str, at: datetime) -> None:
+        """Release a hold."""
+        self.session.execute(update(HoldRow).where(HoldRow.id == hold_id).values(
+            released_by=actor, released_at=at, release_reason=reason))
+
+    def holds(self, trip_ids: list[int] | None = None, *, active: bool | None = None,
+              after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Holds, newest first, of ``trip_ids`` when given, only active ones when ``active``."""
+        h = HoldRow
+        stmt = select(h)
+        if trip_ids is not None:
+            stmt = stmt.where(h.trip_id.in_(trip_ids))
+        if active is True:
+            stmt = stmt.where(h.released_at.is_(None))
+        elif active is False:
+            stmt = stmt.where(h.released_at.is_not(None))
+        if after_id is not None:
+            stmt = stmt.where(h.id < after_id)
+        return [_dict(r, h.__table__) for r in self.session.scalars(stmt.order_by(h.id.desc()).limit(limit))]
+
+
+    def scoped_holds(self, scope: TripScope | None, *, active: bool | None = None, after_id: int | None = None,
+                     limit: int = 50) -> list[dict[str, Any]]:
+        """Holds on trips ``scope`` owns (whoever placed them), newest first, with the trip's
+        container number, after the cursor ``after_id``."""
+        h, t = HoldRow, ContainerTripRow
+        stmt = select(h, t.container_number).join(t, t.id == h.trip_id).where(scope_clause(scope))
+        if active is True:
+            stmt = stmt.where(h.released_at.is_(None))
+        elif active is False:
+            stmt = stmt.where(h.released_at.is_not(None))
+        if after_id is not None:
+            stmt = stmt.where(h.id < after_id)
+        return [_dict(r, h.__table__) | {"container_number": n}
+                for r, n in self.session.execute(stmt.order_by(h.id.desc()).limit(limit))]

@@ -1,0 +1,127 @@
+"""Organisations, users, sign-in sessions and API tokens.
+
+Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` defaults, RFC 9106's
+recommended second choice); sessions and tokens are random secrets (``secrets.token_urlsafe``,
+256 bits) stored only as their SHA-256, so a copy of the database signs nobody in. Sessions
+expire after :data:`SESSION_HOURS`; tokens after the days given when they are made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from scheldt.domain.access import (
+    Organisation,
+    OrgKind,
+    Principal,
+    check_organisation,
+    check_username,
+    parse_roles,
+)
+from scheldt.errors import AuthError, ForbiddenError, InputError, ScheldtError
+
+SESSION_HOURS = 8  # one shift
+TOKEN_DAYS_MAX = 730
+MIN_PASSWORD = 12
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not a password of anyone's")
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 hex of a session or token secret, as stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_codes: list[str],
+                        terminal_codes: list[str], now: datetime) -> Organisation:
+    """Create an organisation (see :mod:`scheldt.domain.access`). Raises InputError naming the
+    field when a value is invalid or the id is taken."""
+    try:
+        org_kind = OrgKind(kind)
+    except ValueError:
+        raise InputError("organisation kind", f"{kind!r} is not one of {', '.join(k.value for k in OrgKind)}") from None
+    org = check_organisation(Organisation(org_id, name.strip(), org_kind, tuple(c.strip().upper() for c in carrier_codes),
+                                          tuple(c.strip().upper() for c in terminal_codes)))
+    uow.accounts.add_organisation(org, now)
+    return org
+
+
+def create_user(uow: Any, username: str, org_id: str, roles: list[str], password: str, now: datetime,
+                display_name: str = "") -> Any:
+    """Create a user with an argon2id password hash. Raises InputError for a bad username, an
+    unknown organisation, roles its organisation may not give, or a password under
+    :data:`MIN_PASSWORD` characters."""
+    check_username(username)
+    org = uow.accounts.organisation(org_id)
+    parsed = parse_roles(roles, org.kind)
+    if len(password) < MIN_PASSWORD:
+        raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
+    return uow.accounts.add_user(username, org.id, display_name or username, parsed, _HASHER.hash(password), now)
+
+
+def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -> str:
+    """Make an API token for a user, valid ``days`` (1-730) days; returns the secret, shown once."""
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise InputError("days", f"{days} must be between 1 and {TOKEN_DAYS_MAX}")
+    user = uow.accounts.user(username)
+    secret = "sct_" + secrets.token_urlsafe(32)
+    uow.accounts.add_credential(secret_hash(secret), "token", user.id, name or "api token", now, now + timedelta(days=days))
+    return secret
+
+
+def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str, datetime]:
+    """Check a password and open a session; returns (session secret, expiry UTC). Raises
+    AuthError with the same message for an unknown user, a wrong password or a disabled user."""
+    try:
+        user = uow.accounts.user(username)
+    except ScheldtError:
+        user = None
+    try:
+        _HASHER.verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise AuthError("sign-in", "unknown username or wrong password") from None
+    if user is None or not user.active:
+        raise AuthError("sign-in", "unknown username or wrong password")
+    if _HASHER.check_needs_rehash(user.password_hash):
+        uow.accounts.set_password_hash(user.id, _HASHER.hash(password))
+    secret = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=SESSION_HOURS)
+    uow.accounts.add_credential(secret_hash(secret), "session", user.id, "web session", now, expires)
+    return secret, expires
+
+
+def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = ("session", "token")) -> Principal:
+    """The principal behind a session or token secret. Raises AuthError when it is unknown,
+    revoked, expired, of another kind, or its user is disabled."""
+    cred = uow.accounts.credential(secret_hash(secret)) if secret else None
+    if cred is None or cred["kind"] not in kinds:
+        raise AuthError("credentials", "not signed in (unknown session or token)")
+    if cred["revoked_at"] is not None:
+        raise AuthError("credentials", f"this {cred['kind']} was revoked")
+    if cred["expires_at"] <= now:
+        raise AuthError("credentials", f"this {cred['kind']} expired at {cred['expires_at']:%Y-%m-%d %H:%M} UTC")
+    user = uow.accounts.user_by_id(cred["user_id"])
+    if not user.active:
+        raise AuthError("credentials", "this user is disabled")
+    return Principal(user.username, uow.accounts.organisation(user.organisation_id), frozenset(user.roles))
+
+
+def sign_out(uow: Any, secret: str, now: datetime) -> None:
+    """Revoke a session (nothing happens for an unknown secret)."""
+    cred = uow.accounts.credential(secret_hash(secret)) if secret else None
+    if cred is not None:
+        uow.accounts.revoke(cred["id"], now)
+
+
+def require(principal: Principal, permission: Any) -> None:
+    """Raise ForbiddenError unless ``principal`` holds ``permission``."""
+    if not principal.can(permission):
+        raise ForbiddenError(str(permission.value), f"{principal.username} ({', '.join(sorted(principal.roles))}) "
+                             f"of {principal.organisation.id} may not do this")

@@ -1,0 +1,124 @@
+"""Inspection workflow: plan scans within scanner capacity, record scans, searches and
+seizures, hold and release containers; outcomes become training data for the container model.
+
+Every function takes the acting :class:`~scheldt.domain.access.Principal`, checks its
+permission, works only on trips its organisation owns, and records who, when and why.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from scheldt.domain.access import Permission, Principal, trip_scope
+from scheldt.domain.inspection import Status, apply, check_plan, outcome
+from scheldt.errors import ConflictError, InputError
+from scheldt.workflows.accounts import require
+
+
+def add_scanner(uow: Any, principal: Principal, scanner_id: str, name: str, site: str, capacity: int) -> dict[str, Any]:
+    """Register a scanner of the principal's organisation (administrators). Raises InputError."""
+    require(principal, Permission.MANAGE_ORGANISATIONS)
+    if not scanner_id.strip() or len(scanner_id) > 64:
+        raise InputError("scanner id", "give an id of 1-64 characters")
+    uow.inspections.add_scanner(scanner_id.strip(), name.strip() or scanner_id, site.strip(), capacity,
+                                principal.organisation.id)
+    return uow.inspections.scanner(scanner_id.strip(), principal.organisation.id)
+
+
+def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) -> list[dict[str, Any]]:
+    """Each scanner of the organisation in one shift: capacity, slots taken, its orders."""
+    require(principal, Permission.READ_TRIPS)
+    check_plan("risk", shift, "")
+    out = []
+    for s in uow.inspections.scanners(principal.organisation.id):
+        orders = uow.inspections.orders(principal.organisation.id, scanner_id=s["id"], shift_date=shift_date.isoformat(),
+                                        shift=shift, limit=1000)
+        out.append(s | {"taken": uow.inspections.slots_taken(s["id"], shift_date.isoformat(), shift), "orders": orders})
+    return out
+
+
+def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shift_date: date, shift: str,
+              selection: str, reason: str, now: datetime) -> dict[str, Any]:
+    """Plan a scan of a trip on a scanner in a shift. ``selection``: risk (from the queue),
+    exploration (a random pick that keeps the model honest) or manual (an officer's own pick;
+    needs a written ``reason``). Raises NotFoundError for a trip or scanner not the
+    organisation's, ConflictError when the shift is full or the trip already has an open order."""
+    require(principal, Permission.PLAN_SCANS)
+    reason = check_plan(selection, shift, reason)
+    org = principal.organisation.id
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    scanner = uow.inspections.scanner(scanner_id, org)
+    open_order = uow.inspections.open_order_for_trip(trip_id)
+    if open_order is not None:
+        raise ConflictError(f"trip {trip_id}", f"already has scan order {open_order['id']} ({open_order['status']})")
+    taken = uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
+    if taken >= scanner["capacity_per_shift"]:
+        raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
+                            f"({taken} of {scanner['capacity_per_shift']} containers)")
+    order_id = uow.inspections.add_order({
+        "trip_id": trip_id, "organisation_id": org, "scanner_id": scanner_id, "shift_date": shift_date.isoformat(),
+        "shift": shift, "selection": selection, "status": Status.PLANNED.value, "score_at_planning": trip["score"],
+        "reason": reason, "created_by": principal.username, "created_at": now, "updated_at": now})
+    uow.inspections.add_change(order_id, "", Status.PLANNED.value, principal.username, reason,
+                               {"scanner_id": scanner_id, "shift_date": shift_date.isoformat(), "shift": shift,
+                                "selection": selection}, now)
+    uow.container_trips.set_state(trip_id, status=Status.PLANNED.value)
+    return uow.inspections.order(order_id, org)
+
+
+_ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECORD_SEARCH,
+                      "clear": Permission.RECORD_SCAN, "waive": Permission.PLAN_SCANS, "cancel": Permission.PLAN_SCANS}
+
+
+def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Move a scan order on (scan / search / clear / waive / cancel, see
+    :func:`scheldt.domain.inspection.apply`), record the change, and when it ends in an
+    inspection record the trip's outcome for training (a seizure is a positive). Raises
+    InputError for a move or field that is not allowed, ForbiddenError for a role that may not."""
+    if action not in _ACTION_PERMISSION:
+        apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
+    require(principal, _ACTION_PERMISSION[action])
+    order = uow.inspections.order(order_id, principal.organisation.id)
+    change = apply(Status(order["status"]), order["selection"], action, data)
+    values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
+    uow.inspections.update_order(order_id, values)
+    uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,
+                               str(change.fields.get("reason", "")), change.fields, now)
+    uow.container_trips.set_state(order["trip_id"], status=change.to_status.value if change.to_status not in (
+        Status.WAIVED, Status.CANCELLED) else "open")
+    learned = outcome(change.to_status, change.fields.get("result", ""))
+    if learned is not None:
+        trip = uow.container_trips.get(order["trip_id"])
+        uow.trip_outcomes.record_inspection((trip["container_number"], trip["document_ref"], trip["voyage"]),
+                                            learned[1], f"scan order {order_id}", now)
+    return uow.inspections.order(order_id, principal.organisation.id)
+
+
+def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
+    """Put a trip on hold with a written reason. Raises ConflictError when it is on hold already."""
+    require(principal, Permission.HOLD)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("reason", "is required")
+    uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    if uow.inspections.active_hold(trip_id) is not None:
+        raise ConflictError(f"trip {trip_id}", "is on hold already")
+    hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason[:2000], now)
+    uow.container_trips.set_state(trip_id, on_hold=True)
+    return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id}
+
+
+def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
+    """Release a trip's hold with a written reason. Raises ConflictError when it is not on hold."""
+    require(principal, Permission.HOLD)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("reason", "is required")
+    uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    hold = uow.inspections.active_hold(trip_id)
+    if hold is None:
+        raise ConflictError(f"trip {trip_id}", "is not on hold")
+    uow.inspections.release(hold["id"], principal.username, reason[:2000], now)
+    uow.container_trips.set_state(trip_id, on_hold=False)
+    return uow.inspections.holds([trip_id], limit=1)[0]

@@ -1,0 +1,105 @@
+"""What officers look at: the risk queue and a container trip's page (one view for the API and
+the workbench), built from the read model and the trip's latest stored assessment."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from scheldt import reference
+from scheldt.domain.access import TripScope
+from scheldt.domain.facts import plain
+from scheldt.domain.trips import trip_facts_from_dict
+
+def _iso(t: Any) -> Any:
+    return t.isoformat() if isinstance(t, datetime) else t
+
+
+def trip_row(t: dict[str, Any]) -> dict[str, Any]:
+    """A read-model row as the API shows it (times as ISO 8601 UTC)."""
+    return {k: _iso(v) for k, v in t.items()}
+
+
+def route(facts: Any) -> list[dict[str, Any]]:
+    """The trip's ports in order (port of loading, transshipments, port of discharge) with
+    their positions where known: ``[{"unlocode", "name", "lat", "lon", "what", "time"}]``."""
+    stops: list[dict[str, Any]] = []
+    for e in facts.events:
+        if e.classifier != "ACT" or e.event_type not in ("LOAD", "DISC") or not e.unlocode:
+            continue
+        if stops and stops[-1]["unlocode"] == e.unlocode:
+            continue
+        where = reference.port_position(e.unlocode)
+        name = (reference.unlocodes().get(e.unlocode) or {}).get("name", "")
+        stops.append({"unlocode": e.unlocode, "name": name, "lat": where[0] if where else None,
+                      "lon": where[1] if where else None, "what": e.event_type, "time": _iso(e.event_time)})
+    return stops
+
+
+def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int) -> dict[str, Any]:
+    """A trip's page: the read-model row, the latest assessment (score, profile and model
+    versions, reasons), the facts it was computed from (events, document versions with parties,
+    goods and seals, vessel track), the route, the score history, the scan orders of the
+    organisation ``org_id`` and the holds.
+    Raises NotFoundError when ``scope`` does not own the trip."""
+    trip = uow.container_trips.get(trip_id, scope)
+    assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
+    facts = trip_facts_from_dict(assessment["facts"]) if assessment else None
+    history = uow.trip_assessments.history(facts.key) if facts else []
+    return {
+        "trip": trip_row(trip),
+        "assessment": None if assessment is None else {
+            "id": assessment["id"], "score": assessment["score"], "profile": assessment["profile"],
+            "model_version": assessment["model_version"], "profile_points": assessment["profile_points"],
+            "reasons": assessment["reasons"], "scored_at": _iso(assessment["scored_at"])},
+        "events": plain(list(facts.events)) if facts else [],
+        "documents": plain(list(facts.documents)) if facts else [],
+        "vessel_track": plain(list(facts.vessel_track)) if facts else [],
+        "watchlist_matches": plain(list(facts.watchlist_matches)) if facts else [],
+        "route": route(facts) if facts else [],
+        "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
+                           "scored_at": _iso(h["scored_at"])} for h in history],
+        "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
+        "holds": [trip_row(h) for h in uow.inspections.holds([trip_id], limit=50)],
+    }
+
+
+def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
+    """An agency's dashboard figures: seizures by ISO week, by port of loading and by commodity
+    (HS chapter of the trip's latest document), kg seized, hit rate of risk, exploration and
+    manual picks, and model drift (per day of latest scoring: trips, mean score, and how many
+    fall in each risk band; a shift in these with the same profile and model is drift)."""
+    seizures = uow.inspections.seizures(org_id)
+    by_week: Counter[str] = Counter()
+    by_port: Counter[str] = Counter()
+    kg_by_drug: defaultdict[str, float] = defaultdict(float)
+    for s in seizures:
+        year, week, _ = s["updated_at"].isocalendar()
+        by_week[f"{year}-W{week:02d}"] += 1
+        by_port[s["port_of_loading"] or "unknown"] += 1
+        kg_by_drug[s["drug_type"]] += s["mass_kg"] or 0.0
+    by_commodity = _seizures_by_commodity(uow, seizures)
+    rates = uow.inspections.hit_rates(org_id)
+    return {
+        "seizures_total": len(seizures),
+        "seizures_by_week": sorted(by_week.items()),
+        "seizures_by_port_of_loading": by_port.most_common(),
+        "seizures_by_commodity": by_commodity.most_common(),
+        "kg_by_drug_type": sorted(kg_by_drug.items()),
+        "hit_rate": {sel: {**v, "rate": (v["found"] / v["inspected"]) if v["inspected"] else None}
+                     for sel, v in sorted(rates.items())},
+        "drift": uow.container_trips.score_days(scope),
+    }
+
+
+def _seizures_by_commodity(uow: Any, seizures: list[dict[str, Any]]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    chapters = reference.hs_descriptions()
+    for s in seizures:
+        trip = uow.container_trips.get(s["trip_id"])
+        assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip and trip["assessment_id"] else None
+        codes = [c for d in (assessment or {}).get("facts", {}).get("documents", []) for c in d.get("hs_codes", [])]
+        chapter = codes[-1][:2] if codes else ""
+        out[f"{chapter} {chapters.get(chapter, '')}".strip() if chapter else "unknown"] += 1
+    return out
