@@ -43,6 +43,8 @@ class Settings(BaseSettings):
         "read": 400, "sign-in": 90, "sign-in-failed": 90, "write": 3650, "export": 3650})
     # Seconds between writing the audit chain head out of the database (truncation evidence).
     audit_head_every_s: int = Field(default=300, ge=1)
+    # Jobs the job runner (scheldt.jobs) runs at once; the web server keeps the other core.
+    job_workers: int = Field(default=1, ge=1)
 
     @field_validator("data_dir")
     @classmethod

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from scheldt.cli import audit, container, db, ingest, model, profiles, simulate, targeting, watchlist
+from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, simulate, targeting, watchlist
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -32,6 +32,7 @@ profiles.register(app)
 watchlist.register(app)
 simulate.register(app)
 audit.register(app)
+jobs.register(app)
 app.add_typer(db.app, name="db")
 
 

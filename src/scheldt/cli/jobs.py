@@ -1,0 +1,170 @@
+"""``scheldt jobs run | list | show | kinds``: long work through the job runner, with progress."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scheldt.cli.common import console, errors_reported, print_json, settings
+from scheldt.jobs.kinds import describe, params_from_text
+from scheldt.jobs.runner import POLL_S, JobRunner, RunnerBusyError
+from scheldt.jobs.runs import FAILED, JobRun
+
+app = typer.Typer(help="Long and recurring work (ingest, training, re-scoring) through the job runner.",
+                  no_args_is_help=True)
+out = Console()
+#: How often the progress bar reads the run (seconds).
+REFRESH_S = 0.2
+
+
+def _requested_by() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+@app.command("run")
+def run(
+    kind: Annotated[str, typer.Argument(help="ingest, train-trips, rescore or audit-head (`scheldt jobs kinds`).")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="key=value; repeat a list parameter: --param paths=a.json --param paths=b.json.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Run it now in this process (or follow it in the API server's runner) with a progress bar until it ends.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON on stdout.")] = False,
+) -> None:
+    """Queue a job; with --wait, run it here and show its progress until it is done or failed.
+
+    Without --wait the run waits in the store for a job runner: the API server's picks it up
+    within seconds. The exit status is 1 when the run failed.
+    """
+    with errors_reported():
+        params = params_from_text(kind, param or [])
+        runner = JobRunner(settings().resolved_database_url)
+        try:
+            if wait:
+                _start_or_follow(runner)
+            run_id = runner.submit(kind, params, _requested_by())
+            if not wait:
+                _queued(runner.get(run_id), as_json)
+                return
+            final = _follow(runner, run_id, quiet=as_json or not console.is_terminal)
+        finally:
+            runner.shutdown(wait=True)
+    _finished(final, as_json)
+
+
+def _start_or_follow(runner: JobRunner) -> None:
+    try:
+        runner.start()
+    except RunnerBusyError:
+        console.print("another job runner (the API server?) runs this store's jobs: following the run there")
+
+
+def _queued(job: JobRun, as_json: bool) -> None:
+    if as_json:
+        print_json(job.as_dict())
+    else:
+        out.print(f"run {job.id} ({escape(job.kind)}) queued: a running job runner picks it up within "
+                  f"{POLL_S:g} s (`scheldt jobs show {job.id}`); --wait runs it here")
+
+
+def _follow(runner: JobRunner, run_id: int, quiet: bool) -> JobRun:
+    """Poll the run until it ends, drawing its progress and message (unless ``quiet``)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[message]}"), console=console, transient=True, disable=quiet) as bar:
+        job = runner.get(run_id)
+        task = bar.add_task(f"{job.kind} run {run_id}", total=1.0, message="queued")
+        while not job.finished:
+            bar.update(task, completed=job.progress, message=escape(job.message or job.status))
+            time.sleep(REFRESH_S)
+            job = runner.get(run_id)
+    return job
+
+
+def _finished(job: JobRun, as_json: bool) -> None:
+    if as_json:
+        print_json(job.as_dict())
+    elif job.status == FAILED:
+        console.print(f"[red]run {job.id} failed[/red] {escape(job.error)}", highlight=False, soft_wrap=True)
+    else:
+        out.print(f"run {job.id} ({escape(job.kind)}) done: {escape(job.message)}")
+        _print_result(job)
+    if job.status == FAILED:
+        raise typer.Exit(1)
+
+
+def _print_result(job: JobRun) -> None:
+    if job.result:
+        out.print(escape(json.dumps(job.result, indent=2, default=str)), highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_runs(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many of the newest runs.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The newest job runs, newest first: status, progress, who asked, when."""
+    with errors_reported():
+        runner = JobRunner(settings().resolved_database_url)
+        try:
+            jobs = runner.recent(limit)
+        finally:
+            runner.shutdown()
+    if as_json:
+        print_json({"runs": [j.as_dict() for j in jobs]})
+        return
+    table = Table("id", "kind", "status", "progress", "requested by", "created (UTC)", "finished", "message / error",
+                  title="Job runs")
+    for j in jobs:
+        table.add_row(str(j.id), escape(j.kind), j.status, f"{j.progress:.0%}", escape(j.requested_by),
+                      f"{j.created_at:%Y-%m-%d %H:%M:%S}", f"{j.finished_at:%H:%M:%S}" if j.finished_at else "-",
+                      escape(j.error or j.message))
+    Console(width=max(out.width, 140)).print(table)
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[int, typer.Argument(help="The run's id (`scheldt jobs list`).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One run: parameters, status, progress, times, result or error."""
+    with errors_reported():
+        runner = JobRunner(settings().resolved_database_url)
+        try:
+            job = runner.get(run_id)
+        finally:
+            runner.shutdown()
+    if as_json:
+        print_json(job.as_dict())
+        return
+    for name, value in job.as_dict().items():
+        if name not in ("result", "params"):
+            out.print(f"{name}: {escape(str(value))}", highlight=False)
+    out.print(f"params: {escape(json.dumps(job.params))}", highlight=False)
+    _print_result(job)
+
+
+@app.command("kinds")
+def kinds(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What the runner can run, with each kind's parameters."""
+    described = describe()
+    if as_json:
+        print_json({"kinds": described})
+        return
+    for k in described:
+        out.print(f"[bold]{k['kind']}[/]: {escape(k['summary'])}")
+        for name, p in k["params"].items():
+            need = "required" if p["required"] else "optional" if p["default"] is None else f"default {p['default']}"
+            out.print(f"  {name} ({p['type']}, {need}): {escape(p['help'])}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``jobs`` to the command tree."""
+    root.add_typer(app, name="jobs")

@@ -1,0 +1,241 @@
+"""What the job runner can run: each kind of work, its parameters, and the workflow it calls.
+
+A kind's function takes ``(uow_factory, params, progress)`` and returns a JSON-able result:
+
+- ``uow_factory()`` opens one unit of work (a context manager committing when its block ends);
+  a kind opens as many as it needs, so finished steps stay committed if a later one fails.
+- ``params`` has been checked against the kind's :class:`Param` list (:func:`check_params`).
+- ``progress(fraction, message)`` records how far the run is (``fraction`` in 0..1) in a
+  transaction of its own. Call it between units of work, never inside one that has written:
+  the embedded SQLite store lets one writer in at a time.
+
+A kind that fails part-way raises :class:`JobFailed` carrying the result so far; any other
+exception fails the run with its text. The kinds call the same workflows as the commands
+(``scheldt ingest``, ``trips train``, ``trips score``); they do not re-implement them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scheldt.errors import InputError
+from scheldt.settings import get_settings
+from scheldt.store.audit import default_head_file
+from scheldt.store.db import UnitOfWork
+from scheldt.workflows.ingest import IngestOptions, ingest_or_report
+from scheldt.workflows.trip_model import train_trip_model
+from scheldt.workflows.trip_scoring import live_profile, rescore_received, score_trips
+
+Progress = Callable[[float, str], None]
+UowFactory = Callable[[], AbstractContextManager[UnitOfWork]]
+JobFunction = Callable[[UowFactory, dict[str, Any], Progress], dict[str, Any]]
+
+
+class JobFailed(InputError):
+    """A job that did part of its work and then failed: ``result`` is kept on the run."""
+
+    def __init__(self, where: str, why: str, result: dict[str, Any]) -> None:
+        super().__init__(where, why)
+        self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a kind: its JSON type (``str``, ``int`` or ``list`` of strings),
+    whether it must be given, its default and a sentence for ``--help`` and the API."""
+
+    type: type
+    help: str
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind of job: ``name`` (also the id of its recurring schedule), the function, its
+    parameters and a one-line summary."""
+
+    name: str
+    run: JobFunction
+    params: dict[str, Param]
+    summary: str
+
+
+def now() -> datetime:
+    """The workflows' clock: UTC now, unless ``SCHELDT_NOW`` pins it (as the commands do)."""
+    pinned = get_settings().now
+    if pinned is not None:
+        return pinned if pinned.tzinfo else pinned.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Ingest ``paths`` one file per transaction, as ``scheldt ingest`` reads them, then re-score
+    the trips that received facts. Progress: files done / (files + 1), the re-score last.
+    Raises JobFailed naming each file of which nothing could be read (the others stay loaded)."""
+    paths = [Path(p) for p in params["paths"]]
+    options = IngestOptions(params["format"], params.get("mapping"), True, False, get_settings().local_organisation,
+                            params.get("ais_layout"))
+    started = now()
+    steps = len(paths) + 1
+    files = []
+    for i, path in enumerate(paths):
+        progress(i / steps, f"reading {path.name} ({i + 1} of {len(paths)})")
+        with uow_factory() as uow:
+            files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
+    progress(len(paths) / steps, "re-scoring trips that received facts")
+    with uow_factory() as uow:
+        rescored = rescore_received(uow, started, now())
+    result: dict[str, Any] = {
+        "files": files,
+        "rescored": {"profile": rescored.profile, "trips": rescored.scored} if rescored else None,
+    }
+    unread = [f for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]  # type: ignore[index]
+    if unread:
+        raise JobFailed(*_unread(unread), result)
+    return result
+
+
+def _unread(unread: list[dict[str, Any]]) -> tuple[str, str]:
+    """(where, why) for the files of which nothing could be read, as InputError wants them."""
+    first = unread[0]
+    reasons = first["rejections"]
+    if not reasons:
+        why = "no records in the file"
+    elif reasons[0]["where"] == first["path"]:
+        why = reasons[0]["why"]
+    else:
+        why = f"{reasons[0]['where']}: {reasons[0]['why']}"
+    more = f"; nothing either in {len(unread) - 1} more file(s)" if len(unread) > 1 else ""
+    return first["path"], f"nothing could be read: {why}{more} (counts per file in the run's result)"
+
+
+def _train_trips(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Train the container model on inspected trips and make it live (``scheldt trips train``)."""
+    settings = get_settings()
+    progress(0.0, "training the container model")
+    with uow_factory() as uow:
+        profile = live_profile(uow)
+        return train_trip_model(uow, profile, settings.data_dir / "models", now(), params["seed"], settings.threads)
+
+
+def _rescore(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Score every trip whose facts changed since its last score (``scheldt trips score``)."""
+    progress(0.0, "scoring trips with the live profile")
+    with uow_factory() as uow:
+        report = score_trips(uow, now())
+    return {"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged}
+
+
+def _audit_head(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Append the audit chain's head to ``path`` (default ``<data_dir>/audit/heads.jsonl``), as
+    ``scheldt audit head`` does, so a later check proves no entry up to it was changed or removed."""
+    path = Path(params["path"]) if "path" in params else default_head_file(get_settings().data_dir)
+    progress(0.0, f"writing the audit head to {path}")
+    with uow_factory() as uow:  # no appends of its own, as write_head asks
+        head = uow.audit.write_head(path, now())
+    return {"path": str(path), "seq": head.seq, "entry_hash": head.entry_hash, "at": head.at.isoformat()}
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("ingest", _ingest, {
+        "paths": Param(list, "Files to read, in order (any format `scheldt ingest` reads).", required=True),
+        "format": Param(str, "auto, declarations, dcsa-events, dcsa-documents, edifact, ais-nmea or ais-csv.",
+                        default="auto"),
+        "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
+        "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
+    }, "Read files into the store file by file, then re-score the trips that received facts."),
+    Kind("train-trips", _train_trips, {
+        "seed": Param(int, "Random seed of the fit.", default=0),
+    }, "Train the container model on inspected trips and make it live."),
+    Kind("rescore", _rescore, {}, "Score every container trip whose facts changed since its last score."),
+    Kind("audit-head", _audit_head, {
+        "path": Param(str, "File the audit chain head is appended to (default <data_dir>/audit/heads.jsonl)."),
+    }, "Append the audit chain head to a file, to check the log against later."),
+)}
+
+
+def kind(name: str) -> Kind:
+    """The kind called ``name``. Raises InputError listing the known kinds."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InputError("job kind", f"{name!r} is not one of {', '.join(sorted(KINDS))}") from None
+
+
+def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` for kind ``name`` with defaults filled in. Raises InputError for an unknown
+    kind, an unknown or missing parameter, or a value of the wrong JSON type."""
+    spec = kind(name).params
+    if not isinstance(params, dict):
+        raise InputError(f"{name} params", "give an object of parameter names and values")
+    unknown = sorted(set(params) - set(spec))
+    if unknown:
+        raise InputError(f"{name} param {unknown[0]}", f"unknown; {name} takes {', '.join(spec) or 'no parameters'}")
+    out: dict[str, Any] = {}
+    for key, p in spec.items():
+        value = params.get(key, p.default)
+        if value is None:
+            if p.required:
+                raise InputError(f"{name} param {key}", f"required: {p.help}")
+            continue
+        out[key] = _typed(f"{name} param {key}", p, value)
+    return out
+
+
+def _typed(where: str, p: Param, value: Any) -> Any:
+    if p.type is list:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise InputError(where, "give a non-empty list of non-empty strings")
+        return list(value)
+    if p.type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(where, f"{value!r} is not a whole number")
+        return value
+    if not isinstance(value, str) or not value:
+        raise InputError(where, f"{value!r} is not a non-empty text")
+    return value
+
+
+def params_from_text(name: str, pairs: list[str]) -> dict[str, Any]:
+    """Parameters from ``key=value`` texts (the command line's ``--param``); a list parameter
+    takes one value per repetition (``--param paths=a.json --param paths=b.json``). Raises
+    InputError for text without ``=``, a whole number that is not one, or what
+    :func:`check_params` refuses."""
+    spec = kind(name).params
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError("--param", f"{pair!r} is not key=value")
+        p = spec.get(key)
+        if p is not None and p.type is list:
+            out.setdefault(key, []).append(value)
+        elif p is not None and p.type is int:
+            try:
+                out[key] = int(value)
+            except ValueError:
+                raise InputError(f"--param {key}", f"{value!r} is not a whole number") from None
+        else:
+            out[key] = value
+    return check_params(name, out)
+
+
+def run_kind(name: str, uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Run kind ``name`` with checked ``params``; returns its JSON-able result."""
+    return kind(name).run(uow_factory, check_params(name, params), progress)
+
+
+def describe() -> list[dict[str, Any]]:
+    """Every kind with its summary and parameters (for ``scheldt jobs kinds`` and the API)."""
+    return [{"kind": k.name, "summary": k.summary,
+             "params": {n: {"type": p.type.__name__, "required": p.required, "default": p.default, "help": p.help}
+                        for n, p in k.params.items()}}
+            for k in KINDS.values()]
+

@@ -1,0 +1,398 @@
+"""The job runner: APScheduler's BackgroundScheduler over the store's own database.
+
+One-off runs (:meth:`JobRunner.submit`) and recurring schedules
+(:meth:`JobRunner.schedule_recurring`) are APScheduler jobs kept in the table
+:data:`JOBS_TABLE` of the store's database (SQLAlchemyJobStore), so a job submitted before a
+stop runs after the next start. They execute on a thread pool of ``SCHELDT_JOB_WORKERS``
+threads (1 by default: the web server keeps the other core). APScheduler stores a job as a
+reference to a module-level function and its arguments, so the functions here take only the
+store's key (its URL with the password hidden) and a run id, or a kind and its parameters.
+
+One runner per database: :meth:`JobRunner.start` takes a lock (PostgreSQL advisory lock; for
+SQLite, a lock file beside the database) and raises :class:`RunnerBusyError` when another
+process holds it. Being alone is what lets it mark runs left ``running`` as interrupted, and
+keeps two schedulers from running the same stored job. A process without the lock (a command
+while the API server runs) can still :meth:`~JobRunner.submit`: the run is queued in
+``job_run`` and the running runner picks it up at its next poll (every ``poll_s`` seconds).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheldt.errors import ConfigError, InputError, ScheldtError
+from scheldt.jobs.kinds import check_params, run_kind
+from scheldt.jobs.runs import QUEUED, JobRun, JobRuns
+from scheldt.settings import get_settings
+from scheldt.store.db import open_store, unit_of_work
+
+log = logging.getLogger(__name__)
+# The internal executor only runs the poll: its "Running job" lines every few seconds are noise.
+logging.getLogger("apscheduler.executors.internal").setLevel(logging.WARNING)
+
+#: Table of APScheduler's job store, in the store's database (created by APScheduler).
+JOBS_TABLE = "scheldt_apscheduler_jobs"
+#: How often a running runner looks for runs queued by other processes (seconds).
+POLL_S = 5.0
+#: Least time between two progress writes of one run (seconds); the last one always lands.
+PROGRESS_EVERY_S = 0.2
+#: requested_by of the runs a recurring schedule starts.
+SCHEDULE = "schedule"
+#: How long the job store's SQLite connections wait for the write lock (seconds).
+SQLITE_WAIT_S = 60.0
+#: Advisory lock key of "the job runner of this database" on PostgreSQL.
+PG_LOCK_KEY = 0x5C4E1D7
+
+
+class RunnerBusyError(ConfigError):
+    """Another job runner already runs the jobs of this database."""
+
+
+_ENGINES: dict[str, Any] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def utcnow() -> datetime:
+    """The real clock in UTC: job runs record when they really ran, even under SCHELDT_NOW."""
+    return datetime.now(UTC)
+
+
+def _engine(store: str) -> Any:
+    """The engine a started runner registered for ``store``; the only one registered when the
+    store was named otherwise when the job was stored (a scheduler only reads the job store of
+    its own database). Raises ConfigError when neither applies."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(store)
+        if engine is None and len(_ENGINES) == 1:
+            engine = next(iter(_ENGINES.values()))
+    if engine is None:
+        raise ConfigError(store, "no job runner of this process is started on this store")
+    return engine
+
+
+def run_job(store: str, run_id: int) -> None:
+    """APScheduler's entry point for a submitted run: run ``run_id`` on ``store``'s engine."""
+    execute(_engine(store), run_id)
+
+
+def run_recurring(store: str, kind: str, params: dict[str, Any]) -> None:
+    """APScheduler's entry point for a recurring schedule: record a new run of ``kind`` (asked
+    by :data:`SCHEDULE`) and run it."""
+    engine = _engine(store)
+    with unit_of_work(engine) as uow:
+        run = JobRuns(uow.session).create(kind, params, SCHEDULE, utcnow())
+    execute(engine, run.id)
+
+
+class _Progress:
+    """``progress(fraction, message)`` for one run: each write in its own short transaction,
+    at most one per :data:`PROGRESS_EVERY_S`. Progress is advisory: a write that fails (the
+    SQLite store busy) is logged and the job goes on."""
+
+    def __init__(self, engine: Any, run_id: int) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.message = ""
+        self._last = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.message = message
+        if fraction < 1.0 and time.monotonic() - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = time.monotonic()
+        try:
+            with unit_of_work(self.engine) as uow:
+                JobRuns(uow.session).progress(self.run_id, fraction, message)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            log.warning("job run %s: progress not recorded", self.run_id, exc_info=True)
+
+
+def execute(engine: Any, run_id: int) -> None:
+    """Claim queued run ``run_id`` and run it; it ends done with its result or failed with the
+    error's text ("where: why" for a ScheldtError). Does nothing when the run is not queued
+    (another runner took it, or it already ran)."""
+    with unit_of_work(engine) as uow:
+        runs = JobRuns(uow.session)
+        if not runs.claim(run_id, utcnow()):
+            return
+        run = runs.get(run_id)
+    progress = _Progress(engine, run_id)
+    began = time.monotonic()
+    try:
+        result = run_kind(run.kind, lambda: unit_of_work(engine), run.params, progress)
+        with unit_of_work(engine) as uow:
+            JobRuns(uow.session).done(run_id, result, f"done in {time.monotonic() - began:.1f} s", utcnow())
+    except Exception as exc:  # noqa: BLE001 - every failure ends on the run, never lost
+        _fail(engine, run_id, exc, progress.message)
+
+
+def error_text(exc: BaseException) -> str:
+    """The text a failed run keeps: "where: why" for a ScheldtError, else the exception's type
+    and first line (the traceback goes to the log)."""
+    if isinstance(exc, ScheldtError):
+        return str(exc)
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:2000]
+
+
+def _fail(engine: Any, run_id: int, exc: Exception, message: str) -> None:
+    if not isinstance(exc, ScheldtError):
+        log.error("job run %s failed", run_id, exc_info=exc)
+    try:
+        with unit_of_work(engine) as uow:
+            JobRuns(uow.session).failed(run_id, error_text(exc), utcnow(), getattr(exc, "result", None),
+                                        message or None)
+    except Exception:  # noqa: BLE001 - the store is gone: the next start marks the run interrupted
+        log.exception("job run %s: failure not recorded", run_id)
+
+
+class _Lock:
+    """The one-runner-per-database lock (see the module docstring)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._held: Any = None
+
+    def acquire(self) -> None:
+        """Take the lock. Raises RunnerBusyError when another runner holds it."""
+        dialect, where = self.engine.dialect.name, self.engine.url.render_as_string(hide_password=True)
+        if dialect == "postgresql":
+            conn = self.engine.raw_connection()
+            conn.detach()  # closing it really closes it, which releases the lock
+            cur = conn.cursor()
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))
+            held = cur.fetchone()[0]
+            conn.commit()  # the lock belongs to the session: no transaction stays open
+            if not held:
+                conn.close()
+                raise RunnerBusyError(where, _BUSY)
+            self._held = conn
+        elif dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            fh = Path(f"{self.engine.url.database}.runner.lock").open("a")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                raise RunnerBusyError(where, _BUSY) from None
+            self._held = fh
+
+    def release(self) -> None:
+        """Give the lock back (closing its connection or file)."""
+        if self._held is not None:
+            try:
+                self._held.close()
+            finally:
+                self._held = None
+
+
+_BUSY = ("another job runner (the API server, or `scheldt jobs run --wait`) already runs this store's "
+         "jobs; submit to it instead")
+
+
+class _Scheduler(BackgroundScheduler):
+    """A BackgroundScheduler whose loop survives a job store error: APScheduler removes a
+    finished one-off job outside its own error handling, and on SQLite that write can time
+    out behind a long job's transaction. The job stays stored, is found due again, and its
+    second start does nothing (the run is no longer queued)."""
+
+    def _process_jobs(self) -> float | None:
+        try:
+            return super()._process_jobs()
+        except Exception:  # noqa: BLE001
+            log.warning("job store error; retrying in %s s", self.jobstore_retry_interval, exc_info=True)
+            return self.jobstore_retry_interval
+
+
+class JobRunner:
+    """Runs jobs for the store at ``url``, in this process; see the module docstring.
+
+    ``workers`` defaults to ``SCHELDT_JOB_WORKERS``; ``poll_s`` is how often a started runner
+    looks for runs queued by processes without a runner. Opening the runner opens the store
+    (raises ConfigError when the PostgreSQL schema is behind).
+    """
+
+    def __init__(self, url: str, *, workers: int | None = None, poll_s: float = POLL_S) -> None:
+        self.url = url
+        self.workers = workers if workers is not None else get_settings().job_workers
+        self.poll_s = poll_s
+        self.engine = open_store(url)
+        self.key = self.engine.url.render_as_string(hide_password=True)
+        self.interrupted: list[int] = []
+        self._scheduler: _Scheduler | None = None
+        self._lock = _Lock(self.engine)
+        self._known: set[int] = set()
+        self._known_lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        """True between a successful :meth:`start` and :meth:`shutdown`."""
+        return self._scheduler is not None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self, paused: bool = False) -> None:
+        """Take the runner lock, mark runs left ``running`` failed (they were interrupted; their
+        ids end up in ``interrupted``), load the stored jobs, queue runs that have none, and
+        start running (or stay ``paused`` until :meth:`resume`). Raises RunnerBusyError when
+        another runner holds this database, InputError when already started."""
+        if self.started:
+            raise InputError("job runner", "already started")
+        self._lock.acquire()
+        try:
+            with unit_of_work(self.engine) as uow:
+                self.interrupted = JobRuns(uow.session).interrupt_running(utcnow())
+            if self.interrupted:
+                log.warning("job runs %s were interrupted by a stop and are marked failed", self.interrupted)
+            self._scheduler = self._new_scheduler()
+            with _ENGINES_LOCK:
+                _ENGINES[self.key] = self.engine
+            self._scheduler.start(paused=True)
+            self.poll()
+            self._scheduler.add_job(self.poll, "interval", seconds=self.poll_s, id="poll", jobstore="internal",
+                                    executor="internal", replace_existing=True)
+        except BaseException:
+            self._stop(wait=False)
+            raise
+        if not paused:
+            self._scheduler.resume()
+
+    def resume(self) -> None:
+        """Start running jobs after ``start(paused=True)``."""
+        self._require_started().resume()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop: with ``wait``, after the running and already handed-out jobs end (a run cut
+        short by a stop is marked interrupted at the next start). Releases the lock and the
+        store's connections. Safe to call when not started."""
+        self._stop(wait)
+        self.engine.dispose()
+
+    def _stop(self, wait: bool) -> None:
+        if self._scheduler is not None:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=wait)
+            self._scheduler = None
+        with _ENGINES_LOCK:
+            if _ENGINES.get(self.key) is self.engine:
+                del _ENGINES[self.key]
+        self._lock.release()
+
+    def _new_scheduler(self) -> _Scheduler:
+        options = {"connect_args": {"timeout": SQLITE_WAIT_S}} if self.engine.dialect.name == "sqlite" else {}
+        return _Scheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self.url, tablename=JOBS_TABLE, engine_options=options),
+                       "internal": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(self.workers), "internal": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def _require_started(self) -> _Scheduler:
+        if self._scheduler is None:
+            raise InputError("job runner", "not started: call start() first")
+        return self._scheduler
+
+    # -- work ---------------------------------------------------------------------------------
+
+    def submit(self, kind: str, params: dict[str, Any], requested_by: str) -> int:
+        """Record a queued run of ``kind`` with ``params`` (checked, defaults filled in) and
+        return its id. A started runner schedules it at once (stored in the job store); an
+        unstarted one leaves it to the runner of this database (see the module docstring).
+        Raises InputError for an unknown kind or bad parameters."""
+        checked = check_params(kind, params)
+        with unit_of_work(self.engine) as uow:
+            run = JobRuns(uow.session).create(kind, checked, requested_by, utcnow())
+        if self._scheduler is not None:
+            self._schedule_run(run.id, kind)
+        return run.id
+
+    def schedule_recurring(self, kind: str, params: dict[str, Any], every_s: float) -> None:
+        """Run ``kind`` every ``every_s`` seconds (first run one interval from now), replacing
+        the schedule of that kind if there is one. A run still going when the next is due
+        delays it; missed runs are coalesced into one. Raises InputError for a bad kind,
+        parameters or interval, or when the runner is not started."""
+        checked = check_params(kind, params)
+        if not every_s > 0:
+            raise InputError("every_s", f"{every_s!r} is not a positive number of seconds")
+        self._require_started().add_job(
+            run_recurring, "interval", seconds=every_s, args=[self.key, kind, checked], id=kind,
+            name=f"{kind} every {every_s:g} s", replace_existing=True, coalesce=True, max_instances=1)
+
+    def unschedule(self, kind: str) -> bool:
+        """Stop the recurring schedule of ``kind``; False when there was none."""
+        scheduler = self._require_started()
+        if scheduler.get_job(kind, jobstore="default") is None:
+            return False
+        scheduler.remove_job(kind, jobstore="default")
+        return True
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """The recurring schedules: kind, params, interval (s) and next run (UTC, None when paused)."""
+        out = []
+        for job in self._require_started().get_jobs(jobstore="default"):
+            if job.func is run_recurring:
+                out.append({"kind": job.args[1], "params": job.args[2],
+                            "every_s": job.trigger.interval.total_seconds(), "next_run": job.next_run_time})
+        return out
+
+    def poll(self) -> None:
+        """Schedule queued runs that have no stored job (queued by a process without a runner,
+        or handed to a worker before a stop). Runs every ``poll_s`` seconds while started."""
+        scheduler = self._require_started()
+        with unit_of_work(self.engine) as uow:
+            queued = JobRuns(uow.session).with_status(QUEUED)
+        for run in queued:
+            with self._known_lock:
+                if run.id in self._known:
+                    continue
+            if scheduler.get_job(_job_id(run.id), jobstore="default") is not None:
+                with self._known_lock:
+                    self._known.add(run.id)
+                continue
+            self._schedule_run(run.id, run.kind)
+
+    def _schedule_run(self, run_id: int, kind: str) -> None:
+        with self._known_lock:
+            self._known.add(run_id)
+        self._require_started().add_job(run_job, args=[self.key, run_id], id=_job_id(run_id),
+                                        name=f"{kind} run {run_id}", replace_existing=True, jobstore="default")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, run_id: int) -> JobRun:
+        """Run ``run_id`` as stored now. Raises NotFoundError."""
+        with unit_of_work(self.engine) as uow:
+            return JobRuns(uow.session).get(run_id)
+
+    def recent(self, limit: int = 20) -> list[JobRun]:
+        """The ``limit`` newest runs, newest first."""
+        with unit_of_work(self.engine) as uow:
+            return JobRuns(uow.session).recent(limit)
+
+    def wait(self, run_id: int, timeout_s: float) -> JobRun:
+        """Poll run ``run_id`` until it is done or failed and return it. Raises TimeoutError
+        when it has not finished within ``timeout_s`` seconds, NotFoundError for no such run."""
+        deadline = time.monotonic() + timeout_s
+        pause = 0.02
+        while True:
+            run = self.get(run_id)
+            if run.finished:
+                return run
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"job run {run_id} is still {run.status} after {timeout_s:g} s")
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+            pause = min(pause * 1.5, 0.25)
+
+
+def _job_id(run_id: int) -> str:
+    return f"run-{run_id}"

@@ -1,0 +1,210 @@
+"""The job runner on a real store (SQLite and PostgreSQL): runs end done or failed with their
+results, recurring schedules repeat, stored jobs survive a restart, interrupted runs are
+marked, one runner per database; and ``scheldt jobs`` on the command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from scheldt.errors import InputError
+from scheldt.jobs.kinds import check_params, params_from_text
+from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
+from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import ShippingEventRow
+from tests.conftest import SHARED
+
+TNT = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-events-response.json"
+#: What the fixture holds: a shipment, transport, equipment, IoT and reefer event.
+TNT_EVENTS = 5
+TIMEOUT_S = 60.0
+
+
+@pytest.fixture
+def runners(engine: Engine, store_url: str) -> Iterator[Callable[..., JobRunner]]:
+    """Make runners on the test store (polling fast); every one is shut down at the end."""
+    made: list[JobRunner] = []
+
+    def make(**kwargs: object) -> JobRunner:
+        runner = JobRunner(store_url, poll_s=0.1, **kwargs)  # type: ignore[arg-type]
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.shutdown(wait=True)
+
+
+def stored_events(engine: Engine) -> int:
+    with unit_of_work(engine) as uow:
+        return uow.session.scalar(select(func.count()).select_from(ShippingEventRow)) or 0
+
+
+def poll(check: Callable[[], object], timeout_s: float = TIMEOUT_S) -> object:
+    """``check()`` once it is truthy; fails the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
+
+
+def test_ingest_job_ends_done_with_counts_and_the_events_stored(runners: Callable[..., JobRunner], engine: Engine) -> None:
+    runner = runners()
+    runner.start()
+    run_id = runner.submit("ingest", {"paths": [str(TNT)]}, "officer.a")
+    run = runner.wait(run_id, TIMEOUT_S)
+    assert (run.kind, run.status, run.progress, run.error, run.requested_by) == ("ingest", "done", 1.0, "", "officer.a")
+    assert run.params == {"paths": [str(TNT)], "format": "auto"}
+    [report] = run.result["files"]
+    assert (report["path"], report["format"], report["accepted"], report["added"], report["rejected"]) == (
+        str(TNT), "dcsa-events", TNT_EVENTS, TNT_EVENTS, 0)
+    assert run.result["rescored"] is None  # no risk profile is live
+    assert run.message.startswith("done in ")
+    assert run.created_at <= run.started_at <= run.finished_at  # type: ignore[operator]
+    assert stored_events(engine) == TNT_EVENTS
+
+
+def test_ingest_of_a_missing_file_fails_naming_it_and_keeps_the_rest(runners: Callable[..., JobRunner], engine: Engine,
+                                                                  tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    runner = runners()
+    runner.start()
+    run = runner.wait(runner.submit("ingest", {"paths": [str(TNT), str(missing)]}, "officer.a"), TIMEOUT_S)
+    assert run.status == "failed"
+    assert run.error == f"{missing}: nothing could be read: no such file (counts per file in the run's result)"
+    assert [(f["path"], f["added"], f["rejected"]) for f in run.result["files"]] == [
+        (str(TNT), TNT_EVENTS, 0), (str(missing), 0, 1)]
+    assert stored_events(engine) == TNT_EVENTS  # the readable file stays loaded
+
+
+def test_a_workflow_error_fails_the_run_with_where_and_why(runners: Callable[..., JobRunner]) -> None:
+    runner = runners()
+    runner.start()
+    run = runner.wait(runner.submit("rescore", {}, "analyst.b"), TIMEOUT_S)
+    assert run.status == "failed"
+    assert run.error.startswith("risk profile: no profile is live")
+    assert run.finished_at is not None
+
+
+def test_recurring_job_runs_at_least_twice(runners: Callable[..., JobRunner], engine: Engine) -> None:
+    runner = runners()
+    runner.start()
+    runner.schedule_recurring("ingest", {"paths": [str(TNT)]}, every_s=0.3)
+    runner.schedule_recurring("ingest", {"paths": [str(TNT)]}, every_s=0.2)  # replaces, does not add
+    assert [(s["kind"], s["every_s"]) for s in runner.schedules()] == [("ingest", 0.2)]
+
+    def two_done() -> list[JobRun]:
+        runs = [r for r in runner.recent(50) if r.requested_by == SCHEDULE and r.status == "done"]
+        return runs if len(runs) >= 2 else []
+
+    runs = sorted(poll(two_done), key=lambda r: r.id)  # type: ignore[arg-type]
+    assert runner.unschedule("ingest") is True
+    assert runner.schedules() == [] and runner.unschedule("ingest") is False
+    assert [r.result["files"][0]["added"] for r in runs[:2]] == [TNT_EVENTS, 0]  # the second adds nothing
+    assert stored_events(engine) == TNT_EVENTS
+
+
+def test_a_job_stored_while_paused_runs_after_a_restart(runners: Callable[..., JobRunner], engine: Engine) -> None:
+    first = runners()
+    first.start(paused=True)
+    run_id = first.submit("ingest", {"paths": [str(TNT)]}, "officer.a")
+    first.shutdown()
+    with engine.connect() as conn:
+        stored = conn.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
+    assert stored == [f"run-{run_id}"]  # kept in the job store, not in memory
+    assert first.get(run_id).status == "queued" and stored_events(engine) == 0
+
+    second = runners()
+    second.start()
+    assert second.wait(run_id, TIMEOUT_S).status == "done"
+    assert stored_events(engine) == TNT_EVENTS
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {JOBS_TABLE}")).scalar() == 0
+
+
+def test_a_run_queued_by_a_process_without_runner_is_picked_up(runners: Callable[..., JobRunner]) -> None:
+    server = runners()
+    server.start()
+    command = runners()  # not started: as `scheldt jobs run` while the server runs
+    with pytest.raises(RunnerBusyError, match="another job runner"):
+        command.start()
+    run_id = command.submit("ingest", {"paths": [str(TNT)]}, "cli:officer")
+    assert command.wait(run_id, TIMEOUT_S).status == "done"  # the server's poll found it
+
+
+def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[..., JobRunner], engine: Engine) -> None:
+    runner = runners()
+    with unit_of_work(engine) as uow:
+        runs = JobRuns(uow.session)
+        run = runs.create("ingest", {"paths": [str(TNT)]}, "officer.a", datetime.now(UTC))
+        assert runs.claim(run.id, datetime.now(UTC)) and not runs.claim(run.id, datetime.now(UTC))
+    runner.start()
+    assert runner.interrupted == [run.id]
+    after = runner.get(run.id)
+    assert (after.status, after.error) == ("failed", INTERRUPTED)
+    assert after.finished_at is not None and stored_events(engine) == 0  # not run again
+
+
+def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runners: Callable[..., JobRunner]) -> None:
+    runner = runners()
+    with pytest.raises(InputError) as err:
+        runner.submit("defrost", {}, "x")
+    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, ingest, rescore, train-trips")
+    with pytest.raises(InputError, match="ingest param paths: required"):
+        runner.submit("ingest", {}, "x")
+    with pytest.raises(InputError, match="ingest param colour: unknown"):
+        runner.submit("ingest", {"paths": ["a"], "colour": "red"}, "x")
+    with pytest.raises(InputError, match="train-trips param seed: 'one' is not a whole number"):
+        check_params("train-trips", {"seed": "one"})
+    assert runner.recent() == []
+
+
+def test_params_from_the_command_line() -> None:
+    assert params_from_text("ingest", ["paths=a.json", "paths=b=c.json", "format=edifact"]) == {
+        "paths": ["a.json", "b=c.json"], "format": "edifact"}
+    assert params_from_text("train-trips", ["seed=7"]) == {"seed": 7}
+    with pytest.raises(InputError, match="--param: 'seed' is not key=value"):
+        params_from_text("train-trips", ["seed"])
+
+
+def test_audit_head_job_appends_the_head(runners: Callable[..., JobRunner], tmp_path: Path) -> None:
+    runner = runners()
+    runner.start()
+    heads = tmp_path / "audit" / "heads.jsonl"
+    run = runner.wait(runner.submit("audit-head", {"path": str(heads)}, "schedule"), TIMEOUT_S)
+    assert (run.status, run.result["path"], run.result["seq"]) == ("done", str(heads), 0)
+    assert json.loads(heads.read_text())["entry_hash"] == run.result["entry_hash"]
+
+
+def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
+    cli = CliRunner()
+    done = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT}", "--wait", "--json"])
+    assert done.exit_code == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert (run["status"], run["progress"], run["result"]["files"][0]["added"]) == ("done", 1.0, TNT_EVENTS)
+    assert run["requested_by"].startswith("cli")
+
+    failed = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={tmp_path / 'gone.json'}", "--wait"])
+    assert failed.exit_code == 1 and "gone.json: nothing could be read: no such file" in failed.stderr
+
+    queued = cli.invoke(app, ["jobs", "run", "rescore", "--json"])
+    assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "queued"
+
+    listed = json.loads(cli.invoke(app, ["jobs", "list", "--limit", "2", "--json"]).stdout)["runs"]
+    assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "failed")]
+    shown = cli.invoke(app, ["jobs", "show", str(run["id"]), "--json"])
+    assert json.loads(shown.stdout)["result"] == run["result"]
+    missing = cli.invoke(app, ["jobs", "show", "999"])
+    assert missing.exit_code == 2 and "job run 999: no such run" in missing.stderr
+    bad = cli.invoke(app, ["jobs", "run", "defrost"])
+    assert bad.exit_code == 2 and "job kind: 'defrost' is not one of" in bad.stderr
