@@ -3,7 +3,9 @@
 Built once per module on SQLite and once on a fresh PostgreSQL database: one day of simulated
 Antwerp traffic at 1 % scale (about 200 container trips), replayed as the Belgian customs
 agency ``be-customs``, scored with the built-in profile. Organisations: ``be-customs`` and
-``us-cbp`` (agencies), ``carrier-a`` (liner code SIMA), ``terminal-1`` (terminal code SIMT1).
+``us-cbp`` (agencies), ``carrier-a`` / ``carrier-b`` (liner codes SIMA / SIMB), ``terminal-2`` /
+``terminal-3`` (terminal codes SIMT2, where the day's one vessel call discharges, / SIMT3).
+The simulator's ground truth is loaded as simulated inspection outcomes (training data).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from scheldt.risk.profiles import builtin_profile_text
 from scheldt.simulate.traffic import inspect_history, simulate
 from scheldt.simulate.writers import write_traffic
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
+from scheldt.workflows.backtest import load_ground_truth
 from scheldt.workflows.accounts import create_organisation, create_token, create_user
 from scheldt.workflows.ingest import IngestOptions
 from scheldt.workflows.replay import replay
@@ -41,12 +44,16 @@ USERS = {
     "admin": ("be-customs", ["administrator"]),
     "us-officer": ("us-cbp", ["targeting_officer"]),
     "carrier": ("carrier-a", ["carrier_security"]),
-    "terminal": ("terminal-1", ["carrier_security"]),
+    "carrier-b": ("carrier-b", ["carrier_security"]),
+    "terminal": ("terminal-2", ["carrier_security"]),
+    "terminal-3": ("terminal-3", ["carrier_security"]),
 }
 ORGS = [("be-customs", "Belgian Customs (demo)", "agency", [], []),
         ("us-cbp", "US Customs and Border Protection (demo)", "agency", [], []),
         ("carrier-a", "Simulated Carrier A", "carrier", ["SIMA"], []),
-        ("terminal-1", "Simulated Terminal 1", "terminal", [], ["SIMT1"])]
+        ("carrier-b", "Simulated Carrier B", "carrier", ["SIMB"], []),
+        ("terminal-2", "Simulated Terminal 2", "terminal", [], ["SIMT2"]),
+        ("terminal-3", "Simulated Terminal 3", "terminal", [], ["SIMT3"])]
 
 
 def seed_accounts(uow: UnitOfWork, now: datetime) -> dict[str, str]:
@@ -86,6 +93,8 @@ def build_store(engine: Engine, folder: Path) -> dict[str, str]:
         tokens = seed_accounts(uow, datetime.now(UTC))
     factory: Callable[[], AbstractContextManager[UnitOfWork]] = lambda: unit_of_work(engine)  # noqa: E731
     replay(factory, folder, IngestOptions(supplied_by="be-customs"))
+    with unit_of_work(engine) as uow:
+        load_ground_truth(uow, folder / "ground-truth.csv", datetime(2026, 1, 8, tzinfo=UTC))
     return tokens
 
 

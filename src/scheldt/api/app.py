@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from scheldt import __version__
-from scheldt.api import errors, routes_admin, routes_inspections, routes_profiles, routes_trips
+from scheldt.api import errors, routes_admin, routes_inspections, routes_jobs, routes_profiles, routes_trips
 from scheldt.api.errors import error_response
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store
@@ -57,7 +57,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     app.state.jobs = jobs
     errors.install(app)
     app.middleware("http")(_limit_body)
-    for module in (routes_admin, routes_trips, routes_inspections, routes_profiles):
+    for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

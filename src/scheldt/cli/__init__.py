@@ -10,13 +10,17 @@ Command tree (later issues extend it)::
     scheldt watchlist load FILE... | screen NAME...
     scheldt simulate --out DIR | replay DIR
     scheldt db upgrade | db current
+    scheldt audit verify | head | purge | list
+    scheldt jobs run KIND | list | show ID
+    scheldt org create | list;  user create;  token create;  scanner add
+    scheldt serve [--host H] [--port P]
 """
 
 from __future__ import annotations
 
 import typer
 
-from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, simulate, targeting, watchlist
+from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -33,6 +37,7 @@ watchlist.register(app)
 simulate.register(app)
 audit.register(app)
 jobs.register(app)
+service.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from scheldt.cli.common import errors_reported, settings
-from scheldt.store.db import current_revision, head_revision, make_engine, upgrade as run_upgrade
+from scheldt.store.container_trips import TripFilter
+from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade as run_upgrade
+from scheldt.workflows.trip_scoring import reindex_trips
 
 app = typer.Typer(help="The store's schema: upgrade, current revision.", no_args_is_help=True)
 
@@ -18,6 +20,9 @@ def upgrade() -> None:
         before = current_revision(engine)
         run_upgrade(engine)
         typer.echo(f"store at revision {head_revision()} (was {before or 'empty'})")
+        with unit_of_work(engine) as uow:
+            if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
+                typer.echo(f"container-trip index built from {reindex_trips(uow)} trips' latest assessments")
         engine.dispose()
 
 

@@ -15,7 +15,7 @@ from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
 
 
 def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _org(row: OrganisationRow) -> Organisation:

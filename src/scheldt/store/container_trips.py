@@ -44,7 +44,7 @@ class TripFilter:
 
 
 def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _plain(row: Any) -> dict[str, Any]:

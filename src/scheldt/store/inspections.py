@@ -16,7 +16,7 @@ from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrde
 
 
 def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _dict(row: Any, table: Any) -> dict[str, Any]:

@@ -48,6 +48,10 @@ class TripAssessmentRepository:
                    TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
         return {(c, d, v): h for c, d, v, h in rows}
 
+    def any(self) -> bool:
+        """True when at least one trip assessment is stored."""
+        return self.session.scalar(select(TripAssessmentRow.id).limit(1)) is not None
+
     def latest_ids(self, numbers: Sequence[str]) -> dict[tuple[str, str, str], int]:
         """Id of the latest assessment of each trip of the containers ``numbers``."""
         t = TripAssessmentRow

@@ -76,23 +76,46 @@ def assess(profile: RiskProfile, facts: TripFacts, live: LiveTripModel | None) -
     return score, result.points, reasons
 
 
-def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, now: datetime, seed: int = 0,
-                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES) -> dict[str, object]:
-    """Fit the container model on trips with recorded inspection outcomes (their latest stored
-    facts), the last :data:`VALID_SHARE` by scoring time for early stopping, calibration and
-    the blend weight; save, register and make it live. Raises InputError below
-    :data:`MIN_INSPECTED` inspected trips or :data:`MIN_SEIZURES` seizures."""
+@dataclass(frozen=True)
+class TrainingSet:
+    """Inspected trips to learn from, oldest scoring first: (scored at, facts, 1 for a seizure
+    else 0), and the fingerprint naming exactly these rows and labels (SHA-256 over each trip's
+    label line and the feature contract)."""
+
+    rows: list[tuple[datetime, TripFacts, int]]
+    fingerprint: str
+
+    def lines(self) -> list[str]:
+        """One ``"<trip label>|<label>"`` line per row, as the fingerprint hashes them."""
+        return [f"{f.key.label()}|{label}" for _, f, label in self.rows]
+
+
+def training_set(uow: UnitOfWork) -> TrainingSet:
+    """The trips with a recorded inspection outcome (real inspections win over simulated ones)
+    with their latest stored facts."""
     outcomes = uow.trip_outcomes.all(INSPECTIONS)
     rows = []
     for a in uow.trip_assessments.latest_per_trip():
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None and known[0]:
             rows.append((a["scored_at"], trip_facts_from_dict(a["facts"]), int(known[1])))
+    rows.sort(key=lambda r: (r[0], r[1].key.label()))
+    lines = [f"{f.key.label()}|{label}" for _, f, label in rows]
+    return TrainingSet(rows, hashlib.sha256("\n".join(lines).encode() + CONTRACT.encode()).hexdigest())
+
+
+def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, now: datetime, seed: int = 0,
+                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES) -> dict[str, object]:
+    """Fit the container model on the :func:`training_set`, the last :data:`VALID_SHARE` by
+    scoring time for early stopping, calibration and the blend weight; save, register and make
+    it live. Raises InputError below :data:`MIN_INSPECTED` inspected trips or
+    :data:`MIN_SEIZURES` seizures."""
+    data = training_set(uow)
+    rows = data.rows
     positives = sum(r[2] for r in rows)
     if len(rows) < min_inspected or positives < min_seizures:
         raise InputError("trips train", f"{len(rows)} inspected trips with {positives} seizures; at least "
                          f"{min_inspected} and {min_seizures} are needed")
-    rows.sort(key=lambda r: (r[0], r[1].key.label()))
     ctx = contexts(profile)
     hits = [indicator_hits(profile, f) for _, f, _ in rows]
     X = np.array([trip_features(f, ctx, h) for (_, f, _), h in zip(rows, hits)])
@@ -102,8 +125,7 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
     model = TripModel(seed, threads).fit(X[:cut], y[:cut], X[cut:], y[cut:])
     a, b = calibrate(points[:cut], y[:cut])
     weight = choose_model_weight(a + b * points[cut:], model.validation_raw_, y[cut:]) if model.validation_raw_ is not None else 0.5
-    fingerprint = hashlib.sha256("\n".join(f"{f.key.label()}|{label}" for _, f, label in rows).encode()
-                                 + CONTRACT.encode()).hexdigest()
+    fingerprint = data.fingerprint
     version = f"trip-{now:%Y%m%dT%H%M%S}-{fingerprint[:8]}"
     model.metadata_.update({"blend": {"model_weight": weight, "a": a, "b": b}, "profile": profile.label,
                             "fingerprint": fingerprint})

@@ -1,0 +1,153 @@
+"""``scheldt org | user | token | scanner | serve``: bootstrap a fresh install and run the service."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.errors import InputError
+from scheldt.jobs.runner import JobRunner, RunnerBusyError
+from scheldt.store.container_trips import TripFilter
+from scheldt.workflows import accounts
+from scheldt.workflows.trip_scoring import reindex_trips
+
+org_app = typer.Typer(help="Organisations: agencies, shipping lines, terminals.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for machines.", no_args_is_help=True)
+scanner_app = typer.Typer(help="NII scanners and their capacity per shift.", no_args_is_help=True)
+
+
+@org_app.command("create")
+def org_create(
+    org_id: Annotated[str, typer.Argument(help="Short id, e.g. be-customs.")],
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    kind: Annotated[str, typer.Option("--kind", help="agency, carrier or terminal.")],
+    carrier_codes: Annotated[list[str] | None, typer.Option("--carrier-code", help="SMDG liner code or SCAC (repeatable).")] = None,
+    terminal_codes: Annotated[list[str] | None, typer.Option("--terminal-code", help="SMDG terminal code (repeatable).")] = None,
+) -> None:
+    """Create an organisation. A carrier owns the trips on transport documents with its codes;
+    a terminal the trips handled at its terminal codes; an agency the facts it supplied."""
+    with errors_reported(), store() as uow:
+        org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], now())
+    typer.echo(f"organisation {org.id} ({org.kind.value}) created")
+
+
+@org_app.command("list")
+def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List organisations."""
+    with errors_reported(), store() as uow:
+        orgs = uow.accounts.organisations()
+    rows = [{"id": o.id, "name": o.name, "kind": o.kind.value, "carrier_codes": list(o.carrier_codes),
+             "terminal_codes": list(o.terminal_codes)} for o in orgs]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        codes = " ".join(r["carrier_codes"] + r["terminal_codes"])
+        typer.echo(f"{r['id']:<20} {r['kind']:<9} {r['name']}  {codes}".rstrip())
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        value = sys.stdin.readline().rstrip("\n")
+        if not value:
+            raise InputError("--password-stdin", "no password on standard input")
+        return value
+    if not sys.stdin.isatty():
+        raise InputError("password", "give it with --password-stdin (no terminal to ask on)")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument()],
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    roles: Annotated[list[str], typer.Option("--role", help="targeting_officer, scanner_operator, search_team, analyst, "
+                                             "liaison_officer, carrier_security, administrator (repeatable).")],
+    display_name: Annotated[str, typer.Option("--name")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Create a user (password hashed with argon2id; at least 12 characters)."""
+    with errors_reported():
+        password = _password(password_stdin)
+        with store() as uow:
+            user = accounts.create_user(uow, username, org, roles, password, now(), display_name)
+    typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "api token",
+    days: Annotated[int, typer.Option("--days", help="Valid for this many days (1-730).")] = 90,
+) -> None:
+    """Make an API token for a user; the secret is printed once (send it as `Authorization: Bearer ...`)."""
+    with errors_reported(), store() as uow:
+        secret = accounts.create_token(uow, username, name, days, now())
+    typer.echo(secret)
+
+
+@scanner_app.command("add")
+def scanner_add(
+    scanner_id: Annotated[str, typer.Argument()],
+    org: Annotated[str, typer.Option("--org")],
+    capacity: Annotated[int, typer.Option("--capacity", help="Containers per shift.")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    site: Annotated[str, typer.Option("--site")] = "",
+) -> None:
+    """Register an NII scanner of an organisation with its capacity per shift."""
+    with errors_reported(), store() as uow:
+        uow.accounts.organisation(org)
+        uow.inspections.add_scanner(scanner_id, name or scanner_id, site, capacity, org)
+    typer.echo(f"scanner {scanner_id} of {org}: {capacity} containers per shift")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    jobs: Annotated[bool, typer.Option("--jobs/--no-jobs", help="Run the job runner in this process.")] = True,
+) -> None:
+    """Run the REST API (OpenAPI at /docs) and the workbench on the configured store."""
+    import uvicorn
+
+    from scheldt.api.app import create_app
+    from scheldt.store.db import open_store, unit_of_work
+
+    with errors_reported():
+        engine = open_store(settings().resolved_database_url)
+        with unit_of_work(engine) as uow:
+            if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
+                typer.echo(f"indexed {reindex_trips(uow)} container trips")
+        runner = _start_jobs(settings().resolved_database_url) if jobs else None
+    try:
+        uvicorn.run(create_app(engine, jobs=runner), host=host, port=port, log_level="info")
+    finally:
+        if runner is not None and runner.started:
+            runner.shutdown()
+        engine.dispose()
+
+
+def _start_jobs(url: str) -> JobRunner:
+    """A started job runner writing the audit chain head every ``audit_head_every_s``; when
+    another process holds this database's runner, an unstarted one (submissions are queued
+    for that process to run)."""
+    runner = JobRunner(url)
+    try:
+        runner.start()
+    except RunnerBusyError as exc:
+        typer.echo(f"jobs: {exc.why}; submissions are queued for the process that runs them", err=True)
+        return runner
+    runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
+    return runner
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands to ``app``."""
+    app.add_typer(org_app, name="org")
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+    app.add_typer(scanner_app, name="scanner")
+    app.command("serve")(serve)

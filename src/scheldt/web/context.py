@@ -1,0 +1,119 @@
+"""Who asks for a workbench page, in which unit of work, and the checks every form goes through.
+
+A page works like an API request (:mod:`scheldt.api.deps`): one unit of work that commits when
+the route returns, before the response is sent, with the request's audit entries appended in
+the same transaction. It differs in two ways: a page needs a session cookie (never an API
+token) and sends a browser that is not signed in to ``/sign-in?next=<the page>`` instead of a
+401; and every form it posts carries a token tied to the session (:func:`csrf_token`), on top
+of the cookie's ``SameSite=Lax`` and a check that the request's ``Origin`` is this server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from scheldt.api.deps import SESSION_COOKIE, Ctx, flush_audit, remote_address, utc_now
+from scheldt.errors import AuthError, ForbiddenError
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.accounts import authenticate
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; ``next_url`` is where to come back to."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+@dataclass
+class PageCtx(Ctx):
+    """A request's context (see :class:`scheldt.api.deps.Ctx`) plus the session's form token."""
+
+    csrf: str = ""
+
+
+def csrf_token(session_secret: str) -> str:
+    """The token every form of a session carries: derived from the session's secret, which a
+    page of another site cannot read, so it cannot forge a form that passes."""
+    return hashlib.sha256(b"scheldt-workbench-form:" + session_secret.encode()).hexdigest()[:40]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this server, never another site (``//host``,
+    ``https://...``, backslashes); ``/queue`` otherwise."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/queue"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/queue"
+    return target[:500]
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _page_context(request: Request) -> Iterator[PageCtx]:
+    now = utc_now()
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    with unit_of_work(request.app.state.engine) as uow:
+        if not secret:
+            raise SignInRequired(_here(request))
+        try:
+            principal = authenticate(uow, secret, now, ("session",))
+        except AuthError:
+            raise SignInRequired(_here(request)) from None
+        ctx = PageCtx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}",
+                      csrf=csrf_token(secret))
+        yield ctx
+        flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+
+
+PageDep = Annotated[PageCtx, Depends(_page_context, scope="function")]
+"""A signed-in page's context; not signed in: redirect to the sign-in page."""
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a form posted from another site: when the browser sends ``Origin`` (every modern
+    browser does on POST) it must name this server ("null", sent by sandboxed or privacy-minded
+    pages, is refused). Raises ForbiddenError."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    # Host and port only: behind a proxy that ends TLS the scheme the server sees is http.
+    if urlsplit(origin).netloc != request.url.netloc:
+        raise ForbiddenError("origin", f"a form from {origin[:100]!r} may not be posted here")
+
+
+def check_form(request: Request, ctx: PageCtx, token: str) -> None:
+    """Every signed-in form: same origin and the session's form token. Raises ForbiddenError."""
+    check_origin(request)
+    if not token or not hmac.compare_digest(token, ctx.csrf):
+        raise ForbiddenError("form", "this form is stale or was not made by this workbench: reload the page and "
+                             "try again")
+
+
+def rollback(ctx: Ctx) -> None:
+    """Undo what a refused form may have written before the workflow refused it, so nothing
+    half-done is committed with the page that shows the error."""
+    ctx.uow.session.rollback()
+
+
+def install(app: FastAPI) -> None:
+    """Send browsers that are not signed in to the sign-in page, then back."""
+
+    async def _to_sign_in(request: Request, exc: Exception) -> RedirectResponse:
+        assert isinstance(exc, SignInRequired)
+        return RedirectResponse(f"/sign-in?next={quote(exc.next_url, safe='')}", status_code=303)
+
+    app.add_exception_handler(SignInRequired, _to_sign_in)

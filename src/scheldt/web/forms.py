@@ -1,0 +1,74 @@
+"""Typed values from the text that HTML forms and query strings send; a bad value is an
+InputError naming the field, shown next to the form that sent it."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from scheldt.errors import InputError
+
+
+def text(value: str | None, limit: int = 2000) -> str:
+    """Trimmed text ("" for nothing), at most ``limit`` characters (longer is an error, not cut)."""
+    out = (value or "").strip()
+    if len(out) > limit:
+        raise InputError("text", f"{len(out)} characters; at most {limit}")
+    return out
+
+
+def day(value: str | None, field: str) -> date | None:
+    """A date written YYYY-MM-DD, or None when empty."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(field, f"{raw[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def choice(value: str | None, field: str, allowed: tuple[str, ...]) -> str | None:
+    """One of ``allowed``, or None when empty."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise InputError(field, f"{raw[:40]!r} is not one of {', '.join(allowed)}")
+    return raw
+
+
+def yes_no(value: str | None, field: str) -> bool | None:
+    """``yes`` / ``no`` as True / False, None when empty."""
+    picked = choice(value, field, ("yes", "no"))
+    return None if picked is None else picked == "yes"
+
+
+def kilograms(value: str | None, field: str = "mass_kg") -> float | None:
+    """A mass in kg (a decimal comma is accepted), None when empty."""
+    raw = (value or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        out = float(raw)
+    except ValueError:
+        raise InputError(field, f"{raw[:40]!r} is not a number of kilograms") from None
+    if not math.isfinite(out):
+        raise InputError(field, f"{raw[:40]!r} is not a number of kilograms")
+    return out
+
+
+def whole(value: str | None, field: str) -> int | None:
+    """A whole number, None when empty."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise InputError(field, f"{raw[:40]!r} is not a whole number")
+    return int(raw)
+
+
+def filled(values: dict[str, Any]) -> dict[str, Any]:
+    """The entries that were filled in (not None, not empty text)."""
+    return {k: v for k, v in values.items() if v is not None and v != ""}

@@ -1,0 +1,87 @@
+"""Jinja2 templates (autoescaped) and the small formatting filters the pages share."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from scheldt import __version__
+from scheldt.domain.access import Permission
+from scheldt.errors import ScheldtError
+from scheldt.web.context import PageCtx
+
+TEMPLATES = files("scheldt.web").joinpath("templates")
+
+
+def when(value: Any, with_time: bool = True) -> str:
+    """A time as ``2026-01-01 10:32 UTC`` (from a datetime or an ISO 8601 text); a date as
+    ``2026-01-01``; "" for nothing."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC") if with_time else value.strftime("%Y-%m-%d")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def number(value: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals; "" for nothing."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value):,.{digits}f}"
+
+
+def percent(value: Any) -> str:
+    """A fraction 0..1 as a percentage; an en dash for nothing."""
+    return "–" if value is None else f"{100 * float(value):.0f} %"
+
+
+def label(value: Any) -> str:
+    """A code word as words: ``nothing_found`` → ``nothing found``."""
+    return str(value or "").replace("_", " ")
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(when=when, number=number, percent=percent, label=label)
+    env.globals.update(version=__version__, Permission=Permission)
+    return env
+
+
+ENV = _environment()
+
+
+def render(request: Request, template: str, ctx: PageCtx | None, status: int = 200, **values: Any) -> HTMLResponse:
+    """The page ``template`` filled with ``values``, the signed-in user (``me``), ``can`` (a
+    permission check for showing links and forms), the form token and the path (for the menu)."""
+    page = ENV.get_template(template).render(
+        me=ctx.principal if ctx else None, can=(ctx.principal.can if ctx else (lambda _p: False)),
+        csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
+    return HTMLResponse(page, status_code=status, headers=_HEADERS)
+
+
+def error_page(request: Request, ctx: PageCtx | None, exc: ScheldtError) -> HTMLResponse:
+    """A refusal or missing thing as a page with its status, where and why."""
+    return render(request, "error.html", ctx, exc.status if 400 <= exc.status < 600 else 500, error=exc)
+
+
+# Pages load scripts, styles, images and data from this server only; nothing is framed.
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}

@@ -1,0 +1,248 @@
+"""The REST API over a scored store of simulated traffic, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from scheldt.store.audit import AuditLog
+from scheldt.workflows.trip_model import training_set
+from tests.api.conftest import PASSWORD, Service
+
+
+def walk(service: Service, user: str, limit: int = 40, **filters: Any) -> list[dict[str, Any]]:
+    """Every trip of the queue as ``user`` sees it, page by page."""
+    rows, cursor = [], None
+    while True:
+        params = {"limit": limit, **filters, **({"cursor": cursor} if cursor else {})}
+        r = service.client.get("/api/v1/trips", params=params, headers=service.as_(user))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        rows += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return rows
+
+
+def all_trips(service: Service) -> list[dict[str, Any]]:
+    with service.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(
+            "select id, carrier_code, terminal_code, supplied_by, score from container_trip"))]
+
+
+def test_queue_pages_cover_every_trip_once_highest_score_first(service: Service) -> None:
+    trips = all_trips(service)
+    assert len(trips) >= 100
+    rows = walk(service, "officer", limit=17)
+    assert [r["id"] for r in rows] == [t["id"] for t in sorted(trips, key=lambda t: (-t["score"], -t["id"]))]
+    first = rows[0]
+    assert first["risk_band"] in ("high", "medium") and first["top_reason"]
+    # Times read back from either database are aware UTC (they once came back as None from
+    # PostgreSQL, which returns aware datetimes).
+    assert datetime.fromisoformat(first["scored_at"]).tzinfo is not None
+    assert datetime.fromisoformat(first["arrival_at"]) <= datetime.fromisoformat(first["scored_at"])
+
+
+def test_each_organisation_sees_exactly_its_own_trips(service: Service) -> None:
+    trips = all_trips(service)
+    expected = {
+        "officer": {t["id"] for t in trips if t["supplied_by"] == "be-customs"},
+        "us-officer": set(),
+        "carrier": {t["id"] for t in trips if t["carrier_code"] == "SIMA"},
+        "carrier-b": {t["id"] for t in trips if t["carrier_code"] == "SIMB"},
+        "terminal": {t["id"] for t in trips if t["terminal_code"] == "SIMT2"},
+        "terminal-3": set(),
+    }
+    assert expected["officer"] == {t["id"] for t in trips}
+    assert 0 < len(expected["carrier"]) < len(trips) and expected["carrier"].isdisjoint(expected["carrier-b"])
+    assert expected["terminal"] == {t["id"] for t in trips}
+    for user, ids in expected.items():
+        assert {r["id"] for r in walk(service, user, limit=50)} == ids, user
+    other = next(iter(expected["carrier-b"]))
+    mine = next(iter(expected["carrier"]))
+    assert service.client.get(f"/api/v1/trips/{other}", headers=service.as_("carrier")).status_code == 404
+    assert service.client.get(f"/api/v1/trips/{mine}", headers=service.as_("carrier")).status_code == 200
+    assert service.client.get(f"/api/v1/trips/{mine}", headers=service.as_("us-officer")).status_code == 404
+
+
+def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: Service) -> None:
+    top = walk(service, "officer", limit=5)[0]
+    r = service.client.get(f"/api/v1/trips/{top['id']}", headers=service.as_("officer"))
+    assert r.status_code == 200
+    page = r.json()
+    assert page["trip"]["container_number"] == top["container_number"]
+    assert page["assessment"]["profile"] == "antwerp-narcotics@1"
+    assert page["assessment"]["reasons"][0]["evidence"] == top["top_reason"]
+    assert any(e["event_type"] == "DISC" and e["unlocode"] == "BEANR" for e in page["events"])
+    doc = page["documents"][-1]
+    assert doc["carrier_code"] == top["carrier_code"]
+    assert {p["role"] for p in doc["parties"]} >= {"shipper", "consignee"}
+    assert page["route"][-1]["unlocode"] == "BEANR" and page["route"][-1]["lat"] == 51.2
+    assert page["vessel_track"] and all(-90 <= f["latitude"] <= 90 for f in page["vessel_track"])
+    consignment = service.client.get(f"/api/v1/consignments/{top['document_ref']}", headers=service.as_("officer"))
+    assert consignment.status_code == 200 and consignment.json()["versions"][0]["document_ref"] == top["document_ref"]
+    container = service.client.get(f"/api/v1/containers/{top['container_number']}", headers=service.as_("officer"))
+    assert [t["id"] for t in container.json()["trips"]] == [top["id"]]
+
+
+def test_filters_by_band_port_and_status(service: Service) -> None:
+    high = walk(service, "officer", band="high")
+    assert high and all(r["risk_band"] == "high" and r["score"] >= 40 for r in high)
+    port = high[0]["port_of_loading"]
+    by_port = walk(service, "officer", port=port.lower())
+    assert by_port and all(r["port_of_loading"] == port for r in by_port)
+    r = service.client.get("/api/v1/trips", params={"band": "extreme"}, headers=service.as_("officer"))
+    assert r.status_code == 422 and r.json()["error"]["where"] == "query.band"
+
+
+def test_roles_are_enforced(service: Service) -> None:
+    profile = "name: x\nversion: '1'\n"
+    for user, status in (("operator", 403), ("searcher", 403), ("carrier", 403)):
+        r = service.client.post("/api/v1/profiles", json={"yaml": profile}, headers=service.as_(user))
+        assert r.status_code == status, (user, r.text)
+        assert r.json()["error"]["where"] == "propose_profiles"
+    r = service.client.post("/api/v1/profiles/rollback", json={"reason": "x"}, headers=service.as_("operator"))
+    assert r.status_code == 403
+    trip = walk(service, "officer", limit=5)[-1]["id"]
+    r = service.client.post("/api/v1/scan-orders", headers=service.as_("carrier"), json={
+        "trip_id": trip, "scanner_id": "SC-1", "shift_date": "2026-01-03", "shift": "late", "selection": "risk"})
+    assert r.status_code == 403
+    assert service.client.get("/api/v1/dashboard", headers=service.as_("operator")).status_code == 403
+
+
+def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service: Service) -> None:
+    rows = walk(service, "officer", band="medium")
+    trip = rows[-1]
+    key = f"{trip['container_number']} / document {trip['document_ref']} / voyage {trip['voyage']}|1"
+    with service.uow() as uow:
+        before = training_set(uow)
+    assert key not in before.lines()
+    h = service.as_
+    order = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": "2026-01-04", "shift": "night",
+        "selection": "manual", "reason": "tip-off from the port police"})
+    assert order.status_code == 201, order.text
+    oid = order.json()["id"]
+    scan = service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h("operator"),
+                               json={"action": "scan", "nii_image_ref": "NII/2026/0001", "verdict": "anomaly"})
+    assert scan.json()["status"] == "scanned"
+    search = service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h("searcher"), json={
+        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5, "concealment": "behind_doors"})
+    assert search.status_code == 200, search.text
+    assert search.json()["mass_kg"] == 312.5 and search.json()["status"] == "searched"
+    detail = service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("officer")).json()
+    assert [(c["from_status"], c["to_status"], c["actor"]) for c in detail["changes"]] == [
+        ("", "planned", "officer"), ("planned", "scanned", "operator"), ("scanned", "searched", "searcher")]
+    assert detail["changes"][0]["reason"] == "tip-off from the port police"
+    with service.uow() as uow:
+        after = training_set(uow)
+    assert key in after.lines() and after.fingerprint != before.fingerprint
+    board = service.client.get("/api/v1/dashboard", headers=h("analyst")).json()
+    assert board["hit_rate"]["manual"]["found"] >= 1
+    assert any(drug == "cocaine" and kg >= 312.5 for drug, kg in board["kg_by_drug_type"])
+    assert any(port == trip["port_of_loading"] for port, _ in board["seizures_by_port_of_loading"])
+
+
+def test_scanner_capacity_and_order_rules(service: Service) -> None:
+    h = service.as_
+    trips = walk(service, "officer", limit=50)[10:15]
+    made = []
+    for t in trips:
+        r = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+            "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": "2026-02-01", "shift": "early", "selection": "risk"})
+        made.append(r)
+    assert [r.status_code for r in made] == [201, 201, 201, 409, 409]
+    assert "full (3 of 3 containers)" in made[3].json()["error"]["why"]
+    first = made[0].json()["id"]
+    again = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": trips[0]["id"], "scanner_id": "SC-1", "shift_date": "2026-02-02", "shift": "early", "selection": "risk"})
+    assert again.status_code == 409 and "already has scan order" in again.json()["error"]["why"]
+    waive = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("officer"), json={"action": "waive"})
+    assert waive.status_code == 400 and waive.json()["error"]["where"] == "reason"
+    waive = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("officer"),
+                                json={"action": "waive", "reason": "reefer plugged in, cannot move today"})
+    assert waive.json()["status"] == "waived"
+    freed = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": trips[3]["id"], "scanner_id": "SC-1", "shift_date": "2026-02-01", "shift": "early", "selection": "exploration"})
+    assert freed.status_code == 201
+    bad = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("operator"),
+                              json={"action": "scan", "nii_image_ref": "x", "verdict": "clear"})
+    assert bad.status_code == 400 and "cannot scan an order that is waived" in bad.json()["error"]["why"]
+    plan = service.client.get("/api/v1/plans/2026-02-01/early", headers=h("officer")).json()
+    assert plan["scanners"][0]["taken"] == 3 and len(plan["scanners"][0]["orders"]) == 4
+
+
+def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(service: Service) -> None:
+    h = service.as_
+    mine = walk(service, "carrier")[0]
+    r = service.client.post(f"/api/v1/trips/{mine['id']}/hold", headers=h("officer"), json={"reason": "awaiting K9 team"})
+    assert r.status_code == 201 and r.json()["placed_by"] == "officer"
+    again = service.client.post(f"/api/v1/trips/{mine['id']}/hold", headers=h("officer"), json={"reason": "twice"})
+    assert again.status_code == 409
+    seen = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
+    assert [x["trip_id"] for x in seen] == [mine["id"]]
+    assert service.client.get("/api/v1/holds", headers=h("carrier-b")).json()["items"] == []
+    rel = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"), json={"reason": "dog found nothing"})
+    assert rel.json()["released_by"] == "officer" and rel.json()["release_reason"] == "dog found nothing"
+    assert service.client.get(f"/api/v1/trips/{mine['id']}", headers=h("carrier")).json()["trip"]["on_hold"] is False
+
+
+def test_every_read_and_write_is_in_a_verified_audit_chain(service: Service) -> None:
+    top = walk(service, "officer", limit=3)[0]
+    service.client.get(f"/api/v1/trips/{top['id']}", headers=service.as_("analyst"))
+    with service.uow() as uow:
+        log = AuditLog(uow.session)
+        entries = log.entries(after_seq=max(0, log.count() - 5), limit=10)
+        report = log.verify()
+    last = entries[-1].as_dict()
+    assert last["kind"] == "read" and last["organisation_id"] == "be-customs"
+    assert last["payload"]["actor"] == "analyst" and last["payload"]["object_kind"] == "trip"
+    assert last["payload"]["object_id"] == str(top["id"]) and last["payload"]["remote_addr"] == "testclient"
+    assert report.ok, report.problems
+
+
+def test_sessions_sign_in_expire_and_failures_are_audited(service: Service) -> None:
+    c = service.client
+    bad = c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": "wrong password!"})
+    assert bad.status_code == 401 and bad.json()["error"]["why"] == "unknown username or wrong password"
+    ok = c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD})
+    assert ok.status_code == 200
+    cookie = ok.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("samesite", "SameSite")
+    secret = ok.json()["session"]
+    assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["username"] == "officer"
+    with service.engine.begin() as conn:
+        conn.execute(text("update credential set expires_at = :t where kind = 'session'"),
+                     {"t": datetime.now(UTC) - timedelta(minutes=1)})
+    gone = c.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.status_code == 401 and "expired" in gone.json()["error"]["why"]
+    c.cookies.clear()
+    with service.uow() as uow:
+        kinds = [e.kind for e in AuditLog(uow.session).entries(after_seq=0, limit=1000)]
+    assert "sign-in-failed" in kinds and "sign-in" in kinds
+
+
+def test_profiles_propose_activate_rollback(service: Service) -> None:
+    h = service.as_
+    listing = service.client.get("/api/v1/profiles", headers=h("analyst")).json()
+    assert listing["live"] == "antwerp-narcotics@1"
+    body = service.client.get("/api/v1/profiles/antwerp-narcotics@1", headers=h("analyst")).json()["yaml"]
+    changed = body.replace("version: '1'", "version: '1.1-test'").replace('version: "1"', 'version: "1.1-test"')
+    assert changed != body
+    r = service.client.post("/api/v1/profiles", json={"yaml": changed}, headers=h("analyst"))
+    assert r.status_code == 201 and r.json()["live"] is False
+    assert service.client.post("/api/v1/profiles/antwerp-narcotics@1.1-test/activate", json={"reason": "x"},
+                               headers=h("analyst")).status_code == 403
+    act = service.client.post("/api/v1/profiles/antwerp-narcotics@1.1-test/activate", json={"reason": "trial week"},
+                              headers=h("officer"))
+    assert act.json()["live"] is True
+    back = service.client.post("/api/v1/profiles/rollback", json={"reason": "trial over"}, headers=h("officer"))
+    assert back.json() == {"live": "antwerp-narcotics@1"}
+    broken = service.client.post("/api/v1/profiles", json={"yaml": "name: x\nindicators: {nope: {weight: 5}}\n"},
+                                 headers=h("analyst"))
+    assert broken.status_code == 400 and broken.json()["error"]["where"].startswith("body.yaml")
+    bt = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08}, headers=h("analyst"))
+    assert bt.status_code == 200, bt.text
+    assert bt.json()["profile"] == "antwerp-narcotics@1" and bt.json()["trips"] > 100

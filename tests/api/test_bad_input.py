@@ -1,0 +1,68 @@
+"""Bad input gets a 4xx naming where and why, never a 500: wrong types, unknown fields,
+oversized bodies, broken JSON, foreign cursors, fuzzed bodies."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.conftest import Service
+
+
+def error(r) -> dict:  # type: ignore[no-untyped-def]
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    body = r.json()["error"]
+    assert body["status"] == r.status_code and body["where"] and body["why"]
+    return body
+
+
+def test_wrong_types_unknown_fields_and_missing_fields(service: Service) -> None:
+    h = service.as_("officer")
+    c = service.client
+    assert error(c.get("/api/v1/trips/abc", headers=h))["where"] == "path.trip_id"
+    assert error(c.get("/api/v1/trips", params={"limit": 0}, headers=h))["where"] == "query.limit"
+    assert error(c.get("/api/v1/trips", params={"limit": 10_000}, headers=h))["where"] == "query.limit"
+    assert error(c.get("/api/v1/trips", params={"arrived_from": "yesterday"}, headers=h))["where"] == "query.arrived_from"
+    assert error(c.get("/api/v1/trips", params={"arrived_from": "2026-02-01", "arrived_to": "2026-01-01"},
+                       headers=h))["where"] == "query.arrived_to"
+    body = {"trip_id": 1, "scanner_id": "SC-1", "shift_date": "2026-01-01", "shift": "early", "selection": "risk"}
+    assert error(c.post("/api/v1/scan-orders", json=body | {"priority": 1}, headers=h))["where"] == "body.priority"
+    assert error(c.post("/api/v1/scan-orders", json=body | {"trip_id": "one"}, headers=h))["where"] == "body.trip_id"
+    assert error(c.post("/api/v1/scan-orders", json=body | {"shift": "brunch"}, headers=h))["where"] == "body.shift"
+    assert error(c.post("/api/v1/scan-orders", json={k: v for k, v in body.items() if k != "scanner_id"},
+                        headers=h))["where"] == "body.scanner_id"
+    assert error(c.post("/api/v1/scan-orders", json=body | {"trip_id": 99_999_999}, headers=h))["why"] == "no such container trip"
+    manual = error(c.post("/api/v1/scan-orders", json=body | {"selection": "manual"}, headers=h))
+    assert manual["where"] == "reason" and manual["why"] == "is required"
+    assert error(c.post("/api/v1/scan-orders/1/actions", json={"action": "search", "result": "seizure", "mass_kg": -3},
+                        headers=service.as_("searcher")))["where"] == "body.mass_kg"
+
+
+def test_broken_json_oversized_bodies_and_cursors(service: Service) -> None:
+    h = service.as_("officer") | {"content-type": "application/json"}
+    c = service.client
+    assert error(c.post("/api/v1/scan-orders", content=b'{"trip_id": 1,', headers=h))["where"].startswith("body")
+    big = json.dumps({"yaml": "x" * (2 * 1024 * 1024)})
+    r = c.post("/api/v1/profiles", content=big, headers=service.as_("analyst") | {"content-type": "application/json"})
+    assert r.status_code == 413 and error(r)["where"] == "body"
+    for cursor in ("zzz", "W10", "WyJhIiwxXQ", "eyJhIjoxfQ"):
+        assert error(c.get("/api/v1/trips", params={"cursor": cursor}, headers=h))["where"] == "cursor"
+    assert error(c.get("/api/v1/trips", headers={"Authorization": "Bearer sct_forged"}))["status"] == 401
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+                           max_leaves=10)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["action", "result", "drug_type", "mass_kg", "concealment", "verdict",
+                                             "nii_image_ref", "reason", "notes", "extra"]), json_values, max_size=6),
+       path=st.sampled_from(["/api/v1/scan-orders/1/actions", "/api/v1/scan-orders", "/api/v1/trips/1/hold",
+                             "/api/v1/profiles", "/api/v1/profiles/backtest", "/api/v1/users", "/api/v1/organisations"]))
+def test_fuzzed_bodies_never_cause_a_server_error(service: Service, body: dict, path: str) -> None:
+    r = service.client.post(path, content=json.dumps(body, allow_nan=True), headers=service.as_("officer")
+                            | {"content-type": "application/json"})
+    assert r.status_code < 500, (path, body, r.text)
