@@ -9,6 +9,8 @@ export SCHELDT_DATA_DIR=${SCHELDT_DATA_DIR:-var/demo}
 # Score as of the morning after the last new declaration (the data is from 2021).
 export SCHELDT_NOW=${SCHELDT_NOW:-2021-04-22T06:00:00+00:00}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# The node is run by the Belgian customs agency: what it ingests is recorded as supplied by it.
+export SCHELDT_LOCAL_ORGANISATION=${SCHELDT_LOCAL_ORGANISATION:-be-customs}
 rm -rf "$SCHELDT_DATA_DIR"
 step() { printf '\n$ scheldt %s\n' "$*"; .venv/bin/scheldt "$@"; }
 step ingest demo/data/kcs-train-excerpt.csv                 # history: declarations with inspection outcomes
@@ -25,3 +27,24 @@ step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
 step profile activate --builtin antwerp-narcotics --reason "demo"
 step replay "$SIM"
 step trips queue --limit 5
+
+# The service: demo organisations, users (password below, for the demo only) and scanners, so
+# `scheldt serve` can be tried on this store at once (README "The service").
+DEMO_PASSWORD=${SCHELDT_DEMO_PASSWORD:-scheldt-demo-password}
+step org create be-customs --name "Belgian Customs (demo)" --kind agency
+step org create us-cbp --name "US Customs and Border Protection (demo)" --kind agency
+step org create carrier-a --name "Simulated Carrier A" --kind carrier --carrier-code SIMA
+step org create terminal-1 --name "Simulated Terminal 1" --kind terminal --terminal-code SIMT1
+user() { printf '%s\n' "$DEMO_PASSWORD" | .venv/bin/scheldt user create "$@" --password-stdin; }
+user officer --org be-customs --role targeting_officer --name "Targeting officer"
+user operator --org be-customs --role scanner_operator --name "Scanner operator"
+user searcher --org be-customs --role search_team --name "Search team"
+user analyst --org be-customs --role analyst --name "Analyst"
+user admin --org be-customs --role administrator --name "Administrator"
+user liaison --org us-cbp --role liaison_officer --name "US liaison officer"
+user carrier --org carrier-a --role carrier_security --name "Carrier A security"
+user terminal --org terminal-1 --role carrier_security --name "Terminal 1 security"
+step scanner add SC-1 --org be-customs --capacity 6 --name "Fixed scanner 1" --site Deurganckdok
+step scanner add SC-2 --org be-customs --capacity 4 --name "Mobile scanner 2" --site Churchill
+printf '\nStart the service on this store:  SCHELDT_DATA_DIR=%s .venv/bin/scheldt serve\n' "$SCHELDT_DATA_DIR"
+printf 'then open http://127.0.0.1:8000/ and sign in as officer (password %s); API docs at /docs.\n' "$DEMO_PASSWORD"

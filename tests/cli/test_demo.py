@@ -44,3 +44,27 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
     [model_dir] = (tmp_path / "demo" / "models").iterdir()
     meta = json.loads((model_dir / "artefact.json").read_text())
     assert meta["training"]["train_rows"] + meta["training"]["valid_rows"] == 6231
+    # the service is bootstrapped: demo organisations and users own what they should
+    orgs = {o["id"]: o for o in run_json("org", "list", "--json")}
+    assert set(orgs) == {"be-customs", "us-cbp", "carrier-a", "terminal-1"}
+    assert orgs["carrier-a"]["carrier_codes"] == ["SIMA"]
+    assert "user officer of be-customs created: targeting_officer" in out
+    assert "sign in as officer" in out
+    from fastapi.testclient import TestClient
+
+    from scheldt.api.app import create_app
+    from scheldt.store.db import open_store
+
+    engine = open_store(f"sqlite:///{tmp_path / 'demo' / 'scheldt.db'}")
+    with TestClient(create_app(engine, workbench=False)) as client:
+        def trips(user: str) -> list[dict]:  # type: ignore[type-arg]
+            session = client.post("/api/v1/auth/sign-in", json={"username": user, "password": "scheldt-demo-password"})
+            assert session.status_code == 200, session.text
+            headers = {"Authorization": f"Bearer {session.json()['session']}"}
+            return client.get("/api/v1/trips", params={"limit": 200}, headers=headers).json()["items"]
+
+        everything, carrier = trips("officer"), trips("carrier")
+        assert len(everything) >= 150 and all(t["supplied_by"] == "be-customs" for t in everything)
+        assert 0 < len(carrier) < len(everything) and {t["carrier_code"] for t in carrier} == {"SIMA"}
+        assert trips("liaison") == []
+    engine.dispose()
