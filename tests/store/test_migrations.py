@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from scheldt.cli import app
+from scheldt.risk.profiles import builtin_profile_text
+from scheldt.settings import get_settings
+from scheldt.simulate.traffic import simulate
+from scheldt.simulate.writers import write_traffic
 from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade
 from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.replay import replay
+from scheldt.workflows.trip_scoring import activate_profile
 from tests.conftest import KCS_TRAIN, kcs_lines
 
 
@@ -34,3 +45,48 @@ def test_upgrade_from_first_revision_keeps_declarations(store_url: str, tmp_path
         refs = uow.declarations.declarations_frame()["declaration_ref"].to_list()
     assert "OLD1" in refs and len(refs) == 4
     engine.dispose()
+
+
+def test_upgrade_to_the_service_schema_indexes_stored_trip_scores(store_url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store scored before the container-trip read model (revision 0008) keeps its
+    assessments, and ``scheldt db upgrade`` builds one trip row per scored trip from them."""
+    source = make_engine(f"sqlite:///{tmp_path / 'scored.db'}")
+    upgrade(source)
+    traffic = simulate(4, 1, 1, 0.01)
+    write_traffic(traffic, tmp_path / "sim")
+    with unit_of_work(source) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "tests", "tests", datetime(2025, 11, 1, tzinfo=UTC))
+    replay(lambda: unit_of_work(source), tmp_path / "sim", IngestOptions(supplied_by="be-customs"))
+    with source.connect() as conn:
+        columns = [c for c in conn.execute(text("select * from trip_assessment")).keys() if c != "id"]
+        scored = [dict(r._mapping) for r in conn.execute(text(f"select {', '.join(columns)} from trip_assessment"))]
+        expected = {(r.container_number, r.document_ref, r.voyage): r.score for r in conn.execute(text(
+            "select container_number, document_ref, voyage, score from container_trip"))}
+    source.dispose()
+    assert len(expected) >= 100
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0008")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO trip_assessment ({c}) VALUES ({v})".format(
+            c=", ".join(columns), v=", ".join(f":{c}" for c in columns))),
+            [r | {"reasons": _json(r["reasons"]), "facts": _json(r["facts"])} for r in scored])
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert f"container-trip index built from {len(expected)} trips" in result.stdout
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from trip_assessment")).scalar_one() == len(scored)
+        rebuilt = {(r.container_number, r.document_ref, r.voyage): r.score for r in conn.execute(text(
+            "select container_number, document_ref, voyage, score from container_trip where supplied_by = 'be-customs'"))}
+    assert rebuilt == expected
+    engine.dispose()
+
+
+def _json(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
