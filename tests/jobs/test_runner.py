@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params, params_from_text
 from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
+from scheldt.store.audit import audit_payload
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import ShippingEventRow
 from tests.conftest import SHARED
@@ -159,7 +160,7 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
     runner = runners()
     with pytest.raises(InputError) as err:
         runner.submit("defrost", {}, "x")
-    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, ingest, rescore, train-trips")
+    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, audit-purge, ingest, rescore, train-trips")
     with pytest.raises(InputError, match="ingest param paths: required"):
         runner.submit("ingest", {}, "x")
     with pytest.raises(InputError, match="ingest param colour: unknown"):
@@ -184,6 +185,22 @@ def test_audit_head_job_appends_the_head(runners: Callable[..., JobRunner], tmp_
     run = runner.wait(runner.submit("audit-head", {"path": str(heads)}, "schedule"), TIMEOUT_S)
     assert (run.status, run.result["path"], run.result["seq"]) == ("done", str(heads), 0)
     assert json.loads(heads.read_text())["entry_hash"] == run.result["entry_hash"]
+
+
+def test_audit_purge_job_drops_old_payloads_and_the_chain_still_verifies(
+        runners: Callable[..., JobRunner], engine: Engine) -> None:
+    old, recent = datetime.now(UTC) - timedelta(days=500), datetime.now(UTC) - timedelta(days=5)
+    with unit_of_work(engine) as uow:
+        for at in (old, old, recent):
+            uow.audit.append("read", "be-customs", audit_payload("officer", "be-customs", "GET /x", "trip", "1"), at)
+    runner = runners()
+    runner.start()
+    run = runner.wait(runner.submit("audit-purge", {}, "schedule"), TIMEOUT_S)
+    assert (run.status, run.result["purged"], run.result["recorded_as"]) == ("done", 2, 4)
+    with unit_of_work(engine) as uow:
+        entries = uow.audit.entries(0, 10)
+        assert [e.payload is None for e in entries] == [True, True, False, False]
+        assert entries[-1].kind == "purge" and uow.audit.verify().ok
 
 
 def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:

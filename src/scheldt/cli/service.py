@@ -14,6 +14,9 @@ from scheldt.store.container_trips import TripFilter
 from scheldt.workflows import accounts
 from scheldt.workflows.trip_scoring import reindex_trips
 
+#: How often the server purges audit payloads past their retention (daily).
+AUDIT_PURGE_EVERY_S = 24 * 3600
+
 org_app = typer.Typer(help="Organisations: agencies, shipping lines, terminals.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for machines.", no_args_is_help=True)
@@ -141,6 +144,7 @@ def _start_jobs(url: str) -> JobRunner:
         typer.echo(f"jobs: {exc.why}; submissions are queued for the process that runs them", err=True)
         return runner
     runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
+    runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S)
     return runner
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scheldt.errors import InputError
 from scheldt.settings import get_settings
-from scheldt.store.audit import default_head_file
+from scheldt.store.audit import audit_payload, default_head_file
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
@@ -142,6 +142,21 @@ def _audit_head(uow_factory: UowFactory, params: dict[str, Any], progress: Progr
     return {"path": str(path), "seq": head.seq, "entry_hash": head.entry_hash, "at": head.at.isoformat()}
 
 
+def _audit_purge(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Drop audit payloads past their retention (``SCHELDT_AUDIT_RETENTION_DAYS``), as
+    ``scheldt audit purge`` does, and record the purge as an audit entry of kind ``purge``."""
+    settings = get_settings()
+    retention = {kind: timedelta(days=days) for kind, days in settings.audit_retention_days.items()}
+    at = now()
+    progress(0.0, "purging audit payloads past their retention")
+    with uow_factory() as uow:
+        purged = uow.audit.purge(retention, at)
+        seq = uow.audit.append("purge", settings.local_organisation, audit_payload(
+            "job runner", settings.local_organisation, "audit-purge job", "audit", "", "local",
+            {"purged": purged, "retention_days": settings.audit_retention_days}), at)
+    return {"purged": purged, "recorded_as": seq}
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("ingest", _ingest, {
         "paths": Param(list, "Files to read, in order (any format `scheldt ingest` reads).", required=True),
@@ -157,6 +172,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("audit-head", _audit_head, {
         "path": Param(str, "File the audit chain head is appended to (default <data_dir>/audit/heads.jsonl)."),
     }, "Append the audit chain head to a file, to check the log against later."),
+    Kind("audit-purge", _audit_purge, {}, "Drop audit payloads past their retention; the chain stays verifiable."),
 )}
 
 
