@@ -246,3 +246,23 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     bt = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08}, headers=h("analyst"))
     assert bt.status_code == 200, bt.text
     assert bt.json()["profile"] == "antwerp-narcotics@1" and bt.json()["trips"] > 100
+
+
+def test_refused_requests_are_audited_and_change_nothing(service: Service) -> None:
+    other = walk(service, "carrier-b", limit=5)[0]["id"]
+    r = service.client.get(f"/api/v1/trips/{other}", headers=service.as_("carrier"))
+    assert r.status_code == 404
+    with service.engine.connect() as conn:
+        orders_before = conn.execute(text("select count(*) from scan_order")).scalar_one()
+    denied = service.client.post("/api/v1/scan-orders/999999/actions", headers=service.as_("searcher"),
+                                 json={"action": "search", "result": "nothing_found"})
+    assert denied.status_code == 404
+    with service.uow() as uow:
+        log = AuditLog(uow.session)
+        last = [e.as_dict() for e in log.entries(after_seq=log.count() - 2, limit=2)]
+        assert log.verify().ok
+    assert [(e["kind"], e["payload"]["actor"], e["payload"]["details"]["status"]) for e in last] == [
+        ("denied", "carrier", 404), ("denied", "searcher", 404)]
+    assert last[0]["payload"]["object_id"] == f"/api/v1/trips/{other}"
+    with service.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from scan_order")).scalar_one() == orders_before

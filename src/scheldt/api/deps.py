@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
-from scheldt.errors import AuthError
+from scheldt.errors import AuthError, ForbiddenError, NotFoundError
 from scheldt.store.db import UnitOfWork, unit_of_work
 from scheldt.workflows.accounts import authenticate, require
 
@@ -85,8 +85,21 @@ def _context(request: Request) -> Iterator[Ctx]:
             raise AuthError("credentials", "not signed in: send a session cookie or 'Authorization: Bearer <token>'")
         principal = authenticate(uow, secret, now, kinds)
         ctx = Ctx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}")
-        yield ctx
-        flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+        try:
+            yield ctx
+        except (ForbiddenError, NotFoundError) as exc:
+            uow.session.rollback()
+            denied = exc
+        else:
+            flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+            return
+    # A refused request is audited too (who tried what), in a transaction of its own since the
+    # request's work was rolled back.
+    with unit_of_work(request.app.state.engine) as uow:
+        flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action,
+                    [("denied", {"object_kind": "request", "object_id": request.url.path,
+                                 "details": {"status": denied.status, "where": denied.where}})], now)
+    raise denied
 
 
 CtxDep = Annotated[Ctx, Depends(_context, scope="function")]
