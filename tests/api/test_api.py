@@ -266,3 +266,16 @@ def test_refused_requests_are_audited_and_change_nothing(service: Service) -> No
     assert last[0]["payload"]["object_id"] == f"/api/v1/trips/{other}"
     with service.engine.connect() as conn:
         assert conn.execute(text("select count(*) from scan_order")).scalar_one() == orders_before
+
+
+def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None:
+    made = service.client.post("/api/v1/tokens", json={"name": "gate system", "days": 1}, headers=service.as_("terminal"))
+    secret = made.json()["token"]
+    h = {"Authorization": f"Bearer {secret}"}
+    assert service.client.get("/api/v1/me", headers=h).json()["organisation"]["id"] == "terminal-2"
+    listed = service.client.get("/api/v1/tokens", headers=h).json()["items"]
+    assert listed[0]["name"] == "gate system" and secret not in str(listed)
+    assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=service.as_("carrier")).status_code == 404
+    assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=h).json() == {"revoked": listed[0]["id"]}
+    gone = service.client.get("/api/v1/me", headers=h)
+    assert gone.status_code == 401 and gone.json()["error"]["why"] == "this token was revoked"

@@ -149,3 +149,20 @@ def _target_org(ctx: Any, org_id: str | None) -> str:
     if not ctx.principal.can(Permission.MANAGE_ORGANISATIONS):
         raise NotFoundError(f"organisation {org_id}", "no such organisation")
     return ctx.uow.accounts.organisation(org_id).id
+
+
+@router.get("/tokens", summary="Your API tokens (names and dates, never the secrets)")
+def list_tokens(ctx: CtxDep) -> dict[str, Any]:
+    user = ctx.uow.accounts.user(ctx.principal.username)
+    return {"items": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in t.items()}
+                      for t in ctx.uow.accounts.tokens(user.id)]}
+
+
+@router.delete("/tokens/{token_id}", summary="Revoke one of your API tokens")
+def revoke_token(token_id: int, ctx: CtxDep) -> dict[str, Any]:
+    user = ctx.uow.accounts.user(ctx.principal.username)
+    if token_id not in {t["id"] for t in ctx.uow.accounts.tokens(user.id)}:
+        raise NotFoundError(f"token {token_id}", "no such token of yours")
+    ctx.uow.accounts.revoke(token_id, ctx.now)
+    ctx.audit("write", "token", token_id, action="revoke")
+    return {"revoked": token_id}

@@ -129,3 +129,10 @@ class AccountRepository:
     def revoke(self, credential_id: int, now: datetime) -> None:
         """Revoke a session (sign-out) or a token."""
         self.session.execute(update(CredentialRow).where(CredentialRow.id == credential_id).values(revoked_at=now))
+
+    def tokens(self, user_id: int) -> list[dict[str, Any]]:
+        """A user's API tokens (never their secrets), newest first."""
+        rows = self.session.scalars(select(CredentialRow).where(
+            CredentialRow.user_id == user_id, CredentialRow.kind == "token").order_by(CredentialRow.id.desc()))
+        return [{"id": r.id, "name": r.name, "created_at": _utc(r.created_at), "expires_at": _utc(r.expires_at),
+                 "revoked_at": _utc(r.revoked_at)} for r in rows]
