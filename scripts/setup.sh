@@ -13,3 +13,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# The workbench's front-end libraries (npm registry, exact versions in web/package-lock.json),
+# copied into src/scheldt/web/static/vendor/; redone only when the lock file or web/install.sh changed.
+web_stamp=.venv/.scheldt-web-assets
+web_want=$(cat web/package-lock.json web/install.sh | sha256sum | cut -d' ' -f1)
+if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ] || [ ! -d src/scheldt/web/static/vendor ]; then
+  if command -v npm >/dev/null; then
+    bash web/install.sh
+    echo "$web_want" > "$web_stamp"
+  else
+    echo "setup: npm not found: the web workbench's libraries (web/package.json) are not installed" >&2
+  fi
+fi

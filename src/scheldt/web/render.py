@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Any
@@ -12,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from scheldt import __version__
 from scheldt.domain.access import Permission
-from scheldt.errors import ScheldtError
-from scheldt.web.context import PageCtx
+from scheldt.errors import ForbiddenError, NotFoundError, ScheldtError
+from scheldt.web.context import PageCtx, rollback
 
 TEMPLATES = files("scheldt.web").joinpath("templates")
 
@@ -63,17 +64,24 @@ def _environment() -> Environment:
 ENV = _environment()
 
 
-def render(request: Request, template: str, ctx: PageCtx | None, status: int = 200, **values: Any) -> HTMLResponse:
+def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200, **values: Any) -> HTMLResponse:
     """The page ``template`` filled with ``values``, the signed-in user (``me``), ``can`` (a
-    permission check for showing links and forms), the form token and the path (for the menu)."""
+    permission check for showing links and forms), the form token and the path (for the menu),
+    sent with HTTP status ``code``."""
     page = ENV.get_template(template).render(
         me=ctx.principal if ctx else None, can=(ctx.principal.can if ctx else (lambda _p: False)),
         csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
-    return HTMLResponse(page, status_code=status, headers=_HEADERS)
+    return HTMLResponse(page, status_code=code, headers=_HEADERS)
 
 
 def error_page(request: Request, ctx: PageCtx | None, exc: ScheldtError) -> HTMLResponse:
-    """A refusal or missing thing as a page with its status, where and why."""
+    """A refusal or missing thing as a page with its status, where and why. A request refused
+    for its role or for a thing not the user's (403, 404) is audited as ``denied``, as the API
+    does, and nothing else it did is kept."""
+    if ctx is not None and isinstance(exc, ForbiddenError | NotFoundError):
+        rollback(ctx)
+        ctx.pending.clear()
+        ctx.audit("denied", "request", request.url.path, status=exc.status, where=exc.where)
     return render(request, "error.html", ctx, exc.status if 400 <= exc.status < 600 else 500, error=exc)
 
 
@@ -85,3 +93,16 @@ _HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def refused(request: Request, ctx: PageCtx, exc: ScheldtError, show_form: Callable[[], HTMLResponse]) -> HTMLResponse:
+    """The answer to a form the workflow refused: what it may have written is undone; a role
+    that may not do this gets the refusal as a page of its own; any other refusal shows the
+    form again (``show_form``) with the message beside it and what was typed."""
+    rollback(ctx)
+    if isinstance(exc, ForbiddenError):
+        return error_page(request, ctx, exc)
+    try:
+        return show_form()
+    except ScheldtError as again:
+        return error_page(request, ctx, again)

@@ -1,0 +1,30 @@
+"""The officers' web workbench: server-rendered pages over the same workflows as the API.
+
+Pages: sign-in, the risk queue (filters, reasons per trip), a container trip (map of its route
+and its vessel's AIS track on an offline basemap, timeline, documents, parties, seals, reasons,
+scan orders, holds), scan planning per scanner and shift, scan orders (scan, search, seizure),
+the dashboard, and the progress of long work. Forms post to the server and redirect.
+
+Nothing is loaded from the internet: Leaflet, Chart.js, topojson-client and the Natural Earth
+basemap (world-atlas) are installed from the npm registry by ``scripts/setup.sh``
+(``web/package.json``) into ``static/vendor/`` and served from ``/static``.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from scheldt.web import context, pages_auth, pages_dashboard, pages_inspections, pages_trips
+
+STATIC = files("scheldt.web").joinpath("static")
+
+
+def mount(app: FastAPI) -> None:
+    """Add the workbench's pages to ``app`` and serve its static files at ``/static``."""
+    context.install(app)
+    for module in (pages_auth, pages_trips, pages_inspections, pages_dashboard):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -1,0 +1,184 @@
+"""Scan planning per scanner and shift, the scan orders, and recording what came of them:
+the scan (image and verdict), the search (nothing found, an irregularity or a seizure), a
+clear image, a waived or cancelled order. Each form shows only to those whose role may use it,
+and the workflow checks the role again on every post."""
+
+from __future__ import annotations
+
+import random
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from scheldt.api.paging import decode_id, encode
+from scheldt.domain.access import Permission
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS
+from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.store.container_trips import TripFilter
+from scheldt.web import forms
+from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.pages_trips import current_shift, plan
+from scheldt.web.render import error_page, refused, render
+from scheldt.workflows import inspections
+
+router = APIRouter(include_in_schema=False)
+
+CANDIDATES = 15
+EXPLORATION_POOL = 1000
+EXPLORATION_SUGGESTIONS = 3
+ORDERS_PAGE = 50
+ORDER_STATUSES = ("planned", "scanned", "searched", "cleared", "waived", "cancelled")
+_DRAW = random.SystemRandom()
+
+
+# -- the shift plan -------------------------------------------------------------------------
+
+def _shift(ctx: PageCtx, raw_date: str, raw_shift: str) -> tuple[Any, str]:
+    default_day, default_shift = current_shift(ctx.now)
+    return (forms.day(raw_date[:20], "date") or default_day,
+            forms.choice(raw_shift[:10], "shift", SHIFTS) or default_shift)
+
+
+def _candidates(ctx: PageCtx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Open trips to plan: the top of the risk queue, and a few drawn at random from the
+    open trips after it (exploration picks, which keep measuring what the model misses)."""
+    if not ctx.principal.can(Permission.PLAN_SCANS):
+        return [], []
+    pool = ctx.uow.container_trips.page(ctx.scope, TripFilter(status="open"), None, CANDIDATES + EXPLORATION_POOL)
+    top, rest = pool[:CANDIDATES], pool[CANDIDATES:]
+    drawn = _DRAW.sample(rest, min(EXPLORATION_SUGGESTIONS, len(rest)))
+    return top, sorted(drawn, key=lambda r: -r["score"])
+
+
+def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, status: int = 200,
+              **state: Any) -> HTMLResponse:
+    """Each scanner's capacity and orders in one shift, and trips to plan into it."""
+    shift_day, shift = _shift(ctx, raw_date, raw_shift)
+    board = inspections.shift_board(ctx.uow, ctx.principal, shift_day, shift)
+    ctx.audit("read", "scan-plan", f"{shift_day} {shift}")
+    top, drawn = _candidates(ctx)
+    values = {"error": None, "typed": {}, "planned": None} | state
+    return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
+                  top=top, drawn=drawn, selections=SELECTIONS, **values)
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def plan_view(request: Request, ctx: PageDep, date: str = "", shift: str = "", planned: str = "") -> HTMLResponse:
+    """The scan plan of a shift (default: the shift running now, port local time)."""
+    try:
+        return plan_page(request, ctx, date, shift, planned=forms.whole(planned[:12], "planned"))
+    except InputError as exc:
+        if date or shift:
+            return plan_page(request, ctx, "", "", 400, error=exc)
+        return error_page(request, ctx, exc)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+
+
+@router.post("/plan", response_model=None)
+def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "", trip_id: Annotated[str, Form()] = "",
+              scanner_id: Annotated[str, Form()] = "", shift_date: Annotated[str, Form()] = "",
+              shift: Annotated[str, Form()] = "", selection: Annotated[str, Form()] = "",
+              reason: Annotated[str, Form()] = "") -> Response:
+    """Plan one of the listed trips onto a scanner in the shift shown."""
+    typed = {"trip_id": trip_id[:12], "scanner_id": scanner_id[:64], "shift_date": shift_date[:20],
+             "shift": shift[:10], "selection": selection[:20], "reason": reason[:2000]}
+    try:
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        tid = forms.whole(typed["trip_id"], "trip")
+        if tid is None:
+            raise InputError("trip", "pick a trip")
+        order = plan(ctx, tid, typed)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda: plan_page(request, ctx, typed["shift_date"], typed["shift"],
+                                                            exc.status, error=exc, typed=typed))
+    query = urlencode({"date": order["shift_date"], "shift": order["shift"], "planned": order["id"]})
+    return RedirectResponse(f"/plan?{query}", status_code=303)
+
+
+# -- scan orders ----------------------------------------------------------------------------
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders(request: Request, ctx: PageDep, status: str = "", cursor: str = "") -> HTMLResponse:
+    """The organisation's scan orders, newest first, by status: the scanner operators' and
+    search teams' work list."""
+    try:
+        ctx.require(Permission.READ_TRIPS)
+        wanted = forms.choice(status[:20], "status", ORDER_STATUSES)
+        rows = ctx.uow.inspections.orders(ctx.principal.organisation.id, status=wanted,
+                                          after_id=decode_id(cursor[:200] or None), limit=ORDERS_PAGE + 1)
+    except InputError as exc:
+        return render(request, "orders.html", ctx, 400, rows=[], status=status[:20], statuses=ORDER_STATUSES,
+                      next_url=None, error=exc)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    more = len(rows) > ORDERS_PAGE
+    rows = rows[:ORDERS_PAGE]
+    ctx.audit("read", "scan-order-list", f"{len(rows)} orders")
+    query = {"status": wanted} if wanted else {}
+    next_url = f"/orders?{urlencode(query | {'cursor': encode(rows[-1]['id'])})}" if more else None
+    return render(request, "orders.html", ctx, rows=rows, status=wanted or "", statuses=ORDER_STATUSES,
+                  next_url=next_url, error=None)
+
+
+def _order_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFoundError(f"scan order {raw[:20]}", "no such scan order")
+    return int(raw)
+
+
+def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200, **state: Any) -> HTMLResponse:
+    """One scan order: its trip, every change (who, when, why) and the forms for what may
+    happen next."""
+    ctx.require(Permission.READ_TRIPS)
+    order = ctx.uow.inspections.order(order_id, ctx.principal.organisation.id)
+    ctx.audit("read", "scan-order", order_id)
+    try:
+        trip = ctx.uow.container_trips.get(order["trip_id"], ctx.scope)
+    except NotFoundError:  # the organisation's order on a trip it no longer owns: shown without it
+        trip = None
+    order = order | {"container_number": trip["container_number"] if trip else f"trip {order['trip_id']}",
+                     "document_ref": trip["document_ref"] if trip else ""}
+    values = {"error": None, "failed_action": "", "typed": {}} | state
+    return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
+                  verdicts=VERDICTS, results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order(request: Request, order_id: str, ctx: PageDep) -> HTMLResponse:
+    """A scan order's page."""
+    try:
+        return order_page(request, ctx, _order_id(order_id))
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+
+
+@router.post("/orders/{order_id}/act", response_model=None)
+def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+              action: Annotated[str, Form()] = "", nii_image_ref: Annotated[str, Form()] = "",
+              verdict: Annotated[str, Form()] = "", result: Annotated[str, Form()] = "",
+              drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
+              concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
+              reason: Annotated[str, Form()] = "") -> Response:
+    """Record a scan, a search (with a seizure), a clear image; waive or cancel the order."""
+    typed = {"nii_image_ref": nii_image_ref[:200], "verdict": verdict[:20], "result": result[:20],
+             "drug_type": drug_type[:32], "mass_kg": mass_kg[:20], "concealment": concealment[:32],
+             "notes": notes[:2000], "reason": reason[:2000]}
+    try:
+        oid = _order_id(order_id)
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        data = forms.filled(typed | {"mass_kg": forms.kilograms(typed["mass_kg"])})
+        inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
+        ctx.audit("write", "scan-order", oid, action=action[:20], **{k: v for k, v in data.items() if k != "notes"})
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda: order_page(request, ctx, oid, exc.status, error=exc,
+                                                             failed_action=action[:20], typed=typed))
+    return RedirectResponse(f"/orders/{oid}", status_code=303)

@@ -1,0 +1,286 @@
+"""The risk queue, a container trip's page (timeline, documents, parties, seals, reasons, map,
+scan orders, holds), planning a scan or a hold from it, and where a party appears.
+
+Every read of a trip, a trip list or a party is audited, like the API's; a trip the user's
+organisation does not own is a 404 page, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from scheldt.api.paging import decode_score_id, encode
+from scheldt.api.routes_trips import trip_filter
+from scheldt.domain.access import Permission
+from scheldt.domain.facts import name_key
+from scheldt.domain.inspection import SELECTIONS, SHIFTS
+from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.store.container_trips import TripFilter
+from scheldt.web import forms
+from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.render import error_page, refused, render
+from scheldt.workflows import inspections
+from scheldt.workflows.trip_views import trip_detail
+
+router = APIRouter(include_in_schema=False)
+
+QUEUE_PAGE = 50
+BANDS = ("high", "medium", "low")
+TRIP_STATUSES = ("open", "planned", "scanned", "searched", "cleared")
+_CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
+try:
+    PORT_TIME = ZoneInfo("Europe/Brussels")  # shifts are port local time (scheldt.domain.inspection)
+except ZoneInfoNotFoundError:  # a machine without a time zone database: plan in UTC
+    PORT_TIME = ZoneInfo("UTC")
+
+
+def current_shift(now: datetime) -> tuple[date, str]:
+    """The shift running at ``now`` in port local time: early 06-14, late 14-22, night 22-06
+    (a night shift after midnight belongs to the day before)."""
+    local = now.astimezone(PORT_TIME)
+    if time(6) <= local.time() < time(14):
+        return local.date(), "early"
+    if time(14) <= local.time() < time(22):
+        return local.date(), "late"
+    if local.time() >= time(22):
+        return local.date(), "night"
+    return date.fromordinal(local.date().toordinal() - 1), "night"
+
+
+def parse_trip_id(raw: str) -> int:
+    """A trip id from the path; anything else is a trip that does not exist."""
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFoundError(f"trip {raw[:20]}", "no such container trip")
+    return int(raw)
+
+
+# -- the risk queue -------------------------------------------------------------------------
+
+def _queue_filter(q: dict[str, str]) -> TripFilter:
+    port = q["port"].strip()
+    container = q["container"].strip()
+    if port and not _CODE.match(port):
+        raise InputError("port", f"{port[:20]!r} is not a UN/LOCODE (letters and digits)")
+    if container and not _CODE.match(container):
+        raise InputError("container", f"{container[:20]!r} is not a container number (letters and digits)")
+    return trip_filter(forms.day(q["arrived_from"], "arrived from"), forms.day(q["arrived_to"], "arrived to"),
+                       port or None, forms.choice(q["band"], "band", BANDS),
+                       forms.choice(q["status"], "status", TRIP_STATUSES), forms.yes_no(q["on_hold"], "on hold"),
+                       container or None)
+
+
+def _reasons(ctx: PageCtx, rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Each row's reasons from its latest assessment, largest first."""
+    out = {}
+    for r in rows:
+        if r["assessment_id"]:
+            out[r["id"]] = ctx.uow.trip_assessments.get(r["assessment_id"])["reasons"]
+    return out
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: str = "", port: str = "",
+          band: str = "", status: str = "", on_hold: str = "", container: str = "", cursor: str = "") -> HTMLResponse:
+    """Trips the organisation owns, highest score first, filtered, 50 a page, each with the
+    reasons for its score."""
+    q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band, "status": status,
+         "on_hold": on_hold, "container": container}
+    q = {k: v[:40] for k, v in q.items()}
+    try:
+        ctx.require(Permission.READ_TRIPS)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        where = _queue_filter(q)
+        rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor[:200] or None), QUEUE_PAGE + 1)
+    except InputError as exc:
+        return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
+                      error=exc, first_page=True, first_url="/queue")
+    more = len(rows) > QUEUE_PAGE
+    rows = rows[:QUEUE_PAGE]
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    filters = {k: v for k, v in q.items() if v}
+    next_url = f"/queue?{urlencode(filters | {'cursor': encode(rows[-1]['score'], rows[-1]['id'])})}" if more else None
+    return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows),
+                  total=ctx.uow.container_trips.count(ctx.scope, where), next_url=next_url, error=None,
+                  first_page=not cursor, first_url=f"/queue?{urlencode(filters)}")
+
+
+# -- a trip's page --------------------------------------------------------------------------
+
+def seal_sightings(events: list[dict[str, Any]], documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the trip's seal numbers were seen, in time order (events by event time, document
+    versions by received time); ``changed`` marks a sighting whose seals differ from the
+    previous sighting that named any."""
+    seen = [{"time": e["event_time"], "what": f"{e['event_type']} ({e['classifier']})",
+             "where": " ".join(x for x in (e["unlocode"], e["facility_code"]) if x), "seals": list(e["seals"])}
+            for e in events if e.get("seals")]
+    seen += [{"time": d["received_at"], "what": f"{d['document_type']} {d['document_ref']}", "where": "document",
+              "seals": list(d["seals"])} for d in documents if d.get("seals")]
+    seen.sort(key=lambda s: s["time"])
+    previous: set[str] | None = None
+    for s in seen:
+        s["changed"] = previous is not None and set(s["seals"]) != previous
+        previous = set(s["seals"])
+    return seen
+
+
+def party_versions(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each party named on the trip's document versions (role, name, country, address), with
+    the first and last version naming it; ``amended`` marks a role whose party changed between
+    versions (a consignee swapped after loading is a known sign of a rip-off)."""
+    parties: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for d in documents:
+        for p in d.get("parties", []):
+            key = (p["role"], p["name"], p.get("country", ""))
+            entry = parties.setdefault(key, {"role": p["role"], "name": p["name"], "country": p.get("country", ""),
+                                             "address": p.get("address", ""), "first": d["received_at"],
+                                             "last": d["received_at"], "versions": 0})
+            entry["last"] = d["received_at"]
+            entry["versions"] += 1
+    names_per_role: dict[str, int] = {}
+    for role, _, _ in parties:
+        names_per_role[role] = names_per_role.get(role, 0) + 1
+    out = sorted(parties.values(), key=lambda p: (p["role"], p["first"]))
+    for p in out:
+        p["amended"] = names_per_role[p["role"]] > 1
+    return out
+
+
+def map_data(detail: dict[str, Any]) -> dict[str, Any]:
+    """What the page's map draws: the route's ports (with positions) and the vessel's track."""
+    return {"route": [s for s in detail["route"] if s["lat"] is not None and s["lon"] is not None],
+            "track": [[p["latitude"], p["longitude"], p["observed_at"], p["speed_knots"]]
+                      for p in detail["vessel_track"]]}
+
+
+def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, **forms_state: Any) -> HTMLResponse:
+    """Render a trip's page (audited as a read of the trip); ``forms_state`` carries a refused
+    form's message and values."""
+    ctx.require(Permission.READ_TRIPS)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
+    shift_day, shift = current_shift(ctx.now)
+    plan_form = {"scanner_id": "", "shift_date": shift_day.isoformat(), "shift": shift,
+                 "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
+    scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
+        if ctx.principal.can(Permission.PLAN_SCANS) else []
+    state = {"plan_error": None, "hold_error": None, "hold_reason": ""} | forms_state
+    state["plan_form"] = plan_form | forms_state.get("plan_form", {})
+    return render(request, "trip.html", ctx, status, d=detail, t=detail["trip"], map=map_data(detail),
+                  seals=seal_sightings(detail["events"], detail["documents"]),
+                  parties=party_versions(detail["documents"]), scanners=scanners, shifts=SHIFTS,
+                  selections=SELECTIONS, active_hold=next((h for h in detail["holds"] if not h["released_at"]), None),
+                  open_order=next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")), None),
+                  **state)
+
+
+@router.get("/trips/{trip_id}", response_class=HTMLResponse)
+def trip(request: Request, trip_id: str, ctx: PageDep) -> HTMLResponse:
+    """A container trip: score and reasons, map, timeline, documents, parties, seals, scan
+    orders and holds; a plan form and a hold form for those who may use them."""
+    try:
+        return trip_page(request, ctx, parse_trip_id(trip_id))
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+
+
+@router.post("/trips/{trip_id}/plan", response_model=None)
+def plan_from_trip(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+                   scanner_id: Annotated[str, Form()] = "", shift_date: Annotated[str, Form()] = "",
+                   shift: Annotated[str, Form()] = "", selection: Annotated[str, Form()] = "",
+                   reason: Annotated[str, Form()] = "") -> Response:
+    """Plan a scan of this trip; then show the shift's plan. A refusal (full shift, open
+    order, missing reason) shows the trip again with the message and what was typed."""
+    typed = {"scanner_id": scanner_id[:64], "shift_date": shift_date[:20], "shift": shift[:10],
+             "selection": selection[:20], "reason": reason[:2000]}
+    try:
+        tid = parse_trip_id(trip_id)
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        order = plan(ctx, tid, typed)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda: trip_page(request, ctx, tid, exc.status, plan_error=exc,
+                                                            plan_form=typed))
+    return RedirectResponse(f"/plan?{urlencode({'date': order['shift_date'], 'shift': order['shift'], 'planned': order['id']})}",
+                            status_code=303)
+
+
+def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
+    """Plan a scan from a form's values (see :func:`scheldt.workflows.inspections.plan_scan`),
+    audited as a write. Raises ScheldtError."""
+    when = forms.day(typed["shift_date"], "shift date")
+    if when is None:
+        raise InputError("shift date", "is required")
+    if not typed["scanner_id"].strip():
+        raise InputError("scanner", "pick a scanner")
+    order = inspections.plan_scan(ctx.uow, ctx.principal, trip_id, typed["scanner_id"].strip(), when,
+                                  typed["shift"], typed["selection"], typed["reason"], ctx.now)
+    ctx.audit("write", "scan-order", order["id"], action="plan", trip=trip_id, selection=typed["selection"])
+    return order
+
+
+@router.post("/trips/{trip_id}/hold", response_model=None)
+def hold(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+         reason: Annotated[str, Form()] = "") -> Response:
+    """Put the trip on hold, with a written reason."""
+    return _hold_move(request, ctx, trip_id, csrf, reason, "hold")
+
+
+@router.post("/trips/{trip_id}/release", response_model=None)
+def release(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+            reason: Annotated[str, Form()] = "") -> Response:
+    """Release the trip's hold, with a written reason."""
+    return _hold_move(request, ctx, trip_id, csrf, reason, "release")
+
+
+def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: str, move: str) -> Response:
+    try:
+        tid = parse_trip_id(trip_id)
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        change = inspections.place_hold if move == "hold" else inspections.release_hold
+        out = change(ctx.uow, ctx.principal, tid, reason[:2000], ctx.now)
+        ctx.audit("write", "hold", out["id"], action=move, trip=tid)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda: trip_page(request, ctx, tid, exc.status, hold_error=exc,
+                                                            hold_reason=reason[:2000]))
+    return RedirectResponse(f"/trips/{tid}#holds", status_code=303)
+
+
+# -- parties --------------------------------------------------------------------------------
+
+@router.get("/parties", response_class=HTMLResponse)
+def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
+    """Where a party (shipper, consignee, notify party) appears on the organisation's
+    consignments, by normalised name, newest first, with the trips they belong to."""
+    try:
+        ctx.require(Permission.READ_TRIPS)
+        wanted = name.strip()[:200]
+        key = name_key(wanted) if wanted else ""
+        if wanted and not key:
+            raise InputError("name", "nothing is left of the name once legal forms and punctuation are removed")
+    except InputError as exc:
+        return render(request, "party.html", ctx, 400, name=name[:200], key="", items=[], trips={}, error=exc)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    if not key:
+        return render(request, "party.html", ctx, name="", key="", items=[], trips={}, error=None)
+    named = ctx.uow.documents.naming(key)
+    owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
+    items = [d for d in named if d["document_ref"] in owned]
+    trips = {ref: ctx.uow.container_trips.page(ctx.scope, TripFilter(document_ref=ref), None, 20)
+             for ref in sorted({d["document_ref"] for d in items})[:100]}
+    ctx.audit("read", "party", key, hits=len(items))
+    return render(request, "party.html", ctx, name=wanted, key=key, items=items, trips=trips, error=None)

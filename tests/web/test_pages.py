@@ -1,0 +1,457 @@
+"""The workbench's pages through FastAPI's TestClient (no browser): sign-in and its redirects,
+cookies, form tokens and origins, 404s for what is not yours, form errors shown beside the
+form with what was typed, role checks on every post, audit entries, job runs, offline assets.
+The store is SIMULATED traffic (``tests/api/conftest.py``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from scheldt.api.app import create_app
+from scheldt.domain.access import trip_scope
+from scheldt.jobs.runner import JobRunner
+from scheldt.jobs.runs import JobRuns
+from scheldt.store.container_trips import TripFilter
+from scheldt.web.context import csrf_token, safe_next
+from tests.web.conftest import PASSWORD, Store
+
+SCANNER = "SC-1"
+
+
+@pytest.fixture(scope="module")
+def app(store: Store) -> FastAPI:
+    return create_app(store.engine)
+
+
+def browser(app: FastAPI) -> TestClient:
+    """A client with its own cookie jar, following no redirects."""
+    return TestClient(app, follow_redirects=False)
+
+
+def signed_in(app: FastAPI, username: str) -> TestClient:
+    c = browser(app)
+    r = c.post("/sign-in", data={"username": username, "password": PASSWORD, "next": "/queue"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def token_of(c: TestClient) -> str:
+    return csrf_token(c.cookies["scheldt_session"])
+
+
+def trips(store: Store, org: str, where: TripFilter | None = None, limit: int = 500) -> list[dict]:
+    with store.uow() as uow:
+        scope = trip_scope(uow.accounts.organisation(org))
+        return uow.container_trips.page(scope, where or TripFilter(), None, limit)
+
+
+def audit_since(store: Store, seq: int) -> list:
+    with store.uow() as uow:
+        return uow.audit.entries(after_seq=seq, limit=1000)
+
+
+def audit_head(store: Store) -> int:
+    with store.uow() as uow:
+        head = uow.audit.head()
+        return head.seq if head else 0
+
+
+# -- signing in -----------------------------------------------------------------------------
+
+def test_a_page_sends_the_browser_to_sign_in_and_back(app: FastAPI, store: Store) -> None:
+    trip_id = trips(store, "be-customs")[0]["id"]
+    c = browser(app)
+    r = c.get(f"/trips/{trip_id}?tab=map")
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/sign-in?next={quote(f'/trips/{trip_id}?tab=map', safe='')}"
+    form = c.get(r.headers["location"])
+    assert form.status_code == 200
+    assert f'name="next" value="/trips/{trip_id}?tab=map"' in form.text
+    r = c.post("/sign-in", data={"username": "officer", "password": PASSWORD, "next": f"/trips/{trip_id}?tab=map"})
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/trips/{trip_id}?tab=map"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("scheldt_session=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain http on the test server; set behind https
+    assert c.get(f"/trips/{trip_id}").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "queue", ""])
+def test_sign_in_never_redirects_to_another_site(app: FastAPI, target: str) -> None:
+    r = browser(app).post("/sign-in", data={"username": "officer", "password": PASSWORD, "next": target})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/queue"
+
+
+def test_safe_next_keeps_local_paths() -> None:
+    assert safe_next("/orders/3?x=1") == "/orders/3?x=1"
+    assert safe_next("/%2F%2Fevil") == "/%2F%2Fevil"
+
+
+def test_a_wrong_password_shows_the_form_again_with_the_username(app: FastAPI, store: Store) -> None:
+    seq = audit_head(store)
+    r = browser(app).post("/sign-in", data={"username": "officer", "password": "guess-guess-guess", "next": "/plan"})
+    assert r.status_code == 401
+    assert "unknown username or wrong password" in r.text
+    assert 'name="username" value="officer"' in r.text
+    assert 'name="next" value="/plan"' in r.text
+    assert "guess-guess-guess" not in r.text
+    assert "set-cookie" not in r.headers
+    failed = [e for e in audit_since(store, seq) if e.kind == "sign-in-failed"]
+    assert [e.payload["object_id"] for e in failed] == ["officer"]
+
+
+def test_empty_fields_are_refused_without_checking_a_password(app: FastAPI) -> None:
+    r = browser(app).post("/sign-in", data={"username": "officer", "password": ""})
+    assert r.status_code == 401
+    assert "give your username and password" in r.text
+
+
+def test_signing_out_revokes_the_session(app: FastAPI) -> None:
+    c = signed_in(app, "officer")
+    secret = c.cookies["scheldt_session"]
+    r = c.post("/sign-out", data={"csrf": token_of(c)})
+    assert r.status_code == 303 and r.headers["location"] == "/sign-in"
+    replay = browser(app)
+    replay.cookies.set("scheldt_session", secret)
+    assert replay.get("/queue").status_code == 303  # the old cookie no longer signs anyone in
+
+
+# -- forms from elsewhere -------------------------------------------------------------------
+
+def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: FastAPI, store: Store) -> None:
+    trip_id = trips(store, "be-customs")[5]["id"]
+    c = signed_in(app, "officer")
+    no_token = c.post(f"/trips/{trip_id}/hold", data={"reason": "check the reefer unit"})
+    assert no_token.status_code == 403
+    assert "reload the page" in no_token.text
+    other_session = c.post(f"/trips/{trip_id}/hold", data={"reason": "x", "csrf": csrf_token("another session")})
+    assert other_session.status_code == 403
+    foreign = c.post(f"/trips/{trip_id}/hold", data={"reason": "x", "csrf": token_of(c)},
+                     headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403
+    assert "evil.example" in foreign.text
+    with store.uow() as uow:
+        assert uow.inspections.active_hold(trip_id) is None
+    ok = c.post(f"/trips/{trip_id}/hold", data={"reason": "check the reefer unit", "csrf": token_of(c)},
+                headers={"Origin": "http://testserver"})
+    assert ok.status_code == 303 and ok.headers["location"] == f"/trips/{trip_id}#holds"
+    with store.uow() as uow:
+        assert uow.inspections.active_hold(trip_id)["reason"] == "check the reefer unit"
+    again = c.post(f"/trips/{trip_id}/hold", data={"reason": "twice", "csrf": token_of(c)})
+    assert again.status_code == 409
+    assert "is on hold already" in again.text and 'value="twice"' in again.text
+    released = c.post(f"/trips/{trip_id}/release", data={"reason": "scan clear", "csrf": token_of(c)})
+    assert released.status_code == 303
+    with store.uow() as uow:
+        assert uow.inspections.active_hold(trip_id) is None
+
+
+def test_pages_carry_a_content_security_policy_and_no_outside_address(app: FastAPI, store: Store) -> None:
+    c = signed_in(app, "officer")
+    trip_id = trips(store, "be-customs")[0]["id"]
+    for path in ("/queue", f"/trips/{trip_id}", "/plan", "/dashboard", "/jobs", "/orders"):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-security-policy"].startswith("default-src 'self'")
+        assert not re.search(r'(src|href)="(https?:)?//', r.text), path
+
+
+@pytest.mark.parametrize("asset", ["vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
+                                   "vendor/chart.js/chart.umd.min.js", "vendor/topojson-client/topojson-client.min.js",
+                                   "vendor/world-atlas/countries-50m.json", "workbench.css", "trip-map.js"])
+def test_front_end_libraries_and_basemap_are_served_locally(app: FastAPI, asset: str) -> None:
+    r = browser(app).get(f"/static/{asset}")
+    assert r.status_code == 200, "run scripts/setup.sh: it installs web/package.json into static/vendor"
+    assert len(r.content) > 1000
+
+
+# -- what is not yours ----------------------------------------------------------------------
+
+def test_another_organisations_trip_or_order_is_not_found(app: FastAPI, store: Store) -> None:
+    trip_id = trips(store, "be-customs")[1]["id"]
+    other = signed_in(app, "us-officer")
+    seq = audit_head(store)
+    paths = (f"/trips/{trip_id}", "/trips/99999999", "/trips/abc", "/orders/99999999", "/orders/x")
+    for path in paths:
+        r = other.get(path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Not found" in r.text
+    entries = audit_since(store, seq)
+    assert [(e.kind, e.payload["object_id"], e.payload["actor"], e.payload["details"]["status"]) for e in entries] \
+        == [("denied", p, "us-officer", 404) for p in paths]
+
+
+def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, store: Store) -> None:
+    own = trips(store, "carrier-a")
+    other = next(t for t in trips(store, "be-customs") if t["carrier_code"] != "SIMA")
+    c = signed_in(app, "carrier")
+    queue = c.get("/queue")
+    carriers = re.findall(r'data-carrier="([^"]*)"', queue.text)
+    assert carriers == ["SIMA"] * min(50, len(own))
+    assert f"{len(own)} container trips match" in queue.text
+    assert 'href="/plan"' not in queue.text and 'href="/dashboard"' not in queue.text
+    page = c.get(f"/trips/{own[0]['id']}")
+    assert page.status_code == 200
+    assert 'action="/trips/' not in page.text  # neither plan nor hold forms
+    assert c.get(f"/trips/{other['id']}").status_code == 404
+    for path in ("/dashboard", "/jobs"):
+        assert c.get(path).status_code == 403, path
+    assert "Your organisation has no scanner registered." in c.get("/plan").text
+    refused = c.post(f"/trips/{own[0]['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                        "shift_date": "2030-01-01", "shift": "early",
+                                                        "selection": "risk"})
+    assert refused.status_code == 403
+    assert "may not do this" in refused.text
+
+
+def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:
+    trip = trips(store, "be-customs")[2]
+    c = signed_in(app, "officer")
+    seq = audit_head(store)
+    assert c.get(f"/trips/{trip['id']}").status_code == 200
+    reads = [e.payload for e in audit_since(store, seq) if e.kind == "read"]
+    assert [(p["object_kind"], p["object_id"], p["actor"], p["organisation"], p["details"]["container"]) for p in reads] \
+        == [("trip", str(trip["id"]), "officer", "be-customs", trip["container_number"])]
+    assert reads[0]["action"] == f"GET /trips/{trip['id']}"
+
+
+def test_the_queue_list_and_a_party_search_are_audited(app: FastAPI, store: Store) -> None:
+    c = signed_in(app, "officer")
+    seq = audit_head(store)
+    assert c.get("/queue?band=high").status_code == 200
+    with store.uow() as uow:
+        doc = uow.trip_assessments.get(trips(store, "be-customs")[0]["assessment_id"])["facts"]["documents"][-1]
+    shipper = next(p["name"] for p in doc["parties"] if p["role"] == "shipper")
+    party = c.get("/parties", params={"name": shipper})
+    assert party.status_code == 200
+    assert doc["document_ref"] in party.text
+    kinds = [(e.payload["object_kind"]) for e in audit_since(store, seq) if e.kind == "read"]
+    assert kinds == ["trip-list", "party"]
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+def test_the_queue_pages_through_every_trip_once(app: FastAPI, store: Store) -> None:
+    expected = [t["id"] for t in trips(store, "be-customs", TripFilter(risk_band="low"))]
+    c = signed_in(app, "officer")
+    seen: list[int] = []
+    url = "/queue?band=low"
+    while url:
+        page = c.get(url)
+        assert page.status_code == 200
+        seen += [int(x) for x in re.findall(r'<tr data-trip="(\d+)"', page.text)]
+        more = re.search(r'id="next-page" href="([^"]+)"', page.text)
+        url = more.group(1).replace("&amp;", "&") if more else ""
+    assert seen == expected
+    assert len(expected) > 50
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("arrived_from=2026-01-05&arrived_to=2026-01-01", "is before arrived_from"),
+    ("arrived_from=yesterday", "is not a date (YYYY-MM-DD)"),
+    ("band=severe", "is not one of high, medium, low"),
+    ("cursor=not-a-cursor", "not a cursor this list gave"),
+    ("port=EC%20GYE", "is not a UN/LOCODE"),
+])
+def test_a_bad_filter_is_explained_and_kept(app: FastAPI, query: str, message: str) -> None:
+    r = signed_in(app, "officer").get(f"/queue?{query}")
+    assert r.status_code == 400
+    assert message in r.text
+    assert 'id="queue-error"' in r.text
+
+
+def test_the_queue_filters_by_port_and_container(app: FastAPI, store: Store) -> None:
+    trip = trips(store, "be-customs")[3]
+    c = signed_in(app, "officer")
+    by_port = c.get(f"/queue?port={trip['port_of_loading'].lower()}")
+    expected = trips(store, "be-customs", TripFilter(port_of_loading=trip["port_of_loading"]))
+    assert [int(x) for x in re.findall(r'<tr data-trip="(\d+)"', by_port.text)] == [t["id"] for t in expected][:50]
+    by_number = c.get(f"/queue?container={trip['container_number']}")
+    assert re.findall(r'<tr data-trip="(\d+)"', by_number.text) == [str(trip["id"])]
+
+
+# -- planning and recording -----------------------------------------------------------------
+
+def _plan(c: TestClient, trip_id: int, day: str, shift: str = "late", selection: str = "risk",
+          reason: str = "") -> object:
+    return c.post("/plan", data={"csrf": token_of(c), "trip_id": str(trip_id), "scanner_id": SCANNER,
+                                 "shift_date": day, "shift": shift, "selection": selection, "reason": reason})
+
+
+def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, store: Store) -> None:
+    trip = trips(store, "be-customs", TripFilter(status="open"))[-1]
+    c = signed_in(app, "officer")
+    r = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                 "shift_date": "2030-02-03", "shift": "night",
+                                                 "selection": "manual", "reason": "  "})
+    assert r.status_code == 400
+    assert 'id="plan-error"' in r.text and "<strong>reason</strong>: is required" in r.text
+    assert 'value="2030-02-03"' in r.text
+    assert '<option value="night" selected>' in r.text and '<option value="manual" selected>' in r.text
+    assert f'<option value="{SCANNER}" selected>' in r.text
+    bad_day = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                       "shift_date": "03/02/2030", "shift": "night",
+                                                       "selection": "risk"})
+    assert bad_day.status_code == 400 and "is not a date (YYYY-MM-DD)" in bad_day.text
+    with store.uow() as uow:
+        assert uow.inspections.orders("be-customs", trip_id=trip["id"]) == []
+
+
+def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) -> None:
+    day = (date.today() + timedelta(days=30)).isoformat()
+    candidates = trips(store, "be-customs", TripFilter(status="open", risk_band="low"))[-4:]
+    c = signed_in(app, "officer")
+    for t in candidates[:3]:
+        r = _plan(c, t["id"], day)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith(f"/plan?date={day}&shift=late&planned=")
+    board = c.get(f"/plan?date={day}&shift=late")
+    assert re.search(r'<strong class="taken">3</strong> of 3 slots taken', board.text)
+    full = _plan(c, candidates[3]["id"], day)
+    assert full.status_code == 409
+    assert f"the late shift of {day} is full (3 of 3 containers)" in full.text
+    with store.uow() as uow:
+        assert uow.inspections.slots_taken(SCANNER, day, "late") == 3
+        assert uow.inspections.orders("be-customs", trip_id=candidates[3]["id"]) == []
+
+
+def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastAPI, store: Store) -> None:
+    trip = trips(store, "be-customs", TripFilter(status="open", risk_band="medium"))[0]
+    officer = signed_in(app, "officer")
+    planned = _plan(officer, trip["id"], (date.today() + timedelta(days=31)).isoformat())
+    order_id = int(planned.headers["location"].rsplit("=", 1)[1])
+
+    operator = signed_in(app, "operator")
+    page = operator.get(f"/orders/{order_id}")
+    assert 'id="record-scan"' in page.text and 'id="record-search"' not in page.text
+    refused = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "search",
+                                                            "result": "nothing_found"})
+    assert refused.status_code == 403 and "may not do this" in refused.text
+    missing = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                            "verdict": "anomaly"})
+    assert missing.status_code == 400
+    assert "<strong>nii_image_ref</strong>: is required" in missing.text
+    assert 'value="anomaly" checked' in missing.text
+    scanned = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                            "nii_image_ref": "IMG-7", "verdict": "anomaly"})
+    assert scanned.status_code == 303 and scanned.headers["location"] == f"/orders/{order_id}"
+
+    searcher = signed_in(app, "searcher")
+    too_much = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "search", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "250000", "concealment": "reefer_unit", "notes": "bags in the evaporator"})
+    assert too_much.status_code == 400
+    assert "must be above 0 and at most 100,000" in too_much.text
+    assert "bags in the evaporator</textarea>" in too_much.text
+    assert '<option value="reefer_unit" selected>' in too_much.text
+    stray = searcher.post(f"/orders/{order_id}/act", data={"csrf": token_of(searcher), "action": "search",
+                                                          "result": "nothing_found", "drug_type": "heroin"})
+    assert stray.status_code == 400 and "is only recorded with a seizure" in stray.text
+    with store.uow() as uow:
+        assert uow.inspections.order(order_id, "be-customs")["status"] == "scanned"
+    done = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "search", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "31,5", "concealment": "reefer_unit"})
+    assert done.status_code == 303
+    with store.uow() as uow:
+        order = uow.inspections.order(order_id, "be-customs")
+        assert (order["status"], order["result"], order["mass_kg"], order["verdict"]) == ("searched", "seizure", 31.5,
+                                                                                        "anomaly")
+    closed = searcher.get(f"/orders/{order_id}")
+    assert 'id="record-search"' not in closed.text
+    assert '<span class="badge seizure">cocaine</span> 31.5 kg, reefer unit' in closed.text
+    listed = officer.get("/orders?status=searched")
+    assert f'href="/orders/{order_id}"' in listed.text
+    assert officer.get("/orders?status=lost").status_code == 400
+
+
+def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:
+    picks = trips(store, "be-customs", TripFilter(status="open", risk_band="low"))[:2]
+    c = signed_in(app, "officer")
+    day = (date.today() + timedelta(days=32)).isoformat()
+    risk = int(_plan(c, picks[0]["id"], day, "early").headers["location"].rsplit("=", 1)[1])
+    explore = int(_plan(c, picks[1]["id"], day, "early", "exploration").headers["location"].rsplit("=", 1)[1])
+    assert 'value="waive"' in c.get(f"/orders/{risk}").text
+    assert 'value="waive"' not in c.get(f"/orders/{explore}").text
+    no_reason = c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive", "reason": ""})
+    assert no_reason.status_code == 400 and "<strong>reason</strong>: is required" in no_reason.text
+    assert c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive",
+                                               "reason": "terminal cannot move the box"}).status_code == 303
+    waived = c.post(f"/orders/{explore}/act", data={"csrf": token_of(c), "action": "waive", "reason": "no"})
+    assert waived.status_code == 400 and "only risk picks can be waived" in waived.text
+    assert c.post(f"/orders/{explore}/act", data={"csrf": token_of(c), "action": "cancel",
+                                                  "reason": "duplicate"}).status_code == 303
+    with store.uow() as uow:
+        assert [uow.inspections.order(i, "be-customs")["status"] for i in (risk, explore)] == ["waived", "cancelled"]
+        assert [uow.container_trips.get(t["id"])["status"] for t in picks] == ["open", "open"]
+
+
+# -- dashboard and jobs ---------------------------------------------------------------------
+
+def test_the_dashboard_counts_the_seizures_recorded(app: FastAPI, store: Store) -> None:
+    with store.uow() as uow:
+        seizures = uow.inspections.seizures("be-customs")
+    page = signed_in(app, "analyst").get("/dashboard")
+    assert page.status_code == 200
+    assert f'id="seizures-total">{len(seizures)}<' in page.text
+    assert signed_in(app, "operator").get("/dashboard").status_code == 403
+
+
+def test_job_progress_as_json_needs_a_session(app: FastAPI, store: Store) -> None:
+    assert browser(app).get("/web-api/jobs").status_code == 401
+    with store.uow() as uow:
+        run = JobRuns(uow.session).create("rescore", {}, "admin", datetime.now(UTC))
+        other = JobRuns(uow.session).create("rescore", {}, "us-officer", datetime.now(UTC))
+        node = JobRuns(uow.session).create("rescore", {}, "cli:root", datetime.now(UTC))
+    items = signed_in(app, "analyst").get("/web-api/jobs").json()["items"]
+    ids = [i["id"] for i in items]
+    assert run.id in ids and node.id in ids and other.id not in ids
+    assert next(i for i in items if i["id"] == run.id)["status"] == "queued"
+    assert signed_in(app, "carrier").get("/web-api/jobs").status_code == 403
+    assert signed_in(app, "us-officer").get("/web-api/jobs").json()["items"][0]["id"] == other.id
+
+
+@pytest.fixture
+def runner(store: Store) -> Iterator[JobRunner]:
+    r = JobRunner(store.engine.url.render_as_string(hide_password=False))
+    try:
+        yield r
+    finally:
+        r.shutdown()
+
+
+def test_work_is_started_on_the_servers_job_runner(store: Store, runner: JobRunner) -> None:
+    app = create_app(store.engine, jobs=runner)
+    analyst = signed_in(app, "analyst")
+    started = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "train-trips", "seed": "7"})
+    assert started.status_code == 303
+    run_id = int(started.headers["location"].rsplit("=", 1)[1])
+    with store.uow() as uow:
+        run = JobRuns(uow.session).get(run_id)
+    assert (run.kind, run.params, run.status, run.requested_by) == ("train-trips", {"seed": 7}, "queued", "analyst")
+    page = analyst.get(f"/jobs?started={run_id}")
+    assert f'data-run="{run_id}" data-status="queued"' in page.text
+    bad = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "train-trips", "seed": "seven"})
+    assert bad.status_code == 400 and "is not a whole number" in bad.text
+    ingest = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "ingest"})
+    assert ingest.status_code == 400 and "is not one of rescore, train-trips" in ingest.text
+    officer = signed_in(app, "officer")
+    assert 'action="/jobs"' not in officer.get("/jobs").text
+    assert officer.post("/jobs", data={"csrf": token_of(officer), "kind": "rescore"}).status_code == 403
+
+
+def test_without_a_job_runner_the_page_says_how_to_start_work(app: FastAPI) -> None:
+    analyst = signed_in(app, "analyst")
+    assert "scheldt jobs run" in analyst.get("/jobs").text
+    r = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "rescore"})
+    assert r.status_code == 409 and "this server runs no job runner" in r.text

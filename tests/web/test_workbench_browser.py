@@ -1,0 +1,275 @@
+"""The workbench in a real browser: headless Chromium (Debian's ``chromium``, installed by
+``.ci/run``) driven by Playwright against a real uvicorn server over SIMULATED traffic.
+
+The main story: an officer signs in, filters the risk queue, opens the top trip (map, timeline,
+documents, parties, seals, reasons) and plans a scan; the scanner operator records the scan
+(anomaly); the search team records a seizure (after a refused form); an analyst sees it on the
+dashboard. Also: a shipping line sees only its own trips, a wrong password is refused, and the
+jobs page follows a run's progress by itself.
+
+Every browser context aborts any request that does not go to 127.0.0.1 and each test asserts
+none was made: the workbench needs no internet. Screenshots of every step are kept in
+``test-artefacts/screenshots/`` (git-ignored) at the root of the repository.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
+
+from scheldt.domain.access import trip_scope
+from scheldt.jobs.runs import JobRuns
+from scheldt.store.container_trips import TripFilter
+from scheldt.workflows.trip_views import trip_detail
+from tests.web.conftest import PASSWORD, Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+
+
+@dataclass
+class Session:
+    """One browser context (its own cookies) and page, with what it was refused and the
+    script errors its pages raised."""
+
+    context: BrowserContext
+    page: Page
+    base: str
+    blocked: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Fill the sign-in form the page is on and send it."""
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form[action='/sign-in'] button[type=submit]")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    b = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def open_session(browser: Browser, server: Server) -> Iterator[object]:
+    """Open browser sessions (one per user); at the end, assert no page asked for anything
+    outside this machine and no page script failed."""
+    sessions: list[Session] = []
+
+    def make() -> Session:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+        context.set_default_timeout(10_000)
+        s = Session(context, context.new_page(), server.url)
+
+        def only_loopback(route: Route) -> None:
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                s.blocked.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_loopback)
+        s.page.on("pageerror", lambda exc: s.script_errors.append(str(exc)))
+        sessions.append(s)
+        return s
+
+    yield make
+    for s in sessions:
+        s.context.close()
+    assert [u for s in sessions for u in s.blocked] == []
+    assert [e for s in sessions for e in s.script_errors] == []
+
+
+def test_officer_plans_operator_scans_searcher_seizes_analyst_sees_it(open_session, server: Server) -> None:
+    store = server.store
+    with store.uow() as uow:
+        org = uow.accounts.organisation("be-customs")
+        scope = trip_scope(org)
+        total = uow.container_trips.count(scope, TripFilter())
+        high = uow.container_trips.count(scope, TripFilter(risk_band="high"))
+        top = uow.container_trips.page(scope, TripFilter(), None, 1)[0]
+        detail = trip_detail(uow, scope, org.id, top["id"])
+    officer: Session = open_session()
+
+    # Sign in: the queue sends the browser to the sign-in page and back.
+    officer.go("/queue")
+    expect(officer.page).to_have_url(re.compile(r"/sign-in\?next=%2Fqueue$"))
+    officer.shot("01-sign-in")
+    officer.sign_in("officer")
+    expect(officer.page).to_have_url(f"{server.url}/queue")
+    rows = officer.page.locator("#queue tbody tr")
+    expect(rows).to_have_count(min(50, total))
+    first = rows.first
+    assert first.get_attribute("data-trip") == str(top["id"])
+    expect(first.locator(".reason-list li").first).to_contain_text(detail["assessment"]["reasons"][0]["evidence"])
+    assert f"{total} container trips match" in officer.page.inner_text(".page-head")
+    officer.shot("02-queue")
+
+    # Filters: high band only.
+    officer.page.select_option("select[name=band]", "high")
+    officer.page.click("#queue-filters button[type=submit]")
+    expect(officer.page).to_have_url(re.compile(r"band=high"))
+    expect(rows).to_have_count(high)
+    assert {rows.nth(i).get_attribute("data-band") for i in range(high)} == {"high"}
+    officer.shot("03-queue-high")
+
+    # The top trip: map with basemap, route and track; timeline, documents, parties, seals, reasons.
+    first.locator("a.trip-link").click()
+    expect(officer.page).to_have_url(f"{server.url}/trips/{top['id']}")
+    expect(officer.page.locator("#map.leaflet-container")).to_have_attribute("data-basemap", "ready")
+    assert officer.page.locator("#map path.basemap-land").count() >= 1
+    assert officer.page.locator("#map path.basemap-borders").count() >= 1
+    ports = [s for s in detail["route"] if s["lat"] is not None]
+    expect(officer.page.locator("#map path.route-port")).to_have_count(len(ports))
+    expect(officer.page.locator("#map path.route-line")).to_have_count(1 if len(ports) > 1 else 0)
+    expect(officer.page.locator("#map path.vessel-track")).to_have_count(1 if detail["vessel_track"] else 0)
+    expect(officer.page.locator("#timeline tbody tr")).to_have_count(len(detail["events"]))
+    expect(officer.page.locator("#documents article.doc")).to_have_count(len(detail["documents"]))
+    reasons = officer.page.locator("#reasons tbody tr")
+    expect(reasons).to_have_count(len(detail["assessment"]["reasons"]))
+    for party in detail["documents"][-1]["parties"]:
+        expect(officer.page.locator("#parties")).to_contain_text(party["name"])
+    seals = sorted({s for e in detail["events"] for s in e["seals"]})
+    for seal in seals:
+        expect(officer.page.locator("#seals")).to_contain_text(seal)
+    expect(officer.page.locator("#trip-score")).to_have_text(f"{top['score']:.1f}")
+    officer.shot("04-trip")
+
+    # Plan a scan on SC-1, early shift tomorrow.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    officer.page.select_option("#plan-scan select[name=scanner_id]", "SC-1")
+    officer.page.fill("#plan-scan input[name=shift_date]", tomorrow)
+    officer.page.select_option("#plan-scan select[name=shift]", "early")
+    officer.page.select_option("#plan-scan select[name=selection]", "risk")
+    officer.page.click("#plan-scan button[type=submit]")
+    expect(officer.page).to_have_url(re.compile(rf"/plan\?date={tomorrow}&shift=early&planned=\d+$"))
+    order_id = int(officer.page.url.rsplit("=", 1)[1])
+    board = officer.page.locator("section.scanner[data-scanner='SC-1']")
+    expect(board.locator(".taken")).to_have_text("1")
+    expect(board.locator("tr.highlight")).to_contain_text(top["container_number"])
+    officer.shot("05-plan")
+    officer.page.click("form[action='/sign-out'] button")
+    expect(officer.page).to_have_url(f"{server.url}/sign-in")
+
+    # The scanner operator records the scan: an anomaly. No search or cancel form for this role.
+    operator = open_session()
+    operator.go(f"/orders/{order_id}")
+    operator.sign_in("operator")
+    expect(operator.page).to_have_url(f"{server.url}/orders/{order_id}")
+    expect(operator.page.locator("#record-search")).to_have_count(0)
+    expect(operator.page.locator("#record-cancel")).to_have_count(0)
+    operator.page.fill("#record-scan input[name=nii_image_ref]", "SC-1/0042")
+    operator.page.check("#record-scan input[name=verdict][value=anomaly]")
+    operator.page.click("#record-scan button[type=submit]")
+    expect(operator.page.locator("h1 .badge")).to_have_text("scanned")
+    expect(operator.page.locator("#outcome")).to_contain_text("anomaly")
+    operator.shot("06-scanned")
+
+    # The search team: a mass that is not a number is refused next to the form, keeping what
+    # was typed; then the seizure is recorded.
+    searcher = open_session()
+    searcher.go(f"/orders/{order_id}")
+    searcher.sign_in("searcher")
+    expect(searcher.page.locator("#record-scan")).to_have_count(0)
+    searcher.page.select_option("#record-search select[name=result]", "seizure")
+    searcher.page.select_option("#record-search select[name=drug_type]", "cocaine")
+    searcher.page.fill("#record-search input[name=mass_kg]", "four hundred")
+    searcher.page.select_option("#record-search select[name=concealment]", "behind_doors")
+    searcher.page.click("#record-search button[type=submit]")
+    expect(searcher.page.locator("#record-search #action-error")).to_contain_text("not a number of kilograms")
+    expect(searcher.page.locator("#record-search select[name=drug_type]")).to_have_value("cocaine")
+    expect(searcher.page.locator("#record-search input[name=mass_kg]")).to_have_value("four hundred")
+    searcher.shot("07-search-refused")
+    searcher.page.fill("#record-search input[name=mass_kg]", "412,5")
+    searcher.page.click("#record-search button[type=submit]")
+    expect(searcher.page.locator("h1 .badge")).to_have_text("searched")
+    expect(searcher.page.locator("#seizure")).to_contain_text("cocaine 412.5 kg, behind doors")
+    searcher.shot("08-seizure")
+
+    # The analyst sees it on the dashboard.
+    analyst = open_session()
+    analyst.go("/dashboard")
+    analyst.sign_in("analyst")
+    expect(analyst.page).to_have_url(f"{server.url}/dashboard")
+    expect(analyst.page.locator("body")).to_have_attribute("data-charts", "ready")
+    expect(analyst.page.locator("#seizures-total")).to_have_text("1")
+    expect(analyst.page.locator("#kg-by-drug")).to_contain_text("cocaine")
+    expect(analyst.page.locator("#kg-by-drug")).to_contain_text("412.5")
+    expect(analyst.page.locator("#hit-risk")).to_have_text("100 %")
+    expect(analyst.page.locator("#by-port")).to_contain_text(top["port_of_loading"])
+    assert analyst.page.locator("canvas").count() == 5
+    analyst.shot("09-dashboard")
+
+
+def test_a_shipping_line_sees_only_its_own_trips(open_session, server: Server) -> None:
+    with server.store.uow() as uow:
+        own = uow.container_trips.count(trip_scope(uow.accounts.organisation("carrier-a")), TripFilter())
+        other = next(r for r in uow.container_trips.page(None, TripFilter(), None, 500) if r["carrier_code"] != "SIMA")
+    carrier = open_session()
+    carrier.go("/queue")
+    carrier.sign_in("carrier")
+    rows = carrier.page.locator("#queue tbody tr")
+    expect(rows).to_have_count(min(50, own))
+    assert {rows.nth(i).get_attribute("data-carrier") for i in range(rows.count())} == {"SIMA"}
+    expect(carrier.page.locator("header nav a")).to_have_text(["Risk queue"])
+    carrier.shot("10-carrier-queue")
+    response = carrier.page.goto(f"{server.url}/trips/{other['id']}")
+    assert response is not None and response.status == 404
+    expect(carrier.page.locator("h1")).to_have_text("Not found")
+    carrier.shot("11-carrier-other-trip")
+
+
+def test_a_wrong_password_is_refused(open_session, server: Server) -> None:
+    s = open_session()
+    s.go("/sign-in")
+    s.sign_in("officer", "not the password")
+    expect(s.page.locator("#sign-in-error")).to_contain_text("unknown username or wrong password")
+    expect(s.page.locator("input[name=username]")).to_have_value("officer")
+    expect(s.page.locator("input[name=password]")).to_have_value("")
+    s.shot("12-wrong-password")
+
+
+def test_the_jobs_page_follows_a_run_until_it_ends(open_session, server: Server) -> None:
+    now = datetime.now(UTC)
+    with server.store.uow() as uow:
+        run = JobRuns(uow.session).create("rescore", {}, "analyst", now)
+        JobRuns(uow.session).claim(run.id, now)
+        JobRuns(uow.session).progress(run.id, 0.4, "scored 40 of 100 trips")
+    s = open_session()
+    s.go("/jobs")
+    s.sign_in("analyst")
+    row = s.page.locator(f"#job-runs tr[data-run='{run.id}']")
+    expect(row.locator("[role=progressbar]")).to_have_attribute("aria-valuenow", "40")
+    expect(row).to_contain_text("scored 40 of 100 trips")
+    s.shot("13-jobs-running")
+    with server.store.uow() as uow:
+        JobRuns(uow.session).done(run.id, {"scored": 100}, "scored 100 trips", datetime.now(UTC))
+    expect(row).to_have_attribute("data-status", "done", timeout=8_000)
+    expect(row.locator("[role=progressbar]")).to_have_attribute("aria-valuenow", "100")
+    expect(s.page.locator("#poll-state")).to_have_text("All work has finished.")
+    s.shot("14-jobs-done")
