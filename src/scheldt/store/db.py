@@ -125,6 +125,7 @@ class UnitOfWork:
         from scheldt.store.declarations import DeclarationRepository
         from scheldt.store.documents import DocumentRepository
         from scheldt.store.events import EventRepository
+        from scheldt.store.exchange import ExchangeRepository
         from scheldt.store.inspections import InspectionRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.profiles import ProfileRepository
@@ -149,6 +150,7 @@ class UnitOfWork:
         self.container_trips = ContainerTripRepository(self.session)
         self.accounts = AccountRepository(self.session)
         self.inspections = InspectionRepository(self.session)
+        self.exchange = ExchangeRepository(self.session)
 
 
 @contextmanager

@@ -381,6 +381,8 @@ class OrganisationRow(Base):
     carrier_codes: Mapped[list] = mapped_column(JSON, default=list)
     terminal_codes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The organisation this one is a client of (TLP:AMBER reaches recipients and their clients).
+    client_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class UserRow(Base):
@@ -549,3 +551,114 @@ class JobRunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+
+# --- Exchange (issue 6): sharing groups, shared STIX objects, peers, carrier notifications ---
+
+
+class SharingGroupRow(Base):
+    """A named set of organisations items are shared with; one TAXII collection each."""
+
+    __tablename__ = "sharing_group"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_org: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SharingGroupMemberRow(Base):
+    """An organisation in a sharing group."""
+
+    __tablename__ = "sharing_group_member"
+    group_id: Mapped[str] = mapped_column(ForeignKey("sharing_group.id"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class SharedObjectRow(Base):
+    """One version of a shared STIX 2.1 object, as stored (never changed: a new version is a
+    new row). ``seq`` is the server-assigned order of arrival, the cursor of TAXII pages and
+    federation pulls, so items relayed late with older timestamps are never missed."""
+
+    __tablename__ = "shared_object"
+    __table_args__ = (
+        UniqueConstraint("stix_id", "modified"),
+        Index("ix_shared_object_group_seq", "group_id", "seq"),
+        Index("ix_shared_object_tlp_seq", "tlp", "seq"),
+        Index("ix_shared_object_owner_seq", "owner_org", "seq"),
+        Index("ix_shared_object_stix_id", "stix_id", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stix_id: Mapped[str] = mapped_column(String(100))
+    modified: Mapped[str] = mapped_column(String(32))  # the STIX timestamp text, exactly as given
+    stix_type: Mapped[str] = mapped_column(String(64))
+    spec_version: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))  # alert, watchlist-entry, seizure-report, sighting, other
+    tlp: Mapped[str] = mapped_column(String(16))
+    owner_org: Mapped[str] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    handling_code: Mapped[str] = mapped_column(String(200), default="")
+    reliability: Mapped[str] = mapped_column(String(1), default="X")
+    credibility: Mapped[str] = mapped_column(String(1), default="4")
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    object: Mapped[dict] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(200))  # "local" or "peer:<name>" (provenance)
+    date_added: Mapped[datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SharedObjectRecipientRow(Base):
+    """A named recipient of a TLP:RED object version: an organisation and one of its users."""
+
+    __tablename__ = "shared_object_recipient"
+    seq: Mapped[int] = mapped_column(ForeignKey("shared_object.seq"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PeerRow(Base):
+    """A partner node pulled by federation: its TAXII API root, credentials, the organisation
+    its objects are attributed to here, and the server-assigned cursor reached per collection."""
+
+    __tablename__ = "peer"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_root: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(Text, default="")  # password or token; the peer's credential for us
+    cursors: Mapped[dict] = mapped_column(JSON, default=dict)  # collection id -> cursor text
+    last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SubscriptionRow(Base):
+    """A shipping line's or terminal's callback for hold, release and alert notices."""
+
+    __tablename__ = "subscription"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[str] = mapped_column(String(64), index=True)
+    callback_url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)  # shared HMAC-SHA256 key (needed to sign, so kept)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class NotificationRow(Base):
+    """One notice to one subscription, with its delivery attempts; ``dead`` after the last try."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # hold, release, alert
+    body: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -1,0 +1,204 @@
+"""Shared STIX objects, sharing groups and the visibility policy as one indexed query.
+
+:func:`visible_clause` is :func:`scheldt.domain.exchange.may_see` written as SQL over
+``shared_object``: every reader (REST API, TAXII, federation relays, MISP export, carrier
+notices) filters through it *before* paging, so a page never holds an object the requester may
+not see and never silently shrinks. Pages are keyset ranges of the server-assigned ``seq``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from scheldt.domain.exchange import Audience, Requester, Tlp
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.models import (
+    OrganisationRow,
+    SharedObjectRecipientRow,
+    SharedObjectRow,
+    SharingGroupMemberRow,
+    SharingGroupRow,
+)
+
+_O = SharedObjectRow
+_R = SharedObjectRecipientRow
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """A stored object version: ``seq`` (server order), STIX id and modified timestamp text,
+    its audience and evaluation, the STIX object itself, provenance and when it was added."""
+
+    seq: int
+    stix_id: str
+    modified: str
+    stix_type: str
+    spec_version: str
+    kind: str
+    tlp: str
+    owner_org: str
+    group_id: str | None
+    handling_code: str
+    reliability: str
+    credibility: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    revoked: bool
+    object: dict[str, Any]
+    source: str
+    date_added: datetime
+    deleted_at: datetime | None
+
+
+def _stored(row: SharedObjectRow) -> StoredObject:
+    return StoredObject(row.seq, row.stix_id, row.modified, row.stix_type, row.spec_version, row.kind, row.tlp,
+                        row.owner_org, row.group_id, row.handling_code, row.reliability, row.credibility,
+                        _utc(row.valid_from), _utc(row.valid_until), row.revoked, row.object, row.source,
+                        _utc(row.date_added) or row.date_added, _utc(row.deleted_at))
+
+
+def visible_clause(r: Requester | None) -> Any:
+    """SQL condition on ``shared_object``: the requester may see the row (None: the node itself)."""
+    if r is None:
+        return true()
+    own = _O.owner_org == r.organisation_id
+    clear = _O.tlp == Tlp.CLEAR.value
+    green = and_(_O.tlp == Tlp.GREEN.value, true() if r.kind == "agency" else false())
+    member = and_(_O.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]), _O.group_id.in_(sorted(r.groups))) \
+        if r.groups else false()
+    client = and_(_O.tlp == Tlp.AMBER.value, _O.group_id.in_(sorted(r.client_of_groups))) \
+        if r.client_of_groups else false()
+    named = and_(_R.seq == _O.seq, _R.organisation_id == r.organisation_id)
+    if not r.peer:
+        named = and_(named, _R.username == r.username)
+    red = and_(_O.tlp == Tlp.RED.value, exists().where(named))
+    return or_(own, clear, green, member, client, red)
+
+
+class ExchangeRepository:
+    """Sharing groups and shared object versions (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # sharing groups
+    def add_group(self, group_id: str, name: str, owner_org: str, members: Sequence[str], now: datetime) -> None:
+        """Create a sharing group (its owner is a member). Raises InputError when the id is taken."""
+        if self.session.get(SharingGroupRow, group_id) is not None:
+            raise InputError("sharing group id", f"{group_id!r} already exists")
+        self.session.add(SharingGroupRow(id=group_id, name=name, owner_org=owner_org, created_at=now))
+        self.session.flush()
+        for org in sorted({owner_org, *members}):
+            self.session.add(SharingGroupMemberRow(group_id=group_id, organisation_id=org))
+        self.session.flush()
+
+    def groups_of(self, org_id: str) -> frozenset[str]:
+        """Ids of the sharing groups an organisation is a member of."""
+        return frozenset(self.session.scalars(select(SharingGroupMemberRow.group_id).where(
+            SharingGroupMemberRow.organisation_id == org_id)))
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        """One sharing group with its members. Raises NotFoundError."""
+        row = self.session.get(SharingGroupRow, group_id)
+        if row is None:
+            raise NotFoundError(f"sharing group {group_id}", "no such sharing group")
+        members = sorted(self.session.scalars(select(SharingGroupMemberRow.organisation_id).where(
+            SharingGroupMemberRow.group_id == group_id)))
+        return {"id": row.id, "name": row.name, "owner_org": row.owner_org, "members": members,
+                "created_at": _utc(row.created_at)}
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every sharing group with its members, by id."""
+        return [self.group(g) for g in self.session.scalars(select(SharingGroupRow.id).order_by(SharingGroupRow.id))]
+
+    def requester(self, org_id: str, username: str, peer: bool = False) -> Requester:
+        """The :class:`Requester` for a user of an organisation (its groups and its patron's)."""
+        org = self.session.get(OrganisationRow, org_id)
+        if org is None:
+            raise NotFoundError(f"organisation {org_id}", "no such organisation")
+        patron = org.client_of
+        return Requester(org_id, org.kind, patron, username, self.groups_of(org_id),
+                         self.groups_of(patron) if patron else frozenset(), peer)
+
+    # objects
+    def add_version(self, values: dict[str, Any], recipients: Sequence[tuple[str, str]] = ()) -> int | None:
+        """Store one object version (``values``: SharedObjectRow columns but seq). A version
+        already stored (same STIX id and ``modified``) adds nothing: returns None; else its seq."""
+        known = self.session.scalar(select(_O.seq).where(_O.stix_id == values["stix_id"],
+                                                         _O.modified == values["modified"]))
+        if known is not None:
+            return None
+        row = SharedObjectRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        for org, user in sorted(set(recipients)):
+            self.session.add(SharedObjectRecipientRow(seq=row.seq, organisation_id=org, username=user))
+        self.session.flush()
+        return row.seq
+
+    def recipients(self, seq: int) -> frozenset[tuple[str, str]]:
+        """The named recipients of a TLP:RED object version."""
+        return frozenset((o, u) for o, u in self.session.execute(select(_R.organisation_id, _R.username).where(_R.seq == seq)))
+
+    def audience(self, obj: StoredObject) -> Audience:
+        """Who a stored version is for (as :func:`scheldt.domain.exchange.may_see` takes it)."""
+        return Audience(obj.owner_org, Tlp(obj.tlp), obj.group_id,
+                        self.recipients(obj.seq) if obj.tlp == Tlp.RED.value else frozenset())
+
+    def page(self, r: Requester | None, *, group_id: str | None = None, community: bool = False,
+             after_seq: int | None = None, added_after: datetime | None = None, ids: Sequence[str] = (),
+             types: Sequence[str] = (), limit: int = 100, include_deleted: bool = False) -> list[StoredObject]:
+        """Object versions the requester may see, in ``seq`` order, after ``after_seq``:
+        in sharing group ``group_id`` (or, with ``community``, those without a group), added
+        after ``added_after`` (UTC), with one of the STIX ``ids`` / ``types`` when given."""
+        stmt = select(_O).where(visible_clause(r))
+        if group_id is not None:
+            stmt = stmt.where(_O.group_id == group_id)
+        elif community:
+            stmt = stmt.where(_O.group_id.is_(None))
+        if after_seq is not None:
+            stmt = stmt.where(_O.seq > after_seq)
+        if added_after is not None:
+            stmt = stmt.where(_O.date_added > added_after)
+        if ids:
+            stmt = stmt.where(_O.stix_id.in_(list(ids)))
+        if types:
+            stmt = stmt.where(_O.stix_type.in_(list(types)))
+        if not include_deleted:
+            stmt = stmt.where(_O.deleted_at.is_(None))
+        return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq).limit(limit))]
+
+    def versions(self, r: Requester | None, stix_id: str) -> list[StoredObject]:
+        """Every visible, not deleted version of one object, oldest ``modified`` first."""
+        stmt = select(_O).where(visible_clause(r), _O.stix_id == stix_id, _O.deleted_at.is_(None)).order_by(
+            _O.modified, _O.seq)
+        return [_stored(row) for row in self.session.scalars(stmt)]
+
+    def delete(self, stix_id: str, modified: str | None, now: datetime) -> int:
+        """Mark an object (one version, or all) deleted; returns how many versions."""
+        stmt = update(_O).where(_O.stix_id == stix_id, _O.deleted_at.is_(None))
+        if modified is not None:
+            stmt = stmt.where(_O.modified == modified)
+        return self.session.execute(stmt.values(deleted_at=now)).rowcount or 0
+
+    def count(self, r: Requester | None = None) -> int:
+        """How many live object versions the requester may see."""
+        return int(self.session.scalar(select(func.count()).select_from(_O).where(
+            visible_clause(r), _O.deleted_at.is_(None))) or 0)
+
+    def get_seq(self, seq: int) -> StoredObject:
+        """One stored version by ``seq``. Raises NotFoundError."""
+        row = self.session.get(SharedObjectRow, seq)
+        if row is None:
+            raise NotFoundError(f"object version {seq}", "no such object version")
+        return _stored(row)
