@@ -152,8 +152,7 @@ class ExchangeRepository:
 
     def audience(self, obj: StoredObject) -> Audience:
         """Who a stored version is for (as :func:`scheldt.domain.exchange.may_see` takes it)."""
-        return Audience(obj.owner_org, Tlp(obj.tlp), obj.group_id,
-                        self.recipients(obj.seq) if obj.tlp == Tlp.RED.value else frozenset())
+        return Audience(obj.owner_org, Tlp(obj.tlp), obj.group_id, self.recipients(obj.seq))
 
     def page(self, r: Requester | None, *, group_id: str | None = None, community: bool = False,
              after_seq: int | None = None, added_after: datetime | None = None, ids: Sequence[str] = (),

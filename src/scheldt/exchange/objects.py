@@ -1,0 +1,194 @@
+"""How sharing rules travel with a STIX 2.1 object, and how a stored object is served.
+
+TLP travels as ``object_marking_refs`` to the OASIS TLP 2.0 marking definitions (per field:
+``granular_markings`` with selectors). The rest travels in Scheldt's *sharing* property
+extension (an STIX 2.1 extension-definition, :func:`sharing_extension_definition`):
+
+    "extensions": {SHARING_EXTENSION_ID: {"extension_type": "property-extension",
+        "kind": "alert", "handling_code": "H2", "reliability": "B", "credibility": "2",
+        "sharing_group": "be-us-narcotics", "recipients": ["us-cbp/liaison"],
+        "valid_from": "2026-03-01T00:00:00Z", "valid_until": "2026-06-01T00:00:00Z"}}
+
+An object without Scheldt's extension (from medallion, MISP, another tool) is stored with the
+collection's sharing group, evaluation X/4 and the strictest TLP of its markings, or
+AMBER+STRICT when it has none (nothing is shared wider than its sender said).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scheldt.domain.exchange import (
+    CREDIBILITY,
+    ITEM_KINDS,
+    RELIABILITY,
+    TLP_BY_MARKING_ID,
+    TLP_MARKING_IDS,
+    Audience,
+    Requester,
+    Tlp,
+    may_see,
+    strictest,
+)
+from scheldt.errors import InputError
+
+#: Namespace of Scheldt's deterministic STIX ids (uuid5).
+NAMESPACE = uuid.UUID("3f0b7c2e-5a41-4c55-9d53-2f4f1b1c9a10")
+SCHELDT_IDENTITY_ID = f"identity--{uuid.uuid5(NAMESPACE, 'scheldt-project')}"
+SHARING_EXTENSION_ID = f"extension-definition--{uuid.uuid5(NAMESPACE, 'sharing-1.0')}"
+EXTENSION_CREATED = "2026-11-30T00:00:00.000Z"
+DEFAULT_TLP = Tlp.AMBER_STRICT
+
+
+def identity_id(org_id: str) -> str:
+    """The STIX identity id standing for a Scheldt organisation (the same on every node)."""
+    return f"identity--{uuid.uuid5(NAMESPACE, 'organisation:' + org_id)}"
+
+
+def scheldt_identity() -> dict[str, Any]:
+    """The identity object that created Scheldt's extension definitions."""
+    return {"type": "identity", "spec_version": "2.1", "id": SCHELDT_IDENTITY_ID, "created": EXTENSION_CREATED,
+            "modified": EXTENSION_CREATED, "name": "Scheldt", "identity_class": "system"}
+
+
+def sharing_extension_definition() -> dict[str, Any]:
+    """The extension-definition of Scheldt's sharing property extension (see module docstring)."""
+    return {"type": "extension-definition", "spec_version": "2.1", "id": SHARING_EXTENSION_ID,
+            "created_by_ref": SCHELDT_IDENTITY_ID, "created": EXTENSION_CREATED, "modified": EXTENSION_CREATED,
+            "name": "Scheldt sharing", "version": "1.0.0", "extension_types": ["property-extension"],
+            "description": "Handling code, source reliability (A/B/C/X) and information credibility (1-4), "
+                           "sharing group, TLP:RED named recipients (organisation/user) and validity period "
+                           "of an object shared between law-enforcement agencies.",
+            "schema": "Scheldt docs/stix-extensions.md#sharing (properties: kind, handling_code, reliability, "
+                      "credibility, sharing_group, recipients, valid_from, valid_until)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """The sharing terms of one object version (times UTC)."""
+
+    kind: str
+    tlp: Tlp
+    group: str | None
+    handling_code: str = ""
+    reliability: str = "X"
+    credibility: str = "4"
+    recipients: tuple[tuple[str, str], ...] = ()
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(where, f"{value!r} is not an ISO 8601 time") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def stix_time(t: datetime) -> str:
+    """A STIX timestamp (UTC, millisecond precision, ``Z``)."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.astimezone(UTC).microsecond // 1000:03d}Z"
+
+
+def tlp_of(obj: dict[str, Any]) -> Tlp | None:
+    """The strictest TLP 2.0 level in ``object_marking_refs``, or None without one."""
+    levels = [TLP_BY_MARKING_ID[ref] for ref in obj.get("object_marking_refs") or [] if ref in TLP_BY_MARKING_ID]
+    return strictest(levels) if levels else None
+
+
+def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "object") -> Sharing:
+    """The sharing terms an object carries (see the module docstring for the defaults).
+    Raises InputError naming the property when a value is invalid."""
+    ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) or {}
+    kind = ext.get("kind") or ("sighting" if obj.get("type") == "sighting" else "other")
+    if kind not in (*ITEM_KINDS, "other"):
+        raise InputError(f"{where}.extensions.kind", f"{kind!r} is not one of {', '.join(ITEM_KINDS)}")
+    reliability, credibility = str(ext.get("reliability", "X")), str(ext.get("credibility", "4"))
+    if reliability not in RELIABILITY:
+        raise InputError(f"{where}.extensions.reliability", f"{reliability!r} is not one of {', '.join(RELIABILITY)}")
+    if credibility not in CREDIBILITY:
+        raise InputError(f"{where}.extensions.credibility", f"{credibility!r} is not one of {', '.join(CREDIBILITY)}")
+    recipients = []
+    for i, text in enumerate(ext.get("recipients") or []):
+        org, sep, user = str(text).partition("/")
+        if not sep or not org or not user:
+            raise InputError(f"{where}.extensions.recipients.{i}", f"{text!r} is not organisation/username")
+        recipients.append((org, user))
+    tlp = tlp_of(obj) or DEFAULT_TLP
+    if tlp == Tlp.RED and not recipients:
+        raise InputError(f"{where}.object_marking_refs", "TLP:RED needs named recipients (extensions.recipients)")
+    group = ext.get("sharing_group") or default_group
+    if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and not group:
+        raise InputError(f"{where}.extensions.sharing_group", f"TLP:{tlp.value.upper()} needs a sharing group")
+    return Sharing(kind, tlp, group, str(ext.get("handling_code", ""))[:200], reliability, credibility,
+                   tuple(recipients), _time(ext.get("valid_from"), f"{where}.extensions.valid_from"),
+                   _time(ext.get("valid_until"), f"{where}.extensions.valid_until"))
+
+
+def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
+    """A copy of ``obj`` carrying ``sharing``: the TLP marking ref and Scheldt's extension."""
+    out = copy.deepcopy(obj)
+    refs = [r for r in out.get("object_marking_refs") or [] if r not in TLP_BY_MARKING_ID]
+    out["object_marking_refs"] = [*refs, TLP_MARKING_IDS[sharing.tlp]]
+    ext: dict[str, Any] = {"extension_type": "property-extension", "kind": sharing.kind,
+                           "handling_code": sharing.handling_code, "reliability": sharing.reliability,
+                           "credibility": sharing.credibility}
+    if sharing.group:
+        ext["sharing_group"] = sharing.group
+    if sharing.recipients:
+        ext["recipients"] = [f"{o}/{u}" for o, u in sharing.recipients]
+    if sharing.valid_from:
+        ext["valid_from"] = stix_time(sharing.valid_from)
+    if sharing.valid_until:
+        ext["valid_until"] = stix_time(sharing.valid_until)
+    out.setdefault("extensions", {})[SHARING_EXTENSION_ID] = ext
+    return out
+
+
+def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source: str, now: datetime) -> dict[str, Any]:
+    """The ``shared_object`` columns of one object version. Raises InputError for an object
+    without id, type or a version timestamp."""
+    for key in ("id", "type"):
+        if not obj.get(key):
+            raise InputError(f"object.{key}", "is required")
+    modified = obj.get("modified") or obj.get("created")
+    if obj["type"] == "marking-definition" or obj["type"] == "extension-definition":
+        modified = modified or "1970-01-01T00:00:00.000Z"
+    if not modified:
+        raise InputError(f"{obj['id']}.modified", "an object version needs modified (or created)")
+    return {"stix_id": obj["id"][:100], "modified": str(modified)[:32], "stix_type": obj["type"][:64],
+            "spec_version": str(obj.get("spec_version", "2.1"))[:8], "kind": sharing.kind, "tlp": sharing.tlp.value,
+            "owner_org": owner_org, "group_id": sharing.group, "handling_code": sharing.handling_code,
+            "reliability": sharing.reliability, "credibility": sharing.credibility, "valid_from": sharing.valid_from,
+            "valid_until": sharing.valid_until, "revoked": bool(obj.get("revoked", False)), "object": obj,
+            "source": source[:200], "date_added": now}
+
+
+def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:
+    """``obj`` as ``requester`` may see it: top-level properties under a granular TLP marking
+    the requester may not see are removed (per-field restrictions; STIX 2.1 §7.2.3 selectors,
+    top-level and dotted paths whose first part is top-level)."""
+    removed = set()
+    for gm in obj.get("granular_markings") or []:
+        level = TLP_BY_MARKING_ID.get(gm.get("marking_ref", ""))
+        if level is None:
+            continue
+        if not may_see(requester, Audience(audience.owner, level, audience.group, audience.recipients)):
+            removed.update(str(s).split(".")[0].split("[")[0] for s in gm.get("selectors") or [])
+    if not removed:
+        return obj
+    out = {k: v for k, v in obj.items() if k not in removed}
+    kept = [gm for gm in obj.get("granular_markings") or []
+            if not {str(s).split(".")[0].split("[")[0] for s in gm.get("selectors") or []} & removed]
+    if kept:
+        out["granular_markings"] = kept
+    else:
+        out.pop("granular_markings", None)
+    return out
