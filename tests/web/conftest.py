@@ -1,24 +1,28 @@
 """A scored store of SIMULATED traffic (built as in ``tests/api/conftest.py``) served with the
-workbench, through FastAPI's TestClient and through a real uvicorn server on a loopback port."""
+workbench, through FastAPI's TestClient (on SQLite and PostgreSQL) and through a real uvicorn
+server on a loopback port (SQLite)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from scheldt.api.app import create_app
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
 from tests.api.conftest import PASSWORD, build_store
+from tests.conftest import PG_SERVER
 
 __all__ = ["PASSWORD", "Store", "Server"]
 
@@ -41,27 +45,44 @@ class Server:
     url: str
 
 
-def _store(tmp: Path) -> Store:
-    engine = open_store(f"sqlite:///{tmp / 'store.db'}")
-    build_store(engine, tmp / "sim")
-    return Store(engine)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """One store per test module (the modules write to it: plans, scans, seizures)."""
-    built = _store(tmp_path_factory.mktemp("web-store"))
+@contextmanager
+def _store(tmp: Path, dialect: str) -> Iterator[Store]:
+    """A built store on SQLite (a file under ``tmp``) or on a fresh PostgreSQL database,
+    dropped afterwards."""
+    name = ""
+    if dialect == "sqlite":
+        url = f"sqlite:///{tmp / 'store.db'}"
+    else:
+        if os.environ.get("SCHELDT_TEST_SKIP_POSTGRES") == "1":
+            pytest.skip("SCHELDT_TEST_SKIP_POSTGRES=1")
+        name = f"scheldt_web_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    engine = open_store(url, auto_upgrade=True)
     try:
-        yield built
+        build_store(engine, tmp / "sim")
+        yield Store(engine)
     finally:
-        built.engine.dispose()
+        engine.dispose()
+        if name:
+            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One store per test module and database (the modules write to it: plans, scans, seizures)."""
+    with _store(tmp_path_factory.mktemp("web-store"), request.param) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")
-def client(store: Store) -> Iterator[TestClient]:
-    """The API with the workbench, in process (no cookies kept between tests: use ``signed_in``)."""
-    with TestClient(create_app(store.engine), follow_redirects=False) as c:
-        yield c
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One SQLite store per test module (the browser tests: what they check does not depend
+    on the database, which the page tests cover on both)."""
+    with _store(tmp_path_factory.mktemp("web-store"), "sqlite") as built:
+        yield built
 
 
 def _free_port() -> int:
@@ -71,10 +92,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(store: Store) -> Iterator[Server]:
+def server(sqlite_store: Store) -> Iterator[Server]:
     """The API with the workbench served by uvicorn on 127.0.0.1 in a background thread."""
     port = _free_port()
-    config = uvicorn.Config(create_app(store.engine), host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(create_app(sqlite_store.engine), host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="on")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, name="workbench-server", daemon=True)
@@ -85,7 +106,7 @@ def server(store: Store) -> Iterator[Server]:
             raise RuntimeError("the workbench server did not start")
         time.sleep(0.05)
     try:
-        yield Server(store, f"http://127.0.0.1:{port}")
+        yield Server(sqlite_store, f"http://127.0.0.1:{port}")
     finally:
         running.should_exit = True
         thread.join(timeout=10)

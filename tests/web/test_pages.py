@@ -220,8 +220,8 @@ def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:
     seq = audit_head(store)
     assert c.get(f"/trips/{trip['id']}").status_code == 200
     reads = [e.payload for e in audit_since(store, seq) if e.kind == "read"]
-    assert [(p["object_kind"], p["object_id"], p["actor"], p["organisation"], p["details"]["container"]) for p in reads] \
-        == [("trip", str(trip["id"]), "officer", "be-customs", trip["container_number"])]
+    seen = [(p["object_kind"], p["object_id"], p["actor"], p["organisation"], p["details"]["container"]) for p in reads]
+    assert seen == [("trip", str(trip["id"]), "officer", "be-customs", trip["container_number"])]
     assert reads[0]["action"] == f"GET /trips/{trip['id']}"
 
 

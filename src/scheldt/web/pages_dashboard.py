@@ -114,7 +114,7 @@ def start_job(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
     try:
         run_id = submit(request, ctx, typed)
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda: jobs_page(request, ctx, exc.status, error=exc, typed=typed))
+        return refused(request, ctx, exc, lambda e: jobs_page(request, ctx, e.status, error=e, typed=typed))
     return RedirectResponse(f"/jobs?started={run_id}", status_code=303)
 
 

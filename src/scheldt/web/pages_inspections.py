@@ -95,8 +95,8 @@ def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
             raise InputError("trip", "pick a trip")
         order = plan(ctx, tid, typed)
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda: plan_page(request, ctx, typed["shift_date"], typed["shift"],
-                                                            exc.status, error=exc, typed=typed))
+        return refused(request, ctx, exc, lambda e: plan_page(request, ctx, typed["shift_date"], typed["shift"],
+                                                            e.status, error=e, typed=typed))
     query = urlencode({"date": order["shift_date"], "shift": order["shift"], "planned": order["id"]})
     return RedirectResponse(f"/plan?{query}", status_code=303)
 
@@ -179,6 +179,6 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
         inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
         ctx.audit("write", "scan-order", oid, action=action[:20], **{k: v for k, v in data.items() if k != "notes"})
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda: order_page(request, ctx, oid, exc.status, error=exc,
+        return refused(request, ctx, exc, lambda e: order_page(request, ctx, oid, e.status, error=e,
                                                              failed_action=action[:20], typed=typed))
     return RedirectResponse(f"/orders/{oid}", status_code=303)

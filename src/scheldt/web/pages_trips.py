@@ -209,10 +209,10 @@ def plan_from_trip(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated
     try:
         order = plan(ctx, tid, typed)
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda: trip_page(request, ctx, tid, exc.status, plan_error=exc,
+        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, plan_error=e,
                                                             plan_form=typed))
-    return RedirectResponse(f"/plan?{urlencode({'date': order['shift_date'], 'shift': order['shift'], 'planned': order['id']})}",
-                            status_code=303)
+    query = urlencode({"date": order["shift_date"], "shift": order["shift"], "planned": order["id"]})
+    return RedirectResponse(f"/plan?{query}", status_code=303)
 
 
 def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
@@ -254,7 +254,7 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
         out = change(ctx.uow, ctx.principal, tid, reason[:2000], ctx.now)
         ctx.audit("write", "hold", out["id"], action=move, trip=tid)
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda: trip_page(request, ctx, tid, exc.status, hold_error=exc,
+        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
                                                             hold_reason=reason[:2000]))
     return RedirectResponse(f"/trips/{tid}#holds", status_code=303)
 

@@ -95,14 +95,15 @@ _HEADERS = {
 }
 
 
-def refused(request: Request, ctx: PageCtx, exc: ScheldtError, show_form: Callable[[], HTMLResponse]) -> HTMLResponse:
+def refused(request: Request, ctx: PageCtx, exc: ScheldtError,
+            show_form: Callable[[ScheldtError], HTMLResponse]) -> HTMLResponse:
     """The answer to a form the workflow refused: what it may have written is undone; a role
     that may not do this gets the refusal as a page of its own; any other refusal shows the
-    form again (``show_form``) with the message beside it and what was typed."""
+    form again (``show_form(exc)``) with the message beside it and what was typed."""
     rollback(ctx)
     if isinstance(exc, ForbiddenError):
         return error_page(request, ctx, exc)
     try:
-        return show_form()
+        return show_form(exc)
     except ScheldtError as again:
         return error_page(request, ctx, again)

@@ -45,7 +45,7 @@
     pct.className = "pct";
     pct.textContent = run.percent + " %";
     var msg = document.createElement("span");
-    msg.className = "msg";
+    msg.className = run.error ? "msg failed" : "msg";
     msg.textContent = " " + (run.error || run.message);
     note.appendChild(pct);
     note.appendChild(msg);

@@ -19,7 +19,7 @@
   }
   data.route.forEach(function (s, i) {
     var label = s.unlocode + (s.name ? " (" + s.name + ")" : "") + ": " + (s.what === "LOAD" ? "loaded " : "discharged ") +
-      (s.time || "").slice(0, 16).replace("T", " ");
+      (s.time || "").slice(0, 16).replace("T", " ") + " UTC";
     L.circleMarker([s.lat, s.lon], { className: "route-port", radius: i === 0 ? 7 : 5, color: "#7a1023",
       fillColor: i === 0 ? "#b4233b" : "#fff", fillOpacity: 1, weight: 2 }).bindTooltip(label).addTo(map);
     bounds.extend([s.lat, s.lon]);
@@ -29,7 +29,8 @@
     L.polyline(track, { className: "vessel-track", color: "#1f5fa8", weight: 2 }).addTo(map);
     var last = data.track[data.track.length - 1];
     L.circleMarker([last[0], last[1]], { className: "vessel-last", radius: 4, color: "#1f5fa8", fillOpacity: 1 })
-      .bindTooltip("last AIS position " + String(last[2]).slice(0, 16).replace("T", " ") + ", " + last[3] + " kn")
+      .bindTooltip("last AIS position " + String(last[2]).slice(0, 16).replace("T", " ") + " UTC" +
+                   (last[3] === null ? "" : ", " + last[3] + " kn"))
       .addTo(map);
     track.forEach(function (p) { bounds.extend(p); });
   }
