@@ -317,6 +317,10 @@ def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) ->
         assert r.headers["location"].startswith(f"/plan?date={day}&shift=late&planned=")
     board = c.get(f"/plan?date={day}&shift=late")
     assert re.search(r'<strong class="taken">3</strong> of 3 slots taken', board.text)
+    twice = c.post(f"/trips/{candidates[0]['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                              "shift_date": day, "shift": "early", "selection": "risk"})
+    assert twice.status_code == 409
+    assert re.search(r'id="plan-error".*already has scan order \d+ \(planned\)', twice.text, re.S)
     full = _plan(c, candidates[3]["id"], day)
     assert full.status_code == 409
     assert f"the late shift of {day} is full (3 of 3 containers)" in full.text
@@ -345,6 +349,14 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     scanned = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                             "nii_image_ref": "IMG-7", "verdict": "anomaly"})
     assert scanned.status_code == 303 and scanned.headers["location"] == f"/orders/{order_id}"
+    stale = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                          "nii_image_ref": "IMG-8", "verdict": "clear"})
+    assert stale.status_code == 400
+    assert 'id="record-scan"' not in stale.text and 'id="record-clear"' in stale.text
+    assert "cannot scan an order that is scanned; it must be planned" in stale.text
+    unknown = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "x-ray"})
+    assert unknown.status_code == 400
+    assert "&#39;x-ray&#39; is not one of scan, search, clear, waive, cancel" in unknown.text
 
     searcher = signed_in(app, "searcher")
     too_much = searcher.post(f"/orders/{order_id}/act", data={
@@ -388,7 +400,7 @@ def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: F
     assert c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive",
                                                "reason": "terminal cannot move the box"}).status_code == 303
     waived = c.post(f"/orders/{explore}/act", data={"csrf": token_of(c), "action": "waive", "reason": "no"})
-    assert waived.status_code == 400 and "only risk picks can be waived" in waived.text
+    assert waived.status_code == 400 and waived.text.count("only risk picks can be waived") == 1
     assert c.post(f"/orders/{explore}/act", data={"csrf": token_of(c), "action": "cancel",
                                                   "reason": "duplicate"}).status_code == 303
     with store.uow() as uow:

@@ -84,7 +84,7 @@ def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "") -> Response:
     """Plan one of the listed trips onto a scanner in the shift shown."""
     typed = {"trip_id": trip_id[:12], "scanner_id": scanner_id[:64], "shift_date": shift_date[:20],
-             "shift": shift[:10], "selection": selection[:20], "reason": reason[:2000]}
+             "shift": shift[:10], "selection": selection[:20], "reason": reason}
     try:
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
@@ -132,6 +132,23 @@ def _order_id(raw: str) -> int:
     return int(raw)
 
 
+def order_forms(status: str, selection: str, principal: Any) -> set[str]:
+    """The actions whose forms the order's page shows the user: what may happen to an order in
+    ``status`` (:mod:`scheldt.domain.inspection`) that the user's role may do."""
+    shown = set()
+    if status == "planned" and principal.can(Permission.RECORD_SCAN):
+        shown.add("scan")
+    if status == "scanned" and principal.can(Permission.RECORD_SCAN):
+        shown.add("clear")
+    if status in ("planned", "scanned") and principal.can(Permission.RECORD_SEARCH):
+        shown.add("search")
+    if status in ("planned", "scanned") and principal.can(Permission.PLAN_SCANS):
+        shown.add("cancel")
+        if status == "planned" and selection == "risk":
+            shown.add("waive")
+    return shown
+
+
 def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200, **state: Any) -> HTMLResponse:
     """One scan order: its trip, every change (who, when, why) and the forms for what may
     happen next."""
@@ -146,7 +163,8 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
                      "document_ref": trip["document_ref"] if trip else ""}
     values = {"error": None, "failed_action": "", "typed": {}} | state
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
-                  verdicts=VERDICTS, results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
+                  shown=order_forms(order["status"], order["selection"], ctx.principal), verdicts=VERDICTS,
+                  results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
@@ -166,9 +184,9 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "") -> Response:
     """Record a scan, a search (with a seizure), a clear image; waive or cancel the order."""
-    typed = {"nii_image_ref": nii_image_ref[:200], "verdict": verdict[:20], "result": result[:20],
-             "drug_type": drug_type[:32], "mass_kg": mass_kg[:20], "concealment": concealment[:32],
-             "notes": notes[:2000], "reason": reason[:2000]}
+    typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
+             "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
+             "notes": notes, "reason": reason}  # the workflow refuses texts over its limits
     try:
         oid = _order_id(order_id)
         check_form(request, ctx, csrf)

@@ -200,7 +200,7 @@ def plan_from_trip(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated
     """Plan a scan of this trip; then show the shift's plan. A refusal (full shift, open
     order, missing reason) shows the trip again with the message and what was typed."""
     typed = {"scanner_id": scanner_id[:64], "shift_date": shift_date[:20], "shift": shift[:10],
-             "selection": selection[:20], "reason": reason[:2000]}
+             "selection": selection[:20], "reason": reason}
     try:
         tid = parse_trip_id(trip_id)
         check_form(request, ctx, csrf)
@@ -251,11 +251,11 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
         return error_page(request, ctx, exc)
     try:
         change = inspections.place_hold if move == "hold" else inspections.release_hold
-        out = change(ctx.uow, ctx.principal, tid, reason[:2000], ctx.now)
+        out = change(ctx.uow, ctx.principal, tid, reason, ctx.now)
         ctx.audit("write", "hold", out["id"], action=move, trip=tid)
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
-                                                            hold_reason=reason[:2000]))
+                                                            hold_reason=reason))
     return RedirectResponse(f"/trips/{tid}#holds", status_code=303)
 
 
