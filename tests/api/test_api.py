@@ -279,3 +279,25 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
     assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=h).json() == {"revoked": listed[0]["id"]}
     gone = service.client.get("/api/v1/me", headers=h)
     assert gone.status_code == 401 and gone.json()["error"]["why"] == "this token was revoked"
+
+
+def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Service) -> None:
+    """A carrier or terminal gets its containers' facts and holds, never scores, reasons,
+    inspections or who held a box and why (that would tip off an insider)."""
+    h = service.as_
+    rows = walk(service, "carrier", limit=9)
+    assert [r["id"] for r in rows] == sorted((r["id"] for r in rows), reverse=True)  # newest first, not by risk
+    forbidden = {"score", "risk_band", "top_reason", "assessment_id", "scored_at", "status"}
+    assert all(not forbidden & set(r) for r in rows)
+    refused = service.client.get("/api/v1/trips", params={"band": "high"}, headers=h("terminal"))
+    assert refused.status_code == 400 and refused.json()["error"]["why"] == "risk bands and inspection status are for agencies only"
+    mine = rows[0]["id"]
+    service.client.post(f"/api/v1/trips/{mine}/hold", headers=h("officer"), json={"reason": "K9 indicated the doors"})
+    page = service.client.get(f"/api/v1/trips/{mine}", headers=h("carrier")).json()
+    assert set(page) == {"trip", "events", "documents", "vessel_track", "route", "holds"}
+    assert page["holds"][0]["active"] is True and "K9" not in str(page) and "officer" not in str(page)
+    held = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
+    assert [x["trip_id"] for x in held] == [mine] and "reason" not in held[0]
+    assert service.client.get(f"/api/v1/trips/{mine}/assessments", headers=h("carrier")).status_code == 403
+    service.client.post(f"/api/v1/trips/{mine}/release", headers=h("officer"), json={"reason": "nothing found"})
+    assert service.client.get("/api/v1/jobs", headers=h("carrier")).status_code == 403

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import importlib.util
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+import anyio
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
 from scheldt.api import errors, routes_admin, routes_inspections, routes_jobs, routes_profiles, routes_trips
@@ -18,26 +21,103 @@ from scheldt.store.db import open_store
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse bodies over :data:`MAX_BODY_BYTES` with 413, by Content-Length and, for chunked
-    bodies, by reading at most that much."""
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            return error_response(400, "header.content-length", f"{length[:20]!r} is not a number of bytes")
-        if int(length) > MAX_BODY_BYTES:
-            return error_response(413, "body", f"{int(length):,} bytes; at most {MAX_BODY_BYTES:,}")
-    elif request.method in ("POST", "PUT", "PATCH"):
-        size = 0
-        chunks = []
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return error_response(413, "body", f"more than {MAX_BODY_BYTES:,} bytes")
-            chunks.append(chunk)
-        body = b"".join(chunks)
-        request._body = body  # noqa: SLF001 - hand the read body on to the route
-    return await call_next(request)
+#: Requests let through at once when the engine's pool does not say how many connections it has.
+DEFAULT_REQUEST_SLOTS = 40
+
+
+class BodyLimit:
+    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` with 413, by Content-Length
+    and, for chunked bodies, by reading at most that much (the body read is handed on to the
+    route). A plain ASGI middleware: it adds no task or stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), None)
+        if length is not None:
+            if not length.isdigit():
+                await error_response(400, "header.content-length", f"{length[:20]!r} is not a number of bytes")(
+                    scope, receive, send)
+                return
+            if int(length) > MAX_BODY_BYTES:
+                await error_response(413, "body", f"{int(length):,} bytes; at most {MAX_BODY_BYTES:,}")(
+                    scope, receive, send)
+                return
+        elif scope["method"] in ("POST", "PUT", "PATCH"):
+            size = 0
+            chunks = []
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    await error_response(413, "body", f"more than {MAX_BODY_BYTES:,} bytes")(scope, receive, send)
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            await self.app(scope, _replay(b"".join(chunks), receive), send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` as one message, then what ``receive`` gives (disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def request_slots(engine: Any) -> int:
+    """How many requests may be in the application at once: the connections the engine's pool
+    may open (pool size + overflow), or :data:`DEFAULT_REQUEST_SLOTS` (the threadpool's size)
+    when it has no such bound."""
+    pool = getattr(engine, "pool", None)
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", None)
+    if callable(size) and isinstance(overflow, int) and overflow >= 0:
+        return max(1, min(DEFAULT_REQUEST_SLOTS, size() + overflow))
+    return DEFAULT_REQUEST_SLOTS
+
+
+class RequestSlots:
+    """ASGI middleware letting at most :func:`request_slots` HTTP requests into the application
+    at once; the others wait here, in the event loop, in arrival order.
+
+    Why: a request holds a pooled connection from its dependency's start to its end, but runs
+    its dependency and its route as separate threadpool calls. With more requests inside than
+    the pool has connections, the threadpool fills with requests waiting for a connection while
+    the requests holding the connections wait for a thread: every request stalls until pool
+    checkouts time out (30 s each, one after another). Letting in no more requests than there
+    are connections (and threads) rules that out; waiting costs nothing while slots are free."""
+
+    def __init__(self, app: ASGIApp, slots: int | None = None) -> None:
+        self.app = app
+        self.slots = slots
+        self._semaphore: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            engine = getattr(scope["app"].state, "engine", None) if "app" in scope else None
+            self._semaphore = anyio.Semaphore(self.slots or request_slots(engine))
+        async with self._semaphore:
+            await self.app(scope, receive, send)
 
 
 def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) -> FastAPI:
@@ -56,7 +136,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     app.state.engine = engine
     app.state.jobs = jobs
     errors.install(app)
-    app.middleware("http")(_limit_body)
+    app.add_middleware(RequestSlots)
+    app.add_middleware(BodyLimit)  # outermost: a body is read (or refused) before a slot is taken
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs):
         app.include_router(module.router)
 
@@ -64,11 +145,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    if workbench:
-        try:
-            from scheldt.web import mount
-        except ImportError:
-            mount = None
-        if mount is not None:
-            mount(app)
+    if workbench and importlib.util.find_spec("scheldt.web") is not None:
+        from scheldt.web import mount
+
+        mount(app)
     return app

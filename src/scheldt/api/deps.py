@@ -55,6 +55,16 @@ class Ctx:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
+    def agency(self) -> bool:
+        """True when the requester is of an agency (which sees risk scores and inspections)."""
+        return self.principal.organisation.kind == "agency"
+
+    def require_agency(self, what: str) -> None:
+        """Raise ForbiddenError for a shipping line or terminal asking for customs' own view."""
+        if not self.agency:
+            raise ForbiddenError(what, "risk assessments and inspections are for agencies only")
+
+    @property
     def scope(self) -> TripScope:
         """The trips the principal's organisation owns."""
         return trip_scope(self.principal.organisation)

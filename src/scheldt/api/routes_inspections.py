@@ -13,7 +13,7 @@ from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES
 from scheldt.workflows import inspections
-from scheldt.workflows.trip_views import dashboard, trip_row
+from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 
@@ -135,7 +135,8 @@ def list_holds(ctx: CtxDep, active: bool | None = None, cursor: Annotated[str | 
     more = len(rows) > limit
     rows = rows[:limit]
     ctx.audit("read", "hold-list", f"{len(rows)} holds")
-    return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
+    items = [trip_row(r) if ctx.agency else outsider_hold(r) | {"container_number": r["container_number"]} for r in rows]
+    return {"items": items, "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
 @router.post("/trips/{trip_id}/hold", status_code=201, summary="Put a container trip on hold")

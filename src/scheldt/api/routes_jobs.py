@@ -66,13 +66,13 @@ def start_job(body: JobIn, ctx: CtxDep, request: Request) -> dict[str, Any]:
 
 @router.get("/jobs", summary="Recent job runs with their progress")
 def list_jobs(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
-    ctx.require(Permission.READ_TRIPS)
+    ctx.require(Permission.RUN_JOBS)
     return {"items": [r.as_dict() for r in JobRuns(ctx.uow.session).recent(limit)]}
 
 
 @router.get("/jobs/{run_id}", summary="One job run: status, progress 0..1, message, result or error")
 def get_job(run_id: int, ctx: CtxDep) -> dict[str, Any]:
-    ctx.require(Permission.READ_TRIPS)
+    ctx.require(Permission.RUN_JOBS)
     try:
         return JobRuns(ctx.uow.session).get(run_id).as_dict()
     except NotFoundError:

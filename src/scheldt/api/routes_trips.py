@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from scheldt.api.deps import CtxDep
-from scheldt.api.paging import MAX_LIMIT, decode_score_id, encode
+from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.facts import name_key
 from scheldt.domain.trips import TripKey
@@ -53,6 +53,8 @@ def list_trips(ctx: CtxDep,
     """Trips the requester's organisation owns, filtered, paged by a stable cursor."""
     ctx.require(Permission.READ_TRIPS)
     where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container)
+    if not ctx.agency:
+        return _outsider_list(ctx, where, cursor, limit)
     rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -61,11 +63,25 @@ def list_trips(ctx: CtxDep,
             "next_cursor": encode(rows[-1]["score"], rows[-1]["id"]) if more else None}
 
 
+def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+    """A shipping line's or terminal's trips: newest first, without risk fields; filtering by
+    risk band or inspection status is refused (that is customs' own view)."""
+    if where.risk_band is not None or where.status is not None:
+        raise InputError("query.band" if where.risk_band is not None else "query.status",
+                         "risk bands and inspection status are for agencies only")
+    rows = ctx.uow.container_trips.page_by_id(ctx.scope, where, decode_id(cursor), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    return {"items": [trip_row(r, agency=False) for r in rows],
+            "next_cursor": encode(rows[-1]["id"]) if more else None}
+
+
 @router.get("/trips/{trip_id}", summary="One container trip: timeline, documents, parties, seals, reasons, route")
 def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     """The trip's page (see :func:`scheldt.workflows.trip_views.trip_detail`)."""
     ctx.require(Permission.READ_TRIPS)
-    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
     return detail
 
@@ -75,6 +91,7 @@ def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     """Every assessment of the trip, oldest first, with reasons (facts left out; see
     ``/assessments/{id}``)."""
     ctx.require(Permission.READ_TRIPS)
+    ctx.require_agency("trip assessments")
     detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
     ctx.audit("read", "trip", trip_id, view="assessments")
     return {"items": detail["score_history"]}
@@ -84,6 +101,7 @@ def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
 def get_assessment(assessment_id: int, ctx: CtxDep) -> dict[str, Any]:
     """An assessment of a trip the requester owns. 404 otherwise."""
     ctx.require(Permission.READ_TRIPS)
+    ctx.require_agency("risk assessments")
     try:
         a = ctx.uow.trip_assessments.get(assessment_id)
     except NotFoundError:
@@ -102,11 +120,11 @@ def get_container(number: str, ctx: CtxDep) -> dict[str, Any]:
     clean = number.strip().upper()
     if not clean or len(clean) > 20:
         raise InputError("path.number", "give a container number of at most 20 characters")
-    rows = ctx.uow.container_trips.page(ctx.scope, TripFilter(container_number=clean), None, MAX_LIMIT)
+    rows = ctx.uow.container_trips.page_by_id(ctx.scope, TripFilter(container_number=clean), None, MAX_LIMIT)
     ctx.audit("read", "container", clean, trips=len(rows))
     if not rows:
         raise NotFoundError(f"container {clean}", "no trips of this container")
-    return {"container_number": clean, "trips": [trip_row(r) for r in rows]}
+    return {"container_number": clean, "trips": [trip_row(r, ctx.agency) for r in rows]}
 
 
 @router.get("/consignments/{document_ref}", summary="A consignment: every version of its transport document")
@@ -122,7 +140,7 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     ctx.audit("read", "consignment", ref)
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
-    return {"document_ref": ref, "trips": [trip_row(r) for r in owned],
+    return {"document_ref": ref, "trips": [trip_row(r, ctx.agency) for r in owned],
             "versions": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()} for d in versions]}
 
 

@@ -109,6 +109,33 @@ class ContainerTripRepository:
         stmt = stmt.order_by(_T.c.score.desc(), _T.c.id.desc()).limit(limit)
         return [_plain(r) for r in self.session.execute(stmt)]
 
+    def page_by_id(self, scope: TripScope | None, where: TripFilter, after_id: int | None,
+                   limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` trips ``scope`` owns matching ``where``, newest first (by id), after
+        the cursor ``after_id``: the order shipping lines and terminals get."""
+        stmt = select(_T).where(scope_clause(scope), *self._conditions(where))
+        if after_id is not None:
+            stmt = stmt.where(_T.c.id < after_id)
+        return [_plain(r) for r in self.session.execute(stmt.order_by(_T.c.id.desc()).limit(limit))]
+
+    def sample(self, scope: TripScope | None, where: TripFilter, n: int, rng: Any) -> list[dict[str, Any]]:
+        """About ``n`` distinct trips drawn at random among those ``scope`` owns matching
+        ``where`` (exploration picks): random points in the id range, each taking the first
+        matching trip at or after it, so no full scan is needed. ``rng``: a ``random.Random``."""
+        low, high = self.session.execute(select(func.min(_T.c.id), func.max(_T.c.id)).where(scope_clause(scope))).one()
+        if low is None:
+            return []
+        found: dict[int, dict[str, Any]] = {}
+        for _ in range(n * 4):
+            if len(found) >= n:
+                break
+            start = rng.randint(low, high)
+            row = self.session.execute(select(_T).where(scope_clause(scope), *self._conditions(where),
+                                                        _T.c.id >= start).order_by(_T.c.id).limit(1)).first()
+            if row is not None:
+                found.setdefault(row.id, _plain(row))
+        return list(found.values())
+
     @staticmethod
     def _conditions(where: TripFilter) -> list[Any]:
         out = []

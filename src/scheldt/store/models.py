@@ -426,6 +426,9 @@ class ContainerTripRow(Base):
         Index("ix_container_trip_carrier", "carrier_code", "score", "id"),
         Index("ix_container_trip_terminal", "terminal_code", "score", "id"),
         Index("ix_container_trip_agency", "supplied_by", "score", "id"),
+        # Shipping lines and terminals page their trips by id: the risk order is customs' own.
+        Index("ix_container_trip_carrier_id", "carrier_code", "id"),
+        Index("ix_container_trip_terminal_id", "terminal_code", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     container_number: Mapped[str] = mapped_column(String(REF_MAX), index=True)

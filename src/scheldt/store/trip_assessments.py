@@ -64,6 +64,15 @@ class TripAssessmentRepository:
             out.update({(c, d, v): i for c, d, v, i in self.session.execute(stmt)})
         return out
 
+    def reasons_for(self, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The reasons of each assessment in ``ids`` (their facts are not read)."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 500):
+            out.update((i, r) for i, r in self.session.execute(select(TripAssessmentRow.id, TripAssessmentRow.reasons)
+                                                                .where(TripAssessmentRow.id.in_(unique[start:start + 500]))))
+        return out
+
     def history(self, key: TripKey) -> list[dict[str, Any]]:
         """Every assessment of a trip, oldest first."""
         rows = self.session.scalars(select(TripAssessmentRow).where(

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from scheldt.domain.access import Permission, Principal, trip_scope
-from scheldt.domain.inspection import Status, apply, check_plan, outcome
+from scheldt.domain.inspection import MAX_TEXT, Status, apply, check_plan, outcome
 from scheldt.errors import ConflictError, InputError
 from scheldt.workflows.accounts import require
 
@@ -98,13 +98,11 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
 def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
     """Put a trip on hold with a written reason. Raises ConflictError when it is on hold already."""
     require(principal, Permission.HOLD)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InputError("reason", "is required")
+    reason = _reason(reason)
     uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     if uow.inspections.active_hold(trip_id) is not None:
         raise ConflictError(f"trip {trip_id}", "is on hold already")
-    hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason[:2000], now)
+    hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=True)
     return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id}
 
@@ -112,13 +110,21 @@ def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: d
 def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
     """Release a trip's hold with a written reason. Raises ConflictError when it is not on hold."""
     require(principal, Permission.HOLD)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InputError("reason", "is required")
+    reason = _reason(reason)
     uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     hold = uow.inspections.active_hold(trip_id)
     if hold is None:
         raise ConflictError(f"trip {trip_id}", "is not on hold")
-    uow.inspections.release(hold["id"], principal.username, reason[:2000], now)
+    uow.inspections.release(hold["id"], principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=False)
     return uow.inspections.holds([trip_id], limit=1)[0]
+
+
+def _reason(text: str | None) -> str:
+    """A written reason: required, at most 2,000 characters. Raises InputError."""
+    reason = (text or "").strip()
+    if not reason:
+        raise InputError("reason", "is required")
+    if len(reason) > MAX_TEXT:
+        raise InputError("reason", f"is {len(reason)} characters long; at most {MAX_TEXT}")
+    return reason

@@ -12,13 +12,20 @@ from scheldt.domain.access import TripScope
 from scheldt.domain.facts import plain
 from scheldt.domain.trips import trip_facts_from_dict
 
+#: What only agencies see of a trip: customs' risk view and inspection state. Shipping lines
+#: and terminals see their containers' facts and holds, never why or whether a box is targeted
+#: (telling them would tip off an insider).
+RISK_FIELDS = ("score", "risk_band", "top_reason", "assessment_id", "scored_at", "status")
+
+
 def _iso(t: Any) -> Any:
     return t.isoformat() if isinstance(t, datetime) else t
 
 
-def trip_row(t: dict[str, Any]) -> dict[str, Any]:
-    """A read-model row as the API shows it (times as ISO 8601 UTC)."""
-    return {k: _iso(v) for k, v in t.items()}
+def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
+    """A read-model row as the API shows it (times as ISO 8601 UTC); without
+    :data:`RISK_FIELDS` for a shipping line or terminal (``agency`` False)."""
+    return {k: _iso(v) for k, v in t.items() if agency or k not in RISK_FIELDS}
 
 
 def route(facts: Any) -> list[dict[str, Any]]:
@@ -37,7 +44,7 @@ def route(facts: Any) -> list[dict[str, Any]]:
     return stops
 
 
-def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int) -> dict[str, Any]:
+def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True) -> dict[str, Any]:
     """A trip's page: the read-model row, the latest assessment (score, profile and model
     versions, reasons), the facts it was computed from (events, document versions with parties,
     goods and seals, vessel track), the route, the score history, the scan orders of the
@@ -46,23 +53,35 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int) ->
     trip = uow.container_trips.get(trip_id, scope)
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
     facts = trip_facts_from_dict(assessment["facts"]) if assessment else None
+    holds = uow.inspections.holds([trip_id], limit=50)
+    seen = {
+        "trip": trip_row(trip, agency),
+        "events": plain(list(facts.events)) if facts else [],
+        "documents": plain(list(facts.documents)) if facts else [],
+        "vessel_track": plain(list(facts.vessel_track)) if facts else [],
+        "route": route(facts) if facts else [],
+        "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
+    }
+    if not agency:
+        return seen
     history = uow.trip_assessments.history(facts.key) if facts else []
-    return {
-        "trip": trip_row(trip),
+    return seen | {
         "assessment": None if assessment is None else {
             "id": assessment["id"], "score": assessment["score"], "profile": assessment["profile"],
             "model_version": assessment["model_version"], "profile_points": assessment["profile_points"],
             "reasons": assessment["reasons"], "scored_at": _iso(assessment["scored_at"])},
-        "events": plain(list(facts.events)) if facts else [],
-        "documents": plain(list(facts.documents)) if facts else [],
-        "vessel_track": plain(list(facts.vessel_track)) if facts else [],
         "watchlist_matches": plain(list(facts.watchlist_matches)) if facts else [],
-        "route": route(facts) if facts else [],
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
                            "scored_at": _iso(h["scored_at"])} for h in history],
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
-        "holds": [trip_row(h) for h in uow.inspections.holds([trip_id], limit=50)],
     }
+
+
+def outsider_hold(h: dict[str, Any]) -> dict[str, Any]:
+    """A hold as a shipping line or terminal sees it: that the box is held and since when,
+    not by whom or why."""
+    return {k: _iso(h[k]) for k in ("id", "trip_id", "placed_at", "released_at") if k in h} | {
+        "active": h.get("released_at") is None}
 
 
 def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:

@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('container_trip', schema=None) as batch_op:
+        batch_op.create_index('ix_container_trip_carrier_id', ['carrier_code', 'id'], unique=False)
+        batch_op.create_index('ix_container_trip_terminal_id', ['terminal_code', 'id'], unique=False)
     op.create_table('peer',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('api_root', sa.Text(), nullable=False),
@@ -121,6 +124,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('container_trip', schema=None) as batch_op:
+        batch_op.drop_index('ix_container_trip_terminal_id')
+        batch_op.drop_index('ix_container_trip_carrier_id')
     with op.batch_alter_table('organisation', schema=None) as batch_op:
         batch_op.drop_column('client_of')
 
