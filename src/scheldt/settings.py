@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     audit_head_every_s: int = Field(default=300, ge=1)
     # Jobs the job runner (scheldt.jobs) runs at once; the web server keeps the other core.
     job_workers: int = Field(default=1, ge=1)
+    # Carrier notices (scheldt.exchange.notify): tries before a notice goes to the dead-letter
+    # list; the wait after try n is min(base * 2**(n-1), cap) seconds (1, 2, 4 ... s by default).
+    notice_max_tries: int = Field(default=8, ge=1, le=100)
+    notice_backoff_base_s: float = Field(default=1.0, gt=0)
+    notice_backoff_cap_s: float = Field(default=300.0, gt=0)
+    # Seconds one callback POST may take (connect, send, read) before it counts as a failed try.
+    notice_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # Seconds between two delivery rounds of `scheldt serve`, and notices sent per round at most.
+    notice_delivery_every_s: float = Field(default=5.0, gt=0)
+    notice_batch: int = Field(default=50, ge=1, le=1000)
+    # Accept plain-http callback URLs (tests, a receiver on the same private network); otherwise
+    # subscribers must give https.
+    notice_allow_http: bool = False
 
     @field_validator("data_dir")
     @classmethod

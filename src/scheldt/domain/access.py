@@ -57,6 +57,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
     READ_AUDIT = "read_audit"
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
 
 
 R, P = Role, Permission
@@ -67,7 +68,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     R.SEARCH_TEAM: frozenset({P.READ_TRIPS, P.RECORD_SEARCH}),
     R.ANALYST: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.PROPOSE_PROFILES, P.RUN_JOBS}),
     R.LIAISON_OFFICER: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES}),
-    R.CARRIER_SECURITY: frozenset({P.READ_TRIPS}),
+    R.CARRIER_SECURITY: frozenset({P.READ_TRIPS, P.MANAGE_SUBSCRIPTIONS}),
     R.ADMINISTRATOR: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.ACTIVATE_PROFILES, P.RUN_JOBS,
                                 P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.READ_AUDIT}),
 }
@@ -77,7 +78,7 @@ _ROLES_FOR_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.CARRIER: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
     OrgKind.TERMINAL: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
 }
-_NON_AGENCY_ALLOWED: frozenset[Permission] = frozenset({P.READ_TRIPS, P.MANAGE_USERS})
+_NON_AGENCY_ALLOWED: frozenset[Permission] = frozenset({P.READ_TRIPS, P.MANAGE_USERS, P.MANAGE_SUBSCRIPTIONS})
 
 _ORG_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _CODE = re.compile(r"^[A-Z0-9]{2,10}$")

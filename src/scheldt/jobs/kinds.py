@@ -157,6 +157,15 @@ def _audit_purge(uow_factory: UowFactory, params: dict[str, Any], progress: Prog
     return {"purged": purged, "recorded_as": seq}
 
 
+def _deliver_notices(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """POST due carrier notices (at most ``limit``), record each try and move notices past their
+    last try to the dead-letter list (:func:`scheldt.exchange.notify.deliver_due`)."""
+    from scheldt.exchange.notify import deliver_due  # httpx is loaded only where notices are sent
+
+    progress(0.0, "sending due carrier notices")
+    return deliver_due(uow_factory, limit=params.get("limit"))
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("ingest", _ingest, {
         "paths": Param(list, "Files to read, in order (any format `scheldt ingest` reads).", required=True),
@@ -173,6 +182,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "path": Param(str, "File the audit chain head is appended to (default <data_dir>/audit/heads.jsonl)."),
     }, "Append the audit chain head to a file, to check the log against later."),
     Kind("audit-purge", _audit_purge, {}, "Drop audit payloads past their retention; the chain stays verifiable."),
+    Kind("deliver-notices", _deliver_notices, {
+        "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
+    }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try."),
 )}
 
 

@@ -128,6 +128,7 @@ class UnitOfWork:
         from scheldt.store.exchange import ExchangeRepository
         from scheldt.store.inspections import InspectionRepository
         from scheldt.store.models_registry import ModelRegistry
+        from scheldt.store.notifications import NotificationRepository
         from scheldt.store.profiles import ProfileRepository
         from scheldt.store.quarantine import QuarantineRepository
         from scheldt.store.trip_assessments import TripAssessmentRepository
@@ -151,6 +152,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.inspections = InspectionRepository(self.session)
         self.exchange = ExchangeRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
 
 
 @contextmanager

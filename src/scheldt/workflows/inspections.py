@@ -13,6 +13,7 @@ from typing import Any
 from scheldt.domain.access import Permission, Principal, trip_scope
 from scheldt.domain.inspection import MAX_TEXT, Status, apply, check_plan, outcome
 from scheldt.errors import ConflictError, InputError
+from scheldt.workflows import notices
 from scheldt.workflows.accounts import require
 
 
@@ -104,6 +105,7 @@ def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: d
         raise ConflictError(f"trip {trip_id}", "is on hold already")
     hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=True)
+    notices.notify_hold(uow, trip_id, now, principal.username, principal.organisation.id)
     return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id}
 
 
@@ -117,6 +119,7 @@ def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now:
         raise ConflictError(f"trip {trip_id}", "is not on hold")
     uow.inspections.release(hold["id"], principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=False)
+    notices.notify_release(uow, trip_id, now, principal.username, principal.organisation.id)
     return uow.inspections.holds([trip_id], limit=1)[0]
 
 

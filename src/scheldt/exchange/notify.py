@@ -1,0 +1,210 @@
+"""Carrier notices on the wire: how Scheldt signs a notice, how a receiver checks it, and the
+delivery round that POSTs due notices to their subscribers' callback URLs.
+
+The pattern is DCSA Track & Trace's event subscriptions (a subscriber registers a
+``callbackUrl`` and a shared ``secret``; the publisher POSTs JSON to the URL and signs it with
+the secret) with Stripe-style timestamped signatures against replay:
+
+**Request.** ``POST <callback URL>`` with ``Content-Type: application/json`` and
+
+- body: the notice as UTF-8 JSON, keys sorted, no whitespace (:func:`body_bytes`):
+  ``{"at", "container_number", "document_ref", "kind", "notice_id", "text", "version", "voyage"}``
+  (``kind`` hold / release / alert; ``at`` ISO 8601 UTC; ``version`` 1);
+- ``X-Scheldt-Timestamp``: when it was signed, Unix time in whole seconds (UTC);
+- ``X-Scheldt-Notice-Id``: the body's ``notice_id`` (a UUID), the same on every retry;
+- ``X-Scheldt-Signature: v1=<hex>`` where ``<hex>`` = lower-case hex of HMAC-SHA256 (RFC 2104
+  HMAC, FIPS 180-4 SHA-256) keyed with the subscription's secret (its UTF-8 bytes) over the
+  bytes ``f"{timestamp}.".encode() + body`` (:func:`sign`). Several ``v1=`` values separated by
+  commas are accepted by :func:`verify` (a receiver rotating secrets).
+
+Every retry is signed afresh (new timestamp), with the same body and notice id.
+
+**Receiver.** Check, in this order (:func:`verify`, then a replay check on the notice id):
+the timestamp is within :data:`TOLERANCE_S` (5 minutes) of the receiver's clock, in either
+direction (401 otherwise); the signature matches, compared in constant time (401); the body's
+``notice_id`` equals the header (400); the notice id was not accepted before (409). Answer 2xx
+when the notice is accepted. :mod:`scheldt.exchange.receiver_example` does all of it.
+
+**Delivery.** A 2xx answer is a delivery. A 409 is too: only a receiver that verified the
+signature and had already accepted that notice id answers it (a try whose 2xx answer was lost
+on the way back); the notice is recorded delivered with that note. Anything else (another
+status, a redirect, a timeout, a refused connection) is a failed try: the notice is tried
+again after the backoff of :class:`~scheldt.store.notifications.RetryPolicy` and goes to the
+dead-letter list after ``SCHELDT_NOTICE_MAX_TRIES`` tries. Each try is one audit entry of kind
+``notice``. Sending happens outside any database transaction: due notices are claimed (leased)
+in one short transaction, POSTed in parallel, and the outcomes recorded in another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from scheldt import __version__
+from scheldt.errors import AuthError, InputError
+from scheldt.settings import Settings, get_settings
+from scheldt.store.audit import audit_payload
+from scheldt.store.notifications import RetryPolicy
+
+TIMESTAMP_HEADER = "X-Scheldt-Timestamp"
+SIGNATURE_HEADER = "X-Scheldt-Signature"
+NOTICE_ID_HEADER = "X-Scheldt-Notice-Id"
+SCHEME = "v1"
+#: How far (seconds) a signed timestamp may be from the receiver's clock, either way.
+TOLERANCE_S = 300
+#: Threads POSTing notices at once in one delivery round.
+SEND_THREADS = 8
+#: Characters of a failed answer's body kept in the notice's error text.
+ANSWER_EXCERPT = 200
+
+
+def body_bytes(body: Mapping[str, Any]) -> bytes:
+    """The notice as sent: UTF-8 JSON, keys sorted, no whitespace."""
+    return orjson.dumps(dict(body), option=orjson.OPT_SORT_KEYS)
+
+
+def _key(secret: str | bytes) -> bytes:
+    return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+
+
+def sign(secret: str | bytes, timestamp: int, body: bytes) -> str:
+    """Lower-case hex HMAC-SHA256 (RFC 2104) keyed with ``secret`` (text: its UTF-8 bytes)
+    over ``f"{timestamp}.".encode() + body``; ``timestamp`` in Unix seconds."""
+    return hmac.new(_key(secret), f"{int(timestamp)}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str | bytes, notice_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """The headers of one POST of ``body`` signed at ``timestamp`` (Unix seconds)."""
+    return {"Content-Type": "application/json", "User-Agent": f"Scheldt/{__version__} notices",
+            TIMESTAMP_HEADER: str(int(timestamp)), NOTICE_ID_HEADER: notice_id,
+            SIGNATURE_HEADER: f"{SCHEME}={sign(secret, timestamp, body)}"}
+
+
+def verify(secret: str | bytes, timestamp: str | None, signature: str | None, body: bytes, now_s: float,
+           tolerance_s: float = TOLERANCE_S) -> int:
+    """Check a received notice's timestamp and signature headers; returns the timestamp (Unix
+    seconds). Raises AuthError (answer 401) when a header is missing or malformed, the
+    timestamp is more than ``tolerance_s`` seconds from ``now_s`` (Unix seconds) either way,
+    or no ``v1=`` signature matches (compared with :func:`hmac.compare_digest`)."""
+    if not timestamp or not signature:
+        raise AuthError("signature", f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
+    text = timestamp.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise AuthError(TIMESTAMP_HEADER, "not Unix time in whole seconds")
+    ts = int(text)
+    if ts < now_s - tolerance_s:
+        raise AuthError(TIMESTAMP_HEADER, f"signed {int(now_s - ts)} s ago; at most {int(tolerance_s)} s is accepted")
+    if ts > now_s + tolerance_s:
+        raise AuthError(TIMESTAMP_HEADER, f"signed {int(ts - now_s)} s in the future; at most {int(tolerance_s)} s")
+    expected = sign(secret, ts, body).encode()
+    matched = False
+    for part in signature.split(","):
+        scheme, _, value = part.strip().partition("=")
+        if scheme == SCHEME and hmac.compare_digest(value.strip().lower().encode(), expected):
+            matched = True  # no early exit: every candidate is compared
+    if not matched:
+        raise AuthError(SIGNATURE_HEADER, "does not match the body and timestamp")
+    return ts
+
+
+def retry_policy(settings: Settings | None = None) -> RetryPolicy:
+    """The retry policy from ``SCHELDT_NOTICE_MAX_TRIES`` / ``_BACKOFF_BASE_S`` / ``_BACKOFF_CAP_S``."""
+    s = settings or get_settings()
+    return RetryPolicy(s.notice_max_tries, s.notice_backoff_base_s, s.notice_backoff_cap_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of one POST: ``delivered``, the HTTP status (None when there was no answer),
+    a note (the error, or why a non-2xx counts as delivered), when it ended (UTC)."""
+
+    delivered: bool
+    status_code: int | None
+    note: str
+    at: datetime
+
+
+def post_notice(client: httpx.Client, url: str, secret: str, body: Mapping[str, Any],
+                clock: Callable[[], datetime]) -> Attempt:
+    """POST one notice, signed now, to ``url`` (no redirects followed) and say how it went."""
+    data = body_bytes(body)
+    headers = signed_headers(secret, str(body.get("notice_id", "")), data, int(clock().timestamp()))
+    try:
+        answer = client.post(url, content=data, headers=headers)
+    except httpx.TimeoutException as exc:
+        return Attempt(False, None, f"timed out ({type(exc).__name__})", clock())
+    except httpx.HTTPError as exc:
+        return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:ANSWER_EXCERPT], clock())
+    status = answer.status_code
+    if 200 <= status < 300:
+        return Attempt(True, status, "", clock())
+    if status == 409:
+        return Attempt(True, status, "the receiver had accepted this notice already (409)", clock())
+    excerpt = answer.text[:ANSWER_EXCERPT].replace("\n", " ")
+    return Attempt(False, status, f"HTTP {status}: {excerpt}".strip(), clock())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit: int | None = None,
+                policy: RetryPolicy | None = None, timeout_s: float | None = None,
+                clock: Callable[[], datetime] = _utcnow, actor_org: str | None = None) -> dict[str, Any]:
+    """One delivery round: claim up to ``limit`` due notices (default ``SCHELDT_NOTICE_BATCH``),
+    POST them (``timeout_s`` each, default ``SCHELDT_NOTICE_TIMEOUT_S``; :data:`SEND_THREADS`
+    at once), record each outcome with ``policy`` (default from the settings) and one audit entry
+    of kind ``notice`` per try, by ``actor_org`` (default ``SCHELDT_LOCAL_ORGANISATION``).
+    ``clock``: the real UTC clock (signatures need real time, never ``SCHELDT_NOW``).
+    Returns counts: tried, delivered, failed (to be tried again), dead."""
+    settings = get_settings()
+    policy = policy or retry_policy(settings)
+    limit = settings.notice_batch if limit is None else limit
+    timeout_s = settings.notice_timeout_s if timeout_s is None else timeout_s
+    actor_org = settings.local_organisation if actor_org is None else actor_org
+    if limit < 1 or not timeout_s > 0:
+        raise InputError("notice delivery", "limit and timeout must be positive")
+    # The lease covers the whole round: every batch of SEND_THREADS may take the full timeout.
+    lease_s = timeout_s * math.ceil(limit / SEND_THREADS) + 30.0
+    with uow_factory() as uow:
+        due = uow.notifications.claim_due(clock(), limit, lease_s)
+    report = {"tried": len(due), "delivered": 0, "failed": 0, "dead": 0}
+    if not due:
+        return report
+    with httpx.Client(timeout=timeout_s, follow_redirects=False) as client, \
+            ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice") as pool:
+        attempts = list(pool.map(
+            lambda n: post_notice(client, n["callback_url"], n["secret"], n["body"], clock), due))
+    with uow_factory() as uow:
+        for notice, attempt in zip(due, attempts, strict=True):
+            if attempt.delivered:
+                row = uow.notifications.mark_delivered(notice["id"], attempt.at, attempt.note)
+            else:
+                row = uow.notifications.mark_failed(notice["id"], attempt.note, attempt.at, policy)
+            outcome = "delivered" if attempt.delivered else "dead" if row["status"] == "dead" else "failed"
+            report[outcome] += 1
+            uow.audit.append("notice", actor_org, audit_payload(
+                "notice delivery", actor_org, f"POST {notice['kind']} notice", "notice", str(notice["id"]), "local",
+                {"recipient": notice["organisation_id"], "subscription_id": notice["subscription_id"],
+                 "notice_id": notice["notice_id"], "kind": notice["kind"], "callback_url": notice["callback_url"],
+                 "attempt": row["attempts"], "outcome": outcome, "status_code": attempt.status_code,
+                 "error": "" if attempt.delivered else attempt.note,
+                 "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
+                attempt.at)
+    return report
+
+
+def unix_now() -> float:
+    """The real clock in Unix seconds (for :func:`verify`)."""
+    return time.time()

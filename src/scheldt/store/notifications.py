@@ -1,0 +1,240 @@
+"""Carrier subscriptions and the notices queued for them, with their delivery state.
+
+A shipping line or terminal subscribes a callback URL and a shared secret (the pattern of DCSA
+Track & Trace v2.2 / v3 event subscriptions: ``callbackUrl`` + ``secret``, the sender signs each
+POST with it). Each notice to one subscription is one :class:`~scheldt.store.models.NotificationRow`:
+
+- ``pending`` while it waits for a try (``next_attempt_at``, UTC);
+- ``delivered`` once a try succeeded (``delivered_at``);
+- ``dead`` after the last try failed (:attr:`RetryPolicy.max_tries`), or when its subscription
+  was deleted before delivery: the dead-letter list, from which :meth:`requeue` takes it back.
+
+A try that fails waits :meth:`RetryPolicy.delay_s` before the next: ``base * 2**(n-1)`` seconds
+after the n-th failed try, at most ``cap`` (1 s, 2 s, 4 s ... with the defaults). The
+repository never commits: the caller's unit of work does. Secrets are read only by
+:meth:`NotificationRepository.claim_due` (to sign); every other read leaves them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.store.models import NotificationRow, SubscriptionRow
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+STATUSES = (PENDING, DELIVERED, DEAD)
+#: Longest error text kept on a notice (characters).
+ERROR_MAX = 500
+#: Most rows one list call returns.
+LIST_LIMIT_MAX = 1000
+
+_S = SubscriptionRow
+_N = NotificationRow
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how fast a notice is tried: at most ``max_tries`` tries; after the n-th
+    failed try the next waits ``min(base_s * 2**(n-1), cap_s)`` seconds."""
+
+    max_tries: int = 8
+    base_s: float = 1.0
+    cap_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.max_tries < 1:
+            raise InputError("notice max tries", f"{self.max_tries} must be at least 1")
+        if not (self.base_s > 0 and self.cap_s > 0):
+            raise InputError("notice backoff", "base and cap must be positive numbers of seconds")
+
+    def delay_s(self, failed_tries: int) -> float:
+        """Seconds to wait after ``failed_tries`` (1, 2, ...) failed tries."""
+        exponent = min(max(failed_tries, 1) - 1, 60)  # 2**60 s is past any cap; keeps the float finite
+        return min(self.base_s * 2.0 ** exponent, self.cap_s)
+
+    def schedule_s(self) -> list[float]:
+        """The waits between the tries, in seconds (``max_tries - 1`` of them)."""
+        return [self.delay_s(n) for n in range(1, self.max_tries)]
+
+
+def _subscription(row: SubscriptionRow) -> dict[str, Any]:
+    """A subscription as callers see it: never its secret."""
+    return {"id": row.id, "organisation_id": row.organisation_id, "callback_url": row.callback_url,
+            "kinds": list(row.kinds or []), "active": bool(row.active), "created_at": _utc(row.created_at)}
+
+
+def _notice(row: NotificationRow, organisation_id: str) -> dict[str, Any]:
+    body = dict(row.body or {})
+    return {"id": row.id, "notice_id": str(body.get("notice_id", "")), "subscription_id": row.subscription_id,
+            "organisation_id": organisation_id, "kind": row.kind, "status": row.status, "attempts": row.attempts,
+            "next_attempt_at": _utc(row.next_attempt_at), "last_error": row.last_error,
+            "created_at": _utc(row.created_at), "delivered_at": _utc(row.delivered_at), "body": body}
+
+
+class NotificationRepository:
+    """Subscriptions per organisation and the notice queue (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # subscriptions
+    def add_subscription(self, organisation_id: str, callback_url: str, secret: str, kinds: Sequence[str],
+                         now: datetime) -> dict[str, Any]:
+        """Store an active subscription; returns it without its secret."""
+        row = SubscriptionRow(organisation_id=organisation_id, callback_url=callback_url, secret=secret,
+                              kinds=list(kinds), active=True, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return _subscription(row)
+
+    def subscriptions(self, organisation_id: str, active: bool | None = None) -> list[dict[str, Any]]:
+        """The organisation's subscriptions, oldest first; only active (or only deleted) ones
+        when ``active`` is given."""
+        stmt = select(_S).where(_S.organisation_id == organisation_id)
+        if active is not None:
+            stmt = stmt.where(_S.active.is_(active))
+        return [_subscription(r) for r in self.session.scalars(stmt.order_by(_S.id))]
+
+    def subscription(self, subscription_id: int, organisation_id: str) -> dict[str, Any]:
+        """One subscription of the organisation. Raises NotFoundError (another organisation's
+        subscription does not exist for the asker)."""
+        row = self.session.get(_S, subscription_id)
+        if row is None or row.organisation_id != organisation_id:
+            raise NotFoundError(f"subscription {subscription_id}", "no such subscription")
+        return _subscription(row)
+
+    def deactivate(self, subscription_id: int, organisation_id: str, now: datetime) -> tuple[dict[str, Any], int]:
+        """Delete a subscription (kept, inactive, so its notices keep their history) and move
+        its pending notices to the dead-letter list. Returns (subscription, notices moved).
+        Raises NotFoundError."""
+        self.subscription(subscription_id, organisation_id)
+        self.session.execute(update(_S).where(_S.id == subscription_id).values(active=False))
+        moved = self.session.execute(update(_N).where(_N.subscription_id == subscription_id, _N.status == PENDING)
+                                     .values(status=DEAD, last_error=f"subscription deleted at {now.isoformat()}"))
+        return self.subscription(subscription_id, organisation_id), int(moved.rowcount or 0)
+
+    def active_subscriptions(self, organisation_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Active subscriptions of any of ``organisation_ids``, by id."""
+        if not organisation_ids:
+            return []
+        stmt = select(_S).where(_S.organisation_id.in_(sorted(set(organisation_ids))), _S.active.is_(True))
+        return [_subscription(r) for r in self.session.scalars(stmt.order_by(_S.id))]
+
+    # the queue
+    def enqueue(self, subscription_id: int, kind: str, body: dict[str, Any], now: datetime) -> int:
+        """Queue a notice for its first try at ``now``; returns its id."""
+        row = NotificationRow(subscription_id=subscription_id, kind=kind, body=body, status=PENDING, attempts=0,
+                              next_attempt_at=now, last_error="", created_at=now, delivered_at=None)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[dict[str, Any]]:
+        """Up to ``limit`` pending notices due at ``now`` (oldest due first), each with its
+        subscription's organisation, callback URL and secret, and hold them for ``lease_s``
+        seconds (``next_attempt_at`` moves on by that much) so no other sender tries them
+        meanwhile. A sender that dies mid-try leaves them to be tried again after the lease.
+        On PostgreSQL rows another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
+        if limit < 1:
+            return []
+        stmt = (select(_N, _S.organisation_id, _S.callback_url, _S.secret)
+                .join(_S, _S.id == _N.subscription_id)
+                .where(_N.status == PENDING, _N.next_attempt_at <= now, _S.active.is_(True))
+                .order_by(_N.next_attempt_at, _N.id).limit(limit).with_for_update(of=_N, skip_locked=True))
+        out = []
+        for row, org, url, secret in self.session.execute(stmt):
+            out.append(_notice(row, org) | {"callback_url": url, "secret": secret})
+        if out:
+            self.session.execute(update(_N).where(_N.id.in_([n["id"] for n in out]))
+                                 .values(next_attempt_at=now + timedelta(seconds=lease_s)))
+        return out
+
+    def mark_delivered(self, notification_id: int, now: datetime, note: str = "") -> dict[str, Any]:
+        """Record a successful try: ``delivered`` at ``now``, one more attempt. ``note`` (e.g.
+        "the receiver had it already") is kept as ``last_error``'s text."""
+        row = self._row(notification_id)
+        row.attempts += 1
+        row.status = DELIVERED
+        row.delivered_at = now
+        row.last_error = note[:ERROR_MAX]
+        self.session.flush()
+        return self._as_dict(row)
+
+    def mark_failed(self, notification_id: int, error: str, now: datetime, policy: RetryPolicy) -> dict[str, Any]:
+        """Record a failed try at ``now``: one more attempt and the error; the notice is tried
+        again after :meth:`RetryPolicy.delay_s`, or goes ``dead`` when that was its last try.
+        A notice that is no longer pending (its subscription was deleted meanwhile) keeps its
+        status."""
+        row = self._row(notification_id)
+        row.attempts += 1
+        row.last_error = error[:ERROR_MAX]
+        if row.status == PENDING:
+            if row.attempts >= policy.max_tries:
+                row.status = DEAD
+                row.next_attempt_at = now
+            else:
+                row.next_attempt_at = now + timedelta(seconds=policy.delay_s(row.attempts))
+        self.session.flush()
+        return self._as_dict(row)
+
+    # reading and the dead-letter list
+    def notices(self, organisation_id: str, *, status: str | None = None, after_id: int | None = None,
+                limit: int = 50) -> list[dict[str, Any]]:
+        """The organisation's notices, newest first, of one ``status`` when given, after the
+        id cursor ``after_id``. Raises InputError for an unknown status or a bad limit."""
+        if status is not None and status not in STATUSES:
+            raise InputError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+        if not 1 <= limit <= LIST_LIMIT_MAX:
+            raise InputError("limit", f"{limit} is outside 1..{LIST_LIMIT_MAX}")
+        stmt = select(_N).join(_S, _S.id == _N.subscription_id).where(_S.organisation_id == organisation_id)
+        if status is not None:
+            stmt = stmt.where(_N.status == status)
+        if after_id is not None:
+            stmt = stmt.where(_N.id < after_id)
+        return [_notice(r, organisation_id) for r in self.session.scalars(stmt.order_by(_N.id.desc()).limit(limit))]
+
+    def dead_letters(self, organisation_id: str, *, after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The organisation's dead notices, newest first."""
+        return self.notices(organisation_id, status=DEAD, after_id=after_id, limit=limit)
+
+    def notice(self, notification_id: int, organisation_id: str | None = None) -> dict[str, Any]:
+        """One notice (of ``organisation_id`` when given). Raises NotFoundError."""
+        row = self.session.get(_N, notification_id)
+        sub = None if row is None else self.session.get(_S, row.subscription_id)
+        if row is None or sub is None or (organisation_id is not None and sub.organisation_id != organisation_id):
+            raise NotFoundError(f"notice {notification_id}", "no such notice")
+        return _notice(row, sub.organisation_id)
+
+    def requeue(self, notification_id: int, organisation_id: str, now: datetime) -> dict[str, Any]:
+        """Take a dead notice back into the queue for a full new round of tries from ``now``.
+        Raises NotFoundError, or ConflictError when it is not dead or its subscription was
+        deleted."""
+        notice = self.notice(notification_id, organisation_id)
+        if notice["status"] != DEAD:
+            raise ConflictError(f"notice {notification_id}", f"is {notice['status']}, only a dead notice is re-queued")
+        if not self.subscription(notice["subscription_id"], organisation_id)["active"]:
+            raise ConflictError(f"notice {notification_id}", "its subscription was deleted; subscribe again")
+        self.session.execute(update(_N).where(_N.id == notification_id, _N.status == DEAD).values(
+            status=PENDING, attempts=0, next_attempt_at=now))
+        return self.notice(notification_id, organisation_id)
+
+    def _row(self, notification_id: int) -> NotificationRow:
+        row = self.session.get(_N, notification_id)
+        if row is None:
+            raise NotFoundError(f"notice {notification_id}", "no such notice")
+        return row
+
+    def _as_dict(self, row: NotificationRow) -> dict[str, Any]:
+        sub = self.session.get(_S, row.subscription_id)
+        return _notice(row, sub.organisation_id if sub is not None else "")

@@ -1,0 +1,193 @@
+"""Carrier notices: who is told about a container's hold, release or alert, and the
+subscriptions shipping lines and terminals manage.
+
+A notice about a container trip goes to every active subscription (asking for that kind) of
+every shipping line or terminal that owns the trip by the rules of
+:func:`scheldt.domain.access.trip_scope` (a carrier by the trip's ``carrier_code``, a terminal by
+its ``terminal_code``), and to nobody else. Agencies do not subscribe: they see holds in
+Scheldt itself. The pattern is DCSA Track & Trace's subscriptions (callback URL + shared secret);
+the wire format and signing are in :mod:`scheldt.exchange.notify`.
+
+A hold notice never says why: customs do not tell a carrier their reasons, so the text is
+:data:`HOLD_TEXT`, whatever the officer wrote. An alert's text is sent as the caller gives it
+and must be meant for the carrier.
+
+Every queued notice is one audit entry of kind ``notice`` by the acting organisation. The unit
+of work is duck-typed (``uow.container_trips``, ``uow.accounts``, ``uow.notifications``,
+``uow.audit``): workflows import no store code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
+from scheldt.errors import ConflictError, ForbiddenError, InputError
+from scheldt.workflows.accounts import require
+
+KINDS = ("hold", "release", "alert")
+#: What a hold notice says, whatever the officer's reason (customs do not tell why).
+HOLD_TEXT = "Customs hold: the container may not leave the terminal until customs release it."
+#: What a release notice says.
+RELEASE_TEXT = "Customs release: the customs hold on the container is lifted."
+#: Notice body format version.
+VERSION = 1
+#: Least and most bytes of a shared secret (HMAC-SHA256 keys under 32 bytes are weaker than the hash).
+SECRET_MIN_BYTES, SECRET_MAX_BYTES = 32, 1024
+URL_MAX = 2000
+TEXT_MAX = 1000
+#: Active subscriptions one organisation may have at once.
+MAX_SUBSCRIPTIONS = 20
+_OWNER_KINDS = (OrgKind.CARRIER, OrgKind.TERMINAL)
+
+
+def _utc_text(now: datetime) -> str:
+    if now.tzinfo is None:
+        raise InputError("notice time", f"{now.isoformat()} has no time zone; give UTC")
+    return now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime) -> dict[str, Any]:
+    """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's container
+    number, document reference and voyage, ``text``, ``at`` (ISO 8601 UTC) and ``version``."""
+    return {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
+            "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"]), "text": text,
+            "at": _utc_text(now), "version": VERSION}
+
+
+def owners(organisations: Sequence[Organisation], trip: dict[str, Any]) -> list[Organisation]:
+    """The shipping lines and terminals among ``organisations`` that own ``trip``."""
+    return [o for o in organisations if o.kind in _OWNER_KINDS and trip_scope(o).owns(trip)]
+
+
+def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, actor: str = "scheldt",
+                actor_org: str = "") -> list[int]:
+    """Queue a ``kind`` notice about trip ``trip_id`` for every active subscription asking for
+    ``kind`` of every organisation owning the trip (:func:`owners`); returns the notices' ids.
+    Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises NotFoundError for
+    an unknown trip, InputError for an unknown kind or an empty text."""
+    if kind not in KINDS:
+        raise InputError("notice kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    text = (text or "").strip()
+    if not text or len(text) > TEXT_MAX:
+        raise InputError("notice text", f"give 1-{TEXT_MAX} characters")
+    trip = uow.container_trips.get(trip_id)
+    owning = {o.id for o in owners(uow.accounts.organisations(), trip)}
+    ids = []
+    for sub in uow.notifications.active_subscriptions(sorted(owning)):
+        if kind not in sub["kinds"] or sub["organisation_id"] not in owning:
+            continue
+        body = notice_body(kind, trip, text, now)
+        notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
+        ids.append(notice_id)
+        uow.audit.append("notice", actor_org, {
+            "actor": actor, "organisation": actor_org, "action": f"queue {kind} notice", "object_kind": "notice",
+            "object_id": str(notice_id), "remote_addr": "",
+            "details": {"recipient": sub["organisation_id"], "subscription_id": sub["id"],
+                        "notice_id": body["notice_id"], "kind": kind, "trip_id": trip_id,
+                        "container_number": body["container_number"]}}, now)
+    return ids
+
+
+def notify_hold(uow: Any, trip_id: int, now: datetime, actor: str = "scheldt", actor_org: str = "") -> list[int]:
+    """Queue hold notices for the trip's owners, with the neutral :data:`HOLD_TEXT`."""
+    return notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, actor=actor, actor_org=actor_org)
+
+
+def notify_release(uow: Any, trip_id: int, now: datetime, actor: str = "scheldt", actor_org: str = "") -> list[int]:
+    """Queue release notices for the trip's owners, with :data:`RELEASE_TEXT`."""
+    return notify_trip(uow, trip_id, "release", RELEASE_TEXT, now, actor=actor, actor_org=actor_org)
+
+
+def notify_alert(uow: Any, trip_id: int, text: str, now: datetime, actor: str = "scheldt",
+                 actor_org: str = "") -> list[int]:
+    """Queue alert notices about a trip for its owners. ``text`` goes to the carrier as given:
+    write it for them (no internal reasons, no sources)."""
+    return notify_trip(uow, trip_id, "alert", text, now, actor=actor, actor_org=actor_org)
+
+
+# subscriptions, as shipping lines and terminals manage them
+def _subscriber(principal: Principal) -> str:
+    require(principal, Permission.MANAGE_SUBSCRIPTIONS)
+    if principal.organisation.kind not in _OWNER_KINDS:
+        raise ForbiddenError(Permission.MANAGE_SUBSCRIPTIONS.value,
+                             "only shipping lines and terminals subscribe to notices")
+    return principal.organisation.id
+
+
+def check_callback_url(url: str, allow_http: bool = False) -> str:
+    """A callback URL: absolute https (or http when ``allow_http``), with a host, without
+    credentials or fragment, at most :data:`URL_MAX` characters. Raises InputError."""
+    url = (url or "").strip()
+    if not url or len(url) > URL_MAX:
+        raise InputError("callback_url", f"give an absolute URL of at most {URL_MAX} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError("callback_url", f"not a URL: {exc}") from None
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes:
+        raise InputError("callback_url", f"must start with {' or '.join(s + '://' for s in schemes)}")
+    if not parts.hostname:
+        raise InputError("callback_url", "names no host")
+    if parts.username is not None or parts.password is not None:
+        raise InputError("callback_url", "may not carry credentials; the shared secret signs every notice")
+    if parts.fragment:
+        raise InputError("callback_url", "may not have a #fragment")
+    if port == 0:
+        raise InputError("callback_url", "port 0 is not a port")
+    return url
+
+
+def check_secret(secret: str) -> str:
+    """A shared secret of :data:`SECRET_MIN_BYTES` to :data:`SECRET_MAX_BYTES` UTF-8 bytes. Raises InputError."""
+    size = len((secret or "").encode("utf-8"))
+    if not SECRET_MIN_BYTES <= size <= SECRET_MAX_BYTES:
+        raise InputError("secret", f"{size} bytes; give {SECRET_MIN_BYTES}-{SECRET_MAX_BYTES} bytes "
+                         "(e.g. 32 random bytes as 64 hex digits)")
+    return secret
+
+
+def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, kinds: Sequence[str], now: datetime,
+              *, allow_http: bool = False) -> dict[str, Any]:
+    """Subscribe the principal's shipping line or terminal to ``kinds`` of notices (default all)
+    at ``callback_url``, signed with ``secret``. Returns the subscription (never the secret).
+    Raises ForbiddenError for a role or organisation that may not, InputError for a bad URL,
+    secret or kind, ConflictError beyond :data:`MAX_SUBSCRIPTIONS` active subscriptions."""
+    org = _subscriber(principal)
+    url = check_callback_url(callback_url, allow_http)
+    check_secret(secret)
+    chosen = list(dict.fromkeys(kinds or KINDS))
+    unknown = [k for k in chosen if k not in KINDS]
+    if unknown:
+        raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
+    if len(uow.notifications.subscriptions(org, active=True)) >= MAX_SUBSCRIPTIONS:
+        raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
+    return uow.notifications.add_subscription(org, url, secret, chosen, now)
+
+
+def subscriptions(uow: Any, principal: Principal) -> list[dict[str, Any]]:
+    """The principal's organisation's subscriptions, deleted ones included (``active`` false)."""
+    return uow.notifications.subscriptions(_subscriber(principal))
+
+
+def unsubscribe(uow: Any, principal: Principal, subscription_id: int, now: datetime) -> tuple[dict[str, Any], int]:
+    """Delete one of the organisation's subscriptions; its undelivered notices go to the
+    dead-letter list. Returns (subscription, notices moved). Raises NotFoundError."""
+    return uow.notifications.deactivate(subscription_id, _subscriber(principal), now)
+
+
+def notices(uow: Any, principal: Principal, status: str | None, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """The organisation's notices with their delivery state, newest first."""
+    return uow.notifications.notices(_subscriber(principal), status=status, after_id=after_id, limit=limit)
+
+
+def retry(uow: Any, principal: Principal, notification_id: int, now: datetime) -> dict[str, Any]:
+    """Re-queue one of the organisation's dead notices for a new round of tries from ``now``.
+    Raises NotFoundError, or ConflictError when it is not dead or its subscription is deleted."""
+    return uow.notifications.requeue(notification_id, _subscriber(principal), now)

@@ -1,0 +1,571 @@
+"""Carrier notices end to end, on SQLite and PostgreSQL, with real HTTP on loopback.
+
+- A receiver example (uvicorn in a thread) gets signed hold and release notices for its
+  carrier's container and verifies them; the other carrier's receiver gets nothing.
+- A carrier never receives another carrier's container: property-based over random trips,
+  carrier/terminal codes and subscriptions, every queued notice's subscription belongs to an
+  organisation owning the trip, and every such subscription gets one.
+- The receiver rejects forged and replayed callbacks (wrong secret, altered body, old or future
+  timestamp, missing or malformed headers, a replayed notice id): 401/409/400, never 2xx.
+- An unreachable callback is retried with backoff, lands in the dead-letter list after the last
+  try, is re-queued through the API and then delivered.
+- Every queued notice and every try is in the audit log, and the chain verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, delete
+
+from scheldt.api.app import create_app
+from scheldt.domain.access import Organisation, OrgKind, Principal, Role
+from scheldt.domain.trips import TripKey
+from scheldt.exchange.notify import (
+    NOTICE_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    body_bytes,
+    deliver_due,
+    sign,
+    signed_headers,
+    verify,
+)
+from scheldt.errors import AuthError
+from scheldt.exchange.receiver_example import create_receiver
+from scheldt.jobs.kinds import KINDS, run_kind
+from scheldt.settings import get_settings
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import ContainerTripRow, NotificationRow, OrganisationRow, SubscriptionRow
+from scheldt.store.notifications import RetryPolicy
+from scheldt.workflows import inspections, notices
+from scheldt.workflows.accounts import create_organisation, create_token, create_user
+
+SECRET_A = "a" * 16 + "-carrier-a-shared-secret-0123456789"
+SECRET_B = "b" * 16 + "-carrier-b-shared-secret-0123456789"
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+SECRET_REASON = "intel report 7: cocaine in reefer, consignee on watchlist"
+
+
+# --- loopback servers -------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Receiver:
+    app: FastAPI
+    url: str
+
+    @property
+    def notices(self) -> list[dict[str, Any]]:
+        return list(self.app.state.notices)
+
+
+@contextmanager
+def running(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, name=f"receiver-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the receiver did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def receiver(secret: str, port: int | None = None) -> Iterator[Receiver]:
+    app = create_receiver(secret)
+    with running(app, port) as base:
+        yield Receiver(app, f"{base}/scheldt/notices")
+
+
+# --- store set-up -----------------------------------------------------------------------------
+
+def add_trip(uow: Any, container: str, carrier: str, terminal: str, doc: str = "", voyage: str = "V1") -> int:
+    uow.container_trips.upsert([{
+        "container_number": container, "document_ref": doc or f"BL-{container}", "voyage": voyage,
+        "carrier_code": carrier, "terminal_code": terminal, "supplied_by": "be-customs", "port_of_loading": "ECGYE",
+        "port_of_discharge": "BEANR", "vessel_imo": "9000001", "arrival_at": NOW, "assessment_id": None,
+        "score": 0.5, "risk_band": "medium", "top_reason": "", "scored_at": NOW}])
+    row = uow.container_trips.by_key(TripKey(container, doc or f"BL-{container}", voyage))
+    assert row is not None
+    return int(row["id"])
+
+
+def seed(engine: Engine) -> dict[str, Any]:
+    """be-customs (agency), carrier-a (SIMA), carrier-b (SIMB), terminal-1 (SIMT1); users and
+    tokens; two trips: MSCU1234565 of SIMA and TGHU7654321 of SIMB, both at SIMT1."""
+    now = datetime.now(UTC)
+    with unit_of_work(engine) as uow:
+        for org in (("be-customs", "Belgian Customs", "agency", [], []),
+                    ("carrier-a", "Carrier A", "carrier", ["SIMA"], []),
+                    ("carrier-b", "Carrier B", "carrier", ["SIMB"], []),
+                    ("terminal-1", "Terminal 1", "terminal", [], ["SIMT1"])):
+            create_organisation(uow, *org, now)
+        tokens = {}
+        for user, org, role in (("officer", "be-customs", "targeting_officer"),
+                                ("carrier-a", "carrier-a", "carrier_security"),
+                                ("carrier-b", "carrier-b", "carrier_security"),
+                                ("terminal-1", "terminal-1", "carrier_security")):
+            create_user(uow, user, org, [role], PASSWORD, now)
+            tokens[user] = create_token(uow, user, "tests", 1, now)
+        trip_a = add_trip(uow, "MSCU1234565", "SIMA", "SIMT1")
+        trip_b = add_trip(uow, "TGHU7654321", "SIMB", "SIMT1")
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+    return {"tokens": tokens, "trip_a": trip_a, "trip_b": trip_b, "officer": officer}
+
+
+def principal(engine: Engine, org_id: str) -> Principal:
+    with unit_of_work(engine) as uow:
+        return Principal(org_id, uow.accounts.organisation(org_id), frozenset({Role.CARRIER_SECURITY}))
+
+
+def subscribe(engine: Engine, org_id: str, url: str, secret: str, kinds: tuple[str, ...] = notices.KINDS) -> int:
+    with unit_of_work(engine) as uow:
+        return int(notices.subscribe(uow, principal(engine, org_id), url, secret, list(kinds), datetime.now(UTC),
+                                     allow_http=True)["id"])
+
+
+def deliver(engine: Engine, **kw: Any) -> dict[str, Any]:
+    return deliver_due(lambda: unit_of_work(engine), actor_org="be-customs", **kw)
+
+
+def audit_entries(engine: Engine) -> list[Any]:
+    with unit_of_work(engine) as uow:
+        out, after = [], 0
+        while True:
+            page = uow.audit.entries(after_seq=after, limit=1000)
+            if not page:
+                return out
+            out += page
+            after = page[-1].seq
+
+
+@pytest.fixture
+def plain_settings(settings_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    monkeypatch.setenv("SCHELDT_NOTICE_ALLOW_HTTP", "true")
+    monkeypatch.setenv("SCHELDT_NOTICE_TIMEOUT_S", "3")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+def test_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
+    body = body_bytes({"notice_id": "n-1", "kind": "hold", "b": 1})
+    assert body == b'{"b":1,"kind":"hold","notice_id":"n-1"}'
+    expected = hmac.new(SECRET_A.encode(), b"1772445600." + body, hashlib.sha256).hexdigest()
+    assert sign(SECRET_A, 1772445600, body) == expected
+    headers = signed_headers(SECRET_A, "n-1", body, 1772445600)
+    assert headers[SIGNATURE_HEADER] == f"v1={expected}" and headers[TIMESTAMP_HEADER] == "1772445600"
+    assert headers[NOTICE_ID_HEADER] == "n-1"
+    assert verify(SECRET_A, "1772445600", f"v0=zz, v1={expected}", body, 1772445600 + 299) == 1772445600
+    for ts, sig, now_s in (("1772445600", f"v1={expected}", 1772445600 + 301),   # too old
+                           ("1772445600", f"v1={expected}", 1772445600 - 301),   # too far ahead
+                           ("1772445601", f"v1={expected}", 1772445600),          # other timestamp
+                           ("1772445600", f"v1={expected[:-1]}0", 1772445600),    # other signature
+                           ("1772445600", expected, 1772445600),                  # no scheme
+                           ("-5", f"v1={expected}", 1772445600), ("", f"v1={expected}", 1772445600)):
+        with pytest.raises(AuthError):
+            verify(SECRET_A, ts, sig, body, now_s)
+
+
+def test_backoff_doubles_to_its_cap() -> None:
+    assert RetryPolicy(8, 1, 300).schedule_s() == [1, 2, 4, 8, 16, 32, 64]
+    assert RetryPolicy(6, 2, 5).schedule_s() == [2, 4, 5, 5, 5]
+    assert RetryPolicy(100, 1, 10).delay_s(1000) == 10
+
+
+# --- the receiver refuses forgeries and replays -------------------------------------------------
+
+def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> int:
+    return client.post(url, content=body, headers=headers).status_code
+
+
+def test_receiver_rejects_forged_and_replayed_callbacks() -> None:
+    with receiver(SECRET_A) as rx, httpx.Client(timeout=5) as client:
+        def notice(nid: str) -> bytes:
+            return body_bytes({"notice_id": nid, "kind": "hold", "container_number": "MSCU1234565",
+                               "document_ref": "BL-1", "voyage": "V1", "text": notices.HOLD_TEXT,
+                               "at": "2026-03-02T10:00:00Z", "version": 1})
+
+        now = int(time.time())
+        body = notice("n-good")
+        good = signed_headers(SECRET_A, "n-good", body, now)
+        refused = {
+            "wrong secret": _post(client, rx.url, body, signed_headers(SECRET_B, "n-good", body, now)),
+            "altered body": _post(client, rx.url, body.replace(b"MSCU1234565", b"MSCU1234566"), good),
+            "old timestamp": _post(client, rx.url, body, signed_headers(SECRET_A, "n-good", body, now - 301)),
+            "future timestamp": _post(client, rx.url, body, signed_headers(SECRET_A, "n-good", body, now + 400)),
+            "old timestamp re-labelled": _post(client, rx.url, body, good | {TIMESTAMP_HEADER: str(now - 10)}),
+            "no signature": _post(client, rx.url, body, {k: v for k, v in good.items() if k != SIGNATURE_HEADER}),
+            "no timestamp": _post(client, rx.url, body, {k: v for k, v in good.items() if k != TIMESTAMP_HEADER}),
+            "malformed signature": _post(client, rx.url, body, good | {SIGNATURE_HEADER: "v1=not-hex"}),
+            "signature of nothing": _post(client, rx.url, body, good | {
+                SIGNATURE_HEADER: "v1=" + sign(SECRET_A, now, b"")}),
+        }
+        assert refused == {k: 401 for k in refused}
+        assert rx.notices == []
+        assert _post(client, rx.url, body, good) == 200
+        assert _post(client, rx.url, body, good) == 409                      # the same request replayed
+        later = signed_headers(SECRET_A, "n-good", body, now + 1)
+        assert _post(client, rx.url, body, later) == 409                     # re-signed, same notice id
+        other = notice("n-other")
+        assert _post(client, rx.url, other, signed_headers(SECRET_A, "n-good", other, now)) == 400  # id mismatch
+        assert [n["notice_id"] for n in rx.notices] == ["n-good"]
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(flip=st.integers(0, len(body) - 1), bit=st.integers(0, 7), skew=st.integers(-10_000, 10_000),
+               secret=st.text(min_size=32, max_size=40))
+        def forged(flip: int, bit: int, skew: int, secret: str) -> None:
+            altered = bytearray(body)
+            altered[flip] ^= 1 << bit
+            attempts = [(bytes(altered), good)]                              # any bit of the body changed
+            if secret != SECRET_A:
+                attempts.append((body, signed_headers(secret, "n-good", body, now)))  # another key
+            if abs(skew) > 300:
+                attempts.append((body, signed_headers(SECRET_A, "n-good", body, int(time.time()) + skew)))
+            for data, headers in attempts:
+                assert _post(client, rx.url, data, headers) in (400, 401, 409)
+
+        forged()
+        assert [n["notice_id"] for n in rx.notices] == ["n-good"]
+
+
+# --- holds and releases reach the owner's receiver, signed ---------------------------------------
+
+def test_hold_and_release_reach_only_the_owning_carrier(engine: Engine, plain_settings: None) -> None:
+    s = seed(engine)
+    with receiver(SECRET_A) as rx_a, receiver(SECRET_B) as rx_b:
+        sub_a = subscribe(engine, "carrier-a", rx_a.url, SECRET_A)
+        subscribe(engine, "carrier-b", rx_b.url, SECRET_B)
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+        assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
+        with unit_of_work(engine) as uow:
+            inspections.release_hold(uow, s["officer"], s["trip_a"], "scan clear", datetime.now(UTC))
+        assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
+        assert deliver(engine)["tried"] == 0
+        got = rx_a.notices
+        assert [n["kind"] for n in got] == ["hold", "release"]
+        assert {(n["container_number"], n["document_ref"], n["voyage"]) for n in got} == {
+            ("MSCU1234565", "BL-MSCU1234565", "V1")}
+        assert got[0]["text"] == notices.HOLD_TEXT and got[1]["text"] == notices.RELEASE_TEXT
+        assert all("cocaine" not in str(n) and "scan clear" not in str(n) for n in got)  # customs' reasons stay in
+        assert rx_b.notices == []
+        with unit_of_work(engine) as uow:
+            sent = uow.notifications.notices("carrier-a")
+            assert [(n["kind"], n["status"], n["attempts"], n["subscription_id"]) for n in sent] == [
+                ("release", "delivered", 1, sub_a), ("hold", "delivered", 1, sub_a)]
+            assert uow.notifications.notices("carrier-b") == []
+    entries = [e for e in audit_entries(engine) if e.kind == "notice"]
+    queued = [e for e in entries if e.payload["action"].startswith("queue")]
+    tried = [e for e in entries if e.payload["action"].startswith("POST")]
+    assert [e.payload["details"]["kind"] for e in queued] == ["hold", "release"]
+    assert all(e.organisation_id == "be-customs" and e.payload["actor"] == "officer" for e in queued)
+    assert [(e.payload["details"]["outcome"], e.payload["details"]["recipient"]) for e in tried] == [
+        ("delivered", "carrier-a"), ("delivered", "carrier-a")]
+    assert {e.payload["details"]["notice_id"] for e in tried} == {n["notice_id"] for n in got}
+    with unit_of_work(engine) as uow:
+        assert uow.audit.verify().ok
+
+
+def test_terminal_and_alert_notices_and_kinds_asked_for(engine: Engine, plain_settings: None) -> None:
+    s = seed(engine)
+    with receiver(SECRET_A) as rx_t, receiver(SECRET_B) as rx_b:
+        subscribe(engine, "terminal-1", rx_t.url, SECRET_A, ("alert",))
+        subscribe(engine, "carrier-b", rx_b.url, SECRET_B, ("hold", "alert"))
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, datetime.now(UTC))
+            notices.notify_alert(uow, s["trip_b"], "Expect a scan at the Deurganck scanner.", datetime.now(UTC),
+                                 "officer", "be-customs")
+        assert deliver(engine)["delivered"] == 3
+        assert [n["kind"] for n in rx_t.notices] == ["alert"]
+        assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "hold"]
+        assert {n["container_number"] for n in rx_t.notices + rx_b.notices} == {"TGHU7654321"}
+
+
+# --- a carrier never receives another carrier's container ----------------------------------------
+
+CODES = ("AAA", "BBB", "CCC")
+TERMINALS = ("T1", "T2")
+
+org_st = st.fixed_dictionaries({
+    "kind": st.sampled_from(["carrier", "carrier", "terminal", "agency"]),
+    "carrier_codes": st.sets(st.sampled_from(CODES), min_size=1, max_size=2),
+    "terminal_codes": st.sets(st.sampled_from(TERMINALS), min_size=1, max_size=2),
+    "subscriptions": st.lists(st.tuples(st.sets(st.sampled_from(notices.KINDS), min_size=1), st.booleans()),
+                              min_size=1, max_size=3),
+})
+trip_st = st.tuples(st.sampled_from(CODES + ("",)), st.sampled_from(TERMINALS + ("",)),
+                    st.sampled_from(notices.KINDS))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orgs=st.lists(org_st, min_size=2, max_size=6), trips=st.lists(trip_st, min_size=1, max_size=8))
+def test_a_carrier_never_receives_another_carriers_container(engine: Engine, orgs: list[dict[str, Any]],
+                                                           trips: list[tuple[str, str, str]]) -> None:
+    with unit_of_work(engine) as uow:
+        for table in (NotificationRow, SubscriptionRow, ContainerTripRow, OrganisationRow):
+            uow.session.execute(delete(table))
+    subs: dict[int, tuple[Organisation, set[str], bool]] = {}
+    with unit_of_work(engine) as uow:
+        for i, o in enumerate(orgs):
+            kind = OrgKind(o["kind"])
+            org = Organisation(f"org-{i}", f"Org {i}", kind,
+                               tuple(sorted(o["carrier_codes"])) if kind == OrgKind.CARRIER else (),
+                               tuple(sorted(o["terminal_codes"])) if kind == OrgKind.TERMINAL else ())
+            uow.accounts.add_organisation(org, NOW)
+            for kinds, active in o["subscriptions"]:
+                sub = uow.notifications.add_subscription(org.id, f"https://org-{i}.example/cb", SECRET_A,
+                                                         sorted(kinds), NOW)
+                if not active:
+                    uow.notifications.deactivate(sub["id"], org.id, NOW)
+                subs[sub["id"]] = (org, set(kinds), active)
+        trip_ids = [add_trip(uow, f"CONT{n:07d}", carrier, terminal) for n, (carrier, terminal, _) in enumerate(trips)]
+    with unit_of_work(engine) as uow:
+        for trip_id, (carrier, terminal, kind) in zip(trip_ids, trips, strict=True):
+            text = notices.HOLD_TEXT if kind == "hold" else "a neutral text"
+            queued = set(notices.notify_trip(uow, trip_id, kind, text, NOW))
+            expected = {sid for sid, (org, kinds, active) in subs.items() if active and kind in kinds and (
+                (org.kind == OrgKind.CARRIER and carrier in org.carrier_codes) or
+                (org.kind == OrgKind.TERMINAL and terminal in org.terminal_codes))}
+            got = {uow.notifications.notice(n)["subscription_id"] for n in queued}
+            assert got == expected and len(queued) == len(expected)
+            event("notices queued" if queued else "no owner subscribed")
+            for n in queued:
+                org = subs[uow.notifications.notice(n)["subscription_id"]][0]
+                assert org.kind != OrgKind.AGENCY
+                assert carrier in org.carrier_codes or terminal in org.terminal_codes
+    # And as each organisation lists its notices: only containers it owns.
+    with unit_of_work(engine) as uow:
+        owned = {cid: (c, t) for cid, (c, t, _) in zip(
+            (f"CONT{n:07d}" for n in range(len(trips))), trips, strict=True)}
+        for i in range(len(orgs)):
+            org = uow.accounts.organisation(f"org-{i}")
+            for n in uow.notifications.notices(org.id, limit=1000):
+                carrier, terminal = owned[n["body"]["container_number"]]
+                assert carrier in org.carrier_codes or terminal in org.terminal_codes
+
+
+# --- retries, backoff, dead letters, re-queue through the API ------------------------------------
+
+class Clock:
+    """The real clock moved on by hand (the backoff's waits without sleeping)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine: Engine,
+                                                                         plain_settings: None) -> None:
+    s = seed(engine)
+    port = free_port()  # nothing listens there: every try is refused
+    url = f"http://127.0.0.1:{port}/scheldt/notices"
+    sub = subscribe(engine, "carrier-a", url, SECRET_A, ("hold",))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+    policy = RetryPolicy(max_tries=4, base_s=10, cap_s=15)
+    clock = Clock()
+    waits = []
+    for expected_attempts in (1, 2, 3):
+        tried_at = clock()
+        assert deliver(engine, policy=policy, clock=clock) == {"tried": 1, "delivered": 0, "failed": 1, "dead": 0}
+        with unit_of_work(engine) as uow:
+            (n,) = uow.notifications.notices("carrier-a")
+        assert n["status"] == "pending" and n["attempts"] == expected_attempts
+        assert "ConnectError" in n["last_error"]
+        waits.append((n["next_attempt_at"] - tried_at).total_seconds())
+        assert deliver(engine, policy=policy, clock=clock)["tried"] == 0    # not due before its backoff
+        clock.offset = n["next_attempt_at"] - datetime.now(UTC) + timedelta(milliseconds=50)
+    assert [round(w) for w in waits] == [10, 15, 15]                       # 10 s, doubled to 20, capped at 15
+    assert deliver(engine, policy=policy, clock=clock) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1}
+    assert deliver(engine, policy=policy, clock=clock)["tried"] == 0
+
+    client = TestClient(create_app(engine, workbench=False))
+    as_a = {"Authorization": f"Bearer {s['tokens']['carrier-a']}"}
+    as_b = {"Authorization": f"Bearer {s['tokens']['carrier-b']}"}
+    dead = client.get("/api/v1/notices/dead-letter", headers=as_a).json()["items"]
+    assert [(d["status"], d["attempts"], d["subscription_id"], d["body"]["container_number"]) for d in dead] == [
+        ("dead", 4, sub, "MSCU1234565")]
+    assert client.get("/api/v1/notices/dead-letter", headers=as_b).json()["items"] == []
+    assert client.post(f"/api/v1/notices/{dead[0]['id']}/retry", headers=as_b).status_code == 404
+    r = client.post(f"/api/v1/notices/{dead[0]['id']}/retry", headers=as_a)
+    assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["attempts"] == 0
+    assert client.post(f"/api/v1/notices/{dead[0]['id']}/retry", headers=as_a).status_code == 409
+    with receiver(SECRET_A, port) as rx:                                    # the carrier's receiver is back
+        assert deliver(engine, policy=policy)["delivered"] == 1
+        assert [n["notice_id"] for n in rx.notices] == [dead[0]["notice_id"]]
+    listed = client.get("/api/v1/notices", headers=as_a).json()["items"]
+    assert [(n["status"], n["attempts"]) for n in listed] == [("delivered", 1)]
+    assert client.get("/api/v1/notices/dead-letter", headers=as_a).json()["items"] == []
+
+    entries = audit_entries(engine)
+    tries = [e.payload["details"] for e in entries if e.kind == "notice" and e.payload["action"].startswith("POST")]
+    assert [(t["attempt"], t["outcome"]) for t in tries] == [
+        (1, "failed"), (2, "failed"), (3, "failed"), (4, "dead"), (1, "delivered")]
+    assert sum(1 for e in entries if e.kind == "notice" and e.payload["action"] == "queue hold notice") == 1
+    pulls = [e.payload for e in entries if e.kind == "read" and e.payload["object_kind"].startswith("notice")]
+    assert len(pulls) == 4 and {p["actor"] for p in pulls} == {"carrier-a", "carrier-b"}
+    assert any(e.kind == "write" and e.payload["object_kind"] == "notice" and e.payload["details"]["action"] == "retry"
+               for e in entries)
+    with unit_of_work(engine) as uow:
+        assert uow.audit.verify().ok
+
+
+def test_the_job_kind_delivers_and_a_409_counts_as_delivered(engine: Engine, plain_settings: None) -> None:
+    s = seed(engine)
+    with receiver(SECRET_A) as rx:
+        subscribe(engine, "carrier-a", rx.url, SECRET_A)
+        with unit_of_work(engine) as uow:
+            (queued,) = notices.notify_alert(uow, s["trip_a"], "Vessel call moved to berth 1742.", datetime.now(UTC))
+            body = uow.notifications.notice(queued)["body"]
+        # The receiver accepted this notice before but its answer was lost: it answers 409.
+        data = body_bytes(body)
+        with httpx.Client() as c:
+            assert c.post(rx.url, content=data, headers=signed_headers(
+                SECRET_A, body["notice_id"], data, int(time.time()))).status_code == 200
+        assert "deliver-notices" in KINDS
+        result = run_kind("deliver-notices", lambda: unit_of_work(engine), {"limit": 10}, lambda f, m: None)
+        assert result == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
+        with unit_of_work(engine) as uow:
+            n = uow.notifications.notice(queued)
+        assert n["status"] == "delivered" and "409" in n["last_error"]
+        assert len(rx.notices) == 1
+
+
+# --- subscriptions through the API --------------------------------------------------------------
+
+def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = seed(engine)
+    client = TestClient(create_app(engine, workbench=False))
+    h = {u: {"Authorization": f"Bearer {t}"} for u, t in s["tokens"].items()}
+    good = {"callback_url": "https://carrier-a.example/scheldt/notices", "secret": SECRET_A, "kinds": ["hold"]}
+    assert client.post("/api/v1/subscriptions", json=good, headers=h["officer"]).status_code == 403
+    for bad, where in (({"secret": "x" * 31}, "secret"), ({"callback_url": "ftp://x.example/"}, "callback_url"),
+                       ({"callback_url": "https://user:pw@x.example/"}, "callback_url"),
+                       ({"callback_url": "/relative"}, "callback_url")):
+        r = client.post("/api/v1/subscriptions", json=good | bad, headers=h["carrier-a"])
+        assert r.status_code == 400 and r.json()["error"]["where"] == where, r.text
+    assert client.post("/api/v1/subscriptions", json=good | {"kinds": ["seizure"]},
+                       headers=h["carrier-a"]).status_code == 422
+    assert client.post("/api/v1/subscriptions", json=good | {"extra": 1}, headers=h["carrier-a"]).status_code == 422
+    r = client.post("/api/v1/subscriptions", json=good, headers=h["carrier-a"])
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert SECRET_A not in r.text and "secret" not in created
+    assert created["kinds"] == ["hold"] and created["active"] is True
+    listed = client.get("/api/v1/subscriptions", headers=h["carrier-a"])
+    assert [x["id"] for x in listed.json()["items"]] == [created["id"]] and SECRET_A not in listed.text
+    assert client.get("/api/v1/subscriptions", headers=h["carrier-b"]).json()["items"] == []
+    assert client.delete(f"/api/v1/subscriptions/{created['id']}", headers=h["carrier-b"]).status_code == 404
+    # A hold queued for the subscription, then the subscription deleted: the notice is dead-lettered
+    # and cannot be re-queued until the carrier subscribes again.
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+    r = client.delete(f"/api/v1/subscriptions/{created['id']}", headers=h["carrier-a"])
+    assert r.status_code == 200 and r.json()["active"] is False and r.json()["dead_lettered"] == 1
+    (dead,) = client.get("/api/v1/notices/dead-letter", headers=h["carrier-a"]).json()["items"]
+    assert "subscription deleted" in dead["last_error"]
+    assert client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"]).status_code == 409
+    assert client.get("/api/v1/notices", params={"status": "pending"}, headers=h["carrier-a"]).json()["items"] == []
+    # Plain http only when the operator allows it.
+    monkeypatch.setenv("SCHELDT_NOTICE_ALLOW_HTTP", "false")
+    get_settings.cache_clear()
+    r = client.post("/api/v1/subscriptions", json=good | {"callback_url": "http://carrier-a.example/cb"},
+                    headers=h["carrier-a"])
+    assert r.status_code == 400 and r.json()["error"]["where"] == "callback_url"
+    # Paging of the notice list.
+    with unit_of_work(engine) as uow:
+        sub = uow.notifications.add_subscription("carrier-a", "https://a.example/cb", SECRET_A, ["alert"],
+                                                 datetime.now(UTC))
+        for i in range(5):
+            notices.notify_alert(uow, s["trip_a"], f"alert {i}", datetime.now(UTC))
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/notices", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                          headers=h["carrier-a"]).json()
+        seen += [n["id"] for n in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 6 == len(set(seen)) and seen == sorted(seen, reverse=True)
+    assert sub["kinds"] == ["alert"]
+    assert client.get("/api/v1/notices", headers=h["carrier-b"]).json()["items"] == []
+
+
+def test_receiver_example_runs_from_the_command_line(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(SECRET_A + "\n", encoding="utf-8")
+    out = tmp_path / "notices.jsonl"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "scheldt.exchange.receiver_example", "--secret-file",
+                             str(secret_file), "--port", str(port), "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        with httpx.Client(timeout=5) as client:
+            while True:
+                try:
+                    if client.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, "the receiver did not start"
+                time.sleep(0.1)
+            body = body_bytes({"notice_id": "cli-1", "kind": "release", "container_number": "MSCU1234565",
+                               "document_ref": "BL-1", "voyage": "V1", "text": notices.RELEASE_TEXT,
+                               "at": "2026-03-02T10:00:00Z", "version": 1})
+            headers = signed_headers(SECRET_A, "cli-1", body, int(time.time()))
+            assert client.post(f"{base}/scheldt/notices", content=body, headers=headers).status_code == 200
+            assert client.post(f"{base}/scheldt/notices", content=body, headers=headers).status_code == 409
+            forged = signed_headers(SECRET_B, "cli-1", body, int(time.time()))
+            assert client.post(f"{base}/scheldt/notices", content=body, headers=forged).status_code == 401
+        assert out.read_text(encoding="utf-8").count("cli-1") == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    short = tmp_path / "short.txt"
+    short.write_text("too short", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "scheldt.exchange.receiver_example", "--secret-file", str(short),
+                           "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "at least 32 bytes" in done.stderr
