@@ -37,6 +37,7 @@ from sqlalchemy import Engine, delete
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.trips import TripKey
+from scheldt.errors import InputError
 from scheldt.exchange.notify import (
     NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
@@ -569,3 +570,14 @@ def test_receiver_example_runs_from_the_command_line(tmp_path: Any) -> None:
     done = subprocess.run([sys.executable, "-m", "scheldt.exchange.receiver_example", "--secret-file", str(short),
                            "--port", str(port)], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "at least 32 bytes" in done.stderr
+
+
+def test_callbacks_to_internal_addresses_are_refused_in_production() -> None:
+    from scheldt.workflows.notices import check_callback_url
+
+    for url in ("https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://localhost:8443/x",
+                "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://192.168.0.5/"):
+        with pytest.raises(InputError, match="loopback, private or link-local"):
+            check_callback_url(url)
+    assert check_callback_url("https://notices.carrier.example/scheldt") == "https://notices.carrier.example/scheldt"
+    assert check_callback_url("http://127.0.0.1:9/x", allow_http=True) == "http://127.0.0.1:9/x"

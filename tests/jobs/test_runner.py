@@ -160,7 +160,7 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
     runner = runners()
     with pytest.raises(InputError) as err:
         runner.submit("defrost", {}, "x")
-    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, audit-purge, deliver-notices, ingest, rescore, train-trips")
+    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, audit-purge, deliver-notices, ingest, prune-runs, rescore, train-trips")
     with pytest.raises(InputError, match="ingest param paths: required"):
         runner.submit("ingest", {}, "x")
     with pytest.raises(InputError, match="ingest param colour: unknown"):
@@ -201,6 +201,20 @@ def test_audit_purge_job_drops_old_payloads_and_the_chain_still_verifies(
         entries = uow.audit.entries(0, 10)
         assert [e.payload is None for e in entries] == [True, True, False, False]
         assert entries[-1].kind == "purge" and uow.audit.verify().ok
+
+
+def test_prune_runs_deletes_old_scheduled_runs_only(runners: Callable[..., JobRunner], engine: Engine) -> None:
+    old = datetime.now(UTC) - timedelta(days=30)
+    with unit_of_work(engine) as uow:
+        runs = JobRuns(uow.session)
+        for who in ("schedule", "schedule", "officer"):
+            run = runs.create("rescore", {}, who, old)
+            runs.done(run.id, {}, "ok", old)
+    runner = runners()
+    runner.start()
+    done = runner.wait(runner.submit("prune-runs", {"days": 7}, "admin"), TIMEOUT_S)
+    assert (done.status, done.result["deleted"]) == ("done", 2)
+    assert sorted(r.requested_by for r in runner.recent(10)) == ["admin", "officer"]
 
 
 def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:

@@ -145,6 +145,7 @@ def _start_jobs(url: str) -> JobRunner:
         return runner
     runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
     runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S)
+    runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
     return runner
 

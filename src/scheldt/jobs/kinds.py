@@ -166,6 +166,17 @@ def _deliver_notices(uow_factory: UowFactory, params: dict[str, Any], progress: 
     return deliver_due(uow_factory, limit=params.get("limit"))
 
 
+def _prune_runs(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Delete finished runs the scheduler started that finished more than ``days`` ago
+    (recurring work writes one row per run: notice delivery alone every few seconds)."""
+    from scheldt.jobs.runs import JobRuns
+
+    cutoff = now() - timedelta(days=params["days"])
+    with uow_factory() as uow:
+        deleted = JobRuns(uow.session).prune("schedule", cutoff)
+    return {"deleted": deleted, "finished_before": cutoff.isoformat()}
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("ingest", _ingest, {
         "paths": Param(list, "Files to read, in order (any format `scheldt ingest` reads).", required=True),
@@ -182,6 +193,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "path": Param(str, "File the audit chain head is appended to (default <data_dir>/audit/heads.jsonl)."),
     }, "Append the audit chain head to a file, to check the log against later."),
     Kind("audit-purge", _audit_purge, {}, "Drop audit payloads past their retention; the chain stays verifiable."),
+    Kind("prune-runs", _prune_runs, {
+        "days": Param(int, "Keep scheduled runs this many days after they finished.", default=7),
+    }, "Delete old runs of recurring work started by the scheduler."),
     Kind("deliver-notices", _deliver_notices, {
         "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
     }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try."),

@@ -140,6 +140,13 @@ class JobRuns:
                          only=RUNNING)
         return ids
 
+    def prune(self, requested_by: str, finished_before: datetime) -> int:
+        """Delete finished runs requested by ``requested_by`` (e.g. the scheduler) that finished
+        before ``finished_before`` (UTC); returns how many. Runs people started are kept."""
+        return self.session.query(JobRunRow).filter(
+            JobRunRow.requested_by == requested_by, JobRunRow.status.in_(FINISHED),
+            JobRunRow.finished_at < finished_before).delete(synchronize_session=False)
+
     def _finish(self, run_id: int, values: dict[Any, Any], only: str | None = None) -> None:
         query = self.session.query(JobRunRow).filter(JobRunRow.id == run_id)
         if only is not None:

@@ -19,6 +19,7 @@ of work is duck-typed (``uow.container_trips``, ``uow.accounts``, ``uow.notifica
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -141,7 +142,23 @@ def check_callback_url(url: str, allow_http: bool = False) -> str:
         raise InputError("callback_url", "may not have a #fragment")
     if port == 0:
         raise InputError("callback_url", "port 0 is not a port")
+    if not allow_http and _internal_host(parts.hostname):
+        raise InputError("callback_url", f"{parts.hostname} is a loopback, private or link-local address; "
+                         "notices go to the subscriber's public endpoint")
     return url
+
+
+def _internal_host(host: str) -> bool:
+    """True for ``localhost`` and literal loopback, private, link-local or reserved IP
+    addresses (a subscriber must not point Scheldt at services inside the customs network).
+    Host names are not resolved here; the delivery side connects only to what DNS gives."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 def check_secret(secret: str) -> str:
