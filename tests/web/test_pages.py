@@ -13,13 +13,16 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from scheldt.api.app import create_app
+from scheldt.api.paging import encode
 from scheldt.domain.access import trip_scope
 from scheldt.jobs.runner import JobRunner
 from scheldt.jobs.runs import JobRuns
 from scheldt.store.container_trips import TripFilter
 from scheldt.web.context import csrf_token, safe_next
+from scheldt.workflows.trip_views import trip_detail
 from tests.web.conftest import PASSWORD, Store
 
 SCANNER = "SC-1"
@@ -50,6 +53,18 @@ def trips(store: Store, org: str, where: TripFilter | None = None, limit: int = 
     with store.uow() as uow:
         scope = trip_scope(uow.accounts.organisation(org))
         return uow.container_trips.page(scope, where or TripFilter(), None, limit)
+
+
+def newest_first(store: Store, org: str) -> list[dict]:
+    """Every trip ``org`` owns, newest first (the order shipping lines and terminals get)."""
+    with store.uow() as uow:
+        scope = trip_scope(uow.accounts.organisation(org))
+        return uow.container_trips.page_by_id(scope, TripFilter(), None, 10_000)
+
+
+def row_ids(html: str) -> list[int]:
+    """The trip ids of a queue page's rows, in order."""
+    return [int(x) for x in re.findall(r'<tr data-trip="(\d+)"', html)]
 
 
 def audit_since(store: Store, seq: int) -> list:
@@ -199,6 +214,7 @@ def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, sto
     carriers = re.findall(r'data-carrier="([^"]*)"', queue.text)
     assert carriers == ["SIMA"] * min(50, len(own))
     assert f"{len(own)} container trips match" in queue.text
+    assert "<h1>Your containers</h1>" in queue.text and "Risk queue" not in queue.text
     assert 'href="/plan"' not in queue.text and 'href="/dashboard"' not in queue.text
     page = c.get(f"/trips/{own[0]['id']}")
     assert page.status_code == 200
@@ -212,6 +228,117 @@ def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, sto
                                                         "selection": "risk"})
     assert refused.status_code == 403
     assert "may not do this" in refused.text
+
+
+def test_a_shipping_line_sees_no_score_reason_scan_order_or_hold_reason(app: FastAPI, store: Store) -> None:
+    trip = next(t for t in trips(store, "carrier-a", TripFilter(status="open")) if t["top_reason"])
+    with store.uow() as uow:
+        reasons = uow.trip_assessments.reasons_for([trip["assessment_id"]])[trip["assessment_id"]]
+        parties = {p["name"] for d in trip_detail(uow, None, "be-customs", trip["id"])["documents"]
+                   for p in d["parties"]}
+    officer = signed_in(app, "officer")
+    why = "Zebulon tipped us: evaporator panel resealed"
+    assert officer.post(f"/trips/{trip['id']}/hold", data={"csrf": token_of(officer), "reason": why}).status_code == 303
+    planned = _plan(officer, trip["id"], (date.today() + timedelta(days=41)).isoformat())
+    order_id = int(planned.headers["location"].rsplit("=", 1)[1])
+    agency_page = officer.get(f"/trips/{trip['id']}").text  # what the carrier must not see is on the agency's page
+    assert why in agency_page and str(escape(trip["top_reason"])) in agency_page
+    assert f'href="/orders/{order_id}"' in agency_page and 'id="trip-score"' in agency_page
+    try:
+        carrier = signed_in(app, "carrier")
+        queue = carrier.get(f"/queue?container={trip['container_number']}")
+        assert queue.status_code == 200 and row_ids(queue.text) == [trip["id"]]
+        page = carrier.get(f"/trips/{trip['id']}")
+        assert page.status_code == 200
+        for html in (queue.text, page.text):
+            assert trip["container_number"] in html
+            assert 'class="badge hold">on hold</span>' in html
+            said = [str(escape(r[k])) for r in reasons for k in ("evidence", "sentence")]
+            for hidden in said + [why, "Zebulon", "evaporator panel", "by officer", f"/orders/{order_id}", "Scan order",
+                                  "band-", "badge status-", "Why", "score", "Score", "planned", "watchlist"]:
+                assert hidden not in html, hidden
+        assert "Held since" in page.text and 'id="holds"' in page.text
+        assert 'id="map-data"' in page.text and 'id="timeline"' in page.text and 'id="documents"' in page.text
+        assert all(str(escape(name)) in page.text for name in parties)
+        assert 'id="seals"' in page.text and 'action="/trips/' not in page.text
+        party = carrier.get("/parties", params={"name": sorted(parties)[0]})
+        assert party.status_code == 200 and f'href="/trips/{trip["id"]}"' in party.text
+        assert "band-" not in party.text and 'class="score' not in party.text
+    finally:
+        assert officer.post(f"/orders/{order_id}/act", data={"csrf": token_of(officer), "action": "cancel",
+                                                             "reason": "test over"}).status_code == 303
+        assert officer.post(f"/trips/{trip['id']}/release", data={"csrf": token_of(officer),
+                                                                  "reason": "test over"}).status_code == 303
+    released = carrier.get(f"/trips/{trip['id']}").text
+    assert re.search(r"Held [0-9-]+ [0-9:]+ UTC · released [0-9-]+ [0-9:]+ UTC", released)
+    assert "test over" not in released and "not on hold" in released
+
+
+@pytest.mark.parametrize("user", ["carrier", "terminal"])
+@pytest.mark.parametrize("query", ["band=high", "status=open", "band=severe", "status=planned&port=ECGYE"])
+def test_band_and_status_filters_are_refused_to_shipping_lines_and_terminals(app: FastAPI, user: str,
+                                                                           query: str) -> None:
+    c = signed_in(app, user)
+    r = c.get(f"/queue?{query}")
+    assert r.status_code == 400
+    assert re.search(r'id="queue-error">\s*<strong>(band|status)</strong>: risk bands and inspection status are for '
+                     r"agencies only", r.text)
+    assert row_ids(r.text) == []
+    assert 'name="band"' not in r.text and 'name="status"' not in r.text
+    assert c.get("/queue?on_hold=no").status_code == 200  # the other filters stay
+
+
+@pytest.mark.parametrize(("user", "org"), [("carrier", "carrier-a"), ("terminal", "terminal-2")])
+def test_a_shipping_lines_or_terminals_queue_pages_newest_first_through_exactly_its_trips(
+        app: FastAPI, store: Store, user: str, org: str) -> None:
+    expected = [t["id"] for t in newest_first(store, org)]
+    c = signed_in(app, user)
+    seen: list[int] = []
+    pages = 0
+    url = "/queue"
+    while url:
+        page = c.get(url)
+        assert page.status_code == 200
+        pages += 1
+        seen += row_ids(page.text)
+        more = re.search(r'id="next-page" href="([^"]+)"', page.text)
+        url = more.group(1).replace("&amp;", "&") if more else ""
+    assert expected and seen == expected
+    assert pages == (len(expected) + 49) // 50
+    assert c.get(f"/queue?cursor={encode(52.9, expected[0])}").status_code == 400  # an agency's cursor is not theirs
+
+
+def test_the_agencys_queue_shows_each_rows_reasons(app: FastAPI, store: Store) -> None:
+    rows = trips(store, "be-customs", limit=50)
+    with store.uow() as uow:
+        reasons = uow.trip_assessments.reasons_for([r["assessment_id"] for r in rows if r["assessment_id"]])
+    page = signed_in(app, "officer").get("/queue").text
+    assert "<h1>Risk queue</h1>" in page
+    cells = dict(re.findall(r'<tr data-trip="(\d+)".*?<td class="reasons">(.*?)</td>', page, re.S))
+    assert [int(i) for i in cells] == [r["id"] for r in rows]
+    for r in rows:
+        shown = reasons.get(r["assessment_id"], [])
+        for x in shown[:3]:
+            assert str(escape(x["evidence"] or x["sentence"])) in cells[str(r["id"])]
+        assert ("no indicator fired" in cells[str(r["id"])]) == (not shown)
+
+
+def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: Store) -> None:
+    open_trips = {t["id"]: t for t in trips(store, "be-customs", TripFilter(status="open"))}
+    top_expected = [t["id"] for t in trips(store, "be-customs", TripFilter(status="open"), limit=15)]
+    c = signed_in(app, "officer")
+    drawn: set[int] = set()
+    for _ in range(6):
+        page = c.get("/plan").text
+        top_html, explore_html = page.split('id="exploration"', 1)
+        top = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', top_html.split('id="candidates"', 1)[1])]
+        picks = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', explore_html)]
+        assert top == top_expected
+        assert len(picks) <= 3 and len(set(picks)) == len(picks)
+        assert not set(picks) & set(top) and set(picks) <= set(open_trips)
+        assert [open_trips[i]["score"] for i in picks] == sorted((open_trips[i]["score"] for i in picks), reverse=True)
+        drawn |= set(picks)
+    assert len(drawn) > 3  # drawn afresh on each load
 
 
 def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:

@@ -4,8 +4,8 @@
 The main story: an officer signs in, filters the risk queue, opens the top trip (map, timeline,
 documents, parties, seals, reasons) and plans a scan; the scanner operator records the scan
 (anomaly); the search team records a seizure (after a refused form); an analyst sees it on the
-dashboard. Also: a shipping line sees only its own trips, a wrong password is refused, and the
-jobs page follows a run's progress by itself.
+dashboard. Also: a shipping line sees only its own trips, newest first, and none of customs'
+risk view; a wrong password is refused; and the jobs page follows a run's progress by itself.
 
 Every browser context aborts any request that does not go to 127.0.0.1 and each test asserts
 none was made: the workbench needs no internet. Screenshots of every step are kept in
@@ -228,16 +228,37 @@ def test_officer_plans_operator_scans_searcher_seizes_analyst_sees_it(open_sessi
 
 def test_a_shipping_line_sees_only_its_own_trips(open_session, server: Server) -> None:
     with server.store.uow() as uow:
-        own = uow.container_trips.count(trip_scope(uow.accounts.organisation("carrier-a")), TripFilter())
+        own = uow.container_trips.page_by_id(trip_scope(uow.accounts.organisation("carrier-a")), TripFilter(), None, 50)
         other = next(r for r in uow.container_trips.page(None, TripFilter(), None, 500) if r["carrier_code"] != "SIMA")
+        newest = trip_detail(uow, None, "carrier-a", own[0]["id"], agency=False)
     carrier = open_session()
     carrier.go("/queue")
     carrier.sign_in("carrier")
+
+    # "Your containers": newest first, without score, band, reasons, status or their filters.
     rows = carrier.page.locator("#queue tbody tr")
-    expect(rows).to_have_count(min(50, own))
+    expect(rows).to_have_count(len(own))
+    assert [rows.nth(i).get_attribute("data-trip") for i in range(rows.count())] == [str(t["id"]) for t in own]
     assert {rows.nth(i).get_attribute("data-carrier") for i in range(rows.count())} == {"SIMA"}
-    expect(carrier.page.locator("header nav a")).to_have_text(["Risk queue"])
+    expect(carrier.page.locator("header nav a")).to_have_text(["Your containers"])
+    expect(carrier.page.locator("h1")).to_have_text("Your containers")
+    for hidden in ("#queue .score", "#queue .reasons", "#queue .badge[class*=band-]", "select[name=band]",
+                   "select[name=status]"):
+        expect(carrier.page.locator(hidden)).to_have_count(0)
     carrier.shot("10-carrier-queue")
+
+    # The newest trip: facts, map, timeline, documents; no score, reasons, orders, history or forms.
+    rows.first.locator("a.trip-link").click()
+    expect(carrier.page).to_have_url(f"{server.url}/trips/{own[0]['id']}")
+    expect(carrier.page.locator("#container-number")).to_have_text(own[0]["container_number"])
+    expect(carrier.page.locator("#map.leaflet-container")).to_have_attribute("data-basemap", "ready")
+    expect(carrier.page.locator("#timeline tbody tr")).to_have_count(len(newest["events"]))
+    expect(carrier.page.locator("#documents article.doc")).to_have_count(len(newest["documents"]))
+    expect(carrier.page.locator("#hold-state")).to_contain_text("not on hold")
+    for hidden in ("#trip-score", "#reasons", "#watchlist", "#orders", "#history", "#plan-scan",
+                   "form[action^='/trips/']"):
+        expect(carrier.page.locator(hidden)).to_have_count(0)
+    carrier.shot("10b-carrier-trip")
     response = carrier.page.goto(f"{server.url}/trips/{other['id']}")
     assert response is not None and response.status == 404
     expect(carrier.page.locator("h1")).to_have_text("Not found")

@@ -26,7 +26,6 @@ from scheldt.workflows import inspections
 router = APIRouter(include_in_schema=False)
 
 CANDIDATES = 15
-EXPLORATION_POOL = 1000
 EXPLORATION_SUGGESTIONS = 3
 ORDERS_PAGE = 50
 ORDER_STATUSES = ("planned", "scanned", "searched", "cleared", "waived", "cancelled")
@@ -42,14 +41,16 @@ def _shift(ctx: PageCtx, raw_date: str, raw_shift: str) -> tuple[Any, str]:
 
 
 def _candidates(ctx: PageCtx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Open trips to plan: the top of the risk queue, and a few drawn at random from the
-    open trips after it (exploration picks, which keep measuring what the model misses)."""
+    """Open trips to plan: the top of the risk queue, and a few drawn at random from all the
+    organisation's open trips, whatever their score (exploration picks, which keep measuring
+    what the model misses); a drawn trip that is among the top is left out."""
     if not ctx.principal.can(Permission.PLAN_SCANS):
         return [], []
-    pool = ctx.uow.container_trips.page(ctx.scope, TripFilter(status="open"), None, CANDIDATES + EXPLORATION_POOL)
-    top, rest = pool[:CANDIDATES], pool[CANDIDATES:]
-    drawn = _DRAW.sample(rest, min(EXPLORATION_SUGGESTIONS, len(rest)))
-    return top, sorted(drawn, key=lambda r: -r["score"])
+    open_trips = TripFilter(status="open")
+    top = ctx.uow.container_trips.page(ctx.scope, open_trips, None, CANDIDATES)
+    on_top = {r["id"] for r in top}
+    drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, _DRAW)
+    return top, sorted((r for r in drawn if r["id"] not in on_top), key=lambda r: -r["score"])
 
 
 def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, status: int = 200,

@@ -3,6 +3,11 @@ scan orders, holds), planning a scan or a hold from it, and where a party appear
 
 Every read of a trip, a trip list or a party is audited, like the API's; a trip the user's
 organisation does not own is a 404 page, exactly like one that does not exist.
+
+Shipping lines and terminals never see customs' risk view (as in the API,
+:mod:`scheldt.api.routes_trips`): their queue is "Your containers", newest first, without score,
+band, reasons or inspection status, and refuses band and status filters; their trip page shows
+the facts, map, documents, parties, seals and holds (held since when, not by whom or why).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from scheldt.api.paging import decode_score_id, encode
+from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import trip_filter
 from scheldt.domain.access import Permission
 from scheldt.domain.facts import name_key
@@ -27,13 +32,14 @@ from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
-from scheldt.workflows.trip_views import trip_detail
+from scheldt.workflows.trip_views import trip_detail, trip_row
 
 router = APIRouter(include_in_schema=False)
 
 QUEUE_PAGE = 50
 BANDS = ("high", "medium", "low")
 TRIP_STATUSES = ("open", "planned", "scanned", "searched", "cleared")
+OUTSIDER_FILTER = "risk bands and inspection status are for agencies only"
 _CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
 try:
     PORT_TIME = ZoneInfo("Europe/Brussels")  # shifts are port local time (scheldt.domain.inspection)
@@ -63,7 +69,11 @@ def parse_trip_id(raw: str) -> int:
 
 # -- the risk queue -------------------------------------------------------------------------
 
-def _queue_filter(q: dict[str, str]) -> TripFilter:
+def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
+    """The list filter from the form's values; a shipping line or terminal may not filter by
+    risk band or inspection status. Raises InputError."""
+    if not agency and (q["band"] or q["status"]):
+        raise InputError("band" if q["band"] else "status", OUTSIDER_FILTER)
     port = q["port"].strip()
     container = q["container"].strip()
     if port and not _CODE.match(port):
@@ -77,19 +87,33 @@ def _queue_filter(q: dict[str, str]) -> TripFilter:
 
 
 def _reasons(ctx: PageCtx, rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Each row's reasons from its latest assessment, largest first."""
-    out = {}
-    for r in rows:
-        if r["assessment_id"]:
-            out[r["id"]] = ctx.uow.trip_assessments.get(r["assessment_id"])["reasons"]
-    return out
+    """Each row's reasons from its latest assessment, largest first, read in one query
+    (without the facts the assessments were computed from)."""
+    by_assessment = ctx.uow.trip_assessments.reasons_for([r["assessment_id"] for r in rows if r["assessment_id"]])
+    return {r["id"]: by_assessment[r["assessment_id"]] for r in rows if r["assessment_id"] in by_assessment}
+
+
+def _queue_rows(ctx: PageCtx, where: TripFilter, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the queue and the cursor of the next (None on the last page): an agency's
+    trips highest score first; a shipping line's or terminal's newest first, without
+    :data:`~scheldt.workflows.trip_views.RISK_FIELDS`. Raises InputError for a bad cursor."""
+    if ctx.agency:
+        rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), QUEUE_PAGE + 1)
+    else:
+        rows = ctx.uow.container_trips.page_by_id(ctx.scope, where, decode_id(cursor), QUEUE_PAGE + 1)
+    more = len(rows) > QUEUE_PAGE
+    rows = rows[:QUEUE_PAGE]
+    if ctx.agency:
+        return rows, encode(rows[-1]["score"], rows[-1]["id"]) if more else None
+    return [trip_row(r, agency=False) for r in rows], encode(rows[-1]["id"]) if more else None
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: str = "", port: str = "",
           band: str = "", status: str = "", on_hold: str = "", container: str = "", cursor: str = "") -> HTMLResponse:
-    """Trips the organisation owns, highest score first, filtered, 50 a page, each with the
-    reasons for its score."""
+    """Trips the organisation owns, filtered, 50 a page: for an agency highest score first,
+    each with the reasons for its score; for a shipping line or terminal newest first,
+    without any of customs' risk view."""
     q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band, "status": status,
          "on_hold": on_hold, "container": container}
     q = {k: v[:40] for k, v in q.items()}
@@ -98,17 +122,15 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     try:
-        where = _queue_filter(q)
-        rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor[:200] or None), QUEUE_PAGE + 1)
+        where = _queue_filter(q, ctx.agency)
+        rows, next_cursor = _queue_rows(ctx, where, cursor[:200] or None)
     except InputError as exc:
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
                       error=exc, first_page=True, first_url="/queue")
-    more = len(rows) > QUEUE_PAGE
-    rows = rows[:QUEUE_PAGE]
     ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
     filters = {k: v for k, v in q.items() if v}
-    next_url = f"/queue?{urlencode(filters | {'cursor': encode(rows[-1]['score'], rows[-1]['id'])})}" if more else None
-    return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows),
+    next_url = f"/queue?{urlencode(filters | {'cursor': next_cursor})}" if next_cursor else None
+    return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows) if ctx.agency else {},
                   total=ctx.uow.container_trips.count(ctx.scope, where), next_url=next_url, error=None,
                   first_page=not cursor, first_url=f"/queue?{urlencode(filters)}")
 
@@ -163,10 +185,24 @@ def map_data(detail: dict[str, Any]) -> dict[str, Any]:
 
 def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, **forms_state: Any) -> HTMLResponse:
     """Render a trip's page (audited as a read of the trip); ``forms_state`` carries a refused
-    form's message and values."""
+    form's message and values. A shipping line or terminal gets the trip without customs' risk
+    view (:func:`~scheldt.workflows.trip_views.trip_detail` with ``agency`` False) and no form."""
     ctx.require(Permission.READ_TRIPS)
-    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
+    shown = {"d": detail, "t": detail["trip"], "map": map_data(detail),
+             "seals": seal_sightings(detail["events"], detail["documents"]),
+             "parties": party_versions(detail["documents"]),
+             "active_hold": next((h for h in detail["holds"] if not h["released_at"]), None)}
+    if not ctx.agency:
+        return render(request, "trip.html", ctx, status, **shown)
+    return render(request, "trip.html", ctx, status, **shown, **_agency_forms(ctx, detail, forms_state))
+
+
+def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, Any]) -> dict[str, Any]:
+    """What an agency's trip page needs for its plan and hold forms: the scanners, shifts and
+    picks to choose from, the open scan order, and a refused form's message and values over
+    the defaults (the shift running now; a risk pick for a high or medium band)."""
     shift_day, shift = current_shift(ctx.now)
     plan_form = {"scanner_id": "", "shift_date": shift_day.isoformat(), "shift": shift,
                  "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
@@ -174,18 +210,16 @@ def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, *
         if ctx.principal.can(Permission.PLAN_SCANS) else []
     state = {"plan_error": None, "hold_error": None, "hold_reason": ""} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
-    return render(request, "trip.html", ctx, status, d=detail, t=detail["trip"], map=map_data(detail),
-                  seals=seal_sightings(detail["events"], detail["documents"]),
-                  parties=party_versions(detail["documents"]), scanners=scanners, shifts=SHIFTS,
-                  selections=SELECTIONS, active_hold=next((h for h in detail["holds"] if not h["released_at"]), None),
-                  open_order=next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")), None),
-                  **state)
+    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS,
+                    "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),
+                                       None)}
 
 
 @router.get("/trips/{trip_id}", response_class=HTMLResponse)
 def trip(request: Request, trip_id: str, ctx: PageDep) -> HTMLResponse:
     """A container trip: score and reasons, map, timeline, documents, parties, seals, scan
-    orders and holds; a plan form and a hold form for those who may use them."""
+    orders and holds; a plan form and a hold form for those who may use them. For a shipping
+    line or terminal: the facts, map, documents, parties, seals and whether the box is held."""
     try:
         return trip_page(request, ctx, parse_trip_id(trip_id))
     except ScheldtError as exc:
@@ -280,7 +314,15 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
     named = ctx.uow.documents.naming(key)
     owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
     items = [d for d in named if d["document_ref"] in owned]
-    trips = {ref: ctx.uow.container_trips.page(ctx.scope, TripFilter(document_ref=ref), None, 20)
-             for ref in sorted({d["document_ref"] for d in items})[:100]}
+    trips = {ref: _consignment_trips(ctx, ref) for ref in sorted({d["document_ref"] for d in items})[:100]}
     ctx.audit("read", "party", key, hits=len(items))
     return render(request, "party.html", ctx, name=wanted, key=key, items=items, trips=trips, error=None)
+
+
+def _consignment_trips(ctx: PageCtx, document_ref: str) -> list[dict[str, Any]]:
+    """Up to 20 of the organisation's trips of a consignment: an agency's highest score first;
+    a shipping line's or terminal's newest first, without customs' risk view."""
+    where = TripFilter(document_ref=document_ref)
+    if ctx.agency:
+        return ctx.uow.container_trips.page(ctx.scope, where, None, 20)
+    return [trip_row(r, agency=False) for r in ctx.uow.container_trips.page_by_id(ctx.scope, where, None, 20)]

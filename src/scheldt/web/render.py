@@ -66,11 +66,12 @@ ENV = _environment()
 
 def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200, **values: Any) -> HTMLResponse:
     """The page ``template`` filled with ``values``, the signed-in user (``me``), ``can`` (a
-    permission check for showing links and forms), the form token and the path (for the menu),
-    sent with HTTP status ``code``."""
+    permission check for showing links and forms), ``agency`` (True for a user of an agency,
+    who sees customs' risk view; False for a shipping line or terminal, and before signing in),
+    the form token and the path (for the menu), sent with HTTP status ``code``."""
     page = ENV.get_template(template).render(
         me=ctx.principal if ctx else None, can=(ctx.principal.can if ctx else (lambda _p: False)),
-        csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
+        agency=ctx.agency if ctx else False, csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
     return HTMLResponse(page, status_code=code, headers=_HEADERS)
 
 
