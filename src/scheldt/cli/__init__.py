@@ -14,6 +14,7 @@ Command tree (later issues extend it)::
     scheldt jobs run KIND | list | show ID
     scheldt org create | list;  user create;  token create;  scanner add
     scheldt serve [--host H] [--port P]
+    scheldt group create | list;  misp export | import
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import typer
 
 from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
+from scheldt.cli import exchange as exchange_cli
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -38,6 +40,7 @@ simulate.register(app)
 audit.register(app)
 jobs.register(app)
 service.register(app)
+exchange_cli.register(app)
 app.add_typer(db.app, name="db")
 
 

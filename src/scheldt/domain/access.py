@@ -57,17 +57,18 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
     READ_AUDIT = "read_audit"
+    SHARE = "share"  # share alerts, seizure reports, watchlist entries and feedback with partner agencies
     MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
 
 
 R, P = Role, Permission
 _GRANTS: dict[Role, frozenset[Permission]] = {
     R.TARGETING_OFFICER: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.PLAN_SCANS, P.HOLD, P.READ_PROFILES,
-                                    P.PROPOSE_PROFILES, P.ACTIVATE_PROFILES}),
+                                    P.PROPOSE_PROFILES, P.ACTIVATE_PROFILES, P.SHARE}),
     R.SCANNER_OPERATOR: frozenset({P.READ_TRIPS, P.RECORD_SCAN}),
     R.SEARCH_TEAM: frozenset({P.READ_TRIPS, P.RECORD_SEARCH}),
-    R.ANALYST: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.PROPOSE_PROFILES, P.RUN_JOBS}),
-    R.LIAISON_OFFICER: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES}),
+    R.ANALYST: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.PROPOSE_PROFILES, P.RUN_JOBS, P.SHARE}),
+    R.LIAISON_OFFICER: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.SHARE}),
     R.CARRIER_SECURITY: frozenset({P.READ_TRIPS, P.MANAGE_SUBSCRIPTIONS}),
     R.ADMINISTRATOR: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.ACTIVATE_PROFILES, P.RUN_JOBS,
                                 P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.READ_AUDIT}),

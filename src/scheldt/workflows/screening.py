@@ -14,6 +14,9 @@ from scheldt.workflows.ports import UnitOfWork
 
 #: Roles of transport-document parties that are screened.
 SCREENED_ROLES = ("shipper", "consignee", "notify party")
+#: Watchlist kinds that are not names (shared container numbers, seal ranges and routes): matched
+#: exactly by ``scheldt.risk.watch_match``, never screened against party names.
+EXACT_KINDS = ("container", "seal-range", "route")
 
 
 def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str, now: datetime) -> FileReport:
@@ -41,8 +44,8 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
 
 
 def watchlist_index(uow: UnitOfWork) -> WatchlistIndex | None:
-    """An index of every stored watchlist entry, or None when there are none."""
-    entries = uow.watchlists.entries()
+    """An index of every stored watchlist entry that names a party, or None when there are none."""
+    entries = [e for e in uow.watchlists.entries() if e.kind not in EXACT_KINDS]
     return WatchlistIndex(entries) if entries else None
 
 

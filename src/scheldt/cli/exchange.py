@@ -1,0 +1,96 @@
+"""``scheldt group create | list`` and ``scheldt misp export | import``: sharing groups and MISP."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.errors import InputError
+from scheldt.exchange.misp import events_json
+from scheldt.workflows import share
+
+group_app = typer.Typer(help="Sharing groups: the organisations items are shared with.", no_args_is_help=True)
+misp_app = typer.Typer(help="Shared items as MISP events, for partners that run MISP.", no_args_is_help=True)
+
+
+@group_app.command("create")
+def group_create(
+    group_id: Annotated[str, typer.Argument(help="Short id, e.g. be-us-narcotics.")],
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    members: Annotated[list[str] | None, typer.Option("--member", help="Member organisation id (repeatable).")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owning organisation (default: this node's).")] = None,
+) -> None:
+    """Create a sharing group; its owner is always a member."""
+    with errors_reported(), store() as uow:
+        group = share.create_group_as(uow, owner or settings().local_organisation, group_id, name, members or [], now())
+    typer.echo(f"sharing group {group['id']} created: {', '.join(group['members'])}")
+
+
+@group_app.command("list")
+def group_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List sharing groups and their members."""
+    with errors_reported(), store() as uow:
+        groups = uow.exchange.groups()
+    if as_json:
+        print_json(groups)
+        return
+    for g in groups:
+        typer.echo(f"{g['id']:<24} {g['name']}  (owner {g['owner_org']}; members {', '.join(g['members'])})")
+
+
+@misp_app.command("export")
+def misp_export(
+    org: Annotated[str, typer.Option("--org", help="The organisation the export is for.")],
+    user: Annotated[str, typer.Option("--user", help="Its user the export is for (TLP:RED goes to named users only).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
+) -> None:
+    """Export, as MISP events, every shared item the user may see."""
+    with errors_reported(), store() as uow:
+        if uow.accounts.user(user).organisation_id != org:
+            raise InputError("--user", f"{user} is not a user of {org}")
+        events, failed = share.export_misp(uow, uow.exchange.requester(org, user))
+    text = events_json(events)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"{len(events)} events exported" + (f", {len(failed)} items left out" if failed else ""), err=True)
+    for stix_id, why in failed[:20]:
+        typer.echo(f"  {stix_id}: {why}", err=True)
+
+
+@misp_app.command("import")
+def misp_import(
+    path: Annotated[Path, typer.Argument(help="MISP JSON: an event, a list of events or a search response.")],
+    org: Annotated[str, typer.Option("--org", help="The organisation the events come from.")],
+    group: Annotated[str | None, typer.Option("--group", help="Sharing group of events whose TLP needs one.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened)."""
+    with errors_reported():
+        if not path.is_file():
+            raise InputError(str(path), "no such file")
+        with store() as uow:
+            uow.accounts.organisation(org)
+            received = share.import_misp(uow, path.read_bytes(), org, now(), group)
+    r = received.report
+    if as_json:
+        print_json({"added": [a[0] for a in r.added], "known": [k[0] for k in r.known], "failed": r.failed,
+                    "watchlist_entries": received.entries, "alerts": received.alerts})
+    else:
+        typer.echo(f"{len(r.added)} objects added, {len(r.known)} already stored, {len(r.failed)} failed; "
+                   f"{len(received.entries)} watchlist entries, {len(received.alerts)} alerts raised")
+        for where, why in r.failed[:20]:
+            typer.echo(f"  {where}: {why}")
+    if r.failed and not r.added and not r.known:
+        raise typer.Exit(1)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``group`` and ``misp`` to the command tree."""
+    root.add_typer(group_app, name="group")
+    root.add_typer(misp_app, name="misp")

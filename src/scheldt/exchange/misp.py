@@ -1,0 +1,342 @@
+"""Shared items as MISP events (through PyMISP's data classes), and MISP events back as STIX.
+
+For partners that run MISP. One Scheldt item (alert, watchlist entry, seizure report,
+sighting) is one MISP event:
+
+* the event's ``uuid`` is the UUID of the item's main STIX object, its creator organisation
+  (``Orgc``) carries the UUID of the originator's STIX identity and its Scheldt id as name;
+* the item's fields are MISP objects: ``scheldt-<kind>`` (``scheldt-alert``,
+  ``scheldt-watchlist-entry``, ``scheldt-seizure-report``, ``scheldt-sighting``) with the
+  item's own values and its STIX id and times, and one object per part (``scheldt-container``,
+  ``scheldt-consignment``, ``scheldt-vessel-call``, ``scheldt-seizure``, ``scheldt-reason``,
+  ``scheldt-party``); each field is an attribute whose ``object_relation`` is the field name
+  with hyphens (a list gives one attribute per value, in order); types ``text``, ``float``,
+  ``counter``, ``datetime`` (STIX timestamp text);
+* the sharing terms are tags: the TLP 2.0 tag of MISP's ``tlp`` taxonomy (``tlp:clear``,
+  ``tlp:green``, ``tlp:amber``, ``tlp:amber+strict``, ``tlp:red``) and Scheldt machine tags
+  ``scheldt:<term>=<JSON value>`` for the kind, handling code, reliability (A/B/C/X),
+  credibility (1-4), sharing group, each RED recipient and the validity; the event's
+  ``distribution`` follows the TLP (CLEAR: all communities, GREEN: connected communities,
+  AMBER: this community, AMBER+STRICT and RED: your organisation only); MISP sharing groups are
+  the receiving instance's own, so the Scheldt group travels as a tag.
+
+Export (:func:`scheldt.workflows.share.export_misp`) goes through the one visibility policy: a
+requester never gets an item it may not see, and TLP:RED items only when it is named. Import
+(:func:`scheldt.workflows.share.import_misp`) turns Scheldt-shaped events back into the same STIX
+objects (export → import loses nothing), and any other MISP event into one STIX ``note``
+listing its attributes, marked with the event's TLP tag (AMBER+STRICT when it has none).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass
+from datetime import UTC, datetime
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from pymisp import MISPEvent, MISPObject, MISPOrganisation
+from pymisp.exceptions import PyMISPError
+
+from scheldt.domain.exchange import Tlp, parse_tlp
+from scheldt.errors import InputError
+from scheldt.exchange.items import (
+    KIND_OF,
+    Alert,
+    Item,
+    Meta,
+    SeizureReport,
+    WatchEntry,
+    check_item,
+)
+from scheldt.exchange.objects import Sharing, identity_id, stix_time, with_sharing
+from scheldt.exchange.stix_mapping import to_stix, watch_label
+
+TLP_TAGS: dict[Tlp, str] = {level: f"tlp:{level.value}" for level in Tlp}
+#: MISP distribution levels by TLP (0 your organisation, 1 this community, 2 connected, 3 all).
+DISTRIBUTION: dict[Tlp, int] = {Tlp.CLEAR: 3, Tlp.GREEN: 2, Tlp.AMBER: 1, Tlp.AMBER_STRICT: 0, Tlp.RED: 0}
+TAG_PREFIX = "scheldt:"
+_ITEM_CLASSES: dict[str, type] = {kind: cls for cls, kind in KIND_OF.items()}
+
+
+# --- item → event ----------------------------------------------------------------------------------
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _class_name(cls: type) -> str:
+    return "scheldt-" + "".join(f"-{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("-")
+
+
+def _nested(hint: Any) -> tuple[type | None, bool]:
+    """(dataclass, many) when a field holds one or several dataclasses, else (None, False)."""
+    if is_dataclass(hint):
+        return hint, False
+    args = get_args(hint)
+    if get_origin(hint) in (Union, types.UnionType):
+        inner = [a for a in args if is_dataclass(a)]
+        return (inner[0], False) if inner else (None, False)
+    if get_origin(hint) is tuple and args and is_dataclass(args[0]):
+        return args[0], True
+    return None, False
+
+
+def _add(obj: MISPObject, relation: str, value: Any) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, datetime):
+        obj.add_attribute(relation, value=stix_time(value), type="datetime")
+    elif isinstance(value, bool):
+        obj.add_attribute(relation, value="true" if value else "false", type="boolean")
+    elif isinstance(value, int):
+        obj.add_attribute(relation, value=value, type="counter")
+    elif isinstance(value, float):
+        obj.add_attribute(relation, value=value, type="float")
+    else:
+        obj.add_attribute(relation, value=str(value), type="text")
+
+
+def _objects(name: str, value: Any) -> list[MISPObject]:
+    """``value``'s scalar fields as one MISP object named ``name``, then its nested parts."""
+    main = MISPObject(name, strict=False, standalone=False)
+    parts: list[MISPObject] = []
+    for f in fields(value):
+        v = getattr(value, f.name)
+        cls, many = _nested(get_type_hints(type(value))[f.name])
+        if f.name == "meta":
+            continue
+        if cls is not None:
+            for one in (v if many else (v,) if v is not None else ()):
+                parts += _objects(_class_name(cls), one)
+            continue
+        for one in v if isinstance(v, tuple) else (v,):
+            _add(main, _kebab(f.name), one)
+    return [main, *parts]
+
+
+def _tag(term: str, value: Any) -> str:
+    return f"{TAG_PREFIX}{term}={json.dumps(value, ensure_ascii=False)}"
+
+
+def _tags(kind: str, s: Sharing) -> list[str]:
+    tags = [TLP_TAGS[s.tlp], _tag("kind", kind), _tag("reliability", s.reliability), _tag("credibility", s.credibility)]
+    if s.handling_code:
+        tags.append(_tag("handling-code", s.handling_code))
+    if s.group:
+        tags.append(_tag("sharing-group", s.group))
+    tags += [_tag("recipient", f"{o}/{u}") for o, u in s.recipients]
+    if s.valid_from:
+        tags.append(_tag("valid-from", stix_time(s.valid_from)))
+    if s.valid_until:
+        tags.append(_tag("valid-until", stix_time(s.valid_until)))
+    return tags
+
+
+def _info(item: Item) -> str:
+    if isinstance(item, Alert):
+        return item.title
+    if isinstance(item, WatchEntry):
+        return f"Watchlist {watch_label(item)}"
+    if isinstance(item, SeizureReport):
+        s = item.seizure
+        where = f" in {item.container.number}" if item.container else ""
+        return f"Seizure of {s.mass_kg:g} kg {s.drug_type}{where}"
+    return f"Feedback on {item.alert_id}: {item.result}"
+
+
+def item_event(item: Item, organisations: Mapping[str, str] | None = None) -> MISPEvent:
+    """One item as a MISP event (see the module docstring). ``organisations``: organisation id
+    by STIX identity id, to name the creator organisation. Raises InputError for an invalid item."""
+    check_item(item)
+    kind = KIND_OF[type(item)]
+    m = item.meta
+    event = MISPEvent()
+    event.uuid = m.stix_id.split("--", 1)[1]
+    event.info = _info(item)[:1000]
+    event.date = m.created.date()
+    event.analysis = 2
+    event.threat_level_id = 2
+    event.distribution = DISTRIBUTION[m.sharing.tlp]
+    org = MISPOrganisation()
+    org.uuid = m.created_by.split("--", 1)[1]
+    org.name = (organisations or {}).get(m.created_by, m.created_by)
+    event.Orgc = org
+    for tag in _tags(kind, m.sharing):
+        event.add_tag(tag)
+    objs = _objects(f"scheldt-{kind}", item)
+    for relation, value in (("stix-id", m.stix_id), ("created", m.created), ("modified", m.modified)):
+        _add(objs[0], relation, value)
+    for obj in objs:
+        event.add_object(obj)
+    return event
+
+
+def events_json(events: Iterable[MISPEvent]) -> str:
+    """Events as MISP exports a search: ``{"response": [{"Event": {...}}, ...]}``."""
+    return json.dumps({"response": [json.loads(e.to_json()) for e in events]}, ensure_ascii=False, indent=1)
+
+
+# --- event → item or STIX ------------------------------------------------------------------------------
+
+def read_events(text: str | bytes) -> list[MISPEvent]:
+    """MISP events from JSON as MISP exports them: one ``{"Event": ...}``, a list of them, or
+    ``{"response": [...]}``. Raises InputError naming the event that cannot be read."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise InputError("misp json", f"not JSON: {exc}") from None
+    if isinstance(data, dict) and "response" in data:
+        data = data["response"]
+    raw = data if isinstance(data, list) else [data]
+    events = []
+    for i, one in enumerate(raw):
+        event = MISPEvent()
+        try:
+            event.load(one.get("Event", one) if isinstance(one, dict) else one)
+        except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise InputError(f"events.{i}", f"not a MISP event: {exc}") from None
+        events.append(event)
+    return events
+
+
+def _tag_values(event: MISPEvent) -> tuple[Tlp | None, dict[str, list[Any]]]:
+    levels = []
+    terms: dict[str, list[Any]] = {}
+    for tag in event.tags:
+        name = str(tag.name)
+        low = name.lower()
+        if low.startswith("tlp:"):
+            levels.append(Tlp.CLEAR if low == "tlp:white" else parse_tlp(low, f"tag {name}"))
+        elif name.startswith(TAG_PREFIX) and "=" in name:
+            term, _, value = name[len(TAG_PREFIX):].partition("=")
+            try:
+                terms.setdefault(term, []).append(json.loads(value))
+            except ValueError:
+                raise InputError(f"event {event.uuid} tag {name}", "the value is not JSON") from None
+    order = list(Tlp)
+    return (max(levels, key=order.index) if levels else None), terms
+
+
+def _time(value: Any, where: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(where, f"{value!r} is not a time") from None
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _one(terms: dict[str, list[Any]], term: str, default: Any = None) -> Any:
+    values = terms.get(term) or [default]
+    return values[0]
+
+
+def _sharing(event: MISPEvent, kind: str, default_group: str | None) -> Sharing:
+    tlp, terms = _tag_values(event)
+    recipients = []
+    for text in terms.get("recipient", []):
+        org, _, user = str(text).partition("/")
+        recipients.append((org, user))
+    valid_from = _one(terms, "valid-from")
+    valid_until = _one(terms, "valid-until")
+    where = f"event {event.uuid}"
+    return Sharing(kind, tlp or Tlp.AMBER_STRICT, _one(terms, "sharing-group", default_group),
+                   str(_one(terms, "handling-code", "")), str(_one(terms, "reliability", "X")),
+                   str(_one(terms, "credibility", "4")), tuple(recipients),
+                   _time(valid_from, f"{where} valid-from") if valid_from else None,
+                   _time(valid_until, f"{where} valid-until") if valid_until else None)
+
+
+def _value(hint: Any, values: list[Any], where: str) -> Any:
+    """Attribute values as a field of type ``hint`` wants them."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    base = args[0] if get_origin(hint) in (Union, types.UnionType) and args else hint
+    if get_origin(hint) is tuple:
+        return tuple(str(v) for v in values)
+    if not values:
+        return None if get_origin(hint) in (Union, types.UnionType) else {str: "", int: 0, float: 0.0}.get(base)
+    v = values[0]
+    try:
+        if base is datetime:
+            return _time(v, where)
+        if base is float:
+            return float(v)
+        if base is int:
+            return int(v)
+    except (TypeError, ValueError):
+        raise InputError(where, f"{v!r} is not a {base.__name__}") from None
+    return str(v)
+
+
+def _build(cls: type, main: MISPObject, rest: list[MISPObject], where: str, **given: Any) -> Any:
+    """An instance of dataclass ``cls`` from its MISP object and the part objects in ``rest``
+    (parts are taken from ``rest`` in order)."""
+    values: dict[str, Any] = {}
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if f.name in given:
+            values[f.name] = given[f.name]
+            continue
+        part, many = _nested(hints[f.name])
+        if part is not None:
+            name = _class_name(part)
+            mine = [o for o in rest if o.name == name]
+            built = [_build(part, o, [], f"{where}.{f.name}") for o in mine]
+            values[f.name] = tuple(built) if many else (built[0] if built else None)
+            continue
+        attrs = [a.value for a in main.attributes if a.object_relation == _kebab(f.name)]
+        values[f.name] = _value(hints[f.name], attrs, f"{where}.{f.name}")
+    return cls(**values)
+
+
+def event_item(event: MISPEvent, default_group: str | None = None) -> Item | None:
+    """The Scheldt item a MISP event carries, or None for an event without a ``scheldt-<kind>``
+    object. Raises InputError when the item's values or terms do not pass its checks."""
+    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
+    kinds = [k for k in _ITEM_CLASSES if k in by_kind]
+    if not kinds:
+        return None
+    kind = kinds[0]
+    main = by_kind[kind]
+    where = f"event {event.uuid}"
+
+    def attr(relation: str) -> Any:
+        found = [a.value for a in main.attributes if a.object_relation == relation]
+        if not found:
+            raise InputError(f"{where}.{relation}", "missing")
+        return found[0]
+
+    orgc = getattr(event, "Orgc", None)
+    if orgc is None or not getattr(orgc, "uuid", None):
+        raise InputError(f"{where}.Orgc", "a Scheldt event names its creator organisation's uuid")
+    meta = Meta(str(attr("stix-id")), f"identity--{orgc.uuid}", _time(attr("created"), f"{where}.created"),
+                _time(attr("modified"), f"{where}.modified"), _sharing(event, kind, default_group))
+    rest = [o for o in event.objects if o is not main]
+    item = _build(_ITEM_CLASSES[kind], main, rest, where, meta=meta)
+    return check_item(item)
+
+
+def foreign_note(event: MISPEvent, default_group: str | None) -> dict[str, Any]:
+    """A MISP event that is not a Scheldt item as one STIX note listing its attributes (and
+    its objects' attributes), marked with the event's TLP. Raises InputError for bad terms."""
+    lines = [f"{a.category} / {a.type}: {a.value}" for a in event.attributes]
+    for o in event.objects:
+        lines += [f"{o.name} / {a.object_relation or a.type}: {a.value}" for a in o.attributes]
+    orgc = getattr(event, "Orgc", None)
+    creator = f"identity--{orgc.uuid}" if orgc is not None and getattr(orgc, "uuid", None) else \
+        identity_id(str(getattr(orgc, "name", "misp")))
+    stamp = getattr(event, "timestamp", None)
+    when = stamp if isinstance(stamp, datetime) else datetime.combine(event.date, datetime.min.time(), UTC)
+    when = when.astimezone(UTC)
+    note = {"type": "note", "spec_version": "2.1", "id": f"note--{event.uuid}", "created_by_ref": creator,
+            "created": stix_time(when), "modified": stix_time(when), "abstract": str(event.info)[:1000],
+            "content": "\n".join(lines) or str(event.info), "object_refs": [creator],
+            "external_references": [{"source_name": "misp", "external_id": str(event.uuid)}]}
+    return with_sharing(note, _sharing(event, "other", default_group))
+
+
+def event_objects(event: MISPEvent, default_group: str | None = None) -> list[dict[str, Any]]:
+    """The STIX objects a MISP event stands for (see the module docstring)."""
+    item = event_item(event, default_group)
+    return to_stix(item) if item is not None else [foreign_note(event, default_group)]

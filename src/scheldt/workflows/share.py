@@ -1,0 +1,604 @@
+"""Sharing use cases: share an alert, a seizure report or a watchlist entry, record feedback on
+an alert, receive what partners share.
+
+What is shared is stored on this node first (:func:`scheldt.workflows.sharing.ingest_objects`,
+``source="local"``, owner = the acting principal's organisation), where the one visibility
+policy serves it to the REST API, TAXII, federation peers and MISP export alike.
+
+Watchlist entries, whoever shares them (this node or a partner), land in the watchlist store
+party screening reads (list ``shared:<sharing group>``, or ``shared:community`` without one;
+supplied by the organisation that made the entry; only entries every agency owning trips on
+the node may see, since that store is one per node), and the stored container trips are screened
+against them at once (:func:`receive_objects`): container numbers, seal ranges, routes and
+addresses exactly (:mod:`scheldt.risk.watch_match`), party names with party screening
+(:mod:`scheldt.risk.screening`). A match raises a local alert for the agency that owns the trip
+(only when the policy lets that agency see the entry): TLP:AMBER+STRICT in the agency's private
+group ``local:<organisation>`` (TLP:RED to its named users when the entry is RED), so no one
+else sees it until an officer shares an alert of their own. Name matches also reach scores at
+the next re-scoring (``watchlist_matches`` facts).
+
+Errors: InputError for bad terms or values, NotFoundError for a trip, order or alert the
+principal's organisation may not see, ForbiddenError without :attr:`Permission.SHARE`,
+ConflictError for a scan order without a seizure.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scheldt.domain.access import Permission, Principal, trip_scope
+from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
+from scheldt.domain.identifiers import is_unlocode_shape
+from scheldt.domain.trips import TripFacts, trip_facts_from_dict
+from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.exchange.items import (
+    NAME_KINDS,
+    Alert,
+    Consignment,
+    Container,
+    Item,
+    Meta,
+    Party,
+    Reason,
+    Seizure,
+    SeizureReport,
+    Sighting,
+    VesselCall,
+    WatchEntry,
+    is_country,
+)
+from scheldt.exchange.misp import event_objects, item_event, read_events
+from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id
+from scheldt.exchange.stix_mapping import WATCH_EXTENSION_ID, from_stix, items_in, to_stix, watch_label
+from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
+from scheldt.risk.watch_match import match, trip_seals
+from scheldt.workflows.accounts import require
+from scheldt.workflows.screening import SCREENED_ROLES
+from scheldt.workflows.sharing import IngestReport, ingest_objects, served
+from scheldt.workflows.trip_scoring import trip_facts
+
+#: Containers whose trips' facts are gathered at once while screening.
+SCREEN_BATCH = 1_000
+#: Sharing group prefix of the alerts a watchlist match raises (no sharing group can be named so).
+LOCAL_GROUP = "local:"
+_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+_RECIPIENT = re.compile(r"^([a-z0-9][a-z0-9-]{1,63})/([a-z0-9][a-z0-9._-]{1,63})$")
+_HS = re.compile(r"^[0-9]{2,10}$")
+_SIZE_TYPE = re.compile(r"^[0-9A-Z]{4}$")
+_CONTAINER = re.compile(r"^[A-Z]{3}[UJZ][0-9]{7}$")
+_CODE = re.compile(r"[^a-z0-9_:.-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Sharing terms as a request gives them (see :func:`sharing_terms`)."""
+
+    tlp: str
+    group: str | None = None
+    handling_code: str = ""
+    reliability: str = "X"
+    credibility: str = "4"
+    recipients: tuple[str, ...] = ()
+    valid_until: datetime | None = None
+
+
+@dataclass
+class Received:
+    """What :func:`receive_objects` did: the ingest report, the watchlist entries landed in
+    the watchlist store (STIX ids) and the local alerts their matches raised (STIX ids)."""
+
+    report: IngestReport
+    entries: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+
+def ms(t: datetime) -> datetime:
+    """``t`` in UTC, to the millisecond (as STIX timestamps carry it)."""
+    t = t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def check_group_id(group_id: str) -> str:
+    """A sharing group id: 2-64 lower-case letters, digits or hyphens. Raises InputError."""
+    if not _GROUP_ID.match(group_id or ""):
+        raise InputError("sharing group id", f"{group_id!r} must be 2-64 lower-case letters, digits or hyphens")
+    return group_id
+
+
+def create_group(uow: Any, principal: Principal, group_id: str, name: str, members: Sequence[str],
+                 now: datetime) -> dict[str, Any]:
+    """Create a sharing group owned by the principal's organisation, with ``members`` (existing
+    organisations; the owner is always one). Raises InputError for a bad or taken id or an
+    unknown member."""
+    require(principal, Permission.SHARE)
+    return create_group_as(uow, principal.organisation.id, group_id, name, members, now)
+
+
+def create_group_as(uow: Any, owner_org: str, group_id: str, name: str, members: Sequence[str],
+                    now: datetime) -> dict[str, Any]:
+    """:func:`create_group` for the node itself (the command line): ``owner_org`` owns it."""
+    check_group_id(group_id)
+    if not name.strip() or len(name) > 200:
+        raise InputError("sharing group name", "give a name of 1-200 characters")
+    _organisation(uow, owner_org, "owner")
+    for org in sorted(set(members)):
+        _organisation(uow, org, "members")
+    uow.exchange.add_group(group_id, name.strip(), owner_org, sorted(set(members)), now)
+    return uow.exchange.group(group_id)
+
+
+def groups_of(uow: Any, principal: Principal) -> list[dict[str, Any]]:
+    """The sharing groups the principal's organisation is a member of, with their members."""
+    require(principal, Permission.SHARE)
+    mine = uow.exchange.groups_of(principal.organisation.id)
+    return [g for g in uow.exchange.groups() if g["id"] in mine]
+
+
+def _organisation(uow: Any, org_id: str, where: str) -> None:
+    try:
+        uow.accounts.organisation(org_id)
+    except NotFoundError:
+        raise InputError(where, f"no organisation {org_id!r}") from None
+
+
+def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime) -> Sharing:
+    """Check the terms an organisation shares an item under and make them :class:`Sharing`:
+    a TLP 2.0 level; a sharing group the organisation is a member of (required for AMBER and
+    AMBER+STRICT); for RED, named recipients ``organisation/username`` of existing
+    organisations (and only for RED); reliability A/B/C/X and credibility 1-4; a handling code
+    of at most 200 characters; validity from ``now`` to ``valid_until`` (after ``now``).
+    Raises InputError naming the term at fault."""
+    tlp = parse_tlp(terms.tlp)
+    reliability, credibility = check_evaluation(terms.reliability, terms.credibility)
+    group = terms.group or None
+    if group is not None:
+        try:
+            members = uow.exchange.group(group)["members"]
+        except NotFoundError:
+            raise InputError("sharing_group", f"no sharing group {group!r}") from None
+        if org_id not in members:
+            raise InputError("sharing_group", f"{org_id} is not a member of {group}")
+    if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and group is None:
+        raise InputError("sharing_group", f"TLP:{tlp.value.upper()} is shared within a sharing group: name one")
+    recipients = _recipients(uow, terms.recipients)
+    if tlp == Tlp.RED and not recipients:
+        raise InputError("recipients", "TLP:RED goes to named recipients only: give organisation/username")
+    if tlp != Tlp.RED and recipients:
+        raise InputError("recipients", f"only TLP:RED names recipients (this is TLP:{tlp.value.upper()})")
+    if len(terms.handling_code) > 200:
+        raise InputError("handling_code", "at most 200 characters")
+    start = ms(now)
+    until = ms(terms.valid_until) if terms.valid_until is not None else None
+    if until is not None and until <= start:
+        raise InputError("valid_until", "must be in the future")
+    return Sharing(kind, tlp, group, terms.handling_code.strip(), reliability, credibility, recipients, start, until)
+
+
+def _recipients(uow: Any, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    out = set()
+    for i, text in enumerate(given):
+        m = _RECIPIENT.match(str(text).strip())
+        if not m:
+            raise InputError(f"recipients.{i}", f"{text!r} is not organisation/username")
+        _organisation(uow, m.group(1), f"recipients.{i}")
+        out.add((m.group(1), m.group(2)))
+    return tuple(sorted(out))
+
+
+def _meta(org_id: str, stix_type: str, sharing: Sharing, now: datetime, stix_id: str | None = None) -> Meta:
+    t = ms(now)
+    return Meta(stix_id or f"{stix_type}--{uuid.uuid4()}", identity_id(org_id), t, t, sharing)
+
+
+def publish(uow: Any, item: Item, owner_org: str, now: datetime) -> dict[str, Any]:
+    """Store an item's STIX objects on this node (``source="local"``), land a watchlist entry
+    and screen trips against it. Returns ``{"id", "kind", "tlp", "sharing_group", "objects"
+    (STIX ids, main object first), "alerts" (local alerts a watchlist entry raised)}``. Raises
+    InputError when an object is refused."""
+    objects = to_stix(item)
+    received = receive_objects(uow, objects, owner_org, "local", item.meta.sharing.group, now)
+    if received.report.failed:
+        where, why = received.report.failed[0]
+        raise InputError(where, why)
+    return {"id": item.meta.stix_id, "kind": item.meta.sharing.kind, "tlp": item.meta.sharing.tlp.value,
+            "sharing_group": item.meta.sharing.group, "objects": [o["id"] for o in objects],
+            "alerts": received.alerts}
+
+
+# --- from a container trip ------------------------------------------------------------------------
+
+def _clean(text: Any, limit: int) -> str:
+    return " ".join(str(text or "").split())[:limit].strip()
+
+
+def _locode(code: Any) -> str:
+    code = str(code or "").strip().upper()
+    return code if is_unlocode_shape(code) else ""
+
+
+def trip_label(trip: dict[str, Any]) -> str:
+    """A trip as partners read it: ``container / document / voyage`` (the parts it has)."""
+    return _clean(" / ".join(str(x) for x in (trip["container_number"], trip.get("document_ref"), trip.get("voyage"))
+                             if x), 300)
+
+
+def _trip(uow: Any, principal: Principal, trip_id: int) -> tuple[dict[str, Any], dict[str, Any] | None, TripFacts | None]:
+    """The trip (read model), its latest assessment and the facts it was computed from."""
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip.get("assessment_id") else None
+    facts = trip_facts_from_dict(assessment["facts"]) if assessment else None
+    return trip, assessment, facts
+
+
+def trip_subjects(trip: dict[str, Any],
+                  facts: TripFacts | None) -> tuple[Container | None, Consignment | None, VesselCall | None]:
+    """The container, consignment (latest document version) and vessel call of a trip, with
+    the values that pass the item checks (a malformed code is left out, text trimmed; a
+    container number not shaped as ISO 6346 gives no container)."""
+    events = sorted(facts.events, key=lambda e: e.event_time) if facts else []
+    size = next((e.iso_equipment_code for e in reversed(events) if _SIZE_TYPE.match(e.iso_equipment_code or "")), "")
+    seals = tuple(dict.fromkeys(_clean(s, 64) for s in (trip_seals(facts) if facts else []) if _clean(s, 64)))
+    number = str(trip["container_number"])
+    container = Container(number, size, seals) if _CONTAINER.match(number) else None
+    doc = facts.latest_document() if facts else None
+    ref = _clean(doc.document_ref if doc and doc.document_ref else trip.get("document_ref"), 128)
+    consignment = None
+    if ref:
+        def name(role: str) -> str:
+            party = next((p for p in (doc.parties if doc else ()) if p.role.replace("_", " ") == role), None)
+            return _clean(party.name, 500) if party else ""
+        consignment = Consignment(
+            ref,
+            "house" if doc is not None and doc.document_type == "HBL" else "master",
+            _clean((doc.carrier_code if doc else "") or trip.get("carrier_code"), 16),
+            _locode((doc.port_of_loading if doc else "") or trip.get("port_of_loading")),
+            _locode((doc.port_of_discharge if doc else "") or trip.get("port_of_discharge")),
+            name("shipper"), name("consignee"), name("notify party"),
+            tuple(dict.fromkeys(c for c in (doc.hs_codes if doc else ()) if _HS.match(c))))
+    imo = str(trip.get("vessel_imo") or "")
+    vessel = None
+    if re.fullmatch(r"[0-9]{7}", imo):
+        arrival = trip.get("arrival_at")
+        vessel = VesselCall(imo, "", _clean(facts.key.voyage if facts else trip.get("voyage"), 64),
+                            _locode(trip.get("port_of_discharge")), ms(arrival) if arrival else None)
+    return container, consignment, vessel
+
+
+def _parties_of_interest(facts: TripFacts | None) -> tuple[Party, ...]:
+    """The trip's parties that matched a watchlist entry, with address and country."""
+    if facts is None:
+        return ()
+    doc = facts.latest_document()
+    out: dict[tuple[str, str], Party] = {}
+    for m in facts.watchlist_matches:
+        party = next((p for p in (doc.parties if doc else ()) if p.name == m.party_name and p.role == m.role), None)
+        country = (party.country if party else "").upper()
+        out[(m.role, m.party_name)] = Party(_clean(m.party_name, 500), "company", _clean(m.role, 64),
+                                            _clean(party.address if party else "", 1000),
+                                            country if is_country(country) else "")
+    return tuple(p for p in out.values() if p.name)
+
+
+def _reasons(assessment: dict[str, Any] | None, extra: str) -> tuple[Reason, ...]:
+    out = []
+    for r in (assessment or {}).get("reasons") or []:
+        code = _CODE.sub("_", str(r.get("indicator") or r.get("code") or "reason").lower())[:64] or "reason"
+        text = _clean(r.get("evidence") or r.get("sentence") or r.get("text"), 4000)
+        if text:
+            out.append(Reason(code, text))
+    if extra.strip():
+        out.append(Reason("officer", _clean(extra, 4000)))
+    return tuple(out)
+
+
+def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now: datetime,
+                note: str = "") -> dict[str, Any]:
+    """Share an alert about one of the organisation's container trips: its container,
+    consignment, vessel call and watchlist-matched parties, with the reasons of its latest
+    score (and the officer's ``note`` as one more reason). Returns what :func:`publish` returns.
+    Raises InputError when the trip has no reasons and no note is given."""
+    require(principal, Permission.SHARE)
+    org = principal.organisation.id
+    trip, assessment, facts = _trip(uow, principal, trip_id)
+    reasons = _reasons(assessment, note)
+    if not reasons:
+        raise InputError("note", f"trip {trip_id} has no scored reasons: say why it is of interest")
+    container, consignment, vessel = trip_subjects(trip, facts)
+    score = float(assessment["score"]) if assessment else None
+    title = f"Container {trip['container_number']}" + (f": risk score {score:.0f} of 100" if score is not None else "")
+    item = Alert(_meta(org, "grouping", sharing_terms(uow, org, "alert", terms, now), now), title, reasons,
+                 score if score is None or 0 <= score <= 100 else None, trip_label(trip), container, consignment, vessel,
+                 _parties_of_interest(facts))
+    return publish(uow, item, org, now)
+
+
+def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: Terms, now: datetime,
+                         description: str = "") -> dict[str, Any]:
+    """Share the seizure a scan order of the organisation recorded: what, how much, where it
+    was hidden, how the container was picked, when, the port of loading and origin country,
+    with the trip's container, consignment and vessel call. Raises ConflictError when the
+    order recorded no seizure."""
+    require(principal, Permission.SHARE)
+    org = principal.organisation.id
+    order = uow.inspections.order(order_id, org)
+    if order.get("result") != "seizure":
+        raise ConflictError(f"scan order {order_id}", f"recorded no seizure (result: {order.get('result') or 'none yet'})")
+    trip, _, facts = _trip(uow, principal, order["trip_id"])
+    container, consignment, vessel = trip_subjects(trip, facts)
+    pol = _locode(trip.get("port_of_loading")) or (consignment.port_of_loading if consignment else "")
+    seizure = Seizure(order["drug_type"], float(order["mass_kg"]), order["concealment"], order["selection"],
+                      ms(order["updated_at"]), pol, pol[:2] if is_country(pol[:2]) else "", _clean(description, 4000))
+    item = SeizureReport(_meta(org, "scheldt-seizure", sharing_terms(uow, org, "seizure-report", terms, now), now),
+                         seizure, container, consignment, vessel)
+    return publish(uow, item, org, now)
+
+
+def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, terms: Terms, now: datetime, *,
+                          name: str = "", aliases: Sequence[str] = (), address: str = "", country: str = "",
+                          container_number: str = "", seal_from: str = "", seal_to: str = "",
+                          route: Sequence[str] = ()) -> dict[str, Any]:
+    """Share a watchlist entry (see :class:`scheldt.exchange.items.WatchEntry` for what each
+    kind takes); it lands in this node's watchlist store too and the trips are screened
+    against it. Raises InputError for values that do not fit the kind."""
+    require(principal, Permission.SHARE)
+    org = principal.organisation.id
+    item = WatchEntry(_meta(org, "indicator", sharing_terms(uow, org, "watchlist-entry", terms, now), now), kind,
+                      note.strip(), name.strip(), tuple(a.strip() for a in aliases), address.strip(),
+                      country.strip().upper(), container_number.strip().upper(), seal_from.strip().upper(),
+                      seal_to.strip().upper(), tuple(r.strip().upper() for r in route))
+    return publish(uow, item, org, now)
+
+
+def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: str, now: datetime, *,
+                    count: int = 1, detail: str = "", recipients: Sequence[str] = (), reliability: str = "A",
+                    credibility: str = "1") -> dict[str, Any]:
+    """Record what the organisation did about an alert it can see (a STIX sighting of it), so
+    the feedback flows back to the alert's originator: the sighting keeps the alert's TLP and
+    sharing group; for a TLP:RED alert it goes to the alert's recipients plus ``recipients``,
+    which must name someone at the originating organisation. The evaluation defaults to A/1
+    (the organisation's own inspection). Raises NotFoundError for an alert it may not see."""
+    require(principal, Permission.SHARE)
+    org = principal.organisation.id
+    requester = uow.exchange.requester(org, principal.username)
+    versions = uow.exchange.versions(requester, alert_stix_id)
+    if not versions:
+        raise NotFoundError(f"alert {alert_stix_id}", "no such shared object")
+    alert = versions[-1]
+    named = _recipients(uow, recipients)
+    if alert.tlp == Tlp.RED.value:
+        if not any(o == alert.owner_org for o, _ in named) and not any(
+                o == alert.owner_org for o, _ in uow.exchange.recipients(alert.seq)):
+            raise InputError("recipients", f"the alert is TLP:RED: name who at {alert.owner_org} receives the "
+                             "feedback (organisation/username)")
+        named = tuple(sorted(set(named) | set(uow.exchange.recipients(alert.seq))))
+    elif named:
+        raise InputError("recipients", f"only TLP:RED names recipients (the alert is TLP:{alert.tlp.upper()})")
+    reliability, credibility = check_evaluation(reliability, credibility)
+    until = alert.valid_until if alert.valid_until and alert.valid_until > ms(now) else None
+    sharing = Sharing("sighting", Tlp(alert.tlp), alert.group_id, alert.handling_code, reliability, credibility,
+                      named, ms(now), until)
+    item = Sighting(_meta(org, "sighting", sharing, now), alert_stix_id, result, ms(now), (identity_id(org),),
+                    count, _clean(detail, 4000))
+    return publish(uow, item, org, now)
+
+
+# --- receiving -------------------------------------------------------------------------------------
+
+def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
+                    now: datetime) -> Received:
+    """:func:`scheldt.workflows.sharing.ingest_objects`, then land the new watchlist entries
+    among them and screen the trips against them (see the module docstring). Arguments as
+    ``ingest_objects``; every way objects enter a node should come through here."""
+    report = ingest_objects(uow, objects, owner_org, source, default_group, now)
+    received = Received(report)
+    watch_ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("type") == "indicator"
+                 and WATCH_EXTENSION_ID in (o.get("extensions") or {})}
+    entries = []
+    for stix_id, _, seq in report.added:
+        if stix_id not in watch_ids:
+            continue
+        stored = uow.exchange.get_seq(seq)
+        if stored.stix_type != "indicator" or stored.kind != "watchlist-entry" or stored.revoked:
+            continue
+        try:
+            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+        except InputError:
+            continue  # an indicator that is not a Scheldt entry stays a STIX object only
+        if not isinstance(entry, WatchEntry) or (entry.meta.sharing.valid_until or now) < now:
+            continue
+        entries.append((entry, stored))
+    if entries:
+        received.entries = land_entries(uow, entries, now)
+        received.alerts = screen_trips(uow, entries, now)
+    return received
+
+
+def _org_of(uow: Any) -> dict[str, str]:
+    """Organisation ids by their STIX identity id."""
+    return {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+
+
+def stored_name(entry: WatchEntry) -> str:
+    """The name an entry is stored under in the watchlist store (what it looks for)."""
+    return {"company": entry.name, "person": entry.name, "address": entry.address,
+            "container": entry.container_number, "seal-range": f"{entry.seal_from}-{entry.seal_to}",
+            "route": " > ".join(entry.route)}[entry.kind]
+
+
+def _audience(uow: Any, stored: Any) -> Audience:
+    return Audience(stored.owner_org, Tlp(stored.tlp), stored.group_id, uow.exchange.recipients(stored.seq))
+
+
+def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> list[str]:
+    """Put shared entries in the watchlist store: list ``shared:<group>`` (``shared:community``
+    without a group), entry id = STIX id, supplied by the organisation that made the entry.
+
+    The store is one per node and scoring screens every trip against all of it, showing the
+    matches to every user of the trip's agency, so an entry lands only when every agency owning
+    trips on this node may see it (every agency, while none owns any; on a node run by one
+    agency: when that agency may), and a TLP:RED entry (for named users only) never does. An
+    entry that does not land still raises alerts for those who may see it
+    (:func:`screen_trips`). Returns the ids of the entries landed."""
+    orgs = _org_of(uow)
+    agencies = [o for o in uow.accounts.organisations() if o.kind.value == "agency"]
+    owning = [o for o in agencies if uow.container_trips.score_days(trip_scope(o))]
+    readers = [_agency_requester(uow, o.id) for o in owning or agencies]
+    by_supplier: dict[str, list[WatchlistEntry]] = {}
+    for entry, stored in entries:
+        audience = _audience(uow, stored)
+        if audience.tlp == Tlp.RED or not all(may_see(r, audience) for r in readers):
+            continue
+        supplier = orgs.get(entry.meta.created_by, stored.owner_org)
+        by_supplier.setdefault(supplier, []).append(WatchlistEntry(
+            f"shared:{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500], entry.kind,
+            entry.aliases, entry.address, entry.country, f"{stored.source} {entry.meta.stix_id}"))
+    for supplier, rows in by_supplier.items():
+        uow.watchlists.add(rows, supplier, now)
+    return [e.entry_id for rows in by_supplier.values() for e in rows]
+
+
+def _trips_to_screen(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> Any:
+    """(read-model row, facts as known at ``now``) of the trips to screen, container batch by
+    batch: only the listed containers' trips when every entry is a container number, else every
+    stored container's (the fact gathering of a full re-score). Trips not scored yet (no row)
+    are left to scoring."""
+    if all(e.kind == "container" for e, _ in entries):
+        numbers = sorted({e.container_number for e, _ in entries})
+    else:
+        numbers = uow.events.containers()
+    for start in range(0, len(numbers), SCREEN_BATCH):
+        for facts in trip_facts(uow, numbers[start:start + SCREEN_BATCH], now):
+            row = uow.container_trips.by_key(facts.key)
+            if row is not None:
+                yield row, facts
+
+
+def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> list[str]:
+    """Screen stored trips against ``entries`` (with their stored versions) and raise a local
+    alert per (trip, entry) match the trip's agency may see. Returns the new alerts' ids."""
+    names = WatchlistIndex(WatchlistEntry("", e.meta.stix_id, e.name, e.kind, e.aliases)
+                           for e, _ in entries if e.kind in NAME_KINDS)
+    by_id = {e.meta.stix_id: (e, s) for e, s in entries}
+    raised = []
+    for row, facts in _trips_to_screen(uow, entries, now):
+        for entry_id, why, party in _hits(facts, entries, names):
+            entry, stored = by_id[entry_id]
+            alert_id = _local_alert(uow, row, facts, entry, stored, why, party, now)
+            if alert_id:
+                raised.append(alert_id)
+    return raised
+
+
+def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
+          names: WatchlistIndex) -> list[tuple[str, str, Party | None]]:
+    """(entry id, why, matched party) of each entry the trip matches."""
+    out: list[tuple[str, str, Party | None]] = []
+    for entry, _ in entries:
+        if entry.kind in NAME_KINDS:
+            continue
+        hit = match(facts, entry.kind, container_number=entry.container_number, seal_from=entry.seal_from,
+                    seal_to=entry.seal_to, route=entry.route, address=entry.address)
+        if hit is not None:
+            out.append((entry.meta.stix_id, hit.why, None))
+    doc = facts.latest_document()
+    if len(names) and doc is not None:
+        seen = set()
+        for party in doc.parties:
+            if party.role.replace("_", " ") not in SCREENED_ROLES or not party.name.strip():
+                continue
+            for m in names.screen(party.name):
+                if m.entry.entry_id not in seen:
+                    seen.add(m.entry.entry_id)
+                    why = f"the {party.role} {party.name} matches {m.matched_name} (score {m.score:.0f})"
+                    out.append((m.entry.entry_id, why, Party(_clean(party.name, 500), "company", _clean(party.role, 64))))
+    return out
+
+
+def _agency_requester(uow: Any, org_id: str) -> Requester:
+    """The agency that owns a trip, as a whole (any of its users named by a TLP:RED entry counts)."""
+    try:
+        return uow.exchange.requester(org_id, "", peer=True)
+    except NotFoundError:
+        return Requester(org_id, "agency", None, "", uow.exchange.groups_of(org_id), frozenset(), True)
+
+
+def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchEntry, stored: Any, why: str,
+                 party: Party | None, now: datetime) -> str | None:
+    """Raise the local alert of one match, once: TLP:AMBER+STRICT in the agency's private group,
+    or TLP:RED to the agency's users the entry names when the entry is RED. None when the
+    trip's agency may not see the entry, the trip has no agency, or the alert was raised before."""
+    agency = trip.get("supplied_by") or ""
+    if not agency or not may_see(_agency_requester(uow, agency), _audience(uow, stored)):
+        return None
+    key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
+    alert_id = f"grouping--{uuid.uuid5(NAMESPACE, key)}"
+    if uow.exchange.versions(None, alert_id):
+        return None
+    s = entry.meta.sharing
+    origin = _org_of(uow).get(entry.meta.created_by, stored.owner_org)
+    group = f"sharing group {s.group}" if s.group else "the community"
+    text = (f"{why}: watchlist entry '{watch_label(entry)}' shared by {origin} (TLP:{s.tlp.value.upper()}, {group}, "
+            f"evaluation {s.reliability}{s.credibility}): {entry.note}")
+    audience = _audience(uow, stored)
+    named = tuple(sorted((o, u) for o, u in audience.recipients if o == agency))
+    sharing = Sharing("alert", Tlp.RED if audience.tlp == Tlp.RED else Tlp.AMBER_STRICT,
+                      f"{LOCAL_GROUP}{agency}"[:64], "local use only", s.reliability, s.credibility,
+                      named if audience.tlp == Tlp.RED else (), ms(now),
+                      s.valid_until if s.valid_until and s.valid_until > ms(now) else None)
+    container, consignment, vessel = trip_subjects(trip, facts)
+    item = Alert(_meta(agency, "grouping", sharing, now, alert_id), f"Watchlist match: container {trip['container_number']}",
+                 (Reason("shared_watchlist", _clean(text, 4000)),), None, trip_label(trip), container,
+                 consignment, vessel, (party,) if party else (), (entry.meta.stix_id,))
+    report = ingest_objects(uow, to_stix(item), agency, "local", sharing.group, now)
+    return alert_id if report.added else None
+
+
+# --- MISP ----------------------------------------------------------------------------------------
+
+#: Objects read from the store at once during an export.
+EXPORT_PAGE = 500
+
+
+def visible_objects(uow: Any, requester: Requester) -> list[dict[str, Any]]:
+    """Every live object version the requester may see, as served to it (fields under granular
+    markings it may not see removed), in server order, read page by page."""
+    out: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = uow.exchange.page(requester, after_seq=after, limit=EXPORT_PAGE)
+        out += [served(uow, requester, s) for s in page]
+        if len(page) < EXPORT_PAGE:
+            return out
+        after = page[-1].seq
+
+
+def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
+    """MISP events (:mod:`scheldt.exchange.misp`) of every Scheldt item the requester may see,
+    latest versions, and (id, why) of items that could not be exported (revoked, redacted for
+    this requester, or changed by a tool that does not keep Scheldt's shape)."""
+    orgs = _org_of(uow)
+    items, failed = items_in(visible_objects(uow, requester))
+    return [item_event(i, orgs) for i in items], failed
+
+
+def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, default_group: str | None = None) -> Received:
+    """Store the STIX objects of MISP events (JSON as MISP exports them) as coming from
+    ``owner_org`` (``source="misp"``; ``default_group`` for events whose TLP needs a group and
+    that name none), through :func:`receive_objects`. Events that cannot be read are reported
+    as failed with their uuid and why; the others are kept. Raises InputError when the text is
+    not MISP JSON."""
+    objects: list[dict[str, Any]] = []
+    failed = []
+    for event in read_events(text):
+        try:
+            objects += event_objects(event, default_group)
+        except InputError as exc:
+            failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
+    received = receive_objects(uow, objects, owner_org, "misp", default_group, now)
+    received.report.failed += failed
+    return received

@@ -1,0 +1,166 @@
+"""The sharing API on the simulated store (SQLite and PostgreSQL): sharing groups, alerts,
+seizure reports, watchlist entries that raise alerts on matching trips, feedback, and the shared
+objects each requester may see (paged, audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scheldt.api import routes_exchange
+from scheldt.exchange.objects import identity_id
+from scheldt.store.audit import AuditLog
+from tests.api.conftest import Service
+
+UNTIL = (datetime.now(UTC) + timedelta(days=90)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def api(service: Service) -> Iterator[Service]:
+    """The service with the exchange routes (added here until the application includes them)
+    and the sharing group be-us (be-customs, us-cbp)."""
+    app = service.client.app
+    if not any(getattr(r, "path", "") == "/api/v1/shared" for r in app.routes):
+        app.include_router(routes_exchange.router)
+    made = service.client.post("/api/v1/sharing-groups", headers=service.as_("officer"),
+                               json={"id": "be-us", "name": "Belgium-US narcotics", "members": ["us-cbp"]})
+    assert made.status_code == 201, made.text
+    yield service
+
+
+def shared(api: Service, user: str, **params: object) -> list[dict]:
+    """Every shared object ``user`` may see, walked page by page."""
+    out, cursor = [], None
+    while True:
+        page = api.client.get("/api/v1/shared", headers=api.as_(user), params={**params, "limit": 7,
+                                                                              **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        out += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return out
+
+
+def top_trip(api: Service) -> dict:
+    return api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 1}).json()["items"][0]
+
+
+def test_sharing_groups_are_listed_for_members(api: Service) -> None:
+    us = api.client.get("/api/v1/sharing-groups", headers=api.as_("us-officer")).json()["items"]
+    assert [(g["id"], g["owner_org"], g["members"]) for g in us] == [("be-us", "be-customs", ["be-customs", "us-cbp"])]
+    again = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"), json={"id": "be-us", "name": "x"})
+    assert again.status_code == 400 and again.json()["error"]["why"] == "'be-us' already exists"
+    bad = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"), json={"id": "Be_US", "name": "x"})
+    assert (bad.status_code, bad.json()["error"]["where"]) == (400, "sharing group id")
+    assert api.client.get("/api/v1/sharing-groups", headers=api.as_("carrier")).status_code == 403
+
+
+def test_an_alert_reaches_the_group_and_no_one_else(api: Service) -> None:
+    trip = top_trip(api)
+    body = {"trip_id": trip["id"], "tlp": "amber", "sharing_group": "be-us", "handling_code": "H2", "reliability": "B",
+            "credibility": "2", "valid_until": UNTIL, "note": "seen twice this month"}
+    made = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json=body)
+    assert made.status_code == 201, made.text
+    out = made.json()
+    assert (out["kind"], out["tlp"], out["sharing_group"], out["trip_id"]) == ("alert", "amber", "be-us", trip["id"])
+    us = {o["id"]: o for o in shared(api, "us-officer")}
+    grouping = us[out["id"]]
+    assert (grouping["type"], grouping["owner"], grouping["reliability"], grouping["credibility"]) == (
+        "grouping", "be-customs", "B", "2")
+    assert grouping["object"]["name"].startswith(f"Container {trip['container_number']}")
+    assert grouping["object"]["created_by_ref"] == identity_id("be-customs")
+    assert "- seen twice this month (officer)" in grouping["object"]["description"]
+    assert set(out["objects"]) <= set(us)
+    for outsider in ("carrier", "terminal"):
+        assert out["id"] not in {o["id"] for o in shared(api, outsider)}
+    with api.uow() as uow:
+        log = AuditLog(uow.session)
+        entries = [e.as_dict() for e in log.entries(after_seq=max(0, log.count() - 40), limit=40)]
+    writes = [e for e in entries if e["payload"]["object_kind"] == "shared-alert"]
+    assert writes[-1]["payload"]["object_id"] == out["id"] and writes[-1]["payload"]["actor"] == "officer"
+    reads = [e for e in entries if e["payload"]["object_kind"] == "shared-object-list"]
+    assert {e["payload"]["actor"] for e in reads} >= {"us-officer", "carrier", "terminal"}
+
+
+def test_sharing_needs_an_agency_sharing_role_and_sound_terms(api: Service) -> None:
+    trip = top_trip(api)
+    for user in ("operator", "carrier", "admin"):
+        refused = api.client.post("/api/v1/alerts", headers=api.as_(user), json={"trip_id": trip["id"], "tlp": "clear"})
+        assert refused.status_code == 403, (user, refused.text)
+    cases = [({"tlp": "amber"}, 400, "sharing_group"), ({"tlp": "red"}, 400, "recipients"),
+             ({"tlp": "amber", "sharing_group": "nowhere"}, 400, "sharing_group"),
+             ({"tlp": "orange"}, 422, "body.tlp"), ({"tlp": "clear", "colour": "x"}, 422, "body.colour")]
+    for extra, status, where in cases:
+        r = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={"trip_id": trip["id"], **extra})
+        assert (r.status_code, r.json()["error"]["where"]) == (status, where), (extra, r.text)
+    mine_elsewhere = api.client.post("/api/v1/alerts", headers=api.as_("us-officer"), json={"trip_id": trip["id"],
+                                                                                            "tlp": "clear"})
+    assert mine_elsewhere.status_code == 404  # a be-customs trip does not exist for us-cbp
+
+
+def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Service) -> None:
+    trip = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 5}).json()["items"][-1]
+    made = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
+        "kind": "container", "note": "used for rip-on loads", "container_number": trip["container_number"],
+        "tlp": "amber", "sharing_group": "be-us", "reliability": "A", "credibility": "2"})
+    assert made.status_code == 201, made.text
+    out = made.json()
+    assert len(out["alerts"]) >= 1
+    mine = {o["id"]: o for o in shared(api, "officer", type="grouping")}
+    local = mine[out["alerts"][0]]
+    assert (local["owner"], local["tlp"], local["sharing_group"]) == ("be-customs", "amber+strict", "local:be-customs")
+    assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
+    assert out["id"] in local["object"]["object_refs"]
+    assert out["alerts"][0] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
+    bad = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
+        "kind": "seal-range", "note": "x", "seal_from": "SL000200", "seal_to": "SL000100", "tlp": "clear"})
+    assert (bad.status_code, bad.json()["error"]["where"]) == (400, "seal_to")
+
+
+def test_feedback_on_an_alert_goes_back_to_its_originator(api: Service) -> None:
+    trip = top_trip(api)
+    alert = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "tlp": "amber", "sharing_group": "be-us"}).json()
+    seen = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
+        "alert_id": alert["id"], "result": "nothing_found", "detail": "scanned at Newark, clear"})
+    assert seen.status_code == 201, seen.text
+    back = {o["id"]: o for o in shared(api, "officer", type="sighting")}[seen.json()["id"]]
+    assert back["object"]["sighting_of_ref"] == alert["id"]
+    assert back["object"]["where_sighted_refs"] == [identity_id("us-cbp")]
+    assert back["object"]["labels"] == ["scheldt-result:nothing_found"] and back["owner"] == "us-cbp"
+    unseen = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
+        "alert_id": "grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60", "result": "seizure"})
+    assert unseen.status_code == 404
+
+
+def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
+    trips = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 40, "status": "open"}).json()
+    trip = trips["items"][-1]
+    order = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": "2031-01-02", "shift": "night",
+        "selection": "manual", "reason": "partner tip"}).json()
+    early = api.client.post("/api/v1/seizure-reports", headers=api.as_("officer"), json={"order_id": order["id"],
+                                                                                         "tlp": "green"})
+    assert early.status_code == 409
+    api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("operator"),
+                    json={"action": "scan", "nii_image_ref": "img-9", "verdict": "anomaly"})
+    api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
+        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.5, "concealment": "behind_doors"})
+    made = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
+        "order_id": order["id"], "tlp": "green", "description": "rip-on bags behind the doors"})
+    assert made.status_code == 201, made.text
+    seizure = {o["id"]: o for o in shared(api, "us-officer", type="scheldt-seizure")}[made.json()["id"]]["object"]
+    assert (seizure["drug_type"], seizure["mass_kg"], seizure["concealment"], seizure["selection"]) == (
+        "cocaine", 98.5, "behind_doors", "manual")
+    assert seizure["description"] == "rip-on bags behind the doors" and seizure["container_ref"].startswith(
+        "scheldt-container--")
+
+
+def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:
+    everything = shared(api, "officer")
+    seqs = [o["seq"] for o in everything]
+    assert seqs == sorted(set(seqs)) and len(seqs) > 7
+    bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": "nonsense"})
+    assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor")

@@ -1,0 +1,77 @@
+"""``scheldt group`` and ``scheldt misp``: sharing groups, MISP export for one user (TLP:RED
+only when named) and import into another node's store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from scheldt.settings import get_settings
+
+runner = CliRunner()
+
+
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    for org in ("be-customs", "us-cbp"):
+        assert invoke("org", "create", org, "--name", org.upper(), "--kind", "agency")[0] == 0
+    for user, org in (("liaison", "us-cbp"), ("other", "us-cbp")):
+        code, _, err = invoke("user", "create", user, "--org", org, "--role", "liaison_officer", "--password-stdin",
+                              stdin="correct horse battery\n")
+        assert code == 0, err
+    code, out, err = invoke("group", "create", "be-us", "--name", "Belgium-US", "--member", "us-cbp")
+    assert (code, out.strip()) == (0, "sharing group be-us created: be-customs, us-cbp"), err
+    code, out, _ = invoke("group", "list", "--json")
+    assert [(g["id"], g["owner_org"], g["members"]) for g in json.loads(out)] == [
+        ("be-us", "be-customs", ["be-customs", "us-cbp"])]
+    code, _, err = invoke("group", "create", "Bad Id", "--name", "x")
+    assert code == 2 and "sharing group id" in err
+
+    # two items shared by be-customs, brought in as MISP events (as a partner's MISP would send them)
+    events = {"response": [_event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "tlp:amber", ['scheldt:sharing-group="be-us"']),
+                           _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a12", "tlp:red",
+                                  ['scheldt:recipient="us-cbp/liaison"'])]}
+    source = tmp_path / "events.json"
+    source.write_text(json.dumps(events))
+    code, out, err = invoke("misp", "import", str(source), "--org", "be-customs", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["failed"] == [] and len(report["added"]) == 2
+    # the AMBER entry lands in the watchlist store (both agencies may see it), the RED one does not
+    assert report["watchlist_entries"] == ["indicator--0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"]
+
+    exported = {}
+    for user in ("liaison", "other"):
+        target = tmp_path / f"{user}.json"
+        code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", user, "--out", str(target))
+        assert code == 0, err
+        exported[user] = {e["uuid"] for e in json.loads(target.read_text())["response"]}
+    assert exported["liaison"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a12"}
+    assert exported["other"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"}  # TLP:RED to the named user only
+    code, _, err = invoke("misp", "export", "--org", "be-customs", "--user", "liaison")
+    assert code == 2 and "liaison is not a user of be-customs" in err
+
+
+def _event(uid: str, tlp: str, tags: list[str]) -> dict:
+    """A Scheldt watchlist entry as a MISP event, written out as MISP's JSON."""
+    attrs = [("kind", "text", "container"),
+             ("note", "text", "rip-on loads"), ("container-number", "text", "MSCU1234566"),
+             ("stix-id", "text", f"indicator--{uid}"), ("created", "datetime", "2026-03-01T08:00:00.000Z"),
+             ("modified", "datetime", "2026-03-01T08:00:00.000Z")]
+    return {"Event": {
+        "uuid": uid, "info": "Watchlist container MSCU1234566", "date": "2026-03-01", "analysis": "2",
+        "threat_level_id": "2", "Orgc": {"name": "be-customs", "uuid": "0e4b2e48-8c41-5e0b-9f52-6b5a6c4d3e21"},
+        "Tag": [{"name": tlp}, {"name": 'scheldt:kind="watchlist-entry"'}, {"name": 'scheldt:reliability="B"'},
+                {"name": 'scheldt:credibility="2"'}, *({"name": t} for t in tags)],
+        "Object": [{"name": "scheldt-watchlist-entry", "Attribute": [
+            {"object_relation": rel, "type": typ, "value": value, "category": "Other"} for rel, typ, value in attrs]}]}}

@@ -1,0 +1,65 @@
+"""Exact watchlist matching of a trip: container number, seal range, route in order, address."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scheldt.domain.trips import TripDocument, TripEvent, TripFacts, TripKey, TripParty
+from scheldt.risk.watch_match import match, passes_route, same_address, seal_in_range, trip_ports, trip_seals
+
+T = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def facts() -> TripFacts:
+    doc = TripDocument("HLCUGYE2601", "TRD", T, port_of_loading="ECGYE", port_of_discharge="BEANR",
+                       parties=(TripParty("consignee", "Fresh Fruit BV", "Kaai 1, 2030 Antwerpen", "BE"),),
+                       seals=("EC 000150",))
+    events = (TripEvent("EQUIPMENT", "DISC", "ACT", datetime(2026, 1, 30, tzinfo=UTC), "BEANR", seals=("BE777",)),
+              TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2026, 1, 2, tzinfo=UTC), "ECGYE"),
+              TripEvent("EQUIPMENT", "DISC", "ACT", datetime(2026, 1, 12, tzinfo=UTC), "PAONX"),
+              TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2026, 1, 14, tzinfo=UTC), "PAONX"),
+              TripEvent("EQUIPMENT", "LOAD", "PLN", datetime(2026, 1, 15, tzinfo=UTC), "USNYC"))
+    return TripFacts(TripKey("MSCU1234566", "HLCUGYE2601", "602E"), T, events, (doc,))
+
+
+def test_a_trip_matches_its_container_seal_route_and_address() -> None:
+    f = facts()
+    assert trip_ports(f) == ["ECGYE", "PAONX", "BEANR"]
+    assert trip_seals(f) == ["EC 000150", "BE777"]
+    assert match(f, "container", container_number="MSCU1234566").why == "container MSCU1234566 is on the watchlist"
+    assert match(f, "container", container_number="MSCU1234567") is None
+    seal = match(f, "seal-range", seal_from="EC000100", seal_to="EC000200")
+    assert (seal.value, seal.why) == ("EC 000150", "seal EC 000150 is in the watched range EC000100 to EC000200")
+    assert match(f, "seal-range", seal_from="EC000151", seal_to="EC000200") is None
+    assert match(f, "route", route=("ECGYE", "BEANR")).why == "the trip passes ECGYE > BEANR (watched route)"
+    assert match(f, "route", route=("BEANR", "ECGYE")) is None  # wrong order
+    assert match(f, "route", route=("ECGYE", "USNYC")) is None  # a planned load is not a port passed
+    hit = match(f, "address", address="kaai 1 2030 ANTWERPEN")
+    assert hit.why == "the consignee Fresh Fruit BV is at a watched address"
+    assert match(f, "address", address="Kaai 19, 2030 Antwerpen") is None
+    assert match(f, "company", container_number="MSCU1234566") is None  # names are screened elsewhere
+
+
+def test_seal_ranges_compare_numbers_within_one_prefix() -> None:
+    assert seal_in_range("sl 150", "SL000100", "SL000200")
+    assert not seal_in_range("XL000150", "SL000100", "SL000200")
+    assert not seal_in_range("SL", "SL000100", "SL000200")
+    assert same_address("Rue de la Loi 16, Bruxelles", "rue de la loi 16 bruxelles")
+    assert same_address("Rue de la Loi 16, Bruxelles", "Rue de la Lio 16, Bruxelles")  # a slip
+    assert not same_address("Rue de la Loi 16, Bruxelles", "Rue de la Loi 16A, Bruxelles")
+    assert not same_address("", "")
+
+
+@given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))
+def test_a_seal_is_in_a_range_exactly_when_its_number_is_between(low: int, span: int, n: int) -> None:
+    assert seal_in_range(f"AB{n}", f"AB{low:07d}", f"AB{low + span:07d}") == (low <= n <= low + span)
+
+
+@given(st.lists(st.sampled_from(["ECGYE", "PAONX", "BEANR", "NLRTM"]), max_size=6),
+       st.lists(st.sampled_from(["ECGYE", "PAONX", "BEANR", "NLRTM"]), min_size=1, max_size=3))
+def test_a_route_is_passed_when_it_is_a_subsequence(ports: list[str], route: list[str]) -> None:
+    it = iter(ports)
+    assert passes_route(ports, tuple(route)) == all(p in it for p in route)

@@ -1,0 +1,341 @@
+"""Sharing use cases on a real trip: alerts and seizure reports from the organisation's trips,
+watchlist entries that land in the watchlist store and raise alerts on matching trips, feedback
+that flows back to the originator, and MISP export / import under the visibility policy.
+
+The trip is the real DCSA eBL 3.0.2 issued sample (container NARU3472484, B/L HHL71800000,
+shipper DCSA CTK, port of loading DKAAR, discharge DEBRV, seal DCSA-CTK-1234, HS 640510) with
+load and discharge events written in the DCSA T&T 3.0 shape, supplied by ``be-customs``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from scheldt.domain.access import Organisation, OrgKind, Principal, Role
+from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
+from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from scheldt.exchange.items import Alert, Sighting, WatchEntry
+from scheldt.exchange.misp import events_json, read_events
+from scheldt.exchange.objects import identity_id
+from scheldt.exchange.stix_mapping import from_stix, to_stix
+from scheldt.risk.profiles import builtin_profile_text
+from scheldt.store.container_trips import TripFilter
+from scheldt.store.db import open_store, unit_of_work
+from scheldt.store.models import WatchlistEntryRow
+from scheldt.workflows import inspections, share
+from scheldt.workflows.accounts import create_organisation
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.screening import screen_names
+from scheldt.workflows.trip_scoring import activate_profile, score_trips
+from tests.conftest import SHARED
+from tests.workflows.test_trip_scoring import event, write
+
+TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
+SCORED = datetime(2026, 2, 2, tzinfo=UTC)
+NOW = datetime(2026, 3, 1, 9, 0, 0, 250000, tzinfo=UTC)
+UNTIL = datetime(2026, 9, 1, tzinfo=UTC)
+ORGS = {"be-customs": OrgKind.AGENCY, "us-cbp": OrgKind.AGENCY, "nl-customs": OrgKind.AGENCY}
+
+
+def principal(user: str, org: str, *roles: Role) -> Principal:
+    kind = ORGS.get(org, OrgKind.CARRIER)
+    return Principal(user, Organisation(org, org, kind, ("MSC",) if kind == OrgKind.CARRIER else ()), frozenset(roles))
+
+
+OFFICER = principal("officer", "be-customs", Role.TARGETING_OFFICER)
+US = principal("liaison", "us-cbp", Role.LIAISON_OFFICER)
+NL = principal("analyst", "nl-customs", Role.ANALYST)
+
+
+def amber(group: str = "be-us") -> share.Terms:
+    return share.Terms("amber", group, "H2: not for court use", "B", "2", (), UNTIL)
+
+
+def seed(engine: Engine, tmp_path: Path) -> int:
+    """Organisations, sharing groups be-us (be-customs, us-cbp) and us-nl (us-cbp, nl-customs),
+    the scored trip; returns its id."""
+    trip_events = write(tmp_path / "events.json", [
+        event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+        event("e-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        for org, kind in ORGS.items():
+            create_organisation(uow, org, org.upper(), kind.value, [], [], NOW)
+        create_organisation(uow, "line-m", "Line M", "carrier", ["MSC"], [], NOW)
+        share.create_group(uow, OFFICER, "be-us", "Belgium-US narcotics", ["us-cbp"], NOW)
+        share.create_group(uow, US, "us-nl", "US-Netherlands", ["nl-customs"], NOW)
+        options = IngestOptions(supplied_by="be-customs")
+        ingest_file(uow, TD, options, SCORED)
+        ingest_file(uow, trip_events, options, SCORED)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer", "initial", SCORED)
+        score_trips(uow, SCORED)
+        return uow.container_trips.page(None, TripFilter(), None, 10)[0]["id"]
+
+
+def stored_objects(uow, requester=None) -> list[dict]:  # noqa: ANN001
+    return [s.object for s in uow.exchange.page(requester, limit=1000)]
+
+
+def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_alert(uow, OFFICER, trip_id, amber(), NOW, note="consignee unknown to us")
+        reasons = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])["reasons"]
+    assert out["kind"] == "alert" and out["tlp"] == "amber" and out["sharing_group"] == "be-us" and out["alerts"] == []
+    with unit_of_work(engine) as uow:
+        objects = stored_objects(uow)
+        alert = from_stix(objects, out["id"])
+        rows = uow.exchange.page(None, limit=100)
+        us = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("us-cbp", "liaison"), limit=100)}
+        nl = uow.exchange.page(uow.exchange.requester("nl-customs", "analyst"), limit=100)
+        line = uow.exchange.page(uow.exchange.requester("line-m", "security"), limit=100)
+    assert isinstance(alert, Alert) and [o["id"] for o in objects] == out["objects"]
+    assert [r.text for r in alert.reasons] == [r["evidence"] for r in reasons] + ["consignee unknown to us"]
+    assert alert.reasons[-1].code == "officer" and alert.trip == "NARU3472484 / HHL71800000"
+    assert (alert.container.number, alert.container.size_type, alert.container.seals) == (
+        "NARU3472484", "22GP", ("DCSA-CTK-1234",))
+    c = alert.consignment
+    assert (c.document_ref, c.document_type, c.carrier_code, c.port_of_loading, c.port_of_discharge, c.shipper,
+            c.hs_codes) == ("HHL71800000", "master", "MSC", "DKAAR", "DEBRV", "DCSA CTK", ("640510",))
+    assert alert.meta.created_by == identity_id("be-customs") and alert.meta.created == alert.meta.modified == \
+        NOW.replace(microsecond=250000)
+    terms = alert.meta.sharing
+    assert (terms.tlp, terms.group, terms.handling_code, terms.reliability, terms.credibility, terms.valid_until) == (
+        Tlp.AMBER, "be-us", "H2: not for court use", "B", "2", UNTIL)
+    assert {(r.source, r.owner_org, r.tlp, r.group_id, r.kind) for r in rows} == {("local", "be-customs", "amber", "be-us", "alert")}
+    assert us == set(out["objects"]) and nl == [] and line == []
+
+
+def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    bad = [
+        (share.Terms("amber"), "sharing_group"),
+        (share.Terms("amber", "us-nl"), "sharing_group"),  # be-customs is not a member
+        (share.Terms("green", "no-such-group"), "sharing_group"),
+        (share.Terms("red"), "recipients"),
+        (share.Terms("red", recipients=("us-cbp",)), "recipients.0"),
+        (share.Terms("red", recipients=("fr-douane/agent",)), "recipients.0"),
+        (share.Terms("green", recipients=("us-cbp/liaison",)), "recipients"),
+        (share.Terms("green", reliability="D"), "reliability"),
+        (share.Terms("green", credibility="5"), "credibility"),
+        (share.Terms("orange"), "tlp"),
+        (share.Terms("green", valid_until=NOW - timedelta(days=1)), "valid_until"),
+    ]
+    with unit_of_work(engine) as uow:
+        for terms, where in bad:
+            with pytest.raises(InputError) as err:
+                share.share_alert(uow, OFFICER, trip_id, terms, NOW)
+            assert err.value.where == where, (terms, err.value)
+        red = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", None, recipients=("us-cbp/liaison",)), NOW)
+        assert uow.exchange.recipients(uow.exchange.versions(None, red["id"])[0].seq) == {("us-cbp", "liaison")}
+        with pytest.raises(InputError, match="sharing group id"):
+            share.create_group(uow, OFFICER, "local:be-customs", "private", [], NOW)
+        with pytest.raises(InputError, match="no organisation 'fr-douane'"):
+            share.create_group(uow, OFFICER, "be-fr", "Belgium-France", ["fr-douane"], NOW)
+
+
+def test_only_agency_sharing_roles_share_and_only_their_own_trips(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        for who in (principal("op", "be-customs", Role.SCANNER_OPERATOR), principal("sec", "line-m", Role.CARRIER_SECURITY),
+                    principal("adm", "be-customs", Role.ADMINISTRATOR)):
+            with pytest.raises(ForbiddenError):
+                share.share_alert(uow, who, trip_id, share.Terms("clear"), NOW)
+        with pytest.raises(NotFoundError):
+            share.share_alert(uow, US, trip_id, share.Terms("clear"), NOW)  # not a us-cbp trip
+        assert share.share_alert(uow, principal("a", "be-customs", Role.ANALYST), trip_id, share.Terms("clear"), NOW)
+
+
+def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", date(2026, 2, 2), "early", "exploration", "", NOW)
+        with pytest.raises(ConflictError, match="recorded no seizure"):
+            share.share_seizure_report(uow, OFFICER, order["id"], share.Terms("green"), NOW)
+        inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
+                        {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
+        inspections.act(uow, principal("s", "be-customs", Role.SEARCH_TEAM), order["id"], "search",
+                        {"result": "seizure", "drug_type": "cocaine", "mass_kg": 212.5, "concealment": "reefer_unit"}, NOW)
+        out = share.share_seizure_report(uow, OFFICER, order["id"], share.Terms("green"), NOW,
+                                         description="bricks behind the evaporator")
+        report = from_stix(stored_objects(uow), out["id"])
+    s = report.seizure
+    assert (s.drug_type, s.mass_kg, s.concealment, s.selection, s.port_of_loading, s.origin_country, s.description) == (
+        "cocaine", 212.5, "reefer_unit", "exploration", "DKAAR", "DK", "bricks behind the evaporator")
+    assert s.seized_at == NOW.replace(microsecond=250000)
+    assert report.container.number == "NARU3472484" and report.consignment.document_ref == "HHL71800000"
+    assert out["id"].startswith("scheldt-seizure--") and report.meta.sharing.tlp == Tlp.GREEN
+
+
+def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001
+    t = WatchlistEntryRow
+    return sorted(uow.session.execute(select(t.list_name, t.kind, t.name, t.supplied_by)).all())
+
+
+def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "container used for rip-on loads (case US-44)", amber(),
+                                          NOW, container_number="naru3472484")
+        again = share.receive_objects(uow, to_stix(from_stix(stored_objects(uow), out["id"])), "us-cbp", "peer:us",
+                                      "be-us", NOW + timedelta(hours=1))
+        rows = _watch_rows(uow)
+        be = {o.stix_id: o for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
+        us = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("us-cbp", "liaison"), limit=100)}
+    assert rows == [("shared:be-us", "container", "NARU3472484", "us-cbp")]
+    assert len(out["alerts"]) == 1 and again.report.added == [] and again.alerts == []
+    local = be[out["alerts"][0]]
+    alert = from_stix([o.object for o in be.values()], local.stix_id)
+    assert (local.owner_org, local.tlp, local.group_id, local.kind) == ("be-customs", "amber+strict", "local:be-customs",
+                                                                       "alert")
+    assert alert.related == (out["id"],) and alert.container.number == "NARU3472484"
+    assert alert.title == "Watchlist match: container NARU3472484"
+    assert alert.reasons[0].text == (
+        "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
+        "(TLP:AMBER, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
+    assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
+
+
+def test_seal_route_and_company_entries_raise_alerts_and_names_reach_scores(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    green = share.Terms("green", None, "", "A", "1")
+    with unit_of_work(engine) as uow:
+        seal = share.share_watchlist_entry(uow, US, "seal-range", "stolen seal batch", green, NOW,
+                                           seal_from="DCSA-CTK-1000", seal_to="DCSA-CTK-1999")
+        route = share.share_watchlist_entry(uow, US, "route", "transshipment pattern", green, NOW, route=["DKAAR", "DEBRV"])
+        wrong_way = share.share_watchlist_entry(uow, US, "route", "other way", green, NOW, route=["DEBRV", "DKAAR"])
+        company = share.share_watchlist_entry(uow, US, "company", "front company", green, NOW, name="D.C.S.A. CTK",
+                                              aliases=["DCSA Container Tracking"])
+        matches = screen_names(uow, ["DCSA CTK", "DCSA-CTK-1000-DCSA-CTK-1999"])
+        before = uow.container_trips.get(trip_id)["assessment_id"]
+        score_trips(uow, NOW)
+        latest = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])
+        objects = stored_objects(uow)
+    assert [len(x["alerts"]) for x in (seal, route, wrong_way, company)] == [1, 1, 0, 1]
+    reasons = [from_stix(objects, x["alerts"][0]).reasons[0].text for x in (seal, route, company)]
+    assert reasons[0].startswith("seal DCSA-CTK-1234 is in the watched range DCSA-CTK-1000 to DCSA-CTK-1999: ")
+    assert reasons[1].startswith("the trip passes DKAAR > DEBRV (watched route): ")
+    assert reasons[2].startswith("the shipper DCSA CTK matches D.C.S.A. CTK (score ")
+    assert from_stix(objects, company["alerts"][0]).parties[0].name == "DCSA CTK"
+    # the company entry is in the store party screening reads; seal ranges and routes are not names
+    assert [m.entry.entry_id for m in matches["DCSA CTK"]] == [company["id"]]
+    assert matches["DCSA-CTK-1000-DCSA-CTK-1999"] == []
+    assert latest["id"] != before and latest["facts"]["watchlist_matches"][0]["entry_id"] == company["id"]
+    assert "watchlist_match" in [r["indicator"] for r in latest["reasons"]]
+
+
+def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "US-NL only", amber("us-nl"), NOW,
+                                          container_number="NARU3472484")
+        red = share.share_watchlist_entry(uow, US, "container", "for the Belgian liaison only",
+                                          share.Terms("red", None, recipients=("be-customs/officer",)), NOW,
+                                          container_number="NARU3472484")
+        rows = _watch_rows(uow)
+        local = uow.exchange.versions(None, red["alerts"][0])[0]
+        recipients = uow.exchange.recipients(local.seq)
+    assert out["alerts"] == [] and rows == []  # be-customs owns the trip and may not see a us-nl entry
+    # a RED entry naming a be-customs user raises a RED alert to that user only, and stays out of the store
+    assert (local.owner_org, local.tlp, recipients) == ("be-customs", "red", {("be-customs", "officer")})
+
+
+def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        alert = share.share_alert(uow, OFFICER, trip_id, amber(), NOW)
+        seen = share.record_sighting(uow, US, alert["id"], "seizure", NOW, count=1, detail="212 kg in the reefer unit")
+        with pytest.raises(NotFoundError):
+            share.record_sighting(uow, NL, alert["id"], "nothing_found", NOW)  # nl-customs never saw the alert
+        red = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", None, recipients=("us-cbp/liaison",)), NOW)
+        with pytest.raises(InputError, match="name who at be-customs receives the feedback"):
+            share.record_sighting(uow, US, red["id"], "nothing_found", NOW)
+        red_seen = share.record_sighting(uow, US, red["id"], "not_inspected", NOW, recipients=["be-customs/officer"])
+        be = uow.exchange.requester("be-customs", "officer")
+        visible = {o.stix_id: o for o in uow.exchange.page(be, types=["sighting"], limit=10)}
+        nl = uow.exchange.page(uow.exchange.requester("nl-customs", "analyst"), types=["sighting"], limit=10)
+        objects = stored_objects(uow)
+        red_row = uow.exchange.versions(None, red_seen["id"])[0]
+        red_recipients = uow.exchange.recipients(red_row.seq)
+    sighting = from_stix(objects, seen["id"])
+    assert isinstance(sighting, Sighting)
+    assert (sighting.alert_id, sighting.result, sighting.count, sighting.detail, sighting.where_sighted) == (
+        alert["id"], "seizure", 1, "212 kg in the reefer unit", (identity_id("us-cbp"),))
+    assert (sighting.meta.sharing.tlp, sighting.meta.sharing.group) == (Tlp.AMBER, "be-us")
+    assert set(visible) == {seen["id"], red_seen["id"]} and nl == []
+    assert red_row.tlp == "red" and red_recipients == {("be-customs", "officer"), ("us-cbp", "liaison")}
+
+
+def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        amber_alert = share.share_alert(uow, OFFICER, trip_id, amber(), NOW)
+        red_alert = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", None, recipients=("us-cbp/liaison",)), NOW)
+        entry = share.share_watchlist_entry(uow, OFFICER, "company", "front company", share.Terms("green"), NOW,
+                                            name="Bananera del Sur S.A.", country="EC")
+        originals = {o["id"]: o for o in stored_objects(uow)}
+        exports = {who: share.export_misp(uow, uow.exchange.requester(org, who))
+                   for org, who in (("us-cbp", "liaison"), ("us-cbp", "other"), ("nl-customs", "analyst"))}
+    uuids = {who: {e.uuid for e in events} for who, (events, _) in exports.items()}
+    ids = {k: v["id"].split("--")[1] for k, v in (("amber", amber_alert), ("red", red_alert), ("entry", entry))}
+    assert uuids["liaison"] == {ids["amber"], ids["red"], ids["entry"]}
+    assert uuids["other"] == {ids["amber"], ids["entry"]}  # RED goes to the named user only
+    assert uuids["analyst"] == {ids["entry"]}  # not in be-us: GREEN only
+    events = exports["liaison"][0]
+    red_event = next(e for e in events if e.uuid == ids["red"])
+    assert {t.name for t in red_event.tags} >= {"tlp:red", 'scheldt:recipient="us-cbp/liaison"', 'scheldt:kind="alert"'}
+    assert red_event.distribution == 0 and red_event.Orgc.name == "be-customs"
+    # into another node (its own store): the same STIX objects, with their TLP and audience
+    other = open_store(f"sqlite:///{tmp_path / 'us-node.db'}", auto_upgrade=True)
+    try:
+        with unit_of_work(other) as uow:
+            for org, kind in ORGS.items():
+                uow.accounts.add_organisation(Organisation(org, org, kind), NOW)
+            received = share.import_misp(uow, events_json(events), "be-customs", NOW, None)
+            again = share.import_misp(uow, events_json(read_events(events_json(events))), "be-customs", NOW, None)
+            rows = {o.stix_id: o for o in uow.exchange.page(None, limit=1000)}
+            recipients = uow.exchange.recipients(rows[red_alert["id"]].seq)
+    finally:
+        other.dispose()
+    assert received.report.failed == [] and again.report.added == []
+    assert set(rows) == set(originals) and all(rows[i].object == originals[i] for i in rows)
+    assert {i: rows[i].tlp for i in (amber_alert["id"], red_alert["id"], entry["id"])} == {
+        amber_alert["id"]: "amber", red_alert["id"]: "red", entry["id"]: "green"}
+    assert recipients == {("us-cbp", "liaison")} and rows[amber_alert["id"]].source == "misp"
+    assert received.entries == [entry["id"]]
+
+
+def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> None:
+    event = {"Event": {"uuid": "5f1d3a0e-1c2b-4d3e-8f40-9a1b2c3d4e5f", "info": "Suspicious reefer shipments",
+                       "date": "2026-02-20", "timestamp": "1771581600", "analysis": "1", "threat_level_id": "2",
+                       "Orgc": {"name": "CIRCL", "uuid": "55f6ea5e-2c60-40e5-964f-47a8950d210f"},
+                       "Tag": [{"name": "tlp:amber"}],
+                       "Attribute": [{"type": "text", "category": "Other", "value": "MSCU1234566", "to_ids": False}]}}
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        refused = share.import_misp(uow, json.dumps(event), "be-customs", NOW, None)
+        kept = share.import_misp(uow, json.dumps([event]), "be-customs", NOW, "be-us")
+        note = uow.exchange.page(None, limit=10)[0]
+    assert refused.report.added == [] and "needs a sharing group" in refused.report.failed[0][1]
+    assert (note.stix_id, note.tlp, note.group_id, note.kind) == ("note--5f1d3a0e-1c2b-4d3e-8f40-9a1b2c3d4e5f", "amber",
+                                                                  "be-us", "other")
+    assert note.object["content"] == "Other / text: MSCU1234566"
+    assert note.object["object_marking_refs"] == [TLP_MARKING_IDS[Tlp.AMBER]]
+    assert note.object["created"] == "2026-02-20T10:00:00.000Z" and kept.report.failed == []
+    with pytest.raises(InputError, match="not JSON"):
+        read_events("{")
+
+
+def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, OFFICER, "address", "drop address", share.Terms("green"), NOW,
+                                          address="Kaai 1, 2030 Antwerpen", country="be")
+        entry = from_stix(stored_objects(uow), out["id"])
+    assert isinstance(entry, WatchEntry) and (entry.address, entry.country) == ("Kaai 1, 2030 Antwerpen", "BE")
+    assert entry.meta.sharing.valid_until is None and entry.meta.sharing.valid_from == NOW.replace(microsecond=250000)
