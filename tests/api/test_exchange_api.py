@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheldt.api import routes_exchange
 from scheldt.exchange.objects import identity_id
 from scheldt.store.audit import AuditLog
 from tests.api.conftest import Service
@@ -19,11 +18,8 @@ UNTIL = (datetime.now(UTC) + timedelta(days=90)).isoformat()
 
 @pytest.fixture(scope="module")
 def api(service: Service) -> Iterator[Service]:
-    """The service with the exchange routes (added here until the application includes them)
-    and the sharing group be-us (be-customs, us-cbp)."""
-    app = service.client.app
-    if not any(getattr(r, "path", "") == "/api/v1/shared" for r in app.routes):
-        app.include_router(routes_exchange.router)
+    """The service with the sharing group be-us (be-customs, us-cbp)."""
+    assert "/api/v1/shared" in service.client.get("/openapi.json").json()["paths"]
     made = service.client.post("/api/v1/sharing-groups", headers=service.as_("officer"),
                                json={"id": "be-us", "name": "Belgium-US narcotics", "members": ["us-cbp"]})
     assert made.status_code == 201, made.text

@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
-from scheldt.api import errors, routes_admin, routes_inspections, routes_jobs, routes_notices, routes_profiles, routes_trips
+from scheldt.api import (
+    errors,
+    routes_admin,
+    routes_exchange,
+    routes_inspections,
+    routes_jobs,
+    routes_notices,
+    routes_profiles,
+    routes_trips,
+)
 from scheldt.api.errors import error_response
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store
@@ -138,7 +147,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     errors.install(app)
     app.add_middleware(RequestSlots)
     app.add_middleware(BodyLimit)  # outermost: a body is read (or refused) before a slot is taken
-    for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices):
+    for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
+                   routes_exchange):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -19,6 +19,7 @@ from stix2.exceptions import STIXError
 
 from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError
+from scheldt.exchange import stix_mapping  # noqa: F401 - registers Scheldt's STIX types with stix2 before parsing
 from scheldt.exchange.objects import redact, sharing_of, stored_values
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
