@@ -92,13 +92,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def request_slots(engine: Any) -> int:
     """How many requests may be in the application at once: the connections the engine's pool
-    may open (pool size + overflow), or :data:`DEFAULT_REQUEST_SLOTS` (the threadpool's size)
-    when it has no such bound."""
-    pool = getattr(engine, "pool", None)
-    size = getattr(pool, "size", None)
-    overflow = getattr(pool, "_max_overflow", None)
-    if callable(size) and isinstance(overflow, int) and overflow >= 0:
-        return max(1, min(DEFAULT_REQUEST_SLOTS, size() + overflow))
+    keeps open (its size), or :data:`DEFAULT_REQUEST_SLOTS` (the threadpool's size) when it has
+    no such bound. Not the overflow too: an overflow connection is opened for one checkout and
+    closed after it, so each request beyond the pool's size would start (and end) a database
+    server process of its own, several times the cost of the request's queries."""
+    size = getattr(getattr(engine, "pool", None), "size", None)
+    if callable(size):
+        return max(1, min(DEFAULT_REQUEST_SLOTS, size()))
     return DEFAULT_REQUEST_SLOTS
 
 
