@@ -89,7 +89,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -716,22 +716,28 @@ class HttpConnection:
 
 async def run_load(port: int, plan: list[Req], tokens: dict[str, str], rate: float, connections: int,
                    measure_from: int, server_pid: int, timeout_s: float = 10.0) -> tuple[list[Result], CpuSample, CpuSample]:
-    """Send ``plan[k]`` at ``start + k / rate`` (s) whatever earlier requests are doing, over at
-    most ``connections`` keep-alive connections (a request finding none free waits for one: that
-    wait counts in its latency); return one :class:`Result` per request, in plan order, and CPU
-    samples taken when request ``measure_from`` is sent and when the last response has come."""
+    """Send ``plan[k]`` at ``start + k / rate`` (s) whatever earlier requests are doing, over
+    ``connections`` keep-alive connections opened first and used in turn (a request finding none
+    free waits for one: that wait counts in its latency); return one :class:`Result` per
+    request, in plan order, and CPU samples taken when request ``measure_from`` is sent and when
+    the last response has come."""
     loop = asyncio.get_running_loop()
     raws = [(f"GET {r.path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {tokens[r.user]}\r\n"
              "Accept: application/json\r\n\r\n").encode() for r in plan]
     results = [Result(0.0) for _ in plan]
     free = asyncio.Semaphore(connections)
-    idle: list[HttpConnection] = []
+    # Idle connections are taken oldest first, so the load spreads over every open connection
+    # (and so over the server's workers, each of which keeps the connections it accepted), as
+    # many clients each with their own connection would spread it.
+    idle: deque[HttpConnection] = deque()
+    for _ in range(connections):
+        idle.append(await HttpConnection.open(port))
 
     retried = [0]
 
     async def exchange(raw: bytes) -> tuple[int, bytes]:
         reused = bool(idle)
-        conn = idle.pop() if idle else await HttpConnection.open(port)
+        conn = idle.popleft() if idle else await HttpConnection.open(port)
         try:
             status, body, keep = await conn.request(raw)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -912,7 +918,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds measured (default 30)")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds sent before measuring (default 5)")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
-    ap.add_argument("--connections", type=int, default=256, help="client keep-alive connections at most (default 256)")
+    ap.add_argument("--connections", type=int, default=64,
+                    help="keep-alive connections the client opens and uses in turn (default 64)")
     ap.add_argument("--keep-db", metavar="NAME", help="load into (or reuse) database NAME and keep it")
     ap.add_argument("--db-sample", type=int, default=300, help="requests of each kind replayed as SQL (default 300)")
     ap.add_argument("--app", default="api_load:app_factory",
@@ -970,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"  other processes used {other:.2f} cores in the 5 s before the load")
             before = audit_count(pg)
             log(f"load: {args.rate:g} requests/s for {args.warmup:g} s warm-up + {args.duration:g} s measured, "
-                f"open loop, up to {args.connections} connections")
+                f"open loop, over {args.connections} keep-alive connections")
             t0 = time.perf_counter()
             results, cpu0, cpu1 = asyncio.run(run_load(port, plan, tokens, args.rate, args.connections,
                                                        int(round(args.rate * args.warmup)), proc.pid))
