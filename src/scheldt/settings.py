@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     # Accept plain-http callback URLs (tests, a receiver on the same private network); otherwise
     # subscribers must give https.
     notice_allow_http: bool = False
+    # Federation (scheldt.exchange.federation): seconds between two pulls of every peer by
+    # `scheldt serve`; seconds one request to a peer may take; seconds between two reconciliations
+    # of a peer without tombstones (not a Scheldt node), which walk its whole manifests to find
+    # deletions.
+    federation_pull_every_s: float = Field(default=5.0, gt=0)
+    federation_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    federation_reconcile_every_s: float = Field(default=300.0, ge=0)
 
     @field_validator("data_dir")
     @classmethod

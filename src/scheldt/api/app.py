@@ -23,6 +23,7 @@ from scheldt.api import (
     routes_trips,
 )
 from scheldt.api.errors import error_response
+from scheldt.exchange import taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store
 
@@ -150,6 +151,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
                    routes_exchange):
         app.include_router(module.router)
+    app.include_router(taxii.router)  # the TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -15,6 +15,7 @@ Command tree (later issues extend it)::
     scheldt org create | list;  user create;  token create;  scanner add
     scheldt serve [--host H] [--port P]
     scheldt group create | list;  misp export | import
+    scheldt peer add | list | remove | pull | allow | disallow
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import typer
 
 from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
 from scheldt.cli import exchange as exchange_cli
+from scheldt.cli import peers
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -41,6 +43,7 @@ audit.register(app)
 jobs.register(app)
 service.register(app)
 exchange_cli.register(app)
+peers.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -147,6 +147,7 @@ def _start_jobs(url: str) -> JobRunner:
     runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
+    runner.schedule_recurring("federation-pull", {}, settings().federation_pull_every_s)
     return runner
 
 

@@ -166,6 +166,21 @@ def _deliver_notices(uow_factory: UowFactory, params: dict[str, Any], progress: 
     return deliver_due(uow_factory, limit=params.get("limit"))
 
 
+def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Pull new and changed objects (and deletions) from every federation peer, or the one named
+    ``peer`` (:func:`scheldt.exchange.federation.pull_all`). Raises JobFailed naming the peers
+    that could not be pulled (what the others gave is stored and in the result)."""
+    from scheldt.exchange.federation import pull_all  # taxii2-client is loaded only where pulls run
+
+    progress(0.0, "pulling from federation peers")
+    result = pull_all(uow_factory, params.get("peer"))
+    if result["failed_peers"]:
+        first = next(p for p in result["peers"] if p["error"])
+        raise JobFailed(f"peer {first['peer']}", f"{first['error']} ({len(result['failed_peers'])} peer(s) failed)",
+                        result)
+    return result
+
+
 def _prune_runs(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Delete finished runs the scheduler started that finished more than ``days`` ago
     (recurring work writes one row per run: notice delivery alone every few seconds)."""
@@ -199,6 +214,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("deliver-notices", _deliver_notices, {
         "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
     }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try."),
+    Kind("federation-pull", _federation_pull, {
+        "peer": Param(str, "Pull only this peer (default: every peer)."),
+    }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors."),
 )}
 
 

@@ -129,8 +129,10 @@ class UnitOfWork:
         from scheldt.store.inspections import InspectionRepository
         from scheldt.store.models_registry import ModelRegistry
         from scheldt.store.notifications import NotificationRepository
+        from scheldt.store.peers import PeerRepository
         from scheldt.store.profiles import ProfileRepository
         from scheldt.store.quarantine import QuarantineRepository
+        from scheldt.store.taxii import TaxiiRepository
         from scheldt.store.trip_assessments import TripAssessmentRepository
         from scheldt.store.trip_outcomes import TripOutcomeRepository
         from scheldt.store.vessels import VesselRepository
@@ -153,6 +155,8 @@ class UnitOfWork:
         self.inspections = InspectionRepository(self.session)
         self.exchange = ExchangeRepository(self.session)
         self.notifications = NotificationRepository(self.session)
+        self.peers = PeerRepository(self.session)
+        self.taxii = TaxiiRepository(self.session)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy import and_, exists, false, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.exchange import Audience, Requester, Tlp
@@ -28,6 +28,9 @@ from scheldt.store.models import (
 
 _O = SharedObjectRow
 _R = SharedObjectRecipientRow
+#: Key of the PostgreSQL transaction-level advisory lock serialising writers of object versions
+#: (see :meth:`ExchangeRepository.add_version`); nothing else uses it.
+WRITE_LOCK_KEY = 0x5C4E_5EA2_0B1E_C750
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -90,6 +93,21 @@ class ExchangeRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._locked: object | None = None
+
+    def _serialise_writers(self) -> None:
+        """On PostgreSQL, hold the writers' lock from here to the end of this transaction (once
+        per transaction). Why: ``seq`` comes from a sequence, so without it a transaction that
+        took seq 7 could commit after one that took seq 8, and a reader paging by seq (TAXII
+        ``next``, federation pulls) that saw 8 would never see 7. With it, versions commit in
+        seq order. SQLite lets one writer in at a time already."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        tx = self.session.get_transaction()
+        if tx is not None and tx is self._locked:
+            return
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        self._locked = self.session.get_transaction()
 
     # sharing groups
     def add_group(self, group_id: str, name: str, owner_org: str, members: Sequence[str], now: datetime) -> None:
@@ -133,7 +151,10 @@ class ExchangeRepository:
     # objects
     def add_version(self, values: dict[str, Any], recipients: Sequence[tuple[str, str]] = ()) -> int | None:
         """Store one object version (``values``: SharedObjectRow columns but seq). A version
-        already stored (same STIX id and ``modified``) adds nothing: returns None; else its seq."""
+        already stored (same STIX id and ``modified``) adds nothing: returns None; else its seq.
+        Serialises writers of object versions until the transaction ends (PostgreSQL), so
+        versions commit in ``seq`` order: a seq cursor misses nothing."""
+        self._serialise_writers()
         known = self.session.scalar(select(_O.seq).where(_O.stix_id == values["stix_id"],
                                                          _O.modified == values["modified"]))
         if known is not None:

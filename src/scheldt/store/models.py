@@ -635,6 +635,8 @@ class PeerRow(Base):
     last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Local sharing group of objects from the peer's collections that name none (migration 0011).
+    default_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SubscriptionRow(Base):

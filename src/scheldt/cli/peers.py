@@ -1,0 +1,130 @@
+"""``scheldt peer add | list | remove | pull | allow | disallow``: federation between nodes.
+
+``add`` registers a partner node (or any TAXII 2.1 server) this node pulls from;
+``allow`` lets a user of a partner organisation pull from this node as that organisation's
+node (it then receives TLP:RED items naming any user of its organisation, to deliver to them).
+``scheldt serve`` pulls every peer every ``SCHELDT_FEDERATION_PULL_EVERY_S`` seconds; ``pull``
+does it now. See :mod:`scheldt.exchange.federation`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.errors import InputError
+from scheldt.store.db import open_store, unit_of_work
+
+peer_app = typer.Typer(help="Federation peers: partner nodes this node pulls shared objects from.",
+                       no_args_is_help=True)
+
+
+def _secret(option: str) -> str:
+    value = sys.stdin.readline().rstrip("\n")
+    if not value:
+        raise InputError(option, "nothing on standard input")
+    return value
+
+
+@peer_app.command("add")
+def peer_add(
+    name: Annotated[str, typer.Argument(help="Short name, e.g. us-node.")],
+    url: Annotated[str, typer.Argument(help="The peer's TAXII 2.1 API root (or discovery) URL.")],
+    org: Annotated[str, typer.Option("--org", help="Organisation its objects are attributed to here.")],
+    user: Annotated[str, typer.Option("--user", help="Username this node signs in with there.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin "
+                                                 "(HTTP Basic).")] = False,
+    token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read an API token from stdin (Bearer).")] = False,
+    group: Annotated[str | None, typer.Option("--group", help="Local sharing group of its objects that name "
+                                              "none (needed for servers other than Scheldt).")] = None,
+) -> None:
+    """Register a peer; its credential is kept to sign in there (use a dedicated account)."""
+    from scheldt.exchange.federation import add_peer
+
+    with errors_reported():
+        if password_stdin == token_stdin:
+            raise InputError("credential", "give exactly one of --password-stdin and --token-stdin")
+        kind, option = ("password", "--password-stdin") if password_stdin else ("token", "--token-stdin")
+        secret = _secret(option)
+        with store() as uow:
+            peer = add_peer(uow, name, url, org, user, kind, secret, group, now())
+    typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}")
+
+
+@peer_app.command("list")
+def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List peers, when each was last pulled and the last error (no secrets)."""
+    with errors_reported(), store() as uow:
+        peers = [p.as_dict() for p in uow.peers.all()]
+        accounts = uow.taxii.node_accounts()
+    if as_json:
+        print_json({"peers": peers, "node_accounts": accounts})
+        return
+    for p in peers:
+        last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S") if p["last_pull_at"] else "never"
+        error = f"  error: {p['last_error']}" if p["last_error"] else ""
+        typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}  last pull {last}{error}")
+    for a in accounts:
+        typer.echo(f"node account {a['username']} ({a['organisation_id']}) may pull from this node")
+
+
+@peer_app.command("remove")
+def peer_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Stop pulling a peer (what it gave stays)."""
+    with errors_reported(), store() as uow:
+        uow.peers.remove(name)
+    typer.echo(f"peer {name} removed")
+
+
+@peer_app.command("pull")
+def peer_pull(
+    name: Annotated[str | None, typer.Argument(help="Only this peer (default: every peer).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Pull now (what `scheldt serve` does every SCHELDT_FEDERATION_PULL_EVERY_S seconds)."""
+    from scheldt.exchange.federation import pull_all
+
+    with errors_reported():
+        engine = open_store(settings().resolved_database_url)
+        try:
+            result = pull_all(lambda: unit_of_work(engine), name)
+        finally:
+            engine.dispose()
+    if as_json:
+        print_json(result)
+    else:
+        for p in result["peers"]:
+            counts = ", ".join(f"{c['collection']}: +{c['added']} ({c['known']} known, {c['failed']} refused, "
+                               f"{c['deleted']} deleted)" for c in p["collections"]) or "no collections"
+            typer.echo(f"{p['peer']}: {counts}" + (f"  error: {p['error']}" if p["error"] else ""))
+    if result["failed_peers"]:
+        raise typer.Exit(1)
+
+
+@peer_app.command("allow")
+def peer_allow(username: Annotated[str, typer.Argument(help="A user of a partner agency.")]) -> None:
+    """Let USERNAME pull from this node as its organisation's node (TLP:RED items naming any user
+    of its organisation are then handed to it, for those users only)."""
+    with errors_reported(), store() as uow:
+        user = uow.accounts.user(username)
+        org = uow.accounts.organisation(user.organisation_id)
+        if org.kind.value != "agency":
+            raise InputError("node account", f"{username} is of {org.id}, a {org.kind.value}: only agencies run nodes")
+        uow.taxii.add_node_account(username, org.id, now())
+    typer.echo(f"{username} ({org.id}) may pull from this node as {org.id}'s node")
+
+
+@peer_app.command("disallow")
+def peer_disallow(username: Annotated[str, typer.Argument()]) -> None:
+    """Stop USERNAME pulling as a node (it keeps its ordinary access)."""
+    with errors_reported(), store() as uow:
+        uow.taxii.remove_node_account(username)
+    typer.echo(f"{username} no longer pulls as a node")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``scheldt peer`` to ``app``."""
+    app.add_typer(peer_app, name="peer")

@@ -1,0 +1,514 @@
+"""Federation: pull what partner nodes share, by their server-assigned cursors (TAXII 2.1 client).
+
+Each agency runs its own Scheldt node. ``scheldt peer add NAME URL --org ORG --user U`` registers a
+partner's TAXII API root (or discovery URL) and the credential this node uses there; the job kind
+``federation-pull`` (``scheldt serve`` runs it every ``SCHELDT_FEDERATION_PULL_EVERY_S`` seconds)
+pulls every readable collection of every peer with taxii2-client:
+
+* **New and changed objects, by the peer's cursor.** ``GET .../objects/?match[version]=all``
+  so every version arrives (revocations ``revoked: true``, marking changes and corrections are
+  new versions). A Scheldt peer returns ``next`` on every page, the last one too: an opaque
+  server-assigned position that never expires, so the next pull resumes exactly there and an
+  object relayed late with an old ``modified`` is still found. Other servers (medallion) give a
+  ``next`` only within a walk and keep it a short while (medallion: 30 s, and only with the
+  same filters): between pulls we resume by ``added_after`` = the last page's
+  ``X-TAXII-Date-Added-Last`` (the peer's own date_added, also server-assigned), and when a
+  remembered ``next`` is refused (400/404) we fall back to it. The state per remote collection
+  is kept on the peer (``cursors``) in the same transaction as the page it covers, so a crash
+  repeats at most one page, which adds nothing the second time.
+* **De-duplication** by (id, modified): :func:`scheldt.workflows.sharing.ingest_objects` keys
+  versions on it, so a version met twice (relayed by two peers, or our own coming back) adds
+  nothing.
+* **Provenance**: stored with ``source="peer:<name>"``; owned by the organisation its
+  ``created_by_ref`` names (:func:`scheldt.exchange.objects.identity_id`) when that organisation
+  is known here and is not this node's own, else by the peer's organisation. A new version of an
+  object owned here by another organisation is refused (only an originator versions its object).
+* **Markings**: the partner's TLP markings and Scheldt's sharing extension (group, recipients,
+  evaluation, validity) travel in the objects and are applied as they are; objects naming no
+  sharing group get the local group whose id is the remote collection's alias, else the peer's
+  ``default_group`` (the community collection: none). Objects land through
+  :func:`scheldt.workflows.share.receive_objects`, so shared watchlist entries are screened.
+* **Sightings** are objects like the others, so feedback flows back to the originator's node.
+* **Deletions.** TAXII has no way to say an object was deleted, so two ways:
+
+  - a Scheldt peer keeps a tombstone per deleted version with a growing id and serves those
+    the puller may see at ``.../collections/{id}/deleted/`` (:mod:`scheldt.exchange.taxii`); the
+    pull reads them after its own tombstone cursor and deletes its copies that came from that
+    peer, leaving tombstones of its own, so a deletion travels on along the relay chain;
+  - any other server (404 on that endpoint) is reconciled every
+    ``SCHELDT_FEDERATION_RECONCILE_EVERY_S`` seconds: the manifests of all its collections are
+    walked (``match[version]=all``), and versions stored from that peer which it no longer
+    lists are deleted here (with tombstones). Only after every collection was walked in full.
+
+Every page stored, every deletion and every pull (with what it found, or its error) is an audit
+entry. Network errors end the peer's pull with ``last_error`` set; other peers go on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from taxii2client.common import _HTTPConnection
+from taxii2client.exceptions import TAXIIServiceException
+from taxii2client.v21 import ApiRoot, Collection
+
+from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.exchange.objects import identity_id
+from scheldt.settings import get_settings
+from scheldt.store.audit import audit_payload
+from scheldt.store.db import UnitOfWork
+from scheldt.store.peers import Peer
+from scheldt.workflows.share import receive_objects
+from scheldt.workflows.taxii import COMMUNITY, version_time
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+#: Objects asked per page (Scheldt serves up to 1000; other servers may send fewer).
+PAGE = 500
+#: Pages one collection's pull reads at most (a bound, so one pull ends).
+MAX_PAGES = 10_000
+#: Failures kept in a pull's report (the counts are complete).
+FAILURES_KEPT = 20
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+UowFactory = Callable[[], AbstractContextManager[UnitOfWork]]
+
+
+def utcnow() -> datetime:
+    """The real clock (a pull records when it really ran)."""
+    return datetime.now(UTC)
+
+
+# --- peers ---------------------------------------------------------------------------------------
+
+def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, username: str, secret_kind: str,
+             secret: str, default_group: str | None, now: datetime) -> Peer:
+    """Register a peer (``scheldt peer add``). ``url``: its TAXII API root or discovery URL
+    (http or https); ``organisation_id``: a local organisation its objects are attributed to;
+    ``secret_kind``: ``password`` (HTTP Basic with ``username``) or ``token`` (Bearer).
+    Raises InputError naming the bad value, NotFoundError for an unknown organisation or group."""
+    if not _NAME.match(name):
+        raise InputError("peer name", f"{name!r} must be 2-64 lower-case letters, digits or hyphens")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InputError("peer url", f"{url!r} is not an http(s) URL of a TAXII API root or discovery endpoint")
+    if not secret:
+        raise InputError(f"peer {secret_kind}", "empty")
+    if secret_kind == "password" and not username:
+        raise InputError("peer user", "HTTP Basic needs a username")
+    uow.accounts.organisation(organisation_id)
+    if default_group is not None:
+        uow.exchange.group(default_group)
+    return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
+                         secret, default_group, now)
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+class _Timeouts(HTTPAdapter):
+    """A transport adapter giving every request a timeout (requests has none by default)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self.timeout_s = timeout_s
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # noqa: D102 - requests' signature
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout_s
+        return super().send(request, **kwargs)
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <token>`` (a Scheldt API token, or another server's)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, r: Any) -> Any:
+        r.headers["Authorization"] = f"Bearer {self.token}"
+        return r
+
+
+@dataclass
+class _LastResponse:
+    """Headers of the newest response on a connection (taxii2-client returns bodies only)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.headers = dict(response.headers)
+        return response
+
+
+def connect(peer: Peer, timeout_s: float) -> tuple[_HTTPConnection, _LastResponse]:
+    """A taxii2-client connection to ``peer`` (read with its secret) with a timeout on every
+    request, and the holder of the last response's headers."""
+    if peer.secret_kind == "password":
+        conn = _HTTPConnection(peer.username, peer.secret, version="2.1")
+    else:
+        conn = _HTTPConnection(auth=BearerAuth(peer.secret), version="2.1")
+    adapter = _Timeouts(timeout_s)
+    conn.session.mount("http://", adapter)
+    conn.session.mount("https://", adapter)
+    last = _LastResponse()
+    conn.session.hooks["response"].append(last.hook)
+    return conn, last
+
+
+def api_root_url(conn: _HTTPConnection, url: str) -> str:
+    """The API root at ``url``: ``url`` itself, or, when it is a discovery endpoint (§4.1), its
+    default API root (else its first)."""
+    info = conn.get(url, headers={"Accept": TAXII_MEDIA_TYPE})
+    if isinstance(info, dict) and "api_roots" in info:
+        roots = info.get("api_roots") or []
+        chosen = info.get("default") or (roots[0] if roots else None)
+        if not chosen:
+            raise InputError(f"peer {url}", "its discovery resource lists no API root")
+        return urljoin(url, chosen)
+    return url
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+@dataclass
+class CollectionReport:
+    """What one remote collection gave: versions added, already stored, refused (id, why; the
+    first :data:`FAILURES_KEPT`), local copies deleted, pages read."""
+
+    collection: str
+    added: int = 0
+    known: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    deleted: int = 0
+    pages: int = 0
+
+
+@dataclass
+class PullReport:
+    """One pull of one peer: per collection, and its error ("" when it went well)."""
+
+    peer: str
+    collections: list[CollectionReport] = field(default_factory=list)
+    reconciled: bool = False
+    error: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def added(self) -> int:
+        return sum(c.added for c in self.collections)
+
+
+def _audit(uow: UnitOfWork, kind: str, peer: Peer, what: str, details: dict[str, Any], now: datetime) -> None:
+    org = get_settings().local_organisation
+    uow.audit.append(kind, org, audit_payload("federation", org, f"federation pull {peer.name}", what, peer.name,
+                                              "local", details), now)
+
+
+# --- storing -------------------------------------------------------------------------------------
+
+def _local_group(uow: UnitOfWork, peer: Peer, alias: str | None) -> str | None:
+    """The sharing group of a remote collection's objects that name none (see module docstring)."""
+    if alias == COMMUNITY:
+        return None
+    if alias:
+        try:
+            uow.exchange.group(alias)
+            return alias
+        except NotFoundError:
+            pass
+    return peer.default_group
+
+
+def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | None, now: datetime,
+                  report: CollectionReport) -> None:
+    """Store one page of a peer's objects (see the module docstring: provenance, owner, refusals)."""
+    orgs = {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+    local = get_settings().local_organisation
+    ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
+    stored = uow.taxii.stored_versions(ids) if ids else {}
+    runs: list[tuple[str, list[Any]]] = []
+    for obj in objects:
+        owner = peer.organisation_id
+        if isinstance(obj, dict):
+            named = orgs.get(str(obj.get("created_by_ref") or ""))
+            if named is not None and named != local:
+                owner = named
+            versions = stored.get(str(obj.get("id")), [])
+            modified = str(obj.get("modified") or obj.get("created") or "")
+            others = {o for o, _ in versions} - {owner}
+            if versions and modified not in {m for _, m in versions} and others:
+                _failed(report, str(obj.get("id")), f"a new version of {sorted(others)[0]}'s object: only its "
+                                                    "originator versions it")
+                continue
+        if runs and runs[-1][0] == owner:
+            runs[-1][1].append(obj)
+        else:
+            runs.append((owner, [obj]))
+    for owner, batch in runs:
+        received = receive_objects(uow, batch, owner, f"peer:{peer.name}", group, now)
+        report.added += len(received.report.added)
+        report.known += len(received.report.known)
+        for label, why in received.report.failed:
+            _failed(report, label, why)
+
+
+def _failed(report: CollectionReport, label: str, why: str) -> None:
+    report.failed += 1
+    if len(report.failures) < FAILURES_KEPT:
+        report.failures.append((label[:200], why[:300]))
+
+
+def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime) -> int:
+    """Delete the live versions stored from ``peer`` among ``(stix_id, modified)`` (``None``:
+    every version from it), leaving tombstones so our own peers learn it. Returns how many."""
+    source = f"peer:{peer.name}"
+    gone: list[tuple[int, str, str]] = []
+    for stix_id, modified in versions:
+        for v in uow.exchange.versions(None, stix_id):
+            if v.source == source and (modified is None or v.modified == modified):
+                uow.exchange.delete(v.stix_id, v.modified, now)
+                gone.append((v.seq, v.stix_id, v.modified))
+    if gone:
+        uow.taxii.add_deletions(gone, source, now)
+    return len(gone)
+
+
+# --- pulling -------------------------------------------------------------------------------------
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def pull_collection(uow_factory: UowFactory, peer: Peer, coll: Collection, last: _LastResponse,
+                    state: dict[str, Any]) -> CollectionReport:
+    """Pull one remote collection's new object versions after the remembered cursor (module
+    docstring), one transaction per page; returns what it stored. ``state`` is updated."""
+    report = CollectionReport(coll.alias or coll.id)
+    with uow_factory() as uow:
+        group = _local_group(uow, peer, coll.alias)
+    walk_after = None if state.get("next") else state.get("added_after")
+    cursor = state.get("next")
+    for _ in range(MAX_PAGES):
+        kwargs: dict[str, Any] = {"version": "all"}
+        if walk_after:
+            kwargs["added_after"] = walk_after
+        if cursor:
+            kwargs["next"] = cursor
+        try:
+            envelope = coll.get_objects(limit=PAGE, **kwargs)
+        except requests.HTTPError as exc:
+            if cursor and _status(exc) in (400, 404, 410):
+                # The peer forgot or refuses the remembered `next` (medallion keeps it 30 s):
+                # resume from its date_added instead.
+                cursor, walk_after = None, state.get("added_after")
+                state["next"] = None
+                continue
+            raise
+        headers = {k.lower(): v for k, v in last.headers.items()}
+        objects = envelope.get("objects") or []
+        now = utcnow()
+        new_state = dict(state)
+        if headers.get("x-taxii-date-added-last"):
+            new_state["added_after"] = headers["x-taxii-date-added-last"]
+        new_state["next"] = envelope.get("next") or None
+        with uow_factory() as uow:
+            before = (report.added, report.known, report.failed)
+            if objects:
+                store_objects(uow, peer, objects, group, now, report)
+            uow.peers.set_cursor(peer.name, coll.id, new_state)
+            if objects:
+                _audit(uow, "write", peer, "federation-page", {
+                    "collection": report.collection, "received": len(objects), "added": report.added - before[0],
+                    "known": report.known - before[1], "failed": report.failed - before[2],
+                    "ids": [o.get("id") for o in objects if isinstance(o, dict)][:PAGE]}, now)
+        state.clear()
+        state.update(new_state)
+        report.pages += 1
+        if not envelope.get("more") or not objects:
+            break
+        if envelope.get("next"):
+            cursor = envelope["next"]
+        elif headers.get("x-taxii-date-added-last"):
+            cursor, walk_after = None, headers["x-taxii-date-added-last"]
+        else:
+            break
+    return report
+
+
+def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, coll: Collection,
+                    state: dict[str, Any], report: CollectionReport) -> bool:
+    """Read a Scheldt peer's tombstones of ``coll`` after the remembered cursor and delete our
+    copies. Returns False when the peer has no such endpoint (not a Scheldt node)."""
+    url = coll.url + "deleted/"
+    cursor = state.get("deleted")
+    for _ in range(MAX_PAGES):
+        params: dict[str, Any] = {"limit": PAGE}
+        if cursor:
+            params["next"] = cursor
+        try:
+            body = conn.get(url, headers={"Accept": TAXII_MEDIA_TYPE}, params=params)
+        except requests.HTTPError as exc:
+            if _status(exc) in (404, 405, 406, 501):
+                return False
+            raise
+        except TAXIIServiceException:
+            return False
+        items = [d for d in body.get("deleted") or [] if isinstance(d, dict) and d.get("id")]
+        now = utcnow()
+        with uow_factory() as uow:
+            n = delete_copies(uow, peer, [(str(d["id"]), str(d.get("version") or "") or None) for d in items], now)
+            state["deleted"] = body.get("next") or cursor
+            state["tombstones"] = True
+            uow.peers.set_cursor(peer.name, coll.id, state)
+            if n:
+                _audit(uow, "write", peer, "federation-deletions", {
+                    "collection": report.collection, "tombstones": len(items), "deleted": n,
+                    "ids": [d["id"] for d in items][:PAGE]}, now)
+        report.deleted += n
+        cursor = state["deleted"]
+        if not body.get("more") or not items:
+            break
+    return True
+
+
+def _manifest_versions(coll: Collection) -> set[tuple[str, datetime | str]]:
+    """Every (id, version) a collection lists (manifest, ``match[version]=all``, walked in full)."""
+    out: set[tuple[str, datetime | str]] = set()
+    cursor = None
+    for _ in range(MAX_PAGES):
+        kwargs: dict[str, Any] = {"version": "all"}
+        if cursor:
+            kwargs["next"] = cursor
+        body = coll.get_manifest(limit=PAGE, **kwargs)
+        for record in body.get("objects") or []:
+            version = str(record.get("version") or "")
+            out.add((str(record.get("id")), version_time(version) or version))
+        if not body.get("more") or not body.get("objects"):
+            return out
+        cursor = body.get("next")
+        if not cursor:
+            raise InputError(f"collection {coll.id}", "the manifest says more but gives no 'next' to go on")
+    raise InputError(f"collection {coll.id}", f"manifest longer than {MAX_PAGES:,} pages")
+
+
+def reconcile(uow_factory: UowFactory, peer: Peer, collections: list[Collection]) -> int:
+    """Delete the versions stored from ``peer`` that none of its collections lists any more (for
+    peers without tombstones; see the module docstring). Returns how many were deleted."""
+    remote: set[tuple[str, datetime | str]] = set()
+    for coll in collections:
+        remote |= _manifest_versions(coll)
+    now = utcnow()
+    with uow_factory() as uow:
+        ours = uow.taxii.live_versions_from(f"peer:{peer.name}")
+        gone = [(sid, mod) for _, sid, mod in ours if (sid, version_time(mod) or mod) not in remote]
+        n = delete_copies(uow, peer, gone, now)
+        if n:
+            _audit(uow, "write", peer, "federation-reconcile", {"deleted": n, "ids": [s for s, _ in gone][:PAGE]}, now)
+    return n
+
+
+def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
+    """Pull every collection ``name`` lets us read (see the module docstring) and record the
+    pull on the peer and in the audit log. Never raises for the peer's own failures: they are
+    the report's ``error`` and the peer's ``last_error``. Raises NotFoundError for no such peer."""
+    settings = get_settings()
+    began = time.monotonic()
+    with uow_factory() as uow:
+        peer = uow.peers.get(name, with_secret=True)
+    report = PullReport(peer.name)
+    try:
+        conn, last = connect(peer, settings.federation_timeout_s)
+        try:
+            root = ApiRoot(api_root_url(conn, peer.api_root), conn=conn)
+            readable = [c for c in root.collections if c.can_read]
+            states = {c.id: dict(peer.cursors.get(c.id) or {}) for c in readable}
+            needs_reconcile = False
+            for coll in readable:
+                state = states[coll.id]
+                creport = pull_collection(uow_factory, peer, coll, last, state)
+                report.collections.append(creport)
+                if state.get("tombstones") is not False:
+                    if not pull_tombstones(uow_factory, peer, conn, coll, state, creport):
+                        state["tombstones"] = False
+                        with uow_factory() as uow:
+                            uow.peers.set_cursor(peer.name, coll.id, state)
+                if state.get("tombstones") is False:
+                    needs_reconcile = True
+            if needs_reconcile and _reconcile_due(states, settings.federation_reconcile_every_s):
+                deleted = reconcile(uow_factory, peer, readable)
+                report.reconciled = True
+                stamp = utcnow().isoformat()
+                with uow_factory() as uow:
+                    for coll in readable:
+                        states[coll.id]["reconciled_at"] = stamp
+                        uow.peers.set_cursor(peer.name, coll.id, states[coll.id])
+                if report.collections:
+                    report.collections[0].deleted += deleted
+        finally:
+            conn.close()
+    except (requests.RequestException, TAXIIServiceException, ScheldtError, ValueError, KeyError) as exc:
+        report.error = _describe(exc)
+    report.seconds = round(time.monotonic() - began, 3)
+    now = utcnow()
+    with uow_factory() as uow:
+        uow.peers.record_pull(peer.name, now, report.error)
+        _audit(uow, "read", peer, "federation-pull", {
+            "collections": [{"collection": c.collection, "added": c.added, "known": c.known, "failed": c.failed,
+                             "deleted": c.deleted, "pages": c.pages} for c in report.collections],
+            "reconciled": report.reconciled, "error": report.error, "seconds": report.seconds}, now)
+    return report
+
+
+def _reconcile_due(states: dict[str, dict[str, Any]], every_s: float) -> bool:
+    stamps = [s.get("reconciled_at") for s in states.values()]
+    if not stamps or any(not s for s in stamps):
+        return True
+    try:
+        oldest = min(datetime.fromisoformat(str(s)) for s in stamps)
+    except ValueError:
+        return True
+    return (utcnow() - oldest).total_seconds() >= every_s
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ScheldtError):
+        return f"{exc.where}: {exc.why}"
+    status = _status(exc)
+    if status is not None:
+        response = getattr(exc, "response", None)
+        detail = ""
+        try:
+            body = response.json() if response is not None else {}
+            detail = str(body.get("description") or body.get("title") or "") if isinstance(body, dict) else ""
+        except ValueError:
+            detail = (response.text or "")[:200] if response is not None else ""
+        url = getattr(getattr(exc, "request", None), "url", "") or ""
+        return f"HTTP {status} from {url}" + (f": {detail}" if detail else "")
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def pull_all(uow_factory: UowFactory, name: str | None = None) -> dict[str, Any]:
+    """Pull every peer (or the one called ``name``); the job kind ``federation-pull``'s result:
+    ``{"peers": [report...], "added": n, "failed_peers": [names]}``. Raises NotFoundError for
+    an unknown ``name``."""
+    with uow_factory() as uow:
+        names = [name] if name else [p.name for p in uow.peers.all()]
+        if name:
+            uow.peers.get(name)
+    reports = [pull_peer(uow_factory, n) for n in names]
+    return {"peers": [r.as_dict() for r in reports], "added": sum(r.added for r in reports),
+            "failed_peers": [r.peer for r in reports if r.error]}
+

@@ -1,0 +1,124 @@
+"""Federation peers: partner nodes (or any TAXII 2.1 server) this node pulls from.
+
+A peer (:class:`~scheldt.store.models.PeerRow`) has a name, the URL of its TAXII API root (or of
+its discovery endpoint), the organisation its objects are attributed to when they name no
+originator known here, the credential this node uses there, the local sharing group for objects
+of its collections that name none (``default_group``), and per remote collection the state of
+the pull (``cursors``: collection id → ``{"next": ..., "added_after": ..., "deleted": ...,
+"reconciled_at": ...}``, see :mod:`scheldt.exchange.federation`).
+
+The credential is kept as ``password:<text>`` (HTTP Basic with ``username``) or ``token:<text>``
+(``Authorization: Bearer``): the peer needs it in clear to sign in, like a subscription secret.
+Only :meth:`PeerRepository.get` with ``with_secret=True`` reads it. Never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheldt.errors import InputError, NotFoundError
+from scheldt.store.models import PeerRow
+
+#: Longest error text kept on a peer (characters).
+ERROR_MAX = 500
+SECRET_KINDS = ("password", "token")
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A peer as the pull needs it (``secret_kind``: password or token; ``secret`` empty unless
+    read ``with_secret``)."""
+
+    name: str
+    api_root: str
+    organisation_id: str
+    username: str
+    secret_kind: str
+    default_group: str | None
+    cursors: dict[str, Any] = field(default_factory=dict)
+    last_pull_at: datetime | None = None
+    last_error: str = ""
+    created_at: datetime | None = None
+    secret: str = field(default="", repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The peer without its secret (for listings)."""
+        return {"name": self.name, "api_root": self.api_root, "organisation_id": self.organisation_id,
+                "username": self.username, "credential": self.secret_kind, "default_group": self.default_group,
+                "collections": sorted(self.cursors), "last_pull_at": self.last_pull_at, "last_error": self.last_error,
+                "created_at": self.created_at}
+
+
+def _peer(row: PeerRow, with_secret: bool) -> Peer:
+    kind, _, secret = (row.secret or "").partition(":")
+    return Peer(row.name, row.api_root, row.organisation_id, row.username, kind, row.default_group,
+                dict(row.cursors or {}), _utc(row.last_pull_at), row.last_error or "", _utc(row.created_at),
+                secret if with_secret else "")
+
+
+class PeerRepository:
+    """Peers and their pull state (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str, api_root: str, organisation_id: str, username: str, secret_kind: str, secret: str,
+            default_group: str | None, now: datetime) -> Peer:
+        """Register a peer. Raises InputError when the name is taken or the credential kind unknown."""
+        if secret_kind not in SECRET_KINDS:
+            raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
+        if self.session.get(PeerRow, name) is not None:
+            raise InputError("peer name", f"{name!r} already exists")
+        row = PeerRow(name=name, api_root=api_root, organisation_id=organisation_id, username=username,
+                      secret=f"{secret_kind}:{secret}", cursors={}, last_error="", created_at=now,
+                      default_group=default_group)
+        self.session.add(row)
+        self.session.flush()
+        return _peer(row, False)
+
+    def get(self, name: str, with_secret: bool = False) -> Peer:
+        """One peer. Raises NotFoundError."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        return _peer(row, with_secret)
+
+    def all(self) -> list[Peer]:
+        """Every peer by name (without secrets)."""
+        return [_peer(r, False) for r in self.session.scalars(select(PeerRow).order_by(PeerRow.name))]
+
+    def remove(self, name: str) -> None:
+        """Forget a peer (objects pulled from it stay). Raises NotFoundError."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        self.session.delete(row)
+        self.session.flush()
+
+    def set_cursor(self, name: str, collection_id: str, state: dict[str, Any]) -> None:
+        """Keep the pull state of one remote collection. Raises NotFoundError."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        cursors = dict(row.cursors or {})
+        cursors[collection_id] = dict(state)
+        row.cursors = cursors  # a new dict, so the JSON column is written
+        self.session.flush()
+
+    def record_pull(self, name: str, at: datetime, error: str = "") -> None:
+        """Note a finished pull: when, and its error (empty when it went well)."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        row.last_pull_at = at
+        row.last_error = error[:ERROR_MAX]
+        self.session.flush()

@@ -1,0 +1,520 @@
+"""TAXII 2.1 use cases over the unit of work (OASIS TAXII Version 2.1, OASIS Standard, 10 June
+2021; section numbers below are that document's). The HTTP edge is :mod:`scheldt.exchange.taxii`.
+
+**Collections** (§5.1, §5.2): one per sharing group the requester's organisation is a member of
+(read and write), one per sharing group of the organisation it is a client of (read only: TLP:AMBER
+reaches clients), and ``community`` (objects without a sharing group: CLEAR, GREEN, and RED to
+named recipients; written by agencies). A collection's ``id`` is a UUID derived from the group id
+(the same on every node, so peers map collections to their own groups); its ``alias`` is the group
+id. Writing needs :attr:`~scheldt.domain.access.Permission.SHARE`; reading
+:attr:`~scheldt.domain.access.Permission.READ_TRIPS` (every role has it).
+
+**Access before paging.** Every list runs the one visibility policy as SQL
+(``ExchangeRepository.page`` with the requester) before it is paged, so a page never holds an
+object the requester may not see, and a page is short only at the end of the list. Filters that
+SQL does not run (``match[version]`` first/last/timestamps, ``match[spec_version]``) are applied
+to the visible rows in batches until the page is full (:func:`select_versions`).
+
+**Cursors** (§3.4): ``next`` is an opaque encoding of the server-assigned ``seq`` of the last
+object version of the page. It holds no state on the server, never expires, and names a position
+rather than an offset, so versions added meanwhile are found later and none is skipped (on
+PostgreSQL writers are serialised so seqs commit in order). It is returned on every non-empty
+page, even the last (``more`` false), so a client resumes exactly where it stopped; an empty page
+asked with ``next`` returns that same ``next``. ``added_after`` (date_added, exclusive) works too,
+with the ``X-TAXII-Date-Added-First/Last`` headers.
+
+**Deletion** (§5.7): only the originating organisation deletes its object versions (all of them,
+unless ``match[version]`` narrows it). Each deleted version leaves a tombstone with a growing id,
+served to peers by :func:`tombstones` (a Scheldt extension endpoint), so deletions propagate.
+
+Errors: AuthError (401), ForbiddenError (403), NotFoundError (404), InputError (400), each with
+where and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from scheldt.domain.access import OrgKind, Permission, Principal
+from scheldt.domain.exchange import Requester
+from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
+from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID
+from scheldt.workflows.share import LOCAL_GROUP, receive_objects
+from scheldt.workflows.sharing import MAX_OBJECTS, served
+
+#: Alias of the collection of objects without a sharing group.
+COMMUNITY = "community"
+#: Media type of the STIX content a collection holds (§5.2.1 media_types, §5.3.1 media_type).
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+#: Page size when the request gives no ``limit``, and the largest page served (§3.4).
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: Visible rows read at once while filling a page, and versions of one batch's objects at most.
+FILL_BATCH = 200
+VERSIONS_MAX = 100_000
+#: Passwords checked with argon2 are remembered (keyed by an HMAC of hash and password) for this
+#: many users, so HTTP Basic clients paging through a collection do not pay argon2 on every page.
+VERIFIED_CACHE = 1024
+
+
+# --- collections ---------------------------------------------------------------------------------
+
+def collection_id(alias: str) -> str:
+    """The UUID of the collection of sharing group ``alias`` (or :data:`COMMUNITY`); the same on
+    every Scheldt node."""
+    return str(uuid.uuid5(NAMESPACE, "taxii-collection:" + alias))
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A TAXII collection: ``group_id`` is the sharing group (None for the community one)."""
+
+    id: str
+    alias: str
+    title: str
+    description: str
+    group_id: str | None
+    can_read: bool
+    can_write: bool
+
+    def resource(self) -> dict[str, Any]:
+        """The collection resource (§5.2.1)."""
+        return {"id": self.id, "title": self.title, "description": self.description, "alias": self.alias,
+                "can_read": self.can_read, "can_write": self.can_write, "media_types": [STIX_MEDIA_TYPE]}
+
+    @property
+    def where(self) -> dict[str, Any]:
+        """The collection as ``ExchangeRepository.page`` filters take it."""
+        return {"group_id": self.group_id} if self.group_id is not None else {"community": True}
+
+
+def requester_of(uow: Any, principal: Principal) -> Requester:
+    """The visibility policy's requester for a principal: a node account (``scheldt peer allow``)
+    of an agency asks as a federation peer."""
+    org = principal.organisation
+    peer = org.kind == OrgKind.AGENCY and uow.taxii.is_node_account(principal.username, org.id)
+    return uow.exchange.requester(org.id, principal.username, peer=peer)
+
+
+def _require_read(principal: Principal) -> None:
+    if not principal.can(Permission.READ_TRIPS):
+        raise ForbiddenError("collections", "your roles do not let you read shared objects")
+
+
+def collections(uow: Any, principal: Principal, requester: Requester) -> list[Collection]:
+    """The collections the requester may read, community first, then by alias. Raises
+    ForbiddenError for a principal without READ_TRIPS."""
+    _require_read(principal)
+    share = principal.can(Permission.SHARE)
+    out = [Collection(collection_id(COMMUNITY), COMMUNITY, "Community",
+                      "Objects shared without a sharing group: TLP:CLEAR (everyone), TLP:GREEN (agencies) and "
+                      "TLP:RED to named recipients.", None, True,
+                      share and principal.organisation.kind == OrgKind.AGENCY)]
+    readable = sorted(requester.groups | requester.client_of_groups)
+    for group_id in readable:
+        if group_id.startswith(LOCAL_GROUP):
+            continue
+        try:
+            group = uow.exchange.group(group_id)
+        except NotFoundError:
+            continue
+        member = group_id in requester.groups
+        note = "" if member else f" You read it as a client of {principal.organisation.id}'s patron (TLP:AMBER only)."
+        out.append(Collection(collection_id(group_id), group_id, group["name"],
+                              f"Sharing group {group_id}: {', '.join(group['members'])}.{note}", group_id, True,
+                              member and share))
+    return out
+
+
+def find_collection(uow: Any, principal: Principal, requester: Requester, key: str) -> Collection:
+    """The collection with id or alias ``key`` among those the requester may read. Raises
+    NotFoundError otherwise (another group's collection is not revealed)."""
+    for c in collections(uow, principal, requester):
+        if key in (c.id, c.alias):
+            return c
+    raise NotFoundError(f"collection {key[:80]}", "no such collection, or not one you may read")
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+def parse_timestamp(text: str, where: str) -> datetime:
+    """A TAXII/STIX timestamp (RFC 3339 in UTC, ``Z``, any sub-second precision) as an aware
+    UTC datetime. Raises InputError naming ``where``."""
+    value = text.strip()
+    try:
+        if not value.endswith(("Z", "z")) or "T" not in value.upper():
+            raise ValueError
+        head, _, frac = value[:-1].partition(".")
+        t = datetime.strptime(head.upper(), "%Y-%m-%dT%H:%M:%S")
+        if frac:
+            if not frac.isdigit():
+                raise ValueError
+            t = t.replace(microsecond=int(frac[:6].ljust(6, "0")))
+    except ValueError:
+        raise InputError(where, f"{text[:40]!r} is not a timestamp like 2026-03-01T12:00:00.000Z") from None
+    return t.replace(tzinfo=UTC)
+
+
+def timestamp(t: datetime) -> str:
+    """An aware datetime as a TAXII timestamp with microseconds (``...T12:00:00.123456Z``)."""
+    t = t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def version_time(modified: str) -> datetime | None:
+    """A stored version text as a datetime, or None when it is not a timestamp."""
+    try:
+        return parse_timestamp(modified, "version")
+    except InputError:
+        try:
+            t = datetime.fromisoformat(modified.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def parse_limit(text: str | None) -> int:
+    """``limit`` (§3.4): a positive whole number; more than :data:`MAX_LIMIT` is served as
+    :data:`MAX_LIMIT`. Raises InputError."""
+    if text is None or text == "":
+        return DEFAULT_LIMIT
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InputError("limit", f"{text[:20]!r} is not a positive whole number")
+    return min(int(text), MAX_LIMIT)
+
+
+def encode_cursor(position: int) -> str:
+    """The opaque ``next`` value after the object version (or tombstone) at ``position``."""
+    return base64.urlsafe_b64encode(orjson.dumps({"s": position})).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, where: str = "next") -> int | None:
+    """The position a ``next`` value names (None for none). Raises InputError for a value this
+    server did not give."""
+    if not text:
+        return None
+    try:
+        value = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise InputError(where, "not a 'next' value this server gave") from None
+    position = value.get("s") if isinstance(value, dict) else None
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        raise InputError(where, "not a 'next' value this server gave")
+    return position
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMatch:
+    """``match[version]`` (§3.5.1): ``last`` (the default), ``first``, ``all`` and timestamps,
+    any combination (a version matching one of them is kept)."""
+
+    all: bool = False
+    first: bool = False
+    last: bool = True
+    times: frozenset[datetime] = frozenset()
+
+    @classmethod
+    def parse(cls, values: list[str]) -> VersionMatch:
+        """From the comma-separated values given (none: ``last``). Raises InputError."""
+        items = [v.strip() for text in values for v in text.split(",") if v.strip()]
+        if not items:
+            return cls()
+        times = frozenset(parse_timestamp(v, "match[version]") for v in items if v not in ("all", "first", "last"))
+        return cls("all" in items, "first" in items, "last" in items, times)
+
+
+ALL_VERSIONS = VersionMatch(all=True, last=False)
+
+
+def split_values(values: list[str]) -> tuple[str, ...]:
+    """Comma-separated filter values (``match[id]=a,b`` or repeated parameters), in order, unique."""
+    seen: dict[str, None] = {}
+    for text in values:
+        for v in text.split(","):
+            if v.strip():
+                seen[v.strip()] = None
+    return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Filters of a list (§3.4, §3.5): after cursor position ``after``, ``added_after`` (UTC,
+    exclusive), ``ids``/``types`` (any of), versions, spec versions (any of), page size."""
+
+    after: int | None = None
+    added_after: datetime | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: VersionMatch = field(default_factory=VersionMatch)
+    spec_versions: tuple[str, ...] = ()
+    limit: int = DEFAULT_LIMIT
+
+
+@dataclass
+class Page:
+    """Visible object versions in server order, whether more follow, and the cursor after them."""
+
+    rows: list[Any]
+    more: bool
+    next: str | None
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def _extremes(uow: Any, requester: Requester, coll: Collection, ids: set[str]) -> dict[str, tuple[datetime, datetime]]:
+    """(first, last) version time of each object among the versions the requester may see in
+    the collection."""
+    out: dict[str, tuple[datetime, datetime]] = {}
+    rows = uow.exchange.page(requester, **coll.where, ids=sorted(ids), limit=VERSIONS_MAX)
+    for r in rows:
+        t = version_time(r.modified)
+        if t is None:
+            continue
+        lo, hi = out.get(r.stix_id, (t, t))
+        out[r.stix_id] = (min(lo, t), max(hi, t))
+    return out
+
+
+def _kept(uow: Any, requester: Requester, coll: Collection, batch: list[Any], q: Query) -> list[Any]:
+    rows = [r for r in batch if not q.spec_versions or r.spec_version in q.spec_versions]
+    v = q.versions
+    if v.all or not rows:
+        return rows
+    extremes = _extremes(uow, requester, coll, {r.stix_id for r in rows}) if (v.first or v.last) else {}
+    out = []
+    for r in rows:
+        t = version_time(r.modified)
+        lo, hi = extremes.get(r.stix_id, (None, None))
+        if t is not None and ((v.first and t == lo) or (v.last and t == hi) or t in v.times):
+            out.append(r)
+    return out
+
+
+def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query) -> Page:
+    """The page of visible object versions of ``coll`` matching ``q``, in ``seq`` order (see the
+    module docstring: filtered before paging, full unless it is the last)."""
+    found: list[Any] = []
+    after = q.after
+    while len(found) <= q.limit:
+        want = max(FILL_BATCH, q.limit + 1 - len(found))
+        batch = uow.exchange.page(requester, **coll.where, after_seq=after, added_after=q.added_after,
+                                  ids=q.ids, types=q.types, limit=want)
+        if not batch:
+            break
+        found += _kept(uow, requester, coll, batch, q)
+        after = batch[-1].seq
+        if len(batch) < want:
+            break
+    more = len(found) > q.limit
+    rows = found[:q.limit]
+    cursor = encode_cursor(rows[-1].seq) if rows else (encode_cursor(q.after) if q.after is not None else None)
+    return Page(rows, more, cursor)
+
+
+def require_object(uow: Any, requester: Requester, coll: Collection, stix_id: str) -> None:
+    """Raise NotFoundError unless the requester may see some version of ``stix_id`` in ``coll``."""
+    if not uow.exchange.page(requester, **coll.where, ids=[stix_id], limit=1):
+        raise NotFoundError(f"object {stix_id[:100]}", "no such object in this collection, or not one you may see")
+
+
+def object_bodies(uow: Any, requester: Requester, rows: list[Any]) -> list[dict[str, Any]]:
+    """The STIX objects of ``rows`` as the requester may see them (granular markings applied)."""
+    return [served(uow, requester, r) for r in rows]
+
+
+def manifest_records(rows: list[Any]) -> list[dict[str, Any]]:
+    """Manifest records (§5.3.1) of ``rows``."""
+    return [{"id": r.stix_id, "date_added": timestamp(r.date_added), "version": r.modified,
+             "media_type": f"application/stix+json;version={r.spec_version}"} for r in rows]
+
+
+def date_added_range(rows: list[Any]) -> tuple[str, str] | None:
+    """(X-TAXII-Date-Added-First, -Last) of a page: the date_added of its first and last rows."""
+    if not rows:
+        return None
+    return timestamp(rows[0].date_added), timestamp(rows[-1].date_added)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _require_write(coll: Collection) -> None:
+    if not coll.can_write:
+        raise ForbiddenError(f"collection {coll.alias}", "you may read this collection but not write to it "
+                             "(members of its sharing group with a sharing role write; agencies write to community)")
+
+
+def _label(obj: Any, i: int) -> tuple[str, str]:
+    if isinstance(obj, dict):
+        return str(obj.get("id") or f"objects[{i}]")[:200], str(obj.get("modified") or obj.get("created") or "")
+    return f"objects[{i}]", ""
+
+
+def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Collection, objects: Any,
+                now: datetime) -> dict[str, Any]:
+    """Add Objects (§5.4): store the envelope's objects as shared by the principal's organisation
+    (``source="taxii:<user>"``, sharing group = the collection's unless an object names its own,
+    which must then be this one) through :func:`scheldt.workflows.share.receive_objects`, and
+    keep and return the status resource (§4.3.1; complete at once). An object that is a new
+    version of another organisation's object is refused (only the originator versions an object);
+    a version already stored counts as a success. Raises ForbiddenError without write access,
+    InputError when ``objects`` is not a list or too long."""
+    _require_write(coll)
+    if not isinstance(objects, list):
+        raise InputError("envelope.objects", "give a list of STIX objects")
+    if len(objects) > MAX_OBJECTS:
+        raise InputError("envelope.objects", f"{len(objects):,} objects; at most {MAX_OBJECTS:,} per request")
+    org = principal.organisation.id
+    failures: list[dict[str, str]] = []
+    ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
+    stored = uow.taxii.stored_versions(ids) if ids else {}
+    kept = []
+    for i, obj in enumerate(objects):
+        label, version = _label(obj, i)
+        why = _refusal(obj, org, coll, stored.get(label, []))
+        if why:
+            failures.append({"id": label, "version": version, "message": why})
+        else:
+            kept.append(obj)
+    received = receive_objects(uow, kept, org, f"taxii:{principal.username}", coll.group_id, now) if kept else None
+    successes: list[dict[str, str]] = []
+    if received is not None:
+        successes += [{"id": sid, "version": mod, "message": "added"} for sid, mod, _ in received.report.added]
+        successes += [{"id": sid, "version": mod, "message": "already stored"} for sid, mod in received.report.known]
+        versions = {(_label(o, i)[0]): _label(o, i)[1] for i, o in enumerate(kept)}
+        failures += [{"id": label, "version": versions.get(label, ""), "message": why}
+                     for label, why in received.report.failed]
+    status = {"id": str(uuid.uuid4()), "status": "complete", "request_timestamp": timestamp(now),
+              "total_count": len(successes) + len(failures), "success_count": len(successes),
+              "failure_count": len(failures), "pending_count": 0}
+    if successes:
+        status["successes"] = successes
+    if failures:
+        status["failures"] = failures
+    uow.taxii.add_status(status["id"], org, principal.username, status, now)
+    return status
+
+
+def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str]]) -> str:
+    """Why ``obj`` may not be added through this collection, or "" (ingest checks the rest; what
+    has no id is refused here, so every failure it reports is named by the object's id)."""
+    if not isinstance(obj, dict):
+        return "not a JSON object"
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        return "an object needs an id"
+    modified = str(obj.get("modified") or obj.get("created") or "")
+    if versions and modified not in {m for _, m in versions}:
+        others = sorted({o for o, _ in versions} - {org})
+        if others:
+            return f"{obj.get('id')} is {others[0]}'s object: only its originator makes new versions of it"
+    ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) if isinstance(obj.get("extensions"), dict) else None
+    named = ext.get("sharing_group") if isinstance(ext, dict) else None
+    if named and named != coll.group_id:
+        return (f"names sharing group {named!r}: post it to that group's collection, not to {coll.alias!r}")
+    return ""
+
+
+def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Collection, stix_id: str,
+                  versions: VersionMatch | None, spec_versions: tuple[str, ...], now: datetime) -> list[tuple[int, str, str]]:
+    """Delete an Object (§5.7): the versions of ``stix_id`` in ``coll`` the requester may see,
+    all of them unless ``versions`` narrows it; each leaves a tombstone for peers. Returns the
+    ``(seq, stix_id, modified)`` deleted. Raises ForbiddenError without write access or when a
+    version belongs to another organisation, NotFoundError when no version matches."""
+    _require_write(coll)
+    require_object(uow, requester, coll, stix_id)
+    q = Query(ids=(stix_id,), versions=versions or ALL_VERSIONS, spec_versions=spec_versions, limit=MAX_LIMIT)
+    rows: list[Any] = []
+    while True:
+        page = select_versions(uow, requester, coll, q)
+        rows += page.rows
+        if not page.more:
+            break
+        q = Query(after=decode_cursor(page.next), ids=q.ids, versions=q.versions, spec_versions=q.spec_versions,
+                  limit=q.limit)
+    if not rows:
+        raise NotFoundError(f"object {stix_id[:100]}", "no version matches match[version] / match[spec_version]")
+    foreign = sorted({r.owner_org for r in rows} - {principal.organisation.id})
+    if foreign:
+        raise ForbiddenError(f"object {stix_id[:100]}", f"it is {foreign[0]}'s object: only its originator deletes it")
+    deleted = [(r.seq, r.stix_id, r.modified) for r in rows]
+    for _, sid, modified in deleted:
+        uow.exchange.delete(sid, modified, now)
+    uow.taxii.add_deletions(deleted, f"taxii:{principal.username}", now)
+    return deleted
+
+
+def tombstones(uow: Any, requester: Requester, coll: Collection, after: int | None, limit: int) -> Page:
+    """Deleted versions of ``coll`` the requester may see, after cursor ``after`` (Scheldt's
+    extension endpoint; rows are :class:`scheldt.store.taxii.Tombstone`)."""
+    rows = uow.taxii.deletions(requester, **coll.where, after_id=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1].id) if rows else (encode_cursor(after) if after is not None else None)
+    return Page(rows, more, cursor)
+
+
+def status(uow: Any, principal: Principal, status_id: str) -> dict[str, Any]:
+    """Get Status (§4.3): the status resource of an Add Objects request of the principal's
+    organisation. Raises NotFoundError."""
+    return uow.taxii.status(status_id, principal.organisation.id)
+
+
+# --- HTTP Basic ----------------------------------------------------------------------------------
+
+_HASHER = PasswordHasher()
+_DUMMY_HASH: list[str] = []
+_VERIFIED: OrderedDict[str, None] = OrderedDict()
+_VERIFIED_KEY = secrets.token_bytes(32)
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _remembered(password_hash: str, password: str) -> str:
+    return hmac.new(_VERIFIED_KEY, password_hash.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_password(uow: Any, username: str, password: str) -> Principal:
+    """The principal whose username and password these are (HTTP Basic, RFC 7617), without
+    opening a session. Raises AuthError with one message for an unknown user, a wrong password
+    and a disabled user (an unknown user costs an argon2 check too). A password checked once
+    against a stored hash is remembered (an HMAC under a per-process key, at most
+    :data:`VERIFIED_CACHE`) until that hash changes."""
+    refused = AuthError("credentials", "unknown username or wrong password")
+    try:
+        user = uow.accounts.user(username)
+    except ScheldtError:
+        user = None
+    stored = user.password_hash if user is not None and user.password_hash else ""
+    key = _remembered(stored, password) if stored else ""
+    with _VERIFIED_LOCK:
+        known = bool(key) and key in _VERIFIED
+        if known:
+            _VERIFIED.move_to_end(key)
+    if not known:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(_HASHER.hash(secrets.token_urlsafe(16)))
+        try:
+            _HASHER.verify(stored or _DUMMY_HASH[0], password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise refused from None
+        if not stored:
+            raise refused
+        with _VERIFIED_LOCK:
+            _VERIFIED[key] = None
+            while len(_VERIFIED) > VERIFIED_CACHE:
+                _VERIFIED.popitem(last=False)
+    if user is None or not user.active:
+        raise refused
+    return Principal(user.username, uow.accounts.organisation(user.organisation_id), frozenset(user.roles))

@@ -1,0 +1,351 @@
+"""Federation between nodes in one process (node A on SQLite and PostgreSQL, served over HTTP on
+loopback by uvicorn; nodes B and C on SQLite), and with the reference TAXII server medallion.
+
+- New objects, new versions (corrections, marking changes, revocations), sightings flowing back
+  to the originator's node, objects relayed late with old timestamps; de-duplication by
+  (id, modified); provenance (source ``peer:<name>``, originator from ``created_by_ref``);
+  versions of another organisation's object refused; deletions through tombstones, relayed on
+  from B to C; every pull audited; a peer that is down is reported, not fatal.
+- ``scheldt peer add | list | allow | pull | remove`` and the job kind ``federation-pull``.
+- medallion (memory backend, a separate process): Scheldt pulls it page by page (its stateful
+  ``next`` within a walk, ``added_after`` between pulls, a stale ``next`` recovered from),
+  picks up what is added later, and learns its deletions by reconciliation; a medallion-style
+  client reads Scheldt by ``added_after`` and the ``X-TAXII-Date-Added-Last`` header.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from taxii2client.v21 import Collection
+from typer.testing import CliRunner
+
+from scheldt.cli import app as cli
+from scheldt.domain.exchange import Tlp
+from scheldt.exchange.federation import add_peer, pull_all, pull_peer
+from scheldt.exchange.objects import identity_id
+from scheldt.jobs.kinds import JobFailed, run_kind
+from scheldt.settings import get_settings
+from scheldt.store.db import open_store, unit_of_work
+from scheldt.workflows.sharing import ingest_objects
+from tests.exchange.taxii_nodes import (
+    MEDALLION_COLLECTION,
+    PASSWORD,
+    TAXII,
+    bearer,
+    indicator,
+    medallion,
+    new_version,
+    seed,
+    serving,
+)
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@dataclass
+class Net:
+    a: Engine
+    b: Engine
+    c: Engine
+    tokens_a: dict[str, str]
+    tokens_b: dict[str, str]
+
+
+@pytest.fixture
+def net(engine: Engine, tmp_path: Path) -> Iterator[Net]:
+    b = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    c = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    tokens_a, tokens_b = seed(engine), seed(b, passwords=("be-node",))
+    seed(c)
+    for e in (engine, b, c):
+        with unit_of_work(e) as uow:
+            uow.exchange.add_group("be-us", "BE-US", "be-customs", ["us-cbp", "nl-customs"], NOW)
+    with unit_of_work(engine) as uow:
+        uow.taxii.add_node_account("us-node", "us-cbp", NOW)
+    with unit_of_work(b) as uow:
+        uow.taxii.add_node_account("be-node", "be-customs", NOW)
+        uow.taxii.add_node_account("nl-node", "nl-customs", NOW)
+    try:
+        yield Net(engine, b, c, tokens_a, tokens_b)
+    finally:
+        b.dispose()
+        c.dispose()
+
+
+def store(engine: Engine, objects: list[dict[str, Any]], owner: str = "be-customs") -> None:
+    with unit_of_work(engine) as uow:
+        report = ingest_objects(uow, objects, owner, "local", None, datetime.now(UTC))
+    assert not report.failed, report.failed
+
+
+def rows(engine: Engine, stix_id: str | None = None, deleted: bool = False) -> list[Any]:
+    with unit_of_work(engine) as uow:
+        return [r for r in uow.exchange.page(None, limit=10_000, include_deleted=deleted)
+                if stix_id is None or r.stix_id == stix_id]
+
+
+def pull(engine: Engine, name: str) -> Any:
+    report = pull_peer(lambda: unit_of_work(engine), name)
+    assert report.error == "", report.error
+    return report
+
+
+def test_federation_propagates_versions_sightings_deletions_and_provenance(net: Net) -> None:
+    alert = indicator("be-customs", Tlp.AMBER, "be-us", name="reefer from Guayaquil")
+    red = indicator("be-customs", Tlp.RED, None, recipients=(("us-cbp", "us-liaison"),))
+    red_nl = indicator("be-customs", Tlp.RED, None, recipients=(("nl-customs", "nl-analyst"),))
+    green = indicator("be-customs", Tlp.GREEN, None)
+    store(net.a, [alert, red, red_nl, green])
+    with serving(net.a) as url_a, serving(net.b) as url_b:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "be-node", f"{url_a}/taxii2/", "be-customs", "us-node", "token", net.tokens_a["us-node"],
+                     None, NOW)
+        with unit_of_work(net.a) as uow:
+            add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "be-node", "password", PASSWORD, None, NOW)
+        with unit_of_work(net.c) as uow:
+            add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"],
+                     None, NOW)
+
+        report = pull(net.b, "be-node")
+        assert report.added == 3
+        got = {r.stix_id: r for r in rows(net.b)}
+        assert set(got) == {alert["id"], red["id"], green["id"]}  # RED for the Dutch stays on A
+        assert {(r.owner_org, r.source) for r in got.values()} == {("be-customs", "peer:be-node")}
+        assert got[red["id"]].tlp == "red" and got[alert["id"]].group_id == "be-us"
+        assert pull(net.b, "be-node").added == 0  # nothing new, nothing twice
+
+        # New versions: a correction, then a marking change to RED, then a revocation; an
+        # object relayed late with an old modified timestamp.
+        fixed = new_version(alert, name="reefer from Guayaquil, corrected")
+        store(net.a, [fixed])
+        narrowed = new_version(indicator("be-customs", Tlp.RED, "be-us", recipients=(("us-cbp", "us-liaison"),),
+                                         stix_id=alert["id"], name="now RED"), after_ms=2000)
+        revoked = new_version(green, revoked=True)
+        late = indicator("be-customs", Tlp.AMBER, "be-us", modified=datetime(2019, 6, 1, tzinfo=UTC))
+        late["created"] = late["modified"]
+        store(net.a, [narrowed, revoked, late])
+        assert pull(net.b, "be-node").added == 4
+        versions = [(r.modified, r.tlp) for r in rows(net.b, alert["id"])]
+        assert versions == [(alert["modified"], "amber"), (fixed["modified"], "amber"), (narrowed["modified"], "red")]
+        assert [r.revoked for r in rows(net.b, green["id"])] == [False, True]
+        assert rows(net.b, late["id"])
+        # On B, the US officer (not a RED recipient) reads the latest version it may see;
+        # the liaison officer, a named recipient, the RED one.
+        for user, name in (("us-officer", "reefer from Guayaquil, corrected"), ("us-liaison", "now RED")):
+            r = httpx.get(f"{url_b}/taxii2/scheldt/collections/be-us/objects/{alert['id']}/",
+                          headers={**bearer(net.tokens_b[user]), "Accept": TAXII})
+            assert [o["name"] for o in r.json()["objects"]] == [name], user
+
+        # Feedback: the US records a sighting on its node; A pulls B and gets it, attributed to
+        # the US; A's own objects coming back from B add nothing.
+        sighting = {"type": "sighting", "spec_version": "2.1", "id": "sighting--8c7d4d1e-6a3f-4b0c-9b8e-1f2a3b4c5d6e",
+                    "created": "2026-03-02T10:00:00.000Z", "modified": "2026-03-02T10:00:00.000Z",
+                    "sighting_of_ref": alert["id"], "created_by_ref": identity_id("us-cbp"), "count": 1}
+        r = httpx.post(f"{url_b}/taxii2/scheldt/collections/be-us/objects/", json={"objects": [sighting]},
+                       headers={**bearer(net.tokens_b["us-officer"]), "Accept": TAXII, "Content-Type": TAXII})
+        assert r.status_code == 202 and r.json()["success_count"] == 1
+        back = pull(net.a, "us-node")
+        assert back.added == 1 and sum(c.known for c in back.collections) >= 4
+        s = rows(net.a, sighting["id"])[0]
+        assert (s.owner_org, s.source, s.group_id, s.kind) == ("us-cbp", "peer:us-node", "be-us", "sighting")
+
+        # A tampered or careless node offers a new version of A's object as its own: refused.
+        with unit_of_work(net.b) as uow:
+            forged = new_version(alert, after_ms=5000, name="forged", created_by_ref=identity_id("us-cbp"))
+            ingest_objects(uow, [forged], "us-cbp", "local", None, datetime.now(UTC))
+        back = pull(net.a, "us-node")
+        assert back.added == 0 and any("only its originator" in why for c in back.collections for _, why in c.failures)
+        assert "forged" not in {r.object.get("name") for r in rows(net.a, alert["id"])}
+
+        # C pulls B (as the Dutch node): B relays what the Dutch may see.
+        pull(net.c, "us-node")
+        assert green["id"] in {r.stix_id for r in rows(net.c)}
+
+        # Deletion on A (TAXII DELETE by the originator) reaches B through tombstones, and C
+        # through B's own tombstones.
+        r = httpx.delete(f"{url_a}/taxii2/scheldt/collections/community/objects/{green['id']}/",
+                         headers={**bearer(net.tokens_a["be-analyst"]), "Accept": TAXII})
+        assert r.status_code == 200
+        report = pull(net.b, "be-node")
+        assert sum(c.deleted for c in report.collections) == 2
+        assert not rows(net.b, green["id"]) and len(rows(net.b, green["id"], deleted=True)) == 2
+        assert sum(c.deleted for c in pull(net.c, "us-node").collections) == 2
+        assert not rows(net.c, green["id"])
+
+    with unit_of_work(net.b) as uow:
+        peer = uow.peers.get("be-node")
+        entries = uow.audit.entries(limit=1000)
+        assert uow.audit.verify().ok
+    assert peer.last_error == "" and peer.last_pull_at is not None
+    assert all(s.get("next") and s.get("tombstones") for s in peer.cursors.values())
+    kinds = [(e.kind, e.payload["object_kind"]) for e in entries if e.payload and e.payload["actor"] == "federation"]
+    assert kinds.count(("read", "federation-pull")) == 4  # every pull B made
+    assert ("write", "federation-page") in kinds and ("write", "federation-deletions") in kinds
+
+
+def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -> None:
+    store(net.a, [indicator("be-customs", Tlp.GREEN, None)])
+    with serving(net.a) as url_a:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "be-node", f"{url_a}/taxii2/scheldt/", "be-customs", "us-node", "token",
+                     net.tokens_a["us-node"], None, NOW)
+            add_peer(uow, "nowhere", "http://127.0.0.1:9/taxii2/scheldt/", "nl-customs", "x", "token", "nope", None, NOW)
+        with pytest.raises(JobFailed) as failed:
+            run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
+    assert failed.value.where == "peer nowhere" and failed.value.result["added"] == 1
+    with unit_of_work(net.b) as uow:
+        assert "ConnectionError" in uow.peers.get("nowhere").last_error
+        assert uow.peers.get("be-node").last_error == ""
+    # A wrong credential: the peer's 401 is the error.
+    with serving(net.a) as url_a:
+        with unit_of_work(net.c) as uow:
+            add_peer(uow, "be-node", url_a + "/taxii2/scheldt/", "be-customs", "us-node", "password", "wrong password",
+                     None, NOW)
+        report = pull_peer(lambda: unit_of_work(net.c), "be-node")
+    assert report.error.startswith("HTTP 401") and "wrong password" in report.error
+
+
+def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url_b = str(net.b.url)
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", url_b)
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        store(net.a, [indicator("be-customs", Tlp.AMBER, "be-us")])
+        with serving(net.a) as url_a:
+            r = runner.invoke(cli, ["peer", "add", "be-node", f"{url_a}/taxii2/scheldt/", "--org", "be-customs",
+                                    "--user", "us-node", "--token-stdin"], input=net.tokens_a["us-node"] + "\n")
+            assert r.exit_code == 0, r.output
+            for args, why in ((["peer", "add", "x-node", "ftp://nowhere/", "--org", "be-customs", "--user", "u",
+                                "--token-stdin"], "not an http(s) URL"),
+                              (["peer", "add", "x-node", "http://h/", "--org", "be-customs", "--user", "u"],
+                               "exactly one of"),
+                              (["peer", "add", "be-node", "http://h/", "--org", "be-customs", "--user", "u",
+                                "--token-stdin"], "already exists"),
+                              (["peer", "add", "x-node", "http://h/", "--org", "nope", "--user", "u",
+                                "--password-stdin"], "no such organisation")):
+                r = runner.invoke(cli, args, input="secret\n")
+                assert r.exit_code == 2 and why in r.output, (args, r.output)
+            r = runner.invoke(cli, ["peer", "allow", "nl-node"])
+            assert r.exit_code == 2 and "already" in r.output
+            assert runner.invoke(cli, ["peer", "allow", "carrier"]).exit_code == 2
+            r = runner.invoke(cli, ["peer", "pull", "--json"])
+            assert r.exit_code == 0, r.output
+            assert json.loads(r.output)["added"] == 1
+            r = runner.invoke(cli, ["peer", "list", "--json"])
+            listed = json.loads(r.output)
+            assert listed["peers"][0]["name"] == "be-node" and "secret" not in r.output
+            assert net.tokens_a["us-node"] not in r.output
+            assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}
+            assert runner.invoke(cli, ["peer", "disallow", "nl-node"]).exit_code == 0
+            assert runner.invoke(cli, ["peer", "remove", "be-node"]).exit_code == 0
+            assert runner.invoke(cli, ["peer", "pull", "be-node"]).exit_code == 2
+    finally:
+        get_settings.cache_clear()
+
+
+# --- medallion -----------------------------------------------------------------------------------
+
+def _plain(n: int, **extra: Any) -> dict[str, Any]:
+    """A STIX 2.1 indicator as another tool writes it: no Scheldt terms, TLP 2.0 GREEN or none."""
+    obj = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{n:08d}-1111-4111-8111-111111111111",
+           "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z", "name": f"feed {n}",
+           "pattern": f"[domain-name:value = 'bad{n}.example']", "pattern_type": "stix",
+           "valid_from": "2026-02-01T00:00:00Z"}
+    if n % 2:
+        obj["object_marking_refs"] = ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]  # TLP:GREEN 2.0
+    obj.update(extra)
+    return obj
+
+
+def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_FEDERATION_RECONCILE_EVERY_S", "0")
+    get_settings.cache_clear()
+    initial = [_plain(n) for n in range(150)]  # more than medallion's page (100): its `next` is used
+    try:
+        with medallion(tmp_path, {"partner": "medallion password"}, initial) as root:
+            with unit_of_work(net.b) as uow:
+                add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW)
+            report = pull(net.b, "feed")
+            assert report.added == 150 and report.collections[0].pages == 2 and report.reconciled
+            stored = {r.stix_id: r for r in rows(net.b)}
+            assert len(stored) == 150
+            odd, even = stored[initial[1]["id"]], stored[initial[0]["id"]]
+            assert (odd.tlp, odd.group_id, odd.owner_org, odd.source) == ("green", "be-us", "nl-customs", "peer:feed")
+            assert (even.tlp, even.group_id) == ("amber+strict", "be-us")
+
+            # Later additions through medallion (posted by taxii2-client): a new object, a
+            # revocation, one naming a known organisation as its creator.
+            coll = Collection(f"{root}collections/{MEDALLION_COLLECTION}/", user="partner", password="medallion password")
+            later = [_plain(200), new_version(initial[3], revoked=True),
+                     _plain(201, created_by_ref=identity_id("us-cbp"))]
+            assert coll.add_objects({"objects": later}).success_count == 3
+            assert pull(net.b, "feed").added == 3
+            assert [r.revoked for r in rows(net.b, initial[3]["id"])] == [False, True]
+            assert rows(net.b, later[2]["id"])[0].owner_org == "us-cbp"
+            assert pull(net.b, "feed").added == 0
+
+            # A stale `next` (medallion forgets it after 30 s, or after a restart) is recovered from.
+            with unit_of_work(net.b) as uow:
+                state = dict(uow.peers.get("feed").cursors[MEDALLION_COLLECTION])
+                uow.peers.set_cursor("feed", MEDALLION_COLLECTION, {**state, "next": "stale"})
+            coll.add_objects({"objects": [_plain(202)]})
+            assert pull(net.b, "feed").added == 1
+
+            # Deleted on medallion: learnt at the next reconciliation (every version of it).
+            coll.delete_object(initial[5]["id"])
+            coll.delete_object(initial[3]["id"], version=initial[3]["modified"])
+            report = pull(net.b, "feed")
+            assert report.reconciled and sum(c.deleted for c in report.collections) == 2
+            assert not rows(net.b, initial[5]["id"])
+            assert [r.revoked for r in rows(net.b, initial[3]["id"])] == [True]
+
+            # What came from medallion is served by Scheldt's TAXII to the group's members.
+            # A medallion-era client polls it by added_after.
+            with serving(net.b) as url_b:
+                url = f"{url_b}/taxii2/scheldt/collections/be-us/objects/"
+                seen, last = _poll(url, net.tokens_b["us-officer"], None)
+                assert sorted(seen) == sorted({r.stix_id for r in rows(net.b)})
+                assert _poll(url, net.tokens_b["us-officer"], last) == ([], last)
+                coll.add_objects({"objects": [_plain(203)]})
+                pull(net.b, "feed")
+                assert _poll(url, net.tokens_b["us-officer"], last)[0] == [_plain(203)["id"]]
+    finally:
+        get_settings.cache_clear()
+
+
+def _poll(url: str, token: str, added_after: str | None) -> tuple[list[str], str | None]:
+    """Read a collection as a medallion-era client polls a server: one walk with ``added_after``
+    from the previous poll (none the first time), following ``next`` while ``more`` (TAXII 2.1
+    §3.4); returns the ids and the last ``X-TAXII-Date-Added-Last`` to poll from next time."""
+    seen: list[str] = []
+    cursor, last = None, added_after
+    for _ in range(1000):
+        params = {"limit": "40", **({"added_after": added_after} if added_after else {}),
+                  **({"next": cursor} if cursor else {})}
+        r = httpx.get(url, params=params, headers={**bearer(token), "Accept": TAXII})
+        assert r.status_code == 200
+        body = r.json()
+        seen += [o["id"] for o in body.get("objects", [])]
+        last = r.headers.get("X-TAXII-Date-Added-Last", last)
+        if not body["more"]:
+            return seen, last
+        cursor = body["next"]
+    raise AssertionError("the walk did not end")
+
+
+def test_pull_all_names_an_unknown_peer(net: Net) -> None:
+    from scheldt.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        pull_all(lambda: unit_of_work(net.b), "no-such-peer")

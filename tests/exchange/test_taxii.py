@@ -1,0 +1,453 @@
+"""The TAXII 2.1 server, on SQLite and PostgreSQL.
+
+- Discovery, API root, collections per sharing group (+ community), per requester.
+- Add Objects: 202 with a status resource kept in the store; envelopes and bundles; refusals
+  (invalid STIX, another organisation's object, another group) reported per object; 403/415/400.
+- Filters: match[id|type|version|spec_version], added_after, limit/next; X-TAXII-Date-Added-*.
+- An object, its versions, deletion by the originator only, tombstones.
+- Media types (406/415), the error resource, 404/405, HTTP Basic and Bearer/Token (401 with
+  WWW-Authenticate), the audit trail (denied requests too; the chain verifies).
+- Pages never leak and never shrink; cursors stay valid while objects arrive (also one relayed
+  late with an old ``modified``), and the last page's ``next`` resumes later.
+- taxii2-client against a real uvicorn server on loopback: discovery, collections, as_pages over
+  objects and manifest, add_objects, status, versions, get and delete an object.
+- PostgreSQL: writers of object versions commit in seq order (a reader never sees seq n+1 before n).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from taxii2client.v21 import ApiRoot, Server, as_pages
+
+from scheldt.api.app import create_app
+from scheldt.domain.exchange import Tlp
+from scheldt.exchange.federation import BearerAuth
+from scheldt.exchange.objects import identity_id
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import OrganisationRow, UserRow
+from scheldt.workflows.sharing import ingest_objects
+from scheldt.workflows.taxii import COMMUNITY, collection_id, decode_cursor, encode_cursor
+from tests.exchange.taxii_nodes import PASSWORD, TAXII, basic, bearer, indicator, new_version, seed, serving
+
+ROOT = "/taxii2/scheldt"
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class Node:
+    """A node's store behind a TestClient, with tokens per user."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tokens = seed(engine, passwords=("be-analyst", "us-liaison"))
+        with unit_of_work(engine) as uow:
+            uow.exchange.add_group("be-us", "Belgium-US narcotics", "be-customs", ["us-cbp"], NOW)
+            uow.exchange.add_group("be-nl", "Belgium-Netherlands", "be-customs", ["nl-customs"], NOW)
+            uow.session.execute(update(OrganisationRow).where(OrganisationRow.id == "carrier-a").values(
+                client_of="be-customs"))
+        self.client = TestClient(create_app(engine, workbench=False))
+
+    def h(self, user: str, **extra: str) -> dict[str, str]:
+        return {**bearer(self.tokens[user]), "Accept": TAXII, **extra}
+
+    def get(self, path: str, user: str, **params: Any) -> httpx.Response:
+        return self.client.get(ROOT + path, headers=self.h(user), params=params)
+
+    def post(self, path: str, user: str, objects: list[dict[str, Any]], content_type: str = TAXII) -> httpx.Response:
+        return self.client.post(ROOT + path, headers=self.h(user, **{"Content-Type": content_type}),
+                                json={"objects": objects} if "taxii" in content_type else
+                                {"type": "bundle", "id": "bundle--6f0f7e36-4f45-4c51-9f9b-5a8a6c1c4f10",
+                                 "objects": objects})
+
+    def store(self, objects: list[dict[str, Any]], owner: str = "be-customs", group: str | None = None) -> None:
+        with unit_of_work(self.engine) as uow:
+            report = ingest_objects(uow, objects, owner, "local", group, datetime.now(UTC))
+        assert not report.failed, report.failed
+
+    def walk(self, coll: str, user: str, path: str = "objects", **params: Any) -> list[list[dict[str, Any]]]:
+        """Every page of a list, following ``next``."""
+        pages, cursor = [], None
+        while True:
+            r = self.get(f"/collections/{coll}/{path}/", user, **params, **({"next": cursor} if cursor else {}))
+            assert r.status_code == 200, r.text
+            body = r.json()
+            pages.append(body.get("objects", []))
+            if not body["more"]:
+                return pages
+            cursor = body["next"]
+
+
+@pytest.fixture
+def node(engine: Engine) -> Node:
+    return Node(engine)
+
+
+def ids(objects: list[dict[str, Any]]) -> list[str]:
+    return [o["id"] for o in objects]
+
+
+# --- server information and collections ----------------------------------------------------------
+
+def test_discovery_api_root_and_collections_follow_sharing_groups(node: Node) -> None:
+    r = node.client.get("/taxii2/", headers=node.h("be-analyst"))
+    assert r.status_code == 200 and r.headers["content-type"] == TAXII
+    body = r.json()
+    assert body["title"] and body["default"] == "http://testserver/taxii2/scheldt/" == body["api_roots"][0]
+    info = node.get("/", "us-liaison").json()
+    assert info["versions"] == [TAXII] and info["max_content_length"] == 1024 * 1024
+
+    def colls(user: str) -> dict[str, tuple[bool, bool]]:
+        r = node.get("/collections/", user)
+        assert r.status_code == 200
+        out = {c["alias"]: (c["can_read"], c["can_write"]) for c in r.json()["collections"]}
+        for c in r.json()["collections"]:
+            assert c["id"] == collection_id(c["alias"]) and c["media_types"] == ["application/stix+json;version=2.1"]
+        return out
+
+    assert colls("be-analyst") == {COMMUNITY: (True, True), "be-us": (True, True), "be-nl": (True, True)}
+    assert colls("be-scanner") == {COMMUNITY: (True, False), "be-us": (True, False), "be-nl": (True, False)}
+    assert colls("us-liaison") == {COMMUNITY: (True, True), "be-us": (True, True)}
+    assert colls("carrier") == {COMMUNITY: (True, False), "be-us": (True, False), "be-nl": (True, False)}
+    # Another group's collection is not revealed, by alias or id.
+    for key in ("be-nl", collection_id("be-nl"), "no-such"):
+        r = node.get(f"/collections/{key}/", "us-liaison")
+        assert r.status_code == 404 and r.json()["http_status"] == "404"
+    r = node.get(f"/collections/{collection_id('be-us')}/", "us-liaison")
+    assert r.status_code == 200 and r.json()["alias"] == "be-us" and r.json()["title"] == "Belgium-US narcotics"
+
+
+# --- add objects ---------------------------------------------------------------------------------
+
+def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node: Node) -> None:
+    good = indicator("be-customs", Tlp.AMBER, "be-us")
+    plain = {"type": "indicator", "spec_version": "2.1", "id": "indicator--0f2c7a1e-3a52-4e4e-9a44-2f6c3f1d9e11",
+             "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+             "pattern": "[file:name = 'x.exe']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}
+    broken = {"type": "indicator", "spec_version": "2.1", "id": "indicator--1b2c7a1e-3a52-4e4e-9a44-2f6c3f1d9e12",
+              "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"}
+    elsewhere = indicator("be-customs", Tlp.AMBER, "be-nl")
+    r = node.post("/collections/be-us/objects/", "be-analyst", [good, plain, broken, elsewhere, "not an object"])
+    assert r.status_code == 202 and r.headers["content-type"] == TAXII
+    status = r.json()
+    assert status["status"] == "complete" and status["total_count"] == 5 and status["pending_count"] == 0
+    assert status["success_count"] == 2 and status["failure_count"] == 3
+    assert {s["id"] for s in status["successes"]} == {good["id"], plain["id"]}
+    failures = {f["id"]: f["message"] for f in status["failures"]}
+    assert "not valid STIX 2.1" in failures[broken["id"]]
+    assert "be-nl" in failures[elsewhere["id"]]
+    assert "objects[4]" in failures
+    # The status is kept: readable later by the organisation that posted, by no other.
+    again = node.get(f"/status/{status['id']}/", "be-officer")
+    assert again.status_code == 200 and again.json() == status
+    assert node.get(f"/status/{status['id']}/", "us-liaison").status_code == 404
+    # The object without Scheldt's terms got the collection's group and the safe default TLP.
+    with unit_of_work(node.engine) as uow:
+        stored = uow.exchange.versions(None, plain["id"])[0]
+    assert (stored.group_id, stored.tlp, stored.owner_org, stored.source) == (
+        "be-us", "amber+strict", "be-customs", "taxii:be-analyst")
+
+    # Re-sent: already stored, a success. A bundle as application/stix+json is taken too.
+    r = node.post("/collections/be-us/objects/", "be-analyst", [good], "application/stix+json;version=2.1")
+    assert r.status_code == 202 and r.json()["successes"][0]["message"] == "already stored"
+    # Another organisation may not version our object.
+    r = node.post("/collections/be-us/objects/", "us-liaison", [new_version(good, name="taken over")])
+    assert r.json()["failure_count"] == 1 and "only its originator" in r.json()["failures"][0]["message"]
+    # No write access: 403 (audited as denied); wrong media type 415; broken JSON 400.
+    assert node.post("/collections/be-us/objects/", "be-scanner", [good]).status_code == 403
+    assert node.post("/collections/be-us/objects/", "carrier", [good]).status_code == 403
+    r = node.post("/collections/be-us/objects/", "be-analyst", [good], "application/json")
+    assert r.status_code == 415 and r.json()["title"] == "Unsupported Media Type"
+    r = node.client.post(ROOT + "/collections/be-us/objects/", content=b"{nope",
+                         headers=node.h("be-analyst", **{"Content-Type": TAXII}))
+    assert r.status_code == 400 and r.json()["details"]["where"] == "body"
+
+
+# --- filters and paging --------------------------------------------------------------------------
+
+def test_filters_headers_and_paging(node: Node) -> None:
+    a = indicator("be-customs", Tlp.AMBER, "be-us", name="a")
+    a2 = new_version(a, name="a, corrected")
+    a3 = new_version(a2, name="a, corrected again")
+    b = indicator("be-customs", Tlp.AMBER, "be-us", name="b")
+    sighting = {"type": "sighting", "spec_version": "2.1", "id": "sighting--5e1f3c8e-2b6d-4e7b-8a2c-7d4c2b1a9f00",
+                "created": "2026-01-02T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z",
+                "sighting_of_ref": a["id"], "created_by_ref": identity_id("us-cbp")}
+    node.store([a, b])
+    mid = datetime.now(UTC)
+    time.sleep(0.01)
+    node.store([a2, a3])
+    node.store([sighting], owner="us-cbp", group="be-us")
+
+    def get(**params: Any) -> httpx.Response:
+        r = node.get("/collections/be-us/objects/", "us-liaison", **params)
+        assert r.status_code == 200, r.text
+        return r
+
+    latest = get().json()["objects"]
+    assert [(o["id"], o.get("name")) for o in latest] == [(b["id"], "b"), (a["id"], "a, corrected again"),
+                                                          (sighting["id"], None)]
+    assert len(get(**{"match[version]": "all"}).json()["objects"]) == 5
+    assert [o["name"] for o in get(**{"match[version]": "first", "match[id]": a["id"]}).json()["objects"]] == ["a"]
+    assert [o.get("name") for o in get(**{"match[version]": "first,last", "match[id]": a["id"]}).json()["objects"]] \
+        == ["a", "a, corrected again"]
+    assert [o["name"] for o in get(**{"match[version]": a2["modified"]}).json()["objects"]] == ["a, corrected"]
+    assert ids(get(**{"match[type]": "sighting"}).json()["objects"]) == [sighting["id"]]
+    assert ids(get(**{"match[type]": "sighting,indicator", "match[id]": f"{b['id']},{sighting['id']}"})
+               .json()["objects"]) == [b["id"], sighting["id"]]
+    assert "objects" not in get(**{"match[spec_version]": "2.0"}).json()
+    assert len(get(**{"match[spec_version]": "2.0,2.1"}).json()["objects"]) == 3
+    # added_after is exclusive, on date_added; the headers name the page's first and last date_added.
+    r = get(added_after=mid.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **{"match[version]": "all"})
+    assert ids(r.json()["objects"]) == [a["id"], a["id"], sighting["id"]]
+    first, last = r.headers["X-TAXII-Date-Added-First"], r.headers["X-TAXII-Date-Added-Last"]
+    assert mid.strftime("%Y-%m-%dT%H:%M:%S.%fZ") < first <= last
+    assert "objects" not in get(added_after=last).json()
+    manifest = node.get("/collections/be-us/manifest/", "us-liaison", **{"match[version]": "all"}).json()
+    assert [(m["id"], m["version"]) for m in manifest["objects"]] == [
+        (a["id"], a["modified"]), (b["id"], b["modified"]), (a["id"], a2["modified"]), (a["id"], a3["modified"]),
+        (sighting["id"], sighting["modified"])]
+    assert all(m["media_type"] == "application/stix+json;version=2.1" and m["date_added"].endswith("Z")
+               for m in manifest["objects"])
+    # Paging: full pages, the last one shorter, next from one page continues the walk.
+    pages = node.walk("be-us", "us-liaison", limit=2, **{"match[version]": "all"})
+    assert [len(p) for p in pages] == [2, 2, 1]
+    # Bad parameters are 400 naming the parameter.
+    for params, where in (({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"), ({"next": "garbage"}, "next"),
+                          ({"added_after": "yesterday"}, "added_after"),
+                          ({"match[version]": "2026-13-01T00:00:00Z"}, "match[version]")):
+        r = node.get("/collections/be-us/objects/", "us-liaison", **params)
+        assert r.status_code == 400 and r.json()["details"]["where"] == where, (params, r.text)
+    # A limit above the largest page is served as the largest page.
+    assert get(limit="100000").status_code == 200
+
+
+def test_an_object_its_versions_and_deletion_by_the_originator_only(node: Node) -> None:
+    a = indicator("be-customs", Tlp.AMBER, "be-us")
+    a2 = new_version(a, name="second")
+    secret = indicator("be-customs", Tlp.AMBER, "be-nl")
+    node.store([a, a2, secret])
+    r = node.get(f"/collections/be-us/objects/{a['id']}/", "us-liaison")
+    assert r.status_code == 200 and [o["name"] for o in r.json()["objects"]] == ["second"]
+    assert "X-TAXII-Date-Added-First" in r.headers
+    r = node.get(f"/collections/be-us/objects/{a['id']}/", "us-liaison", **{"match[version]": "all"})
+    assert len(r.json()["objects"]) == 2
+    r = node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison")
+    assert r.json()["versions"] == [a["modified"], a2["modified"]] and r.json()["more"] is False
+    assert [len(v) for v in [node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison",
+                                      limit=1).json()["versions"]]] == [1]
+    # An object of a collection one may not see, or of another collection: 404.
+    assert node.get(f"/collections/be-us/objects/{secret['id']}/", "us-liaison").status_code == 404
+    assert node.get(f"/collections/be-us/objects/{secret['id']}/versions/", "be-analyst").status_code == 404
+    # Deletion: another organisation 403 (and nothing deleted), the originator 200.
+    r = node.client.delete(f"{ROOT}/collections/be-us/objects/{a['id']}/", headers=node.h("us-liaison"))
+    assert r.status_code == 403 and "only its originator" in r.json()["description"]
+    r = node.client.delete(f"{ROOT}/collections/be-us/objects/{a['id']}/", headers=node.h("be-officer"),
+                           params={"match[version]": "first"})
+    assert r.status_code == 200
+    assert node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison").json()["versions"] == [
+        a2["modified"]]
+    r = node.client.delete(f"{ROOT}/collections/be-us/objects/{a['id']}/", headers=node.h("be-officer"))
+    assert r.status_code == 200
+    assert node.get(f"/collections/be-us/objects/{a['id']}/", "us-liaison").status_code == 404
+    assert node.client.delete(f"{ROOT}/collections/be-us/objects/{a['id']}/",
+                              headers=node.h("be-officer")).status_code == 404
+    # Tombstones: both versions, to those who could see them.
+    body = node.get("/collections/be-us/deleted/", "us-liaison").json()
+    assert [(d["id"], d["version"]) for d in body["deleted"]] == [(a["id"], a["modified"]), (a["id"], a2["modified"])]
+    assert node.get("/collections/be-us/deleted/", "us-liaison", next=body["next"]).json() == {
+        "more": False, "next": body["next"]}
+
+
+# --- media types, errors, authentication, audit --------------------------------------------------
+
+def test_media_types_errors_and_authentication(node: Node) -> None:
+    c = node.client
+    url = ROOT + "/collections/"
+    token = node.tokens["us-liaison"]
+    for accept in (None, "*/*", "application/*", "application/taxii+json", TAXII,
+                   "text/html;q=0.9, application/taxii+json;version=2.1"):
+        headers = bearer(token) | ({"Accept": accept} if accept else {})
+        assert c.get(url, headers=headers).status_code == 200, accept
+    for accept in ("application/taxii+json;version=2.0", "application/json", "text/html",
+                   "application/taxii+json;q=0"):
+        r = c.get(url, headers=bearer(token) | {"Accept": accept})
+        assert r.status_code == 406, accept
+        error = r.json()
+        assert r.headers["content-type"] == TAXII
+        assert error["title"] == "Not Acceptable" and error["http_status"] == "406" and error["description"]
+    # Unknown endpoints, wrong methods, missing trailing slash.
+    r = c.get("/taxii2/scheldt/nothing/here/", headers=bearer(token))
+    assert r.status_code == 404 and r.json()["http_status"] == "404"
+    r = c.put(url, headers=bearer(token))
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    r = c.get("/taxii2/scheldt/collections", headers=bearer(token), follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"].endswith("/taxii2/scheldt/collections/")
+    assert c.get("/taxii2/other-root/", headers=bearer(token)).status_code == 404
+    # Authentication: Basic, Bearer and Token; refusals are 401 with both challenges.
+    assert c.get(url, headers=basic("us-liaison")).status_code == 200
+    assert c.get(url, headers=basic("us-liaison")).status_code == 200  # remembered: no second argon2 check
+    assert c.get(url, headers={"Authorization": f"Token {token}"}).status_code == 200
+    for headers in ({}, basic("us-liaison", "wrong password"), basic("nobody"), {"Authorization": "Basic !!"},
+                    bearer("sct_not-a-token"), {"Authorization": "Digest abc"}):
+        r = c.get(url, headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers.get_list("www-authenticate") == ['Basic realm="scheldt-taxii", charset="UTF-8"',
+                                                          'Bearer realm="scheldt-taxii"']
+        assert r.json()["title"] == "Unauthorized"
+    with unit_of_work(node.engine) as uow:
+        uow.session.execute(update(UserRow).where(UserRow.username == "us-liaison").values(active=False))
+    assert c.get(url, headers=basic("us-liaison")).status_code == 401
+    assert c.get(url, headers=bearer(token)).status_code == 401
+
+
+def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
+    a = indicator("be-customs", Tlp.AMBER, "be-us")
+    with unit_of_work(node.engine) as uow:
+        before = uow.audit.count()
+    assert node.post("/collections/be-us/objects/", "be-analyst", [a]).status_code == 202
+    assert node.get("/collections/be-us/objects/", "us-liaison").status_code == 200
+    assert node.get("/collections/be-us/manifest/", "us-liaison").status_code == 200
+    assert node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison").status_code == 200
+    assert node.get("/collections/be-nl/objects/", "us-liaison").status_code == 404
+    with unit_of_work(node.engine) as uow:
+        entries = uow.audit.entries(after_seq=before, limit=100)
+        assert uow.audit.verify().ok
+    got = [(e.kind, e.payload["object_kind"], e.payload["actor"]) for e in entries]
+    assert got == [("write", "taxii-add-objects", "be-analyst"), ("read", "taxii-objects", "us-liaison"),
+                   ("read", "taxii-manifest", "us-liaison"), ("read", "taxii-object-versions", "us-liaison"),
+                   ("denied", "taxii", "us-liaison")]
+    assert entries[1].payload["details"]["ids"] == [a["id"]]
+    assert entries[1].payload["action"] == f"GET {ROOT}/collections/be-us/objects/"
+
+
+# --- access before paging, stable cursors --------------------------------------------------------
+
+def test_pages_hold_only_visible_objects_and_are_full_until_the_last(node: Node) -> None:
+    objects = []
+    for i in range(30):
+        tlp = [Tlp.AMBER, Tlp.RED, Tlp.GREEN, Tlp.AMBER_STRICT, Tlp.CLEAR][i % 5]
+        recipients = (("us-cbp", "us-liaison" if i % 2 else "us-officer"),) if tlp == Tlp.RED else ()
+        objects.append(indicator("be-customs", tlp, "be-us", recipients=recipients, name=f"n{i}"))
+    node.store(objects)
+    node.store([indicator("nl-customs", Tlp.AMBER, "be-nl")], owner="nl-customs")
+    visible = [o["id"] for i, o in enumerate(objects) if not (i % 5 == 1 and i % 2 == 0)]
+    for limit in (1, 4, 7, 100):
+        pages = node.walk("be-us", "us-liaison", limit=limit)
+        assert all(len(p) == limit for p in pages[:-1]) and 0 < len(pages[-1]) <= limit
+        assert [o["id"] for p in pages for o in p] == visible
+    manifest = node.walk("be-us", "us-liaison", path="manifest", limit=4)
+    assert [m["id"] for p in manifest for m in p] == visible
+
+
+def test_cursors_stay_valid_while_objects_arrive(node: Node) -> None:
+    first = [indicator("be-customs", Tlp.AMBER, "be-us", name=f"n{i}") for i in range(5)]
+    node.store(first)
+    page = node.get("/collections/be-us/objects/", "us-liaison", limit=3).json()
+    assert page["more"] is True and ids(page["objects"]) == ids(first[:3])
+    # Meanwhile: new objects, and one relayed late whose modified is older than all the rest.
+    late = indicator("be-customs", Tlp.AMBER, "be-us", modified=datetime(2020, 1, 1, tzinfo=UTC))
+    late["created"] = late["modified"]
+    more = [indicator("be-customs", Tlp.AMBER, "be-us", name="new"), late]
+    node.store(more)
+    rest = node.get("/collections/be-us/objects/", "us-liaison", limit=10, next=page["next"]).json()
+    assert ids(rest["objects"]) == ids(first[3:] + more) and rest["more"] is False
+    # The last page's next resumes later: nothing now, the next arrival then.
+    again = node.get("/collections/be-us/objects/", "us-liaison", next=rest["next"]).json()
+    assert again == {"more": False, "next": rest["next"]}
+    one = indicator("be-customs", Tlp.AMBER, "be-us", name="later")
+    node.store([one])
+    assert ids(node.get("/collections/be-us/objects/", "us-liaison", next=rest["next"]).json()["objects"]) == [one["id"]]
+    assert decode_cursor(encode_cursor(123)) == 123
+
+
+# --- taxii2-client against a real server ---------------------------------------------------------
+
+def test_taxii2_client_pages_adds_and_deletes_against_a_real_server(node: Node) -> None:
+    objects = [indicator("be-customs", Tlp.AMBER, "be-us", name=f"n{i}") for i in range(23)]
+    node.store(objects)
+    hidden = indicator("be-customs", Tlp.RED, "be-us", recipients=(("us-cbp", "us-officer"),))
+    node.store([hidden])
+    with serving(node.engine) as base:
+        server = Server(f"{base}/taxii2/", user="us-liaison", password=PASSWORD)
+        assert server.title.startswith("Scheldt") and server.default is server.api_roots[0]
+        root = server.default
+        assert root.versions == [TAXII] and root.max_content_length == 1024 * 1024
+        coll = next(c for c in root.collections if c.alias == "be-us")
+        assert coll.can_read and coll.can_write and coll.id == collection_id("be-us")
+        pages = list(as_pages(coll.get_objects, per_request=5))
+        assert [len(p["objects"]) for p in pages] == [5, 5, 5, 5, 3]
+        assert [o["id"] for p in pages for o in p["objects"]] == ids(objects)
+        manifest = list(as_pages(coll.get_manifest, per_request=10))
+        assert [len(p["objects"]) for p in manifest] == [10, 10, 3]
+        # Add objects: a Status object, complete at once; read back through get_status.
+        mine = indicator("us-cbp", Tlp.AMBER, "be-us", name="from the US")
+        status = coll.add_objects({"objects": [mine]})
+        assert status.status == "complete" and status.success_count == 1 and bool(status)
+        assert root.get_status(status.id).success_count == 1
+        assert coll.get_object(mine["id"])["objects"][0]["name"] == "from the US"
+        assert coll.object_versions(mine["id"])["versions"] == [mine["modified"]]
+        assert coll.get_objects(type="indicator", limit=1)["more"] is True
+        coll.delete_object(mine["id"])
+        assert "objects" not in coll.get_objects(id=mine["id"])
+        # Token authentication through a requests auth object, as taxii2-client allows.
+        with_token = ApiRoot(f"{base}/taxii2/scheldt/", auth=BearerAuth(node.tokens["us-officer"]))
+        seen = [o["id"] for p in as_pages(next(c for c in with_token.collections if c.alias == "be-us").get_objects,
+                                          per_request=100) for o in p["objects"]]
+        assert hidden["id"] in seen and len(seen) == len(objects) + 1
+
+
+# --- PostgreSQL: seqs commit in order ------------------------------------------------------------
+
+def test_writers_of_object_versions_commit_in_seq_order_on_postgresql(postgres_url: str) -> None:
+    from scheldt.store.db import open_store
+
+    engine = open_store(postgres_url, auto_upgrade=True)
+    try:
+        seed(engine, {"be-analyst": ("be-customs", ["analyst"])})
+        first, second = indicator("be-customs", Tlp.CLEAR, None), indicator("be-customs", Tlp.CLEAR, None)
+        holding, done = threading.Event(), threading.Event()
+        release = threading.Event()
+        seqs: dict[str, int] = {}
+
+        def slow_writer() -> None:
+            with unit_of_work(engine) as uow:
+                seqs["first"] = ingest_objects(uow, [first], "be-customs", "local", None, NOW).added[0][2]
+                holding.set()
+                release.wait(10)
+
+        def quick_writer() -> None:
+            with unit_of_work(engine) as uow:
+                seqs["second"] = ingest_objects(uow, [second], "be-customs", "local", None, NOW).added[0][2]
+            done.set()
+
+        t1 = threading.Thread(target=slow_writer)
+        t1.start()
+        assert holding.wait(10)
+        t2 = threading.Thread(target=quick_writer)
+        t2.start()
+        # The second writer waits for the first to commit: a reader meanwhile sees neither.
+        assert not done.wait(1.0)
+        with unit_of_work(engine) as uow:
+            assert uow.exchange.page(None, limit=10) == []
+        release.set()
+        t1.join(10)
+        t2.join(10)
+        assert done.is_set() and seqs["first"] < seqs["second"]
+    finally:
+        engine.dispose()
+
+
+def test_time_helpers() -> None:
+    from scheldt.workflows.taxii import parse_timestamp, timestamp
+
+    t = parse_timestamp("2026-03-01T12:00:00.5Z", "x")
+    assert t == datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    assert timestamp(t) == "2026-03-01T12:00:00.500000Z"
+    assert parse_timestamp("2026-03-01T12:00:00Z", "x") + timedelta(0) == datetime(2026, 3, 1, 12, tzinfo=UTC)
