@@ -429,6 +429,9 @@ class ContainerTripRow(Base):
         # Shipping lines and terminals page their trips by id: the risk order is customs' own.
         Index("ix_container_trip_carrier_id", "carrier_code", "id"),
         Index("ix_container_trip_terminal_id", "terminal_code", "id"),
+        Index("ix_container_trip_carrier_port_id", "carrier_code", "port_of_loading", "id"),
+        Index("ix_container_trip_terminal_port_id", "terminal_code", "port_of_loading", "id"),
+        Index("ix_container_trip_agency_band", "supplied_by", "risk_band", "score", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     container_number: Mapped[str] = mapped_column(String(REF_MAX), index=True)
