@@ -73,6 +73,16 @@ class TripAssessmentRepository:
                                                                 .where(TripAssessmentRow.id.in_(unique[start:start + 500]))))
         return out
 
+    def score_history(self, key: TripKey) -> list[dict[str, Any]]:
+        """Every assessment of a trip, oldest first: id, score, profile, model version, time
+        (UTC); the facts are not read."""
+        t = TripAssessmentRow
+        rows = self.session.execute(select(t.id, t.score, t.profile, t.model_version, t.scored_at).where(
+            t.container_number == key.container_number, t.document_ref == key.document_ref,
+            t.voyage == key.voyage).order_by(t.id))
+        return [{"id": i, "score": sc, "profile": p, "model_version": m,
+                 "scored_at": at if at.tzinfo else at.replace(tzinfo=UTC)} for i, sc, p, m, at in rows]
+
     def history(self, key: TripKey) -> list[dict[str, Any]]:
         """Every assessment of a trip, oldest first."""
         rows = self.session.scalars(select(TripAssessmentRow).where(

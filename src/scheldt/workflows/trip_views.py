@@ -25,7 +25,11 @@ def _iso(t: Any) -> Any:
 def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
     """A read-model row as the API shows it (times as ISO 8601 UTC); without
     :data:`RISK_FIELDS` for a shipping line or terminal (``agency`` False)."""
-    return {k: _iso(v) for k, v in t.items() if agency or k not in RISK_FIELDS}
+    out = {k: v for k, v in t.items() if agency or k not in RISK_FIELDS}
+    for k, v in out.items():
+        if isinstance(v, datetime):
+            out[k] = v.isoformat()
+    return out
 
 
 def route(facts: Any) -> list[dict[str, Any]]:
@@ -64,7 +68,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     }
     if not agency:
         return seen
-    history = uow.trip_assessments.history(facts.key) if facts else []
+    history = uow.trip_assessments.score_history(facts.key) if facts else []
     return seen | {
         "assessment": None if assessment is None else {
             "id": assessment["id"], "score": assessment["score"], "profile": assessment["profile"],
