@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,10 +13,7 @@ from sqlalchemy.orm import Session
 from scheldt.domain.access import Organisation, OrgKind, Role
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+from scheldt.store.rows import aware
 
 
 def _org(row: OrganisationRow) -> Organisation:
@@ -39,7 +36,7 @@ class StoredUser:
 
 def _user(row: UserRow) -> StoredUser:
     return StoredUser(row.id, row.username, row.organisation_id, row.display_name, tuple(Role(r) for r in row.roles),
-                      row.password_hash, row.active, _utc(row.created_at) or row.created_at)
+                      row.password_hash, row.active, aware(row.created_at) or row.created_at)
 
 
 _OWNER_TABLES = (("c", CredentialRow.__table__), ("u", UserRow.__table__), ("o", OrganisationRow.__table__))
@@ -135,7 +132,7 @@ class AccountRepository:
         if row is None:
             return None
         return {"id": row.id, "kind": row.kind, "user_id": row.user_id, "name": row.name,
-                "expires_at": _utc(row.expires_at), "revoked_at": _utc(row.revoked_at)}
+                "expires_at": aware(row.expires_at), "revoked_at": aware(row.revoked_at)}
 
     def credential_with_owner(self, secret_hash: str) -> tuple[dict[str, Any], StoredUser, Organisation] | None:
         """The credential with this secret hash (as :meth:`credential` gives it), its user and
@@ -148,7 +145,7 @@ class AccountRepository:
         cred, user, org = ({column.name: values[f"{prefix}_{column.name}"] for column in table.c}
                            for prefix, table in _OWNER_TABLES)
         return ({"id": cred["id"], "kind": cred["kind"], "user_id": cred["user_id"], "name": cred["name"],
-                 "expires_at": _utc(cred["expires_at"]), "revoked_at": _utc(cred["revoked_at"])},
+                 "expires_at": aware(cred["expires_at"]), "revoked_at": aware(cred["revoked_at"])},
                 _user(SimpleNamespace(**user)), _org(SimpleNamespace(**org)))
 
     def revoke(self, credential_id: int, now: datetime) -> None:
@@ -159,5 +156,5 @@ class AccountRepository:
         """A user's API tokens (never their secrets), newest first."""
         rows = self.session.scalars(select(CredentialRow).where(
             CredentialRow.user_id == user_id, CredentialRow.kind == "token").order_by(CredentialRow.id.desc()))
-        return [{"id": r.id, "name": r.name, "created_at": _utc(r.created_at), "expires_at": _utc(r.expires_at),
-                 "revoked_at": _utc(r.revoked_at)} for r in rows]
+        return [{"id": r.id, "name": r.name, "created_at": aware(r.created_at), "expires_at": aware(r.expires_at),
+                 "revoked_at": aware(r.revoked_at)} for r in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true, update
@@ -21,6 +21,7 @@ from scheldt.domain.access import TripScope
 from scheldt.domain.trips import TripKey
 from scheldt.errors import NotFoundError
 from scheldt.store.models import ContainerTripRow
+from scheldt.store.rows import aware
 
 _T = ContainerTripRow.__table__
 _SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loading", "port_of_discharge",
@@ -43,14 +44,10 @@ class TripFilter:
     document_ref: str | None = None
 
 
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 def _plain(row: Any) -> dict[str, Any]:
     out = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
     for k in ("arrival_at", "scored_at"):
-        out[k] = _utc(out[k])
+        out[k] = aware(out[k])
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, select, text, true, update
@@ -25,16 +25,13 @@ from scheldt.store.models import (
     SharingGroupMemberRow,
     SharingGroupRow,
 )
+from scheldt.store.rows import aware
 
 _O = SharedObjectRow
 _R = SharedObjectRecipientRow
 #: Key of the PostgreSQL transaction-level advisory lock serialising writers of object versions
 #: (see :meth:`ExchangeRepository.add_version`); nothing else uses it.
 WRITE_LOCK_KEY = 0x5C4E_5EA2_0B1E_C750
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +63,8 @@ class StoredObject:
 def _stored(row: SharedObjectRow) -> StoredObject:
     return StoredObject(row.seq, row.stix_id, row.modified, row.stix_type, row.spec_version, row.kind, row.tlp,
                         row.owner_org, row.group_id, row.handling_code, row.reliability, row.credibility,
-                        _utc(row.valid_from), _utc(row.valid_until), row.revoked, row.object, row.source,
-                        _utc(row.date_added) or row.date_added, _utc(row.deleted_at))
+                        aware(row.valid_from), aware(row.valid_until), row.revoked, row.object, row.source,
+                        aware(row.date_added) or row.date_added, aware(row.deleted_at))
 
 
 def visible_clause(r: Requester | None) -> Any:
@@ -133,7 +130,7 @@ class ExchangeRepository:
         members = sorted(self.session.scalars(select(SharingGroupMemberRow.organisation_id).where(
             SharingGroupMemberRow.group_id == group_id)))
         return {"id": row.id, "name": row.name, "owner_org": row.owner_org, "members": members,
-                "created_at": _utc(row.created_at)}
+                "created_at": aware(row.created_at)}
 
     def groups(self) -> list[dict[str, Any]]:
         """Every sharing group with its members, by id."""

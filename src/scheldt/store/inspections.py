@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -13,15 +13,12 @@ from scheldt.domain.inspection import TAKES_SLOT
 from scheldt.store.container_trips import scope_clause
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+from scheldt.store.rows import aware
 
 
 def _dict(row: Any, table: Any) -> dict[str, Any]:
     out = {c: getattr(row, c) for c in table.columns.keys()}
-    return {k: _utc(v) if isinstance(v, datetime) else v for k, v in out.items()}
+    return {k: aware(v) if isinstance(v, datetime) else v for k, v in out.items()}
 
 
 class InspectionRepository:
@@ -120,7 +117,7 @@ class InspectionRepository:
         stmt = (select(o.id, o.trip_id, o.updated_at, o.drug_type, o.mass_kg, o.concealment, o.selection, t.container_number,
                        t.port_of_loading).join(t, t.id == o.trip_id)
                 .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
-        return [dict(r._mapping) | {"updated_at": _utc(r.updated_at)} for r in self.session.execute(stmt)]
+        return [dict(r._mapping) | {"updated_at": aware(r.updated_at)} for r in self.session.execute(stmt)]
 
     def hit_rates(self, org_id: str) -> dict[str, dict[str, int]]:
         """Per selection type (risk / exploration / manual): inspections done (searched or

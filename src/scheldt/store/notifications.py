@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.models import NotificationRow, SubscriptionRow
+from scheldt.store.rows import aware
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATUSES = (PENDING, DELIVERED, DEAD)
@@ -37,10 +38,6 @@ LIST_LIMIT_MAX = 1000
 
 _S = SubscriptionRow
 _N = NotificationRow
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +68,15 @@ class RetryPolicy:
 def _subscription(row: SubscriptionRow) -> dict[str, Any]:
     """A subscription as callers see it: never its secret."""
     return {"id": row.id, "organisation_id": row.organisation_id, "callback_url": row.callback_url,
-            "kinds": list(row.kinds or []), "active": bool(row.active), "created_at": _utc(row.created_at)}
+            "kinds": list(row.kinds or []), "active": bool(row.active), "created_at": aware(row.created_at)}
 
 
 def _notice(row: NotificationRow, organisation_id: str) -> dict[str, Any]:
     body = dict(row.body or {})
     return {"id": row.id, "notice_id": str(body.get("notice_id", "")), "subscription_id": row.subscription_id,
             "organisation_id": organisation_id, "kind": row.kind, "status": row.status, "attempts": row.attempts,
-            "next_attempt_at": _utc(row.next_attempt_at), "last_error": row.last_error,
-            "created_at": _utc(row.created_at), "delivered_at": _utc(row.delivered_at), "body": body}
+            "next_attempt_at": aware(row.next_attempt_at), "last_error": row.last_error,
+            "created_at": aware(row.created_at), "delivered_at": aware(row.delivered_at), "body": body}
 
 
 class NotificationRepository:

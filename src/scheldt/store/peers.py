@@ -15,7 +15,7 @@ Only :meth:`PeerRepository.get` with ``with_secret=True`` reads it. Never commit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,14 +23,11 @@ from sqlalchemy.orm import Session
 
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import PeerRow
+from scheldt.store.rows import aware
 
 #: Longest error text kept on a peer (characters).
 ERROR_MAX = 500
 SECRET_KINDS = ("password", "token")
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +58,7 @@ class Peer:
 def _peer(row: PeerRow, with_secret: bool) -> Peer:
     kind, _, secret = (row.secret or "").partition(":")
     return Peer(row.name, row.api_root, row.organisation_id, row.username, kind, row.default_group,
-                dict(row.cursors or {}), _utc(row.last_pull_at), row.last_error or "", _utc(row.created_at),
+                dict(row.cursors or {}), aware(row.last_pull_at), row.last_error or "", aware(row.created_at),
                 secret if with_secret else "")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, and_, select, text
@@ -30,12 +30,9 @@ from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.exchange import WRITE_LOCK_KEY, visible_clause
 from scheldt.store.models import Base, SharedObjectRow, UtcDateTime
+from scheldt.store.rows import aware
 
 _O = SharedObjectRow
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 class TaxiiStatusRow(Base):
@@ -132,7 +129,7 @@ class TaxiiRepository:
         if after_id is not None:
             stmt = stmt.where(d.id > after_id)
         rows = self.session.execute(stmt.order_by(d.id).limit(limit))
-        return [Tombstone(i, s, m, _utc(t) or t) for i, s, m, t in rows]
+        return [Tombstone(i, s, m, aware(t) or t) for i, s, m, t in rows]
 
     # provenance
     def live_versions_from(self, source: str) -> list[tuple[int, str, str]]:
@@ -176,5 +173,5 @@ class TaxiiRepository:
     def node_accounts(self) -> list[dict[str, Any]]:
         """Every node account: username, organisation, since when."""
         rows = self.session.scalars(select(NodeAccountRow).order_by(NodeAccountRow.username))
-        return [{"username": r.username, "organisation_id": r.organisation_id, "created_at": _utc(r.created_at)}
+        return [{"username": r.username, "organisation_id": r.organisation_id, "created_at": aware(r.created_at)}
                 for r in rows]
