@@ -120,6 +120,19 @@ def test_consignee_changed_after_departure() -> None:
     assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(before,))) is None
 
 
+def test_consignee_changed_after_departure_on_a_bill_issued_after_loading() -> None:
+    # the bill of lading is issued once the box is on board: its first version is received after
+    # departure, and a later version names another consignee
+    first = doc(-280, parties=(TripParty("consignee", "Belgian Fruit NV"),))
+    changed = doc(-100, parties=(TripParty("consignee", "Quick Trade BVBA"),))
+    facts = trip(ev("LOAD", -300, "ECGYE"), docs=(first, changed))
+    assert run("late_party_change", facts) == (
+        "consignee changed from 'Belgian Fruit NV' to 'Quick Trade BVBA' in the version received "
+        "2026-02-25 04:00 UTC, after departure 2026-02-16 20:00 UTC")
+    same = doc(-100, parties=(TripParty("consignee", "belgian fruit nv "),))
+    assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(first, same))) is None
+
+
 def test_freight_in_cash_on_a_house_bill_of_lading() -> None:
     assert INDICATORS["freight_paid_in_cash"].carried is True  # DCSA eBL 3.0 houseBillOfLadings.methodOfPayment
     house = doc(document_type="HBL", document_ref="HBOL001", freight_payment="A", received_at=T0 - timedelta(hours=300))

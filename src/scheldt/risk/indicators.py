@@ -270,13 +270,17 @@ def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
         return None
     docs = sorted(trip.documents, key=lambda d: d.received_at)
     for role in ("consignee", "notify party"):
-        before = [d for d in docs if d.received_at <= left and d.party(role)]
-        after = [d for d in docs if d.received_at > left and d.party(role)]
-        if before and after:
-            old, new = before[-1].party(role).name, after[-1].party(role).name  # type: ignore[union-attr]
+        # each version against the one before it: a bill of lading is often first issued after
+        # loading, so the version changed is compared with the previous one, not with one
+        # received before departure
+        named = [d for d in docs if d.party(role)]
+        for old_doc, new_doc in zip(named, named[1:]):
+            if new_doc.received_at <= left:
+                continue
+            old, new = old_doc.party(role).name, new_doc.party(role).name  # type: ignore[union-attr]
             if old.strip().lower() != new.strip().lower():
                 return Hit("late_party_change", 1.0, f"{role} changed from {old!r} to {new!r} in the version received "
-                           f"{_day(after[-1].received_at)}, after departure {_day(left)}")
+                           f"{_day(new_doc.received_at)}, after departure {_day(left)}")
     return None
 
 
