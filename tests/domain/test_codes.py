@@ -43,3 +43,12 @@ def test_country_codes() -> None:
     assert normalise_country(" be ") == "BE"
     with pytest.raises(ValueError, match="alpha-2"):
         normalise_country("BEL")
+
+
+@given(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=4, max_size=4), st.text("0123456789", min_size=6, max_size=6))
+def test_iso6346_check_digit_agrees_with_python_stdnum(letters: str, serial: str) -> None:
+    from stdnum import iso6346
+
+    from scheldt.domain.identifiers import iso6346_check_digit
+
+    assert iso6346_check_digit(letters + serial) == iso6346.calc_check_digit(letters + serial)

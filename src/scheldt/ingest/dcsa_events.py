@@ -135,16 +135,17 @@ def _location(loc: Json | None) -> Location | None:
     if not loc:
         return None
     geo = loc.get("geoCoordinate") or loc
-    return Location(
-        unlocode=loc.get("UNLocationCode") or "",
-        facility_code=loc.get("facilityCode") or "",
-        name=loc.get("locationName") or "",
-        latitude=_float(geo.get("latitude")),
-        longitude=_float(geo.get("longitude")),
-    )
+    lat, lon = geo.get("latitude"), geo.get("longitude")
+    return Location(loc.get("UNLocationCode") or "", loc.get("facilityCode") or "", loc.get("locationName") or "",
+                    None if lat is None else _float(lat), None if lon is None else _float(lon))
+
+
+_DOCUMENT_KEYS = ("documentReferences", "relatedDocumentReferences", "shipmentDetails")
 
 
 def _documents(obj: Json) -> tuple[DocumentReference, ...]:
+    if not any(k in obj for k in _DOCUMENT_KEYS):
+        return ()
     refs: list[DocumentReference] = []
     for r in obj.get("documentReferences") or []:
         refs.append(DocumentReference(r.get("documentReferenceType", ""), r.get("documentReferenceValue", "")))
@@ -172,19 +173,21 @@ def _flat(obj: Json) -> tuple[Json, Json]:
     return obj, obj
 
 
-def _event(obj: Json, event_id: str, where: str, strict_uuid: bool) -> Record:
-    flat, meta = _flat(obj)
+def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: str, strict_uuid: bool) -> Record:
+    """The domain record of one event object of type ``kind``; ``flat``/``meta`` as :func:`_flat`
+    gives them. Raises FieldError, or AttributeError/TypeError/... on a broken structure."""
     if "metadata" in obj and meta.get("retractedEventID") and "payload" not in obj:
         created = parse_dcsa_time(meta.get("eventCreatedDateTime"), "eventCreatedDateTime")
         return Retraction(event_id, meta["retractedEventID"], created, where)
     classification = obj.get("eventClassification") or {}
-    kind = _event_type(obj)
     classifier = classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or ""
-    event_time = parse_dcsa_time(flat.get("eventDateTime"), "eventDateTime")
+    raw_time = flat.get("eventDateTime")
+    event_time = parse_dcsa_time(raw_time, "eventDateTime")
     created_raw = flat.get("eventCreatedDateTime") or flat.get("eventUpdatedDateTime")
-    created = parse_dcsa_time(created_raw, "eventCreatedDateTime") if created_raw else None
-    details = obj.get("transportDetails") or {}
-    call, flags = _transport_call(flat.get("transportCall") or details.get("transportCall"))
+    created = (event_time if created_raw == raw_time else parse_dcsa_time(created_raw, "eventCreatedDateTime")
+               ) if created_raw else None
+    call, flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get("transportCall"))
+                   if "transportCall" in flat or "transportDetails" in obj else (None, []))
     equipment = obj.get("equipmentDetails") or flat
     common: dict[str, Any] = {
         "event_id": event_id,
@@ -289,7 +292,7 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
             yield Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
                             f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(obj)[:2000])
             continue
-        flat, _ = _flat(obj)
+        flat, meta = _flat(obj)
         v3 = "eventClassification" in obj or "metadata" in obj
         event_id = flat.get("eventID")
         if event_id is None or event_id == "":
@@ -311,7 +314,7 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
         if len(seen) > RECENT_IDS:
             seen.popitem(last=False)
         try:
-            yield _event(obj, event_id, where, strict_uuid=not v3)
+            yield _event(obj, flat, meta, kind, event_id, where, strict_uuid=not v3)
         except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
         except (AttributeError, TypeError, ValueError, KeyError) as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,19 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     retractions: list[Retraction] = []
     rejections: list[Rejection] = []
     with path.open("rb") as fh:
-        if format == "dcsa-events":
-            records: Iterable[object] = read_dcsa_events(fh, str(path))  # streamed: pages can be large
+        if format == "dcsa-events":  # streamed: pages can be large; only events and what is not stored
+            stream = _events_only(read_dcsa_events(fh, str(path)), now, report, retractions, rejections)
+            added, unstorable = uow.events.add_stream(stream, supplied_by, now)
+            report.added += added
+            report.accepted -= len(unstorable)
+            rejections += unstorable
         else:
             reader = read_edifact if format == "edifact" else read_dcsa_documents
-            records = reader(fh.read(), str(path))
-        for rec in records:
-            _sort(rec, now, report, events, documents, retractions, rejections)
-            if len(events) >= EVENT_BATCH:
-                _flush(uow, events, documents, report, supplied_by, now, rejections)
-        _flush(uow, events, documents, report, supplied_by, now, rejections)
+            for rec in reader(fh.read(), str(path)):
+                _sort(rec, now, report, events, documents, retractions, rejections)
+                if len(events) >= EVENT_BATCH:
+                    _flush(uow, events, documents, report, supplied_by, now, rejections)
+            _flush(uow, events, documents, report, supplied_by, now, rejections)
     uow.events.retract(retractions, supplied_by)
     uow.quarantine.add(rejections, format, now)
     report.rejected = len(rejections)
@@ -63,6 +67,20 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
 
 #: Events stored per insert while a file streams in.
 EVENT_BATCH = 5_000
+
+
+def _events_only(records: Iterable[object], now: datetime, report: FileReport, retractions: list[Retraction],
+                 rejections: list[Rejection]) -> Iterator[Event]:
+    """The events among ``records`` with their reference flags, counted as accepted; retractions
+    and rejections put in their lists (a Track & Trace document holds no transport documents)."""
+    for rec in records:
+        if isinstance(rec, Event):
+            rec = with_reference_flags(rec, now)
+            report.flags += len(rec.flags)
+            report.accepted += 1
+            yield rec
+        else:
+            _sort(rec, now, report, [], [], retractions, rejections)
 
 
 def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], documents: list[Consignment],
@@ -102,7 +120,6 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
     countries it covers are checked. HS codes are checked against the shipped edition, naming
     the edition in force at ``now``. Never rejects.
     """
-    known, covered = reference.unlocodes(), reference.unlocode_countries()
     flags = list(record.flags)
     codes: list[tuple[str, str]] = []
     if isinstance(record, Consignment):
@@ -116,10 +133,17 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
         if record.transport_call is not None:
             codes.append(("transport_call", record.transport_call.unlocode))
     for code, field in {c: f for f, c in reversed(codes)}.items():
-        flag = unlocode_flag(code, field, known, covered)
+        flag = _unlocode_flag(code, field) if code else None
         if flag is not None and flag not in flags:
             flags.append(flag)
     return replace(record, flags=tuple(flags)) if len(flags) != len(record.flags) else record
+
+
+@lru_cache(maxsize=4096)
+def _unlocode_flag(code: str, field: str) -> Flag | None:
+    """:func:`unlocode_flag` against the shipped lists, cached: a few hundred ports recur in
+    every file."""
+    return unlocode_flag(code, field, reference.unlocodes(), reference.unlocode_countries())
 
 
 AIS_BATCH = 10_000
