@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
+from operator import gt, itemgetter
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.shipping import (
+    DocumentReference,
     EquipmentEvent,
     Event,
     IotEvent,
@@ -23,7 +28,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.rows import fact_digest, plain
+from scheldt.store.rows import fact_digest, fields_dict
 from scheldt.store.upsert import insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
@@ -36,36 +41,45 @@ DEFAULT_LIMIT = 64
 _CALL_KINDS = ("TRANSPORT", "SHIPMENT")
 
 
-def _ref(event: Event, *kinds: str) -> str:
-    return next((d.value for d in event.documents if d.kind in kinds), "")
+def _ref(documents: tuple[DocumentReference, ...], kinds: tuple[str, ...]) -> str:
+    for d in documents:
+        if d.kind in kinds:
+            return d.value
+    return ""
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
-    """The store row of a domain event (column values, details as JSON)."""
+    """The store row of a domain event: column values, ``details`` (the event's non-empty
+    facts beyond the columns) and ``flags`` for the JSON columns. Those two may still hold
+    dataclasses, tuples and datetimes: the store's JSON serialiser writes them as their plain
+    form. ``fact_hash`` is the digest of the event's facts without its source."""
     call = event.transport_call
     vessel = call.vessel if call else None
-    facts = plain(event)
+    location = event.location
+    facts = fields_dict(event)
     del facts["source"]
-    details = {k: v for k, v in facts.items() if k not in _NOT_DETAILS and v not in _EMPTY}
+    details = {k: v for k, v in facts.items()
+               if k not in _NOT_DETAILS and v is not None and (len(v) > 0 if isinstance(v, _SIZED) else True)}
+    documents = event.documents
     return {
         "event_id": event.event_id,
         "fact_hash": fact_digest(facts),
         "kind": _KINDS[type(event)],
-        "event_type": getattr(event, "event_type", ""),
+        "event_type": facts.get("event_type", ""),
         "classifier": event.classifier,
         "event_time": event.event_time,
         "created_time": event.created_time,
-        "container_number": getattr(event, "container_number", ""),
-        "booking_ref": _ref(event, "BKG", "CBR"),
-        "transport_document_ref": _ref(event, "TRD", "BOL"),
-        "unlocode": (event.location.unlocode if event.location else "") or (call.unlocode if call else ""),
-        "facility_code": (event.location.facility_code if event.location else "") or (call.facility_code if call else ""),
+        "container_number": facts.get("container_number", ""),
+        "booking_ref": _ref(documents, ("BKG", "CBR")) if documents else "",
+        "transport_document_ref": _ref(documents, ("TRD", "BOL")) if documents else "",
+        "unlocode": (location.unlocode if location else "") or (call.unlocode if call else ""),
+        "facility_code": (location.facility_code if location else "") or (call.facility_code if call else ""),
         "vessel_imo": vessel.imo if vessel else "",
         "vessel_name": vessel.name if vessel else "",
         "export_voyage": call.export_voyage if call else "",
         "import_voyage": call.import_voyage if call else "",
         "details": details,
-        "flags": facts["flags"],
+        "flags": event.flags,
         "source": event.source,
         "supplied_by": supplied_by,
         "received_at": received_at,
@@ -75,19 +89,58 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
 _CHECKED = tuple((c.name, LIMITS.get(c.name, DEFAULT_LIMIT)) for c in ShippingEventRow.__table__.columns
                  if c.name not in ("id", "source", "details", "flags", "event_time", "created_time", "received_at",
                                    "retracted_by"))
+_CHECKED_NAMES = tuple(name for name, _ in _CHECKED)
+_CHECKED_VALUES = itemgetter(*_CHECKED_NAMES)
+_CHECKED_LIMITS = tuple(limit for _, limit in _CHECKED)
 
 
 def too_long(row: dict[str, Any]) -> str | None:
-    """Why a row cannot be stored (a value longer than its column), or None."""
-    for key, limit in _CHECKED:
-        value = row.get(key)
+    """Why a row cannot be stored (a value longer than its column), or None.
+
+    ``row`` holds every checked column (as :func:`event_row` gives it)."""
+    values = _CHECKED_VALUES(row)
+    try:
+        if not any(map(gt, map(len, values), _CHECKED_LIMITS)):
+            return None
+    except TypeError:  # a value that is not a string: check one by one
+        pass
+    for key, limit, value in zip(_CHECKED_NAMES, _CHECKED_LIMITS, values):
         if isinstance(value, str) and len(value) > limit:
             return f"{key} is {len(value)} characters long, at most {limit} are accepted"
     return None
 
 
 _NOT_DETAILS = frozenset({"event_id", "classifier", "event_time", "created_time", "flags"})
-_EMPTY = (None, "", [])
+#: Facts left out of ``details``: None and empty strings, tuples and lists.
+_SIZED = (str, tuple, list)
+
+
+#: Events per batch when a stream is stored (:meth:`EventRepository.add_stream`).
+STREAM_BATCH = 5_000
+
+
+def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
+    it = iter(events)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """Store rows of ``events`` and a Rejection for each event a column cannot hold or whose id
+    appears earlier in ``events`` with other facts."""
+    rows, rejected = [], []
+    batch: dict[str, str] = {}
+    for event in events:
+        row = event_row(event, supplied_by, received_at)
+        why = too_long(row)
+        if why is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
+            why = f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
+        if why is None:
+            batch.setdefault(event.event_id, row["fact_hash"])
+            rows.append(row)
+        else:
+            rejected.append(Rejection(event.source, "eventID", why))
+    return rows, rejected
 
 
 class EventRepository:
@@ -103,18 +156,69 @@ class EventRepository:
         each id that was received before with other facts (the first is kept). Stored facts are
         looked up only when some rows were not inserted, so a fresh load costs no lookups.
         """
-        rows, rejected = [], []
-        batch: dict[str, str] = {}
-        for event in events:
-            row = event_row(event, supplied_by, received_at)
-            why = too_long(row)
-            if why is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
-                why = f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
-            if why is None:
-                batch.setdefault(event.event_id, row["fact_hash"])
-                rows.append(row)
-            else:
-                rejected.append(Rejection(event.source, "eventID", why))
+        rows, rejected = _rows(events, supplied_by, received_at)
+        added, clashes = self._insert(rows, supplied_by)
+        return added, rejected + clashes
+
+    def add_stream(self, events: Iterable[Event], supplied_by: str, received_at: datetime,
+                   batch: int = STREAM_BATCH) -> tuple[int, list[Rejection]]:
+        """:meth:`add` for a stream of events, ``batch`` at a time; returns the totals (new
+        events; rejections in the order :meth:`add` gives them, batch after batch).
+
+        Holds at most three batches. On PostgreSQL a helper thread writes one batch while the
+        next is read and prepared, so the server's insert runs beside the reading: the caller
+        must not use this session until the call returns. An exception from either side stops
+        both and is raised here, the transaction left to the caller to roll back.
+        """
+        chunks = _chunks(events, batch)
+        if self.session.get_bind().dialect.name != "postgresql":
+            added, rejected = 0, []
+            for chunk in chunks:
+                n, why = self.add(chunk, supplied_by, received_at)
+                added += n
+                rejected += why
+            return added, rejected
+        return self._add_beside(chunks, supplied_by, received_at)
+
+    def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str,
+                    received_at: datetime) -> tuple[int, list[Rejection]]:
+        """Prepare rows here, insert them in a helper thread (see :meth:`add_stream`)."""
+        todo: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=1)
+        done: list[tuple[int, list[Rejection]]] = []
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            while (rows := todo.get()) is not None:
+                if not failed:
+                    try:
+                        done.append(self._insert(rows, supplied_by))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                        failed.append(exc)
+
+        writer = threading.Thread(target=write, name="scheldt-event-writer", daemon=True)
+        writer.start()
+        prepared: list[list[Rejection]] = []
+        try:
+            for chunk in chunks:
+                rows, rejected = _rows(chunk, supplied_by, received_at)
+                prepared.append(rejected)
+                todo.put(rows)
+                if failed:
+                    break
+        finally:
+            todo.put(None)
+            writer.join()
+        if failed:
+            raise failed[0]
+        added, rejected = 0, []
+        for before, (n, clashes) in zip(prepared, done, strict=True):
+            added += n
+            rejected += before + clashes
+        return added, rejected
+
+    def _insert(self, rows: list[dict[str, Any]], supplied_by: str) -> tuple[int, list[Rejection]]:
+        """Insert prepared rows, skipping known ids; (how many were new, id clashes)."""
+        rejected = []
         added = insert_ignore(self.session, ShippingEventRow.__table__, rows)
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 
-from scheldt.domain.facts import fact_digest, plain
+from scheldt.domain.facts import fact_digest, fields_dict, json_bytes, plain
 
-__all__ = ["fact_digest", "json_text", "plain"]
+__all__ = ["fact_digest", "fields_dict", "json_text", "plain"]
 
 
 def json_text(value: Any) -> str:
-    """``value`` as JSON text; the store's serialiser for JSON columns."""
-    return orjson.dumps(value, default=str).decode()
+    """``value`` as JSON text; the store's serialiser for JSON columns (see
+    :func:`scheldt.domain.facts.json_bytes`: dataclasses, tuples and datetimes as plain JSON)."""
+    return json_bytes(value).decode()
 
 
 def aware(t: datetime | None) -> datetime | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, literal_column
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+
+from scheldt.store.rows import json_text
 
 #: Rows sent per statement; SQLAlchemy batches them further ("insertmanyvalues").
 CHUNK_ROWS = 5_000
@@ -30,13 +32,47 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     if dialect.name != "sqlite":
         return len(insert_ignore_returning(session, table, rows, None))
     columns = list(rows[0])
-    convert = [(c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    convert, shared = [], {}
+    for i, c in enumerate(columns):
+        impl = table.c[c].type.dialect_impl(dialect)
+        if (f := impl.bind_processor(dialect)) is not None:
+            # columns of one type share a memo: an event's created time is often its event time
+            convert.append((i, shared.setdefault((type(impl), repr(impl)), _remember_last(f))))
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
            "ON CONFLICT DO NOTHING")
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.executemany(sql, ([row[c] if f is None or row[c] is None else f(row[c]) for c, f in convert]
-                             for row in rows))
+    cursor.executemany(sql, _bound(rows, itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],),
+                                   convert))
     return cursor.rowcount
+
+
+def _bound(rows: Sequence[dict[str, Any]], values: Callable[[dict[str, Any]], tuple[Any, ...]],
+           convert: list[tuple[int, Callable[[Any], Any]]]) -> Iterator[list[Any]]:
+    """Each row's values in column order, converted by their columns' bind processors."""
+    for row in rows:
+        out = list(values(row))
+        for i, f in convert:
+            if (v := out[i]) is not None:
+                out[i] = f(v)
+        yield out
+
+
+def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` that returns its previous result when given the very same object again (one
+    received time, one empty flag list for a whole batch of rows)."""
+    last: list[Any] = [_NOTHING, None]
+
+    def remembered(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
+        out = process(value)
+        last[0], last[1] = value, out
+        return out
+
+    return remembered
+
+
+_NOTHING = object()
 
 
 def insert_ignore_returning(session: Session, table: Table, rows: Sequence[dict[str, Any]],
@@ -77,7 +113,7 @@ def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     names = ", ".join(columns)
     with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+            copy.write_row([json_text(row[c]) if c in as_json else row[c] for c in columns])
     cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
                    f"ON CONFLICT DO NOTHING RETURNING {returned}")
     return [r[0] for r in cursor.fetchall()]

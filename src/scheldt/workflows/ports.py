@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -69,6 +69,8 @@ class AssessmentStore(Protocol):
 
 class EventStore(Protocol):
     def add(self, events: Sequence[Any], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]: ...
+    def add_stream(self, events: Iterable[Any], supplied_by: str,
+                   received_at: datetime) -> tuple[int, list[Rejection]]: ...
     def retract(self, retractions: Sequence[Any], supplied_by: str) -> int: ...
     def for_container(self, number: str) -> list[dict[str, Any]]: ...
 
