@@ -180,3 +180,71 @@ def test_odd_characters_in_a_container_number_are_flagged() -> None:
         number, flag = container_number(raw)
         assert flag is not None and "not shaped like an ISO 6346 container number" in flag.why
     assert imo_number(9298686.0) == ("9298686", None)  # a valid IMO number sent as a JSON float
+
+
+# --- event pages are parsed by orjson a piece at a time; the result must be what ijson gives ---
+
+
+def _ijson_reference(data: bytes, page: bool) -> list[tuple[str, object]]:
+    import io
+
+    import ijson
+
+    prefix, path = ("events.item", "$.events[{}]") if page else ("item", "$[{}]")
+    out: list[tuple[str, object]] = []
+    try:
+        for i, obj in enumerate(ijson.items(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), prefix, use_float=True)):
+            out.append((path.format(i), obj))
+    except ijson.JSONError:
+        out.append(("broken", None))
+    return out
+
+
+def _pieces_result(data: bytes) -> list[tuple[str, object]]:
+    import io
+
+    import ijson
+
+    from scheldt.ingest import dcsa_events
+
+    out: list[tuple[str, object]] = []
+    try:
+        out.extend(dcsa_events._stream(io.BytesIO(data), "x"))
+    except ijson.JSONError:
+        out.append(("broken", None))
+    return out
+
+
+def _page_events(n: int) -> list[dict[str, object]]:
+    return [{"eventID": f"e{i}", "eventType": "EQUIPMENT", "eventDateTime": "2026-01-01T00:00:00Z",
+             "note": "a string with },{ and ]} inside" if i % 7 == 0 else "plain",
+             "seals": [{"sealNumber": f"S{i}-{k}"} for k in range(i % 4)],
+             "reading": 1.25 + i, "nested": {"deeper": {"x": i}}} for i in range(n)]
+
+
+@pytest.mark.parametrize("shape", ["page", "list", "page-bom-pretty", "broken", "keys-after", "big-int", "mixed"])
+def test_pieces_give_what_ijson_gives(shape: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json as _json
+
+    from scheldt.ingest import dcsa_events
+
+    monkeypatch.setattr(dcsa_events, "PIECE_BYTES", 700)  # many pieces, many cuts inside events
+    events = _page_events(300)
+    page = shape != "list" and shape != "mixed"
+    if shape == "list":
+        data = _json.dumps(events).encode()
+    elif shape == "mixed":
+        data = _json.dumps([1, "x", *events[:50], [], None, *events[50:]]).encode()
+    elif shape == "page-bom-pretty":
+        data = b"\xef\xbb\xbf" + _json.dumps({"events": events}, indent=2).encode()
+    else:
+        data = _json.dumps({"events": events}).encode()
+    if shape == "broken":
+        data = data[: len(data) * 2 // 3]
+    elif shape == "keys-after":
+        data = data[:-1] + b', "next": {"events": [1]}, "events": [{"eventID": "late"}]}'
+    elif shape == "big-int":
+        data = data.replace(b'"x": 150', b'"x": 123456789012345678901234567890')
+    got = _pieces_result(data)
+    assert got == _ijson_reference(data, page)
+    assert len(got) > 50

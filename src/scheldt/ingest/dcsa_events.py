@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import ijson
+import orjson
 from datetime import UTC, datetime
 from typing import Any
 
@@ -246,21 +247,96 @@ RECENT_IDS = 50_000
 
 
 def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
-    """(JSON path, event) pairs read incrementally (ijson) so large pages stay in bounded memory."""
+    """(JSON path, event) pairs read incrementally so large pages stay in bounded memory.
+
+    Pieces of the events array are parsed by orjson (:func:`_pieces`, three times faster than
+    ijson's item builder); whatever that does not read plainly (broken or cut-off JSON, numbers
+    beyond 64 bits, keys after the array...) is read by ijson from the start of the file, the
+    events already given skipped, so the result is what ijson alone gives."""
     head = fh.read(1 << 16)
     fh.seek(0)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"[":
-        prefix, path = "item", "$[{}]"
+        prefix, path, page = "item", "$[{}]", False
     elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:', head):
-        prefix, path = "events.item", "$.events[{}]"
+        prefix, path, page = "events.item", "$.events[{}]", True
     else:
         yield from _events(json.loads(fh.read().decode("utf-8-sig")))
         return
+    given = 0
+    try:
+        for obj in _pieces(fh, page):
+            yield path.format(given), obj
+            given += 1
+        return
+    except _NotPlain:
+        pass
+    fh.seek(0)
     if head.startswith(b"\xef\xbb\xbf"):
         fh.read(3)
     for i, obj in enumerate(ijson.items(fh, prefix, use_float=True)):
-        yield path.format(i), obj
+        if i >= given:
+            yield path.format(i), obj
+
+
+class _NotPlain(Exception):
+    """The document is not one plain events array: read it with ijson."""
+
+
+#: Bytes read at a time by :func:`_pieces`, and the most it holds before giving up on a piece.
+PIECE_BYTES = 1 << 18
+MAX_PIECE_BYTES = 1 << 24
+_OPENING = {True: re.compile(rb'(\xef\xbb\xbf)?\s*\{\s*"events"\s*:\s*\['), False: re.compile(rb"(\xef\xbb\xbf)?\s*\[")}
+_CLOSING = {True: re.compile(rb"(.*)\]\s*\}\s*", re.DOTALL), False: re.compile(rb"(.*)\]\s*", re.DOTALL)}
+#: Where one object of an array ends and the next begins (between events, or inside one).
+_BETWEEN_OBJECTS = re.compile(rb"\}\s*,\s*\{")
+
+
+def _pieces(fh: BinaryIO, page: bool) -> Iterator[Any]:
+    """The items of a document that is one array of items (``page``: ``{"events": [...]}``,
+    else ``[...]``), parsed by orjson a piece at a time. Raises _NotPlain, having yielded only
+    items that are certainly the array's first ones, where the document is anything else.
+
+    A piece ends at a ``},{`` boundary. Parsing ``[`` + piece + ``]`` only succeeds when that
+    boundary is between two items of the array: a cut inside a string leaves the string open,
+    a cut inside an item leaves its brackets open.
+    """
+    fh.seek(0)
+    held = fh.read(PIECE_BYTES)
+    opening = _OPENING[page].match(held)
+    if opening is None:
+        raise _NotPlain
+    held = held[opening.end():]
+    while more := fh.read(PIECE_BYTES):
+        held += more
+        cuts = [m.start() for m in _BETWEEN_OBJECTS.finditer(held, max(0, len(held) - 2 * PIECE_BYTES))]
+        for cut in reversed(cuts[-8:]):
+            if (items := _array(held[: cut + 1])) is not None:
+                yield from items
+                held = held[held.index(b",", cut) + 1:]
+                break
+        else:
+            if len(held) > MAX_PIECE_BYTES:
+                raise _NotPlain
+    closing = _CLOSING[page].fullmatch(held)
+    if closing is None or (items := _array(closing.group(1))) is None:
+        raise _NotPlain
+    yield from items
+
+
+#: A run of digits as long as the largest 64-bit integer: orjson reads such integers as floats
+#: where ijson refuses them, so a piece holding one is read by ijson.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _array(piece: bytes) -> list[Any] | None:
+    """The items of ``[`` + piece + ``]``, or None when that is not JSON."""
+    try:
+        if _LONG_DIGITS.search(piece) is None:
+            return orjson.loads(b"[" + piece + b"]")
+        return list(ijson.items(io.BytesIO(b"[" + piece + b"]"), "item", use_float=True))
+    except (orjson.JSONDecodeError, ijson.JSONError, UnicodeDecodeError):
+        return None
 
 
 def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:

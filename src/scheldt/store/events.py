@@ -58,6 +58,10 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     location = event.location
     facts = fields_dict(event)
     del facts["source"]
+    if location is not None:  # converted once here rather than for the digest and again for details
+        facts["location"] = fields_dict(location)
+    if call is not None:
+        facts["transport_call"] = fields_dict(call)
     details = {k: v for k, v in facts.items()
                if k not in _NOT_DETAILS and v is not None and (len(v) > 0 if isinstance(v, _SIZED) else True)}
     documents = event.documents

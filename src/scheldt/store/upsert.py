@@ -58,15 +58,18 @@ def _bound(rows: Sequence[dict[str, Any]], values: Callable[[dict[str, Any]], tu
 
 
 def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``process`` that returns its previous result when given the very same object again (one
-    received time, one empty flag list for a whole batch of rows)."""
-    last: list[Any] = [_NOTHING, None]
+    """``process`` that returns an earlier result when given one of the last two objects it
+    converted again (one received time for a whole batch, a created time that is the event
+    time, one empty flag list)."""
+    last: list[Any] = [_NOTHING, None, _NOTHING, None]
 
     def remembered(value: Any) -> Any:
         if value is last[0]:
             return last[1]
+        if value is last[2]:
+            return last[3]
         out = process(value)
-        last[0], last[1] = value, out
+        last[2], last[3], last[0], last[1] = last[0], last[1], value, out
         return out
 
     return remembered
