@@ -51,7 +51,7 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     assert json.loads(out)["rescored"] == {"profile": "antwerp-narcotics@1", "trips": 1}
     code, out, _ = invoke("trips", "queue", "--json")
     [top] = json.loads(out)["trips"]
-    assert (top["container_number"], top["document_ref"], top["score"]) == ("NARU3472484", "HHL71800000", 15.0)
+    assert (top["container_number"], top["document_ref"], top["score"]) == ("NARU3472484", "HHL71800000", 10.0)
     code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
     history = json.loads(out)["assessments"]
     assert len(history) == 2 and all(h["reproduced"] for h in history)

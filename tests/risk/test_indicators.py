@@ -70,12 +70,38 @@ def test_transshipment_through_listed_hub_when_origin_is_not_listed() -> None:
     assert run("high_risk_transshipment", trip(ev("LOAD", -400, "CNSHA"), ev("DISC", 0, "PABLB"))) is None
 
 
+def test_transshipment_through_listed_hub_after_a_listed_origin_is_a_second_exposure() -> None:
+    facts = trip(ev("LOAD", -400, "ECGYE"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
+                 docs=(doc(port_of_loading="ECGYE"),))
+    assert run("high_risk_transshipment", facts) == (
+        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01, "
+        "after loading at ECGYE (Guayaquil)")
+    # discharged and loaded again at the listed port of loading itself: no second port
+    back = trip(ev("LOAD", -400, "PABLB"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
+                docs=(doc(port_of_loading="PABLB"),))
+    assert run("high_risk_transshipment", back) is None
+
+
 def test_cover_load_and_reefer_from_risk_origin() -> None:
     facts = trip(ev("LOAD", -300, "ECGYE", iso_equipment_code="45R1"), docs=(doc(hs_codes=("080390",)),))
     assert run("cover_load_commodity", facts) == "HS 080390 (bananas) on TRD HHL71800000"
     assert run("reefer_from_risk_origin", facts) == "reefer container (45R1) from ECGYE (Guayaquil)"
     dry = trip(ev("LOAD", -300, "ECGYE", iso_equipment_code="45G1"))
     assert run("reefer_from_risk_origin", dry) is None
+
+
+def test_reefer_with_goods_that_need_no_cooling() -> None:
+    coffee = trip(ev("LOAD", -300, "CNSHA", iso_equipment_code="45R1"),
+                  docs=(doc(hs_codes=("090111",), descriptions=("Coffee, not roasted",)),))
+    assert run("reefer_with_dry_goods", coffee) == (
+        "reefer container (45R1) declared with HS 090111 (Coffee, not roasted) on TRD HHL71800000, "
+        "goods that are not shipped chilled or frozen")
+    bananas = trip(ev("LOAD", -300, "CNSHA", iso_equipment_code="45R1"), docs=(doc(hs_codes=("080390",)),))
+    assert run("reefer_with_dry_goods", bananas) is None
+    dry_box = trip(ev("LOAD", -300, "CNSHA", iso_equipment_code="45G1"), docs=(doc(hs_codes=("090111",)),))
+    assert run("reefer_with_dry_goods", dry_box) is None
+    no_goods = trip(ev("LOAD", -300, "CNSHA", iso_equipment_code="45R1"), docs=(doc(),))
+    assert run("reefer_with_dry_goods", no_goods) is None
 
 
 def test_new_consignee_first_seen_recently() -> None:

@@ -65,15 +65,15 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
         history = uow.trip_assessments.history(KEY)
         before, after = reproduce(uow, history[0]["id"]), reproduce(uow, history[1]["id"])
     assert (again.scored, unchanged.scored, unchanged.unchanged) == (1, 0, 1)
-    assert [h["score"] for h in history] == [15.0, 60.0]  # + seal 25 + quick pick-up 20
+    assert [h["score"] for h in history] == [10.0, 45.0]  # to order 10, + seal 25 + quick pick-up 10
     assert [r["evidence"] for r in history[0]["reasons"]] == ["TRD HHL71800000 is to order and names no notify party"]
     assert [r["evidence"] for r in history[1]["reasons"]] == [
         "seal XX-999 at DISC DEBRV 2026-02-01 10:00 UTC, not the seal on the transport document (DCSA-CTK-1234)",
         "gated out at DEBRV 2.0 h after discharge (2026-02-01 10:00 UTC → 2026-02-01 12:00 UTC)",
         "TRD HHL71800000 is to order and names no notify party"]
     # the first score, recomputed after the later facts arrived, is what it was
-    assert before.points == 15.0 and [r.evidence for r in before.reasons] == [r["evidence"] for r in history[0]["reasons"]]
-    assert after.points == 60.0 and [r.indicator for r in after.reasons] == [r["indicator"] for r in history[1]["reasons"]]
+    assert before.points == 10.0 and [r.evidence for r in before.reasons] == [r["evidence"] for r in history[0]["reasons"]]
+    assert after.points == 45.0 and [r.indicator for r in after.reasons] == [r["indicator"] for r in history[1]["reasons"]]
     assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@1"
 
 
@@ -112,7 +112,7 @@ def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: P
         [assessment] = uow.trip_assessments.history(KEY)
     assert (report.accepted, report.added, report.rejected, report.skipped) == (3, 3, 2, {"schema Sanction": 1})
     assert (again.accepted, again.added) == (3, 0)
-    assert assessment["score"] == 55.0
+    assert assessment["score"] == 50.0  # watchlist 40 + to order 10
     assert assessment["reasons"][0]["evidence"] == (
         "shipper 'DCSA CTK' matches 'D.C.S.A. C.T.K.' on test list (entry t-company-1, score 100)")
 

@@ -146,15 +146,17 @@ def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
 @indicator("high_risk_transshipment", source="indicator table rows 1 and 9",
            feeds="DCSA T&T DISC events before the final port of discharge (transshipment)")
 def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
-    """Transshipped through a high-risk hub although loaded elsewhere (an unexpected route)."""
-    if any(ctx.listed(code, on) for code, on, _ in _loaded_ports(trip)):
-        return None  # the origin itself is listed: high_risk_port_of_loading says so
+    """Transshipped through a high-risk hub on the way (discharged and loaded again there)."""
+    loaded = {code for code, _, _ in _loaded_ports(trip)}
+    origin = next(((c, on) for c, on, _ in _loaded_ports(trip) if ctx.listed(c, on)), None)
     for e in _transshipments(trip):
         listed = ctx.listed(e.unlocode, e.event_time.date())
-        if listed:
+        if listed and e.unlocode not in loaded:
+            # a listed origin is high_risk_port_of_loading's; a listed hub after it is a second exposure
+            also = f", after loading at {_port(ctx, *origin)}" if origin else ""
             return Hit("high_risk_transshipment", 1.0,
                        f"transshipped at {e.unlocode} ({listed.name}) on {e.event_time:%Y-%m-%d}, "
-                       f"on the high-risk list since {listed.since}")
+                       f"on the high-risk list since {listed.since}{also}")
     return None
 
 
@@ -170,7 +172,7 @@ def cover_load_commodity(trip: TripFacts, ctx: Context) -> Hit | None:
     return None
 
 
-def _is_reefer(iso_code: str) -> bool:
+def is_reefer(iso_code: str) -> bool:
     """ISO 6346 size-type code of a reefer: type group R (e.g. 45R1, 22R1; legacy 4532)."""
     return len(iso_code) == 4 and (iso_code[2] == "R" or iso_code[2:4] in ("32", "33"))
 
@@ -180,12 +182,33 @@ def _is_reefer(iso_code: str) -> bool:
 def reefer_from_risk_origin(trip: TripFacts, ctx: Context) -> Hit | None:
     """A reefer container from a high-risk origin (the machinery compartment is a known hiding place)."""
     code = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
-    if not _is_reefer(code):
+    if not is_reefer(code):
         return None
     origin = next(((c, on) for c, on, _ in _loaded_ports(trip) if ctx.listed(c, on)), None)
     if origin is None:
         return None
     return Hit("reefer_from_risk_origin", 1.0, f"reefer container ({code}) from {_port(ctx, *origin)}")
+
+
+#: HS chapters of goods shipped chilled or frozen: meat, fish, dairy, live plants and flowers,
+#: vegetables, fruit and nuts, prepared meat and fish.
+CHILLED_HS_CHAPTERS = frozenset({"02", "03", "04", "06", "07", "08", "16"})
+
+
+@indicator("reefer_with_dry_goods", source="indicator table rows 2 and 3 (container type against the goods; inferred)",
+           feeds="DCSA T&T equipment ISOEquipmentCode / BAPLIE EQD size-type code against the HS codes on the "
+                 "transport document (dcsa-documents consignment items; edifact CUSCAR/IFTMIN GID/PIA)")
+def reefer_with_dry_goods(trip: TripFacts, ctx: Context) -> Hit | None:
+    """A reefer container declared with goods that need no cooling."""
+    code = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
+    doc = trip.latest_document()
+    if not is_reefer(code) or doc is None or not doc.hs_codes:
+        return None
+    if any(hs[:2] in CHILLED_HS_CHAPTERS for hs in doc.hs_codes):
+        return None
+    goods = "HS " + ", ".join(doc.hs_codes) + (f" ({'; '.join(doc.descriptions)})" if doc.descriptions else "")
+    return Hit("reefer_with_dry_goods", 1.0, f"reefer container ({code}) declared with {goods} on {doc.document_type} "
+               f"{doc.document_ref}, goods that are not shipped chilled or frozen")
 
 
 @indicator("new_consignee", source="indicator table row 5",
