@@ -22,7 +22,7 @@ and sightings (a partner acted on an alert, and what came of it). Each carries:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from scheldt.errors import InputError
@@ -150,3 +150,35 @@ class Evaluation:
     credibility: str
     valid_from: datetime
     valid_until: datetime | None = None
+
+
+def stix_timestamp(text: str) -> datetime | None:
+    """A STIX 2.1 timestamp (§3.2: RFC 3339 in UTC, ``Z``, any sub-second precision, read to
+    the microsecond) or another ISO 8601 time with an offset, as an aware UTC datetime; None
+    when ``text`` is neither. Object versions are ordered by this (``modified``)."""
+    value = str(text).strip()
+    if value.endswith(("Z", "z")) and "T" in value.upper():
+        head, _, frac = value[:-1].partition(".")
+        try:
+            t = datetime.strptime(head.upper(), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            t = None
+        if t is not None and (not frac or frac.isdigit()):
+            return t.replace(microsecond=int(frac[:6].ljust(6, "0")) if frac else 0, tzinfo=UTC)
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFilter:
+    """Which versions of each object a list keeps (TAXII ``match[version]``, §3.5.1): the
+    ``first`` and/or ``last`` (by ``modified``) among the versions the requester may see in
+    the same place (sharing group, or community), and those ``modified`` at one of ``at`` (UTC).
+    A version whose ``modified`` is not a timestamp matches none of them."""
+
+    first: bool = False
+    last: bool = True
+    at: tuple[datetime, ...] = ()

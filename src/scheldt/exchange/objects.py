@@ -32,6 +32,7 @@ from scheldt.domain.exchange import (
     Requester,
     Tlp,
     may_see,
+    stix_timestamp,
     strictest,
 )
 from scheldt.errors import InputError
@@ -163,7 +164,8 @@ def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source:
         modified = modified or "1970-01-01T00:00:00.000Z"
     if not modified:
         raise InputError(f"{obj['id']}.modified", "an object version needs modified (or created)")
-    return {"stix_id": obj["id"][:100], "modified": str(modified)[:32], "stix_type": obj["type"][:64],
+    return {"stix_id": obj["id"][:100], "modified": str(modified)[:32], "modified_at": stix_timestamp(str(modified)),
+            "stix_type": obj["type"][:64],
             "spec_version": str(obj.get("spec_version", "2.1"))[:8], "kind": sharing.kind, "tlp": sharing.tlp.value,
             "owner_org": owner_org, "group_id": sharing.group, "handling_code": sharing.handling_code,
             "reliability": sharing.reliability, "credibility": sharing.credibility, "valid_from": sharing.valid_from,

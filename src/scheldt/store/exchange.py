@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, select, text, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from scheldt.domain.exchange import Audience, Requester, Tlp
+from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import (
     OrganisationRow,
@@ -67,22 +67,54 @@ def _stored(row: SharedObjectRow) -> StoredObject:
                         aware(row.date_added) or row.date_added, aware(row.deleted_at))
 
 
-def visible_clause(r: Requester | None) -> Any:
-    """SQL condition on ``shared_object``: the requester may see the row (None: the node itself)."""
+def visible_clause(r: Requester | None, o: Any = _O) -> Any:
+    """SQL condition on ``shared_object`` (or its alias ``o``): the requester may see the row
+    (None: the node itself)."""
     if r is None:
         return true()
-    own = _O.owner_org == r.organisation_id
-    clear = _O.tlp == Tlp.CLEAR.value
-    green = and_(_O.tlp == Tlp.GREEN.value, true() if r.kind == "agency" else false())
-    member = and_(_O.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]), _O.group_id.in_(sorted(r.groups))) \
+    own = o.owner_org == r.organisation_id
+    clear = o.tlp == Tlp.CLEAR.value
+    green = and_(o.tlp == Tlp.GREEN.value, true() if r.kind == "agency" else false())
+    member = and_(o.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]), o.group_id.in_(sorted(r.groups))) \
         if r.groups else false()
-    client = and_(_O.tlp == Tlp.AMBER.value, _O.group_id.in_(sorted(r.client_of_groups))) \
+    client = and_(o.tlp == Tlp.AMBER.value, o.group_id.in_(sorted(r.client_of_groups))) \
         if r.client_of_groups else false()
-    named = and_(_R.seq == _O.seq, _R.organisation_id == r.organisation_id)
+    named = and_(_R.seq == o.seq, _R.organisation_id == r.organisation_id)
     if not r.peer:
         named = and_(named, _R.username == r.username)
-    red = and_(_O.tlp == Tlp.RED.value, exists().where(named))
+    red = and_(o.tlp == Tlp.RED.value, exists().where(named))
     return or_(own, clear, green, member, client, red)
+
+
+def _scope(o: Any, group_id: str | None, community: bool) -> list[Any]:
+    if group_id is not None:
+        return [o.group_id == group_id]
+    if community:
+        return [o.group_id.is_(None)]
+    return []
+
+
+def _no_visible_version(r: Requester | None, group_id: str | None, community: bool, newer: bool) -> Any:
+    """No other live version of the row's object the requester may see (in the same place) is
+    newer (``newer``) / older than the row."""
+    o2 = aliased(SharedObjectRow)
+    order = o2.modified_at > _O.modified_at if newer else o2.modified_at < _O.modified_at
+    return ~exists().where(o2.stix_id == _O.stix_id, o2.deleted_at.is_(None), order, visible_clause(r, o2),
+                           *_scope(o2, group_id, community))
+
+
+def version_clause(r: Requester | None, v: VersionFilter, group_id: str | None, community: bool) -> Any:
+    """SQL condition on ``shared_object``: the row is a version ``v`` keeps (see VersionFilter)."""
+    parts = []
+    if v.first:
+        parts.append(_no_visible_version(r, group_id, community, newer=False))
+    if v.last:
+        parts.append(_no_visible_version(r, group_id, community, newer=True))
+    if v.at:
+        parts.append(_O.modified_at.in_(list(v.at)))
+    if not parts:
+        return false()
+    return and_(_O.modified_at.is_not(None), or_(*parts))
 
 
 class ExchangeRepository:
@@ -174,15 +206,14 @@ class ExchangeRepository:
 
     def page(self, r: Requester | None, *, group_id: str | None = None, community: bool = False,
              after_seq: int | None = None, added_after: datetime | None = None, ids: Sequence[str] = (),
-             types: Sequence[str] = (), limit: int = 100, include_deleted: bool = False) -> list[StoredObject]:
+             types: Sequence[str] = (), limit: int = 100, include_deleted: bool = False,
+             versions: VersionFilter | None = None, spec_versions: Sequence[str] = ()) -> list[StoredObject]:
         """Object versions the requester may see, in ``seq`` order, after ``after_seq``:
         in sharing group ``group_id`` (or, with ``community``, those without a group), added
-        after ``added_after`` (UTC), with one of the STIX ``ids`` / ``types`` when given."""
-        stmt = select(_O).where(visible_clause(r))
-        if group_id is not None:
-            stmt = stmt.where(_O.group_id == group_id)
-        elif community:
-            stmt = stmt.where(_O.group_id.is_(None))
+        after ``added_after`` (UTC), with one of the STIX ``ids`` / ``types`` / ``spec_versions``
+        when given, and only the versions ``versions`` keeps (None: every version). Every
+        condition is in the one query, so a page is short only at the end of the list."""
+        stmt = select(_O).where(visible_clause(r), *_scope(_O, group_id, community))
         if after_seq is not None:
             stmt = stmt.where(_O.seq > after_seq)
         if added_after is not None:
@@ -191,8 +222,12 @@ class ExchangeRepository:
             stmt = stmt.where(_O.stix_id.in_(list(ids)))
         if types:
             stmt = stmt.where(_O.stix_type.in_(list(types)))
+        if spec_versions:
+            stmt = stmt.where(_O.spec_version.in_(list(spec_versions)))
         if not include_deleted:
             stmt = stmt.where(_O.deleted_at.is_(None))
+        if versions is not None:
+            stmt = stmt.where(version_clause(r, versions, group_id, community))
         return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq).limit(limit))]
 
     def versions(self, r: Requester | None, stix_id: str) -> list[StoredObject]:

@@ -597,6 +597,8 @@ class SharedObjectRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     stix_id: Mapped[str] = mapped_column(String(100))
     modified: Mapped[str] = mapped_column(String(32))  # the STIX timestamp text, exactly as given
+    # ``modified`` as a time (None when it is not a timestamp): versions are ordered by it
+    modified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     stix_type: Mapped[str] = mapped_column(String(64))
     spec_version: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(32))  # alert, watchlist-entry, seizure-report, sighting, other

@@ -11,9 +11,9 @@ id. Writing needs :attr:`~scheldt.domain.access.Permission.SHARE`; reading
 
 **Access before paging.** Every list runs the one visibility policy as SQL
 (``ExchangeRepository.page`` with the requester) before it is paged, so a page never holds an
-object the requester may not see, and a page is short only at the end of the list. Filters that
-SQL does not run (``match[version]`` first/last/timestamps, ``match[spec_version]``) are applied
-to the visible rows in batches until the page is full (:func:`select_versions`).
+object the requester may not see, and a page is short only at the end of the list. Every filter
+(``match[version]`` first/last/timestamps among the versions the requester may see,
+``match[spec_version]``, ids, types, ``added_after``) is part of that one query.
 
 **Cursors** (§3.4): ``next`` is an opaque encoding of the server-assigned ``seq`` of the last
 object version of the page. It holds no state on the server, never expires, and names a position
@@ -50,7 +50,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
-from scheldt.domain.exchange import Requester
+from scheldt.domain.exchange import Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID
 from scheldt.workflows.share import LOCAL_GROUP, receive_objects
@@ -63,9 +63,6 @@ STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 #: Page size when the request gives no ``limit``, and the largest page served (§3.4).
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-#: Visible rows read at once while filling a page, and versions of one batch's objects at most.
-FILL_BATCH = 200
-VERSIONS_MAX = 100_000
 #: Passwords checked with argon2 are remembered (keyed by an HMAC of hash and password) for this
 #: many users, so HTTP Basic clients paging through a collection do not pay argon2 on every page.
 VERIFIED_CACHE = 1024
@@ -177,14 +174,7 @@ def timestamp(t: datetime) -> str:
 
 def version_time(modified: str) -> datetime | None:
     """A stored version text as a datetime, or None when it is not a timestamp."""
-    try:
-        return parse_timestamp(modified, "version")
-    except InputError:
-        try:
-            t = datetime.fromisoformat(modified.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    return stix_timestamp(modified)
 
 
 def parse_limit(text: str | None) -> int:
@@ -275,50 +265,17 @@ class Page:
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _extremes(uow: Any, requester: Requester, coll: Collection, ids: set[str]) -> dict[str, tuple[datetime, datetime]]:
-    """(first, last) version time of each object among the versions the requester may see in
-    the collection."""
-    out: dict[str, tuple[datetime, datetime]] = {}
-    rows = uow.exchange.page(requester, **coll.where, ids=sorted(ids), limit=VERSIONS_MAX)
-    for r in rows:
-        t = version_time(r.modified)
-        if t is None:
-            continue
-        lo, hi = out.get(r.stix_id, (t, t))
-        out[r.stix_id] = (min(lo, t), max(hi, t))
-    return out
-
-
-def _kept(uow: Any, requester: Requester, coll: Collection, batch: list[Any], q: Query) -> list[Any]:
-    rows = [r for r in batch if not q.spec_versions or r.spec_version in q.spec_versions]
-    v = q.versions
-    if v.all or not rows:
-        return rows
-    extremes = _extremes(uow, requester, coll, {r.stix_id for r in rows}) if (v.first or v.last) else {}
-    out = []
-    for r in rows:
-        t = version_time(r.modified)
-        lo, hi = extremes.get(r.stix_id, (None, None))
-        if t is not None and ((v.first and t == lo) or (v.last and t == hi) or t in v.times):
-            out.append(r)
-    return out
+def version_filter(v: VersionMatch) -> VersionFilter | None:
+    """The store's filter for ``match[version]`` (None for ``all``)."""
+    return None if v.all else VersionFilter(first=v.first, last=v.last, at=tuple(sorted(v.times)))
 
 
 def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query) -> Page:
     """The page of visible object versions of ``coll`` matching ``q``, in ``seq`` order (see the
-    module docstring: filtered before paging, full unless it is the last)."""
-    found: list[Any] = []
-    after = q.after
-    while len(found) <= q.limit:
-        want = max(FILL_BATCH, q.limit + 1 - len(found))
-        batch = uow.exchange.page(requester, **coll.where, after_seq=after, added_after=q.added_after,
-                                  ids=q.ids, types=q.types, limit=want)
-        if not batch:
-            break
-        found += _kept(uow, requester, coll, batch, q)
-        after = batch[-1].seq
-        if len(batch) < want:
-            break
+    module docstring: one query filters before paging, so the page is full unless it is the last)."""
+    found = uow.exchange.page(requester, **coll.where, after_seq=q.after, added_after=q.added_after, ids=q.ids,
+                              types=q.types, spec_versions=q.spec_versions, versions=version_filter(q.versions),
+                              limit=q.limit + 1)
     more = len(found) > q.limit
     rows = found[:q.limit]
     cursor = encode_cursor(rows[-1].seq) if rows else (encode_cursor(q.after) if q.after is not None else None)
