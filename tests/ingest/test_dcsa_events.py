@@ -248,3 +248,21 @@ def test_pieces_give_what_ijson_gives(shape: str, monkeypatch: pytest.MonkeyPatc
     got = _pieces_result(data)
     assert got == _ijson_reference(data, page)
     assert len(got) > 50
+
+
+def test_unlocode_that_is_not_a_string_quarantines_only_its_event() -> None:
+    """Bug: an UNLocationCode given as a JSON number crashed the whole file's ingest later on;
+    now that event is rejected naming the field, and the other event of the file is kept."""
+    import json
+
+    events = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_bytes())["events"]
+    good = events[0]
+    bad = json.loads(json.dumps(good))
+    bad["eventID"] = "5e51e72c-d872-11ea-811c-0242ac130003"
+    bad["eventLocation"]["UNLocationCode"] = 12345
+    records = list(read_dcsa_events(json.dumps({"events": [good, bad]}).encode(), "mixed.json"))
+    rejected = [r for r in records if isinstance(r, Rejection)]
+    assert len(records) - len(rejected) == 1
+    assert len(rejected) == 1
+    assert rejected[0].field == "eventLocation.UNLocationCode"
+    assert "is a int, not a string" in rejected[0].why

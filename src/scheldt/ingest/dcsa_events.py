@@ -112,6 +112,17 @@ def _voyage(tc: Json, flat: str, nested: str) -> str:
     return value or ""
 
 
+def _unlocode(*values: Any, field: str) -> str:
+    """The first UN/LOCODE given among ``values`` ("" for none). Raises FieldError when it is
+    not a string (a number or a list cannot be a UN/LOCODE; the event is quarantined)."""
+    for value in values:
+        if value:
+            if not isinstance(value, str):
+                raise FieldError(field, f"UNLocationCode {str(value)[:40]} is a {type(value).__name__}, not a string")
+            return value
+    return ""
+
+
 def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     if not tc:
         return None, []
@@ -119,7 +130,7 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     location = tc.get("location") or {}
     service = tc.get("carrierServiceCode") or (tc.get("serviceCodeOrReference") or {}).get("carrierServiceCode") or ""
     call = TransportCall(
-        unlocode=tc.get("UNLocationCode") or location.get("UNLocationCode") or "",
+        unlocode=_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
         facility_code=tc.get("facilityCode") or location.get("facilityCode") or "",
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
         sequence=tc.get("transportCallSequenceNumber"),
@@ -137,7 +148,7 @@ def _location(loc: Json | None) -> Location | None:
         return None
     geo = loc.get("geoCoordinate") or loc
     lat, lon = geo.get("latitude"), geo.get("longitude")
-    return Location(loc.get("UNLocationCode") or "", loc.get("facilityCode") or "", loc.get("locationName") or "",
+    return Location(_unlocode(loc.get("UNLocationCode"), field="eventLocation.UNLocationCode"), loc.get("facilityCode") or "", loc.get("locationName") or "",
                     None if lat is None else _float(lat), None if lon is None else _float(lon))
 
 
