@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, text, true, update
+from sqlalchemy import and_, exists, false, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
@@ -183,18 +183,39 @@ class ExchangeRepository:
         already stored (same STIX id and ``modified``) adds nothing: returns None; else its seq.
         Serialises writers of object versions until the transaction ends (PostgreSQL), so
         versions commit in ``seq`` order: a seq cursor misses nothing."""
+        return self.add_versions([(values, recipients)])[0]
+
+    def add_versions(self, versions: Sequence[tuple[dict[str, Any], Sequence[tuple[str, str]]]]) -> list[int | None]:
+        """:meth:`add_version` for many versions at once: one query finds those already stored
+        and one multi-row INSERT ... RETURNING adds the rest (``versions``: (values, named
+        recipients) each). Returns, in order, the seq of each added version, None for one
+        already stored (or repeated earlier in ``versions``)."""
+        if not versions:
+            return []
         self._serialise_writers()
-        known = self.session.scalar(select(_O.seq).where(_O.stix_id == values["stix_id"],
-                                                         _O.modified == values["modified"]))
-        if known is not None:
-            return None
-        row = SharedObjectRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        for org, user in sorted(set(recipients)):
-            self.session.add(SharedObjectRecipientRow(seq=row.seq, organisation_id=org, username=user))
-        self.session.flush()
-        return row.seq
+        keys = [(v["stix_id"], v["modified"]) for v, _ in versions]
+        known: set[tuple[str, str]] = set()
+        ids = sorted({k[0] for k in keys})
+        for i in range(0, len(ids), 1000):
+            known.update((sid, mod) for sid, mod in self.session.execute(select(_O.stix_id, _O.modified).where(
+                _O.stix_id.in_(ids[i:i + 1000]))))
+        fresh: list[int] = []
+        for i, key in enumerate(keys):
+            if key not in known:
+                known.add(key)
+                fresh.append(i)
+        out: list[int | None] = [None] * len(versions)
+        if not fresh:
+            return out
+        rows = self.session.execute(insert(_O).returning(_O.seq, sort_by_parameter_order=True),
+                                    [versions[i][0] for i in fresh]).scalars().all()
+        named = []
+        for i, seq in zip(fresh, rows, strict=True):
+            out[i] = seq
+            named += [{"seq": seq, "organisation_id": o, "username": u} for o, u in sorted(set(versions[i][1]))]
+        if named:
+            self.session.execute(insert(_R), named)
+        return out
 
     def recipients(self, seq: int) -> frozenset[tuple[str, str]]:
         """The named recipients of a TLP:RED object version."""

@@ -62,16 +62,18 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     if len(objects) > MAX_OBJECTS:
         raise InputError("objects", f"{len(objects):,} objects; at most {MAX_OBJECTS:,} per envelope")
     report = IngestReport()
+    batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     for i, obj in enumerate(objects):
         label = str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
         try:
             parsed = parse_object(obj, label)
-            values = stored_values(parsed, sharing_of(parsed, default_group, label), owner_org, source, now)
+            sharing = sharing_of(parsed, default_group, label)
+            values = stored_values(parsed, sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
             continue
-        sharing = sharing_of(parsed, default_group, label)
-        seq = uow.exchange.add_version(values, sharing.recipients)
+        batch.append((values, sharing.recipients))
+    for (values, _), seq in zip(batch, uow.exchange.add_versions(batch), strict=True):
         if seq is None:
             report.known.append((values["stix_id"], values["modified"]))
         else:
