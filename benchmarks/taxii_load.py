@@ -28,7 +28,8 @@ What it does:
    sends them) from ``--posters`` concurrent clients (us-cbp's and be-customs' liaison
    officers); every status must report every object added. Objects per second = objects added
    / wall time of the step. The envelopes of a step are written to a temporary file before the
-   step, so making them costs the measured server nothing.
+   step, so making them costs the measured server nothing. After each step the exchange
+   tables are ANALYZEd, as autovacuum does after a bulk change.
 4. At each size, on the ``be-us`` collection with ``limit=100`` (pages of 100 objects):
    *first page* (``--samples`` requests, one client, Belgian targeting officer), *full walk*
    of the collection by ``next`` (one client; capped at ``--walk-cap`` s, reported as cut),
@@ -625,6 +626,14 @@ def date_added_sample(url: str, n: int) -> list[str]:
     return [t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for t in picks]
 
 
+def analyze(url: str) -> None:
+    """ANALYZE the exchange tables after a load step, as autovacuum does after a bulk change
+    (without statistics PostgreSQL may plan a page as a sort of the whole collection)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE shared_object")
+        conn.execute("ANALYZE shared_object_recipient")
+
+
 def table_sizes(url: str) -> dict[str, float]:
     """Size (MB) of shared_object with its indexes and of the audit log."""
     with psycopg.connect(url) as conn:
@@ -659,6 +668,7 @@ async def run_scheldt(args: argparse.Namespace, templates: list[Template], work:
             loaded += ingest.objects
             log(f"    {ingest.objects:,} objects in {ingest.seconds:.1f} s: {ingest.extra['objects_per_s']:,.0f}/s, "
                 f"{ingest.errors} errors")
+            analyze(al.psycopg_url(args.postgres, name))
             times = date_added_sample(al.psycopg_url(args.postgres, name), 200)
             log(f"  Scheldt at {loaded:,} objects:")
             figures = await measure_size(target, args, times)
