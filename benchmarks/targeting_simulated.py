@@ -58,7 +58,7 @@ def main() -> None:
         if t.inspected:
             facts = trip_facts(train, t, received(t.discharged))
             hits = indicator_hits(profile, facts)
-            rows.append(trip_features(facts, ctx, hits))
+            rows.append(trip_features(facts, ctx, hits, profile.indicators))
             points.append(evaluate(profile, facts, hits).points)
             labels.append(int(t.seizure))
             days.append(t.discharged.date())
@@ -80,7 +80,7 @@ def main() -> None:
         facts = trip_facts(test, t, received(t.discharged))
         hits = indicator_hits(profile, facts)
         result = evaluate(profile, facts, hits)
-        p = float(model.predict(np.array([trip_features(facts, ctx, hits)]))[0])
+        p = float(model.predict(np.array([trip_features(facts, ctx, hits, profile.indicators)]))[0])
         score, _ = blend.score(result.points, profile.max_points, p)
         origin = float(any(e.event_type == "LOAD" and e.unlocode in spec.HIGH_RISK_ORIGINS for e in facts.events))
         by_day[t.discharged.date()].append((score, result.points, p, origin, len(result.reasons) + rng.random() * 0.5,
@@ -106,10 +106,10 @@ def main() -> None:
     facts = [trip_facts(day, tr, received(tr.discharged)) for tr in day.trips]
     all_hits = [indicator_hits(profile, f) for f in facts]
     results = [evaluate(profile, f, h) for f, h in zip(facts, all_hits)]
-    probs = model.predict(np.array([trip_features(f, ctx, h) for f, h in zip(facts, all_hits)]))
+    probs = model.predict(np.array([trip_features(f, ctx, h, profile.indicators) for f, h in zip(facts, all_hits)]))
     scores = [blend.score(r.points, profile.max_points, float(p))[0] for r, p in zip(results, probs)]
     top = np.argsort(scores)[::-1][: round(0.08 * len(scores))]
-    contrib = model.contributions(np.array([trip_features(facts[i], ctx, all_hits[i]) for i in top]))
+    contrib = model.contributions(np.array([trip_features(facts[i], ctx, all_hits[i], profile.indicators) for i in top]))
     elapsed = time.perf_counter() - t
     print(f"one full day: {len(day.trips):,} trips scored (facts, profile, model) and reasons for the {len(top)} "
           f"selected in {elapsed:.1f} s (goal < 5 s); contributions shape {contrib.shape}")

@@ -62,10 +62,22 @@ class Context:
     params: Mapping[str, Any]
     high_risk_ports: Sequence[ListedPort] = ()
     cover_loads: Sequence[CoverLoad] = ()
+    _by_code: dict[str, tuple[ListedPort, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for p in self.high_risk_ports:  # list order kept within a code
+            self._by_code[p.code] = (*self._by_code.get(p.code, ()), p)
 
     def listed(self, unlocode: str, on: date) -> ListedPort | None:
-        """The high-risk list entry covering ``unlocode`` on ``on``, if any."""
-        return next((p for p in self.high_risk_ports if unlocode and p.covers(unlocode, on)), None)
+        """The high-risk list entry covering ``unlocode`` on ``on``, if any (the first in list
+        order, as a port's own entry and its country's are both looked at)."""
+        if not unlocode:
+            return None
+        found = [p for code in (unlocode, unlocode[:2]) for p in self._by_code.get(code, ()) if p.covers(unlocode, on)]
+        if len(found) > 1:
+            order = {id(p): i for i, p in enumerate(self.high_risk_ports)}
+            found.sort(key=lambda p: order[id(p)])
+        return found[0] if found else None
 
 
 Check = Callable[[TripFacts, Context], "Hit | None"]
@@ -147,9 +159,13 @@ def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
            feeds="DCSA T&T DISC events before the final port of discharge (transshipment)")
 def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
     """Transshipped through a high-risk hub on the way (discharged and loaded again there)."""
-    loaded = {code for code, _, _ in _loaded_ports(trip)}
-    origin = next(((c, on) for c, on, _ in _loaded_ports(trip) if ctx.listed(c, on)), None)
-    for e in _transshipments(trip):
+    transshipments = _transshipments(trip)
+    if not transshipments:
+        return None
+    ports = _loaded_ports(trip)
+    loaded = {code for code, _, _ in ports}
+    origin = next(((c, on) for c, on, _ in ports if ctx.listed(c, on)), None)
+    for e in transshipments:
         listed = ctx.listed(e.unlocode, e.event_time.date())
         if listed and e.unlocode not in loaded:
             # a listed origin is high_risk_port_of_loading's; a listed hub after it is a second exposure

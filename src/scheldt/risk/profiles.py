@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
-from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort
+from scheldt.risk.indicators import INDICATORS, Check, Context, CoverLoad, Hit, ListedPort
 
 
 class ProfileError(InputError):
@@ -103,6 +103,7 @@ class RiskProfile(_Strict):
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]
     _contexts: dict[str, Context] = PrivateAttr(default_factory=dict)
+    _checks: tuple[tuple[str, Check, Context], ...] = PrivateAttr(default=())
 
     @field_validator("version", mode="before")
     @classmethod
@@ -146,6 +147,15 @@ class RiskProfile(_Strict):
             covers = tuple(CoverLoad(c.prefix, c.name) for c in self.lists.cover_loads)
             self._contexts[name] = Context(params, ports, covers)
         return self._contexts[name]
+
+    def checks(self) -> tuple[tuple[str, Check, Context], ...]:
+        """(name, check, context) of each indicator of the profile, in profile order; built once
+        (scoring runs them for every trip, and each read of a pydantic private attribute is slow)."""
+        checks = self._checks
+        if not checks:
+            checks = tuple((n, INDICATORS[n].check, self.context(n)) for n in self.indicators)
+            self._checks = checks
+        return checks
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -207,8 +217,8 @@ class ProfileScore:
 def indicator_hits(profile: RiskProfile, trip: TripFacts) -> dict[str, Hit]:
     """Every indicator of ``profile`` that fires on ``trip``, by name."""
     hits = {}
-    for name in profile.indicators:
-        hit = INDICATORS[name].check(trip, profile.context(name))
+    for name, check, context in profile.checks():
+        hit = check(trip, context)
         if hit is not None and hit.strength > 0:
             hits[name] = hit
     return hits

@@ -1,18 +1,23 @@
 """The container-level model: P(an inspection of this trip finds drugs), learnt from recorded
 inspection outcomes of container trips (pure; LightGBM through :func:`risk.model.fit_booster`).
 
-Features (:data:`TRIP_FEATURES`, contract version 1) are the strength of every indicator of the
+Features (:data:`TRIP_FEATURES`, contract version 2) are the strength of every indicator of the
 live profile's indicator set plus facts an officer would look at: hours from discharge to
 gate-out, transshipments, the consignee's earlier trips and age, VGM gap share, reefer, HS
-chapter, longest AIS silence before arrival, number of distinct seals, "to order". Missing
-facts are NaN (LightGBM routes them). One score blends profile points and this probability.
+chapter, longest AIS silence before arrival, number of distinct seals, "to order"; and (v2) the
+moves in the terminal since discharge so far (the indicator needs more than ``max_moves``, but at
+scoring time only part of them may have happened), hours from the last discharge to the moment
+of scoring (how long a quick pick-up has had to show), and how many indicators fire (weak signs
+in combination). Every feature is computed from the facts received by the moment of scoring.
+Missing facts are NaN (LightGBM routes them). One score blends profile points and this
+probability (:class:`Blend`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +27,19 @@ import numpy as np
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import ModelMismatchError, NotFoundError
-from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort
+from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort, is_reefer
 from scheldt.risk.model import DEFAULT_PARAMS, fit_booster, library_versions
 
 FACT_FEATURES = ("hours_to_gate_out", "transshipments", "consignee_prior_trips", "consignee_age_days",
-                 "vgm_gap_share", "reefer", "hs_chapter", "ais_max_gap_hours", "distinct_seals", "to_order")
-TRIP_FEATURES = tuple(f"ind_{name}" for name in sorted(INDICATORS)) + FACT_FEATURES
-CONTRACT = "trip-features-v1"
+                 "vgm_gap_share", "reefer", "hs_chapter", "ais_max_gap_hours", "distinct_seals", "to_order",
+                 "terminal_moves", "hours_since_discharge", "indicators_fired")
+_NAMES = tuple(sorted(INDICATORS))
+#: Whether each indicator of :data:`_NAMES` reads a field real message formats carry.
+_CARRIED = tuple(INDICATORS[n].carried for n in _NAMES)
+TRIP_FEATURES = tuple(f"ind_{name}" for name in _NAMES) + FACT_FEATURES
+CONTRACT = "trip-features-v2"
+#: Equipment moves inside a terminal (DCSA codes) counted between discharge and gate-out.
+TERMINAL_MOVES = ("PICK", "DROP", "STRP", "STUF", "RMVD")
 #: Trip models learn from few positives: shallower trees, more regularisation than declarations.
 TRIP_PARAMS: dict[str, Any] = {**DEFAULT_PARAMS, "num_leaves": 7, "min_data_in_leaf": 20, "learning_rate": 0.03}
 
@@ -37,18 +48,25 @@ def _nan(v: float | None) -> float:
     return math.nan if v is None else float(v)
 
 
-def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[str, Hit] | None = None) -> list[float]:
+def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[str, Hit] | None = None,
+                  ran: Collection[str] = ()) -> list[float]:
     """One row of :data:`TRIP_FEATURES` for ``trip``; ``contexts`` maps every indicator to the
     context it runs with (the live profile's lists and parameters; defaults for the others).
     ``known``: hits already computed with those same contexts (e.g. by the profile), keyed by
-    indicator; the others are run here."""
+    indicator; ``ran``: indicators already run with them, so that one of them missing from
+    ``known`` did not fire (e.g. the profile's indicators after :func:`profiles.indicator_hits`).
+    The others are run here."""
     row = []
-    for name in sorted(INDICATORS):
+    for name in _NAMES:
         if known is not None and name in known:
             row.append(known[name].strength)
             continue
+        if name in ran:
+            row.append(0.0)
+            continue
         hit = INDICATORS[name].check(trip, contexts[name])
         row.append(hit.strength if hit else 0.0)
+    fired = sum(1 for v, carried in zip(row, _CARRIED) if v > 0 and carried)
     disc = [e for e in trip.events if e.event_type == "DISC" and e.classifier == "ACT"]
     gate = trip.gate_out_after(disc[-1].event_time) if disc else None
     hours = (gate.event_time - disc[-1].event_time).total_seconds() / 3600 if gate and disc else None
@@ -58,14 +76,20 @@ def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[
     gap = (vgm - doc.gross_mass_kg) / doc.gross_mass_kg if vgm and doc and doc.gross_mass_kg else None
     iso = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
     fixes = sorted(f.observed_at for f in trip.vessel_track)
-    ais_gap = max(((b - a).total_seconds() / 3600 for a, b in zip(fixes, fixes[1:])), default=None)
+    widest = max((b - a for a, b in zip(fixes, fixes[1:])), default=None)
+    ais_gap = widest.total_seconds() / 3600 if widest is not None else None
+    last = disc[-1].event_time if disc else None
+    moves = sum(1 for e in trip.events if last is not None and e.kind == "EQUIPMENT" and e.classifier == "ACT"
+                and e.event_type in TERMINAL_MOVES and e.event_time > last and (gate is None or e.event_time < gate.event_time))
+    chapter = doc.hs_codes[0][:2] if doc and doc.hs_codes else ""
     row += [
         _nan(hours), float(max(len(disc) - 1, 0)), _nan(h.prior_trips if h else None),
         _nan((trip.as_of - h.first_seen).days if h and h.first_seen else None), _nan(gap),
-        1.0 if len(iso) == 4 and iso[2] == "R" else 0.0,
-        _nan(int(doc.hs_codes[0][:2]) if doc and doc.hs_codes and doc.hs_codes[0][:2].isdigit() else None),
+        1.0 if is_reefer(iso) else 0.0,
+        _nan(int(chapter) if chapter.isdigit() else None),
         _nan(ais_gap), float(len({s for e in trip.events for s in e.seals})),
         _nan(None if doc is None or doc.to_order is None else float(doc.to_order)),
+        float(moves), _nan((trip.as_of - last).total_seconds() / 3600 if last else None), float(fired),
     ]
     return row
 
@@ -141,9 +165,13 @@ class Blend:
     """How profile points and the model's probability make one score, 0-100.
 
     Profile points are first put on the model's scale by a logistic calibration learnt on the
-    same inspected trips, ``p_profile = sigmoid(a + b × points)``; the two are then averaged in
-    log-odds, ``score = 100 × sigmoid((1 - w) × logit(p_profile) + w × logit(p_model))`` with
-    ``w = model_weight``. Without a live model the score is the profile points.
+    same inspected trips, ``p_profile = sigmoid(a + b × points)``; the score is then the mixture
+    of the two probabilities, ``score = 100 × ((1 - w) × p_profile + w × p_model)`` with
+    ``w = model_weight``. A mixture lets either source raise a trip: where the model has seen
+    few inspections (e.g. empty boxes gated in without a booking, rarely inspected in the
+    past) and gives a low probability, strong profile evidence still ranks the trip high,
+    where averaging in log-odds would let the model veto it. Without a live model the score is
+    the profile points.
     """
 
     model_weight: float = 0.5
@@ -151,29 +179,34 @@ class Blend:
     b: float = 0.05
 
     def score(self, points: float, max_points: float, probability: float | None) -> tuple[float, float]:
-        """(score 0-100, the model's share of the log-odds as points of the score)."""
+        """(score 0-100, the model's share of the score in points: the score minus
+        100 × p_profile), both rounded to 4 decimals (most scores are below 1: the queue is
+        ordered by them, so 2 decimals would tie many trips)."""
         if probability is None:
-            return round(points, 2), 0.0
-        p = min(max(probability, 1e-6), 1 - 1e-6)
-        profile_logit = self.a + self.b * points
-        model_logit = math.log(p / (1 - p))
-        mixed = (1 - self.model_weight) * profile_logit + self.model_weight * model_logit
-        score = 100 / (1 + math.exp(-mixed))
-        without_model = 100 / (1 + math.exp(-profile_logit))
-        return round(score, 2), round(score - without_model, 2)
+            return round(points, 4), 0.0
+        p_profile = _sigmoid(self.a + self.b * points)
+        score = 100 * ((1 - self.model_weight) * p_profile + self.model_weight * min(max(probability, 0.0), 1.0))
+        return round(score, 4), round(score - 100 * p_profile, 4)
 
 
 BLEND_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
 def choose_model_weight(profile_logit: np.ndarray, model_raw: np.ndarray, y: np.ndarray) -> float:
-    """The model weight of :data:`BLEND_GRID` with the best average precision on a validation
-    period (inspected trips of a later period than training); 0.5 when it has no positive."""
+    """The model weight of :data:`BLEND_GRID` whose :class:`Blend` mixture of
+    ``sigmoid(profile_logit)`` and ``sigmoid(model_raw)`` (both log-odds, shape (n,)) has the
+    best average precision on a validation period (inspected trips of a later period than
+    training; ``y`` 0/1); 0.5 when it has no positive."""
     from sklearn.metrics import average_precision_score
 
     if not 0 < y.sum() < len(y):
         return 0.5
-    gains = [average_precision_score(y, (1 - w) * profile_logit + w * model_raw) for w in BLEND_GRID]
+    p_profile, p_model = 1 / (1 + np.exp(-profile_logit)), 1 / (1 + np.exp(-model_raw))
+    gains = [average_precision_score(y, (1 - w) * p_profile + w * p_model) for w in BLEND_GRID]
     return BLEND_GRID[int(np.argmax(gains))]
 
 

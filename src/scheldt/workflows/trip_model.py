@@ -64,7 +64,7 @@ def assess(profile: RiskProfile, facts: TripFacts, live: LiveTripModel | None) -
     reasons = list(result.reasons)
     if live is None:
         return result.points, result.points, reasons
-    row = np.array([trip_features(facts, contexts(profile), hits)])
+    row = np.array([trip_features(facts, contexts(profile), hits, profile.indicators)])
     p = float(live.model.predict(row)[0])
     score, model_part = live.blend.score(result.points, profile.max_points, p)
     contrib = live.model.contributions(row)[0][:-1]
@@ -118,7 +118,7 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
                          f"{min_inspected} and {min_seizures} are needed")
     ctx = contexts(profile)
     hits = [indicator_hits(profile, f) for _, f, _ in rows]
-    X = np.array([trip_features(f, ctx, h) for (_, f, _), h in zip(rows, hits)])
+    X = np.array([trip_features(f, ctx, h, profile.indicators) for (_, f, _), h in zip(rows, hits)])
     y = np.array([r[2] for r in rows])
     points = np.array([evaluate(profile, f, h).points for (_, f, _), h in zip(rows, hits)])
     cut = int(len(rows) * (1 - VALID_SHARE))
