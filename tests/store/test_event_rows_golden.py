@@ -1,0 +1,165 @@
+"""Stored event rows and quarantine entries pinned byte for byte, so that speed work on the
+read → validate → hash → store path of DCSA events cannot change what is stored: the same
+columns, the same fact digests (de-duplication and idempotent re-sends rest on them), the same
+details and flags, the same rejections with where and why.
+
+The expected digests were computed with the code as it was before that work (commit 4be377c).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import QuarantineRow, ShippingEventRow
+from scheldt.workflows.ingest import IngestOptions, ingest_file
+from tests.conftest import SHARED
+
+TNT = SHARED / "fixtures" / "dcsa-tnt"
+EDI = SHARED / "fixtures" / "edifact"
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def _variants() -> list[object]:
+    """Events of every shape the readers and the store treat differently."""
+    sample = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_text())["events"][0]
+
+    def v3(i: int, **changes: object) -> dict[str, object]:
+        e = json.loads(json.dumps(sample))
+        e["eventID"] = f"golden-{i}"
+        for path, value in changes.items():
+            *parents, last = path.split("__")
+            node = e
+            for p in parents:
+                node = node.setdefault(p, {})
+            if value is None:
+                node.pop(last, None)
+            else:
+                node[last] = value
+        return e
+
+    flat = {"eventID": "0f6a1a52-8d3b-4f1c-9a57-2d1b3c4d5e6f", "eventType": "EQUIPMENT",
+            "eventClassifierCode": "EST", "eventDateTime": "2026-03-01T10:00:00+02:00",
+            "eventCreatedDateTime": "2026-03-01T08:30:00Z", "equipmentEventTypeCode": "DISC",
+            "equipmentReference": "msku 123456-5", "ISOEquipmentCode": "45G1", "emptyIndicatorCode": "EMPTY",
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityCode": "ACT", "locationName": "Antwerp",
+                              "latitude": "51.2", "longitude": 4.4},
+            "transportCall": {"UNLocationCode": "BEANR", "facilityCode": "ACT", "transportCallID": "tc-1",
+                              "transportCallSequenceNumber": 2, "carrierServiceCode": "AE7",
+                              "exportVoyageNumber": "123W", "importVoyageNumber": "123E", "modeOfTransport": "VESSEL",
+                              "vessel": {"vesselIMONumber": "9321483", "vesselName": "King of the Seas",
+                                         "vesselCallSignNumber": "NCVV", "vesselFlag": "NL"}},
+            "documentReferences": [{"documentReferenceType": "BKG", "documentReferenceValue": "BK-1"},
+                                   {"documentReferenceType": "TRD", "documentReferenceValue": "BL-1"},
+                                   {"documentReferenceType": "BKG", "documentReferenceValue": "BK-1"}],
+            "seals": [{"sealNumber": "S1", "sealSource": "CUS", "sealType": "WIR"}, {"sealNumber": "S2"}]}
+    transport = {**{k: v for k, v in flat.items() if k not in ("equipmentReference", "ISOEquipmentCode",
+                                                                 "emptyIndicatorCode", "seals",
+                                                                 "equipmentEventTypeCode")},
+                 "eventID": "1f6a1a52-8d3b-4f1c-9a57-2d1b3c4d5e6f", "eventType": "TRANSPORT",
+                 "transportEventTypeCode": "ARRI"}
+    transport["transportCall"] = {**flat["transportCall"], "UNLocationCode": "COZZZ",  # type: ignore[dict-item]
+                                  "vessel": {"vesselIMONumber": "9321484", "vesselName": "Wrong IMO"}}
+    reefer = v3(9, eventClassification__eventTypeCode="REEFER", eventClassification__reeferEventTypeCode="MEAS",
+                reeferDetails={"temperatureUnit": "FAH", "internalSetpointTemperature": 41,
+                               "ambientMeasuredTemperature": "77.5",
+                               "temperatureProbeMeasurements": [{"measuredTemperatureValue": 40.1},
+                                                                {"measuredTemperatureValue": None}]})
+    return [
+        v3(1),
+        v3(2, equipmentDetails__equipmentReference="APZU4812091"),  # wrong check digit: kept, flagged
+        v3(3, eventLocation__UNLocationCode="NLQQQ"),  # not in the shipped list: informational flag
+        v3(4, eventLocation__UNLocationCode="nl-rt"),  # malformed
+        v3(5, eventUpdatedDateTime=None, eventDateTime="2026-02-01T01:02:03.456789-05:00"),
+        v3(6, equipmentDetails__equipmentReference="x" * 70),  # too long for its column: quarantined
+        v3(7, eventDateTime="yesterday"),  # quarantined with where/why
+        v3(1),  # same id and facts again: a duplicate within the document
+        v3(8, equipmentDetails__emptyIndicatorCode=None, equipmentDetails__seals=[{"number": "N1", "source": "SHI"}],
+           relatedDocumentReferences=[{"type": "BKG", "value": "BK-9"}]),
+        reefer,
+        v3(10, eventClassification__eventTypeCode="IOT", eventClassification__iotEventTypeCode="DETC",
+           iotDetails={"iotEventCode": "DRC"}),
+        v3(11, eventID=None),
+        "not an event",
+        flat, transport,
+    ]
+
+
+def _ingest(engine: Engine, tmp_path: Path) -> None:
+    generated = tmp_path / "golden-events.json"
+    generated.write_text(json.dumps({"events": _variants()}))
+    # a re-send of two events under other ids-with-the-same-facts, and one with other facts
+    resend = tmp_path / "golden-resend.json"
+    first, second = _variants()[:2]
+    second["eventDateTime"] = "2026-01-21T00:00:00Z"  # type: ignore[index]
+    resend.write_text(json.dumps([first, second]))
+    files = sorted(TNT.glob("*.json"), key=lambda p: ("INVALID" in p.name, p.name))
+    files += [generated, resend, EDI / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi",
+              EDI / "IFTSTA_D00B_rail-container-status.edi", EDI / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi"]
+    for path in files:
+        with unit_of_work(engine) as uow:
+            ingest_file(uow, path, IngestOptions(), NOW)
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    return value
+
+
+def _digest(rows: list[object], tmp_path: Path) -> str:
+    """SHA-256 of the rows as JSON, with the run's file locations replaced by placeholders."""
+    text = json.dumps(rows, sort_keys=True, default=str).replace(str(tmp_path), "TMP").replace(str(SHARED), "SHARED")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stored(engine: Engine) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    with engine.connect() as conn:
+        events = [{k: _norm(v) for k, v in r._mapping.items() if k != "id"}
+                  for r in conn.execute(select(ShippingEventRow.__table__).order_by(ShippingEventRow.id))]
+        # the fingerprint covers the reason, which may name this run's file paths: left out
+        quarantine = sorted(({k: _norm(v) for k, v in r._mapping.items() if k not in ("id", "fingerprint")}
+                             for r in conn.execute(select(QuarantineRow.__table__))),
+                            key=lambda q: (str(q["source"]), str(q["why"])))
+    return events, quarantine
+
+
+def test_stored_event_rows_and_quarantine_are_pinned(engine: Engine, tmp_path: Path) -> None:
+    _ingest(engine, tmp_path)
+    events, quarantine = _stored(engine)
+    golden = [e for e in events if e["event_id"] == "golden-1"]
+    assert golden[0]["fact_hash"] == GOLDEN_1_FACT_HASH
+    assert (len(events), len(quarantine)) == COUNTS
+    assert _digest(events, tmp_path) == EVENTS_DIGEST
+    assert _digest(quarantine, tmp_path) == QUARANTINE_DIGEST
+
+
+def test_sqlite_stores_the_same_text(tmp_path: Path) -> None:
+    """The SQLite file's own text of every event row (times, JSON columns) is pinned too."""
+    from scheldt.store.db import open_store
+
+    db = tmp_path / "store.db"
+    engine = open_store(f"sqlite:///{db}", auto_upgrade=True)
+    _ingest(engine, tmp_path)
+    engine.dispose()
+    conn = sqlite3.connect(db)
+    rows = [list(r) for r in conn.execute(
+        "SELECT event_id, fact_hash, kind, event_type, classifier, event_time, created_time, container_number, "
+        "booking_ref, transport_document_ref, unlocode, facility_code, vessel_imo, vessel_name, export_voyage, "
+        "import_voyage, details, flags, retracted_by, supplied_by, received_at, typeof(event_time), "
+        "typeof(details) FROM shipping_event ORDER BY id")]
+    conn.close()
+    assert _digest(rows, tmp_path) == SQLITE_TEXT_DIGEST
+
+
+GOLDEN_1_FACT_HASH = "86de7883f59300a50c025404146cbbc7b6adc59542c8a91d8954177820a4b404"
+COUNTS = (58, 15)
+EVENTS_DIGEST = "ca859667aee457ab8b962c5f46e085b64822462f9b25e92bd26cc3070624c325"
+QUARANTINE_DIGEST = "5dbc68401e96e1c9acd7df8570e7ea4cc1a76cbc7af8f116dcc6faee1db274bb"
+SQLITE_TEXT_DIGEST = "e7c396983e8639c3ae4a1882ae29706b8d3f51910f135a9e677a35607238695e"
