@@ -266,3 +266,23 @@ def test_unlocode_that_is_not_a_string_quarantines_only_its_event() -> None:
     assert len(rejected) == 1
     assert rejected[0].field == "eventLocation.UNLocationCode"
     assert "is a int, not a string" in rejected[0].why
+
+
+@given(st.lists(st.sampled_from([b"0", b"9", b"5", b"a", b"-", b".", b'"', b"\xc3\xa9", b"\xd9\xa3", b"1" * 18]),
+                max_size=60))
+def test_long_digit_runs_are_found_as_the_regular_expression_finds_them(parts: list[bytes]) -> None:
+    import re
+
+    from scheldt.ingest.dcsa_events import has_long_digit_run
+
+    piece = b"".join(parts)
+    assert has_long_digit_run(piece) == (re.search(rb"\d{19}", piece) is not None)
+
+
+def test_long_digit_run_exact_values() -> None:
+    from scheldt.ingest.dcsa_events import has_long_digit_run
+
+    assert has_long_digit_run(b'{"x": 1234567890123456789}')  # 19 digits
+    assert not has_long_digit_run(b'{"x": 123456789012345678}')  # 18
+    assert not has_long_digit_run(b'{"x": 123456789012345678.5, "y": "2026-01-01T00:00:00Z"}')
+    assert not has_long_digit_run("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩٠".encode())  # not ASCII digits
