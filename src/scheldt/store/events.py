@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -123,6 +124,35 @@ _SIZED = (str, tuple, list)
 STREAM_BATCH = 5_000
 
 
+#: While a stream is stored, every generation is collected once per this many batches.
+FULL_COLLECTION_BATCHES = 20
+
+
+class _CollectPerBatch:
+    """Automatic garbage collection paused while a stream of events is stored, and done per
+    batch instead: the young generations after each batch (:meth:`batch_done`), every
+    generation after each :data:`FULL_COLLECTION_BATCHES`th.
+
+    An event stream allocates some twenty tracked objects per event and almost never a cycle,
+    so the collector's automatic passes (one per 700 allocations) cost a tenth of the ingest
+    for nothing. The switch is process-wide: garbage of other threads is collected per batch
+    too. The collector is left as it was found (enabled or not)."""
+
+    def __enter__(self) -> _CollectPerBatch:
+        self.was_enabled = gc.isenabled()
+        self.batches = 0
+        gc.disable()
+        return self
+
+    def batch_done(self) -> None:
+        self.batches += 1
+        gc.collect(2 if self.batches % FULL_COLLECTION_BATCHES == 0 else 1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
     it = iter(events)
     while chunk := list(islice(it, size)):
@@ -172,20 +202,23 @@ class EventRepository:
         Holds at most three batches. On PostgreSQL a helper thread writes one batch while the
         next is read and prepared, so the server's insert runs beside the reading: the caller
         must not use this session until the call returns. An exception from either side stops
-        both and is raised here, the transaction left to the caller to roll back.
+        both and is raised here, the transaction left to the caller to roll back. Automatic
+        garbage collection is paused meanwhile and done per batch (:class:`_CollectPerBatch`).
         """
         chunks = _chunks(events, batch)
-        if self.session.get_bind().dialect.name != "postgresql":
-            added, rejected = 0, []
-            for chunk in chunks:
-                n, why = self.add(chunk, supplied_by, received_at)
-                added += n
-                rejected += why
-            return added, rejected
-        return self._add_beside(chunks, supplied_by, received_at)
+        with _CollectPerBatch() as collector:
+            if self.session.get_bind().dialect.name != "postgresql":
+                added, rejected = 0, []
+                for chunk in chunks:
+                    n, why = self.add(chunk, supplied_by, received_at)
+                    added += n
+                    rejected += why
+                    collector.batch_done()
+                return added, rejected
+            return self._add_beside(chunks, supplied_by, received_at, collector)
 
     def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str,
-                    received_at: datetime) -> tuple[int, list[Rejection]]:
+                    received_at: datetime, collector: _CollectPerBatch) -> tuple[int, list[Rejection]]:
         """Prepare rows here, insert them in a helper thread (see :meth:`add_stream`)."""
         todo: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=1)
         done: list[tuple[int, list[Rejection]]] = []
@@ -207,6 +240,7 @@ class EventRepository:
                 rows, rejected = _rows(chunk, supplied_by, received_at)
                 prepared.append(rejected)
                 todo.put(rows)
+                collector.batch_done()
                 if failed:
                     break
         finally:
