@@ -148,15 +148,18 @@ def _location(loc: Json | None) -> Location | None:
         return None
     geo = loc.get("geoCoordinate") or loc
     lat, lon = geo.get("latitude"), geo.get("longitude")
-    return Location(_unlocode(loc.get("UNLocationCode"), field="eventLocation.UNLocationCode"), loc.get("facilityCode") or "", loc.get("locationName") or "",
+    code = loc.get("UNLocationCode")
+    if type(code) is not str:  # None, or not a string: as _unlocode says
+        code = _unlocode(code, field="eventLocation.UNLocationCode")
+    return Location(code, loc.get("facilityCode") or "", loc.get("locationName") or "",
                     None if lat is None else _float(lat), None if lon is None else _float(lon))
 
 
-_DOCUMENT_KEYS = ("documentReferences", "relatedDocumentReferences", "shipmentDetails")
+_DOCUMENT_KEYS = frozenset({"documentReferences", "relatedDocumentReferences", "shipmentDetails"})
 
 
 def _documents(obj: Json) -> tuple[DocumentReference, ...]:
-    if not any(k in obj for k in _DOCUMENT_KEYS):
+    if _DOCUMENT_KEYS.isdisjoint(obj):
         return ()
     refs: list[DocumentReference] = []
     for r in obj.get("documentReferences") or []:
@@ -171,10 +174,12 @@ def _documents(obj: Json) -> tuple[DocumentReference, ...]:
 
 
 def _seals(items: list[Json] | None) -> tuple[Seal, ...]:
+    if not items:
+        return ()
     return tuple(
         Seal(s.get("sealNumber") or s.get("number") or "", s.get("sealSource") or s.get("source") or "",
              s.get("sealType") or s.get("type") or "")
-        for s in items or []
+        for s in items
     )
 
 
@@ -201,16 +206,10 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     call, flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get("transportCall"))
                    if "transportCall" in flat or "transportDetails" in obj else (None, []))
     equipment = obj.get("equipmentDetails") or flat
-    common: dict[str, Any] = {
-        "event_id": event_id,
-        "classifier": classifier,
-        "event_time": event_time,
-        "created_time": created,
-        "location": _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location")),
-        "transport_call": call,
-        "documents": _documents(flat),
-        "source": where,
-    }
+    # Event's fields in order (event_id ... source); flags follow
+    common = (event_id, classifier, event_time, created,
+              _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location")),
+              call, _documents(flat), where)
     if kind in ("EQUIPMENT", "IOT", "REEFER"):
         raw_number = equipment.get("equipmentReference") or ""
         number, flag = container_number(raw_number) if raw_number else ("", None)
@@ -219,24 +218,23 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     if kind == "EQUIPMENT":
         code = classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or ""
         empty = equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode")
-        return EquipmentEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
-                              iso_equipment_code=equipment.get("ISOEquipmentCode") or "",
-                              empty=None if empty is None else empty == "EMPTY",
-                              seals=_seals(equipment.get("seals") or flat.get("seals")))
+        return EquipmentEvent(*common, tuple(flags), code, number, equipment.get("ISOEquipmentCode") or "",
+                              None if empty is None else empty == "EMPTY",
+                              _seals(equipment.get("seals") or flat.get("seals")))
     if kind == "TRANSPORT":
         code = classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or ""
-        return TransportEvent(**common, flags=tuple(flags), event_type=code)
+        return TransportEvent(*common, tuple(flags), code)
     if kind == "SHIPMENT":
         code = classification.get("shipmentEventTypeCode") or flat.get("shipmentEventTypeCode") or ""
         doc_type = flat.get("documentTypeCode") or ""
         if strict_uuid and doc_type and doc_type not in SHIPMENT_DOCUMENT_TYPES:
             raise FieldError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
                               f"event (allowed: {', '.join(sorted(SHIPMENT_DOCUMENT_TYPES))})")
-        return ShipmentEvent(**common, flags=tuple(flags), event_type=code, document_type=doc_type,
+        return ShipmentEvent(*common, tuple(flags), event_type=code, document_type=doc_type,
                              document_id=flat.get("documentID") or "", reason=flat.get("reason") or "")
     if kind == "IOT":
         code = classification.get("iotEventTypeCode") or flat.get("iotEventTypeCode") or ""
-        return IotEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
+        return IotEvent(*common, tuple(flags), event_type=code, container_number=number,
                         iot_code=(obj.get("iotDetails") or {}).get("iotEventCode") or "")
     reefer = obj.get("reeferDetails") or {}
     code = classification.get("reeferEventTypeCode") or flat.get("reeferEventTypeCode") or ""
@@ -247,7 +245,7 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         return None if v is None else round(to_c(v), 3)
     probes = tuple(c for p in reefer.get("temperatureProbeMeasurements") or []
                    if (c := conv(p.get("measuredTemperatureValue"))) is not None)
-    return ReeferEvent(**common, flags=tuple(flags), event_type=code, container_number=number,
+    return ReeferEvent(*common, tuple(flags), event_type=code, container_number=number,
                        setpoint_celsius=conv(reefer.get("internalSetpointTemperature")),
                        ambient_celsius=conv(reefer.get("ambientMeasuredTemperature")), probe_celsius=probes)
 
@@ -268,16 +266,16 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     fh.seek(0)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"[":
-        prefix, path, page = "item", "$[{}]", False
+        prefix, path, page = "item", "$[", False
     elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:', head):
-        prefix, path, page = "events.item", "$.events[{}]", True
+        prefix, path, page = "events.item", "$.events[", True
     else:
         yield from _events(json.loads(fh.read().decode("utf-8-sig")))
         return
     given = 0
     try:
         for obj in _pieces(fh, page):
-            yield path.format(given), obj
+            yield f"{path}{given}]", obj
             given += 1
         return
     except _NotPlain:
@@ -287,7 +285,7 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
         fh.read(3)
     for i, obj in enumerate(ijson.items(fh, prefix, use_float=True)):
         if i >= given:
-            yield path.format(i), obj
+            yield f"{path}{i}]", obj
 
 
 class _NotPlain(Exception):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
-from operator import gt, itemgetter
+from operator import attrgetter, gt, itemgetter
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -54,22 +55,25 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     facts beyond the columns) and ``flags`` for the JSON columns. Those two may still hold
     dataclasses, tuples and datetimes: the store's JSON serialiser writes them as their plain
     form. ``fact_hash`` is the digest of the event's facts without its source."""
+    try:
+        names, values, detail_names, kind = _PLANS[type(event)]
+    except KeyError:
+        names, values, detail_names, kind = _plan(type(event))
     call = event.transport_call
     vessel = call.vessel if call else None
     location = event.location
-    facts = fields_dict(event)
-    del facts["source"]
+    facts = dict(zip(names, values(event)))
     if location is not None:  # converted once here rather than for the digest and again for details
         facts["location"] = fields_dict(location)
     if call is not None:
         facts["transport_call"] = fields_dict(call)
-    details = {k: v for k, v in facts.items()
-               if k not in _NOT_DETAILS and v is not None and (len(v) > 0 if isinstance(v, _SIZED) else True)}
+    details = {k: v for k in detail_names
+               if (v := facts[k]) is not None and (len(v) > 0 if isinstance(v, _SIZED) else True)}
     documents = event.documents
     return {
         "event_id": event.event_id,
         "fact_hash": fact_digest(facts),
-        "kind": _KINDS[type(event)],
+        "kind": kind,
         "event_type": facts.get("event_type", ""),
         "classifier": event.classifier,
         "event_time": event.event_time,
@@ -89,6 +93,18 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
         "supplied_by": supplied_by,
         "received_at": received_at,
     }
+
+
+#: Per event class: its facts' names (every field but ``source``, in field order), one getter
+#: of their values, the names that may go into ``details``, and the kind stored.
+_PLANS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...], str]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...], str]:
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    plan = (names, attrgetter(*names), tuple(n for n in names if n not in _NOT_DETAILS), _KINDS[cls])
+    _PLANS[cls] = plan
+    return plan
 
 
 _CHECKED = tuple((c.name, LIMITS.get(c.name, DEFAULT_LIMIT)) for c in ShippingEventRow.__table__.columns
