@@ -58,3 +58,44 @@ def test_insert_ignore_keeps_none_as_null_and_counts_new_rows() -> None:
     assert [tuple(r) for r in raw] == [("2026-03-01 12:00:00.000000", "2026-03-01 12:00:00.000000", '{"k": [1]}', "text"),
                                        (None, "2026-03-01 12:00:00.000000", None, "null"),
                                        (None, "2026-03-01 12:00:00.000000", None, "null")]
+
+
+def test_remembered_conversions() -> None:
+    from scheldt.store.upsert import _remember_last
+
+    calls: list[object] = []
+
+    def convert(value: object) -> str:
+        calls.append(value)
+        return f"<{value}>"
+
+    a, b, c, d, flags = ["a"], ["b"], ["c"], ["d"], ()
+    f = _remember_last(convert)
+    # a detail object per row between objects seen on every row: those are converted once
+    assert [f(v) for v in (a, flags, b, flags, c, flags, None, d, flags, a)] == [
+        "<['a']>", "<()>", "<['b']>", "<()>", "<['c']>", "<()>", None, "<['d']>", "<()>", "<['a']>"]
+    assert calls == [a, flags, b, c, d, a]  # ``a`` had left the last three
+    g = _remember_last(convert, none_stays=False)
+    assert g(None) == "<None>"
+
+
+def test_postgres_copy_path_writes_json_none_as_json_null(postgres_url: str) -> None:
+    """Rows from COPY_FROM_ROWS on go through COPY; a None in a JSON column is the JSON text
+    null there (as before the converters were shared), not SQL NULL."""
+    from scheldt.store.upsert import COPY_FROM_ROWS, insert_ignore
+
+    engine = create_engine(postgres_url)
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("at", DateTime(timezone=True)), Column("doc", JSON, nullable=True),
+                  Column("tags", JSON, nullable=True))
+    table.metadata.create_all(engine)
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    rows = [{"id": i, "at": at, "doc": None if i % 2 else {"i": i}, "tags": ()} for i in range(COPY_FROM_ROWS + 5)]
+    with Session(engine) as session:
+        assert insert_ignore(session, table, rows) == len(rows)
+        assert insert_ignore(session, table, rows[:3]) == 0
+        raw = session.connection().exec_driver_sql(
+            "SELECT id, at, doc IS NULL, doc::text, tags::text FROM t WHERE id < 3 ORDER BY id").all()
+    engine.dispose()
+    assert [tuple(r) for r in raw] == [(0, at, False, '{"i":0}', "[]"), (1, at, False, "null", "[]"),
+                                       (2, at, False, '{"i":2}', "[]")]

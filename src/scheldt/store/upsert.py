@@ -101,21 +101,29 @@ def _datetime_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
-def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``process`` that returns an earlier result when given one of the last two objects it
-    converted again (one received time for a whole batch, a created time that is the event
-    time, one empty flag list), and None for None."""
-    last: list[Any] = [_NOTHING, None, _NOTHING, None]
+def _remember_last(process: Callable[[Any], Any], none_stays: bool = True) -> Callable[[Any], Any]:
+    """``process`` that returns an earlier result when given one of the last three objects it
+    saw again (one received time for a whole batch, a created time that is the event time, one
+    empty flag list between the details of every row), and None for None when ``none_stays``
+    (else ``process(None)``). The object just seen moves to the front, so an object seen on
+    every row stays."""
+    last: list[Any] = [_NOTHING, None, _NOTHING, None, _NOTHING, None]
 
     def remembered(value: Any) -> Any:
         if value is last[0]:
             return last[1]
         if value is last[2]:
-            return last[3]
-        if value is None:
+            out = last[3]
+            last[0], last[1], last[2], last[3] = value, out, last[0], last[1]
+            return out
+        if value is last[4]:
+            out = last[5]
+            last[0], last[1], last[2], last[3], last[4], last[5] = value, out, last[0], last[1], last[2], last[3]
+            return out
+        if value is None and none_stays:
             return None
         out = process(value)
-        last[2], last[3], last[0], last[1] = last[0], last[1], value, out
+        last[0], last[1], last[2], last[3], last[4], last[5] = value, out, last[0], last[1], last[2], last[3]
         return out
 
     return remembered
@@ -159,10 +167,14 @@ def _copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
                    "ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {staging}")
+    plain = [c for c in columns if c not in as_json]
+    # JSON values as text (None as the JSON text null, as before), repeated objects converted once
+    converted = [(c, _remember_last(json_text, none_stays=False)) for c in columns if c in as_json]
+    columns = plain + [c for c, _ in converted]
     names = ", ".join(columns)
     with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([json_text(row[c]) if c in as_json else row[c] for c in columns])
+        for values in _bound(rows, plain, converted):
+            copy.write_row(values)
     cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
                    f"ON CONFLICT DO NOTHING RETURNING {returned}")
     return [r[0] for r in cursor.fetchall()]
