@@ -287,3 +287,25 @@ def test_long_digit_run_exact_values() -> None:
     assert not has_long_digit_run(b'{"x": 123456789012345678}')  # 18
     assert not has_long_digit_run(b'{"x": 123456789012345678.5, "y": "2026-01-01T00:00:00Z"}')
     assert not has_long_digit_run("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩٠".encode())  # not ASCII digits
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from([b"}", b",", b"{", b" ", b"\n", b"x", b'"', b"}, {", b"},{"]), max_size=80),
+       st.integers(0, 100), st.integers(1, 9))
+def test_last_cuts_are_the_last_boundaries(parts: list[bytes], lo: int, most: int) -> None:
+    import re
+
+    from scheldt.ingest import dcsa_events
+
+    held = b"".join(parts) * 60
+    lo = min(lo, len(held))
+    expected = [m.start() for m in re.finditer(rb"\}\s*,\s*\{", held[lo:])]
+    assert dcsa_events._last_cuts(held, lo, most) == [lo + c for c in expected][-most:]
+
+
+def test_last_cuts_exact_values() -> None:
+    from scheldt.ingest.dcsa_events import _last_cuts
+
+    held = b'{"a": 1},{"b": {"c": 2}} , {"d": 3}' + b" " * 10_000 + b"},\n{"
+    assert _last_cuts(held, 0) == [7, 23, len(held) - 4]
+    assert _last_cuts(held, 8, most=2) == [23, len(held) - 4]

@@ -318,8 +318,7 @@ def _pieces(fh: BinaryIO, page: bool) -> Iterator[Any]:
     held = held[opening.end():]
     while more := fh.read(PIECE_BYTES):
         held += more
-        cuts = [m.start() for m in _BETWEEN_OBJECTS.finditer(held, max(0, len(held) - 2 * PIECE_BYTES))]
-        for cut in reversed(cuts[-8:]):
+        for cut in reversed(_last_cuts(held, max(0, len(held) - 2 * PIECE_BYTES))):
             if (items := _array(held[: cut + 1])) is not None:
                 yield from items
                 held = held[held.index(b",", cut) + 1:]
@@ -331,6 +330,19 @@ def _pieces(fh: BinaryIO, page: bool) -> Iterator[Any]:
     if closing is None or (items := _array(closing.group(1))) is None:
         raise _NotPlain
     yield from items
+
+
+def _last_cuts(held: bytes, lo: int, most: int = 8) -> list[int]:
+    """Where the last ``most`` object boundaries (:data:`_BETWEEN_OBJECTS`) at or after ``lo``
+    begin, in order: looked for near the end first, the window widened until enough are found
+    or it reaches ``lo`` (boundaries cannot overlap, so a later start finds the same ones)."""
+    window = 1 << 12
+    while True:
+        start = max(lo, len(held) - window)
+        cuts = [m.start() for m in _BETWEEN_OBJECTS.finditer(held, start)]
+        if len(cuts) >= most or start == lo:
+            return cuts[-most:]
+        window *= 4
 
 
 #: A run of digits as long as the largest 64-bit integer: orjson reads such integers as floats
