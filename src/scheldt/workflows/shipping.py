@@ -120,6 +120,13 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
     countries it covers are checked. HS codes are checked against the shipped edition, naming
     the edition in force at ``now``. Never rejects.
     """
+    if not isinstance(record, Consignment):  # an event: most name known ports, which add nothing
+        location, call = record.location, record.transport_call
+        here = location.unlocode if location is not None else ""
+        there = call.unlocode if call is not None else ""
+        if ((not here or _unlocode_flag(here, "location") is None)
+                and (not there or _unlocode_flag(there, "transport_call") is None)):
+            return record
     flags = list(record.flags)
     codes: list[tuple[str, str]] = []
     if isinstance(record, Consignment):
