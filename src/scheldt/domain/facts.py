@@ -48,15 +48,17 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
-#: orjson options with which :func:`_default` sees dataclasses.
+#: orjson options with which :func:`_default` sees dataclasses; the same with keys sorted.
 _OPTS = orjson.OPT_PASSTHROUGH_DATACLASS
+_SORTED = _OPTS | orjson.OPT_SORT_KEYS
+_sha256 = hashlib.sha256
 
 
 def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
     """``value`` as UTF-8 JSON: dataclasses as objects in field order, datetimes as RFC 3339,
     tuples as arrays, other unknown types as ``str``; keys sorted at every level when
     ``sort_keys``. Raises orjson.JSONEncodeError for what cannot be written (e.g. NaN keys)."""
-    return orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_SORT_KEYS if sort_keys else _OPTS)
+    return orjson.dumps(value, default=_default, option=_SORTED if sort_keys else _OPTS)
 
 
 def plain(value: Any) -> Any:
@@ -74,7 +76,7 @@ def fact_digest(facts: Any) -> str:
 
     ``facts`` may be plain values or still hold dataclasses, tuples and datetimes: both give
     the digest of their :func:`plain` form."""
-    return hashlib.sha256(json_bytes(facts, sort_keys=True)).hexdigest()
+    return _sha256(orjson.dumps(facts, default=_default, option=_SORTED)).hexdigest()  # json_bytes(facts, True)
 
 
 def name_key(name: str) -> str:
