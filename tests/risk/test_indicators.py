@@ -46,11 +46,26 @@ def run(name: str, facts: TripFacts, **params: object) -> str | None:
     return None if hit is None else hit.evidence
 
 
+def strength(name: str, facts: TripFacts, ports: list[ListedPort] = PORTS, **params: object) -> float | None:
+    ind = INDICATORS[name]
+    hit = ind.check(facts, Context({**ind.params, **params}, ports, COVERS))
+    return None if hit is None else hit.strength
+
+
 def test_high_risk_port_of_loading_names_port_and_listing_date() -> None:
     facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
     assert run("high_risk_port_of_loading", facts) == (
         "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01")
     assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "NLRTM"), ev("DISC", 0))) is None
+
+
+def test_high_risk_port_of_loading_at_the_grade_of_the_port() -> None:
+    graded = [ListedPort("ECGYE", "Guayaquil", date(2024, 1, 1), grade=0.6)]
+    facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
+    hit = INDICATORS["high_risk_port_of_loading"].check(facts, Context({}, graded, COVERS))
+    assert hit is not None and hit.strength == 0.6
+    assert hit.evidence == "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01, graded 0.6"
+    assert strength("high_risk_port_of_loading", facts) == 1.0  # not graded: full strength
 
 
 def test_country_listing_has_an_end_date() -> None:
@@ -110,6 +125,21 @@ def test_new_consignee_first_seen_recently() -> None:
         "consignee 'Frutas Nuevas BV' first seen 2026-02-24 (15 days ago), 0 earlier trip(s)")
     known = PartyHistory("Old Importer NV", T0 - timedelta(days=900), 40)
     assert run("new_consignee", trip(consignee_history=known)) is None
+
+
+def test_new_consignee_importing_a_cover_load() -> None:
+    history = PartyHistory("Frutas Nuevas BV", T0 + timedelta(days=2), 0)
+    bananas = trip(docs=(doc(hs_codes=("847989", "080390")),), consignee_history=history)
+    assert run("new_consignee_cover_load", bananas) == (
+        "consignee 'Frutas Nuevas BV' (first seen 2026-03-03, 0 earlier trip(s)) imports HS 080390 (bananas) "
+        "on TRD HHL71800000")
+    machinery = trip(docs=(doc(hs_codes=("847989",)),), consignee_history=history)
+    assert run("new_consignee_cover_load", machinery) is None
+    # recent but no longer thin, or thin but long known: not a new company
+    busy = PartyHistory("Frutas Nuevas BV", T0 + timedelta(days=2), 3)
+    assert run("new_consignee_cover_load", trip(docs=(doc(hs_codes=("080390",)),), consignee_history=busy)) is None
+    old = PartyHistory("Old Importer NV", T0 - timedelta(days=900), 1)
+    assert run("new_consignee_cover_load", trip(docs=(doc(hs_codes=("080390",)),), consignee_history=old)) is None
 
 
 def test_to_order_without_notify_party() -> None:
@@ -174,6 +204,28 @@ def test_quick_pickup_and_terminal_moves() -> None:
     assert run("terminal_moves", facts) == "3 moves in the terminal after discharge (PICK 01 08:30, DROP 01 08:42, PICK 01 09:00)"
     slow = trip(ev("DISC", 0), ev("GTOT", 30))
     assert run("quick_pickup", slow) is None and run("terminal_moves", slow) is None
+
+
+def test_quick_pickup_of_perishable_goods_counts_less() -> None:
+    bananas = trip(ev("DISC", 0), ev("GTOT", 2.5), docs=(doc(hs_codes=("080390",)),))
+    assert run("quick_pickup", bananas) == (
+        "gated out at BEANR 2.5 h after discharge (2026-03-01 08:00 UTC → 2026-03-01 10:30 UTC); "
+        "perishable goods (HS 080390) are usually collected fast, counted at 0.2")
+    assert strength("quick_pickup", bananas) == 0.2
+    machinery = trip(ev("DISC", 0), ev("GTOT", 2.5), docs=(doc(hs_codes=("847989",)),))
+    assert strength("quick_pickup", machinery) == 1.0
+    assert run("quick_pickup", bananas, perishable_strength=0) is None
+
+
+def test_terminal_moves_count_in_part_while_the_box_is_still_in_the_terminal() -> None:
+    moving = trip(ev("DISC", 0), ev("PICK", 3.0), ev("DROP", 6.0))
+    assert run("terminal_moves", moving) == (
+        "2 move(s) in the terminal since discharge and not gated out yet (PICK 01 11:00, DROP 01 14:00); "
+        "more than 2 count in full, so far counted at 0.67")
+    assert strength("terminal_moves", moving) == pytest.approx(2 / 3)
+    # gated out after the same two moves: no more to come, not more than needed
+    assert run("terminal_moves", trip(ev("DISC", 0), ev("PICK", 3.0), ev("DROP", 6.0), ev("GTOT", 9.0))) is None
+    assert run("terminal_moves", trip(ev("DISC", 0))) is None
 
 
 def test_empty_gate_in_without_booking() -> None:

@@ -33,7 +33,7 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
     from scheldt.risk.indicators import INDICATORS
 
     profile = load_profile(builtin_profile_text(), "built-in")
-    assert profile.label == "antwerp-narcotics@1"
+    assert profile.label == "antwerp-narcotics@2"
     assert set(profile.indicators) == set(INDICATORS) - {"gate_out_without_release"}  # needs a national feed
     assert {p.code for p in profile.lists.high_risk_ports} >= {"ECGYE", "BRSSZ", "COCTG", "PABLB", "CR"}
 
@@ -48,6 +48,9 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
       "    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}\n    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}"),
      "p.yaml: lists.high_risk_ports", "ECGYE is listed twice with overlapping dates (2024-01-01..open and 2025-01-01..open)"),
     (("code: ECGYE", "code: Guayaquil"), "p.yaml: lists.high_risk_ports.0.code", "String should match pattern"),
+    (("since: 2024-01-01}", "since: 2024-01-01, grade: 0}"), "p.yaml: lists.high_risk_ports.0.grade", "greater than 0"),
+    (("since: 2024-01-01}", "since: 2024-01-01, grade: 1.5}"), "p.yaml: lists.high_risk_ports.0.grade",
+     "less than or equal to 1"),
     (("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01"), "p.yaml",
      "effective_to 2025-01-01 is not after effective_from 2026-01-01"),
     (("owner: Targeting cell\n", ""), "p.yaml: owner", "Field required"),

@@ -33,12 +33,15 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class ListedPort:
     """A UN/LOCODE on a high-risk list from ``since`` (inclusive) to ``until`` (exclusive, None
-    while still listed). A two-letter code lists every port of that country."""
+    while still listed). A two-letter code lists every port of that country. ``grade`` in (0, 1]
+    is the strength of a loading there: a port whose legitimate volume dwarfs its seizures (e.g.
+    a large banana port) can be graded below one."""
 
     code: str
     name: str
     since: date
     until: date | None = None
+    grade: float = 1.0
 
     def covers(self, unlocode: str, on: date) -> bool:
         """Whether ``unlocode`` is listed on ``on``."""
@@ -146,12 +149,13 @@ def _transshipments(trip: TripFacts) -> list[TripEvent]:
 @indicator("high_risk_port_of_loading", source="indicator table row 1",
            feeds="dcsa-documents/edifact CUSCAR port of loading; DCSA T&T LOAD event location")
 def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
-    """Loaded at a port on the high-risk list."""
+    """Loaded at a port on the high-risk list (at the strength of the port's grade on the list)."""
     for code, on, how in _loaded_ports(trip):
         listed = ctx.listed(code, on)
         if listed:
-            return Hit("high_risk_port_of_loading", 1.0,
-                       f"{how}: {code} ({listed.name}), on the high-risk list since {listed.since}")
+            graded = f", graded {listed.grade:g}" if listed.grade < 1 else ""
+            return Hit("high_risk_port_of_loading", listed.grade,
+                       f"{how}: {code} ({listed.name}), on the high-risk list since {listed.since}{graded}")
     return None
 
 
@@ -246,6 +250,28 @@ def new_consignee(trip: TripFacts, ctx: Context) -> Hit | None:
     return Hit("new_consignee", strength, f"consignee {h.name!r} {seen}, {h.prior_trips} earlier trip(s)")
 
 
+@indicator("new_consignee_cover_load", source="indicator table rows 2 and 5; modus operandi 2.1 (cover loads via "
+           "front companies)",
+           feeds="consignee name on transport documents with its history in the store, and the HS codes on the "
+                 "latest transport document (dcsa-documents consignment items; edifact CUSCAR/IFTMIN GID/PIA)",
+           params={"first_seen_days": 90, "max_prior_trips": 2})
+def new_consignee_cover_load(trip: TripFacts, ctx: Context) -> Hit | None:
+    """A newly seen consignee with few earlier shipments imports a cover-load commodity (the front-company pattern)."""
+    h = trip.consignee_history
+    doc = trip.latest_document()
+    if h is None or not h.name or doc is None:
+        return None
+    recent = h.first_seen is None or trip.as_of - h.first_seen <= timedelta(days=ctx.params["first_seen_days"])
+    if not recent or h.prior_trips > ctx.params["max_prior_trips"]:
+        return None
+    hs, cover = next(((hs, c) for hs in doc.hs_codes for c in ctx.cover_loads if hs.startswith(c.prefix)), ("", None))
+    if cover is None:
+        return None
+    seen = "never seen before" if h.first_seen is None else f"first seen {h.first_seen:%Y-%m-%d}"
+    return Hit("new_consignee_cover_load", 1.0, f"consignee {h.name!r} ({seen}, {h.prior_trips} earlier trip(s)) "
+               f"imports HS {hs} ({cover.name}) on {doc.document_type} {doc.document_ref}")
+
+
 @indicator("to_order_unknown_notify", source="indicator table row 5",
            feeds="dcsa-documents isToOrder and notify parties; edifact NAD+N1")
 def to_order_unknown_notify(trip: TripFacts, ctx: Context) -> Hit | None:
@@ -335,10 +361,18 @@ def freight_paid_in_cash(trip: TripFacts, ctx: Context) -> Hit | None:
                f"on {doc.document_type} {doc.document_ref}")
 
 
+def _chilled_goods(trip: TripFacts) -> str:
+    """The first HS code on the latest transport document of goods shipped chilled or frozen, or ""."""
+    doc = trip.latest_document()
+    return next((hs for hs in (doc.hs_codes if doc else ()) if hs[:2] in CHILLED_HS_CHAPTERS), "")
+
+
 @indicator("quick_pickup", source="indicator table row 6",
-           feeds="DCSA T&T DISC and GTOT equipment events (actual)", params={"max_hours": 6.0})
+           feeds="DCSA T&T DISC and GTOT equipment events (actual); HS codes on the transport document "
+                 "(dcsa-documents consignment items) for perishable goods",
+           params={"max_hours": 6.0, "perishable_strength": 0.2})
 def quick_pickup(trip: TripFacts, ctx: Context) -> Hit | None:
-    """Picked up unusually soon after discharge."""
+    """Picked up unusually soon after discharge (counted less for perishable goods, which are collected fast)."""
     last = trip.last_discharge()
     gate = trip.gate_out_after(last.event_time) if last else None
     if last is None or gate is None:
@@ -346,14 +380,19 @@ def quick_pickup(trip: TripFacts, ctx: Context) -> Hit | None:
     hours = (gate.event_time - last.event_time).total_seconds() / 3600
     if hours > ctx.params["max_hours"]:
         return None
-    return Hit("quick_pickup", 1.0, f"gated out at {gate.unlocode or last.unlocode} {hours:.1f} h after discharge "
-               f"({_day(last.event_time)} → {_day(gate.event_time)})")
+    chilled = _chilled_goods(trip)
+    strength = min(1.0, ctx.params["perishable_strength"]) if chilled else 1.0
+    if strength <= 0:
+        return None
+    why = f"; perishable goods (HS {chilled}) are usually collected fast, counted at {strength:g}" if chilled else ""
+    return Hit("quick_pickup", strength, f"gated out at {gate.unlocode or last.unlocode} {hours:.1f} h after discharge "
+               f"({_day(last.event_time)} → {_day(gate.event_time)}){why}")
 
 
 @indicator("terminal_moves", source="indicator table row 7",
            feeds="DCSA T&T equipment events at the terminal between discharge and gate-out", params={"max_moves": 2})
 def terminal_moves(trip: TripFacts, ctx: Context) -> Hit | None:
-    """Moved inside the terminal more often than needed between discharge and gate-out."""
+    """Moved inside the terminal more often than needed between discharge and gate-out (in part while still there)."""
     last = trip.last_discharge()
     if last is None:
         return None
@@ -362,10 +401,16 @@ def terminal_moves(trip: TripFacts, ctx: Context) -> Hit | None:
     gate = gate_out.event_time if gate_out else None
     moves = [e for e in trip.events if e.kind == "EQUIPMENT" and e.classifier == "ACT" and e.event_time > start
              and (gate is None or e.event_time < gate) and e.event_type in ("PICK", "DROP", "STRP", "STUF", "RMVD")]
-    if len(moves) <= ctx.params["max_moves"]:
-        return None
+    limit = ctx.params["max_moves"]
     kinds = ", ".join(f"{e.event_type} {e.event_time:%d %H:%M}" for e in moves[:5])
-    return Hit("terminal_moves", 1.0, f"{len(moves)} moves in the terminal after discharge ({kinds})")
+    if len(moves) > limit:
+        return Hit("terminal_moves", 1.0, f"{len(moves)} moves in the terminal after discharge ({kinds})")
+    if gate is not None or not moves:
+        return None
+    # still in the terminal: the moves so far count in part, as more may follow before gate-out
+    strength = len(moves) / (limit + 1)
+    return Hit("terminal_moves", strength, f"{len(moves)} move(s) in the terminal since discharge and not gated out "
+               f"yet ({kinds}); more than {limit:g} count in full, so far counted at {strength:.2g}")
 
 
 @indicator("empty_gate_in_without_booking", source="indicator table row 8",

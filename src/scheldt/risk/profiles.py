@@ -8,7 +8,7 @@ A profile is a versioned YAML document written and owned by a targeting unit::
     effective_from: 2026-01-01
     lists:
       high_risk_ports:
-        - {code: ECGYE, name: Guayaquil, since: 2024-01-01}
+        - {code: ECGYE, name: Guayaquil, since: 2024-01-01, grade: 0.6}
       cover_loads:
         - {prefix: "0803", name: bananas}
     indicators:
@@ -49,6 +49,8 @@ class PortEntry(_Strict):
     name: str
     since: date
     until: date | None = None
+    grade: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False,
+                         description="strength of a loading at this port, (0, 1]; 1 when not given")
 
     @model_validator(mode="after")
     def _period(self) -> PortEntry:
@@ -143,7 +145,7 @@ class RiskProfile(_Strict):
         Built once per profile and indicator."""
         if name not in self._contexts:
             params = {**INDICATORS[name].params, **(self.indicators[name].params if name in self.indicators else {})}
-            ports = tuple(ListedPort(p.code, p.name, p.since, p.until) for p in self.lists.high_risk_ports)
+            ports = tuple(ListedPort(p.code, p.name, p.since, p.until, p.grade) for p in self.lists.high_risk_ports)
             covers = tuple(CoverLoad(c.prefix, c.name) for c in self.lists.cover_loads)
             self._contexts[name] = Context(params, ports, covers)
         return self._contexts[name]

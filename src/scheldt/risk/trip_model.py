@@ -1,14 +1,15 @@
 """The container-level model: P(an inspection of this trip finds drugs), learnt from recorded
 inspection outcomes of container trips (pure; LightGBM through :func:`risk.model.fit_booster`).
 
-Features (:data:`TRIP_FEATURES`, contract version 2) are the strength of every indicator of the
+Features (:data:`TRIP_FEATURES`, contract version 3) are the strength of every indicator of the
 live profile's indicator set plus facts an officer would look at: hours from discharge to
 gate-out, transshipments, the consignee's earlier trips and age, VGM gap share, reefer, HS
 chapter, longest AIS silence before arrival, number of distinct seals, "to order"; and (v2) the
-moves in the terminal since discharge so far (the indicator needs more than ``max_moves``, but at
-scoring time only part of them may have happened), hours from the last discharge to the moment
+moves in the terminal since discharge so far (at scoring time only part of them may have
+happened), hours from the last discharge to the moment
 of scoring (how long a quick pick-up has had to show), and how many indicators fire (weak signs
-in combination). Every feature is computed from the facts received by the moment of scoring.
+in combination); v3 adds the indicator ``new_consignee_cover_load`` (the feature list follows the
+registered indicators). Every feature is computed from the facts received by the moment of scoring.
 Missing facts are NaN (LightGBM routes them). One score blends profile points and this
 probability (:class:`Blend`).
 """
@@ -37,7 +38,7 @@ _NAMES = tuple(sorted(INDICATORS))
 #: Whether each indicator of :data:`_NAMES` reads a field real message formats carry.
 _CARRIED = tuple(INDICATORS[n].carried for n in _NAMES)
 TRIP_FEATURES = tuple(f"ind_{name}" for name in _NAMES) + FACT_FEATURES
-CONTRACT = "trip-features-v2"
+CONTRACT = "trip-features-v3"
 #: Equipment moves inside a terminal (DCSA codes) counted between discharge and gate-out.
 TERMINAL_MOVES = ("PICK", "DROP", "STRP", "STUF", "RMVD")
 #: Trip models learn from few positives: shallower trees, more regularisation than declarations.
