@@ -432,6 +432,7 @@ class ContainerTripRow(Base):
         Index("ix_container_trip_carrier_port_id", "carrier_code", "port_of_loading", "id"),
         Index("ix_container_trip_terminal_port_id", "terminal_code", "port_of_loading", "id"),
         Index("ix_container_trip_agency_band", "supplied_by", "risk_band", "score", "id"),
+        Index("ix_container_trip_agency_port", "supplied_by", "port_of_loading", "score", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     container_number: Mapped[str] = mapped_column(String(REF_MAX), index=True)
