@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import Field
 
-from scheldt.api.deps import SESSION_COOKIE, CtxDep, flush_audit, remote_address, utc_now
+from scheldt.api.deps import SESSION_COOKIE, CtxDep, CtxRouter, flush_audit, remote_address, utc_now
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission, permissions
 from scheldt.errors import AuthError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows import accounts
 
-router = APIRouter(prefix="/api/v1", tags=["organisations and users"])
+router = CtxRouter(prefix="/api/v1", tags=["organisations and users"])
 
 
 class SignIn(Strict):

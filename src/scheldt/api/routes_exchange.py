@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime, Field
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission
@@ -24,7 +24,7 @@ from scheldt.exchange.items import RESULTS, WATCH_KINDS
 from scheldt.workflows import share
 from scheldt.workflows.sharing import served
 
-router = APIRouter(prefix="/api/v1", tags=["exchange"])
+router = CtxRouter(prefix="/api/v1", tags=["exchange"])
 
 TlpName = Literal["clear", "green", "amber", "amber+strict", "red"]
 Text200 = Annotated[str, Field(max_length=200)]

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES
 from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
 
-router = APIRouter(prefix="/api/v1", tags=["inspections"])
+router = CtxRouter(prefix="/api/v1", tags=["inspections"])
 
 Shift = Literal["early", "late", "night"]
 

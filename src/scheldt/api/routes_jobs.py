@@ -9,17 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import Field
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission
 from scheldt.errors import ConfigError, InputError, NotFoundError
 from scheldt.jobs.runs import JobRuns
 from scheldt.settings import get_settings
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = CtxRouter(prefix="/api/v1", tags=["jobs"])
 
 
 class JobIn(Strict):

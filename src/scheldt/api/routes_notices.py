@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.settings import get_settings
 from scheldt.workflows import notices
 
-router = APIRouter(prefix="/api/v1", tags=["notices"])
+router = CtxRouter(prefix="/api/v1", tags=["notices"])
 
 NoticeKind = Literal["hold", "release", "alert"]
 

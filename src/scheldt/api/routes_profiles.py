@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import Field
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.routes_inspections import ReasonIn, Strict
 from scheldt.domain.access import Permission
 from scheldt.errors import InputError
@@ -17,7 +16,7 @@ from scheldt.risk.profiles import load_profile, profile_digest
 from scheldt.workflows.backtest import backtest_stored
 from scheldt.workflows.trip_scoring import rollback_profile
 
-router = APIRouter(prefix="/api/v1", tags=["risk profiles"])
+router = CtxRouter(prefix="/api/v1", tags=["risk profiles"])
 
 MAX_PROFILE_BYTES = 256 * 1024
 

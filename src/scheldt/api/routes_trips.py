@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from scheldt.api.deps import CtxDep
+from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.facts import name_key
@@ -22,7 +22,7 @@ from scheldt.errors import InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
-router = APIRouter(prefix="/api/v1", tags=["trips"])
+router = CtxRouter(prefix="/api/v1", tags=["trips"])
 
 Band = Literal["high", "medium", "low"]
 TripStatus = Literal["open", "planned", "scanned", "searched", "cleared"]
