@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from scheldt.domain.access import TripScope
 from scheldt.domain.trips import TripKey
 from scheldt.errors import NotFoundError
 from scheldt.store.models import ContainerTripRow
-from scheldt.store.rows import aware
+from scheldt.store.rows import aware, built_once
 
 _T = ContainerTripRow.__table__
 _SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loading", "port_of_discharge",
@@ -60,6 +60,62 @@ def scope_clause(scope: TripScope | None) -> Any:
     return _T.c[scope.column].in_(list(scope.values))
 
 
+#: Filter fields of :class:`TripFilter` in a fixed order, with the comparison each makes.
+_FILTERS = (("arrived_from", "arrival_at", ">="), ("arrived_to", "arrival_at", "<"),
+            ("port_of_loading", "port_of_loading", "=="), ("risk_band", "risk_band", "=="),
+            ("status", "status", "=="), ("container_number", "container_number", "=="),
+            ("on_hold", "on_hold", "=="), ("document_ref", "document_ref", "=="))
+
+def _scope_shape(scope: TripScope | None) -> tuple[str, int] | None:
+    return None if scope is None else (scope.column, len(scope.values))
+
+
+def _statement(order: str, scope: tuple[str, int] | None, filters: tuple[str, ...], after: bool) -> Any:
+    """The list statement of one shape, with bind parameters for every value, built once
+    (:func:`scheldt.store.rows.built_once`). ``order``: ``score`` (score, id descending), ``id`` (id
+    descending) or ``get`` (one id); ``scope``: the owning column and how many codes;
+    ``filters``: the :data:`_FILTERS` fields set; ``after``: with a keyset cursor."""
+    return built_once(("container_trip", order, scope, filters, after),
+                      lambda: _build_statement(order, scope, filters, after))
+
+
+def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[str, ...], after: bool) -> Any:
+    conditions = []
+    if scope is not None:
+        column, n = scope
+        conditions.append(_T.c[column].in_([bindparam(f"scope_{k}") for k in range(n)]) if n else false())
+    for name, column, op in _FILTERS:
+        if name in filters:
+            c = _T.c[column]
+            conditions.append(c >= bindparam(name) if op == ">=" else c < bindparam(name) if op == "<"
+                              else c == bindparam(name))
+    stmt = select(_T).where(*conditions)
+    if order == "get":
+        stmt = stmt.where(_T.c.id == bindparam("trip_id"))
+    elif order == "score":
+        if after:
+            stmt = stmt.where(or_(_T.c.score < bindparam("after_score"),
+                                  and_(_T.c.score == bindparam("after_score"), _T.c.id < bindparam("after_id"))))
+        stmt = stmt.order_by(_T.c.score.desc(), _T.c.id.desc()).limit(bindparam("limit"))
+    else:
+        if after:
+            stmt = stmt.where(_T.c.id < bindparam("after_id"))
+        stmt = stmt.order_by(_T.c.id.desc()).limit(bindparam("limit"))
+    return stmt
+
+
+def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The set filter fields of ``where`` and the bind values of ``scope`` and ``where``."""
+    values: dict[str, Any] = {} if scope is None else {f"scope_{k}": v for k, v in enumerate(scope.values)}
+    filters = []
+    for name, _column, _op in _FILTERS:
+        value = getattr(where, name)
+        if value is not None:
+            filters.append(name)
+            values[name] = value
+    return tuple(filters), values
+
+
 class ContainerTripRepository:
     """Container trips as lists and access checks see them (never commits)."""
 
@@ -83,7 +139,9 @@ class ContainerTripRepository:
     def get(self, trip_id: int, scope: TripScope | None = None) -> dict[str, Any]:
         """One trip by id, if ``scope`` owns it. Raises NotFoundError otherwise (a trip the
         requester may not see does not exist for them)."""
-        row = self.session.execute(select(_T).where(_T.c.id == trip_id, scope_clause(scope))).first()
+        values = {} if scope is None else {f"scope_{k}": v for k, v in enumerate(scope.values)}
+        stmt = _statement("get", _scope_shape(scope), (), False)
+        row = self.session.execute(stmt, values | {"trip_id": trip_id}).first()
         if row is None:
             raise NotFoundError(f"trip {trip_id}", "no such container trip")
         return _plain(row)
@@ -99,21 +157,21 @@ class ContainerTripRepository:
              limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` trips ``scope`` owns matching ``where``, highest score first, after
         the cursor ``after`` = (score, id) of the previous page's last row."""
-        stmt = select(_T).where(scope_clause(scope), *self._conditions(where))
+        filters, values = _params(scope, where)
         if after is not None:
-            score, last_id = after
-            stmt = stmt.where(or_(_T.c.score < score, and_(_T.c.score == score, _T.c.id < last_id)))
-        stmt = stmt.order_by(_T.c.score.desc(), _T.c.id.desc()).limit(limit)
-        return [_plain(r) for r in self.session.execute(stmt)]
+            values["after_score"], values["after_id"] = after
+        stmt = _statement("score", _scope_shape(scope), filters, after is not None)
+        return [_plain(r) for r in self.session.execute(stmt, values | {"limit": limit})]
 
     def page_by_id(self, scope: TripScope | None, where: TripFilter, after_id: int | None,
                    limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` trips ``scope`` owns matching ``where``, newest first (by id), after
         the cursor ``after_id``: the order shipping lines and terminals get."""
-        stmt = select(_T).where(scope_clause(scope), *self._conditions(where))
+        filters, values = _params(scope, where)
         if after_id is not None:
-            stmt = stmt.where(_T.c.id < after_id)
-        return [_plain(r) for r in self.session.execute(stmt.order_by(_T.c.id.desc()).limit(limit))]
+            values["after_id"] = after_id
+        stmt = _statement("id", _scope_shape(scope), filters, after_id is not None)
+        return [_plain(r) for r in self.session.execute(stmt, values | {"limit": limit})]
 
     def sample(self, scope: TripScope | None, where: TripFilter, n: int, rng: Any) -> list[dict[str, Any]]:
         """About ``n`` distinct trips drawn at random among those ``scope`` owns matching

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, false, func, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
@@ -13,12 +13,45 @@ from scheldt.domain.inspection import TAKES_SLOT
 from scheldt.store.container_trips import scope_clause
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
-from scheldt.store.rows import aware
+from scheldt.store.rows import aware, built_once
 
 
 def _dict(row: Any, table: Any) -> dict[str, Any]:
     out = {c: getattr(row, c) for c in table.columns.keys()}
     return {k: aware(v) if isinstance(v, datetime) else v for k, v in out.items()}
+
+
+_HOLD = HoldRow.__table__
+_ORDER = ScanOrderRow.__table__
+
+
+def _holds_statement(trips: int | None, active: bool | None, after: bool) -> Any:
+    """Holds newest first: of ``trips`` trip ids (bind ``trip_0`` ...), active or released
+    ones only, after the cursor ``after_id``; bind ``limit``."""
+    h = _HOLD.c
+    stmt = select(_HOLD)
+    if trips is not None:
+        stmt = stmt.where(h.trip_id.in_([bindparam(f"trip_{k}") for k in range(trips)]) if trips else false())
+    if active is True:
+        stmt = stmt.where(h.released_at.is_(None))
+    elif active is False:
+        stmt = stmt.where(h.released_at.is_not(None))
+    if after:
+        stmt = stmt.where(h.id < bindparam("after_id"))
+    return stmt.order_by(h.id.desc()).limit(bindparam("limit"))
+
+
+def _orders_statement(filters: tuple[str, ...], after: bool) -> Any:
+    """An organisation's scan orders (bind ``org_id``) with their trip's container number,
+    document reference and voyage, newest first; bind each of ``filters`` (``status``,
+    ``scanner_id``, ``shift_date``, ``shift``, ``trip_id``), ``after_id`` and ``limit``."""
+    o, t = _ORDER.c, ContainerTripRow.__table__.c
+    stmt = (select(_ORDER, t.container_number, t.document_ref, t.voyage).join_from(_ORDER, ContainerTripRow.__table__,
+                                                                                  t.id == o.trip_id)
+            .where(o.organisation_id == bindparam("org_id"), *(o[k] == bindparam(k) for k in filters)))
+    if after:
+        stmt = stmt.where(o.id < bindparam("after_id"))
+    return stmt.order_by(o.id.desc()).limit(bindparam("limit"))
 
 
 class InspectionRepository:
@@ -97,19 +130,14 @@ class InspectionRepository:
                after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """An organisation's scan orders with their trip's container number, newest first,
         after the cursor ``after_id`` (the previous page's last id)."""
-        o, t = ScanOrderRow, ContainerTripRow
-        stmt = (select(o, t.container_number, t.document_ref, t.voyage).join(t, t.id == o.trip_id)
-                .where(o.organisation_id == org_id))
-        for column, value in ((o.status, status), (o.scanner_id, scanner_id), (o.shift_date, shift_date),
-                              (o.shift, shift), (o.trip_id, trip_id)):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if after_id is not None:
-            stmt = stmt.where(o.id < after_id)
-        out = []
-        for row, number, ref, voyage in self.session.execute(stmt.order_by(o.id.desc()).limit(limit)):
-            out.append(_dict(row, o.__table__) | {"container_number": number, "document_ref": ref, "voyage": voyage})
-        return out
+        given = {"status": status, "scanner_id": scanner_id, "shift_date": shift_date, "shift": shift,
+                 "trip_id": trip_id}
+        shape = tuple(k for k, v in given.items() if v is not None)
+        stmt = built_once(("scan_order.list", shape, after_id is not None),
+                          lambda: _orders_statement(shape, after_id is not None))
+        values = {k: given[k] for k in shape} | {"org_id": org_id, "after_id": after_id, "limit": limit}
+        return [_dict(r, _ORDER) | {"container_number": r.container_number, "document_ref": r.document_ref,
+                                    "voyage": r.voyage} for r in self.session.execute(stmt, values)]
 
     def seizures(self, org_id: str) -> list[dict[str, Any]]:
         """Every seizure an organisation recorded, with its trip's port of loading and top reason."""
@@ -149,18 +177,11 @@ class InspectionRepository:
     def holds(self, trip_ids: list[int] | None = None, *, active: bool | None = None,
               after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Holds, newest first, of ``trip_ids`` when given, only active ones when ``active``."""
-        h = HoldRow
-        stmt = select(h)
-        if trip_ids is not None:
-            stmt = stmt.where(h.trip_id.in_(trip_ids))
-        if active is True:
-            stmt = stmt.where(h.released_at.is_(None))
-        elif active is False:
-            stmt = stmt.where(h.released_at.is_not(None))
-        if after_id is not None:
-            stmt = stmt.where(h.id < after_id)
-        return [_dict(r, h.__table__) for r in self.session.scalars(stmt.order_by(h.id.desc()).limit(limit))]
-
+        shape = (None if trip_ids is None else len(trip_ids), active, after_id is not None)
+        stmt = built_once(("hold.list", shape), lambda: _holds_statement(*shape))
+        values: dict[str, Any] = {f"trip_{k}": v for k, v in enumerate(trip_ids or ())}
+        values |= {"after_id": after_id, "limit": limit} if after_id is not None else {"limit": limit}
+        return [_dict(r, _HOLD) for r in self.session.execute(stmt, values)]
 
     def scoped_holds(self, scope: TripScope | None, *, active: bool | None = None, after_id: int | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:

@@ -1,10 +1,10 @@
-"""Values for the store's JSON columns."""
+"""Values for the store's JSON columns, times read back, and statements built once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
-
 
 from scheldt.domain.facts import fact_digest, fields_dict, json_bytes, plain
 
@@ -21,3 +21,20 @@ def aware(t: datetime | None) -> datetime | None:
     """A time read back from the store as timezone-aware UTC (SQLite returns naive UTC,
     PostgreSQL aware times); None stays None."""
     return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+_BUILT: dict[Hashable, Any] = {}
+
+
+def built_once(key: Hashable, build: Callable[[], Any]) -> Any:
+    """The statement ``build()`` makes, built on the first call with ``key`` and reused after.
+
+    For statements run on every request (a trip page, a list page, an audit append): they are
+    written with ``bindparam`` for every value, so that one built statement serves all
+    values. SQLAlchemy spends about 0.3 ms of CPU building a select and computing its cache key
+    on each call; running a prebuilt one costs about a third of that (benchmarks/api_load.py).
+    ``key`` must name the statement's shape completely (which filters, how many values)."""
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        stmt = _BUILT.setdefault(key, build())
+    return stmt

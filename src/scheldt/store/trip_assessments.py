@@ -6,18 +6,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.trips import TripKey
 from scheldt.errors import NotFoundError
 from scheldt.store.models import TripAssessmentRow
+from scheldt.store.rows import built_once
 from scheldt.store.upsert import insert_ignore
 
 _COLUMNS = [c for c in TripAssessmentRow.__table__.columns.keys() if c != "id"]
 
 
-def _plain(row: TripAssessmentRow) -> dict[str, Any]:
+def _plain(row: Any) -> dict[str, Any]:
+    """An assessment (an ORM row or a row of the table) as a dict, its time as aware UTC."""
     out = {c: getattr(row, c) for c in ["id", *_COLUMNS]}
     out["scored_at"] = row.scored_at if row.scored_at.tzinfo else row.scored_at.replace(tzinfo=UTC)
     return out
@@ -77,9 +79,12 @@ class TripAssessmentRepository:
         """Every assessment of a trip, oldest first: id, score, profile, model version, time
         (UTC); the facts are not read."""
         t = TripAssessmentRow
-        rows = self.session.execute(select(t.id, t.score, t.profile, t.model_version, t.scored_at).where(
-            t.container_number == key.container_number, t.document_ref == key.document_ref,
-            t.voyage == key.voyage).order_by(t.id))
+        stmt = built_once("trip_assessment.score_history", lambda: select(
+            t.id, t.score, t.profile, t.model_version, t.scored_at).where(
+            t.container_number == bindparam("number"), t.document_ref == bindparam("ref"),
+            t.voyage == bindparam("voyage")).order_by(t.id))
+        rows = self.session.execute(stmt, {"number": key.container_number, "ref": key.document_ref,
+                                           "voyage": key.voyage})
         return [{"id": i, "score": sc, "profile": p, "model_version": m,
                  "scored_at": at if at.tzinfo else at.replace(tzinfo=UTC)} for i, sc, p, m, at in rows]
 
@@ -105,7 +110,9 @@ class TripAssessmentRepository:
 
     def get(self, assessment_id: int) -> dict[str, Any]:
         """One assessment by id. Raises NotFoundError."""
-        row = self.session.get(TripAssessmentRow, assessment_id)
+        t = TripAssessmentRow.__table__
+        stmt = built_once("trip_assessment.get", lambda: select(t).where(t.c.id == bindparam("id")))
+        row = self.session.execute(stmt, {"id": assessment_id}).first()
         if row is None:
             raise NotFoundError(f"assessment {assessment_id}", "no such trip assessment")
         return _plain(row)
