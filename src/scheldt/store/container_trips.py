@@ -247,6 +247,12 @@ class ContainerTripRepository:
         return [{k: v for k, v in e.items() if k != "score_sum"} | {"mean_score": round(e["score_sum"] / e["trips"], 2)}
                 for e in out.values()]
 
+    def any_scored(self, scope: TripScope | None) -> bool:
+        """True when ``scope`` owns at least one scored trip (one index probe, whatever the
+        number of trips)."""
+        stmt = select(_T.c.id).where(scope_clause(scope), _T.c.scored_at.is_not(None)).limit(1)
+        return self.session.execute(stmt).first() is not None
+
     def owned_refs(self, scope: TripScope | None, refs: Sequence[str]) -> set[str]:
         """Which of the document references ``refs`` are on trips ``scope`` owns."""
         out: set[str] = set()

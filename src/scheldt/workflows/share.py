@@ -399,10 +399,8 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
     watch_ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("type") == "indicator"
                  and WATCH_EXTENSION_ID in (o.get("extensions") or {})}
     entries = []
-    for stix_id, _, seq in report.added:
-        if stix_id not in watch_ids:
-            continue
-        stored = uow.exchange.get_seq(seq)
+    added = uow.exchange.get_seqs([seq for stix_id, _, seq in report.added if stix_id in watch_ids])
+    for stored in added:
         if stored.stix_type != "indicator" or stored.kind != "watchlist-entry" or stored.revoked:
             continue
         try:
@@ -446,7 +444,7 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     (:func:`screen_trips`). Returns the ids of the entries landed."""
     orgs = _org_of(uow)
     agencies = [o for o in uow.accounts.organisations() if o.kind.value == "agency"]
-    owning = [o for o in agencies if uow.container_trips.score_days(trip_scope(o))]
+    owning = [o for o in agencies if uow.container_trips.any_scored(trip_scope(o))]
     readers = [_agency_requester(uow, o.id) for o in owning or agencies]
     by_supplier: dict[str, list[WatchlistEntry]] = {}
     for entry, stored in entries:
