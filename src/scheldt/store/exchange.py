@@ -28,6 +28,7 @@ from scheldt.store.models import (
 from scheldt.store.rows import aware, json_text
 
 _O = SharedObjectRow
+_T = SharedObjectRow.__table__
 _R = SharedObjectRecipientRow
 #: Key of the PostgreSQL transaction-level advisory lock serialising writers of object versions
 #: (see :meth:`ExchangeRepository.add_version`); nothing else uses it.
@@ -60,7 +61,8 @@ class StoredObject:
     deleted_at: datetime | None
 
 
-def _stored(row: SharedObjectRow) -> StoredObject:
+def _stored(row: Any) -> StoredObject:
+    """A version from its ORM object or its table row."""
     return StoredObject(row.seq, row.stix_id, row.modified, row.stix_type, row.spec_version, row.kind, row.tlp,
                         row.owner_org, row.group_id, row.handling_code, row.reliability, row.credibility,
                         aware(row.valid_from), aware(row.valid_until), row.revoked, row.object, row.source,
@@ -267,8 +269,9 @@ class ExchangeRepository:
         in sharing group ``group_id`` (or, with ``community``, those without a group), added
         after ``added_after`` (UTC), with one of the STIX ``ids`` / ``types`` / ``spec_versions``
         when given, and only the versions ``versions`` keeps (None: every version). Every
-        condition is in the one query, so a page is short only at the end of the list."""
-        stmt = select(_O).where(visible_clause(r), *_scope(_O, group_id, community))
+        condition is in the one query, so a page is short only at the end of the list. Rows are
+        read as plain rows (no ORM objects: a page holds up to ``limit`` of them)."""
+        stmt = select(_T).where(visible_clause(r), *_scope(_O, group_id, community))
         if after_seq is not None:
             stmt = stmt.where(_O.seq > after_seq)
         if added_after is not None:
@@ -283,7 +286,8 @@ class ExchangeRepository:
             stmt = stmt.where(_O.deleted_at.is_(None))
         if versions is not None:
             stmt = stmt.where(version_clause(r, versions, group_id, community))
-        return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq).limit(limit))]
+        rows = self.session.connection().execute(stmt.order_by(_O.seq).limit(limit))
+        return [_stored(row) for row in rows]
 
     def versions(self, r: Requester | None, stix_id: str) -> list[StoredObject]:
         """Every visible, not deleted version of one object, oldest ``modified`` first."""
