@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, exists, false, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
@@ -25,7 +25,7 @@ from scheldt.store.models import (
     SharingGroupMemberRow,
     SharingGroupRow,
 )
-from scheldt.store.rows import aware, json_text
+from scheldt.store.rows import aware, built_once, json_text
 
 _O = SharedObjectRow
 _T = SharedObjectRow.__table__
@@ -69,54 +69,111 @@ def _stored(row: Any) -> StoredObject:
                         aware(row.date_added) or row.date_added, aware(row.deleted_at))
 
 
-def visible_clause(r: Requester | None, o: Any = _O) -> Any:
-    """SQL condition on ``shared_object`` (or its alias ``o``): the requester may see the row
+def requester_shape(r: Requester | None) -> tuple[bool, int, int, bool] | None:
+    """What the form of :func:`visible_condition` depends on: agency or not, how many sharing
+    groups the requester's organisation is in, how many it reads as a client, peer or not
     (None: the node itself)."""
+    return None if r is None else (r.kind == "agency", len(r.groups), len(r.client_of_groups), r.peer)
+
+
+def requester_values(r: Requester | None) -> dict[str, Any]:
+    """The bind values of :func:`visible_condition` for ``r``."""
     if r is None:
+        return {}
+    values: dict[str, Any] = {"v_org": r.organisation_id, "v_user": r.username}
+    values |= {f"v_g{k}": g for k, g in enumerate(sorted(r.groups))}
+    return values | {f"v_c{k}": g for k, g in enumerate(sorted(r.client_of_groups))}
+
+
+def visible_condition(shape: tuple[bool, int, int, bool] | None, o: Any = _O,
+                      values: dict[str, Any] | None = None) -> Any:
+    """SQL condition on ``shared_object`` (or its alias ``o``): a requester of ``shape``
+    (:func:`requester_shape`) may see the row. The requester's ids are bind parameters named
+    as :func:`requester_values` names them, so one built condition serves every requester of
+    a shape; with ``values``, they are bound to those values (under unique names)."""
+    if shape is None:
         return true()
-    own = o.owner_org == r.organisation_id
+
+    def p(name: str) -> Any:
+        return bindparam(name) if values is None else bindparam(name, values[name], unique=True)
+
+    agency, n_groups, n_client_groups, peer = shape
+    own = o.owner_org == p("v_org")
     clear = o.tlp == Tlp.CLEAR.value
-    green = and_(o.tlp == Tlp.GREEN.value, true() if r.kind == "agency" else false())
-    member = and_(o.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]), o.group_id.in_(sorted(r.groups))) \
-        if r.groups else false()
-    client = and_(o.tlp == Tlp.AMBER.value, o.group_id.in_(sorted(r.client_of_groups))) \
-        if r.client_of_groups else false()
-    named = and_(_R.seq == o.seq, _R.organisation_id == r.organisation_id)
-    if not r.peer:
-        named = and_(named, _R.username == r.username)
+    green = and_(o.tlp == Tlp.GREEN.value, true() if agency else false())
+    member = and_(o.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]),
+                  o.group_id.in_([p(f"v_g{k}") for k in range(n_groups)])) if n_groups else false()
+    client = and_(o.tlp == Tlp.AMBER.value, o.group_id.in_([p(f"v_c{k}") for k in range(n_client_groups)])) \
+        if n_client_groups else false()
+    named = and_(_R.seq == o.seq, _R.organisation_id == p("v_org"))
+    if not peer:
+        named = and_(named, _R.username == p("v_user"))
     red = and_(o.tlp == Tlp.RED.value, exists().where(named))
     return or_(own, clear, green, member, client, red)
 
 
+def visible_clause(r: Requester | None, o: Any = _O) -> Any:
+    """SQL condition on ``shared_object`` (or its alias ``o``): the requester may see the row
+    (None: the node itself). :func:`visible_condition` with ``r``'s values bound."""
+    return visible_condition(requester_shape(r), o, requester_values(r))
+
+
 def _scope(o: Any, group_id: str | None, community: bool) -> list[Any]:
     if group_id is not None:
-        return [o.group_id == group_id]
+        return [o.group_id == bindparam("scope_group")]
     if community:
         return [o.group_id.is_(None)]
     return []
 
 
-def _no_visible_version(r: Requester | None, group_id: str | None, community: bool, newer: bool) -> Any:
+def _no_visible_version(shape: tuple[bool, int, int, bool] | None, group_id: str | None, community: bool,
+                        newer: bool) -> Any:
     """No other live version of the row's object the requester may see (in the same place) is
     newer (``newer``) / older than the row."""
     o2 = aliased(SharedObjectRow)
     order = o2.modified_at > _O.modified_at if newer else o2.modified_at < _O.modified_at
-    return ~exists().where(o2.stix_id == _O.stix_id, o2.deleted_at.is_(None), order, visible_clause(r, o2),
+    return ~exists().where(o2.stix_id == _O.stix_id, o2.deleted_at.is_(None), order, visible_condition(shape, o2),
                            *_scope(o2, group_id, community))
 
 
-def version_clause(r: Requester | None, v: VersionFilter, group_id: str | None, community: bool) -> Any:
-    """SQL condition on ``shared_object``: the row is a version ``v`` keeps (see VersionFilter)."""
+def version_condition(shape: tuple[bool, int, int, bool] | None, first: bool, last: bool, n_at: int,
+                      group_id: str | None, community: bool) -> Any:
+    """SQL condition on ``shared_object``: the row is a version a VersionFilter keeps (see
+    VersionFilter; its times bound as ``at_0`` ...; requester as :func:`visible_condition`)."""
     parts = []
-    if v.first:
-        parts.append(_no_visible_version(r, group_id, community, newer=False))
-    if v.last:
-        parts.append(_no_visible_version(r, group_id, community, newer=True))
-    if v.at:
-        parts.append(_O.modified_at.in_(list(v.at)))
+    if first:
+        parts.append(_no_visible_version(shape, group_id, community, newer=False))
+    if last:
+        parts.append(_no_visible_version(shape, group_id, community, newer=True))
+    if n_at:
+        parts.append(_O.modified_at.in_([bindparam(f"at_{k}", type_=_T.c.modified_at.type) for k in range(n_at)]))
     if not parts:
         return false()
     return and_(_O.modified_at.is_not(None), or_(*parts))
+
+
+#: Largest number of ids, types or versions a page statement is kept for (more: built per call).
+_BUILT_MAX = 16
+
+
+def _page_statement(key: tuple[Any, ...]) -> Any:
+    """The page statement of ``key`` (see :meth:`ExchangeRepository.page`), every value bound."""
+    _name, shape, where, after, added_after, n_ids, n_types, n_spec, include_deleted, vshape = key
+    group_id = "" if where == "group" else None
+    stmt = select(_T).where(visible_condition(shape), *_scope(_O, group_id, where == "community"))
+    if after:
+        stmt = stmt.where(_O.seq > bindparam("after_seq"))
+    if added_after:
+        stmt = stmt.where(_O.date_added > bindparam("added_after"))
+    for n, column, prefix in ((n_ids, _O.stix_id, "id"), (n_types, _O.stix_type, "type"),
+                              (n_spec, _O.spec_version, "spec")):
+        if n:
+            stmt = stmt.where(column.in_([bindparam(f"{prefix}_{k}") for k in range(n)]))
+    if not include_deleted:
+        stmt = stmt.where(_O.deleted_at.is_(None))
+    if vshape is not None:
+        stmt = stmt.where(version_condition(shape, *vshape, group_id, where == "community"))
+    return stmt.order_by(_O.seq).limit(bindparam("limit"))
 
 
 #: Columns of an object version written by :meth:`ExchangeRepository._insert_postgresql`, and
@@ -271,22 +328,18 @@ class ExchangeRepository:
         when given, and only the versions ``versions`` keeps (None: every version). Every
         condition is in the one query, so a page is short only at the end of the list. Rows are
         read as plain rows (no ORM objects: a page holds up to ``limit`` of them)."""
-        stmt = select(_T).where(visible_clause(r), *_scope(_O, group_id, community))
-        if after_seq is not None:
-            stmt = stmt.where(_O.seq > after_seq)
-        if added_after is not None:
-            stmt = stmt.where(_O.date_added > added_after)
-        if ids:
-            stmt = stmt.where(_O.stix_id.in_(list(ids)))
-        if types:
-            stmt = stmt.where(_O.stix_type.in_(list(types)))
-        if spec_versions:
-            stmt = stmt.where(_O.spec_version.in_(list(spec_versions)))
-        if not include_deleted:
-            stmt = stmt.where(_O.deleted_at.is_(None))
-        if versions is not None:
-            stmt = stmt.where(version_clause(r, versions, group_id, community))
-        rows = self.session.connection().execute(stmt.order_by(_O.seq).limit(limit))
+        where = "group" if group_id is not None else "community" if community else ""
+        vshape = None if versions is None else (versions.first, versions.last, len(versions.at))
+        key = ("shared_object.page", requester_shape(r), where, after_seq is not None, added_after is not None,
+               len(ids), len(types), len(spec_versions), include_deleted, vshape)
+        small = max(len(ids), len(types), len(spec_versions), len(versions.at) if versions else 0) <= _BUILT_MAX
+        stmt = built_once(key, lambda: _page_statement(key)) if small else _page_statement(key)
+        values = requester_values(r) | {"scope_group": group_id, "after_seq": after_seq, "added_after": added_after,
+                                        "limit": limit}
+        values |= {f"id_{k}": v for k, v in enumerate(ids)} | {f"type_{k}": v for k, v in enumerate(types)}
+        values |= {f"spec_{k}": v for k, v in enumerate(spec_versions)}
+        values |= {f"at_{k}": v for k, v in enumerate(versions.at if versions else ())}
+        rows = self.session.connection().execute(stmt, values)
         return [_stored(row) for row in rows]
 
     def versions(self, r: Requester | None, stix_id: str) -> list[StoredObject]:
