@@ -8,12 +8,14 @@ and commits when the block ends without error: the edge (CLI command, API reques
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -111,52 +113,45 @@ def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
     return engine
 
 
+#: The repositories of a unit of work: attribute name -> (module, class), each made on first use.
+_REPOSITORIES = {
+    "declarations": ("scheldt.store.declarations", "DeclarationRepository"),
+    "events": ("scheldt.store.events", "EventRepository"),
+    "documents": ("scheldt.store.documents", "DocumentRepository"),
+    "vessels": ("scheldt.store.vessels", "VesselRepository"),
+    "quarantine": ("scheldt.store.quarantine", "QuarantineRepository"),
+    "models": ("scheldt.store.models_registry", "ModelRegistry"),
+    "assessments": ("scheldt.store.assessments", "AssessmentRepository"),
+    "profiles": ("scheldt.store.profiles", "ProfileRepository"),
+    "trip_assessments": ("scheldt.store.trip_assessments", "TripAssessmentRepository"),
+    "watchlists": ("scheldt.store.watchlists", "WatchlistRepository"),
+    "trip_outcomes": ("scheldt.store.trip_outcomes", "TripOutcomeRepository"),
+    "audit": ("scheldt.store.audit", "AuditLog"),
+    "container_trips": ("scheldt.store.container_trips", "ContainerTripRepository"),
+    "accounts": ("scheldt.store.accounts", "AccountRepository"),
+    "inspections": ("scheldt.store.inspections", "InspectionRepository"),
+    "exchange": ("scheldt.store.exchange", "ExchangeRepository"),
+    "notifications": ("scheldt.store.notifications", "NotificationRepository"),
+    "peers": ("scheldt.store.peers", "PeerRepository"),
+    "taxii": ("scheldt.store.taxii", "TaxiiRepository"),
+}
+
+
 @dataclass
 class UnitOfWork:
-    """Repositories sharing one session and one transaction (the edge commits)."""
+    """Repositories sharing one session and one transaction (the edge commits): ``uow.events``,
+    ``uow.container_trips`` ... (see :data:`_REPOSITORIES`), each made on first use and kept for
+    the unit of work (a request uses two or three of the nineteen)."""
 
     session: Session
 
-    def __post_init__(self) -> None:
-        from scheldt.store.accounts import AccountRepository
-        from scheldt.store.assessments import AssessmentRepository
-        from scheldt.store.audit import AuditLog
-        from scheldt.store.container_trips import ContainerTripRepository
-        from scheldt.store.declarations import DeclarationRepository
-        from scheldt.store.documents import DocumentRepository
-        from scheldt.store.events import EventRepository
-        from scheldt.store.exchange import ExchangeRepository
-        from scheldt.store.inspections import InspectionRepository
-        from scheldt.store.models_registry import ModelRegistry
-        from scheldt.store.notifications import NotificationRepository
-        from scheldt.store.peers import PeerRepository
-        from scheldt.store.profiles import ProfileRepository
-        from scheldt.store.quarantine import QuarantineRepository
-        from scheldt.store.taxii import TaxiiRepository
-        from scheldt.store.trip_assessments import TripAssessmentRepository
-        from scheldt.store.trip_outcomes import TripOutcomeRepository
-        from scheldt.store.vessels import VesselRepository
-        from scheldt.store.watchlists import WatchlistRepository
-
-        self.declarations = DeclarationRepository(self.session)
-        self.events = EventRepository(self.session)
-        self.documents = DocumentRepository(self.session)
-        self.vessels = VesselRepository(self.session)
-        self.quarantine = QuarantineRepository(self.session)
-        self.models = ModelRegistry(self.session)
-        self.assessments = AssessmentRepository(self.session)
-        self.profiles = ProfileRepository(self.session)
-        self.trip_assessments = TripAssessmentRepository(self.session)
-        self.watchlists = WatchlistRepository(self.session)
-        self.trip_outcomes = TripOutcomeRepository(self.session)
-        self.audit = AuditLog(self.session)
-        self.container_trips = ContainerTripRepository(self.session)
-        self.accounts = AccountRepository(self.session)
-        self.inspections = InspectionRepository(self.session)
-        self.exchange = ExchangeRepository(self.session)
-        self.notifications = NotificationRepository(self.session)
-        self.peers = PeerRepository(self.session)
-        self.taxii = TaxiiRepository(self.session)
+    def __getattr__(self, name: str) -> Any:
+        where = _REPOSITORIES.get(name)
+        if where is None:
+            raise AttributeError(f"UnitOfWork has no repository {name!r}")
+        repository = getattr(importlib.import_module(where[0]), where[1])(self.session)
+        setattr(self, name, repository)
+        return repository
 
 
 @contextmanager
