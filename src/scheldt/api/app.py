@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -130,6 +131,16 @@ class RequestSlots:
             await self.app(scope, receive, send)
 
 
+def freeze_startup_objects() -> None:
+    """Collect once, then leave the objects made at start-up (modules, the libraries' tables,
+    the app) out of later garbage collections (``gc.freeze``). Why: the service imports
+    LightGBM, scikit-learn, SciPy and polars, and every full collection walked their millions
+    of objects, stopping each worker for 100-280 ms a few times a minute under load: the
+    99th-percentile latency of benchmarks/api_load.py was those pauses."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) -> FastAPI:
     """The Scheldt API (and workbench). ``engine``: the store's SQLAlchemy engine (default: the
     settings' store, which must be migrated); ``jobs``: a started job runner to expose, or None."""
@@ -138,6 +149,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "engine", None) is None:
             app.state.engine = open_store(get_settings().resolved_database_url)
+        freeze_startup_objects()
         yield
 
     app = FastAPI(title="Scheldt", version=__version__, lifespan=lifespan,
