@@ -118,3 +118,33 @@ def test_contradicting_ground_truth_is_rejected_not_silently_ignored(settings_en
     code, out, _ = invoke("trips", "outcomes", str(second))
     assert "0 inspection outcome(s) and 0 ground-truth row(s) added (SIMULATED); 3 row(s) rejected" in " ".join(out.split())
     assert "contradicts the simulated-inspection outcome already stored" in " ".join(out.split())
+
+
+def test_model_versions_switch_and_roll_back_from_the_cli(settings_env: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from scheldt.settings import get_settings
+    from scheldt.store.db import open_store, unit_of_work
+    from scheldt.workflows.trip_model import TARGET
+
+    code, out, err = invoke("trips", "model-rollback")
+    assert code != 0 and "no container model was ever made live" in err
+    engine = open_store(get_settings().resolved_database_url, auto_upgrade=True)
+    with unit_of_work(engine) as uow:
+        for day, version in ((1, "trip-a"), (2, "trip-b")):
+            (tmp_path / version).mkdir()
+            uow.models.register(version, TARGET, str(tmp_path / version), "f" * 64, "c", {"rows": 300, "seizures": 9},
+                                datetime(2026, 5, day, tzinfo=UTC), actor="trainer")
+    engine.dispose()
+    code, out, _ = invoke("trips", "model-rollback", "--reason", "b misfires")
+    assert code == 0 and "trip model trip-a is live" in out
+    code, out, _ = invoke("trips", "model-activate", "trip-b", "--reason", "fixed")
+    assert code == 0 and "trip model trip-b is live" in out
+    code, out, _ = invoke("trips", "models", "--json")
+    listed = json.loads(out)
+    assert [(v["version"], v["live"]) for v in listed["versions"]] == [("trip-a", False), ("trip-b", True)]
+    assert [(a["version"], a["action"], a["reason"]) for a in listed["activations"]] == [
+        ("trip-a", "train", ""), ("trip-b", "train", ""), ("trip-a", "rollback", "b misfires"),
+        ("trip-b", "activate", "fixed")]
+    code, _, err = invoke("trips", "model-activate", "trip-zzz")
+    assert code != 0 and "trip-zzz" in err

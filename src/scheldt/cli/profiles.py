@@ -20,7 +20,7 @@ from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
 from scheldt.targeting.selection import parse_capacity
 from scheldt.workflows.backtest import backtest_stored, load_ground_truth
-from scheldt.workflows.trip_model import train_trip_model
+from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
 from scheldt.workflows.trip_scoring import activate_profile, live_profile, reproduce, rollback_profile, score_trips
 
 profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
@@ -165,12 +165,51 @@ def train(seed: Annotated[int, typer.Option("--seed")] = 0,
     live; trips are re-scored with profile + model at the next `trips score` or ingest."""
     with errors_reported(), store() as uow:
         profile = live_profile(uow)
-        result = train_trip_model(uow, profile, settings().data_dir / "models", now(), seed, settings().threads)
+        result = train_trip_model(uow, profile, settings().data_dir / "models", now(), seed, settings().threads,
+                                  actor=getpass.getuser())
     if as_json:
         print_json(result)
     else:
         out.print(f"trip model {result['version']} is live: {result['rows']} inspected trips, {result['seizures']} "
                   f"seizures, model weight {result['model_weight']}")
+
+
+@trips_app.command("models")
+def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Container-model versions (the live one starred) and every time one went live: trained,
+    switched on by hand, rolled back, by whom and why."""
+    with errors_reported(), store() as uow:
+        versions = [{"version": m.version, "live": m.live, "created_at": m.created_at.isoformat(),
+                     "rows": m.metrics.get("rows"), "seizures": m.metrics.get("seizures")}
+                    for m in uow.models.versions(TARGET)]
+        log = uow.models.activations(TARGET)
+    if as_json:
+        print_json({"versions": versions, "activations": [a | {"at": a["at"].isoformat()} for a in log]})
+        return
+    for v in versions:
+        out.print(f"{'*' if v['live'] else ' '} {escape(v['version'])}  ({v['rows']} inspected trips, "
+                  f"{v['seizures']} seizures)")
+    for a in log:
+        out.print(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} {escape(a['version'])} by {escape(a['actor'] or '-')}"
+                  + (f": {escape(a['reason'])}" if a["reason"] else ""))
+
+
+@trips_app.command("model-activate")
+def model_activate(version: Annotated[str, typer.Argument(help="A version listed by `scheldt trips models`.")],
+                   reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
+    """Make an earlier container-model version live again (recorded); trips are re-scored with
+    it at the next `trips score` or ingest."""
+    with errors_reported(), store() as uow:
+        activate_trip_model(uow, version, getpass.getuser(), reason, now())
+    out.print(f"trip model {escape(version)} is live")
+
+
+@trips_app.command("model-rollback")
+def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
+    """Make the previously live container-model version live again (recorded as a rollback)."""
+    with errors_reported(), store() as uow:
+        version = rollback_trip_model(uow, getpass.getuser(), reason, now())
+    out.print(f"rolled back: trip model {escape(version)} is live")
 
 
 @trips_app.command("outcomes")

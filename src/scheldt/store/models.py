@@ -126,6 +126,21 @@ class ModelVersionRow(Base):
     live: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ModelActivationRow(Base):
+    """Which model version went live for its target when, by whom and why: ``train`` (trained
+    and made live), ``activate`` (an earlier version switched back on by hand) or ``rollback``
+    (append-only; the latest row of a target rules, as ``model_version.live`` shows)."""
+
+    __tablename__ = "model_activation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(ForeignKey("model_version.version"))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class RiskAssessmentRow(Base):
     """One score of one declaration by one model version, with its rank in that scoring run."""
 

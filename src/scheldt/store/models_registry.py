@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheldt.errors import NotFoundError
-from scheldt.store.models import ModelVersionRow
+from scheldt.store.models import ModelActivationRow, ModelVersionRow
+from scheldt.store.rows import aware
 
 
 class ModelRegistry:
@@ -28,8 +29,10 @@ class ModelRegistry:
         metrics: dict[str, Any],
         created_at: datetime,
         make_live: bool = True,
+        actor: str = "",
     ) -> ModelVersionRow:
-        """Record a version; with ``make_live`` it replaces the live one of its target.
+        """Record a version; with ``make_live`` it replaces the live one of its target, recorded
+        as a ``train`` activation by ``actor`` at ``created_at``.
 
         Registering an existing version (same target, time and training data) updates it.
         """
@@ -43,7 +46,36 @@ class ModelRegistry:
         )
         row = self.session.merge(row)
         self.session.flush()
+        if make_live:
+            self._record(target, version, "train", actor, "", created_at)
         return row
+
+    def activate(self, version: str, actor: str, reason: str, at: datetime, action: str = "activate") -> None:
+        """Make ``version`` the live one of its target (recorded with who, why and when, as
+        ``action``: activate or rollback). Raises NotFoundError for an unknown version."""
+        row = self.get(version)
+        self.session.execute(update(ModelVersionRow).where(ModelVersionRow.target == row.target).values(live=False))
+        row.live = True
+        self.session.flush()
+        self._record(row.target, version, action, actor, reason, at)
+
+    def activations(self, target: str) -> list[dict[str, Any]]:
+        """Every time a version of ``target`` went live, oldest first: version, action (train,
+        activate, rollback), actor, reason, at (UTC)."""
+        rows = self.session.scalars(select(ModelActivationRow).where(ModelActivationRow.target == target)
+                                    .order_by(ModelActivationRow.id))
+        return [{"version": r.version, "action": r.action, "actor": r.actor, "reason": r.reason, "at": aware(r.at)}
+                for r in rows]
+
+    def versions(self, target: str) -> list[ModelVersionRow]:
+        """Every registered version of ``target``, oldest first."""
+        return list(self.session.scalars(select(ModelVersionRow).where(ModelVersionRow.target == target)
+                                         .order_by(ModelVersionRow.created_at, ModelVersionRow.version)))
+
+    def _record(self, target: str, version: str, action: str, actor: str, reason: str, at: datetime) -> None:
+        self.session.add(ModelActivationRow(target=target, version=version, action=action, actor=actor[:128],
+                                            reason=reason, at=at))
+        self.session.flush()
 
     def live(self, target: str) -> ModelVersionRow:
         """The live version for ``target``; NotFoundError when none was trained yet."""

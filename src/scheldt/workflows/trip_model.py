@@ -105,10 +105,11 @@ def training_set(uow: UnitOfWork) -> TrainingSet:
 
 
 def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, now: datetime, seed: int = 0,
-                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES) -> dict[str, object]:
+                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES,
+                     actor: str = "") -> dict[str, object]:
     """Fit the container model on the :func:`training_set`, the last :data:`VALID_SHARE` by
     scoring time for early stopping, calibration and the blend weight; save, register and make
-    it live. Raises InputError below :data:`MIN_INSPECTED` inspected trips or
+    it live (recorded as trained by ``actor``). Raises InputError below :data:`MIN_INSPECTED` inspected trips or
     :data:`MIN_SEIZURES` seizures."""
     data = training_set(uow)
     rows = data.rows
@@ -131,5 +132,36 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
                             "fingerprint": fingerprint})
     directory = model.save(models_dir / version)
     metrics = {"rows": len(rows), "seizures": positives, "model_weight": weight, "trees": model.metadata_["trees"]}
-    uow.models.register(version, TARGET, str(directory), fingerprint, CONTRACT, metrics, now)
+    uow.models.register(version, TARGET, str(directory), fingerprint, CONTRACT, metrics, now, actor=actor)
     return {"version": version, **metrics}
+
+
+def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, now: datetime) -> str:
+    """Make an earlier container-model version live again by hand (recorded with who and why;
+    trips are re-scored with it by the next ``scheldt trips score``). Raises NotFoundError for
+    an unknown version and InputError for a version of another model or a missing artefact."""
+    row = uow.models.get(version)
+    if row.target != TARGET:
+        raise InputError("model version", f"{version} is a {row.target} model, not a container-trip model")
+    if not Path(row.artefact_path).exists():
+        raise InputError("model version", f"{version}: its artefact {row.artefact_path} is gone")
+    uow.models.activate(version, actor, reason, now)
+    return version
+
+
+def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
+    """Make the container-model version that was live before the current one live again
+    (recorded as a rollback); repeated rollbacks walk further back. Returns its version.
+    Raises InputError when there is nothing to roll back to."""
+    stack: list[str] = []
+    for a in uow.models.activations(TARGET):
+        if a["action"] == "rollback":
+            stack.pop()
+        else:
+            stack.append(str(a["version"]))
+    if not stack:
+        raise InputError("model rollback", "no container model was ever made live")
+    if len(stack) < 2:
+        raise InputError("model rollback", f"{stack[-1]} is the first version made live; nothing to roll back to")
+    uow.models.activate(stack[-2], actor, reason, now, action="rollback")
+    return stack[-2]
