@@ -610,6 +610,7 @@ class SharedObjectRow(Base):
         Index("ix_shared_object_owner_seq", "owner_org", "seq"),
         Index("ix_shared_object_stix_id", "stix_id", "seq"),
         Index("ix_shared_object_stix_id_modified_at", "stix_id", "modified_at"),
+        Index("ix_shared_object_date_added_seq", "date_added", "seq"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     stix_id: Mapped[str] = mapped_column(String(100))
