@@ -14,7 +14,9 @@ from scheldt.ingest.ais import read_nmea
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import read_dcsa_events
-from scheldt.risk.profiles import builtin_profile_text, evaluate, load_profile
+from scheldt.domain.trips import TripFacts
+from scheldt.risk.indicators import CHILLED_HS_CHAPTERS, INDICATORS, Hit, is_reefer
+from scheldt.risk.profiles import RiskProfile, builtin_profile_text, evaluate, load_profile
 from scheldt.simulate import spec
 from scheldt.simulate.traffic import inspect_history, received, simulate, trip_facts
 from scheldt.simulate.writers import write_traffic
@@ -49,6 +51,37 @@ def test_planting_spec_over_a_simulated_week() -> None:
     assert 0.05 < from_risk / len(benign) < 0.12
     resealed = sum(len({s for e in t.events for s in e.seals}) > 1 for t in benign)
     assert 0.005 < resealed / len(benign) < 0.02
+
+
+def test_benign_traffic_shows_the_added_base_rates() -> None:
+    """Dry goods in a reefer box, vessels loitering before arrival, risk-origin trips relayed at a
+    listed hub: each at its stated base rate in benign traffic (spec.BENIGN_EXTRA)."""
+    traffic = simulate(11, 1, 7, scale=0.2)
+    profile = load_profile(builtin_profile_text())
+    benign = [t for t in traffic.trips if not t.planted and t.document_ref]
+    dry = [t for t in benign if not any(hs[:2] in CHILLED_HS_CHAPTERS for hs in t.documents[0].hs_codes)]
+    in_reefer = [t for t in dry if is_reefer(t.iso_code)]
+    assert 0.01 < len(in_reefer) / len(dry) < 0.03  # reefer_dry_goods 2 %
+    fired = [run("reefer_with_dry_goods", trip_facts(traffic, t, received(t.discharged)), profile) for t in in_reefer]
+    assert all(fired)
+    loitering = [c for c in traffic.calls if c.loiter]
+    assert 0.02 < len(loitering) / len(traffic.calls) < 0.12  # loitering 6 % of calls
+    slow = [f for c in loitering for f in c.track if f.speed_knots <= spec.LOITER_MAX_KNOTS]
+    assert slow and not [f for c in traffic.calls if not c.loiter for f in c.track if f.speed_knots < 12]
+    by_call = {id(t.call): t for t in benign}
+    hits = [run("vessel_loitering_before_arrival", trip_facts(traffic, t, received(t.discharged)), profile)
+            for c in loitering if (t := by_call.get(id(c)))]
+    assert sum(h is not None for h in hits) >= len(hits) / 2  # a wait mostly in the last 24 h does not count
+    from_risk = [t for t in benign if t.documents[0].port_of_loading in spec.HIGH_RISK_ORIGINS]
+    relayed = [t for t in from_risk if any(e.event_type == "DISC" and e.unlocode in spec.LISTED_HUBS for e in t.events)]
+    assert 0.05 < len(relayed) / len(from_risk) < 0.15  # risk_origin_listed_hub 10 % (less origins that are hubs)
+    facts = trip_facts(traffic, relayed[0], received(relayed[0].discharged))
+    hit = run("high_risk_transshipment", facts, profile)
+    assert hit is not None and ", after loading at " in hit.evidence
+
+
+def run(name: str, facts: TripFacts, profile: RiskProfile) -> Hit | None:
+    return INDICATORS[name].check(facts, profile.context(name))
 
 
 def test_files_parse_with_scheldts_readers(tmp_path: Path) -> None:

@@ -7,7 +7,12 @@ from the public figures in ../shared/docs/domain-brief.md section 3 (Antwerp-Bru
 Planting spec (written before the indicators were tuned; :mod:`scheldt.simulate.spec` holds the
 numbers). Benign traffic shows every indicator at a stated base rate, because legitimate trade
 does: fruit from Guayaquil, first-time importers, quick pick-ups of perishables, reseals after
-an inspection at origin, VGM that differs from the declared mass. Planted cases follow the
+an inspection at origin, VGM that differs from the declared mass, dry goods in a (non-operating)
+reefer box, vessels waiting at sea before arrival, fruit relayed at Balboa or Cartagena. Two
+indicators have no benign base rate, and no planted case shows them either: gate_out_without_release
+needs a national customs release feed that no format here carries (the simulator writes no
+release events; the default profile leaves it out), and watchlist_match needs a watchlist, which
+the simulator does not write. Planted cases follow the
 documented methods (brief section 2.1): rip-on/rip-off, cover loads through front companies,
 misused release (PIN) codes, "Trojan" empty containers. At least 30 % of planted cases are
 *subtle*: they show no strong indicator (seal change, late party change, cash freight, empty

@@ -1,7 +1,9 @@
 """The numbers of the simulation: traffic mix, benign base rates, planted methods (pure data).
 
 Shares are of inbound container trips. Where the domain brief gives a figure it is cited;
-the rest are stated assumptions, chosen so that every indicator also fires on benign traffic.
+the rest are stated assumptions, chosen so that every indicator also fires on benign traffic
+(except gate_out_without_release and watchlist_match, whose feeds the simulator does not write:
+see :mod:`scheldt.simulate`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,25 @@ BENIGN = {
     "listed_hub_transshipment": 0.03,
     "empty_without_booking": 0.002,
 }
+#: Benign base rates added later, drawn from a separate random stream (see
+#: :func:`scheldt.simulate.traffic.simulate`) so the traffic drawn from the rates above stays
+#: the same. All assumptions.
+BENIGN_EXTRA = {
+    # dry goods in a reefer box, per trip of goods that need no cooling: non-operating reefers
+    # carrying dry cargo on lanes where reefers flow back empty (e.g. Asia to Europe), repositioning
+    "reefer_dry_goods": 0.02,
+    # per vessel call: slow or drifting positions (≤ 2.5 kn, 8-36 h, starting 1-4 days before
+    # arrival) while waiting for a berth window or slowing down to arrive just in time
+    "loitering": 0.06,
+    # per trip from a high-risk origin: relayed at a listed hub (Pacific-coast fruit relayed at
+    # Balboa or Cartagena); trips from other origins use "listed_hub_transshipment" above
+    "risk_origin_listed_hub": 0.10,
+}
+#: Loitering of a benign call (BENIGN_EXTRA["loitering"]): hours before arrival it starts, its
+#: length in hours, and the top speed while loitering.
+LOITER_STARTS_HOURS = (24.0, 96.0)
+LOITER_HOURS = (8.0, 36.0)
+LOITER_MAX_KNOTS = 2.5
 
 #: Planted methods: share of planted cases, and the chance each gives each indicator.
 METHODS: dict[str, tuple[float, dict[str, float]]] = {

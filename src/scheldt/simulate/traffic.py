@@ -38,7 +38,8 @@ def received(t: datetime) -> datetime:
 
 @dataclass
 class SimCall:
-    """A vessel call at the destination: vessel identity, voyage, arrival, last AIS positions."""
+    """A vessel call at the destination: vessel identity, voyage, arrival, last AIS positions;
+    ``loiter`` (hours before arrival it starts, hours long) when the vessel waited at sea."""
 
     imo: str
     mmsi: str
@@ -47,6 +48,7 @@ class SimCall:
     voyage: str
     arrival: datetime
     track: list[VesselFix] = field(default_factory=list)
+    loiter: tuple[float, float] | None = None
 
     @property
     def terminal(self) -> str:
@@ -138,7 +140,9 @@ def _imo(rng: random.Random) -> str:
 def simulate(seed: int, first_day: int, days: int, scale: float = 1.0, port: str = spec.DESTINATION) -> Traffic:
     """Trips discharged at ``port`` on days ``first_day`` .. ``first_day + days - 1`` (day 1 is
     2026-01-01), :data:`spec.CONTAINERS_PER_DAY` × ``scale`` a day. The same seed gives the same
-    traffic; days are drawn independently so a later day does not depend on how many came before."""
+    traffic; days are drawn independently so a later day does not depend on how many came before.
+    The base rates of :data:`spec.BENIGN_EXTRA` are drawn from a second stream per day, so adding
+    them left the rest of the traffic as it was."""
     calls: list[SimCall] = []
     trips: list[SimTrip] = []
     names = _Names(random.Random(seed * 7919))
@@ -146,12 +150,13 @@ def simulate(seed: int, first_day: int, days: int, scale: float = 1.0, port: str
     history = _history(random.Random(seed * 13 + 1), receivers, first_day)
     for day in range(first_day, first_day + days):
         rng = random.Random(seed * 100_003 + day)
+        side = random.Random(f"benign-extra:{seed}:{day}")
         n = max(1, round(spec.CONTAINERS_PER_DAY * scale))
         day_start = datetime.combine(EPOCH + timedelta(days=day - 1), time(0), tzinfo=UTC)
-        day_calls = [_call(rng, day_start, i) for i in range(max(1, round(n / spec.BOXES_PER_CALL)))]
+        day_calls = [_call(rng, side, day_start, i) for i in range(max(1, round(n / spec.BOXES_PER_CALL)))]
         calls += day_calls
         for i in range(n):
-            trips.append(_trip(rng, names, receivers, rng.choice(day_calls), day, i))
+            trips.append(_trip(rng, side, names, receivers, rng.choice(day_calls), day, i))
     traffic = Traffic(calls, trips, history)
     traffic.index()
     return traffic
@@ -170,31 +175,46 @@ def _history(rng: random.Random, receivers: list[str], first_day: int) -> list[T
     return out
 
 
-def _call(rng: random.Random, day_start: datetime, i: int) -> SimCall:
+def _call(rng: random.Random, side: random.Random, day_start: datetime, i: int) -> SimCall:
     arrival = day_start + timedelta(hours=rng.uniform(0, 20))
     mmsi = f"{rng.choice([636, 538, 477, 255, 352])}{rng.randrange(10**6):06d}"
     call = SimCall(_imo(rng), mmsi, f"SIM {rng.choice(['ATLAS', 'CONDOR', 'ORION', 'POLARIS', 'VEGA'])} {rng.randrange(1, 99)}",
                    f"SIM{rng.randrange(10**4):04d}", f"{rng.randrange(100, 999)}{rng.choice('NSEW')}", arrival)
     gap = rng.random() < spec.BENIGN["ais_gap"]
+    if side.random() < spec.BENIGN_EXTRA["loitering"]:
+        call.loiter = (side.uniform(*spec.LOITER_STARTS_HOURS), side.uniform(*spec.LOITER_HOURS))
     _track(rng, call, gap)
     return call
 
 
 def _track(rng: random.Random, call: SimCall, gap: bool) -> None:
     """Positions every AIS_INTERVAL_HOURS over the last AIS_DAYS days, heading for the port;
-    with ``gap``, 14-30 silent hours 1-3 days before arrival."""
-    steps = int(spec.AIS_DAYS * 24 / spec.AIS_INTERVAL_HOURS)
+    with ``gap``, 14-30 silent hours 1-3 days before arrival; with ``call.loiter``, the vessel
+    stays put at under :data:`spec.LOITER_MAX_KNOTS` knots for that while (its own random stream,
+    so the rest of the track is drawn as without it)."""
+    total = spec.AIS_DAYS * 24
+    steps = int(total / spec.AIS_INTERVAL_HOURS)
     silent_from = rng.uniform(24, 72) if gap else -1.0
     silent_for = rng.uniform(14, 30)
     lat, lon = 51.3 - rng.uniform(5, 25), 3.5 - rng.uniform(5, 30)
+    loiter_rng = random.Random(f"loiter:{call.imo}:{call.voyage}")
+    hi, length = call.loiter or (0.0, 0.0)
+    lo = max(0.0, hi - length)
     call.track = []
     for k in range(steps, 0, -1):
         hours_before = k * spec.AIS_INTERVAL_HOURS
         if gap and silent_from <= hours_before <= silent_from + silent_for:
             continue
-        frac = hours_before / (spec.AIS_DAYS * 24)
+        speed = round(rng.uniform(12, 18), 1)
+        if call.loiter is None:
+            frac = hours_before / total
+        else:  # distance to go is proportional to the hours under way still to come
+            waited = max(0.0, min(hours_before, hi) - lo)
+            frac = (hours_before - waited) / (total - (hi - lo))
+            if lo <= hours_before <= hi:
+                speed = round(loiter_rng.uniform(0, spec.LOITER_MAX_KNOTS), 1)
         call.track.append(VesselFix(call.arrival - timedelta(hours=hours_before), round(51.3 - (51.3 - lat) * frac, 5),
-                                    round(4.3 - (4.3 - lon) * frac, 5), round(rng.uniform(12, 18), 1)))
+                                    round(4.3 - (4.3 - lon) * frac, 5), speed))
 
 
 def _given(rng: random.Random) -> tuple[str, tuple[str, ...], bool]:
@@ -209,12 +229,15 @@ def _given(rng: random.Random) -> tuple[str, tuple[str, ...], bool]:
     return method, tuple(given), subtle
 
 
-def _trip(rng: random.Random, names: _Names, receivers: list[str], call: SimCall, day: int, i: int) -> SimTrip:
+def _trip(rng: random.Random, side: random.Random, names: _Names, receivers: list[str], call: SimCall, day: int,
+          i: int) -> SimTrip:
     planted = rng.random() < spec.PLANTED_SHARE
     method, given, subtle = "", (), False
     if planted:
         method, given, subtle = _given(rng)
     b = {k: rng.random() < p for k, p in spec.BENIGN.items()}  # benign signs, independent of planting
+    dry_reefer = side.random() < spec.BENIGN_EXTRA["reefer_dry_goods"] and not planted
+    relayed = side.random() < spec.BENIGN_EXTRA["risk_origin_listed_hub"] and not planted
     if "empty_without_booking" in given or (not planted and b["empty_without_booking"]):
         return _empty(rng, call, day, i, planted, method, given)
     origin = _pick(rng, spec.ORIGINS)
@@ -226,10 +249,16 @@ def _trip(rng: random.Random, names: _Names, receivers: list[str], call: SimCall
         hub = rng.choice(spec.LISTED_HUBS) if origin not in spec.LISTED_HUBS else None
     elif rng.random() < 0.2:
         hub = rng.choice(spec.OTHER_HUBS)
+    hub_rng = rng
+    if risk_origin and relayed and hub not in spec.LISTED_HUBS and origin not in spec.LISTED_HUBS:
+        hub_rng = side if hub is None else rng  # the hub's times from the stream that added it
+        hub = side.choice(spec.LISTED_HUBS)
     cover = "cover" in given or rng.random() < (spec.COVER_SHARE_RISK_ORIGIN if risk_origin else spec.COVER_SHARE_OTHER)
     hs, description, perishable = rng.choice(spec.COVER_LOADS if cover else spec.GENERAL)
     reefer = perishable or "reefer" in given
     iso_code = "45R1" if reefer else rng.choice(["22G1", "45G1", "42G1"])
+    if dry_reefer and not reefer:  # dry goods in a (non-operating) reefer box
+        iso_code = side.choice(["45R1", "22R1"])
     container = _container(rng, ["MSC", "MAE", "CMA", "HLX", "ONE", "EGH", "TGH", "SIM"])
     arrival = call.arrival
     discharged = arrival + timedelta(hours=rng.uniform(2, 20))
@@ -245,8 +274,9 @@ def _trip(rng: random.Random, names: _Names, receivers: list[str], call: SimCall
         received_at=received(when))
     events = [ev("GTIN", loaded - timedelta(days=rng.uniform(1, 4)), origin, (seal,)), ev("LOAD", loaded, origin, (seal,))]
     if hub:
-        at_hub = loaded + transit * rng.uniform(0.2, 0.4)
-        events += [ev("DISC", at_hub, hub, (seal,)), ev("LOAD", at_hub + timedelta(days=rng.uniform(1, 4)), hub, (later_seal,))]
+        at_hub = loaded + transit * hub_rng.uniform(0.2, 0.4)
+        events += [ev("DISC", at_hub, hub, (seal,)),
+                   ev("LOAD", at_hub + timedelta(days=hub_rng.uniform(1, 4)), hub, (later_seal,))]
     events.append(ev("DISC", discharged, spec.DESTINATION, (later_seal,)))
     quick = "quick_pickup" in given or (not planted and b["quick_pickup_perishable" if perishable else "quick_pickup_other"])
     gate_out = discharged + (timedelta(hours=rng.uniform(1, 5.5)) if quick else timedelta(hours=rng.uniform(8, 120)))
