@@ -164,11 +164,8 @@ def _page_statement(key: tuple[Any, ...]) -> Any:
     if after:
         stmt = stmt.where(_O.seq > bindparam("after_seq"))
     if added_after:
-        # The first seq added after the time bounds the walk by seq from below (one range of
-        # ix_shared_object_date_added_seq), so a poll for what is new does not walk the
-        # collection from its start; the condition on date_added itself still decides.
-        first = select(func.min(_T.c.seq)).where(_T.c.date_added > bindparam("added_after")).scalar_subquery()
-        stmt = stmt.where(_O.date_added > bindparam("added_after"), _O.seq >= first)
+        # read through ix_shared_object_date_added_seq when few rows are that new
+        stmt = stmt.where(_O.date_added > bindparam("added_after"))
     for n, column, prefix in ((n_ids, _O.stix_id, "id"), (n_types, _O.stix_type, "type"),
                               (n_spec, _O.spec_version, "spec")):
         if n:
