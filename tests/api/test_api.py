@@ -73,7 +73,7 @@ def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: S
     assert r.status_code == 200
     page = r.json()
     assert page["trip"]["container_number"] == top["container_number"]
-    assert page["assessment"]["profile"] == "antwerp-narcotics@2"
+    assert page["assessment"]["profile"] == "antwerp-narcotics@3"
     assert page["assessment"]["reasons"][0]["evidence"] == top["top_reason"]
     assert any(e["event_type"] == "DISC" and e["unlocode"] == "BEANR" for e in page["events"])
     doc = page["documents"][-1]
@@ -227,25 +227,25 @@ def test_sessions_sign_in_expire_and_failures_are_audited(service: Service) -> N
 def test_profiles_propose_activate_rollback(service: Service) -> None:
     h = service.as_
     listing = service.client.get("/api/v1/profiles", headers=h("analyst")).json()
-    assert listing["live"] == "antwerp-narcotics@2"
-    body = service.client.get("/api/v1/profiles/antwerp-narcotics@2", headers=h("analyst")).json()["yaml"]
-    changed = body.replace("version: '2'", "version: '2.1-test'").replace('version: "2"', 'version: "2.1-test"')
+    assert listing["live"] == "antwerp-narcotics@3"
+    body = service.client.get("/api/v1/profiles/antwerp-narcotics@3", headers=h("analyst")).json()["yaml"]
+    changed = body.replace("version: '3'", "version: '3.1-test'").replace('version: "3"', 'version: "3.1-test"')
     assert changed != body
     r = service.client.post("/api/v1/profiles", json={"yaml": changed}, headers=h("analyst"))
     assert r.status_code == 201 and r.json()["live"] is False
-    assert service.client.post("/api/v1/profiles/antwerp-narcotics@2.1-test/activate", json={"reason": "x"},
+    assert service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "x"},
                                headers=h("analyst")).status_code == 403
-    act = service.client.post("/api/v1/profiles/antwerp-narcotics@2.1-test/activate", json={"reason": "trial week"},
+    act = service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "trial week"},
                               headers=h("officer"))
     assert act.json()["live"] is True
     back = service.client.post("/api/v1/profiles/rollback", json={"reason": "trial over"}, headers=h("officer"))
-    assert back.json() == {"live": "antwerp-narcotics@2"}
+    assert back.json() == {"live": "antwerp-narcotics@3"}
     broken = service.client.post("/api/v1/profiles", json={"yaml": "name: x\nindicators: {nope: {weight: 5}}\n"},
                                  headers=h("analyst"))
     assert broken.status_code == 400 and broken.json()["error"]["where"].startswith("body.yaml")
     bt = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08}, headers=h("analyst"))
     assert bt.status_code == 200, bt.text
-    assert bt.json()["profile"] == "antwerp-narcotics@2" and bt.json()["trips"] > 100
+    assert bt.json()["profile"] == "antwerp-narcotics@3" and bt.json()["trips"] > 100
 
 
 def test_refused_requests_are_audited_and_change_nothing(service: Service) -> None:
@@ -299,5 +299,8 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     held = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
     assert [x["trip_id"] for x in held] == [mine] and "reason" not in held[0]
     assert service.client.get(f"/api/v1/trips/{mine}/assessments", headers=h("carrier")).status_code == 403
+    history = service.client.get(f"/api/v1/trips/{mine}/assessments", headers=h("officer")).json()["items"]
+    assert history and history == service.client.get(f"/api/v1/trips/{mine}", headers=h("officer")).json()["score_history"]
+    assert service.client.get("/api/v1/trips/999999999/assessments", headers=h("officer")).status_code == 404
     service.client.post(f"/api/v1/trips/{mine}/release", headers=h("officer"), json={"reason": "nothing found"})
     assert service.client.get("/api/v1/jobs", headers=h("carrier")).status_code == 403

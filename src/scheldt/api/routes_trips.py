@@ -92,9 +92,11 @@ def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     ``/assessments/{id}``)."""
     ctx.require(Permission.READ_TRIPS)
     ctx.require_agency("trip assessments")
-    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id)
+    trip = ctx.uow.container_trips.get(trip_id, ctx.scope)  # NotFoundError unless the requester owns it
+    key = TripKey(trip["container_number"], trip["document_ref"], trip["voyage"])
+    history = ctx.uow.trip_assessments.score_history(key)
     ctx.audit("read", "trip", trip_id, view="assessments")
-    return {"items": detail["score_history"]}
+    return {"items": [h | {"scored_at": h["scored_at"].isoformat()} for h in history]}
 
 
 @router.get("/assessments/{assessment_id}", summary="One risk assessment with the facts it was computed from")
