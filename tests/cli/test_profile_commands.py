@@ -41,14 +41,14 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("ingest", str(TD), str(events), "--json")
     assert code == 0 and "rescored" not in json.loads(out)  # no profile live yet: nothing scored
     code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go live")
-    assert code == 0 and "antwerp-narcotics@2 is live" in out
+    assert code == 0 and "antwerp-narcotics@3 is live" in out
     code, out, _ = invoke("trips", "score", "--json")
-    assert json.loads(out) == {"profile": "antwerp-narcotics@2", "scored": 1, "unchanged": 0}
+    assert json.loads(out) == {"profile": "antwerp-narcotics@3", "scored": 1, "unchanged": 0}
     later = tmp_path / "later.json"
     later.write_text(events.read_text().replace('"e-1"', '"e-2"').replace("LOAD", "DISC")
                      .replace("DKAAR", "DEBRV").replace("2026-01-20T14:15", "2026-02-01T10:00"))
     code, out, _ = invoke("ingest", str(later), "--json")
-    assert json.loads(out)["rescored"] == {"profile": "antwerp-narcotics@2", "trips": 1}
+    assert json.loads(out)["rescored"] == {"profile": "antwerp-narcotics@3", "trips": 1}
     code, out, _ = invoke("trips", "queue", "--json")
     [top] = json.loads(out)["trips"]
     assert (top["container_number"], top["document_ref"], top["score"]) == ("NARU3472484", "HHL71800000", 15.0)

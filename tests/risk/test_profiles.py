@@ -33,8 +33,9 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
     from scheldt.risk.indicators import INDICATORS
 
     profile = load_profile(builtin_profile_text(), "built-in")
-    assert profile.label == "antwerp-narcotics@2"
-    assert set(profile.indicators) == set(INDICATORS) - {"gate_out_without_release"}  # needs a national feed
+    assert profile.label == "antwerp-narcotics@3"
+    assert set(profile.indicators) == set(INDICATORS) - {"gate_out_without_release",  # needs a national feed
+                                                             "vessel_loitering_before_arrival"}  # fitted weight 0 (v3)
     assert {p.code for p in profile.lists.high_risk_ports} >= {"ECGYE", "BRSSZ", "COCTG", "PABLB", "CR"}
 
 

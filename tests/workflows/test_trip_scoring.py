@@ -53,7 +53,7 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
         ingest_file(uow, origin, IngestOptions(), FIRST)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
         first = score_trips(uow, FIRST)
-    assert (first.scored, first.profile) == (1, "antwerp-narcotics@2")
+    assert (first.scored, first.profile) == (1, "antwerp-narcotics@3")
 
     arrival = write(tmp_path / "arrival.json", [
         event("e-3", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "XX-999"),
@@ -65,7 +65,7 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
         history = uow.trip_assessments.history(KEY)
         before, after = reproduce(uow, history[0]["id"]), reproduce(uow, history[1]["id"])
     assert (again.scored, unchanged.scored, unchanged.unchanged) == (1, 0, 1)
-    assert [h["score"] for h in history] == [15.0, 65.0]  # to order 15, + seal 25 + quick pick-up 25
+    assert [h["score"] for h in history] == [15.0, 75.0]  # to order 15, + seal 30 + quick pick-up 30
     assert [r["evidence"] for r in history[0]["reasons"]] == ["TRD HHL71800000 is to order and names no notify party"]
     assert [r["evidence"] for r in history[1]["reasons"]] == [
         "gated out at DEBRV 2.0 h after discharge (2026-02-01 10:00 UTC → 2026-02-01 12:00 UTC)",
@@ -73,28 +73,28 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
         "TRD HHL71800000 is to order and names no notify party"]
     # the first score, recomputed after the later facts arrived, is what it was
     assert before.points == 15.0 and [r.evidence for r in before.reasons] == [r["evidence"] for r in history[0]["reasons"]]
-    assert after.points == 65.0 and [r.indicator for r in after.reasons] == [r["indicator"] for r in history[1]["reasons"]]
-    assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@2"
+    assert after.points == 75.0 and [r.indicator for r in after.reasons] == [r["indicator"] for r in history[1]["reasons"]]
+    assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@3"
 
 
 def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None:
-    v2 = builtin_profile_text().replace('version: "2"', 'version: "3"').replace(
+    v2 = builtin_profile_text().replace('version: "3"', 'version: "4"').replace(
         "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")
     with unit_of_work(engine) as uow:
         with pytest.raises(InputError, match="no profile was ever activated"):
             rollback_profile(uow, "officer.a", "", FIRST)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
         activate_profile(uow, v2, "v2.yaml", "officer.b", "heavier to-order weight", LATER)
+        assert uow.profiles.live().label == "antwerp-narcotics@4"  # type: ignore[union-attr]
+        assert rollback_profile(uow, "officer.a", "too many picks", LATER) == "antwerp-narcotics@3"
         assert uow.profiles.live().label == "antwerp-narcotics@3"  # type: ignore[union-attr]
-        assert rollback_profile(uow, "officer.a", "too many picks", LATER) == "antwerp-narcotics@2"
-        assert uow.profiles.live().label == "antwerp-narcotics@2"  # type: ignore[union-attr]
         log = uow.profiles.activations()
         with pytest.raises(InputError, match="already stored with another text"):
             activate_profile(uow, v2.replace("weight: 30", "weight: 31"), "v2b.yaml", "officer.b", "", LATER)
     assert [(a["profile"], a["action"], a["actor"], a["reason"]) for a in log] == [
-        ("antwerp-narcotics@2", "activate", "officer.a", "initial"),
-        ("antwerp-narcotics@3", "activate", "officer.b", "heavier to-order weight"),
-        ("antwerp-narcotics@2", "rollback", "officer.a", "too many picks")]
+        ("antwerp-narcotics@3", "activate", "officer.a", "initial"),
+        ("antwerp-narcotics@4", "activate", "officer.b", "heavier to-order weight"),
+        ("antwerp-narcotics@3", "rollback", "officer.a", "too many picks")]
 
 
 def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
         inspections, _, rejected = load_ground_truth(uow, tmp_path / "sim" / "ground-truth.csv", LATER)
         result = train_trip_model(uow, live_profile(uow), tmp_path / "models", LATER, min_inspected=20, min_seizures=1)
         report = score_trips(uow, LATER)
-        [top] = uow.trip_assessments.queue("antwerp-narcotics@2", limit=1)
+        [top] = uow.trip_assessments.queue("antwerp-narcotics@3", limit=1)
         again = reproduce(uow, top["id"])
     assert seizures >= 1 and inspections == sum(t.inspected for t in traffic.trips) and rejected == []
     assert result["rows"] == inspections and str(result["version"]).startswith("trip-")
@@ -149,15 +149,15 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
 
 
 def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: Engine) -> None:
-    texts = [builtin_profile_text().replace('version: "2"', f'version: "{v}"') for v in ("2", "3", "4")]
+    texts = [builtin_profile_text().replace('version: "3"', f'version: "{v}"') for v in ("3", "4", "5")]
     with unit_of_work(engine) as uow:
         for text in texts:
             activate_profile(uow, text, "p.yaml", "officer.a", "", FIRST)
+        assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@4"
         assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@3"
-        assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@2"
         with pytest.raises(InputError, match="first version activated"):
             rollback_profile(uow, "officer.a", "", LATER)
-        expired = texts[0].replace('version: "2"', 'version: "old"').replace(
+        expired = texts[0].replace('version: "3"', 'version: "old"').replace(
             "effective_from: 2024-01-01", "effective_from: 2024-01-01\neffective_to: 2025-01-01")
         activate_profile(uow, expired, "old.yaml", "officer.a", "", LATER)
         with pytest.raises(InputError, match="not in force on 2026-02-02"):
