@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scheldt.domain.activations import rollback_target
 from scheldt.domain.trips import TripFacts, trip_facts_from_dict
 from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS, Context
@@ -153,15 +154,8 @@ def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime)
     """Make the container-model version that was live before the current one live again
     (recorded as a rollback); repeated rollbacks walk further back. Returns its version.
     Raises InputError when there is nothing to roll back to."""
-    stack: list[str] = []
-    for a in uow.models.activations(TARGET):
-        if a["action"] == "rollback":
-            stack.pop()
-        else:
-            stack.append(str(a["version"]))
-    if not stack:
-        raise InputError("model rollback", "no container model was ever made live")
-    if len(stack) < 2:
-        raise InputError("model rollback", f"{stack[-1]} is the first version made live; nothing to roll back to")
-    uow.models.activate(stack[-2], actor, reason, now, action="rollback")
-    return stack[-2]
+    previous = rollback_target(((a["action"], str(a["version"])) for a in uow.models.activations(TARGET)),
+                               "model rollback", "no container model was ever made live",
+                               "{version} is the first version made live; nothing to roll back to")
+    uow.models.activate(previous, actor, reason, now, action="rollback")
+    return previous

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scheldt.domain.activations import rollback_target
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import (
@@ -293,16 +294,8 @@ def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) ->
     """Make the version that was live before the current one went live again (recorded as a
     rollback); repeated rollbacks walk further back. Returns its label. Raises InputError when
     there is nothing to roll back to."""
-    stack: list[str] = []
-    for a in uow.profiles.activations():
-        if a["action"] == "rollback":
-            stack.pop()
-        else:
-            stack.append(str(a["profile"]))
-    if not stack:
-        raise InputError("profile rollback", "no profile was ever activated")
-    if len(stack) < 2:
-        raise InputError("profile rollback", f"{stack[-1]} is the first version activated; nothing to roll back to")
-    previous = stack[-2]
+    previous = rollback_target(((a["action"], str(a["profile"])) for a in uow.profiles.activations()),
+                               "profile rollback", "no profile was ever activated",
+                               "{version} is the first version activated; nothing to roll back to")
     uow.profiles.activate(uow.profiles.get(previous), actor, reason, now, action="rollback")
     return previous

@@ -1,0 +1,24 @@
+"""rollback_target: which version a rollback returns to, from an activation log."""
+
+from __future__ import annotations
+
+import pytest
+
+from scheldt.domain.activations import rollback_target
+from scheldt.errors import InputError
+
+
+def test_rollbacks_walk_back_and_a_switch_goes_on_top() -> None:
+    log = [("train", "a"), ("train", "b"), ("activate", "c")]
+    assert rollback_target(log, "w", "none", "{version} first") == "b"
+    log += [("rollback", "b")]
+    assert rollback_target(log, "w", "none", "{version} first") == "a"
+    log += [("rollback", "a"), ("activate", "c")]
+    assert rollback_target(log, "w", "none", "{version} first") == "a"
+
+
+def test_nothing_or_only_the_first_version_cannot_be_rolled_back() -> None:
+    with pytest.raises(InputError, match="none"):
+        rollback_target([], "w", "none", "{version} first")
+    with pytest.raises(InputError, match="a first"):
+        rollback_target([("train", "a"), ("train", "b"), ("rollback", "a")], "w", "none", "{version} first")
