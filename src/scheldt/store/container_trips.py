@@ -84,11 +84,7 @@ def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[s
     if scope is not None:
         column, n = scope
         conditions.append(_T.c[column].in_([bindparam(f"scope_{k}") for k in range(n)]) if n else false())
-    for name, column, op in _FILTERS:
-        if name in filters:
-            c = _T.c[column]
-            conditions.append(c >= bindparam(name) if op == ">=" else c < bindparam(name) if op == "<"
-                              else c == bindparam(name))
+    conditions += [_compare(column, op, bindparam(name)) for name, column, op in _FILTERS if name in filters]
     stmt = select(_T).where(*conditions)
     if order == "get":
         stmt = stmt.where(_T.c.id == bindparam("trip_id"))
@@ -102,6 +98,12 @@ def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[s
             stmt = stmt.where(_T.c.id < bindparam("after_id"))
         stmt = stmt.order_by(_T.c.id.desc()).limit(bindparam("limit"))
     return stmt
+
+
+def _compare(column: str, op: str, value: Any) -> Any:
+    """``column`` ``op`` ``value`` (op one of ``>=``, ``<``, ``==``) as SQL."""
+    c = _T.c[column]
+    return c >= value if op == ">=" else c < value if op == "<" else c == value
 
 
 def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -193,17 +195,8 @@ class ContainerTripRepository:
 
     @staticmethod
     def _conditions(where: TripFilter) -> list[Any]:
-        out = []
-        if where.arrived_from is not None:
-            out.append(_T.c.arrival_at >= where.arrived_from)
-        if where.arrived_to is not None:
-            out.append(_T.c.arrival_at < where.arrived_to)
-        for column, value in (("port_of_loading", where.port_of_loading), ("risk_band", where.risk_band),
-                              ("status", where.status), ("container_number", where.container_number),
-                              ("on_hold", where.on_hold), ("document_ref", where.document_ref)):
-            if value is not None:
-                out.append(_T.c[column] == value)
-        return out
+        return [_compare(column, op, getattr(where, name)) for name, column, op in _FILTERS
+                if getattr(where, name) is not None]
 
     def count(self, scope: TripScope | None, where: TripFilter) -> int:
         """How many trips ``scope`` owns match ``where``."""
