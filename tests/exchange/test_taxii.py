@@ -28,11 +28,13 @@ from sqlalchemy import Engine, update
 from taxii2client.v21 import ApiRoot, Server, as_pages
 
 from scheldt.api.app import create_app
+from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
 from scheldt.exchange.federation import BearerAuth
 from scheldt.exchange.objects import identity_id
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
+from scheldt.workflows import share
 from scheldt.workflows.sharing import ingest_objects
 from scheldt.workflows.taxii import COMMUNITY, collection_id, decode_cursor, encode_cursor
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, basic, bearer, indicator, new_version, seed, serving
@@ -263,6 +265,18 @@ def test_an_object_its_versions_and_deletion_by_the_originator_only(node: Node) 
     assert [(d["id"], d["version"]) for d in body["deleted"]] == [(a["id"], a["modified"]), (a["id"], a2["modified"])]
     assert node.get("/collections/be-us/deleted/", "us-liaison", next=body["next"]).json() == {
         "more": False, "next": body["next"]}
+
+
+def test_deleting_a_watchlist_entry_takes_it_out_of_the_watchlist_store(node: Node) -> None:
+    us = Principal("us-liaison", Organisation("us-cbp", "US CBP", OrgKind.AGENCY, ()), frozenset({Role.LIAISON_OFFICER}))
+    with unit_of_work(node.engine) as uow:
+        out = share.share_watchlist_entry(uow, us, "company", "front company", share.Terms("green", None, "", "A", "1"),
+                                          NOW, name="Front Ltd")
+        landed = [e.entry_id for e in uow.watchlists.entries()]
+    r = node.client.delete(f"{ROOT}/collections/{COMMUNITY}/objects/{out['id']}/", headers=node.h("us-liaison"))
+    assert r.status_code == 200, r.text
+    with unit_of_work(node.engine) as uow:
+        assert landed == [out["id"]] and uow.watchlists.entries() == []
 
 
 # --- media types, errors, authentication, audit --------------------------------------------------

@@ -21,7 +21,7 @@ from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import Alert, Sighting, WatchEntry
 from scheldt.exchange.misp import events_json, read_events
-from scheldt.exchange.objects import identity_id
+from scheldt.exchange.objects import SHARING_EXTENSION_ID, identity_id
 from scheldt.exchange.stix_mapping import from_stix, to_stix
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.container_trips import TripFilter
@@ -339,3 +339,63 @@ def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Pa
         entry = from_stix(stored_objects(uow), out["id"])
     assert isinstance(entry, WatchEntry) and (entry.address, entry.country) == ("Kaai 1, 2030 Antwerpen", "BE")
     assert entry.meta.sharing.valid_until is None and entry.meta.sharing.valid_from == NOW.replace(microsecond=250000)
+
+
+def _version(obj: dict, at: datetime, **changes: object) -> dict:
+    """A new version of a stored STIX object: ``modified`` at ``at``, with ``changes``."""
+    return {**json.loads(json.dumps(obj)), "modified": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", **changes}
+
+
+def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_version_does_not_return(
+        engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        landed = _watch_rows(uow)
+        revoked = share.receive_objects(uow, [_version(first, later, revoked=True)], "us-cbp", "peer:us", "be-us", later)
+        after_revoke = (_watch_rows(uow), screen_names(uow, ["DCSA CTK"])["DCSA CTK"])
+        # the first version re-sent (or arriving late from another relay) does not bring it back
+        again = share.receive_objects(uow, [first], "us-cbp", "peer:us", "be-us", later)
+        older = share.receive_objects(uow, [_version(first, NOW + timedelta(minutes=30))], "us-cbp", "peer:us", "be-us",
+                                      later)
+        rows_after = _watch_rows(uow)
+    assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
+    assert revoked.entries == [] and after_revoke == ([], [])
+    assert again.report.added == [] and len(older.report.added) == 1 and older.entries == [] and rows_after == []
+
+
+def test_an_entry_re_marked_red_leaves_the_store_and_a_renewed_one_comes_back(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on", amber(), NOW, container_number="NARU3472484")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        red = _version(first, NOW + timedelta(hours=1), object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
+        red["extensions"][SHARING_EXTENSION_ID]["recipients"] = ["be-customs/officer"]
+        became_red = share.receive_objects(uow, [red], "us-cbp", "peer:us", "be-us", NOW + timedelta(hours=1))
+        red_rows = _watch_rows(uow)
+        back = share.receive_objects(uow, [_version(first, NOW + timedelta(hours=2))], "us-cbp", "peer:us", "be-us",
+                                     NOW + timedelta(hours=2))
+        rows = _watch_rows(uow)
+    assert len(became_red.report.added) == 1 and red_rows == []  # for named users only: not in the one store
+    assert back.entries == [out["id"]] and rows == [("shared:be-us", "container", "NARU3472484", "us-cbp")]
+
+
+def test_a_deleted_or_expired_entry_leaves_the_store_and_file_lists_stay(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        uow.watchlists.add([share.WatchlistEntry("ofac", "x-1", "DCSA CTK", "company", (), "", "", "file")], "be-customs",
+                           NOW)
+        gone = share.share_watchlist_entry(uow, US, "company", "front", amber(), NOW, name="Gone Ltd")
+        short = share.share_watchlist_entry(
+            uow, US, "company", "for a week", share.Terms("amber", "be-us", "", "B", "2", (), NOW + timedelta(days=7)),
+            NOW, name="Week Ltd")
+        before = [r[2] for r in _watch_rows(uow)]
+        uow.exchange.delete(gone["id"], None, NOW)
+        deleted = share.withdraw_entries(uow, [gone["id"], short["id"]], NOW + timedelta(days=1))
+        expired = share.withdraw_entries(uow, [short["id"]], NOW + timedelta(days=8))
+        rows = _watch_rows(uow)
+    assert before == ["DCSA CTK", "Gone Ltd", "Week Ltd"]
+    assert deleted == [gone["id"]] and expired == [short["id"]]
+    assert rows == [("ofac", "company", "DCSA CTK", "be-customs")]

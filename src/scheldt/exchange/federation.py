@@ -67,7 +67,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
-from scheldt.workflows.share import receive_objects
+from scheldt.workflows.share import receive_objects, withdraw_entries
 from scheldt.workflows.taxii import COMMUNITY, version_time
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -272,7 +272,8 @@ def _failed(report: CollectionReport, label: str, why: str) -> None:
 
 def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime) -> int:
     """Delete the live versions stored from ``peer`` among ``(stix_id, modified)`` (``None``:
-    every version from it), leaving tombstones so our own peers learn it. Returns how many."""
+    every version from it), leaving tombstones so our own peers learn it, and takes watchlist
+    entries whose last version went out of the watchlist store. Returns how many."""
     source = f"peer:{peer.name}"
     gone: list[tuple[int, str, str]] = []
     for stix_id, modified in versions:
@@ -282,6 +283,7 @@ def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | N
                 gone.append((v.seq, v.stix_id, v.modified))
     if gone:
         uow.taxii.add_deletions(gone, source, now)
+        withdraw_entries(uow, {stix_id for _, stix_id, _ in gone}, now)
     return len(gone)
 
 

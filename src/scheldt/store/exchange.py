@@ -8,7 +8,7 @@ not see and never silently shrinks. Pages are keyset ranges of the server-assign
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -348,6 +348,17 @@ class ExchangeRepository:
         stmt = select(_O).where(visible_clause(r), _O.stix_id == stix_id, _O.deleted_at.is_(None)).order_by(
             _O.modified, _O.seq)
         return [_stored(row) for row in self.session.scalars(stmt)]
+
+    def newest(self, stix_ids: Iterable[str]) -> dict[str, StoredObject]:
+        """The newest live version (latest ``modified`` time, then ``seq``) of each of ``stix_ids``
+        that has one, whoever may see it: STIX id → version. Deleted objects are left out."""
+        ids = sorted(set(stix_ids))
+        out: dict[str, StoredObject] = {}
+        for i in range(0, len(ids), 1000):
+            stmt = select(_O).where(_O.stix_id.in_(ids[i:i + 1000]), _O.deleted_at.is_(None)).order_by(
+                _O.stix_id, _O.modified_at.asc().nulls_first(), _O.seq)
+            out.update((row.stix_id, _stored(row)) for row in self.session.scalars(stmt))
+        return out
 
     def delete(self, stix_id: str, modified: str | None, now: datetime) -> int:
         """Mark an object (one version, or all) deleted; returns how many versions."""

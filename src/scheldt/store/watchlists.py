@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.facts import fact_digest, plain
@@ -52,6 +52,18 @@ class WatchlistRepository:
                     WatchlistEntryRow.entry_id.in_(ids[start:start + 1000]))
                 out.update({(name, i): h for i, h in self.session.execute(stmt)})
         return out
+
+    def remove_shared(self, entry_ids: Sequence[str]) -> list[str]:
+        """Delete the shared entries (lists ``shared:...``) with these ids, whoever supplied
+        them; returns the ids that were stored, sorted. Lists loaded from files are untouched."""
+        t = WatchlistEntryRow.__table__
+        gone: set[str] = set()
+        unique = sorted(set(entry_ids))
+        for start in range(0, len(unique), 1000):
+            where = (t.c.list_name.startswith("shared:", autoescape=True), t.c.entry_id.in_(unique[start:start + 1000]))
+            gone.update(self.session.scalars(select(t.c.entry_id).where(*where)))
+            self.session.execute(delete(t).where(*where))
+        return sorted(gone)
 
     def entries(self) -> list[WatchlistEntry]:
         """Every stored entry."""

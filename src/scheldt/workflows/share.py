@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -393,14 +393,19 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
                     now: datetime) -> Received:
     """:func:`scheldt.workflows.sharing.ingest_objects`, then land the new watchlist entries
     among them and screen the trips against them (see the module docstring). Arguments as
-    ``ingest_objects``; every way objects enter a node should come through here."""
+    ``ingest_objects``; every way objects enter a node should come through here.
+
+    Only an entry's newest stored version lands (an older version re-sent after a newer one
+    changes nothing); where the newest version is revoked, expired or may no longer land
+    (marking or sharing group changed), the entry leaves the store (:func:`withdraw_entries`)."""
     report = ingest_objects(uow, objects, owner_org, source, default_group, now)
     received = Received(report)
     watch_ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("type") == "indicator"
                  and WATCH_EXTENSION_ID in (o.get("extensions") or {})}
+    added = {s.seq: s for s in uow.exchange.get_seqs([seq for stix_id, _, seq in report.added if stix_id in watch_ids])}
+    newest = uow.exchange.newest({s.stix_id for s in added.values()})
     entries = []
-    added = uow.exchange.get_seqs([seq for stix_id, _, seq in report.added if stix_id in watch_ids])
-    for stored in added:
+    for stored in (s for s in newest.values() if s.seq in added):
         if stored.stix_type != "indicator" or stored.kind != "watchlist-entry" or stored.revoked:
             continue
         try:
@@ -413,7 +418,26 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
     if entries:
         received.entries = land_entries(uow, entries, now)
         received.alerts = screen_trips(uow, entries, now)
+    withdraw_entries(uow, {s.stix_id for s in added.values()} - set(received.entries), now)
     return received
+
+
+def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[str]:
+    """Take out of the watchlist store the shared entries among ``stix_ids`` that no longer
+    hold: deleted (no live version left), newest version revoked, past its ``valid_until``
+    (UTC), or no longer allowed to land (:func:`land_entries`: its TLP or sharing group
+    changed). Returns the ids of the entries taken out (those that were in the store).
+
+    Called wherever an entry's versions change: :func:`receive_objects` (revocations and new
+    markings from partners), TAXII Delete Object and the deletions a federation pull applies."""
+    ids = set(stix_ids)
+    if not ids:
+        return []
+    newest = uow.exchange.newest(ids)
+    readers = _landing_readers(uow)
+    stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked
+             or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
+    return uow.watchlists.remove_shared(stale)
 
 
 def _org_of(uow: Any) -> dict[str, str]:
@@ -443,13 +467,10 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     entry that does not land still raises alerts for those who may see it
     (:func:`screen_trips`). Returns the ids of the entries landed."""
     orgs = _org_of(uow)
-    agencies = [o for o in uow.accounts.organisations() if o.kind.value == "agency"]
-    owning = [o for o in agencies if uow.container_trips.any_scored(trip_scope(o))]
-    readers = [_agency_requester(uow, o.id) for o in owning or agencies]
+    readers = _landing_readers(uow)
     by_supplier: dict[str, list[WatchlistEntry]] = {}
     for entry, stored in entries:
-        audience = _audience(uow, stored)
-        if audience.tlp == Tlp.RED or not all(may_see(r, audience) for r in readers):
+        if not _may_land(uow, stored, readers):
             continue
         supplier = orgs.get(entry.meta.created_by, stored.owner_org)
         by_supplier.setdefault(supplier, []).append(WatchlistEntry(
@@ -458,6 +479,21 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     for supplier, rows in by_supplier.items():
         uow.watchlists.add(rows, supplier, now)
     return [e.entry_id for rows in by_supplier.values() for e in rows]
+
+
+def _landing_readers(uow: Any) -> list[Requester]:
+    """The agencies that must all be able to see an entry for it to land: those owning scored
+    trips on this node, or every agency while none does."""
+    agencies = [o for o in uow.accounts.organisations() if o.kind.value == "agency"]
+    owning = [o for o in agencies if uow.container_trips.any_scored(trip_scope(o))]
+    return [_agency_requester(uow, o.id) for o in owning or agencies]
+
+
+def _may_land(uow: Any, stored: Any, readers: list[Requester]) -> bool:
+    """Whether a stored entry version may be in the node's one watchlist store: not TLP:RED
+    (named users only) and visible to every one of ``readers``."""
+    audience = _audience(uow, stored)
+    return audience.tlp != Tlp.RED and all(may_see(r, audience) for r in readers)
 
 
 def _trips_to_screen(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> Any:

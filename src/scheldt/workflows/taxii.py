@@ -53,7 +53,7 @@ from scheldt.domain.access import OrgKind, Permission, Principal
 from scheldt.domain.exchange import Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID
-from scheldt.workflows.share import LOCAL_GROUP, receive_objects
+from scheldt.workflows.share import LOCAL_GROUP, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import MAX_OBJECTS, served
 
 #: Alias of the collection of objects without a sharing group.
@@ -388,7 +388,8 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
                   versions: VersionMatch | None, spec_versions: tuple[str, ...], now: datetime) -> list[tuple[int, str, str]]:
     """Delete an Object (§5.7): the versions of ``stix_id`` in ``coll`` the requester may see,
     all of them unless ``versions`` narrows it; each leaves a tombstone for peers. Returns the
-    ``(seq, stix_id, modified)`` deleted. Raises ForbiddenError without write access or when a
+    ``(seq, stix_id, modified)`` deleted; a watchlist entry whose last version went leaves the
+    watchlist store (:func:`scheldt.workflows.share.withdraw_entries`). Raises ForbiddenError without write access or when a
     version belongs to another organisation, NotFoundError when no version matches."""
     _require_write(coll)
     require_object(uow, requester, coll, stix_id)
@@ -410,6 +411,7 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
     uow.taxii.add_deletions(deleted, f"taxii:{principal.username}", now)
+    withdraw_entries(uow, [stix_id], now)
     return deleted
 
 
