@@ -29,12 +29,14 @@ from taxii2client.v21 import Collection
 from typer.testing import CliRunner
 
 from scheldt.cli import app as cli
+from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
 from scheldt.exchange.federation import add_peer, pull_all, pull_peer
 from scheldt.exchange.objects import identity_id
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
+from scheldt.workflows import share
 from scheldt.workflows.sharing import ingest_objects
 from tests.exchange.taxii_nodes import (
     MEDALLION_COLLECTION,
@@ -190,6 +192,26 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
     kinds = [(e.kind, e.payload["object_kind"]) for e in entries if e.payload and e.payload["actor"] == "federation"]
     assert kinds.count(("read", "federation-pull")) == 4  # every pull B made
     assert ("write", "federation-page") in kinds and ("write", "federation-deletions") in kinds
+
+
+def test_a_watchlist_entry_deleted_at_its_origin_leaves_the_peer_watchlist_store(net: Net) -> None:
+    be = Principal("be-analyst", Organisation("be-customs", "BE", OrgKind.AGENCY, ()), frozenset({Role.ANALYST}))
+    with unit_of_work(net.a) as uow:
+        out = share.share_watchlist_entry(uow, be, "company", "front company", share.Terms("green", None, "", "A", "1"),
+                                          NOW, name="Front Ltd")
+    with serving(net.a) as url_a:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "be-node", f"{url_a}/taxii2/", "be-customs", "us-node", "token", net.tokens_a["us-node"],
+                     None, NOW)
+        pull(net.b, "be-node")
+        with unit_of_work(net.b) as uow:
+            landed = [(e.list_name, e.entry_id) for e in uow.watchlists.entries()]
+        r = httpx.delete(f"{url_a}/taxii2/scheldt/collections/community/objects/{out['id']}/",
+                         headers={**bearer(net.tokens_a["be-analyst"]), "Accept": TAXII})
+        assert r.status_code == 200
+        assert sum(c.deleted for c in pull(net.b, "be-node").collections) == 1
+    with unit_of_work(net.b) as uow:
+        assert landed == [("shared:community", out["id"])] and uow.watchlists.entries() == []
 
 
 def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -> None:
