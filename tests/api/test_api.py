@@ -304,3 +304,25 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     assert service.client.get("/api/v1/trips/999999999/assessments", headers=h("officer")).status_code == 404
     service.client.post(f"/api/v1/trips/{mine}/release", headers=h("officer"), json={"reason": "nothing found"})
     assert service.client.get("/api/v1/jobs", headers=h("carrier")).status_code == 403
+
+
+def test_an_agency_administrator_makes_a_carrier_its_client_and_no_one_elses(service: Service) -> None:
+    """TLP:AMBER reaches recipients' clients: who is whose client is set by an administrator."""
+    c, h = service.client, service.as_
+    url = "/api/v1/organisations/carrier-b/client-of"
+    made = c.put(url, json={"client_of": "be-customs"}, headers=h("admin"))
+    try:
+        assert made.status_code == 200 and made.json()["client_of"] == "be-customs"
+        listed = {o["id"]: o["client_of"] for o in c.get("/api/v1/organisations", headers=h("admin")).json()["items"]}
+        assert (listed["carrier-b"], listed["carrier-a"]) == ("be-customs", None)
+        assert c.get("/api/v1/me", headers=h("carrier-b")).json()["organisation"]["client_of"] == "be-customs"
+        with service.uow() as uow:
+            assert uow.exchange.requester("carrier-b", "carrier-b").client_of == "be-customs"
+        other = c.put(url, json={"client_of": "us-cbp"}, headers=h("admin"))
+        assert other.status_code == 403 and "clients of be-customs only" in other.json()["error"]["why"]
+        agency = c.put("/api/v1/organisations/us-cbp/client-of", json={"client_of": "be-customs"}, headers=h("admin"))
+        assert agency.status_code == 400 and "agencies share through sharing groups" in agency.json()["error"]["why"]
+        assert c.put(url, json={"client_of": None}, headers=h("officer")).status_code == 403
+    finally:
+        back = c.put(url, json={"client_of": None}, headers=h("admin"))
+    assert back.status_code == 200 and back.json()["client_of"] is None

@@ -75,3 +75,24 @@ def _event(uid: str, tlp: str, tags: list[str]) -> dict:
                 {"name": 'scheldt:credibility="2"'}, *({"name": t} for t in tags)],
         "Object": [{"name": "scheldt-watchlist-entry", "Attribute": [
             {"object_relation": rel, "type": typ, "value": value, "category": "Other"} for rel, typ, value in attrs]}]}}
+
+
+def test_org_client_of_sets_and_clears_an_agencys_client(settings_env: Path) -> None:
+    assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0
+    code, out, err = invoke("org", "create", "line-a", "--name", "Line A", "--kind", "carrier", "--carrier-code", "LNA",
+                            "--client-of", "be-customs")
+    assert (code, out.strip()) == (0, "organisation line-a (carrier) created, client of be-customs"), err
+    assert invoke("org", "create", "line-b", "--name", "Line B", "--kind", "carrier", "--carrier-code", "LNB")[0] == 0
+    code, _, err = invoke("org", "client-of", "line-b", "line-a")
+    assert code == 2 and "line-a is a carrier: only an agency has clients" in err
+    code, _, err = invoke("org", "client-of", "be-customs", "be-customs")
+    assert code == 2 and "agencies share through sharing groups" in err
+    code, _, err = invoke("org", "client-of", "line-b", "no-such")
+    assert code != 0 and "no-such" in err
+    assert invoke("org", "client-of", "line-b", "be-customs")[1].strip() == "organisation line-b is a client of be-customs"
+    assert invoke("org", "client-of", "line-a", "--none")[1].strip() == "organisation line-a is nobody's client"
+    code, out, _ = invoke("org", "list", "--json")
+    assert [(o["id"], o["client_of"]) for o in json.loads(out)] == [
+        ("be-customs", None), ("line-a", None), ("line-b", "be-customs")]
+    code, out, _ = invoke("org", "list")
+    assert "(client of be-customs)" in out.splitlines()[2]

@@ -10,7 +10,7 @@ from pydantic import Field
 from scheldt.api.deps import SESSION_COOKIE, CtxDep, CtxRouter, flush_audit, remote_address, utc_now
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission, permissions
-from scheldt.errors import AuthError, NotFoundError
+from scheldt.errors import AuthError, ForbiddenError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows import accounts
 
@@ -28,6 +28,12 @@ class OrganisationIn(Strict):
     kind: Literal["agency", "carrier", "terminal"]
     carrier_codes: list[str] = Field(default_factory=list, max_length=50)
     terminal_codes: list[str] = Field(default_factory=list, max_length=50)
+    client_of: str | None = Field(default=None, max_length=64,
+                                  description="agency whose client a carrier or terminal is (reads its TLP:AMBER)")
+
+
+class ClientOfIn(Strict):
+    client_of: str | None = Field(max_length=64, description="the agency; null: nobody's client")
 
 
 class UserIn(Strict):
@@ -43,9 +49,9 @@ class TokenIn(Strict):
     days: int = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
 
 
-def _org(o: Any) -> dict[str, Any]:
+def _org(o: Any, client_of: str | None = None) -> dict[str, Any]:
     return {"id": o.id, "name": o.name, "kind": o.kind.value, "carrier_codes": list(o.carrier_codes),
-            "terminal_codes": list(o.terminal_codes)}
+            "terminal_codes": list(o.terminal_codes), "client_of": client_of}
 
 
 def _user(u: Any) -> dict[str, Any]:
@@ -97,24 +103,41 @@ def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, Any
 @router.get("/me", summary="Who is signed in, their organisation, roles and permissions")
 def me(ctx: CtxDep) -> dict[str, Any]:
     p = ctx.principal
-    return {"username": p.username, "organisation": _org(p.organisation), "roles": sorted(p.roles),
+    return {"username": p.username, "organisation": _org(p.organisation, ctx.uow.accounts.clients_of().get(p.organisation.id)), "roles": sorted(p.roles),
             "permissions": sorted(x.value for x in permissions(p.roles) if p.can(x))}
 
 
 @router.get("/organisations", summary="Organisations (administrators of an agency see all; others their own)")
 def list_organisations(ctx: CtxDep) -> dict[str, Any]:
+    patrons = ctx.uow.accounts.clients_of()
     if ctx.principal.can(Permission.MANAGE_ORGANISATIONS):
-        return {"items": [_org(o) for o in ctx.uow.accounts.organisations()]}
-    return {"items": [_org(ctx.principal.organisation)]}
+        return {"items": [_org(o, patrons.get(o.id)) for o in ctx.uow.accounts.organisations()]}
+    own = ctx.principal.organisation
+    return {"items": [_org(own, patrons.get(own.id))]}
 
 
 @router.post("/organisations", status_code=201, summary="Create an organisation")
 def create_organisation(body: OrganisationIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.MANAGE_ORGANISATIONS)
+    if body.client_of not in (None, ctx.principal.organisation.id):
+        raise ForbiddenError("client_of", f"an administrator of {ctx.principal.organisation.id} makes organisations "
+                             f"clients of {ctx.principal.organisation.id} only")
     org = accounts.create_organisation(ctx.uow, body.id, body.name, body.kind, body.carrier_codes, body.terminal_codes,
-                                       ctx.now)
-    ctx.audit("write", "organisation", org.id, action="create")
-    return _org(org)
+                                       ctx.now, body.client_of)
+    ctx.audit("write", "organisation", org.id, action="create", client_of=body.client_of)
+    return _org(org, body.client_of)
+
+
+@router.put("/organisations/{org_id}/client-of", summary="Make a carrier or terminal an agency's client (TLP:AMBER)")
+def set_client_of(org_id: str, body: ClientOfIn, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.MANAGE_ORGANISATIONS)
+    own = ctx.principal.organisation.id
+    current = ctx.uow.accounts.clients_of().get(org_id)
+    if body.client_of not in (None, own) or (body.client_of is None and current not in (None, own)):
+        raise ForbiddenError("client_of", f"an administrator of {own} makes organisations clients of {own} only")
+    accounts.set_client_of(ctx.uow, org_id, body.client_of)
+    ctx.audit("write", "organisation", org_id, action="client-of", client_of=body.client_of)
+    return _org(ctx.uow.accounts.organisation(org_id), body.client_of)
 
 
 @router.get("/users", summary="Users of your organisation (agency administrators: of any)")

@@ -30,12 +30,31 @@ def org_create(
     kind: Annotated[str, typer.Option("--kind", help="agency, carrier or terminal.")],
     carrier_codes: Annotated[list[str] | None, typer.Option("--carrier-code", help="SMDG liner code or SCAC (repeatable).")] = None,
     terminal_codes: Annotated[list[str] | None, typer.Option("--terminal-code", help="SMDG terminal code (repeatable).")] = None,
+    client_of: Annotated[str | None, typer.Option("--client-of", help="Agency whose client it is (reads its TLP:AMBER).")] = None,
 ) -> None:
     """Create an organisation. A carrier owns the trips on transport documents with its codes;
-    a terminal the trips handled at its terminal codes; an agency the facts it supplied."""
+    a terminal the trips handled at its terminal codes; an agency the facts it supplied. A
+    carrier or terminal that is an agency's client reads the TLP:AMBER items of that agency's
+    sharing groups."""
     with errors_reported(), store() as uow:
-        org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], now())
-    typer.echo(f"organisation {org.id} ({org.kind.value}) created")
+        org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], now(),
+                                           client_of)
+    typer.echo(f"organisation {org.id} ({org.kind.value}) created" + (f", client of {client_of}" if client_of else ""))
+
+
+@org_app.command("client-of")
+def org_client_of(
+    org_id: Annotated[str, typer.Argument(help="The shipping line or terminal.")],
+    patron: Annotated[str | None, typer.Argument(help="The agency whose client it is.")] = None,
+    none: Annotated[bool, typer.Option("--none", help="Make it nobody's client.")] = False,
+) -> None:
+    """Make a shipping line or terminal an agency's client (TLP:AMBER may be shared with
+    recipients' clients), or with --none nobody's."""
+    if (patron is None) == (not none):
+        raise typer.BadParameter("give the agency, or --none")
+    with errors_reported(), store() as uow:
+        accounts.set_client_of(uow, org_id, None if none else patron)
+    typer.echo(f"organisation {org_id} is " + ("nobody's client" if none else f"a client of {patron}"))
 
 
 @org_app.command("list")
@@ -43,14 +62,16 @@ def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List organisations."""
     with errors_reported(), store() as uow:
         orgs = uow.accounts.organisations()
+        patrons = uow.accounts.clients_of()
     rows = [{"id": o.id, "name": o.name, "kind": o.kind.value, "carrier_codes": list(o.carrier_codes),
-             "terminal_codes": list(o.terminal_codes)} for o in orgs]
+             "terminal_codes": list(o.terminal_codes), "client_of": patrons.get(o.id)} for o in orgs]
     if as_json:
         print_json(rows)
         return
     for r in rows:
         codes = " ".join(r["carrier_codes"] + r["terminal_codes"])
-        typer.echo(f"{r['id']:<20} {r['kind']:<9} {r['name']}  {codes}".rstrip())
+        client = f"  (client of {r['client_of']})" if r["client_of"] else ""
+        typer.echo(f"{r['id']:<20} {r['kind']:<9} {r['name']}  {codes}".rstrip() + client)
 
 
 def _password(password_stdin: bool) -> str:

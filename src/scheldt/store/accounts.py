@@ -71,6 +71,20 @@ class AccountRepository:
             raise NotFoundError(f"organisation {org_id}", "no such organisation")
         return _org(row)
 
+    def set_client_of(self, org_id: str, patron_id: str | None) -> None:
+        """Record that ``org_id`` is a client of ``patron_id`` (None: of no one); both checked by
+        the caller (:func:`scheldt.workflows.accounts.set_client_of`). Raises NotFoundError."""
+        row = self.session.get(OrganisationRow, org_id)
+        if row is None:
+            raise NotFoundError(f"organisation {org_id}", "no such organisation")
+        row.client_of = patron_id
+        self.session.flush()
+
+    def clients_of(self) -> dict[str, str]:
+        """Organisation id → the organisation it is a client of, for those that are one."""
+        stmt = select(OrganisationRow.id, OrganisationRow.client_of).where(OrganisationRow.client_of.is_not(None))
+        return {i: c for i, c in self.session.execute(stmt)}
+
     def organisations(self) -> list[Organisation]:
         """Every organisation, by id."""
         return [_org(r) for r in self.session.scalars(select(OrganisationRow).order_by(OrganisationRow.id))]

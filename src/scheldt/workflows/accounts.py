@@ -40,17 +40,43 @@ def secret_hash(secret: str) -> str:
 
 
 def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_codes: list[str],
-                        terminal_codes: list[str], now: datetime) -> Organisation:
-    """Create an organisation (see :mod:`scheldt.domain.access`). Raises InputError naming the
-    field when a value is invalid or the id is taken."""
+                        terminal_codes: list[str], now: datetime, client_of: str | None = None) -> Organisation:
+    """Create an organisation (see :mod:`scheldt.domain.access`), a client of the agency
+    ``client_of`` when given (:func:`set_client_of`). Raises InputError naming the field when a
+    value is invalid or the id is taken, NotFoundError for an unknown ``client_of``."""
     try:
         org_kind = OrgKind(kind)
     except ValueError:
         raise InputError("organisation kind", f"{kind!r} is not one of {', '.join(k.value for k in OrgKind)}") from None
     org = check_organisation(Organisation(org_id, name.strip(), org_kind, tuple(c.strip().upper() for c in carrier_codes),
                                           tuple(c.strip().upper() for c in terminal_codes)))
+    if client_of is not None:
+        _check_patron(uow, org, client_of)
     uow.accounts.add_organisation(org, now)
+    if client_of is not None:
+        uow.accounts.set_client_of(org.id, client_of)
     return org
+
+
+def set_client_of(uow: Any, org_id: str, patron_id: str | None) -> None:
+    """Make a shipping line or terminal a client of an agency (``patron_id``; None: of none).
+
+    TLP 2.0 lets recipients of TLP:AMBER share it with their clients: a client organisation
+    reads the AMBER items of its agency's sharing groups, never AMBER+STRICT or RED
+    (:func:`scheldt.domain.exchange.may_see`). Raises NotFoundError for an unknown
+    organisation, InputError when the patron is not an agency or the client is one."""
+    org = uow.accounts.organisation(org_id)
+    if patron_id is not None:
+        _check_patron(uow, org, patron_id)
+    uow.accounts.set_client_of(org.id, patron_id)
+
+
+def _check_patron(uow: Any, org: Organisation, patron_id: str) -> None:
+    patron = uow.accounts.organisation(patron_id)
+    if patron.kind != OrgKind.AGENCY:
+        raise InputError("client of", f"{patron_id} is a {patron.kind.value}: only an agency has clients")
+    if org.kind == OrgKind.AGENCY:
+        raise InputError("client of", f"{org.id} is an agency: agencies share through sharing groups, not as clients")
 
 
 def create_user(uow: Any, username: str, org_id: str, roles: list[str], password: str, now: datetime,
