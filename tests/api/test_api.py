@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from scheldt import reference
 from scheldt.store.audit import AuditLog
 from scheldt.workflows.trip_model import training_set
 from tests.api.conftest import PASSWORD, Service
@@ -143,6 +145,16 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     assert board["hit_rate"]["manual"]["found"] >= 1
     assert any(drug == "cocaine" and kg >= 312.5 for drug, kg in board["kg_by_drug_type"])
     assert any(port == trip["port_of_loading"] for port, _ in board["seizures_by_port_of_loading"])
+    # by commodity: the HS chapter of the last HS code on each seized trip's documents as last scored
+    expected: Counter[str] = Counter()
+    with service.uow() as uow:
+        for s in uow.inspections.seizures("be-customs"):
+            facts = uow.trip_assessments.get(uow.container_trips.get(s["trip_id"])["assessment_id"])["facts"]
+            codes = [c for d in facts.get("documents", []) for c in d.get("hs_codes", [])]
+            expected[f"{codes[-1][:2]} {reference.hs_descriptions().get(codes[-1][:2], '')}".strip()
+                     if codes else "unknown"] += 1
+    assert sorted(map(tuple, board["seizures_by_commodity"])) == sorted(expected.items())
+    assert sum(expected.values()) == board["seizures_total"] >= 1
 
 
 def test_scanner_capacity_and_order_rules(service: Service) -> None:

@@ -140,10 +140,11 @@ class InspectionRepository:
                                     "voyage": r.voyage} for r in self.session.execute(stmt, values)]
 
     def seizures(self, org_id: str) -> list[dict[str, Any]]:
-        """Every seizure an organisation recorded, with its trip's port of loading and top reason."""
+        """Every seizure an organisation recorded, with its trip's container number, port of
+        loading and latest assessment id (None when not scored)."""
         o, t = ScanOrderRow, ContainerTripRow
         stmt = (select(o.id, o.trip_id, o.updated_at, o.drug_type, o.mass_kg, o.concealment, o.selection, t.container_number,
-                       t.port_of_loading).join(t, t.id == o.trip_id)
+                       t.port_of_loading, t.assessment_id).join(t, t.id == o.trip_id)
                 .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
         return [dict(r._mapping) | {"updated_at": aware(r.updated_at)} for r in self.session.execute(stmt)]
 

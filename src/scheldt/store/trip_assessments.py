@@ -117,6 +117,16 @@ class TripAssessmentRepository:
             raise NotFoundError(f"assessment {assessment_id}", "no such trip assessment")
         return _plain(row)
 
+    def facts_of(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The facts of each of these assessments, by id (unknown ids left out); 500 per query."""
+        t = TripAssessmentRow
+        unique = sorted(set(ids))
+        out: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(unique), 500):
+            rows = self.session.execute(select(t.id, t.facts).where(t.id.in_(unique[start:start + 500])))
+            out.update((i, facts) for i, facts in rows)
+        return out
+
     def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The latest assessment of each trip under ``profile`` (scored at or after ``since``),
         highest score first."""
