@@ -69,3 +69,35 @@ def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) ->
         assert served(uow, liaison, stored)["content"] == NOTE["content"]
         hidden = served(uow, other, stored)
     assert "content" not in hidden and "granular_markings" not in hidden and hidden["id"] == NOTE["id"]
+
+
+def test_malformed_sharing_terms_fail_their_object_only(engine: Engine) -> None:
+    """A hostile or careless partner's sharing extension with values of the wrong type or size
+    fails that object, named with where and why; the envelope's good objects are kept (these
+    used to raise AttributeError or a database error and lose the whole envelope or page)."""
+    good = with_sharing(NOTE, Sharing("alert", Tlp.AMBER, "be-us", "H1", "A", "1"))
+    ext_id = next(iter(good["extensions"]))
+
+    def bad(n: int, **terms: object) -> dict[str, object]:
+        obj = with_sharing(dict(NOTE, id=f"note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f{n:02d}"),
+                           Sharing("alert", Tlp.AMBER, "be-us"))
+        obj["extensions"][ext_id].update(terms)
+        return obj
+
+    red = TLP_MARKING_IDS[Tlp.RED]
+    broken = [bad(1, sharing_group=["be-us"]), bad(2, sharing_group={"a": 1}), bad(3, sharing_group=5),
+              bad(4, sharing_group="g" * 65), bad(5, recipients="us-cbp/liaison"),
+              dict(bad(6, recipients=["us-cbp/" + "u" * 65]), object_marking_refs=[red]),
+              bad(7, handling_code="H1\x00"), bad(8, valid_until="0001-01-01T00:00:00+05:00"),
+              dict(bad(9), extensions={ext_id: "amber please"})]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        report = ingest_objects(uow, [good, *broken], "be-customs", "local", "be-us", NOW)
+    assert [a[0] for a in report.added] == [NOTE["id"]]
+    failed = dict(report.failed)
+    assert list(failed) == [b["id"] for b in broken]
+    assert all(".extensions" in why for why in failed.values()), failed
+    with unit_of_work(engine) as uow:
+        assert uow.exchange.count() == 1
+    with pytest.raises(InputError, match="extensions"):
+        sharing_of(dict(NOTE, extensions=["not", "a", "dictionary"]), "be-us")

@@ -83,14 +83,25 @@ class Sharing:
     valid_until: datetime | None = None
 
 
+#: Longest sharing group id, organisation id and username a sharing extension may name (the
+#: store's columns).
+NAME_MAX = 64
+
+
 def _time(value: Any, where: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
         t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(where, f"{value!r} is not an ISO 8601 time") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InputError(where, f"{str(value)[:40]!r} is not an ISO 8601 time (UTC from 0001 to 9999)") from None
+
+
+def _name(value: Any) -> bool:
+    """Whether ``value`` may name a sharing group, organisation or user: a printable string of
+    1 to :data:`NAME_MAX` characters."""
+    return isinstance(value, str) and 0 < len(value) <= NAME_MAX and value.isprintable()
 
 
 def stix_time(t: datetime) -> str:
@@ -107,7 +118,10 @@ def tlp_of(obj: dict[str, Any]) -> Tlp | None:
 def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "object") -> Sharing:
     """The sharing terms an object carries (see the module docstring for the defaults).
     Raises InputError naming the property when a value is invalid."""
-    ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) or {}
+    extensions = obj.get("extensions") or {}
+    ext = (extensions.get(SHARING_EXTENSION_ID) if isinstance(extensions, dict) else None) or {}
+    if not isinstance(extensions, dict) or not isinstance(ext, dict):
+        raise InputError(f"{where}.extensions", "Scheldt's sharing extension must be an object of sharing terms")
     kind = ext.get("kind") or ("sighting" if obj.get("type") == "sighting" else "other")
     if kind not in (*ITEM_KINDS, "other"):
         raise InputError(f"{where}.extensions.kind", f"{kind!r} is not one of {', '.join(ITEM_KINDS)}")
@@ -117,18 +131,28 @@ def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "obj
     if credibility not in CREDIBILITY:
         raise InputError(f"{where}.extensions.credibility", f"{credibility!r} is not one of {', '.join(CREDIBILITY)}")
     recipients = []
-    for i, text in enumerate(ext.get("recipients") or []):
+    named = ext.get("recipients") or []
+    if not isinstance(named, list):
+        raise InputError(f"{where}.extensions.recipients", "give a list of organisation/username")
+    for i, text in enumerate(named):
         org, sep, user = str(text).partition("/")
-        if not sep or not org or not user:
-            raise InputError(f"{where}.extensions.recipients.{i}", f"{text!r} is not organisation/username")
+        if not sep or not _name(org) or not _name(user):
+            raise InputError(f"{where}.extensions.recipients.{i}", f"{str(text)[:140]!r} is not organisation/username "
+                             f"(each at most {NAME_MAX} printable characters)")
         recipients.append((org, user))
     tlp = tlp_of(obj) or DEFAULT_TLP
     if tlp == Tlp.RED and not recipients:
         raise InputError(f"{where}.object_marking_refs", "TLP:RED needs named recipients (extensions.recipients)")
     group = ext.get("sharing_group") or default_group
+    if group is not None and not _name(group):
+        raise InputError(f"{where}.extensions.sharing_group", f"{str(group)[:80]!r} is not a sharing group id (at most "
+                         f"{NAME_MAX} printable characters)")
     if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and not group:
         raise InputError(f"{where}.extensions.sharing_group", f"TLP:{tlp.value.upper()} needs a sharing group")
-    return Sharing(kind, tlp, group, str(ext.get("handling_code", ""))[:200], reliability, credibility,
+    handling_code = str(ext.get("handling_code", ""))[:200]
+    if "\x00" in handling_code:
+        raise InputError(f"{where}.extensions.handling_code", "may not contain a NUL character")
+    return Sharing(kind, tlp, group, handling_code, reliability, credibility,
                    tuple(recipients), _time(ext.get("valid_from"), f"{where}.extensions.valid_from"),
                    _time(ext.get("valid_until"), f"{where}.extensions.valid_until"))
 

@@ -43,9 +43,12 @@ def parse_object(obj: Any, where: str) -> dict[str, Any]:
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
         raise InputError(f"{where}.spec_version", f"{obj.get('spec_version')!r}: only STIX 2.1 is accepted")
+    extensions = obj.get("extensions", {})
+    if not isinstance(extensions, dict) or not all(isinstance(e, dict) for e in extensions.values()):
+        raise InputError(f"{where}.extensions", "must map extension ids to objects of properties")
     try:
         stix2.parse(obj, allow_custom=True, version="2.1")
-    except (STIXError, ValueError, TypeError, KeyError) as exc:
+    except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise InputError(where, f"not valid STIX 2.1: {exc}") from None
     return obj
 
