@@ -465,3 +465,30 @@ def test_time_helpers() -> None:
     assert t == datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=UTC)
     assert timestamp(t) == "2026-03-01T12:00:00.500000Z"
     assert parse_timestamp("2026-03-01T12:00:00Z", "x") + timedelta(0) == datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_odd_parameters_are_refused_with_where_and_why_never_a_server_error(node: Node) -> None:
+    """limit, next and NUL characters that used to give 500 (int() of '²', a cursor past the
+    32-bit seq column on PostgreSQL, NUL bytes PostgreSQL text cannot hold)."""
+    a = indicator("be-customs", Tlp.AMBER, "be-us")
+    node.store([a])
+    objects = "/collections/be-us/objects/"
+
+    def refused(path: str, where: str, **params: Any) -> None:
+        r = node.get(path, "be-analyst", **params)
+        assert r.status_code == 400 and r.json()["details"]["where"] == where, (params, r.text)
+
+    for limit in ("²", "１０", "-1", "1e3"):
+        refused(objects, "limit", limit=limit)
+    r = node.get(objects, "be-analyst", limit="9" * 5000)  # more than 1000: served as 1000
+    assert r.status_code == 200 and ids(r.json()["objects"]) == [a["id"]]
+    for position in (2**31, 2**63 - 1, 2**64 - 1):
+        for path in (objects, "/collections/be-us/manifest/", "/collections/be-us/deleted/"):
+            refused(path, "next", next=encode_cursor(position))
+    r = node.get(objects, "be-analyst", next=encode_cursor(2**31 - 1))
+    assert r.status_code == 200 and r.json()["more"] is False and "objects" not in r.json()
+    for params in ({"match[id]": "a\x00b"}, {"match[type]": "\x00"}, {"match[spec_version]": "2.1\x00"}):
+        refused(objects, "query", **params)
+    for path in ("/collections/be-us/objects/indicator--a%00b/", "/status/a%00b/", "/collections/be%00us/"):
+        r = node.client.get(ROOT + path, headers=node.h("be-analyst"))
+        assert r.status_code == 400 and r.json()["details"]["where"] == "path", (path, r.text)

@@ -156,6 +156,15 @@ def check_accept(request: Request) -> None:
     raise NotAcceptableError("header.accept", f"{header[:100]!r} does not accept {TAXII_MEDIA_TYPE}")
 
 
+def check_characters(request: Request) -> None:
+    """Raise InputError for a NUL character in the path or the query: no collection, object or
+    status id, filter or cursor holds one (and PostgreSQL text cannot)."""
+    if "\x00" in request.url.path:
+        raise InputError("path", "contains a NUL character")
+    if any("\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()):
+        raise InputError("query", "contains a NUL character")
+
+
 def read_posted_objects(content_type: str | None, body: bytes) -> list[Any]:
     """The objects of an Add Objects body: a TAXII envelope (``application/taxii+json``) or a
     STIX bundle (``application/stix+json``). Raises UnsupportedMediaTypeError (415) for another
@@ -235,6 +244,7 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
             principal = principal_of(uow, request, now)
             if check_media:
                 check_accept(request)
+            check_characters(request)
             ctx = TaxiiCtx(uow, principal, t.requester_of(uow, principal), now, remote_address(request), action)
             try:
                 response = work(ctx)

@@ -63,6 +63,8 @@ STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 #: Page size when the request gives no ``limit``, and the largest page served (§3.4).
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: Largest cursor position: object versions' ``seq`` and tombstones' ``id`` are 32-bit integers.
+MAX_POSITION = 2**31 - 1
 #: Passwords checked with argon2 are remembered (keyed by an HMAC of hash and password) for this
 #: many users, so HTTP Basic clients paging through a collection do not pay argon2 on every page.
 VERIFIED_CACHE = 1024
@@ -182,9 +184,10 @@ def parse_limit(text: str | None) -> int:
     :data:`MAX_LIMIT`. Raises InputError."""
     if text is None or text == "":
         return DEFAULT_LIMIT
-    if not text.strip().isdigit() or int(text) < 1:
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit() or int(digits[:9]) < 1:
         raise InputError("limit", f"{text[:20]!r} is not a positive whole number")
-    return min(int(text), MAX_LIMIT)
+    return MAX_LIMIT if len(digits.lstrip("0")) > 9 else min(int(digits), MAX_LIMIT)
 
 
 def encode_cursor(position: int) -> str:
@@ -202,7 +205,7 @@ def decode_cursor(text: str | None, where: str = "next") -> int | None:
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         raise InputError(where, "not a 'next' value this server gave") from None
     position = value.get("s") if isinstance(value, dict) else None
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= MAX_POSITION:
         raise InputError(where, "not a 'next' value this server gave")
     return position
 
