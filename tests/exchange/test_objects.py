@@ -101,3 +101,20 @@ def test_malformed_sharing_terms_fail_their_object_only(engine: Engine) -> None:
         assert uow.exchange.count() == 1
     with pytest.raises(InputError, match="extensions"):
         sharing_of(dict(NOTE, extensions=["not", "a", "dictionary"]), "be-us")
+
+
+def test_ids_and_types_longer_than_the_store_holds_are_refused_not_cut(engine: Engine) -> None:
+    """STIX allows types of up to 250 characters; the store keeps ids of 100 and types of 64.
+    Two objects of a long custom type used to be cut to one id, so the second was taken for a
+    version of the first (and dropped as already stored, or refused as another's object)."""
+    kind = "x-" + "long" * 30
+    first, second = ({"type": kind, "spec_version": "2.1", "id": f"{kind}--{u}", "created": NOTE["created"],
+                      "modified": NOTE["modified"], "name": n, "object_marking_refs": [TLP_MARKING_IDS[Tlp.GREEN]]}
+                     for u, n in (("0f2c7a1e-3a52-4e4e-9a44-2f6c3f1d9e11", "one"),
+                                  ("1b2c7a1e-3a52-4e4e-9a44-2f6c3f1d9e12", "two")))
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        report = ingest_objects(uow, [first, second, NOTE], "be-customs", "local", "be-us", NOW)
+    assert [a[0] for a in report.added] == [NOTE["id"]] and report.known == []
+    assert [f[0] for f in report.failed] == [first["id"], second["id"]]
+    assert all("characters" in why for _, why in report.failed)

@@ -177,12 +177,20 @@ def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
     return out
 
 
+#: Longest STIX id and type the store keeps (longer ones are refused, never cut: two cut ids
+#: could be one).
+ID_MAX, TYPE_MAX = 100, 64
+
+
 def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source: str, now: datetime) -> dict[str, Any]:
     """The ``shared_object`` columns of one object version. Raises InputError for an object
-    without id, type or a version timestamp."""
-    for key in ("id", "type"):
+    without id, type or a version timestamp, or with an id or type longer than the store keeps."""
+    for key, longest in (("id", ID_MAX), ("type", TYPE_MAX)):
         if not obj.get(key):
             raise InputError(f"object.{key}", "is required")
+        if len(str(obj[key])) > longest:
+            raise InputError(f"{str(obj['id'])[:100]}.{key}", f"{len(str(obj[key]))} characters; this node keeps "
+                             f"{key}s of at most {longest}")
     modified = obj.get("modified") or obj.get("created")
     if obj["type"] == "marking-definition" or obj["type"] == "extension-definition":
         modified = modified or "1970-01-01T00:00:00.000Z"
