@@ -399,3 +399,22 @@ def test_a_deleted_or_expired_entry_leaves_the_store_and_file_lists_stay(engine:
     assert before == ["DCSA CTK", "Gone Ltd", "Week Ltd"]
     assert deleted == [gone["id"]] and expired == [short["id"]]
     assert rows == [("ofac", "company", "DCSA CTK", "be-customs")]
+
+
+def test_a_new_version_that_is_no_longer_a_watchlist_entry_leaves_the_store(engine: Engine, tmp_path: Path) -> None:
+    """The originator turns an entry into a plain indicator (its watchlist extension dropped):
+    it is no longer an entry, so it leaves the store (it used to stay, as its id was only
+    looked at when the new version still carried the watchlist extension)."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        landed = _watch_rows(uow)
+        plain = _version(first, later)
+        plain["extensions"] = {k: v for k, v in plain["extensions"].items() if k == SHARING_EXTENSION_ID}
+        plain["extensions"][SHARING_EXTENSION_ID]["kind"] = "other"
+        received = share.receive_objects(uow, [plain], "us-cbp", "peer:us", "be-us", later)
+        rows = _watch_rows(uow)
+    assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
+    assert len(received.report.added) == 1 and received.entries == [] and rows == []

@@ -400,6 +400,7 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
     (marking or sharing group changed), the entry leaves the store (:func:`withdraw_entries`)."""
     report = ingest_objects(uow, objects, owner_org, source, default_group, now)
     received = Received(report)
+    indicators = {o["id"] for o in objects if isinstance(o, dict) and o.get("type") == "indicator"}
     watch_ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("type") == "indicator"
                  and WATCH_EXTENSION_ID in (o.get("extensions") or {})}
     added = {s.seq: s for s in uow.exchange.get_seqs([seq for stix_id, _, seq in report.added if stix_id in watch_ids])}
@@ -418,15 +419,17 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
     if entries:
         received.entries = land_entries(uow, entries, now)
         received.alerts = screen_trips(uow, entries, now)
-    withdraw_entries(uow, {s.stix_id for s in added.values()} - set(received.entries), now)
+    # every new indicator version: one that is no longer an entry takes its id out of the store
+    withdraw_entries(uow, {sid for sid, _, _ in report.added if sid in indicators} - set(received.entries), now)
     return received
 
 
 def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[str]:
     """Take out of the watchlist store the shared entries among ``stix_ids`` that no longer
-    hold: deleted (no live version left), newest version revoked, past its ``valid_until``
-    (UTC), or no longer allowed to land (:func:`land_entries`: its TLP or sharing group
-    changed). Returns the ids of the entries taken out (those that were in the store).
+    hold: deleted (no live version left), newest version revoked, no longer a watchlist entry
+    (its originator made it a plain indicator), past its ``valid_until`` (UTC), or no longer
+    allowed to land (:func:`land_entries`: its TLP or sharing group changed). Returns the ids
+    of the entries taken out (those that were in the store).
 
     Called wherever an entry's versions change: :func:`receive_objects` (revocations and new
     markings from partners), TAXII Delete Object and the deletions a federation pull applies."""
@@ -435,9 +438,15 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
         return []
     newest = uow.exchange.newest(ids)
     readers = _landing_readers(uow)
-    stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked
+    stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked or not _is_entry(s)
              or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
     return uow.watchlists.remove_shared(stale)
+
+
+def _is_entry(stored: Any) -> bool:
+    """Whether a stored version is a Scheldt watchlist entry (as :func:`receive_objects` lands them)."""
+    return (stored.stix_type == "indicator" and stored.kind == "watchlist-entry"
+            and WATCH_EXTENSION_ID in (stored.object.get("extensions") or {}))
 
 
 def _org_of(uow: Any) -> dict[str, str]:
