@@ -10,6 +10,7 @@ load and discharge events written in the DCSA T&T 3.0 shape, supplied by ``be-cu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -399,6 +400,28 @@ def test_a_deleted_or_expired_entry_leaves_the_store_and_file_lists_stay(engine:
     assert before == ["DCSA CTK", "Gone Ltd", "Week Ltd"]
     assert deleted == [gone["id"]] and expired == [short["id"]]
     assert rows == [("ofac", "company", "DCSA CTK", "be-customs")]
+
+
+def test_an_entry_moved_to_another_sharing_group_is_in_the_store_once_as_its_newest_version(
+        engine: Engine, tmp_path: Path) -> None:
+    """A new version in another sharing group lands in that group's list and leaves the old one
+    (it used to stay there too, still matching the name the new version corrected)."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        share.create_group(uow, US, "us-be", "US-Belgium", ["be-customs"], NOW)
+        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        landed = _watch_rows(uow)
+        entry = from_stix([first], out["id"])
+        moved = to_stix(replace(entry, name="Other Name Ltd", meta=replace(
+            entry.meta, modified=later, sharing=replace(entry.meta.sharing, group="us-be"))))
+        received = share.receive_objects(uow, moved, "us-cbp", "peer:us", "us-be", later)
+        rows = _watch_rows(uow)
+        names = screen_names(uow, ["DCSA CTK"])["DCSA CTK"]
+    assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
+    assert received.entries == [out["id"]]
+    assert [r[0] for r in rows] == ["shared:us-be"] and names == []
 
 
 def test_a_new_version_that_is_no_longer_a_watchlist_entry_leaves_the_store(engine: Engine, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -63,6 +63,22 @@ class WatchlistRepository:
             where = (t.c.list_name.startswith("shared:", autoescape=True), t.c.entry_id.in_(unique[start:start + 1000]))
             gone.update(self.session.scalars(select(t.c.entry_id).where(*where)))
             self.session.execute(delete(t).where(*where))
+        return sorted(gone)
+
+    def remove_shared_elsewhere(self, lists: Mapping[str, str]) -> list[str]:
+        """Delete the shared entries (lists ``shared:...``) with the ids of ``lists`` (entry id →
+        the list it belongs to now) that are in another shared list, whoever supplied them;
+        returns their ids, sorted."""
+        t = WatchlistEntryRow.__table__
+        gone: set[str] = set()
+        ids = sorted(lists)
+        for start in range(0, len(ids), 1000):
+            rows = self.session.execute(select(t.c.id, t.c.entry_id, t.c.list_name).where(
+                t.c.list_name.startswith("shared:", autoescape=True), t.c.entry_id.in_(ids[start:start + 1000]))).all()
+            stale = [(row_id, entry_id) for row_id, entry_id, name in rows if lists[entry_id] != name]
+            if stale:
+                self.session.execute(delete(t).where(t.c.id.in_([row_id for row_id, _ in stale])))
+                gone.update(entry_id for _, entry_id in stale)
         return sorted(gone)
 
     def entries(self) -> list[WatchlistEntry]:

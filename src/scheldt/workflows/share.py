@@ -473,6 +473,7 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     matches to every user of the trip's agency, so an entry lands only when every agency owning
     trips on this node may see it (every agency, while none owns any; on a node run by one
     agency: when that agency may), and a TLP:RED entry (for named users only) never does. An
+    entry is in one list only: landing in its (new) group's list takes it out of any other. An
     entry that does not land still raises alerts for those who may see it
     (:func:`screen_trips`). Returns the ids of the entries landed."""
     orgs = _org_of(uow)
@@ -485,6 +486,8 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
         by_supplier.setdefault(supplier, []).append(WatchlistEntry(
             f"shared:{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500], entry.kind,
             entry.aliases, entry.address, entry.country, f"{stored.source} {entry.meta.stix_id}"))
+    # an entry moved to another sharing group leaves its old group's list
+    uow.watchlists.remove_shared_elsewhere({e.entry_id: e.list_name for rows in by_supplier.values() for e in rows})
     for supplier, rows in by_supplier.items():
         uow.watchlists.add(rows, supplier, now)
     return [e.entry_id for rows in by_supplier.values() for e in rows]
