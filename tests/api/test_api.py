@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from scheldt import reference
 from scheldt.store.audit import AuditLog
+from scheldt.workflows import accounts
 from scheldt.workflows.trip_model import training_set
 from tests.api.conftest import PASSWORD, Service
 
@@ -338,3 +339,22 @@ def test_an_agency_administrator_makes_a_carrier_its_client_and_no_one_elses(ser
     finally:
         back = c.put(url, json={"client_of": None}, headers=h("admin"))
     assert back.status_code == 200 and back.json()["client_of"] is None
+
+
+def test_an_agency_administrator_does_not_take_another_agencys_client(service: Service) -> None:
+    """Making a carrier that is us-cbp's client a client of be-customs takes it from us-cbp: the
+    administrator of be-customs may no more do that than make it nobody's client (it used to
+    be allowed, only the move to nobody was refused)."""
+    c, h = service.client, service.as_
+    url = "/api/v1/organisations/carrier-b/client-of"
+    with service.uow() as uow:
+        accounts.set_client_of(uow, "carrier-b", "us-cbp")
+    try:
+        taken = c.put(url, json={"client_of": "be-customs"}, headers=h("admin"))
+        assert taken.status_code == 403 and "us-cbp" in taken.json()["error"]["why"], taken.text
+        assert c.put(url, json={"client_of": None}, headers=h("admin")).status_code == 403
+        with service.uow() as uow:
+            assert uow.exchange.requester("carrier-b", "carrier-b").client_of == "us-cbp"
+    finally:
+        with service.uow() as uow:
+            accounts.set_client_of(uow, "carrier-b", None)

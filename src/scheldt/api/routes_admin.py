@@ -133,8 +133,11 @@ def set_client_of(org_id: str, body: ClientOfIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.MANAGE_ORGANISATIONS)
     own = ctx.principal.organisation.id
     current = ctx.uow.accounts.clients_of().get(org_id)
-    if body.client_of not in (None, own) or (body.client_of is None and current not in (None, own)):
+    if body.client_of not in (None, own):
         raise ForbiddenError("client_of", f"an administrator of {own} makes organisations clients of {own} only")
+    if current not in (None, own):
+        raise ForbiddenError("client_of", f"{org_id} is a client of {current}: only {current}'s administrators (or "
+                             "an operator, scheldt org client-of) change that")
     accounts.set_client_of(ctx.uow, org_id, body.client_of)
     ctx.audit("write", "organisation", org_id, action="client-of", client_of=body.client_of)
     return _org(ctx.uow.accounts.organisation(org_id), body.client_of)
