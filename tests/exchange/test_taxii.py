@@ -492,3 +492,23 @@ def test_odd_parameters_are_refused_with_where_and_why_never_a_server_error(node
     for path in ("/collections/be-us/objects/indicator--a%00b/", "/status/a%00b/", "/collections/be%00us/"):
         r = node.client.get(ROOT + path, headers=node.h("be-analyst"))
         assert r.status_code == 400 and r.json()["details"]["where"] == "path", (path, r.text)
+
+
+def test_added_after_misses_nothing_a_writer_with_an_earlier_clock_commits_later(node: Node) -> None:
+    """Writers read the clock before they take the write lock, so the one that read it later
+    may commit first. A client resuming by ``added_after`` = the last page's
+    X-TAXII-Date-Added-Last used to miss the version committed after it with the earlier time."""
+    early = datetime.now(UTC)
+    late = early + timedelta(seconds=5)
+    first, second = indicator("be-customs", Tlp.AMBER, "be-us"), indicator("be-customs", Tlp.AMBER, "be-us")
+    with unit_of_work(node.engine) as uow:
+        ingest_objects(uow, [first], "be-customs", "local", None, late)
+    r = node.get("/collections/be-us/objects/", "us-liaison")
+    assert ids(r.json()["objects"]) == [first["id"]] and r.json()["more"] is False
+    last = r.headers["X-TAXII-Date-Added-Last"]
+    with unit_of_work(node.engine) as uow:
+        ingest_objects(uow, [second], "be-customs", "local", None, early)
+    for path in ("objects", "manifest"):
+        r = node.get(f"/collections/be-us/{path}/", "us-liaison", added_after=last)
+        assert ids(r.json().get("objects", [])) == [second["id"]], path
+        assert r.headers["X-TAXII-Date-Added-First"] > last

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, false, func, insert, or_, select, text, true, update
@@ -285,11 +285,12 @@ class ExchangeRepository:
         out: list[int | None] = [None] * len(versions)
         if not fresh:
             return out
+        values = self._after_latest([versions[i][0] for i in fresh])
         if self.session.get_bind().dialect.name == "postgresql":
-            rows = self._insert_postgresql([versions[i][0] for i in fresh])
+            rows = self._insert_postgresql(values)
         else:
             rows = self.session.execute(insert(_O).returning(_O.seq, sort_by_parameter_order=True),
-                                        [versions[i][0] for i in fresh]).scalars().all()
+                                        values).scalars().all()
         named = []
         for i, seq in zip(fresh, rows, strict=True):
             out[i] = seq
@@ -297,6 +298,18 @@ class ExchangeRepository:
         if named:
             self.session.execute(insert(_R), named)
         return out
+
+    def _after_latest(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``values`` with each ``date_added`` after every one stored (by a microsecond where it
+        is not), so date_added grows with seq. Why: a writer reads the clock before it takes the
+        write lock, so one that read it later may commit first, and a TAXII client resuming by
+        ``added_after`` (the last page's X-TAXII-Date-Added-Last) would miss the version
+        committed after it with the earlier time. Called with the writers' lock held."""
+        latest = aware(self.session.scalar(select(func.max(_O.date_added))))
+        if latest is None:
+            return values
+        floor = latest + timedelta(microseconds=1)
+        return [v if aware(v["date_added"]) >= floor else {**v, "date_added": floor} for v in values]
 
     def _insert_postgresql(self, values: list[dict[str, Any]]) -> list[int]:
         """Insert object versions on PostgreSQL as one ``INSERT ... SELECT FROM unnest`` of one
