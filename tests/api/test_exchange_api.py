@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from scheldt.api.paging import encode
 from scheldt.exchange.objects import identity_id
 from scheldt.store.audit import AuditLog
 from tests.api.conftest import Service
@@ -160,3 +161,9 @@ def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:
     assert seqs == sorted(set(seqs)) and len(seqs) > 7
     bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": "nonsense"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor")
+    # a cursor past the 32-bit ids (or below them) is not one the list gave: 400, not a database error
+    for position in (2**31, 2**63, 2**64 - 1, -1):
+        bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": encode(position)})
+        assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor"), position
+    last = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": encode(2**31 - 1)})
+    assert last.status_code == 200 and last.json() == {"items": [], "next_cursor": None}

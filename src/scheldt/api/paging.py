@@ -15,6 +15,9 @@ import orjson
 from scheldt.errors import InputError
 
 MAX_LIMIT = 200
+#: Largest id a cursor names: the stores' ids are 32-bit integers (a larger one is no row's and
+#: PostgreSQL refuses to compare it).
+MAX_ID = 2**31 - 1
 
 
 def encode(*key: float | int) -> str:
@@ -38,7 +41,8 @@ def decode_id(cursor: str | None) -> int | None:
     if not cursor:
         return None
     values = _values(cursor)
-    if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
+    if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool) \
+            or not 0 <= values[0] <= MAX_ID:
         raise InputError("cursor", "not a cursor this list gave")
     return int(values[0])
 
