@@ -581,3 +581,17 @@ def test_callbacks_to_internal_addresses_are_refused_in_production() -> None:
             check_callback_url(url)
     assert check_callback_url("https://notices.carrier.example/scheldt") == "https://notices.carrier.example/scheldt"
     assert check_callback_url("http://127.0.0.1:9/x", allow_http=True) == "http://127.0.0.1:9/x"
+
+
+def test_callbacks_to_internal_addresses_in_other_spellings_are_refused_too() -> None:
+    """The C resolver reads 2130706433, 127.1, 0x7f.1 and 017700000001 as 127.0.0.1 (and
+    'localhost.' as localhost), so these reached loopback: a failed try's answer is shown to
+    the subscriber, so a carrier could read services inside the customs network."""
+    from scheldt.workflows.notices import check_callback_url
+
+    for url in ("https://2130706433/hook", "https://127.1/hook", "https://0x7f.1/hook", "https://017700000001/",
+                "https://10.1/x", "https://0/x", "https://localhost./x", "https://127.0.0.1./x",
+                "https://2852039166/latest/meta-data"):
+        with pytest.raises(InputError, match="loopback, private or link-local"):
+            check_callback_url(url)
+    assert check_callback_url("https://1.2.3/x") == "https://1.2.3/x"  # 1.2.0.3: public

@@ -20,6 +20,7 @@ of work is duck-typed (``uow.container_trips``, ``uow.accounts``, ``uow.notifica
 from __future__ import annotations
 
 import ipaddress
+import socket
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -151,13 +152,19 @@ def check_callback_url(url: str, allow_http: bool = False) -> str:
 def _internal_host(host: str) -> bool:
     """True for ``localhost`` and literal loopback, private, link-local or reserved IP
     addresses (a subscriber must not point Scheldt at services inside the customs network).
-    Host names are not resolved here; the delivery side connects only to what DNS gives."""
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+    Host names are not resolved here; the delivery side connects only to what DNS gives. IPv4
+    addresses are read as the C resolver reads them (``127.1``, ``2130706433``, ``0x7f.1`` are
+    127.0.0.1; a trailing dot is ignored)."""
+    host = host.lower().rstrip(".")
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True
     try:
-        ip = ipaddress.ip_address(host)
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return False
     return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
