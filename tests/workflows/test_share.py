@@ -441,3 +441,24 @@ def test_a_new_version_that_is_no_longer_a_watchlist_entry_leaves_the_store(engi
         rows = _watch_rows(uow)
     assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
     assert len(received.report.added) == 1 and received.entries == [] and rows == []
+
+
+def test_an_entry_whose_newer_version_is_deleted_returns_as_its_newest_remaining_version(
+        engine: Engine, tmp_path: Path) -> None:
+    """v1 lands in be-us; v2 moves it to us-nl (be-customs, owning the trips, may not see it), so
+    it leaves the store; the originator deletes v2: v1 is the entry's newest version again and
+    may land, so it is back in the store (it stayed out: deletions only ever took entries out)."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        moved = _version(first, later)
+        moved["extensions"][SHARING_EXTENSION_ID]["sharing_group"] = "us-nl"
+        received = share.receive_objects(uow, [moved], "us-cbp", "peer:us", "us-nl", later)
+        moved_rows = _watch_rows(uow)
+        uow.exchange.delete(out["id"], moved["modified"], later)
+        withdrawn = share.withdraw_entries(uow, [out["id"]], later)
+        rows = _watch_rows(uow)
+    assert len(received.report.added) == 1 and received.entries == [] and moved_rows == []
+    assert withdrawn == [] and rows == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]

@@ -428,8 +428,10 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     """Take out of the watchlist store the shared entries among ``stix_ids`` that no longer
     hold: deleted (no live version left), newest version revoked, no longer a watchlist entry
     (its originator made it a plain indicator), past its ``valid_until`` (UTC), or no longer
-    allowed to land (:func:`land_entries`: its TLP or sharing group changed). Returns the ids
-    of the entries taken out (those that were in the store).
+    allowed to land (:func:`land_entries`: its TLP or sharing group changed). The others are
+    put (back) as their newest live version, so an entry whose newer version was deleted is
+    in the store as the version that is newest again. Returns the ids of the entries taken out
+    (those that were in the store).
 
     Called wherever an entry's versions change: :func:`receive_objects` (revocations and new
     markings from partners), TAXII Delete Object and the deletions a federation pull applies."""
@@ -440,7 +442,18 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     readers = _landing_readers(uow)
     stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked or not _is_entry(s)
              or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
-    return uow.watchlists.remove_shared(stale)
+    gone = uow.watchlists.remove_shared(stale)
+    holding = []
+    for stored in (newest[i] for i in sorted(ids - set(stale))):
+        try:
+            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+        except InputError:
+            continue
+        if isinstance(entry, WatchEntry):
+            holding.append((entry, stored))
+    if holding:
+        land_entries(uow, holding, now)  # an entry already stored as this version is left as it is
+    return gone
 
 
 def _is_entry(stored: Any) -> bool:
