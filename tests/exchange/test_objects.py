@@ -118,3 +118,19 @@ def test_ids_and_types_longer_than_the_store_holds_are_refused_not_cut(engine: E
     assert [a[0] for a in report.added] == [NOTE["id"]] and report.known == []
     assert [f[0] for f in report.failed] == [first["id"], second["id"]]
     assert all("characters" in why for _, why in report.failed)
+
+
+def test_an_object_nested_deeper_than_the_store_writes_fails_alone(engine: Engine) -> None:
+    """A custom property nested 300 deep passed the STIX checks and then failed the JSON
+    writer of the store (orjson stops at 255 levels), losing the whole envelope."""
+    good = with_sharing(NOTE, Sharing("alert", Tlp.AMBER, "be-us", "H1", "A", "1"))
+    deep = dict(good, id="note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f61", x_nested=[])
+    inner = deep["x_nested"]
+    for _ in range(300):
+        inner.append([])
+        inner = inner[0]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        report = ingest_objects(uow, [deep, good], "be-customs", "local", None, NOW)
+    assert [a[0] for a in report.added] == [NOTE["id"]]
+    assert [f[0] for f in report.failed] == [deep["id"]] and "levels" in report.failed[0][1]

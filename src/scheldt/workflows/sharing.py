@@ -24,6 +24,23 @@ from scheldt.exchange.objects import redact, sharing_of, stored_values
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000
+#: Deepest nesting of lists and objects in one STIX object (the store's JSON writer stops at 255;
+#: STIX objects, extensions included, need a handful).
+MAX_DEPTH = 64
+
+
+def _depth(obj: Any) -> int:
+    """How deeply lists and objects nest in ``obj`` (a scalar: 0), read without recursion."""
+    deepest, todo = 0, [(obj, 1)]
+    while todo:
+        value, level = todo.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            todo.extend((c, level + 1) for c in children)
+    return deepest
 
 
 @dataclass
@@ -43,6 +60,8 @@ def parse_object(obj: Any, where: str) -> dict[str, Any]:
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
         raise InputError(f"{where}.spec_version", f"{obj.get('spec_version')!r}: only STIX 2.1 is accepted")
+    if _depth(obj) > MAX_DEPTH:
+        raise InputError(where, f"nests lists and objects more than {MAX_DEPTH} levels deep")
     extensions = obj.get("extensions", {})
     if not isinstance(extensions, dict) or not all(isinstance(e, dict) for e in extensions.values()):
         raise InputError(f"{where}.extensions", "must map extension ids to objects of properties")
