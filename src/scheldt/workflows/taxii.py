@@ -185,9 +185,10 @@ def parse_limit(text: str | None) -> int:
     if text is None or text == "":
         return DEFAULT_LIMIT
     digits = text.strip()
-    if not digits.isascii() or not digits.isdigit() or int(digits[:9]) < 1:
+    if not digits.isascii() or not digits.isdigit() or not digits.lstrip("0"):
         raise InputError("limit", f"{text[:20]!r} is not a positive whole number")
-    return MAX_LIMIT if len(digits.lstrip("0")) > 9 else min(int(digits), MAX_LIMIT)
+    digits = digits.lstrip("0")
+    return MAX_LIMIT if len(digits) > 9 else min(int(digits), MAX_LIMIT)
 
 
 def encode_cursor(position: int) -> str:
