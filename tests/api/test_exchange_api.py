@@ -167,3 +167,7 @@ def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:
         assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor"), position
     last = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": encode(2**31 - 1)})
     assert last.status_code == 200 and last.json() == {"items": [], "next_cursor": None}
+    # a type that is no STIX type (a NUL byte: PostgreSQL text cannot hold one) is refused, not a 500
+    for odd in ("a\x00b", "Grouping", "x y"):
+        bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"type": odd})
+        assert bad.status_code == 422 and bad.json()["error"]["where"] == "query.type", odd

@@ -144,7 +144,7 @@ def _iso(t: datetime | None) -> str | None:
 @router.get("/shared", summary="Shared STIX objects the requester may see, in arrival order")
 def list_shared(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)] = None,
                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-                stix_type: Annotated[str | None, Query(alias="type", max_length=64,
+                stix_type: Annotated[str | None, Query(alias="type", max_length=64, pattern=r"^[a-z0-9-]+$",
                                                        description="STIX type, e.g. grouping")] = None) -> dict[str, Any]:
     """Object versions (each with its sharing terms and provenance) after ``cursor``, oldest
     first; ``next_cursor`` continues the walk and stays valid as objects arrive."""
