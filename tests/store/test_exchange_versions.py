@@ -4,7 +4,7 @@ given, versions already stored or repeated in the batch skipped, named recipient
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
@@ -46,7 +46,8 @@ def test_bulk_versions_are_stored_exactly_and_in_order(engine: Engine) -> None:
     with unit_of_work(engine) as uow:
         two = uow.exchange.get_seq(seqs[1])
         assert (two.stix_id, two.group_id, two.tlp, two.revoked, two.valid_until, two.date_added) == (
-            batch[1][0]["stix_id"], None, "red", True, datetime(2027, 1, 1, tzinfo=UTC), NOW)
+            batch[1][0]["stix_id"], None, "red", True, datetime(2027, 1, 1, tzinfo=UTC),
+            NOW + timedelta(microseconds=1))  # date_added after every stored version's (the first was added at NOW)
         assert two.object == batch[1][0]["object"] and two.object["name"] == "entry 2 – Ünïcode"
         assert uow.exchange.recipients(seqs[1]) == frozenset({("us-cbp", "bob"), ("be-customs", "alice")})
         three = uow.session.execute(select(SharedObjectRow).where(SharedObjectRow.seq == seqs[2])).scalar_one()
