@@ -342,6 +342,12 @@ def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Pa
     assert entry.meta.sharing.valid_until is None and entry.meta.sharing.valid_from == NOW.replace(microsecond=250000)
 
 
+def _shared_company(uow) -> tuple[dict, dict]:  # noqa: ANN001
+    """US shares the company entry DCSA CTK under TLP:AMBER to be-us: (share result, its STIX object)."""
+    out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
+    return out, next(o for o in stored_objects(uow) if o["id"] == out["id"])
+
+
 def _version(obj: dict, at: datetime, **changes: object) -> dict:
     """A new version of a stored STIX object: ``modified`` at ``at``, with ``changes``."""
     return {**json.loads(json.dumps(obj)), "modified": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", **changes}
@@ -352,8 +358,7 @@ def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_ve
     seed(engine, tmp_path)
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
-        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        out, first = _shared_company(uow)
         landed = _watch_rows(uow)
         revoked = share.receive_objects(uow, [_version(first, later, revoked=True)], "us-cbp", "peer:us", "be-us", later)
         after_revoke = (_watch_rows(uow), screen_names(uow, ["DCSA CTK"])["DCSA CTK"])
@@ -410,8 +415,7 @@ def test_an_entry_moved_to_another_sharing_group_is_in_the_store_once_as_its_new
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
         share.create_group(uow, US, "us-be", "US-Belgium", ["be-customs"], NOW)
-        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
-        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        out, first = _shared_company(uow)
         landed = _watch_rows(uow)
         entry = from_stix([first], out["id"])
         moved = to_stix(replace(entry, name="Other Name Ltd", meta=replace(
@@ -431,8 +435,7 @@ def test_a_new_version_that_is_no_longer_a_watchlist_entry_leaves_the_store(engi
     seed(engine, tmp_path)
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
-        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        out, first = _shared_company(uow)
         landed = _watch_rows(uow)
         plain = _version(first, later)
         plain["extensions"] = {k: v for k, v in plain["extensions"].items() if k == SHARING_EXTENSION_ID}
@@ -451,8 +454,7 @@ def test_an_entry_whose_newer_version_is_deleted_returns_as_its_newest_remaining
     seed(engine, tmp_path)
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTK")
-        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        out, first = _shared_company(uow)
         moved = _version(first, later)
         moved["extensions"][SHARING_EXTENSION_ID]["sharing_group"] = "us-nl"
         received = share.receive_objects(uow, [moved], "us-cbp", "peer:us", "us-nl", later)
