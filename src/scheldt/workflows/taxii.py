@@ -274,12 +274,13 @@ def version_filter(v: VersionMatch) -> VersionFilter | None:
     return None if v.all else VersionFilter(first=v.first, last=v.last, at=tuple(sorted(v.times)))
 
 
-def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query) -> Page:
+def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query, as_text: bool = False) -> Page:
     """The page of visible object versions of ``coll`` matching ``q``, in ``seq`` order (see the
-    module docstring: one query filters before paging, so the page is full unless it is the last)."""
+    module docstring: one query filters before paging, so the page is full unless it is the last).
+    With ``as_text`` its rows are ``ObjectText`` (JSON text as stored) for :func:`object_texts`."""
     found = uow.exchange.page(requester, **coll.where, after_seq=q.after, added_after=q.added_after, ids=q.ids,
                               types=q.types, spec_versions=q.spec_versions, versions=version_filter(q.versions),
-                              limit=q.limit + 1)
+                              limit=q.limit + 1, as_text=as_text)
     more = len(found) > q.limit
     rows = found[:q.limit]
     cursor = encode_cursor(rows[-1].seq) if rows else (encode_cursor(q.after) if q.after is not None else None)
@@ -292,9 +293,18 @@ def require_object(uow: Any, requester: Requester, coll: Collection, stix_id: st
         raise NotFoundError(f"object {stix_id[:100]}", "no such object in this collection, or not one you may see")
 
 
-def object_bodies(uow: Any, requester: Requester, rows: list[Any]) -> list[dict[str, Any]]:
-    """The STIX objects of ``rows`` as the requester may see them (granular markings applied)."""
-    return [served(uow, requester, r) for r in rows]
+def object_texts(uow: Any, requester: Requester, rows: list[Any]) -> list[str]:
+    """The STIX objects of ``rows`` (``ObjectText``) as JSON texts the requester may see: the
+    stored text, unless the object has granular markings (its text names them): then the stored
+    version as :func:`scheldt.workflows.sharing.served` gives it (fields under markings the
+    requester may not see removed)."""
+    out = []
+    for r in rows:
+        if '"granular_markings"' in r.text:
+            out.append(orjson.dumps(served(uow, requester, uow.exchange.get_seq(r.seq))).decode())
+        else:
+            out.append(r.text)
+    return out
 
 
 def manifest_records(rows: list[Any]) -> list[dict[str, Any]]:
