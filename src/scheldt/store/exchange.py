@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Text, and_, bindparam, cast, exists, false, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import Session, aliased
 
@@ -202,19 +203,19 @@ def _page_statement(key: tuple[Any, ...]) -> Any:
 
 
 #: Columns of an object version written by :meth:`ExchangeRepository._insert_postgresql`, and
-#: the PostgreSQL array type each is sent as (``object``: its JSON text).
+#: the PostgreSQL type each is read as from the JSON rows (``object``: json, kept as sent).
 _PG_ARRAYS = (("stix_id", "text"), ("modified", "text"), ("modified_at", "timestamptz"), ("stix_type", "text"),
               ("spec_version", "text"), ("kind", "text"), ("tlp", "text"), ("owner_org", "text"),
               ("group_id", "text"), ("handling_code", "text"), ("reliability", "text"), ("credibility", "text"),
               ("valid_from", "timestamptz"), ("valid_until", "timestamptz"), ("revoked", "bool"),
-              ("object", "text"), ("source", "text"), ("date_added", "timestamptz"))
+              ("object", "json"), ("source", "text"), ("date_added", "timestamptz"))
 _PG_COLUMNS = [c for c, _t in _PG_ARRAYS]
 #: What the table's column defaults give where a version leaves a column out.
 _PG_DEFAULTS = {"handling_code": "", "reliability": "X", "credibility": "4", "revoked": False}
 _PG_INSERT = (
     f"INSERT INTO shared_object ({', '.join(_PG_COLUMNS)}) "
-    f"SELECT {', '.join(c + '::json' if c == 'object' else c for c in _PG_COLUMNS)} "
-    f"FROM unnest({', '.join(f'%s::{t}[]' for _c, t in _PG_ARRAYS)}) "
+    f"SELECT {', '.join(_PG_COLUMNS)} "
+    f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({', '.join(f'{c} {t}' for c, t in _PG_ARRAYS)})) "
     f"WITH ORDINALITY AS u({', '.join(_PG_COLUMNS)}, ord) ORDER BY ord "
     "RETURNING seq, stix_id, modified")
 
@@ -354,16 +355,20 @@ class ExchangeRepository:
         return [v if aware(v["date_added"]) >= floor else {**v, "date_added": floor} for v in values]
 
     def _insert_postgresql(self, values: list[dict[str, Any]]) -> list[int]:
-        """Insert object versions on PostgreSQL as one ``INSERT ... SELECT FROM unnest`` of one
-        array per column (:data:`_PG_INSERT`) and return their seqs in order, assigned in the
-        order given. Why: SQLAlchemy's multi-row ``INSERT ... VALUES`` is a new statement text
-        for every envelope, longer than psycopg caches, so psycopg re-parses its placeholders
-        each time (a fifth of the CPU of a TAXII Add Objects, benchmarks/taxii_load.py); this
-        text never changes. Stores exactly the columns :meth:`add_versions` stores otherwise."""
+        """Insert object versions on PostgreSQL as one ``INSERT ... SELECT FROM
+        json_to_recordset`` of one JSON array of rows (:data:`_PG_INSERT`) and return their seqs
+        in order, assigned in the order given. Why: SQLAlchemy's multi-row ``INSERT ... VALUES``
+        is a new statement text for every envelope, longer than psycopg caches, so psycopg
+        re-parses its placeholders each time; this text never changes. The rows go as one JSON
+        text written by orjson in C, each object as its stored JSON text, where psycopg would
+        escape every element of one array per column in Python (a sixth of the CPU of a TAXII
+        Add Objects, benchmarks/taxii_load.py). Stores exactly the columns :meth:`add_versions`
+        stores otherwise."""
         connection = self.session.connection().connection.driver_connection
-        arrays = [[v.get(c, _PG_DEFAULTS.get(c)) for v in values] for c in _PG_COLUMNS]
-        arrays[_PG_COLUMNS.index("object")] = [json_text(v["object"]) for v in values]
-        seqs = {(sid, mod): seq for seq, sid, mod in connection.execute(_PG_INSERT, arrays).fetchall()}
+        rows = [{c: v.get(c, _PG_DEFAULTS.get(c)) for c in _PG_COLUMNS} for v in values]
+        for row in rows:
+            row["object"] = orjson.Fragment(json_text(row["object"]))
+        seqs = {(sid, mod): seq for seq, sid, mod in connection.execute(_PG_INSERT, [json_text(rows)]).fetchall()}
         return [seqs[(v["stix_id"], v["modified"])] for v in values]
 
     def recipients(self, seq: int) -> frozenset[tuple[str, str]]:
