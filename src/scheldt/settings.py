@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     now: datetime | None = None
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
     threads: int = 2
+    # Worker processes that check big received STIX envelopes with the stix2 library
+    # (scheldt.exchange.stix_check); 0 or 1: in the receiving process.
+    stix_check_processes: int = Field(default=2, ge=0, le=64)
     # Days each kind of audit entry keeps its payload (who, from where, what), as JSON, e.g.
     # {"read": 400}. Reads name people (officers, and the parties looked at): kept 400 days so a
     # yearly review sees a full year plus a month. Sign-ins serve security monitoring only: 90

@@ -1,7 +1,8 @@
 """Receive and serve shared STIX objects under the one visibility policy.
 
 :func:`ingest_objects` is how objects enter a node (TAXII POST, federation pull, MISP import,
-a local share): each is parsed by the stix2 library, its sharing terms read
+a local share): each is parsed by the stix2 library (big envelopes on several cores:
+:mod:`scheldt.exchange.stix_check`), its sharing terms read
 (:mod:`scheldt.exchange.objects`), and stored as a version keyed on (id, modified), so a
 re-sent or relayed version adds nothing. A bad object is reported with its id and why; the
 others in the same envelope are kept. :func:`visible_objects` and :func:`served` are how
@@ -14,13 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import stix2
-from stix2.exceptions import STIXError
-
 from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError
-from scheldt.exchange import stix_mapping  # noqa: F401 - registers Scheldt's STIX types with stix2 before parsing
 from scheldt.exchange.objects import redact, sharing_of, stored_values
+from scheldt.exchange.stix_check import stix_problems
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000
@@ -53,9 +51,10 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def parse_object(obj: Any, where: str) -> dict[str, Any]:
-    """Check one STIX 2.1 object with the stix2 library (custom objects and extensions allowed)
-    and return it as a plain dict. Raises InputError with the library's reason."""
+def precheck_object(obj: Any, where: str) -> None:
+    """The checks of a received object made before the stix2 library's
+    (:func:`scheldt.exchange.stix_check.stix_problems`): a JSON object, STIX 2.1, nesting at
+    most :data:`MAX_DEPTH` deep, extensions mapping ids to objects. Raises InputError."""
     if not isinstance(obj, dict):
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
@@ -65,11 +64,23 @@ def parse_object(obj: Any, where: str) -> dict[str, Any]:
     extensions = obj.get("extensions", {})
     if not isinstance(extensions, dict) or not all(isinstance(e, dict) for e in extensions.values()):
         raise InputError(f"{where}.extensions", "must map extension ids to objects of properties")
-    try:
-        stix2.parse(obj, allow_custom=True, version="2.1")
-    except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InputError(where, f"not valid STIX 2.1: {exc}") from None
-    return obj
+
+
+def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
+    """Why each refused object of an envelope is refused, by index: the structural checks
+    here, then the stix2 library's on those that passed (over worker processes for a big
+    envelope)."""
+    problems: dict[int, InputError] = {}
+    for i, obj in enumerate(objects):
+        try:
+            precheck_object(obj, labels[i])
+        except InputError as exc:
+            problems[i] = exc
+    checked = [i for i in range(len(objects)) if i not in problems]
+    for i, problem in zip(checked, stix_problems([objects[i] for i in checked]), strict=True):
+        if problem is not None:
+            problems[i] = InputError(labels[i], problem)
+    return problems
 
 
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
@@ -84,13 +95,16 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     if len(objects) > MAX_OBJECTS:
         raise InputError("objects", f"{len(objects):,} objects; at most {MAX_OBJECTS:,} per envelope")
     report = IngestReport()
+    labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
+              for i, obj in enumerate(objects)]
+    problems = _problems(objects, labels)
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
-    for i, obj in enumerate(objects):
-        label = str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
+    for i, label in enumerate(labels):
         try:
-            parsed = parse_object(obj, label)
-            sharing = sharing_of(parsed, default_group, label)
-            values = stored_values(parsed, sharing, owner_org, source, now)
+            if i in problems:
+                raise problems[i]
+            sharing = sharing_of(objects[i], default_group, label)
+            values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
             continue

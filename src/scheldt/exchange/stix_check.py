@@ -1,0 +1,104 @@
+"""STIX 2.1 checks of received objects with the stix2 library, on several cores for big envelopes.
+
+stix2 builds every object in Python to check it: about 0.4 ms an object on average, several
+milliseconds for an indicator whose pattern its ANTLR grammar parses, which is more than half the
+CPU of receiving a TAXII envelope (benchmarks/taxii_load.py). A request runs on one core (the
+GIL), and an HTTP server process may hold every partner's connection, so one envelope of
+:data:`PARALLEL_MIN` objects or more is split over a pool of worker processes
+(``SCHELDT_STIX_CHECK_PROCESSES``, default 2; 0 or 1 checks in the caller's process). The pool is
+started on first use ("spawn": the server process runs threads, which forking does not copy
+safely) and stopped when the process exits. Where the pool breaks (a worker killed), the
+envelope is checked in the caller's process and a new pool is started next time.
+
+Only the stix2 check runs in the pool; the cheap structural checks of
+:func:`scheldt.workflows.sharing.precheck_object` run first in the caller, so only well-formed,
+shallow objects are sent.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import stix2
+from stix2.exceptions import STIXError
+
+from scheldt.exchange import stix_mapping  # noqa: F401 - registers Scheldt's STIX types with stix2, here and in workers
+from scheldt.settings import get_settings
+
+log = logging.getLogger("scheldt.stix_check")
+
+#: Envelopes with fewer objects are checked in the caller's process (sending them costs more).
+PARALLEL_MIN = 64
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def stix_problem(obj: dict[str, Any]) -> str | None:
+    """Why the stix2 library refuses ``obj`` as a STIX 2.1 object (custom objects and
+    extensions allowed), or None when it takes it."""
+    try:
+        stix2.parse(obj, allow_custom=True, version="2.1")
+    except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return f"not valid STIX 2.1: {exc}"
+    return None
+
+
+def _problems(objects: list[dict[str, Any]]) -> list[str | None]:
+    return [stix_problem(o) for o in objects]
+
+
+def _executor(size: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+            _pool_size = size
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def stop_pool() -> None:
+    """Stop the worker processes, if started (at exit; tests call it too)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(stop_pool)
+
+
+def stix_problems(objects: list[dict[str, Any]]) -> list[str | None]:
+    """:func:`stix_problem` of each of ``objects`` (JSON objects), in order. Envelopes of
+    :data:`PARALLEL_MIN` objects or more are split over the worker processes (see the module
+    docstring); the answers are the same either way."""
+    size = get_settings().stix_check_processes
+    if size < 2 or len(objects) < PARALLEL_MIN:
+        return _problems(objects)
+    pool = _executor(size)
+    step = -(-len(objects) // size)
+    try:
+        parts = list(pool.map(_problems, [objects[i:i + step] for i in range(0, len(objects), step)]))
+    except BrokenProcessPool:
+        log.warning("the STIX check processes stopped; checking %d objects here", len(objects))
+        _discard(pool)
+        return _problems(objects)
+    return [p for part in parts for p in part]

@@ -1,0 +1,75 @@
+"""STIX checks of received envelopes over worker processes (scheldt.exchange.stix_check): the
+same answers as in the receiving process, object by object and in order, and a broken pool
+falls back to checking here."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from scheldt.domain.exchange import Tlp
+from scheldt.exchange import stix_check
+from scheldt.settings import get_settings
+from tests.exchange.taxii_nodes import indicator
+
+
+@pytest.fixture
+def processes(settings_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "2")
+    get_settings.cache_clear()
+    yield
+    stix_check.stop_pool()
+    get_settings.cache_clear()
+
+
+def envelope() -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """100 indicators, four of them invalid in different ways: (objects, index -> what is wrong)."""
+    objects = [indicator("be-customs", Tlp.AMBER, "be-us", name=f"n{i}") for i in range(100)]
+    objects[3]["pattern"] = "[ipv4-addr:value = "  # not a STIX pattern
+    objects[40]["valid_from"] = "yesterday"
+    del objects[71]["pattern_type"]
+    objects[99]["created"] = datetime(2026, 1, 1, tzinfo=UTC).isoformat() + " and more"
+    return objects, {3: "pattern", 40: "valid_from", 71: "pattern_type", 99: "created"}
+
+
+def test_a_big_envelope_is_checked_in_the_pool_as_it_would_be_here(processes: None) -> None:
+    objects, wrong = envelope()
+    here = [stix_check.stix_problem(o) for o in objects]
+    pooled = stix_check.stix_problems(objects)
+    assert stix_check._pool is not None  # the pool did the work
+    assert pooled == here
+    assert [i for i, p in enumerate(pooled) if p] == sorted(wrong)
+    for i, field in wrong.items():
+        assert pooled[i].startswith("not valid STIX 2.1") and field in pooled[i], pooled[i]
+
+
+def test_a_small_envelope_or_no_processes_stays_here(settings_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects, _ = envelope()
+    monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "0")
+    get_settings.cache_clear()
+    assert stix_check.stix_problems(objects) == [stix_check.stix_problem(o) for o in objects]
+    assert stix_check._pool is None
+    monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "2")
+    get_settings.cache_clear()
+    assert stix_check.stix_problems(objects[:stix_check.PARALLEL_MIN - 1])[3] is not None
+    assert stix_check._pool is None
+    get_settings.cache_clear()
+
+
+def test_a_killed_worker_falls_back_to_checking_here_and_a_new_pool_follows(processes: None) -> None:
+    objects, wrong = envelope()
+    stix_check.stix_problems(objects)
+    pool = stix_check._pool
+    assert pool is not None
+    for pid in list(pool._processes):  # a worker killed (out of memory, an operator)
+        os.kill(pid, signal.SIGKILL)
+    problems = stix_check.stix_problems(objects)
+    assert [i for i, p in enumerate(problems) if p] == sorted(wrong)
+    assert stix_check._pool is None or stix_check._pool is not pool
+    again = stix_check.stix_problems(objects)
+    assert [i for i, p in enumerate(again) if p] == sorted(wrong) and stix_check._pool is not pool
