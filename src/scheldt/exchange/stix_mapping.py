@@ -280,13 +280,16 @@ def _put(obj: dict[str, Any], **values: Any) -> dict[str, Any]:
 
 
 def _finish(obj: dict[str, Any], meta: Meta) -> dict[str, Any]:
-    """The object with the item's sharing terms, checked by the stix2 library."""
-    out = with_sharing(obj, meta.sharing)
+    """The object with the item's sharing terms (checked by :func:`to_stix`)."""
+    return with_sharing(obj, meta.sharing)
+
+
+def _check_stix(obj: dict[str, Any]) -> None:
+    """Raise InputError unless the stix2 library takes ``obj`` as STIX 2.1 (no custom content)."""
     try:
-        stix2.parse(out, allow_custom=False, version="2.1")
+        stix2.parse(obj, allow_custom=False, version="2.1")
     except (STIXError, ValueError, TypeError) as exc:
-        raise InputError(out["id"], f"not valid STIX 2.1: {exc}") from None
-    return out
+        raise InputError(obj["id"], f"not valid STIX 2.1: {exc}") from None
 
 
 def _new_sdo(obj: dict[str, Any], ext_id: str) -> dict[str, Any]:
@@ -433,13 +436,18 @@ def sighting_to_stix(s: Sighting) -> list[dict[str, Any]]:
     return [_finish(main, m)]
 
 
-def to_stix(item: Item) -> list[dict[str, Any]]:
-    """Any item as STIX 2.1 objects (dicts), its main object first. Raises InputError when the
-    item does not pass :func:`scheldt.exchange.items.check_item`."""
+def to_stix(item: Item, *, check: bool = True) -> list[dict[str, Any]]:
+    """Any item as STIX 2.1 objects (dicts), its main object first, each checked by the stix2
+    library (``check``). Raises InputError when the item does not pass
+    :func:`scheldt.exchange.items.check_item` or an object is not valid STIX 2.1."""
     check_item(item)
     build = {Alert: alert_to_stix, WatchEntry: watch_to_stix, SeizureReport: seizure_to_stix,
              Sighting: sighting_to_stix}[type(item)]
-    return build(item)  # type: ignore[operator]
+    objects: list[dict[str, Any]] = build(item)  # type: ignore[operator]
+    if check:
+        for obj in objects:
+            _check_stix(obj)
+    return objects
 
 
 # --- from STIX -------------------------------------------------------------------------------------
@@ -614,7 +622,10 @@ def from_stix(objects: Iterable[Any], stix_id: str | None = None, default_group:
         raise InputError(stix_id, "not a Scheldt alert, watchlist entry, seizure report or sighting")
     item = readers[kind]()
     check_item(item)
-    _same(to_stix(item), by_id)
+    # The rebuilt objects must equal the given ones (_same), so the stix2 library would judge
+    # them as it judges the given ones: no second check here (callers read stored objects,
+    # which the library checked on receipt; it is most of the cost of landing an entry).
+    _same(to_stix(item, check=False), by_id)
     return item
 
 
