@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from scheldt.domain.access import Organisation, OrgKind
@@ -13,7 +15,7 @@ from scheldt.domain.exchange import TLP_MARKING_IDS, Requester, Tlp, tlp_marking
 from scheldt.errors import InputError
 from scheldt.exchange.objects import Sharing, sharing_of, with_sharing
 from scheldt.store.db import unit_of_work
-from scheldt.workflows.sharing import ingest_objects, served
+from scheldt.workflows.sharing import MAX_DEPTH, _depth, ingest_objects, served
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 NOTE = {"type": "note", "spec_version": "2.1", "id": "note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60",
@@ -134,3 +136,27 @@ def test_an_object_nested_deeper_than_the_store_writes_fails_alone(engine: Engin
         report = ingest_objects(uow, [deep, good], "be-customs", "local", None, NOW)
     assert [a[0] for a in report.added] == [NOTE["id"]]
     assert [f[0] for f in report.failed] == [deep["id"]] and "levels" in report.failed[0][1]
+
+
+def _reference_depth(value: object) -> int:
+    """Nesting depth by plain recursion: a scalar 0, an empty list or object 1."""
+    if isinstance(value, dict):
+        return 1 + max((_reference_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_reference_depth(v) for v in value), default=0)
+    return 0
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                     max_leaves=40)
+
+
+@given(_JSON, st.integers(min_value=0, max_value=80))
+@settings(max_examples=200, deadline=None)
+def test_nesting_depth_is_read_as_recursion_reads_it_up_to_the_limit(value: object, wrap: int) -> None:
+    """The iterative depth walk (the envelope check before stix2) agrees with plain recursion,
+    up to MAX_DEPTH + 1, where it stops counting."""
+    for _ in range(wrap):
+        value = [value] if wrap % 2 else {"x": value}
+    assert _depth(value) == min(_reference_depth(value), MAX_DEPTH + 1)

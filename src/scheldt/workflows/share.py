@@ -475,7 +475,11 @@ def stored_name(entry: WatchEntry) -> str:
 
 
 def _audience(uow: Any, stored: Any) -> Audience:
-    return Audience(stored.owner_org, Tlp(stored.tlp), stored.group_id, uow.exchange.recipients(stored.seq))
+    """Who a stored version is for; its named recipients are read only for TLP:RED, the one
+    level :func:`scheldt.domain.exchange.may_see` reads them for (one query less per entry)."""
+    tlp = Tlp(stored.tlp)
+    recipients = uow.exchange.recipients(stored.seq) if tlp == Tlp.RED else frozenset()
+    return Audience(stored.owner_org, tlp, stored.group_id, recipients)
 
 
 def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> list[str]:

@@ -28,17 +28,16 @@ MAX_DEPTH = 64
 
 
 def _depth(obj: Any) -> int:
-    """How deeply lists and objects nest in ``obj`` (a scalar: 0), read without recursion."""
-    deepest, todo = 0, [(obj, 1)]
-    while todo:
-        value, level = todo.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        if level <= MAX_DEPTH:
-            todo.extend((c, level + 1) for c in children)
-    return deepest
+    """How deeply lists and objects nest in ``obj`` (a scalar: 0), read level by level without
+    recursion; stops counting past :data:`MAX_DEPTH` + 1."""
+    depth, layer = 0, [obj]
+    while depth <= MAX_DEPTH:
+        containers = [v for v in layer if isinstance(v, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        layer = [c for v in containers for c in (v.values() if isinstance(v, dict) else v)]
+    return depth
 
 
 @dataclass
