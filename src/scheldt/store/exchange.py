@@ -14,7 +14,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, and_, bindparam, cast, exists, false, func, insert, or_, select, text, true, update
+from sqlalchemy import (
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    table,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
@@ -233,11 +249,18 @@ _PG_INSERT = (
     "RETURNING seq, stix_id, modified")
 
 
+#: The node accounts table (``scheldt.store.taxii.NodeAccountRow``, which imports this module).
+_NODE_ACCOUNT = table("node_account", column("username"), column("organisation_id"))
+
+
 def _requester_statement() -> Any:
-    """An organisation's kind and patron (``client_of``), with one row per sharing group
-    membership of it or of its patron (one row of NULL membership when there is none)."""
+    """An organisation's kind and patron (``client_of``), whether user ``:username`` is one of
+    its node accounts, with one row per sharing group membership of it or of its patron (one
+    row of NULL membership when there is none)."""
     org, member = OrganisationRow.__table__.c, SharingGroupMemberRow.__table__.c  # table columns: no ORM layer
-    return (select(org.kind, org.client_of, member.organisation_id, member.group_id)
+    node = exists().where(_NODE_ACCOUNT.c.username == bindparam("username"),
+                          _NODE_ACCOUNT.c.organisation_id == org.id)
+    return (select(org.kind, org.client_of, node, member.organisation_id, member.group_id)
             .select_from(OrganisationRow.__table__)
             .outerjoin(SharingGroupMemberRow.__table__, or_(member.organisation_id == org.id, member.organisation_id == org.client_of))
             .where(org.id == bindparam("org_id")))
@@ -298,17 +321,20 @@ class ExchangeRepository:
         """Every sharing group with its members, by id."""
         return [self.group(g) for g in self.session.scalars(select(SharingGroupRow.id).order_by(SharingGroupRow.id))]
 
-    def requester(self, org_id: str, username: str, peer: bool = False) -> Requester:
+    def requester(self, org_id: str, username: str, peer: bool | None = False) -> Requester:
         """The :class:`Requester` for a user of an organisation (its groups and its patron's),
-        read in one query (every TAXII request asks). Raises NotFoundError for an unknown
-        organisation."""
+        read in one query (every TAXII request asks). ``peer`` None: the user asks as a
+        federation peer when it is a node account of an agency (``scheldt peer allow``), read in
+        the same query. Raises NotFoundError for an unknown organisation."""
         rows = self.session.execute(built_once("shared_object.requester", _requester_statement),
-                                    {"org_id": org_id}).all()
+                                    {"org_id": org_id, "username": username}).all()
         if not rows:
             raise NotFoundError(f"organisation {org_id}", "no such organisation")
-        kind, patron = rows[0][0], rows[0][1]
-        own = frozenset(g for _k, _p, member, g in rows if member == org_id)
-        patrons = frozenset(g for _k, _p, member, g in rows if patron and member == patron)
+        kind, patron, node = rows[0][0], rows[0][1], rows[0][2]
+        own = frozenset(g for *_, member, g in rows if member == org_id)
+        patrons = frozenset(g for *_, member, g in rows if patron and member == patron)
+        if peer is None:
+            peer = bool(node) and kind == "agency"
         return Requester(org_id, kind, patron, username, own, patrons, peer)
 
     # objects

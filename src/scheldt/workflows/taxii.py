@@ -104,9 +104,7 @@ class Collection:
 def requester_of(uow: Any, principal: Principal) -> Requester:
     """The visibility policy's requester for a principal: a node account (``scheldt peer allow``)
     of an agency asks as a federation peer."""
-    org = principal.organisation
-    peer = org.kind == OrgKind.AGENCY and uow.taxii.is_node_account(principal.username, org.id)
-    return uow.exchange.requester(org.id, principal.username, peer=peer)
+    return uow.exchange.requester(principal.organisation.id, principal.username, peer=None)
 
 
 def _require_read(principal: Principal) -> None:
