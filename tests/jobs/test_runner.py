@@ -160,7 +160,7 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
     runner = runners()
     with pytest.raises(InputError) as err:
         runner.submit("defrost", {}, "x")
-    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, audit-purge, deliver-notices, federation-pull, ingest, prune-runs, rescore, train-trips")
+    assert (err.value.where, err.value.why) == ("job kind", "'defrost' is not one of audit-head, audit-purge, deliver-notices, expire-shared-entries, federation-pull, ingest, prune-runs, rescore, train-trips")
     with pytest.raises(InputError, match="ingest param paths: required"):
         runner.submit("ingest", {}, "x")
     with pytest.raises(InputError, match="ingest param colour: unknown"):

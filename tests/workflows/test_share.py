@@ -464,3 +464,40 @@ def test_an_entry_whose_newer_version_is_deleted_returns_as_its_newest_remaining
         rows = _watch_rows(uow)
     assert len(received.report.added) == 1 and received.entries == [] and moved_rows == []
     assert withdrawn == [] and rows == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
+
+
+def test_expired_entries_are_swept_out_of_the_store_without_waiting_for_a_new_version(
+        engine: Engine, tmp_path: Path) -> None:
+    """An entry shared for a week stops matching when the week is over: the sweep that
+    ``scheldt serve`` runs every minute takes it out (it used to leave only when a new version
+    of it arrived). Entries without an end and lists loaded from files stay."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        uow.watchlists.add([share.WatchlistEntry("ofac", "x-1", "DCSA CTK", "company", (), "", "", "file")], "be-customs",
+                           NOW)
+        share.share_watchlist_entry(uow, US, "company", "front", amber(), NOW, name="Lasting Ltd")
+        week = share.share_watchlist_entry(
+            uow, US, "company", "for a week", share.Terms("amber", "be-us", "", "B", "2", (), NOW + timedelta(days=7)),
+            NOW, name="Week Ltd")
+        during = share.sweep_expired_entries(uow, NOW + timedelta(days=6))
+        matched = screen_names(uow, ["Week Ltd"])["Week Ltd"]
+        after = share.sweep_expired_entries(uow, NOW + timedelta(days=7, seconds=1))
+        rows = [r[2] for r in _watch_rows(uow)]
+        unmatched = screen_names(uow, ["Week Ltd"])["Week Ltd"]
+    assert during == [] and len(matched) == 1
+    assert after == [week["id"]] and rows == ["DCSA CTK", "Lasting Ltd"] and unmatched == []
+
+
+def test_the_expiry_sweep_runs_as_a_job_kind(engine: Engine, tmp_path: Path) -> None:
+    from scheldt.jobs.kinds import run_kind
+
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        week = share.share_watchlist_entry(
+            uow, US, "company", "for a week", share.Terms("amber", "be-us", "", "B", "2", (), NOW + timedelta(days=7)),
+            NOW, name="Week Ltd")
+    result = run_kind("expire-shared-entries", lambda: unit_of_work(engine), {}, lambda f, m: None)
+    with unit_of_work(engine) as uow:
+        rows = _watch_rows(uow)
+    assert NOW + timedelta(days=7) < datetime.now(UTC)  # the test's clock is in the past
+    assert result == {"removed": [week["id"]]} and rows == []

@@ -16,6 +16,8 @@ from scheldt.workflows.trip_scoring import reindex_trips
 
 #: How often the server purges audit payloads past their retention (daily).
 AUDIT_PURGE_EVERY_S = 24 * 3600
+#: Seconds between two sweeps of expired shared watchlist entries (job kind expire-shared-entries).
+EXPIRE_EVERY_S = 60
 
 org_app = typer.Typer(help="Organisations: agencies, shipping lines, terminals.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
@@ -169,6 +171,7 @@ def _start_jobs(url: str) -> JobRunner:
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
     runner.schedule_recurring("federation-pull", {}, settings().federation_pull_every_s)
+    runner.schedule_recurring("expire-shared-entries", {}, EXPIRE_EVERY_S)
     return runner
 
 

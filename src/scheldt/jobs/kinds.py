@@ -181,6 +181,17 @@ def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: 
     return result
 
 
+def _expire_shared_entries(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Take shared watchlist entries past their ``valid_until`` out of the watchlist store
+    (:func:`scheldt.workflows.share.sweep_expired_entries`)."""
+    from scheldt.workflows.share import sweep_expired_entries
+
+    progress(0.0, "taking expired shared watchlist entries out of the store")
+    with uow_factory() as uow:
+        removed = sweep_expired_entries(uow, now())
+    return {"removed": removed}
+
+
 def _prune_runs(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Delete finished runs the scheduler started that finished more than ``days`` ago
     (recurring work writes one row per run: notice delivery alone every few seconds)."""
@@ -214,6 +225,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("deliver-notices", _deliver_notices, {
         "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
     }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try."),
+    Kind("expire-shared-entries", _expire_shared_entries, {},
+         "Take shared watchlist entries past their valid_until out of the watchlist store."),
     Kind("federation-pull", _federation_pull, {
         "peer": Param(str, "Pull only this peer (default: every peer)."),
     }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors."),

@@ -65,6 +65,12 @@ class WatchlistRepository:
             self.session.execute(delete(t).where(*where))
         return sorted(gone)
 
+    def shared_ids(self) -> list[str]:
+        """Ids of the shared entries in the store (lists ``shared:...``), sorted."""
+        t = WatchlistEntryRow.__table__
+        return sorted(set(self.session.scalars(select(t.c.entry_id).where(
+            t.c.list_name.startswith("shared:", autoescape=True)))))
+
     def remove_shared_elsewhere(self, lists: Mapping[str, str]) -> list[str]:
         """Delete the shared entries (lists ``shared:...``) with the ids of ``lists`` (entry id →
         the list it belongs to now) that are in another shared list, whoever supplied them;

@@ -456,6 +456,16 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     return gone
 
 
+def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
+    """Take out of the watchlist store the shared entries whose newest version is past its
+    ``valid_until`` at ``now`` (UTC), so screening stops matching them when they expire rather
+    than when a new version arrives; returns their ids. Run by ``scheldt serve`` every
+    minute (job kind ``expire-shared-entries``)."""
+    newest = uow.exchange.newest(uow.watchlists.shared_ids())
+    expired = [i for i, s in newest.items() if s.valid_until is not None and s.valid_until < now]
+    return uow.watchlists.remove_shared(expired)
+
+
 def _is_entry(stored: Any) -> bool:
     """Whether a stored version is a Scheldt watchlist entry (as :func:`receive_objects` lands them)."""
     return (stored.stix_type == "indicator" and stored.kind == "watchlist-entry"
