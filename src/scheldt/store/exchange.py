@@ -19,14 +19,12 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    column,
     exists,
     false,
     func,
     insert,
     or_,
     select,
-    table,
     text,
     true,
     update,
@@ -36,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import (
+    NodeAccountRow,
     OrganisationRow,
     SharedObjectRecipientRow,
     SharedObjectRow,
@@ -93,7 +92,7 @@ class ObjectText:
 
 
 def _object_text(row: Any) -> ObjectText:
-    return ObjectText(row[0], row[1], row[2], row[3], aware(row[4]) or row[4], row[5])
+    return ObjectText(row[0], row[1], row[2], row[3], aware(row[4]), row[5])
 
 
 def _stored(row: Any) -> StoredObject:
@@ -249,17 +248,13 @@ _PG_INSERT = (
     "RETURNING seq, stix_id, modified")
 
 
-#: The node accounts table (``scheldt.store.taxii.NodeAccountRow``, which imports this module).
-_NODE_ACCOUNT = table("node_account", column("username"), column("organisation_id"))
-
-
 def _requester_statement() -> Any:
     """An organisation's kind and patron (``client_of``), whether user ``:username`` is one of
     its node accounts, with one row per sharing group membership of it or of its patron (one
     row of NULL membership when there is none)."""
     org, member = OrganisationRow.__table__.c, SharingGroupMemberRow.__table__.c  # table columns: no ORM layer
-    node = exists().where(_NODE_ACCOUNT.c.username == bindparam("username"),
-                          _NODE_ACCOUNT.c.organisation_id == org.id)
+    account = NodeAccountRow.__table__.c
+    node = exists().where(account.username == bindparam("username"), account.organisation_id == org.id)
     return (select(org.kind, org.client_of, node, member.organisation_id, member.group_id)
             .select_from(OrganisationRow.__table__)
             .outerjoin(SharingGroupMemberRow.__table__, or_(member.organisation_id == org.id, member.organisation_id == org.client_of))
@@ -461,6 +456,16 @@ class ExchangeRepository:
                 _O.stix_id, _O.modified_at.asc().nulls_first(), _O.seq)
             out.update((row.stix_id, _stored(row)) for row in self.session.scalars(stmt))
         return out
+
+    def with_expired_version(self, stix_ids: Iterable[str], now: datetime) -> list[str]:
+        """Those of ``stix_ids`` with a live version past its ``valid_until`` at ``now`` (UTC),
+        sorted; read without the objects themselves."""
+        ids = sorted(set(stix_ids))
+        out: set[str] = set()
+        for i in range(0, len(ids), 1000):
+            out.update(self.session.scalars(select(_O.stix_id).where(
+                _O.stix_id.in_(ids[i:i + 1000]), _O.deleted_at.is_(None), _O.valid_until < now)))
+        return sorted(out)
 
     def delete(self, stix_id: str, modified: str | None, now: datetime) -> int:
         """Mark an object (one version, or all) deleted; returns how many versions."""

@@ -644,6 +644,16 @@ class SharedObjectRecipientRow(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class NodeAccountRow(Base):
+    """A user partner nodes pull with: it asks as its agency's federation peer, which may fetch
+    TLP:RED items naming any of the agency's users (``scheldt peer allow``)."""
+
+    __tablename__ = "node_account"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PeerRow(Base):
     """A partner node pulled by federation: its TAXII API root, credentials, the organisation
     its objects are attributed to here, and the server-assigned cursor reached per collection."""

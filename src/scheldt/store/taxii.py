@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, and_, bindparam, select, text
+from sqlalchemy import JSON, Index, Integer, String, and_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.exchange import WRITE_LOCK_KEY, visible_clause
-from scheldt.store.models import Base, SharedObjectRow, UtcDateTime
-from scheldt.store.rows import aware, built_once
+from scheldt.store.models import Base, NodeAccountRow, SharedObjectRow, UtcDateTime
+from scheldt.store.rows import aware
 
 _O = SharedObjectRow
 
@@ -58,18 +58,6 @@ class SharedObjectDeletionRow(Base):
     modified: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(200))
     deleted_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class NodeAccountRow(Base):
-    """A user partner nodes pull with (see the module docstring)."""
-
-    __tablename__ = "node_account"
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    organisation_id: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-_NODE = NodeAccountRow.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +155,6 @@ class TaxiiRepository:
             raise NotFoundError(f"node account {username}", "this user does not pull as a node")
         self.session.delete(row)
         self.session.flush()
-
-    def is_node_account(self, username: str, organisation_id: str) -> bool:
-        """True when ``username`` of ``organisation_id`` pulls as that organisation's node."""
-        stmt = built_once("node_account.is", lambda: select(_NODE.c.organisation_id).where(
-            _NODE.c.username == bindparam("username")))
-        return self.session.execute(stmt, {"username": username}).scalar() == organisation_id
 
     def node_accounts(self) -> list[dict[str, Any]]:
         """Every node account: username, organisation, since when."""

@@ -461,7 +461,7 @@ def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
     ``valid_until`` at ``now`` (UTC), so screening stops matching them when they expire rather
     than when a new version arrives; returns their ids. Run by ``scheldt serve`` every
     minute (job kind ``expire-shared-entries``)."""
-    newest = uow.exchange.newest(uow.watchlists.shared_ids())
+    newest = uow.exchange.newest(uow.exchange.with_expired_version(uow.watchlists.shared_ids(), now))
     expired = [i for i, s in newest.items() if s.valid_until is not None and s.valid_until < now]
     return uow.watchlists.remove_shared(expired)
 

@@ -296,13 +296,8 @@ def object_texts(uow: Any, requester: Requester, rows: list[Any]) -> list[str]:
     stored text, unless the object has granular markings (its text names them): then the stored
     version as :func:`scheldt.workflows.sharing.served` gives it (fields under markings the
     requester may not see removed)."""
-    out = []
-    for r in rows:
-        if '"granular_markings"' in r.text:
-            out.append(orjson.dumps(served(uow, requester, uow.exchange.get_seq(r.seq))).decode())
-        else:
-            out.append(r.text)
-    return out
+    marked = {o.seq: o for o in uow.exchange.get_seqs([r.seq for r in rows if '"granular_markings"' in r.text])}
+    return [orjson.dumps(served(uow, requester, marked[r.seq])).decode() if r.seq in marked else r.text for r in rows]
 
 
 def manifest_records(rows: list[Any]) -> list[dict[str, Any]]:
