@@ -4,9 +4,10 @@ trip (container number + booking or bill-of-lading reference + voyage), never th
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -175,7 +176,12 @@ class WatchlistMatch:
 
 @dataclass(frozen=True, slots=True)
 class TripFacts:
-    """Everything known about one container trip at one moment (``as_of``, UTC)."""
+    """Everything known about one container trip at one moment (``as_of``, UTC).
+
+    ``vessel_track`` is kept oldest first (sorted on construction when given out of order), so
+    that indicators read windows of it with :meth:`track_between` instead of sorting it again
+    for every trip of a vessel call.
+    """
 
     key: TripKey
     as_of: datetime
@@ -184,6 +190,30 @@ class TripFacts:
     consignee_history: PartyHistory | None = None
     vessel_track: tuple[VesselFix, ...] = ()
     watchlist_matches: tuple[WatchlistMatch, ...] = ()
+
+    def __post_init__(self) -> None:
+        track = self.vessel_track
+        if any(b.observed_at < a.observed_at for a, b in zip(track, track[1:])):
+            object.__setattr__(self, "vessel_track", tuple(sorted(track, key=_observed_at)))
+
+    def track_between(self, start: datetime, end: datetime) -> tuple[VesselFix, ...]:
+        """The vessel's fixes observed in [start, end], oldest first."""
+        track = self.vessel_track
+        return track[bisect_left(track, start, key=_observed_at):bisect_right(track, end, key=_observed_at)]
+
+    def longest_track_gap(self, start: datetime, end: datetime) -> tuple[timedelta, datetime] | None:
+        """The longest silence between consecutive fixes observed in [start, end]: (its length,
+        the time of the fix before it); the earliest when several are as long; None with fewer
+        than two fixes."""
+        fixes = self.track_between(start, end)
+        if len(fixes) < 2:
+            return None
+        best, at = fixes[1].observed_at - fixes[0].observed_at, fixes[0].observed_at
+        for a, b in zip(fixes[1:], fixes[2:]):
+            gap = b.observed_at - a.observed_at
+            if gap > best:
+                best, at = gap, a.observed_at
+        return best, at
 
     def latest_document(self) -> TripDocument | None:
         """The most recently received transport document version (bills of lading before
@@ -208,6 +238,10 @@ class TripFacts:
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)
+
+
+def _observed_at(fix: VesselFix) -> datetime:
+    return fix.observed_at
 
 
 def arrival_time(events: Sequence[TripEvent]) -> datetime | None:

@@ -434,11 +434,10 @@ def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     arrival = trip.arrival()
     if arrival is None or len(trip.vessel_track) < 2:
         return None
-    start = arrival - timedelta(days=ctx.params["window_days"])
-    fixes = sorted(f.observed_at for f in trip.vessel_track if start <= f.observed_at <= arrival)
-    if len(fixes) < 2:
+    widest = trip.longest_track_gap(arrival - timedelta(days=ctx.params["window_days"]), arrival)
+    if widest is None:
         return None
-    gap, at = max(((b - a, a) for a, b in zip(fixes, fixes[1:])), key=lambda g: g[0])
+    gap, at = widest
     hours = gap.total_seconds() / 3600
     if hours < ctx.params["min_gap_hours"]:
         return None
@@ -469,8 +468,7 @@ def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None
         return None
     start = arrival - timedelta(days=ctx.params["window_days"])
     stop = arrival - timedelta(hours=ctx.params["skip_last_hours"])  # waiting at anchorage is normal
-    fixes = sorted((f for f in trip.vessel_track if start <= f.observed_at <= stop and f.speed_knots is not None),
-                   key=lambda f: f.observed_at)
+    fixes = [f for f in trip.track_between(start, stop) if f.speed_knots is not None]
     longest, run_start, best = 0.0, None, None
     for f in fixes:
         if f.speed_knots is not None and f.speed_knots <= ctx.params["max_knots"]:

@@ -76,9 +76,9 @@ def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[
     vgm = next((e.verified_gross_mass_kg for e in reversed(trip.events) if e.verified_gross_mass_kg), None)
     gap = (vgm - doc.gross_mass_kg) / doc.gross_mass_kg if vgm and doc and doc.gross_mass_kg else None
     iso = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
-    fixes = sorted(f.observed_at for f in trip.vessel_track)
-    widest = max((b - a for a, b in zip(fixes, fixes[1:])), default=None)
-    ais_gap = widest.total_seconds() / 3600 if widest is not None else None
+    track = trip.vessel_track
+    widest = trip.longest_track_gap(track[0].observed_at, track[-1].observed_at) if track else None
+    ais_gap = widest[0].total_seconds() / 3600 if widest is not None else None
     last = disc[-1].event_time if disc else None
     moves = sum(1 for e in trip.events if last is not None and e.kind == "EQUIPMENT" and e.classifier == "ACT"
                 and e.event_type in TERMINAL_MOVES and e.event_time > last and (gate is None or e.event_time < gate.event_time))
