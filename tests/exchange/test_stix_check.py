@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheldt.domain.exchange import Tlp
 from scheldt.exchange import stix_check
@@ -73,3 +75,37 @@ def test_a_killed_worker_falls_back_to_checking_here_and_a_new_pool_follows(proc
     assert stix_check._pool is None or stix_check._pool is not pool
     again = stix_check.stix_problems(objects)
     assert [i for i, p in enumerate(again) if p] == sorted(wrong) and stix_check._pool is not pool
+
+
+# Indicator patterns: the memory of valid pattern forms gives stix2-patterns' own answers.
+_PIECES = ["[", "]", "(", ")", "scheldt-container:number", "file:hashes.'SHA-256'", "x-a:b.'c'", " = ", " != ",
+           " IN ", " LIKE ", " AND ", " OR ", " FOLLOWEDBY ", "'", "''", "'MSCU1234565'", "'it", "s'", "\\",
+           "\\'", "\\\\", "t'2026-01-01T00:00:00Z'", "t'2026-13-01'", "b'AAAA'", "h'0f'", "'aa'", " START ",
+           " STOP ", " WITHIN 5 SECONDS", "1", ",", "x"]
+
+
+def test_pattern_forms_empty_string_literals_only() -> None:
+    assert stix_check.pattern_form("[scheldt-container:number = 'MSCU1234565']") == "[scheldt-container:number = '']"
+    assert stix_check.pattern_form("[a:b = 'x'] START t'2026-01-01T00:00:00Z' STOP t'2026-02-01T00:00:00Z'") == (
+        "[a:b = ''] START t'2026-01-01T00:00:00Z' STOP t'2026-02-01T00:00:00Z'")
+    assert stix_check.pattern_form("[file:hashes.'SHA-256' = 'aa']") == "[file:hashes.'SHA-256' = 'aa']"
+    assert stix_check.pattern_form("[a:b = 'it\\'s']") == "[a:b = 'it\\'s']"
+
+
+def _with_pattern(pattern: str) -> dict[str, Any]:
+    return {**indicator("be-customs", Tlp.GREEN, None), "pattern": pattern}
+
+
+def test_an_invalid_pattern_of_a_remembered_form_is_still_refused() -> None:
+    assert stix_check.stix_problem(_with_pattern("[scheldt-container:number = 'MSCU1234565']")) is None
+    assert "not a valid SHA-256 hash" in str(stix_check.stix_problem(_with_pattern("[file:hashes.'SHA-256' = 'x']")))
+    assert stix_check.stix_problem(_with_pattern("[file:hashes.'SHA-256' = '" + "ab" * 32 + "']")) is None
+    assert "not valid STIX 2.1" in str(stix_check.stix_problem(_with_pattern("[scheldt-container:number = 'MSCU\\n']")))
+    assert "not valid STIX 2.1" in str(stix_check.stix_problem(_with_pattern("[scheldt-container:number = 'MSCU'")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=12))
+def test_the_memory_of_forms_answers_as_the_validator_does(pieces: list[str]) -> None:
+    pattern = "".join(pieces)
+    assert (stix_check.check_pattern(pattern) == []) == (stix_check._run_validator(pattern, "2.1") == [])
