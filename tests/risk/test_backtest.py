@@ -50,3 +50,51 @@ def test_tiny_history_by_hand() -> None:
 def test_capacity_must_be_a_share() -> None:
     with pytest.raises(ValueError, match="not a share"):
         backtest(PROFILE, [], 0.0)
+
+
+def _quick_pickup_trip(gate_out_received: datetime) -> TripFacts:
+    from datetime import timedelta
+
+    from scheldt.domain.trips import TripEvent
+
+    disc = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)
+    doc = TripDocument("BL9", "TRD", disc - timedelta(days=20), False, "PRE", port_of_loading="ECGYE",
+                       port_of_discharge="BEANR", parties=(TripParty("consignee", "C"),), hs_codes=("847989",))
+    events = (
+        TripEvent("EQUIPMENT", "DISC", "ACT", disc - timedelta(days=10), "PABLB", received_at=disc - timedelta(days=10)),
+        TripEvent("EQUIPMENT", "DISC", "ACT", disc, "BEANR", received_at=disc + timedelta(hours=1)),
+        TripEvent("EQUIPMENT", "GTOT", "ACT", disc + timedelta(hours=2), "BEANR", received_at=gate_out_received),
+    )
+    return TripFacts(TripKey("MSCU1234565", "BL9", "601W"), datetime(2026, 2, 10, tzinfo=UTC), events, (doc,))
+
+
+QUICK = load_profile("""
+name: quick
+version: 1
+owner: test
+effective_from: 2026-01-01
+indicators:
+  quick_pickup: {weight: 30, params: {max_hours: 6}}
+""")
+
+
+def test_a_trip_is_replayed_as_known_at_the_end_of_its_discharge_day() -> None:
+    from scheldt.risk.backtest import as_decided
+
+    scored = datetime(2026, 2, 10, tzinfo=UTC)
+    late = as_decided(_quick_pickup_trip(datetime(2026, 2, 4, 6, 0, tzinfo=UTC)), scored, True)
+    assert late.day == date(2026, 2, 3)  # the discharge at BEANR, not at the Balboa hub
+    assert [e.event_type for e in late.facts.events] == ["DISC", "DISC"]  # the gate-out came the next morning
+    assert late.facts.as_of == datetime(2026, 2, 3, 23, 59, 59, 999999, tzinfo=UTC)
+    same_day = as_decided(_quick_pickup_trip(datetime(2026, 2, 3, 12, 0, tzinfo=UTC)), scored, True)
+    late_report = backtest(QUICK, [late], 1.0).as_dict()["indicators"]["quick_pickup"]
+    same_report = backtest(QUICK, [same_day], 1.0).as_dict()["indicators"]["quick_pickup"]
+    assert (late_report["flagged"], same_report["flagged"]) == (0, 1)
+
+
+def test_a_trip_not_discharged_yet_competes_on_the_day_it_was_scored() -> None:
+    from scheldt.risk.backtest import as_decided
+
+    facts = trip(7, True, False)
+    past = as_decided(facts, datetime(2026, 2, 5, 14, 0, tzinfo=UTC), False)
+    assert past.day == date(2026, 2, 5) and past.facts.documents == facts.documents

@@ -235,6 +235,19 @@ class TripFacts:
         return next((e for e in self.events if e.event_type == "GTOT" and e.classifier == "ACT"
                      and e.event_time >= start), None)
 
+    def known_at(self, moment: datetime) -> TripFacts:
+        """These facts as they stood at ``moment`` (UTC): the events and document versions
+        received by then (an event without a received time counts from its own time), the
+        vessel's fixes observed by then. The consignee's history and watchlist matches stay as
+        they are: they are not kept per moment (a consignee's later trips may show in it)."""
+        def received(e: TripEvent) -> datetime:
+            return e.received_at if e.received_at is not None else e.event_time
+
+        return TripFacts(
+            self.key, min(moment, self.as_of), tuple(e for e in self.events if received(e) <= moment),
+            tuple(d for d in self.documents if d.received_at <= moment), self.consignee_history,
+            self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)], self.watchlist_matches)
+
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)

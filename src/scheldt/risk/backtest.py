@@ -1,7 +1,9 @@
 """Backtest a risk profile on past trips with known outcomes (pure).
 
 Each day's trips are ranked by the profile's points (ties in a fixed order); the top
-``capacity`` share is what would have been scanned. Reported for the whole profile:
+``capacity`` share is what would have been scanned. A stored trip is replayed as it was known
+when the day's selection was made (:func:`as_decided`: the end of its discharge day, UTC), not
+with what arrived later: a gate-out or a terminal move of the next days cannot have chosen it. Reported for the whole profile:
 selected, hits, precision and recall at capacity; and per indicator: how many trips it
 flagged, how many of those were hits, its hit rate, and its recall over all hits.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from scheldt.domain.trips import TripFacts
 from scheldt.risk.profiles import RiskProfile, evaluate
@@ -25,6 +27,19 @@ class PastTrip:
     day: date
     facts: TripFacts
     hit: bool
+
+
+def as_decided(facts: TripFacts, scored: datetime, hit: bool) -> PastTrip:
+    """The trip as it competed for a scan: on the UTC day of its discharge at its port of
+    discharge (the latest document's; without one, its last actual discharge), with the facts
+    known at the end of that day. A trip not discharged there yet competes on the day it was
+    ``scored`` (UTC), with the facts known at the end of that day."""
+    destination = (doc.port_of_discharge if (doc := facts.latest_document()) is not None else "")
+    discharge = next((e for e in reversed(facts.events) if e.event_type == "DISC" and e.classifier == "ACT"
+                      and (not destination or e.unlocode == destination)), None)
+    day = (discharge.event_time if discharge is not None else scored).astimezone(UTC).date()
+    end = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1)
+    return PastTrip(day, facts.known_at(end), hit)
 
 
 @dataclass

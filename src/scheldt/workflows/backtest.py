@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from scheldt.domain.trips import trip_facts_from_dict
 from scheldt.errors import InputError
 from scheldt.ingest.base import Rejection
-from scheldt.risk.backtest import BacktestReport, PastTrip, backtest
+from scheldt.risk.backtest import BacktestReport, as_decided, backtest
 from scheldt.risk.profiles import RiskProfile
 from scheldt.workflows.ports import UnitOfWork
 
@@ -73,15 +73,17 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
 
 def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
                     end: datetime | None = None, truth: bool = False) -> BacktestReport:
-    """Replay the latest stored facts of every trip scored in [start, end) under ``profile``,
-    counting as hits the recorded seizures (``truth``: the simulated ground truth instead).
-    Trips without an outcome of that kind are left out. Raises InputError when none has one."""
+    """Replay every trip scored in [start, end) under ``profile`` as it was known when its day's
+    selection was made (:func:`scheldt.risk.backtest.as_decided`: the end of its discharge day,
+    UTC, cut from its latest stored facts), counting as hits the recorded seizures (``truth``:
+    the simulated ground truth instead). Trips without an outcome of that kind are left out.
+    Raises InputError when none has one."""
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
     past = []
     for a in uow.trip_assessments.latest_per_trip(start, end):
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None:
-            past.append(PastTrip(a["scored_at"].astimezone(UTC).date(), trip_facts_from_dict(a["facts"]), known[1]))
+            past.append(as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]))
     if not past:
         raise InputError("backtest", "no scored trip in that period has a recorded outcome "
                          "(load outcomes first, e.g. `scheldt trips outcomes ground-truth.csv`)")

@@ -12,6 +12,7 @@ import numpy as np
 from scheldt.domain.activations import rollback_target
 from scheldt.domain.trips import TripFacts, trip_facts_from_dict
 from scheldt.errors import InputError, NotFoundError
+from scheldt.risk.backtest import as_decided
 from scheldt.risk.indicators import INDICATORS, Context
 from scheldt.risk.profiles import Reason, RiskProfile, evaluate, indicator_hits
 from scheldt.risk.trip_model import CONTRACT, TRIP_FEATURES, Blend, TripModel, calibrate, choose_model_weight, trip_features
@@ -93,13 +94,16 @@ class TrainingSet:
 
 def training_set(uow: UnitOfWork) -> TrainingSet:
     """The trips with a recorded inspection outcome (real inspections win over simulated ones)
-    with their latest stored facts."""
+    with their facts as known when their day's selection was made
+    (:func:`scheldt.risk.backtest.as_decided`), as the live model meets them: a gate-out of the
+    next days is not learnt as a sign the selection could have seen."""
     outcomes = uow.trip_outcomes.all(INSPECTIONS)
     rows = []
     for a in uow.trip_assessments.latest_per_trip():
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None and known[0]:
-            rows.append((a["scored_at"], trip_facts_from_dict(a["facts"]), int(known[1])))
+            rows.append((a["scored_at"], as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]).facts,
+                         int(known[1])))
     rows.sort(key=lambda r: (r[0], r[1].key.label()))
     lines = [f"{f.key.label()}|{label}" for _, f, label in rows]
     return TrainingSet(rows, hashlib.sha256("\n".join(lines).encode() + CONTRACT.encode()).hexdigest())
