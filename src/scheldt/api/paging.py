@@ -31,7 +31,7 @@ def decode_score_id(cursor: str | None) -> tuple[float, int] | None:
         return None
     values = _values(cursor)
     if len(values) != 2 or not isinstance(values[0], int | float) or not isinstance(values[1], int) \
-            or isinstance(values[1], bool) or not math.isfinite(values[0]):
+            or isinstance(values[1], bool) or not math.isfinite(values[0]) or not 0 <= values[1] <= MAX_ID:
         raise InputError("cursor", "not a cursor this list gave")
     return float(values[0]), int(values[1])
 
