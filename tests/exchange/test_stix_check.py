@@ -81,7 +81,7 @@ def test_a_killed_worker_falls_back_to_checking_here_and_a_new_pool_follows(proc
 _PIECES = ["[", "]", "(", ")", "scheldt-container:number", "file:hashes.'SHA-256'", "x-a:b.'c'", " = ", " != ",
            " IN ", " LIKE ", " AND ", " OR ", " FOLLOWEDBY ", "'", "''", "'MSCU1234565'", "'it", "s'", "\\",
            "\\'", "\\\\", "t'2026-01-01T00:00:00Z'", "t'2026-13-01'", "b'AAAA'", "h'0f'", "'aa'", " START ",
-           " STOP ", " WITHIN 5 SECONDS", "1", ",", "x"]
+           " STOP ", " WITHIN 5 SECONDS", "1", ",", "x", "/*", "*/", "//", "\n", " JUNK "]
 
 
 def test_pattern_forms_empty_string_literals_only() -> None:
@@ -90,6 +90,17 @@ def test_pattern_forms_empty_string_literals_only() -> None:
         "[a:b = ''] START t'2026-01-01T00:00:00Z' STOP t'2026-02-01T00:00:00Z'")
     assert stix_check.pattern_form("[file:hashes.'SHA-256' = 'aa']") == "[file:hashes.'SHA-256' = 'aa']"
     assert stix_check.pattern_form("[a:b = 'it\\'s']") == "[a:b = 'it\\'s']"
+
+
+@pytest.mark.parametrize("pattern", [
+    "[a:b = /* ' */ JUNK /* ' */ 'x']",  # a quote in a comment paired with the next one hid JUNK
+    "[file:name = 'evil.exe' /* ' */ OR ) ( /* ' */]",
+    "[a:b = 'y' // '\n JUNK '\n]",
+])
+def test_quotes_in_comments_do_not_hide_tokens_from_the_validator(pattern: str) -> None:
+    assert stix_check._run_validator(pattern, "2.1") != []
+    assert stix_check.check_pattern(pattern) != []
+    assert "not valid STIX 2.1" in str(stix_check.stix_problem(_with_pattern(pattern)))
 
 
 def _with_pattern(pattern: str) -> dict[str, Any]:

@@ -19,12 +19,13 @@ one memory: a pattern is checked in the form it has with the contents of its str
 emptied (:func:`pattern_form`), and a form found valid is not parsed again. Watchlist entries
 share a handful of such forms (``[scheldt-container:number = '…']``), so most patterns cost a
 look-up instead of an ANTLR parse (about 1.6 ms each). Why the answer is the same: in a
-pattern without a backslash, quotes pair up one after the other whatever the literals are
-(string, timestamp, binary, hex), so emptying string literals changes no token but their
-contents, and the grammar takes any contents but a quote or a backslash; the one check that
-reads contents, of hash values, is kept by leaving patterns that name ``hashes`` whole. A
-pattern with a backslash is checked as it is, and so is a pattern whose form is not valid, so
-that errors name its own text.
+pattern without a backslash and without a slash (which every comment, ``/* */`` or ``//``,
+needs: a quote inside a comment pairs with no other), quotes pair up one after the other
+whatever the literals are (string, timestamp, binary, hex), so emptying string literals
+changes no token but their contents, and the grammar takes any contents but a quote or a
+backslash; the one check that reads contents, of hash values, is kept by leaving patterns that
+name ``hashes`` whole. A pattern with a backslash or a slash is checked as it is, and so is a
+pattern whose form is not valid, so that errors name its own text.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ _run_validator = stix2.v21.sdo.run_validator
 
 def pattern_form(pattern: str) -> str:
     """``pattern`` with the contents of its string literals emptied (``'x'`` → ``''``);
-    unchanged when it holds a backslash or names ``hashes`` (whose values the validator checks)."""
-    if "hashes" in pattern or "\\" in pattern:
+    unchanged when it holds a backslash, a slash (comments) or names ``hashes`` (whose values
+    the validator checks)."""
+    if "hashes" in pattern or "\\" in pattern or "/" in pattern:
         return pattern
     return _LITERAL.sub(lambda m: m.group(0) if m.group("prefixed") else "''", pattern)
 
