@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
@@ -52,18 +53,21 @@ def test_capacity_must_be_a_share() -> None:
         backtest(PROFILE, [], 0.0)
 
 
-def _quick_pickup_trip(gate_out_received: datetime) -> TripFacts:
+def _quick_pickup_trip(gate_out_received: datetime, discharged_hour: int = 9, gate_out_after_h: float = 2) -> TripFacts:
+    """Discharged at BEANR on 2026-02-03 (after a Balboa transshipment), gated out
+    ``gate_out_after_h`` hours later, that gate-out received at ``gate_out_received``."""
     from datetime import timedelta
 
     from scheldt.domain.trips import TripEvent
 
-    disc = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)
+    disc = datetime(2026, 2, 3, discharged_hour, 0, tzinfo=UTC)
     doc = TripDocument("BL9", "TRD", disc - timedelta(days=20), False, "PRE", port_of_loading="ECGYE",
                        port_of_discharge="BEANR", parties=(TripParty("consignee", "C"),), hs_codes=("847989",))
+    gate = disc + timedelta(hours=gate_out_after_h)
     events = (
         TripEvent("EQUIPMENT", "DISC", "ACT", disc - timedelta(days=10), "PABLB", received_at=disc - timedelta(days=10)),
         TripEvent("EQUIPMENT", "DISC", "ACT", disc, "BEANR", received_at=disc + timedelta(hours=1)),
-        TripEvent("EQUIPMENT", "GTOT", "ACT", disc + timedelta(hours=2), "BEANR", received_at=gate_out_received),
+        TripEvent("EQUIPMENT", "GTOT", "ACT", gate, "BEANR", received_at=gate_out_received),
     )
     return TripFacts(TripKey("MSCU1234565", "BL9", "601W"), datetime(2026, 2, 10, tzinfo=UTC), events, (doc,))
 
@@ -82,9 +86,10 @@ def test_a_trip_is_replayed_as_known_at_the_end_of_its_discharge_day() -> None:
     from scheldt.risk.backtest import as_decided
 
     scored = datetime(2026, 2, 10, tzinfo=UTC)
-    late = as_decided(_quick_pickup_trip(datetime(2026, 2, 4, 6, 0, tzinfo=UTC)), scored, True)
+    # discharged at 20:00, gated out 5 h later: after midnight, received at 01:30
+    late = as_decided(_quick_pickup_trip(datetime(2026, 2, 4, 1, 30, tzinfo=UTC), 20, 5), scored, True)
     assert late.day == date(2026, 2, 3)  # the discharge at BEANR, not at the Balboa hub
-    assert [e.event_type for e in late.facts.events] == ["DISC", "DISC"]  # the gate-out came the next morning
+    assert [e.event_type for e in late.facts.events] == ["DISC", "DISC"]  # the gate-out came the next day
     assert late.facts.as_of == datetime(2026, 2, 3, 23, 59, 59, 999999, tzinfo=UTC)
     same_day = as_decided(_quick_pickup_trip(datetime(2026, 2, 3, 12, 0, tzinfo=UTC)), scored, True)
     late_report = backtest(QUICK, [late], 1.0).as_dict()["indicators"]["quick_pickup"]
@@ -98,3 +103,23 @@ def test_a_trip_not_discharged_yet_competes_on_the_day_it_was_scored() -> None:
     facts = trip(7, True, False)
     past = as_decided(facts, datetime(2026, 2, 5, 14, 0, tzinfo=UTC), False)
     assert past.day == date(2026, 2, 5) and past.facts.documents == facts.documents
+
+
+def test_history_loaded_afterwards_is_replayed_by_when_its_events_happened() -> None:
+    from datetime import timedelta
+
+    from scheldt.risk.backtest import as_decided
+
+    loaded = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # the whole history ingested long after
+    facts = _quick_pickup_trip(loaded)
+    backfilled = TripFacts(facts.key, facts.as_of,
+                           tuple(dataclasses.replace(e, received_at=loaded) for e in facts.events),
+                           tuple(dataclasses.replace(d, received_at=loaded) for d in facts.documents))
+    past = as_decided(backfilled, loaded, True)
+    assert past.day == date(2026, 2, 3)
+    assert [e.event_type for e in past.facts.events] == ["DISC", "DISC", "GTOT"]  # all happened that day
+    assert [d.document_ref for d in past.facts.documents] == ["BL9"]  # the one version, though loaded later
+    late_gate = dataclasses.replace(backfilled.events[-1], event_time=datetime(2026, 2, 4, 8, 0, tzinfo=UTC))
+    next_day = as_decided(dataclasses.replace(backfilled, events=backfilled.events[:-1] + (late_gate,)), loaded, True)
+    assert [e.event_type for e in next_day.facts.events] == ["DISC", "DISC"]
+    assert timedelta(0) < loaded - next_day.facts.as_of

@@ -236,17 +236,26 @@ class TripFacts:
                      and e.event_time >= start), None)
 
     def known_at(self, moment: datetime) -> TripFacts:
-        """These facts as they stood at ``moment`` (UTC): the events and document versions
-        received by then (an event without a received time counts from its own time), the
-        vessel's fixes observed by then. The consignee's history and watchlist matches stay as
-        they are: they are not kept per moment (a consignee's later trips may show in it)."""
-        def received(e: TripEvent) -> datetime:
-            return e.received_at if e.received_at is not None else e.event_time
+        """These facts as they could be known at ``moment`` (UTC).
 
+        Events: those received by then, and actual events that had happened by then (history
+        loaded afterwards carries its load time as received time; a box's next-day gate-out
+        had not happened). Document versions: those received by then; when none was, the
+        first version received (loaded afterwards: a bill of lading exists before discharge).
+        Vessel fixes observed by then. The consignee's history and watchlist matches stay as
+        they are: they are not kept per moment (a consignee's later trips may show in it)."""
+        def known(e: TripEvent) -> bool:
+            return ((e.received_at is not None and e.received_at <= moment)
+                    or (e.classifier == "ACT" and e.event_time <= moment))
+
+        documents = tuple(d for d in self.documents if d.received_at <= moment)
+        if not documents and self.documents:
+            first = min(d.received_at for d in self.documents)
+            documents = tuple(d for d in self.documents if d.received_at == first)
         return TripFacts(
-            self.key, min(moment, self.as_of), tuple(e for e in self.events if received(e) <= moment),
-            tuple(d for d in self.documents if d.received_at <= moment), self.consignee_history,
-            self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)], self.watchlist_matches)
+            self.key, min(moment, self.as_of), tuple(e for e in self.events if known(e)), documents,
+            self.consignee_history, self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)],
+            self.watchlist_matches)
 
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
