@@ -106,6 +106,8 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     assert code != 0 and "is before --from" in err
     code, out, _ = invoke("backtest", "--truth", "--to", "9999-12-31", "--json")
     assert code == 0 and json.loads(out)["trips"] > 0
+    code, _, err = invoke("backtest", "--truth", "--from", "2099-01-01")
+    assert code != 0 and "no trip was scored in that period" in err
 
 
 def test_contradicting_ground_truth_is_rejected_not_silently_ignored(settings_env: Path, tmp_path: Path) -> None:

@@ -80,11 +80,15 @@ def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, star
     Raises InputError when none has one."""
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
     past = []
-    for a in uow.trip_assessments.latest_per_trip(start, end):
+    scored = uow.trip_assessments.latest_per_trip(start, end)
+    for a in scored:
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None:
             past.append(as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]))
+    if not scored:
+        raise InputError("backtest", "no trip was scored in that period" if start or end else "no trip was scored yet")
     if not past:
-        raise InputError("backtest", "no scored trip in that period has a recorded outcome "
-                         "(load outcomes first, e.g. `scheldt trips outcomes ground-truth.csv`)")
+        raise InputError("backtest", f"none of the {len(scored):,} trips scored in that period has a recorded "
+                         f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "
+                         "`scheldt trips outcomes ground-truth.csv`)")
     return backtest(profile, past, capacity)
