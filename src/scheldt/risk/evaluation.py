@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 #: Shares of the rows inspected at which quality is reported.
 SHARES: dict[str, float] = {"1%": 0.01, "2%": 0.02, "5%": 0.05, "10%": 0.10}
@@ -52,6 +51,8 @@ def ranking_metrics(y: np.ndarray, scores: np.ndarray, duty: np.ndarray) -> dict
 
     AUC and AP are None when ``y`` has a single class (they are undefined).
     """
+    from sklearn.metrics import average_precision_score, roc_auc_score  # at use: slow to import
+
     both = 0 < y.sum() < len(y)
     return {
         "rows": int(len(y)),

@@ -18,12 +18,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
-from sklearn.metrics import average_precision_score
 
 import scheldt
 from scheldt.errors import ModelMismatchError, NotFoundError
@@ -50,8 +48,17 @@ EARLY_STOPPING_ROUNDS = 100
 MIN_TREES = 50
 
 
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+# lightgbm and scikit-learn (over a second to import) are imported where a model is fitted or
+# loaded, so that commands which use no model (``scheldt --help``, ingest, ...) start quickly.
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries an artefact depends on."""
+    import lightgbm as lgb
+
     return {"scheldt": scheldt.__version__, "lightgbm": lgb.__version__, "numpy": np.__version__,
             "polars": pl.__version__}
 
@@ -84,6 +91,8 @@ def fit_booster(params: dict[str, Any], X: np.ndarray, y: np.ndarray, X_valid: n
     refitted on train + valid with that many; without one, 300 trees. ``params`` must set
     ``num_threads`` (the machines have 2 cores). Returns the booster, its number of trees and
     the validation raw scores (log-odds) of the early-stopping model, or None."""
+    import lightgbm as lgb
+
     valid_raw = None
     if X_valid is not None and y_valid is not None:
         train_set = lgb.Dataset(X, y, feature_name=names, free_raw_data=False)
@@ -168,6 +177,8 @@ class RiskModel:
         if full.valid_raw is not None and decl.valid_raw is not None and Xv is not None and yv is not None:
             novel = self._novel(Xv)
             if 0 < yv[novel].sum() < novel.sum():
+                from sklearn.metrics import average_precision_score
+
                 gains = [
                     average_precision_score(yv[novel], (1 - w) * full.valid_raw[novel] + w * decl.valid_raw[novel])
                     for w in BLEND_GRID
@@ -274,6 +285,8 @@ class RiskModel:
             )
         model = cls(target=meta["target"], seed=meta.get("seed", 0), threads=threads,
                     params=meta.get("params", dict(DEFAULT_PARAMS)))
+        import lightgbm as lgb
+
         model.booster_ = lgb.Booster(model_file=str(directory / "model.txt"))
         model.declared_booster_ = lgb.Booster(model_file=str(directory / "model-declared.txt"))
         model.best_iteration_ = meta.get("best_iteration", 0)

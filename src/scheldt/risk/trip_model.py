@@ -21,15 +21,17 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import ModelMismatchError, NotFoundError
 from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort, is_reefer
 from scheldt.risk.model import DEFAULT_PARAMS, fit_booster, library_versions
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 FACT_FEATURES = ("hours_to_gate_out", "transshipments", "consignee_prior_trips", "consignee_age_days",
                  "vgm_gap_share", "reefer", "hs_chapter", "ais_max_gap_hours", "distinct_seals", "to_order",
@@ -158,6 +160,8 @@ class TripModel:
         meta = json.loads((directory / "artefact.json").read_text())
         if tuple(meta.get("features", ())) != TRIP_FEATURES:
             raise ModelMismatchError(str(directory), "trip feature contract differs from this code; retrain")
+        import lightgbm as lgb  # imported here, not at start-up (see scheldt.risk.model)
+
         return cls(int(meta.get("seed", 0)), threads, lgb.Booster(model_file=str(directory / "model.txt")), meta)
 
 
