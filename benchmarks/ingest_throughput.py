@@ -80,13 +80,18 @@ def end_to_end(url: str, path: Path, fetch_rows: bool = True) -> tuple[float, in
 
 def bare_sqlite(path: Path, rows: list[dict], indexed: bool = False) -> float:
     """executemany of ``rows`` in one transaction into a table without indexes, or (``indexed``)
-    into shipping_event as the store creates it (its unique key and indexes)."""
+    into shipping_event as the store creates and opens it (its unique key and indexes, its
+    pragmas)."""
     import sqlite3
 
     cols = [c for c in rows[0] if c != "id"]
     if indexed:
         open_store(f"sqlite:///{path}", auto_upgrade=True).dispose()
     conn = sqlite3.connect(path)
+    if indexed:  # as the store opens it (scheldt.store.db): WAL, synchronous NORMAL, a 32 MiB page cache
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-32768")
     if not indexed:
         conn.execute(f"CREATE TABLE bare ({', '.join(cols)})")
     table = "shipping_event" if indexed else "bare"
