@@ -46,6 +46,12 @@ def test_unknown_mapping_is_a_clear_error(settings_env: Path) -> None:
     assert "no built-in mapping of that name (kcs-synthetic) and no such file" in out
 
 
+def test_unknown_format_is_a_usage_error_not_a_rejected_file(settings_env: Path) -> None:
+    code, out, err = invoke("ingest", "--format", "dcsa", str(DEMO_TEST))
+    assert code == 2 and out == ""
+    assert "--format: unknown format 'dcsa'; known: auto, declarations, dcsa-events, dcsa-documents" in " ".join(err.split())
+
+
 def test_evaluate_json_shape(settings_env: Path) -> None:
     code, out, err = invoke("evaluate", "--train", str(DEMO_TRAIN), "--test", str(DEMO_TEST),
                             "--seeds", "1", "--target", "critical", "--json")

@@ -15,6 +15,7 @@ from rich.table import Table
 from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport
+from scheldt.ingest.registry import FORMATS
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
@@ -26,16 +27,17 @@ def _count_lines(path: Path) -> int:
 
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files to read. `ingest outcomes FILE...` loads inspection outcomes alone.")],
-    format: Annotated[str, typer.Option("--format", help="auto (detect from the content), declarations, dcsa-events, edifact, ais-nmea or ais-csv.")] = "auto",
+    format: Annotated[str, typer.Option("--format", help="auto (detect from the content), declarations, dcsa-events, dcsa-documents, edifact, ais-nmea or ais-csv.")] = "auto",
     mapping: Annotated[str | None, typer.Option("--mapping", help="Built-in mapping name (kcs-synthetic) or a YAML mapping file.")] = None,
     no_outcomes: Annotated[bool, typer.Option("--no-outcomes", help="Ignore outcome columns even if the mapping names them.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file report as JSON on stdout.")] = False,
     ais_layout: Annotated[str | None, typer.Option("--ais-layout", help="YAML file describing a decoded AIS CSV (time_column, time_format, latitude, longitude, mmsi...).")] = None,
 ) -> None:
-    """Read declaration files into the store; bad rows are quarantined with file, line, field and why.
+    """Read declarations and shipping data (DCSA JSON, UN/EDIFACT, AIS) into the store; bad
+    records are quarantined with file, line or path, field and why.
 
     Loading the same facts again, from any file in any order, adds nothing. The exit status is
-    non-zero only when nothing in a file could be read.
+    1 when nothing in some file could be read, 2 for a wrong option.
     """
     outcomes_only = bool(paths) and paths[0] == "outcomes"
     files = [Path(p) for p in (paths[1:] if outcomes_only else paths)]
@@ -44,6 +46,8 @@ def ingest(
             raise InputError("ingest", "give at least one file")
         if outcomes_only and no_outcomes:
             raise InputError("--no-outcomes", "contradicts `ingest outcomes`, which loads outcomes only")
+        if format not in ("auto", *FORMATS):
+            raise InputError("--format", f"unknown format {format!r}; known: auto, {', '.join(FORMATS)}")
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False
