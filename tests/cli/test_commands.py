@@ -52,6 +52,18 @@ def test_unknown_format_is_a_usage_error_not_a_rejected_file(settings_env: Path)
     assert "--format: unknown format 'dcsa'; known: auto, declarations, dcsa-events, dcsa-documents" in " ".join(err.split())
 
 
+def test_ingest_reports_which_flags_it_raised(settings_env: Path, tmp_path: Path) -> None:
+    page = json.loads((SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json").read_text())
+    page["events"][0]["equipmentDetails"]["equipmentReference"] = "APZU4812091"  # check digit is 0
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(page))
+    code, out, _ = invoke("ingest", str(path), "--json")
+    report = json.loads(out)["files"][0]
+    assert code == 0 and report["flags"] == 1
+    assert report["flag_kinds"] == {"invalid-container-number": {
+        "count": 1, "field": "equipment_reference", "example": "APZU4812091: ISO 6346 check digit is wrong (expected 0)"}}
+
+
 def test_evaluate_json_shape(settings_env: Path) -> None:
     code, out, err = invoke("evaluate", "--train", str(DEMO_TRAIN), "--test", str(DEMO_TEST),
                             "--seeds", "1", "--target", "critical", "--json")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class FieldError(Exception):
@@ -41,7 +43,8 @@ class FileReport:
     """Counts for one input file, as printed by ``scheldt ingest``.
 
     ``accepted`` counts records read (new or already known), ``added`` the ones new to the store,
-    ``rejected`` the quarantined ones, ``flags`` the data-quality flags on kept records.
+    ``rejected`` the quarantined ones, ``flags`` the data-quality flags on kept records and
+    ``flag_kinds`` how many of each kind (its ``code``), with the first one's field and why.
     """
 
     path: str
@@ -54,6 +57,16 @@ class FileReport:
     outcomes_added: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # read but not kept, by reason
+    flag_kinds: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # code -> (count, field, why)
+
+    def add_flags(self, flags: Sequence[Any]) -> None:
+        """Count the flags of one kept record (objects with ``code``, ``field`` and ``why``)."""
+        if not flags:
+            return
+        self.flags += len(flags)
+        for f in flags:
+            count, where, why = self.flag_kinds.get(f.code, (0, f.field, f.why))
+            self.flag_kinds[f.code] = (count + 1, where, why)
 
     def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
         """JSON-ready dict; lists at most ``max_rejections`` rejections (the count is complete)."""
@@ -64,6 +77,8 @@ class FileReport:
             "added": self.added,
             "rejected": self.rejected,
             "flags": self.flags,
+            "flag_kinds": {code: {"count": n, "field": where, "example": why}
+                           for code, (n, where, why) in sorted(self.flag_kinds.items())},
             "outcomes": {"accepted": self.outcomes_accepted, "added": self.outcomes_added},
             "skipped": dict(sorted(self.skipped.items())),
             "rejections": [

@@ -66,7 +66,7 @@ def _store_declarations(
                 "amendments must be sent as such, the stored version is kept"))
             continue
         report.accepted += 1
-        report.flags += len(d.flags)
+        report.add_flags(d.flags)
         good.add(ref)
         if known is None:
             fresh[ref] = (d, digest, where)

@@ -76,7 +76,7 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport, r
     for rec in records:
         if isinstance(rec, Event):
             rec = with_reference_flags(rec, now)
-            report.flags += len(rec.flags)
+            report.add_flags(rec.flags)
             report.accepted += 1
             yield rec
         else:
@@ -89,7 +89,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
     if isinstance(rec, Consignment):
         rec = with_reference_flags(rec, now)
         documents.append(rec)
-        report.flags += len(rec.flags)
+        report.add_flags(rec.flags)
     elif isinstance(rec, Rejection):
         rejections.append(rec)
     elif isinstance(rec, Retraction):
@@ -98,7 +98,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
     elif isinstance(rec, Event):
         rec = with_reference_flags(rec, now)
         events.append(rec)
-        report.flags += len(rec.flags)
+        report.add_flags(rec.flags)
 
 
 def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
@@ -175,7 +175,7 @@ def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, n
             rejections.append(rec)
         elif isinstance(rec, VesselPosition):
             positions.append(rec)
-            report.flags += len(rec.flags)
+            report.add_flags(rec.flags)
         elif isinstance(rec, VesselSighting):
             sightings.append(rec)
         if len(positions) >= AIS_BATCH:
