@@ -3,9 +3,10 @@
 Each day's trips are ranked by the profile's points (ties in a fixed order); the top
 ``capacity`` share is what would have been scanned. A stored trip is replayed as it was known
 when the day's selection was made (:func:`as_decided`: the end of its discharge day, UTC), not
-with what arrived later: a gate-out or a terminal move of the next days cannot have chosen it. Reported for the whole profile:
-selected, hits, precision and recall at capacity; and per indicator: how many trips it
-flagged, how many of those were hits, its hit rate, and its recall over all hits.
+with what arrived later: a gate-out or a terminal move of the next days cannot have chosen it.
+Reported for the whole profile: selected, hits, precision and recall at capacity; and per
+indicator: how many trips it flagged, how many of those were hits, its hit rate, and its
+recall over all hits.
 """
 
 from __future__ import annotations
