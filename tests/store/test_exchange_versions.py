@@ -55,3 +55,30 @@ def test_bulk_versions_are_stored_exactly_and_in_order(engine: Engine) -> None:
                 aware(three.valid_from), three.modified) == (
             "H1", "B", "2", datetime(2026, 2, 3, 10, tzinfo=UTC), NOW, "2026-02-03T10:00:00.000Z")
         assert [o.seq for o in uow.exchange.get_seqs([seqs[2], seqs[1], 10**9])] == [seqs[1], seqs[2]]
+
+
+def test_a_page_without_objects_reads_no_object(engine: Engine) -> None:
+    """Manifests and version lists need the versions' ids and times, not the objects."""
+    from sqlalchemy import event
+
+    with unit_of_work(engine) as uow:
+        uow.session.execute(delete(SharedObjectRecipientRow))
+        uow.session.execute(delete(SharedObjectRow))
+        uow.exchange.add_versions([(_version(1), ()), (_version(2), ())])
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with unit_of_work(engine) as uow:
+            bare = uow.exchange.page(None, group_id="be-us", as_text=True, with_object=False)
+            full = uow.exchange.page(None, group_id="be-us", as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [(r.stix_id, r.modified, r.date_added, r.text) for r in bare] == [
+        (r.stix_id, r.modified, r.date_added, "") for r in full]
+    assert len(full) == 2 and '"entry 1' in full[0].text
+    pages = [s for s in statements if "FROM shared_object" in s]
+    assert "shared_object.object" not in pages[0] and "shared_object.object" in pages[1]

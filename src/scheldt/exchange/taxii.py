@@ -375,7 +375,7 @@ async def get_manifest(api_root: str, collection: str, request: Request) -> Resp
     def work(ctx: TaxiiCtx) -> Response:
         _root(api_root)
         c = ctx.collection(collection)
-        page = t.select_versions(ctx.uow, ctx.requester, c, _query(request), as_text=True)
+        page = t.select_versions(ctx.uow, ctx.requester, c, _query(request), as_text=True, with_object=False)
         ctx.audit("read", "taxii-manifest", c.alias, count=len(page.rows), ids=[r.stix_id for r in page.rows],
                   next=page.next)
         return taxii_response(_envelope(page, "objects", t.manifest_records(page.rows)), headers=_page_headers(page.rows))
@@ -452,7 +452,7 @@ async def get_object_versions(api_root: str, collection: str, object_id: str, re
         t.require_object(ctx.uow, ctx.requester, c, object_id)
         q = _query(request, ids=False, types=False, versions=False)
         q = t.Query(q.after, q.added_after, (object_id,), (), t.ALL_VERSIONS, q.spec_versions, q.limit)
-        page = t.select_versions(ctx.uow, ctx.requester, c, q)
+        page = t.select_versions(ctx.uow, ctx.requester, c, q, as_text=True, with_object=False)
         versions = [r.modified for r in page.rows]
         ctx.audit("read", "taxii-object-versions", object_id, collection=c.alias, versions=versions)
         return taxii_response(_envelope(page, "versions", versions), headers=_page_headers(page.rows))

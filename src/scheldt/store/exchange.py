@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    literal,
     false,
     func,
     insert,
@@ -210,10 +211,10 @@ def _seq_at(t: Any) -> Any:
 
 def _page_statement(key: tuple[Any, ...]) -> Any:
     """The page statement of ``key`` (see :meth:`ExchangeRepository.page`), every value bound."""
-    _name, shape, where, after, added_after, n_ids, n_types, n_spec, include_deleted, vshape, as_text = key
+    _name, shape, where, after, added_after, n_ids, n_types, n_spec, include_deleted, vshape, as_text, with_object = key
     group_id = "" if where == "group" else None
-    columns = (_O.seq, _O.stix_id, _O.modified, _O.spec_version, _O.date_added, cast(_O.object, Text)) if as_text \
-        else (_T,)
+    text_column = cast(_O.object, Text) if with_object else literal("", Text)
+    columns = (_O.seq, _O.stix_id, _O.modified, _O.spec_version, _O.date_added, text_column) if as_text else (_T,)
     stmt = select(*columns).where(visible_condition(shape), *_scope(_O, group_id, where == "community"))
     if after:
         stmt = stmt.where(_O.seq > bindparam("after_seq"))
@@ -417,7 +418,7 @@ class ExchangeRepository:
              after_seq: int | None = None, added_after: datetime | None = None, ids: Sequence[str] = (),
              types: Sequence[str] = (), limit: int = 100, include_deleted: bool = False,
              versions: VersionFilter | None = None, spec_versions: Sequence[str] = (),
-             as_text: bool = False) -> list[StoredObject] | list[ObjectText]:
+             as_text: bool = False, with_object: bool = True) -> list[StoredObject] | list[ObjectText]:
         """Object versions the requester may see, in ``seq`` order, after ``after_seq``:
         in sharing group ``group_id`` (or, with ``community``, those without a group), added
         after ``added_after`` (UTC), with one of the STIX ``ids`` / ``types`` / ``spec_versions``
@@ -425,11 +426,12 @@ class ExchangeRepository:
         condition is in the one query, so a page is short only at the end of the list. Rows are
         read as plain rows (no ORM objects: a page holds up to ``limit`` of them); with
         ``as_text``, as :class:`ObjectText` (the object's JSON text as stored, not parsed), which
-        costs a page of 100 objects about a third of the CPU."""
+        costs a page of 100 objects about a third of the CPU; without ``with_object`` their
+        ``text`` is empty and the objects are not read at all (a manifest needs none)."""
         where = "group" if group_id is not None else "community" if community else ""
         vshape = None if versions is None else (versions.first, versions.last, len(versions.at))
         key = ("shared_object.page", requester_shape(r), where, after_seq is not None, added_after is not None,
-               len(ids), len(types), len(spec_versions), include_deleted, vshape, as_text)
+               len(ids), len(types), len(spec_versions), include_deleted, vshape, as_text, with_object)
         small = max(len(ids), len(types), len(spec_versions), len(versions.at) if versions else 0) <= _BUILT_MAX
         stmt = built_once(key, lambda: _page_statement(key)) if small else _page_statement(key)
         values = requester_values(r) | {"scope_group": group_id, "after_seq": after_seq, "added_after": added_after,

@@ -272,13 +272,15 @@ def version_filter(v: VersionMatch) -> VersionFilter | None:
     return None if v.all else VersionFilter(first=v.first, last=v.last, at=tuple(sorted(v.times)))
 
 
-def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query, as_text: bool = False) -> Page:
+def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query, as_text: bool = False,
+                    with_object: bool = True) -> Page:
     """The page of visible object versions of ``coll`` matching ``q``, in ``seq`` order (see the
     module docstring: one query filters before paging, so the page is full unless it is the last).
-    With ``as_text`` its rows are ``ObjectText`` (JSON text as stored) for :func:`object_texts`."""
+    With ``as_text`` its rows are ``ObjectText`` (JSON text as stored) for :func:`object_texts`;
+    without ``with_object`` that text is empty and not read (manifests)."""
     found = uow.exchange.page(requester, **coll.where, after_seq=q.after, added_after=q.added_after, ids=q.ids,
                               types=q.types, spec_versions=q.spec_versions, versions=version_filter(q.versions),
-                              limit=q.limit + 1, as_text=as_text)
+                              limit=q.limit + 1, as_text=as_text, with_object=with_object)
     more = len(found) > q.limit
     rows = found[:q.limit]
     cursor = encode_cursor(rows[-1].seq) if rows else (encode_cursor(q.after) if q.after is not None else None)
@@ -287,7 +289,7 @@ def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query, 
 
 def require_object(uow: Any, requester: Requester, coll: Collection, stix_id: str) -> None:
     """Raise NotFoundError unless the requester may see some version of ``stix_id`` in ``coll``."""
-    if not uow.exchange.page(requester, **coll.where, ids=[stix_id], limit=1):
+    if not uow.exchange.page(requester, **coll.where, ids=[stix_id], limit=1, as_text=True, with_object=False):
         raise NotFoundError(f"object {stix_id[:100]}", "no such object in this collection, or not one you may see")
 
 
