@@ -166,6 +166,10 @@ def test_container_timeline_json(settings_env: Path) -> None:
     assert code == 0, err
     timeline = json.loads(out)
     assert [t["document_ref"] for t in timeline["trips"]] == ["reserved-HHL123", ""]
+    code, out, _ = invoke("container", "APZU4812090")
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert code == 0 and "trip APZU4812090 / document reserved-HHL123 / voyage 2103S" in lines  # each trip named first
+    assert "trip APZU4812090 / no document reference / no voyage" in lines
     code, out, _ = invoke("container", "NOPE1234567")
     assert code == 0 and "not shaped like an ISO 6346 container number" in out and "no events" in out
 

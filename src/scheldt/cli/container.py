@@ -18,7 +18,7 @@ def _describe(e: dict[str, Any]) -> str:
     if e["unlocode"]:
         bits.append(f"at {e['unlocode']}" + (f" {e['facility_code']}" if e["facility_code"] else ""))
     if e["vessel_name"] or e["vessel_imo"]:
-        bits.append(f"vessel {e['vessel_name']} IMO {e['vessel_imo']}".replace("  ", " "))
+        bits.append(" ".join(b for b in ("vessel", e["vessel_name"], f"IMO {e['vessel_imo']}" if e["vessel_imo"] else "") if b))
     seals = (e["details"] or {}).get("seals") or []
     if seals:
         bits.append("seals " + ", ".join(f"{s.get('number')} ({s.get('source', '?')})" for s in seals))
@@ -43,7 +43,8 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
 
 def _doc_line(d: dict[str, Any]) -> str:
     parties = "; ".join(f"{p['role']}: {p['name']}" for p in d["parties"] if p.get("name"))
-    seals = ", ".join(s["number"] for c in d["containers"] for s in c.get("seals", []))
+    seals = ", ".join(f"{s['number']} ({s['source']})" if s.get("source") else s["number"]
+                      for c in d["containers"] for s in c.get("seals", []))
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
@@ -70,12 +71,15 @@ def container(
     for decl in timeline.declarations:
         out.print(f"declaration {escape(decl['declaration_ref'])} filed {decl['filed_at']:%Y-%m-%d}: HS {decl['hs_code']} "
                   f"from {decl['origin_country']}, B/L {escape(decl['bill_of_lading_ref'] or '-')}")
+    if timeline.unmatched_documents:
+        out.print("documents naming this container, matched to no trip:")
     for d in timeline.unmatched_documents:
-        out.print("document " + escape(_doc_line(d)))
+        out.print("  document " + escape(_doc_line(d)))
     for trip, track, docs in zip(timeline.trips, timeline.vessel_tracks, timeline.documents, strict=True):
+        out.print(f"trip {escape(trip.key.label())}")
         for d in docs:
-            out.print("document " + escape(_doc_line(d)))
-        table = Table(title=escape(trip.key.label()), title_justify="left")
+            out.print("  document " + escape(_doc_line(d)))
+        table = Table()
         for col in ("time (UTC)", "event", "documents", "flags", "source"):
             table.add_column(col, overflow="fold")
         for e in trip.events:
