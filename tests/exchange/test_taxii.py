@@ -161,6 +161,13 @@ def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node:
     # Another organisation may not version our object.
     r = node.post("/collections/be-us/objects/", "us-liaison", [new_version(good, name="taken over")])
     assert r.json()["failure_count"] == 1 and "only its originator" in r.json()["failures"][0]["message"]
+    assert "be-customs's object" in r.json()["failures"][0]["message"]  # us-liaison may see it
+    # ... and an object it may not see is not said to be be-customs's (no probing whose it is).
+    hidden = indicator("be-customs", Tlp.AMBER, "be-nl")
+    node.store([hidden])
+    r = node.post("/collections/be-us/objects/", "us-liaison", [new_version(hidden, name="probe")])
+    message = r.json()["failures"][0]["message"]
+    assert "another organisation's object" in message and "be-customs" not in message
     # No write access: 403 (audited as denied); wrong media type 415; broken JSON 400.
     assert node.post("/collections/be-us/objects/", "be-scanner", [good]).status_code == 403
     assert node.post("/collections/be-us/objects/", "carrier", [good]).status_code == 403
