@@ -471,7 +471,7 @@ def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None
     fixes = [f for f in trip.track_between(start, stop) if f.speed_knots is not None]
     longest, run_start, best = 0.0, None, None
     for f in fixes:
-        if f.speed_knots is not None and f.speed_knots <= ctx.params["max_knots"]:
+        if f.speed_knots <= ctx.params["max_knots"]:
             run_start = run_start or f
             hours = (f.observed_at - run_start.observed_at).total_seconds() / 3600
             if hours > longest:

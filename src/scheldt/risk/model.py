@@ -48,11 +48,10 @@ EARLY_STOPPING_ROUNDS = 100
 MIN_TREES = 50
 
 
-if TYPE_CHECKING:
-    import lightgbm as lgb
-
 # lightgbm and scikit-learn (over a second to import) are imported where a model is fitted or
 # loaded, so that commands which use no model (``scheldt --help``, ingest, ...) start quickly.
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 
 def library_versions() -> dict[str, str]:
@@ -283,10 +282,10 @@ class RiskModel:
                 + ("; same names in another order" if not missing and not extra else "")
                 + "): retrain with `scheldt train`",
             )
-        model = cls(target=meta["target"], seed=meta.get("seed", 0), threads=threads,
-                    params=meta.get("params", dict(DEFAULT_PARAMS)))
         import lightgbm as lgb
 
+        model = cls(target=meta["target"], seed=meta.get("seed", 0), threads=threads,
+                    params=meta.get("params", dict(DEFAULT_PARAMS)))
         model.booster_ = lgb.Booster(model_file=str(directory / "model.txt"))
         model.declared_booster_ = lgb.Booster(model_file=str(directory / "model-declared.txt"))
         model.best_iteration_ = meta.get("best_iteration", 0)

@@ -41,6 +41,7 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -347,14 +348,14 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     failures: list[dict[str, str]] = []
     ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
     stored = uow.taxii.stored_versions(ids) if ids else {}
-    foreign = [i for i, versions in stored.items() if {o for o, _ in versions} - {org}]
-    # whose object it is is said only to a requester who may see some version of it
-    seen = {r.stix_id for r in uow.exchange.page(requester, ids=foreign, limit=len(foreign) * 1000, as_text=True,
-                                                 with_object=False)} if foreign else set()
+
+    def seen(stix_id: str) -> bool:  # asked only for a refused version of another's object (rare)
+        return bool(uow.exchange.page(requester, ids=[stix_id], limit=1, as_text=True, with_object=False))
+
     kept = []
     for i, obj in enumerate(objects):
         label, version = _label(obj, i)
-        why = _refusal(obj, org, coll, stored.get(label, []), label in seen)
+        why = _refusal(obj, org, coll, stored.get(label, []), seen)
         if why:
             failures.append({"id": label, "version": version, "message": why})
         else:
@@ -378,10 +379,11 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     return status
 
 
-def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str]], seen: bool) -> str:
+def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str]],
+             seen: Callable[[str], bool]) -> str:
     """Why ``obj`` may not be added through this collection, or "" (ingest checks the rest; what
     has no id is refused here, so every failure it reports is named by the object's id).
-    ``versions``: (owner, modified) of the stored versions of its id; ``seen``: whether the
+    ``versions``: (owner, modified) of the stored versions of its id; ``seen(id)``: whether the
     requester may see one of them (else the owner is not named)."""
     if not isinstance(obj, dict):
         return "not a JSON object"
@@ -391,7 +393,7 @@ def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str
     if versions and modified not in {m for _, m in versions}:
         others = sorted({o for o, _ in versions} - {org})
         if others:
-            owner = f"{others[0]}'s object" if seen else "another organisation's object"
+            owner = f"{others[0]}'s object" if seen(obj["id"]) else "another organisation's object"
             return f"{obj.get('id')} is {owner}: only its originator makes new versions of it"
     ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) if isinstance(obj.get("extensions"), dict) else None
     named = ext.get("sharing_group") if isinstance(ext, dict) else None
