@@ -99,3 +99,56 @@ def test_postgres_copy_path_writes_json_none_as_json_null(postgres_url: str) -> 
     engine.dispose()
     assert [tuple(r) for r in raw] == [(0, at, False, '{"i":0}', "[]"), (1, at, False, "null", "[]"),
                                        (2, at, False, '{"i":2}', "[]")]
+
+
+def _text_table() -> tuple[object, Table]:
+    engine = create_engine("sqlite://")
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("name", String),
+                  Column("n", Integer, nullable=True), Column("doc", JSON, nullable=True))
+    table.metadata.create_all(engine)
+    return engine, table
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.text(max_size=12), st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+                          st.one_of(st.none(), st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2))),
+                max_size=8))
+def test_sqlite_insert_reads_back_what_was_given(values: list[tuple[str, int | None, dict | None]]) -> None:
+    """Through JSON (text, integers within 2**53) or as bound tuples (a NUL in a text, larger
+    integers), every value reads back as given, NULL as None."""
+    from scheldt.store.upsert import SqliteInsert
+
+    engine, table = _text_table()
+    rows = [{"id": i, "name": name, "n": n, "doc": doc} for i, (name, n, doc) in enumerate(values)]
+    with Session(engine) as session:
+        insert = SqliteInsert(session, table, ["id", "name", "n", "doc"])
+        prepared = insert.prepare(rows)
+        texts = [r["name"] for r in rows] + [t for r in rows for kv in (r["doc"] or {}).items() for t in kv]
+        if any("\x00" in t for t in texts) or any(abs(r["n"] or 0) > 2**53 for r in rows):
+            assert isinstance(prepared, list)
+        elif rows and not any("\\" in t for t in texts):
+            assert isinstance(prepared, str)
+        assert insert.run(prepared) == len(rows)
+        stored = session.execute(select(table).order_by(table.c.id)).all()
+    assert [(r.name, r.n, r.doc) for r in stored] == values
+
+
+def test_sqlite_insert_statements_split_and_duplicates_skipped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Tuples (a table with a floating-point column never goes through JSON) are inserted
+    SQLITE_ROWS_PER_STATEMENT rows per statement; the count is of new rows only."""
+    from sqlalchemy import Float
+
+    from scheldt.store import upsert
+
+    monkeypatch.setattr(upsert, "SQLITE_ROWS_PER_STATEMENT", 7)
+    engine = create_engine("sqlite://")
+    table = Table("f", MetaData(), Column("id", Integer, primary_key=True), Column("lat", Float))
+    table.metadata.create_all(engine)
+    rows = [{"id": i % 40, "lat": 51.0 + i / 3} for i in range(50)]  # ids 0-9 twice: the first kept
+    with Session(engine) as session:
+        insert = upsert.SqliteInsert(session, table, ["id", "lat"])
+        prepared = insert.prepare(rows)
+        assert isinstance(prepared, list) and insert.rows_per_statement == 7
+        assert insert.run(prepared) == 40
+        stored = session.execute(select(table.c.lat).order_by(table.c.id)).scalars().all()
+    assert stored == [51.0 + i / 3 for i in range(40)]

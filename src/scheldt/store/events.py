@@ -31,7 +31,7 @@ from scheldt.domain.shipping import (
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
 from scheldt.store.rows import fact_digest, fields_dict
-from scheldt.store.upsert import insert_ignore
+from scheldt.store.upsert import SqliteInsert, insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
@@ -215,36 +215,45 @@ class EventRepository:
         """:meth:`add` for a stream of events, ``batch`` at a time; returns the totals (new
         events; rejections in the order :meth:`add` gives them, batch after batch).
 
-        Holds at most three batches. On PostgreSQL a helper thread writes one batch while the
-        next is read and prepared, so the server's insert runs beside the reading: the caller
+        Holds at most three batches. A helper thread inserts one batch while the next is read
+        and prepared here, so the database's insert runs beside the reading: PostgreSQL's in the
+        server, SQLite's in the driver with the GIL released (:class:`SqliteInsert`). The caller
         must not use this session until the call returns. An exception from either side stops
         both and is raised here, the transaction left to the caller to roll back. Automatic
         garbage collection is paused meanwhile and done per batch (:class:`_CollectPerBatch`).
         """
         chunks = _chunks(events, batch)
         with _CollectPerBatch() as collector:
-            if self.session.get_bind().dialect.name != "postgresql":
-                added, rejected = 0, []
-                for chunk in chunks:
-                    n, why = self.add(chunk, supplied_by, received_at)
-                    added += n
-                    rejected += why
-                    collector.batch_done()
-                return added, rejected
-            return self._add_beside(chunks, supplied_by, received_at, collector)
+            if self.session.get_bind().dialect.name == "sqlite":
+                sqlite_insert: list[SqliteInsert] = []
 
-    def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str,
-                    received_at: datetime, collector: _CollectPerBatch) -> tuple[int, list[Rejection]]:
-        """Prepare rows here, insert them in a helper thread (see :meth:`add_stream`)."""
-        todo: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=1)
+                def prepare(rows: list[dict[str, Any]]) -> Any:
+                    if rows and not sqlite_insert:  # built here, on the session's thread
+                        sqlite_insert.append(SqliteInsert(self.session, ShippingEventRow.__table__, list(rows[0])))
+                    return sqlite_insert[0].prepare(rows) if rows else []
+
+                def insert(prepared: Any) -> int:
+                    return sqlite_insert[0].run(prepared) if prepared else 0
+
+                return self._add_beside(chunks, supplied_by, received_at, collector, prepare, insert)
+            return self._add_beside(chunks, supplied_by, received_at, collector, lambda rows: rows,
+                                    lambda rows: insert_ignore(self.session, ShippingEventRow.__table__, rows))
+
+    def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str, received_at: datetime,
+                    collector: _CollectPerBatch, prepare: Callable[[list[dict[str, Any]]], Any],
+                    insert: Callable[[Any], int]) -> tuple[int, list[Rejection]]:
+        """Prepare rows here (``prepare`` turns store rows into what ``insert`` takes), insert
+        them in a helper thread (``insert`` returns how many were new); see :meth:`add_stream`."""
+        todo: queue.Queue[tuple[list[dict[str, Any]], Any] | None] = queue.Queue(maxsize=1)
         done: list[tuple[int, list[Rejection]]] = []
         failed: list[BaseException] = []
 
         def write() -> None:
-            while (rows := todo.get()) is not None:
+            while (job := todo.get()) is not None:
                 if not failed:
                     try:
-                        done.append(self._insert(rows, supplied_by))
+                        rows, prepared_rows = job
+                        done.append(self._check_clashes(rows, insert(prepared_rows), supplied_by))
                     except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
                         failed.append(exc)
 
@@ -255,7 +264,7 @@ class EventRepository:
             for chunk in chunks:
                 rows, rejected = _rows(chunk, supplied_by, received_at)
                 prepared.append(rejected)
-                todo.put(rows)
+                todo.put((rows, prepare(rows)))
                 collector.batch_done()
                 if failed:
                     break
@@ -272,8 +281,12 @@ class EventRepository:
 
     def _insert(self, rows: list[dict[str, Any]], supplied_by: str) -> tuple[int, list[Rejection]]:
         """Insert prepared rows, skipping known ids; (how many were new, id clashes)."""
+        return self._check_clashes(rows, insert_ignore(self.session, ShippingEventRow.__table__, rows), supplied_by)
+
+    def _check_clashes(self, rows: list[dict[str, Any]], added: int, supplied_by: str) -> tuple[int, list[Rejection]]:
+        """(``added``, a Rejection for each of ``rows`` whose id was stored before with other
+        facts); the store is asked only when fewer than all rows were new."""
         rejected = []
-        added = insert_ignore(self.session, ShippingEventRow.__table__, rows)
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)
             for r in rows:

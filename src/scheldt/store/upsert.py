@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import chain
 from operator import add, itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, literal_column
+import orjson
+from sqlalchemy import JSON, Float, Numeric, Table, literal_column
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -22,33 +25,98 @@ COPY_FROM_ROWS = 200
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
     """Insert ``rows``, skipping those whose key already exists; return how many were added.
 
-    All rows must have the same keys. SQLite: the driver's ``executemany`` of one statement,
-    with values converted by the columns' own SQLAlchemy bind processors (so they read back
-    exactly as the ORM wrote them; None stays NULL), counted by the driver. PostgreSQL: as
-    :func:`insert_ignore_returning`.
+    All rows must have the same keys. SQLite: as :class:`SqliteInsert` (values converted by the
+    columns' own SQLAlchemy bind processors, so they read back exactly as the ORM wrote them;
+    None stays NULL). PostgreSQL: as :func:`insert_ignore_returning`.
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect
-    if dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":
         return len(insert_ignore_returning(session, table, rows, None))
-    plain, converted, shared = [], [], {}
-    for c in rows[0]:
-        impl = table.c[c].type.dialect_impl(dialect)
-        if (f := impl.bind_processor(dialect)) is None:
-            plain.append(c)
-        else:
-            # columns of one type share a memo: an event's created time is often its event time
-            key = (type(impl), repr(impl))
-            if key not in shared:
-                shared[key] = _remember_last(_faster(f))
-            converted.append((c, shared[key]))
-    columns = plain + [c for c, _ in converted]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-           "ON CONFLICT DO NOTHING")
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.executemany(sql, _bound(rows, plain, converted))
-    return cursor.rowcount
+    insert = SqliteInsert(session, table, list(rows[0]))
+    return insert.run(insert.prepare(rows))
+
+
+#: Most rows per SQLite ``VALUES`` statement (the driver's variable limit may lower it).
+SQLITE_ROWS_PER_STATEMENT = 1_000
+#: SQLite from which ``json_each`` and ``->>`` are built in (3.38.0, 2022).
+_SQLITE_JSON = (3, 38, 0)
+
+
+class SqliteInsert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of rows of ``table`` with the given ``columns`` into
+    SQLite, in two steps that may run on two threads:
+
+    - :meth:`prepare` converts row dicts to what is inserted (Python work): each column's own
+      SQLAlchemy bind processor (JSON as text, datetimes as SQLAlchemy writes them), then the
+      rows as one JSON array of arrays where every value crosses JSON unchanged (text,
+      integers within 2**53, NULL; no floating-point column), else as tuples;
+    - :meth:`run` inserts them: the JSON text with one ``INSERT ... SELECT ... FROM
+      json_each(?)``, tuples as ``VALUES (...), (...)`` statements of up to
+      :data:`SQLITE_ROWS_PER_STATEMENT` rows. The driver releases the GIL while SQLite executes
+      a statement, so one statement per batch lets another thread's Python run beside the whole
+      insert (``executemany`` takes the GIL back after every row, and a thread waiting for it
+      waits up to the interpreter's switch interval).
+
+    Built on the thread that owns the session (it takes the session's connection, so the
+    transaction is the session's). :meth:`prepare` keeps memos: one thread at a time.
+    """
+
+    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
+        dialect = session.get_bind().dialect
+        self.plain: list[str] = []
+        self.converted: list[tuple[str, Callable[[Any], Any]]] = []
+        shared: dict[tuple[type, str], Callable[[Any], Any]] = {}
+        for c in columns:
+            impl = table.c[c].type.dialect_impl(dialect)
+            if (f := impl.bind_processor(dialect)) is None:
+                self.plain.append(c)
+            else:
+                # columns of one type share a memo: an event's created time is often its event time
+                key = (type(impl), repr(impl))
+                if key not in shared:
+                    shared[key] = _remember_last(_faster(f))
+                self.converted.append((c, shared[key]))
+        names = self.plain + [c for c, _ in self.converted]
+        self._head = f"INSERT INTO {table.name} ({', '.join(names)}) "
+        self._one = "(" + ", ".join("?" * len(names)) + ")"
+        self._from_json = (self._head + "SELECT " + ", ".join(f"value ->> {i}" for i in range(len(names)))
+                           + " FROM json_each(?) WHERE true ON CONFLICT DO NOTHING")
+        self._json_safe = (sqlite3.sqlite_version_info >= _SQLITE_JSON
+                           and not any(isinstance(table.c[c].type, Float | Numeric) for c in names))
+        driver = session.connection().connection.driver_connection
+        self._cursor = driver.cursor()  # type: ignore[union-attr]
+        most = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+        self.rows_per_statement = max(1, min(SQLITE_ROWS_PER_STATEMENT, most // len(names)))
+        self._full = self._values_sql(self.rows_per_statement)
+
+    def _values_sql(self, n: int) -> str:
+        return self._head + "VALUES " + ", ".join([self._one] * n) + " ON CONFLICT DO NOTHING"
+
+    def prepare(self, rows: Sequence[dict[str, Any]]) -> str | list[tuple[Any, ...]]:
+        """What :meth:`run` takes for ``rows`` (dicts holding at least this insert's columns)."""
+        values = list(_bound(rows, self.plain, self.converted))
+        if self._json_safe and values:
+            try:
+                text = orjson.dumps(values, option=orjson.OPT_STRICT_INTEGER).decode()
+            except (TypeError, orjson.JSONEncodeError):  # bytes, huge integers, lone surrogates...
+                return values
+            if "\\u0000" not in text:  # SQLite's JSON functions end a text at NUL
+                return text
+        return values
+
+    def run(self, prepared: str | Sequence[tuple[Any, ...]]) -> int:
+        """Insert what :meth:`prepare` gave; return how many rows were new."""
+        if isinstance(prepared, str):
+            self._cursor.execute(self._from_json, (prepared,))
+            return self._cursor.rowcount
+        added, size = 0, self.rows_per_statement
+        for start in range(0, len(prepared), size):
+            part = prepared[start:start + size]
+            self._cursor.execute(self._full if len(part) == size else self._values_sql(len(part)),
+                                 list(chain.from_iterable(part)))
+            added += self._cursor.rowcount
+        return added
 
 
 def _bound(rows: Sequence[dict[str, Any]], plain: list[str],
