@@ -31,7 +31,7 @@ from scheldt.domain.shipping import (
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
 from scheldt.store.rows import fact_digest, fields_dict
-from scheldt.store.upsert import SqliteInsert, insert_ignore
+from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
@@ -223,21 +223,19 @@ class EventRepository:
         garbage collection is paused meanwhile and done per batch (:class:`_CollectPerBatch`).
         """
         chunks = _chunks(events, batch)
+        make = SqliteInsert if self.session.get_bind().dialect.name == "sqlite" else PostgresInsert
+        built: list[SqliteInsert | PostgresInsert] = []
+
+        def prepare(rows: list[dict[str, Any]]) -> Any:
+            if rows and not built:  # built here, on the session's thread
+                built.append(make(self.session, ShippingEventRow.__table__, list(rows[0])))
+            return built[0].prepare(rows) if rows else None
+
+        def insert(prepared: Any) -> int:
+            return 0 if prepared is None else built[0].run(prepared)
+
         with _CollectPerBatch() as collector:
-            if self.session.get_bind().dialect.name == "sqlite":
-                sqlite_insert: list[SqliteInsert] = []
-
-                def prepare(rows: list[dict[str, Any]]) -> Any:
-                    if rows and not sqlite_insert:  # built here, on the session's thread
-                        sqlite_insert.append(SqliteInsert(self.session, ShippingEventRow.__table__, list(rows[0])))
-                    return sqlite_insert[0].prepare(rows) if rows else []
-
-                def insert(prepared: Any) -> int:
-                    return sqlite_insert[0].run(prepared) if prepared else 0
-
-                return self._add_beside(chunks, supplied_by, received_at, collector, prepare, insert)
-            return self._add_beside(chunks, supplied_by, received_at, collector, lambda rows: rows,
-                                    lambda rows: insert_ignore(self.session, ShippingEventRow.__table__, rows))
+            return self._add_beside(chunks, supplied_by, received_at, collector, prepare, insert)
 
     def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str, received_at: datetime,
                     collector: _CollectPerBatch, prepare: Callable[[list[dict[str, Any]]], Any],

@@ -10,7 +10,7 @@ from operator import add, itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Float, Numeric, Table, literal_column
+from sqlalchemy import JSON, Float, Numeric, String, Table, literal_column
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -117,6 +117,55 @@ class SqliteInsert:
                                  list(chain.from_iterable(part)))
             added += self._cursor.rowcount
         return added
+
+
+class PostgresInsert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of rows of ``table`` with the given ``columns`` into
+    PostgreSQL, in the same two steps as :class:`SqliteInsert`:
+
+    - :meth:`prepare` turns row dicts into one JSON array of arrays (JSON columns as their
+      text, written by the store's serialiser; times as ISO 8601 text, as orjson writes them);
+    - :meth:`run` sends it as one parameter of one ``INSERT ... SELECT`` over
+      ``jsonb_array_elements``, each value cast to its column's type by the server. The driver
+      releases the GIL while the server works, so the whole insert runs beside the caller's
+      Python, and no staging table or row-by-row COPY formatting is needed.
+
+    A batch that JSON cannot carry unchanged (a NUL character, which PostgreSQL text cannot
+    hold; a lone surrogate; an integer beyond 64 bits) is returned as the rows themselves and
+    inserted by :func:`insert_ignore`, which meets the problem as it always did. Built on the
+    thread that owns the session.
+    """
+
+    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
+        self.session, self.table = session, table
+        dialect = session.get_bind().dialect
+        as_json = [c for c in columns if isinstance(table.c[c].type, JSON)]
+        self.plain = [c for c in columns if c not in as_json]
+        # JSON values as text (None as the JSON text null, as the COPY path writes it)
+        self.converted = [(c, _remember_last(json_text, none_stays=False)) for c in as_json]
+        names = self.plain + as_json
+        # text for strings of any length: the column's own check then refuses an over-long value
+        # (an explicit cast to VARCHAR(n) would cut it short without a word)
+        casts = ", ".join(f"(r ->> {i})::{'text' if isinstance(table.c[c].type, String) else table.c[c].type.compile(dialect=dialect)}"
+                          for i, c in enumerate(names))
+        self._sql = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {casts} "
+                     "FROM jsonb_array_elements(%s::jsonb) AS r ON CONFLICT DO NOTHING")
+        self._cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def prepare(self, rows: Sequence[dict[str, Any]]) -> str | Sequence[dict[str, Any]]:
+        """What :meth:`run` takes for ``rows`` (dicts holding at least this insert's columns)."""
+        try:
+            text = orjson.dumps(list(_bound(rows, self.plain, self.converted))).decode()
+        except (TypeError, orjson.JSONEncodeError):  # lone surrogates, integers beyond 64 bits...
+            return rows
+        return rows if "\\u0000" in text else text
+
+    def run(self, prepared: str | Sequence[dict[str, Any]]) -> int:
+        """Insert what :meth:`prepare` gave; return how many rows were new."""
+        if not isinstance(prepared, str):
+            return insert_ignore(self.session, self.table, prepared)
+        self._cursor.execute(self._sql, (prepared,))
+        return self._cursor.rowcount
 
 
 def _bound(rows: Sequence[dict[str, Any]], plain: list[str],
