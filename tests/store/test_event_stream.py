@@ -114,3 +114,14 @@ def test_stream_stores_what_add_stores(engine: Engine) -> None:
     assert reefer.details["probe_celsius"] == [-0.4, 0.1] and reefer.created_time is not None
     transport = {r.event_id: r for r in rows["added"]}["t-1"]
     assert transport.created_time is None and transport.vessel_name == 'MSC "Antwerpen" Ünal'
+
+
+def test_stream_into_in_memory_sqlite_is_written_from_the_calling_thread() -> None:
+    """An in-memory SQLite connection serves only the thread that opened it: no helper thread."""
+    from scheldt.store.db import open_store
+
+    engine = open_store("sqlite://", auto_upgrade=True)
+    with unit_of_work(engine) as uow:
+        assert uow.events.add_stream(iter(_varied()), "streamed", NOW, batch=2)[0] == 3
+        assert uow.events.add_stream(iter(_varied()), "streamed", NOW, batch=2)[0] == 0
+    engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import SingletonThreadPool
 
 from scheldt.domain.shipping import (
     DocumentReference,
@@ -193,6 +194,14 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
     return rows, rejected
 
 
+def _one_thread_only(session: Session) -> bool:
+    """True where the session's connection may not be used from a helper thread: an in-memory
+    SQLite database, whose connection SQLAlchemy opens per thread and for that thread only."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite" and (isinstance(bind.pool, SingletonThreadPool)
+                                              or bind.url.database in (None, "", ":memory:"))
+
+
 class EventRepository:
     """Shipping events in one session (never commits)."""
 
@@ -217,8 +226,9 @@ class EventRepository:
 
         Holds at most three batches. A helper thread inserts one batch while the next is read
         and prepared here, so the database's insert runs beside the reading: PostgreSQL's in the
-        server, SQLite's in the driver with the GIL released (:class:`SqliteInsert`). The caller
-        must not use this session until the call returns. An exception from either side stops
+        server, SQLite's in the driver with the GIL released (:class:`SqliteInsert`); an
+        in-memory SQLite database is written from this thread. The caller must not use this
+        session until the call returns. An exception from either side stops
         both and is raised here, the transaction left to the caller to roll back. Automatic
         garbage collection is paused meanwhile and done per batch (:class:`_CollectPerBatch`).
         """
@@ -235,6 +245,15 @@ class EventRepository:
             return 0 if prepared is None else built[0].run(prepared)
 
         with _CollectPerBatch() as collector:
+            if _one_thread_only(self.session):
+                added, rejected = 0, []
+                for chunk in chunks:
+                    rows, before = _rows(chunk, supplied_by, received_at)
+                    n, clashes = self._check_clashes(rows, insert(prepare(rows)), supplied_by)
+                    added += n
+                    rejected += before + clashes
+                    collector.batch_done()
+                return added, rejected
             return self._add_beside(chunks, supplied_by, received_at, collector, prepare, insert)
 
     def _add_beside(self, chunks: Iterator[list[Event]], supplied_by: str, received_at: datetime,
