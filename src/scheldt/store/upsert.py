@@ -131,7 +131,8 @@ class PostgresInsert:
       Python, and no staging table or row-by-row COPY formatting is needed.
 
     A batch that JSON cannot carry unchanged (a NUL character, which PostgreSQL text cannot
-    hold; a lone surrogate; an integer beyond 64 bits) is returned as the rows themselves and
+    hold; a lone surrogate; an integer beyond 64 bits; any row of a table with a
+    floating-point column) is returned as the rows themselves and
     inserted by :func:`insert_ignore`, which meets the problem as it always did. Built on the
     thread that owns the session.
     """
@@ -146,14 +147,19 @@ class PostgresInsert:
         names = self.plain + as_json
         # text for strings of any length: the column's own check then refuses an over-long value
         # (an explicit cast to VARCHAR(n) would cut it short without a word)
-        casts = ", ".join(f"(r ->> {i})::{'text' if isinstance(table.c[c].type, String) else table.c[c].type.compile(dialect=dialect)}"
-                          for i, c in enumerate(names))
+        types = ["text" if isinstance(table.c[c].type, String) else table.c[c].type.compile(dialect=dialect)
+                 for c in names]
+        casts = ", ".join(f"(r ->> {i})::{t}" for i, t in enumerate(types))
         self._sql = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {casts} "
                      "FROM jsonb_array_elements(%s::jsonb) AS r ON CONFLICT DO NOTHING")
+        # orjson writes NaN and infinities as null: floating-point columns keep the old path
+        self._json_safe = not any(isinstance(table.c[c].type, Float | Numeric) for c in names)
         self._cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
 
     def prepare(self, rows: Sequence[dict[str, Any]]) -> str | Sequence[dict[str, Any]]:
         """What :meth:`run` takes for ``rows`` (dicts holding at least this insert's columns)."""
+        if not self._json_safe:
+            return rows
         try:
             text = orjson.dumps(list(_bound(rows, self.plain, self.converted))).decode()
         except (TypeError, orjson.JSONEncodeError):  # lone surrogates, integers beyond 64 bits...
