@@ -12,6 +12,7 @@ from itertools import islice
 from operator import attrgetter, gt, itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
@@ -116,20 +117,33 @@ _CHECKED_VALUES = itemgetter(*_CHECKED_NAMES)
 _CHECKED_LIMITS = tuple(limit for _, limit in _CHECKED)
 
 
-def too_long(row: dict[str, Any]) -> str | None:
-    """Why a row cannot be stored (a value longer than its column), or None.
+def unstorable(row: dict[str, Any]) -> tuple[str, str] | None:
+    """(column, why) when a row cannot be stored, else None: a value that is not text (a number,
+    true/false, null, an object or an array where the column holds text), holds a NUL character
+    (which PostgreSQL text cannot hold; refused on both stores alike), or is longer than its
+    column.
 
     ``row`` holds every checked column (as :func:`event_row` gives it)."""
     values = _CHECKED_VALUES(row)
     try:
-        if not any(map(gt, map(len, values), _CHECKED_LIMITS)):
+        if "\x00" not in "".join(values) and not any(map(gt, map(len, values), _CHECKED_LIMITS)):
             return None
-    except TypeError:  # a value that is not a string: check one by one
+    except TypeError:  # a value that is not a string: found below
         pass
     for key, limit, value in zip(_CHECKED_NAMES, _CHECKED_LIMITS, values):
-        if isinstance(value, str) and len(value) > limit:
-            return f"{key} is {len(value)} characters long, at most {limit} are accepted"
+        if not isinstance(value, str):
+            shown = "null" if value is None else f"{type(value).__name__} {_short(value)}"
+            return key, f"{key} is {shown}, not text"
+        if "\x00" in value:
+            return key, f"{key} holds a NUL character (U+0000), which the store does not keep in text"
+        if len(value) > limit:
+            return key, f"{key} is {len(value)} characters long, at most {limit} are accepted"
     return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 _NOT_DETAILS = frozenset({"event_id", "classifier", "event_time", "created_time", "flags"})
@@ -182,15 +196,19 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
     rows, rejected = [], []
     batch: dict[str, str] = {}
     for event in events:
-        row = event_row(event, supplied_by, received_at)
-        why = too_long(row)
-        if why is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
-            why = f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
-        if why is None:
+        try:
+            row = event_row(event, supplied_by, received_at)
+        except orjson.JSONEncodeError as exc:  # a lone surrogate, an integer beyond 64 bits...
+            rejected.append(Rejection(event.source, "", f"the event holds a value the store cannot write: {exc}"))
+            continue
+        problem = unstorable(row)
+        if problem is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
+            problem = "eventID", f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
+        if problem is None:
             batch.setdefault(event.event_id, row["fact_hash"])
             rows.append(row)
         else:
-            rejected.append(Rejection(event.source, "eventID", why))
+            rejected.append(Rejection(event.source, *problem))
     return rows, rejected
 
 
