@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
@@ -29,3 +31,25 @@ def declaration(ref: str = "D1", day: int = 1, **overrides: Any) -> Declaration:
 def outcome(ref: str, day: int, fraud: bool = True, critical: bool = False) -> InspectionOutcome:
     """An outcome of ``ref`` received on 2021-03-<day> 00:00 UTC."""
     return InspectionOutcome(ref, fraud, critical, datetime(2021, 3, day, tzinfo=UTC))
+
+
+#: The real DCSA T&T 3.0 equipment-event sample (../shared/fixtures/dcsa-tnt) that dcsa_event varies.
+_TNT_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"
+
+
+def dcsa_event(event_id: str, **changes: object) -> dict[str, object]:
+    """The first event of the DCSA T&T 3.0 equipment sample with its ``eventID`` set and fields
+    changed: a keyword is a path with ``__`` between keys (``eventLocation__facilityCode``),
+    missing parents are created, and a value of None removes the field."""
+    e = json.loads(_TNT_SAMPLE.read_text())["events"][0]
+    e["eventID"] = event_id
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = e
+        for p in parents:
+            node = node.setdefault(p, {})
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return e

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import QuarantineRow, ShippingEventRow
 from scheldt.workflows.ingest import IngestOptions, ingest_file
+from tests.builders import dcsa_event
 from tests.conftest import SHARED
 
 TNT = SHARED / "fixtures" / "dcsa-tnt"
@@ -28,21 +29,8 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 def _variants() -> list[object]:
     """Events of every shape the readers and the store treat differently."""
-    sample = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_text())["events"][0]
-
     def v3(i: int, **changes: object) -> dict[str, object]:
-        e = json.loads(json.dumps(sample))
-        e["eventID"] = f"golden-{i}"
-        for path, value in changes.items():
-            *parents, last = path.split("__")
-            node = e
-            for p in parents:
-                node = node.setdefault(p, {})
-            if value is None:
-                node.pop(last, None)
-            else:
-                node[last] = value
-        return e
+        return dcsa_event(f"golden-{i}", **changes)
 
     flat = {"eventID": "0f6a1a52-8d3b-4f1c-9a57-2d1b3c4d5e6f", "eventType": "EQUIPMENT",
             "eventClassifierCode": "EST", "eventDateTime": "2026-03-01T10:00:00+02:00",

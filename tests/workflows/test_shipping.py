@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
+from tests.builders import dcsa_event
 from tests.conftest import SHARED
 
 TNT = SHARED / "fixtures" / "dcsa-tnt"
@@ -151,18 +152,8 @@ def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engin
     character) reject that event, naming where and which field; the rest of the file loads, the
     same on both stores. Found by a differential review: they used to abort the whole ingest or
     be stored as text depending on the store and batch size."""
-    sample = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_text())["events"][0]
-
     def event(i: int, **change: object) -> dict[str, object]:
-        e = json.loads(json.dumps(sample))
-        e["eventID"] = f"evt-{i}"
-        for path, value in change.items():
-            *parents, last = path.split("__")
-            target = e
-            for p in parents:
-                target = target.setdefault(p, {})  # type: ignore[assignment]
-            target[last] = value  # type: ignore[index]
-        return e
+        return dcsa_event(f"evt-{i}", **change)
 
     events = [event(0), event(1, eventClassification__eventClassifierCode=1.5),
               event(2, eventLocation__facilityCode={"a": 1}), event(3, eventLocation__facilityCode="K9\u00003"),

@@ -266,10 +266,9 @@ class EventRepository:
             if _one_thread_only(self.session):
                 added, rejected = 0, []
                 for chunk in chunks:
-                    rows, before = _rows(chunk, supplied_by, received_at)
-                    n, clashes = self._check_clashes(rows, insert(prepare(rows)), supplied_by)
+                    n, why = self.add(chunk, supplied_by, received_at)
                     added += n
-                    rejected += before + clashes
+                    rejected += why
                     collector.batch_done()
                 return added, rejected
             return self._add_beside(chunks, supplied_by, received_at, collector, prepare, insert)
