@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
+from tests.conftest import SHARED
 
 
 def declaration(ref: str = "D1", day: int = 1, **overrides: Any) -> Declaration:
@@ -33,8 +33,8 @@ def outcome(ref: str, day: int, fraud: bool = True, critical: bool = False) -> I
     return InspectionOutcome(ref, fraud, critical, datetime(2021, 3, day, tzinfo=UTC))
 
 
-#: The real DCSA T&T 3.0 equipment-event sample (../shared/fixtures/dcsa-tnt) that dcsa_event varies.
-_TNT_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"
+#: The real DCSA T&T 3.0 equipment-event sample that dcsa_event varies (where tests.conftest finds ../shared).
+_TNT_SAMPLE = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"
 
 
 def dcsa_event(event_id: str, **changes: object) -> dict[str, object]:
