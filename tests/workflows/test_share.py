@@ -10,6 +10,7 @@ load and discharge events written in the DCSA T&T 3.0 shape, supplied by ``be-cu
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,10 +20,11 @@ from sqlalchemy import Engine, select
 
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
+from scheldt.domain.trips import TripKey
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import Alert, Sighting, WatchEntry
 from scheldt.exchange.misp import events_json, read_events
-from scheldt.exchange.objects import SHARING_EXTENSION_ID, identity_id
+from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
 from scheldt.exchange.stix_mapping import from_stix, to_stix
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.container_trips import TripFilter
@@ -200,6 +202,41 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
         "(TLP:AMBER, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
+
+
+def test_local_alert_ids_cannot_be_computed_by_a_partner(engine: Engine, tmp_path: Path) -> None:
+    # They were uuid5 over Scheldt's public namespace and what the partner that shared the entry
+    # knows (the agency, the entry's id, the trip), so us-cbp could compute one and learn from
+    # TAXII Add Objects (an id taken by a hidden object) that the container matched here.
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+                                          container_number="NARU3472484")
+        trip = uow.container_trips.page(None, TripFilter(), None, 10)[0]
+        key = TripKey(trip["container_number"], trip["document_ref"] or "", trip["voyage"] or "").label()
+        entry_id = out["id"]
+        guessable = f"grouping--{uuid.uuid5(NAMESPACE, f'watch-alert:be-customs:{entry_id}:{key}')}"
+        stored = [o.stix_id for o in uow.exchange.versions(None, out["alerts"][0])]
+        assert uow.exchange.versions(None, guessable) == []
+        again = share.receive_objects(uow, to_stix(from_stix(stored_objects(uow), out["id"])), "us-cbp", "peer:us",
+                                      "be-us", NOW + timedelta(hours=1))
+    assert key == "NARU3472484 / document HHL71800000 / no voyage"
+    assert stored == [out["alerts"][0]] and again.alerts == []  # raised once, under an id only this node knows
+
+
+def test_a_node_keeps_its_own_namespace(engine: Engine, tmp_path: Path) -> None:
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}", auto_upgrade=True)
+    try:
+        with unit_of_work(engine) as uow:
+            first = uow.exchange.node_namespace("local-alert-ids", NOW)
+        with unit_of_work(engine) as uow:
+            later = uow.exchange.node_namespace("local-alert-ids", NOW + timedelta(days=1))
+            another_name = uow.exchange.node_namespace("something-else", NOW)
+        with unit_of_work(other) as uow:
+            other_node = uow.exchange.node_namespace("local-alert-ids", NOW)
+    finally:
+        other.dispose()
+    assert first == later and len({first, another_name, other_node, NAMESPACE}) == 4 and first.version == 4
 
 
 def test_seal_route_and_company_entries_raise_alerts_and_names_reach_scores(engine: Engine, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ not see and never silently shrinks. Pages are keyset ranges of the server-assign
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import (
     NodeAccountRow,
+    NodeSecretRow,
     OrganisationRow,
     SharedObjectRecipientRow,
     SharedObjectRow,
@@ -43,6 +45,7 @@ from scheldt.store.models import (
     SharingGroupRow,
 )
 from scheldt.store.rows import aware, built_once, json_text
+from scheldt.store.upsert import insert_ignore
 
 _O = SharedObjectRow
 _T = SharedObjectRow.__table__
@@ -282,6 +285,14 @@ class ExchangeRepository:
             return
         self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         self._locked = self.session.get_transaction()
+
+    def node_namespace(self, name: str, now: datetime) -> uuid.UUID:
+        """This node's own random UUID called ``name`` (a uuid5 namespace for ids a partner must
+        not be able to compute), made on first use and the same ever after; two writers asking
+        at once get the same one (the first insert wins)."""
+        insert_ignore(self.session, NodeSecretRow.__table__,
+                      [{"name": name, "value": str(uuid.uuid4()), "created_at": now}])
+        return uuid.UUID(self.session.scalar(select(NodeSecretRow.value).where(NodeSecretRow.name == name)))
 
     # sharing groups
     def add_group(self, group_id: str, name: str, owner_org: str, members: Sequence[str], now: datetime) -> None:

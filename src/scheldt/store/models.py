@@ -654,6 +654,16 @@ class NodeAccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class NodeSecretRow(Base):
+    """A random value this node keeps to itself (migration 0017), e.g. the namespace of the ids
+    of its local alerts, so that a partner cannot compute them and probe for them."""
+
+    __tablename__ = "node_secret"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PeerRow(Base):
     """A partner node pulled by federation: its TAXII API root, credentials, the organisation
     its objects are attributed to here, and the server-assigned cursor reached per collection."""

@@ -53,7 +53,7 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id
+from scheldt.exchange.objects import Sharing, identity_id
 from scheldt.exchange.stix_mapping import WATCH_EXTENSION_ID, from_stix, items_in, to_stix, watch_label
 from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
@@ -66,6 +66,8 @@ from scheldt.workflows.trip_scoring import trip_facts
 SCREEN_BATCH = 1_000
 #: Sharing group prefix of the alerts a watchlist match raises (no sharing group can be named so).
 LOCAL_GROUP = "local:"
+#: Name of this node's secret namespace of local alert ids (``node_secret``, migration 0017).
+ALERT_ID_NAMESPACE = "local-alert-ids"
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _RECIPIENT = re.compile(r"^([a-z0-9][a-z0-9-]{1,63})/([a-z0-9][a-z0-9._-]{1,63})$")
 _HS = re.compile(r"^[0-9]{2,10}$")
@@ -608,8 +610,10 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
     agency = trip.get("supplied_by") or ""
     if not agency or not may_see(_agency_requester(uow, agency), _audience(uow, stored)):
         return None
+    # the same match gives the same id here (raised once), an id no partner can compute (it
+    # could otherwise ask TAXII Add Objects whether such an alert exists)
     key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
-    alert_id = f"grouping--{uuid.uuid5(NAMESPACE, key)}"
+    alert_id = f"grouping--{uuid.uuid5(uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key)}"
     if uow.exchange.versions(None, alert_id):
         return None
     s = entry.meta.sharing
