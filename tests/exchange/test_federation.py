@@ -3,7 +3,8 @@ loopback by uvicorn; nodes B and C on SQLite), and with the reference TAXII serv
 
 - New objects, new versions (corrections, marking changes, revocations), sightings flowing back
   to the originator's node, objects relayed late with old timestamps; de-duplication by
-  (id, modified); provenance (source ``peer:<name>``, originator from ``created_by_ref``);
+  (id, modified); provenance (source ``peer:<name>``, originator from ``created_by_ref`` where
+  the peer may relay for it, else refused);
   versions of another organisation's object refused; deletions through tombstones, relayed on
   from B to C; every pull audited; a peer that is down is reported, not fatal.
 - ``scheldt peer add | list | allow | pull | remove`` and the job kind ``federation-pull``.
@@ -31,6 +32,7 @@ from typer.testing import CliRunner
 from scheldt.cli import app as cli
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
+from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.federation import add_peer, pull_all, pull_peer
 from scheldt.exchange.objects import identity_id
 from scheldt.jobs.kinds import JobFailed, run_kind
@@ -113,9 +115,9 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
                      None, NOW)
         with unit_of_work(net.a) as uow:
             add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "be-node", "password", PASSWORD, None, NOW)
-        with unit_of_work(net.c) as uow:
+        with unit_of_work(net.c) as uow:  # C takes what B relays of the Belgians' objects
             add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"],
-                     None, NOW)
+                     None, NOW, relays_for=["be-customs"])
 
         report = pull(net.b, "be-node")
         assert report.added == 3
@@ -194,6 +196,37 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
     assert ("write", "federation-page") in kinds and ("write", "federation-deletions") in kinds
 
 
+def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowed(net: Net) -> None:
+    # Before, any object whose created_by_ref named an organisation known here was taken as that
+    # organisation's: the US node could write (or revoke) the Belgians' objects on the Dutch node.
+    own = indicator("us-cbp", Tlp.GREEN, None, name="US watch")
+    belgian = indicator("be-customs", Tlp.GREEN, None, name="said to be Belgian")
+    store(net.b, [own, belgian], owner="us-cbp")
+    with serving(net.b) as url_b:
+        with unit_of_work(net.c) as uow:
+            add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"],
+                     None, NOW)
+            add_peer(uow, "us-relay", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
+                     net.tokens_b["nl-node"], None, NOW, relays_for=["be-customs"])
+            with pytest.raises(InputError, match="us-cbp is the peer's own organisation"):
+                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["us-cbp"])
+            with pytest.raises(InputError, match="this node's own organisation"):
+                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["local-agency"])
+            with pytest.raises(NotFoundError):
+                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["xx-customs"])
+        refused = pull(net.c, "us-node")
+        got = {r.stix_id: r.owner_org for r in rows(net.c)}
+        failures = [f for c in refused.collections for f in c.failures]
+        assert got == {own["id"]: "us-cbp"} and refused.added == 1
+        assert failures == [(belgian["id"], "created by be-customs (created_by_ref), and peer us-node may not relay "
+                                            "for be-customs here: it speaks for us-cbp (scheldt peer add --relays "
+                                            "be-customs)")]
+        relayed = pull(net.c, "us-relay")
+        assert relayed.added == 1 and rows(net.c, belgian["id"])[0].owner_org == "be-customs"
+    with unit_of_work(net.c) as uow:
+        assert [p.relays_for for p in uow.peers.all()] == [(), ("be-customs",)]
+
+
 def test_a_watchlist_entry_deleted_at_its_origin_leaves_the_peer_watchlist_store(net: Net) -> None:
     be = Principal("be-analyst", Organisation("be-customs", "BE", OrgKind.AGENCY, ()), frozenset({Role.ANALYST}))
     with unit_of_work(net.a) as uow:
@@ -267,6 +300,16 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             r = runner.invoke(cli, ["peer", "list", "--json"])
             listed = json.loads(r.output)
             assert listed["peers"][0]["name"] == "be-node" and "secret" not in r.output
+            assert listed["peers"][0]["relays_for"] == []
+            r = runner.invoke(cli, ["peer", "add", "be-relay", f"{url_a}/taxii2/scheldt/", "--org", "be-customs",
+                                    "--user", "us-node", "--token-stdin", "--relays", "nl-customs"], input="t\n")
+            assert r.exit_code == 0 and r.output.strip().endswith("objects attributed to be-customs; relays for "
+                                                                   "nl-customs"), r.output
+            assert "be-relay" in runner.invoke(cli, ["peer", "list"]).output.split("relays for nl-customs")[0]
+            r = runner.invoke(cli, ["peer", "add", "x-node", "http://h/", "--org", "be-customs", "--user", "u",
+                                    "--token-stdin", "--relays", "be-customs"], input="t\n")
+            assert r.exit_code == 2 and "be-customs is the peer's own organisation" in r.output
+            assert runner.invoke(cli, ["peer", "remove", "be-relay"]).exit_code == 0
             assert net.tokens_a["us-node"] not in r.output
             assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}
             assert runner.invoke(cli, ["peer", "disallow", "nl-node"]).exit_code == 0
@@ -297,7 +340,8 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
     try:
         with medallion(tmp_path, {"partner": "medallion password"}, initial) as root:
             with unit_of_work(net.b) as uow:
-                add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW)
+                add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW,
+                         relays_for=["us-cbp"])  # the feed may carry the US agency's objects too
             report = pull(net.b, "feed")
             assert report.added == 150 and report.collections[0].pages == 2 and report.reconciled
             stored = {r.stix_id: r for r in rows(net.b)}
@@ -307,7 +351,7 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
             assert (even.tlp, even.group_id) == ("amber+strict", "be-us")
 
             # Later additions through medallion (posted by taxii2-client): a new object, a
-            # revocation, one naming a known organisation as its creator.
+            # revocation, one naming as its creator a known organisation the feed may relay for.
             coll = Collection(f"{root}collections/{MEDALLION_COLLECTION}/", user="partner", password="medallion password")
             later = [_plain(200), new_version(initial[3], revoked=True),
                      _plain(201, created_by_ref=identity_id("us-cbp"))]

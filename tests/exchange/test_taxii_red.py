@@ -183,7 +183,9 @@ def test_red_never_leaves_its_recipients_through_taxii_or_a_peers_pull(
     allowed = {i.stix_id for i in items if may_see(as_peer, i.audience) and i.audience.group in _offered(groups, org, None)}
     with serving(a) as base:
         with unit_of_work(b) as uow:
-            add_peer(uow, "node-a", f"{base}/taxii2/scheldt/", "be-customs", puller, "token", tokens_a[puller], None, NOW)
+            # node A relays the other agencies' objects it holds; B takes them as theirs
+            add_peer(uow, "node-a", f"{base}/taxii2/scheldt/", "be-customs", puller, "token", tokens_a[puller], None, NOW,
+                     relays_for=[o for o in ORGS if o != "be-customs"])
         report = pull_peer(lambda: unit_of_work(b), "node-a")
     assert report.error == ""
     with unit_of_work(b) as uow:

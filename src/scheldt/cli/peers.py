@@ -40,6 +40,8 @@ def peer_add(
     token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read an API token from stdin (Bearer).")] = False,
     group: Annotated[str | None, typer.Option("--group", help="Local sharing group of its objects that name "
                                               "none (needed for servers other than Scheldt).")] = None,
+    relays: Annotated[list[str] | None, typer.Option("--relays", help="Another organisation whose objects it may "
+                                                     "relay (repeat for more); others' are refused.")] = None,
 ) -> None:
     """Register a peer; its credential is kept to sign in there (use a dedicated account)."""
     from scheldt.exchange.federation import add_peer
@@ -50,8 +52,9 @@ def peer_add(
         kind, option = ("password", "--password-stdin") if password_stdin else ("token", "--token-stdin")
         secret = _secret(option)
         with store() as uow:
-            peer = add_peer(uow, name, url, org, user, kind, secret, group, now())
-    typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}")
+            peer = add_peer(uow, name, url, org, user, kind, secret, group, now(), relays or ())
+    also = f"; relays for {', '.join(peer.relays_for)}" if peer.relays_for else ""
+    typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}{also}")
 
 
 @peer_app.command("list")
@@ -66,7 +69,8 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for p in peers:
         last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S") if p["last_pull_at"] else "never"
         error = f"  error: {p['last_error']}" if p["last_error"] else ""
-        typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}  last pull {last}{error}")
+        relays = f"  relays for {', '.join(p['relays_for'])}" if p["relays_for"] else ""
+        typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}{relays}  last pull {last}{error}")
     for a in accounts:
         typer.echo(f"node account {a['username']} ({a['organisation_id']}) may pull from this node")
 

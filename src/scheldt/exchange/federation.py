@@ -19,10 +19,15 @@ pulls every readable collection of every peer with taxii2-client:
 * **De-duplication** by (id, modified): :func:`scheldt.workflows.sharing.ingest_objects` keys
   versions on it, so a version met twice (relayed by two peers, or our own coming back) adds
   nothing.
-* **Provenance**: stored with ``source="peer:<name>"``; owned by the organisation its
-  ``created_by_ref`` names (:func:`scheldt.exchange.objects.identity_id`) when that organisation
-  is known here and is not this node's own, else by the peer's organisation. A new version of an
-  object owned here by another organisation is refused (only an originator versions its object).
+* **Provenance**: stored with ``source="peer:<name>"``. A peer speaks for its own organisation:
+  an object is owned by the peer's organisation unless its ``created_by_ref`` names
+  (:func:`scheldt.exchange.objects.identity_id`) another organisation known here. Such an object
+  is a relay, and ``created_by_ref`` is not signed, so it is taken (owned by the organisation
+  it names) only from a peer allowed to relay for that organisation (``scheldt peer add
+  --relays ORG``); from any other peer it is refused, naming why. Objects naming this node's
+  own organisation, or an organisation unknown here, are owned by the peer's. A new version of
+  an object owned here by another organisation is refused (only an originator versions its
+  object).
 * **Markings**: the partner's TLP markings and Scheldt's sharing extension (group, recipients,
   evaluation, validity) travel in the objects and are applied as they are; objects naming no
   sharing group get the local group whose id is the remote collection's alias, else the peer's
@@ -48,7 +53,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -90,11 +95,13 @@ def utcnow() -> datetime:
 # --- peers ---------------------------------------------------------------------------------------
 
 def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, username: str, secret_kind: str,
-             secret: str, default_group: str | None, now: datetime) -> Peer:
+             secret: str, default_group: str | None, now: datetime, relays_for: Sequence[str] = ()) -> Peer:
     """Register a peer (``scheldt peer add``). ``url``: its TAXII API root or discovery URL
     (http or https); ``organisation_id``: a local organisation its objects are attributed to;
-    ``secret_kind``: ``password`` (HTTP Basic with ``username``) or ``token`` (Bearer).
-    Raises InputError naming the bad value, NotFoundError for an unknown organisation or group."""
+    ``secret_kind``: ``password`` (HTTP Basic with ``username``) or ``token`` (Bearer);
+    ``relays_for``: other local organisations whose objects it may relay (see the module
+    docstring). Raises InputError naming the bad value, NotFoundError for an unknown
+    organisation or group."""
     if not _NAME.match(name):
         raise InputError("peer name", f"{name!r} must be 2-64 lower-case letters, digits or hyphens")
     parsed = urlparse(url)
@@ -105,10 +112,16 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
     if secret_kind == "password" and not username:
         raise InputError("peer user", "HTTP Basic needs a username")
     uow.accounts.organisation(organisation_id)
+    local = get_settings().local_organisation
+    for org in relays_for:
+        if org in (organisation_id, local):
+            raise InputError("peer relays", f"{org} is the peer's own organisation" if org == organisation_id
+                             else f"{org} is this node's own organisation: its objects are never taken from a peer")
+        uow.accounts.organisation(org)
     if default_group is not None:
         uow.exchange.group(default_group)
     return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
-                         secret, default_group, now)
+                         secret, default_group, now, tuple(relays_for))
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -242,11 +255,17 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
     for obj in objects:
         owner = peer.organisation_id
         if isinstance(obj, dict):
-            named = orgs.get(str(obj.get("created_by_ref") or ""))
-            if named is not None and named != local:
-                owner = named
             versions = stored.get(str(obj.get("id")), [])
             modified = str(obj.get("modified") or obj.get("created") or "")
+            named = orgs.get(str(obj.get("created_by_ref") or ""))
+            if named is not None and named not in (local, owner):
+                # a version stored here already adds nothing (our own coming back, say)
+                if named not in peer.relays_for and modified not in {m for _, m in versions}:
+                    _failed(report, str(obj.get("id")), f"created by {named} (created_by_ref), and peer {peer.name} "
+                                                        f"may not relay for {named} here: it speaks for "
+                                                        f"{peer.organisation_id} (scheldt peer add --relays {named})")
+                    continue
+                owner = named
             others = {o for o, _ in versions} - {owner}
             if versions and modified not in {m for _, m in versions} and others:
                 _failed(report, str(obj.get("id")), f"a new version of {sorted(others)[0]}'s object: only its "

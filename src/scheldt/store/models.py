@@ -680,6 +680,8 @@ class PeerRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Local sharing group of objects from the peer's collections that name none (migration 0011).
     default_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Other organisations whose objects it may relay (migration 0018); see scheldt.exchange.federation.
+    relays_for: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class SubscriptionRow(Base):

@@ -2,7 +2,7 @@
 
 A peer (:class:`~scheldt.store.models.PeerRow`) has a name, the URL of its TAXII API root (or of
 its discovery endpoint), the organisation its objects are attributed to when they name no
-originator known here, the credential this node uses there, the local sharing group for objects
+originator known here, the other organisations whose objects it may relay (``relays_for``), the credential this node uses there, the local sharing group for objects
 of its collections that name none (``default_group``), and per remote collection the state of
 the pull (``cursors``: collection id → ``{"next": ..., "added_after": ..., "deleted": ...,
 "reconciled_at": ...}``, see :mod:`scheldt.exchange.federation`).
@@ -46,11 +46,13 @@ class Peer:
     last_error: str = ""
     created_at: datetime | None = None
     secret: str = field(default="", repr=False)
+    relays_for: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The peer without its secret (for listings)."""
         return {"name": self.name, "api_root": self.api_root, "organisation_id": self.organisation_id,
                 "username": self.username, "credential": self.secret_kind, "default_group": self.default_group,
+                "relays_for": list(self.relays_for),
                 "collections": sorted(self.cursors), "last_pull_at": self.last_pull_at, "last_error": self.last_error,
                 "created_at": self.created_at}
 
@@ -59,7 +61,7 @@ def _peer(row: PeerRow, with_secret: bool) -> Peer:
     kind, _, secret = (row.secret or "").partition(":")
     return Peer(row.name, row.api_root, row.organisation_id, row.username, kind, row.default_group,
                 dict(row.cursors or {}), aware(row.last_pull_at), row.last_error or "", aware(row.created_at),
-                secret if with_secret else "")
+                secret if with_secret else "", tuple(row.relays_for or ()))
 
 
 class PeerRepository:
@@ -69,7 +71,7 @@ class PeerRepository:
         self.session = session
 
     def add(self, name: str, api_root: str, organisation_id: str, username: str, secret_kind: str, secret: str,
-            default_group: str | None, now: datetime) -> Peer:
+            default_group: str | None, now: datetime, relays_for: tuple[str, ...] = ()) -> Peer:
         """Register a peer. Raises InputError when the name is taken or the credential kind unknown."""
         if secret_kind not in SECRET_KINDS:
             raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
@@ -77,7 +79,7 @@ class PeerRepository:
             raise InputError("peer name", f"{name!r} already exists")
         row = PeerRow(name=name, api_root=api_root, organisation_id=organisation_id, username=username,
                       secret=f"{secret_kind}:{secret}", cursors={}, last_error="", created_at=now,
-                      default_group=default_group)
+                      default_group=default_group, relays_for=sorted(set(relays_for)))
         self.session.add(row)
         self.session.flush()
         return _peer(row, False)
