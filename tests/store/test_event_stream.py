@@ -24,9 +24,10 @@ def _stream(n: int, seen: list[bool]) -> Iterator[Event]:
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_stream_pauses_the_collector_and_collects_per_batch(engine: Engine, enabled: bool,
+def test_stream_pauses_the_collector_and_collects_every_few_batches(engine: Engine, enabled: bool,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events_module, "FULL_COLLECTION_BATCHES", 2)
+    monkeypatch.setattr(events_module, "YOUNG_COLLECTION_BATCHES", 2)
+    monkeypatch.setattr(events_module, "FULL_COLLECTION_BATCHES", 4)
     generations: list[int] = []
 
     def count(phase: str, info: dict[str, int]) -> None:
@@ -40,17 +41,17 @@ def test_stream_pauses_the_collector_and_collects_per_batch(engine: Engine, enab
     gc.callbacks.append(count)
     try:
         with unit_of_work(engine) as uow:
-            added, rejected = uow.events.add_stream(_stream(7, seen), "org", NOW, batch=3)
+            added, rejected = uow.events.add_stream(_stream(13, seen), "org", NOW, batch=3)
             done.append(True)
         after = gc.isenabled()
     finally:
         gc.callbacks.remove(count)
         (gc.enable if was else gc.disable)()
-    assert (added, rejected) == (7, [])
-    assert seen == [False] * 7  # read with the collector paused
+    assert (added, rejected) == (13, [])
+    assert seen == [False] * 13  # read with the collector paused
     assert after is enabled  # left as found
-    # batches of 3, 3 and 1: young generations, all of them (2nd batch), young generations
-    assert generations == [1, 2, 1]
+    # five batches (3, 3, 3, 3, 1): young generations after the 2nd, all of them after the 4th
+    assert generations == [1, 2]
 
 
 def _varied() -> list[Event]:

@@ -155,19 +155,25 @@ _SIZED = (str, tuple, list)
 STREAM_BATCH = 5_000
 
 
-#: While a stream is stored, every generation is collected once per this many batches.
+#: While a stream is stored, the young generations are collected once per this many batches...
+YOUNG_COLLECTION_BATCHES = 4
+#: ... and every generation once per this many (a multiple of the former).
 FULL_COLLECTION_BATCHES = 20
 
 
 class _CollectPerBatch:
-    """Automatic garbage collection paused while a stream of events is stored, and done per
-    batch instead: the young generations after each batch (:meth:`batch_done`), every
-    generation after each :data:`FULL_COLLECTION_BATCHES`th.
+    """Automatic garbage collection paused while a stream of events is stored, and done every
+    few batches instead (:meth:`batch_done`): the young generations after each
+    :data:`YOUNG_COLLECTION_BATCHES`th, every generation after each
+    :data:`FULL_COLLECTION_BATCHES`th.
 
     An event stream allocates some twenty tracked objects per event and almost never a cycle,
     so the collector's automatic passes (one per 700 allocations) cost a tenth of the ingest
-    for nothing. The switch is process-wide: garbage of other threads is collected per batch
-    too. The collector is left as it was found (enabled or not)."""
+    for nothing. A pass walks every object still alive (the batch being read and the one being
+    inserted: some 100,000), about 6 ms, so one per batch still cost 4 % of a million-event
+    ingest (benchmarks/ingest_throughput.py). The switch is process-wide: garbage of other
+    threads waits for these passes too. The collector is left as it was found (enabled or
+    not)."""
 
     def __enter__(self) -> _CollectPerBatch:
         self.was_enabled = gc.isenabled()
@@ -177,7 +183,10 @@ class _CollectPerBatch:
 
     def batch_done(self) -> None:
         self.batches += 1
-        gc.collect(2 if self.batches % FULL_COLLECTION_BATCHES == 0 else 1)
+        if self.batches % FULL_COLLECTION_BATCHES == 0:
+            gc.collect(2)
+        elif self.batches % YOUNG_COLLECTION_BATCHES == 0:
+            gc.collect(1)
 
     def __exit__(self, *exc: object) -> None:
         if self.was_enabled:
@@ -248,7 +257,7 @@ class EventRepository:
         in-memory SQLite database is written from this thread. The caller must not use this
         session until the call returns. An exception from either side stops
         both and is raised here, the transaction left to the caller to roll back. Automatic
-        garbage collection is paused meanwhile and done per batch (:class:`_CollectPerBatch`).
+        garbage collection is paused meanwhile and done every few batches (:class:`_CollectPerBatch`).
         """
         chunks = _chunks(events, batch)
         make = SqliteInsert if self.session.get_bind().dialect.name == "sqlite" else PostgresInsert
