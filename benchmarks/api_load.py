@@ -142,12 +142,13 @@ KINDS = ("risk queue", "container page")
 
 def app_factory() -> Any:
     """The ASGI app uvicorn serves (``--factory``): the API without the workbench on the store
-    named by ``SCHELDT_DATABASE_URL``, no job runner."""
+    named by ``SCHELDT_DATABASE_URL``, no job runner; STIX checks warmed at start-up as
+    ``scheldt serve`` does."""
     from scheldt.api.app import create_app
     from scheldt.settings import get_settings
     from scheldt.store.db import open_store
 
-    return create_app(open_store(get_settings().resolved_database_url), workbench=False)
+    return create_app(open_store(get_settings().resolved_database_url), workbench=False, warm=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheldt.api.app import create_app
 from scheldt.domain.exchange import Tlp
 from scheldt.exchange import stix_check
 from scheldt.settings import get_settings
+from scheldt.store.db import open_store
 from tests.exchange.taxii_nodes import indicator
 
 
@@ -120,3 +124,33 @@ def test_an_invalid_pattern_of_a_remembered_form_is_still_refused() -> None:
 def test_the_memory_of_forms_answers_as_the_validator_does(pieces: list[str]) -> None:
     pattern = "".join(pieces)
     assert (stix_check.check_pattern(pattern) == []) == (stix_check._run_validator(pattern, "2.1") == [])
+
+
+def test_warm_starts_the_workers_before_the_first_envelope(processes: None) -> None:
+    stix_check.warm()
+    pool = stix_check._pool
+    assert pool is not None and len(pool._processes) == 2  # both started, each has checked an object
+    objects, wrong = envelope()
+    problems = stix_check.stix_problems(objects)
+    assert stix_check._pool is pool and [i for i, p in enumerate(problems) if p] == sorted(wrong)
+
+
+def test_warm_with_no_worker_processes_starts_none(settings_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "1")
+    get_settings.cache_clear()
+    stix_check.warm()
+    assert stix_check._pool is None
+    get_settings.cache_clear()
+
+
+def test_the_server_warms_the_checks_at_start_up(processes: None, tmp_path: Any) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}", auto_upgrade=True)
+    try:
+        with TestClient(create_app(engine, workbench=False, warm=True)) as client:
+            assert client.get("/healthz").status_code == 200
+            deadline = time.monotonic() + 30
+            while (stix_check._pool is None or len(stix_check._pool._processes) < 2) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert stix_check._pool is not None and len(stix_check._pool._processes) == 2
+    finally:
+        engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from scheldt.api import (
     routes_trips,
 )
 from scheldt.api.errors import error_response
-from scheldt.exchange import taxii
+from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store
 
@@ -141,15 +142,19 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True) -> FastAPI:
+def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, warm: bool = False) -> FastAPI:
     """The Scheldt API (and workbench). ``engine``: the store's SQLAlchemy engine (default: the
-    settings' store, which must be migrated); ``jobs``: a started job runner to expose, or None."""
+    settings' store, which must be migrated); ``jobs``: a started job runner to expose, or None;
+    ``warm``: at start-up, get the STIX checks of received envelopes ready in a background
+    thread (:func:`scheldt.exchange.stix_check.warm`; what ``scheldt serve`` does)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "engine", None) is None:
             app.state.engine = open_store(get_settings().resolved_database_url)
         freeze_startup_objects()
+        if warm:
+            threading.Thread(target=stix_check.warm, name="scheldt-stix-warm", daemon=True).start()
         yield
 
     app = FastAPI(title="Scheldt", version=__version__, lifespan=lifespan,

@@ -149,7 +149,7 @@ def serve(
                 typer.echo(f"indexed {reindex_trips(uow)} container trips")
         runner = _start_jobs(settings().resolved_database_url) if jobs else None
     try:
-        uvicorn.run(create_app(engine, jobs=runner), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(engine, jobs=runner, warm=True), host=host, port=port, log_level="info")
     finally:
         if runner is not None and runner.started:
             runner.shutdown()

@@ -7,7 +7,7 @@ GIL), and an HTTP server process may hold every partner's connection, so one env
 :data:`PARALLEL_MIN` objects or more is split over a pool of worker processes
 (``SCHELDT_STIX_CHECK_PROCESSES``, default 2; 0 or 1 checks in the caller's process). The pool is
 started on first use ("spawn": the server process runs threads, which forking does not copy
-safely) and stopped when the process exits. Where the pool breaks (a worker killed), the
+safely), or by :func:`warm` when the server starts, and stopped when the process exits. Where the pool breaks (a worker killed), the
 envelope is checked in the caller's process and a new pool is started next time.
 
 Only the stix2 check runs in the pool; the cheap structural checks of
@@ -132,6 +132,31 @@ def stop_pool() -> None:
 
 
 atexit.register(stop_pool)
+
+
+#: What :func:`warm` checks: a watchlist-entry indicator of the shape partners send most.
+_WARM_OBJECT = {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000000",
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": f"[{stix_mapping.CONTAINER_TYPE}:number = 'APZU4812090']", "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z"}
+
+
+def warm() -> None:
+    """Get checking ready before the first envelope arrives: stix2's pattern grammar loaded
+    here, and the worker processes started (when ``SCHELDT_STIX_CHECK_PROCESSES`` is 2 or more),
+    each having checked one object. Otherwise the first big envelopes a server receives wait
+    for process start-up and imports, several tenths of a second per process. ``scheldt serve``
+    calls it at start-up, in a thread."""
+    _problems([_WARM_OBJECT])
+    size = get_settings().stix_check_processes
+    if size < 2:
+        return
+    pool = _executor(size)
+    try:
+        for done in [pool.submit(_problems, [_WARM_OBJECT]) for _ in range(size)]:
+            done.result()
+    except BrokenProcessPool:
+        _discard(pool)
 
 
 def stix_problems(objects: list[dict[str, Any]]) -> list[str | None]:
