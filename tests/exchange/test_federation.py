@@ -33,8 +33,8 @@ from scheldt.cli import app as cli
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
 from scheldt.errors import InputError, NotFoundError
-from scheldt.exchange.federation import add_peer, pull_all, pull_peer
-from scheldt.exchange.objects import identity_id
+from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_relays
+from scheldt.exchange.objects import identity_id, sharing_of, stored_values
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
@@ -196,35 +196,73 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
     assert ("write", "federation-page") in kinds and ("write", "federation-deletions") in kinds
 
 
-def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowed(net: Net) -> None:
+def tampered(engine: Engine, objects: list[dict[str, Any]], owner: str, source: str = "local") -> None:
+    """Store ``objects`` as ``owner``'s past every check, as a tampered node's store could hold them."""
+    with unit_of_work(engine) as uow:
+        uow.exchange.add_versions([(stored_values(o, sharing_of(o, None, o["id"]), owner, source, datetime.now(UTC)),
+                                    ()) for o in objects])
+
+
+def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowed(
+        net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before, any object whose created_by_ref named an organisation known here was taken as that
     # organisation's: the US node could write (or revoke) the Belgians' objects on the Dutch node.
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "nl-customs")  # node C is the Dutch node
+    get_settings.cache_clear()
     own = indicator("us-cbp", Tlp.GREEN, None, name="US watch")
     belgian = indicator("be-customs", Tlp.GREEN, None, name="said to be Belgian")
-    store(net.b, [own, belgian], owner="us-cbp")
-    with serving(net.b) as url_b:
-        with unit_of_work(net.c) as uow:
-            add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"],
-                     None, NOW)
-            add_peer(uow, "us-relay", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
-                     net.tokens_b["nl-node"], None, NOW, relays_for=["be-customs"])
-            with pytest.raises(InputError, match="us-cbp is the peer's own organisation"):
-                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["us-cbp"])
-            with pytest.raises(InputError, match="this node's own organisation"):
-                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["local-agency"])
-            with pytest.raises(NotFoundError):
-                add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["xx-customs"])
-        refused = pull(net.c, "us-node")
-        got = {r.stix_id: r.owner_org for r in rows(net.c)}
-        failures = [f for c in refused.collections for f in c.failures]
-        assert got == {own["id"]: "us-cbp"} and refused.added == 1
-        assert failures == [(belgian["id"], "created by be-customs (created_by_ref), and peer us-node may not relay "
-                                            "for be-customs here: it speaks for us-cbp (scheldt peer add --relays "
-                                            "be-customs)")]
-        relayed = pull(net.c, "us-relay")
-        assert relayed.added == 1 and rows(net.c, belgian["id"])[0].owner_org == "be-customs"
+    dutch = indicator("nl-customs", Tlp.GREEN, None, name="said to be ours")
+    tampered(net.b, [own, belgian, dutch], "us-cbp")
+    try:
+        with serving(net.b) as url_b:
+            with unit_of_work(net.c) as uow:
+                add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
+                         net.tokens_b["nl-node"], None, NOW)
+                for org, relays, error in (("us-cbp", ["us-cbp"], "us-cbp is the peer's own organisation"),
+                                           ("us-cbp", ["nl-customs"], "this node's own organisation: its objects"),
+                                           ("nl-customs", [], "this node's own organisation: a peer speaks")):
+                    with pytest.raises(InputError, match=error):
+                        add_peer(uow, "x-node", url_b, org, "u", "token", "t", None, NOW, relays_for=relays)
+                with pytest.raises(NotFoundError):
+                    add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["xx-customs"])
+            refused = pull(net.c, "us-node")
+            got = {r.stix_id: r.owner_org for r in rows(net.c)}
+            assert got == {own["id"]: "us-cbp"} and refused.added == 1
+            assert sorted(f for c in refused.collections for f in c.failures) == sorted([
+                (belgian["id"], "created by be-customs (created_by_ref), and peer us-node may not relay for "
+                                "be-customs here: it speaks for us-cbp (scheldt peer relays us-node be-customs)"),
+                (dutch["id"], "created by nl-customs (created_by_ref), this node's own organisation: its objects are "
+                              "made here, never taken from a peer")])
+            # allowed to relay for the Belgians now: the next pull starts over and takes theirs
+            with unit_of_work(net.c) as uow:
+                assert set_relays(uow, "us-node", ["be-customs"]).relays_for == ("be-customs",)
+            relayed = pull(net.c, "us-node")
+            assert relayed.added == 1 and rows(net.c, belgian["id"])[0].owner_org == "be-customs"
+            assert not rows(net.c, dutch["id"])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_peers_tombstones_delete_only_what_it_speaks_for(net: Net) -> None:
+    belgian = indicator("be-customs", Tlp.GREEN, None, name="given by the US node before it was limited")
+    tampered(net.c, [belgian], "be-customs", source="peer:us-node")
     with unit_of_work(net.c) as uow:
-        assert [p.relays_for for p in uow.peers.all()] == [(), ("be-customs",)]
+        add_peer(uow, "us-node", "http://127.0.0.1:9/taxii2/scheldt/", "us-cbp", "nl-node", "token", "t", None, NOW)
+        assert delete_copies(uow, uow.peers.get("us-node"), [(belgian["id"], None)], NOW) == 0
+        set_relays(uow, "us-node", ["be-customs"])
+        assert delete_copies(uow, uow.peers.get("us-node"), [(belgian["id"], None)], NOW) == 1
+
+
+def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes(net: Net) -> None:
+    ours = indicator("us-cbp", Tlp.GREEN, None)
+    claimed = indicator("be-customs", Tlp.GREEN, None)
+    foreign = {**indicator("us-cbp", Tlp.GREEN, None), "created_by_ref": "identity--0c6f3c6e-1f7e-4b8e-9d55-3f0e8c1d2a4b"}
+    with unit_of_work(net.b) as uow:
+        report = ingest_objects(uow, [ours, claimed, foreign], "us-cbp", "taxii:us-officer", None, NOW)
+    assert [i for i, _, _ in report.added] == [ours["id"], foreign["id"]]  # no creator known here: the poster's
+    assert report.failed == [(claimed["id"], f"{claimed['id']}.created_by_ref: names be-customs, but the object comes "
+                                             "from us-cbp: an organisation's objects are taken only from it, or from "
+                                             "a peer allowed to relay for it")]
 
 
 def test_a_watchlist_entry_deleted_at_its_origin_leaves_the_peer_watchlist_store(net: Net) -> None:
@@ -310,6 +348,13 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                     "--token-stdin", "--relays", "be-customs"], input="t\n")
             assert r.exit_code == 2 and "be-customs is the peer's own organisation" in r.output
             assert runner.invoke(cli, ["peer", "remove", "be-relay"]).exit_code == 0
+            r = runner.invoke(cli, ["peer", "relays", "be-node", "nl-customs", "be-customs"])
+            assert r.exit_code == 2 and "be-customs is the peer's own organisation" in r.output
+            r = runner.invoke(cli, ["peer", "relays", "be-node", "nl-customs"])
+            assert (r.exit_code, r.output.strip()) == (0, "peer be-node relays for nl-customs")
+            r = runner.invoke(cli, ["peer", "relays", "be-node"])
+            assert r.output.strip() == "peer be-node relays for no other organisation (only be-customs's objects)"
+            assert runner.invoke(cli, ["peer", "relays", "nowhere"]).exit_code == 2
             assert net.tokens_a["us-node"] not in r.output
             assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}
             assert runner.invoke(cli, ["peer", "disallow", "nl-node"]).exit_code == 0

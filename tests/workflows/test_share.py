@@ -29,6 +29,7 @@ from scheldt.exchange.stix_mapping import from_stix, to_stix
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
+from scheldt.store.exchange import ExchangeRepository
 from scheldt.store.models import WatchlistEntryRow
 from scheldt.workflows import inspections, share
 from scheldt.workflows.accounts import create_organisation
@@ -222,6 +223,23 @@ def test_local_alert_ids_cannot_be_computed_by_a_partner(engine: Engine, tmp_pat
                                       "be-us", NOW + timedelta(hours=1))
     assert key == "NARU3472484 / document HHL71800000 / no voyage"
     assert stored == [out["alerts"][0]] and again.alerts == []  # raised once, under an id only this node knows
+
+
+def test_a_match_alerted_before_migration_0017_is_not_alerted_again(engine: Engine, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        # raised as before migration 0017: its id from Scheldt's public namespace
+        monkeypatch.setattr(ExchangeRepository, "node_namespace", lambda self, name, now: NAMESPACE)
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+                                          container_number="NARU3472484")
+        monkeypatch.undo()
+        entry = from_stix(stored_objects(uow), out["id"])
+        later = replace(entry, meta=replace(entry.meta, modified=NOW + timedelta(hours=1)))
+        again = share.receive_objects(uow, to_stix(later), "us-cbp", "peer:us", "be-us", NOW + timedelta(hours=1))
+        alerts = [o.stix_id for o in uow.exchange.page(None, limit=100) if o.stix_id.startswith("grouping--")]
+    assert len(out["alerts"]) == 1 and again.report.added and again.alerts == []
+    assert alerts == out["alerts"]  # one alert, under its old id
 
 
 def test_a_node_keeps_its_own_namespace(engine: Engine, tmp_path: Path) -> None:

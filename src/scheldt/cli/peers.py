@@ -57,6 +57,22 @@ def peer_add(
     typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}{also}")
 
 
+@peer_app.command("relays")
+def peer_relays(
+    name: Annotated[str, typer.Argument(help="The peer.")],
+    orgs: Annotated[list[str] | None, typer.Argument(help="Organisations whose objects it may relay (none: only "
+                                                     "its own organisation's are taken).")] = None,
+) -> None:
+    """Set the other organisations whose objects a peer may relay. Adding one makes its next
+    pull start over, so the objects refused until now arrive."""
+    from scheldt.exchange.federation import set_relays
+
+    with errors_reported(), store() as uow:
+        peer = set_relays(uow, name, orgs or [])
+    relays = ", ".join(peer.relays_for) or f"no other organisation (only {peer.organisation_id}'s objects)"
+    typer.echo(f"peer {peer.name} relays for {relays}")
+
+
 @peer_app.command("list")
 def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List peers, when each was last pulled and the last error (no secrets)."""

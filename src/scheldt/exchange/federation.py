@@ -24,10 +24,13 @@ pulls every readable collection of every peer with taxii2-client:
   (:func:`scheldt.exchange.objects.identity_id`) another organisation known here. Such an object
   is a relay, and ``created_by_ref`` is not signed, so it is taken (owned by the organisation
   it names) only from a peer allowed to relay for that organisation (``scheldt peer add
-  --relays ORG``); from any other peer it is refused, naming why. Objects naming this node's
-  own organisation, or an organisation unknown here, are owned by the peer's. A new version of
-  an object owned here by another organisation is refused (only an originator versions its
-  object).
+  --relays ORG``, ``scheldt peer relays``); from any other peer it is refused, naming why, and
+  so is an object naming this node's own organisation (its objects are made here). A version
+  already stored here passes either way (it adds nothing: our own coming back, say). Objects
+  naming an organisation unknown here are owned by the peer's: that trust is the peer's, and a
+  node that lets this one relay for such an organisation inherits it. A new version of an
+  object owned here by another organisation is refused (only an originator versions its
+  object). Tombstones from a peer delete only versions of organisations it speaks for.
 * **Markings**: the partner's TLP markings and Scheldt's sharing extension (group, recipients,
   evaluation, validity) travel in the objects and are applied as they are; objects naming no
   sharing group get the local group whose id is the remote collection's alias, else the peer's
@@ -111,17 +114,35 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
         raise InputError(f"peer {secret_kind}", "empty")
     if secret_kind == "password" and not username:
         raise InputError("peer user", "HTTP Basic needs a username")
-    uow.accounts.organisation(organisation_id)
+    _check_relays(uow, organisation_id, relays_for)
+    if default_group is not None:
+        uow.exchange.group(default_group)
+    return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
+                         secret, default_group, now, tuple(relays_for))
+
+
+def set_relays(uow: UnitOfWork, name: str, relays_for: Sequence[str]) -> Peer:
+    """Replace the organisations peer ``name`` may relay for (``scheldt peer relays``). When it
+    names one it did not before, the peer's pull starts over, so the objects refused until now
+    arrive (versions already stored add nothing); else its pull state is kept. Raises
+    NotFoundError for an unknown peer or organisation, InputError as :func:`add_peer`."""
+    peer = uow.peers.get(name)
+    _check_relays(uow, peer.organisation_id, relays_for)
+    return uow.peers.set_relays(name, tuple(relays_for), start_over=bool(set(relays_for) - set(peer.relays_for)))
+
+
+def _check_relays(uow: UnitOfWork, organisation_id: str, relays_for: Sequence[str]) -> None:
+    """Raise InputError when a peer would speak for this node's own organisation, or relay for
+    its own or this node's; NotFoundError for an unknown organisation."""
     local = get_settings().local_organisation
+    if organisation_id == local:
+        raise InputError("peer org", f"{organisation_id} is this node's own organisation: a peer speaks for another")
+    uow.accounts.organisation(organisation_id)
     for org in relays_for:
         if org in (organisation_id, local):
             raise InputError("peer relays", f"{org} is the peer's own organisation" if org == organisation_id
                              else f"{org} is this node's own organisation: its objects are never taken from a peer")
         uow.accounts.organisation(org)
-    if default_group is not None:
-        uow.exchange.group(default_group)
-    return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
-                         secret, default_group, now, tuple(relays_for))
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -258,17 +279,16 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
             versions = stored.get(str(obj.get("id")), [])
             modified = str(obj.get("modified") or obj.get("created") or "")
             named = orgs.get(str(obj.get("created_by_ref") or ""))
-            if named is not None and named not in (local, owner):
+            if named is not None and named != owner:
                 # a version stored here already adds nothing (our own coming back, say)
-                if named not in peer.relays_for and modified not in {m for _, m in versions}:
-                    _failed(report, str(obj.get("id")), f"created by {named} (created_by_ref), and peer {peer.name} "
-                                                        f"may not relay for {named} here: it speaks for "
-                                                        f"{peer.organisation_id} (scheldt peer add --relays {named})")
+                if modified not in {m for _, m in versions} and (named == local or named not in peer.relays_for):
+                    _failed(report, str(obj.get("id")), _not_its_own(peer, named, local))
                     continue
                 owner = named
             others = {o for o, _ in versions} - {owner}
             if versions and modified not in {m for _, m in versions} and others:
-                _failed(report, str(obj.get("id")), f"a new version of {sorted(others)[0]}'s object: only its "
+                # whose it is stays unsaid: pull reports are read by users of other organisations
+                _failed(report, str(obj.get("id")), "a new version of another organisation's object: only its "
                                                     "originator versions it")
                 continue
         if runs and runs[-1][0] == owner:
@@ -283,6 +303,15 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
             _failed(report, label, why)
 
 
+def _not_its_own(peer: Peer, named: str, local: str) -> str:
+    """Why an object a peer sent, naming ``named`` as its creator, is refused."""
+    if named == local:
+        return (f"created by {named} (created_by_ref), this node's own organisation: its objects are made here, "
+                f"never taken from a peer")
+    return (f"created by {named} (created_by_ref), and peer {peer.name} may not relay for {named} here: it "
+            f"speaks for {peer.organisation_id} (scheldt peer relays {peer.name} {named})")
+
+
 def _failed(report: CollectionReport, label: str, why: str) -> None:
     report.failed += 1
     if len(report.failures) < FAILURES_KEPT:
@@ -292,12 +321,15 @@ def _failed(report: CollectionReport, label: str, why: str) -> None:
 def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime) -> int:
     """Delete the live versions stored from ``peer`` among ``(stix_id, modified)`` (``None``:
     every version from it), leaving tombstones so our own peers learn it, and takes watchlist
-    entries whose last version went out of the watchlist store. Returns how many."""
+    entries whose last version went out of the watchlist store. Returns how many. Only versions
+    of organisations the peer speaks for (its own, those it may relay for) are deleted: copies
+    it gave before it was limited to those stay."""
     source = f"peer:{peer.name}"
+    speaks_for = {peer.organisation_id, *peer.relays_for}
     gone: list[tuple[int, str, str]] = []
     for stix_id, modified in versions:
         for v in uow.exchange.versions(None, stix_id):
-            if v.source == source and (modified is None or v.modified == modified):
+            if v.source == source and v.owner_org in speaks_for and (modified is None or v.modified == modified):
                 uow.exchange.delete(v.stix_id, v.modified, now)
                 gone.append((v.seq, v.stix_id, v.modified))
     if gone:

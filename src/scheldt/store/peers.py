@@ -84,6 +84,18 @@ class PeerRepository:
         self.session.flush()
         return _peer(row, False)
 
+    def set_relays(self, name: str, relays_for: tuple[str, ...], start_over: bool) -> Peer:
+        """Replace the organisations a peer may relay for; with ``start_over`` forget its pull
+        state (``cursors``), so its next pull reads everything again. Raises NotFoundError."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        row.relays_for = sorted(set(relays_for))
+        if start_over:
+            row.cursors = {}
+        self.session.flush()
+        return _peer(row, False)
+
     def get(self, name: str, with_secret: bool = False) -> Peer:
         """One peer. Raises NotFoundError."""
         row = self.session.get(PeerRow, name)

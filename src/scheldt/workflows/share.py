@@ -53,7 +53,7 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import Sharing, identity_id
+from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id
 from scheldt.exchange.stix_mapping import WATCH_EXTENSION_ID, from_stix, items_in, to_stix, watch_label
 from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
@@ -614,7 +614,8 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
     # could otherwise ask TAXII Add Objects whether such an alert exists)
     key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
     alert_id = f"grouping--{uuid.uuid5(uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key)}"
-    if uow.exchange.versions(None, alert_id):
+    before_0017 = f"grouping--{uuid.uuid5(NAMESPACE, key)}"  # how it was named before migration 0017
+    if uow.exchange.versions(None, alert_id) or uow.exchange.versions(None, before_0017):
         return None
     s = entry.meta.sharing
     origin = _org_of(uow).get(entry.meta.created_by, stored.owner_org)

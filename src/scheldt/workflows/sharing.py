@@ -17,7 +17,7 @@ from typing import Any
 
 from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError
-from scheldt.exchange.objects import redact, sharing_of, stored_values
+from scheldt.exchange.objects import identity_id, redact, sharing_of, stored_values
 from scheldt.exchange.stix_check import stix_problems
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
@@ -82,13 +82,26 @@ def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
     return problems
 
 
+def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str], where: str) -> None:
+    """Raise InputError when ``obj``'s ``created_by_ref`` names an organisation known here
+    (``creators``: identity id → organisation) other than ``owner_org``, the one it comes from.
+    No creator, or an identity that is no organisation here, passes."""
+    named = creators.get(str(obj.get("created_by_ref") or ""))
+    if named is not None and named != owner_org:
+        raise InputError(f"{where}.created_by_ref", f"names {named}, but the object comes from {owner_org}: an "
+                         "organisation's objects are taken only from it, or from a peer allowed to relay for it")
+
+
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
                    now: datetime) -> IngestReport:
     """Store each object version (see the module docstring). ``owner_org``: the organisation
     the objects come from (the requester of a TAXII POST, the peer of a pull); ``source``:
     provenance (``local``, ``taxii:<user>``, ``peer:<name>``); ``default_group``: the sharing
-    group of objects that name none (the collection posted to). Raises InputError when
-    ``objects`` is not a list or holds more than :data:`MAX_OBJECTS`."""
+    group of objects that name none (the collection posted to). An object whose
+    ``created_by_ref`` names another organisation known here than ``owner_org`` is refused
+    (whatever way it came in: TAXII, a peer, MISP), so a stored object never claims a known
+    creator other than its owner, and this node never serves such a claim on to its peers.
+    Raises InputError when ``objects`` is not a list or holds more than :data:`MAX_OBJECTS`."""
     if not isinstance(objects, list):
         raise InputError("objects", "give a list of STIX objects")
     if len(objects) > MAX_OBJECTS:
@@ -97,11 +110,13 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
               for i, obj in enumerate(objects)]
     problems = _problems(objects, labels)
+    creators = {identity_id(o.id): o.id for o in uow.accounts.organisations()}
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     for i, label in enumerate(labels):
         try:
             if i in problems:
                 raise problems[i]
+            _check_creator(objects[i], owner_org, creators, label)
             sharing = sharing_of(objects[i], default_group, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
