@@ -26,7 +26,8 @@ What it does:
 3. Ingest. The collection grows to each size in turn by TAXII Add Objects (``POST
    .../objects/``, envelopes of up to ``--envelope`` objects and under 1 MiB, as taxii2-client
    sends them) from ``--posters`` concurrent clients (us-cbp's and be-customs' liaison
-   officers); every status must report every object added. Objects per second = objects added
+   officers, each posting the items its own organisation made: Scheldt takes an
+   organisation's objects only from it); every status must report every object added. Objects per second = objects added
    / wall time of the step. The envelopes of a step are written to a temporary file before the
    step, so making them costs the measured server nothing. After each step the exchange
    tables are vacuumed and analysed (VACUUM ANALYZE), as autovacuum does after a bulk insert
@@ -139,6 +140,7 @@ class Template:
     parts: list[tuple[str, str, str]]
     count: int
     collection: str
+    owner: str
     alert_ref: str = ""
 
 
@@ -215,7 +217,8 @@ def build_templates(n: int, seed: int) -> list[Template]:
             parts.append((o["id"], o["type"], role))
         group = item.meta.sharing.group
         text = json.dumps(objects, separators=(",", ":"))[1:-1]
-        out.append(Template(text, main["type"], main["id"], parts, len(objects), group or "community",
+        owner = next(o for o in ("us-cbp", "be-customs") if identity_id(o) == item.meta.created_by)
+        out.append(Template(text, main["type"], main["id"], parts, len(objects), group or "community", owner,
                             placeholder if isinstance(item, Sighting) else ""))
     return out
 
@@ -227,8 +230,9 @@ class ObjectSource:
         self.templates, self.rng = templates, random.Random(seed)
         self.alerts: list[str] = []
 
-    def item(self) -> tuple[str, int, str]:
-        """(JSON of the item's objects without brackets, object count, collection alias)."""
+    def item(self) -> tuple[str, int, str, str]:
+        """(JSON of the item's objects without brackets, object count, collection alias, the
+        organisation that made it)."""
         t = self.rng.choice(self.templates)
         while t.alert_ref and not self.alerts:
             t = self.rng.choice(self.templates)
@@ -242,33 +246,34 @@ class ObjectSource:
             self.alerts.append(main)
             if len(self.alerts) > 10_000:
                 del self.alerts[:5_000]
-        return text, t.count, t.collection
+        return text, t.count, t.collection, t.owner
 
 
 def write_envelopes(source: ObjectSource, n: int, envelope: int, path: Path) -> int:
-    """Write envelopes holding ``n`` objects (whole items; up to ``envelope`` objects and
-    900 KiB each) to ``path``, one line each as ``<collection>\\t<count>\\t<json>``. Returns
-    how many objects."""
-    pending: dict[str, list[str]] = {}
-    counts: dict[str, int] = {}
-    sizes: dict[str, int] = {}
+    """Write envelopes holding ``n`` objects (whole items of one organisation, which posts them;
+    up to ``envelope`` objects and 900 KiB each) to ``path``, one line each as
+    ``<collection>\\t<organisation>\\t<count>\\t<json>``. Returns how many objects."""
+    pending: dict[tuple[str, str], list[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    sizes: dict[tuple[str, str], int] = {}
     total = 0
     with path.open("w") as fh:
-        def flush(coll: str) -> None:
-            if pending.get(coll):
-                fh.write(f"{coll}\t{counts[coll]}\t{{\"objects\":[{','.join(pending[coll])}]}}\n")
-            pending[coll], counts[coll], sizes[coll] = [], 0, 0
+        def flush(key: tuple[str, str]) -> None:
+            if pending.get(key):
+                fh.write(f"{key[0]}\t{key[1]}\t{counts[key]}\t{{\"objects\":[{','.join(pending[key])}]}}\n")
+            pending[key], counts[key], sizes[key] = [], 0, 0
 
         while total < n:
-            text, count, coll = source.item()
-            if counts.get(coll, 0) + count > envelope or sizes.get(coll, 0) + len(text) > 900 * 1024:
-                flush(coll)
-            pending.setdefault(coll, []).append(text)
-            counts[coll] = counts.get(coll, 0) + count
-            sizes[coll] = sizes.get(coll, 0) + len(text)
+            text, count, coll, owner = source.item()
+            key = (coll, owner)
+            if counts.get(key, 0) + count > envelope or sizes.get(key, 0) + len(text) > 900 * 1024:
+                flush(key)
+            pending.setdefault(key, []).append(text)
+            counts[key] = counts.get(key, 0) + count
+            sizes[key] = sizes.get(key, 0) + len(text)
             total += count
-        for coll in list(pending):
-            flush(coll)
+        for key in list(pending):
+            flush(key)
     return total
 
 
@@ -505,22 +510,28 @@ async def concurrent_clients(target: Target, clients: list[tuple[str, str]], cur
     return figures
 
 
-async def post_envelopes(target: Target, posters: list[str], path: Path) -> Figures:
-    """Add Objects of every envelope in ``path`` from ``len(posters)`` concurrent clients;
-    ``objects`` counts the objects the status resources report added (a failure is an error)."""
+async def post_envelopes(target: Target, posters: list[str], path: Path, by_creator: bool = True) -> Figures:
+    """Add Objects of every envelope in ``path`` from ``len(posters)`` concurrent clients, each
+    envelope by a poster of the organisation that made its items (Scheldt takes an
+    organisation's objects only from it), or by any poster (``by_creator`` False: medallion
+    does not check); ``objects`` counts the objects the status resources report added (a
+    failure is an error)."""
     figures = Figures()
-    queue: asyncio.Queue[tuple[str, int, bytes]] = asyncio.Queue(maxsize=8)
+    org_of = {u: (USERS[u][0] if by_creator else "") for u in posters}
+    queues: dict[str, asyncio.Queue[tuple[str, int, bytes]]] = {o: asyncio.Queue(maxsize=8)
+                                                                for o in set(org_of.values())}
 
     async def feed() -> None:
         with path.open("rb") as fh:
             for line in fh:
-                coll, count, body = line.rstrip(b"\n").split(b"\t", 2)
-                await queue.put((coll.decode(), int(count), body))
-        for _ in posters:
-            await queue.put(("", 0, b""))
+                coll, org, count, body = line.rstrip(b"\n").split(b"\t", 3)
+                await queues[org.decode() if by_creator else ""].put((coll.decode(), int(count), body))
+        for user in posters:
+            await queues[org_of[user]].put(("", 0, b""))
 
     async def post(user: str) -> None:
         client = Client(target.port, target.auth[user])
+        queue = queues[org_of[user]]
         try:
             while True:
                 coll, count, body = await queue.get()
@@ -695,7 +706,7 @@ def medallion_data(source_lines: list[str], path: Path) -> None:
     envelopes ``source_lines`` (as write_envelopes wrote them)."""
     objects: list[Any] = []
     for line in source_lines:
-        objects += json.loads(line.split("\t", 2)[2])["objects"]
+        objects += json.loads(line.split("\t", 3)[3])["objects"]
     start = datetime(2026, 11, 1, tzinfo=UTC)
     manifest = [{"id": o["id"], "date_added": (start + timedelta(milliseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                  "version": o.get("modified", o.get("created")), "media_type": "application/stix+json;version=2.1"}
@@ -762,7 +773,6 @@ async def run_medallion(args: argparse.Namespace, templates: list[Template], wor
     extra = work / "medallion-post.txt"
     write_envelopes(source, args.envelope, args.envelope, extra)
     first_line = extra.read_text().splitlines()[0]
-    coll, _, _ = first_line.split("\t", 2)
     extra.write_text(first_line + "\n")
     m = Medallion(work)
     auth = basic("partner", PASSWORD)
@@ -781,7 +791,7 @@ async def run_medallion(args: argparse.Namespace, templates: list[Template], wor
                  ("full_walk", lambda: full_walk(target(), "be-officer-1")),
                  ("added_after", lambda: added_after_polls(target(), "be-officer-2", times, args.samples, args.seed)),
                  ("clients", lambda: concurrent_clients(target(), CLIENTS, {}, times, args.duration, args.seed)),
-                 ("ingest", lambda: post_envelopes(target(), ["us-liaison"], extra))]
+                 ("ingest", lambda: post_envelopes(target(), ["us-liaison"], extra, by_creator=False))]
         for key, make in steps:
             m.start()
             log(f"  medallion at {n:,} objects: {key} (cap {args.medallion_cap:g} s) ...")
