@@ -265,6 +265,24 @@ def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes
                                              "a peer allowed to relay for it")]
 
 
+def test_a_version_met_again_with_other_content_is_reported_not_counted_as_known(net: Net) -> None:
+    # A peer that sends a copy of someone's object id first (say, without its created_by_ref)
+    # used to make the real version count as "already stored" without a word.
+    real = indicator("be-customs", Tlp.GREEN, None, name="the Belgian original")
+    squatted = {k: v for k, v in real.items() if k != "created_by_ref"} | {"name": "the US node's copy"}
+    with unit_of_work(net.c) as uow:
+        first = ingest_objects(uow, [squatted], "us-cbp", "peer:us-node", None, NOW)
+        same = ingest_objects(uow, [squatted], "us-cbp", "peer:us-node", None, NOW)
+        other = ingest_objects(uow, [real], "be-customs", "peer:be-node", None, NOW)
+        kept = uow.exchange.versions(None, real["id"])
+    assert len(first.added) == 1 and same.known == [(real["id"], real["modified"])] and same.failed == []
+    assert other.known == [] and other.failed == [(real["id"], f"{real['id']}: version {real['modified']} is already "
+                                                                "stored here with other content; the first one "
+                                                                "received is kept (a new version needs a later "
+                                                                "modified)")]
+    assert [(v.owner_org, v.object["name"]) for v in kept] == [("us-cbp", "the US node's copy")]
+
+
 def test_a_watchlist_entry_deleted_at_its_origin_leaves_the_peer_watchlist_store(net: Net) -> None:
     be = Principal("be-analyst", Organisation("be-customs", "BE", OrgKind.AGENCY, ()), frozenset({Role.ANALYST}))
     with unit_of_work(net.a) as uow:

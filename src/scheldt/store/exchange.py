@@ -388,6 +388,17 @@ class ExchangeRepository:
             self.session.execute(insert(_R), named)
         return out
 
+    def stored_objects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The STIX object stored for each (stix id, modified) of ``keys`` that is stored
+        (deleted versions included)."""
+        wanted = set(keys)
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        ids = sorted({k[0] for k in wanted})
+        for i in range(0, len(ids), 1000):
+            stmt = select(_O.stix_id, _O.modified, _O.object).where(_O.stix_id.in_(ids[i:i + 1000]))
+            out.update({(sid, mod): obj for sid, mod, obj in self.session.execute(stmt) if (sid, mod) in wanted})
+        return out
+
     def _after_latest(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``values`` with each ``date_added`` after every one stored (by a microsecond where it
         is not), so date_added grows with seq. Why: a writer reads the clock before it takes the

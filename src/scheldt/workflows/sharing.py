@@ -94,7 +94,8 @@ def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str]
 
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
                    now: datetime) -> IngestReport:
-    """Store each object version (see the module docstring). ``owner_org``: the organisation
+    """Store each object version (see the module docstring); a version already stored with the
+    same content is ``known``, with other content ``failed`` (the first one received is kept). ``owner_org``: the organisation
     the objects come from (the requester of a TAXII POST, the peer of a pull); ``source``:
     provenance (``local``, ``taxii:<user>``, ``peer:<name>``); ``default_group``: the sharing
     group of objects that name none (the collection posted to). An object whose
@@ -123,11 +124,18 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             report.failed.append((label, f"{exc.where}: {exc.why}"))
             continue
         batch.append((values, sharing.recipients))
-    for (values, _), seq in zip(batch, uow.exchange.add_versions(batch), strict=True):
-        if seq is None:
-            report.known.append((values["stix_id"], values["modified"]))
-        else:
-            report.added.append((values["stix_id"], values["modified"], seq))
+    seqs = uow.exchange.add_versions(batch)
+    known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None]
+    stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v in known]) if known else {}
+    for (values, _), seq in zip(batch, seqs, strict=True):
+        key = (values["stix_id"], values["modified"])
+        if seq is not None:
+            report.added.append((*key, seq))
+        elif stored.get(key, values["object"]) == values["object"]:
+            report.known.append(key)
+        else:  # a version is never changed: the one first received stays, and the clash is said
+            report.failed.append((key[0], f"{key[0]}: version {key[1]} is already stored here with other content; "
+                                          "the first one received is kept (a new version needs a later modified)"))
     return report
 
 
