@@ -7,8 +7,9 @@ GIL), and an HTTP server process may hold every partner's connection, so one env
 :data:`PARALLEL_MIN` objects or more is split over a pool of worker processes
 (``SCHELDT_STIX_CHECK_PROCESSES``, default 2; 0 or 1 checks in the caller's process). The pool is
 started on first use ("spawn": the server process runs threads, which forking does not copy
-safely), or by :func:`warm` when the server starts, and stopped when the process exits. Where the pool breaks (a worker killed), the
-envelope is checked in the caller's process and a new pool is started next time.
+safely), or by :func:`warm` when the server starts, and stopped when the process exits. Where
+the pool breaks (a worker killed), the envelope is checked in the caller's process and a new
+pool is started next time.
 
 Only the stix2 check runs in the pool; the cheap structural checks of
 :func:`scheldt.workflows.sharing.precheck_object` run first in the caller, so only well-formed,

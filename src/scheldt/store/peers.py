@@ -1,8 +1,9 @@
 """Federation peers: partner nodes (or any TAXII 2.1 server) this node pulls from.
 
 A peer (:class:`~scheldt.store.models.PeerRow`) has a name, the URL of its TAXII API root (or of
-its discovery endpoint), the organisation its objects are attributed to when they name no
-originator known here, the other organisations whose objects it may relay (``relays_for``), the credential this node uses there, the local sharing group for objects
+its discovery endpoint), the organisation it speaks for, the other organisations whose objects
+it may relay (``relays_for``, see :mod:`scheldt.exchange.federation`), the credential this node
+uses there, the local sharing group for objects
 of its collections that name none (``default_group``), and per remote collection the state of
 the pull (``cursors``: collection id → ``{"next": ..., "added_after": ..., "deleted": ...,
 "reconciled_at": ...}``, see :mod:`scheldt.exchange.federation`).

@@ -95,8 +95,8 @@ def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str]
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
                    now: datetime) -> IngestReport:
     """Store each object version (see the module docstring); a version already stored with the
-    same content is ``known``, with other content ``failed`` (the first one received is kept). ``owner_org``: the organisation
-    the objects come from (the requester of a TAXII POST, the peer of a pull); ``source``:
+    same content is ``known``, with other content ``failed`` (the first one received is kept).
+    ``owner_org``: the organisation the objects come from (the requester of a TAXII POST, the peer of a pull); ``source``:
     provenance (``local``, ``taxii:<user>``, ``peer:<name>``); ``default_group``: the sharing
     group of objects that name none (the collection posted to). An object whose
     ``created_by_ref`` names another organisation known here than ``owner_org`` is refused
