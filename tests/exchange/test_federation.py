@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from scheldt.cli import app as cli
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
-from scheldt.domain.exchange import Tlp
+from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, tlp_marking_definition
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_relays
 from scheldt.exchange.objects import identity_id, sharing_of, stored_values
@@ -211,15 +211,17 @@ def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowe
     get_settings.cache_clear()
     own = indicator("us-cbp", Tlp.GREEN, None, name="US watch")
     belgian = indicator("be-customs", Tlp.GREEN, None, name="said to be Belgian")
-    dutch = indicator("nl-customs", Tlp.GREEN, None, name="said to be ours")
-    tampered(net.b, [own, belgian, dutch], "us-cbp")
+    dutch = indicator("nl-customs", Tlp.GREEN, None, name="by the Dutch liaison officer on the US node")
+    made_here = indicator("nl-customs", Tlp.GREEN, None, name="made on the Dutch node")
+    store(net.c, [made_here], owner="nl-customs")
+    revoked_there = new_version(made_here, revoked=True)
+    tampered(net.b, [own, belgian, dutch, revoked_there], "us-cbp")
     try:
         with serving(net.b) as url_b:
             with unit_of_work(net.c) as uow:
                 add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
                          net.tokens_b["nl-node"], None, NOW)
                 for org, relays, error in (("us-cbp", ["us-cbp"], "us-cbp is the peer's own organisation"),
-                                           ("us-cbp", ["nl-customs"], "this node's own organisation: its objects"),
                                            ("nl-customs", [], "this node's own organisation: a peer speaks")):
                     with pytest.raises(InputError, match=error):
                         add_peer(uow, "x-node", url_b, org, "u", "token", "t", None, NOW, relays_for=relays)
@@ -227,18 +229,28 @@ def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowe
                     add_peer(uow, "x-node", url_b, "us-cbp", "u", "token", "t", None, NOW, relays_for=["xx-customs"])
             refused = pull(net.c, "us-node")
             got = {r.stix_id: r.owner_org for r in rows(net.c)}
-            assert got == {own["id"]: "us-cbp"} and refused.added == 1
+            assert got == {own["id"]: "us-cbp", made_here["id"]: "nl-customs"} and refused.added == 1
+            why = "created by {0} (created_by_ref), and peer us-node may not relay for {0} here: it speaks for us-cbp " \
+                  "(scheldt peer relays us-node {0})"
             assert sorted(f for c in refused.collections for f in c.failures) == sorted([
-                (belgian["id"], "created by be-customs (created_by_ref), and peer us-node may not relay for "
-                                "be-customs here: it speaks for us-cbp (scheldt peer relays us-node be-customs)"),
-                (dutch["id"], "created by nl-customs (created_by_ref), this node's own organisation: its objects are "
-                              "made here, never taken from a peer")])
-            # allowed to relay for the Belgians now: the next pull starts over and takes theirs
+                (belgian["id"], why.format("be-customs")), (dutch["id"], why.format("nl-customs")),
+                (made_here["id"], why.format("nl-customs"))])
+            # allowed to relay for the Belgians and for the Dutch node's own users there: the next
+            # pull starts over and takes theirs, but no new version of what was made here. A pull
+            # that began before (its peer read at the old epoch) writes no cursor back.
             with unit_of_work(net.c) as uow:
-                assert set_relays(uow, "us-node", ["be-customs"]).relays_for == ("be-customs",)
+                before = uow.peers.get("us-node")
+                assert set_relays(uow, "us-node", ["be-customs", "nl-customs"]).relays_for == ("be-customs", "nl-customs")
+                uow.peers.set_cursor("us-node", "some-collection", {"next": "late"}, before.epoch)
+                assert uow.peers.get("us-node").cursors == {"_epoch": 1}
             relayed = pull(net.c, "us-node")
-            assert relayed.added == 1 and rows(net.c, belgian["id"])[0].owner_org == "be-customs"
-            assert not rows(net.c, dutch["id"])
+            assert relayed.added == 2
+            assert {i: rows(net.c, i)[0].owner_org for i in (belgian["id"], dutch["id"])} == {
+                belgian["id"]: "be-customs", dutch["id"]: "nl-customs"}
+            assert [f for c in relayed.collections for f in c.failures] == [
+                (made_here["id"], "created by nl-customs (created_by_ref), this node's own organisation, as a new "
+                                  "version of an object made here: only this node versions those")]
+            assert [r.revoked for r in rows(net.c, made_here["id"])] == [False]
     finally:
         get_settings.cache_clear()
 
@@ -281,6 +293,26 @@ def test_a_version_met_again_with_other_content_is_reported_not_counted_as_known
                                                                 "received is kept (a new version needs a later "
                                                                 "modified)")]
     assert [(v.owner_org, v.object["name"]) for v in kept] == [("us-cbp", "the US node's copy")]
+
+
+def test_copies_of_a_stored_version_count_as_known(net: Net) -> None:
+    # What must not be reported as "other content": a partner re-posting a version it read here
+    # (another organisation's), a copy with the properties under granular markings removed (as
+    # a reader who may not see them got it, relayed back), a TLP marking definition written
+    # another way, and a value the store writes differently (NaN is kept as null).
+    marked = indicator("be-customs", Tlp.GREEN, None, name="marked") | {"description": "for AMBER readers only"}
+    marked["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.AMBER], "selectors": ["description"]}]
+    redacted = {k: v for k, v in marked.items() if k not in ("description", "granular_markings")}
+    tlp = tlp_marking_definition(Tlp.AMBER)
+    nan = indicator("be-customs", Tlp.GREEN, None) | {"x_scheldt_score": float("nan")}
+    with unit_of_work(net.c) as uow:
+        first = ingest_objects(uow, [marked, tlp, nan], "be-customs", "peer:be-node", "be-us", NOW)
+        again = ingest_objects(uow, [redacted, {k: v for k, v in tlp.items() if k != "name"}, nan], "be-customs",
+                               "peer:us-node", "be-us", NOW)
+        reposted = ingest_objects(uow, [marked], "us-cbp", "taxii:us-liaison", "be-us", NOW)
+    assert len(first.added) == 3 and first.failed == []
+    assert (len(again.known), again.failed) == (3, [])
+    assert (reposted.known, reposted.failed) == ([(marked["id"], marked["modified"])], [])
 
 
 def test_a_watchlist_entry_deleted_at_its_origin_leaves_the_peer_watchlist_store(net: Net) -> None:

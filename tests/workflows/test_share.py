@@ -242,6 +242,26 @@ def test_a_match_alerted_before_migration_0017_is_not_alerted_again(engine: Engi
     assert alerts == out["alerts"]  # one alert, under its old id
 
 
+def test_an_object_a_partner_posts_under_an_old_alert_name_does_not_silence_alerts(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+                                          container_number="MSCU1234566")  # matches no trip yet
+        trip = uow.container_trips.page(None, TripFilter(), None, 10)[0]
+        key = TripKey(trip["container_number"], trip["document_ref"] or "", trip["voyage"] or "").label()
+        entry_id = out["id"]
+        squat = {"type": "grouping", "spec_version": "2.1", "id": f"grouping--{uuid.uuid5(NAMESPACE, f'watch-alert:be-customs:{entry_id}:{key}')}",
+                 "created": "2026-03-01T09:00:00.000Z", "modified": "2026-03-01T09:00:00.000Z", "context": "x",
+                 "object_refs": [entry_id]}
+        posted = share.receive_objects(uow, [squat], "us-cbp", "taxii:liaison", "be-us", NOW)
+        entry = from_stix(stored_objects(uow), entry_id)
+        later = replace(entry, container_number="NARU3472484", meta=replace(entry.meta, modified=NOW + timedelta(hours=1)))
+        matched = share.receive_objects(uow, to_stix(later), "us-cbp", "peer:us", "be-us", NOW + timedelta(hours=1))
+    assert posted.report.added and out["alerts"] == []
+    assert len(matched.alerts) == 1 and matched.alerts[0] != squat["id"]
+
+
 def test_a_node_keeps_its_own_namespace(engine: Engine, tmp_path: Path) -> None:
     other = open_store(f"sqlite:///{tmp_path / 'other.db'}", auto_upgrade=True)
     try:

@@ -24,8 +24,9 @@ pulls every readable collection of every peer with taxii2-client:
   (:func:`scheldt.exchange.objects.identity_id`) another organisation known here. Such an object
   is a relay, and ``created_by_ref`` is not signed, so it is taken (owned by the organisation
   it names) only from a peer allowed to relay for that organisation (``scheldt peer add
-  --relays ORG``, ``scheldt peer relays``); from any other peer it is refused, naming why, and
-  so is an object naming this node's own organisation (its objects are made here). A version
+  --relays ORG``, ``scheldt peer relays``); from any other peer it is refused, naming why. That
+  holds for this node's own organisation too (its users may work on a partner's node, e.g. a
+  liaison officer), and a relay never makes a new version of an object made here. A version
   already stored here passes either way (it adds nothing: our own coming back, say). Objects
   naming an organisation unknown here are owned by the peer's: that trust is the peer's, and a
   node that lets this one relay for such an organisation inherits it. A new version of an
@@ -133,15 +134,14 @@ def set_relays(uow: UnitOfWork, name: str, relays_for: Sequence[str]) -> Peer:
 
 def _check_relays(uow: UnitOfWork, organisation_id: str, relays_for: Sequence[str]) -> None:
     """Raise InputError when a peer would speak for this node's own organisation, or relay for
-    its own or this node's; NotFoundError for an unknown organisation."""
+    its own; NotFoundError for an unknown organisation."""
     local = get_settings().local_organisation
     if organisation_id == local:
         raise InputError("peer org", f"{organisation_id} is this node's own organisation: a peer speaks for another")
     uow.accounts.organisation(organisation_id)
     for org in relays_for:
-        if org in (organisation_id, local):
-            raise InputError("peer relays", f"{org} is the peer's own organisation" if org == organisation_id
-                             else f"{org} is this node's own organisation: its objects are never taken from a peer")
+        if org == organisation_id:
+            raise InputError("peer relays", f"{org} is the peer's own organisation")
         uow.accounts.organisation(org)
 
 
@@ -281,7 +281,8 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
             named = orgs.get(str(obj.get("created_by_ref") or ""))
             if named is not None and named != owner:
                 # a version stored here already adds nothing (our own coming back, say)
-                if modified not in {m for _, m in versions} and (named == local or named not in peer.relays_for):
+                if modified not in {m for _, m in versions} and (
+                        named not in peer.relays_for or (named == local and _made_here(uow, str(obj.get("id"))))):
                     _failed(report, str(obj.get("id")), _not_its_own(peer, named, local))
                     continue
                 owner = named
@@ -303,11 +304,16 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
             _failed(report, label, why)
 
 
+def _made_here(uow: UnitOfWork, stix_id: str) -> bool:
+    """Whether this node made a version of ``stix_id`` (``source="local"``)."""
+    return any(v.source == "local" for v in uow.exchange.versions(None, stix_id))
+
+
 def _not_its_own(peer: Peer, named: str, local: str) -> str:
     """Why an object a peer sent, naming ``named`` as its creator, is refused."""
-    if named == local:
-        return (f"created by {named} (created_by_ref), this node's own organisation: its objects are made here, "
-                f"never taken from a peer")
+    if named == local and named in peer.relays_for:
+        return (f"created by {named} (created_by_ref), this node's own organisation, as a new version of an object "
+                f"made here: only this node versions those")
     return (f"created by {named} (created_by_ref), and peer {peer.name} may not relay for {named} here: it "
             f"speaks for {peer.organisation_id} (scheldt peer relays {peer.name} {named})")
 
@@ -381,7 +387,7 @@ def pull_collection(uow_factory: UowFactory, peer: Peer, coll: Collection, last:
             before = (report.added, report.known, report.failed)
             if objects:
                 store_objects(uow, peer, objects, group, now, report)
-            uow.peers.set_cursor(peer.name, coll.id, new_state)
+            uow.peers.set_cursor(peer.name, coll.id, new_state, peer.epoch)
             if objects:
                 _audit(uow, "write", peer, "federation-page", {
                     "collection": report.collection, "received": len(objects), "added": report.added - before[0],
@@ -425,7 +431,7 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
             n = delete_copies(uow, peer, [(str(d["id"]), str(d.get("version") or "") or None) for d in items], now)
             state["deleted"] = body.get("next") or cursor
             state["tombstones"] = True
-            uow.peers.set_cursor(peer.name, coll.id, state)
+            uow.peers.set_cursor(peer.name, coll.id, state, peer.epoch)
             if n:
                 _audit(uow, "write", peer, "federation-deletions", {
                     "collection": report.collection, "tombstones": len(items), "deleted": n,
@@ -497,7 +503,7 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
                     if not pull_tombstones(uow_factory, peer, conn, coll, state, creport):
                         state["tombstones"] = False
                         with uow_factory() as uow:
-                            uow.peers.set_cursor(peer.name, coll.id, state)
+                            uow.peers.set_cursor(peer.name, coll.id, state, peer.epoch)
                 if state.get("tombstones") is False:
                     needs_reconcile = True
             if needs_reconcile and _reconcile_due(states, settings.federation_reconcile_every_s):
@@ -507,7 +513,7 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
                 with uow_factory() as uow:
                     for coll in readable:
                         states[coll.id]["reconciled_at"] = stamp
-                        uow.peers.set_cursor(peer.name, coll.id, states[coll.id])
+                        uow.peers.set_cursor(peer.name, coll.id, states[coll.id], peer.epoch)
                 if report.collections:
                     report.collections[0].deleted += deleted
         finally:

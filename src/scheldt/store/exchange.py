@@ -395,7 +395,9 @@ class ExchangeRepository:
         out: dict[tuple[str, str], dict[str, Any]] = {}
         ids = sorted({k[0] for k in wanted})
         for i in range(0, len(ids), 1000):
-            stmt = select(_O.stix_id, _O.modified, _O.object).where(_O.stix_id.in_(ids[i:i + 1000]))
+            part = set(ids[i:i + 1000])
+            stmt = select(_O.stix_id, _O.modified, _O.object).where(
+                _O.stix_id.in_(sorted(part)), _O.modified.in_(sorted({m for s, m in wanted if s in part})))
             out.update({(sid, mod): obj for sid, mod, obj in self.session.execute(stmt) if (sid, mod) in wanted})
         return out
 

@@ -26,6 +26,9 @@ from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import PeerRow
 from scheldt.store.rows import aware
 
+#: Key in ``cursors`` of the peer's pull epoch: bumped when its pull must start over, so a pull
+#: that began before cannot write its cursors back (see :meth:`PeerRepository.set_cursor`).
+EPOCH = "_epoch"
 #: Longest error text kept on a peer (characters).
 ERROR_MAX = 500
 SECRET_KINDS = ("password", "token")
@@ -49,12 +52,17 @@ class Peer:
     secret: str = field(default="", repr=False)
     relays_for: tuple[str, ...] = ()
 
+    @property
+    def epoch(self) -> int:
+        """The pull epoch this peer was read at (see :data:`EPOCH`)."""
+        return int(self.cursors.get(EPOCH, 0))
+
     def as_dict(self) -> dict[str, Any]:
         """The peer without its secret (for listings)."""
         return {"name": self.name, "api_root": self.api_root, "organisation_id": self.organisation_id,
                 "username": self.username, "credential": self.secret_kind, "default_group": self.default_group,
                 "relays_for": list(self.relays_for),
-                "collections": sorted(self.cursors), "last_pull_at": self.last_pull_at, "last_error": self.last_error,
+                "collections": sorted(k for k in self.cursors if k != EPOCH), "last_pull_at": self.last_pull_at, "last_error": self.last_error,
                 "created_at": self.created_at}
 
 
@@ -87,13 +95,14 @@ class PeerRepository:
 
     def set_relays(self, name: str, relays_for: tuple[str, ...], start_over: bool) -> Peer:
         """Replace the organisations a peer may relay for; with ``start_over`` forget its pull
-        state (``cursors``), so its next pull reads everything again. Raises NotFoundError."""
+        state (``cursors``) and bump its epoch, so its next pull reads everything again. Raises
+        NotFoundError."""
         row = self.session.get(PeerRow, name)
         if row is None:
             raise NotFoundError(f"peer {name}", "no such peer")
         row.relays_for = sorted(set(relays_for))
-        if start_over:
-            row.cursors = {}
+        if start_over:  # a pull running now keeps its epoch and writes nothing back
+            row.cursors = {EPOCH: int((row.cursors or {}).get(EPOCH, 0)) + 1}
         self.session.flush()
         return _peer(row, False)
 
@@ -116,11 +125,15 @@ class PeerRepository:
         self.session.delete(row)
         self.session.flush()
 
-    def set_cursor(self, name: str, collection_id: str, state: dict[str, Any]) -> None:
-        """Keep the pull state of one remote collection. Raises NotFoundError."""
+    def set_cursor(self, name: str, collection_id: str, state: dict[str, Any], epoch: int | None = None) -> None:
+        """Keep the pull state of one remote collection, unless ``epoch`` (the pull's, read with
+        the peer when it began) is not the peer's any more: its pull was made to start over
+        meanwhile (:meth:`set_relays`). Raises NotFoundError."""
         row = self.session.get(PeerRow, name)
         if row is None:
             raise NotFoundError(f"peer {name}", "no such peer")
+        if epoch is not None and int((row.cursors or {}).get(EPOCH, 0)) != epoch:
+            return
         cursors = dict(row.cursors or {})
         cursors[collection_id] = dict(state)
         row.cursors = cursors  # a new dict, so the JSON column is written

@@ -614,8 +614,12 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
     # could otherwise ask TAXII Add Objects whether such an alert exists)
     key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
     alert_id = f"grouping--{uuid.uuid5(uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key)}"
-    before_0017 = f"grouping--{uuid.uuid5(NAMESPACE, key)}"  # how it was named before migration 0017
-    if uow.exchange.versions(None, alert_id) or uow.exchange.versions(None, before_0017):
+    # raised before migration 0017 under a public name: only an alert this node raised counts (a
+    # partner can compute that name and post an object under it)
+    before_0017 = f"grouping--{uuid.uuid5(NAMESPACE, key)}"
+    if uow.exchange.versions(None, alert_id) or any(
+            v.source == "local" and v.owner_org == agency and v.group_id == f"{LOCAL_GROUP}{agency}"[:64]
+            for v in uow.exchange.versions(None, before_0017)):
         return None
     s = entry.meta.sharing
     origin = _org_of(uow).get(entry.meta.created_by, stored.owner_org)

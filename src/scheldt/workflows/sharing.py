@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from scheldt.domain.exchange import Requester
+from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError
 from scheldt.exchange.objects import identity_id, redact, sharing_of, stored_values
 from scheldt.exchange.stix_check import stix_problems
@@ -113,30 +116,63 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     problems = _problems(objects, labels)
     creators = {identity_id(o.id): o.id for o in uow.accounts.organisations()}
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
+    other_creator: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
         try:
             if i in problems:
                 raise problems[i]
-            _check_creator(objects[i], owner_org, creators, label)
             sharing = sharing_of(objects[i], default_group, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
             continue
+        try:
+            _check_creator(objects[i], owner_org, creators, label)
+        except InputError as exc:  # refused, unless this very version is stored already
+            other_creator.append((values, exc))
+            continue
         batch.append((values, sharing.recipients))
     seqs = uow.exchange.add_versions(batch)
-    known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None]
+    known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None] + [
+        values for values, _ in other_creator]
     stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v in known]) if known else {}
     for (values, _), seq in zip(batch, seqs, strict=True):
         key = (values["stix_id"], values["modified"])
         if seq is not None:
             report.added.append((*key, seq))
-        elif stored.get(key, values["object"]) == values["object"]:
+        elif same_version(stored.get(key, values["object"]), values["object"]):
             report.known.append(key)
         else:  # a version is never changed: the one first received stays, and the clash is said
             report.failed.append((key[0], f"{key[0]}: version {key[1]} is already stored here with other content; "
                                           "the first one received is kept (a new version needs a later modified)"))
+    for values, exc in other_creator:  # a re-sent copy of a version stored here adds nothing
+        key = (values["stix_id"], values["modified"])
+        if key in stored and same_version(stored[key], values["object"]):
+            report.known.append(key)
+        else:
+            report.failed.append((key[0], f"{exc.where}: {exc.why}"))
     return report
+
+
+#: Objects with fixed ids that every producer writes in its own way (TLP marking definitions,
+#: extension definitions, identities): a re-sent version of one is the same version.
+_SHARED_DEFINITIONS = frozenset({"marking-definition", "extension-definition", "identity"})
+
+
+def same_version(stored: dict[str, Any], received: dict[str, Any]) -> bool:
+    """Whether ``received`` is the same object version as ``stored`` (same id and modified):
+    equal once written as the store writes JSON (NaN as null, say); or one of them is the other
+    with properties under granular markings removed (a copy served to a reader who may not see
+    them, relayed back); or a shared definition (:data:`_SHARED_DEFINITIONS`)."""
+    if stored == received or received.get("type") in _SHARED_DEFINITIONS:
+        return True
+    written = orjson.loads(json_bytes(received))
+    if stored == written:
+        return True
+    if "granular_markings" not in stored and "granular_markings" not in written:
+        return False
+    smaller, larger = sorted((stored, written), key=len)  # the markings list shrinks with the removal
+    return all(k == "granular_markings" or (k in larger and larger[k] == v) for k, v in smaller.items())
 
 
 def visible_objects(uow: Any, requester: Requester, **filters: Any) -> list[Any]:
