@@ -71,12 +71,12 @@ from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection
 
 from scheldt.errors import InputError, NotFoundError, ScheldtError
-from scheldt.exchange.objects import identity_id
 from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
 from scheldt.workflows.share import receive_objects, withdraw_entries
+from scheldt.workflows.sharing import organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, version_time
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -268,7 +268,7 @@ def _local_group(uow: UnitOfWork, peer: Peer, alias: str | None) -> str | None:
 def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | None, now: datetime,
                   report: CollectionReport) -> None:
     """Store one page of a peer's objects (see the module docstring: provenance, owner, refusals)."""
-    orgs = {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+    orgs = organisations_by_identity(uow)
     local = get_settings().local_organisation
     ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
     stored = uow.taxii.stored_versions(ids) if ids else {}

@@ -59,7 +59,7 @@ from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
-from scheldt.workflows.sharing import IngestReport, ingest_objects, served
+from scheldt.workflows.sharing import IngestReport, ingest_objects, organisations_by_identity, served
 from scheldt.workflows.trip_scoring import trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
@@ -474,11 +474,6 @@ def _is_entry(stored: Any) -> bool:
             and WATCH_EXTENSION_ID in (stored.object.get("extensions") or {}))
 
 
-def _org_of(uow: Any) -> dict[str, str]:
-    """Organisation ids by their STIX identity id."""
-    return {identity_id(o.id): o.id for o in uow.accounts.organisations()}
-
-
 def stored_name(entry: WatchEntry) -> str:
     """The name an entry is stored under in the watchlist store (what it looks for)."""
     return {"company": entry.name, "person": entry.name, "address": entry.address,
@@ -505,7 +500,7 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     entry is in one list only: landing in its (new) group's list takes it out of any other. An
     entry that does not land still raises alerts for those who may see it
     (:func:`screen_trips`). Returns the ids of the entries landed."""
-    orgs = _org_of(uow)
+    orgs = organisations_by_identity(uow)
     readers = _landing_readers(uow)
     by_supplier: dict[str, list[WatchlistEntry]] = {}
     for entry, stored in entries:
@@ -622,7 +617,7 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
             for v in uow.exchange.versions(None, before_0017)):
         return None
     s = entry.meta.sharing
-    origin = _org_of(uow).get(entry.meta.created_by, stored.owner_org)
+    origin = organisations_by_identity(uow).get(entry.meta.created_by, stored.owner_org)
     group = f"sharing group {s.group}" if s.group else "the community"
     text = (f"{why}: watchlist entry '{watch_label(entry)}' shared by {origin} (TLP:{s.tlp.value.upper()}, {group}, "
             f"evaluation {s.reliability}{s.credibility}): {entry.note}")
@@ -663,7 +658,7 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
     """MISP events (:mod:`scheldt.exchange.misp`) of every Scheldt item the requester may see,
     latest versions, and (id, why) of items that could not be exported (revoked, redacted for
     this requester, or changed by a tool that does not keep Scheldt's shape)."""
-    orgs = _org_of(uow)
+    orgs = organisations_by_identity(uow)
     items, failed = items_in(visible_objects(uow, requester))
     return [item_event(i, orgs) for i in items], failed
 

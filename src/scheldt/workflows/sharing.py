@@ -85,6 +85,12 @@ def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
     return problems
 
 
+def organisations_by_identity(uow: Any) -> dict[str, str]:
+    """The organisations known here by their STIX identity id
+    (:func:`scheldt.exchange.objects.identity_id`): identity id → organisation id."""
+    return {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+
+
 def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str], where: str) -> None:
     """Raise InputError when ``obj``'s ``created_by_ref`` names an organisation known here
     (``creators``: identity id → organisation) other than ``owner_org``, the one it comes from.
@@ -114,7 +120,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
               for i, obj in enumerate(objects)]
     problems = _problems(objects, labels)
-    creators = {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+    creators = organisations_by_identity(uow)
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     other_creator: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
