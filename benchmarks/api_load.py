@@ -32,10 +32,11 @@ What it does:
    loading with most high-risk trips), the security staff of the largest carrier 15 %, the
    smallest carrier 10 %, the largest terminal 15 %, the smallest terminal 10 % (their trips
    newest first, without customs' risk fields: 65 % no filter, 35 % ``port=``).
-4. Server. ``uvicorn api_load:app_factory --factory`` (this module; ``create_app`` without the
-   workbench, no job runner, no access log: the audit log is the record of every request) as a
-   separate process on a free loopback port, ``--workers`` processes (default 2, see
-   :data:`WORKERS_WHY`).
+4. Server. ``python -m scheldt.api.workers api_load:app_factory`` (this module's factory:
+   ``create_app`` without the workbench, no job runner, no access log: the audit log is the
+   record of every request) as a separate process on a free loopback port, ``--workers``
+   processes (default 2, see :data:`WORKERS_WHY`), each on its own SO_REUSEPORT socket as
+   ``scheldt serve --workers N`` runs them.
 5. Load. Request k is sent at the fixed time ``start + k / rate`` whatever happened to earlier
    requests (open loop), over up to ``--connections`` keep-alive connections; its latency runs
    from its *scheduled* send time to the end of its response body, so time spent queued
@@ -105,7 +106,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 SERVER_DEFAULT = os.environ.get("SCHELDT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_P99_MS = 100.0
 WORKERS_WHY = (
-    "2 uvicorn workers: each worker runs its requests' Python (FastAPI, SQLAlchemy, JSON) under one GIL, so one "
+    "2 workers: each worker runs its requests' Python (FastAPI, SQLAlchemy, JSON) under one GIL, so one "
     "worker can use at most one of the 2 cores; with two, the server can use both while a request waits on "
     "PostgreSQL or on the audit lock, and the OS shares the cores with PostgreSQL and this load generator. More "
     "workers than cores only add context switches and connections.")
@@ -137,11 +138,11 @@ KINDS = ("risk queue", "container page")
 
 
 # --------------------------------------------------------------------------------------------
-# the server side: what uvicorn imports
+# the server side: what each server worker imports
 
 
 def app_factory() -> Any:
-    """The ASGI app uvicorn serves (``--factory``): the API without the workbench on the store
+    """The ASGI app each server worker serves: the API without the workbench on the store
     named by ``SCHELDT_DATABASE_URL``, no job runner; STIX checks warmed at start-up as
     ``scheldt serve`` does."""
     from scheldt.api.app import create_app
@@ -507,7 +508,8 @@ def free_port() -> int:
 
 def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
                  app: str = "api_load:app_factory") -> tuple[subprocess.Popen[bytes], int]:
-    """Start uvicorn serving the app factory ``app`` (``module:function``, default
+    """Start Scheldt's worker supervisor (:mod:`scheldt.api.workers`, as ``scheldt serve
+    --workers N``) serving the app factory ``app`` (``module:function``, default
     :func:`app_factory`) on ``url``; return the process and its port once ``/healthz`` answers
     (raises RuntimeError after 60 s or if the process exits)."""
     import httpx
@@ -515,9 +517,8 @@ def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
     port = free_port()
     env = dict(os.environ, SCHELDT_DATABASE_URL=url, SCHELDT_DATA_DIR=str(data_dir),
                PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH", "")])))
-    cmd = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-           "--backlog", "4096"]
+    cmd = [sys.executable, "-m", "scheldt.api.workers", app, "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     out = log_file.open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(BENCH_DIR))
     deadline = time.monotonic() + 60
@@ -938,13 +939,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=300.0, help="requests per second sent (default 300)")
     ap.add_argument("--duration", type=float, default=30.0, help="seconds measured (default 30)")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds sent before measuring (default 5)")
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     ap.add_argument("--connections", type=int, default=64,
                     help="keep-alive connections the client opens and uses in turn (default 64)")
     ap.add_argument("--keep-db", metavar="NAME", help="load into (or reuse) database NAME and keep it")
     ap.add_argument("--db-sample", type=int, default=300, help="requests of each kind replayed as SQL (default 300)")
     ap.add_argument("--app", default="api_load:app_factory",
-                    help="app factory uvicorn serves, module:function (e.g. an instrumented one for profiling; "
+                    help="app factory the server workers serve, module:function (e.g. an instrumented one for profiling; "
                          "the module is found on PYTHONPATH or in benchmarks/)")
     ap.add_argument("--quiet-wait", type=float, default=0.0, metavar="S",
                     help="wait up to S seconds for other processes to use under 0.15 cores before the load "
@@ -991,7 +992,7 @@ def main(argv: list[str] | None = None) -> int:
             total = int(round(args.rate * (args.warmup + args.duration)))
             plan = plan_requests(engine, tokens, total, args.seed, log)
 
-            log(f"server: {args.workers} uvicorn worker(s). {WORKERS_WHY if args.workers == 2 else ''}".rstrip())
+            log(f"server: {args.workers} server worker(s). {WORKERS_WHY if args.workers == 2 else ''}".rstrip())
             proc, port = start_server(sa, args.workers, tmp / "data", tmp / "server.log", args.app)
             if args.quiet_wait > 0:
                 other = wait_for_quiet(proc.pid, args.quiet_wait, log)

@@ -21,8 +21,9 @@ What it does:
 2. Scheldt. A fresh PostgreSQL database (dropped at the end), migrated, with four
    organisations: ``be-customs`` and ``us-cbp`` (agencies, the sharing group ``be-us``),
    ``nl-customs`` (an agency outside the group) and ``carrier-a`` (a shipping line, client of
-   be-customs: it reads TLP:AMBER of be-us, nothing stricter). ``uvicorn`` serves the API
-   (:func:`api_load.app_factory`, ``--workers`` processes) on loopback.
+   be-customs: it reads TLP:AMBER of be-us, nothing stricter). Scheldt's worker supervisor
+   serves the API (:func:`api_load.app_factory`, ``--workers`` processes each on its own
+   SO_REUSEPORT socket, as ``scheldt serve --workers N``) on loopback.
 3. Ingest. The collection grows to each size in turn by TAXII Add Objects (``POST
    .../objects/``, envelopes of up to ``--envelope`` objects and under 1 MiB, as taxii2-client
    sends them) from ``--posters`` concurrent clients (us-cbp's and be-customs' liaison
@@ -888,7 +889,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="10000,100000,1000000", help="collection sizes, ascending (objects)")
     p.add_argument("--postgres", default=al.SERVER_DEFAULT, help="a PostgreSQL server URL (a database is created)")
-    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes")
     p.add_argument("--posters", default="us-liaison,be-liaison", help="users posting envelopes concurrently")
     p.add_argument("--envelope", type=int, default=500, help="objects per Add Objects envelope, at most")
     p.add_argument("--samples", type=int, default=200, help="first pages and added_after polls per size")
@@ -901,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.sizes = sorted(int(s) for s in args.sizes.split(","))
     args.posters = [u for u in args.posters.split(",") if u]
-    log(f"taxii_load: sizes {', '.join(f'{s:,}' for s in args.sizes)}; {args.workers} uvicorn workers; "
+    log(f"taxii_load: sizes {', '.join(f'{s:,}' for s in args.sizes)}; {args.workers} server workers; "
         f"{len(args.posters)} posting clients; {len(CLIENTS)} reading clients for {args.duration:g} s; "
         f"medallion at {args.medallion_size:,} capped at {args.medallion_cap:g} s" if not args.no_medallion else "")
     started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Two-node federation end to end: a Belgian node (SQLite) and a US node (PostgreSQL), each a
 ``scheldt serve`` process on loopback with its own database, pulling each other every
-``SCHELDT_FEDERATION_PULL_EVERY_S`` seconds through their job runners.
+``SCHELDT_FEDERATION_PULL_EVERY_S`` seconds through their job runners. The US node serves from
+two worker processes (``--workers 2``), its supervising process running the pulls.
 
 Changes made through one node's TAXII server (new alerts, new versions, sightings the other
 way) must be readable on the other within 5 s at the 95th percentile; the figures are printed.
@@ -38,14 +39,15 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @contextmanager
-def serve(name: str, url: str, data_dir: Path, port: int, local_org: str) -> Iterator[str]:
-    """``scheldt serve`` as a separate process on 127.0.0.1:``port``; yields its base URL."""
+def serve(name: str, url: str, data_dir: Path, port: int, local_org: str, workers: int = 1) -> Iterator[str]:
+    """``scheldt serve --workers N`` as a separate process on 127.0.0.1:``port``; yields its base URL."""
     log = (data_dir.parent / f"{name}.log").open("wb")
     env = {**os.environ, "SCHELDT_DATA_DIR": str(data_dir), "SCHELDT_DATABASE_URL": url,
            "SCHELDT_LOCAL_ORGANISATION": local_org, "SCHELDT_FEDERATION_PULL_EVERY_S": str(PULL_EVERY_S),
            "SCHELDT_JOB_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
     exe = Path(sys.executable).with_name("scheldt")
-    process = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    process = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                "--workers", str(workers)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -117,7 +119,7 @@ def test_two_nodes_see_each_others_changes_within_five_seconds(tmp_path: Path, p
     us_dir.mkdir(exist_ok=True)
     with ExitStack() as stack:
         be = stack.enter_context(serve("be", be_url, be_dir, be_port, "be-customs"))
-        us = stack.enter_context(serve("us", us_url, us_dir, us_port, "us-cbp"))
+        us = stack.enter_context(serve("us", us_url, us_dir, us_port, "us-cbp", workers=2))
         be_token, us_token = tokens["be"]["be-analyst"], tokens["us"]["us-officer"]
         # Warm up: both nodes have pulled each other at least once.
         first = indicator("be-customs", Tlp.AMBER, "be-us", name="warm-up")

@@ -154,3 +154,25 @@ def test_the_server_warms_the_checks_at_start_up(processes: None, tmp_path: Any)
             assert stix_check._pool is not None and len(stix_check._pool._processes) == 2
     finally:
         engine.dispose()
+
+
+def test_the_pool_processes_leave_when_the_process_that_started_them_is_killed() -> None:
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "from scheldt.exchange import stix_check; stix_check.warm(); "
+         "print(*stix_check._pool._processes, flush=True); import time; time.sleep(600)"],
+        env={**os.environ, "SCHELDT_STIX_CHECK_PROCESSES": "2"}, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in owner.stdout.readline().split()]  # type: ignore[union-attr]
+        assert len(workers) == 2
+    finally:
+        owner.kill()  # SIGKILL: no exit handler runs in the owner
+        owner.wait()
+    deadline = time.monotonic() + 3 * stix_check.PARENT_CHECK_S + 10
+    left = workers
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = [p for p in workers if os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split(") ")[1][0] != "Z"]
+    assert left == []

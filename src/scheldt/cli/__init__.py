@@ -13,7 +13,7 @@ Command tree (later issues extend it)::
     scheldt audit verify | head | purge | list
     scheldt jobs run KIND | list | show ID
     scheldt org create | list;  user create;  token create;  scanner add
-    scheldt serve [--host H] [--port P]
+    scheldt serve [--host H] [--port P] [--workers N]
     scheldt group create | list;  misp export | import
     scheldt peer add | list | remove | pull | allow | disallow
 """

@@ -135,11 +135,15 @@ def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     jobs: Annotated[bool, typer.Option("--jobs/--no-jobs", help="Run the job runner in this process.")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
+        "Worker processes serving requests, each on its own socket (SO_REUSEPORT) so that the kernel "
+        "spreads connections over them; with more than one, this process supervises them and runs the jobs."))] = 1,
 ) -> None:
     """Run the REST API (OpenAPI at /docs) and the workbench on the configured store."""
     import uvicorn
 
     from scheldt.api.app import create_app
+    from scheldt.api.workers import Supervisor
     from scheldt.store.db import open_store, unit_of_work
 
     with errors_reported():
@@ -147,13 +151,39 @@ def serve(
         with unit_of_work(engine) as uow:
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
                 typer.echo(f"indexed {reindex_trips(uow)} container trips")
+        supervisor = (Supervisor(f"{__name__}:{'worker_app' if jobs else 'worker_app_without_jobs'}", host, port,
+                                 workers) if workers > 1 else None)
         runner = _start_jobs(settings().resolved_database_url) if jobs else None
     try:
-        uvicorn.run(create_app(engine, jobs=runner, warm=True), host=host, port=port, log_level="info")
+        if supervisor is None:
+            uvicorn.run(create_app(engine, jobs=runner, warm=True), host=host, port=port, log_level="info")
+        else:
+            engine.dispose()
+            with errors_reported():
+                supervisor.run(lambda p: typer.echo(f"serving on http://{host}:{p} with {workers} workers"))
     finally:
         if runner is not None and runner.started:
             runner.shutdown()
         engine.dispose()
+
+
+def worker_app() -> object:
+    """The app one worker of ``scheldt serve --workers N`` serves: API and workbench on the
+    configured store; jobs submitted through it are queued for the supervising process's runner."""
+    return _worker_app(jobs=True)
+
+
+def worker_app_without_jobs() -> object:
+    """As :func:`worker_app` for ``scheldt serve --no-jobs --workers N``: no job routes' runner."""
+    return _worker_app(jobs=False)
+
+
+def _worker_app(jobs: bool) -> object:
+    from scheldt.api.app import create_app
+    from scheldt.store.db import open_store
+
+    url = settings().resolved_database_url
+    return create_app(open_store(url), jobs=JobRunner(url) if jobs else None, warm=True)
 
 
 def _start_jobs(url: str) -> JobRunner:

@@ -35,8 +35,10 @@ import atexit
 import functools
 import logging
 import multiprocessing
+import os
 import re
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -110,9 +112,26 @@ def _executor(size: int) -> ProcessPoolExecutor:
         if _pool is None or _pool_size != size:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_leave_with_parent, initargs=(os.getpid(),))
             _pool_size = size
         return _pool
+
+
+#: Seconds between two checks by a worker process that the process that started it is alive.
+PARENT_CHECK_S = 2.0
+
+
+def _leave_with_parent(parent: int) -> None:
+    """In a worker process: exit once ``parent`` (the process that started the pool) is gone.
+    A pool whose owner is killed (SIGKILL, a crash) would otherwise leave its workers behind,
+    waiting for work forever."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

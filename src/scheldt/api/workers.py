@@ -1,0 +1,196 @@
+"""Serve the API from several worker processes, each listening on its own socket.
+
+``uvicorn --workers N`` shares one listening socket between its workers, and a worker woken
+by new connections accepts every one waiting (asyncio accepts up to the backlog per wake-up).
+Clients that keep their connections open (TAXII pollers, partner nodes, the workbench) then
+all land on one worker while the others stay idle: measured with 8 keep-alive TAXII clients on
+2 cores, one worker ran at 85 % of a core and the other at 0 % (benchmarks/taxii_load.py).
+
+Here each worker binds its own socket to the same address with ``SO_REUSEPORT`` (Linux 3.9
+and later), and the kernel spreads new connections over the workers by a hash of each
+connection's addresses and ports. The supervising process binds the address first without
+listening (it receives no connections) to hold the port and to fail early with a clear error
+when it is taken, starts the workers, restarts one that dies, and stops them all on SIGTERM or
+SIGINT.
+
+Usage (the benchmarks): ``python -m scheldt.api.workers MODULE:FACTORY --workers 2``, where
+``FACTORY()`` returns the ASGI application; ``scheldt serve --workers N`` runs the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import gc
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from scheldt.errors import ConfigError
+
+log = logging.getLogger("scheldt.api.workers")
+
+#: Pending connections each worker's socket holds (as uvicorn's default backlog).
+BACKLOG = 2048
+#: A worker that dies is restarted, unless more than this many restarts happened in the last
+#: :data:`RESTART_WINDOW_S` seconds (a worker that cannot start): then everything stops.
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 60.0
+#: Seconds a worker has to finish its requests after SIGTERM before it is killed.
+STOP_GRACE_S = 20.0
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (``host``, ``port``) with SO_REUSEPORT and SO_REUSEADDR set, not
+    yet listening. ``port`` 0 picks a free port (read it from ``getsockname()``). Raises
+    ConfigError when the platform has no SO_REUSEPORT or the address cannot be bound (taken by
+    a process of another user or one that did not set SO_REUSEPORT, or not an address of this
+    host)."""
+    if not hasattr(socket, "SO_REUSEPORT"):
+        raise ConfigError("--workers", "several workers need SO_REUSEPORT, which this platform lacks; use --workers 1")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError("--host", f"cannot resolve {host!r}: {exc}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def import_factory(spec: str) -> Callable[[], Any]:
+    """The callable named by ``spec`` (``package.module:function``). Raises ConfigError."""
+    module_name, sep, name = spec.partition(":")
+    if not sep or not module_name or not name:
+        raise ConfigError("factory", f"{spec!r} is not 'module:function'")
+    try:
+        module = __import__(module_name, fromlist=[name])
+        return getattr(module, name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError("factory", f"cannot import {spec!r}: {exc}") from None
+
+
+def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool) -> None:
+    """One worker process: its own listening socket on (host, port), the app from ``factory``."""
+    import uvicorn
+
+    app = import_factory(factory)()
+    # listen only once the app is built: connections hashed to a worker still loading would wait
+    sock = reuse_port_socket(host, port)
+    sock.listen(BACKLOG)
+    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        # a multiprocessing child leaves by os._exit: run the exit handlers a normal exit runs
+        # (stix_check stops its worker processes there)
+        atexit._run_exitfuncs()
+        gc.collect()  # the stopped pool's semaphores are released by their finalizers, not left to the tracker
+
+
+class Supervisor:
+    """``workers`` processes serving the app of ``factory`` on (``host``, ``port``); see the
+    module docstring. :meth:`run` blocks until SIGTERM/SIGINT (or :meth:`stop`), or until workers
+    keep dying (then it raises ConfigError). ``on_ready(port)`` is called once the port is held
+    and the workers are started (not yet necessarily answering)."""
+
+    def __init__(self, factory: str, host: str, port: int, workers: int, *, log_level: str = "info",
+                 access_log: bool = True) -> None:
+        if workers < 1:
+            raise ConfigError("--workers", f"{workers} workers: give 1 or more")
+        self.factory, self.host, self.workers = factory, host, workers
+        self.log_level, self.access_log = log_level, access_log
+        self._held = reuse_port_socket(host, port)
+        self.port: int = self._held.getsockname()[1]
+        self._context = multiprocessing.get_context("spawn")
+        self._processes: list[Any] = []
+        self._restarts: list[float] = []
+        self._stopping = threading.Event()
+
+    def _start(self) -> Any:
+        process = self._context.Process(target=_worker, name="scheldt-worker", daemon=False,
+                                         args=(self.factory, self.host, self.port, self.log_level, self.access_log))
+        process.start()
+        return process
+
+    def stop(self, *_: object) -> None:
+        """Ask :meth:`run` to stop the workers and return (safe from a signal handler)."""
+        self._stopping.set()
+
+    def run(self, on_ready: Callable[[int], None] | None = None) -> None:
+        """Start the workers and watch them; see the class docstring."""
+        previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._processes = [self._start() for _ in range(self.workers)]
+            log.info("serving on %s:%d with %d workers (SO_REUSEPORT)", self.host, self.port, self.workers)
+            if on_ready is not None:
+                on_ready(self.port)
+            while not self._stopping.wait(0.5):
+                self._replace_dead()
+        finally:
+            self._stop_all()
+            self._held.close()
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _replace_dead(self) -> None:
+        for i, process in enumerate(self._processes):
+            if process.is_alive() or self._stopping.is_set():
+                continue
+            now = time.monotonic()
+            self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S] + [now]
+            if len(self._restarts) > MAX_RESTARTS:
+                raise ConfigError("workers", f"workers exited {len(self._restarts)} times in "
+                                  f"{RESTART_WINDOW_S:.0f} s (last exit status {process.exitcode}); see the log above")
+            log.warning("worker %d (pid %s) exited with status %s; starting another", i, process.pid, process.exitcode)
+            self._processes[i] = self._start()
+
+    def _stop_all(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests it is serving
+        deadline = time.monotonic() + STOP_GRACE_S
+        for process in self._processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m scheldt.api.workers MODULE:FACTORY [--host H] [--port P] [--workers N]``; prints
+    ``serving on http://H:P with N workers`` once the workers are started (``--port 0``: a free
+    port, named there). Returns 2 on a configuration error (the address taken...)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("factory", help="module:function returning the ASGI app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--no-access-log", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        Supervisor(args.factory, args.host, args.port, args.workers, log_level=args.log_level,
+                   access_log=not args.no_access_log).run(
+            lambda port: print(f"serving on http://{args.host}:{port} with {args.workers} workers", flush=True))
+    except ConfigError as exc:
+        print(f"error: {exc.where}: {exc.why}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

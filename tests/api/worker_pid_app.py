@@ -1,0 +1,20 @@
+"""A minimal ASGI app for tests/api/test_workers.py: answers every request with the id of the
+process that served it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def app_factory() -> Any:
+    """The app: ``GET /`` -> ``{"pid": N}`` (any path)."""
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b'{"pid": %d}' % os.getpid()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
