@@ -277,6 +277,27 @@ def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes
                                              "a peer allowed to relay for it")]
 
 
+def test_a_sighting_naming_another_known_organisation_as_the_one_that_acted_is_refused(net: Net) -> None:
+    # The originator of an alert reads where_sighted_refs as who acted on it: the US node may
+    # not report feedback as given by the Dutch customs.
+    alert = indicator("be-customs", Tlp.GREEN, None)
+    def sighting(*acted: str) -> dict[str, Any]:
+        base = indicator("us-cbp", Tlp.GREEN, None)
+        return {k: v for k, v in base.items() if k not in ("name", "pattern", "pattern_type", "valid_from")} | {
+            "type": "sighting", "id": f"sighting--{base['id'].split('--')[1]}", "sighting_of_ref": alert["id"],
+            "where_sighted_refs": list(acted), "count": 1}
+    own = sighting(identity_id("us-cbp"))
+    elsewhere = sighting("identity--0c6f3c6e-1f7e-4b8e-9d55-3f0e8c1d2a4b")  # no organisation known here
+    forged = sighting(identity_id("us-cbp"), identity_id("nl-customs"))
+    with unit_of_work(net.b) as uow:
+        ingest_objects(uow, [alert], "be-customs", "local", None, NOW)
+        report = ingest_objects(uow, [own, elsewhere, forged], "us-cbp", "taxii:us-officer", None, NOW)
+    assert [i for i, _, _ in report.added] == [own["id"], elsewhere["id"]]
+    assert report.failed == [(forged["id"], f"{forged['id']}.where_sighted_refs[1]: names nl-customs, but the sighting "
+                                            "comes from us-cbp: an organisation's feedback is taken only from it, or "
+                                            "from a peer allowed to relay for it")]
+
+
 def test_a_version_met_again_with_other_content_is_reported_not_counted_as_known(net: Net) -> None:
     # A peer that sends a copy of someone's object id first (say, without its created_by_ref)
     # used to make the real version count as "already stored" without a word.

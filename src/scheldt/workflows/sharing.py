@@ -93,12 +93,21 @@ def organisations_by_identity(uow: Any) -> dict[str, str]:
 
 def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str], where: str) -> None:
     """Raise InputError when ``obj``'s ``created_by_ref`` names an organisation known here
-    (``creators``: identity id → organisation) other than ``owner_org``, the one it comes from.
-    No creator, or an identity that is no organisation here, passes."""
+    (``creators``: identity id → organisation) other than ``owner_org``, the one it comes from,
+    or when a sighting's ``where_sighted_refs`` (in Scheldt: the organisation that acted on the
+    alert, shown to the alert's originator as who gave the feedback) names one. No creator, or
+    an identity that is no organisation here, passes."""
     named = creators.get(str(obj.get("created_by_ref") or ""))
     if named is not None and named != owner_org:
         raise InputError(f"{where}.created_by_ref", f"names {named}, but the object comes from {owner_org}: an "
                          "organisation's objects are taken only from it, or from a peer allowed to relay for it")
+    refs = obj.get("where_sighted_refs") if obj.get("type") == "sighting" else None
+    for i, ref in enumerate(refs if isinstance(refs, list) else ()):
+        acted = creators.get(str(ref))
+        if acted is not None and acted != owner_org:
+            raise InputError(f"{where}.where_sighted_refs[{i}]", f"names {acted}, but the sighting comes from "
+                             f"{owner_org}: an organisation's feedback is taken only from it, or from a peer allowed "
+                             "to relay for it")
 
 
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
