@@ -358,3 +358,43 @@ def test_an_agency_administrator_does_not_take_another_agencys_client(service: S
     finally:
         with service.uow() as uow:
             accounts.set_client_of(uow, "carrier-b", None)
+
+
+def test_signing_out_through_the_api_ends_the_session(service: Service) -> None:
+    # Endpoints taking both the request context and the request itself answered 500 (FastAPI
+    # gave the request to one parameter only).
+    c = service.client
+    with service.uow() as uow:
+        before = AuditLog(uow.session).count()
+    secret = c.post("/api/v1/auth/sign-in", json={"username": "analyst", "password": PASSWORD}).json()["session"]
+    c.cookies.clear()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    out = c.post("/api/v1/auth/sign-out", headers=bearer)
+    assert out.status_code == 200 and out.json() == {"signed_out": True}
+    assert c.get("/api/v1/me", headers=bearer).status_code == 401
+    with service.uow() as uow:
+        last = [e for e in AuditLog(uow.session).entries(after_seq=before, limit=1000) if e.kind == "sign-out"][-1]
+    assert last.as_dict()["payload"]["actor"] == "analyst"
+
+
+def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service) -> None:
+    from fastapi.testclient import TestClient
+
+    from scheldt.api.app import create_app
+    from scheldt.jobs.runner import JobRunner
+    from scheldt.jobs.runs import JobRuns
+
+    runner = JobRunner(service.engine.url.render_as_string(hide_password=False))  # not started: as a worker's
+    try:
+        with TestClient(create_app(service.engine, workbench=False, jobs=runner)) as client:
+            started = client.post("/api/v1/jobs", json={"kind": "audit-head", "params": {}}, headers=service.as_("analyst"))
+            refused = client.post("/api/v1/jobs", json={"kind": "audit-head"}, headers=service.as_("carrier"))
+        assert started.status_code == 202, started.text
+        assert refused.status_code == 403
+        with service.uow() as uow:
+            run = JobRuns(uow.session).get(started.json()["id"])
+        assert (run.kind, run.status, run.requested_by) == ("audit-head", "queued", "analyst")
+    finally:
+        runner.shutdown()
+    without = service.client.post("/api/v1/jobs", json={"kind": "audit-head"}, headers=service.as_("analyst"))
+    assert without.json()["error"]["why"] == "this server runs without a job runner (started with --no-jobs)"

@@ -134,6 +134,10 @@ def _run_in_context(request: Request, endpoint: Callable[..., Any], name: str, k
         return endpoint(**kwargs, **{name: ctx})
 
 
+#: The parameter :func:`single_hop` adds for the request when the endpoint takes none.
+_REQUEST = "_scheldt_request"
+
+
 def single_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """``endpoint`` (a plain function taking a :data:`CtxDep` parameter) as a coroutine that runs
     the whole request (unit of work, authentication, the endpoint, the audit entries, the
@@ -151,13 +155,17 @@ def single_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return endpoint
     name = names[0]
     signature = inspect.signature(endpoint)
-    params = [inspect.Parameter("_scheldt_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
-    params += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
-               for p in signature.parameters.values() if p.name != name]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
+              for p in signature.parameters.values() if p.name != name]
+    # FastAPI gives the request to one parameter only: the endpoint's own, where it has one
+    own = next((p.name for p in params if p.annotation is Request), None)
+    if own is None:
+        params.insert(0, inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
 
     @functools.wraps(endpoint)
-    async def hop(*, _scheldt_request: Request, **kwargs: Any) -> Any:
-        return await run_in_threadpool(_run_in_context, _scheldt_request, endpoint, name, kwargs)
+    async def hop(**kwargs: Any) -> Any:
+        request = kwargs[own] if own is not None else kwargs.pop(_REQUEST)
+        return await run_in_threadpool(_run_in_context, request, endpoint, name, kwargs)
 
     hop.__signature__ = signature.replace(parameters=params, return_annotation=hints.get("return", Any))  # type: ignore[attr-defined]
     del hop.__wrapped__  # FastAPI reads the signature above, not the endpoint's

@@ -60,7 +60,7 @@ def start_job(body: JobIn, ctx: CtxDep, request: Request) -> dict[str, Any]:
         if key in body.params:
             raise InputError(f"body.params.{key}", "not settable through the API; use the command line")
     run_id = runner.submit(body.kind, _inbox_paths(body.params), ctx.principal.username)
-    ctx.audit("write", "job", run_id, kind=body.kind)
+    ctx.audit("write", "job", run_id, job_kind=body.kind)
     return {"id": run_id, "status": "queued"}
 
 
