@@ -153,3 +153,48 @@ def test_a_factory_that_cannot_be_imported_stops_after_the_restart_limit() -> No
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert process.returncode == 2
     assert "error: workers: workers exited 6 times in 60 s (last exit status 1)" in process.stderr
+
+
+def test_a_second_supervisor_on_the_same_port_is_refused() -> None:
+    # SO_REUSEPORT would let it join the port and take half the connections without a word
+    with supervisor(workers=2) as (process, base):
+        port = base.rsplit(":", 1)[1]
+        second = subprocess.run([sys.executable, "-m", "scheldt.api.workers", FACTORY, "--port", port],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert f"error: --port: another 'scheldt serve --workers' already serves port {port}" in second.stderr
+        assert process.poll() is None
+
+
+def test_workers_end_with_their_supervisor_even_when_it_is_killed() -> None:
+    with supervisor(workers=2) as (process, base):
+        port = int(base.rsplit(":", 1)[1])
+        pids_of_connections_opened_at_once(base, 2)  # both listening
+        workers = children(process.pid)
+        assert len(workers) == 2
+        process.kill()  # SIGKILL: the supervisor stops nothing itself
+        process.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(p) for p in workers)
+        assert listening(port) == 0
+    with supervisor(workers=2, port=port) as (process, base):  # the port can be served again
+        assert pid_of_request(base) in children(process.pid)
+
+
+def test_a_worker_stopped_by_sigterm_ends_cleanly_and_is_replaced() -> None:
+    with supervisor(workers=2) as (process, base):
+        pids_of_connections_opened_at_once(base, 2)
+        stopped = sorted(children(process.pid))[0]
+        os.kill(stopped, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while (stopped in children(process.pid) or len(children(process.pid)) < 2) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        log = process.stdout.read()  # type: ignore[union-attr]
+    # it finished its exit handlers (uvicorn raises SIGTERM again after stopping: that killed it)
+    assert f"worker 0 (pid {stopped}) exited with status 0; starting another" in log or \
+        f"worker 1 (pid {stopped}) exited with status 0; starting another" in log, log
+    assert "Traceback" not in log and "leaked" not in log, log

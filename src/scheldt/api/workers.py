@@ -11,7 +11,11 @@ and later), and the kernel spreads new connections over the workers by a hash of
 connection's addresses and ports. The supervising process binds the address first without
 listening (it receives no connections) to hold the port and to fail early with a clear error
 when it is taken, starts the workers, restarts one that dies, and stops them all on SIGTERM or
-SIGINT.
+SIGINT. Since SO_REUSEPORT lets any process of the same user join the port, the supervisor
+also takes a lock named after the port (an abstract Unix socket, released by the kernel however
+the process ends), so a second supervisor on the port is refused rather than served beside the
+first; and a worker asks the kernel for SIGTERM when its supervisor dies (PR_SET_PDEATHSIG), so
+no orphaned worker goes on serving.
 
 Usage (the benchmarks): ``python -m scheldt.api.workers MODULE:FACTORY --workers 2``, where
 ``FACTORY()`` returns the ASGI application; ``scheldt serve --workers N`` runs the same.
@@ -21,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import ctypes
+import errno
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -46,6 +53,24 @@ RESTART_WINDOW_S = 60.0
 STOP_GRACE_S = 20.0
 
 
+def served_url(host: str, port: int) -> str:
+    """The base URL of a server on (``host``, ``port``): an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def port_lock(port: int) -> socket.socket:
+    """An exclusive lock on serving TCP ``port`` with workers: an abstract Unix socket named
+    ``scheldt-serve:<port>`` (Linux), released when the returned socket is closed or the process
+    ends, however it ends. Raises ConfigError when another supervisor holds it."""
+    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        lock.bind(f"\0scheldt-serve:{port}")
+    except OSError:
+        lock.close()
+        raise ConfigError("--port", f"another 'scheldt serve --workers' already serves port {port}") from None
+    return lock
+
+
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to (``host``, ``port``) with SO_REUSEPORT and SO_REUSEADDR set, not
     yet listening. ``port`` 0 picks a free port (read it from ``getsockname()``). Raises
@@ -66,7 +91,8 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise ConfigError("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        where = "--host" if exc.errno == errno.EADDRNOTAVAIL else "--port"
+        raise ConfigError(where, f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
 
 
@@ -82,20 +108,43 @@ def import_factory(spec: str) -> Callable[[], Any]:
         raise ConfigError("factory", f"cannot import {spec!r}: {exc}") from None
 
 
-def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool) -> None:
+def _end_with_supervisor(supervisor: int) -> None:
+    """Ask the kernel for SIGTERM when the supervisor ends (Linux PR_SET_PDEATHSIG), and end now
+    if it already has. Elsewhere nothing is asked."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != supervisor:
+        os._exit(0)
+
+
+#: prctl option: the signal a process gets when its parent ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int) -> None:
     """One worker process: its own listening socket on (host, port), the app from ``factory``."""
     import uvicorn
 
+    _end_with_supervisor(supervisor)
     app = import_factory(factory)()
     # listen only once the app is built: connections hashed to a worker still loading would wait
     sock = reuse_port_socket(host, port)
     sock.listen(BACKLOG)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
+    # uvicorn stops on SIGTERM/SIGINT, then raises the signal again under the handler it found:
+    # a handler that does nothing lets this process end through the clean-up below
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: None)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         # a multiprocessing child leaves by os._exit: run the exit handlers a normal exit runs
-        # (stix_check stops its worker processes there)
+        # (stix_check stops its worker processes there); SIGTERM (the supervisor's, or the
+        # kernel's when the supervisor dies) ends a worker stuck in them
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         atexit._run_exitfuncs()
         gc.collect()  # the stopped pool's semaphores are released by their finalizers, not left to the tracker
 
@@ -114,6 +163,16 @@ class Supervisor:
         self.log_level, self.access_log = log_level, access_log
         self._held = reuse_port_socket(host, port)
         self.port: int = self._held.getsockname()[1]
+        try:
+            self._lock = port_lock(self.port)
+        except ConfigError:
+            self._held.close()
+            raise
+        if not log.handlers and not logging.getLogger().handlers:  # `scheldt serve` configures no logging
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s scheldt serve: %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
         self._context = multiprocessing.get_context("spawn")
         self._processes: list[Any] = []
         self._restarts: list[float] = []
@@ -121,7 +180,8 @@ class Supervisor:
 
     def _start(self) -> Any:
         process = self._context.Process(target=_worker, name="scheldt-worker", daemon=False,
-                                         args=(self.factory, self.host, self.port, self.log_level, self.access_log))
+                                         args=(self.factory, self.host, self.port, self.log_level, self.access_log,
+                                               os.getpid()))
         process.start()
         return process
 
@@ -134,7 +194,7 @@ class Supervisor:
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._processes = [self._start() for _ in range(self.workers)]
-            log.info("serving on %s:%d with %d workers (SO_REUSEPORT)", self.host, self.port, self.workers)
+            log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port), self.workers)
             if on_ready is not None:
                 on_ready(self.port)
             while not self._stopping.wait(0.5):
@@ -142,6 +202,7 @@ class Supervisor:
         finally:
             self._stop_all()
             self._held.close()
+            self._lock.close()
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
@@ -171,7 +232,7 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m scheldt.api.workers MODULE:FACTORY [--host H] [--port P] [--workers N]``; prints
-    ``serving on http://H:P with N workers`` once the workers are started (``--port 0``: a free
+    ``serving on http://H:P with N workers`` (IPv6: ``http://[H]:P``) once the workers are started (``--port 0``: a free
     port, named there). Returns 2 on a configuration error (the address taken...)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("factory", help="module:function returning the ASGI app")
@@ -185,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         Supervisor(args.factory, args.host, args.port, args.workers, log_level=args.log_level,
                    access_log=not args.no_access_log).run(
-            lambda port: print(f"serving on http://{args.host}:{port} with {args.workers} workers", flush=True))
+            lambda port: print(f"serving on {served_url(args.host, port)} with {args.workers} workers", flush=True))
     except ConfigError as exc:
         print(f"error: {exc.where}: {exc.why}", file=sys.stderr)
         return 2

@@ -143,7 +143,7 @@ def serve(
     import uvicorn
 
     from scheldt.api.app import create_app
-    from scheldt.api.workers import Supervisor
+    from scheldt.api.workers import Supervisor, served_url
     from scheldt.store.db import open_store, unit_of_work
 
     with errors_reported():
@@ -160,7 +160,7 @@ def serve(
         else:
             engine.dispose()
             with errors_reported():
-                supervisor.run(lambda p: typer.echo(f"serving on http://{host}:{p} with {workers} workers"))
+                supervisor.run(lambda p: typer.echo(f"serving on {served_url(host, p)} with {workers} workers"))
     finally:
         if runner is not None and runner.started:
             runner.shutdown()

@@ -37,6 +37,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -125,7 +126,9 @@ PARENT_CHECK_S = 2.0
 def _leave_with_parent(parent: int) -> None:
     """In a worker process: exit once ``parent`` (the process that started the pool) is gone.
     A pool whose owner is killed (SIGKILL, a crash) would otherwise leave its workers behind,
-    waiting for work forever."""
+    waiting for work forever. Ctrl-C is left to the owner, which stops the pool (each worker
+    printed a KeyboardInterrupt traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_S)
