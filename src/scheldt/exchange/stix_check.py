@@ -129,6 +129,7 @@ def _leave_with_parent(parent: int) -> None:
     waiting for work forever. Ctrl-C is left to the owner, which stops the pool (each worker
     printed a KeyboardInterrupt traceback)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_S)
