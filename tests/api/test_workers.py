@@ -198,3 +198,43 @@ def test_a_worker_stopped_by_sigterm_ends_cleanly_and_is_replaced() -> None:
     assert f"worker 0 (pid {stopped}) exited with status 0; starting another" in log or \
         f"worker 1 (pid {stopped}) exited with status 0; starting another" in log, log
     assert "Traceback" not in log and "leaked" not in log, log
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_path: Path) -> None:
+    # uvicorn raises SIGTERM again once it has stopped: that killed `scheldt serve` before it
+    # closed its job runner and store, and before the STIX check pool was stopped (which then
+    # left "leaked semaphore" warnings)
+    port = free_port()
+    env = {**os.environ, "SCHELDT_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}", "SCHELDT_DATA_DIR": str(tmp_path),
+           "SCHELDT_STIX_CHECK_PROCESSES": "2", "PYTHONUNBUFFERED": "1"}
+    exe = Path(sys.executable).with_name("scheldt")
+    subprocess.run([str(exe), "db", "upgrade"], env=env, check=True, capture_output=True, timeout=300)
+    process = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "scheldt serve did not answer"
+            time.sleep(0.2)
+        time.sleep(3)  # the STIX check processes started (warm-up, in a thread)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    out = process.stdout.read()  # type: ignore[union-attr]
+    assert "Finished server process" in out and "leaked" not in out and "Traceback" not in out, out
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -36,7 +36,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from scheldt.errors import ConfigError
@@ -120,6 +121,25 @@ def _end_with_supervisor(supervisor: int) -> None:
         os._exit(0)
 
 
+@contextmanager
+def outliving_uvicorn_stop_signals() -> Iterator[None]:
+    """Run ``uvicorn`` inside this block to have this process go on after uvicorn stops on
+    SIGTERM or SIGINT (Ctrl-C), so that what follows (closing the job runner and the store) and
+    the exit handlers run.
+
+    uvicorn (0.29 and later) stops serving on those signals, then raises the signal again under
+    the handler it found when it started: by default SIGTERM then kills the process and SIGINT
+    raises KeyboardInterrupt. Inside the block the handlers do nothing (uvicorn replaces them
+    with its own while it serves); after it, the previous ones are back, so a second signal
+    during the clean-up acts as it always did."""
+    previous = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 #: prctl option: the signal a process gets when its parent ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 
@@ -134,12 +154,9 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
     sock = reuse_port_socket(host, port)
     sock.listen(BACKLOG)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
-    # uvicorn stops on SIGTERM/SIGINT, then raises the signal again under the handler it found:
-    # a handler that does nothing lets this process end through the clean-up below
-    for s in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(s, lambda *_: None)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        with outliving_uvicorn_stop_signals():
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         # a multiprocessing child leaves by os._exit: run the exit handlers a normal exit runs
         # (stix_check stops its worker processes there); SIGTERM (the supervisor's, or the

@@ -143,7 +143,7 @@ def serve(
     import uvicorn
 
     from scheldt.api.app import create_app
-    from scheldt.api.workers import Supervisor, served_url
+    from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, served_url
     from scheldt.store.db import open_store, unit_of_work
 
     with errors_reported():
@@ -156,7 +156,9 @@ def serve(
         runner = _start_jobs(settings().resolved_database_url) if jobs else None
     try:
         if supervisor is None:
-            uvicorn.run(create_app(engine, jobs=runner, warm=True), host=host, port=port, log_level="info")
+            app = create_app(engine, jobs=runner, warm=True)
+            with outliving_uvicorn_stop_signals():  # a SIGTERM would otherwise kill us before the finally below
+                uvicorn.run(app, host=host, port=port, log_level="info")
         else:
             engine.dispose()
             with errors_reported():
