@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.exchange.taxii_nodes import free_port, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 FACTORY = "tests.api.worker_pid_app:app_factory"
 
@@ -211,18 +213,9 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
     exe = Path(sys.executable).with_name("scheldt")
     subprocess.run([str(exe), "db", "upgrade"], env=env, check=True, capture_output=True, timeout=300)
     process = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "scheldt serve did not answer"
-            time.sleep(0.2)
+        wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout_s=120)
         time.sleep(3)  # the STIX check processes started (warm-up, in a thread)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
@@ -230,11 +223,5 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
         if process.poll() is None:
             process.kill()
             process.wait()
-    out = process.stdout.read()  # type: ignore[union-attr]
+    out = process.stdout.read().decode(errors="replace")  # type: ignore[union-attr]
     assert "Finished server process" in out and "leaked" not in out and "Traceback" not in out, out
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -27,7 +27,6 @@ import argparse
 import atexit
 import ctypes
 import errno
-import gc
 import logging
 import multiprocessing
 import os
@@ -109,6 +108,10 @@ def import_factory(spec: str) -> Callable[[], Any]:
         raise ConfigError("factory", f"cannot import {spec!r}: {exc}") from None
 
 
+#: prctl option: the signal a process gets when its parent ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
 def _end_with_supervisor(supervisor: int) -> None:
     """Ask the kernel for SIGTERM when the supervisor ends (Linux PR_SET_PDEATHSIG), and end now
     if it already has. Elsewhere nothing is asked."""
@@ -140,10 +143,6 @@ def outliving_uvicorn_stop_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-#: prctl option: the signal a process gets when its parent ends (linux/prctl.h).
-PR_SET_PDEATHSIG = 1
-
-
 def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int) -> None:
     """One worker process: its own listening socket on (host, port), the app from ``factory``."""
     import uvicorn
@@ -163,7 +162,6 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
         # kernel's when the supervisor dies) ends a worker stuck in them
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         atexit._run_exitfuncs()
-        gc.collect()  # the stopped pool's semaphores are released by their finalizers, not left to the tracker
 
 
 class Supervisor:
