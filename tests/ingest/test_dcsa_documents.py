@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -110,6 +111,24 @@ def test_booking_and_arrival_notice_values() -> None:
     assert isinstance(notice, Consignment)
     assert [(p.role, p.country) for p in notice.parties] == [("shipper", "AE"), ("consignee", "SG")]
     assert (notice.port_of_loading, notice.port_of_discharge) == ("AEJEA", "SGSIN")
+    assert notice.issued_at == datetime(2024, 3, 4, tzinfo=UTC)  # issueDateTime
+    assert booking.issued_at is None  # a booking states no issue date
+
+
+def test_issue_dates_of_transport_documents() -> None:
+    """eBL 3.0 issueDate first, else shippedOnBoardDate; an unreadable one is flagged and the
+    next field used (real samples, the last one altered here)."""
+    [issuance] = [r for r in read("dcsa-ebl/ebl-issuance-v3.0-request-transport-document.json") if isinstance(r, Consignment)]
+    assert issuance.issued_at == datetime(2020, 12, 12, tzinfo=UTC)
+    [issued] = read("dcsa-ebl/ebl-v3.0.2-td-notification-issued-full.json")
+    assert isinstance(issued, Consignment) and issued.issued_at == datetime(2023, 12, 20, tzinfo=UTC)
+    doc = json.loads((F / "dcsa-ebl/ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    doc["issueDate"] = "20/12/2023"
+    [altered] = list(read_dcsa_documents(json.dumps(doc).encode(), "td.json"))
+    assert isinstance(altered, Consignment) and altered.issued_at == datetime(2023, 12, 20, tzinfo=UTC)
+    [flag] = [f for f in altered.flags if f.code == "unreadable-date"]
+    assert flag.field == "issueDate" and flag.why == (
+        "issueDate '20/12/2023' is not an ISO 8601 date or date-time at td.json$; not used as the issue date")
 
 
 def test_error_response_is_rejected_as_such() -> None:

@@ -171,6 +171,7 @@ def test_iftmin_to_order_consignment_from_the_directory() -> None:
         ("shipper", "BANANERA DEL PACIFICO SA"), ("consignee", "TO ORDER"), ("notify party", "FRUIT IMPORTS BV")]
     assert c.goods[0].hs_code == "080390" and c.goods[0].packages == 1540 and c.goods[0].gross_mass_kg == 19800.0
     assert c.containers == (("MSKU9070323", (Seal("ML-4471100", "CAR"),)),)
+    assert c.issued_at == datetime(2025, 3, 1, tzinfo=UTC)  # DTM+137, the document date
 
 
 def test_truncated_file_keeps_every_message_before_the_break() -> None:

@@ -194,3 +194,36 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
     assert report is not None and report.scored == 1
     assert len(history) == 2 and len(history[1]["facts"]["vessel_track"]) == 3
     assert any(r["indicator"] == "ais_gap_before_arrival" for r in history[1]["reasons"])
+
+
+def test_a_backfilled_consignee_counts_from_the_issue_dates_of_its_documents(engine: Engine, tmp_path: Path) -> None:
+    """Documents loaded in one go (a backfill) are all received on the day of loading; the
+    consignee's history counts from the issue dates they state, so a consignee with a bill of
+    lading issued in June 2025 is not "first seen" on the day of loading. The two bills of
+    lading are the real issued sample with a consignee, another reference and issue date (and,
+    for the older one, another container) written in."""
+    def bill(ref: str, issued: str, container: str) -> Path:
+        data = json.loads(TD.read_text().replace("NARU3472484", container))
+        data["data"]["transportDocumentReference"] = ref
+        doc = data["data"]["transportDocument"]
+        doc.update(transportDocumentReference=ref, issueDate=issued)
+        doc["documentParties"]["consignee"] = {"partyName": "Fruit Imports BV"}
+        path = tmp_path / f"{ref}.json"
+        path.write_text(json.dumps(data))
+        return path
+
+    origin = write(tmp_path / "origin.json", [
+        event("e-1", "GTIN", "2026-01-18T09:00:00Z", "DKAAR", "DCSA-CTK-1234"),
+        event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, bill("HHL70000001", "2025-06-02", "MSKU9070323"), IngestOptions(), FIRST)
+        ingest_file(uow, bill("HHL71800000", "2026-01-20", "NARU3472484"), IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        score_trips(uow, FIRST)
+        [assessment] = uow.trip_assessments.history(KEY)
+    [new] = [r for r in assessment["reasons"] if r["indicator"] == "new_consignee"]
+    # thin (one earlier bill of lading) but not recent: half strength. Counted from the day of
+    # loading, it said "first seen 2026-01-21 (0 days ago)" at full strength.
+    assert new["evidence"] == "consignee 'Fruit Imports BV' first seen 2025-06-02 (233 days ago), 1 earlier trip(s)"
+    assert new["points"] == 2.5  # weight 5 × 0.5

@@ -283,6 +283,12 @@ class Consignment:
     port_of_discharge: str = ""
     vessel: Vessel | None = None
     voyage: str = ""
+    #: When the document was issued or dated, as its sender states it (UTC): DCSA eBL 3.0
+    #: issueDate, else shippedOnBoardDate; DCSA arrival notice issueDateTime; UN/EDIFACT
+    #: CUSCAR/IFTMIN DTM+137 (document date). None when not given. Party history counts a
+    #: party as seen from here, so that a backfill of old documents does not make every party
+    #: look new on the day it was loaded.
+    issued_at: datetime | None = None
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
 

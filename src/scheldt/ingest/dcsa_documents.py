@@ -193,13 +193,35 @@ def consignment(doc: Json, where: str) -> Consignment:
     for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
         if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
+    issued = _issued(doc, where, flags)
     return Consignment(
         bill_of_lading=ref, kind="master",
         booking_ref=_booking_ref(doc), document_type=kind, status=status, to_order=doc.get("isToOrder"),
         freight_payment=doc.get("freightPaymentTermCode") or "", carrier_code=doc.get("carrierCode") or "",
         parties=_parties(doc), goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
-        vessel=vessel, voyage=voyage, source=where, flags=tuple(flags),
+        vessel=vessel, voyage=voyage, issued_at=issued, source=where, flags=tuple(flags),
     )
+
+
+#: Where DCSA documents state when they were issued, in order of preference: eBL 3.0
+#: transport document issueDate, shippedOnBoardDate; arrival notice 1.0 issueDateTime.
+_ISSUE_FIELDS = ("issueDate", "shippedOnBoardDate", "issueDateTime")
+
+
+def _issued(doc: Json, where: str, flags: list[Flag]) -> datetime | None:
+    """When the document was issued (UTC; a date alone is its midnight UTC), or None. A value
+    given but unreadable is flagged, not rejected (the document's other facts stand)."""
+    for name in _ISSUE_FIELDS:
+        raw = doc.get(name)
+        if raw in (None, ""):
+            continue
+        when = _time(raw)
+        if when is None:
+            flags.append(Flag(name, "unreadable-date", f"{name} {str(raw)[:40]!r} is not an ISO 8601 date or "
+                              f"date-time at {where}; not used as the issue date"))
+            continue
+        return when
+    return None
 
 
 def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
@@ -220,7 +242,7 @@ def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
             to_order=house.get("isToOrder"), freight_payment=house.get("methodOfPayment") or "",
             carrier_code=master.carrier_code, parties=_parties(house), goods=_goods(house, flags), containers=equipment,
             port_of_loading=master.port_of_loading, port_of_discharge=master.port_of_discharge, vessel=master.vessel,
-            voyage=master.voyage, source=at, flags=tuple(flags))
+            voyage=master.voyage, issued_at=master.issued_at, source=at, flags=tuple(flags))
 
 
 def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:

@@ -17,10 +17,18 @@ from scheldt.store.rows import fact_digest, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def version_hash(doc: Consignment) -> str:
-    """Hash of a document's facts (not of where it was read from)."""
+    """Hash of a document's facts (not of where it was read from). A document without an issue
+    date hashes as it did before ``issued_at`` existed (migration 0019), so re-sending it after
+    the upgrade still adds nothing."""
     facts = plain(doc)
     facts.pop("source")
+    if facts.get("issued_at") is None:
+        facts.pop("issued_at", None)
     return fact_digest(facts)
 
 
@@ -48,7 +56,7 @@ class DocumentRepository:
                 "parties": plain(doc.parties), "goods": plain(doc.goods),
                 "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
                 "flags": plain(doc.flags), "source": doc.source, "supplied_by": supplied_by,
-                "received_at": received_at,
+                "received_at": received_at, "issued_at": doc.issued_at,
             }
             for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):
                 added += 1
@@ -56,7 +64,8 @@ class DocumentRepository:
                               [{"document_id": doc_id, "container_number": n[:64]} for n, _ in doc.containers if n])
                 insert_ignore(self.session, DocumentPartyRow.__table__,
                               [{"document_id": doc_id, "document_ref": doc.bill_of_lading or doc.booking_ref,
-                                "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at}
+                                "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at,
+                                "issued_at": doc.issued_at}
                                for p in doc.parties if name_key(p.name)])
         return added, rejected
 
@@ -92,16 +101,17 @@ class DocumentRepository:
                 out.append(d)
         return sorted(out, key=lambda d: (d["received_at"], d["id"]))
 
-    def party_sightings(self, role: str, names: Sequence[str]) -> dict[str, list[tuple[str, datetime]]]:
+    def party_sightings(self, role: str, names: Sequence[str]) -> dict[str, list[tuple[str, datetime, datetime | None]]]:
         """For each name (normalised as :func:`name_key`): the (document reference, received
-        time UTC) of every document naming it in ``role``."""
+        time, issue date or None; UTC) of every document version naming it in ``role``."""
         keys = sorted({name_key(n) for n in names if name_key(n)})
-        out: dict[str, list[tuple[str, datetime]]] = {}
+        out: dict[str, list[tuple[str, datetime, datetime | None]]] = {}
+        p = DocumentPartyRow
         for start in range(0, len(keys), 500):
-            stmt = select(DocumentPartyRow.name_key, DocumentPartyRow.document_ref, DocumentPartyRow.received_at).where(
-                DocumentPartyRow.role == role, DocumentPartyRow.name_key.in_(keys[start:start + 500]))
-            for key, ref, at in self.session.execute(stmt):
-                out.setdefault(key, []).append((ref, at if at.tzinfo else at.replace(tzinfo=UTC)))
+            stmt = select(p.name_key, p.document_ref, p.received_at, p.issued_at).where(
+                p.role == role, p.name_key.in_(keys[start:start + 500]))
+            for key, ref, at, issued in self.session.execute(stmt):
+                out.setdefault(key, []).append((ref, _utc(at), None if issued is None else _utc(issued)))
         return out
 
     def naming(self, key: str, limit: int = 500) -> list[dict[str, Any]]:

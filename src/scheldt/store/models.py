@@ -272,6 +272,7 @@ class TransportDocumentRow(Base):
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class DocumentContainerRow(Base):
@@ -332,7 +333,8 @@ class TripAssessmentRow(Base):
 
 
 class DocumentPartyRow(Base):
-    """A party named on a transport document version, by normalised name (for party history)."""
+    """A party named on a transport document version, by normalised name (for party history):
+    when the version was received and when the document says it was issued (UTC)."""
 
     __tablename__ = "document_party"
     __table_args__ = (Index("ix_document_party_name", "role", "name_key", "received_at"),)
@@ -342,6 +344,7 @@ class DocumentPartyRow(Base):
     role: Mapped[str] = mapped_column(String(64))
     name_key: Mapped[str] = mapped_column(String(256))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class WatchlistEntryRow(Base):

@@ -156,9 +156,11 @@ def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...
             out.append(None)
             continue
         own = {d.document_ref for d in docs}
-        seen = [(ref, at) for ref, at in sightings.get(name_key(party.name), []) if at <= now]
-        first = min((at for _, at in seen), default=None)
-        out.append(PartyHistory(party.name, first, len({ref for ref, _ in seen} - own)))
+        seen = [(ref, at, issued) for ref, at, issued in sightings.get(name_key(party.name), []) if at <= now]
+        # seen from the issue date a document states (a backfill of old documents is not new),
+        # never later than it was received (nor from a date in the future)
+        first = min((at if issued is None else min(issued, at) for _, at, issued in seen), default=None)
+        out.append(PartyHistory(party.name, first, len({ref for ref, _, _ in seen} - own)))
     return out
 
 

@@ -364,7 +364,7 @@ def read_consignments(message: Message) -> Iterator[Record]:
         bill_of_lading=bl, kind=kind, booking_ref=next((r.value for r in refs if r.kind == "BN"), ""),
         parties=tuple(parties), goods=tuple(goods), containers=tuple(containers),
         port_of_loading=head.ports.get("9", ""), port_of_discharge=head.ports.get("11", "") or head.ports.get("60", ""),
-        vessel=head.vessel, voyage=head.voyage, source=message.where, flags=tuple(flags),
+        vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=message.where, flags=tuple(flags),
     )
 
 
