@@ -151,7 +151,8 @@ def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engin
     """Non-text values in text fields (a number, an object, a null document reference, a NUL
     character) reject that event, naming where and which field; the rest of the file loads, the
     same on both stores. Found by a differential review: they used to abort the whole ingest or
-    be stored as text depending on the store and batch size."""
+    be stored as text depending on the store and batch size. The field is named as DCSA names
+    it, with the store column it would have gone to."""
     def event(i: int, **change: object) -> dict[str, object]:
         return dcsa_event(f"evt-{i}", **change)
 
@@ -167,12 +168,13 @@ def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engin
     assert (odd["accepted"], odd["added"], odd["rejected"]) == (2, 2, 4)
     where = str(tmp_path / "odd.json") + "$.events"
     assert [(r["where"], r["field"], r["why"]) for r in odd["rejections"]] == [  # type: ignore[union-attr]
-        (f"{where}[1]", "classifier", "classifier is float 1.5, not text"),
-        (f"{where}[2]", "facility_code", "facility_code is dict {'a': 1}, not text"),
-        (f"{where}[3]", "facility_code", "facility_code holds a NUL character (U+0000), which the store does not keep in text"),
-        (f"{where}[4]", "booking_ref", "booking_ref is null, not text")]
+        (f"{where}[1]", "eventClassifierCode", "eventClassifierCode is float 1.5, not text (stored as classifier)"),
+        (f"{where}[2]", "facilityCode", "facilityCode is dict {'a': 1}, not text (stored as facility_code)"),
+        (f"{where}[3]", "facilityCode", "facilityCode holds a NUL character (U+0000), which the store does not keep "
+                                        "in text (stored as facility_code)"),
+        (f"{where}[4]", "documentReferenceValue", "documentReferenceValue is null, not text (stored as booking_ref)")]
     assert (nan["accepted"], nan["rejected"]) == (0, 1)
-    assert nan["rejections"][0]["why"] == "classifier is float nan, not text"  # type: ignore[index]
+    assert nan["rejections"][0]["why"] == "eventClassifierCode is float nan, not text (stored as classifier)"  # type: ignore[index]
     with unit_of_work(engine) as uow:
         stored = [e["event_id"] for t in container_timeline(uow, "APZU4812090").trips for e in t.events]
     assert sorted(stored) == ["evt-0", "evt-5"]

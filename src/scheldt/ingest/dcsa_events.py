@@ -250,6 +250,32 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
                        ambient_celsius=conv(reefer.get("ambientMeasuredTemperature")), probe_celsius=probes)
 
 
+#: The DCSA Track & Trace field (2.2 names; 3.0 nests most of them under the same name, and
+#: calls documentReferenceValue documentReference.reference) whose value goes to each
+#: store column of an event, so that a value the store cannot keep (a number where text
+#: belongs, a NUL, an over-long text; see ``scheldt.store.events.unstorable``) is reported
+#: under the name its sender used (:func:`in_dcsa_terms`).
+STORE_FIELDS = {
+    "event_id": "eventID", "classifier": "eventClassifierCode", "container_number": "equipmentReference",
+    "booking_ref": "documentReferenceValue", "transport_document_ref": "documentReferenceValue",
+    "unlocode": "UNLocationCode", "facility_code": "facilityCode", "vessel_imo": "vesselIMONumber",
+    "vessel_name": "vesselName", "export_voyage": "exportVoyageNumber", "import_voyage": "importVoyageNumber",
+}
+
+
+def in_dcsa_terms(rejection: Rejection) -> Rejection:
+    """``rejection`` of a DCSA event by the store, its field named as DCSA names it: field
+    ``classifier``, why "classifier is float 1.5, not text" become ``eventClassifierCode``,
+    "eventClassifierCode is float 1.5, not text (stored as classifier)". Others unchanged."""
+    name = STORE_FIELDS.get(rejection.field)
+    if name is None:
+        return rejection
+    why = rejection.why
+    if why.startswith(rejection.field + " "):
+        why = f"{name}{why[len(rejection.field):]} (stored as {rejection.field})"
+    return Rejection(rejection.where, name, why, rejection.raw)
+
+
 #: How many recent event ids a document is checked against for duplicates; older repeats are
 #: caught by the store (same facts: nothing added; other facts: quarantined as a clash).
 RECENT_IDS = 50_000

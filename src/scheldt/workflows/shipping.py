@@ -18,7 +18,7 @@ from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
-from scheldt.ingest.dcsa_events import read_dcsa_events
+from scheldt.ingest.dcsa_events import in_dcsa_terms, read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
 from scheldt.workflows.ports import UnitOfWork
 
@@ -50,7 +50,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             added, unstorable = uow.events.add_stream(stream, supplied_by, now)
             report.added += added
             report.accepted -= len(unstorable)
-            rejections += unstorable
+            rejections += map(in_dcsa_terms, unstorable)
         else:
             reader = read_edifact if format == "edifact" else read_dcsa_documents
             for rec in reader(fh.read(), str(path)):
