@@ -130,3 +130,25 @@ def test_replayed_files_score_as_in_memory(engine: Engine, tmp_path: Path) -> No
             mismatched.append((t.key, mine, theirs["reasons"]))
     assert not mismatched, mismatched[:3]
     assert len(stored) == len(traffic.trips) == 115
+
+
+def test_replaying_the_same_days_again_keeps_the_current_scores(engine: Engine, tmp_path: Path) -> None:
+    """A second replay of the same folder used to re-score every trip as of each old day, after
+    the later scores, so the queue showed old scores (found by a new-user review: a trip fell
+    from 100 to 46). Now it adds nothing and the current scores stay."""
+    traffic = simulate(9, 1, 3, scale=0.01)
+    write_traffic(traffic, tmp_path)
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "sim", "", received(traffic.history[0].received_at))
+    first = replay(lambda: unit_of_work(engine), tmp_path, IngestOptions())
+    with unit_of_work(engine) as uow:
+        before = {(r["container_number"], r["document_ref"]): (r["score"], r["scored_at"])
+                  for r in uow.trip_assessments.latest_per_trip()}
+        count = len(uow.trip_assessments.queue_all(traffic.trips[0].container))
+    again = replay(lambda: unit_of_work(engine), tmp_path, IngestOptions())
+    with unit_of_work(engine) as uow:
+        after = {(r["container_number"], r["document_ref"]): (r["score"], r["scored_at"])
+                 for r in uow.trip_assessments.latest_per_trip()}
+        assert len(uow.trip_assessments.queue_all(traffic.trips[0].container)) == count
+    assert first.rescored > len(traffic.trips) and again.rescored == 0
+    assert after == before and len(before) == len(traffic.trips)

@@ -107,9 +107,11 @@ def score(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     with errors_reported(), store() as uow:
         report = score_trips(uow, now())
     if as_json:
-        print_json({"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged})
+        print_json({"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged,
+                    "scored_later": report.later})
     else:
-        out.print(f"{report.scored} trip(s) scored with {escape(report.profile)}, {report.unchanged} unchanged")
+        out.print(f"{report.scored} trip(s) scored with {escape(report.profile)}, {report.unchanged} unchanged"
+                  + (f", {report.later} left alone (already scored after this time)" if report.later else ""))
 
 
 def _reasons(reasons: list[dict[str, Any]]) -> str:

@@ -129,7 +129,8 @@ def _rescore(uow_factory: UowFactory, params: dict[str, Any], progress: Progress
     progress(0.0, "scoring trips with the live profile")
     with uow_factory() as uow:
         report = score_trips(uow, now())
-    return {"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged}
+    return {"profile": report.profile, "scored": report.scored, "unchanged": report.unchanged,
+            "scored_later": report.later}
 
 
 def _audit_head(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:

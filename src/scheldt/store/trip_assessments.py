@@ -50,6 +50,13 @@ class TripAssessmentRepository:
                    TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
         return {(c, d, v): h for c, d, v, h in rows}
 
+    def scored_after(self, when: datetime) -> set[tuple[str, str, str]]:
+        """(container number, document reference, voyage) of the trips with an assessment (any
+        profile or model) scored after ``when`` (UTC)."""
+        t = TripAssessmentRow
+        return {(c, d, v) for c, d, v in self.session.execute(
+            select(t.container_number, t.document_ref, t.voyage).where(t.scored_at > when).distinct())}
+
     def any(self) -> bool:
         """True when at least one trip assessment is stored."""
         return self.session.scalar(select(TripAssessmentRow.id).limit(1)) is not None

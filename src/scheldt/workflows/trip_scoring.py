@@ -49,11 +49,14 @@ TRACK_DAYS = 7
 
 @dataclass
 class ScoringReport:
-    """How many trips were scored anew and how many were unchanged since their last score."""
+    """How many trips were scored anew, how many were unchanged since their last score, and how
+    many were left alone because they already have a score made later than this scoring's time
+    (a replay of old days: scoring them as of then would put old scores above newer ones)."""
 
     profile: str
     scored: int = 0
     unchanged: int = 0
+    later: int = 0
 
 
 def _utc(t: datetime) -> datetime:
@@ -199,11 +202,14 @@ def live_profile(uow: UnitOfWork, now: datetime | None = None) -> RiskProfile:
 
 def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = None) -> ScoringReport:
     """Score the trips of ``containers`` (all containers with events when None) with the live
-    profile, adding an assessment only where the facts changed since the trip's last one."""
+    profile, adding an assessment only where the facts changed since the trip's last one. A
+    trip already scored after ``now`` (UTC) is left alone: a trip's scores are kept in time
+    order, so the latest is the current one (replaying old days again scores nothing)."""
     profile = live_profile(uow, now)
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
     latest = uow.trip_assessments.latest_hashes(profile.label, model.version if model else "")
+    later = uow.trip_assessments.scored_after(now)
     rows: list[dict[str, Any]] = []
     summaries: list[TripSummary] = []
     numbers = containers if containers is not None else uow.events.containers()
@@ -213,6 +219,9 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             snapshot = plain(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
+            if key in later:
+                report.later += 1
+                continue
             if latest.get(key) == digest:
                 report.unchanged += 1
                 continue
