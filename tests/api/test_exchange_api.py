@@ -52,6 +52,11 @@ def test_sharing_groups_are_listed_for_members(api: Service) -> None:
     bad = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"), json={"id": "Be_US", "name": "x"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "sharing group id")
     assert api.client.get("/api/v1/sharing-groups", headers=api.as_("carrier")).status_code == 403
+    # a shipping line as a member would read the group's alerts, scores and reasons included
+    with_carrier = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"),
+                                   json={"id": "be-sea", "name": "x", "members": ["carrier-a"]})
+    assert (with_carrier.status_code, with_carrier.json()["error"]["where"]) == (400, "members")
+    assert with_carrier.json()["error"]["why"].startswith("carrier-a is not an agency: a sharing group is of agencies")
 
 
 def test_an_alert_reaches_the_group_and_no_one_else(api: Service) -> None:
@@ -88,7 +93,10 @@ def test_sharing_needs_an_agency_sharing_role_and_sound_terms(api: Service) -> N
         assert refused.status_code == 403, (user, refused.text)
     cases = [({"tlp": "amber"}, 400, "sharing_group"), ({"tlp": "red"}, 400, "recipients"),
              ({"tlp": "amber", "sharing_group": "nowhere"}, 400, "sharing_group"),
-             ({"tlp": "orange"}, 422, "body.tlp"), ({"tlp": "clear", "colour": "x"}, 422, "body.colour")]
+             ({"tlp": "orange"}, 422, "body.tlp"), ({"tlp": "clear", "colour": "x"}, 422, "body.colour"),
+             # an alert carries risk scores and reasons, never public (found by a new-user review:
+             # shipping lines read them in a TLP:CLEAR alert)
+             ({"tlp": "clear"}, 400, "tlp")]
     for extra, status, where in cases:
         r = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={"trip_id": trip["id"], **extra})
         assert (r.status_code, r.json()["error"]["where"]) == (status, where), (extra, r.text)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scheldt.domain.access import Permission, Principal, trip_scope
+from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
 from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
 from scheldt.domain.identifiers import is_unlocode_shape
 from scheldt.domain.trips import TripFacts, trip_facts_from_dict
@@ -127,9 +127,13 @@ def create_group_as(uow: Any, owner_org: str, group_id: str, name: str, members:
     check_group_id(group_id)
     if not name.strip() or len(name) > 200:
         raise InputError("sharing group name", "give a name of 1-200 characters")
-    _organisation(uow, owner_org, "owner")
+    if _organisation(uow, owner_org, "owner").kind != OrgKind.AGENCY:
+        raise InputError("owner", f"{owner_org} is not an agency: sharing groups are of agencies")
     for org in sorted(set(members)):
-        _organisation(uow, org, "members")
+        if _organisation(uow, org, "members").kind != OrgKind.AGENCY:
+            raise InputError("members", f"{org} is not an agency: a sharing group is of agencies, whose alerts carry "
+                             "risk scores and reasons; a shipping line or terminal reads TLP:AMBER objects as a "
+                             "client of its agency (scheldt org create ... --client-of AGENCY)")
     uow.exchange.add_group(group_id, name.strip(), owner_org, sorted(set(members)), now)
     return uow.exchange.group(group_id)
 
@@ -141,9 +145,9 @@ def groups_of(uow: Any, principal: Principal) -> list[dict[str, Any]]:
     return [g for g in uow.exchange.groups() if g["id"] in mine]
 
 
-def _organisation(uow: Any, org_id: str, where: str) -> None:
+def _organisation(uow: Any, org_id: str, where: str) -> Organisation:
     try:
-        uow.accounts.organisation(org_id)
+        return uow.accounts.organisation(org_id)
     except NotFoundError:
         raise InputError(where, f"no organisation {org_id!r}") from None
 
@@ -310,6 +314,10 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     reasons = _reasons(assessment, note)
     if not reasons:
         raise InputError("note", f"trip {trip_id} has no scored reasons: say why it is of interest")
+    if parse_tlp(terms.tlp) == Tlp.CLEAR:
+        raise InputError("tlp", "an alert carries the trip's risk score and reasons, which are not for the public "
+                         "(TLP:CLEAR reaches everyone, shipping lines and terminals included): mark it GREEN or "
+                         "stricter")
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
     title = f"Container {trip['container_number']}" + (f": risk score {score:.0f} of 100" if score is not None else "")
