@@ -46,5 +46,5 @@ user carrier --org carrier-a --role carrier_security --name "Carrier A security"
 user terminal --org terminal-1 --role carrier_security --name "Terminal 1 security"
 step scanner add SC-1 --org be-customs --capacity 6 --name "Fixed scanner 1" --site Deurganckdok
 step scanner add SC-2 --org be-customs --capacity 4 --name "Mobile scanner 2" --site Churchill
-printf '\nStart the service on this store:  SCHELDT_DATA_DIR=%s .venv/bin/scheldt serve\n' "$SCHELDT_DATA_DIR"
+printf '\nStart the service on this store:  SCHELDT_DATA_DIR=%s SCHELDT_LOCAL_ORGANISATION=%s .venv/bin/scheldt serve\n' "$SCHELDT_DATA_DIR" "$SCHELDT_LOCAL_ORGANISATION"
 printf 'then open http://127.0.0.1:8000/ and sign in as officer (password %s); API docs at /docs.\n' "$DEMO_PASSWORD"

@@ -96,3 +96,21 @@ def test_org_client_of_sets_and_clears_an_agencys_client(settings_env: Path) -> 
         ("be-customs", None), ("line-a", None), ("line-b", "be-customs")]
     code, out, _ = invoke("org", "list")
     assert "(client of be-customs)" in out.splitlines()[2]
+
+
+def test_ingest_warns_when_the_local_organisation_is_none_of_the_stores(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts loaded under an unknown local organisation are seen by no user (found by a new-user
+    review: the demo store's `serve` line left SCHELDT_LOCAL_ORGANISATION at its default)."""
+    from tests.conftest import SHARED
+
+    sample = str(SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-events-response.json")
+    assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0
+    monkeypatch.delenv("SCHELDT_LOCAL_ORGANISATION", raising=False)
+    get_settings.cache_clear()
+    code, _, err = invoke("ingest", sample)
+    assert code == 0 and "SCHELDT_LOCAL_ORGANISATION is 'local-agency', which is not an organisation of this store " \
+                          "(be-customs)" in " ".join(err.split())
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    code, _, err = invoke("ingest", sample)
+    assert code == 0 and "warning" not in err

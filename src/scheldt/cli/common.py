@@ -57,3 +57,16 @@ def errors_reported() -> Iterator[None]:
 def print_json(data: Any) -> None:
     """Write ``data`` as one JSON document on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def warn_unknown_local_organisation(uow: UnitOfWork) -> None:
+    """Warn on stderr when the store has organisations but ``SCHELDT_LOCAL_ORGANISATION`` is none
+    of them: what this command records as supplied by the node would be seen by no user (each
+    sees what its own organisation supplied or owns)."""
+    local = settings().local_organisation
+    known = [o.id for o in uow.accounts.organisations()]
+    if known and local not in known:
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        console.print(f"[yellow]warning[/yellow] SCHELDT_LOCAL_ORGANISATION is {escape(local)!r}, which is not an "
+                      f"organisation of this store ({escape(shown)}): what is loaded is recorded as supplied by it, "
+                      f"and no user sees it. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.", highlight=False)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import console, errors_reported, now, print_json, settings, store, warn_unknown_local_organisation
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.registry import FORMATS
@@ -61,6 +61,7 @@ def ingest(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=quiet,
     ) as bar:
+        warn_unknown_local_organisation(uow)
         for path in files:
             total = _count_lines(path) if path.is_file() and not quiet else 0  # a pass over the file: only for the bar
             task = bar.add_task(path.name, total=total)

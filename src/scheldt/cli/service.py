@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.cli.common import errors_reported, now, print_json, settings, store, warn_unknown_local_organisation
 from scheldt.errors import InputError
 from scheldt.jobs.runner import JobRunner, RunnerBusyError
 from scheldt.store.container_trips import TripFilter
@@ -149,6 +149,7 @@ def serve(
     with errors_reported():
         engine = open_store(settings().resolved_database_url)
         with unit_of_work(engine) as uow:
+            warn_unknown_local_organisation(uow)
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
                 typer.echo(f"indexed {reindex_trips(uow)} container trips")
         supervisor = (Supervisor(f"{__name__}:{'worker_app' if jobs else 'worker_app_without_jobs'}", host, port,
