@@ -24,8 +24,10 @@ def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Pat
     bad.write_text("name: x\nversion: 1\nowner: me\neffective_from: 2026-01-01\nindicators:\n  seal_swap: {weight: 10}\n")
     code, _, err = invoke("profile", "validate", str(bad))
     assert code != 0 and "indicators" in err and "seal_swap: unknown indicator" in err
-    code, _, err = invoke("profile", "activate", str(bad))
-    assert code != 0
+    code, _, err = invoke("profile", "activate", str(bad), "--reason", "x")
+    assert code != 0 and "seal_swap: unknown indicator" in err
+    code, _, err = invoke("profile", "activate", "--builtin", "antwerp-narcotics")
+    assert code == 2 and "--reason: say why (it is recorded with the switch)" in " ".join(err.split())
     code, out, _ = invoke("profile", "list", "--json")
     assert json.loads(out) == {"live": None, "versions": [], "activations": []}
 
@@ -64,7 +66,7 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     assert code == 0 and summary["trips"] == 115 and (sim / "ground-truth.csv").is_file()
     code, out, _ = invoke("simulate", "--out", str(sim), "--port", "NLRTM")
     assert code != 0
-    invoke("profile", "activate", "--builtin", "antwerp-narcotics")
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "test")
     code, out, _ = invoke("replay", str(sim), "--json")
     replayed = json.loads(out)
     assert code == 0 and replayed["rejected"] == 0 and replayed["rescored"] >= 115
@@ -85,7 +87,7 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     assert code != 0 and "not an empty folder" in err
     code, _, err = invoke("replay", str(tmp_path / "nowhere"))
     assert code != 0 and "no such folder" in err
-    invoke("profile", "activate", "--builtin", "antwerp-narcotics")
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "test")
     broken = next(sim.glob("day-*"))
     (broken / "events.json").write_text('{"broken": ')
     code, out, _ = invoke("replay", str(sim), "--json")
@@ -129,8 +131,10 @@ def test_model_versions_switch_and_roll_back_from_the_cli(settings_env: Path, tm
     from scheldt.store.db import open_store, unit_of_work
     from scheldt.workflows.trip_model import TARGET
 
-    code, out, err = invoke("trips", "model-rollback")
+    code, out, err = invoke("trips", "model-rollback", "--reason", "x")
     assert code != 0 and "no container model was ever made live" in err
+    code, out, err = invoke("trips", "model-rollback")
+    assert code == 2 and "--reason" in err
     engine = open_store(get_settings().resolved_database_url, auto_upgrade=True)
     with unit_of_work(engine) as uow:
         for day, version in ((1, "trip-a"), (2, "trip-b")):
@@ -148,5 +152,5 @@ def test_model_versions_switch_and_roll_back_from_the_cli(settings_env: Path, tm
     assert [(a["version"], a["action"], a["reason"]) for a in listed["activations"]] == [
         ("trip-a", "train", ""), ("trip-b", "train", ""), ("trip-a", "rollback", "b misfires"),
         ("trip-b", "activate", "fixed")]
-    code, _, err = invoke("trips", "model-activate", "trip-zzz")
+    code, _, err = invoke("trips", "model-activate", "trip-zzz", "--reason", "x")
     assert code != 0 and "trip-zzz" in err

@@ -54,6 +54,13 @@ def validate(path: Annotated[str, typer.Argument(help="Profile YAML file.")]) ->
         out.print(f"  {name}: weight {setting.weight:g}" + (f" {setting.params}" if setting.params else ""))
 
 
+def _require_reason(reason: str) -> None:
+    """Raise InputError when no reason is given: every switch of what scores trips is recorded
+    with why (the API requires it too)."""
+    if not reason.strip():
+        raise InputError("--reason", "say why (it is recorded with the switch)")
+
+
 @profile_app.command("activate")
 def activate(
     path: Annotated[str | None, typer.Argument(help="Profile YAML file.")] = None,
@@ -62,6 +69,7 @@ def activate(
 ) -> None:
     """Store a profile version and make it live; the switch is recorded with who, when and why."""
     with errors_reported(), store() as uow:
+        _require_reason(reason)
         text, where = _text(path, builtin)
         profile = activate_profile(uow, text, where, getpass.getuser(), reason, now())
     out.print(f"{escape(profile.label)} is live")
@@ -71,6 +79,7 @@ def activate(
 def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
     """Make the previously live profile version live again (recorded as a rollback)."""
     with errors_reported(), store() as uow:
+        _require_reason(reason)
         label = rollback_profile(uow, getpass.getuser(), reason, now())
     out.print(f"rolled back: {escape(label)} is live")
 
@@ -202,6 +211,7 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
     """Make an earlier container-model version live again (recorded); trips are re-scored with
     it at the next `trips score` or ingest."""
     with errors_reported(), store() as uow:
+        _require_reason(reason)
         activate_trip_model(uow, version, getpass.getuser(), reason, now())
     out.print(f"trip model {escape(version)} is live")
 
@@ -210,6 +220,7 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
 def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
     """Make the previously live container-model version live again (recorded as a rollback)."""
     with errors_reported(), store() as uow:
+        _require_reason(reason)
         version = rollback_trip_model(uow, getpass.getuser(), reason, now())
     out.print(f"rolled back: trip model {escape(version)} is live")
 
