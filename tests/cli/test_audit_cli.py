@@ -100,3 +100,17 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
     assert purge["payload"]["action"] == "scheldt audit purge"
+
+
+def test_a_setting_that_cannot_be_read_is_one_line_and_exit_2_even_for_audit_verify(tmp_path: Path) -> None:
+    """`audit verify` read its settings outside its error reporting: a bad setting was a
+    traceback and exit 1, which monitoring reads as a broken chain (new-user review)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SCHELDT_DATA_DIR": str(tmp_path), "SCHELDT_THREADS": "abc"}
+    done = subprocess.run([sys.executable, "-c", "from scheldt.cli import main; main()", "audit", "verify"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert " ".join(done.stderr.split()).startswith("error SCHELDT_THREADS: Input should be a valid integer")

@@ -20,6 +20,8 @@ Command tree (later issues extend it)::
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import typer
 
 from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
@@ -48,5 +50,15 @@ app.add_typer(db.app, name="db")
 
 
 def main() -> None:
-    """Entry point of the ``scheldt`` script."""
-    app()
+    """Entry point of the ``scheldt`` script. A setting that cannot be read (a ConfigError
+    raised where a command reads its settings outside its own error reporting) is one line on
+    stderr and exit status 2, as for every wrong option, never a traceback: ``audit verify``
+    exits 1 only for a broken chain."""
+    from scheldt.cli.common import console
+    from scheldt.errors import ConfigError
+
+    try:
+        app(standalone_mode=True)
+    except ConfigError as exc:
+        console.print(f"[red]error[/red] {escape(exc.where)}: {escape(exc.why)}", highlight=False)
+        raise SystemExit(2) from None
