@@ -77,6 +77,16 @@ def test_evaluate_json_shape(settings_env: Path) -> None:
     assert 0.5 < result["auc"] <= 1.0
 
 
+def test_evaluate_on_a_file_that_is_not_declarations_says_so(settings_env: Path) -> None:
+    """A DCSA file given to evaluate was an AssertionError traceback (new-user review)."""
+    from tests.conftest import SHARED
+
+    dcsa = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-events-response.json"
+    code, _, err = invoke("evaluate", "--train", str(dcsa), "--test", str(DEMO_TEST), "--seeds", "1")
+    assert code == 2 and "Traceback" not in err
+    assert "a dcsa-events file, not declarations with inspection outcomes" in " ".join(err.split())
+
+
 def test_target_before_training_says_what_to_do(settings_env: Path) -> None:
     code, _, err = invoke("target", "--capacity", "5%")
     assert code == 2

@@ -36,9 +36,12 @@ class LabelledFile:
 
 
 def read_labelled(path: Path, mapping: str | None) -> LabelledFile:
-    """Read a labelled declaration file (InputError if the mapping has no outcome columns)."""
+    """Read a labelled declaration file (InputError if it is not a declaration file, e.g. DCSA
+    or EDIFACT, or its mapping has no outcome columns)."""
     detected = detect(path, "declarations" if mapping else "auto", mapping)
-    assert detected.mapping is not None
+    if detected.mapping is None:
+        raise InputError(str(path), f"a {detected.format} file, not declarations with inspection outcomes: "
+                         "evaluate reads declaration CSV files")
     if detected.mapping.outcomes is None:
         raise InputError(str(path), f"mapping {detected.mapping.name!r} has no outcome columns to evaluate on")
     decls: list[Declaration] = []
