@@ -16,8 +16,8 @@ from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, SHARED, kcs_lines
 runner = CliRunner()
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -187,3 +187,16 @@ def test_container_timeline_json(settings_env: Path) -> None:
 def test_empty_container_number_is_refused(settings_env: Path) -> None:
     code, _, err = invoke("container", " ")
     assert code == 2 and "give a container number" in err
+
+
+def test_a_password_with_spaces_around_it_is_refused(settings_env: Path) -> None:
+    """The CLI kept a padded password (or one of spaces only) that the API, which trims what it
+    is given, could never match (new-user review)."""
+    assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0
+    for password in (" padded-password-1 ", " " * 12):
+        code, _, err = invoke("user", "create", "u9", "--org", "be-customs", "--role", "analyst", "--password-stdin",
+                              stdin=password + "\n")
+        assert code == 2 and "password: must not begin or end with a space" in " ".join(err.split()), err
+    code, _, err = invoke("user", "create", "u9", "--org", "be-customs", "--role", "analyst", "--password-stdin",
+                          stdin="inner spaces are fine\n")
+    assert code == 0, err

@@ -82,13 +82,16 @@ def _check_patron(uow: Any, org: Organisation, patron_id: str) -> None:
 def create_user(uow: Any, username: str, org_id: str, roles: list[str], password: str, now: datetime,
                 display_name: str = "") -> Any:
     """Create a user with an argon2id password hash. Raises InputError for a bad username, an
-    unknown organisation, roles its organisation may not give, or a password under
-    :data:`MIN_PASSWORD` characters."""
+    unknown organisation, roles its organisation may not give, a password under
+    :data:`MIN_PASSWORD` characters or one that begins or ends with white space."""
     check_username(username)
     org = uow.accounts.organisation(org_id)
     parsed = parse_roles(roles, org.kind)
     if len(password) < MIN_PASSWORD:
         raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
+    if password != password.strip():
+        raise InputError("password", "must not begin or end with a space (the API trims what it is given, so such "
+                         "a user could sign in on one door and not the other)")
     return uow.accounts.add_user(username, org.id, display_name or username, parsed, _HASHER.hash(password), now)
 
 
