@@ -43,9 +43,10 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("ingest", str(TD), str(events), "--json")
     assert code == 0 and "rescored" not in json.loads(out)  # no profile live yet: nothing scored
     code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go live")
-    assert code == 0 and "antwerp-narcotics@3 is live" in out
+    # the switch re-scores every trip (a new-user review found the queue empty after a switch)
+    assert code == 0 and "antwerp-narcotics@3 is live; 1 trip(s) scored with it, 0 unchanged" in out
     code, out, _ = invoke("trips", "score", "--json")
-    assert json.loads(out) == {"profile": "antwerp-narcotics@3", "scored": 1, "unchanged": 0, "scored_later": 0}
+    assert json.loads(out) == {"profile": "antwerp-narcotics@3", "scored": 0, "unchanged": 1, "scored_later": 0}
     later = tmp_path / "later.json"
     later.write_text(events.read_text().replace('"e-1"', '"e-2"').replace("LOAD", "DISC")
                      .replace("DKAAR", "DEBRV").replace("2026-01-20T14:15", "2026-02-01T10:00"))

@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
+from scheldt.store.db import UnitOfWork
 from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
@@ -66,22 +67,35 @@ def activate(
     path: Annotated[str | None, typer.Argument(help="Profile YAML file.")] = None,
     builtin: Annotated[str | None, typer.Option("--builtin", help="A profile shipped with Scheldt: antwerp-narcotics.")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why this version goes live (recorded).")] = "",
+    score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
 ) -> None:
-    """Store a profile version and make it live; the switch is recorded with who, when and why."""
+    """Store a profile version and make it live; the switch is recorded with who, when and why.
+    Every trip is then re-scored with it (as `scheldt trips score`), unless ``--no-score``."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
         text, where = _text(path, builtin)
         profile = activate_profile(uow, text, where, getpass.getuser(), reason, now())
-    out.print(f"{escape(profile.label)} is live")
+        scored = _rescored(uow) if score else ""
+    out.print(f"{escape(profile.label)} is live{scored}")
 
 
 @profile_app.command("rollback")
-def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
-    """Make the previously live profile version live again (recorded as a rollback)."""
+def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+             score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
+             ) -> None:
+    """Make the previously live profile version live again (recorded as a rollback), then
+    re-score every trip with it unless ``--no-score``."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
         label = rollback_profile(uow, getpass.getuser(), reason, now())
-    out.print(f"rolled back: {escape(label)} is live")
+        scored = _rescored(uow) if score else ""
+    out.print(f"rolled back: {escape(label)} is live{scored}")
+
+
+def _rescored(uow: UnitOfWork) -> str:
+    """Score every trip with the live profile; what to print after the switch."""
+    report = score_trips(uow, now())
+    return f"; {report.scored} trip(s) scored with it, {report.unchanged} unchanged"
 
 
 @profile_app.command("list")
@@ -136,6 +150,10 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
         if live is None:
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
         rows = uow.trip_assessments.queue(live.label, limit=limit)
+        stale = not rows and uow.trip_assessments.any()
+    if stale:
+        console.print(f"no trip is scored with {escape(live.label)} yet (the scores stored are of other versions): "
+                      "run `scheldt trips score`", highlight=False)
     if as_json:
         print_json({"profile": live.label, "trips": [{k: v for k, v in r.items() if k != "facts"} for r in rows]})
         return
