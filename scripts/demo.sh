@@ -24,7 +24,7 @@ step evaluate --train demo/data/kcs-train-excerpt.csv --test demo/data/kcs-test-
 # volume, scored with the built-in narcotics risk profile. See README "Container targeting".
 SIM=$SCHELDT_DATA_DIR/simulated
 step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
-step profile activate --builtin antwerp-narcotics --reason "demo"
+step profile activate --builtin antwerp-narcotics --reason "demo" --no-score  # replay scores each day as it arrives
 step replay "$SIM"
 step trips queue --limit 5
 

@@ -225,3 +225,20 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
             process.wait()
     out = process.stdout.read().decode(errors="replace")  # type: ignore[union-attr]
     assert "Finished server process" in out and "leaked" not in out and "Traceback" not in out, out
+
+
+def test_scheldt_serve_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
+    """It started, found the port taken after start-up, and exited 3 with a traceback of the
+    STIX warm-up thread behind uvicorn's message (new-user review)."""
+    import socket
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    env = {**os.environ, "SCHELDT_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}", "SCHELDT_DATA_DIR": str(tmp_path)}
+    try:
+        done = subprocess.run([str(Path(sys.executable).with_name("scheldt")), "serve", "--port", str(port)], env=env,
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        taken.close()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert " ".join(done.stderr.split()) == f"error --port: cannot serve on 127.0.0.1 port {port}: Address already in use"

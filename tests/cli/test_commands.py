@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,9 @@ def test_container_timeline_json(settings_env: Path) -> None:
     assert code == 0, err
     timeline = json.loads(out)
     assert [t["document_ref"] for t in timeline["trips"]] == ["reserved-HHL123", ""]
+    # times in ISO 8601 with their zone, as on PostgreSQL (SQLite gave "2021-04-01 00:00:00")
+    times = [e[k] for t in timeline["trips"] for e in t["events"] for k in ("event_time", "received_at")]
+    assert times and all(datetime.fromisoformat(t).tzinfo is not None and "T" in t for t in times), times[:4]
     code, out, _ = invoke("container", "APZU4812090")
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert code == 0 and "trip APZU4812090 / document reserved-HHL123 / voyage 2103S" in lines  # each trip named first

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import typer
@@ -55,8 +55,17 @@ def errors_reported() -> Iterator[None]:
 
 
 def print_json(data: Any) -> None:
-    """Write ``data`` as one JSON document on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Write ``data`` as one JSON document on stdout; times as ISO 8601 in UTC whatever the
+    store (SQLite hands back times without their zone, PostgreSQL with it)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_value) + "\n")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def warn_unknown_local_organisation(uow: UnitOfWork) -> None:

@@ -93,8 +93,14 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
 
 
 def _rescored(uow: UnitOfWork) -> str:
-    """Score every trip with the live profile; what to print after the switch."""
-    report = score_trips(uow, now())
+    """Score every trip with the live profile; what to print after the switch. A version not
+    yet in force (its effective dates) scores nothing now: said so, the switch still stands."""
+    when = now()
+    try:
+        live_profile(uow, when)
+    except InputError as exc:
+        return f"; no trip scored now: {exc.why}"
+    report = score_trips(uow, when)
     return f"; {report.scored} trip(s) scored with it, {report.unchanged} unchanged"
 
 

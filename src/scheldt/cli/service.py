@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scheldt.cli.common import errors_reported, now, print_json, settings, store, warn_unknown_local_organisation
-from scheldt.errors import InputError
+from scheldt.errors import ConfigError, InputError
 from scheldt.jobs.runner import JobRunner, RunnerBusyError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows import accounts
@@ -147,6 +147,8 @@ def serve(
     from scheldt.store.db import open_store, unit_of_work
 
     with errors_reported():
+        if workers == 1:
+            _check_address(host, port)
         engine = open_store(settings().resolved_database_url)
         with unit_of_work(engine) as uow:
             warn_unknown_local_organisation(uow)
@@ -168,6 +170,27 @@ def serve(
         if runner is not None and runner.started:
             runner.shutdown()
         engine.dispose()
+
+
+def _check_address(host: str, port: int) -> None:
+    """Raise ConfigError when (``host``, ``port``) cannot be bound (taken, or not an address of
+    this host), before anything starts: uvicorn would find it only after start-up, and exit 3
+    with the start-up threads' errors behind its own."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError("--host", f"cannot resolve {host!r}: {exc}") from None
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind(address)
+    except OSError as exc:
+        raise ConfigError("--port", f"cannot serve on {host} port {port}: {exc.strerror or exc}") from None
+    finally:
+        probe.close()
 
 
 def worker_app() -> object:

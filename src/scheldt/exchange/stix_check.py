@@ -181,6 +181,8 @@ def warm() -> None:
             done.result()
     except BrokenProcessPool:
         _discard(pool)
+    except RuntimeError:  # the pool was shut down meanwhile: the server stopped while starting
+        return
 
 
 def stix_problems(objects: list[dict[str, Any]]) -> list[str | None]:
