@@ -114,3 +114,29 @@ def test_a_setting_that_cannot_be_read_is_one_line_and_exit_2_even_for_audit_ver
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert " ".join(done.stderr.split()).startswith("error SCHELDT_THREADS: Input should be a valid integer")
+
+
+def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Organisations, users and API tokens made on the command line were not in the audit log
+    (new-user review); the token's secret never is."""
+    import getpass
+
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"]).exit_code == 0
+    made = runner.invoke(app, ["user", "create", "ann", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
+                         input="correct horse battery\n")
+    assert made.exit_code == 0, made.stderr
+    token = runner.invoke(app, ["token", "create", "ann", "--name", "batch", "--days", "30"])
+    assert token.exit_code == 0
+    out = runner.invoke(app, ["audit", "list", "--json"]).stdout
+    entries = [e for e in json.loads(out)["entries"] if e["payload"]["remote_addr"] == "local"]
+    assert [(e["kind"], e["payload"]["action"], e["payload"]["object_kind"], e["payload"]["object_id"])
+            for e in entries] == [("write", "scheldt org create", "organisation", "be-customs"),
+                                  ("write", "scheldt user create", "user", "ann"),
+                                  ("write", "scheldt token create", "api-token", "ann")]
+    assert {e["payload"]["actor"] for e in entries} == {getpass.getuser()}
+    assert entries[1]["payload"]["details"]["roles"] == ["analyst"]
+    assert entries[2]["payload"]["details"] == {"name": "batch", "days": 30}
+    assert token.stdout.strip() not in out
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store
 from scheldt.errors import InputError
 from scheldt.store.db import open_store, unit_of_work
 
@@ -53,6 +53,8 @@ def peer_add(
         secret = _secret(option)
         with store() as uow:
             peer = add_peer(uow, name, url, org, user, kind, secret, group, now(), relays or ())
+            audit_command(uow, "peer add", "peer", peer.name, url=peer.api_root, organisation=org, user=user,
+                          credential=kind, relays_for=list(peer.relays_for))
     also = f"; relays for {', '.join(peer.relays_for)}" if peer.relays_for else ""
     typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}{also}")
 
@@ -69,6 +71,7 @@ def peer_relays(
 
     with errors_reported(), store() as uow:
         peer = set_relays(uow, name, orgs or [])
+        audit_command(uow, "peer relays", "peer", peer.name, relays_for=list(peer.relays_for))
     relays = ", ".join(peer.relays_for) or f"no other organisation (only {peer.organisation_id}'s objects)"
     typer.echo(f"peer {peer.name} relays for {relays}")
 
@@ -96,6 +99,7 @@ def peer_remove(name: Annotated[str, typer.Argument()]) -> None:
     """Stop pulling a peer (what it gave stays)."""
     with errors_reported(), store() as uow:
         uow.peers.remove(name)
+        audit_command(uow, "peer remove", "peer", name)
     typer.echo(f"peer {name} removed")
 
 
@@ -134,6 +138,7 @@ def peer_allow(username: Annotated[str, typer.Argument(help="A user of a partner
         if org.kind.value != "agency":
             raise InputError("node account", f"{username} is of {org.id}, a {org.kind.value}: only agencies run nodes")
         uow.taxii.add_node_account(username, org.id, now())
+        audit_command(uow, "peer allow", "node-account", username, organisation=org.id)
     typer.echo(f"{username} ({org.id}) may pull from this node as {org.id}'s node")
 
 
@@ -142,6 +147,7 @@ def peer_disallow(username: Annotated[str, typer.Argument()]) -> None:
     """Stop USERNAME pulling as a node (it keeps its ordinary access)."""
     with errors_reported(), store() as uow:
         uow.taxii.remove_node_account(username)
+        audit_command(uow, "peer disallow", "node-account", username)
     typer.echo(f"{username} no longer pulls as a node")
 
 

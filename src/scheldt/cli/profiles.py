@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, console, errors_reported, now, print_json, settings, store
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.store.db import UnitOfWork
@@ -75,6 +75,7 @@ def activate(
         _require_reason(reason)
         text, where = _text(path, builtin)
         profile = activate_profile(uow, text, where, getpass.getuser(), reason, now())
+        audit_command(uow, "profile activate", "profile", profile.label, reason=reason)
         scored = _rescored(uow) if score else ""
     out.print(f"{escape(profile.label)} is live{scored}")
 
@@ -88,6 +89,7 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
     with errors_reported(), store() as uow:
         _require_reason(reason)
         label = rollback_profile(uow, getpass.getuser(), reason, now())
+        audit_command(uow, "profile rollback", "profile", label, reason=reason)
         scored = _rescored(uow) if score else ""
     out.print(f"rolled back: {escape(label)} is live{scored}")
 
@@ -237,6 +239,7 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
     with errors_reported(), store() as uow:
         _require_reason(reason)
         activate_trip_model(uow, version, getpass.getuser(), reason, now())
+        audit_command(uow, "trips model-activate", "trip-model", version, reason=reason)
     out.print(f"trip model {escape(version)} is live")
 
 
@@ -246,6 +249,7 @@ def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (re
     with errors_reported(), store() as uow:
         _require_reason(reason)
         version = rollback_trip_model(uow, getpass.getuser(), reason, now())
+        audit_command(uow, "trips model-rollback", "trip-model", version, reason=reason)
     out.print(f"rolled back: trip model {escape(version)} is live")
 
 

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import errors_reported, now, print_json, settings, store, warn_unknown_local_organisation
+from scheldt.cli.common import (
+    audit_command,
+    errors_reported,
+    now,
+    print_json,
+    settings,
+    store,
+    warn_unknown_local_organisation,
+)
 from scheldt.errors import ConfigError, InputError
 from scheldt.jobs.runner import JobRunner, RunnerBusyError
 from scheldt.store.container_trips import TripFilter
@@ -41,6 +49,8 @@ def org_create(
     with errors_reported(), store() as uow:
         org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], now(),
                                            client_of)
+        audit_command(uow, "org create", "organisation", org.id, kind=org.kind.value, client_of=client_of,
+                      carrier_codes=list(org.carrier_codes), terminal_codes=list(org.terminal_codes))
     typer.echo(f"organisation {org.id} ({org.kind.value}) created" + (f", client of {client_of}" if client_of else ""))
 
 
@@ -56,6 +66,7 @@ def org_client_of(
         raise typer.BadParameter("give the agency, or --none")
     with errors_reported(), store() as uow:
         accounts.set_client_of(uow, org_id, None if none else patron)
+        audit_command(uow, "org client-of", "organisation", org_id, client_of=None if none else patron)
     typer.echo(f"organisation {org_id} is " + ("nobody's client" if none else f"a client of {patron}"))
 
 
@@ -101,6 +112,8 @@ def user_create(
         password = _password(password_stdin)
         with store() as uow:
             user = accounts.create_user(uow, username, org, roles, password, now(), display_name)
+            audit_command(uow, "user create", "user", user.username, organisation=user.organisation_id,
+                          roles=sorted(r.value for r in user.roles))
     typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
 
 
@@ -113,6 +126,7 @@ def token_create(
     """Make an API token for a user; the secret is printed once (send it as `Authorization: Bearer ...`)."""
     with errors_reported(), store() as uow:
         secret = accounts.create_token(uow, username, name, days, now())
+        audit_command(uow, "token create", "api-token", username, name=name, days=days)
     typer.echo(secret)
 
 
@@ -128,6 +142,7 @@ def scanner_add(
     with errors_reported(), store() as uow:
         uow.accounts.organisation(org)
         uow.inspections.add_scanner(scanner_id, name or scanner_id, site, capacity, org)
+        audit_command(uow, "scanner add", "scanner", scanner_id, organisation=org, capacity=capacity, site=site)
     typer.echo(f"scanner {scanner_id} of {org}: {capacity} containers per shift")
 
 
