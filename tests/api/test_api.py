@@ -90,6 +90,24 @@ def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: S
     assert [t["id"] for t in container.json()["trips"]] == [top["id"]]
 
 
+def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None:
+    """Only the exact name found a party (new-user review): now case, punctuation and legal
+    forms are folded and the beginning of a name is enough."""
+    top = walk(service, "officer", limit=5)[0]
+    doc = service.client.get(f"/api/v1/trips/{top['id']}", headers=service.as_("officer")).json()["documents"][-1]
+    consignee = next(p["name"] for p in doc["parties"] if p["role"] == "consignee")
+    first, *rest = consignee.split()
+    typed = [consignee, consignee.upper(), first, f"{first},"] + ([f"{first} {rest[0]}"] if rest else [])
+    for name in typed:
+        r = service.client.get("/api/v1/parties", params={"name": name}, headers=service.as_("officer"))
+        assert r.status_code == 200, r.text
+        assert top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}, name
+    legal = service.client.get("/api/v1/parties", params={"name": "B.V."}, headers=service.as_("officer"))
+    assert (legal.status_code, legal.json()["error"]["where"]) == (400, "query.name")
+    nobody = service.client.get("/api/v1/parties", params={"name": "Zzyzx Nobody"}, headers=service.as_("officer"))
+    assert nobody.json()["items"] == []
+
+
 def test_filters_by_band_port_and_status(service: Service) -> None:
     high = walk(service, "officer", band="high")
     assert high and all(r["risk_band"] == "high" and r["score"] >= 40 for r in high)

@@ -16,10 +16,10 @@ from fastapi import Query
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.facts import name_key
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
+from scheldt.workflows.parties import documents_naming
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
@@ -148,13 +148,10 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
 
 @router.get("/parties", summary="Where a party (shipper, consignee, notify party) appears")
 def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
-    """The requester's consignments naming a party, by normalised name (legal forms and
-    accents folded), newest first."""
+    """The requester's consignments naming a party, newest first: names compared with case,
+    accents, punctuation and legal forms folded, the beginning of a name enough."""
     ctx.require(Permission.READ_TRIPS)
-    key = name_key(name)
-    if not key:
-        raise InputError("query.name", "nothing left of the name after normalisation")
-    named = ctx.uow.documents.naming(key)
+    key, named = documents_naming(ctx.uow, name, "query.name")
     owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
     visible = [d | {"received_at": d["received_at"].isoformat()} for d in named if d["document_ref"] in owned]
     ctx.audit("read", "party", key, hits=len(visible))

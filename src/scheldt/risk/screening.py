@@ -73,6 +73,11 @@ def _legal_forms() -> frozenset[str]:
     return frozenset(m for m in mains if m and " " not in m)
 
 
+def is_legal_form(word: str) -> bool:
+    """Whether ``word`` (as :func:`name_keys` folds it) is a legal form ("bv", "ltd", "gmbh"...)."""
+    return word in _legal_forms()
+
+
 @lru_cache(maxsize=200_000)
 def name_keys(name: str) -> NameKeys:
     """Normalised keys of a name; empty strings when nothing is left (e.g. only punctuation)."""

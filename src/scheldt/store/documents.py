@@ -114,11 +114,13 @@ class DocumentRepository:
                 out.setdefault(key, []).append((ref, _utc(at), None if issued is None else _utc(issued)))
         return out
 
-    def naming(self, key: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Document versions naming a party whose normalised name is ``key`` (any role), newest
-        first: document reference, type, role, received time (UTC)."""
+    def naming(self, prefix: str, limit: int = 5000) -> list[dict[str, Any]]:
+        """Document versions naming a party whose normalised name (:func:`name_key`) begins with
+        ``prefix`` (any role), newest first: document reference, type, role, the name key,
+        received time (UTC)."""
         d, p = TransportDocumentRow, DocumentPartyRow
-        stmt = (select(p.document_ref, d.document_type, p.role, p.received_at).join(d, d.id == p.document_id)
-                .where(p.name_key == key).order_by(p.received_at.desc(), p.id.desc()).limit(limit))
-        return [{"document_ref": r, "document_type": t, "role": role,
-                 "received_at": at if at.tzinfo else at.replace(tzinfo=UTC)} for r, t, role, at in self.session.execute(stmt)]
+        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at).join(d, d.id == p.document_id)
+                .where(p.name_key.startswith(prefix, autoescape=True))
+                .order_by(p.received_at.desc(), p.id.desc()).limit(limit))
+        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": _utc(at)}
+                for r, t, role, key, at in self.session.execute(stmt)]

@@ -24,7 +24,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import trip_filter
 from scheldt.domain.access import Permission
-from scheldt.domain.facts import name_key
 from scheldt.domain.inspection import SELECTIONS, SHIFTS
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
@@ -32,6 +31,7 @@ from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
+from scheldt.workflows.parties import documents_naming
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
 router = APIRouter(include_in_schema=False)
@@ -302,16 +302,13 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
     try:
         ctx.require(Permission.READ_TRIPS)
         wanted = name.strip()[:200]
-        key = name_key(wanted) if wanted else ""
-        if wanted and not key:
-            raise InputError("name", "nothing is left of the name once legal forms and punctuation are removed")
+        key, named = documents_naming(ctx.uow, wanted) if wanted else ("", [])
     except InputError as exc:
         return render(request, "party.html", ctx, 400, name=name[:200], key="", items=[], trips={}, error=exc)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     if not key:
         return render(request, "party.html", ctx, name="", key="", items=[], trips={}, error=None)
-    named = ctx.uow.documents.naming(key)
     owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
     items = [d for d in named if d["document_ref"] in owned]
     trips = {ref: _consignment_trips(ctx, ref) for ref in sorted({d["document_ref"] for d in items})[:100]}

@@ -1,0 +1,35 @@
+"""Finding a party (shipper, consignee, notify party) as an officer types its name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fingerprints
+
+from scheldt.errors import InputError
+from scheldt.risk.screening import is_legal_form, name_keys
+from scheldt.workflows.ports import UnitOfWork
+
+#: Most document versions returned for one search.
+MAX_HITS = 500
+
+
+def documents_naming(uow: UnitOfWork, name: str, where: str = "name") -> tuple[str, list[dict[str, Any]]]:
+    """(the folded name searched for, the document versions naming a matching party, newest
+    first; at most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
+    accents, punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word
+    order, and the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export
+    BV"). The stored names looked at begin with the first word typed. Raises InputError naming
+    ``where`` when nothing is left of the name once folded."""
+    wanted = [w for w in name_keys(name).full.split() if not is_legal_form(w)]
+    typed = (fingerprints.clean_name_ascii(name) or "").split()
+    if not wanted or not typed:
+        raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
+    hits = []
+    for d in uow.documents.naming(typed[0]):
+        words = name_keys(d["name_key"]).core.split()
+        if all(any(w.startswith(q) for w in words) for q in wanted):
+            hits.append(d)
+            if len(hits) == MAX_HITS:
+                break
+    return " ".join(wanted), hits
