@@ -6,6 +6,7 @@ from typing import Any
 
 import fingerprints
 
+from scheldt.domain.facts import name_key
 from scheldt.errors import InputError
 from scheldt.risk.screening import is_legal_form, name_keys
 from scheldt.workflows.ports import UnitOfWork
@@ -19,14 +20,19 @@ def documents_naming(uow: UnitOfWork, name: str, where: str = "name") -> tuple[s
     first; at most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
     accents, punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word
     order, and the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export
-    BV"). The stored names looked at begin with the first word typed. Raises InputError naming
-    ``where`` when nothing is left of the name once folded."""
+    BV"). The stored names looked at are those beginning with the first word typed, in lower
+    case, as typed or without its accents and punctuation (so a stored "Zába" is found by
+    "zába" but not by "zaba"). Raises InputError naming ``where`` when nothing is left of the
+    name once folded."""
     wanted = [w for w in name_keys(name).full.split() if not is_legal_form(w)]
     typed = (fingerprints.clean_name_ascii(name) or "").split()
     if not wanted or not typed:
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
-    hits = []
-    for d in uow.documents.naming(typed[0]):
+    hits: list[dict[str, Any]] = []
+    prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
+    candidates = {(d["document_ref"], d["role"], d["name_key"], d["received_at"]): d
+                  for prefix in sorted(prefixes) for d in uow.documents.naming(prefix)}
+    for d in sorted(candidates.values(), key=lambda d: d["received_at"], reverse=True):
         words = name_keys(d["name_key"]).core.split()
         if all(any(w.startswith(q) for w in words) for q in wanted):
             hits.append(d)
