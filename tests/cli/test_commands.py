@@ -204,3 +204,17 @@ def test_a_password_with_spaces_around_it_is_refused(settings_env: Path) -> None
     code, _, err = invoke("user", "create", "u9", "--org", "be-customs", "--role", "analyst", "--password-stdin",
                           stdin="inner spaces are fine\n")
     assert code == 0, err
+
+
+def test_the_ingest_report_shows_whole_file_names(settings_env: Path, tmp_path: Path) -> None:
+    """Long names were cut to the same beginning ('.../tnt-v2.2-INVA…'), so rows could not be
+    told apart (new-user review); they now fold onto more lines."""
+    sample = (SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json").read_text()
+    folder = tmp_path / ("a-rather-long-folder-name-for-feeds-" * 3)
+    folder.mkdir()
+    paths = [folder / f"carrier-feed-of-the-day-{n}.json" for n in ("first", "second")]
+    for p in paths:
+        p.write_text(sample)
+    code, out, _ = invoke("ingest", *map(str, paths))
+    cells = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│"))
+    assert code == 0 and all(str(p) in cells for p in paths), out

@@ -86,7 +86,8 @@ def ingest(
 def _print_reports(reports: list[FileReport]) -> None:
     table = Table(title="Ingest report")
     for col in ("file", "format", "accepted", "new", "outcomes (new)", "rejected", "flags"):
-        table.add_column(col, justify="left" if col in ("file", "format") else "right")
+        table.add_column(col, justify="left" if col in ("file", "format") else "right",
+                         overflow="fold" if col == "file" else "ellipsis")
     for r in reports:
         table.add_row(escape(r.path), r.format, str(r.accepted), str(r.added),
                       f"{r.outcomes_accepted} ({r.outcomes_added})", str(r.rejected), str(r.flags))
