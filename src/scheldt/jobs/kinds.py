@@ -58,12 +58,15 @@ class Param:
 @dataclass(frozen=True, slots=True)
 class Kind:
     """A kind of job: ``name`` (also the id of its recurring schedule), the function, its
-    parameters and a one-line summary."""
+    parameters and a one-line summary. ``idle(uow, params)``, when given, tells a recurring
+    run that it has nothing to do (no peer to pull, no notice due): such a run is not started
+    nor recorded, so frequent schedules leave the job history to the runs that did work."""
 
     name: str
     run: JobFunction
     params: dict[str, Param]
     summary: str
+    idle: Callable[[Any, dict[str, Any]], bool] | None = None
 
 
 def now() -> datetime:
@@ -225,12 +228,14 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     }, "Delete old runs of recurring work started by the scheduler."),
     Kind("deliver-notices", _deliver_notices, {
         "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
-    }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try."),
+    }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try.",
+         lambda uow, params: not uow.notifications.any_due(now())),
     Kind("expire-shared-entries", _expire_shared_entries, {},
          "Take shared watchlist entries past their valid_until out of the watchlist store."),
     Kind("federation-pull", _federation_pull, {
         "peer": Param(str, "Pull only this peer (default: every peer)."),
-    }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors."),
+    }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors.",
+         lambda uow, params: not uow.peers.all()),
 )}
 
 

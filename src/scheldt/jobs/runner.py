@@ -32,7 +32,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheldt.errors import ConfigError, InputError, ScheldtError
-from scheldt.jobs.kinds import check_params, run_kind
+from scheldt.jobs.kinds import check_params, kind as job_kind, run_kind
 from scheldt.jobs.runs import QUEUED, JobRun, JobRuns
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
@@ -90,7 +90,10 @@ def run_recurring(store: str, kind: str, params: dict[str, Any]) -> None:
     """APScheduler's entry point for a recurring schedule: record a new run of ``kind`` (asked
     by :data:`SCHEDULE`) and run it."""
     engine = _engine(store)
+    idle = job_kind(kind).idle
     with unit_of_work(engine) as uow:
+        if idle is not None and idle(uow, params):
+            return
         run = JobRuns(uow.session).create(kind, params, SCHEDULE, utcnow())
     execute(engine, run.id)
 

@@ -137,6 +137,12 @@ class NotificationRepository:
         self.session.flush()
         return row.id
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether a pending notice of an active subscription is due at ``now`` (UTC)."""
+        stmt = (select(_N.id).join(_S, _S.id == _N.subscription_id)
+                .where(_N.status == PENDING, _N.next_attempt_at <= now, _S.active.is_(True)).limit(1))
+        return self.session.scalar(stmt) is not None
+
     def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[dict[str, Any]]:
         """Up to ``limit`` pending notices due at ``now`` (oldest due first), each with its
         subscription's organisation, callback URL and secret, and hold them for ``lease_s``
