@@ -137,3 +137,13 @@ def test_mmsi_flag_states_and_smdg_liners() -> None:
     assert mids["211"] == "DE" and mids["224"] == "ES"  # 224651000 in the ORBCOMM sample is Spanish-flagged
     liners = {c["linerSMDGCode"]: c for c in json.loads((F / "reference" / "smdg-liner-codes-combined.json").read_text())}
     assert {"MSC", "HLC", "MSK"} <= set(liners)  # carriers named by the DCSA samples
+
+
+def test_country_list_is_iso_3166_1_with_unlocodes_international_waters() -> None:
+    """BV (Bouvet Island) was flagged as unknown in the demo (new-user review): the shipped list
+    is UN/LOCODE's, which has no BV and has XZ (international waters)."""
+    from scheldt.reference import country_names, is_known_country
+
+    assert is_known_country("BV") and country_names()["BV"] == "Bouvet Island"
+    assert is_known_country("XZ") and not is_known_country("XK")
+    assert len(country_names()) == 249 + 1  # ISO 3166-1's 249 codes and XZ

@@ -5,7 +5,10 @@
   public domain). It follows the HS 2022 edition; codes of other editions are missing from it.
 - ``data/hs-sections.csv``: the 21 HS sections, same source and licence.
 - ``data/country-codes.csv``: ISO 3166-1 alpha-2 country codes with names, from the
-  ``datasets/un-locode`` project's ``country-codes.csv`` (ODC-PDDL-1.0).
+  ``datasets/un-locode`` project's ``country-codes.csv`` (ODC-PDDL-1.0), kept as published. That
+  list is UN/LOCODE's: it lacks BV (Bouvet Island, which has no UN/LOCODE location), which
+  :func:`country_names` adds, and it has XZ, UN/LOCODE's code for installations in international
+  waters (not ISO 3166-1), kept because UN/LOCODEs beginning with XZ occur in shipping data.
 - ``data/unlocode-excerpt.csv``: UN/LOCODE entries (code, name without diacritics, function,
   status, coordinates) of Colombia, Costa Rica, the Netherlands and Panama, ~2022 release, from
   the ``ophpl/unlocode`` per-country files (MIT, data from UNECE). Partial on purpose: a code of
@@ -41,10 +44,18 @@ def hs_descriptions() -> dict[str, str]:
     return {r["hscode"]: r["description"] for r in _rows("hs-nomenclature.csv")}
 
 
+#: ISO 3166-1 codes missing from UN/LOCODE's country list (a country without UN/LOCODE
+#: locations): Bouvet Island (ISO 3166-1, code assigned 1974).
+NOT_IN_UNLOCODE_LIST = {"BV": "Bouvet Island"}
+
+
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
-    """Map of ISO 3166-1 alpha-2 code → English short name, e.g. ``"BE"`` → ``"Belgium"``."""
-    return {r["CountryCode"]: r["CountryName"].removesuffix(" (the)") for r in _rows("country-codes.csv")}
+    """Map of ISO 3166-1 alpha-2 code → English short name, e.g. ``"BE"`` → ``"Belgium"``: the
+    shipped UN/LOCODE list (kept as published) with :data:`NOT_IN_UNLOCODE_LIST` added."""
+    names = {r["CountryCode"]: r["CountryName"].removesuffix(" (the)") for r in _rows("country-codes.csv")}
+    return names | NOT_IN_UNLOCODE_LIST
+
 
 
 def is_known_hs6(code: str) -> bool:
