@@ -146,6 +146,13 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     model_reason = next(r for r in top["reasons"] if r["indicator"] == "container_model")
     assert model_reason["evidence"].startswith(f"model {result['version']}: P(seizure) ")
     assert again.points == top["score"] and [r.evidence for r in again.reasons] == [r["evidence"] for r in top["reasons"]]
+    # where the model's part lowers the score, its reason says so (it said "pushing it up")
+    with unit_of_work(engine) as uow:
+        parts = [r for a in uow.trip_assessments.queue("antwerp-narcotics@3", limit=10_000)
+                 for r in a["reasons"] if r["indicator"] == "container_model"]
+    lowered = [r for r in parts if r["points"] < 0]
+    assert lowered and all("; pulling it down (log-odds): " in r["evidence"] for r in lowered)
+    assert all("; pushing it up (log-odds): " in r["evidence"] for r in parts if r["points"] >= 0)
 
 
 def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: Engine) -> None:

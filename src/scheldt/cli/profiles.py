@@ -146,7 +146,7 @@ def score(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 def _reasons(reasons: list[dict[str, Any]]) -> str:
-    return "\n".join(f"+{r['points']:g} {r['evidence']}" for r in reasons) or "no indicator fired"
+    return "\n".join(f"{r['points']:+g} {r['evidence']}" for r in reasons) or "no indicator fired"
 
 
 @trips_app.command("queue")

@@ -70,10 +70,13 @@ def assess(profile: RiskProfile, facts: TripFacts, live: LiveTripModel | None) -
     p = float(live.model.predict(row)[0])
     score, model_part = live.blend.score(result.points, profile.max_points, p)
     contrib = live.model.contributions(row)[0][:-1]
-    strongest = sorted(range(len(contrib)), key=lambda i: -contrib[i])[:3]
-    named = ", ".join(f"{TRIP_FEATURES[i]} {contrib[i]:+.2f}" for i in strongest if contrib[i] > 0) or "none above average"
+    up = model_part >= 0  # the model's part raises the score, or (a low probability) lowers it
+    strongest = sorted(range(len(contrib)), key=lambda i: -contrib[i] if up else contrib[i])[:3]
+    named = ", ".join(f"{TRIP_FEATURES[i]} {contrib[i]:+.2f}" for i in strongest if (contrib[i] > 0) == up
+                      and contrib[i] != 0) or ("none above average" if up else "none below average")
+    how = "pushing it up" if up else "pulling it down"
     reasons.append(Reason("container_model", MODEL_SENTENCE,
-                          f"model {live.version}: P(seizure) {p:.3f}; pushing it up (log-odds): {named}", model_part))
+                          f"model {live.version}: P(seizure) {p:.3f}; {how} (log-odds): {named}", model_part))
     reasons.sort(key=lambda r: (-r.points, r.indicator))
     return score, result.points, reasons
 
