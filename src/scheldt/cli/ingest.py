@@ -12,7 +12,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, now, print_json, settings, store, warn_unknown_local_organisation
+from scheldt.cli.common import (
+    console,
+    errors_reported,
+    now,
+    print_json,
+    settings,
+    store,
+    warn_unknown_local_organisation,
+)
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.registry import FORMATS

@@ -101,7 +101,8 @@ class DocumentRepository:
                 out.append(d)
         return sorted(out, key=lambda d: (d["received_at"], d["id"]))
 
-    def party_sightings(self, role: str, names: Sequence[str]) -> dict[str, list[tuple[str, datetime, datetime | None]]]:
+    def party_sightings(self, role: str,
+                        names: Sequence[str]) -> dict[str, list[tuple[str, datetime, datetime | None]]]:
         """For each name (normalised as :func:`name_key`): the (document reference, received
         time, issue date or None; UTC) of every document version naming it in ``role``."""
         keys = sorted({name_key(n) for n in names if name_key(n)})
@@ -119,7 +120,8 @@ class DocumentRepository:
         ``prefix`` (any role), newest first: document reference, type, role, the name key,
         received time (UTC)."""
         d, p = TransportDocumentRow, DocumentPartyRow
-        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at).join(d, d.id == p.document_id)
+        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at)
+                .join(d, d.id == p.document_id)
                 .where(p.name_key.startswith(prefix, autoescape=True))
                 .order_by(p.received_at.desc(), p.id.desc()).limit(limit))
         return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": _utc(at)}
