@@ -42,9 +42,10 @@ def test_ingest_json_report_and_exit_status(settings_env: Path, tmp_path: Path) 
 
 
 def test_unknown_mapping_is_a_clear_error(settings_env: Path) -> None:
+    # a wrong option (exit 2, nothing read), as a wrong --format is; it was a rejected file (exit 1)
     code, out, err = invoke("ingest", str(DEMO_TEST), "--mapping", "nope", "--json")
-    assert code == 1
-    assert "no built-in mapping of that name (kcs-synthetic) and no such file" in out
+    assert code == 2 and out == ""
+    assert "--mapping: no built-in mapping of that name (kcs-synthetic) and no such file" in " ".join(err.split())
 
 
 def test_unknown_format_is_a_usage_error_not_a_rejected_file(settings_env: Path) -> None:
@@ -218,3 +219,14 @@ def test_the_ingest_report_shows_whole_file_names(settings_env: Path, tmp_path: 
     code, out, _ = invoke("ingest", *map(str, paths))
     cells = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│"))
     assert code == 0 and all(str(p) in cells for p in paths), out
+
+
+def test_a_wrong_mapping_is_a_wrong_option_and_a_file_of_a_header_alone_says_so(settings_env: Path, tmp_path: Path) -> None:
+    """`--mapping nope` was reported as a file rejection with exit 1, and a declaration file
+    with its header and no rows exited 1 without a word (new-user review)."""
+    code, out, err = invoke("ingest", "--mapping", "nope", str(DEMO_TEST))
+    assert code == 2 and not out and "--mapping: no built-in mapping of that name" in " ".join(err.split())
+    header = tmp_path / "header-only.csv"
+    header.write_text(DEMO_TEST.read_text().splitlines()[0] + "\n")
+    code, _, err = invoke("ingest", str(header))
+    assert code == 1 and f"nothing to read in {header}: no records in it (a header alone?)" in " ".join(err.split())

@@ -21,8 +21,9 @@ from scheldt.cli.common import (
     store,
     warn_unknown_local_organisation,
 )
-from scheldt.errors import InputError
+from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.base import FileReport
+from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
@@ -56,6 +57,11 @@ def ingest(
             raise InputError("--no-outcomes", "contradicts `ingest outcomes`, which loads outcomes only")
         if format not in ("auto", *FORMATS):
             raise InputError("--format", f"unknown format {format!r}; known: auto, {', '.join(FORMATS)}")
+        if mapping is not None:
+            try:  # a wrong option, not a file's fault: checked before any file is read
+                load_mapping(mapping)
+            except ScheldtError as exc:
+                raise InputError("--mapping", exc.why) from None
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False
@@ -87,6 +93,9 @@ def ingest(
         _print_reports(reports)
         if rescored is not None:
             console.print(f"{rescored.scored} trip(s) re-scored with {escape(rescored.profile)}")
+    for r in reports:
+        if r.accepted == 0 and r.outcomes_accepted == 0 and r.rejected == 0:
+            console.print(f"nothing to read in {escape(r.path)}: no records in it (a header alone?)", highlight=False)
     if failed:
         raise typer.Exit(1)
 
