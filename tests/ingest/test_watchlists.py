@@ -71,3 +71,21 @@ def test_csv_duplicate_ids_long_ids_and_oversized_fields_are_rejected_not_lost()
     assert kept == ["First Co", "Last Co"]
     assert rejected[0] == ("w.csv:3", "entry 7 already given at w.csv:2; the fi")
     assert [w for w, _ in rejected] == ["w.csv:3", "w.csv:4", "w.csv:5"]
+
+
+def test_ftm_entities_written_over_several_lines_are_read_as_entities() -> None:
+    """A pretty-printed FtM export gave one error per line (215 for a small file; new-user
+    review): entities are read one after another whatever their layout, each named by the line
+    it begins on; one that cannot be read is one rejection and reading goes on."""
+    import json
+
+    lines = [line for line in (DATA / "watchlist-ftm.json").read_text().splitlines()[:2]]
+    pretty = "\n".join(json.dumps(json.loads(line), indent=2, ensure_ascii=False) for line in lines)
+    data = (pretty + '\n{"id": "broken", \n' + json.dumps(json.loads(lines[0]) | {"id": "t-company-2"}, indent=1)).encode()
+    records = list(read_ftm(data, "p.json", "test list"))
+    entries = [r for r in records if isinstance(r, WatchlistEntry)]
+    assert [(e.entry_id, e.name, e.source) for e in entries] == [
+        ("t-company-1", "DCSA CTK Holding", "p.json:1"), ("t-person-1", "Ivan Petrovich Sidorov", "p.json:19"),
+        ("t-company-2", "DCSA CTK Holding", "p.json:32")]
+    [bad] = [r for r in records if isinstance(r, Rejection)]
+    assert bad.where == "p.json:31" and bad.why.startswith("not a JSON entity: ")

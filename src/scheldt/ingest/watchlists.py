@@ -4,7 +4,8 @@ CSV: a header row with at least ``name``; optional ``id``, ``aliases`` (separate
 ``kind``, ``address``, ``country``. Without ``id`` an entry's id is a hash of its name.
 
 FtM: the entity format of OpenSanctions and Aleph (https://followthemoney.tech), one JSON
-object per line (``entities.ftm.json``) or a JSON array: ``{"id", "schema", "properties":
+object per line (``entities.ftm.json``), objects written over several lines one after another
+(a pretty-printed export), or a JSON array: ``{"id", "schema", "properties":
 {"name": [...], "alias": [...], "weakAlias": [...], "previousName": [...], "address": [...],
 "country": [...]}}``. Entities of the schemas that name something a trip can carry (Company,
 Organization, LegalEntity, Person, Vessel, Address) are kept; the others (Sanction, Ownership,
@@ -17,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -84,7 +86,8 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
 
 
 def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | None = None) -> Iterator[WatchlistEntry | Rejection]:
-    """Entries of FtM entities (JSON lines or a JSON array); a Rejection per unusable entity.
+    """Entries of FtM entities (JSON lines, objects over several lines, or a JSON array); a
+    Rejection per unusable entity.
     ``skipped`` counts entities kept out by schema."""
     skipped = skipped if skipped is not None else Counter()
     try:
@@ -101,13 +104,11 @@ def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | N
             return
     else:
         items = []
-        for line, raw in enumerate(text.splitlines(), start=1):
-            if raw.strip():
-                try:
-                    items.append((f"{source}:{line}", json.loads(raw)))
-                except (json.JSONDecodeError, RecursionError) as exc:
-                    why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                    yield Rejection(f"{source}:{line}", "", f"not a JSON entity: {why}", raw[:500])
+        for where, entity in _entities(text, source):
+            if isinstance(entity, Rejection):
+                yield entity
+            else:
+                items.append((where, entity))
     seen: dict[str, str] = {}
     for where, entity in items:
         for rec in _entity(entity, where, list_name, skipped):
@@ -118,6 +119,27 @@ def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | N
                 else:
                     seen[rec.entry_id] = where
             yield rec
+
+
+def _entities(text: str, source: str) -> Iterator[tuple[str, Any]]:
+    """(where, entity) of each JSON value in ``text`` one after another: JSON lines, or entities
+    written over several lines (pretty-printed), ``where`` the line each begins on. A value that
+    cannot be read is a Rejection for its line; reading goes on at the next line."""
+    decoder, blank = json.JSONDecoder(), re.compile(r"\s*")
+    pos, line, counted = 0, 1, 0
+    while (pos := blank.match(text, pos).end()) < len(text):  # type: ignore[union-attr]
+        line += text.count("\n", counted, pos)
+        counted = pos
+        try:
+            entity, pos = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            yield f"{source}:{line}", Rejection(f"{source}:{line}", "", f"not a JSON entity: {why}", text[pos:end][:500])
+            pos = end
+            continue
+        yield f"{source}:{line}", entity
 
 
 def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> Iterator[WatchlistEntry | Rejection]:
