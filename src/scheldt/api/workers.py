@@ -71,6 +71,17 @@ def port_lock(port: int) -> socket.socket:
     return lock
 
 
+def passive_address(host: str, port: int) -> tuple[int, int, int, Any]:
+    """(family, socket type, protocol, address) to bind a TCP server on (``host``, ``port``).
+    Raises ConfigError naming ``--host`` when the host cannot be resolved."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError("--host", f"cannot resolve {host!r}: {exc}") from None
+    return family, kind, proto, address
+
+
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to (``host``, ``port``) with SO_REUSEPORT and SO_REUSEADDR set, not
     yet listening. ``port`` 0 picks a free port (read it from ``getsockname()``). Raises
@@ -79,11 +90,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     host)."""
     if not hasattr(socket, "SO_REUSEPORT"):
         raise ConfigError("--workers", "several workers need SO_REUSEPORT, which this platform lacks; use --workers 1")
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                             flags=socket.AI_PASSIVE)[0]
-    except socket.gaierror as exc:
-        raise ConfigError("--host", f"cannot resolve {host!r}: {exc}") from None
+    family, kind, proto, address = passive_address(host, port)
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

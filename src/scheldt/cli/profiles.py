@@ -15,10 +15,10 @@ from rich.table import Table
 from scheldt.cli.common import audit_command, console, errors_reported, now, print_json, settings, store
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
-from scheldt.store.db import UnitOfWork
 from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
+from scheldt.store.db import UnitOfWork
 from scheldt.targeting.selection import parse_capacity
 from scheldt.workflows.backtest import backtest_stored, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
@@ -97,12 +97,10 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
 def _rescored(uow: UnitOfWork) -> str:
     """Score every trip with the live profile; what to print after the switch. A version not
     yet in force (its effective dates) scores nothing now: said so, the switch still stands."""
-    when = now()
     try:
-        live_profile(uow, when)
+        report = score_trips(uow, now())  # checks first that the version is in force, writes nothing if not
     except InputError as exc:
         return f"; no trip scored now: {exc.why}"
-    report = score_trips(uow, when)
     return f"; {report.scored} trip(s) scored with it, {report.unchanged} unchanged"
 
 

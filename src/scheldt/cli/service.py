@@ -193,11 +193,9 @@ def _check_address(host: str, port: int) -> None:
     with the start-up threads' errors behind its own."""
     import socket
 
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                             flags=socket.AI_PASSIVE)[0]
-    except socket.gaierror as exc:
-        raise ConfigError("--host", f"cannot resolve {host!r}: {exc}") from None
+    from scheldt.api.workers import passive_address
+
+    family, kind, proto, address = passive_address(host, port)
     probe = socket.socket(family, kind, proto)
     try:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
