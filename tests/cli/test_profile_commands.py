@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scheldt.cli import app
@@ -155,3 +156,15 @@ def test_model_versions_switch_and_roll_back_from_the_cli(settings_env: Path, tm
         ("trip-b", "activate", "fixed")]
     code, _, err = invoke("trips", "model-activate", "trip-zzz", "--reason", "x")
     assert code != 0 and "trip-zzz" in err
+
+
+def test_switching_to_a_version_not_yet_in_force_scores_nothing_and_says_so(
+        settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheldt.settings import get_settings
+
+    monkeypatch.setenv("SCHELDT_NOW", "2021-04-22T06:00:00+00:00")  # the built-in profile is in force from 2024
+    get_settings.cache_clear()
+    code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "early")
+    assert code == 0 and " ".join(out.split()) == (
+        "antwerp-narcotics@3 is live; no trip scored now: not in force on 2021-04-22 (effective 2024-01-01 to "
+        "open): activate a profile that is")
