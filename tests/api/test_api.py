@@ -268,15 +268,43 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
                                headers=h("analyst")).status_code == 403
     act = service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "trial week"},
                               headers=h("officer"))
-    assert act.json()["live"] is True
+    assert act.json()["live"] is True and act.json()["switched"] is True
+    # the switch queues a re-score of every trip with the new version, in the same transaction
+    # (a review found the API switch left every trip scored with the old one)
+    assert _run_queued(service, act.json()["rescore_job"], "antwerp-narcotics@3.1-test")["scored"] > 100
+    again = service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "twice"},
+                                headers=h("officer"))
+    assert (again.json()["switched"], again.json()["rescore_job"]) == (False, None)
     back = service.client.post("/api/v1/profiles/rollback", json={"reason": "trial over"}, headers=h("officer"))
-    assert back.json() == {"live": "antwerp-narcotics@3"}
+    assert back.json()["live"] == "antwerp-narcotics@3"  # not 3.1-test again: the repeated activation is no switch
+    # back on the earlier version: its assessments of every trip still hold (the queue shows them)
+    assert _run_queued(service, back.json()["rescore_job"], "antwerp-narcotics@3")["unchanged"] > 100
+    listing = service.client.get("/api/v1/profiles", headers=h("analyst")).json()
+    assert [(a["profile"], a["action"]) for a in listing["activations"][-2:]] == [
+        ("antwerp-narcotics@3.1-test", "activate"), ("antwerp-narcotics@3", "rollback")]
     broken = service.client.post("/api/v1/profiles", json={"yaml": "name: x\nindicators: {nope: {weight: 5}}\n"},
                                  headers=h("analyst"))
     assert broken.status_code == 400 and broken.json()["error"]["where"].startswith("body.yaml")
     bt = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08}, headers=h("analyst"))
     assert bt.status_code == 200, bt.text
     assert bt.json()["profile"] == "antwerp-narcotics@3" and bt.json()["trips"] > 100
+
+
+def _run_queued(service: Service, run_id: int, profile: str) -> dict[str, Any]:
+    """Run the queued rescore job ``run_id`` as the job runner would, check it scored with
+    ``profile`` and return its result."""
+    from scheldt.jobs.runner import execute
+    from scheldt.jobs.runs import JobRuns
+
+    with service.uow() as uow:
+        run = JobRuns(uow.session).get(run_id)
+    assert (run.kind, run.status, run.requested_by) == ("rescore", "queued", "officer")
+    execute(service.engine, run_id)
+    with service.uow() as uow:
+        run = JobRuns(uow.session).get(run_id)
+    assert run.status == "done", run.error
+    assert run.result["profile"] == profile, run.result
+    return run.result
 
 
 def test_refused_requests_are_audited_and_change_nothing(service: Service) -> None:

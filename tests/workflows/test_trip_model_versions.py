@@ -39,7 +39,9 @@ def test_switch_and_roll_back_are_recorded(engine: Engine, tmp_path: Path) -> No
         assert rollback_trip_model(uow, "officer", "b too", T0 + timedelta(days=4)) == "trip-a"
         with pytest.raises(InputError, match="trip-a is the first version made live"):
             rollback_trip_model(uow, "officer", "", T0 + timedelta(days=5))
-        assert activate_trip_model(uow, "trip-c", "analyst", "reefer rule fixed", T0 + timedelta(days=6)) == "trip-c"
+        assert activate_trip_model(uow, "trip-c", "analyst", "reefer rule fixed", T0 + timedelta(days=6)) is True
+        # the live version made live again is no switch: nothing recorded, a rollback stays meaningful
+        assert activate_trip_model(uow, "trip-c", "analyst", "twice", T0 + timedelta(days=6)) is False
     with unit_of_work(engine) as uow:
         assert [m.version for m in uow.models.versions(TARGET) if m.live] == ["trip-c"]
         assert [(a["version"], a["action"], a["actor"], a["reason"], a["at"]) for a in uow.models.activations(TARGET)] == [

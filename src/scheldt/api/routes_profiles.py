@@ -8,13 +8,15 @@ from typing import Any
 
 from pydantic import Field
 
-from scheldt.api.deps import CtxDep, CtxRouter
+from scheldt.api.deps import Ctx, CtxDep, CtxRouter
 from scheldt.api.routes_inspections import ReasonIn, Strict
 from scheldt.domain.access import Permission
 from scheldt.errors import InputError
+from scheldt.jobs.kinds import check_params
+from scheldt.jobs.runs import JobRuns
 from scheldt.risk.profiles import load_profile, profile_digest
 from scheldt.workflows.backtest import backtest_stored
-from scheldt.workflows.trip_scoring import rollback_profile
+from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
 
 router = CtxRouter(prefix="/api/v1", tags=["risk profiles"])
 
@@ -65,22 +67,33 @@ def propose(body: ProfileIn, ctx: CtxDep) -> dict[str, Any]:
     return _stored(stored, live.label if live else None)
 
 
-@router.post("/profiles/{label}/activate", summary="Make a stored profile version live (recorded with who and why)")
+def _queue_rescore(ctx: Ctx) -> int:
+    """Queue a ``rescore`` job run in the request's own transaction, so it exists exactly when
+    the switch does; the job runner picks it up at its next poll and scores every trip with the
+    version now live (as ``scheldt profile activate`` does). Returns the run id."""
+    run = JobRuns(ctx.uow.session).create("rescore", check_params("rescore", {}), ctx.principal.username, ctx.now)
+    ctx.audit("write", "job", run.id, job_kind="rescore")
+    return run.id
+
+
+@router.post("/profiles/{label}/activate", summary="Make a stored profile version live (recorded with who and why); "
+             "queues a re-score of every trip with it")
 def activate(label: str, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.ACTIVATE_PROFILES)
     stored = ctx.uow.profiles.get(label)
     load_profile(stored.body, label)
-    ctx.uow.profiles.activate(stored, ctx.principal.username, body.reason, ctx.now)
+    if not activate_stored(ctx.uow, stored, ctx.principal.username, body.reason, ctx.now):
+        return _stored(stored, label) | {"switched": False, "rescore_job": None}
     ctx.audit("write", "profile", label, action="activate", reason=body.reason)
-    return _stored(stored, label)
+    return _stored(stored, label) | {"switched": True, "rescore_job": _queue_rescore(ctx)}
 
 
-@router.post("/profiles/rollback", summary="Make the previously live version live again")
+@router.post("/profiles/rollback", summary="Make the previously live version live again; queues a re-score")
 def rollback(body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.ACTIVATE_PROFILES)
     label = rollback_profile(ctx.uow, ctx.principal.username, body.reason, ctx.now)
     ctx.audit("write", "profile", label, action="rollback", reason=body.reason)
-    return {"live": label}
+    return {"live": label, "rescore_job": _queue_rescore(ctx)}
 
 
 @router.post("/profiles/backtest", summary="Backtest a profile version on past trips with outcomes")

@@ -74,7 +74,10 @@ def activate(
     with errors_reported(), store() as uow:
         _require_reason(reason)
         text, where = _text(path, builtin)
-        profile = activate_profile(uow, text, where, getpass.getuser(), reason, now())
+        profile, switched = activate_profile(uow, text, where, getpass.getuser(), reason, now())
+        if not switched:
+            out.print(f"{escape(profile.label)} is already live; nothing recorded")
+            return
         audit_command(uow, "profile activate", "profile", profile.label, reason=reason)
         scored = _rescored(uow) if score else ""
     out.print(f"{escape(profile.label)} is live{scored}")
@@ -236,7 +239,9 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
     it at the next `trips score` or ingest."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
-        activate_trip_model(uow, version, getpass.getuser(), reason, now())
+        if not activate_trip_model(uow, version, getpass.getuser(), reason, now()):
+            out.print(f"trip model {escape(version)} is already live; nothing recorded")
+            return
         audit_command(uow, "trips model-activate", "trip-model", version, reason=reason)
     out.print(f"trip model {escape(version)} is live")
 

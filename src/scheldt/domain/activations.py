@@ -2,8 +2,9 @@
 
 Used for risk profiles and container models alike: each entry of the log is
 (action, version); ``rollback`` undoes the latest switch still in force, any other action
-(activate, train) puts its version on top. Rolling back returns to the version below the top,
-so repeated rollbacks walk further back.
+(activate, train) puts its version on top, unless it is already on top (making the live
+version live again switches nothing). Rolling back returns to the version below the top, so
+repeated rollbacks walk further back.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def rollback_target(log: Iterable[tuple[str, str]], where: str, none_live: str, 
     for action, version in log:
         if action == "rollback":
             stack.pop()
-        else:
+        elif not stack or stack[-1] != version:
             stack.append(version)
     if not stack:
         raise InputError(where, none_live)

@@ -144,17 +144,20 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
     return {"version": version, **metrics}
 
 
-def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, now: datetime) -> str:
+def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, now: datetime) -> bool:
     """Make an earlier container-model version live again by hand (recorded with who and why;
-    trips are re-scored with it by the next ``scheldt trips score``). Raises NotFoundError for
-    an unknown version and InputError for a version of another model or a missing artefact."""
+    trips are re-scored with it by the next ``scheldt trips score``). Returns whether it was
+    switched: the version already live records nothing. Raises NotFoundError for an unknown
+    version and InputError for a version of another model or a missing artefact."""
     row = uow.models.get(version)
     if row.target != TARGET:
         raise InputError("model version", f"{version} is a {row.target} model, not a container-trip model")
     if not Path(row.artefact_path).exists():
         raise InputError("model version", f"{version}: its artefact {row.artefact_path} is gone")
+    if row.live:
+        return False
     uow.models.activate(version, actor, reason, now)
-    return version
+    return True
 
 
 def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:

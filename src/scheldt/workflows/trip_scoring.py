@@ -292,13 +292,25 @@ def reproduce(uow: UnitOfWork, assessment_id: int) -> ProfileScore:
     return ProfileScore(score, tuple(reasons))
 
 
-def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason: str, now: datetime) -> RiskProfile:
+def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason: str,
+                     now: datetime) -> tuple[RiskProfile, bool]:
     """Validate a profile, store its version and make it live (recorded with who and why).
-    Raises ProfileError for an invalid profile."""
+    Returns the profile and whether it was switched: making the live version live again
+    records nothing (a rollback must never land on the version already in force). Raises
+    ProfileError for an invalid profile."""
     profile = load_profile(text, where)
     stored = uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
+    return profile, activate_stored(uow, stored, actor, reason, now)
+
+
+def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime) -> bool:
+    """Make ``stored`` (a stored profile version, as ``uow.profiles.get`` gives) live unless it
+    already is; True when switched (recorded)."""
+    live = uow.profiles.live()
+    if live is not None and live.id == stored.id:
+        return False
     uow.profiles.activate(stored, actor, reason, now)
-    return profile
+    return True
 
 
 def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
