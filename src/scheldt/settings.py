@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from scheldt.domain.audit import AUDIT_KINDS
 from scheldt.errors import ConfigError
 
 
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
         bad = {kind: days for kind, days in value.items() if days < 1}
         if bad:
             raise ValueError(f"retention must be at least 1 day: {bad}")
+        unknown = sorted(set(value) - set(AUDIT_KINDS))
+        if unknown:  # a misspelt kind would keep its payloads for ever
+            raise ValueError(f"unknown audit kind(s) {', '.join(unknown)}; the kinds are {', '.join(AUDIT_KINDS)}")
         return value
 
     @property

@@ -116,6 +116,19 @@ def test_a_setting_that_cannot_be_read_is_one_line_and_exit_2_even_for_audit_ver
     assert " ".join(done.stderr.split()).startswith("error SCHELDT_THREADS: Input should be a valid integer")
 
 
+def test_a_misspelt_audit_kind_in_the_retention_setting_is_refused(tmp_path: Path) -> None:
+    """``{"reads": 30}`` was accepted and kept every read's payload for ever (review)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SCHELDT_DATA_DIR": str(tmp_path), "SCHELDT_AUDIT_RETENTION_DAYS": '{"reads": 30}'}
+    done = subprocess.run([sys.executable, "-c", "from scheldt.cli import main; main()", "audit", "purge"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "unknown audit kind(s) reads; the kinds are read, write, denied" in " ".join(done.stderr.split())
+
+
 def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Organisations, users and API tokens made on the command line were not in the audit log
     (new-user review); the token's secret never is."""

@@ -60,6 +60,15 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert exported["other"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"}  # TLP:RED to the named user only
     code, _, err = invoke("misp", "export", "--org", "be-customs", "--user", "liaison")
     assert code == 2 and "liaison is not a user of be-customs" in err
+    # the import and each export (a disclosure to a partner) are in the audit log, with what left
+    code, out, _ = invoke("audit", "list", "--json", "--limit", "1000")
+    misp = [(e["kind"], e["payload"]["action"], e["payload"]["details"]) for e in json.loads(out)["entries"]
+            if e["payload"]["action"].startswith("scheldt misp")]
+    assert [(k, a) for k, a, _ in misp] == [("write", "scheldt misp import"), ("export", "scheldt misp export"),
+                                          ("export", "scheldt misp export")]
+    assert misp[0][2] == {"file": "events.json", "group": None, "added": 2, "known": 0, "failed": 0}
+    assert (misp[2][2]["user"], misp[2][2]["events"], misp[2][2]["uuids"]) == (
+        "other", 1, ["0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"])
 
 
 def _event(uid: str, tlp: str, tags: list[str]) -> dict:

@@ -81,16 +81,18 @@ def warn_unknown_local_organisation(uow: UnitOfWork) -> None:
                       f"and no user sees it. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.", highlight=False)
 
 
-def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: str, **details: Any) -> None:
-    """Append a ``write`` entry for a command that changed who may do what or what scores trips
-    (organisations, users, tokens, scanners, profile and model switches, sharing groups, peers)
-    to the audit log, in the command's own unit of work (so it is recorded only if the change
-    is): actor the operating-system user, organisation ``SCHELDT_LOCAL_ORGANISATION``, action
-    ``scheldt <command>``, remote address ``local``. Secrets are never passed here."""
+def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: str, entry_kind: str = "write",
+                  **details: Any) -> None:
+    """Append an entry of ``entry_kind`` (``write`` unless said; ``export`` for items handed out in a
+    file) for a command that changed who may do what or what scores trips (organisations, users,
+    tokens, scanners, profile and model switches, sharing groups, peers) or that disclosed shared
+    items, to the audit log, in the command's own unit of work (so it is recorded only if the
+    change is): actor the operating-system user, organisation ``SCHELDT_LOCAL_ORGANISATION``,
+    action ``scheldt <command>``, remote address ``local``. Secrets are never passed here."""
     import getpass
 
     from scheldt.store.audit import audit_payload
 
-    uow.audit.append("write", settings().local_organisation[:64], audit_payload(
+    uow.audit.append(entry_kind, settings().local_organisation[:64], audit_payload(
         getpass.getuser(), settings().local_organisation, f"scheldt {command}", object_kind, object_id, "local",
         details), now())

@@ -13,6 +13,9 @@ from scheldt.errors import InputError
 from scheldt.exchange.misp import events_json
 from scheldt.workflows import share
 
+#: Event uuids named in a MISP export's audit entry at most (the count is always recorded).
+AUDITED_IDS = 1000
+
 group_app = typer.Typer(help="Sharing groups: the organisations items are shared with.", no_args_is_help=True)
 misp_app = typer.Typer(help="Shared items as MISP events, for partners that run MISP.", no_args_is_help=True)
 
@@ -54,6 +57,8 @@ def misp_export(
         if uow.accounts.user(user).organisation_id != org:
             raise InputError("--user", f"{user} is not a user of {org}")
         events, failed = share.export_misp(uow, uow.exchange.requester(org, user))
+        audit_command(uow, "misp export", "misp-events", org, entry_kind="export", user=user, events=len(events),
+                      left_out=len(failed), uuids=[str(e.uuid) for e in events[:AUDITED_IDS]])
     text = events_json(events)
     if out is None:
         sys.stdout.write(text + "\n")
@@ -78,6 +83,9 @@ def misp_import(
         with store() as uow:
             uow.accounts.organisation(org)
             received = share.import_misp(uow, path.read_bytes(), org, now(), group)
+            audit_command(uow, "misp import", "misp-events", org, file=path.name, group=group,
+                          added=len(received.report.added), known=len(received.report.known),
+                          failed=len(received.report.failed))
     r = received.report
     if as_json:
         print_json({"added": [a[0] for a in r.added], "known": [k[0] for k in r.known], "failed": r.failed,

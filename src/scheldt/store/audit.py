@@ -42,6 +42,7 @@ import orjson
 from sqlalchemy import func, insert, null, select, text, update
 from sqlalchemy.orm import Session
 
+from scheldt.domain.audit import AUDIT_KINDS
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.models import AuditEntryRow
 
@@ -224,18 +225,20 @@ class AuditLog:
     def append(self, kind: str, organisation_id: str, payload: Mapping[str, Any], at: datetime) -> int:
         """Append one entry and return its seq (1 for the first entry).
 
-        ``kind``: ``read``, ``write``, ``sign-in``, ``sign-in-failed``, ``export``... (at most 32
-        characters); ``organisation_id``: the acting organisation (at most 64 characters, may be
+        ``kind``: one of :data:`scheldt.domain.audit.AUDIT_KINDS` (``read``, ``write``,
+        ``sign-in``...); ``organisation_id``: the acting organisation (at most 64 characters, may be
         empty); ``payload``: see :func:`audit_payload`; ``at``: timezone-aware time of the act.
         Safe with concurrent writers: on PostgreSQL a transaction-level advisory lock is held from
         reading the head until the caller's transaction ends; on SQLite the database write lock is
         taken first. Either way other appenders wait until this transaction commits: append as the
-        last step of a unit of work to keep that wait short. Raises InputError for a naive ``at``, a label too long or containing ``|``, or
+        last step of a unit of work to keep that wait short. Raises InputError for a naive ``at``, an unknown kind, a label too long or containing ``|``, or
         a payload that is not a JSON object.
         """
         if at.tzinfo is None:
             raise InputError("audit entry at", f"{at.isoformat()} has no time zone; give UTC")
         _check_label("audit entry kind", kind, KIND_MAX)
+        if kind not in AUDIT_KINDS:
+            raise InputError("audit entry kind", f"{kind!r} is not an audit kind ({', '.join(AUDIT_KINDS)})")
         _check_label("audit entry organisation_id", organisation_id, ORGANISATION_MAX)
         if not isinstance(payload, Mapping):
             raise InputError("audit payload", f"a JSON object is needed, not {type(payload).__name__}")
