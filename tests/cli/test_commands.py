@@ -185,8 +185,28 @@ def test_container_timeline_json(settings_env: Path) -> None:
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert code == 0 and "trip APZU4812090 / document reserved-HHL123 / voyage 2103S" in lines  # each trip named first
     assert "trip APZU4812090 / no document reference / no voyage" in lines
+    # nothing known of a container is exit 1 (it was 0, so a script could not tell it from a known one)
     code, out, _ = invoke("container", "NOPE1234567")
-    assert code == 0 and "not shaped like an ISO 6346 container number" in out and "no events" in out
+    assert code == 1 and "not shaped like an ISO 6346 container number" in out and "no events" in out
+    code, out, _ = invoke("container", "MSCU1234566", "--json")
+    assert code == 1 and json.loads(out)["trips"] == []
+
+
+def test_a_container_known_only_from_a_declaration_shows_it(settings_env: Path, tmp_path: Path) -> None:
+    """A declaration naming a container with no events yet was hidden behind "no events"."""
+    mapping = tmp_path / "broker.yaml"
+    mapping.write_text("name: broker\nfields: {declaration_ref: MRN, filed_at: Date, hs_code: HS, origin_country: Origin, "
+                       "departure_country: Dispatch, net_mass_kg: Kg, value: Value, bill_of_lading_ref: BL, "
+                       "container_numbers: Containers}\n")
+    decl = tmp_path / "decl.csv"
+    decl.write_text("MRN,Date,HS,Origin,Dispatch,Kg,Value,BL,Containers\n"
+                    "24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234568\n")
+    code, _, err = invoke("ingest", str(decl), "--mapping", str(mapping))
+    assert code == 0, err
+    code, out, _ = invoke("container", "OTHU1234568")
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert code == 0 and lines == ["declaration 24BE0002 filed 2023-12-27: HS 080390 from EC, B/L OTHERBL",
+                                   "no events for container OTHU1234568"]
 
 
 def test_empty_container_number_is_refused(settings_env: Path) -> None:

@@ -56,21 +56,28 @@ def container(
     number: Annotated[str, typer.Argument(help="ISO 6346 container number, e.g. APZU4812090.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
 ) -> None:
-    """A container's timeline, trip by trip: documents, calls, vessels, seals, events, flags."""
+    """A container's timeline, trip by trip: documents, calls, vessels, seals, events, flags.
+    Exits 1 when nothing at all is known of the container (as ``grep`` does for no match), so a
+    script can tell an unknown number from a known one."""
     with errors_reported(), store() as uow:
         timeline = container_timeline(uow, number)
+    unknown = not timeline.trips and not timeline.unmatched_documents and not timeline.declarations
     if as_json:
         print_json(_as_json(timeline))
+        if unknown:
+            raise typer.Exit(1)
         return
     out = Console(width=max(Console().width, 140))
     if timeline.number_flag:
         out.print(f"[yellow]flag[/yellow] {escape(timeline.number_flag)}")
-    if not timeline.trips and not timeline.unmatched_documents:
-        out.print(f"no events for container {escape(timeline.container_number)}")
-        return
     for decl in timeline.declarations:
         out.print(f"declaration {escape(decl['declaration_ref'])} filed {decl['filed_at']:%Y-%m-%d}: HS {decl['hs_code']} "
                   f"from {decl['origin_country']}, B/L {escape(decl['bill_of_lading_ref'] or '-')}")
+    if not timeline.trips and not timeline.unmatched_documents:
+        out.print(f"no events for container {escape(timeline.container_number)}")
+        if unknown:
+            raise typer.Exit(1)
+        return
     if timeline.unmatched_documents:
         out.print("documents naming this container, matched to no trip:")
     for d in timeline.unmatched_documents:
