@@ -10,6 +10,10 @@
   local trust-auth server); ``engine`` is that store migrated to head. PostgreSQL being down is
   an error, not a skip: set SCHELDT_TEST_SKIP_POSTGRES=1 to skip it knowingly.
 - ``settings_env`` points SCHELDT_DATA_DIR at tmp_path and clears the cached settings.
+- Passwords: within one test session each password is hashed with argon2 once and its hash
+  reused for every user given it (``_password_hashes_reused``); checking a password is argon2's
+  own. A fresh hash costs about 0.1 s of CPU, and seeding a few nodes' accounts took seconds
+  per test.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -56,6 +61,34 @@ DEMO_TRAIN = ROOT / "demo" / "data" / "kcs-train-excerpt.csv"
 DEMO_TEST = ROOT / "demo" / "data" / "kcs-test-excerpt.csv"
 
 PG_SERVER = os.environ.get("SCHELDT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class _ReusedHashes:
+    """A stand-in for the accounts' argon2 ``PasswordHasher`` that hashes each password once
+    (with the real hasher) and hands out that hash again; everything else is the real one's."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._hashes: dict[str, str] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = self._real.hash(password)
+        return self._hashes[password]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashes_reused() -> Iterator[None]:
+    """See the module docstring: argon2 hashes of test passwords made once per session."""
+    from scheldt.workflows import accounts
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "_HASHER", _ReusedHashes(accounts._HASHER))
+    yield
+    patch.undo()
 
 
 def kcs_lines(path: Path, n: int) -> list[str]:
@@ -101,3 +134,16 @@ def engine(store_url: str) -> Iterator[Engine]:
     eng = open_store(store_url, auto_upgrade=True)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def built_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The scored store of simulated traffic the API and workbench tests use, built once per
+    session and database and copied for each module (``tests.api.conftest.BuiltStores``)."""
+    from tests.api.conftest import BuiltStores
+
+    stores = BuiltStores(tmp_path_factory.mktemp("built-stores"))
+    try:
+        yield stores
+    finally:
+        stores.drop()

@@ -1,6 +1,7 @@
 """A scored store of SIMULATED traffic with demo organisations and users, served through the API.
 
-Built once per module on SQLite and once on a fresh PostgreSQL database: one day of simulated
+Built once per test session on SQLite and once on a fresh PostgreSQL database, each module
+getting a copy of its own (:class:`BuiltStores`): one day of simulated
 Antwerp traffic at 1 % scale (about 200 container trips), replayed as the Belgian customs
 agency ``be-customs``, scored with the built-in profile. Organisations: ``be-customs`` and
 ``us-cbp`` (agencies), ``carrier-a`` / ``carrier-b`` (liner codes SIMA / SIMB), ``terminal-2`` /
@@ -10,6 +11,8 @@ The simulator's ground truth is loaded as simulated inspection outcomes (trainin
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -98,24 +101,73 @@ def build_store(engine: Engine, folder: Path) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    tmp = tmp_path_factory.mktemp("service")
-    name = ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'store.db'}"
-    else:
+class BuiltStores:
+    """The store :func:`build_store` makes, built once per test session and database, handed
+    to each test module as a copy of its own (SQLite: a file copied with SQLite's backup API;
+    PostgreSQL: ``CREATE DATABASE ... TEMPLATE``), so modules never see each other's writes.
+    Building took 5-8 s, once per module and database."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.built: dict[str, tuple[str, dict[str, str]]] = {}  # dialect -> (template: file or database, tokens)
+
+    def copy(self, dialect: str, tmp: Path) -> tuple[str, str, dict[str, str]]:
+        """A new copy of the built store: (URL, PostgreSQL database name to drop or "", tokens)."""
+        if dialect not in self.built:
+            self.built[dialect] = self._build(dialect)
+        template, tokens = self.built[dialect]
+        if dialect == "sqlite":
+            target = tmp / "store.db"
+            with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
+                source.backup(copy)
+            return f"sqlite:///{target}", "", tokens
         name = f"scheldt_api_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return _pg_url(name), name, tokens
+
+    def _build(self, dialect: str) -> tuple[str, dict[str, str]]:
+        if dialect == "sqlite":
+            template = str(self.tmp / "template.db")
+            url = f"sqlite:///{template}"
+        else:
+            if os.environ.get("SCHELDT_TEST_SKIP_POSTGRES") == "1":
+                pytest.skip("SCHELDT_TEST_SKIP_POSTGRES=1")
+            template = f"scheldt_template_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{template}"')
+            url = _pg_url(template)
+        engine = open_store(url, auto_upgrade=True)
+        try:
+            tokens = build_store(engine, self.tmp / f"sim-{dialect}")
+        finally:
+            engine.dispose()  # a PostgreSQL template may have no open connection
+        return template, tokens
+
+    def drop(self) -> None:
+        """Drop the PostgreSQL template (the SQLite one goes with the session's tmp folder)."""
+        if "postgresql" in self.built:
+            drop_database(self.built["postgresql"][0])
+
+
+def _pg_url(name: str) -> str:
+    return PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            built_stores: BuiltStores) -> Iterator[Service]:
+    url, name, tokens = built_stores.copy(request.param, tmp_path_factory.mktemp("service"))
     engine = open_store(url, auto_upgrade=True)
     try:
-        tokens = build_store(engine, tmp / "sim")
         with TestClient(create_app(engine, workbench=False)) as client:
             yield Service(engine, client, tokens, request.param)
     finally:
         engine.dispose()
         if name:
-            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(name)

@@ -30,6 +30,8 @@ from scheldt.store.db import unit_of_work
 from scheldt.workflows.accounts import create_organisation, create_token, create_user
 
 PASSWORD = "correct horse battery"
+#: The password of users not named in ``seed(passwords=...)``: Basic auth with PASSWORD fails for them.
+OTHER_PASSWORD = "not the password these tests sign in with"
 TAXII = "application/taxii+json;version=2.1"
 #: organisation id -> kind
 ORGS = {"be-customs": "agency", "us-cbp": "agency", "nl-customs": "agency", "carrier-a": "carrier"}
@@ -51,7 +53,7 @@ USERS = {
 def seed(engine: Engine, users: dict[str, tuple[str, list[str]]] | None = None, *,
          passwords: tuple[str, ...] = ()) -> dict[str, str]:
     """Create :data:`ORGS` and ``users`` (default :data:`USERS`) with one API token each; users
-    named in ``passwords`` get :data:`PASSWORD` hashed with argon2 (slow), the others a random one.
+    named in ``passwords`` get :data:`PASSWORD`, the others :data:`OTHER_PASSWORD`.
     Returns username -> token."""
     now = datetime.now(UTC)
     tokens = {}
@@ -59,7 +61,7 @@ def seed(engine: Engine, users: dict[str, tuple[str, list[str]]] | None = None, 
         for org, kind in ORGS.items():
             create_organisation(uow, org, org.upper(), kind, ["SIMA"] if kind == "carrier" else [], [], now)
         for name, (org, roles) in (users or USERS).items():
-            create_user(uow, name, org, roles, PASSWORD if name in passwords else uuid.uuid4().hex, now)
+            create_user(uow, name, org, roles, PASSWORD if name in passwords else OTHER_PASSWORD, now)
             tokens[name] = create_token(uow, name, "tests", 30, now)
     return tokens
 

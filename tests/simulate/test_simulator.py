@@ -136,7 +136,7 @@ def test_replaying_the_same_days_again_keeps_the_current_scores(engine: Engine, 
     """A second replay of the same folder used to re-score every trip as of each old day, after
     the later scores, so the queue showed old scores (found by a new-user review: a trip fell
     from 100 to 46). Now it adds nothing and the current scores stay."""
-    traffic = simulate(9, 1, 3, scale=0.01)
+    traffic = simulate(9, 1, 2, scale=0.01)
     write_traffic(traffic, tmp_path)
     with unit_of_work(engine) as uow:
         activate_profile(uow, builtin_profile_text(), "built-in", "sim", "", received(traffic.history[0].received_at))

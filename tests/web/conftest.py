@@ -4,25 +4,21 @@ server on a loopback port (SQLite)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 import uvicorn
 from sqlalchemy import Engine
 
 from scheldt.api.app import create_app
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
-from tests.api.conftest import PASSWORD, build_store
-from tests.conftest import PG_SERVER
+from tests.api.conftest import PASSWORD, BuiltStores, drop_database
 
 __all__ = ["PASSWORD", "Store", "Server"]
 
@@ -46,42 +42,32 @@ class Server:
 
 
 @contextmanager
-def _store(tmp: Path, dialect: str) -> Iterator[Store]:
-    """A built store on SQLite (a file under ``tmp``) or on a fresh PostgreSQL database,
-    dropped afterwards."""
-    name = ""
-    if dialect == "sqlite":
-        url = f"sqlite:///{tmp / 'store.db'}"
-    else:
-        if os.environ.get("SCHELDT_TEST_SKIP_POSTGRES") == "1":
-            pytest.skip("SCHELDT_TEST_SKIP_POSTGRES=1")
-        name = f"scheldt_web_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+def _store(tmp: Path, dialect: str, built: BuiltStores) -> Iterator[Store]:
+    """A copy of the built store on SQLite (a file under ``tmp``) or on a fresh PostgreSQL
+    database, dropped afterwards."""
+    url, name, _ = built.copy(dialect, tmp)
     engine = open_store(url, auto_upgrade=True)
     try:
-        build_store(engine, tmp / "sim")
         yield Store(engine)
     finally:
         engine.dispose()
         if name:
-            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(name)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          built_stores: BuiltStores) -> Iterator[Store]:
     """One store per test module and database (the modules write to it: plans, scans, seizures)."""
-    with _store(tmp_path_factory.mktemp("web-store"), request.param) as built:
+    with _store(tmp_path_factory.mktemp("web-store"), request.param, built_stores) as built:
         yield built
 
 
 @pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory, built_stores: BuiltStores) -> Iterator[Store]:
     """One SQLite store per test module (the browser tests: what they check does not depend
     on the database, which the page tests cover on both)."""
-    with _store(tmp_path_factory.mktemp("web-store"), "sqlite") as built:
+    with _store(tmp_path_factory.mktemp("web-store"), "sqlite", built_stores) as built:
         yield built
 
 
