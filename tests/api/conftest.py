@@ -46,6 +46,7 @@ USERS = {
     "analyst": ("be-customs", ["analyst"]),
     "admin": ("be-customs", ["administrator"]),
     "us-officer": ("us-cbp", ["targeting_officer"]),
+    "us-admin": ("us-cbp", ["administrator", "analyst"]),
     "carrier": ("carrier-a", ["carrier_security"]),
     "carrier-b": ("carrier-b", ["carrier_security"]),
     "terminal": ("terminal-2", ["carrier_security"]),
@@ -165,7 +166,7 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     url, name, tokens = built_stores.copy(request.param, tmp_path_factory.mktemp("service"))
     engine = open_store(url, auto_upgrade=True)
     try:
-        with TestClient(create_app(engine, workbench=False)) as client:
+        with TestClient(create_app(engine, workbench=False, host_org="be-customs")) as client:
             yield Service(engine, client, tokens, request.param)
     finally:
         engine.dispose()

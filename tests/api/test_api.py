@@ -271,6 +271,10 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     assert act.json()["live"] is True and act.json()["switched"] is True
     # the switch queues a re-score of every trip with the new version, in the same transaction
     # (a review found the API switch left every trip scored with the old one)
+    # the officer follows the run it queued (but not the job list: node work)
+    followed = service.client.get(f"/api/v1/jobs/{act.json()['rescore_job']}", headers=h("officer"))
+    assert followed.status_code == 200 and followed.json()["kind"] == "rescore", followed.text
+    assert service.client.get("/api/v1/jobs", headers=h("officer")).status_code == 403
     assert _run_queued(service, act.json()["rescore_job"], "antwerp-narcotics@3.1-test")["scored"] > 100
     again = service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "twice"},
                                 headers=h("officer"))
@@ -387,6 +391,37 @@ def test_an_agency_administrator_makes_a_carrier_its_client_and_no_one_elses(ser
     assert back.status_code == 200 and back.json()["client_of"] is None
 
 
+def test_a_partner_agency_does_not_run_the_node(service: Service) -> None:
+    """us-cbp works on be-customs's node as a guest. An attack review found its administrator
+    creating a user inside be-customs (who then read be-customs's trips), and its officer
+    switching the live profile, which re-scored be-customs's whole queue."""
+    c, h = service.client, service.as_
+    spy = c.post("/api/v1/users", headers=h("us-admin"), json={
+        "username": "us-spy", "organisation_id": "be-customs", "roles": ["targeting_officer"],
+        "password": "a long enough password"})
+    assert spy.status_code == 404, spy.text
+    assert c.get("/api/v1/users", params={"organisation_id": "be-customs"}, headers=h("us-admin")).status_code == 404
+    own = c.get("/api/v1/users", headers=h("us-admin")).json()["items"]
+    assert {u["username"] for u in own} == {"us-officer", "us-admin"}
+    assert [o["id"] for o in c.get("/api/v1/organisations", headers=h("us-admin")).json()["items"]] == ["us-cbp"]
+    made = c.post("/api/v1/organisations", headers=h("us-admin"),
+                  json={"id": "carrier-x", "name": "X", "kind": "carrier", "carrier_codes": ["SIMX"]})
+    assert made.status_code == 403
+    refused = [
+        c.get("/api/v1/profiles", headers=h("us-officer")),
+        c.get("/api/v1/profiles/antwerp-narcotics@3", headers=h("us-officer")),
+        c.post("/api/v1/profiles/antwerp-narcotics@3/activate", json={"reason": "x"}, headers=h("us-officer")),
+        c.post("/api/v1/profiles/rollback", json={"reason": "x"}, headers=h("us-officer")),
+        c.post("/api/v1/profiles/backtest", json={}, headers=h("us-admin")),
+        c.get("/api/v1/jobs", headers=h("us-admin")),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
+    assert "only the agency that runs this node" in refused[2].json()["error"]["why"]
+    mine = set(c.get("/api/v1/me", headers=h("us-admin")).json()["permissions"])
+    assert mine == {"manage_users", "read_dashboard", "read_trips", "share"}
+    assert "activate_profiles" in c.get("/api/v1/me", headers=h("officer")).json()["permissions"]
+
+
 def test_an_agency_administrator_does_not_take_another_agencys_client(service: Service) -> None:
     """Making a carrier that is us-cbp's client a client of be-customs takes it from us-cbp: the
     administrator of be-customs may no more do that than make it nobody's client (it used to
@@ -432,7 +467,7 @@ def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service
 
     runner = JobRunner(service.engine.url.render_as_string(hide_password=False))  # not started: as a worker's
     try:
-        with TestClient(create_app(service.engine, workbench=False, jobs=runner)) as client:
+        with TestClient(create_app(service.engine, workbench=False, jobs=runner, host_org="be-customs")) as client:
             started = client.post("/api/v1/jobs", json={"kind": "audit-head", "params": {}}, headers=service.as_("analyst"))
             refused = client.post("/api/v1/jobs", json={"kind": "audit-head"}, headers=service.as_("carrier"))
         assert started.status_code == 202, started.text

@@ -56,7 +56,7 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
     from scheldt.store.db import open_store
 
     engine = open_store(f"sqlite:///{tmp_path / 'demo' / 'scheldt.db'}")
-    with TestClient(create_app(engine, workbench=False)) as client:
+    with TestClient(create_app(engine, workbench=False, host_org="be-customs")) as client:
         def trips(user: str) -> list[dict]:  # type: ignore[type-arg]
             session = client.post("/api/v1/auth/sign-in", json={"username": user, "password": "scheldt-demo-password"})
             assert session.status_code == 200, session.text

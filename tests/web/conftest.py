@@ -81,7 +81,7 @@ def _free_port() -> int:
 def server(sqlite_store: Store) -> Iterator[Server]:
     """The API with the workbench served by uvicorn on 127.0.0.1 in a background thread."""
     port = _free_port()
-    config = uvicorn.Config(create_app(sqlite_store.engine), host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(create_app(sqlite_store.engine, host_org="be-customs"), host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="on")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, name="workbench-server", daemon=True)

@@ -30,7 +30,7 @@ SCANNER = "SC-1"
 
 @pytest.fixture(scope="module")
 def app(store: Store) -> FastAPI:
-    return create_app(store.engine)
+    return create_app(store.engine, host_org="be-customs")
 
 
 def browser(app: FastAPI) -> TestClient:
@@ -570,7 +570,7 @@ def runner(store: Store) -> Iterator[JobRunner]:
 
 
 def test_work_is_started_on_the_servers_job_runner(store: Store, runner: JobRunner) -> None:
-    app = create_app(store.engine, jobs=runner)
+    app = create_app(store.engine, jobs=runner, host_org="be-customs")
     analyst = signed_in(app, "analyst")
     started = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "train-trips", "seed": "7"})
     assert started.status_code == 303

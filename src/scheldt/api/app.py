@@ -142,11 +142,14 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, warm: bool = False) -> FastAPI:
+def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, warm: bool = False,
+               host_org: str | None = None) -> FastAPI:
     """The Scheldt API (and workbench). ``engine``: the store's SQLAlchemy engine (default: the
     settings' store, which must be migrated); ``jobs``: a started job runner to expose, or None;
     ``warm``: at start-up, get the STIX checks of received envelopes ready in a background
-    thread (:func:`scheldt.exchange.stix_check.warm`; what ``scheldt serve`` does)."""
+    thread (:func:`scheldt.exchange.stix_check.warm`; what ``scheldt serve`` does);
+    ``host_org``: the agency that runs this node, whose users alone manage its profiles, models,
+    jobs, organisations and audit log (default ``SCHELDT_LOCAL_ORGANISATION``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -162,6 +165,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
                               "trips, risk profiles, inspections, holds. Errors: {\"error\": {status, where, why}}.")
     app.state.engine = engine
     app.state.jobs = jobs
+    app.state.host_org = get_settings().local_organisation if host_org is None else host_org
     errors.install(app)
     app.add_middleware(RequestSlots)
     app.add_middleware(BodyLimit)  # outermost: a body is read (or refused) before a slot is taken

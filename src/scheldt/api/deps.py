@@ -102,7 +102,7 @@ def request_context(request: Request) -> Iterator[Ctx]:
         secret, kinds = credential_secret(request)
         if not secret:
             raise AuthError("credentials", "not signed in: send a session cookie or 'Authorization: Bearer <token>'")
-        principal = authenticate(uow, secret, now, kinds)
+        principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
         ctx = Ctx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}")
         try:
             yield ctx

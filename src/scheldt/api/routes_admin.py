@@ -110,6 +110,7 @@ def me(ctx: CtxDep) -> dict[str, Any]:
 @router.get("/organisations", summary="Organisations (administrators of an agency see all; others their own)")
 def list_organisations(ctx: CtxDep) -> dict[str, Any]:
     patrons = ctx.uow.accounts.clients_of()
+    ctx.audit("read", "organisations", "all" if ctx.principal.can(Permission.MANAGE_ORGANISATIONS) else "own")
     if ctx.principal.can(Permission.MANAGE_ORGANISATIONS):
         return {"items": [_org(o, patrons.get(o.id)) for o in ctx.uow.accounts.organisations()]}
     own = ctx.principal.organisation
@@ -147,6 +148,7 @@ def set_client_of(org_id: str, body: ClientOfIn, ctx: CtxDep) -> dict[str, Any]:
 def list_users(ctx: CtxDep, organisation_id: str | None = None) -> dict[str, Any]:
     ctx.require(Permission.MANAGE_USERS)
     org_id = _target_org(ctx, organisation_id)
+    ctx.audit("read", "users", org_id)
     return {"items": [_user(u) for u in ctx.uow.accounts.users(org_id)]}
 
 
@@ -180,6 +182,7 @@ def _target_org(ctx: Any, org_id: str | None) -> str:
 @router.get("/tokens", summary="Your API tokens (names and dates, never the secrets)")
 def list_tokens(ctx: CtxDep) -> dict[str, Any]:
     user = ctx.uow.accounts.user(ctx.principal.username)
+    ctx.audit("read", "tokens", ctx.principal.username)
     return {"items": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in t.items()}
                       for t in ctx.uow.accounts.tokens(user.id)]}
 

@@ -61,6 +61,7 @@ class ReasonIn(Strict):
 @router.get("/scanners", summary="The organisation's NII scanners")
 def list_scanners(ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.READ_TRIPS)
+    ctx.audit("read", "scanners", ctx.principal.organisation.id)
     return {"items": ctx.uow.inspections.scanners(ctx.principal.organisation.id)}
 
 

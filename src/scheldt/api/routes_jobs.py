@@ -67,13 +67,20 @@ def start_job(body: JobIn, ctx: CtxDep, request: Request) -> dict[str, Any]:
 @router.get("/jobs", summary="Recent job runs with their progress")
 def list_jobs(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
     ctx.require(Permission.RUN_JOBS)
+    ctx.audit("read", "jobs", limit)
     return {"items": [r.as_dict() for r in JobRuns(ctx.uow.session).recent(limit)]}
 
 
 @router.get("/jobs/{run_id}", summary="One job run: status, progress 0..1, message, result or error")
 def get_job(run_id: int, ctx: CtxDep) -> dict[str, Any]:
-    ctx.require(Permission.RUN_JOBS)
+    # whoever asked for a run follows it (an officer's profile switch queues a re-score)
     try:
-        return JobRuns(ctx.uow.session).get(run_id).as_dict()
+        run = JobRuns(ctx.uow.session).get(run_id)
     except NotFoundError:
-        raise NotFoundError(f"job {run_id}", "no such job run") from None
+        run = None
+    if run is None or run.requested_by != ctx.principal.username:
+        ctx.require(Permission.RUN_JOBS)
+        if run is None:
+            raise NotFoundError(f"job {run_id}", "no such job run")
+    ctx.audit("read", "job", run_id)
+    return run.as_dict()

@@ -45,6 +45,7 @@ def list_profiles(ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.READ_PROFILES)
     live = ctx.uow.profiles.live()
     label = live.label if live else None
+    ctx.audit("read", "profiles", "all")
     return {"live": label, "items": [_stored(p, label) for p in ctx.uow.profiles.versions()],
             "activations": [a | {"at": a["at"].isoformat()} for a in ctx.uow.profiles.activations()]}
 
@@ -54,6 +55,7 @@ def get_profile(label: str, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.READ_PROFILES)
     live = ctx.uow.profiles.live()
     p = ctx.uow.profiles.get(label)
+    ctx.audit("read", "profile", label)
     return _stored(p, live.label if live else None) | {"yaml": p.body}
 
 

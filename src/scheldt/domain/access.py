@@ -80,6 +80,13 @@ _ROLES_FOR_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.TERMINAL: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
 }
 _NON_AGENCY_ALLOWED: frozenset[Permission] = frozenset({P.READ_TRIPS, P.MANAGE_USERS, P.MANAGE_SUBSCRIPTIONS})
+#: What concerns the node as a whole (its risk rules and models, its jobs, its organisations and
+#: their users, its audit log): only for users of the agency that runs the node (the host,
+#: ``SCHELDT_LOCAL_ORGANISATION``). A partner agency's users work on the node as guests: an
+#: attack review found a partner's officer switching the host's live profile, which re-scored
+#: the host's whole queue, and a partner's administrator creating users in the host agency.
+NODE_PERMISSIONS: frozenset[Permission] = frozenset({P.READ_PROFILES, P.PROPOSE_PROFILES, P.ACTIVATE_PROFILES,
+                                                     P.RUN_JOBS, P.MANAGE_ORGANISATIONS, P.READ_AUDIT})
 
 _ORG_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _CODE = re.compile(r"^[A-Z0-9]{2,10}$")
@@ -100,15 +107,20 @@ class Organisation:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is asking: the user, their organisation and roles (from a session or an API token)."""
+    """Who is asking: the user, their organisation and roles (from a session or an API token);
+    ``host`` when the organisation is the agency that runs this node (:data:`NODE_PERMISSIONS`)."""
 
     username: str
     organisation: Organisation
     roles: frozenset[Role]
+    host: bool = False
 
     def can(self, permission: Permission) -> bool:
-        """True when one of the roles grants ``permission`` and the organisation's kind allows it."""
+        """True when one of the roles grants ``permission``, the organisation's kind allows it
+        and, for a :data:`NODE_PERMISSIONS` one, the organisation is the host."""
         if self.organisation.kind != OrgKind.AGENCY and permission not in _NON_AGENCY_ALLOWED:
+            return False
+        if permission in NODE_PERMISSIONS and not self.host:
             return False
         return any(permission in _GRANTS[r] for r in self.roles)
 

@@ -70,7 +70,7 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
         if not secret:
             raise SignInRequired(_here(request))
         try:
-            principal = authenticate(uow, secret, now, ("session",))
+            principal = authenticate(uow, secret, now, ("session",), request.app.state.host_org)
         except AuthError:
             raise SignInRequired(_here(request)) from None
         ctx = PageCtx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}",

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import (
+    NODE_PERMISSIONS,
     Organisation,
     OrgKind,
     Principal,
@@ -126,8 +127,10 @@ def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str,
     return secret, expires
 
 
-def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = ("session", "token")) -> Principal:
-    """The principal behind a session or token secret. Raises AuthError when it is unknown,
+def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = ("session", "token"),
+                 host_org: str = "") -> Principal:
+    """The principal behind a session or token secret; a host principal when its organisation
+    is ``host_org``, the agency running this node. Raises AuthError when the secret is unknown,
     revoked, expired, of another kind, or its user is disabled."""
     # One query for the credential, its user and their organisation: every request does this.
     found = uow.accounts.credential_with_owner(secret_hash(secret)) if secret else None
@@ -140,7 +143,7 @@ def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = 
         raise AuthError("credentials", f"this {cred['kind']} expired at {cred['expires_at']:%Y-%m-%d %H:%M} UTC")
     if not user.active:
         raise AuthError("credentials", "this user is disabled")
-    return Principal(user.username, organisation, frozenset(user.roles))
+    return Principal(user.username, organisation, frozenset(user.roles), host=bool(host_org) and organisation.id == host_org)
 
 
 def sign_out(uow: Any, secret: str, now: datetime) -> None:
@@ -153,5 +156,9 @@ def sign_out(uow: Any, secret: str, now: datetime) -> None:
 def require(principal: Principal, permission: Any) -> None:
     """Raise ForbiddenError unless ``principal`` holds ``permission``."""
     if not principal.can(permission):
+        if permission in NODE_PERMISSIONS and not principal.host and principal.organisation.kind == OrgKind.AGENCY:
+            raise ForbiddenError(str(permission.value), f"{principal.username} of {principal.organisation.id} may not "
+                                 "do this: only the agency that runs this node manages its profiles, models, jobs, "
+                                 "organisations and audit log")
         raise ForbiddenError(str(permission.value), f"{principal.username} ({', '.join(sorted(principal.roles))}) "
                              f"of {principal.organisation.id} may not do this")
