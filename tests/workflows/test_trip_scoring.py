@@ -77,6 +77,29 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
     assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@3"
 
 
+def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engine, tmp_path: Path) -> None:
+    """Two reviews found trip lists and pages still showing the withdrawn version's score after
+    a rollback: the facts had not changed, so nothing was re-scored."""
+    v4 = builtin_profile_text().replace('version: "3"', 'version: "4"').replace(
+        "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")
+    origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        score_trips(uow, FIRST)
+        activate_profile(uow, v4, "v4.yaml", "officer.b", "heavier to-order weight", FIRST)
+        score_trips(uow, FIRST + timedelta(minutes=1))
+        shown_v4 = uow.container_trips.by_key(KEY)
+        rollback_profile(uow, "officer.a", "back", FIRST)
+        back = score_trips(uow, FIRST + timedelta(minutes=2))
+        shown = uow.container_trips.by_key(KEY)
+        [assessment] = uow.trip_assessments.by_ids([shown["assessment_id"]])  # type: ignore[index]
+    assert shown_v4 is not None and shown_v4["score"] == 30.0
+    assert (back.scored, back.unchanged) == (0, 1)
+    assert shown is not None and (shown["score"], assessment["profile"]) == (15.0, "antwerp-narcotics@3")
+
+
 def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None:
     v2 = builtin_profile_text().replace('version: "3"', 'version: "4"').replace(
         "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")

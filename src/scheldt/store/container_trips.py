@@ -148,6 +148,17 @@ class ContainerTripRepository:
             raise NotFoundError(f"trip {trip_id}", "no such container trip")
         return _plain(row)
 
+    def assessment_ids(self, numbers: Sequence[str]) -> dict[tuple[str, str, str], int | None]:
+        """The assessment each trip of the containers ``numbers`` shows now, by (container
+        number, document reference, voyage)."""
+        out: dict[tuple[str, str, str], int | None] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), 500):
+            out.update({(c, d, v): i for c, d, v, i in self.session.execute(
+                select(_T.c.container_number, _T.c.document_ref, _T.c.voyage, _T.c.assessment_id)
+                .where(_T.c.container_number.in_(unique[start:start + 500])))})
+        return out
+
     def by_key(self, key: TripKey) -> dict[str, Any] | None:
         """The trip with ``key``, or None."""
         row = self.session.execute(select(_T).where(

@@ -42,13 +42,36 @@ class TripAssessmentRepository:
         adds nothing. Returns how many were new."""
         return insert_ignore(self.session, TripAssessmentRow.__table__, rows)
 
-    def latest_hashes(self, profile: str, model_version: str) -> dict[tuple[str, str, str], str]:
-        """Facts hash of each trip's latest assessment under ``profile`` and ``model_version``."""
+    def latest_hashes(self, profile: str, model_version: str) -> dict[tuple[str, str, str], tuple[str, int]]:
+        """Facts hash and id of each trip's latest assessment under ``profile`` and ``model_version``."""
         latest = _latest_ids(TripAssessmentRow.profile == profile, TripAssessmentRow.model_version == model_version)
         rows = self.session.execute(
             select(TripAssessmentRow.container_number, TripAssessmentRow.document_ref, TripAssessmentRow.voyage,
-                   TripAssessmentRow.facts_hash).where(TripAssessmentRow.id.in_(latest)))
-        return {(c, d, v): h for c, d, v, h in rows}
+                   TripAssessmentRow.facts_hash, TripAssessmentRow.id).where(TripAssessmentRow.id.in_(latest)))
+        return {(c, d, v): (h, i) for c, d, v, h, i in rows}
+
+    def ids_under(self, profile: str, model_version: str,
+                  numbers: Sequence[str]) -> dict[tuple[str, str, str, str], int]:
+        """Id of every assessment under ``profile`` and ``model_version`` of the trips of the
+        containers ``numbers``, by (container number, document reference, voyage, facts hash):
+        one per key, as the table's unique key has it."""
+        t = TripAssessmentRow
+        out: dict[tuple[str, str, str, str], int] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), 500):
+            stmt = select(t.container_number, t.document_ref, t.voyage, t.facts_hash, t.id).where(
+                t.profile == profile, t.model_version == model_version, t.container_number.in_(unique[start:start + 500]))
+            out.update({(c, d, v, h): i for c, d, v, h, i in self.session.execute(stmt)})
+        return out
+
+    def by_ids(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The assessments ``ids`` (unknown ones left out), in id order."""
+        unique = sorted(set(ids))
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(unique), 500):
+            out += [_plain(r) for r in self.session.scalars(select(TripAssessmentRow).where(
+                TripAssessmentRow.id.in_(unique[start:start + 500])).order_by(TripAssessmentRow.id))]
+        return out
 
     def scored_after(self, when: datetime) -> set[tuple[str, str, str]]:
         """(container number, document reference, voyage) of the trips with an assessment (any

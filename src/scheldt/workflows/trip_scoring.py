@@ -204,14 +204,21 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     """Score the trips of ``containers`` (all containers with events when None) with the live
     profile, adding an assessment only where the facts changed since the trip's last one. A
     trip already scored after ``now`` (UTC) is left alone: a trip's scores are kept in time
-    order, so the latest is the current one (replaying old days again scores nothing)."""
+    order, so the latest is the current one (replaying old days again scores nothing).
+
+    Every trip then shows (in the read model: lists, trip pages) its assessment under the live
+    profile and model: after a switch back to an earlier version, trips whose facts did not
+    change show that version's stored assessment again (they kept showing the withdrawn
+    version's scores: found by two reviews)."""
     profile = live_profile(uow, now)
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
-    latest = uow.trip_assessments.latest_hashes(profile.label, model.version if model else "")
+    model_version = model.version if model else ""
+    latest = uow.trip_assessments.latest_hashes(profile.label, model_version)
     later = uow.trip_assessments.scored_after(now)
     rows: list[dict[str, Any]] = []
     summaries: list[TripSummary] = []
+    kept: dict[tuple[str, str, str], tuple[int, TripSummary]] = {}  # unchanged: assessment id, summary
     numbers = containers if containers is not None else uow.events.containers()
     index = watchlist_index(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
@@ -222,29 +229,57 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             if key in later:
                 report.later += 1
                 continue
-            if latest.get(key) == digest:
+            stored = latest.get(key)
+            if stored is not None and stored[0] == digest:
                 report.unchanged += 1
+                kept[key] = (stored[1], trip_summary(facts))
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
     report.scored = uow.trip_assessments.add(rows)
-    index_trips(uow, rows, summaries)
+    index_trips(uow, rows, summaries, profile.label, model_version)
+    _show_kept(uow, kept)
     return report
 
 
-def index_trips(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary]) -> None:
+def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], tuple[int, TripSummary]]) -> None:
+    """Point the read model of unchanged trips ``kept`` (key -> their assessment under the live
+    version, summary) at that assessment where it shows another one."""
+    if not kept:
+        return
+    shown = uow.container_trips.assessment_ids(sorted({k[0] for k in kept}))
+    stale = {kept[k][0]: kept[k][1] for k in kept if shown.get(k) != kept[k][0]}
+    if stale:
+        rows = uow.trip_assessments.by_ids(list(stale))
+        _upsert_shown(uow, rows, [stale[r["id"]] for r in rows], [r["id"] for r in rows])
+
+
+def index_trips(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary],
+                profile: str | None = None, model_version: str = "") -> None:
     """Bring the container-trip read model up to date with new assessments ``rows`` (as
-    :func:`_row` makes them) and their trips' summaries."""
+    :func:`_row` makes them) and their trips' summaries. With ``profile``, each trip shows the
+    assessment of its row's facts under that profile and ``model_version`` (also when the row
+    was not added because the same assessment was stored before); otherwise its latest."""
     if not rows:
         return
-    ids = uow.trip_assessments.latest_ids([r["container_number"] for r in rows])
+    numbers = [r["container_number"] for r in rows]
+    if profile is None:
+        latest = uow.trip_assessments.latest_ids(numbers)
+        ids = [latest.get((r["container_number"], r["document_ref"], r["voyage"])) for r in rows]
+    else:
+        under = uow.trip_assessments.ids_under(profile, model_version, numbers)
+        ids = [under.get((r["container_number"], r["document_ref"], r["voyage"], r["facts_hash"])) for r in rows]
+    _upsert_shown(uow, rows, summaries, ids)
+
+
+def _upsert_shown(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary],
+                  ids: list[int | None]) -> None:
     uow.container_trips.upsert([
         {"container_number": r["container_number"], "document_ref": r["document_ref"], "voyage": r["voyage"],
          **{k: getattr(s, k) for k in TripSummary.__slots__},
-         "assessment_id": ids.get((r["container_number"], r["document_ref"], r["voyage"])),
-         "score": r["score"], "risk_band": risk_band(r["score"]),
+         "assessment_id": i, "score": r["score"], "risk_band": risk_band(r["score"]),
          "top_reason": r["reasons"][0]["evidence"] if r["reasons"] else "", "scored_at": r["scored_at"]}
-        for r, s in zip(rows, summaries, strict=True)])
+        for r, s, i in zip(rows, summaries, ids, strict=True)])
 
 
 def reindex_trips(uow: UnitOfWork) -> int:
