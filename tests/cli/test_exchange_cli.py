@@ -92,6 +92,9 @@ def test_org_client_of_sets_and_clears_an_agencys_client(settings_env: Path) -> 
                             "--client-of", "be-customs")
     assert (code, out.strip()) == (0, "organisation line-a (carrier) created, client of be-customs"), err
     assert invoke("org", "create", "line-b", "--name", "Line B", "--kind", "carrier", "--carrier-code", "LNB")[0] == 0
+    # a code is one organisation's: it decides whose containers it sees (attack review)
+    code, _, err = invoke("org", "create", "line-x", "--name", "X", "--kind", "carrier", "--carrier-code", "lna")
+    assert code == 2 and "LNA is already line-a's" in " ".join(err.split()), err
     code, _, err = invoke("org", "client-of", "line-b", "line-a")
     assert code == 2 and "line-a is a carrier: only an agency has clients" in err
     code, _, err = invoke("org", "client-of", "be-customs", "be-customs")

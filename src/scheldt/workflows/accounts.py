@@ -51,12 +51,26 @@ def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_cod
         raise InputError("organisation kind", f"{kind!r} is not one of {', '.join(k.value for k in OrgKind)}") from None
     org = check_organisation(Organisation(org_id, name.strip(), org_kind, tuple(c.strip().upper() for c in carrier_codes),
                                           tuple(c.strip().upper() for c in terminal_codes)))
+    _check_codes_free(uow, org)
     if client_of is not None:
         _check_patron(uow, org, client_of)
     uow.accounts.add_organisation(org, now)
     if client_of is not None:
         uow.accounts.set_client_of(org.id, client_of)
     return org
+
+
+def _check_codes_free(uow: Any, org: Organisation) -> None:
+    """Raise InputError when a carrier or terminal code of ``org`` is another organisation's:
+    a code decides whose containers an organisation sees (an attack review made a second
+    carrier with SIMA and read SIMA's trips and holds)."""
+    for field, mine, theirs in (("carrier code", org.carrier_codes, lambda o: o.carrier_codes),
+                                ("terminal code", org.terminal_codes, lambda o: o.terminal_codes)):
+        for other in uow.accounts.organisations():
+            taken = sorted(set(mine) & set(theirs(other)))
+            if taken and other.id != org.id:
+                raise InputError(field, f"{', '.join(taken)} is already {other.id}'s: a code belongs to one "
+                                 "organisation, which sees the containers under it")
 
 
 def set_client_of(uow: Any, org_id: str, patron_id: str | None) -> None:
