@@ -112,13 +112,13 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
         "tlp": "amber", "sharing_group": "be-us", "reliability": "A", "credibility": "2"})
     assert made.status_code == 201, made.text
     out = made.json()
-    assert len(out["alerts"]) >= 1
-    mine = {o["id"]: o for o in shared(api, "officer", type="grouping")}
-    local = mine[out["alerts"][0]]
+    # the poster is not told that be-customs holds that container (attack review: the alert ids
+    # in the answer said so)
+    assert out["alerts"] == []
+    [local] = [o for o in shared(api, "officer", type="grouping") if out["id"] in o["object"]["object_refs"]]
     assert (local["owner"], local["tlp"], local["sharing_group"]) == ("be-customs", "amber+strict", "local:be-customs")
     assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
-    assert out["id"] in local["object"]["object_refs"]
-    assert out["alerts"][0] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
+    assert local["id"] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
     bad = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
         "kind": "seal-range", "note": "x", "seal_from": "SL000200", "seal_to": "SL000100", "tlp": "clear"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "seal_to")

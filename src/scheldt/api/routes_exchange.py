@@ -127,7 +127,12 @@ def share_entry(body: WatchEntryIn, ctx: CtxDep) -> dict[str, Any]:
         ctx.uow, ctx.principal, body.kind, body.note, body.terms(), ctx.now, name=body.name, aliases=body.aliases,
         address=body.address, country=body.country, container_number=body.container_number,
         seal_from=body.seal_from, seal_to=body.seal_to, route=body.route)
-    return _written(ctx, "shared-watchlist-entry", out)
+    _written(ctx, "shared-watchlist-entry", out)
+    # the alerts of other agencies the entry raised are theirs: naming them would tell the poster
+    # which containers and companies those agencies have on file (attack review)
+    org = ctx.principal.organisation.id
+    return out | {"alerts": [a for a in out["alerts"]
+                             if any(v.owner_org == org for v in ctx.uow.exchange.versions(None, a))]}
 
 
 @router.post("/sightings", status_code=201, summary="Record what the organisation did about an alert (feedback)")
