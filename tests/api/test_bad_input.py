@@ -53,6 +53,20 @@ def test_broken_json_oversized_bodies_and_cursors(service: Service) -> None:
     assert error(c.get("/api/v1/trips", headers={"Authorization": "Bearer sct_forged"}))["status"] == 401
 
 
+def test_ids_and_dates_beyond_what_the_store_holds_are_bad_input(service: Service) -> None:
+    """Ids past 64 bits (and past PostgreSQL's 32-bit INTEGER) and a last arrival day of
+    9999-12-31 were answered 500 with two tracebacks in the log (attack review)."""
+    h, c = service.as_("officer"), service.client
+    for big in (2**31, 2**63, 2**70):
+        for path in (f"/api/v1/trips/{big}", f"/api/v1/scan-orders/{big}", f"/api/v1/jobs/{big}"):
+            r = c.get(path, headers=h if "jobs" not in path else service.as_("analyst"))
+            assert r.status_code in (400, 404), (path, r.status_code, r.text)
+        r = c.post("/api/v1/alerts", json={"trip_id": big, "tlp": "amber"}, headers=h)
+        assert r.status_code in (400, 404, 422), (big, r.status_code, r.text)
+    last_day = c.get("/api/v1/trips", params={"arrived_to": "9999-12-31", "limit": 5}, headers=h)
+    assert last_day.status_code == 200 and len(last_day.json()["items"]) == 5
+
+
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
                            max_leaves=10)

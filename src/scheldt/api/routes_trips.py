@@ -37,7 +37,7 @@ def trip_filter(arrived_from: date | None, arrived_to: date | None, port: str | 
     """The list filter from query parameters (``arrived_to`` inclusive). Raises InputError."""
     if arrived_from and arrived_to and arrived_to < arrived_from:
         raise InputError("query.arrived_to", f"{arrived_to} is before arrived_from {arrived_from}")
-    end = _day_start(arrived_to + timedelta(days=1)) if arrived_to else None
+    end = _day_start(arrived_to + timedelta(days=1)) if arrived_to and arrived_to < date.max else None
     return TripFilter(_day_start(arrived_from), end, port.upper() if port else None, band, status, on_hold,
                       container.strip().upper() if container else None)
 

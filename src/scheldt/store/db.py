@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from scheldt.errors import ConfigError
+from scheldt.errors import ConfigError, InputError
 from scheldt.store.rows import json_text
 
 
@@ -156,11 +156,19 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
-    """Yield a UnitOfWork; commit if the block succeeds, roll back if it raises."""
+    """Yield a UnitOfWork; commit if the block succeeds, roll back if it raises. A number the
+    database cannot hold (an id past 64 bits on SQLite, SQLSTATE 22003 "numeric value out of
+    range" on PostgreSQL) is raised as InputError: it names no stored row, and is bad input
+    rather than a fault of the store (an attack review got HTTP 500s from huge ids)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield UnitOfWork(session)
             session.commit()
+        except (OverflowError, DBAPIError) as exc:
+            session.rollback()
+            if isinstance(exc, OverflowError) or getattr(exc.orig, "sqlstate", None) == "22003":
+                raise InputError("request", "a number in the request is out of range") from exc
+            raise
         except BaseException:
             session.rollback()
             raise
