@@ -203,6 +203,19 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     assert bad.status_code == 400 and "cannot scan an order that is waived" in bad.json()["error"]["why"]
     plan = service.client.get("/api/v1/plans/2026-02-01/early", headers=h("officer")).json()
     assert plan["scanners"][0]["taken"] == 3 and len(plan["scanners"][0]["orders"]) == 4
+    # an image with an anomaly is searched, never cleared on the image (a review cleared one,
+    # which went into training data as "nothing found")
+    second = made[1].json()["id"]
+    act = lambda who, body: service.client.post(f"/api/v1/scan-orders/{second}/actions",  # noqa: E731
+                                                headers=h(who), json=body)
+    assert act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly"}).status_code == 200
+    cleared = act("operator", {"action": "clear"})
+    assert cleared.status_code == 400 and "shows an anomaly" in cleared.json()["error"]["why"]
+    seizure = act("searcher", {"action": "search", "result": "seizure"})
+    assert seizure.json()["error"] == {"status": 400, "where": "drug_type",
+                                       "why": "is required: one of cocaine, cannabis, heroin, amphetamine, "
+                                              "methamphetamine, mdma, precursors, other"}
+    assert act("searcher", {"action": "search", "result": "nothing_found"}).json()["status"] == "searched"
 
 
 def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(service: Service) -> None:

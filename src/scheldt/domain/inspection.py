@@ -78,6 +78,8 @@ def _text(value: Any, name: str, *, required: bool, limit: int = MAX_TEXT) -> st
 
 
 def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    if value in (None, ""):
+        raise InputError(name, f"is required: one of {', '.join(allowed)}")
     if value not in allowed:
         raise InputError(name, f"{value!r} is not one of {', '.join(allowed)}")
     return str(value)
@@ -91,14 +93,17 @@ def check_plan(selection: str, shift: str, reason: str) -> str:
     return _text(reason, "reason", required=selection == "manual")
 
 
-def apply(status: Status, selection: str, action: str, data: dict[str, Any]) -> Change:
-    """Check ``action`` (scan / search / clear / waive / cancel) on an order in ``status`` and
-    return the change it makes. ``data`` holds the action's fields:
+def apply(status: Status, selection: str, action: str, data: dict[str, Any], verdict: str = "") -> Change:
+    """Check ``action`` (scan / search / clear / waive / cancel) on an order in ``status``
+    (its scan ``verdict`` once scanned) and return the change it makes. ``data`` holds the
+    action's fields:
 
     * scan: ``nii_image_ref`` (required), ``verdict`` clear / anomaly;
     * search: ``result`` nothing_found / irregularity / seizure; a seizure needs ``drug_type``,
       ``mass_kg`` (> 0, ≤ 100,000 kg) and ``concealment``; ``notes`` optional;
-    * clear: nothing (the image was clear: the box goes without a physical search);
+    * clear: nothing (the image was clear: the box goes without a physical search); refused
+      after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
+      cleared one, and it went into training data as "nothing found");
     * waive (risk picks only) and cancel: ``reason`` (required).
 
     Raises InputError naming the field, or saying which states the action needs.
@@ -109,6 +114,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any]) -> 
     if status not in sources:
         raise InputError("action", f"cannot {action} an order that is {status.value}; "
                          f"it must be {' or '.join(sorted(s.value for s in sources))}")
+    if action == "clear" and verdict == "anomaly":
+        raise InputError("action", "the scan image shows an anomaly: the container is searched (record the search) "
+                         "or the order cancelled with a reason, never cleared on the image")
     if action == "scan":
         return Change(target, {"nii_image_ref": _text(data.get("nii_image_ref"), "nii_image_ref", required=True, limit=200),
                                "verdict": _choice(data.get("verdict"), "verdict", VERDICTS)})
@@ -132,6 +140,8 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     out["drug_type"] = _choice(data.get("drug_type"), "drug_type", DRUG_TYPES)
     out["concealment"] = _choice(data.get("concealment"), "concealment", CONCEALMENTS)
     mass = data.get("mass_kg")
+    if mass in (None, ""):
+        raise InputError("mass_kg", "is required with a seizure: the mass in kilograms")
     if isinstance(mass, bool) or not isinstance(mass, int | float) or not math.isfinite(mass):
         raise InputError("mass_kg", f"{mass!r} is not a number of kilograms")
     if not 0 < mass <= MAX_SEIZURE_KG:

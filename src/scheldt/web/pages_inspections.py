@@ -133,13 +133,13 @@ def _order_id(raw: str) -> int:
     return int(raw)
 
 
-def order_forms(status: str, selection: str, principal: Any) -> set[str]:
+def order_forms(status: str, selection: str, principal: Any, verdict: str = "") -> set[str]:
     """The actions whose forms the order's page shows the user: what may happen to an order in
-    ``status`` (:mod:`scheldt.domain.inspection`) that the user's role may do."""
+    ``status`` with scan ``verdict`` (:mod:`scheldt.domain.inspection`) that the user's role may do."""
     shown = set()
     if status == "planned" and principal.can(Permission.RECORD_SCAN):
         shown.add("scan")
-    if status == "scanned" and principal.can(Permission.RECORD_SCAN):
+    if status == "scanned" and verdict != "anomaly" and principal.can(Permission.RECORD_SCAN):
         shown.add("clear")
     if status in ("planned", "scanned") and principal.can(Permission.RECORD_SEARCH):
         shown.add("search")
@@ -164,7 +164,7 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
                      "document_ref": trip["document_ref"] if trip else ""}
     values = {"error": None, "failed_action": "", "typed": {}} | state
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
-                  shown=order_forms(order["status"], order["selection"], ctx.principal), verdicts=VERDICTS,
+                  shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""), verdicts=VERDICTS,
                   results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
 
 

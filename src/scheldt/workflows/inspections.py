@@ -81,7 +81,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
     require(principal, _ACTION_PERMISSION[action])
     order = uow.inspections.order(order_id, principal.organisation.id)
-    change = apply(Status(order["status"]), order["selection"], action, data)
+    change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     uow.inspections.update_order(order_id, values)
     uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,
