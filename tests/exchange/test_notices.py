@@ -595,3 +595,31 @@ def test_callbacks_to_internal_addresses_in_other_spellings_are_refused_too() ->
         with pytest.raises(InputError, match="loopback, private or link-local"):
             check_callback_url(url)
     assert check_callback_url("https://1.2.3/x") == "https://1.2.3/x"  # 1.2.0.3: public
+
+
+def test_a_callback_host_name_that_resolves_inside_is_not_contacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names were not resolved: an attack review subscribed https://vm:18765/ (vm is 127.0.0.1
+    on that machine) and read from the errors which internal ports answered. The resolver is
+    replaced here so the test does not depend on this machine's names."""
+    import socket
+
+    from scheldt.exchange.notify import post_notice, resolves_inside
+
+    answers = {"hooks.inside.example": "10.0.0.7", "hooks.carrier.example": "93.184.216.34"}
+
+    def resolve(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "no such name")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert resolves_inside("https://hooks.inside.example/scheldt")
+    assert not resolves_inside("https://hooks.carrier.example/scheldt")
+    assert not resolves_inside("https://unknown.example/scheldt")  # fails at the POST, as before
+    when = datetime(2026, 3, 2, tzinfo=UTC)
+    with httpx.Client(timeout=1) as client:
+        attempt = post_notice(client, "https://hooks.inside.example/scheldt", "s" * 32, {"notice_id": "n-1"},
+                              lambda: when)
+    assert (attempt.delivered, attempt.status_code) == (False, None)
+    assert attempt.note == ("the callback host resolves to a loopback, private or link-local address; "
+                            "notices go to the subscriber's public endpoint")

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import socket
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -56,6 +58,7 @@ from scheldt.errors import AuthError, InputError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.notifications import RetryPolicy
+from scheldt.workflows.notices import internal_host
 
 TIMESTAMP_HEADER = "X-Scheldt-Timestamp"
 SIGNATURE_HEADER = "X-Scheldt-Signature"
@@ -135,9 +138,30 @@ class Attempt:
     at: datetime
 
 
+def resolves_inside(url: str) -> bool:
+    """True when the host of ``url`` resolves to a loopback, private, link-local or reserved
+    address (:func:`scheldt.workflows.notices.internal_host`). A subscriber's host name that
+    points inside the customs network would otherwise make the node probe it (an attack
+    review used names resolving to 127.0.0.1). A name that does not resolve is False (the POST
+    then fails as it would)."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return False
+    return any(internal_host(str(info[4][0]).split("%")[0]) for info in infos)
+
+
 def post_notice(client: httpx.Client, url: str, secret: str, body: Mapping[str, Any],
-                clock: Callable[[], datetime]) -> Attempt:
-    """POST one notice, signed now, to ``url`` (no redirects followed) and say how it went."""
+                clock: Callable[[], datetime], allow_internal: bool = False) -> Attempt:
+    """POST one notice, signed now, to ``url`` (no redirects followed) and say how it went.
+    Unless ``allow_internal`` (``SCHELDT_NOTICE_ALLOW_HTTP``, development), a host resolving to
+    an internal address is not contacted (:func:`resolves_inside`). The name is resolved again
+    by the connection, so a name whose answer changes in between is not caught."""
+    if not allow_internal and resolves_inside(url):
+        return Attempt(False, None, "the callback host resolves to a loopback, private or link-local address; "
+                       "notices go to the subscriber's public endpoint", clock())
     data = body_bytes(body)
     headers = signed_headers(secret, str(body.get("notice_id", "")), data, int(clock().timestamp()))
     try:
@@ -185,7 +209,8 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     with httpx.Client(timeout=timeout_s, follow_redirects=False) as client, \
             ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice") as pool:
         attempts = list(pool.map(
-            lambda n: post_notice(client, n["callback_url"], n["secret"], n["body"], clock), due))
+            lambda n: post_notice(client, n["callback_url"], n["secret"], n["body"], clock,
+                                  settings.notice_allow_http), due))
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
             if attempt.delivered:

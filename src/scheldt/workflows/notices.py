@@ -143,13 +143,13 @@ def check_callback_url(url: str, allow_http: bool = False) -> str:
         raise InputError("callback_url", "may not have a #fragment")
     if port == 0:
         raise InputError("callback_url", "port 0 is not a port")
-    if not allow_http and _internal_host(parts.hostname):
+    if not allow_http and internal_host(parts.hostname):
         raise InputError("callback_url", f"{parts.hostname} is a loopback, private or link-local address; "
                          "notices go to the subscriber's public endpoint")
     return url
 
 
-def _internal_host(host: str) -> bool:
+def internal_host(host: str) -> bool:
     """True for ``localhost`` and literal loopback, private, link-local or reserved IP
     addresses (a subscriber must not point Scheldt at services inside the customs network).
     Host names are not resolved here; the delivery side connects only to what DNS gives. IPv4
