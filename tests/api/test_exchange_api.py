@@ -61,12 +61,13 @@ def test_sharing_groups_are_listed_for_members(api: Service) -> None:
 
 def test_an_alert_reaches_the_group_and_no_one_else(api: Service) -> None:
     trip = top_trip(api)
-    body = {"trip_id": trip["id"], "tlp": "amber", "sharing_group": "be-us", "handling_code": "H2", "reliability": "B",
+    body = {"trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us", "handling_code": "H2", "reliability": "B",
             "credibility": "2", "valid_until": UNTIL, "note": "seen twice this month"}
     made = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json=body)
     assert made.status_code == 201, made.text
     out = made.json()
-    assert (out["kind"], out["tlp"], out["sharing_group"], out["trip_id"]) == ("alert", "amber", "be-us", trip["id"])
+    assert (out["kind"], out["tlp"], out["sharing_group"], out["trip_id"]) == ("alert", "amber+strict", "be-us",
+                                                                              trip["id"])
     us = {o["id"]: o for o in shared(api, "us-officer")}
     grouping = us[out["id"]]
     assert (grouping["type"], grouping["owner"], grouping["reliability"], grouping["credibility"]) == (
@@ -91,8 +92,11 @@ def test_sharing_needs_an_agency_sharing_role_and_sound_terms(api: Service) -> N
     for user in ("operator", "carrier", "admin"):
         refused = api.client.post("/api/v1/alerts", headers=api.as_(user), json={"trip_id": trip["id"], "tlp": "clear"})
         assert refused.status_code == 403, (user, refused.text)
-    cases = [({"tlp": "amber"}, 400, "sharing_group"), ({"tlp": "red"}, 400, "recipients"),
-             ({"tlp": "amber", "sharing_group": "nowhere"}, 400, "sharing_group"),
+    cases = [({"tlp": "amber+strict"}, 400, "sharing_group"), ({"tlp": "red"}, 400, "recipients"),
+             ({"tlp": "amber+strict", "sharing_group": "nowhere"}, 400, "sharing_group"),
+             # nor for shipping lines that are a member's clients (attack review: TLP:AMBER handed a
+             # client carrier another carrier's score, reasons and customers)
+             ({"tlp": "amber", "sharing_group": "be-us"}, 400, "tlp"),
              ({"tlp": "orange"}, 422, "body.tlp"), ({"tlp": "clear", "colour": "x"}, 422, "body.colour"),
              # an alert carries risk scores and reasons, never public (found by a new-user review:
              # shipping lines read them in a TLP:CLEAR alert)
@@ -127,7 +131,7 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
 def test_feedback_on_an_alert_goes_back_to_its_originator(api: Service) -> None:
     trip = top_trip(api)
     alert = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
-        "trip_id": trip["id"], "tlp": "amber", "sharing_group": "be-us"}).json()
+        "trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us"}).json()
     seen = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
         "alert_id": alert["id"], "result": "nothing_found", "detail": "scanned at Newark, clear"})
     assert seen.status_code == 201, seen.text

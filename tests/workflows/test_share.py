@@ -60,6 +60,11 @@ def amber(group: str = "be-us") -> share.Terms:
     return share.Terms("amber", group, "H2: not for court use", "B", "2", (), UNTIL)
 
 
+def strict(group: str = "be-us") -> share.Terms:
+    """The terms of an alert: AMBER+STRICT (an alert is never AMBER, which reaches client companies)."""
+    return share.Terms("amber+strict", group, "H2: not for court use", "B", "2", (), UNTIL)
+
+
 def seed(engine: Engine, tmp_path: Path) -> int:
     """Organisations, sharing groups be-us (be-customs, us-cbp) and us-nl (us-cbp, nl-customs),
     the scored trip; returns its id."""
@@ -87,9 +92,10 @@ def stored_objects(uow, requester=None) -> list[dict]:  # noqa: ANN001
 def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_alert(uow, OFFICER, trip_id, amber(), NOW, note="consignee unknown to us")
+        out = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown to us")
         reasons = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])["reasons"]
-    assert out["kind"] == "alert" and out["tlp"] == "amber" and out["sharing_group"] == "be-us" and out["alerts"] == []
+    assert out["kind"] == "alert" and out["tlp"] == "amber+strict" and out["sharing_group"] == "be-us"
+    assert out["alerts"] == []
     with unit_of_work(engine) as uow:
         objects = stored_objects(uow)
         alert = from_stix(objects, out["id"])
@@ -109,16 +115,18 @@ def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: 
         NOW.replace(microsecond=250000)
     terms = alert.meta.sharing
     assert (terms.tlp, terms.group, terms.handling_code, terms.reliability, terms.credibility, terms.valid_until) == (
-        Tlp.AMBER, "be-us", "H2: not for court use", "B", "2", UNTIL)
-    assert {(r.source, r.owner_org, r.tlp, r.group_id, r.kind) for r in rows} == {("local", "be-customs", "amber", "be-us", "alert")}
+        Tlp.AMBER_STRICT, "be-us", "H2: not for court use", "B", "2", UNTIL)
+    assert {(r.source, r.owner_org, r.tlp, r.group_id, r.kind) for r in rows} == {
+        ("local", "be-customs", "amber+strict", "be-us", "alert")}
     assert us == set(out["objects"]) and nl == [] and line == []
 
 
 def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     bad = [
-        (share.Terms("amber"), "sharing_group"),
-        (share.Terms("amber", "us-nl"), "sharing_group"),  # be-customs is not a member
+        (share.Terms("amber+strict"), "sharing_group"),
+        (share.Terms("amber+strict", "us-nl"), "sharing_group"),  # be-customs is not a member
+        (share.Terms("amber", "be-us"), "tlp"),  # AMBER reaches client companies (attack review)
         (share.Terms("green", "no-such-group"), "sharing_group"),
         (share.Terms("red"), "recipients"),
         (share.Terms("red", recipients=("us-cbp",)), "recipients.0"),
@@ -324,7 +332,7 @@ def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engi
 def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        alert = share.share_alert(uow, OFFICER, trip_id, amber(), NOW)
+        alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW)
         seen = share.record_sighting(uow, US, alert["id"], "seizure", NOW, count=1, detail="212 kg in the reefer unit")
         with pytest.raises(NotFoundError):
             share.record_sighting(uow, NL, alert["id"], "nothing_found", NOW)  # nl-customs never saw the alert
@@ -342,7 +350,7 @@ def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -
     assert isinstance(sighting, Sighting)
     assert (sighting.alert_id, sighting.result, sighting.count, sighting.detail, sighting.where_sighted) == (
         alert["id"], "seizure", 1, "212 kg in the reefer unit", (identity_id("us-cbp"),))
-    assert (sighting.meta.sharing.tlp, sighting.meta.sharing.group) == (Tlp.AMBER, "be-us")
+    assert (sighting.meta.sharing.tlp, sighting.meta.sharing.group) == (Tlp.AMBER_STRICT, "be-us")  # as its alert
     assert set(visible) == {seen["id"], red_seen["id"]} and nl == []
     assert red_row.tlp == "red" and red_recipients == {("be-customs", "officer"), ("us-cbp", "liaison")}
 
@@ -350,7 +358,7 @@ def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -
 def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        amber_alert = share.share_alert(uow, OFFICER, trip_id, amber(), NOW)
+        amber_alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW)
         red_alert = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", None, recipients=("us-cbp/liaison",)), NOW)
         entry = share.share_watchlist_entry(uow, OFFICER, "company", "front company", share.Terms("green"), NOW,
                                             name="Bananera del Sur S.A.", country="EC")
@@ -381,7 +389,7 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
     assert received.report.failed == [] and again.report.added == []
     assert set(rows) == set(originals) and all(rows[i].object == originals[i] for i in rows)
     assert {i: rows[i].tlp for i in (amber_alert["id"], red_alert["id"], entry["id"])} == {
-        amber_alert["id"]: "amber", red_alert["id"]: "red", entry["id"]: "green"}
+        amber_alert["id"]: "amber+strict", red_alert["id"]: "red", entry["id"]: "green"}
     assert recipients == {("us-cbp", "liaison")} and rows[amber_alert["id"]].source == "misp"
     assert received.entries == [entry["id"]]
 

@@ -314,10 +314,10 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     reasons = _reasons(assessment, note)
     if not reasons:
         raise InputError("note", f"trip {trip_id} has no scored reasons: say why it is of interest")
-    if parse_tlp(terms.tlp) == Tlp.CLEAR:
-        raise InputError("tlp", "an alert carries the trip's risk score and reasons, which are not for the public "
-                         "(TLP:CLEAR reaches everyone, shipping lines and terminals included): mark it GREEN or "
-                         "stricter")
+    if parse_tlp(terms.tlp) in (Tlp.CLEAR, Tlp.AMBER):
+        raise InputError("tlp", "an alert carries the trip's risk score, reasons and parties, which no shipping "
+                         "line or terminal may read (TLP:CLEAR reaches everyone, TLP:AMBER the members' client "
+                         "companies too): mark it GREEN (agencies), AMBER+STRICT (the group's agencies) or RED")
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
     title = f"Container {trip['container_number']}" + (f": risk score {score:.0f} of 100" if score is not None else "")
