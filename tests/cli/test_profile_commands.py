@@ -56,6 +56,8 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("trips", "queue", "--json")
     [top] = json.loads(out)["trips"]
     assert (top["container_number"], top["document_ref"], top["score"]) == ("NARU3472484", "HHL71800000", 15.0)
+    # the trip's id as the API and workbench know it, beside the assessment's (a review took one for the other)
+    assert (top["trip_id"], top["assessment_id"]) == (1, 2) and "id" not in top
     code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
     history = json.loads(out)["assessments"]
     assert len(history) == 2 and all(h["reproduced"] for h in history)

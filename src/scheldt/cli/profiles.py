@@ -160,11 +160,18 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
         rows = uow.trip_assessments.queue(live.label, limit=limit)
         stale = not rows and uow.trip_assessments.any()
+        trip_ids = {}
+        for r in rows:
+            trip = uow.container_trips.by_key(TripKey(r["container_number"], r["document_ref"], r["voyage"]))
+            trip_ids[r["id"]] = trip["id"] if trip else None
     if stale:
         console.print(f"no trip is scored with {escape(live.label)} yet (the scores stored are of other versions): "
                       "run `scheldt trips score`", highlight=False)
     if as_json:
-        print_json({"profile": live.label, "trips": [{k: v for k, v in r.items() if k != "facts"} for r in rows]})
+        # "trip_id" is the trip's id in the API and workbench (/trips/{id}); "assessment_id" this score's
+        print_json({"profile": live.label, "trips": [
+            {"trip_id": trip_ids[r["id"]], "assessment_id": r["id"]} | {k: v for k, v in r.items() if k not in ("facts", "id")}
+            for r in rows]})
         return
     table = Table("score", "container / document / voyage", "reasons", title=f"Risk queue ({live.label})")
     for r in rows:
