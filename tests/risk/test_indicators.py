@@ -201,7 +201,8 @@ def test_quick_pickup_and_terminal_moves() -> None:
     facts = trip(ev("DISC", 0), ev("PICK", 0.5), ev("DROP", 0.7), ev("PICK", 1.0), ev("GTOT", 2.5))
     assert run("quick_pickup", facts) == (
         "gated out at BEANR 2.5 h after discharge (2026-03-01 08:00 UTC → 2026-03-01 10:30 UTC)")
-    assert run("terminal_moves", facts) == "3 moves in the terminal after discharge (PICK 01 08:30, DROP 01 08:42, PICK 01 09:00)"
+    assert run("terminal_moves", facts) == ("3 moves in the terminal after discharge (PICK 2026-03-01 08:30 UTC, "
+                                            "DROP 2026-03-01 08:42 UTC, PICK 2026-03-01 09:00 UTC)")
     slow = trip(ev("DISC", 0), ev("GTOT", 30))
     assert run("quick_pickup", slow) is None and run("terminal_moves", slow) is None
 
@@ -220,8 +221,8 @@ def test_quick_pickup_of_perishable_goods_counts_less() -> None:
 def test_terminal_moves_count_in_part_while_the_box_is_still_in_the_terminal() -> None:
     moving = trip(ev("DISC", 0), ev("PICK", 3.0), ev("DROP", 6.0))
     assert run("terminal_moves", moving) == (
-        "2 move(s) in the terminal since discharge and not gated out yet (PICK 01 11:00, DROP 01 14:00); "
-        "more than 2 count in full, so far counted at 0.67")
+        "2 move(s) in the terminal since discharge and not gated out yet (PICK 2026-03-01 11:00 UTC, "
+        "DROP 2026-03-01 14:00 UTC); more than 2 count in full, so far counted at 0.67")
     assert strength("terminal_moves", moving) == pytest.approx(2 / 3)
     # gated out after the same two moves: no more to come, not more than needed
     assert run("terminal_moves", trip(ev("DISC", 0), ev("PICK", 3.0), ev("DROP", 6.0), ev("GTOT", 9.0))) is None

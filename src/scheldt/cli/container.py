@@ -48,7 +48,7 @@ def _doc_line(d: dict[str, Any]) -> str:
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
-            parties, f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M}"]
+            parties, f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
     return " | ".join(b for b in bits if b)
 
 
@@ -92,12 +92,12 @@ def container(
         for e in trip.events:
             docs = ", ".join(f"{k} {v}" for k, v in (("BKG", e["booking_ref"]), ("TRD", e["transport_document_ref"])) if v)
             flags = "; ".join(f["why"] for f in e["flags"])
-            table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M}", escape(_describe(e)), escape(docs), escape(flags),
+            table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M} UTC", escape(_describe(e)), escape(docs), escape(flags),
                           escape(e["source"]))
         out.print(table)
         if track:
             last = track[-1]
-            out.print(f"  vessel track: {len(track)} AIS positions; last {last['observed_at']:%Y-%m-%d %H:%M} at "
+            out.print(f"  vessel track: {len(track)} AIS positions; last {last['observed_at']:%Y-%m-%d %H:%M} UTC at "
                       f"{last['latitude']:.4f}, {last['longitude']:.4f} ({escape(last['nav_status'] or 'status unknown')})")
 
 

@@ -120,7 +120,7 @@ def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     for v in versions:
         out.print(f"{'*' if live and v['profile'] == live.label else ' '} {escape(v['profile'])}  ({escape(v['owner'])})")
     for a in log:
-        out.print(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} {escape(str(a['profile']))} by {escape(str(a['actor']))}"
+        out.print(f"  {a['at']:%Y-%m-%d %H:%M} UTC {a['action']} {escape(str(a['profile']))} by {escape(str(a['actor']))}"
                   + (f": {escape(str(a['reason']))}" if a["reason"] else ""))
 
 
@@ -199,7 +199,7 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
         return
     for r in rows:
         label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
-        out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
+        out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} UTC {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
                   f"{', reproduced' if checks[r['id']] else ', NOT REPRODUCED'})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
 
 
@@ -235,7 +235,7 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print(f"{'*' if v['live'] else ' '} {escape(v['version'])}  ({v['rows']} inspected trips, "
                   f"{v['seizures']} seizures)")
     for a in log:
-        out.print(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} {escape(a['version'])} by {escape(a['actor'] or '-')}"
+        out.print(f"  {a['at']:%Y-%m-%d %H:%M} UTC {a['action']} {escape(a['version'])} by {escape(a['actor'] or '-')}"
                   + (f": {escape(a['reason'])}" if a["reason"] else ""))
 
 

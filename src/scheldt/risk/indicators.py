@@ -402,7 +402,7 @@ def terminal_moves(trip: TripFacts, ctx: Context) -> Hit | None:
     moves = [e for e in trip.events if e.kind == "EQUIPMENT" and e.classifier == "ACT" and e.event_time > start
              and (gate is None or e.event_time < gate) and e.event_type in ("PICK", "DROP", "STRP", "STUF", "RMVD")]
     limit = ctx.params["max_moves"]
-    kinds = ", ".join(f"{e.event_type} {e.event_time:%d %H:%M}" for e in moves[:5])
+    kinds = ", ".join(f"{e.event_type} {e.event_time:%Y-%m-%d %H:%M} UTC" for e in moves[:5])
     if len(moves) > limit:
         return Hit("terminal_moves", 1.0, f"{len(moves)} moves in the terminal after discharge ({kinds})")
     if gate is not None or not moves:
