@@ -82,6 +82,14 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     assert 9 <= report["selected"] <= 12 and set(report["indicators"])  # 8 % of each scoring day, rounded >= {"seal_changed", "quick_pickup"}
     code, _, err = invoke("backtest", "--capacity", "120", "--json")
     assert code != 0 and "like 8%" in err
+    # as text: an indicator that flagged nothing has no hit rate (it printed 0.000), and a small
+    # count of hits is said to be small (new-user review)
+    code, out, _ = invoke("backtest", "--truth", "--capacity", "8%")
+    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in out.splitlines() if line.startswith("│")]
+    rows = {c[0]: c for c in cells}
+    idle = [name for name, f in report["indicators"].items() if f["flagged"] == 0]
+    assert idle and all(rows[name][3] == "–" for name in idle), rows
+    assert f"only {report['hits']} hit(s) in 115 trips" in out
 
 
 def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_path: Path) -> None:

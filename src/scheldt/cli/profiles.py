@@ -326,9 +326,15 @@ def backtest_command(
     out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips, {report.hits} hits; selected "
               f"{report.selected:,}, of which {report.selected_hits} hits: precision {data['precision_at_capacity']:.3f}, "
               f"recall {data['recall_at_capacity']:.3f}" + (" (SIMULATED ground truth)" if truth else ""))
+    if report.hits < 30:
+        out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
+                  "with one case more or less[/yellow]")
     table = Table("indicator", "flagged", "hits", "hit rate", "recall")
     for name, f in data["indicators"].items():  # type: ignore[union-attr]
-        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), f"{f['hit_rate']:.3f}", f"{f['recall']:.3f}")
+        # 0 of 0 is no rate at all, not a rate of 0 (new-user review)
+        rate = f"{f['hit_rate']:.3f}" if f["flagged"] else "–"
+        recall = f"{f['recall']:.3f}" if report.hits else "–"
+        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), rate, recall)
     out.print(table)
 
 
