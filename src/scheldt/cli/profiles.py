@@ -120,7 +120,8 @@ def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     for v in versions:
         out.print(f"{'*' if live and v['profile'] == live.label else ' '} {escape(v['profile'])}  ({escape(v['owner'])})")
     for a in log:
-        out.print(f"  {a['at']:%Y-%m-%d %H:%M} UTC {a['action']} {escape(str(a['profile']))} by {escape(str(a['actor']))}"
+        out.print(f"  {a['at']:%Y-%m-%d %H:%M} UTC {a['action']} {escape(str(a['profile']))} "
+                  f"by {escape(str(a['actor']))}"
                   + (f": {escape(str(a['reason']))}" if a["reason"] else ""))
 
 
@@ -170,7 +171,8 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
     if as_json:
         # "trip_id" is the trip's id in the API and workbench (/trips/{id}); "assessment_id" this score's
         print_json({"profile": live.label, "trips": [
-            {"trip_id": trip_ids[r["id"]], "assessment_id": r["id"]} | {k: v for k, v in r.items() if k not in ("facts", "id")}
+            {"trip_id": trip_ids[r["id"]], "assessment_id": r["id"]}
+            | {k: v for k, v in r.items() if k not in ("facts", "id")}
             for r in rows]})
         return
     table = Table("score", "container / document / voyage", "reasons", title=f"Risk queue ({live.label})")

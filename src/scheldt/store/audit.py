@@ -231,7 +231,8 @@ class AuditLog:
         Safe with concurrent writers: on PostgreSQL a transaction-level advisory lock is held from
         reading the head until the caller's transaction ends; on SQLite the database write lock is
         taken first. Either way other appenders wait until this transaction commits: append as the
-        last step of a unit of work to keep that wait short. Raises InputError for a naive ``at``, an unknown kind, a label too long or containing ``|``, or
+        last step of a unit of work to keep that wait short. Raises InputError for a naive
+        ``at``, an unknown kind, a label too long or containing ``|``, or
         a payload that is not a JSON object.
         """
         if at.tzinfo is None:

@@ -60,7 +60,8 @@ class TripAssessmentRepository:
         unique = sorted(set(numbers))
         for start in range(0, len(unique), 500):
             stmt = select(t.container_number, t.document_ref, t.voyage, t.facts_hash, t.id).where(
-                t.profile == profile, t.model_version == model_version, t.container_number.in_(unique[start:start + 500]))
+                t.profile == profile, t.model_version == model_version,
+                t.container_number.in_(unique[start:start + 500]))
             out.update({(c, d, v, h): i for c, d, v, h, i in self.session.execute(stmt)})
         return out
 

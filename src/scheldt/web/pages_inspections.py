@@ -164,7 +164,8 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
                      "document_ref": trip["document_ref"] if trip else ""}
     values = {"error": None, "failed_action": "", "typed": {}} | state
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
-                  shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""), verdicts=VERDICTS,
+                  shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""),
+                  verdicts=VERDICTS,
                   results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
 
 

@@ -157,7 +157,8 @@ def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = 
         raise AuthError("credentials", f"this {cred['kind']} expired at {cred['expires_at']:%Y-%m-%d %H:%M} UTC")
     if not user.active:
         raise AuthError("credentials", "this user is disabled")
-    return Principal(user.username, organisation, frozenset(user.roles), host=bool(host_org) and organisation.id == host_org)
+    return Principal(user.username, organisation, frozenset(user.roles),
+                     host=bool(host_org) and organisation.id == host_org)
 
 
 def sign_out(uow: Any, secret: str, now: datetime) -> None:
