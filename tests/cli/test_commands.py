@@ -209,6 +209,22 @@ def test_a_container_known_only_from_a_declaration_shows_it(settings_env: Path, 
                                    "no events for container OTHU1234568"]
 
 
+def test_quarantine_lists_what_ingest_rejected(settings_env: Path, tmp_path: Path) -> None:
+    """Rejected records were kept but no command showed them (new-user review)."""
+    bad = tmp_path / "events.json"
+    bad.write_text(json.dumps({"events": [{"eventType": "EQUIPMENT", "eventDateTime": "2026-01-20T14:15:00Z"}]}))
+    assert invoke("ingest", str(bad))[0] == 1
+    code, out, _ = invoke("quarantine", "--json")
+    listed = json.loads(out)
+    assert code == 0 and listed["total"] == 1
+    [record] = listed["records"]
+    assert (record["format"], record["where"], record["field"], record["why"]) == (
+        "dcsa-events", f"{bad}$.events[0]", "eventID", "EQUIPMENT event has no eventID")
+    code, out, _ = invoke("quarantine")
+    assert code == 0 and out.splitlines()[0] == "1 record(s) in quarantine; the newest 1:"
+    assert " ".join(out.split()).endswith("dcsa-events " + f"{bad}$.events[0] [eventID]: EQUIPMENT event has no eventID")
+
+
 def test_empty_container_number_is_refused(settings_env: Path) -> None:
     code, _, err = invoke("container", " ")
     assert code == 2 and "give a container number" in err

@@ -117,10 +117,32 @@ def _print_reports(reports: list[FileReport]) -> None:
         for rej in r.rejections[:10]:
             out.print(f"  rejected {rej.where} [{rej.field or 'row'}]: {rej.why}", highlight=False, markup=False, soft_wrap=True)
         if r.rejected > 10:
-            out.print(f"  ... and {r.rejected - 10} more rejected rows in {r.path} (all in quarantine)", markup=False)
+            out.print(f"  ... and {r.rejected - 10} more rejected rows in {r.path} (all in quarantine; "
+                      "`scheldt quarantine` lists them)", markup=False)
+
+
+def quarantine(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="How many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, each record as received included.")] = False,
+) -> None:
+    """Records ingest rejected, newest first: when (UTC), format, where (file and line, JSON
+    path or EDIFACT segment), field and why. A new-user review found no way to read them back."""
+    with errors_reported(), store() as uow:
+        total = uow.quarantine.count()
+        rows = [{"id": r.id, "received_at": r.received_at, "format": r.format, "where": r.source, "field": r.field,
+                 "why": r.why, "raw": r.raw} for r in uow.quarantine.list(limit)]
+    if as_json:
+        print_json({"total": total, "records": rows})
+        return
+    out = Console(width=max(Console().width, 140))
+    out.print(f"{total:,} record(s) in quarantine" + (f"; the newest {len(rows)}:" if rows else ""), highlight=False)
+    for r in rows:
+        out.print(f"  {r['received_at']:%Y-%m-%d %H:%M} UTC {r['format']} {r['where']} [{r['field'] or 'row'}]: "
+                  f"{r['why']}", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``ingest`` to the command tree."""
+    """Add ``ingest`` and ``quarantine`` to the command tree."""
     app.command("ingest")(ingest)
+    app.command("quarantine")(quarantine)
 
