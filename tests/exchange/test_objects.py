@@ -73,6 +73,23 @@ def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) ->
     assert "content" not in hidden and "granular_markings" not in hidden and hidden["id"] == NOTE["id"]
 
 
+def test_a_field_under_a_tlp1_red_marking_is_removed_too(engine: Engine) -> None:
+    """A partner's field marked with STIX's TLP 1.0 RED definition was served in full to every
+    agency (attack review); it is read as TLP 2.0 RED."""
+    import stix2
+
+    obj = with_sharing(NOTE, Sharing("alert", Tlp.GREEN, None))
+    obj["granular_markings"] = [{"marking_ref": stix2.TLP_RED.id, "selectors": ["content"]}]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        ingest_objects(uow, [obj], "be-customs", "local", None, NOW)
+        stored = uow.exchange.page(None)[0]
+        hidden = served(uow, Requester("fr-douane", "agency", None, "analyst", frozenset()), stored)
+        own = served(uow, Requester("be-customs", "agency", None, "analyst", frozenset()), stored)
+    assert "content" not in hidden and hidden["id"] == NOTE["id"]
+    assert own["content"] == NOTE["content"]
+
+
 def test_malformed_sharing_terms_fail_their_object_only(engine: Engine) -> None:
     """A hostile or careless partner's sharing extension with values of the wrong type or size
     fails that object, named with where and why; the envelope's good objects are kept (these

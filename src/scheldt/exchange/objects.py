@@ -205,13 +205,26 @@ def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source:
             "source": source[:200], "date_added": now}
 
 
+#: The TLP 1.0 marking definitions STIX 2.1 defines (§7.2.1.4; the stix2 library's TLP_WHITE ...
+#: TLP_RED), read for per-field restrictions at the TLP 2.0 level of the same name (WHITE as
+#: CLEAR). A partner's field under TLP 1.0 RED was served in full (attack review).
+TLP1_LEVELS: dict[str, Tlp] = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": Tlp.CLEAR,
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": Tlp.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": Tlp.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": Tlp.RED,
+}
+
+
 def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:
     """``obj`` as ``requester`` may see it: top-level properties under a granular TLP marking
-    the requester may not see are removed (per-field restrictions; STIX 2.1 §7.2.3 selectors,
-    top-level and dotted paths whose first part is top-level)."""
+    (TLP 2.0, or TLP 1.0 read as :data:`TLP1_LEVELS`) the requester may not see are removed
+    (per-field restrictions; STIX 2.1 §7.2.3 selectors, top-level and dotted paths whose first
+    part is top-level)."""
     removed = set()
     for gm in obj.get("granular_markings") or []:
-        level = TLP_BY_MARKING_ID.get(gm.get("marking_ref", ""))
+        ref = gm.get("marking_ref", "")
+        level = TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)
         if level is None:
             continue
         if not may_see(requester, Audience(audience.owner, level, audience.group, audience.recipients)):
