@@ -90,6 +90,23 @@ def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: S
     assert [t["id"] for t in container.json()["trips"]] == [top["id"]]
 
 
+def test_a_consignment_shows_only_versions_covering_the_requesters_containers(service: Service) -> None:
+    """Another carrier's document under the same reference (booking numbers collide) was shown
+    with its parties and goods to whoever owned a trip under that reference (attack review)."""
+    from datetime import UTC, datetime
+
+    from scheldt.domain.shipping import Consignment, ShippingParty
+
+    top = walk(service, "carrier", limit=1)[0]
+    other = Consignment(bill_of_lading=top["document_ref"], carrier_code="SIMB", containers=(("MSCU1234566", ()),),
+                        parties=(ShippingParty("consignee", "Rival Customer Ltd"),), source="tests")
+    with service.uow() as uow:
+        uow.documents.add([other], "be-customs", datetime.now(UTC))
+    got = service.client.get(f"/api/v1/consignments/{top['document_ref']}", headers=service.as_("carrier")).json()
+    assert got["versions"] and all(v["carrier_code"] == top["carrier_code"] for v in got["versions"])
+    assert "Rival Customer Ltd" not in str(got)
+
+
 def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None:
     """Only the exact name found a party (new-user review): now case, punctuation and legal
     forms are folded and the beginning of a name is enough."""

@@ -138,7 +138,11 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     if not ref or len(ref) > 128:
         raise InputError("path.document_ref", "give a document reference of at most 128 characters")
     owned = ctx.uow.container_trips.page(ctx.scope, TripFilter(document_ref=ref), None, MAX_LIMIT)
-    versions = ctx.uow.documents.for_containers([], [ref]) if owned else []
+    # only versions covering one of the requester's containers: another carrier's document may
+    # carry the same reference (booking numbers collide), and its parties and goods are not theirs
+    boxes = {t["container_number"] for t in owned}
+    versions = [d for d in ctx.uow.documents.for_containers([], [ref])
+                if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
     ctx.audit("read", "consignment", ref)
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
