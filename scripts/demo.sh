@@ -24,7 +24,9 @@ step evaluate --train demo/data/kcs-train-excerpt.csv --test demo/data/kcs-test-
 # volume, scored with the built-in narcotics risk profile. See README "Container targeting".
 SIM=$SCHELDT_DATA_DIR/simulated
 step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
-step profile activate --builtin antwerp-narcotics --reason "demo" --no-score  # replay scores each day as it arrives
+# Activated now, on the real clock (the pinned 2021 clock is for the declarations above); replay
+# scores each day as it arrives.
+(unset SCHELDT_NOW; step profile activate --builtin antwerp-narcotics --reason "demo" --no-score)
 step replay "$SIM"
 step trips queue --limit 5
 
