@@ -105,6 +105,9 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     got = service.client.get(f"/api/v1/consignments/{top['document_ref']}", headers=service.as_("carrier")).json()
     assert got["versions"] and all(v["carrier_code"] == top["carrier_code"] for v in got["versions"])
     assert "Rival Customer Ltd" not in str(got)
+    # nor through a party search
+    found = service.client.get("/api/v1/parties", params={"name": "Rival Customer"}, headers=service.as_("carrier"))
+    assert found.status_code == 200 and found.json()["items"] == []
 
 
 def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None:

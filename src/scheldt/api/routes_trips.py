@@ -19,7 +19,7 @@ from scheldt.domain.access import Permission
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
-from scheldt.workflows.parties import documents_naming
+from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
@@ -156,7 +156,7 @@ def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=
     accents, punctuation and legal forms folded, the beginning of a name enough."""
     ctx.require(Permission.READ_TRIPS)
     key, named = documents_naming(ctx.uow, name, "query.name")
-    owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
-    visible = [d | {"received_at": d["received_at"].isoformat()} for d in named if d["document_ref"] in owned]
+    visible = [{k: v for k, v in d.items() if k != "document_id"} | {"received_at": d["received_at"].isoformat()}
+               for d in owned_only(ctx.uow, ctx.scope, named)]
     ctx.audit("read", "party", key, hits=len(visible))
     return {"name_key": key, "items": visible}

@@ -257,10 +257,10 @@ class ContainerTripRepository:
         stmt = select(_T.c.id).where(scope_clause(scope), _T.c.scored_at.is_not(None)).limit(1)
         return self.session.execute(stmt).first() is not None
 
-    def owned_refs(self, scope: TripScope | None, refs: Sequence[str]) -> set[str]:
-        """Which of the document references ``refs`` are on trips ``scope`` owns."""
-        out: set[str] = set()
+    def owned_pairs(self, scope: TripScope | None, refs: Sequence[str]) -> set[tuple[str, str]]:
+        """(document reference, container number) of the trips ``scope`` owns under ``refs``."""
+        out: set[tuple[str, str]] = set()
         for start in range(0, len(refs), 500):
-            out.update(self.session.scalars(select(_T.c.document_ref).where(
+            out.update((r, c) for r, c in self.session.execute(select(_T.c.document_ref, _T.c.container_number).where(
                 scope_clause(scope), _T.c.document_ref.in_(list(refs[start:start + 500])))))
         return out

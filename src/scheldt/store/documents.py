@@ -118,11 +118,22 @@ class DocumentRepository:
     def naming(self, prefix: str, limit: int = 5000) -> list[dict[str, Any]]:
         """Document versions naming a party whose normalised name (:func:`name_key`) begins with
         ``prefix`` (any role), newest first: document reference, type, role, the name key,
-        received time (UTC)."""
+        received time (UTC), and the version's id (``document_id``)."""
         d, p = TransportDocumentRow, DocumentPartyRow
-        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at)
+        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at, p.document_id)
                 .join(d, d.id == p.document_id)
                 .where(p.name_key.startswith(prefix, autoescape=True))
                 .order_by(p.received_at.desc(), p.id.desc()).limit(limit))
-        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": _utc(at)}
-                for r, t, role, key, at in self.session.execute(stmt)]
+        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": _utc(at),
+                 "document_id": i} for r, t, role, key, at, i in self.session.execute(stmt)]
+
+    def containers_of(self, document_ids: Sequence[int]) -> dict[int, set[str]]:
+        """The container numbers each document version lists, by version id."""
+        out: dict[int, set[str]] = {}
+        ids = sorted(set(document_ids))
+        for start in range(0, len(ids), 500):
+            for doc_id, number in self.session.execute(
+                    select(DocumentContainerRow.document_id, DocumentContainerRow.container_number)
+                    .where(DocumentContainerRow.document_id.in_(ids[start:start + 500]))):
+                out.setdefault(doc_id, set()).add(number)
+        return out

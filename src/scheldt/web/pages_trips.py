@@ -31,7 +31,7 @@ from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
-from scheldt.workflows.parties import documents_naming
+from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
 router = APIRouter(include_in_schema=False)
@@ -309,8 +309,7 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
         return error_page(request, ctx, exc)
     if not key:
         return render(request, "party.html", ctx, name="", key="", items=[], trips={}, error=None)
-    owned = ctx.uow.container_trips.owned_refs(ctx.scope, sorted({d["document_ref"] for d in named}))
-    items = [d for d in named if d["document_ref"] in owned]
+    items = owned_only(ctx.uow, ctx.scope, named)
     trips = {ref: _consignment_trips(ctx, ref) for ref in sorted({d["document_ref"] for d in items})[:100]}
     ctx.audit("read", "party", key, hits=len(items))
     return render(request, "party.html", ctx, name=wanted, key=key, items=items, trips=trips, error=None)

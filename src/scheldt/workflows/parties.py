@@ -15,6 +15,15 @@ from scheldt.workflows.ports import UnitOfWork
 MAX_HITS = 500
 
 
+def owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The versions in ``named`` (as :func:`documents_naming` gives them) that list a container
+    of a trip ``scope`` owns under the same reference: another carrier's document may carry the
+    same reference (booking numbers collide), and its parties are not the requester's."""
+    pairs = uow.container_trips.owned_pairs(scope, sorted({d["document_ref"] for d in named}))
+    boxes = uow.documents.containers_of([d["document_id"] for d in named])
+    return [d for d in named if any((d["document_ref"], c) in pairs for c in boxes.get(d["document_id"], ()))]
+
+
 def documents_naming(uow: UnitOfWork, name: str, where: str = "name") -> tuple[str, list[dict[str, Any]]]:
     """(the folded name searched for, the document versions naming a matching party, newest
     first; at most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
