@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
@@ -53,3 +54,15 @@ def dcsa_event(event_id: str, **changes: object) -> dict[str, object]:
         else:
             node[last] = value
     return e
+
+
+def broker_declarations(folder: Path, rows: list[str]) -> tuple[Path, Path]:
+    """A customs broker's declaration CSV (``rows``: MRN,Date,HS,Origin,Dispatch,Kg,Value,BL,
+    Containers) and the YAML mapping that reads it, written in ``folder``: (mapping, csv)."""
+    mapping = folder / "broker.yaml"
+    mapping.write_text("name: broker\nfields: {declaration_ref: MRN, filed_at: Date, hs_code: HS, origin_country: Origin, "
+                       "departure_country: Dispatch, net_mass_kg: Kg, value: Value, bill_of_lading_ref: BL, "
+                       "container_numbers: Containers}\n")
+    decl = folder / "decl.csv"
+    decl.write_text("MRN,Date,HS,Origin,Dispatch,Kg,Value,BL,Containers\n" + "".join(r + "\n" for r in rows))
+    return mapping, decl

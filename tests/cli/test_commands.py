@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from scheldt.cli import app
 from scheldt.settings import get_settings
 from scheldt.store.db import head_revision
+from tests.builders import broker_declarations
 from tests.conftest import DEMO_TEST, DEMO_TRAIN, KCS_TRAIN, SHARED, kcs_lines
 
 runner = CliRunner()
@@ -194,13 +195,7 @@ def test_container_timeline_json(settings_env: Path) -> None:
 
 def test_a_container_known_only_from_a_declaration_shows_it(settings_env: Path, tmp_path: Path) -> None:
     """A declaration naming a container with no events yet was hidden behind "no events"."""
-    mapping = tmp_path / "broker.yaml"
-    mapping.write_text("name: broker\nfields: {declaration_ref: MRN, filed_at: Date, hs_code: HS, origin_country: Origin, "
-                       "departure_country: Dispatch, net_mass_kg: Kg, value: Value, bill_of_lading_ref: BL, "
-                       "container_numbers: Containers}\n")
-    decl = tmp_path / "decl.csv"
-    decl.write_text("MRN,Date,HS,Origin,Dispatch,Kg,Value,BL,Containers\n"
-                    "24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234568\n")
+    mapping, decl = broker_declarations(tmp_path, ["24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234568"])
     code, _, err = invoke("ingest", str(decl), "--mapping", str(mapping))
     assert code == 0, err
     code, out, _ = invoke("container", "OTHU1234568")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
-from tests.builders import dcsa_event
+from tests.builders import broker_declarations, dcsa_event
 from tests.conftest import SHARED
 
 TNT = SHARED / "fixtures" / "dcsa-tnt"
@@ -129,14 +129,9 @@ def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engin
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:
-    mapping = tmp_path / "broker.yaml"
-    mapping.write_text("name: broker\nfields: {declaration_ref: MRN, filed_at: Date, hs_code: HS, origin_country: Origin, "
-                       "departure_country: Dispatch, net_mass_kg: Kg, value: Value, bill_of_lading_ref: BL, "
-                       "container_numbers: Containers}\n")
-    decl = tmp_path / "decl.csv"
-    decl.write_text("MRN,Date,HS,Origin,Dispatch,Kg,Value,BL,Containers\n"
-                    "24BE0001,2023-12-27,040520,DK,DK,12000,50000,D8931B95625E4B339F2A,KKFU6671914\n"
-                    "24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234560\n")
+    mapping, decl = broker_declarations(tmp_path, [
+        "24BE0001,2023-12-27,040520,DK,DK,12000,50000,D8931B95625E4B339F2A,KKFU6671914",
+        "24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234560"])
     with unit_of_work(engine) as uow:
         ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
         ingest_file(uow, SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json",
