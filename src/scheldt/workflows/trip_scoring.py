@@ -218,7 +218,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     later = uow.trip_assessments.scored_after(now)
     rows: list[dict[str, Any]] = []
     summaries: list[TripSummary] = []
-    kept: dict[tuple[str, str, str], tuple[int, TripSummary]] = {}  # unchanged: assessment id, summary
+    kept: dict[tuple[str, str, str], int] = {}  # unchanged trips: their assessment under the live version
     numbers = containers if containers is not None else uow.events.containers()
     index = watchlist_index(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
@@ -232,7 +232,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             stored = latest.get(key)
             if stored is not None and stored[0] == digest:
                 report.unchanged += 1
-                kept[key] = (stored[1], trip_summary(facts))
+                kept[key] = stored[1]
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
@@ -242,16 +242,18 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     return report
 
 
-def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], tuple[int, TripSummary]]) -> None:
+def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], int]) -> None:
     """Point the read model of unchanged trips ``kept`` (key -> their assessment under the live
-    version, summary) at that assessment where it shows another one."""
+    version) at that assessment where it shows another one (rare: after a switch back), with
+    the summary of that assessment's facts, as :func:`reindex_trips` does."""
     if not kept:
         return
     shown = uow.container_trips.assessment_ids(sorted({k[0] for k in kept}))
-    stale = {kept[k][0]: kept[k][1] for k in kept if shown.get(k) != kept[k][0]}
+    stale = [i for k, i in kept.items() if shown.get(k) != i]
     if stale:
-        rows = uow.trip_assessments.by_ids(list(stale))
-        _upsert_shown(uow, rows, [stale[r["id"]] for r in rows], [r["id"] for r in rows])
+        rows = uow.trip_assessments.by_ids(stale)
+        summaries = [trip_summary(trip_facts_from_dict(r["facts"])) for r in rows]
+        _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
 
 
 def index_trips(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary],
