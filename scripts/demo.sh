@@ -25,9 +25,10 @@ step evaluate --train demo/data/kcs-train-excerpt.csv --test demo/data/kcs-test-
 SIM=$SCHELDT_DATA_DIR/simulated
 step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
 # Activated now, on the real clock (the pinned 2021 clock is for the declarations above); replay
-# scores each day as it arrives.
+# scores each day as it arrives, up to the evening of the discharge day: the boxes not yet picked
+# up are still in port, to be planned in the workbench.
 (unset SCHELDT_NOW; step profile activate --builtin antwerp-narcotics --reason "demo" --no-score)
-step replay "$SIM"
+step replay "$SIM" --until 2026-01-01
 step trips queue --limit 5
 
 # The service: demo organisations, users (password below, for the demo only) and scanners, so

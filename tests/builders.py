@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
 from tests.conftest import SHARED
+
+
+def shift_day(days_ahead: int) -> str:
+    """A shift date ``days_ahead`` days after today (UTC) as YYYY-MM-DD: scans are planned
+    into shifts that have not ended."""
+    return (datetime.now(UTC).date() + timedelta(days=days_ahead)).isoformat()
 
 
 def declaration(ref: str = "D1", day: int = 1, **overrides: Any) -> Declaration:

@@ -13,6 +13,7 @@ from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
 from scheldt.workflows.trip_model import training_set
 from tests.api.conftest import PASSWORD, Service
+from tests.builders import shift_day
 
 
 def walk(service: Service, user: str, limit: int = 40, **filters: Any) -> list[dict[str, Any]]:
@@ -136,6 +137,40 @@ def test_filters_by_band_port_and_status(service: Service) -> None:
     assert by_port and all(r["port_of_loading"] == port for r in by_port)
     r = service.client.get("/api/v1/trips", params={"band": "extreme"}, headers=service.as_("officer"))
     assert r.status_code == 422 and r.json()["error"]["where"] == "query.band"
+    every = walk(service, "officer")
+    gone = walk(service, "officer", left_port="true")
+    staying = walk(service, "officer", left_port="false")
+    assert gone and staying and all(r["left_at"] for r in gone) and not any(r["left_at"] for r in staying)
+    assert sorted(r["id"] for r in gone + staying) == sorted(r["id"] for r in every)
+    # the store was replayed to the evening of 2026-01-02: boxes that left, left by then, after discharge
+    assert all(r["arrival_at"] <= r["left_at"] < "2026-01-03" for r in gone)
+
+
+def test_a_scan_is_not_planned_into_a_past_shift_for_a_gone_box_or_as_a_risk_pick_of_score_0(
+        service: Service) -> None:
+    # The new-user review planned a scan into last week's shift, a box already picked up, and a
+    # trip with score 0 as a "risk" pick; all three were accepted.
+    h = service.as_("officer")
+    staying = walk(service, "officer", left_port="false")
+    trip = next(t for t in staying if t["score"] > 0)
+    order = {"trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(5), "shift": "late",
+             "selection": "risk"}
+    yesterday = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"shift_date": shift_day(-1)})
+    assert yesterday.status_code == 400 and yesterday.json()["error"]["where"] == "shift_date"
+    assert f"the late shift of {shift_day(-1)} ended at" in yesterday.json()["error"]["why"]
+    gone = walk(service, "officer", left_port="true")[0]
+    refused = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"trip_id": gone["id"]})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["why"].startswith(f"its box left the port at {gone['left_at'][:10]}")
+    zero = next(t for t in staying if t["score"] == 0)
+    risk = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"trip_id": zero["id"]})
+    assert risk.status_code == 400 and risk.json()["error"]["where"] == "selection"
+    with service.uow() as uow:
+        assert [uow.inspections.orders("be-customs", trip_id=t["id"]) for t in (trip, gone, zero)] == [[], [], []]
+    explore = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"trip_id": zero["id"],
+                                                                                  "selection": "exploration"})
+    assert explore.status_code == 201, explore.text
+    assert service.client.post("/api/v1/scan-orders", headers=h, json=order).status_code == 201
 
 
 def test_roles_are_enforced(service: Service) -> None:
@@ -148,13 +183,46 @@ def test_roles_are_enforced(service: Service) -> None:
     assert r.status_code == 403
     trip = walk(service, "officer", limit=5)[-1]["id"]
     r = service.client.post("/api/v1/scan-orders", headers=service.as_("carrier"), json={
-        "trip_id": trip, "scanner_id": "SC-1", "shift_date": "2026-01-03", "shift": "late", "selection": "risk"})
+        "trip_id": trip, "scanner_id": "SC-1", "shift_date": shift_day(3), "shift": "late", "selection": "risk"})
     assert r.status_code == 403
     assert service.client.get("/api/v1/dashboard", headers=service.as_("operator")).status_code == 403
 
 
+def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: Service) -> None:
+    # The new-user review: planning a shift meant one form per container; an officer wants the
+    # free slots filled from the top of the queue in one go.
+    h = service.as_("officer")
+    c = service.client
+    day = shift_day(40)
+    with service.uow() as uow:
+        seq = AuditLog(uow.session).head().seq
+    waiting = [t for t in walk(service, "officer", left_port="false", status="open") if t["score"] > 0]
+    one = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1", "count": 1,
+                                                                     "exploration": 0})
+    assert one.status_code == 201, one.text
+    assert [(o["trip_id"], o["selection"]) for o in one.json()["orders"]] == [(waiting[0]["id"], "risk")]
+    rest = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1", "exploration": 0.5})
+    orders = rest.json()["orders"]
+    # SC-1 has 3 slots per shift: 2 were free, half of them (rounded half up) drawn at random
+    assert [o["selection"] for o in orders] == ["risk", "exploration"]
+    assert orders[0]["trip_id"] == waiting[1]["id"] and orders[1]["trip_id"] not in (waiting[0]["id"], waiting[1]["id"])
+    full = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1"})
+    assert full.status_code == 409 and "is full (3 of 3 containers)" in full.json()["error"]["why"]
+    past = c.post(f"/api/v1/plans/{shift_day(-2)}/early/fill", headers=h, json={"scanner_id": "SC-1"})
+    assert past.status_code == 400 and past.json()["error"]["where"] == "shift_date"
+    refused = c.post(f"/api/v1/plans/{shift_day(41)}/early/fill", headers=service.as_("operator"),
+                     json={"scanner_id": "SC-1"})
+    assert refused.status_code == 403
+    with service.uow() as uow:
+        planned = uow.inspections.orders("be-customs", scanner_id="SC-1", shift_date=day, shift="early")
+        writes = [e.payload for e in AuditLog(uow.session).entries(after_seq=seq, limit=1000) if e.kind == "write"
+                  and e.payload["object_kind"] == "scan-order"]
+    assert sorted(o["id"] for o in planned) == sorted(o["id"] for o in one.json()["orders"] + orders)
+    assert {str(o["id"]) for o in planned} <= {w["object_id"] for w in writes}
+
+
 def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service: Service) -> None:
-    rows = walk(service, "officer", band="medium")
+    rows = walk(service, "officer", band="medium", left_port="false")
     trip = rows[-1]
     key = f"{trip['container_number']} / document {trip['document_ref']} / voyage {trip['voyage']}|1"
     with service.uow() as uow:
@@ -162,7 +230,7 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     assert key not in before.lines()
     h = service.as_
     order = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": "2026-01-04", "shift": "night",
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(4), "shift": "night",
         "selection": "manual", "reason": "tip-off from the port police"})
     assert order.status_code == 201, order.text
     oid = order.json()["id"]
@@ -198,17 +266,17 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
 
 def test_scanner_capacity_and_order_rules(service: Service) -> None:
     h = service.as_
-    trips = walk(service, "officer", limit=50)[10:15]
+    trips = walk(service, "officer", limit=50, left_port="false")[10:15]
     made = []
     for t in trips:
         r = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-            "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": "2026-02-01", "shift": "early", "selection": "risk"})
+            "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(31), "shift": "early", "selection": "risk"})
         made.append(r)
     assert [r.status_code for r in made] == [201, 201, 201, 409, 409]
     assert "full (3 of 3 containers)" in made[3].json()["error"]["why"]
     first = made[0].json()["id"]
     again = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": trips[0]["id"], "scanner_id": "SC-1", "shift_date": "2026-02-02", "shift": "early", "selection": "risk"})
+        "trip_id": trips[0]["id"], "scanner_id": "SC-1", "shift_date": shift_day(32), "shift": "early", "selection": "risk"})
     assert again.status_code == 409 and "already has scan order" in again.json()["error"]["why"]
     waive = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("officer"), json={"action": "waive"})
     assert waive.status_code == 400 and waive.json()["error"]["where"] == "reason"
@@ -216,12 +284,12 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
                                 json={"action": "waive", "reason": "reefer plugged in, cannot move today"})
     assert waive.json()["status"] == "waived"
     freed = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": trips[3]["id"], "scanner_id": "SC-1", "shift_date": "2026-02-01", "shift": "early", "selection": "exploration"})
+        "trip_id": trips[3]["id"], "scanner_id": "SC-1", "shift_date": shift_day(31), "shift": "early", "selection": "exploration"})
     assert freed.status_code == 201
     bad = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("operator"),
                               json={"action": "scan", "nii_image_ref": "x", "verdict": "clear"})
     assert bad.status_code == 400 and "cannot scan an order that is waived" in bad.json()["error"]["why"]
-    plan = service.client.get("/api/v1/plans/2026-02-01/early", headers=h("officer")).json()
+    plan = service.client.get(f"/api/v1/plans/{shift_day(31)}/early", headers=h("officer")).json()
     assert plan["scanners"][0]["taken"] == 3 and len(plan["scanners"][0]["orders"]) == 4
     # an image with an anomaly is searched, never cleared on the image (a review cleared one,
     # which went into training data as "nothing found")

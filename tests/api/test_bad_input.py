@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api.conftest import Service
+from tests.builders import shift_day
 
 
 def error(r) -> dict:  # type: ignore[no-untyped-def]
@@ -27,7 +28,7 @@ def test_wrong_types_unknown_fields_and_missing_fields(service: Service) -> None
     assert error(c.get("/api/v1/trips", params={"arrived_from": "yesterday"}, headers=h))["where"] == "query.arrived_from"
     assert error(c.get("/api/v1/trips", params={"arrived_from": "2026-02-01", "arrived_to": "2026-01-01"},
                        headers=h))["where"] == "query.arrived_to"
-    body = {"trip_id": 1, "scanner_id": "SC-1", "shift_date": "2026-01-01", "shift": "early", "selection": "risk"}
+    body = {"trip_id": 1, "scanner_id": "SC-1", "shift_date": shift_day(1), "shift": "early", "selection": "risk"}
     assert error(c.post("/api/v1/scan-orders", json=body | {"priority": 1}, headers=h))["where"] == "body.priority"
     assert error(c.post("/api/v1/scan-orders", json=body | {"trip_id": "one"}, headers=h))["where"] == "body.trip_id"
     assert error(c.post("/api/v1/scan-orders", json=body | {"shift": "brunch"}, headers=h))["where"] == "body.shift"

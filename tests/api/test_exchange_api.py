@@ -13,6 +13,7 @@ from scheldt.api.paging import encode
 from scheldt.exchange.objects import identity_id
 from scheldt.store.audit import AuditLog
 from tests.api.conftest import Service
+from tests.builders import shift_day
 
 UNTIL = (datetime.now(UTC) + timedelta(days=90)).isoformat()
 
@@ -148,7 +149,7 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
     trips = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 40, "status": "open"}).json()
     trip = trips["items"][-1]
     order = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
-        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": "2031-01-02", "shift": "night",
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(33), "shift": "night",
         "selection": "manual", "reason": "partner tip"}).json()
     early = api.client.post("/api/v1/seizure-reports", headers=api.as_("officer"), json={"order_id": order["id"],
                                                                                          "tlp": "green"})

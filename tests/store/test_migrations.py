@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from scheldt.cli import app
@@ -16,7 +16,10 @@ from scheldt.risk.profiles import builtin_profile_text
 from scheldt.settings import get_settings
 from scheldt.simulate.traffic import simulate
 from scheldt.simulate.writers import write_traffic
+from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade
+from scheldt.store.models import ContainerTripRow, TripAssessmentRow
+from scheldt.store.rows import aware
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.replay import replay
 from scheldt.workflows.trip_scoring import activate_profile
@@ -85,6 +88,43 @@ def test_upgrade_to_the_service_schema_indexes_stored_trip_scores(store_url: str
         rebuilt = {(r.container_number, r.document_ref, r.voyage): r.score for r in conn.execute(text(
             "select container_number, document_ref, voyage, score from container_trip where supplied_by = 'be-customs'"))}
     assert rebuilt == expected
+    engine.dispose()
+
+
+def test_upgrade_to_0020_fills_when_each_box_left_the_port(store_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store indexed before revision 0020 gets each trip's departure from the port from the
+    facts of the assessment it shows, on ``scheldt db upgrade``; scores are left as they were."""
+    source = make_engine(f"sqlite:///{tmp_path / 'scored.db'}")
+    upgrade(source)
+    write_traffic(simulate(4, 1, 1, 0.01), tmp_path / "sim")
+    with unit_of_work(source) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "tests", "tests", datetime(2025, 11, 1, tzinfo=UTC))
+    replay(lambda: unit_of_work(source), tmp_path / "sim", IngestOptions(supplied_by="be-customs"))
+    tables = (TripAssessmentRow.__table__, ContainerTripRow.__table__)
+    with source.connect() as conn:  # typed reads (booleans, aware times), without the new column
+        rows = {t.name: [{k: v for k, v in r._mapping.items() if k != "left_at"} for r in conn.execute(select(t))]
+                for t in tables}
+        expected = {r.id: (aware(r.left_at), r.score) for r in conn.execute(select(ContainerTripRow.__table__))}
+    source.dispose()
+    assert sum(left is not None for left, _ in expected.values()) >= 100  # replayed to the end: all picked up
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0019")
+    with engine.begin() as conn:
+        for t in tables:
+            conn.execute(t.insert(), rows[t.name])
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert f"container-trip index: {len(expected)} trips summarised again from their facts" in result.stdout
+    with unit_of_work(engine) as uow:
+        after = {r["id"]: (r["left_at"], r["score"]) for r in uow.container_trips.page(None, TripFilter(), None, 10_000)}
+    assert after == expected
     engine.dispose()
 
 

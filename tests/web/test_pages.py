@@ -23,6 +23,7 @@ from scheldt.jobs.runs import JobRuns
 from scheldt.store.container_trips import TripFilter
 from scheldt.web.context import csrf_token, safe_next
 from scheldt.workflows.trip_views import trip_detail
+from tests.builders import shift_day
 from tests.web.conftest import PASSWORD, Store
 
 SCANNER = "SC-1"
@@ -49,17 +50,24 @@ def token_of(c: TestClient) -> str:
     return csrf_token(c.cookies["scheldt_session"])
 
 
+#: The agency's queue by default: open trips whose box has not left the port.
+TO_DECIDE = TripFilter(status="open", left=False)
+#: A shipping line's or terminal's list by default: boxes not gone from the port.
+IN_PORT = TripFilter(left=False)
+
+
 def trips(store: Store, org: str, where: TripFilter | None = None, limit: int = 500) -> list[dict]:
     with store.uow() as uow:
         scope = trip_scope(uow.accounts.organisation(org))
         return uow.container_trips.page(scope, where or TripFilter(), None, limit)
 
 
-def newest_first(store: Store, org: str) -> list[dict]:
-    """Every trip ``org`` owns, newest first (the order shipping lines and terminals get)."""
+def newest_first(store: Store, org: str, where: TripFilter | None = None) -> list[dict]:
+    """Every trip ``org`` owns matching ``where``, newest first (the order shipping lines and
+    terminals get)."""
     with store.uow() as uow:
         scope = trip_scope(uow.accounts.organisation(org))
-        return uow.container_trips.page_by_id(scope, TripFilter(), None, 10_000)
+        return uow.container_trips.page_by_id(scope, where or TripFilter(), None, 10_000)
 
 
 def row_ids(html: str) -> list[int]:
@@ -207,7 +215,7 @@ def test_another_organisations_trip_or_order_is_not_found(app: FastAPI, store: S
 
 
 def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, store: Store) -> None:
-    own = trips(store, "carrier-a")
+    own = trips(store, "carrier-a", IN_PORT)
     other = next(t for t in trips(store, "be-customs") if t["carrier_code"] != "SIMA")
     c = signed_in(app, "carrier")
     queue = c.get("/queue")
@@ -224,14 +232,14 @@ def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, sto
         assert c.get(path).status_code == 403, path
     assert "Your organisation has no scanner registered." in c.get("/plan").text
     refused = c.post(f"/trips/{own[0]['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
-                                                        "shift_date": "2030-01-01", "shift": "early",
+                                                        "shift_date": shift_day(30), "shift": "early",
                                                         "selection": "risk"})
     assert refused.status_code == 403
     assert "may not do this" in refused.text
 
 
 def test_a_shipping_line_sees_no_score_reason_scan_order_or_hold_reason(app: FastAPI, store: Store) -> None:
-    trip = next(t for t in trips(store, "carrier-a", TripFilter(status="open")) if t["top_reason"])
+    trip = next(t for t in trips(store, "carrier-a", TripFilter(status="open", left=False)) if t["top_reason"])
     with store.uow() as uow:
         reasons = uow.trip_assessments.reasons_for([trip["assessment_id"]])[trip["assessment_id"]]
         parties = {p["name"] for d in trip_detail(uow, None, "be-customs", trip["id"])["documents"]
@@ -291,7 +299,7 @@ def test_band_and_status_filters_are_refused_to_shipping_lines_and_terminals(app
 @pytest.mark.parametrize(("user", "org"), [("carrier", "carrier-a"), ("terminal", "terminal-2")])
 def test_a_shipping_lines_or_terminals_queue_pages_newest_first_through_exactly_its_trips(
         app: FastAPI, store: Store, user: str, org: str) -> None:
-    expected = [t["id"] for t in newest_first(store, org)]
+    expected = [t["id"] for t in newest_first(store, org, IN_PORT)]  # the list's default: boxes still in port
     c = signed_in(app, user)
     seen: list[int] = []
     pages = 0
@@ -309,7 +317,7 @@ def test_a_shipping_lines_or_terminals_queue_pages_newest_first_through_exactly_
 
 
 def test_the_agencys_queue_shows_each_rows_reasons(app: FastAPI, store: Store) -> None:
-    rows = trips(store, "be-customs", limit=50)
+    rows = trips(store, "be-customs", TO_DECIDE, limit=50)
     with store.uow() as uow:
         reasons = uow.trip_assessments.reasons_for([r["assessment_id"] for r in rows if r["assessment_id"]])
     page = signed_in(app, "officer").get("/queue").text
@@ -324,8 +332,8 @@ def test_the_agencys_queue_shows_each_rows_reasons(app: FastAPI, store: Store) -
 
 
 def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: Store) -> None:
-    open_trips = {t["id"]: t for t in trips(store, "be-customs", TripFilter(status="open"))}
-    top_expected = [t["id"] for t in trips(store, "be-customs", TripFilter(status="open"), limit=15)]
+    open_trips = {t["id"]: t for t in trips(store, "be-customs", TripFilter(status="open", left=False))}
+    top_expected = [t["id"] for t in trips(store, "be-customs", TripFilter(status="open", left=False), limit=15)]
     c = signed_in(app, "officer")
     drawn: set[int] = set()
     for _ in range(6):
@@ -369,7 +377,7 @@ def test_the_queue_list_and_a_party_search_are_audited(app: FastAPI, store: Stor
 # -- the queue ------------------------------------------------------------------------------
 
 def test_the_queue_pages_through_every_trip_once(app: FastAPI, store: Store) -> None:
-    expected = [t["id"] for t in trips(store, "be-customs", TripFilter(risk_band="low"))]
+    expected = [t["id"] for t in trips(store, "be-customs", TripFilter(risk_band="low", status="open", left=False))]
     c = signed_in(app, "officer")
     seen: list[int] = []
     url = "/queue?band=low"
@@ -401,10 +409,38 @@ def test_the_queue_filters_by_port_and_container(app: FastAPI, store: Store) -> 
     trip = trips(store, "be-customs")[3]
     c = signed_in(app, "officer")
     by_port = c.get(f"/queue?port={trip['port_of_loading'].lower()}")
-    expected = trips(store, "be-customs", TripFilter(port_of_loading=trip["port_of_loading"]))
+    expected = trips(store, "be-customs", TripFilter(port_of_loading=trip["port_of_loading"], status="open", left=False))
     assert [int(x) for x in re.findall(r'<tr data-trip="(\d+)"', by_port.text)] == [t["id"] for t in expected][:50]
     by_number = c.get(f"/queue?container={trip['container_number']}")
     assert re.findall(r'<tr data-trip="(\d+)"', by_number.text) == [str(trip["id"])]
+    gone = trips(store, "be-customs", TripFilter(left=True))[0]  # a search finds a box that has left too
+    by_number = c.get(f"/queue?container={gone['container_number']}")
+    assert re.findall(r'<tr data-trip="(\d+)"', by_number.text) == [str(gone["id"])]
+    assert f"left {gone['left_at']:%Y-%m-%d %H:%M}" in by_number.text
+
+
+def test_the_queue_leaves_out_boxes_gone_and_trips_decided_unless_asked(app: FastAPI, store: Store) -> None:
+    # The new-user review: the queue and the plan put boxes that had been picked up, and trips
+    # already inspected, at the top; nobody can scan a box that has gone.
+    c = signed_in(app, "officer")
+    every = trips(store, "be-customs")
+    gone = [t["id"] for t in every if t["left_at"] is not None]
+    assert gone and len(gone) < len(every)
+    default = c.get("/queue")
+    assert row_ids(default.text) == [t["id"] for t in trips(store, "be-customs", TO_DECIDE)][:50]
+    assert not set(row_ids(default.text)) & set(gone)
+    assert "Open trips whose box has not left the port" in default.text
+    left = c.get("/queue?status=&left=yes")
+    assert row_ids(left.text) == [t["id"] for t in every if t["left_at"] is not None][:50]
+    # "any" is a choice that the next page keeps: walking status=any, box=either sees every trip once
+    seen: list[int] = []
+    url = "/queue?status=&left="
+    while url:
+        page = c.get(url)
+        seen += row_ids(page.text)
+        more = re.search(r'id="next-page" href="([^"]+)"', page.text)
+        url = more.group(1).replace("&amp;", "&") if more else ""
+    assert seen == [t["id"] for t in every] and len(every) > 50
 
 
 # -- planning and recording -----------------------------------------------------------------
@@ -416,14 +452,14 @@ def _plan(c: TestClient, trip_id: int, day: str, shift: str = "late", selection:
 
 
 def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, store: Store) -> None:
-    trip = trips(store, "be-customs", TripFilter(status="open"))[-1]
+    trip = trips(store, "be-customs", TripFilter(status="open", left=False))[-1]
     c = signed_in(app, "officer")
     r = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
-                                                 "shift_date": "2030-02-03", "shift": "night",
+                                                 "shift_date": shift_day(64), "shift": "night",
                                                  "selection": "manual", "reason": "  "})
     assert r.status_code == 400
     assert 'id="plan-error"' in r.text and "<strong>reason</strong>: is required" in r.text
-    assert 'value="2030-02-03"' in r.text
+    assert f'value="{shift_day(64)}"' in r.text
     assert '<option value="night" selected>' in r.text and '<option value="manual" selected>' in r.text
     assert f'<option value="{SCANNER}" selected>' in r.text
     bad_day = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
@@ -436,7 +472,8 @@ def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, sto
 
 def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) -> None:
     day = (date.today() + timedelta(days=30)).isoformat()
-    candidates = trips(store, "be-customs", TripFilter(status="open", risk_band="low"))[-4:]
+    candidates = [t for t in trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))
+                  if t["score"] > 0][-4:]  # a risk pick needs a score
     c = signed_in(app, "officer")
     for t in candidates[:3]:
         r = _plan(c, t["id"], day)
@@ -456,8 +493,30 @@ def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) ->
         assert uow.inspections.orders("be-customs", trip_id=candidates[3]["id"]) == []
 
 
+def test_a_scanner_is_filled_from_the_top_of_the_queue_on_the_plan_page(app: FastAPI, store: Store) -> None:
+    day = (date.today() + timedelta(days=50)).isoformat()
+    c = signed_in(app, "officer")
+    board = c.get(f"/plan?date={day}&shift=night")
+    assert "Fill 3 free slots from the queue" in board.text
+    waiting = [t["id"] for t in trips(store, "be-customs", TO_DECIDE) if t["score"] > 0]
+    r = c.post("/plan/fill", data={"csrf": token_of(c), "scanner_id": SCANNER, "shift_date": day, "shift": "night"})
+    assert r.status_code == 303 and r.headers["location"] == f"/plan?date={day}&shift=night&filled=3"
+    page = c.get(r.headers["location"])
+    assert 'id="filled-ok">3 scan orders planned from the queue.' in page.text
+    assert re.search(r'<strong class="taken">3</strong> of 3 slots taken', page.text)
+    assert "free slot" not in page.text
+    with store.uow() as uow:
+        orders = uow.inspections.orders("be-customs", scanner_id=SCANNER, shift_date=day, shift="night")
+    assert sorted(o["trip_id"] for o in orders) == sorted(waiting[:3])  # 5 % of 3 slots rounds to no random pick
+    again = c.post("/plan/fill", data={"csrf": token_of(c), "scanner_id": SCANNER, "shift_date": day, "shift": "night"})
+    assert again.status_code == 409 and f"the night shift of {day} is full" in again.text
+    gone = c.post("/plan/fill", data={"csrf": token_of(c), "scanner_id": SCANNER, "shift_date": "2020-01-01",
+                                      "shift": "night"})
+    assert gone.status_code == 400 and "the night shift of 2020-01-01 ended at" in gone.text
+
+
 def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastAPI, store: Store) -> None:
-    trip = trips(store, "be-customs", TripFilter(status="open", risk_band="medium"))[0]
+    trip = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="medium"))[0]
     officer = signed_in(app, "officer")
     planned = _plan(officer, trip["id"], (date.today() + timedelta(days=31)).isoformat())
     order_id = int(planned.headers["location"].rsplit("=", 1)[1])
@@ -516,7 +575,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
 
 
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:
-    picks = trips(store, "be-customs", TripFilter(status="open", risk_band="low"))[:2]
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[:2]
     c = signed_in(app, "officer")
     day = (date.today() + timedelta(days=32)).isoformat()
     risk = int(_plan(c, picks[0]["id"], day, "early").headers["location"].rsplit("=", 1)[1])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -166,7 +166,7 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
         uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", date(2026, 2, 2), "early", "exploration", "", NOW)
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW)
         with pytest.raises(ConflictError, match="recorded no seizure"):
             share.share_seizure_report(uow, OFFICER, order["id"], share.Terms("green"), NOW)
         inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,8 @@ from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
 router = CtxRouter(prefix="/api/v1", tags=["inspections"])
 
 Shift = Literal["early", "late", "night"]
+#: Exploration picks are drawn from the operating system's randomness (not reproducible on purpose).
+_DRAW = random.SystemRandom()
 
 
 class Strict(BaseModel):
@@ -40,6 +43,13 @@ class ScanOrderIn(Strict):
     shift: Shift
     selection: Literal["risk", "exploration", "manual"]
     reason: str = Field(default="", max_length=2000, description="required for a manual pick")
+
+
+class FillIn(Strict):
+    scanner_id: str = Field(min_length=1, max_length=64)
+    count: int | None = Field(default=None, ge=1, le=1000, description="orders to add (default: every free slot)")
+    exploration: float = Field(default=inspections.FILL_EXPLORATION, ge=0, le=1,
+                               description="share of them drawn at random among open trips (rounded half up)")
 
 
 class ActionIn(Strict):
@@ -102,6 +112,18 @@ def plan(body: ScanOrderIn, ctx: CtxDep) -> dict[str, Any]:
                                   body.selection, body.reason, ctx.now)
     ctx.audit("write", "scan-order", order["id"], action="plan", trip=body.trip_id, selection=body.selection)
     return trip_row(order)
+
+
+@router.post("/plans/{shift_date}/{shift}/fill", status_code=201,
+             summary="Fill a scanner's free slots in a shift from the top of the risk queue")
+def fill(shift_date: date, shift: Shift, body: FillIn, ctx: CtxDep) -> dict[str, Any]:
+    """Risk picks from the top of the queue (open trips still in port, score above 0) and a
+    share of exploration picks drawn at random, up to the scanner's free slots."""
+    orders = inspections.fill_shift(ctx.uow, ctx.principal, body.scanner_id, shift_date, shift, ctx.now,
+                                    _DRAW, body.count, body.exploration)
+    for o in orders:
+        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], selection=o["selection"])
+    return {"orders": [trip_row(o) for o in orders]}
 
 
 @router.get("/scan-orders/{order_id}", summary="A scan order with every change (who, when, why)")

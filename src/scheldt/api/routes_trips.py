@@ -33,13 +33,15 @@ def _day_start(d: date | None) -> datetime | None:
 
 
 def trip_filter(arrived_from: date | None, arrived_to: date | None, port: str | None, band: str | None,
-                status: str | None, on_hold: bool | None, container: str | None) -> TripFilter:
-    """The list filter from query parameters (``arrived_to`` inclusive). Raises InputError."""
+                status: str | None, on_hold: bool | None, container: str | None,
+                left_port: bool | None = None) -> TripFilter:
+    """The list filter from query parameters (``arrived_to`` inclusive; ``left_port``: the box
+    has left the port after discharge, or not). Raises InputError."""
     if arrived_from and arrived_to and arrived_to < arrived_from:
         raise InputError("query.arrived_to", f"{arrived_to} is before arrived_from {arrived_from}")
     end = _day_start(arrived_to + timedelta(days=1)) if arrived_to and arrived_to < date.max else None
     return TripFilter(_day_start(arrived_from), end, port.upper() if port else None, band, status, on_hold,
-                      container.strip().upper() if container else None)
+                      container.strip().upper() if container else None, left=left_port)
 
 
 @router.get("/trips", summary="The risk queue: container trips, highest score first")
@@ -49,10 +51,13 @@ def list_trips(ctx: CtxDep,
                arrived_from: date | None = None, arrived_to: date | None = None,
                port: Annotated[str | None, Query(max_length=10, description="port of loading, UN/LOCODE")] = None,
                band: Band | None = None, status: TripStatus | None = None, on_hold: bool | None = None,
-               container: Annotated[str | None, Query(max_length=20)] = None) -> dict[str, Any]:
+               container: Annotated[str | None, Query(max_length=20)] = None,
+               left_port: Annotated[bool | None, Query(description=(
+                   "true: boxes that left the port after discharge (gate-out or onward load); "
+                   "false: still in port or at sea; absent: both"))] = None) -> dict[str, Any]:
     """Trips the requester's organisation owns, filtered, paged by a stable cursor."""
     ctx.require(Permission.READ_TRIPS)
-    where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container)
+    where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container, left_port)
     if not ctx.agency:
         return _outsider_list(ctx, where, cursor, limit)
     rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)

@@ -7,7 +7,11 @@ import typer
 from scheldt.cli.common import errors_reported, settings
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade as run_upgrade
-from scheldt.workflows.trip_scoring import reindex_trips
+from scheldt.workflows.trip_scoring import reindex_trips, resummarise_trips
+
+#: The first revision whose container-trip index records when a box left the port: trips
+#: indexed before it are summarised again from their stored facts on upgrade.
+_LEFT_AT_REVISION = "0020"
 
 app = typer.Typer(help="The store's schema: upgrade, current revision.", no_args_is_help=True)
 
@@ -23,6 +27,8 @@ def upgrade() -> None:
         with unit_of_work(engine) as uow:
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
                 typer.echo(f"container-trip index built from {reindex_trips(uow)} trips' latest assessments")
+            elif before is not None and before < _LEFT_AT_REVISION:
+                typer.echo(f"container-trip index: {resummarise_trips(uow)} trips summarised again from their facts")
         engine.dispose()
 
 

@@ -161,25 +161,31 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
         rows = uow.trip_assessments.queue(live.label, limit=limit)
         stale = not rows and uow.trip_assessments.any()
-        trip_ids = {}
+        shown: dict[int, dict[str, Any]] = {}
         for r in rows:
-            trip = uow.container_trips.by_key(TripKey(r["container_number"], r["document_ref"], r["voyage"]))
-            trip_ids[r["id"]] = trip["id"] if trip else None
+            shown[r["id"]] = uow.container_trips.by_key(TripKey(r["container_number"], r["document_ref"], r["voyage"])) or {}
     if stale:
         console.print(f"no trip is scored with {escape(live.label)} yet (the scores stored are of other versions): "
                       "run `scheldt trips score`", highlight=False)
     if as_json:
         # "trip_id" is the trip's id in the API and workbench (/trips/{id}); "assessment_id" this score's
         print_json({"profile": live.label, "trips": [
-            {"trip_id": trip_ids[r["id"]], "assessment_id": r["id"]}
+            {"trip_id": shown[r["id"]].get("id"), "assessment_id": r["id"],
+             "status": shown[r["id"]].get("status"), "left_at": shown[r["id"]].get("left_at")}
             | {k: v for k, v in r.items() if k not in ("facts", "id")}
             for r in rows]})
         return
-    table = Table("score", "container / document / voyage", "reasons", title=f"Risk queue ({live.label})")
+    table = Table("score", "container / document / voyage", "state", "reasons", title=f"Risk queue ({live.label})")
     for r in rows:
         label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
-        table.add_row(f"{r['score']:g}", escape(label), escape(_reasons(r["reasons"])))
+        table.add_row(f"{r['score']:g}", escape(label), _state(shown[r["id"]]), escape(_reasons(r["reasons"])))
     out.print(table)
+
+
+def _state(trip: dict[str, Any]) -> str:
+    """A trip's inspection status, and when its box left the port (UTC) if it has."""
+    left = trip.get("left_at")
+    return " ".join(x for x in (trip.get("status") or "", f"left {left:%Y-%m-%d %H:%M} UTC" if left else "") if x)
 
 
 @trips_app.command("history")

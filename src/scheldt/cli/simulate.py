@@ -54,8 +54,19 @@ def simulate_command(
                   f"({summary['subtle']} subtle) -> {escape(out_dir)} (ground truth in ground-truth.csv)")
 
 
+def _day(text: str, option: str) -> date:
+    """A YYYY-MM-DD option value. Raises InputError naming the option."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(option, f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
 def replay_command(
     folder: Annotated[str, typer.Argument(help="A folder written by `scheldt simulate` (or daily feeds laid out the same way).")],
+    until: Annotated[str | None, typer.Option("--until", help=(
+        "Last day to replay (YYYY-MM-DD); later folders are left for a later replay, so boxes "
+        "discharged but not yet picked up stay in the queue."))] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ingest day-YYYY-MM-DD folders in order, each as received at that day's 23:59:59 UTC,
@@ -68,8 +79,9 @@ def replay_command(
 
     try:
         with errors_reported():
+            last = _day(until, "--until") if until is not None else None
             report = replay(lambda: unit_of_work(engine), Path(folder),
-                            IngestOptions("auto", None, True, False, settings().local_organisation), progress)
+                            IngestOptions("auto", None, True, False, settings().local_organisation), progress, last)
     finally:
         engine.dispose()
     unreadable = [f.path for f in report.files if f.accepted == 0 and f.rejected > 0]

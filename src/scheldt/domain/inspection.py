@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheldt.errors import InputError
 
@@ -32,6 +34,40 @@ DRUG_TYPES = ("cocaine", "cannabis", "heroin", "amphetamine", "methamphetamine",
 CONCEALMENTS = ("behind_doors", "in_cargo", "cargo_packaging", "container_structure", "reefer_unit", "other")
 MAX_SEIZURE_KG = 100_000.0  # more than any container can hold (max gross mass of a 45' box is ~34 t)
 MAX_TEXT = 2000
+try:
+    PORT_TIME = ZoneInfo("Europe/Brussels")  # Antwerp-Bruges: shifts are port local time
+except ZoneInfoNotFoundError:  # a machine without a time zone database: shifts in UTC
+    PORT_TIME = ZoneInfo("UTC")
+#: Start hour of each shift, port local time; each lasts 8 hours.
+_SHIFT_START = {"early": 6, "late": 14, "night": 22}
+
+
+def current_shift(now: datetime) -> tuple[date, str]:
+    """The shift running at ``now`` (aware) in port local time: early 06-14, late 14-22,
+    night 22-06 (a night shift after midnight belongs to the day before)."""
+    local = now.astimezone(PORT_TIME)
+    if time(6) <= local.time() < time(14):
+        return local.date(), "early"
+    if time(14) <= local.time() < time(22):
+        return local.date(), "late"
+    if local.time() >= time(22):
+        return local.date(), "night"
+    return date.fromordinal(local.date().toordinal() - 1), "night"
+
+
+def shift_end(day: date, shift: str) -> datetime:
+    """When ``shift`` of ``day`` ends (aware, port local time): 8 hours after it starts."""
+    start = datetime.combine(day, time(_SHIFT_START[shift]), tzinfo=PORT_TIME)
+    return (start.astimezone(ZoneInfo("UTC")) + timedelta(hours=8)).astimezone(PORT_TIME)
+
+
+def check_shift_ahead(day: date, shift: str, now: datetime) -> None:
+    """Refuse to plan into a shift that has ended by ``now`` (aware). Raises InputError
+    naming ``shift_date``."""
+    ended = shift_end(day, shift)
+    if ended <= now:
+        raise InputError("shift_date", f"the {shift} shift of {day} ended at {ended:%Y-%m-%d %H:%M} port time: "
+                         "plan into the current shift or a later one")
 
 
 class Status(StrEnum):

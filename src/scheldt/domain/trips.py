@@ -230,6 +230,16 @@ class TripFacts:
         """The last actual discharge (DISC) of the trip, or None."""
         return next((e for e in reversed(self.events) if e.event_type == "DISC" and e.classifier == "ACT"), None)
 
+    def left_port_at(self) -> datetime | None:
+        """When the box left the port after its last actual discharge (DISC): the first actual
+        gate-out (GTOT) or onward load (LOAD: transshipment) after it, UTC; None while it is
+        still there, or when it was never discharged (still at sea: targeting before arrival)."""
+        disc = self.last_discharge()
+        if disc is None:
+            return None
+        return next((e.event_time for e in self.events if e.classifier == "ACT" and e.event_type in ("GTOT", "LOAD")
+                     and e.event_time >= disc.event_time and e is not disc), None)
+
     def gate_out_after(self, start: datetime) -> TripEvent | None:
         """The first actual gate-out (GTOT) at or after ``start``, or None."""
         return next((e for e in self.events if e.event_type == "GTOT" and e.classifier == "ACT"
@@ -307,7 +317,8 @@ def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
 class TripSummary:
     """What lists and access checks need of a trip: its owners' codes (the latest document's
     carrier code, the facility code of the terminal where it was discharged or handled last,
-    the organisation that supplied its latest facts), its route and vessel, its arrival (UTC)."""
+    the organisation that supplied its latest facts), its route and vessel, its arrival and
+    when it left the port after discharge (UTC; :meth:`TripFacts.left_port_at`)."""
 
     carrier_code: str
     terminal_code: str
@@ -316,6 +327,7 @@ class TripSummary:
     port_of_discharge: str
     vessel_imo: str
     arrival_at: datetime | None
+    left_at: datetime | None
 
 
 def trip_summary(facts: TripFacts) -> TripSummary:
@@ -340,4 +352,23 @@ def trip_summary(facts: TripFacts) -> TripSummary:
                            disc.unlocode if disc is not None else ""),
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
         arrival_at=facts.arrival(),
+        left_at=facts.left_port_at(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TripFilter:
+    """Filters of a trip list, all optional: arrival date range [``arrived_from``,
+    ``arrived_to``) in UTC, port of loading (UN/LOCODE), risk band, inspection status,
+    on hold, container number, document reference, whether the box has left the port after
+    discharge (``left``: True, left; False, still in port or at sea)."""
+
+    arrived_from: datetime | None = None
+    arrived_to: datetime | None = None
+    port_of_loading: str | None = None
+    risk_band: str | None = None
+    status: str | None = None
+    on_hold: bool | None = None
+    container_number: str | None = None
+    document_ref: str | None = None
+    left: bool | None = None

@@ -9,8 +9,6 @@ each owner's page is one index range scan (``ix_container_trip_carrier`` and its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, or_, select, true, update
@@ -18,35 +16,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
-from scheldt.domain.trips import TripKey
+from scheldt.domain.trips import TripFilter, TripKey
+
+__all__ = ["ContainerTripRepository", "TripFilter", "scope_clause"]
 from scheldt.errors import NotFoundError
 from scheldt.store.models import ContainerTripRow
 from scheldt.store.rows import aware, built_once
 
 _T = ContainerTripRow.__table__
 _SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loading", "port_of_discharge",
-                 "vessel_imo", "arrival_at", "assessment_id", "score", "risk_band", "top_reason", "scored_at")
-
-
-@dataclass(frozen=True, slots=True)
-class TripFilter:
-    """Filters of a trip list, all optional: arrival date range [``arrived_from``,
-    ``arrived_to``) in UTC, port of loading (UN/LOCODE), risk band, inspection status,
-    on hold, container number, document reference."""
-
-    arrived_from: datetime | None = None
-    arrived_to: datetime | None = None
-    port_of_loading: str | None = None
-    risk_band: str | None = None
-    status: str | None = None
-    on_hold: bool | None = None
-    container_number: str | None = None
-    document_ref: str | None = None
+                 "vessel_imo", "arrival_at", "left_at", "assessment_id", "score", "risk_band", "top_reason", "scored_at")
 
 
 def _plain(row: Any) -> dict[str, Any]:
     out = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
-    for k in ("arrival_at", "scored_at"):
+    for k in ("arrival_at", "scored_at", "left_at"):
         out[k] = aware(out[k])
     return out
 
@@ -85,6 +69,7 @@ def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[s
         column, n = scope
         conditions.append(_T.c[column].in_([bindparam(f"scope_{k}") for k in range(n)]) if n else false())
     conditions += [_compare(column, op, bindparam(name)) for name, column, op in _FILTERS if name in filters]
+    conditions += [_left(flag == "left:yes") for flag in filters if flag.startswith("left:")]
     stmt = select(_T).where(*conditions)
     if order == "get":
         stmt = stmt.where(_T.c.id == bindparam("trip_id"))
@@ -106,6 +91,11 @@ def _compare(column: str, op: str, value: Any) -> Any:
     return c >= value if op == ">=" else c < value if op == "<" else c == value
 
 
+def _left(left: bool) -> Any:
+    """The trip's box has left the port (``left``) or not, as SQL."""
+    return _T.c.left_at.is_not(None) if left else _T.c.left_at.is_(None)
+
+
 def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
     """The set filter fields of ``where`` and the bind values of ``scope`` and ``where``."""
     values: dict[str, Any] = {} if scope is None else {f"scope_{k}": v for k, v in enumerate(scope.values)}
@@ -115,6 +105,8 @@ def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...]
         if value is not None:
             filters.append(name)
             values[name] = value
+    if where.left is not None:  # part of the statement's shape: IS NULL takes no bind value
+        filters.append("left:yes" if where.left else "left:no")
     return tuple(filters), values
 
 
@@ -158,6 +150,11 @@ class ContainerTripRepository:
                 select(_T.c.container_number, _T.c.document_ref, _T.c.voyage, _T.c.assessment_id)
                 .where(_T.c.container_number.in_(unique[start:start + 500])))})
         return out
+
+    def shown_assessment_ids(self) -> list[int]:
+        """The assessment every trip of the read model shows (trips without one left out)."""
+        return list(self.session.scalars(select(_T.c.assessment_id).where(_T.c.assessment_id.is_not(None))
+                                         .order_by(_T.c.id)))
 
     def by_key(self, key: TripKey) -> dict[str, Any] | None:
         """The trip with ``key``, or None."""
@@ -207,7 +204,7 @@ class ContainerTripRepository:
     @staticmethod
     def _conditions(where: TripFilter) -> list[Any]:
         return [_compare(column, op, getattr(where, name)) for name, column, op in _FILTERS
-                if getattr(where, name) is not None]
+                if getattr(where, name) is not None] + ([] if where.left is None else [_left(where.left)])
 
     def count(self, scope: TripScope | None, where: TripFilter) -> int:
         """How many trips ``scope`` owns match ``where``."""

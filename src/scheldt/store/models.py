@@ -463,6 +463,8 @@ class ContainerTripRow(Base):
     port_of_discharge: Mapped[str] = mapped_column(String(REF_MAX), default="")
     vessel_imo: Mapped[str] = mapped_column(String(REF_MAX), default="")
     arrival_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When the box left the port after discharge (gate-out or onward load); None: still there or at sea.
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     risk_band: Mapped[str] = mapped_column(String(8), default="low")

@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
-from scheldt.web.pages_trips import current_shift, plan
+from scheldt.web.pages_trips import plan
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
 
@@ -41,12 +41,13 @@ def _shift(ctx: PageCtx, raw_date: str, raw_shift: str) -> tuple[Any, str]:
 
 
 def _candidates(ctx: PageCtx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Open trips to plan: the top of the risk queue, and a few drawn at random from all the
-    organisation's open trips, whatever their score (exploration picks, which keep measuring
-    what the model misses); a drawn trip that is among the top is left out."""
+    """Open trips to plan whose box has not left the port: the top of the risk queue, and a
+    few drawn at random from all such trips of the organisation, whatever their score
+    (exploration picks, which keep measuring what the model misses); a drawn trip that is
+    among the top is left out."""
     if not ctx.principal.can(Permission.PLAN_SCANS):
         return [], []
-    open_trips = TripFilter(status="open")
+    open_trips = TripFilter(status="open", left=False)
     top = ctx.uow.container_trips.page(ctx.scope, open_trips, None, CANDIDATES)
     on_top = {r["id"] for r in top}
     drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, _DRAW)
@@ -60,16 +61,18 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     board = inspections.shift_board(ctx.uow, ctx.principal, shift_day, shift)
     ctx.audit("read", "scan-plan", f"{shift_day} {shift}")
     top, drawn = _candidates(ctx)
-    values = {"error": None, "typed": {}, "planned": None} | state
+    values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
                   top=top, drawn=drawn, selections=SELECTIONS, **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def plan_view(request: Request, ctx: PageDep, date: str = "", shift: str = "", planned: str = "") -> HTMLResponse:
+def plan_view(request: Request, ctx: PageDep, date: str = "", shift: str = "", planned: str = "",
+              filled: str = "") -> HTMLResponse:
     """The scan plan of a shift (default: the shift running now, port local time)."""
     try:
-        return plan_page(request, ctx, date, shift, planned=forms.whole(planned[:12], "planned"))
+        return plan_page(request, ctx, date, shift, planned=forms.whole(planned[:12], "planned"),
+                         filled=forms.whole(filled[:6], "filled"))
     except InputError as exc:
         if date or shift:
             return plan_page(request, ctx, "", "", 400, error=exc)
@@ -100,6 +103,30 @@ def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
                                                             e.status, error=e, typed=typed))
     query = urlencode({"date": order["shift_date"], "shift": order["shift"], "planned": order["id"]})
     return RedirectResponse(f"/plan?{query}", status_code=303)
+
+
+@router.post("/plan/fill", response_model=None)
+def plan_fill(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+              scanner_id: Annotated[str, Form()] = "", shift_date: Annotated[str, Form()] = "",
+              shift: Annotated[str, Form()] = "") -> Response:
+    """Fill a scanner's free slots in the shift shown from the top of the queue
+    (:func:`scheldt.workflows.inspections.fill_shift`)."""
+    try:
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        day = forms.day(shift_date[:20], "shift_date")
+        if day is None:
+            raise InputError("shift_date", "is required")
+        orders = inspections.fill_shift(ctx.uow, ctx.principal, scanner_id[:64], day, shift[:10], ctx.now, _DRAW)
+    except ScheldtError as exc:
+        shown = (shift_date[:20], shift[:10]) if exc.where not in ("shift_date", "shift") else ("", "")
+        return refused(request, ctx, exc, lambda e: plan_page(request, ctx, *shown, e.status, error=e))
+    for o in orders:
+        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], selection=o["selection"])
+    return RedirectResponse(f"/plan?{urlencode({'date': day.isoformat(), 'shift': shift, 'filled': len(orders)})}",
+                            status_code=303)
 
 
 # -- scan orders ----------------------------------------------------------------------------

@@ -13,10 +13,8 @@ the facts, map, documents, parties, seals and holds (held since when, not by who
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import trip_filter
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import SELECTIONS, SHIFTS
+from scheldt.domain.inspection import SELECTIONS, SHIFTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
@@ -41,23 +39,6 @@ BANDS = ("high", "medium", "low")
 TRIP_STATUSES = ("open", "planned", "scanned", "searched", "cleared")
 OUTSIDER_FILTER = "risk bands and inspection status are for agencies only"
 _CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
-try:
-    PORT_TIME = ZoneInfo("Europe/Brussels")  # shifts are port local time (scheldt.domain.inspection)
-except ZoneInfoNotFoundError:  # a machine without a time zone database: plan in UTC
-    PORT_TIME = ZoneInfo("UTC")
-
-
-def current_shift(now: datetime) -> tuple[date, str]:
-    """The shift running at ``now`` in port local time: early 06-14, late 14-22, night 22-06
-    (a night shift after midnight belongs to the day before)."""
-    local = now.astimezone(PORT_TIME)
-    if time(6) <= local.time() < time(14):
-        return local.date(), "early"
-    if time(14) <= local.time() < time(22):
-        return local.date(), "late"
-    if local.time() >= time(22):
-        return local.date(), "night"
-    return date.fromordinal(local.date().toordinal() - 1), "night"
 
 
 def parse_trip_id(raw: str) -> int:
@@ -68,6 +49,11 @@ def parse_trip_id(raw: str) -> int:
 
 
 # -- the risk queue -------------------------------------------------------------------------
+
+#: The status an agency's queue shows unless asked otherwise: trips not yet planned or inspected.
+OPEN = "open"
+#: Filters whose default is not "any": an empty value in a link must stay in it.
+_DEFAULTED = ("status", "left")
 
 def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
     """The list filter from the form's values; a shipping line or terminal may not filter by
@@ -83,7 +69,7 @@ def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
     return trip_filter(forms.day(q["arrived_from"], "arrived from"), forms.day(q["arrived_to"], "arrived to"),
                        port or None, forms.choice(q["band"], "band", BANDS),
                        forms.choice(q["status"], "status", TRIP_STATUSES), forms.yes_no(q["on_hold"], "on hold"),
-                       container or None)
+                       container or None, forms.yes_no(q["left"], "left the port"))
 
 
 def _reasons(ctx: PageCtx, rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -110,12 +96,19 @@ def _queue_rows(ctx: PageCtx, where: TripFilter, cursor: str | None) -> tuple[li
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: str = "", port: str = "",
-          band: str = "", status: str = "", on_hold: str = "", container: str = "", cursor: str = "") -> HTMLResponse:
+          band: str = "", status: str | None = None, on_hold: str = "", container: str = "", left: str | None = None,
+          cursor: str = "") -> HTMLResponse:
     """Trips the organisation owns, filtered, 50 a page: for an agency highest score first,
     each with the reasons for its score; for a shipping line or terminal newest first,
-    without any of customs' risk view."""
-    q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band, "status": status,
-         "on_hold": on_hold, "container": container}
+    without any of customs' risk view. Unless asked otherwise, the list leaves out boxes that
+    have left the port (nobody can scan them any more) and, for an agency, trips already
+    planned or inspected: what is left is what an officer can still decide on. A search for
+    one container number shows its trips whatever their state."""
+    searching = bool(container.strip())
+    q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band,
+         "status": (OPEN if ctx.agency and not searching else "") if status is None else status,
+         "on_hold": on_hold, "container": container,
+         "left": ("" if searching else "no") if left is None else left}
     q = {k: v[:40] for k, v in q.items()}
     try:
         ctx.require(Permission.READ_TRIPS)
@@ -128,7 +121,8 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
                       error=exc, first_page=True, first_url="/queue")
     ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
-    filters = {k: v for k, v in q.items() if v}
+    # An empty status or "left" is a choice ("any"), not an absent one (which means the default).
+    filters = {k: v for k, v in q.items() if v or k in _DEFAULTED}
     next_url = f"/queue?{urlencode(filters | {'cursor': next_cursor})}" if next_cursor else None
     return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows) if ctx.agency else {},
                   total=ctx.uow.container_trips.count(ctx.scope, where), next_url=next_url, error=None,

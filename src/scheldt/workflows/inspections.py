@@ -11,7 +11,15 @@ from datetime import date, datetime
 from typing import Any
 
 from scheldt.domain.access import Permission, Principal, trip_scope
-from scheldt.domain.inspection import MAX_TEXT, Status, apply, check_plan, outcome
+from scheldt.domain.inspection import (
+    MAX_TEXT,
+    Status,
+    apply,
+    check_plan,
+    check_shift_ahead,
+    outcome,
+)
+from scheldt.domain.trips import TripFilter
 from scheldt.errors import ConflictError, InputError
 from scheldt.workflows import notices
 from scheldt.workflows.accounts import require
@@ -44,11 +52,20 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     """Plan a scan of a trip on a scanner in a shift. ``selection``: risk (from the queue),
     exploration (a random pick that keeps the model honest) or manual (an officer's own pick;
     needs a written ``reason``). Raises NotFoundError for a trip or scanner not the
-    organisation's, ConflictError when the shift is full or the trip already has an open order."""
+    organisation's, InputError for a shift that has ended or a risk pick of a trip no
+    indicator scored (score 0: a manual or exploration pick), ConflictError when the shift is
+    full, the trip already has an open order, or its box has left the port."""
     require(principal, Permission.PLAN_SCANS)
     reason = check_plan(selection, shift, reason)
+    check_shift_ahead(shift_date, shift, now)
     org = principal.organisation.id
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    if trip["left_at"] is not None:
+        raise ConflictError(f"trip {trip_id}", f"its box left the port at {trip['left_at']:%Y-%m-%d %H:%M} UTC "
+                            "(gate-out or onward load): it cannot be scanned here")
+    if selection == "risk" and (trip["assessment_id"] is None or trip["score"] <= 0):
+        raise InputError("selection", f"trip {trip_id} has a risk score of 0 (no indicator fired): "
+                         "plan it as manual with a reason, or as exploration")
     scanner = uow.inspections.scanner(scanner_id, org)
     open_order = uow.inspections.open_order_for_trip(trip_id)
     if open_order is not None:
@@ -66,6 +83,42 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
                                 "selection": selection}, now)
     uow.container_trips.set_state(trip_id, status=Status.PLANNED.value)
     return uow.inspections.order(order_id, org)
+
+
+#: The share of a filled shift's free slots drawn at random (exploration picks), as the
+#: declaration targeting takes it out of capacity: 5 %, rounded half up.
+FILL_EXPLORATION = 0.05
+
+
+def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date, shift: str, now: datetime,
+               rng: Any, count: int | None = None, exploration: float = FILL_EXPLORATION) -> list[dict[str, Any]]:
+    """Fill a scanner's free slots in a shift from the risk queue: up to ``count`` orders (all
+    free slots when None), the highest-scored open trips still in port as ``risk`` picks and
+    ``exploration`` × that many (rounded half up) drawn at random among the other open trips
+    still in port, whatever their score. ``rng``: a ``random.Random``. Returns the new orders.
+    Raises InputError for a shift that has ended, a bad ``count`` or share, ConflictError when
+    the shift is full, NotFoundError for another organisation's scanner."""
+    require(principal, Permission.PLAN_SCANS)
+    check_plan("risk", shift, "")
+    check_shift_ahead(shift_date, shift, now)
+    if not 0 <= exploration <= 1:
+        raise InputError("exploration", f"{exploration} is not a share between 0 and 1")
+    scanner = uow.inspections.scanner(scanner_id, principal.organisation.id)
+    free = scanner["capacity_per_shift"] - uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
+    if free <= 0:
+        raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
+                            f"({scanner['capacity_per_shift']} of {scanner['capacity_per_shift']} containers)")
+    if count is not None and count < 1:
+        raise InputError("count", "give at least 1")
+    wanted = free if count is None else min(count, free)
+    explore = int(wanted * exploration + 0.5)
+    scope = trip_scope(principal.organisation)
+    waiting = TripFilter(status="open", left=False)
+    top = [t for t in uow.container_trips.page(scope, waiting, None, wanted - explore) if t["score"] > 0]
+    taken = {t["id"] for t in top}
+    drawn = [t for t in uow.container_trips.sample(scope, waiting, explore * 3, rng) if t["id"] not in taken][:explore]
+    return ([plan_scan(uow, principal, t["id"], scanner_id, shift_date, shift, "risk", "", now) for t in top]
+            + [plan_scan(uow, principal, t["id"], scanner_id, shift_date, shift, "exploration", "", now) for t in drawn])
 
 
 _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECORD_SEARCH,

@@ -46,12 +46,16 @@ def day_folders(root: Path) -> list[tuple[date, Path]]:
 
 
 def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: Path, options: IngestOptions,
-           on_day: Callable[[date, ReplayReport], None] | None = None) -> ReplayReport:
+           on_day: Callable[[date, ReplayReport], None] | None = None, until: date | None = None) -> ReplayReport:
     """Ingest each day folder with the clock at that day's 23:59:59 UTC, then re-score the trips
     that received facts (when a profile is live). ``uow_factory`` opens one unit of work per
-    day (a context manager yielding a UnitOfWork), so each day commits on its own."""
+    day (a context manager yielding a UnitOfWork), so each day commits on its own. With
+    ``until``, days after it are left for a later replay (the port as it stood that evening:
+    boxes discharged but not yet picked up are still in the queue)."""
     report = ReplayReport()
     for day, folder in day_folders(root):
+        if until is not None and day > until:
+            break
         now = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
         with uow_factory() as uow:
             for name, fmt in FILE_ORDER.items():

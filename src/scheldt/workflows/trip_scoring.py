@@ -294,6 +294,17 @@ def reindex_trips(uow: UnitOfWork) -> int:
     return len(rows)
 
 
+def resummarise_trips(uow: UnitOfWork) -> int:
+    """Recompute every indexed trip's summary (owners, route, arrival, departure from the port)
+    from the stored facts of the assessment it shows, keeping that assessment (after an upgrade
+    that adds a summary field). Returns how many trips were updated."""
+    ids = uow.container_trips.shown_assessment_ids()
+    for start in range(0, len(ids), BATCH):
+        rows = uow.trip_assessments.by_ids(ids[start:start + BATCH])
+        _upsert_shown(uow, rows, [trip_summary(trip_facts_from_dict(r["facts"])) for r in rows], [r["id"] for r in rows])
+    return len(ids)
+
+
 def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:
     """After an ingest: re-score the trips of every container with events or document versions
     received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were

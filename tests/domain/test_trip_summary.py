@@ -1,0 +1,34 @@
+"""What lists show of a trip: when its box left the port after discharge."""
+
+from datetime import UTC, datetime, timedelta
+
+from scheldt.domain.trips import TripEvent, TripFacts, TripKey, trip_summary
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+KEY = TripKey("MSCU1234565", "SIMBL00100001", "601W")
+
+
+def ev(event_type: str, hours: float, unlocode: str = "BEANR", classifier: str = "ACT") -> TripEvent:
+    return TripEvent("EQUIPMENT", event_type, classifier, T0 + timedelta(hours=hours), unlocode)
+
+
+def left(*events: TripEvent) -> datetime | None:
+    return trip_summary(TripFacts(KEY, T0 + timedelta(days=10), tuple(events))).left_at
+
+
+def test_a_box_leaves_at_its_first_gate_out_after_discharge() -> None:
+    assert left(ev("LOAD", -300, "ECGYE"), ev("DISC", 0), ev("GTOT", 30), ev("GTIN", 80), ev("GTOT", 90)) \
+        == T0 + timedelta(hours=30)
+
+
+def test_a_transshipped_box_leaves_when_loaded_onward() -> None:
+    assert left(ev("LOAD", -300, "ECGYE"), ev("DISC", -100, "PAMIT"), ev("LOAD", -90, "PAMIT"), ev("DISC", 0),
+                ev("LOAD", 12)) == T0 + timedelta(hours=12)
+
+
+def test_a_box_not_discharged_or_not_yet_picked_up_has_not_left() -> None:
+    assert left(ev("GTOT", -400, "ECGYE"), ev("LOAD", -300, "ECGYE")) is None  # at sea: targeting before arrival
+    assert left(ev("LOAD", -300, "ECGYE"), ev("DISC", 0)) is None
+    # a planned or estimated gate-out is not a departure; a gate-out before the last discharge is an earlier leg's
+    assert left(ev("DISC", -100, "PAMIT"), ev("GTOT", -90, "PAMIT"), ev("DISC", 0), ev("GTOT", 20, classifier="PLN")) \
+        is None
