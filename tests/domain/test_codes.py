@@ -26,14 +26,19 @@ def test_hs_codes_never_accept_non_digits(raw: str) -> None:
         out = normalise_hs_code(raw)
     except ValueError:
         return
-    assert out.isdigit() and len(out) in (6, 8, 10) and 1 <= int(out[:2]) <= 97
+    assert out.isdigit() and len(out) in (6, 8, 10) and 1 <= int(out[:2]) <= 99
 
 
 def test_lost_leading_zero_is_restored() -> None:
     assert normalise_hs_code("80390") == "080390"
 
 
-@pytest.mark.parametrize("raw", ["98123456", "001234", "1234", "1234567"])
+def test_national_chapters_98_and_99_are_well_formed() -> None:
+    # an attack review: a bill of lading's HS 999999 (US HTSUS chapter 99) was dropped
+    assert normalise_hs_code("999999") == "999999" and normalise_hs_code("9801.00.10") == "98010010"
+
+
+@pytest.mark.parametrize("raw", ["00123456", "001234", "1234", "1234567"])
 def test_hs_codes_rejected(raw: str) -> None:
     with pytest.raises(ValueError):
         normalise_hs_code(raw)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from scheldt.domain.shipping import VesselPosition, VesselSighting
-from scheldt.ingest.base import Rejection
 from scheldt.ingest.ais import AisStats, detect_ais_layout, read_ais_csv, read_nmea
+from scheldt.ingest.base import Rejection
 from tests.conftest import SHARED
 
 AIS = SHARED / "fixtures" / "ais"
@@ -88,7 +88,14 @@ def test_uscg_trailer_and_gatehouse_times() -> None:
     positions = [r for r in records if isinstance(r, VesselPosition)]
     assert positions[0].mmsi == "367033650"
     assert positions[0].observed_at == datetime(2012, 1, 1, 5, 0, 1, tzinfo=UTC)
-    assert stats["position not available"] == 2 and stats["type 9 (not kept)"] == 1
+    assert stats["type 9 (not kept)"] == 1
+    # A position outside WGS 84 ranges that is not the "not available" value (91, 181) is a
+    # rejection with its reason, no longer counted as not available (an attack review sent
+    # latitude 95 and it vanished without a trace).
+    out_of_range = [r for r in records if isinstance(r, Rejection)]
+    assert stats["position out of range"] == 2 and stats["position not available"] == 0
+    assert [r.why.split(" is ")[0] for r in out_of_range] == ["position -77.968333, 200.231667",
+                                                             "position -101.547042, -12.425178"]
     records, _ = nmea("nmea-gatehouse-PGHP-wrapped.nmea")
     assert records[0].observed_at == datetime(2008, 5, 9, 0, 0, 0, 10000, tzinfo=UTC)  # type: ignore[attr-defined]
     # no wrapper before the second sentence: kept, flagged as untimed

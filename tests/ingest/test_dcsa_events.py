@@ -139,6 +139,9 @@ def test_iso6346_check_digit_property(owner: str, category: str, serial: str) ->
 @given(st.text("0123456789", min_size=6, max_size=6))
 def test_imo_check_digit_property(body: str) -> None:
     check = sum(int(d) * w for d, w in zip(body, range(7, 1, -1), strict=True)) % 10
+    if body + str(check) == "0000000":  # right check digit, but no ship has it: flagged
+        assert imo_number("0000000")[1] is not None
+        return
     assert imo_number(body + str(check)) == (body + str(check), None)
     assert imo_number(body + str((check + 1) % 10))[1] is not None
 
@@ -190,11 +193,13 @@ def _ijson_reference(data: bytes, page: bool) -> list[tuple[str, object]]:
 
     import ijson
 
+    from scheldt.ingest.dcsa_events import plain_numbers
+
     prefix, path = ("events.item", "$.events[{}]") if page else ("item", "$[{}]")
     out: list[tuple[str, object]] = []
     try:
-        for i, obj in enumerate(ijson.items(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), prefix, use_float=True)):
-            out.append((path.format(i), obj))
+        for i, obj in enumerate(ijson.items(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), prefix)):
+            out.append((path.format(i), plain_numbers(obj)))
     except ijson.JSONError:
         out.append(("broken", None))
     return out

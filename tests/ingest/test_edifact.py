@@ -72,6 +72,7 @@ def test_baplie_31_manual_example_with_its_wrong_unt_count() -> None:
     # the manual's own UNT says 21 segments; the message has 22: kept, flagged, message named
     assert [f.why for f in first.flags] == ["BAPLIE message M-EX1/1: UNT says 21 segments, the message has 22 (UNH to UNT)"]
     assert isinstance(lost, StowagePosition) and lost.container_number == "" and lost.stowage_cell == "0200690"
+    assert [f.code for f in lost.flags] == ["segment-count-mismatch", "no-container-number"]  # an attack review
 
 
 def test_baplie_departure_with_vgm_reefer_and_booking() -> None:

@@ -16,6 +16,7 @@ from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission
 from scheldt.errors import ConfigError, InputError, NotFoundError
+from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
 from scheldt.settings import get_settings
 
@@ -59,6 +60,7 @@ def start_job(body: JobIn, ctx: CtxDep, request: Request) -> dict[str, Any]:
     for key in ("mapping", "ais_layout", "path"):
         if key in body.params:
             raise InputError(f"body.params.{key}", "not settable through the API; use the command line")
+    check_params(body.kind, body.params)  # a bad kind, parameter or value is a 400 now, not a failed run later
     run_id = runner.submit(body.kind, _inbox_paths(body.params), ctx.principal.username)
     ctx.audit("write", "job", run_id, job_kind=body.kind)
     return {"id": run_id, "status": "queued"}

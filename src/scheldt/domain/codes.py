@@ -17,7 +17,9 @@ def normalise_hs_code(raw: str) -> str:
 
     Accepts 6, 8 or 10 digits (HS6 and national 8/10-digit extensions), with dots or spaces
     between digit groups. A 5-digit code is taken as a 6-digit code whose leading zero was lost
-    by a spreadsheet (chapters 01-09), a quirk seen in real files.
+    by a spreadsheet (chapters 01-09), a quirk seen in real files. Chapters 01-97 are the HS
+    nomenclature's; 98 and 99 are reserved for national use (EU CN 9919/9930, US HTSUS 98/99)
+    and accepted as well-formed (a code missing from the shipped list is flagged, not refused).
     Raises ValueError with the reason when the code cannot be an HS code.
     """
     digits = raw.strip().replace(".", "").replace(" ", "")
@@ -25,8 +27,8 @@ def normalise_hs_code(raw: str) -> str:
         digits = "0" + digits
     if not _HS_RE.match(digits):
         raise ValueError(f"HS code {raw!r} is not 6, 8 or 10 digits")
-    if digits[:2] == "00" or int(digits[:2]) > 97:
-        raise ValueError(f"HS code {raw!r} has no chapter {digits[:2]} (chapters are 01-97)")
+    if digits[:2] == "00":
+        raise ValueError(f"HS code {raw!r} has no chapter 00 (chapters are 01-97, and 98-99 for national use)")
     return digits
 
 

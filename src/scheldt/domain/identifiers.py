@@ -72,8 +72,10 @@ def imo_number(raw: str | int | None) -> tuple[str, Flag | None]:
         valid = _imo.is_valid(number)
     except ValueError:
         valid = False
-    if valid:
+    if valid and number.strip("0"):
         return number, None
+    if valid:  # 0000000 passes the check digit but names no ship (an attack review)
+        return number, Flag("vessel_imo", "invalid-imo-number", f"{number}: not an IMO number (all zeros)")
     return number, Flag("vessel_imo", "invalid-imo-number", f"{number}: not a valid IMO number (check digit)")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -21,16 +22,16 @@ from importlib.resources import files
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
 from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
 from pyais.messages import AISSentence, NMEASentenceFactory
 from pyais.stream import IterMessages
+from pydantic import BaseModel, ConfigDict, Field
 
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import FieldError, Rejection
+from scheldt.ingest.base import FieldError, Rejection, utc_in_range
 
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
@@ -51,8 +52,17 @@ def _uscg_time(raw: bytes) -> datetime | None:
     tail = raw[star + 3:].split(b",") if star >= 0 else []
     for field in reversed(tail):
         if field.isdigit() and len(field) == 10:
-            return datetime.fromtimestamp(int(field), UTC)
+            return _unix_time(field)
     return None
+
+
+def _unix_time(raw: Any) -> datetime | None:
+    """A unix time (seconds) as UTC, or None when it is not a number or falls outside the
+    dates Scheldt accepts (a tag block's ``c:99999999999999`` once stopped a whole batch)."""
+    try:
+        return utc_in_range(datetime.fromtimestamp(int(raw), UTC), "receive time")
+    except (ValueError, OverflowError, OSError, FieldError):
+        return None
 
 
 def _received_at(msg: Any) -> datetime | None:
@@ -60,7 +70,7 @@ def _received_at(msg: Any) -> datetime | None:
     if tag is not None:
         tag.init()
         if tag.receiver_timestamp:
-            return datetime.fromtimestamp(int(tag.receiver_timestamp), UTC)
+            return _unix_time(tag.receiver_timestamp)
     wrapper = getattr(msg, "wrapper_msg", None)
     if wrapper is not None and getattr(wrapper, "timestamp", None):
         ts = wrapper.timestamp
@@ -190,8 +200,13 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
         at = _received_at(msg)
         if kind in POSITION_TYPES:
             lat, lon = getattr(decoded, "lat", None), getattr(decoded, "lon", None)
-            if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+            if lat is None or lon is None or lat == 91 or lon == 181:  # ITU-R M.1371: 91 / 181 = not available
                 stats["position not available"] += 1
+                continue
+            if abs(lat) > 90 or abs(lon) > 180:
+                stats["position out of range"] += 1
+                yield Rejection(where, "position", f"position {lat}, {lon} is outside WGS 84 ranges and is not the "
+                                "'not available' value (91, 181)", msg.raw.decode("ascii", "replace"))
                 continue
             stats["positions"] += 1
             mmsi = f"{decoded.mmsi:09d}"
@@ -289,9 +304,26 @@ def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float |
     if not raw or raw in missing:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise FieldError(column, f"{column} is {raw!r}, not a number") from None
+    if not math.isfinite(value):
+        raise FieldError(column, f"{column} is {raw!r}, not a finite number")
+    return value
+
+
+#: Plausible ranges of the optional motion fields of a position (AIS, ITU-R M.1371: speed
+#: over ground 0-102.2 knots, course and heading 0-359.9 degrees).
+_MOTION_RANGES = {"speed_knots": (0.0, 102.2), "course_deg": (0.0, 359.99), "heading_deg": (0.0, 359.99)}
+
+
+def _motion(name: str, column: str, value: float | None, flags: list[Flag]) -> float | None:
+    """``value`` when within :data:`_MOTION_RANGES`, else None with a flag naming ``column``."""
+    low, high = _MOTION_RANGES[name]
+    if value is None or low <= value <= high:
+        return value
+    flags.append(Flag(column, "implausible-value", f"{column} {value:g} is outside {low:g}-{high:g}; not used"))
+    return None
 
 
 def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[VesselPosition | Rejection]:
@@ -306,20 +338,25 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[Ves
         where = f"{source}:{reader.line_num}"
         try:
             try:
-                at = datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format).replace(tzinfo=UTC)
+                at = utc_in_range(datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format),
+                                  layout.time_column)
             except ValueError as exc:
                 raise FieldError(layout.time_column, f"{layout.time_column}: {exc}") from None
             lat = _num(row, layout.latitude, layout.missing_values)
             lon = _num(row, layout.longitude, layout.missing_values)
             if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
                 raise FieldError(layout.latitude, f"position {lat}, {lon} is missing or outside WGS 84 ranges")
-            speed = _num(row, layout.speed_knots, layout.missing_values)
-            course = _num(row, layout.course_deg, layout.missing_values)
-            heading = _num(row, layout.heading_deg, layout.missing_values)
+            flags: list[Flag] = []
+            speed, course, heading = (_motion(name, str(column), _num(row, column, layout.missing_values), flags)
+                                      for name, column in (("speed_knots", layout.speed_knots),
+                                                           ("course_deg", layout.course_deg),
+                                                           ("heading_deg", layout.heading_deg)))
         except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, ",".join(v or "" for v in row.values() if isinstance(v, str)))
             continue
         mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
+        if mmsi and not (mmsi.isdigit() and len(mmsi) == 9):
+            flags.append(Flag(str(layout.mmsi), "malformed-mmsi", f"MMSI {mmsi[:20]!r} is not 9 digits"))
         vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
         status = (row.get(layout.nav_status) or "").strip() if layout.nav_status else ""
         yield VesselPosition(
@@ -327,7 +364,7 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[Ves
             heading_deg=heading, nav_status="" if status in layout.missing_values else status,
             vessel_id=f"{layout.name}:{vessel_id}" if vessel_id else "",
             fact_key=_key(mmsi, vessel_id and f"{layout.name}:{vessel_id}", at.isoformat(), lat, lon),
-            source=where,
+            source=where, flags=tuple(flags),
         )
 
 

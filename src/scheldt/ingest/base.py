@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+#: Times of shipping facts Scheldt accepts, UTC: [1970-01-01, 2100-01-01). A time outside is a
+#: broken field (a year 0001 or 2999 in a feed), never a real event, document or position.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class FieldError(Exception):
@@ -16,6 +23,40 @@ class FieldError(Exception):
         super().__init__(why)
         self.field = field
         self.why = why
+
+
+def utc_in_range(ts: datetime, field: str, raw: object = None) -> datetime:
+    """``ts`` as aware UTC (a naive one is taken as UTC). Raises FieldError naming ``field``
+    when it falls outside [:data:`EARLIEST`, :data:`LATEST`) or cannot be expressed in UTC
+    (year 1 with a positive offset, year 9999 with a negative one)."""
+    shown = ts.isoformat() if raw is None else raw
+    try:
+        utc = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except OverflowError:
+        raise FieldError(field, f"{field} {shown!r} is outside the range of dates Scheldt accepts "
+                                "(1970-2099)") from None
+    if not EARLIEST <= utc < LATEST:
+        raise FieldError(field, f"{field} {shown!r} is outside the range of dates Scheldt accepts (1970-2099)")
+    return utc
+
+
+_JSON_NAMES = {"str": "a text", "NoneType": "null", "int": "a number", "float": "a number", "bool": "true/false",
+               "list": "a list", "dict": "an object", "Decimal": "a number"}
+
+
+def structure_why(exc: Exception) -> str:
+    """Why a record whose JSON has the wrong shape could not be read, in the sender's terms
+    ("null where an object belongs") rather than Python's, from the exception a reader hit."""
+    text = str(exc)
+    found = re.search(r"'(\w+)' object", text)
+    name = _JSON_NAMES.get(found.group(1), found.group(1)) if found else ""
+    if found and ("has no attribute" in text or "is not subscriptable" in text):
+        return f"a field holds {name} where an object belongs"
+    if found and "is not iterable" in text:
+        return f"a field holds {name} where a list belongs"
+    if isinstance(exc, ArithmeticError):
+        return "a number is out of range"
+    return f"{type(exc).__name__}: {text[:120]}"
 
 
 @dataclass(frozen=True, slots=True)

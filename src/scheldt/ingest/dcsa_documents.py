@@ -12,11 +12,12 @@ as such. Container and IMO numbers with wrong check digits are kept and flagged.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from scheldt import reference
 from scheldt.domain.codes import normalise_hs_code
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, imo_number
@@ -33,7 +34,8 @@ from scheldt.domain.shipping import (
     Vessel,
     VgmDeclaration,
 )
-from scheldt.ingest.base import Rejection
+from scheldt.domain.units import mass_kg
+from scheldt.ingest.base import FieldError, Rejection, structure_why, utc_in_range
 
 Json = dict[str, Any]
 Record = Consignment | VgmDeclaration | TransportEvent | ShipmentEvent | Rejection
@@ -45,26 +47,26 @@ _ROLES = {"OS": "shipper", "shipper": "shipper", "CN": "consignee", "consignee":
           "endorsee": "endorsee", "issuingParty": "carrier", "carrier": "carrier", "bookingAgent": "booking agent",
           "DDR": "consignor's freight forwarder", "DDS": "consignee's freight forwarder", "SCO": "service contract owner",
           "HE": "carrier booking office"}
-_KG = {"KGM": 1.0, "LBR": 0.45359237, "TNE": 1000.0}
 
 
 def _time(raw: Any) -> datetime | None:
     if not isinstance(raw, str) or not raw:
         return None
     try:
-        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return utc_in_range(datetime.fromisoformat(raw.replace("Z", "+00:00")), "date-time", raw)
+    except (ValueError, FieldError):  # unreadable, or outside 1970-2099: not a usable time
         return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def _kg(weight: Any) -> float | None:
+def _kg(weight: Any, field: str, flags: list[Flag]) -> float | None:
+    """A DCSA weight object ``{"value", "unit"}`` in kg; an unknown unit or an implausible
+    mass is flagged into ``flags`` and not used (:func:`scheldt.domain.units.mass_kg`)."""
     if not isinstance(weight, dict) or weight.get("value") is None:
         return None
-    try:
-        return round(float(weight["value"]) * _KG.get(weight.get("unit", "KGM"), 1.0), 3)
-    except (TypeError, ValueError):
-        return None
+    kg, flag = mass_kg(weight["value"], str(weight.get("unit") or "KGM"), field)
+    if flag is not None:
+        flags.append(flag)
+    return kg
 
 
 def _address(party: Json) -> tuple[str, str]:
@@ -112,13 +114,18 @@ def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
                 hs = normalise_hs_code(str(codes[0]))
             except ValueError as exc:
                 flags.append(Flag("HSCodes", "malformed-hs-code", str(exc)))
+            else:
+                if not reference.is_known_hs6(hs):
+                    flags.append(Flag("HSCodes", "unknown-hs-code", f"HS {hs[:6]} is not in the shipped "
+                                      f"nomenclature ({reference.HS_EDITION}); kept as sent"))
         description = item.get("descriptionOfGoods") or item.get("commodityType") or ""
         if isinstance(description, list):
             description = " ".join(description)
         cargo = item.get("cargoItems") or []
-        mass = _kg(item.get("cargoGrossWeight")) or _kg(item.get("weight"))
+        mass = _kg(item.get("cargoGrossWeight"), "cargoGrossWeight", flags) or _kg(item.get("weight"), "weight", flags)
         if mass is None and cargo:
-            masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or c.get("weight"))) is not None]
+            masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or c.get("weight"),
+                                                    "cargoItems.cargoGrossWeight", flags)) is not None]
             mass = sum(masses) if masses else None
         packages = sum(int((c.get("outerPackaging") or {}).get("numberOfPackages") or 0) for c in cargo) or None
         out.append(GoodsItem(hs, str(description), packages, mass))
@@ -252,6 +259,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
     if not raw:
         return Rejection(where, "equipmentReference", "VGM declaration names no container")
     number, flag = container_number(raw)
+    flags = [flag] if flag else []
     when = _time(vgm.get("dateTime")) or _time(item.get("declarationDateTime"))
     if when is None:
         return Rejection(where, "dateTime", "VGM declaration has no readable date-time")
@@ -263,33 +271,49 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
         event_id=item.get("declarationReference") or f"vgm:{number}:{when.isoformat()}", classifier="ACT",
         event_time=when, created_time=_time(item.get("declarationDateTime")),
         location=Location(unlocode=loc.get("UNLocationCode") or "", name=loc.get("locationName") or ""),
-        documents=docs, source=where, flags=(flag,) if flag else (), container_number=number,
-        verified_gross_mass_kg=_kg(vgm.get("weight")), method=vgm.get("method") or "",
+        documents=docs, source=where, container_number=number,
+        verified_gross_mass_kg=_kg(vgm.get("weight"), "VGM.weight", flags), flags=tuple(flags),
+        method=vgm.get("method") or "",
         retracted=bool(item.get("isRetracted")),
     )
 
 
-def _schedule(services: list[Json], where: str) -> Iterator[Record]:
-    for i, service in enumerate(services):
-        for j, vs in enumerate(service.get("vesselSchedules") or []):
-            imo, flag = imo_number(vs.get("vesselIMONumber"))
-            vessel = Vessel(imo=imo, call_sign=vs.get("vesselCallSign") or "", name=vs.get("vesselName") or "")
-            for k, call in enumerate(vs.get("transportCalls") or []):
-                code = (call.get("location") or {}).get("UNLocationCode") or ""
-                tc = TransportCall(unlocode=code, reference=call.get("transportCallReference") or "",
-                                   carrier_service=service.get("carrierServiceCode") or "",
-                                   export_voyage=call.get("carrierExportVoyageNumber") or "",
-                                   import_voyage=call.get("carrierImportVoyageNumber") or "", vessel=vessel)
-                for n, ts in enumerate(call.get("timestamps") or []):
-                    path = f"{where}[{i}].vesselSchedules[{j}].transportCalls[{k}].timestamps[{n}]"
-                    when = _time(ts.get("eventDateTime"))
-                    if when is None:
-                        yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
-                        continue
-                    yield TransportEvent(event_id=f"ovs:{tc.reference}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}",
-                                         classifier=ts.get("eventClassifierCode") or "", event_time=when,
-                                         location=Location(unlocode=code), transport_call=tc, source=path,
-                                         flags=(flag,) if flag else (), event_type=ts.get("eventTypeCode") or "")
+_DOCUMENT_KEYS = ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")
+
+
+def _list_item(item: Json, where: str) -> Iterator[Record]:
+    """One item of a top-level list: a vessel schedule (DCSA OVS: ``vesselSchedules``), or a
+    booking, shipping instruction or transport document."""
+    if "vesselSchedules" in item:
+        yield from _schedule(item, where)
+    elif any(k in item for k in _DOCUMENT_KEYS):
+        yield from with_house_bills(item, where)
+    else:
+        raise FieldError("", "is neither a vessel schedule (vesselSchedules) nor a DCSA booking, shipping "
+                             f"instruction or transport document (keys: {', '.join(sorted(item)[:6])})")
+
+
+def _schedule(service: Json, where: str) -> Iterator[Record]:
+    """The timestamps of one DCSA OVS service schedule at ``where``, each a TransportEvent."""
+    for j, vs in enumerate(service.get("vesselSchedules") or []):
+        imo, flag = imo_number(vs.get("vesselIMONumber"))
+        vessel = Vessel(imo=imo, call_sign=vs.get("vesselCallSign") or "", name=vs.get("vesselName") or "")
+        for k, call in enumerate(vs.get("transportCalls") or []):
+            code = (call.get("location") or {}).get("UNLocationCode") or ""
+            tc = TransportCall(unlocode=code, reference=call.get("transportCallReference") or "",
+                               carrier_service=service.get("carrierServiceCode") or "",
+                               export_voyage=call.get("carrierExportVoyageNumber") or "",
+                               import_voyage=call.get("carrierImportVoyageNumber") or "", vessel=vessel)
+            for n, ts in enumerate(call.get("timestamps") or []):
+                path = f"{where}.vesselSchedules[{j}].transportCalls[{k}].timestamps[{n}]"
+                when = _time(ts.get("eventDateTime"))
+                if when is None:
+                    yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
+                    continue
+                yield TransportEvent(event_id=f"ovs:{tc.reference}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}",
+                                     classifier=ts.get("eventClassifierCode") or "", event_time=when,
+                                     location=Location(unlocode=code), transport_call=tc, source=path,
+                                     flags=(flag,) if flag else (), event_type=ts.get("eventTypeCode") or "")
 
 
 def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
@@ -323,9 +347,33 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
         return
     try:
         yield from _records(doc, source)
-    except (AttributeError, TypeError, ValueError, KeyError) as exc:
-        yield Rejection(f"{source}$", "", f"the document does not have the DCSA structure ({type(exc).__name__}: "
-                        f"{str(exc)[:120]})")
+    except _READ_ERRORS as exc:
+        yield Rejection(f"{source}$", "", f"the document does not have the DCSA structure: {structure_why(exc)}")
+
+
+#: What reading a record of the wrong JSON shape raises (caught per record, never out of a reader).
+_READ_ERRORS = (AttributeError, TypeError, ValueError, KeyError, ArithmeticError)
+
+
+def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Iterator[Record]]) -> Iterator[Record]:
+    """``read`` each item of a list at ``path[i]``; an item of the wrong shape is one Rejection
+    at its path, and the items after it are still read."""
+    for i, item in enumerate(items):
+        where = f"{path}[{i}]"
+        try:
+            if not isinstance(item, dict):
+                raise FieldError("", f"holds {_json_name(item)}, not an object")
+            got = read(item, where)
+            yield from list(got) if isinstance(got, Iterator) else [got]
+        except FieldError as exc:
+            yield Rejection(where, exc.field, f"the record {exc.why}", json.dumps(item, default=str)[:2000])
+        except _READ_ERRORS as exc:
+            yield Rejection(where, "", f"the record does not have the DCSA structure: {structure_why(exc)}",
+                            json.dumps(item, default=str)[:2000])
+
+
+def _json_name(value: Any) -> str:
+    return {str: "a text", type(None): "null", list: "a list", bool: "true/false"}.get(type(value), "a number")
 
 
 def _rebased(rec: Record, source: str, i: int) -> Record:
@@ -342,8 +390,8 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
             for rec in _records(item, f"{source}$[{i}]"):
                 yield _rebased(rec, source, i)
         return
-    if isinstance(doc, list):
-        yield from _schedule(doc, f"{source}$")
+    if isinstance(doc, list):  # vessel schedules, or transport documents / shipping instructions one after another
+        yield from _each(doc, f"{source}$", _list_item)
         return
     if not isinstance(doc, dict):
         yield Rejection(f"{source}$", "", "not a DCSA document")
@@ -372,18 +420,16 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
         yield consignment(doc["document"], f"{source}$.document")
         return
     if isinstance(doc.get("arrivalNotices"), list):
-        for i, an in enumerate(doc["arrivalNotices"]):
-            yield consignment(an, f"{source}$.arrivalNotices[{i}]")
+        yield from _each(doc["arrivalNotices"], f"{source}$.arrivalNotices", consignment)
         return
     if isinstance(doc.get("VGMDeclarations"), list):
-        for i, item in enumerate(doc["VGMDeclarations"]):
-            yield _vgm(item, f"{source}$.VGMDeclarations[{i}]")
+        yield from _each(doc["VGMDeclarations"], f"{source}$.VGMDeclarations", _vgm)
         return
-    if isinstance(doc.get("events"), list) and doc["events"] and "portCall" in doc["events"][0]:
-        for i, event in enumerate(doc["events"]):
-            yield _port_call(event, f"{source}$.events[{i}]")
+    events = doc.get("events")
+    if isinstance(events, list) and events and any(isinstance(e, dict) and "portCall" in e for e in events):
+        yield from _each(events, f"{source}$.events", _port_call)
         return
-    if any(k in doc for k in ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")):
+    if any(k in doc for k in _DOCUMENT_KEYS):
         yield from with_house_bills(doc, f"{source}$")
         return
     yield Rejection(f"{source}$", "", "not a DCSA booking, shipping instruction, transport document, arrival "

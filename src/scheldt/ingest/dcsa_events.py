@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, BinaryIO
 
 import ijson
 import orjson
-from datetime import UTC, datetime
-from typing import Any
 
+from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, imo_number
 from scheldt.domain.shipping import (
     DocumentReference,
@@ -37,7 +39,8 @@ from scheldt.domain.shipping import (
     TransportEvent,
     Vessel,
 )
-from scheldt.ingest.base import FieldError, Rejection
+from scheldt.domain.units import celsius
+from scheldt.ingest.base import FieldError, Rejection, structure_why, utc_in_range
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -59,7 +62,7 @@ def parse_dcsa_time(raw: Any, field: str) -> datetime:
         raise FieldError(field, f"{field} {raw!r} is not an ISO 8601 date-time") from None
     if ts.tzinfo is None:
         raise FieldError(field, f"{field} {raw!r} has no UTC offset")
-    return ts.astimezone(UTC)
+    return utc_in_range(ts, field, raw)
 
 
 def _events(doc: Any) -> Iterator[tuple[str, Any]]:
@@ -143,16 +146,26 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     return call, flags
 
 
-def _location(loc: Json | None) -> Location | None:
+def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
+    """An event's location; coordinates outside WGS 84 ranges (or not numbers) are flagged and
+    left out, the rest of the location kept."""
     if not loc:
         return None
+    if not isinstance(loc, dict):
+        raise FieldError("eventLocation", f"eventLocation is a {type(loc).__name__}, not an object")
     geo = loc.get("geoCoordinate") or loc
-    lat, lon = geo.get("latitude"), geo.get("longitude")
+    lat = None if geo.get("latitude") is None else _float(geo.get("latitude"))
+    lon = None if geo.get("longitude") is None else _float(geo.get("longitude"))
+    if (lat, lon) != (None, None) and not (lat is not None and lon is not None and math.isfinite(lat)
+                                           and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        flags.append(Flag("eventLocation.latitude", "implausible-position",
+                          f"coordinates {str(geo.get('latitude'))[:20]}, {str(geo.get('longitude'))[:20]} are not "
+                          "a WGS 84 position; not used"))
+        lat = lon = None
     code = loc.get("UNLocationCode")
     if type(code) is not str:  # None, or not a string: as _unlocode says
         code = _unlocode(code, field="eventLocation.UNLocationCode")
-    return Location(code, loc.get("facilityCode") or "", loc.get("locationName") or "",
-                    None if lat is None else _float(lat), None if lon is None else _float(lon))
+    return Location(code, loc.get("facilityCode") or "", loc.get("locationName") or "", lat, lon)
 
 
 _DOCUMENT_KEYS = frozenset({"documentReferences", "relatedDocumentReferences", "shipmentDetails"})
@@ -207,20 +220,23 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
                    if "transportCall" in flat or "transportDetails" in obj else (None, []))
     equipment = obj.get("equipmentDetails") or flat
     # Event's fields in order (event_id ... source); flags follow
+    flags = list(flags)
     common = (event_id, classifier, event_time, created,
-              _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location")),
+              _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location"), flags),
               call, _documents(flat), where)
     if kind in ("EQUIPMENT", "IOT", "REEFER"):
         raw_number = equipment.get("equipmentReference") or ""
+        if not isinstance(raw_number, str):
+            raise FieldError("equipmentReference", f"equipmentReference {str(raw_number)[:20]} is "
+                                                   f"{type(raw_number).__name__.replace('int', 'a number')}, not a text")
         number, flag = container_number(raw_number) if raw_number else ("", None)
         if flag:
             flags.append(flag)
     if kind == "EQUIPMENT":
         code = classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or ""
-        empty = equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode")
+        empty = _empty(equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode"), flags)
         return EquipmentEvent(*common, tuple(flags), code, number, equipment.get("ISOEquipmentCode") or "",
-                              None if empty is None else empty == "EMPTY",
-                              _seals(equipment.get("seals") or flat.get("seals")))
+                              empty, _seals(equipment.get("seals") or flat.get("seals")))
     if kind == "TRANSPORT":
         code = classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or ""
         return TransportEvent(*common, tuple(flags), code)
@@ -238,16 +254,35 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
                         iot_code=(obj.get("iotDetails") or {}).get("iotEventCode") or "")
     reefer = obj.get("reeferDetails") or {}
     code = classification.get("reeferEventTypeCode") or flat.get("reeferEventTypeCode") or ""
-    unit = reefer.get("temperatureUnit") or "CEL"
-    to_c = (lambda t: t) if unit == "CEL" else (lambda t: (t - 32) * 5 / 9)
-    def conv(value: Any) -> float | None:
-        v = _float(value)
-        return None if v is None else round(to_c(v), 3)
+    unit = str(reefer.get("temperatureUnit") or "CEL")
+
+    def conv(value: Any, field: str) -> float | None:
+        c, flag = celsius(value, unit, field)
+        if flag is not None:
+            flags.append(flag)
+        return c
+    setpoint = conv(reefer.get("internalSetpointTemperature"), "internalSetpointTemperature")
+    ambient = conv(reefer.get("ambientMeasuredTemperature"), "ambientMeasuredTemperature")
     probes = tuple(c for p in reefer.get("temperatureProbeMeasurements") or []
-                   if (c := conv(p.get("measuredTemperatureValue"))) is not None)
+                   if (c := conv(p.get("measuredTemperatureValue"), "measuredTemperatureValue")) is not None)
     return ReeferEvent(*common, tuple(flags), event_type=code, container_number=number,
-                       setpoint_celsius=conv(reefer.get("internalSetpointTemperature")),
-                       ambient_celsius=conv(reefer.get("ambientMeasuredTemperature")), probe_celsius=probes)
+                       setpoint_celsius=setpoint, ambient_celsius=ambient, probe_celsius=probes)
+
+
+#: DCSA emptyIndicatorCode values (Track & Trace 2.2 and 3.0).
+_EMPTY_CODES = {"EMPTY": True, "LADEN": False}
+
+
+def _empty(raw: Any, flags: list[Flag]) -> bool | None:
+    """True for EMPTY, False for LADEN, None when absent; any other value is flagged and left
+    unknown (never read as laden: an empty box that is not empty is a smuggling pattern)."""
+    if raw is None or raw == "":
+        return None
+    empty = _EMPTY_CODES.get(str(raw).strip().upper())
+    if empty is None:
+        flags.append(Flag("emptyIndicatorCode", "unknown-code", f"emptyIndicatorCode {str(raw)[:20]!r} is neither "
+                          "EMPTY nor LADEN; whether the box is empty is left unknown"))
+    return empty
 
 
 #: The DCSA Track & Trace field (2.2 names; 3.0 nests most of them under the same name, and
@@ -309,9 +344,26 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     fh.seek(0)
     if head.startswith(b"\xef\xbb\xbf"):
         fh.read(3)
-    for i, obj in enumerate(ijson.items(fh, prefix, use_float=True)):
+    for i, obj in enumerate(ijson.items(fh, prefix)):
         if i >= given:
-            yield f"{path}{i}]", obj
+            yield f"{path}{i}]", plain_numbers(obj)
+
+
+def plain_numbers(value: Any, depth: int = 0) -> Any:
+    """``value`` (as ijson builds it) with every Decimal made a float, or its text when no
+    float holds it (1e400): one such number is then a field error of its event, where ijson's
+    own float conversion stopped the whole document at it (an attack review). Below 64 levels
+    of nesting values are left as they are (no DCSA event nests that deep; it is rejected)."""
+    if isinstance(value, Decimal):
+        f = float(value)
+        return f if math.isfinite(f) else str(value)
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        return {k: plain_numbers(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(v, depth + 1) for v in value]
+    return value
 
 
 class _NotPlain(Exception):
@@ -389,7 +441,7 @@ def _array(piece: bytes) -> list[Any] | None:
     try:
         if not has_long_digit_run(piece):
             return orjson.loads(b"[" + piece + b"]")
-        return list(ijson.items(io.BytesIO(b"[" + piece + b"]"), "item", use_float=True))
+        return [plain_numbers(x) for x in ijson.items(io.BytesIO(b"[" + piece + b"]"), "item")]
     except (orjson.JSONDecodeError, ijson.JSONError, UnicodeDecodeError):
         return None
 
@@ -437,7 +489,7 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
             yield Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)",
                             json.dumps(obj)[:2000])
             continue
-        if event_id in seen:
+        if event_id in seen:  # DCSA: an id is unique within a response, a repeat is the sender's error
             yield Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[event_id]}",
                             json.dumps(obj)[:2000])
             continue
@@ -448,9 +500,9 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
             yield _event(obj, flat, meta, kind, event_id, where, strict_uuid=not v3)
         except FieldError as exc:
             yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
-        except (AttributeError, TypeError, ValueError, KeyError) as exc:
-            yield Rejection(where, "", f"{kind} event does not have the DCSA structure ({type(exc).__name__}: "
-                            f"{str(exc)[:120]})", json.dumps(obj, default=str)[:2000])
+        except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
+            yield Rejection(where, "", f"{kind} event does not have the DCSA structure: {structure_why(exc)}",
+                            json.dumps(obj, default=str)[:2000])
 
 
 def _is_uuid(value: str) -> bool:

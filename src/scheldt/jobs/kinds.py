@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt.errors import InputError
+from scheldt.ingest.registry import FORMATS
 from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload, default_head_file
 from scheldt.store.db import UnitOfWork
@@ -53,6 +54,7 @@ class Param:
     help: str
     required: bool = False
     default: Any = None
+    choices: tuple[str, ...] = ()  # a text parameter's allowed values (empty: any text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +213,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("ingest", _ingest, {
         "paths": Param(list, "Files to read, in order (any format `scheldt ingest` reads).", required=True),
         "format": Param(str, "auto, declarations, dcsa-events, dcsa-documents, edifact, ais-nmea or ais-csv.",
-                        default="auto"),
+                        default="auto", choices=("auto", *FORMATS)),
         "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
     }, "Read files into the store file by file, then re-score the trips that received facts."),
@@ -278,6 +280,8 @@ def _typed(where: str, p: Param, value: Any) -> Any:
         return value
     if not isinstance(value, str) or not value:
         raise InputError(where, f"{value!r} is not a non-empty text")
+    if p.choices and value not in p.choices:
+        raise InputError(where, f"{value[:40]!r} is not one of {', '.join(p.choices)}")
     return value
 
 

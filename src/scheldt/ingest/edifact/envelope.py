@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pydifact import Parser
 from pydifact.exceptions import EDISyntaxError
 from pydifact.segments import Segment
+from pydifact.serializer import Serializer
 
 from scheldt.domain.declarations import Flag
 from scheldt.ingest.base import Rejection
@@ -36,6 +37,9 @@ class Message:
     segments: list[Segment]
     where: str
     flags: tuple[Flag, ...] = ()
+    #: True when the message breaks off before its UNT: its segments end without one, and a
+    #: reader keeps only the segment groups that certainly ended before the break.
+    truncated: bool = False
 
 
 def text_of(data: bytes) -> str:
@@ -104,7 +108,7 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         tag = seg.tag.strip()
         if tag == "UNH":
             if current:
-                yield _unterminated(current, start, source)
+                yield from _unterminated(current, start, source)
             current, start = [seg], n
         elif tag == "UNT":
             if not current:
@@ -118,7 +122,7 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
-        yield _unterminated(current, start, source)
+        yield from _unterminated(current, start, source)
 
 
 def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, str, str, str]:
@@ -130,10 +134,20 @@ def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, st
     return ref, kind, version, association, f"{source} message {ref} (segment {start})"
 
 
-def _unterminated(current: list[Segment], start: int, source: str) -> Rejection:
-    ref, kind, _, _, where = _head(current, start, source)
-    return Rejection(where, "UNT", f"{kind} message {ref} ends without UNT after {len(current)} segments "
-                     "(file truncated, or the next UNH came too early)")
+def _unterminated(current: list[Segment], start: int, source: str) -> Iterator[Message | Rejection]:
+    """A message without its UNT: a Rejection keeping its segments as received (to correct and
+    re-send), then the message marked ``truncated`` so a reader can keep what came before the
+    break (see :attr:`Message.truncated`)."""
+    ref, kind, version, association, where = _head(current, start, source)
+    why = (f"{kind} message {ref} ends without UNT after {len(current)} segments (file truncated, or the next UNH "
+           "came too early); container groups that ended before the break are kept, flagged")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = Serializer().serialize(current, with_una_header=False)
+    yield Rejection(where, "UNT", why, raw[:200_000])
+    flag = Flag("UNT", "truncated-message", f"read from {kind} message {ref}, which breaks off after "
+                f"{len(current)} segments without its UNT")
+    yield Message(ref, kind, version, association, current, where, (flag,), truncated=True)
 
 
 def _close(current: list[Segment], start: int, source: str) -> Message | Rejection:

@@ -38,6 +38,7 @@ from scheldt.domain.shipping import (
     TransportEvent,
     Vessel,
 )
+from scheldt.domain.units import celsius, mass_kg
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.edifact.envelope import Message, component
 
@@ -98,9 +99,18 @@ def _vessel(seg: Segment) -> tuple[Vessel, str, list[Flag]]:
 
 
 def _event_id(message: Message, *parts: object) -> str:
-    """Stable id of a fact in a message: re-sending the message gives the same id."""
-    raw = "\x1f".join([message.type, message.ref, *map(str, parts)])
+    """Stable id of a fact from what it says (``parts``: vessel, voyage, port, time, container,
+    cell...), never from where it sits: the same facts re-sent under another message reference,
+    in another order or in another interchange get the same id (an attack review added a
+    BAPLIE twice by renumbering its UNH)."""
+    raw = "\x1f".join([message.type, *map(str, parts)])
     return f"edi-{message.type.lower()}-{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+
+
+def _vessel_key(head: _Header) -> str:
+    """The vessel and voyage a message is about, as one text for fact ids."""
+    v = head.vessel
+    return f"{(v.imo or v.call_sign or v.name) if v else ''}|{head.voyage}"
 
 
 class _Header:
@@ -120,7 +130,7 @@ class _Header:
 def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Header, list[list[Segment]]]:
     head = _Header(message)
     groups: list[list[Segment]] = []
-    for seg in message.segments[1:-1]:
+    for seg in message.segments[1:] if message.truncated else message.segments[1:-1]:
         tag = seg.tag.strip()
         if starts(seg):
             groups.append([seg])
@@ -141,6 +151,8 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             head.ports.setdefault(component(seg, 0), component(seg, 1, 0))
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
+    if message.truncated:  # the last group may have lost segments at the break
+        return head, groups[:-1]
     return head, groups
 
 
@@ -163,10 +175,12 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             out["locs"].setdefault(component(seg, 0), component(seg, 1, 0))  # type: ignore[attr-defined]
         elif tag == "MEA":
             what = component(seg, 1, 0) or component(seg, 0)
-            value = component(seg, 2, 1)
-            try:
-                mass = float(value) * (1000.0 if component(seg, 2, 0) == "TNE" else 1.0)
-            except ValueError:
+            if not component(seg, 2, 1):
+                continue
+            mass, flag = mass_kg(component(seg, 2, 1), component(seg, 2, 0), f"MEA+{component(seg, 0)}")
+            if flag is not None:
+                out["flags"].append(flag)  # type: ignore[attr-defined]
+            if mass is None:
                 continue
             if what == "VGM" or component(seg, 0) == "VGM":
                 out["vgm"] = mass
@@ -177,10 +191,11 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
         elif tag == "SEL":
             out["seals"].append(Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0))))  # type: ignore[attr-defined]
         elif tag == "TMP":
-            try:
-                out["temp"] = float(component(seg, 1, 0))
-            except ValueError:
-                pass
+            temp, flag = celsius(component(seg, 1, 0), component(seg, 1, 1), "TMP")
+            if flag is not None:
+                out["flags"].append(flag)  # type: ignore[attr-defined]
+            if temp is not None:
+                out["temp"] = temp
         elif tag == "DTM":
             q, t = _dtm(seg)
             if q in ("203", "334", "7", "178", "132", "133", "186"):
@@ -205,12 +220,17 @@ def read_stowage(message: Message) -> Iterator[Record]:
         yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)")
         return
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
-    for i, group in enumerate(groups):
+    for group in groups:
         c = _container(group, message.where)
         cell = component(group[0], 1, 0)
+        if not c.get("number") and message.type == "BAPLIE":  # a MOVINS plans slots by type, without numbers
+            c["flags"].append(Flag("EQD", "no-container-number", f"stowage cell {cell or '?'} names no container "  # type: ignore[attr-defined]
+                                   "number (an empty EQD, a lost stowage position, or a release character ? before "
+                                   "a segment terminator that joined the next segment to this one)"))
         locs: dict[str, str] = c["locs"]  # type: ignore[assignment]
         yield StowagePosition(
-            event_id=_event_id(message, i, cell, c.get("number", "")),
+            event_id=_event_id(message, _vessel_key(head), head.ports.get("5", ""), when.isoformat(), cell,
+                               c.get("number", "")),
             classifier="PLN" if message.type == "MOVINS" else "ACT",
             event_time=when, created_time=head.date, location=Location(unlocode=head.ports.get("5", "")),
             transport_call=call, documents=_docs(c["refs"]),  # type: ignore[arg-type]
@@ -246,7 +266,8 @@ def read_moves(message: Message) -> Iterator[Record]:
                             "no readable date for this move" + (f": {dated[0]}" if dated else ""))
             continue
         yield EquipmentEvent(
-            event_id=_event_id(message, i, c.get("number", "")), classifier=_CLASSIFIER[message.type],
+            event_id=_event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
+                               c.get("number", "")), classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
             location=Location(unlocode=port, facility_code=head.ports.get("165", "")), transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
@@ -281,7 +302,8 @@ def read_status(message: Message) -> Iterator[Record]:
         return
     for i, c in enumerate(containers):
         yield StatusEvent(
-            event_id=_event_id(message, i, c.get("number", ""), status), classifier="ACT", event_time=when,
+            event_id=_event_id(message, status, port, when.isoformat(), c.get("number", "")), classifier="ACT",
+            event_time=when,
             created_time=head.date, location=Location(unlocode=port), documents=_docs(refs),
             source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=status, container_number=str(c.get("number", "")), status_text=text,
@@ -307,7 +329,8 @@ def read_schedule(message: Message) -> Iterator[Record]:
             n += 1
             kind = "ARRI" if component(seg, 0, 0) == "132" else "DEPA"
             call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel)
-            yield TransportEvent(event_id=_event_id(message, port, kind, when.isoformat()), classifier="EST",
+            yield TransportEvent(event_id=_event_id(message, _vessel_key(head), port, kind, when.isoformat()),
+                                 classifier="EST",
                                  event_time=when, created_time=head.date, location=Location(unlocode=port),
                                  transport_call=call, source=f"{message.where} LOC {port}", flags=tuple(head.flags),
                                  event_type=kind)
@@ -381,6 +404,10 @@ READERS: dict[str, Callable[[Message], Iterator[Record]]] = {
 }
 
 
+#: Message types read one container group at a time: a truncated one keeps its complete groups.
+GROUPED = frozenset({"BAPLIE", "MOVINS", "COARRI", "COPRAR", "CODECO"})
+
+
 def read_edifact(data: bytes, source: str) -> Iterator[Record]:
     """Every record of every message in an interchange; a Rejection per unreadable message."""
     from scheldt.ingest.edifact.envelope import read_messages
@@ -390,6 +417,8 @@ def read_edifact(data: bytes, source: str) -> Iterator[Record]:
             yield item
             continue
         reader = READERS.get(item.type)
+        if item.truncated and item.type not in GROUPED:
+            continue  # only container groups can be kept from before a break (its Rejection says so)
         if reader is None:
             yield Rejection(item.where, "UNH", f"message type {item.type!r} is not one Scheldt reads "
                             f"({', '.join(sorted(READERS))})")

@@ -1,0 +1,198 @@
+"""Inputs from an attack review of ingest, each a record that used to cost more than itself
+(a whole batch, the records after it) or to turn into a wrong fact without a word. The files
+are real fixtures changed in one place; each test says what the review saw."""
+
+from __future__ import annotations
+
+import json
+
+from scheldt.domain.shipping import (
+    Consignment,
+    EquipmentEvent,
+    ReeferEvent,
+    StowagePosition,
+    VesselPosition,
+    VgmDeclaration,
+)
+from scheldt.ingest.ais import ais_layouts, read_ais_csv, read_nmea
+from scheldt.ingest.base import Rejection
+from scheldt.ingest.dcsa_documents import read_dcsa_documents
+from scheldt.ingest.dcsa_events import read_dcsa_events
+from scheldt.ingest.edifact.messages import read_edifact
+from tests.conftest import SHARED
+
+F = SHARED / "fixtures"
+BAPLIE = (F / "edifact" / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi").read_text()
+LOAD = F / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"
+
+
+def _events(n: int = 4) -> list[dict]:
+    """``n`` copies of a real DCSA 3.0 load event, each with its own id."""
+    event = json.loads(LOAD.read_bytes())["events"][0]
+    out = []
+    for i in range(n):
+        e = json.loads(json.dumps(event))
+        e["eventID"] = f"{e['eventID']}-{i}"
+        out.append(e)
+    return out
+
+
+def _kinds(records: list) -> list[str]:
+    return [type(r).__name__ for r in records]
+
+
+def test_an_event_dated_year_1_is_rejected_alone() -> None:
+    # The review: eventDateTime 0001-01-01T00:00:00+01:00 raised OverflowError out of the
+    # reader, and `scheldt ingest` rolled back every file of the command (exit 2, "request").
+    events = _events()
+    events[1]["eventDateTime"] = "0001-01-01T00:00:00+01:00"
+    events[2]["eventDateTime"] = "2999-01-01T00:00:00Z"
+    records = list(read_dcsa_events(json.dumps(events).encode(), "e.json"))
+    assert _kinds(records) == ["EquipmentEvent", "Rejection", "Rejection", "EquipmentEvent"]
+    assert (records[1].where, records[1].field) == ("e.json$[1]", "eventDateTime")
+    assert records[1].why == ("eventDateTime '0001-01-01T00:00:00+01:00' is outside the range of dates Scheldt "
+                              "accepts (1970-2099)")
+    assert records[2].where == "e.json$[2]"
+
+
+def test_a_number_too_big_for_a_float_or_64_bits_costs_only_its_field() -> None:
+    # The review: latitude 1e400 or a 30-digit sequence number in $[2] stopped the stream there;
+    # $[3] onwards were lost.
+    events = _events(5)
+    events[2]["eventLocation"] = {"locationName": "Eiffel Tower", "latitude": "X", "longitude": "2.29"}
+    text = json.dumps(events).replace('"latitude": "X"', '"latitude": 1e400')
+    records = list(read_dcsa_events(text.encode(), "e.json"))
+    assert _kinds(records) == ["EquipmentEvent"] * 5
+    assert records[2].location.latitude is None and records[2].location.name == "Eiffel Tower"
+    assert [f.code for f in records[2].flags] == ["implausible-position"]
+    big = json.dumps(_events(5)).replace('"eventClassifierCode"', '"n": 123456789012345678901234567890, '
+                                         '"eventClassifierCode"', 1)
+    assert _kinds(read_dcsa_events(big.encode(), "e.json")) == ["EquipmentEvent"] * 5
+
+
+def test_wrong_json_types_are_named_in_the_senders_terms() -> None:
+    events = _events(3)
+    events[0]["equipmentDetails"]["seals"] = [None]  # the review: "AttributeError: 'NoneType' object has no ..."
+    events[1]["equipmentDetails"]["equipmentReference"] = 4812090
+    records = list(read_dcsa_events(json.dumps(events).encode(), "e.json"))
+    assert _kinds(records)[2] == "EquipmentEvent"
+    whys = [(r.field, r.why) for r in records[:2]]
+    assert "AttributeError" not in whys[0][1] and "TypeError" not in whys[1][1]
+    assert whys[1] == ("equipmentReference", "equipmentReference 4812090 is a number, not a text")
+
+
+def test_units_are_converted_or_flagged_never_guessed() -> None:
+    # The review: MEA in pounds and TMP in Fahrenheit read as kg and °C; a VGM in "LBS" and a
+    # reefer unit "C" read as kg and °F; emptyIndicatorCode 5 read as laden.
+    edi = (BAPLIE.replace("MEA+WT++KGM:3833", "MEA+VGM++LBR:44000'TMP+2+-4:FAH")
+           .replace("MEA+WT++KGM:3983", "MEA+WT++XYZ:3983"))
+    first, second, _ = read_edifact(edi.encode(), "b.edi")
+    assert isinstance(first, StowagePosition) and isinstance(second, StowagePosition)
+    assert (first.verified_gross_mass_kg, first.temperature_celsius) == (19958.064, -20.0)
+    assert second.gross_mass_kg is None and "unknown-unit" in [f.code for f in second.flags]
+    vgm = json.loads((F / "dcsa-other" / "vgm-v1.0-declaration.json").read_bytes())
+    item = vgm["VGMDeclarations"][0]
+    vgm["VGMDeclarations"] = [json.loads(json.dumps(item)) for _ in range(3)]
+    for i, (value, unit) in enumerate(((22000, "LBS"), (20000, "STONE"), (-5000, "KGM"))):
+        vgm["VGMDeclarations"][i]["VGM"]["weight"] = {"value": value, "unit": unit}
+        vgm["VGMDeclarations"][i]["declarationReference"] = f"VGM-{i}"
+    got = list(read_dcsa_documents(json.dumps(vgm).encode(), "v.json"))
+    assert all(isinstance(r, VgmDeclaration) for r in got)
+    assert [r.verified_gross_mass_kg for r in got] == [9979.032, None, None]
+    assert [[f.code for f in r.flags if f.code != "invalid-container-number"] for r in got] == [
+        [], ["unknown-unit"], ["implausible-mass"]]
+    events = _events(2)
+    events[0]["equipmentDetails"]["emptyIndicatorCode"] = 5
+    events[1]["equipmentDetails"]["emptyIndicatorCode"] = "empty"
+    a, b = read_dcsa_events(json.dumps(events).encode(), "e.json")
+    assert isinstance(a, EquipmentEvent) and isinstance(b, EquipmentEvent)
+    assert (a.empty, b.empty) == (None, True) and [f.code for f in a.flags] == ["unknown-code"]
+
+
+def test_a_reefer_temperature_in_an_unknown_unit_is_flagged() -> None:
+    event = {"eventID": "6a7d5c3e-9f1b-4a2e-8c3d-2b1f0e9d8c7a", "eventType": "REEFER", "eventDateTime": "2026-01-01T00:00:00Z",
+             "eventClassifierCode": "ACT", "reeferEventTypeCode": "MEAS", "equipmentReference": "APZU4812090",
+             "reeferDetails": {"temperatureUnit": "C", "internalSetpointTemperature": -20}}
+    [r] = read_dcsa_events(json.dumps([event]).encode(), "r.json")
+    assert isinstance(r, ReeferEvent) and r.setpoint_celsius is None
+    event["reeferDetails"]["temperatureUnit"] = "FAH"
+    [r] = read_dcsa_events(json.dumps([event]).encode(), "r.json")
+    assert r.setpoint_celsius == -28.889
+
+
+def test_a_broken_item_of_a_document_list_costs_only_that_item() -> None:
+    # The review: VGMDeclarations[1] of the wrong shape lost [2] and [3]; a list of transport
+    # documents was read as a vessel schedule and yielded nothing.
+    vgm = json.loads((F / "dcsa-other" / "vgm-v1.0-declaration.json").read_bytes())
+    item = vgm["VGMDeclarations"][0]
+    vgm["VGMDeclarations"] = [item, {**item, "equipmentDetails": "garbage"}, {**item, "declarationReference": "B"}]
+    got = list(read_dcsa_documents(json.dumps(vgm).encode(), "v.json"))
+    assert _kinds(got) == ["VgmDeclaration", "Rejection", "VgmDeclaration"]
+    assert got[1].where == "v.json$.VGMDeclarations[1]"
+    assert got[1].why == "the record does not have the DCSA structure: a field holds a text where an object belongs"
+    td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
+    listed = list(read_dcsa_documents(json.dumps([td, "x", td]).encode(), "list.json"))
+    assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
+    assert isinstance(listed[0], Consignment) and listed[0].bill_of_lading == td["transportDocumentReference"]
+
+
+def test_the_same_bay_plan_under_another_message_reference_is_the_same_facts() -> None:
+    # The review: renumbering UNH/UNT (1907 -> 2001), or swapping two container groups, added
+    # every stowage position again.
+    ids = {r.event_id for r in read_edifact(BAPLIE.encode(), "a.edi")}
+    renumbered = BAPLIE.replace("UNH+1907", "UNH+2001").replace("UNT+30+1907", "UNT+30+2001")
+    groups = BAPLIE.split("LOC+147")
+    swapped = "LOC+147".join([groups[0], groups[2], groups[1].replace("NAD+CA+OOL:172:20'\n", "NAD+CA+OOL:172:20'\n"),
+                              groups[3]])
+    assert len(ids) == 3
+    assert {r.event_id for r in read_edifact(renumbered.encode(), "b.edi")} == ids
+    assert {r.event_id for r in read_edifact(swapped.encode(), "c.edi")} == ids
+
+
+def test_a_bay_plan_cut_off_keeps_the_container_groups_before_the_break() -> None:
+    # The review: a BAPLIE cut before its UNT lost every container and kept no raw text.
+    cut = BAPLIE[:BAPLIE.index("LOC+147+0100114")] + "LOC+147+01"
+    records = list(read_edifact(cut.encode(), "cut.edi"))
+    kept = [r for r in records if isinstance(r, StowagePosition)]
+    assert [r.container_number for r in kept] == ["OOLU4293959"]  # the second group may have lost its end
+    assert "truncated-message" in [f.code for f in kept[0].flags]
+    message = next(r for r in records if isinstance(r, Rejection) and r.field == "UNT")
+    assert "EQD+CN+MOEU0710945" in message.raw and message.where == "cut.edi message 1907 (segment 2)"
+
+
+def test_a_stowage_cell_without_a_container_is_flagged() -> None:
+    # The review: `RFF+BM:1?'` escaped the terminator, the next EQD joined the RFF, and the cell
+    # was stored with container number "" and no word.
+    joined = BAPLIE.replace("RFF+BM:1'\nEQD+CN+MOEU0710945", "RFF+BM:1?'\nEQD+CN+MOEU0710945", 1)
+    joined = joined.replace("RFF+BM:1'\nEQD+CN+OOLU4293959", "RFF+BM:1?'\nEQD+CN+OOLU4293959", 1)
+    first = next(r for r in read_edifact(joined.encode(), "j.edi") if isinstance(r, StowagePosition))
+    assert first.container_number == "" and "no-container-number" in [f.code for f in first.flags]
+
+
+def test_ais_positions_that_are_not_numbers_or_not_on_earth_are_rejected_alone() -> None:
+    # The review: a NaN latitude in a decoded CSV crashed the store (NOT NULL) and lost the
+    # batch; a tag block receive time of year 3170843 raised out of the reader; latitude 95 in
+    # NMEA vanished as "not available".
+    layout = ais_layouts()["dma-aisdk"]
+    rows = (F / "ais" / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv").read_text().splitlines()
+    header, first = rows[0], rows[1]
+    cells = first.split(",")
+    lat_col = header.split(",").index(layout.latitude)
+    nan = cells.copy()
+    nan[lat_col] = "NaN"
+    got = list(read_ais_csv("\n".join([header, ",".join(nan), first]).encode(), layout, "a.csv"))
+    assert _kinds(got) == ["Rejection", "VesselPosition"]
+    assert (got[0].where, got[0].field, got[0].why) == ("a.csv:2", layout.latitude, f"{layout.latitude} is 'NaN', not a finite number")
+    tagged = b"\\c:99999999999999*00\\!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
+    [pos] = read_nmea([tagged], "t.nmea")
+    assert isinstance(pos, VesselPosition) and pos.observed_at is None
+    assert [f.code for f in pos.flags][0] == "time-unknown"
+
+
+
+def test_an_imo_number_of_zeros_is_flagged() -> None:
+    # The review: IMO 0000000 passed (its check digit is right) and named no ship.
+    from scheldt.domain.identifiers import imo_number
+
+    assert imo_number("0000000")[1] is not None and imo_number("0000000")[1].why == "0000000: not an IMO number (all zeros)"
+    assert imo_number("9298686") == ("9298686", None)
