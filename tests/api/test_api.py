@@ -245,6 +245,11 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     assert [(c["from_status"], c["to_status"], c["actor"]) for c in detail["changes"]] == [
         ("", "planned", "officer"), ("planned", "scanned", "operator"), ("scanned", "searched", "searcher")]
     assert detail["changes"][0]["reason"] == "tip-off from the port police"
+    _correct_the_search(service, oid, trip)
+    search = service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h("searcher"), json={
+        "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
+        "concealment": "behind_doors", "reason": "the seizure stands after all"})
+    assert search.status_code == 200, search.text
     with service.uow() as uow:
         after = training_set(uow)
     assert key in after.lines() and after.fingerprint != before.fingerprint
@@ -262,6 +267,29 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
                      if codes else "unknown"] += 1
     assert sorted(map(tuple, board["seizures_by_commodity"])) == sorted(expected.items())
     assert sum(expected.values()) == board["seizures_total"] >= 1
+
+
+def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> None:
+    """A recorded search is corrected, with a reason, keeping what it said (new-user review:
+    a mistyped mass or result could not be put right), and the trip's outcome follows it."""
+    h = service.as_
+    act = lambda who, body: service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h(who),  # noqa: E731
+                                                json=body)
+    key = (trip["container_number"], trip["document_ref"], trip["voyage"])
+    assert act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
+                            "concealment": "behind_doors"}).json()["error"]["where"] == "reason"
+    assert act("operator", {"action": "correct", "result": "nothing_found", "reason": "x"}).status_code == 403
+    fixed = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
+                             "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
+    assert fixed.status_code == 200 and (fixed.json()["mass_kg"], fixed.json()["status"]) == (31.25, "searched")
+    none = act("searcher", {"action": "correct", "result": "nothing_found", "reason": "the bags were flour"})
+    assert (none.json()["result"], none.json()["drug_type"], none.json()["mass_kg"]) == ("nothing_found", "", None)
+    changes = service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("officer")).json()["changes"]
+    assert [(c["from_status"], c["to_status"], c["reason"]) for c in changes[-2:]] == [
+        ("searched", "searched", "mass typed as 312.5, the scale said 31.25"), ("searched", "searched", "the bags were flour")]
+    assert changes[-2]["details"]["was"]["mass_kg"] == 312.5 and changes[-1]["details"]["was"]["result"] == "seizure"
+    with service.uow() as uow:
+        assert uow.trip_outcomes.all(("inspection",))[key][1] is False  # no longer a seizure in training data
 
 
 def test_scanner_capacity_and_order_rules(service: Service) -> None:
@@ -392,7 +420,10 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     assert broken.status_code == 400 and broken.json()["error"]["where"].startswith("body.yaml")
     bt = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08}, headers=h("analyst"))
     assert bt.status_code == 200, bt.text
-    assert bt.json()["profile"] == "antwerp-narcotics@3" and bt.json()["trips"] > 100
+    assert bt.json()["profile"] == "antwerp-narcotics@3" and bt.json()["trips"] > 100 and "live" not in bt.json()
+    other = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "capacity": 0.08,
+                                "profile": "antwerp-narcotics@3.1-test"}, headers=h("analyst")).json()
+    assert other["live"] == {k: v for k, v in bt.json().items() if k != "indicators"}  # the live one, same trips
 
 
 def _run_queued(service: Service, run_id: int, profile: str) -> dict[str, Any]:
@@ -571,6 +602,13 @@ def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service
         with TestClient(create_app(service.engine, workbench=False, jobs=runner, host_org="be-customs")) as client:
             started = client.post("/api/v1/jobs", json={"kind": "audit-head", "params": {}}, headers=service.as_("analyst"))
             refused = client.post("/api/v1/jobs", json={"kind": "audit-head"}, headers=service.as_("carrier"))
+            # an attack review: a bad ingest format was accepted (202), then failed in the runner
+            # and landed in the quarantine as if it were data
+            bad_format = client.post("/api/v1/jobs", json={"kind": "ingest", "params": {"paths": ["a.json"],
+                                     "format": "nope"}}, headers=service.as_("analyst"))
+        assert bad_format.status_code == 400
+        assert bad_format.json()["error"]["where"] == "ingest param format"
+        assert bad_format.json()["error"]["why"].startswith("'nope' is not one of auto, declarations, dcsa-events")
         assert started.status_code == 202, started.text
         assert refused.status_code == 403
         with service.uow() as uow:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scheldt.cli import app
+from scheldt.risk.profiles import builtin_profile_text
 from tests.conftest import SHARED
 
 runner = CliRunner()
@@ -90,6 +91,18 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     idle = [name for name, f in report["indicators"].items() if f["flagged"] == 0]
     assert idle and all(rows[name][3] == "–" for name in idle), rows
     assert f"only {report['hits']} hit(s) in 115 trips" in out
+    assert "live" not in report  # the live profile itself: nothing to compare with
+    # a changed version is shown beside the live one on the same trips (new-user review: a
+    # backtest said nothing of whether the change beat what runs today)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(builtin_profile_text().replace('version: "3"', 'version: "3-test"', 1))
+    code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%", "--json")
+    compared = json.loads(out)
+    assert code == 0 and compared["profile"] == "antwerp-narcotics@3-test"
+    assert compared["live"] == {k: v for k, v in report.items() if k != "indicators"}
+    code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%")
+    assert (f"live antwerp-narcotics@3 on the same trips: selected {report['selected']}, of which "
+            f"{report['selected_hits']} hits") in out and "(+0 hits)" in out
 
 
 def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_path: Path) -> None:

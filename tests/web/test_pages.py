@@ -543,7 +543,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert "cannot scan an order that is scanned; it must be planned" in stale.text
     unknown = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "x-ray"})
     assert unknown.status_code == 400
-    assert "&#39;x-ray&#39; is not one of scan, search, clear, waive, cancel" in unknown.text
+    assert "&#39;x-ray&#39; is not one of scan, search, clear, waive, cancel, correct" in unknown.text
 
     searcher = signed_in(app, "searcher")
     too_much = searcher.post(f"/orders/{order_id}/act", data={
@@ -572,6 +572,21 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     listed = officer.get("/orders?status=searched")
     assert f'href="/orders/{order_id}"' in listed.text
     assert officer.get("/orders?status=lost").status_code == 400
+    # the search team corrects a mistyped mass; the page keeps what it said (new-user review)
+    assert 'id="correct-search"' in closed.text and 'id="correct-search"' not in officer.get(f"/orders/{order_id}").text
+    assert 'name="mass_kg" value="31.5"' in closed.text  # the form starts from what was recorded
+    no_reason = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "3,5", "concealment": "reefer_unit"})
+    assert no_reason.status_code == 400 and "<strong>reason</strong>: is required" in no_reason.text
+    corrected = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "3,5", "concealment": "reefer_unit", "reason": "31.5 was a typing error, the scale said 3.5"})
+    assert corrected.status_code == 303
+    page = searcher.get(f"/orders/{order_id}").text
+    assert '<span class="badge seizure">cocaine</span> 3.5 kg, reefer unit' in page
+    assert "31.5 was a typing error, the scale said 3.5" in page and "was: result seizure" in page
+    assert "mass kg 31.5" in page
 
 
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:

@@ -53,7 +53,7 @@ class FillIn(Strict):
 
 
 class ActionIn(Strict):
-    action: Literal["scan", "search", "clear", "waive", "cancel"]
+    action: Literal["scan", "search", "clear", "waive", "cancel", "correct"]
     nii_image_ref: str | None = Field(default=None, max_length=200)
     verdict: Literal["clear", "anomaly"] | None = None
     result: Literal["nothing_found", "irregularity", "seizure"] | None = None
@@ -134,7 +134,8 @@ def get_order(order_id: int, ctx: CtxDep) -> dict[str, Any]:
     return trip_row(order) | {"changes": [trip_row(c) for c in ctx.uow.inspections.changes(order_id)]}
 
 
-@router.post("/scan-orders/{order_id}/actions", summary="Record a scan, search or seizure; clear, waive or cancel")
+@router.post("/scan-orders/{order_id}/actions",
+             summary="Record a scan, search or seizure; clear, waive or cancel; correct a recorded search")
 def order_action(order_id: int, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     data = body.model_dump(exclude={"action"}, exclude_none=True)
     order = inspections.act(ctx.uow, ctx.principal, order_id, body.action, data, ctx.now)

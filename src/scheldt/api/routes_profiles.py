@@ -15,7 +15,7 @@ from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
 from scheldt.risk.profiles import load_profile, profile_digest
-from scheldt.workflows.backtest import backtest_stored
+from scheldt.workflows.backtest import backtest_with_live
 from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
 
 router = CtxRouter(prefix="/api/v1", tags=["risk profiles"])
@@ -110,6 +110,7 @@ def backtest(body: BacktestIn, ctx: CtxDep) -> dict[str, Any]:
     profile = load_profile(stored.body, stored.label)
     start = body.start.astimezone(UTC) if body.start else None
     end = body.end.astimezone(UTC) if body.end else None
-    report = backtest_stored(ctx.uow, profile, body.capacity, start, end, body.truth)
+    report, live = backtest_with_live(ctx.uow, profile, body.capacity, start, end, body.truth)
     ctx.audit("read", "profile-backtest", stored.label)
-    return {"profile": stored.label, **report.as_dict()}
+    compared = {} if live is None else {"live": {k: v for k, v in live.as_dict().items() if k != "indicators"}}
+    return {"profile": stored.label, **report.as_dict(), **compared}

@@ -20,7 +20,7 @@ from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile
 from scheldt.store.db import UnitOfWork
 from scheldt.targeting.selection import parse_capacity
-from scheldt.workflows.backtest import backtest_stored, load_ground_truth
+from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
 from scheldt.workflows.trip_scoring import activate_profile, live_profile, reproduce, rollback_profile, score_trips
 
@@ -326,14 +326,21 @@ def backtest_command(
         if first and last and last < first:
             raise InputError("--to", f"{end} is before --from {start}")
         until = last + timedelta(days=1) if last and last.date() < date.max else None
-        report = backtest_stored(uow, profile, share, first, until, truth)
+        report, live = backtest_with_live(uow, profile, share, first, until, truth)
     data = report.as_dict()
+    if live is not None:
+        data["live"] = {k: v for k, v in live.as_dict().items() if k != "indicators"}
     if as_json:
         print_json(data)
         return
     out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips, {report.hits} hits; selected "
               f"{report.selected:,}, of which {report.selected_hits} hits: precision {data['precision_at_capacity']:.3f}, "
               f"recall {data['recall_at_capacity']:.3f}" + (" (SIMULATED ground truth)" if truth else ""))
+    if live is not None:
+        then = data["live"]
+        out.print(f"live {escape(live.profile)} on the same trips: selected {live.selected:,}, of which "
+                  f"{live.selected_hits} hits: precision {then['precision_at_capacity']:.3f}, recall "
+                  f"{then['recall_at_capacity']:.3f} ({report.selected_hits - live.selected_hits:+d} hits)")
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
                   "with one case more or less[/yellow]")

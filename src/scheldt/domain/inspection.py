@@ -92,7 +92,11 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
     "clear": (frozenset({Status.SCANNED}), Status.CLEARED),
     "waive": (frozenset({Status.PLANNED}), Status.WAIVED),
     "cancel": (frozenset({Status.PLANNED, Status.SCANNED}), Status.CANCELLED),
+    "correct": (frozenset({Status.SEARCHED}), Status.SEARCHED),
 }
+#: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
+#: loses its drug, mass and hiding place).
+SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "notes")
 ACTIONS = tuple(_MOVES)
 
 
@@ -140,7 +144,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
       cleared one, and it went into training data as "nothing found");
-    * waive (risk picks only) and cancel: ``reason`` (required).
+    * waive (risk picks only) and cancel: ``reason`` (required);
+    * correct (a searched order): the search fields again, all of them, and ``reason``
+      (required): the search team mistyped the mass or the result; the change keeps both.
 
     Raises InputError naming the field, or saying which states the action needs.
     """
@@ -158,6 +164,10 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
                                "verdict": _choice(data.get("verdict"), "verdict", VERDICTS)})
     if action == "search":
         return Change(target, _search_fields(data))
+    if action == "correct":
+        fields = _search_fields(data)
+        return Change(target, {"drug_type": "", "mass_kg": None, "concealment": ""} | fields
+                      | {"reason": _text(data.get("reason"), "reason", required=True)})
     if action == "waive" and selection != "risk":
         raise InputError("action", f"only risk picks can be waived; this is a {selection} pick (cancel it instead)")
     if action in ("waive", "cancel"):

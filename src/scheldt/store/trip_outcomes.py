@@ -46,3 +46,13 @@ class TripOutcomeRepository:
             self.session.flush()
         elif seizure and not known:
             self.session.execute(update(t).where(*where).values(seizure=True, source=source, received_at=at))
+
+    def correct_inspection(self, key: tuple[str, str, str], seizure: bool, source: str, at: datetime) -> None:
+        """Set what the inspection of trip ``key`` found to ``seizure``, as a corrected search
+        record says (unlike :meth:`record_inspection`, a seizure can become none)."""
+        t = TripOutcomeRow
+        where = (t.container_number == key[0], t.document_ref == key[1], t.voyage == key[2], t.source_kind == "inspection")
+        if self.session.scalar(select(t.id).where(*where)) is None:
+            self.record_inspection(key, seizure, source, at)
+        else:
+            self.session.execute(update(t).where(*where).values(seizure=seizure, source=source, received_at=at))

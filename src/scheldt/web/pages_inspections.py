@@ -168,6 +168,8 @@ def order_forms(status: str, selection: str, principal: Any, verdict: str = "") 
         shown.add("scan")
     if status == "scanned" and verdict != "anomaly" and principal.can(Permission.RECORD_SCAN):
         shown.add("clear")
+    if status == "searched" and principal.can(Permission.RECORD_SEARCH):
+        shown.add("correct")
     if status in ("planned", "scanned") and principal.can(Permission.RECORD_SEARCH):
         shown.add("search")
     if status in ("planned", "scanned") and principal.can(Permission.PLAN_SCANS):
@@ -212,7 +214,8 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
               concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "") -> Response:
-    """Record a scan, a search (with a seizure), a clear image; waive or cancel the order."""
+    """Record a scan, a search (with a seizure), a clear image; waive or cancel the order;
+    correct a recorded search."""
     typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
              "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
              "notes": notes, "reason": reason}  # the workflow refuses texts over its limits

@@ -6,12 +6,13 @@ import csv
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from scheldt.domain.trips import trip_facts_from_dict
 from scheldt.errors import InputError
 from scheldt.ingest.base import Rejection
 from scheldt.risk.backtest import BacktestReport, as_decided, backtest
-from scheldt.risk.profiles import RiskProfile
+from scheldt.risk.profiles import RiskProfile, load_profile
 from scheldt.workflows.ports import UnitOfWork
 
 #: Which outcome kinds count as hits in a backtest: recorded inspections (real or simulated),
@@ -71,13 +72,27 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
     return added_inspections, uow.trip_outcomes.add([r for r in rows if r["source_kind"] == "simulated-truth"]), rejected
 
 
-def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
-                    end: datetime | None = None, truth: bool = False) -> BacktestReport:
+def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
+                       end: datetime | None = None, truth: bool = False
+                       ) -> tuple[BacktestReport, BacktestReport | None]:
     """Replay every trip scored in [start, end) under ``profile`` as it was known when its day's
     selection was made (:func:`scheldt.risk.backtest.as_decided`: the end of its discharge day,
     UTC, cut from its latest stored facts), counting as hits the recorded seizures (``truth``:
-    the simulated ground truth instead). Trips without an outcome of that kind are left out.
-    Raises InputError when none has one."""
+    the simulated ground truth instead); trips without an outcome of that kind are left out.
+    Returns that report and the live profile's on the same trips, for comparison (None when
+    ``profile`` is the live one, or none is live): an officer changing a profile sees whether
+    the change catches more than what runs today. Raises InputError when no trip has an
+    outcome."""
+    past = _past_trips(uow, start, end, truth)
+    live = uow.profiles.live()
+    if live is None or live.label == profile.label:  # one label, one text (the profile store enforces it)
+        return backtest(profile, past, capacity), None
+    return backtest(profile, past, capacity), backtest(load_profile(live.body, live.label), past, capacity)
+
+
+def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, truth: bool) -> list[Any]:
+    """The trips scored in [start, end) with an outcome of the kind asked, as decided (see
+    :func:`backtest_with_live`). Raises InputError when there are none."""
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
     past = []
     scored = uow.trip_assessments.latest_per_trip(start, end)
@@ -91,4 +106,4 @@ def backtest_stored(uow: UnitOfWork, profile: RiskProfile, capacity: float, star
         raise InputError("backtest", f"none of the {len(scored):,} trips scored in that period has a recorded "
                          f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "
                          "`scheldt trips outcomes ground-truth.csv`)")
-    return backtest(profile, past, capacity)
+    return past

@@ -13,6 +13,7 @@ from typing import Any
 from scheldt.domain.access import Permission, Principal, trip_scope
 from scheldt.domain.inspection import (
     MAX_TEXT,
+    SEARCH_FIELDS,
     Status,
     apply,
     check_plan,
@@ -122,6 +123,7 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
 
 
 _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECORD_SEARCH,
+                      "correct": Permission.RECORD_SEARCH,
                       "clear": Permission.RECORD_SCAN, "waive": Permission.PLAN_SCANS, "cancel": Permission.PLAN_SCANS}
 
 
@@ -137,15 +139,19 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     uow.inspections.update_order(order_id, values)
+    recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
     uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,
-                               str(change.fields.get("reason", "")), change.fields, now)
+                               str(change.fields.get("reason", "")), recorded, now)
     uow.container_trips.set_state(order["trip_id"], status=change.to_status.value if change.to_status not in (
         Status.WAIVED, Status.CANCELLED) else "open")
     learned = outcome(change.to_status, change.fields.get("result", ""))
     if learned is not None:
         trip = uow.container_trips.get(order["trip_id"])
-        uow.trip_outcomes.record_inspection((trip["container_number"], trip["document_ref"], trip["voyage"]),
-                                            learned[1], f"scan order {order_id}", now)
+        key = (trip["container_number"], trip["document_ref"], trip["voyage"])
+        if action == "correct":  # what the inspection found is what the corrected record says
+            uow.trip_outcomes.correct_inspection(key, learned[1], f"scan order {order_id} (corrected)", now)
+        else:
+            uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     return uow.inspections.order(order_id, principal.organisation.id)
 
 
