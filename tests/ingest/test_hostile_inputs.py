@@ -196,3 +196,11 @@ def test_an_imo_number_of_zeros_is_flagged() -> None:
 
     assert imo_number("0000000")[1] is not None and imo_number("0000000")[1].why == "0000000: not an IMO number (all zeros)"
     assert imo_number("9298686") == ("9298686", None)
+
+
+def test_an_unreadable_departure_date_in_a_bay_plan_is_flagged() -> None:
+    # The review: DTM+178 of 2016-02-30 was dropped without a word and DTM+133 used instead.
+    edi = BAPLIE.replace("DTM+178:201604140000:203", "DTM+178:201602300000:203")
+    first = next(r for r in read_edifact(edi.encode(), "d.edi") if isinstance(r, StowagePosition))
+    assert first.event_time.isoformat() == "2016-04-01T11:35:00+00:00"  # DTM+133 instead
+    assert ("DTM", "unreadable-date") in [(f.field, f.code) for f in first.flags]

@@ -140,6 +140,9 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             head.bgm = component(seg, 0, 0)
         elif tag == "DTM":
             q, t = _dtm(seg)
+            if q in ("137", "178", "136", "133") and t is None and component(seg, 0, 1):
+                head.flags.append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} (format "
+                                       f"{component(seg, 0, 2) or '?'}) is not a real date; ignored"))
             if q == "137":
                 head.date = t
             elif q in ("178", "136", "133") and t:
