@@ -195,8 +195,10 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     c = service.client
     day = shift_day(40)
     with service.uow() as uow:
-        seq = AuditLog(uow.session).head().seq
-    waiting = [t for t in walk(service, "officer", left_port="false", status="open") if t["score"] > 0]
+        head = AuditLog(uow.session).head()
+        seq = head.seq if head else 0
+    waiting = [t for t in walk(service, "officer", left_port="false", status="open") if t["score"] > 0
+               and t["arrival_at"]]
     one = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1", "count": 1,
                                                                      "exploration": 0})
     assert one.status_code == 201, one.text
@@ -206,6 +208,11 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     # SC-1 has 3 slots per shift: 2 were free, half of them (rounded half up) drawn at random
     assert [o["selection"] for o in orders] == ["risk", "exploration"]
     assert orders[0]["trip_id"] == waiting[1]["id"] and orders[1]["trip_id"] not in (waiting[0]["id"], waiting[1]["id"])
+    # only boxes discharged at their port of discharge and still there (new-user review: boxes
+    # at sea were filled into the shift running now)
+    planned = {t["id"]: t for t in walk(service, "officer", status="planned")}
+    assert all(planned[o["trip_id"]]["arrival_at"] and not planned[o["trip_id"]]["left_at"]
+               for o in one.json()["orders"] + orders)
     full = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1"})
     assert full.status_code == 409 and "is full (3 of 3 containers)" in full.json()["error"]["why"]
     past = c.post(f"/api/v1/plans/{shift_day(-2)}/early/fill", headers=h, json={"scanner_id": "SC-1"})
@@ -246,6 +253,7 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
         ("", "planned", "officer"), ("planned", "scanned", "operator"), ("scanned", "searched", "searcher")]
     assert detail["changes"][0]["reason"] == "tip-off from the port police"
     _correct_the_search(service, oid, trip)
+    _a_decided_trip_stays_decided(service, trip)
     search = service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h("searcher"), json={
         "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
         "concealment": "behind_doors", "reason": "the seizure stands after all"})
@@ -292,9 +300,24 @@ def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> Non
         assert uow.trip_outcomes.all(("inspection",))[key][1] is False  # no longer a seizure in training data
 
 
+def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> None:
+    """A searched trip is planned again only as a manual pick, and cancelling that order leaves
+    it searched (new-user review: it went back to "open", top of the queue, seizure and all)."""
+    h = service.as_("officer")
+    order = {"trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(6), "shift": "early"}
+    again = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"selection": "exploration"})
+    assert again.status_code == 409 and again.json()["error"]["why"].startswith("was searched already")
+    manual = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
+        "selection": "manual", "reason": "second look: new intelligence"})
+    assert manual.status_code == 201, manual.text
+    service.client.post(f"/api/v1/scan-orders/{manual.json()['id']}/actions", headers=h,
+                        json={"action": "cancel", "reason": "planned by mistake"})
+    assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=h).json()["trip"]["status"] == "searched"
+
+
 def test_scanner_capacity_and_order_rules(service: Service) -> None:
     h = service.as_
-    trips = walk(service, "officer", limit=50, left_port="false")[10:15]
+    trips = walk(service, "officer", limit=50, left_port="false", status="open")[10:15]
     made = []
     for t in trips:
         r = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={

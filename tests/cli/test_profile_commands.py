@@ -94,6 +94,10 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     assert "live" not in report  # the live profile itself: nothing to compare with
     # a changed version is shown beside the live one on the same trips (new-user review: a
     # backtest said nothing of whether the change beat what runs today)
+    same_label = tmp_path / "same-label.yaml"  # a weight changed, the version left as it was
+    same_label.write_text(builtin_profile_text().replace("weight: 30", "weight: 60", 1))
+    code, _, err = invoke("backtest", "--profile", str(same_label), "--truth")
+    assert code != 0 and "antwerp-narcotics@3 is stored with another text; give the changed profile a new version" in err
     changed = tmp_path / "changed.yaml"
     changed.write_text(builtin_profile_text().replace('version: "3"', 'version: "3-test"', 1))
     code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%", "--json")

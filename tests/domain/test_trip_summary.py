@@ -32,3 +32,17 @@ def test_a_box_not_discharged_or_not_yet_picked_up_has_not_left() -> None:
     # a planned or estimated gate-out is not a departure; a gate-out before the last discharge is an earlier leg's
     assert left(ev("DISC", -100, "PAMIT"), ev("GTOT", -90, "PAMIT"), ev("DISC", 0), ev("GTOT", 20, classifier="PLN")) \
         is None
+
+
+def test_a_stop_at_a_transshipment_port_is_neither_arrival_nor_departure() -> None:
+    # The new-user review: a box discharged and reloaded at Balboa on its way to Antwerp showed
+    # "arrived" and "left the port" while still at sea, and could not be planned.
+    from scheldt.domain.trips import TripDocument
+
+    doc = TripDocument("BL1", "TRD", T0 - timedelta(days=40), port_of_loading="BRPNG", port_of_discharge="BEANR")
+    on_the_way = (ev("LOAD", -500, "BRPNG"), ev("DISC", -200, "PABLB"), ev("LOAD", -150, "PABLB"))
+    summary = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), on_the_way, (doc,)))
+    assert (summary.arrival_at, summary.left_at) == (None, None)
+    there = on_the_way + (ev("DISC", 0, "BEANR"), ev("GTOT", 30, "BEANR"))
+    summary = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), there, (doc,)))
+    assert (summary.arrival_at, summary.left_at) == (T0, T0 + timedelta(hours=30))

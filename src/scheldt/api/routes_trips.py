@@ -25,7 +25,7 @@ from scheldt.workflows.trip_views import trip_detail, trip_row
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
 
 Band = Literal["high", "medium", "low"]
-TripStatus = Literal["open", "planned", "scanned", "searched", "cleared"]
+TripStatus = Literal["open", "planned", "scanned", "searched", "cleared", "waived"]
 
 
 def _day_start(d: date | None) -> datetime | None:

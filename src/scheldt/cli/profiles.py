@@ -17,7 +17,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
-from scheldt.risk.profiles import builtin_profile_text, load_profile
+from scheldt.risk.profiles import builtin_profile_text, load_profile, profile_digest
 from scheldt.store.db import UnitOfWork
 from scheldt.targeting.selection import parse_capacity
 from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
@@ -314,6 +314,7 @@ def backtest_command(
         else:
             text, where = _text(path, builtin)
             profile = load_profile(text, where)
+            _refuse_changed_text(uow, profile.label, text)
         if not capacity.strip().endswith("%"):
             raise InputError("--capacity", "give a share of each day's trips, like 8%")
         try:
@@ -351,6 +352,19 @@ def backtest_command(
         recall = f"{f['recall']:.3f}" if report.hits else "–"
         table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), rate, recall)
     out.print(table)
+
+
+def _refuse_changed_text(uow: Any, label: str, text: str) -> None:
+    """Refuse a profile whose name@version is stored with another text: its figures would be
+    shown under a label that means something else (new-user review: a changed weight was
+    backtested as the live version itself). Raises InputError naming ``--profile``."""
+    try:
+        stored = uow.profiles.get(label)
+    except NotFoundError:
+        return
+    if stored.digest != profile_digest(text):
+        raise InputError("--profile", f"{label} is stored with another text; give the changed profile a new version "
+                         "(the `version:` line)")
 
 
 def register(app: typer.Typer) -> None:

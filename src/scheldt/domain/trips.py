@@ -230,11 +230,34 @@ class TripFacts:
         """The last actual discharge (DISC) of the trip, or None."""
         return next((e for e in reversed(self.events) if e.event_type == "DISC" and e.classifier == "ACT"), None)
 
+    def destination(self) -> str:
+        """The trip's port of discharge (UN/LOCODE) as its latest document names it, or ""."""
+        doc = self.latest_document()
+        return doc.port_of_discharge if doc is not None else ""
+
+    def discharge_at_destination(self) -> TripEvent | None:
+        """The last actual discharge (DISC) at the port of discharge (:meth:`destination`); a
+        discharge at a transshipment port on the way is not one. Without a known port of
+        discharge, the last actual discharge. None while the box has not got there."""
+        port = self.destination()
+        return next((e for e in reversed(self.events) if e.event_type == "DISC" and e.classifier == "ACT"
+                     and (not port or e.unlocode == port)), None)
+
+    def arrival_at_destination(self) -> datetime | None:
+        """When the box reached its port of discharge: the last actual ARRI or DISC there (UTC);
+        without a known port of discharge, :meth:`arrival`. None while it is on its way (a
+        stop at a transshipment port is not its arrival)."""
+        port = self.destination()
+        if not port:
+            return self.arrival()
+        return arrival_time(tuple(e for e in self.events if e.unlocode == port))
+
     def left_port_at(self) -> datetime | None:
-        """When the box left the port after its last actual discharge (DISC): the first actual
-        gate-out (GTOT) or onward load (LOAD: transshipment) after it, UTC; None while it is
-        still there, or when it was never discharged (still at sea: targeting before arrival)."""
-        disc = self.last_discharge()
+        """When the box left its port of discharge after the discharge there
+        (:meth:`discharge_at_destination`): the first actual gate-out (GTOT) or onward load
+        (LOAD: transshipment) after it, UTC; None while it is still there, or when it has not
+        been discharged there yet (at sea, or at a transshipment port on the way)."""
+        disc = self.discharge_at_destination()
         if disc is None:
             return None
         return next((e.event_time for e in self.events if e.classifier == "ACT" and e.event_type in ("GTOT", "LOAD")
@@ -317,8 +340,9 @@ def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
 class TripSummary:
     """What lists and access checks need of a trip: its owners' codes (the latest document's
     carrier code, the facility code of the terminal where it was discharged or handled last,
-    the organisation that supplied its latest facts), its route and vessel, its arrival and
-    when it left the port after discharge (UTC; :meth:`TripFacts.left_port_at`)."""
+    the organisation that supplied its latest facts), its route and vessel, its arrival at its
+    port of discharge and when it left that port (UTC; :meth:`TripFacts.arrival_at_destination`,
+    :meth:`TripFacts.left_port_at`)."""
 
     carrier_code: str
     terminal_code: str
@@ -351,7 +375,7 @@ def trip_summary(facts: TripFacts) -> TripSummary:
         port_of_discharge=(doc.port_of_discharge if doc is not None and doc.port_of_discharge else
                            disc.unlocode if disc is not None else ""),
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
-        arrival_at=facts.arrival(),
+        arrival_at=facts.arrival_at_destination(),
         left_at=facts.left_port_at(),
     )
 
@@ -361,7 +385,8 @@ class TripFilter:
     """Filters of a trip list, all optional: arrival date range [``arrived_from``,
     ``arrived_to``) in UTC, port of loading (UN/LOCODE), risk band, inspection status,
     on hold, container number, document reference, whether the box has left the port after
-    discharge (``left``: True, left; False, still in port or at sea)."""
+    discharge (``left``: True, left; False, still in port or at sea), whether it has reached
+    its port of discharge (``arrived``)."""
 
     arrived_from: datetime | None = None
     arrived_to: datetime | None = None
@@ -372,3 +397,4 @@ class TripFilter:
     container_number: str | None = None
     document_ref: str | None = None
     left: bool | None = None
+    arrived: bool | None = None

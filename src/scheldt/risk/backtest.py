@@ -35,9 +35,7 @@ def as_decided(facts: TripFacts, scored: datetime, hit: bool) -> PastTrip:
     discharge (the latest document's; without one, its last actual discharge), with the facts
     known at the end of that day. A trip not discharged there yet competes on the day it was
     ``scored`` (UTC), with the facts known at the end of that day."""
-    destination = (doc.port_of_discharge if (doc := facts.latest_document()) is not None else "")
-    discharge = next((e for e in reversed(facts.events) if e.event_type == "DISC" and e.classifier == "ACT"
-                      and (not destination or e.unlocode == destination)), None)
+    discharge = facts.discharge_at_destination()
     day = (discharge.event_time if discharge is not None else scored).astimezone(UTC).date()
     end = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1)
     return PastTrip(day, facts.known_at(end), hit)

@@ -69,7 +69,7 @@ def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[s
         column, n = scope
         conditions.append(_T.c[column].in_([bindparam(f"scope_{k}") for k in range(n)]) if n else false())
     conditions += [_compare(column, op, bindparam(name)) for name, column, op in _FILTERS if name in filters]
-    conditions += [_left(flag == "left:yes") for flag in filters if flag.startswith("left:")]
+    conditions += [_null_test(flag) for flag in filters if ":" in flag]
     stmt = select(_T).where(*conditions)
     if order == "get":
         stmt = stmt.where(_T.c.id == bindparam("trip_id"))
@@ -91,9 +91,15 @@ def _compare(column: str, op: str, value: Any) -> Any:
     return c >= value if op == ">=" else c < value if op == "<" else c == value
 
 
-def _left(left: bool) -> Any:
-    """The trip's box has left the port (``left``) or not, as SQL."""
-    return _T.c.left_at.is_not(None) if left else _T.c.left_at.is_(None)
+#: Yes/no filters of :class:`TripFilter` tested as a time column being set or not.
+_SET_TIMES = (("left", "left_at"), ("arrived", "arrival_at"))
+
+
+def _null_test(flag: str) -> Any:
+    """``name:yes`` / ``name:no`` of :data:`_SET_TIMES` as SQL: its column is set, or not."""
+    name, answer = flag.split(":")
+    column = _T.c[dict(_SET_TIMES)[name]]
+    return column.is_not(None) if answer == "yes" else column.is_(None)
 
 
 def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -105,8 +111,9 @@ def _params(scope: TripScope | None, where: TripFilter) -> tuple[tuple[str, ...]
         if value is not None:
             filters.append(name)
             values[name] = value
-    if where.left is not None:  # part of the statement's shape: IS NULL takes no bind value
-        filters.append("left:yes" if where.left else "left:no")
+    for name, _column in _SET_TIMES:  # part of the statement's shape: IS NULL takes no bind value
+        if getattr(where, name) is not None:
+            filters.append(f"{name}:{'yes' if getattr(where, name) else 'no'}")
     return tuple(filters), values
 
 
@@ -204,7 +211,9 @@ class ContainerTripRepository:
     @staticmethod
     def _conditions(where: TripFilter) -> list[Any]:
         return [_compare(column, op, getattr(where, name)) for name, column, op in _FILTERS
-                if getattr(where, name) is not None] + ([] if where.left is None else [_left(where.left)])
+                if getattr(where, name) is not None] + [
+                    _null_test(f"{name}:{'yes' if getattr(where, name) else 'no'}")
+                    for name, _column in _SET_TIMES if getattr(where, name) is not None]
 
     def count(self, scope: TripScope | None, where: TripFilter) -> int:
         """How many trips ``scope`` owns match ``where``."""

@@ -16,7 +16,6 @@ from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
-from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.pages_trips import plan
@@ -41,13 +40,13 @@ def _shift(ctx: PageCtx, raw_date: str, raw_shift: str) -> tuple[Any, str]:
 
 
 def _candidates(ctx: PageCtx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Open trips to plan whose box has not left the port: the top of the risk queue, and a
-    few drawn at random from all such trips of the organisation, whatever their score
+    """Open trips to plan whose box is in port (discharged, not gone): the top of the risk
+    queue, and a few drawn at random from all such trips of the organisation, whatever their score
     (exploration picks, which keep measuring what the model misses); a drawn trip that is
     among the top is left out."""
     if not ctx.principal.can(Permission.PLAN_SCANS):
         return [], []
-    open_trips = TripFilter(status="open", left=False)
+    open_trips = inspections.IN_PORT_OPEN
     top = ctx.uow.container_trips.page(ctx.scope, open_trips, None, CANDIDATES)
     on_top = {r["id"] for r in top}
     drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, _DRAW)

@@ -36,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 
 QUEUE_PAGE = 50
 BANDS = ("high", "medium", "low")
-TRIP_STATUSES = ("open", "planned", "scanned", "searched", "cleared")
+TRIP_STATUSES = ("open", "planned", "scanned", "searched", "cleared", "waived")
 OUTSIDER_FILTER = "risk bands and inspection status are for agencies only"
 _CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
 

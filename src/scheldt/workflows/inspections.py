@@ -64,6 +64,9 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     if trip["left_at"] is not None:
         raise ConflictError(f"trip {trip_id}", f"its box left the port at {trip['left_at']:%Y-%m-%d %H:%M} UTC "
                             "(gate-out or onward load): it cannot be scanned here")
+    if trip["status"] in _DECIDED and selection != "manual":
+        raise ConflictError(f"trip {trip_id}", f"was {trip['status']} already (see its scan orders): plan a manual "
+                            "pick with a reason to inspect it again")
     if selection == "risk" and (trip["assessment_id"] is None or trip["score"] <= 0):
         raise InputError("selection", f"trip {trip_id} has a risk score of 0 (no indicator fired): "
                          "plan it as manual with a reason, or as exploration")
@@ -87,16 +90,20 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
 
 
 #: The share of a filled shift's free slots drawn at random (exploration picks), as the
-#: declaration targeting takes it out of capacity: 5 %, rounded half up.
+#: declaration targeting takes it out of capacity: 5 %.
 FILL_EXPLORATION = 0.05
+#: Trips a shift can take: open, discharged at their port of discharge, not gone from it.
+IN_PORT_OPEN = TripFilter(status="open", left=False, arrived=True)
 
 
 def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date, shift: str, now: datetime,
                rng: Any, count: int | None = None, exploration: float = FILL_EXPLORATION) -> list[dict[str, Any]]:
     """Fill a scanner's free slots in a shift from the risk queue: up to ``count`` orders (all
-    free slots when None), the highest-scored open trips still in port as ``risk`` picks and
-    ``exploration`` × that many (rounded half up) drawn at random among the other open trips
-    still in port, whatever their score. ``rng``: a ``random.Random``. Returns the new orders.
+    free slots when None), the highest-scored open trips whose box is in port (discharged and
+    not gone) as ``risk`` picks and ``exploration`` × that many drawn at random among the
+    other such trips, whatever their score; a fraction of a pick is drawn with its probability
+    (0.3 of a pick: one in three fills or so), so small scanners get their share over the
+    shifts. ``rng``: a ``random.Random``. Returns the new orders.
     Raises InputError for a shift that has ended, a bad ``count`` or share, ConflictError when
     the shift is full, NotFoundError for another organisation's scanner."""
     require(principal, Permission.PLAN_SCANS)
@@ -112,9 +119,10 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     if count is not None and count < 1:
         raise InputError("count", "give at least 1")
     wanted = free if count is None else min(count, free)
-    explore = int(wanted * exploration + 0.5)
+    share = wanted * exploration  # e.g. 0.3 of 6 slots: one random pick in 3 fills out of 10
+    explore = int(share) + (1 if rng.random() < share - int(share) else 0)
     scope = trip_scope(principal.organisation)
-    waiting = TripFilter(status="open", left=False)
+    waiting = IN_PORT_OPEN
     top = [t for t in uow.container_trips.page(scope, waiting, None, wanted - explore) if t["score"] > 0]
     taken = {t["id"] for t in top}
     drawn = [t for t in uow.container_trips.sample(scope, waiting, explore * 3, rng) if t["id"] not in taken][:explore]
@@ -142,8 +150,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
     uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,
                                str(change.fields.get("reason", "")), recorded, now)
-    uow.container_trips.set_state(order["trip_id"], status=change.to_status.value if change.to_status not in (
-        Status.WAIVED, Status.CANCELLED) else "open")
+    uow.container_trips.set_state(order["trip_id"], status=_trip_status(uow, principal, order, change.to_status))
     learned = outcome(change.to_status, change.fields.get("result", ""))
     if learned is not None:
         trip = uow.container_trips.get(order["trip_id"])
@@ -153,6 +160,25 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         else:
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     return uow.inspections.order(order_id, principal.organisation.id)
+
+
+#: Trip states that an inspection decided (searched, cleared): only a manual pick plans them again.
+_DECIDED = ("searched", "cleared")
+
+
+def _trip_status(uow: Any, principal: Principal, order: dict[str, Any], to: Status) -> str:
+    """The trip's status once ``order`` moved to ``to``: the order's own state, except that a
+    waived risk pick leaves the trip ``waived`` (decided not to scan: out of the default queue
+    and of filled shifts) and a cancelled order leaves it as its latest other searched, cleared
+    or waived order did, else ``open`` (a review cancelled a second order on a box with a
+    recorded seizure, and it went back to the top of the queue as open)."""
+    if to == Status.WAIVED:
+        return "waived"
+    if to != Status.CANCELLED:
+        return to.value
+    others = [o for o in uow.inspections.orders(principal.organisation.id, trip_id=order["trip_id"], limit=1000)
+              if o["id"] != order["id"] and o["status"] in (*_DECIDED, "waived")]
+    return max(others, key=lambda o: o["updated_at"])["status"] if others else "open"
 
 
 def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
