@@ -80,11 +80,14 @@ def test_verify_with_a_missing_or_broken_head_file_is_an_error(settings_env: Pat
 
 def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", '{"read": 30, "write": 3650}')
-    monkeypatch.setenv("SCHELDT_NOW", "2026-03-02T08:00:00Z")
+    # a replay clock is no cut-off: the purge and its entry go by the real clock (an operator
+    # review purged minutes-old payloads with SCHELDT_NOW=2028-06-01)
+    monkeypatch.setenv("SCHELDT_NOW", "2028-06-01T00:00:00Z")
     get_settings.cache_clear()
-    append(4, "read", T0 - timedelta(days=31))
-    append(2, "write", T0 - timedelta(days=31))
-    append(3, "read", T0 - timedelta(days=29))
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0)
+    append(4, "read", t0 - timedelta(days=31))
+    append(2, "write", t0 - timedelta(days=31))
+    append(3, "read", t0 - timedelta(days=29))
     assert invoke("audit", "head")[0] == 0
     code, out, _ = invoke("audit", "purge")
     assert code == 0
@@ -92,11 +95,14 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
     code, out, _ = invoke("audit", "verify")
     assert code == 0 and out.startswith("10 entries checked (4 purged), last entry 10")
     code, out, _ = invoke("audit", "list", "--after", "3", "--limit", "2")
+    early = t0 - timedelta(days=31)
     assert out.splitlines() == [
-        "       4 2026-01-30 08:03:00 read           agency-a         (payload purged 2026-03-02)",
-        "       5 2026-01-30 08:00:00 write          agency-a         ann GET /api/v1/trips/0 trip 0 from 10.1.2.3"]
+        f"       4 {early + timedelta(minutes=3):%Y-%m-%d %H:%M:%S} read           agency-a         "
+        f"(payload purged {datetime.now(UTC):%Y-%m-%d})",
+        f"       5 {early:%Y-%m-%d %H:%M:%S} write          agency-a         ann GET /api/v1/trips/0 trip 0 from 10.1.2.3"]
     code, out, _ = invoke("audit", "list", "--after", "9", "--json")
     [purge] = json.loads(out)["entries"]
+    assert purge["at"][:10] == f"{datetime.now(UTC):%Y-%m-%d}"
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
     assert purge["payload"]["action"] == "scheldt audit purge"
@@ -135,6 +141,7 @@ def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, mo
     import getpass
 
     monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    monkeypatch.setenv("SCHELDT_NOW", "2021-04-22T12:00:00Z")  # a replay clock left set: not for accounts
     get_settings.cache_clear()
     assert runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"]).exit_code == 0
     made = runner.invoke(app, ["user", "create", "ann", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
@@ -153,3 +160,12 @@ def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, mo
     assert entries[2]["payload"]["details"] == {"name": "batch", "days": 30}
     assert token.stdout.strip() not in out
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    # the entries and the token go by the real clock (an operator review got a token that had
+    # expired in 2021, and audit entries dated years apart)
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    assert {e["at"][:10] for e in entries} == {today}
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        [listed] = uow.accounts.tokens(uow.accounts.user("ann").id)
+    engine.dispose()
+    assert listed["expires_at"] > datetime.now(UTC) + timedelta(days=29)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import console, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import console, errors_reported, print_json, settings, store, wall_clock
 from scheldt.store.audit import AuditEntry, AuditReport, audit_payload, default_head_file
 
 app = typer.Typer(help="The audit log: verify its hash chain, write its head out, purge old payloads, list it.",
@@ -66,7 +66,7 @@ def head(head_file: HeadFile = None) -> None:
     """Write the chain head (newest entry's seq and hash) out to the heads file now, fsynced."""
     path = head_file or default_head_file(settings().data_dir)
     with errors_reported(), store() as uow:
-        written = uow.audit.write_head(path, now())
+        written = uow.audit.write_head(path, wall_clock())
     typer.echo(f"head: entry {written.seq} {written.entry_hash} written to {path}")
 
 
@@ -77,7 +77,7 @@ def purge(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     The purge itself is recorded as an audit entry of kind ``purge`` (kept for ever).
     """
     retention = _retention()
-    at = now()
+    at = wall_clock()
     with errors_reported(), store() as uow:
         purged = uow.audit.purge(retention, at)
         local = settings().local_organisation

@@ -33,6 +33,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def wall_clock() -> datetime:
+    """The real current UTC time, whatever ``SCHELDT_NOW`` says: for the node's own records
+    (audit entries, heads and the purge cut-off; when accounts, tokens, groups and peers are
+    made and expire). An operator review found a leftover replay clock dating audit entries in
+    2028, purging minutes-old payloads, and issuing a token that had expired in 2021."""
+    return datetime.now(UTC)
+
+
 @contextmanager
 def store() -> Iterator[UnitOfWork]:
     """A unit of work on the configured store; committed when the command succeeds."""
@@ -95,4 +103,4 @@ def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: st
 
     uow.audit.append(entry_kind, settings().local_organisation[:64], audit_payload(
         getpass.getuser(), settings().local_organisation, f"scheldt {command}", object_kind, object_id, "local",
-        details), now())
+        details), wall_clock())

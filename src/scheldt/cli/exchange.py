@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store, wall_clock
 from scheldt.errors import InputError
 from scheldt.exchange.misp import events_json
 from scheldt.workflows import share
@@ -29,7 +29,7 @@ def group_create(
 ) -> None:
     """Create a sharing group; its owner is always a member."""
     with errors_reported(), store() as uow:
-        group = share.create_group_as(uow, owner or settings().local_organisation, group_id, name, members or [], now())
+        group = share.create_group_as(uow, owner or settings().local_organisation, group_id, name, members or [], wall_clock())
         audit_command(uow, "group create", "sharing-group", group["id"], members=group["members"])
     typer.echo(f"sharing group {group['id']} created: {', '.join(group['members'])}")
 

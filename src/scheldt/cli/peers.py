@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, errors_reported, print_json, settings, store, wall_clock
 from scheldt.errors import InputError
 from scheldt.store.db import open_store, unit_of_work
 
@@ -52,7 +52,7 @@ def peer_add(
         kind, option = ("password", "--password-stdin") if password_stdin else ("token", "--token-stdin")
         secret = _secret(option)
         with store() as uow:
-            peer = add_peer(uow, name, url, org, user, kind, secret, group, now(), relays or ())
+            peer = add_peer(uow, name, url, org, user, kind, secret, group, wall_clock(), relays or ())
             audit_command(uow, "peer add", "peer", peer.name, url=peer.api_root, organisation=org, user=user,
                           credential=kind, relays_for=list(peer.relays_for))
     also = f"; relays for {', '.join(peer.relays_for)}" if peer.relays_for else ""
@@ -137,7 +137,7 @@ def peer_allow(username: Annotated[str, typer.Argument(help="A user of a partner
         org = uow.accounts.organisation(user.organisation_id)
         if org.kind.value != "agency":
             raise InputError("node account", f"{username} is of {org.id}, a {org.kind.value}: only agencies run nodes")
-        uow.taxii.add_node_account(username, org.id, now())
+        uow.taxii.add_node_account(username, org.id, wall_clock())
         audit_command(uow, "peer allow", "node-account", username, organisation=org.id)
     typer.echo(f"{username} ({org.id}) may pull from this node as {org.id}'s node")
 

@@ -10,10 +10,10 @@ import typer
 from scheldt.cli.common import (
     audit_command,
     errors_reported,
-    now,
     print_json,
     settings,
     store,
+    wall_clock,
     warn_unknown_local_organisation,
 )
 from scheldt.errors import ConfigError, InputError
@@ -47,7 +47,7 @@ def org_create(
     carrier or terminal that is an agency's client reads the TLP:AMBER items of that agency's
     sharing groups."""
     with errors_reported(), store() as uow:
-        org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], now(),
+        org = accounts.create_organisation(uow, org_id, name, kind, carrier_codes or [], terminal_codes or [], wall_clock(),
                                            client_of)
         audit_command(uow, "org create", "organisation", org.id, kind=org.kind.value, client_of=client_of,
                       carrier_codes=list(org.carrier_codes), terminal_codes=list(org.terminal_codes))
@@ -111,7 +111,7 @@ def user_create(
     with errors_reported():
         password = _password(password_stdin)
         with store() as uow:
-            user = accounts.create_user(uow, username, org, roles, password, now(), display_name)
+            user = accounts.create_user(uow, username, org, roles, password, wall_clock(), display_name)
             audit_command(uow, "user create", "user", user.username, organisation=user.organisation_id,
                           roles=sorted(r.value for r in user.roles))
     typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
@@ -125,7 +125,7 @@ def token_create(
 ) -> None:
     """Make an API token for a user; the secret is printed once (send it as `Authorization: Bearer ...`)."""
     with errors_reported(), store() as uow:
-        secret = accounts.create_token(uow, username, name, days, now())
+        secret = accounts.create_token(uow, username, name, days, wall_clock())
         audit_command(uow, "token create", "api-token", username, name=name, days=days)
     typer.echo(secret)
 
