@@ -256,3 +256,35 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "job run 999: no such run" in missing.stderr
     bad = cli.invoke(app, ["jobs", "run", "defrost"])
     assert bad.exit_code == 2 and "job kind: 'defrost' is not one of" in bad.stderr
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a SQLite file lock has no connection to lose
+def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
+        runners: Callable[..., JobRunner], engine: Engine) -> None:
+    """On PostgreSQL the runner lock lives as long as its connection. An operator review cut
+    the connection: the lock was gone, a second runner started, and both ran jobs. Now the
+    runner takes the lock again at its next poll, or stops running jobs when another has it."""
+    from scheldt.jobs.runner import PG_LOCK_KEY
+
+    def holders() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
+                                     "AND granted"), {"k": PG_LOCK_KEY}).scalar_one()
+
+    runner = runners()
+    runner.start()
+    runner._lock._held.close()  # the connection dies; so does the lock  # noqa: SLF001
+    assert holders() == 0
+    runner.poll()
+    assert holders() == 1 and runner.started
+    runner._lock._held.close()  # noqa: SLF001
+    other = engine.raw_connection()
+    try:
+        cur = other.cursor()
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))
+        assert cur.fetchone()[0] is True
+        other.commit()
+        runner.poll()
+        poll(lambda: not runner.started, 10)
+    finally:
+        other.close()

@@ -18,6 +18,7 @@ while the API server runs) can still :meth:`~JobRunner.submit`: the run is queue
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import threading
@@ -40,6 +41,18 @@ from scheldt.store.db import open_store, unit_of_work
 log = logging.getLogger(__name__)
 # The internal executor only runs the poll: its "Running job" lines every few seconds are noise.
 logging.getLogger("apscheduler.executors.internal").setLevel(logging.WARNING)
+
+
+class _StillRunning(logging.Filter):
+    """Drops APScheduler's "skipped: maximum number of running instances" warnings: a recurring
+    run still going when its next one is due is what ``max_instances=1`` is for (an operator
+    review counted 31 such lines in one 40 s job)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_StillRunning())
 
 #: Table of APScheduler's job store, in the store's database (created by APScheduler).
 JOBS_TABLE = "scheldt_apscheduler_jobs"
@@ -151,6 +164,8 @@ def error_text(exc: BaseException) -> str:
 def _fail(engine: Any, run_id: int, exc: Exception, message: str) -> None:
     if not isinstance(exc, ScheldtError):
         log.error("job run %s failed", run_id, exc_info=exc)
+    else:  # said in the log too: monitoring reads logs, not the job list (operator review)
+        log.warning("job run %s failed: %s", run_id, exc)
     try:
         with unit_of_work(engine) as uow:
             JobRuns(uow.session).failed(run_id, error_text(exc), utcnow(), getattr(exc, "result", None),
@@ -188,6 +203,30 @@ class _Lock:
                 fh.close()
                 raise RunnerBusyError(where, _BUSY) from None
             self._held = fh
+
+    def check(self) -> bool:
+        """True when this process still holds the lock. A PostgreSQL lock lives as long as its
+        connection: when that died (the database restarted, a firewall cut an idle connection),
+        the lock was released, and it is taken again here if no other runner took it meanwhile
+        (an operator review found a second runner starting then, and both running jobs)."""
+        if self.engine.dialect.name != "postgresql" or self._held is None:
+            return self._held is not None
+        try:
+            cur = self._held.cursor()
+            cur.execute("SELECT 1")
+            cur.fetchone()
+            self._held.commit()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means the session, and the lock, are gone
+            with contextlib.suppress(Exception):
+                self._held.close()
+            self._held = None
+        try:
+            self.acquire()
+        except Exception:  # noqa: BLE001 - another runner holds it, or the database is still away
+            return False
+        log.warning("job runner: the lock's database connection was lost; lock taken again")
+        return True
 
     def release(self) -> None:
         """Give the lock back (closing its connection or file)."""
@@ -295,7 +334,10 @@ class JobRunner:
         return _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(url=self.url, tablename=JOBS_TABLE, engine_options=options),
                        "internal": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(self.workers), "internal": ThreadPoolExecutor(1)},
+            # recurring work (notices, federation pulls, audit heads) has a thread of its own, so
+            # a long ingest or training run never delays a hold notice to a carrier
+            executors={"default": ThreadPoolExecutor(self.workers), "internal": ThreadPoolExecutor(1),
+                       "recurring": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -329,7 +371,8 @@ class JobRunner:
             raise InputError("every_s", f"{every_s!r} is not a positive number of seconds")
         self._require_started().add_job(
             run_recurring, "interval", seconds=every_s, args=[self.key, kind, checked], id=kind,
-            name=f"{kind} every {every_s:g} s", replace_existing=True, coalesce=True, max_instances=1)
+            name=f"{kind} every {every_s:g} s", replace_existing=True, coalesce=True, max_instances=1,
+            executor="recurring")
 
     def unschedule(self, kind: str) -> bool:
         """Stop the recurring schedule of ``kind``; False when there was none."""
@@ -350,8 +393,15 @@ class JobRunner:
 
     def poll(self) -> None:
         """Schedule queued runs that have no stored job (queued by a process without a runner,
-        or handed to a worker before a stop). Runs every ``poll_s`` seconds while started."""
+        or handed to a worker before a stop). Runs every ``poll_s`` seconds while started.
+        First checks that this runner still holds the lock (:meth:`_Lock.check`); when another
+        runner holds it now, this one stops running jobs (the process goes on serving)."""
         scheduler = self._require_started()
+        if not self._lock.check():
+            log.error("job runner: lost the lock of this database and another runner holds it now; this process "
+                      "runs no more jobs (restart it to run them here)")
+            threading.Thread(target=self._stop, args=(False,), name="job-runner-stop", daemon=True).start()
+            return
         with unit_of_work(self.engine) as uow:
             queued = JobRuns(uow.session).with_status(QUEUED)
         for run in queued:
