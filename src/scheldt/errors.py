@@ -10,6 +10,7 @@ Every error says *where* (a file and line, a segment, a field, a setting) and *w
     ├── NotFoundError       a named thing does not exist (status 404)
     ├── ConflictError       the request clashes with the current state (status 409)
     ├── ConfigError         a setting, mapping or profile is invalid (status 500 at run time)
+    │   └── StoreUnavailable    the database cannot be reached just now (status 503)
     └── ModelMismatchError  a model artefact does not fit the running code (status 409)
 """
 
@@ -43,6 +44,12 @@ class ConfigError(ScheldtError):
     """A setting, column mapping or other configuration is invalid."""
 
     status = 500
+
+
+class StoreUnavailable(ConfigError):
+    """The database cannot be reached just now (restarted, connection cut, locked): try again."""
+
+    status = 503
 
 
 class ModelMismatchError(ScheldtError):

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     # Pins "now" (ISO 8601, UTC) for replays and reproducible demos; empty means the real clock.
     now: datetime | None = None
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
-    threads: int = 2
+    threads: int = Field(default=2, ge=1, le=256)
     # Worker processes that check big received STIX envelopes with the stix2 library
     # (scheldt.exchange.stix_check); 0 or 1: in the receiving process.
     stix_check_processes: int = Field(default=2, ge=0, le=64)
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     federation_pull_every_s: float = Field(default=2.0, gt=0)
     federation_timeout_s: float = Field(default=10.0, gt=0, le=300)
     federation_reconcile_every_s: float = Field(default=300.0, ge=0)
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _empty_is_the_real_clock(cls, value: object) -> object:
+        # SCHELDT_NOW= (set but empty, as a script's `export SCHELDT_NOW=$PINNED` leaves it): the real clock
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("data_dir")
     @classmethod

@@ -247,6 +247,8 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
 
     queued = cli.invoke(app, ["jobs", "run", "rescore", "--json"])
     assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "queued"
+    # nobody runs this store's jobs: said, so a cron script's queued work is not silently idle
+    assert "warning no job runner is running on this store" in " ".join(queued.stderr.split())
 
     listed = json.loads(cli.invoke(app, ["jobs", "list", "--limit", "2", "--json"]).stdout)["runs"]
     assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "failed")]

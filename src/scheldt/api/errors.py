@@ -31,7 +31,8 @@ def _location(loc: tuple[object, ...] | list[object]) -> str:
 async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ScheldtError)
     status = exc.status if 400 <= exc.status < 600 else 500
-    headers = {"WWW-Authenticate": 'Bearer realm="scheldt"'} if status == 401 else None
+    headers = ({"WWW-Authenticate": 'Bearer realm="scheldt"'} if status == 401
+               else {"Retry-After": "5"} if status == 503 else None)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return error_response(status, exc.where, exc.why, headers)

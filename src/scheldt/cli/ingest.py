@@ -126,7 +126,7 @@ def quarantine(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON, each record as received included.")] = False,
 ) -> None:
     """Records ingest rejected, newest first: when (UTC), format, where (file and line, JSON
-    path or EDIFACT segment), field and why. A new-user review found no way to read them back."""
+    path or EDIFACT segment), field and why; correct a record and send it again."""
     with errors_reported(), store() as uow:
         total = uow.quarantine.count()
         rows = [{"id": r.id, "received_at": r.received_at, "format": r.format, "where": r.source, "field": r.field,

@@ -53,6 +53,9 @@ def run(
             run_id = runner.submit(kind, params, _requested_by())
             if not wait:
                 _queued(runner.get(run_id), as_json)
+                if not runner.another_running():  # a cron script queued work nobody runs (operator review)
+                    console.print(f"[yellow]warning[/yellow] no job runner is running on this store: run {run_id} "
+                                  "waits until `scheldt serve` starts (or use --wait to run it here)", highlight=False)
                 return
             final = _follow(runner, run_id, quiet=as_json or not console.is_terminal)
         finally:

@@ -349,6 +349,18 @@ class JobRunner:
 
     # -- work ---------------------------------------------------------------------------------
 
+    def another_running(self) -> bool:
+        """True when another process's runner holds this database's lock (so a queued run
+        will run); False when none does. Only for a runner not started itself."""
+        if self.started:
+            return False
+        try:
+            self._lock.acquire()
+        except RunnerBusyError:
+            return True
+        self._lock.release()
+        return False
+
     def submit(self, kind: str, params: dict[str, Any], requested_by: str) -> int:
         """Record a queued run of ``kind`` with ``params`` (checked, defaults filled in) and
         return its id. A started runner schedules it at once (stored in the job store); an

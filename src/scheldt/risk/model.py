@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 import scheldt
-from scheldt.errors import ModelMismatchError, NotFoundError
+from scheldt.errors import ConfigError, ModelMismatchError, NotFoundError
 from scheldt.risk import features
 
 TARGETS = ("fraud", "critical")
@@ -239,7 +239,11 @@ class RiskModel:
     def save(self, directory: Path) -> Path:
         """Write the artefact to ``directory`` (created); returns it."""
         full, decl = self._check()
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a data dir under a plain file, or not writable (operator review)
+            raise ConfigError(str(directory), f"cannot write the model artefact here: {exc.strerror} "
+                              "(check SCHELDT_DATA_DIR)") from None
         full.save_model(str(directory / "model.txt"))
         decl.save_model(str(directory / "model-declared.txt"))
         meta = {

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scheldt.domain.trips import TripFacts
-from scheldt.errors import ModelMismatchError, NotFoundError
+from scheldt.errors import ConfigError, ModelMismatchError, NotFoundError
 from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort, is_reefer
 from scheldt.risk.model import DEFAULT_PARAMS, fit_booster, library_versions
 
@@ -144,7 +144,11 @@ class TripModel:
         """Write model.txt and artefact.json (feature contract, libraries) to ``directory``."""
         if self.booster_ is None:
             raise NotFoundError("trip model", "not fitted")
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a data dir under a plain file, or not writable (operator review)
+            raise ConfigError(str(directory), f"cannot write the model artefact here: {exc.strerror} "
+                              "(check SCHELDT_DATA_DIR)") from None
         self.booster_.save_model(str(directory / "model.txt"))
         meta = {**self.metadata_, "contract": CONTRACT, "features": list(TRIP_FEATURES), "seed": self.seed,
                 "params": TRIP_PARAMS, "libraries": library_versions()}

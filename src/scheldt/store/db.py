@@ -8,7 +8,10 @@ and commits when the block ends without error: the edge (CLI command, API reques
 
 from __future__ import annotations
 
+import contextlib
+
 import importlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,10 +26,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 import orjson
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from scheldt.errors import ConfigError, InputError
+from scheldt.errors import ConfigError, InputError, StoreUnavailable
 from scheldt.store.rows import json_text
 
 
@@ -41,6 +44,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+#: user:password@ in a URL, to mask the password when the URL is shown.
+_PASSWORD = re.compile(r"//([^:/@\s]+):[^@\s]*@")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -52,7 +59,8 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
-        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {url!r}: {exc}") from exc
+        shown, why = (_PASSWORD.sub(r"//\1:***@", text) for text in (url, str(exc)))  # no password in messages
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {why}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -88,9 +96,34 @@ def current_revision(engine: Engine) -> str | None:
                           f"cannot connect: {reason}") from None
 
 
+@lru_cache(maxsize=1)
+def _known_revisions() -> frozenset[str]:
+    return frozenset(s.revision for s in ScriptDirectory.from_config(
+        _alembic_config(create_engine("sqlite://"))).walk_revisions())
+
+
+def _newer_than_code(engine: Engine, at: str | None) -> ConfigError | None:
+    """The error for a database at a revision this code does not know (written by a newer
+    version of Scheldt: a software rollback), or None."""
+    if at is None or at in _known_revisions():
+        return None
+    return ConfigError("database schema", f"at revision {at}, which this code (newest {head_revision()}) does not "
+                       "know: the store was upgraded by a newer Scheldt. Run that version, or restore the backup "
+                       f"taken before upgrading {engine.url.render_as_string(hide_password=True)}")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (default: the newest)."""
-    command.upgrade(_alembic_config(engine), revision)
+    """Apply migrations up to ``revision`` (default: the newest). Raises ConfigError when the
+    database is at a revision this code does not know (an operator review got a traceback),
+    or when another upgrade of the same database ran at the same time."""
+    newer = _newer_than_code(engine, current_revision(engine))
+    if newer is not None:
+        raise newer
+    try:
+        command.upgrade(_alembic_config(engine), revision)
+    except IntegrityError as exc:  # two upgrades of an empty database: both created alembic_version
+        raise ConfigError("database schema", "another `scheldt db upgrade` ran at the same time; run it again "
+                          f"once that one is done ({str(exc.orig).splitlines()[0]})") from None
 
 
 def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
@@ -102,7 +135,11 @@ def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
     engine = make_engine(url)
     if auto_upgrade is None:
         auto_upgrade = engine.dialect.name == "sqlite"
-    if current_revision(engine) != head_revision():
+    at = current_revision(engine)
+    newer = _newer_than_code(engine, at)
+    if newer is not None:
+        raise newer
+    if at != head_revision():
         if not auto_upgrade:
             raise ConfigError(
                 "database schema",
@@ -165,9 +202,15 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
             yield UnitOfWork(session)
             session.commit()
         except (OverflowError, DBAPIError) as exc:
-            session.rollback()
+            with contextlib.suppress(DBAPIError):  # the connection may be gone: nothing to roll back
+                session.rollback()
             if isinstance(exc, OverflowError) or getattr(exc.orig, "sqlstate", None) == "22003":
                 raise InputError("request", "a number in the request is out of range") from exc
+            if isinstance(exc, OperationalError | InterfaceError):
+                reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
+                raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)}",
+                                       f"connection lost or refused ({reason[:200]}); nothing of this request "
+                                       "was kept: try again") from exc
             raise
         except BaseException:
             session.rollback()

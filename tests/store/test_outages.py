@@ -1,0 +1,51 @@
+"""The store when the database is away or ahead of the code: one clear error, never a
+traceback (an operator review cut connections and rolled the software back)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from scheldt.errors import ConfigError, StoreUnavailable
+from scheldt.store.db import head_revision, make_engine, open_store, unit_of_work, upgrade
+from tests.conftest import PG_SERVER
+
+
+def test_a_connection_lost_in_the_middle_is_a_clear_error(postgres_url: str) -> None:
+    engine = open_store(postgres_url, auto_upgrade=True)
+    try:
+        with pytest.raises(StoreUnavailable) as caught, unit_of_work(engine) as uow:
+            pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with psycopg.connect(PG_SERVER, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            uow.session.execute(text("SELECT 1"))
+        assert caught.value.status == 503
+        assert caught.value.why.startswith("connection lost or refused (")
+        assert caught.value.why.endswith("nothing of this request was kept: try again")
+        with unit_of_work(engine) as uow:  # the next unit of work connects again
+            assert uow.session.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_store_upgraded_by_a_newer_version_is_named_as_such(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    for attempt in (lambda: open_store(url), lambda: upgrade(make_engine(url))):
+        with pytest.raises(ConfigError) as caught:
+            attempt()
+        assert caught.value.why.startswith(f"at revision 0999, which this code (newest {head_revision()}) does not "
+                                           "know: the store was upgraded by a newer Scheldt")
+
+
+def test_a_url_that_cannot_be_read_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_engine("postgresql+psycopg://postgres:s3cretpw@127.0.0.1:notaport/x")
+    assert "s3cretpw" not in str(caught.value)
+    assert caught.value.why.startswith("cannot use 'postgresql+psycopg://postgres:***@127.0.0.1:notaport/x'")
