@@ -499,6 +499,38 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
     assert gone.status_code == 401 and gone.json()["error"]["why"] == "this token was revoked"
 
 
+def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: Service) -> None:
+    """An operator review found no way to revoke an officer's leaked token or to disable a
+    departing officer short of SQL."""
+    c, admin = service.client, service.as_("admin")
+    made = c.post("/api/v1/users", headers=admin, json={"username": "leaver", "roles": ["targeting_officer"],
+                                                       "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    session = c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": PASSWORD}).json()["session"]
+    c.cookies.clear()  # the bearer header only
+    own = {"Authorization": f"Bearer {session}"}
+    token = c.post("/api/v1/tokens", headers=own, json={"name": "laptop script"}).json()["token"]
+    token_id = c.get("/api/v1/tokens", headers=own).json()["items"][0]["id"]
+    assert c.delete(f"/api/v1/tokens/{token_id}", headers=service.as_("us-admin")).status_code == 404  # not theirs
+    assert c.delete(f"/api/v1/tokens/{token_id}", headers=service.as_("officer")).status_code == 404  # no admin
+    assert c.delete(f"/api/v1/tokens/{token_id}", headers=admin).json() == {"revoked": token_id}
+    assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert c.get("/api/v1/me", headers=own).status_code == 200
+    refused = c.put("/api/v1/users/leaver/active", headers=service.as_("us-admin"),
+                    json={"active": False, "reason": "left"})
+    assert refused.status_code == 404
+    off = c.put("/api/v1/users/leaver/active", headers=admin, json={"active": False, "reason": "left the service"})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this user is disabled"
+    myself = c.put("/api/v1/users/admin/active", headers=admin, json={"active": False, "reason": "oops"})
+    assert myself.status_code == 400
+    with service.uow() as uow:
+        actions = [(e.payload["object_id"], e.payload["details"].get("action")) for e in
+                   AuditLog(uow.session).entries(after_seq=0, limit=1000) if e.kind == "write"
+                   and e.payload["object_kind"] in ("user", "token")]
+    assert ("leaver", "disable") in actions and (str(token_id), "revoke") in actions
+
+
 def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Service) -> None:
     """A carrier or terminal gets its containers' facts and holds, never scores, reasons,
     inspections or who held a box and why (that would tip off an insider)."""

@@ -169,3 +169,33 @@ def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, mo
         [listed] = uow.accounts.tokens(uow.accounts.user("ann").id)
     engine.dispose()
     assert listed["expires_at"] > datetime.now(UTC) + timedelta(days=29)
+
+
+def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: a leaked token or a departing officer needed direct SQL."""
+    from scheldt.workflows.accounts import authenticate
+
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"])
+    runner.invoke(app, ["user", "create", "bob", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
+                  input="correct horse battery\n")
+    secret = runner.invoke(app, ["token", "create", "bob", "--name", "laptop"]).stdout.strip()
+    listed = json.loads(runner.invoke(app, ["token", "list", "bob", "--json"]).stdout)["tokens"]
+    assert [t["name"] for t in listed] == ["laptop"] and secret not in json.dumps(listed)
+    done = runner.invoke(app, ["token", "revoke", str(listed[0]["id"])])
+    assert done.exit_code == 0 and done.stdout == f"token {listed[0]['id']} of bob revoked\n"
+    assert runner.invoke(app, ["token", "revoke", "999"]).exit_code == 2
+    second = runner.invoke(app, ["token", "create", "bob"]).stdout.strip()
+    off = runner.invoke(app, ["user", "disable", "bob", "--reason", "left the service"])
+    assert off.exit_code == 0 and "its sessions and tokens no longer work" in off.stdout
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        for token, why in ((secret, "revoked"), (second, "disabled")):
+            with pytest.raises(Exception) as caught:
+                authenticate(uow, token, datetime.now(UTC))
+            assert why in str(caught.value)
+    engine.dispose()
+    assert runner.invoke(app, ["user", "enable", "bob", "--reason", "came back"]).exit_code == 0
+    actions = [e["payload"]["action"] for e in json.loads(runner.invoke(app, ["audit", "list", "--json"]).stdout)["entries"]]
+    assert {"scheldt token revoke", "scheldt user disable", "scheldt user enable"} <= set(actions)

@@ -44,6 +44,11 @@ class UserIn(Strict):
     password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=1024)
 
 
+class ActiveIn(Strict):
+    active: bool = Field(description="false: the user's sessions and tokens stop working at once")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class TokenIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     days: int = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
@@ -187,11 +192,15 @@ def list_tokens(ctx: CtxDep) -> dict[str, Any]:
                       for t in ctx.uow.accounts.tokens(user.id)]}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke one of your API tokens")
+@router.delete("/tokens/{token_id}", summary="Revoke an API token: yours, or (administrators) of a user you manage")
 def revoke_token(token_id: int, ctx: CtxDep) -> dict[str, Any]:
-    user = ctx.uow.accounts.user(ctx.principal.username)
-    if token_id not in {t["id"] for t in ctx.uow.accounts.tokens(user.id)}:
-        raise NotFoundError(f"token {token_id}", "no such token of yours")
-    ctx.uow.accounts.revoke(token_id, ctx.now)
-    ctx.audit("write", "token", token_id, action="revoke")
+    owner = accounts.revoke_token(ctx.uow, ctx.principal, token_id, ctx.now)
+    ctx.audit("write", "token", token_id, action="revoke", owner=owner)
     return {"revoked": token_id}
+
+
+@router.put("/users/{username}/active", summary="Disable or enable a user (administrators)")
+def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
+    user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active)
+    ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
+    return _user(user)

@@ -117,6 +117,55 @@ def user_create(
     typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
 
 
+def _set_active(username: str, active: bool, reason: str) -> None:
+    with errors_reported():
+        if not reason.strip():
+            raise InputError("--reason", "say why (it goes to the audit log)")
+        with store() as uow:
+            user = accounts.set_user_active(uow, None, username, active)
+            audit_command(uow, f"user {'enable' if active else 'disable'}", "user", user.username, reason=reason)
+    typer.echo(f"user {user.username} of {user.organisation_id} {'enabled' if active else 'disabled'}"
+               + ("" if active else ": its sessions and tokens no longer work"))
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()],
+                 reason: Annotated[str, typer.Option("--reason", help="Why (audit log).")]) -> None:
+    """Disable a user (left the service, password leaked): its sessions and tokens stop working at once."""
+    _set_active(username, False, reason)
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument()],
+                reason: Annotated[str, typer.Option("--reason", help="Why (audit log).")]) -> None:
+    """Enable a disabled user again."""
+    _set_active(username, True, reason)
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str, typer.Argument()],
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """A user's API tokens: id, name, made, expires, revoked (never the secrets)."""
+    with errors_reported(), store() as uow:
+        tokens = uow.accounts.tokens(uow.accounts.user(username).id)
+        audit_command(uow, "token list", "api-token", username, entry_kind="read")
+    if as_json:
+        print_json({"username": username, "tokens": tokens})
+        return
+    for t in tokens:
+        state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M} UTC" if t["revoked_at"] else f"expires {t['expires_at']:%Y-%m-%d}"
+        typer.echo(f"{t['id']:>6}  {t['name']}  made {t['created_at']:%Y-%m-%d}  {state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id (`scheldt token list USER`).")]) -> None:
+    """Revoke an API token at once (a leaked or no longer needed one)."""
+    with errors_reported(), store() as uow:
+        owner = accounts.revoke_token(uow, None, token_id, wall_clock())
+        audit_command(uow, "token revoke", "api-token", str(token_id), owner=owner)
+    typer.echo(f"token {token_id} of {owner} revoked")
+
+
 @token_app.command("create")
 def token_create(
     username: Annotated[str, typer.Argument()],

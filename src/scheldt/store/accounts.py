@@ -166,6 +166,10 @@ class AccountRepository:
         """Revoke a session (sign-out) or a token."""
         self.session.execute(update(CredentialRow).where(CredentialRow.id == credential_id).values(revoked_at=now))
 
+    def credential_owner(self, credential_id: int) -> int | None:
+        """The user id of credential ``credential_id``, or None when there is none."""
+        return self.session.scalar(select(CredentialRow.user_id).where(CredentialRow.id == credential_id))
+
     def tokens(self, user_id: int) -> list[dict[str, Any]]:
         """A user's API tokens (never their secrets), newest first."""
         rows = self.session.scalars(select(CredentialRow).where(

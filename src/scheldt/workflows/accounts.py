@@ -19,13 +19,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from scheldt.domain.access import (
     NODE_PERMISSIONS,
     Organisation,
+    Permission,
     OrgKind,
     Principal,
     check_organisation,
     check_username,
     parse_roles,
 )
-from scheldt.errors import AuthError, ForbiddenError, InputError, ScheldtError
+from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 
 SESSION_HOURS = 8  # one shift
 TOKEN_DAYS_MAX = 730
@@ -118,6 +119,47 @@ def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -
     secret = "sct_" + secrets.token_urlsafe(32)
     uow.accounts.add_credential(secret_hash(secret), "token", user.id, name or "api token", now, now + timedelta(days=days))
     return secret
+
+
+def _may_manage(principal: Principal | None, org_id: str) -> None:
+    """Raise NotFoundError unless ``principal`` (None: the node's operator, on the command
+    line) manages the users of organisation ``org_id``: an administrator of it, or of the host
+    agency (which manages other organisations' users). Another organisation's user is "not
+    found", as its trips are."""
+    if principal is None:
+        return
+    require(principal, Permission.MANAGE_USERS)
+    if principal.organisation.id != org_id and not principal.can(Permission.MANAGE_ORGANISATIONS):
+        raise NotFoundError("user", "no such user of your organisation")
+
+
+def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool) -> Any:
+    """Disable (a departing officer, a leaked password) or enable a user; a disabled user's
+    sessions and tokens stop working at once. Returns the user. Raises NotFoundError for an
+    unknown user or one ``principal`` does not manage, InputError for disabling oneself."""
+    user = uow.accounts.user(username)
+    _may_manage(principal, user.organisation_id)
+    if principal is not None and principal.username == username and not active:
+        raise InputError("username", "you cannot disable yourself (ask another administrator)")
+    uow.accounts.set_active(user.id, active)
+    return uow.accounts.user(username)
+
+
+def revoke_token(uow: Any, principal: Principal | None, token_id: int, now: datetime) -> str:
+    """Revoke API token ``token_id``: one's own, or, for an administrator, one of a user they
+    manage (an operator review found no way to revoke an officer's leaked token). Returns the
+    token owner's username. Raises NotFoundError otherwise."""
+    owner_id = uow.accounts.credential_owner(token_id)
+    owner = uow.accounts.user_by_id(owner_id) if owner_id is not None else None
+    if owner is None or token_id not in {t["id"] for t in uow.accounts.tokens(owner.id)}:
+        raise NotFoundError(f"token {token_id}", "no such token")
+    if principal is None or principal.username != owner.username:
+        try:
+            _may_manage(principal, owner.organisation_id)
+        except (NotFoundError, ForbiddenError):
+            raise NotFoundError(f"token {token_id}", "no such token of yours or of a user you manage") from None
+    uow.accounts.revoke(token_id, now)
+    return owner.username
 
 
 def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str, datetime]:
