@@ -73,9 +73,23 @@ def test_verify_with_a_missing_or_broken_head_file_is_an_error(settings_env: Pat
     code, _, err = invoke("audit", "verify", "--head-file", str(tmp_path / "nope.jsonl"))
     assert code == 2 and "no audit head file" in err
     broken = tmp_path / "broken.jsonl"
-    broken.write_text("not json\n")
+    broken.write_text('{"seq": -1, "entry_hash": "x", "at": "2026-01-01T00:00:00+00:00"}\n')
     code, _, err = invoke("audit", "verify", "--head-file", str(broken))
-    assert code == 2 and f"{broken}:1: not an audit head line" in err
+    assert code == 2 and f"{broken}:1: seq -1 is not a whole number >= 0" in err
+
+
+def test_a_head_line_cut_short_is_skipped_and_the_next_head_starts_a_line(settings_env: Path, tmp_path: Path) -> None:
+    """An operator review cut a head line short (a crash or a full disk does): later heads were
+    appended onto it, and `audit verify` refused to check anything for good."""
+    append(2, "read", T0)
+    heads = tmp_path / "heads.jsonl"
+    assert invoke("audit", "head", "--head-file", str(heads))[0] == 0
+    heads.write_text(heads.read_text() + '{"seq": 2, "entry_h')  # torn
+    assert invoke("audit", "head", "--head-file", str(heads))[0] == 0
+    lines = heads.read_text().splitlines()
+    assert len(lines) == 3 and lines[1] == '{"seq": 2, "entry_h' and lines[2].startswith('{"seq":')
+    code, out, err = invoke("audit", "verify", "--head-file", str(heads))
+    assert code == 0 and "chain intact" in out and f"{heads}:2: a head line cut short" in err
 
 
 def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,9 +19,11 @@ from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params, params_from_text
 from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
+from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import ShippingEventRow
+from scheldt.workflows.trip_scoring import activate_profile
 from tests.conftest import SHARED
 
 TNT = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-events-response.json"
@@ -163,6 +165,7 @@ def test_a_run_queued_by_a_process_without_runner_is_picked_up(runners: Callable
 def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[..., JobRunner], engine: Engine) -> None:
     runner = runners()
     with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "tests", "tests", datetime(2025, 11, 1, tzinfo=UTC))
         runs = JobRuns(uow.session)
         run = runs.create("ingest", {"paths": [str(TNT)]}, "officer.a", datetime.now(UTC))
         assert runs.claim(run.id, datetime.now(UTC)) and not runs.claim(run.id, datetime.now(UTC))
@@ -171,6 +174,12 @@ def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[...
     after = runner.get(run.id)
     assert (after.status, after.error) == ("failed", INTERRUPTED)
     assert after.finished_at is not None and stored_events(engine) == 0  # not run again
+    # what a cut ingest loaded is scored by a rescore queued on the restart (an operator review
+    # killed the server mid-ingest: 2,271 trips stayed out of the queue, and nothing said so)
+    rescore = [r for r in runner.recent(10) if r.kind == "rescore"]
+    assert len(rescore) == 1 and rescore[0].requested_by == f"runner: after interrupted ingest run(s) [{run.id}]"
+    poll(lambda: runner.get(rescore[0].id).status in ("done", "failed"))
+    assert runner.get(rescore[0].id).status == "done"
 
 
 def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runners: Callable[..., JobRunner]) -> None:

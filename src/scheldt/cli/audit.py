@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from scheldt.cli.common import console, errors_reported, print_json, settings, store, wall_clock
 from scheldt.store.audit import AuditEntry, AuditReport, audit_payload, default_head_file
@@ -33,7 +34,8 @@ def _report_dict(report: AuditReport) -> dict[str, object]:
     return {"ok": report.ok, "checked": report.checked, "last_seq": report.last_seq, "purged": report.purged,
             "head": None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash, "at": head.at.isoformat()},
             "problem_count": report.problem_count,
-            "problems": [{"seq": p.seq, "why": p.why} for p in report.problems]}
+            "problems": [{"seq": p.seq, "why": p.why} for p in report.problems],
+            "torn_head_lines": report.torn_head_lines}
 
 
 @app.command("verify")
@@ -54,6 +56,9 @@ def verify(head_file: HeadFile = None, as_json: Annotated[bool, typer.Option("--
         head = f"; head written out at {report.head.at.isoformat()} is entry {report.head.seq}" if report.head else ""
         typer.echo(f"{report.checked} entries checked ({report.purged} purged), last entry {report.last_seq}{head}: "
                    f"chain {state}")
+    for where in report.torn_head_lines:
+        console.print(f"[yellow]warning[/yellow] {escape(where)}: a head line cut short (a crash or a full disk while "
+                      "it was written): skipped", highlight=False, soft_wrap=True)
     if not use_head:
         console.print(f"no head written out yet at {path}: removal of the newest entries cannot be detected "
                       "(run `scheldt audit head` periodically)", highlight=False, soft_wrap=True)

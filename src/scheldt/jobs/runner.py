@@ -292,9 +292,15 @@ class JobRunner:
         self._lock.acquire()
         try:
             with unit_of_work(self.engine) as uow:
-                self.interrupted = JobRuns(uow.session).interrupt_running(utcnow())
+                runs = JobRuns(uow.session)
+                self.interrupted = runs.interrupt_running(utcnow())
+                cut_ingests = [i for i in self.interrupted if runs.get(i).kind == "ingest"
+                               ] if uow.profiles.live() is not None else []  # nothing is scored without one
+                if cut_ingests:  # what they loaded before the stop is unscored: score it (operator review)
+                    runs.create("rescore", {}, f"runner: after interrupted ingest run(s) {cut_ingests}", utcnow())
             if self.interrupted:
-                log.warning("job runs %s were interrupted by a stop and are marked failed", self.interrupted)
+                log.warning("job runs %s were interrupted by a stop and are marked failed%s", self.interrupted,
+                            "; a rescore run is queued for what the cut ingest loaded" if cut_ingests else "")
             self._scheduler = self._new_scheduler()
             with _ENGINES_LOCK:
                 _ENGINES[self.key] = self.engine

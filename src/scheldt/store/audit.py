@@ -164,6 +164,7 @@ class AuditReport:
     head: ChainHead | None = None
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    torn_head_lines: list[str] = field(default_factory=list)  # "path:line" of head lines cut short, skipped
 
     @property
     def ok(self) -> bool:
@@ -319,7 +320,11 @@ class AuditLog:
         try:
             new_file = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
+            with path.open("a+", encoding="utf-8") as fh:
+                if fh.tell() > 0:  # after a write torn by a crash, begin a line of its own
+                    fh.seek(fh.tell() - 1)
+                    if fh.read(1) != "\n":
+                        fh.write("\n")
                 fh.write(head.line())
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -377,8 +382,8 @@ class AuditLog:
         its kind's retention ended is reported too. Raises NotFoundError when ``head_file`` does not
         exist and InputError when a line of it is not a head.
         """
-        head = read_latest_head(head_file) if head_file is not None else None
-        report = AuditReport(head=head)
+        head, torn = read_heads(head_file) if head_file is not None else (None, [])
+        report = AuditReport(head=head, torn_head_lines=torn)
         prev: AuditEntry | None = None
         head_entry: AuditEntry | None = None
         for entry in self._stream(batch):
@@ -446,22 +451,34 @@ def _check_head(head: ChainHead, entry: AuditEntry | None, report: AuditReport) 
 
 
 def read_latest_head(path: Path) -> ChainHead | None:
-    """The last head line of ``path`` (None when the file holds no line).
+    """The last head line of ``path`` (None when the file holds none); see :func:`read_heads`."""
+    return read_heads(path)[0]
 
-    Every line is checked. Raises NotFoundError when the file does not exist and InputError
-    (``path:line``) when a line is not ``{"seq": int >= 0, "entry_hash": 64 hex, "at": ISO time}``.
-    """
+
+def read_heads(path: Path) -> tuple[ChainHead | None, list[str]]:
+    """The last head line of ``path`` (None when the file holds none), and where lines cut
+    short lie (``path:line``): a line that is not JSON at all is a write torn by a crash or a
+    full disk and is skipped (an operator review found one such line stopped every later
+    check). Raises NotFoundError when the file does not exist and InputError (``path:line``)
+    when a JSON line is not ``{"seq": int >= 0, "entry_hash": 64 hex, "at": ISO time}``."""
     latest: ChainHead | None = None
+    torn: list[str] = []
     try:
         with path.open("rb") as fh:
             for number, raw in enumerate(fh, start=1):
-                if raw.strip():
-                    latest = _parse_head(raw, f"{path}:{number}")
+                if not raw.strip():
+                    continue
+                try:
+                    orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    torn.append(f"{path}:{number}")
+                    continue
+                latest = _parse_head(raw, f"{path}:{number}")
     except FileNotFoundError:
         raise NotFoundError(str(path), "no audit head file here (written by `scheldt audit head`)") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read the audit head file: {exc.strerror}") from None
-    return latest
+    return latest, torn
 
 
 def _parse_head(raw: bytes, where: str) -> ChainHead:
