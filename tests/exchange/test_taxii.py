@@ -117,6 +117,11 @@ def test_discovery_api_root_and_collections_follow_sharing_groups(node: Node) ->
     assert colls("be-scanner") == {COMMUNITY: (True, False), "be-us": (True, False), "be-nl": (True, False)}
     assert colls("us-liaison") == {COMMUNITY: (True, True), "be-us": (True, True)}
     assert colls("carrier") == {COMMUNITY: (True, False), "be-us": (True, False), "be-nl": (True, False)}
+    # a client carrier is not told which agencies are in its patron's groups (attack review)
+    described = {c["alias"]: c["description"] for c in node.get("/collections/", "carrier").json()["collections"]}
+    assert "us-cbp" not in described["be-us"] and "nl-customs" not in described["be-nl"]
+    assert "us-cbp" in {c["alias"]: c["description"] for c in node.get("/collections/", "us-liaison").json()[
+        "collections"]}["be-us"]
     # Another group's collection is not revealed, by alias or id.
     for key in ("be-nl", collection_id("be-nl"), "no-such"):
         r = node.get(f"/collections/{key}/", "us-liaison")

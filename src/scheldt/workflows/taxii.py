@@ -131,10 +131,11 @@ def collections(uow: Any, principal: Principal, requester: Requester) -> list[Co
         except NotFoundError:
             continue
         member = group_id in requester.groups
-        note = "" if member else f" You read it as a client of {principal.organisation.id}'s patron (TLP:AMBER only)."
-        out.append(Collection(collection_id(group_id), group_id, group["name"],
-                              f"Sharing group {group_id}: {', '.join(group['members'])}.{note}", group_id, True,
-                              member and share))
+        # a client company reads the group's TLP:AMBER items, never who its members are (an
+        # attack review found the member agencies listed to a carrier)
+        about = (f"Sharing group {group_id}: {', '.join(group['members'])}." if member else
+                 f"Sharing group {group_id}. You read its TLP:AMBER items as a client of an agency in it.")
+        out.append(Collection(collection_id(group_id), group_id, group["name"], about, group_id, True, member and share))
     return out
 
 
