@@ -6,9 +6,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from scheldt import reference
+from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
 from scheldt.workflows.trip_model import training_set
@@ -193,7 +195,7 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     # free slots filled from the top of the queue in one go.
     h = service.as_("officer")
     c = service.client
-    day = shift_day(40)
+    day = shift_day(25)
     with service.uow() as uow:
         head = AuditLog(uow.session).head()
         seq = head.seq if head else 0
@@ -217,7 +219,7 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     assert full.status_code == 409 and "is full (3 of 3 containers)" in full.json()["error"]["why"]
     past = c.post(f"/api/v1/plans/{shift_day(-2)}/early/fill", headers=h, json={"scanner_id": "SC-1"})
     assert past.status_code == 400 and past.json()["error"]["where"] == "shift_date"
-    refused = c.post(f"/api/v1/plans/{shift_day(41)}/early/fill", headers=service.as_("operator"),
+    refused = c.post(f"/api/v1/plans/{shift_day(26)}/early/fill", headers=service.as_("operator"),
                      json={"scanner_id": "SC-1"})
     assert refused.status_code == 403
     with service.uow() as uow:
@@ -253,7 +255,6 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
         ("", "planned", "officer"), ("planned", "scanned", "operator"), ("scanned", "searched", "searcher")]
     assert detail["changes"][0]["reason"] == "tip-off from the port police"
     _correct_the_search(service, oid, trip)
-    _a_decided_trip_stays_decided(service, trip)
     search = service.client.post(f"/api/v1/scan-orders/{oid}/actions", headers=h("searcher"), json={
         "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
         "concealment": "behind_doors", "reason": "the seizure stands after all"})
@@ -275,6 +276,7 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
                      if codes else "unknown"] += 1
     assert sorted(map(tuple, board["seizures_by_commodity"])) == sorted(expected.items())
     assert sum(expected.values()) == board["seizures_total"] >= 1
+    _a_decided_trip_stays_decided(service, trip)
 
 
 def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> None:
@@ -313,6 +315,28 @@ def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> Non
     service.client.post(f"/api/v1/scan-orders/{manual.json()['id']}/actions", headers=h,
                         json={"action": "cancel", "reason": "planned by mistake"})
     assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=h).json()["trip"]["status"] == "searched"
+    # a second search finds nothing; correcting it does not erase the first one's seizure from
+    # the training data, and correcting an old order leaves a newer open one's status (attack review)
+    second = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
+        "selection": "manual", "reason": "third look", "shift_date": shift_day(7)}).json()["id"]
+    act = lambda oid, body: service.client.post(f"/api/v1/scan-orders/{oid}/actions",  # noqa: E731
+                                                headers=service.as_("searcher"), json=body)
+    assert act(second, {"action": "search", "result": "nothing_found"}).status_code == 200
+    assert act(second, {"action": "correct", "result": "nothing_found", "notes": "floor checked",
+                        "reason": "add a note"}).status_code == 200
+    with service.uow() as uow:
+        key = (trip["container_number"], trip["document_ref"], trip["voyage"])
+        assert uow.trip_outcomes.all(("inspection",))[key][1] is True
+        first = min(o["id"] for o in uow.inspections.orders("be-customs", trip_id=trip["id"]))
+    third = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
+        "selection": "manual", "reason": "fourth look", "shift_date": shift_day(8)}).json()["id"]
+    assert act(first, {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
+                       "concealment": "behind_doors", "reason": "wording"}).status_code == 200
+    assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=h).json()["trip"]["status"] == "planned"
+    scan_too = act(first, {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
+                           "concealment": "behind_doors", "verdict": "clear", "reason": "x"})
+    assert scan_too.status_code == 400 and scan_too.json()["error"]["where"] == "verdict"
+    service.client.post(f"/api/v1/scan-orders/{third}/actions", headers=h, json={"action": "cancel", "reason": "done"})
 
 
 def test_scanner_capacity_and_order_rules(service: Service) -> None:
@@ -327,7 +351,7 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     assert "full (3 of 3 containers)" in made[3].json()["error"]["why"]
     first = made[0].json()["id"]
     again = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": trips[0]["id"], "scanner_id": "SC-1", "shift_date": shift_day(32), "shift": "early", "selection": "risk"})
+        "trip_id": trips[0]["id"], "scanner_id": "SC-1", "shift_date": shift_day(24), "shift": "early", "selection": "risk"})
     assert again.status_code == 409 and "already has scan order" in again.json()["error"]["why"]
     waive = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("officer"), json={"action": "waive"})
     assert waive.status_code == 400 and waive.json()["error"]["where"] == "reason"
@@ -521,9 +545,43 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
     assert refused.status_code == 404
     off = c.put("/api/v1/users/leaver/active", headers=admin, json={"active": False, "reason": "left the service"})
     assert off.status_code == 200 and off.json()["active"] is False
-    assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this user is disabled"
+    assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this session was revoked"
     myself = c.put("/api/v1/users/admin/active", headers=admin, json={"active": False, "reason": "oops"})
     assert myself.status_code == 400
+    # enabling brings no old session or token back: disabling revoked them (attack review)
+    assert c.put("/api/v1/users/leaver/active", headers=admin, json={"active": True, "reason": "back"}).status_code == 200
+    assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this session was revoked"
+    # a second revoke keeps the first revocation time (attack review: it was rewritten)
+    again = c.delete(f"/api/v1/tokens/{token_id}", headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["why"].startswith("was revoked already, at ")
+    # who may not manage users learns nothing about which usernames or token ids exist
+    for name in ("admin", "nosuchuser"):
+        r = c.put(f"/api/v1/users/{name}/active", headers=service.as_("carrier"), json={"active": False, "reason": "x"})
+        assert r.status_code == 403, name
+    answers = {c.put(f"/api/v1/users/{name}/active", headers=service.as_("us-admin"),
+                     json={"active": False, "reason": "x"}).json()["error"]["why"] for name in ("officer", "nosuchuser")}
+    assert answers == {"no such user of your organisation"}
+    answers = {c.delete(f"/api/v1/tokens/{i}", headers=service.as_("carrier")).json()["error"]["why"]
+               for i in (token_id, 99_999)}
+    assert answers == {"no such token of yours or of a user you manage"}
+    # only the organisation that disabled a user enables it again (a partner undid the host's suspension)
+    assert c.post("/api/v1/users", headers=admin, json={"username": "us-temp", "organisation_id": "us-cbp",
+                  "roles": ["liaison_officer"], "password": PASSWORD}).status_code == 201
+    assert c.put("/api/v1/users/us-temp/active", headers=admin, json={"active": False, "reason": "host suspends"}
+                 ).status_code == 200
+    undo = c.put("/api/v1/users/us-temp/active", headers=service.as_("us-admin"), json={"active": True, "reason": "undo"})
+    assert undo.status_code == 403 and "was disabled by be-customs" in undo.json()["error"]["why"]
+    # an administrator lists the tokens of users they manage, to revoke one
+    assert c.get("/api/v1/users/leaver/tokens", headers=admin).json()["items"][0]["id"] == token_id
+    assert c.get("/api/v1/users/leaver/tokens", headers=service.as_("us-admin")).status_code == 404
+    # the last active administrator of an organisation is never disabled
+    assert c.post("/api/v1/users", headers=admin, json={"username": "admin2", "roles": ["administrator"],
+                  "password": PASSWORD}).status_code == 201
+    with service.uow() as uow:
+        accounts.set_user_active(uow, None, "admin2", False, datetime.now(UTC))
+        with pytest.raises(InputError) as last:
+            accounts.set_user_active(uow, None, "admin", False, datetime.now(UTC))
+    assert "admin is the last active administrator of be-customs" in last.value.why
     with service.uow() as uow:
         actions = [(e.payload["object_id"], e.payload["details"].get("action")) for e in
                    AuditLog(uow.session).entries(after_seq=0, limit=1000) if e.kind == "write"
@@ -589,7 +647,7 @@ def test_a_partner_agency_does_not_run_the_node(service: Service) -> None:
     assert spy.status_code == 404, spy.text
     assert c.get("/api/v1/users", params={"organisation_id": "be-customs"}, headers=h("us-admin")).status_code == 404
     own = c.get("/api/v1/users", headers=h("us-admin")).json()["items"]
-    assert {u["username"] for u in own} == {"us-officer", "us-admin"}
+    assert {"us-officer", "us-admin"} <= {u["username"] for u in own} and {u["organisation_id"] for u in own} == {"us-cbp"}
     assert [o["id"] for o in c.get("/api/v1/organisations", headers=h("us-admin")).json()["items"]] == ["us-cbp"]
     made = c.post("/api/v1/organisations", headers=h("us-admin"),
                   json={"id": "carrier-x", "name": "X", "kind": "carrier", "carrier_codes": ["SIMX"]})
@@ -661,6 +719,12 @@ def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service
             # and landed in the quarantine as if it were data
             bad_format = client.post("/api/v1/jobs", json={"kind": "ingest", "params": {"paths": ["a.json"],
                                      "format": "nope"}}, headers=service.as_("analyst"))
+            huge = client.post("/api/v1/jobs", json={"kind": "prune-runs", "params": {"days": 2**70}},
+                               headers=service.as_("analyst"))
+            negative = client.post("/api/v1/jobs", json={"kind": "prune-runs", "params": {"days": -1}},
+                                   headers=service.as_("analyst"))
+        assert (huge.status_code, negative.status_code) == (400, 400)
+        assert negative.json()["error"]["why"] == "-1 is not between 1 and 3650"
         assert bad_format.status_code == 400
         assert bad_format.json()["error"]["where"] == "ingest param format"
         assert bad_format.json()["error"]["why"].startswith("'nope' is not one of auto, declarations, dcsa-events")

@@ -149,7 +149,7 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
     trips = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 40, "status": "open"}).json()
     trip = trips["items"][-1]
     order = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
-        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(33), "shift": "night",
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "night",
         "selection": "manual", "reason": "partner tip"}).json()
     early = api.client.post("/api/v1/seizure-reports", headers=api.as_("officer"), json={"order_id": order["id"],
                                                                                          "tlp": "green"})

@@ -247,7 +247,7 @@ def test_a_shipping_line_sees_no_score_reason_scan_order_or_hold_reason(app: Fas
     officer = signed_in(app, "officer")
     why = "Zebulon tipped us: evaporator panel resealed"
     assert officer.post(f"/trips/{trip['id']}/hold", data={"csrf": token_of(officer), "reason": why}).status_code == 303
-    planned = _plan(officer, trip["id"], (date.today() + timedelta(days=41)).isoformat())
+    planned = _plan(officer, trip["id"], (date.today() + timedelta(days=23)).isoformat())
     order_id = int(planned.headers["location"].rsplit("=", 1)[1])
     agency_page = officer.get(f"/trips/{trip['id']}").text  # what the carrier must not see is on the agency's page
     assert why in agency_page and str(escape(trip["top_reason"])) in agency_page
@@ -494,7 +494,7 @@ def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) ->
 
 
 def test_a_scanner_is_filled_from_the_top_of_the_queue_on_the_plan_page(app: FastAPI, store: Store) -> None:
-    day = (date.today() + timedelta(days=50)).isoformat()
+    day = (date.today() + timedelta(days=27)).isoformat()
     c = signed_in(app, "officer")
     board = c.get(f"/plan?date={day}&shift=night")
     assert "Fill 3 free slots from the queue" in board.text
@@ -595,7 +595,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:
     picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[:2]
     c = signed_in(app, "officer")
-    day = (date.today() + timedelta(days=32)).isoformat()
+    day = (date.today() + timedelta(days=28)).isoformat()
     risk = int(_plan(c, picks[0]["id"], day, "early").headers["location"].rsplit("=", 1)[1])
     explore = int(_plan(c, picks[1]["id"], day, "early", "exploration").headers["location"].rsplit("=", 1)[1])
     assert 'value="waive"' in c.get(f"/orders/{risk}").text

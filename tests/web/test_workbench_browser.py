@@ -110,9 +110,10 @@ def test_officer_plans_operator_scans_searcher_seizes_analyst_sees_it(open_sessi
     with store.uow() as uow:
         org = uow.accounts.organisation("be-customs")
         scope = trip_scope(org)
-        total = uow.container_trips.count(scope, TripFilter())
-        high = uow.container_trips.count(scope, TripFilter(risk_band="high"))
-        top = uow.container_trips.page(scope, TripFilter(), None, 1)[0]
+        to_decide = TripFilter(status="open", left=False)  # the queue's default: open, box still in port
+        total = uow.container_trips.count(scope, to_decide)
+        high = uow.container_trips.count(scope, TripFilter(risk_band="high", status="open", left=False))
+        top = uow.container_trips.page(scope, to_decide, None, 1)[0]
         detail = trip_detail(uow, scope, org.id, top["id"])
     officer: Session = open_session()
 
@@ -228,7 +229,8 @@ def test_officer_plans_operator_scans_searcher_seizes_analyst_sees_it(open_sessi
 
 def test_a_shipping_line_sees_only_its_own_trips(open_session, server: Server) -> None:
     with server.store.uow() as uow:
-        own = uow.container_trips.page_by_id(trip_scope(uow.accounts.organisation("carrier-a")), TripFilter(), None, 50)
+        own = uow.container_trips.page_by_id(trip_scope(uow.accounts.organisation("carrier-a")), TripFilter(left=False),
+                                             None, 50)  # the list's default: boxes still in port
         other = next(r for r in uow.container_trips.page(None, TripFilter(), None, 500) if r["carrier_code"] != "SIMA")
         newest = trip_detail(uow, None, "carrier-a", own[0]["id"], agency=False)
     carrier = open_session()

@@ -199,8 +199,15 @@ def revoke_token(token_id: int, ctx: CtxDep) -> dict[str, Any]:
     return {"revoked": token_id}
 
 
+@router.get("/users/{username}/tokens", summary="A user's API tokens (administrators: of users they manage)")
+def user_tokens(username: str, ctx: CtxDep) -> dict[str, Any]:
+    tokens = accounts.user_tokens(ctx.uow, ctx.principal, username)
+    ctx.audit("read", "tokens", username)
+    return {"items": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in t.items()} for t in tokens]}
+
+
 @router.put("/users/{username}/active", summary="Disable or enable a user (administrators)")
 def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
-    user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active)
+    user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
     ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
     return _user(user)

@@ -122,7 +122,7 @@ def _set_active(username: str, active: bool, reason: str) -> None:
         if not reason.strip():
             raise InputError("--reason", "say why (it goes to the audit log)")
         with store() as uow:
-            user = accounts.set_user_active(uow, None, username, active)
+            user = accounts.set_user_active(uow, None, username, active, wall_clock())
             audit_command(uow, f"user {'enable' if active else 'disable'}", "user", user.username, reason=reason)
     typer.echo(f"user {user.username} of {user.organisation_id} {'enabled' if active else 'disabled'}"
                + ("" if active else ": its sessions and tokens no longer work"))
@@ -147,7 +147,7 @@ def token_list(username: Annotated[str, typer.Argument()],
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A user's API tokens: id, name, made, expires, revoked (never the secrets)."""
     with errors_reported(), store() as uow:
-        tokens = uow.accounts.tokens(uow.accounts.user(username).id)
+        tokens = accounts.user_tokens(uow, None, username)
         audit_command(uow, "token list", "api-token", username, entry_kind="read")
     if as_json:
         print_json({"username": username, "tokens": tokens})

@@ -61,9 +61,17 @@ def shift_end(day: date, shift: str) -> datetime:
     return (start.astimezone(ZoneInfo("UTC")) + timedelta(hours=8)).astimezone(PORT_TIME)
 
 
+#: How far ahead a scan may be planned, days: a box is in port for days, not months (an attack
+#: review planned the top of the queue into 9999-12-31, taking it out of every later shift).
+MAX_DAYS_AHEAD = 31
+
+
 def check_shift_ahead(day: date, shift: str, now: datetime) -> None:
-    """Refuse to plan into a shift that has ended by ``now`` (aware). Raises InputError
-    naming ``shift_date``."""
+    """Refuse to plan into a shift that has ended by ``now`` (aware), or that starts more than
+    :data:`MAX_DAYS_AHEAD` days after it. Raises InputError naming ``shift_date``."""
+    if day > now.astimezone(PORT_TIME).date() + timedelta(days=MAX_DAYS_AHEAD):
+        raise InputError("shift_date", f"{day} is more than {MAX_DAYS_AHEAD} days ahead: plan into a shift of the "
+                         "coming month")
     ended = shift_end(day, shift)
     if ended <= now:
         raise InputError("shift_date", f"the {shift} shift of {day} ended at {ended:%Y-%m-%d %H:%M} port time: "
@@ -165,6 +173,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     if action == "search":
         return Change(target, _search_fields(data))
     if action == "correct":
+        for name in ("nii_image_ref", "verdict"):  # an attack review's were dropped without a word
+            if data.get(name) not in (None, ""):
+                raise InputError(name, "a correction is of the search record only; the scan stays as recorded")
         fields = _search_fields(data)
         return Change(target, {"drug_type": "", "mass_kg": None, "concealment": ""} | fields
                       | {"reason": _text(data.get("reason"), "reason", required=True)})

@@ -55,6 +55,7 @@ class Param:
     required: bool = False
     default: Any = None
     choices: tuple[str, ...] = ()  # a text parameter's allowed values (empty: any text)
+    bounds: tuple[int, int] | None = None  # a whole-number parameter's least and greatest value
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
     }, "Read files into the store file by file, then re-score the trips that received facts."),
     Kind("train-trips", _train_trips, {
-        "seed": Param(int, "Random seed of the fit.", default=0),
+        "seed": Param(int, "Random seed of the fit.", default=0, bounds=(0, 2**31 - 1)),
     }, "Train the container model on inspected trips and make it live."),
     Kind("rescore", _rescore, {}, "Score every container trip whose facts changed since its last score."),
     Kind("audit-head", _audit_head, {
@@ -226,10 +227,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     }, "Append the audit chain head to a file, to check the log against later."),
     Kind("audit-purge", _audit_purge, {}, "Drop audit payloads past their retention; the chain stays verifiable."),
     Kind("prune-runs", _prune_runs, {
-        "days": Param(int, "Keep scheduled runs this many days after they finished.", default=7),
+        "days": Param(int, "Keep scheduled runs this many days after they finished.", default=7, bounds=(1, 3650)),
     }, "Delete old runs of recurring work started by the scheduler."),
     Kind("deliver-notices", _deliver_notices, {
-        "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH)."),
+        "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH).", bounds=(1, 1000)),
     }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try.",
          lambda uow, params: not uow.notifications.any_due(now())),
     Kind("expire-shared-entries", _expire_shared_entries, {},
@@ -277,6 +278,8 @@ def _typed(where: str, p: Param, value: Any) -> Any:
     if p.type is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(where, f"{value!r} is not a whole number")
+        if p.bounds is not None and not p.bounds[0] <= value <= p.bounds[1]:  # an attack review sent 2**70 and -1
+            raise InputError(where, f"{value} is not between {p.bounds[0]} and {p.bounds[1]}")
         return value
     if not isinstance(value, str) or not value:
         raise InputError(where, f"{value!r} is not a non-empty text")

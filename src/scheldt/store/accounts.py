@@ -32,11 +32,13 @@ class StoredUser:
     password_hash: str
     active: bool
     created_at: datetime
+    disabled_by: str | None = None
 
 
 def _user(row: UserRow) -> StoredUser:
     return StoredUser(row.id, row.username, row.organisation_id, row.display_name, tuple(Role(r) for r in row.roles),
-                      row.password_hash, row.active, aware(row.created_at) or row.created_at)
+                      row.password_hash, row.active, aware(row.created_at) or row.created_at,
+                      getattr(row, "disabled_by", None))
 
 
 _OWNER_TABLES = (("c", CredentialRow.__table__), ("u", UserRow.__table__), ("o", OrganisationRow.__table__))
@@ -126,9 +128,25 @@ class AccountRepository:
         """Replace a user's password hash (after a re-hash with newer argon2 parameters)."""
         self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
 
-    def set_active(self, user_id: int, active: bool) -> None:
-        """Enable or disable a user (a disabled user's sessions and tokens stop working)."""
-        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(active=active))
+    def set_active(self, user_id: int, active: bool, by_org: str | None = None) -> None:
+        """Enable or disable a user (a disabled user's sessions and tokens stop working);
+        ``by_org``: the organisation whose administrator disables it."""
+        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(
+            active=active, disabled_by=None if active else by_org))
+
+    def active_administrators(self, org_id: str) -> list[str]:
+        """Usernames of the active administrators of ``org_id``, their rows locked until the
+        transaction ends (PostgreSQL ``FOR UPDATE``; SQLite writes one at a time anyway), so
+        two administrators disabling each other at once cannot both succeed."""
+        rows = self.session.scalars(select(UserRow).where(UserRow.organisation_id == org_id, UserRow.active.is_(True))
+                                    .order_by(UserRow.id).with_for_update())
+        return [r.username for r in rows if "administrator" in (r.roles or [])]
+
+    def revoke_all(self, user_id: int, now: datetime) -> int:
+        """Revoke every session and token of a user not revoked yet; returns how many."""
+        done = self.session.execute(update(CredentialRow).where(CredentialRow.user_id == user_id,
+                                                                CredentialRow.revoked_at.is_(None)).values(revoked_at=now))
+        return int(done.rowcount or 0)
 
     # credentials
     def add_credential(self, secret_hash: str, kind: str, user_id: int, name: str, now: datetime,
@@ -161,6 +179,10 @@ class AccountRepository:
         return ({"id": cred["id"], "kind": cred["kind"], "user_id": cred["user_id"], "name": cred["name"],
                  "expires_at": aware(cred["expires_at"]), "revoked_at": aware(cred["revoked_at"])},
                 _user(SimpleNamespace(**user)), _org(SimpleNamespace(**org)))
+
+    def revoked_at(self, credential_id: int) -> datetime | None:
+        """When credential ``credential_id`` was revoked, or None."""
+        return aware(self.session.scalar(select(CredentialRow.revoked_at).where(CredentialRow.id == credential_id)))
 
     def revoke(self, credential_id: int, now: datetime) -> None:
         """Revoke a session (sign-out) or a token."""

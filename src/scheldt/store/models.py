@@ -415,6 +415,9 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The organisation whose administrator disabled the user (None: enabled, or disabled on the
+    # command line or before this was kept); only it enables the user again.
+    disabled_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CredentialRow(Base):

@@ -19,14 +19,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from scheldt.domain.access import (
     NODE_PERMISSIONS,
     Organisation,
-    Permission,
     OrgKind,
+    Permission,
     Principal,
+    Role,
     check_organisation,
     check_username,
     parse_roles,
 )
-from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
+from scheldt.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError, ScheldtError
 
 SESSION_HOURS = 8  # one shift
 TOKEN_DAYS_MAX = 730
@@ -121,45 +122,79 @@ def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -
     return secret
 
 
-def _may_manage(principal: Principal | None, org_id: str) -> None:
-    """Raise NotFoundError unless ``principal`` (None: the node's operator, on the command
-    line) manages the users of organisation ``org_id``: an administrator of it, or of the host
-    agency (which manages other organisations' users). Another organisation's user is "not
-    found", as its trips are."""
-    if principal is None:
-        return
-    require(principal, Permission.MANAGE_USERS)
-    if principal.organisation.id != org_id and not principal.can(Permission.MANAGE_ORGANISATIONS):
-        raise NotFoundError("user", "no such user of your organisation")
+#: What a user or token that is not the requester's to manage is called, whether it exists or
+#: not: an attack review told existing usernames and token ids from unknown ones by the answer.
+_NO_USER = "no such user of your organisation"
+_NO_TOKEN = "no such token of yours or of a user you manage"
 
 
-def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool) -> Any:
-    """Disable (a departing officer, a leaked password) or enable a user; a disabled user's
-    sessions and tokens stop working at once. Returns the user. Raises NotFoundError for an
-    unknown user or one ``principal`` does not manage, InputError for disabling oneself."""
-    user = uow.accounts.user(username)
-    _may_manage(principal, user.organisation_id)
-    if principal is not None and principal.username == username and not active:
+def _manages(principal: Principal | None, org_id: str) -> bool:
+    """True when ``principal`` (None: the node's operator, on the command line) manages the
+    users of organisation ``org_id``: an administrator of it, or of the host agency."""
+    return principal is None or (principal.can(Permission.MANAGE_USERS) and (
+        principal.organisation.id == org_id or principal.can(Permission.MANAGE_ORGANISATIONS)))
+
+
+def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool, now: datetime) -> Any:
+    """Disable (a departing officer, a leaked password) or enable a user. Disabling revokes
+    every session and token of the user at once, so enabling again brings none back; only
+    the organisation that disabled a user (or the operator) enables it again; the last active
+    administrator of an organisation is never disabled (rows locked: two administrators
+    disabling each other at once cannot both succeed). Returns the user. Raises ForbiddenError
+    without the right to manage users, NotFoundError for a user the principal does not manage
+    (unknown or not: one answer), InputError for disabling oneself or the last administrator."""
+    if principal is not None:
+        require(principal, Permission.MANAGE_USERS)
+    try:
+        user = uow.accounts.user(username)
+    except NotFoundError:
+        raise NotFoundError(f"user {username[:64]}", _NO_USER) from None
+    if not _manages(principal, user.organisation_id):
+        raise NotFoundError(f"user {username[:64]}", _NO_USER)
+    by = principal.organisation.id if principal is not None else None
+    if active:
+        if user.disabled_by and by is not None and by != user.disabled_by:
+            raise ForbiddenError(f"user {username}", f"was disabled by {user.disabled_by}; only its administrators "
+                                 "(or the node's operator) enable it again")
+        uow.accounts.set_active(user.id, True)
+        return uow.accounts.user(username)
+    if principal is not None and principal.username == username:
         raise InputError("username", "you cannot disable yourself (ask another administrator)")
-    uow.accounts.set_active(user.id, active)
+    if Role.ADMINISTRATOR in user.roles and uow.accounts.active_administrators(user.organisation_id) == [username]:
+        raise InputError("username", f"{username} is the last active administrator of {user.organisation_id}: "
+                         "make another one first")
+    uow.accounts.set_active(user.id, False, by)
+    uow.accounts.revoke_all(user.id, now)
     return uow.accounts.user(username)
 
 
 def revoke_token(uow: Any, principal: Principal | None, token_id: int, now: datetime) -> str:
     """Revoke API token ``token_id``: one's own, or, for an administrator, one of a user they
     manage (an operator review found no way to revoke an officer's leaked token). Returns the
-    token owner's username. Raises NotFoundError otherwise."""
+    token owner's username. Raises NotFoundError for any other id (one answer, whether it
+    exists or not), ConflictError when it was revoked already (its revocation time stays)."""
     owner_id = uow.accounts.credential_owner(token_id)
     owner = uow.accounts.user_by_id(owner_id) if owner_id is not None else None
-    if owner is None or token_id not in {t["id"] for t in uow.accounts.tokens(owner.id)}:
-        raise NotFoundError(f"token {token_id}", "no such token")
-    if principal is None or principal.username != owner.username:
-        try:
-            _may_manage(principal, owner.organisation_id)
-        except (NotFoundError, ForbiddenError):
-            raise NotFoundError(f"token {token_id}", "no such token of yours or of a user you manage") from None
+    if owner is None or token_id not in {t["id"] for t in uow.accounts.tokens(owner.id)} or (
+            (principal is None or principal.username != owner.username) and not _manages(principal, owner.organisation_id)):
+        raise NotFoundError(f"token {token_id}", _NO_TOKEN)
+    revoked = uow.accounts.revoked_at(token_id)
+    if revoked is not None:
+        raise ConflictError(f"token {token_id}", f"was revoked already, at {revoked:%Y-%m-%d %H:%M:%S} UTC")
     uow.accounts.revoke(token_id, now)
     return owner.username
+
+
+def user_tokens(uow: Any, principal: Principal | None, username: str) -> list[dict[str, Any]]:
+    """The API tokens (never secrets) of a user the principal manages, or its own. Raises
+    NotFoundError otherwise (one answer, whether the user exists or not)."""
+    try:
+        user = uow.accounts.user(username)
+    except NotFoundError:
+        raise NotFoundError(f"user {username[:64]}", _NO_USER) from None
+    if not (principal is not None and principal.username == username) and not _manages(principal, user.organisation_id):
+        raise NotFoundError(f"user {username[:64]}", _NO_USER)
+    return uow.accounts.tokens(user.id)
 
 
 def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str, datetime]:

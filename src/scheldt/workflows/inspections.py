@@ -155,8 +155,9 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     if learned is not None:
         trip = uow.container_trips.get(order["trip_id"])
         key = (trip["container_number"], trip["document_ref"], trip["voyage"])
-        if action == "correct":  # what the inspection found is what the corrected record says
-            uow.trip_outcomes.correct_inspection(key, learned[1], f"scan order {order_id} (corrected)", now)
+        if action == "correct":  # what the trip's inspections found, the corrected record among them
+            uow.trip_outcomes.correct_inspection(key, _any_seizure(uow, principal, order["trip_id"]),
+                                                 f"scan order {order_id} (corrected)", now)
         else:
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     return uow.inspections.order(order_id, principal.organisation.id)
@@ -174,11 +175,21 @@ def _trip_status(uow: Any, principal: Principal, order: dict[str, Any], to: Stat
     recorded seizure, and it went back to the top of the queue as open)."""
     if to == Status.WAIVED:
         return "waived"
+    if order["status"] == to.value == Status.SEARCHED.value:  # a correction: another order may be open
+        open_order = uow.inspections.open_order_for_trip(order["trip_id"])
+        return open_order["status"] if open_order is not None else to.value
     if to != Status.CANCELLED:
         return to.value
     others = [o for o in uow.inspections.orders(principal.organisation.id, trip_id=order["trip_id"], limit=1000)
               if o["id"] != order["id"] and o["status"] in (*_DECIDED, "waived")]
     return max(others, key=lambda o: o["updated_at"])["status"] if others else "open"
+
+
+def _any_seizure(uow: Any, principal: Principal, trip_id: int) -> bool:
+    """True when any searched order of the trip recorded a seizure (an attack review: correcting
+    one order rewrote the trip's outcome, erasing another order's seizure from training data)."""
+    return any(o["status"] == Status.SEARCHED.value and o["result"] == "seizure"
+               for o in uow.inspections.orders(principal.organisation.id, trip_id=trip_id, limit=1000))
 
 
 def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
