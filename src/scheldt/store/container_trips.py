@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
 from scheldt.domain.trips import TripFilter, TripKey
-
-__all__ = ["ContainerTripRepository", "TripFilter", "scope_clause"]
 from scheldt.errors import NotFoundError
 from scheldt.store.models import ContainerTripRow
 from scheldt.store.rows import aware, built_once
 
+__all__ = ["ContainerTripRepository", "TripFilter", "scope_clause"]  # TripFilter lives in the domain now
+
 _T = ContainerTripRow.__table__
 _SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loading", "port_of_discharge",
-                 "vessel_imo", "arrival_at", "left_at", "assessment_id", "score", "risk_band", "top_reason", "scored_at")
+                 "vessel_imo", "arrival_at", "left_at", "assessment_id", "score", "risk_band", "top_reason",
+                 "scored_at")
 
 
 def _plain(row: Any) -> dict[str, Any]:
