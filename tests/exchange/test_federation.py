@@ -428,6 +428,11 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert runner.invoke(cli, ["peer", "relays", "nowhere"]).exit_code == 2
             assert net.tokens_a["us-node"] not in r.output
             assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}
+            # a failing peer is said to fail: its time is of the last try (operator review)
+            with unit_of_work(net.b) as uow:
+                uow.peers.record_pull("be-node", datetime.now(UTC), "ConnectionError: refused")
+            line = next(x for x in runner.invoke(cli, ["peer", "list"]).output.splitlines() if x.startswith("be-node"))
+            assert "last pull FAILED at " in line and line.endswith(": ConnectionError: refused")
             assert runner.invoke(cli, ["peer", "disallow", "nl-node"]).exit_code == 0
             assert runner.invoke(cli, ["peer", "remove", "be-node"]).exit_code == 0
             assert runner.invoke(cli, ["peer", "pull", "be-node"]).exit_code == 2

@@ -87,9 +87,10 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for p in peers:
         last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S") if p["last_pull_at"] else "never"
-        error = f"  error: {p['last_error']}" if p["last_error"] else ""
+        # a failing pull is said first: its time is of the last try, not of data received (operator review)
+        pulled = f"last pull FAILED at {last}: {p['last_error']}" if p["last_error"] else f"last pull {last}"
         relays = f"  relays for {', '.join(p['relays_for'])}" if p["relays_for"] else ""
-        typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}{relays}  last pull {last}{error}")
+        typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}{relays}  {pulled}")
     for a in accounts:
         typer.echo(f"node account {a['username']} ({a['organisation_id']}) may pull from this node")
 
