@@ -213,6 +213,23 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
 
 
+def test_an_agencys_red_entry_for_a_partner_about_its_own_trip_is_shared(engine: Engine, tmp_path: Path) -> None:
+    # A new-user review: a RED company entry for a US analyst, naming a consignee of a Belgian
+    # trip, was refused "TLP:RED needs named recipients": the local alert it raised named none
+    # of be-customs's users. That alert stays with be-customs, AMBER+STRICT.
+    seed(engine, tmp_path)
+    red = share.Terms("red", None, "H2: not for court use", "B", "2", ("us-cbp/liaison",), UNTIL)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, OFFICER, "container", "rip-on loads", red, NOW,
+                                          container_number="NARU3472484")
+        be = {o.stix_id: o for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
+        us = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("us-cbp", "liaison"), limit=100)}
+    assert len(out["alerts"]) == 1
+    local = be[out["alerts"][0]]
+    assert (local.tlp, local.group_id) == ("amber+strict", "local:be-customs") and local.stix_id not in us
+    assert out["id"] in us
+
+
 def test_local_alert_ids_cannot_be_computed_by_a_partner(engine: Engine, tmp_path: Path) -> None:
     # They were uuid5 over Scheldt's public namespace and what the partner that shared the entry
     # knows (the agency, the entry's id, the trip), so us-cbp could compute one and learn from

@@ -631,9 +631,13 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
             f"evaluation {s.reliability}{s.credibility}): {entry.note}")
     audience = _audience(uow, stored)
     named = tuple(sorted((o, u) for o, u in audience.recipients if o == agency))
-    sharing = Sharing("alert", Tlp.RED if audience.tlp == Tlp.RED else Tlp.AMBER_STRICT,
+    # a RED entry names the agency's users who get the alert; an agency's own RED entry for a
+    # partner names none of its users: its alert stays with the agency itself, AMBER+STRICT (the
+    # new-user review's RED entry for a US analyst was refused as "TLP:RED needs named recipients")
+    red = audience.tlp == Tlp.RED and bool(named)
+    sharing = Sharing("alert", Tlp.RED if red else Tlp.AMBER_STRICT,
                       f"{LOCAL_GROUP}{agency}"[:64], "local use only", s.reliability, s.credibility,
-                      named if audience.tlp == Tlp.RED else (), ms(now),
+                      named if red else (), ms(now),
                       s.valid_until if s.valid_until and s.valid_until > ms(now) else None)
     container, consignment, vessel = trip_subjects(trip, facts)
     item = Alert(_meta(agency, "grouping", sharing, now, alert_id), f"Watchlist match: container {trip['container_number']}",
