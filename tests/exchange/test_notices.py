@@ -37,7 +37,7 @@ from sqlalchemy import Engine, delete
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.trips import TripKey
-from scheldt.errors import InputError
+from scheldt.errors import ForbiddenError, InputError
 from scheldt.exchange.notify import (
     NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
@@ -308,10 +308,15 @@ def test_terminal_and_alert_notices_and_kinds_asked_for(engine: Engine, plain_se
     with receiver(SECRET_A) as rx_t, receiver(SECRET_B) as rx_b:
         subscribe(engine, "terminal-1", rx_t.url, SECRET_A, ("alert",))
         subscribe(engine, "carrier-b", rx_b.url, SECRET_B, ("hold", "alert"))
+        carrier = principal(engine, "carrier-b")
         with unit_of_work(engine) as uow:
             inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, datetime.now(UTC))
-            notices.notify_alert(uow, s["trip_b"], "Expect a scan at the Deurganck scanner.", datetime.now(UTC),
-                                 "officer", "be-customs")
+            # the officer's own action (a new-user review found alert notices were never sent)
+            queued = inspections.send_notice(uow, s["officer"], s["trip_b"], "Expect a scan at the Deurganck scanner.",
+                                             datetime.now(UTC))
+            assert len(queued) == 2
+            with pytest.raises(ForbiddenError):
+                inspections.send_notice(uow, carrier, s["trip_b"], "x", datetime.now(UTC))
         assert deliver(engine)["delivered"] == 3
         assert [n["kind"] for n in rx_t.notices] == ["alert"]
         assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "hold"]

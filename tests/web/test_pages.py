@@ -176,6 +176,16 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     assert released.status_code == 303
     with store.uow() as uow:
         assert uow.inspections.active_hold(trip_id) is None
+    # an alert notice for the shipping line, from the trip page (new-user review: never sent)
+    sent = c.post(f"/trips/{trip_id}/notice", data={"text": "Bring the box to the Deurganck scanner.",
+                                                    "csrf": token_of(c)})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/trips/{trip_id}?notices=0#holds"
+    page = c.get(sent.headers["location"]).text
+    assert "0 notices queued: neither the shipping line nor the terminal subscribed to alert notices" in page
+    assert c.post(f"/trips/{trip_id}/notice", data={"text": " ", "csrf": token_of(c)}).status_code == 400
+    operator = signed_in(app, "operator")
+    refused = operator.post(f"/trips/{trip_id}/notice", data={"text": "x", "csrf": token_of(operator)})
+    assert refused.status_code == 403 and "may not do this" in refused.text
 
 
 def test_pages_carry_a_content_security_policy_and_no_outside_address(app: FastAPI, store: Store) -> None:

@@ -170,6 +170,18 @@ def hold(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     return trip_row(out)
 
 
+class NoticeIn(Strict):
+    text: str = Field(min_length=1, max_length=2000, description="for the shipping line: no internal reasons or sources")
+
+
+@router.post("/trips/{trip_id}/notices", status_code=201,
+             summary="Send the trip's shipping line and terminal an alert notice written for them")
+def send_notice(trip_id: int, body: NoticeIn, ctx: CtxDep) -> dict[str, Any]:
+    queued = inspections.send_notice(ctx.uow, ctx.principal, trip_id, body.text, ctx.now)
+    ctx.audit("write", "notice", trip_id, action="alert notice", queued=len(queued))
+    return {"trip_id": trip_id, "queued": len(queued)}
+
+
 @router.post("/trips/{trip_id}/release", summary="Release a container trip's hold")
 def release(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     out = inspections.release_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)

@@ -202,7 +202,7 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
                  "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
     scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
         if ctx.principal.can(Permission.PLAN_SCANS) else []
-    state = {"plan_error": None, "hold_error": None, "hold_reason": ""} | forms_state
+    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
     return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS,
                     "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),
@@ -210,12 +210,13 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
 
 
 @router.get("/trips/{trip_id}", response_class=HTMLResponse)
-def trip(request: Request, trip_id: str, ctx: PageDep) -> HTMLResponse:
+def trip(request: Request, trip_id: str, ctx: PageDep, notices: str = "") -> HTMLResponse:
     """A container trip: score and reasons, map, timeline, documents, parties, seals, scan
     orders and holds; a plan form and a hold form for those who may use them. For a shipping
     line or terminal: the facts, map, documents, parties, seals and whether the box is held."""
     try:
-        return trip_page(request, ctx, parse_trip_id(trip_id))
+        sent = forms.whole(notices[:6], "notices") if ctx.agency else None
+        return trip_page(request, ctx, parse_trip_id(trip_id), **({"notices_sent": sent} if ctx.agency else {}))
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
 
@@ -285,6 +286,23 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
         return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
                                                             hold_reason=reason))
     return RedirectResponse(f"/trips/{tid}#holds", status_code=303)
+
+
+@router.post("/trips/{trip_id}/notice", response_model=None)
+def notice(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+           text: Annotated[str, Form()] = "") -> Response:
+    """Send the trip's shipping line and terminal an alert notice written for them."""
+    try:
+        tid = parse_trip_id(trip_id)
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        queued = inspections.send_notice(ctx.uow, ctx.principal, tid, text, ctx.now)
+        ctx.audit("write", "notice", tid, action="alert notice", queued=len(queued))
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e))
+    return RedirectResponse(f"/trips/{tid}?notices={len(queued)}#holds", status_code=303)
 
 
 # -- parties --------------------------------------------------------------------------------

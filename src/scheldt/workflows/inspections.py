@@ -205,6 +205,18 @@ def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: d
     return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id}
 
 
+def send_notice(uow: Any, principal: Principal, trip_id: int, text: str, now: datetime) -> list[int]:
+    """Send the shipping line and terminal of a trip the organisation owns an alert notice
+    written for them (where to bring the box, when a scan is due; never internal reasons),
+    to the subscriptions that ask for alerts; returns the queued notices' ids (none when no
+    owner subscribed). Officers who may hold a box may notify about it (a new-user review found
+    the "alert" notices the README promised were never sent). Raises InputError for an empty
+    or over-long text, NotFoundError for another organisation's trip."""
+    require(principal, Permission.HOLD)
+    uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    return notices.notify_alert(uow, trip_id, text, now, principal.username, principal.organisation.id)
+
+
 def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
     """Release a trip's hold with a written reason. Raises ConflictError when it is not on hold."""
     require(principal, Permission.HOLD)
