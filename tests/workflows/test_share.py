@@ -182,6 +182,11 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
     assert s.seized_at == NOW.replace(microsecond=250000)
     assert report.container.number == "NARU3472484" and report.consignment.document_ref == "HHL71800000"
     assert out["id"].startswith("scheldt-seizure--") and report.meta.sharing.tlp == Tlp.GREEN
+    # never CLEAR or AMBER: a carrier read a CLEAR report, parties and pick included (new-user review)
+    with unit_of_work(engine) as uow:
+        for tlp in ("clear", "amber"):
+            with pytest.raises(InputError, match="no shipping line or terminal may read"):
+                share.share_seizure_report(uow, OFFICER, order["id"], share.Terms(tlp, "be-us"), NOW)
 
 
 def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001

@@ -302,6 +302,15 @@ def _reasons(assessment: dict[str, Any] | None, extra: str) -> tuple[Reason, ...
     return tuple(out)
 
 
+def _agencies_only(terms: Terms, what: str) -> None:
+    """Refuse TLP:CLEAR and TLP:AMBER for an item no shipping line or terminal may read (CLEAR
+    reaches everyone, AMBER the members' client companies too). Raises InputError naming ``tlp``."""
+    if parse_tlp(terms.tlp) in (Tlp.CLEAR, Tlp.AMBER):
+        raise InputError("tlp", f"{what}, which no shipping line or terminal may read (TLP:CLEAR reaches everyone, "
+                         "TLP:AMBER the members' client companies too): mark it GREEN (agencies), AMBER+STRICT (the "
+                         "group's agencies) or RED")
+
+
 def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now: datetime,
                 note: str = "") -> dict[str, Any]:
     """Share an alert about one of the organisation's container trips: its container,
@@ -314,10 +323,7 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     reasons = _reasons(assessment, note)
     if not reasons:
         raise InputError("note", f"trip {trip_id} has no scored reasons: say why it is of interest")
-    if parse_tlp(terms.tlp) in (Tlp.CLEAR, Tlp.AMBER):
-        raise InputError("tlp", "an alert carries the trip's risk score, reasons and parties, which no shipping "
-                         "line or terminal may read (TLP:CLEAR reaches everyone, TLP:AMBER the members' client "
-                         "companies too): mark it GREEN (agencies), AMBER+STRICT (the group's agencies) or RED")
+    _agencies_only(terms, "an alert carries the trip's risk score, reasons and parties")
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
     title = f"Container {trip['container_number']}" + (f": risk score {score:.0f} of 100" if score is not None else "")
@@ -334,6 +340,9 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     with the trip's container, consignment and vessel call. Raises ConflictError when the
     order recorded no seizure."""
     require(principal, Permission.SHARE)
+    # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
+    # picked, as a carrier; inspections are customs' own
+    _agencies_only(terms, "a seizure report carries the inspection, how the box was picked and the trip's parties")
     org = principal.organisation.id
     order = uow.inspections.order(order_id, org)
     if order.get("result") != "seizure":
