@@ -86,6 +86,15 @@ def test_an_alert_reaches_the_group_and_no_one_else(api: Service) -> None:
     assert writes[-1]["payload"]["object_id"] == out["id"] and writes[-1]["payload"]["actor"] == "officer"
     reads = [e for e in entries if e["payload"]["object_kind"] == "shared-object-list"]
     assert {e["payload"]["actor"] for e in reads} >= {"us-officer", "carrier", "terminal"}
+    # a RED alert's audit entry names whom it went to (new-user review: only "tlp": "red")
+    red = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "tlp": "red", "recipients": ["us-cbp/us-officer"], "note": "for the US desk only"})
+    assert red.status_code == 201, red.text
+    with api.uow() as uow:
+        log = AuditLog(uow.session)
+        last = [e.as_dict() for e in log.entries(after_seq=max(0, log.count() - 5), limit=5)
+                if e.payload["object_kind"] == "shared-alert"][-1]
+    assert last["payload"]["details"]["recipients"] == ["us-cbp/us-officer"]
 
 
 def test_sharing_needs_an_agency_sharing_role_and_sound_terms(api: Service) -> None:

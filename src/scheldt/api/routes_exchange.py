@@ -103,8 +103,9 @@ def create_group(body: GroupIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 def _written(ctx: Any, what: str, out: dict[str, Any]) -> dict[str, Any]:
+    # a RED item's disclosure is its recipients: they are in the entry (new-user review)
     ctx.audit("write", what, out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"], objects=len(out["objects"]),
-              alerts=len(out["alerts"]))
+              alerts=len(out["alerts"]), recipients=out["recipients"])
     return out
 
 

@@ -213,7 +213,7 @@ def publish(uow: Any, item: Item, owner_org: str, now: datetime) -> dict[str, An
         raise InputError(where, why)
     return {"id": item.meta.stix_id, "kind": item.meta.sharing.kind, "tlp": item.meta.sharing.tlp.value,
             "sharing_group": item.meta.sharing.group, "objects": [o["id"] for o in objects],
-            "alerts": received.alerts}
+            "recipients": [f"{o}/{u}" for o, u in item.meta.sharing.recipients], "alerts": received.alerts}
 
 
 # --- from a container trip ------------------------------------------------------------------------
