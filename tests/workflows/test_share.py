@@ -362,6 +362,12 @@ def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -
         with pytest.raises(InputError, match="name who at be-customs receives the feedback"):
             share.record_sighting(uow, US, red["id"], "nothing_found", NOW)
         red_seen = share.record_sighting(uow, US, red["id"], "not_inspected", NOW, recipients=["be-customs/officer"])
+        # feedback on a withdrawn alert is refused (new-user review: accepted)
+        first = next(o.object for o in uow.exchange.versions(None, alert["id"]))
+        later = NOW + timedelta(hours=1)
+        share.receive_objects(uow, [_version(first, later, revoked=True)], "be-customs", "local", "be-us", later)
+        with pytest.raises(ConflictError, match="was revoked by its originator"):
+            share.record_sighting(uow, US, alert["id"], "nothing_found", later)
         be = uow.exchange.requester("be-customs", "officer")
         visible = {o.stix_id: o for o in uow.exchange.page(be, types=["sighting"], limit=10)}
         nl = uow.exchange.page(uow.exchange.requester("nl-customs", "analyst"), types=["sighting"], limit=10)

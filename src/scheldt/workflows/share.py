@@ -380,7 +380,8 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
     the feedback flows back to the alert's originator: the sighting keeps the alert's TLP and
     sharing group; for a TLP:RED alert it goes to the alert's recipients plus ``recipients``,
     which must name someone at the originating organisation. The evaluation defaults to A/1
-    (the organisation's own inspection). Raises NotFoundError for an alert it may not see."""
+    (the organisation's own inspection). Raises NotFoundError for an alert it may not see,
+    ConflictError for a revoked one."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
     requester = uow.exchange.requester(org, principal.username)
@@ -388,6 +389,8 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
     if not versions:
         raise NotFoundError(f"alert {alert_stix_id}", "no such shared object")
     alert = versions[-1]
+    if alert.revoked:  # a new-user review's feedback on a withdrawn alert was accepted
+        raise ConflictError(f"alert {alert_stix_id}", "was revoked by its originator: there is nothing to act on")
     named = _recipients(uow, recipients)
     if alert.tlp == Tlp.RED.value:
         if not any(o == alert.owner_org for o, _ in named) and not any(
