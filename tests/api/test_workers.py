@@ -242,3 +242,24 @@ def test_scheldt_serve_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> Non
         taken.close()
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert " ".join(done.stderr.split()) == f"error --port: cannot serve on 127.0.0.1 port {port}: Address already in use"
+
+
+def test_a_worker_whose_supervisor_is_gone_ends_even_without_the_kernels_signal() -> None:
+    """A fresh-clone test run left one worker serving as an orphan for minutes: the kernel's
+    SIGTERM on its supervisor's death came while it started and was swallowed. A watcher now
+    asks uvicorn to stop and then ends the process."""
+    import subprocess
+    import sys
+
+    code = ("import time, types, scheldt.api.workers as w\n"
+            "w.WATCH_EVERY_S, w.STOP_GRACE_S = 0.1, 0.5\n"
+            "server = types.SimpleNamespace(should_exit=False)\n"
+            "w._watch_supervisor(server, supervisor=-1)  # not this process's parent: gone\n"
+            "time.sleep(0.4)\n"
+            "print('asked to stop:', server.should_exit, flush=True)\n"
+            "time.sleep(30)\n"
+            "print('still here', flush=True)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "asked to stop: True\n", (done.stdout, done.stderr)
+    assert time.monotonic() - started < 20

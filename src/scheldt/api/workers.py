@@ -150,6 +150,27 @@ def outliving_uvicorn_stop_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+#: Seconds between two checks that a worker's supervisor is alive, and the most a stopping
+#: worker waits for uvicorn before it ends itself.
+WATCH_EVERY_S = 1.0
+STOP_GRACE_S = 10.0
+
+
+def _watch_supervisor(server: Any, supervisor: int) -> None:
+    """End the worker when its supervisor is gone, whatever happened to the kernel's SIGTERM:
+    one that arrives while the worker starts, between our no-op handler and uvicorn's own, is
+    swallowed, and the worker served on as an orphan (seen once in a test run). Asks uvicorn
+    to stop, then ends the process after :data:`STOP_GRACE_S`."""
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(WATCH_EVERY_S)
+        server.should_exit = True
+        time.sleep(STOP_GRACE_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
 def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int) -> None:
     """One worker process: its own listening socket on (host, port), the app from ``factory``."""
     import uvicorn
@@ -160,9 +181,11 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
     sock = reuse_port_socket(host, port)
     sock.listen(BACKLOG)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
+    server = uvicorn.Server(config)
+    _watch_supervisor(server, supervisor)
     try:
         with outliving_uvicorn_stop_signals():
-            uvicorn.Server(config).run(sockets=[sock])
+            server.run(sockets=[sock])
     finally:
         # a multiprocessing child leaves by os._exit: run the exit handlers a normal exit runs
         # (stix_check stops its worker processes there); SIGTERM (the supervisor's, or the
