@@ -153,6 +153,16 @@ def test_bad_settings_and_unreachable_database_are_one_line_errors(
     get_settings.cache_clear()
     code, _, err = invoke("score")
     assert code == 2 and "SCHELDT_THREADS" in err
+    # 0 threads was accepted silently (operator review); an empty SCHELDT_NOW is the real clock
+    monkeypatch.setenv("SCHELDT_THREADS", "0")
+    get_settings.cache_clear()
+    code, _, err = invoke("score")
+    assert code == 2 and "SCHELDT_THREADS: Input should be greater than or equal to 1" in err
+    monkeypatch.delenv("SCHELDT_THREADS")
+    monkeypatch.setenv("SCHELDT_NOW", "")
+    get_settings.cache_clear()
+    assert get_settings().now is None
+    get_settings.cache_clear()
 
 
 def test_negative_limit_is_refused(settings_env: Path) -> None:
