@@ -38,7 +38,8 @@ def runners(engine: Engine, store_url: str) -> Iterator[Callable[..., JobRunner]
     made: list[JobRunner] = []
 
     def make(**kwargs: object) -> JobRunner:
-        runner = JobRunner(store_url, poll_s=0.1, **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("poll_s", 0.1)
+        runner = JobRunner(store_url, **kwargs)  # type: ignore[arg-type]
         made.append(runner)
         return runner
 
@@ -274,7 +275,8 @@ def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
         runners: Callable[..., JobRunner], engine: Engine) -> None:
     """On PostgreSQL the runner lock lives as long as its connection. An operator review cut
     the connection: the lock was gone, a second runner started, and both ran jobs. Now the
-    runner takes the lock again at its next poll, or stops running jobs when another has it."""
+    runner takes the lock again at its next poll; while another session holds it, it schedules
+    no queued run and tries again at the next poll."""
     from scheldt.jobs.runner import PG_LOCK_KEY
 
     def holders() -> int:
@@ -282,20 +284,29 @@ def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
             return conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
                                      "AND granted"), {"k": PG_LOCK_KEY}).scalar_one()
 
-    runner = runners()
+    runner = runners(poll_s=3600.0)  # polls only when the test says: a timed poll would race it for the lock
     runner.start()
     runner._lock._held.close()  # the connection dies; so does the lock  # noqa: SLF001
-    assert holders() == 0
+    poll(lambda: holders() == 0, 10)  # the server ends the session a moment after the client closes
     runner.poll()
     assert holders() == 1 and runner.started
     runner._lock._held.close()  # noqa: SLF001
+    poll(lambda: holders() == 0, 10)
     other = engine.raw_connection()
     try:
         cur = other.cursor()
         cur.execute("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))
         assert cur.fetchone()[0] is True
         other.commit()
-        runner.poll()
-        poll(lambda: not runner.started, 10)
+        queued = runner.submit("audit-head", {}, "officer.a")
+        runner._known.discard(queued)  # as if queued by another process  # noqa: SLF001
+        runner._scheduler.remove_job(f"run-{queued}")  # noqa: SLF001
+        runner.poll()  # the lock is another's: the queued run is not scheduled here
+        assert runner.started and runner.get(queued).status == "queued"
+        cur.execute("SELECT pg_advisory_unlock(%s)", (PG_LOCK_KEY,))
+        other.commit()
+        runner.poll()  # free again: taken, and the run goes
+        assert holders() == 1
+        poll(lambda: runner.get(queued).status == "done", 30)
     finally:
         other.close()

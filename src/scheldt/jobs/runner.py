@@ -209,18 +209,19 @@ class _Lock:
         connection: when that died (the database restarted, a firewall cut an idle connection),
         the lock was released, and it is taken again here if no other runner took it meanwhile
         (an operator review found a second runner starting then, and both running jobs)."""
-        if self.engine.dialect.name != "postgresql" or self._held is None:
+        if self.engine.dialect.name != "postgresql":
             return self._held is not None
-        try:
-            cur = self._held.cursor()
-            cur.execute("SELECT 1")
-            cur.fetchone()
-            self._held.commit()
-            return True
-        except Exception:  # noqa: BLE001 - any failure means the session, and the lock, are gone
-            with contextlib.suppress(Exception):
-                self._held.close()
-            self._held = None
+        if self._held is not None:
+            try:
+                cur = self._held.cursor()
+                cur.execute("SELECT 1")
+                cur.fetchone()
+                self._held.commit()
+                return True
+            except Exception:  # noqa: BLE001 - any failure means the session, and the lock, are gone
+                with contextlib.suppress(Exception):
+                    self._held.close()
+                self._held = None
         try:
             self.acquire()
         except Exception:  # noqa: BLE001 - another runner holds it, or the database is still away
@@ -412,13 +413,15 @@ class JobRunner:
     def poll(self) -> None:
         """Schedule queued runs that have no stored job (queued by a process without a runner,
         or handed to a worker before a stop). Runs every ``poll_s`` seconds while started.
-        First checks that this runner still holds the lock (:meth:`_Lock.check`); when another
-        runner holds it now, this one stops running jobs (the process goes on serving)."""
+        First checks that this runner still holds the lock (:meth:`_Lock.check`, which takes it
+        again when its connection was lost). While it cannot (another runner, or a session of
+        the dead connection the database has not ended yet, holds it), this runner schedules no
+        queued run, says so in the log, and tries again at the next poll: a network blip must not
+        stop the node's jobs for good."""
         scheduler = self._require_started()
         if not self._lock.check():
-            log.error("job runner: lost the lock of this database and another runner holds it now; this process "
-                      "runs no more jobs (restart it to run them here)")
-            threading.Thread(target=self._stop, args=(False,), name="job-runner-stop", daemon=True).start()
+            log.error("job runner: lost the lock of this database (its connection was cut) and cannot take it "
+                      "again yet: no queued run is scheduled here until it can")
             return
         with unit_of_work(self.engine) as uow:
             queued = JobRuns(uow.session).with_status(QUEUED)
