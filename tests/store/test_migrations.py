@@ -75,13 +75,7 @@ def test_upgrade_to_the_service_schema_indexes_stored_trip_scores(store_url: str
         conn.execute(text("INSERT INTO trip_assessment ({c}) VALUES ({v})".format(
             c=", ".join(columns), v=", ".join(f":{c}" for c in columns))),
             [r | {"reasons": _json(r["reasons"]), "facts": _json(r["facts"])} for r in scored])
-    monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["db", "upgrade"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0, result.stderr
+    result = _db_upgrade(store_url, monkeypatch)
     assert f"container-trip index built from {len(expected)} trips" in result.stdout
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from trip_assessment")).scalar_one() == len(scored)
@@ -114,6 +108,16 @@ def test_upgrade_to_0020_fills_when_each_box_left_the_port(store_url: str, tmp_p
     with engine.begin() as conn:
         for t in tables:
             conn.execute(t.insert(), rows[t.name])
+    result = _db_upgrade(store_url, monkeypatch)
+    assert f"container-trip index: {len(expected)} trips summarised again from their facts" in result.stdout
+    with unit_of_work(engine) as uow:
+        after = {r["id"]: (r["left_at"], r["score"]) for r in uow.container_trips.page(None, TripFilter(), None, 10_000)}
+    assert after == expected
+    engine.dispose()
+
+
+def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
     monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
     get_settings.cache_clear()
     try:
@@ -121,11 +125,7 @@ def test_upgrade_to_0020_fills_when_each_box_left_the_port(store_url: str, tmp_p
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.stderr
-    assert f"container-trip index: {len(expected)} trips summarised again from their facts" in result.stdout
-    with unit_of_work(engine) as uow:
-        after = {r["id"]: (r["left_at"], r["score"]) for r in uow.container_trips.page(None, TripFilter(), None, 10_000)}
-    assert after == expected
-    engine.dispose()
+    return result
 
 
 def _json(value: object) -> str:
