@@ -177,6 +177,45 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
         "scheldt-container--")
 
 
+def test_an_officer_withdraws_a_shared_alert_and_a_corrected_seizure_report_follows(api: Service) -> None:
+    trip = top_trip(api)
+    alert = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us", "note": "wrong box"}).json()
+    url = f"/api/v1/shared/{alert['id']}/withdraw"
+    assert api.client.post(url, headers=api.as_("us-officer"), json={}).status_code == 403  # not its originator
+    assert api.client.post(url, headers=api.as_("carrier"), json={}).status_code == 403  # no SHARE permission
+    done = api.client.post(url, headers=api.as_("officer"), json={"reason": "shared on the wrong trip"})
+    assert done.status_code == 200, done.text
+    assert sorted(done.json()["parts_deleted"]) == sorted(alert["objects"][1:])
+    assert api.client.post(url, headers=api.as_("officer"), json={}).status_code == 409
+    us = [(o["id"], o["object"].get("revoked", False)) for o in shared(api, "us-officer")
+          if o["id"] in alert["objects"]]
+    assert us == [(alert["id"], False), (alert["id"], True)]  # the parts, with their names, are gone
+    # a search record corrected after its seizure was shared: the report follows
+    trips = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 40, "status": "open"}).json()
+    order = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trips["items"][-2]["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "night",
+        "selection": "manual", "reason": "partner tip"}).json()
+    act = f"/api/v1/scan-orders/{order['id']}/actions"
+    api.client.post(act, headers=api.as_("operator"), json={"action": "scan", "nii_image_ref": "img-7", "verdict": "anomaly"})
+    api.client.post(act, headers=api.as_("searcher"), json={
+        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 40.0, "concealment": "in_cargo"})
+    report = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
+        "order_id": order["id"], "tlp": "green"}).json()
+    fixed = api.client.post(act, headers=api.as_("searcher"), json={
+        "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 4.0, "concealment": "in_cargo",
+        "reason": "a decimal point was lost"})
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["seizure_report"] == {"id": report["id"], "action": "updated"}
+    versions = [o["object"]["mass_kg"] for o in shared(api, "us-officer", type="scheldt-seizure") if o["id"] == report["id"]]
+    assert versions == [40.0, 4.0]
+    with api.uow() as uow:
+        log = AuditLog(uow.session)
+        kinds = [(e.payload["object_kind"], e.payload["object_id"]) for e in log.entries(
+            after_seq=max(0, log.count() - 60), limit=60)]
+    assert ("shared-withdrawal", alert["id"]) in kinds and ("shared-seizure-report", report["id"]) in kinds
+
+
 def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:
     everything = shared(api, "officer")
     seqs = [o["seq"] for o in everything]

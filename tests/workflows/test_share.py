@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from sqlalchemy import Engine, select
 
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
@@ -37,6 +38,7 @@ from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.screening import screen_names
 from scheldt.workflows.trip_scoring import activate_profile, score_trips
 from tests.conftest import SHARED
+from tests.exchange.strategies import items
 from tests.workflows.test_trip_scoring import event, write
 
 TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
@@ -187,6 +189,88 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
         for tlp in ("clear", "amber"):
             with pytest.raises(InputError, match="no shipping line or terminal may read"):
                 share.share_seizure_report(uow, OFFICER, order["id"], share.Terms(tlp, "be-us"), NOW)
+
+
+def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: ANN001
+    """A scan order of the trip searched with a seizure of ``mass_kg`` kg of cocaine; its id."""
+    uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+    order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW)
+    inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
+                    {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
+    inspections.act(uow, SEARCH, order["id"], "search",
+                    {"result": "seizure", "drug_type": "cocaine", "mass_kg": mass_kg, "concealment": "reefer_unit"}, NOW)
+    return order["id"]
+
+
+SEARCH = principal("s", "be-customs", Role.SEARCH_TEAM)
+
+
+def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: Engine, tmp_path: Path) -> None:
+    """Sharing the same order's seizure again made a second report (a partner counted two
+    seizures), and a corrected search record left the shared report as it was."""
+    trip_id = seed(engine, tmp_path)
+    t1, t2, t3 = (NOW + timedelta(hours=h) for h in (1, 2, 3))
+    with unit_of_work(engine) as uow:
+        order_id = _seizure_order(uow, trip_id)
+        first = share.share_seizure_report(uow, OFFICER, order_id, share.Terms("green"), NOW, description="evaporator")
+        again = share.share_seizure_report(uow, OFFICER, order_id, strict(), t1, description="evaporator")
+        corrected = inspections.act(uow, SEARCH, order_id, "correct",
+                                    {"result": "seizure", "drug_type": "cocaine", "mass_kg": 198.0,
+                                     "concealment": "reefer_unit", "reason": "scale recalibrated"}, t2)
+        versions = uow.exchange.versions(None, first["id"])
+        report = from_stix(stored_objects(uow), first["id"])
+        us = uow.exchange.requester("us-cbp", "liaison")
+        seen_by_us = [o.stix_id for o in uow.exchange.page(us, types=["scheldt-seizure"], limit=10)]
+    assert again["id"] == first["id"] and corrected["seizure_report"] == {"id": first["id"], "action": "updated"}
+    assert [(v.tlp, v.revoked) for v in versions] == [("green", False), ("amber+strict", False), ("amber+strict", False)]
+    assert report.seizure.mass_kg == 198.0 and report.seizure.description == "evaporator"
+    assert report.meta.created == NOW.replace(microsecond=250000) and report.meta.modified == t2.replace(microsecond=250000)
+    assert (report.meta.sharing.group, report.meta.sharing.handling_code) == ("be-us", "H2: not for court use")
+    assert seen_by_us == [first["id"]] * 3  # versions of one report, not three reports
+    with unit_of_work(engine) as uow:  # corrected to no seizure: the report is withdrawn, its parts deleted
+        out = inspections.act(uow, SEARCH, order_id, "correct", {"result": "nothing_found", "reason": "chalk, not cocaine"},
+                              t3)
+        newest = uow.exchange.newest([first["id"]])[first["id"]]
+        parts = [sid for sid in first["objects"][1:] if uow.exchange.versions(None, sid)]
+        tombstones = {d.stix_id for d in uow.taxii.deletions(None, after_id=None, limit=100)}
+    assert out["seizure_report"] == {"id": first["id"], "action": "withdrawn"}
+    assert newest.revoked and parts == [] and tombstones == set(first["objects"][1:])
+    with unit_of_work(engine) as uow:  # found again: shared anew, under a new id (a revoked object stays revoked)
+        inspections.act(uow, SEARCH, order_id, "correct", {"result": "seizure", "drug_type": "cocaine", "mass_kg": 198.0,
+                                                           "concealment": "reefer_unit", "reason": "lab: cocaine"},
+                        t3 + timedelta(hours=1))
+        anew = share.share_seizure_report(uow, OFFICER, order_id, strict(), t3 + timedelta(hours=2))
+    assert anew["id"] != first["id"] and anew["id"].startswith("scheldt-seizure--")
+
+
+def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: Engine, tmp_path: Path) -> None:
+    trip_id = seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown to us")
+        with pytest.raises(ForbiddenError, match="only its originator withdraws it"):
+            share.withdraw_item(uow, US, alert["id"], later)
+        with pytest.raises(NotFoundError):
+            share.withdraw_item(uow, NL, alert["id"], later)  # nl-customs never saw it
+        with pytest.raises(InputError, match="not the main object"):
+            share.withdraw_item(uow, OFFICER, alert["objects"][1], later)
+        with pytest.raises(ForbiddenError):
+            share.withdraw_item(uow, SEARCH, alert["id"], later)  # no SHARE permission
+        out = share.withdraw_item(uow, OFFICER, alert["id"], later, "shared on the wrong trip")
+        with pytest.raises(ConflictError, match="withdrawn already"):
+            share.withdraw_item(uow, OFFICER, alert["id"], later + timedelta(minutes=1))
+        us = uow.exchange.requester("us-cbp", "liaison")
+        served_to_us = [(o.stix_id, o.revoked) for o in uow.exchange.page(us, limit=100)]
+        tombstones = {d.stix_id for d in uow.taxii.deletions(us, group_id="be-us", limit=100)}
+        with pytest.raises(ConflictError, match="was revoked by its originator"):
+            share.record_sighting(uow, US, alert["id"], "nothing_found", later)
+    parts = alert["objects"][1:]
+    # the container and the consignment (with shipper and consignee names; the trip has no vessel IMO)
+    assert len(parts) == 2 and out == {"id": alert["id"], "revoked": "2026-03-01T10:00:00.250Z",
+                                       "parts_deleted": sorted(parts)}
+    # us-cbp keeps the alert's two versions (the second revoked) and none of its parts: no names
+    assert served_to_us == [(alert["id"], False), (alert["id"], True)]
+    assert tombstones == set(parts)  # what peers follow
 
 
 def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001
@@ -612,3 +696,15 @@ def test_the_expiry_sweep_runs_as_a_job_kind(engine: Engine, tmp_path: Path) -> 
         rows = _watch_rows(uow)
     assert NOW + timedelta(days=7) < datetime.now(UTC)  # the test's clock is in the past
     assert result == {"removed": [week["id"]]} and rows == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(items)
+def test_withdrawal_finds_every_part_of_any_item(item: object) -> None:
+    """Whatever an item holds (parties with and without a country, related objects), the ids a
+    withdrawal deletes cover its parts, and never its main object or what it only refers to."""
+    objects = to_stix(item, check=False)
+    main = objects[0]
+    candidates = share._part_ids(main["id"], main)
+    assert {o["id"] for o in objects[1:]} <= candidates
+    assert main["id"] not in candidates and not set(main.get("object_refs") or ()) - {o["id"] for o in objects} & candidates

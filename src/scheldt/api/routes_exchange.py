@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AwareDatetime, Field
 
 from scheldt.api.deps import CtxDep, CtxRouter
@@ -141,6 +141,20 @@ def record_sighting(body: SightingIn, ctx: CtxDep) -> dict[str, Any]:
     out = share.record_sighting(ctx.uow, ctx.principal, body.alert_id, body.result, ctx.now, count=body.count,
                                 detail=body.detail, recipients=body.recipients)
     return _written(ctx, "sighting", out | {"alert_id": body.alert_id, "result": body.result})
+
+
+class WithdrawIn(Strict):
+    reason: str = Field(default="", max_length=500, description="why, for the audit log")
+
+
+@router.post("/shared/{stix_id}/withdraw",
+             summary="Withdraw an item the organisation shared: revoke it, delete its parts on every node")
+def withdraw_item(stix_id: Annotated[str, Path(max_length=100)], body: WithdrawIn, ctx: CtxDep) -> dict[str, Any]:
+    """The item's main object gets a revoked version (partners see it withdrawn); its parts
+    (container, consignment, vessel call, parties) are deleted, and peers delete their copies."""
+    out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, body.reason)
+    ctx.audit("write", "shared-withdrawal", stix_id, reason=body.reason, parts_deleted=out["parts_deleted"])
+    return out
 
 
 def _iso(t: datetime | None) -> str | None:

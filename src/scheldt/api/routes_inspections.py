@@ -140,6 +140,9 @@ def order_action(order_id: int, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     data = body.model_dump(exclude={"action"}, exclude_none=True)
     order = inspections.act(ctx.uow, ctx.principal, order_id, body.action, data, ctx.now)
     ctx.audit("write", "scan-order", order_id, action=body.action, **{k: v for k, v in data.items() if k != "notes"})
+    if "seizure_report" in order:  # the shared report followed a correction
+        ctx.audit("write", "shared-seizure-report", order["seizure_report"]["id"], order_id=order_id,
+                  action=order["seizure_report"]["action"])
     return trip_row(order)
 
 

@@ -225,8 +225,11 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
         return error_page(request, ctx, exc)
     try:
         data = forms.filled(typed | {"mass_kg": forms.kilograms(typed["mass_kg"])})
-        inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
+        order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
         ctx.audit("write", "scan-order", oid, action=action[:20], **{k: v for k, v in data.items() if k != "notes"})
+        if "seizure_report" in order:  # the shared report followed a correction
+            ctx.audit("write", "shared-seizure-report", order["seizure_report"]["id"], order_id=oid,
+                      action=order["seizure_report"]["action"])
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: order_page(request, ctx, oid, e.status, error=e,
                                                              failed_action=action[:20], typed=typed))

@@ -22,7 +22,7 @@ from scheldt.domain.inspection import (
 )
 from scheldt.domain.trips import TripFilter
 from scheldt.errors import ConflictError, InputError
-from scheldt.workflows import notices
+from scheldt.workflows import notices, share
 from scheldt.workflows.accounts import require
 
 
@@ -138,7 +138,10 @@ _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECOR
 def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Move a scan order on (scan / search / clear / waive / cancel, see
     :func:`scheldt.domain.inspection.apply`), record the change, and when it ends in an
-    inspection record the trip's outcome for training (a seizure is a positive). Raises
+    inspection record the trip's outcome for training (a seizure is a positive). A correction
+    of a searched order whose seizure report was shared updates or withdraws the report
+    (:func:`scheldt.workflows.share.follow_correction`; the answer then holds
+    ``seizure_report``: ``{"id", "action"}``). Raises
     InputError for a move or field that is not allowed, ForbiddenError for a role that may not."""
     if action not in _ACTION_PERMISSION:
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
@@ -160,7 +163,12 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
                                                  f"scan order {order_id} (corrected)", now)
         else:
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
-    return uow.inspections.order(order_id, principal.organisation.id)
+    result = uow.inspections.order(order_id, principal.organisation.id)
+    if action == "correct":  # a shared seizure report follows the corrected record
+        followed = share.follow_correction(uow, principal, order_id, now)
+        if followed is not None:
+            result = {**result, "seizure_report": followed}
+    return result
 
 
 #: Trip states that an inspection decided (searched, cleared): only a manual pick plans them again.

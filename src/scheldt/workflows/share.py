@@ -28,14 +28,14 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
 from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
 from scheldt.domain.identifiers import is_unlocode_shape
 from scheldt.domain.trips import TripFacts, trip_facts_from_dict
-from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import (
     NAME_KINDS,
     Alert,
@@ -53,8 +53,20 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id
-from scheldt.exchange.stix_mapping import WATCH_EXTENSION_ID, from_stix, items_in, to_stix, watch_label
+from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id, stix_time
+from scheldt.exchange.stix_mapping import (
+    CONSIGNMENT_TYPE,
+    CONTAINER_TYPE,
+    SEIZURE_TYPE,
+    VESSEL_CALL_TYPE,
+    WATCH_EXTENSION_ID,
+    from_stix,
+    item_kind,
+    items_in,
+    part_id,
+    to_stix,
+    watch_label,
+)
 from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
@@ -68,6 +80,10 @@ SCREEN_BATCH = 1_000
 LOCAL_GROUP = "local:"
 #: Name of this node's secret namespace of local alert ids (``node_secret``, migration 0017).
 ALERT_ID_NAMESPACE = "local-alert-ids"
+#: Name of this node's secret namespace of seizure report ids (one report per scan order).
+SEIZURE_ID_NAMESPACE = "seizure-report-ids"
+#: How many times one scan order's seizure report may be withdrawn and shared anew.
+MAX_RESHARES = 100
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _RECIPIENT = re.compile(r"^([a-z0-9][a-z0-9-]{1,63})/([a-z0-9][a-z0-9._-]{1,63})$")
 _HS = re.compile(r"^[0-9]{2,10}$")
@@ -337,12 +353,25 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
                          description: str = "") -> dict[str, Any]:
     """Share the seizure a scan order of the organisation recorded: what, how much, where it
     was hidden, how the container was picked, when, the port of loading and origin country,
-    with the trip's container, consignment and vessel call. Raises ConflictError when the
-    order recorded no seizure."""
+    with the trip's container, consignment and vessel call.
+
+    One scan order has one report: sharing it again (new terms, a corrected record) makes a new
+    version of the same STIX object, which partners take as replacing the earlier one, not a
+    second seizure (a review counted one seizure twice at a partner). Once withdrawn
+    (:func:`withdraw_item`), it is shared anew under a new id (STIX: a revoked object stays
+    revoked). Raises ConflictError when the order recorded no seizure."""
     require(principal, Permission.SHARE)
     # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
     # picked, as a carrier; inspections are customs' own
     _agencies_only(terms, "a seizure report carries the inspection, how the box was picked and the trip's parties")
+    org = principal.organisation.id
+    sharing = sharing_terms(uow, org, "seizure-report", terms, now)
+    return _publish_seizure(uow, principal, order_id, sharing, _clean(description, 4000), now)
+
+
+def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sharing, description: str,
+                     now: datetime) -> dict[str, Any]:
+    """Publish (a new version of) the seizure report of a scan order under ``sharing``."""
     org = principal.organisation.id
     order = uow.inspections.order(order_id, org)
     if order.get("result") != "seizure":
@@ -351,10 +380,63 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     container, consignment, vessel = trip_subjects(trip, facts)
     pol = _locode(trip.get("port_of_loading")) or (consignment.port_of_loading if consignment else "")
     seizure = Seizure(order["drug_type"], float(order["mass_kg"]), order["concealment"], order["selection"],
-                      ms(order["updated_at"]), pol, pol[:2] if is_country(pol[:2]) else "", _clean(description, 4000))
-    item = SeizureReport(_meta(org, "scheldt-seizure", sharing_terms(uow, org, "seizure-report", terms, now), now),
-                         seizure, container, consignment, vessel)
-    return publish(uow, item, org, now)
+                      ms(order["updated_at"]), pol, pol[:2] if is_country(pol[:2]) else "", description)
+    stix_id, earlier = _seizure_report_id(uow, org, order_id, now)
+    meta = _meta(org, SEIZURE_TYPE, sharing, now, stix_id)
+    if earlier is not None:  # a new version: same created, a later modified
+        created = _stix_datetime(earlier.object["created"])
+        modified = max(ms(now), _stix_datetime(earlier.modified) + _ONE_MS)
+        meta = Meta(stix_id, meta.created_by, created, modified, sharing)
+    return publish(uow, SeizureReport(meta, seizure, container, consignment, vessel), org, now)
+
+
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def _stix_datetime(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _seizure_report_id(uow: Any, org: str, order_id: int, now: datetime) -> tuple[str, Any]:
+    """The STIX id of the scan order's seizure report (uuid5 in this node's secret namespace, so a
+    partner cannot compute another's) and its newest stored version, or None before the first
+    share; an id whose report was withdrawn is passed over. Raises ConflictError after
+    :data:`MAX_RESHARES` withdrawals."""
+    namespace = uow.exchange.node_namespace(SEIZURE_ID_NAMESPACE, now)
+    for n in range(MAX_RESHARES):
+        stix_id = f"{SEIZURE_TYPE}--{uuid.uuid5(namespace, f'{org}/{order_id}' + (f'/{n}' if n else ''))}"
+        newest = uow.exchange.newest([stix_id]).get(stix_id)
+        if newest is None or not newest.revoked:
+            return stix_id, newest
+    raise ConflictError(f"scan order {order_id}", f"its seizure report was withdrawn {MAX_RESHARES} times")
+
+
+def shared_seizure_report(uow: Any, org: str, order_id: int, now: datetime) -> Any:
+    """The newest stored version of the scan order's seizure report in force (shared, not
+    withdrawn), or None."""
+    return _seizure_report_id(uow, org, order_id, now)[1]
+
+
+def follow_correction(uow: Any, principal: Principal, order_id: int, now: datetime) -> dict[str, Any] | None:
+    """After a search record was corrected: the order's seizure report in force, if one was
+    shared, follows the record. Still a seizure: a new version with the corrected values under
+    the same terms and description; no longer one: withdrawn (:func:`withdraw_item`). Done for
+    the organisation whoever corrects (a search team member need not share). Returns what was
+    done (``{"id", "action": "updated" | "withdrawn"}``) or None without a report."""
+    org = principal.organisation.id
+    stored = shared_seizure_report(uow, org, order_id, now)
+    if stored is None:
+        return None
+    order = uow.inspections.order(order_id, org)
+    if order.get("result") != "seizure":
+        _withdraw(uow, _agency_requester(uow, org), stored, f"correction of scan order {order_id}", now)
+        return {"id": stored.stix_id, "action": "withdrawn"}
+    recipients = tuple(sorted(uow.exchange.recipients(stored.seq)))
+    until = stored.valid_until if stored.valid_until and stored.valid_until > now else None
+    sharing = Sharing("seizure-report", Tlp(stored.tlp), stored.group_id, stored.handling_code, stored.reliability,
+                      stored.credibility, recipients, ms(now), until)
+    _publish_seizure(uow, principal, order_id, sharing, str(stored.object.get("description", "")), now)
+    return {"id": stored.stix_id, "action": "updated"}
 
 
 def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, terms: Terms, now: datetime, *,
@@ -407,6 +489,64 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
     item = Sighting(_meta(org, "sighting", sharing, now), alert_stix_id, result, ms(now), (identity_id(org),),
                     count, _clean(detail, 4000))
     return publish(uow, item, org, now)
+
+
+def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, reason: str = "") -> dict[str, Any]:
+    """Withdraw an item the organisation shared (alert, seizure report, watchlist entry or
+    sighting, named by its main object's STIX id): its main object gets a new version with
+    ``revoked: true`` (STIX 2.1 §3.6; partners see the item withdrawn and feedback on it is
+    refused), and its parts (container, consignment, vessel call, parties: the objects whose ids
+    derive from the main id) are deleted on this node, leaving tombstones that peers follow, so
+    no partner keeps the names it carried. ``reason`` is for the audit log. Returns ``{"id",
+    "revoked": "<modified of the revoked version>", "parts_deleted": [STIX ids]}``.
+
+    Raises NotFoundError for an object the organisation may not see, ForbiddenError for
+    another organisation's, InputError for an object that is not an item's main object,
+    ConflictError for one already withdrawn."""
+    require(principal, Permission.SHARE)
+    org = principal.organisation.id
+    requester = uow.exchange.requester(org, principal.username)
+    versions = uow.exchange.versions(requester, stix_id)
+    if not versions:
+        raise NotFoundError(f"shared item {stix_id[:100]}", "no such shared object")
+    latest = versions[-1]
+    if latest.owner_org != org:
+        raise ForbiddenError(f"shared item {stix_id[:100]}", f"it is {latest.owner_org}'s: only its originator withdraws it")
+    if item_kind(latest.object) is None:
+        raise InputError("id", f"{stix_id[:100]} is not the main object of an alert, seizure report, watchlist "
+                         "entry or sighting (withdraw the item it belongs to)")
+    if latest.revoked:
+        raise ConflictError(f"shared item {stix_id[:100]}", "was withdrawn already")
+    return _withdraw(uow, requester, latest, _clean(reason, 500) or "withdrawn", now)
+
+
+def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime) -> dict[str, Any]:
+    """Revoke the stored main object ``latest`` and delete its parts (see :func:`withdraw_item`)."""
+    obj = dict(latest.object)
+    obj["revoked"] = True
+    obj["modified"] = stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS))
+    received = receive_objects(uow, [obj], latest.owner_org, "local", latest.group_id, now)
+    if received.report.failed:
+        where, problem = received.report.failed[0]
+        raise InputError(where, problem)
+    parts = _part_ids(latest.stix_id, obj)
+    deleted = [(v.seq, v.stix_id, v.modified) for pid in sorted(uow.exchange.newest(parts))
+               for v in uow.exchange.versions(requester, pid) if v.owner_org == latest.owner_org]
+    for _, sid, modified in deleted:
+        uow.exchange.delete(sid, modified, now)
+    uow.taxii.add_deletions(deleted, f"withdraw: {why}", now)
+    withdraw_entries(uow, [latest.stix_id], now)
+    return {"id": latest.stix_id, "revoked": obj["modified"], "parts_deleted": sorted({sid for _, sid, _ in deleted})}
+
+
+def _part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
+    """The ids an item's parts may have (:func:`scheldt.exchange.stix_mapping.part_id`): its
+    container, consignment and vessel call, and identity, location and relationship of each
+    party (at most one per reference of the main object)."""
+    refs = len(main.get("object_refs") or ()) + 1
+    ids = {part_id(main_id, t, role) for t, role in ((CONTAINER_TYPE, "container"), (CONSIGNMENT_TYPE, "consignment"),
+                                                     (VESSEL_CALL_TYPE, "vessel-call"))}
+    return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship") for i in range(refs)}
 
 
 # --- receiving -------------------------------------------------------------------------------------
