@@ -504,6 +504,13 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
         amber_alert["id"]: "amber+strict", red_alert["id"]: "red", entry["id"]: "green"}
     assert recipients == {("us-cbp", "liaison")} and rows[amber_alert["id"]].source == "misp"
     assert received.entries == [entry["id"]]
+    # a withdrawn item is left out, and said so (it was "could not be read: a part is missing")
+    with unit_of_work(engine) as uow:
+        share.withdraw_item(uow, OFFICER, amber_alert["id"], NOW + timedelta(hours=1))
+        events, left_out = share.export_misp(uow, uow.exchange.requester("us-cbp", "liaison"))
+    assert {e.uuid for e in events} == {ids["red"], ids["entry"]}
+    assert left_out == [(amber_alert["id"], "withdrawn by its originator (revoked): MISP has no revoked events, so it "
+                                            "is left out")]
 
 
 def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> None:
@@ -525,6 +532,14 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
     assert note.object["created"] == "2026-02-20T10:00:00.000Z" and kept.report.failed == []
     with pytest.raises(InputError, match="not JSON"):
         read_events("{")
+    # --group is for events whose TLP needs one: a GREEN event stays the community's (a review's
+    # GREEN and CLEAR events went into the group and vanished from the community)
+    green = json.loads(json.dumps(event))
+    green["Event"].update(uuid="6a2e4b1f-2d3c-4e4f-9a51-ab2c3d4e5f60", Tag=[{"name": "tlp:green"}])
+    with unit_of_work(engine) as uow:
+        share.import_misp(uow, json.dumps(green), "be-customs", NOW, "be-us")
+        community = uow.exchange.newest(["note--6a2e4b1f-2d3c-4e4f-9a51-ab2c3d4e5f60"])
+    assert [(n.tlp, n.group_id) for n in community.values()] == [("green", None)]
 
 
 def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Path) -> None:

@@ -241,7 +241,11 @@ def _sharing(event: MISPEvent, kind: str, default_group: str | None) -> Sharing:
     valid_from = _one(terms, "valid-from")
     valid_until = _one(terms, "valid-until")
     where = f"event {event.uuid}"
-    return Sharing(kind, tlp or Tlp.AMBER_STRICT, _one(terms, "sharing-group", default_group),
+    tlp = tlp or Tlp.AMBER_STRICT
+    # the default group is for events whose TLP needs one: a CLEAR or GREEN event put in it
+    # would no longer reach the community (a review's GREEN events vanished from it)
+    needs_group = tlp in (Tlp.AMBER, Tlp.AMBER_STRICT)
+    return Sharing(kind, tlp, _one(terms, "sharing-group", default_group if needs_group else None),
                    str(_one(terms, "handling-code", "")), str(_one(terms, "reliability", "X")),
                    str(_one(terms, "credibility", "4")), tuple(recipients),
                    _time(valid_from, f"{where} valid-from") if valid_from else None,

@@ -820,11 +820,20 @@ def visible_objects(uow: Any, requester: Requester) -> list[dict[str, Any]]:
 
 def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
     """MISP events (:mod:`scheldt.exchange.misp`) of every Scheldt item the requester may see,
-    latest versions, and (id, why) of items that could not be exported (revoked, redacted for
-    this requester, or changed by a tool that does not keep Scheldt's shape)."""
+    latest versions, and (id, why) of items left out: withdrawn (revoked) ones, and those that
+    could not be exported (redacted for this requester, or changed by a tool that does not keep
+    Scheldt's shape)."""
     orgs = organisations_by_identity(uow)
-    items, failed = items_in(visible_objects(uow, requester))
-    return [item_event(i, orgs) for i in items], failed
+    visible = visible_objects(uow, requester)
+    newest: dict[str, dict[str, Any]] = {}
+    for obj in visible:  # arrival order: a later arrival may be an older version
+        if obj["id"] not in newest or str(obj.get("modified", "")) > str(newest[obj["id"]].get("modified", "")):
+            newest[obj["id"]] = obj
+    withdrawn = sorted(i for i, o in newest.items() if o.get("revoked") is True and item_kind(o))
+    items, failed = items_in([o for o in visible if o["id"] not in set(withdrawn)])
+    return ([item_event(i, orgs) for i in items],
+            [(i, "withdrawn by its originator (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
+            + failed)
 
 
 def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, default_group: str | None = None) -> Received:
@@ -840,6 +849,7 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
             objects += event_objects(event, default_group)
         except InputError as exc:
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
-    received = receive_objects(uow, objects, owner_org, "misp", default_group, now)
+    # the events' objects name their group (default_group only where their TLP needs one)
+    received = receive_objects(uow, objects, owner_org, "misp", None, now)
     received.report.failed += failed
     return received
