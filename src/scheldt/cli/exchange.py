@@ -73,7 +73,8 @@ def misp_export(
 def misp_import(
     path: Annotated[Path, typer.Argument(help="MISP JSON: an event, a list of events or a search response.")],
     org: Annotated[str, typer.Option("--org", help="The organisation the events come from.")],
-    group: Annotated[str | None, typer.Option("--group", help="Sharing group of AMBER events that name none (CLEAR and GREEN stay the community's).")] = None,
+    group: Annotated[str | None, typer.Option(
+        "--group", help="Sharing group of AMBER events that name none (CLEAR and GREEN stay the community's).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened)."""
