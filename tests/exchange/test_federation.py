@@ -385,7 +385,9 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
     runner = CliRunner()
     try:
-        store(net.a, [indicator("be-customs", Tlp.AMBER, "be-us")])
+        with unit_of_work(net.a) as uow:  # a group node A defines and node B does not
+            uow.exchange.add_group("be-us-air", "BE-US air cargo", "be-customs", ["us-cbp"], NOW)
+        store(net.a, [indicator("be-customs", Tlp.AMBER, "be-us"), indicator("be-customs", Tlp.AMBER, "be-us-air")])
         with serving(net.a) as url_a:
             r = runner.invoke(cli, ["peer", "add", "be-node", f"{url_a}/taxii2/scheldt/", "--org", "be-customs",
                                     "--user", "us-node", "--token-stdin"], input=net.tokens_a["us-node"] + "\n")
@@ -405,10 +407,18 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert runner.invoke(cli, ["peer", "allow", "carrier"]).exit_code == 2
             r = runner.invoke(cli, ["peer", "pull", "--json"])
             assert r.exit_code == 0, r.output
-            assert json.loads(r.output)["added"] == 1
+            assert json.loads(r.output)["added"] == 2
+            # stored, but no one here reads it until the group is defined here too: said, not silent
+            assert json.loads(r.output)["peers"][0]["unknown_groups"] == {"be-us-air": 1}
             r = runner.invoke(cli, ["peer", "list", "--json"])
             listed = json.loads(r.output)
             assert listed["peers"][0]["name"] == "be-node" and "secret" not in r.output
+            assert listed["peers"][0]["unknown_groups"] == {"be-us-air": 1}
+            assert "WARNING: 1 object version(s) in sharing group 'be-us-air', not defined on this node" in \
+                runner.invoke(cli, ["peer", "list"]).output
+            with unit_of_work(net.b) as uow:
+                uow.exchange.add_group("be-us-air", "BE-US air cargo", "be-customs", ["us-cbp"], NOW)
+            assert "WARNING" not in runner.invoke(cli, ["peer", "list"]).output
             assert listed["peers"][0]["relays_for"] == []
             r = runner.invoke(cli, ["peer", "add", "be-relay", f"{url_a}/taxii2/scheldt/", "--org", "be-customs",
                                     "--user", "us-node", "--token-stdin", "--relays", "nl-customs"], input="t\n")

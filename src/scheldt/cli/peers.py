@@ -80,7 +80,7 @@ def peer_relays(
 def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List peers, when each was last pulled and the last error (no secrets)."""
     with errors_reported(), store() as uow:
-        peers = [p.as_dict() for p in uow.peers.all()]
+        peers = [p.as_dict() | {"unknown_groups": uow.exchange.unknown_groups(f"peer:{p.name}")} for p in uow.peers.all()]
         accounts = uow.taxii.node_accounts()
     if as_json:
         print_json({"peers": peers, "node_accounts": accounts})
@@ -91,8 +91,16 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         pulled = f"last pull FAILED at {last}: {p['last_error']}" if p["last_error"] else f"last pull {last}"
         relays = f"  relays for {', '.join(p['relays_for'])}" if p["relays_for"] else ""
         typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}{relays}  {pulled}")
+        _say_unknown_groups(p["unknown_groups"])
     for a in accounts:
         typer.echo(f"node account {a['username']} ({a['organisation_id']}) may pull from this node")
+
+
+def _say_unknown_groups(groups: dict[str, int]) -> None:
+    """Warn of pulled objects in sharing groups this node does not define (no one here reads them)."""
+    for group, n in groups.items():
+        typer.echo(f"  WARNING: {n} object version(s) in sharing group {group!r}, not defined on this node: no one "
+                   f"here reads them until it is created with the same members (scheldt group create {group} ...)")
 
 
 @peer_app.command("remove")
@@ -125,6 +133,7 @@ def peer_pull(
             counts = ", ".join(f"{c['collection']}: +{c['added']} ({c['known']} known, {c['failed']} refused, "
                                f"{c['deleted']} deleted)" for c in p["collections"]) or "no collections"
             typer.echo(f"{p['peer']}: {counts}" + (f"  error: {p['error']}" if p["error"] else ""))
+            _say_unknown_groups(p.get("unknown_groups") or {})
     if result["failed_peers"]:
         raise typer.Exit(1)
 

@@ -235,6 +235,9 @@ class PullReport:
     reconciled: bool = False
     error: str = ""
     seconds: float = 0.0
+    #: sharing groups the peer's stored objects name that this node does not define, with how
+    #: many live versions each (no one here but their owner reads them)
+    unknown_groups: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -524,6 +527,7 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
     now = utcnow()
     with uow_factory() as uow:
         uow.peers.record_pull(peer.name, now, report.error)
+        report.unknown_groups = uow.exchange.unknown_groups(f"peer:{peer.name}")  # said by peer pull / list
         _audit(uow, "read", peer, "federation-pull", {
             "collections": [{"collection": c.collection, "added": c.added, "known": c.known, "failed": c.failed,
                              "deleted": c.deleted, "pages": c.pages} for c in report.collections],

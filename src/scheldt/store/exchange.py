@@ -500,6 +500,17 @@ class ExchangeRepository:
             stmt = stmt.where(_O.modified == modified)
         return self.session.execute(stmt.values(deleted_at=now)).rowcount or 0
 
+    def unknown_groups(self, source: str) -> dict[str, int]:
+        """Sharing groups that live versions from ``source`` (e.g. ``peer:us``) name but this
+        node does not define (a group is defined per node), with how many versions each: no one
+        here but their owner reads them until the group is created."""
+        stmt = (select(_O.group_id, func.count()).where(_O.source == source, _O.deleted_at.is_(None),
+                                                        _O.group_id.is_not(None),
+                                                        _O.group_id.not_in(select(SharingGroupRow.id)),
+                                                        ~_O.group_id.startswith("local:", autoescape=True))
+                .group_by(_O.group_id).order_by(_O.group_id))
+        return {g: int(n) for g, n in self.session.execute(stmt)}
+
     def count(self, r: Requester | None = None) -> int:
         """How many live object versions the requester may see."""
         return int(self.session.scalar(select(func.count()).select_from(_O).where(
