@@ -149,6 +149,13 @@ def test_feedback_on_an_alert_goes_back_to_its_originator(api: Service) -> None:
     assert back["object"]["sighting_of_ref"] == alert["id"]
     assert back["object"]["where_sighted_refs"] == [identity_id("us-cbp")]
     assert back["object"]["labels"] == ["scheldt-result:nothing_found"] and back["owner"] == "us-cbp"
+    assert (back["reliability"], back["credibility"]) == ("A", "1")  # its own inspection, by default
+    hearsay = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
+        "alert_id": alert["id"], "result": "seizure", "detail": "a port agent says it was opened", "reliability": "C",
+        "credibility": "3"})
+    assert hearsay.status_code == 201, hearsay.text
+    back = {o["id"]: o for o in shared(api, "officer", type="sighting")}[hearsay.json()["id"]]
+    assert (back["reliability"], back["credibility"]) == ("C", "3")
     unseen = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
         "alert_id": "grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60", "result": "seizure"})
     assert unseen.status_code == 404

@@ -86,6 +86,8 @@ class SightingIn(Strict):
     detail: str = Field(default="", max_length=4000)
     recipients: list[Annotated[str, Field(max_length=130)]] = Field(
         default_factory=list, max_length=100, description="for a TLP:RED alert: who at its originator gets this")
+    reliability: Literal["A", "B", "C", "X"] = Field(default="A", description="A: the organisation's own inspection")
+    credibility: Literal["1", "2", "3", "4"] = Field(default="1", description="1: confirmed by the inspection")
 
 
 @router.get("/sharing-groups", summary="Sharing groups the organisation is a member of")
@@ -139,7 +141,8 @@ def share_entry(body: WatchEntryIn, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/sightings", status_code=201, summary="Record what the organisation did about an alert (feedback)")
 def record_sighting(body: SightingIn, ctx: CtxDep) -> dict[str, Any]:
     out = share.record_sighting(ctx.uow, ctx.principal, body.alert_id, body.result, ctx.now, count=body.count,
-                                detail=body.detail, recipients=body.recipients)
+                                detail=body.detail, recipients=body.recipients, reliability=body.reliability,
+                                credibility=body.credibility)
     return _written(ctx, "sighting", out | {"alert_id": body.alert_id, "result": body.result})
 
 
