@@ -270,6 +270,26 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "job kind: 'defrost' is not one of" in bad.stderr
 
 
+def test_ctrl_c_while_waiting_stops_the_run_with_the_process_and_says_so(
+        settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during ``jobs run --wait`` printed a traceback, and the process waited for the run."""
+    import scheldt.cli.jobs as jobs_cli
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    def exit_now(status: int) -> None:
+        raise SystemExit(status)
+
+    monkeypatch.setattr(jobs_cli, "_follow", interrupted)
+    monkeypatch.setattr(jobs_cli.os, "_exit", exit_now)
+    result = CliRunner().invoke(app, ["jobs", "run", "rescore", "--wait"])
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith("interrupted run 1 stops with this process: what it committed stays")
+    assert "marks it interrupted" in said
+
+
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a SQLite file lock has no connection to lose
 def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
         runners: Callable[..., JobRunner], engine: Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import time
 from typing import Annotated
 
@@ -47,9 +48,10 @@ def run(
     with errors_reported():
         params = params_from_text(kind, param or [])
         runner = JobRunner(settings().resolved_database_url)
+        here, run_id = False, None
         try:
             if wait:
-                _start_or_follow(runner)
+                here = _start_or_follow(runner)
             run_id = runner.submit(kind, params, _requested_by())
             if not wait:
                 _queued(runner.get(run_id), as_json)
@@ -58,16 +60,38 @@ def run(
                                   "waits until `scheldt serve` starts (or use --wait to run it here)", highlight=False)
                 return
             final = _follow(runner, run_id, quiet=as_json or not console.is_terminal)
+        except KeyboardInterrupt:
+            _interrupted(runner, run_id, here)
         finally:
             runner.shutdown(wait=True)
     _finished(final, as_json)
 
 
-def _start_or_follow(runner: JobRunner) -> None:
+def _interrupted(runner: JobRunner, run_id: int | None, here: bool) -> None:
+    """Ctrl-C while waiting (it printed a traceback, and a second one was needed while the run
+    went on). Following another runner's run: stop following, the run goes on there. Running it
+    here: stop the process at once; its open transaction is rolled back, what it committed
+    stays, and the next runner start marks the run interrupted. Exits with status 130."""
+    which = f"run {run_id}" if run_id is not None else "the run"
+    if not here:
+        console.print(f"stopped following {which}: it goes on in the job runner that has it "
+                      f"(`scheldt jobs show {run_id}`)" if run_id is not None else "interrupted", highlight=False)
+        raise typer.Exit(130)
+    console.print(f"[yellow]interrupted[/yellow] {which} stops with this process: what it committed stays, the rest "
+                  "is rolled back, and the next job runner start (`scheldt serve` or `jobs run --wait`) marks it "
+                  "interrupted", highlight=False)
+    runner.engine.dispose()
+    os._exit(130)  # the run's thread would otherwise hold the process until it ends
+
+
+def _start_or_follow(runner: JobRunner) -> bool:
+    """Start a runner here (True), or say the run is followed in the one that runs this store (False)."""
     try:
         runner.start()
+        return True
     except RunnerBusyError:
         console.print("another job runner (the API server?) runs this store's jobs: following the run there")
+        return False
 
 
 def _queued(job: JobRun, as_json: bool) -> None:
