@@ -204,3 +204,22 @@ def test_an_unreadable_departure_date_in_a_bay_plan_is_flagged() -> None:
     first = next(r for r in read_edifact(edi.encode(), "d.edi") if isinstance(r, StowagePosition))
     assert first.event_time.isoformat() == "2016-04-01T11:35:00+00:00"  # DTM+133 instead
     assert ("DTM", "unreadable-date") in [(f.field, f.code) for f in first.flags]
+
+
+def test_a_document_time_without_utc_offset_is_read_as_utc_and_flagged() -> None:
+    # The review: a VGM weighed at "2025-01-23T01:23:45" (local time, no offset) was taken as UTC
+    # without a word; DCSA requires an offset, and a local time is hours off.
+    vgm = json.loads((F / "dcsa-other" / "vgm-v1.0-declaration.json").read_bytes())
+    item = vgm["VGMDeclarations"][0]
+    item["VGM"]["dateTime"] = "2025-01-23T01:23:45"
+    [got] = read_dcsa_documents(json.dumps(vgm).encode(), "v.json")
+    assert isinstance(got, VgmDeclaration) and got.event_time.isoformat() == "2025-01-23T01:23:45+00:00"
+    [flag] = [f for f in got.flags if f.code == "time-without-offset"]
+    assert (flag.field, flag.why) == ("VGM.dateTime", "VGM.dateTime '2025-01-23T01:23:45' has no UTC offset (DCSA "
+                                                      "requires one); read as UTC")
+    td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
+    td.pop("shippedOnBoardDate", None)
+    td["issueDate"] = "2026-03-01"  # a date alone is a date: midnight UTC, nothing to flag
+    [doc] = read_dcsa_documents(json.dumps(td).encode(), "td.json")
+    assert isinstance(doc, Consignment) and doc.issued_at.isoformat() == "2026-03-01T00:00:00+00:00"
+    assert "time-without-offset" not in [f.code for f in doc.flags]

@@ -49,13 +49,22 @@ _ROLES = {"OS": "shipper", "shipper": "shipper", "CN": "consignee", "consignee":
           "HE": "carrier booking office"}
 
 
-def _time(raw: Any) -> datetime | None:
+def _time(raw: Any, name: str = "", flags: list[Flag] | None = None) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC, or None when unreadable or outside
+    1970-2099. A date-time without a UTC offset (DCSA requires one) is read as UTC and, given
+    ``flags``, flagged on field ``name``: the sender's local time would be hours off. A date
+    alone is its midnight UTC."""
     if not isinstance(raw, str) or not raw:
         return None
     try:
-        return utc_in_range(datetime.fromisoformat(raw.replace("Z", "+00:00")), "date-time", raw)
+        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        when = utc_in_range(ts, "date-time", raw)
     except (ValueError, FieldError):  # unreadable, or outside 1970-2099: not a usable time
         return None
+    if flags is not None and ts.tzinfo is None and len(raw.strip()) > 10:
+        flags.append(Flag(name, "time-without-offset", f"{name} {raw[:40]!r} has no UTC offset (DCSA requires "
+                          "one); read as UTC"))
+    return when
 
 
 def _kg(weight: Any, field: str, flags: list[Flag]) -> float | None:
@@ -222,7 +231,7 @@ def _issued(doc: Json, where: str, flags: list[Flag]) -> datetime | None:
         raw = doc.get(name)
         if raw in (None, ""):
             continue
-        when = _time(raw)
+        when = _time(raw, name, flags)
         if when is None:
             flags.append(Flag(name, "unreadable-date", f"{name} {str(raw)[:40]!r} is not an ISO 8601 date or "
                               f"date-time at {where}; not used as the issue date"))
@@ -260,7 +269,8 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
         return Rejection(where, "equipmentReference", "VGM declaration names no container")
     number, flag = container_number(raw)
     flags = [flag] if flag else []
-    when = _time(vgm.get("dateTime")) or _time(item.get("declarationDateTime"))
+    when = _time(vgm.get("dateTime"), "VGM.dateTime", flags) or _time(item.get("declarationDateTime"),
+                                                                      "declarationDateTime", flags)
     if when is None:
         return Rejection(where, "dateTime", "VGM declaration has no readable date-time")
     shipment = item.get("shipmentDetails") or {}
