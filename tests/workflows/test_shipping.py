@@ -126,6 +126,17 @@ def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engin
     assert [p["name"] for p in versions[1]["parties"] if p["role"] == "consignee"] == ["NEW FRUIT TRADING LTD"]
     assert versions[0]["containers"] == [{"number": "KKFU6671914", "seals": [{"number": "DCSA-CTK-1234", "source": "", "seal_type": ""}]}]
     assert versions[0]["to_order"] is True and versions[0]["goods"][0]["hs_code"] == "04052090"
+    # a voyage longer than its column was cut without a word (review): links read only its start
+    original["transports"]["vesselVoyages"][0]["carrierExportVoyageNumber"] = "402E-" + "X" * 70
+    long_voyage = tmp_path / "long-voyage.json"
+    long_voyage.write_text(json.dumps(original))
+    with unit_of_work(engine) as uow:
+        assert ingest_file(uow, long_voyage, IngestOptions(), later).added == 1
+        timeline = container_timeline(uow, "KKFU6671914")
+    newest = [d for d in timeline.unmatched_documents if d["document_ref"] == "D8931B95625E4B339F2A"][-1]
+    assert newest["voyage"] == ("402E-" + "X" * 70)[:64]
+    assert {"field": "voyage", "code": "cut-to-fit", "why": "voyage is 75 characters long; only the first 64 are kept "
+                                                            "for searching and linking"} in newest["flags"]
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from scheldt.domain.facts import name_key
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, TransportDocumentRow
-from scheldt.store.rows import fact_digest, plain
+from scheldt.store.rows import fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 
@@ -46,16 +46,20 @@ class DocumentRepository:
             if too_long:
                 rejected.append(Rejection(doc.source, too_long[0], f"{too_long[0]} longer than 128 characters"))
                 continue
+            flags = plain(doc.flags)
             row = {
                 "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
-                "version_hash": version_hash(doc), "status": doc.status[:64], "to_order": doc.to_order,
-                "freight_payment": doc.freight_payment[:16], "carrier_code": doc.carrier_code[:64],
-                "port_of_loading": doc.port_of_loading[:64], "port_of_discharge": doc.port_of_discharge[:64],
-                "vessel_imo": (doc.vessel.imo if doc.vessel else "")[:64],
-                "vessel_name": (doc.vessel.name if doc.vessel else "")[:128], "voyage": doc.voyage[:64],
+                "version_hash": version_hash(doc), "status": fit(doc.status, 64, "status", flags),
+                "to_order": doc.to_order, "freight_payment": fit(doc.freight_payment, 16, "freight payment", flags),
+                "carrier_code": fit(doc.carrier_code, 64, "carrier code", flags),
+                "port_of_loading": fit(doc.port_of_loading, 64, "port of loading", flags),
+                "port_of_discharge": fit(doc.port_of_discharge, 64, "port of discharge", flags),
+                "vessel_imo": fit(doc.vessel.imo if doc.vessel else "", 64, "vessel IMO number", flags),
+                "vessel_name": fit(doc.vessel.name if doc.vessel else "", 128, "vessel name", flags),
+                "voyage": fit(doc.voyage, 64, "voyage", flags),
                 "parties": plain(doc.parties), "goods": plain(doc.goods),
                 "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
-                "flags": plain(doc.flags), "source": doc.source, "supplied_by": supplied_by,
+                "flags": flags, "source": doc.source, "supplied_by": supplied_by,
                 "received_at": received_at, "issued_at": doc.issued_at,
             }
             for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from scheldt.domain.facts import fact_digest, fields_dict, json_bytes, plain
 
-__all__ = ["fact_digest", "fields_dict", "json_text", "plain"]
+__all__ = ["fact_digest", "fields_dict", "fit", "json_text", "plain"]
 
 
 def json_text(value: Any) -> str:
@@ -38,3 +38,14 @@ def built_once(key: Hashable, build: Callable[[], Any]) -> Any:
     if stmt is None:
         stmt = _BUILT.setdefault(key, build())
     return stmt
+
+
+def fit(value: str, limit: int, field: str, flags: list[dict[str, Any]]) -> str:
+    """``value`` cut to its column's ``limit`` characters; a cut is flagged into ``flags`` (code
+    ``cut-to-fit``, naming ``field``), so an officer sees that a search or a link on this column
+    reads only the start of what was sent."""
+    if len(value) <= limit:
+        return value
+    flags.append({"field": field, "code": "cut-to-fit", "why": f"{field} is {len(value)} characters long; only the "
+                  f"first {limit} are kept for searching and linking"})
+    return value[:limit]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from scheldt.domain.shipping import VesselPosition, VesselSighting
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import VesselPositionRow, VesselSightingRow
+from scheldt.store.rows import fit
 from scheldt.store.upsert import insert_ignore
 
 
@@ -45,11 +46,15 @@ class VesselRepository:
 
     def add_sightings(self, sightings: Sequence[VesselSighting], supplied_by: str, received_at: datetime) -> int:
         """Store what vessels said they are; a repeated identity is kept once."""
-        rows = [{
-            "mmsi": s.mmsi, "imo": s.vessel.imo[:64], "call_sign": s.vessel.call_sign[:64],
-            "name": s.vessel.name[:128], "observed_at": s.observed_at, "flags": [asdict(f) for f in s.flags],
-            "source": s.source[:1000], "supplied_by": supplied_by, "received_at": received_at,
-        } for s in sightings]
+        rows = []
+        for s in sightings:
+            flags = [asdict(f) for f in s.flags]
+            rows.append({
+                "mmsi": s.mmsi, "imo": fit(s.vessel.imo, 64, "IMO number", flags),
+                "call_sign": fit(s.vessel.call_sign, 64, "call sign", flags),
+                "name": fit(s.vessel.name, 128, "vessel name", flags), "observed_at": s.observed_at, "flags": flags,
+                "source": s.source[:1000], "supplied_by": supplied_by, "received_at": received_at,
+            })
         return insert_ignore(self.session, VesselSightingRow.__table__, rows)
 
     def imos_with_positions_since(self, since: datetime) -> list[str]:
