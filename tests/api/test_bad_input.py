@@ -66,6 +66,15 @@ def test_ids_and_dates_beyond_what_the_store_holds_are_bad_input(service: Servic
         assert r.status_code in (400, 404, 422), (big, r.status_code, r.text)
     last_day = c.get("/api/v1/trips", params={"arrived_to": "9999-12-31", "limit": 5}, headers=h)
     assert last_day.status_code == 200 and len(last_day.json()["items"]) == 5
+    # a NUL character (U+0000) in an id or a note: HTTP 500 on PostgreSQL, whose text cannot hold it
+    nul = c.post("/api/v1/shared/grouping--%00/withdraw", headers=h)
+    assert nul.status_code in (400, 404), nul.text
+    trip = c.get("/api/v1/trips", params={"limit": 1}, headers=h).json()["items"][0]
+    noted = c.post("/api/v1/alerts", json={"trip_id": trip["id"], "tlp": "green", "note": "see\u0000this"}, headers=h)
+    assert noted.status_code == 400 and "holds a NUL character (U+0000)" in noted.json()["error"]["why"], noted.text
+    reason = c.post("/api/v1/shared/grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60/withdraw", headers=h,
+                    json={"reason": "typo\u0000"})
+    assert reason.status_code in (400, 404), reason.text
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import stix2
 from hypothesis import given, settings
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
@@ -31,7 +32,7 @@ from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.exchange import ExchangeRepository
-from scheldt.store.models import WatchlistEntryRow
+from scheldt.store.models import SharedObjectRow, WatchlistEntryRow
 from scheldt.workflows import inspections, share
 from scheldt.workflows.accounts import create_organisation
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -234,7 +235,10 @@ def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: En
         parts = [sid for sid in first["objects"][1:] if uow.exchange.versions(None, sid)]
         tombstones = {d.stix_id for d in uow.taxii.deletions(None, after_id=None, limit=100)}
     assert out["seizure_report"] == {"id": first["id"], "action": "withdrawn"}
-    assert newest.revoked and parts == [] and tombstones == set(first["objects"][1:])
+    # the parts and every earlier version of the report go; the revoked version names no one
+    assert newest.revoked and parts == [] and tombstones == set(first["objects"])
+    assert newest.object["mass_kg"] == 198.0 and "description" not in newest.object
+    assert not {"container_ref", "consignment_ref"} & set(newest.object)
     with unit_of_work(engine) as uow:  # found again: shared anew, under a new id (a revoked object stays revoked)
         inspections.act(uow, SEARCH, order_id, "correct", {"result": "seizure", "drug_type": "cocaine", "mass_kg": 198.0,
                                                            "concealment": "reefer_unit", "reason": "lab: cocaine"},
@@ -268,9 +272,49 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     # the container and the consignment (with shipper and consignee names; the trip has no vessel IMO)
     assert len(parts) == 2 and out == {"id": alert["id"], "revoked": "2026-03-01T10:00:00.250Z",
                                        "parts_deleted": sorted(parts)}
-    # us-cbp keeps the alert's two versions (the second revoked) and none of its parts: no names
-    assert served_to_us == [(alert["id"], False), (alert["id"], True)]
-    assert tombstones == set(parts)  # what peers follow
+    # us-cbp keeps only the revoked version, which names no one, and none of the parts
+    assert served_to_us == [(alert["id"], True)]
+    assert tombstones == {alert["id"], *parts}  # what peers follow
+    with unit_of_work(engine) as uow:
+        revoked = uow.exchange.newest([alert["id"]])[alert["id"]].object
+    assert revoked["name"] == "Withdrawn alert" and "description" not in revoked
+    assert "NARU3472484" not in json.dumps(revoked) and "consignee unknown" not in json.dumps(revoked)
+    stix2.parse(revoked, allow_custom=False, version="2.1")  # still STIX 2.1 the library takes
+
+
+def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(
+        engine: Engine, tmp_path: Path) -> None:
+    """An attack review: a report shared GREEN, then narrowed to AMBER+STRICT and withdrawn,
+    stayed live for nl-customs (it read the GREEN version and not the revocation); a copy
+    pulled from a peer was "withdrawn" on the partner's node and never at its origin; a
+    corrected report past its validity came back valid for ever."""
+    trip_id = seed(engine, tmp_path)
+    t = [NOW + timedelta(hours=h) for h in range(6)]
+    nl = None
+    with unit_of_work(engine) as uow:
+        order_id = _seizure_order(uow, trip_id)
+        first = share.share_seizure_report(uow, OFFICER, order_id, share.Terms("green"), t[0])
+        share.share_seizure_report(uow, OFFICER, order_id, strict(), t[1])
+        nl = uow.exchange.requester("nl-customs", "analyst")
+        assert [v.tlp for v in uow.exchange.versions(nl, first["id"])] == ["green"]
+        share.withdraw_item(uow, OFFICER, first["id"], t[2], "wrong box")
+        assert uow.exchange.versions(nl, first["id"]) == []  # nothing live left for nl-customs
+        told = {d.stix_id for d in uow.taxii.deletions(nl, community=True, limit=100)}
+    assert first["id"] in told  # the tombstone of the GREEN version reaches nl-customs' node
+    with unit_of_work(engine) as uow:  # a copy that came from a peer is withdrawn on its own node
+        entry = share.share_watchlist_entry(uow, US, "company", "front company", share.Terms("green"), t[3],
+                                            name="Bananera del Sur S.A.")
+        uow.session.execute(update(SharedObjectRow).where(SharedObjectRow.stix_id == entry["id"]).values(
+            source="peer:us-node"))
+        with pytest.raises(ConflictError, match="came from us-node: withdraw it on the node it was shared from"):
+            share.withdraw_item(uow, US, entry["id"], t[4])
+    with unit_of_work(engine) as uow:  # a correction keeps the report's validity
+        order_id = uow.inspections.orders("be-customs", trip_id=trip_id, limit=10)[0]["id"]
+        later = share.share_seizure_report(uow, OFFICER, order_id, replace(strict(), valid_until=t[4]), t[3])
+        inspections.act(uow, SEARCH, order_id, "correct", {"result": "seizure", "drug_type": "cocaine", "mass_kg": 5.0,
+                                                           "concealment": "reefer_unit", "reason": "weighed again"}, t[5])
+        newest = uow.exchange.newest([later["id"]])[later["id"]]
+    assert newest.object["mass_kg"] == 5.0 and newest.valid_until == t[4].replace(microsecond=250000)
 
 
 def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001
@@ -300,6 +344,20 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
         "(TLP:AMBER, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
+    # withdrawn by us-cbp: it leaves the watchlist store, and the alert it raised goes with it
+    # (an attack review: the alert stayed live, quoting the withdrawn entry)
+    later = NOW + timedelta(hours=2)
+    with unit_of_work(engine) as uow:
+        share.withdraw_item(uow, US, out["id"], later, "wrong container")
+        rows = _watch_rows(uow)
+        entry = uow.exchange.newest([out["id"]])[out["id"]]
+        raised = uow.exchange.newest([local.stix_id])[local.stix_id]
+        be_sees = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
+    assert rows == [] and entry.revoked and raised.revoked
+    assert "NARU3472484" not in json.dumps(entry.object) + json.dumps(raised.object)
+    assert entry.object["pattern"] == share.WITHDRAWN_PATTERN
+    stix2.parse(entry.object, allow_custom=False, version="2.1")
+    assert be_sees == {out["id"], local.stix_id}  # their revoked versions only: the parts are gone
 
 
 def test_an_agencys_red_entry_for_a_partner_about_its_own_trip_is_shared(engine: Engine, tmp_path: Path) -> None:

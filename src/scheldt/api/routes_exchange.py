@@ -152,11 +152,14 @@ class WithdrawIn(Strict):
 
 @router.post("/shared/{stix_id}/withdraw",
              summary="Withdraw an item the organisation shared: revoke it, delete its parts on every node")
-def withdraw_item(stix_id: Annotated[str, Path(max_length=100)], body: WithdrawIn, ctx: CtxDep) -> dict[str, Any]:
-    """The item's main object gets a revoked version (partners see it withdrawn); its parts
-    (container, consignment, vessel call, parties) are deleted, and peers delete their copies."""
-    out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, body.reason)
-    ctx.audit("write", "shared-withdrawal", stix_id, reason=body.reason, parts_deleted=out["parts_deleted"])
+def withdraw_item(stix_id: Annotated[str, Path(max_length=100)], ctx: CtxDep,
+                  body: WithdrawIn | None = None) -> dict[str, Any]:
+    """The item's main object gets a revoked version that names no one (partners see it
+    withdrawn); its earlier versions and its parts (container, consignment, vessel call,
+    parties) are deleted, and peers delete their copies. Only on the node it was shared from."""
+    reason = body.reason if body is not None else ""
+    out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, reason)
+    ctx.audit("write", "shared-withdrawal", stix_id, reason=reason, parts_deleted=out["parts_deleted"])
     return out
 
 

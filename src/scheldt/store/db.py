@@ -26,7 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 import orjson
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError, InputError, StoreUnavailable
@@ -196,7 +196,9 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     """Yield a UnitOfWork; commit if the block succeeds, roll back if it raises. A number the
     database cannot hold (an id past 64 bits on SQLite, SQLSTATE 22003 "numeric value out of
     range" on PostgreSQL) is raised as InputError: it names no stored row, and is bad input
-    rather than a fault of the store (an attack review got HTTP 500s from huge ids)."""
+    rather than a fault of the store (an attack review got HTTP 500s from huge ids); so is a
+    text holding a NUL character, which PostgreSQL text cannot hold (HTTP 500s from ids and
+    notes with U+0000)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield UnitOfWork(session)
@@ -206,6 +208,11 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                 session.rollback()
             if isinstance(exc, OverflowError) or getattr(exc.orig, "sqlstate", None) == "22003":
                 raise InputError("request", "a number in the request is out of range") from exc
+            # psycopg refuses NUL in text before sending it; the server, a \u0000 in JSON (22P05)
+            if isinstance(exc, DataError) and ("NUL (0x00)" in str(exc.orig)
+                                               or getattr(exc.orig, "sqlstate", None) == "22P05"):
+                raise InputError("request", "a text in the request holds a NUL character (U+0000), which the store "
+                                 "does not keep") from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)}",

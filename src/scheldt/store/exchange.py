@@ -286,6 +286,13 @@ class ExchangeRepository:
         self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         self._locked = self.session.get_transaction()
 
+    def lock_writers(self) -> None:
+        """Take the writers' lock now, until the end of this transaction (PostgreSQL; SQLite has
+        one writer at a time), for work that reads the newest version of an object before
+        writing the next one (a withdrawal, a re-shared seizure report): an attack review raced
+        the two, and a withdrawn report came back to life."""
+        self._serialise_writers()
+
     def node_namespace(self, name: str, now: datetime) -> uuid.UUID:
         """This node's own random UUID called ``name`` (a uuid5 namespace for ids a partner must
         not be able to compute), made on first use and the same ever after; two writers asking
@@ -499,6 +506,16 @@ class ExchangeRepository:
         if modified is not None:
             stmt = stmt.where(_O.modified == modified)
         return self.session.execute(stmt.values(deleted_at=now)).rowcount or 0
+
+    def local_alerts_naming(self, stix_id: str) -> list[str]:
+        """Ids of the live alerts this node raised in agencies' private groups (``local:<org>``)
+        whose objects mention ``stix_id`` (the watchlist entry whose match raised them)."""
+        stmt = (select(_O.stix_id).distinct()
+                .where(_O.stix_type == "grouping", _O.source == "local", _O.deleted_at.is_(None),
+                       _O.group_id.startswith("local:", autoescape=True),
+                       cast(_O.object, Text).contains(stix_id, autoescape=True))
+                .order_by(_O.stix_id))
+        return list(self.session.scalars(stmt))
 
     def unknown_groups(self, source: str) -> dict[str, int]:
         """Sharing groups that live versions from ``source`` (e.g. ``peer:us``) name but this

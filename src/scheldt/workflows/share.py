@@ -53,10 +53,12 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id, stix_time
+from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, Sharing, identity_id, stix_time
 from scheldt.exchange.stix_mapping import (
+    ALERT_EXTENSION_ID,
     CONSIGNMENT_TYPE,
     CONTAINER_TYPE,
+    SEIZURE_EXTENSION_ID,
     SEIZURE_TYPE,
     VESSEL_CALL_TYPE,
     WATCH_EXTENSION_ID,
@@ -372,6 +374,7 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
 def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sharing, description: str,
                      now: datetime) -> dict[str, Any]:
     """Publish (a new version of) the seizure report of a scan order under ``sharing``."""
+    uow.exchange.lock_writers()  # before reading the newest version (a withdrawal may race it)
     org = principal.organisation.id
     order = uow.inspections.order(order_id, org)
     if order.get("result") != "seizure":
@@ -424,6 +427,7 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
     the organisation whoever corrects (a search team member need not share). Returns what was
     done (``{"id", "action": "updated" | "withdrawn"}``) or None without a report."""
     org = principal.organisation.id
+    uow.exchange.lock_writers()
     stored = shared_seizure_report(uow, org, order_id, now)
     if stored is None:
         return None
@@ -432,9 +436,10 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
         _withdraw(uow, _agency_requester(uow, org), stored, f"correction of scan order {order_id}", now)
         return {"id": stored.stix_id, "action": "withdrawn"}
     recipients = tuple(sorted(uow.exchange.recipients(stored.seq)))
-    until = stored.valid_until if stored.valid_until and stored.valid_until > now else None
+    # a correction changes what was found, not how long the report holds (a review's expired
+    # report came back valid for ever)
     sharing = Sharing("seizure-report", Tlp(stored.tlp), stored.group_id, stored.handling_code, stored.reliability,
-                      stored.credibility, recipients, ms(now), until)
+                      stored.credibility, recipients, stored.valid_from or ms(now), stored.valid_until)
     _publish_seizure(uow, principal, order_id, sharing, str(stored.object.get("description", "")), now)
     return {"id": stored.stix_id, "action": "updated"}
 
@@ -494,17 +499,21 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
 def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, reason: str = "") -> dict[str, Any]:
     """Withdraw an item the organisation shared (alert, seizure report, watchlist entry or
     sighting, named by its main object's STIX id): its main object gets a new version with
-    ``revoked: true`` (STIX 2.1 §3.6; partners see the item withdrawn and feedback on it is
-    refused), and its parts (container, consignment, vessel call, parties: the objects whose ids
-    derive from the main id) are deleted on this node, leaving tombstones that peers follow, so
-    no partner keeps the names it carried. ``reason`` is for the audit log. Returns ``{"id",
-    "revoked": "<modified of the revoked version>", "parts_deleted": [STIX ids]}``.
+    ``revoked: true`` that names no one (:func:`withdrawn_version`; STIX 2.1 §3.6: partners see
+    the item withdrawn and feedback on it is refused); its earlier versions and its parts
+    (container, consignment, vessel call, parties: the objects whose ids derive from the main
+    id) are deleted on this node, leaving tombstones that peers follow (each reaches whoever
+    could read that version), so no partner keeps the names it carried. ``reason`` is for the
+    audit log. Returns ``{"id", "revoked": "<modified of the revoked version>",
+    "parts_deleted": [STIX ids]}``.
 
     Raises NotFoundError for an object the organisation may not see, ForbiddenError for
     another organisation's, InputError for an object that is not an item's main object,
-    ConflictError for one already withdrawn."""
+    ConflictError for one already withdrawn or one that came from a peer (its own node
+    withdraws it)."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
+    uow.exchange.lock_writers()  # before reading the newest version (a re-share may race it)
     requester = uow.exchange.requester(org, principal.username)
     versions = uow.exchange.versions(requester, stix_id)
     if not versions:
@@ -512,31 +521,77 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
     latest = versions[-1]
     if latest.owner_org != org:
         raise ForbiddenError(f"shared item {stix_id[:100]}", f"it is {latest.owner_org}'s: only its originator withdraws it")
+    if latest.source.startswith("peer:"):  # its node would refuse the revocation from this one
+        raise ConflictError(f"shared item {stix_id[:100]}", f"it came from {latest.source[5:]}: withdraw it on the "
+                            "node it was shared from, and the withdrawal reaches this one")
     if item_kind(latest.object) is None:
         raise InputError("id", f"{stix_id[:100]} is not the main object of an alert, seizure report, watchlist "
                          "entry or sighting (withdraw the item it belongs to)")
     if latest.revoked:
         raise ConflictError(f"shared item {stix_id[:100]}", "was withdrawn already")
-    return _withdraw(uow, requester, latest, _clean(reason, 500) or "withdrawn", now)
+    return _withdraw(uow, requester, latest, _clean(reason.replace("\x00", ""), 500) or "withdrawn", now)
 
 
 def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime) -> dict[str, Any]:
-    """Revoke the stored main object ``latest`` and delete its parts (see :func:`withdraw_item`)."""
-    obj = dict(latest.object)
-    obj["revoked"] = True
-    obj["modified"] = stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS))
-    received = receive_objects(uow, [obj], latest.owner_org, "local", latest.group_id, now)
+    """Revoke the stored main object ``latest`` with a version that names no one, delete its
+    earlier versions and its parts (see :func:`withdraw_item`)."""
+    revoked = withdrawn_version(latest.object, stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS)))
+    received = receive_objects(uow, [revoked], latest.owner_org, "local", latest.group_id, now)
     if received.report.failed:
         where, problem = received.report.failed[0]
         raise InputError(where, problem)
-    parts = _part_ids(latest.stix_id, obj)
-    deleted = [(v.seq, v.stix_id, v.modified) for pid in sorted(uow.exchange.newest(parts))
-               for v in uow.exchange.versions(requester, pid) if v.owner_org == latest.owner_org]
+    # earlier versions go too: a reader of an earlier marking (GREEN, then narrowed) would keep a
+    # live copy and never see the revocation; their tombstones reach every reader of each one
+    earlier = [v for v in uow.exchange.versions(requester, latest.stix_id) if v.modified != revoked["modified"]]
+    parts = [v for pid in sorted(uow.exchange.newest(_part_ids(latest.stix_id, latest.object)))
+             for v in uow.exchange.versions(requester, pid) if v.owner_org == latest.owner_org]
+    deleted = [(v.seq, v.stix_id, v.modified) for v in earlier + parts]
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
     uow.taxii.add_deletions(deleted, f"withdraw: {why}", now)
     withdraw_entries(uow, [latest.stix_id], now)
-    return {"id": latest.stix_id, "revoked": obj["modified"], "parts_deleted": sorted({sid for _, sid, _ in deleted})}
+    return {"id": latest.stix_id, "revoked": revoked["modified"], "parts_deleted": sorted({v.stix_id for v in parts})}
+
+
+#: Neutral STIX pattern of a withdrawn watchlist entry (STIX requires one; the entry's named whom).
+WITHDRAWN_PATTERN = "[x-scheldt-withdrawn:value = 'withdrawn']"
+#: What the revoked version of a withdrawn item keeps, per STIX type, beyond the common
+#: properties and the object marking: what STIX requires, and facts that name no one.
+_KEPT = {"grouping": ("context", "object_refs"),
+         "indicator": ("pattern_type", "pattern_version", "valid_from", "valid_until"),
+         "sighting": ("sighting_of_ref", "where_sighted_refs", "count", "first_seen", "last_seen", "labels"),
+         SEIZURE_TYPE: ("drug_type", "mass_kg", "concealment", "selection", "seized_at", "port_of_loading",
+                        "origin_country")}
+_COMMON = ("type", "spec_version", "id", "created", "modified", "created_by_ref", "object_marking_refs")
+_TITLES = {"grouping": "Withdrawn alert", "indicator": "Withdrawn watchlist entry"}
+
+
+def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
+    """The revoked version (``revoked: true``, ``modified``) of a withdrawn item's main object
+    ``obj``: its id, creator, marking and sharing terms, what STIX requires of its type and the
+    facts that name no one; its title, description, reasons, trip, pattern and watchlist values
+    (companies, addresses, containers) and references to its parts are left out, so the revoked
+    version that partners keep names no one. Granular markings go with the fields they marked."""
+    out = {k: obj[k] for k in (*_COMMON, *_KEPT.get(obj["type"], ())) if k in obj}
+    out.update(modified=modified, revoked=True)
+    if obj["type"] in _TITLES:
+        out["name"] = _TITLES[obj["type"]]
+    if obj["type"] == "indicator":
+        out["pattern"] = WITHDRAWN_PATTERN
+    ext = obj.get("extensions") or {}
+    kept_ext: dict[str, Any] = {k: v for k, v in ext.items() if k == SHARING_EXTENSION_ID}
+    for k, v in ext.items():  # the markers that say which kind of item it was
+        if k == SEIZURE_EXTENSION_ID:
+            kept_ext[k] = v
+        elif k == ALERT_EXTENSION_ID:  # reasons are required: one that says what happened
+            kept_ext[k] = {"extension_type": "property-extension",
+                           "reasons": [{"code": "withdrawn", "text": "Withdrawn by its originator."}]}
+        elif k == WATCH_EXTENSION_ID:
+            kept_ext[k] = {"extension_type": "property-extension",
+                           **({"entry_kind": v["entry_kind"]} if isinstance(v, dict) and "entry_kind" in v else {})}
+    if kept_ext:
+        out["extensions"] = kept_ext
+    return out
 
 
 def _part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
@@ -605,6 +660,8 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked or not _is_entry(s)
              or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
     gone = uow.watchlists.remove_shared(stale)
+    # the alerts a withdrawn entry raised go with it (an attack review: they stayed, quoting it)
+    _withdraw_raised_alerts(uow, [i for i in stale if (s := newest.get(i)) is None or s.revoked], now)
     holding = []
     for stored in (newest[i] for i in sorted(ids - set(stale))):
         try:
@@ -616,6 +673,19 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     if holding:
         land_entries(uow, holding, now)  # an entry already stored as this version is left as it is
     return gone
+
+
+def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime) -> None:
+    """Withdraw (:func:`_withdraw`) the live local alerts that matches of the withdrawn or
+    deleted entries ``entry_ids`` raised: their basis is gone. An entry past its validity keeps
+    the alerts it raised while valid."""
+    for entry_id in entry_ids:
+        for alert_id in uow.exchange.local_alerts_naming(entry_id):
+            alert = uow.exchange.newest([alert_id]).get(alert_id)
+            if alert is None or alert.revoked or entry_id not in (alert.object.get("object_refs") or ()):
+                continue
+            _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, f"its watchlist entry {entry_id} was withdrawn",
+                      now)
 
 
 def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:

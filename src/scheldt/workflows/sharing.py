@@ -11,6 +11,7 @@ every reader gets them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ MAX_OBJECTS = 10_000
 #: Deepest nesting of lists and objects in one STIX object (the store's JSON writer stops at 255;
 #: STIX objects, extensions included, need a handful).
 MAX_DEPTH = 64
+#: A NUL character as JSON writes it (an escape not itself escaped: text "\\u0000" is not one).
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _depth(obj: Any) -> int:
@@ -56,7 +59,8 @@ class IngestReport:
 def precheck_object(obj: Any, where: str) -> None:
     """The checks of a received object made before the stix2 library's
     (:func:`scheldt.exchange.stix_check.stix_problems`): a JSON object, STIX 2.1, nesting at
-    most :data:`MAX_DEPTH` deep, extensions mapping ids to objects. Raises InputError."""
+    most :data:`MAX_DEPTH` deep, extensions mapping ids to objects, no NUL character in a
+    text. Raises InputError."""
     if not isinstance(obj, dict):
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
@@ -66,6 +70,12 @@ def precheck_object(obj: Any, where: str) -> None:
     extensions = obj.get("extensions", {})
     if not isinstance(extensions, dict) or not all(isinstance(e, dict) for e in extensions.values()):
         raise InputError(f"{where}.extensions", "must map extension ids to objects of properties")
+    try:
+        nul = _NUL.search(orjson.dumps(obj)) is not None
+    except orjson.JSONEncodeError:  # a value JSON cannot write: the stix2 library's checks name it
+        nul = False
+    if nul:  # PostgreSQL text cannot hold it (an attack review's HTTP 500); refused on both stores
+        raise InputError(where, "a text holds a NUL character (U+0000), which the store does not keep")
 
 
 def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
