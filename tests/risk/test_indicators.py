@@ -59,6 +59,16 @@ def test_high_risk_port_of_loading_names_port_and_listing_date() -> None:
     assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "NLRTM"), ev("DISC", 0))) is None
 
 
+def test_high_risk_port_of_loading_from_a_bay_plan() -> None:
+    """A box known only from a vessel's bay plan (BAPLIE LOC+9) had no port of loading at all."""
+    stowed = ev("BAPLIE", -300, "PABLB", kind="STOWAGE", port_of_loading="ECGYE")
+    assert run("high_risk_port_of_loading", trip(stowed)) == (
+        "port of loading on the bay plan of 2026-02-16 at PABLB: ECGYE (Guayaquil), on the high-risk list since "
+        "2024-01-01")
+    planned = ev("MOVINS", -300, "PABLB", kind="STOWAGE", port_of_loading="ECGYE", classifier="PLN")
+    assert run("high_risk_port_of_loading", trip(planned)) is None  # a stowage plan, not a loading
+
+
 def test_high_risk_port_of_loading_at_the_grade_of_the_port() -> None:
     graded = [ListedPort("ECGYE", "Guayaquil", date(2024, 1, 1), grade=0.6)]
     facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from scheldt.domain.trips import TripKey
+from scheldt.domain.trips import TripFilter, TripKey
 from scheldt.errors import InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
@@ -257,3 +257,33 @@ def test_a_backfilled_consignee_counts_from_the_issue_dates_of_its_documents(eng
     # loading, it said "first seen 2026-01-21 (0 days ago)" at full strength.
     assert new["evidence"] == "consignee 'Fruit Imports BV' first seen 2025-06-02 (233 days ago), 1 earlier trip(s)"
     assert new["points"] == 2.5  # weight 5 × 0.5
+
+
+def test_a_box_known_only_from_a_bay_plan_gets_its_port_of_loading(engine: Engine) -> None:
+    """The real bay plan of the DEL MONTE GOLD leaving Moín (CRMOB) on 2024-10-13: its boxes had
+    no port of loading (BAPLIE LOC+9 was read but not used), so a Costa Rican origin never counted."""
+    plan = SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_del-monte-gold_CRMOB_single-line.edi"
+    when = datetime(2024, 10, 20, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, plan, IngestOptions(), when)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
+        score_trips(uow, when)
+        [latest] = [a for a in uow.trip_assessments.latest_per_trip() if a["container_number"] == "TEMU9544485"]
+        [row] = [t for t in uow.container_trips.page(None, TripFilter(), None, 1000)
+                 if t["container_number"] == "TEMU9544485"]
+    [stowed] = latest["facts"]["events"]
+    assert stowed["port_of_loading"] == "CRMOB" and row["port_of_loading"] == "CRMOB"
+    assert [r["evidence"] for r in latest["reasons"] if r["indicator"] == "high_risk_port_of_loading"] == [
+        "port of loading on the bay plan of 2024-10-13 at CRMOB: CRMOB (Costa Rica (all ports)), on the high-risk "
+        "list since 2020-01-01, graded 0.8"]
+
+
+def test_events_without_a_bay_plan_keep_their_stored_form() -> None:
+    """A field added to trip events is left out of the stored facts while empty, so trips that
+    do not use it keep their digest: an upgrade re-scores nothing for it."""
+    from scheldt.domain.trips import TripEvent, TripFacts, facts_snapshot
+
+    load = TripEvent("EQUIPMENT", "LOAD", "ACT", FIRST, "DKAAR")
+    plan = TripEvent("STOWAGE", "BAPLIE", "ACT", FIRST, "DKAAR", port_of_loading="DKAAR")
+    snapshot = facts_snapshot(TripFacts(KEY, LATER, (load, plan)))
+    assert "port_of_loading" not in snapshot["events"][0] and snapshot["events"][1]["port_of_loading"] == "DKAAR"

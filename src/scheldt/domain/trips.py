@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheldt.domain.facts import plain
+
 
 @dataclass(frozen=True, slots=True)
 class TripKey:
@@ -103,6 +105,25 @@ class TripEvent:
     received_at: datetime | None = None
     source: str = ""
     supplied_by: str = ""
+    #: where a bay plan says the box was loaded (BAPLIE LOC+9 of its stowage); other events: ""
+    port_of_loading: str = ""
+
+
+#: TripEvent fields added after assessments were first stored: left out of a trip's stored
+#: form while empty (:func:`facts_snapshot`), so trips that do not use them keep their digest
+#: and are not re-scored for nothing after an upgrade.
+_LATER_EVENT_FIELDS = ("port_of_loading",)
+
+
+def facts_snapshot(facts: TripFacts) -> dict[str, Any]:
+    """``facts`` in the JSON form stored with an assessment (:func:`trip_facts_from_dict` reads
+    it back), without the empty values of :data:`_LATER_EVENT_FIELDS`."""
+    snapshot = plain(facts)
+    for e in snapshot["events"]:
+        for name in _LATER_EVENT_FIELDS:
+            if e.get(name) == "":
+                del e[name]
+    return snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +378,8 @@ class TripSummary:
 def trip_summary(facts: TripFacts) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). The terminal is the facility of the last
     actual discharge, else of the last actual event that names a facility; ports come from the
-    latest document, else from the first actual LOAD and the last actual DISC events."""
+    latest document, else from the first actual LOAD (else a bay plan's port of loading) and the
+    last actual DISC events."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
@@ -371,7 +393,8 @@ def trip_summary(facts: TripFacts) -> TripSummary:
         terminal_code=terminal,
         supplied_by=supplier,
         port_of_loading=(doc.port_of_loading if doc is not None and doc.port_of_loading else
-                         load.unlocode if load is not None else ""),
+                         load.unlocode if load is not None else
+                         next((e.port_of_loading for e in acts if e.kind == "STOWAGE" and e.port_of_loading), "")),
         port_of_discharge=(doc.port_of_discharge if doc is not None and doc.port_of_discharge else
                            disc.unlocode if disc is not None else ""),
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),

@@ -126,8 +126,9 @@ def _port(ctx: Context, code: str, on: date) -> str:
 
 
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
-    """(UN/LOCODE, date, how) of where the box was loaded: documents' port of loading and
-    actual LOAD events, first loading first."""
+    """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
+    first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
+    LOC+9: a box known only from a vessel's bay plan has no other)."""
     out: list[tuple[str, date, str]] = []
     loads = [e for e in trip.events if e.event_type == "LOAD" and e.classifier == "ACT" and e.unlocode]
     if loads:
@@ -135,6 +136,11 @@ def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     doc = trip.latest_document()
     if doc and doc.port_of_loading:
         out.append((doc.port_of_loading, doc.received_at.date(), f"port of loading on {doc.document_type} {doc.document_ref}"))
+    plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading]
+    if plans:
+        out.append((plans[0].port_of_loading, plans[0].event_time.date(),
+                    f"port of loading on the bay plan of {plans[0].event_time:%Y-%m-%d}"
+                    + (f" at {plans[0].unlocode}" if plans[0].unlocode else "")))
     return out
 
 
@@ -147,7 +153,8 @@ def _transshipments(trip: TripFacts) -> list[TripEvent]:
 
 
 @indicator("high_risk_port_of_loading", source="indicator table row 1",
-           feeds="dcsa-documents/edifact CUSCAR port of loading; DCSA T&T LOAD event location")
+           feeds="dcsa-documents/edifact CUSCAR port of loading; DCSA T&T LOAD event location; "
+                 "edifact BAPLIE LOC+9 (bay plan)")
 def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
     """Loaded at a port on the high-risk list (at the strength of the port's grade on the list)."""
     for code, on, how in _loaded_ports(trip):

@@ -27,6 +27,7 @@ from scheldt.domain.trips import (
     VesselFix,
     WatchlistMatch,
     arrival_time,
+    facts_snapshot,
     group_trips,
     trip_facts_from_dict,
     trip_summary,
@@ -72,7 +73,8 @@ def _event(e: dict[str, Any]) -> TripEvent:
         iso_equipment_code=d.get("iso_equipment_code") or "",
         verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
         received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
-        supplied_by=e.get("supplied_by") or "")
+        supplied_by=e.get("supplied_by") or "", port_of_loading=str(d.get("port_of_loading") or "")
+        if e["kind"] == "STOWAGE" else "")
 
 
 def _document(d: dict[str, Any], number: str) -> TripDocument:
@@ -223,7 +225,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     index = watchlist_index(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, index):
-            snapshot = plain(facts)
+            snapshot = facts_snapshot(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
             if key in later:
