@@ -479,6 +479,15 @@ class ExchangeRepository:
             _O.modified, _O.seq)
         return [_stored(row) for row in self.session.scalars(stmt)]
 
+    def recent(self, r: Requester | None, stix_types: Sequence[str], limit: int,
+               before_seq: int | None = None) -> list[StoredObject]:
+        """Visible, not deleted versions of the STIX types ``stix_types``, newest arrival first
+        (``seq`` descending), before ``before_seq`` when given; at most ``limit``."""
+        stmt = select(_O).where(visible_clause(r), _O.deleted_at.is_(None), _O.stix_type.in_(list(stix_types)))
+        if before_seq is not None:
+            stmt = stmt.where(_O.seq < before_seq)
+        return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq.desc()).limit(limit))]
+
     def newest(self, stix_ids: Iterable[str]) -> dict[str, StoredObject]:
         """The newest live version (latest ``modified`` time, then ``seq``) of each of ``stix_ids``
         that has one, whoever may see it: STIX id → version. Deleted objects are left out."""

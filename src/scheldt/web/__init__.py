@@ -3,7 +3,8 @@
 Pages: sign-in, the risk queue (filters, reasons per trip), a container trip (map of its route
 and its vessel's AIS track on an offline basemap, timeline, documents, parties, seals, reasons,
 scan orders, holds), scan planning per scanner and shift, scan orders (scan, search, seizure),
-the dashboard, and the progress of long work. Forms post to the server and redirect.
+the dashboard, the progress of long work, and the exchange with partner agencies (the shared
+items a user may see, withdrawing one's own, sharing an alert from a trip's page). Forms post to the server and redirect.
 
 Nothing is loaded from the internet: Leaflet, Chart.js, topojson-client and the Natural Earth
 basemap (world-atlas) are installed from the npm registry by ``scripts/setup.sh``
@@ -17,7 +18,7 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from scheldt.web import context, pages_auth, pages_dashboard, pages_inspections, pages_trips
+from scheldt.web import context, pages_auth, pages_dashboard, pages_exchange, pages_inspections, pages_trips
 
 STATIC = files("scheldt.web").joinpath("static")
 
@@ -25,6 +26,6 @@ STATIC = files("scheldt.web").joinpath("static")
 def mount(app: FastAPI) -> None:
     """Add the workbench's pages to ``app`` and serve its static files at ``/static``."""
     context.install(app)
-    for module in (pages_auth, pages_trips, pages_inspections, pages_dashboard):
+    for module in (pages_auth, pages_trips, pages_inspections, pages_dashboard, pages_exchange):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

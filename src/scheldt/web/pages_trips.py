@@ -28,7 +28,7 @@ from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
-from scheldt.workflows import inspections
+from scheldt.workflows import inspections, share
 from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
@@ -202,9 +202,13 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
                  "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
     scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
         if ctx.principal.can(Permission.PLAN_SCANS) else []
-    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None} | forms_state
+    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None,
+             "share_error": None} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
-    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS,
+    state["share_form"] = {"tlp": "amber+strict", "sharing_group": "", "recipients": "", "note": "", "reliability": "B",
+                           "credibility": "2"} | forms_state.get("share_form", {})
+    groups = share.groups_of(ctx.uow, ctx.principal) if ctx.principal.can(Permission.SHARE) else []
+    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS, "groups": groups,
                     "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),
                                        None)}
 

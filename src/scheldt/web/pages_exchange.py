@@ -1,0 +1,116 @@
+"""Exchange with partner agencies in the workbench: the shared items a user may see (alerts,
+watchlist entries, seizure reports, feedback), newest first; one item with its parts and
+versions; withdrawing one's own item; and sharing an alert from a trip's page.
+
+Reads go through the one visibility policy, as the REST API's ``/api/v1/shared`` and TAXII do;
+every read and write is audited like theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from scheldt.domain.access import Permission
+from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.web import forms
+from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.pages_trips import parse_trip_id, trip_page
+from scheldt.web.render import error_page, refused, render
+from scheldt.workflows import share
+from scheldt.workflows.shared_views import KINDS, is_expired, item_page, recent_items, withdrawable
+
+router = APIRouter(include_in_schema=False)
+
+EXCHANGE_PAGE = 50
+#: TLP levels an officer shares an alert under (an alert is never CLEAR or AMBER).
+ALERT_TLPS = ("green", "amber+strict", "red")
+
+
+def _requester(ctx: PageCtx) -> Any:
+    return ctx.uow.exchange.requester(ctx.principal.organisation.id, ctx.principal.username)
+
+
+@router.get("/exchange", response_class=HTMLResponse)
+def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -> HTMLResponse:
+    """Shared items the user may see, newest first, one row per item (its newest version)."""
+    try:
+        ctx.require(Permission.READ_TRIPS)
+        picked = forms.choice(kind[:20], "kind", KINDS)
+        before_seq = forms.whole(before[:12], "before") if before else None
+        rows, more = recent_items(ctx.uow, _requester(ctx), picked or "", EXCHANGE_PAGE, before_seq)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    ctx.audit("read", "shared-object-list", f"{len(rows)} items", item_kind=picked or "any")
+    next_url = f"/exchange?{urlencode({'kind': picked or '', 'before': more})}" if more else ""
+    return render(request, "exchange.html", ctx, rows=rows, kinds=KINDS, kind=picked or "", next_url=next_url,
+                  expired={r["id"] for r in rows if is_expired(r, ctx.now)})
+
+
+def _item(request: Request, ctx: PageCtx, stix_id: str, status: int = 200, error: ScheldtError | None = None,
+          reason: str = "") -> HTMLResponse:
+    ctx.require(Permission.READ_TRIPS)
+    page = item_page(ctx.uow, _requester(ctx), stix_id[:100])
+    if page is None:
+        raise NotFoundError(f"shared item {stix_id[:100]}", "no such shared item")
+    ctx.audit("read", "shared-object", stix_id[:100], parts=len(page["parts"]))
+    return render(request, "exchange_item.html", ctx, status, p=page, error=error, reason=reason,
+                  expired=is_expired(page["row"], ctx.now),
+                  may_withdraw=withdrawable(page["row"]) and ctx.principal.can(Permission.SHARE))
+
+
+@router.get("/exchange/item", response_class=HTMLResponse)
+def exchange_item(request: Request, ctx: PageDep, id: str = "") -> HTMLResponse:  # noqa: A002 - the query's name
+    """One shared item: what it says, its terms, its parts and its versions."""
+    try:
+        return _item(request, ctx, id)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+
+
+@router.post("/exchange/item/withdraw", response_model=None)
+def withdraw(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "", id: Annotated[str, Form()] = "",  # noqa: A002
+             reason: Annotated[str, Form()] = "") -> Response:
+    """Withdraw one of the organisation's own items (see :func:`scheldt.workflows.share.withdraw_item`)."""
+    try:
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        out = share.withdraw_item(ctx.uow, ctx.principal, id[:100], ctx.now, reason[:500])
+        ctx.audit("write", "shared-withdrawal", out["id"], reason=reason[:500], parts_deleted=out["parts_deleted"])
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: _item(request, ctx, id, e.status, error=e, reason=reason[:500]))
+    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
+
+
+@router.post("/trips/{trip_id}/share", response_model=None)
+def share_alert(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+                tlp: Annotated[str, Form()] = "", sharing_group: Annotated[str, Form()] = "",
+                recipients: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+                reliability: Annotated[str, Form()] = "B", credibility: Annotated[str, Form()] = "2") -> Response:
+    """Share an alert about the trip with partner agencies (its reasons, container, consignment,
+    vessel call), under the terms chosen; then show it as partners will see it."""
+    typed = {"tlp": tlp[:20], "sharing_group": sharing_group[:64], "recipients": recipients[:2000], "note": note,
+             "reliability": reliability[:1], "credibility": credibility[:1]}
+    try:
+        tid = parse_trip_id(trip_id)
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        if len(note) > 2000:
+            raise InputError("note", "at most 2,000 characters")
+        named = tuple(r.strip() for r in recipients.replace("\n", ",").split(",") if r.strip())
+        terms = share.Terms(forms.choice(typed["tlp"], "tlp", ALERT_TLPS) or "", typed["sharing_group"].strip() or None,
+                            "", typed["reliability"], typed["credibility"], named)
+        out = share.share_alert(ctx.uow, ctx.principal, tid, terms, ctx.now, note)
+        ctx.audit("write", "shared-alert", out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
+                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], trip_id=tid)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, share_error=e,
+                                                             share_form=typed))
+    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)

@@ -1,0 +1,110 @@
+"""What the workbench's exchange pages show of shared items: the items a user may see, newest
+first, one row per item (its newest version), and one item with its parts and versions.
+
+Every object goes through the one visibility policy (:meth:`ExchangeRepository.recent`,
+:meth:`ExchangeRepository.versions`) and is served as the requester may see it (fields under
+granular markings it may not see removed: :func:`scheldt.workflows.sharing.served`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scheldt.domain.exchange import Requester
+from scheldt.exchange.stix_mapping import ALERT_EXTENSION_ID, RESULT_LABEL, SEIZURE_TYPE, item_kind
+from scheldt.workflows.sharing import served
+
+#: STIX types of items' main objects (alert, watchlist entry, seizure report, sighting).
+MAIN_TYPES = ("grouping", "indicator", SEIZURE_TYPE, "sighting")
+#: Item kinds as the pages name them.
+KINDS = ("alert", "watchlist-entry", "seizure-report", "sighting")
+#: How many stored versions one list page reads to find its items (several versions per item).
+READ_FACTOR = 4
+
+
+def _title(kind: str, obj: dict[str, Any]) -> str:
+    if kind == "seizure-report":
+        mass = obj.get("mass_kg")
+        amount = f" {mass:g} kg" if isinstance(mass, int | float) else ""
+        return f"Seizure: {obj.get('drug_type', '?')}{amount}" + (f", {obj['concealment']}" if obj.get("concealment") else "")
+    if kind == "sighting":
+        result = next((str(lab)[len(RESULT_LABEL):] for lab in obj.get("labels") or [] if str(lab).startswith(RESULT_LABEL)),
+                      "?")
+        return f"Feedback: {result.replace('_', ' ')}"
+    return str(obj.get("name") or obj.get("id"))
+
+
+def _lines(kind: str, obj: dict[str, Any]) -> list[str]:
+    """The item's text as an analyst reads it: an alert's reasons, a note, a description."""
+    if kind == "alert":
+        reasons = ((obj.get("extensions") or {}).get(ALERT_EXTENSION_ID) or {}).get("reasons") or []
+        return [str(r.get("text", "")) for r in reasons if isinstance(r, dict) and r.get("text")]
+    lines = [str(obj["description"])] if obj.get("description") else []
+    if kind == "seizure-report":
+        lines += [f"{k.replace('_', ' ')}: {obj[k]}" for k in ("port_of_loading", "origin_country", "seized_at",
+                                                              "selection") if obj.get(k)]
+    if kind == "sighting" and obj.get("sighting_of_ref"):
+        lines.append(f"on {obj['sighting_of_ref']}")
+    return lines
+
+
+def item_row(stored: Any, obj: dict[str, Any], org_id: str) -> dict[str, Any]:
+    """One item as a list shows it (``obj``: its main object as served to the requester)."""
+    kind = item_kind(obj) or stored.kind
+    return {"id": stored.stix_id, "kind": kind, "title": _title(kind, obj), "lines": _lines(kind, obj),
+            "owner": stored.owner_org, "tlp": stored.tlp, "group": stored.group_id or "",
+            "evaluation": f"{stored.reliability}{stored.credibility}", "handling": stored.handling_code,
+            "valid_until": stored.valid_until, "added": stored.date_added, "modified": stored.modified,
+            "withdrawn": stored.revoked, "source": stored.source, "mine": stored.owner_org == org_id}
+
+
+def recent_items(uow: Any, requester: Requester, kind: str = "", limit: int = 50,
+                 before_seq: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """Items the requester may see, newest arrival first: each item once, as its newest
+    version among those read (:data:`READ_FACTOR` × ``limit`` versions, before ``before_seq``);
+    ``kind`` one of :data:`KINDS` or "" for all. Returns (rows, the ``before_seq`` of the next
+    page or None at the end)."""
+    versions = uow.exchange.recent(requester, MAIN_TYPES, limit * READ_FACTOR, before_seq)
+    newest: dict[str, Any] = {}
+    for v in versions:
+        if item_kind(v.object) is None or (kind and item_kind(v.object) != kind):
+            continue
+        if v.stix_id not in newest or v.modified > newest[v.stix_id].modified:
+            newest[v.stix_id] = v
+    ordered = sorted(newest.values(), key=lambda v: -v.seq)[:limit]
+    rows = [item_row(v, served(uow, requester, v), requester.organisation_id) for v in ordered]
+    more = len(versions) == limit * READ_FACTOR or len(newest) > limit
+    return rows, (ordered[-1].seq if ordered and more else None)
+
+
+def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | None:
+    """One item: its newest visible version as a row, every visible version (newest first:
+    modified, marking, withdrawn) and its parts' objects as served, or None when the
+    requester may see no version of it (or it is not an item's main object)."""
+    versions = uow.exchange.versions(requester, stix_id)
+    if not versions or item_kind(versions[-1].object) is None:
+        return None
+    latest = versions[-1]
+    obj = served(uow, requester, latest)
+    refs = [r for k, v in obj.items() if k.endswith("_refs") and isinstance(v, list) for r in v if isinstance(r, str)]
+    refs += [v for k, v in obj.items() if k.endswith("_ref") and k != "created_by_ref" and isinstance(v, str)]
+    parts = []
+    for ref in dict.fromkeys(refs):
+        seen = uow.exchange.versions(requester, ref)
+        if seen:
+            parts.append(served(uow, requester, seen[-1]))
+    return {"row": item_row(latest, obj, requester.organisation_id), "object": obj, "parts": parts,
+            "versions": [{"modified": v.modified, "tlp": v.tlp, "group": v.group_id or "", "withdrawn": v.revoked,
+                          "added": v.date_added} for v in reversed(versions)]}
+
+
+def withdrawable(row: dict[str, Any]) -> bool:
+    """Whether the requester's organisation may withdraw the item here: its own, made on this
+    node (not a peer's copy), not withdrawn yet."""
+    return bool(row["mine"] and not row["withdrawn"] and not str(row["source"]).startswith("peer:"))
+
+
+def is_expired(row: dict[str, Any], now: datetime) -> bool:
+    """Whether the item's validity ended before ``now`` (UTC)."""
+    return row["valid_until"] is not None and row["valid_until"] < now
