@@ -29,6 +29,7 @@ from scheldt.exchange.misp import events_json, read_events
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
 from scheldt.exchange.stix_mapping import from_stix, to_stix
 from scheldt.risk.profiles import builtin_profile_text
+from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.exchange import ExchangeRepository
@@ -280,6 +281,17 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     assert revoked["name"] == "Withdrawn alert" and "description" not in revoked
     assert "NARU3472484" not in json.dumps(revoked) and "consignee unknown" not in json.dumps(revoked)
     stix2.parse(revoked, allow_custom=False, version="2.1")  # still STIX 2.1 the library takes
+    # a later version posted by its originator does not revive it (an attack review: it did,
+    # names and all, over TAXII); a copy of the revoked version is still the same version
+    with unit_of_work(engine) as uow:
+        old_version = {"type": "grouping", "spec_version": "2.1", "id": alert["id"], **{
+            k: v for k, v in revoked.items() if k not in ("revoked", "modified", "name", "type", "spec_version", "id")},
+            "name": "Container NARU3472484", "modified": "2099-01-01T00:00:00.000Z"}
+        again = share.receive_objects(uow, [old_version, revoked], "be-customs", "local", "be-us", later)
+        still = uow.exchange.newest([alert["id"]])[alert["id"]]
+    assert again.report.failed == [(alert["id"], f"{alert['id']}: revoked by its originator; a revoked object takes "
+                                                 "no other version (STIX 2.1 revocation)")]
+    assert again.report.known == [(alert["id"], revoked["modified"])] and still.revoked
 
 
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(
@@ -354,6 +366,11 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         raised = uow.exchange.newest([local.stix_id])[local.stix_id]
         be_sees = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
     assert rows == [] and entry.revoked and raised.revoked
+    with unit_of_work(engine) as uow:  # audited for be-customs, whose alert it was
+        log = AuditLog(uow.session)
+        withdrawn = [e for e in log.entries(after_seq=0, limit=1000) if e.payload["object_kind"] == "shared-withdrawal"]
+    assert [(e.payload["organisation"], e.payload["actor"], e.payload["object_id"], e.payload["details"]["entry"])
+            for e in withdrawn] == [("be-customs", "system", local.stix_id, out["id"])]
     assert "NARU3472484" not in json.dumps(entry.object) + json.dumps(raised.object)
     assert entry.object["pattern"] == share.WITHDRAWN_PATTERN
     stix2.parse(entry.object, allow_custom=False, version="2.1")
@@ -550,6 +567,7 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
         with unit_of_work(other) as uow:
             for org, kind in ORGS.items():
                 uow.accounts.add_organisation(Organisation(org, org, kind), NOW)
+            uow.exchange.add_group("be-us", "Belgium-US narcotics", "be-customs", ["us-cbp"], NOW)  # defined per node
             received = share.import_misp(uow, events_json(events), "be-customs", NOW, None)
             again = share.import_misp(uow, events_json(read_events(events_json(events))), "be-customs", NOW, None)
             rows = {o.stix_id: o for o in uow.exchange.page(None, limit=1000)}
@@ -579,6 +597,7 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
                        "Attribute": [{"type": "text", "category": "Other", "value": "MSCU1234566", "to_ids": False}]}}
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        uow.exchange.add_group("be-us", "BE-US", "be-customs", [], NOW)
         refused = share.import_misp(uow, json.dumps(event), "be-customs", NOW, None)
         kept = share.import_misp(uow, json.dumps([event]), "be-customs", NOW, "be-us")
         note = uow.exchange.page(None, limit=10)[0]
@@ -598,6 +617,21 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
         share.import_misp(uow, json.dumps(green), "be-customs", NOW, "be-us")
         community = uow.exchange.newest(["note--6a2e4b1f-2d3c-4e4f-9a51-ab2c3d4e5f60"])
     assert [(n.tlp, n.group_id) for n in community.values()] == [("green", None)]
+    # a group not defined here, or one the organisation is not in, is refused (a review imported
+    # into both: stored for no one, or into other agencies' group)
+    amber_event = json.loads(json.dumps(event))
+    amber_event["Event"]["uuid"] = "7b3f5c2a-3e4d-4f5a-8b62-bc3d4e5f6a71"
+    with unit_of_work(engine) as uow:
+        with pytest.raises(InputError, match="no sharing group 'no-such-group' on this node"):
+            share.import_misp(uow, json.dumps(amber_event), "be-customs", NOW, "no-such-group")
+        uow.exchange.add_group("us-nl", "US-NL", "us-cbp", ["nl-customs"], NOW)
+        with pytest.raises(InputError, match="be-customs is not a member of sharing group 'us-nl'"):
+            share.import_misp(uow, json.dumps(amber_event), "be-customs", NOW, "us-nl")
+        amber_event["Event"]["Tag"].append({"name": 'scheldt:sharing-group="us-nl"'})
+        named = share.import_misp(uow, json.dumps(amber_event), "be-customs", NOW, None)
+    assert named.report.added == [] and named.report.failed == [
+        ("event 7b3f5c2a-3e4d-4f5a-8b62-bc3d4e5f6a71", "event 7b3f5c2a-3e4d-4f5a-8b62-bc3d4e5f6a71: be-customs is not a "
+                                                        "member of sharing group 'us-nl'")]
 
 
 def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Path) -> None:
@@ -637,7 +671,9 @@ def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_ve
         rows_after = _watch_rows(uow)
     assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
     assert revoked.entries == [] and after_revoke == ([], [])
-    assert again.report.added == [] and len(older.report.added) == 1 and older.entries == [] and rows_after == []
+    assert again.report.added == [] and older.entries == [] and rows_after == []
+    # an older version arriving late is not stored either: the object stays revoked
+    assert older.report.added == [] and older.report.failed[0][1].endswith("takes no other version (STIX 2.1 revocation)")
 
 
 def test_an_entry_re_marked_red_leaves_the_store_and_a_renewed_one_comes_back(engine: Engine, tmp_path: Path) -> None:
@@ -769,6 +805,21 @@ def test_the_expiry_sweep_runs_as_a_job_kind(engine: Engine, tmp_path: Path) -> 
         rows = _watch_rows(uow)
     assert NOW + timedelta(days=7) < datetime.now(UTC)  # the test's clock is in the past
     assert result == {"removed": [week["id"]]} and rows == []
+
+
+def test_a_withdrawal_leaves_out_fields_under_a_stricter_marking() -> None:
+    """An attack review: a GREEN report whose mass, pick and port of loading were marked RED
+    for a field each lost the markings on withdrawal and showed them to every agency."""
+    report = {"type": "scheldt-seizure", "spec_version": "2.1", "id": "scheldt-seizure--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60",
+              "created": "2026-03-01T09:00:00.250Z", "modified": "2026-03-01T09:00:00.250Z",
+              "created_by_ref": identity_id("be-customs"), "object_marking_refs": [TLP_MARKING_IDS[Tlp.GREEN]],
+              "drug_type": "cocaine", "mass_kg": 40.0, "selection": "manual", "port_of_loading": "DKAAR",
+              "seized_at": "2026-03-01T09:00:00.250Z",
+              "granular_markings": [{"marking_ref": TLP_MARKING_IDS[Tlp.RED],
+                                     "selectors": ["mass_kg", "selection", "port_of_loading"]}]}
+    out = share.withdrawn_version(report, "2026-03-02T09:00:00.000Z")
+    assert {"mass_kg", "selection", "port_of_loading", "granular_markings"}.isdisjoint(out)
+    assert (out["drug_type"], out["revoked"], out["object_marking_refs"]) == ("cocaine", True, [TLP_MARKING_IDS[Tlp.GREEN]])
 
 
 @settings(max_examples=60, deadline=None)

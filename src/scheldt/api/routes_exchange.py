@@ -152,12 +152,13 @@ class WithdrawIn(Strict):
 
 @router.post("/shared/{stix_id}/withdraw",
              summary="Withdraw an item the organisation shared: revoke it, delete its parts on every node")
-def withdraw_item(stix_id: Annotated[str, Path(max_length=100)], ctx: CtxDep,
-                  body: WithdrawIn | None = None) -> dict[str, Any]:
+def withdraw_item(stix_id: Annotated[str, Path(max_length=100, pattern=r"^[a-z0-9-]{1,60}--[0-9a-fA-F-]{36}$",
+                                               description="the item's main STIX id, type--UUID")],
+                  ctx: CtxDep, body: WithdrawIn | None = None) -> dict[str, Any]:
     """The item's main object gets a revoked version that names no one (partners see it
     withdrawn); its earlier versions and its parts (container, consignment, vessel call,
     parties) are deleted, and peers delete their copies. Only on the node it was shared from."""
-    reason = body.reason if body is not None else ""
+    reason = (body.reason if body is not None else "").replace("\x00", "")
     out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, reason)
     ctx.audit("write", "shared-withdrawal", stix_id, reason=reason, parts_deleted=out["parts_deleted"])
     return out

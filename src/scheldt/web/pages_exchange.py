@@ -79,11 +79,12 @@ def withdraw(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "", 
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
+    reason = reason.replace("\x00", "")[:500]
     try:
-        out = share.withdraw_item(ctx.uow, ctx.principal, id[:100], ctx.now, reason[:500])
-        ctx.audit("write", "shared-withdrawal", out["id"], reason=reason[:500], parts_deleted=out["parts_deleted"])
+        out = share.withdraw_item(ctx.uow, ctx.principal, id[:100], ctx.now, reason)
+        ctx.audit("write", "shared-withdrawal", out["id"], reason=reason, parts_deleted=out["parts_deleted"])
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda e: _item(request, ctx, id, e.status, error=e, reason=reason[:500]))
+        return refused(request, ctx, exc, lambda e: _item(request, ctx, id, e.status, error=e, reason=reason))
     return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
 
 

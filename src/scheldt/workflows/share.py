@@ -53,7 +53,7 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, Sharing, identity_id, stix_time
+from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, Sharing, identity_id, sharing_of, stix_time
 from scheldt.exchange.stix_mapping import (
     ALERT_EXTENSION_ID,
     CONSIGNMENT_TYPE,
@@ -563,6 +563,8 @@ _KEPT = {"grouping": ("context", "object_refs"),
          SEIZURE_TYPE: ("drug_type", "mass_kg", "concealment", "selection", "seized_at", "port_of_loading",
                         "origin_country")}
 _COMMON = ("type", "spec_version", "id", "created", "modified", "created_by_ref", "object_marking_refs")
+#: Kept even under a granular marking: what STIX requires (they name no one).
+_REQUIRED = frozenset({*_COMMON, "context", "object_refs", "pattern_type", "valid_from", "sighting_of_ref"})
 _TITLES = {"grouping": "Withdrawn alert", "indicator": "Withdrawn watchlist entry"}
 
 
@@ -571,8 +573,12 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
     ``obj``: its id, creator, marking and sharing terms, what STIX requires of its type and the
     facts that name no one; its title, description, reasons, trip, pattern and watchlist values
     (companies, addresses, containers) and references to its parts are left out, so the revoked
-    version that partners keep names no one. Granular markings go with the fields they marked."""
-    out = {k: obj[k] for k in (*_COMMON, *_KEPT.get(obj["type"], ())) if k in obj}
+    version that partners keep names no one. A field under a granular marking is left out with
+    its marking (the revoked version carries none): kept, it would reach readers the marking
+    kept it from."""
+    marked = {str(sel).split(".")[0].split("[")[0] for g in obj.get("granular_markings") or [] if isinstance(g, dict)
+              for sel in g.get("selectors") or []}  # a field under a stricter marking is left out with it
+    out = {k: obj[k] for k in (*_COMMON, *_KEPT.get(obj["type"], ())) if k in obj and (k in _REQUIRED or k not in marked)}
     out.update(modified=modified, revoked=True)
     if obj["type"] in _TITLES:
         out["name"] = _TITLES[obj["type"]]
@@ -678,14 +684,19 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
 def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime) -> None:
     """Withdraw (:func:`_withdraw`) the live local alerts that matches of the withdrawn or
     deleted entries ``entry_ids`` raised: their basis is gone. An entry past its validity keeps
-    the alerts it raised while valid."""
+    the alerts it raised while valid. Each is audited for the agency that owns it (actor
+    ``system``)."""
     for entry_id in entry_ids:
         for alert_id in uow.exchange.local_alerts_naming(entry_id):
             alert = uow.exchange.newest([alert_id]).get(alert_id)
             if alert is None or alert.revoked or entry_id not in (alert.object.get("object_refs") or ()):
                 continue
-            _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, f"its watchlist entry {entry_id} was withdrawn",
-                      now)
+            why = f"its watchlist entry {entry_id} was withdrawn"
+            out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now)
+            uow.audit.append("write", alert.owner_org, {
+                "actor": "system", "organisation": alert.owner_org, "action": "withdraw with its watchlist entry",
+                "object_kind": "shared-withdrawal", "object_id": alert_id, "remote_addr": "",
+                "details": {"reason": why, "entry": entry_id, "parts_deleted": out["parts_deleted"]}}, now)
 
 
 def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
@@ -906,17 +917,35 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
             + failed)
 
 
+def _member_of(uow: Any, org_id: str, group: str, where: str) -> None:
+    """Raise InputError naming ``where`` unless ``group`` is a sharing group defined on this node
+    with ``org_id`` among its members (a review imported events into a group that did not exist
+    here, read by no one, and into groups the organisation was not in)."""
+    try:
+        members = uow.exchange.group(group)["members"]
+    except NotFoundError:
+        raise InputError(where, f"no sharing group {group[:64]!r} on this node (create it first)") from None
+    if org_id not in members:
+        raise InputError(where, f"{org_id} is not a member of sharing group {group[:64]!r}")
+
+
 def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, default_group: str | None = None) -> Received:
     """Store the STIX objects of MISP events (JSON as MISP exports them) as coming from
     ``owner_org`` (``source="misp"``; ``default_group`` for events whose TLP needs a group and
-    that name none), through :func:`receive_objects`. Events that cannot be read are reported
-    as failed with their uuid and why; the others are kept. Raises InputError when the text is
-    not MISP JSON."""
+    that name none), through :func:`receive_objects`. Events that cannot be read, or that name
+    a sharing group ``owner_org`` is not a member of on this node, are reported as failed with
+    their uuid and why; the others are kept. Raises InputError when the text is not MISP JSON or
+    ``default_group`` is not a group of ``owner_org`` here."""
+    if default_group is not None:
+        _member_of(uow, owner_org, default_group, "--group")
     objects: list[dict[str, Any]] = []
     failed = []
     for event in read_events(text):
         try:
-            objects += event_objects(event, default_group)
+            made = event_objects(event, default_group)
+            for group in {sharing_of(o, None).group for o in made} - {None}:
+                _member_of(uow, owner_org, str(group), f"event {event.uuid}")
+            objects += made
         except InputError as exc:
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
     # the events' objects name their group (default_group only where their TLP needs one)

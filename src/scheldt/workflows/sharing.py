@@ -157,6 +157,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             other_creator.append((values, exc))
             continue
         batch.append((values, sharing.recipients))
+    batch = _not_after_revocation(uow, batch, report)
     seqs = uow.exchange.add_versions(batch)
     known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None] + [
         values for values, _ in other_creator]
@@ -177,6 +178,28 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
         else:
             report.failed.append((key[0], f"{exc.where}: {exc.why}"))
     return report
+
+
+def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
+                          report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
+    """``batch`` without the versions of objects revoked here (STIX 2.1 §3.6: a revoked object
+    stays revoked) that are not stored already: refused into ``report`` (an attack review
+    revived a withdrawn alert, names and all, by posting a later version of it). A copy of a
+    stored version passes on, and is counted as known."""
+    revoked = uow.exchange.revoked_ids({v["stix_id"] for v, _ in batch}) if batch else set()
+    if not revoked:
+        return batch
+    candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked]
+    stored = uow.exchange.stored_objects(candidates)
+    kept = []
+    for values, recipients in batch:
+        key = (values["stix_id"], values["modified"])
+        if values["stix_id"] in revoked and key not in stored:
+            report.failed.append((key[0], f"{key[0]}: revoked by its originator; a revoked object takes no other "
+                                          "version (STIX 2.1 revocation)"))
+        else:
+            kept.append((values, recipients))
+    return kept
 
 
 #: Objects with fixed ids that every producer writes in its own way (TLP marking definitions,
