@@ -223,3 +223,21 @@ def test_a_document_time_without_utc_offset_is_read_as_utc_and_flagged() -> None
     [doc] = read_dcsa_documents(json.dumps(td).encode(), "td.json")
     assert isinstance(doc, Consignment) and doc.issued_at.isoformat() == "2026-03-01T00:00:00+00:00"
     assert "time-without-offset" not in [f.code for f in doc.flags]
+
+
+def test_bay_plan_ports_are_read_in_capitals_and_a_malformed_one_is_flagged() -> None:
+    # The review: "LOC+9+crmob" and "LOC+9+ CRMOB" were kept as given (the indicator never saw a
+    # Costa Rican port, the queue showed "crmob"); "MOIN" and a second, other LOC+9 went unsaid.
+    gold = (F / "edifact" / "BAPLIE_D95B_SMDG20_del-monte-gold_CRMOB_single-line.edi").read_text()
+    edi = gold.replace("LOC+9+CRMOB:139:6'", "LOC+9+crmob:139:6'", 1)
+    edi = edi.replace("LOC+9+CRMOB:139:6'", "LOC+9+MOIN:139:6'", 1)
+    edi = edi.replace("LOC+9+CRMOB:139:6'", "LOC+9+ CRMOB:139:6'LOC+9+NLRTM:139:6'", 1)
+    a, b, c = [r for r in read_edifact(edi.encode(), "g.edi") if isinstance(r, StowagePosition)][:3]
+
+    def own(flags: tuple) -> list[tuple[str, str, str]]:  # the segment count is off by the added LOC
+        return [(f.field, f.code, f.why) for f in flags if f.code != "segment-count-mismatch"]
+
+    assert (a.port_of_loading, b.port_of_loading, c.port_of_loading) == ("CRMOB", "", "CRMOB")
+    assert own(a.flags) == [] and own(b.flags) == [
+        ("LOC+9", "malformed-unlocode", "'MOIN' is not shaped like a UN/LOCODE (country + 3 letters/digits); not used")]
+    assert own(c.flags) == [("LOC+9", "conflicting-location", "LOC+9 given twice: CRMOB and NLRTM; the first is kept")]

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pydifact.segments import Segment
 
 from scheldt.domain.declarations import Flag
-from scheldt.domain.identifiers import container_number, imo_number
+from scheldt.domain.identifiers import container_number, imo_number, is_unlocode_shape
 from scheldt.domain.shipping import (
     Consignment,
     DocumentReference,
@@ -151,12 +151,36 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             head.vessel, head.voyage, flags = _vessel(seg)
             head.flags += flags
         elif tag == "LOC":
-            head.ports.setdefault(component(seg, 0), component(seg, 1, 0))
+            _place(head.ports, seg, head.flags)
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
     if message.truncated:  # the last group may have lost segments at the break
         return head, groups[:-1]
     return head, groups
+
+
+#: LOC qualifiers whose place is a port (UN/LOCODE) Scheldt reads: 5 place of departure, 9 port
+#: of loading, 11 port of discharge, 76 original port of loading (others, e.g. 147 a stowage
+#: cell or 165 a terminal, are kept as given).
+_PORT_QUALIFIERS = frozenset({"5", "9", "11", "76"})
+
+
+def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
+    """Keep a LOC segment's place by qualifier (the first one given). A port is read in capitals
+    without spaces (senders write "crmob" and " CRMOB"); one not shaped as a UN/LOCODE is flagged
+    and not used; a second, different place under the same qualifier is flagged (the first kept)."""
+    qualifier, raw = component(seg, 0), component(seg, 1, 0)
+    value = raw.strip().upper() if qualifier in _PORT_QUALIFIERS else raw
+    if qualifier in _PORT_QUALIFIERS and value and not is_unlocode_shape(value):
+        flags.append(Flag(f"LOC+{qualifier}", "malformed-unlocode", f"{raw[:35]!r} is not shaped like a UN/LOCODE "
+                          "(country + 3 letters/digits); not used"))
+        return
+    if qualifier in places and value and places[qualifier] and places[qualifier] != value:
+        flags.append(Flag(f"LOC+{qualifier}", "conflicting-location", f"LOC+{qualifier} given twice: "
+                          f"{places[qualifier]} and {value[:35]}; the first is kept"))
+        return
+    if value or qualifier not in places:
+        places[qualifier] = value
 
 
 def _container(group: list[Segment], where: str) -> dict[str, object]:
@@ -175,7 +199,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             status = component(seg, 5) or component(seg, 4)
             out["empty"] = {"4": True, "5": False}.get(status)
         elif tag == "LOC":
-            out["locs"].setdefault(component(seg, 0), component(seg, 1, 0))  # type: ignore[attr-defined]
+            _place(out["locs"], seg, out["flags"])  # type: ignore[arg-type]
         elif tag == "MEA":
             what = component(seg, 1, 0) or component(seg, 0)
             if not component(seg, 2, 1):
