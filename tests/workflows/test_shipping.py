@@ -184,3 +184,31 @@ def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engin
     with unit_of_work(engine) as uow:
         stored = [e["event_id"] for t in container_timeline(uow, "APZU4812090").trips for e in t.events]
     assert sorted(stored) == ["evt-0", "evt-5"]
+
+
+def test_a_bay_plan_with_a_voyage_too_long_for_its_column_keeps_its_containers(engine: Engine, tmp_path: Path) -> None:
+    """A review gave the real DEL MONTE ROSE bay plan a 71-character voyage number: all 642
+    containers were rejected, and the quarantine kept one record for them all."""
+    rose = (SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi").read_text()
+    voyage = "V" * 71
+    head, tdt, rest = rose.partition("TDT+20+")
+    number, sep, after = rest.partition("+")
+    (tmp_path / "long.edi").write_text(head + tdt + voyage + sep + after)
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, tmp_path / "long.edi", IngestOptions(), NOW).as_dict()
+        timeline = container_timeline(uow, "TEMU9793045")
+    assert report["rejected"] == 0 and report["added"] == report["accepted"] > 600 and number
+    event = timeline.trips[0].events[0]
+    assert event["export_voyage"] == voyage[:64]
+    assert {"field": "export voyage", "code": "cut-to-fit", "why": "export voyage is 71 characters long; only the "
+                                                                     "first 64 are kept for searching and linking"} in [
+        f if isinstance(f, dict) else {"field": f.field, "code": f.code, "why": f.why} for f in event["flags"]]
+
+
+def test_rejections_without_a_raw_record_are_quarantined_one_per_record() -> None:
+    from scheldt.ingest.base import Rejection
+
+    a, b = Rejection("f.edi UNH 1 cell 0100406", "EQD", "too long"), Rejection("f.edi UNH 1 cell 0100408", "EQD", "too long")
+    assert a.fingerprint != b.fingerprint
+    assert Rejection("x.json$[0]", "f", "why", raw='{"a": 1}').fingerprint == \
+        Rejection("y.json$[3]", "f", "why", raw='{"a": 1}').fingerprint  # the same record from any file: once

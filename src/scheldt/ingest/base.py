@@ -75,8 +75,12 @@ class Rejection:
 
     @property
     def fingerprint(self) -> str:
-        """Key of this rejection's facts (raw record, field, reason), independent of file name."""
-        return hashlib.sha256(f"{self.raw}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
+        """Key of this rejection's facts (raw record, field, reason), independent of file name.
+        Without the raw record, where it was read stands in for it: rejections of different
+        records for the same reason were kept as one (a review's 642 rejected containers of a
+        bay plan left one quarantine record)."""
+        key = self.raw if self.raw else f"@{self.where}"
+        return hashlib.sha256(f"{key}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.rows import fact_digest, fields_dict
+from scheldt.store.rows import fact_digest, fields_dict, fit
 from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
@@ -211,6 +211,8 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
             rejected.append(Rejection(event.source, "", f"the event holds a value the store cannot write: {exc}"))
             continue
         problem = unstorable(row)
+        while problem is not None and problem[0] in CUT_TO_FIT and isinstance(row[problem[0]], str):
+            problem = _cut(row, problem[0])  # a long voyage or vessel name is cut and flagged, not the event lost
         if problem is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
             problem = "eventID", f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
         if problem is None:
@@ -219,6 +221,20 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
         else:
             rejected.append(Rejection(event.source, *problem))
     return rows, rejected
+
+
+#: Columns whose over-long text is cut to fit and flagged rather than the event rejected: names
+#: and voyage numbers sent long (a review's 71-character voyage in a bay plan's TDT rejected all
+#: 642 containers); identifiers (container, references, event id) are never cut.
+CUT_TO_FIT = ("export_voyage", "import_voyage", "vessel_name")
+
+
+def _cut(row: dict[str, Any], column: str) -> tuple[str, str] | None:
+    """Cut ``row[column]`` to its column, flag it (``cut-to-fit``), and check the row again."""
+    flags: list[Any] = list(row["flags"])
+    row[column] = fit(row[column], LIMITS.get(column, DEFAULT_LIMIT), column.replace("_", " "), flags)
+    row["flags"] = tuple(flags)
+    return unstorable(row)
 
 
 def _one_thread_only(session: Session) -> bool:
