@@ -287,3 +287,21 @@ def test_events_without_a_bay_plan_keep_their_stored_form() -> None:
     plan = TripEvent("STOWAGE", "BAPLIE", "ACT", FIRST, "DKAAR", port_of_loading="DKAAR")
     snapshot = facts_snapshot(TripFacts(KEY, LATER, (load, plan)))
     assert "port_of_loading" not in snapshot["events"][0] and snapshot["events"][1]["port_of_loading"] == "DKAAR"
+
+
+def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, tmp_path: Path) -> None:
+    """Flags were stored with the facts, but no trip page or API answer showed them (review)."""
+    from scheldt.workflows.trip_views import trip_detail
+
+    plan = (SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_del-monte-gold_CRMOB_single-line.edi").read_text()
+    (tmp_path / "gold.edi").write_text(plan.replace("LOC+9+CRMOB:139:6'", "LOC+9+MOIN:139:6'", 1))
+    when = datetime(2024, 10, 20, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "gold.edi", IngestOptions(), when)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
+        score_trips(uow, when)
+        [row] = [t for t in uow.container_trips.page(None, TripFilter(container_number="TEMU9544485"), None, 10)]
+        detail = trip_detail(uow, None, "be-customs", row["id"])
+    assert [(f["field"], f["code"], f["why"]) for f in detail["flags"]] == [
+        ("LOC+9", "malformed-unlocode", "'MOIN' is not shaped like a UN/LOCODE (country + 3 letters/digits); not used")]
+    assert detail["flags"][0]["source"].endswith("gold.edi message SEACOSA9624 (segment 2) cell 0381182")

@@ -9,8 +9,8 @@ from typing import Any
 
 from scheldt import reference
 from scheldt.domain.access import TripScope
-from scheldt.domain.facts import plain
-from scheldt.domain.trips import trip_facts_from_dict
+from scheldt.domain.facts import fields_dict, plain
+from scheldt.domain.trips import TripKey, group_trips, trip_facts_from_dict
 
 #: What only agencies see of a trip: customs' risk view and inspection state. Shipping lines
 #: and terminals see their containers' facts and holds, never why or whether a box is targeted
@@ -48,11 +48,33 @@ def route(facts: Any) -> list[dict[str, Any]]:
     return stops
 
 
+def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
+    """The data-quality flags on the stored facts of a trip (its events' and its documents'):
+    wrong check digits, unknown or malformed codes, converted or unknown units, times without a
+    UTC offset, values cut to fit, placeholders... each once, as ``{"field", "code", "why",
+    "source"}`` (a review: they were stored, but no trip page or API answer showed them)."""
+    number = trip["container_number"]
+    key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
+    events = next((t.events for t in group_trips(number, uow.events.for_container(number)) if t.key == key), [])
+    refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+                  | ({key.document_ref} if key.document_ref else set()))
+    docs = [d for d in uow.documents.for_container(number, refs) if d["document_ref"] in refs or d["booking_ref"] in refs]
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for record in [*events, *docs]:
+        for f in record.get("flags") or []:
+            f = f if isinstance(f, dict) else fields_dict(f)
+            out.setdefault((str(f.get("code", "")), str(f.get("why", ""))), {
+                "field": str(f.get("field", "")), "code": str(f.get("code", "")), "why": str(f.get("why", "")),
+                "source": str(record.get("source", ""))})
+    return list(out.values())
+
+
 def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True) -> dict[str, Any]:
-    """A trip's page: the read-model row, the latest assessment (score, profile and model
-    versions, reasons), the facts it was computed from (events, document versions with parties,
-    goods and seals, vessel track), the route, the score history, the scan orders of the
-    organisation ``org_id`` and the holds.
+    """A trip's page: the read-model row, the data-quality flags on its facts
+    (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
+    the facts it was computed from (events, document versions with parties, goods and seals,
+    vessel track), the route, the score history, the scan orders of the organisation ``org_id``
+    and the holds.
     Raises NotFoundError when ``scope`` does not own the trip."""
     trip = uow.container_trips.get(trip_id, scope)
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
@@ -60,6 +82,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     holds = uow.inspections.holds([trip_id], limit=50)
     seen = {
         "trip": trip_row(trip, agency),
+        "flags": data_quality(uow, trip),
         "events": plain(list(facts.events)) if facts else [],
         "documents": plain(list(facts.documents)) if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
