@@ -212,3 +212,25 @@ def test_rejections_without_a_raw_record_are_quarantined_one_per_record() -> Non
     assert a.fingerprint != b.fingerprint
     assert Rejection("x.json$[0]", "f", "why", raw='{"a": 1}').fingerprint == \
         Rejection("y.json$[3]", "f", "why", raw='{"a": 1}').fingerprint  # the same record from any file: once
+
+
+def test_two_voyages_under_a_dummy_bill_of_lading_are_two_trips(engine: Engine) -> None:
+    """The real DEL MONTE GOLD (voyage 042, 2024) and DEL MONTE ROSE (2025) bay plans both give
+    every box "RFF+BM:1": a review found SZLU9508952's two trips merged into one, the 2025 trip
+    scored on the 2024 Costa Rican loading."""
+    edi = SHARED / "fixtures" / "edifact"
+    with unit_of_work(engine) as uow:
+        for name in ("BAPLIE_D95B_SMDG20_del-monte-gold_CRMOB_single-line.edi",
+                     "BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi"):
+            ingest_file(uow, edi / name, IngestOptions(), NOW)
+        timeline = container_timeline(uow, "SZLU9508952")
+    assert [(t.key.document_ref, t.key.voyage, t.events[0]["event_time"].year) for t in timeline.trips] == [
+        ("", "042", 2024), ("", timeline.trips[1].key.voyage, 2025)]
+    assert timeline.trips[1].key.voyage not in ("", "042")
+
+
+def test_placeholder_references_name_no_document() -> None:
+    from scheldt.domain.trips import is_placeholder_reference
+
+    assert [r for r in ("1", "0", "string", "TBD", "0000000", "XXXX", "HHL71800000", "SIMBL00100050", "DMG509102BAN")
+            if is_placeholder_reference(r)] == ["1", "0", "string", "TBD", "0000000", "XXXX"]

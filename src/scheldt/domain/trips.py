@@ -38,20 +38,35 @@ class Trip:
     events: list[Mapping[str, Any]] = field(default_factory=list)
 
 
+#: What senders put in a reference field when they have no reference (templates, dummies).
+_PLACEHOLDER_REFERENCES = frozenset({"STRING", "TBD", "TBA", "N/A", "NA", "NONE", "NULL", "UNKNOWN", "DUMMY", "TEST"})
+
+
+def is_placeholder_reference(ref: str) -> bool:
+    """True for a document or booking reference that names no document: two characters or
+    fewer (a bay plan's ``RFF+BM:1``, a COARRI's ``0``), only zeros or X's, or a template word
+    such as ``string`` (DCSA's sample values). Two trips of one container months apart both
+    under B/L "1" were taken as one trip (a review: a 2025 US loading scored on a 2024 Costa
+    Rican one)."""
+    r = ref.strip().upper()
+    return len(r) <= 2 or r in _PLACEHOLDER_REFERENCES or set(r) <= {"0"} or set(r) <= {"X"}
+
+
 def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> list[Trip]:
     """Split a container's events (dicts with ``transport_document_ref``, ``booking_ref``,
     ``export_voyage``, ``import_voyage``, ``event_time``) into trips, oldest trip first.
 
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included); events without any reference join the trip of
-    the same voyage if there is one, else a trip of their own voyage.
+    the same voyage if there is one, else a trip of their own voyage. A placeholder reference
+    (:func:`is_placeholder_reference`) counts as none.
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
     by_voyage: dict[str, TripKey] = {}
     pending: list[Mapping[str, Any]] = []
     for e in sorted(events, key=lambda e: e["event_time"]):
-        refs = [r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r]
+        refs = [r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r and not is_placeholder_reference(r)]
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         if not refs:
             pending.append(e)
