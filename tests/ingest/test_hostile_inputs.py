@@ -5,6 +5,7 @@ are real fixtures changed in one place; each test says what the review saw."""
 from __future__ import annotations
 
 import json
+import re
 
 from scheldt.domain.shipping import (
     Consignment,
@@ -241,3 +242,13 @@ def test_bay_plan_ports_are_read_in_capitals_and_a_malformed_one_is_flagged() ->
     assert own(a.flags) == [] and own(b.flags) == [
         ("LOC+9", "malformed-unlocode", "'MOIN' is not shaped like a UN/LOCODE (country + 3 letters/digits); not used")]
     assert own(c.flags) == [("LOC+9", "conflicting-location", "LOC+9 given twice: CRMOB and NLRTM; the first is kept")]
+
+
+def test_schedule_times_without_utc_offset_are_flagged() -> None:
+    # The review: an OVS vessel schedule with its offsets removed was read as UTC without a word.
+    ovs = (F / "dcsa-other" / "ovs-v3.0-vessel-schedule-response.json").read_text()
+    local = re.sub(r'("eventDateTime": "[0-9T:-]{19})(?:Z|[+-][0-9]{2}:[0-9]{2})"', r'\1"', ovs)
+    events = [r for r in read_dcsa_documents(local.encode(), "o.json") if not isinstance(r, Rejection)]
+    assert events and all("time-without-offset" in [f.code for f in e.flags] for e in events)
+    assert not any(f.code == "time-without-offset" for r in read_dcsa_documents(ovs.encode(), "o.json")
+                   if not isinstance(r, Rejection) for f in r.flags)

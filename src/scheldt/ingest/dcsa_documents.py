@@ -316,18 +316,21 @@ def _schedule(service: Json, where: str) -> Iterator[Record]:
                                import_voyage=call.get("carrierImportVoyageNumber") or "", vessel=vessel)
             for n, ts in enumerate(call.get("timestamps") or []):
                 path = f"{where}.vesselSchedules[{j}].transportCalls[{k}].timestamps[{n}]"
-                when = _time(ts.get("eventDateTime"))
+                flags = [flag] if flag else []
+                when = _time(ts.get("eventDateTime"), "eventDateTime", flags)
                 if when is None:
                     yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
                     continue
                 yield TransportEvent(event_id=f"ovs:{tc.reference}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}",
                                      classifier=ts.get("eventClassifierCode") or "", event_time=when,
                                      location=Location(unlocode=code), transport_call=tc, source=path,
-                                     flags=(flag,) if flag else (), event_type=ts.get("eventTypeCode") or "")
+                                     flags=tuple(flags), event_type=ts.get("eventTypeCode") or "")
 
 
 def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
-    when = _time((event.get("timestamp") or {}).get("eventDateTime")) or _time(event.get("eventUpdatedDateTime"))
+    flags: list[Flag] = []
+    when = _time((event.get("timestamp") or {}).get("eventDateTime"), "timestamp.eventDateTime", flags) or _time(
+        event.get("eventUpdatedDateTime"), "eventUpdatedDateTime", flags)
     if when is None or not event.get("eventID"):
         return Rejection(where, "eventID", "port call event without id or date-time")
     pc, term = event.get("portCall") or {}, event.get("terminalCall") or {}
@@ -339,7 +342,8 @@ def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
                        import_voyage=(term.get("importVoyageNumberOrReference") or {}).get("carrierVoyageNumber") or "")
     kind = f"{service.get('portCallServiceTypeCode', '')}:{service.get('portCallServiceEventTypeCode', '')}".strip(":")
     return TransportEvent(event_id=event["eventID"], classifier=ts.get("classifierCode") or "", event_time=when,
-                          location=Location(unlocode=tc.unlocode), transport_call=tc, source=where, event_type=kind[:16])
+                          location=Location(unlocode=tc.unlocode), transport_call=tc, source=where, event_type=kind[:16],
+                          flags=tuple(flags))
 
 
 def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
@@ -416,7 +420,8 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
         if isinstance(data_part.get("transportDocument"), dict):
             yield consignment(data_part["transportDocument"], f"{source}$.data.transportDocument")
             return
-        when = _time(doc.get("time"))
+        flags: list[Flag] = []
+        when = _time(doc.get("time"), "time", flags)
         ref = data_part.get("transportDocumentReference") or data_part.get("shippingInstructionsReference") or ""
         if when is None or not ref:
             yield Rejection(f"{source}$", "data", "notification without a document reference or time")
@@ -424,7 +429,7 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
         yield ShipmentEvent(event_id=doc.get("id") or f"{ref}:{when.isoformat()}", classifier="ACT", event_time=when,
                             documents=(DocumentReference("TRD", ref),), source=f"{source}$",
                             event_type=data_part.get("transportDocumentStatus") or "", document_type="TRD",
-                            document_id=ref)
+                            document_id=ref, flags=tuple(flags))
         return
     if isinstance(doc.get("document"), dict):  # eBL issuance request
         yield consignment(doc["document"], f"{source}$.document")
