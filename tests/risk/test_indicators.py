@@ -63,7 +63,7 @@ def test_high_risk_port_of_loading_from_a_bay_plan() -> None:
     """A box known only from a vessel's bay plan (BAPLIE LOC+9) had no port of loading at all."""
     stowed = ev("BAPLIE", -300, "PABLB", kind="STOWAGE", port_of_loading="ECGYE")
     assert run("high_risk_port_of_loading", trip(stowed)) == (
-        "port of loading on the bay plan of 2026-02-16 at PABLB: ECGYE (Guayaquil), on the high-risk list since "
+        "port of loading on the bay plan of 2026-02-16 (vessel leaving PABLB): ECGYE (Guayaquil), on the high-risk list since "
         "2024-01-01")
     planned = ev("MOVINS", -300, "PABLB", kind="STOWAGE", port_of_loading="ECGYE", classifier="PLN")
     assert run("high_risk_port_of_loading", trip(planned)) is None  # a stowage plan, not a loading

@@ -274,7 +274,7 @@ def test_a_box_known_only_from_a_bay_plan_gets_its_port_of_loading(engine: Engin
     [stowed] = latest["facts"]["events"]
     assert stowed["port_of_loading"] == "CRMOB" and row["port_of_loading"] == "CRMOB"
     assert [r["evidence"] for r in latest["reasons"] if r["indicator"] == "high_risk_port_of_loading"] == [
-        "port of loading on the bay plan of 2024-10-13 at CRMOB: CRMOB (Costa Rica (all ports)), on the high-risk "
+        "port of loading on the bay plan of 2024-10-13 (vessel leaving CRMOB): CRMOB (Costa Rica (all ports)), on the high-risk "
         "list since 2020-01-01, graded 0.8"]
 
 

@@ -140,7 +140,7 @@ def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     if plans:
         out.append((plans[0].port_of_loading, plans[0].event_time.date(),
                     f"port of loading on the bay plan of {plans[0].event_time:%Y-%m-%d}"
-                    + (f" at {plans[0].unlocode}" if plans[0].unlocode else "")))
+                    + (f" (vessel leaving {plans[0].unlocode})" if plans[0].unlocode else "")))
     return out
 
 
