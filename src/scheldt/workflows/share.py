@@ -911,7 +911,8 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
         if obj["id"] not in newest or str(obj.get("modified", "")) > str(newest[obj["id"]].get("modified", "")):
             newest[obj["id"]] = obj
     withdrawn = sorted(i for i, o in newest.items() if o.get("revoked") is True and item_kind(o))
-    items, failed = items_in([o for o in visible if o["id"] not in set(withdrawn)])
+    left_out = set(withdrawn)
+    items, failed = items_in([o for o in visible if o["id"] not in left_out])
     return ([item_event(i, orgs) for i in items],
             [(i, "withdrawn by its originator (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
             + failed)

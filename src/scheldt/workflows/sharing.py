@@ -75,7 +75,24 @@ def precheck_object(obj: Any, where: str) -> None:
     except orjson.JSONEncodeError:  # a value JSON cannot write: the stix2 library's checks name it
         nul = False
     if nul:  # PostgreSQL text cannot hold it (an attack review's HTTP 500); refused on both stores
-        raise InputError(where, "a text holds a NUL character (U+0000), which the store does not keep")
+        raise InputError(_nul_path(obj, where), "holds a NUL character (U+0000), which the store does not keep")
+
+
+def _nul_path(value: Any, path: str) -> str:
+    """The path of the first key or text in ``value`` holding a NUL character (``path`` if none)."""
+    todo: list[tuple[Any, str]] = [(value, path)]
+    while todo:
+        v, at = todo.pop(0)
+        if isinstance(v, str) and "\x00" in v:
+            return at
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if "\x00" in str(k):
+                    return f"{at}.{str(k).replace(chr(0), '?')[:80]}"
+                todo.append((item, f"{at}.{k}"))
+        elif isinstance(v, list):
+            todo += [(item, f"{at}[{i}]") for i, item in enumerate(v)]
+    return path
 
 
 def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
