@@ -273,6 +273,13 @@ def test_a_box_known_only_from_a_bay_plan_gets_its_port_of_loading(engine: Engin
                  if t["container_number"] == "TEMU9544485"]
     [stowed] = latest["facts"]["events"]
     assert stowed["port_of_loading"] == "CRMOB" and row["port_of_loading"] == "CRMOB"
+    # and its port of discharge and route (LOC+11; the review's trip page said "CRMOB → ?")
+    assert stowed["port_of_discharge"] == "GTSTC" and row["port_of_discharge"] == "GTSTC"
+    from scheldt.workflows.trip_views import route
+    from scheldt.domain.trips import trip_facts_from_dict
+
+    assert [(s["unlocode"], s["what"]) for s in route(trip_facts_from_dict(latest["facts"]))] == [
+        ("CRMOB", "LOAD (bay plan)"), ("GTSTC", "DISC (bay plan)")]
     assert [r["evidence"] for r in latest["reasons"] if r["indicator"] == "high_risk_port_of_loading"] == [
         "port of loading on the bay plan of 2024-10-13 (vessel leaving CRMOB): CRMOB (Costa Rica (all ports)), on the high-risk "
         "list since 2020-01-01, graded 0.8"]
@@ -287,6 +294,7 @@ def test_events_without_a_bay_plan_keep_their_stored_form() -> None:
     plan = TripEvent("STOWAGE", "BAPLIE", "ACT", FIRST, "DKAAR", port_of_loading="DKAAR")
     snapshot = facts_snapshot(TripFacts(KEY, LATER, (load, plan)))
     assert "port_of_loading" not in snapshot["events"][0] and snapshot["events"][1]["port_of_loading"] == "DKAAR"
+    assert "port_of_discharge" not in snapshot["events"][0] and "port_of_discharge" not in snapshot["events"][1]
 
 
 def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, tmp_path: Path) -> None:

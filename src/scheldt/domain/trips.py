@@ -120,14 +120,16 @@ class TripEvent:
     received_at: datetime | None = None
     source: str = ""
     supplied_by: str = ""
-    #: where a bay plan says the box was loaded (BAPLIE LOC+9 of its stowage); other events: ""
+    #: where a bay plan says the box was loaded and is to be discharged (BAPLIE LOC+9 and LOC+11
+    #: of its stowage); other events: ""
     port_of_loading: str = ""
+    port_of_discharge: str = ""
 
 
 #: TripEvent fields added after assessments were first stored: left out of a trip's stored
 #: form while empty (:func:`facts_snapshot`), so trips that do not use them keep their digest
 #: and are not re-scored for nothing after an upgrade.
-_LATER_EVENT_FIELDS = ("port_of_loading",)
+_LATER_EVENT_FIELDS = ("port_of_loading", "port_of_discharge")
 
 
 def facts_snapshot(facts: TripFacts) -> dict[str, Any]:
@@ -393,8 +395,8 @@ class TripSummary:
 def trip_summary(facts: TripFacts) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). The terminal is the facility of the last
     actual discharge, else of the last actual event that names a facility; ports come from the
-    latest document, else from the first actual LOAD (else a bay plan's port of loading) and the
-    last actual DISC events."""
+    latest document, else from the first actual LOAD and the last actual DISC events, else from
+    the bay plans (their ports of loading and discharge)."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
@@ -411,7 +413,9 @@ def trip_summary(facts: TripFacts) -> TripSummary:
                          load.unlocode if load is not None else
                          next((e.port_of_loading for e in acts if e.kind == "STOWAGE" and e.port_of_loading), "")),
         port_of_discharge=(doc.port_of_discharge if doc is not None and doc.port_of_discharge else
-                           disc.unlocode if disc is not None else ""),
+                           disc.unlocode if disc is not None else
+                           next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE"
+                                 and e.port_of_discharge), "")),
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
         arrival_at=facts.arrival_at_destination(),
         left_at=facts.left_port_at(),

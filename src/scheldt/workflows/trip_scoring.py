@@ -73,8 +73,9 @@ def _event(e: dict[str, Any]) -> TripEvent:
         iso_equipment_code=d.get("iso_equipment_code") or "",
         verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
         received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
-        supplied_by=e.get("supplied_by") or "", port_of_loading=str(d.get("port_of_loading") or "")
-        if e["kind"] == "STOWAGE" else "")
+        supplied_by=e.get("supplied_by") or "",
+        port_of_loading=str(d.get("port_of_loading") or "") if e["kind"] == "STOWAGE" else "",
+        port_of_discharge=str(d.get("port_of_discharge") or "") if e["kind"] == "STOWAGE" else "")
 
 
 def _document(d: dict[str, Any], number: str) -> TripDocument:

@@ -34,18 +34,28 @@ def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
 
 def route(facts: Any) -> list[dict[str, Any]]:
     """The trip's ports in order (port of loading, transshipments, port of discharge) with
-    their positions where known: ``[{"unlocode", "name", "lat", "lon", "what", "time"}]``."""
+    their positions where known: ``[{"unlocode", "name", "lat", "lon", "what", "time"}]``; for a
+    box known only from a bay plan, the plan's ports of loading and discharge."""
     stops: list[dict[str, Any]] = []
     for e in facts.events:
         if e.classifier != "ACT" or e.event_type not in ("LOAD", "DISC") or not e.unlocode:
             continue
         if stops and stops[-1]["unlocode"] == e.unlocode:
             continue
-        where = reference.port_position(e.unlocode)
-        name = (reference.unlocodes().get(e.unlocode) or {}).get("name", "")
-        stops.append({"unlocode": e.unlocode, "name": name, "lat": where[0] if where else None,
-                      "lon": where[1] if where else None, "what": e.event_type, "time": _iso(e.event_time)})
+        stops.append(_stop(e.unlocode, e.event_type, e.event_time))
+    plan = next((e for e in facts.events if e.kind == "STOWAGE" and e.classifier == "ACT"), None)
+    if not stops and plan is not None:  # a box known only from a bay plan: the ports the plan gives
+        stops = [_stop(code, what, plan.event_time) for code, what in ((plan.port_of_loading, "LOAD (bay plan)"),
+                                                                         (plan.port_of_discharge, "DISC (bay plan)"))
+                 if code]
     return stops
+
+
+def _stop(unlocode: str, what: str, when: Any) -> dict[str, Any]:
+    where = reference.port_position(unlocode)
+    name = (reference.unlocodes().get(unlocode) or {}).get("name", "")
+    return {"unlocode": unlocode, "name": name, "lat": where[0] if where else None,
+            "lon": where[1] if where else None, "what": what, "time": _iso(when)}
 
 
 def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
