@@ -10,14 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role, trip_scope
 from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows import share
-from tests.web.conftest import PASSWORD, Store
+from tests.web.conftest import Store
+from tests.web.test_pages import signed_in, token_of
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
@@ -28,19 +28,6 @@ def app(store: Store) -> FastAPI:
         officer = Principal("officer", Organisation("be-customs", "BE", OrgKind.AGENCY), frozenset({Role.TARGETING_OFFICER}))
         share.create_group(uow, officer, "be-us", "Belgium-US narcotics", ["us-cbp"], NOW)
     return create_app(store.engine, host_org="be-customs")
-
-
-def signed_in(app: FastAPI, username: str) -> TestClient:
-    c = TestClient(app, follow_redirects=False)
-    r = c.post("/sign-in", data={"username": username, "password": PASSWORD, "next": "/queue"})
-    assert r.status_code == 303, r.text
-    return c
-
-
-def form_token(c: TestClient) -> str:
-    from scheldt.web.context import csrf_token
-
-    return csrf_token(c.cookies["scheldt_session"])
 
 
 def top_trip(store: Store) -> dict:
@@ -55,12 +42,12 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     page = officer.get(f"/trips/{trip['id']}").text
     assert "Share an alert with partner agencies" in page and 'value="be-us"' in page
     # a refused share shows the form again with the message and what was typed
-    refused = officer.post(f"/trips/{trip['id']}/share", data={"csrf": form_token(officer), "tlp": "red",
+    refused = officer.post(f"/trips/{trip['id']}/share", data={"csrf": token_of(officer), "tlp": "red",
                                                                "note": "seen twice this month"})
     assert refused.status_code == 400 and 'id="share-error"' in refused.text
     assert "TLP:RED goes to named recipients only" in refused.text and 'value="seen twice this month"' in refused.text
     made = officer.post(f"/trips/{trip['id']}/share", data={
-        "csrf": form_token(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "seen twice this month",
+        "csrf": token_of(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "seen twice this month",
         "reliability": "B", "credibility": "2"})
     assert made.status_code == 303, made.text
     stix_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
@@ -77,13 +64,13 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     assert stix_id not in carrier.get("/exchange").text and 'href="/exchange"' not in carrier.get("/queue").text
     assert us.get("/exchange?kind=nonsense").status_code == 400
     # withdrawn: partners keep a marker that names no one; the parts are gone
-    gone = officer.post("/exchange/item/withdraw", data={"csrf": form_token(officer), "id": stix_id,
+    gone = officer.post("/exchange/item/withdraw", data={"csrf": token_of(officer), "id": stix_id,
                                                          "reason": "shared on the wrong trip"})
     assert gone.status_code == 303
     after = us.get(made.headers["location"]).text
     assert "withdrawn by its originator" in after and "None: deleted with the withdrawal" in after
     assert "seen twice this month" not in after and trip["container_number"] not in after
-    again = officer.post("/exchange/item/withdraw", data={"csrf": form_token(officer), "id": stix_id, "reason": "x"})
+    again = officer.post("/exchange/item/withdraw", data={"csrf": token_of(officer), "id": stix_id, "reason": "x"})
     assert again.status_code == 409 and "was withdrawn already" in again.text
     with store.uow() as uow:
         log = AuditLog(uow.session)

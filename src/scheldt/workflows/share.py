@@ -548,8 +548,7 @@ def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: dateti
     deleted = [(v.seq, v.stix_id, v.modified) for v in earlier + parts]
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
-    uow.taxii.add_deletions(deleted, f"withdraw: {why}", now)
-    withdraw_entries(uow, [latest.stix_id], now)
+    uow.taxii.add_deletions(deleted, f"withdraw: {why}", now)  # a withdrawn entry left the store on receipt
     return {"id": latest.stix_id, "revoked": revoked["modified"], "parts_deleted": sorted({v.stix_id for v in parts})}
 
 
