@@ -16,6 +16,7 @@ loopback by uvicorn; nodes B and C on SQLite), and with the reference TAXII serv
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -546,3 +547,30 @@ def test_pull_all_names_an_unknown_peer(net: Net) -> None:
 
     with pytest.raises(NotFoundError):
         pull_all(lambda: unit_of_work(net.b), "no-such-peer")
+
+
+def test_a_pull_goes_on_when_the_peer_no_longer_reads_the_cursors_it_gave(net: Net) -> None:
+    """A node upgraded to encrypted cursors (migration 0022) refuses the plain ones it gave
+    before with a 400: the puller then resumes objects by added_after and reads tombstones from
+    the start (the latter used to fail every pull), so nothing is missed and nothing doubled."""
+    first, second = indicator("be-customs", Tlp.GREEN, None), indicator("be-customs", Tlp.GREEN, None)
+    store(net.a, [first, second])
+    with serving(net.a) as url_a:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "be-node", f"{url_a}/taxii2/", "be-customs", "us-node", "token", net.tokens_a["us-node"],
+                     None, NOW)
+        assert pull(net.b, "be-node").added == 2
+        old = base64.urlsafe_b64encode(b'{"s":1}').decode().rstrip("=")
+        with unit_of_work(net.b) as uow:
+            peer = uow.peers.get("be-node")
+            for coll_id, state in peer.cursors.items():
+                if isinstance(state, dict) and state.get("next"):
+                    uow.peers.set_cursor("be-node", coll_id, {**state, "next": old, "deleted": old})
+        later = indicator("be-customs", Tlp.GREEN, None)
+        store(net.a, [later])
+        r = httpx.delete(f"{url_a}/taxii2/scheldt/collections/community/objects/{first['id']}/",
+                         headers={**bearer(net.tokens_a["be-analyst"]), "Accept": TAXII})
+        assert r.status_code == 200
+        report = pull(net.b, "be-node")
+    assert report.added == 1 and sum(c.deleted for c in report.collections) == 1
+    assert sorted(r.stix_id for r in rows(net.b)) == sorted([second["id"], later["id"]])

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,13 +31,14 @@ from taxii2client.v21 import ApiRoot, Server, as_pages
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
+from scheldt.errors import InputError
 from scheldt.exchange.federation import BearerAuth
 from scheldt.exchange.objects import TLP_MARKING_IDS, identity_id
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
 from scheldt.workflows.sharing import ingest_objects
-from scheldt.workflows.taxii import COMMUNITY, collection_id, decode_cursor, encode_cursor
+from scheldt.workflows.taxii import COMMUNITY, CursorCodec, collection_id, cursor_codec
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, basic, bearer, indicator, new_version, seed, serving
 
 ROOT = "/taxii2/scheldt"
@@ -413,7 +415,33 @@ def test_cursors_stay_valid_while_objects_arrive(node: Node) -> None:
     one = indicator("be-customs", Tlp.AMBER, "be-us", name="later")
     node.store([one])
     assert ids(node.get("/collections/be-us/objects/", "us-liaison", next=rest["next"]).json()["objects"]) == [one["id"]]
-    assert decode_cursor(encode_cursor(123)) == 123
+    with unit_of_work(node.engine) as uow:
+        codec = cursor_codec(uow)
+    assert codec.decode(codec.encode(123)) == 123 and codec.decode(page["next"]) == codec.decode(page["next"])
+
+
+def test_a_cursor_does_not_tell_a_partner_how_many_objects_it_may_not_see(node: Node) -> None:
+    """``next`` was the plain seq of the page's last version, and seqs count every
+    organisation's objects: between two of its pages a partner could count the versions hidden
+    from it. Now it is encrypted with the node's key: the same position gives the same value,
+    another node's key reads nothing from it, and a changed character is refused."""
+    shown = indicator("be-customs", Tlp.AMBER, "be-us", name="shown")
+    node.store([shown])
+    node.store([indicator("be-customs", Tlp.AMBER, "be-nl", name=f"hidden {i}") for i in range(5)])
+    node.store([indicator("be-customs", Tlp.AMBER, "be-us", name="shown too")])
+    first = node.get("/collections/be-us/objects/", "us-liaison", limit=1).json()
+    second = node.get("/collections/be-us/objects/", "us-liaison", limit=1, next=first["next"]).json()
+    with unit_of_work(node.engine) as uow:
+        codec = cursor_codec(uow)
+    assert codec.decode(second["next"]) - codec.decode(first["next"]) == 6  # five hidden between
+    assert len(first["next"]) == 16 and first["next"] != second["next"]
+    other = CursorCodec.from_secret(b"another node's key")
+    assert [other.encode(p) for p in (1, 2)] != [codec.encode(p) for p in (1, 2)]
+    with pytest.raises(InputError):
+        other.decode(first["next"])
+    tampered = first["next"][:-2] + ("AA" if first["next"][-2:] != "AA" else "BB")
+    r = node.get("/collections/be-us/objects/", "us-liaison", next=tampered)
+    assert r.status_code == 400 and r.json()["details"]["where"] == "next"
 
 
 # --- taxii2-client against a real server ---------------------------------------------------------
@@ -574,10 +602,13 @@ def test_odd_parameters_are_refused_with_where_and_why_never_a_server_error(node
         r = node.get(objects, "be-analyst", limit=limit)
         assert r.status_code == 200 and ids(r.json()["objects"]) == [a["id"]], limit
     refused(objects, "limit", limit="0" * 12)
-    for position in (2**31, 2**63 - 1, 2**64 - 1):
+    with unit_of_work(node.engine) as uow:
+        codec = cursor_codec(uow)
+    plain = base64.urlsafe_b64encode(b'{"s":2147483648}').decode().rstrip("=")  # the old, readable cursors
+    for forged in (plain, "A" * 16, "A" * 15 + "=", "\u00e9" * 16, "x" * 5000):
         for path in (objects, "/collections/be-us/manifest/", "/collections/be-us/deleted/"):
-            refused(path, "next", next=encode_cursor(position))
-    r = node.get(objects, "be-analyst", next=encode_cursor(2**31 - 1))
+            refused(path, "next", next=forged)
+    r = node.get(objects, "be-analyst", next=codec.encode(2**31 - 1))
     assert r.status_code == 200 and r.json()["more"] is False and "objects" not in r.json()
     for params in ({"match[id]": "a\x00b"}, {"match[type]": "\x00"}, {"match[spec_version]": "2.1\x00"}):
         refused(objects, "query", **params)

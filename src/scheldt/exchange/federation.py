@@ -423,6 +423,9 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
         try:
             body = conn.get(url, headers={"Accept": TAXII_MEDIA_TYPE}, params=params)
         except requests.HTTPError as exc:
+            if cursor and _status(exc) == 400:  # a cursor the peer no longer reads (its cursor
+                cursor = None                     # key changed): read its tombstones again, from the start
+                continue
             if _status(exc) in (404, 405, 406, 501):
                 return False
             raise

@@ -274,10 +274,10 @@ def _root(api_root: str) -> None:
         raise NotFoundError(f"api root {api_root[:60]}", f"this server has one API root, {API_ROOT!r}")
 
 
-def _query(request: Request, *, ids: bool = True, types: bool = True, versions: bool = True) -> t.Query:
+def _query(uow: Any, request: Request, *, ids: bool = True, types: bool = True, versions: bool = True) -> t.Query:
     qp = request.query_params
     added_after = qp.get("added_after")
-    return t.Query(after=t.decode_cursor(qp.get("next")),
+    return t.Query(after=t.cursor_codec(uow).decode(qp.get("next")),
                    added_after=t.parse_timestamp(added_after, "added_after") if added_after else None,
                    ids=t.split_values(qp.getlist("match[id]")) if ids else (),
                    types=t.split_values(qp.getlist("match[type]")) if types else (),
@@ -375,7 +375,7 @@ async def get_manifest(api_root: str, collection: str, request: Request) -> Resp
     def work(ctx: TaxiiCtx) -> Response:
         _root(api_root)
         c = ctx.collection(collection)
-        page = t.select_versions(ctx.uow, ctx.requester, c, _query(request), as_text=True, with_object=False)
+        page = t.select_versions(ctx.uow, ctx.requester, c, _query(ctx.uow, request), as_text=True, with_object=False)
         ctx.audit("read", "taxii-manifest", c.alias, count=len(page.rows), ids=[r.stix_id for r in page.rows],
                   next=page.next)
         return taxii_response(_envelope(page, "objects", t.manifest_records(page.rows)), headers=_page_headers(page.rows))
@@ -388,7 +388,7 @@ async def get_objects(api_root: str, collection: str, request: Request) -> Respo
     def work(ctx: TaxiiCtx) -> Response:
         _root(api_root)
         c = ctx.collection(collection)
-        page = t.select_versions(ctx.uow, ctx.requester, c, _query(request), as_text=True)
+        page = t.select_versions(ctx.uow, ctx.requester, c, _query(ctx.uow, request), as_text=True)
         ctx.audit("read", "taxii-objects", c.alias, count=len(page.rows), ids=[r.stix_id for r in page.rows],
                   next=page.next)
         return objects_response(page, t.object_texts(ctx.uow, ctx.requester, page.rows))
@@ -419,7 +419,7 @@ async def get_object(api_root: str, collection: str, object_id: str, request: Re
         _root(api_root)
         c = ctx.collection(collection)
         t.require_object(ctx.uow, ctx.requester, c, object_id)
-        q = _query(request, ids=False, types=False)
+        q = _query(ctx.uow, request, ids=False, types=False)
         q = t.Query(q.after, q.added_after, (object_id,), (), q.versions, q.spec_versions, q.limit)
         page = t.select_versions(ctx.uow, ctx.requester, c, q, as_text=True)
         ctx.audit("read", "taxii-object", object_id, collection=c.alias, versions=[r.modified for r in page.rows])
@@ -450,7 +450,7 @@ async def get_object_versions(api_root: str, collection: str, object_id: str, re
         _root(api_root)
         c = ctx.collection(collection)
         t.require_object(ctx.uow, ctx.requester, c, object_id)
-        q = _query(request, ids=False, types=False, versions=False)
+        q = _query(ctx.uow, request, ids=False, types=False, versions=False)
         q = t.Query(q.after, q.added_after, (object_id,), (), t.ALL_VERSIONS, q.spec_versions, q.limit)
         page = t.select_versions(ctx.uow, ctx.requester, c, q, as_text=True, with_object=False)
         versions = [r.modified for r in page.rows]
@@ -466,7 +466,7 @@ async def get_tombstones(api_root: str, collection: str, request: Request) -> Re
         _root(api_root)
         c = ctx.collection(collection)
         qp = request.query_params
-        page = t.tombstones(ctx.uow, ctx.requester, c, t.decode_cursor(qp.get("next")), t.parse_limit(qp.get("limit")))
+        page = t.tombstones(ctx.uow, ctx.requester, c, t.cursor_codec(ctx.uow).decode(qp.get("next")), t.parse_limit(qp.get("limit")))
         items = [{"id": d.stix_id, "version": d.modified, "date_deleted": t.timestamp(d.deleted_at)} for d in page.rows]
         ctx.audit("read", "taxii-tombstones", c.alias, count=len(items), ids=[d.stix_id for d in page.rows])
         return taxii_response(_envelope(page, "deleted", items))

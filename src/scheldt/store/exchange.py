@@ -301,6 +301,14 @@ class ExchangeRepository:
                       [{"name": name, "value": str(uuid.uuid4()), "created_at": now}])
         return uuid.UUID(self.session.scalar(select(NodeSecretRow.value).where(NodeSecretRow.name == name)))
 
+    def node_secret(self, name: str) -> str:
+        """The value of this node's secret ``name`` made by a migration (e.g. the TAXII cursor
+        key, migration 0022). Raises NotFoundError when the store has none by that name."""
+        value = self.session.scalar(select(NodeSecretRow.value).where(NodeSecretRow.name == name))
+        if value is None:
+            raise NotFoundError(f"node secret {name}", "missing: run `scheldt db upgrade`")
+        return value
+
     # sharing groups
     def add_group(self, group_id: str, name: str, owner_org: str, members: Sequence[str], now: datetime) -> None:
         """Create a sharing group (its owner is a member). Raises InputError when the id is taken."""

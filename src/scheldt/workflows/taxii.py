@@ -15,8 +15,10 @@ object the requester may not see, and a page is short only at the end of the lis
 (``match[version]`` first/last/timestamps among the versions the requester may see,
 ``match[spec_version]``, ids, types, ``added_after``) is part of that one query.
 
-**Cursors** (§3.4): ``next`` is an opaque encoding of the server-assigned ``seq`` of the last
-object version of the page. It holds no state on the server, never expires, and names a position
+**Cursors** (§3.4): ``next`` is the server-assigned ``seq`` of the last object version of the
+page, encrypted and authenticated with a key only this node holds (:class:`CursorCodec`): seqs
+count every organisation's objects, so a partner reading plain seqs could count what it may not
+see. It holds no state on the server, never expires, and names a position
 rather than an offset, so versions added meanwhile are found later and none is skipped (on
 PostgreSQL writers are serialised so seqs commit in order). It is returned on every non-empty
 page, even the last (``more`` false), so a client resumes exactly where it stopped; an empty page
@@ -191,24 +193,68 @@ def parse_limit(text: str | None) -> int:
     return MAX_LIMIT if len(digits) > 9 else min(int(digits), MAX_LIMIT)
 
 
-def encode_cursor(position: int) -> str:
-    """The opaque ``next`` value after the object version (or tombstone) at ``position``."""
-    return base64.urlsafe_b64encode(orjson.dumps({"s": position})).decode().rstrip("=")
+@dataclass(frozen=True, slots=True)
+class CursorCodec:
+    """Turns a position (an object version's ``seq``, a tombstone's id: 0 to :data:`MAX_POSITION`)
+    into a ``next`` value and back: 12 bytes, URL-safe base64 (16 characters).
+
+    Deterministic authenticated encryption in the SIV manner, from HMAC-SHA256 (RFC 2104) only:
+    ``iv = HMAC(k1, position)[:8]``, ``ct = position XOR HMAC(k2, iv)[:4]``, cursor ``iv || ct``.
+    Decoding recomputes the iv from the decrypted position and refuses a value whose iv does
+    not match (a 64-bit tag), so a partner can neither read positions nor forge one. The same
+    position always gives the same value (an empty page returns the ``next`` it was asked with).
+    """
+
+    iv_key: bytes
+    stream_key: bytes
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> CursorCodec:
+        """Both keys derived from the node's cursor secret (migration 0022)."""
+        return cls(hmac.digest(secret, b"taxii-cursor-iv", "sha256"), hmac.digest(secret, b"taxii-cursor-stream", "sha256"))
+
+    def encode(self, position: int) -> str:
+        """The ``next`` value after the object version (or tombstone) at ``position``."""
+        plain = position.to_bytes(4, "big")
+        iv = hmac.digest(self.iv_key, plain, "sha256")[:8]
+        pad = hmac.digest(self.stream_key, iv, "sha256")[:4]
+        return base64.urlsafe_b64encode(iv + bytes(a ^ b for a, b in zip(plain, pad))).decode()
+
+    def decode(self, text: str | None, where: str = "next") -> int | None:
+        """The position a ``next`` value names (None for none). Raises InputError, at ``where``,
+        for a value this node did not give."""
+        if not text:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(text.encode("ascii")) if len(text) == 16 else b""
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 12:
+            raise InputError(where, "not a 'next' value this server gave")
+        iv, sealed = raw[:8], raw[8:]
+        pad = hmac.digest(self.stream_key, iv, "sha256")[:4]
+        plain = bytes(a ^ b for a, b in zip(sealed, pad))
+        position = int.from_bytes(plain, "big")
+        if not hmac.compare_digest(hmac.digest(self.iv_key, plain, "sha256")[:8], iv) or position > MAX_POSITION:
+            raise InputError(where, "not a 'next' value this server gave")
+        return position
 
 
-def decode_cursor(text: str | None, where: str = "next") -> int | None:
-    """The position a ``next`` value names (None for none). Raises InputError for a value this
-    server did not give."""
-    if not text:
-        return None
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        raise InputError(where, "not a 'next' value this server gave") from None
-    position = value.get("s") if isinstance(value, dict) else None
-    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= MAX_POSITION:
-        raise InputError(where, "not a 'next' value this server gave")
-    return position
+#: Name of the node secret the cursor keys come from (made by migration 0022).
+CURSOR_SECRET = "taxii-cursor-key"
+_CODECS: dict[str, CursorCodec] = {}
+_CODECS_LOCK = threading.Lock()
+
+
+def cursor_codec(uow: Any) -> CursorCodec:
+    """This node's :class:`CursorCodec`, read from the store once per process and database."""
+    where = str(uow.session.get_bind().url)
+    codec = _CODECS.get(where)
+    if codec is None:
+        codec = CursorCodec.from_secret(bytes.fromhex(uow.exchange.node_secret(CURSOR_SECRET)))
+        with _CODECS_LOCK:
+            codec = _CODECS.setdefault(where, codec)
+    return codec
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +331,8 @@ def select_versions(uow: Any, requester: Requester, coll: Collection, q: Query, 
                               limit=q.limit + 1, as_text=as_text, with_object=with_object)
     more = len(found) > q.limit
     rows = found[:q.limit]
-    cursor = encode_cursor(rows[-1].seq) if rows else (encode_cursor(q.after) if q.after is not None else None)
+    codec = cursor_codec(uow)
+    cursor = codec.encode(rows[-1].seq) if rows else (codec.encode(q.after) if q.after is not None else None)
     return Page(rows, more, cursor)
 
 
@@ -419,7 +466,7 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
         rows += page.rows
         if not page.more:
             break
-        q = Query(after=decode_cursor(page.next), ids=q.ids, versions=q.versions, spec_versions=q.spec_versions,
+        q = Query(after=cursor_codec(uow).decode(page.next), ids=q.ids, versions=q.versions, spec_versions=q.spec_versions,
                   limit=q.limit)
     if not rows:
         raise NotFoundError(f"object {stix_id[:100]}", "no version matches match[version] / match[spec_version]")
@@ -440,7 +487,8 @@ def tombstones(uow: Any, requester: Requester, coll: Collection, after: int | No
     rows = uow.taxii.deletions(requester, **coll.where, after_id=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(rows[-1].id) if rows else (encode_cursor(after) if after is not None else None)
+    codec = cursor_codec(uow)
+    cursor = codec.encode(rows[-1].id) if rows else (codec.encode(after) if after is not None else None)
     return Page(rows, more, cursor)
 
 
