@@ -140,6 +140,11 @@ def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
         (share.Terms("green", credibility="5"), "credibility"),
         (share.Terms("orange"), "tlp"),
         (share.Terms("green", valid_until=NOW - timedelta(days=1)), "valid_until"),
+        # analyst review: GREEN "of be-us" was in be-us's TAXII collection only yet shown to every
+        # agency in the workbench; a RED alert went to a carrier's user, who read customs' score
+        (share.Terms("green", "be-us"), "sharing_group"),
+        (share.Terms("red", recipients=("us-cbp/liaison", "line-m/security")), "recipients.1"),
+        (share.Terms("red", "be-us", recipients=("nl-customs/analyst",)), "recipients.0"),
     ]
     with unit_of_work(engine) as uow:
         for terms, where in bad:
@@ -148,6 +153,12 @@ def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
             assert err.value.where == where, (terms, err.value)
         red = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", None, recipients=("us-cbp/liaison",)), NOW)
         assert uow.exchange.recipients(uow.exchange.versions(None, red["id"])[0].seq) == {("us-cbp", "liaison")}
+        with pytest.raises(InputError) as err:
+            share.share_alert(uow, OFFICER, trip_id, share.Terms("red", recipients=("line-m/security",)), NOW)
+        assert err.value.why == "line-m is a carrier: this item goes to agencies only"
+        in_group = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", "be-us", recipients=("us-cbp/liaison",)),
+                                     NOW)
+        assert uow.exchange.versions(None, in_group["id"])[0].group_id == "be-us"
         with pytest.raises(InputError, match="sharing group id"):
             share.create_group(uow, OFFICER, "local:be-customs", "private", [], NOW)
         with pytest.raises(InputError, match="no organisation 'fr-douane'"):

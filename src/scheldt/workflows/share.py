@@ -180,6 +180,7 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
     tlp = parse_tlp(terms.tlp)
     reliability, credibility = check_evaluation(terms.reliability, terms.credibility)
     group = terms.group or None
+    members: list[str] = []
     if group is not None:
         try:
             members = uow.exchange.group(group)["members"]
@@ -189,7 +190,13 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
             raise InputError("sharing_group", f"{org_id} is not a member of {group}")
     if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and group is None:
         raise InputError("sharing_group", f"TLP:{tlp.value.upper()} is shared within a sharing group: name one")
-    recipients = _recipients(uow, terms.recipients)
+    if group is not None and tlp in (Tlp.CLEAR, Tlp.GREEN):
+        # a review's GREEN item "of be-us" was in no TAXII collection but be-us's, yet shown to
+        # every agency in the workbench: GREEN and CLEAR are the community's, not a group's
+        raise InputError("sharing_group", f"TLP:{tlp.value.upper()} reaches the whole community, not a sharing "
+                         "group: leave the group out, or mark it AMBER+STRICT for the group's agencies")
+    recipients = _recipients(uow, terms.recipients, agencies_only=kind in AGENCY_ITEMS,
+                             members=members if group is not None else None)
     if tlp == Tlp.RED and not recipients:
         raise InputError("recipients", "TLP:RED goes to named recipients only: give organisation/username")
     if tlp != Tlp.RED and recipients:
@@ -203,13 +210,27 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
     return Sharing(kind, tlp, group, terms.handling_code.strip(), reliability, credibility, recipients, start, until)
 
 
-def _recipients(uow: Any, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
+#: Kinds of item no shipping line or terminal may read, whatever their marking (the trip's risk
+#: score, reasons and parties; an inspection's findings): their TLP:RED names agencies' users only.
+AGENCY_ITEMS = ("alert", "seizure-report")
+
+
+def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
+                members: Sequence[str] | None = None) -> tuple[tuple[str, str], ...]:
+    """``organisation/username`` recipients as pairs, of existing organisations; with
+    ``agencies_only``, of agencies only (a review addressed a TLP:RED alert to a carrier's user,
+    who read customs' score and reasons about another line's box); with ``members`` (the
+    sharing group's), of those only. Raises InputError at ``recipients.<i>``."""
     out = set()
     for i, text in enumerate(given):
         m = _RECIPIENT.match(str(text).strip())
         if not m:
             raise InputError(f"recipients.{i}", f"{text!r} is not organisation/username")
-        _organisation(uow, m.group(1), f"recipients.{i}")
+        org = _organisation(uow, m.group(1), f"recipients.{i}")
+        if agencies_only and org.kind != OrgKind.AGENCY:
+            raise InputError(f"recipients.{i}", f"{org.id} is a {org.kind.value}: this item goes to agencies only")
+        if members is not None and org.id not in members:
+            raise InputError(f"recipients.{i}", f"{org.id} is not a member of the sharing group named")
         out.add((m.group(1), m.group(2)))
     return tuple(sorted(out))
 
@@ -478,7 +499,7 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
     alert = versions[-1]
     if alert.revoked:  # a new-user review's feedback on a withdrawn alert was accepted
         raise ConflictError(f"alert {alert_stix_id}", "was revoked by its originator: there is nothing to act on")
-    named = _recipients(uow, recipients)
+    named = _recipients(uow, recipients, agencies_only=True)
     if alert.tlp == Tlp.RED.value:
         if not any(o == alert.owner_org for o, _ in named) and not any(
                 o == alert.owner_org for o, _ in uow.exchange.recipients(alert.seq)):
