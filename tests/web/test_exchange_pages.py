@@ -78,3 +78,50 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
                                                                                     limit=40)]
     assert ("shared-alert", "officer") in kinds and ("shared-withdrawal", "officer") in kinds
     assert ("shared-object", "us-officer") in kinds and ("shared-object-list", "us-officer") in kinds
+
+
+def test_the_api_refuses_a_change_another_site_makes_with_the_workbench_session(app: FastAPI, store: Store) -> None:
+    """Analyst review: a page of another origin withdrew an alert by a ``text/plain`` POST to
+    the REST API (a request the browser sends without asking first) with the officer's cookie.
+    A cookie-authenticated change must come from this server's own pages; reads and token
+    clients are as before."""
+    officer = signed_in(app, "officer")
+    trip = top_trip(store)
+    made = officer.post(f"/trips/{trip['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "cross-site check"})
+    stix_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
+    path = f"/api/v1/shared/{stix_id}/withdraw"
+    for origin in ("http://evil.example", "null"):
+        r = officer.post(path, headers={"Origin": origin, "Content-Type": "text/plain"}, content=b"")
+        assert r.status_code == 403 and r.json()["error"]["where"] == "origin", r.text
+    assert officer.get("/api/v1/shared", headers={"Origin": "http://evil.example"}).status_code == 200
+    with store.uow() as uow:
+        assert not uow.exchange.newest([stix_id])[stix_id].revoked
+    same = officer.post(path, headers={"Origin": "http://testserver"}, json={"reason": "from our own page"})
+    assert same.status_code == 200, same.text
+    with store.uow() as uow:
+        assert uow.exchange.newest([stix_id])[stix_id].revoked
+
+
+def test_the_list_of_one_kind_finds_its_items_behind_many_newer_of_another(app: FastAPI, store: Store) -> None:
+    """Analyst review: after 205 sightings the alerts tab said "Nothing shared" with no link to
+    older items: a page read the newest 200 versions of every kind and then kept the alerts."""
+    from scheldt.workflows.shared_views import recent_items
+
+    officer = signed_in(app, "officer")
+    made = officer.post(f"/trips/{top_trip(store)['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "behind the feedback"})
+    alert_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
+    us = Principal("us-officer", Organisation("us-cbp", "US", OrgKind.AGENCY), frozenset({Role.ANALYST}))
+    with store.uow() as uow:
+        for i in range(9):
+            share.record_sighting(uow, us, alert_id, "nothing_found", NOW.replace(hour=1, minute=i))
+    with store.uow() as uow:
+        requester = uow.exchange.requester("us-cbp", "us-officer")
+        alerts, _ = recent_items(uow, requester, "alert", limit=2)
+        sightings, before = recent_items(uow, requester, "sighting", limit=2)
+        older, _ = recent_items(uow, requester, "sighting", limit=2, before_seq=before)
+    assert alerts[0]["id"] == alert_id and alerts[0]["kind"] == "alert"
+    assert [r["kind"] for r in sightings + older] == ["sighting"] * 4 and before is not None
+    assert not {r["id"] for r in sightings} & {r["id"] for r in older}
+    assert alert_id in officer.get("/exchange?kind=alert").text

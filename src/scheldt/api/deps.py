@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_type_hints
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +38,23 @@ def utc_now() -> datetime:
 def remote_address(request: Request) -> str:
     """The client's address as the server saw it (no proxy headers are trusted)."""
     return request.client.host if request.client else ""
+
+
+def check_origin(request: Request, what: str = "a form") -> None:
+    """Refuse a request a page of another site made with this server's session cookie: when the
+    browser sends ``Origin`` (every modern browser does on POST) it must name this server
+    ("null", sent by sandboxed or privacy-minded pages, is refused). Raises ForbiddenError."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    # Host and port only: behind a proxy that ends TLS the scheme the server sees is http.
+    if urlsplit(origin).netloc != request.url.netloc:
+        raise ForbiddenError("origin", f"{what} from {origin[:100]!r} may not be posted here")
+
+
+#: Methods that change nothing: a cookie-authenticated request with any other method must come
+#: from this server's own pages (:func:`check_origin`).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def credential_secret(request: Request) -> tuple[str, tuple[str, ...]]:
@@ -102,6 +120,10 @@ def request_context(request: Request) -> Iterator[Ctx]:
         secret, kinds = credential_secret(request)
         if not secret:
             raise AuthError("credentials", "not signed in: send a session cookie or 'Authorization: Bearer <token>'")
+        if kinds == ("session",) and request.method not in SAFE_METHODS:
+            # a review withdrew an alert by a text/plain POST from another origin, which the
+            # browser sends without asking first, with the workbench's cookie
+            check_origin(request, "a request with the workbench's session")
         principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
         ctx = Ctx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}")
         try:

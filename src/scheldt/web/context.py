@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from scheldt.api.deps import SESSION_COOKIE, Ctx, flush_audit, remote_address, utc_now
+from scheldt.api.deps import SESSION_COOKIE, Ctx, check_origin, flush_audit, remote_address, utc_now
 from scheldt.errors import AuthError, ForbiddenError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.accounts import authenticate
@@ -81,18 +81,6 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
 
 PageDep = Annotated[PageCtx, Depends(_page_context, scope="function")]
 """A signed-in page's context; not signed in: redirect to the sign-in page."""
-
-
-def check_origin(request: Request) -> None:
-    """Refuse a form posted from another site: when the browser sends ``Origin`` (every modern
-    browser does on POST) it must name this server ("null", sent by sandboxed or privacy-minded
-    pages, is refused). Raises ForbiddenError."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return
-    # Host and port only: behind a proxy that ends TLS the scheme the server sees is http.
-    if urlsplit(origin).netloc != request.url.netloc:
-        raise ForbiddenError("origin", f"a form from {origin[:100]!r} may not be posted here")
 
 
 def check_form(request: Request, ctx: PageCtx, token: str) -> None:
