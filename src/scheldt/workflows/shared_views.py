@@ -21,6 +21,8 @@ MAIN_TYPES = ("grouping", "indicator", SEIZURE_TYPE, "sighting")
 KINDS = ("alert", "watchlist-entry", "seizure-report", "sighting")
 #: How many stored versions one list page reads to find its items (several versions per item).
 READ_FACTOR = 4
+#: How many times one list page reads that many before it shows what it found.
+READ_ROUNDS = 5
 
 
 def _title(kind: str, obj: dict[str, Any]) -> str:
@@ -62,20 +64,30 @@ def item_row(stored: Any, obj: dict[str, Any], org_id: str) -> dict[str, Any]:
 def recent_items(uow: Any, requester: Requester, kind: str = "", limit: int = 50,
                  before_seq: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
     """Items the requester may see, newest arrival first: each item once, as its newest
-    version among those read (:data:`READ_FACTOR` × ``limit`` versions, before ``before_seq``);
-    ``kind`` one of :data:`KINDS` or "" for all. Returns (rows, the ``before_seq`` of the next
-    page or None at the end)."""
-    versions = uow.exchange.recent(requester, MAIN_TYPES, limit * READ_FACTOR, before_seq)
+    version among those read (:data:`READ_FACTOR` × ``limit`` versions of the kind's STIX type
+    at a time, before ``before_seq``, at most :data:`READ_ROUNDS` times until ``limit`` items
+    are found); ``kind`` one of :data:`KINDS` or "" for all. Returns (rows, the ``before_seq``
+    of the next page or None at the end)."""
+    types = (MAIN_TYPES[KINDS.index(kind)],) if kind in KINDS else MAIN_TYPES
     newest: dict[str, Any] = {}
-    for v in versions:
-        if item_kind(v.object) is None or (kind and item_kind(v.object) != kind):
-            continue
-        if v.stix_id not in newest or v.modified > newest[v.stix_id].modified:
-            newest[v.stix_id] = v
+    before, full = before_seq, False
+    for _ in range(READ_ROUNDS):  # a review's 205 sightings hid every alert behind "nothing shared"
+        versions = uow.exchange.recent(requester, types, limit * READ_FACTOR, before)
+        for v in versions:
+            if item_kind(v.object) is None or (kind and item_kind(v.object) != kind):
+                continue
+            if v.stix_id not in newest or v.modified > newest[v.stix_id].modified:
+                newest[v.stix_id] = v
+        full = len(versions) == limit * READ_FACTOR
+        before = versions[-1].seq if versions else before
+        if len(newest) >= limit or not full:
+            break
     ordered = sorted(newest.values(), key=lambda v: -v.seq)[:limit]
     rows = [item_row(v, served(uow, requester, v), requester.organisation_id) for v in ordered]
-    more = len(versions) == limit * READ_FACTOR or len(newest) > limit
-    return rows, (ordered[-1].seq if ordered and more else None)
+    more = full or len(newest) > limit
+    if not more:
+        return rows, None
+    return rows, (ordered[-1].seq if len(ordered) == limit else before)
 
 
 def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | None:
