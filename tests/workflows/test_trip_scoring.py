@@ -275,8 +275,8 @@ def test_a_box_known_only_from_a_bay_plan_gets_its_port_of_loading(engine: Engin
     assert stowed["port_of_loading"] == "CRMOB" and row["port_of_loading"] == "CRMOB"
     # and its port of discharge and route (LOC+11; the review's trip page said "CRMOB → ?")
     assert stowed["port_of_discharge"] == "GTSTC" and row["port_of_discharge"] == "GTSTC"
-    from scheldt.workflows.trip_views import route
     from scheldt.domain.trips import trip_facts_from_dict
+    from scheldt.workflows.trip_views import route
 
     assert [(s["unlocode"], s["what"]) for s in route(trip_facts_from_dict(latest["facts"]))] == [
         ("CRMOB", "LOAD (bay plan)"), ("GTSTC", "DISC (bay plan)")]
@@ -312,4 +312,9 @@ def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, t
         detail = trip_detail(uow, None, "be-customs", row["id"])
     assert [(f["field"], f["code"], f["why"]) for f in detail["flags"]] == [
         ("LOC+9", "malformed-unlocode", "'MOIN' is not shaped like a UN/LOCODE (country + 3 letters/digits); not used")]
-    assert detail["flags"][0]["source"].endswith("gold.edi message SEACOSA9624 (segment 2) cell 0381182")
+    # the file's name, not the server's directories (analyst review: carriers read the ingest paths)
+    assert detail["flags"][0]["source"] == "gold.edi message SEACOSA9624 (segment 2) cell 0381182"
+    from scheldt.workflows.trip_views import file_name_only
+    assert [file_name_only(s) for s in ("/srv/in/day 1/documents.json$[0].data", "/srv/ais/pos.csv:17", "plain.edi",
+                                        "/a/b.json$.events[0].x/y")] == [
+        "documents.json$[0].data", "pos.csv:17", "plain.edi", "b.json$.events[0].x/y"]

@@ -3,6 +3,7 @@ the workbench), built from the read model and the trip's latest stored assessmen
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -75,8 +76,20 @@ def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
             f = f if isinstance(f, dict) else fields_dict(f)
             out.setdefault((str(f.get("code", "")), str(f.get("why", ""))), {
                 "field": str(f.get("field", "")), "code": str(f.get("code", "")), "why": str(f.get("why", "")),
-                "source": str(record.get("source", ""))})
+                "source": file_name_only(str(record.get("source", "")))})
     return list(out.values())
+
+
+_WITHIN_FILE = re.compile(r"\$| message |:\d| line ")
+
+
+def file_name_only(source: str) -> str:
+    """A fact's source as users are shown it: the file's name without the server's directories
+    (a review read ``/tmp/.../day-2025-12-16/documents.json$[0]...`` as a carrier), then where
+    in the file (``$`` JSON path, `` message `` EDIFACT message, ``:line``)."""
+    m = _WITHIN_FILE.search(source)
+    head, tail = (source[:m.start()], source[m.start():]) if m else (source, "")
+    return head.rsplit("/", 1)[-1] + tail
 
 
 def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True) -> dict[str, Any]:
