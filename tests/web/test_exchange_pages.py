@@ -124,4 +124,15 @@ def test_the_list_of_one_kind_finds_its_items_behind_many_newer_of_another(app: 
     assert alerts[0]["id"] == alert_id and alerts[0]["kind"] == "alert"
     assert [r["kind"] for r in sightings + older] == ["sighting"] * 4 and before is not None
     assert not {r["id"] for r in sightings} & {r["id"] for r in older}
-    assert alert_id in officer.get("/exchange?kind=alert").text
+    page = officer.get("/exchange?kind=alert").text
+    assert alert_id in page and ">Watchlist entries</a>" in page and "entrys" not in page
+
+
+def test_a_red_item_page_says_whom_it_went_to(app: FastAPI, store: Store) -> None:
+    """Analyst review: the Marking row said only "TLP:RED"; the recipients were in the parts' JSON."""
+    officer, us = signed_in(app, "officer"), signed_in(app, "us-officer")
+    made = officer.post(f"/trips/{top_trip(store)['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "red", "recipients": "us-cbp/us-officer", "note": "for one officer"})
+    assert made.status_code == 303, made.text
+    for reader in (officer, us):
+        assert "TLP:RED</span> to us-cbp/us-officer" in reader.get(made.headers["location"]).text

@@ -34,6 +34,11 @@ def _requester(ctx: PageCtx) -> Any:
     return ctx.uow.exchange.requester(ctx.principal.organisation.id, ctx.principal.username)
 
 
+#: The list's tabs, one per item kind.
+KIND_NAMES = {"alert": "Alerts", "watchlist-entry": "Watchlist entries", "seizure-report": "Seizure reports",
+              "sighting": "Feedback (sightings)"}
+
+
 @router.get("/exchange", response_class=HTMLResponse)
 def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -> HTMLResponse:
     """Shared items the user may see, newest first, one row per item (its newest version)."""
@@ -47,6 +52,7 @@ def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -
     ctx.audit("read", "shared-object-list", f"{len(rows)} items", item_kind=picked or "any")
     next_url = f"/exchange?{urlencode({'kind': picked or '', 'before': more})}" if more else ""
     return render(request, "exchange.html", ctx, rows=rows, kinds=KINDS, kind=picked or "", next_url=next_url,
+                  kind_names=KIND_NAMES,
                   expired={r["id"] for r in rows if is_expired(r, ctx.now)})
 
 

@@ -106,7 +106,11 @@ def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | 
         seen = uow.exchange.versions(requester, ref)
         if seen:
             parts.append(served(uow, requester, seen[-1]))
+    # to whom a TLP:RED version goes (a review: shown only inside the parts' JSON); only those
+    # named and the originator see such a version
+    recipients = [f"{o}/{u}" for o, u in sorted(uow.exchange.recipients(latest.seq))] if latest.tlp == "red" else []
     return {"row": item_row(latest, obj, requester.organisation_id), "object": obj, "parts": parts,
+            "recipients": recipients,
             "versions": [{"modified": v.modified, "tlp": v.tlp, "group": v.group_id or "", "withdrawn": v.revoked,
                           "added": v.date_added} for v in reversed(versions)]}
 
