@@ -191,8 +191,10 @@ def test_an_officer_withdraws_a_shared_alert_and_a_corrected_seizure_report_foll
     url = f"/api/v1/shared/{alert['id']}/withdraw"
     assert api.client.post(url, headers=api.as_("us-officer"), json={}).status_code == 403  # not its originator
     assert api.client.post(url, headers=api.as_("carrier"), json={}).status_code == 403  # no SHARE permission
+    no_reason = api.client.post(url, headers=api.as_("officer"))
+    assert no_reason.status_code == 400 and no_reason.json()["error"]["where"] == "reason"
     done = api.client.post(url, headers=api.as_("officer"), json={"reason": "shared on the wrong trip"})
-    assert api.client.post(url, headers=api.as_("officer")).status_code == 409  # no body needed; done already
+    assert api.client.post(url, headers=api.as_("officer")).status_code == 409  # done already
     assert done.status_code == 200, done.text
     assert sorted(done.json()["parts_deleted"]) == sorted(alert["objects"][1:])
     us = [(o["id"], o["object"].get("revoked", False)) for o in shared(api, "us-officer")

@@ -272,6 +272,9 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
             share.withdraw_item(uow, OFFICER, alert["objects"][1], later)
         with pytest.raises(ForbiddenError):
             share.withdraw_item(uow, SEARCH, alert["id"], later)  # no SHARE permission
+        with pytest.raises(InputError) as no_reason:
+            share.withdraw_item(uow, OFFICER, alert["id"], later, " \x00 ")
+        assert no_reason.value.where == "reason"
         out = share.withdraw_item(uow, OFFICER, alert["id"], later, "shared on the wrong trip")
         with pytest.raises(ConflictError, match="withdrawn already"):
             share.withdraw_item(uow, OFFICER, alert["id"], later + timedelta(minutes=1))
@@ -593,7 +596,7 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
     assert received.entries == [entry["id"]]
     # a withdrawn item is left out, and said so (it was "could not be read: a part is missing")
     with unit_of_work(engine) as uow:
-        share.withdraw_item(uow, OFFICER, amber_alert["id"], NOW + timedelta(hours=1))
+        share.withdraw_item(uow, OFFICER, amber_alert["id"], NOW + timedelta(hours=1), "left the group")
         events, left_out = share.export_misp(uow, uow.exchange.requester("us-cbp", "liaison"))
     assert {e.uuid for e in events} == {ids["red"], ids["entry"]}
     assert left_out == [(amber_alert["id"], "withdrawn by its originator (revoked): MISP has no revoked events, so it "

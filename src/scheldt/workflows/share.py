@@ -524,8 +524,8 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
     the item withdrawn and feedback on it is refused); its earlier versions and its parts
     (container, consignment, vessel call, parties: the objects whose ids derive from the main
     id) are deleted on this node, leaving tombstones that peers follow (each reaches whoever
-    could read that version), so no partner keeps the names it carried. ``reason`` is for the
-    audit log. Returns ``{"id", "revoked": "<modified of the revoked version>",
+    could read that version), so no partner keeps the names it carried. ``reason`` (required)
+    is for the audit log. Returns ``{"id", "revoked": "<modified of the revoked version>",
     "parts_deleted": [STIX ids]}``.
 
     Raises NotFoundError for an object the organisation may not see, ForbiddenError for
@@ -550,7 +550,10 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
                          "entry or sighting (withdraw the item it belongs to)")
     if latest.revoked:
         raise ConflictError(f"shared item {stix_id[:100]}", "was withdrawn already")
-    return _withdraw(uow, requester, latest, _clean(reason.replace("\x00", ""), 500) or "withdrawn", now)
+    why = _clean(reason.replace("\x00", ""), 500)
+    if not why:  # a review withdrew with an empty reason: the audit log then said nothing
+        raise InputError("reason", "say why it is withdrawn (kept in the audit log; partners are not told)")
+    return _withdraw(uow, requester, latest, why, now)
 
 
 def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime) -> dict[str, Any]:
