@@ -147,7 +147,7 @@ def record_sighting(body: SightingIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 class WithdrawIn(Strict):
-    reason: str = Field(default="", max_length=500, description="why, for the audit log (required: a withdrawal without one is refused)")
+    reason: str = Field(default="", max_length=500, description="why, for the audit log (required)")
 
 
 @router.post("/shared/{stix_id}/withdraw",
