@@ -136,3 +136,16 @@ def test_a_red_item_page_says_whom_it_went_to(app: FastAPI, store: Store) -> Non
     assert made.status_code == 303, made.text
     for reader in (officer, us):
         assert "TLP:RED</span> to us-cbp/us-officer" in reader.get(made.headers["location"]).text
+
+
+def test_reloading_the_address_a_form_posted_to_goes_back_to_its_page(app: FastAPI, store: Store) -> None:
+    """Analyst review: after a refused share the address bar kept ``/trips/41/share``; opening it
+    again answered a raw JSON 405. The API's answers stay JSON."""
+    officer = signed_in(app, "officer")
+    trip_id = top_trip(store)["id"]
+    for path, page in ((f"/trips/{trip_id}/share", f"/trips/{trip_id}"), ("/exchange/item/withdraw", "/exchange"),
+                       ("/plan/fill", "/plan"), (f"/trips/{trip_id}/hold", f"/trips/{trip_id}")):
+        r = officer.get(path)
+        assert (r.status_code, r.headers.get("location")) == (303, page), path
+    api = officer.get("/api/v1/shared/grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60/withdraw")
+    assert api.status_code == 405 and api.json()["error"]["status"] == 405

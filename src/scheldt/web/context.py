@@ -18,7 +18,8 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheldt.api.deps import SESSION_COOKIE, Ctx, check_origin, flush_audit, remote_address, utc_now
 from scheldt.errors import AuthError, ForbiddenError
@@ -105,3 +106,24 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"/sign-in?next={quote(exc.next_url, safe='')}", status_code=303)
 
     app.add_exception_handler(SignInRequired, _to_sign_in)
+    json_errors = app.exception_handlers[StarletteHTTPException]
+
+    async def _back_to_the_page(request: Request, exc: Exception) -> Response:
+        # a review reloaded the address a refused form had posted to and got a JSON 405
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        if exc.status_code == 405 and request.method in ("GET", "HEAD") and not path.startswith(NOT_PAGES):
+            return RedirectResponse(page_of_form(path), status_code=303)
+        return await json_errors(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, _back_to_the_page)
+
+
+#: Paths that are not workbench pages: their errors stay JSON.
+NOT_PAGES = ("/api/", "/taxii2/", "/healthz")
+
+
+def page_of_form(path: str) -> str:
+    """The page a workbench form posting to ``path`` is on (``/trips/41/share`` → ``/trips/41``)."""
+    parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
+    return {"/exchange/item": "/exchange"}.get(parent, parent)
