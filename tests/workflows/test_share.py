@@ -110,6 +110,8 @@ def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: 
     assert isinstance(alert, Alert) and [o["id"] for o in objects] == out["objects"]
     assert [r.text for r in alert.reasons] == [r["evidence"] for r in reasons] + ["consignee unknown to us"]
     assert alert.reasons[-1].code == "officer" and alert.trip == "NARU3472484 / HHL71800000"
+    # the score as the queue shows it, not rounded to a whole number (a review read 66 for 66.5)
+    assert alert.title == f"Container NARU3472484: risk score {round(alert.score, 1):g} of 100"
     assert (alert.container.number, alert.container.size_type, alert.container.seals) == (
         "NARU3472484", "22GP", ("DCSA-CTK-1234",))
     c = alert.consignment
@@ -157,8 +159,11 @@ def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
             share.share_alert(uow, OFFICER, trip_id, share.Terms("red", recipients=("line-m/security",)), NOW)
         assert err.value.why == "line-m is a carrier: this item goes to agencies only"
         in_group = share.share_alert(uow, OFFICER, trip_id, share.Terms("red", "be-us", recipients=("us-cbp/liaison",)),
-                                     NOW)
-        assert uow.exchange.versions(None, in_group["id"])[0].group_id == "be-us"
+                                     NOW, note="pasted\x00from a scanner report")
+        stored = uow.exchange.versions(None, in_group["id"])[0]
+        assert stored.group_id == "be-us"
+        # analyst review: a NUL in the note was refused naming a STIX property the officer never saw
+        assert from_stix(stored_objects(uow), in_group["id"]).reasons[-1].text == "pasted from a scanner report"
         with pytest.raises(InputError, match="sharing group id"):
             share.create_group(uow, OFFICER, "local:be-customs", "private", [], NOW)
         with pytest.raises(InputError, match="no organisation 'fr-douane'"):

@@ -258,7 +258,9 @@ def publish(uow: Any, item: Item, owner_org: str, now: datetime) -> dict[str, An
 # --- from a container trip ------------------------------------------------------------------------
 
 def _clean(text: Any, limit: int) -> str:
-    return " ".join(str(text or "").split())[:limit].strip()
+    """Free text an officer typed, on one line, at most ``limit`` characters, NUL characters
+    dropped (a review's NUL in a note was refused naming a STIX property it never saw)."""
+    return " ".join(str(text or "").replace("\x00", " ").split())[:limit].strip()
 
 
 def _locode(code: Any) -> str:
@@ -365,7 +367,7 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     _agencies_only(terms, "an alert carries the trip's risk score, reasons and parties")
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
-    title = f"Container {trip['container_number']}" + (f": risk score {score:.0f} of 100" if score is not None else "")
+    title = f"Container {trip['container_number']}" + (f": risk score {round(score, 1):g} of 100" if score is not None else "")
     item = Alert(_meta(org, "grouping", sharing_terms(uow, org, "alert", terms, now), now), title, reasons,
                  score if score is None or 0 <= score <= 100 else None, trip_label(trip), container, consignment, vessel,
                  _parties_of_interest(facts))
