@@ -52,6 +52,9 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     assert made.status_code == 303, made.text
     stix_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
     assert stix_id.startswith("grouping--")
+    # the trip page now says what partners already have (a review shared one trip three times)
+    again_page = officer.get(f"/trips/{trip['id']}").text
+    assert 'id="shared-already"' in again_page and stix_id in again_page and "TLP:AMBER+STRICT be-us" in again_page
     mine = officer.get(made.headers["location"]).text
     assert f"Container {trip['container_number']}" in mine and "TLP:AMBER+STRICT" in mine and 'id="withdraw"' in mine
     assert "seen twice this month" in mine and "B2" in mine
@@ -70,6 +73,7 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     after = us.get(made.headers["location"]).text
     assert "withdrawn by its originator" in after and "None: deleted with the withdrawal" in after
     assert "seen twice this month" not in after and trip["container_number"] not in after
+    assert stix_id not in officer.get(f"/trips/{trip['id']}").text  # withdrawn: no longer listed there
     again = officer.post("/exchange/item/withdraw", data={"csrf": token_of(officer), "id": stix_id, "reason": "x"})
     assert again.status_code == 409 and "was withdrawn already" in again.text
     with store.uow() as uow:

@@ -505,6 +505,15 @@ class ExchangeRepository:
             stmt = stmt.where(_O.seq < before_seq)
         return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq.desc()).limit(limit))]
 
+    def own_where(self, owner_org: str, kind: str, path: tuple[str, ...], value: str,
+                  limit: int = 50) -> list[StoredObject]:
+        """The organisation's own live versions of items of ``kind`` made on this node whose
+        object holds ``value`` at the JSON ``path`` (e.g. an alert's trip), newest arrival first."""
+        stmt = (select(_O).where(_O.owner_org == owner_org, _O.kind == kind, _O.source == "local",
+                                 _O.deleted_at.is_(None), _O.object[path].as_string() == value)
+                .order_by(_O.seq.desc()).limit(limit))
+        return [_stored(row) for row in self.session.scalars(stmt)]
+
     def newest(self, stix_ids: Iterable[str]) -> dict[str, StoredObject]:
         """The newest live version (latest ``modified`` time, then ``seq``) of each of ``stix_ids``
         that has one, whoever may see it: STIX id → version. Deleted objects are left out."""

@@ -343,6 +343,22 @@ def _reasons(assessment: dict[str, Any] | None, extra: str) -> tuple[Reason, ...
     return tuple(out)
 
 
+def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[dict[str, Any]]:
+    """The alerts the organisation shared about one of its trips (newest first, each once as
+    its newest version; a withdrawn alert names no trip any more): ``{"id", "tlp", "group",
+    "shared_at"}``, so an officer sees what partners already have before sharing again (a
+    review shared one trip three times). Raises NotFoundError for a trip the organisation does
+    not own."""
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    versions = uow.exchange.own_where(principal.organisation.id, "alert", ("extensions", ALERT_EXTENSION_ID, "trip"),
+                                      trip_label(trip))
+    newest: dict[str, Any] = {}
+    for v in versions:
+        newest.setdefault(v.stix_id, v)
+    return [{"id": v.stix_id, "tlp": v.tlp, "group": v.group_id or "", "shared_at": v.date_added}
+            for v in newest.values() if not v.revoked]
+
+
 def _agencies_only(terms: Terms, what: str) -> None:
     """Refuse TLP:CLEAR and TLP:AMBER for an item no shipping line or terminal may read (CLEAR
     reaches everyone, AMBER the members' client companies too). Raises InputError naming ``tlp``."""
