@@ -163,6 +163,35 @@ def test_a_run_queued_by_a_process_without_runner_is_picked_up(runners: Callable
     assert command.wait(run_id, TIMEOUT_S).status == "done"  # the server's poll found it
 
 
+def test_a_server_takes_the_jobs_over_when_the_other_runner_stops(runners: Callable[..., JobRunner], store_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator review: `scheldt serve` restarted while a `scheldt jobs run --wait` ran never ran
+    a job again (queued runs stayed queued; no audit head, notices or federation pulls)."""
+    from scheldt.cli import service
+
+    monkeypatch.setattr(service, "TAKE_OVER_EVERY_S", 0.1)
+    command = runners()
+    command.start()  # as `scheldt jobs run --wait`
+    monkeypatch.setattr(service, "settings", lambda: type("S", (), {
+        "audit_head_every_s": 300, "notice_delivery_every_s": 5.0, "federation_pull_every_s": 2.0})())
+    server, take_over = service._start_jobs(store_url)
+    try:
+        assert not server.started and take_over is not None
+        run_id = server.submit("ingest", {"paths": [str(TNT)]}, "api:officer")
+        assert server.wait(run_id, TIMEOUT_S).status == "done"  # run by the command's runner meanwhile
+        time.sleep(0.3)
+        assert not server.started  # still busy: no second runner
+        command.shutdown(wait=True)
+        poll(lambda: server.started)
+        recurring = {job.id for job in server._require_started().get_jobs()}
+        assert {"audit-head", "deliver-notices", "federation-pull", "audit-purge"} <= recurring
+        later = server.submit("ingest", {"paths": [str(TNT)]}, "api:officer")
+        assert server.wait(later, TIMEOUT_S).status == "done"
+    finally:
+        take_over.stop()
+        server.shutdown(wait=True)
+
+
 def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[..., JobRunner], engine: Engine) -> None:
     runner = runners()
     with unit_of_work(engine) as uow:

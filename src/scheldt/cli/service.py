@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -21,6 +23,8 @@ from scheldt.jobs.runner import JobRunner, RunnerBusyError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows import accounts
 from scheldt.workflows.trip_scoring import reindex_trips
+
+log = logging.getLogger(__name__)
 
 #: How often the server purges audit payloads past their retention (daily).
 AUDIT_PURGE_EVERY_S = 24 * 3600
@@ -220,7 +224,7 @@ def serve(
                 typer.echo(f"indexed {reindex_trips(uow)} container trips")
         supervisor = (Supervisor(f"{__name__}:{'worker_app' if jobs else 'worker_app_without_jobs'}", host, port,
                                  workers) if workers > 1 else None)
-        runner = _start_jobs(settings().resolved_database_url) if jobs else None
+        runner, take_over = _start_jobs(settings().resolved_database_url) if jobs else (None, None)
     try:
         if supervisor is None:
             app = create_app(engine, jobs=runner, warm=True)
@@ -231,6 +235,8 @@ def serve(
             with errors_reported():
                 supervisor.run(lambda p: typer.echo(f"serving on {served_url(host, p)} with {workers} workers"))
     finally:
+        if take_over is not None:
+            take_over.stop()
         if runner is not None and runner.started:
             runner.shutdown()
         engine.dispose()
@@ -274,23 +280,69 @@ def _worker_app(jobs: bool) -> object:
     return create_app(open_store(url), jobs=JobRunner(url) if jobs else None, warm=True)
 
 
-def _start_jobs(url: str) -> JobRunner:
-    """A started job runner writing the audit chain head every ``audit_head_every_s``; when
-    another process holds this database's runner, an unstarted one (submissions are queued
-    for that process to run)."""
+def _start_jobs(url: str) -> tuple[JobRunner, _TakeOver | None]:
+    """A started job runner writing the audit chain head every ``audit_head_every_s``, and
+    running the other recurring work; when another process holds this database's runner (a
+    `scheldt jobs run --wait`, another server), an unstarted one (submissions are queued for
+    that process) with a :class:`_TakeOver` that starts it once that process lets go."""
     runner = JobRunner(url)
     try:
         runner.start()
     except RunnerBusyError as exc:
-        typer.echo(f"jobs: {exc.why}; submissions are queued for the process that runs them", err=True)
-        return runner
+        typer.echo(f"jobs: {exc.why}; submissions are queued for the process that runs them, and this server "
+                   f"takes the jobs over when it stops (checked every {TAKE_OVER_EVERY_S:g} s)", err=True)
+        return runner, _TakeOver(runner, TAKE_OVER_EVERY_S)
+    _schedule_recurring(runner)
+    return runner, None
+
+
+def _schedule_recurring(runner: JobRunner) -> None:
     runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
     runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
     runner.schedule_recurring("federation-pull", {}, settings().federation_pull_every_s)
     runner.schedule_recurring("expire-shared-entries", {}, EXPIRE_EVERY_S)
-    return runner
+
+
+#: How often a server whose store's jobs another process runs tries to take them over (seconds).
+TAKE_OVER_EVERY_S = 10.0
+
+
+class _TakeOver:
+    """Tries every ``every_s`` seconds, in a thread, to start ``runner`` (take the job-runner
+    lock), then schedules the recurring work: an operator review restarted the server while a
+    `scheldt jobs run --wait` ran, and the server never ran a job again (no audit head, no
+    notices, no federation pulls, queued runs left queued). :meth:`stop` before shutting down."""
+
+    def __init__(self, runner: JobRunner, every_s: float) -> None:
+        self.runner = runner
+        self.every_s = every_s
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="scheldt-jobs-take-over", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.every_s):
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                try:
+                    self.runner.start()
+                except RunnerBusyError:
+                    continue
+                except Exception as exc:  # noqa: BLE001 - the database away for a while: try again later
+                    log.warning("jobs: could not take over the job runner: %s", exc)
+                    continue
+                _schedule_recurring(self.runner)
+            typer.echo("jobs: the other job runner stopped; this server runs this store's jobs now", err=True)
+            return
+
+    def stop(self) -> None:
+        """Stop trying (a start under way finishes first)."""
+        with self._lock:
+            self._stopping.set()
 
 
 def register(app: typer.Typer) -> None:
