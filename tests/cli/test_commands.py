@@ -271,3 +271,39 @@ def test_a_wrong_mapping_is_a_wrong_option_and_a_file_of_a_header_alone_says_so(
     header.write_text(DEMO_TEST.read_text().splitlines()[0] + "\n")
     code, _, err = invoke("ingest", str(header))
     assert code == 1 and f"nothing to read in {header}: no records in it (a header alone?)" in " ".join(err.split())
+
+
+def test_a_database_user_without_the_rights_gets_one_line_errors(
+        settings_env: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator review: `db upgrade` as a role without CREATE on the schema printed an 80-line
+    traceback, and other commands as a role without SELECT said "cannot connect" (it had)."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_SERVER
+
+    role = f"scheldt_test_limited_{uuid.uuid4().hex[:8]}"
+    admin = PG_SERVER.rsplit("/", 1)[0] + "/" + postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    limited = postgres_url.replace("postgres@", f"{role}@", 1)
+    try:
+        monkeypatch.setenv("SCHELDT_DATABASE_URL", limited)
+        get_settings.cache_clear()
+        code, out, err = invoke("db", "upgrade")
+        assert code == 2 and "Traceback" not in out + err, out + err
+        assert f"cannot upgrade the schema as {role}: permission denied for schema public" in " ".join(err.split())
+        monkeypatch.setenv("SCHELDT_DATABASE_URL", postgres_url)
+        get_settings.cache_clear()
+        assert invoke("db", "upgrade")[0] == 0
+        monkeypatch.setenv("SCHELDT_DATABASE_URL", limited)
+        get_settings.cache_clear()
+        code, out, err = invoke("org", "list")
+        assert code == 2 and f"connected as {role}, but cannot read the schema's revision: permission denied" in \
+            " ".join(err.split()), out + err
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')

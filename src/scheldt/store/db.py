@@ -26,7 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 import orjson
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError, InputError, StoreUnavailable
@@ -92,6 +92,10 @@ def current_revision(engine: Engine) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if isinstance(exc, ProgrammingError):  # connected, but refused (an operator review read "cannot connect")
+            raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+                              f"connected as {engine.url.username or 'the default user'}, but cannot read the "
+                              f"schema's revision: {reason}") from None
         raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
                           f"cannot connect: {reason}") from None
 
@@ -124,6 +128,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     except IntegrityError as exc:  # two upgrades of an empty database: both created alembic_version
         raise ConfigError("database schema", "another `scheldt db upgrade` ran at the same time; run it again "
                           f"once that one is done ({str(exc.orig).splitlines()[0]})") from None
+    except DBAPIError as exc:  # e.g. no CREATE on the schema: an operator review got an 80-line traceback
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+                          f"cannot upgrade the schema as {engine.url.username or 'the default user'}: {reason}") from None
 
 
 def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
