@@ -273,7 +273,7 @@ def test_prune_runs_deletes_old_scheduled_runs_only(runners: Callable[..., JobRu
     assert sorted(r.requested_by for r in runner.recent(10)) == ["admin", "officer"]
 
 
-def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
+def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli = CliRunner()
     done = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT}", "--wait", "--json"])
     assert done.exit_code == 0, done.stderr
@@ -281,8 +281,13 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
     assert (run["status"], run["progress"], run["result"]["files"][0]["added"]) == ("done", 1.0, TNT_EVENTS)
     assert run["requested_by"].startswith("cli")
 
-    failed = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={tmp_path / 'gone.json'}", "--wait"])
-    assert failed.exit_code == 1 and "gone.json: nothing could be read: no such file" in failed.stderr
+    # a file the run would read is checked, and a relative one made absolute, before it is queued
+    # (operator review: the server looked for a queued `paths=file.json` in its own directory)
+    gone = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={tmp_path / 'gone.json'}", "--wait"])
+    assert gone.exit_code == 2 and "--param paths: " in gone.stderr and "gone.json: no such file" in gone.stderr
+    monkeypatch.chdir(TNT.parent)
+    relative = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT.name}", "--json"])
+    assert relative.exit_code == 0 and json.loads(relative.stdout)["params"]["paths"] == [str(TNT.resolve())]
 
     queued = cli.invoke(app, ["jobs", "run", "rescore", "--json"])
     assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "queued"
@@ -290,7 +295,7 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path) -> None:
     assert "warning no job runner is running on this store" in " ".join(queued.stderr.split())
 
     listed = json.loads(cli.invoke(app, ["jobs", "list", "--limit", "2", "--json"]).stdout)["runs"]
-    assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "failed")]
+    assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "queued")]
     shown = cli.invoke(app, ["jobs", "show", str(run["id"]), "--json"])
     assert json.loads(shown.stdout)["result"] == run["result"]
     missing = cli.invoke(app, ["jobs", "show", "999"])

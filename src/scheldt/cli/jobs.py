@@ -6,7 +6,8 @@ import getpass
 import json
 import os
 import time
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from scheldt.cli.common import console, errors_reported, print_json, settings
+from scheldt.errors import InputError
 from scheldt.jobs.kinds import describe, params_from_text
 from scheldt.jobs.runner import POLL_S, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import FAILED, JobRun
@@ -46,7 +48,7 @@ def run(
     within seconds. The exit status is 1 when the run failed.
     """
     with errors_reported():
-        params = params_from_text(kind, param or [])
+        params = _absolute_files(params_from_text(kind, param or []))
         runner = JobRunner(settings().resolved_database_url)
         here, run_id = False, None
         try:
@@ -65,6 +67,33 @@ def run(
         finally:
             runner.shutdown(wait=True)
     _finished(final, as_json)
+
+
+#: Parameters naming files the run reads (each must exist) or writes.
+_READS, _WRITES = ("paths", "ais_layout"), ("path",)
+
+
+def _absolute_files(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the files they name made absolute, checked to exist where the run reads
+    them: the runner is another process, started elsewhere (an operator review's queued
+    ``paths=file.json`` was looked for in the server's directory). A ``mapping`` is made
+    absolute when it names a file here, else kept (a built-in mapping's name). Raises InputError."""
+    out = dict(params)
+    for key, value in params.items():
+        if key not in (*_READS, *_WRITES, "mapping"):
+            continue
+        names = value if isinstance(value, list) else [value]
+        fixed = []
+        for name in names:
+            path = Path(name).expanduser()
+            if key == "mapping" and not path.is_file():
+                fixed.append(name)
+            elif key in _READS and not path.is_file():
+                raise InputError(f"--param {key}", f"{name}: no such file" + (" (a directory?)" if path.is_dir() else ""))
+            else:
+                fixed.append(str(path.resolve()))
+        out[key] = fixed if isinstance(value, list) else fixed[0]
+    return out
 
 
 def _interrupted(runner: JobRunner, run_id: int | None, here: bool) -> None:
