@@ -16,7 +16,8 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
     commands = re.findall(r"```(?:bash|sh)\n(.*?)```", readme, re.S)
     assert commands[0].strip() == "bash scripts/demo.sh"
     assert commands[1].strip() == "bash scripts/test.sh"
-    env = {**os.environ, "SCHELDT_DATA_DIR": str(tmp_path / "demo"), "COLUMNS": "200"}
+    env = {**os.environ, "SCHELDT_DATA_DIR": str(tmp_path / "demo"), "COLUMNS": "200",
+           "SCHELDT_LOCAL_ORGANISATION": "be-customs"}  # the demo's, as the README says for later commands
     env.pop("SCHELDT_DATABASE_URL", None)
     run = subprocess.run(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=600)

@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from scheldt.cli import app
 from scheldt.settings import get_settings
+from scheldt.store.db import open_store
+from scheldt.store.models import ShippingEventRow
 
 runner = CliRunner()
 
@@ -110,9 +113,11 @@ def test_org_client_of_sets_and_clears_an_agencys_client(settings_env: Path) -> 
     assert "(client of be-customs)" in out.splitlines()[2]
 
 
-def test_ingest_warns_when_the_local_organisation_is_none_of_the_stores(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_refuses_a_local_organisation_that_is_none_of_the_stores(settings_env: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Facts loaded under an unknown local organisation are seen by no user (found by a new-user
-    review: the demo store's `serve` line left SCHELDT_LOCAL_ORGANISATION at its default)."""
+    review: the demo store's `serve` line left SCHELDT_LOCAL_ORGANISATION at its default); a
+    warning was not enough (operator review: a misspelt one loaded and re-scored trips)."""
     from tests.conftest import SHARED
 
     sample = str(SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-events-response.json")
@@ -120,8 +125,12 @@ def test_ingest_warns_when_the_local_organisation_is_none_of_the_stores(settings
     monkeypatch.delenv("SCHELDT_LOCAL_ORGANISATION", raising=False)
     get_settings.cache_clear()
     code, _, err = invoke("ingest", sample)
-    assert code == 0 and "SCHELDT_LOCAL_ORGANISATION is 'local-agency', which is not an organisation of this store " \
+    assert code == 2 and "SCHELDT_LOCAL_ORGANISATION: 'local-agency' is not an organisation of this store " \
                           "(be-customs)" in " ".join(err.split())
+    engine = open_store(get_settings().resolved_database_url)
+    with engine.connect() as conn:  # nothing was loaded
+        assert conn.execute(select(func.count()).select_from(ShippingEventRow)).scalar() == 0
+    engine.dispose()
     monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
     get_settings.cache_clear()
     code, _, err = invoke("ingest", sample)

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scheldt.errors import ScheldtError
+from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
 
@@ -74,6 +74,19 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def require_known_local_organisation(uow: UnitOfWork) -> None:
+    """Raise ConfigError when the store has organisations but ``SCHELDT_LOCAL_ORGANISATION`` is
+    none of them: what a command loads is recorded as supplied by it, and no user would see it
+    (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read)."""
+    local = settings().local_organisation
+    known = [o.id for o in uow.accounts.organisations()]
+    if known and local not in known:
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        raise ConfigError("SCHELDT_LOCAL_ORGANISATION", f"{local!r} is not an organisation of this store ({shown}): "
+                          "what is loaded would be recorded as supplied by it, and no user would see it. Set it to "
+                          "this node's agency")
 
 
 def warn_unknown_local_organisation(uow: UnitOfWork) -> None:

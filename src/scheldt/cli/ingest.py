@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from scheldt.cli.common import (
@@ -17,9 +23,9 @@ from scheldt.cli.common import (
     errors_reported,
     now,
     print_json,
+    require_known_local_organisation,
     settings,
     store,
-    warn_unknown_local_organisation,
 )
 from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.base import FileReport
@@ -75,7 +81,7 @@ def ingest(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=quiet,
     ) as bar:
-        warn_unknown_local_organisation(uow)
+        require_known_local_organisation(uow)
         for path in files:
             total = _count_lines(path) if path.is_file() and not quiet else 0  # a pass over the file: only for the bar
             task = bar.add_task(path.name, total=total)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scheldt.cli.common import console, errors_reported, print_json, settings
+from scheldt.cli.common import console, errors_reported, print_json, require_known_local_organisation, settings
 from scheldt.errors import InputError
 from scheldt.simulate import spec
 from scheldt.simulate.traffic import inspect_history, simulate
@@ -80,6 +80,8 @@ def replay_command(
     try:
         with errors_reported():
             last = _day(until, "--until") if until is not None else None
+            with unit_of_work(engine) as uow:
+                require_known_local_organisation(uow)
             report = replay(lambda: unit_of_work(engine), Path(folder),
                             IngestOptions("auto", None, True, False, settings().local_organisation), progress, last)
     finally:
