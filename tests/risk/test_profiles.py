@@ -69,6 +69,15 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
     (("  freight_paid_in_cash: {weight: 20}", "  freight_paid_in_cash: {weight: 20}\n  freight_paid_in_cash: {weight: 50}"),
      "p.yaml", "appears twice"),
     (("owner: Targeting cell", 'owner: "   "'), "p.yaml: owner", "should match pattern"),
+    # profile-owner review: these validated, then every scoring divided by zero, or a yes was weight 1
+    (("freight_paid_in_cash: {weight: 20}", "ais_gap_before_arrival: {weight: 5, params: {min_gap_hours: 0}}"),
+     "p.yaml: indicators.ais_gap_before_arrival.params", "min_gap_hours must be more than 0"),
+    (("freight_paid_in_cash: {weight: 20}", "vessel_loitering_before_arrival: {weight: 5, params: {min_hours: 0}}"),
+     "p.yaml: indicators.vessel_loitering_before_arrival.params", "min_hours must be more than 0"),
+    (("weight: 20}", "weight: yes}"), "p.yaml: indicators.freight_paid_in_cash.weight",
+     "a number is needed here, not true (YAML reads yes/no/on/off as true/false)"),
+    (("freight_paid_in_cash: {weight: 20}", "quick_pickup: {weight: 20, params: {max_hours: true}}"),
+     "p.yaml: indicators.quick_pickup.params.max_hours", "a number is needed here, not true"),
 ])
 def test_invalid_profiles_say_where_and_why(change: tuple[str, str], where: str | None, why: str | None) -> None:
     if where is None:  # an empty params mapping is fine

@@ -29,7 +29,16 @@ from datetime import date
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
@@ -84,12 +93,30 @@ class Lists(_Strict):
 
 
 #: A parameter value: finite, not negative, at most a million (days, hours, kg, knots, shares).
-ParamValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+def _not_yes_or_no(value: Any) -> Any:
+    """Refuse a YAML boolean where a number belongs: ``weight: yes`` was taken as 1 (review)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed here, not {str(value).lower()} (YAML reads yes/no/on/off as true/false)")
+    return value
+
+
+ParamValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False), BeforeValidator(_not_yes_or_no)]
+#: Parameters an indicator divides by (its strength grows with the measure over them): 0 is refused.
+POSITIVE_PARAMS = frozenset({"min_gap_hours", "min_hours"})
 
 
 class IndicatorSetting(_Strict):
-    weight: float = Field(gt=0, le=100, allow_inf_nan=False, description="points when the indicator fires at full strength")
+    weight: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(
+        gt=0, le=100, allow_inf_nan=False, description="points when the indicator fires at full strength")
     params: dict[str, ParamValue] = {}
+
+    @field_validator("params")
+    @classmethod
+    def _positive(cls, params: dict[str, float]) -> dict[str, float]:
+        for key in sorted(POSITIVE_PARAMS & set(params)):
+            if params[key] <= 0:  # a review's min_gap_hours: 0 validated, then every scoring divided by it
+                raise ValueError(f"{key} must be more than 0 (the indicator's strength is measured in it)")
+        return params
 
 
 class RiskProfile(_Strict):
