@@ -195,3 +195,21 @@ def test_switching_to_a_version_not_yet_in_force_scores_nothing_and_says_so(
     assert code == 0 and " ".join(out.split()) == (
         "antwerp-narcotics@3 is live; no trip scored now: not in force on 2021-04-22 (effective 2024-01-01 to "
         "open): activate a profile that is")
+
+
+def test_a_live_profile_not_in_force_leaves_ingest_loading_and_says_why_nothing_was_scored(
+        settings_env: Path, tmp_path: Path) -> None:
+    """Profile-owner review: with a profile effective from next year live, `scheldt ingest`
+    exited 2 and stored nothing (re-sending the files later loaded all of them as new)."""
+    later = tmp_path / "later.yaml"
+    later.write_text(builtin_profile_text().replace("effective_from: 2024-01-01", "effective_from: 2999-01-01")
+                     .replace('version: "3"', 'version: "later"', 1))
+    assert invoke("profile", "activate", str(later), "--reason", "prepared early")[0] == 0
+    code, out, err = invoke("ingest", "--json", str(TD))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["files"][0]["added"] > 0
+    assert report["rescored"]["trips"] == 0 and report["rescored"]["not_scored"].startswith("not in force on ")
+    assert "effective 2999-01-01 to open" in report["rescored"]["not_scored"]
+    again = json.loads(invoke("ingest", "--json", str(TD))[1])
+    assert again["files"][0]["added"] == 0  # the first ingest's facts were kept

@@ -94,11 +94,15 @@ def ingest(
             rescored = rescore_received(uow, started, now())
     if as_json:
         print_json({"files": [r.as_dict() for r in reports]}
-                   | ({"rescored": {"profile": rescored.profile, "trips": rescored.scored}} if rescored else {}))
+                   | ({"rescored": {"profile": rescored.profile, "trips": rescored.scored}
+                      | ({"not_scored": rescored.not_scored} if rescored.not_scored else {})} if rescored else {}))
     else:
         _print_reports(reports)
-        if rescored is not None:
+        if rescored is not None and not rescored.not_scored:
             console.print(f"{rescored.scored} trip(s) re-scored with {escape(rescored.profile)}")
+    if rescored is not None and rescored.not_scored:
+        console.print(f"[yellow]warning[/yellow] the facts are loaded but no trip was re-scored: "
+                      f"{escape(rescored.profile)} is {escape(rescored.not_scored)}", highlight=False)
     for r in reports:
         if r.accepted == 0 and r.outcomes_accepted == 0 and r.rejected == 0:
             console.print(f"nothing to read in {escape(r.path)}: no records in it (a header alone?)", highlight=False)

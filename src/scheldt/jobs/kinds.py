@@ -99,7 +99,8 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
         rescored = rescore_received(uow, started, now())
     result: dict[str, Any] = {
         "files": files,
-        "rescored": {"profile": rescored.profile, "trips": rescored.scored} if rescored else None,
+        "rescored": ({"profile": rescored.profile, "trips": rescored.scored}
+                     | ({"not_scored": rescored.not_scored} if rescored.not_scored else {})) if rescored else None,
     }
     unread = [f for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]  # type: ignore[index]
     if unread:

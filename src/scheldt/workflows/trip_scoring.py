@@ -58,6 +58,8 @@ class ScoringReport:
     scored: int = 0
     unchanged: int = 0
     later: int = 0
+    #: Why nothing was scored although a profile is live (it is not in force at this time).
+    not_scored: str = ""
 
 
 def _utc(t: datetime) -> datetime:
@@ -312,9 +314,16 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     """After an ingest: re-score the trips of every container with events or document versions
     received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were
     received then (their events of the last :data:`VOYAGE_DAYS` days). None when no profile is
-    live (nothing is scored)."""
-    if uow.profiles.live() is None:
+    live (nothing is scored); a report saying why nothing was scored (``not_scored``) when the
+    live profile is not in force at ``now``: the facts stay loaded (a review's ingest under a
+    profile effective from next year stored nothing)."""
+    stored = uow.profiles.live()
+    if stored is None:
         return None
+    try:
+        live_profile(uow, now)
+    except InputError as exc:
+        return ScoringReport(stored.label, not_scored=exc.why)
     numbers = set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since))
     moved = uow.vessels.imos_with_positions_since(since)
     if moved:
