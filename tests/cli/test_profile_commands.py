@@ -185,31 +185,40 @@ def test_model_versions_switch_and_roll_back_from_the_cli(settings_env: Path, tm
     assert code != 0 and "trip-zzz" in err
 
 
-def test_switching_to_a_version_not_yet_in_force_scores_nothing_and_says_so(
-        settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_version_not_in_force_is_not_made_live(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It used to go live and score nothing (profile-owner review: and then every ingest failed)."""
     from scheldt.settings import get_settings
 
     monkeypatch.setenv("SCHELDT_NOW", "2021-04-22T06:00:00+00:00")  # the built-in profile is in force from 2024
     get_settings.cache_clear()
-    code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "early")
-    assert code == 0 and " ".join(out.split()) == (
-        "antwerp-narcotics@3 is live; no trip scored now: not in force on 2021-04-22 (effective 2024-01-01 to "
-        "open): activate a profile that is")
+    code, out, err = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "early")
+    assert code == 2 and " ".join(err.split()).endswith(
+        "effective_from: antwerp-narcotics@3 is not in force on 2021-04-22 (effective 2024-01-01 to open): it "
+        "cannot be made live; the live profile stays"), out + err
+    assert json.loads(invoke("profile", "list", "--json")[1])["live"] is None
 
 
 def test_a_live_profile_not_in_force_leaves_ingest_loading_and_says_why_nothing_was_scored(
-        settings_env: Path, tmp_path: Path) -> None:
-    """Profile-owner review: with a profile effective from next year live, `scheldt ingest`
-    exited 2 and stored nothing (re-sending the files later loaded all of them as new)."""
-    later = tmp_path / "later.yaml"
-    later.write_text(builtin_profile_text().replace("effective_from: 2024-01-01", "effective_from: 2999-01-01")
-                     .replace('version: "3"', 'version: "later"', 1))
-    assert invoke("profile", "activate", str(later), "--reason", "prepared early")[0] == 0
+        settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Profile-owner review: with a live profile out of force (effective from next year, which
+    is now refused, or ended since), `scheldt ingest` exited 2 and stored nothing (re-sending
+    the files later loaded all of them as new)."""
+    from scheldt.settings import get_settings
+
+    ended = tmp_path / "ended.yaml"
+    ended.write_text(builtin_profile_text().replace("effective_from: 2024-01-01",
+                                                    "effective_from: 2024-01-01\neffective_to: 2025-01-01")
+                     .replace('version: "3"', 'version: "ended"', 1))
+    monkeypatch.setenv("SCHELDT_NOW", "2024-06-01T06:00:00+00:00")  # in force then
+    get_settings.cache_clear()
+    assert invoke("profile", "activate", str(ended), "--reason", "last year's")[0] == 0
+    monkeypatch.delenv("SCHELDT_NOW")
+    get_settings.cache_clear()
     code, out, err = invoke("ingest", "--json", str(TD))
     assert code == 0, err
     report = json.loads(out)
     assert report["files"][0]["added"] > 0
     assert report["rescored"]["trips"] == 0 and report["rescored"]["not_scored"].startswith("not in force on ")
-    assert "effective 2999-01-01 to open" in report["rescored"]["not_scored"]
+    assert "effective 2024-01-01 to 2025-01-01" in report["rescored"]["not_scored"]
     again = json.loads(invoke("ingest", "--json", str(TD))[1])
     assert again["files"][0]["added"] == 0  # the first ingest's facts were kept

@@ -189,7 +189,16 @@ def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: E
             rollback_profile(uow, "officer.a", "", LATER)
         expired = texts[0].replace('version: "3"', 'version: "old"').replace(
             "effective_from: 2024-01-01", "effective_from: 2024-01-01\neffective_to: 2025-01-01")
-        activate_profile(uow, expired, "old.yaml", "officer.a", "", LATER)
+        with pytest.raises(InputError, match="antwerp-narcotics@old is not in force on 2026-02-02") as refused:
+            activate_profile(uow, expired, "old.yaml", "officer.a", "", LATER)  # profile-owner review
+        assert refused.value.where == "effective_to" and uow.profiles.live().label == "antwerp-narcotics@3"
+        later = texts[0].replace('version: "3"', 'version: "later"').replace("effective_from: 2024-01-01",
+                                                                               "effective_from: 2027-01-01")
+        with pytest.raises(InputError, match="effective 2027-01-01 to open"):
+            activate_profile(uow, later, "later.yaml", "officer.a", "", LATER)
+        ending = texts[0].replace('version: "3"', 'version: "ending"').replace(
+            "effective_from: 2024-01-01", "effective_from: 2024-01-01\neffective_to: 2026-02-01")
+        activate_profile(uow, ending, "ending.yaml", "officer.a", "", FIRST)  # in force then, ended since
         with pytest.raises(InputError, match="not in force on 2026-02-02"):
             score_trips(uow, LATER)
 

@@ -98,8 +98,9 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
 
 
 def _rescored(uow: UnitOfWork) -> str:
-    """Score every trip with the live profile; what to print after the switch. A version not
-    yet in force (its effective dates) scores nothing now: said so, the switch still stands."""
+    """Score every trip with the live profile; what to print after the switch. A version out of
+    force (a rollback to one whose effective dates ended) scores nothing now: said so, the
+    switch still stands (activating one out of force is refused)."""
     try:
         report = score_trips(uow, now())  # checks first that the version is in force, writes nothing if not
     except InputError as exc:

@@ -365,10 +365,18 @@ def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason:
 
 def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime) -> bool:
     """Make ``stored`` (a stored profile version, as ``uow.profiles.get`` gives) live unless it
-    already is; True when switched (recorded)."""
+    already is; True when switched (recorded). Raises InputError when it is not in force on
+    ``now``'s day (its effective dates)."""
     live = uow.profiles.live()
     if live is not None and live.id == stored.id:
         return False
+    profile = load_profile(stored.body, stored.label)
+    day = now.date()
+    if day < profile.effective_from or (profile.effective_to is not None and day >= profile.effective_to):
+        # a review made a profile effective next year live: no trip could be scored until then
+        raise InputError("effective_from" if day < profile.effective_from else "effective_to",
+                         f"{stored.label} is not in force on {day} (effective {profile.effective_from} to "
+                         f"{profile.effective_to or 'open'}): it cannot be made live; the live profile stays")
     uow.profiles.activate(stored, actor, reason, now)
     return True
 
