@@ -107,6 +107,16 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%")
     assert (f"live antwerp-narcotics@3 on the same trips: selected {report['selected']}, of which "
             f"{report['selected_hits']} hits") in out and "(+0 hits)" in out
+    # --from/--to pick trips by the day they competed for a scan (their discharge), not by when
+    # they were last scored: a profile-owner review's activation re-scored every trip "today",
+    # and a backtest of the discharge day found none, one of today found them all
+    day = "2026-01-01"  # the simulated arrival day (the folders before it hold the trips' earlier events)
+    that_day = json.loads(invoke("backtest", "--truth", "--from", day, "--to", day, "--json")[1])
+    assert invoke("profile", "activate", str(changed), "--reason", "re-scores every trip now")[0] == 0
+    again = json.loads(invoke("backtest", "--truth", "--from", day, "--to", day, "--json")[1])
+    assert again["trips"] == that_day["trips"] > 0 and again["selected"] == that_day["selected"]
+    code, _, err = invoke("backtest", "--truth", "--from", "2026-12-01", "--json")
+    assert code == 2 and "no trip was discharged in that period" in err
 
 
 def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_path: Path) -> None:
@@ -138,7 +148,7 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     code, out, _ = invoke("backtest", "--truth", "--to", "9999-12-31", "--json")
     assert code == 0 and json.loads(out)["trips"] > 0
     code, _, err = invoke("backtest", "--truth", "--from", "2099-01-01")
-    assert code != 0 and "no trip was scored in that period" in err
+    assert code != 0 and "no trip was discharged in that period" in err
 
 
 def test_contradicting_ground_truth_is_rejected_not_silently_ignored(settings_env: Path, tmp_path: Path) -> None:

@@ -105,6 +105,21 @@ def test_a_trip_not_discharged_yet_competes_on_the_day_it_was_scored() -> None:
     assert past.day == date(2026, 2, 5) and past.facts.documents == facts.documents
 
 
+def test_a_trip_not_discharged_competes_on_the_day_of_its_last_actual_event() -> None:
+    """Profile-owner review: an empty box gated in competed on the day it was last re-scored
+    (an activation: "today"), so the same profile backtested differently after a rollback."""
+    from scheldt.domain.trips import TripEvent
+    from scheldt.risk.backtest import as_decided
+
+    gate_in = TripEvent("EQUIPMENT", "GTIN", "ACT", datetime(2026, 1, 9, 7, 0, tzinfo=UTC), "BEANR",
+                        received_at=datetime(2026, 1, 9, 7, 5, tzinfo=UTC))
+    planned = dataclasses.replace(gate_in, event_type="LOAD", classifier="PLN",
+                                  event_time=datetime(2026, 1, 20, tzinfo=UTC))
+    empty = TripFacts(TripKey("TGHU6995419", "", ""), datetime(2026, 1, 9, 8, 0, tzinfo=UTC), (gate_in, planned))
+    for rescored in (datetime(2026, 1, 9, 8, 0, tzinfo=UTC), datetime(2026, 12, 2, 9, 0, tzinfo=UTC)):
+        assert as_decided(empty, rescored, True).day == date(2026, 1, 9)
+
+
 def test_history_loaded_afterwards_is_replayed_by_when_its_events_happened() -> None:
     from datetime import timedelta
 

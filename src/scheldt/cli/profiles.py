@@ -335,7 +335,8 @@ def backtest_command(
     if as_json:
         print_json(data)
         return
-    out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips, {report.hits} hits; selected "
+    kind = "with the simulated truth" if truth else "with a recorded inspection outcome (capacity applies to them)"
+    out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips {kind}, {report.hits} hits; selected "
               f"{report.selected:,}, of which {report.selected_hits} hits: precision {data['precision_at_capacity']:.3f}, "
               f"recall {data['recall_at_capacity']:.3f}" + (" (SIMULATED ground truth)" if truth else ""))
     if live is not None:

@@ -30,13 +30,24 @@ class PastTrip:
     hit: bool
 
 
+def decision_day(facts: TripFacts, scored: datetime) -> date:
+    """The UTC day a trip competed for a scan on (see :func:`as_decided`)."""
+    discharge = facts.discharge_at_destination()
+    if discharge is not None:
+        when = discharge.event_time
+    else:
+        when = max((e.event_time for e in facts.events if e.classifier == "ACT"), default=scored)
+    return when.astimezone(UTC).date()
+
+
 def as_decided(facts: TripFacts, scored: datetime, hit: bool) -> PastTrip:
     """The trip as it competed for a scan: on the UTC day of its discharge at its port of
     discharge (the latest document's; without one, its last actual discharge), with the facts
-    known at the end of that day. A trip not discharged there yet competes on the day it was
-    ``scored`` (UTC), with the facts known at the end of that day."""
-    discharge = facts.discharge_at_destination()
-    day = (discharge.event_time if discharge is not None else scored).astimezone(UTC).date()
+    known at the end of that day. A trip not discharged there yet competes on the day of its
+    last actual event (an empty box gated in, a loading), or without any on the day it was
+    ``scored`` (UTC): a review's re-scoring at activation moved such trips to that day, and a
+    backtest of the same profile changed after an activation and a rollback."""
+    day = decision_day(facts, scored)
     end = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1)
     return PastTrip(day, facts.known_at(end), hit)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scheldt.domain.trips import trip_facts_from_dict
 from scheldt.errors import InputError
 from scheldt.ingest.base import Rejection
-from scheldt.risk.backtest import BacktestReport, as_decided, backtest
+from scheldt.risk.backtest import BacktestReport, as_decided, backtest, decision_day
 from scheldt.risk.profiles import RiskProfile, load_profile
 from scheldt.workflows.ports import UnitOfWork
 
@@ -75,7 +75,8 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
 def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
                        end: datetime | None = None, truth: bool = False
                        ) -> tuple[BacktestReport, BacktestReport | None]:
-    """Replay every trip scored in [start, end) under ``profile`` as it was known when its day's
+    """Replay every trip whose selection day (its discharge day: see
+    :func:`scheldt.risk.backtest.as_decided`) is in [start, end) under ``profile`` as it was known when its day's
     selection was made (:func:`scheldt.risk.backtest.as_decided`: the end of its discharge day,
     UTC, cut from its latest stored facts), counting as hits the recorded seizures (``truth``:
     the simulated ground truth instead); trips without an outcome of that kind are left out.
@@ -91,19 +92,26 @@ def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, s
 
 
 def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, truth: bool) -> list[Any]:
-    """The trips scored in [start, end) with an outcome of the kind asked, as decided (see
-    :func:`backtest_with_live`). Raises InputError when there are none."""
+    """The trips with an outcome of the kind asked, as decided (see :func:`backtest_with_live`),
+    whose selection day is in [start, end) (a review's ``--from/--to`` picked trips by when they
+    were last scored: December "days" ranked January's trips). Raises InputError when there are none."""
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
-    past = []
-    scored = uow.trip_assessments.latest_per_trip(start, end)
+    first, last = (start.astimezone(UTC).date() if start else None), (end.astimezone(UTC).date() if end else None)
+    past, in_period = [], 0
+    scored = uow.trip_assessments.latest_per_trip()
     for a in scored:
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
+        if first is not None or last is not None:
+            day = decision_day(trip_facts_from_dict(a["facts"]), a["scored_at"])
+            if (first is not None and day < first) or (last is not None and day >= last):
+                continue
+        in_period += 1
         if known is not None:
             past.append(as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]))
-    if not scored:
-        raise InputError("backtest", "no trip was scored in that period" if start or end else "no trip was scored yet")
+    if not in_period:
+        raise InputError("backtest", "no trip was discharged in that period" if start or end else "no trip was scored yet")
     if not past:
-        raise InputError("backtest", f"none of the {len(scored):,} trips scored in that period has a recorded "
+        raise InputError("backtest", f"none of the {in_period:,} trips of that period has a recorded "
                          f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "
                          "`scheldt trips outcomes ground-truth.csv`)")
     return past
