@@ -89,7 +89,8 @@ def _absolute_files(params: dict[str, Any]) -> dict[str, Any]:
             if key == "mapping" and not path.is_file():
                 fixed.append(name)
             elif key in _READS and not path.is_file():
-                raise InputError(f"--param {key}", f"{name}: no such file" + (" (a directory?)" if path.is_dir() else ""))
+                hint = " (a directory?)" if path.is_dir() else ""
+                raise InputError(f"--param {key}", f"{name}: no such file{hint}")
             else:
                 fixed.append(str(path.resolve()))
         out[key] = fixed if isinstance(value, list) else fixed[0]

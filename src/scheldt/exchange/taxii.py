@@ -466,7 +466,8 @@ async def get_tombstones(api_root: str, collection: str, request: Request) -> Re
         _root(api_root)
         c = ctx.collection(collection)
         qp = request.query_params
-        page = t.tombstones(ctx.uow, ctx.requester, c, t.cursor_codec(ctx.uow).decode(qp.get("next")), t.parse_limit(qp.get("limit")))
+        after = t.cursor_codec(ctx.uow).decode(qp.get("next"))
+        page = t.tombstones(ctx.uow, ctx.requester, c, after, t.parse_limit(qp.get("limit")))
         items = [{"id": d.stix_id, "version": d.modified, "date_deleted": t.timestamp(d.deleted_at)} for d in page.rows]
         ctx.audit("read", "taxii-tombstones", c.alias, count=len(items), ids=[d.stix_id for d in page.rows])
         return taxii_response(_envelope(page, "deleted", items))

@@ -131,7 +131,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     except DBAPIError as exc:  # e.g. no CREATE on the schema: an operator review got an 80-line traceback
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
         raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
-                          f"cannot upgrade the schema as {engine.url.username or 'the default user'}: {reason}") from None
+                          f"cannot upgrade the schema as {engine.url.username or 'the default user'}: "
+                          f"{reason}") from None
 
 
 def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:

@@ -210,7 +210,8 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
     groups = share.groups_of(ctx.uow, ctx.principal) if ctx.principal.can(Permission.SHARE) else []
     shared = share.alerts_shared_about(ctx.uow, ctx.principal, detail["trip"]["id"]) \
         if ctx.principal.can(Permission.SHARE) else []
-    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS, "groups": groups, "shared": shared,
+    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS, "groups": groups,
+                    "shared": shared,
                     "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),
                                        None)}
 

@@ -75,10 +75,10 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
 def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, start: datetime | None = None,
                        end: datetime | None = None, truth: bool = False
                        ) -> tuple[BacktestReport, BacktestReport | None]:
-    """Replay every trip whose selection day (its discharge day: see
-    :func:`scheldt.risk.backtest.as_decided`) is in [start, end) under ``profile`` as it was known when its day's
-    selection was made (:func:`scheldt.risk.backtest.as_decided`: the end of its discharge day,
-    UTC, cut from its latest stored facts), counting as hits the recorded seizures (``truth``:
+    """Replay every trip whose selection day is in [start, end) under ``profile`` as it was known
+    when that day's selection was made (:func:`scheldt.risk.backtest.as_decided`: its discharge
+    day, else the day of its last actual event; the facts cut at the end of that day, UTC, from
+    its latest stored facts), counting as hits the recorded seizures (``truth``:
     the simulated ground truth instead); trips without an outcome of that kind are left out.
     Returns that report and the live profile's on the same trips, for comparison (None when
     ``profile`` is the live one, or none is live): an officer changing a profile sees whether
@@ -109,7 +109,8 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
         if known is not None:
             past.append(as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]))
     if not in_period:
-        raise InputError("backtest", "no trip was discharged in that period" if start or end else "no trip was scored yet")
+        raise InputError("backtest", "no trip was discharged in that period" if start or end
+                         else "no trip was scored yet")
     if not past:
         raise InputError("backtest", f"none of the {in_period:,} trips of that period has a recorded "
                          f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "

@@ -211,7 +211,8 @@ class CursorCodec:
     @classmethod
     def from_secret(cls, secret: bytes) -> CursorCodec:
         """Both keys derived from the node's cursor secret (migration 0022)."""
-        return cls(hmac.digest(secret, b"taxii-cursor-iv", "sha256"), hmac.digest(secret, b"taxii-cursor-stream", "sha256"))
+        return cls(hmac.digest(secret, b"taxii-cursor-iv", "sha256"),
+                   hmac.digest(secret, b"taxii-cursor-stream", "sha256"))
 
     def encode(self, position: int) -> str:
         """The ``next`` value after the object version (or tombstone) at ``position``."""
@@ -466,8 +467,8 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
         rows += page.rows
         if not page.more:
             break
-        q = Query(after=cursor_codec(uow).decode(page.next), ids=q.ids, versions=q.versions, spec_versions=q.spec_versions,
-                  limit=q.limit)
+        q = Query(after=cursor_codec(uow).decode(page.next), ids=q.ids, versions=q.versions,
+                  spec_versions=q.spec_versions, limit=q.limit)
     if not rows:
         raise NotFoundError(f"object {stix_id[:100]}", "no version matches match[version] / match[spec_version]")
     foreign = sorted({r.owner_org for r in rows} - {principal.organisation.id})
