@@ -78,6 +78,20 @@ def test_high_risk_port_of_loading_at_the_grade_of_the_port() -> None:
     assert strength("high_risk_port_of_loading", facts) == 1.0  # not graded: full strength
 
 
+def test_a_ports_own_entry_comes_before_its_countrys() -> None:
+    """Profile-owner review: CRMOB listed at grade 1.0 after "CR" at 0.8 was scored at 0.8 (the
+    first entry in list order won), and the evidence named the country as if it were the port."""
+    listed = [ListedPort("CR", "Costa Rica (all ports)", date(2020, 1, 1), grade=0.8),
+              ListedPort("CRMOB", "Puerto Moin", date(2020, 1, 1), grade=1.0)]
+    hit = INDICATORS["high_risk_port_of_loading"].check(trip(ev("LOAD", -300, "CRMOB"), ev("DISC", 0)),
+                                                      Context({}, listed, COVERS))
+    assert hit is not None and hit.strength == 1.0
+    assert hit.evidence == "loaded on 2026-02-16: CRMOB (Puerto Moin), on the high-risk list since 2020-01-01"
+    other = INDICATORS["high_risk_port_of_loading"].check(trip(ev("LOAD", -300, "CRLIO"), ev("DISC", 0)),
+                                                        Context({}, listed, COVERS))
+    assert other is not None and other.strength == 0.8 and "CRLIO (Costa Rica (all ports))" in other.evidence
+
+
 def test_country_listing_has_an_end_date() -> None:
     # Costa Rica listed for 2024 only: a 2026 loading at Moin is not a hit
     assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "CRMOB"))) is None

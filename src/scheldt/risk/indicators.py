@@ -72,11 +72,13 @@ class Context:
             self._by_code[p.code] = (*self._by_code.get(p.code, ()), p)
 
     def listed(self, unlocode: str, on: date) -> ListedPort | None:
-        """The high-risk list entry covering ``unlocode`` on ``on``, if any (the first in list
-        order, as a port's own entry and its country's are both looked at)."""
+        """The high-risk list entry covering ``unlocode`` on ``on``, if any: the port's own entry
+        before its country's (a review's CRMOB at grade 1.0 after "CR" at 0.8 was scored at
+        0.8), then the first in list order."""
         if not unlocode:
             return None
-        found = [p for code in (unlocode, unlocode[:2]) for p in self._by_code.get(code, ()) if p.covers(unlocode, on)]
+        found = [p for p in self._by_code.get(unlocode, ()) if p.covers(unlocode, on)] or [
+            p for p in self._by_code.get(unlocode[:2], ()) if p.covers(unlocode, on)]
         if len(found) > 1:
             order = {id(p): i for i, p in enumerate(self.high_risk_ports)}
             found.sort(key=lambda p: order[id(p)])
