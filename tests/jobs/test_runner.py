@@ -199,15 +199,18 @@ def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[...
         runs = JobRuns(uow.session)
         run = runs.create("ingest", {"paths": [str(TNT)]}, "officer.a", datetime.now(UTC))
         assert runs.claim(run.id, datetime.now(UTC)) and not runs.claim(run.id, datetime.now(UTC))
+        # a rescore killed half-way left trips under the old profile (operator review): queued again too
+        cut_rescore = runs.create("rescore", {}, "api:officer", datetime.now(UTC))
+        assert runs.claim(cut_rescore.id, datetime.now(UTC))
     runner.start()
-    assert runner.interrupted == [run.id]
+    assert runner.interrupted == [run.id, cut_rescore.id]
     after = runner.get(run.id)
     assert (after.status, after.error) == ("failed", INTERRUPTED)
     assert after.finished_at is not None and stored_events(engine) == 0  # not run again
     # what a cut ingest loaded is scored by a rescore queued on the restart (an operator review
     # killed the server mid-ingest: 2,271 trips stayed out of the queue, and nothing said so)
-    rescore = [r for r in runner.recent(10) if r.kind == "rescore"]
-    assert len(rescore) == 1 and rescore[0].requested_by == f"runner: after interrupted ingest run(s) [{run.id}]"
+    rescore = [r for r in runner.recent(10) if r.kind == "rescore" and r.id != cut_rescore.id]
+    assert len(rescore) == 1 and rescore[0].requested_by == f"runner: after interrupted run(s) [{run.id}, {cut_rescore.id}]"
     poll(lambda: runner.get(rescore[0].id).status in ("done", "failed"))
     assert runner.get(rescore[0].id).status == "done"
 

@@ -37,7 +37,8 @@ def _requested_by() -> str:
 
 @app.command("run")
 def run(
-    kind: Annotated[str, typer.Argument(help="ingest, train-trips, rescore or audit-head (`scheldt jobs kinds`).")],
+    kind: Annotated[str, typer.Argument(help="A job kind (ingest, rescore, train-trips, ...): `scheldt jobs kinds` "
+                                             "lists them all with their parameters.")],
     param: Annotated[list[str] | None, typer.Option("--param", help="key=value; repeat a list parameter: --param paths=a.json --param paths=b.json.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Run it now in this process (or follow it in the API server's runner) with a progress bar until it ends.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON on stdout.")] = False,

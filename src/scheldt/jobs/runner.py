@@ -295,13 +295,15 @@ class JobRunner:
             with unit_of_work(self.engine) as uow:
                 runs = JobRuns(uow.session)
                 self.interrupted = runs.interrupt_running(utcnow())
-                cut_ingests = [i for i in self.interrupted if runs.get(i).kind == "ingest"
-                               ] if uow.profiles.live() is not None else []  # nothing is scored without one
-                if cut_ingests:  # what they loaded before the stop is unscored: score it (operator review)
-                    runs.create("rescore", {}, f"runner: after interrupted ingest run(s) {cut_ingests}", utcnow())
+                # what a cut ingest loaded is unscored, and a cut rescore left trips under the old
+                # profile (operator reviews): score again; nothing is scored without a live profile
+                cut_ingests = [i for i in self.interrupted if runs.get(i).kind in ("ingest", "rescore")
+                               ] if uow.profiles.live() is not None else []
+                if cut_ingests:
+                    runs.create("rescore", {}, f"runner: after interrupted run(s) {cut_ingests}", utcnow())
             if self.interrupted:
                 log.warning("job runs %s were interrupted by a stop and are marked failed%s", self.interrupted,
-                            "; a rescore run is queued for what the cut ingest loaded" if cut_ingests else "")
+                            "; a rescore run is queued for what they left unscored" if cut_ingests else "")
             self._scheduler = self._new_scheduler()
             with _ENGINES_LOCK:
                 _ENGINES[self.key] = self.engine
