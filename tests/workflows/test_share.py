@@ -33,7 +33,7 @@ from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.exchange import ExchangeRepository
-from scheldt.store.models import SharedObjectRow, WatchlistEntryRow
+from scheldt.store.models import SharedObjectRow, TripAssessmentRow, WatchlistEntryRow
 from scheldt.workflows import inspections, share
 from scheldt.workflows.accounts import create_organisation
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -110,8 +110,7 @@ def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: 
     assert isinstance(alert, Alert) and [o["id"] for o in objects] == out["objects"]
     assert [r.text for r in alert.reasons] == [r["evidence"] for r in reasons] + ["consignee unknown to us"]
     assert alert.reasons[-1].code == "officer" and alert.trip == "NARU3472484 / HHL71800000"
-    # the score as the queue shows it, not rounded to a whole number (a review read 66 for 66.5)
-    assert alert.title == f"Container NARU3472484: risk score {round(alert.score, 1):g} of 100"
+    assert alert.title == "Container NARU3472484: risk score 15 of 100"
     assert (alert.container.number, alert.container.size_type, alert.container.seals) == (
         "NARU3472484", "22GP", ("DCSA-CTK-1234",))
     c = alert.consignment
@@ -125,6 +124,17 @@ def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: 
     assert {(r.source, r.owner_org, r.tlp, r.group_id, r.kind) for r in rows} == {
         ("local", "be-customs", "amber+strict", "be-us", "alert")}
     assert us == set(out["objects"]) and nl == [] and line == []
+
+
+def test_an_alerts_title_gives_the_score_as_the_queue_does(engine: Engine, tmp_path: Path) -> None:
+    """A review read "risk score 66 of 100" in a partner's alert for a trip the queue showed at 66.5."""
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        assessment_id = uow.container_trips.get(trip_id)["assessment_id"]
+        uow.session.execute(update(TripAssessmentRow).where(TripAssessmentRow.id == assessment_id).values(score=66.5))
+        out = share.share_alert(uow, OFFICER, trip_id, strict(), NOW)
+        alert = from_stix(stored_objects(uow), out["id"])
+    assert alert.title == "Container NARU3472484: risk score 66.5 of 100" and alert.score == 66.5
 
 
 def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:

@@ -76,27 +76,34 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def require_known_local_organisation(uow: UnitOfWork) -> None:
-    """Raise ConfigError when the store has organisations but ``SCHELDT_LOCAL_ORGANISATION`` is
-    none of them: what a command loads is recorded as supplied by it, and no user would see it
-    (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read)."""
+def _unknown_local_organisation(uow: UnitOfWork) -> tuple[str, str] | None:
+    """(``SCHELDT_LOCAL_ORGANISATION``, the store's organisations as listed) when the store has
+    organisations and that is none of them: what a command loads is recorded as supplied by it,
+    and no user would see it; None when it is one of them or the store has none yet."""
     local = settings().local_organisation
     known = [o.id for o in uow.accounts.organisations()]
-    if known and local not in known:
-        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+    if not known or local in known:
+        return None
+    return local, ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+
+
+def require_known_local_organisation(uow: UnitOfWork) -> None:
+    """Raise ConfigError when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store
+    (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read)."""
+    unknown = _unknown_local_organisation(uow)
+    if unknown is not None:
+        local, shown = unknown
         raise ConfigError("SCHELDT_LOCAL_ORGANISATION", f"{local!r} is not an organisation of this store ({shown}): "
                           "what is loaded would be recorded as supplied by it, and no user would see it. Set it to "
                           "this node's agency")
 
 
 def warn_unknown_local_organisation(uow: UnitOfWork) -> None:
-    """Warn on stderr when the store has organisations but ``SCHELDT_LOCAL_ORGANISATION`` is none
-    of them: what this command records as supplied by the node would be seen by no user (each
-    sees what its own organisation supplied or owns)."""
-    local = settings().local_organisation
-    known = [o.id for o in uow.accounts.organisations()]
-    if known and local not in known:
-        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+    """Warn on stderr when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store
+    (see :func:`require_known_local_organisation`; ``serve`` starts anyway)."""
+    unknown = _unknown_local_organisation(uow)
+    if unknown is not None:
+        local, shown = unknown
         console.print(f"[yellow]warning[/yellow] SCHELDT_LOCAL_ORGANISATION is {escape(local)!r}, which is not an "
                       f"organisation of this store ({escape(shown)}): what is loaded is recorded as supplied by it, "
                       f"and no user sees it. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.", highlight=False)

@@ -297,13 +297,13 @@ class JobRunner:
                 self.interrupted = runs.interrupt_running(utcnow())
                 # what a cut ingest loaded is unscored, and a cut rescore left trips under the old
                 # profile (operator reviews): score again; nothing is scored without a live profile
-                cut_ingests = [i for i in self.interrupted if runs.get(i).kind in ("ingest", "rescore")
-                               ] if uow.profiles.live() is not None else []
-                if cut_ingests:
-                    runs.create("rescore", {}, f"runner: after interrupted run(s) {cut_ingests}", utcnow())
+                cut_runs = [i for i in self.interrupted if runs.get(i).kind in ("ingest", "rescore")
+                            ] if uow.profiles.live() is not None else []
+                if cut_runs:
+                    runs.create("rescore", {}, f"runner: after interrupted run(s) {cut_runs}", utcnow())
             if self.interrupted:
                 log.warning("job runs %s were interrupted by a stop and are marked failed%s", self.interrupted,
-                            "; a rescore run is queued for what they left unscored" if cut_ingests else "")
+                            "; a rescore run is queued for what they left unscored" if cut_runs else "")
             self._scheduler = self._new_scheduler()
             with _ENGINES_LOCK:
                 _ENGINES[self.key] = self.engine

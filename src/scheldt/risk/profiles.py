@@ -92,7 +92,6 @@ class Lists(_Strict):
         return entries
 
 
-#: A parameter value: finite, not negative, at most a million (days, hours, kg, knots, shares).
 def _not_yes_or_no(value: Any) -> Any:
     """Refuse a YAML boolean where a number belongs: ``weight: yes`` was taken as 1 (review)."""
     if isinstance(value, bool):
@@ -100,6 +99,7 @@ def _not_yes_or_no(value: Any) -> Any:
     return value
 
 
+#: A parameter value: finite, not negative, at most a million (days, hours, kg, knots, shares).
 ParamValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False), BeforeValidator(_not_yes_or_no)]
 #: Parameters an indicator divides by (its strength grows with the measure over them): 0 is refused.
 POSITIVE_PARAMS = frozenset({"min_gap_hours", "min_hours"})
@@ -160,6 +160,10 @@ class RiskProfile(_Strict):
         if self.effective_to is not None and self.effective_to <= self.effective_from:
             raise ValueError(f"effective_to {self.effective_to} is not after effective_from {self.effective_from}")
         return self
+
+    def in_force(self, day: date) -> bool:
+        """True when ``day`` is within the effective dates (``effective_to`` exclusive)."""
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 
     @property
     def label(self) -> str:

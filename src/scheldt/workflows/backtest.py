@@ -101,13 +101,16 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
     scored = uow.trip_assessments.latest_per_trip()
     for a in scored:
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
-        if first is not None or last is not None:
-            day = decision_day(trip_facts_from_dict(a["facts"]), a["scored_at"])
-            if (first is not None and day < first) or (last is not None and day >= last):
-                continue
+        if known is None and first is None and last is None:
+            in_period += 1  # counted, never read: its facts need no parsing
+            continue
+        facts = trip_facts_from_dict(a["facts"])  # once per trip
+        day = decision_day(facts, a["scored_at"])
+        if (first is not None and day < first) or (last is not None and day >= last):
+            continue
         in_period += 1
         if known is not None:
-            past.append(as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]))
+            past.append(as_decided(facts, a["scored_at"], known[1]))
     if not in_period:
         raise InputError("backtest", "no trip was discharged in that period" if start or end
                          else "no trip was scored yet")

@@ -178,6 +178,8 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
     of at most 200 characters; validity from ``now`` to ``valid_until`` (after ``now``).
     Raises InputError naming the term at fault."""
     tlp = parse_tlp(terms.tlp)
+    if kind in AGENCY_ITEMS:
+        _agencies_only(tlp, AGENCY_ITEMS[kind])
     reliability, credibility = check_evaluation(terms.reliability, terms.credibility)
     group = terms.group or None
     members: list[str] = []
@@ -210,9 +212,14 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
     return Sharing(kind, tlp, group, terms.handling_code.strip(), reliability, credibility, recipients, start, until)
 
 
-#: Kinds of item no shipping line or terminal may read, whatever their marking (the trip's risk
-#: score, reasons and parties; an inspection's findings): their TLP:RED names agencies' users only.
-AGENCY_ITEMS = ("alert", "seizure-report")
+#: Kinds of item no shipping line or terminal may read, whatever their marking, with what they
+#: carry: never TLP:CLEAR or AMBER (:func:`_agencies_only`), and their TLP:RED names agencies' users only.
+AGENCY_ITEMS = {
+    "alert": "an alert carries the trip's risk score, reasons and parties",
+    # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
+    # picked, as a carrier; inspections are customs' own
+    "seizure-report": "a seizure report carries the inspection, how the box was picked and the trip's parties",
+}
 
 
 def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
@@ -359,10 +366,10 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
             for v in newest.values() if not v.revoked]
 
 
-def _agencies_only(terms: Terms, what: str) -> None:
+def _agencies_only(tlp: Tlp, what: str) -> None:
     """Refuse TLP:CLEAR and TLP:AMBER for an item no shipping line or terminal may read (CLEAR
     reaches everyone, AMBER the members' client companies too). Raises InputError naming ``tlp``."""
-    if parse_tlp(terms.tlp) in (Tlp.CLEAR, Tlp.AMBER):
+    if tlp in (Tlp.CLEAR, Tlp.AMBER):
         raise InputError("tlp", f"{what}, which no shipping line or terminal may read (TLP:CLEAR reaches everyone, "
                          "TLP:AMBER the members' client companies too): mark it GREEN (agencies), AMBER+STRICT (the "
                          "group's agencies) or RED")
@@ -380,7 +387,6 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     reasons = _reasons(assessment, note)
     if not reasons:
         raise InputError("note", f"trip {trip_id} has no scored reasons: say why it is of interest")
-    _agencies_only(terms, "an alert carries the trip's risk score, reasons and parties")
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
     title = f"Container {trip['container_number']}" + (f": risk score {round(score, 1):g} of 100" if score is not None else "")
@@ -402,9 +408,6 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     (:func:`withdraw_item`), it is shared anew under a new id (STIX: a revoked object stays
     revoked). Raises ConflictError when the order recorded no seizure."""
     require(principal, Permission.SHARE)
-    # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
-    # picked, as a carrier; inspections are customs' own
-    _agencies_only(terms, "a seizure report carries the inspection, how the box was picked and the trip's parties")
     org = principal.organisation.id
     sharing = sharing_terms(uow, org, "seizure-report", terms, now)
     return _publish_seizure(uow, principal, order_id, sharing, _clean(description, 4000), now)
@@ -568,7 +571,7 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
                          "entry or sighting (withdraw the item it belongs to)")
     if latest.revoked:
         raise ConflictError(f"shared item {stix_id[:100]}", "was withdrawn already")
-    why = _clean(reason.replace("\x00", ""), 500)
+    why = _clean(reason, 500)
     if not why:  # a review withdrew with an empty reason: the audit log then said nothing
         raise InputError("reason", "say why it is withdrawn (kept in the audit log; partners are not told)")
     return _withdraw(uow, requester, latest, why, now)

@@ -197,11 +197,9 @@ def live_profile(uow: UnitOfWork, now: datetime | None = None) -> RiskProfile:
         raise InputError("risk profile", "no profile is live: `scheldt profile activate FILE.yaml` "
                          "(or `--builtin antwerp-narcotics`)")
     profile = load_profile(stored.body, stored.label)
-    if now is not None:
-        day = now.date()
-        if day < profile.effective_from or (profile.effective_to is not None and day >= profile.effective_to):
-            raise InputError(profile.label, f"not in force on {day} (effective {profile.effective_from} to "
-                             f"{profile.effective_to or 'open'}): activate a profile that is")
+    if now is not None and not profile.in_force(day := now.date()):
+        raise InputError(profile.label, f"not in force on {day} (effective {profile.effective_from} to "
+                         f"{profile.effective_to or 'open'}): activate a profile that is")
     return profile
 
 
@@ -360,19 +358,20 @@ def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason:
     ProfileError for an invalid profile."""
     profile = load_profile(text, where)
     stored = uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
-    return profile, activate_stored(uow, stored, actor, reason, now)
+    return profile, activate_stored(uow, stored, actor, reason, now, profile)
 
 
-def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime) -> bool:
-    """Make ``stored`` (a stored profile version, as ``uow.profiles.get`` gives) live unless it
-    already is; True when switched (recorded). Raises InputError when it is not in force on
-    ``now``'s day (its effective dates)."""
+def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime,
+                    profile: RiskProfile | None = None) -> bool:
+    """Make ``stored`` (a stored profile version, as ``uow.profiles.get`` gives; ``profile``: its
+    text already loaded) live unless it already is; True when switched (recorded). Raises
+    InputError when it is not in force on ``now``'s day (its effective dates)."""
     live = uow.profiles.live()
     if live is not None and live.id == stored.id:
         return False
-    profile = load_profile(stored.body, stored.label)
+    profile = profile or load_profile(stored.body, stored.label)
     day = now.date()
-    if day < profile.effective_from or (profile.effective_to is not None and day >= profile.effective_to):
+    if not profile.in_force(day):
         # a review made a profile effective next year live: no trip could be scored until then
         raise InputError("effective_from" if day < profile.effective_from else "effective_to",
                          f"{stored.label} is not in force on {day} (effective {profile.effective_from} to "
