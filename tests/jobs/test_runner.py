@@ -172,8 +172,6 @@ def test_a_server_takes_the_jobs_over_when_the_other_runner_stops(runners: Calla
     monkeypatch.setattr(service, "TAKE_OVER_EVERY_S", 0.1)
     command = runners()
     command.start()  # as `scheldt jobs run --wait`
-    monkeypatch.setattr(service, "settings", lambda: type("S", (), {
-        "audit_head_every_s": 300, "notice_delivery_every_s": 5.0, "federation_pull_every_s": 2.0})())
     server, take_over = service._start_jobs(store_url)
     try:
         assert not server.started and take_over is not None
