@@ -31,6 +31,22 @@ def test_a_connection_lost_in_the_middle_is_a_clear_error(postgres_url: str) -> 
         engine.dispose()
 
 
+def test_a_pooled_connection_the_database_dropped_is_replaced_unseen(postgres_url: str) -> None:
+    """After a database restart (or an idle-session timeout) the pool holds dead connections;
+    each used to fail one request with a 503 (operator review). Checked out, one is now tested
+    and replaced, so the request succeeds."""
+    engine = open_store(postgres_url, auto_upgrade=True)
+    try:
+        with unit_of_work(engine) as uow:
+            pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(PG_SERVER, autocommit=True) as other:  # the pooled connection dies while idle
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with unit_of_work(engine) as uow:
+            assert uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
+
+
 def test_a_store_upgraded_by_a_newer_version_is_named_as_such(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_store(url)

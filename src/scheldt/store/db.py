@@ -49,7 +49,10 @@ _PASSWORD = re.compile(r"//([^:/@\s]+):[^@\s]*@")
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
+    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas.
+    A server database's pooled connection is tested when checked out (``pool_pre_ping``) and
+    replaced if the server dropped it (a restart, an idle timeout), instead of failing the
+    request that drew it."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         folder = Path(url.removeprefix("sqlite:///")).parent
         try:
@@ -57,7 +60,8 @@ def make_engine(url: str) -> Engine:
         except OSError as exc:
             raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from None
     try:
-        engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads)
+        engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
+                               pool_pre_ping=not url.startswith("sqlite"))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         shown, why = (_PASSWORD.sub(r"//\1:***@", text) for text in (url, str(exc)))  # no password in messages
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {why}") from None
