@@ -232,3 +232,14 @@ def test_a_live_profile_not_in_force_leaves_ingest_loading_and_says_why_nothing_
     assert "effective 2024-01-01 to 2025-01-01" in report["rescored"]["not_scored"]
     again = json.loads(invoke("ingest", "--json", str(TD))[1])
     assert again["files"][0]["added"] == 0  # the first ingest's facts were kept
+
+
+def test_a_command_on_a_store_not_made_yet_says_it_made_one(settings_env: Path) -> None:
+    """An operator with a mistyped SCHELDT_DATA_DIR read an empty list with no word that the
+    store had just been made (operator review): the first command says so on stderr, once."""
+    code, out, err = invoke("profile", "list", "--json")
+    assert code == 0 and json.loads(out)["versions"] == []
+    store = settings_env / "scheldt.db"
+    assert err.startswith(f"note: no store at {store} yet: created an empty one")
+    code, _, err = invoke("profile", "list", "--json")
+    assert code == 0 and "note:" not in err

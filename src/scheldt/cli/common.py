@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -43,13 +44,29 @@ def wall_clock() -> datetime:
 
 @contextmanager
 def store() -> Iterator[UnitOfWork]:
-    """A unit of work on the configured store; committed when the command succeeds."""
-    engine = open_store(settings().resolved_database_url)
+    """A unit of work on the configured store; committed when the command succeeds. A SQLite
+    store that does not exist yet is created, and a note on stderr says where: an operator who
+    mistyped ``SCHELDT_DATA_DIR`` otherwise read empty lists from a store made on the spot
+    (operator review)."""
+    url = settings().resolved_database_url
+    new_file = _missing_sqlite_file(url)
+    engine = open_store(url)
+    if new_file is not None:
+        console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "
+                      "(set SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL for another store)", highlight=False)
     try:
         with unit_of_work(engine) as uow:
             yield uow
     finally:
         engine.dispose()
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url`` when it does not exist yet, else None."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return None if path.exists() else path
 
 
 @contextmanager
