@@ -78,6 +78,14 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "a number is needed here, not true (YAML reads yes/no/on/off as true/false)"),
     (("freight_paid_in_cash: {weight: 20}", "quick_pickup: {weight: 20, params: {max_hours: true}}"),
      "p.yaml: indicators.quick_pickup.params.max_hours", "a number is needed here, not true"),
+    # a share of 5 was taken as 1, and a min_score of 150 or a min_share of 2 could never fire
+    (("freight_paid_in_cash: {weight: 20}", "quick_pickup: {weight: 20, params: {perishable_strength: 5}}"),
+     "p.yaml: indicators.quick_pickup.params", "perishable_strength is a strength: 1 is full, at most 1; 5 is out of range"),
+    (("freight_paid_in_cash: {weight: 20}", "mass_gap: {weight: 20, params: {min_share: 2}}"),
+     "p.yaml: indicators.mass_gap.params", "min_share is a share: 0.05 is 5 %, at most 1; 2 is out of range"),
+    (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 150}}"),
+     "p.yaml: indicators.watchlist_match.params", "min_score is a match score out of 100, at most 100; 150 is out of range"),
+    (("freight_paid_in_cash: {weight: 20}", "mass_gap: {weight: 20, params: {min_share: 1}}"), None, None),
 ])
 def test_invalid_profiles_say_where_and_why(change: tuple[str, str], where: str | None, why: str | None) -> None:
     if where is None:  # an empty params mapping is fine

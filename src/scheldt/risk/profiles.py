@@ -103,6 +103,11 @@ def _not_yes_or_no(value: Any) -> Any:
 ParamValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False), BeforeValidator(_not_yes_or_no)]
 #: Parameters an indicator divides by (its strength grows with the measure over them): 0 is refused.
 POSITIVE_PARAMS = frozenset({"min_gap_hours", "min_hours"})
+#: Parameters with a narrower range than :data:`ParamValue`: shares (0-1) and match scores
+#: (0-100). Beyond it a share of 5 was silently taken as 1, and a min_score of 150 or a
+#: min_share of 2 made the indicator unable to fire.
+BOUNDED_PARAMS = {"min_share": (1.0, "a share: 0.05 is 5 %"), "perishable_strength": (1.0, "a strength: 1 is full"),
+                  "min_score": (100.0, "a match score out of 100")}
 
 
 class IndicatorSetting(_Strict):
@@ -116,6 +121,10 @@ class IndicatorSetting(_Strict):
         for key in sorted(POSITIVE_PARAMS & set(params)):
             if params[key] <= 0:  # a review's min_gap_hours: 0 validated, then every scoring divided by it
                 raise ValueError(f"{key} must be more than 0 (the indicator's strength is measured in it)")
+        for key in sorted(BOUNDED_PARAMS.keys() & set(params)):
+            top, what = BOUNDED_PARAMS[key]
+            if params[key] > top:
+                raise ValueError(f"{key} is {what}, at most {top:g}; {params[key]:g} is out of range")
         return params
 
 
