@@ -212,25 +212,62 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Refuse an alias (``*name``): a profile needs none, and nested aliases make a short
+        text expand into a structure too large to validate (a "billion laughs")."""
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "an alias (*name) is not allowed in a profile: write the "
+                                              "value out", self.peek_event().start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+#: Largest profile text read, in bytes (the built-in profile is about 6 kB).
+MAX_PROFILE_BYTES = 1_000_000
+
+
+def _lines(node: yaml.Node, path: tuple[str, ...] = (), into: dict[tuple[str, ...], int] | None = None
+           ) -> dict[tuple[str, ...], int]:
+    """The 1-based line of every key and list item of a composed YAML document, by path."""
+    lines = {} if into is None else into
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = (*path, str(key.value))
+            lines[here] = key.start_mark.line + 1
+            _lines(value, here, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, str(i)), lines)
+    return lines
+
 
 def load_profile(text: str, where: str = "profile") -> RiskProfile:
-    """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``
-    and the field at fault."""
+    """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``,
+    the line and the field at fault (``where line N: indicators.x.weight``)."""
+    if len(text) > MAX_PROFILE_BYTES:
+        raise ProfileError(where, f"{len(text):,} characters: a profile is at most {MAX_PROFILE_BYTES:,}")
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
     except ValueError as exc:  # YAML timestamps that are no date, e.g. 2026-13-01
         raise ProfileError(where, f"not a valid date: {exc}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
     try:
         return RiskProfile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
+        loc = tuple(str(p) for p in first["loc"])
         why = first["msg"].removeprefix("Value error, ")
-        raise ProfileError(f"{where}: {path}" if path else where, why) from exc
+        lines = _lines(node)
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        place = f"{where} line {line}" if line else where
+        raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
 
 
 def profile_digest(text: str) -> str:
