@@ -25,7 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,23 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     # memory while an ingest inserts in event-id order (benchmarks/ingest_throughput.py).
     cur.execute("PRAGMA cache_size=-32768")
     cur.close()
+
+
+def take_write_lock(session: Session, key: int, table: Any) -> None:
+    """Hold a lock from here to the end of the session's transaction, for work that reads
+    before it writes and must not interleave with another such work (plan a scan only if the
+    trip has no open order; act on a scan order from the state just read). PostgreSQL: the
+    transaction-level advisory lock ``key`` (re-entrant); SQLite: the database write lock,
+    taken by a write statement that matches no row of ``table`` (a SQLAlchemy Table) and
+    waited for while another writer holds it. Reads done after it see every commit before.
+    Without it, a review's simultaneous requests each read the same state and all wrote: five
+    open orders for one trip, a scanner booked 6 of 4, a seizure on a cancelled order."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif dialect == "sqlite":
+        pk = next(iter(table.primary_key.columns))
+        session.execute(update(table).where(pk < 0).values({pk.name: pk}))
 
 
 #: user:password@ in a URL, to mask the password when the URL is shown.

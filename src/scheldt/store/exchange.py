@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import InputError, NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import (
     NodeAccountRow,
     NodeSecretRow,
@@ -290,8 +291,11 @@ class ExchangeRepository:
         """Take the writers' lock now, until the end of this transaction (PostgreSQL; SQLite has
         one writer at a time), for work that reads the newest version of an object before
         writing the next one (a withdrawal, a re-shared seizure report): an attack review raced
-        the two, and a withdrawn report came back to life."""
+        the two, and a withdrawn report came back to life. On SQLite the database write lock is
+        taken now (its reads before the first write are not in the transaction)."""
         self._serialise_writers()
+        if self.session.get_bind().dialect.name == "sqlite":
+            take_write_lock(self.session, WRITE_LOCK_KEY, _T)
 
     def node_namespace(self, name: str, now: datetime) -> uuid.UUID:
         """This node's own random UUID called ``name`` (a uuid5 namespace for ids a partner must

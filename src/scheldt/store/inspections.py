@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
 from scheldt.domain.inspection import TAKES_SLOT
-from scheldt.store.container_trips import scope_clause
 from scheldt.errors import InputError, NotFoundError
+from scheldt.store.container_trips import scope_clause
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
 from scheldt.store.rows import aware, built_once
 
@@ -23,6 +24,8 @@ def _dict(row: Any, table: Any) -> dict[str, Any]:
 
 _HOLD = HoldRow.__table__
 _ORDER = ScanOrderRow.__table__
+#: PostgreSQL advisory lock key serialising inspection writes (:meth:`InspectionRepository.lock`).
+LOCK_KEY = 0x5C4E_15CA_0D0E_5C01
 
 
 def _holds_statement(trips: int | None, active: bool | None, after: bool) -> Any:
@@ -59,6 +62,13 @@ class InspectionRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock(self) -> None:
+        """Serialise inspection writes (plans, order actions, holds) from here to the end of the
+        transaction (:func:`scheldt.store.db.take_write_lock`): take it before reading the state
+        a write depends on (an open order, the slots taken, the order's status, an active hold).
+        Taken before the exchange's writers' lock when a correction updates a shared report."""
+        take_write_lock(self.session, LOCK_KEY, _ORDER)
 
     # scanners
     def add_scanner(self, scanner_id: str, name: str, site: str, capacity: int, org_id: str) -> None:
@@ -162,6 +172,13 @@ class InspectionRepository:
         """The trip's hold that is not released yet, or None."""
         row = self.session.scalar(select(HoldRow).where(HoldRow.trip_id == trip_id, HoldRow.released_at.is_(None)))
         return None if row is None else _dict(row, HoldRow.__table__)
+
+    def hold(self, hold_id: int) -> dict[str, Any]:
+        """One hold by id. Raises NotFoundError."""
+        row = self.session.get(HoldRow, hold_id)
+        if row is None:
+            raise NotFoundError(f"hold {hold_id}", "no such hold")
+        return _dict(row, _HOLD)
 
     def add_hold(self, trip_id: int, org_id: str, actor: str, reason: str, at: datetime) -> int:
         """Put a trip on hold; returns the hold's id."""

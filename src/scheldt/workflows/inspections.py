@@ -60,6 +60,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     reason = check_plan(selection, shift, reason)
     check_shift_ahead(shift_date, shift, now)
     org = principal.organisation.id
+    uow.inspections.lock()  # before reading the open order and the slots taken (a review's double submit)
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     if trip["left_at"] is not None:
         raise ConflictError(f"trip {trip_id}", f"its box left the port at {trip['left_at']:%Y-%m-%d %H:%M} UTC "
@@ -111,6 +112,7 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     check_shift_ahead(shift_date, shift, now)
     if not 0 <= exploration <= 1:
         raise InputError("exploration", f"{exploration} is not a share between 0 and 1")
+    uow.inspections.lock()
     scanner = uow.inspections.scanner(scanner_id, principal.organisation.id)
     free = scanner["capacity_per_shift"] - uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
     if free <= 0:
@@ -146,6 +148,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     if action not in _ACTION_PERMISSION:
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
     require(principal, _ACTION_PERMISSION[action])
+    uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
     change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
@@ -204,6 +207,7 @@ def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: d
     """Put a trip on hold with a written reason. Raises ConflictError when it is on hold already."""
     require(principal, Permission.HOLD)
     reason = _reason(reason)
+    uow.inspections.lock()  # before looking for an active hold (simultaneous holds made three)
     uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     if uow.inspections.active_hold(trip_id) is not None:
         raise ConflictError(f"trip {trip_id}", "is on hold already")
@@ -229,14 +233,16 @@ def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now:
     """Release a trip's hold with a written reason. Raises ConflictError when it is not on hold."""
     require(principal, Permission.HOLD)
     reason = _reason(reason)
+    uow.inspections.lock()
     uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     hold = uow.inspections.active_hold(trip_id)
     if hold is None:
         raise ConflictError(f"trip {trip_id}", "is not on hold")
     uow.inspections.release(hold["id"], principal.username, reason, now)
-    uow.container_trips.set_state(trip_id, on_hold=False)
+    # a hold made twice before holds were serialised stays active: the trip stays on hold
+    uow.container_trips.set_state(trip_id, on_hold=uow.inspections.active_hold(trip_id) is not None)
     notices.notify_release(uow, trip_id, now, principal.username, principal.organisation.id)
-    return uow.inspections.holds([trip_id], limit=1)[0]
+    return uow.inspections.hold(hold["id"])  # the hold released (a review was answered with another)
 
 
 def _reason(text: str | None) -> str:

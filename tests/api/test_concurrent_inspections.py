@@ -1,0 +1,89 @@
+"""Two people acting at once on one trip, scan order or scanner (a scan-team review sent the
+requests together: five open orders for one trip, a scanner booked 6 of 4, a seizure recorded on
+an order cancelled at the same moment, three active holds on one box): one request wins and the
+others are refused as if they had come second. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from tests.api.conftest import Service
+from tests.builders import shift_day
+
+
+def together(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Run ``calls`` on threads of their own, released at the same moment."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], httpx.Response]) -> httpx.Response:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def open_trips(service: Service) -> list[dict[str, Any]]:
+    r = service.client.get("/api/v1/trips", params={"limit": 60, "left_port": "false", "status": "open"},
+                           headers=service.as_("officer"))
+    return [t for t in r.json()["items"] if t["score"] > 0]
+
+
+def plan(service: Service, trip_id: int, day: int, shift: str) -> Callable[[], httpx.Response]:
+    body = {"trip_id": trip_id, "scanner_id": "SC-1", "shift_date": shift_day(day), "shift": shift, "selection": "risk"}
+    return lambda: service.client.post("/api/v1/scan-orders", headers=service.as_("officer"), json=body)
+
+
+def test_one_trip_planned_six_times_at_once_gets_one_order(service: Service) -> None:
+    trip = open_trips(service)[0]
+    answers = together([plan(service, trip["id"], 20, "late") for _ in range(6)])
+    assert Counter(r.status_code for r in answers) == {201: 1, 409: 5}
+    first = next(r.json()["id"] for r in answers if r.status_code == 201)
+    assert {r.json()["error"]["why"] for r in answers if r.status_code == 409} == {
+        f"already has scan order {first} (planned)"}
+
+
+def test_a_scanner_is_not_booked_past_its_capacity_by_simultaneous_plans(service: Service) -> None:
+    trips = open_trips(service)[1:7]
+    answers = together([plan(service, t["id"], 21, "early") for t in trips])
+    assert Counter(r.status_code for r in answers) == {201: 3, 409: 3}  # SC-1 takes 3 a shift
+    board = service.client.get(f"/api/v1/plans/{shift_day(21)}/early", headers=service.as_("officer")).json()
+    assert board["scanners"][0]["taken"] == 3
+
+
+def test_clear_search_and_cancel_of_one_order_at_once_record_one_of_them(service: Service) -> None:
+    order = plan(service, open_trips(service)[8]["id"], 22, "night")().json()
+    act = lambda who, body: lambda: service.client.post(  # noqa: E731
+        f"/api/v1/scan-orders/{order['id']}/actions", headers=service.as_(who), json=body)
+    assert act("operator", {"action": "scan", "nii_image_ref": "IMG-8", "verdict": "clear"})().status_code == 200
+    answers = together([act("operator", {"action": "clear"}),
+                        act("searcher", {"action": "search", "result": "seizure", "drug_type": "cocaine",
+                                         "mass_kg": 250, "concealment": "in_cargo"}),
+                        act("officer", {"action": "cancel", "reason": "box moved"})])
+    assert sorted(r.status_code for r in answers) == [200, 400, 400]
+    won = next(r.json() for r in answers if r.status_code == 200)
+    detail = service.client.get(f"/api/v1/scan-orders/{order['id']}", headers=service.as_("officer")).json()
+    assert detail["status"] == won["status"] and detail["status"] in ("cleared", "searched", "cancelled")
+    assert Counter(c["to_status"] for c in detail["changes"]) == {"planned": 1, "scanned": 1, won["status"]: 1}
+    assert (detail["result"] == "seizure") == (detail["status"] == "searched")
+    seizures = service.client.get("/api/v1/seizures", headers=service.as_("officer")).json()["items"]
+    assert (order["id"] in [s["id"] for s in seizures]) == (detail["status"] == "searched")
+
+
+def test_one_box_held_six_times_at_once_has_one_hold_and_its_release_frees_it(service: Service) -> None:
+    trip = open_trips(service)[12]
+    hold = lambda: service.client.post(f"/api/v1/trips/{trip['id']}/hold",  # noqa: E731
+                                       headers=service.as_("officer"), json={"reason": "awaiting K9 team"})
+    answers = together([hold for _ in range(6)])
+    assert Counter(r.status_code for r in answers) == {201: 1, 409: 5}
+    held = next(r.json() for r in answers if r.status_code == 201)
+    released = service.client.post(f"/api/v1/trips/{trip['id']}/release", headers=service.as_("officer"),
+                                   json={"reason": "dog found nothing"}).json()
+    assert (released["id"], released["release_reason"]) == (held["id"], "dog found nothing")
+    assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=service.as_("officer")).json()["trip"]["on_hold"] is False
