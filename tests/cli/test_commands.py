@@ -307,3 +307,20 @@ def test_a_database_user_without_the_rights_gets_one_line_errors(
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path) -> None:
+    """A scan-team review gave an NII scanner to a shipping line (its users then saw it on their
+    plan page) and made one with a blank id; there was no way to list them."""
+    for org, kind, *codes in (("be-customs", "agency"), ("carrier-a", "carrier", "--carrier-code", "SIMA")):
+        assert runner.invoke(app, ["org", "create", org, "--name", org, "--kind", kind, *codes]).exit_code == 0
+    carrier = runner.invoke(app, ["scanner", "add", "SC-9", "--org", "carrier-a", "--capacity", "5"])
+    assert carrier.exit_code == 2
+    assert " ".join(carrier.stderr.split()) == "error organisation: carrier-a is a carrier: only an agency has NII scanners"
+    blank = runner.invoke(app, ["scanner", "add", "   ", "--org", "be-customs", "--capacity", "5"])
+    assert blank.exit_code == 2 and "scanner id: give an id of 1-64 printable characters" in blank.stderr
+    added = runner.invoke(app, ["scanner", "add", " SC-1 ", "--org", "be-customs", "--capacity", "6", "--site", "Deurganckdok"])
+    assert added.exit_code == 0 and added.stdout == "scanner SC-1 of be-customs: 6 containers per shift\n"
+    listed = runner.invoke(app, ["scanner", "list", "--org", "be-customs"])
+    assert listed.stdout == "SC-1\t6 per shift\tSC-1\tDeurganckdok\n"
+    assert runner.invoke(app, ["scanner", "list", "--org", "carrier-a"]).stdout == "carrier-a has no scanners\n"

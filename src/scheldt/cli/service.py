@@ -21,7 +21,7 @@ from scheldt.cli.common import (
 from scheldt.errors import ConfigError, InputError
 from scheldt.jobs.runner import JobRunner, RunnerBusyError
 from scheldt.store.container_trips import TripFilter
-from scheldt.workflows import accounts
+from scheldt.workflows import accounts, inspections
 from scheldt.workflows.trip_scoring import reindex_trips
 
 log = logging.getLogger(__name__)
@@ -193,10 +193,21 @@ def scanner_add(
 ) -> None:
     """Register an NII scanner of an organisation with its capacity per shift."""
     with errors_reported(), store() as uow:
+        scanner = inspections.register_scanner(uow, uow.accounts.organisation(org), scanner_id, name, site, capacity)
+        audit_command(uow, "scanner add", "scanner", scanner["id"], organisation=org, capacity=capacity, site=site)
+    typer.echo(f"scanner {scanner['id']} of {org}: {capacity} containers per shift")
+
+
+@scanner_app.command("list")
+def scanner_list(org: Annotated[str, typer.Option("--org")]) -> None:
+    """An organisation's scanners: id, capacity per shift, name, site."""
+    with errors_reported(), store() as uow:
         uow.accounts.organisation(org)
-        uow.inspections.add_scanner(scanner_id, name or scanner_id, site, capacity, org)
-        audit_command(uow, "scanner add", "scanner", scanner_id, organisation=org, capacity=capacity, site=site)
-    typer.echo(f"scanner {scanner_id} of {org}: {capacity} containers per shift")
+        rows = uow.inspections.scanners(org)
+    for s in rows:
+        typer.echo(f"{s['id']}\t{s['capacity_per_shift']} per shift\t{s['name']}\t{s['site']}")
+    if not rows:
+        typer.echo(f"{org} has no scanners")
 
 
 def serve(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from scheldt.domain.access import Permission, Principal, trip_scope
+from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
 from scheldt.domain.inspection import (
     MAX_TEXT,
     SEARCH_FIELDS,
@@ -27,13 +27,26 @@ from scheldt.workflows.accounts import require
 
 
 def add_scanner(uow: Any, principal: Principal, scanner_id: str, name: str, site: str, capacity: int) -> dict[str, Any]:
-    """Register a scanner of the principal's organisation (administrators). Raises InputError."""
+    """Register a scanner of the principal's organisation (administrators); see
+    :func:`register_scanner`."""
     require(principal, Permission.MANAGE_ORGANISATIONS)
-    if not scanner_id.strip() or len(scanner_id) > 64:
-        raise InputError("scanner id", "give an id of 1-64 characters")
-    uow.inspections.add_scanner(scanner_id.strip(), name.strip() or scanner_id, site.strip(), capacity,
-                                principal.organisation.id)
-    return uow.inspections.scanner(scanner_id.strip(), principal.organisation.id)
+    return register_scanner(uow, principal.organisation, scanner_id, name, site, capacity)
+
+
+def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name: str, site: str,
+                     capacity: int) -> dict[str, Any]:
+    """Register an NII scanner of an agency with its capacity per shift (containers). Raises
+    InputError for an id that is blank, over 64 characters or holds control characters, an id
+    taken, a capacity not 1-1000, or an organisation that is no agency (scanners are the
+    agencies' working tools: a review gave one to a shipping line, whose users then saw it)."""
+    if organisation.kind != OrgKind.AGENCY:
+        raise InputError("organisation", f"{organisation.id} is a {organisation.kind.value}: only an agency has "
+                         "NII scanners")
+    sid = scanner_id.strip()
+    if not sid or len(sid) > 64 or not sid.isprintable():
+        raise InputError("scanner id", "give an id of 1-64 printable characters")
+    uow.inspections.add_scanner(sid, name.strip() or sid, site.strip(), capacity, organisation.id)
+    return uow.inspections.scanner(sid, organisation.id)
 
 
 def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) -> list[dict[str, Any]]:
