@@ -39,6 +39,15 @@ def test_wrong_types_unknown_fields_and_missing_fields(service: Service) -> None
     assert manual["where"] == "reason" and manual["why"] == "is required"
     assert error(c.post("/api/v1/scan-orders/1/actions", json={"action": "search", "result": "seizure", "mass_kg": -3},
                         headers=service.as_("searcher")))["where"] == "body.mass_kg"
+    # a scan-team review: true was stored as 1 kg, 1e-300 kg as a seizure, NaN was "above 100000"
+    seizure = {"action": "correct", "result": "seizure", "drug_type": "cocaine", "concealment": "in_cargo", "reason": "r"}
+    said = [error(c.post("/api/v1/scan-orders/1/actions", content=json.dumps(seizure | {"mass_kg": mass}),
+                         headers=service.as_("searcher") | {"Content-Type": "application/json"}))
+            for mass in (True, 1e-300, float("nan"))]
+    assert [(e["where"], e["why"]) for e in said] == [
+        ("body.mass_kg", "Value error, a number of kilograms is needed, not true or false"),
+        ("body.mass_kg", "Input should be greater than or equal to 0.001"),
+        ("body.mass_kg", "Input should be a finite number")]
 
 
 def test_broken_json_oversized_bodies_and_cursors(service: Service) -> None:

@@ -563,7 +563,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
         "csrf": token_of(searcher), "action": "search", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "250000", "concealment": "reefer_unit", "notes": "bags in the evaporator"})
     assert too_much.status_code == 400
-    assert "must be above 0 and at most 100,000" in too_much.text
+    assert "must be at least 0.001 (one gram) and at most 100,000" in too_much.text
     assert "bags in the evaporator</textarea>" in too_much.text
     assert '<option value="reefer_unit" selected>' in too_much.text
     stray = searcher.post(f"/orders/{order_id}/act", data={"csrf": token_of(searcher), "action": "search",
@@ -600,6 +600,25 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert '<span class="badge seizure">cocaine</span> 3.5 kg, reefer unit' in page
     assert "31.5 was a typing error, the scale said 3.5" in page and "was: result seizure" in page
     assert "mass kg 31.5" in page
+    # a Belgian 1.250 (1,250 kg) was saved as 1.25 kg; grams showed as 0.0 kg (scan-team review)
+    ambiguous = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "1.250", "concealment": "reefer_unit", "reason": "weighed again"})
+    assert ambiguous.status_code == 400
+    assert "&#39;1.250&#39; reads two ways (1.250 or 1250 kg): write the kilograms without a thousands" in ambiguous.text
+    grams = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "0,04", "concealment": "reefer_unit", "reason": "weighed again: 40 g"})
+    assert grams.status_code == 303
+    assert '<span class="badge seizure">cocaine</span> 40 g, reefer unit' in searcher.get(f"/orders/{order_id}").text
+    # the correction form comes filled with the seizure: "nothing found" drops it, not refused
+    nothing = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "nothing_found", "drug_type": "cocaine",
+        "mass_kg": "0.04", "concealment": "reefer_unit", "reason": "lab: the powder was flour"})
+    assert nothing.status_code == 303
+    with store.uow() as uow:
+        order = uow.inspections.order(order_id, "be-customs")
+        assert (order["result"], order["drug_type"], order["mass_kg"], order["concealment"]) == ("nothing_found", "", None, "")
 
 
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:

@@ -7,12 +7,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, MIN_SEIZURE_KG
 from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
 
@@ -52,13 +52,21 @@ class FillIn(Strict):
                                description="share of them drawn at random among open trips (rounded half up)")
 
 
+def _not_true_or_false(value: Any) -> Any:
+    """Refuse a JSON boolean where a number belongs (``"mass_kg": true`` was taken as 1 kg)."""
+    if isinstance(value, bool):
+        raise ValueError("a number of kilograms is needed, not true or false")
+    return value
+
+
 class ActionIn(Strict):
     action: Literal["scan", "search", "clear", "waive", "cancel", "correct"]
     nii_image_ref: str | None = Field(default=None, max_length=200)
     verdict: Literal["clear", "anomaly"] | None = None
     result: Literal["nothing_found", "irregularity", "seizure"] | None = None
     drug_type: Literal[DRUG_TYPES] | None = None  # type: ignore[valid-type]
-    mass_kg: float | None = Field(default=None, gt=0, le=100_000, description="kg")
+    mass_kg: Annotated[float | None, BeforeValidator(_not_true_or_false)] = Field(
+        default=None, ge=MIN_SEIZURE_KG, le=MAX_SEIZURE_KG, allow_inf_nan=False, description="kg")
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)

@@ -33,6 +33,7 @@ DRUG_TYPES = ("cocaine", "cannabis", "heroin", "amphetamine", "methamphetamine",
 # behind the doors, inside the cover load, in the structure or the reefer unit).
 CONCEALMENTS = ("behind_doors", "in_cargo", "cargo_packaging", "container_structure", "reefer_unit", "other")
 MAX_SEIZURE_KG = 100_000.0  # more than any container can hold (max gross mass of a 45' box is ~34 t)
+MIN_SEIZURE_KG = 0.001  # one gram: a smaller find is a trace (record an irregularity), and 1e-300 kg is a typo
 MAX_TEXT = 2000
 try:
     PORT_TIME = ZoneInfo("Europe/Brussels")  # Antwerp-Bruges: shifts are port local time
@@ -148,7 +149,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
 
     * scan: ``nii_image_ref`` (required), ``verdict`` clear / anomaly;
     * search: ``result`` nothing_found / irregularity / seizure; a seizure needs ``drug_type``,
-      ``mass_kg`` (> 0, ≤ 100,000 kg) and ``concealment``; ``notes`` optional;
+      ``mass_kg`` (1 g to 100,000 kg) and ``concealment``; ``notes`` optional;
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
       cleared one, and it went into training data as "nothing found");
@@ -201,8 +202,9 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
         raise InputError("mass_kg", "is required with a seizure: the mass in kilograms")
     if isinstance(mass, bool) or not isinstance(mass, int | float) or not math.isfinite(mass):
         raise InputError("mass_kg", f"{mass!r} is not a number of kilograms")
-    if not 0 < mass <= MAX_SEIZURE_KG:
-        raise InputError("mass_kg", f"{mass} kg must be above 0 and at most {MAX_SEIZURE_KG:,.0f}")
+    if not MIN_SEIZURE_KG <= mass <= MAX_SEIZURE_KG:
+        raise InputError("mass_kg", f"{mass:g} kg must be at least {MIN_SEIZURE_KG:g} (one gram) and at most "
+                         f"{MAX_SEIZURE_KG:,.0f}")
     out["mass_kg"] = float(mass)
     return out
 

@@ -4,6 +4,7 @@ InputError naming the field, shown next to the form that sent it."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -45,9 +46,21 @@ def yes_no(value: str | None, field: str) -> bool | None:
     return None if picked is None else picked == "yes"
 
 
+#: A whole number of 1-3 digits, then one separator and exactly three digits: 1.250 is 1.25 kg
+#: with a decimal point and 1,250 kg with a Belgian thousands separator.
+_AMBIGUOUS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
+
+
 def kilograms(value: str | None, field: str = "mass_kg") -> float | None:
-    """A mass in kg (a decimal comma is accepted), None when empty."""
-    raw = (value or "").strip().replace(",", ".")
+    """A mass in kg (a decimal comma is accepted), None when empty. Raises InputError for text
+    that is no number, and for a number that reads two ways (``1.250``: 1.25 kg, or 1,250 kg
+    written with a thousands separator, as a Belgian user writes it; a review saved 1.25 kg)."""
+    raw = (value or "").strip()
+    if _AMBIGUOUS.fullmatch(raw) or (raw.count(",") + raw.count(".")) > 1:
+        raise InputError(field, f"{raw[:40]!r} reads two ways ({raw[:40].replace(',', '.')} or "
+                         f"{raw[:40].replace(',', '').replace('.', '')} kg): write the kilograms without a thousands "
+                         "separator, e.g. 1250 or 1.25")
+    raw = raw.replace(",", ".")
     if not raw:
         return None
     try:

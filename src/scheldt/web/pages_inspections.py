@@ -225,6 +225,10 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
         return error_page(request, ctx, exc)
     try:
         data = forms.filled(typed | {"mass_kg": forms.kilograms(typed["mass_kg"])})
+        if action == "correct" and data.get("result") != "seizure":
+            # the correction form comes filled with the recorded seizure; a correction to another
+            # result drops it (a review's "nothing found" was refused until the fields were blanked)
+            data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment")}
         order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
         ctx.audit("write", "scan-order", oid, action=action[:20], **{k: v for k, v in data.items() if k != "notes"})
         if "seizure_report" in order:  # the shared report followed a correction

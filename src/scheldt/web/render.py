@@ -43,6 +43,17 @@ def number(value: Any, digits: int = 1) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def mass(value: Any) -> str:
+    """A mass in kg as recorded: grams below 1 kg (40 g, not 0.0 kg), else kg with up to three
+    decimals and thousands separators (1.25 kg, 1,250 kg); "" for nothing."""
+    if value is None or value == "":
+        return ""
+    kg = float(value)
+    if kg < 1:
+        return f"{kg * 1000:.3f}".rstrip("0").rstrip(".") + " g"
+    return f"{kg:,.3f}".rstrip("0").rstrip(".") + " kg"
+
+
 def percent(value: Any) -> str:
     """A fraction 0..1 as a percentage; an en dash for nothing."""
     return "–" if value is None else f"{100 * float(value):.0f} %"
@@ -56,7 +67,7 @@ def label(value: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, number=number, percent=percent, label=label)
+    env.filters.update(when=when, number=number, mass=mass, percent=percent, label=label)
     env.globals.update(version=__version__, Permission=Permission)
     return env
 
