@@ -294,6 +294,10 @@ def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> Non
     fixed = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
                              "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
     assert fixed.status_code == 200 and (fixed.json()["mass_kg"], fixed.json()["status"]) == (31.25, "searched")
+    twice = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
+                             "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
+    assert twice.json()["error"] == {"status": 400, "where": "action",  # a double submit (scan-team review)
+                                     "why": "the search record says this already: nothing to correct"}
     none = act("searcher", {"action": "correct", "result": "nothing_found", "reason": "the bags were flour"})
     assert (none.json()["result"], none.json()["drug_type"], none.json()["mass_kg"]) == ("nothing_found", "", None)
     changes = service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("officer")).json()["changes"]
@@ -333,7 +337,8 @@ def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> Non
     third = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
         "selection": "manual", "reason": "fourth look", "shift_date": shift_day(8)}).json()["id"]
     assert act(first, {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
-                       "concealment": "behind_doors", "reason": "wording"}).status_code == 200
+                       "concealment": "behind_doors", "notes": "bricks behind the doors",
+                       "reason": "wording"}).status_code == 200
     assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=h).json()["trip"]["status"] == "planned"
     scan_too = act(first, {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 312.5,
                            "concealment": "behind_doors", "verdict": "clear", "reason": "x"})

@@ -107,6 +107,11 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
 #: loses its drug, mass and hiding place).
 SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "notes")
 ACTIONS = tuple(_MOVES)
+#: The fields each action records; any other field given is refused, not dropped without a word
+#: (a review's search with an image reference and a reason answered 200 and kept neither).
+_FIELDS = {"scan": frozenset({"nii_image_ref", "verdict"}), "search": frozenset(SEARCH_FIELDS),
+           "clear": frozenset(), "waive": frozenset({"reason"}), "cancel": frozenset({"reason"}),
+           "correct": frozenset({*SEARCH_FIELDS, "reason", "nii_image_ref", "verdict"})}  # the last two: below
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +170,10 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     if status not in sources:
         raise InputError("action", f"cannot {action} an order that is {status.value}; "
                          f"it must be {' or '.join(sorted(s.value for s in sources))}")
+    stray = sorted(k for k, v in data.items() if k not in _FIELDS[action] and v not in (None, ""))
+    if stray:
+        records = ", ".join(sorted(_FIELDS[action])) or "nothing but the move"
+        raise InputError(stray[0], f"is not recorded with a {action} (a {action} records {records})")
     if action == "clear" and verdict == "anomaly":
         raise InputError("action", "the scan image shows an anomaly: the container is searched (record the search) "
                          "or the order cancelled with a reason, never cleared on the image")

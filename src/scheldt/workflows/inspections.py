@@ -164,6 +164,9 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
     change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
+    if action == "correct" and all(change.fields.get(k) == order.get(k) for k in SEARCH_FIELDS):
+        # a double-submitted correction recorded a second one whose "was" was the first's values
+        raise InputError("action", "the search record says this already: nothing to correct")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     uow.inspections.update_order(order_id, values)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})

@@ -1,0 +1,32 @@
+"""Scan-order moves: what each action records, and what it refuses to drop."""
+
+from __future__ import annotations
+
+import pytest
+
+from scheldt.domain.inspection import Status, apply
+from scheldt.errors import InputError
+
+
+@pytest.mark.parametrize(("status", "action", "data", "where", "why"), [
+    # a scan-team review: these answered 200 and kept neither the image reference nor the reason
+    (Status.PLANNED, "search", {"result": "nothing_found", "nii_image_ref": "IMG-1", "reason": "r"}, "nii_image_ref",
+     "is not recorded with a search (a search records concealment, drug_type, mass_kg, notes, result)"),
+    (Status.SCANNED, "clear", {"notes": "fine"}, "notes", "is not recorded with a clear (a clear records nothing but the move)"),
+    (Status.PLANNED, "scan", {"nii_image_ref": "IMG-1", "verdict": "clear", "result": "seizure"}, "result",
+     "is not recorded with a scan (a scan records nii_image_ref, verdict)"),
+    (Status.PLANNED, "cancel", {"reason": "moved", "mass_kg": 3.0}, "mass_kg",
+     "is not recorded with a cancel (a cancel records reason)"),
+    (Status.SEARCHED, "correct", {"result": "nothing_found", "reason": "r", "verdict": "clear"}, "verdict",
+     "a correction is of the search record only; the scan stays as recorded"),
+])
+def test_a_field_the_action_does_not_record_is_refused(status: Status, action: str, data: dict, where: str,
+                                                        why: str) -> None:
+    with pytest.raises(InputError) as caught:
+        apply(status, "risk", action, data)
+    assert (caught.value.where, caught.value.why) == (where, why)
+
+
+def test_empty_fields_of_other_forms_are_no_stray_fields() -> None:
+    change = apply(Status.PLANNED, "risk", "search", {"result": "nothing_found", "reason": "", "nii_image_ref": None})
+    assert change.to_status == Status.SEARCHED and change.fields == {"result": "nothing_found", "notes": ""}
