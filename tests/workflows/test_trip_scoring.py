@@ -20,7 +20,7 @@ from scheldt.errors import InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
-from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips
+from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips, trip_facts
 from tests.conftest import SHARED
 
 TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
@@ -327,3 +327,25 @@ def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, t
     assert [file_name_only(s) for s in ("/srv/in/day 1/documents.json$[0].data", "/srv/ais/pos.csv:17", "plain.edi",
                                         "/a/b.json$.events[0].x/y")] == [
         "documents.json$[0].data", "pos.csv:17", "plain.edi", "b.json$.events[0].x/y"]
+
+
+def test_two_carriers_reusing_one_bill_of_lading_number_keep_their_own_trips(engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: carrier B's document with carrier A's B/L number, for another box, was
+    taken as A's trip's latest version (B then owned A's trip, read A's parties and got A's hold
+    notice). A document that lists boxes, none of them this one, is not this trip's."""
+    other = json.loads(TD.read_text().replace("NARU3472484", "SIMU0000018").replace('"MSC"', '"SIMB"'))
+    (tmp_path / "td-b.json").write_text(json.dumps(other))
+    a_events = write(tmp_path / "a.json", [event("a-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    b_events = write(tmp_path / "b.json", [{**event("b-1", "LOAD", "2026-01-20T15:00:00Z", "DKAAR", "DCSA-CTK-1234"),
+                                            "equipmentDetails": {"equipmentReference": "SIMU0000018",
+                                                                 "ISOEquipmentCode": "22GP", "emptyIndicatorCode": "LADEN"}}])
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        for path in (TD, a_events, tmp_path / "td-b.json", b_events):
+            ingest_file(uow, path, IngestOptions(), FIRST)
+        score_trips(uow, LATER)
+        facts = {f.key.container_number: f for f in trip_facts(uow, ["NARU3472484", "SIMU0000018"], LATER)}
+        assert {d.carrier_code for d in facts["NARU3472484"].documents} == {"MSC"}
+        assert {d.carrier_code for d in facts["SIMU0000018"].documents} == {"SIMB"}
+        rows = {t["container_number"]: t["carrier_code"] for t in uow.container_trips.page(None, TripFilter(), None, 10)}
+    assert rows == {"NARU3472484": "MSC", "SIMU0000018": "SIMB"}
