@@ -162,6 +162,23 @@ def test_codeco_gate_in_from_the_guide() -> None:
     assert event.event_time == datetime(2025, 3, 1, 7, 45, tzinfo=UTC)
     assert event.seals == (Seal("ML-4471100", "CAR"),) and event.documents == (DocumentReference("BKG", "BK778899"),)
     assert event.flags == ()
+    # the terminal is LOC+165's related place; the port is not a terminal (carrier review)
+    assert (event.location.unlocode, event.location.facility_code) == ("BEANR", "K913")
+
+
+@pytest.mark.parametrize(("loc", "terminal"), [
+    ("LOC+11+BEANR:139:6+SIMT1:TER:ZZZ'", "SIMT1"),  # SMDG/ITG: the terminal as the port's related place
+    ("LOC+11+BEANR:139:6'LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'", "SIMT1"),
+    ("LOC+11+BEANR:139:6'LOC+165+SIMT1'", "SIMT1"),  # a terminal code as LOC+165's own place
+    ("LOC+11+BEANR:139:6'LOC+165+BEANR:139:6'", ""),  # a port only: no terminal, never the port's code
+])
+def test_a_coarri_discharge_names_its_terminal_as_the_guide_places_it(loc: str, terminal: str) -> None:
+    message = (f"UNH+1+COARRI:D:95B:UN:ITG13'BGM+98+DISC1+9'DTM+137:202603011000:203'TDT+20+031W+1++MSC:172'{loc}"
+               "EQD+CN+MSKU9070323:6346:5+45G1:6346:5++2+5'DTM+203:202603010930:203'CNT+16:1'")
+    message += f"UNT+{message.count(chr(39)) + 1}+1'"
+    [event] = list(read_edifact(message.encode(), "coarri.edi"))
+    assert isinstance(event, EquipmentEvent) and event.event_type == "DISC"
+    assert (event.location.unlocode, event.location.facility_code) == ("BEANR", terminal)
 
 
 def test_iftmin_to_order_consignment_from_the_directory() -> None:

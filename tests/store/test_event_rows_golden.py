@@ -156,11 +156,14 @@ COUNTS = (58, 15)
 # the 58 rows as computed at 4be377c, except that the 25 EDIFACT events' ids (and so their fact
 # hashes) are made from what they say, no longer from their message reference and position (an
 # attack review re-sent a BAPLIE under another UNH reference and every position was added again);
-# a diff of the rows before and after showed no other change
-EVENTS_DIGEST = "442ef7093ee3ff85d07634d7a8e1079c6b40331a4db82b27de75e4cce618a942"
+# a diff of the rows before and after showed no other change; and that the 21 COARRI events name
+# their terminal, VTE, which the fixture gives as the port's related place (LOC+11+ITGOA:139:6+
+# VTE:TER:ZZZ) and was lost (a carrier review): a row diff showed facility_code '' -> 'VTE' (in
+# the column and in details.location) and the fact hash as the only changes
+EVENTS_DIGEST = "3bef63b71560b6798504617155426a9857f4ac045fbb0eca9777049dd4ef8280"
 # the same 15 rows as computed at 4be377c, in the path-independent order (sources with placeholders),
 # except one row: the over-long container number's rejection names the field at fault as DCSA
 # names it, equipmentReference (stored as container_number), where it said eventID (checked by
 # a diff of the rows before and after each change)
 QUARANTINE_DIGEST = "b4dbc10d5a15b99fb74a29634ddcfac767dc763d6da1d420e86f7be003bf8a41"
-SQLITE_TEXT_DIGEST = "612ba824a9bd7c5efc896f8052e1daf84875349a5e59de7d350c97c1866a8be8"  # EDIFACT ids, as above
+SQLITE_TEXT_DIGEST = "3c36047430f71a28e606958918c5a7c01e3aa4afc0c7eacb330f4ec41fbd7f6e"  # EDIFACT ids and terminals, as above

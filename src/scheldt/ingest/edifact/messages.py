@@ -123,6 +123,7 @@ class _Header:
         self.voyage = ""
         self.flags: list[Flag] = list(message.flags)
         self.ports: dict[str, str] = {}
+        self.terminals: dict[str, str] = {}  # LOC qualifier -> terminal code (see _terminal)
         self.bgm = ""
         self.refs: list[DocumentReference] = []
 
@@ -152,6 +153,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             head.flags += flags
         elif tag == "LOC":
             _place(head.ports, seg, head.flags)
+            _terminal(head.terminals, seg)
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
     if message.truncated:  # the last group may have lost segments at the break
@@ -181,6 +183,27 @@ def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
         return
     if value or qualifier not in places:
         places[qualifier] = value
+
+
+def _terminal(terminals: dict[str, str], seg: Segment) -> None:
+    """Keep the terminal a LOC segment names (the first one per qualifier). SMDG/ITG COARRI and
+    CODECO give it as the related place of the port, code list TER:
+    ``LOC+11+BEANR:139:6+SIMT1:TER:ZZZ`` or ``LOC+165+BEANR:139:6+SIMT1:TER:ZZZ``; LOC+165 (the
+    place of the move) also as a related place without a code list (``+K913``), or as its own
+    place when that is not a UN/LOCODE (code list 139). A carrier review found the port taken
+    as the terminal: trips discharged at "BEANR" belonged to no terminal."""
+    qualifier = component(seg, 0)
+    related, listed = component(seg, 2, 0).strip().upper(), component(seg, 2, 1).strip().upper()
+    if related and (listed == "TER" or qualifier == "165"):
+        terminals.setdefault(qualifier, related)
+    elif qualifier == "165" and component(seg, 1, 1).strip() != "139" and component(seg, 1, 0).strip():
+        terminals.setdefault("165-own", component(seg, 1, 0).strip().upper())
+
+
+def _facility(head: _Header, port: str) -> str:
+    """The terminal of a move: LOC+165's, else the one given with the port used, else none."""
+    used = next((q for q in ("11", "9", "5") if head.ports.get(q) == port), "")
+    return head.terminals.get("165") or head.terminals.get(used, "") or head.terminals.get("165-own", "")
 
 
 def _container(group: list[Segment], where: str) -> dict[str, object]:
@@ -296,7 +319,7 @@ def read_moves(message: Message) -> Iterator[Record]:
             event_id=_event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
                                c.get("number", "")), classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
-            location=Location(unlocode=port, facility_code=head.ports.get("165", "")), transport_call=call,
+            location=Location(unlocode=port, facility_code=_facility(head, port)), transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
             source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=move, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
