@@ -349,3 +349,22 @@ def test_two_carriers_reusing_one_bill_of_lading_number_keep_their_own_trips(eng
         assert {d.carrier_code for d in facts["SIMU0000018"].documents} == {"SIMB"}
         rows = {t["container_number"]: t["carrier_code"] for t in uow.container_trips.page(None, TripFilter(), None, 10)}
     assert rows == {"NARU3472484": "MSC", "SIMU0000018": "SIMB"}
+
+
+def test_carrier_and_terminal_codes_and_references_are_read_as_their_owners_hold_them(engine: Engine,
+                                                                                      tmp_path: Path) -> None:
+    """A carrier review: "sima" / " SIMA " and " simt1 " were stored as sent, so neither the
+    carrier nor the terminal owned the trip (scored high, seen by no one), and an event naming
+    " HHL71800000 " did not join its document."""
+    td = tmp_path / "td.json"
+    td.write_text(TD.read_text().replace('"MSC"', '" msc "'))
+    disc = {**event("n-1", "DISC", "2026-02-01T10:00:00Z", "BEANR", "DCSA-CTK-1234"),
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityCode": " simt1 "},
+            "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": " HHL71800000 "}]}
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        for path in (td, write(tmp_path / "disc.json", [disc])):
+            ingest_file(uow, path, IngestOptions(), LATER)
+        score_trips(uow, LATER)
+        [row] = uow.container_trips.page(None, TripFilter(), None, 10)
+    assert (row["document_ref"], row["carrier_code"], row["terminal_code"]) == ("HHL71800000", "MSC", "SIMT1")
