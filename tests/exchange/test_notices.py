@@ -628,3 +628,20 @@ def test_a_callback_host_name_that_resolves_inside_is_not_contacted(monkeypatch:
     assert (attempt.delivered, attempt.status_code) == (False, None)
     assert attempt.note == ("the callback host resolves to a loopback, private or link-local address; "
                             "notices go to the subscriber's public endpoint")
+
+
+def test_a_new_subscription_learns_of_the_holds_already_on_its_boxes(engine: Engine, plain_settings: None) -> None:
+    """A hold is a state: a carrier review's notice, dead-lettered when its subscription was
+    deleted, could never reach the carrier again, and a new subscription heard nothing of it."""
+    s = seed(engine)
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, NOW)  # no one subscribed yet
+    subscribe(engine, "carrier-a", "http://127.0.0.1:9/a", SECRET_A, ("hold", "release"))
+    subscribe(engine, "carrier-b", "http://127.0.0.1:9/b", SECRET_B)  # its box is not held
+    subscribe(engine, "terminal-1", "http://127.0.0.1:9/t", SECRET_A, ("alert",))  # holds not asked for
+    subscribe(engine, "terminal-1", "http://127.0.0.1:9/t2", SECRET_A, ("hold",))
+    with unit_of_work(engine) as uow:
+        got = {org: [(n["kind"], n["body"]["container_number"], n["body"]["text"])
+                     for n in uow.notifications.notices(org)] for org in ("carrier-a", "carrier-b", "terminal-1")}
+    assert got == {"carrier-a": [("hold", "MSCU1234565", notices.HOLD_TEXT)], "carrier-b": [],
+                   "terminal-1": [("hold", "MSCU1234565", notices.HOLD_TEXT)]}

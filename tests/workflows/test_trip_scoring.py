@@ -368,3 +368,40 @@ def test_carrier_and_terminal_codes_and_references_are_read_as_their_owners_hold
         score_trips(uow, LATER)
         [row] = uow.container_trips.page(None, TripFilter(), None, 10)
     assert (row["document_ref"], row["carrier_code"], row["terminal_code"]) == ("HHL71800000", "MSC", "SIMT1")
+
+
+def test_a_box_held_before_discharge_is_notified_to_the_terminal_that_then_handles_it(engine: Engine,
+                                                                                      tmp_path: Path) -> None:
+    """A carrier review held a box at sea (its carrier was told), then the discharge at a
+    terminal arrived: the terminal, now owning the trip, was never told of the hold, and later
+    got a release for it. The hold notice now follows the trip to an owner it gains."""
+    from scheldt.domain.access import Principal, Role
+    from scheldt.workflows import inspections, notices
+    from scheldt.workflows.accounts import create_organisation
+
+    loaded = write(tmp_path / "load.json", [event("h-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    disc = {**event("h-2", "DISC", "2026-02-01T10:00:00Z", "BEANR", "DCSA-CTK-1234"),
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityCode": "SIMT1"}}
+    with unit_of_work(engine) as uow:
+        for org in (("be-customs", "Belgian Customs", "agency", [], []), ("msc", "MSC", "carrier", ["MSC"], []),
+                    ("terminal-1", "Terminal 1", "terminal", [], ["SIMT1"])):
+            create_organisation(uow, *org, FIRST)
+        for org in ("msc", "terminal-1"):
+            who = Principal(org, uow.accounts.organisation(org), frozenset({Role.CARRIER_SECURITY}))
+            notices.subscribe(uow, who, f"https://{org}.example/notices", "s" * 32, ["hold"], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        for path in (TD, loaded):
+            ingest_file(uow, path, IngestOptions(supplied_by="be-customs"), FIRST)
+        score_trips(uow, FIRST)
+        [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, trip["id"], "at sea", FIRST)
+        assert [len(uow.notifications.notices(o)) for o in ("msc", "terminal-1")] == [1, 0]
+        ingest_file(uow, write(tmp_path / "disc.json", [disc]), IngestOptions(supplied_by="be-customs"), LATER)
+        score_trips(uow, LATER)
+        assert uow.container_trips.get(trip["id"])["terminal_code"] == "SIMT1"
+        got = {o: [(n["kind"], n["body"]["container_number"]) for n in uow.notifications.notices(o)]
+               for o in ("msc", "terminal-1")}
+        assert got == {"msc": [("hold", "NARU3472484")], "terminal-1": [("hold", "NARU3472484")]}
+        score_trips(uow, LATER + timedelta(hours=1))  # scored again: no second notice
+        assert len(uow.notifications.notices("terminal-1")) == 1

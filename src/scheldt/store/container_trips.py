@@ -164,6 +164,14 @@ class ContainerTripRepository:
         return list(self.session.scalars(select(_T.c.assessment_id).where(_T.c.assessment_id.is_not(None))
                                          .order_by(_T.c.id)))
 
+    def held(self, numbers: Sequence[str]) -> list[dict[str, Any]]:
+        """The trips on hold of containers ``numbers`` (usually none: holds are few)."""
+        unique, out = sorted(set(numbers)), []
+        for start in range(0, len(unique), 500):
+            out += [_plain(r) for r in self.session.execute(select(_T).where(
+                _T.c.on_hold.is_(True), _T.c.container_number.in_(unique[start:start + 500])))]
+        return out
+
     def by_key(self, key: TripKey) -> dict[str, Any] | None:
         """The trip with ``key``, or None."""
         row = self.session.execute(select(_T).where(

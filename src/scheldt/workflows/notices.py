@@ -67,11 +67,13 @@ def owners(organisations: Sequence[Organisation], trip: dict[str, Any]) -> list[
 
 
 def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, actor: str = "scheldt",
-                actor_org: str = "") -> list[int]:
+                actor_org: str = "", only_organisations: set[str] | None = None,
+                only_subscription: int | None = None) -> list[int]:
     """Queue a ``kind`` notice about trip ``trip_id`` for every active subscription asking for
-    ``kind`` of every organisation owning the trip (:func:`owners`); returns the notices' ids.
-    Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises NotFoundError for
-    an unknown trip, InputError for an unknown kind or an empty text."""
+    ``kind`` of every organisation owning the trip (:func:`owners`), or only of
+    ``only_organisations`` among them, or only for subscription ``only_subscription``; returns
+    the notices' ids. Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises
+    NotFoundError for an unknown trip, InputError for an unknown kind or an empty text."""
     if kind not in KINDS:
         raise InputError("notice kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     text = (text or "").strip()
@@ -79,9 +81,13 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
         raise InputError("notice text", f"give 1-{TEXT_MAX} characters")
     trip = uow.container_trips.get(trip_id)
     owning = {o.id for o in owners(uow.accounts.organisations(), trip)}
+    if only_organisations is not None:
+        owning &= only_organisations
     ids = []
     for sub in uow.notifications.active_subscriptions(sorted(owning)):
         if kind not in sub["kinds"] or sub["organisation_id"] not in owning:
+            continue
+        if only_subscription is not None and sub["id"] != only_subscription:
             continue
         body = notice_body(kind, trip, text, now)
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
@@ -98,6 +104,19 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
 def notify_hold(uow: Any, trip_id: int, now: datetime, actor: str = "scheldt", actor_org: str = "") -> list[int]:
     """Queue hold notices for the trip's owners, with the neutral :data:`HOLD_TEXT`."""
     return notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, actor=actor, actor_org=actor_org)
+
+
+def notify_new_owners_of_hold(uow: Any, before: dict[str, Any], now: datetime) -> list[int]:
+    """A held trip's read-model row ``before`` its facts changed: queue the hold notice for
+    the shipping lines and terminals that own the trip now and did not then (a carrier review:
+    a box held before discharge was never notified to the terminal that then handled it, which
+    later got a release for a hold it had not been told of). Returns the notices' ids."""
+    trip = uow.container_trips.get(before["id"])
+    if not trip["on_hold"]:
+        return []
+    organisations = uow.accounts.organisations()
+    new = {o.id for o in owners(organisations, trip)} - {o.id for o in owners(organisations, before)}
+    return notify_trip(uow, trip["id"], "hold", HOLD_TEXT, now, only_organisations=new) if new else []
 
 
 def notify_release(uow: Any, trip_id: int, now: datetime, actor: str = "scheldt", actor_org: str = "") -> list[int]:
@@ -192,7 +211,21 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
         raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
     if len(uow.notifications.subscriptions(org, active=True)) >= MAX_SUBSCRIPTIONS:
         raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
-    return uow.notifications.add_subscription(org, url, secret, chosen, now)
+    subscription = uow.notifications.add_subscription(org, url, secret, chosen, now)
+    if "hold" in chosen:  # the holds already on its boxes (a hold is a state: a new subscriber must learn of it)
+        _active_holds_to(uow, principal.organisation, subscription["id"], now)
+    return subscription
+
+
+def _active_holds_to(uow: Any, organisation: Organisation, subscription_id: int, now: datetime) -> None:
+    """Queue a hold notice to subscription ``subscription_id`` for every trip ``organisation``
+    owns that is on hold now (a carrier review: a notice dead-lettered when its subscription was
+    deleted could never reach the carrier, and a new subscription learnt nothing of the box)."""
+    scope, after = trip_scope(organisation), None
+    while page := uow.inspections.scoped_holds(scope, active=True, after_id=after, limit=500):
+        for trip_id in dict.fromkeys(h["trip_id"] for h in page):
+            notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, only_subscription=subscription_id)
+        after = page[-1]["id"]
 
 
 def subscriptions(uow: Any, principal: Principal) -> list[dict[str, Any]]:

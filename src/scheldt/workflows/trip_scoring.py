@@ -36,6 +36,7 @@ from scheldt.domain.inspection import risk_band
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import WatchlistIndex
+from scheldt.workflows import notices
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.screening import SCREENED_ROLES, watchlist_index
 from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
@@ -288,6 +289,19 @@ def index_trips(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[Tri
 
 def _upsert_shown(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary],
                   ids: list[int | None]) -> None:
+    """Write the read-model rows; a held trip that gains an owner (a terminal once discharged,
+    a carrier once its document arrives) sends that owner the hold notice, dated as scored."""
+    held = uow.container_trips.held([r["container_number"] for r in rows])
+    _write_shown(uow, rows, summaries, ids)
+    scored = {(r["container_number"], r["document_ref"], r["voyage"]): r["scored_at"] for r in rows}
+    for before in held:
+        at = scored.get((before["container_number"], before["document_ref"], before["voyage"]))
+        if at is not None:
+            notices.notify_new_owners_of_hold(uow, before, at if at.tzinfo else at.replace(tzinfo=UTC))
+
+
+def _write_shown(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary],
+                 ids: list[int | None]) -> None:
     uow.container_trips.upsert([
         {"container_number": r["container_number"], "document_ref": r["document_ref"], "voyage": r["voyage"],
          **{k: getattr(s, k) for k in TripSummary.__slots__},
