@@ -84,6 +84,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     for e in pending:
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         key = by_voyage.get(voyage) if voyage else None
+        if key is not None and _gone_before(trips[key], e["event_time"]):
+            key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
         if key is None:
             key = TripKey(container_number, "", voyage)
             trips.setdefault(key, Trip(key))
@@ -91,6 +93,21 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     for trip in trips.values():
         trip.events.sort(key=lambda e: e["event_time"])
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
+
+
+def _gone_before(trip: Trip, when: Any) -> bool:
+    """Whether the trip had ended before ``when``: an actual gate-out after an actual discharge
+    (the box left the port of discharge). A voyage number is reused, so an event naming only the
+    voyage, after that, belongs to the box's next journey."""
+    discharged = False
+    for e in trip.events:
+        if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:
+            continue
+        if e.get("event_type") == "DISC":
+            discharged = True
+        elif e.get("event_type") == "GTOT" and discharged:
+            return True
+    return False
 
 
 # --- The facts of one trip, as risk indicators see them --------------------------------------

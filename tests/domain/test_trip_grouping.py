@@ -1,0 +1,36 @@
+"""A container's events split into trips: by document reference, then by voyage for events
+that name none, never into a journey the box had already finished."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scheldt.domain.trips import TripKey, group_trips
+
+
+def ev(kind: str, day: int, ref: str = "", voyage: str = "V1", classifier: str = "ACT") -> dict[str, object]:
+    return {"event_type": kind, "classifier": classifier, "event_time": datetime(2026, 11, day, 10, tzinfo=UTC),
+            "transport_document_ref": ref, "booking_ref": "", "export_voyage": voyage, "import_voyage": ""}
+
+
+def test_an_event_naming_only_a_voyage_joins_that_voyages_trip() -> None:
+    [trip] = group_trips("TSTU0000020", [ev("LOAD", 1, "BL-A"), ev("DEPA", 2), ev("DISC", 20, "BL-A")])
+    assert trip.key == TripKey("TSTU0000020", "BL-A", "V1") and len(trip.events) == 3
+
+
+def test_after_the_gate_out_at_destination_the_same_voyage_number_is_the_next_journey() -> None:
+    """A carrier review: the next carrier's gate-in at origin, naming the reused voyage V1 and
+    no document, showed on the previous carrier's finished trip (and fed its score)."""
+    events = [ev("LOAD", 1, "BL-A"), ev("DISC", 20, "BL-A"), ev("GTOT", 22, "BL-A"), ev("GTIN", 27),
+              ev("LOAD", 28, "BL-B", "V2")]
+    trips = group_trips("TSTU0000020", events)
+    assert [(t.key, [e["event_type"] for e in t.events]) for t in trips] == [
+        (TripKey("TSTU0000020", "BL-A", "V1"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TSTU0000020", "", "V1"), ["GTIN"]),
+        (TripKey("TSTU0000020", "BL-B", "V2"), ["LOAD"])]
+
+
+def test_a_planned_gate_out_does_not_end_the_trip() -> None:
+    events = [ev("LOAD", 1, "BL-A"), ev("DISC", 20, "BL-A"), ev("GTOT", 21, "BL-A", classifier="PLN"), ev("STRP", 22)]
+    [trip] = group_trips("TSTU0000020", events)
+    assert [e["event_type"] for e in trip.events] == ["LOAD", "DISC", "GTOT", "STRP"]
