@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from scheldt.errors import InputError
 from scheldt.ingest.dcsa_events import read_dcsa_events
 from scheldt.ingest.registry import detect
 from tests.conftest import SHARED
@@ -27,3 +30,35 @@ def test_real_samples_go_to_their_readers() -> None:
     assert detect(fixtures / "ais" / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv").format == "ais-csv"
     edi = next((fixtures / "edifact").glob("BAPLIE*"))
     assert detect(edi).format == "edifact"
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    # a carrier review: each was told to write a declaration mapping
+    (b"\xff\xfe{\x00}\x00", "the file is in UTF-16: Scheldt reads JSON, CSV and NMEA in UTF-8 (EDIFACT in its own "
+                            "character sets); save it as UTF-8"),
+    (b"{\x00\"\x00", "the file is in an encoding with NUL bytes (UTF-16 or UTF-32?): Scheldt reads JSON, CSV and "
+                     "NMEA in UTF-8 (EDIFACT in its own character sets); save it as UTF-8"),
+    (b"  \n\t\n", "the file holds only blank space"),
+    (b'"hello"\n', "the file is a single JSON value (text, a number, true, false or null), not a JSON object or "
+                   "list of DCSA events or documents"),
+    (b"null", "the file is a single JSON value (text, a number, true, false or null), not a JSON object or list of "
+              "DCSA events or documents"),
+    (b'"MRN","Date"\n"1","2"\n', "format not recognised: not JSON, UN/EDIFACT (UNA, UNB or UNH), AIS NMEA (!AIVDM) "
+                                 "or a known AIS CSV layout, and the header matches no built-in declaration mapping"),
+])
+def test_a_file_of_no_known_format_is_told_what_it_is(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        detect(path)
+    assert caught.value.where == f"{path}:1" and caught.value.why.startswith(why)
+
+
+def test_a_page_whose_events_is_not_a_list_says_so(tmp_path: Path) -> None:
+    """{"events": {...}} was read as a page with nothing in it ("no records in it")."""
+    page = tmp_path / "page.json"
+    page.write_bytes(b'{"events": {"eventID": "a"}}')
+    assert detect(page).format == "dcsa-events"
+    [rejection] = list(read_dcsa_events(page.read_bytes(), "page.json"))
+    assert (rejection.where, rejection.field, rejection.why) == (  # type: ignore[union-attr]
+        "page.json$.events", "events", "events holds an object, not a list of events")

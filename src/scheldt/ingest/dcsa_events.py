@@ -16,6 +16,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -65,6 +66,19 @@ def parse_dcsa_time(raw: Any, field: str) -> datetime:
     return utc_in_range(ts, field, raw)
 
 
+@dataclass(frozen=True, slots=True)
+class NotAList:
+    """What a page's ``events`` holds when it is not a list (:func:`_events`)."""
+
+    value: Any
+
+    def why(self) -> str:
+        """The sender's error, in JSON's terms."""
+        kinds = {dict: "an object", list: "a list", str: "text", bool: "true or false", type(None): "null"}
+        kind = kinds.get(type(self.value), "a number")
+        return f"events holds {kind}, not a list of events"
+
+
 def _events(doc: Any) -> Iterator[tuple[str, Any]]:
     """(JSON path, event object) for each event in a page, a notification or a bare list."""
     if isinstance(doc, list):
@@ -73,6 +87,8 @@ def _events(doc: Any) -> Iterator[tuple[str, Any]]:
     elif isinstance(doc, dict) and isinstance(doc.get("events"), list):
         for i, item in enumerate(doc["events"]):
             yield f"$.events[{i}]", item
+    elif isinstance(doc, dict) and "events" in doc:  # {"events": {...}} was read as nothing at all
+        yield "$.events", NotAList(doc["events"])
     else:
         yield "$", doc
 
@@ -340,7 +356,7 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"[":
         prefix, path, page = "item", "$[", False
-    elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:', head):
+    elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:\s*\[', head):
         prefix, path, page = "events.item", "$.events[", True
     else:
         yield from _events(json.loads(fh.read().decode("utf-8-sig")))
@@ -478,6 +494,9 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Recor
     seen: OrderedDict[str, str] = OrderedDict()
     for path, obj in items:
         where = f"{source}{path}"
+        if isinstance(obj, NotAList):
+            yield Rejection(where, "events", obj.why())
+            continue
         if not isinstance(obj, dict):
             yield Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
             continue

@@ -6,6 +6,7 @@ A plain list, like the readers it names; later formats add an entry here.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,31 @@ def _is_tnt(head: bytes) -> bool:
     return bool(_EVENTS_PAGE.match(head)) and not any(m in head for m in _PORT_CALL_MARKERS)
 
 
+#: Byte-order marks of encodings other than UTF-8.
+_OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
+               b"\xfe\xff": "UTF-16"}
+
+
+def _not_a_format(head: bytes) -> str:
+    """Why a file's first bytes are none of the formats, in the sender's terms, or "" when they
+    may be a declaration CSV (a carrier review's UTF-16 JSON, a bare "hello" and a file of
+    blank lines were all told to write a declaration mapping)."""
+    encoding = next((name for bom, name in _OTHER_BOMS.items() if head.startswith(bom)), "")
+    if encoding or b"\x00" in head[:64]:
+        return (f"the file is in {encoding or 'an encoding with NUL bytes (UTF-16 or UTF-32?)'}: Scheldt reads JSON, "
+                "CSV and NMEA in UTF-8 (EDIFACT in its own character sets); save it as UTF-8")
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        return "the file holds only blank space"
+    try:  # the whole file when it is this short; a quoted CSV header is not JSON
+        value = json.loads(head.decode("utf-8-sig"))
+    except ValueError:
+        return ""
+    if not isinstance(value, dict | list):
+        return ("the file is a single JSON value (text, a number, true, false or null), not a JSON object or list "
+                "of DCSA events or documents")
+    return ""
+
+
 def detect(path: Path, format: str = "auto", mapping: str | None = None,
            outcomes_only: bool = False) -> Detected:
     """Decide how to read ``path``.
@@ -69,6 +95,9 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         return Detected("declarations", load_mapping(mapping))
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
+    unreadable = _not_a_format(head)
+    if unreadable and format == "auto":
+        raise InputError(f"{path}:1", unreadable)
     if format == "dcsa-events" or (format == "auto" and _is_tnt(head)):
         return Detected("dcsa-events", None)
     if format == "edifact" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] in (b"UNA", b"UNB", b"UNH")):
@@ -90,7 +119,8 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
             return Detected("declarations", candidate)
     raise InputError(
         f"{path}:1",
-        "format not recognised: the header matches no built-in declaration mapping "
+        "format not recognised: not JSON, UN/EDIFACT (UNA, UNB or UNH), AIS NMEA (!AIVDM) or a known AIS CSV "
+        "layout, and the header matches no built-in declaration mapping "
         f"({', '.join(builtin_mapping_names())}); describe the layout in a YAML file and pass "
         "--mapping FILE.yaml",
     )
