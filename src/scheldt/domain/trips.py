@@ -95,6 +95,16 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
+def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
+    """Whether a stored document version (a dict with ``containers``: ``[{"number": ...}]``)
+    found by a reference a trip's events carry may be about container ``number``: it lists no
+    box (a booking before equipment is assigned) or lists this one. A carrier review found
+    carrier B's B/L with carrier A's number, for another box, taken as A's trip's latest
+    version: B then owned A's trip and read A's parties."""
+    listed = document.get("containers") or []
+    return not listed or any(c.get("number") == number for c in listed)
+
+
 def _gone_before(trip: Trip, when: Any) -> bool:
     """Whether the trip had ended before ``when``: an actual gate-out after an actual discharge
     (the box left the port of discharge). A voyage number is reused, so an event naming only the

@@ -27,6 +27,7 @@ from scheldt.domain.trips import (
     VesselFix,
     WatchlistMatch,
     arrival_time,
+    document_may_cover,
     facts_snapshot,
     group_trips,
     trip_facts_from_dict,
@@ -98,15 +99,6 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
         source=d.get("source") or "", carrier_code=d.get("carrier_code") or "", supplied_by=d.get("supplied_by") or "")
 
 
-def _may_cover(document: dict[str, Any], number: str) -> bool:
-    """Whether a document version found by a reference the trip's events carry may be about
-    container ``number``: it lists no box (a booking before equipment is assigned) or lists
-    this one. A carrier review found carrier B's B/L with carrier A's number, for another box,
-    taken as A's trip's latest version: B then owned A's trip and read A's parties."""
-    listed = document.get("containers") or []
-    return not listed or any(c.get("number") == number for c in listed)
-
-
 def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> list[TripFacts]:
     """The facts of each trip of a container as known at ``now`` (UTC): only what was received
     by then. Raises InputError for an empty number."""
@@ -134,7 +126,7 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: Watchl
     built = []
     for number, trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
-        docs = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ()) if _may_cover(d, number)}
+        docs = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ()) if document_may_cover(d, number)}
         mine = tuple(_document(d, number) for d in sorted(docs.values(), key=lambda d: (d["received_at"], d["id"])))
         built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
     histories = _consignee_histories(uow, [docs for _, _, docs in built], now)

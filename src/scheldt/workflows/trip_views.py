@@ -11,7 +11,7 @@ from typing import Any
 from scheldt import reference
 from scheldt.domain.access import TripScope
 from scheldt.domain.facts import fields_dict, plain
-from scheldt.domain.trips import TripKey, group_trips, trip_facts_from_dict
+from scheldt.domain.trips import TripKey, document_may_cover, group_trips, trip_facts_from_dict
 
 #: What only agencies see of a trip: customs' risk view and inspection state. Shipping lines
 #: and terminals see their containers' facts and holds, never why or whether a box is targeted
@@ -69,7 +69,8 @@ def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
     events = next((t.events for t in group_trips(number, uow.events.for_container(number)) if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
-    docs = [d for d in uow.documents.for_container(number, refs) if d["document_ref"] in refs or d["booking_ref"] in refs]
+    docs = [d for d in uow.documents.for_container(number, refs)
+            if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]
     out: dict[tuple[str, str], dict[str, str]] = {}
     for record in [*events, *docs]:
         for f in record.get("flags") or []:
@@ -92,6 +93,11 @@ def file_name_only(source: str) -> str:
     return head.rsplit("/", 1)[-1] + tail
 
 
+def _named_by_file(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` with each ``source`` as :func:`file_name_only` shows it."""
+    return [r | {"source": file_name_only(str(r["source"]))} if r.get("source") else r for r in records]
+
+
 def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True) -> dict[str, Any]:
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
@@ -106,8 +112,10 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     seen = {
         "trip": trip_row(trip, agency),
         "flags": data_quality(uow, trip),
-        "events": plain(list(facts.events)) if facts else [],
-        "documents": plain(list(facts.documents)) if facts else [],
+        # sources without the server's directories, as the flags show them (a carrier review
+        # read the customs node's ingest paths in its own boxes' events and documents)
+        "events": _named_by_file(plain(list(facts.events))) if facts else [],
+        "documents": _named_by_file(plain(list(facts.documents))) if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
         "route": route(facts) if facts else [],
         "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
