@@ -744,3 +744,26 @@ def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service
         runner.shutdown()
     without = service.client.post("/api/v1/jobs", json={"kind": "audit-head"}, headers=service.as_("analyst"))
     assert without.json()["error"]["why"] == "this server runs without a job runner (started with --no-jobs)"
+
+
+def test_a_planned_order_whose_shift_ended_says_so_when_it_blocks_a_new_plan(service: Service) -> None:
+    """A scan-team review: a planned order whose shift passed without a scan blocked its trip
+    ("already has scan order N (planned)") with no word that its shift was over."""
+    from datetime import date
+
+    from scheldt.domain.access import Principal, Role
+    from scheldt.errors import ConflictError
+    from scheldt.workflows import inspections
+
+    trip = walk(service, "officer", limit=50, left_port="false", status="open")[-1]
+    monday = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    with service.uow() as uow:
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        order = inspections.plan_scan(uow, officer, trip["id"], "SC-1", date(2026, 11, 30), "early", "manual",
+                                      "tip-off", monday)
+        with pytest.raises(ConflictError) as caught:
+            inspections.plan_scan(uow, officer, trip["id"], "SC-1", date(2026, 12, 1), "early", "manual", "again",
+                                  monday + timedelta(days=1))
+    assert caught.value.why == (f"already has scan order {order['id']} (planned), planned for the early shift of "
+                                "2026-11-30, which ended at 2026-11-30 14:00 port time without a scan: cancel it with a "
+                                "reason, then plan again")

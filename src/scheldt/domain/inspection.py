@@ -75,7 +75,7 @@ def check_shift_ahead(day: date, shift: str, now: datetime) -> None:
                          "coming month")
     ended = shift_end(day, shift)
     if ended <= now:
-        raise InputError("shift_date", f"the {shift} shift of {day} ended at {ended:%Y-%m-%d %H:%M} port time: "
+        raise InputError("shift_date", f"the {shift} shift of {day} ended at {ended.date().isoformat()} {ended:%H:%M} port time: "
                          "plan into the current shift or a later one")
 
 

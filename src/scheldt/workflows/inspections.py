@@ -19,6 +19,7 @@ from scheldt.domain.inspection import (
     check_plan,
     check_shift_ahead,
     outcome,
+    shift_end,
 )
 from scheldt.domain.trips import TripFilter
 from scheldt.errors import ConflictError, InputError
@@ -87,7 +88,8 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     scanner = uow.inspections.scanner(scanner_id, org)
     open_order = uow.inspections.open_order_for_trip(trip_id)
     if open_order is not None:
-        raise ConflictError(f"trip {trip_id}", f"already has scan order {open_order['id']} ({open_order['status']})")
+        raise ConflictError(f"trip {trip_id}", f"already has scan order {open_order['id']} ({open_order['status']})"
+                            + _overdue(open_order, now))
     taken = uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
     if taken >= scanner["capacity_per_shift"]:
         raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
@@ -101,6 +103,18 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
                                 "selection": selection}, now)
     uow.container_trips.set_state(trip_id, status=Status.PLANNED.value)
     return uow.inspections.order(order_id, org)
+
+
+def _overdue(order: dict[str, Any], now: datetime) -> str:
+    """", planned for a shift that ended ...: cancel it ..." for a planned order whose shift is
+    over, else "" (a scan-team review: such an order blocked its trip with no word why)."""
+    if order["status"] != Status.PLANNED.value:
+        return ""
+    ended = shift_end(date.fromisoformat(str(order["shift_date"])), order["shift"])
+    if ended > now:
+        return ""
+    return (f", planned for the {order['shift']} shift of {order['shift_date']}, which ended at "
+            f"{ended.date().isoformat()} {ended:%H:%M} port time without a scan: cancel it with a reason, then plan again")
 
 
 #: The share of a filled shift's free slots drawn at random (exploration picks), as the
