@@ -605,7 +605,8 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "1.250", "concealment": "reefer_unit", "reason": "weighed again"})
     assert ambiguous.status_code == 400
-    assert "&#39;1.250&#39; reads two ways (1.250 or 1250 kg): write the kilograms without a thousands" in ambiguous.text
+    assert ("&#39;1.250&#39; reads two ways: 1.25 kg, or 1,250 kg with a thousands separator; write it without one"
+            in ambiguous.text)
     grams = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "0,04", "concealment": "reefer_unit", "reason": "weighed again: 40 g"})

@@ -56,10 +56,13 @@ def kilograms(value: str | None, field: str = "mass_kg") -> float | None:
     that is no number, and for a number that reads two ways (``1.250``: 1.25 kg, or 1,250 kg
     written with a thousands separator, as a Belgian user writes it; a review saved 1.25 kg)."""
     raw = (value or "").strip()
-    if _AMBIGUOUS.fullmatch(raw) or (raw.count(",") + raw.count(".")) > 1:
-        raise InputError(field, f"{raw[:40]!r} reads two ways ({raw[:40].replace(',', '.')} or "
-                         f"{raw[:40].replace(',', '').replace('.', '')} kg): write the kilograms without a thousands "
-                         "separator, e.g. 1250 or 1.25")
+    if _AMBIGUOUS.fullmatch(raw):
+        raise InputError(field, f"{raw!r} reads two ways: {raw.replace(',', '.').rstrip('0').rstrip('.')} kg, or "
+                         f"{int(raw.replace(',', '').replace('.', '')):,} kg with a thousands separator; write it "
+                         "without one (e.g. 1250 or 1.25)")
+    if raw.count(",") + raw.count(".") > 1:
+        raise InputError(field, f"{raw[:40]!r} has a thousands separator: write the kilograms without one "
+                         "(e.g. 1250,5 or 1250.5)")
     raw = raw.replace(",", ".")
     if not raw:
         return None
