@@ -81,6 +81,13 @@ def test_hs_code_of_another_edition_is_flagged_not_rejected() -> None:
         ((",2020-01-01,", ",2020-13-01,"), "filed_at", "date '2020-13-01' does not match '%Y-%m-%d' or ISO 8601"),
         (("97061800,", ","), "declaration_ref", "required column 'Declaration ID' is empty"),
         ((",BE,BE,", ",BEL,BE,"), "departure_country", "country 'BEL' is not an ISO 3166-1 alpha-2 code (two letters)"),
+        # a declarations review: these loaded without a flag, and 1e308 made every value-recall figure 0
+        ((",2020-01-01,", ",0020-01-01,"), "filed_at", "filed 0020-01-01: outside 1970-2099"),
+        ((",108.0,", ",1e300,"), "net_mass_kg", "'Net Mass' = '1e300' is beyond any real declaration (at most 1,000,000 t)"),
+        ((",372254.4,", ",1e308,"), "value", "'Item Price' = '1e308' is beyond any real declaration (at most 10^15 in any "
+                                             "currency)"),
+        ((",0.0,FEU1,", ",1e6,FEU1,"), "tax_rate_pct", "'Tax Rate' = '1e6' is beyond any real declaration (a rate of at "
+                                                       "most 1,000 %)"),
     ],
 )
 def test_bad_row_is_rejected_with_where_and_why_and_the_rest_loads(change: tuple[str, str], field: str, why: str) -> None:
@@ -188,6 +195,12 @@ def test_overlong_reference_is_rejected_and_future_filing_flagged() -> None:
         ("delimiter: ''\n", "delimiter"),
         ("date_format: '%Q-%Z'\n", "date_format"),
         ("outcomes: {fraud: {column: F, true_values: ['1'], false_values: ['1', '0']}}\n", "both true and false"),
+        # a declarations review: value and net mass both read one column, and [yes] read as [true]
+        ("fields: {declaration_ref: A, filed_at: B, hs_code: C, origin_country: D, departure_country: D, "
+         "net_mass_kg: F, value: F}\n", "column 'D' is mapped to origin_country and departure_country"),
+        ("outcomes: {fraud: {column: F, true_values: [yes], false_values: ['0']}}\n",
+         "m.yaml: outcomes.fraud.true_values.0 Input should be a valid string (YAML reads yes/no/on/off/true/false "
+         "unquoted as a boolean"),
     ],
 )
 def test_mapping_validation(tmp_path, yaml_text: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
@@ -198,3 +211,19 @@ def test_mapping_validation(tmp_path, yaml_text: str, fragment: str) -> None:  #
     with pytest.raises(ConfigError) as err:
         load_mapping(str(path))
     assert fragment in f"{err.value.where} {err.value.why}"
+
+
+def test_a_mapping_with_a_decimal_comma_reads_european_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Semicolons and decimal commas (a declarations review: every row was "not a number")."""
+    mapping = tmp_path / "be.yaml"
+    mapping.write_text("name: be\ndelimiter: ';'\ndecimal: ','\ndate_format: '%d/%m/%Y'\nfields:\n"
+                       "  declaration_ref: MRN\n  filed_at: Date\n  hs_code: HS\n  origin_country: Origin\n"
+                       "  departure_country: Dispatch\n  net_mass_kg: NetKg\n  value: Value\n")
+    lines = ["MRN;Date;HS;Origin;Dispatch;NetKg;Value\n", "21BE1;06/01/2020;080390;EC;EC;659,5;1200\n",
+             "21BE2;06/01/2020;080390;EC;EC;1.659,5;1200\n"]
+    records = [r for _, r in read_declarations(lines, load_mapping(str(mapping)), "be.csv")]
+    assert isinstance(records[0], Declaration) and records[0].net_mass_kg == 659.5
+    assert isinstance(records[1], Rejection)
+    assert (records[1].where, records[1].field, records[1].why) == (
+        "be.csv:3", "net_mass_kg", "'NetKg' = '1.659,5': with the decimal comma of this mapping, write numbers "
+        "without a thousands separator")

@@ -60,8 +60,9 @@ def ingest(
         if mapping is not None:
             try:  # a wrong option, not a file's fault: checked before any file is read
                 load_mapping(mapping)
-            except ScheldtError as exc:
-                raise InputError("--mapping", exc.why) from None
+            except ScheldtError as exc:  # the file and the YAML path at fault (it said "--mapping" only)
+                where = exc.where if exc.where.startswith("--mapping") else f"--mapping {exc.where}"
+                raise InputError(where, exc.why) from None
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False

@@ -79,13 +79,28 @@ def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> flo
     raw = (row.get(column) or "").strip() if column else ""
     if not raw:
         return None
+    text = raw
+    if mapping.decimal == ",":
+        if "." in raw:
+            raise FieldError(field, f"{column!r} = {raw!r}: with the decimal comma of this mapping, write numbers "
+                             "without a thousands separator")
+        text = raw.replace(",", ".")
     try:
-        value = float(raw)
+        value = float(text)
     except ValueError:
-        raise FieldError(field, f"{column!r} = {raw!r} is not a number") from None
+        hint = " (a decimal comma? set decimal: \",\" in the mapping)" if mapping.decimal == "." and "," in raw else ""
+        raise FieldError(field, f"{column!r} = {raw!r} is not a number{hint}") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise FieldError(field, f"{column!r} = {raw!r} is not a finite number")
+    top = _PLAUSIBLE_MAX.get(field)
+    if top is not None and value > top[0]:  # a review's 1e308 value made every value-recall figure 0
+        raise FieldError(field, f"{column!r} = {raw!r} is beyond any real declaration ({top[1]})")
     return value
+
+
+#: The largest value a declaration's number can plausibly hold, and why.
+_PLAUSIBLE_MAX = {"net_mass_kg": (1e9, "at most 1,000,000 t"), "value": (1e15, "at most 10^15 in any currency"),
+                  "tax_rate_pct": (1000.0, "a rate of at most 1,000 %")}
 
 
 def _text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
@@ -137,6 +152,8 @@ def declaration_from_row(
         filed_at = parse_time(_required_text(row, mapping, "filed_at"), mapping.date_format)
     except ValueError as exc:
         raise FieldError("filed_at", str(exc)) from None
+    if not 1970 <= filed_at.year <= 2099:  # a review's year 0020 was stored, as shipping data never is
+        raise FieldError("filed_at", f"filed {filed_at.date().isoformat()}: outside 1970-2099")
     try:
         hs_code = normalise_hs_code(_required_text(row, mapping, "hs_code"))
     except ValueError as exc:

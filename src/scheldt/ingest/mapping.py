@@ -5,6 +5,7 @@ named by file stem; any other layout is described by a YAML file of the same sha
 
     name: my-layout
     delimiter: ","
+    decimal: "."                     # or ","; with ",", numbers are written without thousands separators
     date_format: "%Y-%m-%d"          # strptime format of the date column(s)
     fields:                          # Declaration field -> column header
       declaration_ref: Declaration ID
@@ -22,6 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -98,6 +100,7 @@ class DeclarationMapping(BaseModel):
     description: str = ""
     source: str = ""
     delimiter: str = Field(default=",", min_length=1, max_length=1)
+    decimal: Literal[".", ","] = "."
     date_format: str = "%Y-%m-%d"
     fields: dict[str, str]
     outcomes: OutcomeColumns | None = None
@@ -123,6 +126,13 @@ class DeclarationMapping(BaseModel):
         missing = [f for f in REQUIRED_FIELDS if f not in self.fields]
         if missing:
             raise ValueError(f"required field(s) {missing} are not mapped to a column")
+        by_column: dict[str, list[str]] = {}
+        for name, column in self.fields.items():
+            by_column.setdefault(column, []).append(name)
+        twice = {c: names for c, names in by_column.items() if len(names) > 1}
+        if twice:  # a review's value and net mass both read "Item Price"
+            column, names = next(iter(twice.items()))
+            raise ValueError(f"column {column!r} is mapped to {' and '.join(names)}: each field needs a column of its own")
         return self
 
     def missing_columns(self, header: list[str], with_outcomes: bool) -> list[str]:
@@ -171,4 +181,7 @@ def load_mapping(name_or_path: str) -> DeclarationMapping:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{where}: {loc}", first["msg"]) from exc
+        why = first["msg"].removeprefix("Value error, ")
+        if isinstance(first.get("input"), bool):  # true_values: [yes] is read as [true]
+            why += " (YAML reads yes/no/on/off/true/false unquoted as a boolean: write it in quotes, e.g. \"yes\")"
+        raise ConfigError(f"{where}: {loc}", why) from exc

@@ -110,7 +110,14 @@ def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None
         outcomes = pl.concat([outcomes, va_file.outcomes])
     else:
         train, valid = time_split(train)
-    return Split(train, valid, labelled_rows(te_file.declarations, te_file.outcomes), outcomes)
+    test = labelled_rows(te_file.declarations, te_file.outcomes)
+    seen = set(train["declaration_ref"].to_list()) | set(valid["declaration_ref"].to_list())
+    shared = sorted(set(test["declaration_ref"].to_list()) & seen)
+    if shared:  # a review measured on its training file: AUC 0.925 where the real split gives 0.775
+        raise InputError(f"--test {test_path}", f"{len(shared):,} of its {test.height:,} declarations are also in "
+                         f"--train or --valid (e.g. {shared[0]}): figures on rows the model learnt from say nothing "
+                         "of how it ranks new declarations")
+    return Split(train, valid, test, outcomes)
 
 
 def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads: int = 2,
