@@ -69,3 +69,28 @@ def test_too_little_history_leaves_the_live_model_alone(engine: Engine, tmp_path
     with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
         train_model(uow, "fraud", tmp_path / "models", NOW)
     assert "40 declarations with outcomes" in err.value.why and "at least 100" in err.value.why
+
+
+def test_reasons_explain_the_score_with_what_it_knew(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review loaded more outcomes (dated the day after filing) after scoring:
+    the list's reasons counted them ("1 of 1 past inspections" became "2 of 2") while the score
+    stayed as it was. Reasons count only the outcomes loaded by the time of scoring."""
+    from datetime import timedelta
+
+    new = tmp_path / "new.csv"
+    new.write_text("".join(kcs_lines(DEMO_TEST, 300)))
+    late = tmp_path / "late.csv"
+    late.write_text("".join(kcs_lines(DEMO_TEST, 1000)[:1] + kcs_lines(DEMO_TEST, 1000)[301:]))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, DEMO_TRAIN, IngestOptions(), NOW)
+        ingest_file(uow, new, IngestOptions(outcomes=False), NOW)
+    with unit_of_work(engine) as uow:
+        train_model(uow, "fraud", tmp_path / "models", NOW)
+    with unit_of_work(engine) as uow:
+        score_pending(uow, "fraud", NOW)
+        before = [(e.declaration_ref, [r.text for r in e.reasons]) for e in inspection_list(uow, "fraud", "30", 0, seed=1).entries]
+    with unit_of_work(engine) as uow:
+        assert ingest_file(uow, late, IngestOptions(), NOW + timedelta(days=2)).added > 0
+    with unit_of_work(engine) as uow:
+        after = [(e.declaration_ref, [r.text for r in e.reasons]) for e in inspection_list(uow, "fraud", "30", 0, seed=1).entries]
+    assert after == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -76,12 +76,15 @@ def inspection_list(
     chosen = candidates[[p.index for p in picks]]
     model = RiskModel.load(Path(live.artefact_path), threads=threads)
     history = uow.declarations.declarations_frame(with_outcome=True)
-    outcomes = uow.declarations.outcomes_frame()
     reasons: list[list[Reason]] = [[] for _ in picks]
     if chosen.height:
         for scored_at in chosen["scored_at"].unique().to_list():
             mask = (chosen["scored_at"] == scored_at).to_numpy()
             part = chosen.filter(mask)
+            # what the score knew: outcomes received before it and already loaded (a review's
+            # outcomes loaded after scoring, dated the day after filing, changed the reasons
+            # of an unchanged score: "1 of 1 past inspections" became "2 of 2")
+            outcomes = uow.declarations.outcomes_frame(loaded_by=_aware(scored_at))
             for i, r in zip(mask.nonzero()[0], explain_rows(model, part, history, outcomes, scored_at), strict=True):
                 reasons[i] = r
     entries = [
@@ -91,3 +94,8 @@ def inspection_list(
     ]
     return InspectionList(live.version, target, candidates.height, pending.height - candidates.height,
                           slots, seed, entries)
+
+
+def _aware(at: datetime) -> datetime:
+    """``at`` in UTC (SQLite hands times back without their zone)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
