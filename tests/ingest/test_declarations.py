@@ -165,7 +165,8 @@ def test_broken_csv_quoting_rejects_that_line_only() -> None:
 def test_a_line_that_is_not_utf8_is_rejected_alone() -> None:
     lines = [HEADER.encode(), FIRST_ROW.replace("BE,BE", "BE,BÉ").encode("latin-1"), ZZ_ROW.encode()]
     records = read([*lines])  # type: ignore[list-item]
-    assert records[0][1] == Rejection("train.csv:2", "", "line 2 is not UTF-8 (byte 0xc9 at position 74)",
+    assert records[0][1] == Rejection("train.csv:2", "", "line 2 is not UTF-8 (byte 0xc9 at position 74): save the file as "
+                                      "UTF-8 (a Latin-1 or Windows-1252 export?)",
                                       FIRST_ROW.replace("BE,BE", "BE,B\ufffd").rstrip("\n"))
     assert isinstance(records[1][1], Declaration)
 

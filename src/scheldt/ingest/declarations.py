@@ -272,7 +272,8 @@ class _LineCounter:
                 return item.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self.undecodable[self.line] = (
-                    f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1})"
+                    f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1}): "
+                    "save the file as UTF-8 (a Latin-1 or Windows-1252 export?)"
                 )
                 return item.decode("utf-8", errors="replace")
         return item
