@@ -25,6 +25,19 @@ class FieldError(Exception):
         self.why = why
 
 
+def trimmed(value: Any) -> Any:
+    """Text without spaces around it (a reference " BL6 " did not join its document); anything
+    else as given, for the store's check to report."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def owner_code(value: Any) -> Any:
+    """A carrier or facility code as organisations own it: capitals, no spaces around ("sima"
+    and " simt1 " were stored as sent, and neither the carrier nor the terminal owned the
+    trip); "" for nothing; anything else as given, for the store's check to report."""
+    return value.strip().upper() if isinstance(value, str) else (value or "")
+
+
 def utc_in_range(ts: datetime, field: str, raw: object = None) -> datetime:
     """``ts`` as aware UTC (a naive one is taken as UTC). Raises FieldError naming ``field``
     when it falls outside [:data:`EARLIEST`, :data:`LATEST`) or cannot be expressed in UTC

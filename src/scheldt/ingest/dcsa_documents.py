@@ -35,7 +35,7 @@ from scheldt.domain.shipping import (
     VgmDeclaration,
 )
 from scheldt.domain.units import mass_kg
-from scheldt.ingest.base import FieldError, Rejection, structure_why, utc_in_range
+from scheldt.ingest.base import FieldError, Rejection, owner_code, structure_why, trimmed, utc_in_range
 
 Json = dict[str, Any]
 Record = Consignment | VgmDeclaration | TransportEvent | ShipmentEvent | Rejection
@@ -182,11 +182,6 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
     return pol, pod, vessel, voyage
 
 
-def _trimmed(value: Any) -> Any:
-    """Text without spaces around it; anything else as given (for the store's check to report)."""
-    return value.strip() if isinstance(value, str) else value
-
-
 def _booking_ref(doc: Json) -> str:
     if doc.get("carrierBookingReference"):
         return doc["carrierBookingReference"]
@@ -215,14 +210,13 @@ def consignment(doc: Json, where: str) -> Consignment:
         if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
     issued = _issued(doc, where, flags)
-    carrier = doc.get("carrierCode") or ""
     return Consignment(
         # references without spaces around, the carrier code as organisations own it (" SIMA "
         # and "sima" were stored as sent, and the carrier never owned the trip; carrier review)
-        bill_of_lading=_trimmed(ref), kind="master",
-        booking_ref=_trimmed(_booking_ref(doc)), document_type=kind, status=status, to_order=doc.get("isToOrder"),
+        bill_of_lading=trimmed(ref), kind="master",
+        booking_ref=trimmed(_booking_ref(doc)), document_type=kind, status=status, to_order=doc.get("isToOrder"),
         freight_payment=doc.get("freightPaymentTermCode") or "",
-        carrier_code=carrier.strip().upper() if isinstance(carrier, str) else carrier,
+        carrier_code=owner_code(doc.get("carrierCode")),
         parties=_parties(doc), goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
         vessel=vessel, voyage=voyage, issued_at=issued, source=where, flags=tuple(flags),
     )

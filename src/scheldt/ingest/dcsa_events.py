@@ -41,7 +41,7 @@ from scheldt.domain.shipping import (
     Vessel,
 )
 from scheldt.domain.units import celsius
-from scheldt.ingest.base import FieldError, Rejection, structure_why, utc_in_range
+from scheldt.ingest.base import FieldError, Rejection, owner_code, structure_why, trimmed, utc_in_range
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -142,18 +142,6 @@ def _unlocode(*values: Any, field: str) -> str:
     return ""
 
 
-def _code(value: Any) -> Any:
-    """An SMDG facility (terminal) code as organisations own it: capitals, no spaces around
-    (" simt1 " was stored as sent and the terminal never owned the trip; carrier review). A
-    value that is not text is kept for the store's check to report."""
-    return value.strip().upper() if isinstance(value, str) else (value or "")
-
-
-def _trimmed(value: Any) -> Any:
-    """A reference without spaces around it (" BL6 " did not join its document); text only."""
-    return value.strip() if isinstance(value, str) else value
-
-
 def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     if not tc:
         return None, []
@@ -162,7 +150,7 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     service = tc.get("carrierServiceCode") or (tc.get("serviceCodeOrReference") or {}).get("carrierServiceCode") or ""
     call = TransportCall(
         unlocode=_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
-        facility_code=_code(tc.get("facilityCode") or location.get("facilityCode")),
+        facility_code=owner_code(tc.get("facilityCode") or location.get("facilityCode")),
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
         sequence=tc.get("transportCallSequenceNumber"),
         carrier_service=service,
@@ -193,7 +181,7 @@ def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
     code = loc.get("UNLocationCode")
     if type(code) is not str:  # None, or not a string: as _unlocode says
         code = _unlocode(code, field="eventLocation.UNLocationCode")
-    return Location(code, _code(loc.get("facilityCode")), loc.get("locationName") or "", lat, lon)
+    return Location(code, owner_code(loc.get("facilityCode")), loc.get("locationName") or "", lat, lon)
 
 
 _DOCUMENT_KEYS = frozenset({"documentReferences", "relatedDocumentReferences", "shipmentDetails"})
@@ -204,13 +192,13 @@ def _documents(obj: Json) -> tuple[DocumentReference, ...]:
         return ()
     refs: list[DocumentReference] = []
     for r in obj.get("documentReferences") or []:
-        refs.append(DocumentReference(r.get("documentReferenceType", ""), _trimmed(r.get("documentReferenceValue", ""))))
+        refs.append(DocumentReference(r.get("documentReferenceType", ""), trimmed(r.get("documentReferenceValue", ""))))
     for r in obj.get("relatedDocumentReferences") or []:
-        refs.append(DocumentReference(r.get("type", ""), _trimmed(r.get("value", ""))))
+        refs.append(DocumentReference(r.get("type", ""), trimmed(r.get("value", ""))))
     details = obj.get("shipmentDetails") or {}
     for r in [details.get("documentReference"), *(details.get("additionalDocumentReferences") or [])]:
         if r:
-            refs.append(DocumentReference(r.get("typeCode", ""), _trimmed(r.get("reference", ""))))
+            refs.append(DocumentReference(r.get("typeCode", ""), trimmed(r.get("reference", ""))))
     return tuple(dict.fromkeys(refs))
 
 

@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, null, select, text, update
+from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.audit import AUDIT_KINDS
 from scheldt.errors import InputError, NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import AuditEntryRow
 
 GENESIS = "0" * 64
@@ -278,14 +279,9 @@ class AuditLog:
         return int(cursor.fetchone()[0])
 
     def _lock_for_append(self) -> None:
-        """Serialise appenders from here until the transaction ends, so two cannot take one seq."""
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        elif dialect == "sqlite":
-            # A write statement (matching no row) takes SQLite's write lock now, waiting for another
-            # writer to commit, so the head read next is the newest committed one.
-            self.session.execute(update(_TABLE).where(_TABLE.c.seq < 0).values(seq=_TABLE.c.seq))
+        """Serialise appenders from here until the transaction ends, so two cannot take one seq
+        (on SQLite the head read next is then the newest committed one)."""
+        take_write_lock(self.session, APPEND_LOCK_KEY, _TABLE)
 
     def purge(self, retention: Mapping[str, timedelta], now: datetime) -> int:
         """Drop the payload of entries older than the retention of their kind; return how many.

@@ -39,7 +39,7 @@ from scheldt.domain.shipping import (
     Vessel,
 )
 from scheldt.domain.units import celsius, mass_kg
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import Rejection, owner_code
 from scheldt.ingest.edifact.envelope import Message, component
 
 Record = Event | Consignment | Rejection
@@ -124,6 +124,7 @@ class _Header:
         self.flags: list[Flag] = list(message.flags)
         self.ports: dict[str, str] = {}
         self.terminals: dict[str, str] = {}  # LOC qualifier -> terminal code (see _terminal)
+        self.own_terminal = ""  # LOC+165 giving a terminal as its own place (see _terminal)
         self.bgm = ""
         self.refs: list[DocumentReference] = []
 
@@ -153,7 +154,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             head.flags += flags
         elif tag == "LOC":
             _place(head.ports, seg, head.flags)
-            _terminal(head.terminals, seg)
+            _terminal(head, seg)
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
     if message.truncated:  # the last group may have lost segments at the break
@@ -185,7 +186,7 @@ def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
         places[qualifier] = value
 
 
-def _terminal(terminals: dict[str, str], seg: Segment) -> None:
+def _terminal(head: _Header, seg: Segment) -> None:
     """Keep the terminal a LOC segment names (the first one per qualifier). SMDG/ITG COARRI and
     CODECO give it as the related place of the port, code list TER:
     ``LOC+11+BEANR:139:6+SIMT1:TER:ZZZ`` or ``LOC+165+BEANR:139:6+SIMT1:TER:ZZZ``; LOC+165 (the
@@ -193,17 +194,17 @@ def _terminal(terminals: dict[str, str], seg: Segment) -> None:
     place when that is not a UN/LOCODE (code list 139). A carrier review found the port taken
     as the terminal: trips discharged at "BEANR" belonged to no terminal."""
     qualifier = component(seg, 0)
-    related, listed = component(seg, 2, 0).strip().upper(), component(seg, 2, 1).strip().upper()
+    related, listed = owner_code(component(seg, 2, 0)), owner_code(component(seg, 2, 1))
     if related and (listed == "TER" or qualifier == "165"):
-        terminals.setdefault(qualifier, related)
-    elif qualifier == "165" and component(seg, 1, 1).strip() != "139" and component(seg, 1, 0).strip():
-        terminals.setdefault("165-own", component(seg, 1, 0).strip().upper())
+        head.terminals.setdefault(qualifier, related)
+    elif qualifier == "165" and component(seg, 1, 1).strip() != "139" and not head.own_terminal:
+        head.own_terminal = owner_code(component(seg, 1, 0))
 
 
 def _facility(head: _Header, port: str) -> str:
     """The terminal of a move: LOC+165's, else the one given with the port used, else none."""
     used = next((q for q in ("11", "9", "5") if head.ports.get(q) == port), "")
-    return head.terminals.get("165") or head.terminals.get(used, "") or head.terminals.get("165-own", "")
+    return head.terminals.get("165") or head.terminals.get(used, "") or head.own_terminal
 
 
 def _container(group: list[Segment], where: str) -> dict[str, object]:
