@@ -388,6 +388,45 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     assert act("searcher", {"action": "search", "result": "nothing_found"}).json()["status"] == "searched"
 
 
+def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service) -> None:
+    """A scanner down to half its crew: its capacity is changed, the orders already planned
+    stay, and the shifts that now hold more orders are listed to be re-planned."""
+    h = service.as_
+    trips = walk(service, "officer", limit=50, left_port="false", status="open")[20:22]
+    for t in trips:
+        assert service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+            "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
+            "selection": "exploration"}).status_code == 201
+    refused = service.client.patch("/api/v1/scanners/SC-1", headers=h("officer"), json={"capacity_per_shift": 1})
+    assert refused.status_code == 403
+    foreign = service.client.patch("/api/v1/scanners/SC-1", headers=h("us-admin"), json={"capacity_per_shift": 1})
+    assert foreign.status_code == 403 and "only the agency that runs this node" in foreign.json()["error"]["why"]
+    assert service.client.patch("/api/v1/scanners/SC-9", headers=h("admin"), json={"site": "x"}).status_code == 404
+    assert service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"),
+                                json={"capacity_per_shift": 0}).status_code == 422
+    try:
+        changed = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"),
+                                       json={"capacity_per_shift": 1, "site": "Churchill"})
+        assert changed.status_code == 200
+        body = changed.json()
+        assert (body["capacity_per_shift"], body["site"], body["name"]) == (1, "Churchill", "Scanner 1")
+        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2} in body["over_capacity"]
+        full = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+            "trip_id": walk(service, "officer", limit=50, left_port="false", status="open")[23]["id"],
+            "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late", "selection": "exploration"})
+        assert full.status_code == 409 and "full (2 of 1 containers)" in full.json()["error"]["why"]
+    finally:
+        restored = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"),
+                                        json={"capacity_per_shift": 3, "site": "Deurganck"})
+        assert restored.json()["capacity_per_shift"] == 3
+    orders = service.client.get("/api/v1/scan-orders", headers=h("officer"),
+                                params={"shift_date": shift_day(29), "shift": "late"}).json()["items"]
+    for o in orders:
+        cancelled = service.client.post(f"/api/v1/scan-orders/{o['id']}/actions", headers=h("officer"),
+                                        json={"action": "cancel", "reason": "scanner crew halved"})
+        assert cancelled.json()["status"] == "cancelled"
+
+
 def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(service: Service) -> None:
     h = service.as_
     mine = walk(service, "carrier")[0]

@@ -36,6 +36,12 @@ class ScannerIn(Strict):
     capacity_per_shift: int = Field(ge=1, le=1000, description="containers per shift")
 
 
+class ScannerChange(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    site: str | None = Field(default=None, max_length=200)
+    capacity_per_shift: int | None = Field(default=None, ge=1, le=1000, description="containers per shift, from now on")
+
+
 class ScanOrderIn(Strict):
     trip_id: int = Field(ge=1)
     scanner_id: str = Field(min_length=1, max_length=64)
@@ -88,6 +94,16 @@ def add_scanner(body: ScannerIn, ctx: CtxDep) -> dict[str, Any]:
     scanner = inspections.add_scanner(ctx.uow, ctx.principal, body.id, body.name, body.site, body.capacity_per_shift)
     ctx.audit("write", "scanner", body.id, capacity=body.capacity_per_shift)
     return scanner
+
+
+@router.patch("/scanners/{scanner_id}", summary="Change a scanner's capacity, name or site")
+def change_scanner(scanner_id: str, body: ScannerChange, ctx: CtxDep) -> dict[str, Any]:
+    """Orders already planned stay; ``over_capacity`` lists the shifts from today on that now
+    hold more orders than the capacity, to be moved or cancelled."""
+    scanner, over = inspections.update_scanner(ctx.uow, ctx.principal, scanner_id, ctx.now.date(),
+                                               capacity=body.capacity_per_shift, name=body.name, site=body.site)
+    ctx.audit("write", "scanner", scanner_id, **body.model_dump(exclude_none=True))
+    return scanner | {"over_capacity": [{"shift_date": d, "shift": s, "orders": n} for d, s, n in over]}
 
 
 @router.get("/plans/{shift_date}/{shift}", summary="A shift's scan plan: each scanner's capacity and orders")

@@ -12,6 +12,7 @@ import typer
 from scheldt.cli.common import (
     audit_command,
     errors_reported,
+    now,
     print_json,
     settings,
     store,
@@ -196,6 +197,30 @@ def scanner_add(
         scanner = inspections.register_scanner(uow, uow.accounts.organisation(org), scanner_id, name, site, capacity)
         audit_command(uow, "scanner add", "scanner", scanner["id"], organisation=org, capacity=capacity, site=site)
     typer.echo(f"scanner {scanner['id']} of {org}: {capacity} containers per shift")
+
+
+@scanner_app.command("set")
+def scanner_set(
+    scanner_id: Annotated[str, typer.Argument()],
+    org: Annotated[str, typer.Option("--org")],
+    capacity: Annotated[int | None, typer.Option("--capacity", help="Containers per shift, from now on.")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    site: Annotated[str | None, typer.Option("--site")] = None,
+) -> None:
+    """Change a scanner's capacity per shift, name or site (a scanner down for repair, a new
+    crew). Orders already planned stay; shifts that now hold more are listed to be re-planned."""
+    with errors_reported(), store() as uow:
+        if capacity is None and name is None and site is None:
+            raise InputError("scanner set", "nothing to change: give --capacity, --name or --site")
+        scanner, over = inspections.change_scanner(uow, uow.accounts.organisation(org), scanner_id, now().date(),
+                                                    capacity=capacity, name=name, site=site)
+        audit_command(uow, "scanner set", "scanner", scanner["id"], organisation=org, capacity=capacity, name=name,
+                      site=site)
+    typer.echo(f"scanner {scanner['id']} of {org}: {scanner['capacity_per_shift']} containers per shift"
+               f"\t{scanner['name']}\t{scanner['site']}")
+    for shift_date, shift, taken in over:
+        typer.echo(f"warning: the {shift} shift of {shift_date} holds {taken} orders, "
+                   f"{taken - scanner['capacity_per_shift']} over the new capacity: move or cancel them", err=True)
 
 
 @scanner_app.command("list")

@@ -81,6 +81,30 @@ class InspectionRepository:
                                     organisation_id=org_id))
         self.session.flush()
 
+    def change_scanner(self, scanner_id: str, org_id: str, *, capacity: int | None = None, name: str | None = None,
+                       site: str | None = None) -> None:
+        """Change an organisation's scanner: capacity per shift, name, site (None: unchanged).
+        Raises NotFoundError for a scanner not the organisation's, InputError for a capacity
+        not 1-1000."""
+        self.scanner(scanner_id, org_id)
+        if capacity is not None and not 1 <= capacity <= 1000:
+            raise InputError("capacity_per_shift", f"{capacity} must be between 1 and 1000 containers")
+        values = {k: v for k, v in (("capacity_per_shift", capacity), ("name", name), ("site", site)) if v is not None}
+        if values:
+            self.session.execute(update(ScannerRow).where(ScannerRow.id == scanner_id).values(**values))
+
+    def shifts_over(self, scanner_id: str, capacity: int, from_date: str) -> list[tuple[str, str, int]]:
+        """Shifts from ``from_date`` (ISO date) on that holds more orders taking a slot than
+        ``capacity``: (shift date, shift, orders), by date and shift."""
+        taken = func.count().label("taken")
+        rows = self.session.execute(
+            select(ScanOrderRow.shift_date, ScanOrderRow.shift, taken)
+            .where(ScanOrderRow.scanner_id == scanner_id, ScanOrderRow.shift_date >= from_date,
+                   ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]))
+            .group_by(ScanOrderRow.shift_date, ScanOrderRow.shift).having(taken > capacity)
+            .order_by(ScanOrderRow.shift_date, ScanOrderRow.shift))
+        return [(str(d), s, int(n)) for d, s, n in rows]
+
     def scanners(self, org_id: str) -> list[dict[str, Any]]:
         """An organisation's scanners, by id."""
         return [_dict(r, ScannerRow.__table__) for r in self.session.scalars(

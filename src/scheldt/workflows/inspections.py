@@ -50,6 +50,30 @@ def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name
     return uow.inspections.scanner(sid, organisation.id)
 
 
+def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today: date, *, capacity: int | None = None,
+                   name: str | None = None, site: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+    """Change an agency's scanner (a capacity per shift in containers, a name, a site; None
+    leaves it). Orders already planned stay: returns the scanner as changed and the shifts from
+    ``today`` on that now hold more orders than its capacity (shift date, shift, orders), for
+    the planner to move or cancel some. Raises NotFoundError for a scanner not the
+    organisation's, InputError for a capacity not 1-1000 or a blank name."""
+    if name is not None and not name.strip():
+        raise InputError("name", "give a name, or leave it unchanged")
+    uow.inspections.lock()
+    uow.inspections.change_scanner(scanner_id, organisation.id, capacity=capacity,
+                                   name=None if name is None else name.strip(),
+                                   site=None if site is None else site.strip())
+    scanner = uow.inspections.scanner(scanner_id, organisation.id)
+    return scanner, uow.inspections.shifts_over(scanner_id, scanner["capacity_per_shift"], today.isoformat())
+
+
+def update_scanner(uow: Any, principal: Principal, scanner_id: str, today: date, *, capacity: int | None = None,
+                   name: str | None = None, site: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+    """:func:`change_scanner` for an administrator of the scanner's organisation."""
+    require(principal, Permission.MANAGE_ORGANISATIONS)
+    return change_scanner(uow, principal.organisation, scanner_id, today, capacity=capacity, name=name, site=site)
+
+
 def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) -> list[dict[str, Any]]:
     """Each scanner of the organisation in one shift: capacity, slots taken, its orders."""
     require(principal, Permission.READ_TRIPS)
@@ -144,7 +168,7 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     free = scanner["capacity_per_shift"] - uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
     if free <= 0:
         raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
-                            f"({scanner['capacity_per_shift']} of {scanner['capacity_per_shift']} containers)")
+                            f"({scanner['capacity_per_shift'] - free} of {scanner['capacity_per_shift']} containers)")
     if count is not None and count < 1:
         raise InputError("count", "give at least 1")
     wanted = free if count is None else min(count, free)
