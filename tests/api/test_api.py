@@ -397,6 +397,8 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         assert service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
             "selection": "exploration"}).status_code == 201
+    carrier_plan = service.client.get(f"/api/v1/plans/{shift_day(29)}/late", headers=h("carrier"))
+    assert carrier_plan.status_code == 403 and "scan plans are for agencies only" in carrier_plan.json()["error"]["why"]
     refused = service.client.patch("/api/v1/scanners/SC-1", headers=h("officer"), json={"capacity_per_shift": 1})
     assert refused.status_code == 403
     foreign = service.client.patch("/api/v1/scanners/SC-1", headers=h("us-admin"), json={"capacity_per_shift": 1})

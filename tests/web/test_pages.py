@@ -705,3 +705,16 @@ def test_without_a_job_runner_the_page_says_how_to_start_work(app: FastAPI) -> N
     assert "scheldt jobs run" in analyst.get("/jobs").text
     r = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "rescore"})
     assert r.status_code == 409 and "this server runs no job runner" in r.text
+
+
+@pytest.mark.parametrize("user", ["carrier", "terminal"])
+def test_a_shipping_line_or_terminal_gets_no_scan_plan(app: FastAPI, store: Store, user: str) -> None:
+    """The scan plan page was hidden from a shipping line's menu, but typing /plan showed it,
+    with the top of the risk queue: its own boxes ranked by score (a carrier review)."""
+    c = signed_in(app, user)
+    page = c.get("/plan")
+    assert page.status_code == 403
+    assert "scan plans are for agencies only" in page.text
+    own = trips(store, "carrier-a" if user == "carrier" else "terminal-2", IN_PORT)
+    assert own and all(f'href="/trips/{t["id"]}"' not in page.text for t in own)
+    assert "band-" not in page.text and "Top of the risk queue" not in page.text

@@ -22,7 +22,7 @@ from scheldt.domain.inspection import (
     shift_end,
 )
 from scheldt.domain.trips import TripFilter
-from scheldt.errors import ConflictError, InputError
+from scheldt.errors import ConflictError, ForbiddenError, InputError
 from scheldt.workflows import notices, share
 from scheldt.workflows.accounts import require
 
@@ -75,8 +75,13 @@ def update_scanner(uow: Any, principal: Principal, scanner_id: str, today: date,
 
 
 def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) -> list[dict[str, Any]]:
-    """Each scanner of the organisation in one shift: capacity, slots taken, its orders."""
+    """Each scanner of the organisation in one shift: capacity, slots taken, its orders.
+    Raises ForbiddenError for a shipping line or terminal: a plan page lists the top of the
+    risk queue, scores a carrier must never see (a review reached it by typing /plan)."""
     require(principal, Permission.READ_TRIPS)
+    if principal.organisation.kind != OrgKind.AGENCY:
+        raise ForbiddenError("scan plan", f"{principal.organisation.id} is a {principal.organisation.kind.value}: "
+                             "scan plans are for agencies only")
     check_plan("risk", shift, "")
     out = []
     for s in uow.inspections.scanners(principal.organisation.id):
