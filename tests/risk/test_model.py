@@ -110,3 +110,19 @@ def test_contributions_sum_to_the_blended_score_for_new_and_known_goods(trained)
     assert np.allclose(contrib.sum(axis=1), model.raw_score(X))
     history_only = model.booster_.predict(X, raw_score=True)
     assert np.allclose(model.raw_score(X)[~novel], history_only[~novel])
+
+
+def test_a_thin_clean_history_is_worded_as_too_little_history() -> None:
+    """A declarations review read "Seller OQBF12T: 0 of 1 past inspection found irregularities"
+    among the reasons to inspect; what raises the score there is how little history there is."""
+    from scheldt.risk.explain import _history_text
+
+    row = {"seller_id": "OQBF12T"}
+    assert _history_text("seller", row, {"seller_n": 1, "seller_fraud_rate": 0.0}, "fraud") == \
+        "Seller OQBF12T: only 1 past inspection, none found irregularities: too little history to count in its favour"
+    assert _history_text("seller", row, {"seller_n": 3, "seller_critical_rate": 0.0}, "critical") == \
+        "Seller OQBF12T: only 3 past inspections, none found critical fraud: too little history to count in its favour"
+    assert _history_text("seller", row, {"seller_n": 3, "seller_fraud_rate": 2 / 3}, "fraud") == \
+        "Seller OQBF12T: 2 of 3 past inspections found irregularities"
+    assert _history_text("seller", row, {"seller_n": 0, "seller_fraud_rate": None}, "fraud") == \
+        "Seller OQBF12T: never inspected before"

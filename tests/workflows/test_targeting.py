@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from scheldt.errors import NotFoundError
+from scheldt.errors import InputError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.scoring import score_pending
@@ -64,7 +64,7 @@ def test_too_little_history_leaves_the_live_model_alone(engine: Engine, tmp_path
     few.write_text("".join(kcs_lines(DEMO_TRAIN, 40)))
     with unit_of_work(engine) as uow:
         ingest_file(uow, few, IngestOptions(), NOW)
-    from scheldt.errors import InputError
+
 
     with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
         train_model(uow, "fraud", tmp_path / "models", NOW)
@@ -94,3 +94,9 @@ def test_reasons_explain_the_score_with_what_it_knew(engine: Engine, tmp_path: P
     with unit_of_work(engine) as uow:
         after = [(e.declaration_ref, [r.text for r in e.reasons]) for e in inspection_list(uow, "fraud", "30", 0, seed=1).entries]
     assert after == before
+    # a declarations review asked for --capacity 0% and got an empty list that said nothing
+    for nothing in ("0%", "0", " 0.0% "):
+        with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
+            inspection_list(uow, "fraud", nothing, 0, seed=1)
+        assert (err.value.where, err.value.why) == ("--capacity", f"{nothing} selects nothing: give a count or a share "
+                                                                  "above 0, like 5%")

@@ -117,6 +117,10 @@ def _history_text(key: str, row: Row, feats: Row, target: str) -> str:
     k = round(rate * n)
     if n >= 20:
         return f"{subject}: {rate:.0%} of {n} past inspections found {finding}"
+    if k == 0:  # a clean but thin record: what raises the score is how little it is (a review read
+        # "0 of 1 past inspection found irregularities" as a reason to inspect and was puzzled)
+        return f"{subject}: only {n} past inspection{'s' if n > 1 else ''}, none found {finding}: too little " \
+               "history to count in its favour"
     return f"{subject}: {k} of {n} past inspection{'s' if n > 1 else ''} found {finding}"
 
 

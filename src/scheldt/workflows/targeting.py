@@ -62,7 +62,8 @@ def inspection_list(
 
     Candidates are those scored by the live ``target`` model; unscored ones are counted and
     left out (run ``scheldt score``). Reasons are computed for the selected rows only.
-    Raises InputError for a bad capacity or exploration share.
+    Raises InputError for a bad capacity (0 or 0% among them: an empty list said nothing of
+    why) or exploration share.
     """
     live = uow.models.live(target)
     pending = uow.declarations.declarations_frame(with_outcome=False, filed_on=on)
@@ -70,6 +71,8 @@ def inspection_list(
     candidates = pending.join(scores, on="declaration_ref", how="inner").sort("declaration_ref")
     try:
         slots = parse_capacity(capacity, candidates.height)
+        if slots == 0 and parse_capacity(capacity, 10_000) == 0:  # 0 or 0%, not an empty day
+            raise InputError("--capacity", f"{capacity} selects nothing: give a count or a share above 0, like 5%")
         picks = select(candidates["probability"].to_numpy(), slots, exploration, seed)
     except ValueError as exc:
         raise InputError("--capacity/--exploration", str(exc)) from None
