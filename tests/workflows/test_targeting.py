@@ -64,8 +64,6 @@ def test_too_little_history_leaves_the_live_model_alone(engine: Engine, tmp_path
     few.write_text("".join(kcs_lines(DEMO_TRAIN, 40)))
     with unit_of_work(engine) as uow:
         ingest_file(uow, few, IngestOptions(), NOW)
-
-
     with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
         train_model(uow, "fraud", tmp_path / "models", NOW)
     assert "40 declarations with outcomes" in err.value.why and "at least 100" in err.value.why
