@@ -602,6 +602,19 @@ def test_callbacks_to_internal_addresses_in_other_spellings_are_refused_too() ->
     assert check_callback_url("https://1.2.3/x") == "https://1.2.3/x"  # 1.2.0.3: public
 
 
+def test_callbacks_to_shared_multicast_and_mapped_addresses_are_refused() -> None:
+    """An access review subscribed https://100.64.0.1/ (carrier-grade NAT, which Python 3.11's
+    is_private leaves out): a notice would have been sent inside a provider's network."""
+    from scheldt.workflows.notices import check_callback_url
+
+    for url in ("https://100.64.0.1/", "https://100.127.255.254/x", "https://224.0.0.1/x",
+                "https://[::ffff:100.64.0.1]/x", "https://[::ffff:10.0.0.1]/x", "https://[ff02::1]/x"):
+        with pytest.raises(InputError, match="loopback, private or link-local"):
+            check_callback_url(url)
+    assert check_callback_url("https://100.128.0.1/x") == "https://100.128.0.1/x"  # just past the shared range
+    assert check_callback_url("https://[2001:4860:4860::8888]/x") == "https://[2001:4860:4860::8888]/x"
+
+
 def test_a_callback_host_name_that_resolves_inside_is_not_contacted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Names were not resolved: an attack review subscribed https://vm:18765/ (vm is 127.0.0.1
     on that machine) and read from the errors which internal ports answered. The resolver is

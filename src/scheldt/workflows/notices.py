@@ -169,8 +169,8 @@ def check_callback_url(url: str, allow_http: bool = False) -> str:
 
 
 def internal_host(host: str) -> bool:
-    """True for ``localhost`` and literal loopback, private, link-local or reserved IP
-    addresses (a subscriber must not point Scheldt at services inside the customs network).
+    """True for ``localhost`` and literal loopback, private, link-local, reserved, multicast,
+    shared (100.64.0.0/10) or otherwise non-global IP addresses (a subscriber must not point Scheldt at services inside the customs network).
     Host names are not resolved here; the delivery side connects only to what DNS gives. IPv4
     addresses are read as the C resolver reads them (``127.1``, ``2130706433``, ``0x7f.1`` are
     127.0.0.1; a trailing dot is ignored)."""
@@ -184,7 +184,12 @@ def internal_host(host: str) -> bool:
             ip = ipaddress.IPv4Address(socket.inet_aton(host))
         except (OSError, ValueError):
             return False
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    # not is_global: also the carrier-grade NAT range 100.64.0.0/10, which is_private leaves out
+    # on Python 3.11 (an access review subscribed https://100.64.0.1/)
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+            or ip.is_multicast or not ip.is_global)
 
 
 def check_secret(secret: str) -> str:
