@@ -12,6 +12,7 @@ import pytest
 from scheldt.api.paging import encode
 from scheldt.exchange.objects import identity_id
 from scheldt.store.audit import AuditLog
+from scheldt.store.models import OrganisationRow
 from tests.api.conftest import Service
 from tests.builders import shift_day
 
@@ -159,6 +160,37 @@ def test_feedback_on_an_alert_goes_back_to_its_originator(api: Service) -> None:
     unseen = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
         "alert_id": "grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60", "result": "seizure"})
     assert unseen.status_code == 404
+
+
+def test_feedback_on_a_red_alert_reaches_no_one_the_alert_did_not(api: Service) -> None:
+    """An access review's RED recipient recorded a sighting naming a third agency's officer, who
+    then read the alert's id, its recipients and the seizure. The feedback goes to the
+    originator and the alert's recipients only."""
+    from scheldt.workflows.accounts import create_organisation, create_user
+
+    with api.uow() as uow:
+        if uow.session.get(OrganisationRow, "nl-customs") is None:
+            create_organisation(uow, "nl-customs", "Dutch Customs", "agency", [], [], datetime.now(UTC))
+            create_user(uow, "nl-officer", "nl-customs", ["targeting_officer"], "correct horse battery",
+                        datetime.now(UTC))
+    trip = top_trip(api)
+    red = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "tlp": "red", "sharing_group": "be-us", "recipients": ["us-cbp/us-officer"]})
+    assert red.status_code == 201, red.text
+    passed_on = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
+        "alert_id": red.json()["id"], "result": "seizure", "detail": "found 200 kg",
+        "recipients": ["be-customs/officer", "nl-customs/nl-officer"]})
+    assert passed_on.status_code == 400, passed_on.text
+    assert passed_on.json()["error"] == {
+        "status": 400, "where": "recipients.1",
+        "why": "nl-customs/nl-officer: the alert is TLP:RED and nl-customs is not among its recipients; feedback "
+               "goes to be-customs and the alert's recipients only"}
+    fine = api.client.post("/api/v1/sightings", headers=api.as_("us-officer"), json={
+        "alert_id": red.json()["id"], "result": "seizure", "detail": "found 200 kg",
+        "recipients": ["be-customs/officer"]})
+    assert fine.status_code == 201 and fine.json()["tlp"] == "red", fine.text
+    back = {o["id"]: o for o in shared(api, "officer", type="sighting")}
+    assert fine.json()["id"] in back
 
 
 def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:

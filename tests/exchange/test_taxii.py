@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import threading
+import uuid
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +35,7 @@ from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
 from scheldt.errors import InputError
 from scheldt.exchange.federation import BearerAuth
-from scheldt.exchange.objects import TLP_MARKING_IDS, identity_id
+from scheldt.exchange.objects import SHARING_EXTENSION_ID, TLP_MARKING_IDS, identity_id
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
@@ -183,6 +185,64 @@ def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node:
     r = node.client.post(ROOT + "/collections/be-us/objects/", content=b"{nope",
                          headers=node.h("be-analyst", **{"Content-Type": TAXII}))
     assert r.status_code == 400 and r.json()["details"]["where"] == "body"
+
+
+def test_add_objects_holds_to_the_terms_the_rest_api_sets(node: Node) -> None:
+    """An access review posted, as a partner's liaison officer, a copy of an alert marked
+    TLP:CLEAR (and RED to a carrier's user): shipping lines read its risk score and reasons. It
+    also named a user of an agency outside the sharing group as RED recipient. The REST API
+    refuses each; Add Objects now does too, and keeps the rest of the envelope."""
+    from dataclasses import replace
+
+    from scheldt.exchange.stix_mapping import to_stix
+    from tests.exchange.test_stix_mapping import example_alert
+
+    def alert(tlp: Tlp, group: str | None, recipients: tuple[tuple[str, str], ...] = (),
+              declared: str = "alert") -> list[dict[str, Any]]:
+        base = example_alert()
+        sharing = replace(base.meta.sharing, tlp=tlp, group=group, recipients=recipients)
+        meta = replace(base.meta, stix_id=f"grouping--{uuid.uuid4()}", created_by=identity_id("us-cbp"),
+                       sharing=sharing)
+        objects = json.loads(json.dumps(to_stix(replace(base, meta=meta))))
+        for o in objects:
+            o["extensions"][SHARING_EXTENSION_ID]["kind"] = declared
+        return objects
+
+    cases = {
+        "clear": (alert(Tlp.CLEAR, None), "no shipping line or terminal may read: TLP:CLEAR reaches them"),
+        "amber": (alert(Tlp.AMBER, "be-us"), "TLP:AMBER reaches them"),
+        # declared as a plain object, but it is an alert all the same
+        "disguised": (alert(Tlp.CLEAR, None, declared="other"), "TLP:CLEAR reaches them"),
+        "red to a carrier": (alert(Tlp.RED, "be-us", (("carrier-a", "carrier"),)),
+                             "carrier-a/carrier: carrier-a is a carrier: this item goes to agencies only"),
+    }
+    for name, (objects, why) in cases.items():
+        r = node.post("/collections/be-us/objects/", "us-liaison", objects)
+        status = r.json()
+        # the alert and its parts (container, consignment, vessel call: by what they are; the
+        # parties and their location by the kind declared) are refused
+        refused = {f["id"]: f["message"] for f in status["failures"]}
+        assert r.status_code == 202 and objects[0]["id"] in refused and why in refused[objects[0]["id"]], (name, status)
+        parts = [o["id"] for o in objects if o["type"] == "grouping" or o["type"].startswith("scheldt-")]
+        assert len(parts) == 4 and set(parts) <= set(refused), (name, status)
+        if name != "disguised":
+            assert status["success_count"] == 0, (name, status)
+    outside = indicator("us-cbp", Tlp.RED, "be-us", recipients=(("nl-customs", "nl-analyst"),))
+    r = node.post("/collections/be-us/objects/", "us-liaison", [outside])
+    assert "nl-customs/nl-analyst: nl-customs is not a member of the sharing group be-us" in \
+        r.json()["failures"][0]["message"]
+    for reader in ("carrier", "nl-analyst"):
+        seen = {o["id"] for c in ("be-us", COMMUNITY) for page in _readable(node, c, reader) for o in page}
+        assert not seen & ({objs[0]["id"] for objs, _ in cases.values()} | {outside["id"]}), reader
+    fine = alert(Tlp.RED, "be-us", (("be-customs", "be-officer"),))
+    r = node.post("/collections/be-us/objects/", "us-liaison", fine)
+    assert r.json()["failure_count"] == 0 and r.json()["success_count"] == len(fine)
+
+
+def _readable(node: Node, collection: str, user: str) -> list[list[dict[str, Any]]]:
+    """The pages of a collection ``user`` reads, or none where it may not read the collection."""
+    r = node.get(f"/collections/{collection}/", user)
+    return node.walk(collection, user) if r.status_code == 200 else []
 
 
 # --- filters and paging --------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def _reset(engine: Engine, groups: dict[str, set[str]]) -> None:
             uow.exchange.add_group(g, g, "be-customs", sorted(members), NOW)
 
 
-def _store(engine: Engine, drawn: list[dict[str, Any]]) -> list[Item]:
+def _store(engine: Engine, drawn: list[dict[str, Any]], groups: dict[str, set[str]]) -> list[Item]:
     items, objects = [], []
     with unit_of_work(engine) as uow:
         for d in drawn:
@@ -81,6 +81,9 @@ def _store(engine: Engine, drawn: list[dict[str, Any]]) -> list[Item]:
             if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and group is None:
                 group = "g1"
             recipients = tuple(sorted(d["recipients"])) if tlp == Tlp.RED else ()
+            if recipients and group is not None:  # a RED object names members of its group only
+                inside = tuple(r for r in recipients if r[0] in groups[group] | {"be-customs"})
+                recipients, group = (inside, group) if inside else (recipients, None)
             obj = indicator(d["owner"], tlp, group, recipients=recipients, stix_id=f"indicator--{uuid.uuid4()}")
             report = ingest_objects(uow, [obj], d["owner"], "local", None, NOW)
             assert not report.failed, report.failed
@@ -172,7 +175,7 @@ def test_red_never_leaves_its_recipients_through_taxii_or_a_peers_pull(
     a, b, tokens_a, tokens_b = nodes
     _reset(a, groups)
     _reset(b, groups)
-    items = _store(a, drawn)
+    items = _store(a, drawn, groups)
     client_a = TestClient(create_app(a, workbench=False))
     _check_node(a, client_a, tokens_a, items, groups, "us-cbp")
 

@@ -73,7 +73,7 @@ from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
-from scheldt.workflows.sharing import IngestReport, ingest_objects, organisations_by_identity, served
+from scheldt.workflows.sharing import AGENCY_ITEMS, IngestReport, ingest_objects, organisations_by_identity, served
 from scheldt.workflows.trip_scoring import trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
@@ -210,16 +210,6 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
     if until is not None and until <= start:
         raise InputError("valid_until", "must be in the future")
     return Sharing(kind, tlp, group, terms.handling_code.strip(), reliability, credibility, recipients, start, until)
-
-
-#: Kinds of item no shipping line or terminal may read, whatever their marking, with what they
-#: carry: never TLP:CLEAR or AMBER (:func:`_agencies_only`), and their TLP:RED names agencies' users only.
-AGENCY_ITEMS = {
-    "alert": "an alert carries the trip's risk score, reasons and parties",
-    # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
-    # picked, as a carrier; inspections are customs' own
-    "seizure-report": "a seizure report carries the inspection, how the box was picked and the trip's parties",
-}
 
 
 def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
@@ -522,11 +512,18 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
         raise ConflictError(f"alert {alert_stix_id}", "was revoked by its originator: there is nothing to act on")
     named = _recipients(uow, recipients, agencies_only=True)
     if alert.tlp == Tlp.RED.value:
-        if not any(o == alert.owner_org for o, _ in named) and not any(
-                o == alert.owner_org for o, _ in uow.exchange.recipients(alert.seq)):
+        had = set(uow.exchange.recipients(alert.seq))
+        if not any(o == alert.owner_org for o, _ in named) and not any(o == alert.owner_org for o, _ in had):
             raise InputError("recipients", f"the alert is TLP:RED: name who at {alert.owner_org} receives the "
                              "feedback (organisation/username)")
-        named = tuple(sorted(set(named) | set(uow.exchange.recipients(alert.seq))))
+        # a RED recipient may not pass the alert on: a sighting naming a third agency's officer
+        # showed it the alert's id, its recipients and the seizure (access review)
+        allowed = {alert.owner_org} | {o for o, _ in had}
+        for i, (o, u) in enumerate(named):
+            if o not in allowed:
+                raise InputError(f"recipients.{i}", f"{o}/{u}: the alert is TLP:RED and {o} is not among its "
+                                 f"recipients; feedback goes to {alert.owner_org} and the alert's recipients only")
+        named = tuple(sorted(set(named) | had))
     elif named:
         raise InputError("recipients", f"only TLP:RED names recipients (the alert is TLP:{alert.tlp.upper()})")
     reliability, credibility = check_evaluation(reliability, credibility)

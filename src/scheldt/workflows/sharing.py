@@ -18,10 +18,16 @@ from typing import Any
 
 import orjson
 
-from scheldt.domain.exchange import Requester
+from scheldt.domain.exchange import Requester, Tlp
 from scheldt.domain.facts import json_bytes
-from scheldt.errors import InputError
-from scheldt.exchange.objects import identity_id, redact, sharing_of, stored_values
+from scheldt.errors import InputError, NotFoundError
+from scheldt.exchange.objects import Sharing, identity_id, redact, sharing_of, stored_values
+from scheldt.exchange.stix_mapping import (
+    CONSIGNMENT_EXTENSION_ID,
+    CONTAINER_EXTENSION_ID,
+    VESSEL_CALL_EXTENSION_ID,
+    item_kind,
+)
 from scheldt.exchange.stix_check import stix_problems
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
@@ -137,6 +143,71 @@ def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str]
                              "to relay for it")
 
 
+#: Kinds of item no shipping line or terminal may read, whatever their marking, with what they
+#: carry: never TLP:CLEAR or AMBER, and their TLP:RED names agencies' users only.
+AGENCY_ITEMS = {
+    "alert": "an alert carries the trip's risk score, reasons and parties",
+    # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
+    # picked, as a carrier; inspections are customs' own
+    "seizure-report": "a seizure report carries the inspection, how the box was picked and the trip's parties",
+}
+
+
+class _Terms:
+    """What :func:`_check_terms` looks up, once per envelope: organisations' kinds and
+    sharing groups' members (None: not known on this node)."""
+
+    def __init__(self, uow: Any) -> None:
+        self.uow = uow
+        self.kinds: dict[str, str | None] = {}
+        self.members: dict[str, list[str] | None] = {}
+
+    def kind(self, org_id: str) -> str | None:
+        if org_id not in self.kinds:
+            try:
+                self.kinds[org_id] = self.uow.accounts.organisation(org_id).kind.value
+            except NotFoundError:
+                self.kinds[org_id] = None
+        return self.kinds[org_id]
+
+    def group_members(self, group: str) -> list[str] | None:
+        if group not in self.members:
+            try:
+                self.members[group] = list(self.uow.exchange.group(group)["members"])
+            except NotFoundError:
+                self.members[group] = None
+        return self.members[group]
+
+
+#: Extensions only an alert's or a seizure report's parts carry (container, consignment, vessel call).
+_PART_EXTENSIONS = frozenset({CONTAINER_EXTENSION_ID, CONSIGNMENT_EXTENSION_ID, VESSEL_CALL_EXTENSION_ID})
+
+
+def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: str) -> None:
+    """Refuse sharing terms no one on this node could set through the REST API, whatever way
+    the object came (TAXII Add Objects, a peer, MISP): an alert or seizure report (by its
+    declared kind or by what it is: a Scheldt container, consignment or vessel call is
+    part of one) under TLP:CLEAR or AMBER, which reach shipping lines and
+    terminals, or under TLP:RED naming a user of one; a TLP:RED object naming someone of an
+    organisation outside its sharing group (where both are known here). An access review posted
+    a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
+    reasons. Raises InputError naming the property."""
+    kind = item_kind(obj) or ("alert" if _PART_EXTENSIONS & set(obj.get("extensions") or {}) else sharing.kind)
+    kind = kind if kind in AGENCY_ITEMS else sharing.kind
+    if kind in AGENCY_ITEMS and sharing.tlp in (Tlp.CLEAR, Tlp.AMBER):
+        raise InputError(f"{where}.object_marking_refs", f"{AGENCY_ITEMS[kind]}, which no shipping line or terminal "
+                         f"may read: TLP:{sharing.tlp.value.upper()} reaches them; mark it GREEN, AMBER+STRICT or RED")
+    members = terms.group_members(sharing.group) if sharing.group else None
+    for i, (org, user) in enumerate(sharing.recipients):
+        org_kind = terms.kind(org)
+        if kind in AGENCY_ITEMS and org_kind is not None and org_kind != "agency":
+            raise InputError(f"{where}.extensions.recipients.{i}", f"{org}/{user}: {org} is a {org_kind}: this item "
+                             "goes to agencies only")
+        if members is not None and org_kind is not None and org not in members:
+            raise InputError(f"{where}.extensions.recipients.{i}", f"{org}/{user}: {org} is not a member of the "
+                             f"sharing group {sharing.group}")
+
+
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
                    now: datetime) -> IngestReport:
     """Store each object version (see the module docstring); a version already stored with the
@@ -157,6 +228,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
               for i, obj in enumerate(objects)]
     problems = _problems(objects, labels)
     creators = organisations_by_identity(uow)
+    terms = _Terms(uow)
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     other_creator: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
@@ -164,6 +236,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             if i in problems:
                 raise problems[i]
             sharing = sharing_of(objects[i], default_group, label)
+            _check_terms(objects[i], sharing, terms, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
