@@ -252,3 +252,44 @@ def test_schedule_times_without_utc_offset_are_flagged() -> None:
     assert events and all("time-without-offset" in [f.code for f in e.flags] for e in events)
     assert not any(f.code == "time-without-offset" for r in read_dcsa_documents(ovs.encode(), "o.json")
                    if not isinstance(r, Rejection) for f in r.flags)
+
+
+def _with_deep_event(depth: int, before: int = 300) -> bytes:
+    """A page of ``before`` real events, one event nested ``depth`` levels deep, one more event."""
+    events = _events(before + 1)
+    head = json.dumps({"events": events[:before]})[:-2]
+    return (head + ',{"eventID": "deep", "a": ' + "[" * depth + "]" * depth + "}, " + json.dumps(events[-1])
+            + "]}").encode()
+
+
+def test_an_event_nested_100000_levels_deep_is_rejected_alone_in_bounded_memory() -> None:
+    """An attack review's 280 KB page holding one event nested 100,000 levels deep took 23 GB
+    before the kernel killed the process (ijson's item builder tracks every value's path)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    records = list(read_dcsa_events(_with_deep_event(100_000), "deep.json"))
+    grew_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert _kinds(records) == ["EquipmentEvent"] * 300 + ["Rejection", "EquipmentEvent"]
+    assert (records[300].where, records[300].why) == (
+        "deep.json$.events[300]", "nested more than 64 levels deep (a DCSA event nests a few); not read")
+    assert grew_mib < 200, grew_mib
+
+
+def test_an_event_nested_too_deeply_for_python_costs_only_that_event() -> None:
+    """990 levels: the reader's RecursionError lost every event after it, and file detection's
+    crashed the whole command (files before it rolled back)."""
+    from scheldt.ingest.registry import detect
+
+    records = list(read_dcsa_events(_with_deep_event(990, before=3), "deep.json"))
+    assert _kinds(records) == ["EquipmentEvent"] * 3 + ["Rejection", "EquipmentEvent"]
+    assert records[3].where == "deep.json$.events[3]"
+    small = b'{"events":[{"eventID":"x","a":' + b"[" * 990 + b"]" * 990 + b"}]}"
+    assert list(read_dcsa_events(small, "n.json"))[0].where == "n.json$.events[0]"
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "n.json"
+        path.write_bytes(small)
+        assert detect(path).format == "dcsa-events"

@@ -343,9 +343,9 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     fh.seek(0)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"[":
-        prefix, path, page = "item", "$[", False
+        path, page = "$[", False
     elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:\s*\[', head):
-        prefix, path, page = "events.item", "$.events[", True
+        path, page = "$.events[", True
     else:
         yield from _events(json.loads(fh.read().decode("utf-8-sig")))
         return
@@ -360,9 +360,67 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     fh.seek(0)
     if head.startswith(b"\xef\xbb\xbf"):
         fh.read(3)
-    for i, obj in enumerate(ijson.items(fh, prefix)):
+    for i, obj in enumerate(bounded_items(fh, page)):
         if i >= given:
-            yield f"{path}{i}]", plain_numbers(obj)
+            yield f"{path}{i}]", obj if isinstance(obj, TooDeep) else plain_numbers(obj)
+
+
+#: Deepest nesting an event may have below the events array (DCSA events nest a few levels).
+MAX_EVENT_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class TooDeep:
+    """An item of the events array nested deeper than :data:`MAX_EVENT_DEPTH` levels (not built)."""
+
+    depth: int
+
+    def why(self) -> str:
+        """The sender's error."""
+        return f"nested more than {self.depth} levels deep (a DCSA event nests a few); not read"
+
+
+def bounded_items(fh: BinaryIO, page: bool) -> Iterator[Any]:
+    """The items of the document's events array (``page``: the root object's ``events``; else
+    the root array), as ijson reads them, but never building one nested deeper than
+    :data:`MAX_EVENT_DEPTH`: that one is a :class:`TooDeep`. ijson's own item builder tracks
+    each value's full path: an attack review's 280 KB event nested 100,000 levels deep took
+    23 GB before the kernel killed the process. Raises ijson.JSONError for broken JSON."""
+    stack: list[str] = []  # "map", "array" or "events" (the events array) per open container
+    key: str | None = None  # the root object's current key
+    builder: ijson.ObjectBuilder | None = None
+    depth = 0  # inside an item: containers open in it
+    deepest = False
+    for event, value in ijson.basic_parse(fh):
+        if builder is not None or deepest:  # inside an item
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_EVENT_DEPTH and not deepest:
+                    builder, deepest = None, True
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            if builder is not None:
+                builder.event(event, value)
+            if depth == 0:
+                yield TooDeep(MAX_EVENT_DEPTH) if deepest else builder.value  # type: ignore[union-attr]
+                builder, deepest = None, False
+            continue
+        if stack and stack[-1] == "events" and event != "end_array":  # an item begins
+            if event in ("start_map", "start_array"):
+                builder, depth = ijson.ObjectBuilder(), 1
+                builder.event(event, value)
+            else:
+                yield value
+            continue
+        if event == "start_map":
+            stack.append("map")
+        elif event == "start_array":
+            is_events = (not stack and not page) or (page and stack == ["map"] and key == "events")
+            stack.append("events" if is_events else "array")
+        elif event in ("end_map", "end_array"):
+            stack.pop()
+        elif event == "map_key" and stack == ["map"]:
+            key = value
 
 
 def plain_numbers(value: Any, depth: int = 0) -> Any:
@@ -481,47 +539,50 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
 def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
     seen: OrderedDict[str, str] = OrderedDict()
     for path, obj in items:
-        where = f"{source}{path}"
-        if isinstance(obj, NotAList):
-            yield Rejection(where, "events", obj.why())
-            continue
-        if not isinstance(obj, dict):
-            yield Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
-            continue
-        kind = _event_type(obj)
-        if kind not in EVENT_TYPES:
-            keys = ", ".join(sorted(obj)[:5])
-            yield Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
-                            f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(obj)[:2000])
-            continue
-        flat, meta = _flat(obj)
-        v3 = "eventClassification" in obj or "metadata" in obj
-        event_id = flat.get("eventID")
-        if event_id is None or event_id == "":
-            yield Rejection(where, "eventID", f"{kind} event has no eventID", json.dumps(obj)[:2000])
-            continue
-        if not isinstance(event_id, str):
-            yield Rejection(where, "eventID", f"eventID {event_id!r} is a {type(event_id).__name__}, not a string",
-                            json.dumps(obj)[:2000])
-            continue
-        if not v3 and not _is_uuid(event_id):
-            yield Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)",
-                            json.dumps(obj)[:2000])
-            continue
-        if event_id in seen:  # DCSA: an id is unique within a response, a repeat is the sender's error
-            yield Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[event_id]}",
-                            json.dumps(obj)[:2000])
-            continue
-        seen[event_id] = path
-        if len(seen) > RECENT_IDS:
-            seen.popitem(last=False)
         try:
-            yield _event(obj, flat, meta, kind, event_id, where, strict_uuid=not v3)
-        except FieldError as exc:
-            yield Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
-        except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
-            yield Rejection(where, "", f"{kind} event does not have the DCSA structure: {structure_why(exc)}",
-                            json.dumps(obj, default=str)[:2000])
+            yield _check_one(path, obj, f"{source}{path}", seen)
+        except RecursionError:  # an event nested too deeply for Python (attack review: 990 levels lost
+            # the rest of the file)
+            yield Rejection(f"{source}{path}", "", "nested too deeply to read (a DCSA event nests a few levels)")
+
+
+def _check_one(path: str, obj: Any, where: str, seen: OrderedDict[str, str]) -> Record:
+    """One item of the events array as an event, or a Rejection saying why not; ``seen``: the
+    recent event ids and where each was (updated)."""
+    if isinstance(obj, NotAList):
+        return Rejection(where, "events", obj.why())
+    if isinstance(obj, TooDeep):
+        return Rejection(where, "", obj.why())
+    if not isinstance(obj, dict):
+        return Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
+    kind = _event_type(obj)
+    if kind not in EVENT_TYPES:
+        keys = ", ".join(sorted(obj)[:5])
+        return Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
+                         f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(obj)[:2000])
+    flat, meta = _flat(obj)
+    v3 = "eventClassification" in obj or "metadata" in obj
+    event_id = flat.get("eventID")
+    if event_id is None or event_id == "":
+        return Rejection(where, "eventID", f"{kind} event has no eventID", json.dumps(obj)[:2000])
+    if not isinstance(event_id, str):
+        return Rejection(where, "eventID", f"eventID {event_id!r} is a {type(event_id).__name__}, not a string",
+                         json.dumps(obj)[:2000])
+    if not v3 and not _is_uuid(event_id):
+        return Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)", json.dumps(obj)[:2000])
+    if event_id in seen:  # DCSA: an id is unique within a response, a repeat is the sender's error
+        return Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[event_id]}",
+                         json.dumps(obj)[:2000])
+    seen[event_id] = path
+    if len(seen) > RECENT_IDS:
+        seen.popitem(last=False)
+    try:
+        return _event(obj, flat, meta, kind, event_id, where, strict_uuid=not v3)
+    except FieldError as exc:
+        return Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
+    except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
+        return Rejection(where, "", f"{kind} event does not have the DCSA structure: {structure_why(exc)}",
+                         json.dumps(obj, default=str)[:2000])
 
 
 def _is_uuid(value: str) -> bool:

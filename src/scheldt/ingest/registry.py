@@ -68,6 +68,8 @@ def _not_a_format(head: bytes) -> str:
         value = json.loads(head.decode("utf-8-sig"))
     except ValueError:
         return ""
+    except RecursionError:  # nested too deeply to look at here: its reader says so (an attack review's
+        return ""  # 990 levels crashed the whole ingest, files before it rolled back)
     if not isinstance(value, dict | list):
         return ("the file is a single JSON value (text, a number, true, false or null), not a JSON object or list "
                 "of DCSA events or documents")
