@@ -100,6 +100,14 @@ def test_uscg_trailer_and_gatehouse_times() -> None:
     assert records[0].observed_at == datetime(2008, 5, 9, 0, 0, 0, 10000, tzinfo=UTC)  # type: ignore[attr-defined]
     # no wrapper before the second sentence: kept, flagged as untimed
     assert records[1].observed_at is None and records[1].flags[0].code == "time-unknown"  # type: ignore[attr-defined]
+    # a wrapper dated 9999 was stored as is (attack review): kept, flagged as untimed
+    body = "PGHP,1,9999,12,31,0,0,0,10,338,2,,1,09"
+    checksum = 0
+    for ch in body:
+        checksum ^= ord(ch)
+    far = [f"${body}*{checksum:02X}".encode(), b"!AIVDM,1,1,,B,15NBj>PP1gG>1PVKTDTUJOv00<0M,0*09"]
+    [position] = list(read_nmea(far, "far.nmea", AisStats()))
+    assert position.observed_at is None and position.flags[0].code == "time-unknown"  # type: ignore[attr-defined]
 
 
 def _layout(path: Path):  # type: ignore[no-untyped-def]

@@ -251,3 +251,8 @@ def test_edi_group_without_container_and_impossible_date() -> None:
     assert isinstance(event, EquipmentEvent) and event.event_time == datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     assert [f.code for f in event.flags] == ["unreadable-date"]
     assert "'202302300913' (format 203) is not a real date" in event.flags[0].why
+    # a move dated 9999 (or 1900) was stored, and the container's page could not be shown
+    # (attack review): a date outside 1970-2099 is not used, and said
+    for far in ("999912311430", "190001011430"):
+        [rej] = list(read_edifact(CODECO.replace("DTM+7:202503010745:203", f"DTM+7:{far}:203").encode(), "c.edi"))
+        assert isinstance(rej, Rejection) and f"'{far}' (format 203) is not a real date in 1970-2099" in rej.why

@@ -35,7 +35,7 @@ from scheldt.ingest.base import FieldError, Rejection, utc_in_range
 
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
-_NO_TIME = Flag("observed_at", "time-unknown", "the feed gave no receive time for this message")
+_NO_TIME = Flag("observed_at", "time-unknown", "the feed gave no readable receive time in 1970-2099 for this message")
 _NO_CHECKSUM = Flag("checksum", "no-checksum", "the NMEA sentence carries no *hh checksum")
 
 
@@ -73,8 +73,10 @@ def _received_at(msg: Any) -> datetime | None:
             return _unix_time(tag.receiver_timestamp)
     wrapper = getattr(msg, "wrapper_msg", None)
     if wrapper is not None and getattr(wrapper, "timestamp", None):
-        ts = wrapper.timestamp
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        try:  # a Gatehouse $PGHP dated 9999 was stored as is (attack review)
+            return utc_in_range(wrapper.timestamp, "receive time")
+        except (FieldError, OverflowError):
+            return None
     return _uscg_time(msg.raw)
 
 

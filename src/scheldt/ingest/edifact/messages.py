@@ -39,7 +39,7 @@ from scheldt.domain.shipping import (
     Vessel,
 )
 from scheldt.domain.units import celsius, mass_kg
-from scheldt.ingest.base import Rejection, owner_code
+from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
 from scheldt.ingest.edifact.envelope import Message, component
 
 Record = Event | Consignment | Rejection
@@ -61,14 +61,17 @@ _PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "noti
 
 
 def edi_time(value: str, fmt: str) -> datetime | None:
-    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC; None if unreadable."""
+    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC; None if
+    unreadable or outside the years Scheldt accepts (1970-2099, as every reader: an attack
+    review's bay plan dated 9999 was stored, and the container's page could not be shown)."""
     pattern = _TIME_FORMATS.get(fmt or ("203" if len(value) == 12 else "102"))
     if not value or pattern is None:
         return None
     try:
-        return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        t = datetime.strptime(value, pattern).replace(tzinfo=UTC)
     except ValueError:
         return None
+    return t if EARLIEST <= t < LATEST else None
 
 
 def _dtm(seg: Segment) -> tuple[str, datetime | None]:
@@ -144,7 +147,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             q, t = _dtm(seg)
             if q in ("137", "178", "136", "133") and t is None and component(seg, 0, 1):
                 head.flags.append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} (format "
-                                       f"{component(seg, 0, 2) or '?'}) is not a real date; ignored"))
+                                       f"{component(seg, 0, 2) or '?'}) is not a real date in 1970-2099; ignored"))
             if q == "137":
                 head.date = t
             elif q in ("178", "136", "133") and t:
@@ -254,7 +257,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                     out.setdefault("time", t)
                 else:
                     out["flags"].append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} "  # type: ignore[attr-defined]
-                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date; ignored"))
+                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date in 1970-2099; ignored"))
     return out
 
 
