@@ -256,3 +256,27 @@ def test_edi_group_without_container_and_impossible_date() -> None:
     for far in ("999912311430", "190001011430"):
         [rej] = list(read_edifact(CODECO.replace("DTM+7:202503010745:203", f"DTM+7:{far}:203").encode(), "c.edi"))
         assert isinstance(rej, Rejection) and f"'{far}' (format 203) is not a real date in 1970-2099" in rej.why
+
+
+def test_a_cut_interchange_is_flagged_and_a_wrong_interchange_count_is_said() -> None:
+    """An attack review cut a two-message COARRI after its first UNT: it read as complete, the
+    second message's 237 segments gone without a trace; a UNZ counting 7 messages over 1 was
+    not checked either."""
+    whole = (EDI / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_text()
+    first_unt = whole.index("UNT")
+    cut = whole[: whole.index("'", first_unt) + 1]
+    records = list(read_edifact(cut.encode(), "cut.edi"))
+    assert records and not any(isinstance(r, Rejection) for r in records)
+    assert all(any(f.code == "no-interchange-trailer" for f in r.flags) for r in records)  # type: ignore[attr-defined]
+    miscounted = cut + "UNZ+7+1452515554132'"
+    rejections = [r for r in read_edifact(miscounted.encode(), "cut.edi") if isinstance(r, Rejection)]
+    assert [(r.field, r.why) for r in rejections] == [
+        ("UNZ", "UNZ says the interchange holds 7 messages, the file holds 1: messages may be missing")]
+    assert rejections[0].where.startswith("cut.edi (segment ")
+    # the whole file, with its UNZ+2: nothing flagged or rejected for the envelope
+    for r in read_edifact(whole.encode(), "whole.edi"):
+        assert not isinstance(r, Rejection) and all(f.field != "UNZ" for f in r.flags)  # type: ignore[attr-defined]
+    # functional groups: UNZ counts the groups (CUSCAR with UNG/UNE)
+    cuscar = next(EDI.glob("CUSCAR_D03B*"))
+    assert not [r for r in read_edifact(cuscar.read_bytes(), cuscar.name) if isinstance(r, Rejection)
+                and r.field == "UNZ"]

@@ -104,25 +104,82 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         return
     current: list[Segment] = []
     start = 0
+    envelope = _Envelope()
+    open_ended = _without_trailer(segs)
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
         if tag == "UNH":
             if current:
                 yield from _unterminated(current, start, source)
             current, start = [seg], n
+            envelope.messages += 1
         elif tag == "UNT":
             if not current:
                 yield Rejection(f"{source} (segment {n})", "UNT", "UNT without a UNH before it")
                 continue
             current.append(seg)
-            yield _close(current, start, source)
+            yield _close(current, start, source, (_NO_TRAILER,) if start in open_ended else ())
             current = []
         elif current:
             current.append(seg)
-        elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
+        elif tag in ("UNB", "UNG", "UNZ"):
+            yield from envelope.see(seg, n, source)
+        elif tag not in ("UNA", "UNE"):
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
         yield from _unterminated(current, start, source)
+
+
+class _Envelope:
+    """The UNB..UNZ interchange being read: its messages and functional groups, checked against
+    UNZ's interchange control count (ISO 9735 / UN/EDIFACT syntax 0036: messages, or groups when
+    the interchange has UNG groups). A cut interchange lost its later messages without a trace
+    (attack review: a COARRI whose UNZ counted 7 messages held 1, and read as complete)."""
+
+    def __init__(self) -> None:
+        self.open_at = 0  # segment number of the open UNB (0: none)
+        self.messages = self.groups = 0
+
+    def see(self, seg: Segment, n: int, source: str) -> Iterator[Rejection]:
+        tag = seg.tag.strip()
+        if tag == "UNB":
+            self.open_at, self.messages, self.groups = n, 0, 0
+        elif tag == "UNG":
+            self.groups += 1
+        elif tag == "UNZ" and self.open_at:
+            counted = self.groups or self.messages
+            said = component(seg, 0)
+            if said != str(counted):
+                what = "functional groups" if self.groups else "messages"
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    raw = Serializer().serialize([seg], with_una_header=False)
+                yield Rejection(f"{source} (segment {n})", "UNZ", f"UNZ says the interchange holds {said or 'nothing'} "
+                                f"{what}, the file holds {counted}: messages may be missing", raw[:2000])
+            self.open_at = 0
+
+
+def _without_trailer(segs: list[Segment]) -> set[int]:
+    """Segment numbers (from 1) of the UNH segments of interchanges whose UNB has no UNZ: such a
+    file may have been cut off after a complete message (real senders also leave UNZ out, so
+    their messages are kept and flagged)."""
+    out: set[int] = set()
+    heads: list[int] | None = None
+    for n, seg in enumerate(segs, start=1):
+        tag = seg.tag.strip()
+        if tag == "UNB":
+            out.update(heads or ())
+            heads = []
+        elif tag == "UNH" and heads is not None:
+            heads.append(n)
+        elif tag == "UNZ":
+            heads = None
+    out.update(heads or ())
+    return out
+
+
+_NO_TRAILER = Flag("UNZ", "no-interchange-trailer", "the interchange has no UNZ trailer: Scheldt cannot tell whether "
+                   "messages after this one were cut off")
 
 
 def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, str, str, str]:
@@ -150,7 +207,7 @@ def _unterminated(current: list[Segment], start: int, source: str) -> Iterator[M
     yield Message(ref, kind, version, association, current, where, (flag,), truncated=True)
 
 
-def _close(current: list[Segment], start: int, source: str) -> Message | Rejection:
+def _close(current: list[Segment], start: int, source: str, extra: tuple[Flag, ...] = ()) -> Message | Rejection:
     ref, kind, version, association, where = _head(current, start, source)
     unt = current[-1]
     count, unt_ref = component(unt, 0), component(unt, 1)
@@ -161,4 +218,4 @@ def _close(current: list[Segment], start: int, source: str) -> Message | Rejecti
     if unt_ref != ref:
         flags.append(Flag("UNT", "message-reference-mismatch",
                           f"{kind} message {ref}: UNT refers to message {unt_ref!r}"))
-    return Message(ref, kind, version, association, current, where, tuple(flags))
+    return Message(ref, kind, version, association, current, where, (*flags, *extra))
