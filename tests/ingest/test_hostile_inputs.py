@@ -293,3 +293,20 @@ def test_an_event_nested_too_deeply_for_python_costs_only_that_event() -> None:
         path = Path(tmp) / "n.json"
         path.write_bytes(small)
         assert detect(path).format == "dcsa-events"
+
+
+def test_dcsa_codes_are_read_in_capitals_and_unknown_ones_flagged() -> None:
+    """An attack review sent equipmentEventTypeCode "disc" (indicators key on DISC and missed it)
+    and "XXXX", and eventClassifierCode "NOPE": all stored as sent, none flagged."""
+    events = _events(3)
+    events[0]["eventClassification"]["equipmentEventTypeCode"] = " disc "
+    events[0]["eventClassification"]["eventClassifierCode"] = "act"
+    events[1]["eventClassification"]["equipmentEventTypeCode"] = "XXXX"
+    events[2]["eventClassification"]["eventClassifierCode"] = "NOPE"
+    lower, unknown, classifier = list(read_dcsa_events(json.dumps(events).encode(), "e.json"))
+    assert (lower.event_type, lower.classifier, lower.flags) == ("DISC", "ACT", ())  # type: ignore[attr-defined]
+    assert unknown.event_type == "XXXX"  # type: ignore[attr-defined]
+    assert [(f.field, f.code, f.why) for f in unknown.flags] == [  # type: ignore[attr-defined]
+        ("equipmentEventTypeCode", "unknown-code", "equipmentEventTypeCode 'XXXX' is not a DCSA code (DISC, DROP, "
+                                                   "GTIN, GTOT, INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)")]
+    assert [(f.field, f.code) for f in classifier.flags] == [("eventClassifierCode", "unknown-code")]  # type: ignore[attr-defined]

@@ -29,6 +29,8 @@ from scheldt.domain.identifiers import container_number, imo_number
 from scheldt.domain.shipping import (
     DocumentReference,
     EquipmentEvent,
+    EquipmentEventType,
+    EventClassifier,
     Event,
     IotEvent,
     Location,
@@ -226,17 +228,19 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         created = parse_dcsa_time(meta.get("eventCreatedDateTime"), "eventCreatedDateTime")
         return Retraction(event_id, meta["retractedEventID"], created, where)
     classification = obj.get("eventClassification") or {}
-    classifier = classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or ""
+    flags: list[Flag] = []
+    classifier = _code(classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or "",
+                       "eventClassifierCode", _CLASSIFIERS, flags)
     raw_time = flat.get("eventDateTime")
     event_time = parse_dcsa_time(raw_time, "eventDateTime")
     created_raw = flat.get("eventCreatedDateTime") or flat.get("eventUpdatedDateTime")
     created = (event_time if created_raw == raw_time else parse_dcsa_time(created_raw, "eventCreatedDateTime")
                ) if created_raw else None
-    call, flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get("transportCall"))
-                   if "transportCall" in flat or "transportDetails" in obj else (None, []))
+    call, call_flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get(
+        "transportCall")) if "transportCall" in flat or "transportDetails" in obj else (None, []))
     equipment = obj.get("equipmentDetails") or flat
     # Event's fields in order (event_id ... source); flags follow
-    flags = list(flags)
+    flags = [*flags, *call_flags]
     common = (event_id, classifier, event_time, created,
               _location(flat.get("eventLocation") or (flat.get("transportCall") or {}).get("location"), flags),
               call, _documents(flat), where)
@@ -249,12 +253,14 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         if flag:
             flags.append(flag)
     if kind == "EQUIPMENT":
-        code = classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or ""
+        code = _code(classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or "",
+                     "equipmentEventTypeCode", _EQUIPMENT_CODES, flags)
         empty = _empty(equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode"), flags)
         return EquipmentEvent(*common, tuple(flags), code, number, equipment.get("ISOEquipmentCode") or "",
                               empty, _seals(equipment.get("seals") or flat.get("seals")))
     if kind == "TRANSPORT":
-        code = classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or ""
+        code = _code(classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or "",
+                     "transportEventTypeCode", _TRANSPORT_CODES, flags)
         return TransportEvent(*common, tuple(flags), code)
     if kind == "SHIPMENT":
         code = classification.get("shipmentEventTypeCode") or flat.get("shipmentEventTypeCode") or ""
@@ -283,6 +289,25 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
                    if (c := conv(p.get("measuredTemperatureValue"), "measuredTemperatureValue")) is not None)
     return ReeferEvent(*common, tuple(flags), event_type=code, container_number=number,
                        setpoint_celsius=setpoint, ambient_celsius=ambient, probe_celsius=probes)
+
+
+_CLASSIFIERS = frozenset(c.value for c in EventClassifier)
+_EQUIPMENT_CODES = frozenset(c.value for c in EquipmentEventType)
+#: DCSA transportEventTypeCode (Track & Trace 2.2 and 3.0): arrival, departure.
+_TRANSPORT_CODES = frozenset({"ARRI", "DEPA"})
+
+
+def _code(raw: Any, field: str, known: frozenset[str], flags: list[Flag]) -> Any:
+    """A DCSA code read in capitals without surrounding spaces (``disc`` is DISC: indicators key
+    on DISC, and an attack review's lower-case one slipped past them); a code outside the DCSA
+    list is kept as sent and flagged. A value that is not text is left to the checks that name it."""
+    if not isinstance(raw, str) or not raw:
+        return raw
+    code = raw.strip().upper()
+    if code not in known:
+        flags.append(Flag(field, "unknown-code", f"{field} {raw[:20]!r} is not a DCSA code "
+                          f"({', '.join(sorted(known))})"))
+    return code
 
 
 #: DCSA emptyIndicatorCode values (Track & Trace 2.2 and 3.0).
