@@ -310,3 +310,15 @@ def test_dcsa_codes_are_read_in_capitals_and_unknown_ones_flagged() -> None:
         ("equipmentEventTypeCode", "unknown-code", "equipmentEventTypeCode 'XXXX' is not a DCSA code (DISC, DROP, "
                                                    "GTIN, GTOT, INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)")]
     assert [(f.field, f.code) for f in classifier.flags] == [("eventClassifierCode", "unknown-code")]  # type: ignore[attr-defined]
+
+
+def test_a_giant_unreadable_line_is_quoted_cut_not_whole() -> None:
+    """An attack review's 50 MB NMEA line was copied whole into the rejection's reason and raw
+    record: 100 MB in the quarantine, and `scheldt quarantine` printed 50 MB."""
+    [rej] = list(read_nmea([b"!AIVDM," + b"A" * 5_000_000], "big.nmea"))
+    assert isinstance(rej, Rejection) and rej.where == "big.nmea:1"
+    assert rej.why.startswith("not a readable AIS sentence: b'!AIVDM,AAA")
+    assert rej.why.endswith("... (5,000,039 characters, cut)") and len(rej.why) < 2_100
+    assert rej.raw.endswith("... (5,000,007 characters, cut)") and len(rej.raw) < 200_100
+    small = Rejection("f:1", "x", "short", "raw")
+    assert (small.why, small.raw) == ("short", "raw")

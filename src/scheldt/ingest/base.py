@@ -72,6 +72,10 @@ def structure_why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[:120]}"
 
 
+#: Longest ``where``, ``why`` and ``raw`` a :class:`Rejection` keeps (characters).
+MAX_WHERE, MAX_WHY, MAX_RAW = 1_000, 2_000, 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A record that could not be read, and why; it is quarantined, the rest of the file loads.
@@ -85,6 +89,15 @@ class Rejection:
     field: str
     why: str
     raw: str = ""
+
+    def __post_init__(self) -> None:
+        # an attack review's 50 MB NMEA line was quoted whole in ``why`` and kept twice in the
+        # quarantine; every reader's rejection is cut here (a message's raw text up to 200,000
+        # characters, as the EDIFACT reader keeps a broken message)
+        for name, most in (("where", MAX_WHERE), ("why", MAX_WHY), ("raw", MAX_RAW)):
+            value = getattr(self, name)
+            if len(value) > most:
+                object.__setattr__(self, name, value[:most] + f"... ({len(value):,} characters, cut)")
 
     @property
     def fingerprint(self) -> str:
