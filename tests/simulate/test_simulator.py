@@ -152,3 +152,14 @@ def test_replaying_the_same_days_again_keeps_the_current_scores(engine: Engine, 
         assert len(uow.trip_assessments.queue_all(traffic.trips[0].container)) == count
     assert first.rescored > len(traffic.trips) and again.rescored == 0
     assert after == before and len(before) == len(traffic.trips)
+    assert first.unread == []  # the simulator writes only the files a replay reads
+
+
+def test_a_replay_names_the_files_it_does_not_read(engine: Engine, tmp_path: Path) -> None:
+    """An attack review's day of a.json and b.json replayed as "0 files" without a word."""
+    day = tmp_path / "day-2026-01-05"
+    day.mkdir()
+    for name in ("b.json", "a.json"):
+        (day / name).write_text('{"events": []}')
+    report = replay(lambda: unit_of_work(engine), tmp_path, IngestOptions())
+    assert (report.days, report.files, report.unread) == (1, [], [day / "a.json", day / "b.json"])

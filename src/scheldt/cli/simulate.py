@@ -17,7 +17,7 @@ from scheldt.simulate.traffic import inspect_history, simulate
 from scheldt.simulate.writers import write_traffic
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.workflows.ingest import IngestOptions
-from scheldt.workflows.replay import ReplayReport, replay
+from scheldt.workflows.replay import FILE_ORDER, ReplayReport, replay
 
 out = Console()
 
@@ -89,7 +89,7 @@ def replay_command(
     unreadable = [f.path for f in report.files if f.accepted == 0 and f.rejected > 0]
     summary = {"days": report.days, "files": len(report.files), "accepted": sum(f.accepted for f in report.files),
                "rejected": sum(f.rejected for f in report.files), "unreadable_files": unreadable,
-               "rescored": report.rescored}
+               "rescored": report.rescored, "unread_files": [str(p) for p in report.unread]}
     if as_json:
         print_json(summary)
     else:
@@ -97,6 +97,9 @@ def replay_command(
                   f"{summary['rejected']} rejected, {report.rescored:,} trip scores")
         for path in unreadable:
             out.print(f"  nothing could be read in {escape(path)} (see the quarantine)")
+        for unread in report.unread:
+            out.print(f"  not read: {escape(str(unread))} (a day folder's files are {', '.join(FILE_ORDER)}; "
+                      "ingest others with `scheldt ingest`)")
     if unreadable:
         raise typer.Exit(1)
 

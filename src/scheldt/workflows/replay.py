@@ -22,11 +22,13 @@ FILE_ORDER = {"documents.json": "dcsa-documents", "vgm.json": "dcsa-documents", 
 
 @dataclass
 class ReplayReport:
-    """Per day: files read (their reports) and trips re-scored."""
+    """Per day: files read (their reports), files left unread (not among :data:`FILE_ORDER`)
+    and trips re-scored."""
 
     days: int = 0
     files: list[FileReport] = field(default_factory=list)
     rescored: int = 0
+    unread: list[Path] = field(default_factory=list)
 
 
 def day_folders(root: Path) -> list[tuple[date, Path]]:
@@ -62,6 +64,9 @@ def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: 
                 path = folder / name
                 if path.is_file():
                     report.files.append(ingest_or_report(uow, path, replace(options, format=fmt), now))
+            # files a replay does not read are named (an attack review's day of a.json and
+            # b.json replayed as "0 files" without a word)
+            report.unread += sorted(p for p in folder.iterdir() if p.name not in FILE_ORDER)
             scored = rescore_received(uow, now, now)
             report.rescored += scored.scored if scored else 0
         report.days += 1
