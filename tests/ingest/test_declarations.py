@@ -228,3 +228,18 @@ def test_a_mapping_with_a_decimal_comma_reads_european_numbers(tmp_path) -> None
     assert (records[1].where, records[1].field, records[1].why) == (
         "be.csv:3", "net_mass_kg", "'NetKg' = '1.659,5': with the decimal comma of this mapping, write numbers "
         "without a thousands separator")
+
+
+def test_an_identifier_with_a_control_character_is_rejected() -> None:
+    """An attack review quoted a declarant id with a newline (and one with a NUL): both made a
+    party whose name held it."""
+    newline = FIRST_ROW.replace("ZZR1LT6", '"ZZR1\nLT6"')
+    nul = FIRST_ROW.replace("QLRUBN9", "QLRU\x00BN9")
+    records = read([HEADER, newline, nul, FIRST_ROW.replace("97061800", "97061801")])
+    rejected = [(r.field, r.why) for _, r in records if isinstance(r, Rejection)]
+    assert rejected == [
+        ("declarant_id", "declarant_id 'ZZR1\\nLT6' holds a control character ('\\n'); an identifier or code is "
+                         "one line of printable text"),
+        ("importer_id", "importer_id 'QLRU\\x00BN9' holds a control character ('\\x00'); an identifier or code is "
+                        "one line of printable text")]
+    assert sum(isinstance(r, Declaration) for _, r in records) == 1

@@ -109,8 +109,14 @@ def _text(row: dict[str, str], mapping: DeclarationMapping, field: str) -> str:
 
 
 def _check_length(field: str, value: str, limit: int) -> str:
+    """``value`` when it has at most ``limit`` characters, all printable. Raises FieldError (an
+    attack review's declarant id with a newline or a NUL inside quotes made a party of it)."""
     if len(value) > limit:
         raise FieldError(field, f"{field} is {len(value)} characters long, at most {limit} are accepted")
+    if not value.isprintable():
+        bad = next(c for c in value if not c.isprintable())
+        raise FieldError(field, f"{field} {value[:40]!r} holds a control character ({bad!r}); an identifier or "
+                         "code is one line of printable text")
     return value
 
 
