@@ -66,6 +66,14 @@ def test_unlocode_flags_inform_never_reject() -> None:
     flag = unlocode_flag("NLRAM", "pol", known, covered)  # the DCSA T&T 3.0-beta sample's "Port of Amsterdam"
     assert flag is not None and flag.code == "unknown-unlocode"
     assert unlocode_flag("NL-RTM", "pol", known, covered).code == "malformed-unlocode"  # type: ignore[union-attr]
+    # a country that is none: an attack review's ZZZZZ and XYABC passed unflagged
+    countries = reference.country_names()
+    assert unlocode_flag("BEXQZ", "pol", known, covered, countries) is None  # Belgium: a country, list partial
+    assert unlocode_flag("XZAAA", "pol", known, covered, countries) is None  # UN/LOCODE's international waters
+    for code in ("ZZZZZ", "XYABC"):
+        flag = unlocode_flag(code, "location", known, covered, countries)
+        assert flag is not None and (flag.code, flag.why) == ("unknown-country",
+                                                              f"{code}: {code[:2]} is not an ISO 3166-1 country")
 
 
 def test_unlocode_auxiliary_tables() -> None:

@@ -7,6 +7,7 @@ A wrong check digit never drops a record: the identifier is kept as given and th
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from functools import lru_cache
 from operator import mul
 
@@ -84,13 +85,19 @@ def is_unlocode_shape(code: str) -> bool:
     return bool(_UNLOCODE_RE.match(code))
 
 
-def unlocode_flag(code: str, field: str, known: dict[str, object], covered: frozenset[str]) -> Flag | None:
-    """A flag for a UN/LOCODE that is malformed, or missing from a reference list that covers
-    its country (``known`` codes, ``covered`` countries); None when fine or not checkable."""
+def unlocode_flag(code: str, field: str, known: dict[str, object], covered: frozenset[str],
+                  countries: Container[str] | None = None) -> Flag | None:
+    """A flag for a UN/LOCODE that is malformed, whose country is not an ISO 3166-1 one (with
+    ``countries``; XZ, UN/LOCODE's international waters, passes), or that is missing from a
+    reference list covering its country (``known`` codes, ``covered`` countries); None when
+    fine or not checkable."""
     if not code:
         return None
     if not is_unlocode_shape(code):
         return Flag(field, "malformed-unlocode", f"{code!r} is not shaped like a UN/LOCODE (country + 3 letters/digits)")
+    if countries is not None and code[:2] != "XZ" and code[:2] not in countries:
+        # an attack review's ZZZZZ and XYABC passed: the shipped list covers a few countries only
+        return Flag(field, "unknown-country", f"{code}: {code[:2]} is not an ISO 3166-1 country")
     if code[:2] in covered and code not in known:
         return Flag(field, "unknown-unlocode", f"{code} is not in the shipped UN/LOCODE list for {code[:2]}")
     return None

@@ -150,7 +150,7 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
 def _unlocode_flag(code: str, field: str) -> Flag | None:
     """:func:`unlocode_flag` against the shipped lists, cached: a few hundred ports recur in
     every file."""
-    return unlocode_flag(code, field, reference.unlocodes(), reference.unlocode_countries())
+    return unlocode_flag(code, field, reference.unlocodes(), reference.unlocode_countries(), reference.country_names())
 
 
 AIS_BATCH = 10_000
