@@ -413,6 +413,20 @@ def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
                    ("denied", "taxii", "us-liaison")]
     assert entries[1].payload["details"]["ids"] == [a["id"]]
     assert entries[1].payload["action"] == f"GET {ROOT}/collections/be-us/objects/"
+    # refused credentials are audited too (an access review guessed Basic passwords and tokens
+    # and the log showed nothing)
+    for headers in (basic("be-analyst", "guess"), basic("nobody", "guess"), bearer("sct_guess")):
+        r = node.client.get(ROOT + "/collections/", headers={**headers, "Accept": TAXII})
+        assert r.status_code == 401
+    assert node.client.get("/api/v1/trips", headers=bearer("sct_guess")).status_code == 401
+    with unit_of_work(node.engine) as uow:
+        failed = [e for e in uow.audit.entries(after_seq=entries[-1].seq, limit=100)]
+        assert uow.audit.verify().ok
+    assert [(e.kind, e.payload["object_kind"], e.payload["object_id"], e.payload["action"]) for e in failed] == [
+        ("sign-in-failed", "user", "be-analyst", f"GET {ROOT}/collections/"),
+        ("sign-in-failed", "user", "nobody", f"GET {ROOT}/collections/"),
+        ("sign-in-failed", "api-token", "", f"GET {ROOT}/collections/"),
+        ("sign-in-failed", "api-token", "", "GET /api/v1/trips")]
 
 
 # --- access before paging, stable cursors --------------------------------------------------------

@@ -109,6 +109,15 @@ def flush_audit(uow: UnitOfWork, principal: Principal | None, org_id: str, remot
         uow.audit.append(kind, org_id, payload, now)
 
 
+def audit_failed_credentials(request: Request, now: datetime, object_kind: str, object_id: str) -> None:
+    """Audit credentials refused (an unknown, revoked or expired API token; a wrong password
+    over HTTP Basic) as ``sign-in-failed``, in a transaction of its own: an access review
+    guessed TAXII passwords and tokens and the audit log showed nothing."""
+    with unit_of_work(request.app.state.engine) as uow:
+        flush_audit(uow, None, "", remote_address(request), f"{request.method} {request.url.path}",
+                    [("sign-in-failed", {"object_kind": object_kind, "object_id": object_id[:64], "details": {}})], now)
+
+
 @contextmanager
 def request_context(request: Request) -> Iterator[Ctx]:
     """The request's :class:`Ctx`: open a unit of work, authenticate, and, when the block
@@ -124,7 +133,12 @@ def request_context(request: Request) -> Iterator[Ctx]:
             # a review withdrew an alert by a text/plain POST from another origin, which the
             # browser sends without asking first, with the workbench's cookie
             check_origin(request, "a request with the workbench's session")
-        principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
+        try:
+            principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
+        except AuthError:
+            if kinds != ("session",):  # a workbench session that ran out is no attempt
+                audit_failed_credentials(request, now, "api-token", "")
+            raise
         ctx = Ctx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}")
         try:
             yield ctx

@@ -63,7 +63,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
-from scheldt.api.deps import flush_audit, remote_address, utc_now
+from scheldt.api.deps import audit_failed_credentials, flush_audit, remote_address, utc_now
 from scheldt.domain.access import Principal
 from scheldt.domain.exchange import Requester
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
@@ -204,9 +204,17 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         username, sep, password = text.partition(":")
         if not sep or not username:
             raise AuthError("header.authorization", "Basic credentials are not 'username:password'")
-        return t.verify_password(uow, username, password)
+        try:
+            return t.verify_password(uow, username, password)
+        except AuthError:
+            audit_failed_credentials(request, now, "user", username)
+            raise
     if scheme in ("bearer", "token") and value.strip():
-        return authenticate(uow, value.strip(), now, ("token", "session"))
+        try:
+            return authenticate(uow, value.strip(), now, ("token", "session"))
+        except AuthError:
+            audit_failed_credentials(request, now, "api-token", "")
+            raise
     raise AuthError("credentials", "sign in with HTTP Basic (username and password) or 'Authorization: Bearer "
                     "<API token>'")
 
