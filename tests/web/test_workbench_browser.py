@@ -296,3 +296,40 @@ def test_the_jobs_page_follows_a_run_until_it_ends(open_session, server: Server)
     expect(row.locator("[role=progressbar]")).to_have_attribute("aria-valuenow", "100")
     expect(s.page.locator("#poll-state")).to_have_text("All work has finished.")
     s.shot("14-jobs-done")
+
+
+def test_docs_offline_missing_pages_long_text_and_narrow_windows(open_session, server: Server) -> None:
+    """An officer review found: /docs a blank page without internet (Swagger UI from a CDN); a
+    mistyped address answered with raw JSON; a 2,000-character hold reason without spaces made
+    the trip page 16,091 px wide; the scan orders table overflowed the page at 800 px."""
+    store = server.store
+    with store.uow() as uow:
+        scope = trip_scope(uow.accounts.organisation("be-customs"))
+        trip = uow.container_trips.page(scope, TripFilter(status="open", left=False, on_hold=False), None, 1)[0]
+    s: Session = open_session()
+    s.go("/docs")  # the API documentation needs no sign-in, and nothing from the internet
+    expect(s.page.locator(".swagger-ui .info .title")).to_contain_text("Scheldt")
+    s.shot("20-api-docs")
+    s.go("/sign-in")
+    s.sign_in("officer")
+    s.go("/containers/NOPE")
+    expect(s.page.locator("h1")).to_have_text("Not found")
+    expect(s.page.locator("main")).to_contain_text("there is no such page in the workbench")
+
+    s.go(f"/trips/{trip['id']}")
+    reason = "L" * 2000
+    s.page.fill(f"form[action='/trips/{trip['id']}/hold'] input[name=reason]", reason)
+    s.page.click(f"form[action='/trips/{trip['id']}/hold'] button[type=submit]")
+    expect(s.page.locator("main")).to_contain_text("On hold since")
+    s.page.set_viewport_size({"width": 1366, "height": 768})
+    assert s.page.evaluate("document.documentElement.scrollWidth") <= 1366
+    s.shot("21-long-hold-reason")
+    s.page.fill(f"form[action='/trips/{trip['id']}/release'] input[name=reason]", "test over")
+    s.page.click(f"form[action='/trips/{trip['id']}/release'] button[type=submit]")
+    expect(s.page.locator(f"form[action='/trips/{trip['id']}/hold']")).to_be_visible()
+
+    s.page.set_viewport_size({"width": 800, "height": 900})
+    for path in ("/orders", "/queue", f"/trips/{trip['id']}", "/plan", "/dashboard"):
+        s.go(path)
+        assert s.page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    s.shot("22-orders-800")

@@ -7,10 +7,15 @@ import importlib.util
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
@@ -142,6 +147,28 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+#: Swagger UI, installed from the npm registry by scripts/setup.sh (web/install.sh).
+SWAGGER_UI = Path(str(files("scheldt").joinpath("web", "static", "vendor", "swagger-ui")))
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """The API's interactive documentation at /docs, with Swagger UI served by this server:
+    FastAPI's default loads it from a CDN, and a customs network without internet saw a blank
+    page (officer review)."""
+    if SWAGGER_UI.is_dir():
+        app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER_UI)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False, response_model=None)
+    def docs() -> HTMLResponse | PlainTextResponse:
+        if not SWAGGER_UI.is_dir():
+            return PlainTextResponse("Swagger UI is not installed (scripts/setup.sh installs it with npm); the OpenAPI "
+                                     "description is at /openapi.json", status_code=503)
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="Scheldt API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+
 def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, warm: bool = False,
                host_org: str | None = None) -> FastAPI:
     """The Scheldt API (and workbench). ``engine``: the store's SQLAlchemy engine (default: the
@@ -160,7 +187,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
             threading.Thread(target=stix_check.warm, name="scheldt-stix-warm", daemon=True).start()
         yield
 
-    app = FastAPI(title="Scheldt", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Scheldt", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Container targeting for customs, police and shipping lines: risk queue, container "
                               "trips, risk profiles, inspections, holds. Errors: {\"error\": {status, where, why}}.")
     app.state.engine = engine
@@ -173,6 +200,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
                    routes_exchange):
         app.include_router(module.router)
     app.include_router(taxii.router)  # the TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii)
+
+    _offline_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

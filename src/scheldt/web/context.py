@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheldt.api.deps import SESSION_COOKIE, Ctx, check_origin, flush_audit, remote_address, utc_now
-from scheldt.errors import AuthError, ForbiddenError
+from scheldt.errors import AuthError, ForbiddenError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.accounts import authenticate
 
@@ -114,13 +114,19 @@ def install(app: FastAPI) -> None:
         path = request.url.path
         if exc.status_code == 405 and request.method in ("GET", "HEAD") and not path.startswith(NOT_PAGES):
             return RedirectResponse(page_of_form(path), status_code=303)
+        if (exc.status_code == 404 and request.method in ("GET", "HEAD") and not path.startswith(NOT_PAGES)
+                and "text/html" in request.headers.get("accept", "")):
+            # a mistyped workbench address showed a browser raw JSON (officer review)
+            from scheldt.web.render import error_page  # render imports this module
+
+            return error_page(request, None, NotFoundError(path[:200], "there is no such page in the workbench"))
         return await json_errors(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, _back_to_the_page)
 
 
 #: Paths that are not workbench pages: their errors stay JSON.
-NOT_PAGES = ("/api/", "/taxii2/", "/healthz")
+NOT_PAGES = ("/api/", "/taxii2/", "/healthz", "/static/", "/docs-assets/", "/openapi.json")
 
 
 def page_of_form(path: str) -> str:
