@@ -719,3 +719,26 @@ def test_a_shipping_line_or_terminal_gets_no_scan_plan(app: FastAPI, store: Stor
     own = trips(store, "carrier-a" if user == "carrier" else "terminal-2", IN_PORT)
     assert own and all(f'href="/trips/{t["id"]}"' not in page.text for t in own)
     assert "band-" not in page.text and "Top of the risk queue" not in page.text
+
+
+def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAPI, store: Store) -> None:
+    """An officer review planned a scan, in the running shift, of a box still at sea (its last
+    event a load in Brazil) without a word; the plan page's "top of the risk queue" left such
+    boxes out without saying why."""
+    from sqlalchemy import update
+
+    from scheldt.store.models import ContainerTripRow
+
+    here = trips(store, "be-customs", TripFilter(status="open", left=False, arrived=True))
+    at_sea, arrived = here[0], here[1]
+    with store.uow() as uow:  # the first as it stood before its discharge
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(arrival_at=None))
+    try:
+        officer = signed_in(app, "officer")
+        assert 'id="not-discharged"' in officer.get(f"/trips/{at_sea['id']}").text
+        assert 'id="not-discharged"' not in officer.get(f"/trips/{arrived['id']}").text
+        assert "boxes not yet discharged are on the risk queue" in officer.get("/plan").text
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(
+                arrival_at=at_sea["arrival_at"]))
