@@ -146,6 +146,13 @@ def test_signing_out_revokes_the_session(app: FastAPI) -> None:
     replay = browser(app)
     replay.cookies.set("scheldt_session", secret)
     assert replay.get("/queue").status_code == 303  # the old cookie no longer signs anyone in
+    assert 'id="session-ended"' not in replay.get("/sign-in?next=%2Fqueue").text
+    # a form sent with the ended session is not saved, and the sign-in page says so (an officer
+    # review's scan, planned after signing out in another tab, vanished without a word)
+    sent = replay.post("/trips/1/hold", data={"reason": "x"})
+    assert sent.status_code == 303 and sent.headers["location"] == "/sign-in?next=%2Ftrips%2F1%2Fhold&lost=1"
+    page = replay.get(sent.headers["location"])
+    assert 'id="session-ended"' in page.text and "what you last sent was not saved" in page.text
 
 
 # -- forms from elsewhere -------------------------------------------------------------------

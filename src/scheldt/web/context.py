@@ -30,9 +30,11 @@ from scheldt.workflows.accounts import authenticate
 class SignInRequired(Exception):
     """The page needs a signed-in user; ``next_url`` is where to come back to."""
 
-    def __init__(self, next_url: str) -> None:
+    def __init__(self, next_url: str, lost: bool = False) -> None:
         super().__init__(next_url)
         self.next_url = next_url
+        #: a form was sent and not saved (the session had ended): the sign-in page says so
+        self.lost = lost
 
 
 @dataclass
@@ -68,12 +70,13 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
     now = utc_now()
     secret = request.cookies.get(SESSION_COOKIE, "")
     with unit_of_work(request.app.state.engine) as uow:
+        sent = request.method not in ("GET", "HEAD")
         if not secret:
-            raise SignInRequired(_here(request))
+            raise SignInRequired(_here(request), sent)
         try:
             principal = authenticate(uow, secret, now, ("session",), request.app.state.host_org)
         except AuthError:
-            raise SignInRequired(_here(request)) from None
+            raise SignInRequired(_here(request), sent) from None
         ctx = PageCtx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}",
                       csrf=csrf_token(secret))
         yield ctx
@@ -103,7 +106,8 @@ def install(app: FastAPI) -> None:
 
     async def _to_sign_in(request: Request, exc: Exception) -> RedirectResponse:
         assert isinstance(exc, SignInRequired)
-        return RedirectResponse(f"/sign-in?next={quote(exc.next_url, safe='')}", status_code=303)
+        lost = "&lost=1" if exc.lost else ""  # an officer review's form, sent after sign-out, vanished unsaid
+        return RedirectResponse(f"/sign-in?next={quote(exc.next_url, safe='')}{lost}", status_code=303)
 
     app.add_exception_handler(SignInRequired, _to_sign_in)
     json_errors = app.exception_handlers[StarletteHTTPException]

@@ -24,9 +24,9 @@ def home() -> RedirectResponse:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_form(request: Request, next: str = "/queue") -> HTMLResponse:
-    """The sign-in form."""
-    return render(request, "sign_in.html", None, next=safe_next(next), username="", error=None)
+def sign_in_form(request: Request, next: str = "/queue", lost: str = "") -> HTMLResponse:
+    """The sign-in form; ``lost``: the session had ended when a form was sent, which was not saved."""
+    return render(request, "sign_in.html", None, next=safe_next(next), username="", error=None, lost=lost == "1")
 
 
 @router.post("/sign-in", response_model=None)
@@ -42,7 +42,7 @@ def sign_in(request: Request, username: Annotated[str, Form()] = "", password: A
             raise AuthError("sign-in", "give your username and password")
         secret, _ = sign_in_request(request, name, password)
     except ScheldtError as exc:
-        return render(request, "sign_in.html", None, exc.status, next=target, username=name, error=exc)
+        return render(request, "sign_in.html", None, exc.status, next=target, username=name, error=exc, lost=False)
     response = RedirectResponse(target, status_code=303)
     session_cookie(response, secret, accounts.SESSION_HOURS * 3600, request.url.scheme == "https")
     return response
