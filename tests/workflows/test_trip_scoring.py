@@ -407,3 +407,17 @@ def test_a_box_held_before_discharge_is_notified_to_the_terminal_that_then_handl
         assert got == {"msc": [("hold", "NARU3472484")], "terminal-1": [("hold", "NARU3472484")]}
         score_trips(uow, LATER + timedelta(hours=1))  # scored again: no second notice
         assert len(uow.notifications.notices("terminal-1")) == 1
+
+
+def test_the_drift_chart_shows_days_without_scores() -> None:
+    """An officer review read a 5-day gap in scoring (a feed that went quiet) as consecutive days."""
+    from scheldt.workflows.trip_views import with_empty_days
+
+    day = {"trips": 3, "high": 1, "medium": 1, "low": 1, "mean_score": 40.0}
+    filled = with_empty_days([{"day": "2025-12-25", **day}, {"day": "2025-12-27", **day}, {"day": "2026-01-01", **day}])
+    assert [d["day"] for d in filled] == ["2025-12-25", "2025-12-26", "2025-12-27", "2025-12-28", "2025-12-29",
+                                         "2025-12-30", "2025-12-31", "2026-01-01"]
+    assert filled[1] == {"day": "2025-12-26", "trips": 0, "high": 0, "medium": 0, "low": 0, "mean_score": None}
+    assert [d["trips"] for d in filled] == [3, 0, 3, 0, 0, 0, 0, 3]
+    long_ago = [{"day": "2020-01-01", **day}, {"day": "2026-01-01", **day}]
+    assert with_empty_days(long_ago) == long_ago  # spans over 400 days stay as they are

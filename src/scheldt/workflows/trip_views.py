@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from scheldt import reference
@@ -166,8 +166,30 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
         "kg_by_drug_type": sorted(kg_by_drug.items()),
         "hit_rate": {sel: {**v, "rate": (v["found"] / v["inspected"]) if v["inspected"] else None}
                      for sel, v in sorted(rates.items())},
-        "drift": uow.container_trips.score_days(scope),
+        "drift": with_empty_days(uow.container_trips.score_days(scope)),
     }
+
+
+#: Longest span of days :func:`with_empty_days` fills (a year and a bit).
+DRIFT_MAX_DAYS = 400
+
+
+def with_empty_days(days: list[dict[str, Any]], most: int = DRIFT_MAX_DAYS) -> list[dict[str, Any]]:
+    """``days`` (per scoring day, oldest first, ``day`` as YYYY-MM-DD) with the days between
+    them that scored nothing, as 0 trips and no mean score, so a chart shows a feed that went
+    quiet (an officer review read a 5-day gap as consecutive days). Spans longer than ``most``
+    days are left as they are."""
+    if len(days) < 2:
+        return days
+    first, last = date.fromisoformat(days[0]["day"]), date.fromisoformat(days[-1]["day"])
+    if (last - first).days + 1 > most:
+        return days
+    known = {d["day"]: d for d in days}
+    out = []
+    for i in range((last - first).days + 1):
+        day = (first + timedelta(days=i)).isoformat()
+        out.append(known.get(day) or {"day": day, "trips": 0, "high": 0, "medium": 0, "low": 0, "mean_score": None})
+    return out
 
 
 def _seizures_by_commodity(uow: Any, seizures: list[dict[str, Any]]) -> Counter[str]:
