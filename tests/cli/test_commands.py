@@ -326,11 +326,15 @@ def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path)
     assert runner.invoke(app, ["scanner", "list", "--org", "carrier-a"]).stdout == "carrier-a has no scanners\n"
     # a scan-team review found no way to change a scanner's capacity once added (a scanner down
     # for repair, a crew halved)
-    changed = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "3", "--name", "Fixed 1"])
-    assert changed.exit_code == 0 and changed.stdout == "scanner SC-1 of be-customs: 3 containers per shift\tFixed 1\tDeurganckdok\n"
-    assert runner.invoke(app, ["scanner", "list", "--org", "be-customs"]).stdout == "SC-1\t3 per shift\tFixed 1\tDeurganckdok\n"
+    changed = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "3",
+                                  "--name", "Fixed 1"])
+    assert changed.exit_code == 0
+    assert changed.stdout == "scanner SC-1 of be-customs: 3 containers per shift\tFixed 1\tDeurganckdok\n"
+    listed = runner.invoke(app, ["scanner", "list", "--org", "be-customs"]).stdout
+    assert listed == "SC-1\t3 per shift\tFixed 1\tDeurganckdok\n"
     nothing = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs"])
-    assert nothing.exit_code == 2 and "nothing to change: give --capacity, --name or --site" in " ".join(nothing.stderr.split())
+    assert nothing.exit_code == 2
+    assert "nothing to change: give --capacity, --name or --site" in " ".join(nothing.stderr.split())
     zero = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "0"])
     assert zero.exit_code == 2 and "0 must be between 1 and 1000 containers" in zero.stderr
     other = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "carrier-a", "--capacity", "4"])

@@ -19,8 +19,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import uuid
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 

@@ -173,7 +173,8 @@ def test_wrong_json_types_reject_only_that_event() -> None:
 def test_deeply_nested_json_is_rejected_not_crashed() -> None:
     [rej] = list(read_dcsa_events(b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deep.json"))
     assert isinstance(rej, Rejection)
-    assert (rej.where, rej.why) == ("deep.json$.events[0]", "nested more than 64 levels deep (a DCSA event nests a few); not read")
+    assert (rej.where, rej.why) == ("deep.json$.events[0]",
+                                    "nested more than 64 levels deep (a DCSA event nests a few); not read")
     [rej] = list(read_dcsa_events(b"{" + b'"a":[' * 3000 + b"1" + b"]" * 3000 + b"}", "deep2.json"))
     assert isinstance(rej, Rejection) and rej.where == "deep2.json$"
 

@@ -309,7 +309,8 @@ def test_dcsa_codes_are_read_in_capitals_and_unknown_ones_flagged() -> None:
     assert [(f.field, f.code, f.why) for f in unknown.flags] == [  # type: ignore[attr-defined]
         ("equipmentEventTypeCode", "unknown-code", "equipmentEventTypeCode 'XXXX' is not a DCSA code (DISC, DROP, "
                                                    "GTIN, GTOT, INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)")]
-    assert [(f.field, f.code) for f in classifier.flags] == [("eventClassifierCode", "unknown-code")]  # type: ignore[attr-defined]
+    assert [(f.field, f.code) for f in classifier.flags] == [  # type: ignore[attr-defined]
+        ("eventClassifierCode", "unknown-code")]
 
 
 def test_a_giant_unreadable_line_is_quoted_cut_not_whole() -> None:

@@ -51,7 +51,8 @@ def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name
 
 
 def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today: date, *, capacity: int | None = None,
-                   name: str | None = None, site: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+                   name: str | None = None, site: str | None = None
+                   ) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
     """Change an agency's scanner (a capacity per shift in containers, a name, a site; None
     leaves it). Orders already planned stay: returns the scanner as changed and the shifts from
     ``today`` on that now hold more orders than its capacity (shift date, shift, orders), for
@@ -68,7 +69,8 @@ def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today:
 
 
 def update_scanner(uow: Any, principal: Principal, scanner_id: str, today: date, *, capacity: int | None = None,
-                   name: str | None = None, site: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+                   name: str | None = None, site: str | None = None
+                   ) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
     """:func:`change_scanner` for an administrator of the scanner's organisation."""
     require(principal, Permission.MANAGE_ORGANISATIONS)
     return change_scanner(uow, principal.organisation, scanner_id, today, capacity=capacity, name=name, site=site)

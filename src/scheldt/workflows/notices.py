@@ -170,7 +170,8 @@ def check_callback_url(url: str, allow_http: bool = False) -> str:
 
 def internal_host(host: str) -> bool:
     """True for ``localhost`` and literal loopback, private, link-local, reserved, multicast,
-    shared (100.64.0.0/10) or otherwise non-global IP addresses (a subscriber must not point Scheldt at services inside the customs network).
+    shared (100.64.0.0/10) or otherwise non-global IP addresses (a subscriber must not point
+    Scheldt at services inside the customs network).
     Host names are not resolved here; the delivery side connects only to what DNS gives. IPv4
     addresses are read as the C resolver reads them (``127.1``, ``2130706433``, ``0x7f.1`` are
     127.0.0.1; a trailing dot is ignored)."""

@@ -22,13 +22,13 @@ from scheldt.domain.exchange import Requester, Tlp
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.objects import Sharing, identity_id, redact, sharing_of, stored_values
+from scheldt.exchange.stix_check import stix_problems
 from scheldt.exchange.stix_mapping import (
     CONSIGNMENT_EXTENSION_ID,
     CONTAINER_EXTENSION_ID,
     VESSEL_CALL_EXTENSION_ID,
     item_kind,
 )
-from scheldt.exchange.stix_check import stix_problems
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000

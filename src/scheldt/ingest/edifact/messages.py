@@ -257,7 +257,8 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                     out.setdefault("time", t)
                 else:
                     out["flags"].append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} "  # type: ignore[attr-defined]
-                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date in 1970-2099; ignored"))
+                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date in "
+                                             "1970-2099; ignored"))
     return out
 
 
