@@ -323,3 +323,23 @@ def test_a_giant_unreadable_line_is_quoted_cut_not_whole() -> None:
     assert rej.raw.endswith("... (5,000,007 characters, cut)") and len(rej.raw) < 200_100
     small = Rejection("f:1", "x", "short", "raw")
     assert (small.why, small.raw) == ("short", "raw")
+
+
+def test_a_box_in_two_cells_or_a_cell_holding_two_boxes_is_flagged() -> None:
+    """An attack review's bay plan stowed one container in two cells, and two containers in one
+    cell: both stored without a word. A real plan holds neither: a forged or badly merged one."""
+    twice = BAPLIE.replace("EQD+CN+MOEU0710945", "EQD+CN+OOLU4293959", 1)
+    records = [r for r in read_edifact(twice.encode(), "t.edi") if isinstance(r, StowagePosition)]
+    doubled = [r for r in records if r.container_number == "OOLU4293959"]
+    assert len(doubled) == 2
+    cells = [r.stowage_cell for r in doubled]
+    for r in doubled:
+        [flag] = [f for f in r.flags if f.code == "box-in-two-cells"]
+        assert flag.why == f"container OOLU4293959 is stowed in 2 cells of this bay plan: {', '.join(cells)}"
+    assert not any(f.code == "box-in-two-cells" for r in records if r not in doubled for f in r.flags)
+    first_cell = records[0].stowage_cell
+    second = next(r for r in records if r.stowage_cell != first_cell)
+    shared = BAPLIE.replace(f"LOC+147+{second.stowage_cell}", f"LOC+147+{first_cell}", 1)
+    both = [r for r in read_edifact(shared.encode(), "s.edi") if isinstance(r, StowagePosition)
+            and r.stowage_cell == first_cell]
+    assert len(both) == 2 and all("cell-used-twice" in [f.code for f in r.flags] for r in both)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from pydifact.segments import Segment
 
@@ -275,9 +276,10 @@ def read_stowage(message: Message) -> Iterator[Record]:
         yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)")
         return
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
-    for group in groups:
-        c = _container(group, message.where)
-        cell = component(group[0], 1, 0)
+    cells = [(component(group[0], 1, 0), _container(group, message.where)) for group in groups]
+    doubled = _doubled(cells) if message.type == "BAPLIE" else {}
+    for cell, c in cells:
+        c["flags"].extend(doubled.get(id(c), ()))  # type: ignore[attr-defined]
         if not c.get("number") and message.type == "BAPLIE":  # a MOVINS plans slots by type, without numbers
             c["flags"].append(Flag("EQD", "no-container-number", f"stowage cell {cell or '?'} names no container "  # type: ignore[attr-defined]
                                    "number (an empty EQD, a lost stowage position, or a release character ? before "
@@ -296,6 +298,31 @@ def read_stowage(message: Message) -> Iterator[Record]:
             gross_mass_kg=c.get("gross"), verified_gross_mass_kg=c.get("vgm"),  # type: ignore[arg-type]
             temperature_celsius=c.get("temp"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
         )
+
+
+def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> dict[int, list[Flag]]:
+    """Flags, by ``id`` of a container group, for what no real bay plan holds: one container in
+    two cells, two containers in one cell (an attack review's plan had both, unflagged; a
+    box that is in two places at once is a forged or badly merged plan)."""
+    by_number: dict[str, list[str]] = {}
+    by_cell: dict[str, list[str]] = {}
+    for cell, c in cells:
+        if number := str(c.get("number") or ""):
+            by_number.setdefault(number, []).append(cell or "?")
+            if cell:
+                by_cell.setdefault(cell, []).append(number)
+    out: dict[int, list[Flag]] = {}
+    for cell, c in cells:
+        number = str(c.get("number") or "")
+        if number and len(by_number[number]) > 1:
+            out.setdefault(id(c), []).append(Flag("LOC+147", "box-in-two-cells", f"container {number} is stowed in "
+                                                  f"{len(by_number[number])} cells of this bay plan: "
+                                                  f"{', '.join(by_number[number])}"))
+        if number and cell and len(set(by_cell[cell])) > 1:
+            out.setdefault(id(c), []).append(Flag("LOC+147", "cell-used-twice", f"cell {cell} holds "
+                                                  f"{len(set(by_cell[cell]))} containers in this bay plan: "
+                                                  f"{', '.join(sorted(set(by_cell[cell])))}"))
+    return out
 
 
 def read_moves(message: Message) -> Iterator[Record]:
