@@ -44,7 +44,7 @@ def test_objects_without_scheldt_terms_default_to_the_strictest_safe_reading() -
 
 
 def test_ingest_keeps_good_objects_names_bad_ones_and_is_idempotent(engine: Engine) -> None:
-    good = with_sharing(NOTE, Sharing("alert", Tlp.AMBER, "be-us", "H1", "A", "1"))
+    good = with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us", "H1", "A", "1"))
     broken = {"type": "note", "spec_version": "2.1", "id": "note--nonsense", "created": "x"}
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
@@ -94,12 +94,12 @@ def test_malformed_sharing_terms_fail_their_object_only(engine: Engine) -> None:
     """A hostile or careless partner's sharing extension with values of the wrong type or size
     fails that object, named with where and why; the envelope's good objects are kept (these
     used to raise AttributeError or a database error and lose the whole envelope or page)."""
-    good = with_sharing(NOTE, Sharing("alert", Tlp.AMBER, "be-us", "H1", "A", "1"))
+    good = with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us", "H1", "A", "1"))
     ext_id = next(iter(good["extensions"]))
 
     def bad(n: int, **terms: object) -> dict[str, object]:
         obj = with_sharing(dict(NOTE, id=f"note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f{n:02d}"),
-                           Sharing("alert", Tlp.AMBER, "be-us"))
+                           Sharing("other", Tlp.AMBER, "be-us"))
         obj["extensions"][ext_id].update(terms)
         return obj
 
@@ -142,7 +142,7 @@ def test_ids_and_types_longer_than_the_store_holds_are_refused_not_cut(engine: E
 def test_an_object_nested_deeper_than_the_store_writes_fails_alone(engine: Engine) -> None:
     """A custom property nested 300 deep passed the STIX checks and then failed the JSON
     writer of the store (orjson stops at 255 levels), losing the whole envelope."""
-    good = with_sharing(NOTE, Sharing("alert", Tlp.AMBER, "be-us", "H1", "A", "1"))
+    good = with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us", "H1", "A", "1"))
     deep = dict(good, id="note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f61", x_nested=[])
     inner = deep["x_nested"]
     for _ in range(300):
