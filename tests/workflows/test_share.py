@@ -250,11 +250,12 @@ def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: En
         us = uow.exchange.requester("us-cbp", "liaison")
         seen_by_us = [o.stix_id for o in uow.exchange.page(us, types=["scheldt-seizure"], limit=10)]
     assert again["id"] == first["id"] and corrected["seizure_report"] == {"id": first["id"], "action": "updated"}
-    assert [(v.tlp, v.revoked) for v in versions] == [("green", False), ("amber+strict", False), ("amber+strict", False)]
+    # the GREEN version went when the report was narrowed (a federation review read it as current)
+    assert [(v.tlp, v.revoked) for v in versions] == [("amber+strict", False), ("amber+strict", False)]
     assert report.seizure.mass_kg == 198.0 and report.seizure.description == "evaporator"
     assert report.meta.created == NOW.replace(microsecond=250000) and report.meta.modified == t2.replace(microsecond=250000)
     assert (report.meta.sharing.group, report.meta.sharing.handling_code) == ("be-us", "H2: not for court use")
-    assert seen_by_us == [first["id"]] * 3  # versions of one report, not three reports
+    assert seen_by_us == [first["id"]] * 2  # versions of one report, not two reports
     with unit_of_work(engine) as uow:  # corrected to no seizure: the report is withdrawn, its parts deleted
         out = inspections.act(uow, SEARCH, order_id, "correct", {"result": "nothing_found", "reason": "chalk, not cocaine"},
                               t3)
@@ -337,7 +338,8 @@ def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_wi
         first = share.share_seizure_report(uow, OFFICER, order_id, share.Terms("green"), t[0])
         share.share_seizure_report(uow, OFFICER, order_id, strict(), t[1])
         nl = uow.exchange.requester("nl-customs", "analyst")
-        assert [v.tlp for v in uow.exchange.versions(nl, first["id"])] == ["green"]
+        # narrowed: the GREEN version is deleted then (it used to stay live for nl-customs)
+        assert [v.tlp for v in uow.exchange.versions(nl, first["id"])] == []
         share.withdraw_item(uow, OFFICER, first["id"], t[2], "wrong box")
         assert uow.exchange.versions(nl, first["id"]) == []  # nothing live left for nl-customs
         told = {d.stix_id for d in uow.taxii.deletions(nl, community=True, limit=100)}
@@ -779,11 +781,10 @@ def test_a_new_version_that_is_no_longer_a_watchlist_entry_leaves_the_store(engi
     assert len(received.report.added) == 1 and received.entries == [] and rows == []
 
 
-def test_an_entry_whose_newer_version_is_deleted_returns_as_its_newest_remaining_version(
-        engine: Engine, tmp_path: Path) -> None:
+def test_an_entry_moved_to_another_group_leaves_its_old_group_for_good(engine: Engine, tmp_path: Path) -> None:
     """v1 lands in be-us; v2 moves it to us-nl (be-customs, owning the trips, may not see it), so
-    it leaves the store; the originator deletes v2: v1 is the entry's newest version again and
-    may land, so it is back in the store (it stayed out: deletions only ever took entries out)."""
+    it leaves the store, and v1 is deleted (a federation review kept reading a narrowed item's
+    earlier version as current); when the originator deletes v2 too, nothing comes back."""
     seed(engine, tmp_path)
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
@@ -796,7 +797,7 @@ def test_an_entry_whose_newer_version_is_deleted_returns_as_its_newest_remaining
         withdrawn = share.withdraw_entries(uow, [out["id"]], later)
         rows = _watch_rows(uow)
     assert len(received.report.added) == 1 and received.entries == [] and moved_rows == []
-    assert withdrawn == [] and rows == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
+    assert withdrawn == [] and rows == []
 
 
 def test_expired_entries_are_swept_out_of_the_store_without_waiting_for_a_new_version(
@@ -861,3 +862,47 @@ def test_withdrawal_finds_every_part_of_any_item(item: object) -> None:
     candidates = share._part_ids(main["id"], main)
     assert {o["id"] for o in objects[1:]} <= candidates
     assert main["id"] not in candidates and not set(main.get("object_refs") or ()) - {o["id"] for o in objects} & candidates
+
+
+def test_no_way_in_makes_a_new_version_of_another_organisations_object(engine: Engine, tmp_path: Path) -> None:
+    """A federation review took a Belgian AMBER+STRICT entry from its MISP export, re-marked it
+    GREEN under US CBP's name with a later ``modified``, imported it on the US node, and a
+    Dutch analyst read it (TAXII Add Objects refused the same; MISP import did not)."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, OFFICER, "company", "front company", strict(), NOW, name="Acme BV")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        green = _version(first, NOW + timedelta(hours=1), object_marking_refs=[TLP_MARKING_IDS[Tlp.GREEN]],
+                         created_by_ref=identity_id("us-cbp"))
+        green["extensions"][SHARING_EXTENSION_ID].pop("sharing_group")
+        taken = share.receive_objects(uow, [green], "us-cbp", "misp", None, NOW + timedelta(hours=1))
+        nl_sees = [o["id"] for o in stored_objects(uow, uow.exchange.requester("nl-customs", "analyst"))]
+        copy = share.receive_objects(uow, [first], "us-cbp", "misp", "be-us", NOW + timedelta(hours=1))
+    assert taken.report.added == [] and taken.report.failed == [
+        (out["id"], f"{out['id']} is another organisation's object: only its originator makes new versions of it")]
+    assert out["id"] not in nl_sees
+    assert copy.report.known == [(first["id"], first["modified"])]  # a copy of a stored version adds nothing
+
+
+def test_a_re_marked_item_is_served_only_under_its_new_terms(engine: Engine, tmp_path: Path) -> None:
+    """A federation review re-shared a GREEN watchlist entry as AMBER+STRICT to be-us: a Dutch
+    analyst kept reading the GREEN version as current (and got it in a MISP export). Earlier
+    versions under other terms are deleted, with tombstones for the peers that hold them."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, OFFICER, "company", "front", share.Terms("green"), NOW, name="Acme BV")
+        first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
+        nl = uow.exchange.requester("nl-customs", "analyst")
+        before = [o["id"] for o in stored_objects(uow, nl)]
+        narrowed = _version(first, later, object_marking_refs=[TLP_MARKING_IDS[Tlp.AMBER_STRICT]])
+        narrowed["extensions"][SHARING_EXTENSION_ID]["sharing_group"] = "be-us"
+        received = share.receive_objects(uow, [narrowed], "be-customs", "local", "be-us", later)
+        after = [o["id"] for o in stored_objects(uow, nl)]
+        us_sees = [(v.modified, v.tlp) for v in uow.exchange.versions(uow.exchange.requester("us-cbp", "liaison"),
+                                                                       out["id"])]
+        tombstones = [(d.stix_id, d.modified) for d in uow.taxii.deletions(nl, community=True)]
+    assert out["id"] in before and len(received.report.added) == 1
+    assert out["id"] not in after
+    assert us_sees == [(narrowed["modified"], "amber+strict")]
+    assert (out["id"], first["modified"]) in tombstones

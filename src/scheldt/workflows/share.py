@@ -685,7 +685,32 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
         received.alerts = screen_trips(uow, entries, now)
     # every new indicator version: one that is no longer an entry takes its id out of the store
     withdraw_entries(uow, {sid for sid, _, _ in report.added if sid in indicators} - set(received.entries), now)
+    _drop_versions_under_other_terms(uow, {sid for sid, _, _ in report.added}, now)
     return received
+
+
+def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime) -> list[tuple[int, str, str]]:
+    """Delete the earlier versions of ``stix_ids`` whose sharing terms (TLP, sharing group,
+    RED recipients) are not the newest version's, leaving tombstones for peers, and return them
+    as (seq, id, modified). A federation review re-shared a GREEN seizure report as RED: a Dutch
+    analyst kept reading the GREEN version as current, and got it in a MISP export."""
+    if not stix_ids:
+        return []
+    several = sorted(sid for sid, vs in uow.taxii.stored_versions(sorted(stix_ids)).items() if len(vs) > 1)
+    deleted: list[tuple[int, str, str]] = []
+    for sid in several:
+        versions = uow.exchange.versions(None, sid)  # live ones, oldest first
+        if len(versions) < 2 or versions[-1].revoked:  # a withdrawal deletes its own
+            continue
+        newest = versions[-1]
+        terms = (newest.tlp, newest.group_id, uow.exchange.recipients(newest.seq))
+        deleted += [(v.seq, v.stix_id, v.modified) for v in versions[:-1] if v.owner_org == newest.owner_org
+                    and (v.tlp, v.group_id, uow.exchange.recipients(v.seq)) != terms]
+    for _, sid, modified in deleted:
+        uow.exchange.delete(sid, modified, now)
+    if deleted:
+        uow.taxii.add_deletions(deleted, "re-marked: earlier versions under other sharing terms", now)
+    return deleted
 
 
 def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[str]:

@@ -248,6 +248,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             continue
         batch.append((values, sharing.recipients))
     batch = _not_after_revocation(uow, batch, report)
+    batch = _originators_only(uow, batch, owner_org, report)
     seqs = uow.exchange.add_versions(batch)
     known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None] + [
         values for values, _ in other_creator]
@@ -268,6 +269,26 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
         else:
             report.failed.append((key[0], f"{exc.where}: {exc.why}"))
     return report
+
+
+def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_org: str,
+                      report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
+    """``batch`` without new versions of objects whose stored versions are another
+    organisation's: refused into ``report``, whatever way they came (TAXII Add Objects refused
+    them already; a federation review re-marked a partner's AMBER+STRICT entry GREEN through a
+    MISP import under its own name, and a third agency read it). A copy of a stored version
+    passes on, and is counted as known."""
+    stored = uow.taxii.stored_versions([v["stix_id"] for v, _ in batch]) if batch else {}
+    kept = []
+    for values, recipients in batch:
+        versions = stored.get(values["stix_id"], [])
+        others = {o for o, _ in versions} - {owner_org}
+        if others and values["modified"] not in {m for _, m in versions}:
+            report.failed.append((values["stix_id"], f"{values['stix_id']} is another organisation's object: only its "
+                                                     "originator makes new versions of it"))
+        else:
+            kept.append((values, recipients))
+    return kept
 
 
 def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
