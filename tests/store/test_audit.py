@@ -184,10 +184,12 @@ def test_purge_drops_old_payloads_and_keeps_the_chain_verifiable(engine: Engine,
         uow.audit.write_head(heads, T0)
     retention = {"read": timedelta(days=400), "sign-in": timedelta(days=90), "write": timedelta(days=3650)}
     with unit_of_work(engine) as uow:
-        assert uow.audit.purge(retention, T0) == 8  # 6 old reads + 2 old sign-ins (4, 10)
+        assert uow.audit.purge(retention, T0, "ops", "org-a", "scheldt audit purge") == (8, 19)  # 6 reads, 2 sign-ins
     with unit_of_work(engine) as uow:
         entries = {e.seq: e for e in uow.audit.entries(0, 100)}
-        assert uow.audit.purge(retention, T0) == 0  # already purged entries are left alone
+    record = entries[19]
+    assert (record.kind, record.at, record.payload["actor"], record.payload["details"]) == (  # type: ignore[index]
+        "purge", T0, "ops", {"purged": 8, "retention_days": {"read": 400, "sign-in": 90, "write": 3650}})
     purged = sorted(s for s, e in entries.items() if e.payload is None)
     assert purged == [1, 2, 4, 5, 7, 8, 10, 11]
     assert all(entries[s].purged_at == T0 for s in purged)
@@ -197,20 +199,47 @@ def test_purge_drops_old_payloads_and_keeps_the_chain_verifiable(engine: Engine,
     with engine.connect() as conn:  # SQL NULL, not a JSON null
         assert conn.execute(text("SELECT COUNT(*) FROM audit_entry WHERE payload IS NULL")).scalar() == 8
     report = verify(engine, heads, retention=retention)
-    assert (report.ok, report.checked, report.purged) == (True, 18, 8)
+    assert (report.ok, report.checked, report.purged) == (True, 19, 8)
+    with unit_of_work(engine) as uow:  # already purged entries are left alone
+        assert uow.audit.purge(retention, T0 + timedelta(seconds=1), "ops", "org-a", "again")[0] == 0
+    assert verify(engine, retention=retention).ok
+
+
+def test_a_payload_emptied_and_dated_as_a_purge_is_reported(engine: Engine) -> None:
+    """An oversight review emptied four entries and set their purged_at 401 days after them (the
+    read retention): verify said "chain intact". A purge is recorded with its time and count."""
+    fill(engine, 12, start=T0 - timedelta(days=30))
+    retention = {"read": timedelta(days=400), "sign-in": timedelta(days=90), "export": timedelta(days=1)}
+    raw(engine, "UPDATE audit_entry SET payload = NULL, purged_at = :t WHERE seq = 5", t=T0 + timedelta(days=400))
+    raw(engine, "UPDATE audit_entry SET payload = NULL, purged_at = :t WHERE seq = 6", t=T0 - timedelta(days=20))
+    with unit_of_work(engine) as uow:  # a real purge: one export entry (seq 6 is one too, emptied by hand)
+        purged, record = uow.audit.purge({"export": timedelta(days=25)}, T0 - timedelta(days=1), "ops", "org-a", "p")
+    problems = [str(p) for p in verify(engine, retention=retention).problems]
+    assert purged == 1 and problems == [
+        f"entry 6: payload purged at {canonical_time(T0 - timedelta(days=20))}, but no purge entry records a purge "
+        "then (tampered?)",
+        f"entry 5: payload purged at {canonical_time(T0 + timedelta(days=400))}, which is in the future (tampered?)"]
+    raw(engine, "UPDATE audit_entry SET payload = NULL, purged_at = :t WHERE seq = 9", t=T0 - timedelta(days=1))
+    assert f"entry {record}: this purge says it emptied 1 entries, but 2 carry its time" in " ".join(
+        str(p) for p in verify(engine, retention=retention).problems)
 
 
 def test_payloads_removed_outside_a_purge_are_reported(engine: Engine) -> None:
     fill(engine, 12, start=T0 - timedelta(days=30))
     raw(engine, "UPDATE audit_entry SET payload = NULL WHERE seq = 5")
     raw(engine, "UPDATE audit_entry SET payload = NULL, purged_at = :t WHERE seq IN (6, 7)", t=T0)
+    when = canonical_time(T0)
     assert [str(p) for p in verify(engine).problems] == [
-        "entry 5: payload is missing but the entry was never purged (deleted?)"]
+        "entry 5: payload is missing but the entry was never purged (deleted?)",
+        f"entry 6: payload purged at {when}, but no purge entry records a purge then (tampered?)",
+        f"entry 7: payload purged at {when}, but no purge entry records a purge then (tampered?)"]
     retention = {"read": timedelta(days=400), "sign-in": timedelta(days=90)}
     assert [str(p) for p in verify(engine, retention=retention).problems] == [
         "entry 5: payload is missing but the entry was never purged (deleted?)",
         "entry 6: payload purged but kind 'export' has no retention period (tampered?)",
-        "entry 7: payload purged 29 days after the entry, before its 400-day retention ended (tampered?)"]
+        "entry 7: payload purged 29 days after the entry, before its 400-day retention ended (tampered?)",
+        f"entry 6: payload purged at {when}, but no purge entry records a purge then (tampered?)",
+        f"entry 7: payload purged at {when}, but no purge entry records a purge then (tampered?)"]
 
 
 def test_concurrent_appenders_make_one_gap_free_chain(engine: Engine) -> None:
@@ -249,7 +278,7 @@ def test_bad_appends_are_refused(engine: Engine) -> None:
         with pytest.raises(InputError, match="not writable as JSON"):
             uow.audit.append("read", "org-a", {1: "x"}, T0)  # type: ignore[dict-item]
         with pytest.raises(InputError, match="negative"):
-            uow.audit.purge({"read": timedelta(days=-1)}, T0)
+            uow.audit.purge({"read": timedelta(days=-1)}, T0, "ops", "org-a", "p")
         # A payload orjson writes as text is stored in that form, so its digest re-verifies.
         seq = uow.audit.append("write", "org-a", {"when": T0 + timedelta(hours=2), "ok": True}, T0)
         assert uow.audit.entries(0, 1)[0].payload == {"when": "2026-03-02T10:00:00+00:00", "ok": True}

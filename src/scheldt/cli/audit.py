@@ -7,7 +7,6 @@ The head file defaults to ``<SCHELDT_DATA_DIR>/audit/heads.jsonl``.
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from scheldt.cli.common import console, errors_reported, print_json, settings, store, wall_clock
-from scheldt.store.audit import AuditEntry, AuditReport, audit_payload, default_head_file
+from scheldt.cli.common import console, errors_reported, os_user, print_json, settings, store, wall_clock
+from scheldt.store.audit import AuditEntry, AuditReport, default_head_file
 
 app = typer.Typer(help="The audit log: verify its hash chain, write its head out, purge old payloads, list it.",
                   no_args_is_help=True)
@@ -84,11 +83,8 @@ def purge(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     retention = _retention()
     at = wall_clock()
     with errors_reported(), store() as uow:
-        purged = uow.audit.purge(retention, at)
-        local = settings().local_organisation
-        seq = uow.audit.append("purge", local, audit_payload(
-            getpass.getuser(), local, "scheldt audit purge", "audit", "", "local",
-            {"purged": purged, "retention_days": settings().audit_retention_days}), at)
+        purged, seq = uow.audit.purge(retention, at, os_user(), settings().local_organisation,
+                                      "scheldt audit purge")
     if as_json:
         print_json({"purged": purged, "recorded_as": seq})
         return

@@ -126,6 +126,21 @@ def warn_unknown_local_organisation(uow: UnitOfWork) -> None:
                       f"and no user sees it. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.", highlight=False)
 
 
+def os_user() -> str:
+    """The operating-system user running this command, from the process's effective uid (not
+    LOGNAME or USER, which anyone sets: an oversight review wrote ``LOGNAME=officer`` and the
+    audit log named officer); for root run through sudo, also who ran sudo."""
+    import os
+    import pwd
+
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no passwd entry (containers)
+        name = f"uid {os.geteuid()}"
+    sudo = os.environ.get("SUDO_USER", "")
+    return f"{name} (sudo from {sudo[:32]})" if os.geteuid() == 0 and sudo else name
+
+
 def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: str, entry_kind: str = "write",
                   **details: Any) -> None:
     """Append an entry of ``entry_kind`` (``write`` unless said; ``export`` for items handed out in a
@@ -134,10 +149,8 @@ def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: st
     items, to the audit log, in the command's own unit of work (so it is recorded only if the
     change is): actor the operating-system user, organisation ``SCHELDT_LOCAL_ORGANISATION``,
     action ``scheldt <command>``, remote address ``local``. Secrets are never passed here."""
-    import getpass
-
     from scheldt.store.audit import audit_payload
 
     uow.audit.append(entry_kind, settings().local_organisation[:64], audit_payload(
-        getpass.getuser(), settings().local_organisation, f"scheldt {command}", object_kind, object_id, "local",
+        os_user(), settings().local_organisation, f"scheldt {command}", object_kind, object_id, "local",
         details), wall_clock())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import time
@@ -15,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, print_json, settings
+from scheldt.cli.common import console, errors_reported, os_user, print_json, settings
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import describe, params_from_text
 from scheldt.jobs.runner import POLL_S, JobRunner, RunnerBusyError
@@ -30,7 +29,7 @@ REFRESH_S = 0.2
 
 def _requested_by() -> str:
     try:
-        return f"cli:{getpass.getuser()}"
+        return f"cli:{os_user()}"
     except (OSError, KeyError):
         return "cli"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheldt.cli.common import audit_command, console, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, console, errors_reported, now, os_user, print_json, settings, store
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError
@@ -74,7 +73,7 @@ def activate(
     with errors_reported(), store() as uow:
         _require_reason(reason)
         text, where = _text(path, builtin)
-        profile, switched = activate_profile(uow, text, where, getpass.getuser(), reason, now())
+        profile, switched = activate_profile(uow, text, where, os_user(), reason, now())
         if not switched:
             out.print(f"{escape(profile.label)} is already live; nothing recorded")
             return
@@ -91,7 +90,7 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
     re-score every trip with it unless ``--no-score``."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
-        label = rollback_profile(uow, getpass.getuser(), reason, now())
+        label = rollback_profile(uow, os_user(), reason, now())
         audit_command(uow, "profile rollback", "profile", label, reason=reason)
         scored = _rescored(uow) if score else ""
     out.print(f"rolled back: {escape(label)} is live{scored}")
@@ -220,7 +219,7 @@ def train(seed: Annotated[int, typer.Option("--seed")] = 0,
     with errors_reported(), store() as uow:
         profile = live_profile(uow)
         result = train_trip_model(uow, profile, settings().data_dir / "models", now(), seed, settings().threads,
-                                  actor=getpass.getuser())
+                                  actor=os_user())
     if as_json:
         print_json(result)
     else:
@@ -255,7 +254,7 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
     it at the next `trips score` or ingest."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
-        if not activate_trip_model(uow, version, getpass.getuser(), reason, now()):
+        if not activate_trip_model(uow, version, os_user(), reason, now()):
             out.print(f"trip model {escape(version)} is already live; nothing recorded")
             return
         audit_command(uow, "trips model-activate", "trip-model", version, reason=reason)
@@ -267,7 +266,7 @@ def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (re
     """Make the previously live container-model version live again (recorded as a rollback)."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
-        version = rollback_trip_model(uow, getpass.getuser(), reason, now())
+        version = rollback_trip_model(uow, os_user(), reason, now())
         audit_command(uow, "trips model-rollback", "trip-model", version, reason=reason)
     out.print(f"rolled back: trip model {escape(version)} is live")
 

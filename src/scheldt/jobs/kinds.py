@@ -26,7 +26,7 @@ from typing import Any
 from scheldt.errors import InputError
 from scheldt.ingest.registry import FORMATS
 from scheldt.settings import get_settings
-from scheldt.store.audit import audit_payload, default_head_file
+from scheldt.store.audit import default_head_file
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
@@ -158,10 +158,7 @@ def _audit_purge(uow_factory: UowFactory, params: dict[str, Any], progress: Prog
     at = now()
     progress(0.0, "purging audit payloads past their retention")
     with uow_factory() as uow:
-        purged = uow.audit.purge(retention, at)
-        seq = uow.audit.append("purge", settings.local_organisation, audit_payload(
-            "job runner", settings.local_organisation, "audit-purge job", "audit", "", "local",
-            {"purged": purged, "retention_days": settings.audit_retention_days}), at)
+        purged, seq = uow.audit.purge(retention, at, "job runner", settings.local_organisation, "audit-purge job")
     return {"purged": purged, "recorded_as": seq}
 
 

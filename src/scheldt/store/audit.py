@@ -283,14 +283,24 @@ class AuditLog:
         (on SQLite the head read next is then the newest committed one)."""
         take_write_lock(self.session, APPEND_LOCK_KEY, _TABLE)
 
-    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> int:
-        """Drop the payload of entries older than the retention of their kind; return how many.
+    def purge(self, retention: Mapping[str, timedelta], now: datetime, actor: str, organisation: str,
+              action: str) -> tuple[int, int]:
+        """Drop the payload of entries older than the retention of their kind and record the
+        purge as an entry of kind ``purge`` at ``now`` (who, and how many it emptied: verify
+        checks every purged payload against it); return (entries purged, seq of the record).
 
         ``retention``: kind -> how long its payloads are kept (kinds not named are kept for
         ever); an entry is purged when ``at < now - retention[kind]``. Sets ``payload`` to SQL NULL
         and ``purged_at`` to ``now``; already purged entries are left alone. Raises InputError for
         a negative retention or a naive ``now``.
         """
+        purged = self._purge(retention, now)
+        days = {kind: keep.days for kind, keep in sorted(retention.items())}
+        seq = self.append("purge", organisation, audit_payload(actor, organisation, action, "audit", "", "local",
+                                                               {"purged": purged, "retention_days": days}), now)
+        return purged, seq
+
+    def _purge(self, retention: Mapping[str, timedelta], now: datetime) -> int:
         if now.tzinfo is None:
             raise InputError("audit purge now", f"{now.isoformat()} has no time zone; give UTC")
         purged = 0
@@ -382,16 +392,50 @@ class AuditLog:
         report = AuditReport(head=head, torn_head_lines=torn)
         prev: AuditEntry | None = None
         head_entry: AuditEntry | None = None
+        purges = _Purges()
         for entry in self._stream(batch):
             report.checked += 1
             _check_entry(entry, prev, report, retention)
+            purges.see(entry)
             if head is not None and entry.seq == head.seq:
                 head_entry = entry
             prev = entry
         report.last_seq = prev.seq if prev else 0
+        purges.check(report, datetime.now(UTC))
         if head is not None:
             _check_head(head, head_entry, report)
         return report
+
+
+class _Purges:
+    """The purges the chain records (entries of kind ``purge``, each with the count it purged)
+    against the purged entries found: an oversight review emptied entries and dated them as
+    purged 401 days on, and verify said "chain intact". A payload is purged only by a purge
+    that is recorded, at its very time, with its count, and never after now."""
+
+    def __init__(self) -> None:
+        self.recorded: dict[datetime, tuple[int, int | None]] = {}  # purge time -> (seq, count said)
+        self.purged: dict[datetime, list[int]] = {}  # purge time -> seqs of the entries it emptied
+
+    def see(self, entry: AuditEntry) -> None:
+        if entry.kind == "purge":
+            count = (entry.payload or {}).get("details", {}).get("purged") if entry.payload else None
+            self.recorded[entry.at] = (entry.seq, count if isinstance(count, int) else None)
+        if entry.payload is None and entry.purged_at is not None:
+            self.purged.setdefault(entry.purged_at, []).append(entry.seq)
+
+    def check(self, report: AuditReport, now: datetime) -> None:
+        for at, seqs in sorted(self.purged.items()):
+            when = canonical_time(at)
+            if at > now:
+                for seq in seqs:
+                    report.add(seq, f"payload purged at {when}, which is in the future (tampered?)")
+            elif at not in self.recorded:
+                for seq in seqs:
+                    report.add(seq, f"payload purged at {when}, but no purge entry records a purge then (tampered?)")
+            elif (said := self.recorded[at][1]) is not None and said != len(seqs):
+                report.add(self.recorded[at][0], f"this purge says it emptied {said} entries, but {len(seqs)} carry "
+                                                 f"its time {when} (tampered?)")
 
 
 def _check_entry(entry: AuditEntry, prev: AuditEntry | None, report: AuditReport,
