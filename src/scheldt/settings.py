@@ -40,12 +40,14 @@ class Settings(BaseSettings):
     # Days each kind of audit entry keeps its payload (who, from where, what), as JSON, e.g.
     # {"read": 400}. Reads name people (officers, and the parties looked at): kept 400 days so a
     # yearly review sees a full year plus a month. Sign-ins serve security monitoring only: 90
-    # days. Refused requests ("denied") are kept like reads. Writes and exports are decisions
+    # days, sign-outs too (an oversight review found them kept for ever). Refused requests
+    # ("denied") are kept like reads. Notices to carriers, writes and exports are decisions
     # and disclosures that must stay accountable for the
     # 10 years customs records are kept. Kinds not named keep their payload for ever; purging
     # keeps the hash chain verifiable.
     audit_retention_days: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {
-        "read": 400, "denied": 400, "sign-in": 90, "sign-in-failed": 90, "write": 3650, "export": 3650})
+        "read": 400, "denied": 400, "sign-in": 90, "sign-in-failed": 90, "sign-out": 90, "notice": 3650,
+        "write": 3650, "export": 3650})
     # Seconds between writing the audit chain head out of the database (truncation evidence).
     audit_head_every_s: int = Field(default=300, ge=1)
     # Jobs the job runner (scheldt.jobs) runs at once; the web server keeps the other core.

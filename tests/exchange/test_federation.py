@@ -139,16 +139,20 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
         late["created"] = late["modified"]
         store(net.a, [narrowed, revoked, late])
         assert pull(net.b, "be-node").added == 4
+        # the AMBER versions went when the RED one came: a reader who lost access to the item
+        # keeps no earlier version as current (federation review)
         versions = [(r.modified, r.tlp) for r in rows(net.b, alert["id"])]
-        assert versions == [(alert["modified"], "amber"), (fixed["modified"], "amber"), (narrowed["modified"], "red")]
+        assert versions == [(narrowed["modified"], "red")]
         assert [r.revoked for r in rows(net.b, green["id"])] == [False, True]
         assert rows(net.b, late["id"])
-        # On B, the US officer (not a RED recipient) reads the latest version it may see;
-        # the liaison officer, a named recipient, the RED one.
-        for user, name in (("us-officer", "reefer from Guayaquil, corrected"), ("us-liaison", "now RED")):
-            r = httpx.get(f"{url_b}/taxii2/scheldt/collections/be-us/objects/{alert['id']}/",
-                          headers={**bearer(net.tokens_b[user]), "Accept": TAXII})
-            assert [o["name"] for o in r.json()["objects"]] == [name], user
+        # On B, the US officer (not a RED recipient) reads nothing of it; the liaison officer, a
+        # named recipient, the RED version.
+        r = httpx.get(f"{url_b}/taxii2/scheldt/collections/be-us/objects/{alert['id']}/",
+                      headers={**bearer(net.tokens_b["us-officer"]), "Accept": TAXII})
+        assert r.status_code == 404
+        r = httpx.get(f"{url_b}/taxii2/scheldt/collections/be-us/objects/{alert['id']}/",
+                      headers={**bearer(net.tokens_b["us-liaison"]), "Accept": TAXII})
+        assert [o["name"] for o in r.json()["objects"]] == ["now RED"]
 
         # Feedback: the US records a sighting on its node; A pulls B and gets it, attributed to
         # the US; A's own objects coming back from B add nothing.
@@ -163,10 +167,14 @@ def test_federation_propagates_versions_sightings_deletions_and_provenance(net: 
         s = rows(net.a, sighting["id"])[0]
         assert (s.owner_org, s.source, s.group_id, s.kind) == ("us-cbp", "peer:us-node", "be-us", "sighting")
 
-        # A tampered or careless node offers a new version of A's object as its own: refused.
+        # A careless node makes a new version of A's object as its own: refused there already
+        # (whatever way it came in: a federation review did it by MISP import) ...
+        forged = new_version(alert, after_ms=5000, name="forged", created_by_ref=identity_id("us-cbp"))
         with unit_of_work(net.b) as uow:
-            forged = new_version(alert, after_ms=5000, name="forged", created_by_ref=identity_id("us-cbp"))
-            ingest_objects(uow, [forged], "us-cbp", "local", None, datetime.now(UTC))
+            made = ingest_objects(uow, [forged], "us-cbp", "local", None, datetime.now(UTC))
+        assert made.added == [] and "only its originator makes new versions" in made.failed[0][1]
+        # ... and a tampered one, which stores it anyway, offers it to A: refused there too.
+        tampered(net.b, [forged], "us-cbp")
         back = pull(net.a, "us-node")
         assert back.added == 0 and any("only its originator" in why for c in back.collections for _, why in c.failures)
         assert "forged" not in {r.object.get("name") for r in rows(net.a, alert["id"])}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scheldt.cli.common import errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store
 from scheldt.workflows.evaluation import evaluate as evaluate_files
 from scheldt.workflows.scoring import score_pending
 from scheldt.workflows.training import train_model
@@ -35,6 +35,9 @@ def train(target: TargetOpt = Target.fraud,
     with errors_reported(), store() as uow:
         s = settings()
         report = train_model(uow, target.value, s.models_dir, now(), seed=seed, threads=s.threads)
+        # a model made live changes every score: an oversight review found it unrecorded
+        audit_command(uow, "train", "model", report.version, target=target.value, seed=seed,
+                      rows=report.train_rows, fingerprint=report.fingerprint[:16])
     v = report.validation
     out.print(f"trained [bold]{report.version}[/bold] on {report.train_rows} declarations "
               f"(+{report.valid_rows} later ones for early stopping), {report.positives} found {target.value}")

@@ -220,6 +220,8 @@ def train(seed: Annotated[int, typer.Option("--seed")] = 0,
         profile = live_profile(uow)
         result = train_trip_model(uow, profile, settings().data_dir / "models", now(), seed, settings().threads,
                                   actor=os_user())
+        audit_command(uow, "trips train", "trip-model", result["version"], seed=seed, rows=result["rows"],
+                      seizures=result["seizures"])
     if as_json:
         print_json(result)
     else:

@@ -334,7 +334,8 @@ def _start_jobs(url: str) -> tuple[JobRunner, _TakeOver | None]:
 
 def _schedule_recurring(runner: JobRunner) -> None:
     runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
-    runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S)
+    # the first purge a minute after start: a server restarted daily never purged (oversight review)
+    runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S, first_in_s=60)
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
     runner.schedule_recurring("federation-pull", {}, settings().federation_pull_every_s)

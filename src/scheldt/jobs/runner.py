@@ -23,7 +23,7 @@ import fcntl
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -382,18 +382,20 @@ class JobRunner:
             self._schedule_run(run.id, kind)
         return run.id
 
-    def schedule_recurring(self, kind: str, params: dict[str, Any], every_s: float) -> None:
-        """Run ``kind`` every ``every_s`` seconds (first run one interval from now), replacing
-        the schedule of that kind if there is one. A run still going when the next is due
-        delays it; missed runs are coalesced into one. Raises InputError for a bad kind,
-        parameters or interval, or when the runner is not started."""
+    def schedule_recurring(self, kind: str, params: dict[str, Any], every_s: float,
+                           first_in_s: float | None = None) -> None:
+        """Run ``kind`` every ``every_s`` seconds (first run one interval from now, or
+        ``first_in_s`` seconds from now), replacing the schedule of that kind if there is one. A
+        run still going when the next is due delays it; missed runs are coalesced into one.
+        Raises InputError for a bad kind, parameters or interval, or when the runner is not started."""
         checked = check_params(kind, params)
         if not every_s > 0:
             raise InputError("every_s", f"{every_s!r} is not a positive number of seconds")
+        first = {} if first_in_s is None else {"next_run_time": datetime.now(UTC) + timedelta(seconds=first_in_s)}
         self._require_started().add_job(
             run_recurring, "interval", seconds=every_s, args=[self.key, kind, checked], id=kind,
             name=f"{kind} every {every_s:g} s", replace_existing=True, coalesce=True, max_instances=1,
-            executor="recurring")
+            executor="recurring", **first)
 
     def unschedule(self, kind: str) -> bool:
         """Stop the recurring schedule of ``kind``; False when there was none."""
