@@ -808,3 +808,25 @@ def test_a_planned_order_whose_shift_ended_says_so_when_it_blocks_a_new_plan(ser
     assert caught.value.why == (f"already has scan order {order['id']} (planned), planned for the early shift of "
                                 "2026-11-30, which ended at 2026-11-30 14:00 port time without a scan: cancel it with a "
                                 "reason, then plan again")
+
+
+def test_an_administrator_searches_the_audit_log_and_the_search_is_recorded(service: Service) -> None:
+    """An oversight review found no way to read the audit log through the service ("who looked
+    at this container?")."""
+    h = service.as_
+    top = walk(service, "officer", limit=3)[0]
+    assert service.client.get(f"/api/v1/trips/{top['id']}", headers=h("analyst")).status_code == 200
+    found = service.client.get("/api/v1/audit", headers=h("admin"),
+                               params={"actor": "analyst", "text": f"/api/v1/trips/{top['id']}", "kind": "read"})
+    assert found.status_code == 200, found.text
+    entries = found.json()["entries"]
+    assert entries and entries[-1]["payload"]["object_id"] == str(top["id"])
+    assert {e["payload"]["actor"] for e in entries} == {"analyst"}
+    for user in ("officer", "analyst", "us-admin", "carrier"):  # not theirs to read
+        assert service.client.get("/api/v1/audit", headers=h(user)).status_code == 403, user
+    bad = service.client.get("/api/v1/audit", headers=h("admin"), params={"kind": "reads"})
+    assert bad.status_code == 400 and "kind 'reads' is not one of" in bad.json()["error"]["why"]
+    again = service.client.get("/api/v1/audit", headers=h("admin"), params={"actor": "admin", "kind": "read",
+                                                                             "text": "GET /api/v1/audit"})
+    searches = [e for e in again.json()["entries"] if e["payload"]["object_kind"] == "audit"]
+    assert searches and searches[0]["payload"]["details"]["actor"] == "analyst"

@@ -111,9 +111,10 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
     code, out, _ = invoke("audit", "list", "--after", "3", "--limit", "2")
     early = t0 - timedelta(days=31)
     assert out.splitlines() == [
-        f"       4 {early + timedelta(minutes=3):%Y-%m-%d %H:%M:%S} read           agency-a         "
+        f"       4 {early + timedelta(minutes=3):%Y-%m-%d %H:%M:%S}Z read           agency-a         "
         f"(payload purged {datetime.now(UTC):%Y-%m-%d})",
-        f"       5 {early:%Y-%m-%d %H:%M:%S} write          agency-a         ann GET /api/v1/trips/0 trip 0 from 10.1.2.3"]
+        f"       5 {early:%Y-%m-%d %H:%M:%S}Z write          agency-a         ann GET /api/v1/trips/0 trip 0 from "
+        "10.1.2.3"]
     code, out, _ = invoke("audit", "list", "--after", "9", "--json")
     [purge] = json.loads(out)["entries"]
     assert purge["at"][:10] == f"{datetime.now(UTC):%Y-%m-%d}"
@@ -216,3 +217,34 @@ def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, mon
     assert runner.invoke(app, ["user", "enable", "bob", "--reason", "came back"]).exit_code == 0
     actions = [e["payload"]["action"] for e in json.loads(runner.invoke(app, ["audit", "list", "--json"]).stdout)["entries"]]
     assert {"scheldt token revoke", "scheldt user disable", "scheldt user enable"} <= set(actions)
+
+
+def test_search_answers_who_read_a_container_and_is_itself_recorded(settings_env: Path) -> None:
+    """An oversight review could only dump the whole log and grep it to learn who looked at a
+    container last week; reading the log left no trace either."""
+    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        for actor, obj, day in (("ann", "CMAU1026750", 0), ("bob", "MSCU4057166", 1),
+                                 ("bob", "CMAU1026750", 2), ("ann", "CMAU1026750", 9)):
+            uow.audit.append("read", "be-customs", audit_payload(actor, "be-customs", f"GET /api/v1/containers/{obj}",
+                                                                 "container", obj, "10.0.0.1"), t0 + timedelta(days=day))
+    engine.dispose()
+    code, out, _ = invoke("audit", "search", "--text", "cmau1026750", "--since", "2026-11-20", "--until", "2026-11-25")
+    assert code == 0 and [line.split()[5] for line in out.splitlines()] == ["ann", "bob"]
+    code, out, _ = invoke("audit", "search", "--actor", "bob", "--json")
+    found = json.loads(out)
+    assert [e["payload"]["object_id"] for e in found["entries"]] == ["MSCU4057166", "CMAU1026750"]
+    assert found["next_after"] is None
+    code, out, _ = invoke("audit", "search", "--actor", "ann", "--limit", "1")
+    assert out.splitlines()[-1] == "more may match: go on with --after 1"
+    code, _, err = invoke("audit", "search", "--kind", "reads")
+    assert code == 2 and "kind 'reads' is not one of read" in " ".join(err.split())
+    code, _, err = invoke("audit", "search", "--since", "last week")
+    assert code == 2 and "--since: 'last week' is not a date" in " ".join(err.split())
+    code, out, _ = invoke("audit", "search", "--actor", "nobody")
+    assert out == "no entry matches\n"
+    searches = [e for e in json.loads(invoke("audit", "list", "--json")[1])["entries"]
+                if e["payload"]["action"] == "scheldt audit search"]
+    assert len(searches) == 4 and searches[0]["kind"] == "read"
+    assert searches[0]["payload"]["details"]["text"] == "cmau1026750"

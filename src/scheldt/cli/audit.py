@@ -1,4 +1,4 @@
-"""``scheldt audit verify | purge | head | list``: the tamper-evident audit log.
+"""``scheldt audit verify | purge | head | list | search``: the tamper-evident audit log.
 
 ``verify`` exits 0 when the chain is intact and 1 when it is not, printing each problem as
 ``entry N: why``; errors (unreadable head file, unreachable store) exit 2 as everywhere else.
@@ -7,14 +7,25 @@ The head file defaults to ``<SCHELDT_DATA_DIR>/audit/heads.jsonl``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from scheldt.cli.common import console, errors_reported, os_user, print_json, settings, store, wall_clock
+from scheldt.cli.common import (
+    audit_command,
+    console,
+    errors_reported,
+    os_user,
+    print_json,
+    settings,
+    store,
+    wall_clock,
+)
+from scheldt.domain.audit import AuditQuery
+from scheldt.errors import InputError
 from scheldt.store.audit import AuditEntry, AuditReport, default_head_file
 
 app = typer.Typer(help="The audit log: verify its hash chain, write its head out, purge old payloads, list it.",
@@ -106,7 +117,54 @@ def list_entries(
         print_json({"entries": [e.as_dict() for e in entries]})
         return
     for e in entries:
-        typer.echo(f"{e.seq:>8} {e.at:%Y-%m-%d %H:%M:%S} {e.kind:<14} {e.organisation_id or '-':<16} {_what(e)}")
+        typer.echo(f"{e.seq:>8} {e.at:%Y-%m-%d %H:%M:%S}Z {e.kind:<14} {e.organisation_id or '-':<16} {_what(e)}")
+
+
+def parse_when(text: str | None, option: str) -> datetime | None:
+    """A date (YYYY-MM-DD: its start, UTC) or an ISO 8601 time (UTC when it names no zone).
+    Raises InputError naming ``option``."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(option, f"{text[:40]!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@app.command("search")
+def search(
+    actor: Annotated[str, typer.Option("--actor", help="Entries by this user (exact).")] = "",
+    text: Annotated[str, typer.Option("--text", help="Entries whose action, object or details mention this "
+                                                     "(a container number, a trip id, a party name; any case).")] = "",
+    kind: Annotated[str, typer.Option("--kind", help="read, write, denied, sign-in, sign-in-failed, ...")] = "",
+    organisation: Annotated[str, typer.Option("--organisation")] = "",
+    since: Annotated[str | None, typer.Option("--since", help="From this date or time (UTC).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Before this date or time (UTC).")] = None,
+    after: Annotated[int, typer.Option("--after", min=0, help="Go on after this seq (printed at the end).")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer "who read container X last week" or "what did user U do": entries matching every
+    filter given, oldest first. The search itself is recorded in the audit log."""
+    with errors_reported(), store() as uow:
+        try:
+            query = AuditQuery(kind, organisation, parse_when(since, "--since"), parse_when(until, "--until"), actor,
+                               text)
+        except ValueError as exc:
+            raise InputError("audit search", str(exc)) from None
+        entries, next_after = uow.audit.search(query, after, limit)
+        audit_command(uow, "audit search", "audit", "", entry_kind="read", actor=actor, text=text, kind=kind,
+                      organisation=organisation, since=since, until=until, found=len(entries))
+    if as_json:
+        print_json({"entries": [e.as_dict() for e in entries], "next_after": next_after})
+        return
+    for e in entries:
+        typer.echo(f"{e.seq:>8} {e.at:%Y-%m-%d %H:%M:%S}Z {e.kind:<14} {e.organisation_id or '-':<16} {_what(e)}")
+    if next_after is not None:
+        typer.echo(f"more may match: go on with --after {next_after}")
+    elif not entries:
+        typer.echo("no entry matches")
 
 
 def _what(entry: AuditEntry) -> str:

@@ -7,6 +7,12 @@ silently keep its payloads for ever: settings and the log both refuse a kind not
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 #: kind -> what an entry of it records.
 AUDIT_KINDS: dict[str, str] = {
     "read": "a user, partner node or command read data (a trip, shared objects, a federation pull)",
@@ -19,3 +25,40 @@ AUDIT_KINDS: dict[str, str] = {
     "notice": "a carrier notice sent, failed or dead-lettered",
     "purge": "audit payloads past their retention were dropped",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """What an oversight officer looks for in the audit log ("who read container X last week",
+    "what did user U do"): entries of ``kind``, of ``organisation``, at ``since`` or later and
+    before ``until`` (UTC), whose actor is ``actor`` (exact) and whose action, object or details
+    mention ``text`` (any case). Empty fields match everything; purged entries match only on
+    kind, organisation and time."""
+
+    kind: str = ""
+    organisation: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str = ""
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind and self.kind not in AUDIT_KINDS:
+            raise ValueError(f"kind {self.kind!r} is not one of {', '.join(AUDIT_KINDS)}")
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError(f"until {self.until.isoformat()} is not after since {self.since.isoformat()}")
+
+    def matches_payload(self, payload: Mapping[str, Any] | None) -> bool:
+        """Whether an entry's payload passes the actor and text filters (kind, organisation and
+        time are filtered by the store)."""
+        if not self.actor and not self.text:
+            return True
+        if payload is None:
+            return False
+        if self.actor and payload.get("actor") != self.actor:
+            return False
+        if self.text:
+            said = " ".join(str(payload.get(k, "")) for k in ("action", "object_kind", "object_id"))
+            said += " " + json.dumps(payload.get("details", {}), default=str, ensure_ascii=False)
+            return self.text.casefold() in said.casefold()
+        return True

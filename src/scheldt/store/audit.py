@@ -42,7 +42,7 @@ import orjson
 from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.orm import Session
 
-from scheldt.domain.audit import AUDIT_KINDS
+from scheldt.domain.audit import AUDIT_KINDS, AuditQuery
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import AuditEntryRow
@@ -177,6 +177,10 @@ class AuditReport:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append(Problem(seq, why))
+
+
+#: Entries one :meth:`AuditLog.search` call reads at most (it says where to go on).
+SEARCH_SCAN_MAX = 100_000
 
 
 def _utc(t: datetime) -> datetime:
@@ -361,6 +365,40 @@ class AuditLog:
         if organisation_id is not None:
             query = query.where(AuditEntryRow.organisation_id == organisation_id)
         return [_entry(r) for r in self.session.execute(query.order_by(AuditEntryRow.seq).limit(limit))]
+
+    def search(self, query: AuditQuery, after_seq: int = 0, limit: int = 100,
+               scan: int = SEARCH_SCAN_MAX) -> tuple[list[AuditEntry], int | None]:
+        """Up to ``limit`` (1..1000) entries matching ``query`` with seq > ``after_seq``, oldest
+        first, and the seq to go on after (None when the log was read to its end). Kind,
+        organisation and time are filtered in SQL; actor and text in Python over at most
+        ``scan`` entries per call, so one call stays bounded on a log of millions. Raises
+        InputError for a bad limit."""
+        if not 1 <= limit <= LIST_LIMIT_MAX:
+            raise InputError("limit", f"{limit} is outside 1..{LIST_LIMIT_MAX}")
+        stmt = select(*_COLUMNS)
+        if query.kind:
+            stmt = stmt.where(AuditEntryRow.kind == query.kind)
+        if query.organisation:
+            stmt = stmt.where(AuditEntryRow.organisation_id == query.organisation)
+        if query.since is not None:
+            stmt = stmt.where(AuditEntryRow.at >= _utc(query.since))
+        if query.until is not None:
+            stmt = stmt.where(AuditEntryRow.at < _utc(query.until))
+        found: list[AuditEntry] = []
+        after, read = after_seq, 0
+        while read < scan:
+            rows = [_entry(r) for r in self.session.execute(
+                stmt.where(AuditEntryRow.seq > after).order_by(AuditEntryRow.seq).limit(min(1000, scan - read)))]
+            if not rows:
+                return found, None
+            for entry in rows:
+                read += 1
+                after = entry.seq
+                if query.matches_payload(entry.payload):
+                    found.append(entry)
+                    if len(found) == limit:
+                        return found, after
+        return found, after
 
     def _stream(self, batch: int) -> Iterator[AuditEntry]:
         """Every entry, oldest first, read ``batch`` at a time (keyset paging on seq)."""
