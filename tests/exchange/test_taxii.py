@@ -424,7 +424,7 @@ def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
         assert uow.audit.verify().ok
     assert [(e.kind, e.payload["object_kind"], e.payload["object_id"], e.payload["action"]) for e in failed] == [
         ("sign-in-failed", "user", "be-analyst", f"GET {ROOT}/collections/"),
-        ("sign-in-failed", "user", "nobody", f"GET {ROOT}/collections/"),
+        ("sign-in-failed", "user", "", f"GET {ROOT}/collections/"),  # an unknown name is not kept
         ("sign-in-failed", "api-token", "", f"GET {ROOT}/collections/"),
         ("sign-in-failed", "api-token", "", "GET /api/v1/trips")]
 

@@ -5,6 +5,8 @@ The store is SIMULATED traffic (``tests/api/conftest.py``)."""
 
 from __future__ import annotations
 
+import json
+
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -130,6 +132,19 @@ def test_a_wrong_password_shows_the_form_again_with_the_username(app: FastAPI, s
     assert "set-cookie" not in r.headers
     failed = [e for e in audit_since(store, seq) if e.kind == "sign-in-failed"]
     assert [e.payload["object_id"] for e in failed] == ["officer"]
+    assert failed[0].organisation_id == "be-customs"  # an attack on its accounts is filed with it
+    # a password typed into the username field is not written down (oversight review)
+    seq = audit_head(store)
+    assert browser(app).post("/sign-in", data={"username": PASSWORD, "password": "x"}).status_code == 401
+    [unknown] = [e for e in audit_since(store, seq) if e.kind == "sign-in-failed"]
+    assert (unknown.payload["object_id"], unknown.payload["details"]) == ("", {"unknown_username_characters":
+                                                                              len(PASSWORD)})
+    assert PASSWORD not in json.dumps(unknown.payload)
+    # a successful sign-in names who signed in (its actor was empty)
+    seq = audit_head(store)
+    browser(app).post("/sign-in", data={"username": "officer", "password": PASSWORD})
+    [ok] = [e for e in audit_since(store, seq) if e.kind == "sign-in"]
+    assert (ok.payload["actor"], ok.organisation_id) == ("officer", "be-customs")
 
 
 def test_empty_fields_are_refused_without_checking_a_password(app: FastAPI) -> None:

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Request, Response
 from pydantic import Field
 
-from scheldt.api.deps import SESSION_COOKIE, CtxDep, CtxRouter, flush_audit, remote_address, utc_now
+from scheldt.api.deps import (
+    SESSION_COOKIE,
+    CtxDep,
+    CtxRouter,
+    audit_failed_sign_in,
+    flush_audit,
+    remote_address,
+    utc_now,
+)
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission, permissions
 from scheldt.domain.audit import AuditQuery
@@ -82,12 +90,11 @@ def sign_in_request(request: Request, username: str, password: str) -> tuple[str
             secret, expires = accounts.sign_in(uow, username, password, now)
             user = uow.accounts.user(username)
             flush_audit(uow, None, user.organisation_id, remote_address(request), "sign-in",
-                        [("sign-in", {"object_kind": "user", "object_id": username, "details": {}})], now)
+                        [("sign-in", {"actor": username, "object_kind": "user", "object_id": username,
+                                      "details": {}})], now)
             return secret, expires
     except AuthError:
-        with unit_of_work(engine) as uow:
-            flush_audit(uow, None, "", remote_address(request), "sign-in",
-                        [("sign-in-failed", {"object_kind": "user", "object_id": username[:64], "details": {}})], now)
+        audit_failed_sign_in(request, now, username, "sign-in")
         raise
 
 

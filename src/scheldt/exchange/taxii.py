@@ -63,7 +63,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
-from scheldt.api.deps import audit_failed_credentials, flush_audit, remote_address, utc_now
+from scheldt.api.deps import (
+    audit_failed_credentials,
+    audit_failed_sign_in,
+    flush_audit,
+    remote_address,
+    request_action,
+    utc_now,
+)
 from scheldt.domain.access import Principal
 from scheldt.domain.exchange import Requester
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
@@ -207,7 +214,7 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         try:
             return t.verify_password(uow, username, password)
         except AuthError:
-            audit_failed_credentials(request, now, "user", username)
+            audit_failed_sign_in(request, now, username, request_action(request))
             raise
     if scheme in ("bearer", "token") and value.strip():
         try:
@@ -246,7 +253,7 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
     failure into a TAXII error resource (refusals audited as ``denied``)."""
     now = utc_now()
     engine = request.app.state.engine
-    action = f"{request.method} {request.url.path}"
+    action = request_action(request)
     try:
         with unit_of_work(engine) as uow:
             principal = principal_of(uow, request, now)

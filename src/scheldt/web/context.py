@@ -21,7 +21,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scheldt.api.deps import SESSION_COOKIE, Ctx, check_origin, flush_audit, remote_address, utc_now
+from scheldt.api.deps import (
+    SESSION_COOKIE,
+    Ctx,
+    check_origin,
+    flush_audit,
+    remote_address,
+    request_action,
+    utc_now,
+)
 from scheldt.errors import AuthError, ForbiddenError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.accounts import authenticate
@@ -77,7 +85,7 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
             principal = authenticate(uow, secret, now, ("session",), request.app.state.host_org)
         except AuthError:
             raise SignInRequired(_here(request), sent) from None
-        ctx = PageCtx(uow, principal, now, remote_address(request), f"{request.method} {request.url.path}",
+        ctx = PageCtx(uow, principal, now, remote_address(request), request_action(request),
                       csrf=csrf_token(secret))
         yield ctx
         flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
