@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -274,8 +274,24 @@ def serve(
         if take_over is not None:
             take_over.stop()
         if runner is not None and runner.started:
+            _write_last_head(engine)
             runner.shutdown()
         engine.dispose()
+
+
+def _write_last_head(engine: Any) -> None:
+    """Write the audit chain's head out once more at shutdown: heads go out every few minutes,
+    and an oversight review deleted the entries made since the last one before a restart, which
+    verify could not see."""
+    from scheldt.store.audit import default_head_file
+    from scheldt.store.db import unit_of_work
+
+    try:
+        with unit_of_work(engine) as uow:
+            head = uow.audit.write_head(default_head_file(settings().data_dir), wall_clock())
+        log.info("audit head written at shutdown: entry %s", head.seq)
+    except Exception as exc:  # noqa: BLE001 - a store gone at shutdown must not hide why the server stopped
+        log.warning("could not write the audit head at shutdown: %s", exc)
 
 
 def _check_address(host: str, port: int) -> None:
