@@ -1,0 +1,34 @@
+"""The TAXII load benchmark's simulated items are ones Scheldt takes: each of its 300 item
+templates, as the benchmark builds it, enters a node seeded as the benchmark seeds it, with no
+object refused. A review's change of the sharing rules (no alert or seizure report under
+TLP:CLEAR or AMBER, whatever way it comes in) made half of the benchmark's envelopes fail, and
+its ingest figure counted the refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from scheldt.store.db import unit_of_work
+from scheldt.workflows.sharing import ingest_objects
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import taxii_load  # noqa: E402
+
+
+def test_every_benchmark_item_enters_a_node_as_the_benchmark_seeds_it(engine: Engine) -> None:
+    taxii_load.seed_scheldt(engine)
+    templates = taxii_load.build_templates(300, seed=7)
+    failed = []
+    with unit_of_work(engine) as uow:
+        for t in templates:
+            objects = json.loads(f"[{t.text}]")
+            group = None if t.collection == "community" else t.collection
+            report = ingest_objects(uow, objects, t.owner, "taxii:bench", group, datetime.now(UTC))
+            failed += report.failed
+    assert failed == []
+    assert {t.main_type for t in templates} == {"grouping", "indicator", "scheldt-seizure", "sighting"}
