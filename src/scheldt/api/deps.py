@@ -115,7 +115,7 @@ def request_action(request: Request) -> str:
     characters; an oversight review found a carrier's search for another line's container
     recorded as "GET /api/v1/trips", without the container)."""
     query = request.url.query
-    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")[:1000]
+    return (f"{request.method} {request.url.path}" + (f"?{query}" if query else ""))[:1000]
 
 
 def audit_failed_sign_in(request: Request, now: datetime, username: str, action: str) -> None:
@@ -132,13 +132,13 @@ def audit_failed_sign_in(request: Request, now: datetime, username: str, action:
                     [("sign-in-failed", {"object_kind": "user", "object_id": named[:64], "details": details})], now)
 
 
-def audit_failed_credentials(request: Request, now: datetime, object_kind: str, object_id: str) -> None:
-    """Audit credentials refused (an unknown, revoked or expired API token; a wrong password
-    over HTTP Basic) as ``sign-in-failed``, in a transaction of its own: an access review
-    guessed TAXII passwords and tokens and the audit log showed nothing."""
+def audit_refused_token(request: Request, now: datetime) -> None:
+    """Audit an unknown, revoked or expired API token as ``sign-in-failed`` (never the secret),
+    in a transaction of its own: an access review guessed TAXII passwords and tokens and the
+    audit log showed nothing."""
     with unit_of_work(request.app.state.engine) as uow:
         flush_audit(uow, None, "", remote_address(request), request_action(request),
-                    [("sign-in-failed", {"object_kind": object_kind, "object_id": object_id[:64], "details": {}})], now)
+                    [("sign-in-failed", {"object_kind": "api-token", "object_id": "", "details": {}})], now)
 
 
 @contextmanager
@@ -160,7 +160,7 @@ def request_context(request: Request) -> Iterator[Ctx]:
             principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
         except AuthError:
             if kinds != ("session",):  # a workbench session that ran out is no attempt
-                audit_failed_credentials(request, now, "api-token", "")
+                audit_refused_token(request, now)
             raise
         ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
         try:

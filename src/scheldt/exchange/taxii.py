@@ -64,8 +64,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from scheldt.api.deps import (
-    audit_failed_credentials,
     audit_failed_sign_in,
+    audit_refused_token,
     flush_audit,
     remote_address,
     request_action,
@@ -220,7 +220,7 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         try:
             return authenticate(uow, value.strip(), now, ("token", "session"))
         except AuthError:
-            audit_failed_credentials(request, now, "api-token", "")
+            audit_refused_token(request, now)
             raise
     raise AuthError("credentials", "sign in with HTTP Basic (username and password) or 'Authorization: Bearer "
                     "<API token>'")

@@ -303,7 +303,7 @@ def _code(raw: Any, field: str, known: frozenset[str], flags: list[Flag]) -> Any
     list is kept as sent and flagged. A value that is not text is left to the checks that name it."""
     if not isinstance(raw, str) or not raw:
         return raw
-    code = raw.strip().upper()
+    code = owner_code(raw)
     if code not in known:
         flags.append(Flag(field, "unknown-code", f"{field} {raw[:20]!r} is not a DCSA code "
                           f"({', '.join(sorted(known))})"))

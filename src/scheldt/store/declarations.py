@@ -158,7 +158,8 @@ class DeclarationRepository:
 
     def outcomes_frame(self, received_before: datetime | None = None, loaded_by: datetime | None = None) -> pl.DataFrame:
         """Stored outcomes as a :data:`risk.frames.OUTCOME_SCHEMA` frame: those received before
-        ``received_before`` and loaded into the store by ``loaded_by`` (UTC), when given."""
+        ``received_before`` and loaded into the store by ``loaded_by`` (UTC; a naive time, as SQLite
+        hands back, is read as UTC), when given."""
         stmt = select(
             InspectionOutcomeRow.declaration_ref,
             InspectionOutcomeRow.fraud,
@@ -168,7 +169,7 @@ class DeclarationRepository:
         if received_before is not None:
             stmt = stmt.where(InspectionOutcomeRow.received_at < received_before)
         if loaded_by is not None:
-            stmt = stmt.where(InspectionOutcomeRow.loaded_at <= loaded_by)
+            stmt = stmt.where(InspectionOutcomeRow.loaded_at <= _utc(loaded_by))
         rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt)]
         return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
 

@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheldt.api.deps import (
+    SAFE_METHODS,
     SESSION_COOKIE,
     Ctx,
     check_origin,
@@ -78,7 +79,7 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
     now = utc_now()
     secret = request.cookies.get(SESSION_COOKIE, "")
     with unit_of_work(request.app.state.engine) as uow:
-        sent = request.method not in ("GET", "HEAD")
+        sent = request.method not in SAFE_METHODS
         if not secret:
             raise SignInRequired(_here(request), sent)
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -87,7 +87,7 @@ def inspection_list(
             # what the score knew: outcomes received before it and already loaded (a review's
             # outcomes loaded after scoring, dated the day after filing, changed the reasons
             # of an unchanged score: "1 of 1 past inspections" became "2 of 2")
-            outcomes = uow.declarations.outcomes_frame(loaded_by=_aware(scored_at))
+            outcomes = uow.declarations.outcomes_frame(loaded_by=scored_at)
             for i, r in zip(mask.nonzero()[0], explain_rows(model, part, history, outcomes, scored_at), strict=True):
                 reasons[i] = r
     entries = [
@@ -97,8 +97,3 @@ def inspection_list(
     ]
     return InspectionList(live.version, target, candidates.height, pending.height - candidates.height,
                           slots, seed, entries)
-
-
-def _aware(at: datetime) -> datetime:
-    """``at`` in UTC (SQLite hands times back without their zone)."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

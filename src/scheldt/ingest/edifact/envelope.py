@@ -104,15 +104,14 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         return
     current: list[Segment] = []
     start = 0
-    envelope = _Envelope()
-    open_ended = _without_trailer(segs)
+    open_ended, envelope_problems = _check_envelopes(segs, source)
+    yield from envelope_problems
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
         if tag == "UNH":
             if current:
                 yield from _unterminated(current, start, source)
             current, start = [seg], n
-            envelope.messages += 1
         elif tag == "UNT":
             if not current:
                 yield Rejection(f"{source} (segment {n})", "UNT", "UNT without a UNH before it")
@@ -122,60 +121,46 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
             current = []
         elif current:
             current.append(seg)
-        elif tag in ("UNB", "UNG", "UNZ"):
-            yield from envelope.see(seg, n, source)
-        elif tag not in ("UNA", "UNE"):
+        elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
         yield from _unterminated(current, start, source)
 
 
-class _Envelope:
-    """The UNB..UNZ interchange being read: its messages and functional groups, checked against
-    UNZ's interchange control count (ISO 9735 / UN/EDIFACT syntax 0036: messages, or groups when
-    the interchange has UNG groups). A cut interchange lost its later messages without a trace
-    (attack review: a COARRI whose UNZ counted 7 messages held 1, and read as complete)."""
-
-    def __init__(self) -> None:
-        self.open_at = 0  # segment number of the open UNB (0: none)
-        self.messages = self.groups = 0
-
-    def see(self, seg: Segment, n: int, source: str) -> Iterator[Rejection]:
-        tag = seg.tag.strip()
-        if tag == "UNB":
-            self.open_at, self.messages, self.groups = n, 0, 0
-        elif tag == "UNG":
-            self.groups += 1
-        elif tag == "UNZ" and self.open_at:
-            counted = self.groups or self.messages
-            said = component(seg, 0)
-            if said != str(counted):
-                what = "functional groups" if self.groups else "messages"
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    raw = Serializer().serialize([seg], with_una_header=False)
-                yield Rejection(f"{source} (segment {n})", "UNZ", f"UNZ says the interchange holds {said or 'nothing'} "
-                                f"{what}, the file holds {counted}: messages may be missing", raw[:2000])
-            self.open_at = 0
-
-
-def _without_trailer(segs: list[Segment]) -> set[int]:
-    """Segment numbers (from 1) of the UNH segments of interchanges whose UNB has no UNZ: such a
-    file may have been cut off after a complete message (real senders also leave UNZ out, so
-    their messages are kept and flagged)."""
-    out: set[int] = set()
-    heads: list[int] | None = None
+def _check_envelopes(segs: list[Segment], source: str) -> tuple[set[int], list[Rejection]]:
+    """Each UNB..UNZ interchange against its trailer, in one pass: the segment numbers (from 1)
+    of the UNH segments of interchanges whose UNB has no UNZ (the file may have been cut off
+    after a complete message; real senders also leave UNZ out, so their messages are kept and
+    flagged), and a Rejection per UNZ whose interchange control count (ISO 9735 / UN/EDIFACT
+    syntax 0036: messages, or functional groups when there are UNG groups) is not what the
+    file holds. A cut interchange lost its later messages without a trace (attack review: a
+    COARRI whose UNZ counted 7 messages held 1, and read as complete)."""
+    open_ended: set[int] = set()
+    rejections: list[Rejection] = []
+    heads: list[int] | None = None  # the UNH segment numbers of the open interchange (None: none open)
+    groups = 0
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
         if tag == "UNB":
-            out.update(heads or ())
-            heads = []
+            open_ended.update(heads or ())
+            heads, groups = [], 0
         elif tag == "UNH" and heads is not None:
             heads.append(n)
-        elif tag == "UNZ":
+        elif tag == "UNG":
+            groups += 1
+        elif tag == "UNZ" and heads is not None:
+            counted, said = groups or len(heads), component(seg, 0)
+            if said != str(counted):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    raw = Serializer().serialize([seg], with_una_header=False)
+                rejections.append(Rejection(
+                    f"{source} (segment {n})", "UNZ", f"UNZ says the interchange holds {said or 'nothing'} "
+                    f"{'functional groups' if groups else 'messages'}, the file holds {counted}: messages may be "
+                    "missing", raw[:2000]))
             heads = None
-    out.update(heads or ())
-    return out
+    open_ended.update(heads or ())
+    return open_ended, rejections
 
 
 _NO_TRAILER = Flag("UNZ", "no-interchange-trailer", "the interchange has no UNZ trailer: Scheldt cannot tell whether "

@@ -277,9 +277,9 @@ def read_stowage(message: Message) -> Iterator[Record]:
         return
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
     cells = [(component(group[0], 1, 0), _container(group, message.where)) for group in groups]
-    doubled = _doubled(cells) if message.type == "BAPLIE" else {}
-    for cell, c in cells:
-        c["flags"].extend(doubled.get(id(c), ()))  # type: ignore[attr-defined]
+    doubled = _doubled(cells) if message.type == "BAPLIE" else [[] for _ in cells]
+    for (cell, c), more in zip(cells, doubled, strict=True):
+        c["flags"].extend(more)  # type: ignore[attr-defined]
         if not c.get("number") and message.type == "BAPLIE":  # a MOVINS plans slots by type, without numbers
             c["flags"].append(Flag("EQD", "no-container-number", f"stowage cell {cell or '?'} names no container "  # type: ignore[attr-defined]
                                    "number (an empty EQD, a lost stowage position, or a release character ? before "
@@ -300,10 +300,10 @@ def read_stowage(message: Message) -> Iterator[Record]:
         )
 
 
-def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> dict[int, list[Flag]]:
-    """Flags, by ``id`` of a container group, for what no real bay plan holds: one container in
-    two cells, two containers in one cell (an attack review's plan had both, unflagged; a
-    box that is in two places at once is a forged or badly merged plan)."""
+def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> list[list[Flag]]:
+    """Flags, per cell in ``cells`` (cell, container group), for what no real bay plan holds:
+    one container in two cells, two containers in one cell (an attack review's plan had both,
+    unflagged; a box that is in two places at once is a forged or badly merged plan)."""
     by_number: dict[str, list[str]] = {}
     by_cell: dict[str, list[str]] = {}
     for cell, c in cells:
@@ -311,17 +311,16 @@ def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> dict[int, list[Flag]]:
             by_number.setdefault(number, []).append(cell or "?")
             if cell:
                 by_cell.setdefault(cell, []).append(number)
-    out: dict[int, list[Flag]] = {}
+    out: list[list[Flag]] = []
     for cell, c in cells:
-        number = str(c.get("number") or "")
+        number, flags = str(c.get("number") or ""), []
         if number and len(by_number[number]) > 1:
-            out.setdefault(id(c), []).append(Flag("LOC+147", "box-in-two-cells", f"container {number} is stowed in "
-                                                  f"{len(by_number[number])} cells of this bay plan: "
-                                                  f"{', '.join(by_number[number])}"))
+            flags.append(Flag("LOC+147", "box-in-two-cells", f"container {number} is stowed in "
+                              f"{len(by_number[number])} cells of this bay plan: {', '.join(by_number[number])}"))
         if number and cell and len(set(by_cell[cell])) > 1:
-            out.setdefault(id(c), []).append(Flag("LOC+147", "cell-used-twice", f"cell {cell} holds "
-                                                  f"{len(set(by_cell[cell]))} containers in this bay plan: "
-                                                  f"{', '.join(sorted(set(by_cell[cell])))}"))
+            flags.append(Flag("LOC+147", "cell-used-twice", f"cell {cell} holds {len(set(by_cell[cell]))} containers "
+                              f"in this bay plan: {', '.join(sorted(set(by_cell[cell])))}"))
+        out.append(flags)
     return out
 
 
