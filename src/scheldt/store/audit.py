@@ -46,6 +46,7 @@ from scheldt.domain.audit import AUDIT_KINDS, AuditQuery
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import AuditEntryRow
+from scheldt.store.rows import aware
 
 GENESIS = "0" * 64
 # Key of the PostgreSQL transaction-level advisory lock serialising appends: an arbitrary positive
@@ -183,9 +184,6 @@ class AuditReport:
 SEARCH_SCAN_MAX = 100_000
 
 
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
 
 def _check_label(where: str, value: str, limit: int) -> None:
     if len(value) > limit:
@@ -216,8 +214,8 @@ RETURNING seq
 
 
 def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(row.seq, _utc(row.at), row.kind, row.organisation_id, row.payload, row.payload_digest,
-                      row.prev_hash, row.entry_hash, None if row.purged_at is None else _utc(row.purged_at))
+    return AuditEntry(row.seq, aware(row.at), row.kind, row.organisation_id, row.payload, row.payload_digest,
+                      row.prev_hash, row.entry_hash, None if row.purged_at is None else aware(row.purged_at))
 
 
 class AuditLog:
@@ -253,12 +251,12 @@ class AuditLog:
         digest = hashlib.sha256(canonical).hexdigest()
         bind = self.session.get_bind()
         if bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg":
-            return self._append_postgresql(kind, organisation_id, canonical, digest, _utc(at))
+            return self._append_postgresql(kind, organisation_id, canonical, digest, aware(at))
         self._lock_for_append()
         last = self.session.execute(select(AuditEntryRow.seq, AuditEntryRow.entry_hash)
                                     .order_by(AuditEntryRow.seq.desc()).limit(1)).first()
         seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.entry_hash)
-        at = _utc(at)
+        at = aware(at)
         self.session.execute(insert(AuditEntryRow).values(
             seq=seq, at=at, kind=kind, organisation_id=organisation_id, payload=orjson.loads(canonical),
             payload_digest=digest, prev_hash=prev,
@@ -312,8 +310,8 @@ class AuditLog:
             if keep < timedelta(0):
                 raise InputError(f"audit retention {kind}", f"{keep} is negative")
             result = self.session.execute(
-                update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < _utc(now) - keep, _TABLE.c.purged_at.is_(None))
-                .values(payload=null(), purged_at=_utc(now)))
+                update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < aware(now) - keep, _TABLE.c.purged_at.is_(None))
+                .values(payload=null(), purged_at=aware(now)))
             purged += result.rowcount or 0  # type: ignore[attr-defined]
         return purged
 
@@ -326,7 +324,7 @@ class AuditLog:
         Raises InputError when the file cannot be written.
         """
         current = self.head()
-        head = ChainHead(current.seq, current.entry_hash, _utc(at)) if current else ChainHead(0, GENESIS, _utc(at))
+        head = ChainHead(current.seq, current.entry_hash, aware(at)) if current else ChainHead(0, GENESIS, aware(at))
         try:
             new_file = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +348,7 @@ class AuditLog:
         """The newest entry as a ChainHead (``at`` is that entry's time), or None for an empty log."""
         row = self.session.execute(select(AuditEntryRow.seq, AuditEntryRow.entry_hash, AuditEntryRow.at)
                                    .order_by(AuditEntryRow.seq.desc()).limit(1)).first()
-        return None if row is None else ChainHead(row.seq, row.entry_hash, _utc(row.at))
+        return None if row is None else ChainHead(row.seq, row.entry_hash, aware(row.at))
 
     def count(self) -> int:
         """How many entries are stored."""
@@ -381,9 +379,9 @@ class AuditLog:
         if query.organisation:
             stmt = stmt.where(AuditEntryRow.organisation_id == query.organisation)
         if query.since is not None:
-            stmt = stmt.where(AuditEntryRow.at >= _utc(query.since))
+            stmt = stmt.where(AuditEntryRow.at >= aware(query.since))
         if query.until is not None:
-            stmt = stmt.where(AuditEntryRow.at < _utc(query.until))
+            stmt = stmt.where(AuditEntryRow.at < aware(query.until))
         found: list[AuditEntry] = []
         after, read = after_seq, 0
         while read < scan:
@@ -569,7 +567,7 @@ def _parse_head(raw: bytes, where: str) -> ChainHead:
         raise InputError(where, f"seq {seq!r} is not a whole number >= 0")
     if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
         raise InputError(where, f"entry_hash {digest!r} is not 64 lower-case hex digits")
-    return ChainHead(seq, digest, _utc(at))
+    return ChainHead(seq, digest, aware(at))
 
 
 def _fsync_dir(folder: Path) -> None:

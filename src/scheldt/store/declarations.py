@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session, aliased
 from scheldt.domain.declarations import Declaration, InspectionOutcome
 from scheldt.risk.frames import DECLARATION_SCHEMA, OUTCOME_SCHEMA, conform_declarations
 from scheldt.store.models import DeclarationPartyRow, DeclarationRow, InspectionOutcomeRow
+from scheldt.store.rows import aware
 from scheldt.store.upsert import insert_ignore
 
 _PARTY_COLUMNS = ("declarant", "importer", "seller", "courier")
 
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 class DeclarationRepository:
@@ -152,7 +150,7 @@ class DeclarationRepository:
         result = self.session.execute(stmt)
         names = list(result.keys())
         at = names.index("filed_at")
-        data = [(*r[:at], _utc(r[at]), *r[at + 1 :]) for r in result]
+        data = [(*r[:at], aware(r[at]), *r[at + 1 :]) for r in result]
         frame = pl.DataFrame(data, schema={n: DECLARATION_SCHEMA[n] for n in names}, orient="row")
         return conform_declarations(frame)
 
@@ -169,8 +167,8 @@ class DeclarationRepository:
         if received_before is not None:
             stmt = stmt.where(InspectionOutcomeRow.received_at < received_before)
         if loaded_by is not None:
-            stmt = stmt.where(InspectionOutcomeRow.loaded_at <= _utc(loaded_by))
-        rows = [(r, f, c, _utc(t)) for r, f, c, t in self.session.execute(stmt)]
+            stmt = stmt.where(InspectionOutcomeRow.loaded_at <= aware(loaded_by))
+        rows = [(r, f, c, aware(t)) for r, f, c, t in self.session.execute(stmt)]
         return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
 
     def linked_to(self, container_number: str, refs: Sequence[str]) -> list[dict[str, object]]:
@@ -181,7 +179,7 @@ class DeclarationRepository:
         if not conditions:
             return []
         rows = self.session.scalars(select(DeclarationRow).where(or_(*conditions)).order_by(DeclarationRow.filed_at))
-        return [{"declaration_ref": r.declaration_ref, "filed_at": _utc(r.filed_at), "hs_code": r.hs_code,
+        return [{"declaration_ref": r.declaration_ref, "filed_at": aware(r.filed_at), "hs_code": r.hs_code,
                  "bill_of_lading_ref": r.bill_of_lading_ref, "origin_country": r.origin_country} for r in rows
                 if not container_number or container_number in r.container_numbers.split() or r.bill_of_lading_ref in refs]
 

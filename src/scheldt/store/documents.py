@@ -13,12 +13,8 @@ from scheldt.domain.facts import name_key
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, TransportDocumentRow
-from scheldt.store.rows import fact_digest, fit, plain
+from scheldt.store.rows import aware, fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def version_hash(doc: Consignment) -> str:
@@ -116,7 +112,7 @@ class DocumentRepository:
             stmt = select(p.name_key, p.document_ref, p.received_at, p.issued_at).where(
                 p.role == role, p.name_key.in_(keys[start:start + 500]))
             for key, ref, at, issued in self.session.execute(stmt):
-                out.setdefault(key, []).append((ref, _utc(at), None if issued is None else _utc(issued)))
+                out.setdefault(key, []).append((ref, aware(at), aware(issued)))
         return out
 
     def naming(self, prefix: str, limit: int = 5000) -> list[dict[str, Any]]:
@@ -128,7 +124,7 @@ class DocumentRepository:
                 .join(d, d.id == p.document_id)
                 .where(p.name_key.startswith(prefix, autoescape=True))
                 .order_by(p.received_at.desc(), p.id.desc()).limit(limit))
-        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": _utc(at),
+        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": aware(at),
                  "document_id": i} for r, t, role, key, at, i in self.session.execute(stmt)]
 
     def containers_of(self, document_ids: Sequence[int]) -> dict[int, set[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from scheldt.domain.facts import fact_digest, fields_dict, json_bytes, plain
 
@@ -17,10 +17,15 @@ def json_text(value: Any) -> str:
     return json_bytes(value).decode()
 
 
+@overload
+def aware(t: datetime) -> datetime: ...
+@overload
+def aware(t: None) -> None: ...
 def aware(t: datetime | None) -> datetime | None:
-    """A time read back from the store as timezone-aware UTC (SQLite returns naive UTC,
-    PostgreSQL aware times); None stays None."""
-    return None if t is None else t if t.tzinfo else t.replace(tzinfo=UTC)
+    """A time read back from the store (or about to be compared with one) as timezone-aware
+    UTC: SQLite returns naive UTC, PostgreSQL aware times in the session's zone; None stays
+    None."""
+    return None if t is None else t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 _BUILT: dict[Hashable, Any] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,12 +13,8 @@ from sqlalchemy.orm import Session
 from scheldt.domain.shipping import VesselPosition, VesselSighting
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import VesselPositionRow, VesselSightingRow
-from scheldt.store.rows import fit
+from scheldt.store.rows import aware, fit
 from scheldt.store.upsert import insert_ignore
-
-
-def _utc(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
 
 class VesselRepository:
@@ -89,6 +85,6 @@ class VesselRepository:
                 .where(VesselPositionRow.mmsi.in_(list(mmsis)), VesselPositionRow.observed_at >= start,
                        VesselPositionRow.observed_at <= end)
                 .order_by(VesselPositionRow.observed_at))
-        return [{"mmsi": r.mmsi, "observed_at": _utc(r.observed_at), "latitude": r.latitude,
+        return [{"mmsi": r.mmsi, "observed_at": aware(r.observed_at), "latitude": r.latitude,
                  "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}
                 for r in self.session.scalars(stmt)]
