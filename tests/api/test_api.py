@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from scheldt import reference
+from scheldt.domain.inspection import heaviest_known_gross_kg
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
@@ -264,6 +265,12 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     with service.uow() as uow:
         after = training_set(uow)
     assert key in after.lines() and after.fingerprint != before.fingerprint
+    # a seizure is counted in the week of its search, not of its last correction (figures review)
+    changes = service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("officer")).json()["changes"]
+    with service.uow() as uow:
+        [seized] = [s for s in uow.inspections.seizures("be-customs") if s["id"] == oid]
+    assert seized["searched_at"].isoformat() == changes[2]["at"] != changes[-1]["at"]
+    assert seized["updated_at"].isoformat() == changes[-1]["at"]
     board = service.client.get("/api/v1/dashboard", headers=h("analyst")).json()
     assert board["hit_rate"]["manual"]["found"] >= 1
     assert any(drug == "cocaine" and kg >= 312.5 for drug, kg in board["kg_by_drug_type"])
@@ -291,6 +298,15 @@ def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> Non
     assert act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
                             "concealment": "behind_doors"}).json()["error"]["where"] == "reason"
     assert act("operator", {"action": "correct", "result": "nothing_found", "reason": "x"}).status_code == 403
+    # extra digits: more than the box weighs with its load (figures review: 99,999 kg in an 11 t box)
+    with service.uow() as uow:
+        facts = uow.trip_assessments.get(uow.container_trips.get(trip["id"])["assessment_id"])["facts"]
+    gross = heaviest_known_gross_kg(facts)
+    assert gross is not None and gross < 99_999
+    heavy = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 99_999,
+                             "concealment": "behind_doors", "reason": "mass typed"})
+    assert heavy.status_code == 400 and heavy.json()["error"]["where"] == "mass_kg"
+    assert heavy.json()["error"]["why"].startswith(f"99,999 kg is more than the container weighs with its load ({gross:,.0f} kg")
     fixed = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
                              "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
     assert fixed.status_code == 200 and (fixed.json()["mass_kg"], fixed.json()["status"]) == (31.25, "searched")
@@ -370,7 +386,7 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     assert freed.status_code == 201
     bad = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("operator"),
                               json={"action": "scan", "nii_image_ref": "x", "verdict": "clear"})
-    assert bad.status_code == 400 and "cannot scan an order that is waived" in bad.json()["error"]["why"]
+    assert bad.status_code == 409 and "cannot scan an order that is waived" in bad.json()["error"]["why"]
     plan = service.client.get(f"/api/v1/plans/{shift_day(31)}/early", headers=h("officer")).json()
     assert plan["scanners"][0]["taken"] == 3 and len(plan["scanners"][0]["orders"]) == 4
     # an image with an anomaly is searched, never cleared on the image (a review cleared one,
@@ -488,6 +504,12 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     assert changed != body
     r = service.client.post("/api/v1/profiles", json={"yaml": changed}, headers=h("analyst"))
     assert r.status_code == 201 and r.json()["live"] is False
+    # the text read back proposes again as the same version (an API review: stripped before
+    # hashing, the GET text was refused as "another text")
+    stored = service.client.get("/api/v1/profiles/antwerp-narcotics@3.1-test", headers=h("analyst")).json()
+    assert stored["yaml"] == changed and changed.endswith("\n")
+    same = service.client.post("/api/v1/profiles", json={"yaml": stored["yaml"]}, headers=h("analyst"))
+    assert same.status_code == 201 and same.json()["digest"] == r.json()["digest"], same.text
     assert service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "x"},
                                headers=h("analyst")).status_code == 403
     act = service.client.post("/api/v1/profiles/antwerp-narcotics@3.1-test/activate", json={"reason": "trial week"},

@@ -50,7 +50,7 @@ def test_sharing_groups_are_listed_for_members(api: Service) -> None:
     us = api.client.get("/api/v1/sharing-groups", headers=api.as_("us-officer")).json()["items"]
     assert [(g["id"], g["owner_org"], g["members"]) for g in us] == [("be-us", "be-customs", ["be-customs", "us-cbp"])]
     again = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"), json={"id": "be-us", "name": "x"})
-    assert again.status_code == 400 and again.json()["error"]["why"] == "'be-us' already exists"
+    assert again.status_code == 409 and again.json()["error"]["why"] == "'be-us' already exists"
     bad = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"), json={"id": "Be_US", "name": "x"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "sharing group id")
     assert api.client.get("/api/v1/sharing-groups", headers=api.as_("carrier")).status_code == 403

@@ -48,6 +48,19 @@ def test_tiny_history_by_hand() -> None:
     }
 
 
+def test_rates_of_nothing_are_none_not_zero() -> None:
+    """A figures review: an indicator that flagged no trip showed a hit rate of 0.0, which
+    reads as "never hits"; a history without hits has no recall either."""
+    history = [PastTrip(date(2026, 2, 1), trip(1, False, False), False),
+               PastTrip(date(2026, 2, 1), trip(2, False, True), False)]
+    report = backtest(PROFILE, history, 0.5).as_dict()
+    assert report["indicators"] == {
+        "freight_paid_in_cash": {"flagged": 1, "hits": 0, "hit_rate": 0.0, "recall": None},
+        "to_order_unknown_notify": {"flagged": 0, "hits": 0, "hit_rate": None, "recall": None},
+    }
+    assert (report["precision_at_capacity"], report["recall_at_capacity"]) == (0.0, None)
+
+
 def test_capacity_must_be_a_share() -> None:
     with pytest.raises(ValueError, match="not a share"):
         backtest(PROFILE, [], 0.0)

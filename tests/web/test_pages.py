@@ -573,7 +573,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert scanned.status_code == 303 and scanned.headers["location"] == f"/orders/{order_id}"
     stale = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                           "nii_image_ref": "IMG-8", "verdict": "clear"})
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     # after an anomaly the image cannot be cleared: no clear form (the box is searched)
     assert 'id="record-scan"' not in stale.text and 'id="record-clear"' not in stale.text
     assert "cannot scan an order that is scanned; it must be planned" in stale.text

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from scheldt.domain.trips import TripFilter, TripKey
-from scheldt.errors import InputError
+from scheldt.errors import ConflictError, InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -112,7 +112,7 @@ def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None
         assert rollback_profile(uow, "officer.a", "too many picks", LATER) == "antwerp-narcotics@3"
         assert uow.profiles.live().label == "antwerp-narcotics@3"  # type: ignore[union-attr]
         log = uow.profiles.activations()
-        with pytest.raises(InputError, match="already stored with another text"):
+        with pytest.raises(ConflictError, match="already stored with another text"):
             activate_profile(uow, v2.replace("weight: 30", "weight: 31"), "v2b.yaml", "officer.b", "", LATER)
     assert [(a["profile"], a["action"], a["actor"], a["reason"]) for a in log] == [
         ("antwerp-narcotics@3", "activate", "officer.a", "initial"),
@@ -419,5 +419,26 @@ def test_the_drift_chart_shows_days_without_scores() -> None:
                                          "2025-12-30", "2025-12-31", "2026-01-01"]
     assert filled[1] == {"day": "2025-12-26", "trips": 0, "high": 0, "medium": 0, "low": 0, "mean_score": None}
     assert [d["trips"] for d in filled] == [3, 0, 3, 0, 0, 0, 0, 3]
-    long_ago = [{"day": "2020-01-01", **day}, {"day": "2026-01-01", **day}]
-    assert with_empty_days(long_ago) == long_ago  # spans over 400 days stay as they are
+    # a figures review: once the days spanned over 400, months apart were drawn as neighbours
+    spread = [{"day": "2025-12-24", **day}, {"day": "2026-12-03", **day}, {"day": "2027-03-01", **day}]
+    shown = with_empty_days(spread)
+    assert len(shown) == 400 and shown[0]["day"] == "2026-01-26" and shown[-1]["day"] == "2027-03-01"
+    assert [d["day"] for d in shown if d["trips"]] == ["2026-12-03", "2027-03-01"]
+    assert with_empty_days(spread[:1]) == spread[:1] and with_empty_days([]) == []
+
+
+def test_the_route_keeps_a_transshipment_ports_discharge_and_reload_and_names_every_port() -> None:
+    """A figures review: the map showed only "discharged" at Balboa, hid the reload there, and
+    named neither Santos nor Antwerp (the UN/LOCODE excerpt lacks them; port-positions.csv has them)."""
+    from scheldt.domain.trips import TripEvent, TripFacts, TripKey
+    from scheldt.workflows.trip_views import route
+
+    def ev(kind: str, port: str, day: int, hour: int) -> TripEvent:
+        return TripEvent("EQUIPMENT", kind, "ACT", datetime(2025, 12, day, hour, tzinfo=UTC), unlocode=port)
+
+    facts = TripFacts(TripKey("MSCU1234565", "BL1", "V1"), datetime(2026, 1, 5, tzinfo=UTC), events=(
+        ev("LOAD", "BRSSZ", 10, 8), ev("DISC", "PABLB", 20, 10), ev("LOAD", "PABLB", 22, 8), ev("DISC", "BEANR", 30, 6)))
+    stops = route(facts)
+    assert [(s["unlocode"], s["name"]) for s in stops] == [("BRSSZ", "Santos"), ("PABLB", "Balboa"), ("BEANR", "Antwerpen")]
+    assert [m["text"] for m in stops[1]["moves"]] == ["discharged 2025-12-20 10:00 UTC", "loaded 2025-12-22 08:00 UTC"]
+    assert stops[1]["what"] == "DISC" and stops[0]["moves"][0]["text"] == "loaded 2025-12-10 08:00 UTC"

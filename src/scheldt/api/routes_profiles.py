@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from scheldt.api.deps import Ctx, CtxDep, CtxRouter
 from scheldt.api.routes_inspections import ReasonIn, Strict
@@ -24,7 +24,11 @@ MAX_PROFILE_BYTES = 256 * 1024
 
 
 class ProfileIn(Strict):
-    yaml: str = Field(min_length=1, max_length=MAX_PROFILE_BYTES, description="the profile's YAML text")
+    # the text as sent, not stripped: its digest must match the same text read back with GET
+    # (an API review's GET-then-POST round trip was refused as "another text")
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    yaml: str = Field(min_length=1, max_length=MAX_PROFILE_BYTES, description="the profile's YAML text, as stored")
 
 
 class BacktestIn(Strict):

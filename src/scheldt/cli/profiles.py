@@ -338,23 +338,26 @@ def backtest_command(
         return
     kind = "with the simulated truth" if truth else "with a recorded inspection outcome (capacity applies to them)"
     out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips {kind}, {report.hits} hits; selected "
-              f"{report.selected:,}, of which {report.selected_hits} hits: precision {data['precision_at_capacity']:.3f}, "
-              f"recall {data['recall_at_capacity']:.3f}" + (" (SIMULATED ground truth)" if truth else ""))
+              f"{report.selected:,}, of which {report.selected_hits} hits: precision {_rate(data['precision_at_capacity'])}, "
+              f"recall {_rate(data['recall_at_capacity'])}" + (" (SIMULATED ground truth)" if truth else ""))
     if live is not None:
         then = data["live"]
         out.print(f"live {escape(live.profile)} on the same trips: selected {live.selected:,}, of which "
-                  f"{live.selected_hits} hits: precision {then['precision_at_capacity']:.3f}, recall "
-                  f"{then['recall_at_capacity']:.3f} ({report.selected_hits - live.selected_hits:+d} hits)")
+                  f"{live.selected_hits} hits: precision {_rate(then['precision_at_capacity'])}, recall "
+                  f"{_rate(then['recall_at_capacity'])} ({report.selected_hits - live.selected_hits:+d} hits)")
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
                   "with one case more or less[/yellow]")
     table = Table("indicator", "flagged", "hits", "hit rate", "recall")
     for name, f in data["indicators"].items():  # type: ignore[union-attr]
         # 0 of 0 is no rate at all, not a rate of 0 (new-user review)
-        rate = f"{f['hit_rate']:.3f}" if f["flagged"] else "–"
-        recall = f"{f['recall']:.3f}" if report.hits else "–"
-        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), rate, recall)
+        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate(f["hit_rate"]), _rate(f["recall"]))
     out.print(table)
+
+
+def _rate(value: float | None) -> str:
+    """A rate to 3 decimals; an en dash for none (nothing to divide by)."""
+    return "–" if value is None else f"{value:.3f}"
 
 
 def _refuse_changed_text(uow: Any, label: str, text: str) -> None:

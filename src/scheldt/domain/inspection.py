@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheldt.errors import InputError
+from scheldt.errors import ConflictError, InputError
 
 SHIFTS = ("early", "late", "night")
 SELECTIONS = ("risk", "exploration", "manual")
@@ -162,13 +162,13 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     * correct (a searched order): the search fields again, all of them, and ``reason``
       (required): the search team mistyped the mass or the result; the change keeps both.
 
-    Raises InputError naming the field, or saying which states the action needs.
+    Raises InputError naming the field, ConflictError saying which states the action needs.
     """
     if action not in _MOVES:
         raise InputError("action", f"{action!r} is not one of {', '.join(ACTIONS)}")
     sources, target = _MOVES[action]
     if status not in sources:
-        raise InputError("action", f"cannot {action} an order that is {status.value}; "
+        raise ConflictError("action", f"cannot {action} an order that is {status.value}; "
                          f"it must be {' or '.join(sorted(s.value for s in sources))}")
     stray = sorted(k for k, v in data.items() if k not in _FIELDS[action] and v not in (None, ""))
     if stray:
@@ -216,6 +216,30 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
                          f"{MAX_SEIZURE_KG:,.0f}")
     out["mass_kg"] = float(mass)
     return out
+
+
+def heaviest_known_gross_kg(facts: dict[str, Any] | None) -> float | None:
+    """The most a trip's container can weigh by its stored facts (a trip assessment's facts as
+    plain JSON): its verified gross mass (SOLAS VGM, box and load together, kg) where declared,
+    else the heaviest gross mass on its transport documents (a bill of lading may total
+    several boxes, so this bounds the box from above too); None when no mass is known."""
+    if not facts:
+        return None
+    vgm = [e["verified_gross_mass_kg"] for e in facts.get("events", ()) if e.get("verified_gross_mass_kg")]
+    if vgm:
+        return float(max(vgm))
+    docs = [d["gross_mass_kg"] for d in facts.get("documents", ()) if d.get("gross_mass_kg")]
+    return float(max(docs)) if docs else None
+
+
+def check_seizure_mass(mass_kg: float, gross_kg: float | None) -> None:
+    """Refuse a seized mass heavier than the container can be (``gross_kg``, see
+    :func:`heaviest_known_gross_kg`): a figure with extra digits (99,999 kg in an 11 t box,
+    a figures review) would otherwise dominate the kg-seized figures. Raises InputError."""
+    if gross_kg is not None and mass_kg > gross_kg:
+        raise InputError("mass_kg", f"{mass_kg:,.3f}".rstrip("0").rstrip(".") + " kg is more than the container "
+                         f"weighs with its load ({gross_kg:,.0f} kg gross by its VGM or transport document): "
+                         "check the figure")
 
 
 def outcome(status: Status, result: str) -> tuple[bool, bool] | None:

@@ -23,10 +23,9 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from functools import lru_cache
 from importlib.resources import files
-
-from datetime import date
 
 HS_EDITION = "HS 2022 (UN Comtrade extract)"
 #: WCO HS editions and the day each entered into force.
@@ -125,6 +124,18 @@ def _degrees(text: str) -> tuple[float, float] | None:
 @lru_cache(maxsize=1)
 def _port_positions() -> dict[str, tuple[float, float]]:
     return {r["locode"]: (float(r["latitude"]), float(r["longitude"])) for r in _rows("port-positions.csv")}
+
+
+@lru_cache(maxsize=1)
+def _port_names() -> dict[str, str]:
+    return {r["locode"]: r["name"] for r in _rows("port-positions.csv")}
+
+
+def port_name(code: str) -> str:
+    """The name of a UN/LOCODE location: the shipped UN/LOCODE excerpt's, else the name in
+    ``port-positions.csv`` (ports of the samples and the simulator the partial excerpt lacks),
+    else ""."""
+    return (unlocodes().get(code) or {}).get("name", "") or _port_names().get(code, "")
 
 
 def port_position(code: str) -> tuple[float, float] | None:

@@ -59,10 +59,16 @@ class IndicatorFigures:
     flagged: int = 0
     hits: int = 0
 
-    def as_dict(self, all_hits: int) -> dict[str, float | int]:
-        return {"flagged": self.flagged, "hits": self.hits,
-                "hit_rate": round(self.hits / self.flagged, 4) if self.flagged else 0.0,
-                "recall": round(self.hits / all_hits, 4) if all_hits else 0.0}
+    def as_dict(self, all_hits: int) -> dict[str, float | int | None]:
+        """Counts and rates; a rate of nothing (0 flagged, no hits at all) is None, not 0.0,
+        which read as "this indicator never hits" (figures review)."""
+        return {"flagged": self.flagged, "hits": self.hits, "hit_rate": _share(self.hits, self.flagged),
+                "recall": _share(self.hits, all_hits)}
+
+
+def _share(part: int, whole: int) -> float | None:
+    """part / whole to 4 decimals; None when ``whole`` is 0."""
+    return round(part / whole, 4) if whole else None
 
 
 @dataclass
@@ -81,8 +87,8 @@ class BacktestReport:
         return {
             "profile": self.profile, "capacity": self.capacity, "trips": self.trips, "hits": self.hits,
             "selected": self.selected, "selected_hits": self.selected_hits,
-            "precision_at_capacity": round(self.selected_hits / self.selected, 4) if self.selected else 0.0,
-            "recall_at_capacity": round(self.selected_hits / self.hits, 4) if self.hits else 0.0,
+            "precision_at_capacity": _share(self.selected_hits, self.selected),
+            "recall_at_capacity": _share(self.selected_hits, self.hits),
             "indicators": {k: v.as_dict(self.hits) for k, v in sorted(self.indicators.items())},
         }
 

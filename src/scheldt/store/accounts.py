@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import Organisation, OrgKind, Role
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
 from scheldt.store.rows import aware
 
@@ -59,9 +59,9 @@ class AccountRepository:
 
     # organisations
     def add_organisation(self, org: Organisation, now: datetime) -> None:
-        """Store a new organisation. Raises InputError when the id is taken."""
+        """Store a new organisation. Raises ConflictError when the id is taken."""
         if self.session.get(OrganisationRow, org.id) is not None:
-            raise InputError("organisation id", f"{org.id!r} already exists")
+            raise ConflictError("organisation id", f"{org.id!r} already exists")
         self.session.add(OrganisationRow(id=org.id, name=org.name, kind=org.kind.value, carrier_codes=list(org.carrier_codes),
                                          terminal_codes=list(org.terminal_codes), created_at=now))
         self.session.flush()
@@ -94,9 +94,9 @@ class AccountRepository:
     # users
     def add_user(self, username: str, org_id: str, display_name: str, roles: frozenset[Role], password_hash: str,
                  now: datetime) -> StoredUser:
-        """Store a new user. Raises InputError when the username is taken."""
+        """Store a new user. Raises ConflictError when the username is taken."""
         if self.session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-            raise InputError("username", f"{username!r} already exists")
+            raise ConflictError("username", f"{username!r} already exists")
         row = UserRow(username=username, organisation_id=org_id, display_name=display_name,
                       roles=sorted(r.value for r in roles), password_hash=password_hash, active=True, created_at=now)
         self.session.add(row)

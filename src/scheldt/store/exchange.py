@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import (
     NodeAccountRow,
@@ -315,9 +315,9 @@ class ExchangeRepository:
 
     # sharing groups
     def add_group(self, group_id: str, name: str, owner_org: str, members: Sequence[str], now: datetime) -> None:
-        """Create a sharing group (its owner is a member). Raises InputError when the id is taken."""
+        """Create a sharing group (its owner is a member). Raises ConflictError when the id is taken."""
         if self.session.get(SharingGroupRow, group_id) is not None:
-            raise InputError("sharing group id", f"{group_id!r} already exists")
+            raise ConflictError("sharing group id", f"{group_id!r} already exists")
         self.session.add(SharingGroupRow(id=group_id, name=name, owner_org=owner_org, created_at=now))
         self.session.flush()
         for org in sorted({owner_org, *members}):

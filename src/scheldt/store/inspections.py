@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
 from scheldt.domain.inspection import TAKES_SLOT
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.container_trips import scope_clause
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
@@ -72,11 +72,11 @@ class InspectionRepository:
 
     # scanners
     def add_scanner(self, scanner_id: str, name: str, site: str, capacity: int, org_id: str) -> None:
-        """Store a scanner. Raises InputError when the id is taken or the capacity is not 1-1000."""
+        """Store a scanner. Raises ConflictError when the id is taken, InputError when the capacity is not 1-1000."""
         if not 1 <= capacity <= 1000:
             raise InputError("capacity_per_shift", f"{capacity} must be between 1 and 1000 containers")
         if self.session.get(ScannerRow, scanner_id) is not None:
-            raise InputError("scanner id", f"{scanner_id!r} already exists")
+            raise ConflictError("scanner id", f"{scanner_id!r} already exists")
         self.session.add(ScannerRow(id=scanner_id, name=name, site=site, capacity_per_shift=capacity,
                                     organisation_id=org_id))
         self.session.flush()
@@ -175,12 +175,18 @@ class InspectionRepository:
 
     def seizures(self, org_id: str) -> list[dict[str, Any]]:
         """Every seizure an organisation recorded, with its trip's container number, port of
-        loading and latest assessment id (None when not scored)."""
-        o, t = ScanOrderRow, ContainerTripRow
-        stmt = (select(o.id, o.trip_id, o.updated_at, o.drug_type, o.mass_kg, o.concealment, o.selection, t.container_number,
-                       t.port_of_loading, t.assessment_id).join(t, t.id == o.trip_id)
+        loading, latest assessment id (None when not scored), when the search found it
+        (``searched_at``, UTC: the first change to searched; a later correction moves
+        ``updated_at`` only) and when the record last changed (``updated_at``)."""
+        o, t, c = ScanOrderRow, ContainerTripRow, ScanOrderChangeRow
+        searched = (select(func.min(c.at)).where(c.order_id == o.id, c.to_status == "searched")
+                    .correlate(o).scalar_subquery())
+        stmt = (select(o.id, o.trip_id, o.updated_at, searched.label("searched_at"), o.drug_type, o.mass_kg,
+                       o.concealment, o.selection, t.container_number, t.port_of_loading, t.assessment_id)
+                .join(t, t.id == o.trip_id)
                 .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
-        return [dict(r._mapping) | {"updated_at": aware(r.updated_at)} for r in self.session.execute(stmt)]
+        return [dict(r._mapping) | {"updated_at": aware(r.updated_at), "searched_at": aware(r.searched_at or r.updated_at)}
+                for r in self.session.execute(stmt)]
 
     def hit_rates(self, org_id: str) -> dict[str, dict[str, int]]:
         """Per selection type (risk / exploration / manual): inspections done (searched or

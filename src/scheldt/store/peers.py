@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.models import PeerRow
 from scheldt.store.rows import aware
 
@@ -81,11 +81,11 @@ class PeerRepository:
 
     def add(self, name: str, api_root: str, organisation_id: str, username: str, secret_kind: str, secret: str,
             default_group: str | None, now: datetime, relays_for: tuple[str, ...] = ()) -> Peer:
-        """Register a peer. Raises InputError when the name is taken or the credential kind unknown."""
+        """Register a peer. Raises ConflictError when the name is taken, InputError when the credential kind is unknown."""
         if secret_kind not in SECRET_KINDS:
             raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
         if self.session.get(PeerRow, name) is not None:
-            raise InputError("peer name", f"{name!r} already exists")
+            raise ConflictError("peer name", f"{name!r} already exists")
         row = PeerRow(name=name, api_root=api_root, organisation_id=organisation_id, username=username,
                       secret=f"{secret_kind}:{secret}", cursors={}, last_error="", created_at=now,
                       default_group=default_group, relays_for=sorted(set(relays_for)))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.models import ProfileActivationRow, RiskProfileRow
+from scheldt.store.rows import aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,6 @@ class StoredProfile:
         return f"{self.name}@{self.version}"
 
 
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
 
 class ProfileRepository:
     """Profile versions and activations (never commits)."""
@@ -39,13 +37,13 @@ class ProfileRepository:
         self.session = session
 
     def store(self, name: str, version: str, owner: str, body: str, digest: str, at: datetime) -> StoredProfile:
-        """Keep a profile version; storing the same text again is a no-op. Raises InputError
+        """Keep a profile version; storing the same text again is a no-op. Raises ConflictError
         when ``name@version`` is already stored with another text (a new text needs a new version)."""
         row = self.session.scalars(select(RiskProfileRow).where(RiskProfileRow.name == name,
                                                                 RiskProfileRow.version == version)).first()
         if row is not None:
             if row.digest != digest:
-                raise InputError(f"{name}@{version}", "this version is already stored with another text; "
+                raise ConflictError(f"{name}@{version}", "this version is already stored with another text; "
                                  "give the changed profile a new version")
             return self._plain(row)
         row = RiskProfileRow(name=name, version=version, owner=owner, body=body, digest=digest, stored_at=at)
@@ -73,7 +71,7 @@ class ProfileRepository:
             select(ProfileActivationRow, RiskProfileRow).join(RiskProfileRow, RiskProfileRow.id == ProfileActivationRow.profile_id)
             .order_by(ProfileActivationRow.id)).all()
         return [{"profile": f"{p.name}@{p.version}", "action": a.action, "actor": a.actor, "reason": a.reason,
-                 "at": _utc(a.at)} for a, p in rows]
+                 "at": aware(a.at)} for a, p in rows]
 
     def live(self) -> StoredProfile | None:
         """The live profile version (latest activation), or None when none was activated."""

@@ -17,7 +17,9 @@ from scheldt.domain.inspection import (
     Status,
     apply,
     check_plan,
+    check_seizure_mass,
     check_shift_ahead,
+    heaviest_known_gross_kg,
     outcome,
     shift_end,
 )
@@ -202,13 +204,16 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     of a searched order whose seizure report was shared updates or withdraws the report
     (:func:`scheldt.workflows.share.follow_correction`; the answer then holds
     ``seizure_report``: ``{"id", "action"}``). Raises
-    InputError for a move or field that is not allowed, ForbiddenError for a role that may not."""
+    InputError for a move or field that is not allowed (a seized mass heavier than the box, too),
+    ForbiddenError for a role that may not."""
     if action not in _ACTION_PERMISSION:
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
     require(principal, _ACTION_PERMISSION[action])
     uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
     change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
+    if change.fields.get("mass_kg") is not None:
+        check_seizure_mass(change.fields["mass_kg"], _gross_kg(uow, order["trip_id"]))
     if action == "correct" and all(change.fields.get(k) == order.get(k) for k in SEARCH_FIELDS):
         # a double-submitted correction recorded a second one whose "was" was the first's values
         raise InputError("action", "the search record says this already: nothing to correct")
@@ -233,6 +238,14 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         if followed is not None:
             result = {**result, "seizure_report": followed}
     return result
+
+
+def _gross_kg(uow: Any, trip_id: int) -> float | None:
+    """The trip's heaviest known gross mass (kg) from the facts it was last scored on."""
+    assessment_id = uow.container_trips.get(trip_id)["assessment_id"]
+    if assessment_id is None:
+        return None
+    return heaviest_known_gross_kg(uow.trip_assessments.facts_of([assessment_id]).get(assessment_id))
 
 
 #: Trip states that an inspection decided (searched, cleared): only a manual pick plans them again.

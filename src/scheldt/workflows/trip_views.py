@@ -33,15 +33,24 @@ def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
     return out
 
 
+#: What a move at a port reads as on the trip map.
+_MOVES = {"LOAD": "loaded", "DISC": "discharged", "LOAD (bay plan)": "port of loading on the bay plan of",
+          "DISC (bay plan)": "port of discharge on the bay plan of"}
+
+
 def route(facts: Any) -> list[dict[str, Any]]:
     """The trip's ports in order (port of loading, transshipments, port of discharge) with
-    their positions where known: ``[{"unlocode", "name", "lat", "lon", "what", "time"}]``; for a
-    box known only from a bay plan, the plan's ports of loading and discharge."""
+    their positions where known: ``[{"unlocode", "name", "lat", "lon", "what", "time",
+    "moves"}]``: ``what`` and ``time`` of the first move there, ``moves`` every actual load and
+    discharge there in order (``{"what", "time", "text"}``: a transshipment port's discharge
+    and reload, which a figures review found the map hid); for a box known only from a bay
+    plan, the plan's ports of loading and discharge."""
     stops: list[dict[str, Any]] = []
     for e in facts.events:
         if e.classifier != "ACT" or e.event_type not in ("LOAD", "DISC") or not e.unlocode:
             continue
         if stops and stops[-1]["unlocode"] == e.unlocode:
+            stops[-1]["moves"].append(_move(e.event_type, e.event_time))
             continue
         stops.append(_stop(e.unlocode, e.event_type, e.event_time))
     plan = next((e for e in facts.events if e.kind == "STOWAGE" and e.classifier == "ACT"), None)
@@ -52,11 +61,16 @@ def route(facts: Any) -> list[dict[str, Any]]:
     return stops
 
 
+def _move(what: str, when: Any) -> dict[str, Any]:
+    time = _iso(when)
+    shown = f" {str(time)[:16].replace('T', ' ')} UTC" if time else ""
+    return {"what": what, "time": time, "text": _MOVES.get(what, what) + shown}
+
+
 def _stop(unlocode: str, what: str, when: Any) -> dict[str, Any]:
     where = reference.port_position(unlocode)
-    name = (reference.unlocodes().get(unlocode) or {}).get("name", "")
-    return {"unlocode": unlocode, "name": name, "lat": where[0] if where else None,
-            "lon": where[1] if where else None, "what": what, "time": _iso(when)}
+    return {"unlocode": unlocode, "name": reference.port_name(unlocode), "lat": where[0] if where else None,
+            "lon": where[1] if where else None, "what": what, "time": _iso(when), "moves": [_move(what, when)]}
 
 
 def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
@@ -143,7 +157,7 @@ def outsider_hold(h: dict[str, Any]) -> dict[str, Any]:
 
 
 def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
-    """An agency's dashboard figures: seizures by ISO week, by port of loading and by commodity
+    """An agency's dashboard figures: seizures by ISO week of the search (UTC), by port of loading and by commodity
     (HS chapter of the trip's latest document), kg seized, hit rate of risk, exploration and
     manual picks, and model drift (per day of latest scoring: trips, mean score, and how many
     fall in each risk band; a shift in these with the same profile and model is drift)."""
@@ -152,7 +166,7 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
     by_port: Counter[str] = Counter()
     kg_by_drug: defaultdict[str, float] = defaultdict(float)
     for s in seizures:
-        year, week, _ = s["updated_at"].isocalendar()
+        year, week, _ = s["searched_at"].isocalendar()  # not updated_at: a correction moved it (figures review)
         by_week[f"{year}-W{week:02d}"] += 1
         by_port[s["port_of_loading"] or "unknown"] += 1
         kg_by_drug[s["drug_type"]] += s["mass_kg"] or 0.0
@@ -170,20 +184,20 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
     }
 
 
-#: Longest span of days :func:`with_empty_days` fills (a year and a bit).
+#: Days the drift chart covers: the last scoring day and the days before it (a year and a bit).
 DRIFT_MAX_DAYS = 400
 
 
 def with_empty_days(days: list[dict[str, Any]], most: int = DRIFT_MAX_DAYS) -> list[dict[str, Any]]:
-    """``days`` (per scoring day, oldest first, ``day`` as YYYY-MM-DD) with the days between
-    them that scored nothing, as 0 trips and no mean score, so a chart shows a feed that went
-    quiet (an officer review read a 5-day gap as consecutive days). Spans longer than ``most``
-    days are left as they are."""
-    if len(days) < 2:
+    """``days`` (per scoring day, oldest first, ``day`` as YYYY-MM-DD) over the last ``most``
+    days up to the latest one, with the days between that scored nothing as 0 trips and no
+    mean score, so a chart shows a feed that went quiet (an officer review read a 5-day gap as
+    consecutive days). Older days are left out: a figures review found months apart drawn as
+    neighbouring bars once the data spanned more than ``most`` days."""
+    if not days:
         return days
-    first, last = date.fromisoformat(days[0]["day"]), date.fromisoformat(days[-1]["day"])
-    if (last - first).days + 1 > most:
-        return days
+    last = date.fromisoformat(days[-1]["day"])
+    first = max(date.fromisoformat(days[0]["day"]), last - timedelta(days=most - 1))
     known = {d["day"]: d for d in days}
     out = []
     for i in range((last - first).days + 1):

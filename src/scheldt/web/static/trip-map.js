@@ -18,8 +18,8 @@
     L.polyline(route, { className: "route-line", color: "#b4233b", weight: 2.5, dashArray: "6 5" }).addTo(map);
   }
   data.route.forEach(function (s, i) {
-    var label = s.unlocode + (s.name ? " (" + s.name + ")" : "") + ": " + (s.what === "LOAD" ? "loaded " : "discharged ") +
-      (s.time || "").slice(0, 16).replace("T", " ") + " UTC";
+    var label = s.unlocode + (s.name ? " (" + s.name + ")" : "") + ": " +
+      s.moves.map(function (m) { return m.text; }).join(", then ");
     L.circleMarker([s.lat, s.lon], { className: "route-port", radius: i === 0 ? 7 : 5, color: "#7a1023",
       fillColor: i === 0 ? "#b4233b" : "#fff", fillOpacity: 1, weight: 2 }).bindTooltip(label).addTo(map);
     bounds.extend([s.lat, s.lon]);
