@@ -450,6 +450,7 @@ def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(ser
     mine = walk(service, "carrier")[0]
     r = service.client.post(f"/api/v1/trips/{mine['id']}/hold", headers=h("officer"), json={"reason": "awaiting K9 team"})
     assert r.status_code == 201 and r.json()["placed_by"] == "officer"
+    assert r.json()["container_number"] == mine["container_number"]  # as the hold list gives it (API review)
     again = service.client.post(f"/api/v1/trips/{mine['id']}/hold", headers=h("officer"), json={"reason": "twice"})
     assert again.status_code == 409
     seen = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
@@ -587,6 +588,12 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
     assert service.client.get("/api/v1/me", headers=h).json()["organisation"]["id"] == "terminal-2"
     listed = service.client.get("/api/v1/tokens", headers=h).json()["items"]
     assert listed[0]["name"] == "gate system" and secret not in str(listed)
+    # the answer names the token's id and expiry (an API review: revoking it took a GET first)
+    assert (made.json()["id"], made.json()["expires_at"]) == (listed[0]["id"], listed[0]["expires_at"])
+    # numbers are numbers: "1" is not taken as 1 (an API review: "42.0" was taken as trip 42)
+    for days in ("1", 1.0, True):
+        typed = service.client.post("/api/v1/tokens", json={"name": "x", "days": days}, headers=service.as_("terminal"))
+        assert typed.status_code == 422 and typed.json()["error"]["where"] == "body.days", typed.text
     assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=service.as_("carrier")).status_code == 404
     assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=h).json() == {"revoked": listed[0]["id"]}
     gone = service.client.get("/api/v1/me", headers=h)
@@ -852,3 +859,40 @@ def test_an_administrator_searches_the_audit_log_and_the_search_is_recorded(serv
                                                                              "text": "GET /api/v1/audit"})
     searches = [e for e in again.json()["entries"] if e["payload"]["object_kind"] == "audit"]
     assert searches and searches[0]["payload"]["details"]["actor"] == "analyst"
+
+
+def test_errors_and_credentials_are_as_the_openapi_document_says(service: Service) -> None:
+    """An API review: every documented error body was FastAPI's HTTPValidationError, no
+    credentials were described (/docs could not authorize), TAXII was documented as
+    application/json, a request without credentials was answered 422 with its field names,
+    broken JSON was reported at "body.1" and a text/plain body as a missing dictionary."""
+    c, h = service.client, service.as_("officer")
+    doc = c.get("/openapi.json").json()
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "session", "basic"}
+    trips = doc["paths"]["/api/v1/trips"]["get"]
+    assert trips["security"] == [{"bearer": []}, {"session": []}]
+    assert trips["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert {"401", "403", "404"} <= set(trips["responses"]) and "HTTPValidationError" not in str(doc)
+    assert "security" not in doc["paths"]["/api/v1/auth/sign-in"]["post"]
+    discovery = doc["paths"]["/taxii2/"]["get"]["responses"]
+    assert list(discovery["200"]["content"]) == ["application/taxii+json;version=2.1"]
+    # the error body the document promises is the one sent
+    bad = c.get("/api/v1/trips", params={"limit": 0}, headers=h)
+    assert bad.status_code == 422 and set(bad.json()["error"]) == {"status", "where", "why"}
+    # no credentials, or refused ones: 401 before any field is looked at
+    with service.uow() as uow:
+        head = AuditLog(uow.session).head()
+    for headers in ({}, {"Authorization": "Bearer sct_not-a-token"}):
+        assert c.get("/api/v1/trips", params={"limit": 0}, headers=headers).status_code == 401
+        refused = c.post("/api/v1/trips/1/hold", json={}, headers=headers)
+        assert refused.status_code == 401 and refused.json()["error"]["where"] == "credentials", refused.text
+    with service.uow() as uow:  # the refused token is audited, as it is where the route runs
+        after = AuditLog(uow.session).entries(after_seq=head.seq if head else 0, limit=1000)
+    assert [(e.kind, e.payload["action"]) for e in after if e.kind == "sign-in-failed"] == [
+        ("sign-in-failed", "GET /api/v1/trips?limit=0"), ("sign-in-failed", "POST /api/v1/trips/1/hold")]
+    broken = c.post("/api/v1/trips/1/hold", content=b"{bad", headers=h | {"Content-Type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["error"] == {
+        "status": 422, "where": "body", "why": "not valid JSON: Expecting property name enclosed in double quotes "
+                                                "at character 1"}
+    plain = c.post("/api/v1/trips/1/hold", content=b'{"reason": "x"}', headers=h | {"Content-Type": "text/plain"})
+    assert plain.status_code == 415 and plain.json()["error"]["where"] == "content-type", plain.text

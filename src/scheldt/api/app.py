@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scheldt import __version__
 from scheldt.api import (
     errors,
+    openapi,
     routes_admin,
     routes_exchange,
     routes_inspections,
@@ -200,6 +201,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
                    routes_exchange):
         app.include_router(module.router)
     app.include_router(taxii.router)  # the TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii)
+    openapi.install(app)
 
     _offline_docs(app)
 

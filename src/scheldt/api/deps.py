@@ -141,6 +141,32 @@ def audit_refused_token(request: Request, now: datetime) -> None:
                     [("sign-in-failed", {"object_kind": "api-token", "object_id": "", "details": {}})], now)
 
 
+NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer <token>'"
+#: API paths anyone may call: signing in.
+OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
+
+
+def refused_credentials(request: Request) -> AuthError | None:
+    """The AuthError an API request gets for its credentials (none, unknown, revoked or
+    expired; a refused token audited as in :func:`request_context`), or None when they are
+    good or the path is open to all. For requests refused before their route ran: an API
+    review got 422 answers naming the fields of a request that carried no credentials."""
+    if not request.url.path.startswith("/api/v1/") or request.url.path in OPEN_PATHS:
+        return None
+    now = utc_now()
+    secret, kinds = credential_secret(request)
+    if not secret:
+        return AuthError("credentials", NOT_SIGNED_IN)
+    with unit_of_work(request.app.state.engine) as uow:
+        try:
+            authenticate(uow, secret, now, kinds, request.app.state.host_org)
+        except AuthError as exc:
+            if kinds != ("session",):
+                audit_refused_token(request, now)
+            return exc
+    return None
+
+
 @contextmanager
 def request_context(request: Request) -> Iterator[Ctx]:
     """The request's :class:`Ctx`: open a unit of work, authenticate, and, when the block
@@ -151,7 +177,7 @@ def request_context(request: Request) -> Iterator[Ctx]:
     with unit_of_work(request.app.state.engine) as uow:
         secret, kinds = credential_secret(request)
         if not secret:
-            raise AuthError("credentials", "not signed in: send a session cookie or 'Authorization: Bearer <token>'")
+            raise AuthError("credentials", NOT_SIGNED_IN)
         if kinds == ("session",) and request.method not in SAFE_METHODS:
             # a review withdrew an alert by a text/plain POST from another origin, which the
             # browser sends without asking first, with the workbench's cookie

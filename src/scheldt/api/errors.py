@@ -1,7 +1,8 @@
 """One JSON error shape for every failure: ``{"error": {"status": 404, "where": ..., "why": ...}}``.
 
 Scheldt's own errors carry where and why; request validation errors name the field path
-(``body.mass_kg``) and pydantic's reason; anything unexpected is a 500 that says so without
+(``body.mass_kg``) and pydantic's reason, once the credentials are checked (a request without
+good ones gets 401 whatever its fields); anything unexpected is a 500 that says so without
 internals (the traceback goes to the server log).
 """
 
@@ -12,8 +13,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from scheldt.api.deps import refused_credentials
 from scheldt.errors import ScheldtError
 
 log = logging.getLogger("scheldt.api")
@@ -40,8 +43,19 @@ async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    refused = await run_in_threadpool(refused_credentials, request)
+    if refused is not None:  # who may not ask learns nothing of the request's fields (API review)
+        return await _scheldt(request, refused)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    where = _location(first.get("loc", ()))
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "json_invalid":  # it named the character offset as a field: "body.1"
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return error_response(422, "body", f"not valid JSON: {first.get('ctx', {}).get('error', 'decode error')}{at}")
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if loc == ("body",) and first.get("type") == "model_attributes_type" and not _json_type(sent):
+        return error_response(415, "content-type", f"send the body as JSON (Content-Type: application/json), "
+                                                   f"not {sent[:100] or 'without a content type'}")
+    where = _location(loc)
     why = str(first.get("msg", "invalid"))
     more = len(exc.errors()) - 1
     if more > 0:
@@ -49,8 +63,14 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, where, why)
 
 
+def _json_type(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's, for bytes
+        return error_response(400, "body", "not JSON text in UTF-8")  # that are not UTF-8 (an API review)
     return error_response(exc.status_code, request.url.path, str(exc.detail), getattr(exc, "headers", None))
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from scheldt.api.deps import (
     SESSION_COOKIE,
@@ -55,13 +55,13 @@ class UserIn(Strict):
 
 
 class ActiveIn(Strict):
-    active: bool = Field(description="false: the user's sessions and tokens stop working at once")
+    active: StrictBool = Field(description="false: the user's sessions and tokens stop working at once")
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class TokenIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    days: int = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
+    days: StrictInt = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
 
 
 def _org(o: Any, client_of: str | None = None) -> dict[str, Any]:
@@ -177,9 +177,10 @@ def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
 
 @router.post("/tokens", status_code=201, summary="Make an API token for yourself (shown once)")
 def create_token(body: TokenIn, ctx: CtxDep) -> dict[str, Any]:
-    secret = accounts.create_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
-    ctx.audit("write", "token", body.name, action="create")
-    return {"token": secret, "name": body.name, "days": body.days}
+    made = accounts.new_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
+    ctx.audit("write", "token", made["id"], action="create", name=body.name)
+    # its id and expiry too (an API review: revoking it took a GET /tokens to find the id)
+    return made | {"days": body.days, "expires_at": made["expires_at"].isoformat()}
 
 
 def _target_org(ctx: Any, org_id: str | None) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
@@ -56,12 +56,12 @@ class TermsIn(Strict):
 
 
 class AlertIn(TermsIn):
-    trip_id: int = Field(ge=1)
+    trip_id: StrictInt = Field(ge=1)
     note: str = Field(default="", max_length=2000, description="one more reason, in the officer's words")
 
 
 class SeizureReportIn(TermsIn):
-    order_id: int = Field(ge=1, description="a scan order that recorded a seizure")
+    order_id: StrictInt = Field(ge=1, description="a scan order that recorded a seizure")
     description: str = Field(default="", max_length=2000)
 
 
@@ -82,7 +82,7 @@ class WatchEntryIn(TermsIn):
 class SightingIn(Strict):
     alert_id: str = Field(min_length=3, max_length=100, description="the alert's STIX id")
     result: Literal[RESULTS]  # type: ignore[valid-type]
-    count: int = Field(default=1, ge=0, le=999_999_999)
+    count: StrictInt = Field(default=1, ge=0, le=999_999_999)
     detail: str = Field(default="", max_length=4000)
     recipients: list[Annotated[str, Field(max_length=130)]] = Field(
         default_factory=list, max_length=100, description="for a TLP:RED alert: who at its originator gets this")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
@@ -24,7 +24,9 @@ _DRAW = random.SystemRandom()
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields (a typo is an error, not silently ignored)."""
+    """Request bodies refuse unknown fields (a typo is an error, not silently ignored); their
+    numbers and booleans are typed Strict* so that "3" or 42.0 is refused, not converted (an API
+    review: a trip id sent as "42.0" was taken as trip 42)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -33,17 +35,17 @@ class ScannerIn(Strict):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(default="", max_length=200)
     site: str = Field(default="", max_length=200)
-    capacity_per_shift: int = Field(ge=1, le=1000, description="containers per shift")
+    capacity_per_shift: StrictInt = Field(ge=1, le=1000, description="containers per shift")
 
 
 class ScannerChange(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     site: str | None = Field(default=None, max_length=200)
-    capacity_per_shift: int | None = Field(default=None, ge=1, le=1000, description="containers per shift, from now on")
+    capacity_per_shift: StrictInt | None = Field(default=None, ge=1, le=1000, description="containers per shift, from now on")
 
 
 class ScanOrderIn(Strict):
-    trip_id: int = Field(ge=1)
+    trip_id: StrictInt = Field(ge=1)
     scanner_id: str = Field(min_length=1, max_length=64)
     shift_date: date
     shift: Shift
@@ -53,8 +55,8 @@ class ScanOrderIn(Strict):
 
 class FillIn(Strict):
     scanner_id: str = Field(min_length=1, max_length=64)
-    count: int | None = Field(default=None, ge=1, le=1000, description="orders to add (default: every free slot)")
-    exploration: float = Field(default=inspections.FILL_EXPLORATION, ge=0, le=1,
+    count: StrictInt | None = Field(default=None, ge=1, le=1000, description="orders to add (default: every free slot)")
+    exploration: StrictFloat = Field(default=inspections.FILL_EXPLORATION, ge=0, le=1,
                                description="share of them drawn at random among open trips (rounded half up)")
 
 
@@ -71,7 +73,7 @@ class ActionIn(Strict):
     verdict: Literal["clear", "anomaly"] | None = None
     result: Literal["nothing_found", "irregularity", "seizure"] | None = None
     drug_type: Literal[DRUG_TYPES] | None = None  # type: ignore[valid-type]
-    mass_kg: Annotated[float | None, BeforeValidator(_not_true_or_false)] = Field(
+    mass_kg: Annotated[StrictFloat | None, BeforeValidator(_not_true_or_false)] = Field(
         default=None, ge=MIN_SEIZURE_KG, le=MAX_SEIZURE_KG, allow_inf_nan=False, description="kg")
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=2000)

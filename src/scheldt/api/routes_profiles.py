@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool, StrictFloat
 
 from scheldt.api.deps import Ctx, CtxDep, CtxRouter
 from scheldt.api.routes_inspections import ReasonIn, Strict
@@ -35,8 +35,8 @@ class BacktestIn(Strict):
     profile: str | None = Field(default=None, max_length=100, description="name@version; default: the live one")
     start: datetime | None = None
     end: datetime | None = None
-    capacity: float = Field(default=0.08, gt=0, le=1, description="share of trips inspected")
-    truth: bool = Field(default=False, description="count the simulator's ground truth instead of recorded seizures")
+    capacity: StrictFloat = Field(default=0.08, gt=0, le=1, description="share of trips inspected")
+    truth: StrictBool = Field(default=False, description="count the simulator's ground truth instead of recorded seizures")
 
 
 def _stored(p: Any, live: str | None) -> dict[str, Any]:

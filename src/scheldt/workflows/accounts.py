@@ -114,12 +114,20 @@ def create_user(uow: Any, username: str, org_id: str, roles: list[str], password
 
 def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -> str:
     """Make an API token for a user, valid ``days`` (1-730) days; returns the secret, shown once."""
+    return new_token(uow, username, name, days, now)["token"]
+
+
+def new_token(uow: Any, username: str, name: str, days: int, now: datetime) -> dict[str, Any]:
+    """Make an API token for a user, valid ``days`` (1-730) days: ``{"token" (the secret, shown
+    once), "id" (to revoke it by), "name", "expires_at" (UTC)}``. Raises InputError for a bad
+    ``days``, NotFoundError for an unknown user."""
     if not 1 <= days <= TOKEN_DAYS_MAX:
         raise InputError("days", f"{days} must be between 1 and {TOKEN_DAYS_MAX}")
     user = uow.accounts.user(username)
     secret = "sct_" + secrets.token_urlsafe(32)
-    uow.accounts.add_credential(secret_hash(secret), "token", user.id, name or "api token", now, now + timedelta(days=days))
-    return secret
+    expires = now + timedelta(days=days)
+    token_id = uow.accounts.add_credential(secret_hash(secret), "token", user.id, name or "api token", now, expires)
+    return {"token": secret, "id": token_id, "name": name or "api token", "expires_at": expires}
 
 
 #: What a user or token that is not the requester's to manage is called, whether it exists or

@@ -278,17 +278,19 @@ def _any_seizure(uow: Any, principal: Principal, trip_id: int) -> bool:
 
 
 def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
-    """Put a trip on hold with a written reason. Raises ConflictError when it is on hold already."""
+    """Put a trip on hold with a written reason; returns the hold with its trip's container
+    number. Raises ConflictError when it is on hold already."""
     require(principal, Permission.HOLD)
     reason = _reason(reason)
     uow.inspections.lock()  # before looking for an active hold (simultaneous holds made three)
-    uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     if uow.inspections.active_hold(trip_id) is not None:
         raise ConflictError(f"trip {trip_id}", "is on hold already")
     hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=True)
     notices.notify_hold(uow, trip_id, now, principal.username, principal.organisation.id)
-    return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id}
+    # with the container number, as the hold list gives it (an API review)
+    return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id, "container_number": trip["container_number"]}
 
 
 def send_notice(uow: Any, principal: Principal, trip_id: int, text: str, now: datetime) -> list[int]:
