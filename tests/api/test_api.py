@@ -675,7 +675,7 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     forbidden = {"score", "risk_band", "top_reason", "assessment_id", "scored_at", "status"}
     assert all(not forbidden & set(r) for r in rows)
     refused = service.client.get("/api/v1/trips", params={"band": "high"}, headers=h("terminal"))
-    assert refused.status_code == 400 and refused.json()["error"]["why"] == "risk bands and inspection status are for agencies only"
+    assert refused.status_code == 403 and refused.json()["error"]["why"] == "risk bands and inspection status are for agencies only"
     mine = rows[0]["id"]
     service.client.post(f"/api/v1/trips/{mine}/hold", headers=h("officer"), json={"reason": "K9 indicated the doors"})
     page = service.client.get(f"/api/v1/trips/{mine}", headers=h("carrier")).json()

@@ -17,7 +17,7 @@ from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.trips import TripKey
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
@@ -70,9 +70,10 @@ def list_trips(ctx: CtxDep,
 
 def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) -> dict[str, Any]:
     """A shipping line's or terminal's trips: newest first, without risk fields; filtering by
-    risk band or inspection status is refused (that is customs' own view)."""
+    risk band or inspection status is refused as forbidden (that is customs' own view; 403, as
+    the assessments and scan orders are, an API review)."""
     if where.risk_band is not None or where.status is not None:
-        raise InputError("query.band" if where.risk_band is not None else "query.status",
+        raise ForbiddenError("query.band" if where.risk_band is not None else "query.status",
                          "risk bands and inspection status are for agencies only")
     rows = ctx.uow.container_trips.page_by_id(ctx.scope, where, decode_id(cursor), limit + 1)
     more = len(rows) > limit
