@@ -94,6 +94,8 @@ def test_target_before_training_says_what_to_do(settings_env: Path) -> None:
     code, _, err = invoke("target", "--capacity", "5%")
     assert code == 2
     assert "none trained yet: run `scheldt train`" in err
+    code, _, err = invoke("score", "--target", "critical")  # the hint trained the fraud model (CLI review)
+    assert code == 2 and "none trained yet: run `scheldt train --target critical`" in " ".join(err.split())
 
 
 def test_db_upgrade_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,9 +128,17 @@ def test_markup_like_text_in_a_file_is_printed_as_is(settings_env: Path, tmp_pat
 def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    code, out, _ = invoke("ingest", "--json", str(empty), str(tmp_path))
+    code, out, _ = invoke("ingest", "--json", str(empty))
     whys = [f["rejections"][0]["why"] for f in json.loads(out)["files"]]
-    assert code == 1 and whys == ["file is empty", "is a directory, not a file"]
+    assert code == 1 and whys == ["file is empty"]
+    # a folder or a mistyped path is the command's fault: exit 2, nothing read or quarantined (CLI review)
+    for wrong, why in ((tmp_path, "is a folder"), (tmp_path / "nope.csv", "no such file")):
+        code, out, err = invoke("ingest", str(empty), str(wrong))
+        assert code == 2 and f"{wrong}: {why}" in " ".join(err.split()) and out == "", err
+    assert "nope.csv" not in invoke("quarantine")[1]
+    # so is a missing AIS layout (it was quarantined as a row of the file)
+    code, _, err = invoke("ingest", str(empty), "--ais-layout", str(tmp_path / "layout.yaml"))
+    assert code == 2 and "--ais-layout" in err and "no such AIS layout file" in " ".join(err.split())
     lines = kcs_lines(KCS_TRAIN, 3)
     decl = tmp_path / "decl.csv"
     decl.write_text("".join(lines))
@@ -140,6 +150,12 @@ def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path
     assert code == 0, err
     assert json.loads(out)["files"][0]["outcomes"] == {"accepted": 3, "added": 3}
     assert invoke("ingest", "outcomes", "--no-outcomes", str(results))[0] == 2
+    # outcomes come from declaration files only: AIS positions were stored through it (CLI review)
+    ais = SHARED / "fixtures" / "ais" / "nmea-aivdm-aishub-sample.ais"
+    code, out, _ = invoke("ingest", "outcomes", str(ais), "--json")
+    [report] = json.loads(out)["files"]
+    assert code == 1 and report["accepted"] == 0 and report["rejections"][0]["why"] == (
+        "is ais-nmea, not declarations: `ingest outcomes` reads inspection outcomes from declaration files only")
 
 
 def test_bad_settings_and_unreachable_database_are_one_line_errors(
@@ -318,7 +334,13 @@ def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path)
     assert carrier.exit_code == 2
     assert " ".join(carrier.stderr.split()) == "error organisation: carrier-a is a carrier: only an agency has NII scanners"
     blank = runner.invoke(app, ["scanner", "add", "   ", "--org", "be-customs", "--capacity", "5"])
-    assert blank.exit_code == 2 and "scanner id: give an id of 1-64 printable characters" in blank.stderr
+    assert blank.exit_code == 2 and "scanner id: '' must be 1-64 letters, digits" in " ".join(blank.stderr.split())
+    # an id goes into URL paths: "sc 4/x" could not be changed through the API (CLI review)
+    slash = runner.invoke(app, ["scanner", "add", "sc 4/x", "--org", "be-customs", "--capacity", "5"])
+    assert slash.exit_code == 2 and "scanner id: 'sc 4/x' must be 1-64 letters, digits" in " ".join(slash.stderr.split())
+    # codes are for shipping lines and terminals: an agency that took one kept the carrier out (CLI review)
+    coded = runner.invoke(app, ["org", "create", "nl-douane", "--name", "NL", "--kind", "agency", "--carrier-code", "MAEU"])
+    assert coded.exit_code == 2 and "an agency has no carrier or terminal codes" in " ".join(coded.stderr.split())
     added = runner.invoke(app, ["scanner", "add", " SC-1 ", "--org", "be-customs", "--capacity", "6", "--site", "Deurganckdok"])
     assert added.exit_code == 0 and added.stdout == "scanner SC-1 of be-customs: 6 containers per shift\n"
     listed = runner.invoke(app, ["scanner", "list", "--org", "be-customs"])
@@ -347,3 +369,19 @@ def test_evaluate_refuses_a_test_file_that_shares_declarations_with_train(settin
     said = " ".join(err.split())
     assert code == 2 and not out
     assert f"--test {DEMO_TEST}: " in said and "of its 2,000 declarations are also in --train or --valid" in said
+
+
+def test_empty_lists_say_so_and_times_name_their_zone(settings_env: Path, tmp_path: Path) -> None:
+    """A CLI review: empty lists printed nothing (no telling them from a silent failure), and an
+    --out folder that cannot be made gave a traceback after the whole simulation."""
+    assert invoke("org", "list")[1] == "no organisations yet: `scheldt org create`\n"
+    assert invoke("group", "list")[1] == "no sharing groups yet: `scheldt group create`\n"
+    assert "no container-level model trained yet" in invoke("trips", "models")[1]
+    assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0
+    assert invoke("user", "create", "officer", "--org", "be-customs", "--role", "targeting_officer",
+                  "--password-stdin", stdin="a long enough password\n")[0] == 0
+    assert invoke("token", "list", "officer")[1] == "officer has no API tokens\n"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, out, err = invoke("simulate", "--out", str(blocker / "sub"), "--scale", "0.002")
+    assert code == 2 and "Traceback" not in err and str(blocker) in err and out == "", err

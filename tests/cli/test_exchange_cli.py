@@ -63,6 +63,11 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert exported["other"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"}  # TLP:RED to the named user only
     code, _, err = invoke("misp", "export", "--org", "be-customs", "--user", "liaison")
     assert code == 2 and "liaison is not a user of be-customs" in err
+    # a path that cannot be written: one line, and no export in the audit log (CLI review: a
+    # traceback, and an audited export that never happened)
+    code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", "other", "--out", str(tmp_path / "no" / "x.json"))
+    assert code == 2 and "Traceback" not in err and "is not a folder" in " ".join(err.split())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")) == []
     # the import and each export (a disclosure to a partner) are in the audit log, with what left
     code, out, _ = invoke("audit", "list", "--json", "--limit", "1000")
     misp = [(e["kind"], e["payload"]["action"], e["payload"]["details"]) for e in json.loads(out)["entries"]

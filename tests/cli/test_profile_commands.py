@@ -91,6 +91,12 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     idle = [name for name, f in report["indicators"].items() if f["flagged"] == 0]
     assert idle and all(rows[name][3] == "–" for name in idle), rows
     assert f"only {report['hits']} hit(s) in 115 trips" in out
+    assert report["selected_share"] == round(report["selected"] / 115, 4) and "not 8%" not in out
+    # over days with few outcomes, one trip a day is more than 8 % (CLI review: "at 8%" selected half)
+    code, out, _ = invoke("backtest", "--capacity", "1%")  # the 9 trips inspected in the simulated history
+    thin = json.loads(invoke("backtest", "--capacity", "1%", "--json")[1])
+    assert (thin["trips"], thin["days"], thin["selected"], thin["selected_share"]) == (9, 1, 1, 0.1111)
+    assert "selected 11% of the trips, not 1%: at least one trip is selected on each of the 1 days" in " ".join(out.split())
     assert "live" not in report  # the live profile itself: nothing to compare with
     # a changed version is shown beside the live one on the same trips (new-user review: a
     # backtest said nothing of whether the change beat what runs today)

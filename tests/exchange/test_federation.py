@@ -426,6 +426,12 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             r = runner.invoke(cli, ["peer", "allow", "nl-node"])
             assert r.exit_code == 2 and "already" in r.output
             assert runner.invoke(cli, ["peer", "allow", "carrier"]).exit_code == 2
+            monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "us-cbp")  # node B is the US node
+            get_settings.cache_clear()
+            r = runner.invoke(cli, ["peer", "allow", "us-liaison"])  # a user of its own agency (CLI review)
+            assert r.exit_code == 2 and "this node's own agency" in r.output, r.output
+            monkeypatch.delenv("SCHELDT_LOCAL_ORGANISATION")
+            get_settings.cache_clear()
             r = runner.invoke(cli, ["peer", "pull", "--json"])
             assert r.exit_code == 0, r.output
             assert json.loads(r.output)["added"] == 2

@@ -41,6 +41,7 @@ def test_tiny_history_by_hand() -> None:
     ]
     report = backtest(PROFILE, history, 0.5).as_dict()
     assert (report["trips"], report["hits"], report["selected"], report["selected_hits"]) == (6, 3, 3, 2)
+    assert (report["days"], report["selected_share"]) == (2, 0.5)
     assert (report["precision_at_capacity"], report["recall_at_capacity"]) == (0.6667, 0.6667)
     assert report["indicators"] == {
         "freight_paid_in_cash": {"flagged": 3, "hits": 2, "hit_rate": 0.6667, "recall": 0.6667},

@@ -71,11 +71,19 @@ def _missing_sqlite_file(url: str) -> Path | None:
 
 @contextmanager
 def errors_reported() -> Iterator[None]:
-    """Turn a ScheldtError into one clear line on stderr and exit status 2."""
+    """Turn a ScheldtError, or an OSError about a named file or folder (one that cannot be
+    created, read or written), into one clear line on stderr and exit status 2 (a CLI review
+    got tracebacks for an ``--out`` folder under a file)."""
     try:
         yield
     except ScheldtError as exc:
         console.print(f"[red]error[/red] {escape(exc.where)}: {escape(exc.why)}", highlight=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        console.print(f"[red]error[/red] {escape(str(exc.filename))}: {escape(exc.strerror or str(exc))}",
+                      highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -42,6 +42,8 @@ def group_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     if as_json:
         print_json(groups)
         return
+    if not groups:  # an empty list printed nothing at all (CLI review)
+        typer.echo("no sharing groups yet: `scheldt group create`")
     for g in groups:
         typer.echo(f"{g['id']:<24} {g['name']}  (owner {g['owner_org']}; members {', '.join(g['members'])})")
 
@@ -52,18 +54,30 @@ def misp_export(
     user: Annotated[str, typer.Option("--user", help="Its user the export is for (TLP:RED goes to named users only).")],
     out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
 ) -> None:
-    """Export, as MISP events, every shared item the user may see."""
-    with errors_reported(), store() as uow:
-        if uow.accounts.user(user).organisation_id != org:
-            raise InputError("--user", f"{user} is not a user of {org}")
-        events, failed = share.export_misp(uow, uow.exchange.requester(org, user))
-        audit_command(uow, "misp export", "misp-events", org, entry_kind="export", user=user, events=len(events),
-                      left_out=len(failed), uuids=[str(e.uuid) for e in events[:AUDITED_IDS]])
-    text = events_json(events)
-    if out is None:
-        sys.stdout.write(text + "\n")
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
+    """Export, as MISP events, every shared item the user may see. With ``--out``, the file is
+    written in full before the export is audited and put in place only once it is (a CLI review:
+    an unwritable path gave a traceback and an audited export that never happened)."""
+    partial = None if out is None else out.with_name(f".{out.name}.partial")
+    try:
+        with errors_reported(), store() as uow:
+            if uow.accounts.user(user).organisation_id != org:
+                raise InputError("--user", f"{user} is not a user of {org}")
+            if out is not None and not out.parent.is_dir():
+                raise InputError("--out", f"{out.parent} is not a folder")
+            events, failed = share.export_misp(uow, uow.exchange.requester(org, user))
+            text = events_json(events)
+            if partial is not None:
+                partial.write_text(text + "\n", encoding="utf-8")
+            audit_command(uow, "misp export", "misp-events", org, entry_kind="export", user=user, events=len(events),
+                          left_out=len(failed), uuids=[str(e.uuid) for e in events[:AUDITED_IDS]])
+        if out is None:
+            sys.stdout.write(text + "\n")
+        else:
+            with errors_reported():
+                partial.replace(out)  # type: ignore[union-attr]
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     typer.echo(f"{len(events)} events exported" + (f", {len(failed)} items left out" if failed else ""), err=True)
     for stix_id, why in failed[:20]:
         typer.echo(f"  {stix_id}: {why}", err=True)

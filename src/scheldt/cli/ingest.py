@@ -22,6 +22,7 @@ from scheldt.cli.common import (
     store,
 )
 from scheldt.errors import InputError, ScheldtError
+from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS
@@ -63,6 +64,16 @@ def ingest(
             except ScheldtError as exc:  # the file and the YAML path at fault (it said "--mapping" only)
                 where = exc.where if exc.where.startswith("--mapping") else f"--mapping {exc.where}"
                 raise InputError(where, exc.why) from None
+        if ais_layout is not None:
+            try:  # a wrong option too (a CLI review: it was quarantined as a bad record, exit 1)
+                load_ais_layout(ais_layout)
+            except ScheldtError as exc:
+                raise InputError(f"--ais-layout {exc.where}", exc.why) from None
+        for path in files:  # a mistyped path is the command's fault, not a record to quarantine (CLI review)
+            if not path.exists():
+                raise InputError(str(path), "no such file")
+            if path.is_dir():
+                raise InputError(str(path), "is a folder: give the files in it (`scheldt replay` reads day folders)")
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False

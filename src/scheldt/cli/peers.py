@@ -86,7 +86,7 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         print_json({"peers": peers, "node_accounts": accounts})
         return
     for p in peers:
-        last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S") if p["last_pull_at"] else "never"
+        last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if p["last_pull_at"] else "never"
         # a failing pull is said first: its time is of the last try, not of data received (operator review)
         pulled = f"last pull FAILED at {last}: {p['last_error']}" if p["last_error"] else f"last pull {last}"
         relays = f"  relays for {', '.join(p['relays_for'])}" if p["relays_for"] else ""
@@ -147,6 +147,9 @@ def peer_allow(username: Annotated[str, typer.Argument(help="A user of a partner
         org = uow.accounts.organisation(user.organisation_id)
         if org.kind.value != "agency":
             raise InputError("node account", f"{username} is of {org.id}, a {org.kind.value}: only agencies run nodes")
+        if org.id == settings().local_organisation:  # it would be handed RED items naming any local user (CLI review)
+            raise InputError("node account", f"{username} is of {org.id}, this node's own agency: a node account is "
+                             "a partner agency's")
         uow.taxii.add_node_account(username, org.id, wall_clock())
         audit_command(uow, "peer allow", "node-account", username, organisation=org.id)
     typer.echo(f"{username} ({org.id}) may pull from this node as {org.id}'s node")

@@ -241,6 +241,8 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print_json({"versions": versions, "activations": [a | {"at": a["at"].isoformat()} for a in log]})
         return
+    if not versions:  # an empty list printed nothing at all (CLI review)
+        out.print("no container-level model trained yet: `scheldt trips train`")
     for v in versions:
         out.print(f"{'*' if v['live'] else ' '} {escape(v['version'])}  ({v['rows']} inspected trips, "
                   f"{v['seizures']} seizures)")
@@ -345,6 +347,10 @@ def backtest_command(
         out.print(f"live {escape(live.profile)} on the same trips: selected {live.selected:,}, of which "
                   f"{live.selected_hits} hits: precision {_rate(then['precision_at_capacity'])}, recall "
                   f"{_rate(then['recall_at_capacity'])} ({report.selected_hits - live.selected_hits:+d} hits)")
+    taken = data["selected_share"]
+    if taken is not None and taken > 1.5 * report.capacity:  # "at 8%" had selected half the trips (CLI review)
+        out.print(f"[yellow]selected {taken:.0%} of the trips, not {report.capacity:.0%}: at least one trip is "
+                  f"selected on each of the {report.days:,} days, and few trips a day have outcomes[/yellow]")
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
                   "with one case more or less[/yellow]")

@@ -86,6 +86,8 @@ def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print_json(rows)
         return
+    if not rows:  # an empty list printed nothing at all (CLI review)
+        typer.echo("no organisations yet: `scheldt org create`")
     for r in rows:
         codes = " ".join(r["carrier_codes"] + r["terminal_codes"])
         client = f"  (client of {r['client_of']})" if r["client_of"] else ""
@@ -157,6 +159,8 @@ def token_list(username: Annotated[str, typer.Argument()],
     if as_json:
         print_json({"username": username, "tokens": tokens})
         return
+    if not tokens:
+        typer.echo(f"{username} has no API tokens")
     for t in tokens:
         state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M} UTC" if t["revoked_at"] else f"expires {t['expires_at']:%Y-%m-%d}"
         typer.echo(f"{t['id']:>6}  {t['name']}  made {t['created_at']:%Y-%m-%d}  {state}")

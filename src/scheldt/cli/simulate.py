@@ -41,6 +41,7 @@ def simulate_command(
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise InputError(str(target), "exists and is not an empty folder: give a new one (two simulations "
                              "in one folder would not match the ground truth)")
+        target.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before simulating
         traffic = simulate(seed, first_day, days, scale, port)
         inspect_history(traffic, seed)
         counts = write_traffic(traffic, target)

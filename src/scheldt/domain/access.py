@@ -173,7 +173,9 @@ def parse_roles(names: list[str] | tuple[str, ...], kind: OrgKind, where: str = 
 def check_organisation(org: Organisation) -> Organisation:
     """Validate an organisation. Raises InputError naming the field: a bad id (lower-case letters,
     digits, hyphens, 2-64), a bad code (2-10 upper-case letters or digits), a carrier without
-    carrier codes or a terminal without terminal codes (it would own nothing)."""
+    carrier codes or a terminal without terminal codes (it would own nothing), an agency with
+    either (its trips are not owned by code; a CLI review's agency took a carrier's code and the
+    carrier could not be made)."""
     if not _ORG_ID.match(org.id):
         raise InputError("organisation id", f"{org.id!r} must be 2-64 lower-case letters, digits or hyphens")
     if not org.name.strip():
@@ -182,6 +184,9 @@ def check_organisation(org: Organisation) -> Organisation:
         for code in codes:
             if not _CODE.match(code):
                 raise InputError(f"organisation {field}", f"{code!r} must be 2-10 upper-case letters or digits")
+    if org.kind == OrgKind.AGENCY and (org.carrier_codes or org.terminal_codes):
+        raise InputError("organisation carrier_codes" if org.carrier_codes else "organisation terminal_codes",
+                         "an agency has no carrier or terminal codes: they are for shipping lines and terminals")
     if org.kind == OrgKind.CARRIER and not org.carrier_codes:
         raise InputError("organisation carrier_codes", "a carrier needs its SMDG liner code or SCAC")
     if org.kind == OrgKind.TERMINAL and not org.terminal_codes:

@@ -81,12 +81,16 @@ class BacktestReport:
     hits: int = 0
     selected: int = 0
     selected_hits: int = 0
+    days: int = 0
     indicators: dict[str, IndicatorFigures] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
+        """The figures as plain JSON; ``selected_share`` is the share of trips selected, which
+        exceeds ``capacity`` when few trips a day have outcomes (one a day is always selected)."""
         return {
             "profile": self.profile, "capacity": self.capacity, "trips": self.trips, "hits": self.hits,
-            "selected": self.selected, "selected_hits": self.selected_hits,
+            "days": self.days, "selected": self.selected, "selected_share": _share(self.selected, self.trips),
+            "selected_hits": self.selected_hits,
             "precision_at_capacity": _share(self.selected_hits, self.selected),
             "recall_at_capacity": _share(self.selected_hits, self.hits),
             "indicators": {k: v.as_dict(self.hits) for k, v in sorted(self.indicators.items())},
@@ -109,6 +113,7 @@ def backtest(profile: RiskProfile, trips: Iterable[PastTrip], capacity: float) -
             figures.flagged += 1
             figures.hits += past.hit
         by_day[past.day].append((result.points, past.facts.key.label(), past.hit))
+    report.days = len(by_day)
     for rows in by_day.values():
         rows.sort(key=lambda r: (-r[0], r[1]))
         chosen = rows[: max(1, round(capacity * len(rows)))]

@@ -83,7 +83,8 @@ class ModelRegistry:
             select(ModelVersionRow).where(ModelVersionRow.target == target, ModelVersionRow.live)
         )
         if row is None:
-            raise NotFoundError(f"model for target {target!r}", "none trained yet: run `scheldt train`")
+            hint = "`scheldt train`" if target == "fraud" else f"`scheldt train --target {target}`"  # CLI review
+            raise NotFoundError(f"model for target {target!r}", f"none trained yet: run {hint}")
         return row
 
     def get(self, version: str) -> ModelVersionRow:

@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
-from scheldt.errors import ScheldtError
+from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
@@ -113,6 +113,9 @@ def ingest_file(
     if options.ais_layout is not None:
         return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, load_ais_layout(options.ais_layout))
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
+    if options.outcomes_only and detected.format != "declarations":  # a CLI review stored AIS positions so
+        raise InputError(str(path), f"is {detected.format}, not declarations: `ingest outcomes` reads inspection "
+                         "outcomes from declaration files only")
     if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
         return ingest_dcsa_events(uow, path, now, options.supplied_by, detected.format)
     if detected.format in ("ais-nmea", "ais-csv"):

@@ -7,6 +7,7 @@ permission, works only on trips its organisation owns, and records who, when and
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ from scheldt.errors import ConflictError, ForbiddenError, InputError
 from scheldt.workflows import notices, share
 from scheldt.workflows.accounts import require
 
+_SCANNER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
 
 def add_scanner(uow: Any, principal: Principal, scanner_id: str, name: str, site: str, capacity: int) -> dict[str, Any]:
     """Register a scanner of the principal's organisation (administrators); see
@@ -39,15 +42,16 @@ def add_scanner(uow: Any, principal: Principal, scanner_id: str, name: str, site
 def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name: str, site: str,
                      capacity: int) -> dict[str, Any]:
     """Register an NII scanner of an agency with its capacity per shift (containers). Raises
-    InputError for an id that is blank, over 64 characters or holds control characters, an id
-    taken, a capacity not 1-1000, or an organisation that is no agency (scanners are the
-    agencies' working tools: a review gave one to a shipping line, whose users then saw it)."""
+    InputError for an id that is not 1-64 letters, digits, '.', '-' or '_' (it goes into URL
+    paths: a CLI review's "sc 4/x" could not be changed through the API), a capacity not
+    1-1000, or an organisation that is no agency (scanners are the agencies' working tools: a
+    review gave one to a shipping line, whose users then saw it); ConflictError for an id taken."""
     if organisation.kind != OrgKind.AGENCY:
         raise InputError("organisation", f"{organisation.id} is a {organisation.kind.value}: only an agency has "
                          "NII scanners")
     sid = scanner_id.strip()
-    if not sid or len(sid) > 64 or not sid.isprintable():
-        raise InputError("scanner id", "give an id of 1-64 printable characters")
+    if not _SCANNER_ID.fullmatch(sid):
+        raise InputError("scanner id", f"{sid[:70]!r} must be 1-64 letters, digits, '.', '-' or '_' (e.g. SC-1)")
     uow.inspections.add_scanner(sid, name.strip() or sid, site.strip(), capacity, organisation.id)
     return uow.inspections.scanner(sid, organisation.id)
 
