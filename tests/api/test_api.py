@@ -886,6 +886,8 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
         assert c.get("/api/v1/trips", params={"limit": 0}, headers=headers).status_code == 401
         refused = c.post("/api/v1/trips/1/hold", json={}, headers=headers)
         assert refused.status_code == 401 and refused.json()["error"]["where"] == "credentials", refused.text
+    garbled = c.post("/api/v1/scanners", content=b'{"id": "\xff"}', headers={"Content-Type": "application/json"})
+    assert garbled.status_code == 401, garbled.text  # bytes that are not UTF-8 too (a review of the fix)
     with service.uow() as uow:  # the refused token is audited, as it is where the route runs
         after = AuditLog(uow.session).entries(after_seq=head.seq if head else 0, limit=1000)
     assert [(e.kind, e.payload["action"]) for e in after if e.kind == "sign-in-failed"] == [
@@ -896,3 +898,6 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
                                                 "at character 1"}
     plain = c.post("/api/v1/trips/1/hold", content=b'{"reason": "x"}', headers=h | {"Content-Type": "text/plain"})
     assert plain.status_code == 415 and plain.json()["error"]["where"] == "content-type", plain.text
+    hold = doc["paths"]["/api/v1/trips/{trip_id}/hold"]["post"]["responses"]
+    assert {"413", "415", "503"} <= set(hold) and "415" not in trips["responses"]
+    assert {"401", "415"} <= set(doc["paths"]["/api/v1/auth/sign-in"]["post"]["responses"])

@@ -152,10 +152,10 @@ def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path
     assert invoke("ingest", "outcomes", "--no-outcomes", str(results))[0] == 2
     # outcomes come from declaration files only: AIS positions were stored through it (CLI review)
     ais = SHARED / "fixtures" / "ais" / "nmea-aivdm-aishub-sample.ais"
-    code, out, _ = invoke("ingest", "outcomes", str(ais), "--json")
-    [report] = json.loads(out)["files"]
-    assert code == 1 and report["accepted"] == 0 and report["rejections"][0]["why"] == (
-        "is ais-nmea, not declarations: `ingest outcomes` reads inspection outcomes from declaration files only")
+    code, out, err = invoke("ingest", "outcomes", str(ais), "--json")  # refused before reading: nothing quarantined
+    assert code == 2 and out == "" and "is ais-nmea, not declarations: `ingest outcomes` reads inspection outcomes " \
+        "from declaration files only" in " ".join(err.split())
+    assert "nmea-aivdm-aishub-sample" not in invoke("quarantine")[1]
 
 
 def test_bad_settings_and_unreachable_database_are_one_line_errors(
@@ -336,8 +336,9 @@ def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path)
     blank = runner.invoke(app, ["scanner", "add", "   ", "--org", "be-customs", "--capacity", "5"])
     assert blank.exit_code == 2 and "scanner id: '' must be 1-64 letters, digits" in " ".join(blank.stderr.split())
     # an id goes into URL paths: "sc 4/x" could not be changed through the API (CLI review)
-    slash = runner.invoke(app, ["scanner", "add", "sc 4/x", "--org", "be-customs", "--capacity", "5"])
-    assert slash.exit_code == 2 and "scanner id: 'sc 4/x' must be 1-64 letters, digits" in " ".join(slash.stderr.split())
+    for bad in ("sc 4/x", "..", "."):
+        slash = runner.invoke(app, ["scanner", "add", bad, "--org", "be-customs", "--capacity", "5"])
+        assert slash.exit_code == 2 and f"scanner id: '{bad}' must be 1-64 letters, digits" in " ".join(slash.stderr.split())
     # codes are for shipping lines and terminals: an agency that took one kept the carrier out (CLI review)
     coded = runner.invoke(app, ["org", "create", "nl-douane", "--name", "NL", "--kind", "agency", "--carrier-code", "MAEU"])
     assert coded.exit_code == 2 and "an agency has no carrier or terminal codes" in " ".join(coded.stderr.split())
@@ -375,6 +376,8 @@ def test_empty_lists_say_so_and_times_name_their_zone(settings_env: Path, tmp_pa
     """A CLI review: empty lists printed nothing (no telling them from a silent failure), and an
     --out folder that cannot be made gave a traceback after the whole simulation."""
     assert invoke("org", "list")[1] == "no organisations yet: `scheldt org create`\n"
+    assert invoke("peer", "list")[1] == "no peers yet: `scheldt peer add`\n"
+    assert "no risk profile stored yet" in invoke("profile", "list")[1]
     assert invoke("group", "list")[1] == "no sharing groups yet: `scheldt group create`\n"
     assert "no container-level model trained yet" in invoke("trips", "models")[1]
     assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0

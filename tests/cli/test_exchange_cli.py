@@ -67,6 +67,11 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     # traceback, and an audited export that never happened)
     code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", "other", "--out", str(tmp_path / "no" / "x.json"))
     assert code == 2 and "Traceback" not in err and "is not a folder" in " ".join(err.split())
+    (tmp_path / "a-file").write_text("x")
+    code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", "other", "--out", str(tmp_path / "a-file" / "x.json"))
+    assert code == 2 and "Traceback" not in err and "is not a folder" in " ".join(err.split()), err
+    code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", "other", "--out", str(tmp_path))
+    assert code == 2 and "is a folder: name the file to write" in " ".join(err.split()), err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")) == []
     # the import and each export (a disclosure to a partner) are in the audit log, with what left
     code, out, _ = invoke("audit", "list", "--json", "--limit", "1000")
@@ -116,6 +121,16 @@ def test_org_client_of_sets_and_clears_an_agencys_client(settings_env: Path) -> 
         ("be-customs", None), ("line-a", None), ("line-b", "be-customs")]
     code, out, _ = invoke("org", "list")
     assert "(client of be-customs)" in out.splitlines()[2]
+    # a code an agency holds (a store made before agencies were refused codes) owns nothing and
+    # blocks no carrier (a review of the fix: such a store still could not add the carrier)
+    from datetime import UTC, datetime
+
+    from scheldt.cli.common import store
+    from scheldt.domain.access import Organisation, OrgKind
+
+    with store() as uow:
+        uow.accounts.add_organisation(Organisation("nl-douane", "NL", OrgKind.AGENCY, ("LNZ",), ()), datetime.now(UTC))
+    assert invoke("org", "create", "line-z", "--name", "Z", "--kind", "carrier", "--carrier-code", "LNZ")[0] == 0
 
 
 def test_ingest_refuses_a_local_organisation_that_is_none_of_the_stores(settings_env: Path,

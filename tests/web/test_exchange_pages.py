@@ -98,6 +98,9 @@ def test_the_api_refuses_a_change_another_site_makes_with_the_workbench_session(
     for origin in ("http://evil.example", "null"):
         r = officer.post(path, headers={"Origin": origin, "Content-Type": "text/plain"}, content=b"")
         assert r.status_code == 403 and r.json()["error"]["where"] == "origin", r.text
+        # before any field is named, whatever the body (a review: 422s named the fields)
+        r = officer.post("/api/v1/scanners", headers={"Origin": origin, "Content-Type": "application/json"}, content=b"{}")
+        assert r.status_code == 403 and r.json()["error"]["where"] == "origin", r.text
     assert officer.get("/api/v1/shared", headers={"Origin": "http://evil.example"}).status_code == 200
     with store.uow() as uow:
         assert not uow.exchange.newest([stix_id])[stix_id].revoked

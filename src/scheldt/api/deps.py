@@ -146,10 +146,11 @@ NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer 
 OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
 
 
-def refused_credentials(request: Request) -> AuthError | None:
-    """The AuthError an API request gets for its credentials (none, unknown, revoked or
-    expired; a refused token audited as in :func:`request_context`), or None when they are
-    good or the path is open to all. For requests refused before their route ran: an API
+def refused_credentials(request: Request) -> AuthError | ForbiddenError | None:
+    """The error an API request gets for its credentials (AuthError: none, unknown, revoked or
+    expired, a refused token audited as in :func:`request_context`; ForbiddenError: the
+    workbench's session sent by another site's page, :func:`check_origin`), or None when they
+    are good or the path is open to all. For requests refused before their route ran: an API
     review got 422 answers naming the fields of a request that carried no credentials."""
     if not request.url.path.startswith("/api/v1/") or request.url.path in OPEN_PATHS:
         return None
@@ -157,6 +158,11 @@ def refused_credentials(request: Request) -> AuthError | None:
     secret, kinds = credential_secret(request)
     if not secret:
         return AuthError("credentials", NOT_SIGNED_IN)
+    if kinds == ("session",) and request.method not in SAFE_METHODS:
+        try:
+            check_origin(request, "a request with the workbench's session")
+        except ForbiddenError as exc:
+            return exc
     with unit_of_work(request.app.state.engine) as uow:
         try:
             authenticate(uow, secret, now, kinds, request.app.state.host_org)

@@ -70,7 +70,10 @@ def _json_type(media_type: str) -> bool:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's, for bytes
-        return error_response(400, "body", "not JSON text in UTF-8")  # that are not UTF-8 (an API review)
+        refused = await run_in_threadpool(refused_credentials, request)  # that are not UTF-8 (an API review)
+        if refused is not None:
+            return await _scheldt(request, refused)
+        return error_response(400, "body", "not JSON text in UTF-8")
     return error_response(exc.status_code, request.url.path, str(exc.detail), getattr(exc, "headers", None))
 
 

@@ -48,7 +48,10 @@ API_ERRORS = {
     "404": "no such thing, or not one this organisation may see",
     "409": "clashes with the current state (taken name, full shift, closed order...)",
     "422": "a parameter or body field of the wrong type or range",
+    "503": "the store is unavailable for a moment (Retry-After says when to try again)",
 }
+#: Failures of an operation that takes a body, besides :data:`API_ERRORS`.
+BODY_ERRORS = {"413": "a body over 1 MiB", "415": "a body that is not JSON (Content-Type: application/json)"}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -80,8 +83,9 @@ def document(app: FastAPI) -> dict[str, Any]:
                 _taxii(operation)
             elif path.startswith("/api/v1/") and path not in OPEN_PATHS:
                 _api(operation)
-            else:
-                _errors(operation, {"400": API_ERRORS["400"], "422": API_ERRORS["422"]}, "Error", "application/json")
+            else:  # signing in: no credentials yet, a wrong password is 401
+                _errors(operation, {k: API_ERRORS[k] for k in ("400", "401", "422", "503")} | BODY_ERRORS,
+                        "Error", "application/json")
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return doc
@@ -89,7 +93,7 @@ def document(app: FastAPI) -> dict[str, Any]:
 
 def _api(operation: dict[str, Any]) -> None:
     operation["security"] = [{"bearer": []}, {"session": []}]
-    _errors(operation, API_ERRORS, "Error", "application/json")
+    _errors(operation, API_ERRORS | (BODY_ERRORS if "requestBody" in operation else {}), "Error", "application/json")
 
 
 def _taxii(operation: dict[str, Any]) -> None:

@@ -64,6 +64,8 @@ def misp_export(
                 raise InputError("--user", f"{user} is not a user of {org}")
             if out is not None and not out.parent.is_dir():
                 raise InputError("--out", f"{out.parent} is not a folder")
+            if out is not None and out.is_dir():
+                raise InputError("--out", f"{out} is a folder: name the file to write")
             events, failed = share.export_misp(uow, uow.exchange.requester(org, user))
             text = events_json(events)
             if partial is not None:
@@ -77,7 +79,10 @@ def misp_export(
                 partial.replace(out)  # type: ignore[union-attr]
     finally:
         if partial is not None:
-            partial.unlink(missing_ok=True)
+            try:
+                partial.unlink(missing_ok=True)
+            except OSError:  # its folder was never there (the error is said above)
+                pass
     typer.echo(f"{len(events)} events exported" + (f", {len(failed)} items left out" if failed else ""), err=True)
     for stix_id, why in failed[:20]:
         typer.echo(f"  {stix_id}: {why}", err=True)

@@ -25,7 +25,7 @@ from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.mapping import load_mapping
-from scheldt.ingest.registry import FORMATS
+from scheldt.ingest.registry import FORMATS, detect
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
@@ -74,6 +74,8 @@ def ingest(
                 raise InputError(str(path), "no such file")
             if path.is_dir():
                 raise InputError(str(path), "is a folder: give the files in it (`scheldt replay` reads day folders)")
+            if outcomes_only:
+                _declarations_only(path, format, mapping)
         options = IngestOptions(format, mapping, not no_outcomes, outcomes_only, settings().local_organisation, ais_layout)
     reports: list[FileReport] = []
     failed = False
@@ -114,6 +116,19 @@ def ingest(
             console.print(f"nothing to read in {escape(r.path)}: no records in it (a header alone?)", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _declarations_only(path: Path, format: str, mapping: str | None) -> None:
+    """Refuse, before anything is read, a file `ingest outcomes` cannot take: one that is not
+    declarations (a review stored AIS positions through it, then quarantined the file as a row).
+    Files no format fits are left to the ingest itself, which reports why."""
+    try:
+        found = detect(path, format, mapping, outcomes_only=True).format
+    except ScheldtError:
+        return
+    if found != "declarations":
+        raise InputError(str(path), f"is {found}, not declarations: `ingest outcomes` reads inspection outcomes "
+                         "from declaration files only")
 
 
 def _print_reports(reports: list[FileReport]) -> None:

@@ -177,6 +177,9 @@ def list_runs(
     if as_json:
         print_json({"runs": [j.as_dict() for j in jobs]})
         return
+    if not jobs:  # an empty table said nothing (CLI review)
+        out.print("no job runs yet")
+        return
     table = Table("id", "kind", "status", "progress", "requested by", "created (UTC)", "finished (UTC)", "message / error",
                   title="Job runs")
     for j in jobs:

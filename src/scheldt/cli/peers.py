@@ -85,6 +85,8 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print_json({"peers": peers, "node_accounts": accounts})
         return
+    if not peers:  # an empty list printed nothing (CLI review)
+        typer.echo("no peers yet: `scheldt peer add`")
     for p in peers:
         last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if p["last_pull_at"] else "never"
         # a failing pull is said first: its time is of the last try, not of data received (operator review)

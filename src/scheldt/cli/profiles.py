@@ -117,6 +117,8 @@ def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     if as_json:
         print_json({"live": live.label if live else None, "versions": versions, "activations": log})
         return
+    if not versions:  # an empty list printed nothing (CLI review)
+        out.print("no risk profile stored yet: `scheldt profile activate --builtin antwerp-narcotics --reason ...`")
     for v in versions:
         out.print(f"{'*' if live and v['profile'] == live.label else ' '} {escape(v['profile'])}  ({escape(v['owner'])})")
     for a in log:
@@ -350,7 +352,7 @@ def backtest_command(
     taken = data["selected_share"]
     if taken is not None and taken > 1.5 * report.capacity:  # "at 8%" had selected half the trips (CLI review)
         out.print(f"[yellow]selected {taken:.0%} of the trips, not {report.capacity:.0%}: at least one trip is "
-                  f"selected on each of the {report.days:,} days, and few trips a day have outcomes[/yellow]")
+                  f"selected on each of the {report.days:,} days, and few trips a day are counted[/yellow]")
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
                   "with one case more or less[/yellow]")

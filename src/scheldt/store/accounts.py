@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import Organisation, OrgKind, Role
-from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
 from scheldt.store.rows import aware
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
-from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import (
     NodeAccountRow,

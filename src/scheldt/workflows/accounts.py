@@ -63,15 +63,16 @@ def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_cod
 
 
 def _check_codes_free(uow: Any, org: Organisation) -> None:
-    """Raise InputError when a carrier or terminal code of ``org`` is another organisation's:
-    a code decides whose containers an organisation sees (an attack review made a second
-    carrier with SIMA and read SIMA's trips and holds)."""
+    """Raise ConflictError when a carrier or terminal code of ``org`` is another shipping
+    line's or terminal's: a code decides whose containers an organisation sees (an attack
+    review made a second carrier with SIMA and read SIMA's trips and holds). A code an agency
+    holds (stores made before agencies were refused codes) owns nothing and blocks no one."""
     for field, mine, theirs in (("carrier code", org.carrier_codes, lambda o: o.carrier_codes),
                                 ("terminal code", org.terminal_codes, lambda o: o.terminal_codes)):
         for other in uow.accounts.organisations():
             taken = sorted(set(mine) & set(theirs(other)))
-            if taken and other.id != org.id:
-                raise InputError(field, f"{', '.join(taken)} is already {other.id}'s: a code belongs to one "
+            if taken and other.id != org.id and other.kind != OrgKind.AGENCY:
+                raise ConflictError(field, f"{', '.join(taken)} is already {other.id}'s: a code belongs to one "
                                  "organisation, which sees the containers under it")
 
 

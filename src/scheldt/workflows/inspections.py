@@ -29,7 +29,7 @@ from scheldt.errors import ConflictError, ForbiddenError, InputError
 from scheldt.workflows import notices, share
 from scheldt.workflows.accounts import require
 
-_SCANNER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_SCANNER_ID = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,64}")  # not "." or "..": URL path steps
 
 
 def add_scanner(uow: Any, principal: Principal, scanner_id: str, name: str, site: str, capacity: int) -> dict[str, Any]:
@@ -51,7 +51,8 @@ def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name
                          "NII scanners")
     sid = scanner_id.strip()
     if not _SCANNER_ID.fullmatch(sid):
-        raise InputError("scanner id", f"{sid[:70]!r} must be 1-64 letters, digits, '.', '-' or '_' (e.g. SC-1)")
+        raise InputError("scanner id", f"{sid[:70]!r} must be 1-64 letters, digits, '.', '-' or '_', with a letter "
+                         "or digit (e.g. SC-1)")
     uow.inspections.add_scanner(sid, name.strip() or sid, site.strip(), capacity, organisation.id)
     return uow.inspections.scanner(sid, organisation.id)
 
