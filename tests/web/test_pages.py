@@ -322,8 +322,8 @@ def test_band_and_status_filters_are_refused_to_shipping_lines_and_terminals(app
     c = signed_in(app, user)
     r = c.get(f"/queue?{query}")
     assert r.status_code == 400
-    assert re.search(r'id="queue-error">\s*<strong>(band|status)</strong>: risk bands and inspection status are for '
-                     r"agencies only", r.text)
+    assert re.search(r'id="queue-error" data-field="(band|status)">\s*<strong>(Risk band|Status)</strong>: '
+                     r"risk bands and inspection status are for agencies only", r.text)
     assert row_ids(r.text) == []
     assert 'name="band"' not in r.text and 'name="status"' not in r.text
     assert c.get("/queue?on_hold=no").status_code == 200  # the other filters stay
@@ -491,7 +491,9 @@ def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, sto
                                                  "shift_date": shift_day(64), "shift": "night",
                                                  "selection": "manual", "reason": "  "})
     assert r.status_code == 400
-    assert 'id="plan-error"' in r.text and "<strong>reason</strong>: is required" in r.text
+    assert 'id="plan-error"' in r.text and "<strong>Reason</strong>: is required" in r.text
+    # tied to its field for assistive technology (static/forms.js reads data-field)
+    assert 'data-field="reason"' in r.text and '<script src="/static/forms.js"></script>' in r.text
     assert f'value="{shift_day(64)}"' in r.text
     assert '<option value="night" selected>' in r.text and '<option value="manual" selected>' in r.text
     assert f'<option value="{SCANNER}" selected>' in r.text
@@ -566,7 +568,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     missing = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                             "verdict": "anomaly"})
     assert missing.status_code == 400
-    assert "<strong>nii_image_ref</strong>: is required" in missing.text
+    assert "<strong>Image reference</strong>: is required" in missing.text  # as the form labels it
     assert 'value="anomaly" checked' in missing.text
     scanned = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                             "nii_image_ref": "IMG-7", "verdict": "anomaly"})
@@ -614,7 +616,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     no_reason = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "3,5", "concealment": "reefer_unit"})
-    assert no_reason.status_code == 400 and "<strong>reason</strong>: is required" in no_reason.text
+    assert no_reason.status_code == 400 and "<strong>Reason</strong>: is required" in no_reason.text
     corrected = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "3,5", "concealment": "reefer_unit", "reason": "31.5 was a typing error, the scale said 3.5"})
@@ -654,7 +656,7 @@ def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: F
     assert 'value="waive"' in c.get(f"/orders/{risk}").text
     assert 'value="waive"' not in c.get(f"/orders/{explore}").text
     no_reason = c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive", "reason": ""})
-    assert no_reason.status_code == 400 and "<strong>reason</strong>: is required" in no_reason.text
+    assert no_reason.status_code == 400 and "<strong>Reason</strong>: is required" in no_reason.text
     assert c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive",
                                                "reason": "terminal cannot move the box"}).status_code == 303
     waived = c.post(f"/orders/{explore}/act", data={"csrf": token_of(c), "action": "waive", "reason": "no"})
@@ -764,3 +766,28 @@ def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAP
         with store.uow() as uow:
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(
                 arrival_at=at_sea["arrival_at"]))
+
+
+def test_pages_can_be_used_without_seeing_colour_or_the_map(app: FastAPI, store: Store) -> None:
+    """An accessibility review: no way to skip the menu, the page in the menu shown by colour
+    alone, the plan page's risk bands by colour alone, and the trip map's facts (each port's
+    moves, the last AIS position) in tooltips only."""
+    c = signed_in(app, "officer")
+    plan = c.get("/plan").text
+    assert plan.index('<a class="skip" href="#content">Skip to content</a>') < plan.index('<header class="top">')
+    assert '<main id="content" tabindex="-1">' in plan
+    assert '<a href="/plan" class="on" aria-current="page">Scan plan</a>' in plan
+    rows = re.findall(r'<td class="num"><span class="score band-(\w+)".*?</span><div>(.*?)</div></td>', plan, re.S)
+    assert rows and all(f'<span class="badge band-{b}">{b}</span>' == badge for b, badge in rows if b != "none")
+    with store.uow() as uow:
+        scope = trip_scope(uow.accounts.organisation("be-customs"))
+        trip = next(t for t in uow.container_trips.page(scope, TripFilter(), None, 500) if t["vessel_imo"])
+        detail = trip_detail(uow, scope, "be-customs", trip["id"], True)
+    page = c.get(f"/trips/{trip['id']}").text
+    listed = re.search(r'<ol class="small" id="route-text" aria-label="route">(.*?)</ol>', page, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", listed) == [
+        f"{s['unlocode']}{' (' + s['name'] + ')' if s['name'] else ''}: " + ", then ".join(m["text"] for m in s["moves"])
+        for s in detail["route"]]
+    if detail["vessel_track"]:
+        last = detail["vessel_track"][-1]
+        assert f"Last AIS position {last['observed_at'][:16].replace('T', ' ')} UTC at {last['latitude']:.3f}" in page

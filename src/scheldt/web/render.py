@@ -64,10 +64,29 @@ def label(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
+#: Form fields as their forms label them, for error messages (an accessibility review: errors
+#: named "drug_type" where the field reads "Drug").
+FIELD_NAMES = {
+    "drug_type": "Drug", "mass_kg": "Mass (kg)", "concealment": "Hidden", "nii_image_ref": "Image reference",
+    "verdict": "Image verdict", "result": "Result", "notes": "Notes", "reason": "Reason", "note": "Note",
+    "tlp": "TLP", "sharing_group": "Sharing group", "recipients": "Recipients", "reliability": "Reliability",
+    "credibility": "Credibility", "scanner_id": "Scanner", "selection": "Pick", "shift_date": "Date", "shift": "Shift",
+    "trip_id": "Trip", "arrived_from": "Arrived from", "arrived_to": "Arrived to", "band": "Risk band",
+    "port": "Port of loading", "status": "Status", "on_hold": "On hold", "container": "Container", "kind": "Work",
+    "seed": "Seed (training)", "text": "Notice", "username": "Username", "password": "Password", "date": "Date",
+}
+
+
+def field_name(where: Any) -> str:
+    """An error's ``where`` as the page names it: a form field by its label, anything else as it is."""
+    text = str(where or "")
+    return FIELD_NAMES.get(text.removeprefix("body.").removeprefix("query."), text)
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, number=number, mass=mass, percent=percent, label=label)
+    env.filters.update(when=when, number=number, mass=mass, percent=percent, label=label, field_name=field_name)
     env.globals.update(version=__version__, Permission=Permission)
     return env
 

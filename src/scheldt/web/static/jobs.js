@@ -32,6 +32,7 @@
     var bar = document.createElement("div");
     bar.className = "bar";
     bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", "run #" + run.id + " progress");
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.setAttribute("aria-valuenow", String(run.percent));

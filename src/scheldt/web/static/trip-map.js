@@ -34,6 +34,12 @@
       .addTo(map);
     track.forEach(function (p) { bounds.extend(p); });
   }
+  // the map is one image to assistive technology (role=img); its facts are in the list under it,
+  // so its markers are no tab stops of their own (an accessibility review: four unnamed stops)
+  element.querySelectorAll(".leaflet-interactive").forEach(function (el) {
+    el.setAttribute("tabindex", "-1");
+    el.setAttribute("aria-hidden", "true");
+  });
   if (bounds.isValid()) {
     map.fitBounds(bounds, { padding: [24, 24], maxZoom: 6 });
   } else {
