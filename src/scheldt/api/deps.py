@@ -147,30 +147,36 @@ OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
 
 
 def refused_credentials(request: Request) -> AuthError | ForbiddenError | None:
-    """The error an API request gets for its credentials (AuthError: none, unknown, revoked or
-    expired, a refused token audited as in :func:`request_context`; ForbiddenError: the
-    workbench's session sent by another site's page, :func:`check_origin`), or None when they
-    are good or the path is open to all. For requests refused before their route ran: an API
-    review got 422 answers naming the fields of a request that carried no credentials."""
+    """The error an API request gets for its credentials (see :func:`_authenticated`), or None
+    when they are good or the path is open to all. For requests refused before their route ran:
+    an API review got 422 answers naming the fields of a request that carried no credentials."""
     if not request.url.path.startswith("/api/v1/") or request.url.path in OPEN_PATHS:
         return None
-    now = utc_now()
-    secret, kinds = credential_secret(request)
-    if not secret:
-        return AuthError("credentials", NOT_SIGNED_IN)
-    if kinds == ("session",) and request.method not in SAFE_METHODS:
-        try:
-            check_origin(request, "a request with the workbench's session")
-        except ForbiddenError as exc:
-            return exc
     with unit_of_work(request.app.state.engine) as uow:
         try:
-            authenticate(uow, secret, now, kinds, request.app.state.host_org)
-        except AuthError as exc:
-            if kinds != ("session",):
-                audit_refused_token(request, now)
+            _authenticated(uow, request, utc_now())
+        except (AuthError, ForbiddenError) as exc:
             return exc
     return None
+
+
+def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
+    """Who sends the request. Raises AuthError without credentials or with unknown, revoked or
+    expired ones (a refused token is audited), ForbiddenError for the workbench's session sent
+    by another site's page (:func:`check_origin`)."""
+    secret, kinds = credential_secret(request)
+    if not secret:
+        raise AuthError("credentials", NOT_SIGNED_IN)
+    if kinds == ("session",) and request.method not in SAFE_METHODS:
+        # a review withdrew an alert by a text/plain POST from another origin, which the
+        # browser sends without asking first, with the workbench's cookie
+        check_origin(request, "a request with the workbench's session")
+    try:
+        return authenticate(uow, secret, now, kinds, request.app.state.host_org)
+    except AuthError:
+        if kinds != ("session",):  # a workbench session that ran out is no attempt
+            audit_refused_token(request, now)
+        raise
 
 
 @contextmanager
@@ -181,19 +187,7 @@ def request_context(request: Request) -> Iterator[Ctx]:
     raised again. Raises AuthError without credentials or with unknown, revoked or expired ones."""
     now = utc_now()
     with unit_of_work(request.app.state.engine) as uow:
-        secret, kinds = credential_secret(request)
-        if not secret:
-            raise AuthError("credentials", NOT_SIGNED_IN)
-        if kinds == ("session",) and request.method not in SAFE_METHODS:
-            # a review withdrew an alert by a text/plain POST from another origin, which the
-            # browser sends without asking first, with the workbench's cookie
-            check_origin(request, "a request with the workbench's session")
-        try:
-            principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
-        except AuthError:
-            if kinds != ("session",):  # a workbench session that ran out is no attempt
-                audit_refused_token(request, now)
-            raise
+        principal = _authenticated(uow, request, now)
         ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
         try:
             yield ctx
