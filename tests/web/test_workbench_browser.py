@@ -352,4 +352,10 @@ def test_docs_offline_missing_pages_long_text_and_narrow_windows(open_session, s
     expect(reason).to_be_focused()
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(reason).to_have_attribute("aria-describedby", "plan-error")
+    # the hold form's own "reason", not the plan form's above it
+    hold = f"form[action='/trips/{trip['id']}/hold']"
+    s.page.fill(f"{hold} input[name=reason]", "   ")
+    s.page.click(f"{hold} button[type=submit]")
+    expect(s.page.locator("#hold-error")).to_be_visible()
+    expect(s.page.locator(f"{hold} input[name=reason]")).to_be_focused()
     assert s.page.title().startswith("Error: ")

@@ -10,8 +10,10 @@
   var name = (box.getAttribute("data-field") || "").replace(/^(body|query)\./, "");
   var field = null;
   if (/^[a-z_]+$/.test(name)) {
-    var form = box.closest("form") || box.parentElement;
-    var scope = form && form.querySelector("[name='" + name + "']") ? form : document;
+    // the form the error is about: the one in the error's own section (a trip page has three
+    // forms with a "reason"), else any on the page
+    var section = box.closest("form, section");
+    var scope = section && section.querySelector("[name='" + name + "']") ? section : document;
     field = scope.querySelector("input[name='" + name + "']:not([type=hidden]), select[name='" + name + "'], textarea[name='" + name + "']");
   }
   if (field) {
