@@ -234,3 +234,21 @@ def test_placeholder_references_name_no_document() -> None:
 
     assert [r for r in ("1", "0", "string", "TBD", "0000000", "XXXX", "HHL71800000", "SIMBL00100050", "DMG509102BAN")
             if is_placeholder_reference(r)] == ["1", "0", "string", "TBD", "0000000", "XXXX"]
+
+
+def test_a_document_listing_only_other_boxes_is_not_shown_under_this_boxs_trip(engine: Engine, tmp_path: Path) -> None:
+    """A linking review: an event of APZU4812090 carried B/L HHL71800000, whose issued eBL lists
+    only NARU3472484; `scheldt container APZU4812090` showed that B/L (its shipper, its seals)
+    under APZU4812090's trip, though scoring leaves it out (document_may_cover)."""
+    event = dcsa_event("evt-apzu-trd", shipmentDetails__documentReference={"typeCode": "TRD", "reference": "HHL71800000"})
+    assert event["equipmentDetails"]["equipmentReference"] == "APZU4812090"  # type: ignore[index]
+    (tmp_path / "apzu.json").write_text(json.dumps({"events": [event]}))
+    with unit_of_work(engine) as uow:
+        for path in (tmp_path / "apzu.json", SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"):
+            ingest_file(uow, path, IngestOptions(), NOW)
+    with unit_of_work(engine) as uow:
+        theirs = container_timeline(uow, "NARU3472484")
+        ours = container_timeline(uow, "APZU4812090")
+    assert "HHL71800000" in [d["document_ref"] for d in theirs.unmatched_documents]
+    assert [t.key.document_ref for t in ours.trips] == ["HHL71800000"]
+    assert ours.documents == [[]] and ours.unmatched_documents == []

@@ -41,10 +41,11 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
     }
 
 
-def _doc_line(d: dict[str, Any]) -> str:
+def _doc_line(d: dict[str, Any], number: str) -> str:
+    """One document version as a line; the seals are those of container ``number`` only."""
     parties = "; ".join(f"{p['role']}: {p['name']}" for p in d["parties"] if p.get("name"))
     seals = ", ".join(f"{s['number']} ({s['source']})" if s.get("source") else s["number"]
-                      for c in d["containers"] for s in c.get("seals", []))
+                      for c in d["containers"] if c.get("number") == number for s in c.get("seals", []))
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
@@ -82,11 +83,11 @@ def container(
     if timeline.unmatched_documents:
         out.print("documents naming this container, matched to no trip:")
     for d in timeline.unmatched_documents:
-        out.print("  document " + escape(_doc_line(d)))
+        out.print("  document " + escape(_doc_line(d, timeline.container_number)))
     for trip, track, docs in zip(timeline.trips, timeline.vessel_tracks, timeline.documents, strict=True):
         out.print(f"trip {escape(trip.key.label())}")
         for d in docs:
-            out.print("  document " + escape(_doc_line(d)))
+            out.print("  document " + escape(_doc_line(d, timeline.container_number)))
         table = Table()
         for col in ("time (UTC)", "event", "documents", "flags", "source"):
             table.add_column(col, overflow="fold")

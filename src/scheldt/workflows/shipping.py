@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
-from scheldt.domain.trips import Trip, group_trips
+from scheldt.domain.trips import Trip, document_may_cover, group_trips
 from scheldt import reference
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
@@ -242,7 +242,9 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     number, flag = container_number(raw_number.upper())
     trips = group_trips(number, uow.events.for_container(number))
     refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r})
-    docs = uow.documents.for_container(number, refs)
+    # a document found by a trip's reference that lists only other boxes is not this one's (a
+    # linking review: another box's B/L, its shipper and seals, showed under this trip)
+    docs = [d for d in uow.documents.for_container(number, refs) if document_may_cover(d, number)]
     per_trip: list[list[dict[str, Any]]] = []
     used: set[int] = set()
     tracks = []
