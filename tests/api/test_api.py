@@ -90,6 +90,11 @@ def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: S
     assert page["vessel_track"] and all(-90 <= f["latitude"] <= 90 for f in page["vessel_track"])
     consignment = service.client.get(f"/api/v1/consignments/{top['document_ref']}", headers=service.as_("officer"))
     assert consignment.status_code == 200 and consignment.json()["versions"][0]["document_ref"] == top["document_ref"]
+    # named by its booking too: a trip keyed by one reference is found by the other (linking review: 404)
+    booking = consignment.json()["versions"][0]["booking_ref"]
+    assert booking and booking != top["document_ref"]
+    by_booking = service.client.get(f"/api/v1/consignments/{booking}", headers=service.as_("officer"))
+    assert by_booking.status_code == 200 and [t["id"] for t in by_booking.json()["trips"]] == [top["id"]], by_booking.text
     container = service.client.get(f"/api/v1/containers/{top['container_number']}", headers=service.as_("officer"))
     assert [t["id"] for t in container.json()["trips"]] == [top["id"]]
 

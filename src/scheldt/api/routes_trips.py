@@ -138,17 +138,22 @@ def get_container(number: str, ctx: CtxDep) -> dict[str, Any]:
 @router.get("/consignments/{document_ref}", summary="A consignment: every version of its transport document")
 def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     """The versions of a transport document (bill of lading, shipping instructions or
-    booking) of a trip the requester owns: parties, goods, containers, seals."""
+    booking; named by its own reference or its booking's) of a trip the requester owns:
+    parties, goods, containers, seals."""
     ctx.require(Permission.READ_TRIPS)
     ref = document_ref.strip()
     if not ref or len(ref) > 128:
         raise InputError("path.document_ref", "give a document reference of at most 128 characters")
-    owned = ctx.uow.container_trips.page(ctx.scope, TripFilter(document_ref=ref), None, MAX_LIMIT)
+    found = ctx.uow.documents.for_containers([], [ref])
+    # a trip is keyed by the first reference its events carried: the B/L's trip may be keyed by
+    # its booking (a linking review got 404 for such a B/L), so every reference the versions link
+    keys = sorted({ref} | {k for d in found for k in (d["document_ref"], d["booking_ref"]) if k})[:20]
+    owned = list({t["id"]: t for key in keys for t in ctx.uow.container_trips.page(
+        ctx.scope, TripFilter(document_ref=key), None, MAX_LIMIT)}.values())
     # only versions covering one of the requester's containers: another carrier's document may
     # carry the same reference (booking numbers collide), and its parties and goods are not theirs
     boxes = {t["container_number"] for t in owned}
-    versions = [d for d in ctx.uow.documents.for_containers([], [ref])
-                if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
+    versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
     ctx.audit("read", "consignment", ref)
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
