@@ -162,3 +162,20 @@ def test_checksums_are_checked() -> None:
     assert records[1].why == "NMEA checksum does not match the sentence"  # type: ignore[attr-defined]
     assert "no-checksum" in [f.code for f in records[2].flags]  # type: ignore[attr-defined]
     assert stats["checksum mismatch"] == 1
+
+
+def test_a_decoded_csv_says_who_each_vessel_is_once() -> None:
+    """A linking review: the DMA layout maps IMO, call sign and name, but a decoded CSV gave
+    positions only, so a vessel known here only from such a file never got its AIS track on its
+    trips (tracks are found IMO → MMSI through sightings)."""
+    from scheldt.ingest.ais import layout_or_error
+
+    header = "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,SOG,COG,Heading,IMO,Callsign,Name"
+    rows = ["10/02/2026 06:00:00,Class A,211000001,51.30,4.30,Under way using engine,12.0,90.0,91,9321483,NCVV,MSC X",
+            "10/02/2026 06:10:00,Class A,211000001,51.31,4.31,Under way using engine,11.0,90.0,91,9321483,NCVV,MSC X",
+            "10/02/2026 06:10:00,Class A,265177000,57.60,11.64,At anchor,0.2,162.7,227,Unknown,,"]
+    out = list(read_ais_csv("\n".join([header, *rows]).encode(), layout_or_error("dma-aisdk"), "ais.csv"))
+    assert [type(r).__name__ for r in out] == ["VesselPosition", "VesselSighting", "VesselPosition", "VesselPosition"]
+    [seen] = [r for r in out if isinstance(r, VesselSighting)]
+    assert (seen.mmsi, seen.vessel.imo, seen.vessel.call_sign, seen.vessel.name, seen.source) == (
+        "211000001", "9321483", "NCVV", "MSC X", "ais.csv:2")

@@ -328,14 +328,19 @@ def _motion(name: str, column: str, value: float | None, flags: list[Flag]) -> f
     return None
 
 
-def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[VesselPosition | Rejection]:
-    """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row."""
+def read_ais_csv(data: bytes, layout: AisCsvLayout,
+                 source: str) -> Iterator[VesselPosition | VesselSighting | Rejection]:
+    """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row;
+    and, where the layout maps an IMO number, call sign or name beside the MMSI, a
+    VesselSighting the first time each identity appears in the file (a linking review: a vessel
+    known here only from such a CSV never got its track on its trips)."""
     text = data.decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(io.StringIO(text), delimiter=layout.delimiter)
     if reader.fieldnames is None:
         yield Rejection(f"{source}:1", "header", "file is empty")
         return
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
+    seen: set[tuple[str, str, str, str]] = set()
     for row in reader:
         where = f"{source}:{reader.line_num}"
         try:
@@ -368,6 +373,27 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str) -> Iterator[Ves
             fact_key=_key(mmsi, vessel_id and f"{layout.name}:{vessel_id}", at.isoformat(), lat, lon),
             source=where, flags=tuple(flags),
         )
+        sighting = _csv_sighting(row, layout, mmsi, at, where)
+        if sighting is not None and (key := (mmsi, sighting.vessel.imo, sighting.vessel.call_sign,
+                                             sighting.vessel.name)) not in seen:
+            seen.add(key)
+            yield sighting
+
+
+def _csv_sighting(row: dict[str, Any], layout: AisCsvLayout, mmsi: str, at: datetime,
+                  where: str) -> VesselSighting | None:
+    """Who the vessel of a decoded AIS CSV row says it is (IMO, call sign, name beside a 9-digit
+    MMSI), or None when the layout maps none of them or the row has none."""
+    def cell(column: str | None) -> str:
+        value = (row.get(column) or "").strip() if column else ""
+        return "" if value in layout.missing_values else value
+
+    raw_imo, call_sign, name = cell(layout.imo), cell(layout.call_sign), cell(layout.vessel_name)
+    if not (mmsi.isdigit() and len(mmsi) == 9) or not (raw_imo or call_sign or name):
+        return None
+    imo, flag = imo_number(raw_imo or None)
+    return VesselSighting(mmsi, Vessel(imo=imo, mmsi=mmsi, call_sign=call_sign, name=name), at, where,
+                          (flag,) if flag else ())
 
 
 def layout_or_error(name: str) -> AisCsvLayout:
