@@ -352,8 +352,14 @@ def _start_jobs(url: str) -> tuple[JobRunner, _TakeOver | None]:
     return runner, None
 
 
+#: Seconds after start the first audit-chain head is written out.
+AUDIT_HEAD_FIRST_S = 10
+
+
 def _schedule_recurring(runner: JobRunner) -> None:
-    runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s)
+    # a head soon after start too: every start put the first one a whole interval away, so a node
+    # restarted more often than that never wrote its head out (robustness review)
+    runner.schedule_recurring("audit-head", {}, settings().audit_head_every_s, first_in_s=AUDIT_HEAD_FIRST_S)
     # the first purge a minute after start: a server restarted daily never purged (oversight review)
     runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S, first_in_s=60)
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
