@@ -389,19 +389,3 @@ def test_empty_lists_say_so_and_times_name_their_zone(settings_env: Path, tmp_pa
     code, out, err = invoke("simulate", "--out", str(blocker / "sub"), "--scale", "0.002")
     assert code == 2 and "Traceback" not in err and str(blocker) in err and out == "", err
 
-
-def test_scheldt_serve_writes_the_audit_head_soon_after_start() -> None:
-    """A robustness review: every start put the first audit-chain head a whole interval (5 min)
-    away, so a node restarted more often than that never wrote its head out, and deleting its
-    newest audit entries went unseen."""
-    from scheldt.cli.service import AUDIT_HEAD_FIRST_S, _schedule_recurring
-
-    calls: dict[str, tuple[float, float | None]] = {}
-
-    class Runner:
-        def schedule_recurring(self, kind: str, params: dict, every_s: float, first_in_s: float | None = None) -> None:
-            calls[kind] = (every_s, first_in_s)
-
-    _schedule_recurring(Runner())  # type: ignore[arg-type]
-    assert calls["audit-head"] == (300, AUDIT_HEAD_FIRST_S) and AUDIT_HEAD_FIRST_S <= 30
-    assert calls["audit-purge"][1] == 60

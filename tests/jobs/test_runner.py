@@ -366,3 +366,21 @@ def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
         poll(lambda: runner.get(queued).status == "done", 30)
     finally:
         other.close()
+
+
+def test_scheldt_serve_writes_the_audit_head_soon_after_start(runners: Callable[..., JobRunner]) -> None:
+    """A robustness review: every start put the first audit-chain head a whole interval (5 min)
+    away, so a node restarted more often than that never wrote its head out, and deleting its
+    newest audit entries went unseen. The schedules ``scheldt serve`` sets, on a real runner."""
+    from scheldt.cli.service import AUDIT_HEAD_FIRST_S, _schedule_recurring
+
+    runner = runners()
+    runner.start(paused=True)
+    before = datetime.now(UTC)
+    _schedule_recurring(runner)
+    due = {s["kind"]: (s["every_s"], s["next_run"]) for s in runner.schedules()}
+    every, first = due["audit-head"]
+    assert every == 300 and AUDIT_HEAD_FIRST_S <= 30
+    assert before + timedelta(seconds=AUDIT_HEAD_FIRST_S - 1) <= first <= datetime.now(UTC) + timedelta(
+        seconds=AUDIT_HEAD_FIRST_S + 1)
+    assert due["audit-purge"][1] <= datetime.now(UTC) + timedelta(seconds=61)
