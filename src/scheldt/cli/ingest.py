@@ -26,7 +26,7 @@ from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS, detect
-from scheldt.workflows.ingest import IngestOptions, ingest_or_report
+from scheldt.workflows.ingest import IngestOptions, check_outcomes_source, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
 
@@ -126,9 +126,7 @@ def _declarations_only(path: Path, format: str, mapping: str | None) -> None:
         found = detect(path, format, mapping, outcomes_only=True).format
     except ScheldtError:
         return
-    if found != "declarations":
-        raise InputError(str(path), f"is {found}, not declarations: `ingest outcomes` reads inspection outcomes "
-                         "from declaration files only")
+    check_outcomes_source(path, found)
 
 
 def _print_reports(reports: list[FileReport]) -> None:

@@ -113,9 +113,8 @@ def ingest_file(
     if options.ais_layout is not None:
         return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, load_ais_layout(options.ais_layout))
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
-    if options.outcomes_only and detected.format != "declarations":  # a CLI review stored AIS positions so
-        raise InputError(str(path), f"is {detected.format}, not declarations: `ingest outcomes` reads inspection "
-                         "outcomes from declaration files only")
+    if options.outcomes_only:
+        check_outcomes_source(path, detected.format)
     if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
         return ingest_dcsa_events(uow, path, now, options.supplied_by, detected.format)
     if detected.format in ("ais-nmea", "ais-csv"):
@@ -144,6 +143,15 @@ def ingest_file(
             if progress:
                 progress(len(batch))
     return report
+
+
+def check_outcomes_source(path: Path, found: str) -> None:
+    """Refuse a file of format ``found`` for ``scheldt ingest outcomes``, which reads inspection
+    outcomes from declaration files only (a CLI review stored AIS positions through it). Raises
+    InputError naming the file."""
+    if found != "declarations":
+        raise InputError(str(path), f"is {found}, not declarations: `ingest outcomes` reads inspection outcomes "
+                         "from declaration files only")
 
 
 def ingest_or_report(uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime,
