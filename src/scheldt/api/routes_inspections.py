@@ -41,7 +41,8 @@ class ScannerIn(Strict):
 class ScannerChange(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     site: str | None = Field(default=None, max_length=200)
-    capacity_per_shift: StrictInt | None = Field(default=None, ge=1, le=1000, description="containers per shift, from now on")
+    capacity_per_shift: StrictInt | None = Field(default=None, ge=1, le=1000,
+                                                 description="containers per shift, from now on")
 
 
 class ScanOrderIn(Strict):

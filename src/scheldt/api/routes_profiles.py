@@ -36,7 +36,8 @@ class BacktestIn(Strict):
     start: datetime | None = None
     end: datetime | None = None
     capacity: StrictFloat = Field(default=0.08, gt=0, le=1, description="share of trips inspected")
-    truth: StrictBool = Field(default=False, description="count the simulator's ground truth instead of recorded seizures")
+    truth: StrictBool = Field(default=False,
+                              description="count the simulator's ground truth instead of recorded seizures")
 
 
 def _stored(p: Any, live: str | None) -> dict[str, Any]:

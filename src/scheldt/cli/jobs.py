@@ -180,11 +180,13 @@ def list_runs(
     if not jobs:  # an empty table said nothing (CLI review)
         out.print("no job runs yet")
         return
-    table = Table("id", "kind", "status", "progress", "requested by", "created (UTC)", "finished (UTC)", "message / error",
+    table = Table("id", "kind", "status", "progress", "requested by", "created (UTC)", "finished (UTC)",
+                  "message / error",
                   title="Job runs")
     for j in jobs:
         table.add_row(str(j.id), escape(j.kind), j.status, f"{j.progress:.0%}", escape(j.requested_by),
-                      f"{j.created_at:%Y-%m-%d %H:%M:%S}", f"{j.finished_at:%Y-%m-%d %H:%M:%S}" if j.finished_at else "-",
+                      f"{j.created_at:%Y-%m-%d %H:%M:%S}",
+                      f"{j.finished_at:%Y-%m-%d %H:%M:%S}" if j.finished_at else "-",
                       escape(j.error or j.message))
     Console(width=max(out.width, 140)).print(table)
 

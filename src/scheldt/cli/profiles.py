@@ -342,7 +342,8 @@ def backtest_command(
         return
     kind = "with the simulated truth" if truth else "with a recorded inspection outcome (capacity applies to them)"
     out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips {kind}, {report.hits} hits; selected "
-              f"{report.selected:,}, of which {report.selected_hits} hits: precision {_rate(data['precision_at_capacity'])}, "
+              f"{report.selected:,}, of which {report.selected_hits} hits: "
+              f"precision {_rate(data['precision_at_capacity'])}, "
               f"recall {_rate(data['recall_at_capacity'])}" + (" (SIMULATED ground truth)" if truth else ""))
     if live is not None:
         then = data["live"]

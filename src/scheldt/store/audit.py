@@ -310,7 +310,8 @@ class AuditLog:
             if keep < timedelta(0):
                 raise InputError(f"audit retention {kind}", f"{keep} is negative")
             result = self.session.execute(
-                update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < aware(now) - keep, _TABLE.c.purged_at.is_(None))
+                update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < aware(now) - keep,
+                                     _TABLE.c.purged_at.is_(None))
                 .values(payload=null(), purged_at=aware(now)))
             purged += result.rowcount or 0  # type: ignore[attr-defined]
         return purged

@@ -185,7 +185,8 @@ class InspectionRepository:
                        o.concealment, o.selection, t.container_number, t.port_of_loading, t.assessment_id)
                 .join(t, t.id == o.trip_id)
                 .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
-        return [dict(r._mapping) | {"updated_at": aware(r.updated_at), "searched_at": aware(r.searched_at or r.updated_at)}
+        return [dict(r._mapping) | {"updated_at": aware(r.updated_at),
+                                    "searched_at": aware(r.searched_at or r.updated_at)}
                 for r in self.session.execute(stmt)]
 
     def hit_rates(self, org_id: str) -> dict[str, dict[str, int]]:

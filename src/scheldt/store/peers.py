@@ -81,7 +81,8 @@ class PeerRepository:
 
     def add(self, name: str, api_root: str, organisation_id: str, username: str, secret_kind: str, secret: str,
             default_group: str | None, now: datetime, relays_for: tuple[str, ...] = ()) -> Peer:
-        """Register a peer. Raises ConflictError when the name is taken, InputError when the credential kind is unknown."""
+        """Register a peer. Raises ConflictError when the name is taken, InputError when the
+        credential kind is unknown."""
         if secret_kind not in SECRET_KINDS:
             raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
         if self.session.get(PeerRow, name) is not None:

@@ -157,10 +157,11 @@ def outsider_hold(h: dict[str, Any]) -> dict[str, Any]:
 
 
 def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
-    """An agency's dashboard figures: seizures by ISO week of the search (UTC), by port of loading and by commodity
-    (HS chapter of the trip's latest document), kg seized, hit rate of risk, exploration and
-    manual picks, and model drift (per day of latest scoring: trips, mean score, and how many
-    fall in each risk band; a shift in these with the same profile and model is drift)."""
+    """An agency's dashboard figures: seizures by ISO week of the search (UTC), by port of
+    loading and by commodity (HS chapter of the trip's latest document), kg seized, hit rate of
+    risk, exploration and manual picks, and model drift (per day of latest scoring: trips, mean
+    score, and how many fall in each risk band; a shift in these with the same profile and
+    model is drift)."""
     seizures = uow.inspections.seizures(org_id)
     by_week: Counter[str] = Counter()
     by_port: Counter[str] = Counter()
