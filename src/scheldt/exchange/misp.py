@@ -34,10 +34,7 @@ import types
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
-from typing import Any, Union, get_args, get_origin, get_type_hints
-
-from pymisp import MISPEvent, MISPObject, MISPOrganisation
-from pymisp.exceptions import PyMISPError
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from scheldt.domain.exchange import Tlp, parse_tlp
 from scheldt.errors import InputError
@@ -52,6 +49,9 @@ from scheldt.exchange.items import (
 )
 from scheldt.exchange.objects import Sharing, identity_id, stix_time, with_sharing
 from scheldt.exchange.stix_mapping import to_stix, watch_label
+
+if TYPE_CHECKING:  # PyMISP (and requests under it: half a second) is loaded where events are made or read
+    from pymisp import MISPEvent, MISPObject
 
 TLP_TAGS: dict[Tlp, str] = {level: f"tlp:{level.value}" for level in Tlp}
 #: MISP distribution levels by TLP (0 your organisation, 1 this community, 2 connected, 3 all).
@@ -100,6 +100,8 @@ def _add(obj: MISPObject, relation: str, value: Any) -> None:
 
 def _objects(name: str, value: Any) -> list[MISPObject]:
     """``value``'s scalar fields as one MISP object named ``name``, then its nested parts."""
+    from pymisp import MISPObject
+
     main = MISPObject(name, strict=False, standalone=False)
     parts: list[MISPObject] = []
     for f in fields(value):
@@ -149,6 +151,8 @@ def _info(item: Item) -> str:
 def item_event(item: Item, organisations: Mapping[str, str] | None = None) -> MISPEvent:
     """One item as a MISP event (see the module docstring). ``organisations``: organisation id
     by STIX identity id, to name the creator organisation. Raises InputError for an invalid item."""
+    from pymisp import MISPEvent, MISPOrganisation
+
     check_item(item)
     kind = KIND_OF[type(item)]
     m = item.meta
@@ -183,6 +187,9 @@ def events_json(events: Iterable[MISPEvent]) -> str:
 def read_events(text: str | bytes) -> list[MISPEvent]:
     """MISP events from JSON as MISP exports them: one ``{"Event": ...}``, a list of them, or
     ``{"response": [...]}``. Raises InputError naming the event that cannot be read."""
+    from pymisp import MISPEvent
+    from pymisp.exceptions import PyMISPError
+
     try:
         data = json.loads(text)
     except (ValueError, TypeError) as exc:
