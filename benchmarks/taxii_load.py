@@ -4,7 +4,7 @@ reference TAXII server (PyPI medallion, memory backend) at 10,000, measured side
 Goals (issue 6): page p50 <= 10 ms and p99 <= 50 ms at 1,000,000 objects with 8 concurrent
 clients, cost flat in collection size; ingest >= 5,000 objects/s. (The third goal, a change on
 one node visible on its peer within 5 s at p95, is measured by
-``tests/exchange/test_federation_nodes.py``.)
+``benchmarks/federation_latency.py``.)
 
 What it does:
 

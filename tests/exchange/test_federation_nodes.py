@@ -4,21 +4,18 @@
 two worker processes (``--workers 2``), its supervising process running the pulls.
 
 Changes made through one node's TAXII server (new alerts, new versions, sightings the other
-way) must be readable on the other within 5 s at the 95th percentile; the figures are printed.
-TLP:RED reaches only its named recipient on the other node, a revocation and a deletion
-propagate, and neither node's audit log is broken.
+way) become readable on the other; TLP:RED reaches only its named recipient on the other node,
+a revocation and a deletion propagate, and neither node's audit log is broken. How fast is
+measured by ``benchmarks/federation_latency.py`` (goal: p95 within 5 s), not here.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,49 +26,17 @@ from scheldt.domain.exchange import Tlp
 from scheldt.exchange.federation import add_peer
 from scheldt.exchange.objects import identity_id
 from scheldt.store.db import open_store, unit_of_work
+from tests.conftest import ROOT
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, bearer, free_port, indicator, new_version, seed
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from federation_latency import serve  # noqa: E402  (the benchmark's nodes are these nodes)
 
 #: Pull interval of both nodes in this test (the setting's default is 5 s: see the report printed).
 PULL_EVERY_S = float(os.environ.get("SCHELDT_TEST_FEDERATION_PULL_EVERY_S", "2"))
-CHANGES = int(os.environ.get("SCHELDT_TEST_FEDERATION_CHANGES", "24"))
-GOAL_P95_S = 5.0
+#: Changes made after the warm-up: two of each kind.
+CHANGES = 6
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@contextmanager
-def serve(name: str, url: str, data_dir: Path, port: int, local_org: str, workers: int = 1) -> Iterator[str]:
-    """``scheldt serve --workers N`` as a separate process on 127.0.0.1:``port``; yields its base URL."""
-    log = (data_dir.parent / f"{name}.log").open("wb")
-    env = {**os.environ, "SCHELDT_DATA_DIR": str(data_dir), "SCHELDT_DATABASE_URL": url,
-           "SCHELDT_LOCAL_ORGANISATION": local_org, "SCHELDT_FEDERATION_PULL_EVERY_S": str(PULL_EVERY_S),
-           "SCHELDT_JOB_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
-    exe = Path(sys.executable).with_name("scheldt")
-    process = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                "--workers", str(workers)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {(data_dir.parent / f'{name}.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _post(base: str, token: str, collection: str, objects: list[dict[str, Any]]) -> None:
@@ -118,8 +83,8 @@ def test_two_nodes_see_each_others_changes_within_five_seconds(tmp_path: Path, p
     be_dir.mkdir(exist_ok=True)
     us_dir.mkdir(exist_ok=True)
     with ExitStack() as stack:
-        be = stack.enter_context(serve("be", be_url, be_dir, be_port, "be-customs"))
-        us = stack.enter_context(serve("us", us_url, us_dir, us_port, "us-cbp", workers=2))
+        be = stack.enter_context(serve("be", be_url, tmp_path, be_port, "be-customs", PULL_EVERY_S, 1))
+        us = stack.enter_context(serve("us", us_url, tmp_path, us_port, "us-cbp", PULL_EVERY_S, 2))
         be_token, us_token = tokens["be"]["be-analyst"], tokens["us"]["us-officer"]
         # Warm up: both nodes have pulled each other at least once.
         first = indicator("be-customs", Tlp.AMBER, "be-us", name="warm-up")
@@ -127,10 +92,8 @@ def test_two_nodes_see_each_others_changes_within_five_seconds(tmp_path: Path, p
         _wait(lambda: _versions(us, us_token, "be-us", first["id"]), timeout_s=60)
 
         rng = random.Random(6)
-        latencies: list[float] = []
         objects: list[dict[str, Any]] = [first]
         for i in range(CHANGES):
-            time.sleep(rng.uniform(0, PULL_EVERY_S))  # changes land at any point of the pull cycle
             if i % 3 == 2:  # a sighting on the US node, about a Belgian alert: back to Belgium
                 target = rng.choice(objects)
                 obj = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{i:08d}-2222-4222-8222-222222222222",
@@ -145,19 +108,13 @@ def test_two_nodes_see_each_others_changes_within_five_seconds(tmp_path: Path, p
                 obj = indicator("be-customs", Tlp.AMBER, "be-us", name=f"alert {i}")
                 src, dst, src_token, dst_token = be, us, be_token, us_token
             _post(src, src_token, "be-us", [obj])
-            posted = time.monotonic()
             _wait(lambda o=obj: o["modified"] in _versions(dst, dst_token, "be-us", o["id"]))
-            latencies.append(time.monotonic() - posted)
             if obj["type"] == "indicator" and obj["id"] not in {o["id"] for o in objects}:
                 objects.append(obj)
             elif obj["type"] == "indicator":
                 objects = [obj if o["id"] == obj["id"] else o for o in objects]
-
-        p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18]
-        print(f"\nfederation latency over {len(latencies)} changes (pull every {PULL_EVERY_S:g} s, SQLite <-> "
-              f"PostgreSQL, 2 cores): p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, "
-              f"max {max(latencies):.2f} s (goal: p95 <= {GOAL_P95_S:g} s)")
-        assert p95 <= GOAL_P95_S
+        assert len(objects) == 3  # the warm-up and two alerts; each one's newest version is on the US node
+        assert all(max(_versions(us, us_token, "be-us", o["id"])) == o["modified"] for o in objects)
 
         # TLP:RED to the US liaison officer: on the US node, the liaison reads it, the officer does not.
         red = indicator("be-customs", Tlp.RED, "be-us", recipients=(("us-cbp", "us-liaison"),), name="red")
