@@ -17,13 +17,18 @@ from scheldt.settings import get_settings
 from scheldt.simulate.traffic import simulate
 from scheldt.simulate.writers import write_traffic
 from scheldt.store.container_trips import TripFilter
-from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade
+from scheldt.store.db import HEAD_REVISION, current_revision, head_revision, make_engine, unit_of_work, upgrade
 from scheldt.store.models import ContainerTripRow, TripAssessmentRow
 from scheldt.store.rows import aware
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.replay import replay
 from scheldt.workflows.trip_scoring import activate_profile
 from tests.conftest import KCS_TRAIN, kcs_lines
+
+
+def test_the_head_revision_constant_is_the_migrations_head() -> None:
+    """open_store skips Alembic for a store at HEAD_REVISION: a new migration must move it."""
+    assert HEAD_REVISION == head_revision(), "set scheldt.store.db.HEAD_REVISION to the newest migration"
 
 
 def test_upgrade_from_first_revision_keeps_declarations(store_url: str, tmp_path: Path) -> None:

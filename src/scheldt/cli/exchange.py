@@ -10,8 +10,6 @@ import typer
 
 from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store, wall_clock
 from scheldt.errors import InputError
-from scheldt.exchange.misp import events_json
-from scheldt.workflows import share
 
 #: Event uuids named in a MISP export's audit entry at most (the count is always recorded).
 AUDITED_IDS = 1000
@@ -28,6 +26,8 @@ def group_create(
     owner: Annotated[str | None, typer.Option("--owner", help="Owning organisation (default: this node's).")] = None,
 ) -> None:
     """Create a sharing group; its owner is always a member."""
+    from scheldt.workflows import share  # STIX and MISP are loaded by the commands that use them
+
     with errors_reported(), store() as uow:
         group = share.create_group_as(uow, owner or settings().local_organisation, group_id, name, members or [], wall_clock())
         audit_command(uow, "group create", "sharing-group", group["id"], members=group["members"])
@@ -57,6 +57,9 @@ def misp_export(
     """Export, as MISP events, every shared item the user may see. With ``--out``, the file is
     written in full before the export is audited and put in place only once it is (a CLI review:
     an unwritable path gave a traceback and an audited export that never happened)."""
+    from scheldt.exchange.misp import events_json
+    from scheldt.workflows import share
+
     partial = None if out is None else out.with_name(f".{out.name}.partial")
     try:
         with errors_reported(), store() as uow:
@@ -97,6 +100,8 @@ def misp_import(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened)."""
+    from scheldt.workflows import share
+
     with errors_reported():
         if not path.is_file():
             raise InputError(str(path), "no such file")

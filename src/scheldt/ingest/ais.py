@@ -19,12 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
-from pyais.messages import AISSentence, NMEASentenceFactory
-from pyais.stream import IterMessages
 from pydantic import BaseModel, ConfigDict, Field
 
 from scheldt.domain.declarations import Flag
@@ -32,6 +29,9 @@ from scheldt.domain.identifiers import imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
 from scheldt.ingest.base import FieldError, Rejection, utc_in_range
+
+if TYPE_CHECKING:  # pyais is loaded where a feed is read, not by every command line start
+    from pyais.messages import AISSentence
 
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
@@ -120,6 +120,9 @@ class _Lines:
         self.pending: dict[tuple[Any, ...], list[tuple[int, bytes]]] = {}
 
     def __iter__(self) -> Iterator[bytes]:
+        from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
+        from pyais.messages import AISSentence, NMEASentenceFactory
+
         for self.line, raw in enumerate(self.lines, 1):
             line = raw.rstrip(b"\r\n")
             if b"!" in line and (b"VDM," in line or b"VDO," in line):
@@ -177,6 +180,9 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
     fragments of multi-part messages that were never completed. ``stats`` (optional) counts
     every sentence by outcome, including those skipped.
     """
+    from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
+    from pyais.stream import IterMessages
+
     stats = stats if stats is not None else AisStats()
     feed = _Lines(lines, source, stats)
     for msg in IterMessages(iter(feed)):

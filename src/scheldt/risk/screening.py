@@ -18,10 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import fingerprints
-import numpy as np
-from rapidfuzz import fuzz, process
-
 #: Tokens in more than this share of entries ("trading", "import") do not select candidates alone.
 MAX_TOKEN_SHARE = 0.01
 #: Default lowest score reported as a match.
@@ -67,6 +63,7 @@ class NameKeys:
 @lru_cache(maxsize=1)
 def _legal_forms() -> frozenset[str]:
     """The one-word canonical legal forms fingerprints folds names to ("ltd", "gmbh", "sa"...)."""
+    import fingerprints
     from fingerprints.types.data import TYPES
 
     mains = {fingerprints.generate(t["main"]) or "" for t in TYPES["types"]}
@@ -81,6 +78,8 @@ def is_legal_form(word: str) -> bool:
 @lru_cache(maxsize=200_000)
 def name_keys(name: str) -> NameKeys:
     """Normalised keys of a name; empty strings when nothing is left (e.g. only punctuation)."""
+    import fingerprints  # the matching libraries load where names are screened, not at every start
+
     full = fingerprints.generate(name) or ""
     forms = _legal_forms()
     core = " ".join(t for t in full.split() if t not in forms)
@@ -135,6 +134,9 @@ class WatchlistIndex:
 
     def screen(self, name: str, threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
         """Entries matching ``name`` at ``threshold`` or above, best first, one per entry."""
+        import numpy as np
+        from rapidfuzz import fuzz, process
+
         keys = name_keys(name)
         if not keys.full:
             return []

@@ -20,7 +20,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pyais.encode import encode_dict
 from stdnum import iso6346
 
 from scheldt.domain.trips import TripDocument, TripEvent
@@ -95,6 +94,8 @@ def _vgm_json(trip: SimTrip, e: TripEvent) -> dict[str, Any]:
 def _nmea(call: SimCall) -> list[tuple[datetime, str]]:
     """(time, line): a type 5 static report (IMO ↔ MMSI, two sentences) with the first
     position, then type 1 position reports, each behind an NMEA 4 tag block with its time."""
+    from pyais.encode import encode_dict  # loaded here, not by every command line start
+
     lines = []
     for k, fix in enumerate(call.track):
         msgs = []

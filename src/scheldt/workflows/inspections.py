@@ -26,7 +26,7 @@ from scheldt.domain.inspection import (
 )
 from scheldt.domain.trips import TripFilter
 from scheldt.errors import ConflictError, ForbiddenError, InputError
-from scheldt.workflows import notices, share
+from scheldt.workflows import notices
 from scheldt.workflows.accounts import require
 
 _SCANNER_ID = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,64}")  # not "." or "..": URL path steps
@@ -239,6 +239,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     result = uow.inspections.order(order_id, principal.organisation.id)
     if action == "correct":  # a shared seizure report follows the corrected record
+        from scheldt.workflows import share  # STIX and MISP are loaded where a seizure report is shared
+
         followed = share.follow_correction(uow, principal, order_id, now)
         if followed is not None:
             result = {**result, "seizure_report": followed}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
 from scheldt.ingest.base import Rejection
+
+if TYPE_CHECKING:  # named in annotations only: polars loads where frames are made
+    import polars as pl
 
 
 class DeclarationStore(Protocol):
