@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # `scheldt serve`; seconds one request to a peer may take; seconds between two reconciliations
     # of a peer without tombstones (not a Scheldt node), which walk its whole manifests to find
     # deletions. Pulls every 2 s keep a change visible on the peer within 5 s at p95 (measured
-    # 1.75 s p95 at 2 s, 4.90 s at 5 s: benchmarks/federation_latency.py).
+    # 1.75 s p95 at 2 s, 4.24 s at 5 s: benchmarks/federation_latency.py).
     federation_pull_every_s: float = Field(default=2.0, gt=0)
     federation_timeout_s: float = Field(default=10.0, gt=0, le=300)
     federation_reconcile_every_s: float = Field(default=300.0, ge=0)
