@@ -3,7 +3,7 @@ that name none, never into a journey the box had already finished."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scheldt.domain.trips import TripKey, group_trips
 
@@ -34,3 +34,17 @@ def test_a_planned_gate_out_does_not_end_the_trip() -> None:
     events = [ev("LOAD", 1, "BL-A"), ev("DISC", 20, "BL-A"), ev("GTOT", 21, "BL-A", classifier="PLN"), ev("STRP", 22)]
     [trip] = group_trips("TSTU0000020", events)
     assert [e["event_type"] for e in trip.events] == ["LOAD", "DISC", "GTOT", "STRP"]
+
+
+def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_during() -> None:
+    from scheldt.domain.trips import DECLARATION_WINDOW, declarations_of_trip
+
+    first, last = datetime(2026, 1, 21, tzinfo=UTC), datetime(2026, 2, 2, tzinfo=UTC)
+    found = [{"declaration_ref": "A", "bill_of_lading_ref": "BL1", "filed_at": datetime(2019, 1, 1, tzinfo=UTC)},
+             {"declaration_ref": "B", "bill_of_lading_ref": "", "filed_at": first - DECLARATION_WINDOW},
+             {"declaration_ref": "C", "bill_of_lading_ref": "",
+              "filed_at": last + DECLARATION_WINDOW + timedelta(seconds=1)},
+             {"declaration_ref": "D", "bill_of_lading_ref": "OTHER", "filed_at": last}]
+    assert DECLARATION_WINDOW == timedelta(days=30)
+    # by reference whenever filed; by the box alone within 30 days of the trip's events
+    assert [d["declaration_ref"] for d in declarations_of_trip(found, {"BL1"}, first, last)] == ["A", "B", "D"]

@@ -285,6 +285,7 @@ def test_a_shipping_line_sees_no_score_reason_scan_order_or_hold_reason(app: Fas
     agency_page = officer.get(f"/trips/{trip['id']}").text  # what the carrier must not see is on the agency's page
     assert why in agency_page and str(escape(trip["top_reason"])) in agency_page
     assert f'href="/orders/{order_id}"' in agency_page and 'id="trip-score"' in agency_page
+    assert "Customs declarations" in agency_page and "No declaration names this trip" in agency_page  # none in the fixture
     try:
         carrier = signed_in(app, "carrier")
         queue = carrier.get(f"/queue?container={trip['container_number']}")
@@ -296,7 +297,8 @@ def test_a_shipping_line_sees_no_score_reason_scan_order_or_hold_reason(app: Fas
             assert 'class="badge hold">on hold</span>' in html
             said = [str(escape(r[k])) for r in reasons for k in ("evidence", "sentence")]
             for hidden in said + [why, "Zebulon", "evaporator panel", "by officer", f"/orders/{order_id}", "Scan order",
-                                  "band-", "badge status-", "Why", "score", "Score", "planned", "watchlist"]:
+                                  "band-", "badge status-", "Why", "score", "Score", "planned", "watchlist",
+                                  "declaration"]:
                 assert hidden not in html, hidden
         assert "Held since" in page.text and 'id="holds"' in page.text
         assert 'id="map-data"' in page.text and 'id="timeline"' in page.text and 'id="documents"' in page.text

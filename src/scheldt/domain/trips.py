@@ -5,7 +5,7 @@ trip (container number + booking or bill-of-lading reference + voyage), never th
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,6 +104,25 @@ def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     version: B then owned A's trip and read A's parties."""
     listed = document.get("containers") or []
     return not listed or any(c.get("number") == number for c in listed)
+
+
+#: How long before a trip's first event and after its last a customs declaration naming only its
+#: container (not one of its references) is taken as this trip's: import declarations are filed
+#: days before arrival to days after discharge (assumption; generous, the trip's events span weeks).
+DECLARATION_WINDOW = timedelta(days=30)
+
+
+def declarations_of_trip(declarations: Iterable[Mapping[str, Any]], refs: Collection[str],
+                         first: datetime, last: datetime) -> list[Mapping[str, Any]]:
+    """The declarations of one trip among those naming its container or one of its references
+    (dicts with ``bill_of_lading_ref`` and ``filed_at``, UTC): each naming one of ``refs`` (the
+    trip's B/L and booking references), and each naming only the box filed within
+    :data:`DECLARATION_WINDOW` of the trip's events (``first``..``last``, UTC). A container is
+    reused trip after trip: a linking review found a 2019 declaration of the box under its 2026
+    trip. Order kept."""
+    return [d for d in declarations
+            if d.get("bill_of_lading_ref") in refs
+            or first - DECLARATION_WINDOW <= d["filed_at"] <= last + DECLARATION_WINDOW]
 
 
 def _gone_before(trip: Trip, when: Any) -> bool:

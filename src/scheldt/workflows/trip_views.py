@@ -11,7 +11,14 @@ from typing import Any
 from scheldt import reference
 from scheldt.domain.access import TripScope
 from scheldt.domain.facts import fields_dict, plain
-from scheldt.domain.trips import TripKey, document_may_cover, group_trips, trip_facts_from_dict
+from scheldt.domain.trips import (
+    TripFacts,
+    TripKey,
+    declarations_of_trip,
+    document_may_cover,
+    group_trips,
+    trip_facts_from_dict,
+)
 
 #: What only agencies see of a trip: customs' risk view and inspection state. Shipping lines
 #: and terminals see their containers' facts and holds, never why or whether a box is targeted
@@ -116,8 +123,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
     the facts it was computed from (events, document versions with parties, goods and seals,
-    vessel track), the route, the score history, the scan orders of the organisation ``org_id``
-    and the holds.
+    vessel track), the route, the score history, the scan orders of the organisation ``org_id``,
+    the holds and the customs declarations of the trip (agencies only).
     Raises NotFoundError when ``scope`` does not own the trip."""
     trip = uow.container_trips.get(trip_id, scope)
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
@@ -146,7 +153,20 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
                            "scored_at": _iso(h["scored_at"])} for h in history],
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
+        "declarations": _declarations(uow, trip, facts),
     }
+
+
+def _declarations(uow: Any, trip: dict[str, Any], facts: TripFacts | None) -> list[dict[str, Any]]:
+    """The customs declarations of a trip (:func:`~scheldt.domain.trips.declarations_of_trip`)
+    from those naming its container or its documents' references; times as ISO 8601."""
+    if facts is None or not facts.events:
+        return []
+    refs = ({trip["document_ref"]} | {d.document_ref for d in facts.documents}) - {""}
+    found = uow.declarations.linked_to(trip["container_number"], sorted(refs))
+    times = [e.event_time for e in facts.events]
+    mine = declarations_of_trip(found, refs, min(times), max(times))
+    return [{k: _iso(v) for k, v in d.items()} for d in mine]
 
 
 def outsider_hold(h: dict[str, Any]) -> dict[str, Any]:
