@@ -283,3 +283,25 @@ def test_a_declaration_in_lower_case_links_to_its_trip(engine: Engine, tmp_path:
         timeline = container_timeline(uow, "KKFU6671914")
     assert [d["declaration_ref"] for d in timeline.declarations] == ["24BE0001"]
     assert timeline.declarations[0]["bill_of_lading_ref"] == "D8931B95625E4B339F2A"
+
+
+def test_a_message_re_sent_with_only_a_new_document_date_adds_and_quarantines_nothing(engine: Engine,
+                                                                                         tmp_path: Path) -> None:
+    """A review re-sent the real OOCL BEIJING bay plan with a new document date (DTM+137): all 3
+    positions were quarantined as "already received with other facts". The date is when the
+    message was made, not a fact about the boxes. A DCSA event re-sent with a new
+    eventCreatedDateTime is the same event too; one with another eventDateTime still clashes."""
+    plan = (SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi").read_text()
+    assert plan.count("DTM+137::201'") == 1
+    (tmp_path / "first.edi").write_text(plan)
+    (tmp_path / "again.edi").write_text(plan.replace("DTM+137::201'", "DTM+137:2401010000:201'"))
+    made = dcsa_event("evt-made", eventCreatedDateTime="2026-01-20T14:20:00Z")
+    (tmp_path / "first.json").write_text(json.dumps({"events": [made]}))
+    (tmp_path / "again.json").write_text(json.dumps({"events": [{**made, "eventCreatedDateTime": "2026-01-22T09:00:00Z"}]}))
+    (tmp_path / "moved.json").write_text(json.dumps({"events": [{**made, "eventDateTime": "2026-01-21T14:15:00Z"}]}))
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / name, IngestOptions(), NOW).as_dict()
+                   for name in ("first.edi", "again.edi", "first.json", "again.json", "moved.json")]
+    assert [(r["accepted"], r["added"], len(r["rejections"])) for r in reports] == [
+        (3, 3, 0), (3, 0, 0), (1, 1, 0), (1, 0, 0), (0, 0, 1)]
+    assert "was already received with other facts" in reports[4]["rejections"][0]["why"]  # type: ignore[index]

@@ -6,7 +6,7 @@ import dataclasses
 import gc
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from operator import attrgetter, gt, itemgetter
@@ -32,7 +32,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.rows import fact_digest, fields_dict, fit
+from scheldt.store.rows import aware, fact_digest, fields_dict, fit
 from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
 
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
@@ -52,23 +52,28 @@ def _ref(documents: tuple[DocumentReference, ...], kinds: tuple[str, ...]) -> st
     return ""
 
 
+def _facts(event: Event) -> dict[str, Any]:
+    """The event's facts (every field but ``source``) by name, its location and call as dicts:
+    what ``fact_hash`` digests."""
+    names, values, _, _ = _PLANS.get(type(event)) or _plan(type(event))
+    facts = dict(zip(names, values(event)))
+    if event.location is not None:  # converted once here rather than for the digest and again for details
+        facts["location"] = fields_dict(event.location)
+    if event.transport_call is not None:
+        facts["transport_call"] = fields_dict(event.transport_call)
+    return facts
+
+
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
     """The store row of a domain event: column values, ``details`` (the event's non-empty
     facts beyond the columns) and ``flags`` for the JSON columns. Those two may still hold
     dataclasses, tuples and datetimes: the store's JSON serialiser writes them as their plain
     form. ``fact_hash`` is the digest of the event's facts without its source."""
-    try:
-        names, values, detail_names, kind = _PLANS[type(event)]
-    except KeyError:
-        names, values, detail_names, kind = _plan(type(event))
+    _, _, detail_names, kind = _PLANS.get(type(event)) or _plan(type(event))
+    facts = _facts(event)
     call = event.transport_call
     vessel = call.vessel if call else None
     location = event.location
-    facts = dict(zip(names, values(event)))
-    if location is not None:  # converted once here rather than for the digest and again for details
-        facts["location"] = fields_dict(location)
-    if call is not None:
-        facts["transport_call"] = fields_dict(call)
     details = {k: v for k in detail_names
                if (v := facts[k]) is not None and (len(v) > 0 if isinstance(v, _SIZED) else True)}
     documents = event.documents
@@ -193,6 +198,22 @@ class _CollectPerBatch:
             gc.enable()
 
 
+def _by_id(events: Iterable[Event]) -> dict[str, Event]:
+    """The events by id, the first of each id (as :func:`_rows` keeps it)."""
+    out: dict[str, Event] = {}
+    for e in events:
+        out.setdefault(e.event_id, e)
+    return out
+
+
+def _restamped(event: Event | None, stored: tuple[str, str, datetime | None]) -> bool:
+    """Whether ``event`` has the stored facts (``stored``: fact hash, source, created time) but
+    for its ``created_time``."""
+    if event is None or event.created_time == stored[2]:
+        return False
+    return fact_digest(_facts(dataclasses.replace(event, created_time=stored[2]))) == stored[0]
+
+
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
     it = iter(events)
     while chunk := list(islice(it, size)):
@@ -259,7 +280,7 @@ class EventRepository:
         looked up only when some rows were not inserted, so a fresh load costs no lookups.
         """
         rows, rejected = _rows(events, supplied_by, received_at)
-        added, clashes = self._insert(rows, supplied_by)
+        added, clashes = self._insert(rows, supplied_by, _by_id(events))
         return added, rejected + clashes
 
     def add_stream(self, events: Iterable[Event], supplied_by: str, received_at: datetime,
@@ -303,7 +324,7 @@ class EventRepository:
                     insert: Callable[[Any], int]) -> tuple[int, list[Rejection]]:
         """Prepare rows here (``prepare`` turns store rows into what ``insert`` takes), insert
         them in a helper thread (``insert`` returns how many were new); see :meth:`add_stream`."""
-        todo: queue.Queue[tuple[list[dict[str, Any]], Any] | None] = queue.Queue(maxsize=1)
+        todo: queue.Queue[tuple[list[dict[str, Any]], Any, Mapping[str, Event]] | None] = queue.Queue(maxsize=1)
         done: list[tuple[int, list[Rejection]]] = []
         failed: list[BaseException] = []
 
@@ -311,8 +332,8 @@ class EventRepository:
             while (job := todo.get()) is not None:
                 if not failed:
                     try:
-                        rows, prepared_rows = job
-                        done.append(self._check_clashes(rows, insert(prepared_rows), supplied_by))
+                        rows, prepared_rows, sent = job
+                        done.append(self._check_clashes(rows, insert(prepared_rows), supplied_by, sent))
                     except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
                         failed.append(exc)
 
@@ -323,7 +344,7 @@ class EventRepository:
             for chunk in chunks:
                 rows, rejected = _rows(chunk, supplied_by, received_at)
                 prepared.append(rejected)
-                todo.put((rows, prepare(rows)))
+                todo.put((rows, prepare(rows), _by_id(chunk)))
                 collector.batch_done()
                 if failed:
                     break
@@ -338,31 +359,41 @@ class EventRepository:
             rejected += before + clashes
         return added, rejected
 
-    def _insert(self, rows: list[dict[str, Any]], supplied_by: str) -> tuple[int, list[Rejection]]:
+    def _insert(self, rows: list[dict[str, Any]], supplied_by: str,
+                sent: Mapping[str, Event]) -> tuple[int, list[Rejection]]:
         """Insert prepared rows, skipping known ids; (how many were new, id clashes)."""
-        return self._check_clashes(rows, insert_ignore(self.session, ShippingEventRow.__table__, rows), supplied_by)
+        return self._check_clashes(rows, insert_ignore(self.session, ShippingEventRow.__table__, rows), supplied_by,
+                                   sent)
 
-    def _check_clashes(self, rows: list[dict[str, Any]], added: int, supplied_by: str) -> tuple[int, list[Rejection]]:
+    def _check_clashes(self, rows: list[dict[str, Any]], added: int, supplied_by: str,
+                       sent: Mapping[str, Event]) -> tuple[int, list[Rejection]]:
         """(``added``, a Rejection for each of ``rows`` whose id was stored before with other
-        facts); the store is asked only when fewer than all rows were new."""
+        facts); the store is asked only when fewer than all rows were new. ``sent``: the events
+        of ``rows`` by id. An event that differs from the stored one only in when its record was
+        made (``created_time``: a re-sent UN/EDIFACT message's new document date, DTM+137, which
+        every event of the message carries) is the same fact again, not a clash: a review's
+        BAPLIE re-sent with a new date had every position quarantined."""
         rejected = []
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)
             for r in rows:
                 stored = known.get(r["event_id"])
-                if stored is not None and stored[0] != r["fact_hash"]:
-                    rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
-                                              f"with other facts (from {stored[1]}); the first is kept"))
+                if stored is None or stored[0] == r["fact_hash"] or _restamped(sent.get(r["event_id"]), stored):
+                    continue
+                rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
+                                          f"with other facts (from {stored[1]}); the first is kept"))
         return added, rejected
 
-    def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str]]:
-        """Stored fact hash and source of each of ``ids`` received from ``supplied_by``."""
-        out: dict[str, tuple[str, str]] = {}
+    def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str, datetime | None]]:
+        """Stored fact hash, source and record time (``created_time``) of each of ``ids``
+        received from ``supplied_by``."""
+        out: dict[str, tuple[str, str, datetime | None]] = {}
         unique = sorted(set(ids))
+        t = ShippingEventRow
         for start in range(0, len(unique), 5000):
-            stmt = select(ShippingEventRow.event_id, ShippingEventRow.fact_hash, ShippingEventRow.source).where(
-                ShippingEventRow.supplied_by == supplied_by, ShippingEventRow.event_id.in_(unique[start:start + 5000]))
-            out.update({i: (h, src) for i, h, src in self.session.execute(stmt)})
+            stmt = select(t.event_id, t.fact_hash, t.source, t.created_time).where(
+                t.supplied_by == supplied_by, t.event_id.in_(unique[start:start + 5000]))
+            out.update({i: (h, src, aware(made)) for i, h, src, made in self.session.execute(stmt)})
         return out
 
     def retract(self, retractions: Sequence[Retraction], supplied_by: str) -> int:
