@@ -204,13 +204,13 @@ def test_container_timeline_json(settings_env: Path) -> None:
     code, out, err = invoke("container", "APZU4812090", "--json")
     assert code == 0, err
     timeline = json.loads(out)
-    assert [t["document_ref"] for t in timeline["trips"]] == ["RESERVED-HHL123", ""]
+    assert [t["document_ref"] for t in timeline["trips"]] == ["reserved-HHL123", ""]
     # times in ISO 8601 with their zone, as on PostgreSQL (SQLite gave "2021-04-01 00:00:00")
     times = [e[k] for t in timeline["trips"] for e in t["events"] for k in ("event_time", "received_at")]
     assert times and all(datetime.fromisoformat(t).tzinfo is not None and "T" in t for t in times), times[:4]
     code, out, _ = invoke("container", "APZU4812090")
     lines = [" ".join(line.split()) for line in out.splitlines()]
-    assert code == 0 and "trip APZU4812090 / document RESERVED-HHL123 / voyage 2103S" in lines  # each trip named first
+    assert code == 0 and "trip APZU4812090 / document reserved-HHL123 / voyage 2103S" in lines  # each trip named first
     assert "trip APZU4812090 / no document reference / no voyage" in lines
     # nothing known of a container is exit 1 (it was 0, so a script could not tell it from a known one)
     code, out, _ = invoke("container", "NOPE1234567")

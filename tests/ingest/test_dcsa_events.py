@@ -60,8 +60,7 @@ def test_v22_equipment_load_with_call_vessel_documents_and_seal() -> None:
     assert load.event_time == datetime(2019, 11, 11, 23, 11, tzinfo=UTC)  # 07:41 at +08:30
     assert load.empty is True and load.flags == ()
     assert load.seals == (Seal("string", "CUS", "WIR"),)
-    # the sample's "reserved-HHL123", kept in capitals like every document reference
-    assert [(d.kind, d.value) for d in load.documents] == [("BKG", "ABC123123123"), ("TRD", "RESERVED-HHL123")]
+    assert load.documents == (DocumentReference("BKG", "ABC123123123"), DocumentReference("TRD", "reserved-HHL123"))
     call = load.transport_call
     assert call is not None and call.vessel is not None
     assert (call.unlocode, call.facility_code, call.export_voyage, call.import_voyage) == ("FRPAR", "ADT", "2103S", "2103N")

@@ -243,21 +243,3 @@ def test_an_identifier_with_a_control_character_is_rejected() -> None:
         ("importer_id", "importer_id 'QLRU\\x00BN9' holds a control character ('\\x00'); an identifier or code is "
                         "one line of printable text")]
     assert sum(isinstance(r, Declaration) for _, r in records) == 1
-
-
-def test_references_and_container_numbers_are_read_in_their_one_form(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A linking review: a declaration naming b/l " hhl71800000 " and box "apzu481209-0" did not
-    link to the trip the carrier's events key as HHL71800000 / APZU4812090. A number that is
-    not ISO 6346 is kept in capitals, with a flag saying why."""
-    mapping = tmp_path / "broker.yaml"
-    mapping.write_text("name: broker\nfields: {declaration_ref: MRN, filed_at: Date, hs_code: HS, origin_country: O, "
-                       "departure_country: D, net_mass_kg: Kg, value: V, bill_of_lading_ref: BL, "
-                       "container_numbers: Boxes}\n")
-    lines = ["MRN,Date,HS,O,D,Kg,V,BL,Boxes\n",
-             '24BE0001,2024-01-02,080390,EC,EC,18000,21000, hhl71800000 ,"apzu481209-0, APZU4812090 msku1234566"\n']
-    [(_, decl)] = list(read_declarations(lines, load_mapping(str(mapping)), "broker.csv"))
-    assert isinstance(decl, Declaration)
-    assert decl.bill_of_lading_ref == "HHL71800000"
-    assert decl.container_numbers == ("APZU4812090", "MSKU1234566")
-    assert [(f.field, f.code, f.why) for f in decl.flags] == [
-        ("container_numbers", "invalid-container-number", "MSKU1234566: ISO 6346 check digit is wrong (expected 5)")]

@@ -159,15 +159,11 @@ COUNTS = (58, 15)
 # a diff of the rows before and after showed no other change; and that the 21 COARRI events name
 # their terminal, VTE, which the fixture gives as the port's related place (LOC+11+ITGOA:139:6+
 # VTE:TER:ZZZ) and was lost (a carrier review): a row diff showed facility_code '' -> 'VTE' (in
-# the column and in details.location) and the fact hash as the only changes; and that document
-# references are kept in capitals (a linking review: a retyped lower-case reference split a trip):
-# a row diff showed the T&T 2.2 sample's 4 events under "reserved-HHL123" now under
-# "RESERVED-HHL123" (column and details.documents) with their fact hashes as the only changes
-EVENTS_DIGEST = "0bc78463384854a6bc28b6c791ce76be6ad03d0af7ee8c51c822117992340827"
+# the column and in details.location) and the fact hash as the only changes
+EVENTS_DIGEST = "3bef63b71560b6798504617155426a9857f4ac045fbb0eca9777049dd4ef8280"
 # the same 15 rows as computed at 4be377c, in the path-independent order (sources with placeholders),
 # except one row: the over-long container number's rejection names the field at fault as DCSA
 # names it, equipmentReference (stored as container_number), where it said eventID (checked by
 # a diff of the rows before and after each change)
 QUARANTINE_DIGEST = "b4dbc10d5a15b99fb74a29634ddcfac767dc763d6da1d420e86f7be003bf8a41"
-# EDIFACT ids, terminals and references, as above
-SQLITE_TEXT_DIGEST = "a7b5800ab817ab425bca360593f5dd8cf6e1e584ff8be07be0cbad37404d5f68"
+SQLITE_TEXT_DIGEST = "3c36047430f71a28e606958918c5a7c01e3aa4afc0c7eacb330f4ec41fbd7f6e"  # EDIFACT ids and terminals, as above

@@ -16,7 +16,6 @@ from fastapi import Query
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.references import document_reference
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
@@ -142,7 +141,7 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     booking; named by its own reference or its booking's) of a trip the requester owns:
     parties, goods, containers, seals."""
     ctx.require(Permission.READ_TRIPS)
-    ref = document_reference(document_ref)  # as the store keeps it: capitals, no spaces around
+    ref = document_ref.strip()
     if not ref or len(ref) > 128:
         raise InputError("path.document_ref", "give a document reference of at most 128 characters")
     found = ctx.uow.documents.for_containers([], [ref])

@@ -12,7 +12,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from scheldt.domain.declarations import Flag
-from scheldt.domain.references import document_reference
 
 
 class EventClassifier(StrEnum):
@@ -53,14 +52,10 @@ class SealSource(StrEnum):
 @dataclass(frozen=True, slots=True)
 class DocumentReference:
     """A reference to a transport document: ``kind`` BKG (booking), TRD (transport document /
-    bill of lading), SHI (shipping instructions), ...; ``value`` in its one written form
-    (:func:`~scheldt.domain.references.document_reference`: capitals, no spaces around)."""
+    bill of lading), SHI (shipping instructions), ...; ``value`` as the carrier wrote it."""
 
     kind: str
     value: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", document_reference(self.value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,9 +266,7 @@ class GoodsItem:
 @dataclass(frozen=True, slots=True)
 class Consignment:
     """Goods moved under one transport document: bill of lading (master or house), booking,
-    parties, goods, containers with their seals, ports, vessel and voyage. The bill of lading
-    and booking references are kept in their one written form
-    (:func:`~scheldt.domain.references.document_reference`)."""
+    parties, goods, containers with their seals, ports, vessel and voyage."""
 
     bill_of_lading: str
     kind: str = "master"  # master or house
@@ -298,10 +291,6 @@ class Consignment:
     issued_at: datetime | None = None
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "bill_of_lading", document_reference(self.bill_of_lading))
-        object.__setattr__(self, "booking_ref", document_reference(self.booking_ref))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheldt.domain.facts import plain
-from scheldt.domain.references import document_reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,8 +472,7 @@ def trip_summary(facts: TripFacts) -> TripSummary:
 class TripFilter:
     """Filters of a trip list, all optional: arrival date range [``arrived_from``,
     ``arrived_to``) in UTC, port of loading (UN/LOCODE), risk band, inspection status,
-    on hold, container number, document reference (in its one written form:
-    :func:`~scheldt.domain.references.document_reference`), whether the box has left the port after
+    on hold, container number, document reference, whether the box has left the port after
     discharge (``left``: True, left; False, still in port or at sea), whether it has reached
     its port of discharge (``arrived``)."""
 
@@ -488,7 +486,3 @@ class TripFilter:
     document_ref: str | None = None
     left: bool | None = None
     arrived: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.document_ref is not None:  # as the store keeps references (a typed "maeu1" finds "MAEU1")
-            object.__setattr__(self, "document_ref", document_reference(self.document_ref))

@@ -24,8 +24,6 @@ from scheldt.domain.declarations import (
     Party,
     PartyRole,
 )
-from scheldt.domain.identifiers import container_number
-from scheldt.domain.references import document_reference
 from scheldt.ingest.base import FieldError, Rejection
 from scheldt.ingest.mapping import DeclarationMapping
 
@@ -141,20 +139,6 @@ def _flags(decl_hs: str, origin: str, departure: str, filed_at: datetime) -> tup
     return tuple(flags)
 
 
-def _containers(text: str) -> tuple[tuple[str, ...], tuple[Flag, ...]]:
-    """The container numbers of a declaration's column (separated by spaces or commas) in
-    ISO 6346 normal form, capitals, as carriers' events carry them (a linking review:
-    ``msku1234565`` did not link the declaration to the box's trip), with a flag for each
-    number that is not a valid ISO 6346 number (kept as written, in capitals)."""
-    numbers, flags = [], []
-    for raw in text.replace(",", " ").split():
-        number, flag = container_number(raw)
-        numbers.append(number)
-        if flag is not None:
-            flags.append(Flag("container_numbers", flag.code, flag.why))
-    return tuple(dict.fromkeys(numbers)), tuple(flags)
-
-
 def _future_flag(filed_at: datetime, loaded_at: datetime | None) -> tuple[Flag, ...]:
     if loaded_at is not None and filed_at > loaded_at + timedelta(days=1):
         return (Flag("filed_at", "filed-in-future",
@@ -205,8 +189,7 @@ def declaration_from_row(
         if (pid := _text(row, mapping, field))
     )
     texts = {f: _check_length(f, _text(row, mapping, f), _TEXT_LIMITS.get(f, CODE_MAX)) for f in _TEXT_FIELDS}
-    texts["bill_of_lading_ref"] = document_reference(texts["bill_of_lading_ref"])
-    containers, box_flags = _containers(_text(row, mapping, "container_numbers"))
+    containers = tuple(_text(row, mapping, "container_numbers").replace(",", " ").split())
     return Declaration(
         declaration_ref=ref,
         filed_at=filed_at,
@@ -219,7 +202,7 @@ def declaration_from_row(
         tax_rate_pct=tax_rate,
         container_numbers=containers,
         flags=_flags(hs_code, countries["origin_country"], countries["departure_country"], filed_at)
-        + box_flags + _future_flag(filed_at, loaded_at),
+        + _future_flag(filed_at, loaded_at),
         **texts,
     )
 
