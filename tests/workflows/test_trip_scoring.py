@@ -446,28 +446,39 @@ def test_the_route_keeps_a_transshipment_ports_discharge_and_reload_and_names_ev
 
 def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tmp_path: Path) -> None:
     """A linking review: a declaration linked to a container, not a trip, and no trip page showed
-    it. The trip of NARU3472484 under B/L HHL71800000 (events 2026-01-21 and 2026-02-02) shows
-    the declaration naming its B/L (typed in lower case) and the one naming only the box filed
-    during the trip; not one naming only the box, filed in 2019 (the box's earlier journey)."""
+    it. The trip of NARU3472484 under B/L HHL71800000, booking BKG0042 (events 2026-01-21 and
+    2026-02-02) shows the be-customs declarations naming its B/L or its booking (whenever filed)
+    and the one naming only the box filed during the trip; not one naming only the box filed in
+    2019 (the box's earlier journey), not one naming the box under another B/L during the trip
+    (another trip's), and not another agency's naming its B/L (a review read those)."""
     from scheldt.workflows.trip_views import trip_detail
     from tests.builders import broker_declarations
 
     mapping, decl = broker_declarations(tmp_path, [
-        "26BE0001,2026-01-25,080390,EC,EC,18000,21000,hhl71800000,",
+        "26BE0001,2026-01-25,080390,EC,EC,18000,21000,HHL71800000,",
         "26BE0002,2026-02-03,080390,EC,EC,18000,21000,,NARU3472484",
         "19BE0003,2019-05-01,080390,EC,EC,18000,21000,,NARU3472484",
-        "26BE0004,2026-01-26,080390,EC,EC,18000,21000,OTHERBL,OTHU1234560"])
+        "26BE0004,2026-01-26,080390,EC,EC,18000,21000,OTHERBL,OTHU1234560",
+        "20BE0005,2020-01-05,080390,EC,EC,18000,21000,BKG0042,",
+        "26BE0006,2026-01-28,080390,EC,EC,18000,21000,OTHERBL2,NARU3472484"])
+    us = tmp_path / "us"
+    us.mkdir()
+    us_mapping, us_decl = broker_declarations(us, ["26US0001,2026-01-25,080390,EC,EC,18000,21000,HHL71800000,"])
     events = [event("e1", "LOAD", "2026-01-21T10:00:00Z", "ECGYE", "DCSA-CTK-1234"),
               event("e2", "DISC", "2026-02-02T10:00:00Z", "BEANR", "DCSA-CTK-1234")]
+    for e in events:
+        e["documentReferences"].append({"documentReferenceType": "BKG", "documentReferenceValue": "BKG0042"})  # type: ignore[attr-defined]
     with unit_of_work(engine) as uow:
         for path in (TD, write(tmp_path / "events.json", events)):
             ingest_file(uow, path, IngestOptions(), LATER)
-        ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), LATER)
+        ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), LATER)
+        ingest_file(uow, us_decl, IngestOptions(mapping=str(us_mapping), supplied_by="us-cbp"), LATER)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", LATER)
         score_trips(uow, LATER)
         [row] = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
         detail = trip_detail(uow, None, "be-customs", row["id"])
         outsider = trip_detail(uow, None, "carrier-a", row["id"], agency=False)
     assert [(d["declaration_ref"], d["bill_of_lading_ref"], d["filed_at"][:10]) for d in detail["declarations"]] == [
-        ("26BE0001", "HHL71800000", "2026-01-25"), ("26BE0002", "", "2026-02-03")]
+        ("20BE0005", "BKG0042", "2020-01-05"), ("26BE0001", "HHL71800000", "2026-01-25"),
+        ("26BE0002", "", "2026-02-03")]
     assert "declarations" not in outsider  # customs' own data

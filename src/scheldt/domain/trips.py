@@ -115,13 +115,13 @@ def declarations_of_trip(declarations: Iterable[Mapping[str, Any]], refs: Collec
                          first: datetime, last: datetime) -> list[Mapping[str, Any]]:
     """The declarations of one trip among those naming its container or one of its references
     (dicts with ``bill_of_lading_ref`` and ``filed_at``, UTC): each naming one of ``refs`` (the
-    trip's B/L and booking references), and each naming only the box filed within
-    :data:`DECLARATION_WINDOW` of the trip's events (``first``..``last``, UTC). A container is
-    reused trip after trip: a linking review found a 2019 declaration of the box under its 2026
-    trip. Order kept."""
-    return [d for d in declarations
-            if d.get("bill_of_lading_ref") in refs
-            or first - DECLARATION_WINDOW <= d["filed_at"] <= last + DECLARATION_WINDOW]
+    trip's B/L and booking references), and each naming only the box (no B/L) filed within
+    :data:`DECLARATION_WINDOW` of the trip's events (``first``..``last``, UTC); not one naming
+    another B/L, another trip's. A container is reused trip after trip: a linking review found a
+    2019 declaration of the box under its 2026 trip. Order kept."""
+    start, end = first - DECLARATION_WINDOW, last + DECLARATION_WINDOW
+    return [d for d in declarations if d.get("bill_of_lading_ref") in refs
+            or (not d.get("bill_of_lading_ref") and start <= d["filed_at"] <= end)]
 
 
 def _gone_before(trip: Trip, when: Any) -> bool:

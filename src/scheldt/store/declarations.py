@@ -171,14 +171,20 @@ class DeclarationRepository:
         rows = [(r, f, c, aware(t)) for r, f, c, t in self.session.execute(stmt)]
         return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
 
-    def linked_to(self, container_number: str, refs: Sequence[str]) -> list[dict[str, object]]:
-        """Declarations naming this container or one of these bill-of-lading references."""
+    def linked_to(self, container_number: str, refs: Sequence[str],
+                  supplied_by: str | None = None) -> list[dict[str, object]]:
+        """Declarations naming this container or one of these bill-of-lading references; only
+        those ``supplied_by`` supplied when given (an agency's own: a review read another
+        agency's declarations on its trip's page)."""
         conditions = [DeclarationRow.container_numbers.contains(container_number)] if container_number else []
         if refs:
             conditions.append(DeclarationRow.bill_of_lading_ref.in_(list(refs)))
         if not conditions:
             return []
-        rows = self.session.scalars(select(DeclarationRow).where(or_(*conditions)).order_by(DeclarationRow.filed_at))
+        stmt = select(DeclarationRow).where(or_(*conditions)).order_by(DeclarationRow.filed_at)
+        if supplied_by is not None:
+            stmt = stmt.where(DeclarationRow.supplied_by == supplied_by)
+        rows = self.session.scalars(stmt)
         return [{"declaration_ref": r.declaration_ref, "filed_at": aware(r.filed_at), "hs_code": r.hs_code,
                  "bill_of_lading_ref": r.bill_of_lading_ref, "origin_country": r.origin_country} for r in rows
                 if not container_number or container_number in r.container_numbers.split() or r.bill_of_lading_ref in refs]

@@ -153,17 +153,23 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
                            "scored_at": _iso(h["scored_at"])} for h in history],
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
-        "declarations": _declarations(uow, trip, facts),
+        "declarations": _declarations(uow, trip, facts, org_id),
     }
 
 
-def _declarations(uow: Any, trip: dict[str, Any], facts: TripFacts | None) -> list[dict[str, Any]]:
-    """The customs declarations of a trip (:func:`~scheldt.domain.trips.declarations_of_trip`)
-    from those naming its container or its documents' references; times as ISO 8601."""
+def _declarations(uow: Any, trip: dict[str, Any], facts: TripFacts | None, org_id: str) -> list[dict[str, Any]]:
+    """The customs declarations the organisation ``org_id`` supplied of a trip
+    (:func:`~scheldt.domain.trips.declarations_of_trip`), from those naming its container or a
+    reference of its events or documents (B/L, booking: a review missed one naming the booking);
+    times as ISO 8601."""
     if facts is None or not facts.events:
         return []
-    refs = ({trip["document_ref"]} | {d.document_ref for d in facts.documents}) - {""}
-    found = uow.declarations.linked_to(trip["container_number"], sorted(refs))
+    key = TripKey(trip["container_number"], trip["document_ref"], trip["voyage"])
+    events = next((t.events for t in group_trips(key.container_number, uow.events.for_container(key.container_number))
+                   if t.key == key), [])
+    refs = ({key.document_ref} | {d.document_ref for d in facts.documents}
+            | {e[k] for e in events for k in ("booking_ref", "transport_document_ref")}) - {""}
+    found = uow.declarations.linked_to(key.container_number, sorted(refs), supplied_by=org_id)
     times = [e.event_time for e in facts.events]
     mine = declarations_of_trip(found, refs, min(times), max(times))
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
