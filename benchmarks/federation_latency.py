@@ -160,7 +160,7 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=60)
-    ap.add_argument("--pull-every", type=float, default=2.0, help="seconds between pulls (the setting's default: 5)")
+    ap.add_argument("--pull-every", type=float, default=2.0, help="seconds between pulls (the setting's default too)")
     ap.add_argument("--postgres", default=os.environ.get("SCHELDT_TEST_POSTGRES_URL",
                                                         "postgresql://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--seed", type=int, default=6)
