@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -203,6 +204,11 @@ def main() -> None:
                 local.append(time.monotonic() - posted)
                 wait(lambda o=obj, b=dst, t=dst_token: o["modified"] in versions(b, t, o["id"]))
                 peer.append(time.monotonic() - posted)
+    except BaseException:
+        print(f"the nodes' logs and the Belgian store are kept in {folder}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     finally:
         al.drop_database(args.postgres, us_db)
     print(f"federation latency, {len(peer)} changes (new alerts, new versions, sightings back), pull every "
