@@ -80,16 +80,25 @@ def _stop(unlocode: str, what: str, when: Any) -> dict[str, Any]:
             "lon": where[1] if where else None, "what": what, "time": _iso(when), "moves": [_move(what, when)]}
 
 
-def data_quality(uow: Any, trip: dict[str, Any]) -> list[dict[str, str]]:
-    """The data-quality flags on the stored facts of a trip (its events' and its documents'):
-    wrong check digits, unknown or malformed codes, converted or unknown units, times without a
-    UTC offset, values cut to fit, placeholders... each once, as ``{"field", "code", "why",
-    "source"}`` (a review: they were stored, but no trip page or API answer showed them)."""
+def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A trip's stored events (as :func:`~scheldt.domain.trips.group_trips` assigns the
+    container's events to it) and its references: its key's document reference and every
+    booking and transport document reference its events carry, sorted."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
     events = next((t.events for t in group_trips(number, uow.events.for_container(number)) if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
+    return events, refs
+
+
+def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], refs: list[str]) -> list[dict[str, str]]:
+    """The data-quality flags on the stored facts of a trip (its events' and its documents',
+    ``events`` and ``refs`` as :func:`stored_trip` gives them): wrong check digits, unknown or
+    malformed codes, converted or unknown units, times without a UTC offset, values cut to fit,
+    placeholders... each once, as ``{"field", "code", "why", "source"}`` (a review: they were
+    stored, but no trip page or API answer showed them)."""
+    number = trip["container_number"]
     docs = [d for d in uow.documents.for_container(number, refs)
             if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]
     out: dict[tuple[str, str], dict[str, str]] = {}
@@ -130,9 +139,10 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
     facts = trip_facts_from_dict(assessment["facts"]) if assessment else None
     holds = uow.inspections.holds([trip_id], limit=50)
+    events, refs = stored_trip(uow, trip)
     seen = {
         "trip": trip_row(trip, agency),
-        "flags": data_quality(uow, trip),
+        "flags": data_quality(uow, trip, events, refs),
         # sources without the server's directories, as the flags show them (a carrier review
         # read the customs node's ingest paths in its own boxes' events and documents)
         "events": _named_by_file(plain(list(facts.events))) if facts else [],
@@ -153,23 +163,20 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
                            "scored_at": _iso(h["scored_at"])} for h in history],
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
-        "declarations": _declarations(uow, trip, facts, org_id),
+        "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
     }
 
 
-def _declarations(uow: Any, trip: dict[str, Any], facts: TripFacts | None, org_id: str) -> list[dict[str, Any]]:
+def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts | None,
+                  org_id: str) -> list[dict[str, Any]]:
     """The customs declarations the organisation ``org_id`` supplied of a trip
-    (:func:`~scheldt.domain.trips.declarations_of_trip`), from those naming its container or a
-    reference of its events or documents (B/L, booking: a review missed one naming the booking);
-    times as ISO 8601."""
+    (:func:`~scheldt.domain.trips.declarations_of_trip`), from those naming its container
+    ``number`` or one of ``trip_refs`` (:func:`stored_trip`: its events' B/L and booking; a review
+    missed one naming the booking) or of its documents' references; times as ISO 8601."""
     if facts is None or not facts.events:
         return []
-    key = TripKey(trip["container_number"], trip["document_ref"], trip["voyage"])
-    events = next((t.events for t in group_trips(key.container_number, uow.events.for_container(key.container_number))
-                   if t.key == key), [])
-    refs = ({key.document_ref} | {d.document_ref for d in facts.documents}
-            | {e[k] for e in events for k in ("booking_ref", "transport_document_ref")}) - {""}
-    found = uow.declarations.linked_to(key.container_number, sorted(refs), supplied_by=org_id)
+    refs = (set(trip_refs) | {d.document_ref for d in facts.documents}) - {""}
+    found = uow.declarations.linked_to(number, sorted(refs), supplied_by=org_id)
     times = [e.event_time for e in facts.events]
     mine = declarations_of_trip(found, refs, min(times), max(times))
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
