@@ -6,7 +6,7 @@ import dataclasses
 import gc
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from operator import attrgetter, gt, itemgetter
@@ -35,6 +35,8 @@ from scheldt.store.models import ShippingEventRow
 from scheldt.store.rows import aware, fact_digest, fields_dict, fit
 from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
 
+#: How the store reads one event class (see :data:`_PLANS`).
+_Plan = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...], str]
 _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEvent: "SHIPMENT",
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
           VgmDeclaration: "VGM"}
@@ -52,10 +54,10 @@ def _ref(documents: tuple[DocumentReference, ...], kinds: tuple[str, ...]) -> st
     return ""
 
 
-def _facts(event: Event) -> dict[str, Any]:
+def _facts(event: Event, plan: _Plan | None = None) -> dict[str, Any]:
     """The event's facts (every field but ``source``) by name, its location and call as dicts:
-    what ``fact_hash`` digests."""
-    names, values, _, _ = _PLANS.get(type(event)) or _plan(type(event))
+    what ``fact_hash`` digests. ``plan``: its class's entry of :data:`_PLANS`, when looked up."""
+    names, values, _, _ = plan or _PLANS.get(type(event)) or _plan(type(event))
     facts = dict(zip(names, values(event)))
     if event.location is not None:  # converted once here rather than for the digest and again for details
         facts["location"] = fields_dict(event.location)
@@ -69,8 +71,9 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     facts beyond the columns) and ``flags`` for the JSON columns. Those two may still hold
     dataclasses, tuples and datetimes: the store's JSON serialiser writes them as their plain
     form. ``fact_hash`` is the digest of the event's facts without its source."""
-    _, _, detail_names, kind = _PLANS.get(type(event)) or _plan(type(event))
-    facts = _facts(event)
+    plan = _PLANS.get(type(event)) or _plan(type(event))
+    _, _, detail_names, kind = plan
+    facts = _facts(event, plan)
     call = event.transport_call
     vessel = call.vessel if call else None
     location = event.location
@@ -104,10 +107,10 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
 
 #: Per event class: its facts' names (every field but ``source``, in field order), one getter
 #: of their values, the names that may go into ``details``, and the kind stored.
-_PLANS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...], str]] = {}
+_PLANS: dict[type, _Plan] = {}
 
 
-def _plan(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...], str]:
+def _plan(cls: type) -> _Plan:
     names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
     plan = (names, attrgetter(*names), tuple(n for n in names if n not in _NOT_DETAILS), _KINDS[cls])
     _PLANS[cls] = plan
@@ -198,7 +201,7 @@ class _CollectPerBatch:
             gc.enable()
 
 
-def _by_id(events: Iterable[Event]) -> dict[str, Event]:
+def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     """The events by id, the first of each id (as :func:`_rows` keeps it)."""
     out: dict[str, Event] = {}
     for e in events:
@@ -280,7 +283,7 @@ class EventRepository:
         looked up only when some rows were not inserted, so a fresh load costs no lookups.
         """
         rows, rejected = _rows(events, supplied_by, received_at)
-        added, clashes = self._insert(rows, supplied_by, _by_id(events))
+        added, clashes = self._insert(rows, supplied_by, events)
         return added, rejected + clashes
 
     def add_stream(self, events: Iterable[Event], supplied_by: str, received_at: datetime,
@@ -324,7 +327,7 @@ class EventRepository:
                     insert: Callable[[Any], int]) -> tuple[int, list[Rejection]]:
         """Prepare rows here (``prepare`` turns store rows into what ``insert`` takes), insert
         them in a helper thread (``insert`` returns how many were new); see :meth:`add_stream`."""
-        todo: queue.Queue[tuple[list[dict[str, Any]], Any, Mapping[str, Event]] | None] = queue.Queue(maxsize=1)
+        todo: queue.Queue[tuple[list[dict[str, Any]], Any, Sequence[Event]] | None] = queue.Queue(maxsize=1)
         done: list[tuple[int, list[Rejection]]] = []
         failed: list[BaseException] = []
 
@@ -344,7 +347,7 @@ class EventRepository:
             for chunk in chunks:
                 rows, rejected = _rows(chunk, supplied_by, received_at)
                 prepared.append(rejected)
-                todo.put((rows, prepare(rows), _by_id(chunk)))
+                todo.put((rows, prepare(rows), chunk))
                 collector.batch_done()
                 if failed:
                     break
@@ -360,25 +363,26 @@ class EventRepository:
         return added, rejected
 
     def _insert(self, rows: list[dict[str, Any]], supplied_by: str,
-                sent: Mapping[str, Event]) -> tuple[int, list[Rejection]]:
+                sent: Sequence[Event]) -> tuple[int, list[Rejection]]:
         """Insert prepared rows, skipping known ids; (how many were new, id clashes)."""
         return self._check_clashes(rows, insert_ignore(self.session, ShippingEventRow.__table__, rows), supplied_by,
                                    sent)
 
     def _check_clashes(self, rows: list[dict[str, Any]], added: int, supplied_by: str,
-                       sent: Mapping[str, Event]) -> tuple[int, list[Rejection]]:
+                       sent: Sequence[Event]) -> tuple[int, list[Rejection]]:
         """(``added``, a Rejection for each of ``rows`` whose id was stored before with other
         facts); the store is asked only when fewer than all rows were new. ``sent``: the events
-        of ``rows`` by id. An event that differs from the stored one only in when its record was
-        made (``created_time``: a re-sent UN/EDIFACT message's new document date, DTM+137, which
-        every event of the message carries) is the same fact again, not a clash: a review's
-        BAPLIE re-sent with a new date had every position quarantined."""
+        the rows were made from. An event that differs from the stored one only in when its
+        record was made (``created_time``: a re-sent UN/EDIFACT message's new document date,
+        DTM+137, which every event of the message carries) is the same fact again, not a clash:
+        a review's BAPLIE re-sent with a new date had every position quarantined."""
         rejected = []
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)
+            events = _by_id(sent)
             for r in rows:
                 stored = known.get(r["event_id"])
-                if stored is None or stored[0] == r["fact_hash"] or _restamped(sent.get(r["event_id"]), stored):
+                if stored is None or stored[0] == r["fact_hash"] or _restamped(events.get(r["event_id"]), stored):
                     continue
                 rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
                                           f"with other facts (from {stored[1]}); the first is kept"))
