@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,35 +29,13 @@ from tests.conftest import ROOT
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, bearer, free_port, indicator, new_version, seed
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from federation_latency import serve  # noqa: E402  (the benchmark's nodes are these nodes)
+from federation_latency import post, serve, versions, wait  # noqa: E402  (the benchmark's nodes are these nodes)
 
-#: Pull interval of both nodes in this test (the setting's default is 5 s: see the report printed).
+#: Pull interval of both nodes in this test (the setting's default too).
 PULL_EVERY_S = float(os.environ.get("SCHELDT_TEST_FEDERATION_PULL_EVERY_S", "2"))
 #: Changes made after the warm-up: two of each kind.
 CHANGES = 6
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def _post(base: str, token: str, collection: str, objects: list[dict[str, Any]]) -> None:
-    r = httpx.post(f"{base}/taxii2/scheldt/collections/{collection}/objects/", json={"objects": objects},
-                   headers={**bearer(token), "Accept": TAXII, "Content-Type": TAXII}, timeout=30)
-    assert r.status_code == 202 and r.json()["failure_count"] == 0, r.text
-
-
-def _versions(base: str, token: str, collection: str, stix_id: str) -> list[str]:
-    r = httpx.get(f"{base}/taxii2/scheldt/collections/{collection}/objects/{stix_id}/versions/",
-                  headers={**bearer(token), "Accept": TAXII}, timeout=30)
-    return r.json().get("versions", []) if r.status_code == 200 else []
-
-
-def _wait(check: Any, timeout_s: float = 30.0, every_s: float = 0.05) -> float:
-    """Seconds until ``check()`` is true (fails after ``timeout_s``)."""
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > timeout_s:
-            raise AssertionError(f"not seen within {timeout_s} s")
-        time.sleep(every_s)
-    return time.monotonic() - began
 
 
 def test_two_nodes_see_each_others_changes(tmp_path: Path, postgres_url: str) -> None:
@@ -88,8 +65,8 @@ def test_two_nodes_see_each_others_changes(tmp_path: Path, postgres_url: str) ->
         be_token, us_token = tokens["be"]["be-analyst"], tokens["us"]["us-officer"]
         # Warm up: both nodes have pulled each other at least once.
         first = indicator("be-customs", Tlp.AMBER, "be-us", name="warm-up")
-        _post(be, be_token, "be-us", [first])
-        _wait(lambda: _versions(us, us_token, "be-us", first["id"]), timeout_s=60)
+        post(be, be_token, first)
+        wait(lambda: versions(us, us_token, first["id"]), timeout_s=60)
 
         rng = random.Random(6)
         objects: list[dict[str, Any]] = [first]
@@ -107,30 +84,30 @@ def test_two_nodes_see_each_others_changes(tmp_path: Path, postgres_url: str) ->
             else:  # a new Belgian alert
                 obj = indicator("be-customs", Tlp.AMBER, "be-us", name=f"alert {i}")
                 src, dst, src_token, dst_token = be, us, be_token, us_token
-            _post(src, src_token, "be-us", [obj])
-            _wait(lambda o=obj: o["modified"] in _versions(dst, dst_token, "be-us", o["id"]))
+            post(src, src_token, obj)
+            wait(lambda o=obj: o["modified"] in versions(dst, dst_token, o["id"]))
             if obj["type"] == "indicator" and obj["id"] not in {o["id"] for o in objects}:
                 objects.append(obj)
             elif obj["type"] == "indicator":
                 objects = [obj if o["id"] == obj["id"] else o for o in objects]
         assert len(objects) == 3  # the warm-up and two alerts; each one's newest version is on the US node
-        assert all(max(_versions(us, us_token, "be-us", o["id"])) == o["modified"] for o in objects)
+        assert all(max(versions(us, us_token, o["id"])) == o["modified"] for o in objects)
 
         # TLP:RED to the US liaison officer: on the US node, the liaison reads it, the officer does not.
         red = indicator("be-customs", Tlp.RED, "be-us", recipients=(("us-cbp", "us-liaison"),), name="red")
-        _post(be, be_token, "be-us", [red])
-        _wait(lambda: _versions(us, tokens["us"]["us-liaison"], "be-us", red["id"]))
-        assert _versions(us, us_token, "be-us", red["id"]) == []
+        post(be, be_token, red)
+        wait(lambda: versions(us, tokens["us"]["us-liaison"], red["id"]))
+        assert versions(us, us_token, red["id"]) == []
         # A revocation and a deletion propagate.
         target = objects[0]
         revoked = new_version(target, after_ms=999_999, revoked=True)
-        _post(be, be_token, "be-us", [revoked])
-        _wait(lambda: revoked["modified"] in _versions(us, us_token, "be-us", target["id"]))
+        post(be, be_token, revoked)
+        wait(lambda: revoked["modified"] in versions(us, us_token, target["id"]))
         gone = objects[-1]
         r = httpx.delete(f"{be}/taxii2/scheldt/collections/be-us/objects/{gone['id']}/",
                          headers={**bearer(be_token), "Accept": TAXII})
         assert r.status_code == 200
-        _wait(lambda: _versions(us, us_token, "be-us", gone["id"]) == [])
+        wait(lambda: versions(us, us_token, gone["id"]) == [])
 
         # While both run: each node's last pull went well, and each audit chain verifies.
         for url in (be_url, us_url):
