@@ -243,3 +243,25 @@ def test_an_identifier_with_a_control_character_is_rejected() -> None:
         ("importer_id", "importer_id 'QLRU\\x00BN9' holds a control character ('\\x00'); an identifier or code is "
                         "one line of printable text")]
     assert sum(isinstance(r, Declaration) for _, r in records) == 1
+
+
+def _file_lines(*rows: str) -> list[str]:
+    """The lines of a file holding ``rows`` as a reader gets them (one per line break)."""
+    return "".join(rows).splitlines(keepends=True)
+
+
+def test_a_record_over_two_lines_is_located_by_both() -> None:
+    # A quoted field with a line break (a spreadsheet cell with Alt+Enter): the record is
+    # lines 2-3 of the file; it was reported at line 3 alone, the middle of the record.
+    bad = FIRST_ROW.replace("2020-01-01", "2020-13-01").replace("ZZR1LT6", '"ZZR1\nLT6"')
+    records = read(_file_lines(HEADER, "\n", bad, ZZ_ROW))
+    assert [(where, type(r).__name__) for where, r in records] == [
+        ("train.csv:3-4", "Rejection"), ("train.csv:5", "Declaration"), ("train.csv:5", "InspectionOutcome")]
+    assert records[0][1].why == "date '2020-13-01' does not match '%Y-%m-%d' or ISO 8601"  # type: ignore[attr-defined]
+
+
+def test_an_unclosed_quote_in_the_last_record_names_its_lines() -> None:
+    records = read(_file_lines(HEADER, ZZ_ROW, FIRST_ROW.replace("ZZR1LT6", '"ZZR1'), "LT6,1\n"))
+    assert records[-1] == ("train.csv:3-4", Rejection("train.csv:3-4", "", "row has 9 cells, header has 22",
+                                                      records[-1][1].raw))  # type: ignore[attr-defined]
+    assert [w for w, _ in records[:2]] == ["train.csv:2", "train.csv:2"]

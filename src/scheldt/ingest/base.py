@@ -80,9 +80,10 @@ MAX_WHERE, MAX_WHY, MAX_RAW = 1_000, 2_000, 200_000
 class Rejection:
     """A record that could not be read, and why; it is quarantined, the rest of the file loads.
 
-    ``where`` is ``"<file>:<line>"`` (or a segment or JSON path in other formats), ``field`` the
-    record field at fault (empty for whole-record problems), ``why`` a sentence, and ``raw`` the
-    record as received so it can be corrected and re-sent.
+    ``where`` is ``"<file>:<line>"`` (``"<file>:<first>-<last>"`` for a CSV record over several
+    lines; a segment or JSON path in other formats), ``field`` the record field at fault (empty
+    for whole-record problems), ``why`` a sentence, and ``raw`` the record as received so it can
+    be corrected and re-sent.
     """
 
     where: str

@@ -258,12 +258,27 @@ class _LineCounter:
     """Iterates lines (text, or bytes decoded as UTF-8) and remembers the number of the last one
     handed out (1-based). A byte line that is not UTF-8 is decoded with replacement characters
     and its number and reason kept in ``undecodable``, so the record it belongs to is rejected.
+    A CSV record can span lines (a quoted field with a line break): ``start`` is the first line
+    of the record read last, once :meth:`next_record` was called before reading it.
     """
 
     def __init__(self, lines: Iterable[str] | Iterable[bytes]) -> None:
         self._it = iter(lines)
         self.line = 0
+        self.start = 0
+        self._at_boundary = True
         self.undecodable: dict[int, str] = {}
+
+    def next_record(self) -> None:
+        """Say that the next line handed out begins a record (blank lines before it, which the
+        CSV reader skips, move the start on)."""
+        self._at_boundary = True
+
+    def where(self, source: str) -> str:
+        """``"<source>:<line>"`` of the record read last, ``"<source>:<first>-<last>"`` when it
+        spans lines."""
+        first = self.start or self.line
+        return f"{source}:{self.line}" if first >= self.line else f"{source}:{first}-{self.line}"
 
     def __iter__(self) -> _LineCounter:
         return self
@@ -275,14 +290,19 @@ class _LineCounter:
             if self.line == 1 and item.startswith(b"\xef\xbb\xbf"):
                 item = item[3:]
             try:
-                return item.decode("utf-8")
+                text = item.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self.undecodable[self.line] = (
                     f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1}): "
                     "save the file as UTF-8 (a Latin-1 or Windows-1252 export?)"
                 )
-                return item.decode("utf-8", errors="replace")
-        return item
+                text = item.decode("utf-8", errors="replace")
+        else:
+            text = item
+        if self._at_boundary:
+            self.start = self.line
+            self._at_boundary = not text.strip("\r\n")  # a blank line: the record starts after it
+        return text
 
 
 def _raw(row: dict[str, str]) -> str:
@@ -307,9 +327,10 @@ def read_declarations(
     ``lines`` is any iterable of text lines, or of byte lines decoded here as UTF-8 so that one
     undecodable line is rejected alone (a file opened in binary mode streams with bounded memory);
     ``source`` names the file in ``Rejection.where`` as ``"<source>:<line>"`` (line 1 is the
-    header). With ``declarations=False`` only outcomes are read (``scheldt ingest outcomes``);
-    their receipt time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome columns
-    are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
+    header; ``"<source>:<first>-<last>"`` for a record over several lines). With
+    ``declarations=False`` only outcomes are read (``scheldt ingest outcomes``); their receipt
+    time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome
+    columns are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
     """
     counter = _LineCounter(lines)
     reader = csv.DictReader(counter, delimiter=mapping.delimiter)
@@ -340,15 +361,16 @@ def read_declarations(
         yield where, Rejection(where, "header", f"mapping {mapping.name!r} needs column(s) {missing}")
         return
     while True:
+        counter.next_record()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            where = f"{source}:{counter.line}"
+            where = counter.where(source)
             yield where, Rejection(where, "", f"unreadable CSV: {exc}")
             continue
-        where = f"{source}:{counter.line}"
+        where = counter.where(source)
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
         if bad:
             counter.undecodable.clear()
