@@ -14,6 +14,10 @@
   reused for every user given it (``_password_hashes_reused``); checking a password is argon2's
   own. A fresh hash costs about 0.1 s of CPU, and seeding a few nodes' accounts took seconds
   per test.
+- Sealing key: ``_sealing_key`` sets SCHELDT_SECRETS_KEY to a key made for the test session (its
+  processes inherit it), so a test that adds a peer or a subscription without ``settings_env``
+  never writes a key file into the default data directory (the developer's own). Tests of the
+  key file (tests/store/test_sealing.py) unset it.
 """
 
 from __future__ import annotations
@@ -78,6 +82,19 @@ class _ReusedHashes:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sealing_key() -> Iterator[None]:
+    """See the module docstring."""
+    from cryptography.fernet import Fernet
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())
+    get_settings.cache_clear()
+    yield
+    patch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

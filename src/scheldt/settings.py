@@ -25,6 +25,10 @@ class Settings(BaseSettings):
 
     # Directory for the embedded SQLite store and saved model artefacts.
     data_dir: Path = Field(default=Path.home() / ".local" / "share" / "scheldt")
+    # Key sealing the credentials kept at rest (federation peers', carrier subscriptions' secrets:
+    # scheldt.store.sealing), a Fernet key (44 characters); empty means the file
+    # <data_dir>/secrets.key, made at first use. Keep a copy apart from the database backups.
+    secrets_key: str = Field(default="", repr=False)
     # SQLAlchemy URL of the store; empty means SQLite at <data_dir>/scheldt.db.
     # PostgreSQL: postgresql+psycopg://user@host:5432/dbname
     database_url: str = ""

@@ -34,7 +34,7 @@ from scheldt.cli import app as cli
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, tlp_marking_definition
 from scheldt.errors import InputError, NotFoundError
-from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_relays
+from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_credential, set_relays
 from scheldt.exchange.objects import identity_id, sharing_of, stored_values
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.settings import get_settings
@@ -394,6 +394,29 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
                      None, NOW)
         report = pull_peer(lambda: unit_of_work(net.c), "be-node")
     assert report.error.startswith("HTTP 401") and "wrong password" in report.error
+
+
+def test_a_peer_credential_that_cannot_be_unsealed_fails_that_peer_alone(
+        net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials are sealed with the node's key (scheldt.store.sealing); under another key the
+    peer's pull fails with what to do, the other peers are pulled, and a new credential mends it."""
+    from cryptography.fernet import Fernet
+
+    store(net.a, [indicator("be-customs", Tlp.GREEN, None)])
+    with serving(net.a) as url_a:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "be-node", f"{url_a}/taxii2/scheldt/", "be-customs", "us-node", "token",
+                     net.tokens_a["us-node"], None, NOW)
+        monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())
+        get_settings.cache_clear()
+        report = pull_peer(lambda: unit_of_work(net.b), "be-node")
+        assert report.error == ("SCHELDT_SECRETS_KEY: this sealing key is not the one the stored credential was "
+                                "sealed with: restore the key, or enter the credential again (scheldt peer "
+                                "credential; carriers subscribe again)")
+        with unit_of_work(net.b) as uow:
+            assert uow.peers.get("be-node").last_error == report.error
+            set_credential(uow, "be-node", "us-node", "token", net.tokens_a["us-node"])
+        assert pull(net.b, "be-node").added == 1
 
 
 def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

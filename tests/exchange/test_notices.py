@@ -42,6 +42,7 @@ from scheldt.exchange.notify import (
     NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    UNSIGNED_NOTE,
     body_bytes,
     deliver_due,
     sign,
@@ -658,3 +659,26 @@ def test_a_new_subscription_learns_of_the_holds_already_on_its_boxes(engine: Eng
                      for n in uow.notifications.notices(org)] for org in ("carrier-a", "carrier-b", "terminal-1")}
     assert got == {"carrier-a": [("hold", "MSCU1234565", notices.HOLD_TEXT)], "carrier-b": [],
                    "terminal-1": [("hold", "MSCU1234565", notices.HOLD_TEXT)]}
+
+
+def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, plain_settings: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets are sealed with the node's key (scheldt.store.sealing). Under another key one
+    subscription's secret cannot be unsealed: its notice is a failed try whose note tells the
+    carrier what to do (naming no file of the node), and the other carrier's notice goes out."""
+    from cryptography.fernet import Fernet
+
+    s = seed(engine)
+    with receiver(SECRET_A) as rx_a, receiver(SECRET_B) as rx_b:
+        subscribe(engine, "carrier-a", rx_a.url, SECRET_A, ("hold",))
+        monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())  # a key changed by mistake
+        get_settings.cache_clear()
+        subscribe(engine, "carrier-b", rx_b.url, SECRET_B, ("hold",))
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+            inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, datetime.now(UTC))
+        assert deliver(engine) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
+        assert rx_a.notices == [] and [n["container_number"] for n in rx_b.notices] == ["TGHU7654321"]
+        with unit_of_work(engine) as uow:
+            (n,) = uow.notifications.notices("carrier-a")
+        assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 1, UNSIGNED_NOTE)

@@ -1,6 +1,8 @@
-"""``scheldt peer add | list | remove | pull | allow | disallow``: federation between nodes.
+"""``scheldt peer add | credential | relays | list | remove | pull | allow | disallow``: federation
+between nodes.
 
-``add`` registers a partner node (or any TAXII 2.1 server) this node pulls from;
+``add`` registers a partner node (or any TAXII 2.1 server) this node pulls from, ``credential``
+replaces the password or token it signs in there with (kept sealed: :mod:`scheldt.store.sealing`);
 ``allow`` lets a user of a partner organisation pull from this node as that organisation's
 node (it then receives TLP:RED items naming any user of its organisation, to deliver to them).
 ``scheldt serve`` pulls every peer every ``SCHELDT_FEDERATION_PULL_EVERY_S`` seconds; ``pull``
@@ -47,16 +49,41 @@ def peer_add(
     from scheldt.exchange.federation import add_peer
 
     with errors_reported():
-        if password_stdin == token_stdin:
-            raise InputError("credential", "give exactly one of --password-stdin and --token-stdin")
-        kind, option = ("password", "--password-stdin") if password_stdin else ("token", "--token-stdin")
-        secret = _secret(option)
+        kind, secret = _credential(password_stdin, token_stdin)
         with store() as uow:
             peer = add_peer(uow, name, url, org, user, kind, secret, group, wall_clock(), relays or ())
             audit_command(uow, "peer add", "peer", peer.name, url=peer.api_root, organisation=org, user=user,
                           credential=kind, relays_for=list(peer.relays_for))
     also = f"; relays for {', '.join(peer.relays_for)}" if peer.relays_for else ""
     typer.echo(f"peer {peer.name} added: {peer.api_root} as {user} ({kind}); objects attributed to {org}{also}")
+
+
+def _credential(password_stdin: bool, token_stdin: bool) -> tuple[str, str]:
+    """(kind, secret) from standard input. Raises InputError unless exactly one option is given."""
+    if password_stdin == token_stdin:
+        raise InputError("credential", "give exactly one of --password-stdin and --token-stdin")
+    kind, option = ("password", "--password-stdin") if password_stdin else ("token", "--token-stdin")
+    return kind, _secret(option)
+
+
+@peer_app.command("credential")
+def peer_credential(
+    name: Annotated[str, typer.Argument(help="The peer.")],
+    user: Annotated[str, typer.Option("--user", help="Username this node signs in with there.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin "
+                                                 "(HTTP Basic).")] = False,
+    token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read an API token from stdin (Bearer).")] = False,
+) -> None:
+    """Replace the credential this node signs in with at a peer (a new password or token); what
+    was pulled from it and where its pull stands are kept."""
+    from scheldt.exchange.federation import set_credential
+
+    with errors_reported():
+        kind, secret = _credential(password_stdin, token_stdin)
+        with store() as uow:
+            peer = set_credential(uow, name, user, kind, secret)
+            audit_command(uow, "peer credential", "peer", peer.name, user=user, credential=kind)
+    typer.echo(f"peer {peer.name}: signs in as {user} ({kind}) from now on")
 
 
 @peer_app.command("relays")

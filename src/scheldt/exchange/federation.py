@@ -113,15 +113,28 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
         raise InputError("peer url", f"{url!r} is not an http(s) URL of a TAXII API root or discovery endpoint")
     if parsed.username is not None or parsed.password is not None:  # kept in the audit log and shown by peer list
         raise InputError("peer url", "may not carry credentials: give them with --password-stdin or --token-stdin")
-    if not secret:
-        raise InputError(f"peer {secret_kind}", "empty")
-    if secret_kind == "password" and not username:
-        raise InputError("peer user", "HTTP Basic needs a username")
+    _check_credential(username, secret_kind, secret)
     _check_relays(uow, organisation_id, relays_for)
     if default_group is not None:
         uow.exchange.group(default_group)
     return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
                          secret, default_group, now, tuple(relays_for))
+
+
+def _check_credential(username: str, secret_kind: str, secret: str) -> None:
+    if not secret:
+        raise InputError(f"peer {secret_kind}", "empty")
+    if secret_kind == "password" and not username:
+        raise InputError("peer user", "HTTP Basic needs a username")
+
+
+def set_credential(uow: UnitOfWork, name: str, username: str, secret_kind: str, secret: str) -> Peer:
+    """Replace the credential this node signs in with at peer ``name`` (``scheldt peer
+    credential``: the partner changed the password or issued a new token, or the sealing key
+    was lost); its pull state is kept. Arguments as :func:`add_peer`. Raises NotFoundError for
+    an unknown peer, InputError as :func:`add_peer`."""
+    _check_credential(username, secret_kind, secret)
+    return uow.peers.set_credential(name, username, secret_kind, secret)
 
 
 def set_relays(uow: UnitOfWork, name: str, relays_for: Sequence[str]) -> Peer:
@@ -494,9 +507,11 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
     settings = get_settings()
     began = time.monotonic()
     with uow_factory() as uow:
-        peer = uow.peers.get(name, with_secret=True)
+        peer = uow.peers.get(name)
     report = PullReport(peer.name)
     try:
+        with uow_factory() as uow:  # a credential that cannot be unsealed is this peer's failure
+            peer = uow.peers.get(name, with_secret=True)
         conn, last = connect(peer, settings.federation_timeout_s)
         try:
             root = ApiRoot(api_root_url(conn, peer.api_root), conn=conn)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import socket
 import time
@@ -59,6 +60,8 @@ from scheldt.settings import Settings, get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.notifications import RetryPolicy
 from scheldt.workflows.notices import internal_host
+
+log = logging.getLogger("scheldt.notify")
 
 TIMESTAMP_HEADER = "X-Scheldt-Timestamp"
 SIGNATURE_HEADER = "X-Scheldt-Signature"
@@ -210,7 +213,8 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
             ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice") as pool:
         attempts = list(pool.map(
             lambda n: post_notice(client, n["callback_url"], n["secret"], n["body"], clock,
-                                  settings.notice_allow_http), due))
+                                  settings.notice_allow_http) if n["secret"] is not None else _unsigned(n, clock),
+            due))
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
             if attempt.delivered:
@@ -228,6 +232,19 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                  "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
                 attempt.at)
     return report
+
+
+#: The note of a notice that could not be signed (its subscription's secret cannot be unsealed).
+#: The carrier reads it among its notices: it names no file or setting of this node.
+UNSIGNED_NOTE = ("not sent: this node cannot unseal the subscription's signing secret (its sealing key was changed "
+                 "or lost); subscribe again, or ask the node's operator to restore the key")
+
+
+def _unsigned(notice: Mapping[str, Any], clock: Callable[[], datetime]) -> Attempt:
+    """The failed try of a notice whose signing secret cannot be unsealed (the reason is logged)."""
+    log.error("notice %s to subscription %s not sent: %s", notice["id"], notice["subscription_id"],
+              notice.get("secret_error"))
+    return Attempt(False, None, UNSIGNED_NOTE, clock())
 
 
 def unix_now() -> float:

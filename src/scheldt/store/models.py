@@ -681,7 +681,7 @@ class PeerRow(Base):
     api_root: Mapped[str] = mapped_column(Text)
     organisation_id: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(200), default="")
-    secret: Mapped[str] = mapped_column(Text, default="")  # password or token; the peer's credential for us
+    secret: Mapped[str] = mapped_column(Text, default="")  # "<kind>:<sealed>"; our credential at the peer
     cursors: Mapped[dict] = mapped_column(JSON, default=dict)  # collection id -> cursor text
     last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -699,7 +699,7 @@ class SubscriptionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organisation_id: Mapped[str] = mapped_column(String(64), index=True)
     callback_url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(Text)  # shared HMAC-SHA256 key (needed to sign, so kept)
+    secret: Mapped[str] = mapped_column(Text)  # shared HMAC-SHA256 key, needed to sign: sealed (store.sealing)
     kinds: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,7 +11,8 @@ POST with it). Each notice to one subscription is one :class:`~scheldt.store.mod
 
 A try that fails waits :meth:`RetryPolicy.delay_s` before the next: ``base * 2**(n-1)`` seconds
 after the n-th failed try, at most ``cap`` (1 s, 2 s, 4 s ... with the defaults). The
-repository never commits: the caller's unit of work does. Secrets are read only by
+repository never commits: the caller's unit of work does. Secrets are kept sealed with the
+node's key (:mod:`scheldt.store.sealing`) and unsealed only by
 :meth:`NotificationRepository.claim_due` (to sign); every other read leaves them out.
 """
 
@@ -25,9 +26,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scheldt.errors import ConflictError, InputError, NotFoundError
+from scheldt.errors import ConfigError, ConflictError, InputError, NotFoundError
 from scheldt.store.models import NotificationRow, SubscriptionRow
 from scheldt.store.rows import aware
+from scheldt.store.sealing import seal, unseal
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATUSES = (PENDING, DELIVERED, DEAD)
@@ -88,8 +90,9 @@ class NotificationRepository:
     # subscriptions
     def add_subscription(self, organisation_id: str, callback_url: str, secret: str, kinds: Sequence[str],
                          now: datetime) -> dict[str, Any]:
-        """Store an active subscription; returns it without its secret."""
-        row = SubscriptionRow(organisation_id=organisation_id, callback_url=callback_url, secret=secret,
+        """Store an active subscription, its secret sealed (:mod:`scheldt.store.sealing`); returns
+        it without its secret."""
+        row = SubscriptionRow(organisation_id=organisation_id, callback_url=callback_url, secret=seal(secret),
                               kinds=list(kinds), active=True, created_at=now)
         self.session.add(row)
         self.session.flush()
@@ -145,7 +148,8 @@ class NotificationRepository:
 
     def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[dict[str, Any]]:
         """Up to ``limit`` pending notices due at ``now`` (oldest due first), each with its
-        subscription's organisation, callback URL and secret, and hold them for ``lease_s``
+        subscription's organisation, callback URL and secret (None, with the reason as
+        ``secret_error``, when it cannot be unsealed), and hold them for ``lease_s``
         seconds (``next_attempt_at`` moves on by that much) so no other sender tries them
         meanwhile. A sender that dies mid-try leaves them to be tried again after the lease.
         On PostgreSQL rows another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
@@ -157,7 +161,11 @@ class NotificationRepository:
                 .order_by(_N.next_attempt_at, _N.id).limit(limit).with_for_update(of=_N, skip_locked=True))
         out = []
         for row, org, url, secret in self.session.execute(stmt):
-            out.append(_notice(row, org) | {"callback_url": url, "secret": secret})
+            try:
+                clear, error = unseal(secret), ""
+            except ConfigError as exc:  # the sealing key was lost or changed: this notice's try fails
+                clear, error = None, f"{exc.where}: {exc.why}"
+            out.append(_notice(row, org) | {"callback_url": url, "secret": clear, "secret_error": error})
         if out:
             self.session.execute(update(_N).where(_N.id.in_([n["id"] for n in out]))
                                  .values(next_attempt_at=now + timedelta(seconds=lease_s)))

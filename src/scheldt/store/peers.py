@@ -8,9 +8,10 @@ of its collections that name none (``default_group``), and per remote collection
 the pull (``cursors``: collection id → ``{"next": ..., "added_after": ..., "deleted": ...,
 "reconciled_at": ...}``, see :mod:`scheldt.exchange.federation`).
 
-The credential is kept as ``password:<text>`` (HTTP Basic with ``username``) or ``token:<text>``
-(``Authorization: Bearer``): the peer needs it in clear to sign in, like a subscription secret.
-Only :meth:`PeerRepository.get` with ``with_secret=True`` reads it. Never commits.
+The credential is kept as ``password:<sealed>`` (HTTP Basic with ``username``) or
+``token:<sealed>`` (``Authorization: Bearer``), sealed with the node's key
+(:mod:`scheldt.store.sealing`): this node needs it to sign in there, so it cannot be hashed. Only
+:meth:`PeerRepository.get` with ``with_secret=True`` unseals it. Never commits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.models import PeerRow
 from scheldt.store.rows import aware
+from scheldt.store.sealing import seal, unseal
 
 #: Key in ``cursors`` of the peer's pull epoch: bumped when its pull must start over, so a pull
 #: that began before cannot write its cursors back (see :meth:`PeerRepository.set_cursor`).
@@ -70,7 +72,15 @@ def _peer(row: PeerRow, with_secret: bool) -> Peer:
     kind, _, secret = (row.secret or "").partition(":")
     return Peer(row.name, row.api_root, row.organisation_id, row.username, kind, row.default_group,
                 dict(row.cursors or {}), aware(row.last_pull_at), row.last_error or "", aware(row.created_at),
-                secret if with_secret else "", tuple(row.relays_for or ()))
+                unseal(secret) if with_secret else "", tuple(row.relays_for or ()))
+
+
+def _credential(secret_kind: str, secret: str) -> str:
+    """The stored form of a credential: ``<kind>:<sealed secret>``. Raises InputError when the
+    kind is unknown."""
+    if secret_kind not in SECRET_KINDS:
+        raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
+    return f"{secret_kind}:{seal(secret)}"
 
 
 class PeerRepository:
@@ -81,16 +91,25 @@ class PeerRepository:
 
     def add(self, name: str, api_root: str, organisation_id: str, username: str, secret_kind: str, secret: str,
             default_group: str | None, now: datetime, relays_for: tuple[str, ...] = ()) -> Peer:
-        """Register a peer. Raises ConflictError when the name is taken, InputError when the
-        credential kind is unknown."""
-        if secret_kind not in SECRET_KINDS:
-            raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
+        """Register a peer, its credential sealed. Raises ConflictError when the name is taken,
+        InputError when the credential kind is unknown."""
+        credential = _credential(secret_kind, secret)
         if self.session.get(PeerRow, name) is not None:
             raise ConflictError("peer name", f"{name!r} already exists")
         row = PeerRow(name=name, api_root=api_root, organisation_id=organisation_id, username=username,
-                      secret=f"{secret_kind}:{secret}", cursors={}, last_error="", created_at=now,
+                      secret=credential, cursors={}, last_error="", created_at=now,
                       default_group=default_group, relays_for=sorted(set(relays_for)))
         self.session.add(row)
+        self.session.flush()
+        return _peer(row, False)
+
+    def set_credential(self, name: str, username: str, secret_kind: str, secret: str) -> Peer:
+        """Replace the credential this node signs in with at the peer (its pull state stays).
+        Raises NotFoundError, InputError when the credential kind is unknown."""
+        row = self.session.get(PeerRow, name)
+        if row is None:
+            raise NotFoundError(f"peer {name}", "no such peer")
+        row.username, row.secret = username, _credential(secret_kind, secret)
         self.session.flush()
         return _peer(row, False)
 

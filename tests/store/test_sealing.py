@@ -1,0 +1,168 @@
+"""Credentials kept at rest are sealed with a key outside the database (scheldt.store.sealing):
+a federation peer's password or token and a carrier subscription's signing secret were kept in
+clear, readable by anyone holding a database dump."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from cryptography.fernet import Fernet
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from scheldt.cli import app
+from scheldt.errors import ConfigError
+from scheldt.settings import get_settings
+from scheldt.store import sealing
+from scheldt.store.db import _alembic_config, make_engine, unit_of_work, upgrade
+from scheldt.store.models import PeerRow, SubscriptionRow
+from scheldt.workflows.accounts import create_organisation
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+SUB_SECRET = "a carrier's signing secret of 32+ bytes, not in clear"
+
+
+@pytest.fixture
+def key_file(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No SCHELDT_SECRETS_KEY: the key is the data directory's file."""
+    monkeypatch.delenv("SCHELDT_SECRETS_KEY", raising=False)
+    get_settings.cache_clear()
+    return settings_env / sealing.KEY_FILE
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=50, deadline=None)
+def test_what_is_sealed_unseals_to_itself_and_is_not_kept_in_clear(secret: str) -> None:
+    stored = sealing.seal(secret)
+    assert stored.startswith("sealed:v1:") and sealing.unseal(stored) == secret
+    assert sealing.seal(secret) != stored  # a random IV each time: equal secrets do not show as equal
+    if len(secret) >= 4:
+        assert secret not in stored
+
+
+def test_the_key_file_is_made_at_first_seal_readable_by_its_owner_only(key_file: Path) -> None:
+    assert not key_file.exists()
+    assert sealing.unseal("token:kept in clear before 0023") == "token:kept in clear before 0023"
+    assert not key_file.exists()  # reading an unsealed value makes no key
+    stored = sealing.seal("s3cret-token")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    Fernet(key_file.read_bytes().strip())  # a well-formed key
+    assert sealing.unseal(stored) == "s3cret-token"
+
+
+def test_a_lost_or_other_key_says_what_to_do(key_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = sealing.seal("s3cret-token")
+    key_file.unlink()
+    with pytest.raises(ConfigError) as lost:
+        sealing.unseal(stored)
+    assert lost.value.where == str(key_file)
+    assert lost.value.why.startswith("no sealing key: the credentials sealed with it cannot be read")
+    assert not key_file.exists()  # unsealing never makes a key that could not open it anyway
+    monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError) as other:
+        sealing.unseal(stored)
+    assert (other.value.where, other.value.why) == (
+        "SCHELDT_SECRETS_KEY", "this sealing key is not the one the stored credential was sealed with: restore "
+                               "the key, or enter the credential again (scheldt peer credential; carriers "
+                               "subscribe again)")
+    monkeypatch.setenv("SCHELDT_SECRETS_KEY", "not-a-key")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError) as bad:
+        sealing.seal("x")
+    assert (bad.value.where, bad.value.why) == (
+        "SCHELDT_SECRETS_KEY", "not a sealing key (32 bytes in URL-safe base64, 44 characters)")
+
+
+def _peer_and_subscription(engine: object) -> None:
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "us-cbp", "US CBP", "agency", [], [], NOW)
+        create_organisation(uow, "carrier-a", "Carrier A", "carrier", ["CRA"], [], NOW)
+        uow.peers.add("us-node", "https://us.example/taxii2/scheldt/", "us-cbp", "be-node", "password",
+                      "the US node's password", None, NOW)
+        uow.notifications.add_subscription("carrier-a", "https://a.example/cb", SUB_SECRET, ["hold"], NOW)
+
+
+def test_peer_and_subscription_secrets_are_stored_sealed_and_read_back(engine: object) -> None:
+    _peer_and_subscription(engine)
+    with unit_of_work(engine) as uow:
+        peer_secret = uow.session.scalar(select(PeerRow.secret))
+        sub_secret = uow.session.scalar(select(SubscriptionRow.secret))
+        assert peer_secret.startswith("password:sealed:v1:") and "the US node" not in peer_secret
+        assert sub_secret.startswith("sealed:v1:") and "signing secret" not in sub_secret
+        assert uow.peers.get("us-node", with_secret=True).secret == "the US node's password"
+        assert uow.peers.get("us-node").secret == ""
+        sub_id = uow.session.scalar(select(SubscriptionRow.id))
+        uow.notifications.enqueue(sub_id, "hold", {"container": "MSCU1234565"}, NOW)
+    with unit_of_work(engine) as uow:  # the sender gets the secret to sign with
+        (due,) = uow.notifications.claim_due(NOW, 10, 60)
+        assert (due["callback_url"], due["secret"]) == ("https://a.example/cb", SUB_SECRET)
+
+
+def test_a_peer_credential_is_replaced_and_its_pull_state_kept(engine: object) -> None:
+    _peer_and_subscription(engine)
+    with unit_of_work(engine) as uow:
+        uow.peers.set_cursor("us-node", "coll-1", {"next": "abc"})
+    with unit_of_work(engine) as uow:
+        peer = uow.peers.set_credential("us-node", "", "token", "a new API token")
+        assert (peer.username, peer.secret_kind, peer.secret) == ("", "token", "")
+    with unit_of_work(engine) as uow:
+        peer = uow.peers.get("us-node", with_secret=True)
+        assert (peer.secret_kind, peer.secret, peer.cursors["coll-1"]) == ("token", "a new API token", {"next": "abc"})
+        assert uow.session.scalar(select(PeerRow.secret)).startswith("token:sealed:v1:")
+
+
+def test_upgrade_to_0023_seals_the_secrets_kept_in_clear(store_url: str) -> None:
+    engine = make_engine(store_url)
+    upgrade(engine, "0022")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO peer (name, api_root, organisation_id, username, secret, cursors, last_error, "
+                          "created_at, relays_for) VALUES ('us-node', 'https://us.example/', 'us-cbp', 'be-node', "
+                          "'password:clear password', '{}', '', :t, '[]')"), {"t": NOW})
+        conn.execute(text("INSERT INTO subscription (organisation_id, callback_url, secret, kinds, active, created_at) "
+                          "VALUES ('carrier-a', 'https://a.example/cb', :s, '[\"hold\"]', :y, :t)"),
+                     {"s": SUB_SECRET, "t": NOW, "y": True})
+    upgrade(engine)
+    with engine.connect() as conn:
+        peer_secret = conn.scalar(select(PeerRow.secret))
+        sub_secret = conn.scalar(select(SubscriptionRow.secret))
+    assert peer_secret.startswith("password:sealed:v1:") and sealing.unseal(peer_secret[9:]) == "clear password"
+    assert sub_secret.startswith("sealed:v1:") and sealing.unseal(sub_secret) == SUB_SECRET
+    with unit_of_work(engine) as uow:
+        assert uow.peers.get("us-node", with_secret=True).secret == "clear password"
+    upgrade(engine)  # again: sealed values are left alone
+    with engine.connect() as conn:
+        assert conn.scalar(select(PeerRow.secret)) == peer_secret
+    command.downgrade(_alembic_config(engine), "0022")  # unseals them
+    with engine.connect() as conn:
+        assert (conn.scalar(select(PeerRow.secret)), conn.scalar(select(SubscriptionRow.secret))) == (
+            "password:clear password", SUB_SECRET)
+    engine.dispose()
+
+
+def test_peer_credential_command(settings_env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["org", "create", "us-cbp", "--name", "US CBP", "--kind", "agency"]).exit_code == 0
+    added = runner.invoke(app, ["peer", "add", "us-node", "https://us.example/taxii2/scheldt/", "--org", "us-cbp",
+                                "--user", "be-node", "--password-stdin"], input="first password\n")
+    assert added.exit_code == 0, added.stderr
+    changed = runner.invoke(app, ["peer", "credential", "us-node", "--user", "be-node-2", "--token-stdin"],
+                            input="a fresh token\n")
+    assert (changed.exit_code, changed.stdout) == (0, "peer us-node: signs in as be-node-2 (token) from now on\n")
+    both = runner.invoke(app, ["peer", "credential", "us-node", "--user", "x", "--token-stdin", "--password-stdin"],
+                         input="t\n")
+    assert both.exit_code == 2 and "give exactly one of --password-stdin and --token-stdin" in both.stderr
+    unknown = runner.invoke(app, ["peer", "credential", "nl-node", "--user", "x", "--token-stdin"], input="t\n")
+    assert unknown.exit_code == 2 and "no such peer" in unknown.stderr
+    engine = make_engine(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        peer = uow.peers.get("us-node", with_secret=True)
+        assert (peer.username, peer.secret_kind, peer.secret) == ("be-node-2", "token", "a fresh token")
+        assert uow.session.scalar(select(PeerRow.secret)).startswith("token:sealed:v1:")
+    engine.dispose()
