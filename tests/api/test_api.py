@@ -866,6 +866,31 @@ def test_an_administrator_searches_the_audit_log_and_the_search_is_recorded(serv
     assert searches and searches[0]["payload"]["details"]["actor"] == "analyst"
 
 
+def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(service: Service) -> None:
+    """A security review: entries named the user but not the token, so when one of a user's
+    tokens leaked, what that token did could not be told from the user's other requests."""
+    h = service.as_
+    with service.uow() as uow:
+        second = accounts.create_token(uow, "analyst", "second laptop", 1, datetime.now(UTC))
+        ids = {t["name"]: t["id"] for t in accounts.user_tokens(uow, None, "analyst")}
+    (first_id,) = {i for name, i in ids.items() if name != "second laptop"}
+    top = walk(service, "officer", limit=3)[0]
+    assert service.client.get(f"/api/v1/trips/{top['id']}", headers=h("analyst")).status_code == 200
+    assert service.client.get(f"/api/v1/trips/{top['id']}/assessments",
+                              headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    by_second = service.client.get("/api/v1/audit", headers=h("admin"),
+                                   params={"credential": f"token {ids['second laptop']}"}).json()["entries"]
+    assert [e["payload"]["action"] for e in by_second] == [f"GET /api/v1/trips/{top['id']}/assessments"]
+    by_analyst = service.client.get("/api/v1/audit", headers=h("admin"),
+                                    params={"actor": "analyst", "text": f"/api/v1/trips/{top['id']}"}).json()["entries"]
+    assert {(e["payload"]["action"], e["payload"]["credential"]) for e in by_analyst} == {
+        (f"GET /api/v1/trips/{top['id']}", f"token {first_id}"),
+        (f"GET /api/v1/trips/{top['id']}/assessments", f"token {ids['second laptop']}")}
+    searches = service.client.get("/api/v1/audit", headers=h("admin"),
+                                  params={"actor": "admin", "text": "GET /api/v1/audit"}).json()["entries"]
+    assert any(e["payload"]["details"].get("credential") == f"token {ids['second laptop']}" for e in searches)
+
+
 def test_errors_and_credentials_are_as_the_openapi_document_says(service: Service) -> None:
     """An API review: every documented error body was FastAPI's HTTPValidationError, no
     credentials were described (/docs could not authorize), TAXII was documented as

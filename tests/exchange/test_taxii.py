@@ -39,6 +39,7 @@ from scheldt.exchange.objects import SHARING_EXTENSION_ID, TLP_MARKING_IDS, iden
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
+from scheldt.workflows.accounts import secret_hash
 from scheldt.workflows.sharing import ingest_objects
 from scheldt.workflows.taxii import COMMUNITY, CursorCodec, collection_id, cursor_codec
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, basic, bearer, indicator, new_version, seed, serving
@@ -413,6 +414,15 @@ def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
                    ("denied", "taxii", "us-liaison")]
     assert entries[1].payload["details"]["ids"] == [a["id"]]
     assert entries[1].payload["action"] == f"GET {ROOT}/collections/be-us/objects/"
+    with unit_of_work(node.engine) as uow:
+        token_ids = {u: uow.accounts.credential(secret_hash(node.tokens[u]))["id"] for u in ("be-analyst", "us-liaison")}
+    assert [e.payload["credential"] for e in entries] == [f"token {token_ids[e.payload['actor']]}" for e in entries]
+    signed = node.client.get(ROOT + "/collections/", headers={**basic("us-liaison", PASSWORD), "Accept": TAXII})
+    assert signed.status_code == 200
+    with unit_of_work(node.engine) as uow:
+        (basic_entry,) = uow.audit.entries(after_seq=entries[-1].seq, limit=100)
+    assert (basic_entry.payload["actor"], basic_entry.payload["credential"]) == ("us-liaison", "password")
+    entries.append(basic_entry)
     # refused credentials are audited too (an access review guessed Basic passwords and tokens
     # and the log showed nothing)
     for headers in (basic("be-analyst", "guess"), basic("nobody", "guess"), bearer("sct_guess")):

@@ -228,6 +228,8 @@ def search_audit(ctx: CtxDep, actor: Annotated[str, Query(max_length=64)] = "",
                  text: Annotated[str, Query(max_length=200, description="mentioned in the action, object or details "
                                                                         "(a container number, a trip id; any case)")] = "",
                  kind: Annotated[str, Query(max_length=32)] = "",
+                 credential: Annotated[str, Query(max_length=40, description="signed in with this credential: "
+                                                  "'token 17', 'session 42' or 'password' (exact)")] = "",
                  organisation: Annotated[str, Query(max_length=64)] = "",
                  since: datetime | None = None, until: datetime | None = None,
                  after: Annotated[int, Query(ge=0)] = 0,
@@ -237,11 +239,11 @@ def search_audit(ctx: CtxDep, actor: Annotated[str, Query(max_length=64)] = "",
     the service. The search is itself recorded."""
     ctx.require(Permission.READ_AUDIT)
     try:
-        query = AuditQuery(kind, organisation, since, until, actor, text)
+        query = AuditQuery(kind, organisation, since, until, actor, text, credential)
     except ValueError as exc:
         raise InputError("query", str(exc)) from None
     entries, next_after = ctx.uow.audit.search(query, after, limit)
-    ctx.audit("read", "audit", "", actor=actor, text=text, entry_kind=kind, organisation=organisation,
-              since=since.isoformat() if since else None, until=until.isoformat() if until else None,
-              found=len(entries))
+    ctx.audit("read", "audit", "", actor=actor, text=text, credential=credential, entry_kind=kind,
+              organisation=organisation, since=since.isoformat() if since else None,
+              until=until.isoformat() if until else None, found=len(entries))
     return {"entries": [e.as_dict() for e in entries], "next_after": next_after}

@@ -138,6 +138,9 @@ def search(
     text: Annotated[str, typer.Option("--text", help="Entries whose action, object or details mention this "
                                                      "(a container number, a trip id, a party name; any case).")] = "",
     kind: Annotated[str, typer.Option("--kind", help="read, write, denied, sign-in, sign-in-failed, ...")] = "",
+    credential: Annotated[str, typer.Option("--credential", help="Entries of requests signed in with this "
+                                                                 "credential: 'token 17' (see scheldt token list), "
+                                                                 "'session 42', 'password'.")] = "",
     organisation: Annotated[str, typer.Option("--organisation")] = "",
     since: Annotated[str | None, typer.Option("--since", help="From this date or time (UTC).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Before this date or time (UTC).")] = None,
@@ -145,16 +148,17 @@ def search(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Answer "who read container X last week" or "what did user U do": entries matching every
-    filter given, oldest first. The search itself is recorded in the audit log."""
+    """Answer "who read container X last week", "what did user U do" or "what did this token do":
+    entries matching every filter given, oldest first. The search itself is recorded in the audit log."""
     with errors_reported(), store() as uow:
         try:
             query = AuditQuery(kind, organisation, parse_when(since, "--since"), parse_when(until, "--until"), actor,
-                               text)
+                               text, credential)
         except ValueError as exc:
             raise InputError("audit search", str(exc)) from None
         entries, next_after = uow.audit.search(query, after, limit)
-        audit_command(uow, "audit search", "audit", "", entry_kind="read", actor=actor, text=text, kind=kind,
+        audit_command(uow, "audit search", "audit", "", entry_kind="read", actor=actor, text=text,
+                      credential=credential, kind=kind,
                       organisation=organisation, since=since, until=until, found=len(entries))
     if as_json:
         print_json({"entries": [e.as_dict() for e in entries], "next_after": next_after})
@@ -173,7 +177,7 @@ def _what(entry: AuditEntry) -> str:
     if p is None:
         return f"(payload purged {entry.purged_at:%Y-%m-%d})" if entry.purged_at else "(no payload)"
     text = (f"{p.get('actor', '?')} {p.get('action', '')} {p.get('object_kind', '')} {p.get('object_id', '')} "
-            f"from {p.get('remote_addr', '?')}")
+            f"from {p.get('remote_addr', '?')}" + (f" ({p['credential']})" if p.get("credential") else ""))
     return " ".join(str(text).split())
 
 

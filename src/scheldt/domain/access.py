@@ -108,12 +108,16 @@ class Organisation:
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is asking: the user, their organisation and roles (from a session or an API token);
-    ``host`` when the organisation is the agency that runs this node (:data:`NODE_PERMISSIONS`)."""
+    ``host`` when the organisation is the agency that runs this node (:data:`NODE_PERMISSIONS`);
+    ``credential``: what the request signed in with, recorded in the audit log so that what one
+    leaked token did can be found: ``"token 17"`` or ``"session 42"`` (the credential's id, as
+    ``scheldt token list`` shows it), ``"password"`` (HTTP Basic), empty otherwise."""
 
     username: str
     organisation: Organisation
     roles: frozenset[Role]
     host: bool = False
+    credential: str = ""
 
     def can(self, permission: Permission) -> bool:
         """True when one of the roles grants ``permission``, the organisation's kind allows it

@@ -31,8 +31,9 @@ AUDIT_KINDS: dict[str, str] = {
 class AuditQuery:
     """What an oversight officer looks for in the audit log ("who read container X last week",
     "what did user U do"): entries of ``kind``, of ``organisation``, at ``since`` or later and
-    before ``until`` (UTC), whose actor is ``actor`` (exact) and whose action, object or details
-    mention ``text`` (any case). Empty fields match everything; purged entries match only on
+    before ``until`` (UTC), whose actor is ``actor`` (exact), signed in with ``credential`` (exact,
+    e.g. ``"token 17"``: what one leaked token did) and whose action, object or details mention
+    ``text`` (any case). Empty fields match everything; purged entries match only on
     kind, organisation and time."""
 
     kind: str = ""
@@ -41,6 +42,7 @@ class AuditQuery:
     until: datetime | None = None
     actor: str = ""
     text: str = ""
+    credential: str = ""
 
     def __post_init__(self) -> None:
         if self.kind and self.kind not in AUDIT_KINDS:
@@ -51,11 +53,13 @@ class AuditQuery:
     def matches_payload(self, payload: Mapping[str, Any] | None) -> bool:
         """Whether an entry's payload passes the actor and text filters (kind, organisation and
         time are filtered by the store)."""
-        if not self.actor and not self.text:
+        if not self.actor and not self.text and not self.credential:
             return True
         if payload is None:
             return False
         if self.actor and payload.get("actor") != self.actor:
+            return False
+        if self.credential and payload.get("credential") != self.credential:
             return False
         if self.text:
             said = " ".join(str(payload.get(k, "")) for k in ("action", "object_kind", "object_id"))

@@ -250,7 +250,7 @@ def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = 
     if not user.active:
         raise AuthError("credentials", "this user is disabled")
     return Principal(user.username, organisation, frozenset(user.roles),
-                     host=bool(host_org) and organisation.id == host_org)
+                     host=bool(host_org) and organisation.id == host_org, credential=f"{cred['kind']} {cred['id']}")
 
 
 def sign_out(uow: Any, secret: str, now: datetime) -> None:

@@ -544,4 +544,5 @@ def verify_password(uow: Any, username: str, password: str) -> Principal:
                 _VERIFIED.popitem(last=False)
     if user is None or not user.active:
         raise refused
-    return Principal(user.username, uow.accounts.organisation(user.organisation_id), frozenset(user.roles))
+    return Principal(user.username, uow.accounts.organisation(user.organisation_id), frozenset(user.roles),
+                     credential="password")
