@@ -5,6 +5,7 @@ marked, one runner per database; and ``scheldt jobs`` on the command line."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -384,3 +385,38 @@ def test_scheldt_serve_writes_the_audit_head_soon_after_start(runners: Callable[
     assert before + timedelta(seconds=AUDIT_HEAD_FIRST_S - 1) <= first <= datetime.now(UTC) + timedelta(
         seconds=AUDIT_HEAD_FIRST_S + 1)
     assert due["audit-purge"][1] <= datetime.now(UTC) + timedelta(seconds=61)
+
+
+def test_a_run_that_fails_while_the_store_is_away_is_marked_failed_once_it_is_back(
+        runners: Callable[..., JobRunner], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review stopped PostgreSQL under a running job: the job failed, its failure
+    could not be written, and the run showed "running" until the server restarted although the
+    runner took its lock back. Now the runner's next poll writes it, with the time it failed."""
+    from scheldt.errors import StoreUnavailable
+
+    runner = runners(poll_s=3600.0)  # polls only when the test says
+    runner.start()
+    real_failed = JobRuns.failed
+    away, refused = threading.Event(), threading.Event()
+    away.set()
+
+    def failed(self: JobRuns, *args: object, **kwargs: object) -> None:
+        if away.is_set():
+            refused.set()
+            raise StoreUnavailable("database", "connection lost or refused (the server is restarting)")
+        real_failed(self, *args, **kwargs)
+
+    monkeypatch.setattr(JobRuns, "failed", failed)
+    run_id = runner.submit("rescore", {}, "analyst.b")  # no live profile: it fails
+    assert refused.wait(30)
+    time.sleep(0.2)  # the runner's thread leaves the failed write
+    assert runner.get(run_id).status == "running"  # the failure could not be written
+    runner.poll()  # still away: kept for later
+    assert runner.get(run_id).status == "running"
+    away.clear()
+    before = datetime.now(UTC)
+    runner.poll()
+    run = runner.get(run_id)
+    assert run.status == "failed" and run.error.startswith("risk profile: no profile is live")
+    assert run.finished_at is not None and run.finished_at < before
+    runner.poll()  # written once

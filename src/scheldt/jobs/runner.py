@@ -152,6 +152,37 @@ def execute(engine: Any, run_id: int) -> None:
         _fail(engine, run_id, exc, progress.message)
 
 
+#: Failures of runs that could not be written (the store was away), by store (its engine's URL)
+#: and run id: the runner's :meth:`JobRunner.poll` writes them once the store answers again.
+#: An operator review stopped PostgreSQL under a running job: the run stayed "running" until
+#: the server restarted, although the runner took its lock back meanwhile.
+_UNWRITTEN: dict[str, dict[int, tuple[str, datetime, Any, str | None]]] = {}
+_UNWRITTEN_LOCK = threading.Lock()
+
+
+def write_unwritten_failures(engine: Any) -> list[int]:
+    """Write the failures of runs of ``engine``'s store that could not be written when they
+    happened (:data:`_UNWRITTEN`), with the time they failed; returns the run ids written.
+    Those still not written (the store still away) are kept for the next call."""
+    key = str(engine.url)
+    with _UNWRITTEN_LOCK:
+        pending = dict(_UNWRITTEN.get(key, {}))
+    written = []
+    for run_id, (error, at, result, message) in sorted(pending.items()):
+        try:
+            with unit_of_work(engine) as uow:
+                JobRuns(uow.session).failed(run_id, error, at, result, message)
+        except Exception:  # noqa: BLE001 - still away: tried again at the next poll
+            log.warning("job run %s: its failure is still not recorded (the store does not answer)", run_id)
+            break
+        written.append(run_id)
+        with _UNWRITTEN_LOCK:
+            _UNWRITTEN.get(key, {}).pop(run_id, None)
+    if written:
+        log.warning("job runs %s: their failures while the store was away are recorded now", written)
+    return written
+
+
 def error_text(exc: BaseException) -> str:
     """The text a failed run keeps: "where: why" for a ScheldtError, else the exception's type
     and first line (the traceback goes to the log)."""
@@ -166,12 +197,14 @@ def _fail(engine: Any, run_id: int, exc: Exception, message: str) -> None:
         log.error("job run %s failed", run_id, exc_info=exc)
     else:  # said in the log too: monitoring reads logs, not the job list (operator review)
         log.warning("job run %s failed: %s", run_id, exc)
+    failure = (error_text(exc), utcnow(), getattr(exc, "result", None), message or None)
     try:
         with unit_of_work(engine) as uow:
-            JobRuns(uow.session).failed(run_id, error_text(exc), utcnow(), getattr(exc, "result", None),
-                                        message or None)
-    except Exception:  # noqa: BLE001 - the store is gone: the next start marks the run interrupted
-        log.exception("job run %s: failure not recorded", run_id)
+            JobRuns(uow.session).failed(run_id, *failure)
+    except Exception:  # noqa: BLE001 - the store is away: written when it answers again
+        log.exception("job run %s: failure not recorded yet; the runner writes it when the store answers", run_id)
+        with _UNWRITTEN_LOCK:
+            _UNWRITTEN.setdefault(str(engine.url), {})[run_id] = failure
 
 
 class _Lock:
@@ -416,8 +449,9 @@ class JobRunner:
 
     def poll(self) -> None:
         """Schedule queued runs that have no stored job (queued by a process without a runner,
-        or handed to a worker before a stop). Runs every ``poll_s`` seconds while started.
-        First checks that this runner still holds the lock (:meth:`_Lock.check`, which takes it
+        or handed to a worker before a stop), after writing the failures of runs that could
+        not be written while the store was away (:func:`write_unwritten_failures`). Runs every
+        ``poll_s`` seconds while started. First checks that this runner still holds the lock (:meth:`_Lock.check`, which takes it
         again when its connection was lost). While it cannot (another runner, or a session of
         the dead connection the database has not ended yet, holds it), this runner schedules no
         queued run, says so in the log, and tries again at the next poll: a network blip must not
@@ -427,6 +461,7 @@ class JobRunner:
             log.error("job runner: lost the lock of this database (its connection was cut) and cannot take it "
                       "again yet: no queued run is scheduled here until it can")
             return
+        write_unwritten_failures(self.engine)
         with unit_of_work(self.engine) as uow:
             queued = JobRuns(uow.session).with_status(QUEUED)
         for run in queued:
