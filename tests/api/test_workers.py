@@ -274,3 +274,13 @@ def test_a_worker_whose_supervisor_is_gone_ends_even_without_the_kernels_signal(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == "asked to stop: True\n", (done.stdout, done.stderr)
     assert time.monotonic() - started < 20
+
+
+def test_serving_on_is_said_once_every_worker_answers() -> None:
+    """An operator review: "serving on" came about 3 s before the workers accepted connections,
+    and a script that waited for it had its first requests refused."""
+    with supervisor(workers=2) as (_process, base):
+        port = int(base.rsplit(":", 1)[1])
+        assert listening(port) == 2  # both workers' sockets, at once
+        with httpx.Client(timeout=5) as client:  # no retry
+            assert client.get(base + "/").status_code == 200

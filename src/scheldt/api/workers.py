@@ -171,8 +171,22 @@ def _watch_supervisor(server: Any, supervisor: int) -> None:
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
-def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int) -> None:
-    """One worker process: its own listening socket on (host, port), the app from ``factory``."""
+def _say_when_started(server: Any, ready: Any) -> None:
+    """Set ``ready`` (a multiprocessing Event) once uvicorn has run the app's start-up and
+    accepts connections."""
+    def watch() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            ready.set()
+
+    threading.Thread(target=watch, name="ready-watch", daemon=True).start()
+
+
+def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int,
+            ready: Any = None) -> None:
+    """One worker process: its own listening socket on (host, port), the app from ``factory``;
+    sets ``ready`` once it accepts connections."""
     import uvicorn
 
     _end_with_supervisor(supervisor)
@@ -183,6 +197,8 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
     server = uvicorn.Server(config)
     _watch_supervisor(server, supervisor)
+    if ready is not None:
+        _say_when_started(server, ready)
     try:
         with outliving_uvicorn_stop_signals():
             server.run(sockets=[sock])
@@ -197,8 +213,10 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
 class Supervisor:
     """``workers`` processes serving the app of ``factory`` on (``host``, ``port``); see the
     module docstring. :meth:`run` blocks until SIGTERM/SIGINT (or :meth:`stop`), or until workers
-    keep dying (then it raises ConfigError). ``on_ready(port)`` is called once the port is held
-    and the workers are started (not yet necessarily answering)."""
+    keep dying (then it raises ConfigError). ``on_ready(port)`` is called once every worker
+    accepts connections (its app started); it was called when the workers were only started,
+    about 3 s before they answered, and a script that waited for "serving on" had its first
+    requests refused (operator review)."""
 
     def __init__(self, factory: str, host: str, port: int, workers: int, *, log_level: str = "info",
                  access_log: bool = True) -> None:
@@ -220,15 +238,17 @@ class Supervisor:
             log.setLevel(logging.INFO)
         self._context = multiprocessing.get_context("spawn")
         self._processes: list[Any] = []
+        self._ready: list[Any] = []  # per worker, a multiprocessing Event set once it answers
         self._restarts: list[float] = []
         self._stopping = threading.Event()
 
-    def _start(self) -> Any:
+    def _start(self) -> tuple[Any, Any]:
+        ready = self._context.Event()
         process = self._context.Process(target=_worker, name="scheldt-worker", daemon=False,
                                          args=(self.factory, self.host, self.port, self.log_level, self.access_log,
-                                               os.getpid()))
+                                               os.getpid(), ready))
         process.start()
-        return process
+        return process, ready
 
     def stop(self, *_: object) -> None:
         """Ask :meth:`run` to stop the workers and return (safe from a signal handler)."""
@@ -238,12 +258,17 @@ class Supervisor:
         """Start the workers and watch them; see the class docstring."""
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._processes = [self._start() for _ in range(self.workers)]
-            log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port), self.workers)
-            if on_ready is not None:
-                on_ready(self.port)
-            while not self._stopping.wait(0.5):
+            self._processes, self._ready = (list(t) for t in zip(*(self._start() for _ in range(self.workers)),
+                                                                 strict=True))
+            announced = False
+            while not self._stopping.wait(0.05 if not announced else 0.5):
                 self._replace_dead()
+                if not announced and all(r.is_set() for r in self._ready):
+                    announced = True
+                    log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port),
+                             self.workers)
+                    if on_ready is not None:
+                        on_ready(self.port)
         finally:
             self._stop_all()
             self._held.close()
@@ -261,7 +286,7 @@ class Supervisor:
                 raise ConfigError("workers", f"workers exited {len(self._restarts)} times in "
                                   f"{RESTART_WINDOW_S:.0f} s (last exit status {process.exitcode}); see the log above")
             log.warning("worker %d (pid %s) exited with status %s; starting another", i, process.pid, process.exitcode)
-            self._processes[i] = self._start()
+            self._processes[i], self._ready[i] = self._start()
 
     def _stop_all(self) -> None:
         for process in self._processes:
@@ -277,8 +302,8 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m scheldt.api.workers MODULE:FACTORY [--host H] [--port P] [--workers N]``; prints
-    ``serving on http://H:P with N workers`` (IPv6: ``http://[H]:P``) once the workers are started (``--port 0``: a free
-    port, named there). Returns 2 on a configuration error (the address taken...)."""
+    ``serving on http://H:P with N workers`` (IPv6: ``http://[H]:P``) once every worker accepts connections
+    (``--port 0``: a free port, named there). Returns 2 on a configuration error (the address taken...)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("factory", help="module:function returning the ASGI app")
     p.add_argument("--host", default="127.0.0.1")
