@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,8 +93,10 @@ class Node:
 
 
 @pytest.fixture
-def node(engine: Engine) -> Node:
-    return Node(engine)
+def node(engine: Engine) -> Iterator[Node]:
+    made = Node(engine)
+    with made.client:  # one event loop for the test's requests (a new one per request took most of its time)
+        yield made
 
 
 def ids(objects: list[dict[str, Any]]) -> list[str]:

@@ -176,8 +176,8 @@ def test_red_never_leaves_its_recipients_through_taxii_or_a_peers_pull(
     _reset(a, groups)
     _reset(b, groups)
     items = _store(a, drawn, groups)
-    client_a = TestClient(create_app(a, workbench=False))
-    _check_node(a, client_a, tokens_a, items, groups, "us-cbp")
+    with TestClient(create_app(a, workbench=False)) as client_a:  # one event loop for every request
+        _check_node(a, client_a, tokens_a, items, groups, "us-cbp")
 
     # Node B pulls A as `puller`, the node account of its organisation.
     org = NODE_USERS[puller]
@@ -203,4 +203,5 @@ def test_red_never_leaves_its_recipients_through_taxii_or_a_peers_pull(
             event("a RED object reached a recipient's node")
     # On B, the same rule serves B's users: a RED object only to its named recipients.
     pulled_items = [i for i in items if i.stix_id in pulled]
-    _check_node(b, TestClient(create_app(b, workbench=False)), tokens_b, pulled_items, groups, None)
+    with TestClient(create_app(b, workbench=False)) as client_b:
+        _check_node(b, client_b, tokens_b, pulled_items, groups, None)
