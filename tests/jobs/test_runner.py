@@ -92,6 +92,37 @@ def test_ingest_of_a_missing_file_fails_naming_it_and_keeps_the_rest(runners: Ca
     assert stored_events(engine) == TNT_EVENTS  # the readable file stays loaded
 
 
+def test_an_ingest_run_stopped_by_the_store_says_what_it_had_loaded(runners: Callable[..., JobRunner], engine: Engine,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: an ingest run that stopped at its second file (the store went away)
+    said nothing of the first, which it had committed."""
+    from scheldt.errors import StoreUnavailable
+    from scheldt.jobs import kinds
+
+    second, third = tmp_path / "second.json", tmp_path / "third.json"
+    second.write_bytes(TNT.read_bytes())
+    third.write_bytes(TNT.read_bytes())
+    real = kinds.ingest_or_report
+
+    def ingest(uow: object, path: Path, *args: object) -> object:
+        if path == second:
+            raise StoreUnavailable("database", "connection lost or refused (the server is restarting)")
+        return real(uow, path, *args)
+
+    monkeypatch.setattr(kinds, "ingest_or_report", ingest)
+    runner = runners()
+    runner.start()
+    run = runner.wait(runner.submit("ingest", {"paths": [str(TNT), str(second), str(third)]}, "officer.a"), TIMEOUT_S)
+    assert run.status == "failed"
+    assert run.error == (f"{second}: stopped here, nothing of this file kept (database: connection lost or refused "
+                         "(the server is restarting)); 1 file(s) before it loaded (counts in the run's result), 1 not "
+                         "read")
+    assert [(f["path"], f["added"]) for f in run.result["files"]] == [(str(TNT), TNT_EVENTS)]
+    assert (run.result["stopped_at"], run.result["not_read"]) == (str(second), [str(third)])
+    assert stored_events(engine) == TNT_EVENTS
+
+
 def test_a_workflow_error_fails_the_run_with_where_and_why(runners: Callable[..., JobRunner]) -> None:
     runner = runners()
     runner.start()

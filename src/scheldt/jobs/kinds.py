@@ -16,6 +16,7 @@ exception fails the run with its text. The kinds call the same workflows as the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheldt.errors import InputError
+from scheldt.errors import InputError, ScheldtError
 from scheldt.ingest.registry import FORMATS
 from scheldt.settings import get_settings
 from scheldt.store.audit import default_head_file
@@ -31,6 +32,8 @@ from scheldt.store.db import UnitOfWork
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
 from scheldt.workflows.trip_scoring import live_profile, rescore_received, score_trips
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 UowFactory = Callable[[], AbstractContextManager[UnitOfWork]]
@@ -83,29 +86,51 @@ def now() -> datetime:
 def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Ingest ``paths`` one file per transaction, as ``scheldt ingest`` reads them, then re-score
     the trips that received facts. Progress: files done / (files + 1), the re-score last.
-    Raises JobFailed naming each file of which nothing could be read (the others stay loaded)."""
+    Raises JobFailed naming each file of which nothing could be read (the others stay loaded),
+    or the file at which the run stopped (the store went away, an unexpected error), with the
+    counts of the files loaded before it as the run's result: an operator review found such a
+    run saying nothing of what it had already committed."""
     paths = [Path(p) for p in params["paths"]]
     options = IngestOptions(params["format"], params.get("mapping"), True, False, get_settings().local_organisation,
                             params.get("ais_layout"))
     started = now()
     steps = len(paths) + 1
-    files = []
+    files: list[dict[str, Any]] = []
     for i, path in enumerate(paths):
         progress(i / steps, f"reading {path.name} ({i + 1} of {len(paths)})")
-        with uow_factory() as uow:
-            files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
+        try:
+            with uow_factory() as uow:
+                files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
+        except Exception as exc:  # noqa: BLE001 - said on the run with what was loaded before
+            if not isinstance(exc, ScheldtError):
+                log.exception("ingest job stopped at %s", path)
+            why = str(exc) if isinstance(exc, ScheldtError) else f"{type(exc).__name__}: {exc}"
+            try:  # the files loaded before it: their trips are re-scored when the store answers
+                rescored = _rescored(uow_factory, started)
+            except Exception:  # noqa: BLE001 - the store is away: a later rescore run does it
+                rescored = None
+            raise JobFailed(str(path), f"stopped here, nothing of this file kept ({why[:500]}); "
+                                       f"{len(files)} file(s) before it loaded (counts in the run's result), "
+                                       f"{len(paths) - i - 1} not read", {
+                                           "files": files, "rescored": rescored, "stopped_at": str(path),
+                                           "not_read": [str(p) for p in paths[i + 1:]]}) from exc
     progress(len(paths) / steps, "re-scoring trips that received facts")
-    with uow_factory() as uow:
-        rescored = rescore_received(uow, started, now())
-    result: dict[str, Any] = {
-        "files": files,
-        "rescored": ({"profile": rescored.profile, "trips": rescored.scored}
-                     | ({"not_scored": rescored.not_scored} if rescored.not_scored else {})) if rescored else None,
-    }
+    result: dict[str, Any] = {"files": files, "rescored": _rescored(uow_factory, started)}
     unread = [f for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]  # type: ignore[index]
     if unread:
         raise JobFailed(*_unread(unread), result)
     return result
+
+
+def _rescored(uow_factory: UowFactory, started: datetime) -> dict[str, Any] | None:
+    """Re-score the trips that received facts since ``started``; what was done (None without a
+    live profile)."""
+    with uow_factory() as uow:
+        rescored = rescore_received(uow, started, now())
+    if rescored is None:
+        return None
+    return {"profile": rescored.profile, "trips": rescored.scored} | (
+        {"not_scored": rescored.not_scored} if rescored.not_scored else {})
 
 
 def _unread(unread: list[dict[str, Any]]) -> tuple[str, str]:
