@@ -5,6 +5,7 @@ with its parts and versions, and withdrawing it. The store is SIMULATED traffic
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -73,6 +74,10 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     after = us.get(made.headers["location"]).text
     assert "withdrawn by its originator" in after and "None: deleted with the withdrawal" in after
     assert "seen twice this month" not in after and trip["container_number"] not in after
+    # who withdrew it and why: for the originator's officers only (a review found it said nowhere)
+    assert 'id="withdrawal"' not in after and "wrong trip" not in after
+    own = officer.get(made.headers["location"]).text
+    assert re.search(r'id="withdrawal">Withdrawn [^<]*UTC[^<]* by officer: shared on the wrong trip', own), own
     assert stix_id not in officer.get(f"/trips/{trip['id']}").text  # withdrawn: no longer listed there
     again = officer.post("/exchange/item/withdraw", data={"csrf": token_of(officer), "id": stix_id, "reason": "x"})
     assert again.status_code == 409 and "was withdrawn already" in again.text

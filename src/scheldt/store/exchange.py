@@ -42,6 +42,7 @@ from scheldt.store.models import (
     OrganisationRow,
     SharedObjectRecipientRow,
     SharedObjectRow,
+    SharedWithdrawalRow,
     SharingGroupMemberRow,
     SharingGroupRow,
 )
@@ -545,6 +546,21 @@ class ExchangeRepository:
         if modified is not None:
             stmt = stmt.where(_O.modified == modified)
         return self.session.execute(stmt.values(deleted_at=now)).rowcount or 0
+
+    def add_withdrawal(self, stix_id: str, organisation_id: str, actor: str, reason: str, now: datetime) -> None:
+        """Record who withdrew the item ``stix_id`` (its main object), for which organisation,
+        when (UTC) and why; kept for the organisation's own pages, never served to partners."""
+        self.session.merge(SharedWithdrawalRow(stix_id=stix_id, organisation_id=organisation_id, actor=actor[:200],
+                                               reason=reason, withdrawn_at=now))
+
+    def withdrawal(self, stix_id: str) -> dict[str, Any] | None:
+        """``{"organisation_id", "actor", "reason", "withdrawn_at"}`` of the item's withdrawal,
+        or None (not withdrawn, or withdrawn before migration 0024)."""
+        row = self.session.get(SharedWithdrawalRow, stix_id)
+        if row is None:
+            return None
+        return {"organisation_id": row.organisation_id, "actor": row.actor, "reason": row.reason,
+                "withdrawn_at": aware(row.withdrawn_at)}
 
     def local_alerts_naming(self, stix_id: str) -> list[str]:
         """Ids of the live alerts this node raised in agencies' private groups (``local:<org>``)

@@ -652,6 +652,19 @@ class SharedObjectRecipientRow(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class SharedWithdrawalRow(Base):
+    """Who withdrew an item this node's organisation shared, when and why (migration 0024): for
+    the originating agency's own pages; partners see only the revoked version, which names no
+    one, and this row is never served to them."""
+
+    __tablename__ = "shared_withdrawal"
+    stix_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the item's main object
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))  # a username, or "system" (an entry's alerts)
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class NodeAccountRow(Base):
     """A user partner nodes pull with: it asks as its agency's federation peer, which may fetch
     TLP:RED items naming any of the agency's users (``scheldt peer allow``)."""

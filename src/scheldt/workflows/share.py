@@ -465,7 +465,8 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
         return None
     order = uow.inspections.order(order_id, org)
     if order.get("result") != "seizure":
-        _withdraw(uow, _agency_requester(uow, org), stored, f"correction of scan order {order_id}", now)
+        _withdraw(uow, _agency_requester(uow, org), stored, f"correction of scan order {order_id}", now,
+                  principal.username)
         return {"id": stored.stix_id, "action": "withdrawn"}
     recipients = tuple(sorted(uow.exchange.recipients(stored.seq)))
     # a correction changes what was found, not how long the report holds (a review's expired
@@ -571,12 +572,13 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
     why = _clean(reason, 500)
     if not why:  # a review withdrew with an empty reason: the audit log then said nothing
         raise InputError("reason", "say why it is withdrawn (kept in the audit log; partners are not told)")
-    return _withdraw(uow, requester, latest, why, now)
+    return _withdraw(uow, requester, latest, why, now, principal.username)
 
 
-def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime) -> dict[str, Any]:
+def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime, actor: str) -> dict[str, Any]:
     """Revoke the stored main object ``latest`` with a version that names no one, delete its
-    earlier versions and its parts (see :func:`withdraw_item`)."""
+    earlier versions and its parts (see :func:`withdraw_item`), and record that ``actor`` (a
+    username, or ``system``) withdrew it and why (:meth:`ExchangeRepository.add_withdrawal`)."""
     revoked = withdrawn_version(latest.object, stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS)))
     received = receive_objects(uow, [revoked], latest.owner_org, "local", latest.group_id, now)
     if received.report.failed:
@@ -591,6 +593,7 @@ def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: dateti
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
     uow.taxii.add_deletions(deleted, f"withdraw: {why}", now)  # a withdrawn entry left the store on receipt
+    uow.exchange.add_withdrawal(latest.stix_id, latest.owner_org, actor, why, now)
     return {"id": latest.stix_id, "revoked": revoked["modified"], "parts_deleted": sorted({v.stix_id for v in parts})}
 
 
@@ -758,7 +761,7 @@ def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime) -
             if alert is None or alert.revoked or entry_id not in (alert.object.get("object_refs") or ()):
                 continue
             why = f"its watchlist entry {entry_id} was withdrawn"
-            out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now)
+            out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now, "system")
             uow.audit.append("write", alert.owner_org, {
                 "actor": "system", "organisation": alert.owner_org, "action": "withdraw with its watchlist entry",
                 "object_kind": "shared-withdrawal", "object_id": alert_id, "remote_addr": "",

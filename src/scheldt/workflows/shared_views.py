@@ -93,7 +93,9 @@ def recent_items(uow: Any, requester: Requester, kind: str = "", limit: int = 50
 def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | None:
     """One item: its newest visible version as a row, every visible version (newest first:
     modified, marking, withdrawn) and its parts' objects as served, or None when the
-    requester may see no version of it (or it is not an item's main object)."""
+    requester may see no version of it (or it is not an item's main object). ``withdrawal``:
+    for a withdrawn item of the requester's own organisation, who withdrew it, when and why
+    (None when not recorded: withdrawn before migration 0024); partners get None."""
     versions = uow.exchange.versions(requester, stix_id)
     if not versions or item_kind(versions[-1].object) is None:
         return None
@@ -109,8 +111,10 @@ def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | 
     # to whom a TLP:RED version goes (a review: shown only inside the parts' JSON); only those
     # named and the originator see such a version
     recipients = [f"{o}/{u}" for o, u in sorted(uow.exchange.recipients(latest.seq))] if latest.tlp == "red" else []
+    withdrawal = (uow.exchange.withdrawal(stix_id) if latest.revoked and latest.owner_org == requester.organisation_id
+                  else None)
     return {"row": item_row(latest, obj, requester.organisation_id), "object": obj, "parts": parts,
-            "recipients": recipients,
+            "recipients": recipients, "withdrawal": withdrawal,
             "versions": [{"modified": v.modified, "tlp": v.tlp, "group": v.group_id or "", "withdrawn": v.revoked,
                           "added": v.date_added} for v in reversed(versions)]}
 
