@@ -555,6 +555,20 @@ def test_a_scanner_is_filled_from_the_top_of_the_queue_on_the_plan_page(app: Fas
     assert gone.status_code == 400 and "the night shift of 2020-01-01 ended at" in gone.text
 
 
+def test_each_plan_button_names_its_container_and_each_chart_is_an_image_with_its_table(app: FastAPI) -> None:
+    """An accessibility review: fifteen buttons all read "Plan risk" to a screen reader, and the
+    dashboard's charts were unnamed canvases."""
+    c = signed_in(app, "officer")
+    page = c.get(f"/plan?date={(date.today() + timedelta(days=26)).isoformat()}&shift=early").text
+    names = re.findall(r'<button type="submit" aria-label="(Plan (?:risk|exploration): scan [A-Z]{4}\d{7})">', page)
+    assert len(names) >= 10 and len(set(names)) == len(names), names
+    boxes = [n.rsplit(" ", 1)[1] for n in names]
+    assert all(f'aria-label="scanner for {b}"' in page for b in boxes)
+    dashboard = c.get("/dashboard").text
+    assert dashboard.count('role="img" aria-label=') == 5
+    assert 'aria-label="mean score and risk bands per day (chart; its figures are in the table below it)"' in dashboard
+
+
 def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastAPI, store: Store) -> None:
     trip = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="medium"))[0]
     officer = signed_in(app, "officer")
