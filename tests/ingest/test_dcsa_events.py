@@ -151,7 +151,22 @@ def test_truncated_page_keeps_every_event_before_the_break() -> None:
     cut = data[: data.index(b'"evt-resp-iot-001"')]  # breaks off inside the fourth event
     records = list(read_dcsa_events(cut, "cut.json"))
     assert kinds(records) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "Rejection": 1}
-    assert records[-1].why.startswith("not a JSON document (or it breaks off)")  # type: ignore[attr-defined]
+    assert (records[-1].where, records[-1].why) == (  # type: ignore[attr-defined]
+        "cut.json$.events[3]", "not a JSON document (or it breaks off): it breaks off or is malformed after event "
+                               "$.events[2] (3 event(s) before it read): parse error: premature EOF")
+
+
+def test_malformed_json_in_the_middle_names_the_event_and_the_text_around_the_fault() -> None:
+    # It said only "$" and spread the parser's message over three lines with an arrow.
+    data = (TNT / "tnt-v3.0-events-response.json").read_bytes()
+    bad = data.replace(b'"evt-resp-iot-001"', b'"evt-resp-iot-001" "x"', 1)
+    records = list(read_dcsa_events(bad, "bad.json"))
+    assert kinds(records) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "Rejection": 1}
+    assert records[-1].where == "bad.json$.events[3]"  # type: ignore[attr-defined]
+    assert records[-1].why == (  # type: ignore[attr-defined]
+        "not a JSON document (or it breaks off): it breaks off or is malformed after event $.events[2] (3 event(s) "
+        "before it read): parse error: after key and value, inside map, I expect ',' or '}', near: ventID\": "
+        "\"evt-resp-iot-001\" \"x\", \"eventDateTime\": \"202")
 
 
 # --- inputs found by attacking the readers; each failing input is now a test -------------------

@@ -553,12 +553,38 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
     uuid); v3.0 ids are free strings. An id repeated within :data:`RECENT_IDS` events of the same
     document is rejected as a duplicate. Raises nothing: unreadable JSON is one Rejection.
     """
+    read: list[str] = []  # the JSON path of the last event read
+
+    def tracked(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        for path, obj in items:
+            read[:] = [path]
+            yield path, obj
+
     try:
-        yield from _check_each(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source), source)
+        yield from _check_each(tracked(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source)),
+                               source)
     except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
-        yield Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {exc}")
+        yield _broken(source, read[0] if read else "", exc)
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
+
+
+def _broken(source: str, last: str, exc: Exception) -> Rejection:
+    """The Rejection of a document whose JSON breaks off or is malformed after the event at path
+    ``last`` (empty: before any event): located at the event where it breaks (``$[n]``, the
+    events before it kept), with the parser's reason and, for ijson's, the text around the fault
+    (ijson's own message spread it over three lines, with an arrow)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(exc).__name__
+    near = " ".join(lines[1].split()) if len(lines) > 2 and "(right here)" in lines[2] else ""
+    if near:
+        reason += f", near: {near[:120]}"
+    match = re.fullmatch(r"(.*\[)(\d+)\]", last)
+    if match is None:
+        return Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {reason}")
+    n = int(match.group(2)) + 1
+    return Rejection(f"{source}{match.group(1)}{n}]", "", f"not a JSON document (or it breaks off): it breaks off "
+                     f"or is malformed after event {last} ({n:,} event(s) before it read): {reason}")
 
 
 def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
