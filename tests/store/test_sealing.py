@@ -4,6 +4,7 @@ clear, readable by anyone holding a database dump."""
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,13 +57,28 @@ def test_the_key_file_is_made_at_first_seal_readable_by_its_owner_only(key_file:
     assert sealing.unseal(stored) == "s3cret-token"
 
 
+def test_processes_making_the_key_at_once_all_get_the_same_one(key_file: Path) -> None:
+    """A review: of four processes sealing at once on a new data directory, one read the key
+    file before the first had written it, and failed with "not a sealing key"."""
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(5):
+        key_file.unlink(missing_ok=True)
+        with ctx.Pool(4) as pool:
+            sealed = pool.map(sealing.seal, [f"secret {trial}"] * 8)
+        assert [sealing.unseal(s) for s in sealed] == [f"secret {trial}"] * 8
+        assert not [p for p in key_file.parent.iterdir() if p.name.startswith(".secrets-")]  # no temporary left
+
+
 def test_a_lost_or_other_key_says_what_to_do(key_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stored = sealing.seal("s3cret-token")
     key_file.unlink()
     with pytest.raises(ConfigError) as lost:
         sealing.unseal(stored)
     assert lost.value.where == str(key_file)
-    assert lost.value.why.startswith("no sealing key: the credentials sealed with it cannot be read")
+    assert lost.value.why == (
+        "no sealing key: the credentials sealed with it cannot be read; set SCHELDT_SECRETS_KEY or restore the key "
+        "file; if it is lost for good, make a new one (scheldt secrets new-key) and enter each credential again "
+        "(scheldt peer credential; carriers subscribe again)")
     assert not key_file.exists()  # unsealing never makes a key that could not open it anyway
     monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())
     get_settings.cache_clear()
@@ -144,6 +160,31 @@ def test_upgrade_to_0023_seals_the_secrets_kept_in_clear(store_url: str) -> None
         assert (conn.scalar(select(PeerRow.secret)), conn.scalar(select(SubscriptionRow.secret))) == (
             "password:clear password", SUB_SECRET)
     engine.dispose()
+
+
+def test_a_lost_key_is_not_replaced_without_a_word_and_secrets_commands_mend_it(key_file: Path) -> None:
+    """A review moved the key file away: the next `peer add` made a new key without a word, and
+    the credentials sealed before could no longer be opened by any one key."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["org", "create", "us-cbp", "--name", "US CBP", "--kind", "agency"]).exit_code == 0
+    assert runner.invoke(app, ["peer", "add", "us-node", "https://us.example/taxii2/", "--org", "us-cbp", "--user", "be",
+                               "--password-stdin"], input="first password\n").exit_code == 0
+    checked = runner.invoke(app, ["secrets", "check"])
+    assert (checked.exit_code, checked.stdout.splitlines()[1].split()) == (0, ["peer", "us-node", "opens"])
+    key_file.rename(key_file.with_name("lost.key"))
+    second = runner.invoke(app, ["peer", "add", "nl-node", "https://nl.example/taxii2/", "--org", "us-cbp",
+                                 "--user", "be", "--token-stdin"], input="a token\n")
+    assert second.exit_code == 2 and "no sealing key" in second.stderr and not key_file.exists()
+    made = runner.invoke(app, ["secrets", "new-key"])
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout.splitlines()[0] == f"new key made: {key_file} (keep a copy apart from the database backups)"
+    assert "us-node" in made.stdout and "cannot be opened" in made.stdout and "scheldt peer credential us-node" in made.stdout
+    again = runner.invoke(app, ["secrets", "new-key"])
+    assert again.exit_code == 2 and "exists: move it away first" in " ".join(again.stderr.split())
+    assert runner.invoke(app, ["secrets", "check"]).exit_code == 1  # us-node still to mend
+    assert runner.invoke(app, ["peer", "credential", "us-node", "--user", "be", "--password-stdin"],
+                         input="first password\n").exit_code == 0
+    assert runner.invoke(app, ["secrets", "check"]).exit_code == 0
 
 
 def test_peer_credential_command(settings_env: Path) -> None:

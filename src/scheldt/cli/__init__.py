@@ -15,7 +15,8 @@ Command tree (later issues extend it)::
     scheldt org create | list;  user create;  token create;  scanner add
     scheldt serve [--host H] [--port P] [--workers N]
     scheldt group create | list;  misp export | import
-    scheldt peer add | list | remove | pull | allow | disallow
+    scheldt peer add | credential | relays | list | remove | pull | allow | disallow
+    scheldt secrets check | new-key
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import typer
 
 from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
 from scheldt.cli import exchange as exchange_cli
-from scheldt.cli import peers
+from scheldt.cli import peers, secrets
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -46,6 +47,7 @@ jobs.register(app)
 service.register(app)
 exchange_cli.register(app)
 peers.register(app)
+secrets.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from scheldt.errors import ConfigError, ConflictError, InputError, NotFoundError
 from scheldt.store.models import NotificationRow, SubscriptionRow
 from scheldt.store.rows import aware
-from scheldt.store.sealing import seal, unseal
+from scheldt.store.sealing import seal_for, unseal
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATUSES = (PENDING, DELIVERED, DEAD)
@@ -92,7 +92,8 @@ class NotificationRepository:
                          now: datetime) -> dict[str, Any]:
         """Store an active subscription, its secret sealed (:mod:`scheldt.store.sealing`); returns
         it without its secret."""
-        row = SubscriptionRow(organisation_id=organisation_id, callback_url=callback_url, secret=seal(secret),
+        sealed = seal_for(self.session, secret)
+        row = SubscriptionRow(organisation_id=organisation_id, callback_url=callback_url, secret=sealed,
                               kinds=list(kinds), active=True, created_at=now)
         self.session.add(row)
         self.session.flush()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.models import PeerRow
 from scheldt.store.rows import aware
-from scheldt.store.sealing import seal, unseal
+from scheldt.store.sealing import seal_for, unseal
 
 #: Key in ``cursors`` of the peer's pull epoch: bumped when its pull must start over, so a pull
 #: that began before cannot write its cursors back (see :meth:`PeerRepository.set_cursor`).
@@ -75,12 +75,12 @@ def _peer(row: PeerRow, with_secret: bool) -> Peer:
                 unseal(secret) if with_secret else "", tuple(row.relays_for or ()))
 
 
-def _credential(secret_kind: str, secret: str) -> str:
+def _credential(session: Session, secret_kind: str, secret: str) -> str:
     """The stored form of a credential: ``<kind>:<sealed secret>``. Raises InputError when the
-    kind is unknown."""
+    kind is unknown, ConfigError when it cannot be sealed (:func:`scheldt.store.sealing.seal_for`)."""
     if secret_kind not in SECRET_KINDS:
         raise InputError("peer credential", f"{secret_kind!r} is not one of {', '.join(SECRET_KINDS)}")
-    return f"{secret_kind}:{seal(secret)}"
+    return f"{secret_kind}:{seal_for(session, secret)}"
 
 
 class PeerRepository:
@@ -93,7 +93,7 @@ class PeerRepository:
             default_group: str | None, now: datetime, relays_for: tuple[str, ...] = ()) -> Peer:
         """Register a peer, its credential sealed. Raises ConflictError when the name is taken,
         InputError when the credential kind is unknown."""
-        credential = _credential(secret_kind, secret)
+        credential = _credential(self.session, secret_kind, secret)
         if self.session.get(PeerRow, name) is not None:
             raise ConflictError("peer name", f"{name!r} already exists")
         row = PeerRow(name=name, api_root=api_root, organisation_id=organisation_id, username=username,
@@ -109,7 +109,7 @@ class PeerRepository:
         row = self.session.get(PeerRow, name)
         if row is None:
             raise NotFoundError(f"peer {name}", "no such peer")
-        row.username, row.secret = username, _credential(secret_kind, secret)
+        row.username, row.secret = username, _credential(self.session, secret_kind, secret)
         self.session.flush()
         return _peer(row, False)
 

@@ -11,10 +11,13 @@ secret under the node's sealing key.
 
 The key (32 random bytes, URL-safe base64, as ``Fernet.generate_key`` writes it) is
 ``SCHELDT_SECRETS_KEY`` when set, else the file ``<data dir>/secrets.key``, made at the first
-seal with mode 0600. Back it up apart from the database: without it the sealed credentials
-cannot be read, and each must be entered again (``scheldt peer secret``, a carrier's new
-subscription). Several server processes on one machine share the file; servers on several
-machines need the same ``SCHELDT_SECRETS_KEY``.
+seal with mode 0600, and never made again while the store holds values sealed with one (that
+would orphan them without a word: a review lost the file, and the next ``peer add`` made a
+new key). Back it up apart from the database: without it the sealed credentials cannot be
+read; ``scheldt secrets new-key`` makes a new one on purpose, and each credential must then be
+entered again (``scheldt peer credential``, a carrier's new subscription; ``scheldt secrets
+check`` lists them). Several server processes on one machine share the file; servers on
+several machines need the same ``SCHELDT_SECRETS_KEY``.
 
 A stored value without the ``sealed:v1:`` prefix is one written before migration 0023 (which
 seals them) and is read as it is.
@@ -22,13 +25,24 @@ seals them) and is read as it is.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError
 from scheldt.settings import get_settings
+from scheldt.store.models import PeerRow, SubscriptionRow
+
+if TYPE_CHECKING:  # cryptography loads where a secret is sealed or unsealed, not with every command
+    from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
 
 PREFIX = "sealed:v1:"
 #: File name of the sealing key in the data directory (when ``SCHELDT_SECRETS_KEY`` is not set).
@@ -40,40 +54,76 @@ def key_path() -> Path:
     return get_settings().data_dir / KEY_FILE
 
 
-def _fernet(create: bool) -> Fernet:
-    """The node's Fernet from its key, the key file made first when ``create`` and missing.
-    Raises ConfigError when the key is malformed, or missing and not to be made."""
+def make_key() -> Path:
+    """Make the key file (:func:`key_path`, mode 0600) with a new random key, atomically: written
+    to a temporary file, then linked into place, so another process never reads it half
+    written (a review: four processes sealing at once, one read an empty file). Returns its
+    path. Raises FileExistsError when there is one already."""
+    from cryptography.fernet import Fernet
+
+    path = key_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Fernet.generate_key() + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if another process linked its key first
+    finally:
+        os.unlink(tmp)
+    return path
+
+
+def _fernet(may_make_key: bool) -> Fernet:
+    """The node's Fernet from its key; the key file made first when missing and
+    ``may_make_key``. Raises ConfigError when the key is malformed, or missing and not to be
+    made."""
+    from cryptography.fernet import Fernet
+
     configured = get_settings().secrets_key.strip()
     where = "SCHELDT_SECRETS_KEY" if configured else str(key_path())
     if configured:
         key = configured.encode()
     else:
         path = key_path()
-        if not path.exists() and create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another server process made it meanwhile
-                pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(Fernet.generate_key() + b"\n")
+        if may_make_key and not path.exists():
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                make_key()
         try:
             key = path.read_bytes().strip()
+            if path.stat().st_mode & 0o077:
+                log.warning("%s can be read by other users than its owner: chmod 600 it", path)
         except FileNotFoundError:
             raise ConfigError(where, "no sealing key: the credentials sealed with it cannot be read; set "
-                                     "SCHELDT_SECRETS_KEY or restore the key file, or enter each credential "
-                                     "again (scheldt peer credential; carriers subscribe again)") from None
+                                     "SCHELDT_SECRETS_KEY or restore the key file; if it is lost for good, make a "
+                                     "new one (scheldt secrets new-key) and enter each credential again (scheldt "
+                                     "peer credential; carriers subscribe again)") from None
     try:
         return Fernet(key)
     except ValueError:
         raise ConfigError(where, "not a sealing key (32 bytes in URL-safe base64, 44 characters)") from None
 
 
-def seal(secret: str) -> str:
+def seal(secret: str, *, may_make_key: bool = True) -> str:
     """``secret`` sealed for storage: ``sealed:v1:<Fernet token>``. Makes the key file at first
-    use. Raises ConfigError when the configured key is malformed."""
-    return PREFIX + _fernet(create=True).encrypt(secret.encode("utf-8")).decode("ascii")
+    use when ``may_make_key`` (callers pass False when the store holds sealed values already:
+    :func:`holds_sealed`; a new key would silently orphan them). Raises ConfigError when the
+    key is malformed, or missing and not to be made."""
+    return PREFIX + _fernet(may_make_key).encrypt(secret.encode("utf-8")).decode("ascii")
+
+
+def holds_sealed(session: Session) -> bool:
+    """Whether the store holds a sealed credential (a peer's or a subscription's)."""
+    peer = select(PeerRow.name).where(PeerRow.secret.contains(":" + PREFIX, autoescape=True)).limit(1)
+    sub = select(SubscriptionRow.id).where(SubscriptionRow.secret.startswith(PREFIX, autoescape=True)).limit(1)
+    return session.scalar(peer) is not None or session.scalar(sub) is not None
+
+
+def seal_for(session: Session, secret: str) -> str:
+    """:func:`seal` for a store: the key file is made only when the store holds no sealed
+    credential yet."""
+    return seal(secret, may_make_key=not holds_sealed(session))
 
 
 def is_sealed(stored: str) -> bool:
@@ -87,7 +137,9 @@ def unseal(stored: str) -> str:
     was sealed with (the message says what to do)."""
     if not is_sealed(stored):
         return stored
-    fernet = _fernet(create=False)
+    fernet = _fernet(may_make_key=False)
+    from cryptography.fernet import InvalidToken
+
     try:
         return fernet.decrypt(stored[len(PREFIX):].encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError):

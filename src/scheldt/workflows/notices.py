@@ -20,6 +20,7 @@ of work is duck-typed (``uow.container_trips``, ``uow.accounts``, ``uow.notifica
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import uuid
 from collections.abc import Sequence
@@ -28,8 +29,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
-from scheldt.errors import ConflictError, ForbiddenError, InputError
+from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError
 from scheldt.workflows.accounts import require
+
+log = logging.getLogger(__name__)
 
 KINDS = ("hold", "release", "alert")
 #: What a hold notice says, whatever the officer's reason (customs do not tell why).
@@ -217,7 +220,12 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
         raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
     if len(uow.notifications.subscriptions(org, active=True)) >= MAX_SUBSCRIPTIONS:
         raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
-    subscription = uow.notifications.add_subscription(org, url, secret, chosen, now)
+    try:
+        subscription = uow.notifications.add_subscription(org, url, secret, chosen, now)
+    except ConfigError as exc:  # the node's sealing key: its path or setting is not the subscriber's business
+        log.error("subscription of %s not stored: %s: %s", org, exc.where, exc.why)
+        raise ConfigError("subscription", "this node cannot keep the shared secret just now; its operator is told "
+                                          "(the server's log): try again later") from None
     if "hold" in chosen:  # the holds already on its boxes (a hold is a state: a new subscriber must learn of it)
         _active_holds_to(uow, principal.organisation, subscription["id"], now)
     return subscription
