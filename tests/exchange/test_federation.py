@@ -394,6 +394,14 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
                      None, NOW)
         report = pull_peer(lambda: unit_of_work(net.c), "be-node")
     assert report.error.startswith("HTTP 401") and "wrong password" in report.error
+    # two peers failing: the job names each with its own reason (a review saw only the first)
+    with unit_of_work(net.c) as uow:
+        add_peer(uow, "nowhere", "http://127.0.0.1:9/taxii2/scheldt/", "nl-customs", "x", "token", "nope", None, NOW)
+    with pytest.raises(JobFailed) as both:
+        run_kind("federation-pull", lambda: unit_of_work(net.c), {}, lambda f, m: None)
+    assert both.value.where == "peers be-node, nowhere"
+    assert both.value.why.startswith("be-node: ConnectionError") and "; nowhere: ConnectionError" in both.value.why
+    assert both.value.why.endswith(" (2 peers failed)")
 
 
 def test_a_peer_credential_that_cannot_be_unsealed_fails_that_peer_alone(

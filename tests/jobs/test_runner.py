@@ -451,3 +451,24 @@ def test_a_run_that_fails_while_the_store_is_away_is_marked_failed_once_it_is_ba
     assert run.status == "failed" and run.error.startswith("risk profile: no profile is live")
     assert run.finished_at is not None and run.finished_at < before
     runner.poll()  # written once
+
+
+def test_a_failure_whose_result_cannot_be_stored_is_written_without_it(runners: Callable[..., JobRunner],
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """A review: a failure the store refused for good (its result could not be written) was
+    kept for later, tried at every poll, and held up the failures after it."""
+    real_failed = JobRuns.failed
+
+    def failed(self: JobRuns, run_id: int, error: str, now: datetime, result: object = None,
+               *args: object, **kwargs: object) -> None:
+        if result is not None:
+            raise ValueError("the result cannot be written as JSON")
+        real_failed(self, run_id, error, now, None, *args, **kwargs)
+
+    monkeypatch.setattr(JobRuns, "failed", failed)
+    runner = runners()
+    runner.start()
+    run = runner.wait(runner.submit("ingest", {"paths": [str(tmp_path / "missing.json")]}, "officer.a"), TIMEOUT_S)
+    assert run.status == "failed" and "nothing could be read: no such file" in run.error
+    assert run.result == {}  # written without the result the store refused

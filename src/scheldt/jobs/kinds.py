@@ -204,9 +204,12 @@ def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: 
 
     progress(0.0, "pulling from federation peers")
     result = pull_all(uow_factory, params.get("peer"))
-    if result["failed_peers"]:
-        first = next(p for p in result["peers"] if p["error"])
-        raise JobFailed(f"peer {first['peer']}", f"{first['error']} ({len(result['failed_peers'])} peer(s) failed)",
+    failed = [p for p in result["peers"] if p["error"]]
+    if len(failed) == 1:
+        raise JobFailed(f"peer {failed[0]['peer']}", f"{failed[0]['error']} (1 peer(s) failed)", result)
+    if failed:  # each with its own reason: a review saw only the first, and not the others' remedy
+        raise JobFailed(f"peers {', '.join(p['peer'] for p in failed)}",
+                        "; ".join(f"{p['peer']}: {p['error'][:400]}" for p in failed) + f" ({len(failed)} peers failed)",
                         result)
     return result
 

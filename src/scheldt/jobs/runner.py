@@ -32,9 +32,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheldt.errors import ConfigError, InputError, ScheldtError
+from scheldt.errors import ConfigError, InputError, ScheldtError, StoreUnavailable
 from scheldt.jobs.kinds import check_params, kind as job_kind, run_kind
-from scheldt.jobs.runs import QUEUED, JobRun, JobRuns
+from scheldt.jobs.runs import QUEUED, RUNNING, JobRun, JobRuns
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
 
@@ -155,24 +155,41 @@ def execute(engine: Any, run_id: int) -> None:
 #: Failures of runs that could not be written (the store was away), by store (its engine's URL)
 #: and run id: the runner's :meth:`JobRunner.poll` writes them once the store answers again.
 #: An operator review stopped PostgreSQL under a running job: the run stayed "running" until
-#: the server restarted, although the runner took its lock back meanwhile.
+#: the server restarted, although the runner took its lock back. Kept in memory only: a
+#: runner that stops first leaves the run to be marked interrupted at the next start.
 _UNWRITTEN: dict[str, dict[int, tuple[str, datetime, Any, str | None]]] = {}
 _UNWRITTEN_LOCK = threading.Lock()
 
 
+def _write_failure(engine: Any, run_id: int, failure: tuple[str, datetime, Any, str | None]) -> bool:
+    """Mark run ``run_id`` failed (only if it is still running: another runner may have ended
+    it since). False when the store does not answer (try again later); any other error
+    writing it (its result cannot be stored, say) is logged, and the failure written without
+    the result, or given up: one bad failure never holds up the others."""
+    error, at, result, message = failure
+    for attempt in ((result, message), (None, message)) if result is not None else ((None, message),):
+        try:
+            with unit_of_work(engine) as uow:
+                JobRuns(uow.session).failed(run_id, error, at, *attempt, only=RUNNING)
+            return True
+        except StoreUnavailable:
+            return False
+        except Exception:  # noqa: BLE001 - not the store being away: said, then without the result
+            log.exception("job run %s: its failure could not be written%s", run_id,
+                          " with its result; writing it without" if attempt[0] is not None else "; given up")
+    return True
+
+
 def write_unwritten_failures(engine: Any) -> list[int]:
     """Write the failures of runs of ``engine``'s store that could not be written when they
-    happened (:data:`_UNWRITTEN`), with the time they failed; returns the run ids written.
-    Those still not written (the store still away) are kept for the next call."""
+    happened (:data:`_UNWRITTEN`), with the time they failed; returns the run ids written (or
+    given up). Those the store still does not answer for are kept for the next call."""
     key = str(engine.url)
     with _UNWRITTEN_LOCK:
         pending = dict(_UNWRITTEN.get(key, {}))
     written = []
-    for run_id, (error, at, result, message) in sorted(pending.items()):
-        try:
-            with unit_of_work(engine) as uow:
-                JobRuns(uow.session).failed(run_id, error, at, result, message)
-        except Exception:  # noqa: BLE001 - still away: tried again at the next poll
+    for run_id, failure in sorted(pending.items()):
+        if not _write_failure(engine, run_id, failure):
             log.warning("job run %s: its failure is still not recorded (the store does not answer)", run_id)
             break
         written.append(run_id)
@@ -198,11 +215,8 @@ def _fail(engine: Any, run_id: int, exc: Exception, message: str) -> None:
     else:  # said in the log too: monitoring reads logs, not the job list (operator review)
         log.warning("job run %s failed: %s", run_id, exc)
     failure = (error_text(exc), utcnow(), getattr(exc, "result", None), message or None)
-    try:
-        with unit_of_work(engine) as uow:
-            JobRuns(uow.session).failed(run_id, *failure)
-    except Exception:  # noqa: BLE001 - the store is away: written when it answers again
-        log.exception("job run %s: failure not recorded yet; the runner writes it when the store answers", run_id)
+    if not _write_failure(engine, run_id, failure):  # the store is away: written when it answers again
+        log.error("job run %s: failure not recorded yet; the runner writes it when the store answers", run_id)
         with _UNWRITTEN_LOCK:
             _UNWRITTEN.setdefault(str(engine.url), {})[run_id] = failure
 

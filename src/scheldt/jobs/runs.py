@@ -120,15 +120,16 @@ class JobRuns:
                               JobRunRow.message: message, JobRunRow.finished_at: now})
 
     def failed(self, run_id: int, error: str, now: datetime, result: dict[str, Any] | None = None,
-               message: str | None = None) -> None:
+               message: str | None = None, only: str | None = None) -> None:
         """Mark a run failed with ``error`` ("where: why"); ``result`` keeps what was done,
-        ``message`` the last progress text (where it stopped)."""
+        ``message`` the last progress text (where it stopped); with ``only``, only a run in
+        that status."""
         values: dict[Any, Any] = {JobRunRow.status: FAILED, JobRunRow.error: error, JobRunRow.finished_at: now}
         if result is not None:
             values[JobRunRow.result] = result
         if message is not None:
             values[JobRunRow.message] = message
-        self._finish(run_id, values)
+        self._finish(run_id, values, only)
 
     def interrupt_running(self, now: datetime) -> list[int]:
         """Mark every run still ``running`` failed (:data:`INTERRUPTED`): called when a runner
