@@ -889,6 +889,25 @@ def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(servi
     searches = service.client.get("/api/v1/audit", headers=h("admin"),
                                   params={"actor": "admin", "text": "GET /api/v1/audit"}).json()["entries"]
     assert any(e["payload"]["details"].get("credential") == f"token {ids['second laptop']}" for e in searches)
+    # revoked after it leaked: what it still tries is found under its name, in its owner's organisation
+    with service.uow() as uow:
+        accounts.revoke_token(uow, None, ids["second laptop"], datetime.now(UTC))
+    assert service.client.get("/api/v1/trips", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+    tried = service.client.get("/api/v1/audit", headers=h("admin"), params={
+        "credential": f"token {ids['second laptop']}", "kind": "sign-in-failed"}).json()["entries"]
+    assert [(e["organisation_id"], e["payload"]["object_id"], e["payload"]["action"]) for e in tried] == [
+        ("be-customs", str(ids["second laptop"]), "GET /api/v1/trips")]
+    # a session leads back to its sign-in (when, from where)
+    session = service.client.post("/api/v1/auth/sign-in", json={"username": "analyst", "password": PASSWORD})
+    assert session.status_code == 200
+    service.client.cookies.clear()
+    assert service.client.get("/api/v1/me", headers={"Authorization": f"Bearer {session.json()['session']}"}
+                              ).status_code == 200
+    me = service.client.get("/api/v1/audit", headers=h("admin"), params={"actor": "analyst", "kind": "sign-in"}
+                            ).json()["entries"][-1]["payload"]["credential"]
+    assert me.startswith("session ")
+    assert [e["kind"] for e in service.client.get("/api/v1/audit", headers=h("admin"), params={"credential": me}
+                                                  ).json()["entries"]][0] == "sign-in"
 
 
 def test_errors_and_credentials_are_as_the_openapi_document_says(service: Service) -> None:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
 from scheldt.errors import AuthError, ForbiddenError, NotFoundError
 from scheldt.store.db import UnitOfWork, unit_of_work
-from scheldt.workflows.accounts import authenticate, require
+from scheldt.workflows.accounts import authenticate, require, secret_hash
 
 SESSION_COOKIE = "scheldt_session"
 
@@ -134,13 +134,21 @@ def audit_failed_sign_in(request: Request, now: datetime, username: str, action:
                     [("sign-in-failed", {"object_kind": "user", "object_id": named[:64], "details": details})], now)
 
 
-def audit_refused_token(request: Request, now: datetime) -> None:
+def audit_refused_token(request: Request, now: datetime, secret: str = "") -> None:
     """Audit an unknown, revoked or expired API token as ``sign-in-failed`` (never the secret),
     in a transaction of its own: an access review guessed TAXII passwords and tokens and the
-    audit log showed nothing."""
+    audit log showed nothing. A token known here (revoked, expired, its user disabled) is
+    named by its credential (``"token 17"``), so what a leaked token still tried after its
+    revocation is found with the rest of what it did."""
     with unit_of_work(request.app.state.engine) as uow:
-        flush_audit(uow, None, "", remote_address(request), request_action(request),
-                    [("sign-in-failed", {"object_kind": "api-token", "object_id": "", "details": {}})], now)
+        known = uow.accounts.credential_with_owner(secret_hash(secret)) if secret else None
+        if known is None:
+            org, what = "", {"object_kind": "api-token", "object_id": "", "details": {}}
+        else:  # the owner's organisation: its administrators read what was tried with its token
+            cred, _, organisation = known
+            org, what = organisation.id, {"object_kind": "api-token", "object_id": str(cred["id"]),
+                                          "credential": f"{cred['kind']} {cred['id']}", "details": {}}
+        flush_audit(uow, None, org, remote_address(request), request_action(request), [("sign-in-failed", what)], now)
 
 
 NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer <token>'"
@@ -177,7 +185,7 @@ def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principa
         return authenticate(uow, secret, now, kinds, request.app.state.host_org)
     except AuthError:
         if kinds != ("session",):  # a workbench session that ran out is no attempt
-            audit_refused_token(request, now)
+            audit_refused_token(request, now, secret)
         raise
 
 

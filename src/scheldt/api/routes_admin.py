@@ -89,9 +89,11 @@ def sign_in_request(request: Request, username: str, password: str) -> tuple[str
         with unit_of_work(engine) as uow:
             secret, expires = accounts.sign_in(uow, username, password, now)
             user = uow.accounts.user(username)
+            session = uow.accounts.credential(accounts.secret_hash(secret))["id"]
+            # the session it opens: its later requests name it ("session N"), and lead back here
             flush_audit(uow, None, user.organisation_id, remote_address(request), "sign-in",
-                        [("sign-in", {"actor": username, "object_kind": "user", "object_id": username,
-                                      "details": {}})], now)
+                        [("sign-in", {"actor": username, "credential": f"session {session}", "object_kind": "user",
+                                      "object_id": username, "details": {}})], now)
             return secret, expires
     except AuthError:
         audit_failed_sign_in(request, now, username, "sign-in")

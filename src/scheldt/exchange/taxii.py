@@ -220,7 +220,7 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         try:
             return authenticate(uow, value.strip(), now, ("token", "session"))
         except AuthError:
-            audit_refused_token(request, now)
+            audit_refused_token(request, now, value.strip())
             raise
     raise AuthError("credentials", "sign in with HTTP Basic (username and password) or 'Authorization: Bearer "
                     "<API token>'")
