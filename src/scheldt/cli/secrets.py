@@ -9,42 +9,16 @@ what must be entered again.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from scheldt.cli.common import audit_command, errors_reported, print_json, settings, store
 from scheldt.errors import ConfigError
-from scheldt.store.models import PeerRow, SubscriptionRow
-from scheldt.store.sealing import is_sealed, key_path, make_key, unseal
+from scheldt.store.sealing import key_path, make_key, stored_credentials
 
 secrets_app = typer.Typer(help="The key sealing stored credentials (peers' passwords and tokens, carriers' "
                                "subscription secrets).", no_args_is_help=True)
-
-
-def _status(stored: str) -> str:
-    """"opens", "in clear" (kept before migration 0023) or why the key does not open it."""
-    if not is_sealed(stored):
-        return "in clear"
-    try:
-        unseal(stored)
-    except ConfigError as exc:
-        return f"cannot be opened: {exc.why.split(':')[0]}"
-    return "opens"
-
-
-def _credentials(uow: Any) -> list[dict[str, str]]:
-    """Each stored credential and whether the key opens it."""
-    out = [{"kind": "peer", "name": name, "to_mend": f"scheldt peer credential {name} ...",
-            "status": _status(secret.partition(":")[2])}
-           for name, secret in uow.session.execute(select(PeerRow.name, PeerRow.secret).order_by(PeerRow.name))]
-    out += [{"kind": "subscription", "name": f"{sid} of {org}", "to_mend": f"{org} subscribes again",
-             "status": _status(secret)}
-            for sid, org, secret in uow.session.execute(
-                select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)
-                .where(SubscriptionRow.active.is_(True)).order_by(SubscriptionRow.id))]
-    return out
 
 
 def _report(rows: list[dict[str, str]], as_json: bool) -> None:
@@ -64,7 +38,7 @@ def _report(rows: list[dict[str, str]], as_json: bool) -> None:
 def secrets_check(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Say which stored credentials the node's key opens. Exit 1 when one cannot be opened."""
     with errors_reported(), store() as uow:
-        rows = _credentials(uow)
+        rows = stored_credentials(uow.session)
     _report(rows, as_json)
     if any(r["status"].startswith("cannot") for r in rows):
         raise typer.Exit(1)
@@ -84,7 +58,7 @@ def secrets_new_key(as_json: Annotated[bool, typer.Option("--json")] = False) ->
             raise ConfigError(str(key_path()), "exists: move it away first if it is really not the key "
                                                "(it may be the only one that opens the stored credentials)") from None
         with store() as uow:
-            rows = _credentials(uow)
+            rows = stored_credentials(uow.session)
             audit_command(uow, "secrets new-key", "sealing-key", str(path),
                           to_enter_again=[r["name"] for r in rows if r["status"].startswith("cannot")])
     if not as_json:

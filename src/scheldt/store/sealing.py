@@ -120,6 +120,32 @@ def holds_sealed(session: Session) -> bool:
     return session.scalar(peer) is not None or session.scalar(sub) is not None
 
 
+def credential_status(stored: str) -> str:
+    """Whether the node's key opens a stored value: ``"opens"``, ``"in clear"`` (kept before
+    migration 0023) or ``"cannot be opened: <why>"``."""
+    if not is_sealed(stored):
+        return "in clear"
+    try:
+        unseal(stored)
+    except ConfigError as exc:
+        return f"cannot be opened: {exc.why.split(':')[0]}"
+    return "opens"
+
+
+def stored_credentials(session: Session) -> list[dict[str, str]]:
+    """Each stored credential (every peer's, every active subscription's) with
+    :func:`credential_status` and how to enter it again: ``{"kind", "name", "status", "to_mend"}``."""
+    out = [{"kind": "peer", "name": name, "to_mend": f"scheldt peer credential {name} ...",
+            "status": credential_status(secret.partition(":")[2])}
+           for name, secret in session.execute(select(PeerRow.name, PeerRow.secret).order_by(PeerRow.name))]
+    out += [{"kind": "subscription", "name": f"{sid} of {org}", "to_mend": f"{org} subscribes again",
+             "status": credential_status(secret)}
+            for sid, org, secret in session.execute(
+                select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)
+                .where(SubscriptionRow.active.is_(True)).order_by(SubscriptionRow.id))]
+    return out
+
+
 def seal_for(session: Session, secret: str) -> str:
     """:func:`seal` for a store: the key file is made only when the store holds no sealed
     credential yet."""
