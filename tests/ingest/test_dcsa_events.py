@@ -3,6 +3,7 @@ and the reason each negative case is rejected."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -120,7 +121,7 @@ def test_negative_structure() -> None:
 
 def test_not_json_is_one_rejection() -> None:
     [rej] = list(read_dcsa_events(b"{\"events\": [", "broken.json"))
-    assert rej.where == "broken.json$" and rej.why.startswith("not a JSON document")  # type: ignore[union-attr]
+    assert rej.where == "broken.json$.events[0]" and rej.why.startswith("not a JSON document")  # type: ignore[union-attr]
 
 
 @given(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3), st.sampled_from("UJZ"),
@@ -154,6 +155,34 @@ def test_truncated_page_keeps_every_event_before_the_break() -> None:
     assert (records[-1].where, records[-1].why) == (  # type: ignore[attr-defined]
         "cut.json$.events[3]", "not a JSON document (or it breaks off): it breaks off or is malformed after event "
                                "$.events[2] (3 event(s) before it read): parse error: premature EOF")
+
+
+def test_a_broken_file_says_where_readably_and_keeps_what_came_before() -> None:
+    """A review: non-UTF-8 bytes gave the parser's bytes repr; an ESC sequence in the file
+    reached operators' terminals; a cut page whose first key was not "events" lost every event;
+    a break in the first event was placed at "$"."""
+    mixed = (TNT / "tnt-v2.2-events-response-mixed.json").read_bytes()
+    k = mixed.index(b'"3cecb101-7a1a-43a4-9d62-e88a131651e6"')
+    latin = list(read_dcsa_events(mixed[:k - 14] + b'"note": "caf\xe9\xff", ' + mixed[k - 14:], "E.json"))
+    assert (latin[-1].where, len(latin)) == ("E.json$[4]", 5)  # type: ignore[attr-defined]
+    assert latin[-1].why.endswith("(4 event(s) before it read): lexical error: invalid bytes in UTF8 string., "  # type: ignore[attr-defined]
+                                  'near: ] }, { "note": "caf\ufffd\ufffd", "eventID": "3cecb101-7a1')
+    k = mixed.index(b'"3cecb101-7a1a-43a4-9d62-e88a131651e5"')
+    escape = list(read_dcsa_events(mixed[:k] + b'"\x1b[2J\x1b[31mFAKE OK\x1b[0m",' + mixed[k:], "T.json"))
+    assert escape[-1].why.endswith('near: ] }, { "eventID": "?[2J?[31mFAKE OK?[0m","3cecb10')  # type: ignore[attr-defined]
+    assert all(c.isprintable() for r in escape if isinstance(r, Rejection) for c in r.why)
+    page = json.loads((TNT / "tnt-v3.0-events-response.json").read_bytes())
+    text = json.dumps({"page": 1, "events": page["events"]}, indent=2)
+    cut = text[:[i for i in range(len(text)) if text.startswith("\n    {", i)][3] + 150]
+    kept = list(read_dcsa_events(cut.encode(), "G.json"))
+    assert kinds(kept) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "Rejection": 1}
+    assert kept[-1].where == "G.json$.events[3]"  # type: ignore[attr-defined]
+    first = list(read_dcsa_events(mixed[:100], "H.json"))
+    assert [(r.where, r.why) for r in first] == [  # type: ignore[attr-defined]
+        ("H.json$[0]", "not a JSON document (or it breaks off): it breaks off or is malformed in the first event: "
+                       "parse error: premature EOF")]
+    notice = list(read_dcsa_events(b'{"eventID": "x", "eventType": "EQUIPMENT", "eventDate', "N.json"))
+    assert [r.where for r in notice] == ["N.json$"]  # type: ignore[attr-defined]
 
 
 def test_malformed_json_in_the_middle_names_the_event_and_the_text_around_the_fault() -> None:

@@ -357,13 +357,17 @@ def in_dcsa_terms(rejection: Rejection) -> Rejection:
 RECENT_IDS = 50_000
 
 
-def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
+def _stream(fh: BinaryIO, source: str, array: list[str] | None = None) -> Iterator[tuple[str, Any]]:
     """(JSON path, event) pairs read incrementally so large pages stay in bounded memory.
 
     Pieces of the events array are parsed by orjson (:func:`_pieces`, three times faster than
     ijson's item builder); whatever that does not read plainly (broken or cut-off JSON, numbers
     beyond 64 bits, keys after the array...) is read by ijson from the start of the file, the
-    events already given skipped, so the result is what ijson alone gives."""
+    events already given skipped, so the result is what ijson alone gives. A document of
+    another shape (a notification, a page whose first key is not ``events``) is read whole;
+    when it breaks off, its ``events`` array is read by ijson up to the break (a review lost
+    every event of a cut page that began with ``"page"``). ``array``, when given, receives the
+    path of the events array's items once known (``$[`` or ``$.events[``)."""
     head = fh.read(1 << 16)
     fh.seek(0)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
@@ -372,8 +376,23 @@ def _stream(fh: BinaryIO, source: str) -> Iterator[tuple[str, Any]]:
     elif start == b"{" and re.search(rb'^\s*(\xef\xbb\xbf)?\s*\{\s*"events"\s*:\s*\[', head):
         path, page = "$.events[", True
     else:
-        yield from _events(json.loads(fh.read().decode("utf-8-sig")))
+        try:
+            doc = json.loads(fh.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if start != b"{":
+                raise
+            fh.seek(0)
+            if head.startswith(b"\xef\xbb\xbf"):
+                fh.read(3)
+            if array is not None and b'"events"' in head:  # else a notification: it breaks at "$"
+                array[:] = ["$.events["]
+            for i, obj in enumerate(bounded_items(fh, True)):  # raises at the break
+                yield f"$.events[{i}]", obj if isinstance(obj, TooDeep) else plain_numbers(obj)
+            raise
+        yield from _events(doc)
         return
+    if array is not None:
+        array[:] = [path]
     given = 0
     try:
         for obj in _pieces(fh, page):
@@ -554,6 +573,7 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
     document is rejected as a duplicate. Raises nothing: unreadable JSON is one Rejection.
     """
     read: list[str] = []  # the JSON path of the last event read
+    array: list[str] = []  # the path of the events array's items, once known
 
     def tracked(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
         for path, obj in items:
@@ -561,10 +581,10 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
             yield path, obj
 
     try:
-        yield from _check_each(tracked(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source)),
-                               source)
+        yield from _check_each(tracked(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source,
+                                               array)), source)
     except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
-        yield _broken(source, read[0] if read else "", exc)
+        yield _broken(source, read[0] if read else (array[0] + "-1]" if array else ""), exc)
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
 
@@ -574,17 +594,29 @@ def _broken(source: str, last: str, exc: Exception) -> Rejection:
     ``last`` (empty: before any event): located at the event where it breaks (``$[n]``, the
     events before it kept), with the parser's reason and, for ijson's, the text around the fault
     (ijson's own message spread it over three lines, with an arrow)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    said = exc.args[0] if exc.args else ""
+    text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(exc)  # ijson's may be bytes
+    lines = [_printable(line.strip()) for line in text.splitlines() if line.strip()]
     reason = lines[0] if lines else type(exc).__name__
     near = " ".join(lines[1].split()) if len(lines) > 2 and "(right here)" in lines[2] else ""
     if near:
         reason += f", near: {near[:120]}"
-    match = re.fullmatch(r"(.*\[)(\d+)\]", last)
+    match = re.fullmatch(r"(.*\[)(-?\d+)\]", last)
     if match is None:
         return Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {reason}")
     n = int(match.group(2)) + 1
+    if n == 0:
+        return Rejection(f"{source}{match.group(1)}0]", "", "not a JSON document (or it breaks off): it breaks off "
+                         f"or is malformed in the first event: {reason}")
     return Rejection(f"{source}{match.group(1)}{n}]", "", f"not a JSON document (or it breaks off): it breaks off "
                      f"or is malformed after event {last} ({n:,} event(s) before it read): {reason}")
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character that is not printable (control characters, terminal escape
+    sequences' ESC) as ``?``: what a sender's broken file says is shown on operators' terminals
+    (a review cleared one with an ESC[2J inside the quoted text)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
