@@ -100,8 +100,9 @@ def test_an_ingest_run_stopped_by_the_store_says_what_it_had_loaded(runners: Cal
     from scheldt.errors import StoreUnavailable
     from scheldt.jobs import kinds
 
-    second, third = tmp_path / "second.json", tmp_path / "third.json"
+    second, third, empty = tmp_path / "second.json", tmp_path / "third.json", tmp_path / "empty.json"
     second.write_bytes(TNT.read_bytes())
+    empty.write_bytes(b"")
     third.write_bytes(TNT.read_bytes())
     real = kinds.ingest_or_report
 
@@ -113,12 +114,13 @@ def test_an_ingest_run_stopped_by_the_store_says_what_it_had_loaded(runners: Cal
     monkeypatch.setattr(kinds, "ingest_or_report", ingest)
     runner = runners()
     runner.start()
-    run = runner.wait(runner.submit("ingest", {"paths": [str(TNT), str(second), str(third)]}, "officer.a"), TIMEOUT_S)
+    run = runner.wait(runner.submit("ingest", {"paths": [str(TNT), str(empty), str(second), str(third)]}, "officer.a"),
+                      TIMEOUT_S)
     assert run.status == "failed"
     assert run.error == (f"{second}: stopped here, nothing of this file kept (database: connection lost or refused "
-                         "(the server is restarting)); 1 file(s) before it loaded (counts in the run's result), 1 not "
-                         "read")
-    assert [(f["path"], f["added"]) for f in run.result["files"]] == [(str(TNT), TNT_EVENTS)]
+                         f"(the server is restarting)); 1 file(s) before it loaded, 1 could not be read at all "
+                         f"({empty}) (counts in the run's result); 1 not read")
+    assert [(f["path"], f["added"]) for f in run.result["files"]] == [(str(TNT), TNT_EVENTS), (str(empty), 0)]
     assert (run.result["stopped_at"], run.result["not_read"]) == (str(second), [str(third)])
     assert stored_events(engine) == TNT_EVENTS
 

@@ -121,6 +121,21 @@ def test_peer_and_subscription_secrets_are_stored_sealed_and_read_back(engine: o
         assert (due["callback_url"], due["secret"]) == ("https://a.example/cb", SUB_SECRET)
 
 
+def test_a_deleted_subscriptions_secret_does_not_hold_up_a_new_key(engine: object, key_file: Path) -> None:
+    """A review: a deleted subscription's sealed secret (never used again) stopped the node from
+    making a key, while `scheldt secrets check`, which lists active subscriptions, said nothing."""
+    _peer_and_subscription(engine)
+    with unit_of_work(engine) as uow:
+        uow.peers.remove("us-node")
+        sub_id = uow.session.scalar(select(SubscriptionRow.id))
+        uow.notifications.deactivate(sub_id, "carrier-a", NOW)
+        assert not sealing.holds_sealed(uow.session)
+    key_file.unlink()
+    with unit_of_work(engine) as uow:
+        uow.peers.add("nl-node", "https://nl.example/taxii2/", "us-cbp", "be", "token", "a token", None, NOW)
+        assert uow.peers.get("nl-node", with_secret=True).secret == "a token" and key_file.exists()
+
+
 def test_a_peer_credential_is_replaced_and_its_pull_state_kept(engine: object) -> None:
     _peer_and_subscription(engine)
     with unit_of_work(engine) as uow:

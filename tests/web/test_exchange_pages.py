@@ -161,3 +161,24 @@ def test_reloading_the_address_a_form_posted_to_goes_back_to_its_page(app: FastA
         assert (r.status_code, r.headers.get("location")) == (303, page), path
     api = officer.get("/api/v1/shared/grouping--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f60/withdraw")
     assert api.status_code == 405 and api.json()["error"]["status"] == 405
+
+
+def test_an_item_revoked_by_a_stix_version_does_not_claim_a_withdrawal(app: FastAPI, store: Store) -> None:
+    """A review revoked its own alert through TAXII Add Objects (a new version with "revoked":
+    true, its content kept): the page claimed it was withdrawn before withdrawals were recorded
+    and that partners saw only that it was withdrawn, both false."""
+    from scheldt.workflows.sharing import ingest_objects
+
+    officer = signed_in(app, "officer")
+    made = officer.post(f"/trips/{top_trip(store)['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "green", "note": "revoked over TAXII"})
+    assert made.status_code == 303, made.text
+    stix_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
+    with store.uow() as uow:
+        latest = uow.exchange.newest([stix_id])[stix_id]
+        revoked = {**latest.object, "modified": "2030-01-01T00:00:00.000Z", "revoked": True}
+        report = ingest_objects(uow, [revoked], "be-customs", "taxii:officer", None, datetime.now(UTC))
+        assert not report.failed, report.failed
+    page = officer.get(made.headers["location"]).text
+    assert "No withdrawal is recorded with it: it was revoked by a new STIX version" in page
+    assert "Partners see only that it was withdrawn" not in page

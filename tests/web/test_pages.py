@@ -566,6 +566,8 @@ def test_each_plan_button_names_its_container_and_each_chart_is_an_image_with_it
     assert all(f'aria-label="scanner for {b}"' in page for b in boxes)
     dashboard = c.get("/dashboard").text
     assert dashboard.count('role="img" aria-label=') == 5
+    # a chart without figures says so, not that a table follows (a review: none did)
+    assert dashboard.count("(chart; nothing to show yet)") == dashboard.count('<p class="empty">No seizures recorded yet.')
     assert 'aria-label="mean score and risk bands per day (chart; its figures are in the table below it)"' in dashboard
 
 

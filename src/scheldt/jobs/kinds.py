@@ -109,9 +109,11 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
                 rescored = _rescored(uow_factory, started)
             except Exception:  # noqa: BLE001 - the store is away: a later rescore run does it
                 rescored = None
-            raise JobFailed(str(path), f"stopped here, nothing of this file kept ({why[:500]}); "
-                                       f"{len(files)} file(s) before it loaded (counts in the run's result), "
-                                       f"{len(paths) - i - 1} not read", {
+            unread = [f["path"] for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]
+            before = f"{len(files) - len(unread)} file(s) before it loaded" + (
+                f", {len(unread)} could not be read at all ({', '.join(unread)[:500]})" if unread else "")
+            raise JobFailed(str(path), f"stopped here, nothing of this file kept ({why[:500]}); {before} (counts "
+                                       f"in the run's result); {len(paths) - i - 1} not read", {
                                            "files": files, "rescored": rescored, "stopped_at": str(path),
                                            "not_read": [str(p) for p in paths[i + 1:]]}) from exc
     progress(len(paths) / steps, "re-scoring trips that received facts")

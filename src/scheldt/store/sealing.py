@@ -114,9 +114,12 @@ def seal(secret: str, *, may_make_key: bool = True) -> str:
 
 
 def holds_sealed(session: Session) -> bool:
-    """Whether the store holds a sealed credential (a peer's or a subscription's)."""
+    """Whether the store holds a sealed credential still in use: a peer's, or an active
+    subscription's (a deleted one's secret is never used again; a review found one holding up
+    every new seal while ``scheldt secrets check``, which lists the active ones, said nothing)."""
     peer = select(PeerRow.name).where(PeerRow.secret.contains(":" + PREFIX, autoescape=True)).limit(1)
-    sub = select(SubscriptionRow.id).where(SubscriptionRow.secret.startswith(PREFIX, autoescape=True)).limit(1)
+    sub = select(SubscriptionRow.id).where(SubscriptionRow.secret.startswith(PREFIX, autoescape=True),
+                                           SubscriptionRow.active.is_(True)).limit(1)
     return session.scalar(peer) is not None or session.scalar(sub) is not None
 
 
