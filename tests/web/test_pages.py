@@ -564,6 +564,8 @@ def test_each_plan_button_names_its_container_and_each_chart_is_an_image_with_it
     assert len(names) >= 10 and len(set(names)) == len(names), names
     boxes = [n.rsplit(" ", 1)[1] for n in names]
     assert all(f'aria-label="scanner for {b}"' in page for b in boxes)
+    fills = re.findall(r'aria-label="(Fill \d+ free slots? of [^"]+ from the queue)"', page)
+    assert fills and len(set(fills)) == len(fills) and all(" of SC-" in f for f in fills)
     dashboard = c.get("/dashboard").text
     assert dashboard.count('role="img" aria-label=') == 5
     # a chart without figures says so, not that a table follows (a review: none did)
