@@ -690,4 +690,7 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         assert rx_a.notices == [] and [n["container_number"] for n in rx_b.notices] == ["TGHU7654321"]
         with unit_of_work(engine) as uow:
             (n,) = uow.notifications.notices("carrier-a")
-        assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 1, UNSIGNED_NOTE)
+        # not tried, so no try is used up while the key is restored: it waits the longest back-off
+        assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 0, UNSIGNED_NOTE)
+        wait = (n["next_attempt_at"] - datetime.now(UTC)).total_seconds()
+        assert get_settings().notice_backoff_cap_s - 30 < wait <= get_settings().notice_backoff_cap_s

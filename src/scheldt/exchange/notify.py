@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -219,6 +219,9 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
         for notice, attempt in zip(due, attempts, strict=True):
             if attempt.delivered:
                 row = uow.notifications.mark_delivered(notice["id"], attempt.at, attempt.note)
+            elif notice["secret"] is None:  # not tried: waits for the key, its tries kept
+                row = uow.notifications.postpone(notice["id"], attempt.note,
+                                                 attempt.at + timedelta(seconds=policy.cap_s))
             else:
                 row = uow.notifications.mark_failed(notice["id"], attempt.note, attempt.at, policy)
             outcome = "delivered" if attempt.delivered else "dead" if row["status"] == "dead" else "failed"
@@ -241,7 +244,8 @@ UNSIGNED_NOTE = ("not sent: this node cannot unseal the subscription's signing s
 
 
 def _unsigned(notice: Mapping[str, Any], clock: Callable[[], datetime]) -> Attempt:
-    """The failed try of a notice whose signing secret cannot be unsealed (the reason is logged)."""
+    """The outcome of a notice whose signing secret cannot be unsealed: not sent (the reason is
+    logged); :func:`deliver_due` puts it off by the longest back-off without counting a try."""
     log.error("notice %s to subscription %s not sent: %s", notice["id"], notice["subscription_id"],
               notice.get("secret_error"))
     return Attempt(False, None, UNSIGNED_NOTE, clock())

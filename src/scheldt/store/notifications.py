@@ -183,6 +183,18 @@ class NotificationRepository:
         self.session.flush()
         return self._as_dict(row)
 
+    def postpone(self, notification_id: int, note: str, until: datetime) -> dict[str, Any]:
+        """Put off a pending notice that could not be tried (not sent: its secret cannot be
+        unsealed) until ``until``, with ``note`` as ``last_error``; the try is not counted, so
+        the notice does not go to the dead-letter list while the node's operator restores the
+        key (a review saw all eight tries used up in four minutes)."""
+        row = self._row(notification_id)
+        row.last_error = note[:ERROR_MAX]
+        if row.status == PENDING:
+            row.next_attempt_at = until
+        self.session.flush()
+        return self._as_dict(row)
+
     def mark_failed(self, notification_id: int, error: str, now: datetime, policy: RetryPolicy) -> dict[str, Any]:
         """Record a failed try at ``now``: one more attempt and the error; the notice is tried
         again after :meth:`RetryPolicy.delay_s`, or goes ``dead`` when that was its last try.
