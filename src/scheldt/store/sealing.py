@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 PREFIX = "sealed:v1:"
 #: File name of the sealing key in the data directory (when ``SCHELDT_SECRETS_KEY`` is not set).
 KEY_FILE = "secrets.key"
+#: Key files already warned of as readable by others.
+_WARNED: set[str] = set()
 
 
 def key_path() -> Path:
@@ -92,7 +94,8 @@ def _fernet(may_make_key: bool) -> Fernet:
                 make_key()
         try:
             key = path.read_bytes().strip()
-            if path.stat().st_mode & 0o077:
+            if path.stat().st_mode & 0o077 and str(path) not in _WARNED:  # once: unsealed at every pull
+                _WARNED.add(str(path))
                 log.warning("%s can be read by other users than its owner: chmod 600 it", path)
         except FileNotFoundError:
             raise ConfigError(where, "no sealing key: the credentials sealed with it cannot be read; set "
@@ -105,12 +108,35 @@ def _fernet(may_make_key: bool) -> Fernet:
         raise ConfigError(where, "not a sealing key (32 bytes in URL-safe base64, 44 characters)") from None
 
 
+def is_sealed(stored: str) -> bool:
+    """Whether ``stored`` is a sealed value (else a value kept in clear before migration 0023)."""
+    return stored.startswith(PREFIX)
+
+
 def seal(secret: str, *, may_make_key: bool = True) -> str:
     """``secret`` sealed for storage: ``sealed:v1:<Fernet token>``. Makes the key file at first
     use when ``may_make_key`` (callers pass False when the store holds sealed values already:
     :func:`holds_sealed`; a new key would silently orphan them). Raises ConfigError when the
     key is malformed, or missing and not to be made."""
     return PREFIX + _fernet(may_make_key).encrypt(secret.encode("utf-8")).decode("ascii")
+
+
+def unseal(stored: str) -> str:
+    """The secret of a stored value (:func:`seal`'s output; a value without the prefix is
+    returned as it is). Raises ConfigError when the key is missing, malformed or not the one it
+    was sealed with (the message says what to do)."""
+    if not is_sealed(stored):
+        return stored
+    from cryptography.fernet import InvalidToken
+
+    fernet = _fernet(may_make_key=False)
+    try:
+        return fernet.decrypt(stored[len(PREFIX):].encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeError):
+        where = "SCHELDT_SECRETS_KEY" if get_settings().secrets_key.strip() else str(key_path())
+        raise ConfigError(where, "this sealing key is not the one the stored credential was sealed with: restore "
+                                 "the key, or enter the credential again (scheldt peer credential; carriers "
+                                 "subscribe again)") from None
 
 
 def holds_sealed(session: Session) -> bool:
@@ -121,6 +147,12 @@ def holds_sealed(session: Session) -> bool:
     sub = select(SubscriptionRow.id).where(SubscriptionRow.secret.startswith(PREFIX, autoescape=True),
                                            SubscriptionRow.active.is_(True)).limit(1)
     return session.scalar(peer) is not None or session.scalar(sub) is not None
+
+
+def seal_for(session: Session, secret: str) -> str:
+    """:func:`seal` for a store: the key file is made only when the store holds no sealed
+    credential yet."""
+    return seal(secret, may_make_key=not holds_sealed(session))
 
 
 def credential_status(stored: str) -> str:
@@ -147,32 +179,3 @@ def stored_credentials(session: Session) -> list[dict[str, str]]:
                 select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)
                 .where(SubscriptionRow.active.is_(True)).order_by(SubscriptionRow.id))]
     return out
-
-
-def seal_for(session: Session, secret: str) -> str:
-    """:func:`seal` for a store: the key file is made only when the store holds no sealed
-    credential yet."""
-    return seal(secret, may_make_key=not holds_sealed(session))
-
-
-def is_sealed(stored: str) -> bool:
-    """Whether ``stored`` is a sealed value (else a value kept in clear before migration 0023)."""
-    return stored.startswith(PREFIX)
-
-
-def unseal(stored: str) -> str:
-    """The secret of a stored value (:func:`seal`'s output; a value without the prefix is
-    returned as it is). Raises ConfigError when the key is missing, malformed or not the one it
-    was sealed with (the message says what to do)."""
-    if not is_sealed(stored):
-        return stored
-    fernet = _fernet(may_make_key=False)
-    from cryptography.fernet import InvalidToken
-
-    try:
-        return fernet.decrypt(stored[len(PREFIX):].encode("ascii")).decode("utf-8")
-    except (InvalidToken, UnicodeError):
-        where = "SCHELDT_SECRETS_KEY" if get_settings().secrets_key.strip() else str(key_path())
-        raise ConfigError(where, "this sealing key is not the one the stored credential was sealed with: restore "
-                                 "the key, or enter the credential again (scheldt peer credential; carriers "
-                                 "subscribe again)") from None
