@@ -263,7 +263,7 @@ def test_a_worker_whose_supervisor_is_gone_ends_even_without_the_kernels_signal(
     import sys
 
     code = ("import time, types, scheldt.api.workers as w\n"
-            "w.WATCH_EVERY_S, w.STOP_GRACE_S = 0.1, 0.5\n"
+            "w.WATCH_EVERY_S, w.ORPHAN_GRACE_S = 0.1, 0.5\n"
             "server = types.SimpleNamespace(should_exit=False)\n"
             "w._watch_supervisor(server, supervisor=-1)  # not this process's parent: gone\n"
             "time.sleep(0.4)\n"

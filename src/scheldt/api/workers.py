@@ -51,6 +51,8 @@ MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 #: Seconds a worker has to finish its requests after SIGTERM before it is killed.
 STOP_GRACE_S = 20.0
+#: Seconds after which workers that do not answer yet are said to be still starting (once).
+START_WARN_S = 60.0
 
 
 def served_url(host: str, port: int) -> str:
@@ -150,22 +152,23 @@ def outliving_uvicorn_stop_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-#: Seconds between two checks that a worker's supervisor is alive, and the most a stopping
-#: worker waits for uvicorn before it ends itself.
+#: Seconds between two checks that a worker's supervisor is alive, and the most a worker whose
+#: supervisor is gone waits for uvicorn before it ends itself. (It was a second STOP_GRACE_S,
+#: which silently cut the supervisor's own grace for its workers from 20 s to 10 s.)
 WATCH_EVERY_S = 1.0
-STOP_GRACE_S = 10.0
+ORPHAN_GRACE_S = 10.0
 
 
 def _watch_supervisor(server: Any, supervisor: int) -> None:
     """End the worker when its supervisor is gone, whatever happened to the kernel's SIGTERM:
     one that arrives while the worker starts, between our no-op handler and uvicorn's own, is
     swallowed, and the worker served on as an orphan (seen once in a test run). Asks uvicorn
-    to stop, then ends the process after :data:`STOP_GRACE_S`."""
+    to stop, then ends the process after :data:`ORPHAN_GRACE_S`."""
     def watch() -> None:
         while os.getppid() == supervisor:
             time.sleep(WATCH_EVERY_S)
         server.should_exit = True
-        time.sleep(STOP_GRACE_S)
+        time.sleep(ORPHAN_GRACE_S)
         os._exit(0)
 
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
@@ -258,11 +261,14 @@ class Supervisor:
         """Start the workers and watch them; see the class docstring."""
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._processes, self._ready = (list(t) for t in zip(*(self._start() for _ in range(self.workers)),
-                                                                 strict=True))
-            announced = False
+            started = [self._start() for _ in range(self.workers)]
+            self._processes, self._ready = [p for p, _ in started], [r for _, r in started]
+            announced, began = False, time.monotonic()
             while not self._stopping.wait(0.05 if not announced else 0.5):
                 self._replace_dead()
+                if not announced and began and time.monotonic() - began > START_WARN_S:
+                    log.warning("workers still starting after %.0f s: not serving yet", START_WARN_S)
+                    began = 0.0  # said once
                 if not announced and all(r.is_set() for r in self._ready):
                     announced = True
                     log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port),
