@@ -4,8 +4,9 @@ clear, readable by anyone holding a database dump."""
 
 from __future__ import annotations
 
-import multiprocessing
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,15 +58,21 @@ def test_the_key_file_is_made_at_first_seal_readable_by_its_owner_only(key_file:
     assert sealing.unseal(stored) == "s3cret-token"
 
 
-def test_processes_making_the_key_at_once_all_get_the_same_one(key_file: Path) -> None:
+def test_sealers_making_the_key_at_once_all_get_the_same_one(key_file: Path) -> None:
     """A review: of four processes sealing at once on a new data directory, one read the key
-    file before the first had written it, and failed with "not a sealing key"."""
-    ctx = multiprocessing.get_context("fork")
-    for trial in range(5):
+    file before the first had written it, and failed with "not a sealing key". Threads race
+    the same way (the file operations release the GIL), without forking a threaded test run."""
+    for trial in range(10):
         key_file.unlink(missing_ok=True)
-        with ctx.Pool(4) as pool:
-            sealed = pool.map(sealing.seal, [f"secret {trial}"] * 8)
-        assert [sealing.unseal(s) for s in sealed] == [f"secret {trial}"] * 8
+        start = threading.Barrier(6)
+
+        def seal_at_once(secret: str) -> str:
+            start.wait(timeout=30)
+            return sealing.seal(secret)
+
+        with ThreadPoolExecutor(6) as pool:
+            sealed = list(pool.map(seal_at_once, [f"secret {trial}"] * 6))
+        assert [sealing.unseal(s) for s in sealed] == [f"secret {trial}"] * 6
         assert not [p for p in key_file.parent.iterdir() if p.name.startswith(".secrets-")]  # no temporary left
 
 
