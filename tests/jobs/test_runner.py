@@ -122,6 +122,8 @@ def test_an_ingest_run_stopped_by_the_store_says_what_it_had_loaded(runners: Cal
                          f"({empty}) (counts in the run's result); 1 not read")
     assert [(f["path"], f["added"]) for f in run.result["files"]] == [(str(TNT), TNT_EVENTS), (str(empty), 0)]
     assert (run.result["stopped_at"], run.result["not_read"]) == (str(second), [str(third)])
+    # where it stopped: the third of four files (2 of 5 steps), not the last throttled write's 0 %
+    assert (run.progress, run.message) == (0.4, "reading second.json (3 of 4)")
     assert stored_events(engine) == TNT_EVENTS
 
 

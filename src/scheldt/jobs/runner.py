@@ -119,10 +119,11 @@ class _Progress:
     def __init__(self, engine: Any, run_id: int) -> None:
         self.engine, self.run_id = engine, run_id
         self.message = ""
+        self.fraction: float | None = None  # of the last call, written or not (a failure writes it)
         self._last = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
-        self.message = message
+        self.message, self.fraction = message, fraction
         if fraction < 1.0 and time.monotonic() - self._last < PROGRESS_EVERY_S:
             return
         self._last = time.monotonic()
@@ -149,7 +150,7 @@ def execute(engine: Any, run_id: int) -> None:
         with unit_of_work(engine) as uow:
             JobRuns(uow.session).done(run_id, result, f"done in {time.monotonic() - began:.1f} s", utcnow())
     except Exception as exc:  # noqa: BLE001 - every failure ends on the run, never lost
-        _fail(engine, run_id, exc, progress.message)
+        _fail(engine, run_id, exc, progress.message, progress.fraction)
 
 
 #: Failures of runs that could not be written (the store was away), by store (its engine's URL)
@@ -157,20 +158,20 @@ def execute(engine: Any, run_id: int) -> None:
 #: An operator review stopped PostgreSQL under a running job: the run stayed "running" until
 #: the server restarted, although the runner took its lock back. Kept in memory only: a
 #: runner that stops first leaves the run to be marked interrupted at the next start.
-_UNWRITTEN: dict[str, dict[int, tuple[str, datetime, Any, str | None]]] = {}
+_UNWRITTEN: dict[str, dict[int, tuple[str, datetime, Any, str | None, float | None]]] = {}
 _UNWRITTEN_LOCK = threading.Lock()
 
 
-def _write_failure(engine: Any, run_id: int, failure: tuple[str, datetime, Any, str | None]) -> bool:
+def _write_failure(engine: Any, run_id: int, failure: tuple[str, datetime, Any, str | None, float | None]) -> bool:
     """Mark run ``run_id`` failed (only if it is still running: another runner may have ended
     it since). False when the store does not answer (try again later); any other error
     writing it (its result cannot be stored, say) is logged, and the failure written without
     the result, or given up: one bad failure never holds up the others."""
-    error, at, result, message = failure
+    error, at, result, message, fraction = failure
     for attempt in ((result, message), (None, message)) if result is not None else ((None, message),):
         try:
             with unit_of_work(engine) as uow:
-                JobRuns(uow.session).failed(run_id, error, at, *attempt, only=RUNNING)
+                JobRuns(uow.session).failed(run_id, error, at, *attempt, only=RUNNING, progress=fraction)
             return True
         except StoreUnavailable:
             return False
@@ -209,12 +210,12 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}"[:2000]
 
 
-def _fail(engine: Any, run_id: int, exc: Exception, message: str) -> None:
+def _fail(engine: Any, run_id: int, exc: Exception, message: str, fraction: float | None = None) -> None:
     if not isinstance(exc, ScheldtError):
         log.error("job run %s failed", run_id, exc_info=exc)
     else:  # said in the log too: monitoring reads logs, not the job list (operator review)
         log.warning("job run %s failed: %s", run_id, exc)
-    failure = (error_text(exc), utcnow(), getattr(exc, "result", None), message or None)
+    failure = (error_text(exc), utcnow(), getattr(exc, "result", None), message or None, fraction)
     if not _write_failure(engine, run_id, failure):  # the store is away: written when it answers again
         log.error("job run %s: failure not recorded yet; the runner writes it when the store answers", run_id)
         with _UNWRITTEN_LOCK:
@@ -465,11 +466,11 @@ class JobRunner:
         """Schedule queued runs that have no stored job (queued by a process without a runner,
         or handed to a worker before a stop), after writing the failures of runs that could
         not be written while the store was away (:func:`write_unwritten_failures`). Runs every
-        ``poll_s`` seconds while started. First checks that this runner still holds the lock (:meth:`_Lock.check`, which takes it
-        again when its connection was lost). While it cannot (another runner, or a session of
-        the dead connection the database has not ended yet, holds it), this runner schedules no
-        queued run, says so in the log, and tries again at the next poll: a network blip must not
-        stop the node's jobs for good."""
+        ``poll_s`` seconds while started. First checks that this runner still holds the lock
+        (:meth:`_Lock.check`, which takes it again when its connection was lost). While it
+        cannot (another runner, or a session of the dead connection the database has not ended
+        yet, holds it), this runner schedules no queued run, says so in the log, and tries again
+        at the next poll: a network blip must not stop the node's jobs for good."""
         scheduler = self._require_started()
         if not self._lock.check():
             log.error("job runner: lost the lock of this database (its connection was cut) and cannot take it "

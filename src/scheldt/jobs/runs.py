@@ -120,11 +120,14 @@ class JobRuns:
                               JobRunRow.message: message, JobRunRow.finished_at: now})
 
     def failed(self, run_id: int, error: str, now: datetime, result: dict[str, Any] | None = None,
-               message: str | None = None, only: str | None = None) -> None:
+               message: str | None = None, only: str | None = None, progress: float | None = None) -> None:
         """Mark a run failed with ``error`` ("where: why"); ``result`` keeps what was done,
-        ``message`` the last progress text (where it stopped); with ``only``, only a run in
-        that status."""
+        ``message`` the last progress text (where it stopped) and ``progress`` its fraction (a
+        review saw "reading 4 of 5" beside 0 %: the last progress write had been throttled);
+        with ``only``, only a run in that status."""
         values: dict[Any, Any] = {JobRunRow.status: FAILED, JobRunRow.error: error, JobRunRow.finished_at: now}
+        if progress is not None:
+            values[JobRunRow.progress] = 0.0 if math.isnan(progress) else min(max(progress, 0.0), 1.0)
         if result is not None:
             values[JobRunRow.result] = result
         if message is not None:
