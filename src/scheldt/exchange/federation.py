@@ -70,7 +70,7 @@ from taxii2client.common import _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection
 
-from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.errors import ConfigError, InputError, NotFoundError, ScheldtError
 from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
@@ -506,12 +506,16 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
     the report's ``error`` and the peer's ``last_error``. Raises NotFoundError for no such peer."""
     settings = get_settings()
     began = time.monotonic()
+    unsealed: ScheldtError | None = None  # a credential that cannot be unsealed is this peer's failure
     with uow_factory() as uow:
-        peer = uow.peers.get(name)
+        try:
+            peer = uow.peers.get(name, with_secret=True)
+        except ConfigError as exc:
+            peer, unsealed = uow.peers.get(name), exc
     report = PullReport(peer.name)
     try:
-        with uow_factory() as uow:  # a credential that cannot be unsealed is this peer's failure
-            peer = uow.peers.get(name, with_secret=True)
+        if unsealed is not None:
+            raise unsealed
         conn, last = connect(peer, settings.federation_timeout_s)
         try:
             root = ApiRoot(api_root_url(conn, peer.api_root), conn=conn)
