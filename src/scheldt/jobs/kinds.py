@@ -102,26 +102,39 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
             with uow_factory() as uow:
                 files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
         except Exception as exc:  # noqa: BLE001 - said on the run with what was loaded before
-            if not isinstance(exc, ScheldtError):
-                log.exception("ingest job stopped at %s", path)
-            why = str(exc) if isinstance(exc, ScheldtError) else f"{type(exc).__name__}: {exc}"
-            try:  # the files loaded before it: their trips are re-scored when the store answers
-                rescored = _rescored(uow_factory, started)
-            except Exception:  # noqa: BLE001 - the store is away: a later rescore run does it
-                rescored = None
-            unread = [f["path"] for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]
-            before = f"{len(files) - len(unread)} file(s) before it loaded" + (
-                f", {len(unread)} could not be read at all ({', '.join(unread)[:500]})" if unread else "")
-            raise JobFailed(str(path), f"stopped here, nothing of this file kept ({why[:500]}); {before} (counts "
-                                       f"in the run's result); {len(paths) - i - 1} not read", {
-                                           "files": files, "rescored": rescored, "stopped_at": str(path),
-                                           "not_read": [str(p) for p in paths[i + 1:]]}) from exc
+            raise _stopped(uow_factory, started, files, paths, i, exc) from exc
     progress(len(paths) / steps, "re-scoring trips that received facts")
     result: dict[str, Any] = {"files": files, "rescored": _rescored(uow_factory, started)}
-    unread = [f for f in files if f["accepted"] == 0 and f["outcomes"]["accepted"] == 0]  # type: ignore[index]
+    unread = [f for f in files if _read_nothing(f)]
     if unread:
         raise JobFailed(*_unread(unread), result)
     return result
+
+
+def _read_nothing(file: dict[str, Any]) -> bool:
+    """Whether nothing of a file could be read (its report as ``FileReport.as_dict`` gives it)."""
+    return file["accepted"] == 0 and file["outcomes"]["accepted"] == 0
+
+
+def _stopped(uow_factory: UowFactory, started: datetime, files: list[dict[str, Any]], paths: list[Path], i: int,
+             exc: Exception) -> JobFailed:
+    """The failure of an ingest run that stopped at ``paths[i]``: the file named, the reports of
+    the files before it as the result (their trips re-scored where the store answers), and the
+    files not read."""
+    if not isinstance(exc, ScheldtError):
+        log.exception("ingest job stopped at %s", paths[i])
+    why = str(exc) if isinstance(exc, ScheldtError) else f"{type(exc).__name__}: {exc}"
+    try:
+        rescored = _rescored(uow_factory, started)
+    except Exception:  # noqa: BLE001 - the store is away: a later rescore run does it
+        rescored = None
+    unread = [f["path"] for f in files if _read_nothing(f)]
+    before = f"{len(files) - len(unread)} file(s) before it loaded" + (
+        f", {len(unread)} could not be read at all ({', '.join(unread)[:500]})" if unread else "")
+    return JobFailed(str(paths[i]), f"stopped here, nothing of this file kept ({why[:500]}); {before} (counts in "
+                                    f"the run's result); {len(paths) - i - 1} not read",
+                     {"files": files, "rescored": rescored, "stopped_at": str(paths[i]),
+                      "not_read": [str(p) for p in paths[i + 1:]]})
 
 
 def _rescored(uow_factory: UowFactory, started: datetime) -> dict[str, Any] | None:
@@ -210,8 +223,8 @@ def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: 
     if len(failed) == 1:
         raise JobFailed(f"peer {failed[0]['peer']}", f"{failed[0]['error']} (1 peer(s) failed)", result)
     if failed:  # each with its own reason: a review saw only the first, and not the others' remedy
-        raise JobFailed(f"peers {', '.join(p['peer'] for p in failed)}",
-                        "; ".join(f"{p['peer']}: {p['error'][:400]}" for p in failed) + f" ({len(failed)} peers failed)",
+        reasons = "; ".join(f"{p['peer']}: {p['error'][:400]}" for p in failed)
+        raise JobFailed(f"peers {', '.join(p['peer'] for p in failed)}", f"{reasons} ({len(failed)} peers failed)",
                         result)
     return result
 
