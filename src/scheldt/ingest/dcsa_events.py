@@ -584,14 +584,15 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
         yield from _check_each(tracked(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source,
                                                array)), source)
     except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
-        yield _broken(source, read[0] if read else (array[0] + "-1]" if array else ""), exc)
+        yield _broken(source, read[0] if read else "", array[0] if array else "", exc)
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
 
 
-def _broken(source: str, last: str, exc: Exception) -> Rejection:
+def _broken(source: str, last: str, array: str, exc: Exception) -> Rejection:
     """The Rejection of a document whose JSON breaks off or is malformed after the event at path
-    ``last`` (empty: before any event): located at the event where it breaks (``$[n]``, the
+    ``last`` (empty: before any event; ``array``: the path of the events array's items, ``$[``
+    or ``$.events[``, empty when unknown): located at the event where it breaks (``$[n]``, the
     events before it kept), with the parser's reason and, for ijson's, the text around the fault
     (ijson's own message spread it over three lines, with an arrow)."""
     said = exc.args[0] if exc.args else ""
@@ -601,15 +602,15 @@ def _broken(source: str, last: str, exc: Exception) -> Rejection:
     near = " ".join(lines[1].split()) if len(lines) > 2 and "(right here)" in lines[2] else ""
     if near:
         reason += f", near: {near[:120]}"
-    match = re.fullmatch(r"(.*\[)(-?\d+)\]", last)
-    if match is None:
-        return Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {reason}")
-    n = int(match.group(2)) + 1
-    if n == 0:
-        return Rejection(f"{source}{match.group(1)}0]", "", "not a JSON document (or it breaks off): it breaks off "
-                         f"or is malformed in the first event: {reason}")
-    return Rejection(f"{source}{match.group(1)}{n}]", "", f"not a JSON document (or it breaks off): it breaks off "
-                     f"or is malformed after event {last} ({n:,} event(s) before it read): {reason}")
+    match = re.fullmatch(r"(.*\[)(\d+)\]", last)
+    if match is not None:
+        n = int(match.group(2)) + 1
+        return Rejection(f"{source}{match.group(1)}{n}]", "", f"not a JSON document (or it breaks off): it breaks "
+                         f"off or is malformed after event {last} ({n:,} event(s) before it read): {reason}")
+    if array:
+        return Rejection(f"{source}{array}0]", "", "not a JSON document (or it breaks off): it breaks off or is "
+                         f"malformed in the first event: {reason}")
+    return Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {reason}")
 
 
 def _printable(text: str) -> str:
