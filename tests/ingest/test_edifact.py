@@ -115,10 +115,53 @@ def test_coprar_without_envelope_and_wrong_count() -> None:
 def test_cuscar_consignment_in_a_functional_group() -> None:
     [c] = read("CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi")
     assert isinstance(c, Consignment)
-    assert c.bill_of_lading == "ABO04100000"
+    # its CNI group's transport document: DOC+714 (house bill of lading) KH041122106; the
+    # header's RFF+ABO (the manifest's own reference) was taken before consignments were read
+    # per CNI group
+    assert (c.bill_of_lading, c.kind) == ("KH041122106", "house")
+    assert c.source.endswith("CNI 3741")
     assert ("consignee", "KATHY SMITH", "US") in {(p.role, p.name, p.country) for p in c.parties}
     assert c.containers == (("10000325", (Seal("SEALEQUNO001", ""),)),)
     assert c.goods[0].description == "IRON COIL" and c.goods[0].gross_mass_kg == 750.0
+
+
+# A sea cargo report of two consignments, written from the UN/EDIFACT CUSCAR directory (D.03B
+# segment table: header NAD, TDT, LOC; group 5 EQD + SEL for the vessel's equipment; group 7 one
+# CNI per consignment with RFF+BM, LOC, NAD, and GID goods items placing their packages in
+# containers with SGP). No public sample has more than one consignment.
+SEA_CUSCAR = ("UNH+1+CUSCAR:D:03B:UN'BGM+85+MAN-612N-BEANR+9'DTM+137:20260301:102'NAD+CA+MSCU:172'"
+              "TDT+20+612N+1++MSCU:172+++9839272:146:11:MSC ANNA'LOC+11+BEANR'"
+              "EQD+CN+MSCU1234566+45R1'SEL+ML-1001+CA'EQD+CN+MSCU7654329+45G1'SEL+ML-1002+CA'"
+              "EQD+CN+TGHU0000008+22G1'CNT+16:3'"
+              "CNI+1+MSCUBL0001'RFF+BM:MSCUBL0001'LOC+9+ECGYE'NAD+CZ+++BANANERA DEL PACIFICO SA'"
+              "NAD+CN+++FRUIT IMPORTS BV'GID+1+1540:CT'FTX+AAA+++FRESH BANANAS'PIA+5+080390:HS'"
+              "MEA+AAE+G+KGM:19800'SGP+MSCU1234566+1540'"
+              "CNI+2'RFF+BM:MSCUBL0002'LOC+9+COCTG'NAD+CZ+++CAFE DE LA SIERRA SAS'NAD+CN+++KOFFIE NV'"
+              "GID+1+300:BG'FTX+AAA+++COFFEE, NOT ROASTED'SGP+MSCU7654329+300'GID+2+100:BG'"
+              "SGP+TGHU0000008+100'CNI+3+:23'DOC+714+HBL-77'NAD+CN+++HOUSE CONSIGNEE BVBA'")
+SEA_CUSCAR += f"UNT+{SEA_CUSCAR.count(chr(39)) + 1}+1'"
+
+
+def test_a_cargo_report_is_one_consignment_per_cni_group() -> None:
+    first, second, third = list(read_edifact(SEA_CUSCAR.encode(), "cuscar.edi"))
+    assert isinstance(first, Consignment) and isinstance(second, Consignment) and isinstance(third, Consignment)
+    assert [(c.bill_of_lading, c.kind) for c in (first, second, third)] == [
+        ("MSCUBL0001", "master"), ("MSCUBL0002", "master"), ("HBL-77", "house")]
+    # each has the header's carrier and its own parties, never another consignment's
+    assert [(p.role, p.name) for p in first.parties] == [
+        ("carrier", ""), ("shipper", "BANANERA DEL PACIFICO SA"), ("consignee", "FRUIT IMPORTS BV")]
+    assert [p.name for p in second.parties if p.role == "consignee"] == ["KOFFIE NV"]
+    # containers: those its goods are placed in, with the seals the header's EQD gives them
+    assert first.containers == (("MSCU1234566", (Seal("ML-1001", "CAR"),)),)
+    assert second.containers == (("MSCU7654329", (Seal("ML-1002", "CAR"),)), ("TGHU0000008", ()))
+    assert third.containers == ()  # several consignments: the vessel's equipment is not each one's
+    assert [(g.description, g.packages) for g in second.goods] == [("COFFEE, NOT ROASTED", 300), ("", 100)]
+    assert first.goods[0].hs_code == "080390" and first.goods[0].gross_mass_kg == 19800.0
+    assert [(c.port_of_loading, c.port_of_discharge) for c in (first, second, third)] == [
+        ("ECGYE", "BEANR"), ("COCTG", "BEANR"), ("", "BEANR")]
+    assert first.voyage == "612N" and first.vessel is not None and first.vessel.name == "MSC ANNA"
+    assert [c.source.rsplit(" ", 2)[-2:] for c in (first, second, third)] == [["CNI", "1"], ["CNI", "2"], ["CNI", "3"]]
+    assert all(c.flags == () for c in (first, second, third))
 
 
 def test_iftsai_port_rotation_and_iftsta_status() -> None:

@@ -274,3 +274,24 @@ def test_a_message_re_sent_with_only_a_new_document_date_adds_and_quarantines_no
     assert [(r["accepted"], r["added"], len(r["rejections"])) for r in reports] == [
         (3, 3, 0), (3, 0, 0), (1, 1, 0), (1, 0, 0), (0, 0, 1)]
     assert "was already received with other facts" in reports[4]["rejections"][0]["why"]  # type: ignore[index]
+
+
+def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, tmp_path: Path) -> None:
+    """A CUSCAR of three consignments (CNI groups) was stored as one document under the first
+    reference found, with every consignment's parties and containers; now each is its own
+    document, under its own bill of lading, listing its own containers."""
+    from tests.ingest.test_edifact import SEA_CUSCAR
+
+    (tmp_path / "cuscar.edi").write_text(SEA_CUSCAR)
+    with unit_of_work(engine) as uow:
+        first = ingest_file(uow, tmp_path / "cuscar.edi", IngestOptions(), NOW)
+        again = ingest_file(uow, tmp_path / "cuscar.edi", IngestOptions(), NOW)
+    assert (first.accepted, first.added, again.added) == (3, 3, 0)
+    with unit_of_work(engine) as uow:
+        coffee = container_timeline(uow, "MSCU7654329")
+        fruit = container_timeline(uow, "MSCU1234566")
+    listed = {d["document_ref"] for d in coffee.unmatched_documents} | {
+        d["document_ref"] for docs in coffee.documents for d in docs}
+    assert listed == {"MSCUBL0002"}
+    assert {d["document_ref"] for d in fruit.unmatched_documents} | {
+        d["document_ref"] for docs in fruit.documents for d in docs} == {"MSCUBL0001"}

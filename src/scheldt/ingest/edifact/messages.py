@@ -9,8 +9,8 @@ MOVINS) and ITG (COARRI, CODECO, COPRAR) message implementation guides:
   report): per EQD container, RFF, SEL seals, LOC, DTM; the BGM document code says which move.
 - IFTSTA (status report): STS status, EQD, references, LOC, DTM.
 - IFTSAI (schedule): TDT vessel and voyage, LOC port calls with DTM+132 (ETA) / 133 (ETD).
-- CUSCAR (customs cargo report) / IFTMIN (instruction): consignments with B/L, parties (NAD),
-  goods (GID, FTX, MEA), containers (EQD, SEL).
+- CUSCAR (customs cargo report: one consignment per CNI group) / IFTMIN (instruction):
+  consignments with B/L, parties (NAD), goods (GID, FTX, PIA, MEA), containers (EQD, SEL, SGP).
 """
 
 from __future__ import annotations
@@ -417,58 +417,143 @@ def read_schedule(message: Message) -> Iterator[Record]:
                                  event_type=kind)
 
 
+class _DocumentParts:
+    """What a run of CUSCAR/IFTMIN segments says about goods and their documents: parties (NAD),
+    references (RFF), goods items (GID with FTX+AAA, PIA, MEA), equipment with its seals (EQD
+    followed by SEL), containers a goods item is placed in (SGP), transport document numbers
+    (DOC: document name code, number), places (LOC by qualifier) and the flags raised."""
+
+    def __init__(self) -> None:
+        self.parties: list[ShippingParty] = []
+        self.refs: list[DocumentReference] = []
+        self.goods: list[GoodsItem] = []
+        self.equipment: list[tuple[str, tuple[Seal, ...]]] = []
+        self.placed: list[str] = []
+        self.documents: list[tuple[str, str]] = []
+        self.ports: dict[str, str] = {}
+        self.flags: list[Flag] = []
+
+    def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
+        """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
+        for i, seg in enumerate(segments):
+            tag = seg.tag.strip()
+            if tag == "NAD":
+                role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
+                name = component(seg, 3, 0) or component(seg, 2, 0)
+                address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
+                self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
+            elif tag == "RFF":
+                self.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
+            elif tag == "GID":
+                packages = component(seg, 1, 0)
+                self.goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
+            elif tag in ("FTX", "PIA", "MEA") and self.goods:
+                self._describe(seg, tag)
+            elif tag == "EQD":
+                number, flag = container_number(component(seg, 1, 0))
+                if flag:
+                    self.flags.append(flag)
+                seals = []
+                for nxt in segments[i + 1 :]:
+                    if nxt.tag.strip() != "SEL":
+                        break
+                    seals.append(Seal(component(nxt, 0), _SEAL_SOURCE.get(component(nxt, 1, 0), component(nxt, 1, 0))))
+                self.equipment.append((number, tuple(seals)))
+            elif tag == "SGP" and component(seg, 0, 0):
+                number, flag = container_number(component(seg, 0, 0))
+                if flag:
+                    self.flags.append(flag)
+                self.placed.append(number)
+            elif tag == "DOC" and component(seg, 1, 0):
+                self.documents.append((component(seg, 0, 0), component(seg, 1, 0)))
+            elif tag == "LOC" and places:
+                _place(self.ports, seg, self.flags)
+        return self
+
+    def _describe(self, seg: Segment, tag: str) -> None:
+        last = self.goods[-1]
+        if tag == "FTX" and component(seg, 0) == "AAA":
+            self.goods[-1] = GoodsItem(last.hs_code, component(seg, 3, 0), last.packages, last.gross_mass_kg)
+        elif tag == "PIA" and component(seg, 1, 0):
+            self.goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
+                                       last.gross_mass_kg)
+        elif tag == "MEA" and component(seg, 2, 1):
+            try:
+                mass = float(component(seg, 2, 1)) * (0.45359237 if component(seg, 2, 0) == "LBR" else 1.0)
+            except ValueError:
+                return
+            self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, round(mass, 3))
+
+
+#: Transport document name codes (UN/EDIFACT 1001) of a DOC segment: 705 bill of lading, 706
+#: original, 707 copy, 714 house bill of lading, 703 house waybill, 740 air waybill, 741 master
+#: air waybill, 730 road consignment note.
+_TRANSPORT_DOCUMENTS = ("705", "706", "707", "714", "703", "740", "741", "730")
+_HOUSE_DOCUMENTS = ("714", "703")
+
+
 def read_consignments(message: Message) -> Iterator[Record]:
-    """CUSCAR and IFTMIN: one Consignment per transport document (RFF+BM/BH, else the message)."""
-    head, _ = _groups(message, lambda s: False)
-    parties: list[ShippingParty] = []
-    goods: list[GoodsItem] = []
-    containers: list[tuple[str, tuple[Seal, ...]]] = []
-    refs: list[DocumentReference] = []
-    flags: list[Flag] = list(head.flags)
-    for i, seg in enumerate(message.segments):
-        tag = seg.tag.strip()
-        if tag == "NAD":
-            role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
-            name = component(seg, 3, 0) or component(seg, 2, 0)
-            address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
-            parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
-        elif tag == "RFF":
-            refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
-        elif tag == "GID":
-            packages = component(seg, 1, 0)
-            goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
-        elif tag in ("FTX", "PIA", "MEA") and goods:
-            last = goods[-1]
-            if tag == "FTX" and component(seg, 0) == "AAA":
-                goods[-1] = GoodsItem(last.hs_code, component(seg, 3, 0), last.packages, last.gross_mass_kg)
-            elif tag == "PIA" and component(seg, 1, 0):
-                goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
-                                      last.gross_mass_kg)
-            elif tag == "MEA" and component(seg, 2, 1):
-                try:
-                    mass = float(component(seg, 2, 1)) * (0.45359237 if component(seg, 2, 0) == "LBR" else 1.0)
-                except ValueError:
-                    continue
-                goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, round(mass, 3))
-        elif tag == "EQD":
-            number, flag = container_number(component(seg, 1, 0))
-            if flag:
-                flags.append(flag)
-            seals = []
-            for nxt in message.segments[i + 1 :]:
-                if nxt.tag.strip() != "SEL":
-                    break
-                seals.append(Seal(component(nxt, 0), _SEAL_SOURCE.get(component(nxt, 1, 0), component(nxt, 1, 0))))
-            containers.append((number, tuple(seals)))
-    bl = next((r.value for r in refs if r.kind in ("BM", "BH", "AWB", "MB") and r.value), "")
-    if not bl:
-        bl = next((r.value for r in refs if r.value), message.ref)
-    kind = "house" if any(r.kind == "BH" for r in refs) else "master"
-    yield Consignment(
-        bill_of_lading=bl, kind=kind, booking_ref=next((r.value for r in refs if r.kind == "BN"), ""),
-        parties=tuple(parties), goods=tuple(goods), containers=tuple(containers),
-        port_of_loading=head.ports.get("9", ""), port_of_discharge=head.ports.get("11", "") or head.ports.get("60", ""),
-        vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=message.where, flags=tuple(flags),
+    """CUSCAR and IFTMIN: one Consignment per transport document.
+
+    A CUSCAR reports the consignments of one conveyance, each in a CNI group (UN/EDIFACT
+    CUSCAR segment group 7: CNI with its references, places, parties and goods items; a goods
+    item names the containers it is placed in with SGP), after the message's header, whose
+    parties, transport (TDT, LOC) and equipment (EQD with SEL) apply to all of them: one
+    Consignment per CNI group, with the header's parties and its own, and as containers its
+    own EQD and those its goods are placed in (seals from the header's EQD); the header's
+    equipment is a consignment's only when the message holds that one. Its bill of lading is
+    its RFF+BM/BH (or AWB/MB), else the CNI's document number, else a transport document's DOC
+    number, else its first reference, else ``<message ref>/<CNI item number>``; it is a house
+    bill for RFF+BH or a house document (DOC 714, 703). A message without CNI (IFTMIN, a
+    CUSCAR of one consignment) is one Consignment: bill of lading RFF+BM/BH/AWB/MB, else its
+    first reference, else the message reference."""
+    if not any(seg.tag.strip() == "CNI" for seg in message.segments):
+        head, _ = _groups(message, lambda s: False)
+        parts = _DocumentParts().read(message.segments)
+        bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), message.ref)
+        yield _consignment(head, parts, bl, _named_house(parts.refs), parts.equipment, head.ports, message.where)
+        return
+    head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
+    first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
+    header = _DocumentParts().read(message.segments[1:first])
+    seals = dict(header.equipment)
+    for group in groups:
+        parts = _DocumentParts().read(group[1:], places=True)
+        parts.parties[:0] = header.parties
+        containers = dict(parts.equipment)
+        for number in parts.placed:
+            containers.setdefault(number, seals.get(number, ()))
+        if not containers and len(groups) == 1:  # the one consignment: the conveyance's equipment is its own
+            containers = dict(header.equipment)
+            parts.flags[:0] = header.flags
+        item = component(group[0], 0, 0)
+        documents = [number for code, number in parts.documents if code in _TRANSPORT_DOCUMENTS]
+        bl = (_named_bill(parts.refs) or component(group[0], 1, 0) or next(iter(documents), "")
+              or next((r.value for r in parts.refs if r.value), "") or f"{message.ref}/{item}")
+        house = _named_house(parts.refs) or any(code in _HOUSE_DOCUMENTS for code, _ in parts.documents)
+        ports = {**head.ports, **{q: v for q, v in parts.ports.items() if v}}
+        yield _consignment(head, parts, bl, house, list(containers.items()), ports, f"{message.where} CNI {item}")
+
+
+def _named_bill(refs: list[DocumentReference]) -> str:
+    """The first bill of lading or waybill number among ``refs`` (RFF+BM, BH, AWB, MB), or ""."""
+    return next((r.value for r in refs if r.kind in ("BM", "BH", "AWB", "MB") and r.value), "")
+
+
+def _named_house(refs: list[DocumentReference]) -> bool:
+    return any(r.kind == "BH" for r in refs)
+
+
+def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
+                 containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str) -> Consignment:
+    """The Consignment of bill of lading ``bl`` made of ``parts`` under the message's ``head``."""
+    return Consignment(
+        bill_of_lading=bl, kind="house" if house else "master",
+        booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
+        parties=tuple(parts.parties), goods=tuple(parts.goods), containers=tuple(containers),
+        port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
+        vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
+        flags=(*head.flags, *parts.flags),
     )
 
 
