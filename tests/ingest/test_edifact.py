@@ -69,8 +69,10 @@ def test_baplie_31_manual_example_with_its_wrong_unt_count() -> None:
         "SUDU1234569", "0200688", 22600.0, "42U0")
     assert first.transport_call is not None and first.transport_call.vessel == Vessel(imo="9354351", name="ANINA")
     assert first.event_time == datetime(2013, 5, 1, 21, 0, tzinfo=UTC)  # DTM+178 departure
-    # the manual's own UNT says 21 segments; the message has 22: kept, flagged, message named
-    assert [f.why for f in first.flags] == ["BAPLIE message M-EX1/1: UNT says 21 segments, the message has 22 (UNH to UNT)"]
+    # the manual's own UNT says 21 segments; the message has 22: kept, flagged; the source names the
+    # message, the flag does not (a fact re-sent under another message reference is the same fact)
+    assert [f.why for f in first.flags] == ["UNT says 21 segments, the BAPLIE message has 22 (UNH to UNT)"]
+    assert "message M-EX1/1" in first.source
     assert isinstance(lost, StowagePosition) and lost.container_number == "" and lost.stowage_cell == "0200690"
     assert [f.code for f in lost.flags] == ["segment-count-mismatch", "no-container-number"]  # an attack review
 
@@ -122,7 +124,8 @@ def test_cuscar_consignment_in_a_functional_group() -> None:
     assert c.source.endswith("CNI 3741")
     assert ("consignee", "KATHY SMITH", "US") in {(p.role, p.name, p.country) for p in c.parties}
     assert c.containers == (("10000325", (Seal("SEALEQUNO001", ""),)),)
-    assert c.goods[0].description == "IRON COIL" and c.goods[0].gross_mass_kg == 750.0
+    # FTX+AAA+++IRON COIL:SHEET METAL: both lines of the description (the second was dropped)
+    assert c.goods[0].description == "IRON COIL SHEET METAL" and c.goods[0].gross_mass_kg == 750.0
 
 
 # A sea cargo report of two consignments, written from the UN/EDIFACT CUSCAR directory (D.03B
@@ -162,6 +165,70 @@ def test_a_cargo_report_is_one_consignment_per_cni_group() -> None:
     assert first.voyage == "612N" and first.vessel is not None and first.vessel.name == "MSC ANNA"
     assert [c.source.rsplit(" ", 2)[-2:] for c in (first, second, third)] == [["CNI", "1"], ["CNI", "2"], ["CNI", "3"]]
     assert all(c.flags == () for c in (first, second, third))
+
+
+def _cuscar(body: str, ref: str = "1") -> bytes:
+    """A CUSCAR message of ``body`` (segments after UNH) with a right UNT count."""
+    message = f"UNH+{ref}+CUSCAR:D:03B:UN'{body}"
+    return (message + f"UNT+{message.count(chr(39)) + 1}+{ref}'").encode()
+
+
+CUSCAR_HEAD = ("BGM+85+MAN-1+9'DTM+137:20260301:102'TDT+20+612N+1++MSCU:172+++9839272:146:11:MSC ANNA'"
+               "LOC+11+BEANR'")
+
+
+def test_a_house_consignment_naming_its_master_keeps_its_own_bill() -> None:
+    """An attack review: a house CNI group with RFF+MB (its master) was filed under the master's
+    number, and scoring then saw the master's consignee 'changed' to the house's."""
+    body = (CUSCAR_HEAD + "CNI+1+SIMBL00100184'RFF+BM:SIMBL00100184'NAD+CN+++MABITI TRADING GMBH'SGP+MSCU1234566'"
+            "CNI+2+HB-7781'RFF+MB:SIMBL00100184'NAD+CN+++SMALL IMPORTER BVBA'SGP+MSCU1234566'"
+            "CNI+3'RFF+MB:SIMBL00100184'RFF+BH:HB-7782'SGP+MSCU1234566'")
+    records = list(read_edifact(_cuscar(body), "house.edi"))
+    assert [(c.bill_of_lading, c.kind) for c in records] == [  # type: ignore[union-attr]
+        ("SIMBL00100184", "master"), ("HB-7781", "house"), ("HB-7782", "house")]
+
+
+def test_a_consignment_without_a_document_number_is_named_the_same_whenever_it_is_sent() -> None:
+    """An attack review: the bill made for a CNI group without any number was '<message ref>/<item>',
+    so a re-send under a new message reference added a second document, and another voyage's
+    CNI 1 in a message numbered 1 became a version of it."""
+    body = CUSCAR_HEAD + "CNI+1'NAD+CN+++ACME TRADING BV'GID+1+10:CT'SGP+MSCU1234566'"
+    [a] = list(read_edifact(_cuscar(body, "1"), "a.edi"))
+    [b] = list(read_edifact(_cuscar(body, "ABC42"), "b.edi"))
+    [c] = list(read_edifact(_cuscar(body.replace("612N", "613N"), "1"), "c.edi"))
+    assert a.bill_of_lading == b.bill_of_lading == "9839272/612N/CNI 1"  # type: ignore[union-attr]
+    assert c.bill_of_lading == "9839272/613N/CNI 1"  # type: ignore[union-attr]
+
+
+def test_equipment_seals_measures_and_descriptions_of_a_cargo_report() -> None:
+    """An attack review: a SEL after the EQD's MEA (EQD-MEA-SEL, as the SARS guide orders the
+    group) was lost; a volume (MEA+AAE+AAW) replaced the gross mass and tonnes were read as kg;
+    only the last FTX+AAA of a goods item was kept; an empty EQD became a container ''."""
+    body = (CUSCAR_HEAD + "EQD+CN+MSCU1234566+45R1'MEA+AAE+G+KGM:24000'SEL+ML-1001+CA'EQD+CN+MSCU7654329'"
+            "SEL+ML-1002+CA'CNT+16:2'"
+            "CNI+1+BL1'GID+1+100:CT'FTX+AAA+++SPARE PARTS:FOR TRACTORS'FTX+AAA+++INCL. 2 PALLETS BATTERIES'"
+            "MEA+AAE+G+KGM:25472'MEA+AAE+AAW+MTQ:58'SGP+MSCU1234566+100'"
+            "EQD+CN+MSCU7654329'EQD+CN'SEL+S-LOST+CA'"
+            "CNI+2+BL2'GID+1+5:CT'MEA+AAE+G+TNE:19.8'SGP+MSCU7654329+5'")
+    first, second = list(read_edifact(_cuscar(body), "equipment.edi"))
+    assert isinstance(first, Consignment) and isinstance(second, Consignment)
+    # the group's own EQD without SEL keeps the seal the header's EQD gives the box
+    assert dict(first.containers) == {"MSCU1234566": (Seal("ML-1001", "CAR"),), "MSCU7654329": (Seal("ML-1002", "CAR"),)}
+    assert first.goods[0].description == "SPARE PARTS FOR TRACTORS INCL. 2 PALLETS BATTERIES"
+    assert first.goods[0].gross_mass_kg == 25472.0 and second.goods[0].gross_mass_kg == 19800.0
+    assert [f.code for f in first.flags] == ["no-container-number"]
+
+
+def test_a_cargo_report_cut_short_keeps_its_complete_consignments() -> None:
+    body = SEA_CUSCAR[:SEA_CUSCAR.index("CNI+3")] + "CNI+3+:23'DOC+714+HBL-77'NAD+CN+++HOUSE"
+    records = list(read_edifact(body.encode(), "cut.edi"))
+    rejection = next(r for r in records if isinstance(r, Rejection) and r.field == "UNT")
+    assert rejection.why.endswith("consignments (CNI groups) that ended before the break are kept, flagged")
+    assert [c.bill_of_lading for c in records if isinstance(c, Consignment)] == ["MSCUBL0001", "MSCUBL0002"]
+    assert [f.code for c in records if isinstance(c, Consignment) for f in c.flags] == ["truncated-message"] * 2
+    # a message of one consignment cut short keeps nothing, and its rejection says so
+    [only] = list(read_edifact(IFTMIN[:IFTMIN.index("UNT")].encode(), "cut-iftmin.edi"))
+    assert isinstance(only, Rejection) and only.why.endswith("nothing of it is kept")
 
 
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
@@ -245,10 +312,11 @@ def test_truncated_file_keeps_every_message_before_the_break() -> None:
     assert whys[1].startswith("COARRI message 1452515553819 ends without UNT after 15 segments")
 
 
-def test_a_bad_unt_count_names_the_message() -> None:
+def test_a_bad_unt_count_is_flagged_where_the_message_is_named() -> None:
     [msg] = list(read_messages(CODECO.replace("UNT+10+1", "UNT+12+1").encode(), "c.edi"))
     assert isinstance(msg, Message)
-    assert msg.flags[0].why == "CODECO message 1: UNT says 12 segments, the message has 10 (UNH to UNT)"
+    assert msg.flags[0].why == "UNT says 12 segments, the CODECO message has 10 (UNH to UNT)"
+    assert msg.where == "c.edi message 1 (segment 2)"
 
 
 SEPARATORS = st.permutations([":", "+", "'", "?"]).map(tuple)

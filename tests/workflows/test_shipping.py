@@ -295,3 +295,16 @@ def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, 
     assert listed == {"MSCUBL0002"}
     assert {d["document_ref"] for d in fruit.unmatched_documents} | {
         d["document_ref"] for docs in fruit.documents for d in docs} == {"MSCUBL0001"}
+
+
+def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    """An attack review: the UNT-count flag named the message reference, and a document's version
+    hash covers its flags, so each re-send of the same miscounted CUSCAR added a version."""
+    from tests.ingest.test_edifact import CUSCAR_HEAD
+
+    for ref in ("1", "2"):
+        (tmp_path / f"u{ref}.edi").write_text(f"UNH+{ref}+CUSCAR:D:03B:UN'{CUSCAR_HEAD}CNI+1+BLX1'SGP+MSCU1234566'"
+                                              f"UNT+99+{ref}'")
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("u1.edi", "u2.edi")]
+    assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0)]

@@ -163,6 +163,11 @@ def _check_envelopes(segs: list[Segment], source: str) -> tuple[set[int], list[R
     return open_ended, rejections
 
 
+#: Message types whose complete groups are kept when the message breaks off, and what a group
+#: is (read by :mod:`scheldt.ingest.edifact.messages` one group at a time).
+KEPT_AFTER_BREAK = {"BAPLIE": "stowage cells", "MOVINS": "stowage cells", "COARRI": "container groups",
+                    "COPRAR": "container groups", "CODECO": "container groups",
+                    "CUSCAR": "consignments (CNI groups)"}
 _NO_TRAILER = Flag("UNZ", "no-interchange-trailer", "the interchange has no UNZ trailer: Scheldt cannot tell whether "
                    "messages after this one were cut off")
 
@@ -181,13 +186,15 @@ def _unterminated(current: list[Segment], start: int, source: str) -> Iterator[M
     re-send), then the message marked ``truncated`` so a reader can keep what came before the
     break (see :attr:`Message.truncated`)."""
     ref, kind, version, association, where = _head(current, start, source)
+    kept = KEPT_AFTER_BREAK.get(kind)
     why = (f"{kind} message {ref} ends without UNT after {len(current)} segments (file truncated, or the next UNH "
-           "came too early); container groups that ended before the break are kept, flagged")
+           "came too early); " + (f"{kept} that ended before the break are kept, flagged" if kept else
+                                  "nothing of it is kept"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raw = Serializer().serialize(current, with_una_header=False)
     yield Rejection(where, "UNT", why, raw[:200_000])
-    flag = Flag("UNT", "truncated-message", f"read from {kind} message {ref}, which breaks off after "
+    flag = Flag("UNT", "truncated-message", f"read from a {kind} message that breaks off after "
                 f"{len(current)} segments without its UNT")
     yield Message(ref, kind, version, association, current, where, (flag,), truncated=True)
 
@@ -198,8 +205,10 @@ def _close(current: list[Segment], start: int, source: str, extra: tuple[Flag, .
     count, unt_ref = component(unt, 0), component(unt, 1)
     flags = []
     if not count.isdigit() or int(count) != len(current):
-        flags.append(Flag("UNT", "segment-count-mismatch", f"{kind} message {ref}: UNT says {count or 'nothing'} "
-                          f"segments, the message has {len(current)} (UNH to UNT)"))
+        # the text names no message reference (the record's source does): the same message re-sent
+        # under another reference holds the same facts (a review saw each re-send add a version)
+        flags.append(Flag("UNT", "segment-count-mismatch", f"UNT says {count or 'nothing'} segments, the "
+                          f"{kind} message has {len(current)} (UNH to UNT)"))
     if unt_ref != ref:
         flags.append(Flag("UNT", "message-reference-mismatch",
                           f"{kind} message {ref}: UNT refers to message {unt_ref!r}"))

@@ -41,7 +41,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.domain.units import celsius, mass_kg
 from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
-from scheldt.ingest.edifact.envelope import Message, component
+from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, component
 
 Record = Event | Consignment | Rejection
 
@@ -420,14 +420,15 @@ def read_schedule(message: Message) -> Iterator[Record]:
 class _DocumentParts:
     """What a run of CUSCAR/IFTMIN segments says about goods and their documents: parties (NAD),
     references (RFF), goods items (GID with FTX+AAA, PIA, MEA), equipment with its seals (EQD
-    followed by SEL), containers a goods item is placed in (SGP), transport document numbers
-    (DOC: document name code, number), places (LOC by qualifier) and the flags raised."""
+    and the SEL segments of its group), containers a goods item is placed in (SGP), transport
+    document numbers (DOC: document name code, number), places (LOC by qualifier) and the flags
+    raised."""
 
     def __init__(self) -> None:
         self.parties: list[ShippingParty] = []
         self.refs: list[DocumentReference] = []
         self.goods: list[GoodsItem] = []
-        self.equipment: list[tuple[str, tuple[Seal, ...]]] = []
+        self.equipment: dict[str, tuple[Seal, ...]] = {}
         self.placed: list[str] = []
         self.documents: list[tuple[str, str]] = []
         self.ports: dict[str, str] = {}
@@ -435,8 +436,11 @@ class _DocumentParts:
 
     def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
         """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
-        for i, seg in enumerate(segments):
+        box = None  # the container whose equipment group is being read, for its SEL segments
+        for seg in segments:
             tag = seg.tag.strip()
+            if tag in _ENDS_EQUIPMENT:
+                box = None
             if tag == "NAD":
                 role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
                 name = component(seg, 3, 0) or component(seg, 2, 0)
@@ -450,15 +454,10 @@ class _DocumentParts:
             elif tag in ("FTX", "PIA", "MEA") and self.goods:
                 self._describe(seg, tag)
             elif tag == "EQD":
-                number, flag = container_number(component(seg, 1, 0))
-                if flag:
-                    self.flags.append(flag)
-                seals = []
-                for nxt in segments[i + 1 :]:
-                    if nxt.tag.strip() != "SEL":
-                        break
-                    seals.append(Seal(component(nxt, 0), _SEAL_SOURCE.get(component(nxt, 1, 0), component(nxt, 1, 0))))
-                self.equipment.append((number, tuple(seals)))
+                box = self._equipment(component(seg, 1, 0))
+            elif tag == "SEL" and box is not None:
+                seal = Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0)))
+                self.equipment[box] += (seal,)
             elif tag == "SGP" and component(seg, 0, 0):
                 number, flag = container_number(component(seg, 0, 0))
                 if flag:
@@ -470,19 +469,55 @@ class _DocumentParts:
                 _place(self.ports, seg, self.flags)
         return self
 
+    def _equipment(self, raw: str) -> str | None:
+        """Start the equipment group of EQD container ``raw``: its number (None, flagged, when
+        the EQD names none)."""
+        if not raw.strip():
+            self.flags.append(Flag("EQD", "no-container-number", "an EQD segment names no container; its seals "
+                                   "are not used"))
+            return None
+        number, flag = container_number(raw)
+        if flag:
+            self.flags.append(flag)
+        self.equipment.setdefault(number, ())
+        return number
+
     def _describe(self, seg: Segment, tag: str) -> None:
         last = self.goods[-1]
         if tag == "FTX" and component(seg, 0) == "AAA":
-            self.goods[-1] = GoodsItem(last.hs_code, component(seg, 3, 0), last.packages, last.gross_mass_kg)
+            text = " ".join(t.strip() for t in _components(seg, 3) if t.strip())
+            described = f"{last.description} {text}" if last.description and text else last.description or text
+            self.goods[-1] = GoodsItem(last.hs_code, described, last.packages, last.gross_mass_kg)
         elif tag == "PIA" and component(seg, 1, 0):
             self.goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
                                        last.gross_mass_kg)
-        elif tag == "MEA" and component(seg, 2, 1):
-            try:
-                mass = float(component(seg, 2, 1)) * (0.45359237 if component(seg, 2, 0) == "LBR" else 1.0)
-            except ValueError:
-                return
-            self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, round(mass, 3))
+        elif tag == "MEA" and component(seg, 2, 1) and (component(seg, 1, 0) in _GROSS_MASS or (
+                component(seg, 0) in _WEIGHT_PURPOSES and not component(seg, 1, 0))):
+            unit = component(seg, 2, 0)
+            mass, flag = mass_kg(component(seg, 2, 1), _ACE_UNITS.get(unit, unit), f"MEA+{component(seg, 0)}")
+            if flag:
+                self.flags.append(flag)
+            else:
+                self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
+
+
+#: Segments after which a SEL no longer seals the container of the last EQD: the next
+#: equipment, a consignment, a goods item, a control total, a transport stage.
+_ENDS_EQUIPMENT = frozenset({"CNI", "GID", "CNT", "TDT", "UNT"})
+#: MEA measured attributes (UN/EDIFACT 6313) that are a goods item's gross mass: G gross weight,
+#: AAD consignment gross weight (a volume, e.g. AAW, or a net weight is not its gross mass).
+_GROSS_MASS = frozenset({"G", "AAD"})
+#: MEA measurement purposes (UN/EDIFACT 6311) that are a weight without an attribute: WT
+#: weights, AAI item weight (as US CBP ACE manifests send it).
+_WEIGHT_PURPOSES = frozenset({"WT", "AAI"})
+#: Mass units of US CBP ACE manifests (ANSI X12 355 codes): K kilograms, L pounds.
+_ACE_UNITS = {"K": "KGM", "L": "LBR"}
+
+
+def _components(seg: Segment, element: int) -> list[str]:
+    """Every component of a segment's data element ``element`` (a lone value as one)."""
+    value = seg.elements[element] if len(seg.elements) > element else ""
+    return [str(v or "") for v in value] if isinstance(value, list) else [str(value or "")]
 
 
 #: Transport document name codes (UN/EDIFACT 1001) of a DOC segment: 705 bill of lading, 706
@@ -508,31 +543,49 @@ def read_consignments(message: Message) -> Iterator[Record]:
     CUSCAR of one consignment) is one Consignment: bill of lading RFF+BM/BH/AWB/MB, else its
     first reference, else the message reference."""
     if not any(seg.tag.strip() == "CNI" for seg in message.segments):
+        if message.truncated:  # one consignment cut short: nothing of it is kept (its Rejection says so)
+            return
         head, _ = _groups(message, lambda s: False)
         parts = _DocumentParts().read(message.segments)
         bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), message.ref)
-        yield _consignment(head, parts, bl, _named_house(parts.refs), parts.equipment, head.ports, message.where)
+        yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.equipment.items()), head.ports,
+                           message.where)
         return
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
     first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
     header = _DocumentParts().read(message.segments[1:first])
-    seals = dict(header.equipment)
     for group in groups:
         parts = _DocumentParts().read(group[1:], places=True)
         parts.parties[:0] = header.parties
-        containers = dict(parts.equipment)
+        containers = {number: seals or header.equipment.get(number, ()) for number, seals in parts.equipment.items()}
         for number in parts.placed:
-            containers.setdefault(number, seals.get(number, ()))
-        if not containers and len(groups) == 1:  # the one consignment: the conveyance's equipment is its own
-            containers = dict(header.equipment)
+            containers.setdefault(number, header.equipment.get(number, ()))
+        if not containers and len(groups) == 1 and not message.truncated:  # the one consignment: the conveyance's
+            containers = dict(header.equipment)                              # equipment is its own
             parts.flags[:0] = header.flags
-        item = component(group[0], 0, 0)
-        documents = [number for code, number in parts.documents if code in _TRANSPORT_DOCUMENTS]
-        bl = (_named_bill(parts.refs) or component(group[0], 1, 0) or next(iter(documents), "")
-              or next((r.value for r in parts.refs if r.value), "") or f"{message.ref}/{item}")
-        house = _named_house(parts.refs) or any(code in _HOUSE_DOCUMENTS for code, _ in parts.documents)
-        ports = {**head.ports, **{q: v for q, v in parts.ports.items() if v}}
-        yield _consignment(head, parts, bl, house, list(containers.items()), ports, f"{message.where} CNI {item}")
+        yield _consignment(head, parts, *_cni_bill(message, head, group[0], parts), list(containers.items()),
+                           {**head.ports, **{q: v for q, v in parts.ports.items() if v}},
+                           f"{message.where} CNI {component(group[0], 0, 0)}")
+
+
+def _cni_bill(message: Message, head: _Header, cni: Segment, parts: _DocumentParts) -> tuple[str, bool]:
+    """(bill of lading, house?) of a CUSCAR CNI group: its own house bill (RFF+BH), else the
+    CNI's document number, else its RFF+BM or AWB, else a transport document's DOC number,
+    else its first reference that is not its master's (RFF+MB links a house bill to its
+    master bill, which is another consignment), else one made of the vessel, the voyage and the
+    CNI item number (the same whenever the report is re-sent). A house bill: RFF+BH, a house
+    document (DOC 714, 703), or a master named by RFF+MB other than the bill itself."""
+    by_kind = {r.kind: r.value for r in reversed(parts.refs) if r.value}
+    documents = [number for code, number in parts.documents if code in _TRANSPORT_DOCUMENTS]
+    item = component(cni, 0, 0)
+    made = (f"{_vessel_key(head).replace('|', '/')}/CNI {item}" if head.vessel or head.voyage
+            else f"{message.ref}/CNI {item}")
+    bl = (by_kind.get("BH") or component(cni, 1, 0) or by_kind.get("BM") or by_kind.get("AWB")
+          or next(iter(documents), "") or next((r.value for r in parts.refs if r.value and r.kind != "MB"), "")
+          or made)
+    house = ("BH" in by_kind or any(code in _HOUSE_DOCUMENTS for code, _ in parts.documents)
+             or by_kind.get("MB", bl) != bl)
+    return bl, house
 
 
 def _named_bill(refs: list[DocumentReference]) -> str:
@@ -570,8 +623,8 @@ READERS: dict[str, Callable[[Message], Iterator[Record]]] = {
 }
 
 
-#: Message types read one container group at a time: a truncated one keeps its complete groups.
-GROUPED = frozenset({"BAPLIE", "MOVINS", "COARRI", "COPRAR", "CODECO"})
+#: Message types read one group at a time: a truncated one keeps its complete groups.
+GROUPED = frozenset(KEPT_AFTER_BREAK)
 
 
 def read_edifact(data: bytes, source: str) -> Iterator[Record]:
