@@ -122,6 +122,8 @@ def test_cuscar_consignment_in_a_functional_group() -> None:
     # per CNI group
     assert (c.bill_of_lading, c.kind) == ("KH041122106", "house")
     assert c.source.endswith("CNI 3741")
+    # LOC+60+0901 (a US CBP port code, not a UN/LOCODE) was taken as the port of discharge
+    assert c.port_of_discharge == "" and "malformed-unlocode" in {f.code for f in c.flags}
     assert ("consignee", "KATHY SMITH", "US") in {(p.role, p.name, p.country) for p in c.parties}
     assert c.containers == (("10000325", (Seal("SEALEQUNO001", ""),)),)
     # FTX+AAA+++IRON COIL:SHEET METAL: both lines of the description (the second was dropped)

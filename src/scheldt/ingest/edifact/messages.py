@@ -167,9 +167,10 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
 
 
 #: LOC qualifiers whose place is a port (UN/LOCODE) Scheldt reads: 5 place of departure, 9 port
-#: of loading, 11 port of discharge, 76 original port of loading (others, e.g. 147 a stowage
+#: of loading, 11 port of discharge, 60 place of first arrival (a cargo report's port of
+#: discharge when it gives no LOC+11), 76 original port of loading (others, e.g. 147 a stowage
 #: cell or 165 a terminal, are kept as given).
-_PORT_QUALIFIERS = frozenset({"5", "9", "11", "76"})
+_PORT_QUALIFIERS = frozenset({"5", "9", "11", "60", "76"})
 
 
 def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
