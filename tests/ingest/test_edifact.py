@@ -233,6 +233,33 @@ def test_a_cargo_report_cut_short_keeps_its_complete_consignments() -> None:
     assert isinstance(only, Rejection) and only.why.endswith("nothing of it is kept")
 
 
+def test_bills_kinds_masses_and_seals_a_second_review_found_wrong() -> None:
+    """A second attack review: an IFTMIN naming its master (RFF+MB) before its own house bill
+    was filed under the master; a container's MEA after the goods item's replaced the goods'
+    gross mass, and so did each split's (SGP) MEA; a master listing its houses' DOC 714 was read
+    as a house; two CNI groups under one bill, and a header and a consignment giving one box
+    different seals, passed without a flag; a CNI without item number was named 'CNI '."""
+    iftmin = IFTMIN.replace("RFF+BM:MAEU123456789'", "RFF+MB:MASTER1'RFF+BH:HOUSE1'").replace(
+        "EQD+CN+MSKU9070323:6346:5+45R1'", "EQD+CN+MSKU9070323:6346:5+45R1'MEA+AAE+G+KGM:23800'")
+    iftmin = iftmin.replace("UNT+17+IM1", "UNT+19+IM1")
+    [house] = list(read_edifact(iftmin.encode(), "house.edi"))
+    assert isinstance(house, Consignment) and house.flags == ()
+    assert (house.bill_of_lading, house.kind, house.goods[0].gross_mass_kg) == ("HOUSE1", "house", 19800.0)
+    body = (CUSCAR_HEAD + "EQD+CN+MSCU1234566'SEL+S-H1+CA'"
+            "CNI+1+MBL1'DOC+714+HB-1'GID+1+300:BG'MEA+AAE+G+KGM:20000'SGP+MSCU1234566'MEA+AAE+G+KGM:12000'"
+            "EQD+CN+MSCU1234566'SEL+S-OTHER+CA'"
+            "CNI+2+MBL1'SGP+MSCU1234566'CNI'RFF+ZZZ:REF9'SGP+MSCU1234566'")
+    first, second, third = list(read_edifact(_cuscar(body), "review2.edi"))
+    assert isinstance(first, Consignment) and isinstance(second, Consignment) and isinstance(third, Consignment)
+    assert (first.bill_of_lading, first.kind, first.goods[0].gross_mass_kg) == ("MBL1", "master", 20000.0)
+    assert first.containers == (("MSCU1234566", (Seal("S-OTHER", "CAR"),)),)
+    assert [f.code for f in first.flags] == ["seal-conflict"]
+    assert "S-OTHER in this consignment, S-H1 in the report's equipment" in first.flags[0].why
+    assert second.bill_of_lading == "MBL1" and [f.code for f in second.flags] == ["bill-repeated-in-report"]
+    assert second.containers == (("MSCU1234566", (Seal("S-H1", "CAR"),)),)
+    assert (third.bill_of_lading, third.source.rsplit(" ", 1)[-1]) == ("REF9", "#3")
+
+
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
     schedule = read("IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi")
     first = schedule[0]

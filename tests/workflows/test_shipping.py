@@ -298,13 +298,16 @@ def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, 
 
 
 def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engine: Engine, tmp_path: Path) -> None:
-    """An attack review: the UNT-count flag named the message reference, and a document's version
-    hash covers its flags, so each re-send of the same miscounted CUSCAR added a version."""
-    from tests.ingest.test_edifact import CUSCAR_HEAD
+    """Attack reviews: the UNT-count flag named the message reference, and a document's version
+    hash covered its flags, so each re-send of the same miscounted CUSCAR added a version; so
+    did the same report sent again with its count right (flags about the message that carried a
+    document are no longer part of its version)."""
+    from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
 
     for ref in ("1", "2"):
         (tmp_path / f"u{ref}.edi").write_text(f"UNH+{ref}+CUSCAR:D:03B:UN'{CUSCAR_HEAD}CNI+1+BLX1'SGP+MSCU1234566'"
                                               f"UNT+99+{ref}'")
+    (tmp_path / "u3.edi").write_bytes(_cuscar(f"{CUSCAR_HEAD}CNI+1+BLX1'SGP+MSCU1234566'", "3"))
     with unit_of_work(engine) as uow:
-        reports = [ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("u1.edi", "u2.edi")]
-    assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0)]
+        reports = [ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("u1.edi", "u2.edi", "u3.edi")]
+    assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0), (1, 0)]

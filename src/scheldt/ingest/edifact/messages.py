@@ -438,10 +438,13 @@ class _DocumentParts:
     def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
         """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
         box = None  # the container whose equipment group is being read, for its SEL segments
+        weighing = False  # whether an MEA weighs the last goods item (not a split of it or a container)
         for seg in segments:
             tag = seg.tag.strip()
             if tag in _ENDS_EQUIPMENT:
                 box = None
+            if tag in ("SGP", "EQD", "CNI", "CNT"):
+                weighing = False
             if tag == "NAD":
                 role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
                 name = component(seg, 3, 0) or component(seg, 2, 0)
@@ -452,7 +455,8 @@ class _DocumentParts:
             elif tag == "GID":
                 packages = component(seg, 1, 0)
                 self.goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
-            elif tag in ("FTX", "PIA", "MEA") and self.goods:
+                weighing = True
+            elif tag in ("FTX", "PIA") and self.goods or tag == "MEA" and self.goods and weighing:
                 self._describe(seg, tag)
             elif tag == "EQD":
                 box = self._equipment(component(seg, 1, 0))
@@ -498,7 +502,7 @@ class _DocumentParts:
             mass, flag = mass_kg(component(seg, 2, 1), _ACE_UNITS.get(unit, unit), f"MEA+{component(seg, 0)}")
             if flag:
                 self.flags.append(flag)
-            else:
+            elif last.gross_mass_kg is None:  # the first gross mass given for the item
                 self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
 
 
@@ -555,47 +559,68 @@ def read_consignments(message: Message) -> Iterator[Record]:
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
     first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
     header = _DocumentParts().read(message.segments[1:first])
-    for group in groups:
+    bills: dict[str, str] = {}  # bill of lading -> the CNI group that gave it first
+    for n, group in enumerate(groups, 1):
+        item = component(group[0], 0, 0) or f"#{n}"
         parts = _DocumentParts().read(group[1:], places=True)
         parts.parties[:0] = header.parties
         containers = {number: seals or header.equipment.get(number, ()) for number, seals in parts.equipment.items()}
+        parts.flags += _seal_conflicts(parts.equipment, header.equipment)
         for number in parts.placed:
             containers.setdefault(number, header.equipment.get(number, ()))
         if not containers and len(groups) == 1 and not message.truncated:  # the one consignment: the conveyance's
             containers = dict(header.equipment)                              # equipment is its own
             parts.flags[:0] = header.flags
-        yield _consignment(head, parts, *_cni_bill(message, head, group[0], parts), list(containers.items()),
-                           {**head.ports, **{q: v for q, v in parts.ports.items() if v}},
-                           f"{message.where} CNI {component(group[0], 0, 0)}")
+        bl, house = _cni_bill(message, head, group[0], item, parts)
+        if bl in bills:
+            parts.flags.append(Flag("CNI", "bill-repeated-in-report", f"CNI {item} names bill {bl}, as CNI {bills[bl]} "
+                                    "of the same report did: stored as a later version of it"))
+        bills.setdefault(bl, item)
+        yield _consignment(head, parts, bl, house, list(containers.items()),
+                           {**head.ports, **{q: v for q, v in parts.ports.items() if v}}, f"{message.where} CNI {item}")
 
 
-def _cni_bill(message: Message, head: _Header, cni: Segment, parts: _DocumentParts) -> tuple[str, bool]:
+def _cni_bill(message: Message, head: _Header, cni: Segment, item: str, parts: _DocumentParts) -> tuple[str, bool]:
     """(bill of lading, house?) of a CUSCAR CNI group: its own house bill (RFF+BH), else the
     CNI's document number, else its RFF+BM or AWB, else a transport document's DOC number,
     else its first reference that is not its master's (RFF+MB links a house bill to its
     master bill, which is another consignment), else one made of the vessel, the voyage and the
-    CNI item number (the same whenever the report is re-sent). A house bill: RFF+BH, a house
-    document (DOC 714, 703), or a master named by RFF+MB other than the bill itself."""
+    CNI item number (``item``; the same whenever the report is re-sent). A house bill: one
+    given by RFF+BH or by a house document (DOC 714, 703), or one whose master RFF+MB names
+    (a master listing its houses' DOC 714 stays a master)."""
     by_kind = {r.kind: r.value for r in reversed(parts.refs) if r.value}
     documents = [number for code, number in parts.documents if code in _TRANSPORT_DOCUMENTS]
-    item = component(cni, 0, 0)
     made = (f"{_vessel_key(head).replace('|', '/')}/CNI {item}" if head.vessel or head.voyage
             else f"{message.ref}/CNI {item}")
     bl = (by_kind.get("BH") or component(cni, 1, 0) or by_kind.get("BM") or by_kind.get("AWB")
           or next(iter(documents), "") or next((r.value for r in parts.refs if r.value and r.kind != "MB"), "")
           or made)
-    house = ("BH" in by_kind or any(code in _HOUSE_DOCUMENTS for code, _ in parts.documents)
-             or by_kind.get("MB", bl) != bl)
+    house = (by_kind.get("BH") == bl or by_kind.get("MB", bl) != bl
+             or any(code in _HOUSE_DOCUMENTS and number == bl for code, number in parts.documents))
     return bl, house
 
 
 def _named_bill(refs: list[DocumentReference]) -> str:
-    """The first bill of lading or waybill number among ``refs`` (RFF+BM, BH, AWB, MB), or ""."""
-    return next((r.value for r in refs if r.kind in ("BM", "BH", "AWB", "MB") and r.value), "")
+    """The document's own bill of lading or waybill number among ``refs``: its house bill
+    (RFF+BH), else its bill (BM), else its air waybill (AWB), else its master's (MB, when it
+    names no bill of its own); "" when none."""
+    by_kind = {r.kind: r.value for r in reversed(refs) if r.value}
+    return next((by_kind[k] for k in ("BH", "BM", "AWB", "MB") if k in by_kind), "")
 
 
 def _named_house(refs: list[DocumentReference]) -> bool:
-    return any(r.kind == "BH" for r in refs)
+    """Whether the document is a house bill: it names a house bill (RFF+BH)."""
+    return any(r.kind == "BH" and r.value for r in refs)
+
+
+def _seal_conflicts(own: dict[str, tuple[Seal, ...]], header: dict[str, tuple[Seal, ...]]) -> list[Flag]:
+    """Flags for containers whose seals in a consignment's own EQD differ from those the
+    report's header gives the same container (a seal changed, or a typing error: an officer
+    wants to see both)."""
+    return [Flag("SEL", "seal-conflict", f"{number}: sealed {', '.join(s.number for s in seals)} in this consignment, "
+                 f"{', '.join(s.number for s in header[number])} in the report's equipment")
+            for number, seals in own.items()
+            if seals and header.get(number) and {s.number for s in seals} != {s.number for s in header[number]}]
 
 
 def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
