@@ -260,6 +260,17 @@ def test_bills_kinds_masses_and_seals_a_second_review_found_wrong() -> None:
     assert (third.bill_of_lading, third.source.rsplit(" ", 1)[-1]) == ("REF9", "#3")
 
 
+def test_a_cancelled_cargo_report_flags_its_consignments() -> None:
+    """A second review: a CUSCAR with BGM message function 1 (cancellation) was read as an
+    original, so the carrier's withdrawal of its report was invisible."""
+    body = CUSCAR_HEAD.replace("BGM+85+MAN-1+9'", "BGM+85+MAN-1+1'") + "CNI+1+BL1'SGP+MSCU1234566'"
+    [c] = list(read_edifact(_cuscar(body), "cancel.edi"))
+    assert isinstance(c, Consignment) and [f.code for f in c.flags] == ["cancelled-by-sender"]
+    assert c.flags[0].why.startswith("the sender cancels this report of BL1 (BGM message function 1: cancellation)")
+    [original] = list(read_edifact(_cuscar(CUSCAR_HEAD + "CNI+1+BL1'SGP+MSCU1234566'"), "original.edi"))
+    assert original.flags == ()  # type: ignore[union-attr]
+
+
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
     schedule = read("IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi")
     first = schedule[0]

@@ -311,3 +311,17 @@ def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engin
     with unit_of_work(engine) as uow:
         reports = [ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("u1.edi", "u2.edi", "u3.edi")]
     assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0), (1, 0)]
+
+
+def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engine, tmp_path: Path) -> None:
+    from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
+
+    body = CUSCAR_HEAD + "CNI+1+BLC1'NAD+CN+++ACME TRADING BV'SGP+MSCU1234566'"
+    (tmp_path / "original.edi").write_bytes(_cuscar(body, "1"))
+    (tmp_path / "cancel.edi").write_bytes(_cuscar(body.replace("BGM+85+MAN-1+9'", "BGM+85+MAN-1+1'"), "2"))
+    with unit_of_work(engine) as uow:
+        added = [ingest_file(uow, tmp_path / n, IngestOptions(), NOW).added for n in ("original.edi", "cancel.edi")]
+        timeline = container_timeline(uow, "MSCU1234566")
+    assert added == [1, 1]
+    versions = [d for d in timeline.unmatched_documents if d["document_ref"] == "BLC1"]
+    assert sorted(f["code"] for d in versions for f in d["flags"]) == ["cancelled-by-sender"]

@@ -130,6 +130,7 @@ class _Header:
         self.terminals: dict[str, str] = {}  # LOC qualifier -> terminal code (see _terminal)
         self.own_terminal = ""  # LOC+165 giving a terminal as its own place (see _terminal)
         self.bgm = ""
+        self.function = ""  # BGM message function (UN/EDIFACT 1225): 9 original, 5 replace, 1 cancellation...
         self.refs: list[DocumentReference] = []
 
 
@@ -144,6 +145,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             groups[-1].append(seg)
         elif tag == "BGM":
             head.bgm = component(seg, 0, 0)
+            head.function = component(seg, 2, 0)
         elif tag == "DTM":
             q, t = _dtm(seg)
             if q in ("137", "178", "136", "133") and t is None and component(seg, 0, 1):
@@ -600,6 +602,10 @@ def _cni_bill(message: Message, head: _Header, cni: Segment, item: str, parts: _
     return bl, house
 
 
+#: BGM message functions (UN/EDIFACT 1225) that withdraw what a message reported.
+_CANCELLING = {"1": "cancellation", "3": "deletion"}
+
+
 def _named_bill(refs: list[DocumentReference]) -> str:
     """The document's own bill of lading or waybill number among ``refs``: its house bill
     (RFF+BH), else its bill (BM), else its air waybill (AWB), else its master's (MB, when it
@@ -625,7 +631,11 @@ def _seal_conflicts(own: dict[str, tuple[Seal, ...]], header: dict[str, tuple[Se
 
 def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
                  containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str) -> Consignment:
-    """The Consignment of bill of lading ``bl`` made of ``parts`` under the message's ``head``."""
+    """The Consignment of bill of lading ``bl`` made of ``parts`` under the message's ``head``;
+    flagged when the message cancels or deletes what it reports (BGM function 1 or 3)."""
+    if head.function in _CANCELLING:
+        parts.flags.append(Flag("BGM", "cancelled-by-sender", f"the sender cancels this report of {bl} (BGM message "
+                                f"function {head.function}: {_CANCELLING[head.function]}); earlier versions are kept"))
     return Consignment(
         bill_of_lading=bl, kind="house" if house else "master",
         booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
