@@ -542,13 +542,13 @@ def read_consignments(message: Message) -> Iterator[Record]:
     item names the containers it is placed in with SGP), after the message's header, whose
     parties, transport (TDT, LOC) and equipment (EQD with SEL) apply to all of them: one
     Consignment per CNI group, with the header's parties and its own, and as containers its
-    own EQD and those its goods are placed in (seals from the header's EQD); the header's
-    equipment is a consignment's only when the message holds that one. Its bill of lading is
-    its RFF+BM/BH (or AWB/MB), else the CNI's document number, else a transport document's DOC
-    number, else its first reference, else ``<message ref>/<CNI item number>``; it is a house
-    bill for RFF+BH or a house document (DOC 714, 703). A message without CNI (IFTMIN, a
-    CUSCAR of one consignment) is one Consignment: bill of lading RFF+BM/BH/AWB/MB, else its
-    first reference, else the message reference."""
+    own EQD and those its goods are placed in (seals from the header's EQD, a different seal
+    flagged); the header's equipment is a consignment's only when the message holds that one.
+    Its bill of lading and kind are :func:`_cni_bill`'s; a bill given twice in one report is
+    flagged. A message without CNI (IFTMIN, a CUSCAR of one consignment) is one Consignment:
+    bill of lading :func:`_named_bill`, else its first reference, else the message reference;
+    a house bill when it names one (RFF+BH). A message cut short keeps its complete CNI groups,
+    and nothing when it has none."""
     if not any(seg.tag.strip() == "CNI" for seg in message.segments):
         if message.truncated:  # one consignment cut short: nothing of it is kept (its Rejection says so)
             return
@@ -633,16 +633,16 @@ def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
                  containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str) -> Consignment:
     """The Consignment of bill of lading ``bl`` made of ``parts`` under the message's ``head``;
     flagged when the message cancels or deletes what it reports (BGM function 1 or 3)."""
-    if head.function in _CANCELLING:
-        parts.flags.append(Flag("BGM", "cancelled-by-sender", f"the sender cancels this report of {bl} (BGM message "
-                                f"function {head.function}: {_CANCELLING[head.function]}); earlier versions are kept"))
+    cancelled = [Flag("BGM", "cancelled-by-sender", f"the sender cancels this report of {bl} (BGM message function "
+                      f"{head.function}: {_CANCELLING[head.function]}); earlier versions are kept")
+                 ] if head.function in _CANCELLING else []
     return Consignment(
         bill_of_lading=bl, kind="house" if house else "master",
         booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
         parties=tuple(parts.parties), goods=tuple(parts.goods), containers=tuple(containers),
         port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
         vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
-        flags=(*head.flags, *parts.flags),
+        flags=(*head.flags, *parts.flags, *cancelled),
     )
 
 
