@@ -271,6 +271,16 @@ def test_a_cancelled_cargo_report_flags_its_consignments() -> None:
     assert original.flags == ()  # type: ignore[union-attr]
 
 
+def test_a_consignment_s_vessel_is_its_main_carriage() -> None:
+    """A second review: the first TDT was taken as the vessel, so an IFTMIN listing its road
+    pre-carriage (TDT stage 10) first named a truck as the vessel and its trip as the voyage."""
+    truck = "TDT+10+TRK-88+3++HAULIER:172+++1-ABC-234:::TRUCK'"
+    iftmin = IFTMIN.replace("TDT+20+", truck + "TDT+20+").replace("UNT+17+IM1", "UNT+18+IM1")
+    [c] = list(read_edifact(iftmin.encode(), "precarriage.edi"))
+    assert isinstance(c, Consignment) and c.flags == ()
+    assert (c.voyage, c.vessel) == ("512W", Vessel(imo="9321483", name="KING OF THE SEAS"))
+
+
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
     schedule = read("IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi")
     first = schedule[0]

@@ -553,6 +553,7 @@ def read_consignments(message: Message) -> Iterator[Record]:
         if message.truncated:  # one consignment cut short: nothing of it is kept (its Rejection says so)
             return
         head, _ = _groups(message, lambda s: False)
+        _main_carriage(head, message.segments)
         parts = _DocumentParts().read(message.segments)
         bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), message.ref)
         yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.equipment.items()), head.ports,
@@ -561,6 +562,7 @@ def read_consignments(message: Message) -> Iterator[Record]:
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
     first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
     header = _DocumentParts().read(message.segments[1:first])
+    _main_carriage(head, message.segments[1:first])
     bills: dict[str, str] = {}  # bill of lading -> the CNI group that gave it first
     for n, group in enumerate(groups, 1):
         item = component(group[0], 0, 0) or f"#{n}"
@@ -580,6 +582,17 @@ def read_consignments(message: Message) -> Iterator[Record]:
         bills.setdefault(bl, item)
         yield _consignment(head, parts, bl, house, list(containers.items()),
                            {**head.ports, **{q: v for q, v in parts.ports.items() if v}}, f"{message.where} CNI {item}")
+
+
+def _main_carriage(head: _Header, segments: list[Segment]) -> None:
+    """Take the vessel and voyage of a consignment's main carriage: the first TDT of transport
+    stage 20 (UN/EDIFACT 8051) among ``segments`` when the message gives one, instead of its
+    first TDT (an IFTMIN lists pre-carriage, 10, before it: a truck's plate was read as the
+    vessel). Kept to consignments: event ids of other messages are made of their vessel."""
+    main = next((seg for seg in segments if seg.tag.strip() == "TDT" and component(seg, 0) == "20"), None)
+    if main is not None:
+        head.vessel, head.voyage, flags = _vessel(main)
+        head.flags += [f for f in flags if f not in head.flags]
 
 
 def _cni_bill(message: Message, head: _Header, cni: Segment, item: str, parts: _DocumentParts) -> tuple[str, bool]:
