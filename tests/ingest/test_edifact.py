@@ -281,6 +281,17 @@ def test_a_consignment_s_vessel_is_its_main_carriage() -> None:
     assert (c.voyage, c.vessel) == ("512W", Vessel(imo="9321483", name="KING OF THE SEAS"))
 
 
+def test_an_empty_party_and_a_fractional_package_count_are_flagged() -> None:
+    """A second review: an empty NAD was kept as a party with neither role name nor name, and a
+    package count of 10.5 was dropped without a word."""
+    body = CUSCAR_HEAD + "CNI+1+BL1'NAD+CN'NAD+CZ+++SHIPPER SA'GID+1+10.5:CT'SGP+MSCU1234566'"
+    [c] = list(read_edifact(_cuscar(body), "empty.edi"))
+    assert isinstance(c, Consignment)
+    assert [(p.role, p.name) for p in c.parties] == [("shipper", "SHIPPER SA")]
+    assert [f.code for f in c.flags] == ["empty-party", "unreadable-packages"]
+    assert c.goods[0].packages is None
+
+
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
     schedule = read("IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi")
     first = schedule[0]

@@ -448,14 +448,14 @@ class _DocumentParts:
             if tag in ("SGP", "EQD", "CNI", "CNT"):
                 weighing = False
             if tag == "NAD":
-                role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
-                name = component(seg, 3, 0) or component(seg, 2, 0)
-                address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
-                self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
+                self._party(seg)
             elif tag == "RFF":
                 self.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
             elif tag == "GID":
                 packages = component(seg, 1, 0)
+                if packages and not packages.isdigit():
+                    self.flags.append(Flag("GID", "unreadable-packages", f"goods item {component(seg, 0) or '?'}: "
+                                           f"{packages[:20]!r} packages is not a whole number; not used"))
                 self.goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
                 weighing = True
             elif tag in ("FTX", "PIA") and self.goods or tag == "MEA" and self.goods and weighing:
@@ -475,6 +475,19 @@ class _DocumentParts:
             elif tag == "LOC" and places:
                 _place(self.ports, seg, self.flags)
         return self
+
+    def _party(self, seg: Segment) -> None:
+        """A NAD party: role (UN/EDIFACT 3035 as Scheldt names it), name (party name, else the
+        name and address lines), its id, address, country. A NAD naming no one (no id, no name)
+        is flagged, not kept as a party."""
+        role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
+        name = component(seg, 3, 0) or component(seg, 2, 0)
+        if not name.strip() and not component(seg, 1, 0).strip():
+            self.flags.append(Flag("NAD", "empty-party", f"NAD+{component(seg, 0)[:3] or '?'} names no party "
+                                   "(no identifier, no name); not kept"))
+            return
+        address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
+        self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
 
     def _equipment(self, raw: str) -> str | None:
         """Start the equipment group of EQD container ``raw``: its number (None, flagged, when
