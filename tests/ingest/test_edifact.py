@@ -292,6 +292,31 @@ def test_an_empty_party_and_a_fractional_package_count_are_flagged() -> None:
     assert c.goods[0].packages is None
 
 
+@pytest.mark.parametrize("packages", ["\u00b2", "9" * 5000, "12345678901234567890123"])
+def test_a_package_count_python_cannot_or_json_should_not_hold_is_flagged(packages: str) -> None:
+    """A third review: a count of superscript digits ('²'.isdigit() is true, int('²') raises), of
+    5,000 digits (past Python's conversion limit) or past 64 bits (written to the store's JSON)
+    ended the ingest with a traceback."""
+    body = CUSCAR_HEAD + f"CNI+1+BL1'GID+1+{packages}:CT'SGP+MSCU1234566'"
+    [c] = list(read_edifact(_cuscar(body), "count.edi"))
+    assert isinstance(c, Consignment) and c.goods[0].packages is None
+    assert [f.code for f in c.flags] == ["unreadable-packages"]
+    [msg] = list(read_messages(CODECO.replace("UNT+10+1", "UNT+\u00b2+1").encode(), "c.edi"))
+    assert isinstance(msg, Message) and [f.code for f in msg.flags] == ["segment-count-mismatch"]
+
+
+def test_a_report_without_vessel_or_bill_numbers_keeps_its_names_when_renumbered() -> None:
+    """A third review: without vessel and voyage, the made-up bill was '<message ref>/CNI n', so a
+    re-send under a new message reference was a new document; an IFTMIN's containers named only by
+    SGP were dropped."""
+    body = "BGM+85+MAN-77+9'DTM+137:20260301:102'CNI+1'NAD+CN+++ACME'SGP+MSCU1234566'"
+    read = [c for ref in ("1", "2") for c in read_edifact(_cuscar(body, ref), "x.edi")]
+    assert {c.bill_of_lading for c in read if isinstance(c, Consignment)} == {"MAN-77/CNI 1"} and len(read) == 2
+    iftmin = b"UNH+1+IFTMIN:D:03B:UN'BGM+340+D+9'RFF+BM:BL9'GID+1+5:CT'SGP+MSCU1234566+5'UNT+6+1'"
+    [c] = list(read_edifact(iftmin, "sgp.edi"))
+    assert isinstance(c, Consignment) and c.containers == (("MSCU1234566", ()),)
+
+
 def test_iftsai_port_rotation_and_iftsta_status() -> None:
     schedule = read("IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi")
     first = schedule[0]

@@ -325,3 +325,17 @@ def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engi
     assert added == [1, 1]
     versions = [d for d in timeline.unmatched_documents if d["document_ref"] == "BLC1"]
     assert sorted(f["code"] for d in versions for f in d["flags"]) == ["cancelled-by-sender"]
+
+
+def test_a_report_re_sent_without_its_interchange_trailer_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    """A third review: the UNZ flag of an interchange cut after its last message made each of
+    its documents a new version, identical but for that flag."""
+    from tests.ingest.test_edifact import SEA_CUSCAR
+
+    whole = f"UNB+UNOA:2+CARRIER+CUSTOMS+260301:0800+77'{SEA_CUSCAR}UNZ+1+77'"
+    (tmp_path / "whole.edi").write_text(whole)
+    (tmp_path / "no-unz.edi").write_text(whole[:whole.index("UNZ+")])
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / n, IngestOptions(), NOW) for n in ("whole.edi", "no-unz.edi")]
+    assert "no-interchange-trailer" in reports[1].flag_kinds
+    assert [r.added for r in reports] == [3, 0]

@@ -17,15 +17,20 @@ from scheldt.store.rows import aware, fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 
+#: Flag fields of the EDIFACT envelope (the message's UNT, the interchange's UNZ): about the
+#: transmission, not the document.
+_ENVELOPE_FIELDS = frozenset({"UNT", "UNZ"})
+
+
 def version_hash(doc: Consignment) -> str:
     """Hash of a document's facts (not of where it was read from, nor of flags about the
-    message that carried it: an EDIFACT UNT segment count or a message cut short, which a
-    re-send of the same facts mends or repeats). A document without an issue date hashes as it
-    did before ``issued_at`` existed (migration 0019), so re-sending it after the upgrade still
-    adds nothing."""
+    message that carried it: an EDIFACT UNT segment count, a message cut short, an interchange
+    without its UNZ, which a re-send of the same facts mends or repeats). A document without an
+    issue date hashes as it did before ``issued_at`` existed (migration 0019), so re-sending it
+    after the upgrade still adds nothing."""
     facts = plain(doc)
     facts.pop("source")
-    facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") != "UNT"]
+    facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") not in _ENVELOPE_FIELDS]
     if facts.get("issued_at") is None:
         facts.pop("issued_at", None)
     return fact_digest(facts)

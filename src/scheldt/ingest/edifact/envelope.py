@@ -204,7 +204,7 @@ def _close(current: list[Segment], start: int, source: str, extra: tuple[Flag, .
     unt = current[-1]
     count, unt_ref = component(unt, 0), component(unt, 1)
     flags = []
-    if not count.isdigit() or int(count) != len(current):
+    if not (count.isascii() and count.isdigit()) or len(count) > 6 or int(count) != len(current):
         # the text names no message reference (the record's source does): the same message re-sent
         # under another reference holds the same facts (a review saw each re-send add a version)
         flags.append(Flag("UNT", "segment-count-mismatch", f"UNT says {count or 'nothing'} segments, the "

@@ -131,6 +131,7 @@ class _Header:
         self.own_terminal = ""  # LOC+165 giving a terminal as its own place (see _terminal)
         self.bgm = ""
         self.function = ""  # BGM message function (UN/EDIFACT 1225): 9 original, 5 replace, 1 cancellation...
+        self.document_id = ""  # BGM document number (the report's or instruction's own number)
         self.refs: list[DocumentReference] = []
 
 
@@ -146,6 +147,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
         elif tag == "BGM":
             head.bgm = component(seg, 0, 0)
             head.function = component(seg, 2, 0)
+            head.document_id = component(seg, 1, 0)
         elif tag == "DTM":
             q, t = _dtm(seg)
             if q in ("137", "178", "136", "133") and t is None and component(seg, 0, 1):
@@ -453,10 +455,12 @@ class _DocumentParts:
                 self.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
             elif tag == "GID":
                 packages = component(seg, 1, 0)
-                if packages and not packages.isdigit():
-                    self.flags.append(Flag("GID", "unreadable-packages", f"goods item {component(seg, 0) or '?'}: "
-                                           f"{packages[:20]!r} packages is not a whole number; not used"))
-                self.goods.append(GoodsItem(packages=int(packages) if packages.isdigit() else None))
+                count = int(packages) if packages.isascii() and packages.isdigit() and len(packages) <= 9 else None
+                if packages and count is None:
+                    self.flags.append(Flag("GID", "unreadable-packages", f"goods item {component(seg, 0)[:10] or '?'}: "
+                                           f"{packages[:20]!r} packages is not a whole number below a billion; "
+                                           "not used"))
+                self.goods.append(GoodsItem(packages=count))
                 weighing = True
             elif tag in ("FTX", "PIA") and self.goods or tag == "MEA" and self.goods and weighing:
                 self._describe(seg, tag)
@@ -559,7 +563,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
     flagged); the header's equipment is a consignment's only when the message holds that one.
     Its bill of lading and kind are :func:`_cni_bill`'s; a bill given twice in one report is
     flagged. A message without CNI (IFTMIN, a CUSCAR of one consignment) is one Consignment:
-    bill of lading :func:`_named_bill`, else its first reference, else the message reference;
+    bill of lading :func:`_named_bill`, else its first reference, else its BGM document number
+    (else the message reference), with the containers of its EQD and SGP segments;
     a house bill when it names one (RFF+BH). A message cut short keeps its complete CNI groups,
     and nothing when it has none."""
     if not any(seg.tag.strip() == "CNI" for seg in message.segments):
@@ -568,8 +573,11 @@ def read_consignments(message: Message) -> Iterator[Record]:
         head, _ = _groups(message, lambda s: False)
         _main_carriage(head, message.segments)
         parts = _DocumentParts().read(message.segments)
-        bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), message.ref)
-        yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.equipment.items()), head.ports,
+        bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), head.document_id or message.ref)
+        containers = dict(parts.equipment)
+        for number in parts.placed:
+            containers.setdefault(number, ())
+        yield _consignment(head, parts, bl, _named_house(parts.refs), list(containers.items()), head.ports,
                            message.where)
         return
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
@@ -612,14 +620,15 @@ def _cni_bill(message: Message, head: _Header, cni: Segment, item: str, parts: _
     """(bill of lading, house?) of a CUSCAR CNI group: its own house bill (RFF+BH), else the
     CNI's document number, else its RFF+BM or AWB, else a transport document's DOC number,
     else its first reference that is not its master's (RFF+MB links a house bill to its
-    master bill, which is another consignment), else one made of the vessel, the voyage and the
-    CNI item number (``item``; the same whenever the report is re-sent). A house bill: one
+    master bill, which is another consignment), else one made of the vessel and the voyage (or,
+    without them, the report's own BGM number) and the CNI item number (``item``; the same
+    whenever the report is re-sent, whatever its message reference). A house bill: one
     given by RFF+BH or by a house document (DOC 714, 703), or one whose master RFF+MB names
     (a master listing its houses' DOC 714 stays a master)."""
     by_kind = {r.kind: r.value for r in reversed(parts.refs) if r.value}
     documents = [number for code, number in parts.documents if code in _TRANSPORT_DOCUMENTS]
     made = (f"{_vessel_key(head).replace('|', '/')}/CNI {item}" if head.vessel or head.voyage
-            else f"{message.ref}/CNI {item}")
+            else f"{head.document_id or message.ref}/CNI {item}")
     bl = (by_kind.get("BH") or component(cni, 1, 0) or by_kind.get("BM") or by_kind.get("AWB")
           or next(iter(documents), "") or next((r.value for r in parts.refs if r.value and r.kind != "MB"), "")
           or made)
