@@ -263,12 +263,12 @@ class Supervisor:
         try:
             started = [self._start() for _ in range(self.workers)]
             self._processes, self._ready = [p for p, _ in started], [r for _, r in started]
-            announced, began = False, time.monotonic()
+            announced, warned, began = False, False, time.monotonic()
             while not self._stopping.wait(0.05 if not announced else 0.5):
                 self._replace_dead()
-                if not announced and began and time.monotonic() - began > START_WARN_S:
+                if not announced and not warned and time.monotonic() - began > START_WARN_S:
                     log.warning("workers still starting after %.0f s: not serving yet", START_WARN_S)
-                    began = 0.0  # said once
+                    warned = True
                 if not announced and all(r.is_set() for r in self._ready):
                     announced = True
                     log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port),

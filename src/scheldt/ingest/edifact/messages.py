@@ -480,6 +480,15 @@ class _DocumentParts:
                 _place(self.ports, seg, self.flags)
         return self
 
+    def containers(self, sealed: dict[str, tuple[Seal, ...]]) -> dict[str, tuple[Seal, ...]]:
+        """The containers of these parts with their seals: those of their own EQD (with their
+        own SEL, else the seals ``sealed`` gives them, e.g. a cargo report's header equipment),
+        then those their goods are placed in (SGP) with the seals ``sealed`` gives them."""
+        out = {number: seals or sealed.get(number, ()) for number, seals in self.equipment.items()}
+        for number in self.placed:
+            out.setdefault(number, sealed.get(number, ()))
+        return out
+
     def _party(self, seg: Segment) -> None:
         """A NAD party: role (UN/EDIFACT 3035 as Scheldt names it), name (party name, else the
         name and address lines), its id, address, country. A NAD naming no one (no id, no name)
@@ -574,11 +583,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
         _main_carriage(head, message.segments)
         parts = _DocumentParts().read(message.segments)
         bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), head.document_id or message.ref)
-        containers = dict(parts.equipment)
-        for number in parts.placed:
-            containers.setdefault(number, ())
-        yield _consignment(head, parts, bl, _named_house(parts.refs), list(containers.items()), head.ports,
-                           message.where)
+        yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.containers({}).items()),
+                           head.ports, message.where)
         return
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
     first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
@@ -589,10 +595,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
         item = component(group[0], 0, 0) or f"#{n}"
         parts = _DocumentParts().read(group[1:], places=True)
         parts.parties[:0] = header.parties
-        containers = {number: seals or header.equipment.get(number, ()) for number, seals in parts.equipment.items()}
+        containers = parts.containers(header.equipment)
         parts.flags += _seal_conflicts(parts.equipment, header.equipment)
-        for number in parts.placed:
-            containers.setdefault(number, header.equipment.get(number, ()))
         if not containers and len(groups) == 1 and not message.truncated:  # the one consignment: the conveyance's
             containers = dict(header.equipment)                              # equipment is its own
             parts.flags[:0] = header.flags
