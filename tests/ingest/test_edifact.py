@@ -23,7 +23,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.edifact.envelope import Message, component, read_messages
-from scheldt.ingest.edifact.messages import read_edifact
+from scheldt.ingest.edifact.messages import edi_decimal, read_edifact
 from tests.conftest import SHARED
 
 EDI = SHARED / "fixtures" / "edifact"
@@ -86,6 +86,22 @@ def test_baplie_departure_with_vgm_reefer_and_booking() -> None:
     assert first.documents == (DocumentReference("BKG", "DMG509102BAN"),)
     assert first.transport_call is not None and first.transport_call.vessel is not None
     assert (first.transport_call.vessel.call_sign, first.transport_call.vessel.name) == ("3EGY4", "DEL MONTE ROSE")
+
+
+def test_a_decimal_comma_is_read_as_the_decimal_mark() -> None:
+    """ISO 9735 allows a comma or a full stop as the decimal mark (a UNA names the one in use):
+    the real Del Monte Rose bay plan with its masses and temperatures written with commas reads
+    as with full stops; they were flagged "not a number" and lost."""
+    raw = (EDI / "BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi").read_text()
+    comma = raw.replace("KGM:23780.0'", "KGM:23780,5'").replace("TMP+2+13.6:CEL'", "TMP+2+13,6:CEL'")
+    first = next(r for r in read_edifact(("UNA:+,? '" + comma).encode(), "comma.edi"))
+    assert isinstance(first, StowagePosition)
+    assert (first.gross_mass_kg, first.verified_gross_mass_kg, first.temperature_celsius) == (23780.5, 23780.5, 13.6)
+    assert first.flags == ()
+    [consignment] = list(read_edifact(_cuscar(CUSCAR_HEAD + "CNI+1+BL1'GID+1+5:CT'MEA+AAE+G+TNE:19,8'"
+                                              "SGP+MSCU7654329+5'"), "cuscar.edi"))
+    assert isinstance(consignment, Consignment) and consignment.goods[0].gross_mass_kg == 19800.0
+    assert edi_decimal("1,2,3") == "1,2,3" and edi_decimal("-,5") == "-.5" and edi_decimal("12") == "12"
 
 
 def test_single_line_interchange_and_bad_check_digits_kept() -> None:

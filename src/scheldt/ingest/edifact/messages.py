@@ -16,6 +16,7 @@ MOVINS) and ITG (COARRI, CODECO, COPRAR) message implementation guides:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +74,17 @@ def edi_time(value: str, fmt: str) -> datetime | None:
     except ValueError:
         return None
     return t if EARLIEST <= t < LATEST else None
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+
+
+def edi_decimal(value: str) -> str:
+    """A numeric data element value with a decimal comma written with a full stop (``"12,5"`` →
+    ``"12.5"``); any other value unchanged. ISO 9735 allows either mark as the decimal sign
+    (the UNA service string advice names the one a sender uses: ``UNA,+.? '`` where ``,`` is
+    the decimal mark), so a receiver reads both."""
+    return value.replace(",", ".") if _DECIMAL_COMMA.fullmatch(value) else value
 
 
 def _dtm(seg: Segment) -> tuple[str, datetime | None]:
@@ -237,7 +249,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             what = component(seg, 1, 0) or component(seg, 0)
             if not component(seg, 2, 1):
                 continue
-            mass, flag = mass_kg(component(seg, 2, 1), component(seg, 2, 0), f"MEA+{component(seg, 0)}")
+            mass, flag = mass_kg(edi_decimal(component(seg, 2, 1)), component(seg, 2, 0), f"MEA+{component(seg, 0)}")
             if flag is not None:
                 out["flags"].append(flag)  # type: ignore[attr-defined]
             if mass is None:
@@ -251,7 +263,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
         elif tag == "SEL":
             out["seals"].append(Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0))))  # type: ignore[attr-defined]
         elif tag == "TMP":
-            temp, flag = celsius(component(seg, 1, 0), component(seg, 1, 1), "TMP")
+            temp, flag = celsius(edi_decimal(component(seg, 1, 0)), component(seg, 1, 1), "TMP")
             if flag is not None:
                 out["flags"].append(flag)  # type: ignore[attr-defined]
             if temp is not None:
@@ -527,7 +539,8 @@ class _DocumentParts:
         elif tag == "MEA" and component(seg, 2, 1) and (component(seg, 1, 0) in _GROSS_MASS or (
                 component(seg, 0) in _WEIGHT_PURPOSES and not component(seg, 1, 0))):
             unit = component(seg, 2, 0)
-            mass, flag = mass_kg(component(seg, 2, 1), _ACE_UNITS.get(unit, unit), f"MEA+{component(seg, 0)}")
+            mass, flag = mass_kg(edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit),
+                                 f"MEA+{component(seg, 0)}")
             if flag:
                 self.flags.append(flag)
             elif last.gross_mass_kg is None:  # the first gross mass given for the item
