@@ -198,6 +198,20 @@ def test_malformed_json_in_the_middle_names_the_event_and_the_text_around_the_fa
         "\"evt-resp-iot-001\" \"x\", \"eventDateTime\": \"202")
 
 
+def test_text_after_the_document_is_placed_after_it_and_its_events_kept() -> None:
+    """Text after a complete document was placed at an event past the last one
+    ("$.events[4]" of a page of four events)."""
+    data = (TNT / "tnt-v3.0-events-response.json").read_bytes().rstrip()
+    for tail in (b" xyz", b"]", b"{}"):
+        records = list(read_dcsa_events(data + tail, "tail.json"))
+        assert kinds(records) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "IotEvent": 1,
+                                  "ReeferEvent": 1, "Rejection": 1}
+        assert records[-1].where == "tail.json$"  # type: ignore[attr-defined]
+        assert records[-1].why.startswith(  # type: ignore[attr-defined]
+            "text after the end of the JSON document, after its 5 event(s) (read and kept): parse error: trailing "
+            "garbage, near: ")
+
+
 # --- inputs found by attacking the readers; each failing input is now a test -------------------
 
 

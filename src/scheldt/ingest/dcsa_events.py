@@ -603,6 +603,10 @@ def _broken(source: str, last: str, array: str, exc: Exception) -> Rejection:
     if near:
         reason += f", near: {near[:120]}"
     match = re.fullmatch(r"(.*\[)(\d+)\]", last)
+    if match is not None and _TRAILING.search(text):
+        n = int(match.group(2)) + 1
+        return Rejection(f"{source}$", "", f"text after the end of the JSON document, after its {n:,} event(s) "
+                         f"(read and kept): {reason}")
     if match is not None:
         n = int(match.group(2)) + 1
         return Rejection(f"{source}{match.group(1)}{n}]", "", f"not a JSON document (or it breaks off): it breaks "
@@ -611,6 +615,10 @@ def _broken(source: str, last: str, array: str, exc: Exception) -> Rejection:
         return Rejection(f"{source}{array}0]", "", "not a JSON document (or it breaks off): it breaks off or is "
                          f"malformed in the first event: {reason}")
     return Rejection(f"{source}$", "", f"not a JSON document (or it breaks off): {reason}")
+
+
+#: What the JSON parsers say of text after a complete document (ijson/yajl, the json module).
+_TRAILING = re.compile(r"trailing garbage|Extra data")
 
 
 def _printable(text: str) -> str:
