@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,11 +58,11 @@ class BodyLimit:
         length = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), None)
         if length is not None:
             if not length.isdigit():
-                await error_response(400, "header.content-length", f"{length[:20]!r} is not a number of bytes")(
+                await _refusal(scope, 400, "header.content-length", f"{length[:20]!r} is not a number of bytes")(
                     scope, receive, send)
                 return
             if int(length) > MAX_BODY_BYTES:
-                await error_response(413, "body", f"{int(length):,} bytes; at most {MAX_BODY_BYTES:,}")(
+                await _refusal(scope, 413, "body", f"{int(length):,} bytes; at most {MAX_BODY_BYTES:,}")(
                     scope, receive, send)
                 return
         elif scope["method"] in ("POST", "PUT", "PATCH"):
@@ -75,7 +75,7 @@ class BodyLimit:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    await error_response(413, "body", f"more than {MAX_BODY_BYTES:,} bytes")(scope, receive, send)
+                    await _refusal(scope, 413, "body", f"more than {MAX_BODY_BYTES:,} bytes")(scope, receive, send)
                     return
                 chunks.append(chunk)
                 if not message.get("more_body", False):
@@ -83,6 +83,14 @@ class BodyLimit:
             await self.app(scope, _replay(b"".join(chunks), receive), send)
             return
         await self.app(scope, receive, send)
+
+
+def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
+    """The error of a request refused before routing: TAXII's error resource under ``/taxii2/``
+    (a TAXII client reads no other), else the API's error body."""
+    if scope.get("path", "").startswith(taxii.router.prefix + "/"):
+        return taxii.taxii_error(status, where, why)
+    return error_response(status, where, why)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
