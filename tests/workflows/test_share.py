@@ -180,6 +180,29 @@ def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
             share.create_group(uow, OFFICER, "be-fr", "Belgium-France", ["fr-douane"], NOW)
 
 
+def test_red_recipients_of_the_node_s_own_agency_must_be_its_active_users(engine: Engine, tmp_path: Path) -> None:
+    """A review: a TLP:RED alert to a mistyped 'be-customs/ghost' was stored, reaching no one (and
+    whoever later got that username). The agency running the node knows its users; a partner's
+    users live on the partner's node and are not checked here."""
+    trip_id = seed(engine, tmp_path)
+    host = replace(OFFICER, host=True)
+    with unit_of_work(engine) as uow:
+        colleague = uow.accounts.add_user("colleague", "be-customs", "C", frozenset({Role.ANALYST}), "x", NOW)
+        uow.accounts.add_user("outsider", "us-cbp", "O", frozenset({Role.ANALYST}), "x", NOW)
+        for named, why in (("be-customs/ghost", "be-customs has no active user 'ghost' on this node"),
+                           ("be-customs/outsider", "be-customs has no active user 'outsider' on this node")):
+            with pytest.raises(InputError) as err:
+                share.share_alert(uow, host, trip_id, share.Terms("red", recipients=("us-cbp/liaison", named)), NOW)
+            assert (err.value.where, err.value.why) == ("recipients.1", why)
+        red = share.share_alert(uow, host, trip_id, share.Terms("red", recipients=("be-customs/colleague",
+                                                                                    "us-cbp/someone")), NOW)
+        assert uow.exchange.recipients(uow.exchange.versions(None, red["id"])[0].seq) == {
+            ("be-customs", "colleague"), ("us-cbp", "someone")}
+        uow.accounts.set_active(colleague.id, False)
+        with pytest.raises(InputError, match="no active user 'colleague'"):
+            share.share_alert(uow, host, trip_id, share.Terms("red", recipients=("be-customs/colleague",)), NOW)
+
+
 def test_only_agency_sharing_roles_share_and_only_their_own_trips(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:

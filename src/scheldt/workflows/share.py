@@ -170,12 +170,13 @@ def _organisation(uow: Any, org_id: str, where: str) -> Organisation:
         raise InputError(where, f"no organisation {org_id!r}") from None
 
 
-def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime) -> Sharing:
+def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime, host: bool = False) -> Sharing:
     """Check the terms an organisation shares an item under and make them :class:`Sharing`:
     a TLP 2.0 level; a sharing group the organisation is a member of (required for AMBER and
     AMBER+STRICT); for RED, named recipients ``organisation/username`` of existing
     organisations (and only for RED); reliability A/B/C/X and credibility 1-4; a handling code
     of at most 200 characters; validity from ``now`` to ``valid_until`` (after ``now``).
+    ``host``: the organisation runs this node, so its recipients must be its active users here.
     Raises InputError naming the term at fault."""
     tlp = parse_tlp(terms.tlp)
     if kind in AGENCY_ITEMS:
@@ -198,7 +199,7 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
         raise InputError("sharing_group", f"TLP:{tlp.value.upper()} reaches the whole community, not a sharing "
                          "group: leave the group out, or mark it AMBER+STRICT for the group's agencies")
     recipients = _recipients(uow, terms.recipients, agencies_only=kind in AGENCY_ITEMS,
-                             members=members if group is not None else None)
+                             members=members if group is not None else None, host_org=org_id if host else "")
     if tlp == Tlp.RED and not recipients:
         raise InputError("recipients", "TLP:RED goes to named recipients only: give organisation/username")
     if tlp != Tlp.RED and recipients:
@@ -213,11 +214,14 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime)
 
 
 def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
-                members: Sequence[str] | None = None) -> tuple[tuple[str, str], ...]:
+                members: Sequence[str] | None = None, host_org: str = "") -> tuple[tuple[str, str], ...]:
     """``organisation/username`` recipients as pairs, of existing organisations; with
     ``agencies_only``, of agencies only (a review addressed a TLP:RED alert to a carrier's user,
     who read customs' score and reasons about another line's box); with ``members`` (the
-    sharing group's), of those only. Raises InputError at ``recipients.<i>``."""
+    sharing group's), of those only; at ``host_org`` (the agency running this node, whose users
+    this node holds), only its active users: a review's RED alert to a mistyped name reached
+    no one, and would reach whoever was later given that name. Partners' users are not known
+    here. Raises InputError at ``recipients.<i>``."""
     out = set()
     for i, text in enumerate(given):
         m = _RECIPIENT.match(str(text).strip())
@@ -228,8 +232,18 @@ def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
             raise InputError(f"recipients.{i}", f"{org.id} is a {org.kind.value}: this item goes to agencies only")
         if members is not None and org.id not in members:
             raise InputError(f"recipients.{i}", f"{org.id} is not a member of the sharing group named")
+        if org.id == host_org and not _active_user_of(uow, m.group(2), org.id):
+            raise InputError(f"recipients.{i}", f"{org.id} has no active user {m.group(2)!r} on this node")
         out.add((m.group(1), m.group(2)))
     return tuple(sorted(out))
+
+
+def _active_user_of(uow: Any, username: str, org_id: str) -> bool:
+    try:
+        user = uow.accounts.user(username)
+    except NotFoundError:
+        return False
+    return bool(user.active) and user.organisation_id == org_id
 
 
 def _meta(org_id: str, stix_type: str, sharing: Sharing, now: datetime, stix_id: str | None = None) -> Meta:
@@ -380,7 +394,8 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     container, consignment, vessel = trip_subjects(trip, facts)
     score = float(assessment["score"]) if assessment else None
     title = f"Container {trip['container_number']}" + (f": risk score {round(score, 1):g} of 100" if score is not None else "")
-    item = Alert(_meta(org, "grouping", sharing_terms(uow, org, "alert", terms, now), now), title, reasons,
+    sharing = sharing_terms(uow, org, "alert", terms, now, principal.host)
+    item = Alert(_meta(org, "grouping", sharing, now), title, reasons,
                  score if score is None or 0 <= score <= 100 else None, trip_label(trip), container, consignment, vessel,
                  _parties_of_interest(facts))
     return publish(uow, item, org, now)
@@ -399,7 +414,7 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     revoked). Raises ConflictError when the order recorded no seizure."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
-    sharing = sharing_terms(uow, org, "seizure-report", terms, now)
+    sharing = sharing_terms(uow, org, "seizure-report", terms, now, principal.host)
     return _publish_seizure(uow, principal, order_id, sharing, _clean(description, 4000), now)
 
 
@@ -486,7 +501,8 @@ def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, 
     against it. Raises InputError for values that do not fit the kind."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
-    item = WatchEntry(_meta(org, "indicator", sharing_terms(uow, org, "watchlist-entry", terms, now), now), kind,
+    sharing = sharing_terms(uow, org, "watchlist-entry", terms, now, principal.host)
+    item = WatchEntry(_meta(org, "indicator", sharing, now), kind,
                       note.strip(), name.strip(), tuple(a.strip() for a in aliases), address.strip(),
                       country.strip().upper(), container_number.strip().upper(), seal_from.strip().upper(),
                       seal_to.strip().upper(), tuple(r.strip().upper() for r in route))
