@@ -97,6 +97,18 @@ def test_trip_page_has_timeline_documents_parties_seals_reasons_route(service: S
     assert by_booking.status_code == 200 and [t["id"] for t in by_booking.json()["trips"]] == [top["id"]], by_booking.text
     container = service.client.get(f"/api/v1/containers/{top['container_number']}", headers=service.as_("officer"))
     assert [t["id"] for t in container.json()["trips"]] == [top["id"]]
+    # a review: the number as printed on the box found nothing, and a wrong check digit said nothing
+    number = top["container_number"]
+    printed = f"{number[:4].lower()} {number[4:10]}-{number[10]}"
+    for path, params in ((f"/api/v1/containers/{printed}", {}), ("/api/v1/trips", {"container": printed})):
+        found = service.client.get(path, params=params, headers=service.as_("officer")).json()
+        assert [t["id"] for t in found.get("trips", found.get("items"))] == [top["id"]] and "warnings" not in found
+    wrong = number[:10] + str((int(number[10]) + 1) % 10)
+    said = f"{wrong}: ISO 6346 check digit is wrong (expected {number[10]})"
+    listed = service.client.get("/api/v1/trips", params={"container": wrong}, headers=service.as_("officer"))
+    assert listed.json() == {"items": [], "next_cursor": None, "warnings": [f"container: {said}"]}
+    missing = service.client.get(f"/api/v1/containers/{wrong}", headers=service.as_("officer"))
+    assert missing.status_code == 404 and missing.json()["error"]["why"] == f"no trips of this container; {said}"
 
 
 def test_a_consignment_shows_only_versions_covering_the_requesters_containers(service: Service) -> None:

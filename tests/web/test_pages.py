@@ -452,6 +452,17 @@ def test_the_queue_filters_by_port_and_container(app: FastAPI, store: Store) -> 
     by_number = c.get(f"/queue?container={gone['container_number']}")
     assert re.findall(r'<tr data-trip="(\d+)"', by_number.text) == [str(gone["id"])]
     assert f"left {gone['left_at']:%Y-%m-%d %H:%M}" in by_number.text
+    # a review: the number as printed on the box ("CMAU 102675-0") was refused, and one with a
+    # wrong check digit found nothing without a word
+    number = trip["container_number"]
+    printed = c.get("/queue", params={"container": f"{number[:4].lower()} {number[4:10]}-{number[10]}"})
+    assert re.findall(r'<tr data-trip="(\d+)"', printed.text) == [str(trip["id"])]
+    assert 'id="container-note"' not in printed.text
+    wrong = number[:10] + str((int(number[10]) + 1) % 10)
+    typo = c.get("/queue", params={"container": wrong})
+    assert typo.status_code == 200 and "No container trips match these filters." in typo.text
+    assert (f'<div class="alert alert-error" id="container-note" role="status">{wrong}: ISO 6346 check digit is '
+            f"wrong (expected {number[10]}).") in typo.text
 
 
 def test_the_queue_leaves_out_boxes_gone_and_trips_decided_unless_asked(app: FastAPI, store: Store) -> None:

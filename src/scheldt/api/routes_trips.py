@@ -16,6 +16,7 @@ from fastapi import Query
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Permission
+from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
@@ -32,6 +33,17 @@ def _day_start(d: date | None) -> datetime | None:
     return None if d is None else datetime.combine(d, time(0), tzinfo=UTC)
 
 
+def searched_container(raw: str) -> tuple[str, str]:
+    """A container number as a user types it, in the stored form (upper case, the spaces and
+    dash of the number as printed on the box taken out: ``"cmau 102675-0"`` → ``"CMAU1026750"``),
+    and what is wrong with it as an ISO 6346 number ("" when nothing). A number with a wrong
+    check digit is still searched: boxes are stored under such numbers, flagged (a typo or a
+    fake), but an officer who finds nothing is told (a review's search of CMAU1026751 for
+    CMAU1026750 found nothing without a word)."""
+    number, flag = container_number(raw.strip().upper())
+    return number, flag.why if flag else ""
+
+
 def trip_filter(arrived_from: date | None, arrived_to: date | None, port: str | None, band: str | None,
                 status: str | None, on_hold: bool | None, container: str | None,
                 left_port: bool | None = None) -> TripFilter:
@@ -41,7 +53,7 @@ def trip_filter(arrived_from: date | None, arrived_to: date | None, port: str | 
         raise InputError("query.arrived_to", f"{arrived_to} is before arrived_from {arrived_from}")
     end = _day_start(arrived_to + timedelta(days=1)) if arrived_to and arrived_to < date.max else None
     return TripFilter(_day_start(arrived_from), end, port.upper() if port else None, band, status, on_hold,
-                      container.strip().upper() if container else None, left=left_port)
+                      searched_container(container)[0] if container and container.strip() else None, left=left_port)
 
 
 @router.get("/trips", summary="The risk queue: container trips, highest score first")
@@ -59,13 +71,19 @@ def list_trips(ctx: CtxDep,
     ctx.require(Permission.READ_TRIPS)
     where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container, left_port)
     if not ctx.agency:
-        return _outsider_list(ctx, where, cursor, limit)
+        return _outsider_list(ctx, where, cursor, limit) | _warnings(container)
     rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
     return {"items": [trip_row(r) for r in rows],
-            "next_cursor": encode(rows[-1]["score"], rows[-1]["id"]) if more else None}
+            "next_cursor": encode(rows[-1]["score"], rows[-1]["id"]) if more else None} | _warnings(container)
+
+
+def _warnings(container: str | None) -> dict[str, list[str]]:
+    """``{"warnings": [...]}`` saying what is wrong with a searched container number, or {}."""
+    why = searched_container(container)[1] if container and container.strip() else ""
+    return {"warnings": [f"container: {why}"]} if why else {}
 
 
 def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) -> dict[str, Any]:
@@ -125,13 +143,13 @@ def get_assessment(assessment_id: int, ctx: CtxDep) -> dict[str, Any]:
 def get_container(number: str, ctx: CtxDep) -> dict[str, Any]:
     """The trips of one container number that the requester owns, highest score first."""
     ctx.require(Permission.READ_TRIPS)
-    clean = number.strip().upper()
-    if not clean or len(clean) > 20:
+    if not number.strip() or len(number.strip()) > 20:
         raise InputError("path.number", "give a container number of at most 20 characters")
+    clean, wrong = searched_container(number)
     rows = ctx.uow.container_trips.page_by_id(ctx.scope, TripFilter(container_number=clean), None, MAX_LIMIT)
     ctx.audit("read", "container", clean, trips=len(rows))
     if not rows:
-        raise NotFoundError(f"container {clean}", "no trips of this container")
+        raise NotFoundError(f"container {clean}", "no trips of this container" + (f"; {wrong}" if wrong else ""))
     return {"container_number": clean, "trips": [trip_row(r, ctx.agency) for r in rows]}
 
 

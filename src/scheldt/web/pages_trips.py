@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheldt.api.paging import decode_id, decode_score_id, encode
-from scheldt.api.routes_trips import trip_filter
+from scheldt.api.routes_trips import searched_container, trip_filter
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import SELECTIONS, SHIFTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
@@ -61,11 +61,12 @@ def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
     if not agency and (q["band"] or q["status"]):
         raise InputError("band" if q["band"] else "status", OUTSIDER_FILTER)
     port = q["port"].strip()
-    container = q["container"].strip()
+    container = searched_container(q["container"])[0] if q["container"].strip() else ""
     if port and not _CODE.match(port):
         raise InputError("port", f"{port[:20]!r} is not a UN/LOCODE (letters and digits)")
     if container and not _CODE.match(container):
-        raise InputError("container", f"{container[:20]!r} is not a container number (letters and digits)")
+        raise InputError("container", f"{q['container'].strip()[:20]!r} is not a container number (letters and "
+                         "digits; spaces and a dash as printed on the box are left out)")
     return trip_filter(forms.day(q["arrived_from"], "arrived from"), forms.day(q["arrived_to"], "arrived to"),
                        port or None, forms.choice(q["band"], "band", BANDS),
                        forms.choice(q["status"], "status", TRIP_STATUSES), forms.yes_no(q["on_hold"], "on hold"),
@@ -119,14 +120,15 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
         rows, next_cursor = _queue_rows(ctx, where, cursor[:200] or None)
     except InputError as exc:
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
-                      error=exc, first_page=True, first_url="/queue")
+                      error=exc, first_page=True, first_url="/queue", container_note="")
     ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
     # An empty status or "left" is a choice ("any"), not an absent one (which means the default).
     filters = {k: v for k, v in q.items() if v or k in _DEFAULTED}
     next_url = f"/queue?{urlencode(filters | {'cursor': next_cursor})}" if next_cursor else None
     return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows) if ctx.agency else {},
                   total=ctx.uow.container_trips.count(ctx.scope, where), next_url=next_url, error=None,
-                  first_page=not cursor, first_url=f"/queue?{urlencode(filters)}")
+                  first_page=not cursor, first_url=f"/queue?{urlencode(filters)}",
+                  container_note=searched_container(container)[1] if searching else "")
 
 
 # -- a trip's page --------------------------------------------------------------------------
