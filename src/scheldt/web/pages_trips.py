@@ -29,6 +29,7 @@ from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
+from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
 from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
@@ -204,8 +205,8 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
                  "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
     scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
         if ctx.principal.can(Permission.PLAN_SCANS) else []
-    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None,
-             "share_error": None} | forms_state
+    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None, "notice_text": "",
+             "notice_max": NOTICE_TEXT_MAX, "share_error": None} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
     state["share_form"] = {"tlp": "amber+strict", "sharing_group": "", "recipients": "", "note": "", "reliability": "B",
                            "credibility": "2"} | forms_state.get("share_form", {})
@@ -310,7 +311,11 @@ def notice(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Fo
         queued = inspections.send_notice(ctx.uow, ctx.principal, tid, text, ctx.now)
         ctx.audit("write", "notice", tid, action="alert notice", queued=len(queued))
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e))
+        if isinstance(exc, InputError) and exc.where == "notice text":  # the form's field, so the page marks it
+            exc = InputError("text", exc.why)
+        # the text typed is kept (a review lost 1,500 characters to a refusal)
+        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
+                                                            notice_text=text[:NOTICE_TEXT_MAX * 2]))
     return RedirectResponse(f"/trips/{tid}?notices={len(queued)}#holds", status_code=303)
 
 
