@@ -41,7 +41,9 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     officer, us, carrier = signed_in(app, "officer"), signed_in(app, "us-officer"), signed_in(app, "carrier")
     trip = top_trip(store)
     page = officer.get(f"/trips/{trip['id']}").text
-    assert "Share an alert with partner agencies" in page and 'value="be-us"' in page
+    assert "Share an alert with partner agencies" in page and 'id="no-groups"' not in page
+    # the organisation's one group is chosen for the AMBER+STRICT default (a review: "none" was)
+    assert '<option value="amber+strict" selected>' in page and '<option value="be-us" selected>' in page
     # a refused share shows the form again with the message and what was typed
     refused = officer.post(f"/trips/{trip['id']}/share", data={"csrf": token_of(officer), "tlp": "red",
                                                                "note": "seen twice this month"})

@@ -400,6 +400,13 @@ def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:
     assert reads[0]["action"] == f"GET /trips/{trip['id']}"
 
 
+def test_without_a_sharing_group_the_share_form_defaults_to_what_can_be_sent(app: FastAPI, store: Store) -> None:
+    """A review: the form came with TLP:AMBER+STRICT and no group to choose, so sending it as it
+    came always failed. This module's store has no sharing group."""
+    page = signed_in(app, "officer").get(f"/trips/{trips(store, 'be-customs')[2]['id']}").text
+    assert '<option value="green" selected>TLP:GREEN</option>' in page and 'id="no-groups"' in page
+
+
 def test_the_queue_list_and_a_party_search_are_audited(app: FastAPI, store: Store) -> None:
     c = signed_in(app, "officer")
     seq = audit_head(store)

@@ -208,9 +208,14 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
     state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None, "notice_text": "",
              "notice_max": NOTICE_TEXT_MAX, "share_error": None} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
-    state["share_form"] = {"tlp": "amber+strict", "sharing_group": "", "recipients": "", "note": "", "reliability": "B",
-                           "credibility": "2"} | forms_state.get("share_form", {})
     groups = share.groups_of(ctx.uow, ctx.principal) if ctx.principal.can(Permission.SHARE) else []
+    # AMBER+STRICT (the default) needs a sharing group: the organisation's only one is chosen;
+    # without any, GREEN, and the form says why (a review's alert sent as the form came could
+    # never be shared)
+    state["share_form"] = {"tlp": "amber+strict" if groups else "green",
+                           "sharing_group": groups[0]["id"] if len(groups) == 1 else "",
+                           "recipients": "", "note": "", "reliability": "B", "credibility": "2"} | forms_state.get(
+        "share_form", {})
     shared = share.alerts_shared_about(ctx.uow, ctx.principal, detail["trip"]["id"]) \
         if ctx.principal.can(Permission.SHARE) else []
     return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS, "groups": groups,
