@@ -235,6 +235,41 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
     assert any(r["indicator"] == "ais_gap_before_arrival" for r in history[1]["reasons"])
 
 
+def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
+    """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
+    container` (the facts hold the track before arrival; the timeline ended 3 days after
+    loading), although its vessel's positions were stored."""
+    from pyais.encode import encode_dict
+
+    from scheldt.workflows.shipping import container_timeline
+    from scheldt.workflows.trip_views import trip_detail
+
+    loaded = event("s-1", "LOAD", "2026-01-20T14:15:00Z", "ECGYE", "DCSA-CTK-1234")
+    loaded["transportDetails"] = {"transportCall": {"UNLocationCode": "ECGYE", "carrierExportVoyageNumber": "402E",
+                                                   "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    lines = [f"\\c:{int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())}*00\\{m}" for m in
+             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+    for day, lat in ((19, -2.2), (25, 9.0), (31, 30.0)):  # the day before loading, then at sea
+        stamp = int(datetime(2026, 1, day, 12, tzinfo=UTC).timestamp())
+        lines += [f"\\c:{stamp}*00\\{m}" for m in encode_dict(
+            {"type": 1, "mmsi": 636092000, "lat": lat, "lon": -40.0, "speed": 16.0}, sentence_type="VDM")]
+    ais = tmp_path / "ais.nmea"
+    ais.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, write(tmp_path / "loaded.json", [loaded]), IngestOptions(), FIRST)
+        ingest_file(uow, ais, IngestOptions(), LATER)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+        row = uow.container_trips.by_key(TripKey("NARU3472484", "HHL71800000", "402E"))
+        assert row is not None
+        detail = trip_detail(uow, None, "be-customs", row["id"])
+        timeline = container_timeline(uow, "NARU3472484")
+    assert detail["on_board_since"] == "2026-01-20T14:15:00+00:00"
+    assert [(f["observed_at"][:10], f["latitude"]) for f in detail["vessel_track"]] == [
+        ("2026-01-25", 9.0), ("2026-01-31", 30.0)]
+    assert [f["latitude"] for f in timeline.vessel_tracks[0]] == [-2.2, 9.0, 30.0]
+
+
 def test_a_backfilled_consignee_counts_from_the_issue_dates_of_its_documents(engine: Engine, tmp_path: Path) -> None:
     """Documents loaded in one go (a backfill) are all received on the day of loading; the
     consignee's history counts from the issue dates they state, so a consignee with a bill of

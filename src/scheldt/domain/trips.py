@@ -105,6 +105,28 @@ def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     return not listed or any(c.get("number") == number for c in listed)
 
 
+#: How long after its loading a box that has not arrived is followed on its vessel's AIS track:
+#: deep-sea voyages to Europe take up to about 45 days (assumption; transshipment included).
+VOYAGE_TRACK = timedelta(days=60)
+
+
+def on_board_since(events: Sequence[Any]) -> datetime | None:
+    """When the box was last loaded (actual LOAD) if no actual discharge (DISC) came after it:
+    it is on board (at sea, or at a port of call), else None. ``events``: :class:`TripEvent`
+    or stored event dicts (``event_type``, ``classifier``, ``event_time``), oldest first."""
+    loaded = None
+    for e in events:
+        kind, classifier, at = ((e["event_type"], e["classifier"], e["event_time"]) if isinstance(e, Mapping)
+                                else (e.event_type, e.classifier, e.event_time))
+        if classifier != "ACT":
+            continue
+        if kind == "LOAD":
+            loaded = at
+        elif kind == "DISC":
+            loaded = None
+    return loaded
+
+
 #: How long before a trip's first event and after its last a customs declaration naming only its
 #: container (not one of its references) is taken as this trip's: import declarations are filed
 #: days before arrival to days after discharge (assumption; generous, the trip's events span weeks).

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
-from scheldt.domain.trips import Trip, document_may_cover, group_trips
+from scheldt.domain.trips import VOYAGE_TRACK, Trip, document_may_cover, group_trips, on_board_since
 from scheldt import reference
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
@@ -236,7 +236,8 @@ TRACK_MARGIN = timedelta(days=3)
 def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with the AIS
     track of the vessels its events name (IMO → MMSI from AIS static data), from
-    :data:`TRACK_MARGIN` before its first event to as long after its last."""
+    :data:`TRACK_MARGIN` before its first event to as long after its last, or while the box is
+    on board (loaded, not discharged), for :data:`~scheldt.domain.trips.VOYAGE_TRACK` after loading."""
     if not raw_number.strip():
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
@@ -257,6 +258,9 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
         mmsis = sorted({m for imo in imos for m in uow.vessels.mmsis_for_imo(imo)})
         start = trip.events[0]["event_time"] - TRACK_MARGIN
         end = trip.events[-1]["event_time"] + TRACK_MARGIN
+        loaded = on_board_since(trip.events)  # a box at sea: its vessel's positions since (review)
+        if loaded is not None:
+            end = max(end, loaded + VOYAGE_TRACK)
         tracks.append(uow.vessels.track(mmsis, start, end))
     doc_refs = sorted({d["document_ref"] for d in docs if d["document_ref"]} | set(refs))
     return ContainerTimeline(number, flag.why if flag else "", trips, tracks, per_trip,

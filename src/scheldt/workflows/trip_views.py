@@ -12,11 +12,13 @@ from scheldt import reference
 from scheldt.domain.access import TripScope
 from scheldt.domain.facts import fields_dict, plain
 from scheldt.domain.trips import (
+    VOYAGE_TRACK,
     TripFacts,
     TripKey,
     declarations_of_trip,
     document_may_cover,
     group_trips,
+    on_board_since,
     trip_facts_from_dict,
 )
 
@@ -148,9 +150,15 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "events": _named_by_file(plain(list(facts.events))) if facts else [],
         "documents": _named_by_file(plain(list(facts.documents))) if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
+        "on_board_since": None,
         "route": route(facts) if facts else [],
         "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
     }
+    loaded = on_board_since(facts.events) if facts else None
+    if loaded is not None and not facts.vessel_track:  # type: ignore[union-attr]
+        # the facts hold the track before arrival only: a box at sea is shown on its vessel's
+        # positions since loading, as received (a review found a high-score box at sea with none)
+        seen |= {"vessel_track": _track_since(uow, facts, loaded), "on_board_since": _iso(loaded)}  # type: ignore[arg-type]
     if not agency:
         return seen
     history = uow.trip_assessments.score_history(facts.key) if facts else []
@@ -165,6 +173,15 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
         "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
     }
+
+
+def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str, Any]]:
+    """The AIS positions of the vessels the trip's events name, from ``loaded`` for at most
+    :data:`VOYAGE_TRACK`, as :func:`plain` gives a trip's vessel track."""
+    imos = sorted({e.vessel_imo for e in facts.events if e.vessel_imo})
+    mmsis = sorted({m for ms in uow.vessels.mmsis_for_imos(imos).values() for m in ms})
+    return [{"observed_at": _iso(f["observed_at"]), "latitude": f["latitude"], "longitude": f["longitude"],
+             "speed_knots": f["speed_knots"]} for f in uow.vessels.track(mmsis, loaded, loaded + VOYAGE_TRACK)]
 
 
 def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts | None,
