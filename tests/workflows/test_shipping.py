@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheldt.store.db import unit_of_work
+from scheldt.store.models import ShippingEventRow
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
 from tests.builders import broker_declarations, dcsa_event
@@ -203,6 +205,28 @@ def test_a_bay_plan_with_a_voyage_too_long_for_its_column_keeps_its_containers(e
     assert {"field": "export voyage", "code": "cut-to-fit", "why": "export voyage is 71 characters long; only the "
                                                                      "first 64 are kept for searching and linking"} in [
         f if isinstance(f, dict) else {"field": f.field, "code": f.code, "why": f.why} for f in event["flags"]]
+
+
+def test_a_nul_character_in_a_vessel_name_is_left_out_and_said(engine: Engine, tmp_path: Path) -> None:
+    """An attack review: a NUL in a bay plan's vessel name (TDT) or a DCSA event's vesselName hung
+    the ingest for ever (cutting the name to fit left the NUL, so the row never fitted)."""
+    beijing = (SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi").read_text()
+    assert ":OOCL BEIJING'" in beijing
+    (tmp_path / "nul.edi").write_text(beijing.replace(":OOCL BEIJING'", ":OOCL\x00BEIJING'"))
+    notice = json.loads((SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-transport.json").read_text())
+    text = json.dumps(notice)
+    name = next(iter(re.findall(r'"vesselName": "([^"]+)"', text)))
+    nul_name = f'"vesselName": "{name[:3]}\\u0000{name[3:]}"'
+    (tmp_path / "nul.json").write_text(text.replace(f'"vesselName": "{name}"', nul_name))
+    said = {"field": "vessel name", "code": "nul-removed", "why": "vessel name held NUL characters (U+0000), which "
+                                                                 "the store does not keep in text; they are left out"}
+    with unit_of_work(engine) as uow:
+        bay = ingest_file(uow, tmp_path / "nul.edi", IngestOptions(), NOW).as_dict()
+        dcsa = ingest_file(uow, tmp_path / "nul.json", IngestOptions(), NOW).as_dict()
+        rows = uow.session.execute(select(ShippingEventRow.vessel_name, ShippingEventRow.flags)).all()
+    assert (bay["rejected"], dcsa["rejected"], bay["added"], dcsa["added"]) == (0, 0, 3, 1)
+    assert sorted({r.vessel_name for r in rows}) == sorted({"OOCLBEIJING", name[:3] + name[3:]})
+    assert all(said in r.flags for r in rows)
 
 
 def test_rejections_without_a_raw_record_are_quarantined_one_per_record() -> None:

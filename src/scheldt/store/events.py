@@ -235,7 +235,9 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
             rejected.append(Rejection(event.source, "", f"the event holds a value the store cannot write: {exc}"))
             continue
         problem = unstorable(row)
-        while problem is not None and problem[0] in CUT_TO_FIT and isinstance(row[problem[0]], str):
+        mended: set[str] = set()  # each column once: a problem _cut cannot mend is the event's (a NUL looped for ever)
+        while problem is not None and problem[0] in CUT_TO_FIT - mended and isinstance(row[problem[0]], str):
+            mended.add(problem[0])
             problem = _cut(row, problem[0])  # a long voyage or vessel name is cut and flagged, not the event lost
         if problem is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
             problem = "eventID", f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
@@ -250,13 +252,20 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
 #: Columns whose over-long text is cut to fit and flagged rather than the event rejected: names
 #: and voyage numbers sent long (a review's 71-character voyage in a bay plan's TDT rejected all
 #: 642 containers); identifiers (container, references, event id) are never cut.
-CUT_TO_FIT = ("export_voyage", "import_voyage", "vessel_name")
+CUT_TO_FIT = frozenset({"export_voyage", "import_voyage", "vessel_name"})
 
 
 def _cut(row: dict[str, Any], column: str) -> tuple[str, str] | None:
-    """Cut ``row[column]`` to its column, flag it (``cut-to-fit``), and check the row again."""
+    """Take NUL characters out of ``row[column]`` and cut it to its column, flagging each
+    (``nul-removed``, ``cut-to-fit``), and check the row again."""
     flags: list[Any] = list(row["flags"])
-    row[column] = fit(row[column], LIMITS.get(column, DEFAULT_LIMIT), column.replace("_", " "), flags)
+    name = column.replace("_", " ")
+    value = row[column]
+    if "\x00" in value:  # an attack review's vessel name with a NUL hung the ingest
+        value = value.replace("\x00", "")
+        flags.append({"field": name, "code": "nul-removed", "why": f"{name} held NUL characters (U+0000), which the "
+                      "store does not keep in text; they are left out"})
+    row[column] = fit(value, LIMITS.get(column, DEFAULT_LIMIT), name, flags)
     row["flags"] = tuple(flags)
     return unstorable(row)
 
