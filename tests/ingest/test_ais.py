@@ -83,6 +83,17 @@ def test_tag_block_time_and_multipart_static_report() -> None:
     assert sighting.vessel.mmsi == sighting.mmsi != ""
 
 
+def test_a_byte_order_mark_before_the_first_sentence_is_skipped() -> None:
+    """An attack review: the real ORBCOMM file with a UTF-8 BOM in front lost its first line as
+    "non-ASCII", and with it the 2-part message it starts (3 of 5 records kept)."""
+    lines = (b"\xef\xbb\xbf" + (AIS / "nmea-tagblock-orbcomm-multipart.nmea").read_bytes()).splitlines()
+    records = list(read_nmea(lines, "bom.nmea"))
+    assert kinds(records) == {"VesselPosition": 3, "VesselSighting": 1}
+    plain = nmea("nmea-tagblock-orbcomm-multipart.nmea")[0]
+    assert [(r.mmsi, r.observed_at, r.source.split(":")[-1]) for r in records] == [  # type: ignore[attr-defined]
+        (r.mmsi, r.observed_at, r.source.split(":")[-1]) for r in plain]  # type: ignore[attr-defined]
+
+
 def test_uscg_trailer_and_gatehouse_times() -> None:
     records, stats = nmea("nmea-uscg-nais-format-many-msg-types.nmea")
     positions = [r for r in records if isinstance(r, VesselPosition)]

@@ -125,6 +125,8 @@ class _Lines:
 
         for self.line, raw in enumerate(self.lines, 1):
             line = raw.rstrip(b"\r\n")
+            if self.line == 1:  # a UTF-8 byte-order mark before the first sentence (an attack review)
+                line = line.removeprefix(b"\xef\xbb\xbf")
             if b"!" in line and (b"VDM," in line or b"VDO," in line):
                 try:
                     sentence = NMEASentenceFactory.produce(line)
