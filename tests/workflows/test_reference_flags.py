@@ -4,10 +4,11 @@ unchecked ports comes back as the same object."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from scheldt.domain.declarations import Flag
-from scheldt.domain.shipping import EquipmentEvent, Location, TransportCall
+from scheldt.domain.shipping import EquipmentEvent, Location, StowagePosition, TransportCall
 from scheldt.workflows.shipping import with_reference_flags
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -35,3 +36,14 @@ def test_unknown_ports_are_flagged_in_order_once() -> None:
         Flag("transport_call", "malformed-unlocode", "'nl-rt' is not shaped like a UN/LOCODE (country + 3 letters/digits)"),)
     flagged = _event("NLQQQ", None, same.flags)
     assert with_reference_flags(flagged, NOW) is flagged  # already there: not added twice
+
+
+def test_a_stowage_position_s_ports_of_loading_and_discharge_are_checked() -> None:
+    """An attack review: a bay plan's LOC+11 ZZZZZ (port of discharge) passed without a flag, while
+    its LOC+5 was checked; the high-risk port indicators read both ports."""
+    position = StowagePosition("s1", "ACT", NOW, location=Location("USLGB"), port_of_loading="CNSHA",
+                               port_of_discharge="ZZZZZ")
+    assert with_reference_flags(position, NOW).flags == (
+        Flag("port_of_discharge", "unknown-country", "ZZZZZ: ZZ is not an ISO 3166-1 country"),)
+    fine = replace(position, port_of_discharge="TWKHH")
+    assert with_reference_flags(fine, NOW) is fine

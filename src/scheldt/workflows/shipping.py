@@ -121,29 +121,30 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
     the edition in force at ``now``. Never rejects.
     """
     if not isinstance(record, Consignment):  # an event: most name known ports, which add nothing
-        location, call = record.location, record.transport_call
-        here = location.unlocode if location is not None else ""
-        there = call.unlocode if call is not None else ""
-        if ((not here or _unlocode_flag(here, "location") is None)
-                and (not there or _unlocode_flag(there, "transport_call") is None)):
+        codes = _event_ports(record)
+        if all(_unlocode_flag(code, field) is None for field, code in codes if code):
             return record
     flags = list(record.flags)
-    codes: list[tuple[str, str]] = []
     if isinstance(record, Consignment):
         codes = [("port_of_loading", record.port_of_loading), ("port_of_discharge", record.port_of_discharge)]
         for item in record.goods:
             if item.hs_code and not reference.is_known_hs6(item.hs_code):
                 flags.append(Flag("hs_code", "unknown-hs-code", reference.hs_flag_text(item.hs_code, now.date())))
-    else:
-        if record.location is not None:
-            codes.append(("location", record.location.unlocode))
-        if record.transport_call is not None:
-            codes.append(("transport_call", record.transport_call.unlocode))
     for code, field in {c: f for f, c in reversed(codes)}.items():
         flag = _unlocode_flag(code, field) if code else None
         if flag is not None and flag not in flags:
             flags.append(flag)
     return replace(record, flags=tuple(flags)) if len(flags) != len(record.flags) else record
+
+
+def _event_ports(event: Any) -> list[tuple[str, str]]:
+    """(field, UN/LOCODE) of the ports an event names: its location, its transport call's port
+    and, for a stowage position, its ports of loading and discharge (an attack review's bay plan
+    port of discharge ZZZZZ passed unflagged; the high-risk port indicators read it)."""
+    return [("location", event.location.unlocode if event.location is not None else ""),
+            ("transport_call", event.transport_call.unlocode if event.transport_call is not None else ""),
+            ("port_of_loading", getattr(event, "port_of_loading", "") or ""),
+            ("port_of_discharge", getattr(event, "port_of_discharge", "") or "")]
 
 
 @lru_cache(maxsize=4096)
