@@ -94,14 +94,15 @@ def test_units_are_converted_or_flagged_never_guessed() -> None:
     vgm = json.loads((F / "dcsa-other" / "vgm-v1.0-declaration.json").read_bytes())
     item = vgm["VGMDeclarations"][0]
     vgm["VGMDeclarations"] = [json.loads(json.dumps(item)) for _ in range(3)]
-    for i, (value, unit) in enumerate(((22000, "LBS"), (20000, "STONE"), (-5000, "KGM"))):
+    vgm["VGMDeclarations"].append(json.loads(json.dumps(item)))  # an attack review's true was read as 1 kg
+    for i, (value, unit) in enumerate(((22000, "LBS"), (20000, "STONE"), (-5000, "KGM"), (True, "KGM"))):
         vgm["VGMDeclarations"][i]["VGM"]["weight"] = {"value": value, "unit": unit}
         vgm["VGMDeclarations"][i]["declarationReference"] = f"VGM-{i}"
     got = list(read_dcsa_documents(json.dumps(vgm).encode(), "v.json"))
     assert all(isinstance(r, VgmDeclaration) for r in got)
-    assert [r.verified_gross_mass_kg for r in got] == [9979.032, None, None]
+    assert [r.verified_gross_mass_kg for r in got] == [9979.032, None, None, None]
     assert [[f.code for f in r.flags if f.code != "invalid-container-number"] for r in got] == [
-        [], ["unknown-unit"], ["implausible-mass"]]
+        [], ["unknown-unit"], ["implausible-mass"], ["unreadable-mass"]]
     events = _events(2)
     events[0]["equipmentDetails"]["emptyIndicatorCode"] = 5
     events[1]["equipmentDetails"]["emptyIndicatorCode"] = "empty"

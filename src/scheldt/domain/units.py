@@ -26,6 +26,8 @@ def mass_kg(value: object, unit: str, field: str) -> tuple[float | None, Flag | 
     ``unit`` is taken as kg (DCSA's default). Never raises."""
     code = (unit or "KGM").strip().upper()
     try:
+        if isinstance(value, bool):  # float(True) is 1.0: an attack review's VGM of true was 1 kg
+            raise TypeError
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None, Flag(field, "unreadable-mass", f"{field} {str(value)[:40]!r} is not a number; mass not used")
@@ -47,6 +49,8 @@ def celsius(value: object, unit: str, field: str) -> tuple[float | None, Flag | 
         return None, None
     code = (unit or "CEL").strip().upper()
     try:
+        if isinstance(value, bool):  # float(True) is 1.0
+            raise TypeError
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None, Flag(field, "unreadable-temperature", f"{field} {str(value)[:40]!r} is not a number; not used")
