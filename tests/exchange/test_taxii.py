@@ -36,7 +36,10 @@ from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import Tlp
 from scheldt.errors import InputError
 from scheldt.exchange.federation import BearerAuth
-from scheldt.exchange.objects import SHARING_EXTENSION_ID, TLP_MARKING_IDS, identity_id
+from scheldt.exchange.items import Alert, Container, Meta, Party, Reason, VesselCall
+from scheldt.exchange.items import Consignment as StixConsignment
+from scheldt.exchange.objects import SHARING_EXTENSION_ID, TLP_MARKING_IDS, Sharing, identity_id
+from scheldt.exchange.stix_mapping import to_stix
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
@@ -343,6 +346,26 @@ def test_an_object_its_versions_and_deletion_by_the_originator_only(node: Node) 
     assert [(d["id"], d["version"]) for d in body["deleted"]] == [(a["id"], a["modified"]), (a["id"], a2["modified"])]
     assert node.get("/collections/be-us/deleted/", "us-liaison", next=body["next"]).json() == {
         "more": False, "next": body["next"]}
+
+
+def test_deleting_an_alert_deletes_its_parts_too(node: Node) -> None:
+    """A review deleted a GREEN alert over TAXII: the grouping went, but its container,
+    consignment and vessel call stayed readable by every agency (a withdrawal takes them)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    alert = Alert(Meta(f"grouping--{uuid.uuid4()}", identity_id("be-customs"), now, now, Sharing("alert", Tlp.GREEN, None)),
+                  "Container MSCU1234566", (Reason("officer", "seen twice"),), container=Container("MSCU1234566"),
+                  consignment=StixConsignment("BL-1", consignee="ACME BV"), vessel_call=VesselCall("9321483"),
+                  parties=(Party("ACME BV", role="consignee"),))
+    objects = to_stix(alert)
+    node.store(objects)
+    ids = sorted(o["id"] for o in objects)
+    readable = [o["id"] for page in node.walk("community", "nl-analyst") for o in page]
+    assert sorted(readable) == ids and len(ids) == 5  # the grouping, its container, consignment, vessel call, party
+    r = node.client.delete(f"{ROOT}/collections/community/objects/{alert.meta.stix_id}/", headers=node.h("be-officer"))
+    assert r.status_code == 200
+    assert [o for page in node.walk("community", "nl-analyst") for o in page] == []
+    deleted = node.get("/collections/community/deleted/", "nl-analyst").json()["deleted"]
+    assert sorted(d["id"] for d in deleted) == ids
 
 
 def test_deleting_a_watchlist_entry_takes_it_out_of_the_watchlist_store(node: Node) -> None:

@@ -603,8 +603,7 @@ def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: dateti
     # earlier versions go too: a reader of an earlier marking (GREEN, then narrowed) would keep a
     # live copy and never see the revocation; their tombstones reach every reader of each one
     earlier = [v for v in uow.exchange.versions(requester, latest.stix_id) if v.modified != revoked["modified"]]
-    parts = [v for pid in sorted(uow.exchange.newest(_part_ids(latest.stix_id, latest.object)))
-             for v in uow.exchange.versions(requester, pid) if v.owner_org == latest.owner_org]
+    parts = parts_of(uow, requester, latest)
     deleted = [(v.seq, v.stix_id, v.modified) for v in earlier + parts]
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
@@ -658,6 +657,14 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
     if kept_ext:
         out["extensions"] = kept_ext
     return out
+
+
+def parts_of(uow: Any, requester: Requester, main: Any) -> list[Any]:
+    """The stored versions (``StoredObject``) of the parts of the item whose main object is the
+    stored version ``main``: its container, consignment, vessel call and parties that its
+    originator stored (:func:`_part_ids`), as ``requester`` may see them."""
+    return [v for pid in sorted(uow.exchange.newest(_part_ids(main.stix_id, main.object)))
+            for v in uow.exchange.versions(requester, pid) if v.owner_org == main.owner_org]
 
 
 def _part_ids(main_id: str, main: dict[str, Any]) -> set[str]:

@@ -56,7 +56,8 @@ from scheldt.domain.access import OrgKind, Permission, Principal
 from scheldt.domain.exchange import Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID
-from scheldt.workflows.share import LOCAL_GROUP, receive_objects, withdraw_entries
+from scheldt.exchange.stix_mapping import item_kind
+from scheldt.workflows.share import LOCAL_GROUP, parts_of, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import MAX_OBJECTS, served
 
 #: Alias of the collection of objects without a sharing group.
@@ -455,7 +456,8 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
                   versions: VersionMatch | None, spec_versions: tuple[str, ...], now: datetime) -> list[tuple[int, str, str]]:
     """Delete an Object (§5.7): the versions of ``stix_id`` in ``coll`` the requester may see,
     all of them unless ``versions`` narrows it; each leaves a tombstone for peers. Returns the
-    ``(seq, stix_id, modified)`` deleted; a watchlist entry whose last version went leaves the
+    ``(seq, stix_id, modified)`` deleted; when the last version of an item's main object goes,
+    its parts go too (:func:`scheldt.workflows.share.parts_of`); a watchlist entry whose last version went leaves the
     watchlist store (:func:`scheldt.workflows.share.withdraw_entries`). Raises ForbiddenError without write access or when a
     version belongs to another organisation, NotFoundError when no version matches."""
     _require_write(coll)
@@ -474,9 +476,17 @@ def delete_object(uow: Any, principal: Principal, requester: Requester, coll: Co
     foreign = sorted({r.owner_org for r in rows} - {principal.organisation.id})
     if foreign:
         raise ForbiddenError(f"object {stix_id[:100]}", f"it is {foreign[0]}'s object: only its originator deletes it")
+    stored = uow.exchange.versions(requester, stix_id)
     deleted = [(r.seq, r.stix_id, r.modified) for r in rows]
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
+    if stored and item_kind(stored[-1].object) is not None and not uow.exchange.versions(requester, stix_id):
+        # the item is gone: its parts go with it (a review deleted an alert and its container,
+        # consignment and vessel call stayed readable by the whole community)
+        parts = [(v.seq, v.stix_id, v.modified) for v in parts_of(uow, requester, stored[-1])]
+        for _, sid, modified in parts:
+            uow.exchange.delete(sid, modified, now)
+        deleted += parts
     uow.taxii.add_deletions(deleted, f"taxii:{principal.username}", now)
     withdraw_entries(uow, [stix_id], now)
     return deleted
