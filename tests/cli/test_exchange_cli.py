@@ -82,6 +82,13 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert misp[0][2] == {"file": "events.json", "group": None, "added": 2, "known": 0, "failed": 0}
     assert (misp[2][2]["user"], misp[2][2]["events"], misp[2][2]["uuids"]) == (
         "other", 1, ["0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"])
+    # an import of which a part is refused exits 1, not 0 (a review's script took it for whole)
+    partly = tmp_path / "partly.json"
+    partly.write_text(json.dumps({"response": [
+        _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a13", "tlp:green", []),
+        _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a14", "tlp:amber", ['scheldt:sharing-group="nowhere"'])]}))
+    code, out, err = invoke("misp", "import", str(partly), "--org", "be-customs", "--json")
+    assert code == 1 and len(json.loads(out)["added"]) == 1 and len(json.loads(out)["failed"]) == 1, (out, err)
 
 
 def _event(uid: str, tlp: str, tags: list[str]) -> dict:

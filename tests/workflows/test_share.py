@@ -410,6 +410,10 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
         "(TLP:AMBER, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
+    # the local alert is no shared item: not in be-customs' MISP export (a review's partner refused it)
+    with unit_of_work(engine) as uow:
+        events, _ = share.export_misp(uow, uow.exchange.requester("be-customs", "officer"))
+    assert {e.uuid for e in events} == {out["id"].split("--")[1]}
     # withdrawn by us-cbp: it leaves the watchlist store, and the alert it raised goes with it
     # (an attack review: the alert stayed live, quoting the withdrawn entry)
     later = NOW + timedelta(hours=2)
