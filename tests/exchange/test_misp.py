@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -56,6 +57,20 @@ def test_markings_and_evaluation_are_misp_tags() -> None:
     data = json.loads(events_json([event]))
     for text in (json.dumps(data), json.dumps(data["response"][0]), json.dumps(data["response"])):
         assert event_item(read_events(text)[0]) == alert
+
+
+def test_an_unchanged_item_exports_the_same_event() -> None:
+    """A review: every export of an unchanged store gave new object and attribute UUIDs, so a MISP
+    receiving it twice would add every object again."""
+    alert = Alert(Meta("grouping--6fa07e48-8218-4d06-b3ff-541512048952", identity_id("be-customs"), T, T,
+                       Sharing("alert", Tlp.GREEN, None)), "Container MSCU1234566",
+                  (Reason("officer", "why"), Reason("officer", "and why not")), container=Container("MSCU1234566"))
+    first, again = json.loads(item_event(alert).to_json()), json.loads(item_event(alert).to_json())
+    assert first == again
+    uuids = [o["uuid"] for o in first["Object"]] + [a["uuid"] for o in first["Object"] for a in o["Attribute"]]
+    assert len(set(uuids)) == len(uuids) == 4 + sum(len(o["Attribute"]) for o in first["Object"])  # 4 objects
+    other = replace(alert, meta=replace(alert.meta, stix_id=f"grouping--{uuid.uuid4()}"))
+    assert not set(uuids) & {o["uuid"] for o in json.loads(item_event(other).to_json())["Object"]}
 
 
 def test_an_event_that_breaks_a_check_is_refused_with_where() -> None:

@@ -5,7 +5,8 @@ sighting) is one MISP event:
 
 * the event's ``uuid`` is the UUID of the item's main STIX object, its creator organisation
   (``Orgc``) carries the UUID of the originator's STIX identity and its Scheldt id as name;
-* the item's fields are MISP objects: ``scheldt-<kind>`` (``scheldt-alert``,
+* the item's fields are MISP objects (UUIDs derived from the item's STIX id, so an unchanged
+  item exports the same event): ``scheldt-<kind>`` (``scheldt-alert``,
   ``scheldt-watchlist-entry``, ``scheldt-seizure-report``, ``scheldt-sighting``) with the
   item's own values and its STIX id and times, and one object per part (``scheldt-container``,
   ``scheldt-consignment``, ``scheldt-vessel-call``, ``scheldt-seizure``, ``scheldt-reason``,
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import json
 import types
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
@@ -47,7 +49,7 @@ from scheldt.exchange.items import (
     WatchEntry,
     check_item,
 )
-from scheldt.exchange.objects import Sharing, identity_id, stix_time, with_sharing
+from scheldt.exchange.objects import NAMESPACE, Sharing, identity_id, stix_time, with_sharing
 from scheldt.exchange.stix_mapping import to_stix, watch_label
 
 if TYPE_CHECKING:  # PyMISP (and requests under it: half a second) is loaded where events are made or read
@@ -172,9 +174,20 @@ def item_event(item: Item, organisations: Mapping[str, str] | None = None) -> MI
     objs = _objects(f"scheldt-{kind}", item)
     for relation, value in (("stix-id", m.stix_id), ("created", m.created), ("modified", m.modified)):
         _add(objs[0], relation, value)
-    for obj in objs:
+    for i, obj in enumerate(objs):
+        _name_stably(obj, f"{m.stix_id}/{i}")
         event.add_object(obj)
     return event
+
+
+def _name_stably(obj: MISPObject, key: str) -> None:
+    """Give ``obj`` and its attributes UUIDs derived from ``key`` (the item's STIX id and the
+    object's place), not random ones: an unchanged item exports the same event, so a MISP that
+    receives it twice updates it instead of adding every object again (a review's two exports
+    of an unchanged store differed in every object and attribute UUID)."""
+    obj.uuid = str(uuid.uuid5(NAMESPACE, f"misp-object:{key}:{obj.name}"))
+    for j, attribute in enumerate(obj.attributes):
+        attribute.uuid = str(uuid.uuid5(NAMESPACE, f"misp-attribute:{key}:{j}:{attribute.object_relation}"))
 
 
 def events_json(events: Iterable[MISPEvent]) -> str:
