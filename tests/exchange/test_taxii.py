@@ -352,8 +352,8 @@ def test_deleting_an_alert_deletes_its_parts_too(node: Node) -> None:
     """A review deleted a GREEN alert over TAXII: the grouping went, but its container,
     consignment and vessel call stayed readable by every agency (a withdrawal takes them)."""
     now = datetime.now(UTC).replace(microsecond=0)
-    alert = Alert(Meta(f"grouping--{uuid.uuid4()}", identity_id("be-customs"), now, now, Sharing("alert", Tlp.GREEN, None)),
-                  "Container MSCU1234566", (Reason("officer", "seen twice"),), container=Container("MSCU1234566"),
+    meta = Meta(f"grouping--{uuid.uuid4()}", identity_id("be-customs"), now, now, Sharing("alert", Tlp.GREEN, None))
+    alert = Alert(meta, "Container MSCU1234566", (Reason("officer", "seen twice"),), container=Container("MSCU1234566"),
                   consignment=StixConsignment("BL-1", consignee="ACME BV"), vessel_call=VesselCall("9321483"),
                   parties=(Party("ACME BV", role="consignee"),))
     objects = to_stix(alert)

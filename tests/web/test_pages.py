@@ -208,7 +208,8 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     # a review: the field let 2,000 characters through to a 1,000 limit, then lost them, unmarked
     assert 'name="text" value="" required maxlength="1000"' in page
     long = c.post(f"/trips/{trip_id}/notice", data={"text": "Bring the box " * 100, "csrf": token_of(c)})
-    assert long.status_code == 400 and 'data-field="text">\n  <strong>Notice</strong>: give 1-1000 characters' in long.text
+    assert long.status_code == 400
+    assert 'data-field="text">\n  <strong>Notice</strong>: give 1-1000 characters' in long.text
     assert f'name="text" value="{"Bring the box " * 100}" required' in long.text
     operator = signed_in(app, "operator")
     refused = operator.post(f"/trips/{trip_id}/notice", data={"text": "x", "csrf": token_of(operator)})

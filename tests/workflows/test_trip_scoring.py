@@ -247,8 +247,9 @@ def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Eng
     loaded = event("s-1", "LOAD", "2026-01-20T14:15:00Z", "ECGYE", "DCSA-CTK-1234")
     loaded["transportDetails"] = {"transportCall": {"UNLocationCode": "ECGYE", "carrierExportVoyageNumber": "402E",
                                                    "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    static = {"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}
     lines = [f"\\c:{int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())}*00\\{m}" for m in
-             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+             encode_dict(static, sentence_type="VDM", seq_id=1)]
     for day, lat in ((19, -2.2), (25, 9.0), (31, 30.0)):  # the day before loading, then at sea
         stamp = int(datetime(2026, 1, day, 12, tzinfo=UTC).timestamp())
         lines += [f"\\c:{stamp}*00\\{m}" for m in encode_dict(

@@ -235,10 +235,8 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
             rejected.append(Rejection(event.source, "", f"the event holds a value the store cannot write: {exc}"))
             continue
         problem = unstorable(row)
-        mended: set[str] = set()  # each column once: a problem _cut cannot mend is the event's (a NUL looped for ever)
-        while problem is not None and problem[0] in CUT_TO_FIT - mended and isinstance(row[problem[0]], str):
-            mended.add(problem[0])
-            problem = _cut(row, problem[0])  # a long voyage or vessel name is cut and flagged, not the event lost
+        if problem is not None:
+            problem = _mend(row, problem)
         if problem is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
             problem = "eventID", f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
         if problem is None:
@@ -253,6 +251,17 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
 #: and voyage numbers sent long (a review's 71-character voyage in a bay plan's TDT rejected all
 #: 642 containers); identifiers (container, references, event id) are never cut.
 CUT_TO_FIT = frozenset({"export_voyage", "import_voyage", "vessel_name"})
+
+
+def _mend(row: dict[str, Any], problem: tuple[str, str]) -> tuple[str, str] | None:
+    """Mend ``row`` where :data:`CUT_TO_FIT` columns are too long or hold NUL characters (a
+    long voyage or vessel name is cut and flagged, not the event lost), each column once (a
+    problem a cut cannot mend looped for ever); the problem left, if any."""
+    mended: set[str] = set()
+    while problem is not None and problem[0] in CUT_TO_FIT - mended and isinstance(row[problem[0]], str):
+        mended.add(problem[0])
+        problem = _cut(row, problem[0])
+    return problem
 
 
 def _cut(row: dict[str, Any], column: str) -> tuple[str, str] | None:

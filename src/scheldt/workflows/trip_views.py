@@ -158,7 +158,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     if loaded is not None and not facts.vessel_track:  # type: ignore[union-attr]
         # the facts hold the track before arrival only: a box at sea is shown on its vessel's
         # positions since loading, as received (a review found a high-score box at sea with none)
-        seen |= {"vessel_track": _track_since(uow, facts, loaded), "on_board_since": _iso(loaded)}  # type: ignore[arg-type]
+        track = _track_since(uow, facts, loaded)  # type: ignore[arg-type]
+        seen |= {"vessel_track": track, "on_board_since": _iso(loaded)}
     if not agency:
         return seen
     history = uow.trip_assessments.score_history(facts.key) if facts else []
