@@ -1004,20 +1004,14 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
         if obj["id"] not in newest or str(obj.get("modified", "")) > str(newest[obj["id"]].get("modified", "")):
             newest[obj["id"]] = obj
     withdrawn = sorted(i for i, o in newest.items() if o.get("revoked") is True and item_kind(o))
+    left_out = set(withdrawn)
+    items, failed = items_in([o for o in visible if o["id"] not in left_out])
     # an agency's own alerts raised by watchlist matches (group local:<agency>) are not shared
     # items: a review's export carried them, and the partner's import refused them
-    local = {o["id"] for o in visible if str(_sharing_ext(o).get("sharing_group") or "").startswith(LOCAL_GROUP)}
-    left_out = set(withdrawn) | local
-    items, failed = items_in([o for o in visible if o["id"] not in left_out])
+    items = [i for i in items if not (i.meta.sharing.group or "").startswith(LOCAL_GROUP)]
     return ([item_event(i, orgs) for i in items],
             [(i, "withdrawn by its originator (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
             + failed)
-
-
-def _sharing_ext(obj: dict[str, Any]) -> dict[str, Any]:
-    """The Scheldt sharing extension of a STIX object as served, or {}."""
-    ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) if isinstance(obj.get("extensions"), dict) else None
-    return ext if isinstance(ext, dict) else {}
 
 
 def _member_of(uow: Any, org_id: str, group: str, where: str) -> None:
