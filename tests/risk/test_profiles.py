@@ -87,6 +87,11 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
     (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 150}}"),
      "p.yaml: indicators.watchlist_match.params", "min_score is a match score out of 100, at most 100; 150 is out of range"),
     (("freight_paid_in_cash: {weight: 20}", "mass_gap: {weight: 20, params: {min_share: 1}}"), None, None),
+    # analyst review: a yes was grade 1 (a listed port at full strength) and max_points 1 (every trip capped at 1)
+    (("since: 2024-01-01}", "since: 2024-01-01, grade: yes}"), "p.yaml: lists.high_risk_ports.0.grade",
+     "a number is needed here, not true"),
+    (("effective_from", "max_points: yes\neffective_from"), "p.yaml: max_points", "a number is needed here, not true"),
+    (("effective_from", "max_points: .inf\neffective_from"), "p.yaml: max_points", "finite number"),
 ])
 def test_invalid_profiles_say_where_and_why(change: tuple[str, str], where: str | None, why: str | None) -> None:
     if where is None:  # an empty params mapping is fine
@@ -116,6 +121,9 @@ def test_aliases_and_oversized_texts_are_refused() -> None:
 
 def test_not_yaml_and_not_a_mapping() -> None:
     assert "not valid YAML" in error("name: [unclosed").why
+    # analyst review: 4 KB of nested lists gave a RecursionError traceback (a 500 through the API)
+    deep = error(BASE + "description: " + "[" * 2000 + "]" * 2000 + "\n")
+    assert (deep.where, deep.why) == ("p.yaml", "not valid YAML: nested too deeply")
     assert "a profile is a YAML mapping" in error("- a\n- b").why
 
 

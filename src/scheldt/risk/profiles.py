@@ -53,13 +53,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _not_yes_or_no(value: Any) -> Any:
+    """Refuse a YAML boolean where a number belongs: ``weight: yes`` was taken as 1 (review)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed here, not {str(value).lower()} (YAML reads yes/no/on/off as true/false)")
+    return value
+
+
 class PortEntry(_Strict):
     code: str = Field(pattern=r"^[A-Z]{2}([A-Z2-9]{3})?$", description="UN/LOCODE, or a country code for all its ports")
     name: str
     since: date
     until: date | None = None
-    grade: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False,
-                         description="strength of a loading at this port, (0, 1]; 1 when not given")
+    grade: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(
+        default=1.0, gt=0, le=1, allow_inf_nan=False, description="strength of a loading at this port, (0, 1]; 1 when not given")
 
     @model_validator(mode="after")
     def _period(self) -> PortEntry:
@@ -90,13 +97,6 @@ class Lists(_Strict):
                     raise ValueError(f"{code} is listed twice with overlapping dates "
                                      f"({a.since}..{a.until or 'open'} and {b.since}..{b.until or 'open'})")
         return entries
-
-
-def _not_yes_or_no(value: Any) -> Any:
-    """Refuse a YAML boolean where a number belongs: ``weight: yes`` was taken as 1 (review)."""
-    if isinstance(value, bool):
-        raise ValueError(f"a number is needed here, not {str(value).lower()} (YAML reads yes/no/on/off as true/false)")
-    return value
 
 
 #: A parameter value: finite, not negative, at most a million (days, hours, kg, knots, shares).
@@ -137,7 +137,7 @@ class RiskProfile(_Strict):
     description: str = ""
     effective_from: date
     effective_to: date | None = None
-    max_points: float = Field(default=100, gt=0)
+    max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, allow_inf_nan=False)
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]
     _contexts: dict[str, Context] = PrivateAttr(default_factory=dict)
@@ -252,6 +252,8 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
+    except RecursionError as exc:  # a review's 4 KB profile of 2,000 nested lists: a traceback, a 500 in the API
+        raise ProfileError(where, "not valid YAML: nested too deeply") from exc
     except ValueError as exc:  # YAML timestamps that are no date, e.g. 2026-13-01
         raise ProfileError(where, f"not a valid date: {exc}") from exc
     finally:
