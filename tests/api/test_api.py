@@ -561,6 +561,32 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     assert other["live"] == {k: v for k, v in bt.json().items() if k != "indicators"}  # the live one, same trips
 
 
+def test_backtest_days_are_inclusive_as_on_the_cli(service: Service) -> None:
+    """An analyst review: ``"end": "2025-12-25"`` left the 25th out (the CLI's ``--to`` takes it
+    in), 23:00 on the 25th left it out too, and an end before the start said "no trip"."""
+    h = service.as_("analyst")
+    whole = service.client.post("/api/v1/profiles/backtest", json={"truth": True}, headers=h).json()
+    per_day, days = 0, 0
+    day = datetime(2025, 12, 15).date()
+    while day < datetime(2026, 1, 20).date():
+        r = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "start": str(day), "end": str(day)},
+                                headers=h)
+        if r.status_code == 200:
+            per_day, days = per_day + r.json()["trips"], days + 1
+        else:
+            assert r.status_code == 400 and "no trip was discharged in that period" in r.json()["error"]["why"]
+        day += timedelta(days=1)
+    assert (per_day, days) == (whole["trips"], whole["days"]) and per_day > 100
+    backwards = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "start": "2026-01-02",
+                                                                       "end": "2026-01-01"}, headers=h)
+    assert backwards.status_code == 400
+    assert (backwards.json()["error"]["where"], backwards.json()["error"]["why"]) == (
+        "body.end", "2026-01-01 is before start 2026-01-02")
+    hour = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "end": "2026-01-01T23:00:00Z"},
+                               headers=h)
+    assert hour.status_code in (400, 422) and "zero time" in hour.text  # days, not hours
+
+
 def _run_queued(service: Service, run_id: int, profile: str) -> dict[str, Any]:
     """Run the queued rescore job ``run_id`` as the job runner would, check it scored with
     ``profile`` and return its result."""

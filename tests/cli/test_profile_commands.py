@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from scheldt.cli import app
 from scheldt.risk.profiles import builtin_profile_text
+from scheldt.settings import get_settings
 from tests.conftest import SHARED
 
 runner = CliRunner()
@@ -19,6 +20,14 @@ TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, " ".join(result.stderr.split())  # rich wraps long lines
+
+#: A DCSA equipment event: the box of the transport document TD loaded at Aarhus.
+LOADED = {"events": [{
+    "eventID": "e-1", "eventDateTime": "2026-01-20T14:15:00Z",
+    "eventLocation": {"UNLocationCode": "DKAAR"},
+    "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "LOAD"},
+    "equipmentDetails": {"equipmentReference": "NARU3472484", "ISOEquipmentCode": "22GP"},
+    "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}]}
 
 
 def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Path) -> None:
@@ -36,12 +45,7 @@ def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Pat
 
 def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_path: Path) -> None:
     events = tmp_path / "events.json"
-    events.write_text(json.dumps({"events": [{
-        "eventID": "e-1", "eventDateTime": "2026-01-20T14:15:00Z",
-        "eventLocation": {"UNLocationCode": "DKAAR"},
-        "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "LOAD"},
-        "equipmentDetails": {"equipmentReference": "NARU3472484", "ISOEquipmentCode": "22GP"},
-        "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}]}))
+    events.write_text(json.dumps(LOADED))
     code, out, _ = invoke("ingest", str(TD), str(events), "--json")
     assert code == 0 and "rescored" not in json.loads(out)  # no profile live yet: nothing scored
     code, out, _ = invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go live")
@@ -62,6 +66,26 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
     history = json.loads(out)["assessments"]
     assert len(history) == 2 and all(h["reproduced"] for h in history)
+
+
+def test_a_switch_says_which_trips_it_left_alone(settings_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """An analyst review: a switch with SCHELDT_NOW before the trips' last scores said "0 trip(s)
+    scored with it" and not why (they were left alone: each already has a later score)."""
+    def at(when: str, *args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("SCHELDT_NOW", when)
+        get_settings.cache_clear()
+        return invoke(*args)
+
+    (tmp_path / "events.json").write_text(json.dumps(LOADED))
+    at("2026-03-01T00:00:00Z", "ingest", str(TD), str(tmp_path / "events.json"))
+    assert at("2026-09-01T00:00:00Z", "profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go")[0] == 0
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(builtin_profile_text().replace('version: "3"', 'version: "3-now"', 1))
+    code, out, _ = at("2026-06-01T00:00:00Z", "profile", "activate", str(newer), "--reason", "test")
+    assert code == 0 and " ".join(out.split()) == (
+        "antwerp-narcotics@3-now is live; 0 trip(s) scored with it, 0 unchanged, 1 left alone (already scored "
+        "after this time: `scheldt trips score` at a later time scores them)")
 
 
 def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -> None:
@@ -97,6 +121,10 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     thin = json.loads(invoke("backtest", "--capacity", "1%", "--json")[1])
     assert (thin["trips"], thin["days"], thin["selected"], thin["selected_share"]) == (9, 1, 1, 0.1111)
     assert "selected 11% of the trips, not 1%: at least one trip is selected on each of the 1 days" in " ".join(out.split())
+    # an analyst review: 0.5% was printed "not 0%", 2.5% "not 2%", and 0.001% ran at 0.01%
+    out = " ".join(invoke("backtest", "--capacity", "0.5%")[1].split())
+    assert "selected 11% of the trips, not 0.5%:" in out
+    assert json.loads(invoke("backtest", "--capacity", "0.001%", "--json")[1])["capacity"] == 0.00001
     assert "live" not in report  # the live profile itself: nothing to compare with
     # a changed version is shown beside the live one on the same trips (new-user review: a
     # backtest said nothing of whether the change beat what runs today)

@@ -18,7 +18,6 @@ from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import builtin_profile_text, load_profile, profile_digest
 from scheldt.store.db import UnitOfWork
-from scheldt.targeting.selection import parse_capacity
 from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
 from scheldt.workflows.trip_scoring import activate_profile, live_profile, reproduce, rollback_profile, score_trips
@@ -104,7 +103,10 @@ def _rescored(uow: UnitOfWork) -> str:
         report = score_trips(uow, now())  # checks first that the version is in force, writes nothing if not
     except InputError as exc:
         return f"; no trip scored now: {exc.why}"
-    return f"; {report.scored} trip(s) scored with it, {report.unchanged} unchanged"
+    # an analyst review: with SCHELDT_NOW in the past, "0 trip(s) scored" hid that every trip was left alone
+    return (f"; {report.scored} trip(s) scored with it, {report.unchanged} unchanged"
+            + (f", {report.later} left alone (already scored after this time: `scheldt trips score` at a later "
+               "time scores them)" if report.later else ""))
 
 
 @profile_app.command("list")
@@ -300,6 +302,26 @@ def _day(text: str | None, option: str) -> datetime | None:
         raise InputError(option, f"{text!r} is not a date like 2026-01-31") from None
 
 
+def _share(capacity: str) -> float:
+    """The share (0, 1] a ``--capacity`` like "8%" or "0.5%" gives, unrounded (a review's 0.001%
+    ran at 0.01%). Raises InputError otherwise."""
+    text = capacity.strip()
+    if not text.endswith("%"):
+        raise InputError("--capacity", "give a share of each day's trips, like 8%")
+    try:
+        pct = float(text[:-1])
+    except ValueError:
+        raise InputError("--capacity", f"{capacity!r} is not a percentage like 8%") from None
+    if not 0 < pct <= 100:  # NaN fails too
+        raise InputError("--capacity", "must be more than 0% and at most 100%")
+    return pct / 100
+
+
+def _percent(share: float) -> str:
+    """A share as the percentage an officer typed: 0.025 -> "2.5%" (``:.0%`` printed "2%")."""
+    return f"{share * 100:.4g}%"
+
+
 def backtest_command(
     path: Annotated[str | None, typer.Option("--profile", help="Profile YAML to test (default: the live one).")] = None,
     builtin: Annotated[str | None, typer.Option("--builtin", help="A built-in profile instead of a file.")] = None,
@@ -321,14 +343,7 @@ def backtest_command(
             text, where = _text(path, builtin)
             profile = load_profile(text, where)
             _refuse_changed_text(uow, profile.label, text)
-        if not capacity.strip().endswith("%"):
-            raise InputError("--capacity", "give a share of each day's trips, like 8%")
-        try:
-            share = parse_capacity(capacity, 10_000) / 10_000
-        except ValueError as exc:
-            raise InputError("--capacity", str(exc)) from None
-        if share <= 0:
-            raise InputError("--capacity", "must be more than 0%")
+        share = _share(capacity)
         first, last = _day(start, "--from"), _day(end, "--to")
         if first and last and last < first:
             raise InputError("--to", f"{end} is before --from {start}")
@@ -352,7 +367,7 @@ def backtest_command(
                   f"{_rate(then['recall_at_capacity'])} ({report.selected_hits - live.selected_hits:+d} hits)")
     taken = data["selected_share"]
     if taken is not None and taken > 1.5 * report.capacity:  # "at 8%" had selected half the trips (CLI review)
-        out.print(f"[yellow]selected {taken:.0%} of the trips, not {report.capacity:.0%}: at least one trip is "
+        out.print(f"[yellow]selected {taken:.0%} of the trips, not {_percent(report.capacity)}: at least one trip is "
                   f"selected on each of the {report.days:,} days, and few trips a day are counted[/yellow]")
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
