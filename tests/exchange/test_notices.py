@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import socket
 import threading
 import time
@@ -694,3 +695,37 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 0, UNSIGNED_NOTE)
         wait = (n["next_attempt_at"] - datetime.now(UTC)).total_seconds()
         assert get_settings().notice_backoff_cap_s - 30 < wait <= get_settings().notice_backoff_cap_s
+
+
+def test_a_callback_url_that_is_no_url_is_refused(plain_settings: None) -> None:
+    """A carrier review subscribed these; the first stopped every delivery round of the node."""
+    from scheldt.workflows.notices import check_callback_url
+
+    for url, why in (("https://scheldt-test.invalid/\r\nX-Injected: 1", "character 30 is a space, a control character"),
+                     ("http://x y/", "character 9 is a space"), ("http://\u0000/", "character 8 is a space"),
+                     ("https://bücher.example/", "its xn-- form"),
+                     ("http://exa%00mple.com/", "'exa%00mple.com' is neither a host name"),
+                     ("http://-/", "'-' is neither a host name"), ("http://a..b/", "'a..b' is neither a host name")):
+        with pytest.raises(InputError, match=re.escape(why)):
+            check_callback_url(url, allow_http=True)
+    assert check_callback_url("https://xn--bcher-kva.example/a%20b?c=d") == "https://xn--bcher-kva.example/a%20b?c=d"
+
+
+def test_a_notice_to_a_stored_url_that_is_no_url_fails_alone(engine: Engine, plain_settings: None) -> None:
+    """A subscription stored before the URL was checked (or by another version): its notice
+    raised httpx.InvalidURL, no HTTPError, which ended the whole round, so no notice of any
+    organisation went out (carrier review). Now that try fails alone and is retried later."""
+    s = seed(engine)
+    with receiver(SECRET_B) as rx_b:
+        with unit_of_work(engine) as uow:
+            uow.notifications.add_subscription("carrier-a", "https://scheldt-test.invalid/\r\nX-Injected: 1",
+                                               SECRET_A, ["hold"], NOW)
+        subscribe(engine, "carrier-b", rx_b.url, SECRET_B, ("hold",))
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+            inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, datetime.now(UTC))
+        assert deliver(engine) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
+        assert [n["container_number"] for n in rx_b.notices] == ["TGHU7654321"]
+    with unit_of_work(engine) as uow:
+        (n,) = uow.notifications.notices("carrier-a")
+    assert (n["status"], n["attempts"]) == ("pending", 1) and n["last_error"].startswith("InvalidURL: ")

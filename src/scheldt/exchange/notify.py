@@ -171,7 +171,8 @@ def post_notice(client: httpx.Client, url: str, secret: str, body: Mapping[str, 
         answer = client.post(url, content=data, headers=headers)
     except httpx.TimeoutException as exc:
         return Attempt(False, None, f"timed out ({type(exc).__name__})", clock())
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        # InvalidURL is no HTTPError: a carrier review's URL with a line break stopped every round (all carriers)
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:ANSWER_EXCERPT], clock())
     status = answer.status_code
     if 200 <= status < 300:
