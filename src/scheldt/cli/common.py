@@ -18,7 +18,9 @@ from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
 
-console = Console(stderr=True)
+#: Errors, warnings and notes: one line each, never broken inside a word or a path (the terminal
+#: wraps them), so a path can be copied from them and a log line holds the whole message.
+console = Console(stderr=True, soft_wrap=True)
 
 
 def settings() -> Settings:
