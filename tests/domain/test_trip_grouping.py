@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheldt.domain.trips import TripKey, group_trips
+from scheldt.domain.trips import TripKey, group_trips, trip_documents
 
 
 def ev(kind: str, day: int, ref: str = "", voyage: str = "V1", classifier: str = "ACT") -> dict[str, object]:
@@ -49,3 +49,21 @@ def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_duri
     # by reference whenever filed; by the box alone (no B/L) within 30 days of the trip's events;
     # not one naming another B/L, whenever filed (a review found the box's earlier trip's)
     assert [d["declaration_ref"] for d in declarations_of_trip(found, {"BL1"}, first, last)] == ["A", "B"]
+
+
+def test_a_trip_keeps_the_documents_of_its_own_carrier() -> None:
+    """Booking numbers collide between carriers (carrier review): a document found only by its
+    booking reference is the trip's when its carrier is the one of the documents the events name
+    by their own reference, else of the first document received; one without a carrier code is
+    kept."""
+    def doc(i: int, ref: str, booking: str, carrier: str, day: int) -> dict[str, object]:
+        return {"id": i, "document_ref": ref, "booking_ref": booking, "carrier_code": carrier,
+                "received_at": datetime(2026, 1, day, tzinfo=UTC), "containers": [{"number": "MSCU1234565"}]}
+
+    a_bl, a_bkg = doc(1, "ABL1", "BK1", "SIMA", 2), doc(2, "BK1", "BK1", "SIMA", 1)
+    b_td, unknown = doc(3, "BBL9", "BK1", "SIMB", 3), doc(4, "XBL4", "BK1", "", 4)
+    ids = lambda docs: [d["id"] for d in docs]  # noqa: E731
+    assert ids(trip_documents([a_bkg, a_bl, b_td, unknown], {"ABL1", "BK1"}, "MSCU1234565")) == [2, 1, 4]
+    assert ids(trip_documents([b_td, a_bl], {"BK1"}, "MSCU1234565")) == [1]  # none named: A's was received first
+    assert ids(trip_documents([b_td], {"BK1"}, "MSCU1234565")) == [3]
+    assert ids(trip_documents([a_bl], {"ABL1"}, "TGHU7654321")) == []  # lists another box only

@@ -278,6 +278,33 @@ def test_a_document_listing_only_other_boxes_is_not_shown_under_this_boxs_trip(e
     assert ours.documents == [[]] and ours.unmatched_documents == []
 
 
+def test_another_carriers_document_sharing_only_a_booking_number_does_not_take_a_trip_over(
+        engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: carrier B's transport document carrying carrier A's booking number, for
+    A's (reused) box, became the trip's latest document: B then owned A's trip (its carrier
+    code), read A's bill of lading and would have received its notices. Booking numbers are
+    each carrier's own; the trip keeps the documents of the carrier its events name."""
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    ebl = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
+    event = dcsa_event("evt-naru-load", equipmentDetails__equipmentReference="NARU3472484",
+                       documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"},
+                                           {"documentReferenceType": "BKG", "documentReferenceValue": "CBR_123_REGULAR"}])
+    (tmp_path / "naru.json").write_text(json.dumps({"events": [event]}))
+    theirs = ebl.read_text().replace("HHL71800000", "OTHERBL00001").replace('"carrierCode": "MSC"', '"carrierCode": "HLC"')
+    assert theirs.count("OTHERBL00001") == 2 and theirs.count('"HLC"') == 1
+    (tmp_path / "theirs.json").write_text(theirs)
+    with unit_of_work(engine) as uow:
+        for path in (tmp_path / "naru.json", ebl, tmp_path / "theirs.json"):
+            assert ingest_file(uow, path, IngestOptions(), NOW).rejected == 0
+    with unit_of_work(engine) as uow:
+        [facts] = trip_facts(uow, ["NARU3472484"], datetime.now(UTC))
+        timeline = container_timeline(uow, "NARU3472484")
+    assert [(d.document_ref, d.carrier_code) for d in facts.documents] == [("HHL71800000", "MSC")]
+    assert [[d["document_ref"] for d in docs] for docs in timeline.documents] == [["HHL71800000"]]
+    assert [d["document_ref"] for d in timeline.unmatched_documents] == ["OTHERBL00001"]  # shown, as no trip's
+
+
 def test_a_message_re_sent_with_only_a_new_document_date_adds_and_quarantines_nothing(engine: Engine,
                                                                                          tmp_path: Path) -> None:
     """A review re-sent the real OOCL BEIJING bay plan with a new document date (DTM+137): all 3

@@ -105,6 +105,28 @@ def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     return not listed or any(c.get("number") == number for c in listed)
 
 
+def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], number: str) -> list[Mapping[str, Any]]:
+    """The stored document versions among ``docs`` (dicts with ``id``, ``document_ref``,
+    ``booking_ref``, ``carrier_code``, ``received_at``, ``containers``) that belong to a trip of
+    container ``number`` whose events carry the references ``refs``, in the order given: each
+    found by its own reference or its booking reference, that may cover the box
+    (:func:`document_may_cover`), and issued by the trip's carrier. Booking numbers are each
+    carrier's own and collide between carriers, so a document found only by its booking
+    reference that another carrier issued is not this trip's (a carrier review: carrier B's
+    transport document with carrier A's booking number, for A's box on a later trip, took over
+    A's trip: B then read A's bill of lading and received its notices). The trip's carrier is
+    the one of the documents the events name by their own reference, else of the first
+    document received."""
+    found = [d for d in docs
+             if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]
+    carriers = {d["carrier_code"] for d in found if d["document_ref"] in refs and d.get("carrier_code")}
+    if not carriers:
+        first = min((d for d in found if d.get("carrier_code")), key=lambda d: (d["received_at"], d["id"]),
+                    default=None)
+        carriers = {first["carrier_code"]} if first is not None else set()
+    return [d for d in found if d["document_ref"] in refs or not d.get("carrier_code") or d["carrier_code"] in carriers]
+
+
 #: How long after its loading a box that has not arrived is followed on its vessel's AIS track:
 #: deep-sea voyages to Europe take up to about 45 days (assumption; transshipment included).
 VOYAGE_TRACK = timedelta(days=60)

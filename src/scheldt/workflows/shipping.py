@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
-from scheldt.domain.trips import VOYAGE_TRACK, Trip, document_may_cover, group_trips, on_board_since
 from scheldt import reference
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
+from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
+from scheldt.domain.trips import VOYAGE_TRACK, Trip, document_may_cover, group_trips, on_board_since, trip_documents
 from scheldt.errors import InputError
-from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
+from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import in_dcsa_terms, read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
@@ -252,7 +252,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     tracks = []
     for trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
-        mine = [d for d in docs if d["document_ref"] in trip_refs or d["booking_ref"] in trip_refs]
+        mine = trip_documents(docs, trip_refs, number)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}

@@ -17,6 +17,7 @@ from typing import Any
 from scheldt.domain.activations import rollback_target
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
+from scheldt.domain.inspection import risk_band
 from scheldt.domain.trips import (
     PartyHistory,
     TripDocument,
@@ -27,13 +28,12 @@ from scheldt.domain.trips import (
     VesselFix,
     WatchlistMatch,
     arrival_time,
-    document_may_cover,
     facts_snapshot,
     group_trips,
+    trip_documents,
     trip_facts_from_dict,
     trip_summary,
 )
-from scheldt.domain.inspection import risk_band
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import WatchlistIndex
@@ -126,8 +126,9 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: Watchl
     built = []
     for number, trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
-        docs = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ()) if document_may_cover(d, number)}
-        mine = tuple(_document(d, number) for d in sorted(docs.values(), key=lambda d: (d["received_at"], d["id"])))
+        found = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ())}
+        docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number)
+        mine = tuple(_document(d, number) for d in docs)
         built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
     histories = _consignee_histories(uow, [docs for _, _, docs in built], now)
     tracks = _tracks(uow, [events for _, events, _ in built])

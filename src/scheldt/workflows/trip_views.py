@@ -16,9 +16,9 @@ from scheldt.domain.trips import (
     TripFacts,
     TripKey,
     declarations_of_trip,
-    document_may_cover,
     group_trips,
     on_board_since,
+    trip_documents,
     trip_facts_from_dict,
 )
 
@@ -101,8 +101,7 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
     placeholders... each once, as ``{"field", "code", "why", "source"}`` (a review: they were
     stored, but no trip page or API answer showed them)."""
     number = trip["container_number"]
-    docs = [d for d in uow.documents.for_container(number, refs)
-            if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]
+    docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number)
     out: dict[tuple[str, str], dict[str, str]] = {}
     for record in [*events, *docs]:
         for f in record.get("flags") or []:
