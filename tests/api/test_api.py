@@ -125,6 +125,8 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
         uow.documents.add([other], "be-customs", datetime.now(UTC))
     got = service.client.get(f"/api/v1/consignments/{top['document_ref']}", headers=service.as_("carrier")).json()
     assert got["versions"] and all(v["carrier_code"] == top["carrier_code"] for v in got["versions"])
+    # its sources name files, not the customs node's folders (a carrier review read ingest paths here)
+    assert all(v["source"] and "/" not in v["source"].split("$")[0] for v in got["versions"]), got["versions"]
     assert "Rival Customer Ltd" not in str(got)
     # nor through a party search
     found = service.client.get("/api/v1/parties", params={"name": "Rival Customer"}, headers=service.as_("carrier"))

@@ -21,7 +21,7 @@ from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.parties import documents_naming, owned_only
-from scheldt.workflows.trip_views import trip_detail, trip_row
+from scheldt.workflows.trip_views import file_name_only, trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
 
@@ -176,7 +176,14 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
     return {"document_ref": ref, "trips": [trip_row(r, ctx.agency) for r in owned],
-            "versions": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()} for d in versions]}
+            "versions": [_version(d) for d in versions]}
+
+
+def _version(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored document version as the API shows it: times in ISO 8601, its source without the
+    server's directories (a carrier review read customs' ingest paths here), as on trip pages."""
+    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+    return out | {"source": file_name_only(str(out["source"]))} if out.get("source") else out
 
 
 @router.get("/parties", summary="Where a party (shipper, consignee, notify party) appears")
