@@ -106,7 +106,7 @@ def test_head_file_catches_deletion_of_the_newest_entries(engine: Engine, tmp_pa
         "is entry 45 (truncated?)"]
 
 
-def test_only_the_latest_head_line_counts(engine: Engine, tmp_path: Path) -> None:
+def test_every_head_line_is_checked(engine: Engine, tmp_path: Path) -> None:
     heads = tmp_path / "heads.jsonl"
     with unit_of_work(engine) as uow:
         empty = uow.audit.write_head(heads, T0)
@@ -119,6 +119,36 @@ def test_only_the_latest_head_line_counts(engine: Engine, tmp_path: Path) -> Non
     assert read_latest_head(heads).seq == 5  # type: ignore[union-attr]
     raw(engine, "DELETE FROM audit_entry WHERE seq = 5")
     assert [p.seq for p in verify(engine, heads).problems] == [5]
+
+
+def test_a_head_written_after_a_deletion_hides_nothing(engine: Engine, tmp_path: Path) -> None:
+    """An operator review deleted the newest entry, then the server's next head named the entry
+    before it, and verify (which read the latest head only) said "chain intact". A head is now
+    not written over a cut chain, and verify checks every head line, and that none goes back."""
+    fill(engine, 6)
+    heads = tmp_path / "heads.jsonl"
+    with unit_of_work(engine) as uow:
+        uow.audit.write_head(heads, T0 + timedelta(hours=1))
+    raw(engine, "DELETE FROM audit_entry WHERE seq = 6")
+    with unit_of_work(engine) as uow, pytest.raises(InputError) as refused:
+        uow.audit.write_head(heads, T0 + timedelta(hours=2))
+    assert refused.value.where == str(heads) and refused.value.why.startswith(
+        "the chain ends at entry 5, but the last head written here (2026-03-02T09:00:00.000000+00:00) names entry 6: "
+        "the log was cut or rewritten since")
+    assert [json.loads(line)["seq"] for line in heads.read_text().splitlines()] == [6]
+    fill(engine, 1, start=T0 + timedelta(hours=3))  # a new entry 6: not the one the head named
+    with unit_of_work(engine) as uow, pytest.raises(InputError, match="entry 6 is not as it was, but the last head"):
+        uow.audit.write_head(heads, T0 + timedelta(hours=4))
+    raw(engine, "DELETE FROM audit_entry WHERE seq = 6")
+    with unit_of_work(engine) as uow:  # a head line written anyway (an older version, or by hand)
+        entry5 = uow.audit.entries(4, 1)[0]
+    with heads.open("a") as fh:
+        fh.write(json.dumps({"seq": 5, "entry_hash": entry5.entry_hash, "at": "2026-03-02T10:00:00.000000+00:00"}) + "\n")
+    assert [str(p) for p in verify(engine, heads).problems] == [
+        "entry 6: the chain ends at entry 5 but the head written out at 2026-03-02T09:00:00.000000+00:00 is entry 6 "
+        "(truncated?)",
+        "entry 5: the head written out at 2026-03-02T10:00:00.000000+00:00 names this entry, after the one written "
+        "at 2026-03-02T09:00:00.000000+00:00 named entry 6 (cut, then a head written?)"]
 
 
 def test_edited_payload_in_the_middle_is_named(engine: Engine) -> None:

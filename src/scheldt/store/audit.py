@@ -6,7 +6,8 @@ breaks its own hash, and deleting or reordering entries breaks the chain. Deleti
 entries leaves a shorter chain that is still consistent: that is caught by the chain head
 (``seq`` and ``entry_hash`` of the newest entry) written out periodically to a JSON-lines file
 outside the database (:meth:`AuditLog.write_head`), which :meth:`AuditLog.verify` compares with
-the database.
+the database, every head line of the file (a head never names an earlier entry than one before
+it, and none is written while the last one names an entry the chain no longer holds as written).
 
 Canonical forms (a verifier in another language needs exactly these):
 
@@ -326,6 +327,7 @@ class AuditLog:
         """
         current = self.head()
         head = ChainHead(current.seq, current.entry_hash, aware(at)) if current else ChainHead(0, GENESIS, aware(at))
+        self._refuse_going_back(path, head)
         try:
             new_file = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -342,6 +344,26 @@ class AuditLog:
         except OSError as exc:
             raise InputError(str(path), f"cannot write the audit head: {exc.strerror}") from None
         return head
+
+    def _refuse_going_back(self, path: Path, head: ChainHead) -> None:
+        """Raise InputError when the last head written to ``path`` names an entry the chain no
+        longer holds as written: a head written now would hide that deletion from a check of the
+        latest head (an operator review deleted the newest entry, the server's next head named
+        the one before, and verify said "chain intact")."""
+        if not path.exists():
+            return
+        last, _ = read_heads(path)
+        if last is None or last.seq == 0:
+            return
+        stored = self.session.scalar(select(AuditEntryRow.entry_hash).where(AuditEntryRow.seq == last.seq))
+        if stored == last.entry_hash:
+            return
+        what = (f"the chain ends at entry {head.seq}" if head.seq < last.seq
+                else f"entry {last.seq} is {'gone' if stored is None else 'not as it was'}")
+        raise InputError(str(path), f"{what}, but the last head written here ({canonical_time(last.at)}) names entry "
+                         f"{last.seq}: the log was cut or rewritten since (see `scheldt audit verify`). No head is "
+                         "written, so that stays visible; after restoring the store from a backup, move this file "
+                         "aside (keep it) and write a new one")
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -420,27 +442,28 @@ class AuditLog:
 
         Per entry: the payload (when not purged) matches ``payload_digest``; ``entry_hash`` matches
         the entry's content; ``prev_hash`` is the previous entry's hash (GENESIS for entry 1); no
-        seq is missing. With ``head_file``, the latest head written out must name an entry that
-        exists with that hash. With ``retention`` (as for :meth:`purge`), a payload purged before
-        its kind's retention ended is reported too. Raises NotFoundError when ``head_file`` does not
+        seq is missing. With ``head_file``, every head written out must name an entry that exists
+        with that hash, and no head may name an earlier entry than a head before it. With
+        ``retention`` (as for :meth:`purge`), a payload purged before its kind's retention ended
+        is reported too. Raises NotFoundError when ``head_file`` does not
         exist and InputError when a line of it is not a head.
         """
-        head, torn = read_heads(head_file) if head_file is not None else (None, [])
-        report = AuditReport(head=head, torn_head_lines=torn)
+        heads, torn = read_head_lines(head_file) if head_file is not None else ([], [])
+        report = AuditReport(head=heads[-1] if heads else None, torn_head_lines=torn)
+        named = {h.seq for h in heads if h.seq}
+        hashes: dict[int, str] = {}  # seq named by a head -> that entry's hash in the database
         prev: AuditEntry | None = None
-        head_entry: AuditEntry | None = None
         purges = _Purges()
         for entry in self._stream(batch):
             report.checked += 1
             _check_entry(entry, prev, report, retention)
             purges.see(entry)
-            if head is not None and entry.seq == head.seq:
-                head_entry = entry
+            if entry.seq in named:
+                hashes[entry.seq] = entry.entry_hash
             prev = entry
         report.last_seq = prev.seq if prev else 0
         purges.check(report, datetime.now(UTC))
-        if head is not None:
-            _check_head(head, head_entry, report)
+        _check_heads(heads, hashes, report)
         return report
 
 
@@ -512,18 +535,35 @@ def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str,
                               f"before its {keep.days}-day retention ended (tampered?)")
 
 
-def _check_head(head: ChainHead, entry: AuditEntry | None, report: AuditReport) -> None:
-    """Compare the head written out with the entry of that seq found in the database."""
+def _check_heads(heads: list[ChainHead], hashes: Mapping[int, str], report: AuditReport) -> None:
+    """Compare every head written out (oldest first) with the entry of its seq in the database
+    (``hashes``: seq -> entry hash, for the seqs the heads name), each seq once: not only the
+    latest head, which a head written after a deletion moved back (operator review)."""
+    done: set[int] = set()
+    highest: ChainHead | None = None
+    for head in heads:
+        if highest is not None and head.seq < highest.seq and head.seq not in done:
+            report.add(head.seq, f"the head written out at {canonical_time(head.at)} names this entry, after the one "
+                                 f"written at {canonical_time(highest.at)} named entry {highest.seq} (cut, then a "
+                                 "head written?)")
+        if highest is None or head.seq > highest.seq:
+            highest = head
+        if head.seq == 0 or head.seq in done:
+            continue
+        done.add(head.seq)
+        _check_head(head, hashes.get(head.seq), report)
+
+
+def _check_head(head: ChainHead, stored_hash: str | None, report: AuditReport) -> None:
+    """Compare one head written out with the hash of the entry of that seq in the database."""
     when = canonical_time(head.at)
-    if head.seq == 0:
-        return
-    if entry is None:
+    if stored_hash is None:
         if report.last_seq < head.seq:
             report.add(head.seq, f"the chain ends at entry {report.last_seq} but the head written out at {when} "
                                  f"is entry {head.seq} (truncated?)")
         else:
             report.add(head.seq, f"missing, but the head written out at {when} names it (deleted?)")
-    elif entry.entry_hash != head.entry_hash:
+    elif stored_hash != head.entry_hash:
         report.add(head.seq, f"hash differs from the head written out at {when} (edited or rewritten?)")
 
 
@@ -533,12 +573,19 @@ def read_latest_head(path: Path) -> ChainHead | None:
 
 
 def read_heads(path: Path) -> tuple[ChainHead | None, list[str]]:
-    """The last head line of ``path`` (None when the file holds none), and where lines cut
-    short lie (``path:line``): a line that is not JSON at all is a write torn by a crash or a
-    full disk and is skipped (an operator review found one such line stopped every later
-    check). Raises NotFoundError when the file does not exist and InputError (``path:line``)
-    when a JSON line is not ``{"seq": int >= 0, "entry_hash": 64 hex, "at": ISO time}``."""
-    latest: ChainHead | None = None
+    """The last head line of ``path`` (None when the file holds none) and the torn lines, as
+    :func:`read_head_lines` reads them."""
+    heads, torn = read_head_lines(path)
+    return (heads[-1] if heads else None), torn
+
+
+def read_head_lines(path: Path) -> tuple[list[ChainHead], list[str]]:
+    """Every head line of ``path``, in file order, and where lines cut short lie
+    (``path:line``): a line that is not JSON at all is a write torn by a crash or a full disk
+    and is skipped (an operator review found one such line stopped every later check). Raises
+    NotFoundError when the file does not exist and InputError (``path:line``) when a JSON line
+    is not ``{"seq": int >= 0, "entry_hash": 64 hex, "at": ISO time}``."""
+    heads: list[ChainHead] = []
     torn: list[str] = []
     try:
         with path.open("rb") as fh:
@@ -550,12 +597,12 @@ def read_heads(path: Path) -> tuple[ChainHead | None, list[str]]:
                 except orjson.JSONDecodeError:
                     torn.append(f"{path}:{number}")
                     continue
-                latest = _parse_head(raw, f"{path}:{number}")
+                heads.append(_parse_head(raw, f"{path}:{number}"))
     except FileNotFoundError:
         raise NotFoundError(str(path), "no audit head file here (written by `scheldt audit head`)") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read the audit head file: {exc.strerror}") from None
-    return latest, torn
+    return heads, torn
 
 
 def _parse_head(raw: bytes, where: str) -> ChainHead:
