@@ -121,6 +121,13 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
     assert purge["payload"]["action"] == "scheldt audit purge"
+    # an operator review: lengthening a retention (or leaving a kind out) made the lawful purge
+    # read as tampering; each purge is judged by the retention it recorded
+    for later in ('{"read": 400, "write": 3650}', '{"write": 3650}'):
+        monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", later)
+        get_settings.cache_clear()
+        code, out, _ = invoke("audit", "verify")
+        assert code == 0 and out.startswith("10 entries checked (4 purged), last entry 10"), out
 
 
 def test_a_setting_that_cannot_be_read_is_one_line_and_exit_2_even_for_audit_verify(tmp_path: Path) -> None:

@@ -421,6 +421,17 @@ class AuditLog:
                         return found, after
         return found, after
 
+    def _recorded_retention(self) -> dict[datetime, dict[str, int]]:
+        """The retention (kind -> days) each purge recorded, by the purge's time (UTC); purges
+        whose payload was itself purged, or that recorded none, are left out."""
+        out: dict[datetime, dict[str, int]] = {}
+        rows = self.session.execute(select(AuditEntryRow.at, AuditEntryRow.payload).where(AuditEntryRow.kind == "purge"))
+        for at, payload in rows:
+            days = ((payload or {}).get("details") or {}).get("retention_days") if isinstance(payload, dict) else None
+            if isinstance(days, dict):
+                out[aware(at)] = {k: v for k, v in days.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return out
+
     def _stream(self, batch: int) -> Iterator[AuditEntry]:
         """Every entry, oldest first, read ``batch`` at a time (keyset paging on seq)."""
         after = None
@@ -454,9 +465,10 @@ class AuditLog:
         hashes: dict[int, str] = {}  # seq named by a head -> that entry's hash in the database
         prev: AuditEntry | None = None
         purges = _Purges()
+        recorded = self._recorded_retention() if retention is not None else {}
         for entry in self._stream(batch):
             report.checked += 1
-            _check_entry(entry, prev, report, retention)
+            _check_entry(entry, prev, report, retention, recorded)
             purges.see(entry)
             if entry.seq in named:
                 hashes[entry.seq] = entry.entry_hash
@@ -499,7 +511,7 @@ class _Purges:
 
 
 def _check_entry(entry: AuditEntry, prev: AuditEntry | None, report: AuditReport,
-                 retention: Mapping[str, timedelta] | None) -> None:
+                 retention: Mapping[str, timedelta] | None, recorded: Mapping[datetime, Mapping[str, int]]) -> None:
     """Add to ``report`` what is wrong with ``entry`` given the entry read before it."""
     expected_seq = 1 if prev is None else prev.seq + 1
     if entry.seq > expected_seq:
@@ -517,15 +529,28 @@ def _check_entry(entry: AuditEntry, prev: AuditEntry | None, report: AuditReport
         report.add(entry.seq, "payload is missing but the entry was never purged (deleted?)")
     else:
         report.purged += 1
-        _check_purge(entry, report, retention)
+        _check_purge(entry, report, retention, recorded)
     if entry_hash(entry.prev_hash, entry.seq, entry.at, entry.kind, entry.organisation_id,
                   entry.payload_digest) != entry.entry_hash:
         report.add(entry.seq, "hash does not match its content (edited?)")
 
 
-def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str, timedelta] | None) -> None:
-    """Report a purge that came before the retention of the entry's kind ended."""
+def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str, timedelta] | None,
+                 recorded: Mapping[datetime, Mapping[str, int]]) -> None:
+    """Report a purge that came before the retention of the entry's kind ended: the retention
+    the purge recorded (an operator review lengthened a retention, and every earlier lawful
+    purge read as tampering), else, for a purge that recorded none, ``retention``."""
     if retention is None or entry.purged_at is None:
+        return
+    said = recorded.get(entry.purged_at)
+    if said is not None:
+        days = said.get(entry.kind)
+        if days is None:
+            report.add(entry.seq, f"payload purged by the purge at {canonical_time(entry.purged_at)}, which recorded "
+                                  f"no retention for kind {entry.kind!r} (tampered?)")
+        elif entry.purged_at - entry.at < timedelta(days=days):
+            report.add(entry.seq, f"payload purged {(entry.purged_at - entry.at).days} days after the entry, before "
+                                  f"the {days}-day retention its purge recorded ended (tampered?)")
         return
     keep = retention.get(entry.kind)
     if keep is None:
