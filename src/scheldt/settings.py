@@ -137,3 +137,10 @@ def get_settings() -> Settings:
         first = exc.errors()[0]
         name = "SCHELDT_" + str(first["loc"][0]).upper() if first["loc"] else "SCHELDT_*"
         raise ConfigError(name, first["msg"]) from None
+
+
+def lightgbm_threads(given: int | None = None) -> int:
+    """The threads LightGBM may use: ``given``, else the ``SCHELDT_THREADS`` setting (a model
+    loaded to score trips took 2 whatever the setting said, so two test processes, or a server
+    and a job, each ran two threads on two cores). Raises ConfigError as :func:`get_settings`."""
+    return given if given is not None else get_settings().threads

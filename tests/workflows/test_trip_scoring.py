@@ -176,6 +176,17 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     lowered = [r for r in parts if r["points"] < 0]
     assert lowered and all("; pulling it down (log-odds): " in r["evidence"] for r in lowered)
     assert all("; pushing it up (log-odds): " in r["evidence"] for r in parts if r["points"] >= 0)
+    # the model scores with the threads SCHELDT_THREADS allows (it took 2 whatever the setting)
+    from scheldt.settings import get_settings
+    from scheldt.workflows.trip_model import live_trip_model
+
+    with pytest.MonkeyPatch.context() as patch, unit_of_work(engine) as uow:
+        for threads in ("1", "3"):
+            patch.setenv("SCHELDT_THREADS", threads)
+            get_settings.cache_clear()
+            assert live_trip_model(uow).model.threads == int(threads)  # type: ignore[union-attr]
+        assert live_trip_model(uow, threads=2).model.threads == 2  # type: ignore[union-attr]
+    get_settings.cache_clear()
 
 
 def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: Engine) -> None:

@@ -24,6 +24,7 @@ from scheldt.risk.evaluation import mean_and_spread, ranking_metrics
 from scheldt.risk.frames import declarations_frame, duty_at_stake, outcomes_frame
 from scheldt.risk import features
 from scheldt.risk.training import fit, labelled_rows, time_split
+from scheldt.settings import lightgbm_threads
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,10 @@ Scorer = Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, str, 
 
 
 def scheldt_scorer(train: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame,
-                   outcomes: pl.DataFrame, target: str, seed: int, threads: int = 2) -> np.ndarray:
+                   outcomes: pl.DataFrame, target: str, seed: int, threads: int | None = None) -> np.ndarray:
     """Scheldt's model: fit on train (early stopping on valid), score test as of filing."""
     history = pl.concat([train, valid]).select(test.columns)
-    result = fit(train, valid, target, history, outcomes, seed=seed, threads=threads)
+    result = fit(train, valid, target, history, outcomes, seed=seed, threads=lightgbm_threads(threads))
     X = features.encode(test, result.model.vocabulary_, history=history, outcomes=outcomes)
     return result.model.score(features.to_matrix(X))
 
@@ -120,7 +121,7 @@ def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None
     return Split(train, valid, test, outcomes)
 
 
-def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads: int = 2,
+def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads: int | None = None,
                    scorer: Scorer | None = None) -> dict[str, Any]:
     """Score ``split.test`` with ``scorer`` (default: Scheldt's model) once per seed; average.
 
@@ -150,7 +151,7 @@ def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads:
 
 def evaluate(
     train_path: Path, test_path: Path, valid_path: Path | None = None, mapping: str | None = None,
-    target: str = "fraud", seeds: int = 5, threads: int = 2,
+    target: str = "fraud", seeds: int = 5, threads: int | None = None,
 ) -> dict[str, Any]:
     """``scheldt evaluate``: :func:`load_split` then :func:`evaluate_split` with Scheldt's model."""
     if target not in ("fraud", "critical"):

@@ -12,6 +12,7 @@ import polars as pl
 
 from scheldt.risk import features
 from scheldt.risk.model import RiskModel
+from scheldt.settings import lightgbm_threads
 from scheldt.workflows.ports import UnitOfWork
 
 
@@ -34,14 +35,14 @@ def score_frame(
     return model.score(features.to_matrix(X))
 
 
-def score_pending(uow: UnitOfWork, target: str, now: datetime, threads: int = 2) -> ScoreReport:
+def score_pending(uow: UnitOfWork, target: str, now: datetime, threads: int | None = None) -> ScoreReport:
     """Score every not-yet-inspected declaration the live ``target`` model has not scored.
 
     Ranks are 1-based within this run (1 = highest probability). Idempotent: a declaration
     already scored by this model version keeps its assessment.
     """
     live = uow.models.live(target)
-    model = RiskModel.load(Path(live.artefact_path), threads=threads)
+    model = RiskModel.load(Path(live.artefact_path), threads=lightgbm_threads(threads))
     pending = uow.declarations.declarations_frame(with_outcome=False)
     done = uow.assessments.scored_refs(live.version)
     todo = pending.filter(~pl.col("declaration_ref").is_in(list(done)))

@@ -12,6 +12,7 @@ from scheldt.errors import InputError
 from scheldt.risk import features
 from scheldt.risk.explain import Reason, explain
 from scheldt.risk.model import RiskModel
+from scheldt.settings import lightgbm_threads
 from scheldt.targeting.selection import parse_capacity, select
 from scheldt.workflows.ports import UnitOfWork
 
@@ -56,7 +57,7 @@ def explain_rows(model: RiskModel, rows: pl.DataFrame, history: pl.DataFrame,
 
 def inspection_list(
     uow: UnitOfWork, target: str, capacity: str, exploration: float, on: datetime | None = None,
-    seed: int = 0, threads: int = 2,
+    seed: int = 0, threads: int | None = None,
 ) -> InspectionList:
     """Select within ``capacity`` among not-yet-inspected declarations (filed ``on`` that day).
 
@@ -77,7 +78,7 @@ def inspection_list(
     except ValueError as exc:
         raise InputError("--capacity/--exploration", str(exc)) from None
     chosen = candidates[[p.index for p in picks]]
-    model = RiskModel.load(Path(live.artefact_path), threads=threads)
+    model = RiskModel.load(Path(live.artefact_path), threads=lightgbm_threads(threads))
     history = uow.declarations.declarations_frame(with_outcome=True)
     reasons: list[list[Reason]] = [[] for _ in picks]
     if chosen.height:

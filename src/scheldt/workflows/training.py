@@ -11,6 +11,7 @@ from typing import Any
 from scheldt.errors import InputError
 from scheldt.risk import features
 from scheldt.risk.training import fit, labelled_rows, time_split
+from scheldt.settings import lightgbm_threads
 from scheldt.workflows.ports import UnitOfWork
 
 #: Fewest labelled declarations, and fewest positives among them, a model is trained on.
@@ -33,7 +34,7 @@ class TrainReport:
 
 
 def train_model(
-    uow: UnitOfWork, target: str, models_dir: Path, now: datetime, seed: int = 0, threads: int = 2
+    uow: UnitOfWork, target: str, models_dir: Path, now: datetime, seed: int = 0, threads: int | None = None
 ) -> TrainReport:
     """Fit on every stored declaration with an outcome received before ``now``; make it live.
 
@@ -56,7 +57,7 @@ def train_model(
             f"at least {MIN_LABELLED} and {MIN_POSITIVES} to be worth trusting; the live model is unchanged",
         )
     train, valid = time_split(rows)
-    result = fit(train, valid, target, decls, outcomes, seed=seed, threads=threads)
+    result = fit(train, valid, target, decls, outcomes, seed=seed, threads=lightgbm_threads(threads))
     version = f"{target}-{now:%Y%m%dT%H%M%S}-{result.fingerprint[:8]}"
     directory = models_dir / version
     result.model.metadata_ = {

@@ -16,6 +16,7 @@ from scheldt.risk.backtest import as_decided
 from scheldt.risk.indicators import INDICATORS, Context
 from scheldt.risk.profiles import Reason, RiskProfile, evaluate, indicator_hits
 from scheldt.risk.trip_model import CONTRACT, TRIP_FEATURES, Blend, TripModel, calibrate, choose_model_weight, trip_features
+from scheldt.settings import lightgbm_threads
 from scheldt.workflows.backtest import INSPECTIONS
 from scheldt.workflows.ports import UnitOfWork
 
@@ -41,7 +42,7 @@ class LiveTripModel:
     blend: Blend
 
 
-def live_trip_model(uow: UnitOfWork, threads: int = 2) -> LiveTripModel | None:
+def live_trip_model(uow: UnitOfWork, threads: int | None = None) -> LiveTripModel | None:
     """The live container-level model, or None when none was trained."""
     try:
         row = uow.models.live(TARGET)
@@ -50,10 +51,10 @@ def live_trip_model(uow: UnitOfWork, threads: int = 2) -> LiveTripModel | None:
     return load_version(uow, row.version, threads)
 
 
-def load_version(uow: UnitOfWork, version: str, threads: int = 2) -> LiveTripModel:
+def load_version(uow: UnitOfWork, version: str, threads: int | None = None) -> LiveTripModel:
     """A registered trip model version. Raises NotFoundError / ModelMismatchError."""
     row = uow.models.get(version)
-    model = TripModel.load(Path(row.artefact_path), threads)
+    model = TripModel.load(Path(row.artefact_path), lightgbm_threads(threads))
     blend = model.metadata_.get("blend", {})
     return LiveTripModel(version, model, Blend(blend.get("model_weight", 0.5), blend.get("a", -5.0), blend.get("b", 0.05)))
 
@@ -113,7 +114,7 @@ def training_set(uow: UnitOfWork) -> TrainingSet:
 
 
 def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, now: datetime, seed: int = 0,
-                     threads: int = 2, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES,
+                     threads: int | None = None, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES,
                      actor: str = "") -> dict[str, object]:
     """Fit the container model on the :func:`training_set`, the last :data:`VALID_SHARE` by
     scoring time for early stopping, calibration and the blend weight; save, register and make
@@ -131,7 +132,7 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
     y = np.array([r[2] for r in rows])
     points = np.array([evaluate(profile, f, h).points for (_, f, _), h in zip(rows, hits)])
     cut = int(len(rows) * (1 - VALID_SHARE))
-    model = TripModel(seed, threads).fit(X[:cut], y[:cut], X[cut:], y[cut:])
+    model = TripModel(seed, lightgbm_threads(threads)).fit(X[:cut], y[:cut], X[cut:], y[cut:])
     a, b = calibrate(points[:cut], y[:cut])
     weight = choose_model_weight(a + b * points[cut:], model.validation_raw_, y[cut:]) if model.validation_raw_ is not None else 0.5
     fingerprint = data.fingerprint
