@@ -224,6 +224,17 @@ def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, mon
     assert runner.invoke(app, ["user", "enable", "bob", "--reason", "came back"]).exit_code == 0
     actions = [e["payload"]["action"] for e in json.loads(runner.invoke(app, ["audit", "list", "--json"]).stdout)["entries"]]
     assert {"scheldt token revoke", "scheldt user disable", "scheldt user enable"} <= set(actions)
+    # a misspelt SCHELDT_LOCAL_ORGANISATION went into the chain for good without a word (operator review):
+    # a purge (a record of what was emptied) is refused, an account change warned of
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-custom")
+    get_settings.cache_clear()
+    unknown = "SCHELDT_LOCAL_ORGANISATION: 'be-custom' is not an organisation of this store (be-customs)"
+    refused = runner.invoke(app, ["audit", "purge"])
+    assert refused.exit_code == 2 and unknown in refused.stderr
+    warned = runner.invoke(app, ["token", "create", "bob", "--name", "typo"])
+    assert warned.exit_code == 0 and ("warning SCHELDT_LOCAL_ORGANISATION is 'be-custom', which is not an organisation "
+                                      "of this store (be-customs): this command is recorded in the audit log as by "
+                                      "it.") in warned.stderr
 
 
 def test_search_answers_who_read_a_container_and_is_itself_recorded(settings_env: Path) -> None:

@@ -490,9 +490,9 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             r = runner.invoke(cli, ["peer", "relays", "be-node", "nl-customs", "be-customs"])
             assert r.exit_code == 2 and "be-customs is the peer's own organisation" in r.output
             r = runner.invoke(cli, ["peer", "relays", "be-node", "nl-customs"])
-            assert (r.exit_code, r.output.strip()) == (0, "peer be-node relays for nl-customs")
+            assert (r.exit_code, r.stdout.strip()) == (0, "peer be-node relays for nl-customs")
             r = runner.invoke(cli, ["peer", "relays", "be-node"])
-            assert r.output.strip() == "peer be-node relays for no other organisation (only be-customs's objects)"
+            assert r.stdout.strip() == "peer be-node relays for no other organisation (only be-customs's objects)"
             assert runner.invoke(cli, ["peer", "relays", "nowhere"]).exit_code == 2
             assert net.tokens_a["us-node"] not in r.output
             assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}

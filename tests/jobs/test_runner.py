@@ -21,6 +21,7 @@ from scheldt.jobs.kinds import check_params, params_from_text
 from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
 from scheldt.risk.profiles import builtin_profile_text
+from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import ShippingEventRow
@@ -338,6 +339,15 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.M
     assert json.loads(shown.stdout)["result"] == run["result"]
     missing = cli.invoke(app, ["jobs", "show", "999"])
     assert missing.exit_code == 2 and "job run 999: no such run" in missing.stderr
+    # as `scheldt ingest`, a run refuses to load facts for an organisation the store does not know
+    # (an operator review's misspelt be-custom loaded 8 events no user could see)
+    assert cli.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"]).exit_code == 0
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-custom")
+    get_settings.cache_clear()
+    typo = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT}", "--wait", "--json"])
+    failed = json.loads(typo.stdout)
+    assert typo.exit_code == 1 and failed["status"] == "failed", typo.stdout
+    assert "SCHELDT_LOCAL_ORGANISATION: 'be-custom' is not an organisation of this store (be-customs)" in failed["error"]
     bad = cli.invoke(app, ["jobs", "run", "defrost"])
     assert bad.exit_code == 2 and "job kind: 'defrost' is not one of" in bad.stderr
 

@@ -20,6 +20,7 @@ from scheldt.cli.common import (
     errors_reported,
     os_user,
     print_json,
+    require_known_local_organisation,
     settings,
     store,
     wall_clock,
@@ -94,6 +95,7 @@ def purge(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     retention = _retention()
     at = wall_clock()
     with errors_reported(), store() as uow:
+        require_known_local_organisation(uow)  # a misspelt one is recorded for good in the chain (operator review)
         purged, seq = uow.audit.purge(retention, at, os_user(), settings().local_organisation,
                                       "scheldt audit purge")
     if as_json:

@@ -14,9 +14,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scheldt.errors import ConfigError, ScheldtError
+from scheldt.errors import ScheldtError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.db import UnitOfWork, open_store, unit_of_work
+from scheldt.workflows.accounts import require_local_organisation, unknown_local_organisation
 
 #: Errors, warnings and notes: one line each, never broken inside a word or a path (the terminal
 #: wraps them), so a path can be copied from them and a log line holds the whole message.
@@ -103,37 +104,24 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _unknown_local_organisation(uow: UnitOfWork) -> tuple[str, str] | None:
-    """(``SCHELDT_LOCAL_ORGANISATION``, the store's organisations as listed) when the store has
-    organisations and that is none of them: what a command loads is recorded as supplied by it,
-    and no user would see it; None when it is one of them or the store has none yet."""
-    local = settings().local_organisation
-    known = [o.id for o in uow.accounts.organisations()]
-    if not known or local in known:
-        return None
-    return local, ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-
-
 def require_known_local_organisation(uow: UnitOfWork) -> None:
     """Raise ConfigError when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store
     (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read)."""
-    unknown = _unknown_local_organisation(uow)
-    if unknown is not None:
-        local, shown = unknown
-        raise ConfigError("SCHELDT_LOCAL_ORGANISATION", f"{local!r} is not an organisation of this store ({shown}): "
-                          "what is loaded would be recorded as supplied by it, and no user would see it. Set it to "
-                          "this node's agency")
+    require_local_organisation(uow, settings().local_organisation)
 
 
-def warn_unknown_local_organisation(uow: UnitOfWork) -> None:
-    """Warn on stderr when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store
-    (see :func:`require_known_local_organisation`; ``serve`` starts anyway)."""
-    unknown = _unknown_local_organisation(uow)
-    if unknown is not None:
-        local, shown = unknown
+def warn_unknown_local_organisation(uow: UnitOfWork,
+                                    what: str = "what is loaded is recorded as supplied by it, and no user sees it") -> None:
+    """Warn on stderr when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store,
+    saying ``what`` follows (see :func:`require_known_local_organisation`; ``serve`` starts
+    anyway, and commands that change accounts go on: an operator review's misspelt
+    ``be-custom`` was recorded in the audit log without a word)."""
+    local = settings().local_organisation
+    shown = unknown_local_organisation(uow, local)
+    if shown is not None:
         console.print(f"[yellow]warning[/yellow] SCHELDT_LOCAL_ORGANISATION is {escape(local)!r}, which is not an "
-                      f"organisation of this store ({escape(shown)}): what is loaded is recorded as supplied by it, "
-                      f"and no user sees it. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.", highlight=False)
+                      f"organisation of this store ({escape(shown)}): {what}. Set SCHELDT_LOCAL_ORGANISATION to this "
+                      "node's agency.", highlight=False)
 
 
 def os_user() -> str:
@@ -161,6 +149,8 @@ def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: st
     action ``scheldt <command>``, remote address ``local``. Secrets are never passed here."""
     from scheldt.store.audit import audit_payload
 
+    if object_kind != "organisation":  # organisations are made first, the local agency among them
+        warn_unknown_local_organisation(uow, "this command is recorded in the audit log as by it")
     uow.audit.append(entry_kind, settings().local_organisation[:64], audit_payload(
         os_user(), settings().local_organisation, f"scheldt {command}", object_kind, object_id, "local",
         details), wall_clock())

@@ -29,6 +29,7 @@ from scheldt.ingest.registry import FORMATS
 from scheldt.settings import get_settings
 from scheldt.store.audit import default_head_file
 from scheldt.store.db import UnitOfWork
+from scheldt.workflows.accounts import require_local_organisation
 from scheldt.workflows.ingest import IngestOptions, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
 from scheldt.workflows.trip_scoring import live_profile, rescore_received, score_trips
@@ -91,8 +92,10 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     counts of the files loaded before it as the run's result: an operator review found such a
     run saying nothing of what it had already committed."""
     paths = [Path(p) for p in params["paths"]]
-    options = IngestOptions(params["format"], params.get("mapping"), True, False, get_settings().local_organisation,
-                            params.get("ais_layout"))
+    local = get_settings().local_organisation
+    with uow_factory() as uow:  # as `scheldt ingest` (an operator review's be-custom loaded unseen facts here)
+        require_local_organisation(uow, local)
+    options = IngestOptions(params["format"], params.get("mapping"), True, False, local, params.get("ais_layout"))
     started = now()
     steps = len(paths) + 1
     files: list[dict[str, Any]] = []
@@ -198,6 +201,7 @@ def _audit_purge(uow_factory: UowFactory, params: dict[str, Any], progress: Prog
     at = now()
     progress(0.0, "purging audit payloads past their retention")
     with uow_factory() as uow:
+        require_local_organisation(uow, settings.local_organisation)  # recorded for good in the chain
         purged, seq = uow.audit.purge(retention, at, "job runner", settings.local_organisation, "audit-purge job")
     return {"purged": purged, "recorded_as": seq}
 

@@ -28,7 +28,15 @@ from scheldt.domain.access import (
     check_username,
     parse_roles,
 )
-from scheldt.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError, ScheldtError
+from scheldt.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    ScheldtError,
+)
 
 SESSION_HOURS = 8  # one shift
 TOKEN_DAYS_MAX = 730
@@ -101,6 +109,26 @@ def _check_patron(uow: Any, org: Organisation, patron_id: str) -> None:
         raise InputError("client of", f"{patron_id} is a {patron.kind.value}: only an agency has clients")
     if org.kind == OrgKind.AGENCY:
         raise InputError("client of", f"{org.id} is an agency: agencies share through sharing groups, not as clients")
+
+
+def unknown_local_organisation(uow: Any, local: str) -> str | None:
+    """The store's organisations as listed (at most 8 named) when it has some and ``local`` (the
+    ``SCHELDT_LOCAL_ORGANISATION`` setting) is none of them, else None: what is then loaded is
+    recorded as supplied by an organisation no user belongs to, and no one sees it."""
+    known = [o.id for o in uow.accounts.organisations()]
+    if not known or local in known:
+        return None
+    return ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+
+
+def require_local_organisation(uow: Any, local: str) -> None:
+    """Raise ConfigError when ``local`` (``SCHELDT_LOCAL_ORGANISATION``) names no organisation of
+    the store that has some (:func:`unknown_local_organisation`)."""
+    shown = unknown_local_organisation(uow, local)
+    if shown is not None:
+        raise ConfigError("SCHELDT_LOCAL_ORGANISATION", f"{local!r} is not an organisation of this store ({shown}): "
+                          "what is loaded or recorded would be by it, and no user would see it. Set it to this "
+                          "node's agency")
 
 
 def create_user(uow: Any, username: str, org_id: str, roles: list[str], password: str, now: datetime,
