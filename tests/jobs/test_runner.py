@@ -347,7 +347,8 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.M
     typo = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT}", "--wait", "--json"])
     failed = json.loads(typo.stdout)
     assert typo.exit_code == 1 and failed["status"] == "failed", typo.stdout
-    assert "SCHELDT_LOCAL_ORGANISATION: 'be-custom' is not an organisation of this store (be-customs)" in failed["error"]
+    assert ("SCHELDT_LOCAL_ORGANISATION: 'be-custom' is not an organisation of this store (be-customs)"
+            in failed["error"])
     bad = cli.invoke(app, ["jobs", "run", "defrost"])
     assert bad.exit_code == 2 and "job kind: 'defrost' is not one of" in bad.stderr
 

@@ -110,8 +110,8 @@ def require_known_local_organisation(uow: UnitOfWork) -> None:
     require_local_organisation(uow, settings().local_organisation)
 
 
-def warn_unknown_local_organisation(uow: UnitOfWork,
-                                    what: str = "what is loaded is recorded as supplied by it, and no user sees it") -> None:
+def warn_unknown_local_organisation(
+        uow: UnitOfWork, what: str = "what is loaded is recorded as supplied by it, and no user sees it") -> None:
     """Warn on stderr when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store,
     saying ``what`` follows (see :func:`require_known_local_organisation`; ``serve`` starts
     anyway, and commands that change accounts go on: an operator review's misspelt
