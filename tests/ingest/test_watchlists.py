@@ -89,3 +89,20 @@ def test_ftm_entities_written_over_several_lines_are_read_as_entities() -> None:
         ("t-company-2", "DCSA CTK Holding", "p.json:32")]
     [bad] = [r for r in records if isinstance(r, Rejection)]
     assert bad.where == "p.json:31" and bad.why.startswith("not a JSON entity: ")
+
+
+def test_csv_kinds_a_list_cannot_carry_and_columns_given_twice_are_refused() -> None:
+    """An analyst review: a row of kind "container" was stored and never matched, a misspelt
+    kind was taken without a word, and of two "name" columns the first was lost."""
+    data = b"id,name,kind\nC1,CMAU2212913,container\nP1,Ivan Sidorov,Person\nX1,Typo Co,compnay\nE1,Empty Kind Co,\n"
+    records = list(read_watchlist_csv(data, "w.csv", "l"))
+    assert [(r.entry_id, r.kind) for r in records if isinstance(r, WatchlistEntry)] == [("P1", "person"),
+                                                                                       ("E1", "company")]
+    rejected = [(r.where, r.field, r.why) for r in records if isinstance(r, Rejection)]
+    assert [(w, f) for w, f, _ in rejected] == [("w.csv:2", "kind"), ("w.csv:4", "kind")]
+    assert rejected[0][2] == ("'container' is not a kind a list file carries (company, person, vessel, address); "
+                              "containers, seal ranges and routes are matched as watchlist entries shared through "
+                              "the exchange")
+    [twice] = list(read_watchlist_csv(b"id,name,name\n1,First Name Co,Other\n", "d.csv", "l"))
+    assert isinstance(twice, Rejection) and (twice.where, twice.field) == ("d.csv:1", "name")
+    assert twice.why == "column 'name' is given 2 times in the header: which one holds it?"

@@ -126,8 +126,8 @@ def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: P
     origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     watchlist = Path(__file__).resolve().parents[1] / "data" / "watchlist-ftm.json"
     with unit_of_work(engine) as uow:
-        report = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
-        again = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
+        report, _ = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
+        again, _ = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
         ingest_file(uow, TD, IngestOptions(), FIRST)
         ingest_file(uow, origin, IngestOptions(), FIRST)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)

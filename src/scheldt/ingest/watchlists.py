@@ -31,6 +31,9 @@ MAX_ID = 128
 FTM_KINDS = {"Company": "company", "Organization": "company", "LegalEntity": "company", "PublicBody": "company",
              "Person": "person", "Vessel": "vessel", "Address": "address"}
 _MAX_NAME = 500
+#: The kinds of entry a CSV list may give (``kind`` column; company when empty): what party
+#: screening matches. Containers, seal ranges and routes come as shared watchlist entries.
+CSV_KINDS = ("company", "person", "vessel", "address")
 
 
 def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[WatchlistEntry | Rejection]:
@@ -48,6 +51,11 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
         return
     if "name" not in header:
         yield Rejection(f"{source}:1", "name", f"no 'name' column in the header ({', '.join(header)[:200]})")
+        return
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:  # the last one was read and the first lost without a word (analyst review)
+        yield Rejection(f"{source}:1", twice[0], f"column {twice[0]!r} is given {header.count(twice[0])} times in the "
+                        "header: which one holds it?")
         return
     col = {h: i for i, h in enumerate(header)}
     seen: dict[str, str] = {}
@@ -79,10 +87,15 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
         if entry_id in seen:
             yield Rejection(where, "id", f"entry {entry_id} already given at {seen[entry_id]}; the first is kept")
             continue
+        kind = value("kind").lower() or "company"
+        if kind not in CSV_KINDS:  # a review's "container" row was stored and never matched
+            yield Rejection(where, "kind", f"{value('kind')[:40]!r} is not a kind a list file carries "
+                            f"({', '.join(CSV_KINDS)}); containers, seal ranges and routes are matched as watchlist "
+                            "entries shared through the exchange")
+            continue
         seen[entry_id] = where
         aliases = tuple(a.strip() for a in value("aliases").split(";") if a.strip())
-        yield WatchlistEntry(list_name, entry_id, name, value("kind") or "company", aliases, value("address"),
-                             value("country").upper(), where)
+        yield WatchlistEntry(list_name, entry_id, name, kind, aliases, value("address"), value("country").upper(), where)
 
 
 def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | None = None) -> Iterator[WatchlistEntry | Rejection]:

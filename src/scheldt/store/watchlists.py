@@ -87,6 +87,22 @@ class WatchlistRepository:
                 gone.update(entry_id for _, entry_id in stale)
         return sorted(gone)
 
+    def ids(self, list_name: str, supplied_by: str) -> list[str]:
+        """Ids of the entries of list ``list_name`` that ``supplied_by`` loaded, sorted."""
+        t = WatchlistEntryRow.__table__
+        return sorted(self.session.scalars(select(t.c.entry_id).where(
+            t.c.list_name == list_name, t.c.supplied_by == supplied_by)))
+
+    def remove(self, list_name: str, supplied_by: str, entry_ids: Sequence[str]) -> int:
+        """Delete those entries of list ``list_name`` that ``supplied_by`` loaded; returns how many."""
+        t = WatchlistEntryRow.__table__
+        unique, gone = sorted(set(entry_ids)), 0
+        for start in range(0, len(unique), 1000):
+            result = self.session.execute(delete(t).where(t.c.list_name == list_name, t.c.supplied_by == supplied_by,
+                                                          t.c.entry_id.in_(unique[start:start + 1000])))
+            gone += result.rowcount or 0  # type: ignore[attr-defined]
+        return gone
+
     def entries(self) -> list[WatchlistEntry]:
         """Every stored entry."""
         t = WatchlistEntryRow.__table__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -17,16 +18,68 @@ SCREENED_ROLES = ("shipper", "consignee", "notify party")
 #: Watchlist kinds that are not names (shared container numbers, seal ranges and routes): matched
 #: exactly by ``scheldt.risk.watch_match``, never screened against party names.
 EXACT_KINDS = ("container", "seal-range", "route")
+#: Beginning of the names of the lists that hold what partners share (:mod:`scheldt.workflows.share`).
+SHARED_PREFIX = "shared:"
 
 
-def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str, now: datetime) -> FileReport:
+@dataclass(frozen=True, slots=True)
+class ListReplaced:
+    """What loading a list's file(s) did to the entries stored before that the files no longer
+    hold: ``removed`` (their ids, sorted), or ``kept`` (how many) with ``why`` when they were
+    left in place (rows of the files were rejected, or the files held no entry at all)."""
+
+    list_name: str
+    removed: tuple[str, ...] = ()
+    kept: int = 0
+    why: str = ""
+
+
+def load_watchlists(uow: UnitOfWork, paths: list[Path], list_name: str | None, supplied_by: str,
+                    now: datetime) -> tuple[list[FileReport], list[ListReplaced]]:
+    """Load watchlist files (each into ``list_name``, else a list named after the file's stem)
+    and make each list what its files hold: a list file is the whole list as its publisher
+    issued it, so the entries this organisation loaded into that list before that are in none
+    of its files are removed (an analyst review: a delisted company went on flagging trips for
+    good). Nothing is removed from a list whose files had a rejected row (the entry may be on
+    it) or held no entry at all (an empty export). Lists ``shared:...`` hold what partners
+    share and are refused here. Returns the reports, file by file, and what each list lost.
+    Raises InputError for a file that does not exist or a list name that is refused."""
+    reports: list[FileReport] = []
+    lists: dict[str, tuple[set[str], int]] = {}  # list -> (entry ids in its files, rejected rows)
+    for path in paths:
+        name = list_name or path.stem
+        report, ids = load_watchlist(uow, path, name, supplied_by, now)
+        reports.append(report)
+        seen, rejected = lists.get(name, (set(), 0))
+        lists[name] = (seen | ids, rejected + report.rejected)
+    return reports, [_replace(uow, name, supplied_by, ids, rejected) for name, (ids, rejected) in lists.items()]
+
+
+def _replace(uow: UnitOfWork, list_name: str, supplied_by: str, ids: set[str], rejected: int) -> ListReplaced:
+    stale = sorted(set(uow.watchlists.ids(list_name, supplied_by)) - ids)
+    if not stale:
+        return ListReplaced(list_name)
+    if rejected or not ids:
+        why = (f"{rejected} row(s) of the file(s) were rejected: mend them and load again" if rejected
+               else "the file(s) held no entry")
+        return ListReplaced(list_name, kept=len(stale), why=why)
+    uow.watchlists.remove(list_name, supplied_by, stale)
+    return ListReplaced(list_name, removed=tuple(stale))
+
+
+def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str,
+                   now: datetime) -> tuple[FileReport, set[str]]:
     """Read a watchlist (FtM JSON / JSON lines when the file starts with ``{`` or ``[``, else
     CSV) into the watchlist store; unusable rows are quarantined with file:line and why.
-    Raises InputError when the file does not exist."""
+    Returns the report and the ids of the entries read. Raises InputError when the file does not
+    exist or the list name is refused (see :func:`load_watchlists`)."""
     if not path.is_file():
         raise InputError(str(path), "no such file")
     if not list_name.strip() or len(list_name) > MAX_ID:
         raise InputError("--list", f"a list name of 1 to {MAX_ID} characters")
+    if list_name.startswith(SHARED_PREFIX):
+        raise InputError("--list", f"lists named {SHARED_PREFIX}... hold the watchlist entries partners share; "
+                         "name a list of your own")
     data = path.read_bytes()
     is_ftm = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
     report = FileReport(str(path), "watchlist-ftm" if is_ftm else "watchlist-csv")
@@ -40,7 +93,7 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
     uow.quarantine.add(rejections, report.format, now)
     report.accepted, report.added, report.rejected = len(entries), added + updated, len(rejections)
     report.rejections, report.skipped = rejections, dict(skipped)
-    return report
+    return report, {e.entry_id for e in entries}
 
 
 def watchlist_index(uow: UnitOfWork) -> WatchlistIndex | None:
