@@ -95,7 +95,8 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
             continue
         seen[entry_id] = where
         aliases = tuple(a.strip() for a in value("aliases").split(";") if a.strip())
-        yield WatchlistEntry(list_name, entry_id, name, kind, aliases, value("address"), value("country").upper(), where)
+        yield WatchlistEntry(list_name, entry_id, name, kind, aliases, value("address"), value("country").upper(),
+                             where)
 
 
 def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | None = None) -> Iterator[WatchlistEntry | Rejection]:
