@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, StrictInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from scheldt.domain.audit import AUDIT_KINDS
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # and disclosures that must stay accountable for the
     # 10 years customs records are kept. Kinds not named keep their payload for ever; purging
     # keeps the hash chain verifiable.
-    audit_retention_days: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {
+    audit_retention_days: Annotated[dict[str, StrictInt], NoDecode] = Field(default_factory=lambda: {
         "read": 400, "denied": 400, "sign-in": 90, "sign-in-failed": 90, "sign-out": 90, "notice": 3650,
         "write": 3650, "export": 3650})
     # Seconds between writing the audit chain head out of the database (truncation evidence).

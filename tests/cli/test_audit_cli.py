@@ -157,6 +157,22 @@ def test_a_misspelt_audit_kind_in_the_retention_setting_is_refused(tmp_path: Pat
     assert "unknown audit kind(s) reads; the kinds are read, write, denied" in " ".join(done.stderr.split())
 
 
+def test_a_retention_of_true_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: {"sign-in": true} purged sign-ins after 1 day (JSON true read as 1)."""
+    from scheldt.errors import ConfigError
+
+    for value in ('{"sign-in": true}', '{"sign-in": 90.5}', '{"sign-in": "90"}'):
+        monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", value)
+        get_settings.cache_clear()
+        with pytest.raises(ConfigError) as refused:
+            get_settings()
+        assert refused.value.where == "SCHELDT_AUDIT_RETENTION_DAYS" and "integer" in refused.value.why
+    monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", '{"sign-in": 90}')
+    get_settings.cache_clear()
+    assert get_settings().audit_retention_days == {"sign-in": 90}
+    get_settings.cache_clear()
+
+
 def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Organisations, users and API tokens made on the command line were not in the audit log
     (new-user review); the token's secret never is."""
