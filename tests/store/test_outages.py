@@ -65,3 +65,12 @@ def test_a_url_that_cannot_be_read_is_shown_without_its_password() -> None:
         make_engine("postgresql+psycopg://postgres:s3cretpw@127.0.0.1:notaport/x")
     assert "s3cretpw" not in str(caught.value)
     assert caught.value.why.startswith("cannot use 'postgresql+psycopg://postgres:***@127.0.0.1:notaport/x'")
+    # an operator review: a password with an @ or a space was printed in part, or whole
+    with pytest.raises(ConfigError) as caught:
+        make_engine("postgresql+psycopg://scheldt:Sup3r@S3cret@127.0.0.1:1/scheldt")
+    assert caught.value.why == ("cannot use 'postgresql+psycopg://scheldt:***@127.0.0.1:1/scheldt': its password "
+                                "holds an @; write it as %40")
+    with pytest.raises(ConfigError) as caught:
+        make_engine("postgresql+psycopg://x:s3cret pw@127.0.0.1:1:2/x")
+    assert "s3cret" not in str(caught.value) and caught.value.why.startswith(
+        "cannot use 'postgresql+psycopg://x:***@127.0.0.1:1:2/x': ")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,8 +63,24 @@ def take_write_lock(session: Session, key: int, table: Any) -> None:
         session.execute(update(table).where(pk < 0).values({pk.name: pk}))
 
 
-#: user:password@ in a URL, to mask the password when the URL is shown.
-_PASSWORD = re.compile(r"//([^:/@\s]+):[^@\s]*@")
+def _credentials(url: str) -> tuple[str, str]:
+    """``url`` with its password shown as ``***``, and that password ("" when none): everything
+    between ``user:`` and the last ``@`` of the URL, whatever it holds (an operator review's
+    ``Sup3r@S3cret`` and ``s3cret pw`` were printed in part, and whole)."""
+    head, sep, rest = url.partition("//")
+    at = rest.rfind("@")
+    if not sep or at < 0 or ":" not in rest[:at]:
+        return url, ""
+    user, password = rest[:at].split(":", 1)
+    return f"{head}//{user}:***@{rest[at + 1:]}", password
+
+
+def _without(text: str, password: str) -> str:
+    """``text`` with ``password``, and each part of it between ``@`` signs, shown as ``***``."""
+    for piece in sorted({password, *password.split("@")}, key=len, reverse=True):
+        if len(piece) >= 3:
+            text = text.replace(piece, "***")
+    return text
 
 
 def make_engine(url: str) -> Engine:
@@ -79,12 +94,14 @@ def make_engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from None
+    shown, password = _credentials(url)  # no password in any message
+    if "@" in password:  # the host would be read from inside the password
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: its password holds an @; write it as %40")
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
                                pool_pre_ping=not url.startswith("sqlite"))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
-        shown, why = (_PASSWORD.sub(r"//\1:***@", text) for text in (url, str(exc)))  # no password in messages
-        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {why}") from None
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {_without(str(exc), password)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
