@@ -5,6 +5,7 @@ Use :func:`get_settings`; never read the environment elsewhere.
 
 from __future__ import annotations
 
+import base64
 import json
 from functools import lru_cache
 from datetime import datetime
@@ -90,6 +91,22 @@ class Settings(BaseSettings):
         # Model artefact paths are stored in the database: keep them valid from any directory.
         return value.expanduser().resolve()
 
+    @field_validator("secrets_key")
+    @classmethod
+    def _sealing_key(cls, value: str) -> str:
+        # checked at start, not at the first credential sealed (an operator review's `serve` ran
+        # with "not-a-key", `secrets check` said all was well, then a carrier's subscription got a 500)
+        key = value.strip()
+        if key:
+            try:
+                raw = base64.urlsafe_b64decode(key.encode("ascii"))
+            except (ValueError, UnicodeError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("not a sealing key (32 bytes in URL-safe base64, 44 characters, as `scheldt secrets "
+                                 "new-key` writes to its file); unset it to use the key file")
+        return value
+
     @field_validator("audit_retention_days", mode="before")
     @classmethod
     def _retention_json(cls, value: object) -> object:
@@ -136,7 +153,7 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "SCHELDT_" + str(first["loc"][0]).upper() if first["loc"] else "SCHELDT_*"
-        raise ConfigError(name, first["msg"]) from None
+        raise ConfigError(name, first["msg"].removeprefix("Value error, ")) from None
 
 
 def lightgbm_threads(given: int | None = None) -> int:

@@ -494,14 +494,18 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
                        headers=h["carrier-a"]).status_code == 422
     assert client.post("/api/v1/subscriptions", json=good | {"extra": 1}, headers=h["carrier-a"]).status_code == 422
     # a node whose sealing key is broken says so to its operator, not where its key lives to a carrier
-    monkeypatch.setenv("SCHELDT_SECRETS_KEY", "not-a-key")
+    # (a malformed SCHELDT_SECRETS_KEY stops the node at start; a key file is read when needed)
+    from scheldt.store.sealing import key_path
+
+    monkeypatch.delenv("SCHELDT_SECRETS_KEY")
     get_settings.cache_clear()
+    key_path().parent.mkdir(parents=True, exist_ok=True)
+    key_path().write_text("not-a-key\n")
     broken = client.post("/api/v1/subscriptions", json=good, headers=h["carrier-a"])
     assert broken.status_code == 500 and broken.json()["error"] == {
         "status": 500, "where": "subscription", "why": "this node cannot keep the shared secret just now; its "
                                                        "operator is told (the server's log): try again later"}
-    monkeypatch.delenv("SCHELDT_SECRETS_KEY")
-    get_settings.cache_clear()
+    key_path().unlink()
     r = client.post("/api/v1/subscriptions", json=good, headers=h["carrier-a"])
     assert r.status_code == 201, r.text
     created = r.json()

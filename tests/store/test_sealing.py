@@ -95,12 +95,16 @@ def test_a_lost_or_other_key_says_what_to_do(key_file: Path, monkeypatch: pytest
         "SCHELDT_SECRETS_KEY", "this sealing key is not the one the stored credential was sealed with: restore "
                                "the key, or enter the credential again (scheldt peer credential; carriers "
                                "subscribe again)")
-    monkeypatch.setenv("SCHELDT_SECRETS_KEY", "not-a-key")
-    get_settings.cache_clear()
-    with pytest.raises(ConfigError) as bad:
-        sealing.seal("x")
-    assert (bad.value.where, bad.value.why) == (
-        "SCHELDT_SECRETS_KEY", "not a sealing key (32 bytes in URL-safe base64, 44 characters)")
+    # a malformed key in the setting stops every command at start (an operator review's serve ran
+    # with it, and `secrets check` said all was well, until a carrier subscribed)
+    for bad_key in ("not-a-key", Fernet.generate_key().decode()[:40]):
+        monkeypatch.setenv("SCHELDT_SECRETS_KEY", bad_key)
+        get_settings.cache_clear()
+        with pytest.raises(ConfigError) as bad:
+            sealing.seal("x")
+        assert (bad.value.where, bad.value.why) == (
+            "SCHELDT_SECRETS_KEY", "not a sealing key (32 bytes in URL-safe base64, 44 characters, as `scheldt "
+                                   "secrets new-key` writes to its file); unset it to use the key file")
 
 
 def _peer_and_subscription(engine: object) -> None:
