@@ -673,6 +673,15 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
     # enabling brings no old session or token back: disabling revoked them (attack review)
     assert c.put("/api/v1/users/leaver/active", headers=admin, json={"active": True, "reason": "back"}).status_code == 200
     assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this session was revoked"
+    # the leaked password is replaced (operator review: enabling brought it back, with no way to change it)
+    new = {"password": "another-long-password", "reason": "leaked"}
+    assert c.put("/api/v1/users/leaver/password", headers=service.as_("us-admin"), json=new).status_code == 404
+    assert c.put("/api/v1/users/leaver/password", headers=service.as_("carrier"), json=new).status_code == 403
+    changed = c.put("/api/v1/users/leaver/password", headers=admin, json=new)
+    assert changed.status_code == 200 and changed.json()["username"] == "leaver", changed.text
+    assert c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": PASSWORD}).status_code == 401
+    assert c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": new["password"]}).status_code == 200
+    c.cookies.clear()
     # a second revoke keeps the first revocation time (attack review: it was rewritten)
     again = c.delete(f"/api/v1/tokens/{token_id}", headers=admin)
     assert again.status_code == 409 and again.json()["error"]["why"].startswith("was revoked already, at ")

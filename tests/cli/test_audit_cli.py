@@ -282,3 +282,40 @@ def test_search_answers_who_read_a_container_and_is_itself_recorded(settings_env
                 if e["payload"]["action"] == "scheldt audit search"]
     assert len(searches) == 4 and searches[0]["kind"] == "read"
     assert searches[0]["payload"]["details"]["text"] == "cmau1026750"
+
+
+def test_a_leaked_password_is_replaced_and_its_sessions_end(settings_env: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: after `user disable` and `user enable` for a leaked password, the old
+    password signed in again; there was no way to give a new one."""
+    from scheldt.errors import AuthError
+    from scheldt.workflows.accounts import authenticate, sign_in
+
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"])
+    runner.invoke(app, ["user", "create", "bob", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
+                  input="correct horse battery\n")
+    token = runner.invoke(app, ["token", "create", "bob", "--name", "laptop"]).stdout.strip()
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        session, _ = sign_in(uow, "bob", "correct horse battery", datetime.now(UTC))
+    short = runner.invoke(app, ["user", "password", "bob", "--reason", "leaked", "--password-stdin"], input="short\n")
+    assert short.exit_code == 2 and "password: must be at least 12 characters" in short.stderr
+    done = runner.invoke(app, ["user", "password", "bob", "--reason", "leaked", "--password-stdin"],
+                         input="a new and longer one\n")
+    assert (done.exit_code, done.stdout) == (0, "user bob of be-customs has a new password; 1 session(s) ended\n")
+    with unit_of_work(engine) as uow:
+        with pytest.raises(AuthError):
+            sign_in(uow, "bob", "correct horse battery", datetime.now(UTC))
+        with pytest.raises(AuthError, match="revoked"):
+            authenticate(uow, session, datetime.now(UTC))
+        assert authenticate(uow, token, datetime.now(UTC)).username == "bob"  # tokens stay
+        assert sign_in(uow, "bob", "a new and longer one", datetime.now(UTC))[0]
+    engine.dispose()
+    assert runner.invoke(app, ["user", "password", "nobody", "--reason", "x", "--password-stdin"],
+                         input="a new and longer one\n").exit_code == 2
+    [entry] = [e for e in json.loads(runner.invoke(app, ["audit", "list", "--json"]).stdout)["entries"]
+               if e["payload"]["action"] == "scheldt user password"]
+    assert entry["payload"]["details"] == {"reason": "leaked", "sessions_ended": 1}
+    assert "a new and longer one" not in json.dumps(entry)

@@ -59,6 +59,11 @@ class ActiveIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class PasswordIn(Strict):
+    password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=1024)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class TokenIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     days: StrictInt = Field(default=90, ge=1, le=accounts.TOKEN_DAYS_MAX)
@@ -223,6 +228,13 @@ def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
     user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
     ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
     return _user(user)
+
+
+@router.put("/users/{username}/password", summary="Give a user a new password; their sessions end (administrators)")
+def set_password(username: str, body: PasswordIn, ctx: CtxDep) -> dict[str, Any]:
+    user, ended = accounts.set_password(ctx.uow, ctx.principal, username, body.password, ctx.now)
+    ctx.audit("write", "user", username, action="password", reason=body.reason, sessions_ended=ended)
+    return _user(user) | {"sessions_ended": ended}
 
 
 @router.get("/audit", summary="Search the audit log (administrators of the agency that runs this node)")

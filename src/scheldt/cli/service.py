@@ -124,6 +124,23 @@ def user_create(
     typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
 
 
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason", help="Why (audit log), e.g. the old one leaked.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Give a user a new password; the user's sessions end (API tokens stay: `scheldt token list`)."""
+    with errors_reported():
+        if not reason.strip():
+            raise InputError("--reason", "say why (it goes to the audit log)")
+        password = _password(password_stdin)
+        with store() as uow:
+            user, ended = accounts.set_password(uow, None, username, password, wall_clock())
+            audit_command(uow, "user password", "user", user.username, reason=reason, sessions_ended=ended)
+    typer.echo(f"user {user.username} of {user.organisation_id} has a new password; {ended} session(s) ended")
+
+
 def _set_active(username: str, active: bool, reason: str) -> None:
     with errors_reported():
         if not reason.strip():

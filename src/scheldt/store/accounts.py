@@ -142,10 +142,13 @@ class AccountRepository:
                                     .order_by(UserRow.id).with_for_update())
         return [r.username for r in rows if "administrator" in (r.roles or [])]
 
-    def revoke_all(self, user_id: int, now: datetime) -> int:
-        """Revoke every session and token of a user not revoked yet; returns how many."""
-        done = self.session.execute(update(CredentialRow).where(CredentialRow.user_id == user_id,
-                                                                CredentialRow.revoked_at.is_(None)).values(revoked_at=now))
+    def revoke_all(self, user_id: int, now: datetime, kind: str | None = None) -> int:
+        """Revoke every session and token of a user not revoked yet (``kind``: only the
+        credentials of that kind, ``session`` or ``token``); returns how many."""
+        where = [CredentialRow.user_id == user_id, CredentialRow.revoked_at.is_(None)]
+        if kind is not None:
+            where.append(CredentialRow.kind == kind)
+        done = self.session.execute(update(CredentialRow).where(*where).values(revoked_at=now))
         return int(done.rowcount or 0)
 
     # credentials

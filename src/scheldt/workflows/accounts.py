@@ -139,12 +139,38 @@ def create_user(uow: Any, username: str, org_id: str, roles: list[str], password
     check_username(username)
     org = uow.accounts.organisation(org_id)
     parsed = parse_roles(roles, org.kind)
+    _check_password(password)
+    return uow.accounts.add_user(username, org.id, display_name or username, parsed, _HASHER.hash(password), now)
+
+
+def _check_password(password: str) -> None:
+    """Raise InputError for a password under :data:`MIN_PASSWORD` characters or one that begins
+    or ends with white space."""
     if len(password) < MIN_PASSWORD:
         raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
     if password != password.strip():
         raise InputError("password", "must not begin or end with a space (the API trims what it is given, so such "
                          "a user could sign in on one door and not the other)")
-    return uow.accounts.add_user(username, org.id, display_name or username, parsed, _HASHER.hash(password), now)
+
+
+def set_password(uow: Any, principal: Principal | None, username: str, password: str, now: datetime) -> tuple[Any, int]:
+    """Give a user a new password (a leaked one, a forgotten one: an operator review found no
+    way to, and enabling a disabled user brought the leaked password back) and end the
+    user's sessions, which were signed in with the old one; API tokens stay (each is revoked
+    on its own). Returns the user and how many sessions ended. Raises ForbiddenError without
+    the right to manage users, NotFoundError for a user the principal does not manage (unknown
+    or not: one answer), InputError for a password :func:`create_user` would refuse."""
+    if principal is not None:
+        require(principal, Permission.MANAGE_USERS)
+    try:
+        user = uow.accounts.user(username)
+    except NotFoundError:
+        raise NotFoundError(f"user {username[:64]}", _NO_USER) from None
+    if not _manages(principal, user.organisation_id):
+        raise NotFoundError(f"user {username[:64]}", _NO_USER)
+    _check_password(password)
+    uow.accounts.set_password_hash(user.id, _HASHER.hash(password))
+    return user, uow.accounts.revoke_all(user.id, now, kind="session")
 
 
 def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -> str:
