@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from taxii2client.v21 import Collection
 from typer.testing import CliRunner
 
@@ -37,8 +37,10 @@ from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_credential, set_relays
 from scheldt.exchange.objects import identity_id, sharing_of, stored_values
 from scheldt.jobs.kinds import JobFailed, run_kind
+from scheldt.jobs.kinds import kind as job_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
+from scheldt.store.models import PeerRow
 from scheldt.workflows import share
 from scheldt.workflows.sharing import ingest_objects
 from tests.exchange.taxii_nodes import (
@@ -378,10 +380,22 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
             run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
         with unit_of_work(net.b) as uow:
             seq = uow.audit.head().seq
+        # the schedule leaves a peer whose pull just failed alone for a minute (an operator review:
+        # a failed run and a log warning every 2 s); asked by name, it is pulled
+        idle = job_kind("federation-pull").idle
+        assert idle is not None
+        with unit_of_work(net.b) as uow:
+            assert idle(uow, {}) is False  # be-node is due
+        again = run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
+        assert [p["peer"] for p in again["peers"]] == ["be-node"]
+        with unit_of_work(net.b) as uow:
+            uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error="down"))
+            assert idle(uow, {}) is True  # none due: the schedule records no run
+            uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error=""))
         # the same failure again, and a pull that finds nothing, add no audit entry (a pull every
         # 2 s of a dead peer made 43,000 a day)
         with pytest.raises(JobFailed):
-            run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
+            run_kind("federation-pull", lambda: unit_of_work(net.b), {"peer": "nowhere"}, lambda f, m: None)
     assert failed.value.where == "peer nowhere" and failed.value.result["added"] == 1
     with unit_of_work(net.b) as uow:
         assert "ConnectionError" in uow.peers.get("nowhere").last_error
@@ -397,6 +411,7 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
     # two peers failing: the job names each with its own reason (a review saw only the first)
     with unit_of_work(net.c) as uow:
         add_peer(uow, "nowhere", "http://127.0.0.1:9/taxii2/scheldt/", "nl-customs", "x", "token", "nope", None, NOW)
+        uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_pull_at=NOW))  # due again
     with pytest.raises(JobFailed) as both:
         run_kind("federation-pull", lambda: unit_of_work(net.c), {}, lambda f, m: None)
     assert both.value.where == "peers be-node, nowhere"

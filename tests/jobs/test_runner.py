@@ -335,6 +335,12 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.M
 
     listed = json.loads(cli.invoke(app, ["jobs", "list", "--limit", "2", "--json"]).stdout)["runs"]
     assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "queued")]
+    # among frequent scheduled runs, a failed one is found by kind and status (operator review)
+    only = json.loads(cli.invoke(app, ["jobs", "list", "--kind", "ingest", "--status", "done", "--json"]).stdout)["runs"]
+    assert [(r["id"], r["kind"], r["status"]) for r in only] == [(run["id"], "ingest", "done")]
+    bad = cli.invoke(app, ["jobs", "list", "--status", "broken"])
+    assert bad.exit_code == 2 and "--status: 'broken' is not one of queued, running, done, failed" in bad.stderr
+    assert cli.invoke(app, ["jobs", "list", "--kind", "defrost"]).exit_code == 2
     shown = cli.invoke(app, ["jobs", "show", str(run["id"]), "--json"])
     assert json.loads(shown.stdout)["result"] == run["result"]
     missing = cli.invoke(app, ["jobs", "show", "999"])

@@ -17,8 +17,9 @@ from rich.table import Table
 from scheldt.cli.common import console, errors_reported, os_user, print_json, settings
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import describe, params_from_text
+from scheldt.jobs.kinds import kind as job_kind
 from scheldt.jobs.runner import POLL_S, JobRunner, RunnerBusyError
-from scheldt.jobs.runs import FAILED, JobRun
+from scheldt.jobs.runs import FAILED, STATUSES, JobRun
 
 app = typer.Typer(help="Long and recurring work (ingest, training, re-scoring) through the job runner.",
                   no_args_is_help=True)
@@ -165,13 +166,21 @@ def _print_result(job: JobRun) -> None:
 @app.command("list")
 def list_runs(
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many of the newest runs.")] = 20,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only runs of this kind (`scheldt jobs kinds`).")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only runs in this status: queued, running, done "
+                                                                 "or failed.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The newest job runs, newest first: status, progress, who asked, when."""
+    """The newest job runs, newest first: status, progress, who asked, when (a failed ingest
+    is found with --status failed among frequent scheduled runs)."""
     with errors_reported():
+        if kind is not None:
+            job_kind(kind)  # InputError listing the kinds
+        if status is not None and status not in STATUSES:
+            raise InputError("--status", f"{status!r} is not one of {', '.join(STATUSES)}")
         runner = JobRunner(settings().resolved_database_url)
         try:
-            jobs = runner.recent(limit)
+            jobs = runner.recent(limit, kind, status)
         finally:
             runner.shutdown()
     if as_json:

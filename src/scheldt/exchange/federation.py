@@ -597,14 +597,16 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def pull_all(uow_factory: UowFactory, name: str | None = None) -> dict[str, Any]:
-    """Pull every peer (or the one called ``name``); the job kind ``federation-pull``'s result:
-    ``{"peers": [report...], "added": n, "failed_peers": [names]}``. Raises NotFoundError for
-    an unknown ``name``."""
+def pull_all(uow_factory: UowFactory, name: str | None = None, *,
+             names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Pull every peer (or the one called ``name``, or those called ``names``); the job kind
+    ``federation-pull``'s result: ``{"peers": [report...], "added": n, "failed_peers":
+    [names]}``. Raises NotFoundError for an unknown ``name``."""
     with uow_factory() as uow:
-        names = [name] if name else [p.name for p in uow.peers.all()]
-        if name:
-            uow.peers.get(name)
+        asked = list(names) if names is not None else [name] if name else None
+        for n in asked or ():
+            uow.peers.get(n)  # NotFoundError for an unknown one
+        names = asked if asked is not None else [p.name for p in uow.peers.all()]
     reports = [pull_peer(uow_factory, n) for n in names]
     return {"peers": [r.as_dict() for r in reports], "added": sum(r.added for r in reports),
             "failed_peers": [r.peer for r in reports if r.error]}

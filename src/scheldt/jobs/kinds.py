@@ -215,14 +215,33 @@ def _deliver_notices(uow_factory: UowFactory, params: dict[str, Any], progress: 
     return deliver_due(uow_factory, limit=params.get("limit"))
 
 
+#: Seconds after a failed pull before the schedule pulls that peer again (while it answers, it is
+#: pulled every SCHELDT_FEDERATION_PULL_EVERY_S).
+PEER_RETRY_S = 60.0
+
+
+def _peers_due(uow: Any, params: dict[str, Any]) -> list[str]:
+    """The peers a run pulls: the one named ``peer``, else every peer but those whose last pull
+    failed less than :data:`PEER_RETRY_S` ago (an operator review: an unreachable peer added a
+    failed run and a log warning every 2 s, and pushed every other run out of `scheldt jobs
+    list`)."""
+    if params.get("peer"):
+        return [params["peer"]]
+    since = datetime.now(UTC) - timedelta(seconds=PEER_RETRY_S)  # pulls are recorded on the real clock
+    return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and p.last_pull_at > since)]
+
+
 def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Pull new and changed objects (and deletions) from every federation peer, or the one named
-    ``peer`` (:func:`scheldt.exchange.federation.pull_all`). Raises JobFailed naming the peers
-    that could not be pulled (what the others gave is stored and in the result)."""
+    """Pull new and changed objects (and deletions) from every federation peer due
+    (:func:`_peers_due`), or the one named ``peer`` (:func:`scheldt.exchange.federation.pull_all`).
+    Raises JobFailed naming the peers that could not be pulled (what the others gave is stored
+    and in the result)."""
     from scheldt.exchange.federation import pull_all  # taxii2-client is loaded only where pulls run
 
     progress(0.0, "pulling from federation peers")
-    result = pull_all(uow_factory, params.get("peer"))
+    with uow_factory() as uow:
+        due = _peers_due(uow, params)
+    result = pull_all(uow_factory, names=due)
     failed = [p for p in result["peers"] if p["error"]]
     if len(failed) == 1:
         raise JobFailed(f"peer {failed[0]['peer']}", f"{failed[0]['error']} (1 peer(s) failed)", result)
@@ -283,7 +302,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("federation-pull", _federation_pull, {
         "peer": Param(str, "Pull only this peer (default: every peer)."),
     }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors.",
-         lambda uow, params: not uow.peers.all()),
+         lambda uow, params: not _peers_due(uow, params)),
 )}
 
 

@@ -502,10 +502,10 @@ class JobRunner:
         with unit_of_work(self.engine) as uow:
             return JobRuns(uow.session).get(run_id)
 
-    def recent(self, limit: int = 20) -> list[JobRun]:
-        """The ``limit`` newest runs, newest first."""
+    def recent(self, limit: int = 20, kind: str | None = None, status: str | None = None) -> list[JobRun]:
+        """The ``limit`` newest runs (of ``kind``, in ``status`` when given), newest first."""
         with unit_of_work(self.engine) as uow:
-            return JobRuns(uow.session).recent(limit)
+            return JobRuns(uow.session).recent(limit, kind, status)
 
     def wait(self, run_id: int, timeout_s: float) -> JobRun:
         """Poll run ``run_id`` until it is done or failed and return it. Raises TimeoutError

@@ -20,6 +20,7 @@ from scheldt.store.models import JobRunRow
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 #: Statuses a run never leaves.
 FINISHED = (DONE, FAILED)
+STATUSES = (QUEUED, RUNNING, DONE, FAILED)
 INTERRUPTED = "interrupted: the process stopped"
 
 
@@ -88,10 +89,14 @@ class JobRuns:
             raise NotFoundError(f"job run {run_id}", "no such run")
         return _plain(row)
 
-    def recent(self, limit: int = 20) -> list[JobRun]:
-        """The ``limit`` newest runs, newest first."""
-        rows = self.session.query(JobRunRow).order_by(JobRunRow.id.desc()).limit(limit).all()
-        return [_plain(r) for r in rows]
+    def recent(self, limit: int = 20, kind: str | None = None, status: str | None = None) -> list[JobRun]:
+        """The ``limit`` newest runs (of ``kind``, in ``status`` when given), newest first."""
+        query = self.session.query(JobRunRow)
+        if kind is not None:
+            query = query.filter(JobRunRow.kind == kind)
+        if status is not None:
+            query = query.filter(JobRunRow.status == status)
+        return [_plain(r) for r in query.order_by(JobRunRow.id.desc()).limit(limit).all()]
 
     def with_status(self, status: str) -> list[JobRun]:
         """Every run in ``status``, oldest first."""
