@@ -212,15 +212,20 @@ def test_commands_that_change_who_may_do_what_are_audited(settings_env: Path, mo
     assert listed["expires_at"] > datetime.now(UTC) + timedelta(days=29)
 
 
-def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An operator review: a leaked token or a departing officer needed direct SQL."""
-    from scheldt.workflows.accounts import authenticate
-
+def _agency_with_bob(monkeypatch: pytest.MonkeyPatch) -> None:
+    """be-customs, the local agency, with analyst bob (password "correct horse battery")."""
     monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
     get_settings.cache_clear()
     runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"])
     runner.invoke(app, ["user", "create", "bob", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
                   input="correct horse battery\n")
+
+
+def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: a leaked token or a departing officer needed direct SQL."""
+    from scheldt.workflows.accounts import authenticate
+
+    _agency_with_bob(monkeypatch)
     secret = runner.invoke(app, ["token", "create", "bob", "--name", "laptop"]).stdout.strip()
     listed = json.loads(runner.invoke(app, ["token", "list", "bob", "--json"]).stdout)["tokens"]
     assert [t["name"] for t in listed] == ["laptop"] and secret not in json.dumps(listed)
@@ -291,11 +296,7 @@ def test_a_leaked_password_is_replaced_and_its_sessions_end(settings_env: Path,
     from scheldt.errors import AuthError
     from scheldt.workflows.accounts import authenticate, sign_in
 
-    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
-    get_settings.cache_clear()
-    runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"])
-    runner.invoke(app, ["user", "create", "bob", "--org", "be-customs", "--role", "analyst", "--password-stdin"],
-                  input="correct horse battery\n")
+    _agency_with_bob(monkeypatch)
     token = runner.invoke(app, ["token", "create", "bob", "--name", "laptop"]).stdout.strip()
     engine = open_store(get_settings().resolved_database_url)
     with unit_of_work(engine) as uow:

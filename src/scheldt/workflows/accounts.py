@@ -160,14 +160,7 @@ def set_password(uow: Any, principal: Principal | None, username: str, password:
     on its own). Returns the user and how many sessions ended. Raises ForbiddenError without
     the right to manage users, NotFoundError for a user the principal does not manage (unknown
     or not: one answer), InputError for a password :func:`create_user` would refuse."""
-    if principal is not None:
-        require(principal, Permission.MANAGE_USERS)
-    try:
-        user = uow.accounts.user(username)
-    except NotFoundError:
-        raise NotFoundError(f"user {username[:64]}", _NO_USER) from None
-    if not _manages(principal, user.organisation_id):
-        raise NotFoundError(f"user {username[:64]}", _NO_USER)
+    user = _managed_user(uow, principal, username)
     _check_password(password)
     uow.accounts.set_password_hash(user.id, _HASHER.hash(password))
     return user, uow.accounts.revoke_all(user.id, now, kind="session")
@@ -204,14 +197,10 @@ def _manages(principal: Principal | None, org_id: str) -> bool:
         principal.organisation.id == org_id or principal.can(Permission.MANAGE_ORGANISATIONS)))
 
 
-def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool, now: datetime) -> Any:
-    """Disable (a departing officer, a leaked password) or enable a user. Disabling revokes
-    every session and token of the user at once, so enabling again brings none back; only
-    the organisation that disabled a user (or the operator) enables it again; the last active
-    administrator of an organisation is never disabled (rows locked: two administrators
-    disabling each other at once cannot both succeed). Returns the user. Raises ForbiddenError
-    without the right to manage users, NotFoundError for a user the principal does not manage
-    (unknown or not: one answer), InputError for disabling oneself or the last administrator."""
+def _managed_user(uow: Any, principal: Principal | None, username: str) -> Any:
+    """The user ``username`` when ``principal`` (None: the operator) manages it. Raises
+    ForbiddenError without the right to manage users, NotFoundError otherwise (one answer,
+    whether the user exists or not)."""
     if principal is not None:
         require(principal, Permission.MANAGE_USERS)
     try:
@@ -220,6 +209,18 @@ def set_user_active(uow: Any, principal: Principal | None, username: str, active
         raise NotFoundError(f"user {username[:64]}", _NO_USER) from None
     if not _manages(principal, user.organisation_id):
         raise NotFoundError(f"user {username[:64]}", _NO_USER)
+    return user
+
+
+def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool, now: datetime) -> Any:
+    """Disable (a departing officer, a leaked password) or enable a user. Disabling revokes
+    every session and token of the user at once, so enabling again brings none back; only
+    the organisation that disabled a user (or the operator) enables it again; the last active
+    administrator of an organisation is never disabled (rows locked: two administrators
+    disabling each other at once cannot both succeed). Returns the user. Raises ForbiddenError
+    without the right to manage users, NotFoundError for a user the principal does not manage
+    (unknown or not: one answer), InputError for disabling oneself or the last administrator."""
+    user = _managed_user(uow, principal, username)
     by = principal.organisation.id if principal is not None else None
     if active:
         if user.disabled_by and by is not None and by != user.disabled_by:
