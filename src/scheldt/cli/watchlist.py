@@ -20,7 +20,8 @@ out = Console()
 @app.command("load")
 def load(
     paths: Annotated[list[str], typer.Argument(help="CSV (header with name; optional id, aliases, kind, address, country) or FtM JSON lines.")],
-    list_name: Annotated[str | None, typer.Option("--list", help="The list's name (default: the file name without its extension).")] = None,
+    list_name: Annotated[str | None, typer.Option(
+        "--list", help="The list's name (default: the file name without its extension).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Load watchlists; a list becomes what its files hold: new entries added, changed ones

@@ -66,7 +66,8 @@ class PortEntry(_Strict):
     since: date
     until: date | None = None
     grade: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(
-        default=1.0, gt=0, le=1, allow_inf_nan=False, description="strength of a loading at this port, (0, 1]; 1 when not given")
+        default=1.0, gt=0, le=1, allow_inf_nan=False,
+        description="strength of a loading at this port, (0, 1]; 1 when not given")
 
     @model_validator(mode="after")
     def _period(self) -> PortEntry:

@@ -425,7 +425,8 @@ class AuditLog:
         """The retention (kind -> days) each purge recorded, by the purge's time (UTC); purges
         whose payload was itself purged, or that recorded none, are left out."""
         out: dict[datetime, dict[str, int]] = {}
-        rows = self.session.execute(select(AuditEntryRow.at, AuditEntryRow.payload).where(AuditEntryRow.kind == "purge"))
+        rows = self.session.execute(
+            select(AuditEntryRow.at, AuditEntryRow.payload).where(AuditEntryRow.kind == "purge"))
         for at, payload in rows:
             days = ((payload or {}).get("details") or {}).get("retention_days") if isinstance(payload, dict) else None
             if isinstance(days, dict):
