@@ -384,18 +384,20 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
         # a failed run and a log warning every 2 s); asked by name, it is pulled
         idle = job_kind("federation-pull").idle
         assert idle is not None
+        due = {"which": "due"}  # as `scheldt serve` schedules it
         with unit_of_work(net.b) as uow:
-            assert idle(uow, {}) is False  # be-node is due
-        again = run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
+            assert idle(uow, due) is False  # be-node is due
+        again = run_kind("federation-pull", lambda: unit_of_work(net.b), due, lambda f, m: None)
         assert [p["peer"] for p in again["peers"]] == ["be-node"]
         with unit_of_work(net.b) as uow:
             uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error="down"))
-            assert idle(uow, {}) is True  # none due: the schedule records no run
+            assert idle(uow, due) is True  # none due: the schedule records no run
+            assert idle(uow, {}) is False  # asked by hand: every peer is pulled
             uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error=""))
         # the same failure again, and a pull that finds nothing, add no audit entry (a pull every
         # 2 s of a dead peer made 43,000 a day)
         with pytest.raises(JobFailed):
-            run_kind("federation-pull", lambda: unit_of_work(net.b), {"peer": "nowhere"}, lambda f, m: None)
+            run_kind("federation-pull", lambda: unit_of_work(net.b), {}, lambda f, m: None)
     assert failed.value.where == "peer nowhere" and failed.value.result["added"] == 1
     with unit_of_work(net.b) as uow:
         assert "ConnectionError" in uow.peers.get("nowhere").last_error
@@ -411,7 +413,6 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
     # two peers failing: the job names each with its own reason (a review saw only the first)
     with unit_of_work(net.c) as uow:
         add_peer(uow, "nowhere", "http://127.0.0.1:9/taxii2/scheldt/", "nl-customs", "x", "token", "nope", None, NOW)
-        uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_pull_at=NOW))  # due again
     with pytest.raises(JobFailed) as both:
         run_kind("federation-pull", lambda: unit_of_work(net.c), {}, lambda f, m: None)
     assert both.value.where == "peers be-node, nowhere"

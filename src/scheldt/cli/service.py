@@ -381,7 +381,7 @@ def _schedule_recurring(runner: JobRunner) -> None:
     runner.schedule_recurring("audit-purge", {}, AUDIT_PURGE_EVERY_S, first_in_s=60)
     runner.schedule_recurring("prune-runs", {}, AUDIT_PURGE_EVERY_S)
     runner.schedule_recurring("deliver-notices", {}, settings().notice_delivery_every_s)
-    runner.schedule_recurring("federation-pull", {}, settings().federation_pull_every_s)
+    runner.schedule_recurring("federation-pull", {"which": "due"}, settings().federation_pull_every_s)
     runner.schedule_recurring("expire-shared-entries", {}, EXPIRE_EVERY_S)
 
 

@@ -221,12 +221,15 @@ PEER_RETRY_S = 60.0
 
 
 def _peers_due(uow: Any, params: dict[str, Any]) -> list[str]:
-    """The peers a run pulls: the one named ``peer``, else every peer but those whose last pull
-    failed less than :data:`PEER_RETRY_S` ago (an operator review: an unreachable peer added a
-    failed run and a log warning every 2 s, and pushed every other run out of `scheldt jobs
-    list`)."""
+    """The peers a run pulls: the one named ``peer``, else every peer, or, with ``which`` due
+    (the schedule's runs), every peer but those whose last pull failed less than
+    :data:`PEER_RETRY_S` ago (an operator review: an unreachable peer added a failed run and a
+    log warning every 2 s, and pushed every other run out of `scheldt jobs list`; a pull asked
+    for by hand still tries them all, a new credential at once)."""
     if params.get("peer"):
         return [params["peer"]]
+    if params.get("which", "all") == "all":
+        return [p.name for p in uow.peers.all()]
     since = datetime.now(UTC) - timedelta(seconds=PEER_RETRY_S)  # pulls are recorded on the real clock
     return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and p.last_pull_at > since)]
 
@@ -301,6 +304,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "Take shared watchlist entries past their valid_until out of the watchlist store."),
     Kind("federation-pull", _federation_pull, {
         "peer": Param(str, "Pull only this peer (default: every peer)."),
+        "which": Param(str, "all: every peer; due: every peer but those whose last pull failed less than a "
+                       "minute ago (the schedule's runs).", default="all", choices=("all", "due")),
     }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors.",
          lambda uow, params: not _peers_due(uow, params)),
 )}
