@@ -19,6 +19,10 @@ from scheldt.domain.audit import AUDIT_KINDS
 from scheldt.errors import ConfigError
 
 
+#: Longest audit retention a setting may give: 100 years (customs records are kept 10).
+MAX_RETENTION_DAYS = 36_500
+
+
 class Settings(BaseSettings):
     """Scheldt's settings; each field maps to ``SCHELDT_<FIELD>``."""
 
@@ -121,12 +125,15 @@ class Settings(BaseSettings):
     @field_validator("audit_retention_days")
     @classmethod
     def _retention_positive(cls, value: dict[str, int]) -> dict[str, int]:
-        bad = {kind: days for kind, days in value.items() if days < 1}
-        if bad:
-            raise ValueError(f"retention must be at least 1 day: {bad}")
+        bad = {kind: days for kind, days in value.items() if not 1 <= days <= MAX_RETENTION_DAYS}
+        if bad:  # 99999999999 days overflowed the purge's date arithmetic (regression review)
+            raise ValueError(f"retention must be 1 to {MAX_RETENTION_DAYS:,} days: {bad}")
         unknown = sorted(set(value) - set(AUDIT_KINDS))
         if unknown:  # a misspelt kind would keep its payloads for ever
             raise ValueError(f"unknown audit kind(s) {', '.join(unknown)}; the kinds are {', '.join(AUDIT_KINDS)}")
+        if "purge" in value:  # a purge entry records the retention its purge applied: verify reads it
+            raise ValueError("purge entries are kept for ever (each records the retention its purge applied, "
+                             "which `scheldt audit verify` reads); leave purge out")
         return value
 
     @property

@@ -157,16 +157,21 @@ def test_a_misspelt_audit_kind_in_the_retention_setting_is_refused(tmp_path: Pat
     assert "unknown audit kind(s) reads; the kinds are read, write, denied" in " ".join(done.stderr.split())
 
 
-def test_a_retention_of_true_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_retention_of_true_too_long_or_for_purges_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """An operator review: {"sign-in": true} purged sign-ins after 1 day (JSON true read as 1)."""
     from scheldt.errors import ConfigError
 
-    for value in ('{"sign-in": true}', '{"sign-in": 90.5}', '{"sign-in": "90"}'):
+    for value, why in (('{"sign-in": true}', "integer"), ('{"sign-in": 90.5}', "integer"),
+                       ('{"sign-in": "90"}', "integer"),
+                       # a regression review: 99999999999 days overflowed the purge, and a purge entry's own
+                       # purged payload lost the retention verify judges its purge by
+                       ('{"read": 99999999999}', "retention must be 1 to 36,500 days: {'read': 99999999999}"),
+                       ('{"read": 400, "purge": 30}', "purge entries are kept for ever")):
         monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", value)
         get_settings.cache_clear()
         with pytest.raises(ConfigError) as refused:
             get_settings()
-        assert refused.value.where == "SCHELDT_AUDIT_RETENTION_DAYS" and "integer" in refused.value.why
+        assert refused.value.where == "SCHELDT_AUDIT_RETENTION_DAYS" and why in refused.value.why
     monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", '{"sign-in": 90}')
     get_settings.cache_clear()
     assert get_settings().audit_retention_days == {"sign-in": 90}
