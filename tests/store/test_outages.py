@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from scheldt.errors import ConfigError, StoreUnavailable
-from scheldt.store.db import head_revision, make_engine, open_store, unit_of_work, upgrade
+from scheldt.store.db import current_revision, head_revision, make_engine, open_store, unit_of_work, upgrade
 from tests.conftest import PG_SERVER
 
 
@@ -74,3 +74,10 @@ def test_a_url_that_cannot_be_read_is_shown_without_its_password() -> None:
         make_engine("postgresql+psycopg://x:s3cret pw@127.0.0.1:1:2/x")
     assert "s3cret" not in str(caught.value) and caught.value.why.startswith(
         "cannot use 'postgresql+psycopg://x:***@127.0.0.1:1:2/x': ")
+    # a regression review: a password given as a query parameter (libpq reads it) was printed
+    engine = make_engine("postgresql+psycopg://user:secretpw@127.0.0.1:1/db?password=hunter2xx&connect_timeout=2")
+    with pytest.raises(ConfigError) as caught:
+        current_revision(engine)
+    engine.dispose()
+    assert "hunter2xx" not in str(caught.value) and "secretpw" not in str(caught.value)
+    assert caught.value.where == "database postgresql+psycopg://user:***@127.0.0.1:1/db?connect_timeout=2&password=***"

@@ -36,7 +36,7 @@ from scheldt.errors import ConfigError, InputError, ScheldtError, StoreUnavailab
 from scheldt.jobs.kinds import check_params, kind as job_kind, run_kind
 from scheldt.jobs.runs import QUEUED, RUNNING, JobRun, JobRuns
 from scheldt.settings import get_settings
-from scheldt.store.db import open_store, unit_of_work
+from scheldt.store.db import open_store, shown_url, unit_of_work
 
 log = logging.getLogger(__name__)
 # The internal executor only runs the poll: its "Running job" lines every few seconds are noise.
@@ -231,7 +231,7 @@ class _Lock:
 
     def acquire(self) -> None:
         """Take the lock. Raises RunnerBusyError when another runner holds it."""
-        dialect, where = self.engine.dialect.name, self.engine.url.render_as_string(hide_password=True)
+        dialect, where = self.engine.dialect.name, shown_url(self.engine.url)
         if dialect == "postgresql":
             conn = self.engine.raw_connection()
             conn.detach()  # closing it really closes it, which releases the lock

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,21 +64,36 @@ def take_write_lock(session: Session, key: int, table: Any) -> None:
         session.execute(update(table).where(pk < 0).values({pk.name: pk}))
 
 
-def _credentials(url: str) -> tuple[str, str]:
-    """``url`` with its password shown as ``***``, and that password ("" when none): everything
-    between ``user:`` and the last ``@`` of the URL, whatever it holds (an operator review's
-    ``Sup3r@S3cret`` and ``s3cret pw`` were printed in part, and whole)."""
-    head, sep, rest = url.partition("//")
+#: A password given as a query parameter (libpq reads ``?password=``).
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
+
+
+def _credentials(url: str) -> tuple[str, list[str]]:
+    """``url`` with its passwords shown as ``***``, and those passwords: everything between
+    ``user:`` and the last ``@`` of the URL, whatever it holds (an operator review's
+    ``Sup3r@S3cret`` and ``s3cret pw`` were printed in part, and whole), and each
+    ``password=`` query parameter (a regression review's ``?password=hunter2xx``)."""
+    secrets = [m.group(2) for m in _QUERY_PASSWORD.finditer(url) if m.group(2)]
+    shown = _QUERY_PASSWORD.sub(r"\1***", url)
+    head, sep, rest = shown.partition("//")
     at = rest.rfind("@")
-    if not sep or at < 0 or ":" not in rest[:at]:
-        return url, ""
-    user, password = rest[:at].split(":", 1)
-    return f"{head}//{user}:***@{rest[at + 1:]}", password
+    if sep and at >= 0 and ":" in rest[:at]:
+        user, password = rest[:at].split(":", 1)
+        shown = f"{head}//{user}:***@{rest[at + 1:]}"
+        secrets.append(password)
+    return shown, secrets
 
 
-def _without(text: str, password: str) -> str:
-    """``text`` with ``password``, and each part of it between ``@`` signs, shown as ``***``."""
-    for piece in sorted({password, *password.split("@")}, key=len, reverse=True):
+def shown_url(url: Any) -> str:
+    """A database URL (text or SQLAlchemy URL) as messages show it: no password, in the user
+    part or as a query parameter."""
+    text = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") else str(url)
+    return _credentials(text)[0]
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    """``text`` with each of ``secrets``, and each part of one between ``@`` signs, shown as ``***``."""
+    for piece in sorted({p for secret in secrets for p in (secret, *secret.split("@"))}, key=len, reverse=True):
         if len(piece) >= 3:
             text = text.replace(piece, "***")
     return text
@@ -94,14 +110,14 @@ def make_engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from None
-    shown, password = _credentials(url)  # no password in any message
-    if "@" in password:  # the host would be read from inside the password
+    shown, secrets = _credentials(url)  # no password in any message
+    if url.partition("//")[2].split("/", 1)[0].count("@") > 1:  # the host would be read from inside the password
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: its password holds an @; write it as %40")
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
                                pool_pre_ping=not url.startswith("sqlite"))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
-        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {_without(str(exc), password)}") from None
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {_without(str(exc), secrets)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -140,10 +156,10 @@ def current_revision(engine: Engine) -> str | None:
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if isinstance(exc, ProgrammingError):  # connected, but refused (an operator review read "cannot connect")
-            raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+            raise ConfigError(f"database {shown_url(engine.url)}",
                               f"connected as {engine.url.username or 'the default user'}, but cannot read the "
                               f"schema's revision: {reason}") from None
-        raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+        raise ConfigError(f"database {shown_url(engine.url)}",
                           f"cannot connect: {reason}") from None
 
 
@@ -162,7 +178,7 @@ def _newer_than_code(engine: Engine, at: str | None) -> ConfigError | None:
         return None
     return ConfigError("database schema", f"at revision {at}, which this code (newest {head_revision()}) does not "
                        "know: the store was upgraded by a newer Scheldt. Run that version, or restore the backup "
-                       f"taken before upgrading {engine.url.render_as_string(hide_password=True)}")
+                       f"taken before upgrading {shown_url(engine.url)}")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -181,7 +197,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                           f"once that one is done ({str(exc.orig).splitlines()[0]})") from None
     except DBAPIError as exc:  # e.g. no CREATE on the schema: an operator review got an 80-line traceback
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}",
+        raise ConfigError(f"database {shown_url(engine.url)}",
                           f"cannot upgrade the schema as {engine.url.username or 'the default user'}: "
                           f"{reason}") from None
 
@@ -288,7 +304,7 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                                  "does not keep") from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
-                raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)}",
+                raise StoreUnavailable(f"database {shown_url(engine.url)}",
                                        f"connection lost or refused ({reason[:200]}); nothing of this request "
                                        "was kept: try again") from exc
             raise
