@@ -709,10 +709,15 @@ def test_a_callback_url_that_is_no_url_is_refused(plain_settings: None) -> None:
                      ("http://x y/", "character 9 is a space"), ("http://\u0000/", "character 8 is a space"),
                      ("https://bücher.example/", "its xn-- form"),
                      ("http://exa%00mple.com/", "'exa%00mple.com' is neither a host name"),
-                     ("http://-/", "'-' is neither a host name"), ("http://a..b/", "'a..b' is neither a host name")):
+                     ("http://-/", "'-' is neither a host name"), ("http://a..b/", "'a..b' is neither a host name"),
+                     # a regression review: never deliverable, and accepted
+                     ("https://10.0.0.1%25x/hook", "is neither a host name"),
+                     ("https://127.0.0.1%25lo/hook", "is neither a host name"),
+                     ("https://1.1.1.1.1/hook", "'1.1.1.1.1' is neither"), ("https://999.1.1.1/hook", "'999.1.1.1' is")):
         with pytest.raises(InputError, match=re.escape(why)):
             check_callback_url(url, allow_http=True)
     assert check_callback_url("https://xn--bcher-kva.example/a%20b?c=d") == "https://xn--bcher-kva.example/a%20b?c=d"
+    assert check_callback_url("https://123.example/x") == "https://123.example/x"
 
 
 def test_a_notice_to_a_stored_url_that_is_no_url_fails_alone(engine: Engine, plain_settings: None) -> None:

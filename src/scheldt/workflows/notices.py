@@ -183,15 +183,27 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def _host_name(host: str) -> bool:
-    """True for an IP address or a DNS host name (RFC 1123 labels of at most 63 characters,
-    253 in all; one trailing dot allowed). ``exa%00mple.com``, ``-`` and ``a..b`` are not."""
-    try:
-        ipaddress.ip_address(host.split("%")[0])
-        return True
-    except ValueError:
-        pass
+    """True for an IP address (an IPv4 address as the C resolver reads it, ``1.2.3`` too; a
+    zone only on an IPv6 address) or a DNS host name (RFC 1123 labels of at most 63 characters,
+    253 in all, the last not all digits; one trailing dot allowed). ``exa%00mple.com``, ``-``,
+    ``a..b``, ``999.1.1.1``, ``1.1.1.1.1`` and ``10.0.0.1%x`` are not (regression review: the
+    last three were accepted, and no notice to them could ever be sent)."""
+    if ":" in host:  # IPv6 (urlsplit gives it without its brackets), with a zone or not
+        try:
+            ipaddress.ip_address(host.split("%")[0])
+            return True
+        except ValueError:
+            return False
     name = host.lower().removesuffix(".")
-    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+    if not 0 < len(name) <= 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return False
+    if not name.rsplit(".", 1)[-1].isdigit():
+        return True
+    try:  # all digits at the end: an IPv4 address or nothing
+        socket.inet_aton(name)
+        return True
+    except OSError:
+        return False
 
 
 def internal_host(host: str) -> bool:
