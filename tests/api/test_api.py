@@ -587,6 +587,8 @@ def test_backtest_days_are_inclusive_as_on_the_cli(service: Service) -> None:
     hour = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "end": "2026-01-01T23:00:00Z"},
                                headers=h)
     assert hour.status_code in (400, 422) and "zero time" in hour.text  # days, not hours
+    number = service.client.post("/api/v1/profiles/backtest", json={"truth": True, "start": 0}, headers=h)
+    assert number.status_code in (400, 422) and "not the number 0" in number.text  # it ran from 1970-01-01
 
 
 def _run_queued(service: Service, run_id: int, profile: str) -> dict[str, Any]:

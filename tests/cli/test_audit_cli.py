@@ -308,8 +308,11 @@ def test_a_leaked_password_is_replaced_and_its_sessions_end(settings_env: Path,
         session, _ = sign_in(uow, "bob", "correct horse battery", datetime.now(UTC))
     short = runner.invoke(app, ["user", "password", "bob", "--reason", "leaked", "--password-stdin"], input="short\n")
     assert short.exit_code == 2 and "password: must be at least 12 characters" in short.stderr
+    nul = runner.invoke(app, ["user", "password", "bob", "--reason", "x", "--password-stdin"],
+                        input="twelve\x00chars-long\n")
+    assert nul.exit_code == 2 and "password: must not hold a control character" in nul.stderr
     done = runner.invoke(app, ["user", "password", "bob", "--reason", "leaked", "--password-stdin"],
-                         input="a new and longer one\n")
+                         input="a new and longer one\r\n")  # a line as Windows ends it
     assert (done.exit_code, done.stdout) == (0, "user bob of be-customs has a new password; 1 session(s) ended\n")
     with unit_of_work(engine) as uow:
         with pytest.raises(AuthError):

@@ -125,6 +125,9 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     out = " ".join(invoke("backtest", "--capacity", "0.5%")[1].split())
     assert "selected 11% of the trips, not 0.5%:" in out
     assert json.loads(invoke("backtest", "--capacity", "0.001%", "--json")[1])["capacity"] == 0.00001
+    for odd in ("1_0%", "1e-5%", "5 %", "nan%"):  # float() read 1_0 as 10 (regression review)
+        code, _, err = invoke("backtest", "--capacity", odd)
+        assert code == 2 and "is not a percentage like 8% or 0.5%" in err, odd
     assert "live" not in report  # the live profile itself: nothing to compare with
     # a changed version is shown beside the live one on the same trips (new-user review: a
     # backtest said nothing of whether the change beat what runs today)

@@ -92,6 +92,10 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "a number is needed here, not true"),
     (("effective_from", "max_points: yes\neffective_from"), "p.yaml: max_points", "a number is needed here, not true"),
     (("effective_from", "max_points: .inf\neffective_from"), "p.yaml: max_points", "finite number"),
+    # regression review: a number was read as a date (0 as 1970-01-01)
+    (("effective_from: 2026-01-01", "effective_from: 0"), "p.yaml: effective_from",
+     "a date like 2026-01-31 is needed here, not the number 0"),
+    (("since: 2024-01-01}", "since: 20240101}"), "p.yaml: lists.high_risk_ports.0.since", "not the number 20240101"),
 ])
 def test_invalid_profiles_say_where_and_why(change: tuple[str, str], where: str | None, why: str | None) -> None:
     if where is None:  # an empty params mapping is fine

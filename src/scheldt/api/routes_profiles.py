@@ -14,7 +14,7 @@ from scheldt.domain.access import Permission
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
-from scheldt.risk.profiles import load_profile, profile_digest
+from scheldt.risk.profiles import Day, load_profile, profile_digest
 from scheldt.workflows.backtest import backtest_with_live
 from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
 
@@ -33,8 +33,8 @@ class ProfileIn(Strict):
 
 class BacktestIn(Strict):
     profile: str | None = Field(default=None, max_length=100, description="name@version; default: the live one")
-    start: date | None = Field(default=None, description="first selection day (UTC), inclusive")
-    end: date | None = Field(default=None, description="last selection day (UTC), inclusive, as the CLI's --to")
+    start: Day | None = Field(default=None, description="first selection day (UTC), inclusive")
+    end: Day | None = Field(default=None, description="last selection day (UTC), inclusive, as the CLI's --to")
     capacity: StrictFloat = Field(default=0.08, gt=0, le=1, description="share of trips inspected")
     truth: StrictBool = Field(default=False,
                               description="count the simulator's ground truth instead of recorded seizures")

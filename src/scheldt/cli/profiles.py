@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -308,10 +309,9 @@ def _share(capacity: str) -> float:
     text = capacity.strip()
     if not text.endswith("%"):
         raise InputError("--capacity", "give a share of each day's trips, like 8%")
-    try:
-        pct = float(text[:-1])
-    except ValueError:
-        raise InputError("--capacity", f"{capacity!r} is not a percentage like 8%") from None
+    if not re.fullmatch(r"\d+(\.\d+)?%", text):  # float() read 1_0 as 10 and 1e-5 (regression review)
+        raise InputError("--capacity", f"{capacity!r} is not a percentage like 8% or 0.5%")
+    pct = float(text[:-1])
     if not 0 < pct <= 100:  # NaN fails too
         raise InputError("--capacity", "must be more than 0% and at most 100%")
     return pct / 100
@@ -356,7 +356,8 @@ def backtest_command(
         print_json(data)
         return
     kind = "with the simulated truth" if truth else "with a recorded inspection outcome (capacity applies to them)"
-    out.print(f"{escape(report.profile)} at {capacity}: {report.trips:,} trips {kind}, {report.hits} hits; selected "
+    out.print(f"{escape(report.profile)} at {_percent(report.capacity)}: {report.trips:,} trips {kind}, "
+              f"{report.hits} hits; selected "
               f"{report.selected:,}, of which {report.selected_hits} hits: "
               f"precision {_rate(data['precision_at_capacity'])}, "
               f"recall {_rate(data['recall_at_capacity'])}" + (" (SIMULATED ground truth)" if truth else ""))

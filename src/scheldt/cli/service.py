@@ -96,7 +96,7 @@ def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 def _password(password_stdin: bool) -> str:
     if password_stdin:
-        value = sys.stdin.readline().rstrip("\n")
+        value = sys.stdin.readline().removesuffix("\n").removesuffix("\r")  # a line as Windows ends it too
         if not value:
             raise InputError("--password-stdin", "no password on standard input")
         return value

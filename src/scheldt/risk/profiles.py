@@ -60,11 +60,23 @@ def _not_yes_or_no(value: Any) -> Any:
     return value
 
 
+def _not_a_number(value: Any) -> Any:
+    """Refuse a number where a date belongs: ``effective_from: 0`` was read as 1970-01-01
+    (regression review); YAML reads 2026-01-01 as a date and "2026-01-01" as text."""
+    if isinstance(value, int | float):
+        raise ValueError(f"a date like 2026-01-31 is needed here, not the number {value!r}")
+    return value
+
+
+#: A date written as a date (YAML's 2026-01-31, or that text), never a number of days or seconds.
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+
+
 class PortEntry(_Strict):
     code: str = Field(pattern=r"^[A-Z]{2}([A-Z2-9]{3})?$", description="UN/LOCODE, or a country code for all its ports")
     name: str
-    since: date
-    until: date | None = None
+    since: Day
+    until: Day | None = None
     grade: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(
         default=1.0, gt=0, le=1, allow_inf_nan=False,
         description="strength of a loading at this port, (0, 1]; 1 when not given")
@@ -136,8 +148,8 @@ class RiskProfile(_Strict):
     version: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     owner: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
     description: str = ""
-    effective_from: date
-    effective_to: date | None = None
+    effective_from: Day
+    effective_to: Day | None = None
     max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, allow_inf_nan=False)
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]

@@ -144,10 +144,12 @@ def create_user(uow: Any, username: str, org_id: str, roles: list[str], password
 
 
 def _check_password(password: str) -> None:
-    """Raise InputError for a password under :data:`MIN_PASSWORD` characters or one that begins
-    or ends with white space."""
+    """Raise InputError for a password under :data:`MIN_PASSWORD` characters, holding a
+    control character, or beginning or ending with white space."""
     if len(password) < MIN_PASSWORD:
         raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in password):  # a NUL was taken (regression review)
+        raise InputError("password", "must not hold a control character (a NUL, a tab, a line break)")
     if password != password.strip():
         raise InputError("password", "must not begin or end with a space (the API trims what it is given, so such "
                          "a user could sign in on one door and not the other)")

@@ -77,7 +77,7 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
         raise InputError(str(path), "no such file")
     if not list_name.strip() or len(list_name) > MAX_ID:
         raise InputError("--list", f"a list name of 1 to {MAX_ID} characters")
-    if list_name.startswith(SHARED_PREFIX):
+    if list_name.strip().lower().startswith(SHARED_PREFIX):  # SQLite's LIKE ignores case (regression review)
         raise InputError("--list", f"lists named {SHARED_PREFIX}... hold the watchlist entries partners share; "
                          "name a list of your own")
     data = path.read_bytes()
