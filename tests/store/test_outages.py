@@ -81,3 +81,19 @@ def test_a_url_that_cannot_be_read_is_shown_without_its_password() -> None:
     engine.dispose()
     assert "hunter2xx" not in str(caught.value) and "secretpw" not in str(caught.value)
     assert caught.value.where == "database postgresql+psycopg://user:***@127.0.0.1:1/db?connect_timeout=2&password=***"
+
+
+def test_a_client_is_not_told_where_the_store_is() -> None:
+    """A PostgreSQL review: with the database unreachable, an anonymous sign-in's 503 named its
+    host, port, database, user and a ?password= (the server's log keeps them)."""
+    from fastapi.testclient import TestClient
+
+    from scheldt.api.app import create_app
+
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/x?password=Sekr1t&connect_timeout=1")
+    with TestClient(create_app(engine, workbench=False, host_org="be-customs")) as client:
+        r = client.post("/api/v1/auth/sign-in", json={"username": "x", "password": "yyyyyyyyyyyyyy"})
+    engine.dispose()
+    assert (r.status_code, r.json()) == (503, {"error": {
+        "status": 503, "where": "store", "why": "the database cannot be reached just now; try again"}})
+    assert r.headers["retry-after"] == "5"

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheldt.api.deps import refused_credentials
-from scheldt.errors import ScheldtError
+from scheldt.errors import ConfigError, ScheldtError, StoreUnavailable
 
 log = logging.getLogger("scheldt.api")
 
@@ -38,6 +38,12 @@ async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
                else {"Retry-After": "5"} if status == 503 else None)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
+    if isinstance(exc, ConfigError) and exc.where.startswith("database "):
+        # the store's URL (host, port, database, user) is the operator's, not any client's (a review
+        # read it, and a ?password=, in an anonymous sign-in's 503): the log above has it
+        why = ("the database cannot be reached just now; try again" if isinstance(exc, StoreUnavailable)
+               else "the database cannot serve this request; the server log has the details")
+        return error_response(status, "store", why, headers)
     return error_response(status, exc.where, exc.why, headers)
 
 
