@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,23 @@ def test_a_command_on_a_store_not_made_yet_says_it_made_one(settings_env: Path) 
     assert err.startswith(f"note: no store at {store} yet: created an empty one")
     code, _, err = invoke("profile", "list", "--json")
     assert code == 0 and "note:" not in err
+
+
+def test_a_replay_says_which_re_scorings_it_left_alone(settings_env: Path, tmp_path: Path) -> None:
+    """A PostgreSQL review: after a profile switch scored every trip on the real clock, a replay of
+    later days re-scored nothing and said only "0 trip scores": the queue went stale."""
+    sim = tmp_path / "sim"
+    invoke("simulate", "--out", str(sim), "--days", "2", "--scale", "0.01", "--seed", "4")
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go")
+    eve = sorted(p.name for p in sim.glob("day-*"))[-2].removeprefix("day-")  # all but the last day
+    assert json.loads(invoke("replay", str(sim), "--until", eve, "--json")[1])["left_alone"] == 0
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(builtin_profile_text().replace('version: "3"', 'version: "3-now"', 1))
+    assert invoke("profile", "activate", str(changed), "--reason", "scores every trip now")[0] == 0
+    code, out, _ = invoke("replay", str(sim))
+    said = " ".join(out.split())
+    trips = len(json.loads(invoke("trips", "queue", "--json", "--limit", "100000")[1])["trips"])
+    assert code == 0 and re.search(r"(\d+) trips left alone: each already has a score made after the last day "
+                                   r"replayed; `scheldt trips score` \(without SCHELDT_NOW\) scores them with what "
+                                   r"they received", said), said
+    assert 0 < int(re.search(r"(\d+) trips left alone", said)[1]) <= trips

@@ -90,12 +90,17 @@ def replay_command(
     unreadable = [f.path for f in report.files if f.accepted == 0 and f.rejected > 0]
     summary = {"days": report.days, "files": len(report.files), "accepted": sum(f.accepted for f in report.files),
                "rejected": sum(f.rejected for f in report.files), "unreadable_files": unreadable,
-               "rescored": report.rescored, "unread_files": [str(p) for p in report.unread]}
+               "rescored": report.rescored, "left_alone": report.left_alone,
+               "unread_files": [str(p) for p in report.unread]}
     if as_json:
         print_json(summary)
     else:
         out.print(f"replayed {report.days} days: {summary['files']} files, {summary['accepted']:,} records accepted, "
                   f"{summary['rejected']} rejected, {report.rescored:,} trip scores")
+        if report.left_alone:  # a PostgreSQL review's queue went stale after a switch on the real clock
+            out.print(f"[yellow]{report.left_alone:,} trips left alone: each already has a score made after the last "
+                      "day replayed; `scheldt trips score` (without SCHELDT_NOW) scores them with what they "
+                      "received[/yellow]")
         for path in unreadable:
             out.print(f"  nothing could be read in {escape(path)} (see the quarantine)")
         for unread in report.unread:

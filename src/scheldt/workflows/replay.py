@@ -22,13 +22,16 @@ FILE_ORDER = {"documents.json": "dcsa-documents", "vgm.json": "dcsa-documents", 
 
 @dataclass
 class ReplayReport:
-    """Per day: files read (their reports), files left unread (not among :data:`FILE_ORDER`)
-    and trips re-scored."""
+    """Per day: files read (their reports), files left unread (not among :data:`FILE_ORDER`),
+    trips re-scored and trips left alone as scored later."""
 
     days: int = 0
     files: list[FileReport] = field(default_factory=list)
     rescored: int = 0
     unread: list[Path] = field(default_factory=list)
+    #: Trips left alone because each already had a score made after the last day replayed (a
+    #: review's replay after a switch on the real clock said "0 trip scores" only).
+    left_alone: int = 0
 
 
 def day_folders(root: Path) -> list[tuple[date, Path]]:
@@ -55,6 +58,7 @@ def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: 
     ``until``, days after it are left for a later replay (the port as it stood that evening:
     boxes discharged but not yet picked up are still in the queue)."""
     report = ReplayReport()
+    passed_over, now = False, None
     for day, folder in day_folders(root):
         if until is not None and day > until:
             break
@@ -69,7 +73,11 @@ def replay(uow_factory: Callable[[], AbstractContextManager[UnitOfWork]], root: 
             report.unread += sorted(p for p in folder.iterdir() if p.name not in FILE_ORDER)
             scored = rescore_received(uow, now, now)
             report.rescored += scored.scored if scored else 0
+            passed_over = passed_over or bool(scored and scored.later)
         report.days += 1
         if on_day is not None:
             on_day(day, report)
+    if passed_over and now is not None:
+        with uow_factory() as uow:
+            report.left_alone = len(uow.trip_assessments.scored_after(now))
     return report
