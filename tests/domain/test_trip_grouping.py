@@ -67,3 +67,8 @@ def test_a_trip_keeps_the_documents_of_its_own_carrier() -> None:
     assert ids(trip_documents([b_td, a_bl], {"BK1"}, "MSCU1234565")) == [1]  # none named: A's was received first
     assert ids(trip_documents([b_td], {"BK1"}, "MSCU1234565")) == [3]
     assert ids(trip_documents([a_bl], {"ABL1"}, "TGHU7654321")) == []  # lists another box only
+    # one line's two codes (SMDG and SCAC) are one carrier, any case (a review dropped its own booking)
+    a_scac = doc(5, "ABK5", "BK1", "sima-scac", 5)
+    assert ids(trip_documents([a_bl, a_scac, b_td], {"ABL1", "BK1"}, "MSCU1234565",
+                              {"SIMA": "carrier-a", "SIMA-SCAC": "carrier-a", "SIMB": "carrier-b"})) == [1, 5]
+    assert ids(trip_documents([a_bl, doc(6, "ABK6", "BK1", "sima", 6)], {"ABL1", "BK1"}, "MSCU1234565")) == [1, 6]

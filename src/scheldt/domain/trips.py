@@ -105,7 +105,8 @@ def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     return not listed or any(c.get("number") == number for c in listed)
 
 
-def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], number: str) -> list[Mapping[str, Any]]:
+def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], number: str,
+                   owners: Mapping[str, str] | None = None) -> list[Mapping[str, Any]]:
     """The stored document versions among ``docs`` (dicts with ``id``, ``document_ref``,
     ``booking_ref``, ``carrier_code``, ``received_at``, ``containers``) that belong to a trip of
     container ``number`` whose events carry the references ``refs``, in the order given: each
@@ -116,15 +117,20 @@ def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], num
     transport document with carrier A's booking number, for A's box on a later trip, took over
     A's trip: B then read A's bill of lading and received its notices). The trip's carrier is
     the one of the documents the events name by their own reference, else of the first
-    document received."""
+    document received. Carriers are compared by the organisation ``owners`` maps each code
+    (upper case) to, else by the code in upper case: one line's SMDG code and SCAC are one
+    carrier (a review: its own ``MSCU`` booking dropped beside its ``MSC`` bill of lading)."""
+    def carrier(d: Mapping[str, Any]) -> str:
+        code = str(d.get("carrier_code") or "").upper()
+        return (owners or {}).get(code, code)
+
     found = [d for d in docs
              if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]
-    carriers = {d["carrier_code"] for d in found if d["document_ref"] in refs and d.get("carrier_code")}
+    carriers = {carrier(d) for d in found if d["document_ref"] in refs and carrier(d)}
     if not carriers:
-        first = min((d for d in found if d.get("carrier_code")), key=lambda d: (d["received_at"], d["id"]),
-                    default=None)
-        carriers = {first["carrier_code"]} if first is not None else set()
-    return [d for d in found if d["document_ref"] in refs or not d.get("carrier_code") or d["carrier_code"] in carriers]
+        first = min((d for d in found if carrier(d)), key=lambda d: (d["received_at"], d["id"]), default=None)
+        carriers = {carrier(first)} if first is not None else set()
+    return [d for d in found if d["document_ref"] in refs or not carrier(d) or carrier(d) in carriers]
 
 
 #: How long after its loading a box that has not arrived is followed on its vessel's AIS track:

@@ -111,6 +111,11 @@ def _check_patron(uow: Any, org: Organisation, patron_id: str) -> None:
         raise InputError("client of", f"{org.id} is an agency: agencies share through sharing groups, not as clients")
 
 
+def carrier_owners(uow: Any) -> dict[str, str]:
+    """Each shipping line's carrier code (SMDG liner code, SCAC; upper case) -> its organisation."""
+    return {code.upper(): o.id for o in uow.accounts.organisations() for code in o.carrier_codes}
+
+
 def unknown_local_organisation(uow: Any, local: str) -> str | None:
     """The store's organisations as listed (at most 8 named) when it has some and ``local`` (the
     ``SCHELDT_LOCAL_ORGANISATION`` setting) is none of them, else None: what is then loaded is

@@ -20,6 +20,7 @@ from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import in_dcsa_terms, read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
+from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
 
 #: Largest Track & Trace JSON document read in one piece (pages and notifications are small).
@@ -250,9 +251,10 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     per_trip: list[list[dict[str, Any]]] = []
     used: set[int] = set()
     tracks = []
+    owners = carrier_owners(uow)
     for trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
-        mine = trip_documents(docs, trip_refs, number)  # type: ignore[assignment]
+        mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}

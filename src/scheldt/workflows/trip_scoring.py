@@ -38,6 +38,7 @@ from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import WatchlistIndex
 from scheldt.workflows import notices
+from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.screening import SCREENED_ROLES, watchlist_index
 from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
@@ -124,10 +125,12 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: Watchl
             for r in {d["document_ref"], d["booking_ref"]} - {""}:
                 by_ref.setdefault(r, []).append(d)
     built = []
+    owners = carrier_owners(uow)
     for number, trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
         found = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ())}
-        docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number)
+        docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number,
+                              owners)
         mine = tuple(_document(d, number) for d in docs)
         built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
     histories = _consignee_histories(uow, [docs for _, _, docs in built], now)

@@ -21,6 +21,7 @@ from scheldt.domain.trips import (
     trip_documents,
     trip_facts_from_dict,
 )
+from scheldt.workflows.accounts import carrier_owners
 
 #: What only agencies see of a trip: customs' risk view and inspection state. Shipping lines
 #: and terminals see their containers' facts and holds, never why or whether a box is targeted
@@ -101,7 +102,7 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
     placeholders... each once, as ``{"field", "code", "why", "source"}`` (a review: they were
     stored, but no trip page or API answer showed them)."""
     number = trip["container_number"]
-    docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number)
+    docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number, carrier_owners(uow))
     out: dict[tuple[str, str], dict[str, str]] = {}
     for record in [*events, *docs]:
         for f in record.get("flags") or []:
