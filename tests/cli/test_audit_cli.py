@@ -240,6 +240,9 @@ def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, mon
     second = runner.invoke(app, ["token", "create", "bob"]).stdout.strip()
     off = runner.invoke(app, ["user", "disable", "bob", "--reason", "left the service"])
     assert off.exit_code == 0 and "its sessions and tokens no longer work" in off.stdout
+    # a token made for a disabled user began to work once the user was enabled (operator review)
+    made = runner.invoke(app, ["token", "create", "bob", "--name", "while away"])
+    assert made.exit_code == 2 and "username: bob is disabled: enable the user first" in made.stderr
     engine = open_store(get_settings().resolved_database_url)
     with unit_of_work(engine) as uow:
         for token in (secret, second):  # disabling revoked the second too
@@ -328,3 +331,14 @@ def test_a_leaked_password_is_replaced_and_its_sessions_end(settings_env: Path,
                if e["payload"]["action"] == "scheldt user password"]
     assert entry["payload"]["details"] == {"reason": "leaked", "sessions_ended": 1}
     assert "a new and longer one" not in json.dumps(entry)
+
+
+def test_a_token_past_its_expiry_reads_expired() -> None:
+    """An operator review read "expires 2026-12-01" for a token that had expired."""
+    from scheldt.cli.service import _token_state
+
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    token = {"revoked_at": None, "expires_at": datetime(2026, 12, 1, tzinfo=UTC)}
+    assert _token_state(token, now) == "expired 2026-12-01"
+    assert _token_state(token | {"expires_at": datetime(2027, 1, 1)}, now) == "expires 2027-01-01"
+    assert _token_state(token | {"revoked_at": datetime(2026, 11, 30, 8, 5)}, now) == "revoked 2026-11-30 08:05 UTC"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -179,8 +180,15 @@ def token_list(username: Annotated[str, typer.Argument()],
     if not tokens:
         typer.echo(f"{username} has no API tokens")
     for t in tokens:
-        state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M} UTC" if t["revoked_at"] else f"expires {t['expires_at']:%Y-%m-%d}"
-        typer.echo(f"{t['id']:>6}  {t['name']}  made {t['created_at']:%Y-%m-%d}  {state}")
+        typer.echo(f"{t['id']:>6}  {t['name']}  made {t['created_at']:%Y-%m-%d}  {_token_state(t, wall_clock())}")
+
+
+def _token_state(token: dict[str, Any], now: datetime) -> str:
+    """Revoked (when), expired (when; an operator review read past dates as "expires") or expires."""
+    if token["revoked_at"]:
+        return f"revoked {token['revoked_at']:%Y-%m-%d %H:%M} UTC"
+    expires = token["expires_at"] if token["expires_at"].tzinfo else token["expires_at"].replace(tzinfo=UTC)
+    return f"{'expired' if expires <= now else 'expires'} {expires:%Y-%m-%d}"
 
 
 @token_app.command("revoke")

@@ -181,10 +181,12 @@ def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -
 def new_token(uow: Any, username: str, name: str, days: int, now: datetime) -> dict[str, Any]:
     """Make an API token for a user, valid ``days`` (1-730) days: ``{"token" (the secret, shown
     once), "id" (to revoke it by), "name", "expires_at" (UTC)}``. Raises InputError for a bad
-    ``days``, NotFoundError for an unknown user."""
+    ``days`` or a disabled user, NotFoundError for an unknown user."""
     if not 1 <= days <= TOKEN_DAYS_MAX:
         raise InputError("days", f"{days} must be between 1 and {TOKEN_DAYS_MAX}")
     user = uow.accounts.user(username)
+    if not user.active:  # it began to work once the user was enabled (operator review)
+        raise InputError("username", f"{username} is disabled: enable the user first (`scheldt user enable`)")
     secret = "sct_" + secrets.token_urlsafe(32)
     expires = now + timedelta(days=days)
     token_id = uow.accounts.add_credential(secret_hash(secret), "token", user.id, name or "api token", now, expires)
