@@ -389,3 +389,18 @@ def test_empty_lists_say_so_and_times_name_their_zone(settings_env: Path, tmp_pa
     code, out, err = invoke("simulate", "--out", str(blocker / "sub"), "--scale", "0.002")
     assert code == 2 and "Traceback" not in err and str(blocker) in err and out == "", err
 
+
+
+def test_no_command_help_shows_raw_markup() -> None:
+    """A review read ``grep`` and ``--no-score`` in `--help` texts: docstring markup shown as is."""
+    import click
+    import typer
+
+    def helps(cmd: click.Command, path: str) -> list[tuple[str, str]]:
+        found = [(path, cmd.help or "")]
+        for name, sub in getattr(cmd, "commands", {}).items():
+            found += helps(sub, f"{path} {name}")
+        return found
+
+    shown = helps(typer.main.get_command(app), "scheldt")
+    assert len(shown) > 60 and [p for p, text in shown if "``" in text] == []

@@ -90,7 +90,7 @@ def head(head_file: HeadFile = None) -> None:
 def purge(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Drop payloads older than SCHELDT_AUDIT_RETENTION_DAYS for their kind; the chain still verifies.
 
-    The purge itself is recorded as an audit entry of kind ``purge`` (kept for ever).
+    The purge itself is recorded as an audit entry of kind purge (kept for ever).
     """
     retention = _retention()
     at = wall_clock()
@@ -112,7 +112,7 @@ def list_entries(
     organisation: Annotated[str | None, typer.Option("--organisation", help="Only this organisation's entries.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Entries oldest first, ``--limit`` at a time; page on with ``--after`` the last seq shown."""
+    """Entries oldest first, --limit at a time; page on with --after the last seq shown."""
     with errors_reported(), store() as uow:
         entries = uow.audit.entries(after, limit, organisation)
     if as_json:

@@ -59,7 +59,7 @@ def container(
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
 ) -> None:
     """A container's timeline, trip by trip: documents, calls, vessels, seals, events, flags.
-    Exits 1 when nothing at all is known of the container (as ``grep`` does for no match), so a
+    Exits 1 when nothing at all is known of the container (as grep does for no match), so a
     script can tell an unknown number from a known one."""
     with errors_reported(), store() as uow:
         timeline = container_timeline(uow, number)

@@ -54,7 +54,7 @@ def misp_export(
     user: Annotated[str, typer.Option("--user", help="Its user the export is for (TLP:RED goes to named users only).")],
     out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
 ) -> None:
-    """Export, as MISP events, every shared item the user may see. With ``--out``, the file is
+    """Export, as MISP events, every shared item the user may see. With --out, the file is
     written in full before the export is audited and put in place only once it is (a CLI review:
     an unwritable path gave a traceback and an audited export that never happened)."""
     from scheldt.exchange.misp import events_json

@@ -69,7 +69,7 @@ def activate(
     score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
 ) -> None:
     """Store a profile version and make it live; the switch is recorded with who, when and why.
-    Every trip is then re-scored with it (as `scheldt trips score`), unless ``--no-score``."""
+    Every trip is then re-scored with it (as `scheldt trips score`), unless --no-score."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
         text, where = _text(path, builtin)
@@ -87,7 +87,7 @@ def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded
              score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
              ) -> None:
     """Make the previously live profile version live again (recorded as a rollback), then
-    re-score every trip with it unless ``--no-score``."""
+    re-score every trip with it unless --no-score."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
         label = rollback_profile(uow, os_user(), reason, now())
