@@ -97,3 +97,19 @@ def test_a_client_is_not_told_where_the_store_is() -> None:
     assert (r.status_code, r.json()) == (503, {"error": {
         "status": 503, "where": "store", "why": "the database cannot be reached just now; try again"}})
     assert r.headers["retry-after"] == "5"
+
+
+def test_a_store_whose_tables_went_is_said_so(store_url: str) -> None:
+    """A PostgreSQL review dropped and made the database again under a running server: every
+    request was a bare 500 "internal error", not the remedy."""
+    engine = open_store(store_url, auto_upgrade=True)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE organisation" + (" CASCADE" if engine.dialect.name == "postgresql" else "")))
+        with pytest.raises(StoreUnavailable) as caught, unit_of_work(engine) as uow:
+            uow.accounts.organisations()
+        assert caught.value.status == 503 and caught.value.why == (
+            "its tables are missing (the database dropped and made again?): run `scheldt db upgrade`, then restart "
+            "`scheldt serve`")
+    finally:
+        engine.dispose()

@@ -302,6 +302,12 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                                                or getattr(exc.orig, "sqlstate", None) == "22P05"):
                 raise InputError("request", "a text in the request holds a NUL character (U+0000), which the store "
                                  "does not keep") from exc
+            if getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig):
+                # a PostgreSQL review dropped and made the database again under a running server: every
+                # request was a bare 500
+                raise StoreUnavailable(f"database {shown_url(engine.url)}", "its tables are missing (the database "
+                                       "dropped and made again?): run `scheldt db upgrade`, then restart `scheldt "
+                                       "serve`") from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {shown_url(engine.url)}",
