@@ -5,7 +5,6 @@ Use :func:`get_settings`; never read the environment elsewhere.
 
 from __future__ import annotations
 
-import base64
 import json
 from functools import lru_cache
 from datetime import datetime
@@ -100,15 +99,14 @@ class Settings(BaseSettings):
     def _sealing_key(cls, value: str) -> str:
         # checked at start, not at the first credential sealed (an operator review's `serve` ran
         # with "not-a-key", `secrets check` said all was well, then a carrier's subscription got a 500)
-        key = value.strip()
-        if key:
+        from cryptography.fernet import Fernet  # the check the sealing itself makes (scheldt.store.sealing)
+
+        if value.strip():
             try:
-                raw = base64.urlsafe_b64decode(key.encode("ascii"))
-            except (ValueError, UnicodeError):
-                raw = b""
-            if len(raw) != 32:
+                Fernet(value.strip().encode("ascii", "replace"))
+            except ValueError:
                 raise ValueError("not a sealing key (32 bytes in URL-safe base64, 44 characters, as `scheldt secrets "
-                                 "new-key` writes to its file); unset it to use the key file")
+                                 "new-key` writes to its file); unset it to use the key file") from None
         return value
 
     @field_validator("audit_retention_days", mode="before")
