@@ -22,6 +22,9 @@ from functools import lru_cache
 MAX_TOKEN_SHARE = 0.01
 #: Default lowest score reported as a match.
 DEFAULT_THRESHOLD = 85.0
+#: Beginning of the names of the lists that hold the watchlist entries partners share
+#: (``shared:<sharing group>``, :mod:`scheldt.workflows.share`); lists loaded from files never.
+SHARED_PREFIX = "shared:"
 
 
 @dataclass(frozen=True, slots=True)

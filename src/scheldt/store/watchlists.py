@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.facts import fact_digest, plain
-from scheldt.risk.screening import WatchlistEntry
+from scheldt.risk.screening import SHARED_PREFIX, WatchlistEntry
 from scheldt.store.models import WatchlistEntryRow
 from scheldt.store.upsert import insert_ignore
 
@@ -60,7 +60,7 @@ class WatchlistRepository:
         gone: set[str] = set()
         unique = sorted(set(entry_ids))
         for start in range(0, len(unique), 1000):
-            where = (t.c.list_name.startswith("shared:", autoescape=True), t.c.entry_id.in_(unique[start:start + 1000]))
+            where = (t.c.list_name.startswith(SHARED_PREFIX, autoescape=True), t.c.entry_id.in_(unique[start:start + 1000]))
             gone.update(self.session.scalars(select(t.c.entry_id).where(*where)))
             self.session.execute(delete(t).where(*where))
         return sorted(gone)
@@ -69,7 +69,7 @@ class WatchlistRepository:
         """Ids of the shared entries in the store (lists ``shared:...``), sorted."""
         t = WatchlistEntryRow.__table__
         return sorted(set(self.session.scalars(select(t.c.entry_id).where(
-            t.c.list_name.startswith("shared:", autoescape=True)))))
+            t.c.list_name.startswith(SHARED_PREFIX, autoescape=True)))))
 
     def remove_shared_elsewhere(self, lists: Mapping[str, str]) -> list[str]:
         """Delete the shared entries (lists ``shared:...``) with the ids of ``lists`` (entry id →
@@ -80,7 +80,7 @@ class WatchlistRepository:
         ids = sorted(lists)
         for start in range(0, len(ids), 1000):
             rows = self.session.execute(select(t.c.id, t.c.entry_id, t.c.list_name).where(
-                t.c.list_name.startswith("shared:", autoescape=True), t.c.entry_id.in_(ids[start:start + 1000]))).all()
+                t.c.list_name.startswith(SHARED_PREFIX, autoescape=True), t.c.entry_id.in_(ids[start:start + 1000]))).all()
             stale = [(row_id, entry_id) for row_id, entry_id, name in rows if lists[entry_id] != name]
             if stale:
                 self.session.execute(delete(t).where(t.c.id.in_([row_id for row_id, _ in stale])))

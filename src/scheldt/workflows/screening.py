@@ -10,7 +10,7 @@ from pathlib import Path
 from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.watchlists import MAX_ID, read_ftm, read_watchlist_csv
-from scheldt.risk.screening import DEFAULT_THRESHOLD, Match, WatchlistEntry, WatchlistIndex
+from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, Match, WatchlistEntry, WatchlistIndex
 from scheldt.workflows.ports import UnitOfWork
 
 #: Roles of transport-document parties that are screened.
@@ -18,8 +18,6 @@ SCREENED_ROLES = ("shipper", "consignee", "notify party")
 #: Watchlist kinds that are not names (shared container numbers, seal ranges and routes): matched
 #: exactly by ``scheldt.risk.watch_match``, never screened against party names.
 EXACT_KINDS = ("container", "seal-range", "route")
-#: Beginning of the names of the lists that hold what partners share (:mod:`scheldt.workflows.share`).
-SHARED_PREFIX = "shared:"
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ from scheldt.exchange.stix_mapping import (
     to_stix,
     watch_label,
 )
-from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
+from scheldt.risk.screening import SHARED_PREFIX, WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
@@ -841,7 +841,7 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
             continue
         supplier = orgs.get(entry.meta.created_by, stored.owner_org)
         by_supplier.setdefault(supplier, []).append(WatchlistEntry(
-            f"shared:{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500], entry.kind,
+            f"{SHARED_PREFIX}{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500], entry.kind,
             entry.aliases, entry.address, entry.country, f"{stored.source} {entry.meta.stix_id}"))
     # an entry moved to another sharing group leaves its old group's list
     uow.watchlists.remove_shared_elsewhere({e.entry_id: e.list_name for rows in by_supplier.values() for e in rows})
