@@ -18,8 +18,8 @@ from sqlalchemy import JSON, DateTime, Engine, bindparam, delete, text, update
 from sqlalchemy.orm import Session
 
 from scheldt.errors import InputError, NotFoundError
-from scheldt.store.audit import (GENESIS, AuditLog, Problem, audit_payload, canonical_time, default_head_file,
-                                 entry_hash, payload_digest, read_latest_head)
+from scheldt.store.audit import (GENESIS, AuditLog, ChainHead, Problem, audit_payload, canonical_time,
+                                 default_head_file, entry_hash, payload_digest, read_heads, read_latest_head)
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import AuditEntryRow
 
@@ -117,6 +117,10 @@ def test_every_head_line_is_checked(engine: Engine, tmp_path: Path) -> None:
         uow.audit.write_head(heads, T0 + timedelta(minutes=10))
     assert [json.loads(line)["seq"] for line in heads.read_text().splitlines()] == [0, 5]
     assert read_latest_head(heads).seq == 5  # type: ignore[union-attr]
+    long = tmp_path / "long.jsonl"  # a file of years of heads is read from its end
+    long.write_text("".join(ChainHead(n, "a" * 64, T0).line() for n in range(1, 2001)) + '{"seq": 20')
+    assert long.stat().st_size > 128 * 1024
+    assert read_latest_head(long) == read_heads(long)[0] == ChainHead(2000, "a" * 64, T0)
     raw(engine, "DELETE FROM audit_entry WHERE seq = 5")
     assert [p.seq for p in verify(engine, heads).problems] == [5]
 

@@ -354,7 +354,7 @@ class AuditLog:
         the one before, and verify said "chain intact")."""
         if not path.exists():
             return
-        last, _ = read_heads(path)
+        last = read_latest_head(path)
         if last is None or last.seq == 0:
             return
         stored = self.session.scalar(select(AuditEntryRow.entry_hash).where(AuditEntryRow.seq == last.seq))
@@ -595,9 +595,35 @@ def _check_head(head: ChainHead, stored_hash: str | None, report: AuditReport) -
         report.add(head.seq, f"hash differs from the head written out at {when} (edited or rewritten?)")
 
 
+#: Bytes read from the end of a head file for its last head (a line is about 130).
+_TAIL_BYTES = 64 * 1024
+
+
 def read_latest_head(path: Path) -> ChainHead | None:
-    """The last head line of ``path`` (None when the file holds none); see :func:`read_heads`."""
-    return read_heads(path)[0]
+    """The last head line of ``path``, read from the file's end (None when it holds none): the
+    file grows by a line every few minutes for years, and reading it whole before each write
+    grew with it. Lines cut short are skipped as :func:`read_head_lines` skips them; raises as
+    it does."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - _TAIL_BYTES))
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        raise NotFoundError(str(path), "no audit head file here (written by `scheldt audit head`)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the audit head file: {exc.strerror}") from None
+    if size > _TAIL_BYTES:
+        lines = lines[1:]  # the first may begin mid-line
+    for raw in reversed(lines):
+        if not raw.strip():
+            continue
+        try:
+            orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        return _parse_head(raw, f"{path}: its last head line")
+    return read_heads(path)[0] if size > _TAIL_BYTES else None
 
 
 def read_heads(path: Path) -> tuple[ChainHead | None, list[str]]:
