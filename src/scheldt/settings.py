@@ -166,3 +166,17 @@ def lightgbm_threads(given: int | None = None) -> int:
     loaded to score trips took 2 whatever the setting said, so two test processes, or a server
     and a job, each ran two threads on two cores). Raises ConfigError as :func:`get_settings`."""
     return given if given is not None else get_settings().threads
+
+
+def model_artefact(stored: str, version: str) -> Path:
+    """Where the artefact of model ``version`` is: the folder recorded when it was trained
+    (``stored``), else the folder of that version under this node's models directory
+    (``<data dir>/models/<version>``) when that one exists. The second is the case of a store
+    restored from a backup into another data directory, or of a data directory moved to another
+    disk: the recorded path then names the old place. Returns ``stored`` when neither exists (the
+    loader then says which artefact is gone). Raises ConfigError as :func:`get_settings`."""
+    recorded = Path(stored)
+    if recorded.exists():
+        return recorded
+    here = get_settings().models_dir / version
+    return here if here.exists() else recorded

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from scheldt.risk import features
 from scheldt.risk.model import RiskModel
-from scheldt.settings import lightgbm_threads
+from scheldt.settings import lightgbm_threads, model_artefact
 from scheldt.workflows.ports import UnitOfWork
 
 
@@ -42,7 +41,7 @@ def score_pending(uow: UnitOfWork, target: str, now: datetime, threads: int | No
     already scored by this model version keeps its assessment.
     """
     live = uow.models.live(target)
-    model = RiskModel.load(Path(live.artefact_path), threads=lightgbm_threads(threads))
+    model = RiskModel.load(model_artefact(live.artefact_path, live.version), threads=lightgbm_threads(threads))
     pending = uow.declarations.declarations_frame(with_outcome=False)
     done = uow.assessments.scored_refs(live.version)
     todo = pending.filter(~pl.col("declaration_ref").is_in(list(done)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -12,7 +11,7 @@ from scheldt.errors import InputError
 from scheldt.risk import features
 from scheldt.risk.explain import Reason, explain
 from scheldt.risk.model import RiskModel
-from scheldt.settings import lightgbm_threads
+from scheldt.settings import lightgbm_threads, model_artefact
 from scheldt.targeting.selection import parse_capacity, select
 from scheldt.workflows.ports import UnitOfWork
 
@@ -78,7 +77,7 @@ def inspection_list(
     except ValueError as exc:
         raise InputError("--capacity/--exploration", str(exc)) from None
     chosen = candidates[[p.index for p in picks]]
-    model = RiskModel.load(Path(live.artefact_path), threads=lightgbm_threads(threads))
+    model = RiskModel.load(model_artefact(live.artefact_path, live.version), threads=lightgbm_threads(threads))
     history = uow.declarations.declarations_frame(with_outcome=True)
     reasons: list[list[Reason]] = [[] for _ in picks]
     if chosen.height:

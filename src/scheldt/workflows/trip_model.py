@@ -16,7 +16,7 @@ from scheldt.risk.backtest import as_decided
 from scheldt.risk.indicators import INDICATORS, Context
 from scheldt.risk.profiles import Reason, RiskProfile, evaluate, indicator_hits
 from scheldt.risk.trip_model import CONTRACT, TRIP_FEATURES, Blend, TripModel, calibrate, choose_model_weight, trip_features
-from scheldt.settings import lightgbm_threads
+from scheldt.settings import lightgbm_threads, model_artefact
 from scheldt.workflows.backtest import INSPECTIONS
 from scheldt.workflows.ports import UnitOfWork
 
@@ -54,7 +54,7 @@ def live_trip_model(uow: UnitOfWork, threads: int | None = None) -> LiveTripMode
 def load_version(uow: UnitOfWork, version: str, threads: int | None = None) -> LiveTripModel:
     """A registered trip model version. Raises NotFoundError / ModelMismatchError."""
     row = uow.models.get(version)
-    model = TripModel.load(Path(row.artefact_path), lightgbm_threads(threads))
+    model = TripModel.load(model_artefact(row.artefact_path, row.version), lightgbm_threads(threads))
     blend = model.metadata_.get("blend", {})
     return LiveTripModel(version, model, Blend(blend.get("model_weight", 0.5), blend.get("a", -5.0), blend.get("b", 0.05)))
 
@@ -153,7 +153,7 @@ def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, 
     row = uow.models.get(version)
     if row.target != TARGET:
         raise InputError("model version", f"{version} is a {row.target} model, not a container-trip model")
-    if not Path(row.artefact_path).exists():
+    if not model_artefact(row.artefact_path, row.version).exists():
         raise InputError("model version", f"{version}: its artefact {row.artefact_path} is gone")
     if row.live:
         return False
