@@ -1,19 +1,28 @@
-"""``scheldt db``: schema migrations of the store."""
+"""``scheldt db``: schema migrations of the store, and backups."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from scheldt.cli.common import errors_reported, settings
+from scheldt.cli.common import _missing_sqlite_file, audit_command, errors_reported, settings, wall_clock
+from scheldt.errors import InputError
+from scheldt.store.backup import copy_store
 from scheldt.store.container_trips import TripFilter
-from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work, upgrade as run_upgrade
+from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work
+from scheldt.store.db import upgrade as run_upgrade
+from scheldt.store.sealing import key_path
 from scheldt.workflows.trip_scoring import reindex_trips, resummarise_trips
 
 #: The first revision whose container-trip index records when a box left the port: trips
 #: indexed before it are summarised again from their stored facts on upgrade.
 _LEFT_AT_REVISION = "0020"
 
-app = typer.Typer(help="The store's schema: upgrade, current revision.", no_args_is_help=True)
+app = typer.Typer(help="The store's schema: upgrade, current revision; backups.", no_args_is_help=True)
 
 
 @app.command()
@@ -39,3 +48,61 @@ def current() -> None:
         engine = make_engine(settings().resolved_database_url)
         typer.echo(f"store: {current_revision(engine) or 'empty'}; code: {head_revision()}")
         engine.dispose()
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="A new folder (or an empty one) to write the backup to.")],
+) -> None:
+    """Write a consistent copy of the store and the model artefacts to the folder DEST, while the
+    server may go on running: ``scheldt.db`` (SQLite, by its online backup API) or
+    ``scheldt.pgdump`` (PostgreSQL, by ``pg_dump --format=custom``), ``models/``, and
+    ``backup.json`` (when, which store and revision, the copy's size and SHA-256, the audit
+    entry the copy holds at least). The secrets key is left out: keep it apart. The backup is
+    recorded in the audit log. See the README, "Backup and restore"."""
+    with errors_reported():
+        dest = dest.absolute()
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise InputError(str(dest), "exists and is not an empty folder; a backup never writes over one")
+        url = settings().resolved_database_url
+        missing = _missing_sqlite_file(url)
+        if missing is not None:
+            raise InputError(str(missing), "no store there to back up (see SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL)")
+        made = not dest.exists()
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            _write_backup(url, dest)
+        except BaseException:
+            if made:
+                shutil.rmtree(dest, ignore_errors=True)
+            raise
+
+
+def _write_backup(url: str, dest: Path) -> None:
+    """:func:`backup` once ``dest`` is an empty folder of its own."""
+    engine = make_engine(url)
+    try:
+        revision = current_revision(engine)
+        with unit_of_work(engine) as uow:  # the copy holds the record of its own making
+            audit_command(uow, "db backup", "store", str(dest), entry_kind="export")
+        with unit_of_work(engine) as uow:
+            head = uow.audit.head()
+    finally:
+        engine.dispose()
+    name = "scheldt.db" if url.startswith("sqlite") else "scheldt.pgdump"
+    copy = copy_store(url, dest / name)
+    models = settings().models_dir
+    versions = sorted(p.name for p in models.iterdir() if p.is_dir()) if models.is_dir() else []
+    if versions:
+        shutil.copytree(models, dest / "models")
+    made_at = wall_clock()
+    (dest / "backup.json").write_text(json.dumps({
+        "made_at": made_at.isoformat().replace("+00:00", "Z"), "store": copy.kind, "file": name,
+        "bytes": copy.size, "sha256": copy.sha256, "revision": revision, "model_versions": versions,
+        "audit_head_at_least": None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash},
+    }, indent=2) + "\n")
+    typer.echo(f"backup written to {dest}: {name} ({copy.size / 1e6:,.1f} MB, sha256 {copy.sha256[:16]}...), "
+               f"{len(versions)} model version(s), backup.json; audit chain up to entry "
+               f"{head.seq if head else 0} at least")
+    key = "SCHELDT_SECRETS_KEY" if settings().secrets_key.strip() else str(key_path())
+    typer.echo(f"not in it: the secrets key ({key}); keep a copy of it apart from the backups")
