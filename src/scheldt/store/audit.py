@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, insert, null, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from scheldt.domain.audit import AUDIT_KINDS, AuditQuery
@@ -214,6 +216,19 @@ RETURNING seq
 """
 
 
+@contextmanager
+def _as_dbapi_error(statement: str) -> Iterator[None]:
+    """Raise an error of the driver itself (the pipelined append uses psycopg directly) as
+    SQLAlchemy wraps it, so the unit of work turns a lost connection into StoreUnavailable as it
+    does for every other statement, not into an unexplained HTTP 500."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(row.seq, aware(row.at), row.kind, row.organisation_id, row.payload, row.payload_digest,
                       row.prev_hash, row.entry_hash, None if row.purged_at is None else aware(row.purged_at))
@@ -274,7 +289,7 @@ class AuditLog:
         Python time. Stores exactly what the generic path stores (payload as its canonical JSON)."""
         self.session.flush()  # pending ORM writes go first, as an autoflush would, not under the lock
         connection = self.session.connection().connection.driver_connection
-        with connection.pipeline():
+        with _as_dbapi_error("audit append"), connection.pipeline():
             connection.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": APPEND_LOCK_KEY})
             cursor = connection.execute(_PG_APPEND, {
                 "at": at, "at_text": canonical_time(at), "kind": kind, "organisation_id": organisation_id,
