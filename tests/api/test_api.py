@@ -837,6 +837,31 @@ def test_signing_out_through_the_api_ends_the_session(service: Service) -> None:
     assert last.as_dict()["payload"]["actor"] == "analyst"
 
 
+def test_sign_out_ends_exactly_the_session_the_request_signed_in_with(service: Service) -> None:
+    # An API review: Bearer of one user's session and cookie of another's revoked the cookie's
+    # session (the caller stayed signed in), and a Bearer API token was revoked by sign-out.
+    c = service.client
+    analyst = c.post("/api/v1/auth/sign-in", json={"username": "analyst", "password": PASSWORD}).json()["session"]
+    officer = c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD}).json()["session"]
+    c.cookies.clear()
+    c.cookies.set("scheldt_session", analyst)
+    out = c.post("/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {officer}"})
+    assert out.status_code == 200
+    assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {officer}"}).status_code == 401
+    assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {analyst}"}).json()["username"] == "analyst"
+    c.cookies.clear()
+
+    bearer = {"Authorization": f"Bearer {analyst}"}
+    token = c.post("/api/v1/tokens", json={"name": "script"}, headers=bearer).json()
+    as_token = {"Authorization": f"Bearer {token['token']}"}
+    out = c.post("/api/v1/auth/sign-out", headers=as_token)
+    assert out.status_code == 400 and out.json()["error"]["where"] == "authorization"
+    assert "not a session" in out.json()["error"]["why"]
+    assert c.get("/api/v1/me", headers=as_token).status_code == 200
+    assert c.delete(f"/api/v1/tokens/{token['id']}", headers=bearer).status_code in (200, 204)
+    assert c.post("/api/v1/auth/sign-out", headers=bearer).status_code == 200
+
+
 def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service) -> None:
     from fastapi.testclient import TestClient
 

@@ -112,10 +112,9 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
     return {"session": secret, "expires_at": expires.isoformat()}
 
 
-@router.post("/auth/sign-out", summary="End this session")
-def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, Any]:
-    secret = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization", "")[7:].strip()
-    accounts.sign_out(ctx.uow, secret, ctx.now)
+@router.post("/auth/sign-out", summary="End the session this request signed in with (not an API token)")
+def sign_out(ctx: CtxDep, response: Response) -> dict[str, Any]:
+    accounts.sign_out(ctx.uow, ctx.principal, ctx.now)
     ctx.audit("sign-out", "user", ctx.principal.username)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"signed_out": True}

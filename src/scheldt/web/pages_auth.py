@@ -55,7 +55,7 @@ def sign_out(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "") 
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
-    accounts.sign_out(ctx.uow, request.cookies.get(SESSION_COOKIE, ""), ctx.now)
+    accounts.sign_out(ctx.uow, ctx.principal, ctx.now)
     ctx.audit("sign-out", "user", ctx.principal.username)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")

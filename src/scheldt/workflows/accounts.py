@@ -317,11 +317,17 @@ def authenticate(uow: Any, secret: str, now: datetime, kinds: tuple[str, ...] = 
                      host=bool(host_org) and organisation.id == host_org, credential=f"{cred['kind']} {cred['id']}")
 
 
-def sign_out(uow: Any, secret: str, now: datetime) -> None:
-    """Revoke a session (nothing happens for an unknown secret)."""
-    cred = uow.accounts.credential(secret_hash(secret)) if secret else None
-    if cred is not None:
-        uow.accounts.revoke(cred["id"], now)
+def sign_out(uow: Any, principal: Principal, now: datetime) -> None:
+    """Revoke the session ``principal`` signed in with (its :attr:`Principal.credential`,
+    ``"session N"``): exactly the credential that authenticated the request. An API review sent
+    one user's session as its Bearer header and another's as its cookie: the cookie's session was
+    revoked and the caller stayed signed in; a script signing out with its API token lost the
+    token. Raises InputError for a request signed in otherwise (an API token: revoke it as such)."""
+    kind, _, number = principal.credential.partition(" ")
+    if kind != "session" or not number.isdigit():
+        raise InputError("authorization", "this request signed in with an API token, not a session; sign-out ends "
+                         "sessions only (revoke a token with DELETE /api/v1/tokens/{id} or `scheldt token revoke`)")
+    uow.accounts.revoke(int(number), now)
 
 
 def require(principal: Principal, permission: Any) -> None:
