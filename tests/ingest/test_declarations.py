@@ -265,3 +265,48 @@ def test_an_unclosed_quote_in_the_last_record_names_its_lines() -> None:
     assert records[-1] == ("train.csv:3-4", Rejection("train.csv:3-4", "", "row has 9 cells, header has 22",
                                                       records[-1][1].raw))  # type: ignore[attr-defined]
     assert [w for w, _ in records[:2]] == ["train.csv:2", "train.csv:2"]
+
+
+BROKER_MAPPING = ("name: broker\ndelimiter: ';'\ndecimal: ','\ndate_format: '%d/%m/%Y'\nfields:\n"
+                  "  declaration_ref: MRN\n  filed_at: Accepted\n  hs_code: Commodity\n  origin_country: Origin\n"
+                  "  departure_country: Dispatch\n  net_mass_kg: NetKg\n  value: Value\n"
+                  "outcomes:\n  fraud: {column: Result, true_values: [irregular], false_values: [ok]}\n"
+                  "  received_at: ResultDate\n")
+
+
+def test_an_outcome_received_outside_1970_2099_or_before_its_filing_is_rejected(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An ingest review stored outcomes received in the years 1 and 9999 and two years before
+    their declaration was filed (look-ahead for the first, a lost label for the second)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(BROKER_MAPPING)
+    lines = ["MRN;Accepted;Commodity;Origin;Dispatch;NetKg;Value;Result;ResultDate\n",
+             "BRK-1;05/04/2021;420231;CN;CN;659,5;1000;ok;01/01/0001\n",
+             "BRK-2;05/04/2021;420231;CN;CN;10;1000;irregular;31/12/9999\n",
+             "BRK-3;05/04/2021;420231;CN;CN;10;1000;irregular;01/01/2019\n",
+             "BRK-4;05/04/2021;420231;CN;CN;10;1000;irregular;05/04/2021\n"]
+    records = [r for _, r in read_declarations(lines, load_mapping(str(mapping)), "m.csv")]
+    rejected = [(r.where, r.field, r.why) for r in records if isinstance(r, Rejection)]
+    assert rejected == [
+        ("m.csv:2", "ResultDate", "outcome not read: received 0001-01-01: outside 1970-2099"),
+        ("m.csv:3", "ResultDate", "outcome not read: received 9999-12-31: outside 1970-2099"),
+        ("m.csv:4", "ResultDate", "outcome not read: received 2019-01-01, before the declaration was filed "
+                                  "(2021-04-05): an outcome comes after its declaration")]
+    outcomes = [r for r in records if isinstance(r, InspectionOutcome)]
+    assert [(o.declaration_ref, o.received_at) for o in outcomes] == [("BRK-4", datetime(2021, 4, 5, tzinfo=UTC))]
+    # An outcome-only read of the same file knows the filing from its column too.
+    alone = [r for _, r in read_declarations(lines, load_mapping(str(mapping)), "m.csv", declarations=False)]
+    assert [r.field for r in alone if isinstance(r, Rejection)] == ["ResultDate"] * 3
+
+
+@pytest.mark.parametrize("raw", ["1_000", "\u0661\u0662", "12 kg", "0x10", "1,0,0"])
+def test_a_number_float_would_take_but_a_file_does_not_write_is_rejected(tmp_path, raw: str) -> None:  # type: ignore[no-untyped-def]
+    """An ingest review's mass 1_000 was stored as 1,000 kg (Python's float() reads digit-grouping
+    underscores, and digits of other scripts: Arabic-Indic 12 was stored as 12 kg)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(BROKER_MAPPING)
+    lines = ["MRN;Accepted;Commodity;Origin;Dispatch;NetKg;Value;Result;ResultDate\n",
+             f"BRK-1;05/04/2021;420231;CN;CN;{raw};1000;;\n", "BRK-2;05/04/2021;420231;CN;CN;1e3;1000;;\n"]
+    records = [r for _, r in read_declarations(lines, load_mapping(str(mapping)), "m.csv")]
+    assert isinstance(records[0], Rejection)
+    assert (records[0].field, records[0].why) == ("net_mass_kg", f"'NetKg' = {raw!r} is not a number")
+    assert isinstance(records[1], Declaration) and records[1].net_mass_kg == 1000.0  # spreadsheets write 1E+03

@@ -8,8 +8,10 @@ A bad row never stops the file; a bad outcome never loses its declaration.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -86,6 +88,8 @@ def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> flo
                              "without a thousands separator")
         text = raw.replace(",", ".")
     try:
+        if not _DECIMAL.fullmatch(text):  # float() also takes 1_000 and other scripts' digits (an ingest review)
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         hint = " (a decimal comma? set decimal: \",\" in the mapping)" if mapping.decimal == "." and "," in raw else ""
@@ -97,6 +101,11 @@ def _number(row: dict[str, str], mapping: DeclarationMapping, field: str) -> flo
         raise FieldError(field, f"{column!r} = {raw!r} is beyond any real declaration ({top[1]})")
     return value
 
+
+#: A number as declaration files write it (after a decimal comma became a point): ASCII digits,
+#: an optional sign, point and exponent (spreadsheets write 1E+06), no digit-grouping underscores.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
+                      re.IGNORECASE)
 
 #: The largest value a declaration's number can plausibly hold, and why.
 _PLAUSIBLE_MAX = {"net_mass_kg": (1e9, "at most 1,000,000 t"), "value": (1e15, "at most 10^15 in any currency"),
@@ -247,6 +256,14 @@ def outcome_from_row(
             received = parse_time(row.get(spec.received_at) or "", mapping.date_format)
         except ValueError as exc:
             raise FieldError(spec.received_at, str(exc)) from None
+        # An ingest review stored outcomes received in the years 1 and 9999 and before their
+        # declaration was filed: the first counts as known at every moment (look-ahead in the
+        # features), the second never, and a stored outcome is not replaced.
+        if not 1970 <= received.year <= 2099:
+            raise FieldError(spec.received_at, f"received {received.date().isoformat()}: outside 1970-2099")
+        if filed_at is not None and received < filed_at:
+            raise FieldError(spec.received_at, f"received {received.date().isoformat()}, before the declaration "
+                             f"was filed ({filed_at.date().isoformat()}): an outcome comes after its declaration")
     elif filed_at is not None:
         received = filed_at + timedelta(days=spec.received_after_days)
     else:
@@ -410,6 +427,8 @@ def _read_row(
         if not ref:
             yield Rejection(where, "declaration_ref", "declaration reference is empty", _raw(row))
             return
+        with contextlib.suppress(ValueError, KeyError):  # the filing, when the row says it, bounds the receipt
+            filed_at = parse_time(row.get(mapping.fields["filed_at"]) or "", mapping.date_format)
     if want_outcomes:
         try:
             outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at)
