@@ -404,6 +404,24 @@ def test_iftmin_to_order_consignment_from_the_directory() -> None:
     assert c.issued_at == datetime(2025, 3, 1, tzinfo=UTC)  # DTM+137, the document date
 
 
+@pytest.mark.parametrize(("change", "carrier"), [
+    ((), "MAEU"),  # the main carriage's carrier (TDT C040, code list 172)
+    (("BGM+340+SI-4455+9'", "BGM+340+SI-4455+9'NAD+CA+hlcu:172:20'"), "HLCU"),  # its carrier party (NAD+CA)
+    (("BGM+340+SI-4455+9'", "BGM+340+SI-4455+9'NAD+CA+123456789:16:16'"), "MAEU"),  # a DUNS number is no carrier code
+    (("MAEU:172", ""), ""),
+])
+def test_a_consignment_names_its_carrier(change: tuple[str, str], carrier: str) -> None:
+    """An ingest review: every CUSCAR and IFTMIN document was stored without a carrier, so no
+    shipping line saw the trips known from them."""
+    message = IFTMIN.replace(*change) if change else IFTMIN
+    message = message.replace("UNT+17+IM1", f"UNT+{message.count(chr(39))}+IM1")
+    [c] = list(read_edifact(message.encode(), "iftmin.edi"))
+    assert isinstance(c, Consignment) and c.carrier_code == carrier
+    cuscar = read_edifact(f"UNH+1+CUSCAR:D:95B:UN'{CUSCAR_HEAD}CNI+1+BL1'UNT+{CUSCAR_HEAD.count(chr(39)) + 3}+1'"
+                          .encode(), "cuscar.edi")
+    assert [r.carrier_code for r in cuscar if isinstance(r, Consignment)] == ["MSCU"]
+
+
 def test_truncated_file_keeps_every_message_before_the_break() -> None:
     data = (EDI / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_bytes()
     cut = data[: data.index(b"UNH", data.index(b"UNH") + 3) + 400]  # inside the second message
