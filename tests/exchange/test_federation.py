@@ -278,6 +278,30 @@ def test_a_peers_tombstones_delete_only_what_it_speaks_for(net: Net) -> None:
         assert delete_copies(uow, uow.peers.get("us-node"), [(belgian["id"], None)], NOW) == 1
 
 
+def test_a_renamed_peers_tombstones_reach_what_was_pulled_under_its_old_name(net: Net) -> None:
+    # A federation review removed a peer and added it again under a new name: the partner's
+    # withdrawals no longer deleted the copies pulled before. What was not pulled (posted here
+    # by a liaison officer) is still no peer's to delete.
+    pulled = indicator("us-cbp", Tlp.GREEN, None, name="pulled under the old name")
+    posted = indicator("us-cbp", Tlp.GREEN, None, name="posted here by the US liaison officer")
+    tampered(net.c, [pulled], "us-cbp", source="peer:us-old")
+    tampered(net.c, [posted], "us-cbp", source="taxii:us-liaison")
+    with unit_of_work(net.c) as uow:
+        add_peer(uow, "us-node", "http://127.0.0.1:9/taxii2/scheldt/", "us-cbp", "nl-node", "token", "t", None, NOW)
+        assert delete_copies(uow, uow.peers.get("us-node"), [(pulled["id"], None), (posted["id"], None)], NOW) == 1
+    assert [r.stix_id for r in rows(net.c)] == [posted["id"]]
+
+
+def test_a_partner_is_one_peer(net: Net) -> None:
+    # A review added the same partner under two names: both pulled every round.
+    with unit_of_work(net.c) as uow:
+        add_peer(uow, "us-node", "http://127.0.0.1:9/taxii2/scheldt", "us-cbp", "nl-node", "token", "t", None, NOW)
+        with pytest.raises(InputError, match="http://127.0.0.1:9/taxii2/scheldt/ is peer us-node's already; to "
+                                             "rename it, `scheldt peer remove us-node` first"):
+            add_peer(uow, "us-two", "HTTP://127.0.0.1:9/taxii2/scheldt/", "us-cbp", "nl-node", "token", "t", None, NOW)
+        add_peer(uow, "us-other", "http://127.0.0.1:9/taxii2/other/", "us-cbp", "nl-node", "token", "t", None, NOW)
+
+
 def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes(net: Net) -> None:
     ours = indicator("us-cbp", Tlp.GREEN, None)
     claimed = indicator("be-customs", Tlp.GREEN, None)
@@ -494,7 +518,7 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 uow.exchange.add_group("be-us-air", "BE-US air cargo", "be-customs", ["us-cbp"], NOW)
             assert "WARNING" not in runner.invoke(cli, ["peer", "list"]).output
             assert listed["peers"][0]["relays_for"] == []
-            r = runner.invoke(cli, ["peer", "add", "be-relay", f"{url_a}/taxii2/scheldt/", "--org", "be-customs",
+            r = runner.invoke(cli, ["peer", "add", "be-relay", f"{url_a}/taxii2/", "--org", "be-customs",
                                     "--user", "us-node", "--token-stdin", "--relays", "nl-customs"], input="t\n")
             assert r.exit_code == 0 and r.output.strip().endswith("objects attributed to be-customs; relays for "
                                                                    "nl-customs"), r.output

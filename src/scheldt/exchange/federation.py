@@ -117,8 +117,21 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
     _check_relays(uow, organisation_id, relays_for)
     if default_group is not None:
         uow.exchange.group(default_group)
-    return uow.peers.add(name, url if url.endswith("/") else url + "/", organisation_id, username, secret_kind,
-                         secret, default_group, now, tuple(relays_for))
+    api_root = url if url.endswith("/") else url + "/"
+    same = next((p for p in uow.peers.all() if _same_endpoint(p.api_root, api_root) and p.name != name), None)
+    if same is not None:  # a review added a partner twice: both pulled every round, splitting its objects
+        raise InputError("peer url", f"{same.api_root} is peer {same.name}'s already; to rename it, `scheldt peer "
+                         f"remove {same.name}` first (what was pulled from it stays, and the new name takes over its "
+                         "withdrawals)")
+    return uow.peers.add(name, api_root, organisation_id, username, secret_kind, secret, default_group, now,
+                         tuple(relays_for))
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    """Whether two API root URLs name the same endpoint (scheme and host in any case)."""
+    pa, pb = urlparse(a), urlparse(b)
+    return ((pa.scheme.lower(), pa.netloc.lower(), pa.path.rstrip("/"), pa.query)
+            == (pb.scheme.lower(), pb.netloc.lower(), pb.path.rstrip("/"), pb.query))
 
 
 def _check_credential(username: str, secret_kind: str, secret: str) -> None:
@@ -343,17 +356,21 @@ def _failed(report: CollectionReport, label: str, why: str) -> None:
 
 
 def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime) -> int:
-    """Delete the live versions stored from ``peer`` among ``(stix_id, modified)`` (``None``:
-    every version from it), leaving tombstones so our own peers learn it, and takes watchlist
-    entries whose last version went out of the watchlist store. Returns how many. Only versions
-    of organisations the peer speaks for (its own, those it may relay for) are deleted: copies
-    it gave before it was limited to those stay."""
+    """Delete the live versions pulled from peers among ``(stix_id, modified)`` (``None``: every
+    version), leaving tombstones so our own peers learn it, and takes watchlist entries whose
+    last version went out of the watchlist store. Returns how many. Only versions of
+    organisations ``peer`` speaks for (its own, those it may relay for) are deleted: copies it
+    gave before it was limited to those stay. They are deleted whichever peer name they were
+    pulled under: a federation review renamed a peer (removed, added again) and the partner's
+    withdrawals no longer reached the copies pulled under the old name. Versions that did not
+    come from a peer (posted here, imported from MISP) are not a peer's to delete."""
     source = f"peer:{peer.name}"
     speaks_for = {peer.organisation_id, *peer.relays_for}
     gone: list[tuple[int, str, str]] = []
     for stix_id, modified in versions:
         for v in uow.exchange.versions(None, stix_id):
-            if v.source == source and v.owner_org in speaks_for and (modified is None or v.modified == modified):
+            if (v.source.startswith("peer:") and v.owner_org in speaks_for
+                    and (modified is None or v.modified == modified)):
                 uow.exchange.delete(v.stix_id, v.modified, now)
                 gone.append((v.seq, v.stix_id, v.modified))
     if gone:
