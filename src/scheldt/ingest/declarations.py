@@ -229,9 +229,12 @@ def _label(row: dict[str, str], column: str, true_values: list[str], false_value
 
 def outcome_from_row(
     row: dict[str, str], mapping: DeclarationMapping, ref: str, filed_at: datetime | None,
-    loaded_at: datetime | None = None,
+    loaded_at: datetime | None = None, not_before: datetime | None = None,
 ) -> InspectionOutcome | None:
-    """Map the outcome columns of one row to an InspectionOutcome.
+    """Map the outcome columns of one row to an InspectionOutcome. ``filed_at``: the filing of
+    the declaration read with it (a receipt without a time column is taken that many days
+    after it); ``not_before``: when the declaration was filed, if known otherwise (an outcome
+    read alone), which a stated receipt may not precede.
 
     Returns None when every outcome column is empty (not yet inspected).
     Raises FieldError on an unreadable or inconsistent value.
@@ -261,9 +264,10 @@ def outcome_from_row(
         # features), the second never, and a stored outcome is not replaced.
         if not 1970 <= received.year <= 2099:
             raise FieldError(spec.received_at, f"received {received.date().isoformat()}: outside 1970-2099")
-        if filed_at is not None and received < filed_at:
+        filed = filed_at or not_before
+        if filed is not None and received < filed:
             raise FieldError(spec.received_at, f"received {received.date().isoformat()}, before the declaration "
-                             f"was filed ({filed_at.date().isoformat()}): an outcome comes after its declaration")
+                             f"was filed ({filed.date().isoformat()}): an outcome comes after its declaration")
     elif filed_at is not None:
         received = filed_at + timedelta(days=spec.received_after_days)
     else:
@@ -412,7 +416,7 @@ def _read_row(
     declarations: bool,
     loaded_at: datetime | None,
 ) -> Iterator[Record]:
-    filed_at = None
+    filed_at = not_before = None
     if declarations:
         try:
             decl = declaration_from_row(row, mapping, loaded_at)
@@ -428,10 +432,10 @@ def _read_row(
             yield Rejection(where, "declaration_ref", "declaration reference is empty", _raw(row))
             return
         with contextlib.suppress(ValueError, KeyError):  # the filing, when the row says it, bounds the receipt
-            filed_at = parse_time(row.get(mapping.fields["filed_at"]) or "", mapping.date_format)
+            not_before = parse_time(row.get(mapping.fields["filed_at"]) or "", mapping.date_format)
     if want_outcomes:
         try:
-            outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at)
+            outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at, not_before)
         except FieldError as exc:
             yield Rejection(where, exc.field, f"outcome not read: {exc.why}", _raw(row))
             return
