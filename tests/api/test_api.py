@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -189,9 +190,14 @@ def test_a_scan_is_not_planned_into_a_past_shift_for_a_gone_box_or_as_a_risk_pic
     assert risk.status_code == 400 and risk.json()["error"]["where"] == "selection"
     with service.uow() as uow:
         assert [uow.inspections.orders("be-customs", trip_id=t["id"]) for t in (trip, gone, zero)] == [[], [], []]
+    # an exploration pick is drawn at random (fill), never chosen by hand (a review hand-picked a
+    # high-risk trip as one, inflating the base rate risk picks are measured against)
     explore = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"trip_id": zero["id"],
                                                                                   "selection": "exploration"})
-    assert explore.status_code == 201, explore.text
+    assert explore.status_code == 400 and "exploration picks are drawn at random" in explore.json()["error"]["why"]
+    manual = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
+        "trip_id": zero["id"], "selection": "manual", "reason": "no indicator fired, but the port police asked"})
+    assert manual.status_code == 201, manual.text
     assert service.client.post("/api/v1/scan-orders", headers=h, json=order).status_code == 201
 
 
@@ -348,7 +354,7 @@ def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> Non
     it searched (new-user review: it went back to "open", top of the queue, seizure and all)."""
     h = service.as_("officer")
     order = {"trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(6), "shift": "early"}
-    again = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"selection": "exploration"})
+    again = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"selection": "risk"})
     assert again.status_code == 409 and again.json()["error"]["why"].startswith("was searched already")
     manual = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
         "selection": "manual", "reason": "second look: new intelligence"})
@@ -362,7 +368,8 @@ def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> Non
         "selection": "manual", "reason": "third look", "shift_date": shift_day(7)}).json()["id"]
     act = lambda oid, body: service.client.post(f"/api/v1/scan-orders/{oid}/actions",  # noqa: E731
                                                 headers=service.as_("searcher"), json=body)
-    assert act(second, {"action": "search", "result": "nothing_found"}).status_code == 200
+    assert act(second, {"action": "search", "result": "nothing_found",
+                        "reason": "searched without a scan: new intelligence"}).status_code == 200
     assert act(second, {"action": "correct", "result": "nothing_found", "notes": "floor checked",
                         "reason": "add a note"}).status_code == 200
     with service.uow() as uow:
@@ -401,7 +408,8 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
                                 json={"action": "waive", "reason": "reefer plugged in, cannot move today"})
     assert waive.json()["status"] == "waived"
     freed = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": trips[3]["id"], "scanner_id": "SC-1", "shift_date": shift_day(31), "shift": "early", "selection": "exploration"})
+        "trip_id": trips[3]["id"], "scanner_id": "SC-1", "shift_date": shift_day(31), "shift": "early",
+        "selection": "manual", "reason": "second box of the same consignee"})
     assert freed.status_code == 201
     bad = service.client.post(f"/api/v1/scan-orders/{first}/actions", headers=h("operator"),
                               json={"action": "scan", "nii_image_ref": "x", "verdict": "clear"})
@@ -431,7 +439,7 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
     for t in trips:
         assert service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
-            "selection": "exploration"}).status_code == 201
+            "selection": "manual", "reason": "same shipper"}).status_code == 201
     carrier_plan = service.client.get(f"/api/v1/plans/{shift_day(29)}/late", headers=h("carrier"))
     assert carrier_plan.status_code == 403 and "scan plans are for agencies only" in carrier_plan.json()["error"]["why"]
     refused = service.client.patch("/api/v1/scanners/SC-1", headers=h("officer"), json={"capacity_per_shift": 1})
@@ -450,7 +458,8 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         assert {"shift_date": shift_day(29), "shift": "late", "orders": 2} in body["over_capacity"]
         full = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": walk(service, "officer", limit=50, left_port="false", status="open")[23]["id"],
-            "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late", "selection": "exploration"})
+            "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late", "selection": "manual",
+            "reason": "same shipper"})
         assert full.status_code == 409 and "full (2 of 1 containers)" in full.json()["error"]["why"]
     finally:
         restored = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"),
@@ -851,7 +860,13 @@ def test_sign_out_ends_exactly_the_session_the_request_signed_in_with(service: S
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {analyst}"}).json()["username"] == "analyst"
     c.cookies.clear()
 
-    bearer = {"Authorization": f"Bearer {analyst}"}
+    made = c.post("/api/v1/users", headers=service.as_("admin"), json={
+        "username": "script-owner", "roles": ["analyst"], "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    c.cookies.clear()
+    own = c.post("/api/v1/auth/sign-in", json={"username": "script-owner", "password": PASSWORD}).json()["session"]
+    c.cookies.clear()
+    bearer = {"Authorization": f"Bearer {own}"}
     token = c.post("/api/v1/tokens", json={"name": "script"}, headers=bearer).json()
     as_token = {"Authorization": f"Bearer {token['token']}"}
     out = c.post("/api/v1/auth/sign-out", headers=as_token)
@@ -1027,3 +1042,29 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
     hold = doc["paths"]["/api/v1/trips/{trip_id}/hold"]["post"]["responses"]
     assert {"413", "415", "503"} <= set(hold) and "415" not in trips["responses"]
     assert {"401", "415"} <= set(doc["paths"]["/api/v1/auth/sign-in"]["post"]["responses"])
+
+
+def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service: Service) -> None:
+    """A scan-team review: one image reference was accepted for two boxes with opposite verdicts,
+    and a search refused because a colleague's came first did not say whose."""
+    h = service.as_
+    trips = walk(service, "officer", limit=60, left_port="false", status="open")[30:32]
+    ids = [service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(27), "shift": "early",
+        "selection": "manual", "reason": "same consignee"}).json()["id"] for t in trips]
+    act = lambda oid, who, body: service.client.post(f"/api/v1/scan-orders/{oid}/actions",  # noqa: E731
+                                                     headers=h(who), json=body)
+    assert act(ids[0], "operator", {"action": "scan", "nii_image_ref": "SC-1/0042", "verdict": "anomaly"}).status_code == 200
+    second = act(ids[1], "operator", {"action": "scan", "nii_image_ref": "SC-1/0042", "verdict": "clear"})
+    assert second.status_code == 409 and second.json()["error"] == {
+        "status": 409, "where": "nii_image_ref", "why": f"SC-1/0042 is the image of scan order {ids[0]} (container "
+                                                        f"{trips[0]['container_number']}, verdict anomaly): each image "
+                                                        "is of one box"}
+    assert act(ids[1], "operator", {"action": "scan", "nii_image_ref": "SC-1/0043", "verdict": "clear"}).status_code == 200
+    assert act(ids[0], "searcher", {"action": "search", "result": "nothing_found"}).status_code == 200
+    late = act(ids[0], "searcher", {"action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 20,
+                                    "concealment": "in_cargo"})
+    assert late.status_code == 409
+    assert re.fullmatch(r"cannot search an order that is searched; it must be planned or scanned \(made searched by "
+                        r"searcher at \d{4}-\d\d-\d\d \d\d:\d\d UTC: nothing found\)", late.json()["error"]["why"])
+

@@ -11,7 +11,7 @@ from scheldt.errors import InputError
 @pytest.mark.parametrize(("status", "action", "data", "where", "why"), [
     # a scan-team review: these answered 200 and kept neither the image reference nor the reason
     (Status.PLANNED, "search", {"result": "nothing_found", "nii_image_ref": "IMG-1", "reason": "r"}, "nii_image_ref",
-     "is not recorded with a search (a search records concealment, drug_type, mass_kg, notes, result)"),
+     "is not recorded with a search (a search records concealment, drug_type, mass_kg, notes, reason, result)"),
     (Status.SCANNED, "clear", {"notes": "fine"}, "notes", "is not recorded with a clear (a clear records nothing but the move)"),
     (Status.PLANNED, "scan", {"nii_image_ref": "IMG-1", "verdict": "clear", "result": "seizure"}, "result",
      "is not recorded with a scan (a scan records nii_image_ref, verdict)"),
@@ -28,5 +28,19 @@ def test_a_field_the_action_does_not_record_is_refused(status: Status, action: s
 
 
 def test_empty_fields_of_other_forms_are_no_stray_fields() -> None:
-    change = apply(Status.PLANNED, "risk", "search", {"result": "nothing_found", "reason": "", "nii_image_ref": None})
+    change = apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "reason": "", "nii_image_ref": None})
     assert change.to_status == Status.SEARCHED and change.fields == {"result": "nothing_found", "notes": ""}
+
+
+def test_a_search_without_a_scan_says_why() -> None:
+    """A review recorded a seizure on a box never scanned; the dashboard counted it as searched
+    after the scan."""
+    seizure = {"result": "seizure", "drug_type": "cocaine", "mass_kg": 12.0, "concealment": "behind_doors"}
+    with pytest.raises(InputError) as caught:
+        apply(Status.PLANNED, "manual", "search", seizure)
+    assert caught.value.where == "reason" and caught.value.why.startswith("this order was never scanned: record the "
+                                                                          "scan first, or say why")
+    change = apply(Status.PLANNED, "manual", "search", seizure | {"reason": " tip-off: bags behind the doors "})
+    assert change.to_status == Status.SEARCHED and change.fields["reason"] == "tip-off: bags behind the doors"
+    with pytest.raises(InputError, match="with a search without a scan only"):
+        apply(Status.SCANNED, "manual", "search", seizure | {"reason": "why not"})

@@ -20,10 +20,11 @@ from markupsafe import escape
 from scheldt.api.app import create_app
 from scheldt.api.paging import encode
 from scheldt.domain.access import trip_scope
+from scheldt.domain.inspection import current_shift
 from scheldt.jobs.runner import JobRunner
 from scheldt.jobs.runs import JobRuns
 from scheldt.store.container_trips import TripFilter
-from scheldt.web.context import csrf_token, safe_next
+from scheldt.web.context import csrf_token, draw_token, safe_next
 from scheldt.workflows.trip_views import trip_detail
 from tests.builders import shift_day
 from tests.web.conftest import PASSWORD, Store
@@ -386,6 +387,9 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
         assert len(picks) <= 3 and len(set(picks)) == len(picks)
         assert not set(picks) & set(top) and set(picks) <= set(open_trips)
         assert [open_trips[i]["score"] for i in picks] == sorted((open_trips[i]["score"] for i in picks), reverse=True)
+        # each drawn trip's form carries its draw token (only drawn trips are exploration picks)
+        assert re.findall(r'name="draw" value="(\w+)"', explore_html) == [draw_token(token_of(c), i) for i in picks]
+        assert 'name="draw"' not in top_html
         drawn |= set(picks)
     assert len(drawn) > 3  # drawn afresh on each load
 
@@ -505,9 +509,10 @@ def test_the_queue_leaves_out_boxes_gone_and_trips_decided_unless_asked(app: Fas
 # -- planning and recording -----------------------------------------------------------------
 
 def _plan(c: TestClient, trip_id: int, day: str, shift: str = "late", selection: str = "risk",
-          reason: str = "") -> object:
+          reason: str = "", draw: str = "") -> object:
     return c.post("/plan", data={"csrf": token_of(c), "trip_id": str(trip_id), "scanner_id": SCANNER,
-                                 "shift_date": day, "shift": shift, "selection": selection, "reason": reason})
+                                 "shift_date": day, "shift": shift, "selection": selection, "reason": reason,
+                                 "draw": draw})
 
 
 def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, store: Store) -> None:
@@ -696,7 +701,16 @@ def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: F
     c = signed_in(app, "officer")
     day = (date.today() + timedelta(days=28)).isoformat()
     risk = int(_plan(c, picks[0]["id"], day, "early").headers["location"].rsplit("=", 1)[1])
-    explore = int(_plan(c, picks[1]["id"], day, "early", "exploration").headers["location"].rsplit("=", 1)[1])
+    # an exploration pick is one the plan page drew at random (a review planned a hand-picked
+    # trip as one): its form carries the draw's token, which names the trip
+    trip_page = c.get(f"/trips/{picks[1]['id']}").text
+    assert '<option value="manual"' in trip_page and '<option value="exploration"' not in trip_page
+    by_hand = _plan(c, picks[1]["id"], day, "early", "exploration")
+    assert by_hand.status_code == 400 and "exploration picks are drawn at random" in by_hand.text
+    other = _plan(c, picks[1]["id"], day, "early", "exploration", draw=draw_token(token_of(c), picks[0]["id"]))
+    assert other.status_code == 400
+    drawn = _plan(c, picks[1]["id"], day, "early", "exploration", draw=draw_token(token_of(c), picks[1]["id"]))
+    explore = int(drawn.headers["location"].rsplit("=", 1)[1])
     assert 'value="waive"' in c.get(f"/orders/{risk}").text
     assert 'value="waive"' not in c.get(f"/orders/{explore}").text
     no_reason = c.post(f"/orders/{risk}/act", data={"csrf": token_of(c), "action": "waive", "reason": ""})
@@ -806,6 +820,12 @@ def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAP
         assert 'id="not-discharged"' in officer.get(f"/trips/{at_sea['id']}").text
         assert 'id="not-discharged"' not in officer.get(f"/trips/{arrived['id']}").text
         assert "boxes not yet discharged are on the risk queue" in officer.get("/plan").text
+        # nor planned into the running shift (a scan-team review: a slot wasted on a box at sea)
+        day, shift = current_shift(datetime.now(UTC))
+        refused = _plan(officer, at_sea["id"], day.isoformat(), shift, "manual", "tip-off")
+        assert refused.status_code == 409 and "its box has not been discharged here yet" in refused.text
+        with store.uow() as uow:
+            assert uow.inspections.orders("be-customs", trip_id=at_sea["id"]) == []
     finally:
         with store.uow() as uow:
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(
@@ -835,3 +855,33 @@ def test_pages_can_be_used_without_seeing_colour_or_the_map(app: FastAPI, store:
     if detail["vessel_track"]:
         last = detail["vessel_track"][-1]
         assert f"Last AIS position {last['observed_at'][:16].replace('T', ' ')} UTC at {last['latitude']:.3f}" in page
+
+
+def test_what_an_order_page_says_was_done_is_what_was_done(app: FastAPI, store: Store) -> None:
+    """A scan-team review: a box cleared on its image read "Search: nothing found"; a search
+    refused because a colleague's came first left the rejected seizure in the correction form,
+    one click from overwriting the record; a search of a box never scanned went in without a
+    word."""
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[2:4]
+    officer, operator, searcher = signed_in(app, "officer"), signed_in(app, "operator"), signed_in(app, "searcher")
+    day = (date.today() + timedelta(days=19)).isoformat()
+    cleared, searched = (int(_plan(officer, t["id"], day, "night", "manual", "same consignee")
+                             .headers["location"].rsplit("=", 1)[1]) for t in picks)
+    act = lambda c, oid, **data: c.post(f"/orders/{oid}/act", data={"csrf": token_of(c), **data})  # noqa: E731
+    assert act(operator, cleared, action="scan", nii_image_ref="SC-1/19/1", verdict="clear").status_code == 303
+    assert act(operator, cleared, action="clear").status_code == 303
+    page = officer.get(f"/orders/{cleared}").text
+    assert '<dd id="order-result">– (not searched: cleared on the image)</dd>' in page
+    assert "not searched: cleared on the image" in officer.get(f"/trips/{picks[0]['id']}").text
+
+    form = searcher.get(f"/orders/{searched}").text  # never scanned: the search form asks why
+    assert 'name="reason" value="" required' in form.split('id="record-search"')[1].split("</section>")[0]
+    no_why = act(searcher, searched, action="search", result="nothing_found")
+    assert no_why.status_code == 400 and "this order was never scanned" in no_why.text
+    assert act(searcher, searched, action="search", result="nothing_found",
+               reason="tip-off: searched at the quay").status_code == 303
+    late = act(searcher, searched, action="search", result="seizure", drug_type="cannabis", mass_kg="20",
+               concealment="in_cargo")
+    assert late.status_code == 409 and "(made searched by searcher at " in late.text
+    correction = late.text.split('id="correct-search"')[1].split("</section>")[0]
+    assert '<option value="nothing_found" selected>' in correction and 'value="20"' not in correction

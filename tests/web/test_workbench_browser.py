@@ -359,3 +359,25 @@ def test_docs_offline_missing_pages_long_text_and_narrow_windows(open_session, s
     expect(s.page.locator("#hold-error")).to_be_visible()
     expect(s.page.locator(f"{hold} input[name=reason]")).to_be_focused()
     assert s.page.title().startswith("Error: ")
+
+
+def test_enter_in_the_reason_box_neither_waives_nor_cancels(open_session, server: Server) -> None:
+    """A scan-team review: Enter in the waive-or-cancel reason box waived the order (the first
+    submit button of the form), a final state, with no undo."""
+    officer: Session = open_session()
+    officer.go("/sign-in")
+    officer.sign_in("officer")
+    officer.go(f"/plan?date={shift_day(23)}&shift=night")
+    officer.page.locator("#candidates button[type=submit]").first.click()
+    expect(officer.page).to_have_url(re.compile(r"planned=\d+$"))
+    order_id = int(officer.page.url.rsplit("=", 1)[1])
+    officer.go(f"/orders/{order_id}")
+    reason = officer.page.locator("#record-cancel input[name=reason]")
+    reason.fill("duplicate plan, cancel please")
+    reason.press("Enter")
+    officer.page.wait_for_timeout(500)
+    expect(officer.page).to_have_url(f"{server.url}/orders/{order_id}")
+    with server.store.uow() as uow:
+        assert uow.inspections.order(order_id, "be-customs")["status"] == "planned"
+    officer.page.click("#record-cancel button[value=cancel]")
+    expect(officer.page.locator("h1")).to_contain_text("cancelled")

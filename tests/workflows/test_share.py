@@ -219,7 +219,8 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
         uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW)
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+                                      drawn=True)
         with pytest.raises(ConflictError, match="recorded no seizure"):
             share.share_seizure_report(uow, OFFICER, order["id"], share.Terms("green"), NOW)
         inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
@@ -245,7 +246,8 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
 def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: ANN001
     """A scan order of the trip searched with a seizure of ``mass_kg`` kg of cocaine; its id."""
     uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-    order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW)
+    order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+                                  drawn=True)
     inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
                     {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
     inspections.act(uow, SEARCH, order["id"], "search",

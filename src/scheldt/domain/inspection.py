@@ -109,7 +109,7 @@ SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "notes")
 ACTIONS = tuple(_MOVES)
 #: The fields each action records; any other field given is refused, not dropped without a word
 #: (a review's search with an image reference and a reason answered 200 and kept neither).
-_FIELDS = {"scan": frozenset({"nii_image_ref", "verdict"}), "search": frozenset(SEARCH_FIELDS),
+_FIELDS = {"scan": frozenset({"nii_image_ref", "verdict"}), "search": frozenset({*SEARCH_FIELDS, "reason"}),
            "clear": frozenset(), "waive": frozenset({"reason"}), "cancel": frozenset({"reason"}),
            "correct": frozenset({*SEARCH_FIELDS, "reason", "nii_image_ref", "verdict"})}  # the last two: below
 
@@ -154,7 +154,8 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
 
     * scan: ``nii_image_ref`` (required), ``verdict`` clear / anomaly;
     * search: ``result`` nothing_found / irregularity / seizure; a seizure needs ``drug_type``,
-      ``mass_kg`` (1 g to 100,000 kg) and ``concealment``; ``notes`` optional;
+      ``mass_kg`` (1 g to 100,000 kg) and ``concealment``; ``notes`` optional; a search of an
+      order never scanned (a tip-off, the scanner down) needs a ``reason``;
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
       cleared one, and it went into training data as "nothing found");
@@ -181,6 +182,14 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
         return Change(target, {"nii_image_ref": _text(data.get("nii_image_ref"), "nii_image_ref", required=True, limit=200),
                                "verdict": _choice(data.get("verdict"), "verdict", VERDICTS)})
     if action == "search":
+        if status == Status.PLANNED:  # searched without a scan: a review's seizure on a box never scanned
+            why = _text(data.get("reason"), "reason", required=False)
+            if not why:
+                raise InputError("reason", "this order was never scanned: record the scan first, or say why the box "
+                                 "was searched without one (a tip-off, the scanner down)")
+            return Change(target, _search_fields(data) | {"reason": why})
+        if data.get("reason") not in (None, ""):
+            raise InputError("reason", "is recorded with a search without a scan only (this order was scanned)")
         return Change(target, _search_fields(data))
     if action == "correct":
         for name in ("nii_image_ref", "verdict"):  # an attack review's were dropped without a word

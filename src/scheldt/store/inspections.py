@@ -130,6 +130,12 @@ class InspectionRepository:
             ScanOrderRow.trip_id == trip_id, ScanOrderRow.status.in_(["planned", "scanned"])))
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
+    def order_with_image(self, image_ref: str, org_id: str) -> dict[str, Any] | None:
+        """The organisation's scan order that recorded NII image ``image_ref`` (exactly), or None."""
+        row = self.session.scalar(select(ScanOrderRow).where(
+            ScanOrderRow.organisation_id == org_id, ScanOrderRow.nii_image_ref == image_ref).limit(1))
+        return None if row is None else _dict(row, ScanOrderRow.__table__)
+
     def add_order(self, values: dict[str, Any]) -> int:
         """Store a new scan order (``values``: the columns of ScanOrderRow but id); returns its id."""
         row = ScanOrderRow(**values)

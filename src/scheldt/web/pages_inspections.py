@@ -17,7 +17,7 @@ from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.context import PageCtx, PageDep, check_form, draw_token
 from scheldt.web.pages_trips import plan
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
@@ -62,7 +62,8 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     top, drawn = _candidates(ctx)
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
-                  top=top, drawn=drawn, selections=SELECTIONS, **values)
+                  top=top, drawn=[r | {"draw": draw_token(ctx.csrf, r["id"])} for r in drawn],
+                  selections=SELECTIONS, **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)
@@ -84,10 +85,11 @@ def plan_view(request: Request, ctx: PageDep, date: str = "", shift: str = "", p
 def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "", trip_id: Annotated[str, Form()] = "",
               scanner_id: Annotated[str, Form()] = "", shift_date: Annotated[str, Form()] = "",
               shift: Annotated[str, Form()] = "", selection: Annotated[str, Form()] = "",
-              reason: Annotated[str, Form()] = "") -> Response:
-    """Plan one of the listed trips onto a scanner in the shift shown."""
+              reason: Annotated[str, Form()] = "", draw: Annotated[str, Form()] = "") -> Response:
+    """Plan one of the listed trips onto a scanner in the shift shown (a drawn one carries its
+    :func:`scheldt.web.context.draw_token`)."""
     typed = {"trip_id": trip_id[:12], "scanner_id": scanner_id[:64], "shift_date": shift_date[:20],
-             "shift": shift[:10], "selection": selection[:20], "reason": reason}
+             "shift": shift[:10], "selection": selection[:20], "reason": reason, "draw": draw[:64]}
     try:
         check_form(request, ctx, csrf)
     except ScheldtError as exc:

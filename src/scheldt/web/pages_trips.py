@@ -22,16 +22,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import searched_container, trip_filter
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import SELECTIONS, SHIFTS, current_shift
+from scheldt.domain.inspection import SHIFTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.context import PageCtx, PageDep, check_form, was_drawn
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
 from scheldt.workflows.parties import documents_naming, owned_only
 from scheldt.workflows.trip_views import trip_detail, trip_row
+
+#: The picks an officer makes on a trip's page: exploration picks are drawn at random (plan page, Fill).
+HAND_PICKS = ("risk", "manual")
 
 router = APIRouter(include_in_schema=False)
 
@@ -218,7 +221,7 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
         "share_form", {})
     shared = share.alerts_shared_about(ctx.uow, ctx.principal, detail["trip"]["id"]) \
         if ctx.principal.can(Permission.SHARE) else []
-    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": SELECTIONS, "groups": groups,
+    return state | {"scanners": scanners, "shifts": SHIFTS, "selections": HAND_PICKS, "groups": groups,
                     "shared": shared,
                     "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),
                                        None)}
@@ -268,7 +271,8 @@ def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
     if not typed["scanner_id"].strip():
         raise InputError("scanner", "pick a scanner")
     order = inspections.plan_scan(ctx.uow, ctx.principal, trip_id, typed["scanner_id"].strip(), when,
-                                  typed["shift"], typed["selection"], typed["reason"], ctx.now)
+                                  typed["shift"], typed["selection"], typed["reason"], ctx.now,
+                                  drawn=was_drawn(ctx, trip_id, typed.get("draw", "")))
     ctx.audit("write", "scan-order", order["id"], action="plan", trip=trip_id, selection=typed["selection"])
     return order
 

@@ -20,6 +20,7 @@ from scheldt.domain.inspection import (
     check_plan,
     check_seizure_mass,
     check_shift_ahead,
+    current_shift,
     heaviest_known_gross_kg,
     outcome,
     shift_end,
@@ -101,15 +102,21 @@ def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) ->
 
 
 def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shift_date: date, shift: str,
-              selection: str, reason: str, now: datetime) -> dict[str, Any]:
+              selection: str, reason: str, now: datetime, drawn: bool = False) -> dict[str, Any]:
     """Plan a scan of a trip on a scanner in a shift. ``selection``: risk (from the queue),
-    exploration (a random pick that keeps the model honest) or manual (an officer's own pick;
-    needs a written ``reason``). Raises NotFoundError for a trip or scanner not the
-    organisation's, InputError for a shift that has ended or a risk pick of a trip no
-    indicator scored (score 0: a manual or exploration pick), ConflictError when the shift is
-    full, the trip already has an open order, or its box has left the port."""
+    exploration (a random pick that keeps the model honest: only a trip ``drawn`` at random,
+    by :func:`fill_shift` or the plan page's draw) or manual (an officer's own pick; needs a
+    written ``reason``). Raises NotFoundError for a trip or scanner not the organisation's,
+    InputError for a shift that has ended, an exploration pick not drawn, or a risk pick of a
+    trip no indicator scored (score 0: a manual or exploration pick), ConflictError when the
+    shift is full, the trip already has an open order, its box has left the port, or it is
+    planned into the running shift before it was discharged here."""
     require(principal, Permission.PLAN_SCANS)
     reason = check_plan(selection, shift, reason)
+    if selection == "exploration" and not drawn:  # a review hand-picked a high-risk trip as "exploration"
+        raise InputError("selection", "exploration picks are drawn at random (the plan page's draw, or Fill: POST "
+                         "/api/v1/plans/{date}/{shift}/fill), so that their hit rate is the base rate risk picks must "
+                         "beat; a trip chosen by hand is a risk pick, or a manual pick with a reason")
     check_shift_ahead(shift_date, shift, now)
     org = principal.organisation.id
     uow.inspections.lock()  # before reading the open order and the slots taken (a review's double submit)
@@ -117,6 +124,9 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     if trip["left_at"] is not None:
         raise ConflictError(f"trip {trip_id}", f"its box left the port at {trip['left_at']:%Y-%m-%d %H:%M} UTC "
                             "(gate-out or onward load): it cannot be scanned here")
+    if trip["arrival_at"] is None and (shift_date, shift) == current_shift(now):
+        raise ConflictError(f"trip {trip_id}", "its box has not been discharged here yet: it cannot be scanned in "
+                            "the running shift (plan it into a later one, after its arrival)")
     if trip["status"] in _DECIDED and selection != "manual":
         raise ConflictError(f"trip {trip_id}", f"was {trip['status']} already (see its scan orders): plan a manual "
                             "pick with a reason to inspect it again")
@@ -194,7 +204,8 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     taken = {t["id"] for t in top}
     drawn = [t for t in uow.container_trips.sample(scope, waiting, explore * 3, rng) if t["id"] not in taken][:explore]
     return ([plan_scan(uow, principal, t["id"], scanner_id, shift_date, shift, "risk", "", now) for t in top]
-            + [plan_scan(uow, principal, t["id"], scanner_id, shift_date, shift, "exploration", "", now) for t in drawn])
+            + [plan_scan(uow, principal, t["id"], scanner_id, shift_date, shift, "exploration", "", now, drawn=True)
+               for t in drawn])
 
 
 _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECORD_SEARCH,
@@ -216,7 +227,12 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     require(principal, _ACTION_PERMISSION[action])
     uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
-    change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
+    try:
+        change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
+    except ConflictError as exc:  # a colleague's record came first (two tabs, a double submit): say whose
+        raise ConflictError(exc.where, f"{exc.why}{_last_change(uow, order)}") from None
+    if action == "scan":
+        _check_image_unused(uow, order, change.fields["nii_image_ref"])
     if change.fields.get("mass_kg") is not None:
         check_seizure_mass(change.fields["mass_kg"], _gross_kg(uow, order["trip_id"]))
     if action == "correct" and all(change.fields.get(k) == order.get(k) for k in SEARCH_FIELDS):
@@ -245,6 +261,28 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         if followed is not None:
             result = {**result, "seizure_report": followed}
     return result
+
+
+def _last_change(uow: Any, order: dict[str, Any]) -> str:
+    """" (recorded by U at T: ...)" for an order's last change, "" when it has none."""
+    changes = uow.inspections.changes(order["id"])
+    if not changes:
+        return ""
+    last = changes[-1]
+    said = last["details"].get("result") or last["details"].get("verdict") or last["reason"]
+    return (f" (made {last['to_status']} by {last['actor']} at {last['at']:%Y-%m-%d %H:%M} UTC"
+            + (f": {str(said).replace('_', ' ')[:80]}" if said else "") + ")")
+
+
+def _check_image_unused(uow: Any, order: dict[str, Any], image_ref: str) -> None:
+    """Refuse an NII image reference another order recorded (a review gave two boxes one image,
+    with opposite verdicts: a pasted reference can clear a box on another box's image).
+    Raises ConflictError."""
+    other = uow.inspections.order_with_image(image_ref, order["organisation_id"])
+    if other is not None and other["id"] != order["id"]:
+        trip = uow.container_trips.get(other["trip_id"])
+        raise ConflictError("nii_image_ref", f"{image_ref[:80]} is the image of scan order {other['id']} (container "
+                            f"{trip['container_number']}, verdict {other['verdict'] or '-'}): each image is of one box")
 
 
 def _gross_kg(uow: Any, trip_id: int) -> float | None:
