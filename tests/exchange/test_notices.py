@@ -319,6 +319,10 @@ def test_terminal_and_alert_notices_and_kinds_asked_for(engine: Engine, plain_se
             assert len(queued) == 2
             with pytest.raises(ForbiddenError):
                 inspections.send_notice(uow, carrier, s["trip_b"], "x", datetime.now(UTC))
+            # no control characters in the signed body a carrier's system parses (an API review's NUL)
+            for text, code in (("a\x00b", "0000"), ("bell\x07", "0007"), ("c1\x85c1", "0085")):
+                with pytest.raises(InputError, match=f"holds the control character U\\+{code}"):
+                    inspections.send_notice(uow, s["officer"], s["trip_b"], text, datetime.now(UTC))
         assert deliver(engine)["delivered"] == 3
         assert [n["kind"] for n in rx_t.notices] == ["alert"]
         assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "hold"]
@@ -441,6 +445,7 @@ def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine
         assert [n["notice_id"] for n in rx.notices] == [dead[0]["notice_id"]]
     listed = client.get("/api/v1/notices", headers=as_a).json()["items"]
     assert [(n["status"], n["attempts"]) for n in listed] == [("delivered", 1)]
+    assert listed[0]["next_attempt_at"] is None  # tried no more (an API review read a try to come)
     assert client.get("/api/v1/notices/dead-letter", headers=as_a).json()["items"] == []
 
     entries = audit_entries(engine)
@@ -511,6 +516,12 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
     created = r.json()
     assert SECRET_A not in r.text and "secret" not in created
     assert created["kinds"] == ["hold"] and created["active"] is True
+    # a retried POST (an API review's): each notice would have gone twice, under two notice ids
+    again = client.post("/api/v1/subscriptions", json=good, headers=h["carrier-a"])
+    assert again.status_code == 409 and again.json()["error"] == {
+        "status": 409, "where": "callback_url", "why": f"subscription {created['id']} already sends hold notices to "
+                                                       "this URL: each notice would go twice (delete it first to "
+                                                       "change its secret or kinds)"}
     listed = client.get("/api/v1/subscriptions", headers=h["carrier-a"])
     assert [x["id"] for x in listed.json()["items"]] == [created["id"]] and SECRET_A not in listed.text
     assert client.get("/api/v1/subscriptions", headers=h["carrier-b"]).json()["items"] == []

@@ -77,7 +77,9 @@ def _notice(row: NotificationRow, organisation_id: str) -> dict[str, Any]:
     body = dict(row.body or {})
     return {"id": row.id, "notice_id": str(body.get("notice_id", "")), "subscription_id": row.subscription_id,
             "organisation_id": organisation_id, "kind": row.kind, "status": row.status, "attempts": row.attempts,
-            "next_attempt_at": aware(row.next_attempt_at), "last_error": row.last_error,
+            # a delivered or dead-lettered notice is tried no more (an API review read a future try)
+            "next_attempt_at": aware(row.next_attempt_at) if row.status == PENDING else None,
+            "last_error": row.last_error,
             "created_at": aware(row.created_at), "delivered_at": aware(row.delivered_at), "body": body}
 
 

@@ -83,6 +83,10 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     text = (text or "").strip()
     if not text or len(text) > TEXT_MAX:
         raise InputError("notice text", f"give 1-{TEXT_MAX} characters")
+    bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
+    if bad is not None:  # an API review's NUL went into the signed body a carrier's system parses
+        raise InputError("notice text", f"holds the control character U+{ord(bad):04X}; write plain text (line "
+                         "breaks and tabs are kept)")
     trip = uow.container_trips.get(trip_id)
     owning = {o.id for o in owners(uow.accounts.organisations(), trip)}
     if only_organisations is not None:
@@ -245,7 +249,8 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
     """Subscribe the principal's shipping line or terminal to ``kinds`` of notices (default all)
     at ``callback_url``, signed with ``secret``. Returns the subscription (never the secret).
     Raises ForbiddenError for a role or organisation that may not, InputError for a bad URL,
-    secret or kind, ConflictError beyond :data:`MAX_SUBSCRIPTIONS` active subscriptions."""
+    secret or kind, ConflictError beyond :data:`MAX_SUBSCRIPTIONS` active subscriptions or for
+    a URL an active subscription already receives one of ``kinds`` at."""
     org = _subscriber(principal)
     url = check_callback_url(callback_url, allow_http)
     check_secret(secret)
@@ -253,7 +258,13 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
         raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
-    if len(uow.notifications.subscriptions(org, active=True)) >= MAX_SUBSCRIPTIONS:
+    active = uow.notifications.subscriptions(org, active=True)
+    same = next((s for s in active if s["callback_url"] == url and set(s["kinds"]) & set(chosen)), None)
+    if same is not None:  # an API review's retried POST doubled every notice, under two notice ids
+        raise ConflictError("callback_url", f"subscription {same['id']} already sends {', '.join(same['kinds'])} "
+                            "notices to this URL: each notice would go twice (delete it first to change its secret "
+                            "or kinds)")
+    if len(active) >= MAX_SUBSCRIPTIONS:
         raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
     try:
         subscription = uow.notifications.add_subscription(org, url, secret, chosen, now)
