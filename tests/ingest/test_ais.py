@@ -163,6 +163,24 @@ def test_bad_csv_row_is_rejected_alone() -> None:
     assert "outside WGS 84" in records[2].why  # type: ignore[attr-defined]
 
 
+def test_a_csv_line_not_in_utf8_is_rejected_alone() -> None:
+    """An ingest review's Latin-1 export: the vessel name ÅLBORG STAR was stored as \ufffdLBORG
+    STAR, no flag, no rejection (the declarations reader rejects such a line)."""
+    from scheldt.ingest.ais import layout_or_error
+
+    header = "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,SOG,COG,Heading,IMO,Callsign,Name"
+    rows = ["08/02/2026 00:00:00,Class A,219000001,51.30,4.30,Under way using engine,0.0,15.7,61.4,IMO9074729,OXAB,"
+            "\u00c5LBORG STAR", "08/02/2026 00:10:00,Class A,219000001,51.31,4.31,Under way using engine,0.1,15.7,"
+            "61.4,IMO9074729,OXAB,ALBORG STAR"]
+    data = "\n".join([header, *rows]).encode("latin-1")
+    out = list(read_ais_csv(data, layout_or_error("dma-aisdk"), "ais.csv"))
+    assert [type(r).__name__ for r in out] == ["Rejection", "VesselPosition", "VesselSighting"]
+    assert out[0].where == "ais.csv:2" and out[0].why.startswith("line 2 is not UTF-8 (byte 0xc5 at position 103)")
+    assert out[2].vessel.name == "ALBORG STAR"  # type: ignore[attr-defined]
+    head = list(read_ais_csv("\u00c5".encode("latin-1") + data, layout_or_error("dma-aisdk"), "h.csv"))
+    assert [(r.where, r.field) for r in head] == [("h.csv:1", "header")]  # type: ignore[attr-defined]
+
+
 def test_checksums_are_checked() -> None:
     good = b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23"
     bad = good[:-2] + b"ZZ"

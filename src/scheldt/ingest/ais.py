@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,7 +27,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import FieldError, Rejection, utc_in_range
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, utc_in_range
 
 if TYPE_CHECKING:  # pyais is loaded where a feed is read, not by every command line start
     from pyais.messages import AISSentence
@@ -342,15 +341,31 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
     and, where the layout maps an IMO number, call sign or name beside the MMSI, a
     VesselSighting the first time each identity appears in the file (a linking review: a vessel
     known here only from such a CSV never got its track on its trips)."""
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text), delimiter=layout.delimiter)
+    counter = LineCounter(data.splitlines(keepends=True))  # a line not UTF-8 costs its row (an ingest review's
+    reader = csv.DictReader(counter, delimiter=layout.delimiter)  # Latin-1 vessel name was stored as \ufffdLBORG)
     if reader.fieldnames is None:
         yield Rejection(f"{source}:1", "header", "file is empty")
         return
+    if 1 in counter.undecodable:
+        yield Rejection(f"{source}:1", "header", counter.undecodable[1])
+        return
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     seen: set[tuple[str, str, str, str]] = set()
-    for row in reader:
-        where = f"{source}:{reader.line_num}"
+    while True:
+        counter.next_record()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Rejection(counter.where(source), "", f"unreadable CSV: {exc}")
+            continue
+        where = counter.where(source)
+        bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
+        if bad:
+            counter.undecodable.clear()
+            yield Rejection(where, "", bad[-1], ",".join(v or "" for v in row.values() if isinstance(v, str)))
+            continue
         try:
             try:
                 at = utc_in_range(datetime.strptime((row.get(layout.time_column) or "").strip(), layout.time_format),

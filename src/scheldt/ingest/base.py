@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -158,3 +158,54 @@ class FileReport:
                 for r in self.rejections[:max_rejections]
             ],
         }
+
+
+class LineCounter:
+    """Iterates lines (text, or bytes decoded as UTF-8) and remembers the number of the last one
+    handed out (1-based). A byte line that is not UTF-8 is decoded with replacement characters
+    and its number and reason kept in ``undecodable``, so the record it belongs to is rejected.
+    A CSV record can span lines (a quoted field with a line break): ``start`` is the first line
+    of the record read last, once :meth:`next_record` was called before reading it.
+    """
+
+    def __init__(self, lines: Iterable[str] | Iterable[bytes]) -> None:
+        self._it = iter(lines)
+        self.line = 0
+        self.start = 0
+        self._at_boundary = True
+        self.undecodable: dict[int, str] = {}
+
+    def next_record(self) -> None:
+        """Say that the next line handed out begins a record (blank lines before it, which the
+        CSV reader skips, move the start on)."""
+        self._at_boundary = True
+
+    def where(self, source: str) -> str:
+        """``"<source>:<line>"`` of the record read last, ``"<source>:<first>-<last>"`` when it
+        spans lines."""
+        first = self.start or self.line
+        return f"{source}:{self.line}" if first >= self.line else f"{source}:{first}-{self.line}"
+
+    def __iter__(self) -> LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        item = next(self._it)
+        self.line += 1
+        if isinstance(item, bytes):
+            if self.line == 1 and item.startswith(b"\xef\xbb\xbf"):
+                item = item[3:]
+            try:
+                text = item.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.undecodable[self.line] = (
+                    f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1}): "
+                    "save the file as UTF-8 (a Latin-1 or Windows-1252 export?)"
+                )
+                text = item.decode("utf-8", errors="replace")
+        else:
+            text = item
+        if self._at_boundary:
+            self.start = self.line
+            self._at_boundary = not text.strip("\r\n")  # a blank line: the record starts after it
+        return text

@@ -26,7 +26,7 @@ from scheldt.domain.declarations import (
     Party,
     PartyRole,
 )
-from scheldt.ingest.base import FieldError, Rejection
+from scheldt.ingest.base import FieldError, LineCounter, Rejection
 from scheldt.ingest.mapping import DeclarationMapping
 
 Record = Declaration | InspectionOutcome | Rejection
@@ -275,57 +275,6 @@ def outcome_from_row(
     return InspectionOutcome(ref, fraud=fraud, critical=critical, received_at=received)
 
 
-class _LineCounter:
-    """Iterates lines (text, or bytes decoded as UTF-8) and remembers the number of the last one
-    handed out (1-based). A byte line that is not UTF-8 is decoded with replacement characters
-    and its number and reason kept in ``undecodable``, so the record it belongs to is rejected.
-    A CSV record can span lines (a quoted field with a line break): ``start`` is the first line
-    of the record read last, once :meth:`next_record` was called before reading it.
-    """
-
-    def __init__(self, lines: Iterable[str] | Iterable[bytes]) -> None:
-        self._it = iter(lines)
-        self.line = 0
-        self.start = 0
-        self._at_boundary = True
-        self.undecodable: dict[int, str] = {}
-
-    def next_record(self) -> None:
-        """Say that the next line handed out begins a record (blank lines before it, which the
-        CSV reader skips, move the start on)."""
-        self._at_boundary = True
-
-    def where(self, source: str) -> str:
-        """``"<source>:<line>"`` of the record read last, ``"<source>:<first>-<last>"`` when it
-        spans lines."""
-        first = self.start or self.line
-        return f"{source}:{self.line}" if first >= self.line else f"{source}:{first}-{self.line}"
-
-    def __iter__(self) -> _LineCounter:
-        return self
-
-    def __next__(self) -> str:
-        item = next(self._it)
-        self.line += 1
-        if isinstance(item, bytes):
-            if self.line == 1 and item.startswith(b"\xef\xbb\xbf"):
-                item = item[3:]
-            try:
-                text = item.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                self.undecodable[self.line] = (
-                    f"line {self.line} is not UTF-8 (byte 0x{item[exc.start]:02x} at position {exc.start + 1}): "
-                    "save the file as UTF-8 (a Latin-1 or Windows-1252 export?)"
-                )
-                text = item.decode("utf-8", errors="replace")
-        else:
-            text = item
-        if self._at_boundary:
-            self.start = self.line
-            self._at_boundary = not text.strip("\r\n")  # a blank line: the record starts after it
-        return text
-
-
 def _raw(row: dict[str, str]) -> str:
     cells = [v for k, v in row.items() if k is not None and v is not None]
     cells += row.get(None) or []  # type: ignore[call-overload]
@@ -353,7 +302,7 @@ def read_declarations(
     time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome
     columns are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
     """
-    counter = _LineCounter(lines)
+    counter = LineCounter(lines)
     reader = csv.DictReader(counter, delimiter=mapping.delimiter)
     try:
         header = [h.lstrip("\ufeff").strip() for h in (reader.fieldnames or [])]
