@@ -64,7 +64,23 @@ def test_ingest_reports_which_flags_it_raised(settings_env: Path, tmp_path: Path
     report = json.loads(out)["files"][0]
     assert code == 0 and report["flags"] == 1
     assert report["flag_kinds"] == {"invalid-container-number": {
-        "count": 1, "field": "equipment_reference", "example": "APZU4812091: ISO 6346 check digit is wrong (expected 0)"}}
+        "count": 1, "field": "equipment_reference", "example": "APZU4812091: ISO 6346 check digit is wrong (expected 0)",
+        "fields": {"equipment_reference": 1}}}
+
+
+def test_the_report_names_every_field_a_kind_of_flag_was_raised_on(settings_env: Path, tmp_path: Path) -> None:
+    """An ingest review: "flagged 2 x unknown-country [origin_country]" for one origin and one
+    departure country."""
+    path = tmp_path / "d.csv"
+    # line 866 of df_syn_train_eng.csv, its two countries made unknown ones
+    row = "15755706,2020-01-08,40,B,11,21,11,10,JLE5FET,TP4IJ45,ONKQE2Z,,840999,ZZ,XX,8.0,A,Y,5.0,97.5,0,0\n"
+    path.write_text("".join([*kcs_lines(KCS_TRAIN, 0), row]))
+    code, out, _ = invoke("ingest", str(path))
+    assert code == 0
+    assert "flagged 2 x unknown-country [origin_country 1, departure_country 1] in " in out
+    code, out, _ = invoke("ingest", str(path), "--json")
+    assert json.loads(out)["files"][0]["flag_kinds"]["unknown-country"]["fields"] == {"origin_country": 1,
+                                                                                      "departure_country": 1}
 
 
 def test_evaluate_json_shape(settings_env: Path) -> None:

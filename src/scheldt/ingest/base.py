@@ -116,7 +116,8 @@ class FileReport:
 
     ``accepted`` counts records read (new or already known), ``added`` the ones new to the store,
     ``rejected`` the quarantined ones, ``flags`` the data-quality flags on kept records and
-    ``flag_kinds`` how many of each kind (its ``code``), with the first one's field and why.
+    ``flag_kinds`` how many of each kind (its ``code``), with the first one's field and why, and
+    ``flag_fields`` how many of each kind on each field.
     """
 
     path: str
@@ -130,6 +131,9 @@ class FileReport:
     rejections: list[Rejection] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # read but not kept, by reason
     flag_kinds: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # code -> (count, field, why)
+    #: code -> field -> count: the fields each kind was raised on (an ingest review read every
+    #: unknown country of a file as its origin_country, the first example's field)
+    flag_fields: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add_flags(self, flags: Sequence[Any]) -> None:
         """Count the flags of one kept record (objects with ``code``, ``field`` and ``why``)."""
@@ -139,6 +143,14 @@ class FileReport:
         for f in flags:
             count, where, why = self.flag_kinds.get(f.code, (0, f.field, f.why))
             self.flag_kinds[f.code] = (count + 1, where, why)
+            fields = self.flag_fields.setdefault(f.code, {})
+            fields[f.field] = fields.get(f.field, 0) + 1
+
+    def fields_flagged(self, code: str) -> str:
+        """The fields flags of kind ``code`` were raised on, with counts when more than one:
+        ``"origin_country"`` or ``"origin_country 1, departure_country 1"``."""
+        fields = self.flag_fields.get(code, {})
+        return next(iter(fields)) if len(fields) == 1 else ", ".join(f"{k} {n}" for k, n in fields.items())
 
     def as_dict(self, max_rejections: int = 100) -> dict[str, object]:
         """JSON-ready dict; lists at most ``max_rejections`` rejections (the count is complete)."""
@@ -149,7 +161,8 @@ class FileReport:
             "added": self.added,
             "rejected": self.rejected,
             "flags": self.flags,
-            "flag_kinds": {code: {"count": n, "field": where, "example": why}
+            "flag_kinds": {code: {"count": n, "field": where, "example": why,
+                                  "fields": dict(self.flag_fields.get(code, {}))}
                            for code, (n, where, why) in sorted(self.flag_kinds.items())},
             "outcomes": {"accepted": self.outcomes_accepted, "added": self.outcomes_added},
             "skipped": dict(sorted(self.skipped.items())),
