@@ -206,6 +206,14 @@ def test_a_house_consignment_naming_its_master_keeps_its_own_bill() -> None:
         ("SIMBL00100184", "master"), ("HB-7781", "house"), ("HB-7782", "house")]
 
 
+def test_a_container_named_three_times_in_a_consignment_is_flagged_once() -> None:
+    """An ingest review: a wrong check digit on a container named by SGP and two EQD segments
+    was stored as three flags on the document, and counted three times in the report."""
+    body = CUSCAR_HEAD + "CNI+1+BL-9'SGP+TEMU1234561'EQD+CN+TEMU1234561'EQD+CN+TEMU1234561'"
+    [c] = list(read_edifact(_cuscar(body), "c.edi"))
+    assert [f.code for f in c.flags] == ["invalid-container-number"]  # type: ignore[union-attr]
+
+
 def test_a_consignment_without_a_document_number_is_named_the_same_whenever_it_is_sent() -> None:
     """An attack review: the bill made for a CNI group without any number was '<message ref>/<item>',
     so a re-send under a new message reference added a second document, and another voyage's

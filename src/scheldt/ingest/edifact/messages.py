@@ -711,7 +711,8 @@ def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
         parties=tuple(parts.parties), goods=tuple(parts.goods), containers=tuple(containers),
         port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
         vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
-        carrier_code=_carrier_code(head, parts), flags=(*head.flags, *parts.flags, *cancelled),
+        # once each: a container named by SGP and by two EQD segments was flagged three times
+        carrier_code=_carrier_code(head, parts), flags=tuple(dict.fromkeys((*head.flags, *parts.flags, *cancelled))),
     )
 
 
