@@ -36,6 +36,21 @@ def version_hash(doc: Consignment) -> str:
     return fact_digest(facts)
 
 
+#: The longest container number read (an ISO 6346 number has 11 characters; the index column 64).
+CONTAINER_MAX = 64
+#: What a party's and a goods item's texts keep, in characters: an EDIFACT NAD name is at most
+#: 5 x 35, an address 4 x 35 and more; an ingest review's 300,000-character name was stored whole.
+_PARTY_LIMITS = {"role": 64, "name": 512, "identifier": 128, "address": 1024, "country": 64}
+_GOODS_LIMITS = {"hs_code": 16, "description": 4096}
+
+
+def _fitted(items: list[dict[str, Any]], limits: dict[str, int], what: str,
+            flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` with each text cut to its limit (:func:`fit` flags each cut)."""
+    return [{k: fit(v, limits[k], f"{what} {k}", flags) if k in limits and isinstance(v, str) else v
+             for k, v in item.items()} for item in items]
+
+
 class DocumentRepository:
     """Transport document versions (never commits)."""
 
@@ -50,6 +65,11 @@ class DocumentRepository:
             if too_long:
                 rejected.append(Rejection(doc.source, too_long[0], f"{too_long[0]} longer than 128 characters"))
                 continue
+            box = next((n for n, _ in doc.containers if len(n) > CONTAINER_MAX), None)
+            if box is not None:  # an ingest review's 3,000-character "container" (an ISO 6346 number has 11)
+                rejected.append(Rejection(doc.source, "container", f"container number of {len(box):,} characters "
+                                          f"({box[:20]}...): at most {CONTAINER_MAX} are read"))
+                continue
             flags = plain(doc.flags)
             row = {
                 "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
@@ -61,7 +81,8 @@ class DocumentRepository:
                 "vessel_imo": fit(doc.vessel.imo if doc.vessel else "", 64, "vessel IMO number", flags),
                 "vessel_name": fit(doc.vessel.name if doc.vessel else "", 128, "vessel name", flags),
                 "voyage": fit(doc.voyage, 64, "voyage", flags),
-                "parties": plain(doc.parties), "goods": plain(doc.goods),
+                "parties": _fitted(plain(doc.parties), _PARTY_LIMITS, "party", flags),
+                "goods": _fitted(plain(doc.goods), _GOODS_LIMITS, "goods item", flags),
                 "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
                 "flags": flags, "source": doc.source, "supplied_by": supplied_by,
                 "received_at": received_at, "issued_at": doc.issued_at,
