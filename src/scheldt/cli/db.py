@@ -55,11 +55,11 @@ def backup(
     dest: Annotated[Path, typer.Argument(help="A new folder (or an empty one) to write the backup to.")],
 ) -> None:
     """Write a consistent copy of the store and the model artefacts to the folder DEST, while the
-    server may go on running: ``scheldt.db`` (SQLite, by its online backup API) or
-    ``scheldt.pgdump`` (PostgreSQL, by ``pg_dump --format=custom``), ``models/``, and
-    ``backup.json`` (when, which store and revision, the copy's size and SHA-256, the audit
-    entry the copy holds at least). The secrets key is left out: keep it apart. The backup is
-    recorded in the audit log. See the README, "Backup and restore"."""
+    server may go on running: scheldt.db (SQLite, by its online backup API) or scheldt.pgdump
+    (PostgreSQL, by pg_dump --format=custom), models/, and backup.json (when, which store and
+    revision, the copy's size and SHA-256, the audit entry the copy holds at least). The secrets
+    key is left out: keep it apart. The backup is recorded in the audit log. See the README,
+    "Backup and restore"."""
     with errors_reported():
         dest = dest.absolute()
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
