@@ -437,9 +437,14 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
     h = service.as_
     trips = walk(service, "officer", limit=50, left_port="false", status="open")[20:22]
     for t in trips:
-        assert service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        made = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
-            "selection": "manual", "reason": "same shipper"}).status_code == 201
+            "selection": "manual", "reason": "same shipper"})
+        assert made.status_code == 201
+    # one of them scanned already: only the other can still be cancelled (a review was told to
+    # "move or cancel" orders that were searched)
+    assert service.client.post(f"/api/v1/scan-orders/{made.json()['id']}/actions", headers=h("operator"), json={
+        "action": "scan", "nii_image_ref": "SC-1/29/late/1", "verdict": "clear"}).status_code == 200
     carrier_plan = service.client.get(f"/api/v1/plans/{shift_day(29)}/late", headers=h("carrier"))
     assert carrier_plan.status_code == 403 and "scan plans are for agencies only" in carrier_plan.json()["error"]["why"]
     refused = service.client.patch("/api/v1/scanners/SC-1", headers=h("officer"), json={"capacity_per_shift": 1})
@@ -455,7 +460,7 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         assert changed.status_code == 200
         body = changed.json()
         assert (body["capacity_per_shift"], body["site"], body["name"]) == (1, "Churchill", "Scanner 1")
-        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2} in body["over_capacity"]
+        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 1} in body["over_capacity"]
         full = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": walk(service, "officer", limit=50, left_port="false", status="open")[23]["id"],
             "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late", "selection": "manual",

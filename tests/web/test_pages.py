@@ -885,3 +885,27 @@ def test_what_an_order_page_says_was_done_is_what_was_done(app: FastAPI, store: 
     assert late.status_code == 409 and "(made searched by searcher at " in late.text
     correction = late.text.split('id="correct-search"')[1].split("</section>")[0]
     assert '<option value="nothing_found" selected>' in correction and 'value="20"' not in correction
+
+
+def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, store: Store) -> None:
+    """A scan-team review cut a scanner to 2 of 4 booked slots: the board read "4 of 2 slots
+    taken" with the bar merely full."""
+    from scheldt.workflows.inspections import change_scanner
+
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[5:7]
+    officer = signed_in(app, "officer")
+    day = (date.today() + timedelta(days=17)).isoformat()
+    for t in picks:
+        assert _plan(officer, t["id"], day, "early", "manual", "same shipper").status_code == 303
+    with store.uow() as uow:
+        org = uow.accounts.organisation("be-customs")
+        capacity = uow.inspections.scanner(SCANNER, "be-customs")["capacity_per_shift"]
+        _, over = change_scanner(uow, org, SCANNER, date.today(), capacity=1)
+    try:
+        assert (day, "early", 2, 2) in over
+        page = officer.get(f"/plan?date={day}&shift=early").text
+        assert "2</strong> of 1 slots taken: <strong class=\"over-capacity\">1 over capacity</strong>" in page
+        assert 'style="width: 100%"' in page
+    finally:
+        with store.uow() as uow:
+            change_scanner(uow, org, SCANNER, date.today(), capacity=capacity)

@@ -247,9 +247,11 @@ def scanner_set(
                       site=site)
     typer.echo(f"scanner {scanner['id']} of {org}: {scanner['capacity_per_shift']} containers per shift"
                f"\t{scanner['name']}\t{scanner['site']}")
-    for shift_date, shift, taken in over:
+    for shift_date, shift, taken, planned in over:  # only planned orders can still be cancelled (a review)
+        what = (f"{planned} still planned: cancel with a reason those it cannot scan" if planned
+                else "none still planned (all scanned or done): nothing to cancel")
         typer.echo(f"warning: the {shift} shift of {shift_date} holds {taken} orders, "
-                   f"{taken - scanner['capacity_per_shift']} over the new capacity: move or cancel them", err=True)
+                   f"{taken - scanner['capacity_per_shift']} over the new capacity; {what}", err=True)
 
 
 @scanner_app.command("list")

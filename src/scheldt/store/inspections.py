@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, case, false, func, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
-from scheldt.domain.inspection import TAKES_SLOT
+from scheldt.domain.inspection import TAKES_SLOT, Status
 from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.container_trips import scope_clause
 from scheldt.store.db import take_write_lock
@@ -93,17 +93,18 @@ class InspectionRepository:
         if values:
             self.session.execute(update(ScannerRow).where(ScannerRow.id == scanner_id).values(**values))
 
-    def shifts_over(self, scanner_id: str, capacity: int, from_date: str) -> list[tuple[str, str, int]]:
+    def shifts_over(self, scanner_id: str, capacity: int, from_date: str) -> list[tuple[str, str, int, int]]:
         """Shifts from ``from_date`` (ISO date) on that holds more orders taking a slot than
-        ``capacity``: (shift date, shift, orders), by date and shift."""
+        ``capacity``: (shift date, shift, orders, of them still planned), by date and shift."""
         taken = func.count().label("taken")
+        planned = func.sum(case((ScanOrderRow.status == Status.PLANNED.value, 1), else_=0)).label("planned")
         rows = self.session.execute(
-            select(ScanOrderRow.shift_date, ScanOrderRow.shift, taken)
+            select(ScanOrderRow.shift_date, ScanOrderRow.shift, taken, planned)
             .where(ScanOrderRow.scanner_id == scanner_id, ScanOrderRow.shift_date >= from_date,
                    ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]))
             .group_by(ScanOrderRow.shift_date, ScanOrderRow.shift).having(taken > capacity)
             .order_by(ScanOrderRow.shift_date, ScanOrderRow.shift))
-        return [(str(d), s, int(n)) for d, s, n in rows]
+        return [(str(d), s, int(n), int(p or 0)) for d, s, n, p in rows]
 
     def scanners(self, org_id: str) -> list[dict[str, Any]]:
         """An organisation's scanners, by id."""

@@ -60,11 +60,11 @@ def register_scanner(uow: Any, organisation: Organisation, scanner_id: str, name
 
 def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today: date, *, capacity: int | None = None,
                    name: str | None = None, site: str | None = None
-                   ) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+                   ) -> tuple[dict[str, Any], list[tuple[str, str, int, int]]]:
     """Change an agency's scanner (a capacity per shift in containers, a name, a site; None
     leaves it). Orders already planned stay: returns the scanner as changed and the shifts from
-    ``today`` on that now hold more orders than its capacity (shift date, shift, orders), for
-    the planner to move or cancel some. Raises NotFoundError for a scanner not the
+    ``today`` on that now hold more orders than its capacity (shift date, shift, orders, of them
+    still planned), for the planner to cancel some of those still planned. Raises NotFoundError for a scanner not the
     organisation's, InputError for a capacity not 1-1000 or a blank name."""
     if name is not None and not name.strip():
         raise InputError("name", "give a name, or leave it unchanged")
@@ -78,7 +78,7 @@ def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today:
 
 def update_scanner(uow: Any, principal: Principal, scanner_id: str, today: date, *, capacity: int | None = None,
                    name: str | None = None, site: str | None = None
-                   ) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+                   ) -> tuple[dict[str, Any], list[tuple[str, str, int, int]]]:
     """:func:`change_scanner` for an administrator of the scanner's organisation."""
     require(principal, Permission.MANAGE_ORGANISATIONS)
     return change_scanner(uow, principal.organisation, scanner_id, today, capacity=capacity, name=name, site=site)
