@@ -1073,3 +1073,25 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
     assert re.fullmatch(r"cannot search an order that is searched; it must be planned or scanned \(made searched by "
                         r"searcher at \d{4}-\d\d-\d\d \d\d:\d\d UTC: nothing found\)", late.json()["error"]["why"])
 
+
+
+def test_head_is_answered_as_get_and_a_405_lists_every_method_of_its_path(service: Service) -> None:
+    """An API review: HEAD gave 405 everywhere but /openapi.json (health checks broke), and
+    PUT /api/v1/subscriptions said "Allow: GET" for a path that also takes POST."""
+    c, h = service.client, service.as_("officer")
+    got, head = c.get("/api/v1/me", headers=h), c.head("/api/v1/me", headers=h)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.content))
+    assert c.head("/api/v1/me").status_code == 401  # not signed in: as the GET
+    for method, path, allowed in (("PUT", "/api/v1/subscriptions", "GET, HEAD, POST"),
+                                  ("PATCH", "/api/v1/scanners", "GET, HEAD, POST"),
+                                  ("DELETE", "/api/v1/scan-orders", "GET, HEAD, POST"),
+                                  ("POST", "/api/v1/me", "GET, HEAD")):
+        r = c.request(method, path, headers=h)
+        assert (r.status_code, r.headers["allow"]) == (405, allowed), (method, path, r.text)
+        assert r.json()["error"]["why"] == f"{method} is not answered here; this path answers {allowed}"
+    assert c.head("/api/v1/organisations", headers=h).status_code == 200  # audited as what it was
+    with service.uow() as uow:
+        head_seq = uow.audit.head().seq
+        last = uow.audit.entries(head_seq - 1, 1)
+    assert [e.payload["action"] for e in last] == ["HEAD /api/v1/organisations"]

@@ -85,6 +85,28 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class HeadAsGet:
+    """ASGI middleware answering HEAD as GET without the body (RFC 9110 section 9.3.2: the
+    same status and headers, Content-Length included), for every path that answers GET: an API
+    review's health checks got 405 from every endpoint but /openapi.json. The request is handled
+    (and audited, as HEAD: ``scope["scheldt.method"]``) as the GET would be."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET", "scheldt.method": "HEAD"}, receive, without_body)
+
+
 def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     """The error of a request refused before routing: TAXII's error resource under ``/taxii2/``
     (a TAXII client reads no other), else the API's error body."""
@@ -204,7 +226,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     app.state.host_org = get_settings().local_organisation if host_org is None else host_org
     errors.install(app)
     app.add_middleware(RequestSlots)
-    app.add_middleware(BodyLimit)  # outermost: a body is read (or refused) before a slot is taken
+    app.add_middleware(BodyLimit)  # a body is read (or refused) before a slot is taken
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
                    routes_exchange):
         app.include_router(module.router)

@@ -117,7 +117,8 @@ def request_action(request: Request) -> str:
     characters; an oversight review found a carrier's search for another line's container
     recorded as "GET /api/v1/trips", without the container)."""
     query = request.url.query
-    return (f"{request.method} {request.url.path}" + (f"?{query}" if query else ""))[:1000]
+    method = request.scope.get("scheldt.method", request.method)  # a HEAD answered as a GET (HeadAsGet)
+    return (f"{method} {request.url.path}" + (f"?{query}" if query else ""))[:1000]
 
 
 def audit_failed_sign_in(request: Request, now: datetime, username: str, action: str) -> None:

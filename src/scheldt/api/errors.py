@@ -9,6 +9,7 @@ internals (the traceback goes to the server log).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -80,7 +81,35 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         if refused is not None:
             return await _scheldt(request, refused)
         return error_response(400, "body", "not JSON text in UTF-8")
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        return error_response(405, request.url.path, f"{request.method} is not answered here; this path answers "
+                              f"{', '.join(allowed)}", {"Allow": ", ".join(allowed)})
     return error_response(exc.status_code, request.url.path, str(exc.detail), getattr(exc, "headers", None))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path (RFC 9110 section 15.5.6: the
+    Allow header of a 405 lists them all; Starlette named only the first route's, GET for a
+    path that also takes POST), HEAD beside GET (:class:`scheldt.api.app.HeadAsGet`)."""
+    methods = _route_methods(request.app.router.routes, request.url.path)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _route_methods(routes: list[Any], path: str) -> set[str]:
+    """The methods of the routes among ``routes`` (and the routers included in them) whose path
+    pattern matches ``path``."""
+    out: set[str] = set()
+    for route in routes:
+        pattern = getattr(route, "path_regex", None)
+        if pattern is None:  # an included router: its own routes
+            inner = getattr(route, "routes", None) or getattr(getattr(route, "original_router", None), "routes", None)
+            out |= _route_methods(list(inner or ()), path)
+        elif pattern.match(path):
+            out |= set(getattr(route, "methods", None) or ())
+    return out
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
