@@ -677,6 +677,15 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
         share.import_misp(uow, json.dumps(green), "be-customs", NOW, "be-us")
         community = uow.exchange.newest(["note--6a2e4b1f-2d3c-4e4f-9a51-ab2c3d4e5f60"])
     assert [(n.tlp, n.group_id) for n in community.values()] == [("green", None)]
+    # an event naming no creator is by the organisation it is imported as (a federation review's
+    # was by an organisation "misp", and a partner node filed it under the node it came from)
+    anonymous = json.loads(json.dumps(green))
+    del anonymous["Event"]["Orgc"]
+    anonymous["Event"]["uuid"] = "8c4a6d3b-4f5e-4a6b-9c73-cd4e5f6a7b82"
+    with unit_of_work(engine) as uow:
+        share.import_misp(uow, json.dumps(anonymous), "be-customs", NOW, None)
+        made = uow.exchange.newest(["note--8c4a6d3b-4f5e-4a6b-9c73-cd4e5f6a7b82"])
+    assert [n.object["created_by_ref"] for n in made.values()] == [identity_id("be-customs")]
     # a group not defined here, or one the organisation is not in, is refused (a review imported
     # into both: stored for no one, or into other agencies' group)
     amber_event = json.loads(json.dumps(event))

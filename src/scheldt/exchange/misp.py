@@ -341,15 +341,17 @@ def event_item(event: MISPEvent, default_group: str | None = None) -> Item | Non
     return check_item(item)
 
 
-def foreign_note(event: MISPEvent, default_group: str | None) -> dict[str, Any]:
+def foreign_note(event: MISPEvent, default_group: str | None, importer: str = "") -> dict[str, Any]:
     """A MISP event that is not a Scheldt item as one STIX note listing its attributes (and
-    its objects' attributes), marked with the event's TLP. Raises InputError for bad terms."""
+    its objects' attributes), marked with the event's TLP; made by the event's creator
+    organisation (its Orgc uuid), else by ``importer`` (the organisation it is imported as),
+    else by one named after its Orgc's name. Raises InputError for bad terms."""
     lines = [f"{a.category} / {a.type}: {a.value}" for a in event.attributes]
     for o in event.objects:
         lines += [f"{o.name} / {a.object_relation or a.type}: {a.value}" for a in o.attributes]
     orgc = getattr(event, "Orgc", None)
-    creator = f"identity--{orgc.uuid}" if orgc is not None and getattr(orgc, "uuid", None) else \
-        identity_id(str(getattr(orgc, "name", "misp")))
+    creator = (f"identity--{orgc.uuid}" if orgc is not None and getattr(orgc, "uuid", None)
+               else identity_id(importer) if importer else identity_id(str(getattr(orgc, "name", "misp"))))
     stamp = getattr(event, "timestamp", None)
     when = stamp if isinstance(stamp, datetime) else datetime.combine(event.date, datetime.min.time(), UTC)
     when = when.astimezone(UTC)
@@ -360,7 +362,8 @@ def foreign_note(event: MISPEvent, default_group: str | None) -> dict[str, Any]:
     return with_sharing(note, _sharing(event, "other", default_group))
 
 
-def event_objects(event: MISPEvent, default_group: str | None = None) -> list[dict[str, Any]]:
-    """The STIX objects a MISP event stands for (see the module docstring)."""
+def event_objects(event: MISPEvent, default_group: str | None = None, importer: str = "") -> list[dict[str, Any]]:
+    """The STIX objects a MISP event stands for (see the module docstring); ``importer``: the
+    organisation a foreign event is imported as (:func:`foreign_note`)."""
     item = event_item(event, default_group)
-    return to_stix(item) if item is not None else [foreign_note(event, default_group)]
+    return to_stix(item) if item is not None else [foreign_note(event, default_group, importer)]

@@ -1039,7 +1039,7 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     failed = []
     for event in read_events(text):
         try:
-            made = event_objects(event, default_group)
+            made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
             for group in {sharing_of(o, None).group for o in made} - {None}:
                 _member_of(uow, owner_org, str(group), f"event {event.uuid}")
             objects += made
