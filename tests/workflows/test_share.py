@@ -414,8 +414,11 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
     # the local alert is no shared item: not in be-customs' MISP export (a review's partner refused it)
     with unit_of_work(engine) as uow:
-        events, _ = share.export_misp(uow, uow.exchange.requester("be-customs", "officer"))
+        events, left_out = share.export_misp(uow, uow.exchange.requester("be-customs", "officer"))
     assert {e.uuid for e in events} == {out["id"].split("--")[1]}
+    # ... and listed as left out, with why (a federation review found it missing without a word)
+    assert left_out == [(local.stix_id, "a local alert of this agency (a watchlist match), not a shared item: "
+                                        "left out")]
     # withdrawn by us-cbp: it leaves the watchlist store, and the alert it raised goes with it
     # (an attack review: the alert stayed live, quoting the withdrawn entry)
     later = NOW + timedelta(hours=2)
@@ -645,7 +648,7 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
         share.withdraw_item(uow, OFFICER, amber_alert["id"], NOW + timedelta(hours=1), "left the group")
         events, left_out = share.export_misp(uow, uow.exchange.requester("us-cbp", "liaison"))
     assert {e.uuid for e in events} == {ids["red"], ids["entry"]}
-    assert left_out == [(amber_alert["id"], "withdrawn by its originator (revoked): MISP has no revoked events, so it "
+    assert left_out == [(amber_alert["id"], "withdrawn (revoked): MISP has no revoked events, so it "
                                             "is left out")]
 
 

@@ -994,7 +994,7 @@ def visible_objects(uow: Any, requester: Requester) -> list[dict[str, Any]]:
 def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
     """MISP events (:mod:`scheldt.exchange.misp`) of every shared Scheldt item the requester may
     see (not an agency's local alerts), latest versions, and (id, why) of items left out:
-    withdrawn (revoked) ones, and those that
+    withdrawn (revoked) ones, the agency's local alerts, and those that
     could not be exported (redacted for this requester, or changed by a tool that does not keep
     Scheldt's shape)."""
     orgs = organisations_by_identity(uow)
@@ -1007,10 +1007,14 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
     left_out = set(withdrawn)
     items, failed = items_in([o for o in visible if o["id"] not in left_out])
     # an agency's own alerts raised by watchlist matches (group local:<agency>) are not shared
-    # items: a review's export carried them, and the partner's import refused them
-    items = [i for i in items if not (i.meta.sharing.group or "").startswith(LOCAL_GROUP)]
+    # items: a review's export carried them, and the partner's import refused them; they are
+    # listed as left out (a federation review found them missing from the list without a word)
+    local = {i.meta.stix_id for i in items if (i.meta.sharing.group or "").startswith(LOCAL_GROUP)}
+    items = [i for i in items if i.meta.stix_id not in local]
     return ([item_event(i, orgs) for i in items],
-            [(i, "withdrawn by its originator (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
+            [(i, "withdrawn (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
+            + [(i, "a local alert of this agency (a watchlist match), not a shared item: left out")
+               for i in sorted(local)]
             + failed)
 
 
