@@ -491,6 +491,10 @@ def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(ser
     assert service.client.get("/api/v1/holds", headers=h("carrier-b")).json()["items"] == []
     rel = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"), json={"reason": "dog found nothing"})
     assert rel.json()["released_by"] == "officer" and rel.json()["release_reason"] == "dog found nothing"
+    # an agency's rows say whether the hold is on, as a carrier's do (API review: one shape per endpoint)
+    for who in ("officer", "carrier"):
+        rows = service.client.get("/api/v1/holds", headers=h(who)).json()["items"]
+        assert [x["active"] for x in rows if x["trip_id"] == mine["id"]] == [False], who
     assert service.client.get(f"/api/v1/trips/{mine['id']}", headers=h("carrier")).json()["trip"]["on_hold"] is False
 
 

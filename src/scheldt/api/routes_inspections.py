@@ -190,7 +190,9 @@ def list_holds(ctx: CtxDep, active: bool | None = None, cursor: Annotated[str | 
     more = len(rows) > limit
     rows = rows[:limit]
     ctx.audit("read", "hold-list", f"{len(rows)} holds")
-    items = [trip_row(r) if ctx.agency else outsider_hold(r) | {"container_number": r["container_number"]} for r in rows]
+    # both views say whether the hold is on (an API review found "active" in a carrier's rows only)
+    items = [trip_row(r) | {"active": r.get("released_at") is None} if ctx.agency
+             else outsider_hold(r) | {"container_number": r["container_number"]} for r in rows]
     return {"items": items, "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
