@@ -70,6 +70,17 @@ class ForbiddenError(ScheldtError):
     status = 403
 
 
+class TooManyAttempts(ScheldtError):
+    """Refused for a while after too many failed attempts (sign-ins from one address);
+    ``retry_after``: seconds until it is worth trying again."""
+
+    status = 429
+
+    def __init__(self, where: str, why: str, retry_after: int) -> None:
+        super().__init__(where, why)
+        self.retry_after = max(1, retry_after)
+
+
 class ConflictError(ScheldtError):
     """The request clashes with the current state (a full scanner shift, an order already closed)."""
 

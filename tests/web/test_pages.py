@@ -822,10 +822,12 @@ def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAP
         assert "boxes not yet discharged are on the risk queue" in officer.get("/plan").text
         # nor planned into the running shift (a scan-team review: a slot wasted on a box at sea)
         day, shift = current_shift(datetime.now(UTC))
-        refused = _plan(officer, at_sea["id"], day.isoformat(), shift, "manual", "tip-off")
-        assert refused.status_code == 409 and "its box has not been discharged here yet" in refused.text
         with store.uow() as uow:
-            assert uow.inspections.orders("be-customs", trip_id=at_sea["id"]) == []
+            before = uow.inspections.orders("be-customs", trip_id=at_sea["id"])
+        refused = _plan(officer, at_sea["id"], day.isoformat(), shift, "manual", "tip-off")
+        assert refused.status_code == 409 and "its box has not been discharged here yet" in refused.text, refused.text
+        with store.uow() as uow:
+            assert uow.inspections.orders("be-customs", trip_id=at_sea["id"]) == before
     finally:
         with store.uow() as uow:
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
-from scheldt.errors import AuthError, ForbiddenError, NotFoundError
+from scheldt.errors import AuthError, ForbiddenError, NotFoundError, TooManyAttempts
 from scheldt.store.db import UnitOfWork, unit_of_work
-from scheldt.workflows.accounts import authenticate, require, secret_hash
+from scheldt.workflows.accounts import authenticate, check_sign_in_allowed, require, secret_hash
 
 SESSION_COOKIE = "scheldt_session"
 
@@ -119,6 +119,21 @@ def request_action(request: Request) -> str:
     query = request.url.query
     method = request.scope.get("scheldt.method", request.method)  # a HEAD answered as a GET (HeadAsGet)
     return (f"{method} {request.url.path}" + (f"?{query}" if query else ""))[:1000]
+
+
+def throttle_sign_ins(request: Request, now: datetime, action: str) -> None:
+    """Refuse a password sign-in from an address with too many refused ones just before
+    (:func:`scheldt.workflows.accounts.check_sign_in_allowed`), before the password is checked;
+    the refusal is audited as ``denied`` in a transaction of its own. Raises TooManyAttempts."""
+    remote = remote_address(request)
+    try:
+        with unit_of_work(request.app.state.engine) as uow:
+            check_sign_in_allowed(uow, remote, now)
+    except TooManyAttempts as exc:
+        with unit_of_work(request.app.state.engine) as uow:
+            flush_audit(uow, None, "", remote, action, [("denied", {"object_kind": "sign-in", "object_id": "",
+                                                                    "details": {"status": 429, "why": exc.why}})], now)
+        raise
 
 
 def audit_failed_sign_in(request: Request, now: datetime, username: str, action: str) -> None:

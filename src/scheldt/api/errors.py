@@ -36,7 +36,8 @@ async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ScheldtError)
     status = exc.status if 400 <= exc.status < 600 else 500
     headers = ({"WWW-Authenticate": 'Bearer realm="scheldt"'} if status == 401
-               else {"Retry-After": "5"} if status == 503 else None)
+               else {"Retry-After": "5"} if status == 503
+               else {"Retry-After": str(getattr(exc, "retry_after", 60))} if status == 429 else None)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     if isinstance(exc, ConfigError) and exc.where.startswith("database "):

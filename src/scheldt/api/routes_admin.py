@@ -15,6 +15,7 @@ from scheldt.api.deps import (
     audit_failed_sign_in,
     flush_audit,
     remote_address,
+    throttle_sign_ins,
     utc_now,
 )
 from scheldt.api.routes_inspections import Strict
@@ -87,9 +88,11 @@ def session_cookie(response: Response, secret: str, max_age_s: int, secure: bool
 
 def sign_in_request(request: Request, username: str, password: str) -> tuple[str, Any]:
     """Check a password and open a session, auditing success and failure alike (a failure in
-    its own transaction, so it is kept). Returns (secret, expiry). Raises AuthError."""
+    its own transaction, so it is kept). Returns (secret, expiry). Raises AuthError, and
+    TooManyAttempts for an address with too many refused sign-ins (:func:`throttle_sign_ins`)."""
     now = utc_now()
     engine = request.app.state.engine
+    throttle_sign_ins(request, now, "sign-in")
     try:
         with unit_of_work(engine) as uow:
             secret, expires = accounts.sign_in(uow, username, password, now)

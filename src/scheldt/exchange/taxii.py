@@ -69,6 +69,7 @@ from scheldt.api.deps import (
     flush_audit,
     remote_address,
     request_action,
+    throttle_sign_ins,
     utc_now,
 )
 from scheldt.domain.access import Principal
@@ -112,11 +113,14 @@ def taxii_response(body: Any, status: int = 200, headers: dict[str, str] | None 
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
-def taxii_error(status: int, where: str, why: str) -> Response:
-    """The error resource (§3.6.1) for ``status``; a 401 carries the Basic and Bearer challenges."""
+def taxii_error(status: int, where: str, why: str, retry_after: int = 60) -> Response:
+    """The error resource (§3.6.1) for ``status``; a 401 carries the Basic and Bearer challenges,
+    a 429 ``Retry-After`` (``retry_after`` seconds)."""
     body = {"title": _TITLES.get(status, "Error"), "description": f"{where}: {why}", "http_status": str(status),
             "details": {"where": where, "why": why}}
     response = taxii_response(body, status)
+    if status == 429:  # a sign-in throttled (TooManyAttempts): when to come back
+        response.headers["Retry-After"] = str(retry_after)
     if status == 401:
         for challenge in CHALLENGES:
             response.headers.append("WWW-Authenticate", challenge)
@@ -211,6 +215,7 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         username, sep, password = text.partition(":")
         if not sep or not username:
             raise AuthError("header.authorization", "Basic credentials are not 'username:password'")
+        throttle_sign_ins(request, now, request_action(request))
         try:
             return t.verify_password(uow, username, password)
         except AuthError:
@@ -278,7 +283,7 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
         status = exc.status if 400 <= exc.status < 600 else 500
         if status >= 500:
             log.error("%s: %s", action, exc)
-        return taxii_error(status, exc.where, exc.why)
+        return taxii_error(status, exc.where, exc.why, getattr(exc, "retry_after", 60))
     except Exception:  # noqa: BLE001 - a TAXII client gets the error resource, the log the traceback
         log.exception("unexpected error on %s", action)
         return taxii_error(500, request.url.path, "internal error; the server log has the details")

@@ -384,6 +384,17 @@ class AuditLog:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    def failed_sign_ins_from(self, remote_addr: str, since: datetime) -> list[datetime]:
+        """When the refused password sign-ins (``sign-in-failed`` entries naming no credential)
+        from ``remote_addr`` at or after ``since`` happened, oldest first."""
+        rows = self.session.scalars(
+            select(AuditEntryRow.at).where(
+                AuditEntryRow.kind == "sign-in-failed", AuditEntryRow.at >= since,
+                AuditEntryRow.payload["remote_addr"].as_string() == remote_addr,
+                AuditEntryRow.payload["object_kind"].as_string() == "user")
+            .order_by(AuditEntryRow.at))
+        return [aware(at) for at in rows]
+
     def head(self) -> ChainHead | None:
         """The newest entry as a ChainHead (``at`` is that entry's time), or None for an empty log."""
         row = self.session.execute(select(AuditEntryRow.seq, AuditEntryRow.entry_hash, AuditEntryRow.at)

@@ -36,6 +36,7 @@ from scheldt.errors import (
     InputError,
     NotFoundError,
     ScheldtError,
+    TooManyAttempts,
 )
 
 SESSION_HOURS = 8  # one shift
@@ -274,6 +275,29 @@ def user_tokens(uow: Any, principal: Principal | None, username: str) -> list[di
     if not (principal is not None and principal.username == username) and not _manages(principal, user.organisation_id):
         raise NotFoundError(f"user {username[:64]}", _NO_USER)
     return uow.accounts.tokens(user.id)
+
+
+#: Refused password sign-ins from one address within :data:`SIGN_IN_WINDOW` after which no
+#: password from it is checked until the oldest of them leaves the window (a review found no
+#: limit: guesses were bounded only by argon2's cost, which also ate the server's cores).
+#: Counted per address, not per username, so a refusal says nothing of which usernames exist.
+SIGN_IN_FAILURES_MAX = 20
+SIGN_IN_WINDOW = timedelta(minutes=15)
+
+
+def check_sign_in_allowed(uow: Any, remote_addr: str, now: datetime) -> None:
+    """Raise TooManyAttempts when :data:`SIGN_IN_FAILURES_MAX` password sign-ins from
+    ``remote_addr`` were refused within :data:`SIGN_IN_WINDOW` before ``now`` (from the audit
+    log's ``sign-in-failed`` entries; an address-less request, a test client, is not counted)."""
+    if not remote_addr:
+        return
+    failures = uow.audit.failed_sign_ins_from(remote_addr, now - SIGN_IN_WINDOW)
+    if len(failures) >= SIGN_IN_FAILURES_MAX:
+        wait = failures[-SIGN_IN_FAILURES_MAX] + SIGN_IN_WINDOW - now
+        seconds = int(wait.total_seconds()) + 1
+        raise TooManyAttempts("sign-in", f"{len(failures)} refused sign-ins from this address in the last "
+                              f"{int(SIGN_IN_WINDOW.total_seconds() // 60)} minutes: try again in "
+                              f"{-(-seconds // 60)} minute(s)", seconds)
 
 
 def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str, datetime]:

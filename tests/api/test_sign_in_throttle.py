@@ -1,0 +1,47 @@
+"""Password sign-ins are throttled per address (a review found no limit: guesses were bounded
+only by argon2's cost, which also ate the server's cores)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from scheldt.api.app import create_app
+from scheldt.store.db import unit_of_work
+from scheldt.store.models import AuditEntryRow
+from scheldt.workflows import accounts
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_an_address_with_many_refused_sign_ins_is_refused_for_a_while(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with unit_of_work(engine) as uow:
+        accounts.create_organisation(uow, "be-customs", "Belgian customs", "agency", [], [], now)
+        accounts.create_user(uow, "officer", "be-customs", ["targeting_officer"], PASSWORD, now)
+    c = TestClient(create_app(engine, workbench=True, host_org="be-customs"))
+    for n in range(accounts.SIGN_IN_FAILURES_MAX):  # known and unknown usernames alike
+        name = "officer" if n % 2 else f"nobody-{n}"
+        wrong = c.post("/api/v1/auth/sign-in", json={"username": name, "password": "guess " * 3 + str(n)})
+        assert wrong.status_code == 401, wrong.text
+    right = c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD})
+    assert right.status_code == 429 and right.json()["error"]["where"] == "sign-in"
+    assert right.json()["error"]["why"] == (f"{accounts.SIGN_IN_FAILURES_MAX} refused sign-ins from this address in the "
+                                            "last 15 minutes: try again in 15 minute(s)")
+    assert 840 < int(right.headers["retry-after"]) <= 900
+    page = c.post("/sign-in", data={"username": "officer", "password": PASSWORD}, follow_redirects=False)
+    assert page.status_code == 429 and "refused sign-ins from this address" in page.text
+    basic = base64.b64encode(f"officer:{PASSWORD}".encode()).decode()
+    taxii = c.get("/taxii2/", headers={"Authorization": f"Basic {basic}", "Accept": "application/taxii+json;version=2.1"})
+    assert taxii.status_code == 429 and taxii.headers["retry-after"]
+    with unit_of_work(engine) as uow:  # each throttled attempt is in the audit log, none as a guess checked
+        denied = [e for e in uow.audit.entries(0, 1000) if e.kind == "denied" and e.payload["object_kind"] == "sign-in"]
+        assert len(denied) == 3
+        assert uow.audit.verify().ok
+    # once the refusals are older than the window, the right password works again
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(AuditEntryRow).values(at=AuditEntryRow.at - timedelta(minutes=16)))
+    assert c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD}).status_code == 200
