@@ -413,10 +413,9 @@ def test_iftmin_to_order_consignment_from_the_directory() -> None:
 
 
 @pytest.mark.parametrize(("change", "carrier"), [
-    ((), "MAEU"),  # the main carriage's carrier (TDT C040, code list 172)
+    ((), ""),  # the main carriage's TDT carrier (MAEU:172) is the vessel's operator, not the bill's carrier
     (("BGM+340+SI-4455+9'", "BGM+340+SI-4455+9'NAD+CA+hlcu:172:20'"), "HLCU"),  # its carrier party (NAD+CA)
-    (("BGM+340+SI-4455+9'", "BGM+340+SI-4455+9'NAD+CA+123456789:16:16'"), "MAEU"),  # a DUNS number is no carrier code
-    (("MAEU:172", ""), ""),
+    (("BGM+340+SI-4455+9'", "BGM+340+SI-4455+9'NAD+CA+123456789:16:16'"), ""),  # a DUNS number is no carrier code
 ])
 def test_a_consignment_names_its_carrier(change: tuple[str, str], carrier: str) -> None:
     """An ingest review: every CUSCAR and IFTMIN document was stored without a carrier, so no
@@ -425,8 +424,8 @@ def test_a_consignment_names_its_carrier(change: tuple[str, str], carrier: str) 
     message = message.replace("UNT+17+IM1", f"UNT+{message.count(chr(39))}+IM1")
     [c] = list(read_edifact(message.encode(), "iftmin.edi"))
     assert isinstance(c, Consignment) and c.carrier_code == carrier
-    cuscar = read_edifact(f"UNH+1+CUSCAR:D:95B:UN'{CUSCAR_HEAD}CNI+1+BL1'UNT+{CUSCAR_HEAD.count(chr(39)) + 3}+1'"
-                          .encode(), "cuscar.edi")
+    head = CUSCAR_HEAD + "NAD+CA+MSCU:172:20'"
+    cuscar = read_edifact(f"UNH+1+CUSCAR:D:95B:UN'{head}CNI+1+BL1'UNT+{head.count(chr(39)) + 3}+1'".encode(), "c.edi")
     assert [r.carrier_code for r in cuscar if isinstance(r, Consignment)] == ["MSCU"]
 
 

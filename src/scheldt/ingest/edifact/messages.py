@@ -145,7 +145,6 @@ class _Header:
         self.function = ""  # BGM message function (UN/EDIFACT 1225): 9 original, 5 replace, 1 cancellation...
         self.document_id = ""  # BGM document number (the report's or instruction's own number)
         self.refs: list[DocumentReference] = []
-        self.carrier = ""  # the carrier of the vessel's TDT (C040 carrier identification)
 
 
 def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Header, list[list[Segment]]]:
@@ -172,7 +171,6 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
                 head.departure = t
         elif tag == "TDT" and head.vessel is None:
             head.vessel, head.voyage, flags = _vessel(seg)
-            head.carrier = component(seg, 4, 0)
             head.flags += flags
         elif tag == "LOC":
             _place(head.ports, seg, head.flags)
@@ -632,17 +630,18 @@ def _main_carriage(head: _Header, segments: list[Segment]) -> None:
     main = next((seg for seg in segments if seg.tag.strip() == "TDT" and component(seg, 0) == "20"), None)
     if main is not None:
         head.vessel, head.voyage, flags = _vessel(main)
-        head.carrier = component(main, 4, 0) or head.carrier
         head.flags += [f for f in flags if f not in head.flags]
 
 
-def _carrier_code(head: _Header, parts: _DocumentParts) -> str:
-    """The carrier that reports or carries a consignment, as carriers are known here (an SMDG
-    liner code or a SCAC: 2-4 letters): the identifier of its carrier party (NAD+CA), else the
-    carrier of its main carriage (TDT C040, e.g. ``MAEU:172:20``); "" when neither gives one.
-    An ingest review found every CUSCAR and IFTMIN document without a carrier, so no shipping
-    line saw trips known from them (a line owns the trips of documents carrying its codes)."""
-    named = [p.identifier for p in parts.parties if p.role == "carrier"] + [head.carrier]
+def _carrier_code(parts: _DocumentParts) -> str:
+    """The carrier responsible for a consignment, as carriers are known here (an SMDG liner
+    code or a SCAC: 2-4 letters): the identifier of its carrier party (NAD+CA); "" when it names
+    none. An ingest review found every CUSCAR and IFTMIN document without a carrier, so no
+    shipping line saw trips known from them (a line owns the trips of documents carrying its
+    codes). Not the main carriage's TDT carrier: that is the vessel's operator, which under a
+    vessel-sharing agreement is not the carrier that issued the bill (a regression review's
+    manifest took the trip from the bill's carrier that way)."""
+    named = [p.identifier for p in parts.parties if p.role == "carrier"]
     return next((code for code in (owner_code(n) for n in named) if _CARRIER_SHAPE.fullmatch(code)), "")
 
 
@@ -712,7 +711,7 @@ def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
         port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
         vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
         # once each: a container named by SGP and by two EQD segments was flagged three times
-        carrier_code=_carrier_code(head, parts), flags=tuple(dict.fromkeys((*head.flags, *parts.flags, *cancelled))),
+        carrier_code=_carrier_code(parts), flags=tuple(dict.fromkeys((*head.flags, *parts.flags, *cancelled))),
     )
 
 
