@@ -106,3 +106,29 @@ def test_declarations_frame_round_trip(engine: Engine, tmp_path: Path) -> None:
     assert (first["hs_code"], first["importer_id"], first["seller_id"], first["courier_id"]) == (
         "440890", "QLRUBN9", "0VKY2BR", "")
     assert first["value"] == 372254.4
+
+
+def test_an_outcome_read_alone_is_not_received_before_its_stored_declaration_was_filed(engine: Engine,
+                                                                                       tmp_path: Path) -> None:
+    """A regression review: outcomes loaded alone, their row's filing date empty or wrong, were
+    stored as received before the stored declaration was filed (look-ahead in the features)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: broker\ndelimiter: ';'\nfields:\n  declaration_ref: MRN\n  filed_at: Accepted\n"
+                       "  hs_code: Commodity\n  origin_country: Origin\n  departure_country: Dispatch\n"
+                       "  net_mass_kg: NetKg\n  value: Value\noutcomes:\n"
+                       "  fraud: {column: Result, true_values: [irregular], false_values: [ok]}\n"
+                       "  received_at: ResultDate\n")
+    header = "MRN;Accepted;Commodity;Origin;Dispatch;NetKg;Value;Result;ResultDate\n"
+    decl = write(tmp_path / "d.csv", [header, "BRK-1;2021-04-01;420231;CN;CN;10;1000;;\n",
+                                      "BRK-2;2021-04-01;420231;CN;CN;10;1000;;\n"])
+    assert ingest(engine, decl, mapping=str(mapping))["added"] == 2
+    alone = write(tmp_path / "o.csv", [header, "BRK-1;;;;;;;irregular;2020-06-01\n",  # no filing in the row
+                                       "BRK-2;2019-01-01;;;;;;ok;2020-01-01\n",  # a wrong one
+                                       "BRK-2;;;;;;;ok;2021-04-20\n"])
+    report = ingest(engine, alone, mapping=str(mapping), outcomes_only=True)
+    assert report["outcomes"] == {"accepted": 1, "added": 1}
+    assert [(r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[index, union-attr]
+        ("received_at", "outcome received 2020-06-01, before declaration BRK-1 was filed (2021-04-01): an outcome "
+                        "comes after its declaration"),
+        ("received_at", "outcome received 2020-01-01, before declaration BRK-2 was filed (2021-04-01): an outcome "
+                        "comes after its declaration")]

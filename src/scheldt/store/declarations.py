@@ -86,6 +86,15 @@ class DeclarationRepository:
         """Which of ``refs`` are stored declarations."""
         return set(self.stored_hashes(refs))
 
+    def filing_times(self, refs: Sequence[str]) -> dict[str, datetime]:
+        """When each stored declaration among ``refs`` was filed (UTC)."""
+        out: dict[str, datetime] = {}
+        for start in range(0, len(refs), 5000):
+            stmt = select(DeclarationRow.declaration_ref, DeclarationRow.filed_at).where(
+                DeclarationRow.declaration_ref.in_(refs[start:start + 5000]))
+            out.update({r: aware(at) for r, at in self.session.execute(stmt)})
+        return out
+
     def stored_outcomes(self, refs: Sequence[str]) -> dict[str, tuple[bool, bool]]:
         """(fraud, critical) of the stored outcomes among ``refs``."""
         out: dict[str, tuple[bool, bool]] = {}

@@ -81,12 +81,18 @@ def _store_outcomes(
     refs = [o.declaration_ref for o, _ in outcomes]
     known = uow.declarations.known_refs([r for r in refs if r not in good_refs]) | good_refs
     stored = uow.declarations.stored_outcomes(refs)
+    filed = uow.declarations.filing_times([r for r in refs if r not in good_refs])
     fresh: dict[str, tuple[InspectionOutcome, str]] = {}
     for o, where in outcomes:
         ref = o.declaration_ref
         if ref not in known:
             rejections.append(Rejection(where, "declaration_ref",
                 f"outcome for declaration {ref}, which is not in the store: load the declaration first"))
+            continue
+        if ref in filed and o.received_at < filed[ref]:  # read alone: the stored filing bounds it (a review)
+            rejections.append(Rejection(where, "received_at",
+                f"outcome received {o.received_at.date().isoformat()}, before declaration {ref} was filed "
+                f"({filed[ref].date().isoformat()}): an outcome comes after its declaration"))
             continue
         prior = stored.get(ref) or ((fresh[ref][0].fraud, fresh[ref][0].critical) if ref in fresh else None)
         if prior is not None and prior != (o.fraud, o.critical):
