@@ -5,8 +5,8 @@ The store is SIMULATED traffic (``tests/api/conftest.py``)."""
 
 from __future__ import annotations
 
+import hmac
 import json
-
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +24,8 @@ from scheldt.domain.inspection import current_shift
 from scheldt.jobs.runner import JobRunner
 from scheldt.jobs.runs import JobRuns
 from scheldt.store.container_trips import TripFilter
-from scheldt.web.context import csrf_token, draw_token, safe_next
+from scheldt.web.context import csrf_token, safe_next
+from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import trip_detail
 from tests.builders import shift_day
 from tests.web.conftest import PASSWORD, Store
@@ -378,8 +379,13 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
     top_expected = [t["id"] for t in trips(store, "be-customs", TripFilter(status="open", left=False), limit=15)]
     c = signed_in(app, "officer")
     drawn: set[int] = set()
-    for _ in range(6):
-        page = c.get("/plan").text
+    first_day = date.today() + timedelta(days=1)
+    for n in range(6):
+        day = first_day + timedelta(days=n)
+        page = c.get(f"/plan?date={day}&shift=late").text
+        # a reload shows the same draw: no re-rolling until a wanted trip comes up (a review)
+        assert re.findall(r'name="draw" value="(\w+)"', c.get(f"/plan?date={day}&shift=late").text) == \
+            re.findall(r'name="draw" value="(\w+)"', page)
         top_html, explore_html = page.split('id="exploration"', 1)
         top = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', top_html.split('id="candidates"', 1)[1])]
         picks = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', explore_html)]
@@ -388,10 +394,13 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
         assert not set(picks) & set(top) and set(picks) <= set(open_trips)
         assert [open_trips[i]["score"] for i in picks] == sorted((open_trips[i]["score"] for i in picks), reverse=True)
         # each drawn trip's form carries its draw token (only drawn trips are exploration picks)
-        assert re.findall(r'name="draw" value="(\w+)"', explore_html) == [draw_token(token_of(c), i) for i in picks]
+        with store.uow() as uow:
+            _, key = inspections.exploration_draw(uow, "be-customs", day, "late")
+        assert re.findall(r'name="draw" value="(\w+)"', explore_html) == [
+            inspections.draw_token(key, i, day, "late") for i in picks]
         assert 'name="draw"' not in top_html
         drawn |= set(picks)
-    assert len(drawn) > 3  # drawn afresh on each load
+    assert len(drawn) > 3  # drawn afresh for each shift
 
 
 def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:
@@ -707,9 +716,15 @@ def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: F
     assert '<option value="manual"' in trip_page and '<option value="exploration"' not in trip_page
     by_hand = _plan(c, picks[1]["id"], day, "early", "exploration")
     assert by_hand.status_code == 400 and "exploration picks are drawn at random" in by_hand.text
-    other = _plan(c, picks[1]["id"], day, "early", "exploration", draw=draw_token(token_of(c), picks[0]["id"]))
-    assert other.status_code == 400
-    drawn = _plan(c, picks[1]["id"], day, "early", "exploration", draw=draw_token(token_of(c), picks[1]["id"]))
+    with store.uow() as uow:
+        _, key = inspections.exploration_draw(uow, "be-customs", date.fromisoformat(day), "early")
+    # a token for another trip, or one a client can make (the regression review's HMAC under the
+    # form token it reads on the page), is no draw
+    forged = hmac.new(token_of(c).encode(), f"exploration-draw:{picks[1]['id']}".encode(), "sha256").hexdigest()[:32]
+    for token in (inspections.draw_token(key, picks[0]["id"], date.fromisoformat(day), "early"), forged):
+        assert _plan(c, picks[1]["id"], day, "early", "exploration", draw=token).status_code == 400
+    drawn = _plan(c, picks[1]["id"], day, "early", "exploration",
+                  draw=inspections.draw_token(key, picks[1]["id"], date.fromisoformat(day), "early"))
     explore = int(drawn.headers["location"].rsplit("=", 1)[1])
     assert 'value="waive"' in c.get(f"/orders/{risk}").text
     assert 'value="waive"' not in c.get(f"/orders/{explore}").text

@@ -59,18 +59,6 @@ def csrf_token(session_secret: str) -> str:
     return hashlib.sha256(b"scheldt-workbench-form:" + session_secret.encode()).hexdigest()[:40]
 
 
-def draw_token(csrf: str, trip_id: int) -> str:
-    """What the plan page gives a trip it drew at random, for its "Plan exploration" form: tied
-    to the session (its form token) and the trip, so only a drawn trip is planned as an
-    exploration pick (a review labelled a hand-picked high-risk trip "exploration")."""
-    return hmac.new(csrf.encode(), f"exploration-draw:{trip_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def was_drawn(ctx: PageCtx, trip_id: int, token: str) -> bool:
-    """Whether ``token`` is the :func:`draw_token` of ``trip_id`` in this session."""
-    return bool(token) and hmac.compare_digest(token, draw_token(ctx.csrf, trip_id))
-
-
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this server, never another site (``//host``,
     ``https://...``, backslashes); ``/queue`` otherwise."""

@@ -17,7 +17,7 @@ from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form, draw_token
+from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.pages_trips import plan
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections
@@ -39,18 +39,21 @@ def _shift(ctx: PageCtx, raw_date: str, raw_shift: str) -> tuple[Any, str]:
             forms.choice(raw_shift[:10], "shift", SHIFTS) or default_shift)
 
 
-def _candidates(ctx: PageCtx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _candidates(ctx: PageCtx, day: Any, shift: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Open trips to plan whose box is in port (discharged, not gone): the top of the risk
     queue, and a few drawn at random from all such trips of the organisation, whatever their score
-    (exploration picks, which keep measuring what the model misses); a drawn trip that is
-    among the top is left out."""
+    (exploration picks, which keep measuring what the model misses), each with the token that
+    lets it be planned as one (:func:`scheldt.workflows.inspections.exploration_draw`: the same
+    draw on every load of the shift's page); a drawn trip that is among the top is left out."""
     if not ctx.principal.can(Permission.PLAN_SCANS):
         return [], []
     open_trips = inspections.IN_PORT_OPEN
     top = ctx.uow.container_trips.page(ctx.scope, open_trips, None, CANDIDATES)
     on_top = {r["id"] for r in top}
-    drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, _DRAW)
-    return top, sorted((r for r in drawn if r["id"] not in on_top), key=lambda r: -r["score"])
+    rng, key = inspections.exploration_draw(ctx.uow, ctx.principal.organisation.id, day, shift)
+    drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, rng)
+    return top, sorted((r | {"draw": inspections.draw_token(key, r["id"], day, shift)}
+                        for r in drawn if r["id"] not in on_top), key=lambda r: -r["score"])
 
 
 def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, status: int = 200,
@@ -59,11 +62,10 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     shift_day, shift = _shift(ctx, raw_date, raw_shift)
     board = inspections.shift_board(ctx.uow, ctx.principal, shift_day, shift)
     ctx.audit("read", "scan-plan", f"{shift_day} {shift}")
-    top, drawn = _candidates(ctx)
+    top, drawn = _candidates(ctx, shift_day, shift)
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
-                  top=top, drawn=[r | {"draw": draw_token(ctx.csrf, r["id"])} for r in drawn],
-                  selections=SELECTIONS, **values)
+                  top=top, drawn=drawn, selections=SELECTIONS, **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)

@@ -26,7 +26,7 @@ from scheldt.domain.inspection import SHIFTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form, was_drawn
+from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
@@ -270,9 +270,12 @@ def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
         raise InputError("shift date", "is required")
     if not typed["scanner_id"].strip():
         raise InputError("scanner", "pick a scanner")
+    drawn = False
+    if typed["selection"] == "exploration" and typed.get("draw") and typed["shift"] in SHIFTS:
+        _, key = inspections.exploration_draw(ctx.uow, ctx.principal.organisation.id, when, typed["shift"])
+        drawn = inspections.was_drawn(key, trip_id, when, typed["shift"], typed["draw"])
     order = inspections.plan_scan(ctx.uow, ctx.principal, trip_id, typed["scanner_id"].strip(), when,
-                                  typed["shift"], typed["selection"], typed["reason"], ctx.now,
-                                  drawn=was_drawn(ctx, trip_id, typed.get("draw", "")))
+                                  typed["shift"], typed["selection"], typed["reason"], ctx.now, drawn=drawn)
     ctx.audit("write", "scan-order", order["id"], action="plan", trip=trip_id, selection=typed["selection"])
     return order
 

@@ -7,6 +7,9 @@ permission, works only on trips its organisation owns, and records who, when and
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import random
 import re
 from datetime import date, datetime
 from typing import Any
@@ -163,6 +166,33 @@ def _overdue(order: dict[str, Any], now: datetime) -> str:
         return ""
     return (f", planned for the {order['shift']} shift of {order['shift_date']}, which ended at "
             f"{ended.date().isoformat()} {ended:%H:%M} port time without a scan: cancel it with a reason, then plan again")
+
+
+def exploration_draw(uow: Any, organisation_id: str, shift_date: date, shift: str) -> tuple[random.Random, bytes]:
+    """The plan page's exploration draw for a shift: a random generator seeded for that
+    organisation and shift (a reload shows the same draw, so an officer cannot reload until a
+    wanted trip comes up, as a regression review did), and the key that signs the trips it
+    drew (:func:`draw_token`). Both come from a key this node alone knows: derived from its
+    TAXII cursor secret (32 random bytes made by migration 0022) under a label of its own, so
+    neither key tells anything of the other. Raises NotFoundError for a store not upgraded."""
+    from scheldt.workflows.taxii import CURSOR_SECRET
+
+    root = bytes.fromhex(uow.exchange.node_secret(CURSOR_SECRET))
+    key = hmac.new(root, b"scheldt exploration draw", hashlib.sha256).digest()
+    seed = hmac.new(key, f"seed|{organisation_id}|{shift_date.isoformat()}|{shift}".encode(), hashlib.sha256).digest()
+    return random.Random(int.from_bytes(seed[:16], "big")), key
+
+
+def draw_token(key: bytes, trip_id: int, shift_date: date, shift: str) -> str:
+    """What the plan page gives a trip its draw (:func:`exploration_draw`) offers for a shift:
+    an HMAC under the node's draw key, which no client knows, of the trip and the shift."""
+    return hmac.new(key, f"drawn|{trip_id}|{shift_date.isoformat()}|{shift}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def was_drawn(key: bytes, trip_id: int, shift_date: date, shift: str, token: str) -> bool:
+    """Whether ``token`` is the :func:`draw_token` of ``trip_id`` for that shift."""
+    return bool(token) and hmac.compare_digest(token, draw_token(key, trip_id, shift_date, shift))
 
 
 #: The share of a filled shift's free slots drawn at random (exploration picks), as the
