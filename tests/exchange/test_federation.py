@@ -299,6 +299,13 @@ def test_a_partner_is_one_peer(net: Net) -> None:
         with pytest.raises(InputError, match="http://127.0.0.1:9/taxii2/scheldt/ is peer us-node's already; to "
                                              "rename it, `scheldt peer remove us-node` first"):
             add_peer(uow, "us-two", "HTTP://127.0.0.1:9/taxii2/scheldt/", "us-cbp", "nl-node", "token", "t", None, NOW)
+        for spelt in ("http://127.0.0.1:9/taxii2/%73cheldt", "http://127.0.0.1:9/taxii2/scheldt/?"[:-1]):
+            with pytest.raises(InputError, match="is peer us-node's already"):
+                add_peer(uow, "us-two", spelt, "us-cbp", "nl-node", "token", "t", None, NOW)
+        for odd in ("http://127.0.0.1:9/taxii2/scheldt/?", "http://127.0.0.1:9/taxii2//scheldt/",
+                    "http://127.0.0.1:9/taxii2/scheldt/#top"):  # a review's "?" was stored as ".../?/"
+            with pytest.raises(InputError, match="no query, fragment or empty path segment"):
+                add_peer(uow, "us-two", odd, "us-cbp", "nl-node", "token", "t", None, NOW)
         add_peer(uow, "us-other", "http://127.0.0.1:9/taxii2/other/", "us-cbp", "nl-node", "token", "t", None, NOW)
 
 

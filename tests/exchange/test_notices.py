@@ -522,6 +522,11 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
         "status": 409, "where": "callback_url", "why": f"subscription {created['id']} already sends hold notices to "
                                                        "this URL: each notice would go twice (delete it first to "
                                                        "change its secret or kinds)"}
+    # nor the same endpoint spelt otherwise (a regression review: each of these got 201)
+    for spelt in ("HTTPS://Carrier-A.example/scheldt/notices", "https://carrier-a.example:443/scheldt/notices",
+                  "https://carrier-a.example/scheldt/notices?", "https://carrier-a.example/%73cheldt/notices/"):
+        r = client.post("/api/v1/subscriptions", json=good | {"callback_url": spelt}, headers=h["carrier-a"])
+        assert r.status_code == 409 and r.json()["error"]["where"] == "callback_url", (spelt, r.text)
     listed = client.get("/api/v1/subscriptions", headers=h["carrier-a"])
     assert [x["id"] for x in listed.json()["items"]] == [created["id"]] and SECRET_A not in listed.text
     assert client.get("/api/v1/subscriptions", headers=h["carrier-b"]).json()["items"] == []

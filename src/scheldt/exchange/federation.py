@@ -70,6 +70,7 @@ from taxii2client.common import _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection
 
+from scheldt.domain.urls import endpoint_key
 from scheldt.errors import ConfigError, InputError, NotFoundError, ScheldtError
 from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
@@ -113,6 +114,9 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
         raise InputError("peer url", f"{url!r} is not an http(s) URL of a TAXII API root or discovery endpoint")
     if parsed.username is not None or parsed.password is not None:  # kept in the audit log and shown by peer list
         raise InputError("peer url", "may not carry credentials: give them with --password-stdin or --token-stdin")
+    if "?" in url or "#" in url or "//" in parsed.path:  # a review's ".../scheldt/?" was stored as ".../scheldt/?/"
+        raise InputError("peer url", "give the API root or discovery URL itself: no query, fragment or empty path "
+                         "segment (//)")
     _check_credential(username, secret_kind, secret)
     _check_relays(uow, organisation_id, relays_for)
     if default_group is not None:
@@ -128,10 +132,11 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
 
 
 def _same_endpoint(a: str, b: str) -> bool:
-    """Whether two API root URLs name the same endpoint (scheme and host in any case)."""
-    pa, pb = urlparse(a), urlparse(b)
-    return ((pa.scheme.lower(), pa.netloc.lower(), pa.path.rstrip("/"), pa.query)
-            == (pb.scheme.lower(), pb.netloc.lower(), pb.path.rstrip("/"), pb.query))
+    """Whether two API root URLs name the same endpoint (:func:`endpoint_key`)."""
+    try:
+        return endpoint_key(a) == endpoint_key(b)
+    except ValueError:
+        return a == b
 
 
 def _check_credential(username: str, secret_kind: str, secret: str) -> None:
