@@ -169,14 +169,11 @@ def lightgbm_threads(given: int | None = None) -> int:
 
 
 def model_artefact(stored: str, version: str) -> Path:
-    """Where the artefact of model ``version`` is: the folder recorded when it was trained
-    (``stored``), else the folder of that version under this node's models directory
-    (``<data dir>/models/<version>``) when that one exists. The second is the case of a store
-    restored from a backup into another data directory, or of a data directory moved to another
-    disk: the recorded path then names the old place. Returns ``stored`` when neither exists (the
-    loader then says which artefact is gone). Raises ConfigError as :func:`get_settings`."""
-    recorded = Path(stored)
-    if recorded.exists():
-        return recorded
+    """Where the artefact of model ``version`` is: the folder of that version under this node's
+    models directory (``<data dir>/models/<version>``) when it exists, else the folder recorded
+    when it was trained (``stored``; the same folder unless the data directory moved). A store
+    restored from a backup into another data directory, or a data directory moved to another
+    disk, records the old place: scoring failed there once it was gone, and read the old disk's
+    files while it was not (an operator review). Raises ConfigError as :func:`get_settings`."""
     here = get_settings().models_dir / version
-    return here if here.exists() else recorded
+    return here if here.exists() else Path(stored)

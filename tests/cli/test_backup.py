@@ -57,12 +57,20 @@ def test_a_sqlite_backup_restored_into_another_data_dir_scores_and_verifies(
     assert manifest["bytes"] == (dest / "scheldt.db").stat().st_size
     assert manifest["model_versions"] == [version]
     assert not (dest / "scheldt.db-wal").exists()
-    entries = audit_entries(f"sqlite:///{dest / 'scheldt.db'}")
-    assert entries[-1][1:] == ("export", "scheldt db backup")  # the copy holds the record of its making
-    assert manifest["audit_head_at_least"]["seq"] == entries[-1][0]
+    # the owner's only: it holds password hashes, sealed secrets and the audit log (operator review)
+    assert {oct(p.stat().st_mode & 0o777) for p in (dest / "scheldt.db", dest / "backup.json",
+                                                    *(dest / "models").rglob("*.txt"))} == {"0o600"}
+    assert oct(dest.stat().st_mode & 0o777) == oct((dest / "models").stat().st_mode & 0o777) == "0o700"
+    copied = audit_entries(f"sqlite:///{dest / 'scheldt.db'}")
+    assert manifest["audit_head_at_least"]["seq"] == copied[-1][0]
+    # recorded once written (a failed one was recorded as an export of the store to an empty place)
+    assert audit_entries(f"sqlite:///{old / 'scheldt.db'}")[-1][1:] == ("export", "scheldt db backup")
 
     code, _, err = invoke("db", "backup", str(dest))  # never over an earlier backup
     assert code == 2 and f"{dest}: exists and is not an empty folder" in err
+    inside = old / "models" / "backup"  # an operator review's copied the models folder into itself
+    code, _, err = invoke("db", "backup", str(inside))
+    assert code == 2 and f"{inside}: is inside the models folder {old / 'models'}" in err and not inside.exists()
 
     # Restore as the README says, after the old data directory is lost: the recorded model
     # path names the old place, so the model is found under the new data directory.
@@ -80,6 +88,29 @@ def test_a_sqlite_backup_restored_into_another_data_dir_scores_and_verifies(
     assert code == 0, err
     listing = json.loads(out)
     assert listing["model_version"] == version and len(listing["inspections"]) == 5
+    get_settings.cache_clear()
+
+
+def test_a_restored_node_reads_its_own_models_while_the_old_folder_is_still_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An operator review restored into another data directory and damaged the old one's model:
+    # scoring read the old disk's files (and failed on them).
+    old, new = tmp_path / "old", tmp_path / "new"
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(old))
+    monkeypatch.delenv("SCHELDT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    assert invoke("ingest", str(DEMO_TRAIN))[0] == 0
+    assert invoke("ingest", str(DEMO_TEST), "--no-outcomes")[0] == 0
+    assert invoke("train")[0] == 0
+    assert invoke("db", "backup", str(tmp_path / "bk"))[0] == 0
+    shutil.copytree(tmp_path / "bk", new)
+    (new / "scheldt.db").chmod(0o600)
+    for artefact in (old / "models").rglob("*.txt"):
+        artefact.write_text("garbage\n")
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(new))
+    get_settings.cache_clear()
+    code, out, err = invoke("target", "--capacity", "3", "--format", "json")
+    assert code == 0, err
     get_settings.cache_clear()
 
 
@@ -105,6 +136,18 @@ def test_a_postgresql_backup_restores_with_pg_restore(
         manifest = json.loads((dest / "backup.json").read_text())
         assert manifest["store"] == "pg_dump" and manifest["sha256"] == file_sha256(dest / "scheldt.pgdump")
         assert not (dest / "models").exists()
+        assert [e[1:] for e in audit_entries(postgres_url)][-1] == ("export", "scheldt db backup")
+        # no pg_dump: one line, no folder, and no export recorded (an operator review's failed
+        # backups were in the audit log as exports of the whole store)
+        before = audit_entries(postgres_url)
+        monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+        code, _, err = invoke("db", "backup", str(tmp_path / "nopg"))
+        assert code == 2 and "pg_dump: not found on PATH" in err and not (tmp_path / "nopg").exists()
+        assert audit_entries(postgres_url) == before
+        monkeypatch.undo()
+        monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("SCHELDT_DATABASE_URL", postgres_url)
+        get_settings.cache_clear()
 
         restored = postgres_url.rsplit("/", 1)[0] + "/" + postgres_url.rsplit("/", 1)[1] + "_restored"
         name = restored.rsplit("/", 1)[1]
@@ -115,7 +158,7 @@ def test_a_postgresql_backup_restores_with_pg_restore(
             done = subprocess.run(["pg_restore", "--no-owner", f"--dbname={plain}", str(dest / "scheldt.pgdump")],
                                   capture_output=True, text=True, check=False)
             assert done.returncode == 0, done.stderr
-            assert audit_entries(restored) == audit_entries(postgres_url)
+            assert audit_entries(restored) == audit_entries(postgres_url)[:-1]  # all but the record of the backup
             monkeypatch.setenv("SCHELDT_DATABASE_URL", restored)
             get_settings.cache_clear()
             code, out, err = invoke("audit", "verify")

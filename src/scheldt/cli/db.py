@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -64,27 +65,44 @@ def backup(
         dest = dest.absolute()
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise InputError(str(dest), "exists and is not an empty folder; a backup never writes over one")
+        models = settings().models_dir.absolute()
+        if dest == models or models in dest.parents:  # an operator review's copied the models into itself
+            raise InputError(str(dest), f"is inside the models folder {models}, which the backup copies")
         url = settings().resolved_database_url
         missing = _missing_sqlite_file(url)
         if missing is not None:
             raise InputError(str(missing), "no store there to back up (see SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL)")
         made = not dest.exists()
-        dest.mkdir(parents=True, exist_ok=True)
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
+        dest.chmod(0o700)
+        stop = signal.signal(signal.SIGTERM, _interrupted)  # a killed backup leaves no half-written folder
         try:
             _write_backup(url, dest)
         except BaseException:
             if made:
                 shutil.rmtree(dest, ignore_errors=True)
+            else:
+                for child in dest.iterdir():
+                    if child.is_dir():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
             raise
+        finally:
+            signal.signal(signal.SIGTERM, stop)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _write_backup(url: str, dest: Path) -> None:
-    """:func:`backup` once ``dest`` is an empty folder of its own."""
+    """:func:`backup` once ``dest`` is an empty folder of its own. The backup is recorded in
+    the audit log once it is written (an operator review's failed backups were recorded as
+    exports of the whole store to folders that held nothing)."""
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
-        with unit_of_work(engine) as uow:  # the copy holds the record of its own making
-            audit_command(uow, "db backup", "store", str(dest), entry_kind="export")
         with unit_of_work(engine) as uow:
             head = uow.audit.head()
     finally:
@@ -94,13 +112,27 @@ def _write_backup(url: str, dest: Path) -> None:
     models = settings().models_dir
     versions = sorted(p.name for p in models.iterdir() if p.is_dir()) if models.is_dir() else []
     if versions:
-        shutil.copytree(models, dest / "models")
+        try:
+            shutil.copytree(models, dest / "models")
+        except (shutil.Error, OSError) as exc:  # a full disk gave a traceback (an operator review)
+            first = exc.args[0][0] if isinstance(exc, shutil.Error) and exc.args and exc.args[0] else exc
+            raise InputError(str(dest / "models"), f"the model artefacts could not be copied: {first}") from None
+        for path in (dest / "models").rglob("*"):
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        (dest / "models").chmod(0o700)
     made_at = wall_clock()
     (dest / "backup.json").write_text(json.dumps({
         "made_at": made_at.isoformat().replace("+00:00", "Z"), "store": copy.kind, "file": name,
         "bytes": copy.size, "sha256": copy.sha256, "revision": revision, "model_versions": versions,
         "audit_head_at_least": None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash},
     }, indent=2) + "\n")
+    (dest / "backup.json").chmod(0o600)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as uow:
+            audit_command(uow, "db backup", "store", str(dest), entry_kind="export", file=name, sha256=copy.sha256)
+    finally:
+        engine.dispose()
     typer.echo(f"backup written to {dest}: {name} ({copy.size / 1e6:,.1f} MB, sha256 {copy.sha256[:16]}...), "
                f"{len(versions)} model version(s), backup.json; audit chain up to entry "
                f"{head.seq if head else 0} at least")
