@@ -864,7 +864,7 @@ def test_sign_out_ends_exactly_the_session_the_request_signed_in_with(service: S
     c.cookies.clear()
     c.cookies.set("scheldt_session", analyst)
     out = c.post("/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {officer}"})
-    assert out.status_code == 200
+    assert out.status_code == 200 and "set-cookie" not in out.headers  # the cookie's session stays, and so does it
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {officer}"}).status_code == 401
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {analyst}"}).json()["username"] == "analyst"
     c.cookies.clear()
@@ -1076,6 +1076,15 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
     assert late.status_code == 409
     assert re.fullmatch(r"cannot search an order that is searched; it must be planned or scanned \(made searched by "
                         r"searcher at \d{4}-\d\d-\d\d \d\d:\d\d UTC: nothing found\)", late.json()["error"]["why"])
+    # a cleared box was not searched, and its image reference in another case is the same image
+    assert act(ids[1], "operator", {"action": "clear"}).status_code == 200
+    again = act(ids[1], "operator", {"action": "clear"})
+    assert again.status_code == 409 and again.json()["error"]["why"].endswith(": not searched: cleared on the image)")
+    third = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": walk(service, "officer", limit=60, left_port="false", status="open")[33]["id"], "scanner_id": "SC-1",
+        "shift_date": shift_day(27), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
+    cased = act(third, "operator", {"action": "scan", "nii_image_ref": "sc-1/0042", "verdict": "clear"})
+    assert cased.status_code == 409 and cased.json()["error"]["where"] == "nii_image_ref"
 
 
 

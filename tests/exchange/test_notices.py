@@ -320,12 +320,16 @@ def test_terminal_and_alert_notices_and_kinds_asked_for(engine: Engine, plain_se
             with pytest.raises(ForbiddenError):
                 inspections.send_notice(uow, carrier, s["trip_b"], "x", datetime.now(UTC))
             # no control characters in the signed body a carrier's system parses (an API review's NUL)
-            for text, code in (("a\x00b", "0000"), ("bell\x07", "0007"), ("c1\x85c1", "0085")):
+            for text, code in (("a\x00b", "0000"), ("bell\x07", "0007"), ("c1\x85c1", "0085"), ("a\rb", "000D")):
                 with pytest.raises(InputError, match=f"holds the control character U\\+{code}"):
                     inspections.send_notice(uow, s["officer"], s["trip_b"], text, datetime.now(UTC))
-        assert deliver(engine)["delivered"] == 3
-        assert [n["kind"] for n in rx_t.notices] == ["alert"]
-        assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "hold"]
+            # CRLF line breaks are line breaks (a regression review's were refused)
+            assert len(inspections.send_notice(uow, s["officer"], s["trip_b"], "Gate 4.\r\nBring the seal.",
+                                               datetime.now(UTC))) == 2  # the terminal and the line
+        assert deliver(engine)["delivered"] == 5
+        assert [n["kind"] for n in rx_t.notices] == ["alert", "alert"]
+        assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "alert", "hold"]
+        assert [n["text"] for n in rx_b.notices if n["kind"] == "alert"][-1] == "Gate 4.\nBring the seal."
         assert {n["container_number"] for n in rx_t.notices + rx_b.notices} == {"TGHU7654321"}
 
 

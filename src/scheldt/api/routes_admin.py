@@ -13,6 +13,7 @@ from scheldt.api.deps import (
     CtxDep,
     CtxRouter,
     audit_failed_sign_in,
+    credential_secret,
     flush_audit,
     remote_address,
     throttle_sign_ins,
@@ -116,10 +117,11 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
 
 
 @router.post("/auth/sign-out", summary="End the session this request signed in with (not an API token)")
-def sign_out(ctx: CtxDep, response: Response) -> dict[str, Any]:
+def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, Any]:
     accounts.sign_out(ctx.uow, ctx.principal, ctx.now)
     ctx.audit("sign-out", "user", ctx.principal.username)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    if credential_secret(request)[1] == ("session",):  # the cookie was the credential: the browser drops it
+        response.delete_cookie(SESSION_COOKIE, path="/")
     return {"signed_out": True}
 
 

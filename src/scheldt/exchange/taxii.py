@@ -511,6 +511,8 @@ async def not_an_endpoint(rest: str, request: Request) -> Response:
         match, _ = route.matches(request.scope)
         if match == Match.PARTIAL:
             allowed |= set(getattr(route, "methods", ()) or ())
+    if "GET" in allowed:  # answered as a GET without its body (scheldt.api.app.HeadAsGet)
+        allowed.add("HEAD")
     if allowed:
         response = taxii_error(405, path, f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}")
         response.headers["Allow"] = ", ".join(sorted(allowed))

@@ -132,9 +132,11 @@ class InspectionRepository:
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
     def order_with_image(self, image_ref: str, org_id: str) -> dict[str, Any] | None:
-        """The organisation's scan order that recorded NII image ``image_ref`` (exactly), or None."""
+        """The organisation's scan order that recorded NII image ``image_ref`` (in any case:
+        ``IMG-0001`` and ``img-0001`` are one image to a scanner's archive), or None."""
         row = self.session.scalar(select(ScanOrderRow).where(
-            ScanOrderRow.organisation_id == org_id, ScanOrderRow.nii_image_ref == image_ref).limit(1))
+            ScanOrderRow.organisation_id == org_id,
+            func.lower(ScanOrderRow.nii_image_ref) == image_ref.lower()).limit(1))
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
     def add_order(self, values: dict[str, Any]) -> int:

@@ -299,7 +299,8 @@ def _last_change(uow: Any, order: dict[str, Any]) -> str:
     if not changes:
         return ""
     last = changes[-1]
-    said = last["details"].get("result") or last["details"].get("verdict") or last["reason"]
+    said = ("not searched: cleared on the image" if last["to_status"] == Status.CLEARED.value  # not "nothing found"
+            else last["details"].get("result") or last["details"].get("verdict") or last["reason"])
     return (f" (made {last['to_status']} by {last['actor']} at {last['at']:%Y-%m-%d %H:%M} UTC"
             + (f": {str(said).replace('_', ' ')[:80]}" if said else "") + ")")
 

@@ -81,7 +81,7 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     NotFoundError for an unknown trip, InputError for an unknown kind or an empty text."""
     if kind not in KINDS:
         raise InputError("notice kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-    text = (text or "").strip()
+    text = (text or "").replace("\r\n", "\n").strip()  # CRLF line breaks are line breaks (a review's were refused)
     if not text or len(text) > TEXT_MAX:
         raise InputError("notice text", f"give 1-{TEXT_MAX} characters")
     bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
