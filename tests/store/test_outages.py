@@ -15,34 +15,25 @@ from scheldt.store.db import current_revision, head_revision, make_engine, open_
 from tests.conftest import PG_SERVER
 
 
-def test_a_connection_lost_in_the_middle_is_a_clear_error(postgres_url: str) -> None:
+@pytest.mark.parametrize("where", ["a query", "the audit append"])
+def test_a_connection_lost_in_the_middle_is_a_clear_error(postgres_url: str, where: str) -> None:
+    # The audit append goes to PostgreSQL through psycopg's own pipeline: its errors came out raw
+    # (an HTTP 500 "internal error" for a request whose store went away just then).
     engine = open_store(postgres_url, auto_upgrade=True)
     try:
         with pytest.raises(StoreUnavailable) as caught, unit_of_work(engine) as uow:
             pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with psycopg.connect(PG_SERVER, autocommit=True) as other:
                 other.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            uow.session.execute(text("SELECT 1"))
+            if where == "a query":
+                uow.session.execute(text("SELECT 1"))
+            else:
+                uow.audit.append("read", "org-a", {"action": "GET /x"}, datetime(2026, 3, 2, tzinfo=UTC))
         assert caught.value.status == 503
         assert caught.value.why.startswith("connection lost or refused (")
         assert caught.value.why.endswith("nothing of this request was kept: try again")
         with unit_of_work(engine) as uow:  # the next unit of work connects again
             assert uow.session.execute(text("SELECT 1")).scalar_one() == 1
-    finally:
-        engine.dispose()
-
-
-def test_a_connection_lost_at_the_audit_append_is_the_same_clear_error(postgres_url: str) -> None:
-    # The append goes to PostgreSQL through psycopg's own pipeline: its errors came out raw (an
-    # HTTP 500 "internal error" for a request whose store went away just then).
-    engine = open_store(postgres_url, auto_upgrade=True)
-    try:
-        with pytest.raises(StoreUnavailable) as caught, unit_of_work(engine) as uow:
-            pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            with psycopg.connect(PG_SERVER, autocommit=True) as other:
-                other.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            uow.audit.append("read", "org-a", {"action": "GET /x"}, datetime(2026, 3, 2, tzinfo=UTC))
-        assert caught.value.status == 503 and caught.value.why.startswith("connection lost or refused (")
     finally:
         engine.dispose()
 

@@ -27,7 +27,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import FieldError, LineCounter, Rejection, utc_in_range
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, utc_in_range
 
 if TYPE_CHECKING:  # pyais is loaded where a feed is read, not by every command line start
     from pyais.messages import AISSentence
@@ -351,20 +351,10 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
         return
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     seen: set[tuple[str, str, str, str]] = set()
-    while True:
-        counter.next_record()
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield Rejection(counter.where(source), "", f"unreadable CSV: {exc}")
-            continue
-        where = counter.where(source)
-        bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
-        if bad:
-            counter.undecodable.clear()
-            yield Rejection(where, "", bad[-1], ",".join(v or "" for v in row.values() if isinstance(v, str)))
+    for where, row, refused in csv_records(counter, reader, source):
+        if row is None or refused:
+            raw = ",".join(v or "" for v in row.values() if isinstance(v, str)) if row is not None else ""
+            yield Rejection(where, "", refused, raw)
             continue
         try:
             try:

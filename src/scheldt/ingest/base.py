@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -222,3 +223,21 @@ class LineCounter:
             self.start = self.line
             self._at_boundary = not text.strip("\r\n")  # a blank line: the record starts after it
         return text
+
+
+def csv_records(counter: LineCounter, reader: Any, source: str) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+    """The records of ``reader`` (a ``csv.DictReader`` reading through ``counter``) as
+    ``(where, row, why)``: ``why`` is "" for a row to read, else why it is refused: a record the
+    CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8."""
+    while True:
+        counter.next_record()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield counter.where(source), None, f"unreadable CSV: {exc}"
+            continue
+        bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
+        counter.undecodable.clear()
+        yield counter.where(source), row, bad[-1] if bad else ""

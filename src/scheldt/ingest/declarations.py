@@ -26,7 +26,7 @@ from scheldt.domain.declarations import (
     Party,
     PartyRole,
 )
-from scheldt.ingest.base import FieldError, LineCounter, Rejection
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records
 from scheldt.ingest.mapping import DeclarationMapping
 
 Record = Declaration | InspectionOutcome | Rejection
@@ -330,21 +330,9 @@ def read_declarations(
         where = f"{source}:1"
         yield where, Rejection(where, "header", f"mapping {mapping.name!r} needs column(s) {missing}")
         return
-    while True:
-        counter.next_record()
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            where = counter.where(source)
-            yield where, Rejection(where, "", f"unreadable CSV: {exc}")
-            continue
-        where = counter.where(source)
-        bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
-        if bad:
-            counter.undecodable.clear()
-            yield where, Rejection(where, "", bad[-1], _raw(row))
+    for where, row, refused in csv_records(counter, reader, source):
+        if row is None or refused:
+            yield where, Rejection(where, "", refused, _raw(row) if row is not None else "")
             continue
         if None in row or None in row.values():
             cells = len(header) + len(row.get(None) or []) - sum(v is None for v in row.values())  # type: ignore[call-overload]
