@@ -134,7 +134,8 @@ def list_orders(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)
     return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
-@router.post("/scan-orders", status_code=201, summary="Plan a scan (a risk or manual pick; exploration picks are drawn by fill)")
+@router.post("/scan-orders", status_code=201,
+             summary="Plan a scan (a risk or manual pick; exploration picks are drawn by fill)")
 def plan(body: ScanOrderIn, ctx: CtxDep) -> dict[str, Any]:
     order = inspections.plan_scan(ctx.uow, ctx.principal, body.trip_id, body.scanner_id, body.shift_date, body.shift,
                                   body.selection, body.reason, ctx.now)

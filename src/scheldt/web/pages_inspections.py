@@ -89,7 +89,7 @@ def plan_post(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
               shift: Annotated[str, Form()] = "", selection: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "", draw: Annotated[str, Form()] = "") -> Response:
     """Plan one of the listed trips onto a scanner in the shift shown (a drawn one carries its
-    :func:`scheldt.web.context.draw_token`)."""
+    :func:`scheldt.workflows.inspections.draw_token`)."""
     typed = {"trip_id": trip_id[:12], "scanner_id": scanner_id[:64], "shift_date": shift_date[:20],
              "shift": shift[:10], "selection": selection[:20], "reason": reason, "draw": draw[:64]}
     try:
