@@ -111,7 +111,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     by :func:`fill_shift` or the plan page's draw) or manual (an officer's own pick; needs a
     written ``reason``). Raises NotFoundError for a trip or scanner not the organisation's,
     InputError for a shift that has ended, an exploration pick not drawn, or a risk pick of a
-    trip no indicator scored (score 0: a manual or exploration pick), ConflictError when the
+    trip no indicator scored (score 0: a manual pick, unless a draw offers it), ConflictError when the
     shift is full, the trip already has an open order, its box has left the port, or it is
     planned into the running shift before it was discharged here."""
     require(principal, Permission.PLAN_SCANS)
@@ -135,7 +135,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
                             "pick with a reason to inspect it again")
     if selection == "risk" and (trip["assessment_id"] is None or trip["score"] <= 0):
         raise InputError("selection", f"trip {trip_id} has a risk score of 0 (no indicator fired): "
-                         "plan it as manual with a reason, or as exploration")
+                         "plan it as manual with a reason (or as exploration, if a draw offers it)")
     scanner = uow.inspections.scanner(scanner_id, org)
     open_order = uow.inspections.open_order_for_trip(trip_id)
     if open_order is not None:
