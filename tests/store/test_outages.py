@@ -120,3 +120,31 @@ def test_a_store_whose_tables_went_is_said_so(store_url: str) -> None:
             "`scheldt serve`")
     finally:
         engine.dispose()
+
+
+def test_a_damaged_sqlite_store_is_one_clear_error(tmp_path: Path) -> None:
+    """An operator review restored a damaged copy: `scheldt audit verify` died with 87 lines of
+    traceback ("database disk image is malformed") instead of saying the store is damaged."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url, auto_upgrade=True)
+    with unit_of_work(engine) as uow:
+        for i in range(300):
+            uow.audit.append("read", "org-a", {"action": f"GET /x/{i}", "pad": "x" * 200}, datetime(2026, 3, 2, tzinfo=UTC))
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'audit_entry'").fetchone()[0]
+    with (tmp_path / "store.db").open("r+b") as f:
+        f.seek((root - 1) * size)
+        f.write(b"\xde\xad" * (size // 2))
+    engine = open_store(url)
+    try:
+        with pytest.raises(ConfigError) as caught, unit_of_work(engine) as uow:
+            uow.audit.verify()
+        assert caught.value.why.startswith("the store is damaged (database disk image is malformed): stop the server "
+                                           "and restore it from a backup")
+    finally:
+        engine.dispose()

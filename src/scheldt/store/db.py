@@ -280,6 +280,10 @@ class UnitOfWork:
         return repository
 
 
+#: What SQLite says of a damaged store file (SQLITE_CORRUPT, SQLITE_NOTADB).
+_DAMAGED = ("database disk image is malformed", "file is not a database")
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     """Yield a UnitOfWork; commit if the block succeeds, roll back if it raises. A number the
@@ -287,7 +291,7 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     range" on PostgreSQL) is raised as InputError: it names no stored row, and is bad input
     rather than a fault of the store (an attack review got HTTP 500s from huge ids); so is a
     text holding a NUL character, which PostgreSQL text cannot hold (HTTP 500s from ids and
-    notes with U+0000)."""
+    notes with U+0000). A damaged SQLite file is a ConfigError saying so."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield UnitOfWork(session)
@@ -308,6 +312,10 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                 raise StoreUnavailable(f"database {shown_url(engine.url)}", "its tables are missing (the database "
                                        "dropped and made again?): run `scheldt db upgrade`, then restart `scheldt "
                                        "serve`") from exc
+            if any(sign in str(exc.orig) for sign in _DAMAGED):  # an operator review's restored copy: 87 lines
+                raise ConfigError(f"database {shown_url(engine.url)}", f"the store is damaged ({str(exc.orig)[:100]}): "
+                                  "stop the server and restore it from a backup (README, Backup and restore); "
+                                  "sqlite3's PRAGMA integrity_check says where") from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {shown_url(engine.url)}",
