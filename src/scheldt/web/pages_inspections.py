@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SELECTIONS, SHIFTS, VERDICTS, current_shift
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
@@ -65,7 +65,7 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     top, drawn = _candidates(ctx, shift_day, shift)
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
-                  top=top, drawn=drawn, selections=SELECTIONS, **values)
+                  top=top, drawn=drawn, **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)
