@@ -381,7 +381,7 @@ def test_ctrl_c_while_waiting_stops_the_run_with_the_process_and_says_so(
 
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a SQLite file lock has no connection to lose
 def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
-        runners: Callable[..., JobRunner], engine: Engine) -> None:
+        runners: Callable[..., JobRunner], engine: Engine, tmp_path: Path) -> None:
     """On PostgreSQL the runner lock lives as long as its connection. An operator review cut
     the connection: the lock was gone, a second runner started, and both ran jobs. Now the
     runner takes the lock again at its next poll; while another session holds it, it schedules
@@ -407,7 +407,8 @@ def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
         cur.execute("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))
         assert cur.fetchone()[0] is True
         other.commit()
-        queued = runner.submit("audit-head", {}, "officer.a")
+        # its own head file: without one it wrote into the default data directory, the developer's
+        queued = runner.submit("audit-head", {"path": str(tmp_path / "heads.jsonl")}, "officer.a")
         runner._known.discard(queued)  # as if queued by another process  # noqa: SLF001
         runner._scheduler.remove_job(f"run-{queued}")  # noqa: SLF001
         runner.poll()  # the lock is another's: the queued run is not scheduled here
