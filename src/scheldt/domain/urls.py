@@ -29,3 +29,12 @@ def endpoint_key(url: str) -> tuple[str, str, int | None, str, str]:
 def _decoded(match: re.Match[str]) -> str:
     char = chr(int(match.group(1), 16))
     return char if char.isascii() and (char.isalnum() or char in "-._~") else f"%{match.group(1).upper()}"
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Whether two URLs name the same endpoint (:func:`endpoint_key`); URLs that cannot be split
+    are the same only as the same text."""
+    try:
+        return endpoint_key(a) == endpoint_key(b)
+    except ValueError:
+        return a == b

@@ -70,7 +70,7 @@ from taxii2client.common import _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection
 
-from scheldt.domain.urls import endpoint_key
+from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, InputError, NotFoundError, ScheldtError
 from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
@@ -122,21 +122,13 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
     if default_group is not None:
         uow.exchange.group(default_group)
     api_root = url if url.endswith("/") else url + "/"
-    same = next((p for p in uow.peers.all() if _same_endpoint(p.api_root, api_root) and p.name != name), None)
+    same = next((p for p in uow.peers.all() if same_endpoint(p.api_root, api_root) and p.name != name), None)
     if same is not None:  # a review added a partner twice: both pulled every round, splitting its objects
         raise InputError("peer url", f"{same.api_root} is peer {same.name}'s already; to rename it, `scheldt peer "
                          f"remove {same.name}` first (what was pulled from it stays, and the new name takes over its "
                          "withdrawals)")
     return uow.peers.add(name, api_root, organisation_id, username, secret_kind, secret, default_group, now,
                          tuple(relays_for))
-
-
-def _same_endpoint(a: str, b: str) -> bool:
-    """Whether two API root URLs name the same endpoint (:func:`endpoint_key`)."""
-    try:
-        return endpoint_key(a) == endpoint_key(b)
-    except ValueError:
-        return a == b
 
 
 def _check_credential(username: str, secret_kind: str, secret: str) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
-from scheldt.domain.urls import endpoint_key
+from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError
 from scheldt.workflows.accounts import require
 
@@ -141,14 +141,6 @@ def notify_alert(uow: Any, trip_id: int, text: str, now: datetime, actor: str = 
 
 
 # subscriptions, as shipping lines and terminals manage them
-def _endpoint(url: str) -> tuple[Any, ...] | None:
-    """:func:`endpoint_key` of a stored URL, None for one that cannot be split."""
-    try:
-        return endpoint_key(url)
-    except ValueError:
-        return None
-
-
 def _subscriber(principal: Principal) -> str:
     require(principal, Permission.MANAGE_SUBSCRIPTIONS)
     if principal.organisation.kind not in _OWNER_KINDS:
@@ -268,8 +260,7 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
     if unknown:
         raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
     active = uow.notifications.subscriptions(org, active=True)
-    key = endpoint_key(url)
-    same = next((s for s in active if _endpoint(s["callback_url"]) == key and set(s["kinds"]) & set(chosen)), None)
+    same = next((s for s in active if same_endpoint(s["callback_url"], url) and set(s["kinds"]) & set(chosen)), None)
     if same is not None:  # an API review's retried POST doubled every notice, under two notice ids
         raise ConflictError("callback_url", f"subscription {same['id']} already sends {', '.join(same['kinds'])} "
                             "notices to this URL: each notice would go twice (delete it first to change its secret "
