@@ -83,17 +83,17 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
             return await _scheldt(request, refused)
         return error_response(400, "body", "not JSON text in UTF-8")
     if exc.status_code == 405:
-        allowed = _allowed_methods(request)
+        allowed = allowed_methods(request.app.router.routes, request.url.path)
         return error_response(405, request.url.path, f"{request.method} is not answered here; this path answers "
                               f"{', '.join(allowed)}", {"Allow": ", ".join(allowed)})
     return error_response(exc.status_code, request.url.path, str(exc.detail), getattr(exc, "headers", None))
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at the request's path (RFC 9110 section 15.5.6: the
-    Allow header of a 405 lists them all; Starlette named only the first route's, GET for a
-    path that also takes POST), HEAD beside GET (:class:`scheldt.api.app.HeadAsGet`)."""
-    methods = _route_methods(request.app.router.routes, request.url.path)
+def allowed_methods(routes: list[Any], path: str) -> list[str]:
+    """Every method some route among ``routes`` answers at ``path`` (RFC 9110 section 15.5.6:
+    the Allow header of a 405 lists them all; Starlette named only the first route's, GET for a
+    path that also takes POST), HEAD beside GET (:class:`scheldt.api.app.HeadAsGet`), sorted."""
+    methods = _route_methods(routes, path)
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

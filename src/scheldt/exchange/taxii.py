@@ -61,7 +61,6 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
 
 from scheldt.api.deps import (
     audit_failed_sign_in,
@@ -72,6 +71,7 @@ from scheldt.api.deps import (
     throttle_sign_ins,
     utc_now,
 )
+from scheldt.api.errors import allowed_methods
 from scheldt.domain.access import Principal
 from scheldt.domain.exchange import Requester
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
@@ -504,17 +504,10 @@ async def not_an_endpoint(rest: str, request: Request) -> Response:
     if not path.endswith("/"):
         url = request.url.replace(path=path + "/")
         return RedirectResponse(str(url), status_code=308)
-    allowed: set[str] = set()
-    for route in router.routes:  # this router's own routes (it is included at the application's root)
-        if getattr(route, "endpoint", None) is not_an_endpoint:
-            continue
-        match, _ = route.matches(request.scope)
-        if match == Match.PARTIAL:
-            allowed |= set(getattr(route, "methods", ()) or ())
-    if "GET" in allowed:  # answered as a GET without its body (scheldt.api.app.HeadAsGet)
-        allowed.add("HEAD")
+    # this router's own routes (it is included at the application's root), this one left out
+    allowed = allowed_methods([r for r in router.routes if getattr(r, "endpoint", None) is not not_an_endpoint], path)
     if allowed:
-        response = taxii_error(405, path, f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}")
-        response.headers["Allow"] = ", ".join(sorted(allowed))
+        response = taxii_error(405, path, f"{request.method} is not allowed here; use {', '.join(allowed)}")
+        response.headers["Allow"] = ", ".join(allowed)
         return response
     return taxii_error(404, path, "no such TAXII endpoint")
