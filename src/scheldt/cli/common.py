@@ -52,7 +52,7 @@ def store() -> Iterator[UnitOfWork]:
     mistyped ``SCHELDT_DATA_DIR`` otherwise read empty lists from a store made on the spot
     (operator review)."""
     url = settings().resolved_database_url
-    new_file = _missing_sqlite_file(url)
+    new_file = missing_sqlite_file(url)
     engine = open_store(url)
     if new_file is not None:
         console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "
@@ -64,7 +64,7 @@ def store() -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
-def _missing_sqlite_file(url: str) -> Path | None:
+def missing_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite ``url`` when it does not exist yet, else None."""
     if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
         return None

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import _missing_sqlite_file, audit_command, errors_reported, settings, wall_clock
+from scheldt.cli.common import audit_command, errors_reported, missing_sqlite_file, settings, wall_clock
 from scheldt.errors import InputError
 from scheldt.store.backup import copy_store
 from scheldt.store.container_trips import TripFilter
@@ -69,7 +69,7 @@ def backup(
         if dest == models or models in dest.parents:  # an operator review's copied the models into itself
             raise InputError(str(dest), f"is inside the models folder {models}, which the backup copies")
         url = settings().resolved_database_url
-        missing = _missing_sqlite_file(url)
+        missing = missing_sqlite_file(url)
         if missing is not None:
             raise InputError(str(missing), "no store there to back up (see SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL)")
         made = not dest.exists()

@@ -90,7 +90,7 @@ class DocumentRepository:
             for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):
                 added += 1
                 insert_ignore(self.session, DocumentContainerRow.__table__,
-                              [{"document_id": doc_id, "container_number": n[:64]} for n, _ in doc.containers if n])
+                              [{"document_id": doc_id, "container_number": n} for n, _ in doc.containers if n])
                 insert_ignore(self.session, DocumentPartyRow.__table__,
                               [{"document_id": doc_id, "document_ref": doc.bill_of_lading or doc.booking_ref,
                                 "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at,

@@ -60,7 +60,8 @@ class WatchlistRepository:
         gone: set[str] = set()
         unique = sorted(set(entry_ids))
         for start in range(0, len(unique), 1000):
-            where = (t.c.list_name.startswith(SHARED_PREFIX, autoescape=True), t.c.entry_id.in_(unique[start:start + 1000]))
+            where = (t.c.list_name.startswith(SHARED_PREFIX, autoescape=True),
+                     t.c.entry_id.in_(unique[start:start + 1000]))
             gone.update(self.session.scalars(select(t.c.entry_id).where(*where)))
             self.session.execute(delete(t).where(*where))
         return sorted(gone)
@@ -80,7 +81,8 @@ class WatchlistRepository:
         ids = sorted(lists)
         for start in range(0, len(ids), 1000):
             rows = self.session.execute(select(t.c.id, t.c.entry_id, t.c.list_name).where(
-                t.c.list_name.startswith(SHARED_PREFIX, autoescape=True), t.c.entry_id.in_(ids[start:start + 1000]))).all()
+                t.c.list_name.startswith(SHARED_PREFIX, autoescape=True),
+                t.c.entry_id.in_(ids[start:start + 1000]))).all()
             stale = [(row_id, entry_id) for row_id, entry_id, name in rows if lists[entry_id] != name]
             if stale:
                 self.session.execute(delete(t).where(t.c.id.in_([row_id for row_id, _ in stale])))

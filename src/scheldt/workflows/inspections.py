@@ -67,8 +67,8 @@ def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, today:
     """Change an agency's scanner (a capacity per shift in containers, a name, a site; None
     leaves it). Orders already planned stay: returns the scanner as changed and the shifts from
     ``today`` on that now hold more orders than its capacity (shift date, shift, orders, of them
-    still planned), for the planner to cancel some of those still planned. Raises NotFoundError for a scanner not the
-    organisation's, InputError for a capacity not 1-1000 or a blank name."""
+    still planned), for the planner to cancel some of those still planned. Raises NotFoundError
+    for a scanner not the organisation's, InputError for a capacity not 1-1000 or a blank name."""
     if name is not None and not name.strip():
         raise InputError("name", "give a name, or leave it unchanged")
     uow.inspections.lock()

@@ -841,8 +841,8 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
             continue
         supplier = orgs.get(entry.meta.created_by, stored.owner_org)
         by_supplier.setdefault(supplier, []).append(WatchlistEntry(
-            f"{SHARED_PREFIX}{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500], entry.kind,
-            entry.aliases, entry.address, entry.country, f"{stored.source} {entry.meta.stix_id}"))
+            f"{SHARED_PREFIX}{stored.group_id or 'community'}"[:128], entry.meta.stix_id, stored_name(entry)[:500],
+            entry.kind, entry.aliases, entry.address, entry.country, f"{stored.source} {entry.meta.stix_id}"))
     # an entry moved to another sharing group leaves its old group's list
     uow.watchlists.remove_shared_elsewhere({e.entry_id: e.list_name for rows in by_supplier.values() for e in rows})
     for supplier, rows in by_supplier.items():
