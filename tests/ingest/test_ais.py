@@ -152,6 +152,14 @@ def test_vesselsvalue_layout_with_bom() -> None:
     assert len({r.fact_key for r in records}) == 1625  # 29 rows of the export repeat a fact
 
 
+def test_a_csv_position_0_0_is_kept_and_flagged_no_fix() -> None:
+    path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    data = "\n".join([lines[0], "1,20/03/2021 01:00,0,0", "1,20/03/2021 02:00,0,0.001"])
+    records = list(read_ais_csv(data.encode(), _layout(path), "v.csv"))
+    assert [[f.code for f in r.flags] for r in records] == [["no-fix"], []]  # type: ignore[attr-defined]
+
+
 def test_bad_csv_row_is_rejected_alone() -> None:
     path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
     lines = path.read_bytes().decode("utf-8-sig").splitlines()

@@ -59,6 +59,28 @@ def test_container_trip_shows_its_vessel_track(engine: Engine, tmp_path: Path) -
     assert track[0]["mmsi"] == "211000001" and abs(track[1]["latitude"] - 48.86) < 1e-4
 
 
+def test_a_position_without_a_fix_is_kept_flagged_and_left_out_of_the_track(engine: Engine, tmp_path: Path) -> None:
+    """An ingest review: a transponder without a fix sends 0, 0; it was stored unflagged and sat in
+    the vessel's track (on the map off Ghana, and filling an AIS gap before arrival)."""
+    static = encode_dict({"type": 5, "mmsi": 211000001, "imo": 9321483, "callsign": "NCVV",
+                          "shipname": "KING OF THE SEAS"}, talker_id="AI", sentence_type="VDM")
+    times = [datetime(2019, 11, 11, 20, tzinfo=UTC), datetime(2019, 11, 11, 23, tzinfo=UTC),
+             datetime(2019, 11, 12, 2, tzinfo=UTC)]
+    fixes = [(48.85, 2.29), (0.0, 0.0), (48.87, 2.29)]
+    positions = [encode_dict({"type": 1, "mmsi": 211000001, "lat": lat, "lon": lon, "speed": 12.5, "course": 90,
+                              "status": 0}, talker_id="AI", sentence_type="VDM")[0] for lat, lon in fixes]
+    lines = [_tagged(s, times[0]) for s in static] + [_tagged(p, t) for p, t in zip(positions, times, strict=True)]
+    feed = tmp_path / "feed.nmea"
+    feed.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TNT / "tnt-v2.2-events-response-mixed.json", IngestOptions(), NOW)
+        report = ingest_file(uow, feed, IngestOptions(), NOW)
+    assert (report.accepted, report.flag_kinds["no-fix"][0]) == (4, 1)
+    with unit_of_work(engine) as uow:
+        [track] = container_timeline(uow, "APZU4812090").vessel_tracks
+    assert [p["observed_at"] for p in track] == [times[0], times[2]]
+
+
 def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
     from scheldt.errors import ConfigError
 

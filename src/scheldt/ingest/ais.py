@@ -36,6 +36,16 @@ POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 24}
 _NO_TIME = Flag("observed_at", "time-unknown", "the feed gave no readable receive time in 1970-2099 for this message")
 _NO_CHECKSUM = Flag("checksum", "no-checksum", "the NMEA sentence carries no *hh checksum")
+#: 0°N 0°E, open sea off Ghana, is what a transponder without a position fix often sends: kept,
+#: flagged, and left out of vessel tracks (store.vessels: an ingest review's 0,0 fix filled an AIS
+#: gap before arrival).
+NO_FIX = Flag("position", "no-fix", "position 0, 0 (open sea off Ghana) is what a transponder without a position "
+              "fix sends; kept, not used in the vessel's track")
+
+
+def fix_flags(latitude: float, longitude: float) -> tuple[Flag, ...]:
+    """``(NO_FIX,)`` for the position 0, 0, else nothing."""
+    return (NO_FIX,) if latitude == 0 and longitude == 0 else ()
 
 
 def _status(value: Any) -> str:
@@ -229,7 +239,8 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
                 heading_deg=None if heading is None or heading >= 360 else float(heading),
                 nav_status=_status(getattr(decoded, "status", None)),
                 fact_key=_key(mmsi, at.isoformat() if at else msg.raw, lat, lon),
-                source=where, flags=(() if at else (_NO_TIME,)) + (() if check else (_NO_CHECKSUM,)),
+                source=where, flags=((() if at else (_NO_TIME,)) + (() if check else (_NO_CHECKSUM,))
+                                     + fix_flags(lat, lon)),
             )
         elif kind in STATIC_TYPES:
             stats["static"] += 1
@@ -366,7 +377,7 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
             lon = _num(row, layout.longitude, layout.missing_values)
             if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
                 raise FieldError(layout.latitude, f"position {lat}, {lon} is missing or outside WGS 84 ranges")
-            flags: list[Flag] = []
+            flags: list[Flag] = list(fix_flags(lat, lon))
             speed, course, heading = (_motion(name, str(column), _num(row, column, layout.missing_values), flags)
                                       for name, column in (("speed_knots", layout.speed_knots),
                                                            ("course_deg", layout.course_deg),

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.shipping import VesselPosition, VesselSighting
@@ -78,12 +78,14 @@ class VesselRepository:
         return list(self.session.scalars(stmt))
 
     def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Timed positions of these MMSIs between ``start`` and ``end`` (UTC), oldest first."""
+        """Timed positions of these MMSIs between ``start`` and ``end`` (UTC), oldest first; a
+        position 0, 0 (a transponder without a fix: ``ingest.ais.NO_FIX``) is left out."""
         if not mmsis:
             return []
+        no_fix = and_(VesselPositionRow.latitude == 0, VesselPositionRow.longitude == 0)
         stmt = (select(VesselPositionRow)
                 .where(VesselPositionRow.mmsi.in_(list(mmsis)), VesselPositionRow.observed_at >= start,
-                       VesselPositionRow.observed_at <= end)
+                       VesselPositionRow.observed_at <= end, not_(no_fix))
                 .order_by(VesselPositionRow.observed_at))
         return [{"mmsi": r.mmsi, "observed_at": aware(r.observed_at), "latitude": r.latitude,
                  "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}
