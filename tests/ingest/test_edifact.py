@@ -351,7 +351,9 @@ def test_iftsai_port_rotation_and_iftsta_status() -> None:
     [status] = read("IFTSTA_D00B_rail-container-status.edi")
     assert isinstance(status, StatusEvent)
     assert (status.container_number, status.status_text) == ("TRHU4561222", "Rail Departed from In-Transit Locat")
-    assert [f.code for f in status.flags] == ["invalid-container-number"]
+    # the sample's UNZ repeats 2805570 where its UNB opened 2803570: kept, flagged
+    assert [f.code for f in status.flags] == ["interchange-reference-mismatch", "invalid-container-number"]
+    assert "closes interchange '2805570', the UNB header opened '2803570'" in status.flags[0].why
 
 
 def test_una_release_characters_are_unescaped() -> None:
@@ -511,6 +513,11 @@ def test_a_cut_interchange_is_flagged_and_a_wrong_interchange_count_is_said() ->
     assert [(r.field, r.why) for r in rejections] == [
         ("UNZ", "UNZ says the interchange holds 7 messages, the file holds 1: messages may be missing")]
     assert rejections[0].where.startswith("cut.edi (segment ")
+    # an ingest review spliced one interchange's header to another's trailer: the count fits, the
+    # control reference (0020) does not; the messages are kept and flagged
+    spliced = cut + "UNZ+1+999'"
+    [record] = [r for r in read_edifact(spliced.encode(), "cut.edi") if not isinstance(r, Rejection)][:1]
+    assert "interchange-reference-mismatch" in [f.code for f in record.flags]  # type: ignore[attr-defined]
     # the whole file, with its UNZ+2: nothing flagged or rejected for the envelope
     for r in read_edifact(whole.encode(), "whole.edi"):
         assert not isinstance(r, Rejection) and all(f.field != "UNZ" for f in r.flags)  # type: ignore[attr-defined]

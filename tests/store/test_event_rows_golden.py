@@ -159,11 +159,13 @@ COUNTS = (58, 15)
 # a diff of the rows before and after showed no other change; and that the 21 COARRI events name
 # their terminal, VTE, which the fixture gives as the port's related place (LOC+11+ITGOA:139:6+
 # VTE:TER:ZZZ) and was lost (a carrier review): a row diff showed facility_code '' -> 'VTE' (in
-# the column and in details.location) and the fact hash as the only changes
-EVENTS_DIGEST = "3bef63b71560b6798504617155426a9857f4ac045fbb0eca9777049dd4ef8280"
+# the column and in details.location) and the fact hash as the only changes; and that the IFTSTA
+# event is flagged interchange-reference-mismatch (its UNZ repeats 2805570, its UNB opened 2803570):
+# a row diff showed that flag and the fact hash as the only changes
+EVENTS_DIGEST = "4af00d1660f15a0a75bb698187abcfc4d99537400f8ae0ebb72b8a69410950f2"
 # the same 15 rows as computed at 4be377c, in the path-independent order (sources with placeholders),
 # except one row: the over-long container number's rejection names the field at fault as DCSA
 # names it, equipmentReference (stored as container_number), where it said eventID (checked by
 # a diff of the rows before and after each change)
 QUARANTINE_DIGEST = "b4dbc10d5a15b99fb74a29634ddcfac767dc763d6da1d420e86f7be003bf8a41"
-SQLITE_TEXT_DIGEST = "3c36047430f71a28e606958918c5a7c01e3aa4afc0c7eacb330f4ec41fbd7f6e"  # EDIFACT ids and terminals, as above
+SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST

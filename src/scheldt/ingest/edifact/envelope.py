@@ -104,7 +104,7 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         return
     current: list[Segment] = []
     start = 0
-    open_ended, envelope_problems = _check_envelopes(segs, source)
+    envelope_flags, envelope_problems = _check_envelopes(segs, source)
     yield from envelope_problems
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
@@ -117,7 +117,7 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
                 yield Rejection(f"{source} (segment {n})", "UNT", "UNT without a UNH before it")
                 continue
             current.append(seg)
-            yield _close(current, start, source, (_NO_TRAILER,) if start in open_ended else ())
+            yield _close(current, start, source, envelope_flags.get(start, ()))
             current = []
         elif current:
             current.append(seg)
@@ -127,23 +127,26 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         yield from _unterminated(current, start, source)
 
 
-def _check_envelopes(segs: list[Segment], source: str) -> tuple[set[int], list[Rejection]]:
-    """Each UNB..UNZ interchange against its trailer, in one pass: the segment numbers (from 1)
-    of the UNH segments of interchanges whose UNB has no UNZ (the file may have been cut off
-    after a complete message; real senders also leave UNZ out, so their messages are kept and
-    flagged), and a Rejection per UNZ whose interchange control count (ISO 9735 / UN/EDIFACT
-    syntax 0036: messages, or functional groups when there are UNG groups) is not what the
-    file holds. A cut interchange lost its later messages without a trace (attack review: a
-    COARRI whose UNZ counted 7 messages held 1, and read as complete)."""
-    open_ended: set[int] = set()
+def _check_envelopes(segs: list[Segment], source: str) -> tuple[dict[int, tuple[Flag, ...]], list[Rejection]]:
+    """Each UNB..UNZ interchange against its trailer, in one pass. Returns the flags of the
+    messages of flawed interchanges, by the segment number (from 1) of their UNH, and a
+    Rejection per UNZ whose interchange control count (ISO 9735 / UN/EDIFACT syntax 0036:
+    messages, or functional groups when there are UNG groups) is not what the file holds (attack
+    review: a COARRI whose UNZ counted 7 messages held 1, and read as complete).
+
+    Flagged, their messages kept: an interchange whose UNB has no UNZ (the file may have been
+    cut off after a complete message; real senders also leave UNZ out), and one whose UNZ
+    repeats another control reference (0020) than its UNB's (a header and trailer of two
+    interchanges spliced together; two real samples differ by a typo or a misplaced element)."""
+    flags: dict[int, tuple[Flag, ...]] = {}
     rejections: list[Rejection] = []
     heads: list[int] | None = None  # the UNH segment numbers of the open interchange (None: none open)
-    groups = 0
+    groups, reference = 0, ""
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
         if tag == "UNB":
-            open_ended.update(heads or ())
-            heads, groups = [], 0
+            flags.update(dict.fromkeys(heads or (), (_NO_TRAILER,)))
+            heads, groups, reference = [], 0, component(seg, 4)
         elif tag == "UNH" and heads is not None:
             heads.append(n)
         elif tag == "UNG":
@@ -158,9 +161,17 @@ def _check_envelopes(segs: list[Segment], source: str) -> tuple[set[int], list[R
                     f"{source} (segment {n})", "UNZ", f"UNZ says the interchange holds {said or 'nothing'} "
                     f"{'functional groups' if groups else 'messages'}, the file holds {counted}: messages may be "
                     "missing", raw[:2000]))
+            if (closes := component(seg, 1)) != reference:
+                flags.update(dict.fromkeys(heads, (_other_reference(reference, closes),)))
             heads = None
-    open_ended.update(heads or ())
-    return open_ended, rejections
+    flags.update(dict.fromkeys(heads or (), (_NO_TRAILER,)))
+    return flags, rejections
+
+
+def _other_reference(opened: str, closed: str) -> Flag:
+    return Flag("UNZ", "interchange-reference-mismatch", f"the UNZ trailer closes interchange "
+                f"{closed or '(no reference)'!r}, the UNB header opened {opened or '(no reference)'!r}: header and "
+                "trailer may come from two interchanges, and messages between them may be missing")
 
 
 #: Message types whose complete groups are kept when the message breaks off, and what a group
