@@ -100,6 +100,23 @@ def test_reefer_bill_of_lading_values() -> None:
     assert ("shipper", "DCSA CTK") in {(p.role, p.name) for p in td.parties}
 
 
+def test_package_counts_are_whole_numbers_and_ebl2_weights_are_read() -> None:
+    """An ingest review: 10**30 packages stopped the whole ingest at the store and -5 packages
+    were stored; the eBL 2 sample's 13,000.3 kg and 18 packages per item were stored as nothing
+    (its weight is a number beside weightUnit)."""
+    doc = json.loads((F / "dcsa-ebl/ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    for bad in (10**30, -5, 2.5, "400"):
+        doc["consignmentItems"][0]["cargoItems"][0]["outerPackaging"]["numberOfPackages"] = bad
+        [td] = list(read_dcsa_documents(json.dumps(doc).encode(), "td.json"))
+        assert isinstance(td, Consignment) and td.goods[0].packages is None
+        assert [f.why for f in td.flags if f.code == "unreadable-packages"] == [
+            f"numberOfPackages {str(bad)[:40]!r} is not a whole number from 0 to 999,999,999; packages not used"]
+    [si] = read("dcsa-ebl/ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json")
+    assert isinstance(si, Consignment)
+    assert [(g.hs_code, g.gross_mass_kg, g.packages) for g in si.goods] == [
+        ("411510", 13000.3, 18), ("720711", 13000.3, 18)]
+
+
 def test_booking_and_arrival_notice_values() -> None:
     [booking] = read("dcsa-booking/booking-v2.0-request-full.json")
     assert isinstance(booking, Consignment)

@@ -31,3 +31,16 @@ def test_oversized_texts_are_cut_and_flagged_and_a_container_number_of_pages_cos
                                                                 ("goods item description", "cut-to-fit")]
     with unit_of_work(engine) as uow:  # the same document again adds nothing
         assert uow.documents.add([long_name], "be-customs", NOW) == (0, [])
+
+
+def test_a_document_the_store_cannot_write_costs_only_itself(engine: Engine) -> None:
+    """An ingest review: one document's 10**30 packages raised out of the store and stopped the
+    whole ingest, nothing of any file loaded (readers now refuse such counts; the store still
+    must not fall over on what a reader lets through)."""
+    huge = Consignment("BL-3", goods=(GoodsItem("080390", "bananas", 10**30),), containers=(("MSCU1234566", ()),),
+                       source="td.json$")
+    fine = Consignment("BL-4", containers=(("MSCU1234566", ()),), source="td2.json$")
+    with unit_of_work(engine) as uow:
+        added, [rejected] = uow.documents.add([huge, fine], "be-customs", NOW)
+    assert added == 1 and rejected.where == "td.json$"
+    assert rejected.why == "the document holds a value the store cannot write: Integer exceeds 64-bit range"

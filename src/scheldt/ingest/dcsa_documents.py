@@ -78,6 +78,15 @@ def _kg(weight: Any, field: str, flags: list[Flag]) -> float | None:
     return kg
 
 
+def _weight(item: Json) -> Any:
+    """An item's ``weight``: eBL 3's ``{"value", "unit"}``, or eBL 2's number beside ``weightUnit``
+    (a review: the eBL 2 sample's 13,000.3 kg and 18 packages per item were stored as nothing)."""
+    weight = item.get("weight")
+    if weight is None or isinstance(weight, dict):
+        return weight
+    return {"value": weight, "unit": item.get("weightUnit") or "KGM"}
+
+
 def _address(party: Json) -> tuple[str, str]:
     a = party.get("address") or {}
     if isinstance(a, dict) and a:
@@ -131,14 +140,36 @@ def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
         if isinstance(description, list):
             description = " ".join(description)
         cargo = item.get("cargoItems") or []
-        mass = _kg(item.get("cargoGrossWeight"), "cargoGrossWeight", flags) or _kg(item.get("weight"), "weight", flags)
+        mass = _kg(item.get("cargoGrossWeight"), "cargoGrossWeight", flags) or _kg(_weight(item), "weight", flags)
         if mass is None and cargo:
-            masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or c.get("weight"),
+            masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or _weight(c),
                                                     "cargoItems.cargoGrossWeight", flags)) is not None]
             mass = sum(masses) if masses else None
-        packages = sum(int((c.get("outerPackaging") or {}).get("numberOfPackages") or 0) for c in cargo) or None
+        packages = _packages(cargo, flags)
         out.append(GoodsItem(hs, str(description), packages, mass))
     return tuple(out)
+
+
+#: The most packages a cargo item is read with (as the EDIFACT readers' GID: below a billion).
+MAX_PACKAGES = 999_999_999
+
+
+def _packages(cargo: list[Json], flags: list[Flag]) -> int | None:
+    """The cargo items' packages added up (``outerPackaging.numberOfPackages``, eBL 3; or
+    ``numberOfPackages``, eBL 2), None when none is given or one is not a whole number from 0 to
+    :data:`MAX_PACKAGES` (flagged ``unreadable-packages``: an ingest review's 10**30 packages
+    stopped the whole ingest at the store, and -5 packages were stored)."""
+    total = 0
+    for c in cargo:
+        raw = (c.get("outerPackaging") or {}).get("numberOfPackages", c.get("numberOfPackages"))
+        if raw is None:
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_PACKAGES:
+            flags.append(Flag("numberOfPackages", "unreadable-packages", f"numberOfPackages {str(raw)[:40]!r} is not "
+                              f"a whole number from 0 to {MAX_PACKAGES:,}; packages not used"))
+            return None
+        total += raw
+    return total or None
 
 
 def _equipment(doc: Json, flags: list[Flag]) -> tuple[tuple[str, tuple[Seal, ...]], ...]:

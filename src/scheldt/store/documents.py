@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -70,10 +71,15 @@ class DocumentRepository:
                 rejected.append(Rejection(doc.source, "container", f"container number of {len(box):,} characters "
                                           f"({box[:20]}...): at most {CONTAINER_MAX} are read"))
                 continue
+            try:
+                digest = version_hash(doc)
+            except (orjson.JSONEncodeError, TypeError) as exc:  # an integer beyond 64 bits, a lone surrogate...
+                rejected.append(Rejection(doc.source, "", f"the document holds a value the store cannot write: {exc}"))
+                continue
             flags = plain(doc.flags)
             row = {
                 "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
-                "version_hash": version_hash(doc), "status": fit(doc.status, 64, "status", flags),
+                "version_hash": digest, "status": fit(doc.status, 64, "status", flags),
                 "to_order": doc.to_order, "freight_payment": fit(doc.freight_payment, 16, "freight payment", flags),
                 "carrier_code": fit(doc.carrier_code, 64, "carrier code", flags),
                 "port_of_loading": fit(doc.port_of_loading, 64, "port of loading", flags),
