@@ -106,3 +106,18 @@ def test_csv_kinds_a_list_cannot_carry_and_columns_given_twice_are_refused() -> 
     [twice] = list(read_watchlist_csv(b"id,name,name\n1,First Name Co,Other\n", "d.csv", "l"))
     assert isinstance(twice, Rejection) and (twice.where, twice.field) == ("d.csv:1", "name")
     assert twice.why == "column 'name' is given 2 times in the header: which one holds it?"
+
+
+def test_ftm_address_entities_are_named_by_their_full_text_or_parts() -> None:
+    """A targeting review: FtM Address entities carry no ``name`` (``full``, ``street``,
+    ``postalCode``, ``city`` in the FtM schema) and every one was refused, so a list holding one
+    never lost a delisted entry."""
+    lines = [b'{"id": "a-1", "schema": "Address", "properties": {"full": ["Rue de la Loi 16, 1000 Bruxelles"]}}',
+             b'{"id": "a-2", "schema": "Address", "properties": {"street": ["Kaiserstrasse 12"], '
+             b'"postalCode": ["60311"], "city": ["Frankfurt"], "country": ["de"]}}',
+             b'{"id": "a-3", "schema": "Address", "properties": {"country": ["de"]}}']
+    records = list(read_ftm(b"\n".join(lines), "a.json", "addresses", Counter()))
+    assert [(r.entry_id, r.kind, r.name) for r in records if isinstance(r, WatchlistEntry)] == [
+        ("a-1", "address", "Rue de la Loi 16, 1000 Bruxelles"), ("a-2", "address", "Kaiserstrasse 12 60311 Frankfurt")]
+    [refused] = [r for r in records if isinstance(r, Rejection)]
+    assert (refused.where, refused.why) == ("a.json:3", "Address entity without a name")

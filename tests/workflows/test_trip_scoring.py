@@ -20,6 +20,7 @@ from scheldt.errors import ConflictError, InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
+from scheldt.workflows.screening import trip_screen
 from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips, trip_facts
 from tests.conftest import SHARED
 
@@ -138,6 +139,29 @@ def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: P
     assert assessment["score"] == 55.0  # watchlist 40 + to order 15
     assert assessment["reasons"][0]["evidence"] == (
         "shipper 'DCSA CTK' matches 'D.C.S.A. C.T.K.' on test list (entry t-company-1, score 100)")
+
+
+def test_address_and_vessel_entries_match_the_trip_s_parties_addresses_and_vessel(engine: Engine,
+                                                                                    tmp_path: Path) -> None:
+    """A targeting review: address and vessel entries of a list file were screened against party
+    names only and never matched a trip (the document's shipper is at Strawinskylaan 4117, its
+    vessel the MSC Gülsün)."""
+    from scheldt.workflows.screening import load_watchlist
+
+    origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    listed = tmp_path / "list.csv"
+    listed.write_text("id,name,kind,address\nA1,\"STRAWINSKYLAAN 4117, Amsterdam\",address,\n"
+                      "V1,MSC GULSUN,vessel,\nC2,Front Trading BV,company,Strawinskylaan 4117\n"
+                      "A2,Strawinskylaan 4119,address,\n")
+    with unit_of_work(engine) as uow:
+        load_watchlist(uow, listed, "port list", "BE-CUSTOMS", FIRST)
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        [facts] = trip_facts(uow, ["NARU3472484"], FIRST, trip_screen(uow))
+    assert [(m.role, m.party_name, m.entry_id, m.entry_name, m.score) for m in facts.watchlist_matches] == [
+        ("shipper", "DCSA CTK at Strawinskylaan 4117", "A1", "STRAWINSKYLAAN 4117, Amsterdam", 100.0),
+        ("shipper", "DCSA CTK at Strawinskylaan 4117", "C2", "Front Trading BV at Strawinskylaan 4117", 100.0),
+        ("vessel", "MSC Gülsün", "V1", "MSC GULSUN", 100.0)]
 
 
 def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(engine: Engine, tmp_path: Path) -> None:

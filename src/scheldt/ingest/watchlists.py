@@ -156,6 +156,14 @@ def _entities(text: str, source: str) -> Iterator[tuple[str, Any]]:
         yield f"{source}:{line}", entity
 
 
+def _address_names(texts: Any) -> list[str]:
+    """What names an FtM Address entity, which has no ``name``: its ``full`` text, else its parts
+    (street, postal code, city) joined (a targeting review: every OpenSanctions-style Address was
+    refused as nameless, and a list holding one could never lose a delisted entry)."""
+    parts = " ".join(p for key in ("street", "street2", "postalCode", "city") for p in texts(key)[:1])
+    return texts("full") or ([parts] if parts else [])
+
+
 def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> Iterator[WatchlistEntry | Rejection]:
     if not isinstance(entity, dict) or not isinstance(entity.get("properties"), dict):
         yield Rejection(where, "properties", "an FtM entity is an object with id, schema and properties")
@@ -171,7 +179,7 @@ def _entity(entity: Any, where: str, list_name: str, skipped: Counter[str]) -> I
         return
     texts = lambda key: [v for v in ([props[key]] if isinstance(props.get(key), str) else props.get(key) or [])  # noqa: E731
                          if isinstance(v, str) and v.strip()]
-    names = texts("name")
+    names = texts("name") or (_address_names(texts) if schema == "Address" else [])
     if len(str(entity.get("id", ""))) > MAX_ID:
         yield Rejection(where, "id", f"id longer than {MAX_ID} characters")
         return

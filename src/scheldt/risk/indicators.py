@@ -455,10 +455,11 @@ def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
 
 
 @indicator("watchlist_match", source="DESIGN.md (shared watchlist entries); indicator table row 5",
-           feeds="shipper / consignee / notify party names screened against the watchlist store",
+           feeds="shipper / consignee / notify party names and addresses, and the trip's vessel names, "
+                 "screened against the watchlist store",
            params={"min_score": 90.0})
 def watchlist_match(trip: TripFacts, ctx: Context) -> Hit | None:
-    """A party matches a watchlist entry."""
+    """A party, a party's address or the vessel matches a watchlist entry."""
     matches = [m for m in trip.watchlist_matches if m.score >= ctx.params["min_score"]]
     if not matches:
         return None

@@ -81,11 +81,17 @@ def passes_route(ports: list[str], route: tuple[str, ...]) -> bool:
     return bool(route) and i == len(route)
 
 
+def address_numbers(address: str) -> frozenset[str]:
+    """The numbers of an address (house number, postcode...), case and punctuation folded: two
+    addresses are the same only when these are (:func:`same_address`)."""
+    return frozenset(t for t in _FOLD.sub(" ", address.lower()).split() if t.isdigit())
+
+
 def same_address(a: str, b: str) -> bool:
     """True when two addresses have the same numbers (house number, postcode) and the same
     words, give or take spelling (see the module docstring)."""
     ta, tb = _FOLD.sub(" ", a.lower()).split(), _FOLD.sub(" ", b.lower()).split()
-    if not ta or not tb or {t for t in ta if t.isdigit()} != {t for t in tb if t.isdigit()}:
+    if not ta or not tb or address_numbers(a) != address_numbers(b):
         return False
     words_a, words_b = " ".join(t for t in ta if not t.isdigit()), " ".join(t for t in tb if not t.isdigit())
     return fuzz.token_set_ratio(words_a, words_b) >= ADDRESS_THRESHOLD

@@ -11,6 +11,7 @@ from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.watchlists import MAX_ID, read_ftm, read_watchlist_csv
 from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, Match, WatchlistEntry, WatchlistIndex
+from scheldt.risk.watch_match import address_numbers
 from scheldt.workflows.ports import UnitOfWork
 
 #: Roles of transport-document parties that are screened.
@@ -18,6 +19,9 @@ SCREENED_ROLES = ("shipper", "consignee", "notify party")
 #: Watchlist kinds that are not names (shared container numbers, seal ranges and routes): matched
 #: exactly by ``scheldt.risk.watch_match``, never screened against party names.
 EXACT_KINDS = ("container", "seal-range", "route")
+#: Watchlist kinds screened against something else than a party's name: an address entry names a
+#: place (matched against parties' addresses), a vessel entry a ship (against the trip's vessel).
+ADDRESS_KIND, VESSEL_KIND = "address", "vessel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +99,44 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
 
 
 def watchlist_index(uow: UnitOfWork) -> WatchlistIndex | None:
-    """An index of every stored watchlist entry that names a party, or None when there are none."""
+    """An index of every stored watchlist entry that has a name (parties, vessels, addresses:
+    ``scheldt watchlist screen`` looks a text up in all of them), or None when there are none."""
     entries = [e for e in uow.watchlists.entries() if e.kind not in EXACT_KINDS]
     return WatchlistIndex(entries) if entries else None
+
+
+@dataclass(frozen=True)
+class TripScreen:
+    """The watchlist entries a container trip is screened against, each kind against its own
+    facts: ``parties`` (an index of the entries naming a company or person, for the names of
+    the shipper, consignee and notify party), ``vessels`` (vessel entries, for the trip's vessel
+    names) and ``addresses`` (address entries and the address column of any entry, for the
+    parties' addresses; keyed by the numbers in the address, which must be equal to match: see
+    :func:`scheldt.risk.watch_match.same_address`). A targeting review: address and vessel
+    entries were screened as party names and never matched a trip."""
+
+    parties: WatchlistIndex | None
+    vessels: WatchlistIndex | None
+    addresses: dict[frozenset[str], list[tuple[WatchlistEntry, str]]]
+
+    def addresses_like(self, address: str) -> list[tuple[WatchlistEntry, str]]:
+        """The (entry, watched address) pairs with the numbers of ``address``."""
+        return self.addresses.get(address_numbers(address), [])
+
+
+def trip_screen(uow: UnitOfWork) -> TripScreen | None:
+    """The stored watchlist entries as a :class:`TripScreen`, or None when there are none."""
+    entries = [e for e in uow.watchlists.entries() if e.kind not in EXACT_KINDS]
+    if not entries:
+        return None
+    parties = [e for e in entries if e.kind not in (ADDRESS_KIND, VESSEL_KIND)]
+    vessels = [e for e in entries if e.kind == VESSEL_KIND]
+    addresses: dict[frozenset[str], list[tuple[WatchlistEntry, str]]] = {}
+    for e in entries:
+        for address in {e.name if e.kind == ADDRESS_KIND else "", e.address} - {""}:
+            addresses.setdefault(address_numbers(address), []).append((e, address))
+    return TripScreen(WatchlistIndex(parties) if parties else None, WatchlistIndex(vessels) if vessels else None,
+                      addresses)
 
 
 def screen_names(uow: UnitOfWork, names: list[str], threshold: float = DEFAULT_THRESHOLD) -> dict[str, list[Match]]:

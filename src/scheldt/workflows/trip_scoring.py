@@ -10,6 +10,7 @@ Any stored assessment can be recomputed from its stored facts and profile versio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,11 +37,11 @@ from scheldt.domain.trips import (
 )
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
-from scheldt.risk.screening import WatchlistIndex
+from scheldt.risk.watch_match import same_address
 from scheldt.workflows import notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
-from scheldt.workflows.screening import SCREENED_ROLES, watchlist_index
+from scheldt.workflows.screening import ADDRESS_KIND, SCREENED_ROLES, TripScreen, trip_screen
 from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
 
 #: Containers whose facts are gathered together.
@@ -106,13 +107,14 @@ def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> lis
     if not raw_number.strip():
         raise InputError("container number", "give a container number")
     number, _ = container_number(raw_number.upper())
-    return trip_facts(uow, [number], now, watchlist_index(uow))
+    return trip_facts(uow, [number], now, trip_screen(uow))
 
 
-def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: WatchlistIndex | None = None) -> list[TripFacts]:
+def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripScreen | None = None) -> list[TripFacts]:
     """The facts of every trip of ``numbers`` as known at ``now`` (UTC), gathered in a few
     queries per batch of containers (events, documents, party sightings, vessel tracks), with
-    the parties of each trip's latest document screened against ``index`` when given."""
+    each trip screened against the watchlist entries of ``screen`` when given (parties of its
+    latest document by name and address, its vessels by name)."""
     events_by = uow.events.for_containers(numbers)
     trips = []
     for number in numbers:
@@ -132,24 +134,42 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, index: Watchl
         docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number,
                               owners)
         mine = tuple(_document(d, number) for d in docs)
-        built.append((trip.key, tuple(_event(e) for e in trip.events), mine))
-    histories = _consignee_histories(uow, [docs for _, _, docs in built], now)
-    tracks = _tracks(uow, [events for _, events, _ in built])
-    return [TripFacts(key, now, events, docs, history, track, _screen(index, docs))
-            for (key, events, docs), history, track in zip(built, histories, tracks, strict=True)]
+        built.append((trip.key, tuple(_event(e) for e in trip.events), mine, _vessel_names(trip.events, docs)))
+    histories = _consignee_histories(uow, [docs for _, _, docs, _ in built], now)
+    tracks = _tracks(uow, [events for _, events, _, _ in built])
+    return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
+            for (key, events, docs, vessels), history, track in zip(built, histories, tracks, strict=True)]
 
 
-def _screen(index: WatchlistIndex | None, docs: tuple[TripDocument, ...]) -> tuple[WatchlistMatch, ...]:
-    """Watchlist matches of the screened parties on the latest document version."""
-    latest = max(docs, key=lambda d: d.received_at, default=None)
-    if index is None or latest is None:
+def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],
+            vessel_names: Sequence[str]) -> tuple[WatchlistMatch, ...]:
+    """Watchlist matches of the trip: the screened parties on the latest document version by
+    name and by address, and the trip's ``vessel_names`` (at most three entries per name)."""
+    if screen is None:
         return ()
+    latest = max(docs, key=lambda d: d.received_at, default=None)
     out = []
-    for party in latest.parties:
-        if party.role in SCREENED_ROLES and party.name.strip():
+    for party in latest.parties if latest is not None else ():
+        if party.role not in SCREENED_ROLES:
+            continue
+        if screen.parties is not None and party.name.strip():
             out += [WatchlistMatch(party.role, party.name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
-                    for m in index.screen(party.name)[:3]]
+                    for m in screen.parties.screen(party.name)[:3]]
+        if party.address.strip():
+            out += [WatchlistMatch(party.role, f"{party.name} at {party.address}", e.entry_id, f"{e.name} at {watched}"
+                                   if e.kind != ADDRESS_KIND else watched, e.list_name, 100.0)
+                    for e, watched in screen.addresses_like(party.address)
+                    if same_address(party.address, watched)][:3]
+    if screen.vessels is not None:
+        out += [WatchlistMatch("vessel", name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
+                for name in vessel_names for m in screen.vessels.screen(name)[:3]]
     return tuple(out)
+
+
+def _vessel_names(events: Sequence[dict[str, Any]], docs: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The vessel names a trip's events and documents give, each once (case folded), as first seen."""
+    names = [e.get("vessel_name") or "" for e in events] + [d.get("vessel_name") or "" for d in docs]
+    return tuple({n.strip().casefold(): n.strip() for n in reversed(names) if n.strip()}.values())[::-1]
 
 
 def _consignee(docs: tuple[TripDocument, ...]) -> TripParty | None:
@@ -229,9 +249,9 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     summaries: list[TripSummary] = []
     kept: dict[tuple[str, str, str], int] = {}  # unchanged trips: their assessment under the live version
     numbers = containers if containers is not None else uow.events.containers()
-    index = watchlist_index(uow) if numbers else None
+    screen = trip_screen(uow) if numbers else None
     for start in range(0, len(numbers), BATCH):
-        for facts in trip_facts(uow, numbers[start:start + BATCH], now, index):
+        for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
