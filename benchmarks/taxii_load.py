@@ -16,8 +16,9 @@ What it does:
    the library once as templates; each copy gets a new main id and the part ids Scheldt derives
    from it (uuid5, as ``to_stix`` does), so every object version is new. About three in four
    items go to the sharing group ``be-us`` (Belgian and US customs; TLP:AMBER 45 %,
-   AMBER+STRICT 20 %, GREEN 15 %, RED to named officers 10 %, CLEAR 10 %; alerts and seizure
-   reports, which Scheldt never shares CLEAR or AMBER, take AMBER+STRICT and GREEN), the rest to the
+   AMBER+STRICT 20 %, GREEN 15 %, RED to named officers 10 %, CLEAR 10 %; alerts, seizure
+   reports and watchlist entries for containers or seal ranges, which Scheldt never shares CLEAR
+   or AMBER, take AMBER+STRICT and GREEN), the rest to the
    community collection (GREEN 60 %, CLEAR 30 %, RED 10 %).
 2. Scheldt. A fresh PostgreSQL database (dropped at the end), migrated, with four
    organisations: ``be-customs`` and ``us-cbp`` (agencies, the sharing group ``be-us``),
@@ -78,7 +79,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -159,10 +160,15 @@ def _sharing(kind: str, rng: random.Random, now: datetime) -> Sharing:
     else:
         tlp, group = rng.choices([Tlp.GREEN, Tlp.CLEAR, Tlp.RED], [60, 30, 10])[0], None
     if kind in ("alert", "seizure-report"):  # never CLEAR or AMBER, as Scheldt shares them (no carrier reads them)
-        tlp = {Tlp.AMBER: Tlp.AMBER_STRICT, Tlp.CLEAR: Tlp.GREEN}.get(tlp, tlp)
+        tlp = _for_agencies(tlp)
     recipients = RED_RECIPIENTS if tlp == Tlp.RED else ()
     return Sharing(kind, tlp, group, rng.choice(["", "", "H1", "NOT FOR COURT"]), rng.choice("ABC"),
                    rng.choice("123"), recipients, now, now + timedelta(days=rng.choice([30, 90, 365])))
+
+
+def _for_agencies(tlp: Tlp) -> Tlp:
+    """The marking of an item only agencies may read: AMBER+STRICT for AMBER, GREEN for CLEAR."""
+    return {Tlp.AMBER: Tlp.AMBER_STRICT, Tlp.CLEAR: Tlp.GREEN}.get(tlp, tlp)
 
 
 def _item(i: int, rng: random.Random, now: datetime, alert_placeholder: str) -> Any:
@@ -188,6 +194,8 @@ def _item(i: int, rng: random.Random, now: datetime, alert_placeholder: str) -> 
                      call, (party,))
     if kind == "watchlist-entry":
         sub = rng.choice(["company", "company", "container", "seal-range", "route"])
+        if sub in ("container", "seal-range"):  # agencies only, as alerts (scheldt.workflows.sharing.agency_only)
+            meta = replace(meta, sharing=replace(meta.sharing, tlp=_for_agencies(meta.sharing.tlp)))
         if sub == "company":
             return WatchEntry(meta, "company", "Front company", name=f"Tropical Fruit Trading {i} Ltd",
                               aliases=(f"TFT {i}",), country="EC")

@@ -122,9 +122,14 @@ def test_sharing_needs_an_agency_sharing_role_and_sound_terms(api: Service) -> N
 
 def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Service) -> None:
     trip = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={"limit": 5}).json()["items"][-1]
-    made = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
-        "kind": "container", "note": "used for rip-on loads", "container_number": trip["container_number"],
-        "tlp": "amber", "sharing_group": "be-us", "reliability": "A", "credibility": "2"})
+    entry = {"kind": "container", "note": "used for rip-on loads", "container_number": trip["container_number"],
+             "sharing_group": "be-us", "reliability": "A", "credibility": "2"}
+    # an exchange review: a carrier read an AMBER entry watching a competitor's container, and why
+    for tlp in ("amber", "clear"):
+        refused = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {"tlp": tlp})
+        assert (refused.status_code, refused.json()["error"]["where"]) == (400, "tlp")
+        assert refused.json()["error"]["why"].startswith("a watchlist entry for a container names a shipping line's box")
+    made = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {"tlp": "amber+strict"})
     assert made.status_code == 201, made.text
     out = made.json()
     # the poster is not told that be-customs holds that container (attack review: the alert ids
@@ -135,7 +140,7 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
     assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
     assert local["id"] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
     bad = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
-        "kind": "seal-range", "note": "x", "seal_from": "SL000200", "seal_to": "SL000100", "tlp": "clear"})
+        "kind": "seal-range", "note": "x", "seal_from": "SL000200", "seal_to": "SL000100", "tlp": "green"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "seal_to")
 
 

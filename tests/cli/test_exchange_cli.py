@@ -41,7 +41,8 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert code == 2 and "sharing group id" in err
 
     # two items shared by be-customs, brought in as MISP events (as a partner's MISP would send them)
-    events = {"response": [_event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "tlp:amber", ['scheldt:sharing-group="be-us"']),
+    events = {"response": [_event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "tlp:amber+strict",
+                                  ['scheldt:sharing-group="be-us"']),
                            _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a12", "tlp:red",
                                   ['scheldt:recipient="us-cbp/liaison"'])]}
     source = tmp_path / "events.json"
@@ -50,7 +51,7 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert code == 0, err
     report = json.loads(out)
     assert report["failed"] == [] and len(report["added"]) == 2
-    # the AMBER entry lands in the watchlist store (both agencies may see it), the RED one does not
+    # the AMBER+STRICT entry lands in the watchlist store (both agencies may see it), the RED one does not
     assert report["watchlist_entries"] == ["indicator--0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"]
 
     exported = {}

@@ -39,7 +39,7 @@ from scheldt.exchange.federation import BearerAuth
 from scheldt.exchange.items import Alert, Container, Meta, Party, Reason, VesselCall
 from scheldt.exchange.items import Consignment as StixConsignment
 from scheldt.exchange.objects import SHARING_EXTENSION_ID, TLP_MARKING_IDS, Sharing, identity_id
-from scheldt.exchange.stix_mapping import to_stix
+from scheldt.exchange.stix_mapping import WATCH_EXTENSION_ID, to_stix
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
@@ -238,9 +238,15 @@ def test_add_objects_holds_to_the_terms_the_rest_api_sets(node: Node) -> None:
     r = node.post("/collections/be-us/objects/", "us-liaison", [outside])
     assert "nl-customs/nl-analyst: nl-customs is not a member of the sharing group be-us" in \
         r.json()["failures"][0]["message"]
+    # an exchange review: a carrier read an AMBER entry watching a competitor's container
+    watched = indicator("us-cbp", Tlp.AMBER, "be-us", kind="watchlist-entry")
+    watched["extensions"][WATCH_EXTENSION_ID] = {"extension_type": "property-extension", "entry_kind": "container",
+                                                 "container_number": "NARU3472484"}
+    r = node.post("/collections/be-us/objects/", "us-liaison", [watched])
+    assert "a watchlist entry for a container names a shipping line's box" in r.json()["failures"][0]["message"]
     for reader in ("carrier", "nl-analyst"):
         seen = {o["id"] for c in ("be-us", COMMUNITY) for page in _readable(node, c, reader) for o in page}
-        assert not seen & ({objs[0]["id"] for objs, _ in cases.values()} | {outside["id"]}), reader
+        assert not seen & ({objs[0]["id"] for objs, _ in cases.values()} | {outside["id"], watched["id"]}), reader
     fine = alert(Tlp.RED, "be-us", (("be-customs", "be-officer"),))
     r = node.post("/collections/be-us/objects/", "us-liaison", fine)
     assert r.json()["failure_count"] == 0 and r.json()["success_count"] == len(fine)

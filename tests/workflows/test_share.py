@@ -393,7 +393,7 @@ def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001
 def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "container used for rip-on loads (case US-44)", amber(),
+        out = share.share_watchlist_entry(uow, US, "container", "container used for rip-on loads (case US-44)", strict(),
                                           NOW, container_number="naru3472484")
         again = share.receive_objects(uow, to_stix(from_stix(stored_objects(uow), out["id"])), "us-cbp", "peer:us",
                                       "be-us", NOW + timedelta(hours=1))
@@ -410,7 +410,7 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
     assert alert.title == "Watchlist match: container NARU3472484"
     assert alert.reasons[0].text == (
         "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
-        "(TLP:AMBER, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
+        "(TLP:AMBER+STRICT, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
     # the local alert is no shared item: not in be-customs' MISP export (a review's partner refused it)
     with unit_of_work(engine) as uow:
@@ -463,7 +463,7 @@ def test_local_alert_ids_cannot_be_computed_by_a_partner(engine: Engine, tmp_pat
     # TAXII Add Objects (an id taken by a hidden object) that the container matched here.
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", strict(), NOW,
                                           container_number="NARU3472484")
         trip = uow.container_trips.page(None, TripFilter(), None, 10)[0]
         key = TripKey(trip["container_number"], trip["document_ref"] or "", trip["voyage"] or "").label()
@@ -483,7 +483,7 @@ def test_a_match_alerted_before_migration_0017_is_not_alerted_again(engine: Engi
     with unit_of_work(engine) as uow:
         # raised as before migration 0017: its id from Scheldt's public namespace
         monkeypatch.setattr(ExchangeRepository, "node_namespace", lambda self, name, now: NAMESPACE)
-        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", strict(), NOW,
                                           container_number="NARU3472484")
         monkeypatch.undo()
         entry = from_stix(stored_objects(uow), out["id"])
@@ -498,7 +498,7 @@ def test_an_object_a_partner_posts_under_an_old_alert_name_does_not_silence_aler
                                                                                    tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", amber(), NOW,
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on loads", strict(), NOW,
                                           container_number="MSCU1234566")  # matches no trip yet
         trip = uow.container_trips.page(None, TripFilter(), None, 10)[0]
         key = TripKey(trip["container_number"], trip["document_ref"] or "", trip["voyage"] or "").label()
@@ -560,7 +560,7 @@ def test_seal_route_and_company_entries_raise_alerts_and_names_reach_scores(engi
 def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "US-NL only", amber("us-nl"), NOW,
+        out = share.share_watchlist_entry(uow, US, "container", "US-NL only", strict("us-nl"), NOW,
                                           container_number="NARU3472484")
         red = share.share_watchlist_entry(uow, US, "container", "for the Belgian liaison only",
                                           share.Terms("red", None, recipients=("be-customs/officer",)), NOW,
@@ -751,7 +751,7 @@ def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_ve
 def test_an_entry_re_marked_red_leaves_the_store_and_a_renewed_one_comes_back(engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "rip-on", amber(), NOW, container_number="NARU3472484")
+        out = share.share_watchlist_entry(uow, US, "container", "rip-on", strict(), NOW, container_number="NARU3472484")
         first = next(o for o in stored_objects(uow) if o["id"] == out["id"])
         red = _version(first, NOW + timedelta(hours=1), object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
         red["extensions"][SHARING_EXTENSION_ID]["recipients"] = ["be-customs/officer"]

@@ -73,7 +73,7 @@ from scheldt.risk.screening import SHARED_PREFIX, WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
-from scheldt.workflows.sharing import AGENCY_ITEMS, IngestReport, ingest_objects, organisations_by_identity, served
+from scheldt.workflows.sharing import IngestReport, agency_only, ingest_objects, organisations_by_identity, served
 from scheldt.workflows.trip_scoring import trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
@@ -170,17 +170,21 @@ def _organisation(uow: Any, org_id: str, where: str) -> Organisation:
         raise InputError(where, f"no organisation {org_id!r}") from None
 
 
-def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime, host: bool = False) -> Sharing:
+def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime, host: bool = False,
+                  watch_kind: str = "") -> Sharing:
     """Check the terms an organisation shares an item under and make them :class:`Sharing`:
     a TLP 2.0 level; a sharing group the organisation is a member of (required for AMBER and
     AMBER+STRICT); for RED, named recipients ``organisation/username`` of existing
     organisations (and only for RED); reliability A/B/C/X and credibility 1-4; a handling code
     of at most 200 characters; validity from ``now`` to ``valid_until`` (after ``now``).
     ``host``: the organisation runs this node, so its recipients must be its active users here.
+    ``watch_kind``: a watchlist entry's kind (entries for containers and seal ranges go to
+    agencies only, as alerts do: :func:`scheldt.workflows.sharing.agency_only`).
     Raises InputError naming the term at fault."""
     tlp = parse_tlp(terms.tlp)
-    if kind in AGENCY_ITEMS:
-        _agencies_only(tlp, AGENCY_ITEMS[kind])
+    reason = agency_only(kind, watch_kind)
+    if reason is not None:
+        _agencies_only(tlp, reason)
     reliability, credibility = check_evaluation(terms.reliability, terms.credibility)
     group = terms.group or None
     members: list[str] = []
@@ -198,7 +202,7 @@ def sharing_terms(uow: Any, org_id: str, kind: str, terms: Terms, now: datetime,
         # every agency in the workbench: GREEN and CLEAR are the community's, not a group's
         raise InputError("sharing_group", f"TLP:{tlp.value.upper()} reaches the whole community, not a sharing "
                          "group: leave the group out, or mark it AMBER+STRICT for the group's agencies")
-    recipients = _recipients(uow, terms.recipients, agencies_only=kind in AGENCY_ITEMS,
+    recipients = _recipients(uow, terms.recipients, agencies_only=reason is not None,
                              members=members if group is not None else None, host_org=org_id if host else "")
     if tlp == Tlp.RED and not recipients:
         raise InputError("recipients", "TLP:RED goes to named recipients only: give organisation/username")
@@ -501,7 +505,7 @@ def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, 
     against it. Raises InputError for values that do not fit the kind."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
-    sharing = sharing_terms(uow, org, "watchlist-entry", terms, now, principal.host)
+    sharing = sharing_terms(uow, org, "watchlist-entry", terms, now, principal.host, kind)
     item = WatchEntry(_meta(org, "indicator", sharing, now), kind,
                       note.strip(), name.strip(), tuple(a.strip() for a in aliases), address.strip(),
                       country.strip().upper(), container_number.strip().upper(), seal_from.strip().upper(),

@@ -27,6 +27,7 @@ from scheldt.exchange.stix_mapping import (
     CONSIGNMENT_EXTENSION_ID,
     CONTAINER_EXTENSION_ID,
     VESSEL_CALL_EXTENSION_ID,
+    WATCH_EXTENSION_ID,
     item_kind,
 )
 
@@ -150,7 +151,16 @@ AGENCY_ITEMS = {
     # a new-user review read a CLEAR seizure report, with shipper, consignee and how the box was
     # picked, as a carrier; inspections are customs' own
     "seizure-report": "a seizure report carries the inspection, how the box was picked and the trip's parties",
+    # an exchange review: a carrier read an AMBER entry watching a competitor's container, and why
+    "watchlist-entry:container": "a watchlist entry for a container names a shipping line's box customs watch",
+    "watchlist-entry:seal-range": "a watchlist entry for a seal range points at the boxes customs watch",
 }
+
+
+def agency_only(kind: str, watch_kind: str = "") -> str | None:
+    """What makes an item of ``kind`` (a watchlist entry's: of ``watch_kind``) one no shipping
+    line or terminal may read (:data:`AGENCY_ITEMS`), or None when it is not one."""
+    return AGENCY_ITEMS.get(f"{kind}:{watch_kind}" if kind == "watchlist-entry" else kind)
 
 
 class _Terms:
@@ -193,14 +203,15 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
     a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
     reasons. Raises InputError naming the property."""
     kind = item_kind(obj) or ("alert" if _PART_EXTENSIONS & set(obj.get("extensions") or {}) else sharing.kind)
-    kind = kind if kind in AGENCY_ITEMS else sharing.kind
-    if kind in AGENCY_ITEMS and sharing.tlp in (Tlp.CLEAR, Tlp.AMBER):
-        raise InputError(f"{where}.object_marking_refs", f"{AGENCY_ITEMS[kind]}, which no shipping line or terminal "
+    watched = ((obj.get("extensions") or {}).get(WATCH_EXTENSION_ID) or {}).get("entry_kind", "")
+    reason = agency_only(kind, str(watched)) or agency_only(sharing.kind)
+    if reason is not None and sharing.tlp in (Tlp.CLEAR, Tlp.AMBER):
+        raise InputError(f"{where}.object_marking_refs", f"{reason}, which no shipping line or terminal "
                          f"may read: TLP:{sharing.tlp.value.upper()} reaches them; mark it GREEN, AMBER+STRICT or RED")
     members = terms.group_members(sharing.group) if sharing.group else None
     for i, (org, user) in enumerate(sharing.recipients):
         org_kind = terms.kind(org)
-        if kind in AGENCY_ITEMS and org_kind is not None and org_kind != "agency":
+        if reason is not None and org_kind is not None and org_kind != "agency":
             raise InputError(f"{where}.extensions.recipients.{i}", f"{org}/{user}: {org} is a {org_kind}: this item "
                              "goes to agencies only")
         if members is not None and org_kind is not None and org not in members:
