@@ -59,7 +59,7 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
         target = tmp_path / f"{user}.json"
         code, _, err = invoke("misp", "export", "--org", "us-cbp", "--user", user, "--out", str(target))
         assert code == 0, err
-        exported[user] = {e["uuid"] for e in json.loads(target.read_text())["response"]}
+        exported[user] = {e["Event"]["uuid"] for e in json.loads(target.read_text())["response"]}
     assert exported["liaison"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a12"}
     assert exported["other"] == {"0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"}  # TLP:RED to the named user only
     code, _, err = invoke("misp", "export", "--org", "be-customs", "--user", "liaison")

@@ -55,6 +55,9 @@ def test_markings_and_evaluation_are_misp_tags() -> None:
         ("code", "officer"), ("text", "consignee registered three weeks ago")]
     # MISP search exports, single events and lists of events all read
     data = json.loads(events_json([event]))
+    # as MISP writes a search export: each event in its {"Event": ...} (an exchange review: the
+    # wrapper was missing, and tools expecting MISP's shape read nothing)
+    assert list(data["response"][0]) == ["Event"] and data["response"][0]["Event"]["uuid"] == event.uuid
     for text in (json.dumps(data), json.dumps(data["response"][0]), json.dumps(data["response"])):
         assert event_item(read_events(text)[0]) == alert
 

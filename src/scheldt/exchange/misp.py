@@ -192,7 +192,7 @@ def _name_stably(obj: MISPObject, key: str) -> None:
 
 def events_json(events: Iterable[MISPEvent]) -> str:
     """Events as MISP exports a search: ``{"response": [{"Event": {...}}, ...]}``."""
-    return json.dumps({"response": [json.loads(e.to_json()) for e in events]}, ensure_ascii=False, indent=1)
+    return json.dumps({"response": [{"Event": json.loads(e.to_json())} for e in events]}, ensure_ascii=False, indent=1)
 
 
 # --- event → item or STIX ------------------------------------------------------------------------------
