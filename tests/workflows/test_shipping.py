@@ -325,6 +325,16 @@ def test_a_message_re_sent_with_only_a_new_document_date_adds_and_quarantines_no
     assert [(r["accepted"], r["added"], len(r["rejections"])) for r in reports] == [
         (3, 3, 0), (3, 0, 0), (1, 1, 0), (1, 0, 0), (0, 0, 1)]
     assert "was already received with other facts" in reports[4]["rejections"][0]["why"]  # type: ignore[index]
+    # an ingest review: re-sent with only a wrong UNT count (a flag, no other fact) every position
+    # was quarantined; re-sent with a corrected mass, the clash kept nothing of the new value
+    assert plan.count("UNT+30+1907'") == 1 and plan.count("MEA+WT++KGM:26000'") == 1
+    (tmp_path / "unt.edi").write_text(plan.replace("UNT+30+1907'", "UNT+99+1907'"))
+    (tmp_path / "mass.edi").write_text(plan.replace("MEA+WT++KGM:26000'", "MEA+WT++KGM:29000'"))
+    with unit_of_work(engine) as uow:
+        unt, mass = (ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("unt.edi", "mass.edi"))
+    assert (unt.accepted, unt.added, unt.rejections) == (3, 0, [])
+    [clash] = mass.rejections
+    assert "was already received with other facts" in clash.why and '"gross_mass_kg":29000.0' in clash.raw
 
 
 def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, tmp_path: Path) -> None:

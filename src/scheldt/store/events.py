@@ -209,12 +209,24 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     return out
 
 
-def _restamped(event: Event | None, stored: tuple[str, str, datetime | None]) -> bool:
-    """Whether ``event`` has the stored facts (``stored``: fact hash, source, created time) but
-    for its ``created_time``."""
-    if event is None or event.created_time == stored[2]:
+def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]]) -> bool:
+    """Whether ``event`` has the stored facts (``stored``: fact hash, source, created time,
+    flags) but for its ``created_time`` and its flags: what Scheldt's readers say of a record
+    (an envelope's UNT count or UNZ reference, a flag a newer reader raises), not what its
+    sender states (an ingest review's bay plan re-sent with only a corrected UNT count had every
+    position quarantined)."""
+    if event is None:
         return False
-    return fact_digest(_facts(dataclasses.replace(event, created_time=stored[2]))) == stored[0]
+    flags = tuple(stored[3] or ())
+    return fact_digest(_facts(dataclasses.replace(event, created_time=stored[2], flags=flags))) == stored[0]
+
+
+def _as_received(event: Event | None) -> str:
+    """An event's facts as read (JSON, at most 20,000 characters), for the quarantine: a clash
+    kept none, and the corrected value a sender re-sent was found nowhere (an ingest review)."""
+    if event is None:
+        return ""
+    return orjson.dumps(_facts(event) | {"source": event.source}, default=str).decode()[:20_000]
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
@@ -400,22 +412,23 @@ class EventRepository:
             events = _by_id(sent)
             for r in rows:
                 stored = known.get(r["event_id"])
-                if stored is None or stored[0] == r["fact_hash"] or _restamped(events.get(r["event_id"]), stored):
+                if stored is None or stored[0] == r["fact_hash"] or _same_facts(events.get(r["event_id"]), stored):
                     continue
                 rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
-                                          f"with other facts (from {stored[1]}); the first is kept"))
+                                          f"with other facts (from {stored[1]}); the first is kept",
+                                          _as_received(events.get(r["event_id"]))))
         return added, rejected
 
-    def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str, datetime | None]]:
-        """Stored fact hash, source and record time (``created_time``) of each of ``ids``
+    def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str, datetime | None, list[Any]]]:
+        """Stored fact hash, source, record time (``created_time``) and flags of each of ``ids``
         received from ``supplied_by``."""
-        out: dict[str, tuple[str, str, datetime | None]] = {}
+        out: dict[str, tuple[str, str, datetime | None, list[Any]]] = {}
         unique = sorted(set(ids))
         t = ShippingEventRow
         for start in range(0, len(unique), 5000):
-            stmt = select(t.event_id, t.fact_hash, t.source, t.created_time).where(
+            stmt = select(t.event_id, t.fact_hash, t.source, t.created_time, t.flags).where(
                 t.supplied_by == supplied_by, t.event_id.in_(unique[start:start + 5000]))
-            out.update({i: (h, src, aware(made)) for i, h, src, made in self.session.execute(stmt)})
+            out.update({i: (h, src, aware(made), flags) for i, h, src, made, flags in self.session.execute(stmt)})
         return out
 
     def retract(self, retractions: Sequence[Retraction], supplied_by: str) -> int:
