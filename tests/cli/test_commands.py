@@ -129,6 +129,21 @@ def test_db_upgrade_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyP
         get_settings.cache_clear()
 
 
+def test_a_new_sqlite_store_is_private_and_db_current_creates_nothing(settings_env: Path) -> None:
+    """An operator review: a new store and its folder were readable by every local user (password
+    hashes, the audit log; its backup was 0600), and `db current` on a mistyped path created the
+    folders."""
+    code, out, _ = invoke("db", "current")
+    assert (code, out.strip()) == (0, f"store: none at {settings_env / 'scheldt.db'} (no such file); "
+                                      f"code: {head_revision()}")
+    assert not settings_env.exists()
+    code, _, err = invoke("db", "upgrade")
+    assert code == 0, err
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (settings_env, *settings_env.glob("scheldt.db*"))}
+    assert modes["data"] == 0o700 and modes["scheldt.db"] == 0o600
+    assert all(mode == 0o600 for name, mode in modes.items() if name.startswith("scheldt.db")), modes
+
+
 # --- inputs found by attacking the CLI; each failing input is now a test -------------------
 
 

@@ -46,7 +46,12 @@ def upgrade() -> None:
 def current() -> None:
     """Print the store's migration revision and the newest one this code ships."""
     with errors_reported():
-        engine = make_engine(settings().resolved_database_url)
+        url = settings().resolved_database_url
+        missing = missing_sqlite_file(url)
+        if missing is not None:  # an operator review: a mistyped path was created, folders and all
+            typer.echo(f"store: none at {missing} (no such file); code: {head_revision()}")
+            return
+        engine = make_engine(url)
         typer.echo(f"store: {current_revision(engine) or 'empty'}; code: {head_revision()}")
         engine.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,16 +101,12 @@ def _without(text: str, secrets: list[str]) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas.
-    A server database's pooled connection is tested when checked out (``pool_pre_ping``) and
-    replaced if the server dropped it (a restart, an idle timeout), instead of failing the
-    request that drew it."""
+    """Create an engine for ``url``; for SQLite, create the file's folder and the file (see
+    :func:`_private_file`) and set pragmas. A server database's pooled connection is tested
+    when checked out (``pool_pre_ping``) and replaced if the server dropped it (a restart, an
+    idle timeout), instead of failing the request that drew it."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        folder = Path(url.removeprefix("sqlite:///")).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from None
+        _private_file(Path(url.removeprefix("sqlite:///")))
     shown, secrets = _credentials(url)  # no password in any message
     if url.partition("//")[2].split("/", 1)[0].count("@") > 1:  # the host would be read from inside the password
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: its password holds an @; write it as %40")
@@ -121,6 +118,20 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create a SQLite store's folder (mode 0700) and file (mode 0600; SQLite gives its WAL and
+    shared-memory files the same) where they do not exist yet: the store holds password hashes,
+    sealed secrets and the audit log, which its backup already kept from other local users
+    while the store itself was readable by all (an operator review). Existing ones are left as
+    they are. Raises ConfigError when they cannot be created."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {path.parent}: {exc.strerror}") from None
+    with contextlib.suppress(OSError):  # there already, or not creatable: SQLite says so when it opens it
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _alembic_config(engine: Engine) -> Config:
