@@ -203,9 +203,12 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     # an alert notice for the shipping line, from the trip page (new-user review: never sent)
     sent = c.post(f"/trips/{trip_id}/notice", data={"text": "Bring the box to the Deurganck scanner.",
                                                     "csrf": token_of(c)})
-    assert sent.status_code == 303 and sent.headers["location"] == f"/trips/{trip_id}?notices=0#holds"
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"/trips/{trip_id}?notices=0.")
     page = c.get(sent.headers["location"]).text
     assert "0 notices queued: neither the shipping line nor the terminal subscribed to alert notices" in page
+    # a web review: a link's ?notices=999999 had the page say 999,999 notices went out
+    for forged in ("999999", "-1", "5." + sent.headers["location"].split(".")[1][:16], "0.0000000000000000"):
+        assert 'id="notices-sent"' not in c.get(f"/trips/{trip_id}?notices={forged}").text, forged
     assert c.post(f"/trips/{trip_id}/notice", data={"text": " ", "csrf": token_of(c)}).status_code == 400
     # a review: the field let 2,000 characters through to a 1,000 limit, then lost them, unmarked
     assert 'name="text" value="" required maxlength="1000"' in page
@@ -690,6 +693,13 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert ambiguous.status_code == 400
     assert ("&#39;1.250&#39; reads two ways: 1.25 kg, or 1,250 kg with a thousands separator; write it without one"
             in ambiguous.text)
+    # a web review: 12.345 kg recorded, the correction form came filled with 12.345, which it
+    # then refused as reading two ways; it shows 12.3450, which reads one way
+    three = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "12.3450", "concealment": "reefer_unit", "reason": "weighed again"})
+    assert three.status_code == 303
+    assert 'name="mass_kg" value="12.3450"' in searcher.get(f"/orders/{order_id}").text
     grams = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "0,04", "concealment": "reefer_unit", "reason": "weighed again: 40 g"})

@@ -48,7 +48,7 @@ def yes_no(value: str | None, field: str) -> bool | None:
 
 #: A whole number of 1-3 digits, then one separator and exactly three digits: 1.250 is 1.25 kg
 #: with a decimal point and 1,250 kg with a Belgian thousands separator.
-_AMBIGUOUS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
+AMBIGUOUS_MASS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 
 
 def kilograms(value: str | None, field: str = "mass_kg") -> float | None:
@@ -56,7 +56,7 @@ def kilograms(value: str | None, field: str = "mass_kg") -> float | None:
     that is no number, and for a number that reads two ways (``1.250``: 1.25 kg, or 1,250 kg
     written with a thousands separator, as a Belgian user writes it; a review saved 1.25 kg)."""
     raw = (value or "").strip()
-    if _AMBIGUOUS.fullmatch(raw):
+    if AMBIGUOUS_MASS.fullmatch(raw):
         raise InputError(field, f"{raw!r} reads two ways: {raw.replace(',', '.').rstrip('0').rstrip('.')} kg, or "
                          f"{int(raw.replace(',', '').replace('.', '')):,} kg with a thousands separator; write it "
                          "without one (e.g. 1250 or 1.25)")

@@ -12,6 +12,8 @@ the facts, map, documents, parties, seals and holds (held since when, not by who
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -233,8 +235,9 @@ def trip(request: Request, trip_id: str, ctx: PageDep, notices: str = "") -> HTM
     orders and holds; a plan form and a hold form for those who may use them. For a shipping
     line or terminal: the facts, map, documents, parties, seals and whether the box is held."""
     try:
-        sent = forms.whole(notices[:6], "notices") if ctx.agency else None
-        return trip_page(request, ctx, parse_trip_id(trip_id), **({"notices_sent": sent} if ctx.agency else {}))
+        tid = parse_trip_id(trip_id)
+        sent = _notices_sent(ctx, tid, notices) if ctx.agency else None
+        return trip_page(request, ctx, tid, **({"notices_sent": sent} if ctx.agency else {}))
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
 
@@ -328,7 +331,24 @@ def notice(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Fo
         # the text typed is kept (a review lost 1,500 characters to a refusal)
         return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
                                                             notice_text=text[:NOTICE_TEXT_MAX * 2]))
-    return RedirectResponse(f"/trips/{tid}?notices={len(queued)}#holds", status_code=303)
+    return RedirectResponse(f"/trips/{tid}?notices={_notices_mark(ctx, tid, len(queued))}#holds", status_code=303)
+
+
+def _notices_mark(ctx: PageCtx, trip_id: int, count: int) -> str:
+    """``count`` with a mark of this session (keyed on its form token, which no one else
+    knows), so the trip page says notices were queued only when this session queued them: a web
+    review's link with ``?notices=999999`` had an officer read that 999,999 notices went out."""
+    mark = hmac.new(ctx.csrf.encode(), f"notices:{trip_id}:{count}".encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{count}.{mark}"
+
+
+def _notices_sent(ctx: PageCtx, trip_id: int, notices: str) -> int | None:
+    """How many notices this session queued for the trip, from :func:`_notices_mark`; None when
+    ``notices`` is not a mark of this session's (nothing is said then)."""
+    count = notices.partition(".")[0]
+    if not count.isdigit() or len(count) > 6:
+        return None
+    return int(count) if hmac.compare_digest(notices, _notices_mark(ctx, trip_id, int(count))) else None
 
 
 # -- parties --------------------------------------------------------------------------------

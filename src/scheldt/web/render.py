@@ -15,6 +15,7 @@ from scheldt import __version__
 from scheldt.domain.access import Permission
 from scheldt.errors import ForbiddenError, NotFoundError, ScheldtError
 from scheldt.web.context import PageCtx, rollback
+from scheldt.web.forms import AMBIGUOUS_MASS
 
 TEMPLATES = files("scheldt.web").joinpath("templates")
 
@@ -54,6 +55,17 @@ def mass(value: Any) -> str:
     return f"{kg:,.3f}".rstrip("0").rstrip(".") + " kg"
 
 
+def mass_field(value: Any) -> str:
+    """A recorded mass in kg as a form field shows it to be sent again: the number as stored,
+    with a trailing zero where it would read two ways (12.345 → ``12.3450``: the form refuses
+    ``12.345`` as 12,345 kg with a thousands separator, and a search team correcting a note
+    had its own recorded seizure refused); "" for nothing."""
+    if value is None or value == "":
+        return ""
+    text = f"{float(value):.12g}"
+    return text + "0" if AMBIGUOUS_MASS.fullmatch(text) else text
+
+
 def percent(value: Any) -> str:
     """A fraction 0..1 as a percentage; an en dash for nothing."""
     return "–" if value is None else f"{100 * float(value):.0f} %"
@@ -86,7 +98,7 @@ def field_name(where: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, number=number, mass=mass, percent=percent, label=label, field_name=field_name)
+    env.filters.update(when=when, number=number, mass=mass, mass_field=mass_field, percent=percent, label=label, field_name=field_name)
     env.globals.update(version=__version__, Permission=Permission)
     return env
 
