@@ -381,3 +381,19 @@ def test_enter_in_the_reason_box_neither_waives_nor_cancels(open_session, server
         assert uow.inspections.order(order_id, "be-customs")["status"] == "planned"
     officer.page.click("#record-cancel button[value=cancel]")
     expect(officer.page.locator("h1")).to_contain_text("cancelled")
+
+
+def test_a_long_unbroken_value_wraps_inside_its_table_cell(browser: Browser) -> None:
+    """A web review: a consignee name of 400 letters without a space made the trip page 5,800 px
+    wide in a 1,400 px window. The workbench's own style sheet, a table as the pages draw one."""
+    from importlib.resources import files
+
+    css = files("scheldt.web").joinpath("static", "workbench.css").read_text()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.set_content(f"<html><head><style>{css}</style></head><body><main><section class='panel'>"
+                         f"<table class='grid'><tr><td>consignee</td><td>{'W' * 400}</td><td>NL</td></tr></table>"
+                         "</section></main></body></html>")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    finally:
+        page.close()
