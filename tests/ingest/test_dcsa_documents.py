@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheldt.domain.shipping import Consignment, Seal, ShipmentEvent, TransportEvent, VgmDeclaration
+from scheldt.domain.shipping import Consignment, Seal, ShipmentEvent, TransportEvent, Vessel, VgmDeclaration
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from tests.conftest import SHARED
@@ -129,6 +129,8 @@ def test_booking_and_arrival_notice_values() -> None:
     assert [(p.role, p.country) for p in notice.parties] == [("shipper", "AE"), ("consignee", "SG")]
     assert (notice.port_of_loading, notice.port_of_discharge) == ("AEJEA", "SGSIN")
     assert notice.issued_at == datetime(2024, 3, 4, tzinfo=UTC)  # issueDateTime
+    # the vessel and import voyage of its leg into the port of discharge (an ingest review: lost)
+    assert (notice.vessel, notice.voyage) == (Vessel(name="YM MASCULINITY"), "097E")
     assert booking.issued_at is None  # a booking states no issue date
 
 

@@ -202,6 +202,9 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
             pod = pod or code
     voyages = transports.get("vesselVoyages") or transports.get("vesselVoyage") or []
     voyage_doc = voyages[0] if isinstance(voyages, list) and voyages else (voyages if isinstance(voyages, dict) else {})
+    legs = [leg["vesselVoyage"] for leg in transports.get("legs") or []
+            if isinstance(leg, dict) and isinstance(leg.get("vesselVoyage"), dict)]
+    voyage_doc = voyage_doc or (legs[-1] if legs else {})  # an arrival notice: the leg into the port of discharge
     v = doc.get("vessel") or voyage_doc or {}
     vessel = None
     if v:
@@ -209,7 +212,8 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
         if flag:
             flags.append(flag)
         vessel = Vessel(imo=imo, name=v.get("name") or v.get("vesselName") or "")
-    voyage = (voyage_doc.get("carrierExportVoyageNumber") or doc.get("carrierExportVoyageNumber") or "")
+    voyage = (voyage_doc.get("carrierExportVoyageNumber") or doc.get("carrierExportVoyageNumber")
+              or voyage_doc.get("carrierImportVoyageNumber") or "")
     return pol, pod, vessel, voyage
 
 
