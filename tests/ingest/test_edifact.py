@@ -348,6 +348,9 @@ def test_iftsai_port_rotation_and_iftsta_status() -> None:
     assert (first.event_type, first.classifier, first.event_time) == ("ARRI", "EST", datetime(2019, 3, 7, 7, 11, tzinfo=UTC))
     assert first.transport_call is not None and first.transport_call.export_voyage == "JMDS905W"
     assert first.transport_call.vessel == Vessel(call_sign="OWJG2", name="MADISON MAERSK")
+    # the rotation's previous (LOC+94) and next (LOC+152) ports of call are lists, not conflicts
+    # (an ingest review: every event carried four "given twice" flags)
+    assert {f.code for r in schedule for f in r.flags} == {"no-interchange-trailer"}  # type: ignore[attr-defined]
     [status] = read("IFTSTA_D00B_rail-container-status.edi")
     assert isinstance(status, StatusEvent)
     assert (status.container_number, status.status_text) == ("TRHU4561222", "Rail Departed from In-Transit Locat")

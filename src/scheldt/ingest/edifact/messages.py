@@ -187,6 +187,10 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
 #: discharge when it gives no LOC+11), 76 original port of loading (others, e.g. 147 a stowage
 #: cell or 165 a terminal, are kept as given).
 _PORT_QUALIFIERS = frozenset({"5", "9", "11", "60", "76"})
+#: LOC qualifiers a message repeats by design, one per place: 94 previous port of call and 152
+#: next port of call (an IFTSAI port rotation): not a conflict (an ingest review found every
+#: event of the real HMM schedules flagged "given twice").
+_LIST_QUALIFIERS = frozenset({"94", "152"})
 
 
 def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
@@ -200,6 +204,8 @@ def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
                           "(country + 3 letters/digits); not used"))
         return
     if qualifier in places and value and places[qualifier] and places[qualifier] != value:
+        if qualifier in _LIST_QUALIFIERS:
+            return
         flags.append(Flag(f"LOC+{qualifier}", "conflicting-location", f"LOC+{qualifier} given twice: "
                           f"{places[qualifier]} and {value[:35]}; the first is kept"))
         return
