@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,6 +30,7 @@ from scheldt.api import (
     routes_profiles,
     routes_trips,
 )
+from scheldt.api.deps import refuse_nul
 from scheldt.api.errors import error_response
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
@@ -230,7 +231,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
                    routes_exchange):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_nul)])
     app.include_router(taxii.router)  # the TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii)
     openapi.install(app)
 

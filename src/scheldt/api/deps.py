@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
-from scheldt.errors import AuthError, ForbiddenError, NotFoundError, TooManyAttempts
+from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, TooManyAttempts
 from scheldt.store.db import UnitOfWork, unit_of_work
 from scheldt.workflows.accounts import authenticate, check_sign_in_allowed, require, secret_hash
 
@@ -289,3 +290,16 @@ class CtxRouter(APIRouter):
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().add_api_route(path, single_hop(endpoint), **kwargs)
+
+
+#: A NUL character as JSON writes it: a \u0000 escape not itself escaped ("\\u0000" is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+async def refuse_nul(request: Request) -> None:
+    """Refuse a JSON body holding a NUL character (U+0000) in any text, on every store alike:
+    PostgreSQL cannot keep one in text and answered 400 while SQLite kept it (an API review).
+    Raises InputError (400, ``body``)."""
+    if request.method in ("POST", "PUT", "PATCH") and _JSON_NUL.search(await request.body()):
+        raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
+

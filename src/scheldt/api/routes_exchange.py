@@ -158,7 +158,7 @@ def withdraw_item(stix_id: Annotated[str, Path(max_length=100, pattern=r"^[a-z0-
     """The item's main object gets a revoked version that names no one (partners see it
     withdrawn); its earlier versions and its parts (container, consignment, vessel call,
     parties) are deleted, and peers delete their copies. Only on the node it was shared from."""
-    reason = (body.reason if body is not None else "").replace("\x00", "")
+    reason = body.reason if body is not None else ""
     out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, reason)
     ctx.audit("write", "shared-withdrawal", stix_id, reason=reason, parts_deleted=out["parts_deleted"])
     return out
