@@ -1046,6 +1046,12 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
     assert broken.status_code == 422 and broken.json()["error"] == {
         "status": 422, "where": "body", "why": "not valid JSON: Expecting property name enclosed in double quotes "
                                                 "at character 1"}
+    # bytes that are not UTF-8 with credentials, and JSON nested deeper than Python's parser goes
+    # (an API review's 100,000 nested lists were called "not JSON text in UTF-8")
+    for body, why in ((b'{"reason": "\xff"}', "not JSON text in UTF-8"),
+                      (b'{"reason": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON nested too deeply to read")):
+        unread = c.post("/api/v1/trips/1/hold", content=body, headers=h | {"Content-Type": "application/json"})
+        assert unread.status_code == 400 and unread.json()["error"]["why"].startswith(why), unread.text
     plain = c.post("/api/v1/trips/1/hold", content=b'{"reason": "x"}', headers=h | {"Content-Type": "text/plain"})
     assert plain.status_code == 415 and plain.json()["error"]["where"] == "content-type", plain.text
     hold = doc["paths"]["/api/v1/trips/{trip_id}/hold"]["post"]["responses"]

@@ -71,6 +71,17 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, where, why)
 
 
+async def _unparsed(request: Request) -> str:
+    """Why FastAPI could not parse a body it did not call malformed JSON: bytes that are not
+    UTF-8, or JSON nested deeper than Python's parser goes (an API review's 100,000 nested
+    lists were called "not JSON text in UTF-8")."""
+    try:
+        (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        return "not JSON text in UTF-8"
+    return "JSON nested too deeply to read (lists and objects within each other; a request needs a few levels)"
+
+
 def _json_type(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -81,7 +92,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         refused = await run_in_threadpool(refused_credentials, request)  # that are not UTF-8 (an API review)
         if refused is not None:
             return await _scheldt(request, refused)
-        return error_response(400, "body", "not JSON text in UTF-8")
+        return error_response(400, "body", await _unparsed(request))
     if exc.status_code == 405:
         allowed = allowed_methods(request.app.router.routes, request.url.path)
         return error_response(405, request.url.path, f"{request.method} is not answered here; this path answers "
