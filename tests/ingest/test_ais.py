@@ -83,6 +83,23 @@ def test_tag_block_time_and_multipart_static_report() -> None:
     assert sighting.vessel.mmsi == sighting.mmsi != ""
 
 
+def test_a_tag_block_with_a_wrong_checksum_and_mmsi_0_are_flagged() -> None:
+    """An ingest review: a tag block whose *hh did not match had its c: time used unflagged, and a
+    position from MMSI 000000000 (an unconfigured transponder) was kept without a word."""
+    from pyais import encode_dict
+
+    [first] = (AIS / "nmea-tagblock-orbcomm-multipart.nmea").read_bytes().splitlines()[1:2]
+    tag, sentence = first[1:].split(b"\\", 1)
+    broken = b"\\" + tag[:-2] + (b"00" if tag[-2:] != b"00" else b"11") + b"\\" + sentence
+    [read] = [r for r in read_nmea([broken], "t.nmea") if isinstance(r, VesselPosition)]
+    assert read.observed_at == datetime(2014, 12, 10, 0, 41, 53, tzinfo=UTC)  # kept, and doubted
+    assert [f.code for f in read.flags] == ["tag-block-checksum"]
+    [zero] = encode_dict({"type": 1, "mmsi": 0, "lat": 51.3, "lon": 4.3, "speed": 0.0}, talker_id="AI",
+                         sentence_type="VDM")
+    [unset] = list(read_nmea([zero.encode()], "z.nmea"))
+    assert "unset-mmsi" in [f.code for f in unset.flags]  # type: ignore[attr-defined]
+
+
 def test_a_byte_order_mark_before_the_first_sentence_is_skipped() -> None:
     """An attack review: the real ORBCOMM file with a UTF-8 BOM in front lost its first line as
     "non-ASCII", and with it the 2-part message it starts (3 of 5 records kept)."""

@@ -43,6 +43,16 @@ NO_FIX = Flag("position", "no-fix", "position 0, 0 (open sea off Ghana) is what 
               "fix sends; kept, not used in the vessel's track")
 
 
+#: MMSI 000000000 is no station's (ITU-R M.585): what an unconfigured transponder sends.
+_NO_MMSI = Flag("mmsi", "unset-mmsi", "MMSI 000000000 is no station's (an unconfigured transponder); the position "
+                "cannot be tied to a vessel")
+
+
+def mmsi_flags(mmsi: str) -> tuple[Flag, ...]:
+    """``(_NO_MMSI,)`` for an all-zero MMSI, else nothing."""
+    return (_NO_MMSI,) if mmsi and not mmsi.strip("0") else ()
+
+
 def fix_flags(latitude: float, longitude: float) -> tuple[Flag, ...]:
     """``(NO_FIX,)`` for the position 0, 0, else nothing."""
     return (NO_FIX,) if latitude == 0 and longitude == 0 else ()
@@ -74,12 +84,26 @@ def _unix_time(raw: Any) -> datetime | None:
         return None
 
 
-def _received_at(msg: Any) -> datetime | None:
+#: A tag block whose checksum does not match: its receive time is used, and doubted.
+_BAD_TAG = Flag("tag block", "tag-block-checksum", "the NMEA tag block's *hh checksum does not match: its receive "
+                "time (c:) may be corrupted")
+
+
+def _received_at(msg: Any) -> tuple[datetime | None, tuple[Flag, ...]]:
+    """When a message was received (a tag block's ``c:``, a Gatehouse wrapper's time or a USCG
+    trailer's, in that order) and the flags that raises: a tag block whose checksum does not
+    match is flagged (an ingest review's corrupted ``c:`` was used unflagged; real feeds also
+    write checksums of one digit, so the time is kept and said to be doubtful)."""
     tag = getattr(msg, "tag_block", None)
     if tag is not None:
         tag.init()
         if tag.receiver_timestamp:
-            return _unix_time(tag.receiver_timestamp)
+            return _unix_time(tag.receiver_timestamp), (() if tag.is_valid else (_BAD_TAG,))
+    return _other_time(msg), ()
+
+
+def _other_time(msg: Any) -> datetime | None:
+    """A Gatehouse wrapper's time, else a USCG trailer's (see :func:`_received_at`)."""
     wrapper = getattr(msg, "wrapper_msg", None)
     if wrapper is not None and getattr(wrapper, "timestamp", None):
         try:  # a Gatehouse $PGHP dated 9999 was stored as is (attack review)
@@ -216,7 +240,7 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
             yield Rejection(where, "payload", f"AIS message cannot be decoded: {exc}", msg.raw.decode("ascii", "replace"))
             continue
         kind = int(decoded.msg_type)
-        at = _received_at(msg)
+        at, time_flags = _received_at(msg)
         if kind in POSITION_TYPES:
             lat, lon = getattr(decoded, "lat", None), getattr(decoded, "lon", None)
             if lat is None or lon is None or lat == 91 or lon == 181:  # ITU-R M.1371: 91 / 181 = not available
@@ -239,8 +263,8 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
                 heading_deg=None if heading is None or heading >= 360 else float(heading),
                 nav_status=_status(getattr(decoded, "status", None)),
                 fact_key=_key(mmsi, at.isoformat() if at else msg.raw, lat, lon),
-                source=where, flags=((() if at else (_NO_TIME,)) + (() if check else (_NO_CHECKSUM,))
-                                     + fix_flags(lat, lon)),
+                source=where, flags=(time_flags + (() if at else (_NO_TIME,)) + (() if check else (_NO_CHECKSUM,))
+                                     + fix_flags(lat, lon) + mmsi_flags(mmsi)),
             )
         elif kind in STATIC_TYPES:
             stats["static"] += 1
@@ -388,6 +412,7 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
         mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
         if mmsi and not (mmsi.isdigit() and len(mmsi) == 9):
             flags.append(Flag(str(layout.mmsi), "malformed-mmsi", f"MMSI {mmsi[:20]!r} is not 9 digits"))
+        flags += mmsi_flags(mmsi)
         vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
         status = (row.get(layout.nav_status) or "").strip() if layout.nav_status else ""
         yield VesselPosition(
