@@ -117,6 +117,22 @@ def test_package_counts_are_whole_numbers_and_ebl2_weights_are_read() -> None:
         ("411510", 13000.3, 18), ("720711", 13000.3, 18)]
 
 
+def test_seals_are_kept_once_and_a_packed_container_the_equipment_misses_is_flagged() -> None:
+    """An ingest review: seals S1, S1 and "" were all stored, and a cargo item packed in a
+    container the equipment list does not name raised nothing (the real reefer bill of lading,
+    altered here)."""
+    doc = json.loads((F / "dcsa-ebl/ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    doc["utilizedTransportEquipments"][0]["seals"] = [{"number": "S1"}, {"number": "S1"}, {"number": " "}]
+    doc["consignmentItems"][0]["cargoItems"][0]["equipmentReference"] = "MSCU1234566"
+    [td] = list(read_dcsa_documents(json.dumps(doc).encode(), "td.json"))
+    assert isinstance(td, Consignment) and td.containers == (("KKFU6671914", (Seal("S1"),)),)
+    assert [(f.code, f.why) for f in td.flags] == [
+        ("repeated-seal", "seal S1 of KKFU6671914 is given twice; kept once"),
+        ("empty-seal", "a seal of KKFU6671914 has no number; left out"),
+        ("container-not-in-equipment", "cargo is packed in MSCU1234566, which utilizedTransportEquipments does "
+                                       "not list")]
+
+
 def test_booking_and_arrival_notice_values() -> None:
     [booking] = read("dcsa-booking/booking-v2.0-request-full.json")
     assert isinstance(booking, Consignment)

@@ -182,10 +182,40 @@ def _equipment(doc: Json, flags: list[Flag]) -> tuple[tuple[str, tuple[Seal, ...
         number, flag = container_number(raw)
         if flag:
             flags.append(flag)
-        seals = tuple(Seal(s.get("number") or s.get("sealNumber") or "", s.get("source") or s.get("sealSource") or "",
-                           s.get("type") or s.get("sealType") or "") for s in u.get("seals") or [])
-        out.append((number, seals))
+        out.append((number, _seals(u.get("seals") or [], number, flags)))
     return tuple(out)
+
+
+def _seals(given: list[Json], number: str, flags: list[Flag]) -> tuple[Seal, ...]:
+    """A container's seals, each number once: a seal without a number, or one given again, is
+    flagged and left out (an ingest review stored S1, S1 and an empty seal; a seal-change
+    indicator then compares numbers that are no seals)."""
+    seals: dict[str, Seal] = {}
+    for s in given:
+        if not isinstance(s, dict):
+            continue
+        seal = Seal(str(s.get("number") or s.get("sealNumber") or "").strip(),
+                    s.get("source") or s.get("sealSource") or "", s.get("type") or s.get("sealType") or "")
+        if not seal.number:
+            flags.append(Flag("seals", "empty-seal", f"a seal of {number} has no number; left out"))
+        elif seal.number in seals:
+            flags.append(Flag("seals", "repeated-seal", f"seal {seal.number[:40]} of {number} is given twice; kept once"))
+        else:
+            seals[seal.number] = seal
+    return tuple(seals.values())
+
+
+def _unlisted_boxes(doc: Json, equipment: tuple[tuple[str, tuple[Seal, ...]], ...], flags: list[Flag]) -> None:
+    """Flag each container a cargo item is packed in that the document's equipment does not
+    list (its seals and type unknown; an ingest review found it unsaid)."""
+    listed = {n for n, _ in equipment}
+    items = doc.get("consignmentItems") or []
+    packed = [str(c.get("equipmentReference") or "").strip().upper() for item in items if isinstance(item, dict)
+              for c in item.get("cargoItems") or [] if isinstance(c, dict)]
+    for box in dict.fromkeys(b for b in packed if b):
+        if container_number(box)[0] not in listed:
+            flags.append(Flag("cargoItems.equipmentReference", "container-not-in-equipment", f"cargo is packed in "
+                              f"{box[:20]}, which utilizedTransportEquipments does not list"))
 
 
 def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None, str]:
@@ -241,6 +271,8 @@ def consignment(doc: Json, where: str) -> Consignment:
               or doc.get("bookingStatus") or "")
     goods = _goods(doc, flags)
     equipment = _equipment(doc, flags)
+    if equipment:
+        _unlisted_boxes(doc, equipment, flags)
     for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
         if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
