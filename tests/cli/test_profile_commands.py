@@ -31,6 +31,25 @@ LOADED = {"events": [{
     "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}]}
 
 
+def test_port_codes_the_reference_data_does_not_know_are_warned_of(settings_env: Path, tmp_path: Path) -> None:
+    """A targeting review: Santos typed BRSZZ and Costa Rica XQ validated silently; activated,
+    the profile would have stopped flagging both. The built-in profile's codes are all known."""
+    typo = tmp_path / "typo.yaml"
+    text = builtin_profile_text()
+    assert text.count("code: BRSSZ,") == 1 and text.count("code: CR,") == 1
+    typo.write_text(text.replace("code: BRSSZ", "code: BRSZZ").replace("code: CR", "code: XQ", 1))
+    code, out, _ = invoke("profile", "validate", str(typo))
+    warnings = " ".join(out.split()).split(" warning ")[1:]  # rich wraps long lines
+    assert code == 0 and len(warnings) == 2, out
+    assert re.search(r"high_risk_ports\.\d+: BRSZZ \(Santos\) is in neither the shipped UN/LOCODE excerpt nor "
+                     r"its port list: check the code", warnings[0]), warnings
+    assert re.search(r"high_risk_ports\.\d+: XQ \(Costa Rica \(all ports\)\): XQ is no ISO 3166-1 country code", warnings[1]), warnings
+    builtin = tmp_path / "builtin.yaml"
+    builtin.write_text(text)
+    code, out, _ = invoke("profile", "validate", str(builtin))
+    assert code == 0 and "warning" not in out
+
+
 def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nversion: 1\nowner: me\neffective_from: 2026-01-01\nindicators:\n  seal_swap: {weight: 10}\n")

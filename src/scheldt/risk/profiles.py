@@ -40,6 +40,7 @@ from pydantic import (
     model_validator,
 )
 
+from scheldt import reference
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
 from scheldt.risk.indicators import INDICATORS, Check, Context, CoverLoad, Hit, ListedPort
@@ -252,6 +253,23 @@ def _lines(node: yaml.Node, path: tuple[str, ...] = (), into: dict[tuple[str, ..
         for i, item in enumerate(node.value):
             _lines(item, (*path, str(i)), lines)
     return lines
+
+
+def doubtful_ports(profile: RiskProfile) -> list[str]:
+    """Warnings for the profile's high-risk port codes the shipped reference data does not know:
+    a country code not in ISO 3166-1, a UN/LOCODE whose country is unknown or that neither the
+    shipped UN/LOCODE excerpt nor the port list names. Only warnings (the excerpt is partial): a
+    targeting review's typo BRSZZ for Santos validated silently and would have stopped flagging
+    Santos."""
+    out = []
+    for i, entry in enumerate(profile.lists.high_risk_ports):
+        at, code = f"lists.high_risk_ports.{i}", entry.code
+        if not reference.is_known_country(code[:2]):
+            out.append(f"{at}: {code} ({entry.name}): {code[:2]} is no ISO 3166-1 country code")
+        elif len(code) == 5 and not reference.port_name(code):
+            out.append(f"{at}: {code} ({entry.name}) is in neither the shipped UN/LOCODE excerpt nor its port "
+                       "list: check the code")
+    return out
 
 
 def load_profile(text: str, where: str = "profile") -> RiskProfile:
