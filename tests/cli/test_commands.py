@@ -250,6 +250,25 @@ def test_container_timeline_json(settings_env: Path) -> None:
     assert code == 1 and json.loads(out)["trips"] == []
 
 
+def test_the_timeline_says_what_stowage_vgm_and_documents_hold(settings_env: Path) -> None:
+    """An ingest review: the real VGM declaration (isRetracted) read as live, bay-plan lines gave
+    neither cell, mass nor port of discharge, and document lines no goods."""
+    files = [SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json",
+             SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi",
+             SHARED / "fixtures" / "dcsa-ebl" / "ebl-v2-beta-ValidShippingInstruction.json"]
+    code, _, err = invoke("ingest", *map(str, files))
+    assert code == 0, err
+    from scheldt.cli.container import _describe, _doc_line
+
+    timelines = {n: json.loads(invoke("container", n, "--json")[1]) for n in ("APZU4812090", "OOLU4293959")}
+    events = [_describe(e) for t in timelines.values() for trip in t["trips"] for e in trip["events"]]
+    assert "VGM VGM (ACT) at NLAMS VGM 2 kg RETRACTED by its sender" in events
+    assert "STOWAGE BAPLIE (ACT) at USLGB vessel OOCL BEIJING cell 0780690 empty for CNYTN gross 3,833 kg" in events
+    [doc] = timelines["APZU4812090"]["documents_without_trip"]
+    doc["received_at"] = datetime.fromisoformat(doc["received_at"])
+    assert " | goods HS 411510 shoes | " in _doc_line(doc, "APZU4812090")
+
+
 def test_a_container_known_only_from_a_declaration_shows_it(settings_env: Path, tmp_path: Path) -> None:
     """A declaration naming a container with no events yet was hidden behind "no events"."""
     mapping, decl = broker_declarations(tmp_path, ["24BE0002,2023-12-27,080390,EC,EC,18000,21000,OTHERBL,OTHU1234568"])

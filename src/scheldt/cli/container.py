@@ -19,12 +19,29 @@ def _describe(e: dict[str, Any]) -> str:
         bits.append(f"at {e['unlocode']}" + (f" {e['facility_code']}" if e["facility_code"] else ""))
     if e["vessel_name"] or e["vessel_imo"]:
         bits.append(" ".join(b for b in ("vessel", e["vessel_name"], f"IMO {e['vessel_imo']}" if e["vessel_imo"] else "") if b))
-    seals = (e["details"] or {}).get("seals") or []
+    details = e["details"] or {}
+    seals = details.get("seals") or []
     if seals:
         bits.append("seals " + ", ".join(f"{s.get('number')} ({s.get('source', '?')})" for s in seals))
+    bits += _stowage_and_mass(details)
     if e["retracted_by"]:
         bits.append(f"RETRACTED by {e['retracted_by']}")
+    elif details.get("retracted"):  # a VGM declaration withdrawn by its sender (isRetracted)
+        bits.append("RETRACTED by its sender")
     return " ".join(b for b in bits if b)
+
+
+def _stowage_and_mass(details: dict[str, Any]) -> list[str]:
+    """What an officer reads of a bay plan or VGM line: the cell, full or empty, the port of
+    discharge, the masses in kg (an ingest review: stowage lines said none of it, and a
+    retracted VGM read as live)."""
+    bits = [f"cell {details['stowage_cell']}" if details.get("stowage_cell") else "",
+            {True: "empty", False: "full"}.get(details.get("empty"), "") if "stowage_cell" in details else "",
+            f"for {details['port_of_discharge']}" if details.get("port_of_discharge") else ""]
+    for key, name in (("gross_mass_kg", "gross"), ("verified_gross_mass_kg", "VGM")):
+        if isinstance(details.get(key), int | float):
+            bits.append(f"{name} {details[key]:,.0f} kg")
+    return [b for b in bits if b]
 
 
 def _as_json(t: ContainerTimeline) -> dict[str, Any]:
@@ -46,10 +63,13 @@ def _doc_line(d: dict[str, Any], number: str) -> str:
     parties = "; ".join(f"{p['role']}: {p['name']}" for p in d["parties"] if p.get("name"))
     seals = ", ".join(f"{s['number']} ({s['source']})" if s.get("source") else s["number"]
                       for c in d["containers"] if c.get("number") == number for s in c.get("seals", []))
+    goods = "; ".join(" ".join(b for b in (f"HS {g['hs_code']}" if g.get("hs_code") else "",
+                                           str(g.get("description") or "")[:80]) if b)
+                      for g in d.get("goods") or [] if g.get("hs_code") or g.get("description"))
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
-            parties, f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
+            parties, f"goods {goods}" if goods else "", f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
     flags = "; ".join(f["why"] for f in d.get("flags") or [] if isinstance(f, dict) and f.get("why"))
     return " | ".join(b for b in bits if b) + (f" | flags: {flags}" if flags else "")
 
