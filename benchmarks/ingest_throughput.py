@@ -42,7 +42,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 SAMPLE = json.loads((FIXTURES / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json").read_text())["events"][0]
 PORTS = ["NLRTM", "BEANR", "DEHAM", "ECGYE", "COCTG", "PABLB", "CRMOB", "ESALG"]
 TYPES = ["LOAD", "DISC", "GTIN", "GTOT", "PICK", "DROP"]
-NOW = datetime(2026, 11, 29, tzinfo=UTC)
+NOW = datetime(2028, 1, 1, tzinfo=UTC)  # received after the last of a million events a minute apart from 2026
 
 
 def generate(path: Path, n: int) -> None:

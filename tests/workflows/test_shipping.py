@@ -400,3 +400,27 @@ def test_a_report_re_sent_without_its_interchange_trailer_adds_nothing(engine: E
         reports = [ingest_file(uow, tmp_path / n, IngestOptions(), NOW) for n in ("whole.edi", "no-unz.edi")]
     assert "no-interchange-trailer" in reports[1].flag_kinds
     assert [r.added for r in reports] == [3, 0]
+
+
+def test_what_happened_dated_ahead_of_its_receipt_is_flagged(engine: Engine, tmp_path: Path) -> None:
+    """An ingest review: bay-plan positions (ACT) dated 2099-12-31 and a bill of lading shipped on
+    board in 2099 were kept unflagged beside the real ones. Planned times may lie ahead."""
+    ahead = tmp_path / "ahead.json"
+    ahead.write_text(json.dumps({"events": [dcsa_event("evt-ahead", eventDateTime="2099-12-31T11:35:00Z"),
+                                            dcsa_event("evt-plan", eventDateTime="2099-12-31T11:35:00Z",
+                                                       eventClassification__eventClassifierCode="PLN"),
+                                            dcsa_event("evt-now", eventDateTime="2026-11-29T12:00:00Z")]}))
+    doc = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
+                     .read_text())
+    doc.pop("issueDate", None)
+    doc["shippedOnBoardDate"] = "2099-06-01"
+    (tmp_path / "td.json").write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        events = ingest_file(uow, ahead, IngestOptions(), NOW)
+        td = ingest_file(uow, tmp_path / "td.json", IngestOptions(), NOW)
+    assert (events.added, events.flag_kinds["dated-in-future"][0]) == (3, 1)
+    assert events.flag_kinds["dated-in-future"][2] == (
+        "event time 2099-12-31 11:35 UTC is after it was received (2026-11-29 00:00 UTC): what has happened cannot "
+        "be dated ahead; kept as sent")
+    assert td.flag_fields["dated-in-future"] == {"issued_at": 1}
+

@@ -76,7 +76,7 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport, r
     and rejections put in their lists (a Track & Trace document holds no transport documents)."""
     for rec in records:
         if isinstance(rec, Event):
-            rec = with_reference_flags(rec, now)
+            rec = with_time_flag(with_reference_flags(rec, now), now)
             report.add_flags(rec.flags)
             report.accepted += 1
             yield rec
@@ -88,7 +88,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
           retractions: list[Retraction], rejections: list[Rejection]) -> None:
     """Put one record read from a file where it belongs (with its reference flags)."""
     if isinstance(rec, Consignment):
-        rec = with_reference_flags(rec, now)
+        rec = with_time_flag(with_reference_flags(rec, now), now)
         documents.append(rec)
         report.add_flags(rec.flags)
     elif isinstance(rec, Rejection):
@@ -97,7 +97,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
         retractions.append(rec)
         report.accepted += 1
     elif isinstance(rec, Event):
-        rec = with_reference_flags(rec, now)
+        rec = with_time_flag(with_reference_flags(rec, now), now)
         events.append(rec)
         report.add_flags(rec.flags)
 
@@ -136,6 +136,28 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
         if flag is not None and flag not in flags:
             flags.append(flag)
     return replace(record, flags=tuple(flags)) if len(flags) != len(record.flags) else record
+
+
+#: How far after its receipt an actual event or a document's issue date may lie (clocks, zones).
+FUTURE_SLACK = timedelta(days=1)
+
+
+def with_time_flag(record: Any, now: datetime) -> Any:
+    """``record`` flagged ``dated-in-future`` where what it says has happened lies more than
+    :data:`FUTURE_SLACK` after ``now`` (UTC), when it was received: an actual (ACT) event's time,
+    a document's issue date. Kept as sent (an ingest review's bay plan positions dated 2099-12-31
+    sat unflagged beside the real ones). Planned and estimated times may lie ahead."""
+    if isinstance(record, Consignment):
+        field, when = "issued_at", record.issued_at
+    elif getattr(record, "classifier", "") == "ACT":
+        field, when = "event_time", record.event_time
+    else:
+        return record
+    if when is None or when <= now + FUTURE_SLACK:
+        return record
+    flag = Flag(field, "dated-in-future", f"{field.replace('_', ' ')} {when:%Y-%m-%d %H:%M} UTC is after it was "
+                f"received ({now:%Y-%m-%d %H:%M} UTC): what has happened cannot be dated ahead; kept as sent")
+    return replace(record, flags=(*record.flags, flag))
 
 
 def _event_ports(event: Any) -> list[tuple[str, str]]:
