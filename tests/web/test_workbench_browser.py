@@ -383,6 +383,26 @@ def test_enter_in_the_reason_box_neither_waives_nor_cancels(open_session, server
     expect(officer.page.locator("h1")).to_contain_text("cancelled")
 
 
+def test_a_form_on_its_way_is_not_sent_again(open_session, server: Server) -> None:
+    """A web review sent a trip's share form three times at once: three identical alerts went to
+    partners. While a post is on its way, the form's next submits are dropped (observed here
+    after the page's own handler, each submit then stopped from leaving the page)."""
+    officer: Session = open_session()
+    officer.go("/sign-in")
+    officer.sign_in("officer")
+    with server.store.uow() as uow:
+        org = uow.accounts.organisation("be-customs")
+        trip_id = uow.container_trips.page(trip_scope(org), TripFilter(status="open", left=False), None, 1)[0]["id"]
+    officer.go(f"/trips/{trip_id}")
+    dropped = officer.page.evaluate("""() => {
+        const seen = [];
+        window.addEventListener('submit', e => { seen.push(e.defaultPrevented); e.preventDefault(); });
+        const form = document.getElementById('share-form');
+        form.requestSubmit(); form.requestSubmit(); form.requestSubmit();
+        return seen; }""")
+    assert dropped == [False, True, True]
+
+
 def test_a_long_unbroken_value_wraps_inside_its_table_cell(browser: Browser) -> None:
     """A web review: a consignee name of 400 letters without a space made the trip page 5,800 px
     wide in a 1,400 px window. The workbench's own style sheet, a table as the pages draw one."""

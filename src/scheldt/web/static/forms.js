@@ -25,3 +25,25 @@
     box.focus();
   }
 })();
+
+/* A form on its way is not sent again by a second click or Enter (a web review sent one alert
+   to partners three times): further submits of that form are dropped until the next page
+   comes, or for 15 seconds if none does (a network failure leaves the form usable). */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || (form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    if (form.getAttribute("data-sending")) { event.preventDefault(); return; }
+    form.setAttribute("data-sending", "1");
+    form.setAttribute("aria-busy", "true");
+    window.setTimeout(function () { form.removeAttribute("data-sending"); form.removeAttribute("aria-busy"); }, 15000);
+  });
+  // a page shown again from the back-forward cache keeps its attributes: its forms are usable again
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      form.removeAttribute("data-sending");
+      form.removeAttribute("aria-busy");
+    });
+  });
+})();
