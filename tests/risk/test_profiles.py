@@ -41,11 +41,15 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
 
 
 @pytest.mark.parametrize(("change", "where", "why"), [
-    (("to_order_unknown_notify", "to_order_unknwon"), "p.yaml: indicators", "to_order_unknwon: unknown indicator"),
+    (("to_order_unknown_notify", "to_order_unknwon"), "p.yaml: indicators.to_order_unknwon",
+     "to_order_unknwon: unknown indicator"),
     (("weight: 30", "weight: 0"), "p.yaml: indicators.to_order_unknown_notify.weight", "greater than 0"),
     (("weight: 30", "weight: 250"), "p.yaml: indicators.to_order_unknown_notify.weight", "less than or equal to 100"),
-    (("weight: 30}", "weight: 30, params: {max_hours: 3}}"), "p.yaml: indicators",
+    (("weight: 30}", "weight: 30, params: {max_hours: 3}}"), "p.yaml: indicators.to_order_unknown_notify.params.max_hours",
      "to_order_unknown_notify.params: unknown parameter max_hours; known: none"),
+    # a targeting review: an unquoted 0303 is octal 195 to YAML, refused with no hint
+    (("indicators:", "  cover_loads:\n    - {prefix: 0303, name: frozen fish}\nindicators:"),
+     "p.yaml: lists.cover_loads.0.prefix", "write the HS prefix in quotes, e.g. '0303': YAML read it as the number 195"),
     (("    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}",
       "    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}\n    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}"),
      "p.yaml: lists.high_risk_ports", "ECGYE is listed twice with overlapping dates (2024-01-01..open and 2025-01-01..open)"),
@@ -112,6 +116,11 @@ def test_an_error_names_the_line_of_the_field_at_fault() -> None:
     exc = error(BASE.replace("code: ECGYE", "code: Guayaquil"))
     assert exc.where == "p.yaml line 8: lists.high_risk_ports.0.code"
     assert error(BASE.replace("owner: Targeting cell\n", "")).where == "p.yaml: owner"  # missing: no line
+    # a targeting review: a misspelt indicator or parameter was placed on the line of indicators:
+    assert error(BASE.replace("freight_paid_in_cash", "freight_paid_in_csah")).where == (
+        "p.yaml line 11: indicators.freight_paid_in_csah")
+    assert error(BASE.replace("weight: 20}", "weight: 20,\n    params: {max_hours: 3}}")).where == (
+        "p.yaml line 12: indicators.freight_paid_in_cash.params.max_hours")
 
 
 def test_aliases_and_oversized_texts_are_refused() -> None:

@@ -24,6 +24,7 @@ twice with overlapping dates, an empty validity period): :class:`ProfileError`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -92,6 +93,16 @@ class PortEntry(_Strict):
 class CoverLoadEntry(_Strict):
     prefix: str = Field(pattern=r"^[0-9]{2,6}$", description="HS code prefix, 2 to 6 digits")
     name: str
+
+    @field_validator("prefix", mode="before")
+    @classmethod
+    def _prefix_text(cls, v: Any) -> Any:
+        """An unquoted prefix is a number to YAML, and 0303 an octal one (195): a targeting review
+        got "Input should be a valid string" with no hint."""
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            raise ValueError(f"write the HS prefix in quotes, e.g. '0303': YAML read it as the number {v!r} "
+                             "(a leading 0 even makes it octal)")
+        return v
 
 
 class Lists(_Strict):
@@ -295,12 +306,22 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         return RiskProfile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(str(p) for p in first["loc"])
         why = first["msg"].removeprefix("Value error, ")
+        loc = _indicator_loc(tuple(str(p) for p in first["loc"]), why)
         lines = _lines(node)
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         place = f"{where} line {line}" if line else where
         raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
+
+
+def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
+    """``loc`` made as deep as the indicators check's message says (``name: unknown indicator``,
+    ``name.params: unknown parameter p``), so the line given is the entry's: a targeting review
+    was sent to the line of ``indicators:``, nine lines above the misspelt name."""
+    found = re.match(r"([^\s.:]+)(?:\.params: unknown parameter (\S+?);|: unknown indicator)", why)
+    if loc != ("indicators",) or found is None:
+        return loc
+    return ("indicators", found[1], "params", found[2]) if found[2] else ("indicators", found[1])
 
 
 def profile_digest(text: str) -> str:
