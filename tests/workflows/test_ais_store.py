@@ -69,13 +69,20 @@ def test_a_position_without_a_fix_is_kept_flagged_and_left_out_of_the_track(engi
     fixes = [(48.85, 2.29), (0.0, 0.0), (48.87, 2.29)]
     positions = [encode_dict({"type": 1, "mmsi": 211000001, "lat": lat, "lon": lon, "speed": 12.5, "course": 90,
                               "status": 0}, talker_id="AI", sentence_type="VDM")[0] for lat, lon in fixes]
-    lines = [_tagged(s, times[0]) for s in static] + [_tagged(p, t) for p, t in zip(positions, times, strict=True)]
+    # a regression review: an unconfigured transponder (MMSI 000000000) announcing the same IMO put
+    # its positions off Cape Town into the vessel's track
+    unset = encode_dict({"type": 5, "mmsi": 0, "imo": 9321483, "shipname": "KING OF THE SEAS"}, talker_id="AI",
+                        sentence_type="VDM")
+    stray = encode_dict({"type": 1, "mmsi": 0, "lat": -33.9, "lon": 18.4, "speed": 1.0}, talker_id="AI",
+                        sentence_type="VDM")[0]
+    lines = ([_tagged(s, times[0]) for s in static + unset] + [_tagged(stray, times[1])]
+             + [_tagged(p, t) for p, t in zip(positions, times, strict=True)])
     feed = tmp_path / "feed.nmea"
     feed.write_text("\n".join(lines) + "\n")
     with unit_of_work(engine) as uow:
         ingest_file(uow, TNT / "tnt-v2.2-events-response-mixed.json", IngestOptions(), NOW)
         report = ingest_file(uow, feed, IngestOptions(), NOW)
-    assert (report.accepted, report.flag_kinds["no-fix"][0]) == (4, 1)
+    assert (report.accepted, report.flag_kinds["no-fix"][0], report.flag_kinds["unset-mmsi"][0]) == (6, 1, 1)
     with unit_of_work(engine) as uow:
         [track] = container_timeline(uow, "APZU4812090").vessel_tracks
     assert [p["observed_at"] for p in track] == [times[0], times[2]]

@@ -272,7 +272,7 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
             vessel = Vessel(imo=imo, mmsi=f"{decoded.mmsi:09d}",
                             call_sign=(getattr(decoded, "callsign", "") or "").strip(),
                             name=(getattr(decoded, "shipname", "") or "").strip())
-            yield VesselSighting(vessel.mmsi, vessel, at, where, (flag,) if flag else ())
+            yield VesselSighting(vessel.mmsi, vessel, at, where, ((flag,) if flag else ()) + mmsi_flags(vessel.mmsi))
         else:
             stats[f"type {kind} (not kept)"] += 1
     yield from feed.finish()

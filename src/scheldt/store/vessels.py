@@ -17,6 +17,10 @@ from scheldt.store.rows import aware, fit
 from scheldt.store.upsert import insert_ignore
 
 
+#: The MMSI of no station (ITU-R M.585), sent by unconfigured transponders (``ingest.ais``).
+UNSET_MMSI = "000000000"
+
+
 class VesselRepository:
     """Positions and sightings (never commits)."""
 
@@ -62,19 +66,21 @@ class VesselRepository:
         return sorted(self.session.scalars(stmt))
 
     def mmsis_for_imos(self, imos: Sequence[str]) -> dict[str, list[str]]:
-        """IMO → MMSIs that broadcast it in their static data."""
+        """IMO → MMSIs that broadcast it in their static data (never :data:`UNSET_MMSI`: every
+        unconfigured transponder sends it, so it ties no position to a vessel)."""
         out: dict[str, list[str]] = {}
         unique = sorted(set(imos))
         for start in range(0, len(unique), 500):
             stmt = select(VesselSightingRow.imo, VesselSightingRow.mmsi).where(
-                VesselSightingRow.imo.in_(unique[start:start + 500])).distinct()
+                VesselSightingRow.imo.in_(unique[start:start + 500]), VesselSightingRow.mmsi != UNSET_MMSI).distinct()
             for imo, mmsi in self.session.execute(stmt):
                 out.setdefault(imo, []).append(mmsi)
         return out
 
     def mmsis_for_imo(self, imo: str) -> list[str]:
-        """MMSIs that broadcast this IMO number in their static data."""
-        stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo).distinct()
+        """MMSIs that broadcast this IMO number in their static data (not :data:`UNSET_MMSI`)."""
+        stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo,
+                                                    VesselSightingRow.mmsi != UNSET_MMSI).distinct()
         return list(self.session.scalars(stmt))
 
     def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -84,7 +90,8 @@ class VesselRepository:
             return []
         no_fix = and_(VesselPositionRow.latitude == 0, VesselPositionRow.longitude == 0)
         stmt = (select(VesselPositionRow)
-                .where(VesselPositionRow.mmsi.in_(list(mmsis)), VesselPositionRow.observed_at >= start,
+                .where(VesselPositionRow.mmsi.in_([m for m in mmsis if m != UNSET_MMSI]),
+                       VesselPositionRow.observed_at >= start,
                        VesselPositionRow.observed_at <= end, not_(no_fix))
                 .order_by(VesselPositionRow.observed_at))
         return [{"mmsi": r.mmsi, "observed_at": aware(r.observed_at), "latitude": r.latitude,
