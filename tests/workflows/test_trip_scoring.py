@@ -145,14 +145,14 @@ def test_address_and_vessel_entries_match_the_trip_s_parties_addresses_and_vesse
                                                                                     tmp_path: Path) -> None:
     """A targeting review: address and vessel entries of a list file were screened against party
     names only and never matched a trip (the document's shipper is at Strawinskylaan 4117, its
-    vessel the MSC Gülsün)."""
+    vessel the MSC Gülsün). Ships of a series (MSC GULSUN II, 2) are other vessels (regression review)."""
     from scheldt.workflows.screening import load_watchlist
 
     origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     listed = tmp_path / "list.csv"
     listed.write_text("id,name,kind,address\nA1,\"STRAWINSKYLAAN 4117, Amsterdam\",address,\n"
                       "V1,MSC GULSUN,vessel,\nC2,Front Trading BV,company,Strawinskylaan 4117\n"
-                      "A2,Strawinskylaan 4119,address,\n")
+                      "A2,Strawinskylaan 4119,address,\nV2,MSC GULSUN II,vessel,\nV3,MSC GULSUN 2,vessel,\n")
     with unit_of_work(engine) as uow:
         load_watchlist(uow, listed, "port list", "BE-CUSTOMS", FIRST)
         ingest_file(uow, TD, IngestOptions(), FIRST)

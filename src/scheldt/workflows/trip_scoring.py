@@ -37,6 +37,7 @@ from scheldt.domain.trips import (
 )
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
+from scheldt.risk.screening import name_numbers
 from scheldt.risk.watch_match import same_address
 from scheldt.workflows import notices
 from scheldt.workflows.accounts import carrier_owners
@@ -160,9 +161,10 @@ def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],
                                    if e.kind != ADDRESS_KIND else watched, e.list_name, 100.0)
                     for e, watched in screen.addresses_like(party.address)
                     if same_address(party.address, watched)][:3]
-    if screen.vessels is not None:
+    if screen.vessels is not None:  # the same name and the same numbers: ships of a series are told apart by them
         out += [WatchlistMatch("vessel", name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
-                for name in vessel_names for m in screen.vessels.screen(name)[:3]]
+                for name in vessel_names for m in screen.vessels.screen(name)
+                if name_numbers(m.matched_name) == name_numbers(name)][:3]
     return tuple(out)
 
 
