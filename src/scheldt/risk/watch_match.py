@@ -11,7 +11,8 @@ entry can look for are matched here, exactly:
   of its documents, and the ports of its load and discharge events, in time order), other
   ports in between allowed;
 * an **address**: a party's address on the trip's latest document with the same numbers (house
-  number, postcode) and the same words give or take spelling (rapidfuzz token-set ratio ≥
+  number, postcode; an address without one matches nothing) and the same words give or take
+  spelling (rapidfuzz token-set ratio ≥
   :data:`ADDRESS_THRESHOLD` after case, punctuation and spacing are folded).
 """
 
@@ -88,10 +89,13 @@ def address_numbers(address: str) -> frozenset[str]:
 
 
 def same_address(a: str, b: str) -> bool:
-    """True when two addresses have the same numbers (house number, postcode) and the same
-    words, give or take spelling (see the module docstring)."""
+    """True when two addresses have the same numbers (house number, postcode; at least one) and
+    the same words, give or take spelling (see the module docstring). Without a number an
+    address is a street or a city: "Antwerpen" matched every party in Antwerp (a regression
+    review), as one set of words holding the other scores 100."""
     ta, tb = _FOLD.sub(" ", a.lower()).split(), _FOLD.sub(" ", b.lower()).split()
-    if not ta or not tb or address_numbers(a) != address_numbers(b):
+    numbers = address_numbers(a)
+    if not ta or not tb or not numbers or numbers != address_numbers(b):
         return False
     words_a, words_b = " ".join(t for t in ta if not t.isdigit()), " ".join(t for t in tb if not t.isdigit())
     return fuzz.token_set_ratio(words_a, words_b) >= ADDRESS_THRESHOLD
