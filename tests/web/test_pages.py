@@ -207,8 +207,10 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     page = c.get(sent.headers["location"]).text
     assert "0 notices queued: neither the shipping line nor the terminal subscribed to alert notices" in page
     # a web review: a link's ?notices=999999 had the page say 999,999 notices went out
-    for forged in ("999999", "-1", "5." + sent.headers["location"].split(".")[1][:16], "0.0000000000000000"):
-        assert 'id="notices-sent"' not in c.get(f"/trips/{trip_id}?notices={forged}").text, forged
+    for forged in ("999999", "-1", "5." + sent.headers["location"].split(".")[1][:16], "0.0000000000000000",
+                   "\u0661.abc", "1.\u00e9", "\u00b2.x"):  # non-ASCII digits: a 500 (regression review)
+        forged_page = c.get(f"/trips/{trip_id}?notices={forged}")
+        assert forged_page.status_code == 200 and 'id="notices-sent"' not in forged_page.text, forged
     assert c.post(f"/trips/{trip_id}/notice", data={"text": " ", "csrf": token_of(c)}).status_code == 400
     # a review: the field let 2,000 characters through to a 1,000 limit, then lost them, unmarked
     assert 'name="text" value="" required maxlength="1000"' in page

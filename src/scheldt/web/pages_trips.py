@@ -346,7 +346,7 @@ def _notices_sent(ctx: PageCtx, trip_id: int, notices: str) -> int | None:
     """How many notices this session queued for the trip, from :func:`_notices_mark`; None when
     ``notices`` is not a mark of this session's (nothing is said then)."""
     count = notices.partition(".")[0]
-    if not count.isdigit() or len(count) > 6:
+    if not notices.isascii() or not count.isdigit() or len(count) > 6:  # "²" and "١" are digits to isdigit
         return None
     return int(count) if hmac.compare_digest(notices, _notices_mark(ctx, trip_id, int(count))) else None
 
