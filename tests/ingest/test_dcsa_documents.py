@@ -147,6 +147,17 @@ def test_booking_and_arrival_notice_values() -> None:
     assert notice.issued_at == datetime(2024, 3, 4, tzinfo=UTC)  # issueDateTime
     # the vessel and import voyage of its leg into the port of discharge (an ingest review: lost)
     assert (notice.vessel, notice.voyage) == (Vessel(name="YM MASCULINITY"), "097E")
+    # with an onward feeder leg after it, the leg into the port of discharge still (regression review)
+    doc = json.loads((F / "dcsa-other/arrival-notice-v1.0-basic.json").read_text())
+    legs = doc["arrivalNotices"][0]["transport"]["legs"]
+    legs[0] |= {"transportPlanStage": "MNC", "transportPlanStageSequenceNumber": 1,
+                "dischargeLocation": {"UNLocationCode": "SGSIN"}}
+    legs.append({"transportPlanStage": "ONC", "transportPlanStageSequenceNumber": 2,
+                 "loadLocation": {"UNLocationCode": "SGSIN"}, "dischargeLocation": {"UNLocationCode": "IDJKT"},
+                 "vesselVoyage": {"vesselName": "FEEDER ONE", "carrierImportVoyageNumber": "12N"}})
+    [two_legs] = list(read_dcsa_documents(json.dumps(doc).encode(), "an.json"))
+    assert isinstance(two_legs, Consignment)
+    assert (two_legs.vessel, two_legs.voyage) == (Vessel(name="YM MASCULINITY"), "097E")
     assert booking.issued_at is None  # a booking states no issue date
 
 

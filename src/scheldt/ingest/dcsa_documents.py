@@ -232,9 +232,7 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
             pod = pod or code
     voyages = transports.get("vesselVoyages") or transports.get("vesselVoyage") or []
     voyage_doc = voyages[0] if isinstance(voyages, list) and voyages else (voyages if isinstance(voyages, dict) else {})
-    legs = [leg["vesselVoyage"] for leg in transports.get("legs") or []
-            if isinstance(leg, dict) and isinstance(leg.get("vesselVoyage"), dict)]
-    voyage_doc = voyage_doc or (legs[-1] if legs else {})  # an arrival notice: the leg into the port of discharge
+    voyage_doc = voyage_doc or _leg_into(transports.get("legs") or [], pod)
     v = doc.get("vessel") or voyage_doc or {}
     vessel = None
     if v:
@@ -245,6 +243,19 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
     voyage = (voyage_doc.get("carrierExportVoyageNumber") or doc.get("carrierExportVoyageNumber")
               or voyage_doc.get("carrierImportVoyageNumber") or "")
     return pol, pod, vessel, voyage
+
+
+def _leg_into(legs: list[Any], pod: str) -> Json:
+    """The vessel voyage of an arrival notice's leg into the port of discharge ``pod``: the leg
+    discharging there, else the main carriage (transportPlanStage MNC), else the last leg by
+    sequence number ({} without one). A regression review's notice took the onward feeder's."""
+    voyages = [leg for leg in legs if isinstance(leg, dict) and isinstance(leg.get("vesselVoyage"), dict)]
+    into = [leg for leg in voyages if ((leg.get("dischargeLocation") or {}).get("UNLocationCode") or "") == pod != ""]
+    main = [leg for leg in voyages if leg.get("transportPlanStage") == "MNC"]
+    ordered = sorted(voyages, key=lambda leg: leg.get("transportPlanStageSequenceNumber")
+                     if isinstance(leg.get("transportPlanStageSequenceNumber"), int) else 0)
+    chosen = (into or main or ordered[-1:] or [{}])[0]
+    return chosen.get("vesselVoyage") or {}
 
 
 def _booking_ref(doc: Json) -> str:
