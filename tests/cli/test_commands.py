@@ -144,6 +144,22 @@ def test_a_new_sqlite_store_is_private_and_db_current_creates_nothing(settings_e
     assert all(mode == 0o600 for name, mode in modes.items() if name.startswith("scheldt.db")), modes
 
 
+def test_a_sqlite_url_with_a_query_is_one_private_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regression review: sqlite:///.../x.db?timeout=5 made x.db readable by all and a second,
+    empty file named x.db?timeout=5, and `db current` called the store missing."""
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", f"sqlite:///{tmp_path}/store/x.db?timeout=5")
+    get_settings.cache_clear()
+    try:
+        assert invoke("db", "upgrade")[0] == 0
+        code, out, _ = invoke("db", "current")
+        assert (code, out.strip()) == (0, f"store: {head_revision()}; code: {head_revision()}")
+    finally:
+        get_settings.cache_clear()
+    assert sorted(p.name for p in (tmp_path / "store").iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["x.db"]
+    assert (tmp_path / "store" / "x.db").stat().st_mode & 0o777 == 0o600
+
+
 # --- inputs found by attacking the CLI; each failing input is now a test -------------------
 
 

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from scheldt.errors import ScheldtError
 from scheldt.settings import Settings, get_settings
-from scheldt.store.db import UnitOfWork, open_store, unit_of_work
+from scheldt.store.db import UnitOfWork, open_store, sqlite_path, unit_of_work
 from scheldt.workflows.accounts import require_local_organisation, unknown_local_organisation
 
 #: Errors, warnings and notes: one line each, never broken inside a word or a path (the terminal
@@ -66,10 +66,8 @@ def store() -> Iterator[UnitOfWork]:
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite ``url`` when it does not exist yet, else None."""
-    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
-        return None
-    path = Path(url.removeprefix("sqlite:///"))
-    return None if path.exists() else path
+    path = sqlite_path(url)
+    return None if path is None or path.exists() else path
 
 
 @contextmanager

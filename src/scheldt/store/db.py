@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy import Engine, create_engine, event, make_url, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -105,8 +105,8 @@ def make_engine(url: str) -> Engine:
     :func:`_private_file`) and set pragmas. A server database's pooled connection is tested
     when checked out (``pool_pre_ping``) and replaced if the server dropped it (a restart, an
     idle timeout), instead of failing the request that drew it."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        _private_file(Path(url.removeprefix("sqlite:///")))
+    if (path := sqlite_path(url)) is not None:
+        _private_file(path)
     shown, secrets = _credentials(url)  # no password in any message
     if url.partition("//")[2].split("/", 1)[0].count("@") > 1:  # the host would be read from inside the password
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: its password holds an @; write it as %40")
@@ -118,6 +118,19 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store's ``url`` (its query, e.g. ``?timeout=5``, left out), or None
+    for another database, an in-memory one or a URL that does not parse (a regression review's
+    ``x.db?timeout=5`` made a second, empty file of that name)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds; make_engine says what is wrong
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _private_file(path: Path) -> None:

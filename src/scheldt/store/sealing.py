@@ -64,7 +64,7 @@ def make_key() -> Path:
     from cryptography.fernet import Fernet
 
     path = key_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data folder, as a new store makes it
     fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as fh:
