@@ -541,7 +541,12 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     changed = body.replace("version: '3'", "version: '3.1-test'").replace('version: "3"', 'version: "3.1-test"')
     assert changed != body
     r = service.client.post("/api/v1/profiles", json={"yaml": changed}, headers=h("analyst"))
-    assert r.status_code == 201 and r.json()["live"] is False
+    assert r.status_code == 201 and r.json()["live"] is False and r.json()["warnings"] == []
+    # a port code the reference data does not know is warned of, as the CLI does (regression review)
+    typo = service.client.post("/api/v1/profiles", headers=h("analyst"), json={
+        "yaml": changed.replace("3.1-test", "3.2-test").replace("code: BRSSZ,", "code: BRSZZ,")})
+    assert typo.status_code == 201 and len(typo.json()["warnings"]) == 1
+    assert "BRSZZ (Santos) is in neither the shipped UN/LOCODE excerpt nor its port list" in typo.json()["warnings"][0]
     # the text read back proposes again as the same version (an API review: stripped before
     # hashing, the GET text was refused as "another text")
     stored = service.client.get("/api/v1/profiles/antwerp-narcotics@3.1-test", headers=h("analyst")).json()

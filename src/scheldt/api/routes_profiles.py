@@ -14,7 +14,7 @@ from scheldt.domain.access import Permission
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
-from scheldt.risk.profiles import Day, load_profile, profile_digest
+from scheldt.risk.profiles import Day, doubtful_ports, load_profile, profile_digest
 from scheldt.workflows.backtest import backtest_with_live
 from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
 
@@ -71,7 +71,7 @@ def propose(body: ProfileIn, ctx: CtxDep) -> dict[str, Any]:
     stored = ctx.uow.profiles.store(profile.name, profile.version, profile.owner, body.yaml, profile_digest(body.yaml), ctx.now)
     ctx.audit("write", "profile", stored.label, action="propose")
     live = ctx.uow.profiles.live()
-    return _stored(stored, live.label if live else None)
+    return _stored(stored, live.label if live else None) | {"warnings": doubtful_ports(profile)}
 
 
 def _queue_rescore(ctx: Ctx) -> int:
@@ -88,11 +88,11 @@ def _queue_rescore(ctx: Ctx) -> int:
 def activate(label: str, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.ACTIVATE_PROFILES)
     stored = ctx.uow.profiles.get(label)
-    load_profile(stored.body, label)
+    warnings = {"warnings": doubtful_ports(load_profile(stored.body, label))}  # as `scheldt profile activate` prints
     if not activate_stored(ctx.uow, stored, ctx.principal.username, body.reason, ctx.now):
-        return _stored(stored, label) | {"switched": False, "rescore_job": None}
+        return _stored(stored, label) | {"switched": False, "rescore_job": None} | warnings
     ctx.audit("write", "profile", label, action="activate", reason=body.reason)
-    return _stored(stored, label) | {"switched": True, "rescore_job": _queue_rescore(ctx)}
+    return _stored(stored, label) | {"switched": True, "rescore_job": _queue_rescore(ctx)} | warnings
 
 
 @router.post("/profiles/rollback", summary="Make the previously live version live again; queues a re-score")
