@@ -73,7 +73,6 @@ import base64
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile

@@ -128,8 +128,10 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
     for tlp in ("amber", "clear"):
         refused = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {"tlp": tlp})
         assert (refused.status_code, refused.json()["error"]["where"]) == (400, "tlp")
-        assert refused.json()["error"]["why"].startswith("a watchlist entry for a container names a shipping line's box")
-    made = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {"tlp": "amber+strict"})
+        assert refused.json()["error"]["why"].startswith(
+            "a watchlist entry for a container names a shipping line's box")
+    made = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"),
+                           json=entry | {"tlp": "amber+strict"})
     assert made.status_code == 201, made.text
     out = made.json()
     # the poster is not told that be-customs holds that container (attack review: the alert ids

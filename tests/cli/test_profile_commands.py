@@ -43,7 +43,8 @@ def test_port_codes_the_reference_data_does_not_know_are_warned_of(settings_env:
     assert code == 0 and len(warnings) == 2, out
     assert re.search(r"high_risk_ports\.\d+: BRSZZ \(Santos\) is in neither the shipped UN/LOCODE excerpt nor "
                      r"its port list: check the code", warnings[0]), warnings
-    assert re.search(r"high_risk_ports\.\d+: XQ \(Costa Rica \(all ports\)\): XQ is no ISO 3166-1 country code", warnings[1]), warnings
+    assert re.search(r"high_risk_ports\.\d+: XQ \(Costa Rica \(all ports\)\): XQ is no ISO 3166-1 country code",
+                     warnings[1]), warnings
     builtin = tmp_path / "builtin.yaml"
     builtin.write_text(text)
     code, out, _ = invoke("profile", "validate", str(builtin))

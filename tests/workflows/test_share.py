@@ -393,8 +393,8 @@ def _watch_rows(uow) -> list[tuple]:  # noqa: ANN001
 def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        out = share.share_watchlist_entry(uow, US, "container", "container used for rip-on loads (case US-44)", strict(),
-                                          NOW, container_number="naru3472484")
+        out = share.share_watchlist_entry(uow, US, "container", "container used for rip-on loads (case US-44)",
+                                          strict(), NOW, container_number="naru3472484")
         again = share.receive_objects(uow, to_stix(from_stix(stored_objects(uow), out["id"])), "us-cbp", "peer:us",
                                       "be-us", NOW + timedelta(hours=1))
         rows = _watch_rows(uow)

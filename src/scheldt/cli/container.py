@@ -69,7 +69,8 @@ def _doc_line(d: dict[str, Any], number: str) -> str:
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
-            parties, f"goods {goods}" if goods else "", f"seals {seals}" if seals else "", f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
+            parties, f"goods {goods}" if goods else "", f"seals {seals}" if seals else "",
+            f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
     flags = "; ".join(f["why"] for f in d.get("flags") or [] if isinstance(f, dict) and f.get("why"))
     return " | ".join(b for b in bits if b) + (f" | flags: {flags}" if flags else "")
 

@@ -199,7 +199,8 @@ def _seals(given: list[Json], number: str, flags: list[Flag]) -> tuple[Seal, ...
         if not seal.number:
             flags.append(Flag("seals", "empty-seal", f"a seal of {number} has no number; left out"))
         elif seal.number in seals:
-            flags.append(Flag("seals", "repeated-seal", f"seal {seal.number[:40]} of {number} is given twice; kept once"))
+            flags.append(Flag("seals", "repeated-seal",
+                              f"seal {seal.number[:40]} of {number} is given twice; kept once"))
         else:
             seals[seal.number] = seal
     return tuple(seals.values())

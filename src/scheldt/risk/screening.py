@@ -14,7 +14,6 @@ spelt (legal forms unfolded), 0-100.
 from __future__ import annotations
 
 import re
-
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
