@@ -17,7 +17,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.indicators import INDICATORS
-from scheldt.risk.profiles import builtin_profile_text, doubtful_ports, load_profile, profile_digest
+from scheldt.risk.profiles import RiskProfile, builtin_profile_text, doubtful_ports, load_profile, profile_digest
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
@@ -52,6 +52,11 @@ def validate(path: Annotated[str, typer.Argument(help="Profile YAML file.")]) ->
     out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from {profile.effective_from}): valid")
     for name, setting in profile.indicators.items():
         out.print(f"  {name}: weight {setting.weight:g}" + (f" {setting.params}" if setting.params else ""))
+    _warn(profile, where)
+
+
+def _warn(profile: RiskProfile, where: str) -> None:
+    """Print the profile's warnings (:func:`scheldt.risk.profiles.doubtful_ports`), each naming ``where``."""
     for warning in doubtful_ports(profile):
         out.print(f"warning {escape(where)} {escape(warning)}", highlight=False)
 
@@ -82,8 +87,7 @@ def activate(
         audit_command(uow, "profile activate", "profile", profile.label, reason=reason)
         scored = _rescored(uow) if score else ""
     out.print(f"{escape(profile.label)} is live{scored}")
-    for warning in doubtful_ports(profile):
-        out.print(f"warning {escape(where)} {escape(warning)}", highlight=False)
+    _warn(profile, where)
 
 
 @profile_app.command("rollback")
