@@ -297,9 +297,16 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def refuse_nul(request: Request) -> None:
-    """Refuse a JSON body holding a NUL character (U+0000) in any text, on every store alike:
-    PostgreSQL cannot keep one in text and answered 400 while SQLite kept it (an API review).
-    Raises InputError (400, ``body``)."""
-    if request.method in ("POST", "PUT", "PATCH") and _JSON_NUL.search(await request.body()):
+    """Refuse a JSON or form body holding a NUL character (U+0000) in any text, on every store
+    alike: PostgreSQL cannot keep one in text and answered 400 while SQLite kept it (an API
+    review; a workbench form, a regression review). Raises InputError (400, ``body``)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()  # read once (FastAPI has read it for the route's fields; it is kept)
+        nul = any("\x00" in f"{k}{v}" for k, v in form.multi_items() if isinstance(v, str))
+    else:
+        nul = _JSON_NUL.search(await request.body()) is not None
+    if nul:
         raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from scheldt.api.deps import refuse_nul
 from scheldt.web import context, pages_auth, pages_dashboard, pages_exchange, pages_inspections, pages_trips
 
 STATIC = files("scheldt.web").joinpath("static")
@@ -27,5 +28,5 @@ def mount(app: FastAPI) -> None:
     """Add the workbench's pages to ``app`` and serve its static files at ``/static``."""
     context.install(app)
     for module in (pages_auth, pages_trips, pages_inspections, pages_dashboard, pages_exchange):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_nul)])
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
