@@ -11,7 +11,7 @@ from scheldt.errors import InputError
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.watchlists import MAX_ID, read_ftm, read_watchlist_csv
 from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, Match, WatchlistEntry, WatchlistIndex
-from scheldt.risk.watch_match import address_numbers
+from scheldt.risk.watch_match import address_numbers, same_address
 from scheldt.workflows.ports import UnitOfWork
 
 #: Roles of transport-document parties that are screened.
@@ -119,9 +119,11 @@ class TripScreen:
     vessels: WatchlistIndex | None
     addresses: dict[frozenset[str], list[tuple[WatchlistEntry, str]]]
 
-    def addresses_like(self, address: str) -> list[tuple[WatchlistEntry, str]]:
-        """The (entry, watched address) pairs with the numbers of ``address``."""
-        return self.addresses.get(address_numbers(address), [])
+    def watched_addresses(self, address: str) -> list[tuple[WatchlistEntry, str]]:
+        """The (entry, watched address) pairs that are ``address`` (:func:`same_address`; only
+        those with its numbers are compared)."""
+        return [(e, watched) for e, watched in self.addresses.get(address_numbers(address), [])
+                if same_address(address, watched)]
 
 
 def trip_screen(uow: UnitOfWork) -> TripScreen | None:

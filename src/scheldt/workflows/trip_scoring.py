@@ -38,7 +38,6 @@ from scheldt.domain.trips import (
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import name_numbers
-from scheldt.risk.watch_match import same_address
 from scheldt.workflows import notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
@@ -135,7 +134,8 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
         docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number,
                               owners)
         mine = tuple(_document(d, number) for d in docs)
-        built.append((trip.key, tuple(_event(e) for e in trip.events), mine, _vessel_names(trip.events, docs)))
+        vessels = _vessel_names(trip.events, docs) if screen is not None and screen.vessels is not None else ()
+        built.append((trip.key, tuple(_event(e) for e in trip.events), mine, vessels))
     histories = _consignee_histories(uow, [docs for _, _, docs, _ in built], now)
     tracks = _tracks(uow, [events for _, events, _, _ in built])
     return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
@@ -144,34 +144,52 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
 
 def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],
             vessel_names: Sequence[str]) -> tuple[WatchlistMatch, ...]:
-    """Watchlist matches of the trip: the screened parties on the latest document version by
-    name and by address, and the trip's ``vessel_names`` (at most three entries per name)."""
+    """Watchlist matches of the trip: each screened party on the latest document version by name
+    and by address (at most three of each), and the trip's ``vessel_names`` (three at most)."""
     if screen is None:
         return ()
     latest = max(docs, key=lambda d: d.received_at, default=None)
-    out = []
+    out: list[WatchlistMatch] = []
     for party in latest.parties if latest is not None else ():
-        if party.role not in SCREENED_ROLES:
-            continue
-        if screen.parties is not None and party.name.strip():
-            out += [WatchlistMatch(party.role, party.name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
-                    for m in screen.parties.screen(party.name)[:3]]
-        if party.address.strip():
-            out += [WatchlistMatch(party.role, f"{party.name} at {party.address}", e.entry_id, f"{e.name} at {watched}"
-                                   if e.kind != ADDRESS_KIND else watched, e.list_name, 100.0)
-                    for e, watched in screen.addresses_like(party.address)
-                    if same_address(party.address, watched)][:3]
-    if screen.vessels is not None:  # the same name and the same numbers: ships of a series are told apart by them
-        out += [WatchlistMatch("vessel", name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
-                for name in vessel_names for m in screen.vessels.screen(name)
-                if name_numbers(m.matched_name) == name_numbers(name)][:3]
-    return tuple(out)
+        if party.role in SCREENED_ROLES:
+            out += _party_matches(screen, party) + _address_matches(screen, party)
+    return tuple(out + _vessel_matches(screen, vessel_names))
+
+
+def _party_matches(screen: TripScreen, party: TripParty) -> list[WatchlistMatch]:
+    """A party's name against the entries naming companies and persons."""
+    if screen.parties is None or not party.name.strip():
+        return []
+    return [WatchlistMatch(party.role, party.name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
+            for m in screen.parties.screen(party.name)[:3]]
+
+
+def _address_matches(screen: TripScreen, party: TripParty) -> list[WatchlistMatch]:
+    """A party's address against the watched addresses (score 100: the same address or not)."""
+    if not party.address.strip():
+        return []
+    return [WatchlistMatch(party.role, f"{party.name} at {party.address}", e.entry_id,
+                           watched if e.kind == ADDRESS_KIND else f"{e.name} at {watched}", e.list_name, 100.0)
+            for e, watched in screen.watched_addresses(party.address)][:3]
+
+
+def _vessel_matches(screen: TripScreen, vessel_names: Sequence[str]) -> list[WatchlistMatch]:
+    """The trip's vessel names against vessel entries: the same name and the same numbers (ships
+    of a series are told apart by them)."""
+    if screen.vessels is None:
+        return []
+    return [WatchlistMatch("vessel", name, m.entry.entry_id, m.matched_name, m.entry.list_name, m.score)
+            for name in vessel_names for m in screen.vessels.screen(name)
+            if name_numbers(m.matched_name) == name_numbers(name)][:3]
 
 
 def _vessel_names(events: Sequence[dict[str, Any]], docs: Sequence[dict[str, Any]]) -> tuple[str, ...]:
     """The vessel names a trip's events and documents give, each once (case folded), as first seen."""
-    names = [e.get("vessel_name") or "" for e in events] + [d.get("vessel_name") or "" for d in docs]
-    return tuple({n.strip().casefold(): n.strip() for n in reversed(names) if n.strip()}.values())[::-1]
+    seen: dict[str, str] = {}
+    for raw in [e.get("vessel_name") or "" for e in events] + [d.get("vessel_name") or "" for d in docs]:
+        if name := raw.strip():
+            seen.setdefault(name.casefold(), name)
+    return tuple(seen.values())
 
 
 def _consignee(docs: tuple[TripDocument, ...]) -> TripParty | None:
