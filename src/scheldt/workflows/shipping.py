@@ -76,7 +76,7 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport, r
     and rejections put in their lists (a Track & Trace document holds no transport documents)."""
     for rec in records:
         if isinstance(rec, Event):
-            rec = with_time_flag(with_reference_flags(rec, now), now)
+            rec = _checked(rec, now)
             report.add_flags(rec.flags)
             report.accepted += 1
             yield rec
@@ -88,7 +88,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
           retractions: list[Retraction], rejections: list[Rejection]) -> None:
     """Put one record read from a file where it belongs (with its reference flags)."""
     if isinstance(rec, Consignment):
-        rec = with_time_flag(with_reference_flags(rec, now), now)
+        rec = _checked(rec, now)
         documents.append(rec)
         report.add_flags(rec.flags)
     elif isinstance(rec, Rejection):
@@ -97,7 +97,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
         retractions.append(rec)
         report.accepted += 1
     elif isinstance(rec, Event):
-        rec = with_time_flag(with_reference_flags(rec, now), now)
+        rec = _checked(rec, now)
         events.append(rec)
         report.add_flags(rec.flags)
 
@@ -136,6 +136,12 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
         if flag is not None and flag not in flags:
             flags.append(flag)
     return replace(record, flags=tuple(flags)) if len(flags) != len(record.flags) else record
+
+
+def _checked(record: Any, now: datetime) -> Any:
+    """``record`` with the flags Scheldt adds when it is received at ``now`` (UTC): codes the
+    reference lists lack (:func:`with_reference_flags`), a date ahead of now (:func:`with_time_flag`)."""
+    return with_time_flag(with_reference_flags(record, now), now)
 
 
 #: How far after its receipt an actual event or a document's issue date may lie (clocks, zones).
