@@ -144,6 +144,8 @@ def test_cuscar_consignment_in_a_functional_group() -> None:
     assert c.containers == (("10000325", (Seal("SEALEQUNO001", ""),)),)
     # FTX+AAA+++IRON COIL:SHEET METAL: both lines of the description (the second was dropped)
     assert c.goods[0].description == "IRON COIL SHEET METAL" and c.goods[0].gross_mass_kg == 750.0
+    # GID+1 gives no count; PAC+158++COL does (158 coils; it was not read)
+    assert c.goods[0].packages == 158
 
 
 # A sea cargo report of two consignments, written from the UN/EDIFACT CUSCAR directory (D.03B
@@ -314,6 +316,19 @@ def test_an_empty_party_and_a_fractional_package_count_are_flagged() -> None:
     assert [(p.role, p.name) for p in c.parties] == [("shipper", "SHIPPER SA")]
     assert [f.code for f in c.flags] == ["empty-party", "unreadable-packages"]
     assert c.goods[0].packages is None
+
+
+def test_a_goods_items_count_in_its_pac_is_read_when_its_gid_has_none() -> None:
+    """A goods item's PAC gives its package count where its GID has none (US CBP ACE manifests
+    write GID+1'PAC+158++COL'); a GID's own count stands; a PAC count that is no whole number is
+    flagged, as a GID's is. Written from the D.03B CUSCAR segment table (GID group: PAC)."""
+    body = (CUSCAR_HEAD + "CNI+1+BL1'GID+1'PAC+158++COL'SGP+MSCU1234566'GID+2+40:CT'PAC+7++PK'SGP+MSCU1234566'"
+            "GID+3'PAC+1.5++PK'SGP+MSCU1234566'")
+    [c] = list(read_edifact(_cuscar(body), "pac.edi"))
+    assert isinstance(c, Consignment)
+    assert [g.packages for g in c.goods] == [158, 40, None]
+    assert [(f.field, f.code) for f in c.flags] == [("PAC", "unreadable-packages")]
+    assert "goods item 3: '1.5' packages" in c.flags[0].why
 
 
 @pytest.mark.parametrize("packages", ["\u00b2", "9" * 5000, "12345678901234567890123"])

@@ -442,10 +442,10 @@ def read_schedule(message: Message) -> Iterator[Record]:
 
 class _DocumentParts:
     """What a run of CUSCAR/IFTMIN segments says about goods and their documents: parties (NAD),
-    references (RFF), goods items (GID with FTX+AAA, PIA, MEA), equipment with its seals (EQD
-    and the SEL segments of its group), containers a goods item is placed in (SGP), transport
-    document numbers (DOC: document name code, number), places (LOC by qualifier) and the flags
-    raised."""
+    references (RFF), goods items (GID with FTX+AAA, PIA, MEA, and PAC for a count GID lacks),
+    equipment with its seals (EQD and the SEL segments of its group), containers a goods item is
+    placed in (SGP), transport document numbers (DOC: document name code, number), places (LOC
+    by qualifier) and the flags raised."""
 
     def __init__(self) -> None:
         self.parties: list[ShippingParty] = []
@@ -472,14 +472,13 @@ class _DocumentParts:
             elif tag == "RFF":
                 self.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
             elif tag == "GID":
-                packages = component(seg, 1, 0)
-                count = int(packages) if packages.isascii() and packages.isdigit() and len(packages) <= 9 else None
-                if packages and count is None:
-                    self.flags.append(Flag("GID", "unreadable-packages", f"goods item {component(seg, 0)[:10] or '?'}: "
-                                           f"{packages[:20]!r} packages is not a whole number below a billion; "
-                                           "not used"))
-                self.goods.append(GoodsItem(packages=count))
+                self.goods.append(GoodsItem(packages=self._packages(seg, component(seg, 1, 0), component(seg, 0))))
                 weighing = True
+            elif tag == "PAC" and self.goods and weighing and self.goods[-1].packages is None:
+                # a goods item's count in its own PAC (7224), as US CBP's ACE manifests write it
+                last = self.goods[-1]
+                count = self._packages(seg, component(seg, 0, 0), str(len(self.goods)))
+                self.goods[-1] = GoodsItem(last.hs_code, last.description, count, last.gross_mass_kg)
             elif tag in ("FTX", "PIA") and self.goods or tag == "MEA" and self.goods and weighing:
                 self._describe(seg, tag)
             elif tag == "EQD":
@@ -506,6 +505,16 @@ class _DocumentParts:
         for number in self.placed:
             out.setdefault(number, sealed.get(number, ()))
         return out
+
+    def _packages(self, seg: Segment, raw: str, item: str) -> int | None:
+        """The package count ``raw`` of goods item ``item`` (a whole number below a billion), or
+        None, flagged ``unreadable-packages`` when it is something else."""
+        if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            return int(raw)
+        if raw:
+            self.flags.append(Flag(seg.tag.strip(), "unreadable-packages", f"goods item {item[:10] or '?'}: "
+                                   f"{raw[:20]!r} packages is not a whole number below a billion; not used"))
+        return None
 
     def _party(self, seg: Segment) -> None:
         """A NAD party: role (UN/EDIFACT 3035 as Scheldt names it), name (party name, else the
