@@ -17,6 +17,10 @@ from scheldt.domain.declarations import Flag
 
 _UNLOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
+#: The MMSI of no station (ITU-R M.585), sent by unconfigured transponders: the AIS readers
+#: flag it and the store ties none of its positions or static data to a vessel.
+UNSET_MMSI = "000000000"
+
 
 _CONTAINER_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
 _SEPARATORS_RE = re.compile(r"[\s\-./]")

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from scheldt.domain.declarations import Flag
-from scheldt.domain.identifiers import imo_number
+from scheldt.domain.identifiers import UNSET_MMSI, imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
 from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, utc_in_range
@@ -43,8 +43,8 @@ NO_FIX = Flag("position", "no-fix", "position 0, 0 (open sea off Ghana) is what 
               "fix sends; kept, not used in the vessel's track")
 
 
-#: MMSI 000000000 is no station's (ITU-R M.585): what an unconfigured transponder sends.
-_NO_MMSI = Flag("mmsi", "unset-mmsi", "MMSI 000000000 is no station's (an unconfigured transponder); the position "
+#: MMSI 000000000 is no station's (:data:`~scheldt.domain.identifiers.UNSET_MMSI`).
+_NO_MMSI = Flag("mmsi", "unset-mmsi", f"MMSI {UNSET_MMSI} is no station's (an unconfigured transponder); the position "
                 "cannot be tied to a vessel")
 
 

@@ -10,15 +10,12 @@ from typing import Any
 from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
+from scheldt.domain.identifiers import UNSET_MMSI
 from scheldt.domain.shipping import VesselPosition, VesselSighting
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import VesselPositionRow, VesselSightingRow
 from scheldt.store.rows import aware, fit
 from scheldt.store.upsert import insert_ignore
-
-
-#: The MMSI of no station (ITU-R M.585), sent by unconfigured transponders (``ingest.ais``).
-UNSET_MMSI = "000000000"
 
 
 class VesselRepository:
