@@ -134,6 +134,29 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     assert found.status_code == 200 and found.json()["items"] == []
 
 
+def test_a_party_search_limits_the_requesters_own_versions(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search kept the newest versions naming the party (500) before it left out other
+    lines' documents, so a shipping line searching a common name found nothing when the newest
+    500 were another line's (operator review)."""
+    from datetime import UTC, datetime, timedelta
+
+    from scheldt.domain.shipping import Consignment, ShippingParty
+    from scheldt.workflows import parties
+
+    top = walk(service, "carrier", limit=1)[0]
+    doc = service.client.get(f"/api/v1/trips/{top['id']}", headers=service.as_("carrier")).json()["documents"][-1]
+    consignee = next(p["name"] for p in doc["parties"] if p["role"] == "consignee")
+    later = datetime.now(UTC) + timedelta(days=1)
+    rivals = [Consignment(bill_of_lading=f"RIVAL{i}", carrier_code="SIMB", containers=(("MSCU1234566", ()),),
+                          parties=(ShippingParty("consignee", consignee),), source="tests") for i in range(3)]
+    with service.uow() as uow:
+        uow.documents.add(rivals, "be-customs", later)
+    monkeypatch.setattr(parties, "MAX_HITS", 2)
+    found = service.client.get("/api/v1/parties", params={"name": consignee}, headers=service.as_("carrier"))
+    refs = [d["document_ref"] for d in found.json()["items"]]
+    assert top["document_ref"] in refs and not any(r.startswith("RIVAL") for r in refs) and len(refs) <= 2
+
+
 def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None:
     """Only the exact name found a party (new-user review): now case, punctuation and legal
     forms are folded and the beginning of a name is enough."""

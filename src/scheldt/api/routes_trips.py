@@ -20,7 +20,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
-from scheldt.workflows.parties import documents_naming, owned_only
+from scheldt.workflows.parties import documents_naming
 from scheldt.workflows.trip_views import file_name_only, trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
@@ -191,8 +191,8 @@ def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=
     """The requester's consignments naming a party, newest first: names compared with case,
     accents, punctuation and legal forms folded, the beginning of a name enough."""
     ctx.require(Permission.READ_TRIPS)
-    key, named = documents_naming(ctx.uow, name, "query.name")
+    key, named = documents_naming(ctx.uow, name, ctx.scope, "query.name")
     visible = [{k: v for k, v in d.items() if k != "document_id"} | {"received_at": d["received_at"].isoformat()}
-               for d in owned_only(ctx.uow, ctx.scope, named)]
+               for d in named]
     ctx.audit("read", "party", key, hits=len(visible))
     return {"name_key": key, "items": visible}

@@ -32,7 +32,7 @@ from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
-from scheldt.workflows.parties import documents_naming, owned_only
+from scheldt.workflows.parties import documents_naming
 from scheldt.workflows.trip_views import trip_detail, trip_row
 
 #: The picks an officer makes on a trip's page: exploration picks are drawn at random (plan page, Fill).
@@ -360,14 +360,13 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
     try:
         ctx.require(Permission.READ_TRIPS)
         wanted = name.strip()[:200]
-        key, named = documents_naming(ctx.uow, wanted) if wanted else ("", [])
+        key, items = documents_naming(ctx.uow, wanted, ctx.scope) if wanted else ("", [])
     except InputError as exc:
         return render(request, "party.html", ctx, 400, name=name[:200], key="", items=[], trips={}, error=exc)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     if not key:
         return render(request, "party.html", ctx, name="", key="", items=[], trips={}, error=None)
-    items = owned_only(ctx.uow, ctx.scope, named)
     trips = {ref: _consignment_trips(ctx, ref) for ref in sorted({d["document_ref"] for d in items})[:100]}
     ctx.audit("read", "party", key, hits=len(items))
     return render(request, "party.html", ctx, name=wanted, key=key, items=items, trips=trips, error=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 import fingerprints
@@ -15,7 +16,7 @@ from scheldt.workflows.ports import UnitOfWork
 MAX_HITS = 500
 
 
-def owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The versions in ``named`` (as :func:`documents_naming` gives them) that list a container
     of a trip ``scope`` owns under the same reference: another carrier's document may carry the
     same reference (booking numbers collide), and its parties are not the requester's."""
@@ -24,27 +25,27 @@ def owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> list
     return [d for d in named if any((d["document_ref"], c) in pairs for c in boxes.get(d["document_id"], ()))]
 
 
-def documents_naming(uow: UnitOfWork, name: str, where: str = "name") -> tuple[str, list[dict[str, Any]]]:
-    """(the folded name searched for, the document versions naming a matching party, newest
-    first; at most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
+def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name") -> tuple[str, list[dict[str, Any]]]:
+    """(the folded name searched for, the document versions naming a matching party that list
+    a container of a trip ``scope`` (a TripScope) owns under their reference, newest first; at
+    most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
     accents, punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word
     order, and the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export
     BV"). The stored names looked at are those beginning with the first word typed, in lower
     case, as typed or without its accents and punctuation (so a stored "Zába" is found by
-    "zába" but not by "zaba"). Raises InputError naming ``where`` when nothing is left of the
-    name once folded."""
+    "zába" but not by "zaba"). The limit counts the requester's versions only: a shipping line
+    searching a common name found nothing when the newest 500 versions naming it were other
+    lines'. Raises InputError naming ``where`` when nothing is left of the name once folded."""
     wanted = [w for w in name_keys(name).full.split() if not is_legal_form(w)]
     typed = (fingerprints.clean_name_ascii(name) or "").split()
     if not wanted or not typed:
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
-    hits: list[dict[str, Any]] = []
     prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
     candidates = {(d["document_ref"], d["role"], d["name_key"], d["received_at"]): d
                   for prefix in sorted(prefixes) for d in uow.documents.naming(prefix)}
-    for d in sorted(candidates.values(), key=lambda d: d["received_at"], reverse=True):
-        words = name_keys(d["name_key"]).core.split()
-        if all(any(w.startswith(q) for w in words) for q in wanted):
-            hits.append(d)
-            if len(hits) == MAX_HITS:
-                break
-    return " ".join(wanted), hits
+    matching = (d for d in sorted(candidates.values(), key=lambda d: d["received_at"], reverse=True)
+                if all(any(w.startswith(q) for w in name_keys(d["name_key"]).core.split()) for q in wanted))
+    hits: list[dict[str, Any]] = []
+    while len(hits) < MAX_HITS and (chunk := list(islice(matching, MAX_HITS))):
+        hits += _owned_only(uow, scope, chunk)
+    return " ".join(wanted), hits[:MAX_HITS]
