@@ -152,3 +152,44 @@ def test_history_loaded_afterwards_is_replayed_by_when_its_events_happened() -> 
     next_day = as_decided(dataclasses.replace(backfilled, events=backfilled.events[:-1] + (late_gate,)), loaded, True)
     assert [e.event_type for e in next_day.facts.events] == ["DISC", "DISC"]
     assert timedelta(0) < loaded - next_day.facts.as_of
+
+
+def test_a_later_consignees_history_is_not_replayed_on_an_earlier_day() -> None:
+    """Targeting review: an amendment received eleven months after the discharge named a new
+    consignee, and the replayed day read "consignee 'Nieuwe Handel BVBA' first seen 2026-12-04
+    (-337 days ago)" beside the only document known then, which named Baze Import GmbH."""
+    from datetime import timedelta
+
+    from scheldt.domain.trips import PartyHistory
+    from scheldt.risk.backtest import as_decided
+    from scheldt.risk.indicators import INDICATORS
+
+    new = load_profile("""
+name: new
+version: 1
+owner: test
+effective_from: 2026-01-01
+indicators:
+  new_consignee: {weight: 30}
+""")
+    base = _quick_pickup_trip(datetime(2026, 2, 3, 12, 0, tzinfo=UTC))
+    [first] = base.documents
+    first = dataclasses.replace(first, parties=(TripParty("consignee", "Baze Import GmbH"),))
+    amended = dataclasses.replace(first, received_at=datetime(2026, 12, 4, tzinfo=UTC),
+                                  parties=(TripParty("consignee", "Nieuwe Handel BVBA"),))
+    later = PartyHistory("Nieuwe Handel BVBA", datetime(2026, 12, 4, tzinfo=UTC), 0)
+    scored = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+    facts = dataclasses.replace(base, as_of=scored, documents=(first, amended), consignee_history=later)
+    past = as_decided(facts, scored, True)
+    assert past.facts.documents == (first,) and past.facts.consignee_history is None
+    assert backtest(new, [past], 1.0).as_dict()["indicators"]["new_consignee"]["flagged"] == 0
+    # the history of the consignee the known documents name stays, when it had begun by then
+    early = PartyHistory("Baze Import GmbH", first.received_at - timedelta(days=3), 0)
+    kept = as_decided(dataclasses.replace(facts, consignee_history=early), scored, True)
+    assert kept.facts.consignee_history == early
+    hit = INDICATORS["new_consignee"].check(kept.facts, new.context("new_consignee"))
+    assert hit is not None and "first seen 2026-01-11 (23 days ago)" in hit.evidence
+    # and not when its first sighting lies after the day replayed (a backfill received later)
+    unseen = PartyHistory("Baze Import GmbH", datetime(2026, 6, 1, tzinfo=UTC), 0)
+    replayed = as_decided(dataclasses.replace(facts, consignee_history=unseen), scored, True)
+    assert replayed.facts.consignee_history is None

@@ -409,8 +409,11 @@ class TripFacts:
         loaded afterwards carries its load time as received time; a box's next-day gate-out
         had not happened). Document versions: those received by then; when none was, the
         first version received (loaded afterwards: a bill of lading exists before discharge).
-        Vessel fixes observed by then. The consignee's history and watchlist matches stay as
-        they are: they are not kept per moment (a consignee's later trips may show in it)."""
+        Vessel fixes observed by then. The consignee's history is kept only when it is of the
+        consignee those documents name and was begun by then (a review's amendment received
+        eleven months later named a new consignee, "first seen -337 days ago", on a past day);
+        otherwise it is unknown. It and the watchlist matches are not kept per moment: a
+        consignee's later trips may show in its count."""
         def known(e: TripEvent) -> bool:
             return ((e.received_at is not None and e.received_at <= moment)
                     or (e.classifier == "ACT" and e.event_time <= moment))
@@ -419,14 +422,28 @@ class TripFacts:
         if not documents and self.documents:
             first = min(d.received_at for d in self.documents)
             documents = tuple(d for d in self.documents if d.received_at == first)
+        history = self.consignee_history
+        if history is not None and (history.name != consignee_name(documents)
+                                    or history.first_seen is not None and history.first_seen > moment):
+            history = None
         return TripFacts(
             self.key, min(moment, self.as_of), tuple(e for e in self.events if known(e)), documents,
-            self.consignee_history, self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)],
+            history, self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)],
             self.watchlist_matches)
 
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)
+
+
+def consignee_name(documents: Sequence[TripDocument]) -> str:
+    """The consignee named on the latest received of ``documents`` that names one ("" if none):
+    whose history a trip's :class:`PartyHistory` is."""
+    for d in sorted(documents, key=lambda d: d.received_at, reverse=True):
+        party = d.party("consignee")
+        if party is not None and party.name.strip():
+            return party.name
+    return ""
 
 
 def _observed_at(fix: VesselFix) -> datetime:

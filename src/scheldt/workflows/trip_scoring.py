@@ -29,6 +29,7 @@ from scheldt.domain.trips import (
     VesselFix,
     WatchlistMatch,
     arrival_time,
+    consignee_name,
     facts_snapshot,
     group_trips,
     trip_documents,
@@ -192,29 +193,20 @@ def _vessel_names(events: Sequence[dict[str, Any]], docs: Sequence[dict[str, Any
     return tuple(seen.values())
 
 
-def _consignee(docs: tuple[TripDocument, ...]) -> TripParty | None:
-    """The consignee named on the latest document version that names one."""
-    for d in sorted(docs, key=lambda d: d.received_at, reverse=True):
-        party = d.party("consignee")
-        if party is not None and party.name.strip():
-            return party
-    return None
-
-
 def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...]], now: datetime) -> list[PartyHistory | None]:
-    names = [_consignee(docs) for docs in per_trip]
-    sightings = uow.documents.party_sightings("consignee", [p.name for p in names if p])
+    names = [consignee_name(docs) for docs in per_trip]
+    sightings = uow.documents.party_sightings("consignee", [n for n in names if n])
     out: list[PartyHistory | None] = []
-    for party, docs in zip(names, per_trip, strict=True):
-        if party is None:
+    for name, docs in zip(names, per_trip, strict=True):
+        if not name:
             out.append(None)
             continue
         own = {d.document_ref for d in docs}
-        seen = [(ref, at, issued) for ref, at, issued in sightings.get(name_key(party.name), []) if at <= now]
+        seen = [(ref, at, issued) for ref, at, issued in sightings.get(name_key(name), []) if at <= now]
         # seen from the issue date a document states (a backfill of old documents is not new),
         # never later than it was received (nor from a date in the future)
         first = min((at if issued is None else min(issued, at) for _, at, issued in seen), default=None)
-        out.append(PartyHistory(party.name, first, len({ref for ref, _, _ in seen} - own)))
+        out.append(PartyHistory(name, first, len({ref for ref, _, _ in seen} - own)))
     return out
 
 
