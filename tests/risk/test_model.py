@@ -126,3 +126,28 @@ def test_a_thin_clean_history_is_worded_as_too_little_history() -> None:
         "Seller OQBF12T: 2 of 3 past inspections found irregularities"
     assert _history_text("seller", row, {"seller_n": 0, "seller_fraud_rate": None}, "fraud") == \
         "Seller OQBF12T: never inspected before"
+
+
+def test_profile_points_are_calibrated_without_a_runaway_slope() -> None:
+    """Targeting review: 6 seizures among 361 inspections, each above every clean trip's points,
+    gave a = -43.8 and b = 0.465 fitted on raw points; a trip of 62 points then had P 3e-7, and
+    2,502 of 2,558 trips with indicators scored 0 and could not be planned as risk picks."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from scheldt.risk.trip_model import Blend, calibrate
+
+    clean = np.linspace(0, 63, 355)
+    seized = np.array([70.0, 76, 81, 88, 94, 99])
+    a, b = calibrate(np.concatenate([clean, seized]), np.array([0] * 355 + [1] * 6))
+    blend = Blend(0.0, a, b)
+    assert 0 < b < 0.2 and blend.profile_probability(62) > 0.01
+    scores = [blend.score(p, 100, 0.01)[0] for p in (0, 30, 62, 99)]
+    assert scores == sorted(set(scores)) and scores[0] > 0  # every trip ranked by its points
+    # where seizures and clean trips overlap, as on a month of outcomes, the fit is the raw one's
+    rng = np.random.default_rng(7)
+    points = np.concatenate([rng.gamma(2, 12, 6679), rng.normal(70, 20, 145).clip(0, 150)])
+    labels = np.array([0] * 6679 + [1] * 145)
+    a2, b2 = calibrate(points, labels)
+    raw = LogisticRegression(C=1.0).fit(points.reshape(-1, 1), labels)
+    assert abs(b2 / raw.coef_[0, 0] - 1) < 0.02 and abs(a2 / raw.intercept_[0] - 1) < 0.02

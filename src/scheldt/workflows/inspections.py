@@ -134,7 +134,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
         raise ConflictError(f"trip {trip_id}", f"was {trip['status']} already (see its scan orders): plan a manual "
                             "pick with a reason to inspect it again")
     if selection == "risk" and (trip["assessment_id"] is None or trip["score"] <= 0):
-        raise InputError("selection", f"trip {trip_id} has a risk score of 0 (no indicator fired): "
+        raise InputError("selection", f"trip {trip_id} has a risk score of 0: "
                          "plan it as manual with a reason (or as exploration, if a draw offers it)")
     scanner = uow.inspections.scanner(scanner_id, org)
     open_order = uow.inspections.open_order_for_trip(trip_id)

@@ -15,7 +15,16 @@ from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.backtest import as_decided
 from scheldt.risk.indicators import INDICATORS, Context
 from scheldt.risk.profiles import Reason, RiskProfile, evaluate, indicator_hits
-from scheldt.risk.trip_model import CONTRACT, TRIP_FEATURES, Blend, TripModel, calibrate, choose_model_weight, trip_features
+from scheldt.risk.trip_model import (
+    CONTRACT,
+    TRIP_FEATURES,
+    Blend,
+    TripModel,
+    calibrate,
+    choose_model_weight,
+    feature_words,
+    trip_features,
+)
 from scheldt.settings import lightgbm_threads, model_artefact
 from scheldt.workflows.backtest import INSPECTIONS
 from scheldt.workflows.ports import UnitOfWork
@@ -70,16 +79,32 @@ def assess(profile: RiskProfile, facts: TripFacts, live: LiveTripModel | None) -
     row = np.array([trip_features(facts, contexts(profile), hits, profile.indicators)])
     p = float(live.model.predict(row)[0])
     score, model_part = live.blend.score(result.points, profile.max_points, p)
+    reasons.append(Reason("container_model", MODEL_SENTENCE,
+                          _model_evidence(live, row, p, result.points, score, model_part), model_part))
+    reasons.sort(key=lambda r: (-r.points, r.indicator))
+    return score, result.points, reasons
+
+
+def _model_evidence(live: LiveTripModel, row: np.ndarray, p: float, points: float, score: float,
+                    model_part: float) -> str:
+    """The model's reason: its probability, how the score was made of it and of the profile's
+    points (a review could not tell why 99 points and a model line of -16.7 made 43.9), and the
+    features that moved it most, in words (it named code names, and a model of weight 0
+    "pushing it up")."""
+    blend = live.blend
+    head = f"model {live.version}: P(seizure) {p:.3f}"
+    if blend.model_weight == 0:
+        return f"{head}, not counted (weight 0: on the validation days the profile alone ranked best)"
+    p_profile = blend.profile_probability(points)
+    how = (f"score {1 - blend.model_weight:g} × {100 * p_profile:.1f} (the profile's {points:g} points as a "
+           f"probability, calibrated on inspected trips) + {blend.model_weight:g} × {100 * p:.1f} = {score:.1f}")
     contrib = live.model.contributions(row)[0][:-1]
     up = model_part >= 0  # the model's part raises the score, or (a low probability) lowers it
     strongest = sorted(range(len(contrib)), key=lambda i: -contrib[i] if up else contrib[i])[:3]
-    named = ", ".join(f"{TRIP_FEATURES[i]} {contrib[i]:+.2f}" for i in strongest if (contrib[i] > 0) == up
-                      and contrib[i] != 0) or ("none above average" if up else "none below average")
-    how = "pushing it up" if up else "pulling it down"
-    reasons.append(Reason("container_model", MODEL_SENTENCE,
-                          f"model {live.version}: P(seizure) {p:.3f}; {how} (log-odds): {named}", model_part))
-    reasons.sort(key=lambda r: (-r.points, r.indicator))
-    return score, result.points, reasons
+    named = ", ".join(f"{feature_words(TRIP_FEATURES[i])} {contrib[i]:+.2f}" for i in strongest
+                      if (contrib[i] > 0) == up and contrib[i] != 0) or ("none above average" if up else
+                                                                        "none below average")
+    return f"{head}; {how}; {'pushing it up' if up else 'pulling it down'} (log-odds): {named}"
 
 
 @dataclass(frozen=True)
