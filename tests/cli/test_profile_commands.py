@@ -87,6 +87,7 @@ def test_ingest_rescores_trips_once_a_profile_is_live(settings_env: Path, tmp_pa
     code, out, _ = invoke("trips", "history", "NARU3472484", "--json")
     history = json.loads(out)["assessments"]
     assert len(history) == 2 and all(h["reproduced"] for h in history)
+    assert [h["in_force"] for h in history] == [False, True]  # the trip shows its newest score
 
 
 def test_a_switch_says_which_trips_it_left_alone(settings_env: Path, monkeypatch: pytest.MonkeyPatch,

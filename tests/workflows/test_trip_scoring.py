@@ -22,6 +22,7 @@ from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.screening import trip_screen
 from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips, trip_facts
+from scheldt.workflows.trip_views import trip_detail
 from tests.conftest import SHARED
 
 TD = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json"
@@ -96,9 +97,13 @@ def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engi
         back = score_trips(uow, FIRST + timedelta(minutes=2))
         shown = uow.container_trips.by_key(KEY)
         [assessment] = uow.trip_assessments.by_ids([shown["assessment_id"]])  # type: ignore[index]
+        history = trip_detail(uow, None, "be-customs", shown["id"])["score_history"]  # type: ignore[index]
     assert shown_v4 is not None and shown_v4["score"] == 30.0
     assert (back.scored, back.unchanged) == (0, 1)
     assert shown is not None and (shown["score"], assessment["profile"]) == (15.0, "antwerp-narcotics@3")
+    # the score history says which score is in force (a review read the withdrawn @4's as the latest)
+    assert [(h["score"], h["profile"], h["in_force"]) for h in history] == [
+        (15.0, "antwerp-narcotics@3", True), (30.0, "antwerp-narcotics@4", False)]
 
 
 def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None:
@@ -192,6 +197,11 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     assert top["model_version"] == result["version"]
     model_reason = next(r for r in top["reasons"] if r["indicator"] == "container_model")
     assert model_reason["evidence"].startswith(f"model {result['version']}: P(seizure) ")
+    # how the score is made of the profile's points and the model is said, features in words (a
+    # review could not tell why 99 points and a model line of -16.7 made 43.9; it read ind_ names)
+    weight = result["model_weight"]
+    assert weight > 0 and f"+ {weight:g} × " in model_reason["evidence"], model_reason["evidence"]
+    assert f" = {top['score']:.1f}; " in model_reason["evidence"] and "ind_" not in model_reason["evidence"]
     assert again.points == top["score"] and [r.evidence for r in again.reasons] == [r["evidence"] for r in top["reasons"]]
     # where the model's part lowers the score, its reason says so (it said "pushing it up")
     with unit_of_work(engine) as uow:
@@ -553,3 +563,16 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
         ("20BE0005", "BKG0042", "2020-01-05"), ("26BE0001", "HHL71800000", "2026-01-25"),
         ("26BE0002", "", "2026-02-03")]
     assert "declarations" not in outsider  # customs' own data
+
+
+def test_a_model_of_weight_zero_is_said_not_to_count() -> None:
+    """Targeting review: with the validation's weight 0, the model's reason read "+0 model ...;
+    pushing it up (log-odds): ais_max_gap_hours +0.24" although it moved nothing."""
+    import numpy as np
+
+    from scheldt.risk.trip_model import Blend
+    from scheldt.workflows.trip_model import LiveTripModel, _model_evidence
+
+    live = LiveTripModel("trip-1", None, Blend(0.0, -5.0, 0.05))  # type: ignore[arg-type]  # weight 0: not read
+    assert _model_evidence(live, np.zeros((1, 3)), 0.015, 62, 9.1, 0.0) == (
+        "model trip-1: P(seizure) 0.015, not counted (weight 0: on the validation days the profile alone ranked best)")

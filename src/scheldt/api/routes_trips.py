@@ -112,15 +112,18 @@ def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
 
 @router.get("/trips/{trip_id}/assessments", summary="Score history of a trip")
 def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
-    """Every assessment of the trip, oldest first, with reasons (facts left out; see
-    ``/assessments/{id}``)."""
+    """Every assessment of the trip, oldest first (facts left out; see ``/assessments/{id}``);
+    ``in_force`` marks the one the trip shows now: after a switch back to an earlier profile or
+    model version, an unchanged trip shows that version's earlier assessment again, which is
+    not the newest (a review read the withdrawn version's score as the latest)."""
     ctx.require(Permission.READ_TRIPS)
     ctx.require_agency("trip assessments")
     trip = ctx.uow.container_trips.get(trip_id, ctx.scope)  # NotFoundError unless the requester owns it
     key = TripKey(trip["container_number"], trip["document_ref"], trip["voyage"])
     history = ctx.uow.trip_assessments.score_history(key)
     ctx.audit("read", "trip", trip_id, view="assessments")
-    return {"items": [h | {"scored_at": h["scored_at"].isoformat()} for h in history]}
+    return {"items": [h | {"scored_at": h["scored_at"].isoformat(), "in_force": h["id"] == trip["assessment_id"]}
+                      for h in history]}
 
 
 @router.get("/assessments/{assessment_id}", summary="One risk assessment with the facts it was computed from")

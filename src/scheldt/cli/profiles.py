@@ -214,14 +214,17 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
             raise NotFoundError(normalised, "no scored trip of this container (`scheldt trips score` scores them)")
         rows = [r for k in sorted(keys) for r in uow.trip_assessments.history(TripKey(*k))]
         checks = {r["id"]: reproduce(uow, r["id"]).points == r["score"] for r in rows}
+        # the assessment each trip shows now: after a switch back, an earlier one (a review)
+        in_force = set(uow.container_trips.assessment_ids([normalised]).values())
     if as_json:
-        print_json({"assessments": [{**{k: v for k, v in r.items() if k != "facts"}, "reproduced": checks[r["id"]]}
-                                    for r in rows]})
+        print_json({"assessments": [{**{k: v for k, v in r.items() if k != "facts"}, "reproduced": checks[r["id"]],
+                                     "in_force": r["id"] in in_force} for r in rows]})
         return
     for r in rows:
         label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
+        marks = (", reproduced" if checks[r["id"]] else ", NOT REPRODUCED") + (", in force" if r["id"] in in_force else "")
         out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} UTC {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
-                  f"{', reproduced' if checks[r['id']] else ', NOT REPRODUCED'})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
+                  f"{marks})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
 
 
 @trips_app.command("train")

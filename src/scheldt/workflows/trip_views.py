@@ -170,7 +170,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
             "reasons": assessment["reasons"], "scored_at": _iso(assessment["scored_at"])},
         "watchlist_matches": plain(list(facts.watchlist_matches)) if facts else [],
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
-                           "scored_at": _iso(h["scored_at"])} for h in history],
+                           "scored_at": _iso(h["scored_at"]), "in_force": h["id"] == trip["assessment_id"]}
+                          for h in history],
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
         "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
     }
