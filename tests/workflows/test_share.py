@@ -278,6 +278,8 @@ def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: En
     # the GREEN version went when the report was narrowed (a federation review read it as current)
     assert [(v.tlp, v.revoked) for v in versions] == [("amber+strict", False), ("amber+strict", False)]
     assert report.seizure.mass_kg == 198.0 and report.seizure.description == "evaporator"
+    # still seized when the search found it, not when the record was corrected (two reviews)
+    assert report.seizure.seized_at == NOW.replace(microsecond=250000)
     assert report.meta.created == NOW.replace(microsecond=250000) and report.meta.modified == t2.replace(microsecond=250000)
     assert (report.meta.sharing.group, report.meta.sharing.handling_code) == ("be-us", "H2: not for court use")
     assert seen_by_us == [first["id"]] * 2  # versions of one report, not two reports

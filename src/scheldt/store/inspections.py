@@ -153,6 +153,13 @@ class InspectionRepository:
             raise NotFoundError(f"scan order {order_id}", "no such scan order")
         return _dict(row, ScanOrderRow.__table__)
 
+    def searched_at(self, order_id: int) -> datetime | None:
+        """When a scan order was first recorded searched (UTC; a later correction does not move
+        it), or None."""
+        c = ScanOrderChangeRow
+        return aware(self.session.scalar(select(func.min(c.at)).where(c.order_id == order_id,
+                                                                      c.to_status == "searched")))
+
     def update_order(self, order_id: int, values: dict[str, Any]) -> None:
         """Set columns of a scan order."""
         self.session.execute(update(ScanOrderRow).where(ScanOrderRow.id == order_id).values(**values))

@@ -433,8 +433,10 @@ def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sha
     trip, _, facts = _trip(uow, principal, order["trip_id"])
     container, consignment, vessel = trip_subjects(trip, facts)
     pol = _locode(trip.get("port_of_loading")) or (consignment.port_of_loading if consignment else "")
+    # seized when the search found it: a correction of the record moved it (two reviews)
+    seized_at = uow.inspections.searched_at(order_id) or order["updated_at"]
     seizure = Seizure(order["drug_type"], float(order["mass_kg"]), order["concealment"], order["selection"],
-                      ms(order["updated_at"]), pol, pol[:2] if is_country(pol[:2]) else "", description)
+                      ms(seized_at), pol, pol[:2] if is_country(pol[:2]) else "", description)
     stix_id, earlier = _seizure_report_id(uow, org, order_id, now)
     meta = _meta(org, SEIZURE_TYPE, sharing, now, stix_id)
     if earlier is not None:  # a new version: same created, a later modified
