@@ -13,6 +13,11 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 export SCHELDT_LOCAL_ORGANISATION=${SCHELDT_LOCAL_ORGANISATION:-be-customs}
 rm -rf "$SCHELDT_DATA_DIR"
 step() { printf '\n$ scheldt %s\n' "$*"; .venv/bin/scheldt "$@"; }
+# The node's organisations first: what is loaded below is recorded as supplied by be-customs.
+step org create be-customs --name "Belgian Customs (demo)" --kind agency
+step org create us-cbp --name "US Customs and Border Protection (demo)" --kind agency
+step org create carrier-a --name "Simulated Carrier A" --kind carrier --carrier-code SIMA
+step org create terminal-1 --name "Simulated Terminal 1" --kind terminal --terminal-code SIMT1
 step ingest demo/data/kcs-train-excerpt.csv                 # history: declarations with inspection outcomes
 step ingest --no-outcomes demo/data/kcs-test-excerpt.csv    # new declarations, not inspected yet
 step train --target fraud
@@ -31,13 +36,9 @@ step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
 step replay "$SIM" --until 2026-01-01
 step trips queue --limit 5
 
-# The service: demo organisations, users (password below, for the demo only) and scanners, so
+# The service: demo users (password below, for the demo only) and scanners, so
 # `scheldt serve` can be tried on this store at once (README "The service").
 DEMO_PASSWORD=${SCHELDT_DEMO_PASSWORD:-scheldt-demo-password}
-step org create be-customs --name "Belgian Customs (demo)" --kind agency
-step org create us-cbp --name "US Customs and Border Protection (demo)" --kind agency
-step org create carrier-a --name "Simulated Carrier A" --kind carrier --carrier-code SIMA
-step org create terminal-1 --name "Simulated Terminal 1" --kind terminal --terminal-code SIMT1
 user() { printf '%s\n' "$DEMO_PASSWORD" | .venv/bin/scheldt user create "$@" --password-stdin; }
 user officer --org be-customs --role targeting_officer --name "Targeting officer"
 user operator --org be-customs --role scanner_operator --name "Scanner operator"

@@ -31,6 +31,7 @@ def test_ingest_json_report_and_exit_status(settings_env: Path, tmp_path: Path) 
     junk.write_text("hello,world\n1,2\n")
     code, out, err = invoke("ingest", str(good), str(junk), "--json")
     assert code == 1  # nothing in junk.csv could be read
+    assert "no organisations yet" in err
     files = json.loads(out)["files"]
     assert [(f["path"], f["accepted"], f["added"], f["rejected"]) for f in files] == [
         (str(good), 5, 5, 1), (str(junk), 0, 0, 1)]
@@ -40,6 +41,10 @@ def test_ingest_json_report_and_exit_status(settings_env: Path, tmp_path: Path) 
     assert "no built-in declaration mapping" in files[1]["rejections"][0]["why"]
     code, out, _ = invoke("ingest", str(good), "--json")
     assert code == 0 and json.loads(out)["files"][0]["added"] == 0
+    # a store without organisations loads, saying whom the facts are recorded as by (a PostgreSQL
+    # operator's misspelt name loaded a day's documents without a word)
+    assert "warning this store has no organisations yet: what follows is recorded as by 'local-agency'" in " ".join(
+        err.split())
 
 
 def test_unknown_mapping_is_a_clear_error(settings_env: Path) -> None:
@@ -186,6 +191,9 @@ def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path
     # so is a missing AIS layout (it was quarantined as a row of the file)
     code, _, err = invoke("ingest", str(empty), "--ais-layout", str(tmp_path / "layout.yaml"))
     assert code == 2 and "--ais-layout" in err and "no such AIS layout file" in " ".join(err.split())
+    code, _, err = invoke("ingest", str(empty), "--format", "dcsa-events", "--ais-layout", str(tmp_path / "l.yaml"))
+    assert code == 2 and "--ais-layout: describes a decoded AIS CSV: it goes with --format ais-csv or auto, not " \
+        "dcsa-events" in " ".join(err.split())
     lines = kcs_lines(KCS_TRAIN, 3)
     decl = tmp_path / "decl.csv"
     decl.write_text("".join(lines))

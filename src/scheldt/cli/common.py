@@ -104,8 +104,16 @@ def _json_value(value: Any) -> Any:
 
 def require_known_local_organisation(uow: UnitOfWork) -> None:
     """Raise ConfigError when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store
-    (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read)."""
-    require_local_organisation(uow, settings().local_organisation)
+    (an operator review's misspelt ``be-custom`` loaded and re-scored trips no one could read);
+    on a store without organisations yet, warn on stderr whom what follows is recorded as by (a
+    PostgreSQL operator's misspelt name loaded a day's documents without a word, and the same
+    day again once the organisation was made)."""
+    local = settings().local_organisation
+    require_local_organisation(uow, local)
+    if not uow.accounts.organisations():
+        console.print(f"[yellow]warning[/yellow] this store has no organisations yet: what follows is recorded as "
+                      f"by {escape(local)!r} (SCHELDT_LOCAL_ORGANISATION), and its users see it once `scheldt org "
+                      f"create {escape(local)} ...` makes it.", highlight=False)
 
 
 def warn_unknown_local_organisation(
