@@ -109,5 +109,13 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
             raise AssertionError("an incomplete layout was accepted")
         report = ingest_file(uow, export, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
     assert (report["format"], report["accepted"], report["rejected"]) == ("ais-csv", 1, 2)
+    # the other files of the same run are read as what they are (a docs review's DCSA events were
+    # read as AIS CSV lines: 39 false rejections)
+    tnt = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"
+    with unit_of_work(engine) as uow:
+        beside = ingest_file(uow, tnt, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
+        forced = ingest_file(uow, export, IngestOptions(format="ais-csv", ais_layout=str(layout)), NOW).as_dict()
+    assert (beside["format"], beside["accepted"], beside["rejected"]) == ("dcsa-events", 1, 0)
+    assert (forced["format"], forced["accepted"], forced["added"]) == ("ais-csv", 1, 0)
     assert [(r["where"].rsplit(":", 1)[1], r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[union-attr]
         ("3", "knots", "knots is 'bad', not a number"), ("4", "lat", "position 95.0, 4.29 is missing or outside WGS 84 ranges")]

@@ -64,6 +64,9 @@ def ingest(
             except ScheldtError as exc:  # the file and the YAML path at fault (it said "--mapping" only)
                 where = exc.where if exc.where.startswith("--mapping") else f"--mapping {exc.where}"
                 raise InputError(where, exc.why) from None
+        if ais_layout is not None and format not in ("auto", "ais-csv"):
+            raise InputError("--ais-layout", f"describes a decoded AIS CSV: it goes with --format ais-csv or auto, "
+                             f"not {format}")
         if ais_layout is not None:
             try:  # a wrong option too (a CLI review: it was quarantined as a bad record, exit 1)
                 load_ais_layout(ais_layout)

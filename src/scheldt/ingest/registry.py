@@ -31,11 +31,12 @@ class Detected:
     mapping: DeclarationMapping | None
 
 
-def _header(path: Path) -> list[str]:
+def csv_header(path: Path, delimiter: str = ",") -> list[str]:
+    """The column names of a CSV file's first line (a UTF-8 byte-order mark left out), or []."""
     with path.open("rb") as fh:
         first = fh.readline(1 << 20).removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
     try:
-        return [h.strip() for h in next(csv.reader([first]), [])]
+        return [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
     except csv.Error:
         return []
 
@@ -106,11 +107,11 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         return Detected("edifact", None)
     if format == "ais-nmea" or (format == "auto" and (b"!AIVDM" in head or b"!AIVDO" in head)):
         return Detected("ais-nmea", None)
-    if format in ("auto", "ais-csv") and detect_ais_layout(_header(path)) is not None:
+    if format in ("auto", "ais-csv") and detect_ais_layout(csv_header(path)) is not None:
         return Detected("ais-csv", None)
     if format == "dcsa-documents" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")):
         return Detected("dcsa-documents", None)
-    header = _header(path)
+    header = csv_header(path)
     for name in builtin_mapping_names():
         candidate = load_mapping(name)
         if outcomes_only and candidate.outcomes is not None:
@@ -124,5 +125,5 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         "format not recognised: not JSON, UN/EDIFACT (UNA, UNB or UNH), AIS NMEA (!AIVDM) or a known AIS CSV "
         "layout, and the header matches no built-in declaration mapping "
         f"({', '.join(builtin_mapping_names())}); describe the layout in a YAML file and pass "
-        "--mapping FILE.yaml",
+        "--mapping FILE.yaml (declarations) or --ais-layout FILE.yaml (a decoded AIS CSV)",
     )

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
 from scheldt.errors import InputError, ScheldtError
-from scheldt.ingest.ais import load_ais_layout
+from scheldt.ingest.ais import layout_fits, load_ais_layout
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
-from scheldt.ingest.registry import detect
+from scheldt.ingest.registry import csv_header, detect
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.shipping import ingest_ais, ingest_dcsa_events
 
@@ -117,7 +117,12 @@ def ingest_file(
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
     if options.ais_layout is not None:
-        return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, load_ais_layout(options.ais_layout))
+        layout = load_ais_layout(options.ais_layout)
+        # the layout reads the AIS CSVs it fits; the other files of the run as they are detected
+        # (a review's DCSA events were read as AIS CSV lines: 39 false rejections)
+        if options.format == "ais-csv" or options.format == "auto" and path.is_file() and layout_fits(
+                layout, csv_header(path, layout.delimiter)):
+            return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, layout)
     detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
     if options.outcomes_only:
         check_outcomes_source(path, detected.format)

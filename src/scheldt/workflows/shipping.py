@@ -20,6 +20,7 @@ from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import in_dcsa_terms, read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
+from scheldt.ingest.registry import csv_header
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
 
@@ -233,17 +234,11 @@ def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied
     else:
         if not path.is_file() or path.stat().st_size == 0:
             raise InputError(f"{path}:1", "no such file, or empty")
-        layout = layout or detect_ais_layout(_csv_header(path))
+        layout = layout or detect_ais_layout(csv_header(path))
         if layout is None:
             raise InputError(f"{path}:1", "header matches no known AIS CSV layout")
         _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path)), report, now, supplied_by)
     return report
-
-
-def _csv_header(path: Path) -> list[str]:
-    with path.open("rb") as fh:
-        first = fh.readline().decode("utf-8-sig", errors="replace")
-    return [h.strip() for h in first.rstrip("\r\n").split(",")]
 
 
 @dataclass(frozen=True)
