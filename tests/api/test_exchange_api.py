@@ -213,9 +213,11 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
                     json={"action": "scan", "nii_image_ref": "img-9", "verdict": "anomaly"})
     api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
         "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.5, "concealment": "behind_doors"})
+    # TLP as the README and the errors write it (a docs review's "GREEN" was refused with 422)
     made = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
-        "order_id": order["id"], "tlp": "green", "description": "rip-on bags behind the doors"})
+        "order_id": order["id"], "tlp": "TLP:GREEN", "description": "rip-on bags behind the doors"})
     assert made.status_code == 201, made.text
+    assert made.json()["tlp"] == "green"
     seizure = {o["id"]: o for o in shared(api, "us-officer", type="scheldt-seizure")}[made.json()["id"]]["object"]
     assert (seizure["drug_type"], seizure["mass_kg"], seizure["concealment"], seizure["selection"]) == (
         "cocaine", 98.5, "behind_doors", "manual")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
@@ -26,7 +26,14 @@ from scheldt.workflows.sharing import served
 
 router = CtxRouter(prefix="/api/v1", tags=["exchange"])
 
-TlpName = Literal["clear", "green", "amber", "amber+strict", "red"]
+def _tlp_name(value: Any) -> Any:
+    """A TLP name as the README and the errors write it (``GREEN``, ``TLP:AMBER+STRICT``) in
+    the form the schema lists (a docs review's ``"GREEN"`` was refused with 422)."""
+    return value.strip().lower().removeprefix("tlp:") if isinstance(value, str) else value
+
+
+TlpName = Annotated[Literal["clear", "green", "amber", "amber+strict", "red"], BeforeValidator(_tlp_name),
+                    Field(description="TLP 2.0, in any case, with or without 'TLP:'")]
 Text200 = Annotated[str, Field(max_length=200)]
 Text500 = Annotated[str, Field(min_length=1, max_length=500)]
 
