@@ -478,3 +478,18 @@ def test_no_command_help_shows_raw_markup() -> None:
 
     shown = helps(typer.main.get_command(app), "scheldt")
     assert len(shown) > 60 and [p for p, text in shown if "``" in text] == []
+
+
+def test_a_document_line_gives_each_flag_once() -> None:
+    """Targeting review: `scheldt container` read "HS 851712 is not in the shipped nomenclature"
+    twice for a document whose two goods items carry the code (stored once per item)."""
+    from datetime import UTC, datetime
+
+    from scheldt.cli.container import _doc_line
+
+    why = "HS 851712 is not in the shipped nomenclature (HS 2022); kept as sent"
+    doc = {"document_type": "TRD", "document_ref": "BL1", "status": "ISSU", "booking_ref": "", "to_order": False,
+           "port_of_loading": "", "port_of_discharge": "", "parties": [], "containers": [],
+           "goods": [{"hs_code": "851712"}, {"hs_code": "851712"}], "received_at": datetime(2026, 12, 4, tzinfo=UTC),
+           "flags": [{"field": "hs_code", "code": "unknown-hs-code", "why": why}] * 2}
+    assert _doc_line(doc, "MSCU1234566").endswith(f"| flags: {why}")

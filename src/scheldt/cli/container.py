@@ -71,7 +71,8 @@ def _doc_line(d: dict[str, Any], number: str) -> str:
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
             parties, f"goods {goods}" if goods else "", f"seals {seals}" if seals else "",
             f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
-    flags = "; ".join(f["why"] for f in d.get("flags") or [] if isinstance(f, dict) and f.get("why"))
+    # each once: a code's flag is stored per goods item that carries it (a review read one twice)
+    flags = "; ".join(dict.fromkeys(f["why"] for f in d.get("flags") or [] if isinstance(f, dict) and f.get("why")))
     return " | ".join(b for b in bits if b) + (f" | flags: {flags}" if flags else "")
 
 
@@ -114,7 +115,7 @@ def container(
             table.add_column(col, overflow="fold")
         for e in trip.events:
             docs = ", ".join(f"{k} {v}" for k, v in (("BKG", e["booking_ref"]), ("TRD", e["transport_document_ref"])) if v)
-            flags = "; ".join(f["why"] for f in e["flags"])
+            flags = "; ".join(dict.fromkeys(f["why"] for f in e["flags"]))
             table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M} UTC", escape(_describe(e)), escape(docs), escape(flags),
                           escape(e["source"]))
         out.print(table)
