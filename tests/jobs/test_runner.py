@@ -332,9 +332,13 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.M
     assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "queued"
     # nobody runs this store's jobs: said, so a cron script's queued work is not silently idle
     assert "warning no job runner is running on this store" in " ".join(queued.stderr.split())
+    # and the text output does not promise a runner picks it up (docs review)
+    said = cli.invoke(app, ["jobs", "run", "rescore"])
+    assert said.exit_code == 0 and said.stdout.endswith("(rescore) queued (`scheldt jobs show " + str(
+        json.loads(queued.stdout)["id"] + 1) + "`)\n") and "picks it up" not in said.stdout
 
     listed = json.loads(cli.invoke(app, ["jobs", "list", "--limit", "2", "--json"]).stdout)["runs"]
-    assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("ingest", "queued")]
+    assert [(r["kind"], r["status"]) for r in listed] == [("rescore", "queued"), ("rescore", "queued")]
     # among frequent scheduled runs, a failed one is found by kind and status (operator review)
     only = json.loads(cli.invoke(app, ["jobs", "list", "--kind", "ingest", "--status", "done", "--json"]).stdout)["runs"]
     assert [(r["id"], r["kind"], r["status"]) for r in only] == [(run["id"], "ingest", "done")]

@@ -57,8 +57,9 @@ def run(
                 here = _start_or_follow(runner)
             run_id = runner.submit(kind, params, _requested_by())
             if not wait:
-                _queued(runner.get(run_id), as_json)
-                if not runner.another_running():  # a cron script queued work nobody runs (operator review)
+                running = runner.another_running()
+                _queued(runner.get(run_id), as_json, running)
+                if not running:  # a cron script queued work nobody runs (operator review)
                     console.print(f"[yellow]warning[/yellow] no job runner is running on this store: run {run_id} "
                                   "waits until `scheldt serve` starts (or use --wait to run it here)", highlight=False)
                 return
@@ -125,12 +126,16 @@ def _start_or_follow(runner: JobRunner) -> bool:
         return False
 
 
-def _queued(job: JobRun, as_json: bool) -> None:
+def _queued(job: JobRun, as_json: bool, running: bool) -> None:
+    """Say the run is queued and, when a runner is running (``running``), when it starts (a docs
+    review read "picks it up within 5 s" beside the warning that no runner runs)."""
     if as_json:
         print_json(job.as_dict())
-    else:
-        out.print(f"run {job.id} ({escape(job.kind)}) queued: a running job runner picks it up within "
+    elif running:
+        out.print(f"run {job.id} ({escape(job.kind)}) queued: the running job runner picks it up within "
                   f"{POLL_S:g} s (`scheldt jobs show {job.id}`); --wait runs it here")
+    else:
+        out.print(f"run {job.id} ({escape(job.kind)}) queued (`scheldt jobs show {job.id}`)")
 
 
 def _follow(runner: JobRunner, run_id: int, quiet: bool) -> JobRun:
