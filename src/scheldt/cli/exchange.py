@@ -55,8 +55,10 @@ def misp_export(
     out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
 ) -> None:
     """Export, as MISP events, every shared item the user may see. With --out, the file is
-    written in full before the export is audited and put in place only once it is (a CLI review:
-    an unwritable path gave a traceback and an audited export that never happened)."""
+    written in full before the export is audited, and put in place only once it is.
+    """
+    # (a CLI review: an unwritable path gave a traceback and an audited export that never happened;
+    # a docs review read that note in --help)
     from scheldt.exchange.misp import events_json
     from scheldt.workflows import share
 
