@@ -72,7 +72,7 @@ def _require_reason(reason: str) -> None:
 def activate(
     path: Annotated[str | None, typer.Argument(help="Profile YAML file.")] = None,
     builtin: Annotated[str | None, typer.Option("--builtin", help="A profile shipped with Scheldt: antwerp-narcotics.")] = None,
-    reason: Annotated[str, typer.Option("--reason", help="Why this version goes live (recorded).")] = "",
+    reason: Annotated[str, typer.Option("--reason", help="Why this version goes live (required; recorded).")] = "",
     score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
 ) -> None:
     """Store a profile version and make it live; the switch is recorded with who, when and why.
@@ -91,7 +91,7 @@ def activate(
 
 
 @profile_app.command("rollback")
-def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+def rollback(reason: Annotated[str, typer.Option("--reason", help="Why (required; recorded).")] = "",
              score: Annotated[bool, typer.Option("--score/--no-score", help="Re-score every trip with it now.")] = True,
              ) -> None:
     """Make the previously live profile version live again (recorded as a rollback), then
@@ -269,7 +269,7 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @trips_app.command("model-activate")
 def model_activate(version: Annotated[str, typer.Argument(help="A version listed by `scheldt trips models`.")],
-                   reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
+                   reason: Annotated[str, typer.Option("--reason", help="Why (required; recorded).")] = "") -> None:
     """Make an earlier container-model version live again (recorded); trips are re-scored with
     it at the next `trips score` or ingest."""
     with errors_reported(), store() as uow:
@@ -282,7 +282,7 @@ def model_activate(version: Annotated[str, typer.Argument(help="A version listed
 
 
 @trips_app.command("model-rollback")
-def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "") -> None:
+def model_rollback(reason: Annotated[str, typer.Option("--reason", help="Why (required; recorded).")] = "") -> None:
     """Make the previously live container-model version live again (recorded as a rollback)."""
     with errors_reported(), store() as uow:
         _require_reason(reason)
