@@ -1037,6 +1037,10 @@ def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(servi
     assert me.startswith("session ")
     assert [e["kind"] for e in service.client.get("/api/v1/audit", headers=h("admin"), params={"credential": me}
                                                   ).json()["entries"]][0] == "sign-in"
+    # a mistyped credential is refused, not answered "no entry matches" (docs review)
+    typo = service.client.get("/api/v1/audit", headers=h("admin"), params={"credential": "tokn 1"})
+    assert typo.status_code == 400
+    assert "'tokn 1' is not 'token N', 'session N' or 'password'" in typo.json()["error"]["why"]
 
 
 def test_errors_and_credentials_are_as_the_openapi_document_says(service: Service) -> None:

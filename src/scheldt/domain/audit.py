@@ -8,6 +8,7 @@ silently keep its payloads for ever: settings and the log both refuse a kind not
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,10 @@ AUDIT_KINDS: dict[str, str] = {
     "notice": "a carrier notice sent, failed or dead-lettered",
     "purge": "audit payloads past their retention were dropped",
 }
+
+
+#: How entries name the credential a request was signed in with.
+_CREDENTIAL = re.compile(r"(token|session) [1-9][0-9]*|password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,9 @@ class AuditQuery:
     def __post_init__(self) -> None:
         if self.kind and self.kind not in AUDIT_KINDS:
             raise ValueError(f"kind {self.kind!r} is not one of {', '.join(AUDIT_KINDS)}")
+        if self.credential and not _CREDENTIAL.fullmatch(self.credential):
+            # a typo read as "this token did nothing" (docs review)
+            raise ValueError(f"credential {self.credential[:40]!r} is not 'token N', 'session N' or 'password'")
         if self.since and self.until and self.until <= self.since:
             raise ValueError(f"until {self.until.isoformat()} is not after since {self.since.isoformat()}")
 
