@@ -460,6 +460,7 @@ class _DocumentParts:
     def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
         """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
         box = None  # the container whose equipment group is being read, for its SEL segments
+        item = ""  # the number of the goods item being read (GID)
         weighing = False  # whether an MEA weighs the last goods item (not a split of it or a container)
         for seg in segments:
             tag = seg.tag.strip()
@@ -472,12 +473,15 @@ class _DocumentParts:
             elif tag == "RFF":
                 self.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
             elif tag == "GID":
-                self.goods.append(GoodsItem(packages=self._packages(seg, component(seg, 1, 0), component(seg, 0))))
+                item = component(seg, 0)  # the goods item's number in the message, as flags name it
+                self.goods.append(GoodsItem(packages=self._packages(seg, component(seg, 1, 0), item)))
                 weighing = True
-            elif tag == "PAC" and self.goods and weighing and self.goods[-1].packages is None:
-                # a goods item's count in its own PAC (7224), as US CBP's ACE manifests write it
+            elif tag == "PAC" and self.goods and weighing and self.goods[-1].packages is None and component(
+                    seg, 1, 0) in _OUTER_PACKAGING:
+                # a goods item's count in its own PAC (7224), as US CBP's ACE manifests write it;
+                # the outer packages, as GID counts them (inner cartons are not: a review's 2,000)
                 last = self.goods[-1]
-                count = self._packages(seg, component(seg, 0, 0), str(len(self.goods)))
+                count = self._packages(seg, component(seg, 0, 0), item)
                 self.goods[-1] = GoodsItem(last.hs_code, last.description, count, last.gross_mass_kg)
             elif tag in ("FTX", "PIA") and self.goods or tag == "MEA" and self.goods and weighing:
                 self._describe(seg, tag)
@@ -562,6 +566,9 @@ class _DocumentParts:
                 self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
 
 
+#: PAC packaging levels (UN/EDIFACT 7075) that count a goods item's packages as GID does: none
+#: given, or 3 (outer); 1 (inner) and 2 (intermediate) count what is inside them.
+_OUTER_PACKAGING = frozenset({"", "3"})
 #: Segments after which a SEL no longer seals the container of the last EQD: the next
 #: equipment, a consignment, a goods item, a control total, a transport stage.
 _ENDS_EQUIPMENT = frozenset({"CNI", "GID", "CNT", "TDT", "UNT"})
