@@ -155,6 +155,30 @@ def test_a_party_search_limits_the_requesters_own_versions(service: Service, mon
     found = service.client.get("/api/v1/parties", params={"name": consignee}, headers=service.as_("carrier"))
     refs = [d["document_ref"] for d in found.json()["items"]]
     assert top["document_ref"] in refs and not any(r.startswith("RIVAL") for r in refs) and len(refs) <= 2
+    assert set(found.json()["items"][0]) == {"document_ref", "document_type", "role", "name_key", "received_at"}
+    # nor by the store's reading, which was cut at the newest 5,000 versions of every line
+    # (regression review): it reads on, a page at a time, newest first
+    with service.uow() as uow:
+        key = next(d["name_key"] for d in uow.documents.naming(consignee.split()[0].lower()))
+        paged = list(uow.documents.naming(key.split()[0], page=2))
+        whole = list(uow.documents.naming(key.split()[0], page=10_000))
+    assert len(paged) == len(whole) >= 4 and paged == whole
+    assert [(d["received_at"], d["party_id"]) for d in paged] == sorted(
+        ((d["received_at"], d["party_id"]) for d in paged), reverse=True)
+    # a rival's version of the carrier's own reference, received at the same moment, is another
+    # version: the carrier's is found (they were taken for one: regression review)
+    monkeypatch.setattr(parties, "MAX_HITS", 500)
+    latest = later + timedelta(days=1)
+    clash = Consignment(bill_of_lading=top["document_ref"], carrier_code="SIMB", containers=(("MSCU1234566", ()),),
+                        parties=(ShippingParty("consignee", consignee),), source="tests")
+    amended = Consignment(bill_of_lading=top["document_ref"], carrier_code=top["carrier_code"],
+                          containers=((top["container_number"], ()),), source="tests",
+                          parties=(ShippingParty("consignee", consignee), ShippingParty("notify_party", "N. Party")))
+    with service.uow() as uow:
+        uow.documents.add([clash], "be-customs", latest)
+        uow.documents.add([amended], "be-customs", latest)
+    again = service.client.get("/api/v1/parties", params={"name": consignee}, headers=service.as_("carrier")).json()
+    assert (top["document_ref"], latest.isoformat()) in {(d["document_ref"], d["received_at"]) for d in again["items"]}
 
 
 def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None:

@@ -195,7 +195,7 @@ def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=
     accents, punctuation and legal forms folded, the beginning of a name enough."""
     ctx.require(Permission.READ_TRIPS)
     key, named = documents_naming(ctx.uow, name, ctx.scope, "query.name")
-    visible = [{k: v for k, v in d.items() if k != "document_id"} | {"received_at": d["received_at"].isoformat()}
-               for d in named]
+    visible = [{k: v for k, v in d.items() if k not in ("document_id", "party_id")}
+               | {"received_at": d["received_at"].isoformat()} for d in named]
     ctx.audit("read", "party", key, hits=len(visible))
     return {"name_key": key, "items": visible}

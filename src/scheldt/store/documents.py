@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.facts import name_key
@@ -150,17 +150,28 @@ class DocumentRepository:
                 out.setdefault(key, []).append((ref, aware(at), aware(issued)))
         return out
 
-    def naming(self, prefix: str, limit: int = 5000) -> list[dict[str, Any]]:
+    def naming(self, prefix: str, page: int = 5000) -> Iterator[dict[str, Any]]:
         """Document versions naming a party whose normalised name (:func:`name_key`) begins with
-        ``prefix`` (any role), newest first: document reference, type, role, the name key,
-        received time (UTC), and the version's id (``document_id``)."""
+        ``prefix`` (any role), newest first (received time, then party row): document
+        reference, type, role, the name key, received time (UTC), the version's id
+        (``document_id``) and the party row's (``party_id``). Read ``page`` rows at a time, as
+        far as the caller reads (a cut at the newest 5,000 of every line's hid a shipping line's
+        own older versions: regression review)."""
         d, p = TransportDocumentRow, DocumentPartyRow
-        stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at, p.document_id)
-                .join(d, d.id == p.document_id)
-                .where(p.name_key.startswith(prefix, autoescape=True))
-                .order_by(p.received_at.desc(), p.id.desc()).limit(limit))
-        return [{"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": aware(at),
-                 "document_id": i} for r, t, role, key, at, i in self.session.execute(stmt)]
+        before: tuple[datetime, int] | None = None
+        while True:
+            stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at, p.document_id, p.id)
+                    .join(d, d.id == p.document_id)
+                    .where(p.name_key.startswith(prefix, autoescape=True))
+                    .order_by(p.received_at.desc(), p.id.desc()).limit(page))
+            if before is not None:
+                stmt = stmt.where(or_(p.received_at < before[0], and_(p.received_at == before[0], p.id < before[1])))
+            rows = self.session.execute(stmt).all()
+            yield from ({"document_ref": r, "document_type": t, "role": role, "name_key": key, "received_at": aware(at),
+                         "document_id": i, "party_id": pid} for r, t, role, key, at, i, pid in rows)
+            if len(rows) < page:
+                return
+            before = (rows[-1].received_at, rows[-1].id)
 
     def containers_of(self, document_ids: Sequence[int]) -> dict[int, set[str]]:
         """The container numbers each document version lists, by version id."""
