@@ -192,7 +192,7 @@ def test_empty_file_directory_and_outcome_only_file(settings_env: Path, tmp_path
     code, _, err = invoke("ingest", str(empty), "--ais-layout", str(tmp_path / "layout.yaml"))
     assert code == 2 and "--ais-layout" in err and "no such AIS layout file" in " ".join(err.split())
     code, _, err = invoke("ingest", str(empty), "--format", "dcsa-events", "--ais-layout", str(tmp_path / "l.yaml"))
-    assert code == 2 and "--ais-layout: describes a decoded AIS CSV: it goes with --format ais-csv or auto, not " \
+    assert code == 2 and "--ais-layout: describes a decoded AIS CSV: it goes with format ais-csv or auto, not " \
         "dcsa-events" in " ".join(err.split())
     lines = kcs_lines(KCS_TRAIN, 3)
     decl = tmp_path / "decl.csv"

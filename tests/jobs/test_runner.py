@@ -75,6 +75,10 @@ def test_ingest_job_ends_done_with_counts_and_the_events_stored(runners: Callabl
     assert (report["path"], report["format"], report["accepted"], report["added"], report["rejected"]) == (
         str(TNT), "dcsa-events", TNT_EVENTS, TNT_EVENTS, 0)
     assert run.result["rescored"] is None  # no risk profile is live
+    # a store without organisations: said, as `scheldt ingest` says it (regression review)
+    assert run.result["warnings"] == ["this store has no organisations yet: what was loaded is recorded as by "
+                                      f"{get_settings().local_organisation!r} (SCHELDT_LOCAL_ORGANISATION), and its "
+                                      "users see it once it is made"]
     assert run.message.startswith("done in ")
     assert run.created_at <= run.started_at <= run.finished_at  # type: ignore[operator]
     assert stored_events(engine) == TNT_EVENTS
@@ -261,6 +265,10 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
         runner.submit("ingest", {"paths": ["a"], "colour": "red"}, "x")
     with pytest.raises(InputError, match="train-trips param seed: 'one' is not a whole number"):
         check_params("train-trips", {"seed": "one"})
+    # an AIS layout with another format was taken and ignored (regression review), as the CLI refuses it
+    with pytest.raises(InputError, match="ingest param ais_layout: describes a decoded AIS CSV: it goes with format "
+                                         "ais-csv or auto, not dcsa-events"):
+        runner.submit("ingest", {"paths": ["a"], "format": "dcsa-events", "ais_layout": "l.yaml"}, "x")
     assert runner.recent() == []
 
 

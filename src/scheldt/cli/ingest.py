@@ -26,7 +26,7 @@ from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS, detect
-from scheldt.workflows.ingest import IngestOptions, check_outcomes_source, ingest_or_report
+from scheldt.workflows.ingest import IngestOptions, check_ais_layout_format, check_outcomes_source, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
 
@@ -64,9 +64,7 @@ def ingest(
             except ScheldtError as exc:  # the file and the YAML path at fault (it said "--mapping" only)
                 where = exc.where if exc.where.startswith("--mapping") else f"--mapping {exc.where}"
                 raise InputError(where, exc.why) from None
-        if ais_layout is not None and format not in ("auto", "ais-csv"):
-            raise InputError("--ais-layout", f"describes a decoded AIS CSV: it goes with --format ais-csv or auto, "
-                             f"not {format}")
+        check_ais_layout_format(format, ais_layout, "--ais-layout")
         if ais_layout is not None:
             try:  # a wrong option too (a CLI review: it was quarantined as a bad record, exit 1)
                 load_ais_layout(ais_layout)

@@ -30,7 +30,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import default_head_file
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.accounts import require_local_organisation
-from scheldt.workflows.ingest import IngestOptions, ingest_or_report
+from scheldt.workflows.ingest import IngestOptions, check_ais_layout_format, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
 from scheldt.workflows.trip_scoring import live_profile, rescore_received, score_trips
 
@@ -74,6 +74,7 @@ class Kind:
     params: dict[str, Param]
     summary: str
     idle: Callable[[Any, dict[str, Any]], bool] | None = None
+    check: Callable[[dict[str, Any]], None] | None = None  # raises InputError for parameters that clash
 
 
 def now() -> datetime:
@@ -95,6 +96,7 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     local = get_settings().local_organisation
     with uow_factory() as uow:  # as `scheldt ingest` (an operator review's be-custom loaded unseen facts here)
         require_local_organisation(uow, local)
+        unmade = not uow.accounts.organisations()
     options = IngestOptions(params["format"], params.get("mapping"), True, False, local, params.get("ais_layout"))
     started = now()
     steps = len(paths) + 1
@@ -108,6 +110,9 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
             raise _stopped(uow_factory, started, files, paths, i, exc) from exc
     progress(len(paths) / steps, "re-scoring trips that received facts")
     result: dict[str, Any] = {"files": files, "rescored": _rescored(uow_factory, started)}
+    if unmade:  # as `scheldt ingest` warns (regression review)
+        result["warnings"] = [f"this store has no organisations yet: what was loaded is recorded as by {local!r} "
+                              "(SCHELDT_LOCAL_ORGANISATION), and its users see it once it is made"]
     unread = [f for f in files if _read_nothing(f)]
     if unread:
         raise JobFailed(*_unread(unread), result)
@@ -284,7 +289,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                         default="auto", choices=("auto", *FORMATS)),
         "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
-    }, "Read files into the store file by file, then re-score the trips that received facts."),
+    }, "Read files into the store file by file, then re-score the trips that received facts.",
+         check=lambda params: check_ais_layout_format(params["format"], params.get("ais_layout"),
+                                                      "ingest param ais_layout")),
     Kind("train-trips", _train_trips, {
         "seed": Param(int, "Random seed of the fit.", default=0, bounds=(0, 2**31 - 1)),
     }, "Train the container model on inspected trips and make it live."),
@@ -336,6 +343,8 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
                 raise InputError(f"{name} param {key}", f"required: {p.help}")
             continue
         out[key] = _typed(f"{name} param {key}", p, value)
+    if kind(name).check is not None:
+        kind(name).check(out)  # type: ignore[misc]
     return out
 
 

@@ -106,6 +106,13 @@ def _store_outcomes(
     report.outcomes_added += uow.declarations.add_outcomes(list(fresh.values()), supplied_by, now)
 
 
+def check_ais_layout_format(format: str, ais_layout: str | None, where: str) -> None:
+    """Raise InputError naming ``where`` when an AIS layout is given with a format other than
+    ``auto`` or ``ais-csv`` (it would be ignored: a review's job read the CSV as DCSA events)."""
+    if ais_layout is not None and format not in ("auto", "ais-csv"):
+        raise InputError(where, f"describes a decoded AIS CSV: it goes with format ais-csv or auto, not {format}")
+
+
 def ingest_file(
     uow: UnitOfWork, path: Path, options: IngestOptions, now: datetime,
     progress: Progress | None = None,
