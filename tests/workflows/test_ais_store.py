@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
 
+import pytest
 from pyais import encode_dict
 from sqlalchemy import Engine
 
+from scheldt.errors import InputError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
@@ -117,5 +119,11 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
         forced = ingest_file(uow, export, IngestOptions(format="ais-csv", ais_layout=str(layout)), NOW).as_dict()
     assert (beside["format"], beside["accepted"], beside["rejected"]) == ("dcsa-events", 1, 0)
     assert (forced["format"], forced["accepted"], forced["added"]) == ("ais-csv", 1, 0)
+    # a layout that does not fit the file says so (it read as an unknown kind of file: regression review)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(layout.read_text().replace("latitude: lat", "latitude: Lat"))
+    with unit_of_work(engine) as uow, pytest.raises(InputError) as caught:
+        ingest_file(uow, export, IngestOptions(ais_layout=str(typo)), NOW)
+    assert caught.value.why.endswith(f"the AIS layout {typo} does not fit it: no column 'Lat' (delimiter ';')")
     assert [(r["where"].rsplit(":", 1)[1], r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[union-attr]
         ("3", "knots", "knots is 'bad', not a number"), ("4", "lat", "position 95.0, 4.29 is missing or outside WGS 84 ranges")]

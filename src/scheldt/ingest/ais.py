@@ -332,15 +332,16 @@ def load_ais_layout(path: str) -> AisCsvLayout:
         raise ConfigError(f"{path}: {'.'.join(str(p) for p in first['loc'])}", first["msg"]) from None
 
 
-def layout_fits(layout: AisCsvLayout, header: list[str]) -> bool:
-    """Whether every column ``layout`` names for time, position and vessel is in ``header``."""
+def layout_misses(layout: AisCsvLayout, header: list[str]) -> list[str]:
+    """The columns ``layout`` names for time, position and vessel that ``header`` lacks."""
     wanted = [c for c in (layout.time_column, layout.latitude, layout.longitude, layout.mmsi, layout.vessel_id) if c]
-    return all(c in header for c in wanted)
+    return [c for c in wanted if c not in header]
+
 
 
 def detect_ais_layout(header: list[str]) -> AisCsvLayout | None:
     """The built-in layout whose columns are all in ``header``, if any."""
-    return next((layout for layout in ais_layouts().values() if layout_fits(layout, header)), None)
+    return next((layout for layout in ais_layouts().values() if not layout_misses(layout, header)), None)
 
 
 def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float | None:

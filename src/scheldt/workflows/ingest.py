@@ -16,7 +16,7 @@ from pathlib import Path
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome
 from scheldt.errors import InputError, ScheldtError
-from scheldt.ingest.ais import layout_fits, load_ais_layout
+from scheldt.ingest.ais import layout_misses, load_ais_layout
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.declarations import Located, read_declarations
 from scheldt.ingest.registry import csv_header, detect
@@ -123,14 +123,22 @@ def ingest_file(
     number of records handled after each batch. Raises InputError/ConfigError only when the file
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
+    misses: list[str] = []
     if options.ais_layout is not None:
         layout = load_ais_layout(options.ais_layout)
         # the layout reads the AIS CSVs it fits; the other files of the run as they are detected
         # (a review's DCSA events were read as AIS CSV lines: 39 false rejections)
-        if options.format == "ais-csv" or options.format == "auto" and path.is_file() and layout_fits(
-                layout, csv_header(path, layout.delimiter)):
+        misses = layout_misses(layout, csv_header(path, layout.delimiter)) if path.is_file() else []
+        if options.format == "ais-csv" or options.format == "auto" and path.is_file() and not misses:
             return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, layout)
-    detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
+    try:
+        detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
+    except InputError as exc:
+        if not misses:
+            raise
+        # a typo in the layout read as an unknown kind of file (regression review)
+        raise InputError(exc.where, f"{exc.why}; the AIS layout {options.ais_layout} does not fit it: no column "
+                         f"{', '.join(map(repr, misses))} (delimiter {layout.delimiter!r})") from None
     if options.outcomes_only:
         check_outcomes_source(path, detected.format)
     if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
