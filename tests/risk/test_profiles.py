@@ -72,7 +72,8 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "p.yaml: indicators.quick_pickup.params.max_hours", "greater than or equal to 0"),
     (("weight: 20}", "weight: .inf}"), "p.yaml: indicators.freight_paid_in_cash.weight", "finite number"),
     (("version: 1", "version: 1.10"), "p.yaml: version", "write the version as text in quotes"),
-    (("effective_from: 2026-01-01", "effective_from: 2026-13-01"), "p.yaml", "not a valid date"),
+    (("effective_from: 2026-01-01", "effective_from: 2026-13-01"), "p.yaml: effective_from",
+     "'2026-13-01' is not a valid date: month must be in 1..12"),
     (("  freight_paid_in_cash: {weight: 20}", "  freight_paid_in_cash: {weight: 20}\n  freight_paid_in_cash: {weight: 50}"),
      "p.yaml", "appears twice"),
     (("owner: Targeting cell", 'owner: "   "'), "p.yaml: owner", "should match pattern"),
@@ -123,6 +124,10 @@ def test_an_error_names_the_line_of_the_field_at_fault() -> None:
         "p.yaml line 11: indicators.freight_paid_in_csah")
     assert error(BASE.replace("weight: 20}", "weight: 20,\n    params: {max_hours: 3}}")).where == (
         "p.yaml line 12: indicators.freight_paid_in_cash.params.max_hours")
+    # an impossible date too (a docs review: "not a valid date: day is out of range for month", no place)
+    exc = error(BASE.replace("since: 2024-01-01}", "since: 2024-02-30}"))
+    assert (exc.where, exc.why) == ("p.yaml line 8: lists.high_risk_ports.0",
+                                    "'2024-02-30' is not a valid date: day is out of range for month")
 
 
 def test_aliases_and_oversized_texts_are_refused() -> None:

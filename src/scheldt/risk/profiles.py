@@ -225,8 +225,25 @@ class RiskProfile(_Strict):
         return checks
 
 
+class _BadDate(yaml.YAMLError):
+    """A YAML timestamp that is no date (``2024-02-30``), where it is written."""
+
+    def __init__(self, mark: yaml.Mark, why: str) -> None:
+        super().__init__(why)
+        self.mark, self.why = mark, why
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last)."""
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last)
+    and saying where a date is impossible."""
+
+    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A YAML timestamp, or :class:`_BadDate` at its place (a docs review's 2024-02-30 was
+        reported without the line or field every other profile error names)."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise _BadDate(node.start_mark, f"{node.value!r} is not a valid date: {exc}") from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
@@ -244,6 +261,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, "an alias (*name) is not allowed in a profile: write the "
                                               "value out", self.peek_event().start_mark)
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_checked_timestamp)
 
 
 #: Largest profile text read, in bytes (the built-in profile is about 6 kB).
@@ -292,12 +312,14 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except _BadDate as exc:
+        line = exc.mark.line + 1
+        field = next((".".join(p) for p, n in _lines(node).items() if n == line and p), "")
+        raise ProfileError(f"{where} line {line}" + (f": {field}" if field else ""), exc.why) from exc
     except yaml.YAMLError as exc:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
     except RecursionError as exc:  # a review's 4 KB profile of 2,000 nested lists: a traceback, a 500 in the API
         raise ProfileError(where, "not valid YAML: nested too deeply") from exc
-    except ValueError as exc:  # YAML timestamps that are no date, e.g. 2026-13-01
-        raise ProfileError(where, f"not a valid date: {exc}") from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict):
