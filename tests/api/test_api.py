@@ -345,6 +345,13 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     assert seized["updated_at"].isoformat() == changes[-1]["at"]
     board = service.client.get("/api/v1/dashboard", headers=h("analyst")).json()
     assert board["hit_rate"]["manual"]["found"] >= 1
+    # seizures beside "found" (which counts irregularities too: a targeting review read it as the seizure rate)
+    with service.uow() as uow:
+        manual = [o for o in uow.inspections.orders("be-customs", limit=1000)
+                  if o["selection"] == "manual" and o["status"] in ("searched", "cleared")]
+    rate = board["hit_rate"]["manual"]
+    assert rate["seizures"] == sum(o["result"] == "seizure" for o in manual) >= 1
+    assert rate["seizure_rate"] == rate["seizures"] / rate["inspected"]
     assert any(drug == "cocaine" and kg >= 312.5 for drug, kg in board["kg_by_drug_type"])
     assert any(port == trip["port_of_loading"] for port, _ in board["seizures_by_port_of_loading"])
     # by commodity: the HS chapter of the last HS code on each seized trip's documents as last scored

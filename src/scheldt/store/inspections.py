@@ -207,12 +207,14 @@ class InspectionRepository:
 
     def hit_rates(self, org_id: str) -> dict[str, dict[str, int]]:
         """Per selection type (risk / exploration / manual): inspections done (searched or
-        cleared) and how many found something (seizure or irregularity)."""
+        cleared), how many found something (seizure or irregularity) and how many a seizure."""
         o = ScanOrderRow
         found = func.sum(case((o.result.in_(["seizure", "irregularity"]), 1), else_=0))
-        stmt = (select(o.selection, func.count(), found).where(
+        seized = func.sum(case((o.result == "seizure", 1), else_=0))
+        stmt = (select(o.selection, func.count(), found, seized).where(
             o.organisation_id == org_id, o.status.in_(["searched", "cleared"])).group_by(o.selection))
-        return {s: {"inspected": int(n), "found": int(f or 0)} for s, n, f in self.session.execute(stmt)}
+        return {s: {"inspected": int(n), "found": int(f or 0), "seizures": int(z or 0)}
+                for s, n, f, z in self.session.execute(stmt)}
 
     # holds
     def active_hold(self, trip_id: int) -> dict[str, Any] | None:

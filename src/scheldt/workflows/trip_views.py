@@ -231,7 +231,10 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
         "seizures_by_port_of_loading": by_port.most_common(),
         "seizures_by_commodity": by_commodity.most_common(),
         "kg_by_drug_type": sorted(kg_by_drug.items()),
-        "hit_rate": {sel: {**v, "rate": (v["found"] / v["inspected"]) if v["inspected"] else None}
+        # found: a seizure or an irregularity; the seizure rate beside it (a targeting review read
+        # a rate of 0.6 with irregularities in it as the seizure rate the backtest gives as 0.4)
+        "hit_rate": {sel: {**v, "rate": (v["found"] / v["inspected"]) if v["inspected"] else None,
+                           "seizure_rate": (v["seizures"] / v["inspected"]) if v["inspected"] else None}
                      for sel, v in sorted(rates.items())},
         "drift": with_empty_days(uow.container_trips.score_days(scope)),
     }
