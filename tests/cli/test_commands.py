@@ -321,6 +321,7 @@ def test_quarantine_lists_what_ingest_rejected(settings_env: Path, tmp_path: Pat
 
 
 def test_empty_container_number_is_refused(settings_env: Path) -> None:
+    assert invoke("org", "list")[0] == 0  # a store to look in (without one, that is said first)
     code, _, err = invoke("container", " ")
     assert code == 2 and "give a container number" in err
 
@@ -493,3 +494,18 @@ def test_a_document_line_gives_each_flag_once() -> None:
            "goods": [{"hs_code": "851712"}, {"hs_code": "851712"}], "received_at": datetime(2026, 12, 4, tzinfo=UTC),
            "flags": [{"field": "hs_code", "code": "unknown-hs-code", "why": why}] * 2}
     assert _doc_line(doc, "MSCU1234566").endswith(f"| flags: {why}")
+
+
+def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_env: Path) -> None:
+    """Docs review: with a mistyped SCHELDT_DATA_DIR, `audit verify` made an empty store and
+    called its chain intact (exit 0), and `secrets check` found "no stored credentials"."""
+    from scheldt.settings import get_settings
+
+    db = get_settings().data_dir / "scheldt.db"
+    assert not db.exists()
+    for command in (["audit", "verify"], ["secrets", "check"], ["audit", "search", "--actor", "x"],
+                    ["container", "MSCU1234566"], ["trips", "queue"], ["backtest"]):
+        code, out, err = invoke(*command)
+        assert code == 2 and out == "", command
+        assert f"SCHELDT_DATA_DIR: no store at {db}: nothing to read or check" in " ".join(err.split()), command
+    assert not db.exists()

@@ -54,7 +54,7 @@ def verify(head_file: HeadFile = None, as_json: Annotated[bool, typer.Option("--
     """Check every entry's hash and link and the latest head written out; exit 1 on any problem."""
     path = head_file or default_head_file(settings().data_dir)
     use_head = head_file is not None or path.exists()
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         report = uow.audit.verify(path if use_head else None, retention=_retention())
     if as_json:
         print_json(_report_dict(report))
@@ -81,7 +81,7 @@ def verify(head_file: HeadFile = None, as_json: Annotated[bool, typer.Option("--
 def head(head_file: HeadFile = None) -> None:
     """Write the chain head (newest entry's seq and hash) out to the heads file now, fsynced."""
     path = head_file or default_head_file(settings().data_dir)
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         written = uow.audit.write_head(path, wall_clock())
     typer.echo(f"head: entry {written.seq} {written.entry_hash} written to {path}")
 
@@ -113,7 +113,7 @@ def list_entries(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Entries oldest first, --limit at a time; page on with --after the last seq shown."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         entries = uow.audit.entries(after, limit, organisation)
     if as_json:
         print_json({"entries": [e.as_dict() for e in entries]})
@@ -152,7 +152,7 @@ def search(
 ) -> None:
     """Answer "who read container X last week", "what did user U do" or "what did this token do":
     entries matching every filter given, oldest first. The search itself is recorded in the audit log."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         try:
             query = AuditQuery(kind, organisation, parse_when(since, "--since"), parse_when(until, "--until"), actor,
                                text, credential)

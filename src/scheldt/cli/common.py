@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scheldt.errors import ScheldtError
+from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.db import UnitOfWork, open_store, sqlite_path, unit_of_work
 from scheldt.workflows.accounts import require_local_organisation, unknown_local_organisation
@@ -46,13 +46,18 @@ def wall_clock() -> datetime:
 
 
 @contextmanager
-def store() -> Iterator[UnitOfWork]:
+def store(existing: bool = False) -> Iterator[UnitOfWork]:
     """A unit of work on the configured store; committed when the command succeeds. A SQLite
     store that does not exist yet is created, and a note on stderr says where: an operator who
     mistyped ``SCHELDT_DATA_DIR`` otherwise read empty lists from a store made on the spot
-    (operator review)."""
+    (operator review). With ``existing`` (commands that check or read what is stored), a
+    missing SQLite store is a ConfigError and nothing is created: a cron job's `audit verify`
+    on a mistyped folder called a new empty chain intact (docs review)."""
     url = settings().resolved_database_url
     new_file = missing_sqlite_file(url)
+    if existing and new_file is not None:
+        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {new_file}: nothing to read or check (set "
+                          "SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL to the store's; nothing was created)")
     engine = open_store(url)
     if new_file is not None:
         console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "

@@ -83,7 +83,7 @@ def container(
     """A container's timeline, trip by trip: documents, calls, vessels, seals, events, flags.
     Exits 1 when nothing at all is known of the container (as grep does for no match), so a
     script can tell an unknown number from a known one."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         timeline = container_timeline(uow, number)
     unknown = not timeline.trips and not timeline.unmatched_documents and not timeline.declarations
     if as_json:

@@ -168,7 +168,7 @@ def _reasons(reasons: list[dict[str, Any]]) -> str:
 def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Trips by score under the live profile, highest first, with their reasons."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         live = uow.profiles.live()
         if live is None:
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
@@ -205,7 +205,7 @@ def _state(trip: dict[str, Any]) -> str:
 def history(number: Annotated[str, typer.Argument(help="Container number.")],
             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every score of a container's trips, oldest first, each recomputed from its stored facts."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         if not number.strip():
             raise InputError("container number", "give a container number, e.g. MSCU4057166")
         normalised, _ = container_number(number.strip().upper())
@@ -344,7 +344,7 @@ def backtest_command(
 ) -> None:
     """Replay scored trips under a profile: per indicator and for the whole profile, trips
     flagged, hits, hit rate, and precision and recall at capacity."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         if path is None and builtin is None:
             live = uow.profiles.live()
             if live is None:

@@ -37,7 +37,7 @@ def _report(rows: list[dict[str, str]], as_json: bool) -> None:
 @secrets_app.command("check")
 def secrets_check(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Say which stored credentials the node's key opens. Exit 1 when one cannot be opened."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         rows = stored_credentials(uow.session)
     _report(rows, as_json)
     if any(r["status"].startswith("cannot") for r in rows):
