@@ -43,6 +43,26 @@ def test_objects_without_scheldt_terms_default_to_the_strictest_safe_reading() -
         sharing_of(red, "be-us")
 
 
+def test_tlp1_markings_count_and_the_strictest_marking_wins() -> None:
+    """A federation review: an object marked with the stix2 library's TLP_RED (TLP 1.0) beside
+    TLP 2.0 CLEAR was taken as CLEAR and served to a shipping terminal; TLP 1.0 RED alone was
+    taken as the default AMBER+STRICT; TLP 1.0 WHITE in the community was refused for want of
+    a group."""
+    import stix2
+
+    red_and_clear = dict(NOTE, object_marking_refs=[stix2.TLP_RED.id, TLP_MARKING_IDS[Tlp.CLEAR]])
+    for obj in (red_and_clear, dict(NOTE, object_marking_refs=[stix2.TLP_RED.id])):
+        with pytest.raises(InputError, match="TLP:RED needs named recipients"):
+            sharing_of(obj, "be-us")
+    amber = dict(NOTE, object_marking_refs=[TLP_MARKING_IDS[Tlp.GREEN], stix2.TLP_AMBER.id])
+    assert sharing_of(amber, "be-us").tlp == Tlp.AMBER
+    assert sharing_of(dict(NOTE, object_marking_refs=[stix2.TLP_WHITE.id]), None).tlp == Tlp.CLEAR
+    assert sharing_of(dict(NOTE, object_marking_refs=[stix2.TLP_GREEN.id]), None).tlp == Tlp.GREEN
+    # terms set by Scheldt replace the TLP 1.0 marking too, so a later marking is not overruled
+    marked = with_sharing(dict(NOTE, object_marking_refs=[stix2.TLP_AMBER.id]), Sharing("other", Tlp.GREEN, None))
+    assert marked["object_marking_refs"] == [TLP_MARKING_IDS[Tlp.GREEN]]
+
+
 def test_ingest_keeps_good_objects_names_bad_ones_and_is_idempotent(engine: Engine) -> None:
     good = with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us", "H1", "A", "1"))
     broken = {"type": "note", "spec_version": "2.1", "id": "note--nonsense", "created": "x"}

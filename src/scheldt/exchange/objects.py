@@ -110,8 +110,13 @@ def stix_time(t: datetime) -> str:
 
 
 def tlp_of(obj: dict[str, Any]) -> Tlp | None:
-    """The strictest TLP 2.0 level in ``object_marking_refs``, or None without one."""
-    levels = [TLP_BY_MARKING_ID[ref] for ref in obj.get("object_marking_refs") or [] if ref in TLP_BY_MARKING_ID]
+    """The strictest TLP level in ``object_marking_refs``, or None without one: TLP 2.0 marking
+    definitions, and STIX 2.1's TLP 1.0 ones (:data:`TLP1_LEVELS`, what the stix2 library's
+    TLP_RED ... constants write) at the 2.0 level of the same name. A federation review's
+    object marked TLP 1.0 RED beside TLP 2.0 CLEAR was served to a shipping terminal as CLEAR,
+    and one marked TLP 1.0 RED alone was taken as the default AMBER+STRICT."""
+    levels = [level for ref in obj.get("object_marking_refs") or []
+              if (level := TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)) is not None]
     return strictest(levels) if levels else None
 
 
@@ -160,7 +165,7 @@ def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "obj
 def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
     """A copy of ``obj`` carrying ``sharing``: the TLP marking ref and Scheldt's extension."""
     out = copy.deepcopy(obj)
-    refs = [r for r in out.get("object_marking_refs") or [] if r not in TLP_BY_MARKING_ID]
+    refs = [r for r in out.get("object_marking_refs") or [] if r not in TLP_BY_MARKING_ID and r not in TLP1_LEVELS]
     out["object_marking_refs"] = [*refs, TLP_MARKING_IDS[sharing.tlp]]
     ext: dict[str, Any] = {"extension_type": "property-extension", "kind": sharing.kind,
                            "handling_code": sharing.handling_code, "reliability": sharing.reliability,
