@@ -66,12 +66,17 @@ def test_tlp1_markings_count_and_the_strictest_marking_wins() -> None:
 def test_ingest_keeps_good_objects_names_bad_ones_and_is_idempotent(engine: Engine) -> None:
     good = with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us", "H1", "A", "1"))
     broken = {"type": "note", "spec_version": "2.1", "id": "note--nonsense", "created": "x"}
+    # STIX 2.0 (no spec_version) was taken and served as 2.1 (a federation review)
+    old = {k: v for k, v in with_sharing(NOTE, Sharing("other", Tlp.AMBER, "be-us")).items() if k != "spec_version"}
+    old["id"] = "note--7b1c2d3e-4f50-4a61-8b72-9c8d7e6f5a40"
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
-        report = ingest_objects(uow, [good, broken, 7], "be-customs", "local", None, NOW)
+        report = ingest_objects(uow, [good, broken, 7, old], "be-customs", "local", None, NOW)
     assert [a[0] for a in report.added] == [NOTE["id"]]
-    assert [f[0] for f in report.failed] == ["note--nonsense", "objects[2]"]
+    assert [f[0] for f in report.failed] == ["note--nonsense", "objects[2]", old["id"]]
     assert "not valid STIX 2.1" in report.failed[0][1]
+    assert report.failed[2][1].endswith("spec_version: missing: a STIX 2.1 object names its spec_version, '2.1' "
+                                        "(one without it is STIX 2.0)")
     with unit_of_work(engine) as uow:
         again = ingest_objects(uow, [good], "be-customs", "local", None, NOW)
         assert (again.added, again.known) == ([], [(NOTE["id"], NOTE["modified"])])

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import stix2.v21
 
 from scheldt.domain.exchange import Requester, Tlp
 from scheldt.domain.facts import json_bytes
@@ -63,6 +64,11 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: Types whose STIX 2.1 objects may leave out ``spec_version``: cyber observables (STIX 2.1
+#: §6; the stix2 library's list) and bundles (which have none).
+_SPEC_VERSION_OPTIONAL = frozenset({*stix2.v21.OBJ_MAP_OBSERVABLE, "bundle"})
+
+
 def precheck_object(obj: Any, where: str) -> None:
     """The checks of a received object made before the stix2 library's
     (:func:`scheldt.exchange.stix_check.stix_problems`): a JSON object, STIX 2.1, nesting at
@@ -72,6 +78,10 @@ def precheck_object(obj: Any, where: str) -> None:
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
         raise InputError(f"{where}.spec_version", f"{obj.get('spec_version')!r}: only STIX 2.1 is accepted")
+    if "spec_version" not in obj and obj.get("type") not in _SPEC_VERSION_OPTIONAL:
+        # served as 2.1 it broke partners' STIX 2.1 parsers (a federation review)
+        raise InputError(f"{where}.spec_version", "missing: a STIX 2.1 object names its spec_version, '2.1' (one "
+                         "without it is STIX 2.0)")
     if _depth(obj) > MAX_DEPTH:
         raise InputError(where, f"nests lists and objects more than {MAX_DEPTH} levels deep")
     extensions = obj.get("extensions", {})
