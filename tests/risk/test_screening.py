@@ -44,3 +44,14 @@ def test_aliases_match_and_best_alias_is_reported() -> None:
     assert match.entry.entry_id == "p1" and match.score >= 80
     [exact] = WatchlistIndex([entry]).screen("Иван Петрович Сидоров")
     assert exact.score == 100.0
+
+
+def test_import_and_export_are_not_legal_forms() -> None:
+    """A workbench review: a party search for "Baze Export" listed Baze Import GmbH's documents,
+    because fingerprints folds Import and Export with the company types and both were dropped
+    as legal forms; they name what a company does, not its form."""
+    from scheldt.risk.screening import is_legal_form, name_keys
+
+    assert name_keys("Baze Import GmbH").core == "baze imp" and name_keys("Baze Export SARL").core == "baze exp"
+    assert name_keys("Zaba Export B.V.").core == name_keys("ZABA EXPORT BV").core == "exp zaba"
+    assert not any(is_legal_form(w) for w in ("exp", "imp", "intl", "ent")) and is_legal_form("gmbh")

@@ -64,14 +64,21 @@ class NameKeys:
     spelled: str
 
 
+#: Words fingerprints folds with the company types that say what a company does, not its legal
+#: form: "Baze Import GmbH" and "Baze Export SARL" are two companies (a workbench review's party
+#: search for "Baze Export" listed Baze Import's documents).
+NOT_LEGAL_FORMS = frozenset({"exp", "imp", "intl", "ent"})
+
+
 @lru_cache(maxsize=1)
 def _legal_forms() -> frozenset[str]:
-    """The one-word canonical legal forms fingerprints folds names to ("ltd", "gmbh", "sa"...)."""
+    """The one-word canonical legal forms fingerprints folds names to ("ltd", "gmbh", "sa"...),
+    but :data:`NOT_LEGAL_FORMS`."""
     import fingerprints
     from fingerprints.types.data import TYPES
 
     mains = {fingerprints.generate(t["main"]) or "" for t in TYPES["types"]}
-    return frozenset(m for m in mains if m and " " not in m)
+    return frozenset(m for m in mains if m and " " not in m) - NOT_LEGAL_FORMS
 
 
 def is_legal_form(word: str) -> bool:
