@@ -439,6 +439,10 @@ def test_the_queue_list_and_a_party_search_are_audited(app: FastAPI, store: Stor
     party = c.get("/parties", params={"name": shipper})
     assert party.status_code == 200
     assert doc["document_ref"] in party.text
+    # each hit names the party as its document does (a review could not tell which company matched)
+    from scheldt.domain.facts import name_key
+
+    assert f"<td>{name_key(shipper)}</td>" in party.text
     kinds = [(e.payload["object_kind"]) for e in audit_since(store, seq) if e.kind == "read"]
     assert kinds == ["trip-list", "party"]
 
