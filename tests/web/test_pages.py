@@ -808,6 +808,9 @@ def test_work_is_started_on_the_servers_job_runner(store: Store, runner: JobRunn
     assert (run.kind, run.params, run.status, run.requested_by) == ("train-trips", {"seed": 7}, "queued", "analyst")
     page = analyst.get(f"/jobs?started={run_id}")
     assert f'data-run="{run_id}" data-status="queued"' in page.text
+    # the started run as it stands, and none the user cannot see (any ?started=N said "queued": a review)
+    assert f"Run #{run_id} (train-trips) queued." in page.text
+    assert 'id="started-ok"' not in analyst.get("/jobs?started=424242").text
     bad = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "train-trips", "seed": "seven"})
     assert bad.status_code == 400 and "is not a whole number" in bad.text
     ingest = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "ingest"})

@@ -89,6 +89,9 @@ def jobs_page(request: Request, ctx: PageCtx, status: int = 200, **state: Any) -
     ctx.audit("read", "job-list", f"{len(runs)} runs")
     runner = request.app.state.jobs
     values = {"error": None, "typed": {}, "started": None} | state
+    # the run just started, as it stands, and only one the user may see (a workbench review's
+    # ?started=424242 said "Run #424242 queued", and a finished run's reload still said queued)
+    values["started"] = next((r for r in runs if r["id"] == values["started"]), None)
     return render(request, "jobs.html", ctx, status, runs=runs, runner=runner is not None,
                   startable=STARTABLE if ctx.principal.can(Permission.RUN_JOBS) else {}, **values)
 
