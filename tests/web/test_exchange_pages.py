@@ -68,7 +68,10 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     assert "seen twice this month" in theirs and 'id="withdraw"' not in theirs
     assert carrier.get(made.headers["location"]).status_code == 404
     assert stix_id not in carrier.get("/exchange").text and 'href="/exchange"' not in carrier.get("/queue").text
-    assert us.get("/exchange?kind=nonsense").status_code == 400
+    wrong = us.get("/exchange?kind=nonsense")
+    # on the list, under its own filter's name (it was an error page naming the jobs page's "Work")
+    assert wrong.status_code == 400 and 'id="shared-list"' not in wrong.text and "<h1>Exchange</h1>" in wrong.text
+    assert "Kind of item" in wrong.text and "Work" not in wrong.text
     # withdrawn: partners keep a marker that names no one; the parts are gone
     gone = officer.post("/exchange/item/withdraw", data={"csrf": token_of(officer), "id": stix_id,
                                                          "reason": "shared on the wrong trip"})

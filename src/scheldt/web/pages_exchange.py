@@ -44,15 +44,18 @@ def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -
     """Shared items the user may see, newest first, one row per item (its newest version)."""
     try:
         ctx.require(Permission.READ_TRIPS)
-        picked = forms.choice(kind[:20], "kind", KINDS)
+        picked = forms.choice(kind[:20], "item_kind", KINDS)
         before_seq = forms.whole(before[:12], "before") if before else None
         rows, more = recent_items(ctx.uow, _requester(ctx), picked or "", EXCHANGE_PAGE, before_seq)
+    except InputError as exc:  # the list's own filter at fault: said on the list (it was the jobs page's "Work")
+        return render(request, "exchange.html", ctx, 400, rows=[], kinds=KINDS, kind="", next_url="",
+                      kind_names=KIND_NAMES, expired=set(), error=exc)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     ctx.audit("read", "shared-object-list", f"{len(rows)} items", item_kind=picked or "any")
     next_url = f"/exchange?{urlencode({'kind': picked or '', 'before': more})}" if more else ""
     return render(request, "exchange.html", ctx, rows=rows, kinds=KINDS, kind=picked or "", next_url=next_url,
-                  kind_names=KIND_NAMES,
+                  kind_names=KIND_NAMES, error=None,
                   expired={r["id"] for r in rows if is_expired(r, ctx.now)})
 
 
