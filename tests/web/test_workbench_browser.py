@@ -417,3 +417,27 @@ def test_a_long_unbroken_value_wraps_inside_its_table_cell(browser: Browser) -> 
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     finally:
         page.close()
+
+
+def test_on_a_phone_container_numbers_stay_whole_and_reasons_readable(browser: Browser) -> None:
+    """A web review at 390 px: container numbers broke in the middle (SIMU64730|70) and the
+    queue's reasons were 68 px wide, rows 1,000 px tall. A queue row as the page draws one."""
+    from importlib.resources import files
+
+    css = files("scheldt.web").joinpath("static", "workbench.css").read_text()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    reasons = "<ol class='reason-list'>" + "<li>+30 seal SL0001 on the load event is not on the discharge</li>" * 3
+    try:
+        page.set_content(f"<html><head><style>{css}</style></head><body><main><table class='grid'><tr>"
+                         "<td class='num'>85.0</td><td><a class='trip-link mono' href='#'>SIMU6473070</a></td>"
+                         "<td class='mono'>SIMA</td><td class='mono'>ECGYE</td>"
+                         "<td class='nowrap'>2026-01-01 09:00 UTC</td>"
+                         f"<td>open</td><td class='reasons'>{reasons}</ol></td></tr></table></main></body></html>")
+        box = page.locator("a.trip-link").bounding_box()
+        line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('a.trip-link')).lineHeight) || 20")
+        assert box is not None and box["height"] < 1.5 * line  # one line
+        cell = page.locator("td.reasons").bounding_box()
+        assert cell is not None and cell["width"] >= 200 and cell["height"] < 400
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+    finally:
+        page.close()
