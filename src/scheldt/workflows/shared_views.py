@@ -8,6 +8,7 @@ granular markings it may not see removed: :func:`scheldt.workflows.sharing.serve
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,8 @@ def _title(kind: str, obj: dict[str, Any]) -> str:
     if kind == "seizure-report":
         mass = obj.get("mass_kg")
         amount = f" {mass:g} kg" if isinstance(mass, int | float) else ""
-        return f"Seizure: {obj.get('drug_type', '?')}{amount}" + (f", {obj['concealment']}" if obj.get("concealment") else "")
+        hidden = str(obj.get("concealment") or "").replace("_", " ")
+        return f"Seizure: {obj.get('drug_type', '?')}{amount}" + (f", {hidden}" if hidden else "")
     if kind == "sighting":
         result = next((str(lab)[len(RESULT_LABEL):] for lab in obj.get("labels") or [] if str(lab).startswith(RESULT_LABEL)),
                       "?")
@@ -44,11 +46,23 @@ def _lines(kind: str, obj: dict[str, Any]) -> list[str]:
         return [str(r.get("text", "")) for r in reasons if isinstance(r, dict) and r.get("text")]
     lines = [str(obj["description"])] if obj.get("description") else []
     if kind == "seizure-report":
-        lines += [f"{k.replace('_', ' ')}: {obj[k]}" for k in ("port_of_loading", "origin_country", "seized_at",
-                                                              "selection") if obj.get(k)]
+        lines += [f"{k.replace('_', ' ')}: {_as_read(obj[k])}" for k in ("port_of_loading", "origin_country",
+                                                                       "seized_at", "selection") if obj.get(k)]
     if kind == "sighting" and obj.get("sighting_of_ref"):
         lines.append(f"on {obj['sighting_of_ref']}")
     return lines
+
+
+def _as_read(value: Any) -> str:
+    """A STIX value as the workbench writes it elsewhere: a timestamp as ``2026-12-04 01:14
+    UTC`` (a review read 2026-12-04T01:14:58.576Z here and "01:14 UTC" everywhere else)."""
+    text = str(value)
+    if _STIX_TIME.fullmatch(text):
+        return f"{text[:10]} {text[11:16]} UTC"
+    return text
+
+
+_STIX_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
 def item_row(stored: Any, obj: dict[str, Any], org_id: str) -> dict[str, Any]:
