@@ -63,7 +63,7 @@ class Node:
             uow.exchange.add_group("be-nl", "Belgium-Netherlands", "be-customs", ["nl-customs"], NOW)
             uow.session.execute(update(OrganisationRow).where(OrganisationRow.id == "carrier-a").values(
                 client_of="be-customs"))
-        self.client = TestClient(create_app(engine, workbench=False))
+        self.client = TestClient(create_app(engine, workbench=False, host_org="be-customs"))  # the Belgian node
 
     def h(self, user: str, **extra: str) -> dict[str, str]:
         return {**bearer(self.tokens[user]), "Accept": TAXII, **extra}
@@ -170,6 +170,17 @@ def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node:
         stored = uow.exchange.versions(None, plain["id"])[0]
     assert (stored.group_id, stored.tlp, stored.owner_org, stored.source) == (
         "be-us", "amber+strict", "be-customs", "taxii:be-analyst")
+    # a partner's user names its organisation as creator: this node relays the object to its
+    # peers, which took one without a creator as this node's (a federation review's US object
+    # became Belgian on the US node)
+    theirs = dict(plain, id="indicator--2c3d7a1e-3a52-4e4e-9a44-2f6c3f1d9e13")
+    named = dict(plain, id="indicator--3d4e7a1e-3a52-4e4e-9a44-2f6c3f1d9e14", created_by_ref=identity_id("us-cbp"))
+    r = node.post("/collections/be-us/objects/", "us-liaison", [theirs, named])
+    [failure] = r.json()["failures"]
+    assert r.json()["success_count"] == 1 and failure["id"] == theirs["id"]
+    assert failure["message"] == ("created_by_ref: missing: this node relays what us-cbp posts here to its peers, "
+                                  "which take an object without a creator as this node's; name us-cbp's identity: "
+                                  f'"created_by_ref": "{identity_id("us-cbp")}"')
 
     # Re-sent: already stored, a success. A bundle as application/stix+json is taken too.
     r = node.post("/collections/be-us/objects/", "be-analyst", [good], "application/stix+json;version=2.1")

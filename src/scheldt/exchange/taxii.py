@@ -217,13 +217,13 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
             raise AuthError("header.authorization", "Basic credentials are not 'username:password'")
         throttle_sign_ins(request, now, request_action(request))
         try:
-            return t.verify_password(uow, username, password)
+            return t.verify_password(uow, username, password, request.app.state.host_org)
         except AuthError:
             audit_failed_sign_in(request, now, username, request_action(request))
             raise
     if scheme in ("bearer", "token") and value.strip():
         try:
-            return authenticate(uow, value.strip(), now, ("token", "session"))
+            return authenticate(uow, value.strip(), now, ("token", "session"), request.app.state.host_org)
         except AuthError:
             audit_refused_token(request, now, value.strip())
             raise

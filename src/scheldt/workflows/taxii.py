@@ -49,13 +49,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import stix2.v21
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
 from scheldt.domain.exchange import Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
-from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID
+from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
 from scheldt.exchange.stix_mapping import item_kind
 from scheldt.workflows.share import LOCAL_GROUP, parts_of, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import MAX_OBJECTS, served
@@ -405,7 +406,7 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     kept = []
     for i, obj in enumerate(objects):
         label, version = _label(obj, i)
-        why = _refusal(obj, org, coll, stored.get(label, []), seen)
+        why = _refusal(obj, org, coll, stored.get(label, []), seen) or _unattributed(obj, principal)
         if why:
             failures.append({"id": label, "version": version, "message": why})
         else:
@@ -427,6 +428,22 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
         status["failures"] = failures
     uow.taxii.add_status(status["id"], org, principal.username, status, now)
     return status
+
+
+def _unattributed(obj: dict[str, Any], principal: Principal) -> str:
+    """Why an object a partner agency's user posts here must name its creator, or "": this node
+    relays it to its peers, and a peer takes an object without ``created_by_ref`` as this
+    node's own (a federation review's US object, posted on the Belgian node, became Belgian on
+    the US node). This node's own users' objects are this node's."""
+    if principal.host or obj.get("created_by_ref") or obj.get("type") in _CREATOR_OPTIONAL:
+        return ""
+    org = principal.organisation.id
+    return (f"created_by_ref: missing: this node relays what {org} posts here to its peers, which take an object "
+            f"without a creator as this node's; name {org}'s identity: \"created_by_ref\": \"{identity_id(org)}\"")
+
+
+#: Types that do not name a creator: cyber observables (STIX 2.1 §6 has no created_by_ref on them).
+_CREATOR_OPTIONAL = frozenset(stix2.v21.OBJ_MAP_OBSERVABLE)
 
 
 def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str]],
@@ -522,9 +539,9 @@ def _remembered(password_hash: str, password: str) -> str:
     return hmac.new(_VERIFIED_KEY, password_hash.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_password(uow: Any, username: str, password: str) -> Principal:
+def verify_password(uow: Any, username: str, password: str, host_org: str = "") -> Principal:
     """The principal whose username and password these are (HTTP Basic, RFC 7617), without
-    opening a session. Raises AuthError with one message for an unknown user, a wrong password
+    opening a session; a host principal when its organisation is ``host_org``. Raises AuthError with one message for an unknown user, a wrong password
     and a disabled user (an unknown user costs an argon2 check too). A password checked once
     against a stored hash is remembered (an HMAC under a per-process key, at most
     :data:`VERIFIED_CACHE`) until that hash changes."""
@@ -554,5 +571,6 @@ def verify_password(uow: Any, username: str, password: str) -> Principal:
                 _VERIFIED.popitem(last=False)
     if user is None or not user.active:
         raise refused
-    return Principal(user.username, uow.accounts.organisation(user.organisation_id), frozenset(user.roles),
-                     credential="password")
+    organisation = uow.accounts.organisation(user.organisation_id)
+    return Principal(user.username, organisation, frozenset(user.roles), credential="password",
+                     host=bool(host_org) and organisation.id == host_org)
