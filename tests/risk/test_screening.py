@@ -46,12 +46,16 @@ def test_aliases_match_and_best_alias_is_reported() -> None:
     assert exact.score == 100.0
 
 
-def test_import_and_export_are_not_legal_forms() -> None:
+def test_trade_words_count_in_a_party_search_not_in_screening() -> None:
     """A workbench review: a party search for "Baze Export" listed Baze Import GmbH's documents,
-    because fingerprints folds Import and Export with the company types and both were dropped
-    as legal forms; they name what a company does, not its form."""
-    from scheldt.risk.screening import is_legal_form, name_keys
+    fingerprints folding Import and Export with the company types; a regression review then
+    found screening missing a listed "Baze Import Export GmbH" trading as "Baze Import GmbH"
+    once those words counted there too. They count in a search, and screening leaves them out."""
+    from scheldt.risk.screening import is_legal_form, search_words
 
-    assert name_keys("Baze Import GmbH").core == "baze imp" and name_keys("Baze Export SARL").core == "baze exp"
-    assert name_keys("Zaba Export B.V.").core == name_keys("ZABA EXPORT BV").core == "exp zaba"
+    assert search_words("Baze Import GmbH") == ["baze", "imp"] and search_words("Baze Export SARL") == ["baze", "exp"]
     assert not any(is_legal_form(w) for w in ("exp", "imp", "intl", "ent")) and is_legal_form("gmbh")
+    index = WatchlistIndex([WatchlistEntry("test", "w5", "Baze Import Export GmbH"),
+                            WatchlistEntry("test", "w1", "Noga Export SARL")])
+    for name, listed in (("Baze Import GmbH", "w5"), ("Noga Export International SARL", "w1"), ("Noga SARL", "w1")):
+        assert [m.entry.entry_id for m in index.screen(name)][:1] == [listed], name

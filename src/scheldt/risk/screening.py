@@ -65,25 +65,35 @@ class NameKeys:
 
 
 #: Words fingerprints folds with the company types that say what a company does, not its legal
-#: form: "Baze Import GmbH" and "Baze Export SARL" are two companies (a workbench review's party
-#: search for "Baze Export" listed Baze Import's documents).
-NOT_LEGAL_FORMS = frozenset({"exp", "imp", "intl", "ent"})
+#: form ("Export", "Import", "International", "Enterprise"). Screening leaves them out of a
+#: name's core, as the legal forms (a listed "Baze Import Export GmbH" trading as "Baze Import
+#: GmbH" is still found: a regression review); a party search keeps them, since "Baze Import
+#: GmbH" and "Baze Export SARL" are two companies (a workbench review's search for "Baze Export"
+#: listed Baze Import's documents).
+TRADE_WORDS = frozenset({"exp", "imp", "intl", "ent"})
 
 
 @lru_cache(maxsize=1)
 def _legal_forms() -> frozenset[str]:
-    """The one-word canonical legal forms fingerprints folds names to ("ltd", "gmbh", "sa"...),
-    but :data:`NOT_LEGAL_FORMS`."""
+    """The one-word canonical company types fingerprints folds names to ("ltd", "gmbh", "sa"...,
+    and the :data:`TRADE_WORDS`)."""
     import fingerprints
     from fingerprints.types.data import TYPES
 
     mains = {fingerprints.generate(t["main"]) or "" for t in TYPES["types"]}
-    return frozenset(m for m in mains if m and " " not in m) - NOT_LEGAL_FORMS
+    return frozenset(m for m in mains if m and " " not in m)
 
 
 def is_legal_form(word: str) -> bool:
-    """Whether ``word`` (as :func:`name_keys` folds it) is a legal form ("bv", "ltd", "gmbh"...)."""
-    return word in _legal_forms()
+    """Whether ``word`` (as :func:`name_keys` folds it) is a legal form ("bv", "ltd", "gmbh"...),
+    not one of the :data:`TRADE_WORDS`."""
+    return word in _legal_forms() and word not in TRADE_WORDS
+
+
+def search_words(name: str) -> list[str]:
+    """The words of ``name`` as :func:`name_keys` folds it, legal forms left out and
+    :data:`TRADE_WORDS` kept: what a party search compares."""
+    return [w for w in name_keys(name).full.split() if not is_legal_form(w)]
 
 
 @lru_cache(maxsize=200_000)

@@ -11,7 +11,7 @@ import fingerprints
 
 from scheldt.domain.facts import name_key
 from scheldt.errors import InputError
-from scheldt.risk.screening import is_legal_form, name_keys
+from scheldt.risk.screening import search_words
 from scheldt.workflows.ports import UnitOfWork
 
 #: Most document versions returned for one search.
@@ -38,13 +38,13 @@ def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name"
     "zába" but not by "zaba"). The limit counts the requester's versions only: a shipping line
     searching a common name found nothing when the newest 500 versions naming it were other
     lines'. Raises InputError naming ``where`` when nothing is left of the name once folded."""
-    wanted = [w for w in name_keys(name).full.split() if not is_legal_form(w)]
+    wanted = search_words(name)
     typed = (fingerprints.clean_name_ascii(name) or "").split()
     if not wanted or not typed:
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
     prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
     matching = (d for d in _candidates(uow, prefixes)
-                if all(any(w.startswith(q) for w in name_keys(d["name_key"]).core.split()) for q in wanted))
+                if all(any(w.startswith(q) for w in search_words(d["name_key"])) for q in wanted))
     hits: list[dict[str, Any]] = []
     while len(hits) < MAX_HITS and (chunk := list(islice(matching, MAX_HITS))):
         hits += _owned_only(uow, scope, chunk)
