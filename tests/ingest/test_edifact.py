@@ -323,11 +323,13 @@ def test_a_goods_items_count_in_its_pac_is_read_when_its_gid_has_none() -> None:
     write GID+1'PAC+158++COL'); a GID's own count stands; a PAC count that is no whole number is
     flagged, as a GID's is. Written from the D.03B CUSCAR segment table (GID group: PAC)."""
     body = (CUSCAR_HEAD + "CNI+1+BL1'GID+1'PAC+158++COL'SGP+MSCU1234566'GID+2+40:CT'PAC+7++PK'SGP+MSCU1234566'"
-            "GID+30'PAC+1.5++PK'SGP+MSCU1234566'GID+4'PAC+2000+1+CT'PAC+158+3+COL'SGP+MSCU1234566'")
+            "GID+30'PAC+1.5++PK'SGP+MSCU1234566'GID+4'PAC+2000+1+CT'PAC+158+3+COL'SGP+MSCU1234566'"
+            "GID+5'PAC+12+4+CT'SGP+MSCU1234566'")
     [c] = list(read_edifact(_cuscar(body), "pac.edi"))
     assert isinstance(c, Consignment)
-    # the outer packages (7075 level 3 or none), not inner cartons (level 1: a regression review's 2,000)
-    assert [g.packages for g in c.goods] == [158, 40, None, 158]
+    # the outer packages (7075 level 3, 4 "no hierarchy", or none), not inner cartons (level 1: a
+    # regression review's 2,000; its level 4 was then dropped)
+    assert [g.packages for g in c.goods] == [158, 40, None, 158, 12]
     assert [(f.field, f.code) for f in c.flags] == [("PAC", "unreadable-packages")]
     assert "goods item 30: '1.5' packages" in c.flags[0].why  # the message's number (it gave the position, 3)
 

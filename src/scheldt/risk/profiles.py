@@ -244,6 +244,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             return self.construct_yaml_timestamp(node)
         except ValueError as exc:
             raise _BadDate(node.start_mark, f"{node.value!r} is not a valid date: {exc}") from None
+        except AttributeError:  # !!timestamp on text that is no date at all
+            raise _BadDate(node.start_mark, f"{node.value!r} is not a date (YYYY-MM-DD)") from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
@@ -320,6 +322,8 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
     except RecursionError as exc:  # a review's 4 KB profile of 2,000 nested lists: a traceback, a 500 in the API
         raise ProfileError(where, "not valid YAML: nested too deeply") from exc
+    except (ValueError, TypeError, AttributeError) as exc:  # an explicit tag YAML cannot build: !!int abc
+        raise ProfileError(where, f"not valid YAML: a value its tag cannot make: {exc}") from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict):

@@ -477,7 +477,7 @@ class _DocumentParts:
                 self.goods.append(GoodsItem(packages=self._packages(seg, component(seg, 1, 0), item)))
                 weighing = True
             elif tag == "PAC" and self.goods and weighing and self.goods[-1].packages is None and component(
-                    seg, 1, 0) in _OUTER_PACKAGING:
+                    seg, 1, 0).strip() not in _INNER_PACKAGING:
                 # a goods item's count in its own PAC (7224), as US CBP's ACE manifests write it;
                 # the outer packages, as GID counts them (inner cartons are not: a review's 2,000)
                 last = self.goods[-1]
@@ -566,9 +566,10 @@ class _DocumentParts:
                 self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
 
 
-#: PAC packaging levels (UN/EDIFACT 7075) that count a goods item's packages as GID does: none
-#: given, or 3 (outer); 1 (inner) and 2 (intermediate) count what is inside them.
-_OUTER_PACKAGING = frozenset({"", "3"})
+#: PAC packaging levels (UN/EDIFACT 7075) that count what is inside a goods item's packages,
+#: not the packages GID counts: 1 (inner) and 2 (intermediate). Any other (3 outer, 4 no
+#: hierarchy, none given) is the goods item's count (a regression review's level 4 was dropped).
+_INNER_PACKAGING = frozenset({"1", "2"})
 #: Segments after which a SEL no longer seals the container of the last EQD: the next
 #: equipment, a consignment, a goods item, a control total, a transport stage.
 _ENDS_EQUIPMENT = frozenset({"CNI", "GID", "CNT", "TDT", "UNT"})
