@@ -121,6 +121,36 @@ def test_upgrade_to_0020_fills_when_each_box_left_the_port(store_url: str, tmp_p
     engine.dispose()
 
 
+def test_upgrade_to_0025_reads_stored_tlp1_markings(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Versions stored before TLP 1.0 markings counted keep their too-open TLP (a regression
+    review: TLP 1.0 RED beside TLP 2.0 CLEAR, stored as CLEAR, still served to a terminal);
+    revision 0025 takes the strictest of the stored TLP and the object's TLP 1.0 markings."""
+    import stix2
+
+    from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
+    from scheldt.exchange.objects import Sharing, stored_values
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    base = {"type": "note", "spec_version": "2.1", "created": "2026-12-01T08:00:00.000Z",
+            "modified": "2026-12-01T08:00:00.000Z", "content": "x", "object_refs": [
+                "identity--0a6e7d6c-1111-4222-8333-444455556666"]}
+    red = dict(base, id="note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f61",
+               object_marking_refs=[stix2.TLP_RED.id, TLP_MARKING_IDS[Tlp.CLEAR]])
+    green = dict(base, id="note--6a0b1f4e-5c1b-4b7e-9a77-1d2c3b4a5f62",
+                 object_marking_refs=[stix2.TLP_GREEN.id, TLP_MARKING_IDS[Tlp.AMBER]])
+    engine = make_engine(store_url)
+    upgrade(engine, "0024")
+    with unit_of_work(engine) as uow:
+        uow.exchange.add_versions([(stored_values(red, Sharing("other", Tlp.CLEAR, None), "be-customs", "t", now), ()),
+                                   (stored_values(green, Sharing("other", Tlp.AMBER, "be-us"), "be-customs", "t", now),
+                                    ())])
+    _db_upgrade(store_url, monkeypatch)
+    with engine.connect() as conn:
+        tlps = dict(conn.execute(text("SELECT stix_id, tlp FROM shared_object")).all())
+    engine.dispose()
+    assert tlps == {red["id"]: "red", green["id"]: "amber"}
+
+
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
     """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
     monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
