@@ -122,8 +122,10 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
     # a layout that does not fit the file says so (it read as an unknown kind of file: regression review)
     typo = tmp_path / "typo.yaml"
     typo.write_text(layout.read_text().replace("latitude: lat", "latitude: Lat"))
-    with unit_of_work(engine) as uow, pytest.raises(InputError) as caught:
-        ingest_file(uow, export, IngestOptions(ais_layout=str(typo)), NOW)
-    assert caught.value.why.endswith(f"the AIS layout {typo} does not fit it: no column 'Lat' (delimiter ';')")
+    for format in ("auto", "ais-csv"):  # with ais-csv it stored positions of no vessel (regression review)
+        with unit_of_work(engine) as uow, pytest.raises(InputError) as caught:
+            ingest_file(uow, export, IngestOptions(format=format, ais_layout=str(typo)), NOW)
+        assert caught.value.why.endswith(f"the AIS layout {typo} does not fit it: no column 'Lat' (delimiter ';')")
+        assert "--ais-layout" not in caught.value.why  # it told the user to pass what they had passed
     assert [(r["where"].rsplit(":", 1)[1], r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[union-attr]
         ("3", "knots", "knots is 'bad', not a number"), ("4", "lat", "position 95.0, 4.29 is missing or outside WGS 84 ranges")]

@@ -123,22 +123,25 @@ def ingest_file(
     number of records handled after each batch. Raises InputError/ConfigError only when the file
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
     """
-    misses: list[str] = []
+    unfit = ""  # why the given AIS layout does not fit the file, if it does not
     if options.ais_layout is not None:
         layout = load_ais_layout(options.ais_layout)
         # the layout reads the AIS CSVs it fits; the other files of the run as they are detected
         # (a review's DCSA events were read as AIS CSV lines: 39 false rejections)
         misses = layout_misses(layout, csv_header(path, layout.delimiter)) if path.is_file() else []
-        if options.format == "ais-csv" or options.format == "auto" and path.is_file() and not misses:
+        if misses:  # a typo in the layout read as an unknown kind of file (regression review)
+            unfit = (f"the AIS layout {options.ais_layout} does not fit it: no column {', '.join(map(repr, misses))} "
+                     f"(delimiter {layout.delimiter!r})")
+        if options.format == "ais-csv" and unfit:  # it stored positions of no vessel (regression review)
+            raise InputError(f"{path}:1", unfit)
+        if options.format == "ais-csv" or options.format == "auto" and path.is_file() and not unfit:
             return ingest_ais(uow, path, "ais-csv", now, options.supplied_by, layout)
     try:
         detected = detect(path, options.format, options.mapping, outcomes_only=options.outcomes_only)
     except InputError as exc:
-        if not misses:
+        if not unfit:
             raise
-        # a typo in the layout read as an unknown kind of file (regression review)
-        raise InputError(exc.where, f"{exc.why}; the AIS layout {options.ais_layout} does not fit it: no column "
-                         f"{', '.join(map(repr, misses))} (delimiter {layout.delimiter!r})") from None
+        raise InputError(exc.where, f"not a format Scheldt recognises, and {unfit}") from None
     if options.outcomes_only:
         check_outcomes_source(path, detected.format)
     if detected.format in ("dcsa-events", "dcsa-documents", "edifact"):
