@@ -321,7 +321,7 @@ def test_quarantine_lists_what_ingest_rejected(settings_env: Path, tmp_path: Pat
 
 
 def test_empty_container_number_is_refused(settings_env: Path) -> None:
-    assert invoke("org", "list")[0] == 0  # a store to look in (without one, that is said first)
+    assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0  # a store to look in
     code, _, err = invoke("container", " ")
     assert code == 2 and "give a container number" in err
 
@@ -450,6 +450,7 @@ def test_evaluate_refuses_a_test_file_that_shares_declarations_with_train(settin
 def test_empty_lists_say_so_and_times_name_their_zone(settings_env: Path, tmp_path: Path) -> None:
     """A CLI review: empty lists printed nothing (no telling them from a silent failure), and an
     --out folder that cannot be made gave a traceback after the whole simulation."""
+    assert invoke("db", "upgrade")[0] == 0  # a store (the lists refuse to make one: a regression review)
     assert invoke("org", "list")[1] == "no organisations yet: `scheldt org create`\n"
     assert invoke("peer", "list")[1] == "no peers yet: `scheldt peer add`\n"
     assert "no risk profile stored yet" in invoke("profile", "list")[1]
@@ -504,7 +505,11 @@ def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_
     db = get_settings().data_dir / "scheldt.db"
     assert not db.exists()
     for command in (["audit", "verify"], ["secrets", "check"], ["audit", "search", "--actor", "x"],
-                    ["container", "MSCU1234566"], ["trips", "queue"], ["backtest"]):
+                    ["container", "MSCU1234566"], ["trips", "queue"], ["backtest"],
+                    # and (regression review) the lists, a screening, an export
+                    ["jobs", "list"], ["jobs", "show", "1"], ["org", "list"], ["profile", "list"], ["peer", "list"],
+                    ["group", "list"], ["token", "list", "admin"], ["watchlist", "screen", "Foo"],
+                    ["misp", "export", "--org", "be-customs", "--user", "a"], ["trips", "models"]):
         code, out, err = invoke(*command)
         assert code == 2 and out == "", command
         assert f"SCHELDT_DATA_DIR: no store at {db}: nothing to read or check" in " ".join(err.split()), command

@@ -53,11 +53,8 @@ def store(existing: bool = False) -> Iterator[UnitOfWork]:
     (operator review). With ``existing`` (commands that check or read what is stored), a
     missing SQLite store is a ConfigError and nothing is created: a cron job's `audit verify`
     on a mistyped folder called a new empty chain intact (docs review)."""
-    url = settings().resolved_database_url
+    url = existing_store_url() if existing else settings().resolved_database_url
     new_file = missing_sqlite_file(url)
-    if existing and new_file is not None:
-        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {new_file}: nothing to read or check (set "
-                          "SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL to the store's; nothing was created)")
     engine = open_store(url)
     if new_file is not None:
         console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "
@@ -67,6 +64,17 @@ def store(existing: bool = False) -> Iterator[UnitOfWork]:
             yield uow
     finally:
         engine.dispose()
+
+
+def existing_store_url() -> str:
+    """The configured store's URL. Raises ConfigError when it is a SQLite file that does not
+    exist (for commands that only read or check: see :func:`store`)."""
+    url = settings().resolved_database_url
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {missing}: nothing to read or check (set "
+                          "SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL to the store's; nothing was created)")
+    return url
 
 
 def missing_sqlite_file(url: str) -> Path | None:

@@ -37,7 +37,7 @@ def group_create(
 @group_app.command("list")
 def group_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List sharing groups and their members."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         groups = uow.exchange.groups()
     if as_json:
         print_json(groups)
@@ -64,7 +64,7 @@ def misp_export(
 
     partial = None if out is None else out.with_name(f".{out.name}.partial")
     try:
-        with errors_reported(), store() as uow:
+        with errors_reported(), store(existing=True) as uow:
             if uow.accounts.user(user).organisation_id != org:
                 raise InputError("--user", f"{user} is not a user of {org}")
             if out is not None and not out.parent.is_dir():

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, os_user, print_json, settings
+from scheldt.cli.common import console, errors_reported, existing_store_url, os_user, print_json, settings
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import describe, params_from_text
 from scheldt.jobs.kinds import kind as job_kind
@@ -183,7 +183,7 @@ def list_runs(
             job_kind(kind)  # InputError listing the kinds
         if status is not None and status not in STATUSES:
             raise InputError("--status", f"{status!r} is not one of {', '.join(STATUSES)}")
-        runner = JobRunner(settings().resolved_database_url)
+        runner = JobRunner(existing_store_url())
         try:
             jobs = runner.recent(limit, kind, status)
         finally:
@@ -212,7 +212,7 @@ def show(
 ) -> None:
     """One run: parameters, status, progress, times, result or error."""
     with errors_reported():
-        runner = JobRunner(settings().resolved_database_url)
+        runner = JobRunner(existing_store_url())
         try:
             job = runner.get(run_id)
         finally:

@@ -106,7 +106,7 @@ def peer_relays(
 @peer_app.command("list")
 def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List peers, when each was last pulled and the last error (no secrets)."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         peers = [p.as_dict() | {"unknown_groups": uow.exchange.unknown_groups(f"peer:{p.name}")} for p in uow.peers.all()]
         accounts = uow.taxii.node_accounts()
     if as_json:

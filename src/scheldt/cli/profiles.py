@@ -121,7 +121,7 @@ def _rescored(uow: UnitOfWork) -> str:
 @profile_app.command("list")
 def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Stored profile versions and every activation and rollback."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         versions = [{"profile": p.label, "owner": p.owner} for p in uow.profiles.versions()]
         live = uow.profiles.live()
         log = uow.profiles.activations()
@@ -249,7 +249,7 @@ def train(seed: Annotated[int, typer.Option("--seed")] = 0,
 def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Container-model versions (the live one starred) and every time one went live: trained,
     switched on by hand, rolled back, by whom and why."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         versions = [{"version": m.version, "live": m.live, "created_at": m.created_at.isoformat(),
                      "rows": m.metrics.get("rows"), "seizures": m.metrics.get("seizures")}
                     for m in uow.models.versions(TARGET)]

@@ -79,7 +79,7 @@ def org_client_of(
 @org_app.command("list")
 def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List organisations."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         orgs = uow.accounts.organisations()
         patrons = uow.accounts.clients_of()
     rows = [{"id": o.id, "name": o.name, "kind": o.kind.value, "carrier_codes": list(o.carrier_codes),
@@ -171,7 +171,7 @@ def user_enable(username: Annotated[str, typer.Argument()],
 def token_list(username: Annotated[str, typer.Argument()],
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A user's API tokens: id, name, made, expires, revoked (never the secrets)."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         tokens = accounts.user_tokens(uow, None, username)
         audit_command(uow, "token list", "api-token", username, entry_kind="read")
     if as_json:
@@ -257,7 +257,7 @@ def scanner_set(
 @scanner_app.command("list")
 def scanner_list(org: Annotated[str, typer.Option("--org")]) -> None:
     """An organisation's scanners: id, capacity per shift, name, site."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         uow.accounts.organisation(org)
         rows = uow.inspections.scanners(org)
     for s in rows:

@@ -56,7 +56,7 @@ def screen(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Screen names against every stored watchlist entry (legal forms and scripts normalised)."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         results = screen_names(uow, names, threshold)
     if as_json:
         print_json({"matches": {n: [{"list": m.entry.list_name, "entry_id": m.entry.entry_id, "name": m.entry.name,
