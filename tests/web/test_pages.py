@@ -395,6 +395,8 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
         assert re.findall(r'name="draw" value="(\w+)"', c.get(f"/plan?date={day}&shift=late").text) == \
             re.findall(r'name="draw" value="(\w+)"', page)
         top_html, explore_html = page.split('id="exploration"', 1)
+        # the top reason keeps a readable width on a phone, as the queue's reasons (regression review)
+        assert '<td class="small reasons">' in top_html
         top = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', top_html.split('id="candidates"', 1)[1])]
         picks = [int(x) for x in re.findall(r'name="trip_id" value="(\d+)"', explore_html)]
         assert top == top_expected
