@@ -813,6 +813,8 @@ def test_work_is_started_on_the_servers_job_runner(store: Store, runner: JobRunn
     # the started run as it stands, and none the user cannot see (any ?started=N said "queued": a review)
     assert f"Run #{run_id} (train-trips) queued." in page.text
     assert 'id="started-ok"' not in analyst.get("/jobs?started=424242").text
+    wrong = analyst.get("/jobs?started=abc")  # the jobs list, not an error page (regression review)
+    assert wrong.status_code == 200 and 'id="started-ok"' not in wrong.text and f'data-run="{run_id}"' in wrong.text
     bad = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "train-trips", "seed": "seven"})
     assert bad.status_code == 400 and "is not a whole number" in bad.text
     ingest = analyst.post("/jobs", data={"csrf": token_of(analyst), "kind": "ingest"})
