@@ -269,6 +269,9 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
     with pytest.raises(InputError, match="ingest param ais_layout: describes a decoded AIS CSV: it goes with format "
                                          "ais-csv or auto, not dcsa-events"):
         runner.submit("ingest", {"paths": ["a"], "format": "dcsa-events", "ais_layout": "l.yaml"}, "x")
+    # a layout that cannot be read is refused when the run is asked for, not when it runs (regression review)
+    with pytest.raises(InputError, match="ingest param ais_layout .*no such AIS layout file"):
+        runner.submit("ingest", {"paths": ["a"], "ais_layout": "/nowhere/l.yaml"}, "x")
     assert runner.recent() == []
 
 

@@ -22,11 +22,10 @@ from scheldt.cli.common import (
     store,
 )
 from scheldt.errors import InputError, ScheldtError
-from scheldt.ingest.ais import load_ais_layout
 from scheldt.ingest.base import FileReport
 from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS, detect
-from scheldt.workflows.ingest import IngestOptions, check_ais_layout_format, check_outcomes_source, ingest_or_report
+from scheldt.workflows.ingest import IngestOptions, check_ais_layout, check_outcomes_source, ingest_or_report
 from scheldt.workflows.trip_scoring import rescore_received
 
 
@@ -64,12 +63,7 @@ def ingest(
             except ScheldtError as exc:  # the file and the YAML path at fault (it said "--mapping" only)
                 where = exc.where if exc.where.startswith("--mapping") else f"--mapping {exc.where}"
                 raise InputError(where, exc.why) from None
-        check_ais_layout_format(format, ais_layout, "--ais-layout")
-        if ais_layout is not None:
-            try:  # a wrong option too (a CLI review: it was quarantined as a bad record, exit 1)
-                load_ais_layout(ais_layout)
-            except ScheldtError as exc:
-                raise InputError(f"--ais-layout {exc.where}", exc.why) from None
+        check_ais_layout(format, ais_layout, "--ais-layout")
         for path in files:  # a mistyped path is the command's fault, not a record to quarantine (CLI review)
             if not path.exists():
                 raise InputError(str(path), "no such file")

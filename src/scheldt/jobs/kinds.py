@@ -30,7 +30,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import default_head_file
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.accounts import require_local_organisation
-from scheldt.workflows.ingest import IngestOptions, check_ais_layout_format, ingest_or_report
+from scheldt.workflows.ingest import IngestOptions, check_ais_layout, ingest_or_report
 from scheldt.workflows.trip_model import train_trip_model
 from scheldt.workflows.trip_scoring import live_profile, rescore_received, score_trips
 
@@ -290,8 +290,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
     }, "Read files into the store file by file, then re-score the trips that received facts.",
-         check=lambda params: check_ais_layout_format(params["format"], params.get("ais_layout"),
-                                                      "ingest param ais_layout")),
+         check=lambda params: check_ais_layout(params["format"], params.get("ais_layout"), "ingest param ais_layout")),
     Kind("train-trips", _train_trips, {
         "seed": Param(int, "Random seed of the fit.", default=0, bounds=(0, 2**31 - 1)),
     }, "Train the container model on inspected trips and make it live."),

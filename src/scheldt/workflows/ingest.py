@@ -106,11 +106,19 @@ def _store_outcomes(
     report.outcomes_added += uow.declarations.add_outcomes(list(fresh.values()), supplied_by, now)
 
 
-def check_ais_layout_format(format: str, ais_layout: str | None, where: str) -> None:
-    """Raise InputError naming ``where`` when an AIS layout is given with a format other than
-    ``auto`` or ``ais-csv`` (it would be ignored: a review's job read the CSV as DCSA events)."""
-    if ais_layout is not None and format not in ("auto", "ais-csv"):
+def check_ais_layout(format: str, ais_layout: str | None, where: str) -> None:
+    """Raise InputError naming ``where`` (the option or parameter) when an AIS layout file is
+    given with a format other than ``auto`` or ``ais-csv`` (it would be ignored: a review's job
+    read the CSV as DCSA events), or cannot be read as a layout (a job took one and failed only
+    when it ran; the CLI had quarantined it as a bad record): checked before anything is read."""
+    if ais_layout is None:
+        return
+    if format not in ("auto", "ais-csv"):
         raise InputError(where, f"describes a decoded AIS CSV: it goes with format ais-csv or auto, not {format}")
+    try:
+        load_ais_layout(ais_layout)
+    except ScheldtError as exc:
+        raise InputError(f"{where} {exc.where}", exc.why) from None
 
 
 def ingest_file(
