@@ -187,3 +187,41 @@ def test_an_item_revoked_by_a_stix_version_does_not_claim_a_withdrawal(app: Fast
     page = officer.get(made.headers["location"]).text
     assert "No withdrawal is recorded with it: it was revoked by a new STIX version" in page
     assert "Partners see only that it was withdrawn" not in page
+
+
+def test_an_analyst_shares_a_seizure_report_from_its_scan_order(app: FastAPI, store: Store) -> None:
+    """A workbench review: an analyst could share alerts but had no way to share a seizure
+    report from the workbench (only POST /api/v1/seizure-reports)."""
+    from datetime import date, timedelta
+
+    from tests.web.test_pages import _plan
+
+    trip = [t for t in store_trips(store) if t["status"] == "open"][-1]
+    officer, operator, searcher = (signed_in(app, u) for u in ("officer", "operator", "searcher"))
+    day = (date.today() + timedelta(days=30)).isoformat()
+    planned = _plan(officer, trip["id"], day, shift="early", selection="manual", reason="partner tip")
+    order_id = int(planned.headers["location"].rsplit("=", 1)[1])
+    operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                  "nii_image_ref": "IMG-S1", "verdict": "anomaly"})
+    assert 'id="share-seizure"' not in officer.get(f"/orders/{order_id}").text  # nothing seized yet
+    searcher.post(f"/orders/{order_id}/act", data={"csrf": token_of(searcher), "action": "search", "result": "seizure",
+                                                  "drug_type": "cocaine", "mass_kg": "42", "concealment": "in_cargo"})
+    analyst = signed_in(app, "analyst")
+    page = analyst.get(f"/orders/{order_id}").text
+    assert 'id="share-seizure-form"' in page and 'id="shared-report"' not in page
+    assert 'id="share-seizure"' not in searcher.get(f"/orders/{order_id}").text  # no sharing right
+    refused = analyst.post(f"/orders/{order_id}/share", data={"csrf": token_of(analyst), "tlp": "red",
+                                                             "description": "bags in the cargo"})
+    assert refused.status_code == 400 and "named recipients" in refused.text and "bags in the cargo" in refused.text
+    shared = analyst.post(f"/orders/{order_id}/share", data={"csrf": token_of(analyst), "tlp": "green",
+                                                            "description": "bags in the cargo"})
+    assert shared.status_code == 303 and shared.headers["location"].startswith("/exchange/item?id=scheldt-seizure--")
+    item = analyst.get(shared.headers["location"]).text
+    assert "Seizure: cocaine 42 kg, in cargo" in item
+    assert 'id="shared-report"' in analyst.get(f"/orders/{order_id}").text
+
+
+def store_trips(store: Store) -> list[dict]:
+    with store.uow() as uow:
+        return uow.container_trips.page(trip_scope(uow.accounts.organisation("be-customs")),
+                                        TripFilter(status="open", left=False), None, 50)

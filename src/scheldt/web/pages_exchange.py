@@ -18,6 +18,7 @@ from scheldt.domain.access import Permission
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.pages_inspections import order_page
 from scheldt.web.pages_trips import parse_trip_id, trip_page
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import share
@@ -97,6 +98,14 @@ def withdraw(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "", 
     return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
 
 
+def _terms(typed: dict[str, str]) -> share.Terms:
+    """The sharing terms a share form gives (``typed``: its fields as typed; recipients comma- or
+    line-separated). Raises InputError for a TLP the workbench does not offer."""
+    named = tuple(r.strip() for r in typed["recipients"].replace("\n", ",").split(",") if r.strip())
+    return share.Terms(forms.choice(typed["tlp"], "tlp", ALERT_TLPS) or "", typed["sharing_group"].strip() or None,
+                       "", typed["reliability"], typed["credibility"], named)
+
+
 @router.post("/trips/{trip_id}/share", response_model=None)
 def share_alert(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
                 tlp: Annotated[str, Form()] = "", sharing_group: Annotated[str, Form()] = "",
@@ -114,13 +123,37 @@ def share_alert(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[st
     try:
         if len(note) > 2000:
             raise InputError("note", "at most 2,000 characters")
-        named = tuple(r.strip() for r in recipients.replace("\n", ",").split(",") if r.strip())
-        terms = share.Terms(forms.choice(typed["tlp"], "tlp", ALERT_TLPS) or "", typed["sharing_group"].strip() or None,
-                            "", typed["reliability"], typed["credibility"], named)
-        out = share.share_alert(ctx.uow, ctx.principal, tid, terms, ctx.now, note)
+        out = share.share_alert(ctx.uow, ctx.principal, tid, _terms(typed), ctx.now, note)
         ctx.audit("write", "shared-alert", out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
                   objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], trip_id=tid)
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, share_error=e,
                                                              share_form=typed))
+    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
+
+
+@router.post("/orders/{order_id}/share", response_model=None)
+def share_seizure(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+                  tlp: Annotated[str, Form()] = "", sharing_group: Annotated[str, Form()] = "",
+                  recipients: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
+                  reliability: Annotated[str, Form()] = "A", credibility: Annotated[str, Form()] = "1") -> Response:
+    """Share the seizure a scan order recorded with partner agencies (what, how much, where it
+    was hidden, the container, consignment and vessel call), or a new version of its report;
+    then show it as partners will see it."""
+    typed = {"tlp": tlp[:20], "sharing_group": sharing_group[:64], "recipients": recipients[:2000],
+             "description": description, "reliability": reliability[:1], "credibility": credibility[:1]}
+    try:
+        oid = forms.whole(order_id[:12], "order")
+        check_form(request, ctx, csrf)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        if len(description) > 2000:
+            raise InputError("description", "at most 2,000 characters")
+        out = share.share_seizure_report(ctx.uow, ctx.principal, oid, _terms(typed), ctx.now, description)
+        ctx.audit("write", "shared-seizure-report", out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
+                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], order_id=oid)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: order_page(request, ctx, oid, e.status, share_error=e,
+                                                              share_form=typed))
     return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)

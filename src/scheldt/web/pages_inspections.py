@@ -20,7 +20,7 @@ from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.pages_trips import plan
 from scheldt.web.render import error_page, refused, render
-from scheldt.workflows import inspections
+from scheldt.workflows import inspections, share
 
 router = APIRouter(include_in_schema=False)
 
@@ -194,11 +194,24 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
         trip = None
     order = order | {"container_number": trip["container_number"] if trip else f"trip {order['trip_id']}",
                      "document_ref": trip["document_ref"] if trip else ""}
-    values = {"error": None, "failed_action": "", "typed": {}} | state
+    values = {"error": None, "failed_action": "", "typed": {}} | state | _share_state(ctx, order, state)
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
                   shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""),
                   verdicts=VERDICTS,
                   results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
+
+
+def _share_state(ctx: PageCtx, order: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """What the order page needs to share its seizure report (an analyst review found no way to
+    share one from the workbench): the groups, the report in force if shared, the form's values
+    (a refused form's over the defaults: AMBER+STRICT in the only group, else GREEN)."""
+    if order.get("result") != "seizure" or not ctx.principal.can(Permission.SHARE):
+        return {"groups": [], "shared_report": None, "share_form": {}, "share_error": state.get("share_error")}
+    groups = share.groups_of(ctx.uow, ctx.principal)
+    form = {"tlp": "amber+strict" if groups else "green", "sharing_group": groups[0]["id"] if len(groups) == 1 else "",
+            "recipients": "", "description": "", "reliability": "A", "credibility": "1"} | state.get("share_form", {})
+    return {"groups": groups, "share_form": form, "share_error": state.get("share_error"),
+            "shared_report": share.shared_seizure_report(ctx.uow, ctx.principal.organisation.id, order["id"], ctx.now)}
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
