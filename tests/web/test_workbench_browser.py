@@ -439,5 +439,14 @@ def test_on_a_phone_container_numbers_stay_whole_and_reasons_readable(browser: B
         cell = page.locator("td.reasons").bounding_box()
         assert cell is not None and cell["width"] >= 200 and cell["height"] < 400
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+        # an order's changes: no word breaks inside (a review read "offic|er", "plann|ed" on its phone)
+        page.set_content(f"<html><head><style>{css}</style></head><body><main><table class='grid'><tr>"
+                         "<td class='nowrap'>2026-12-04 01:14 UTC</td><td><span id='who'>officer</span></td>"
+                         "<td>planned → <span id='what'>scanned</span></td><td>concealment behind_doors</td></tr>"
+                         "</table>"
+                         "</main></body></html>")
+        for cell in ("#who", "#what"):
+            box = page.locator(cell).bounding_box()
+            assert box is not None and box["height"] < 2 * line, cell
     finally:
         page.close()
