@@ -112,6 +112,7 @@ def test_evaluate_on_a_file_that_is_not_declarations_says_so(settings_env: Path)
 
 
 def test_target_before_training_says_what_to_do(settings_env: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0  # a store (without one, that is said first)
     code, _, err = invoke("target", "--capacity", "5%")
     assert code == 2
     assert "none trained yet: run `scheldt train`" in err
@@ -509,7 +510,8 @@ def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_
                     # and (regression review) the lists, a screening, an export
                     ["jobs", "list"], ["jobs", "show", "1"], ["org", "list"], ["profile", "list"], ["peer", "list"],
                     ["group", "list"], ["token", "list", "admin"], ["watchlist", "screen", "Foo"],
-                    ["misp", "export", "--org", "be-customs", "--user", "a"], ["trips", "models"]):
+                    ["misp", "export", "--org", "be-customs", "--user", "a"], ["trips", "models"],
+                    ["quarantine"], ["target"]):
         code, out, err = invoke(*command)
         assert code == 2 and out == "", command
         assert f"SCHELDT_DATA_DIR: no store at {db}: nothing to read or check" in " ".join(err.split()), command

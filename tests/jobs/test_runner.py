@@ -272,6 +272,8 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
     # a layout that cannot be read is refused when the run is asked for, not when it runs (regression review)
     with pytest.raises(InputError, match="ingest param ais_layout .*no such AIS layout file"):
         runner.submit("ingest", {"paths": ["a"], "ais_layout": "/nowhere/l.yaml"}, "x")
+    with pytest.raises(InputError, match="ingest param mapping .*no built-in mapping"):  # the same for a mapping
+        runner.submit("ingest", {"paths": ["a"], "mapping": "/nowhere/m.yaml"}, "x")
     assert runner.recent() == []
 
 

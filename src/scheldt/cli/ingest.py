@@ -151,7 +151,7 @@ def quarantine(
 ) -> None:
     """Records ingest rejected, newest first: when (UTC), format, where (file and line, JSON
     path or EDIFACT segment), field and why; correct a record and send it again."""
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         total = uow.quarantine.count()
         rows = [{"id": r.id, "received_at": r.received_at, "format": r.format, "where": r.source, "field": r.field,
                  "why": r.why, "raw": r.raw} for r in uow.quarantine.list(limit)]

@@ -47,7 +47,7 @@ def target(
     """The inspection list: what to inspect within capacity, with score, reasons and why selected."""
     if seed is None:
         seed = secrets.randbelow(2**31)
-    with errors_reported(), store() as uow:
+    with errors_reported(), store(existing=True) as uow:
         result = inspection_list(uow, target.value, capacity, exploration, _day(date), seed,
                                  threads=settings().threads)
     {OutputFormat.table: _table, OutputFormat.csv: _csv, OutputFormat.json: _json}[fmt](result, limit)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt.errors import InputError, ScheldtError
+from scheldt.ingest.mapping import load_mapping
 from scheldt.ingest.registry import FORMATS
 from scheldt.settings import get_settings
 from scheldt.store.audit import default_head_file
@@ -117,6 +118,18 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     if unread:
         raise JobFailed(*_unread(unread), result)
     return result
+
+
+def _check_ingest(params: dict[str, Any]) -> None:
+    """Refuse, when an ingest run is asked for, the files of options ``scheldt ingest`` refuses
+    up front: an AIS layout (with its format) or a declaration mapping that cannot be read (a
+    review's run took them and failed only when it ran). Raises InputError."""
+    check_ais_layout(params["format"], params.get("ais_layout"), "ingest param ais_layout")
+    if params.get("mapping") is not None:
+        try:
+            load_mapping(params["mapping"])
+        except ScheldtError as exc:
+            raise InputError(f"ingest param mapping {exc.where}", exc.why) from None
 
 
 def _read_nothing(file: dict[str, Any]) -> bool:
@@ -290,7 +303,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
     }, "Read files into the store file by file, then re-score the trips that received facts.",
-         check=lambda params: check_ais_layout(params["format"], params.get("ais_layout"), "ingest param ais_layout")),
+         check=lambda params: _check_ingest(params)),
     Kind("train-trips", _train_trips, {
         "seed": Param(int, "Random seed of the fit.", default=0, bounds=(0, 2**31 - 1)),
     }, "Train the container model on inspected trips and make it live."),
