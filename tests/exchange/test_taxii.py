@@ -175,12 +175,18 @@ def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node:
     # became Belgian on the US node)
     theirs = dict(plain, id="indicator--2c3d7a1e-3a52-4e4e-9a44-2f6c3f1d9e13")
     named = dict(plain, id="indicator--3d4e7a1e-3a52-4e4e-9a44-2f6c3f1d9e14", created_by_ref=identity_id("us-cbp"))
-    r = node.post("/collections/be-us/objects/", "us-liaison", [theirs, named])
-    [failure] = r.json()["failures"]
-    assert r.json()["success_count"] == 1 and failure["id"] == theirs["id"]
-    assert failure["message"] == ("created_by_ref: missing: this node relays what us-cbp posts here to its peers, "
-                                  "which take an object without a creator as this node's; name us-cbp's identity: "
-                                  f'"created_by_ref": "{identity_id("us-cbp")}"')
+    # and one naming no one known here (a regression review)
+    nobody = dict(plain, id="indicator--4e5f7a1e-3a52-4e4e-9a44-2f6c3f1d9e15",
+                  created_by_ref="identity--11111111-1111-4111-8111-111111111111")
+    r = node.post("/collections/be-us/objects/", "us-liaison", [theirs, named, nobody])
+    failures = {f["id"]: f["message"] for f in r.json()["failures"]}
+    assert r.json()["success_count"] == 1 and set(failures) == {theirs["id"], nobody["id"]}
+    assert failures[theirs["id"]] == (
+        "created_by_ref: missing: this node relays what us-cbp posts here to its peers, which take an object "
+        "without us-cbp's creator as this node's; name us-cbp's identity: "
+        f"\"created_by_ref\": \"{identity_id('us-cbp')}\"")
+    assert failures[nobody["id"]].startswith("created_by_ref: 'identity--11111111-1111-4111-8111-111111111111' is not "
+                                             "us-cbp's identity")
 
     # Re-sent: already stored, a success. A bundle as application/stix+json is taken too.
     r = node.post("/collections/be-us/objects/", "be-analyst", [good], "application/stix+json;version=2.1")

@@ -431,15 +431,20 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
 
 
 def _unattributed(obj: dict[str, Any], principal: Principal) -> str:
-    """Why an object a partner agency's user posts here must name its creator, or "": this node
+    """Why an object a partner agency's user posts here must name its organisation as creator,
+    or "": this node
     relays it to its peers, and a peer takes an object without ``created_by_ref`` as this
     node's own (a federation review's US object, posted on the Belgian node, became Belgian on
     the US node). This node's own users' objects are this node's."""
-    if principal.host or obj.get("created_by_ref") or obj.get("type") in _CREATOR_OPTIONAL:
-        return ""
     org = principal.organisation.id
-    return (f"created_by_ref: missing: this node relays what {org} posts here to its peers, which take an object "
-            f"without a creator as this node's; name {org}'s identity: \"created_by_ref\": \"{identity_id(org)}\"")
+    named = obj.get("created_by_ref")
+    if principal.host or named == identity_id(org) or obj.get("type") in _CREATOR_OPTIONAL:
+        return ""
+    # one naming no organisation known here went the same way (a regression review)
+    said = "missing" if not named else f"{str(named)[:80]!r} is not {org}'s identity"
+    return (f"created_by_ref: {said}: this node relays what {org} posts here to its peers, which take an object "
+            f"without {org}'s creator as this node's; name {org}'s identity: \"created_by_ref\": "
+            f"\"{identity_id(org)}\"")
 
 
 #: Types that do not name a creator: cyber observables (STIX 2.1 §6 has no created_by_ref on them).
