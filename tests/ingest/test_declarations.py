@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from datetime import UTC, datetime
 
 import pytest
@@ -310,3 +311,12 @@ def test_a_number_float_would_take_but_a_file_does_not_write_is_rejected(tmp_pat
     assert isinstance(records[0], Rejection)
     assert (records[0].field, records[0].why) == ("net_mass_kg", f"'NetKg' = {raw!r} is not a number")
     assert isinstance(records[1], Declaration) and records[1].net_mass_kg == 1000.0  # spreadsheets write 1E+03
+
+
+def test_a_mapping_value_its_tag_cannot_build_is_a_config_error(tmp_path: pathlib.Path) -> None:
+    """A regression review: `name: !!int abc` in a mapping ended `scheldt ingest` in a traceback."""
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: !!int abc\n")
+    with pytest.raises(ConfigError, match="not valid YAML: a value its tag cannot make"):
+        load_mapping(str(mapping))

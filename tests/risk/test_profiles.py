@@ -76,6 +76,8 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "'2026-13-01' is not a valid date: month must be in 1..12"),
     # a regression review: an explicit tag YAML cannot build gave a traceback (a 500 in the API)
     (("effective_from: 2026-01-01", "effective_from: !!int abc"), "p.yaml", "not valid YAML: a value its tag"),
+    (("effective_from", "max_points: !!bool maybe\neffective_from"), "p.yaml", "a value its tag cannot make (KeyError"),
+    (("effective_from", "max_points: !!int\neffective_from"), "p.yaml", "a value its tag cannot make (IndexError"),
     (("effective_from: 2026-01-01", "effective_from: !!timestamp foo"), "p.yaml: effective_from",
      "'foo' is not a date (YYYY-MM-DD)"),
     (("  freight_paid_in_cash: {weight: 20}", "  freight_paid_in_cash: {weight: 20}\n  freight_paid_in_cash: {weight: 50}"),

@@ -102,6 +102,10 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
                       "latitude: lat\nlongitude: lon\nmmsi: mmsi_no\nspeed_knots: knots\ndelimiter: ';'\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ntime_column: t\n")
+    tagged = tmp_path / "tagged.yaml"  # a value its tag cannot build was a traceback (regression review)
+    tagged.write_text("name: x\ntime_column: !!int abc\n")
+    with unit_of_work(engine) as uow, pytest.raises(ConfigError, match="not a readable YAML layout: a value its tag"):
+        ingest_file(uow, export, IngestOptions(ais_layout=str(tagged)), NOW)
     with unit_of_work(engine) as uow:
         try:
             ingest_file(uow, export, IngestOptions(ais_layout=str(bad)), NOW)

@@ -28,6 +28,7 @@ from scheldt.domain.identifiers import UNSET_MMSI, imo_number
 from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
 from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, utc_in_range
+from scheldt.yaml_text import load_yaml
 
 if TYPE_CHECKING:  # pyais is loaded where a feed is read, not by every command line start
     from pyais.messages import AISSentence
@@ -323,7 +324,7 @@ def load_ais_layout(path: str) -> AisCsvLayout:
     if not file.is_file():
         raise ConfigError(path, "no such AIS layout file")
     try:
-        data = yaml.safe_load(file.read_text("utf-8"))
+        data = load_yaml(file.read_text("utf-8"))
         return AisCsvLayout.model_validate(data if isinstance(data, dict) else {})
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"not a readable YAML layout: {exc}") from None

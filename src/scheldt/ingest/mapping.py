@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scheldt.errors import ConfigError
+from scheldt.yaml_text import load_yaml
 
 #: Declaration fields a mapping may fill; the first group is required in every row.
 REQUIRED_FIELDS = (
@@ -172,7 +173,7 @@ def load_mapping(name_or_path: str) -> DeclarationMapping:
             raise ConfigError(str(path), f"cannot read the mapping file: {exc}") from None
         where = str(path)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
         if not isinstance(data, dict):
             raise ConfigError(where, "a mapping file must hold a YAML mapping (name:, fields:, ...)")
         return DeclarationMapping.model_validate(data)

@@ -45,6 +45,7 @@ from scheldt import reference
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
 from scheldt.risk.indicators import INDICATORS, Check, Context, CoverLoad, Hit, ListedPort
+from scheldt.yaml_text import TAG_FAILURES
 
 
 class ProfileError(InputError):
@@ -322,8 +323,8 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         raise ProfileError(where, f"not valid YAML: {exc}") from exc
     except RecursionError as exc:  # a review's 4 KB profile of 2,000 nested lists: a traceback, a 500 in the API
         raise ProfileError(where, "not valid YAML: nested too deeply") from exc
-    except (ValueError, TypeError, AttributeError) as exc:  # an explicit tag YAML cannot build: !!int abc
-        raise ProfileError(where, f"not valid YAML: a value its tag cannot make: {exc}") from exc
+    except TAG_FAILURES as exc:  # an explicit tag YAML cannot build: !!int abc, !!bool maybe
+        raise ProfileError(where, f"not valid YAML: a value its tag cannot make ({type(exc).__name__}: {exc})") from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict):
