@@ -106,6 +106,14 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
     tagged.write_text("name: x\ntime_column: !!int abc\n")
     with unit_of_work(engine) as uow, pytest.raises(ConfigError, match="not a readable YAML layout: a value its tag"):
         ingest_file(uow, export, IngestOptions(ais_layout=str(tagged)), NOW)
+    # a layout naming no vessel column, or a row without one, stored positions of no vessel (regression review)
+    nameless = tmp_path / "nameless.yaml"
+    nameless.write_text("name: n\ntime_column: ts_utc\ntime_format: '%Y-%m-%dT%H:%M'\nlatitude: lat\nlongitude: lon\n")
+    with unit_of_work(engine) as uow, pytest.raises(ConfigError, match="name the vessel's column: mmsi, or vessel_id"):
+        ingest_file(uow, export, IngestOptions(format="ais-csv", ais_layout=str(nameless)), NOW)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("ts_utc;mmsi_no;lat;lon;knots\n2026-03-01T11:00;;51.30;4.25;11.5\n"
+                     "2026-03-01T11:10;   ;51.3;4.2;1\n")
     with unit_of_work(engine) as uow:
         try:
             ingest_file(uow, export, IngestOptions(ais_layout=str(bad)), NOW)
@@ -115,6 +123,11 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
             raise AssertionError("an incomplete layout was accepted")
         report = ingest_file(uow, export, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
     assert (report["format"], report["accepted"], report["rejected"]) == ("ais-csv", 1, 2)
+    with unit_of_work(engine) as uow:
+        none = ingest_file(uow, blank, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
+    assert (none["accepted"], none["rejected"]) == (0, 2)
+    assert {(r["field"], r["why"]) for r in none["rejections"]} == {  # type: ignore[union-attr]
+        ("mmsi_no", "no MMSI or vessel id: the position belongs to no vessel")}
     # the other files of the same run are read as what they are (a docs review's DCSA events were
     # read as AIS CSV lines: 39 false rejections)
     tnt = SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json"

@@ -21,7 +21,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import UNSET_MMSI, imo_number
@@ -301,6 +301,14 @@ class AisCsvLayout(BaseModel):
     missing_values: list[str] = []
     delimiter: str = Field(default=",", min_length=1, max_length=1)
 
+    @model_validator(mode="after")
+    def _names_a_vessel(self) -> AisCsvLayout:
+        """A layout names the column that tells whose position a row is (a regression review's
+        layout without one stored positions of no vessel)."""
+        if not self.mmsi and not self.vessel_id:
+            raise ValueError("name the vessel's column: mmsi, or vessel_id for a feed without MMSIs")
+        return self
+
 
 def ais_layouts() -> dict[str, AisCsvLayout]:
     """The built-in decoded-AIS CSV layouts, by name."""
@@ -330,7 +338,8 @@ def load_ais_layout(path: str) -> AisCsvLayout:
         raise ConfigError(path, f"not a readable YAML layout: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"{path}: {'.'.join(str(p) for p in first['loc'])}", first["msg"]) from None
+        raise ConfigError(f"{path}: {'.'.join(str(p) for p in first['loc']) or 'mmsi'}",
+                          first["msg"].removeprefix("Value error, ")) from None
 
 
 def layout_misses(layout: AisCsvLayout, header: list[str]) -> list[str]:
@@ -414,10 +423,14 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
             yield Rejection(where, exc.field, exc.why, ",".join(v or "" for v in row.values() if isinstance(v, str)))
             continue
         mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
+        vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
+        if not mmsi and not vessel_id:  # a position of no vessel was stored (regression review)
+            yield Rejection(where, str(layout.mmsi or layout.vessel_id), "no MMSI or vessel id: the position belongs "
+                            "to no vessel", ",".join(v or "" for v in row.values() if isinstance(v, str)))
+            continue
         if mmsi and not (mmsi.isdigit() and len(mmsi) == 9):
             flags.append(Flag(str(layout.mmsi), "malformed-mmsi", f"MMSI {mmsi[:20]!r} is not 9 digits"))
         flags += mmsi_flags(mmsi)
-        vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
         status = (row.get(layout.nav_status) or "").strip() if layout.nav_status else ""
         yield VesselPosition(
             mmsi=mmsi, observed_at=at, latitude=lat, longitude=lon, speed_knots=speed, course_deg=course,
