@@ -193,6 +193,20 @@ def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None
         r = service.client.get("/api/v1/parties", params={"name": name}, headers=service.as_("officer"))
         assert r.status_code == 200, r.text
         assert top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}, name
+    # a trade word counts (a search for "Baze Export" listed Baze Import GmbH: a workbench review),
+    # also while it is being typed ("Baze Impo" found nothing: a regression review)
+    from datetime import UTC, datetime
+
+    from scheldt.domain.shipping import Consignment, ShippingParty
+
+    with service.uow() as uow:
+        uow.documents.add([Consignment(bill_of_lading=top["document_ref"], carrier_code=top["carrier_code"],
+                                       containers=((top["container_number"], ()),), source="tests",
+                                       parties=(ShippingParty("consignee", "Quorvant Import GmbH"),))],
+                          "be-customs", datetime.now(UTC))
+    for typed, found in (("Quorvant Impo", True), ("quorvant import", True), ("Quorvant Export", False)):
+        r = service.client.get("/api/v1/parties", params={"name": typed}, headers=service.as_("officer"))
+        assert (top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}) == found, typed
     legal = service.client.get("/api/v1/parties", params={"name": "B.V."}, headers=service.as_("officer"))
     assert (legal.status_code, legal.json()["error"]["where"]) == (400, "query.name")
     nobody = service.client.get("/api/v1/parties", params={"name": "Zzyzx Nobody"}, headers=service.as_("officer"))

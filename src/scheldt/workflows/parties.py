@@ -11,7 +11,7 @@ import fingerprints
 
 from scheldt.domain.facts import name_key
 from scheldt.errors import InputError
-from scheldt.risk.screening import search_words
+from scheldt.risk.screening import name_keys, search_words
 from scheldt.workflows.ports import UnitOfWork
 
 #: Most document versions returned for one search.
@@ -44,11 +44,18 @@ def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name"
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
     prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
     matching = (d for d in _candidates(uow, prefixes)
-                if all(any(w.startswith(q) for w in search_words(d["name_key"])) for q in wanted))
+                if all(any(w.startswith(q) for w in _stored_words(d["name_key"])) for q in wanted))
     hits: list[dict[str, Any]] = []
     while len(hits) < MAX_HITS and (chunk := list(islice(matching, MAX_HITS))):
         hits += _owned_only(uow, scope, chunk)
     return " ".join(wanted), hits[:MAX_HITS]
+
+
+def _stored_words(stored: str) -> list[str]:
+    """The words a stored name is matched on: folded as typed names are (:func:`search_words`),
+    and as written (a word being typed is not folded yet: "Baze Impo" found nothing of "Baze
+    Import GmbH", folded to "imp": a regression review)."""
+    return search_words(stored) + name_keys(stored).spelled.split()
 
 
 def _candidates(uow: UnitOfWork, prefixes: set[str]) -> Iterator[dict[str, Any]]:
