@@ -18,7 +18,7 @@ from scheldt.simulate.traffic import simulate
 from scheldt.simulate.writers import write_traffic
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import HEAD_REVISION, current_revision, head_revision, make_engine, unit_of_work, upgrade
-from scheldt.store.models import ContainerTripRow, TripAssessmentRow
+from scheldt.store.models import ContainerTripRow, TripAssessmentRow, WatchlistEntryRow
 from scheldt.store.rows import aware
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.replay import replay
@@ -144,11 +144,20 @@ def test_upgrade_to_0025_reads_stored_tlp1_markings(store_url: str, monkeypatch:
         uow.exchange.add_versions([(stored_values(red, Sharing("other", Tlp.CLEAR, None), "be-customs", "t", now), ()),
                                    (stored_values(green, Sharing("other", Tlp.AMBER, "be-us"), "be-customs", "t", now),
                                     ())])
+        # each landed in the watchlist store as an entry (a RED one never lands: a regression review
+        # found the re-marked one still matching trips)
+        for stix_id, group in ((red["id"], "community"), (green["id"], "be-us")):
+            uow.session.execute(WatchlistEntryRow.__table__.insert().values(
+                list_name=f"shared:{group}", entry_id=stix_id, kind="company", name="Zzyzx Quorvant Trading BV",
+                aliases=[], address="", country="", fact_hash="x", source="t", supplied_by="be-customs",
+                received_at=now))
     _db_upgrade(store_url, monkeypatch)
     with engine.connect() as conn:
         tlps = dict(conn.execute(text("SELECT stix_id, tlp FROM shared_object")).all())
+        entries = sorted(conn.execute(text("SELECT entry_id FROM watchlist_entry")).scalars())
     engine.dispose()
     assert tlps == {red["id"]: "red", green["id"]: "amber"}
+    assert entries == [green["id"]]
 
 
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> object:

@@ -2,7 +2,8 @@
 library's TLP_WHITE ... TLP_RED) take the strictest of their stored TLP and their TLP 1.0
 markings. A federation review's object marked TLP 1.0 RED beside TLP 2.0 CLEAR was stored as
 CLEAR and served to a shipping terminal; a regression review found such versions still served
-after the fix. A version that becomes RED has no named recipients: only its originator reads it.
+after the fix. A version that becomes RED has no named recipients: only its originator reads it,
+and a watchlist entry it carried leaves the watchlist store (a RED entry never lands there).
 
 Revision ID: 0025
 Revises: 0024
@@ -41,6 +42,11 @@ def upgrade() -> None:
         strictest = max(levels, key=ORDER.index) if levels else tlp
         if strictest != tlp:
             bind.execute(sa.text("UPDATE shared_object SET tlp = :tlp WHERE seq = :seq"), {"tlp": strictest, "seq": seq})
+        if strictest == "red" and tlp != "red" and isinstance(data, dict):
+            # a TLP:RED entry never lands in the watchlist store: one landed before leaves it (a
+            # regression review's re-marked entry went on matching trips for every user)
+            bind.execute(sa.text("DELETE FROM watchlist_entry WHERE list_name LIKE :shared AND entry_id = :id"),
+                         {"shared": "shared:%", "id": data.get("id", "")})
 
 
 def downgrade() -> None:
