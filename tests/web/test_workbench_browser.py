@@ -322,6 +322,9 @@ def test_docs_offline_missing_pages_long_text_and_narrow_windows(open_session, s
     s.page.fill(f"form[action='/trips/{trip['id']}/hold'] input[name=reason]", reason)
     s.page.click(f"form[action='/trips/{trip['id']}/hold'] button[type=submit]")
     expect(s.page.locator("main")).to_contain_text("On hold since")
+    # measured once the page's style sheet is in (the text can be there before it: a run under
+    # load measured the reason unwrapped, 19,595 px)
+    s.page.wait_for_load_state("load")
     s.page.set_viewport_size({"width": 1366, "height": 768})
     assert s.page.evaluate("document.documentElement.scrollWidth") <= 1366
     s.shot("21-long-hold-reason")
