@@ -303,7 +303,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "mapping": Param(str, "Declaration column mapping: built-in name or YAML file."),
         "ais_layout": Param(str, "YAML file describing a decoded AIS CSV."),
     }, "Read files into the store file by file, then re-score the trips that received facts.",
-         check=lambda params: _check_ingest(params)),
+         check=_check_ingest),
     Kind("train-trips", _train_trips, {
         "seed": Param(int, "Random seed of the fit.", default=0, bounds=(0, 2**31 - 1)),
     }, "Train the container model on inspected trips and make it live."),
@@ -355,8 +355,9 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
                 raise InputError(f"{name} param {key}", f"required: {p.help}")
             continue
         out[key] = _typed(f"{name} param {key}", p, value)
-    if kind(name).check is not None:
-        kind(name).check(out)  # type: ignore[misc]
+    check = kind(name).check
+    if check is not None:
+        check(out)
     return out
 
 
