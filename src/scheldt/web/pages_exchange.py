@@ -8,6 +8,7 @@ every read and write is audited like theirs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -115,20 +116,31 @@ def share_alert(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[st
     vessel call), under the terms chosen; then show it as partners will see it."""
     typed = {"tlp": tlp[:20], "sharing_group": sharing_group[:64], "recipients": recipients[:2000], "note": note,
              "reliability": reliability[:1], "credibility": credibility[:1]}
+    return _share(request, ctx, csrf, lambda: parse_trip_id(trip_id), typed, "note", "shared-alert", "trip_id",
+                  lambda tid, terms: share.share_alert(ctx.uow, ctx.principal, tid, terms, ctx.now, note),
+                  lambda tid, e: trip_page(request, ctx, tid, e.status, share_error=e, share_form=typed))
+
+
+def _share(request: Request, ctx: PageCtx, csrf: str, ident: Callable[[], int], typed: dict[str, str], text: str,
+           what: str, key: str, publish: Callable[[int, share.Terms], dict[str, Any]],
+           again: Callable[[int, ScheldtError], Response]) -> Response:
+    """A share form's POST: the id of what is shared (``ident()``), the form's token, the
+    ``typed[text]`` free text (at most 2,000 characters), then ``publish(id, terms)``, audited as
+    a write of ``what`` naming the id as ``key``, and the item shown as partners see it; a
+    refused form shown again by ``again(id, error)`` with what was typed."""
     try:
-        tid = parse_trip_id(trip_id)
+        item = ident()
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     try:
-        if len(note) > 2000:
-            raise InputError("note", "at most 2,000 characters")
-        out = share.share_alert(ctx.uow, ctx.principal, tid, _terms(typed), ctx.now, note)
-        ctx.audit("write", "shared-alert", out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
-                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], trip_id=tid)
+        if len(typed[text]) > 2000:
+            raise InputError(text, "at most 2,000 characters")
+        out = publish(item, _terms(typed))
+        ctx.audit("write", what, out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
+                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], **{key: item})
     except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, share_error=e,
-                                                             share_form=typed))
+        return refused(request, ctx, exc, lambda e: again(item, e))
     return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
 
 
@@ -142,18 +154,8 @@ def share_seizure(request: Request, order_id: str, ctx: PageDep, csrf: Annotated
     then show it as partners will see it."""
     typed = {"tlp": tlp[:20], "sharing_group": sharing_group[:64], "recipients": recipients[:2000],
              "description": description, "reliability": reliability[:1], "credibility": credibility[:1]}
-    try:
-        oid = forms.whole(order_id[:12], "order")
-        check_form(request, ctx, csrf)
-    except ScheldtError as exc:
-        return error_page(request, ctx, exc)
-    try:
-        if len(description) > 2000:
-            raise InputError("description", "at most 2,000 characters")
-        out = share.share_seizure_report(ctx.uow, ctx.principal, oid, _terms(typed), ctx.now, description)
-        ctx.audit("write", "shared-seizure-report", out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
-                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], order_id=oid)
-    except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda e: order_page(request, ctx, oid, e.status, share_error=e,
-                                                              share_form=typed))
-    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
+    return _share(request, ctx, csrf, lambda: forms.whole(order_id[:12], "order"), typed, "description",
+                  "shared-seizure-report", "order_id",
+                  lambda oid, terms: share.share_seizure_report(ctx.uow, ctx.principal, oid, terms, ctx.now,
+                                                                description),
+                  lambda oid, e: order_page(request, ctx, oid, e.status, share_error=e, share_form=typed))
