@@ -221,6 +221,23 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
             assert live_trip_model(uow).model.threads == int(threads)  # type: ignore[union-attr]
         assert live_trip_model(uow, threads=2).model.threads == 2  # type: ignore[union-attr]
     get_settings.cache_clear()
+    # the trained model at weight 0 is said not to count (a targeting review read "+0 model ...;
+    # pushing it up (log-odds): ais_max_gap_hours +0.24" although it moved nothing)
+    from dataclasses import replace as with_blend
+
+    from scheldt.domain.trips import trip_facts_from_dict
+    from scheldt.risk.trip_model import Blend
+    from scheldt.workflows.trip_model import assess
+
+    with unit_of_work(engine) as uow:
+        live = live_trip_model(uow)
+        facts = trip_facts_from_dict(uow.trip_assessments.get(top["id"])["facts"])
+        profile = live_profile(uow)
+    assert live is not None
+    zero = with_blend(live, blend=Blend(0.0, live.blend.a, live.blend.b))
+    [reason] = [r for r in assess(profile, facts, zero)[2] if r.indicator == "container_model"]
+    assert reason.points == 0.0 and reason.evidence.startswith(f"model {live.version}: P(seizure) ")
+    assert reason.evidence.endswith(", not counted (weight 0: on the validation days the profile alone ranked best)")
 
 
 def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: Engine) -> None:
@@ -563,16 +580,3 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
         ("20BE0005", "BKG0042", "2020-01-05"), ("26BE0001", "HHL71800000", "2026-01-25"),
         ("26BE0002", "", "2026-02-03")]
     assert "declarations" not in outsider  # customs' own data
-
-
-def test_a_model_of_weight_zero_is_said_not_to_count() -> None:
-    """Targeting review: with the validation's weight 0, the model's reason read "+0 model ...;
-    pushing it up (log-odds): ais_max_gap_hours +0.24" although it moved nothing."""
-    import numpy as np
-
-    from scheldt.risk.trip_model import Blend
-    from scheldt.workflows.trip_model import LiveTripModel, _model_evidence
-
-    live = LiveTripModel("trip-1", None, Blend(0.0, -5.0, 0.05))  # type: ignore[arg-type]  # weight 0: not read
-    assert _model_evidence(live, np.zeros((1, 3)), 0.015, 62, 9.1, 0.0) == (
-        "model trip-1: P(seizure) 0.015, not counted (weight 0: on the validation days the profile alone ranked best)")
