@@ -337,6 +337,35 @@ def test_a_message_re_sent_with_only_a_new_document_date_adds_and_quarantines_no
     assert "was already received with other facts" in clash.why and '"gross_mass_kg":29000.0' in clash.raw
 
 
+def test_a_message_sent_twice_in_one_interchange_with_a_new_document_date_is_kept_once(engine: Engine,
+                                                                                     tmp_path: Path) -> None:
+    """An ingest review sent the real OOCL BEIJING bay plan twice in one interchange, the second
+    under another message reference with a new document date (DTM+137), or with only the first
+    message's UNT count wrong: every position was quarantined as "appears twice in this batch
+    with other facts", though the same two messages in two files added and rejected nothing.
+    Within one file the same facts but for the record time and the reader's flags are the same
+    fact too; another mass still clashes."""
+    plan = (SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi").read_text()
+    lines = plan.splitlines()
+    head, message, end = lines[0], lines[1:-1], lines[-1]
+    assert end == "UNZ+1+1865'" and message[-1] == "UNT+30+1907'"
+    again = [line.replace("1907", "1908").replace("DTM+137::201'", "DTM+137:201604150900:203'") for line in message]
+    wrong_count = [line.replace("UNT+30+1907'", "UNT+99+1907'") for line in message]
+    heavier = [line.replace("1907", "1909").replace("MEA+WT++KGM:26000'", "MEA+WT++KGM:29000'") for line in message]
+    for name, first in (("twice.edi", message), ("flagged.edi", wrong_count)):
+        (tmp_path / name).write_text("\n".join([head, *first, *again, "UNZ+2+1865'"]))
+    (tmp_path / "clash.edi").write_text("\n".join([head, *message, *heavier, "UNZ+2+1865'"]))
+    with unit_of_work(engine) as uow:
+        twice, flagged = (ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("twice.edi", "flagged.edi"))
+        assert len(uow.session.execute(select(ShippingEventRow.id)).all()) == 3
+        clash = ingest_file(uow, tmp_path / "clash.edi", IngestOptions(), NOW)
+    assert (twice.added, twice.rejections, flagged.added, flagged.rejections) == (3, [], 0, [])
+    [heavy] = clash.rejections  # the one box whose mass is given (26,000 kg), sent again as 29,000
+    assert clash.added == 0 and "clash.edi message 1909 (segment 32)" in heavy.where
+    assert heavy.why.endswith("appears twice in this batch with other facts; the first is kept")
+    assert '"gross_mass_kg":29000.0' in heavy.raw
+
+
 def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, tmp_path: Path) -> None:
     """A CUSCAR of three consignments (CNI groups) was stored as one document under the first
     reference found, with every consignment's parties and containers; now each is its own

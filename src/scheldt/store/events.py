@@ -237,9 +237,11 @@ def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
 
 def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> tuple[list[dict[str, Any]], list[Rejection]]:
     """Store rows of ``events`` and a Rejection for each event a column cannot hold or whose id
-    appears earlier in ``events`` with other facts."""
+    appears earlier in ``events`` with other facts. An event whose id appears earlier with the
+    same facts, but for its record time and flags (:func:`_same_facts`: a bay plan sent twice in
+    one interchange under a new DTM+137), is the same fact again and left out."""
     rows, rejected = [], []
-    batch: dict[str, str] = {}
+    batch: dict[str, tuple[str, Event]] = {}
     for event in events:
         try:
             row = event_row(event, supplied_by, received_at)
@@ -249,10 +251,16 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
         problem = unstorable(row)
         if problem is not None:
             problem = _mend(row, problem)
-        if problem is None and batch.get(event.event_id, row["fact_hash"]) != row["fact_hash"]:
-            problem = "eventID", f"event id {event.event_id} appears twice in this batch with other facts; the first is kept"
+        first = batch.get(event.event_id) if problem is None else None
+        if first is not None:
+            if first[0] == row["fact_hash"] or _same_facts(event, (first[0], "", first[1].created_time,
+                                                                   list(first[1].flags))):
+                continue
+            rejected.append(Rejection(event.source, "eventID", f"event id {event.event_id} appears twice in this batch "
+                                      "with other facts; the first is kept", _as_received(event)))
+            continue
         if problem is None:
-            batch.setdefault(event.event_id, row["fact_hash"])
+            batch[event.event_id] = (row["fact_hash"], event)
             rows.append(row)
         else:
             rejected.append(Rejection(event.source, *problem))
