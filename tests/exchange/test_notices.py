@@ -33,7 +33,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
@@ -760,3 +760,71 @@ def test_a_notice_to_a_stored_url_that_is_no_url_fails_alone(engine: Engine, pla
     with unit_of_work(engine) as uow:
         (n,) = uow.notifications.notices("carrier-a")
     assert (n["status"], n["attempts"]) == ("pending", 1) and n["last_error"].startswith("InvalidURL: ")
+
+
+@contextmanager
+def trickling(answer_head: bytes, drip: bytes, every_s: float = 0.5) -> Iterator[str]:
+    """A callback on loopback that reads a request, sends ``answer_head`` at once and then
+    ``drip`` a byte every ``every_s`` seconds (each byte within httpx's per-read timeout)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer_head)
+                for byte in drip:
+                    if stop.wait(every_s):
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Engine, plain_settings: None) -> None:
+    """A carrier review's callback answered 200 at once and sent its body a byte every 2 s: with
+    a 3 s timeout (httpx's is per read) the round took 80 s, and a terminal's notice to a healthy
+    receiver waited as long. The status counts (the body of a 2xx answer is not read), and a call
+    that trickles its answer's headers past the timeout fails alone, the round ending without it."""
+    s = seed(engine)
+    with trickling(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"x" * 40) as body_drip, \
+            trickling(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 60) as head_drip, \
+            receiver(SECRET_B) as healthy:
+        subscribe(engine, "carrier-a", body_drip, SECRET_A, ("hold", "release"))
+        subscribe(engine, "carrier-b", healthy.url, SECRET_B, ("hold", "release"))
+        with unit_of_work(engine) as uow:
+            for trip in (s["trip_a"], s["trip_b"]):
+                inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
+        started = time.monotonic()
+        assert deliver(engine, timeout_s=1.0) == {"tried": 2, "delivered": 2, "failed": 0, "dead": 0}
+        assert time.monotonic() - started < 10  # the drip lasts 20 s
+        assert [n["container_number"] for n in healthy.notices] == ["TGHU7654321"]
+        with unit_of_work(engine) as uow:
+            uow.session.execute(update(SubscriptionRow).where(SubscriptionRow.organisation_id == "carrier-a")
+                                .values(callback_url=head_drip))
+        with unit_of_work(engine) as uow:
+            inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared", datetime.now(UTC))
+            inspections.release_hold(uow, s["officer"], s["trip_b"], "cleared", datetime.now(UTC))
+        started = time.monotonic()
+        assert deliver(engine, timeout_s=1.0) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
+        assert time.monotonic() - started < 10  # the header drip lasts 30 s
+        assert [n["kind"] for n in healthy.notices] == ["hold", "release"]
+    with unit_of_work(engine) as uow:
+        failed = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "pending"]
+    assert [n["last_error"] for n in failed] == ["no answer within 1 s"]

@@ -44,7 +44,7 @@ import math
 import socket
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,8 +157,10 @@ def resolves_inside(url: str) -> bool:
 
 
 def post_notice(client: httpx.Client, url: str, secret: str, body: Mapping[str, Any],
-                clock: Callable[[], datetime], allow_internal: bool = False) -> Attempt:
-    """POST one notice, signed now, to ``url`` (no redirects followed) and say how it went.
+                clock: Callable[[], datetime], allow_internal: bool = False, timeout_s: float = 10.0) -> Attempt:
+    """POST one notice, signed now, to ``url`` (no redirects followed) and say how it went; an
+    answer's status is what counts (2xx, or 409 for a notice the receiver had already), and
+    the body of a failure is read for ``timeout_s`` at most.
     Unless ``allow_internal`` (``SCHELDT_NOTICE_ALLOW_HTTP``, development), a host resolving to
     an internal address is not contacted (:func:`resolves_inside`). The name is resolved again
     by the connection, so a name whose answer changes in between is not caught."""
@@ -167,20 +169,35 @@ def post_notice(client: httpx.Client, url: str, secret: str, body: Mapping[str, 
                        "notices go to the subscriber's public endpoint", clock())
     data = body_bytes(body)
     headers = signed_headers(secret, str(body.get("notice_id", "")), data, int(clock().timestamp()))
+    deadline = time.monotonic() + timeout_s
     try:
-        answer = client.post(url, content=data, headers=headers)
+        # streamed: the status decides, so an answer's body is read only for a failure's excerpt,
+        # and then no longer than the timeout (a review's callback answered 200 at once and sent
+        # its body a byte every 2 s: the round, and every other subscriber's notice, waited 80 s)
+        with client.stream("POST", url, content=data, headers=headers) as answer:
+            status = answer.status_code
+            excerpt = "" if 200 <= status < 300 or status == 409 else _excerpt(answer, deadline)
     except httpx.TimeoutException as exc:
         return Attempt(False, None, f"timed out ({type(exc).__name__})", clock())
     except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
         # InvalidURL is no HTTPError: a carrier review's URL with a line break stopped every round (all carriers)
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:ANSWER_EXCERPT], clock())
-    status = answer.status_code
     if 200 <= status < 300:
         return Attempt(True, status, "", clock())
     if status == 409:
         return Attempt(True, status, "the receiver had accepted this notice already (409)", clock())
-    excerpt = answer.text[:ANSWER_EXCERPT].replace("\n", " ")
     return Attempt(False, status, f"HTTP {status}: {excerpt}".strip(), clock())
+
+
+def _excerpt(answer: httpx.Response, deadline: float) -> str:
+    """The start of an answer's body (at most :data:`ANSWER_EXCERPT` characters, on one line),
+    read until ``deadline`` (``time.monotonic()``) at the latest."""
+    got = b""
+    for chunk in answer.iter_bytes():
+        got += chunk
+        if len(got) >= ANSWER_EXCERPT or time.monotonic() > deadline:
+            break
+    return got.decode("utf-8", "replace")[:ANSWER_EXCERPT].replace("\n", " ")
 
 
 def _utcnow() -> datetime:
@@ -210,12 +227,7 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     report = {"tried": len(due), "delivered": 0, "failed": 0, "dead": 0}
     if not due:
         return report
-    with httpx.Client(timeout=timeout_s, follow_redirects=False) as client, \
-            ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice") as pool:
-        attempts = list(pool.map(
-            lambda n: post_notice(client, n["callback_url"], n["secret"], n["body"], clock,
-                                  settings.notice_allow_http) if n["secret"] is not None else _unsigned(n, clock),
-            due))
+    attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
             if attempt.delivered:
@@ -236,6 +248,25 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                  "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
                 attempt.at)
     return report
+
+
+def _post_all(due: list[dict[str, Any]], timeout_s: float, clock: Callable[[], datetime],
+              allow_internal: bool) -> list[Attempt]:
+    """The attempt of each of ``due``, :data:`SEND_THREADS` at once. The round waits
+    ``timeout_s`` per batch of them at most: a call still running then (a callback trickling its
+    answer's headers, each byte within httpx's timeout, which is per read) counts as failed and
+    its connection is closed, so one subscriber cannot hold up the others' notices."""
+    client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+    pool = ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice")
+    try:
+        futures = [pool.submit(post_notice, client, n["callback_url"], n["secret"], n["body"], clock, allow_internal,
+                               timeout_s) if n["secret"] is not None else pool.submit(_unsigned, n, clock) for n in due]
+        done, _ = wait(futures, timeout=timeout_s * math.ceil(len(due) / SEND_THREADS) + 1.0)
+        return [f.result() if f in done else Attempt(False, None, f"no answer within {timeout_s:g} s", clock())
+                for f in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()  # ends a call still running: its connection is closed under it
 
 
 #: The note of a notice that could not be signed (its subscription's secret cannot be unsealed).
