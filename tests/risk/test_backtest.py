@@ -154,6 +154,27 @@ def test_history_loaded_afterwards_is_replayed_by_when_its_events_happened() -> 
     assert timedelta(0) < loaded - next_day.facts.as_of
 
 
+def test_a_document_received_after_the_day_is_not_replayed_when_the_trips_events_were_arriving() -> None:
+    """Profile-owner review: a box at sea competed on the day of its loading with the bill of
+    lading received the next day (+10 points for its HS code), tied the trip really on top and
+    was selected over it: 8 selected hits against the 7 the day's scores had. That document is
+    replayed only for history loaded afterwards (no fact of the trip received by then)."""
+    from datetime import timedelta
+
+    from scheldt.domain.trips import TripEvent
+    from scheldt.risk.backtest import as_decided
+
+    loaded = datetime(2025, 12, 19, 14, 0, tzinfo=UTC)
+    load = TripEvent("EQUIPMENT", "LOAD", "ACT", loaded, "ECGYE", received_at=loaded + timedelta(minutes=5))
+    doc = TripDocument("SIMBL00100223", "TRD", datetime(2025, 12, 20, 23, 59, tzinfo=UTC), False, "ISSU",
+                       port_of_loading="ECGYE", port_of_discharge="BEANR", hs_codes=("310210",))
+    at_sea = TripFacts(TripKey("EGHU3165692", "SIMBL00100223", "V1"), datetime(2025, 12, 21, tzinfo=UTC), (load,), (doc,))
+    past = as_decided(at_sea, datetime(2025, 12, 21, tzinfo=UTC), True)
+    assert (past.day, past.facts.events, past.facts.documents) == (date(2025, 12, 19), (load,), ())
+    backfilled = dataclasses.replace(at_sea, events=(dataclasses.replace(load, received_at=doc.received_at),))
+    assert as_decided(backfilled, datetime(2025, 12, 21, tzinfo=UTC), True).facts.documents == (doc,)
+
+
 def test_a_later_consignees_history_is_not_replayed_on_an_earlier_day() -> None:
     """Targeting review: an amendment received eleven months after the discharge named a new
     consignee, and the replayed day read "consignee 'Nieuwe Handel BVBA' first seen 2026-12-04

@@ -407,8 +407,11 @@ class TripFacts:
 
         Events: those received by then, and actual events that had happened by then (history
         loaded afterwards carries its load time as received time; a box's next-day gate-out
-        had not happened). Document versions: those received by then; when none was, the
-        first version received (loaded afterwards: a bill of lading exists before discharge).
+        had not happened). Document versions: those received by then; when none was and no
+        event of the trip had been received either (history loaded afterwards: a bill of lading
+        exists before discharge), the first version received. A trip whose events were
+        arriving then had no document yet (a review's backtest scored a box at sea with the bill
+        of lading that arrived the next day, and selected it over the trip really on top).
         Vessel fixes observed by then. The consignee's history is kept only when it is of the
         consignee those documents name and was begun by then (a review's amendment received
         eleven months later named a new consignee, "first seen -337 days ago", on a past day);
@@ -419,7 +422,8 @@ class TripFacts:
                     or (e.classifier == "ACT" and e.event_time <= moment))
 
         documents = tuple(d for d in self.documents if d.received_at <= moment)
-        if not documents and self.documents:
+        if not documents and self.documents and not any(e.received_at is not None and e.received_at <= moment
+                                                        for e in self.events):
             first = min(d.received_at for d in self.documents)
             documents = tuple(d for d in self.documents if d.received_at == first)
         history = self.consignee_history
