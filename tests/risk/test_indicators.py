@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -57,6 +58,21 @@ def test_high_risk_port_of_loading_names_port_and_listing_date() -> None:
     assert run("high_risk_port_of_loading", facts) == (
         "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01")
     assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "NLRTM"), ev("DISC", 0))) is None
+
+
+def test_a_ports_listing_is_read_on_the_day_of_loading_not_of_the_documents_arrival() -> None:
+    """Profile-owner review: CNSHA listed since 2025-12-06 flagged a box loaded there on
+    2025-12-05, from its bill of lading received on the 6th, as "on the high-risk list since
+    2025-12-06". Without an actual loading the document's received date stands in."""
+    listed = [ListedPort("CNSHA", "Shanghai", date(2025, 12, 6))]
+    loading = TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2025, 12, 5, 20, 0, tzinfo=UTC), "NLRTM")
+    bill = doc(port_of_loading="CNSHA", received_at=datetime(2025, 12, 6, 9, 0, tzinfo=UTC))
+    check = INDICATORS["high_risk_port_of_loading"].check
+    assert check(trip(dataclasses.replace(loading, unlocode="CNSHA"), docs=(bill,)), Context({}, listed, COVERS)) is None
+    assert check(trip(loading, docs=(bill,)), Context({}, listed, COVERS)) is None  # loaded the 5th, wherever
+    hit = check(trip(docs=(bill,)), Context({}, listed, COVERS))
+    assert hit is not None and hit.evidence == (
+        "port of loading on TRD HHL71800000: CNSHA (Shanghai), on the high-risk list since 2025-12-06")
 
 
 def test_high_risk_port_of_loading_from_a_bay_plan() -> None:

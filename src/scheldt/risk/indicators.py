@@ -130,14 +130,18 @@ def _port(ctx: Context, code: str, on: date) -> str:
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
     first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
-    LOC+9: a box known only from a vessel's bay plan has no other)."""
+    LOC+9: a box known only from a vessel's bay plan has no other). The date a list is read on
+    is the first actual loading's; a document's received date only stands in without one (a
+    review's box loaded at CNSHA on 2025-12-05 read as "on the high-risk list since
+    2025-12-06" from its bill of lading received that day)."""
     out: list[tuple[str, date, str]] = []
     loads = [e for e in trip.events if e.event_type == "LOAD" and e.classifier == "ACT" and e.unlocode]
     if loads:
         out.append((loads[0].unlocode, loads[0].event_time.date(), f"loaded on {loads[0].event_time:%Y-%m-%d}"))
     doc = trip.latest_document()
     if doc and doc.port_of_loading:
-        out.append((doc.port_of_loading, doc.received_at.date(), f"port of loading on {doc.document_type} {doc.document_ref}"))
+        on = loads[0].event_time.date() if loads else doc.received_at.date()
+        out.append((doc.port_of_loading, on, f"port of loading on {doc.document_type} {doc.document_ref}"))
     plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading]
     if plans:
         out.append((plans[0].port_of_loading, plans[0].event_time.date(),
