@@ -375,6 +375,19 @@ def test_iftsai_port_rotation_and_iftsta_status() -> None:
     # the sample's UNZ repeats 2805570 where its UNB opened 2803570: kept, flagged
     assert [f.code for f in status.flags] == ["interchange-reference-mismatch", "invalid-container-number"]
     assert "closes interchange '2805570', the UNB header opened '2803570'" in status.flags[0].why
+    assert status.event_time == datetime(2022, 11, 19, 7, 10, tzinfo=UTC)  # DTM+334, the status's own time
+
+
+def test_a_status_whose_own_time_is_no_date_is_rejected_not_dated_by_another_segment() -> None:
+    """Ingest review: the real rail status with DTM+334 spoilt ("20221119ZZ10") was stored at
+    2022-11-09 14:15, the departure date (DTM+186) of its port of loading, without a flag."""
+    text = (EDI / "IFTSTA_D00B_rail-container-status.edi").read_text()
+    assert text.count("DTM+334:202211190710:203'") == 1
+    spoilt = text.replace("DTM+334:202211190710:203'", "DTM+334:20221119ZZ10:203'").encode()
+    records = list(read_edifact(spoilt, "status.edi"))
+    assert [(type(r).__name__, r.field, r.why) for r in records] == [  # type: ignore[union-attr]
+        ("Rejection", "DTM", "IFTSTA message 2805567: DTM+334 value '20221119ZZ10' (format 203) is not a real date "
+                             "in 1970-2099: the status has no time")]
 
 
 def test_una_release_characters_are_unescaped() -> None:

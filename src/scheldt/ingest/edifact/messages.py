@@ -382,9 +382,14 @@ def read_moves(message: Message) -> Iterator[Record]:
 
 
 def read_status(message: Message) -> Iterator[Record]:
-    """IFTSTA: one StatusEvent per container the report covers."""
+    """IFTSTA: one StatusEvent per container the report covers, at the status's own time
+    (DTM+334), or without one at the first arrival or departure date (DTM+178, 186). A DTM+334
+    that is no date rejects the message's statuses with the value: an ingest review's unreadable
+    status time took the departure date of the port of loading ten days earlier, unflagged."""
     status = text = ""
     when: datetime | None = None
+    unreadable = ""
+    status_time = False
     refs: list[DocumentReference] = []
     port = ""
     containers: list[dict[str, object]] = []
@@ -393,13 +398,23 @@ def read_status(message: Message) -> Iterator[Record]:
         tag = seg.tag.strip()
         if tag == "STS" and not status:
             status, text = component(seg, 1, 0), component(seg, 1, 3) or component(seg, 1, 2)
-        elif tag == "DTM" and component(seg, 0, 0) in ("334", "178", "186") and when is None:
+        elif tag == "DTM" and component(seg, 0, 0) == "334" and not unreadable:
+            stated = _dtm(seg)[1]
+            if stated is None:
+                unreadable = (f"DTM+334 value {component(seg, 0, 1)!r} (format {component(seg, 0, 2) or '?'}) is not a "
+                              "real date in 1970-2099: the status has no time")
+            elif when is None or not status_time:
+                when, status_time = stated, True
+        elif tag == "DTM" and component(seg, 0, 0) in ("178", "186") and when is None:
             when = _dtm(seg)[1]
         elif tag == "RFF":
             refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
         elif tag == "LOC" and not port and component(seg, 0) in ("175", "5", "9", "11", "165"):
             port = component(seg, 1, 0)
     containers = [_container(g, message.where) for g in groups]
+    if unreadable:
+        yield Rejection(message.where, "DTM", f"IFTSTA message {message.ref}: {unreadable}")
+        return
     when = when or head.date
     if not status or when is None:
         yield Rejection(message.where, "STS", f"IFTSTA message {message.ref} has no status (STS) or no date")
