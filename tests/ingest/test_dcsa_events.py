@@ -228,6 +228,30 @@ def test_wrong_json_types_reject_only_that_event() -> None:
     assert records[1].where == "t.json$.events[1]" and "does not have the DCSA structure" in records[1].why  # type: ignore[attr-defined]
 
 
+def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_is_rejected() -> None:
+    """Ingest review: an equipment event whose equipmentReference was null was stored on no trip,
+    and then the corrected event (same eventID) was quarantined as a clash; a transport call
+    sequence number "one" was stored as sent, and 10**400 rejected the event naming no field."""
+    doc = json.loads((TNT / "tnt-v3.0-events-response.json").read_bytes())
+    doc["events"][2]["equipmentDetails"]["equipmentReference"] = None
+    doc["events"][3]["equipmentDetails"]["equipmentReference"] = " "
+    doc["events"][1]["transportDetails"]["transportCall"]["transportCallSequenceNumber"] = "one"
+    records = list(read_dcsa_events(json.dumps(doc).encode(), "t.json"))
+    assert [type(r).__name__ for r in records] == ["ShipmentEvent", "Rejection", "Rejection", "Rejection", "ReeferEvent"]
+    assert [(r.where, r.field, r.why) for r in records[1:4]] == [  # type: ignore[attr-defined]
+        ("t.json$.events[1]", "transportCall.transportCallSequenceNumber",
+         "transportCallSequenceNumber 'one' is not a whole number from 0 to 2,147,483,647"),
+        ("t.json$.events[2]", "equipmentReference",
+         "the EQUIPMENT event names no container (equipmentReference): it belongs on no container trip"),
+        ("t.json$.events[3]", "equipmentReference",
+         "the IOT event names no container (equipmentReference): it belongs on no container trip")]
+    text = (TNT / "tnt-v3.0-events-response.json").read_text()
+    assert text.count('"transportCallSequenceNumber": 1,') == 1
+    huge = text.replace('"transportCallSequenceNumber": 1,', f'"transportCallSequenceNumber": {10**400},')
+    [_, rejected, *_] = read_dcsa_events(huge.encode(), "huge.json")
+    assert isinstance(rejected, Rejection) and rejected.field == "transportCall.transportCallSequenceNumber"
+
+
 def test_deeply_nested_json_is_rejected_not_crashed() -> None:
     [rej] = list(read_dcsa_events(b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deep.json"))
     assert isinstance(rej, Rejection)

@@ -154,7 +154,7 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
         unlocode=_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
         facility_code=owner_code(tc.get("facilityCode") or location.get("facilityCode")),
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
-        sequence=tc.get("transportCallSequenceNumber"),
+        sequence=_sequence(tc.get("transportCallSequenceNumber")),
         carrier_service=service,
         export_voyage=_voyage(tc, "exportVoyageNumber", "exportVoyageNumberOrReference"),
         import_voyage=_voyage(tc, "importVoyageNumber", "importVoyageNumberOrReference"),
@@ -162,6 +162,18 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
         vessel=vessel,
     )
     return call, flags
+
+
+def _sequence(raw: Any) -> int | None:
+    """A transport call's sequence number (DCSA: an integer), or None when not given. Raises
+    FieldError for another value (an ingest review's "one" was stored as sent, and 10**400
+    rejected the event without naming the field)."""
+    if raw is None:
+        return None
+    if type(raw) is not int or not 0 <= raw <= 2**31 - 1:
+        raise FieldError("transportCall.transportCallSequenceNumber",
+                         f"transportCallSequenceNumber {str(raw)[:20]!r} is not a whole number from 0 to 2,147,483,647")
+    return raw
 
 
 def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
@@ -249,7 +261,11 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         if not isinstance(raw_number, str):
             raise FieldError("equipmentReference", f"equipmentReference {str(raw_number)[:20]} is "
                                                    f"{type(raw_number).__name__.replace('int', 'a number')}, not a text")
-        number, flag = container_number(raw_number) if raw_number else ("", None)
+        if not raw_number.strip():  # no trip to put it on: an ingest review's null one was stored, then
+            # blocked the corrected event sent with the same eventID
+            raise FieldError("equipmentReference", f"the {kind} event names no container (equipmentReference): "
+                                                   "it belongs on no container trip")
+        number, flag = container_number(raw_number)
         if flag:
             flags.append(flag)
     if kind == "EQUIPMENT":
