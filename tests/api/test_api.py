@@ -1038,6 +1038,16 @@ def test_an_administrator_searches_the_audit_log_and_the_search_is_recorded(serv
                                                                              "text": "GET /api/v1/audit"})
     searches = [e for e in again.json()["entries"] if e["payload"]["object_kind"] == "audit"]
     assert searches and searches[0]["payload"]["details"]["actor"] == "analyst"
+    # an API review: one time with a zone and one without was a 500 (a TypeError comparing them)
+    mixed = {"actor": "analyst", "text": f"/api/v1/trips/{top['id']}", "kind": "read", "since": "2000-01-01T00:00:00",
+             "until": "2999-01-01T00:00:00Z"}
+    for params in (mixed, {**mixed, "since": "2000-01-01T00:00:00Z", "until": "2999-01-01T00:00:00"}):
+        answer = service.client.get("/api/v1/audit", headers=h("admin"), params=params)
+        assert answer.status_code == 200 and answer.json()["entries"] == entries, answer.text
+    reversed_ = service.client.get("/api/v1/audit", headers=h("admin"),
+                                   params={"since": "2026-01-02T00:00:00", "until": "2026-01-01T00:00:00Z"})
+    assert reversed_.status_code == 400 and reversed_.json()["error"]["why"] == (
+        "until 2026-01-01T00:00:00+00:00 is not after since 2026-01-02T00:00:00+00:00")
 
 
 def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(service: Service) -> None:

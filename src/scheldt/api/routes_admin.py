@@ -262,6 +262,6 @@ def search_audit(ctx: CtxDep, actor: Annotated[str, Query(max_length=64)] = "",
         raise InputError("query", str(exc)) from None
     entries, next_after = ctx.uow.audit.search(query, after, limit)
     ctx.audit("read", "audit", "", actor=actor, text=text, credential=credential, entry_kind=kind,
-              organisation=organisation, since=since.isoformat() if since else None,
-              until=until.isoformat() if until else None, found=len(entries))
+              organisation=organisation, since=query.since.isoformat() if query.since else None,
+              until=query.until.isoformat() if query.until else None, found=len(entries))
     return {"entries": [e.as_dict() for e in entries], "next_after": next_after}

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 #: kind -> what an entry of it records.
@@ -36,7 +36,7 @@ _CREDENTIAL = re.compile(r"(token|session) [1-9][0-9]*|password")
 class AuditQuery:
     """What an oversight officer looks for in the audit log ("who read container X last week",
     "what did user U do"): entries of ``kind``, of ``organisation``, at ``since`` or later and
-    before ``until`` (UTC), whose actor is ``actor`` (exact), signed in with ``credential`` (exact,
+    before ``until`` (UTC; a time without a zone is read as UTC), whose actor is ``actor`` (exact), signed in with ``credential`` (exact,
     e.g. ``"token 17"``: what one leaked token did) and whose action, object or details mention
     ``text`` (any case). Empty fields match everything; purged entries match only on
     kind, organisation and time."""
@@ -50,6 +50,10 @@ class AuditQuery:
     credential: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("since", "until"):  # one with a zone, one without was a TypeError (an API 500)
+            t = getattr(self, name)
+            if t is not None and t.tzinfo is None:
+                object.__setattr__(self, name, t.replace(tzinfo=UTC))
         if self.kind and self.kind not in AUDIT_KINDS:
             raise ValueError(f"kind {self.kind!r} is not one of {', '.join(AUDIT_KINDS)}")
         if self.credential and not _CREDENTIAL.fullmatch(self.credential):
