@@ -378,6 +378,19 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
                      if codes else "unknown"] += 1
     assert sorted(map(tuple, board["seizures_by_commodity"])) == sorted(expected.items())
     assert sum(expected.values()) == board["seizures_total"] >= 1
+    # the list is paged as the others (an API review's limit=10 returned every seizure, limit=0 too)
+    every, cursor = [], None
+    while True:
+        page = service.client.get("/api/v1/seizures", headers=h("officer"),
+                                  params={"limit": 1} | ({"cursor": cursor} if cursor else {})).json()
+        assert len(page["items"]) <= 1
+        every += [s["id"] for s in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    with service.uow() as uow:
+        assert every == sorted((s["id"] for s in uow.inspections.seizures("be-customs")), reverse=True) != []
+    for bad in ({"limit": 0}, {"limit": "abc"}, {"cursor": "zz"}):
+        assert service.client.get("/api/v1/seizures", headers=h("officer"), params=bad).status_code in (400, 422), bad
     _a_decided_trip_stays_decided(service, trip)
 
 

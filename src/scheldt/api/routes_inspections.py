@@ -175,12 +175,16 @@ def order_action(order_id: int, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     return trip_row(order)
 
 
-@router.get("/seizures", summary="Seizures recorded by the organisation")
-def list_seizures(ctx: CtxDep) -> dict[str, Any]:
+@router.get("/seizures", summary="Seizures recorded by the organisation, newest scan order first")
+def list_seizures(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)] = None,
+                  limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50) -> dict[str, Any]:
+    """Paged as the other lists (an API review's ``limit=10`` returned every seizure)."""
     ctx.require(Permission.READ_DASHBOARD)
-    rows = ctx.uow.inspections.seizures(ctx.principal.organisation.id)
+    rows = ctx.uow.inspections.seizures(ctx.principal.organisation.id, after_id=decode_id(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
     ctx.audit("read", "seizure-list", f"{len(rows)} seizures")
-    return {"items": [trip_row(r) for r in rows]}
+    return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
 @router.get("/holds", summary="Holds on the organisation's trips, newest first")

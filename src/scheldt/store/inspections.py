@@ -189,18 +189,24 @@ class InspectionRepository:
         return [_dict(r, _ORDER) | {"container_number": r.container_number, "document_ref": r.document_ref,
                                     "voyage": r.voyage} for r in self.session.execute(stmt, values)]
 
-    def seizures(self, org_id: str) -> list[dict[str, Any]]:
+    def seizures(self, org_id: str, *, after_id: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Every seizure an organisation recorded, with its trip's container number, port of
         loading, latest assessment id (None when not scored), when the search found it
         (``searched_at``, UTC: the first change to searched; a later correction moves
-        ``updated_at`` only) and when the record last changed (``updated_at``)."""
+        ``updated_at`` only) and when the record last changed (``updated_at``); by last change.
+        With ``limit``: a page of them, newest scan order first, after the cursor ``after_id``."""
         o, t, c = ScanOrderRow, ContainerTripRow, ScanOrderChangeRow
         searched = (select(func.min(c.at)).where(c.order_id == o.id, c.to_status == "searched")
                     .correlate(o).scalar_subquery())
         stmt = (select(o.id, o.trip_id, o.updated_at, searched.label("searched_at"), o.drug_type, o.mass_kg,
                        o.concealment, o.selection, t.container_number, t.port_of_loading, t.assessment_id)
                 .join(t, t.id == o.trip_id)
-                .where(o.organisation_id == org_id, o.result == "seizure").order_by(o.updated_at))
+                .where(o.organisation_id == org_id, o.result == "seizure"))
+        if limit is None:
+            stmt = stmt.order_by(o.updated_at)
+        else:
+            stmt = stmt.where(o.id < after_id) if after_id is not None else stmt
+            stmt = stmt.order_by(o.id.desc()).limit(limit)
         return [dict(r._mapping) | {"updated_at": aware(r.updated_at),
                                     "searched_at": aware(r.searched_at or r.updated_at)}
                 for r in self.session.execute(stmt)]
