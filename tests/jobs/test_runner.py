@@ -274,6 +274,11 @@ def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runne
         runner.submit("ingest", {"paths": ["a"], "ais_layout": "/nowhere/l.yaml"}, "x")
     with pytest.raises(InputError, match="ingest param mapping .*no built-in mapping"):  # the same for a mapping
         runner.submit("ingest", {"paths": ["a"], "mapping": "/nowhere/m.yaml"}, "x")
+    # a pull of a peer this node does not have was queued and then failed (API review)
+    with pytest.raises(InputError) as err:
+        runner.submit("federation-pull", {"peer": "nope"}, "x")
+    assert (err.value.where, err.value.why) == (
+        "federation-pull param peer", "'nope' is not a peer of this node (`scheldt peer list` names them)")
     assert runner.recent() == []
 
 

@@ -76,6 +76,8 @@ class Kind:
     summary: str
     idle: Callable[[Any, dict[str, Any]], bool] | None = None
     check: Callable[[dict[str, Any]], None] | None = None  # raises InputError for parameters that clash
+    #: raises InputError for parameters naming what the store does not hold (checked on submission)
+    check_store: Callable[[Any, dict[str, Any]], None] | None = None
 
 
 def now() -> datetime:
@@ -252,6 +254,15 @@ def _peers_due(uow: Any, params: dict[str, Any]) -> list[str]:
     return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and p.last_pull_at > since)]
 
 
+def _check_peer(uow: Any, params: dict[str, Any]) -> None:
+    """Refuse a pull of a peer this node does not have (an API review's run was queued, then
+    failed). Raises InputError."""
+    name = params.get("peer")
+    if name and name not in {p.name for p in uow.peers.all()}:
+        raise InputError("federation-pull param peer", f"{name[:60]!r} is not a peer of this node "
+                         "(`scheldt peer list` names them)")
+
+
 def _federation_pull(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Pull new and changed objects (and deletions) from every federation peer due
     (:func:`_peers_due`), or the one named ``peer`` (:func:`scheldt.exchange.federation.pull_all`).
@@ -326,7 +337,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "which": Param(str, "all: every peer; due: every peer but those whose last pull failed less than a "
                        "minute ago (the schedule's runs).", default="all", choices=("all", "due")),
     }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors.",
-         lambda uow, params: not _peers_due(uow, params)),
+         lambda uow, params: not _peers_due(uow, params), check_store=_check_peer),
 )}
 
 

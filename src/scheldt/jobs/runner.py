@@ -422,9 +422,13 @@ class JobRunner:
         """Record a queued run of ``kind`` with ``params`` (checked, defaults filled in) and
         return its id. A started runner schedules it at once (stored in the job store); an
         unstarted one leaves it to the runner of this database (see the module docstring).
-        Raises InputError for an unknown kind or bad parameters."""
+        Raises InputError for an unknown kind or bad parameters (also those naming what the
+        store does not hold, such as a peer)."""
         checked = check_params(kind, params)
         with unit_of_work(self.engine) as uow:
+            check_store = job_kind(kind).check_store
+            if check_store is not None:
+                check_store(uow, checked)
             run = JobRuns(uow.session).create(kind, checked, requested_by, utcnow())
         if self._scheduler is not None:
             self._schedule_run(run.id, kind)
