@@ -162,8 +162,10 @@ def set_client_of(org_id: str, body: ClientOfIn, ctx: CtxDep) -> dict[str, Any]:
     if body.client_of not in (None, own):
         raise ForbiddenError("client_of", f"an administrator of {own} makes organisations clients of {own} only")
     if current not in (None, own):
-        raise ForbiddenError("client_of", f"{org_id} is a client of {current}: only {current}'s administrators (or "
-                             "an operator, scheldt org client-of) change that")
+        # a partner agency's administrators manage no organisations here (NODE_PERMISSIONS): the
+        # operator does (an API review followed "only us-cbp's administrators" and was refused)
+        raise ForbiddenError("client_of", f"{org_id} is a client of {current}: the node's operator changes that "
+                             "(scheldt org client-of)")
     accounts.set_client_of(ctx.uow, org_id, body.client_of)
     ctx.audit("write", "organisation", org_id, action="client-of", client_of=body.client_of)
     return _org(ctx.uow.accounts.organisation(org_id), body.client_of)
