@@ -467,7 +467,7 @@ def test_a_peer_credential_that_cannot_be_unsealed_fails_that_peer_alone(
         report = pull_peer(lambda: unit_of_work(net.b), "be-node")
         assert report.error == ("SCHELDT_SECRETS_KEY: this sealing key is not the one the stored credential was "
                                 "sealed with: restore the key, or enter the credential again (scheldt peer "
-                                "credential; carriers subscribe again)")
+                                "credential; carriers give each subscription a new secret)")
         with unit_of_work(net.b) as uow:
             assert uow.peers.get("be-node").last_error == report.error
             set_credential(uow, "be-node", "us-node", "token", net.tokens_a["us-node"])

@@ -526,8 +526,9 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
     again = client.post("/api/v1/subscriptions", json=good, headers=h["carrier-a"])
     assert again.status_code == 409 and again.json()["error"] == {
         "status": 409, "where": "callback_url", "why": f"subscription {created['id']} already sends hold notices to "
-                                                       "this URL: each notice would go twice (delete it first to "
-                                                       "change its secret or kinds)"}
+                                                       "this URL: each notice would go twice (give it a new secret "
+                                                       f"with PUT /api/v1/subscriptions/{created['id']}/secret; "
+                                                       "delete it first to change its kinds)"}
     # nor the same endpoint spelt otherwise (a regression review: each of these got 201)
     for spelt in ("HTTPS://Carrier-A.example/scheldt/notices", "https://carrier-a.example:443/scheldt/notices",
                   "https://carrier-a.example/scheldt/notices?", "https://carrier-a.example/%73cheldt/notices/"):
@@ -538,15 +539,25 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
     assert client.get("/api/v1/subscriptions", headers=h["carrier-b"]).json()["items"] == []
     assert client.delete(f"/api/v1/subscriptions/{created['id']}", headers=h["carrier-b"]).status_code == 404
     # A hold queued for the subscription, then the subscription deleted: the notice is dead-lettered
-    # and cannot be re-queued until the carrier subscribes again.
+    # and cannot be re-queued until the carrier subscribes again; then it goes through the new
+    # subscription (a carrier review's re-queue was refused after it had subscribed again).
     with unit_of_work(engine) as uow:
         inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
     r = client.delete(f"/api/v1/subscriptions/{created['id']}", headers=h["carrier-a"])
     assert r.status_code == 200 and r.json()["active"] is False and r.json()["dead_lettered"] == 1
     (dead,) = client.get("/api/v1/notices/dead-letter", headers=h["carrier-a"]).json()["items"]
     assert "subscription deleted" in dead["last_error"]
-    assert client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"]).status_code == 409
+    refused = client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"])
+    assert refused.status_code == 409 and refused.json()["error"]["why"] == (
+        "its subscription was deleted and no active subscription of carrier-a receives hold notices: subscribe "
+        "again, then re-queue it")
     assert client.get("/api/v1/notices", params={"status": "pending"}, headers=h["carrier-a"]).json()["items"] == []
+    renewed = client.post("/api/v1/subscriptions", json=good | {"secret": SECRET_A[::-1]}, headers=h["carrier-a"])
+    assert renewed.status_code == 201, renewed.text
+    requeued = client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"])
+    assert requeued.status_code == 200 and (requeued.json()["status"], requeued.json()["subscription_id"]) == (
+        "pending", renewed.json()["id"])
+    assert client.delete(f"/api/v1/subscriptions/{renewed.json()['id']}", headers=h["carrier-a"]).status_code == 200
     # Plain http only when the operator allows it.
     monkeypatch.setenv("SCHELDT_NOTICE_ALLOW_HTTP", "false")
     get_settings.cache_clear()
@@ -567,7 +578,8 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == 6 == len(set(seen)) and seen == sorted(seen, reverse=True)
+    # the re-queued hold, the hold the renewed subscription was told of, and the five alerts
+    assert len(seen) == 7 == len(set(seen)) and seen == sorted(seen, reverse=True)
     assert sub["kinds"] == ["alert"]
     assert client.get("/api/v1/notices", headers=h["carrier-b"]).json()["items"] == []
 
@@ -721,6 +733,24 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 0, UNSIGNED_NOTE)
         wait = (n["next_attempt_at"] - datetime.now(UTC)).total_seconds()
         assert get_settings().notice_backoff_cap_s - 30 < wait <= get_settings().notice_backoff_cap_s
+        # the mend: the carrier gives its subscription a new secret, in place, and the waiting
+        # notice goes out signed with it (a carrier review could only delete and subscribe again,
+        # which dead-lettered its pending release and alert for good)
+        client = TestClient(create_app(engine, workbench=False))
+        [sub_a] = client.get("/api/v1/subscriptions", headers={"Authorization": f"Bearer {s['tokens']['carrier-a']}"}
+                             ).json()["items"]
+        as_ = {u: {"Authorization": f"Bearer {t}"} for u, t in s["tokens"].items()}
+        url = f"/api/v1/subscriptions/{sub_a['id']}/secret"
+        padded = client.put(url, json={"secret": SECRET_A + " "}, headers=as_["carrier-a"])
+        assert padded.status_code == 422 and "starts or ends with whitespace" in padded.text
+        assert client.put(url, json={"secret": SECRET_A}, headers=as_["carrier-b"]).status_code == 404
+        assert client.put(url, json={"secret": "short"}, headers=as_["carrier-a"]).status_code == 400
+        changed = client.put(url, json={"secret": SECRET_A}, headers=as_["carrier-a"])
+        assert changed.status_code == 200 and SECRET_A not in changed.text, changed.text
+        with unit_of_work(engine) as uow:
+            uow.session.execute(update(NotificationRow).values(next_attempt_at=datetime.now(UTC)))
+        assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
+        assert [n["container_number"] for n in rx_a.notices] == ["MSCU1234565"]
 
 
 def test_a_callback_url_that_is_no_url_is_refused(plain_settings: None) -> None:

@@ -85,7 +85,7 @@ def test_a_lost_or_other_key_says_what_to_do(key_file: Path, monkeypatch: pytest
     assert lost.value.why == (
         "no sealing key: the credentials sealed with it cannot be read; set SCHELDT_SECRETS_KEY or restore the key "
         "file; if it is lost for good, make a new one (scheldt secrets new-key) and enter each credential again "
-        "(scheldt peer credential; carriers subscribe again)")
+        "(scheldt peer credential; carriers give each subscription a new secret)")
     assert not key_file.exists()  # unsealing never makes a key that could not open it anyway
     monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())
     get_settings.cache_clear()
@@ -94,7 +94,7 @@ def test_a_lost_or_other_key_says_what_to_do(key_file: Path, monkeypatch: pytest
     assert (other.value.where, other.value.why) == (
         "SCHELDT_SECRETS_KEY", "this sealing key is not the one the stored credential was sealed with: restore "
                                "the key, or enter the credential again (scheldt peer credential; carriers "
-                               "subscribe again)")
+                               "give each subscription a new secret)")
     # a malformed key in the setting stops every command at start (an operator review's serve ran
     # with it, and `secrets check` said all was well, until a carrier subscribed)
     for bad_key in ("not-a-key", Fernet.generate_key().decode()[:40]):

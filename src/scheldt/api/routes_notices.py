@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
@@ -25,6 +25,20 @@ router = CtxRouter(prefix="/api/v1", tags=["notices"])
 NoticeKind = Literal["hold", "release", "alert"]
 
 
+def _unpadded(value: Any) -> Any:
+    """A secret as sent: surrounding whitespace is refused, not dropped (a carrier review's
+    secret ending in a space was stored without it, and its receiver, signing with the secret
+    it had registered, rejected every notice)."""
+    if isinstance(value, str) and value != value.strip():
+        raise ValueError("the secret starts or ends with whitespace; send the exact secret your receiver signs with")
+    return value
+
+
+Secret = Annotated[str, BeforeValidator(_unpadded), Field(
+    min_length=1, max_length=notices.SECRET_MAX_BYTES, json_schema_extra={"writeOnly": True},
+    description="shared HMAC-SHA256 key, 32 to 1,024 bytes as UTF-8, used exactly as sent; never shown again")]
+
+
 class SubscriptionIn(BaseModel):
     """A new subscription; unknown fields are refused."""
 
@@ -32,9 +46,7 @@ class SubscriptionIn(BaseModel):
 
     callback_url: str = Field(min_length=1, max_length=notices.URL_MAX,
                               description="https URL Scheldt POSTs notices to")
-    secret: str = Field(min_length=1, max_length=notices.SECRET_MAX_BYTES, json_schema_extra={"writeOnly": True},
-                        description="shared HMAC-SHA256 key, at least 32 bytes (surrounding whitespace is "
-                        "ignored); never shown again")
+    secret: Secret
     kinds: list[NoticeKind] = Field(default_factory=lambda: list(notices.KINDS), min_length=1, max_length=3)
 
 
@@ -56,6 +68,22 @@ def subscribe(body: SubscriptionIn, ctx: CtxDep) -> dict[str, Any]:
                             allow_http=get_settings().notice_allow_http)
     ctx.audit("write", "subscription", sub["id"], action="subscribe", callback_url=sub["callback_url"],
               kinds=sub["kinds"])
+    return _out(sub)
+
+
+class SecretIn(BaseModel):
+    """A subscription's new shared secret; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: Secret
+
+
+@router.put("/subscriptions/{subscription_id}/secret",
+            summary="Give a subscription a new shared secret; its notices still to be sent are signed with it")
+def change_secret(subscription_id: int, body: SecretIn, ctx: CtxDep) -> dict[str, Any]:
+    sub = notices.change_secret(ctx.uow, ctx.principal, subscription_id, body.secret)
+    ctx.audit("write", "subscription", subscription_id, action="secret")
     return _out(sub)
 
 

@@ -272,7 +272,8 @@ def _post_all(due: list[dict[str, Any]], timeout_s: float, clock: Callable[[], d
 #: The note of a notice that could not be signed (its subscription's secret cannot be unsealed).
 #: The carrier reads it among its notices: it names no file or setting of this node.
 UNSIGNED_NOTE = ("not sent: this node cannot unseal the subscription's signing secret (its sealing key was changed "
-                 "or lost); subscribe again, or ask the node's operator to restore the key")
+                 "or lost); give the subscription a new secret (PUT /api/v1/subscriptions/{id}/secret), or ask the "
+                 "node's operator to restore the key")
 
 
 def _unsigned(notice: Mapping[str, Any], clock: Callable[[], datetime]) -> Attempt:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, ConflictError, InputError, NotFoundError
 from scheldt.store.models import NotificationRow, SubscriptionRow
 from scheldt.store.rows import aware
@@ -116,6 +117,15 @@ class NotificationRepository:
         if row is None or row.organisation_id != organisation_id:
             raise NotFoundError(f"subscription {subscription_id}", "no such subscription")
         return _subscription(row)
+
+    def set_secret(self, subscription_id: int, organisation_id: str, secret: str) -> dict[str, Any]:
+        """Seal a new secret for one of the organisation's active subscriptions, in place: its
+        pending notices are sent signed with it. Raises NotFoundError, or ConflictError for a
+        deleted subscription."""
+        if not self.subscription(subscription_id, organisation_id)["active"]:
+            raise ConflictError(f"subscription {subscription_id}", "was deleted; subscribe again")
+        self.session.execute(update(_S).where(_S.id == subscription_id).values(secret=seal_for(self.session, secret)))
+        return self.subscription(subscription_id, organisation_id)
 
     def deactivate(self, subscription_id: int, organisation_id: str, now: datetime) -> tuple[dict[str, Any], int]:
         """Delete a subscription (kept, inactive, so its notices keep their history) and move
@@ -244,15 +254,26 @@ class NotificationRepository:
 
     def requeue(self, notification_id: int, organisation_id: str, now: datetime) -> dict[str, Any]:
         """Take a dead notice back into the queue for a full new round of tries from ``now``.
-        Raises NotFoundError, or ConflictError when it is not dead or its subscription was
-        deleted."""
+        A notice of a deleted subscription goes to the organisation's active subscription that
+        receives its kind, one at the same endpoint first (a
+        carrier review deleted a subscription to change its secret, subscribed again, and its
+        dead release and alert could not be re-queued). Raises NotFoundError, or ConflictError
+        when it is not dead or no active subscription receives its kind."""
         notice = self.notice(notification_id, organisation_id)
         if notice["status"] != DEAD:
             raise ConflictError(f"notice {notification_id}", f"is {notice['status']}, only a dead notice is re-queued")
-        if not self.subscription(notice["subscription_id"], organisation_id)["active"]:
-            raise ConflictError(f"notice {notification_id}", "its subscription was deleted; subscribe again")
+        was = self.subscription(notice["subscription_id"], organisation_id)
+        to = was["id"]
+        if not was["active"]:
+            taking = [s for s in self.subscriptions(organisation_id, active=True) if notice["kind"] in s["kinds"]]
+            taking.sort(key=lambda s: not same_endpoint(s["callback_url"], was["callback_url"]))
+            if not taking:
+                raise ConflictError(f"notice {notification_id}", f"its subscription was deleted and no active "
+                                    f"subscription of {organisation_id} receives {notice['kind']} notices: "
+                                    "subscribe again, then re-queue it")
+            to = taking[0]["id"]
         self.session.execute(update(_N).where(_N.id == notification_id, _N.status == DEAD).values(
-            status=PENDING, attempts=0, next_attempt_at=now))
+            status=PENDING, attempts=0, next_attempt_at=now, subscription_id=to))
         return self.notice(notification_id, organisation_id)
 
     def _row(self, notification_id: int) -> NotificationRow:

@@ -101,7 +101,7 @@ def _fernet(may_make_key: bool) -> Fernet:
             raise ConfigError(where, "no sealing key: the credentials sealed with it cannot be read; set "
                                      "SCHELDT_SECRETS_KEY or restore the key file; if it is lost for good, make a "
                                      "new one (scheldt secrets new-key) and enter each credential again (scheldt "
-                                     "peer credential; carriers subscribe again)") from None
+                                     "peer credential; carriers give each subscription a new secret)") from None
     try:
         return Fernet(key)
     except ValueError:
@@ -136,7 +136,7 @@ def unseal(stored: str) -> str:
         where = "SCHELDT_SECRETS_KEY" if get_settings().secrets_key.strip() else str(key_path())
         raise ConfigError(where, "this sealing key is not the one the stored credential was sealed with: restore "
                                  "the key, or enter the credential again (scheldt peer credential; carriers "
-                                 "subscribe again)") from None
+                                 "give each subscription a new secret)") from None
 
 
 def holds_sealed(session: Session) -> bool:
@@ -173,7 +173,7 @@ def stored_credentials(session: Session) -> list[dict[str, str]]:
     out = [{"kind": "peer", "name": name, "to_mend": f"scheldt peer credential {name} ...",
             "status": credential_status(secret.partition(":")[2])}
            for name, secret in session.execute(select(PeerRow.name, PeerRow.secret).order_by(PeerRow.name))]
-    out += [{"kind": "subscription", "name": f"{sid} of {org}", "to_mend": f"{org} subscribes again",
+    out += [{"kind": "subscription", "name": f"{sid} of {org}", "to_mend": f"{org} gives it a new secret (PUT /api/v1/subscriptions/{sid}/secret)",
              "status": credential_status(secret)}
             for sid, org, secret in session.execute(
                 select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)

@@ -263,8 +263,8 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
     same = next((s for s in active if same_endpoint(s["callback_url"], url) and set(s["kinds"]) & set(chosen)), None)
     if same is not None:  # an API review's retried POST doubled every notice, under two notice ids
         raise ConflictError("callback_url", f"subscription {same['id']} already sends {', '.join(same['kinds'])} "
-                            "notices to this URL: each notice would go twice (delete it first to change its secret "
-                            "or kinds)")
+                            "notices to this URL: each notice would go twice (give it a new secret with PUT "
+                            f"/api/v1/subscriptions/{same['id']}/secret; delete it first to change its kinds)")
     if len(active) >= MAX_SUBSCRIPTIONS:
         raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
     try:
@@ -289,6 +289,22 @@ def _active_holds_to(uow: Any, organisation: Organisation, subscription_id: int,
         after = page[-1]["id"]
 
 
+def change_secret(uow: Any, principal: Principal, subscription_id: int, secret: str) -> dict[str, Any]:
+    """Give one of the organisation's active subscriptions a new shared secret in place: its
+    notices still to be sent, those waiting for a secret this node can unseal included, are
+    signed with it (a carrier review could change a secret only by deleting the subscription,
+    which dead-lettered its pending release and alert for good). Raises NotFoundError,
+    InputError for a bad secret, ConflictError for a deleted subscription."""
+    org = _subscriber(principal)
+    check_secret(secret)
+    try:
+        return uow.notifications.set_secret(subscription_id, org, secret)
+    except ConfigError as exc:  # as subscribe: the sealing key's path is not the subscriber's business
+        log.error("secret of subscription %s not stored: %s: %s", subscription_id, exc.where, exc.why)
+        raise ConfigError("subscription", "this node cannot keep the shared secret just now; its operator is told "
+                                          "(the server's log): try again later") from None
+
+
 def subscriptions(uow: Any, principal: Principal) -> list[dict[str, Any]]:
     """The principal's organisation's subscriptions, deleted ones included (``active`` false)."""
     return uow.notifications.subscriptions(_subscriber(principal))
@@ -306,6 +322,7 @@ def notices(uow: Any, principal: Principal, status: str | None, after_id: int | 
 
 
 def retry(uow: Any, principal: Principal, notification_id: int, now: datetime) -> dict[str, Any]:
-    """Re-queue one of the organisation's dead notices for a new round of tries from ``now``.
-    Raises NotFoundError, or ConflictError when it is not dead or its subscription is deleted."""
+    """Re-queue one of the organisation's dead notices for a new round of tries from ``now``
+    (a deleted subscription's notice through the organisation's active one that receives its
+    kind). Raises NotFoundError, or ConflictError when it is not dead or none receives it."""
     return uow.notifications.requeue(notification_id, _subscriber(principal), now)
