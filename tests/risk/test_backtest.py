@@ -62,6 +62,15 @@ def test_rates_of_nothing_are_none_not_zero() -> None:
     assert (report["precision_at_capacity"], report["recall_at_capacity"]) == (0.0, None)
 
 
+def test_a_days_quota_rounds_halves_up() -> None:
+    """Profile-owner review: of a day's 5 trips, 30 % and 70 % selected 2 and 4 (1.5 and 3.5
+    rounded up), 50 % and 90 % selected 2 and 4 too (2.5 and 4.5 rounded down, to even)."""
+    from scheldt.risk.backtest import day_quota
+
+    assert [day_quota(c, 5) for c in (0.3, 0.5, 0.7, 0.9, 1.0, 0.01)] == [2, 3, 4, 5, 5, 1]
+    assert day_quota(0.08, 11_500) == 920
+
+
 def test_capacity_must_be_a_share() -> None:
     with pytest.raises(ValueError, match="not a share"):
         backtest(PROFILE, [], 0.0)

@@ -11,6 +11,7 @@ recall over all hits.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,6 +98,13 @@ class BacktestReport:
         }
 
 
+def day_quota(capacity: float, trips: int) -> int:
+    """How many of a day's ``trips`` a ``capacity`` (share) selects: the share rounded half up,
+    at least one (Python's round() takes halves to even: a review saw 30 % and 70 % of 5 trips
+    rounded up, 50 % and 90 % down)."""
+    return max(1, math.floor(capacity * trips + 0.5))
+
+
 def backtest(profile: RiskProfile, trips: Iterable[PastTrip], capacity: float) -> BacktestReport:
     """Replay ``trips`` under ``profile`` at ``capacity`` (0 < capacity <= 1; at least one trip
     a day is selected). Raises ValueError for a capacity outside (0, 1]."""
@@ -116,7 +124,7 @@ def backtest(profile: RiskProfile, trips: Iterable[PastTrip], capacity: float) -
     report.days = len(by_day)
     for rows in by_day.values():
         rows.sort(key=lambda r: (-r[0], r[1]))
-        chosen = rows[: max(1, round(capacity * len(rows)))]
+        chosen = rows[: day_quota(capacity, len(rows))]
         report.selected += len(chosen)
         report.selected_hits += sum(hit for _, _, hit in chosen)
     return report
