@@ -141,8 +141,23 @@ def test_aliases_and_oversized_texts_are_refused() -> None:
     bomb = BASE.replace("lists:", "x: &a [1, 1, 1]\ny: &b [*a, *a, *a]\nlists:")
     exc = error(bomb)
     assert exc.where == "p.yaml" and "an alias (*name) is not allowed in a profile" in exc.why and "line 7, column 8" in exc.why
-    big = BASE + "description: " + "x" * 1_000_000 + "\n"
-    assert error(big).why == f"{len(big):,} characters: a profile is at most 1,000,000"
+    big = BASE + "description: " + "x" * 300_000 + "\n"
+    assert error(big).why == f"{len(big):,} bytes: a profile is at most 262,144 bytes"
+    # counted in bytes, as the API counts a body (a review's 1.8 MB of "é" passed as 0.9 M characters)
+    wide = BASE + "description: " + "é" * 140_000 + "\n"
+    assert len(wide) < 262_144 < len(wide.encode()) and "bytes: a profile is at most 262,144" in error(wide).why
+
+
+def test_max_points_are_at_most_100_and_a_version_is_what_it_says() -> None:
+    """Profile-owner review: max_points 400 scored a trip 400 on a 0-100 scale; version 032
+    went live as @26 (YAML 1.1 octal), 0x21 as @33."""
+    over = error(BASE.replace("indicators:", "max_points: 400\nindicators:"))
+    assert over.where.endswith(": max_points") and "less than or equal to 100" in over.why
+    for written, read in (("032", 26), ("0x21", 33), ("1_0", 10)):
+        exc = error(re.sub(r"^version: .*$", f"version: {written}", BASE, flags=re.M))
+        assert exc.where.endswith(": version") and exc.why == (
+            f"write the version as text in quotes: YAML reads {written} as the number {read}")
+    assert load_profile(re.sub(r"^version: .*$", "version: 7", BASE, flags=re.M)).version == "7"
 
 
 def test_not_yaml_and_not_a_mapping() -> None:

@@ -14,13 +14,12 @@ from scheldt.domain.access import Permission
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
-from scheldt.risk.profiles import Day, doubtful_ports, load_profile, profile_digest
+from scheldt.risk.profiles import MAX_PROFILE_BYTES, Day, doubtful_ports, load_profile, profile_digest
 from scheldt.workflows.backtest import backtest_with_live
 from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
 
 router = CtxRouter(prefix="/api/v1", tags=["risk profiles"])
 
-MAX_PROFILE_BYTES = 256 * 1024
 
 
 class ProfileIn(Strict):

@@ -163,7 +163,10 @@ class RiskProfile(_Strict):
     description: str = ""
     effective_from: Day
     effective_to: Day | None = None
-    max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, allow_inf_nan=False)
+    # at most 100: without a live model the score is the points, and scores are 0-100 (a review's
+    # max_points 400 scored a trip 400)
+    max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, le=100,
+                                                                          allow_inf_nan=False)
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]
     _contexts: dict[str, Context] = PrivateAttr(default_factory=dict)
@@ -270,7 +273,9 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader
 
 
 #: Largest profile text read, in bytes (the built-in profile is about 6 kB).
-MAX_PROFILE_BYTES = 1_000_000
+#: The largest profile text, in UTF-8 bytes, for the command line and the API alike (a review's
+#: 685 KB profile validated by the command line could not be proposed back through the API).
+MAX_PROFILE_BYTES = 256 * 1024
 
 
 def _lines(node: yaml.Node, path: tuple[str, ...] = (), into: dict[tuple[str, ...], int] | None = None
@@ -309,8 +314,9 @@ def doubtful_ports(profile: RiskProfile) -> list[str]:
 def load_profile(text: str, where: str = "profile") -> RiskProfile:
     """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``,
     the line and the field at fault (``where line N: indicators.x.weight``)."""
-    if len(text) > MAX_PROFILE_BYTES:
-        raise ProfileError(where, f"{len(text):,} characters: a profile is at most {MAX_PROFILE_BYTES:,}")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_PROFILE_BYTES:
+        raise ProfileError(where, f"{size:,} bytes: a profile is at most {MAX_PROFILE_BYTES:,} bytes")
     loader = _UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
@@ -329,6 +335,7 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         loader.dispose()
     if not isinstance(data, dict):
         raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
+    _version_as_written(node, data, where)
     try:
         return RiskProfile.model_validate(data)
     except ValidationError as exc:
@@ -339,6 +346,19 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         place = f"{where} line {line}" if line else where
         raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
+
+
+def _version_as_written(node: yaml.Node, data: dict[Any, Any], where: str) -> None:
+    """Refuse a version YAML reads as a number other than its text (``032`` is 26, ``0x21`` 33,
+    ``1_0`` 10: a review's profile went live as @26 and then clashed with another @26). Raises
+    ProfileError naming the line."""
+    version = data.get("version")
+    if type(version) is not int:
+        return
+    scalar = next((v for k, v in node.value if getattr(k, "value", None) == "version"), None)
+    if scalar is not None and scalar.value != str(version):
+        raise ProfileError(f"{where} line {scalar.start_mark.line + 1}: version",
+                           f"write the version as text in quotes: YAML reads {scalar.value} as the number {version}")
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
