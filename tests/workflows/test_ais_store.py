@@ -96,7 +96,8 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
     # a decoded export in a layout no built-in one matches (written for this test)
     export = tmp_path / "positions.csv"
     export.write_text("ts_utc;mmsi_no;lat;lon;knots\n2026-03-01T10:00;244678000;51.30;4.25;11.5\n"
-                      "2026-03-01T10:10;244678000;51.31;4.27;bad\n2026-03-01T10:20;244678000;95.0;4.29;11.0\n")
+                      "2026-03-01T10:10;244678000;51.31;4.27;bad\n2026-03-01T10:20;244678000;95.0;4.29;11.0\n"
+                      "2026-03-01T10:30;244678000;51.33;99999;11.0\n")
     layout = tmp_path / "layout.yaml"
     layout.write_text("name: port-feed\ntime_column: ts_utc\ntime_format: '%Y-%m-%dT%H:%M'\n"
                       "latitude: lat\nlongitude: lon\nmmsi: mmsi_no\nspeed_knots: knots\ndelimiter: ';'\n")
@@ -122,7 +123,7 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
         else:
             raise AssertionError("an incomplete layout was accepted")
         report = ingest_file(uow, export, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
-    assert (report["format"], report["accepted"], report["rejected"]) == ("ais-csv", 1, 2)
+    assert (report["format"], report["accepted"], report["rejected"]) == ("ais-csv", 1, 3)
     with unit_of_work(engine) as uow:
         none = ingest_file(uow, blank, IngestOptions(ais_layout=str(layout)), NOW).as_dict()
     assert (none["accepted"], none["rejected"]) == (0, 2)
@@ -145,4 +146,7 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
         assert caught.value.why.endswith(f"the AIS layout {typo} does not fit it: no column 'Lat' (delimiter ';')")
         assert "--ais-layout" not in caught.value.why  # it told the user to pass what they had passed
     assert [(r["where"].rsplit(":", 1)[1], r["field"], r["why"]) for r in report["rejections"]] == [  # type: ignore[union-attr]
-        ("3", "knots", "knots is 'bad', not a number"), ("4", "lat", "position 95.0, 4.29 is missing or outside WGS 84 ranges")]
+        ("3", "knots", "knots is 'bad', not a number"),
+        ("4", "lat", "position 95.0, 4.29: lat is missing or outside WGS 84 ranges (-90 to 90)"),
+        # the column at fault (an ingest review's bad longitude was blamed on the latitude)
+        ("5", "lon", "position 51.33, 99999.0: lon is missing or outside WGS 84 ranges (-180 to 180)")]

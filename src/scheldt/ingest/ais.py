@@ -412,8 +412,10 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
                 raise FieldError(layout.time_column, f"{layout.time_column}: {exc}") from None
             lat = _num(row, layout.latitude, layout.missing_values)
             lon = _num(row, layout.longitude, layout.missing_values)
-            if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
-                raise FieldError(layout.latitude, f"position {lat}, {lon} is missing or outside WGS 84 ranges")
+            for column, value, top in ((layout.latitude, lat, 90), (layout.longitude, lon, 180)):
+                if value is None or abs(value) > top:  # the column at fault (a review's bad longitude blamed Latitude)
+                    raise FieldError(column, f"position {lat}, {lon}: {column} is missing or outside WGS 84 ranges "
+                                             f"(-{top} to {top})")
             flags: list[Flag] = list(fix_flags(lat, lon))
             speed, course, heading = (_motion(name, str(column), _num(row, column, layout.missing_values), flags)
                                       for name, column in (("speed_knots", layout.speed_knots),
