@@ -83,6 +83,11 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
     assert misp[0][2] == {"file": "events.json", "group": None, "added": 2, "known": 0, "failed": 0}
     assert (misp[2][2]["user"], misp[2][2]["events"], misp[2][2]["uuids"]) == (
         "other", 1, ["0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"])
+    # a disabled user's export is refused: an exchange review exported the RED items named to a
+    # departing officer after `user disable`
+    assert invoke("user", "disable", "other", "--reason", "left the service")[0] == 0
+    code, out, err = invoke("misp", "export", "--org", "us-cbp", "--user", "other")
+    assert (code, out) == (2, "") and "other is disabled: export for an active user of us-cbp" in " ".join(err.split())
     # an import of which a part is refused exits 1, not 0 (a review's script took it for whole)
     partly = tmp_path / "partly.json"
     partly.write_text(json.dumps({"response": [

@@ -65,8 +65,11 @@ def misp_export(
     partial = None if out is None else out.with_name(f".{out.name}.partial")
     try:
         with errors_reported(), store(existing=True) as uow:
-            if uow.accounts.user(user).organisation_id != org:
+            account = uow.accounts.user(user)
+            if account.organisation_id != org:
                 raise InputError("--user", f"{user} is not a user of {org}")
+            if not account.active:  # a departing officer's RED items went out in their name (exchange review)
+                raise InputError("--user", f"{user} is disabled: export for an active user of {org}")
             if out is not None and not out.parent.is_dir():
                 raise InputError("--out", f"{out.parent} is not a folder")
             if out is not None and out.is_dir():
