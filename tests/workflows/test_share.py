@@ -654,6 +654,26 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
                                             "is left out")]
 
 
+def test_a_misp_export_keeps_an_entry_whose_note_is_marked_for_a_narrower_audience(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    """Exchange review: a GREEN watchlist entry whose description (the note) carried a RED
+    granular marking was left out of the MISP export, said as "note: is required", though TAXII
+    and the REST API served it without the description. It goes out with the note withheld."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        entry = share.share_watchlist_entry(uow, OFFICER, "company", "informant: front for the Gulf clan",
+                                            share.Terms("green"), NOW, name="Bananera del Sur S.A.", country="EC")
+        [stored] = [o for o in stored_objects(uow) if o["id"] == entry["id"]]
+        marked = stored | {"modified": "2026-03-02T09:00:00.000Z", "granular_markings": [
+            {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["description"]}]}
+        received = share.receive_objects(uow, [marked], "be-customs", "taxii:officer", None, NOW)
+        assert received.report.failed == []
+        events, left_out = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
+    assert left_out == [] and [e.uuid for e in events] == [entry["id"].split("--")[1]]
+    text = events_json(events)
+    assert "informant" not in text and share.WITHHELD in text
+
+
 def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> None:
     event = {"Event": {"uuid": "5f1d3a0e-1c2b-4d3e-8f40-9a1b2c3d4e5f", "info": "Suspicious reefer shipments",
                        "date": "2026-02-20", "timestamp": "1771581600", "analysis": "1", "threat_level_id": "2",

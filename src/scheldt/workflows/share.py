@@ -984,27 +984,38 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
 EXPORT_PAGE = 500
 
 
-def visible_objects(uow: Any, requester: Requester) -> list[dict[str, Any]]:
+def visible_objects(uow: Any, requester: Requester, note_withheld: bool = False) -> list[dict[str, Any]]:
     """Every live object version the requester may see, as served to it (fields under granular
-    markings it may not see removed), in server order, read page by page."""
+    markings it may not see removed), in server order, read page by page. With
+    ``note_withheld``, a description so removed reads :data:`WITHHELD` instead."""
     out: list[dict[str, Any]] = []
     after = None
     while True:
         page = uow.exchange.page(requester, after_seq=after, limit=EXPORT_PAGE)
-        out += [served(uow, requester, s) for s in page]
+        for stored in page:
+            obj = served(uow, requester, stored)
+            if note_withheld and "description" in stored.object and "description" not in obj:
+                obj = obj | {"description": WITHHELD}
+            out.append(obj)
         if len(page) < EXPORT_PAGE:
             return out
         after = page[-1].seq
+
+
+#: What an export says in place of a description marked for a narrower audience than its reader:
+#: a MISP event needs the note, and an exchange review's export left the whole watchlist entry
+#: out ("note: is required") though TAXII served it without the description.
+WITHHELD = "(withheld: marked for a narrower audience than this export's)"
 
 
 def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
     """MISP events (:mod:`scheldt.exchange.misp`) of every shared Scheldt item the requester may
     see (not an agency's local alerts), latest versions, and (id, why) of items left out:
     withdrawn (revoked) ones, the agency's local alerts, and those that
-    could not be exported (redacted for this requester, or changed by a tool that does not keep
-    Scheldt's shape)."""
+    could not be exported (a part redacted for this requester, or changed by a tool that does not
+    keep Scheldt's shape). A description marked for a narrower audience reads :data:`WITHHELD`."""
     orgs = organisations_by_identity(uow)
-    visible = visible_objects(uow, requester)
+    visible = visible_objects(uow, requester, note_withheld=True)
     newest: dict[str, dict[str, Any]] = {}
     for obj in visible:  # arrival order: a later arrival may be an older version
         if obj["id"] not in newest or str(obj.get("modified", "")) > str(newest[obj["id"]].get("modified", "")):
