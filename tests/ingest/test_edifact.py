@@ -390,6 +390,13 @@ def test_a_status_whose_own_time_is_no_date_is_rejected_not_dated_by_another_seg
                              "in 1970-2099: the status has no time")]
 
 
+def test_a_file_of_a_una_alone_says_so() -> None:
+    """Ingest review: it read as "the file ends inside a segment (truncated?)"."""
+    [rejection] = read_edifact(b"UNA:+.? '", "z.edi")
+    assert isinstance(rejection, Rejection) and (rejection.where, rejection.field, rejection.why) == (
+        "z.edi", "UNA", "only a service string advice (UNA): no interchange (UNB) or message (UNH) follows it")
+
+
 def test_una_release_characters_are_unescaped() -> None:
     [msg] = list(read_messages((EDI / "SYNTAX_UNA-release-character-escapes_PAORES-airline.edi").read_bytes(), "x"))
     assert isinstance(msg, Message)

@@ -94,6 +94,11 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
     """
     text = text_of(data)
     complete, tail = split_at_last_segment(text)
+    if not complete.strip() and tail.strip().startswith("UNA") and len(tail.strip()) <= 9:
+        # an ingest review's file of a UNA alone read as "ends inside a segment"
+        yield Rejection(source, "UNA", "only a service string advice (UNA): no interchange (UNB) or message (UNH) "
+                                       "follows it", tail[:2000])
+        return
     if tail.strip():
         yield Rejection(f"{source} (after byte {len(complete.encode())})", "", "the file ends inside a segment "
                         f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:2000])
