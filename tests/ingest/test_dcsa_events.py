@@ -164,9 +164,9 @@ def test_a_broken_file_says_where_readably_and_keeps_what_came_before() -> None:
     mixed = (TNT / "tnt-v2.2-events-response-mixed.json").read_bytes()
     k = mixed.index(b'"3cecb101-7a1a-43a4-9d62-e88a131651e6"')
     latin = list(read_dcsa_events(mixed[:k - 14] + b'"note": "caf\xe9\xff", ' + mixed[k - 14:], "E.json"))
-    assert (latin[-1].where, len(latin)) == ("E.json$[4]", 5)  # type: ignore[attr-defined]
-    assert latin[-1].why.endswith("(4 event(s) before it read): lexical error: invalid bytes in UTF8 string., "  # type: ignore[attr-defined]
-                                  'near: ] }, { "note": "caf\ufffd\ufffd", "eventID": "3cecb101-7a1')
+    # the bytes cost only their event now (they broke the file off there, the events after it lost)
+    assert [r.where for r in latin if isinstance(r, Rejection)] == ["E.json$[4]"] and len(latin) == 7
+    assert latin[4].why.startswith("holds bytes that are not UTF-8")  # type: ignore[attr-defined]
     k = mixed.index(b'"3cecb101-7a1a-43a4-9d62-e88a131651e5"')
     escape = list(read_dcsa_events(mixed[:k] + b'"\x1b[2J\x1b[31mFAKE OK\x1b[0m",' + mixed[k:], "T.json"))
     assert escape[-1].why.endswith('near: ] }, { "eventID": "?[2J?[31mFAKE OK?[0m","3cecb10')  # type: ignore[attr-defined]
@@ -250,6 +250,27 @@ def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_i
     huge = text.replace('"transportCallSequenceNumber": 1,', f'"transportCallSequenceNumber": {10**400},')
     [_, rejected, *_] = read_dcsa_events(huge.encode(), "huge.json")
     assert isinstance(rejected, Rejection) and rejected.field == "transportCall.transportCallSequenceNumber"
+
+
+def test_bytes_that_are_not_utf8_cost_only_their_event() -> None:
+    """Ingest review: a Latin-1 "Entrep\xf4t" in the third of five events lost the two valid
+    events after it, counted nowhere ("accepted 2, rejected 1"). From a file too."""
+    import io
+
+    text = (TNT / "tnt-v3.0-events-response.json").read_bytes()
+    assert text.count(b'"evt-resp-equip-001"') == 1
+    latin = text.replace(b'"evt-resp-equip-001"', b'"evt-resp-equip-001", "x": "Entrep\xf4t"')
+    for data in (latin, io.BytesIO(latin)):
+        records = list(read_dcsa_events(data, "t.json"))
+        assert [type(r).__name__ for r in records] == ["ShipmentEvent", "TransportEvent", "Rejection", "IotEvent",
+                                                       "ReeferEvent"]
+        assert (records[2].where, records[2].why) == (  # type: ignore[attr-defined]
+            "t.json$.events[2]", "holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): "
+                                 "this event is not read; the rest of the file is")
+    # a replacement character the sender wrote itself is text like any other
+    written = text.replace(b'"evt-resp-equip-001"', b'"evt-resp-equip-001", "x": "Entrep\xef\xbf\xbdt"')
+    assert [type(r).__name__ for r in read_dcsa_events(written + b"\xf4", "w.json")][:3] == [
+        "ShipmentEvent", "TransportEvent", "EquipmentEvent"]
 
 
 def test_deeply_nested_json_is_rejected_not_crashed() -> None:

@@ -590,19 +590,62 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
     """
     read: list[str] = []  # the JSON path of the last event read
     array: list[str] = []  # the path of the events array's items, once known
+    seen: OrderedDict[str, str] = OrderedDict()
+    fh = io.BytesIO(data) if isinstance(data, bytes) else data
 
     def tracked(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
         for path, obj in items:
             read[:] = [path]
             yield path, obj
 
+    given = 0
     try:
-        yield from _check_each(tracked(_stream(io.BytesIO(data) if isinstance(data, bytes) else data, source,
-                                               array)), source)
+        for record in _check_each(tracked(_stream(fh, source, array)), source, seen):
+            given += 1
+            yield record
     except (UnicodeDecodeError, json.JSONDecodeError, ijson.JSONError) as exc:
+        if _not_utf8(exc) and fh.seekable():
+            yield from _mended(fh, source, given, seen)
+            return
         yield _broken(source, read[0] if read else "", array[0] if array else "", exc)
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
+
+
+def _not_utf8(exc: Exception) -> bool:
+    """Whether a parser's error is bytes that are not UTF-8 (not a JSON syntax error)."""
+    said = exc.args[0] if exc.args else ""
+    text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+    return isinstance(exc, UnicodeDecodeError) or "invalid bytes in UTF8" in text or "not valid UTF-8" in text
+
+
+#: Why an event holding bytes that are not UTF-8 is not read.
+NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): this event is not read; "
+            "the rest of the file is")
+
+
+def _mended(fh: BinaryIO, source: str, given: int, seen: OrderedDict[str, str]) -> Iterator[Record]:
+    """The rest of a document whose bytes are not all UTF-8, after the ``given`` items already
+    read: read whole once more with each bad byte replaced (U+FFFD), an event holding one
+    rejected, the others read (an ingest review's Latin-1 "Entrepôt" in one event lost the two
+    valid events after it, counted nowhere). Only such a file is held in memory whole."""
+    fh.seek(0)
+    raw = fh.read()
+    text = raw.decode("utf-8", "replace")
+    legit = raw.count("\ufffd".encode())  # replacement characters the sender wrote itself
+    read: list[str] = []
+    array: list[str] = []
+    try:
+        for i, (path, obj) in enumerate(_stream(io.BytesIO(text.encode("utf-8")), source, array)):
+            read[:] = [path]
+            if i < given:
+                continue
+            if text.count("\ufffd") > legit and "\ufffd" in json.dumps(obj, ensure_ascii=False, default=str):
+                yield Rejection(f"{source}{path}", "", NOT_UTF8)
+                continue
+            yield from _check_each([(path, obj)], source, seen)
+    except (json.JSONDecodeError, ijson.JSONError) as exc:
+        yield _broken(source, read[0] if read else "", array[0] if array else "", exc)
 
 
 def _broken(source: str, last: str, array: str, exc: Exception) -> Rejection:
@@ -644,8 +687,8 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def _check_each(items: Iterable[tuple[str, Any]], source: str) -> Iterator[Record]:
-    seen: OrderedDict[str, str] = OrderedDict()
+def _check_each(items: Iterable[tuple[str, Any]], source: str, seen: OrderedDict[str, str]) -> Iterator[Record]:
+    """Each item as an event or a Rejection; ``seen``: the recent event ids (updated)."""
     for path, obj in items:
         try:
             yield _check_one(path, obj, f"{source}{path}", seen)
