@@ -38,7 +38,7 @@ from sqlalchemy import Engine, delete, update
 from scheldt.api.app import create_app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.trips import TripKey
-from scheldt.errors import ForbiddenError, InputError
+from scheldt.errors import AuthError, ForbiddenError, InputError
 from scheldt.exchange.notify import (
     NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
@@ -50,7 +50,6 @@ from scheldt.exchange.notify import (
     signed_headers,
     verify,
 )
-from scheldt.errors import AuthError
 from scheldt.exchange.receiver_example import create_receiver
 from scheldt.jobs.kinds import KINDS, run_kind
 from scheldt.settings import get_settings

@@ -237,7 +237,8 @@ def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_i
     doc["events"][3]["equipmentDetails"]["equipmentReference"] = " "
     doc["events"][1]["transportDetails"]["transportCall"]["transportCallSequenceNumber"] = "one"
     records = list(read_dcsa_events(json.dumps(doc).encode(), "t.json"))
-    assert [type(r).__name__ for r in records] == ["ShipmentEvent", "Rejection", "Rejection", "Rejection", "ReeferEvent"]
+    assert [type(r).__name__ for r in records] == ["ShipmentEvent", "Rejection", "Rejection", "Rejection",
+                                                   "ReeferEvent"]
     assert [(r.where, r.field, r.why) for r in records[1:4]] == [  # type: ignore[attr-defined]
         ("t.json$.events[1]", "transportCall.transportCallSequenceNumber",
          "transportCallSequenceNumber 'one' is not a whole number from 0 to 2,147,483,647"),

@@ -177,7 +177,8 @@ def test_a_document_received_after_the_day_is_not_replayed_when_the_trips_events
     load = TripEvent("EQUIPMENT", "LOAD", "ACT", loaded, "ECGYE", received_at=loaded + timedelta(minutes=5))
     doc = TripDocument("SIMBL00100223", "TRD", datetime(2025, 12, 20, 23, 59, tzinfo=UTC), False, "ISSU",
                        port_of_loading="ECGYE", port_of_discharge="BEANR", hs_codes=("310210",))
-    at_sea = TripFacts(TripKey("EGHU3165692", "SIMBL00100223", "V1"), datetime(2025, 12, 21, tzinfo=UTC), (load,), (doc,))
+    at_sea = TripFacts(TripKey("EGHU3165692", "SIMBL00100223", "V1"), datetime(2025, 12, 21, tzinfo=UTC), (load,),
+                       (doc,))
     past = as_decided(at_sea, datetime(2025, 12, 21, tzinfo=UTC), True)
     assert (past.day, past.facts.events, past.facts.documents) == (date(2025, 12, 19), (load,), ())
     backfilled = dataclasses.replace(at_sea, events=(dataclasses.replace(load, received_at=doc.received_at),))

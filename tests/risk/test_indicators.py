@@ -68,7 +68,8 @@ def test_a_ports_listing_is_read_on_the_day_of_loading_not_of_the_documents_arri
     loading = TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2025, 12, 5, 20, 0, tzinfo=UTC), "NLRTM")
     bill = doc(port_of_loading="CNSHA", received_at=datetime(2025, 12, 6, 9, 0, tzinfo=UTC))
     check = INDICATORS["high_risk_port_of_loading"].check
-    assert check(trip(dataclasses.replace(loading, unlocode="CNSHA"), docs=(bill,)), Context({}, listed, COVERS)) is None
+    at_shanghai = dataclasses.replace(loading, unlocode="CNSHA")
+    assert check(trip(at_shanghai, docs=(bill,)), Context({}, listed, COVERS)) is None
     assert check(trip(loading, docs=(bill,)), Context({}, listed, COVERS)) is None  # loaded the 5th, wherever
     hit = check(trip(docs=(bill,)), Context({}, listed, COVERS))
     assert hit is not None and hit.evidence == (

@@ -356,7 +356,8 @@ def test_a_message_sent_twice_in_one_interchange_with_a_new_document_date_is_kep
         (tmp_path / name).write_text("\n".join([head, *first, *again, "UNZ+2+1865'"]))
     (tmp_path / "clash.edi").write_text("\n".join([head, *message, *heavier, "UNZ+2+1865'"]))
     with unit_of_work(engine) as uow:
-        twice, flagged = (ingest_file(uow, tmp_path / name, IngestOptions(), NOW) for name in ("twice.edi", "flagged.edi"))
+        twice, flagged = (ingest_file(uow, tmp_path / name, IngestOptions(), NOW)
+                          for name in ("twice.edi", "flagged.edi"))
         assert len(uow.session.execute(select(ShippingEventRow.id)).all()) == 3
         clash = ingest_file(uow, tmp_path / "clash.edi", IngestOptions(), NOW)
     assert (twice.added, twice.rejections, flagged.added, flagged.rejections) == (3, [], 0, [])

@@ -36,7 +36,8 @@ _CREDENTIAL = re.compile(r"(token|session) [1-9][0-9]*|password")
 class AuditQuery:
     """What an oversight officer looks for in the audit log ("who read container X last week",
     "what did user U do"): entries of ``kind``, of ``organisation``, at ``since`` or later and
-    before ``until`` (UTC; a time without a zone is read as UTC), whose actor is ``actor`` (exact), signed in with ``credential`` (exact,
+    before ``until`` (UTC; a time without a zone is read as UTC), whose actor is ``actor``
+    (exact), signed in with ``credential`` (exact,
     e.g. ``"token 17"``: what one leaked token did) and whose action, object or details mention
     ``text`` (any case). Empty fields match everything; purged entries match only on
     kind, organisation and time."""

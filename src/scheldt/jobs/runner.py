@@ -33,7 +33,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheldt.errors import ConfigError, InputError, ScheldtError, StoreUnavailable
-from scheldt.jobs.kinds import check_params, kind as job_kind, run_kind
+from scheldt.jobs.kinds import check_params, run_kind
+from scheldt.jobs.kinds import kind as job_kind
 from scheldt.jobs.runs import QUEUED, RUNNING, JobRun, JobRuns
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, shown_url, unit_of_work

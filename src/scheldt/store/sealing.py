@@ -173,7 +173,8 @@ def stored_credentials(session: Session) -> list[dict[str, str]]:
     out = [{"kind": "peer", "name": name, "to_mend": f"scheldt peer credential {name} ...",
             "status": credential_status(secret.partition(":")[2])}
            for name, secret in session.execute(select(PeerRow.name, PeerRow.secret).order_by(PeerRow.name))]
-    out += [{"kind": "subscription", "name": f"{sid} of {org}", "to_mend": f"{org} gives it a new secret (PUT /api/v1/subscriptions/{sid}/secret)",
+    out += [{"kind": "subscription", "name": f"{sid} of {org}",
+             "to_mend": f"{org} gives it a new secret (PUT /api/v1/subscriptions/{sid}/secret)",
              "status": credential_status(secret)}
             for sid, org, secret in session.execute(
                 select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)
