@@ -151,13 +151,19 @@ def test_aliases_and_oversized_texts_are_refused() -> None:
 def test_max_points_are_at_most_100_and_a_version_is_what_it_says() -> None:
     """Profile-owner review: max_points 400 scored a trip 400 on a 0-100 scale; version 032
     went live as @26 (YAML 1.1 octal), 0x21 as @33."""
-    over = error(BASE.replace("indicators:", "max_points: 400\nindicators:"))
-    assert over.where.endswith(": max_points") and "less than or equal to 100" in over.why
+    above = BASE.replace("indicators:", "max_points: 400\nindicators:")
+    over = error(above)
+    assert (over.where, over.why) == ("p.yaml line 9: max_points", "400 is above 100: scores are 0-100, and without "
+                                                                    "a live model the score is the points")
     for written, read in (("032", 26), ("0x21", 33), ("1_0", 10)):
         exc = error(re.sub(r"^version: .*$", f"version: {written}", BASE, flags=re.M))
-        assert exc.where.endswith(": version") and exc.why == (
-            f"write the version as text in quotes: YAML reads {written} as the number {read}")
+        assert (exc.where, exc.why) == ("p.yaml line 3: version", f"write the version as text in quotes: YAML reads "
+                                                                  f"{written} as the number {read}")
     assert load_profile(re.sub(r"^version: .*$", "version: 7", BASE, flags=re.M)).version == "7"
+    # a text a store already holds is read as it was stored (its label, its cap): it stays usable
+    octal = re.sub(r"^version: .*$", "version: 032", above, flags=re.M)
+    kept = load_profile(octal, "p.yaml", stored=True)
+    assert (kept.label, kept.max_points) == ("test@26", 400)
 
 
 def test_not_yaml_and_not_a_mapping() -> None:

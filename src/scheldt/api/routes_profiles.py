@@ -87,7 +87,8 @@ def _queue_rescore(ctx: Ctx) -> int:
 def activate(label: str, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.ACTIVATE_PROFILES)
     stored = ctx.uow.profiles.get(label)
-    warnings = {"warnings": doubtful_ports(load_profile(stored.body, label))}  # as `scheldt profile activate` prints
+    # as `scheldt profile activate` prints
+    warnings = {"warnings": doubtful_ports(load_profile(stored.body, label, stored=True))}
     if not activate_stored(ctx.uow, stored, ctx.principal.username, body.reason, ctx.now):
         return _stored(stored, label) | {"switched": False, "rescore_job": None} | warnings
     ctx.audit("write", "profile", label, action="activate", reason=body.reason)
@@ -111,7 +112,7 @@ def backtest(body: BacktestIn, ctx: CtxDep) -> dict[str, Any]:
         stored = ctx.uow.profiles.live()
         if stored is None:
             raise InputError("body.profile", "no profile is live; name one")
-    profile = load_profile(stored.body, stored.label)
+    profile = load_profile(stored.body, stored.label, stored=True)
     if body.start and body.end and body.end < body.start:
         raise InputError("body.end", f"{body.end} is before start {body.start}")
     # days, both inclusive, as the CLI's --from/--to (a review: end 2025-12-25 left the 25th out here,

@@ -349,7 +349,7 @@ def backtest_command(
             live = uow.profiles.live()
             if live is None:
                 raise InputError("--profile", "no profile is live; give --profile FILE.yaml or --builtin NAME")
-            profile = load_profile(live.body, live.label)
+            profile = load_profile(live.body, live.label, stored=True)
         else:
             text, where = _text(path, builtin)
             profile = load_profile(text, where)

@@ -24,6 +24,7 @@ twice with overlapping dates, an empty validity period): :class:`ProfileError`.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -163,10 +164,7 @@ class RiskProfile(_Strict):
     description: str = ""
     effective_from: Day
     effective_to: Day | None = None
-    # at most 100: without a live model the score is the points, and scores are 0-100 (a review's
-    # max_points 400 scored a trip 400)
-    max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, le=100,
-                                                                          allow_inf_nan=False)
+    max_points: Annotated[float, BeforeValidator(_not_yes_or_no)] = Field(default=100, gt=0, allow_inf_nan=False)
     lists: Lists = Lists()
     indicators: dict[str, IndicatorSetting]
     _contexts: dict[str, Context] = PrivateAttr(default_factory=dict)
@@ -311,9 +309,11 @@ def doubtful_ports(profile: RiskProfile) -> list[str]:
     return out
 
 
-def load_profile(text: str, where: str = "profile") -> RiskProfile:
+def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> RiskProfile:
     """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``,
-    the line and the field at fault (``where line N: indicators.x.weight``)."""
+    the line and the field at fault (``where line N: indicators.x.weight``). ``stored``: a text
+    a store already holds, read again: the checks added since it was stored (:func:`_new_text`)
+    are not made, so a store keeps working with the versions it has."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PROFILE_BYTES:
         raise ProfileError(where, f"{size:,} bytes: a profile is at most {MAX_PROFILE_BYTES:,} bytes")
@@ -335,7 +335,8 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         loader.dispose()
     if not isinstance(data, dict):
         raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
-    _version_as_written(node, data, where)
+    if not stored:
+        _new_text(node, data, where)
     try:
         return RiskProfile.model_validate(data)
     except ValidationError as exc:
@@ -348,17 +349,21 @@ def load_profile(text: str, where: str = "profile") -> RiskProfile:
         raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
 
 
-def _version_as_written(node: yaml.Node, data: dict[Any, Any], where: str) -> None:
-    """Refuse a version YAML reads as a number other than its text (``032`` is 26, ``0x21`` 33,
-    ``1_0`` 10: a review's profile went live as @26 and then clashed with another @26). Raises
-    ProfileError naming the line."""
-    version = data.get("version")
-    if type(version) is not int:
-        return
-    scalar = next((v for k, v in node.value if getattr(k, "value", None) == "version"), None)
-    if scalar is not None and scalar.value != str(version):
-        raise ProfileError(f"{where} line {scalar.start_mark.line + 1}: version",
-                           f"write the version as text in quotes: YAML reads {scalar.value} as the number {version}")
+def _new_text(node: yaml.Node, data: dict[Any, Any], where: str) -> None:
+    """Checks of a new profile text (not of one a store already holds): ``max_points`` at most
+    100, as without a live model the score is the points and scores are 0-100 (a review's 400
+    scored a trip 400); a version YAML reads as a number other than its text (``032`` is 26,
+    ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed with another @26).
+    Raises ProfileError naming the line."""
+    scalars = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    version, top = data.get("version"), data.get("max_points")
+    if type(version) is int and "version" in scalars and scalars["version"].value != str(version):
+        raise ProfileError(f"{where} line {scalars['version'].start_mark.line + 1}: version",
+                           f"write the version as text in quotes: YAML reads {scalars['version'].value} as the "
+                           f"number {version}")
+    if type(top) in (int, float) and 100 < top < math.inf and "max_points" in scalars:  # inf: the field says
+        raise ProfileError(f"{where} line {scalars['max_points'].start_mark.line + 1}: max_points",
+                           f"{top:g} is above 100: scores are 0-100, and without a live model the score is the points")
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:

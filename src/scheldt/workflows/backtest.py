@@ -88,7 +88,8 @@ def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, s
     live = uow.profiles.live()
     if live is None or live.label == profile.label:  # one label, one text (the profile store enforces it)
         return backtest(profile, past, capacity), None
-    return backtest(profile, past, capacity), backtest(load_profile(live.body, live.label), past, capacity)
+    live_profile = load_profile(live.body, live.label, stored=True)
+    return backtest(profile, past, capacity), backtest(live_profile, past, capacity)
 
 
 def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, truth: bool) -> list[Any]:

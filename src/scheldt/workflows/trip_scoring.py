@@ -234,7 +234,7 @@ def live_profile(uow: UnitOfWork, now: datetime | None = None) -> RiskProfile:
     if stored is None:
         raise InputError("risk profile", "no profile is live: `scheldt profile activate FILE.yaml` "
                          "(or `--builtin antwerp-narcotics`)")
-    profile = load_profile(stored.body, stored.label)
+    profile = load_profile(stored.body, stored.label, stored=True)
     if now is not None and not profile.in_force(day := now.date()):
         raise InputError(profile.label, f"not in force on {day} (effective {profile.effective_from} to "
                          f"{profile.effective_to or 'open'}): activate a profile that is")
@@ -397,7 +397,8 @@ def reproduce(uow: UnitOfWork, assessment_id: int) -> ProfileScore:
     stored = uow.trip_assessments.get(assessment_id)
     profile_row = uow.profiles.get(stored["profile"])
     model = load_version(uow, stored["model_version"]) if stored["model_version"] else None
-    score, _, reasons = assess(load_profile(profile_row.body, profile_row.label), trip_facts_from_dict(stored["facts"]), model)
+    profile = load_profile(profile_row.body, profile_row.label, stored=True)
+    score, _, reasons = assess(profile, trip_facts_from_dict(stored["facts"]), model)
     return ProfileScore(score, tuple(reasons))
 
 
@@ -420,7 +421,7 @@ def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: 
     live = uow.profiles.live()
     if live is not None and live.id == stored.id:
         return False
-    profile = profile or load_profile(stored.body, stored.label)
+    profile = profile or load_profile(stored.body, stored.label, stored=True)
     day = now.date()
     if not profile.in_force(day):
         # a review made a profile effective next year live: no trip could be scored until then
