@@ -164,6 +164,8 @@ def test_max_points_are_at_most_100_and_a_version_is_what_it_says() -> None:
     octal = re.sub(r"^version: .*$", "version: 032", above, flags=re.M)
     kept = load_profile(octal, "p.yaml", stored=True)
     assert (kept.label, kept.max_points) == ("test@26", 400)
+    big = BASE + "description: " + "x" * 300_000 + "\n"  # stored under the earlier limit of 1 M characters
+    assert load_profile(big, "p.yaml", stored=True).description == "x" * 300_000
 
 
 def test_not_yaml_and_not_a_mapping() -> None:

@@ -312,10 +312,10 @@ def doubtful_ports(profile: RiskProfile) -> list[str]:
 def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> RiskProfile:
     """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``,
     the line and the field at fault (``where line N: indicators.x.weight``). ``stored``: a text
-    a store already holds, read again: the checks added since it was stored (:func:`_new_text`)
-    are not made, so a store keeps working with the versions it has."""
+    a store already holds, read again: the checks added since it was stored (:func:`_new_text`,
+    the size of new texts) are not made, so a store keeps working with the versions it has."""
     size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_PROFILE_BYTES:
+    if size > MAX_PROFILE_BYTES and not stored:  # a stored one passed the rule of its day (1 M characters)
         raise ProfileError(where, f"{size:,} bytes: a profile is at most {MAX_PROFILE_BYTES:,} bytes")
     loader = _UniqueKeyLoader(text)
     try:
