@@ -70,10 +70,15 @@ def test_a_ports_listing_is_read_on_the_day_of_loading_not_of_the_documents_arri
     check = INDICATORS["high_risk_port_of_loading"].check
     at_shanghai = dataclasses.replace(loading, unlocode="CNSHA")
     assert check(trip(at_shanghai, docs=(bill,)), Context({}, listed, COVERS)) is None
-    assert check(trip(loading, docs=(bill,)), Context({}, listed, COVERS)) is None  # loaded the 5th, wherever
-    hit = check(trip(docs=(bill,)), Context({}, listed, COVERS))
-    assert hit is not None and hit.evidence == (
-        "port of loading on TRD HHL71800000: CNSHA (Shanghai), on the high-risk list since 2025-12-06")
+    for facts in (trip(docs=(bill,)), trip(loading, docs=(bill,))):  # no loading at CNSHA: the document's day
+        hit = check(facts, Context({}, listed, COVERS))
+        assert hit is not None and hit.evidence == (
+            "port of loading on TRD HHL71800000: CNSHA (Shanghai), on the high-risk list since 2025-12-06")
+    # a feeder to the listed port (regression review): the day of the loading at CNSHA, not the feeder's
+    feeder = dataclasses.replace(loading, unlocode="CNNGB", event_time=datetime(2025, 12, 1, tzinfo=UTC))
+    on_board = dataclasses.replace(at_shanghai, event_time=datetime(2025, 12, 7, tzinfo=UTC))
+    hit = check(trip(feeder, on_board, docs=(bill,)), Context({}, listed, COVERS))
+    assert hit is not None and hit.evidence.startswith("port of loading on TRD HHL71800000: CNSHA (Shanghai)")
 
 
 def test_high_risk_port_of_loading_from_a_bay_plan() -> None:

@@ -130,17 +130,20 @@ def _port(ctx: Context, code: str, on: date) -> str:
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
     first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
-    LOC+9: a box known only from a vessel's bay plan has no other). The date a list is read on
-    is the first actual loading's; a document's received date only stands in without one (a
-    review's box loaded at CNSHA on 2025-12-05 read as "on the high-risk list since
-    2025-12-06" from its bill of lading received that day)."""
+    LOC+9: a box known only from a vessel's bay plan has no other). A document's port of
+    loading is read on the day of the box's actual loading there; its received date only stands
+    in without one (a review's box loaded at CNSHA on 2025-12-05 read as "on the high-risk list
+    since 2025-12-06" from its bill of lading received that day; a regression review's box
+    brought by a feeder to its listed port of loading was not flagged when the feeder's day was
+    taken)."""
     out: list[tuple[str, date, str]] = []
     loads = [e for e in trip.events if e.event_type == "LOAD" and e.classifier == "ACT" and e.unlocode]
     if loads:
         out.append((loads[0].unlocode, loads[0].event_time.date(), f"loaded on {loads[0].event_time:%Y-%m-%d}"))
     doc = trip.latest_document()
     if doc and doc.port_of_loading:
-        on = loads[0].event_time.date() if loads else doc.received_at.date()
+        there = next((e for e in loads if e.unlocode == doc.port_of_loading), None)
+        on = there.event_time.date() if there is not None else doc.received_at.date()
         out.append((doc.port_of_loading, on, f"port of loading on {doc.document_type} {doc.document_ref}"))
     plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading]
     if plans:
