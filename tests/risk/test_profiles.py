@@ -155,6 +155,10 @@ def test_max_points_are_at_most_100_and_a_version_is_what_it_says() -> None:
     over = error(above)
     assert (over.where, over.why) == ("p.yaml line 9: max_points", "400 is above 100: scores are 0-100, and without "
                                                                     "a live model the score is the points")
+    for written in ('"400"', "1e3", "100.0001"):  # a string to YAML, a number to the profile (regression review)
+        exc = error(BASE.replace("indicators:", f"max_points: {written}\nindicators:"))
+        assert (exc.where, exc.why.split(" is above")[0]) == ("p.yaml line 9: max_points", written.strip('"'))
+    assert load_profile(BASE.replace("indicators:", "max_points: 1e2\nindicators:")).max_points == 100
     for written, read in (("032", 26), ("0x21", 33), ("1_0", 10)):
         exc = error(re.sub(r"^version: .*$", f"version: {written}", BASE, flags=re.M))
         assert (exc.where, exc.why) == ("p.yaml line 3: version", f"write the version as text in quotes: YAML reads "

@@ -24,7 +24,6 @@ twice with overlapping dates, an empty validity period): :class:`ProfileError`.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -338,7 +337,7 @@ def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> 
     if not stored:
         _new_text(node, data, where)
     try:
-        return RiskProfile.model_validate(data)
+        profile = RiskProfile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         why = first["msg"].removeprefix("Value error, ")
@@ -347,23 +346,25 @@ def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> 
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         place = f"{where} line {line}" if line else where
         raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
+    if not stored and profile.max_points > 100:  # as read: "400", 1e3 (a string to YAML) are numbers here
+        scalar = next(v for k, v in node.value if getattr(k, "value", None) == "max_points")
+        raise ProfileError(f"{where} line {scalar.start_mark.line + 1}: max_points",
+                           f"{scalar.value} is above 100: scores are 0-100, and without a live model the score "
+                           "is the points")
+    return profile
 
 
 def _new_text(node: yaml.Node, data: dict[Any, Any], where: str) -> None:
-    """Checks of a new profile text (not of one a store already holds): ``max_points`` at most
-    100, as without a live model the score is the points and scores are 0-100 (a review's 400
-    scored a trip 400); a version YAML reads as a number other than its text (``032`` is 26,
-    ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed with another @26).
-    Raises ProfileError naming the line."""
+    """A check of a new profile text (not of one a store already holds; :func:`load_profile`
+    checks its ``max_points`` too): a version YAML reads as a number other than its text
+    (``032`` is 26, ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed
+    with another @26). Raises ProfileError naming the line."""
     scalars = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-    version, top = data.get("version"), data.get("max_points")
+    version = data.get("version")
     if type(version) is int and "version" in scalars and scalars["version"].value != str(version):
         raise ProfileError(f"{where} line {scalars['version'].start_mark.line + 1}: version",
                            f"write the version as text in quotes: YAML reads {scalars['version'].value} as the "
                            f"number {version}")
-    if type(top) in (int, float) and 100 < top < math.inf and "max_points" in scalars:  # inf: the field says
-        raise ProfileError(f"{where} line {scalars['max_points'].start_mark.line + 1}: max_points",
-                           f"{top:g} is above 100: scores are 0-100, and without a live model the score is the points")
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
