@@ -69,6 +69,8 @@ def test_a_days_quota_rounds_halves_up() -> None:
 
     assert [day_quota(c, 5) for c in (0.3, 0.5, 0.7, 0.9, 1.0, 0.01)] == [2, 3, 4, 5, 5, 1]
     assert day_quota(0.08, 11_500) == 920
+    # halves that binary floats put just below .5 (regression review): 14.5, 31.5, 14.5
+    assert [day_quota(0.29, 50), day_quota(0.70, 45), day_quota(0.145, 100)] == [15, 32, 15]
 
 
 def test_capacity_must_be_a_share() -> None:
