@@ -793,10 +793,23 @@ def test_a_notice_to_a_stored_url_that_is_no_url_fails_alone(engine: Engine, pla
 
 @contextmanager
 def trickling(answer_head: bytes, drip: bytes, every_s: float = 0.5) -> Iterator[str]:
-    """A callback on loopback that reads a request, sends ``answer_head`` at once and then
-    ``drip`` a byte every ``every_s`` seconds (each byte within httpx's per-read timeout)."""
+    """A callback on loopback that reads each request, sends ``answer_head`` at once and then
+    ``drip`` a byte every ``every_s`` seconds (each byte within httpx's per-read timeout), to
+    every connection at once."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(answer_head)
+            for byte in drip:
+                if stop.wait(every_s):
+                    break
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    break
 
     def serve() -> None:
         listener.settimeout(0.2)
@@ -805,16 +818,7 @@ def trickling(answer_head: bytes, drip: bytes, every_s: float = 0.5) -> Iterator
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer_head)
-                for byte in drip:
-                    if stop.wait(every_s):
-                        break
-                    try:
-                        conn.sendall(bytes([byte]))
-                    except OSError:
-                        break
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -833,7 +837,7 @@ def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Eng
     that trickles its answer's headers past the timeout fails alone, the round ending without it."""
     s = seed(engine)
     with trickling(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"x" * 40) as body_drip, \
-            trickling(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 60) as head_drip, \
+            trickling(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 120, every_s=0.25) as head_drip, \
             receiver(SECRET_B) as healthy:
         subscribe(engine, "carrier-a", body_drip, SECRET_A, ("hold", "release"))
         subscribe(engine, "carrier-b", healthy.url, SECRET_B, ("hold", "release"))
@@ -857,3 +861,32 @@ def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Eng
     with unit_of_work(engine) as uow:
         failed = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "pending"]
     assert [n["last_error"] for n in failed] == ["no answer within 1 s"]
+
+
+def test_notices_a_round_could_not_start_are_not_counted_as_tries(engine: Engine, plain_settings: None) -> None:
+    """Regression review: one carrier's eight slow callbacks took every sending thread; the
+    terminal's notice waited in the queue, was counted a failed try each round, audited as a
+    POST never made, and dead-lettered unsent. Organisations now start in turn, and a notice
+    the round ended before is due again with no try counted and nothing audited."""
+    s = seed(engine)
+    with unit_of_work(engine) as uow:
+        trips = [add_trip(uow, container, "SIMA", "SIMT1") for container in
+                 ("MSCU1000004", "MSCU1000010", "MSCU1000025", "MSCU1000030", "MSCU1000046", "MSCU1000051",
+                  "MSCU1000067", "MSCU1000072")]
+    with trickling(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 120, every_s=0.25) as head_drip, \
+            receiver(SECRET_B) as healthy:
+        subscribe(engine, "carrier-a", head_drip, SECRET_A, ("hold",))
+        subscribe(engine, "carrier-b", healthy.url, SECRET_B, ("hold",))
+        with unit_of_work(engine) as uow:
+            for trip in (s["trip_a"], *trips, s["trip_b"]):  # carrier-b's notice queued last
+                inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
+        before = len(audit_entries(engine))
+        # 8 threads: carrier-a's first, carrier-b's, then carrier-a's next six; carrier-b's done, its
+        # thread takes carrier-a's eighth; the ninth never begins
+        assert deliver(engine, timeout_s=1.0) == {"tried": 9, "delivered": 1, "failed": 8, "dead": 0, "deferred": 1}
+        assert [n["container_number"] for n in healthy.notices] == ["TGHU7654321"]
+    with unit_of_work(engine) as uow:
+        pending = uow.notifications.notices("carrier-a", status="pending")
+    assert sorted(n["attempts"] for n in pending) == [0] + [1] * 8
+    assert all(n["next_attempt_at"] <= datetime.now(UTC) for n in pending if n["attempts"] == 0)
+    assert len([e for e in audit_entries(engine)[before:] if e.kind == "notice"]) == 9  # the POSTs made

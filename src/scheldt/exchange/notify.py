@@ -44,7 +44,7 @@ import math
 import socket
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -139,6 +139,7 @@ class Attempt:
     status_code: int | None
     note: str
     at: datetime
+    started: bool = True  # False: the round ended before its POST began (nothing was sent)
 
 
 def resolves_inside(url: str) -> bool:
@@ -212,7 +213,9 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     at once), record each outcome with ``policy`` (default from the settings) and one audit entry
     of kind ``notice`` per try, by ``actor_org`` (default ``SCHELDT_LOCAL_ORGANISATION``).
     ``clock``: the real UTC clock (signatures need real time, never ``SCHELDT_NOW``).
-    Returns counts: tried, delivered, failed (to be tried again), dead."""
+    Returns counts: tried, delivered, failed (to be tried again), dead, and ``deferred`` when
+    the round ended before some notices' POST began: they are due again at once, no try counted
+    and nothing audited, as nothing was sent."""
     settings = get_settings()
     policy = policy or retry_policy(settings)
     limit = settings.notice_batch if limit is None else limit
@@ -230,6 +233,11 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
+            if not attempt.started:  # a regression review's terminal notice was dead-lettered unsent
+                uow.notifications.postpone(notice["id"], attempt.note, attempt.at)
+                report["tried"] -= 1
+                report["deferred"] = report.get("deferred", 0) + 1
+                continue
             if attempt.delivered:
                 row = uow.notifications.mark_delivered(notice["id"], attempt.at, attempt.note)
             elif notice["secret"] is None:  # not tried: waits for the key, its tries kept
@@ -252,21 +260,49 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
 
 def _post_all(due: list[dict[str, Any]], timeout_s: float, clock: Callable[[], datetime],
               allow_internal: bool) -> list[Attempt]:
-    """The attempt of each of ``due``, :data:`SEND_THREADS` at once. The round waits
-    ``timeout_s`` per batch of them at most: a call still running then (a callback trickling its
-    answer's headers, each byte within httpx's timeout, which is per read) counts as failed and
-    its connection is closed, so one subscriber cannot hold up the others' notices."""
+    """The attempt of each of ``due`` (in its order), :data:`SEND_THREADS` at once, started
+    taking the organisations in turn, so one organisation's many slow callbacks do not occupy
+    every thread before another's first notice. The round waits ``timeout_s`` per batch of them
+    at most: a call still running then (a callback trickling its answer's headers, each byte
+    within httpx's timeout, which is per read) counts as failed and its connection is closed;
+    a call not begun by then is not started (``Attempt.started`` false)."""
     client = httpx.Client(timeout=timeout_s, follow_redirects=False)
     pool = ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(due)), thread_name_prefix="notice")
+    futures: dict[int, Future[Attempt]] = {}
     try:
-        futures = [pool.submit(post_notice, client, n["callback_url"], n["secret"], n["body"], clock, allow_internal,
-                               timeout_s) if n["secret"] is not None else pool.submit(_unsigned, n, clock) for n in due]
-        done, _ = wait(futures, timeout=timeout_s * math.ceil(len(due) / SEND_THREADS) + 1.0)
-        return [f.result() if f in done else Attempt(False, None, f"no answer within {timeout_s:g} s", clock())
-                for f in futures]
+        for i in _in_turn(due):
+            n = due[i]
+            futures[i] = (pool.submit(post_notice, client, n["callback_url"], n["secret"], n["body"], clock,
+                                      allow_internal, timeout_s)
+                          if n["secret"] is not None else pool.submit(_unsigned, n, clock))
+        wait(futures.values(), timeout=timeout_s * math.ceil(len(due) / SEND_THREADS) + 1.0)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)  # what has not begun will not
+    try:
+        return [_outcome(futures[i], timeout_s, clock) for i in range(len(due))]
+    finally:
         client.close()  # ends a call still running: its connection is closed under it
+
+
+def _in_turn(due: list[dict[str, Any]]) -> list[int]:
+    """Indexes of ``due`` taking its organisations in turn (each one's first notice, then each
+    one's second...), each organisation's notices in their order."""
+    rank: dict[str, int] = {}
+    keyed = []
+    for i, n in enumerate(due):
+        org = str(n.get("organisation_id", ""))
+        keyed.append((rank.get(org, 0), i))
+        rank[org] = rank.get(org, 0) + 1
+    return [i for _, i in sorted(keyed)]
+
+
+def _outcome(future: Future[Attempt], timeout_s: float, clock: Callable[[], datetime]) -> Attempt:
+    if future.cancelled():
+        return Attempt(False, None, "not sent: the delivery round ended before its turn (other subscribers' "
+                       "callbacks were slow); due again at once", clock(), started=False)
+    if future.done():
+        return future.result()
+    return Attempt(False, None, f"no answer within {timeout_s:g} s", clock())
 
 
 #: The note of a notice that could not be signed (its subscription's secret cannot be unsealed).
