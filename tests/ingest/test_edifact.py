@@ -390,6 +390,24 @@ def test_a_status_whose_own_time_is_no_date_is_rejected_not_dated_by_another_seg
                              "in 1970-2099: the status has no time")]
 
 
+def test_a_date_of_the_wrong_length_for_its_format_is_unreadable() -> None:
+    """Regression review: strptime takes one-digit fields, so "20221119" as format 203 read as
+    2022-01-01 01:09, "20221301" as 2022-01-03 00:01, and "2022111907" as 2022-11-19 00:07. A
+    value is read in the format its digits fit: a date alone under 203 (the real COPRAR sample's
+    "20121124", read as 2012-01-01 02:04) is that date."""
+    from scheldt.ingest.edifact.messages import edi_time
+
+    for value in ("2022111907", "20221301", "2022111907100", " 02211190710", "２０２２１１１９０７１０", "2022-11-19"):
+        assert edi_time(value, "203") is None, value
+    assert edi_time("20221119", "203") == datetime(2022, 11, 19, tzinfo=UTC)
+    assert edi_time("20121124", "203") == datetime(2012, 11, 24, tzinfo=UTC)
+    assert edi_time("202211190710", "203") == datetime(2022, 11, 19, 7, 10, tzinfo=UTC)
+    assert edi_time("20221119", "102") == datetime(2022, 11, 19, tzinfo=UTC)
+    assert edi_time("2211190710", "201") == datetime(2022, 11, 19, 7, 10, tzinfo=UTC)
+    assert edi_time("20221119071015", "204") == datetime(2022, 11, 19, 7, 10, 15, tzinfo=UTC)
+    assert edi_time("221119", "101") == datetime(2022, 11, 19, tzinfo=UTC)
+
+
 def test_a_file_of_a_una_alone_says_so() -> None:
     """Ingest review: it read as "the file ends inside a segment (truncated?)"."""
     [rejection] = read_edifact(b"UNA:+.? '", "z.edi")

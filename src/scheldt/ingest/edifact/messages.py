@@ -48,6 +48,9 @@ Record = Event | Consignment | Rejection
 
 _TIME_FORMATS = {"101": "%y%m%d", "102": "%Y%m%d", "201": "%y%m%d%H%M", "203": "%Y%m%d%H%M",
                  "204": "%Y%m%d%H%M%S", "301": "%y%m%d%H%M"}
+#: How many digits a value of each format has, exactly, and the format a number of digits fits.
+_TIME_DIGITS = {"101": 6, "102": 8, "201": 10, "203": 12, "204": 14, "301": 10}
+_FORMAT_OF_DIGITS = {6: "101", 8: "102", 10: "201", 12: "203", 14: "204"}
 #: SEL seal issuer (UN/EDIFACT 9303) → DCSA seal source.
 _SEAL_SOURCE = {"CA": "CAR", "SH": "SHI", "CU": "CUS", "AA": "CUS", "AB": "CUS", "AC": "SHI", "TO": "CAR"}
 #: BGM document name codes (UN/EDIFACT 1001) → the container move they report or order.
@@ -63,12 +66,18 @@ _PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "noti
 
 
 def edi_time(value: str, fmt: str) -> datetime | None:
-    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC; None if
-    unreadable or outside the years Scheldt accepts (1970-2099, as every reader: an attack
+    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC, or in
+    the format its number of digits fits when it does not fit ``fmt`` (a date alone under 203 is
+    that date at 00:00); None if unreadable or outside the years Scheldt accepts (1970-2099, as every reader: an attack
     review's bay plan dated 9999 was stored, and the container's page could not be shown)."""
-    pattern = _TIME_FORMATS.get(fmt or ("203" if len(value) == 12 else "102"))
-    if not value or pattern is None:
+    if not (value.isascii() and value.isdigit()) or (fmt and fmt not in _TIME_FORMATS):
         return None
+    # by its digits when they do not fit the format said: strptime takes one-digit fields, so a
+    # review's "20221119" as 203 read as 2022-01-01 01:09 (a real COPRAR writes its dates so)
+    code = fmt if fmt and len(value) == _TIME_DIGITS[fmt] else _FORMAT_OF_DIGITS.get(len(value))
+    if code is None:
+        return None
+    pattern = _TIME_FORMATS[code]
     try:
         t = datetime.strptime(value, pattern).replace(tzinfo=UTC)
     except ValueError:
