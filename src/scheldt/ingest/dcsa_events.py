@@ -171,9 +171,12 @@ def _sequence(raw: Any) -> int | None:
     rejected the event without naming the field)."""
     if raw is None:
         return None
+    if type(raw) is float and raw.is_integer():  # 1.0 is an integer to JSON Schema (draft 6 and later)
+        raw = int(raw)
+    what = "a text" if isinstance(raw, str) else "a whole number" if type(raw) is int else "not a whole number"
     if type(raw) is not int or not 0 <= raw <= 2**31 - 1:
         raise FieldError("transportCall.transportCallSequenceNumber",
-                         f"transportCallSequenceNumber {str(raw)[:20]!r} is not a whole number from 0 to 2,147,483,647")
+                         f"transportCallSequenceNumber {str(raw)[:20]!r} is {what}, not one from 0 to 2,147,483,647")
     return raw
 
 
