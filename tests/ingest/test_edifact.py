@@ -408,6 +408,28 @@ def test_a_date_of_the_wrong_length_for_its_format_is_unreadable() -> None:
     assert edi_time("221119", "101") == datetime(2022, 11, 19, tzinfo=UTC)
 
 
+def test_each_consignment_of_a_status_report_has_its_own_status_time_and_place() -> None:
+    """Regression review: a second CNI group (arrived at Chicago on 1 December) gave its
+    container the first consignment's status, time and place; a bad status time in the second
+    rejected the first's good status too."""
+    text = (EDI / "IFTSTA_D00B_rail-container-status.edi").read_text()
+    second = ("CNI+2'\nSTS+1+AV::HS:Arrived'\nDTM+334:202212010800:203'\nLOC+175+USCHI'\n"
+              "EQD+CN+MSCU1234566+45G1:102:5'\n")
+    assert text.count("UNT+31+2805567'") == 1
+    two = text.replace("UNT+31+2805567'", second + "UNT+36+2805567'")
+    first, arrived = read_edifact(two.encode(), "two.edi")
+    assert isinstance(first, StatusEvent) and isinstance(arrived, StatusEvent)
+    assert (first.container_number, first.event_type, first.event_time) == (
+        "TRHU4561222", "P", datetime(2022, 11, 19, 7, 10, tzinfo=UTC))
+    assert (arrived.container_number, arrived.event_type, arrived.status_text, arrived.event_time,
+            arrived.location.unlocode) == (  # type: ignore[union-attr]
+        "MSCU1234566", "AV", "Arrived", datetime(2022, 12, 1, 8, 0, tzinfo=UTC), "USCHI")
+    spoilt = two.replace("DTM+334:202212010800:203'", "DTM+334:2022120108XX:203'")
+    kept, refused = read_edifact(spoilt.encode(), "spoilt.edi")
+    assert isinstance(kept, StatusEvent) and isinstance(refused, Rejection)
+    assert refused.where == "spoilt.edi message 2805567 (segment 2) CNI 2" and "'2022120108XX'" in refused.why
+
+
 def test_a_file_of_a_una_alone_says_so() -> None:
     """Ingest review: it read as "the file ends inside a segment (truncated?)"."""
     [rejection] = read_edifact(b"UNA:+.? '", "z.edi")

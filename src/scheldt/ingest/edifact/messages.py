@@ -391,19 +391,35 @@ def read_moves(message: Message) -> Iterator[Record]:
 
 
 def read_status(message: Message) -> Iterator[Record]:
-    """IFTSTA: one StatusEvent per container the report covers, at the status's own time
-    (DTM+334), or without one at the first arrival or departure date (DTM+178, 186). A DTM+334
-    that is no date rejects the message's statuses with the value: an ingest review's unreadable
-    status time took the departure date of the port of loading ten days earlier, unflagged."""
+    """IFTSTA: one StatusEvent per container the report covers, each consignment (CNI group)
+    with its own status, time and place (a regression review's second consignment took the
+    first's), the segments before the first CNI standing in for what a consignment does not say.
+    A status is at its own time (DTM+334), or without one at the first arrival or departure
+    date (DTM+178, 186). A DTM+334 that is no date rejects its consignment's statuses with the
+    value: an ingest review's unreadable status time took the departure date of the port of
+    loading ten days earlier, unflagged."""
+    head, _ = _groups(message, lambda s: s.tag.strip() == "EQD")
+    body = message.segments[1:] if message.truncated else message.segments[1:-1]
+    starts = [i for i, s in enumerate(body) if s.tag.strip() == "CNI"]
+    if not starts:
+        yield from _statuses(message, head, body, [], message.where)
+        return
+    lead = body[:starts[0]]
+    for a, b in zip(starts, [*starts[1:], len(body)], strict=True):
+        where = f"{message.where} CNI {component(body[a], 0) or a}" if len(starts) > 1 else message.where
+        yield from _statuses(message, head, body[a:b], lead, where)
+
+
+def _statuses(message: Message, head: _Header, own: list[Segment], lead: list[Segment], where: str) -> Iterator[Record]:
+    """The StatusEvents of one consignment's segments ``own`` (``lead``: the message's segments
+    before its consignments, read after ``own``), or a Rejection located at ``where``."""
     status = text = ""
     when: datetime | None = None
     unreadable = ""
     status_time = False
     refs: list[DocumentReference] = []
     port = ""
-    containers: list[dict[str, object]] = []
-    head, groups = _groups(message, lambda s: s.tag.strip() == "EQD")
-    for seg in message.segments:
+    for seg in [*own, *lead]:
         tag = seg.tag.strip()
         if tag == "STS" and not status:
             status, text = component(seg, 1, 0), component(seg, 1, 3) or component(seg, 1, 2)
@@ -420,13 +436,19 @@ def read_status(message: Message) -> Iterator[Record]:
             refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
         elif tag == "LOC" and not port and component(seg, 0) in ("175", "5", "9", "11", "165"):
             port = component(seg, 1, 0)
+    groups: list[list[Segment]] = []
+    for seg in own:
+        if seg.tag.strip() == "EQD":
+            groups.append([seg])
+        elif groups:
+            groups[-1].append(seg)
     containers = [_container(g, message.where) for g in groups]
     if unreadable:
-        yield Rejection(message.where, "DTM", f"IFTSTA message {message.ref}: {unreadable}")
+        yield Rejection(where, "DTM", f"IFTSTA message {message.ref}: {unreadable}")
         return
     when = when or head.date
     if not status or when is None:
-        yield Rejection(message.where, "STS", f"IFTSTA message {message.ref} has no status (STS) or no date")
+        yield Rejection(where, "STS", f"IFTSTA message {message.ref} has no status (STS) or no date")
         return
     for i, c in enumerate(containers):
         yield StatusEvent(
