@@ -668,10 +668,20 @@ def test_a_misp_export_keeps_an_entry_whose_note_is_marked_for_a_narrower_audien
             {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["description"]}]}
         received = share.receive_objects(uow, [marked], "be-customs", "taxii:officer", None, NOW)
         assert received.report.failed == []
-        events, left_out = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
-    assert left_out == [] and [e.uuid for e in events] == [entry["id"].split("--")[1]]
-    text = events_json(events)
-    assert "informant" not in text and share.WITHHELD in text
+        exports = [share.export_misp(uow, uow.exchange.requester(org, user))
+                   for org, user in (("nl-customs", "analyst"), ("be-customs", "officer"))]
+        # a field other than the note under a marking: the item cannot go without it, and says so
+        named = marked | {"modified": "2026-03-02T10:00:00.000Z", "granular_markings": [
+            {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["name", "description"]}]}
+        assert share.receive_objects(uow, [named], "be-customs", "taxii:officer", None, NOW).report.failed == []
+        _, refused = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
+    # withheld from the originator's own officer too (a regression review): a MISP event has no
+    # per-field marking, so the RED note would reach every reader of the GREEN event
+    for events, left_out in exports:
+        assert left_out == [] and [e.uuid for e in events] == [entry["id"].split("--")[1]]
+        text = events_json(events)
+        assert "informant" not in text and share.WITHHELD in text
+    assert refused == [(entry["id"], "name under a granular marking, which a MISP event cannot keep: left out")]
 
 
 def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,7 +73,7 @@ from scheldt.risk.screening import SHARED_PREFIX, WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
-from scheldt.workflows.sharing import IngestReport, agency_only, ingest_objects, organisations_by_identity, served
+from scheldt.workflows.sharing import IngestReport, agency_only, ingest_objects, organisations_by_identity
 from scheldt.workflows.trip_scoring import trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
@@ -984,38 +984,54 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
 EXPORT_PAGE = 500
 
 
-def visible_objects(uow: Any, requester: Requester, note_withheld: bool = False) -> list[dict[str, Any]]:
-    """Every live object version the requester may see, as served to it (fields under granular
-    markings it may not see removed), in server order, read page by page. With
-    ``note_withheld``, a description so removed reads :data:`WITHHELD` instead."""
-    out: list[dict[str, Any]] = []
+def visible_rows(uow: Any, requester: Requester) -> Iterator[Any]:
+    """Every live stored object version the requester may see, in server order, read page by page."""
     after = None
     while True:
         page = uow.exchange.page(requester, after_seq=after, limit=EXPORT_PAGE)
-        for stored in page:
-            obj = served(uow, requester, stored)
-            if note_withheld and "description" in stored.object and "description" not in obj:
-                obj = obj | {"description": WITHHELD}
-            out.append(obj)
+        yield from page
         if len(page) < EXPORT_PAGE:
-            return out
+            return
         after = page[-1].seq
 
 
-#: What an export says in place of a description marked for a narrower audience than its reader:
-#: a MISP event needs the note, and an exchange review's export left the whole watchlist entry
-#: out ("note: is required") though TAXII served it without the description.
-WITHHELD = "(withheld: marked for a narrower audience than this export's)"
+#: What a MISP export says in place of a description under a granular marking: a MISP event
+#: needs the note, and an exchange review's export left the whole watchlist entry out ("note: is
+#: required") though TAXII served it without the description.
+WITHHELD = "(withheld: marked for a narrower audience than the item)"
+
+
+def without_marked_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without the top-level properties its granular markings select, nor the markings:
+    a MISP event has no per-field marking, so a field marked stricter than its item would reach
+    everyone the event reaches (a regression review's originator exported such a field). A
+    description withheld reads :data:`WITHHELD`; an item missing another field it needs is left
+    out (:func:`export_misp` says which)."""
+    marked = {str(s).split(".")[0].split("[")[0] for gm in obj.get("granular_markings") or []
+              for s in gm.get("selectors") or []}
+    if not marked:
+        return obj
+    out = {k: v for k, v in obj.items() if k not in marked and k != "granular_markings"}
+    if "description" in marked:
+        out["description"] = WITHHELD
+    return out
 
 
 def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
     """MISP events (:mod:`scheldt.exchange.misp`) of every shared Scheldt item the requester may
     see (not an agency's local alerts), latest versions, and (id, why) of items left out:
     withdrawn (revoked) ones, the agency's local alerts, and those that
-    could not be exported (a part redacted for this requester, or changed by a tool that does not
-    keep Scheldt's shape). A description marked for a narrower audience reads :data:`WITHHELD`."""
+    could not be exported (a field under a granular marking it needs, or changed by a tool that
+    does not keep Scheldt's shape). Fields under granular markings are withheld
+    (:func:`without_marked_fields`)."""
     orgs = organisations_by_identity(uow)
-    visible = visible_objects(uow, requester, note_withheld=True)
+    visible, withheld = [], {}
+    for row in visible_rows(uow, requester):
+        obj = without_marked_fields(row.object)
+        gone = sorted(set(row.object) - set(obj) - {"granular_markings", "description"})
+        if gone:
+            withheld[obj["id"]] = gone
+        visible.append(obj)
     newest: dict[str, dict[str, Any]] = {}
     for obj in visible:  # arrival order: a later arrival may be an older version
         if obj["id"] not in newest or str(obj.get("modified", "")) > str(newest[obj["id"]].get("modified", "")):
@@ -1023,6 +1039,8 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
     withdrawn = sorted(i for i, o in newest.items() if o.get("revoked") is True and item_kind(o))
     left_out = set(withdrawn)
     items, failed = items_in([o for o in visible if o["id"] not in left_out])
+    failed = [(i, f"{', '.join(withheld[i])} under a granular marking, which a MISP event cannot keep: left out"
+               if i in withheld else why) for i, why in failed]
     # an agency's own alerts raised by watchlist matches (group local:<agency>) are not shared
     # items: a review's export carried them, and the partner's import refused them; they are
     # listed as left out (a federation review found them missing from the list without a word)
