@@ -729,7 +729,9 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         with unit_of_work(engine) as uow:
             (n,) = uow.notifications.notices("carrier-a")
         # not tried, so no try is used up while the key is restored: it waits the longest back-off
-        assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 0, UNSIGNED_NOTE)
+        assert (n["status"], n["attempts"], n["last_error"]) == ("pending", 0, UNSIGNED_NOTE.format(
+            id=n["subscription_id"]))
+        assert f"PUT /api/v1/subscriptions/{n['subscription_id']}/secret" in n["last_error"]  # not "{id}"
         wait = (n["next_attempt_at"] - datetime.now(UTC)).total_seconds()
         assert get_settings().notice_backoff_cap_s - 30 < wait <= get_settings().notice_backoff_cap_s
         # the mend: the carrier gives its subscription a new secret, in place, and the waiting

@@ -201,6 +201,10 @@ def test_a_lost_key_is_not_replaced_without_a_word_and_secrets_commands_mend_it(
     second = runner.invoke(app, ["peer", "add", "nl-node", "https://nl.example/taxii2/", "--org", "us-cbp",
                                  "--user", "be", "--token-stdin"], input="a token\n")
     assert second.exit_code == 2 and "no sealing key" in second.stderr and not key_file.exists()
+    lost = runner.invoke(app, ["secrets", "check"])  # the key first, then each credential (regression review)
+    assert lost.exit_code == 1 and lost.stdout.splitlines()[1] == (
+        "no sealing key: restore it; if it is lost for good, make a new one first (scheldt secrets new-key), then "
+        "mend each credential below")
     made = runner.invoke(app, ["secrets", "new-key"])
     assert made.exit_code == 0, made.stderr
     assert made.stdout.splitlines()[0] == f"new key made: {key_file} (keep a copy apart from the database backups)"

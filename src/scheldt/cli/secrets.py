@@ -27,6 +27,10 @@ def _report(rows: list[dict[str, str]], as_json: bool) -> None:
         print_json({"key": where, "credentials": rows})
         return
     typer.echo(f"key: {where}")
+    if any(r["status"].startswith("cannot be opened: no sealing key") for r in rows):
+        # a regression review followed a subscription's mend first and the node answered 500
+        typer.echo("no sealing key: restore it; if it is lost for good, make a new one first (scheldt secrets "
+                   "new-key), then mend each credential below")
     if not rows:
         typer.echo("no stored credentials")
     for r in rows:

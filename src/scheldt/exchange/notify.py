@@ -305,8 +305,9 @@ def _outcome(future: Future[Attempt], timeout_s: float, clock: Callable[[], date
     return Attempt(False, None, f"no answer within {timeout_s:g} s", clock())
 
 
-#: The note of a notice that could not be signed (its subscription's secret cannot be unsealed).
-#: The carrier reads it among its notices: it names no file or setting of this node.
+#: The note of a notice that could not be signed (its subscription's secret cannot be unsealed),
+#: with the subscription's id. The carrier reads it among its notices: it names no file or setting
+#: of this node.
 UNSIGNED_NOTE = ("not sent: this node cannot unseal the subscription's signing secret (its sealing key was changed "
                  "or lost); give the subscription a new secret (PUT /api/v1/subscriptions/{id}/secret), or ask the "
                  "node's operator to restore the key")
@@ -317,7 +318,7 @@ def _unsigned(notice: Mapping[str, Any], clock: Callable[[], datetime]) -> Attem
     logged); :func:`deliver_due` puts it off by the longest back-off without counting a try."""
     log.error("notice %s to subscription %s not sent: %s", notice["id"], notice["subscription_id"],
               notice.get("secret_error"))
-    return Attempt(False, None, UNSIGNED_NOTE, clock())
+    return Attempt(False, None, UNSIGNED_NOTE.format(id=notice["subscription_id"]), clock())
 
 
 def unix_now() -> float:
