@@ -427,7 +427,25 @@ def test_each_consignment_of_a_status_report_has_its_own_status_time_and_place()
     spoilt = two.replace("DTM+334:202212010800:203'", "DTM+334:2022120108XX:203'")
     kept, refused = read_edifact(spoilt.encode(), "spoilt.edi")
     assert isinstance(kept, StatusEvent) and isinstance(refused, Rejection)
-    assert refused.where == "spoilt.edi message 2805567 (segment 2) CNI 2" and "'2022120108XX'" in refused.why
+    assert refused.where == "spoilt.edi message 2805567 (segment 2) STS 2" and "'2022120108XX'" in refused.why
+    # a second status group in one consignment, and containers before any consignment or status
+    # (regression review: the second took the first's status; containers before the CNI were lost)
+    head = ("UNB+UNOC:2+S:ZZZ+R:ZZZ+220101:1021+1'UNH+1+IFTSTA:D:00B:UN'BGM+23+DOC1+9'DTM+137:202201010021:203'")
+    two_sts = (head + "CNI+1'STS+1+AE'DTM+334:202211190710:203'LOC+175+USSYR'EQD+CN+MSKU9070323'STS+1+UV'"
+               "DTM+334:202211200800:203'LOC+175+USNYC'EQD+CN+TGHU1234567'UNT+13+1'UNZ+1+1'")
+    assert [(e.container_number, e.event_type, e.event_time.day, e.location.unlocode)  # type: ignore[union-attr]
+            for e in read_edifact(two_sts.encode(), "s.edi")] == [
+        ("MSKU9070323", "AE", 19, "USSYR"), ("TGHU1234567", "UV", 20, "USNYC")]
+    before = (head + "STS+1+AE'DTM+334:202211190710:203'LOC+175+USSYR'EQD+CN+MSKU9070323'CNI+1'STS+1+UV'"
+              "DTM+334:202211200800:203'EQD+CN+TGHU1234567'UNT+12+1'UNZ+1+1'")
+    read = read_edifact(before.encode(), "b.edi")
+    assert [(e.container_number, e.event_type) for e in read] == [  # type: ignore[union-attr]
+        ("MSKU9070323", "AE"), ("TGHU1234567", "UV")]
+    orphans = (head + "EQD+CN+MSKU9070323'EQD+CN+TGHU1234567'CNI+1'RFF+BM:X'STS+1+AE'DTM+334:202211190710:203'"
+               "UNT+11+1'UNZ+1+1'")
+    read = read_edifact(orphans.encode(), "o.edi")
+    assert [(e.container_number, e.event_type) for e in read] == [  # type: ignore[union-attr]
+        ("MSKU9070323", "AE"), ("TGHU1234567", "AE")]
 
 
 def test_a_file_of_a_una_alone_says_so() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -391,35 +392,81 @@ def read_moves(message: Message) -> Iterator[Record]:
 
 
 def read_status(message: Message) -> Iterator[Record]:
-    """IFTSTA: one StatusEvent per container the report covers, each consignment (CNI group)
-    with its own status, time and place (a regression review's second consignment took the
-    first's), the segments before the first CNI standing in for what a consignment does not say.
-    A status is at its own time (DTM+334), or without one at the first arrival or departure
-    date (DTM+178, 186). A DTM+334 that is no date rejects its consignment's statuses with the
-    value: an ingest review's unreadable status time took the departure date of the port of
-    loading ten days earlier, unflagged."""
+    """IFTSTA: one StatusEvent per container the report covers, each status group (STS, with
+    its dates, places and EQD containers, as D00B nests them in consignments, CNI) with its own
+    status, time and place (a regression review's second consignment, and a second status in
+    one consignment, took the first's); the consignment's and the message's segments before it
+    stand in for what it does not say, and containers outside every status group take the
+    first status (as before). A status is at its own time (DTM+334), or without one at the first
+    arrival or departure date (DTM+178, 186). A DTM+334 that is no date rejects its status
+    group's containers with the value: an ingest review's unreadable status time took the
+    departure date of the port of loading ten days earlier, unflagged."""
     head, _ = _groups(message, lambda s: s.tag.strip() == "EQD")
     body = message.segments[1:] if message.truncated else message.segments[1:-1]
-    starts = [i for i, s in enumerate(body) if s.tag.strip() == "CNI"]
-    if not starts:
-        yield from _statuses(message, head, body, [], message.where)
+    units, outside = _status_groups(body)
+    if not units:
+        yield from _statuses(message, head, _Unit([], [], body), [], message.where)
         return
-    lead = body[:starts[0]]
-    for a, b in zip(starts, [*starts[1:], len(body)], strict=True):
-        where = f"{message.where} CNI {component(body[a], 0) or a}" if len(starts) > 1 else message.where
-        yield from _statuses(message, head, body[a:b], lead, where)
+    for k, unit in enumerate(units, start=1):
+        where = f"{message.where} STS {k}" if len(units) > 1 else message.where
+        yield from _statuses(message, head, unit, outside if k == 1 else [], where)
 
 
-def _statuses(message: Message, head: _Header, own: list[Segment], lead: list[Segment], where: str) -> Iterator[Record]:
-    """The StatusEvents of one consignment's segments ``own`` (``lead``: the message's segments
-    before its consignments, read after ``own``), or a Rejection located at ``where``."""
+@dataclass
+class _Unit:
+    """One IFTSTA status group: the message's segments before any consignment (``lead``), its
+    consignment's before its STS (``consignment``), and its own from STS to the next STS or CNI."""
+
+    lead: list[Segment]
+    consignment: list[Segment]
+    own: list[Segment]
+
+
+def _status_groups(body: list[Segment]) -> tuple[list[_Unit], list[Segment]]:
+    """The status groups of an IFTSTA's segments, and the segments of the EQD container groups
+    that lie outside every status group (before any STS, in the message's or a consignment's
+    own segments)."""
+    lead: list[Segment] = []
+    consignment: list[Segment] | None = None
+    consignments: list[list[Segment]] = []
+    units: list[_Unit] = []
+    current: _Unit | None = None
+    for seg in body:
+        tag = seg.tag.strip()
+        if tag == "CNI":
+            current, consignment = None, [seg]
+            consignments.append(consignment)
+        elif tag == "STS":
+            current = _Unit(list(lead), list(consignment or []), [seg])
+            units.append(current)
+        elif current is not None:
+            current.own.append(seg)
+        else:
+            (consignment if consignment is not None else lead).append(seg)
+    return units, [seg for segs in (lead, *consignments) for seg in _eqd_segments(segs)]
+
+
+def _eqd_segments(segs: list[Segment]) -> list[Segment]:
+    """The segments of the EQD groups among ``segs`` (each EQD and what follows it)."""
+    out: list[Segment] = []
+    for seg in segs:
+        if seg.tag.strip() == "EQD" or out:
+            out.append(seg)
+    return out
+
+
+def _statuses(message: Message, head: _Header, unit: _Unit, outside: list[Segment],
+              where: str) -> Iterator[Record]:
+    """The StatusEvents of one status group's containers (and of ``outside``, containers of no
+    status group), or a Rejection located at ``where``."""
     status = text = ""
     when: datetime | None = None
     unreadable = ""
     status_time = False
-    refs: list[DocumentReference] = []
+    refs = [DocumentReference(component(seg, 0, 0), component(seg, 0, 1))
+            for seg in [*unit.lead, *unit.consignment, *unit.own] if seg.tag.strip() == "RFF"]
     port = ""
-    for seg in [*own, *lead]:
+    for seg in [*unit.own, *unit.consignment, *unit.lead]:
         tag = seg.tag.strip()
         if tag == "STS" and not status:
             status, text = component(seg, 1, 0), component(seg, 1, 3) or component(seg, 1, 2)
@@ -432,12 +479,10 @@ def _statuses(message: Message, head: _Header, own: list[Segment], lead: list[Se
                 when, status_time = stated, True
         elif tag == "DTM" and component(seg, 0, 0) in ("178", "186") and when is None:
             when = _dtm(seg)[1]
-        elif tag == "RFF":
-            refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
         elif tag == "LOC" and not port and component(seg, 0) in ("175", "5", "9", "11", "165"):
             port = component(seg, 1, 0)
     groups: list[list[Segment]] = []
-    for seg in own:
+    for seg in [*unit.own, *outside]:
         if seg.tag.strip() == "EQD":
             groups.append([seg])
         elif groups:
