@@ -214,8 +214,8 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     of kind ``notice`` per try, by ``actor_org`` (default ``SCHELDT_LOCAL_ORGANISATION``).
     ``clock``: the real UTC clock (signatures need real time, never ``SCHELDT_NOW``).
     Returns counts: tried, delivered, failed (to be tried again), dead, and ``deferred`` when
-    the round ended before some notices' POST began: they are due again at once, no try counted
-    and nothing audited, as nothing was sent."""
+    the round ended before some notices' POST began: they keep their place in the queue (due
+    when they were), no try counted and nothing audited, as nothing was sent."""
     settings = get_settings()
     policy = policy or retry_policy(settings)
     limit = settings.notice_batch if limit is None else limit
@@ -233,8 +233,10 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
-            if not attempt.started:  # a regression review's terminal notice was dead-lettered unsent
-                uow.notifications.postpone(notice["id"], attempt.note, attempt.at)
+            if not attempt.started:  # a regression review's terminal notice was dead-lettered unsent;
+                # it keeps its place in the queue (its due time before the claim) and its last error
+                uow.notifications.postpone(notice["id"], notice["last_error"] or attempt.note,
+                                           notice["next_attempt_at"] or attempt.at)
                 report["tried"] -= 1
                 report["deferred"] = report.get("deferred", 0) + 1
                 continue
@@ -299,7 +301,7 @@ def _in_turn(due: list[dict[str, Any]]) -> list[int]:
 def _outcome(future: Future[Attempt], timeout_s: float, clock: Callable[[], datetime]) -> Attempt:
     if future.cancelled():
         return Attempt(False, None, "not sent: the delivery round ended before its turn (other subscribers' "
-                       "callbacks were slow); due again at once", clock(), started=False)
+                       "callbacks were slow); it keeps its place in the queue", clock(), started=False)
     if future.done():
         return future.result()
     return Attempt(False, None, f"no answer within {timeout_s:g} s", clock())
