@@ -882,7 +882,7 @@ def test_notices_a_round_could_not_start_are_not_counted_as_tries(engine: Engine
         with unit_of_work(engine) as uow:
             for trip in (s["trip_a"], *trips, s["trip_b"]):  # carrier-b's notice queued last
                 inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
-        before = len(audit_entries(engine))
+        before, round_began = len(audit_entries(engine)), datetime.now(UTC)
         # 8 threads: carrier-a's first, carrier-b's, then carrier-a's next six; carrier-b's done, its
         # thread takes carrier-a's eighth; the ninth never begins
         assert deliver(engine, timeout_s=1.0) == {"tried": 9, "delivered": 1, "failed": 8, "dead": 0, "deferred": 1}
@@ -894,6 +894,6 @@ def test_notices_a_round_could_not_start_are_not_counted_as_tries(engine: Engine
     tried = [n for n in pending if n["attempts"] == 1]
     # it keeps its place: due before the notices tried and failed (a regression review's deferred
     # notices went behind their own organisation's retries, round after round)
-    assert deferred["next_attempt_at"] < min(n["next_attempt_at"] for n in tried)
+    assert deferred["next_attempt_at"] < round_began < min(n["next_attempt_at"] for n in tried)
     assert deferred["last_error"].startswith("not sent: the delivery round ended before its turn")
     assert len([e for e in audit_entries(engine)[before:] if e.kind == "notice"]) == 9  # the POSTs made
