@@ -280,6 +280,13 @@ def test_bytes_that_are_not_utf8_cost_only_their_event() -> None:
     assert both != latin
     assert [type(r).__name__ for r in read_dcsa_events(both, "w.json")] == [
         "ShipmentEvent", "TransportEvent", "Rejection", "IotEvent", "ReeferEvent"]
+    # so is a noncharacter the sender wrote, escaped or not (it marked bad bytes: regression review)
+    for written in (b"\\ufdd0", "\ufdd0".encode()):
+        iot = b'"eventID": "evt-resp-iot-001"'
+        sent = latin.replace(iot, b'"y": "' + written + b'", ' + iot)
+        records = list(read_dcsa_events(sent, "n.json"))
+        assert [type(r).__name__ for r in records] == [
+            "ShipmentEvent", "TransportEvent", "Rejection", "IotEvent", "ReeferEvent"], written
 
 
 def test_deeply_nested_json_is_rejected_not_crashed() -> None:

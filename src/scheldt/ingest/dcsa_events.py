@@ -9,7 +9,6 @@ number or IMO number with a wrong check digit is kept and flagged, not rejected.
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import math
@@ -623,12 +622,19 @@ def _not_utf8(exc: Exception) -> bool:
     return isinstance(exc, UnicodeDecodeError) or "invalid bytes in UTF8" in text or "not valid UTF-8" in text
 
 
-#: What a byte that is not UTF-8 reads as while a document is mended (:func:`_mended`): a
-#: Unicode noncharacter, which no sender may interchange, so it marks only bytes that were bad (a
-#: regression review's event holding a U+FFFD the sender wrote was rejected with the bad one).
-BAD_BYTE = "\ufdd0"
-_MARK_BAD_BYTES = "scheldt.mark-bad-bytes"
-codecs.register_error(_MARK_BAD_BYTES, lambda exc: (BAD_BYTE * (exc.end - exc.start), exc.end))  # type: ignore[attr-defined]
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
+
+
+def _marker(raw: bytes) -> str:
+    """A character the document ``raw`` does not hold, written or escaped, to mark its bad bytes
+    while it is mended (:func:`_mended`): the first Unicode noncharacter U+FDD0..U+FDEF it lacks
+    (a regression review's event holding a U+FFFD the sender wrote, and then one holding a
+    U+FDD0, was rejected with the bad one); U+FFFD when it holds them all."""
+    lowered = raw.lower()
+    for code in range(0xFDD0, 0xFDF0):
+        if chr(code).encode() not in raw and f"\\u{code:04x}".encode() not in lowered:
+            return chr(code)
+    return "\ufffd"
 
 #: Why an event holding bytes that are not UTF-8 is not read.
 NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): this event is not read; "
@@ -637,12 +643,15 @@ NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as L
 
 def _mended(fh: BinaryIO, source: str, given: int, seen: OrderedDict[str, str]) -> Iterator[Record]:
     """The rest of a document whose bytes are not all UTF-8, after the ``given`` items already
-    read: read whole once more with each bad byte marked (:data:`BAD_BYTE`), an event holding
+    read: read whole once more with each bad byte marked (:func:`_marker`), an event holding
     one rejected with its text as received (bad bytes as U+FFFD), the others read (an ingest
     review's Latin-1 "Entrepôt" in one event lost the two valid events after it, counted
     nowhere). Only such a file is held in memory whole."""
     fh.seek(0)
-    text = fh.read().decode("utf-8", _MARK_BAD_BYTES)
+    raw = fh.read()
+    bad = _marker(raw)
+    text = _UNDECODED.sub(bad, raw.decode("utf-8", "surrogateescape"))
+    del raw
     read: list[str] = []
     array: list[str] = []
     try:
@@ -651,8 +660,8 @@ def _mended(fh: BinaryIO, source: str, given: int, seen: OrderedDict[str, str]) 
             if i < given:
                 continue
             shown = json.dumps(obj, ensure_ascii=False, default=str)
-            if BAD_BYTE in shown:
-                yield Rejection(f"{source}{path}", "", NOT_UTF8, shown.replace(BAD_BYTE, "\ufffd")[:2000])
+            if bad in shown:
+                yield Rejection(f"{source}{path}", "", NOT_UTF8, shown.replace(bad, "\ufffd")[:2000])
                 continue
             yield from _check_each([(path, obj)], source, seen)
     except (json.JSONDecodeError, ijson.JSONError) as exc:
