@@ -4,6 +4,7 @@ clear, readable by anyone holding a database dump."""
 
 from __future__ import annotations
 
+import json
 import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -205,6 +206,8 @@ def test_a_lost_key_is_not_replaced_without_a_word_and_secrets_commands_mend_it(
     assert lost.exit_code == 1 and lost.stdout.splitlines()[1] == (
         "no sealing key: restore it; if it is lost for good, make a new one first (scheldt secrets new-key), then "
         "mend each credential below")
+    as_json = json.loads(runner.invoke(app, ["secrets", "check", "--json"]).stdout)
+    assert as_json["first"] == lost.stdout.splitlines()[1]  # for scripts too (regression review)
     made = runner.invoke(app, ["secrets", "new-key"])
     assert made.exit_code == 0, made.stderr
     assert made.stdout.splitlines()[0] == f"new key made: {key_file} (keep a copy apart from the database backups)"

@@ -21,16 +21,21 @@ secrets_app = typer.Typer(help="The key sealing stored credentials (peers' passw
                                "subscription secrets).", no_args_is_help=True)
 
 
+#: What to do first when the node has no sealing key (a regression review followed a
+#: subscription's mend first and the node answered 500).
+NO_KEY_FIRST = ("no sealing key: restore it; if it is lost for good, make a new one first (scheldt secrets new-key), "
+                "then mend each credential below")
+
+
 def _report(rows: list[dict[str, str]], as_json: bool) -> None:
     where = "SCHELDT_SECRETS_KEY" if settings().secrets_key.strip() else str(key_path())
+    first = NO_KEY_FIRST if any(r["status"].startswith("cannot be opened: no sealing key") for r in rows) else ""
     if as_json:
-        print_json({"key": where, "credentials": rows})
+        print_json({"key": where, "credentials": rows} | ({"first": first} if first else {}))
         return
     typer.echo(f"key: {where}")
-    if any(r["status"].startswith("cannot be opened: no sealing key") for r in rows):
-        # a regression review followed a subscription's mend first and the node answered 500
-        typer.echo("no sealing key: restore it; if it is lost for good, make a new one first (scheldt secrets "
-                   "new-key), then mend each credential below")
+    if first:
+        typer.echo(first)
     if not rows:
         typer.echo("no stored credentials")
     for r in rows:

@@ -170,13 +170,11 @@ def _sequence(raw: Any) -> int | None:
     rejected the event without naming the field)."""
     if raw is None:
         return None
-    if type(raw) is float and raw.is_integer():  # 1.0 is an integer to JSON Schema (draft 6 and later)
-        raw = int(raw)
-    what = "a text" if isinstance(raw, str) else "a whole number" if type(raw) is int else "not a whole number"
-    if type(raw) is not int or not 0 <= raw <= 2**31 - 1:
-        raise FieldError("transportCall.transportCallSequenceNumber",
-                         f"transportCallSequenceNumber {str(raw)[:20]!r} is {what}, not one from 0 to 2,147,483,647")
-    return raw
+    number = int(raw) if type(raw) is float and raw.is_integer() else raw  # 1.0: an integer to JSON Schema 6+
+    if type(number) is int and 0 <= number <= 2**31 - 1:
+        return number
+    raise FieldError("transportCall.transportCallSequenceNumber",
+                     f"transportCallSequenceNumber {str(raw)[:24]} is not a whole number from 0 to 2,147,483,647")
 
 
 def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
