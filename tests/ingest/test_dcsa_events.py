@@ -251,7 +251,8 @@ def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_i
     huge = text.replace('"transportCallSequenceNumber": 1,', f'"transportCallSequenceNumber": {10**400},')
     [_, rejected, *_] = read_dcsa_events(huge.encode(), "huge.json")
     assert isinstance(rejected, Rejection) and rejected.field == "transportCall.transportCallSequenceNumber"
-    assert rejected.why == f"transportCallSequenceNumber {str(10**400)[:24]} is not a whole number from 0 to 2,147,483,647"
+    assert rejected.why == (f"transportCallSequenceNumber {str(10**400)[:24]} is not a whole number from 0 to "
+                            "2,147,483,647")
     # 1.0 is an integer to JSON Schema; 1.5 is not (regression review: 1.0 was refused as no whole number)
     for written, kind in (("1.0", "TransportEvent"), ("1.5", "Rejection")):
         sent = text.replace('"transportCallSequenceNumber": 1,', f'"transportCallSequenceNumber": {written},')
