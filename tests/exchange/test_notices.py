@@ -724,7 +724,11 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         with unit_of_work(engine) as uow:
             inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
             inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, datetime.now(UTC))
-        assert deliver(engine) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
+        before = len(audit_entries(engine))
+        # not sent: neither a try nor a POST in the audit log (regression review)
+        assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0, "unsigned": 1}
+        assert [e.payload["details"]["recipient"] for e in audit_entries(engine)[before:] if e.kind == "notice"] == [
+            "carrier-b"]
         assert rx_a.notices == [] and [n["container_number"] for n in rx_b.notices] == ["TGHU7654321"]
         with unit_of_work(engine) as uow:
             (n,) = uow.notifications.notices("carrier-a")

@@ -213,9 +213,9 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     at once), record each outcome with ``policy`` (default from the settings) and one audit entry
     of kind ``notice`` per try, by ``actor_org`` (default ``SCHELDT_LOCAL_ORGANISATION``).
     ``clock``: the real UTC clock (signatures need real time, never ``SCHELDT_NOW``).
-    Returns counts: tried, delivered, failed (to be tried again), dead, and ``deferred`` when
-    the round ended before some notices' POST began: they keep their place in the queue (due
-    when they were), no try counted and nothing audited, as nothing was sent."""
+    Returns counts: tried, delivered, failed (to be tried again), dead, and, when some notices
+    were not sent (:func:`_not_sent`: no try counted, nothing audited), ``deferred`` (the round
+    ended before their turn) and ``unsigned`` (their secret cannot be unsealed)."""
     settings = get_settings()
     policy = policy or retry_policy(settings)
     limit = settings.notice_batch if limit is None else limit
@@ -233,18 +233,11 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
     with uow_factory() as uow:
         for notice, attempt in zip(due, attempts, strict=True):
-            if not attempt.started:  # a regression review's terminal notice was dead-lettered unsent;
-                # it keeps its place in the queue (its due time before the claim) and its last error
-                uow.notifications.postpone(notice["id"], notice["last_error"] or attempt.note,
-                                           notice["next_attempt_at"] or attempt.at)
-                report["tried"] -= 1
-                report["deferred"] = report.get("deferred", 0) + 1
+            if not attempt.started:
+                _not_sent(uow, notice, attempt, policy, report)
                 continue
             if attempt.delivered:
                 row = uow.notifications.mark_delivered(notice["id"], attempt.at, attempt.note)
-            elif notice["secret"] is None:  # not tried: waits for the key, its tries kept
-                row = uow.notifications.postpone(notice["id"], attempt.note,
-                                                 attempt.at + timedelta(seconds=policy.cap_s))
             else:
                 row = uow.notifications.mark_failed(notice["id"], attempt.note, attempt.at, policy)
             outcome = "delivered" if attempt.delivered else "dead" if row["status"] == "dead" else "failed"
@@ -258,6 +251,24 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                  "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
                 attempt.at)
     return report
+
+
+def _not_sent(uow: Any, notice: dict[str, Any], attempt: Attempt, policy: RetryPolicy,
+              report: dict[str, Any]) -> None:
+    """Record a notice the round did not send, neither counted as tried nor audited as a POST
+    (regression reviews: a notice the round never started, then one whose secret could not be
+    unsealed, were counted as failed tries and audited as POSTs never made). One whose secret
+    cannot be unsealed waits the longest back-off for the key; one the round ended before keeps
+    its place in the queue (its due time before the claim) and its last error."""
+    if notice["secret"] is None:
+        uow.notifications.postpone(notice["id"], attempt.note, attempt.at + timedelta(seconds=policy.cap_s))
+        kind = "unsigned"
+    else:
+        uow.notifications.postpone(notice["id"], notice["last_error"] or attempt.note,
+                                   notice["next_attempt_at"] or attempt.at)
+        kind = "deferred"
+    report["tried"] -= 1
+    report[kind] = report.get(kind, 0) + 1
 
 
 def _post_all(due: list[dict[str, Any]], timeout_s: float, clock: Callable[[], datetime],
@@ -274,9 +285,12 @@ def _post_all(due: list[dict[str, Any]], timeout_s: float, clock: Callable[[], d
     try:
         for i in _in_turn(due):
             n = due[i]
-            futures[i] = (pool.submit(post_notice, client, n["callback_url"], n["secret"], n["body"], clock,
-                                      allow_internal, timeout_s)
-                          if n["secret"] is not None else pool.submit(_unsigned, n, clock))
+            if n["secret"] is None:  # nothing to send: said at once, no thread taken
+                futures[i] = Future()
+                futures[i].set_result(_unsigned(n, clock))
+                continue
+            futures[i] = pool.submit(post_notice, client, n["callback_url"], n["secret"], n["body"], clock,
+                                     allow_internal, timeout_s)
         wait(futures.values(), timeout=timeout_s * math.ceil(len(due) / SEND_THREADS) + 1.0)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # what has not begun will not
@@ -320,7 +334,7 @@ def _unsigned(notice: Mapping[str, Any], clock: Callable[[], datetime]) -> Attem
     logged); :func:`deliver_due` puts it off by the longest back-off without counting a try."""
     log.error("notice %s to subscription %s not sent: %s", notice["id"], notice["subscription_id"],
               notice.get("secret_error"))
-    return Attempt(False, None, UNSIGNED_NOTE.format(id=notice["subscription_id"]), clock())
+    return Attempt(False, None, UNSIGNED_NOTE.format(id=notice["subscription_id"]), clock(), started=False)
 
 
 def unix_now() -> float:
