@@ -221,6 +221,13 @@ TLP1_LEVELS: dict[str, Tlp] = {
 }
 
 
+def selected_properties(markings: Any) -> set[str]:
+    """The top-level properties a list of STIX granular markings selects (STIX 2.1 §7.2.3
+    selectors: top-level names and dotted or indexed paths, ``x.y`` and ``x.[0]`` select ``x``)."""
+    return {str(s).split(".")[0].split("[")[0] for gm in markings or [] if isinstance(gm, dict)
+            for s in gm.get("selectors") or []}
+
+
 def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:
     """``obj`` as ``requester`` may see it: top-level properties under a granular TLP marking
     (TLP 2.0, or TLP 1.0 read as :data:`TLP1_LEVELS`) the requester may not see are removed
@@ -233,12 +240,12 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
         if level is None:
             continue
         if not may_see(requester, Audience(audience.owner, level, audience.group, audience.recipients)):
-            removed.update(str(s).split(".")[0].split("[")[0] for s in gm.get("selectors") or [])
+            removed.update(selected_properties([gm]))
     if not removed:
         return obj
     out = {k: v for k, v in obj.items() if k not in removed}
     kept = [gm for gm in obj.get("granular_markings") or []
-            if not {str(s).split(".")[0].split("[")[0] for s in gm.get("selectors") or []} & removed]
+            if not selected_properties([gm]) & removed]
     if kept:
         out["granular_markings"] = kept
     else:

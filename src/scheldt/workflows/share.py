@@ -53,7 +53,15 @@ from scheldt.exchange.items import (
     is_country,
 )
 from scheldt.exchange.misp import event_objects, item_event, read_events
-from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, Sharing, identity_id, sharing_of, stix_time
+from scheldt.exchange.objects import (
+    NAMESPACE,
+    SHARING_EXTENSION_ID,
+    Sharing,
+    identity_id,
+    selected_properties,
+    sharing_of,
+    stix_time,
+)
 from scheldt.exchange.stix_mapping import (
     ALERT_EXTENSION_ID,
     CONSIGNMENT_TYPE,
@@ -641,8 +649,7 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
     version that partners keep names no one. A field under a granular marking is left out with
     its marking (the revoked version carries none): kept, it would reach readers the marking
     kept it from."""
-    marked = {str(sel).split(".")[0].split("[")[0] for g in obj.get("granular_markings") or [] if isinstance(g, dict)
-              for sel in g.get("selectors") or []}  # a field under a stricter marking is left out with it
+    marked = selected_properties(obj.get("granular_markings"))  # a field under a stricter marking is left out with it
     out = {k: obj[k] for k in (*_COMMON, *_KEPT.get(obj["type"], ())) if k in obj and (k in _REQUIRED or k not in marked)}
     out.update(modified=modified, revoked=True)
     if obj["type"] in _TITLES:
@@ -1007,8 +1014,7 @@ def without_marked_fields(obj: dict[str, Any]) -> dict[str, Any]:
     everyone the event reaches (a regression review's originator exported such a field). A
     description withheld reads :data:`WITHHELD`; an item missing another field it needs is left
     out (:func:`export_misp` says which)."""
-    marked = {str(s).split(".")[0].split("[")[0] for gm in obj.get("granular_markings") or []
-              for s in gm.get("selectors") or []}
+    marked = selected_properties(obj.get("granular_markings"))
     if not marked:
         return obj
     out = {k: v for k, v in obj.items() if k not in marked and k != "granular_markings"}
