@@ -24,7 +24,8 @@ import logging
 import re
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -267,12 +268,8 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
                             f"/api/v1/subscriptions/{same['id']}/secret; delete it first to change its kinds)")
     if len(active) >= MAX_SUBSCRIPTIONS:
         raise ConflictError("subscriptions", f"{org} has {MAX_SUBSCRIPTIONS} active subscriptions; delete one first")
-    try:
+    with _sealing(f"subscription of {org}"):
         subscription = uow.notifications.add_subscription(org, url, secret, chosen, now)
-    except ConfigError as exc:  # the node's sealing key: its path or setting is not the subscriber's business
-        log.error("subscription of %s not stored: %s: %s", org, exc.where, exc.why)
-        raise ConfigError("subscription", "this node cannot keep the shared secret just now; its operator is told "
-                                          "(the server's log): try again later") from None
     if "hold" in chosen:  # the holds already on its boxes (a hold is a state: a new subscriber must learn of it)
         _active_holds_to(uow, principal.organisation, subscription["id"], now)
     return subscription
@@ -297,10 +294,19 @@ def change_secret(uow: Any, principal: Principal, subscription_id: int, secret: 
     InputError for a bad secret, ConflictError for a deleted subscription."""
     org = _subscriber(principal)
     check_secret(secret)
-    try:
+    with _sealing(f"secret of subscription {subscription_id}"):
         return uow.notifications.set_secret(subscription_id, org, secret)
-    except ConfigError as exc:  # as subscribe: the sealing key's path is not the subscriber's business
-        log.error("secret of subscription %s not stored: %s: %s", subscription_id, exc.where, exc.why)
+
+
+@contextmanager
+def _sealing(what: str) -> Iterator[None]:
+    """Store a secret sealed with the node's key; a key that cannot seal it is logged for the
+    operator under ``what`` and told the subscriber as a ConfigError naming no file or setting
+    of the node (its path or setting is not the subscriber's business)."""
+    try:
+        yield
+    except ConfigError as exc:
+        log.error("%s not stored: %s: %s", what, exc.where, exc.why)
         raise ConfigError("subscription", "this node cannot keep the shared secret just now; its operator is told "
                                           "(the server's log): try again later") from None
 
