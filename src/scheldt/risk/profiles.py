@@ -334,8 +334,6 @@ def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> 
         loader.dispose()
     if not isinstance(data, dict):
         raise ProfileError(where, "a profile is a YAML mapping (name, version, owner, indicators...)")
-    if not stored:
-        _new_text(node, data, where)
     try:
         profile = RiskProfile.model_validate(data)
     except ValidationError as exc:
@@ -346,25 +344,28 @@ def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> 
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         place = f"{where} line {line}" if line else where
         raise ProfileError(f"{place}: {'.'.join(loc)}" if loc else place, why) from exc
-    if not stored and profile.max_points > 100:  # as read: "400", 1e3 (a string to YAML) are numbers here
-        scalar = next(v for k, v in node.value if getattr(k, "value", None) == "max_points")
-        raise ProfileError(f"{where} line {scalar.start_mark.line + 1}: max_points",
-                           f"{scalar.value} is above 100: scores are 0-100, and without a live model the score "
-                           "is the points")
+    if not stored:
+        _new_text(node, data, profile, where)
     return profile
 
 
-def _new_text(node: yaml.Node, data: dict[Any, Any], where: str) -> None:
-    """A check of a new profile text (not of one a store already holds; :func:`load_profile`
-    checks its ``max_points`` too): a version YAML reads as a number other than its text
+def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where: str) -> None:
+    """The checks of a new profile text, not of one a store already holds (``data``: the YAML
+    as read; ``profile``: as validated): a version YAML reads as a number other than its text
     (``032`` is 26, ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed
-    with another @26). Raises ProfileError naming the line."""
+    with another @26); ``max_points`` at most 100 as the profile reads it (scores are 0-100: a
+    review's 400 scored a trip 400; ``"400"`` and ``1e3`` are strings to YAML). Raises
+    ProfileError naming the line."""
     scalars = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     version = data.get("version")
     if type(version) is int and "version" in scalars and scalars["version"].value != str(version):
         raise ProfileError(f"{where} line {scalars['version'].start_mark.line + 1}: version",
                            f"write the version as text in quotes: YAML reads {scalars['version'].value} as the "
                            f"number {version}")
+    if profile.max_points > 100 and "max_points" in scalars:
+        raise ProfileError(f"{where} line {scalars['max_points'].start_mark.line + 1}: max_points",
+                           f"{scalars['max_points'].value} is above 100: scores are 0-100, and without a live model "
+                           "the score is the points")
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
