@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import socket
 import threading
@@ -34,8 +35,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, update
+from typer.testing import CliRunner
 
 from scheldt.api.app import create_app
+from scheldt.cli import app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.trips import TripKey
 from scheldt.errors import AuthError, ForbiddenError, InputError
@@ -464,6 +467,44 @@ def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine
                for e in entries)
     with unit_of_work(engine) as uow:
         assert uow.audit.verify().ok
+
+
+def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
+        engine: Engine, store_url: str, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scheldt notices list | retry`: the node's operator sees what fails for whom (each carrier
+    saw only its own dead letters, the operator none) and re-queues a notice."""
+    s = seed(engine)
+    url = f"http://127.0.0.1:{free_port()}/scheldt/notices"  # nothing listens there
+    sub_a = subscribe(engine, "carrier-a", url, SECRET_A, ("hold",))
+    sub_b = subscribe(engine, "carrier-b", url, SECRET_B, ("hold",))
+    with unit_of_work(engine) as uow:
+        for trip in (s["trip_a"], s["trip_b"]):
+            inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
+    assert deliver(engine, policy=RetryPolicy(max_tries=1))["dead"] == 2
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    cli = CliRunner()
+
+    listed = cli.invoke(app, ["notices", "list", "--status", "dead", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    dead = json.loads(listed.stdout)["items"]
+    assert sorted((d["organisation_id"], d["subscription_id"], d["body"]["container_number"], d["attempts"])
+                  for d in dead) == [("carrier-a", sub_a, "MSCU1234565", 1), ("carrier-b", sub_b, "TGHU7654321", 1)]
+    assert all("ConnectError" in d["last_error"] for d in dead)
+    text = cli.invoke(app, ["notices", "list", "--status", "dead", "--org", "carrier-b"]).stdout
+    assert len(text.splitlines()) == 1 and " carrier-b " in text and " hold " in text and "ConnectError" in text
+    assert cli.invoke(app, ["notices", "list", "--status", "delivered"]).stdout == "no notices in state delivered\n"
+
+    of_a = next(d["id"] for d in dead if d["organisation_id"] == "carrier-a")
+    done = cli.invoke(app, ["notices", "retry", str(of_a)])
+    assert (done.exit_code, done.stdout) == (0, f"notice {of_a} of carrier-a re-queued through subscription {sub_a}\n")
+    again = cli.invoke(app, ["notices", "retry", str(of_a)])
+    assert again.exit_code == 2 and "is pending, only a dead notice is re-queued" in again.stderr
+    with unit_of_work(engine) as uow:
+        assert [(n["status"], n["attempts"]) for n in uow.notifications.notices("carrier-a")] == [("pending", 0)]
+        assert [n["status"] for n in uow.notifications.notices("carrier-b")] == ["dead"]
+    commands = [e.payload["action"] for e in audit_entries(engine) if e.payload.get("remote_addr") == "local"]
+    assert commands.count("scheldt notices retry") == 1 and commands.count("scheldt notices list") == 3
 
 
 def test_the_job_kind_delivers_and_a_409_counts_as_delivered(engine: Engine, plain_settings: None) -> None:

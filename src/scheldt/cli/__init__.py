@@ -16,6 +16,7 @@ Command tree (later issues extend it)::
     scheldt serve [--host H] [--port P] [--workers N]
     scheldt group create | list;  misp export | import
     scheldt peer add | credential | relays | list | remove | pull | allow | disallow
+    scheldt notices list | retry
     scheldt secrets check | new-key
 """
 
@@ -27,7 +28,7 @@ import typer
 
 from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
 from scheldt.cli import exchange as exchange_cli
-from scheldt.cli import peers, secrets
+from scheldt.cli import notices, peers, secrets
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -47,6 +48,7 @@ jobs.register(app)
 service.register(app)
 exchange_cli.register(app)
 peers.register(app)
+notices.register(app)
 secrets.register(app)
 app.add_typer(db.app, name="db")
 

@@ -225,24 +225,23 @@ class NotificationRepository:
         return self._as_dict(row)
 
     # reading and the dead-letter list
-    def notices(self, organisation_id: str, *, status: str | None = None, after_id: int | None = None,
+    def notices(self, organisation_id: str | None, *, status: str | None = None, after_id: int | None = None,
                 limit: int = 50) -> list[dict[str, Any]]:
-        """The organisation's notices, newest first, of one ``status`` when given, after the
-        id cursor ``after_id``. Raises InputError for an unknown status or a bad limit."""
+        """The organisation's notices (every organisation's when ``organisation_id`` is None: the
+        node's operator), newest first, of one ``status`` when given, after the id cursor
+        ``after_id``. Raises InputError for an unknown status or a bad limit."""
         if status is not None and status not in STATUSES:
             raise InputError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
         if not 1 <= limit <= LIST_LIMIT_MAX:
             raise InputError("limit", f"{limit} is outside 1..{LIST_LIMIT_MAX}")
-        stmt = select(_N).join(_S, _S.id == _N.subscription_id).where(_S.organisation_id == organisation_id)
+        stmt = select(_N, _S.organisation_id).join(_S, _S.id == _N.subscription_id)
+        if organisation_id is not None:
+            stmt = stmt.where(_S.organisation_id == organisation_id)
         if status is not None:
             stmt = stmt.where(_N.status == status)
         if after_id is not None:
             stmt = stmt.where(_N.id < after_id)
-        return [_notice(r, organisation_id) for r in self.session.scalars(stmt.order_by(_N.id.desc()).limit(limit))]
-
-    def dead_letters(self, organisation_id: str, *, after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """The organisation's dead notices, newest first."""
-        return self.notices(organisation_id, status=DEAD, after_id=after_id, limit=limit)
+        return [_notice(r, org) for r, org in self.session.execute(stmt.order_by(_N.id.desc()).limit(limit))]
 
     def notice(self, notification_id: int, organisation_id: str | None = None) -> dict[str, Any]:
         """One notice (of ``organisation_id`` when given). Raises NotFoundError."""
@@ -252,14 +251,16 @@ class NotificationRepository:
             raise NotFoundError(f"notice {notification_id}", "no such notice")
         return _notice(row, sub.organisation_id)
 
-    def requeue(self, notification_id: int, organisation_id: str, now: datetime) -> dict[str, Any]:
-        """Take a dead notice back into the queue for a full new round of tries from ``now``.
+    def requeue(self, notification_id: int, organisation_id: str | None, now: datetime) -> dict[str, Any]:
+        """Take a dead notice (of ``organisation_id``; any when None: the node's operator) back
+        into the queue for a full new round of tries from ``now``.
         A notice of a deleted subscription goes to the organisation's active subscription that
         receives its kind, one at the same endpoint first (a
         carrier review deleted a subscription to change its secret, subscribed again, and its
         dead release and alert could not be re-queued). Raises NotFoundError, or ConflictError
         when it is not dead or no active subscription receives its kind."""
         notice = self.notice(notification_id, organisation_id)
+        organisation_id = notice["organisation_id"]
         if notice["status"] != DEAD:
             raise ConflictError(f"notice {notification_id}", f"is {notice['status']}, only a dead notice is re-queued")
         was = self.subscription(notice["subscription_id"], organisation_id)
