@@ -136,11 +136,18 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
     out = made.json()
     # the poster is not told that be-customs holds that container (attack review: the alert ids
     # in the answer said so)
-    assert out["alerts"] == []
+    assert out["alerts"] == [] and out["warnings"] == []
     [local] = [o for o in shared(api, "officer", type="grouping") if out["id"] in o["object"]["object_refs"]]
     assert (local["owner"], local["tlp"], local["sharing_group"]) == ("be-customs", "amber+strict", "local:be-customs")
     assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
     assert local["id"] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
+    # a wrong check digit is shared as typed (a forged number is worth watching) and said (a
+    # review's typo was shared without a word)
+    typo = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {
+        "tlp": "amber+strict", "container_number": "MSCU1234560"})
+    assert typo.status_code == 201, typo.text
+    assert typo.json()["warnings"] == ["container_number: MSCU1234560: ISO 6346 check digit is wrong (expected 6); "
+                                       "shared as typed: it matches only boxes reported under this very number"]
     bad = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json={
         "kind": "seal-range", "note": "x", "seal_from": "SL000200", "seal_to": "SL000100", "tlp": "green"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "seal_to")

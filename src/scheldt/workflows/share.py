@@ -33,6 +33,7 @@ from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
 from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
+from scheldt.domain.identifiers import container_number as iso6346_number
 from scheldt.domain.identifiers import is_unlocode_shape
 from scheldt.domain.trips import TripFacts, trip_facts_from_dict
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
@@ -512,7 +513,9 @@ def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, 
                           route: Sequence[str] = ()) -> dict[str, Any]:
     """Share a watchlist entry (see :class:`scheldt.exchange.items.WatchEntry` for what each
     kind takes); it lands in this node's watchlist store too and the trips are screened
-    against it. Raises InputError for values that do not fit the kind."""
+    against it. The result (:func:`publish`'s) adds ``warnings``: a container number whose
+    ISO 6346 check digit is wrong is shared as typed (a forged number is worth watching), and
+    said. Raises InputError for values that do not fit the kind."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
     sharing = sharing_terms(uow, org, "watchlist-entry", terms, now, principal.host, kind)
@@ -520,7 +523,18 @@ def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, 
                       note.strip(), name.strip(), tuple(a.strip() for a in aliases), address.strip(),
                       country.strip().upper(), container_number.strip().upper(), seal_from.strip().upper(),
                       seal_to.strip().upper(), tuple(r.strip().upper() for r in route))
-    return publish(uow, item, org, now)
+    return publish(uow, item, org, now) | {"warnings": _entry_warnings(item)}
+
+
+def _entry_warnings(item: WatchEntry) -> list[str]:
+    """What an analyst should know of an entry that was shared as given: a container number
+    with a wrong ISO 6346 check digit (it matches only boxes reported under that very number;
+    a review's typo was shared without a word)."""
+    if not item.container_number:
+        return []
+    _, flag = iso6346_number(item.container_number)
+    return [] if flag is None else [f"container_number: {flag.why}; shared as typed: it matches only boxes "
+                                    "reported under this very number"]
 
 
 def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: str, now: datetime, *,
