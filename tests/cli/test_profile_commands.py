@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -265,6 +266,33 @@ def test_a_version_not_in_force_is_not_made_live(settings_env: Path, monkeypatch
         "effective_from: antwerp-narcotics@3 is not in force on 2021-04-22 (effective 2024-01-01 to open): it "
         "cannot be made live; the live profile stays"), out + err
     assert json.loads(invoke("profile", "list", "--json")[1])["live"] is None
+
+
+def test_a_version_stored_under_earlier_rules_goes_live_again_from_its_file(settings_env: Path,
+                                                                           tmp_path: Path) -> None:
+    """A profile owner's version 2 (max_points 400, stored before the cap of 100) could be rolled
+    back to but not activated from its own file: the file was checked as a new text. A changed
+    text with the same cap is still refused."""
+    from scheldt.risk.profiles import profile_digest
+    from scheldt.store.db import open_store, unit_of_work
+
+    text = builtin_profile_text()
+    old = re.sub(r"^max_points: .*$", "max_points: 400", re.sub(r"^version: .*$", 'version: "2-old"', text,
+                                                                   count=1, flags=re.M), count=1, flags=re.M)
+    assert "\nmax_points: 400\n" in old
+    engine = open_store(f"sqlite:///{settings_env / 'scheldt.db'}", auto_upgrade=True)
+    with unit_of_work(engine) as uow:  # as a store made under the earlier rules holds it
+        uow.profiles.store("antwerp-narcotics", "2-old", "x", old, profile_digest(old), datetime.now(UTC))
+    engine.dispose()
+    path = tmp_path / "v2.yaml"
+    path.write_text(old)
+    assert invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "v3", "--no-score")[0] == 0
+    code, out, err = invoke("profile", "activate", str(path), "--reason", "back to v2", "--no-score")
+    assert (code, out.strip()) == (0, "antwerp-narcotics@2-old is live"), err
+    assert json.loads(invoke("profile", "list", "--json")[1])["live"] == "antwerp-narcotics@2-old"
+    path.write_text(old.replace('version: "2-old"', 'version: "2-new"'))
+    code, _, err = invoke("profile", "activate", str(path), "--reason", "a new text", "--no-score")
+    assert code == 2 and "max_points" in err and "400 is above 100" in err, err
 
 
 def test_a_live_profile_not_in_force_leaves_ingest_loading_and_says_why_nothing_was_scored(

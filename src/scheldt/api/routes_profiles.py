@@ -14,9 +14,9 @@ from scheldt.domain.access import Permission
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
-from scheldt.risk.profiles import MAX_PROFILE_BYTES, Day, doubtful_ports, load_profile, profile_digest
+from scheldt.risk.profiles import MAX_PROFILE_BYTES, Day, doubtful_ports, load_profile
 from scheldt.workflows.backtest import backtest_with_live
-from scheldt.workflows.trip_scoring import activate_stored, rollback_profile
+from scheldt.workflows.trip_scoring import activate_stored, rollback_profile, store_profile
 
 router = CtxRouter(prefix="/api/v1", tags=["risk profiles"])
 
@@ -66,8 +66,7 @@ def get_profile(label: str, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/profiles", status_code=201, summary="Propose a profile version (validated, stored, not live)")
 def propose(body: ProfileIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.PROPOSE_PROFILES)
-    profile = load_profile(body.yaml, "body.yaml")
-    stored = ctx.uow.profiles.store(profile.name, profile.version, profile.owner, body.yaml, profile_digest(body.yaml), ctx.now)
+    profile, stored = store_profile(ctx.uow, body.yaml, "body.yaml", ctx.now)
     ctx.audit("write", "profile", stored.label, action="propose")
     live = ctx.uow.profiles.live()
     return _stored(stored, live.label if live else None) | {"warnings": doubtful_ports(profile)}

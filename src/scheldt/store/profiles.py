@@ -51,6 +51,11 @@ class ProfileRepository:
         self.session.flush()
         return self._plain(row)
 
+    def with_digest(self, digest: str) -> StoredProfile | None:
+        """The stored version whose text has ``digest`` (:func:`profile_digest`), or None."""
+        row = self.session.scalars(select(RiskProfileRow).where(RiskProfileRow.digest == digest)).first()
+        return None if row is None else self._plain(row)
+
     def get(self, label: str) -> StoredProfile:
         """The stored version ``name@version``. Raises NotFoundError."""
         name, _, version = label.partition("@")

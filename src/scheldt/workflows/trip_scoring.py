@@ -406,11 +406,22 @@ def activate_profile(uow: UnitOfWork, text: str, where: str, actor: str, reason:
                      now: datetime) -> tuple[RiskProfile, bool]:
     """Validate a profile, store its version and make it live (recorded with who and why).
     Returns the profile and whether it was switched: making the live version live again
-    records nothing (a rollback must never land on the version already in force). Raises
+    records nothing (a rollback must never land on the version already in force); a version
+    kept under earlier rules is made live again from its file (:func:`store_profile`). Raises
     ProfileError for an invalid profile."""
-    profile = load_profile(text, where)
-    stored = uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
+    profile, stored = store_profile(uow, text, where, now)
     return profile, activate_stored(uow, stored, actor, reason, now, profile)
+
+
+def store_profile(uow: UnitOfWork, text: str, where: str, now: datetime) -> tuple[RiskProfile, Any]:
+    """Validate a profile text and keep its version (storing a stored text again is a no-op);
+    returns the profile and the stored version. A text already stored is checked as a stored
+    text (:func:`load_profile` ``stored``): a version kept under earlier rules stays usable from
+    its file. Raises ProfileError for an invalid profile, ConflictError for a version stored
+    with another text."""
+    digest = profile_digest(text)
+    profile = load_profile(text, where, stored=uow.profiles.with_digest(digest) is not None)
+    return profile, uow.profiles.store(profile.name, profile.version, profile.owner, text, digest, now)
 
 
 def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime,
