@@ -3,6 +3,7 @@ and the reason each negative case is rejected."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -288,6 +289,27 @@ def test_bytes_that_are_not_utf8_cost_only_their_event() -> None:
         records = list(read_dcsa_events(sent, "n.json"))
         assert [type(r).__name__ for r in records] == [
             "ShipmentEvent", "TransportEvent", "Rejection", "IotEvent", "ReeferEvent"], written
+
+
+def test_a_file_with_bad_bytes_is_mended_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mended copy of a file with bytes that are not UTF-8 was the whole file in memory, twice
+    over; read in pieces (here 7 bytes: characters, markers and their escapes cut between two)
+    and spilled to a temporary file (here past 100 bytes), it gives the same records."""
+    import scheldt.ingest.dcsa_events as reader
+
+    text = (TNT / "tnt-v3.0-events-response.json").read_bytes()
+    iot = b'"eventID": "evt-resp-iot-001"'
+    sent = text.replace(b'"evt-resp-equip-001"', b'"evt-resp-equip-001", "x": "Entrep\xf4t \xc3\xa9"').replace(
+        iot, b'"y": "\\uFDD0 \xef\xb7\x91 \xc3\xa9t\xc3\xa9", ' + iot)
+    whole = list(read_dcsa_events(sent, "w.json"))
+    assert [type(r).__name__ for r in whole] == ["ShipmentEvent", "TransportEvent", "Rejection", "IotEvent",
+                                                 "ReeferEvent"]
+    assert reader._marker(io.BytesIO(sent)) == "\ufdd2"  # U+FDD0 escaped and U+FDD1 written are the sender's
+    monkeypatch.setattr(reader, "MENDED_PIECE_BYTES", 7)
+    monkeypatch.setattr(reader, "MENDED_IN_MEMORY_BYTES", 100)
+    assert reader._marker(io.BytesIO(sent)) == "\ufdd2"
+    assert list(read_dcsa_events(io.BytesIO(sent), "w.json")) == whole
+    assert whole[2].raw.count("\ufffd") == 1 and "Entrep\ufffdt \u00e9" in whole[2].raw  # type: ignore[attr-defined]
 
 
 def test_deeply_nested_json_is_rejected_not_crashed() -> None:

@@ -9,10 +9,12 @@ number or IMO number with a wrong check digit is kept and flagged, not rejected.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
 import re
+import tempfile
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -623,16 +625,42 @@ def _not_utf8(exc: Exception) -> bool:
 _UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
 
 
-def _marker(raw: bytes) -> str:
-    """A character the document ``raw`` does not hold, written or escaped, to mark its bad bytes
-    while it is mended (:func:`_mended`): the first Unicode noncharacter U+FDD0..U+FDEF it lacks
-    (a regression review's event holding a U+FFFD the sender wrote, and then one holding a
-    U+FDD0, was rejected with the bad one); U+FFFD when it holds them all."""
-    lowered = raw.lower()
-    for code in range(0xFDD0, 0xFDF0):
-        if chr(code).encode() not in raw and f"\\u{code:04x}".encode() not in lowered:
-            return chr(code)
-    return "\ufffd"
+def _marker(fh: BinaryIO) -> str:
+    """A character the document in ``fh`` does not hold, written or escaped, to mark its bad
+    bytes while it is mended (:func:`_mended`): the first Unicode noncharacter U+FDD0..U+FDEF it
+    lacks (a regression review's event holding a U+FFFD the sender wrote, and then one holding a
+    U+FDD0, was rejected with the bad one); U+FFFD when it holds them all. Reads ``fh`` from its
+    start in pieces of :data:`MENDED_PIECE_BYTES`."""
+    left = {code: (chr(code).encode(), f"\\u{code:04x}".encode()) for code in range(0xFDD0, 0xFDF0)}
+    fh.seek(0)
+    tail = b""
+    while left and (piece := fh.read(MENDED_PIECE_BYTES)):
+        held, lowered = tail + piece, (tail + piece).lower()
+        left = {code: (raw, escaped) for code, (raw, escaped) in left.items()
+                if raw not in held and escaped not in lowered}
+        tail = held[-8:]  # longer than a marker written (3 bytes) or escaped (6)
+    return chr(min(left)) if left else "\ufffd"
+
+
+#: How much of a file with bytes that are not UTF-8 is read at a time while it is mended; the
+#: mended copy is held in memory up to :data:`MENDED_IN_MEMORY_BYTES`, in a temporary file beyond.
+MENDED_PIECE_BYTES = 1 << 24
+MENDED_IN_MEMORY_BYTES = 1 << 26
+
+
+def _mended_copy(fh: BinaryIO, bad: str) -> BinaryIO:
+    """The document in ``fh`` as UTF-8, each byte that is not UTF-8 replaced by ``bad``: a
+    spooled temporary file, positioned at its start (decoded piece by piece: a character cut
+    between two pieces is whole in the copy)."""
+    copy = tempfile.SpooledTemporaryFile(max_size=MENDED_IN_MEMORY_BYTES)
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    fh.seek(0)
+    while piece := fh.read(MENDED_PIECE_BYTES):
+        copy.write(_UNDECODED.sub(bad, decoder.decode(piece)).encode("utf-8"))
+    copy.write(_UNDECODED.sub(bad, decoder.decode(b"", final=True)).encode("utf-8"))
+    copy.seek(0)
+    return copy  # type: ignore[return-value]
+
 
 #: Why an event holding bytes that are not UTF-8 is not read.
 NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): this event is not read; "
@@ -644,26 +672,30 @@ def _mended(fh: BinaryIO, source: str, given: int, seen: OrderedDict[str, str]) 
     read: read whole once more with each bad byte marked (:func:`_marker`), an event holding
     one rejected with its text as received (bad bytes as U+FFFD), the others read (an ingest
     review's Latin-1 "Entrepôt" in one event lost the two valid events after it, counted
-    nowhere). Only such a file is held in memory whole."""
-    fh.seek(0)
-    raw = fh.read()
-    bad = _marker(raw)
-    text = _UNDECODED.sub(bad, raw.decode("utf-8", "surrogateescape"))
-    del raw
+    nowhere). The mended copy is a temporary file (:func:`_mended_copy`)."""
+    bad = _marker(fh)
     read: list[str] = []
     array: list[str] = []
     try:
-        for i, (path, obj) in enumerate(_stream(io.BytesIO(text.encode("utf-8")), source, array)):
-            read[:] = [path]
-            if i < given:
-                continue
-            shown = json.dumps(obj, ensure_ascii=False, default=str)
-            if bad in shown:
-                yield Rejection(f"{source}{path}", "", NOT_UTF8, shown.replace(bad, "\ufffd")[:2000])
-                continue
-            yield from _check_each([(path, obj)], source, seen)
+        with _mended_copy(fh, bad) as copy:
+            yield from _mended_items(copy, source, given, seen, bad, read, array)
     except (json.JSONDecodeError, ijson.JSONError) as exc:
         yield _broken(source, read[0] if read else "", array[0] if array else "", exc)
+
+
+def _mended_items(copy: BinaryIO, source: str, given: int, seen: OrderedDict[str, str], bad: str, read: list[str],
+                  array: list[str]) -> Iterator[Record]:
+    """The records of a mended copy after its first ``given`` items (see :func:`_mended`);
+    ``read``: the path of the last item read (updated); ``array``: as :func:`_stream` fills it."""
+    for i, (path, obj) in enumerate(_stream(copy, source, array)):
+        read[:] = [path]
+        if i < given:
+            continue
+        shown = json.dumps(obj, ensure_ascii=False, default=str)
+        if bad in shown:
+            yield Rejection(f"{source}{path}", "", NOT_UTF8, shown.replace(bad, "\ufffd")[:2000])
+            continue
+        yield from _check_each([(path, obj)], source, seen)
 
 
 def _broken(source: str, last: str, array: str, exc: Exception) -> Rejection:
