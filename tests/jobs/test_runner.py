@@ -412,8 +412,10 @@ def test_a_runner_takes_its_lock_again_after_losing_its_connection_or_stops(
 
     def holders() -> int:
         with engine.connect() as conn:
+            # this database's: another store's runner on the same server holds the same key in its own
             return conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
-                                     "AND granted"), {"k": PG_LOCK_KEY}).scalar_one()
+                                     "AND granted AND database = (SELECT oid FROM pg_database WHERE "
+                                     "datname = current_database())"), {"k": PG_LOCK_KEY}).scalar_one()
 
     runner = runners(poll_s=3600.0)  # polls only when the test says: a timed poll would race it for the lock
     runner.start()
