@@ -106,8 +106,15 @@ def free_port() -> int:
 @contextmanager
 def serving(engine: Engine) -> Iterator[str]:
     """Scheldt's API (with the TAXII server) on 127.0.0.1 in a uvicorn thread; yields its base URL."""
+    with serving_app(create_app(engine, workbench=False)) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Any) -> Iterator[str]:
+    """An ASGI ``app`` on 127.0.0.1 in a uvicorn thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, workbench=False), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, name=f"taxii-{port}", daemon=True)
     thread.start()

@@ -53,6 +53,7 @@ from tests.exchange.taxii_nodes import (
     new_version,
     seed,
     serving,
+    serving_app,
 )
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -449,6 +450,50 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
     assert both.value.where == "peers be-node, nowhere"
     assert both.value.why.startswith("be-node: ConnectionError") and "; nowhere: ConnectionError" in both.value.why
     assert both.value.why.endswith(" (2 peers failed)")
+
+
+def fake_taxii(answers: list[Any]) -> Any:
+    """A TAXII 2.1 API root with one readable collection ``c1`` whose objects endpoint answers
+    ``answers[0]`` (a test changes it), as a server that is not Scheldt (no tombstones)."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def taxii(body: Any) -> Response:
+        return Response(json.dumps(body), media_type=TAXII)
+
+    root = {"title": "fake", "versions": [TAXII], "max_content_length": 1_000_000}
+    coll = {"id": "c1", "title": "c1", "can_read": True, "can_write": False, "media_types": [TAXII]}
+    return Starlette(routes=[
+        Route("/taxii2/fake/", lambda request: taxii(root)),
+        Route("/taxii2/fake/collections/", lambda request: taxii({"collections": [coll]})),
+        Route("/taxii2/fake/collections/c1/objects/", lambda request: taxii(answers[0])),
+        Route("/taxii2/fake/collections/c1/manifest/", lambda request: taxii({"objects": []}))])
+
+
+def test_a_peer_answering_no_taxii_envelope_fails_alone(net: Net) -> None:
+    """A federation review's peer answered ``[1,2,3]`` for a page of objects: the pull of every
+    peer stopped on an AttributeError (healthy peers were no longer pulled, nothing said why);
+    ``"objects": "nope"`` was read as four refused objects."""
+    store(net.a, [indicator("be-customs", Tlp.GREEN, None)])
+    answers: list[Any] = [[1, 2, 3]]
+    with serving(net.a) as url_a, serving_app(fake_taxii(answers)) as url_fake:
+        with unit_of_work(net.b) as uow:
+            add_peer(uow, "aaa-fake", f"{url_fake}/taxii2/fake/", "nl-customs", "x", "token", "nope", "be-us", NOW)
+            add_peer(uow, "be-node", f"{url_a}/taxii2/scheldt/", "be-customs", "us-node", "token",
+                     net.tokens_a["us-node"], None, NOW)
+        added = []
+        for answer, found in (([1, 2, 3], "a JSON object was expected, found an array"),
+                              ({"objects": "nope", "more": False}, "'objects' should be a list, found a string")):
+            answers[0] = answer
+            result = pull_all(lambda: unit_of_work(net.b))
+            assert result["failed_peers"] == ["aaa-fake"]
+            added.append(result["added"])
+            with unit_of_work(net.b) as uow:
+                assert uow.peers.get("aaa-fake").last_error == (
+                    f"collection c1 objects: the peer's answer is not a TAXII envelope: {found}")
+                assert uow.peers.get("be-node").last_error == ""
+    assert added == [1, 0] and len(rows(net.b)) == 1  # be-node's object, pulled beside the failing peer
 
 
 def test_a_peer_credential_that_cannot_be_unsealed_fails_that_peer_alone(

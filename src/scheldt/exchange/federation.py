@@ -55,6 +55,7 @@ entry. Network errors end the peer's pull with ``last_error`` set; other peers g
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,8 @@ from scheldt.store.peers import Peer
 from scheldt.workflows.share import receive_objects, withdraw_entries
 from scheldt.workflows.sharing import organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, version_time
+
+log = logging.getLogger(__name__)
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 #: Objects asked per page (Scheldt serves up to 1000; other servers may send fewer).
@@ -383,6 +386,28 @@ def _status(exc: Exception) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _page_body(body: Any, key: str, what: str) -> tuple[list[Any], bool, str | None]:
+    """(the items under ``key``, ``more``, ``next``) of a peer's TAXII envelope (or tombstone
+    page) ``body``. Raises InputError naming ``what`` when it is not a JSON object with a list
+    there (a federation review's peer answered ``[1,2,3]``: the pull of every peer stopped on an
+    AttributeError; ``"objects": "nope"`` was read as four refused objects)."""
+    if not isinstance(body, dict):
+        raise InputError(what, f"the peer's answer is not a TAXII envelope: a JSON object was expected, "
+                         f"found {_json_kind(body)}")
+    items = body.get(key)
+    if items is not None and not isinstance(items, list):
+        raise InputError(what, f"the peer's answer is not a TAXII envelope: {key!r} should be a list, "
+                         f"found {_json_kind(items)}")
+    after = body.get("next")
+    return items or [], bool(body.get("more")), after if isinstance(after, str) and after else None
+
+
+def _json_kind(value: Any) -> str:
+    """How JSON names the kind of ``value`` (an array, a string...)."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
 def pull_collection(uow_factory: UowFactory, peer: Peer, coll: Collection, last: _LastResponse,
                     state: dict[str, Any]) -> CollectionReport:
     """Pull one remote collection's new object versions after the remembered cursor (module
@@ -409,12 +434,12 @@ def pull_collection(uow_factory: UowFactory, peer: Peer, coll: Collection, last:
                 continue
             raise
         headers = {k.lower(): v for k, v in last.headers.items()}
-        objects = envelope.get("objects") or []
+        objects, more, after = _page_body(envelope, "objects", f"collection {report.collection} objects")
         now = utcnow()
         new_state = dict(state)
         if headers.get("x-taxii-date-added-last"):
             new_state["added_after"] = headers["x-taxii-date-added-last"]
-        new_state["next"] = envelope.get("next") or None
+        new_state["next"] = after
         with uow_factory() as uow:
             before = (report.added, report.known, report.failed)
             if objects:
@@ -428,10 +453,10 @@ def pull_collection(uow_factory: UowFactory, peer: Peer, coll: Collection, last:
         state.clear()
         state.update(new_state)
         report.pages += 1
-        if not envelope.get("more") or not objects:
+        if not more or not objects:
             break
-        if envelope.get("next"):
-            cursor = envelope["next"]
+        if after:
+            cursor = after
         elif headers.get("x-taxii-date-added-last"):
             cursor, walk_after = None, headers["x-taxii-date-added-last"]
         else:
@@ -460,11 +485,12 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
             raise
         except TAXIIServiceException:
             return False
-        items = [d for d in body.get("deleted") or [] if isinstance(d, dict) and d.get("id")]
+        listed, more, after = _page_body(body, "deleted", f"collection {report.collection} tombstones")
+        items = [d for d in listed if isinstance(d, dict) and d.get("id")]
         now = utcnow()
         with uow_factory() as uow:
             n = delete_copies(uow, peer, [(str(d["id"]), str(d.get("version") or "") or None) for d in items], now)
-            state["deleted"] = body.get("next") or cursor
+            state["deleted"] = after or cursor
             state["tombstones"] = True
             uow.peers.set_cursor(peer.name, coll.id, state, peer.epoch)
             if n:
@@ -473,7 +499,7 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
                     "ids": [d["id"] for d in items][:PAGE]}, now)
         report.deleted += n
         cursor = state["deleted"]
-        if not body.get("more") or not items:
+        if not more or not items:
             break
     return True
 
@@ -486,13 +512,16 @@ def _manifest_versions(coll: Collection) -> set[tuple[str, datetime | str]]:
         kwargs: dict[str, Any] = {"version": "all"}
         if cursor:
             kwargs["next"] = cursor
-        body = coll.get_manifest(limit=PAGE, **kwargs)
-        for record in body.get("objects") or []:
+        records, more, cursor = _page_body(coll.get_manifest(limit=PAGE, **kwargs), "objects",
+                                           f"collection {coll.id} manifest")
+        for record in records:
+            if not isinstance(record, dict):
+                raise InputError(f"collection {coll.id} manifest", f"a manifest record is {_json_kind(record)}, "
+                                 "not an object: the manifest cannot be trusted to say what was deleted")
             version = str(record.get("version") or "")
             out.add((str(record.get("id")), version_time(version) or version))
-        if not body.get("more") or not body.get("objects"):
+        if not more or not records:
             return out
-        cursor = body.get("next")
         if not cursor:
             raise InputError(f"collection {coll.id}", "the manifest says more but gives no 'next' to go on")
     raise InputError(f"collection {coll.id}", f"manifest longer than {MAX_PAGES:,} pages")
@@ -561,6 +590,9 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
             conn.close()
     except (requests.RequestException, TAXIIServiceException, ScheldtError, ValueError, KeyError) as exc:
         report.error = _describe(exc)
+    except Exception as exc:  # noqa: BLE001 - one peer's unforeseen answer must not stop the others' pulls
+        log.exception("pulling peer %s failed", peer.name)
+        report.error = f"unexpected failure (logged): {_describe(exc)}"
     report.seconds = round(time.monotonic() - began, 3)
     now = utcnow()
     with uow_factory() as uow:
