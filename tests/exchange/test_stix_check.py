@@ -138,6 +138,7 @@ def test_warm_starts_the_workers_before_the_first_envelope(processes: None) -> N
 def test_warm_with_no_worker_processes_starts_none(settings_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "1")
     get_settings.cache_clear()
+    stix_check.stop_pool()  # one an earlier test of this worker process left (it failed when run after one)
     stix_check.warm()
     assert stix_check._pool is None
     get_settings.cache_clear()
