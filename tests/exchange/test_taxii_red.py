@@ -84,11 +84,13 @@ def _store(engine: Engine, drawn: list[dict[str, Any]], groups: dict[str, set[st
             if recipients and group is not None:  # a RED object names members of its group only
                 inside = tuple(r for r in recipients if r[0] in groups[group] | {"be-customs"})
                 recipients, group = (inside, group) if inside else (recipients, None)
-            obj = indicator(d["owner"], tlp, group, recipients=recipients, stix_id=f"indicator--{uuid.uuid4()}")
-            report = ingest_objects(uow, [obj], d["owner"], "local", None, NOW)
+            # an organisation shares into a group it is a member of (the owner, be-customs, is in each)
+            owner = d["owner"] if group is None or d["owner"] in groups[group] | {"be-customs"} else "be-customs"
+            obj = indicator(owner, tlp, group, recipients=recipients, stix_id=f"indicator--{uuid.uuid4()}")
+            report = ingest_objects(uow, [obj], owner, "local", None, NOW)
             assert not report.failed, report.failed
             objects.append(obj)
-            items.append(Item(obj["id"], Audience(d["owner"], tlp, group, frozenset(recipients))))
+            items.append(Item(obj["id"], Audience(owner, tlp, group, frozenset(recipients))))
     return items
 
 

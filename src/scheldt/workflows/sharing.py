@@ -203,15 +203,18 @@ class _Terms:
 _PART_EXTENSIONS = frozenset({CONTAINER_EXTENSION_ID, CONSIGNMENT_EXTENSION_ID, VESSEL_CALL_EXTENSION_ID})
 
 
-def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: str) -> None:
+def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: str, owner_org: str) -> None:
     """Refuse sharing terms no one on this node could set through the REST API, whatever way
     the object came (TAXII Add Objects, a peer, MISP): an alert or seizure report (by its
     declared kind or by what it is: a Scheldt container, consignment or vessel call is
     part of one) under TLP:CLEAR or AMBER, which reach shipping lines and
-    terminals, or under TLP:RED naming a user of one; a TLP:RED object naming someone of an
-    organisation outside its sharing group (where both are known here). An access review posted
-    a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
-    reasons. Raises InputError naming the property."""
+    terminals, or under TLP:RED naming a user of one; a sharing group this node knows without
+    ``owner_org`` (the organisation the object comes from) among its members; a TLP:RED object
+    naming someone of an organisation outside its sharing group (where both are known here). An
+    access review posted a copy of a partner's alert as CLEAR over TAXII, and carriers read its
+    risk score and reasons; a federation review's partner node named a group of this node's it
+    is not in (its own group of that name held it), and a third agency read the entry. Raises
+    InputError naming the property."""
     kind = item_kind(obj) or ("alert" if _PART_EXTENSIONS & set(obj.get("extensions") or {}) else sharing.kind)
     watched = ((obj.get("extensions") or {}).get(WATCH_EXTENSION_ID) or {}).get("entry_kind", "")
     reason = agency_only(kind, str(watched)) or agency_only(sharing.kind)
@@ -219,6 +222,9 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
         raise InputError(f"{where}.object_marking_refs", f"{reason}, which no shipping line or terminal "
                          f"may read: TLP:{sharing.tlp.value.upper()} reaches them; mark it GREEN, AMBER+STRICT or RED")
     members = terms.group_members(sharing.group) if sharing.group else None
+    if members is not None and owner_org not in members:
+        raise InputError(f"{where}.extensions.sharing_group", f"{owner_org} is not a member of the sharing group "
+                         f"{sharing.group} on this node: it cannot share into it")
     for i, (org, user) in enumerate(sharing.recipients):
         org_kind = terms.kind(org)
         if reason is not None and org_kind is not None and org_kind != "agency":
@@ -257,7 +263,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             if i in problems:
                 raise problems[i]
             sharing = sharing_of(objects[i], default_group, label)
-            _check_terms(objects[i], sharing, terms, label)
+            _check_terms(objects[i], sharing, terms, label, owner_org)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
