@@ -404,6 +404,26 @@ def test_events_without_a_bay_plan_keep_their_stored_form() -> None:
     assert "port_of_discharge" not in snapshot["events"][0] and "port_of_discharge" not in snapshot["events"][1]
 
 
+def test_an_unknown_hs_code_is_one_data_quality_note(engine: Engine, tmp_path: Path) -> None:
+    """Workbench review: the reader's note and the reference check's on one HS code the shipped
+    nomenclature lacks (851712, split in HS 2022) were shown as two."""
+    td = tmp_path / "td.json"
+    text = TD.read_text()
+    assert text.count('"640510"') == 1
+    td.write_text(text.replace('"640510"', '"851712"'))
+    origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, td, IngestOptions(), FIRST)
+        ingest_file(uow, origin, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+        score_trips(uow, FIRST)
+        [row] = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
+        detail = trip_detail(uow, None, "be-customs", row["id"])
+    assert [(f["code"], f["why"]) for f in detail["flags"] if f["code"] == "unknown-hs-code"] == [
+        ("unknown-hs-code", "HS 851712 is not in the shipped nomenclature (HS 2022 (UN Comtrade extract)); "
+                            "kept as sent")]
+
+
 def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, tmp_path: Path) -> None:
     """Flags were stored with the facts, but no trip page or API answer showed them (review)."""
     from scheldt.workflows.trip_views import trip_detail

@@ -100,16 +100,20 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
     ``events`` and ``refs`` as :func:`stored_trip` gives them): wrong check digits, unknown or
     malformed codes, converted or unknown units, times without a UTC offset, values cut to fit,
     placeholders... each once, as ``{"field", "code", "why", "source"}`` (a review: they were
-    stored, but no trip page or API answer showed them)."""
+    stored, but no trip page or API answer showed them). Flags of one code saying the same
+    before their first ";" are one problem, shown with the longer text (a reader's and the
+    reference check's note on one unknown HS code were shown twice: workbench review)."""
     number = trip["container_number"]
     docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number, carrier_owners(uow))
     out: dict[tuple[str, str], dict[str, str]] = {}
     for record in [*events, *docs]:
         for f in record.get("flags") or []:
             f = f if isinstance(f, dict) else fields_dict(f)
-            out.setdefault((str(f.get("code", "")), str(f.get("why", ""))), {
-                "field": str(f.get("field", "")), "code": str(f.get("code", "")), "why": str(f.get("why", "")),
-                "source": file_name_only(str(record.get("source", "")))})
+            code, why = str(f.get("code", "")), str(f.get("why", ""))
+            key = (code, why.split(";", 1)[0])
+            if key not in out or len(why) > len(out[key]["why"]):
+                out[key] = {"field": str(f.get("field", "")), "code": code, "why": why,
+                            "source": file_name_only(str(record.get("source", "")))}
     return list(out.values())
 
 
