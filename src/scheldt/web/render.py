@@ -111,11 +111,15 @@ def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200
     """The page ``template`` filled with ``values``, the signed-in user (``me``), ``can`` (a
     permission check for showing links and forms), ``agency`` (True for a user of an agency,
     who sees customs' risk view; False for a shipping line or terminal, and before signing in),
-    the form token and the path (for the menu), sent with HTTP status ``code``."""
+    the form token and the path (for the menu), sent with HTTP status ``code``; a 429 for an
+    ``error`` that says when to come back (TooManyAttempts) carries ``Retry-After``, as the
+    API's does (a workbench review's sign-in lockout had none)."""
     page = ENV.get_template(template).render(
         me=ctx.principal if ctx else None, can=(ctx.principal.can if ctx else (lambda _p: False)),
         agency=ctx.agency if ctx else False, csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
-    return HTMLResponse(page, status_code=code, headers=_HEADERS)
+    retry_after = getattr(values.get("error"), "retry_after", None)
+    headers = _HEADERS | {"Retry-After": str(retry_after)} if code == 429 and retry_after else _HEADERS
+    return HTMLResponse(page, status_code=code, headers=headers)
 
 
 def error_page(request: Request, ctx: PageCtx | None, exc: ScheldtError) -> HTMLResponse:
