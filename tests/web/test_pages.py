@@ -271,6 +271,8 @@ def test_a_shipping_line_sees_its_own_trips_and_no_agency_tool(app: FastAPI, sto
     assert carriers == ["SIMA"] * min(50, len(own))
     assert f"{len(own)} container trips match" in queue.text
     assert "<h1>Your containers</h1>" in queue.text and "Risk queue" not in queue.text
+    # the planned port of discharge of a box at sea read as where it was discharged (workbench review)
+    assert "<th>Port of loading</th><th>Port of discharge</th>" in queue.text and "Discharged at" not in queue.text
     assert 'href="/plan"' not in queue.text and 'href="/dashboard"' not in queue.text
     page = c.get(f"/trips/{own[0]['id']}")
     assert page.status_code == 200
@@ -873,6 +875,33 @@ def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAP
         with store.uow() as uow:
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == at_sea["id"]).values(
                 arrival_at=at_sea["arrival_at"]))
+
+
+def test_the_trip_page_offers_only_a_plan_that_can_be_made(app: FastAPI, store: Store) -> None:
+    """A workbench review: a searched trip's plan form defaulted to a risk pick, refused every
+    time (only a manual pick plans a decided trip again); a box that had left the port showed no
+    word of it, and its plan form could only be refused."""
+    from sqlalchemy import update
+
+    from scheldt.store.models import ContainerTripRow
+
+    gone = trips(store, "be-customs", TripFilter(left=True))[0]
+    officer = signed_in(app, "officer")
+    page = officer.get(f"/trips/{gone['id']}").text
+    assert f'<dt>Left the port</dt><dd id="trip-left">{gone["left_at"]:%Y-%m-%d %H:%M}' in page
+    assert 'id="left-port"' in page and f'action="/trips/{gone["id"]}/plan"' not in page
+    here = [t for t in trips(store, "be-customs", TripFilter(status="open", left=False, arrived=True))
+            if t["risk_band"] in ("high", "medium")][0]
+    picked = re.compile(r'<select name="selection">.*?<option value="(\w+)" selected', re.S)
+    assert picked.findall(officer.get(f"/trips/{here['id']}").text) == ["risk"]
+    with store.uow() as uow:  # as after a search
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == here["id"]).values(status="searched"))
+    try:
+        assert picked.findall(officer.get(f"/trips/{here['id']}").text) == ["manual"]
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == here["id"]).values(
+                status=here["status"]))
 
 
 def test_pages_can_be_used_without_seeing_colour_or_the_map(app: FastAPI, store: Store) -> None:

@@ -204,10 +204,14 @@ def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, *
 def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, Any]) -> dict[str, Any]:
     """What an agency's trip page needs for its plan and hold forms: the scanners, shifts and
     picks to choose from, the open scan order, and a refused form's message and values over
-    the defaults (the shift running now; a risk pick for a high or medium band)."""
+    the defaults (the shift running now; a risk pick for a high or medium band not yet decided
+    by an inspection, which only a manual pick plans again: a workbench review's default was
+    refused every time)."""
     shift_day, shift = current_shift(ctx.now)
+    trip = detail["trip"]
+    risk = trip["risk_band"] in ("high", "medium") and trip["status"] not in inspections.DECIDED
     plan_form = {"scanner_id": "", "shift_date": shift_day.isoformat(), "shift": shift,
-                 "selection": "risk" if detail["trip"]["risk_band"] in ("high", "medium") else "manual", "reason": ""}
+                 "selection": "risk" if risk else "manual", "reason": ""}
     scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
         if ctx.principal.can(Permission.PLAN_SCANS) else []
     state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None, "notice_text": "",

@@ -130,7 +130,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     if trip["arrival_at"] is None and (shift_date, shift) == current_shift(now):
         raise ConflictError(f"trip {trip_id}", "its box has not been discharged here yet: it cannot be scanned in "
                             "the running shift (plan it into a later one, after its arrival)")
-    if trip["status"] in _DECIDED and selection != "manual":
+    if trip["status"] in DECIDED and selection != "manual":
         raise ConflictError(f"trip {trip_id}", f"was {trip['status']} already (see its scan orders): plan a manual "
                             "pick with a reason to inspect it again")
     if selection == "risk" and (trip["assessment_id"] is None or trip["score"] <= 0):
@@ -325,7 +325,7 @@ def _gross_kg(uow: Any, trip_id: int) -> float | None:
 
 
 #: Trip states that an inspection decided (searched, cleared): only a manual pick plans them again.
-_DECIDED = ("searched", "cleared")
+DECIDED = ("searched", "cleared")
 
 
 def _trip_status(uow: Any, principal: Principal, order: dict[str, Any], to: Status) -> str:
@@ -342,7 +342,7 @@ def _trip_status(uow: Any, principal: Principal, order: dict[str, Any], to: Stat
     if to != Status.CANCELLED:
         return to.value
     others = [o for o in uow.inspections.orders(principal.organisation.id, trip_id=order["trip_id"], limit=1000)
-              if o["id"] != order["id"] and o["status"] in (*_DECIDED, "waived")]
+              if o["id"] != order["id"] and o["status"] in (*DECIDED, "waived")]
     return max(others, key=lambda o: o["updated_at"])["status"] if others else "open"
 
 
