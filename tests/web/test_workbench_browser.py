@@ -362,6 +362,14 @@ def test_docs_offline_missing_pages_long_text_and_narrow_windows(open_session, s
     expect(s.page.locator("#hold-error")).to_be_visible()
     expect(s.page.locator(f"{hold} input[name=reason]")).to_be_focused()
     assert s.page.title().startswith("Error: ")
+    # the queue filter's own container field, not the menu's search box of the same name (review)
+    s.go("/queue?container=AB%25%25&status=&left=")
+    expect(s.page.locator("#queue-error")).to_contain_text("is not a container number")
+    typed = s.page.locator("main input[name=container]")
+    expect(typed).to_have_value("AB%%")
+    expect(typed).to_be_focused()
+    expect(typed).to_have_attribute("aria-invalid", "true")
+    expect(s.page.locator("header input[name=container]")).not_to_have_attribute("aria-invalid", "true")
 
 
 def test_enter_in_the_reason_box_neither_waives_nor_cancels(open_session, server: Server) -> None:

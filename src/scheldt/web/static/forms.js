@@ -11,9 +11,11 @@
   var field = null;
   if (/^[a-z_]+$/.test(name)) {
     // the form the error is about: the one in the error's own section (a trip page has three
-    // forms with a "reason"), else any on the page
+    // forms with a "reason"), else any in the page's content, never the menu's search box (a
+    // review's queue filter error marked and focused the empty "container" box in the header)
     var section = box.closest("form, section");
-    var scope = section && section.querySelector("[name='" + name + "']") ? section : document;
+    var scope = section && section.querySelector("[name='" + name + "']") ? section
+      : (document.querySelector("main") || document);
     field = scope.querySelector("input[name='" + name + "']:not([type=hidden]), select[name='" + name + "'], textarea[name='" + name + "']");
   }
   if (field) {
