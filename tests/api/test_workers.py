@@ -255,6 +255,28 @@ def test_scheldt_serve_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> Non
     assert " ".join(done.stderr.split()) == f"error --port: cannot serve on 127.0.0.1 port {port}: Address already in use"
 
 
+def test_scheldt_serve_on_a_store_not_made_yet_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review's mistyped SCHELDT_DATA_DIR served a new empty store, which no one
+    could sign in to, without a word; nothing is created now."""
+    from typer.testing import CliRunner
+
+    from scheldt.cli import app
+    from scheldt.settings import get_settings
+
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "typo"))
+    monkeypatch.delenv("SCHELDT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        done = CliRunner().invoke(app, ["serve", "--port", str(free_port())])
+    finally:
+        get_settings.cache_clear()
+    assert done.exit_code == 2 and " ".join(done.stderr.split()) == (
+        f"error SCHELDT_DATA_DIR: no store at {tmp_path / 'typo' / 'scheldt.db'}: nothing to serve: make the store "
+        "first (`scheldt db upgrade`, then organisations and users: see the README) (set SCHELDT_DATA_DIR or "
+        "SCHELDT_DATABASE_URL to the store's; nothing was created)")
+    assert not (tmp_path / "typo" / "scheldt.db").exists()
+
+
 def test_a_worker_whose_supervisor_is_gone_ends_even_without_the_kernels_signal() -> None:
     """A fresh-clone test run left one worker serving as an orphan for minutes: the kernel's
     SIGTERM on its supervisor's death came while it started and was swallowed. A watcher now

@@ -333,6 +333,9 @@ def test_jobs_commands(settings_env: Path, tmp_path: Path, monkeypatch: pytest.M
     cli = CliRunner()
     done = cli.invoke(app, ["jobs", "run", "ingest", "--param", f"paths={TNT}", "--wait", "--json"])
     assert done.exit_code == 0, done.stderr
+    # a new store is said, as every command that makes one says it (an operator review's mistyped
+    # SCHELDT_DATA_DIR queued a run in a new store nobody served, without a word)
+    assert " ".join(done.stderr.split()).startswith(f"note: no store at {settings_env / 'scheldt.db'} yet: created")
     run = json.loads(done.stdout)
     assert (run["status"], run["progress"], run["result"]["files"][0]["added"]) == ("done", 1.0, TNT_EVENTS)
     assert run["requested_by"].startswith("cli")
@@ -397,7 +400,8 @@ def test_ctrl_c_while_waiting_stops_the_run_with_the_process_and_says_so(
     result = CliRunner().invoke(app, ["jobs", "run", "rescore", "--wait"])
     assert result.exit_code == 130 and "Traceback" not in result.output
     said = " ".join(result.stderr.split())
-    assert said.startswith("interrupted run 1 stops with this process: what it committed stays")
+    assert said.split(" another store) ", 1)[-1].startswith(  # after the note of the store it made
+        "interrupted run 1 stops with this process: what it committed stays")
     assert "marks it interrupted" in said
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -113,6 +113,12 @@ def test_upgrade_to_0020_fills_when_each_box_left_the_port(store_url: str, tmp_p
     with engine.begin() as conn:
         for t in tables:
             conn.execute(t.insert(), rows[t.name])
+    # another command refuses the old store and leaves it at 0019 for `db upgrade` to fill in (an
+    # operator review: a SQLite store upgraded itself on any command's first use, skipping the fill)
+    refused = _cli(store_url, monkeypatch, "trips", "queue", "--limit", "1")
+    assert refused.exit_code == 2 and " ".join(refused.stderr.split()) == (
+        f"error database schema: at revision 0019, code needs {head_revision()}: run `scheldt db upgrade`")
+    assert current_revision(engine) == "0019"
     result = _db_upgrade(store_url, monkeypatch)
     assert f"container-trip index: {len(expected)} trips summarised again from their facts" in result.stdout
     with unit_of_work(engine) as uow:
@@ -160,16 +166,28 @@ def test_upgrade_to_0025_reads_stored_tlp1_markings(store_url: str, monkeypatch:
     assert entries == [green["id"]]
 
 
-def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
+def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
+    result = _cli(store_url, monkeypatch, "db", "upgrade")
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def _cli(store_url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """Run ``scheldt ARGS`` on ``store_url``; returns the CLI result."""
     monkeypatch.setenv("SCHELDT_DATABASE_URL", store_url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["db", "upgrade"])
+        return CliRunner().invoke(app, list(args))
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 0, result.stderr
-    return result
+
+
+def test_an_empty_database_is_said_to_be_empty(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review read "at revision None" for a PostgreSQL database without a schema."""
+    refused = _cli(postgres_url, monkeypatch, "org", "list")
+    assert refused.exit_code == 2 and " ".join(refused.stderr.split()) == (
+        f"error database schema: empty (no schema yet), code needs {head_revision()}: run `scheldt db upgrade`")
 
 
 def _json(value: object) -> str:

@@ -56,9 +56,7 @@ def store(existing: bool = False) -> Iterator[UnitOfWork]:
     url = existing_store_url() if existing else settings().resolved_database_url
     new_file = missing_sqlite_file(url)
     engine = open_store(url)
-    if new_file is not None:
-        console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "
-                      "(set SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL for another store)", highlight=False)
+    say_created(new_file)
     try:
         with unit_of_work(engine) as uow:
             yield uow
@@ -66,14 +64,26 @@ def store(existing: bool = False) -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
+def say_created(new_file: Path | None) -> None:
+    """Note on stderr that a SQLite store was made at ``new_file`` (None: it existed)."""
+    if new_file is not None:
+        console.print(f"note: no store at {escape(str(new_file))} yet: created an empty one "
+                      "(set SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL for another store)", highlight=False)
+
+
 def existing_store_url() -> str:
     """The configured store's URL. Raises ConfigError when it is a SQLite file that does not
     exist (for commands that only read or check: see :func:`store`)."""
+    return existing_store_url_for("nothing to read or check")
+
+
+def existing_store_url_for(what: str) -> str:
+    """:func:`existing_store_url`, the refusal saying ``what`` a missing store means."""
     url = settings().resolved_database_url
     missing = missing_sqlite_file(url)
     if missing is not None:
-        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {missing}: nothing to read or check (set "
-                          "SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL to the store's; nothing was created)")
+        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {missing}: {what} (set SCHELDT_DATA_DIR or "
+                          "SCHELDT_DATABASE_URL to the store's; nothing was created)")
     return url
 
 

@@ -14,7 +14,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheldt.cli.common import console, errors_reported, existing_store_url, os_user, print_json, settings
+from scheldt.cli.common import (
+    console,
+    errors_reported,
+    existing_store_url,
+    missing_sqlite_file,
+    os_user,
+    print_json,
+    say_created,
+    settings,
+)
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import describe, params_from_text
 from scheldt.jobs.kinds import kind as job_kind
@@ -50,7 +59,10 @@ def run(
     """
     with errors_reported():
         params = _absolute_files(params_from_text(kind, param or []))
-        runner = JobRunner(settings().resolved_database_url)
+        url = settings().resolved_database_url
+        new_file = missing_sqlite_file(url)
+        runner = JobRunner(url)
+        say_created(new_file)  # a mistyped SCHELDT_DATA_DIR queued the run in a new store nobody serves
         here, run_id = False, None
         try:
             if wait:

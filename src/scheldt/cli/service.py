@@ -13,6 +13,7 @@ import typer
 from scheldt.cli.common import (
     audit_command,
     errors_reported,
+    existing_store_url_for,
     now,
     print_json,
     settings,
@@ -284,7 +285,9 @@ def serve(
     with errors_reported():
         if workers == 1:
             _check_address(host, port)
-        engine = open_store(settings().resolved_database_url)
+        # a mistyped SCHELDT_DATA_DIR served a new empty store nobody could sign in to (operator review)
+        engine = open_store(existing_store_url_for("nothing to serve: make the store first (`scheldt db upgrade`, "
+                                                   "then organisations and users: see the README)"))
         with unit_of_work(engine) as uow:
             warn_unknown_local_organisation(uow)
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():

@@ -1,9 +1,11 @@
 """Engine, migrations and the unit of work.
 
-``open_store(url)`` returns an engine on an upgraded schema (the embedded SQLite store is
-created and migrated on first use; PostgreSQL is migrated by ``scheldt db upgrade``, or here when
-``auto_upgrade`` is set). ``unit_of_work(engine)`` yields the repositories over one transaction
-and commits when the block ends without error: the edge (CLI command, API request) owns it.
+``open_store(url)`` returns an engine on an up-to-date schema (the embedded SQLite store's
+schema is made on first use, a PostgreSQL database's by ``scheldt db upgrade`` or here when
+``auto_upgrade`` is set; a store at an older revision is upgraded by ``scheldt db upgrade`` alone,
+which also brings the container-trip index up to date). ``unit_of_work(engine)`` yields the
+repositories over one transaction and commits when the block ends without error: the edge (CLI
+command, API request) owns it.
 """
 
 from __future__ import annotations
@@ -240,9 +242,12 @@ def _at_head(engine: Engine) -> bool:
 def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
     """An engine on an up-to-date schema.
 
-    ``auto_upgrade`` defaults to True for SQLite (the embedded store migrates itself on first use)
-    and False otherwise. Raises ConfigError when the schema is behind and may not be upgraded.
-    """
+    ``auto_upgrade``: make the schema of an empty store here; it defaults to True for SQLite (the
+    embedded store is made on first use) and False otherwise. A store at an older revision is
+    never upgraded here: ``scheldt db upgrade`` migrates it and then brings the container-trip
+    index up to date from the stored facts, which an upgrade on any command's first use skipped
+    (an operator review's boxes gated out stayed in the risk queue as if in port). Raises
+    ConfigError when the schema is behind (or newer than this code)."""
     engine = make_engine(url)
     if _at_head(engine):
         return engine
@@ -253,12 +258,9 @@ def open_store(url: str, *, auto_upgrade: bool | None = None) -> Engine:
     if newer is not None:
         raise newer
     if at != head_revision():
-        if not auto_upgrade:
-            raise ConfigError(
-                "database schema",
-                f"at revision {current_revision(engine)}, code needs {head_revision()}: "
-                "run `scheldt db upgrade`",
-            )
+        if at is not None or not auto_upgrade:
+            state = f"at revision {at}" if at is not None else "empty (no schema yet)"
+            raise ConfigError("database schema", f"{state}, code needs {head_revision()}: run `scheldt db upgrade`")
         upgrade(engine)
     return engine
 
