@@ -290,6 +290,16 @@ def test_a_version_stored_under_earlier_rules_goes_live_again_from_its_file(sett
     code, out, err = invoke("profile", "activate", str(path), "--reason", "back to v2", "--no-score")
     assert (code, out.strip()) == (0, "antwerp-narcotics@2-old is live"), err
     assert json.loads(invoke("profile", "list", "--json")[1])["live"] == "antwerp-narcotics@2-old"
+    # one stored with CRLF line ends (sent to the API from Windows) too: the CLI reads a file's lines
+    # without the carriage returns (regression review)
+    crlf = old.replace('version: "2-old"', 'version: "2-crlf"').replace("\n", "\r\n")
+    engine = open_store(f"sqlite:///{settings_env / 'scheldt.db'}")
+    with unit_of_work(engine) as uow:
+        uow.profiles.store("antwerp-narcotics", "2-crlf", "x", crlf, profile_digest(crlf), datetime.now(UTC))
+    engine.dispose()
+    path.write_bytes(crlf.encode())
+    code, out, err = invoke("profile", "activate", str(path), "--reason", "the CRLF one", "--no-score")
+    assert (code, out.strip()) == (0, "antwerp-narcotics@2-crlf is live"), err
     path.write_text(old.replace('version: "2-old"', 'version: "2-new"'))
     code, _, err = invoke("profile", "activate", str(path), "--reason", "a new text", "--no-score")
     assert code == 2 and "max_points" in err and "400 is above 100" in err, err

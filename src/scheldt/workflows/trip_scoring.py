@@ -417,11 +417,16 @@ def store_profile(uow: UnitOfWork, text: str, where: str, now: datetime) -> tupl
     """Validate a profile text and keep its version (storing a stored text again is a no-op);
     returns the profile and the stored version. A text already stored is checked as a stored
     text (:func:`load_profile` ``stored``): a version kept under earlier rules stays usable from
-    its file. Raises ProfileError for an invalid profile, ConflictError for a version stored
-    with another text."""
-    digest = profile_digest(text)
-    profile = load_profile(text, where, stored=uow.profiles.with_digest(digest) is not None)
-    return profile, uow.profiles.store(profile.name, profile.version, profile.owner, text, digest, now)
+    its file, whose lines the CLI reads without carriage returns: a text stored with CRLF line
+    ends is found from it too (regression review). Raises ProfileError for an invalid profile,
+    ConflictError for a version stored with another text."""
+    for candidate in (text, text.replace("\r\n", "\n").replace("\n", "\r\n")):
+        if uow.profiles.with_digest(profile_digest(candidate)) is not None:
+            profile = load_profile(candidate, where, stored=True)
+            return profile, uow.profiles.store(profile.name, profile.version, profile.owner, candidate,
+                                               profile_digest(candidate), now)
+    profile = load_profile(text, where)
+    return profile, uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
 
 
 def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime,
