@@ -424,6 +424,21 @@ def test_an_unknown_hs_code_is_one_data_quality_note(engine: Engine, tmp_path: P
                             "kept as sent")]
 
 
+def test_notes_on_different_values_stay_apart() -> None:
+    """Only the two notes on one unknown HS code are one: a first version merged notes alike
+    before their first ";", which hid a second malformed code quoting a ";" (regression review)."""
+    from scheldt.workflows.trip_views import distinct_notes
+
+    said = ["HS code '411510;640399' is not 6, 8 or 10 digits", "HS code '411510;930190' is not 6, 8 or 10 digits",
+            "HS 851712 is not in the shipped nomenclature (HS 2022); kept as sent",
+            "HS 851712 is not in the shipped nomenclature (HS 2022)",
+            "HS 851713 is not in the shipped nomenclature (HS 2022)"]
+    codes = ["malformed-hs-code"] * 2 + ["unknown-hs-code"] * 3
+    notes = distinct_notes([{"source": "/srv/in/si.json$[0]", "flags": [
+        {"field": "HSCodes", "code": c, "why": w} for c, w in zip(codes, said, strict=True)]}])
+    assert [(n["why"], n["source"]) for n in notes] == [(w, "si.json$[0]") for w in (said[:3] + said[4:])]
+
+
 def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, tmp_path: Path) -> None:
     """Flags were stored with the facts, but no trip page or API answer showed them (review)."""
     from scheldt.workflows.trip_views import trip_detail

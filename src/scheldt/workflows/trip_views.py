@@ -100,21 +100,32 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
     ``events`` and ``refs`` as :func:`stored_trip` gives them): wrong check digits, unknown or
     malformed codes, converted or unknown units, times without a UTC offset, values cut to fit,
     placeholders... each once, as ``{"field", "code", "why", "source"}`` (a review: they were
-    stored, but no trip page or API answer showed them). Flags of one code saying the same
-    before their first ";" are one problem, shown with the longer text (a reader's and the
-    reference check's note on one unknown HS code were shown twice: workbench review)."""
+    stored, but no trip page or API answer showed them). The reader's and the reference check's
+    notes on one unknown HS code are one, shown with the longer text (they were shown twice:
+    workbench review)."""
     number = trip["container_number"]
     docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number, carrier_owners(uow))
+    return distinct_notes([*events, *docs])
+
+
+def distinct_notes(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The flags of ``records`` (stored facts with ``flags`` and ``source``), each problem once:
+    ``{"field", "code", "why", "source"}`` in the order first met (see :func:`data_quality`)."""
     out: dict[tuple[str, str], dict[str, str]] = {}
-    for record in [*events, *docs]:
+    for record in records:
         for f in record.get("flags") or []:
             f = f if isinstance(f, dict) else fields_dict(f)
             code, why = str(f.get("code", "")), str(f.get("why", ""))
-            key = (code, why.split(";", 1)[0])
+            about = _UNKNOWN_HS.match(why) if code == "unknown-hs-code" else None
+            key = (code, about.group(0) if about else why)
             if key not in out or len(why) > len(out[key]["why"]):
                 out[key] = {"field": str(f.get("field", "")), "code": code, "why": why,
                             "source": file_name_only(str(record.get("source", "")))}
     return list(out.values())
+
+
+#: The code an unknown-hs-code note is about ("HS 851712 is not in the shipped nomenclature...").
+_UNKNOWN_HS = re.compile(r"HS \d+ ")
 
 
 _WITHIN_FILE = re.compile(r"\$| message |:\d| line ")
