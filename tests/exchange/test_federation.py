@@ -272,23 +272,35 @@ def test_a_peer_speaks_for_its_own_organisation_and_relays_only_for_those_allowe
 def test_a_peer_cannot_share_into_a_group_of_this_node_it_is_not_in(net: Net) -> None:
     """A federation review: the US node's own group "be-nl" (it made one of that name, with
     itself in it) carried a US entry into the Belgian-Dutch group of another node, where a Dutch
-    analyst read it and screening used it; a US user posting it there was refused."""
+    analyst read it and screening used it; a US user posting it there was refused. What was
+    stored before the group was made here can still be withdrawn by its originator, and copies
+    of it count as known (regression review: the withdrawal was refused, the item stayed live)."""
     with unit_of_work(net.b) as uow:
         uow.exchange.add_group("be-nl", "US copy", "us-cbp", ["be-customs", "nl-customs"], NOW)
-    with unit_of_work(net.c) as uow:
-        uow.exchange.add_group("be-nl", "BE-NL", "be-customs", ["nl-customs"], NOW)
-    into_be_nl = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="Injected NL Co")
+    before = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="stored before be-nl was made here")
     into_be_us = indicator("us-cbp", Tlp.AMBER_STRICT, "be-us", name="US entry for BE-US")
-    store(net.b, [into_be_nl, into_be_us], owner="us-cbp")
+    store(net.b, [before, into_be_us], owner="us-cbp")
     with serving(net.b) as url_b:
         with unit_of_work(net.c) as uow:
             add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
                      net.tokens_b["nl-node"], None, NOW)
+        assert pull(net.c, "us-node").added == 2  # be-nl is no group here yet: stored, read by no one
+        with unit_of_work(net.c) as uow:
+            uow.exchange.add_group("be-nl", "BE-NL", "be-customs", ["nl-customs"], NOW)
+            with pytest.raises(InputError, match="us-cbp is not a member of sharing group 'be-nl'"):
+                add_peer(uow, "x-node", "http://h/", "us-cbp", "u", "token", "t", "be-nl", NOW)
+        injected = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="Injected NL Co")
+        withdrawn = new_version(before, revoked=True)
+        store(net.b, [injected, withdrawn], owner="us-cbp")
         report = pull(net.c, "us-node")
-    assert report.added == 1 and [r.stix_id for r in rows(net.c)] == [into_be_us["id"]]
+    assert report.added == 1 and [r.revoked for r in rows(net.c, before["id"])] == [False, True]
+    assert rows(net.c, injected["id"]) == []
     assert [f for c in report.collections for f in c.failures] == [
-        (into_be_nl["id"], f"{into_be_nl['id']}.extensions.sharing_group: us-cbp is not a member of the sharing "
-                           "group be-nl on this node: it cannot share into it")]
+        (injected["id"], f"{injected['id']}.extensions.sharing_group: us-cbp is not a member of the sharing "
+                         "group be-nl on this node: it cannot share into it")]
+    with unit_of_work(net.c) as uow:  # a copy of the stored version is known, not refused
+        again = ingest_objects(uow, [before], "us-cbp", "peer:us-node", None, NOW)
+    assert (again.known, again.failed) == ([(before["id"], before["modified"])], [])
 
 
 def test_a_peers_tombstones_delete_only_what_it_speaks_for(net: Net) -> None:

@@ -77,7 +77,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
-from scheldt.workflows.share import receive_objects, withdraw_entries
+from scheldt.workflows.share import member_of, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, version_time
 
@@ -108,8 +108,9 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
     (http or https); ``organisation_id``: a local organisation its objects are attributed to;
     ``secret_kind``: ``password`` (HTTP Basic with ``username``) or ``token`` (Bearer);
     ``relays_for``: other local organisations whose objects it may relay (see the module
-    docstring). Raises InputError naming the bad value, NotFoundError for an unknown
-    organisation or group."""
+    docstring); ``default_group``: the local sharing group of its objects that name none, one
+    the organisation is a member of. Raises InputError naming the bad value, NotFoundError for
+    an unknown organisation."""
     if not _NAME.match(name):
         raise InputError("peer name", f"{name!r} must be 2-64 lower-case letters, digits or hyphens")
     parsed = urlparse(url)
@@ -122,8 +123,8 @@ def add_peer(uow: UnitOfWork, name: str, url: str, organisation_id: str, usernam
                          "segment (//)")
     _check_credential(username, secret_kind, secret)
     _check_relays(uow, organisation_id, relays_for)
-    if default_group is not None:
-        uow.exchange.group(default_group)
+    if default_group is not None:  # its objects would all be refused there (regression review)
+        member_of(uow, organisation_id, default_group, "--group")
     api_root = url if url.endswith("/") else url + "/"
     same = next((p for p in uow.peers.all() if same_endpoint(p.api_root, api_root) and p.name != name), None)
     if same is not None:  # a review added a partner twice: both pulled every round, splitting its objects

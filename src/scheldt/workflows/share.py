@@ -1073,7 +1073,7 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
             + failed)
 
 
-def _member_of(uow: Any, org_id: str, group: str, where: str) -> None:
+def member_of(uow: Any, org_id: str, group: str, where: str) -> None:
     """Raise InputError naming ``where`` unless ``group`` is a sharing group defined on this node
     with ``org_id`` among its members (a review imported events into a group that did not exist
     here, read by no one, and into groups the organisation was not in)."""
@@ -1093,14 +1093,14 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     their uuid and why; the others are kept. Raises InputError when the text is not MISP JSON or
     ``default_group`` is not a group of ``owner_org`` here."""
     if default_group is not None:
-        _member_of(uow, owner_org, default_group, "--group")
+        member_of(uow, owner_org, default_group, "--group")
     objects: list[dict[str, Any]] = []
     failed = []
     for event in read_events(text):
         try:
             made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
             for group in {sharing_of(o, None).group for o in made} - {None}:
-                _member_of(uow, owner_org, str(group), f"event {event.uuid}")
+                member_of(uow, owner_org, str(group), f"event {event.uuid}")
             objects += made
         except InputError as exc:
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))

@@ -203,18 +203,15 @@ class _Terms:
 _PART_EXTENSIONS = frozenset({CONTAINER_EXTENSION_ID, CONSIGNMENT_EXTENSION_ID, VESSEL_CALL_EXTENSION_ID})
 
 
-def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: str, owner_org: str) -> None:
+def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: str) -> None:
     """Refuse sharing terms no one on this node could set through the REST API, whatever way
     the object came (TAXII Add Objects, a peer, MISP): an alert or seizure report (by its
     declared kind or by what it is: a Scheldt container, consignment or vessel call is
     part of one) under TLP:CLEAR or AMBER, which reach shipping lines and
-    terminals, or under TLP:RED naming a user of one; a sharing group this node knows without
-    ``owner_org`` (the organisation the object comes from) among its members; a TLP:RED object
-    naming someone of an organisation outside its sharing group (where both are known here). An
-    access review posted a copy of a partner's alert as CLEAR over TAXII, and carriers read its
-    risk score and reasons; a federation review's partner node named a group of this node's it
-    is not in (its own group of that name held it), and a third agency read the entry. Raises
-    InputError naming the property."""
+    terminals, or under TLP:RED naming a user of one; a TLP:RED object naming someone of an
+    organisation outside its sharing group (where both are known here). An access review posted
+    a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
+    reasons. Raises InputError naming the property."""
     kind = item_kind(obj) or ("alert" if _PART_EXTENSIONS & set(obj.get("extensions") or {}) else sharing.kind)
     watched = ((obj.get("extensions") or {}).get(WATCH_EXTENSION_ID) or {}).get("entry_kind", "")
     reason = agency_only(kind, str(watched)) or agency_only(sharing.kind)
@@ -222,9 +219,6 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
         raise InputError(f"{where}.object_marking_refs", f"{reason}, which no shipping line or terminal "
                          f"may read: TLP:{sharing.tlp.value.upper()} reaches them; mark it GREEN, AMBER+STRICT or RED")
     members = terms.group_members(sharing.group) if sharing.group else None
-    if members is not None and owner_org not in members:
-        raise InputError(f"{where}.extensions.sharing_group", f"{owner_org} is not a member of the sharing group "
-                         f"{sharing.group} on this node: it cannot share into it")
     for i, (org, user) in enumerate(sharing.recipients):
         org_kind = terms.kind(org)
         if reason is not None and org_kind is not None and org_kind != "agency":
@@ -233,6 +227,18 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
         if members is not None and org_kind is not None and org not in members:
             raise InputError(f"{where}.extensions.recipients.{i}", f"{org}/{user}: {org} is not a member of the "
                              f"sharing group {sharing.group}")
+
+
+def _check_member(sharing: Sharing, terms: _Terms, owner_org: str, where: str) -> None:
+    """Raise InputError when ``sharing`` names a group this node defines without ``owner_org``
+    (the organisation the object comes from) among its members: a federation review's partner
+    node named a group of this node's it was not in (its own group of that name held it), and a
+    third agency read the entry. A group this node does not define is left to the peer list's
+    warning (no one here reads it until it is made)."""
+    members = terms.group_members(sharing.group) if sharing.group else None
+    if members is not None and owner_org not in members:
+        raise InputError(f"{where}.extensions.sharing_group", f"{owner_org} is not a member of the sharing group "
+                         f"{sharing.group} on this node: it cannot share into it")
 
 
 def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, default_group: str | None,
@@ -256,29 +262,32 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     problems = _problems(objects, labels)
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
+    withdrawable = _stored_revoked_ids(uow, objects)
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
-    other_creator: list[tuple[dict[str, Any], InputError]] = []
+    refused_unless_stored: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
         try:
             if i in problems:
                 raise problems[i]
             sharing = sharing_of(objects[i], default_group, label)
-            _check_terms(objects[i], sharing, terms, label, owner_org)
+            _check_terms(objects[i], sharing, terms, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
             report.failed.append((label, f"{exc.where}: {exc.why}"))
             continue
         try:
             _check_creator(objects[i], owner_org, creators, label)
+            if label not in withdrawable:  # a withdrawal of what is stored only narrows what is seen
+                _check_member(sharing, terms, owner_org, label)
         except InputError as exc:  # refused, unless this very version is stored already
-            other_creator.append((values, exc))
+            refused_unless_stored.append((values, exc))
             continue
         batch.append((values, sharing.recipients))
     batch = _not_after_revocation(uow, batch, report)
     batch = _originators_only(uow, batch, owner_org, report)
     seqs = uow.exchange.add_versions(batch)
     known = [values for (values, _), seq in zip(batch, seqs, strict=True) if seq is None] + [
-        values for values, _ in other_creator]
+        values for values, _ in refused_unless_stored]
     stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v in known]) if known else {}
     for (values, _), seq in zip(batch, seqs, strict=True):
         key = (values["stix_id"], values["modified"])
@@ -289,13 +298,20 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
         else:  # a version is never changed: the one first received stays, and the clash is said
             report.failed.append((key[0], f"{key[0]}: version {key[1]} is already stored here with other content; "
                                           "the first one received is kept (a new version needs a later modified)"))
-    for values, exc in other_creator:  # a re-sent copy of a version stored here adds nothing
+    for values, exc in refused_unless_stored:  # a re-sent copy of a version stored here adds nothing
         key = (values["stix_id"], values["modified"])
         if key in stored and same_version(stored[key], values["object"]):
             report.known.append(key)
         else:
             report.failed.append((key[0], f"{exc.where}: {exc.why}"))
     return report
+
+
+def _stored_revoked_ids(uow: Any, objects: list[Any]) -> set[str]:
+    """The ids of ``objects`` that are revocations (``revoked: true``) of objects stored here."""
+    revoking = sorted({o["id"] for o in objects if isinstance(o, dict) and o.get("revoked") is True
+                       and isinstance(o.get("id"), str)})
+    return set(uow.taxii.stored_versions(revoking)) if revoking else set()
 
 
 def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_org: str,
