@@ -494,6 +494,13 @@ def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
     text = cli.invoke(app, ["notices", "list", "--status", "dead", "--org", "carrier-b"]).stdout
     assert len(text.splitlines()) == 1 and " carrier-b " in text and " hold " in text and "ConnectError" in text
     assert cli.invoke(app, ["notices", "list", "--status", "delivered"]).stdout == "no notices in state delivered\n"
+    # what a carrier's receiver answered is shown with its control characters as "?" (regression
+    # review: a screen-clear and a carriage return overwrote the operator's list)
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(NotificationRow).where(NotificationRow.subscription_id == sub_b).values(
+            last_error="HTTP 500: \x1b[2J\x1b]0;pwned\x07\rALL GOOD"))
+    shown = cli.invoke(app, ["notices", "list", "--status", "dead", "--org", "carrier-b"]).stdout
+    assert shown.endswith("last error: HTTP 500: ?[2J?]0;pwned??ALL GOOD\n") and "\x1b" not in shown
 
     of_a = next(d["id"] for d in dead if d["organisation_id"] == "carrier-a")
     done = cli.invoke(app, ["notices", "retry", str(of_a)])
@@ -504,7 +511,7 @@ def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
         assert [(n["status"], n["attempts"]) for n in uow.notifications.notices("carrier-a")] == [("pending", 0)]
         assert [n["status"] for n in uow.notifications.notices("carrier-b")] == ["dead"]
     commands = [e.payload["action"] for e in audit_entries(engine) if e.payload.get("remote_addr") == "local"]
-    assert commands.count("scheldt notices retry") == 1 and commands.count("scheldt notices list") == 3
+    assert commands.count("scheldt notices retry") == 1 and commands.count("scheldt notices list") == 4
 
 
 def test_the_job_kind_delivers_and_a_409_counts_as_delivered(engine: Engine, plain_settings: None) -> None:

@@ -64,6 +64,14 @@ def store(existing: bool = False) -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (control characters, the ESC of a
+    terminal escape sequence, carriage returns) as ``?``: for what another party wrote, shown on
+    an operator's terminal (a regression review's carrier callback answered a screen-clear and a
+    window title, which `notices list` printed as they came)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def say_created(new_file: Path | None) -> None:
     """Note on stderr that a SQLite store was made at ``new_file`` (None: it existed)."""
     if new_file is not None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import audit_command, errors_reported, print_json, store, wall_clock
+from scheldt.cli.common import audit_command, errors_reported, print_json, printable, store, wall_clock
 from scheldt.store.notifications import LIST_LIMIT_MAX
 
 app = typer.Typer(help="Notices to shipping lines and terminals: list every subscriber's, re-queue a dead one.",
@@ -39,7 +39,7 @@ def notices_list(
     if not rows:
         typer.echo("no notices" + (f" in state {status}" if status else "") + (f" for {org}" if org else ""))
     for n in rows:
-        error = f"  last error: {n['last_error']}" if n["last_error"] else ""
+        error = f"  last error: {printable(n['last_error'])}" if n["last_error"] else ""
         typer.echo(f"{n['id']:>6} {n['organisation_id']:<16} {n['kind']:<8} {n['status']:<9} "
                    f"tries {n['attempts']}  created {n['created_at']:%Y-%m-%d %H:%M:%S} UTC  "
                    f"subscription {n['subscription_id']}{error}")
