@@ -16,6 +16,8 @@ Every error says *where* (a file and line, a segment, a field, a setting) and *w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ScheldtError(Exception):
     """Base of all Scheldt errors: carries ``where`` and ``why`` and an HTTP-like ``status``."""
@@ -85,3 +87,12 @@ class ConflictError(ScheldtError):
     """The request clashes with the current state (a full scanner shift, an order already closed)."""
 
     status = 409
+
+
+def require_file(path: Path) -> None:
+    """Raise InputError naming ``path`` unless it is a file: a folder is said to be one (an
+    operator review's `profile validate /tmp` read "no such file")."""
+    if path.is_dir():
+        raise InputError(str(path), "is a folder, not a file")
+    if not path.is_file():
+        raise InputError(str(path), "no such file")

@@ -209,6 +209,11 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     assert code == 0 and json.loads(out)["trips"] > 0
     code, _, err = invoke("backtest", "--truth", "--from", "2099-01-01")
     assert code != 0 and "no trip was discharged in that period" in err
+    # a folder given for a file is said to be one (operator review: "no such file")
+    for args in (["profile", "validate", str(tmp_path)], ["trips", "outcomes", str(tmp_path)],
+                 ["watchlist", "load", str(tmp_path)], ["misp", "import", str(tmp_path), "--org", "be-customs"]):
+        code, _, err = invoke(*args)
+        assert code == 2 and err == f"error {tmp_path}: is a folder, not a file", (args, err)
 
 
 def test_contradicting_ground_truth_is_rejected_not_silently_ignored(settings_env: Path, tmp_path: Path) -> None:

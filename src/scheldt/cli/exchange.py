@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store, wall_clock
-from scheldt.errors import InputError
+from scheldt.errors import InputError, require_file
 
 #: Event uuids named in a MISP export's audit entry at most (the count is always recorded).
 AUDITED_IDS = 1000
@@ -108,8 +108,7 @@ def misp_import(
     from scheldt.workflows import share
 
     with errors_reported():
-        if not path.is_file():
-            raise InputError(str(path), "no such file")
+        require_file(path)
         with store() as uow:
             uow.accounts.organisation(org)
             received = share.import_misp(uow, path.read_bytes(), org, now(), group)

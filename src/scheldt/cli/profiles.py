@@ -15,7 +15,7 @@ from rich.table import Table
 from scheldt.cli.common import audit_command, console, errors_reported, now, os_user, print_json, settings, store
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import InputError, NotFoundError, require_file
 from scheldt.risk.indicators import INDICATORS
 from scheldt.risk.profiles import RiskProfile, builtin_profile_text, doubtful_ports, load_profile, profile_digest
 from scheldt.store.db import UnitOfWork
@@ -35,8 +35,7 @@ def _text(path: str | None, builtin: str | None) -> tuple[str, str]:
     if builtin is not None:
         return builtin_profile_text(builtin), f"built-in {builtin}"
     file = Path(path)  # type: ignore[arg-type]
-    if not file.is_file():
-        raise InputError(str(file), "no such file")
+    require_file(file)
     try:
         return file.read_text("utf-8"), str(file)
     except UnicodeDecodeError as exc:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheldt.errors import InputError
+from scheldt.errors import InputError, require_file
 from scheldt.ingest.ais import detect_ais_layout
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
@@ -88,10 +88,7 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
     """
     if format not in ("auto", *FORMATS):
         raise InputError(f"--format {format}", f"unknown format; known: auto, {', '.join(FORMATS)}")
-    if path.is_dir():
-        raise InputError(str(path), "is a directory, not a file")
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
+    require_file(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}:1", "file is empty")
     if mapping is not None:

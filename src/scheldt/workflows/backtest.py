@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt.domain.trips import trip_facts_from_dict
-from scheldt.errors import InputError
+from scheldt.errors import InputError, require_file
 from scheldt.ingest.base import Rejection
 from scheldt.risk.backtest import BacktestReport, as_decided, backtest, decision_day
 from scheldt.risk.profiles import RiskProfile, load_profile
@@ -29,8 +29,7 @@ def load_ground_truth(uow: UnitOfWork, path: Path, now: datetime) -> tuple[int, 
     and every trip's planted flag as simulated truth. Returns (inspections, truths) added and
     the rows rejected (file:line, why; also quarantined). Raises InputError when the file is
     missing, not UTF-8, or lacks the simulator's columns."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
+    require_file(path)
     try:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:

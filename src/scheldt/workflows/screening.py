@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from scheldt.errors import InputError
+from scheldt.errors import InputError, require_file
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.watchlists import MAX_ID, read_ftm, read_watchlist_csv
 from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, Match, WatchlistEntry, WatchlistIndex
@@ -75,8 +75,7 @@ def load_watchlist(uow: UnitOfWork, path: Path, list_name: str, supplied_by: str
     CSV) into the watchlist store; unusable rows are quarantined with file:line and why.
     Returns the report and the ids of the entries read. Raises InputError when the file does not
     exist or the list name is refused (see :func:`load_watchlists`)."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
+    require_file(path)
     if not list_name.strip() or len(list_name) > MAX_ID:
         raise InputError("--list", f"a list name of 1 to {MAX_ID} characters")
     if list_name.strip().lower().startswith(SHARED_PREFIX):  # SQLite's LIKE ignores case (regression review)
