@@ -278,26 +278,31 @@ def test_a_peer_cannot_share_into_a_group_of_this_node_it_is_not_in(net: Net) ->
     with unit_of_work(net.b) as uow:
         uow.exchange.add_group("be-nl", "US copy", "us-cbp", ["be-customs", "nl-customs"], NOW)
     before = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="stored before be-nl was made here")
+    also = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="also stored before")
     into_be_us = indicator("us-cbp", Tlp.AMBER_STRICT, "be-us", name="US entry for BE-US")
-    store(net.b, [before, into_be_us], owner="us-cbp")
+    store(net.b, [before, also, into_be_us], owner="us-cbp")
     with serving(net.b) as url_b:
         with unit_of_work(net.c) as uow:
             add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
                      net.tokens_b["nl-node"], None, NOW)
-        assert pull(net.c, "us-node").added == 2  # be-nl is no group here yet: stored, read by no one
+        assert pull(net.c, "us-node").added == 3  # be-nl is no group here yet: stored, read by no one
         with unit_of_work(net.c) as uow:
             uow.exchange.add_group("be-nl", "BE-NL", "be-customs", ["nl-customs"], NOW)
             with pytest.raises(InputError, match="us-cbp is not a member of sharing group 'be-nl'"):
                 add_peer(uow, "x-node", "http://h/", "us-cbp", "u", "token", "t", "be-nl", NOW)
         injected = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="Injected NL Co")
         withdrawn = new_version(before, revoked=True)
-        store(net.b, [injected, withdrawn], owner="us-cbp")
+        # a "withdrawal" under wider terms would widen who reads it: refused like a new object
+        widened = indicator("us-cbp", Tlp.GREEN, "be-nl", stix_id=also["id"], revoked=True, name="also stored before",
+                            modified=datetime(2026, 1, 2, tzinfo=UTC))
+        store(net.b, [injected, withdrawn, widened], owner="us-cbp")
         report = pull(net.c, "us-node")
     assert report.added == 1 and [r.revoked for r in rows(net.c, before["id"])] == [False, True]
-    assert rows(net.c, injected["id"]) == []
-    assert [f for c in report.collections for f in c.failures] == [
-        (injected["id"], f"{injected['id']}.extensions.sharing_group: us-cbp is not a member of the sharing "
-                         "group be-nl on this node: it cannot share into it")]
+    assert rows(net.c, injected["id"]) == [] and [r.revoked for r in rows(net.c, also["id"])] == [False]
+    why = "{0}.extensions.sharing_group: us-cbp is not a member of the sharing group be-nl on this node: it cannot " \
+          "share into it"
+    assert sorted(f for c in report.collections for f in c.failures) == sorted(
+        (i, why.format(i)) for i in (injected["id"], also["id"]))
     with unit_of_work(net.c) as uow:  # a copy of the stored version is known, not refused
         again = ingest_objects(uow, [before], "us-cbp", "peer:us-node", None, NOW)
     assert (again.known, again.failed) == ([(before["id"], before["modified"])], [])

@@ -262,7 +262,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     problems = _problems(objects, labels)
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
-    withdrawable = _stored_revoked_ids(uow, objects)
+    revoking = _newest_stored_of_revocations(uow, objects)
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     refused_unless_stored: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
@@ -277,7 +277,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             continue
         try:
             _check_creator(objects[i], owner_org, creators, label)
-            if label not in withdrawable:  # a withdrawal of what is stored only narrows what is seen
+            if not _withdraws(revoking.get(label), sharing, owner_org):
                 _check_member(sharing, terms, owner_org, label)
         except InputError as exc:  # refused, unless this very version is stored already
             refused_unless_stored.append((values, exc))
@@ -307,11 +307,22 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     return report
 
 
-def _stored_revoked_ids(uow: Any, objects: list[Any]) -> set[str]:
-    """The ids of ``objects`` that are revocations (``revoked: true``) of objects stored here."""
-    revoking = sorted({o["id"] for o in objects if isinstance(o, dict) and o.get("revoked") is True
-                       and isinstance(o.get("id"), str)})
-    return set(uow.taxii.stored_versions(revoking)) if revoking else set()
+def _newest_stored_of_revocations(uow: Any, objects: list[Any]) -> dict[str, Any]:
+    """The newest stored version of each of ``objects`` that is a revocation (``revoked:
+    true``) of an object stored here: STIX id → stored version."""
+    ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("revoked") is True and isinstance(o.get("id"), str)}
+    return uow.exchange.newest(ids) if ids else {}
+
+
+def _withdraws(stored: Any, sharing: Sharing, owner_org: str) -> bool:
+    """Whether a revocation under ``sharing`` from ``owner_org`` withdraws ``stored`` (its
+    object's newest stored version, or None) under the same terms: the owner's own, in the same
+    sharing group at the same TLP (not RED, whose recipients could change), so it narrows what
+    is seen and never widens it. Such a withdrawal passes the membership check: an originator's
+    withdrawal of what it shared before the group was made here was refused, and the item
+    stayed live (regression review)."""
+    return (stored is not None and stored.owner_org == owner_org and stored.group_id == sharing.group
+            and stored.tlp == sharing.tlp.value and sharing.tlp != Tlp.RED)
 
 
 def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_org: str,
