@@ -310,7 +310,8 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
 def _newest_stored_of_revocations(uow: Any, objects: list[Any]) -> dict[str, Any]:
     """The newest stored version of each of ``objects`` that is a revocation (``revoked:
     true``) of an object stored here: STIX id → stored version."""
-    ids = {o["id"] for o in objects if isinstance(o, dict) and o.get("revoked") is True and isinstance(o.get("id"), str)}
+    ids = {o["id"] for o in objects
+           if isinstance(o, dict) and o.get("revoked") is True and isinstance(o.get("id"), str)}
     return uow.exchange.newest(ids) if ids else {}
 
 
