@@ -421,10 +421,10 @@ def store_profile(uow: UnitOfWork, text: str, where: str, now: datetime) -> tupl
     ends is found from it too (regression review). Raises ProfileError for an invalid profile,
     ConflictError for a version stored with another text."""
     for candidate in (text, text.replace("\r\n", "\n").replace("\n", "\r\n")):
-        if uow.profiles.with_digest(profile_digest(candidate)) is not None:
+        digest = profile_digest(candidate)
+        if uow.profiles.with_digest(digest) is not None:
             profile = load_profile(candidate, where, stored=True)
-            return profile, uow.profiles.store(profile.name, profile.version, profile.owner, candidate,
-                                               profile_digest(candidate), now)
+            return profile, uow.profiles.store(profile.name, profile.version, profile.owner, candidate, digest, now)
     profile = load_profile(text, where)
     return profile, uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
 
