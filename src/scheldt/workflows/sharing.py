@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import stix2.v21
 
-from scheldt.domain.exchange import Requester, Tlp
+from scheldt.domain.exchange import Requester, Tlp, stix_timestamp
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.objects import Sharing, identity_id, redact, sharing_of, stored_values
@@ -277,7 +277,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             continue
         try:
             _check_creator(objects[i], owner_org, creators, label)
-            if not _withdraws(revoking.get(label), sharing, owner_org):
+            if not _withdraws(objects[i], values, revoking.get(label), sharing, owner_org):
                 _check_member(sharing, terms, owner_org, label)
         except InputError as exc:  # refused, unless this very version is stored already
             refused_unless_stored.append((values, exc))
@@ -315,15 +315,19 @@ def _newest_stored_of_revocations(uow: Any, objects: list[Any]) -> dict[str, Any
     return uow.exchange.newest(ids) if ids else {}
 
 
-def _withdraws(stored: Any, sharing: Sharing, owner_org: str) -> bool:
-    """Whether a revocation under ``sharing`` from ``owner_org`` withdraws ``stored`` (its
-    object's newest stored version, or None) under the same terms: the owner's own, in the same
-    sharing group at the same TLP (not RED, whose recipients could change), so it narrows what
-    is seen and never widens it. Such a withdrawal passes the membership check: an originator's
-    withdrawal of what it shared before the group was made here was refused, and the item
-    stayed live (regression review)."""
-    return (stored is not None and stored.owner_org == owner_org and stored.group_id == sharing.group
-            and stored.tlp == sharing.tlp.value and sharing.tlp != Tlp.RED)
+def _withdraws(obj: dict[str, Any], values: dict[str, Any], stored: Any, sharing: Sharing, owner_org: str) -> bool:
+    """Whether ``obj`` (``values``: as stored) is a revocation (``revoked: true``) from
+    ``owner_org`` that withdraws ``stored`` (its object's newest stored version, or None): no
+    older than it, under the same terms (the owner's own, in the same sharing group at the same
+    TLP, not RED, whose recipients could change), so it narrows what is seen and never widens
+    it. Such a withdrawal passes the membership check: an originator's withdrawal of what it
+    shared before the group was made here was refused, and the item stayed live (regression
+    review); a new version sent beside an older revocation of its id is not one (a later
+    review's live content passed with it)."""
+    stored_at = stix_timestamp(stored.modified) if stored is not None else None
+    return (obj.get("revoked") is True and stored_at is not None and values["modified_at"] is not None
+            and values["modified_at"] >= stored_at and stored.owner_org == owner_org
+            and stored.group_id == sharing.group and stored.tlp == sharing.tlp.value and sharing.tlp != Tlp.RED)
 
 
 def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_org: str,
