@@ -305,7 +305,15 @@ def test_a_peer_cannot_share_into_a_group_of_this_node_it_is_not_in(net: Net) ->
         (i, why.format(i)) for i in (injected["id"], also["id"]))
     with unit_of_work(net.c) as uow:  # a copy of the stored version is known, not refused
         again = ingest_objects(uow, [before], "us-cbp", "peer:us-node", None, NOW)
+        # a new version beside a revocation of its id, or a revocation older than the stored
+        # version, withdraws nothing: refused like new content (a review's live content passed)
+        revocation, live = new_version(also, 2000, revoked=True), new_version(also, 3000, name="NEW LIVE CONTENT")
+        sneaked = ingest_objects(uow, [revocation, live, new_version(before, 500, revoked=True)], "us-cbp",
+                                 "peer:us-node", None, NOW)
     assert (again.known, again.failed) == ([(before["id"], before["modified"])], [])
+    assert [(sid, modified) for sid, modified, _ in sneaked.added] == [(also["id"], revocation["modified"])]
+    assert sorted(sid for sid, _ in sneaked.failed) == sorted([also["id"], before["id"]])
+    assert [r.revoked for r in rows(net.c, also["id"])] == [False, True]
 
 
 def test_a_peers_tombstones_delete_only_what_it_speaks_for(net: Net) -> None:
@@ -498,8 +506,9 @@ def fake_taxii(answers: list[Any]) -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    def taxii(body: Any) -> Response:
-        return Response(json.dumps(body), media_type=TAXII)
+    def taxii(body: Any) -> Response:  # (status, body) for an error
+        status, body = body if isinstance(body, tuple) else (200, body)
+        return Response(json.dumps(body), status_code=status, media_type=TAXII)
 
     root = {"title": "fake", "versions": [TAXII], "max_content_length": 1_000_000}
     coll = {"id": "c1", "title": "c1", "can_read": True, "can_write": False, "media_types": [TAXII]}
@@ -510,7 +519,7 @@ def fake_taxii(answers: list[Any]) -> Any:
         Route("/taxii2/fake/collections/c1/manifest/", lambda request: taxii({"objects": []}))])
 
 
-def test_a_peer_answering_no_taxii_envelope_fails_alone(net: Net) -> None:
+def test_a_peer_answering_no_taxii_envelope_fails_alone(net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
     """A federation review's peer answered ``[1,2,3]`` for a page of objects: the pull of every
     peer stopped on an AttributeError (healthy peers were no longer pulled, nothing said why);
     ``"objects": "nope"`` was read as four refused objects."""
@@ -532,7 +541,16 @@ def test_a_peer_answering_no_taxii_envelope_fails_alone(net: Net) -> None:
                 assert uow.peers.get("aaa-fake").last_error == (
                     f"collection c1 objects: the peer's answer is not a TAXII envelope: {found}")
                 assert uow.peers.get("be-node").last_error == ""
+        # what a peer says of its failure reaches the operator's terminal without control characters
+        answers[0] = (500, {"title": "Error", "description": "\x1b]0;pwned\x07\x1b[2J\rfake: all good"})
+        monkeypatch.setenv("SCHELDT_DATABASE_URL", str(net.b.url))
+        get_settings.cache_clear()
+        try:
+            said = CliRunner().invoke(cli, ["peer", "pull", "aaa-fake"])
+        finally:
+            get_settings.cache_clear()
     assert added == [1, 0] and len(rows(net.b)) == 1  # be-node's object, pulled beside the failing peer
+    assert "\x1b" not in said.stdout and ": ?]0;pwned??[2J?fake: all good" in said.stdout, said.stdout
 
 
 def test_a_peer_credential_that_cannot_be_unsealed_fails_that_peer_alone(

@@ -161,7 +161,7 @@ def peer_pull(
         for p in result["peers"]:
             counts = ", ".join(f"{c['collection']}: +{c['added']} ({c['known']} known, {c['failed']} refused, "
                                f"{c['deleted']} deleted)" for c in p["collections"]) or "no collections"
-            typer.echo(f"{p['peer']}: {counts}" + (f"  error: {p['error']}" if p["error"] else ""))
+            typer.echo(f"{p['peer']}: {counts}" + (f"  error: {printable(p['error'])}" if p["error"] else ""))
             _say_unknown_groups(p.get("unknown_groups") or {})
     if result["failed_peers"]:
         raise typer.Exit(1)
