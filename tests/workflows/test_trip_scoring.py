@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -41,6 +42,15 @@ def event(event_id: str, code: str, when: str, port: str, seal: str) -> dict[str
     }
 
 
+def load_and_score(uow: Any, document: Path, origin: Path) -> Any:
+    """Ingest a transport document and its box's events at FIRST, make the built-in profile
+    live and score the trips; returns the scoring report."""
+    ingest_file(uow, document, IngestOptions(), FIRST)
+    ingest_file(uow, origin, IngestOptions(), FIRST)
+    activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
+    return score_trips(uow, FIRST)
+
+
 def write(path: Path, events: list[dict[str, object]]) -> Path:
     path.write_text(json.dumps({"events": events}))
     return path
@@ -51,10 +61,7 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
         event("e-1", "GTIN", "2026-01-18T09:00:00Z", "DKAAR", "DCSA-CTK-1234"),
         event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     with unit_of_work(engine) as uow:
-        ingest_file(uow, TD, IngestOptions(), FIRST)
-        ingest_file(uow, origin, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
-        first = score_trips(uow, FIRST)
+        first = load_and_score(uow, TD, origin)
     assert (first.scored, first.profile) == (1, "antwerp-narcotics@3")
 
     arrival = write(tmp_path / "arrival.json", [
@@ -86,10 +93,7 @@ def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engi
         "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")
     origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     with unit_of_work(engine) as uow:
-        ingest_file(uow, TD, IngestOptions(), FIRST)
-        ingest_file(uow, origin, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
-        score_trips(uow, FIRST)
+        load_and_score(uow, TD, origin)
         activate_profile(uow, v4, "v4.yaml", "officer.b", "heavier to-order weight", FIRST)
         score_trips(uow, FIRST + timedelta(minutes=1))
         shown_v4 = uow.container_trips.by_key(KEY)
@@ -134,10 +138,7 @@ def test_watchlist_match_on_a_party_raises_the_score(engine: Engine, tmp_path: P
     with unit_of_work(engine) as uow:
         report, _ = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
         again, _ = load_watchlist(uow, watchlist, "test list", "BE-CUSTOMS", FIRST)
-        ingest_file(uow, TD, IngestOptions(), FIRST)
-        ingest_file(uow, origin, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
-        score_trips(uow, FIRST)
+        load_and_score(uow, TD, origin)
         [assessment] = uow.trip_assessments.history(KEY)
     assert (report.accepted, report.added, report.rejected, report.skipped) == (3, 3, 2, {"schema Sanction": 1})
     assert (again.accepted, again.added) == (3, 0)
@@ -413,10 +414,7 @@ def test_an_unknown_hs_code_is_one_data_quality_note(engine: Engine, tmp_path: P
     td.write_text(text.replace('"640510"', '"851712"'))
     origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     with unit_of_work(engine) as uow:
-        ingest_file(uow, td, IngestOptions(), FIRST)
-        ingest_file(uow, origin, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
-        score_trips(uow, FIRST)
+        load_and_score(uow, td, origin)
         [row] = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
         detail = trip_detail(uow, None, "be-customs", row["id"])
     assert [(f["code"], f["why"]) for f in detail["flags"] if f["code"] == "unknown-hs-code"] == [
