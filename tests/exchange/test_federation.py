@@ -623,8 +623,15 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert listed["peers"][0]["unknown_groups"] == {"be-us-air": 1}
             assert "WARNING: 1 object version(s) in sharing group 'be-us-air', not defined on this node" in \
                 runner.invoke(cli, ["peer", "list"]).output
-            with unit_of_work(net.b) as uow:
-                uow.exchange.add_group("be-us-air", "BE-US air cargo", "be-customs", ["us-cbp"], NOW)
+            # made here without the organisation whose pulled objects name it: its members would read them
+            r = runner.invoke(cli, ["group", "create", "be-us-air", "--name", "BE-US air cargo", "--owner", "us-cbp",
+                                    "--member", "nl-customs"])
+            assert r.exit_code == 2, r.output
+            assert ("stored object versions already name sharing group 'be-us-air' (1 from be-customs), shared into "
+                    "a group of that id on another node; add be-customs as member(s)") in " ".join(r.output.split())
+            r = runner.invoke(cli, ["group", "create", "be-us-air", "--name", "BE-US air cargo", "--owner", "us-cbp",
+                                    "--member", "be-customs"])
+            assert r.stdout.strip() == "sharing group be-us-air created: be-customs, us-cbp", r.output
             assert "WARNING" not in runner.invoke(cli, ["peer", "list"]).output
             assert listed["peers"][0]["relays_for"] == []
             r = runner.invoke(cli, ["peer", "add", "be-relay", f"{url_a}/taxii2/", "--org", "be-customs",

@@ -583,6 +583,14 @@ class ExchangeRepository:
                 .group_by(_O.group_id).order_by(_O.group_id))
         return {g: int(n) for g, n in self.session.execute(stmt)}
 
+    def owners_naming_group(self, group_id: str) -> dict[str, int]:
+        """Organisations whose live object versions name sharing group ``group_id``, with how
+        many versions each (a partner can share into a group another node defines before, or
+        without, this node defining it)."""
+        stmt = (select(_O.owner_org, func.count()).where(_O.group_id == group_id, _O.deleted_at.is_(None))
+                .group_by(_O.owner_org).order_by(_O.owner_org))
+        return {org: int(n) for org, n in self.session.execute(stmt)}
+
     def count(self, r: Requester | None = None) -> int:
         """How many live object versions the requester may see."""
         return int(self.session.scalar(select(func.count()).select_from(_O).where(

@@ -161,8 +161,22 @@ def create_group_as(uow: Any, owner_org: str, group_id: str, name: str, members:
             raise InputError("members", f"{org} is not an agency: a sharing group is of agencies, whose alerts carry "
                              "risk scores and reasons; a shipping line or terminal reads TLP:AMBER objects as a "
                              "client of its agency (scheldt org create ... --client-of AGENCY)")
+    _refuse_outside_owners(uow, group_id, {owner_org, *members})
     uow.exchange.add_group(group_id, name.strip(), owner_org, sorted(set(members)), now)
     return uow.exchange.group(group_id)
+
+
+def _refuse_outside_owners(uow: Any, group_id: str, members: set[str]) -> None:
+    """Refuse to define a group that stored objects of a non-member already name: its members
+    would read what that organisation shared into a group of the same id on another node
+    (a review: a US entry pulled into "be-nl" before the group was made here became readable
+    by the Dutch analysts). Raises InputError naming the organisations."""
+    outside = {org: n for org, n in uow.exchange.owners_naming_group(group_id).items() if org not in members}
+    if outside:
+        said = ", ".join(f"{n} from {org}" for org, n in outside.items())
+        raise InputError("members", f"stored object versions already name sharing group {group_id!r} ({said}), "
+                         f"shared into a group of that id on another node; add "
+                         f"{' and '.join(outside)} as member(s) if the group is the same, or choose another id")
 
 
 def groups_of(uow: Any, principal: Principal) -> list[dict[str, Any]]:
