@@ -196,6 +196,7 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     # a NUL in a form's text is refused as through the API (a regression review: SQLite kept it)
     nul = c.post(f"/trips/{trip_id}/hold", data={"reason": "nul\x00here", "csrf": token_of(c)})
     assert nul.status_code == 400 and "NUL character" in nul.text
+    assert nul.headers["content-type"].startswith("text/html") and "<main" in nul.text  # a page, not the API's JSON
     again = c.post(f"/trips/{trip_id}/hold", data={"reason": "twice", "csrf": token_of(c)})
     assert again.status_code == 409
     assert "is on hold already" in again.text and 'value="twice"' in again.text

@@ -31,7 +31,7 @@ from scheldt.api.deps import (
     request_action,
     utc_now,
 )
-from scheldt.errors import AuthError, ForbiddenError, NotFoundError
+from scheldt.errors import AuthError, ForbiddenError, NotFoundError, ScheldtError
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.accounts import authenticate
 
@@ -136,6 +136,19 @@ def install(app: FastAPI) -> None:
         return await json_errors(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, _back_to_the_page)
+    api_errors = app.exception_handlers[ScheldtError]
+
+    async def _as_a_page(request: Request, exc: Exception) -> Response:
+        # a refusal before the page's own code ran (a NUL in a form's text) answered a browser
+        # the API's JSON (regression review)
+        assert isinstance(exc, ScheldtError)
+        if request.url.path.startswith(NOT_PAGES):
+            return await api_errors(request, exc)
+        from scheldt.web.render import error_page  # render imports this module
+
+        return error_page(request, None, exc)
+
+    app.add_exception_handler(ScheldtError, _as_a_page)
 
 
 #: Paths that are not workbench pages: their errors stay JSON.
