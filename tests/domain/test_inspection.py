@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
-from scheldt.domain.inspection import Status, apply
+from scheldt.domain.inspection import Status, apply, check_shift_ahead, current_shift, shift_end
 from scheldt.errors import InputError
 
 
@@ -44,3 +46,29 @@ def test_a_search_without_a_scan_says_why() -> None:
     assert change.to_status == Status.SEARCHED and change.fields["reason"] == "tip-off: bags behind the doors"
     with pytest.raises(InputError, match="with a search without a scan only"):
         apply(Status.SCANNED, "manual", "search", seizure | {"reason": "why not"})
+
+
+@pytest.mark.parametrize(("day", "shift", "ends_utc"), [
+    (date(2026, 10, 24), "night", datetime(2026, 10, 25, 5, 0, tzinfo=UTC)),  # 06:00 CET: a 9-hour night
+    (date(2026, 3, 28), "night", datetime(2026, 3, 29, 4, 0, tzinfo=UTC)),  # 06:00 CEST: a 7-hour night
+    (date(2026, 6, 1), "night", datetime(2026, 6, 2, 4, 0, tzinfo=UTC)),
+    (date(2026, 10, 25), "early", datetime(2026, 10, 25, 13, 0, tzinfo=UTC)),
+    (date(2026, 3, 29), "late", datetime(2026, 3, 29, 20, 0, tzinfo=UTC)),
+])
+def test_a_shift_ends_when_the_next_starts_by_the_port_clock(day: date, shift: str, ends_utc: datetime) -> None:
+    # a scan-team review: the night shifts of the clock changes ended at 05:00 and 07:00 port time
+    end = shift_end(day, shift)
+    assert end == ends_utc and end.astimezone(UTC) == ends_utc
+    assert end.hour in (6, 14, 22)
+
+
+def test_the_night_shift_of_the_autumn_clock_change_takes_plans_until_six() -> None:
+    at_0530 = datetime(2026, 10, 25, 4, 30, tzinfo=UTC)  # 05:30 CET, still the night of the 24th
+    assert current_shift(at_0530) == (date(2026, 10, 24), "night")
+    check_shift_ahead(date(2026, 10, 24), "night", at_0530)  # not ended
+    at_0640 = datetime(2026, 3, 29, 4, 40, tzinfo=UTC)  # 06:40 CEST: the early shift has begun
+    assert current_shift(at_0640) == (date(2026, 3, 29), "early")
+    with pytest.raises(InputError) as caught:
+        check_shift_ahead(date(2026, 3, 28), "night", at_0640)
+    assert caught.value.why == ("the night shift of 2026-03-28 ended at 2026-03-29 06:00 port time: plan into the "
+                                "current shift or a later one")

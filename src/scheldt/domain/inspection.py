@@ -57,9 +57,12 @@ def current_shift(now: datetime) -> tuple[date, str]:
 
 
 def shift_end(day: date, shift: str) -> datetime:
-    """When ``shift`` of ``day`` ends (aware, port local time): 8 hours after it starts."""
-    start = datetime.combine(day, time(_SHIFT_START[shift]), tzinfo=PORT_TIME)
-    return (start.astimezone(ZoneInfo("UTC")) + timedelta(hours=8)).astimezone(PORT_TIME)
+    """When ``shift`` of ``day`` ends (aware, port local time): when the next shift starts by
+    the port's clock (14:00, 22:00, 06:00 the next day). Shifts last 8 hours, except the night
+    shifts when the clocks change: 7 hours in March, 9 in October (a scan-team review: 8 hours
+    by UTC ended the night shift at 05:00 or 07:00 port time on those nights)."""
+    nxt = {"early": (day, 14), "late": (day, 22), "night": (day + timedelta(days=1), 6)}[shift]
+    return datetime.combine(nxt[0], time(nxt[1]), tzinfo=PORT_TIME)
 
 
 #: How far ahead a scan may be planned, days: a box is in port for days, not months (an attack
