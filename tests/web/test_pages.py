@@ -645,6 +645,16 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert missing.status_code == 400
     assert "<strong>Image reference</strong>: is required" in missing.text  # as the form labels it
     assert 'value="anomaly" checked' in missing.text
+    # when it was done, by the port's clock (a scan-team review's results were dated when typed in)
+    future = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                           "nii_image_ref": "IMG-7", "verdict": "anomaly",
+                                                           "done_at": "2999-01-01T06:30"})
+    assert future.status_code == 400 and "2999-01-01 05:30 UTC is in the future" in future.text
+    assert 'name="done_at" value="2999-01-01T06:30"' in future.text
+    garbled = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                            "nii_image_ref": "IMG-7", "verdict": "anomaly",
+                                                            "done_at": "yesterday"})
+    assert garbled.status_code == 400 and "is not a time (YYYY-MM-DDTHH:MM, port time)" in garbled.text
     scanned = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                             "nii_image_ref": "IMG-7", "verdict": "anomaly"})
     assert scanned.status_code == 303 and scanned.headers["location"] == f"/orders/{order_id}"

@@ -33,7 +33,7 @@ from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.exchange import ExchangeRepository
-from scheldt.store.models import SharedObjectRow, TripAssessmentRow, WatchlistEntryRow
+from scheldt.store.models import ContainerTripRow, SharedObjectRow, TripAssessmentRow, WatchlistEntryRow
 from scheldt.workflows import inspections, share
 from scheldt.workflows.accounts import create_organisation
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -241,6 +241,65 @@ def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engi
         for tlp in ("clear", "amber"):
             with pytest.raises(InputError, match="no shipping line or terminal may read"):
                 share.share_seizure_report(uow, OFFICER, order["id"], share.Terms(tlp, "be-us"), NOW)
+
+
+def test_a_result_recorded_late_is_dated_when_it_was_done(engine: Engine, tmp_path: Path) -> None:
+    # a scan-team review: Sunday night's seizure, typed in on Monday morning, was dated Monday (the
+    # dashboard's week, the shared report's seized_at)
+    trip_id = seed(engine, tmp_path)
+    scanned, done, typed = NOW + timedelta(hours=6), NOW + timedelta(hours=8), NOW + timedelta(days=1)
+    with unit_of_work(engine) as uow:
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+                                      drawn=True)["id"]
+        inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order, "scan",
+                        {"nii_image_ref": "img-1", "verdict": "anomaly"}, scanned)
+        seizure = {"result": "seizure", "drug_type": "cocaine", "mass_kg": 30.0, "concealment": "in_cargo"}
+        for when, where, why in (
+                (scanned - timedelta(minutes=1), "done_at", "2026-03-01 14:59 UTC is before the order's last change "
+                                                            "(scanned at 2026-03-01 15:00 UTC)"),
+                (typed + timedelta(minutes=6), "done_at", "2026-03-02 09:06 UTC is in the future"),
+                (done.replace(tzinfo=None), "done_at", "give the time with its UTC offset, e.g. "
+                                                       "2026-10-25T05:30:00+01:00")):
+            with pytest.raises(InputError) as caught:
+                inspections.act(uow, SEARCH, order, "search", seizure | {"done_at": when}, typed)
+            assert (caught.value.where, caught.value.why) == (where, why)
+        inspections.act(uow, SEARCH, order, "search", seizure | {"done_at": done}, typed)
+        changes = uow.inspections.changes(order)
+        [seized] = [x for x in uow.inspections.seizures("be-customs") if x["id"] == order]
+        report = share.share_seizure_report(uow, OFFICER, order, share.Terms("green"), typed)
+        s = from_stix(stored_objects(uow), report["id"]).seizure
+    assert [c["at"] for c in changes] == [NOW, scanned, done]
+    assert changes[-1]["details"]["recorded_at"] == typed.isoformat() and "recorded_at" not in changes[1]["details"]
+    assert seized["searched_at"] == done and s.seized_at == done.replace(microsecond=250000)
+    with unit_of_work(engine) as uow:
+        with pytest.raises(InputError) as caught:
+            inspections.act(uow, OFFICER, order, "cancel", {"reason": "x", "done_at": done}, typed)
+    assert caught.value.why == "is not recorded with a cancel: only a scan, search or clear says when it was done"
+
+
+def test_a_scan_after_the_box_left_is_refused_unless_done_before(engine: Engine, tmp_path: Path) -> None:
+    # a scan-team review: a scan recorded after the gate-out became a cleared inspection
+    trip_id = seed(engine, tmp_path)
+    left = NOW + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+                                      drawn=True)["id"]
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip_id).values(left_at=left))
+    operator = principal("op", "be-customs", Role.SCANNER_OPERATOR)
+    scan = {"nii_image_ref": "img-1", "verdict": "clear"}
+    with unit_of_work(engine) as uow:  # the plan shows it (the plan page: "box left ...: cancel to free the slot")
+        assert [o["left_at"] for o in uow.inspections.orders("be-customs", trip_id=trip_id)] == [left]
+        with pytest.raises(ConflictError) as caught:
+            inspections.act(uow, operator, order, "scan", scan, left + timedelta(minutes=5))
+    assert caught.value.why == ("its box left the port at 2026-03-01 10:00 UTC: a scan after that cannot be "
+                                "recorded; give when it was done (done_at) if before then, or cancel the order with "
+                                "a reason")
+    with unit_of_work(engine) as uow:
+        out = inspections.act(uow, operator, order, "scan", scan | {"done_at": left - timedelta(minutes=20)},
+                              left + timedelta(minutes=5))
+    assert out["status"] == "scanned"
 
 
 def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: ANN001

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
@@ -79,6 +79,9 @@ class ActionIn(Strict):
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
+    done_at: AwareDatetime | None = Field(
+        default=None, description="when a scan, search or clear was done, with its UTC offset, if earlier than now "
+        "(results recorded after the shift): the change, the seizure's date and its shared report follow it")
 
 
 class ReasonIn(Strict):

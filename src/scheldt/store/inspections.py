@@ -49,8 +49,8 @@ def _orders_statement(filters: tuple[str, ...], after: bool) -> Any:
     document reference and voyage, newest first; bind each of ``filters`` (``status``,
     ``scanner_id``, ``shift_date``, ``shift``, ``trip_id``), ``after_id`` and ``limit``."""
     o, t = _ORDER.c, ContainerTripRow.__table__.c
-    stmt = (select(_ORDER, t.container_number, t.document_ref, t.voyage).join_from(_ORDER, ContainerTripRow.__table__,
-                                                                                  t.id == o.trip_id)
+    stmt = (select(_ORDER, t.container_number, t.document_ref, t.voyage, t.left_at)
+            .join_from(_ORDER, ContainerTripRow.__table__, t.id == o.trip_id)
             .where(o.organisation_id == bindparam("org_id"), *(o[k] == bindparam(k) for k in filters)))
     if after:
         stmt = stmt.where(o.id < bindparam("after_id"))
@@ -178,7 +178,8 @@ class InspectionRepository:
     def orders(self, org_id: str, *, status: str | None = None, scanner_id: str | None = None,
                shift_date: str | None = None, shift: str | None = None, trip_id: int | None = None,
                after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """An organisation's scan orders with their trip's container number, newest first,
+        """An organisation's scan orders with their trip's container number, document, voyage
+        and when its box left the port (``left_at``, UTC, None while in port), newest first,
         after the cursor ``after_id`` (the previous page's last id)."""
         given = {"status": status, "scanner_id": scanner_id, "shift_date": shift_date, "shift": shift,
                  "trip_id": trip_id}
@@ -187,7 +188,8 @@ class InspectionRepository:
                           lambda: _orders_statement(shape, after_id is not None))
         values = {k: given[k] for k in shape} | {"org_id": org_id, "after_id": after_id, "limit": limit}
         return [_dict(r, _ORDER) | {"container_number": r.container_number, "document_ref": r.document_ref,
-                                    "voyage": r.voyage} for r in self.session.execute(stmt, values)]
+                                    "voyage": r.voyage, "left_at": aware(r.left_at)}
+                for r in self.session.execute(stmt, values)]
 
     def seizures(self, org_id: str, *, after_id: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Every seizure an organisation recorded, with its trip's container number, port of

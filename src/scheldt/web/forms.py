@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from scheldt.domain.inspection import PORT_TIME
 from scheldt.errors import InputError
 
 
@@ -28,6 +29,19 @@ def day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise InputError(field, f"{raw[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def port_time(value: str | None, field: str) -> datetime | None:
+    """A time of day written YYYY-MM-DDTHH:MM (a browser's ``datetime-local``) by the port's
+    clock (:data:`scheldt.domain.inspection.PORT_TIME`), as an aware time; None when empty."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(field, f"{raw[:40]!r} is not a time (YYYY-MM-DDTHH:MM, port time)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=PORT_TIME)
 
 
 def choice(value: str | None, field: str, allowed: tuple[str, ...]) -> str | None:

@@ -229,19 +229,20 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               verdict: Annotated[str, Form()] = "", result: Annotated[str, Form()] = "",
               drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
               concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
-              reason: Annotated[str, Form()] = "") -> Response:
-    """Record a scan, a search (with a seizure), a clear image; waive or cancel the order;
-    correct a recorded search."""
+              reason: Annotated[str, Form()] = "", done_at: Annotated[str, Form()] = "") -> Response:
+    """Record a scan, a search (with a seizure), a clear image, with when it was done if
+    earlier (port time); waive or cancel the order; correct a recorded search."""
     typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
              "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
-             "notes": notes, "reason": reason}  # the workflow refuses texts over its limits
+             "notes": notes, "reason": reason, "done_at": done_at[:40]}  # the workflow refuses texts over its limits
     try:
         oid = _order_id(order_id)
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     try:
-        data = forms.filled(typed | {"mass_kg": forms.kilograms(typed["mass_kg"])})
+        data = forms.filled(typed | {"mass_kg": forms.kilograms(typed["mass_kg"]),
+                                     "done_at": forms.port_time(typed["done_at"], "done_at")})
         if action == "correct" and data.get("result") != "seizure":
             # the correction form comes filled with the recorded seizure; a correction to another
             # result drops it (a review's "nothing found" was refused until the fields were blanked)

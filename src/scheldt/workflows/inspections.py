@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import random
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
@@ -251,9 +251,16 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     (:func:`scheldt.workflows.share.follow_correction`; the answer then holds
     ``seizure_report``: ``{"id", "action"}``). Raises
     InputError for a move or field that is not allowed (a seized mass heavier than the box, too),
-    ForbiddenError for a role that may not."""
+    ForbiddenError for a role that may not. ``data["done_at"]`` (optional, aware): when a scan,
+    search or clear was done, if before ``now`` (:func:`_done_at`); the change is dated then and
+    keeps ``recorded_at``."""
+    data = dict(data)
+    done_at = data.pop("done_at", None)
     if action not in _ACTION_PERMISSION:
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
+    if done_at is not None and action not in DONE_AT_ACTIONS:
+        raise InputError("done_at", f"is not recorded with a {action}: only a scan, search or clear says when it "
+                         "was done")
     require(principal, _ACTION_PERMISSION[action])
     uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
@@ -261,6 +268,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     except ConflictError as exc:  # a colleague's record came first (two tabs, a double submit): say whose
         raise ConflictError(exc.where, f"{exc.why}{_last_change(uow, order)}") from None
+    done = _done_at(uow, order, action, done_at, now)
     if action == "scan":
         _check_image_unused(uow, order, change.fields["nii_image_ref"])
     if change.fields.get("mass_kg") is not None:
@@ -271,8 +279,10 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     uow.inspections.update_order(order_id, values)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
+    if done != now:
+        recorded = recorded | {"recorded_at": now.astimezone(UTC).isoformat()}
     uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,
-                               str(change.fields.get("reason", "")), recorded, now)
+                               str(change.fields.get("reason", "")), recorded, done)
     uow.container_trips.set_state(order["trip_id"], status=_trip_status(uow, principal, order, change.to_status))
     learned = outcome(change.to_status, change.fields.get("result", ""))
     if learned is not None:
@@ -291,6 +301,43 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         if followed is not None:
             result = {**result, "seizure_report": followed}
     return result
+
+
+#: Moves that record work done at the box or on its image, which may say when it was done.
+DONE_AT_ACTIONS = ("scan", "search", "clear")
+#: Moves done at the box itself: not after the box left the port.
+_AT_THE_BOX = ("scan", "search")
+#: How far ahead of the server's clock a given ``done_at`` may be (a hand-held's clock).
+DONE_AT_SLACK = timedelta(minutes=5)
+
+
+def _done_at(uow: Any, order: dict[str, Any], action: str, given: Any, now: datetime) -> datetime:
+    """When the move's work was done (aware, UTC): ``given`` (a scan team recording the
+    night's results in the morning; a scan-team review's seizure was dated and counted in the
+    week it was typed in) or ``now``: no earlier than the order's last change and not in the
+    future. A scan or search is not after the box left the port (a review's scan recorded after
+    the gate-out became a cleared inspection).
+    Raises InputError for a bad ``given``, ConflictError for a box gone before then."""
+    done = now
+    if given is not None:
+        if not isinstance(given, datetime) or given.tzinfo is None:
+            raise InputError("done_at", "give the time with its UTC offset, e.g. 2026-10-25T05:30:00+01:00")
+        done = given.astimezone(UTC)
+        if done > now + DONE_AT_SLACK:
+            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M} UTC is in the future")
+        done = min(done, now)
+        changes = uow.inspections.changes(order["id"])
+        last = changes[-1]["at"] if changes else None
+        if last is not None and done < last:
+            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M} UTC is before the order's last change "
+                             f"({changes[-1]['to_status']} at {last:%Y-%m-%d %H:%M} UTC)")
+    if action in _AT_THE_BOX:
+        left = uow.container_trips.get(order["trip_id"])["left_at"]
+        if left is not None and done > left:
+            raise ConflictError(f"trip {order['trip_id']}", f"its box left the port at {left:%Y-%m-%d %H:%M} UTC: a "
+                                f"{action} after that cannot be recorded; give when it was done (done_at) if before "
+                                "then, or cancel the order with a reason")
+    return done
 
 
 def _last_change(uow: Any, order: dict[str, Any]) -> str:
