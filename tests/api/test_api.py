@@ -758,6 +758,12 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
     made = c.post("/api/v1/users", headers=admin, json={"username": "leaver", "roles": ["targeting_officer"],
                                                        "password": PASSWORD})
     assert made.status_code == 201, made.text
+    # a shipping line's role is never an agency user's (a README review's officer read the queue under it)
+    odd = c.post("/api/v1/users", headers=admin, json={"username": "odd", "roles": ["carrier_security"],
+                                                      "password": PASSWORD})
+    assert odd.status_code == 400
+    assert odd.json()["error"] == {"status": 400, "where": "roles",
+                                   "why": "an agency organisation cannot give the role carrier_security"}
     session = c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": PASSWORD}).json()["session"]
     c.cookies.clear()  # the bearer header only
     own = {"Authorization": f"Bearer {session}"}

@@ -73,9 +73,11 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     R.ADMINISTRATOR: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.ACTIVATE_PROFILES, P.RUN_JOBS,
                                 P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.READ_AUDIT}),
 }
-# Shipping lines and terminals get their own containers, never the agencies' working tools.
+# Shipping lines and terminals get their own containers, never the agencies' working tools; an
+# agency's user is never a shipping line's security (a README review gave one the role: it read the
+# whole risk queue under a company's role, and no subscription could ever be made with it).
 _ROLES_FOR_KIND: dict[OrgKind, frozenset[Role]] = {
-    OrgKind.AGENCY: frozenset(Role),
+    OrgKind.AGENCY: frozenset(Role) - {R.CARRIER_SECURITY},
     OrgKind.CARRIER: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
     OrgKind.TERMINAL: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
 }
@@ -159,7 +161,8 @@ def permissions(roles: frozenset[Role]) -> frozenset[Permission]:
 def parse_roles(names: list[str] | tuple[str, ...], kind: OrgKind, where: str = "roles") -> frozenset[Role]:
     """Roles from their names (``targeting_officer`` or ``targeting-officer``). Raises InputError
     for an unknown name, for none at all, or for a role an organisation of ``kind`` may not give
-    (shipping lines and terminals: carrier_security and administrator only)."""
+    (shipping lines and terminals: carrier_security and administrator only; agencies: all but
+    carrier_security)."""
     if not names:
         raise InputError(where, "give at least one role")
     out = set()
@@ -169,7 +172,8 @@ def parse_roles(names: list[str] | tuple[str, ...], kind: OrgKind, where: str = 
         except ValueError:
             raise InputError(where, f"unknown role {name!r}; roles: {', '.join(r.value for r in Role)}") from None
         if role not in _ROLES_FOR_KIND[kind]:
-            raise InputError(where, f"a {kind.value} organisation cannot give the role {role.value}")
+            raise InputError(where, f"{'an' if kind is OrgKind.AGENCY else 'a'} {kind.value} organisation cannot give "
+                             f"the role {role.value}")
         out.add(role)
     return frozenset(out)
 
