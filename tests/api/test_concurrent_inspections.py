@@ -87,3 +87,51 @@ def test_one_box_held_six_times_at_once_has_one_hold_and_its_release_frees_it(se
                                    json={"reason": "dog found nothing"}).json()
     assert (released["id"], released["release_reason"]) == (held["id"], "dog found nothing")
     assert service.client.get(f"/api/v1/trips/{trip['id']}", headers=service.as_("officer")).json()["trip"]["on_hold"] is False
+
+
+def test_one_callback_subscribed_six_times_at_once_gets_one_subscription(service: Service) -> None:
+    # a concurrency review: eight simultaneous POSTs of one URL made eight subscriptions, and every
+    # notice went to the carrier eight times
+    body = {"callback_url": "https://carrier-a.example/together", "secret": "s" * 32, "kinds": ["hold"]}
+    answers = together([lambda: service.client.post("/api/v1/subscriptions", headers=service.as_("carrier"),
+                                                    json=body) for _ in range(6)])
+    assert Counter(r.status_code for r in answers) == {201: 1, 409: 5}
+    listed = service.client.get("/api/v1/subscriptions", headers=service.as_("carrier")).json()["items"]
+    assert [s["callback_url"] for s in listed if s["active"]].count(body["callback_url"]) == 1
+
+
+def test_one_scanner_registered_six_times_at_once_is_made_once_and_the_others_conflict(service: Service) -> None:
+    # a concurrency review: the losers of simultaneous creates (a scanner, an organisation, a profile)
+    # passed the "already exists" check before the winner wrote, and were bare 500s
+    body = {"id": "SC-TOGETHER", "name": "Scanner T", "capacity_per_shift": 2}
+    answers = together([lambda: service.client.post("/api/v1/scanners", headers=service.as_("admin"), json=body)
+                        for _ in range(6)])
+    assert {r.status_code for r in answers} == {201, 409} and [r.status_code for r in answers].count(201) == 1
+    assert {r.json()["error"]["why"] for r in answers if r.status_code == 409} <= {
+        "'SC-TOGETHER' already exists",
+        "another request stored the same record at the same moment; nothing of this request was kept: look it "
+        "up, or try again"}
+    scanners = service.client.get("/api/v1/scanners", headers=service.as_("admin")).json()["items"]
+    assert [s["id"] for s in scanners].count("SC-TOGETHER") == 1
+
+
+def test_a_version_made_live_six_times_at_once_is_switched_to_once(service: Service) -> None:
+    # a concurrency review: simultaneous activations of one version each found another live and
+    # recorded a switch (and queued a re-score of every trip) each; two rollbacks went to one version
+    h = service.as_
+    body = service.client.get("/api/v1/profiles/antwerp-narcotics@3", headers=h("analyst")).json()["yaml"]
+    proposed = service.client.post("/api/v1/profiles", headers=h("analyst"), json={
+        "yaml": body.replace("version: '3'", "version: '3.9-together'").replace('version: "3"',
+                                                                               'version: "3.9-together"')})
+    assert proposed.status_code == 201, proposed.text
+    answers = together([lambda: service.client.post("/api/v1/profiles/antwerp-narcotics@3.9-together/activate",
+                                                    json={"reason": "trial"}, headers=h("officer"))
+                        for _ in range(6)])
+    assert [r.status_code for r in answers] == [200] * 6
+    assert sorted(r.json()["switched"] for r in answers) == [False] * 5 + [True]
+    backs = together([lambda: service.client.post("/api/v1/profiles/rollback", json={"reason": "over"},
+                                                  headers=h("officer")) for _ in range(2)])
+    assert sorted(r.status_code for r in backs) == [200, 400]
+    log = service.client.get("/api/v1/profiles", headers=h("analyst")).json()["activations"]
+    assert [(a["profile"], a["action"]) for a in log[-2:]] == [("antwerp-narcotics@3.9-together", "activate"),
+                                                              ("antwerp-narcotics@3", "rollback")]

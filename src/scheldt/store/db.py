@@ -27,7 +27,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from scheldt.errors import ConfigError, InputError, StoreUnavailable
+from scheldt.errors import ConfigError, ConflictError, InputError, StoreUnavailable
 from scheldt.store.rows import json_text
 
 if TYPE_CHECKING:  # Alembic is loaded only to upgrade, or to check a store not at HEAD_REVISION
@@ -317,7 +317,8 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     range" on PostgreSQL) is raised as InputError: it names no stored row, and is bad input
     rather than a fault of the store (an attack review got HTTP 500s from huge ids); so is a
     text holding a NUL character, which PostgreSQL text cannot hold (HTTP 500s from ids and
-    notes with U+0000). A damaged SQLite file is a ConfigError saying so."""
+    notes with U+0000). A unique key a simultaneous transaction took first is a ConflictError
+    (HTTP 409). A damaged SQLite file is a ConfigError saying so."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield UnitOfWork(session)
@@ -332,6 +333,12 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                                                or getattr(exc.orig, "sqlstate", None) == "22P05"):
                 raise InputError("request", "a text in the request holds a NUL character (U+0000), which the store "
                                  "does not keep") from exc
+            if isinstance(exc, IntegrityError) and (getattr(exc.orig, "sqlstate", None) == "23505"
+                                                    or "UNIQUE constraint failed" in str(exc.orig)):
+                # a concurrency review's simultaneous creates of one scanner, organisation or profile each
+                # passed the "already exists" check before any had written: the losers were bare 500s
+                raise ConflictError("request", "another request stored the same record at the same moment; nothing "
+                                    "of this request was kept: look it up, or try again") from exc
             if getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig):
                 # a PostgreSQL review dropped and made the database again under a running server: every
                 # request was a bare 500

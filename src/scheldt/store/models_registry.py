@@ -9,8 +9,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheldt.errors import NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import ModelActivationRow, ModelVersionRow
 from scheldt.store.rows import aware
+
+#: PostgreSQL advisory lock serialising model switches (:meth:`ModelRegistry.lock`).
+LOCK_KEY = 0x5C4E_30DE_11E5_0001
 
 
 class ModelRegistry:
@@ -18,6 +22,13 @@ class ModelRegistry:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock(self) -> None:
+        """Serialise model switches and rollbacks from here to the end of the transaction
+        (:func:`scheldt.store.db.take_write_lock`): take it before reading the live version or
+        the activation log a switch depends on (as :meth:`ProfileRepository.lock
+        <scheldt.store.profiles.ProfileRepository.lock>` does for profiles)."""
+        take_write_lock(self.session, LOCK_KEY, ModelVersionRow.__table__)
 
     def register(
         self,

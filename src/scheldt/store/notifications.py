@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, ConflictError, InputError, NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import NotificationRow, SubscriptionRow
 from scheldt.store.rows import aware
 from scheldt.store.sealing import seal_for, unseal
@@ -38,6 +39,8 @@ STATUSES = (PENDING, DELIVERED, DEAD)
 ERROR_MAX = 500
 #: Most rows one list call returns.
 LIST_LIMIT_MAX = 1000
+#: PostgreSQL advisory lock serialising subscription changes (:meth:`NotificationRepository.lock`).
+SUBSCRIPTION_LOCK_KEY = 0x5C4E_5AB5_C41B_E001
 
 _S = SubscriptionRow
 _N = NotificationRow
@@ -89,6 +92,13 @@ class NotificationRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock(self) -> None:
+        """Serialise subscription changes from here to the end of the transaction
+        (:func:`scheldt.store.db.take_write_lock`): take it before reading the active
+        subscriptions a new one is checked against (a concurrency review's eight simultaneous
+        POSTs of one URL made eight subscriptions, each notice sent eight times)."""
+        take_write_lock(self.session, SUBSCRIPTION_LOCK_KEY, _S.__table__)
 
     # subscriptions
     def add_subscription(self, organisation_id: str, callback_url: str, secret: str, kinds: Sequence[str],

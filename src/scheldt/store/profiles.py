@@ -9,8 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConflictError, NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import ProfileActivationRow, RiskProfileRow
 from scheldt.store.rows import aware
+
+#: PostgreSQL advisory lock serialising profile switches (:meth:`ProfileRepository.lock`).
+LOCK_KEY = 0x5C4E_9F0F_11E5_0001
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,14 @@ class ProfileRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock(self) -> None:
+        """Serialise profile stores, switches and rollbacks from here to the end of the transaction
+        (:func:`scheldt.store.db.take_write_lock`): take it before reading the live version or the
+        activation log a switch depends on (a concurrency review's simultaneous activations of one
+        version each saw another live and recorded a switch each; two rollbacks both went back to
+        the same version)."""
+        take_write_lock(self.session, LOCK_KEY, RiskProfileRow.__table__)
 
     def store(self, name: str, version: str, owner: str, body: str, digest: str, at: datetime) -> StoredProfile:
         """Keep a profile version; storing the same text again is a no-op. Raises ConflictError

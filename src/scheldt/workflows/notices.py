@@ -260,6 +260,7 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
         raise InputError("kinds", f"{unknown[0]!r} is not one of {', '.join(KINDS)}")
+    uow.notifications.lock()  # before reading what is active: simultaneous POSTs each saw none
     active = uow.notifications.subscriptions(org, active=True)
     same = next((s for s in active if same_endpoint(s["callback_url"], url) and set(s["kinds"]) & set(chosen)), None)
     if same is not None:  # an API review's retried POST doubled every notice, under two notice ids

@@ -175,6 +175,7 @@ def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, 
     trips are re-scored with it by the next ``scheldt trips score``). Returns whether it was
     switched: the version already live records nothing. Raises NotFoundError for an unknown
     version and InputError for a version of another model or a missing artefact."""
+    uow.models.lock()  # before reading what is live: simultaneous switches each recorded one
     row = uow.models.get(version)
     if row.target != TARGET:
         raise InputError("model version", f"{version} is a {row.target} model, not a container-trip model")
@@ -190,6 +191,7 @@ def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime)
     """Make the container-model version that was live before the current one live again
     (recorded as a rollback); repeated rollbacks walk further back. Returns its version.
     Raises InputError when there is nothing to roll back to."""
+    uow.models.lock()  # before reading the log: two simultaneous rollbacks went back to one version
     previous = rollback_target(((a["action"], str(a["version"])) for a in uow.models.activations(TARGET)),
                                "model rollback", "no container model was ever made live",
                                "{version} is the first version made live; nothing to roll back to")

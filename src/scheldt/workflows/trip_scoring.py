@@ -420,6 +420,7 @@ def store_profile(uow: UnitOfWork, text: str, where: str, now: datetime) -> tupl
     its file, whose lines the CLI reads without carriage returns: a text stored with CRLF line
     ends is found from it too (regression review). Raises ProfileError for an invalid profile,
     ConflictError for a version stored with another text."""
+    uow.profiles.lock()  # simultaneous stores of one text: one row (the losers were 500s)
     for candidate in (text, text.replace("\r\n", "\n").replace("\n", "\r\n")):
         digest = profile_digest(candidate)
         if uow.profiles.with_digest(digest) is not None:
@@ -434,6 +435,7 @@ def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: 
     """Make ``stored`` (a stored profile version, as ``uow.profiles.get`` gives; ``profile``: its
     text already loaded) live unless it already is; True when switched (recorded). Raises
     InputError when it is not in force on ``now``'s day (its effective dates)."""
+    uow.profiles.lock()  # before reading what is live: simultaneous switches each recorded one
     live = uow.profiles.live()
     if live is not None and live.id == stored.id:
         return False
@@ -452,6 +454,7 @@ def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) ->
     """Make the version that was live before the current one went live again (recorded as a
     rollback); repeated rollbacks walk further back. Returns its label. Raises InputError when
     there is nothing to roll back to."""
+    uow.profiles.lock()  # before reading the log: two simultaneous rollbacks went back to one version
     previous = rollback_target(((a["action"], str(a["profile"])) for a in uow.profiles.activations()),
                                "profile rollback", "no profile was ever activated",
                                "{version} is the first version activated; nothing to roll back to")
