@@ -40,3 +40,9 @@ def test_longest_gap_matches_a_plain_scan(hours: list[int], a: int, b: int) -> N
     pairs = [(y - x, x) for x, y in zip(times, times[1:])]
     expected = max(pairs, key=lambda p: p[0]) if pairs else None
     assert trip.longest_track_gap(start, end) == expected
+
+
+def test_silence_until_counts_from_the_last_fix_in_the_window() -> None:
+    trip = TripFacts(KEY, T0, vessel_track=tuple(_fix(h) for h in (0, 2, 14, 30)))
+    assert trip.silence_until(T0, T0 + timedelta(hours=20)) == (timedelta(hours=6), T0 + timedelta(hours=14))
+    assert trip.silence_until(T0 + timedelta(hours=15), T0 + timedelta(hours=20)) is None

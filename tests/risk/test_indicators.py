@@ -283,11 +283,20 @@ def test_empty_gate_in_without_booking() -> None:
 
 
 def test_ais_gap_before_arrival() -> None:
-    fixes = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (72, 70, 68, 40, 38))
+    fixes = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (72, 70, 68, 40, 38, 26, 14, 2))
     facts = trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=fixes)
     assert run("ais_gap_before_arrival", facts) == "vessel AIS silent for 28.0 h from 2026-02-26 12:00 UTC, 2 days before arrival"
     dense = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in range(0, 72, 2))
     assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dense)) is None
+    # dark from its last fix until it arrived (a maritime review: silent 40 h to the berth, not flagged)
+    dark = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (72, 70, 68, 66, 40))
+    assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dark)) == (
+        "vessel AIS silent for 40.0 h from 2026-02-27 16:00 UTC, until arrival (no fix since)")
+    assert strength("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dark)) == (
+        pytest.approx(40 / 48))
+    # no fix in the window at all: no coverage to judge by, nothing said
+    old = tuple(VesselFix(T0 - timedelta(days=d), 10.0, -40.0, 14.0) for d in (9, 8))
+    assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=old)) is None
 
 
 def test_watchlist_match_cites_entry_and_score() -> None:

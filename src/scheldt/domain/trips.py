@@ -349,6 +349,12 @@ class TripFacts:
                 best, at = gap, a.observed_at
         return best, at
 
+    def silence_until(self, start: datetime, end: datetime) -> tuple[timedelta, datetime] | None:
+        """How long the vessel had been silent at ``end``: (``end`` minus the last fix observed
+        in [start, end], that fix's time); None when no fix falls in the window."""
+        fixes = self.track_between(start, end)
+        return (end - fixes[-1].observed_at, fixes[-1].observed_at) if fixes else None
+
     def latest_document(self) -> TripDocument | None:
         """The most recently received transport document version (bills of lading before
         shipping instructions and bookings when received at the same time)."""

@@ -446,19 +446,24 @@ def empty_gate_in_without_booking(trip: TripFacts, ctx: Context) -> Hit | None:
            feeds="AIS positions of the trip's vessel (ais-nmea, ais-csv) before arrival",
            params={"window_days": 5.0, "min_gap_hours": 12.0})
 def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
-    """The vessel went silent on AIS in the days before arrival."""
+    """The vessel went silent on AIS in the days before arrival.
+
+    Silent between two fixes, or from its last fix until it arrived (a maritime review's vessel
+    went dark two days out and stayed dark: not flagged when only gaps between fixes counted)."""
     arrival = trip.arrival()
     if arrival is None or len(trip.vessel_track) < 2:
         return None
-    widest = trip.longest_track_gap(arrival - timedelta(days=ctx.params["window_days"]), arrival)
-    if widest is None:
+    start = arrival - timedelta(days=ctx.params["window_days"])
+    between, dark = trip.longest_track_gap(start, arrival), trip.silence_until(start, arrival)
+    if dark is None:  # no fix in the window: no coverage to judge by
         return None
-    gap, at = widest
+    gap, at = between if between is not None and between[0] >= dark[0] else dark
     hours = gap.total_seconds() / 3600
     if hours < ctx.params["min_gap_hours"]:
         return None
+    when = "until arrival (no fix since)" if at == dark[1] else f"{(arrival - at).days} days before arrival"
     return Hit("ais_gap_before_arrival", min(1.0, hours / (4 * ctx.params["min_gap_hours"])),
-               f"vessel AIS silent for {hours:.1f} h from {_day(at)}, {(arrival - at).days} days before arrival")
+               f"vessel AIS silent for {hours:.1f} h from {_day(at)}, {when}")
 
 
 @indicator("watchlist_match", source="DESIGN.md (shared watchlist entries); indicator table row 5",
