@@ -989,6 +989,13 @@ def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, stor
         page = officer.get(f"/plan?date={day}&shift=early").text
         assert "2</strong> of 1 slots taken: <strong class=\"over-capacity\">1 over capacity</strong>" in page
         assert 'style="width: 100%"' in page
+        with store.uow() as uow:  # down for repair: said on the board and in the trip page's scanner list
+            change_scanner(uow, org, SCANNER, date.today(), capacity=0)
+        page = officer.get(f"/plan?date={day}&shift=early").text
+        assert ("2</strong> of 0 slots taken <span class=\"badge warn\">out of service</span>: <strong "
+                "class=\"over-capacity\">2 over capacity</strong>") in page and "free slot" not in page
+        other = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[8]
+        assert "(out of service)</option>" in officer.get(f"/trips/{other['id']}").text
     finally:
         with store.uow() as uow:
             change_scanner(uow, org, SCANNER, date.today(), capacity=capacity)

@@ -41,8 +41,9 @@ class ScannerIn(Strict):
 class ScannerChange(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     site: str | None = Field(default=None, max_length=200)
-    capacity_per_shift: StrictInt | None = Field(default=None, ge=1, le=1000,
-                                                 description="containers per shift, from now on")
+    capacity_per_shift: StrictInt | None = Field(default=None, ge=0, le=1000,
+                                                 description="containers per shift, from now on; 0: out of "
+                                                             "service (down for repair) until set again")
 
 
 class ScanOrderIn(Strict):

@@ -84,11 +84,13 @@ class InspectionRepository:
     def change_scanner(self, scanner_id: str, org_id: str, *, capacity: int | None = None, name: str | None = None,
                        site: str | None = None) -> None:
         """Change an organisation's scanner: capacity per shift, name, site (None: unchanged).
+        A capacity of 0 takes the scanner out of service (down for repair) until it is set again.
         Raises NotFoundError for a scanner not the organisation's, InputError for a capacity
-        not 1-1000."""
+        not 0-1000."""
         self.scanner(scanner_id, org_id)
-        if capacity is not None and not 1 <= capacity <= 1000:
-            raise InputError("capacity_per_shift", f"{capacity} must be between 1 and 1000 containers")
+        if capacity is not None and not 0 <= capacity <= 1000:
+            raise InputError("capacity_per_shift", f"{capacity} must be between 0 (out of service) and 1000 "
+                             "containers")
         values = {k: v for k, v in (("capacity_per_shift", capacity), ("name", name), ("site", site)) if v is not None}
         if values:
             self.session.execute(update(ScannerRow).where(ScannerRow.id == scanner_id).values(**values))

@@ -141,6 +141,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     if open_order is not None:
         raise ConflictError(f"trip {trip_id}", f"already has scan order {open_order['id']} ({open_order['status']})"
                             + _overdue(open_order, now))
+    _in_service(scanner)
     taken = uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
     if taken >= scanner["capacity_per_shift"]:
         raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
@@ -218,7 +219,7 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     if not 0 <= exploration <= 1:
         raise InputError("exploration", f"{exploration} is not a share between 0 and 1")
     uow.inspections.lock()
-    scanner = uow.inspections.scanner(scanner_id, principal.organisation.id)
+    scanner = _in_service(uow.inspections.scanner(scanner_id, principal.organisation.id))
     free = scanner["capacity_per_shift"] - uow.inspections.slots_taken(scanner_id, shift_date.isoformat(), shift)
     if free <= 0:
         raise ConflictError(f"scanner {scanner_id}", f"the {shift} shift of {shift_date} is full "
@@ -338,6 +339,14 @@ def _done_at(uow: Any, order: dict[str, Any], action: str, given: Any, now: date
                                 f"{action} after that cannot be recorded; give when it was done (done_at) if before "
                                 "then, or cancel the order with a reason")
     return done
+
+
+def _in_service(scanner: dict[str, Any]) -> dict[str, Any]:
+    """``scanner`` unless it is out of service (capacity 0 per shift). Raises ConflictError."""
+    if scanner["capacity_per_shift"] == 0:
+        raise ConflictError(f"scanner {scanner['id']}", "is out of service (capacity 0 per shift): plan on another "
+                            "scanner, or set its capacity again when it is back")
+    return scanner
 
 
 def _last_change(uow: Any, order: dict[str, Any]) -> str:
