@@ -551,7 +551,8 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         down = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"), json={"capacity_per_shift": 0})
         assert down.status_code == 200 and down.json()["capacity_per_shift"] == 0
         assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 1} in down.json()["over_capacity"]
-        out = "is out of service (capacity 0 per shift): plan on another scanner, or set its capacity again when it is back"
+        out = ("is out of service (capacity 0 per shift): plan on another scanner, or set its capacity again when it "
+               "is back")
         for refused in (service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
                             "trip_id": walk(service, "officer", limit=50, left_port="false", status="open")[23]["id"],
                             "scanner_id": "SC-1", "shift_date": shift_day(30), "shift": "early", "selection": "manual",

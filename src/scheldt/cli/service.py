@@ -233,7 +233,8 @@ def scanner_add(
 def scanner_set(
     scanner_id: Annotated[str, typer.Argument()],
     org: Annotated[str, typer.Option("--org")],
-    capacity: Annotated[int | None, typer.Option("--capacity", help="Containers per shift, from now on; 0: out of service until set again.")] = None,
+    capacity: Annotated[int | None, typer.Option(
+        "--capacity", help="Containers per shift, from now on; 0: out of service until set again.")] = None,
     name: Annotated[str | None, typer.Option("--name")] = None,
     site: Annotated[str | None, typer.Option("--site")] = None,
 ) -> None:
