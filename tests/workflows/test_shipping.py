@@ -90,6 +90,10 @@ def test_every_edifact_sample_loads_once(engine: Engine) -> None:
     assert [r.accepted for r in first] == [9995, 2, 672, 3, 642, 74, 21, 2, 1, 14, 14, 18, 16, 1, 449, 0]
     assert (first[8].accepted, first[8].added) == (1, 1)  # the CUSCAR consignment, kept as a document
     assert first[-1].rejections[0].why.startswith("message type 'PAORES' is not one Scheldt reads")
+    # kept as received, escapes and all, to correct and re-send (a README review found it empty)
+    raw = first[-1].rejections[0].raw
+    assert raw.startswith("UNH+1+PAORES:93:1:IA'MSG+1:45'IFT+3+XYZCOMPANY AVAILABILITY'") and raw.endswith("'UNT+14+1'")
+    assert "IFT+3+NO MORE ?' FLIGHTS 3'" in raw
     with unit_of_work(engine) as uow:
         again = [ingest_file(uow, p, IngestOptions(), NOW) for p in files]
     assert sum(r.added for r in again) == 0

@@ -50,6 +50,18 @@ def text_of(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+#: Most characters of a message kept with its Rejection (the quarantine's ``raw``).
+RAW_MAX = 200_000
+
+
+def as_received(segments: list[Segment]) -> str:
+    """Segments written back as EDIFACT text (default separators, at most :data:`RAW_MAX`
+    characters), to keep a rejected message in the quarantine for correcting and re-sending."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Serializer().serialize(segments, with_una_header=False)[:RAW_MAX]
+
+
 def component(segment: Segment, element: int, part: int = 0) -> str:
     """Component ``part`` of data element ``element`` (0-based, after the tag), or ""."""
     if element >= len(segment.elements):
@@ -206,10 +218,7 @@ def _unterminated(current: list[Segment], start: int, source: str) -> Iterator[M
     why = (f"{kind} message {ref} ends without UNT after {len(current)} segments (file truncated, or the next UNH "
            "came too early); " + (f"{kept} that ended before the break are kept, flagged" if kept else
                                   "nothing of it is kept"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = Serializer().serialize(current, with_una_header=False)
-    yield Rejection(where, "UNT", why, raw[:200_000])
+    yield Rejection(where, "UNT", why, as_received(current))
     flag = Flag("UNT", "truncated-message", f"read from a {kind} message that breaks off after "
                 f"{len(current)} segments without its UNT")
     yield Message(ref, kind, version, association, current, where, (flag,), truncated=True)

@@ -43,7 +43,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.domain.units import celsius, mass_kg
 from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
-from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, component
+from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, as_received, component
 
 Record = Event | Consignment | Rejection
 
@@ -306,7 +306,8 @@ def read_stowage(message: Message) -> Iterator[Record]:
     head, groups = _groups(message, lambda s: s.tag.strip() == "LOC" and component(s, 0) == "147")
     when = head.departure or head.date
     if when is None:
-        yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)")
+        yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)",
+                        as_received(message.segments))
         return
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
     cells = [(component(group[0], 1, 0), _container(group, message.where)) for group in groups]
@@ -363,7 +364,8 @@ def read_moves(message: Message) -> Iterator[Record]:
     move = _MOVES[message.type].get(head.bgm)
     if move is None:
         yield Rejection(message.where, "BGM", f"{message.type} message {message.ref}: document code {head.bgm!r} is "
-                        f"not one of {sorted(_MOVES[message.type])}, so the move (load, discharge, gate) is unknown")
+                        f"not one of {sorted(_MOVES[message.type])}, so the move (load, discharge, gate) is unknown",
+                        as_received(message.segments))
         return
     port = head.ports.get("11") or head.ports.get("9") or head.ports.get("5") or head.ports.get("165", "")
     call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel) if head.vessel else None
@@ -509,7 +511,8 @@ def read_schedule(message: Message) -> Iterator[Record]:
     """IFTSAI: estimated arrival (DTM+132) and departure (DTM+133) per port call of the voyage."""
     head, _ = _groups(message, lambda s: False)
     if head.vessel is None:
-        yield Rejection(message.where, "TDT", f"IFTSAI message {message.ref} names no vessel (TDT)")
+        yield Rejection(message.where, "TDT", f"IFTSAI message {message.ref} names no vessel (TDT)",
+                        as_received(message.segments))
         return
     port = ""
     n = 0
@@ -859,6 +862,6 @@ def read_edifact(data: bytes, source: str) -> Iterator[Record]:
             continue  # only container groups can be kept from before a break (its Rejection says so)
         if reader is None:
             yield Rejection(item.where, "UNH", f"message type {item.type!r} is not one Scheldt reads "
-                            f"({', '.join(sorted(READERS))})")
+                            f"({', '.join(sorted(READERS))})", as_received(item.segments))
             continue
         yield from reader(item)
