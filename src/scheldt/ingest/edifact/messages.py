@@ -306,8 +306,8 @@ def read_stowage(message: Message) -> Iterator[Record]:
     head, groups = _groups(message, lambda s: s.tag.strip() == "LOC" and component(s, 0) == "147")
     when = head.departure or head.date
     if when is None:
-        yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date (DTM+137/178)",
-                        as_received(message.segments))
+        yield Rejection(message.where, "DTM", f"{message.type} message {message.ref} has no readable date "
+                        "(DTM+137/178)", as_received(message.segments))
         return
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
     cells = [(component(group[0], 1, 0), _container(group, message.where)) for group in groups]
