@@ -202,3 +202,31 @@ def test_nesting_depth_is_read_as_recursion_reads_it_up_to_the_limit(value: obje
     for _ in range(wrap):
         value = [value] if wrap % 2 else {"x": value}
     assert _depth(value) == min(_reference_depth(value), MAX_DEPTH + 1)
+
+
+def test_one_envelope_stored_by_four_pulls_at_once_is_stored_once(engine: Engine) -> None:
+    # a concurrency review: two `peer pull`s of one peer at once on SQLite both found the objects new,
+    # and the second failed on the store's unique key (a traceback, the peer marked as failed)
+    import threading
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+    for _ in range(3):
+        notes = [with_sharing(dict(NOTE, id=f"note--{uuid.uuid4()}"), Sharing("other", Tlp.GREEN, None))
+                 for _ in range(40)]
+        start = threading.Barrier(4)
+
+        def pull(_: int, notes: list = notes, start: threading.Barrier = start) -> tuple[int, int, int]:
+            start.wait()
+            with unit_of_work(engine) as uow:
+                report = ingest_objects(uow, notes, "be-customs", "peer:us", None, NOW)
+            return len(report.added), len(report.known), len(report.failed)
+
+        with ThreadPoolExecutor(4) as pool:
+            reports = list(pool.map(pull, range(4)))
+        assert sum(r[0] for r in reports) == 40 and sum(r[1] for r in reports) == 120
+        assert [r[2] for r in reports] == [0, 0, 0, 0]
+    with unit_of_work(engine) as uow:
+        assert uow.exchange.count() == 120

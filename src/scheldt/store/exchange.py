@@ -379,7 +379,9 @@ class ExchangeRepository:
         already stored (or repeated earlier in ``versions``)."""
         if not versions:
             return []
-        self._serialise_writers()
+        # before reading what is stored: on SQLite too (two `peer pull`s of one peer at once both
+        # found the objects new, and the second failed on the unique key)
+        self.lock_writers()
         keys = [(v["stix_id"], v["modified"]) for v, _ in versions]
         known: set[tuple[str, str]] = set()
         ids = sorted({k[0] for k in keys})
