@@ -148,3 +148,28 @@ def test_a_damaged_sqlite_store_is_one_clear_error(tmp_path: Path) -> None:
                                            "and restore it from a backup")
     finally:
         engine.dispose()
+
+
+def test_a_sqlite_store_busy_with_another_writer_says_so(tmp_path: Path) -> None:
+    # a concurrency review's reads during a long ingest (each read is audited: a write) waited out
+    # SQLite's busy timeout and were told "connection lost or refused (database is locked)"
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    open_store(url, auto_upgrade=True).dispose()
+    engine = open_store(f"{url}?timeout=0.2")
+    holder = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the other process's long ingest
+        with pytest.raises(StoreUnavailable) as caught, unit_of_work(engine) as uow:
+            uow.audit.append("read", "org-a", {"action": "GET /x"}, datetime(2026, 3, 2, tzinfo=UTC))
+        assert caught.value.status == 503
+        assert caught.value.why == ("the SQLite store is busy: another process (an ingest, a job) holds its write "
+                                    "lock; nothing of this request was kept: try again shortly (a busy node runs on "
+                                    "PostgreSQL: README, Settings)")
+        holder.execute("ROLLBACK")
+        with unit_of_work(engine) as uow:  # free again
+            uow.audit.append("read", "org-a", {"action": "GET /x"}, datetime(2026, 3, 2, tzinfo=UTC))
+    finally:
+        holder.close()
+        engine.dispose()

@@ -349,6 +349,12 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                 raise ConfigError(f"database {shown_url(engine.url)}", f"the store is damaged ({str(exc.orig)[:100]}): "
                                   "stop the server and restore it from a backup (README, Backup and restore); "
                                   "sqlite3's PRAGMA integrity_check says where") from exc
+            if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+                # a concurrency review's reads during a long ingest were told "connection lost or refused"
+                raise StoreUnavailable(f"database {shown_url(engine.url)}", "the SQLite store is busy: another "
+                                       "process (an ingest, a job) holds its write lock; nothing of this request was "
+                                       "kept: try again shortly (a busy node runs on PostgreSQL: README, Settings)"
+                                       ) from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {shown_url(engine.url)}",
