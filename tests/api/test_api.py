@@ -502,6 +502,11 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     second = made[1].json()["id"]
     act = lambda who, body: service.client.post(f"/api/v1/scan-orders/{second}/actions",  # noqa: E731
                                                 headers=h(who), json=body)
+    # when it was done: a time with its offset, never a bare number (a regression review's 1796392368 was
+    # taken as seconds, 1e12 as milliseconds)
+    for when in (1796392368, 1e12, "2026-01-02T10:00:00"):
+        late = act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly", "done_at": when})
+        assert late.status_code == 422 and late.json()["error"]["where"] == "body.done_at", late.text
     assert act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly"}).status_code == 200
     cleared = act("operator", {"action": "clear"})
     assert cleared.status_code == 400 and "shows an anomaly" in cleared.json()["error"]["why"]
@@ -778,6 +783,19 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
     assert odd.status_code == 400
     assert odd.json()["error"] == {"status": 400, "where": "roles",
                                    "why": "an agency organisation cannot give the role carrier_security"}
+    # nor does one given it earlier grant anything (a regression review's user still read the queue)
+    with service.uow() as uow:
+        from scheldt.domain.access import Role
+
+        uow.accounts.add_user("old-sec", "be-customs", "old-sec", frozenset({Role.CARRIER_SECURITY}),
+                              accounts._HASHER.hash(PASSWORD), datetime.now(UTC))
+    signed = c.post("/api/v1/auth/sign-in", json={"username": "old-sec", "password": PASSWORD})
+    c.cookies.clear()
+    assert c.get("/api/v1/trips", headers={"Authorization": f"Bearer {signed.json()['session']}"}).status_code == 403
+    # a session lasts the longest shift: the night the clocks go back, 9 hours (a regression review's night
+    # team was signed out an hour before its shift ended)
+    expires = datetime.fromisoformat(signed.json()["expires_at"]) - datetime.now(UTC)
+    assert timedelta(hours=8, minutes=59) < expires <= timedelta(hours=9)
     session = c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": PASSWORD}).json()["session"]
     c.cookies.clear()  # the bearer header only
     own = {"Authorization": f"Bearer {session}"}

@@ -649,7 +649,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     future = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                            "nii_image_ref": "IMG-7", "verdict": "anomaly",
                                                            "done_at": "2999-01-01T06:30"})
-    assert future.status_code == 400 and "2999-01-01 05:30 UTC is in the future" in future.text
+    assert future.status_code == 400 and "2999-01-01 05:30:00 UTC is in the future" in future.text
     assert 'name="done_at" value="2999-01-01T06:30"' in future.text
     garbled = operator.post(f"/orders/{order_id}/act", data={"csrf": token_of(operator), "action": "scan",
                                                             "nii_image_ref": "IMG-7", "verdict": "anomaly",
@@ -999,3 +999,38 @@ def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, stor
     finally:
         with store.uow() as uow:
             change_scanner(uow, org, SCANNER, date.today(), capacity=capacity)
+
+
+def test_a_plan_row_whose_box_left_says_what_can_still_be_recorded(app: FastAPI, store: Store) -> None:
+    """A regression review: a scanned order whose box left was told "cancel to free the slot",
+    though its clear image could still be recorded (and cancelling threw the inspection away)."""
+    from sqlalchemy import update
+
+    from scheldt.store.models import ContainerTripRow
+
+    day = (date.today() + timedelta(days=19)).isoformat()
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[9:12]
+    officer, operator = signed_in(app, "officer"), signed_in(app, "operator")
+    orders = []
+    for t in picks:
+        assert _plan(officer, t["id"], day, "early", "manual", "same shipper").status_code == 303
+        with store.uow() as uow:
+            orders.append(uow.inspections.orders("be-customs", trip_id=t["id"])[0]["id"])
+    for order, verdict in zip(orders[1:], ("clear", "anomaly"), strict=True):
+        assert operator.post(f"/orders/{order}/act", data={"csrf": token_of(operator), "action": "scan",
+                                                           "nii_image_ref": f"IMG-L{order}", "verdict": verdict},
+                             ).status_code == 303
+    gone = datetime.now(UTC).replace(microsecond=0)
+    ids = [t["id"] for t in picks]
+    with store.uow() as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id.in_(ids)).values(left_at=gone))
+    try:
+        rows = officer.get(f"/plan?date={day}&shift=early").text
+        said = re.findall(r'<span class="badge warn">box left</span> [^:]+:\d\d[^:]*: ([^<]+)</div>', rows)
+        assert said == ["record its search if done before then, or cancel with a reason", "clear it",
+                        "record its scan if done before then, or cancel to free the slot"]  # newest order first
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id.in_(ids)).values(left_at=None))
+        for order in orders:
+            officer.post(f"/orders/{order}/act", data={"csrf": token_of(officer), "action": "cancel", "reason": "test"})

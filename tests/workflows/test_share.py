@@ -256,9 +256,9 @@ def test_a_result_recorded_late_is_dated_when_it_was_done(engine: Engine, tmp_pa
                         {"nii_image_ref": "img-1", "verdict": "anomaly"}, scanned)
         seizure = {"result": "seizure", "drug_type": "cocaine", "mass_kg": 30.0, "concealment": "in_cargo"}
         for when, where, why in (
-                (scanned - timedelta(minutes=1), "done_at", "2026-03-01 14:59 UTC is before the order's last change "
-                                                            "(scanned at 2026-03-01 15:00 UTC)"),
-                (typed + timedelta(minutes=6), "done_at", "2026-03-02 09:06 UTC is in the future"),
+                (scanned - timedelta(minutes=1), "done_at", "2026-03-01 14:59:00 UTC is before the order's last change "
+                                                            "(scanned at 2026-03-01 15:00:00 UTC)"),
+                (typed + timedelta(minutes=6), "done_at", "2026-03-02 09:06:00 UTC is in the future"),
                 (done.replace(tzinfo=None), "done_at", "give the time with its UTC offset, e.g. "
                                                        "2026-10-25T05:30:00+01:00")):
             with pytest.raises(InputError) as caught:
@@ -296,7 +296,24 @@ def test_a_scan_after_the_box_left_is_refused_unless_done_before(engine: Engine,
     assert caught.value.why == ("its box left the port at 2026-03-01 10:00 UTC: a scan after that cannot be "
                                 "recorded; give when it was done (done_at) if before then, or cancel the order with "
                                 "a reason")
+    arrived = NOW + timedelta(minutes=30)  # planned before the box was discharged (allowed for a later shift)
     with unit_of_work(engine) as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip_id).values(arrival_at=arrived))
+        # nor before it was here (a regression review's box still at sea was scanned, cleared and learnt from)
+        with pytest.raises(ConflictError) as early:
+            inspections.act(uow, operator, order, "scan", scan | {"done_at": arrived - timedelta(minutes=1)},
+                            left + timedelta(minutes=5))
+    assert early.value.why == (f"its box was discharged here at {arrived:%Y-%m-%d %H:%M} UTC, after "
+                               f"{arrived - timedelta(minutes=1):%Y-%m-%d %H:%M} UTC: a scan of it cannot be recorded "
+                               "(a box of that number scanned before is another trip's)")
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip_id).values(arrival_at=None))
+        with pytest.raises(ConflictError) as at_sea:
+            inspections.act(uow, operator, order, "scan", scan, left - timedelta(minutes=5))
+    assert at_sea.value.why == ("its box has not been discharged here yet: a scan of it cannot be recorded (a box "
+                                "of that number scanned before is another trip's)")
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip_id).values(arrival_at=arrived))
         out = inspections.act(uow, operator, order, "scan", scan | {"done_at": left - timedelta(minutes=20)},
                               left + timedelta(minutes=5))
     assert out["status"] == "scanned"

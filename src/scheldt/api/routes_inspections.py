@@ -81,8 +81,9 @@ class ActionIn(Strict):
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
     done_at: AwareDatetime | None = Field(
-        default=None, description="when a scan, search or clear was done, with its UTC offset, if earlier than now "
-        "(results recorded after the shift): the change, the seizure's date and its shared report follow it")
+        default=None, strict=True,
+        description="when a scan, search or clear was done, with its UTC offset, if earlier than now (results "
+                    "recorded after the shift): the change, the seizure's date and its shared report follow it")
 
 
 class ReasonIn(Strict):

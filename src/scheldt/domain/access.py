@@ -123,12 +123,15 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         """True when one of the roles grants ``permission``, the organisation's kind allows it
-        and, for a :data:`NODE_PERMISSIONS` one, the organisation is the host."""
+        and, for a :data:`NODE_PERMISSIONS` one, the organisation is the host. A role its
+        organisation's kind may not give grants nothing (an agency user given carrier_security
+        before that was refused: a regression review's read the whole risk queue under it)."""
         if self.organisation.kind != OrgKind.AGENCY and permission not in _NON_AGENCY_ALLOWED:
             return False
         if permission in NODE_PERMISSIONS and not self.host:
             return False
-        return any(permission in _GRANTS[r] for r in self.roles)
+        allowed = _ROLES_FOR_KIND[self.organisation.kind]
+        return any(permission in _GRANTS[r] for r in self.roles if r in allowed)
 
 
 @dataclass(frozen=True, slots=True)

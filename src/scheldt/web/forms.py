@@ -33,7 +33,11 @@ def day(value: str | None, field: str) -> date | None:
 
 def port_time(value: str | None, field: str) -> datetime | None:
     """A time of day written YYYY-MM-DDTHH:MM (a browser's ``datetime-local``) by the port's
-    clock (:data:`scheldt.domain.inspection.PORT_TIME`), as an aware time; None when empty."""
+    clock (:data:`scheldt.domain.inspection.PORT_TIME`), as an aware time; None when empty.
+    Raises InputError for a time the port's clock skips or shows twice when it changes (02:30
+    on the last Sunday of March or October; a review's scan at the second 02:30 was filed an
+    hour early, before its box left): one shown twice is given with its UTC offset through the
+    API."""
     raw = (value or "").strip()
     if not raw:
         return None
@@ -41,7 +45,17 @@ def port_time(value: str | None, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         raise InputError(field, f"{raw[:40]!r} is not a time (YYYY-MM-DDTHH:MM, port time)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=PORT_TIME)
+    if parsed.tzinfo is not None:
+        return parsed
+    first, second = parsed.replace(tzinfo=PORT_TIME), parsed.replace(tzinfo=PORT_TIME, fold=1)
+    if first.utcoffset() != second.utcoffset():  # shown twice (October) or skipped (March)
+        if first.utcoffset() > second.utcoffset():  # type: ignore[operator]
+            raise InputError(field, f"{raw[:16].replace('T', ' ')} port time came twice that night (the clocks went "
+                             "back): record it through the API with its UTC offset (done_at "
+                             f"{raw[:16]}+02:00 for the first, +01:00 for the second)")
+        raise InputError(field, f"{raw[:16].replace('T', ' ')} port time did not exist that night (the clocks went "
+                         "forward an hour at 02:00): check the time")
+    return first
 
 
 def choice(value: str | None, field: str, allowed: tuple[str, ...]) -> str | None:

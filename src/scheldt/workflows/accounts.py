@@ -39,7 +39,7 @@ from scheldt.errors import (
     TooManyAttempts,
 )
 
-SESSION_HOURS = 8  # one shift
+SESSION_HOURS = 9  # one shift: the longest, the night the clocks go back (domain.inspection.shift_end)
 TOKEN_DAYS_MAX = 730
 MIN_PASSWORD = 12
 _HASHER = PasswordHasher()

@@ -316,24 +316,31 @@ def _done_at(uow: Any, order: dict[str, Any], action: str, given: Any, now: date
     """When the move's work was done (aware, UTC): ``given`` (a scan team recording the
     night's results in the morning; a scan-team review's seizure was dated and counted in the
     week it was typed in) or ``now``: no earlier than the order's last change and not in the
-    future. A scan or search is not after the box left the port (a review's scan recorded after
-    the gate-out became a cleared inspection).
-    Raises InputError for a bad ``given``, ConflictError for a box gone before then."""
+    future. A scan or search is not before the box was discharged here nor after it left the
+    port (a review's scan recorded after the gate-out became a cleared inspection; another's
+    box still at sea was scanned and cleared). Raises InputError for a bad ``given``,
+    ConflictError for a box not here then."""
     done = now
     if given is not None:
         if not isinstance(given, datetime) or given.tzinfo is None:
             raise InputError("done_at", "give the time with its UTC offset, e.g. 2026-10-25T05:30:00+01:00")
         done = given.astimezone(UTC)
         if done > now + DONE_AT_SLACK:
-            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M} UTC is in the future")
+            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M:%S} UTC is in the future")
         done = min(done, now)
         changes = uow.inspections.changes(order["id"])
         last = changes[-1]["at"] if changes else None
         if last is not None and done < last:
-            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M} UTC is before the order's last change "
-                             f"({changes[-1]['to_status']} at {last:%Y-%m-%d %H:%M} UTC)")
+            raise InputError("done_at", f"{done:%Y-%m-%d %H:%M:%S} UTC is before the order's last change "
+                             f"({changes[-1]['to_status']} at {last:%Y-%m-%d %H:%M:%S} UTC)")
     if action in _AT_THE_BOX:
-        left = uow.container_trips.get(order["trip_id"])["left_at"]
+        trip = uow.container_trips.get(order["trip_id"])
+        arrived, left = trip["arrival_at"], trip["left_at"]
+        if arrived is None or done < arrived:  # a review's box at sea was scanned, cleared and learnt from
+            said = "has not been discharged here yet" if arrived is None else \
+                f"was discharged here at {arrived:%Y-%m-%d %H:%M} UTC, after {done:%Y-%m-%d %H:%M} UTC"
+            raise ConflictError(f"trip {order['trip_id']}", f"its box {said}: a {action} of it cannot be recorded "
+                                "(a box of that number scanned before is another trip's)")
         if left is not None and done > left:
             raise ConflictError(f"trip {order['trip_id']}", f"its box left the port at {left:%Y-%m-%d %H:%M} UTC: a "
                                 f"{action} after that cannot be recorded; give when it was done (done_at) if before "
