@@ -436,7 +436,8 @@ def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path)
     assert "nothing to change: give --capacity, --name or --site" in " ".join(nothing.stderr.split())
     # down for repair: 0 takes it out of service until set again (refused before, though the help said so)
     zero = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "0"])
-    assert zero.exit_code == 0 and zero.stdout == "scanner SC-1 of be-customs: 0 containers per shift\tFixed 1\tDeurganckdok\n"
+    said = "scanner SC-1 of be-customs: 0 containers per shift\tFixed 1\tDeurganckdok\n"
+    assert (zero.exit_code, zero.stdout) == (0, said)
     below = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "-1"])
     assert below.exit_code == 2 and "-1 must be between 0 (out of service) and 1000 containers" in " ".join(
         below.stderr.split())
