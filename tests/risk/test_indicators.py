@@ -291,9 +291,15 @@ def test_ais_gap_before_arrival() -> None:
     # dark from its last fix until it arrived (a maritime review: silent 40 h to the berth, not flagged)
     dark = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (72, 70, 68, 66, 40))
     assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dark)) == (
-        "vessel AIS silent for 40.0 h from 2026-02-27 16:00 UTC, until arrival (no fix since)")
+        "vessel AIS silent for 40.0 h from 2026-02-27 16:00 UTC, until the vessel arrived (no fix since)")
     assert strength("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=dark)) == (
         pytest.approx(40 / 48))
+    # up to the vessel's arrival, not the box's discharge hours later (a regression review: 130 of 230
+    # boxes of one call flagged, the later discharged the stronger)
+    berthed = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in range(26, 122, 2))
+    assert run("ais_gap_before_arrival", trip(ev("ARRI", -20, kind="TRANSPORT"), ev("DISC", 0),
+                                               vessel_track=berthed)) is None
+    assert run("ais_gap_before_arrival", trip(ev("DISC", 0), vessel_track=berthed)) is None  # no vessel arrival known
     # no fix in the window at all: no coverage to judge by, nothing said
     old = tuple(VesselFix(T0 - timedelta(days=d), 10.0, -40.0, 14.0) for d in (9, 8))
     assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=old)) is None

@@ -466,6 +466,13 @@ def arrival_time(events: Sequence[TripEvent]) -> datetime | None:
                 None)
 
 
+def vessel_arrival_time(events: Sequence[TripEvent]) -> datetime | None:
+    """When the vessel last arrived, by an actual ARRI transport event among ``events`` (oldest
+    first), or None. Not a box's DISC: boxes are discharged for hours after the vessel berths."""
+    return next((e.event_time for e in reversed(events)
+                 if e.kind == "TRANSPORT" and e.classifier == "ACT" and e.event_type == "ARRI"), None)
+
+
 def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
     """Rebuild :class:`TripFacts` from its JSON form (as stored with an assessment).
 
