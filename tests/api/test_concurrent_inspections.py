@@ -135,3 +135,14 @@ def test_a_version_made_live_six_times_at_once_is_switched_to_once(service: Serv
     log = service.client.get("/api/v1/profiles", headers=h("analyst")).json()["activations"]
     assert [(a["profile"], a["action"]) for a in log[-2:]] == [("antwerp-narcotics@3.9-together", "activate"),
                                                               ("antwerp-narcotics@3", "rollback")]
+
+
+def test_two_shipping_lines_made_at_once_never_share_a_carrier_code(service: Service) -> None:
+    # a regression review: simultaneous creates of two carriers with code SIMB both answered 201, and
+    # each line's security staff read the other's containers
+    answers = together([lambda org=org: service.client.post("/api/v1/organisations", headers=service.as_("admin"),
+                                                            json={"id": org, "name": org, "kind": "carrier",
+                                                                  "carrier_codes": ["SIMZ"]})
+                        for org in ("line-p", "line-q", "line-r", "line-s")])
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409]
+    assert {r.json()["error"]["where"] for r in answers if r.status_code == 409} == {"carrier code"}

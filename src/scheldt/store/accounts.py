@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.domain.access import Organisation, OrgKind, Role
 from scheldt.errors import ConflictError, NotFoundError
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import CredentialRow, OrganisationRow, UserRow
 from scheldt.store.rows import aware
 
@@ -51,11 +52,22 @@ _CREDENTIAL_WITH_OWNER = (
     .where(CredentialRow.__table__.c.secret_hash == bindparam("secret_hash")))
 
 
+#: PostgreSQL advisory lock serialising organisation creates (:meth:`AccountRepository.lock`).
+LOCK_KEY = 0x5C4E_0A6C_C0DE_0001
+
+
 class AccountRepository:
     """Organisations, users, credentials (never commits)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock(self) -> None:
+        """Serialise organisation creates from here to the end of the transaction
+        (:func:`scheldt.store.db.take_write_lock`): take it before reading the codes other
+        organisations own (a regression review's two shipping lines made at once both got the
+        carrier code SIMB, and each read the other's containers)."""
+        take_write_lock(self.session, LOCK_KEY, OrganisationRow.__table__)
 
     # organisations
     def add_organisation(self, org: Organisation, now: datetime) -> None:

@@ -68,6 +68,7 @@ def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_cod
         raise InputError("organisation kind", f"{kind!r} is not one of {', '.join(k.value for k in OrgKind)}") from None
     org = check_organisation(Organisation(org_id, name.strip(), org_kind, tuple(c.strip().upper() for c in carrier_codes),
                                           tuple(c.strip().upper() for c in terminal_codes)))
+    uow.accounts.lock()  # before reading whose the codes are: simultaneous creates each found them free
     _check_codes_free(uow, org)
     if client_of is not None:
         _check_patron(uow, org, client_of)
