@@ -104,6 +104,14 @@ def test_a_client_is_not_told_where_the_store_is() -> None:
     assert (r.status_code, r.json()) == (503, {"error": {
         "status": 503, "where": "store", "why": "the database cannot be reached just now; try again"}})
     assert r.headers["retry-after"] == "5"
+    # nor through TAXII, whose errors a partner's pull reports (a regression review read the store's file there)
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/x?password=Sekr1t&connect_timeout=1")
+    with TestClient(create_app(engine, workbench=False, host_org="be-customs")) as client:
+        r = client.get("/taxii2/", auth=("liaison", "wrong-password"),
+                       headers={"Accept": "application/taxii+json;version=2.1"})
+    engine.dispose()
+    assert r.status_code == 503 and "Sekr1t" not in r.text and "127.0.0.1" not in r.text
+    assert r.json()["details"] == {"where": "store", "why": "the database cannot be reached just now; try again"}
 
 
 def test_a_store_whose_tables_went_is_said_so(store_url: str) -> None:

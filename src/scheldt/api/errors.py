@@ -32,6 +32,17 @@ def _location(loc: tuple[object, ...] | list[object]) -> str:
     return ".".join(str(p) for p in loc) or "request"
 
 
+def shown(exc: ScheldtError) -> tuple[str, str]:
+    """Where and why of ``exc`` as a client is told it: a fault of the store says so without
+    the store's URL (host, port, database, user, file), which is the operator's and goes to the
+    server log (a review read it, and a ?password=, in an anonymous sign-in's 503; another, in a
+    TAXII 503 and so in a partner node's pull report)."""
+    if isinstance(exc, ConfigError) and exc.where.startswith("database "):
+        return "store", ("the database cannot be reached just now; try again" if isinstance(exc, StoreUnavailable)
+                         else "the database cannot serve this request; the server log has the details")
+    return exc.where, exc.why
+
+
 async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ScheldtError)
     status = exc.status if 400 <= exc.status < 600 else 500
@@ -40,13 +51,7 @@ async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
                else {"Retry-After": str(getattr(exc, "retry_after", 60))} if status == 429 else None)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    if isinstance(exc, ConfigError) and exc.where.startswith("database "):
-        # the store's URL (host, port, database, user) is the operator's, not any client's (a review
-        # read it, and a ?password=, in an anonymous sign-in's 503): the log above has it
-        why = ("the database cannot be reached just now; try again" if isinstance(exc, StoreUnavailable)
-               else "the database cannot serve this request; the server log has the details")
-        return error_response(status, "store", why, headers)
-    return error_response(status, exc.where, exc.why, headers)
+    return error_response(status, *shown(exc), headers)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:

@@ -71,7 +71,7 @@ from scheldt.api.deps import (
     throttle_sign_ins,
     utc_now,
 )
-from scheldt.api.errors import allowed_methods
+from scheldt.api.errors import allowed_methods, shown
 from scheldt.domain.access import Principal
 from scheldt.domain.exchange import Requester
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
@@ -283,7 +283,7 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
         status = exc.status if 400 <= exc.status < 600 else 500
         if status >= 500:
             log.error("%s: %s", action, exc)
-        return taxii_error(status, exc.where, exc.why, getattr(exc, "retry_after", 60))
+        return taxii_error(status, *shown(exc), getattr(exc, "retry_after", 60))
     except Exception:  # noqa: BLE001 - a TAXII client gets the error resource, the log the traceback
         log.exception("unexpected error on %s", action)
         return taxii_error(500, request.url.path, "internal error; the server log has the details")
