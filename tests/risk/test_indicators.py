@@ -300,6 +300,14 @@ def test_ais_gap_before_arrival() -> None:
     assert run("ais_gap_before_arrival", trip(ev("ARRI", -20, kind="TRANSPORT"), ev("DISC", 0),
                                                vessel_track=berthed)) is None
     assert run("ais_gap_before_arrival", trip(ev("DISC", 0), vessel_track=berthed)) is None  # no vessel arrival known
+    # nor up to an arrival at a transshipment port (a regression review: silent "until the vessel arrived"
+    # at Panama, though fixes came every 2 h for the 98 h before the box reached Antwerp)
+    fed = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (160, 150, 140, *range(98, 0, -2)))
+    legs = (ev("LOAD", -300, "ECGYE"), ev("ARRI", -100, "PAONX", kind="TRANSPORT"), ev("DISC", -95, "PAONX"),
+            ev("LOAD", -90, "PAONX"))
+    assert run("ais_gap_before_arrival", trip(*legs, ev("DISC", 0), vessel_track=fed)) is None
+    assert run("ais_gap_before_arrival", trip(*legs, ev("ARRI", -3, kind="TRANSPORT"), ev("DISC", 0),
+                                               vessel_track=fed)) is None
     # no fix in the window at all: no coverage to judge by, nothing said
     old = tuple(VesselFix(T0 - timedelta(days=d), 10.0, -40.0, 14.0) for d in (9, 8))
     assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=old)) is None

@@ -467,10 +467,19 @@ def arrival_time(events: Sequence[TripEvent]) -> datetime | None:
 
 
 def vessel_arrival_time(events: Sequence[TripEvent]) -> datetime | None:
-    """When the vessel last arrived, by an actual ARRI transport event among ``events`` (oldest
-    first), or None. Not a box's DISC: boxes are discharged for hours after the vessel berths."""
+    """When the vessel that brought the box arrived at the port where the box arrived (the
+    port of the last actual ARRI or DISC among ``events``, oldest first), by an actual ARRI
+    transport event there (of the same vessel when both name one), or None. Not a box's DISC:
+    boxes are discharged for hours after the vessel berths; nor an ARRI at a transshipment
+    port (a regression review's Antwerp box read "silent until the vessel arrived" from the
+    feeder's call at Panama)."""
+    last = next((e for e in reversed(events) if e.classifier == "ACT" and e.event_type in ("ARRI", "DISC")), None)
+    if last is None or not last.unlocode:
+        return None
     return next((e.event_time for e in reversed(events)
-                 if e.kind == "TRANSPORT" and e.classifier == "ACT" and e.event_type == "ARRI"), None)
+                 if e.kind == "TRANSPORT" and e.classifier == "ACT" and e.event_type == "ARRI"
+                 and e.unlocode == last.unlocode and e.event_time <= last.event_time
+                 and not (e.vessel_imo and last.vessel_imo and e.vessel_imo != last.vessel_imo)), None)
 
 
 def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
