@@ -266,7 +266,10 @@ def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: E
             score_trips(uow, LATER)
 
 
-def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("late_days", [0, 60])
+def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path: Path, late_days: int) -> None:
+    # late_days: the positions arrive two months after they were observed (a regression review's
+    # lagging AIS feed re-scored no trip: its trips were looked for around the receiving time)
     from pyais.encode import encode_dict
 
     from scheldt.workflows.trip_scoring import rescore_received
@@ -289,9 +292,10 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
         ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
         score_trips(uow, LATER)
+    received = LATER + timedelta(hours=1, days=late_days)
     with unit_of_work(engine) as uow:
-        ingest_file(uow, ais, IngestOptions(), LATER + timedelta(hours=1))
-        report = rescore_received(uow, LATER + timedelta(hours=1), LATER + timedelta(hours=1))
+        ingest_file(uow, ais, IngestOptions(), received)
+        report = rescore_received(uow, received, received)
         history = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
     assert report is not None and report.scored == 1
     assert len(history) == 2 and len(history[1]["facts"]["vessel_track"]) == 3

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.identifiers import UNSET_MMSI
@@ -61,6 +61,12 @@ class VesselRepository:
         stmt = (select(VesselSightingRow.imo).where(VesselSightingRow.mmsi.in_(moved), VesselSightingRow.imo != "")
                 .distinct())
         return sorted(self.session.scalars(stmt))
+
+    def earliest_observed_received_since(self, since: datetime) -> datetime | None:
+        """When the earliest of the positions received at or after ``since`` (UTC) was
+        observed (UTC), or None when none was received."""
+        return aware(self.session.scalar(select(func.min(VesselPositionRow.observed_at))
+                                         .where(VesselPositionRow.received_at >= since)))
 
     def mmsis_for_imos(self, imos: Sequence[str]) -> dict[str, list[str]]:
         """IMO → MMSIs that broadcast it in their static data (never :data:`UNSET_MMSI`: every

@@ -362,8 +362,8 @@ def resummarise_trips(uow: UnitOfWork) -> int:
 def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:
     """After an ingest: re-score the trips of every container with events or document versions
     received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were
-    received then (their events of the last :data:`VOYAGE_DAYS` days). None when no profile is
-    live (nothing is scored); a report saying why nothing was scored (``not_scored``) when the
+    received then (their events from :data:`VOYAGE_DAYS` days before the earliest of those
+    positions was observed). None when no profile is live (nothing is scored); a report saying why nothing was scored (``not_scored``) when the
     live profile is not in force at ``now``: the facts stay loaded (a review's ingest under a
     profile effective from next year stored nothing)."""
     stored = uow.profiles.live()
@@ -375,8 +375,9 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
         return ScoringReport(stored.label, not_scored=exc.why)
     numbers = set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since))
     moved = uow.vessels.imos_with_positions_since(since)
-    if moved:
-        numbers |= set(uow.events.containers_on_vessels(moved, since - timedelta(days=VOYAGE_DAYS)))
+    if moved:  # around when the positions were observed: a lagging feed's are older than their receipt
+        observed = uow.vessels.earliest_observed_received_since(since) or since
+        numbers |= set(uow.events.containers_on_vessels(moved, min(since, observed) - timedelta(days=VOYAGE_DAYS)))
     return score_trips(uow, now, sorted(numbers))
 
 
