@@ -52,7 +52,8 @@ def port_time(value: str | None, field: str) -> datetime | None:
         if first.utcoffset() > second.utcoffset():  # type: ignore[operator]
             raise InputError(field, f"{raw[:16].replace('T', ' ')} port time came twice that night (the clocks went "
                              "back): record it through the API with its UTC offset (done_at "
-                             f"{raw[:16]}+02:00 for the first, +01:00 for the second)")
+                             f"{first.isoformat(timespec='minutes')} for the first, "
+                             f"{second.isoformat(timespec='minutes')[-6:]} for the second)")
         raise InputError(field, f"{raw[:16].replace('T', ' ')} port time did not exist that night (the clocks went "
                          "forward an hour at 02:00): check the time")
     return first

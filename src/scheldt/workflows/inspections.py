@@ -306,7 +306,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
 
 #: Moves that record work done at the box or on its image, which may say when it was done.
 DONE_AT_ACTIONS = ("scan", "search", "clear")
-#: Moves done at the box itself: not after the box left the port.
+#: Moves done at the box itself: only while it is here (discharged, not yet gone).
 _AT_THE_BOX = ("scan", "search")
 #: How far ahead of the server's clock a given ``done_at`` may be (a hand-held's clock).
 DONE_AT_SLACK = timedelta(minutes=5)

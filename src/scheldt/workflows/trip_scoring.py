@@ -363,9 +363,10 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     """After an ingest: re-score the trips of every container with events or document versions
     received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were
     received then (their events from :data:`VOYAGE_DAYS` days before the earliest of those
-    positions was observed). None when no profile is live (nothing is scored); a report saying why nothing was scored (``not_scored``) when the
-    live profile is not in force at ``now``: the facts stay loaded (a review's ingest under a
-    profile effective from next year stored nothing)."""
+    positions was observed). None when no profile is live (nothing is scored); a report saying
+    why nothing was scored (``not_scored``) when the live profile is not in force at ``now``:
+    the facts stay loaded (a review's ingest under a profile effective from next year stored
+    nothing)."""
     stored = uow.profiles.live()
     if stored is None:
         return None
