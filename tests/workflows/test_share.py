@@ -835,6 +835,41 @@ def _version(obj: dict, at: datetime, **changes: object) -> dict:
     return {**json.loads(json.dumps(obj)), "modified": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", **changes}
 
 
+def test_an_entry_changed_to_another_name_withdraws_the_alert_it_raised_and_changed_back_raises_one_again(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review left open: alerts that a partner's entry raised stayed live, quoting the entry,
+    after the partner changed it to look for another company; their ids were per entry and trip,
+    so one withdrawn could not be raised again when the entry was changed back."""
+    seed(engine, tmp_path)
+    t = [NOW + timedelta(hours=h) for h in range(4)]
+    with unit_of_work(engine) as uow:
+        out, first = _shared_company(uow)
+        entry = from_stix([first], out["id"])
+
+        def changed(at: datetime, **changes: object) -> share.Received:
+            objects = to_stix(replace(entry, meta=replace(entry.meta, modified=at), **changes))
+            return share.receive_objects(uow, objects, "us-cbp", "peer:us", "be-us", at)
+        noted = changed(t[1], note="front company (case US-45)")  # the same company: the alert stays
+        live = uow.exchange.newest(out["alerts"])[out["alerts"][0]]
+        renamed = changed(t[2], name="Baze Import GmbH")  # no trip here has it
+        withdrawn = uow.exchange.newest(out["alerts"])[out["alerts"][0]]
+        back = changed(t[3], name="DCSA CTK")
+        seen = uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)
+        alerts = {a.stix_id: a for a in seen if a.stix_type == "grouping"}
+        log = [e.payload for e in AuditLog(uow.session).entries(after_seq=0, limit=1000)
+               if e.payload["object_kind"] == "shared-withdrawal"]
+    assert len(out["alerts"]) == 1 and noted.alerts == [] and not live.revoked
+    assert renamed.alerts == [] and withdrawn.revoked
+    assert [(p["organisation"], p["actor"], p["action"], p["object_id"], p["details"]["reason"]) for p in log] == [
+        ("be-customs", "system", "withdraw: watchlist entry changed", out["alerts"][0],
+         f"its watchlist entry {out['id']} was changed and the trip no longer matches it")]
+    assert len(back.alerts) == 1 and back.alerts[0] != out["alerts"][0]
+    assert sorted(alerts) == sorted([*out["alerts"], *back.alerts]) and not alerts[back.alerts[0]].revoked
+    assert alerts[out["alerts"][0]].revoked
+    again = from_stix([a.object for a in seen], back.alerts[0])
+    assert again.related == (out["id"],) and again.reasons[0].text.startswith("the shipper DCSA CTK matches DCSA CTK")
+
+
 def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_version_does_not_return(
         engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,7 +93,8 @@ LOCAL_GROUP = "local:"
 ALERT_ID_NAMESPACE = "local-alert-ids"
 #: Name of this node's secret namespace of seizure report ids (one report per scan order).
 SEIZURE_ID_NAMESPACE = "seizure-report-ids"
-#: How many times one scan order's seizure report may be withdrawn and shared anew.
+#: How many times one scan order's seizure report may be withdrawn and shared anew, and one
+#: watchlist match's alert withdrawn and raised anew (:func:`_id_in_series`).
 MAX_RESHARES = 100
 _GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _RECIPIENT = re.compile(r"^([a-z0-9][a-z0-9-]{1,63})/([a-z0-9][a-z0-9._-]{1,63})$")
@@ -481,13 +482,26 @@ def _seizure_report_id(uow: Any, org: str, order_id: int, now: datetime) -> tupl
     partner cannot compute another's) and its newest stored version, or None before the first
     share; an id whose report was withdrawn is passed over. Raises ConflictError after
     :data:`MAX_RESHARES` withdrawals."""
-    namespace = uow.exchange.node_namespace(SEIZURE_ID_NAMESPACE, now)
+    found = _id_in_series(uow, SEIZURE_TYPE, uow.exchange.node_namespace(SEIZURE_ID_NAMESPACE, now),
+                          f"{org}/{order_id}", "/")
+    if found is None:
+        raise ConflictError(f"scan order {order_id}", f"its seizure report was withdrawn {MAX_RESHARES} times")
+    return found
+
+
+def _id_in_series(uow: Any, stix_type: str, namespace: uuid.UUID, key: str, sep: str) -> tuple[str, Any] | None:
+    """The first STIX id of the series uuid5(``namespace``, ``key``), then ``key`` + ``sep`` + 1,
+    + 2 ... (:data:`MAX_RESHARES` ids) whose newest stored version is not revoked, with that
+    version (None: nothing stored under it yet); None when every one was withdrawn. An item
+    withdrawn and made again (a seizure report shared after its withdrawal, an alert whose
+    entry changed away from the trip and back) takes the next id: a revoked STIX object stays
+    revoked."""
     for n in range(MAX_RESHARES):
-        stix_id = f"{SEIZURE_TYPE}--{uuid.uuid5(namespace, f'{org}/{order_id}' + (f'/{n}' if n else ''))}"
+        stix_id = f"{stix_type}--{uuid.uuid5(namespace, key + (f'{sep}{n}' if n else ''))}"
         newest = uow.exchange.newest([stix_id]).get(stix_id)
         if newest is None or not newest.revoked:
             return stix_id, newest
-    raise ConflictError(f"scan order {order_id}", f"its seizure report was withdrawn {MAX_RESHARES} times")
+    return None
 
 
 def shared_seizure_report(uow: Any, org: str, order_id: int, now: datetime) -> Any:
@@ -814,20 +828,29 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     return gone
 
 
-def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime) -> None:
-    """Withdraw (:func:`_withdraw`) the live local alerts that matches of the withdrawn or
-    deleted entries ``entry_ids`` raised: their basis is gone. An entry past its validity keeps
-    the alerts it raised while valid. Each is audited for the agency that owns it (actor
-    ``system``)."""
+def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime,
+                            still_matching: Mapping[str, set[str]] | None = None) -> None:
+    """Withdraw (:func:`_withdraw`) the live local alerts that matches of the entries
+    ``entry_ids`` raised: withdrawn or deleted entries, whose basis is gone; or, given
+    ``still_matching`` (entry id → ids of its alerts whose trip matches the entry's new
+    version), the alerts of a changed entry that its new version no longer raises (another
+    name, container or route; or a marking the trip's agency may no longer see). An entry past
+    its validity keeps the alerts it raised while valid. Each is audited for the agency that
+    owns it (actor ``system``)."""
     for entry_id in entry_ids:
         for alert_id in uow.exchange.local_alerts_naming(entry_id):
+            if still_matching is not None and alert_id in still_matching.get(entry_id, ()):
+                continue
             alert = uow.exchange.newest([alert_id]).get(alert_id)
             if alert is None or alert.revoked or entry_id not in (alert.object.get("object_refs") or ()):
                 continue
-            why = f"its watchlist entry {entry_id} was withdrawn"
+            why = (f"its watchlist entry {entry_id} was withdrawn" if still_matching is None else
+                   f"its watchlist entry {entry_id} was changed and the trip no longer matches it")
+            action = ("withdraw with its watchlist entry" if still_matching is None
+                      else "withdraw: watchlist entry changed")
             out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now, "system")
             uow.audit.append("write", alert.owner_org, {
-                "actor": "system", "organisation": alert.owner_org, "action": "withdraw with its watchlist entry",
+                "actor": "system", "organisation": alert.owner_org, "action": action,
                 "object_kind": "shared-withdrawal", "object_id": alert_id, "remote_addr": "",
                 "details": {"reason": why, "entry": entry_id, "parts_deleted": out["parts_deleted"]}}, now)
 
@@ -924,17 +947,26 @@ def _trips_to_screen(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datet
 
 def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> list[str]:
     """Screen stored trips against ``entries`` (with their stored versions) and raise a local
-    alert per (trip, entry) match the trip's agency may see. Returns the new alerts' ids."""
+    alert per (trip, entry) match the trip's agency may see. A changed entry (a version later
+    than its first: ``modified`` after ``created``) withdraws the live alerts its earlier
+    versions raised on trips it no longer matches. Returns the new alerts' ids."""
     names = WatchlistIndex(WatchlistEntry("", e.meta.stix_id, e.name, e.kind, e.aliases)
                            for e, _ in entries if e.kind in NAME_KINDS)
     by_id = {e.meta.stix_id: (e, s) for e, s in entries}
     raised = []
+    matching: dict[str, set[str]] = {}
     for row, facts in _trips_to_screen(uow, entries, now):
         for entry_id, why, party in _hits(facts, entries, names):
             entry, stored = by_id[entry_id]
-            alert_id = _local_alert(uow, row, facts, entry, stored, why, party, now)
-            if alert_id:
+            alert = _local_alert(uow, row, facts, entry, stored, why, party, now)
+            if alert is None:
+                continue
+            alert_id, new = alert
+            matching.setdefault(entry_id, set()).add(alert_id)
+            if new:
                 raised.append(alert_id)
+    changed = [e.meta.stix_id for e, _ in entries if e.meta.modified > e.meta.created]
+    _withdraw_raised_alerts(uow, changed, now, still_matching=matching)
     return raised
 
 
@@ -972,24 +1004,19 @@ def _agency_requester(uow: Any, org_id: str) -> Requester:
 
 
 def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchEntry, stored: Any, why: str,
-                 party: Party | None, now: datetime) -> str | None:
+                 party: Party | None, now: datetime) -> tuple[str, bool] | None:
     """Raise the local alert of one match, once: TLP:AMBER+STRICT in the agency's private group,
-    or TLP:RED to the agency's users the entry names when the entry is RED. None when the
-    trip's agency may not see the entry, the trip has no agency, or the alert was raised before."""
+    or TLP:RED to the agency's users the entry names when the entry is RED. Returns (alert id,
+    whether raised now): False when the match's alert is live already. None when the trip's
+    agency may not see the entry, the trip has no agency, the alert could not be stored, or
+    it was withdrawn too often (:func:`_match_alert_id`)."""
     agency = trip.get("supplied_by") or ""
     if not agency or not may_see(_agency_requester(uow, agency), _audience(uow, stored)):
         return None
-    # the same match gives the same id here (raised once), an id no partner can compute (it
-    # could otherwise ask TAXII Add Objects whether such an alert exists)
-    key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
-    alert_id = f"grouping--{uuid.uuid5(uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key)}"
-    # raised before migration 0017 under a public name: only an alert this node raised counts (a
-    # partner can compute that name and post an object under it)
-    before_0017 = f"grouping--{uuid.uuid5(NAMESPACE, key)}"
-    if uow.exchange.versions(None, alert_id) or any(
-            v.source == "local" and v.owner_org == agency and v.group_id == f"{LOCAL_GROUP}{agency}"[:64]
-            for v in uow.exchange.versions(None, before_0017)):
-        return None
+    found = _match_alert_id(uow, agency, f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}", now)
+    if found is None or found[1]:
+        return None if found is None else (found[0], False)
+    alert_id = found[0]
     s = entry.meta.sharing
     origin = organisations_by_identity(uow).get(entry.meta.created_by, stored.owner_org)
     group = f"sharing group {s.group}" if s.group else "the community"
@@ -1010,7 +1037,24 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
                  (Reason("shared_watchlist", _clean(text, 4000)),), None, trip_label(trip), container,
                  consignment, vessel, (party,) if party else (), (entry.meta.stix_id,))
     report = ingest_objects(uow, to_stix(item), agency, "local", sharing.group, now)
-    return alert_id if report.added else None
+    return (alert_id, True) if report.added else None
+
+
+def _match_alert_id(uow: Any, agency: str, key: str, now: datetime) -> tuple[str, bool] | None:
+    """(id, live) of the local alert of the match ``key`` (agency, entry, trip): the id of its
+    live alert (True), or the id to raise it under (False); None when it was withdrawn
+    :data:`MAX_RESHARES` times. The same match gives the same id here (raised once), an id no
+    partner can compute (it could otherwise ask TAXII Add Objects whether such an alert
+    exists); once withdrawn (its entry changed away from the trip), the next id of the series
+    (:func:`_id_in_series`), so that the entry changed back raises it again."""
+    # raised before migration 0017 under a public name: only an alert this node raised counts (a
+    # partner can compute that name and post an object under it)
+    before_0017 = f"grouping--{uuid.uuid5(NAMESPACE, key)}"
+    if any(v.source == "local" and v.owner_org == agency and v.group_id == f"{LOCAL_GROUP}{agency}"[:64]
+           and not v.revoked for v in uow.exchange.versions(None, before_0017)):
+        return before_0017, True
+    found = _id_in_series(uow, "grouping", uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key, ":")
+    return None if found is None else (found[0], found[1] is not None)
 
 
 # --- MISP ----------------------------------------------------------------------------------------
