@@ -23,7 +23,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.edifact.envelope import Message, component, read_messages
-from scheldt.ingest.edifact.messages import edi_decimal, read_edifact
+from scheldt.ingest.edifact.messages import edi_decimal, edi_time, read_edifact
 from tests.conftest import SHARED
 
 EDI = SHARED / "fixtures" / "edifact"
@@ -577,6 +577,49 @@ def test_tokenizer_round_trips_any_separators_and_escapes(seps: tuple[str, str, 
     assert norm(got) == norm(elements)
 
 
+def _moves(text: str) -> list[tuple[str, str, str]]:
+    return [(e.event_type, e.location.unlocode, e.location.facility_code) for e in read_edifact(text.encode(), "m.edi")
+            if isinstance(e, EquipmentEvent)]
+
+
+def test_a_move_is_placed_where_it_happened_not_at_the_vessel_s_next_or_previous_port() -> None:
+    """An EDI review: a COARRI load report from Cartagena that also named the vessel's next port
+    (LOC+11 Antwerp) recorded the load at Antwerp, and the high-risk origin was missed; a CODECO
+    gate-in naming the export vessel's next port was shown at New York."""
+    coarri = ("UNH+1+COARRI:D:95B:UN:ITG13'BGM+{bgm}+LR1+9'DTM+137:202601201200:203'"
+              "TDT+20+031W+1++MSC:172:20+++9321483:146:11:KING OF THE SEAS'LOC+9+COCTG:139:6'LOC+11+BEANR:139:6'"
+              "EQD+CN+MSKU9070323+45G1:102:5++2+5'LOC+9+COCTG'LOC+11+BEANR'DTM+203:202601201000:203'CNT+16:1'UNT+11+1'")
+    assert _moves(coarri.format(bgm="46")) == [("LOAD", "COCTG", "")]  # loading report
+    assert _moves(coarri.format(bgm="44")) == [("DISC", "BEANR", "")]  # discharge report
+    gate_in = CODECO.replace("TDT+1++3'LOC+165+BEANR:139:6+K913'",
+                             "TDT+20+402E+1++MSC:172'LOC+9+BEANR:139:6'LOC+11+USNYC:139:6'LOC+165+BEANR:139:6+K913:TER'"
+                             ).replace("UNT+10+1", "UNT+12+1")
+    assert _moves(gate_in) == [("GTIN", "BEANR", "K913")]
+    # the place of the move given in the container group (the UN directory allows LOC there)
+    own = CODECO.replace("TDT+1++3'LOC+165+BEANR:139:6+K913'", "TDT+1++3'").replace(
+        "RFF+BN:BK778899'", "RFF+BN:BK778899'LOC+165+BEANR:139:6'")
+    assert _moves(own) == [("GTIN", "BEANR", "")]
+
+
+def test_move_times_with_a_time_zone_and_an_equipment_status_without_full_or_empty() -> None:
+    """An EDI review: DTM format 303 with a zone (+01, UTC) was not read, and the gate-out was dated
+    at the message's time; EQD status 4 (remain on board) without a full/empty indicator read as empty."""
+    def moved(dtm: str) -> datetime | None:
+        [event] = read_edifact(CODECO.replace("DTM+7:202503010745:203", dtm).encode(), "c.edi")
+        return event.event_time if isinstance(event, EquipmentEvent) else None
+    assert moved("DTM+7:202602161612?+01:303") == datetime(2026, 2, 16, 15, 12, tzinfo=UTC)
+    assert moved("DTM+7:202602161612UTC:303") == datetime(2026, 2, 16, 16, 12, tzinfo=UTC)
+    assert moved("DTM+7:202602161612-0330:205") == datetime(2026, 2, 16, 19, 42, tzinfo=UTC)
+    assert moved("DTM+7:20260216161230?+01:304") == datetime(2026, 2, 16, 15, 12, 30, tzinfo=UTC)
+    assert moved("DTM+7:202602161612?+15:303") is None and moved("DTM+7:202602161612CET:303") is None
+    assert edi_time("202602161612+01", "303") == datetime(2026, 2, 16, 15, 12, tzinfo=UTC)
+    status = CODECO.replace("45G1:6346:5++2+5'", "45G1:6346:5++4'")
+    [event] = read_edifact(status.encode(), "c.edi")
+    assert isinstance(event, EquipmentEvent) and event.empty is None
+    [event] = read_edifact(CODECO.replace("45G1:6346:5++2+5'", "45G1:6346:5++2+4'").encode(), "c.edi")
+    assert isinstance(event, EquipmentEvent) and event.empty is True
+
+
 def test_edi_group_without_container_and_impossible_date() -> None:
     broken = CODECO.replace("EQD+CN+MSKU9070323:6346:5+45G1:6346:5++2+5'", "EQD+CN++45G1'")
     [rej] = list(read_edifact(broken.encode(), "c.edi"))
@@ -586,10 +629,15 @@ def test_edi_group_without_container_and_impossible_date() -> None:
     assert isinstance(rej, Rejection) and "'202302300913' (format 203) is not a real date" in rej.why
     dated_message = bad_date.replace("BGM+34+GI250301+9'", "BGM+34+GI250301+9'DTM+137:202503010800:203'").replace(
         "UNT+10+1", "UNT+11+1")
-    [event] = list(read_edifact(dated_message.encode(), "c.edi"))
-    assert isinstance(event, EquipmentEvent) and event.event_time == datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
-    assert [f.code for f in event.flags] == ["unreadable-date"]
-    assert "'202302300913' (format 203) is not a real date" in event.flags[0].why
+    # nor the message's date (DTM+137) in its place: an EDI review's gate-out on 31 February, and its
+    # discharge in 2150, were dated at the message's or the vessel's arrival date, shown as actual moves
+    [rej] = list(read_edifact(dated_message.encode(), "c.edi"))
+    assert isinstance(rej, Rejection) and (rej.where, rej.field) == ("c.edi message 1 (segment 2) EQD MSKU9070323", "DTM")
+    assert rej.why == ("no readable date for this move: DTM+7 value '202302300913' (format 203) is not a real date in "
+                       "1970-2099") and "DTM+7:202302300913:203" in rej.raw
+    arrived = dated_message.replace("DTM+137:202503010800:203'", "DTM+137:202503010800:203'DTM+178:202503010600:203'"
+                                    ).replace("UNT+11+1", "UNT+12+1")
+    assert [type(r) for r in read_edifact(arrived.encode(), "c.edi")] == [Rejection]
     # a move dated 9999 (or 1900) was stored, and the container's page could not be shown
     # (attack review): a date outside 1970-2099 is not used, and said
     for far in ("999912311430", "190001011430"):

@@ -19,7 +19,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydifact.segments import Segment
@@ -67,10 +67,13 @@ _PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "noti
 
 
 def edi_time(value: str, fmt: str) -> datetime | None:
-    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204) as UTC, or in
-    the format its number of digits fits when it does not fit ``fmt`` (a date alone under 203 is
-    that date at 00:00); None if unreadable or outside the years Scheldt accepts (1970-2099, as every reader: an attack
-    review's bay plan dated 9999 was stored, and the container's page could not be shown)."""
+    """A DTM value in format ``fmt`` (UN/EDIFACT 2379: 101, 102, 201, 203, 204; with a time
+    zone 303, 304 and 205) as UTC, or in the format its number of digits fits when it does not
+    fit ``fmt`` (a date alone under 203 is that date at 00:00); None if unreadable or outside
+    the years Scheldt accepts (1970-2099, as every reader: an attack review's bay plan dated 9999
+    was stored, and the container's page could not be shown). A time without a zone is UTC."""
+    if fmt in _ZONED_FORMATS:
+        return _zoned_time(value, fmt)
     if not (value.isascii() and value.isdigit()) or (fmt and fmt not in _TIME_FORMATS):
         return None
     # by its digits when they do not fit the format said: strptime takes one-digit fields, so a
@@ -78,9 +81,35 @@ def edi_time(value: str, fmt: str) -> datetime | None:
     code = fmt if fmt and len(value) == _TIME_DIGITS[fmt] else _FORMAT_OF_DIGITS.get(len(value))
     if code is None:
         return None
-    pattern = _TIME_FORMATS[code]
+    return _in_range(value, _TIME_FORMATS[code], timedelta(0))
+
+
+#: Formats with a time zone (UN/EDIFACT 2379): the digits before the zone, and their pattern.
+#: 303 CCYYMMDDHHMMZZZ and 304 CCYYMMDDHHMMSSZZZ (ZZZ: UTC, GMT or an offset such as +01),
+#: 205 CCYYMMDDHHMMZHHMM (an offset such as +0100).
+_ZONED_FORMATS = {"303": (12, "%Y%m%d%H%M"), "304": (14, "%Y%m%d%H%M%S"), "205": (12, "%Y%m%d%H%M")}
+_ZONE = re.compile(r"(?:UTC|GMT|Z)|([+-])([0-9]{2}):?([0-9]{2})?")
+
+
+def _zoned_time(value: str, fmt: str) -> datetime | None:
+    """A value of a zoned format (:data:`_ZONED_FORMATS`) as UTC, or None (an EDI review's CODECO
+    gate-out at 16:12 +01:00 in format 303 was dated at the message's time)."""
+    digits, pattern = _ZONED_FORMATS[fmt]
+    stamp, zone = value[:digits], _ZONE.fullmatch(value[digits:].strip().upper())
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) == digits) or zone is None:
+        return None
+    sign, hours, minutes = zone.groups()
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0)) * (-1 if sign == "-" else 1)
+    if offset > timedelta(hours=14) or offset < -timedelta(hours=14):
+        return None
+    return _in_range(stamp, pattern, offset)
+
+
+def _in_range(stamp: str, pattern: str, offset: timedelta) -> datetime | None:
+    """``stamp`` read with ``pattern`` at UTC ``offset``, as UTC; None unless a real time in
+    1970-2099."""
     try:
-        t = datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        t = datetime.strptime(stamp, pattern).replace(tzinfo=UTC) - offset
     except ValueError:
         return None
     return t if EARLIEST <= t < LATEST else None
@@ -238,6 +267,26 @@ def _terminal(head: _Header, seg: Segment) -> None:
         head.own_terminal = owner_code(component(seg, 1, 0))
 
 
+#: Where each move happens, by LOC qualifier in order of preference (UN/EDIFACT 3227): a load
+#: at the port of loading, a discharge at the port of discharge, a gate move at the place of
+#: the move (165), then the port the box leaves from or arrives at; never the vessel's next or
+#: previous port (an EDI review: a load at Cartagena recorded at Antwerp, the vessel's next
+#: port, and the high-risk origin missed). A container group's own LOC+165 comes first; its
+#: LOC+9 and 11 are the box's own ports of loading and discharge, not where this move was.
+_MOVE_PLACES = {"LOAD": ("9", "165", "5"), "DISC": ("11", "165"), "GTIN": ("165", "9", "11", "5"),
+                "GTOT": ("165", "11", "9", "5")}
+
+
+def _move_port(move: str, ports: dict[str, str], own: dict[str, str]) -> str:
+    """The UN/LOCODE where ``move`` happened, from the container group's LOC+165 or the message's
+    places (:data:`_MOVE_PLACES`); "" when none names a port."""
+    for place in (own.get("165", ""), *(ports.get(q, "") for q in _MOVE_PLACES[move])):
+        code = place.strip().upper()
+        if code and is_unlocode_shape(code):
+            return code
+    return ""
+
+
 def _facility(head: _Header, port: str) -> str:
     """The terminal of a move: LOC+165's, else the one given with the port used, else none."""
     used = next((q for q in ("11", "9", "5") if head.ports.get(q) == port), "")
@@ -257,8 +306,9 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                 if flag:
                     out["flags"].append(flag)  # type: ignore[attr-defined]
             out["iso"] = component(seg, 2, 0)
-            status = component(seg, 5) or component(seg, 4)
-            out["empty"] = {"4": True, "5": False}.get(status)
+            # full/empty indicator (8169) is the 6th element; the 5th is the equipment status
+            # (8249: 4 remain on board, 5 shifter), not full or empty (an EDI review)
+            out["empty"] = {"4": True, "5": False}.get(component(seg, 5))
         elif tag == "LOC":
             _place(out["locs"], seg, out["flags"])  # type: ignore[arg-type]
         elif tag == "MEA":
@@ -367,19 +417,22 @@ def read_moves(message: Message) -> Iterator[Record]:
                         f"not one of {sorted(_MOVES[message.type])}, so the move (load, discharge, gate) is unknown",
                         as_received(message.segments))
         return
-    port = head.ports.get("11") or head.ports.get("9") or head.ports.get("5") or head.ports.get("165", "")
-    call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel) if head.vessel else None
     for i, group in enumerate(groups):
         c = _container(group, message.where)
         if not c.get("number"):
             yield Rejection(f"{message.where} EQD {i + 1}", "EQD", f"{message.type} message {message.ref}: equipment "
                             f"group {i + 1} names no container number")
             continue
-        when = c.get("time") or head.departure or head.date
+        port = _move_port(move, head.ports, c["locs"])  # type: ignore[arg-type]
+        call = TransportCall(unlocode=port, export_voyage=head.voyage, vessel=head.vessel) if head.vessel else None
+        # a move time given but unreadable rejects the move: another date of the message is not
+        # its time (an EDI review's discharge in 2150 was dated at the vessel's arrival)
+        dated = [f.why for f in c["flags"] if f.code == "unreadable-date"]  # type: ignore[attr-defined]
+        when = c.get("time") or (None if dated else head.departure or head.date)
         if when is None:
-            dated = [f.why for f in c["flags"] if f.code == "unreadable-date"]  # type: ignore[attr-defined]
             yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM",
-                            "no readable date for this move" + (f": {dated[0]}" if dated else ""))
+                            "no readable date for this move" + (f": {dated[0].removesuffix('; ignored')}" if dated else ""),
+                            as_received(message.segments))
             continue
         yield EquipmentEvent(
             event_id=_event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
