@@ -311,6 +311,14 @@ def test_ais_gap_before_arrival() -> None:
     # no fix in the window at all: no coverage to judge by, nothing said
     old = tuple(VesselFix(T0 - timedelta(days=d), 10.0, -40.0, 14.0) for d in (9, 8))
     assert run("ais_gap_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=old)) is None
+    # ... unless the box was aboard by then: dark since a fix after its LOAD (a review: a vessel dark for
+    # six days, its last fix before the five-day window, was not flagged)
+    loaded = ev("LOAD", -12 * 24, "ECGYE")
+    assert run("ais_gap_before_arrival", trip(loaded, ev("ARRI", 0, kind="TRANSPORT"), vessel_track=old)) == (
+        "vessel AIS silent for 192.0 h from 2026-02-21 08:00 UTC, until the vessel arrived (no fix since)")
+    assert run("ais_gap_before_arrival", trip(ev("LOAD", -7 * 24, "ECGYE"), ev("ARRI", 0, kind="TRANSPORT"),
+                                               vessel_track=old)) is None  # fixes before it was loaded
+    assert run("ais_gap_before_arrival", trip(loaded, ev("DISC", 0), vessel_track=old)) is None  # no vessel arrival
 
 
 def test_watchlist_match_cites_entry_and_score() -> None:

@@ -302,6 +302,45 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
     assert any(r["indicator"] == "ais_gap_before_arrival" for r in history[1]["reasons"])
 
 
+def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_fix_since_loading(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review left open: a vessel silent for longer than the 7-day track window had no fix to
+    measure from, and was not flagged. Its last fix since the box was loaded is gathered; one from
+    before the loading is not. (A silence has the sender's Track & Trace times: DISC at 10:00, the
+    vessel's ARRI at 06:00.)"""
+    from pyais.encode import encode_dict
+
+    aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+              event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    berthed = {"eventID": "v-0", "eventDateTime": "2026-02-01T06:00:00Z", "eventCreatedDateTime": "2026-02-01T06:00:00Z",
+               "eventClassification": {"eventTypeCode": "TRANSPORT", "eventClassifierCode": "ACT",
+                                       "transportEventTypeCode": "ARRI"},
+               "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}
+    aboard.append(berthed)
+    for e in aboard:
+        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
+                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    lines = [f"\\c:{int(datetime(2026, 1, 15, tzinfo=UTC).timestamp())}*00\\{m}" for m in
+             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+    for when in (datetime(2026, 1, 18, 12, tzinfo=UTC), datetime(2026, 1, 22, 6, tzinfo=UTC)):  # before, after loading
+        lines += [f"\\c:{int(when.timestamp())}*00\\{m}" for m in encode_dict(
+            {"type": 1, "mmsi": 636092000, "lat": 50.0, "lon": 3.0, "speed": 12.0}, sentence_type="VDM")]
+    ais = tmp_path / "ais.nmea"
+    ais.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        ingest_file(uow, ais, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+        [assessment] = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    track = [f["observed_at"] for f in assessment["facts"]["vessel_track"]]
+    assert track == ["2026-01-22T06:00:00+00:00"]  # then silent for 10 days, until it berthed
+    [gap] = [r for r in assessment["reasons"] if r["indicator"] == "ais_gap_before_arrival"]
+    assert gap["evidence"] == ("vessel AIS silent for 240.0 h from 2026-01-22 06:00 UTC, until the vessel arrived "
+                               "(no fix since)")
+
+
 def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
     """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
     container` (the facts hold the track before arrival; the timeline ended 3 days after

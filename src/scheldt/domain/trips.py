@@ -482,6 +482,13 @@ def vessel_arrival_time(events: Sequence[TripEvent]) -> datetime | None:
                  and not (e.vessel_imo and last.vessel_imo and e.vessel_imo != last.vessel_imo)), None)
 
 
+def loaded_aboard_time(events: Sequence[TripEvent], before: datetime) -> datetime | None:
+    """When the box was last loaded aboard (the last actual LOAD event) before ``before``
+    (UTC), among ``events`` (oldest first), or None: the start of the voyage that brought it."""
+    return next((e.event_time for e in reversed(events)
+                 if e.classifier == "ACT" and e.event_type == "LOAD" and e.event_time < before), None)
+
+
 def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
     """Rebuild :class:`TripFacts` from its JSON form (as stored with an assessment).
 

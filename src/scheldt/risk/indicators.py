@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from scheldt.domain.trips import TripEvent, TripFacts, vessel_arrival_time
+from scheldt.domain.trips import TripEvent, TripFacts, loaded_aboard_time, vessel_arrival_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,13 +448,15 @@ def empty_gate_in_without_booking(trip: TripFacts, ctx: Context) -> Hit | None:
 def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     """The vessel went silent on AIS in the days before arrival.
 
-    Silent between two fixes before the box's arrival, or from its last fix until the vessel's
-    actual arrival (ARRI) event (a maritime review's vessel went dark two days out and stayed
-    dark: not flagged when only gaps between fixes counted). Not until a box's discharge: a
-    regression review found 130 of 230 boxes of one call flagged, the later the discharge the
-    stronger. With no fix in the window there is no coverage to judge by."""
+    Silent between two fixes in the window before the box's arrival, or from its last fix until
+    the vessel's actual arrival (ARRI) event (a maritime review's vessel went dark two days out
+    and stayed dark: not flagged when only gaps between fixes counted). That last fix may lie
+    before the window once the box was aboard (after its last LOAD event: a review's vessel dark
+    for longer than the window was not flagged). Not until a box's discharge: a regression review
+    found 130 of 230 boxes of one call flagged, the later the discharge the stronger. With no fix
+    to measure from there is no coverage to judge by."""
     arrival = trip.arrival()
-    if arrival is None or len(trip.vessel_track) < 2:
+    if arrival is None or not trip.vessel_track:
         return None
     window = timedelta(days=ctx.params["window_days"])
     found = []
@@ -462,9 +464,12 @@ def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     if between is not None:
         found.append((*between, f"{(arrival - between[1]).days} days before arrival"))
     berthed = vessel_arrival_time(trip.events)
-    dark = trip.silence_until(berthed - window, berthed) if berthed is not None else None
-    if dark is not None:
-        found.append((*dark, "until the vessel arrived (no fix since)"))
+    if berthed is not None:
+        loaded = loaded_aboard_time(trip.events, berthed)
+        since = berthed - window if loaded is None else min(berthed - window, loaded)
+        dark = trip.silence_until(since, berthed)
+        if dark is not None:
+            found.append((*dark, "until the vessel arrived (no fix since)"))
     if not found:
         return None
     gap, at, when = max(found, key=lambda f: f[0])  # the earlier found on a tie: a gap between fixes

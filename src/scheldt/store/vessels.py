@@ -91,12 +91,30 @@ class VesselRepository:
         position 0, 0 (a transponder without a fix: ``ingest.ais.NO_FIX``) is left out."""
         if not mmsis:
             return []
-        no_fix = and_(VesselPositionRow.latitude == 0, VesselPositionRow.longitude == 0)
         stmt = (select(VesselPositionRow)
                 .where(VesselPositionRow.mmsi.in_([m for m in mmsis if m != UNSET_MMSI]),
-                       VesselPositionRow.observed_at >= start,
-                       VesselPositionRow.observed_at <= end, not_(no_fix))
+                       VesselPositionRow.observed_at >= start, VesselPositionRow.observed_at <= end, _FIXED)
                 .order_by(VesselPositionRow.observed_at))
-        return [{"mmsi": r.mmsi, "observed_at": aware(r.observed_at), "latitude": r.latitude,
-                 "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}
-                for r in self.session.scalars(stmt)]
+        return [_position(r) for r in self.session.scalars(stmt)]
+
+    def last_position_before(self, mmsis: Sequence[str], before: datetime,
+                             not_before: datetime) -> list[dict[str, Any]]:
+        """The last position of these MMSIs observed in [``not_before``, ``before``) (UTC), as
+        :meth:`track` gives them: a list of at most one. One indexed look-up per MMSI."""
+        found = []
+        for mmsi in sorted(set(mmsis) - {UNSET_MMSI}):
+            stmt = (select(VesselPositionRow)
+                    .where(VesselPositionRow.mmsi == mmsi, VesselPositionRow.observed_at >= not_before,
+                           VesselPositionRow.observed_at < before, _FIXED)
+                    .order_by(VesselPositionRow.observed_at.desc()).limit(1))
+            found.extend(_position(r) for r in self.session.scalars(stmt))
+        return sorted(found, key=lambda p: p["observed_at"])[-1:]
+
+
+#: Not a position 0, 0 (a transponder without a fix: ``ingest.ais.NO_FIX``).
+_FIXED = not_(and_(VesselPositionRow.latitude == 0, VesselPositionRow.longitude == 0))
+
+
+def _position(r: VesselPositionRow) -> dict[str, Any]:
+    return {"mmsi": r.mmsi, "observed_at": aware(r.observed_at), "latitude": r.latitude,
+            "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}

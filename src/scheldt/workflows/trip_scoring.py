@@ -32,6 +32,7 @@ from scheldt.domain.trips import (
     consignee_name,
     facts_snapshot,
     group_trips,
+    loaded_aboard_time,
     trip_documents,
     trip_facts_from_dict,
     trip_summary,
@@ -49,8 +50,11 @@ from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model,
 BATCH = 1_000
 #: How far back a vessel's new AIS positions reach the trips aboard (longest deep-sea voyage).
 VOYAGE_DAYS = 60
-#: How far before a trip's arrival its vessel's AIS track is gathered.
+#: How far before a trip's arrival its vessel's AIS track is gathered; before that, only the
+#: last fix since the box was loaded, when the vessel was silent at the window's start (no fix
+#: within ``TRACK_SLACK`` of it): where a long silence began.
 TRACK_DAYS = 7
+TRACK_SLACK = timedelta(hours=1)
 
 
 @dataclass
@@ -213,15 +217,20 @@ def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...
 def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tuple[VesselFix, ...]]:
     windows = []
     for events in per_trip:
-        windows.append((arrival_time(events), sorted({e.vessel_imo for e in events if e.vessel_imo})))
-    mmsis = uow.vessels.mmsis_for_imos(sorted({i for _, imos in windows for i in imos}))
+        windows.append((events, arrival_time(events), sorted({e.vessel_imo for e in events if e.vessel_imo})))
+    mmsis = uow.vessels.mmsis_for_imos(sorted({i for _, _, imos in windows for i in imos}))
     out: list[tuple[VesselFix, ...]] = []
-    for arrival, imos in windows:
+    for events, arrival, imos in windows:
         ids = sorted({m for i in imos for m in mmsis.get(i, ())})
         if arrival is None or not ids:
             out.append(())
             continue
-        fixes = uow.vessels.track(ids, arrival - timedelta(days=TRACK_DAYS), arrival)
+        start = arrival - timedelta(days=TRACK_DAYS)
+        fixes = uow.vessels.track(ids, start, arrival)
+        loaded = loaded_aboard_time(events, arrival)
+        if loaded is not None and loaded < start and (not fixes or fixes[0]["observed_at"] > start + TRACK_SLACK):
+            # silent at the window's start with the box aboard: where the silence began
+            fixes = uow.vessels.last_position_before(ids, start, loaded) + fixes
         out.append(tuple(VesselFix(_utc(f["observed_at"]), f["latitude"], f["longitude"], f.get("speed_knots"))
                          for f in fixes if f.get("observed_at")))
     return out
