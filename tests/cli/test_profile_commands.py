@@ -366,3 +366,22 @@ def test_a_replay_says_which_re_scorings_it_left_alone(settings_env: Path, tmp_p
                                    r"replayed; `scheldt trips score` \(without SCHELDT_NOW\) scores them with what "
                                    r"they received", said), said
     assert 0 < int(re.search(r"(\d+) trips left alone", said)[1]) <= trips
+
+
+def test_backtest_rates_come_from_the_counts_and_a_crlf_stored_profile_is_its_own_file(engine) -> None:  # noqa: ANN001
+    """A profile review: the table's rates were the JSON's 4-decimal rates rounded again (4 of 19
+    hits showed 0.210, 5 of 154 flagged 0.033); a profile stored with CRLF line ends (posted to the
+    API) was refused by `backtest --profile` from its own file as "stored with another text",
+    though `profile activate` took that file as the same version."""
+    from scheldt.cli.profiles import _rate, _refuse_changed_text
+    from scheldt.errors import InputError
+    from scheldt.store.db import unit_of_work
+    from scheldt.workflows.trip_scoring import store_profile
+
+    assert (_rate(4, 19), _rate(5, 154), _rate(0, 0), _rate(1, 3)) == ("0.211", "0.032", "–", "0.333")
+    text = builtin_profile_text().replace('version: "3"', 'version: "crlf"', 1)
+    with unit_of_work(engine) as uow:
+        store_profile(uow, text.replace("\n", "\r\n"), "api", datetime(2026, 3, 1, tzinfo=UTC))
+        _refuse_changed_text(uow, "antwerp-narcotics@crlf", text)  # the file's text, as the CLI reads it
+        with pytest.raises(InputError, match="stored with another text"):
+            _refuse_changed_text(uow, "antwerp-narcotics@crlf", text.replace("weight: 30", "weight: 60", 1))

@@ -100,6 +100,14 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
     (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 150}}"),
      "p.yaml: indicators.watchlist_match.params", "min_score is a match score out of 100, at most 100; 150 is out of range"),
     (("freight_paid_in_cash: {weight: 20}", "mass_gap: {weight: 20, params: {min_share: 1}}"), None, None),
+    # a profile review: a million-day window validated, then every scoring (ingest's re-score too) failed
+    (("freight_paid_in_cash: {weight: 20}", "ais_gap_before_arrival: {weight: 5, params: {window_days: 1000000}}"),
+     "p.yaml: indicators.ais_gap_before_arrival.params",
+     "window_days is a number of days before arrival (3,650: ten years), at most 3650; 1e+06 is out of range"),
+    (("freight_paid_in_cash: {weight: 20}", "new_consignee: {weight: 5, params: {first_seen_days: 740000}}"),
+     "p.yaml: indicators.new_consignee.params", "first_seen_days is a number of days (3,650: ten years), at most 3650"),
+    (("freight_paid_in_cash: {weight: 20}", "vessel_loitering_before_arrival: {weight: 5, params: {window_days: 3650}}"),
+     None, None),
     # analyst review: a yes was grade 1 (a listed port at full strength) and max_points 1 (every trip capped at 1)
     (("since: 2024-01-01}", "since: 2024-01-01, grade: yes}"), "p.yaml: lists.high_risk_ports.0.grade",
      "a number is needed here, not true"),

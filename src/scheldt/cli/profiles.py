@@ -21,7 +21,14 @@ from scheldt.risk.profiles import RiskProfile, builtin_profile_text, doubtful_po
 from scheldt.store.db import UnitOfWork
 from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
-from scheldt.workflows.trip_scoring import activate_profile, live_profile, reproduce, rollback_profile, score_trips
+from scheldt.workflows.trip_scoring import (
+    activate_profile,
+    line_end_forms,
+    live_profile,
+    reproduce,
+    rollback_profile,
+    score_trips,
+)
 
 profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
                           no_args_is_help=True)
@@ -369,13 +376,12 @@ def backtest_command(
     out.print(f"{escape(report.profile)} at {_percent(report.capacity)}: {report.trips:,} trips {kind}, "
               f"{report.hits} hits; selected "
               f"{report.selected:,}, of which {report.selected_hits} hits: "
-              f"precision {_rate(data['precision_at_capacity'])}, "
-              f"recall {_rate(data['recall_at_capacity'])}" + (" (SIMULATED ground truth)" if truth else ""))
+              f"precision {_rate(report.selected_hits, report.selected)}, "
+              f"recall {_rate(report.selected_hits, report.hits)}" + (" (SIMULATED ground truth)" if truth else ""))
     if live is not None:
-        then = data["live"]
         out.print(f"live {escape(live.profile)} on the same trips: selected {live.selected:,}, of which "
-                  f"{live.selected_hits} hits: precision {_rate(then['precision_at_capacity'])}, recall "
-                  f"{_rate(then['recall_at_capacity'])} ({report.selected_hits - live.selected_hits:+d} hits)")
+                  f"{live.selected_hits} hits: precision {_rate(live.selected_hits, live.selected)}, recall "
+                  f"{_rate(live.selected_hits, live.hits)} ({report.selected_hits - live.selected_hits:+d} hits)")
     taken = data["selected_share"]
     if taken is not None and taken > 1.5 * report.capacity:  # "at 8%" had selected half the trips (CLI review)
         out.print(f"[yellow]selected {taken:.0%} of the trips, not {_percent(report.capacity)}: at least one trip is "
@@ -386,13 +392,15 @@ def backtest_command(
     table = Table("indicator", "flagged", "hits", "hit rate", "recall")
     for name, f in data["indicators"].items():  # type: ignore[union-attr]
         # 0 of 0 is no rate at all, not a rate of 0 (new-user review)
-        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate(f["hit_rate"]), _rate(f["recall"]))
+        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate(f["hits"], f["flagged"]),
+                      _rate(f["hits"], report.hits))
     out.print(table)
 
 
-def _rate(value: float | None) -> str:
-    """A rate to 3 decimals; an en dash for none (nothing to divide by)."""
-    return "–" if value is None else f"{value:.3f}"
+def _rate(part: int, whole: int) -> str:
+    """``part`` / ``whole`` to 3 decimals, from the counts (the JSON's rates are rounded to 4
+    already: a profile review's 4 of 19 showed 0.210, not 0.211); an en dash for 0 / 0."""
+    return f"{part / whole:.3f}" if whole else "–"
 
 
 def _refuse_changed_text(uow: Any, label: str, text: str) -> None:
@@ -403,7 +411,7 @@ def _refuse_changed_text(uow: Any, label: str, text: str) -> None:
         stored = uow.profiles.get(label)
     except NotFoundError:
         return
-    if stored.digest != profile_digest(text):
+    if stored.digest not in {profile_digest(form) for form in line_end_forms(text)}:  # a CRLF text read from its file
         raise InputError("--profile", f"{label} is stored with another text; give the changed profile a new version "
                          "(the `version:` line)")
 

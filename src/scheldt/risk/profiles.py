@@ -133,7 +133,11 @@ POSITIVE_PARAMS = frozenset({"min_gap_hours", "min_hours"})
 #: (0-100). Beyond it a share of 5 was silently taken as 1, and a min_score of 150 or a
 #: min_share of 2 made the indicator unable to fire.
 BOUNDED_PARAMS = {"min_share": (1.0, "a share: 0.05 is 5 %"), "perishable_strength": (1.0, "a strength: 1 is full"),
-                  "min_score": (100.0, "a match score out of 100")}
+                  "min_score": (100.0, "a match score out of 100"),
+                  # a window in days reaches back before the year 1 from a million days: every
+                  # scoring with it failed, ingest re-scoring included (a profile review)
+                  "window_days": (3650.0, "a number of days before arrival (3,650: ten years)"),
+                  "first_seen_days": (3650.0, "a number of days (3,650: ten years)")}
 
 
 class IndicatorSetting(_Strict):

@@ -432,13 +432,19 @@ def store_profile(uow: UnitOfWork, text: str, where: str, now: datetime) -> tupl
     ends is found from it too (regression review). Raises ProfileError for an invalid profile,
     ConflictError for a version stored with another text."""
     uow.profiles.lock()  # simultaneous stores of one text: one row (the losers were 500s)
-    for candidate in (text, text.replace("\r\n", "\n").replace("\n", "\r\n")):
+    for candidate in line_end_forms(text):
         digest = profile_digest(candidate)
         if uow.profiles.with_digest(digest) is not None:
             profile = load_profile(candidate, where, stored=True)
             return profile, uow.profiles.store(profile.name, profile.version, profile.owner, candidate, digest, now)
     profile = load_profile(text, where)
     return profile, uow.profiles.store(profile.name, profile.version, profile.owner, text, profile_digest(text), now)
+
+
+def line_end_forms(text: str) -> tuple[str, str]:
+    """A profile text as given and with CRLF line ends: the forms under which it may be stored
+    (a file read by the CLI has lost its carriage returns)."""
+    return text, text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: datetime,
