@@ -672,3 +672,30 @@ def test_a_cut_interchange_is_flagged_and_a_wrong_interchange_count_is_said() ->
     cuscar = next(EDI.glob("CUSCAR_D03B*"))
     assert not [r for r in read_edifact(cuscar.read_bytes(), cuscar.name) if isinstance(r, Rejection)
                 and r.field == "UNZ"]
+
+
+def test_one_unreadable_segment_costs_only_its_message_and_joined_files_keep_their_byte_order_marks_out() -> None:
+    """An EDI review: a stray line before the third of four messages lost all four (the whole file
+    refused as "not a readable EDIFACT interchange"), and two interchanges joined with ``cat``, the
+    second with its own UTF-8 byte-order mark, lost the first. Messages written from the ITG guide."""
+    m = ("UNH+{n}+CODECO:D:95B:UN:ITG14'BGM+34+GI{n}+9'TDT+1++3'LOC+165+BEANR:139:6+K913'"
+         "EQD+CN+MSKU9070323+45G1:102:5++2+5'DTM+7:20250301074{n}:203'CNT+16:1'UNT+8+{n}'\n")
+    stray = ("UNB+UNOA:2+T+L+250301:0800+77'\n" + m.format(n=1) + m.format(n=2) + "a stray line, not EDIFACT\n"
+             + m.format(n=3) + m.format(n=4) + "UNZ+4+77'\n")
+    records = list(read_edifact(stray.encode(), "p.edi"))
+    assert [r.event_time.minute for r in records if isinstance(r, EquipmentEvent)] == [41, 42, 43, 44]
+    [rej] = [r for r in records if isinstance(r, Rejection)]
+    assert rej.where == "p.edi (segment 18)" and rej.why.startswith("segment 18 could not be read (")
+    assert rej.why.endswith("'a stray line, not EDIFACT', outside any message")
+    inside = stray.replace("a stray line, not EDIFACT\n" + m.format(n=3), m.format(n=3).replace(
+        "TDT+1++3'", "TDT+1++3'a stray line\n"))
+    records = list(read_edifact(inside.encode(), "p.edi"))
+    assert [r.event_time.minute for r in records if isinstance(r, EquipmentEvent)] == [41, 42, 44]
+    [rej] = [r for r in records if isinstance(r, Rejection)]
+    assert rej.where == "p.edi message 3 (segment 18)" and "nothing of it is kept" in rej.why
+    assert "BGM+34+GI3+9" in rej.raw
+    # two interchanges joined end to end, the second with its own byte-order mark
+    cuscar = (SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi").read_bytes()
+    assert cuscar.startswith(b"\xef\xbb\xbf")
+    joined = [type(r).__name__ for r in read_edifact(m.format(n=1).encode() + cuscar, "q.edi")]
+    assert joined == ["EquipmentEvent", "Consignment"]

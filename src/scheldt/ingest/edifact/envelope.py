@@ -12,6 +12,7 @@ naming the message and both counts.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,11 +44,17 @@ class Message:
 
 
 def text_of(data: bytes) -> str:
-    """Decode an interchange: UTF-8 (byte-order mark dropped), else Latin-1 (UNOA-UNOC files)."""
+    """Decode an interchange: UTF-8 (byte-order marks dropped, also one before an interchange
+    or message further on: files joined end to end), else Latin-1 (UNOA-UNOC files)."""
     try:
-        return data.decode("utf-8-sig")
+        return _INNER_BOM.sub("", data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+#: A byte-order mark before a service segment inside a file (an EDI review's two interchanges
+#: joined with ``cat``, the second with its own mark: the whole file was refused).
+_INNER_BOM = re.compile("\ufeff(?=UN[ABGH])")
 
 
 #: Most characters of a message kept with its Rejection (the quarantine's ``raw``).
@@ -77,6 +84,55 @@ def segments(text: str) -> list[Segment]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return list(Parser().parse(text))
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A segment pydifact could not read, in its place among the segments: its text (at most
+    200 characters) and why. No tag, no elements."""
+
+    text: str
+    why: str
+    tag: str = ""
+    elements: tuple[str, ...] = ()
+
+
+def _one_by_one(text: str) -> list[Segment | Unreadable]:
+    """The segments of ``text`` read one at a time, an :class:`Unreadable` where one cannot be
+    read: the way through a file whose whole cannot be tokenised (an EDI review lost four good
+    messages to one stray line before the third)."""
+    stripped = text.lstrip()
+    una = stripped[:9] if stripped.startswith("UNA") and len(stripped) >= 9 else ""
+    release, terminator = (una[6], una[8]) if una else ("?", "'")
+    out: list[Segment | Unreadable] = []
+    piece: list[str] = []
+    escaped = False
+    for ch in text[text.find(una) + len(una):] if una else text:
+        if ch == terminator and not escaped:
+            raw = "".join(piece).strip()
+            piece = []
+            if raw and not raw.startswith("UNA"):
+                out.extend(_read_piece(una, raw, terminator))
+            continue
+        escaped = ch == release and not escaped
+        piece.append(ch)
+    return out
+
+
+def _read_piece(una: str, raw: str, terminator: str) -> list[Segment | Unreadable]:
+    """One terminated piece of text as its segment, or as lines that cannot be read followed
+    by the segment its last lines hold (a stray line runs into the next segment, which has no
+    terminator of its own between them)."""
+    lines = raw.splitlines()
+    problem = ""
+    for i in range(len(lines)):
+        try:
+            found = segments(una + "\n".join(lines[i:]) + terminator)
+        except (EDISyntaxError, ValueError, IndexError) as exc:
+            problem = problem or str(exc)[:300]
+            continue
+        return ([Unreadable("\n".join(lines[:i])[:200], problem)] if i else []) + list(found)
+    return [Unreadable(raw[:200], problem)]
 
 
 def split_at_last_segment(text: str) -> tuple[str, str]:
@@ -114,34 +170,49 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
     if tail.strip():
         yield Rejection(f"{source} (after byte {len(complete.encode())})", "", "the file ends inside a segment "
                         f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:2000])
+    segs: list[Segment | Unreadable]
     try:
-        segs = segments(complete)
+        segs = list(segments(complete))
     except (EDISyntaxError, ValueError, IndexError) as exc:
-        yield Rejection(f"{source}", "", f"not a readable EDIFACT interchange: {exc}")
-        return
+        segs = _one_by_one(complete)
+        if not any(isinstance(seg, Segment) for seg in segs):
+            yield Rejection(f"{source}", "", f"not a readable EDIFACT interchange: {exc}")
+            return
     current: list[Segment] = []
     start = 0
-    envelope_flags, envelope_problems = _check_envelopes(segs, source)
+    broken = ""  # why the open message cannot be read (one of its segments could not)
+    envelope_flags, envelope_problems = _check_envelopes(segs, source)  # type: ignore[arg-type]
     yield from envelope_problems
     for n, seg in enumerate(segs, start=1):
         tag = seg.tag.strip()
-        if tag == "UNH":
+        if isinstance(seg, Unreadable):
+            why = f"segment {n} could not be read ({seg.why}): {seg.text[:100]!r}"
             if current:
-                yield from _unterminated(current, start, source)
-            current, start = [seg], n
+                broken = broken or why
+            else:
+                yield Rejection(f"{source} (segment {n})", "", f"{why}, outside any message")
+        elif tag == "UNH":
+            if current:
+                yield from _unterminated(current, start, source, broken)
+            current, start, broken = [seg], n, ""
         elif tag == "UNT":
             if not current:
                 yield Rejection(f"{source} (segment {n})", "UNT", "UNT without a UNH before it")
                 continue
             current.append(seg)
-            yield _close(current, start, source, envelope_flags.get(start, ()))
+            if broken:
+                ref, kind, _, _, where = _head(current, start, source)
+                yield Rejection(where, "", f"{kind} message {ref}: {broken}; nothing of it is kept",
+                                as_received(current))
+            else:
+                yield _close(current, start, source, envelope_flags.get(start, ()))
             current = []
         elif current:
             current.append(seg)
         elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
-        yield from _unterminated(current, start, source)
+        yield from _unterminated(current, start, source, broken)
 
 
 def _check_envelopes(segs: list[Segment], source: str) -> tuple[dict[int, tuple[Flag, ...]], list[Rejection]]:
@@ -209,11 +280,16 @@ def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, st
     return ref, kind, version, association, f"{source} message {ref} (segment {start})"
 
 
-def _unterminated(current: list[Segment], start: int, source: str) -> Iterator[Message | Rejection]:
+def _unterminated(current: list[Segment], start: int, source: str, broken: str = "") -> Iterator[Message | Rejection]:
     """A message without its UNT: a Rejection keeping its segments as received (to correct and
     re-send), then the message marked ``truncated`` so a reader can keep what came before the
-    break (see :attr:`Message.truncated`)."""
+    break (see :attr:`Message.truncated`); nothing more when one of its segments could not be
+    read (``broken`` says which)."""
     ref, kind, version, association, where = _head(current, start, source)
+    if broken:
+        yield Rejection(where, "", f"{kind} message {ref} ends without UNT, and {broken}; nothing of it is kept",
+                        as_received(current))
+        return
     kept = KEPT_AFTER_BREAK.get(kind)
     why = (f"{kind} message {ref} ends without UNT after {len(current)} segments (file truncated, or the next UNH "
            "came too early); " + (f"{kept} that ended before the break are kept, flagged" if kept else
