@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from scheldt.store.db import unit_of_work
-from scheldt.store.models import ShippingEventRow
+from scheldt.store.models import ContainerTripRow, ShippingEventRow
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
 from tests.builders import broker_declarations, dcsa_event
@@ -31,8 +31,10 @@ def test_every_tnt_sample_loads_once_and_trips_are_separate(engine: Engine) -> N
     first = ingest_all(engine)
     assert all(r["format"] == "dcsa-events" for r in first)
     assert [(r["accepted"], r["rejected"]) for r in first] == [
-        (7, 0), (2, 0), (5, 0), (5, 0), (1, 0), (1, 0), (1, 0),  # valid samples
+        (7, 0), (1, 1), (5, 0), (5, 0), (1, 0), (1, 0), (1, 0),  # valid samples
         (0, 3), (3, 4), (0, 2)]  # INVALID: attribute values, event ids, structure
+    # the v3.0-Beta-1 sample retracts an event no sample holds: quarantined, saying so
+    assert first[1]["rejections"][0]["why"].startswith("withdraws event 957e4966-dad0-4111-9f8f-fb7216c43907, which")
     clash = first[7]["rejections"][2]  # type: ignore[index]
     assert clash["why"].startswith("event id 3cecb101-7a1a-43a4-9d62-e88a131651e4 was already received with other facts")
     again = ingest_all(engine)
@@ -77,6 +79,60 @@ def test_retraction_marks_but_keeps_the_event(engine: Engine, tmp_path: Path) ->
     with unit_of_work(engine) as uow:
         [trip] = container_timeline(uow, "MSKU9070323").trips
     assert trip.events[0]["retracted_by"] == "0a7c2d6e-1111-4b2c-8d9e-0f1a2b3c4d5e"
+
+
+def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(
+        engine: Engine, tmp_path: Path) -> None:
+    """An EDI review: a CODECO cancellation (BGM message function 1) of a gate-out was stored as an
+    actual gate-out, and the box counted as gone; a DCSA-retracted event counted in scoring too.
+    Written from the ITG CODECO guide's segment layout."""
+    from scheldt.risk.profiles import builtin_profile_text
+    from scheldt.workflows.trip_scoring import (
+        activate_profile,
+        rescore_received,
+        trip_facts,
+    )
+
+    codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+{bgm}+GO0031+{function}'DTM+137:202602161530:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
+              "DTM+7:202602161512:203'CNT+16:1'UNT+10+1'")
+    disc = ("UNH+1+COARRI:D:95B:UN:ITG13'BGM+44+DR0031+9'DTM+137:202602150800:203'TDT+1++3'"
+            "LOC+11+BEANR:139:6+K913:TER:ZZZ'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
+            "DTM+203:202602150700:203'CNT+16:1'UNT+10+1'")
+    files = {}
+    for name, text in (("in", disc), ("out", codeco.format(bgm="36", function="9")),
+                       ("cancel", codeco.format(bgm="36", function="1")),
+                       ("stray", codeco.format(bgm="36", function="1").replace("1512", "1620"))):
+        files[name] = tmp_path / f"{name}.edi"
+        files[name].write_text(text)
+    later = datetime(2026, 11, 30, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer", "", NOW)
+        for name in ("in", "out"):
+            ingest_file(uow, files[name], IngestOptions(), NOW)
+        rescore_received(uow, NOW, NOW)
+        [gone] = trip_facts(uow, ["MSKU9070323"], NOW)
+        left = uow.session.scalar(select(ContainerTripRow.left_at))
+    with unit_of_work(engine) as uow:
+        cancelled = ingest_file(uow, files["cancel"], IngestOptions(), later)
+        again = ingest_file(uow, files["cancel"], IngestOptions(), later.replace(hour=1))
+        stray = ingest_file(uow, files["stray"], IngestOptions(), later)
+        rescored = rescore_received(uow, later, later)
+        [back] = trip_facts(uow, ["MSKU9070323"], later)
+        still_here = uow.session.scalar(select(ContainerTripRow.left_at))
+        [before] = trip_facts(uow, ["MSKU9070323"], NOW)  # as known before the cancellation arrived
+        rows = uow.session.execute(select(ShippingEventRow.event_type, ShippingEventRow.retracted_by,
+                                          ShippingEventRow.retracted_at).order_by(ShippingEventRow.id)).all()
+    assert [e.event_type for e in gone.events] == ["DISC", "GTOT"] and [e.event_type for e in back.events] == ["DISC"]
+    assert [e.event_type for e in before.events] == ["DISC", "GTOT"]
+    assert [(t, bool(by), at and at.replace(tzinfo=UTC)) for t, by, at in rows] == [("DISC", False, None),
+                                                                                      ("GTOT", True, later)]
+    assert (cancelled.accepted, cancelled.rejected, again.accepted, again.rejected) == (1, 0, 1, 0)
+    assert rescored is not None and rescored.scored == 1
+    assert left is not None and still_here is None  # the box no longer counts as gone
+    [why] = [r.why for r in stray.rejections]
+    assert stray.accepted == 0 and why.startswith("withdraws event edi-codeco-") and why.endswith(
+        "which local-agency has not sent here: nothing was withdrawn (send it again after the event)")
 
 
 EDI = SHARED / "fixtures" / "edifact"

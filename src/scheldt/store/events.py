@@ -119,7 +119,7 @@ def _plan(cls: type) -> _Plan:
 
 _CHECKED = tuple((c.name, LIMITS.get(c.name, DEFAULT_LIMIT)) for c in ShippingEventRow.__table__.columns
                  if c.name not in ("id", "source", "details", "flags", "event_time", "created_time", "received_at",
-                                   "retracted_by"))
+                                   "retracted_by", "retracted_at"))
 _CHECKED_NAMES = tuple(name for name, _ in _CHECKED)
 _CHECKED_VALUES = itemgetter(*_CHECKED_NAMES)
 _CHECKED_LIMITS = tuple(limit for _, limit in _CHECKED)
@@ -439,17 +439,20 @@ class EventRepository:
             out.update({i: (h, src, aware(made), flags) for i, h, src, made, flags in self.session.execute(stmt)})
         return out
 
-    def retract(self, retractions: Sequence[Retraction], supplied_by: str) -> int:
-        """Mark retracted events (kept, never deleted); returns how many were found."""
-        done = 0
+    def retract(self, retractions: Sequence[Retraction], supplied_by: str, received_at: datetime) -> list[Retraction]:
+        """Mark the events ``retractions`` withdraw (kept, never deleted), retracted at
+        ``received_at`` (UTC); an event retracted before stays as it was (a re-sent retraction
+        changes nothing). Returns the retractions whose event this organisation never sent."""
+        unknown = []
+        t = ShippingEventRow
         for r in retractions:
-            result = self.session.execute(
-                update(ShippingEventRow)
-                .where(ShippingEventRow.supplied_by == supplied_by, ShippingEventRow.event_id == r.retracted_event_id)
-                .values(retracted_by=r.event_id)
-            )
-            done += result.rowcount or 0
-        return done
+            mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
+            if self.session.scalar(select(t.id).where(*mine)) is None:
+                unknown.append(r)
+                continue
+            self.session.execute(update(t).where(*mine, t.retracted_by.is_(None))
+                                 .values(retracted_by=r.event_id, retracted_at=received_at))
+        return unknown
 
     def containers(self, since: datetime | None = None) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""
@@ -459,10 +462,13 @@ class EventRepository:
         return sorted(self.session.scalars(stmt))
 
     def containers_received_since(self, since: datetime) -> list[str]:
-        """Container numbers with events received at or after ``since`` (UTC), sorted."""
-        stmt = (select(ShippingEventRow.container_number).distinct()
-                .where(ShippingEventRow.container_number != "", ShippingEventRow.received_at >= since))
-        return sorted(self.session.scalars(stmt))
+        """Container numbers with events received, or retracted, at or after ``since`` (UTC), sorted."""
+        t = ShippingEventRow
+        found: set[str] = set()
+        for when in (t.received_at, t.retracted_at):
+            found.update(self.session.scalars(select(t.container_number).distinct()
+                                              .where(t.container_number != "", when >= since)))
+        return sorted(found)
 
     def containers_on_vessels(self, imos: Sequence[str], since: datetime) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC) naming one of these vessels."""

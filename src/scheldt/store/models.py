@@ -165,7 +165,8 @@ class ShippingEventRow(Base):
     """One Track & Trace event (equipment, transport, shipment, IoT, reefer) as received.
 
     Keyed on the publisher's event id per supplying organisation, so a re-sent event adds
-    nothing; a retraction marks the event it withdraws (``retracted_by``) and never deletes it.
+    nothing; a retraction marks the event it withdraws (``retracted_by``, received at
+    ``retracted_at``; None for those retracted before migration 0026) and never deletes it.
     """
 
     __tablename__ = "shipping_event"
@@ -193,6 +194,7 @@ class ShippingEventRow(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # seals, documents, readings, call
     flags: Mapped[list] = mapped_column(JSON, default=list)
     retracted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    retracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     source: Mapped[str] = mapped_column(Text)
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)

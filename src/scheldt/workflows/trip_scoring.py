@@ -119,11 +119,13 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     """The facts of every trip of ``numbers`` as known at ``now`` (UTC), gathered in a few
     queries per batch of containers (events, documents, party sightings, vessel tracks), with
     each trip screened against the watchlist entries of ``screen`` when given (parties of its
-    latest document by name and address, its vessels by name)."""
+    latest document by name and address, its vessels by name). An event retracted by then (its
+    publisher withdrew it) is not among them: a withdrawn gate-out does not mark the box gone."""
     events_by = uow.events.for_containers(numbers)
     trips = []
     for number in numbers:
-        events = [e for e in events_by.get(number, []) if e.get("received_at") is None or _utc(e["received_at"]) <= now]
+        events = [e for e in events_by.get(number, []) if (e.get("received_at") is None or _utc(e["received_at"]) <= now)
+                  and not _retracted(e, now)]
         trips += [(number, t) for t in group_trips(number, events)]
     refs = {r for _, t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
     by_ref: dict[str, list[dict[str, Any]]] = {}
@@ -212,6 +214,14 @@ def _consignee_histories(uow: UnitOfWork, per_trip: list[tuple[TripDocument, ...
         first = min((at if issued is None else min(issued, at) for _, at, issued in seen), default=None)
         out.append(PartyHistory(name, first, len({ref for ref, _, _ in seen} - own)))
     return out
+
+
+def _retracted(event: dict[str, Any], now: datetime) -> bool:
+    """Whether a stored event was retracted at or before ``now`` (UTC); one retracted before its
+    time was kept (migration 0026) counts as retracted always."""
+    if not event.get("retracted_by"):
+        return False
+    return event.get("retracted_at") is None or _utc(event["retracted_at"]) <= now
 
 
 def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tuple[VesselFix, ...]]:

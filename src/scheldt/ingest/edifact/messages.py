@@ -33,6 +33,7 @@ from scheldt.domain.shipping import (
     Event,
     GoodsItem,
     Location,
+    Retraction,
     Seal,
     ShippingParty,
     StatusEvent,
@@ -45,7 +46,7 @@ from scheldt.domain.units import celsius, mass_kg
 from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
 from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, as_received, component
 
-Record = Event | Consignment | Rejection
+Record = Event | Consignment | Retraction | Rejection
 
 _TIME_FORMATS = {"101": "%y%m%d", "102": "%Y%m%d", "201": "%y%m%d%H%M", "203": "%Y%m%d%H%M",
                  "204": "%Y%m%d%H%M%S", "301": "%y%m%d%H%M"}
@@ -409,7 +410,10 @@ def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> list[list[Flag]]:
 
 
 def read_moves(message: Message) -> Iterator[Record]:
-    """COARRI, COPRAR, CODECO: one EquipmentEvent per EQD container group."""
+    """COARRI, COPRAR, CODECO: one EquipmentEvent per EQD container group. A cancellation or
+    deletion (BGM message function 1 or 3) gives instead a Retraction of each move as the
+    message states it (same vessel, voyage, place, time and container: the same event id): an
+    EDI review's cancelled gate-out was stored as an actual one, and the box counted as gone."""
     head, groups = _groups(message, lambda s: s.tag.strip() == "EQD")
     move = _MOVES[message.type].get(head.bgm)
     if move is None:
@@ -434,9 +438,14 @@ def read_moves(message: Message) -> Iterator[Record]:
                             "no readable date for this move" + (f": {dated[0].removesuffix('; ignored')}" if dated else ""),
                             as_received(message.segments))
             continue
+        event_id = _event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
+                             c.get("number", ""))
+        if head.function in _CANCELLING:  # the move reported before, as it said it, is withdrawn
+            yield Retraction(f"{event_id}-{_CANCELLING[head.function]}", event_id, head.date,
+                             f"{message.where} EQD {c.get('number', '')}")
+            continue
         yield EquipmentEvent(
-            event_id=_event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
-                               c.get("number", "")), classifier=_CLASSIFIER[message.type],
+            event_id=event_id, classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
             location=Location(unlocode=port, facility_code=_facility(head, port)), transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
