@@ -106,8 +106,8 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "window_days is a number of days before arrival (3,650: ten years), at most 3650; 1e+06 is out of range"),
     (("freight_paid_in_cash: {weight: 20}", "new_consignee: {weight: 5, params: {first_seen_days: 740000}}"),
      "p.yaml: indicators.new_consignee.params", "first_seen_days is a number of days (3,650: ten years), at most 3650"),
-    (("freight_paid_in_cash: {weight: 20}", "vessel_loitering_before_arrival: {weight: 5, params: {window_days: 3650}}"),
-     None, None),
+    (("freight_paid_in_cash: {weight: 20}",
+      "vessel_loitering_before_arrival: {weight: 5, params: {window_days: 3650}}"), None, None),
     # analyst review: a yes was grade 1 (a listed port at full strength) and max_points 1 (every trip capped at 1)
     (("since: 2024-01-01}", "since: 2024-01-01, grade: yes}"), "p.yaml: lists.high_risk_ports.0.grade",
      "a number is needed here, not true"),

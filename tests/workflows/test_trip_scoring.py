@@ -312,7 +312,8 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
 
     aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
               event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
-    berthed = {"eventID": "v-0", "eventDateTime": "2026-02-01T06:00:00Z", "eventCreatedDateTime": "2026-02-01T06:00:00Z",
+    berthed = {"eventID": "v-0", "eventDateTime": "2026-02-01T06:00:00Z",
+               "eventCreatedDateTime": "2026-02-01T06:00:00Z",
                "eventClassification": {"eventTypeCode": "TRANSPORT", "eventClassifierCode": "ACT",
                                        "transportEventTypeCode": "ARRI"},
                "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}
@@ -321,7 +322,8 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
         e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
                                                   "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
     lines = [f"\\c:{int(datetime(2026, 1, 15, tzinfo=UTC).timestamp())}*00\\{m}" for m in
-             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM",
+                         seq_id=1)]
     for when in (datetime(2026, 1, 18, 12, tzinfo=UTC), datetime(2026, 1, 22, 6, tzinfo=UTC)):  # before, after loading
         lines += [f"\\c:{int(when.timestamp())}*00\\{m}" for m in encode_dict(
             {"type": 1, "mmsi": 636092000, "lat": 50.0, "lon": 3.0, "speed": 12.0}, sentence_type="VDM")]

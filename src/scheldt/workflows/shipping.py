@@ -36,9 +36,10 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     Re-sending an event (same publisher event id, or for EDIFACT the same message and
     container, from the same organisation) adds nothing. Retractions (DCSA retractedEventID, an
     EDIFACT move report's cancellation) mark the retracted event and never delete it; one of an
-    event the organisation never sent is quarantined, saying so. Transport documents (DCSA bookings, shipping instructions, bills of
-    lading, arrival notices; EDIFACT CUSCAR and IFTMIN consignments) are kept version by version:
-    an amended document is a new version with its received time.
+    event the organisation never sent is quarantined, saying so. Transport documents (DCSA
+    bookings, shipping instructions, bills of lading, arrival notices; EDIFACT CUSCAR and IFTMIN
+    consignments) are kept version by version: an amended document is a new version with its
+    received time.
     """
     report = FileReport(str(path), format)
     if format != "dcsa-events" and path.stat().st_size > MAX_JSON_BYTES:
@@ -63,7 +64,8 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             _flush(uow, events, documents, report, supplied_by, now, rejections)
     for r in uow.events.retract(retractions, supplied_by, now):
         report.accepted -= 1
-        rejections.append(Rejection(r.source, "retractedEventID", f"withdraws event {r.retracted_event_id[:100]}, which "
+        field = "BGM" if format == "edifact" else "retractedEventID"  # an EDIFACT cancellation names no id
+        rejections.append(Rejection(r.source, field, f"withdraws event {r.retracted_event_id[:100]}, which "
                                     f"{supplied_by} has not sent here: nothing was withdrawn (send it again after "
                                     "the event)"))
     uow.quarantine.add(rejections, format, now)

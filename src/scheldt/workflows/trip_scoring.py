@@ -124,8 +124,8 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     events_by = uow.events.for_containers(numbers)
     trips = []
     for number in numbers:
-        events = [e for e in events_by.get(number, []) if (e.get("received_at") is None or _utc(e["received_at"]) <= now)
-                  and not _retracted(e, now)]
+        events = [e for e in events_by.get(number, [])
+                  if (e.get("received_at") is None or _utc(e["received_at"]) <= now) and not _retracted(e, now)]
         trips += [(number, t) for t in group_trips(number, events)]
     refs = {r for _, t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
     by_ref: dict[str, list[dict[str, Any]]] = {}

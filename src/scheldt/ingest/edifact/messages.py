@@ -434,9 +434,8 @@ def read_moves(message: Message) -> Iterator[Record]:
         dated = [f.why for f in c["flags"] if f.code == "unreadable-date"]  # type: ignore[attr-defined]
         when = c.get("time") or (None if dated else head.departure or head.date)
         if when is None:
-            yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM",
-                            "no readable date for this move" + (f": {dated[0].removesuffix('; ignored')}" if dated else ""),
-                            as_received(message.segments))
+            why = "no readable date for this move" + (f": {dated[0].removesuffix('; ignored')}" if dated else "")
+            yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM", why, as_received(message.segments))
             continue
         event_id = _event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
                              c.get("number", ""))
