@@ -695,6 +695,12 @@ def test_one_unreadable_segment_costs_only_its_message_and_joined_files_keep_the
     [rej] = [r for r in records if isinstance(r, Rejection)]
     assert rej.where == "p.edi message 3 (segment 18)" and "nothing of it is kept" in rej.why
     assert "BGM+34+GI3+9" in rej.raw
+    # the same under a UNA service string advice: no UNA segment read with each piece (a regression
+    # review's good messages were flagged "UNT says 8 segments, the CODECO message has 15")
+    records = list(read_edifact(("UNA:+.? '" + inside).encode(), "p.edi"))
+    assert [(r.event_time.minute, r.flags) for r in records if isinstance(r, EquipmentEvent)] == [
+        (41, ()), (42, ()), (44, ())]
+    assert [r.where for r in records if isinstance(r, Rejection)] == ["p.edi message 3 (segment 19)"]
     # two interchanges joined end to end, the second with its own byte-order mark
     cuscar = (SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi").read_bytes()
     assert cuscar.startswith(b"\xef\xbb\xbf")

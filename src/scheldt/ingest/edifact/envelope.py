@@ -105,6 +105,10 @@ def _one_by_one(text: str) -> list[Segment | Unreadable]:
     una = stripped[:9] if stripped.startswith("UNA") and len(stripped) >= 9 else ""
     release, terminator = (una[6], una[8]) if una else ("?", "'")
     out: list[Segment | Unreadable] = []
+    try:  # the advice is a segment of its own, as a whole parse counts it
+        out += segments(una) if una else []
+    except (EDISyntaxError, ValueError, IndexError):
+        pass
     piece: list[str] = []
     escaped = False
     for ch in text[text.find(una) + len(una):] if una else text:
@@ -131,7 +135,8 @@ def _read_piece(una: str, raw: str, terminator: str) -> list[Segment | Unreadabl
         except (EDISyntaxError, ValueError, IndexError) as exc:
             problem = problem or str(exc)[:300]
             continue
-        return ([Unreadable("\n".join(lines[:i])[:200], problem)] if i else []) + list(found)
+        read = [seg for seg in found if seg.tag.strip() != "UNA"]  # the advice given with each piece
+        return ([Unreadable("\n".join(lines[:i])[:200], problem)] if i else []) + read
     return [Unreadable(raw[:200], problem)]
 
 
