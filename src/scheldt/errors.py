@@ -89,6 +89,11 @@ class ConflictError(ScheldtError):
     status = 409
 
 
+#: Refusals audited as ``denied`` wherever a request is refused (API, workbench): for the
+#: requester's role, for a thing not theirs, or against what is stored.
+REFUSALS = (ForbiddenError, NotFoundError, ConflictError)
+
+
 def require_file(path: Path) -> None:
     """Raise InputError naming ``path`` unless it is a file: a folder is said to be one (an
     operator review's `profile validate /tmp` read "no such file")."""

@@ -437,6 +437,11 @@ def _a_decided_trip_stays_decided(service: Service, trip: dict[str, Any]) -> Non
     order = {"trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(6), "shift": "early"}
     again = service.client.post("/api/v1/scan-orders", headers=h, json=order | {"selection": "risk"})
     assert again.status_code == 409 and again.json()["error"]["why"].startswith("was searched already")
+    with service.uow() as uow:  # a refusal against what is stored is audited too (a review: 409s left no trace)
+        log = AuditLog(uow.session)
+        [last] = [e.as_dict() for e in log.entries(after_seq=log.count() - 1, limit=1)]
+    assert (last["kind"], last["payload"]["actor"], last["payload"]["details"]["status"],
+            last["payload"]["object_id"]) == ("denied", "officer", 409, "/api/v1/scan-orders")
     manual = service.client.post("/api/v1/scan-orders", headers=h, json=order | {
         "selection": "manual", "reason": "second look: new intelligence"})
     assert manual.status_code == 201, manual.text

@@ -200,6 +200,10 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     again = c.post(f"/trips/{trip_id}/hold", data={"reason": "twice", "csrf": token_of(c)})
     assert again.status_code == 409
     assert "is on hold already" in again.text and 'value="twice"' in again.text
+    with store.uow() as uow:  # the refused form is audited, as the API's 409s are
+        recent = [(e.kind, e.payload["object_id"], e.payload.get("details", {}).get("status"))
+                  for e in uow.audit.entries(uow.audit.count() - 3, 3)]
+    assert ("denied", f"/trips/{trip_id}/hold", 409) in recent
     released = c.post(f"/trips/{trip_id}/release", data={"reason": "scan clear", "csrf": token_of(c)})
     assert released.status_code == 303
     with store.uow() as uow:

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
-from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, TooManyAttempts
+from scheldt.errors import REFUSALS, AuthError, ForbiddenError, InputError, NotFoundError, TooManyAttempts
 from scheldt.store.db import UnitOfWork, unit_of_work
 from scheldt.workflows.accounts import authenticate, check_sign_in_allowed, require, secret_hash
 
@@ -209,16 +209,18 @@ def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principa
 @contextmanager
 def request_context(request: Request) -> Iterator[Ctx]:
     """The request's :class:`Ctx`: open a unit of work, authenticate, and, when the block
-    succeeds, append its audit entries and commit. A ForbiddenError or NotFoundError from the
+    succeeds, append its audit entries and commit. A ForbiddenError, NotFoundError or
+    ConflictError (409: against what is stored, e.g. withdrawing what was withdrawn) from the
     block rolls the work back and is audited as ``denied`` in a transaction of its own, then
-    raised again. Raises AuthError without credentials or with unknown, revoked or expired ones."""
+    raised again (a review: 409s left no trace). Raises AuthError without credentials or with
+    unknown, revoked or expired ones."""
     now = utc_now()
     with unit_of_work(request.app.state.engine) as uow:
         principal = _authenticated(uow, request, now)
         ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
         try:
             yield ctx
-        except (ForbiddenError, NotFoundError) as exc:
+        except REFUSALS as exc:
             uow.session.rollback()
             denied = exc
         else:

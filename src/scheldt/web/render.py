@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from scheldt import __version__
 from scheldt.domain.access import Permission
-from scheldt.errors import ForbiddenError, NotFoundError, ScheldtError
+from scheldt.errors import REFUSALS, ForbiddenError, ScheldtError
 from scheldt.web.context import PageCtx, rollback
 from scheldt.web.forms import AMBIGUOUS_MASS
 
@@ -124,9 +124,9 @@ def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200
 
 def error_page(request: Request, ctx: PageCtx | None, exc: ScheldtError) -> HTMLResponse:
     """A refusal or missing thing as a page with its status, where and why. A request refused
-    for its role or for a thing not the user's (403, 404) is audited as ``denied``, as the API
-    does, and nothing else it did is kept."""
-    if ctx is not None and isinstance(exc, ForbiddenError | NotFoundError):
+    for its role, for a thing not the user's or against what is stored (403, 404, 409) is
+    audited as ``denied``, as the API does, and nothing else it did is kept."""
+    if ctx is not None and isinstance(exc, REFUSALS):
         rollback(ctx)
         ctx.pending.clear()
         ctx.audit("denied", "request", request.url.path, status=exc.status, where=exc.where)
@@ -147,10 +147,14 @@ def refused(request: Request, ctx: PageCtx, exc: ScheldtError,
             show_form: Callable[[ScheldtError], HTMLResponse]) -> HTMLResponse:
     """The answer to a form the workflow refused: what it may have written is undone; a role
     that may not do this gets the refusal as a page of its own; any other refusal shows the
-    form again (``show_form(exc)``) with the message beside it and what was typed."""
+    form again (``show_form(exc)``) with the message beside it and what was typed, a refusal
+    against what is stored (409, 404) audited as ``denied`` as :func:`error_page` does."""
     rollback(ctx)
     if isinstance(exc, ForbiddenError):
         return error_page(request, ctx, exc)
+    if isinstance(exc, REFUSALS):
+        ctx.pending.clear()
+        ctx.audit("denied", "request", request.url.path, status=exc.status, where=exc.where)
     try:
         return show_form(exc)
     except ScheldtError as again:
