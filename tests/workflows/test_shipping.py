@@ -87,11 +87,8 @@ def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container
     actual gate-out, and the box counted as gone; a DCSA-retracted event counted in scoring too.
     Written from the ITG CODECO guide's segment layout."""
     from scheldt.risk.profiles import builtin_profile_text
-    from scheldt.workflows.trip_scoring import (
-        activate_profile,
-        rescore_received,
-        trip_facts,
-    )
+    from scheldt.workflows.trip_scoring import activate_profile, rescore_received, trip_facts
+    from scheldt.workflows.trip_views import trip_detail
 
     codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+{bgm}+GO0031+{function}'DTM+137:202602161530:203'TDT+1++3'"
               "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
@@ -120,6 +117,7 @@ def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container
         rescored = rescore_received(uow, later, later)
         [back] = trip_facts(uow, ["MSKU9070323"], later)
         still_here = uow.session.scalar(select(ContainerTripRow.left_at))
+        detail = trip_detail(uow, None, "local-agency", uow.session.scalar(select(ContainerTripRow.id)))
         [before] = trip_facts(uow, ["MSKU9070323"], NOW)  # as known before the cancellation arrived
         rows = uow.session.execute(select(ShippingEventRow.event_type, ShippingEventRow.retracted_by,
                                           ShippingEventRow.retracted_at).order_by(ShippingEventRow.id)).all()
@@ -130,6 +128,10 @@ def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container
     assert (cancelled.accepted, cancelled.rejected, again.accepted, again.rejected) == (1, 0, 1, 0)
     assert rescored is not None and rescored.scored == 1
     assert left is not None and still_here is None  # the box no longer counts as gone
+    # ... and the trip shows what was withdrawn (a regression review: it vanished without a word)
+    assert [e["event_type"] for e in detail["events"]] == ["DISC"]
+    withdrawn = [(e["event_type"], e["event_time"], e["unlocode"], e["retracted_at"]) for e in detail["retracted_events"]]
+    assert withdrawn == [("GTOT", "2026-02-16T15:12:00+00:00", "BEANR", later.isoformat())]
     [why] = [r.why for r in stray.rejections]
     assert stray.accepted == 0 and why.startswith("withdraws event edi-codeco-") and why.endswith(
         "which local-agency has not sent here: nothing was withdrawn (send it again after the event)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheldt import reference
@@ -31,6 +31,11 @@ RISK_FIELDS = ("score", "risk_band", "top_reason", "assessment_id", "scored_at",
 
 def _iso(t: Any) -> Any:
     return t.isoformat() if isinstance(t, datetime) else t
+
+
+def _utc(t: Any) -> Any:
+    """A stored time as UTC (SQLite gives it back without its zone)."""
+    return t.replace(tzinfo=UTC) if isinstance(t, datetime) and t.tzinfo is None else t
 
 
 def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
@@ -95,6 +100,17 @@ def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     return events, refs
 
 
+def retracted_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored ``events`` (as :func:`stored_trip` gives them) their sender retracted (DCSA
+    retractedEventID, an EDIFACT cancellation): what was reported, when the retraction came and
+    its id; oldest first, times as ISO 8601 UTC. They no longer count in the trip's facts, so a
+    review found a gate-out reported and withdrawn gone from the trip page without a word."""
+    return [{"event_type": e["event_type"], "classifier": e["classifier"], "event_time": _iso(e["event_time"]),
+             "unlocode": e["unlocode"], "facility_code": e["facility_code"], "retracted_by": e["retracted_by"],
+             "retracted_at": _iso(_utc(e.get("retracted_at"))), "received_at": _iso(_utc(e.get("received_at")))}
+            for e in events if e.get("retracted_by")]
+
+
 def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], refs: list[str]) -> list[dict[str, str]]:
     """The data-quality flags on the stored facts of a trip (its events' and its documents',
     ``events`` and ``refs`` as :func:`stored_trip` gives them): wrong check digits, unknown or
@@ -149,7 +165,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
     the facts it was computed from (events, document versions with parties, goods and seals,
-    vessel track), the route, the score history, the scan orders of the organisation ``org_id``,
+    vessel track), the events their senders retracted (:func:`retracted_events`: no longer among
+    the facts), the route, the score history, the scan orders of the organisation ``org_id``,
     the holds and the customs declarations of the trip (agencies only).
     Raises NotFoundError when ``scope`` does not own the trip."""
     trip = uow.container_trips.get(trip_id, scope)
@@ -165,6 +182,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "events": _named_by_file(plain(list(facts.events))) if facts else [],
         "documents": _named_by_file(plain(list(facts.documents))) if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
+        "retracted_events": retracted_events(events),
         "on_board_since": None,
         "route": route(facts) if facts else [],
         "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
