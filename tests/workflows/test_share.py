@@ -93,6 +93,30 @@ def stored_objects(uow, requester=None) -> list[dict]:  # noqa: ANN001
     return [s.object for s in uow.exchange.page(requester, limit=1000)]
 
 
+def test_the_same_alert_shared_twice_is_one_alert_and_another_note_or_group_is_another(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review left open: a request sent twice (a retry, a double click) shared the same alert
+    twice, and partners counted two alerts of one trip."""
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        first = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown to us")
+        again = share.share_alert(uow, OFFICER, trip_id, strict(), NOW + timedelta(minutes=1),
+                                  note="consignee unknown to us")
+        other_note = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="seal number changed at sea")
+        other_terms = share.share_alert(uow, OFFICER, trip_id, replace(strict(), valid_until=None), NOW,
+                                        note="consignee unknown to us")
+        us = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("us-cbp", "liaison"), limit=100)
+              if o.stix_type == "grouping"}
+    assert again == first | {"already": True} and "already" not in first
+    assert len({first["id"], other_note["id"], other_terms["id"]}) == 3
+    assert us == {first["id"], other_note["id"], other_terms["id"]}
+    with unit_of_work(engine) as uow:  # withdrawn, the same alert is shared anew
+        share.withdraw_item(uow, OFFICER, first["id"], NOW + timedelta(hours=1), "wrong trip")
+        anew = share.share_alert(uow, OFFICER, trip_id, strict(), NOW + timedelta(hours=2),
+                                 note="consignee unknown to us")
+    assert anew["id"] not in (first["id"], other_note["id"], other_terms["id"]) and "already" not in anew
+
+
 def test_an_alert_carries_the_trip_and_its_reasons_to_the_sharing_group(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -426,7 +426,43 @@ def share_alert(uow: Any, principal: Principal, trip_id: int, terms: Terms, now:
     item = Alert(_meta(org, "grouping", sharing, now), title, reasons,
                  score if score is None or 0 <= score <= 100 else None, trip_label(trip), container, consignment, vessel,
                  _parties_of_interest(facts))
+    uow.exchange.lock_writers()  # two identical requests at once: one alert
+    same = _same_alert_shared(uow, principal, item)
+    if same is not None:
+        return same
     return publish(uow, item, org, now)
+
+
+def _same_alert_shared(uow: Any, principal: Principal, item: Alert) -> dict[str, Any] | None:
+    """What :func:`publish` returned for a live alert the organisation shared about the same
+    trip that says the same as ``item`` (title, reasons, score, container, consignment, vessel
+    call, parties) under the same terms (all but the time it was shared), with ``"already":
+    True``; None when there is none. A request sent twice (a retry, a double click) shared the
+    same alert twice, and partners counted two alerts."""
+    org = principal.organisation.id
+    requester = uow.exchange.requester(org, principal.username)
+    for version in uow.exchange.own_where(org, "alert", ("extensions", ALERT_EXTENSION_ID, "trip"), item.trip):
+        newest = uow.exchange.newest([version.stix_id]).get(version.stix_id)
+        if newest is None or newest.revoked or newest.seq != version.seq:
+            continue
+        try:
+            stored = from_stix([newest.object, *(v.object for v in parts_of(uow, requester, newest))], newest.stix_id,
+                               newest.group_id)
+        except InputError:
+            continue
+        if isinstance(stored, Alert) and _same_terms(stored.meta.sharing, item.meta.sharing) and replace(
+                stored, meta=item.meta) == item:
+            return {"id": newest.stix_id, "kind": "alert", "tlp": newest.tlp, "sharing_group": newest.group_id,
+                    "objects": [o["id"] for o in to_stix(stored)],
+                    "recipients": [f"{o}/{u}" for o, u in stored.meta.sharing.recipients], "alerts": [],
+                    "already": True}
+    return None
+
+
+def _same_terms(a: Sharing, b: Sharing) -> bool:
+    """Whether two sharing terms are the same but for when they start (``valid_from``)."""
+    return replace(a, valid_from=None, recipients=tuple(sorted(a.recipients))) == replace(
+        b, valid_from=None, recipients=tuple(sorted(b.recipients)))
 
 
 def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: Terms, now: datetime,
