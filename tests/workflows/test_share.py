@@ -377,7 +377,10 @@ def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: En
     assert again["id"] == first["id"] and corrected["seizure_report"] == {"id": first["id"], "action": "updated"}
     # the GREEN version went when the report was narrowed (a federation review read it as current)
     assert [(v.tlp, v.revoked) for v in versions] == [("amber+strict", False), ("amber+strict", False)]
-    assert report.seizure.mass_kg == 198.0 and report.seizure.description == "evaporator"
+    # the officer's text says what the correction changed (a review: it stayed as first written)
+    assert report.seizure.mass_kg == 198.0 and report.seizure.description == (
+        "evaporator [Corrected 2026-03-01 11:00 UTC: mass 212.5 kg → 198 kg; the text before this note was written "
+        "before the correction.]")
     # still seized when the search found it, not when the record was corrected (two reviews)
     assert report.seizure.seized_at == NOW.replace(microsecond=250000)
     assert report.meta.created == NOW.replace(microsecond=250000) and report.meta.modified == t2.replace(microsecond=250000)

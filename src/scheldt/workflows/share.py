@@ -567,8 +567,39 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
     # report came back valid for ever)
     sharing = Sharing("seizure-report", Tlp(stored.tlp), stored.group_id, stored.handling_code, stored.reliability,
                       stored.credibility, recipients, stored.valid_from or ms(now), stored.valid_until)
-    _publish_seizure(uow, principal, order_id, sharing, str(stored.object.get("description", "")), now)
+    description = corrected_description(stored.object, order, now)
+    _publish_seizure(uow, principal, order_id, sharing, description, now)
     return {"id": stored.stix_id, "action": "updated"}
+
+
+#: The seizure facts a search record's correction may change, as a report names them.
+_CORRECTED = (("drug_type", "drug"), ("mass_kg", "mass"), ("concealment", "hidden"))
+
+
+def corrected_description(report: dict[str, Any], order: dict[str, Any], now: datetime) -> str:
+    """The description of a seizure report ``report`` (its stored STIX object) after its scan
+    order's search record was corrected to ``order``'s values: the officer's text with a note
+    of what changed and when (UTC), so that a partner reading "212.5 kg behind the evaporator"
+    above a corrected 198 kg sees which is current (a review: the first description stayed as
+    written). A report without a description, or a correction that changed none of these
+    facts, keeps its text."""
+    text = str(report.get("description") or "")
+    changed = [f"{label} {_seizure_value(key, report.get(key))} → {_seizure_value(key, order.get(key))}"
+               for key, label in _CORRECTED
+               if _seizure_value(key, report.get(key)) != _seizure_value(key, order.get(key))]
+    if not text or not changed:
+        return text
+    note = (f"[Corrected {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {', '.join(changed)}; the text before this note "
+            "was written before the correction.]")
+    return _clean(f"{text} {note}", 4000)
+
+
+def _seizure_value(key: str, value: Any) -> str:
+    """A seizure fact as a correction note shows it (a mass in kg without trailing zeros,
+    whether the store gave it as a float or a decimal)."""
+    if key == "mass_kg" and value is not None:
+        return f"{float(value):g} kg"
+    return str(value or "none")
 
 
 def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, terms: Terms, now: datetime, *,
