@@ -36,6 +36,32 @@ def test_a_planned_gate_out_does_not_end_the_trip() -> None:
     assert [e["event_type"] for e in trip.events] == ["LOAD", "DISC", "GTOT", "STRP"]
 
 
+def test_a_gate_out_naming_no_reference_ends_the_trip_discharged_there() -> None:
+    """An EDI review: a CODECO gate-out giving only a release reference (no B/L, booking or
+    voyage) made a trip of its own, and the import trip stayed "in port" in the queue. It joins
+    the trip last discharged at its port and not gone since, within 60 days; nothing else does."""
+    def at(kind: str, day: int, port: str, ref: str = "", voyage: str = "", month: int = 11) -> dict[str, object]:
+        return ev(kind, day, ref, voyage) | {"unlocode": port, "event_time": datetime(2026, month, day, 10, tzinfo=UTC)}
+
+    def grouped(*events: dict[str, object]) -> list[tuple[str, list[str]]]:
+        return [(t.key.document_ref, [e["event_type"] for e in t.events]) for t in group_trips("TSTU0000020", events)]
+
+    trip = [at("LOAD", 1, "ECGYE", "BL-A", "V1"), at("DISC", 20, "BEANR", "BL-A", "V1")]
+    assert grouped(*trip, at("GTOT", 22, "BEANR")) == [("BL-A", ["LOAD", "DISC", "GTOT"])]
+    assert grouped(*trip, at("GTOT", 22, "NLRTM")) == [("BL-A", ["LOAD", "DISC"]), ("", ["GTOT"])]  # another port
+    gone = [*trip, at("GTOT", 21, "BEANR", "BL-A", "V1")]  # gated out already: a later one is another trip's
+    assert grouped(*gone, at("GTOT", 25, "BEANR")) == [("BL-A", ["LOAD", "DISC", "GTOT"]), ("", ["GTOT"])]
+    onward = [*trip, at("LOAD", 21, "BEANR", "BL-A", "V2")]  # transshipped onward from Antwerp
+    assert grouped(*onward, at("GTOT", 25, "BEANR")) == [("BL-A", ["LOAD", "DISC", "LOAD"]), ("", ["GTOT"])]
+    late = at("GTOT", 20, "BEANR", month=12) | {"event_time": datetime(2027, 1, 20, 10, tzinfo=UTC)}  # 61 days
+    assert grouped(*trip, late) == [("BL-A", ["LOAD", "DISC"]), ("", ["GTOT"])]
+    assert grouped(*trip, at("GTIN", 22, "BEANR")) == [("BL-A", ["LOAD", "DISC"]), ("", ["GTIN"])]
+    # of two trips discharged there, the later one
+    second = [at("LOAD", 3, "COCTG", "BL-B", "V9"), at("DISC", 21, "BEANR", "BL-B", "V9")]
+    assert grouped(*trip, *second, at("GTOT", 23, "BEANR")) == [("BL-A", ["LOAD", "DISC"]),
+                                                                ("BL-B", ["LOAD", "DISC", "GTOT"])]
+
+
 def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_during() -> None:
     from scheldt.domain.trips import DECLARATION_WINDOW, declarations_of_trip
 

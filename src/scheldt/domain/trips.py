@@ -59,7 +59,10 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included); events without any reference join the trip of
     the same voyage if there is one, else a trip of their own voyage. A placeholder reference
-    (:func:`is_placeholder_reference`) counts as none.
+    (:func:`is_placeholder_reference`) counts as none. An actual gate-out without reference or
+    voyage (a terminal's CODECO often gives only a release reference) closes the trip the box
+    was last discharged from at that port, when that trip has not left yet
+    (:func:`_awaiting_gate_out`).
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
@@ -86,6 +89,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
         key = by_voyage.get(voyage) if voyage else None
         if key is not None and _gone_before(trips[key], e["event_time"]):
             key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
+        if key is None and not voyage:
+            key = _awaiting_gate_out(trips, e)
         if key is None:
             key = TripKey(container_number, "", voyage)
             trips.setdefault(key, Trip(key))
@@ -172,6 +177,37 @@ def declarations_of_trip(declarations: Iterable[Mapping[str, Any]], refs: Collec
     start, end = first - DECLARATION_WINDOW, last + DECLARATION_WINDOW
     return [d for d in declarations if d.get("bill_of_lading_ref") in refs
             or (not d.get("bill_of_lading_ref") and start <= d["filed_at"] <= end)]
+
+
+#: How long after its discharge a box's gate-out without reference is taken as the end of that
+#: trip (dwell times at container terminals are days; a box gone longer has a trip unknown here).
+GATE_OUT_WITHIN = timedelta(days=60)
+
+
+def _awaiting_gate_out(trips: Mapping[TripKey, Trip], event: Mapping[str, Any]) -> TripKey | None:
+    """The trip an actual gate-out (GTOT) without reference or voyage ends: the one whose box
+    was last discharged (actual DISC) at the gate-out's port before it, within
+    :data:`GATE_OUT_WITHIN`, and neither gated out nor loaded again since; None otherwise (an
+    EDI review: such a gate-out made a trip of its own, and the import trip stayed "in port"
+    in the queue). Other events without reference keep trips of their own: what they are about
+    cannot be told."""
+    if event.get("event_type") != "GTOT" or event.get("classifier", "ACT") != "ACT" or not event.get("unlocode"):
+        return None
+    when = event["event_time"]
+    best: tuple[Any, TripKey] | None = None
+    for key, trip in trips.items():
+        last = None
+        for e in trip.events:
+            if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:
+                continue
+            if e.get("event_type") == "DISC":
+                last = e if e.get("unlocode") == event["unlocode"] else None
+            elif e.get("event_type") in ("GTOT", "LOAD") and last is not None:
+                last = None  # gone since, or loaded onward
+        if last is not None and when - last["event_time"] <= GATE_OUT_WITHIN and (
+                best is None or last["event_time"] > best[0]):
+            best = (last["event_time"], key)
+    return best[1] if best else None
 
 
 def _gone_before(trip: Trip, when: Any) -> bool:
