@@ -56,6 +56,13 @@ def test_a_gate_out_naming_no_reference_ends_the_trip_discharged_there() -> None
     late = at("GTOT", 20, "BEANR", month=12) | {"event_time": datetime(2027, 1, 20, 10, tzinfo=UTC)}  # 61 days
     assert grouped(*trip, late) == [("BL-A", ["LOAD", "DISC"]), ("", ["GTOT"])]
     assert grouped(*trip, at("GTIN", 22, "BEANR")) == [("BL-A", ["LOAD", "DISC"]), ("", ["GTIN"])]
+    # the discharge placed by its voyage alone (no reference) is still before a later gate-out or onward
+    # load (a regression review: the trip's events were walked in the order they were placed)
+    bare = [at("LOAD", 1, "COCTG", "BL-C", "V1"), at("DISC", 20, "BEANR", "", "V1")]
+    assert grouped(*bare, at("GTOT", 21, "BEANR", "BL-C"), at("GTOT", 25, "BEANR")) == [
+        ("BL-C", ["LOAD", "DISC", "GTOT"]), ("", ["GTOT"])]
+    assert grouped(*bare, at("LOAD", 21, "BEANR", "BL-C", "V2"), at("GTOT", 25, "BEANR")) == [
+        ("BL-C", ["LOAD", "DISC", "LOAD"]), ("", ["GTOT"])]
     # of two trips discharged there, the later one
     second = [at("LOAD", 3, "COCTG", "BL-B", "V9"), at("DISC", 21, "BEANR", "BL-B", "V9")]
     assert grouped(*trip, *second, at("GTOT", 23, "BEANR")) == [("BL-A", ["LOAD", "DISC"]),

@@ -358,6 +358,33 @@ def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: A
 SEARCH = principal("s", "be-customs", Role.SEARCH_TEAM)
 
 
+def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_for(engine: Engine,
+                                                                                  tmp_path: Path) -> None:
+    """A regression review: each correction added a note, the notes passed 4,000 characters and
+    the newest was cut off; and masses were rounded to 6 figures (1234.567 and 1234.568 read the
+    same: the second correction had no note)."""
+    trip_id = seed(engine, tmp_path)
+    t = [NOW + timedelta(hours=h) for h in range(1, 6)]
+    long_text = "bricks behind the evaporator " * 140  # 4,060 characters, cut to 4,000 when shared
+
+    def correct(uow, at: datetime, mass: float, hidden: str = "reefer_unit") -> str:  # noqa: ANN001
+        inspections.act(uow, SEARCH, order_id, "correct", {"result": "seizure", "drug_type": "cocaine", "mass_kg": mass,
+                                                           "concealment": hidden, "reason": "weighed again"}, at)
+        return uow.exchange.newest([out["id"]])[out["id"]].object["description"]
+
+    with unit_of_work(engine) as uow:
+        order_id = _seizure_order(uow, trip_id)
+        out = share.share_seizure_report(uow, OFFICER, order_id, strict(), NOW, description=long_text)
+        first = correct(uow, t[0], 1234.567)
+        second = correct(uow, t[1], 1234.568, "in_cargo")
+        back = correct(uow, t[2], 212.5)
+    note = ("[Corrected 2026-03-01 11:00 UTC: mass 212.5 kg → 1234.568 kg, hidden reefer_unit → in_cargo; the text "
+            "before this note was written before the correction.]")
+    assert second.endswith(" " + note) and len(second) <= 4000 and second.count("[Corrected") == 1
+    assert second.startswith("bricks behind the evaporator") and "1234.567" in first
+    assert back == long_text.strip()[:4000].strip()  # the facts as the text was written: no note
+
+
 def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: Engine, tmp_path: Path) -> None:
     """Sharing the same order's seizure again made a second report (a partner counted two
     seizures), and a corrected search record left the shared report as it was."""

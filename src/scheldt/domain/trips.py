@@ -179,6 +179,10 @@ def declarations_of_trip(declarations: Iterable[Mapping[str, Any]], refs: Collec
             or (not d.get("bill_of_lading_ref") and start <= d["filed_at"] <= end)]
 
 
+def _at(event: Mapping[str, Any]) -> Any:
+    return event["event_time"]
+
+
 #: How long after its discharge a box's gate-out without reference is taken as the end of that
 #: trip (dwell times at container terminals are days; a box gone longer has a trip unknown here).
 GATE_OUT_WITHIN = timedelta(days=60)
@@ -197,7 +201,7 @@ def _awaiting_gate_out(trips: Mapping[TripKey, Trip], event: Mapping[str, Any]) 
     best: tuple[Any, TripKey] | None = None
     for key, trip in trips.items():
         last = None
-        for e in trip.events:
+        for e in sorted(trip.events, key=_at):  # events placed by voyage came after those with a reference
             if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:
                 continue
             if e.get("event_type") == "DISC":
@@ -215,7 +219,7 @@ def _gone_before(trip: Trip, when: Any) -> bool:
     (the box left the port of discharge). A voyage number is reused, so an event naming only the
     voyage, after that, belongs to the box's next journey."""
     discharged = False
-    for e in trip.events:
+    for e in sorted(trip.events, key=_at):
         if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:
             continue
         if e.get("event_type") == "DISC":

@@ -567,7 +567,8 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
     # report came back valid for ever)
     sharing = Sharing("seizure-report", Tlp(stored.tlp), stored.group_id, stored.handling_code, stored.reliability,
                       stored.credibility, recipients, stored.valid_from or ms(now), stored.valid_until)
-    description = corrected_description(stored.object, order, now)
+    written = [v.object for v in uow.exchange.versions(None, stored.stix_id)]
+    description = corrected_description(written, order, now)
     _publish_seizure(uow, principal, order_id, sharing, description, now)
     return {"id": stored.stix_id, "action": "updated"}
 
@@ -576,29 +577,42 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
 _CORRECTED = (("drug_type", "drug"), ("mass_kg", "mass"), ("concealment", "hidden"))
 
 
-def corrected_description(report: dict[str, Any], order: dict[str, Any], now: datetime) -> str:
-    """The description of a seizure report ``report`` (its stored STIX object) after its scan
-    order's search record was corrected to ``order``'s values: the officer's text with a note
-    of what changed and when (UTC), so that a partner reading "212.5 kg behind the evaporator"
-    above a corrected 198 kg sees which is current (a review: the first description stayed as
-    written). A report without a description, or a correction that changed none of these
-    facts, keeps its text."""
-    text = str(report.get("description") or "")
-    changed = [f"{label} {_seizure_value(key, report.get(key))} → {_seizure_value(key, order.get(key))}"
+def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any], now: datetime) -> str:
+    """The description of a seizure report (its stored STIX objects ``versions``, oldest first)
+    after its scan order's search record was corrected to ``order``'s values: the officer's
+    text with one note of what differs from the facts as they stood when that text was written
+    (its first version), and when (UTC), so that a partner reading "212.5 kg behind the
+    evaporator" above a corrected 198 kg sees which is current (a review: the first
+    description stayed as written). One note only, the text cut to leave it room (a review's
+    notes piled up past 4,000 characters, and the newest was cut off). A report without a
+    description, or facts back as the text was written, keeps the text alone."""
+    def text_of(version: dict[str, Any]) -> str:
+        return _NOTE.sub("", str(version.get("description") or ""))
+    current = text_of(versions[-1]) if versions else ""
+    # the first version of this text (a note's room may have cut its end since)
+    written = next((v for v in versions if current and text_of(v).startswith(current)), {})
+    text = text_of(written) or current
+    changed = [f"{label} {_seizure_value(key, written.get(key))} → {_seizure_value(key, order.get(key))}"
                for key, label in _CORRECTED
-               if _seizure_value(key, report.get(key)) != _seizure_value(key, order.get(key))]
+               if _seizure_value(key, written.get(key)) != _seizure_value(key, order.get(key))]
     if not text or not changed:
         return text
-    note = (f"[Corrected {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {', '.join(changed)}; the text before this note "
+    note = (f" [Corrected {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {', '.join(changed)}; the text before this note "
             "was written before the correction.]")
-    return _clean(f"{text} {note}", 4000)
+    return _clean(text, 4000 - len(note)) + note
+
+
+#: The correction note :func:`corrected_description` adds at the end of a description.
+_NOTE = re.compile(r" \[Corrected \d{4}-\d\d-\d\d \d\d:\d\d UTC: .*\]$")
 
 
 def _seizure_value(key: str, value: Any) -> str:
-    """A seizure fact as a correction note shows it (a mass in kg without trailing zeros,
-    whether the store gave it as a float or a decimal)."""
+    """A seizure fact as a correction note shows it: a mass in kg as recorded, without trailing
+    zeros whether the store gave a float or a decimal (rounded to 6 figures, 1234.567 and
+    1234.568 read the same, and the second correction had no note)."""
     if key == "mass_kg" and value is not None:
-        return f"{float(value):g} kg"
+        text = repr(float(value))
+        return f"{text[:-2] if text.endswith('.0') else text} kg"
     return str(value or "none")
 
 
