@@ -69,6 +69,31 @@ def test_a_gate_out_naming_no_reference_ends_the_trip_discharged_there() -> None
                                                                 ("BL-B", ["LOAD", "DISC", "GTOT"])]
 
 
+def test_retracted_events_are_shown_on_the_trip_scoring_sees_without_deciding_it() -> None:
+    """A regression review: grouped with the rest, a retracted gate-in's voyage became the trip's
+    key (the trip page's "withdrawn" list was empty, and a stale trip stayed in the queue), and a
+    retracted gate-out ended the trip shown, so the real gate-out went to a trip of its own."""
+    from scheldt.domain.trips import group_shown_trips
+
+    def at(kind: str, day: int, ref: str = "", voyage: str = "", retracted: str = "") -> dict[str, object]:
+        return ev(kind, day, ref, voyage) | {"unlocode": "BEANR", "retracted_by": retracted or None}
+
+    def shown(*events: dict[str, object]) -> list[tuple[TripKey, list[str]]]:
+        return [(t.key, [e["event_type"] + ("*" if e["retracted_by"] else "") for e in t.events])
+                for t in group_shown_trips("TSTU0000020", events)]
+
+    key = TripKey("TSTU0000020", "BL-K", "V1")
+    assert shown(at("GTIN", 1, "BL-K", "WRONG9", "r-1"), at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1")) == [
+        (key, ["GTIN*", "LOAD", "DISC"])]
+    assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("GTOT", 21, "BL-K", "V1", "r-2"),
+                 at("GTOT", 22)) == [(key, ["LOAD", "DISC", "GTOT*", "GTOT"])]
+    # placed by voyage, else by time; else on a trip of its own
+    assert shown(at("LOAD", 2, "BL-K", "V1"), at("DEPA", 3, "", "V1", "r-3"), at("DISC", 20, "BL-K", "V1")) == [
+        (key, ["LOAD", "DEPA*", "DISC"])]
+    assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("STRP", 25, "", "", "r-4")) == [
+        (key, ["LOAD", "DISC"]), (TripKey("TSTU0000020", "", ""), ["STRP*"])]
+
+
 def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_during() -> None:
     from scheldt.domain.trips import DECLARATION_WINDOW, declarations_of_trip
 

@@ -100,6 +100,40 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
+def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> list[Trip]:
+    """:func:`group_trips` of the events not retracted (``retracted_by`` unset), as scoring
+    groups them, then each retracted event put, for showing, on the trip that shares a
+    reference with it, else the trip of its voyage, else the trip whose events span its time,
+    else on a trip of its own. A regression review found a retracted event deciding a trip's
+    key or its end when grouped with the rest: the trip shown and the trip scored differed."""
+    events = list(events)
+    trips = group_trips(container_number, [e for e in events if not e.get("retracted_by")])
+    strays = []
+    for e in sorted((e for e in events if e.get("retracted_by")), key=_at):
+        refs = {r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r}
+        voyage = e.get("export_voyage") or e.get("import_voyage") or ""
+        home = (next((t for t in trips if refs & _refs_of(t)), None)
+                or next((t for t in trips if voyage and voyage in _voyages_of(t)), None)
+                or next((t for t in trips if t.events and _at(t.events[0]) <= _at(e) <= _at(t.events[-1])), None))
+        if home is None:
+            strays.append(e)
+        else:
+            home.events.append(e)
+            home.events.sort(key=_at)
+    trips += group_trips(container_number, strays)
+    return sorted(trips, key=lambda t: _at(t.events[0]))
+
+
+def _refs_of(trip: Trip) -> set[str]:
+    return {r for e in trip.events for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r} | (
+        {trip.key.document_ref} if trip.key.document_ref else set())
+
+
+def _voyages_of(trip: Trip) -> set[str]:
+    return {v for e in trip.events for v in (e.get("export_voyage"), e.get("import_voyage")) if v} | (
+        {trip.key.voyage} if trip.key.voyage else set())
+
+
 def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     """Whether a stored document version (a dict with ``containers``: ``[{"number": ...}]``)
     found by a reference a trip's events carry may be about container ``number``: it lists no

@@ -13,7 +13,14 @@ from scheldt import reference
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
-from scheldt.domain.trips import VOYAGE_TRACK, Trip, document_may_cover, group_trips, on_board_since, trip_documents
+from scheldt.domain.trips import (
+    VOYAGE_TRACK,
+    Trip,
+    document_may_cover,
+    group_shown_trips,
+    on_board_since,
+    trip_documents,
+)
 from scheldt.errors import InputError
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.base import FileReport, Rejection
@@ -273,7 +280,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     if not raw_number.strip():
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
-    trips = group_trips(number, uow.events.for_container(number))
+    trips = group_shown_trips(number, uow.events.for_container(number))
     refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r})
     # a document found by a trip's reference that lists only other boxes is not this one's (a
     # linking review: another box's B/L, its shipper and seals, showed under this trip)

@@ -16,7 +16,7 @@ from scheldt.domain.trips import (
     TripFacts,
     TripKey,
     declarations_of_trip,
-    group_trips,
+    group_shown_trips,
     on_board_since,
     trip_documents,
     trip_facts_from_dict,
@@ -89,12 +89,12 @@ def _stop(unlocode: str, what: str, when: Any) -> dict[str, Any]:
 
 
 def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """A trip's stored events (as :func:`~scheldt.domain.trips.group_trips` assigns the
-    container's events to it) and its references: its key's document reference and every
+    """A trip's stored events (as :func:`~scheldt.domain.trips.group_shown_trips` assigns the
+    container's events to it: its retracted ones too) and its references: its key's document reference and every
     booking and transport document reference its events carry, sorted."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
-    events = next((t.events for t in group_trips(number, uow.events.for_container(number)) if t.key == key), [])
+    events = next((t.events for t in group_shown_trips(number, uow.events.for_container(number)) if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
     return events, refs
