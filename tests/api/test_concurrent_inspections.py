@@ -113,6 +113,12 @@ def test_one_scanner_registered_six_times_at_once_is_made_once_and_the_others_co
         "up, or try again"}
     scanners = service.client.get("/api/v1/scanners", headers=service.as_("admin")).json()["items"]
     assert [s["id"] for s in scanners].count("SC-TOGETHER") == 1
+    # every loser is audited, also one whose key was taken as it committed (a regression review:
+    # those 409s left no trace)
+    with service.uow() as uow:
+        denied = [e for e in uow.audit.entries(max(0, uow.audit.count() - 50), 50)
+                  if e.kind == "denied" and e.payload["object_id"] == "/api/v1/scanners"]
+    assert [e.payload["details"]["status"] for e in denied] == [409] * 5
 
 
 def test_a_version_made_live_six_times_at_once_is_switched_to_once(service: Service) -> None:

@@ -23,7 +23,15 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
-from scheldt.errors import REFUSALS, AuthError, ForbiddenError, InputError, NotFoundError, TooManyAttempts
+from scheldt.errors import (
+    REFUSALS,
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    TooManyAttempts,
+)
 from scheldt.store.db import UnitOfWork, unit_of_work
 from scheldt.workflows.accounts import authenticate, check_sign_in_allowed, require, secret_hash
 
@@ -212,20 +220,27 @@ def request_context(request: Request) -> Iterator[Ctx]:
     succeeds, append its audit entries and commit. A ForbiddenError, NotFoundError or
     ConflictError (409: against what is stored, e.g. withdrawing what was withdrawn) from the
     block rolls the work back and is audited as ``denied`` in a transaction of its own, then
-    raised again (a review: 409s left no trace). Raises AuthError without credentials or with
-    unknown, revoked or expired ones."""
+    raised again (a review: 409s left no trace), and so is the 409 of a unique key another
+    request took as this one committed (:func:`scheldt.store.db.unit_of_work`). Raises AuthError
+    without credentials or with unknown, revoked or expired ones."""
     now = utc_now()
-    with unit_of_work(request.app.state.engine) as uow:
-        principal = _authenticated(uow, request, now)
-        ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
-        try:
-            yield ctx
-        except REFUSALS as exc:
-            uow.session.rollback()
-            denied = exc
-        else:
-            flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
-            return
+    ctx: Ctx | None = None
+    try:
+        with unit_of_work(request.app.state.engine) as uow:
+            principal = _authenticated(uow, request, now)
+            ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
+            try:
+                yield ctx
+            except REFUSALS as exc:
+                uow.session.rollback()
+                denied = exc
+            else:
+                flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+                return
+    except ConflictError as exc:  # raised by the commit: nothing of the request was kept
+        if ctx is None:
+            raise
+        denied = exc
     # A refused request is audited too (who tried what), in a transaction of its own since the
     # request's work was rolled back.
     with unit_of_work(request.app.state.engine) as uow:
