@@ -87,6 +87,26 @@ def test_retracted_events_are_shown_on_the_trip_scoring_sees_without_deciding_it
         (key, ["GTIN*", "LOAD", "DISC"])]
     assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("GTOT", 21, "BL-K", "V1", "r-2"),
                  at("GTOT", 22)) == [(key, ["LOAD", "DISC", "GTOT*", "GTOT"])]
+    # a retracted gate-out naming nothing: on the trip it would have ended (a regression review: on a
+    # trip of its own, and the trip page said nothing)
+    assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("GTOT", 22, retracted="r-5")) == [
+        (key, ["LOAD", "DISC", "GTOT*"])]
+    # not on an older trip of a placeholder reference or of a reused voyage
+    older = [at("LOAD", 1, "1", "VA"), at("DISC", 5, "1", "VA"), at("GTOT", 6, "1", "VA")]
+    newer = [at("LOAD", 10, "1", "VB"), at("DISC", 20, "1", "VB")]
+    assert shown(*older, *newer, at("GTOT", 22, "1", "VB", "r-6"))[-1] == (
+        TripKey("TSTU0000020", "", "VB"), ["LOAD", "DISC", "GTOT*"])
+    reused = [at("LOAD", 1, "BL-A", "V1"), at("DISC", 5, "BL-A", "V1"), at("GTOT", 6, "BL-A", "V1"),
+              at("LOAD", 10, "BL-B", "V1"), at("DISC", 20, "BL-B", "V1")]
+    assert shown(*reused, at("GTOT", 22, "", "V1", "r-7"))[-1] == (
+        TripKey("TSTU0000020", "BL-B", "V1"), ["LOAD", "DISC", "GTOT*"])
+    # ... and a live one naming only the reused voyage ends the trip of that voyage still in port
+    assert shown(*reused, at("GTOT", 22, "", "V1"))[-1] == (TripKey("TSTU0000020", "BL-B", "V1"),
+                                                           ["LOAD", "DISC", "GTOT"])
+    # strays of a key a trip has already are shown with it, once
+    alone = [at("LOAD", 2, "BL-K", "V1"), at("DISC", 5, "BL-K", "V1"), at("GTOT", 6, "BL-K", "V1")]
+    assert shown(*alone, at("GTOT", 10, retracted="r-8"), at("GTIN", 25)) == [
+        (key, ["LOAD", "DISC", "GTOT"]), (TripKey("TSTU0000020", "", ""), ["GTOT*", "GTIN"])]
     # placed by voyage, else by time; else on a trip of its own
     assert shown(at("LOAD", 2, "BL-K", "V1"), at("DEPA", 3, "", "V1", "r-3"), at("DISC", 20, "BL-K", "V1")) == [
         (key, ["LOAD", "DEPA*", "DISC"])]

@@ -383,6 +383,13 @@ def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_
     assert second.endswith(" " + note) and len(second) <= 4000 and second.count("[Corrected") == 1
     assert second.startswith("bricks behind the evaporator") and "1234.567" in first
     assert back == long_text.strip()[:4000].strip()  # the facts as the text was written: no note
+    with unit_of_work(engine) as uow:  # re-shared with a shorter text: notes against the facts it was written for
+        correct(uow, t[3], 198.0)  # (a regression review: the sentence removed came back, noted against 212.5 kg)
+        share.share_seizure_report(uow, OFFICER, order_id, strict(), t[3] + timedelta(minutes=5),
+                                   description="bricks behind the evaporator")
+        anew = correct(uow, t[4], 150.0)
+    assert anew == ("bricks behind the evaporator [Corrected 2026-03-01 14:00 UTC: mass 198 kg → 150 kg; the text "
+                    "before this note was written before the correction.]")
 
 
 def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: Engine, tmp_path: Path) -> None:

@@ -59,10 +59,10 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included); events without any reference join the trip of
     the same voyage if there is one, else a trip of their own voyage. A placeholder reference
-    (:func:`is_placeholder_reference`) counts as none. An actual gate-out without reference or
-    voyage (a terminal's CODECO often gives only a release reference) closes the trip the box
-    was last discharged from at that port, when that trip has not left yet
-    (:func:`_awaiting_gate_out`).
+    (:func:`is_placeholder_reference`) counts as none. An actual gate-out without reference
+    that its voyage does not place (a terminal's CODECO often gives only a release reference)
+    closes the trip the box was last discharged from at that port, when that trip has not left
+    yet (:func:`_awaiting_gate_out`).
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
@@ -89,7 +89,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
         key = by_voyage.get(voyage) if voyage else None
         if key is not None and _gone_before(trips[key], e["event_time"]):
             key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
-        if key is None and not voyage:
+        if key is None:
             key = _awaiting_gate_out(trips, e)
         if key is None:
             key = TripKey(container_number, "", voyage)
@@ -102,31 +102,55 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
 
 def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> list[Trip]:
     """:func:`group_trips` of the events not retracted (``retracted_by`` unset), as scoring
-    groups them, then each retracted event put, for showing, on the trip that shares a
-    reference with it, else the trip of its voyage, else the trip whose events span its time,
-    else on a trip of its own. A regression review found a retracted event deciding a trip's
-    key or its end when grouped with the rest: the trip shown and the trip scored differed."""
+    groups them, then each retracted event put, for showing, where it would have been: on the
+    trip that shares a (non-placeholder) reference with it, else the latest trip of its voyage
+    not gone before it, else (a gate-out naming neither) the trip it would have ended
+    (:func:`_awaiting_gate_out`), else the trip whose events span its time, else with the other
+    such events on a trip of their own (merged with a trip of the same key). Regression reviews
+    found a retracted event deciding a trip's key or its end when grouped with the rest, and
+    one shown on an older trip of the same voyage or of a placeholder reference."""
     events = list(events)
     trips = group_trips(container_number, [e for e in events if not e.get("retracted_by")])
     strays = []
     for e in sorted((e for e in events if e.get("retracted_by")), key=_at):
-        refs = {r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r}
-        voyage = e.get("export_voyage") or e.get("import_voyage") or ""
-        home = (next((t for t in trips if refs & _refs_of(t)), None)
-                or next((t for t in trips if voyage and voyage in _voyages_of(t)), None)
-                or next((t for t in trips if t.events and _at(t.events[0]) <= _at(e) <= _at(t.events[-1])), None))
+        home = _shown_home(trips, e)
         if home is None:
             strays.append(e)
         else:
             home.events.append(e)
             home.events.sort(key=_at)
-    trips += group_trips(container_number, strays)
+    by_key = {t.key: t for t in trips}
+    for stray in group_trips(container_number, strays):
+        if stray.key in by_key:
+            by_key[stray.key].events.extend(stray.events)
+            by_key[stray.key].events.sort(key=_at)
+        else:
+            trips.append(stray)
     return sorted(trips, key=lambda t: _at(t.events[0]))
 
 
+def _shown_home(trips: list[Trip], e: Mapping[str, Any]) -> Trip | None:
+    """The trip a retracted event ``e`` is shown on (see :func:`group_shown_trips`), or None."""
+    refs = {r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r and not is_placeholder_reference(r)}
+    found = next((t for t in trips if refs & _refs_of(t)), None)
+    if found is not None:
+        return found
+    voyage = e.get("export_voyage") or e.get("import_voyage") or ""
+    same_voyage = [t for t in trips if voyage and voyage in _voyages_of(t) and _at(t.events[0]) <= _at(e)
+                   and not _gone_before(t, _at(e))]
+    if same_voyage:
+        return max(same_voyage, key=lambda t: _at(t.events[0]))
+    if not refs and not voyage:
+        key = _awaiting_gate_out({t.key: t for t in trips}, e)
+        if key is not None:
+            return next(t for t in trips if t.key == key)
+    return next((t for t in trips if t.events and _at(t.events[0]) <= _at(e) <= _at(t.events[-1])), None)
+
+
 def _refs_of(trip: Trip) -> set[str]:
-    return {r for e in trip.events for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r} | (
+    refs = {r for e in trip.events for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r} | (
         {trip.key.document_ref} if trip.key.document_ref else set())
+    return {r for r in refs if not is_placeholder_reference(r)}
 
 
 def _voyages_of(trip: Trip) -> set[str]:
@@ -223,17 +247,21 @@ GATE_OUT_WITHIN = timedelta(days=60)
 
 
 def _awaiting_gate_out(trips: Mapping[TripKey, Trip], event: Mapping[str, Any]) -> TripKey | None:
-    """The trip an actual gate-out (GTOT) without reference or voyage ends: the one whose box
-    was last discharged (actual DISC) at the gate-out's port before it, within
-    :data:`GATE_OUT_WITHIN`, and neither gated out nor loaded again since; None otherwise (an
-    EDI review: such a gate-out made a trip of its own, and the import trip stayed "in port"
-    in the queue). Other events without reference keep trips of their own: what they are about
+    """The trip an actual gate-out (GTOT) without reference ends: the one whose box was last
+    discharged (actual DISC) at the gate-out's port before it, within :data:`GATE_OUT_WITHIN`,
+    and neither gated out nor loaded again since, of the gate-out's voyage when it names one;
+    None otherwise (an EDI review: such a gate-out made a trip of its own, and the import trip
+    stayed "in port" in the queue; a regression review's naming only a reused voyage did so
+    too). Other events without reference keep trips of their own: what they are about
     cannot be told."""
     if event.get("event_type") != "GTOT" or event.get("classifier", "ACT") != "ACT" or not event.get("unlocode"):
         return None
     when = event["event_time"]
+    voyage = event.get("export_voyage") or event.get("import_voyage") or ""
     best: tuple[Any, TripKey] | None = None
     for key, trip in trips.items():
+        if voyage and voyage not in _voyages_of(trip):
+            continue  # one naming a voyage ends a trip of that voyage only
         last = None
         for e in sorted(trip.events, key=_at):  # events placed by voyage came after those with a reference
             if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:

@@ -589,8 +589,13 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
     def text_of(version: dict[str, Any]) -> str:
         return _NOTE.sub("", str(version.get("description") or ""))
     current = text_of(versions[-1]) if versions else ""
-    # the first version of this text (a note's room may have cut its end since)
-    written = next((v for v in versions if current and text_of(v).startswith(current)), {})
+    cut = len(current) >= 4000 - _NOTE_ROOM  # a note's room may have cut its end
+    written: dict[str, Any] = {}
+    for v in reversed(versions):  # back to the first of the versions with this text (a re-share with
+        # another text starts anew: a regression review's removed sentence came back)
+        if not (text_of(v) == current or (cut and text_of(v).startswith(current))):
+            break
+        written = v
     text = text_of(written) or current
     changed = [f"{label} {_seizure_value(key, written.get(key))} → {_seizure_value(key, order.get(key))}"
                for key, label in _CORRECTED
@@ -602,6 +607,8 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
     return _clean(text, 4000 - len(note)) + note
 
 
+#: The most room a correction note takes (three changed facts and the words around them).
+_NOTE_ROOM = 400
 #: The correction note :func:`corrected_description` adds at the end of a description.
 _NOTE = re.compile(r" \[Corrected \d{4}-\d\d-\d\d \d\d:\d\d UTC: .*\]$")
 
