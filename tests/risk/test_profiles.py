@@ -54,12 +54,13 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "write the HS prefix in quotes, e.g. '0303': YAML read it as the number 195"),
     (("    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}",
       "    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}\n    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}"),
-     "p.yaml: lists.high_risk_ports", "ECGYE is listed twice with overlapping dates (2024-01-01..open and 2025-01-01..open)"),
+     "p.yaml: lists.high_risk_ports.1",  # the entry, not the list (a profile review)
+     "ECGYE is listed twice with overlapping dates (2024-01-01..open and 2025-01-01..open), entries 0 and 1"),
     (("code: ECGYE", "code: Guayaquil"), "p.yaml: lists.high_risk_ports.0.code", "String should match pattern"),
     (("since: 2024-01-01}", "since: 2024-01-01, grade: 0}"), "p.yaml: lists.high_risk_ports.0.grade", "greater than 0"),
     (("since: 2024-01-01}", "since: 2024-01-01, grade: 1.5}"), "p.yaml: lists.high_risk_ports.0.grade",
      "less than or equal to 1"),
-    (("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01"), "p.yaml",
+    (("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01"), "p.yaml: effective_to",
      "effective_to 2025-01-01 is not after effective_from 2026-01-01"),
     (("owner: Targeting cell\n", ""), "p.yaml: owner", "Field required"),
     # found by trying bad input: these validated, then crashed or skewed scoring
@@ -196,3 +197,16 @@ def test_points_are_weight_times_strength_capped_and_ordered() -> None:
     assert score.points == 40.0  # 30 + 20 capped at max_points
     assert [(r.indicator, r.points) for r in score.reasons] == [("to_order_unknown_notify", 30.0), ("freight_paid_in_cash", 20.0)]
     assert score.reasons[0].sentence == 'A "to order" bill of lading with no known notify party.'
+
+
+def test_an_overlapping_port_and_bad_effective_dates_name_their_own_lines() -> None:
+    """A profile review: the overlap pointed at the `high_risk_ports:` line, and effective_to not
+    after effective_from named no line or field at all."""
+    twice = BASE.replace("    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}",
+                         "    - {code: ECGYE, name: Guayaquil, since: 2024-01-01}\n"
+                         "    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}")
+    second = twice.splitlines().index("    - {code: ECGYE, name: Guayaquil, since: 2025-01-01}") + 1
+    assert error(twice).where == f"p.yaml line {second}: lists.high_risk_ports.1"
+    dates = BASE.replace("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01")
+    line = dates.splitlines().index("effective_to: 2025-01-01") + 1
+    assert error(dates).where == f"p.yaml line {line}: effective_to"

@@ -120,8 +120,10 @@ class Lists(_Strict):
             same.sort(key=lambda e: e.since)
             for a, b in zip(same, same[1:]):
                 if a.until is None or a.until > b.since:
+                    at = sorted(next(i for i, e in enumerate(entries) if e is x) for x in (a, b))
                     raise ValueError(f"{code} is listed twice with overlapping dates "
-                                     f"({a.since}..{a.until or 'open'} and {b.since}..{b.until or 'open'})")
+                                     f"({a.since}..{a.until or 'open'} and {b.since}..{b.until or 'open'}), "
+                                     f"entries {at[0]} and {at[1]}")
         return entries
 
 
@@ -373,9 +375,15 @@ def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
-    """``loc`` made as deep as the indicators check's message says (``name: unknown indicator``,
-    ``name.params: unknown parameter p``), so the line given is the entry's: a targeting review
-    was sent to the line of ``indicators:``, nine lines above the misspelt name."""
+    """``loc`` made as deep as the check's message says (``name: unknown indicator``,
+    ``name.params: unknown parameter p``; a port's overlapping ``entries i and j``: the later;
+    the dates' check names ``effective_to``), so the line given is the entry's: a targeting
+    review was sent to the line of ``indicators:``, nine lines above the misspelt name, and a
+    profile review to the list, not the entries, or to no line at all."""
+    if loc == ("lists", "high_risk_ports") and (entries := re.search(r"entries \d+ and (\d+)$", why)):
+        return (*loc, entries[1])
+    if not loc and why.startswith("effective_to "):
+        return ("effective_to",)
     found = re.match(r"([^\s.:]+)(?:\.params: unknown parameter (\S+?);|: unknown indicator)", why)
     if loc != ("indicators",) or found is None:
         return loc
