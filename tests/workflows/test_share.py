@@ -390,6 +390,14 @@ def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_
         anew = correct(uow, t[4], 150.0)
     assert anew == ("bricks behind the evaporator [Corrected 2026-03-01 14:00 UTC: mass 198 kg → 150 kg; the text "
                     "before this note was written before the correction.]")
+    with unit_of_work(engine) as uow:  # re-shared to change the terms only: the text stays (a review: it was wiped)
+        kept = share.share_seizure_report(uow, OFFICER, order_id, replace(strict(), valid_until=None), t[4])
+        kept_text = uow.exchange.newest([kept["id"]])[kept["id"]].object["description"]
+        cleared = share.share_seizure_report(uow, OFFICER, order_id, strict(), t[4] + timedelta(minutes=1),
+                                             description="")
+        cleared_object = uow.exchange.newest([cleared["id"]])[cleared["id"]].object
+    assert kept_text == anew and share.report_text({"description": kept_text}) == "bricks behind the evaporator"
+    assert "description" not in cleared_object
 
 
 def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: Engine, tmp_path: Path) -> None:

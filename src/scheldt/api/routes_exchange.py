@@ -69,7 +69,8 @@ class AlertIn(TermsIn):
 
 class SeizureReportIn(TermsIn):
     order_id: StrictInt = Field(ge=1, description="a scan order that recorded a seizure")
-    description: str = Field(default="", max_length=2000)
+    description: str | None = Field(default=None, max_length=2000, description=(
+        "what was found, in words; left out, a report shared before keeps its text (\"\" clears it)"))
 
 
 class WatchEntryIn(TermsIn):

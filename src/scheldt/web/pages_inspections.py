@@ -208,10 +208,12 @@ def _share_state(ctx: PageCtx, order: dict[str, Any], state: dict[str, Any]) -> 
     if order.get("result") != "seizure" or not ctx.principal.can(Permission.SHARE):
         return {"groups": [], "shared_report": None, "share_form": {}, "share_error": state.get("share_error")}
     groups = share.groups_of(ctx.uow, ctx.principal)
+    shared = share.shared_seizure_report(ctx.uow, ctx.principal.organisation.id, order["id"], ctx.now)
+    # sharing again starts from the report's own text: a blank form wiped it (a regression review)
+    text = share.report_text(shared.object) if shared is not None else ""
     form = {"tlp": "amber+strict" if groups else "green", "sharing_group": groups[0]["id"] if len(groups) == 1 else "",
-            "recipients": "", "description": "", "reliability": "A", "credibility": "1"} | state.get("share_form", {})
-    return {"groups": groups, "share_form": form, "share_error": state.get("share_error"),
-            "shared_report": share.shared_seizure_report(ctx.uow, ctx.principal.organisation.id, order["id"], ctx.now)}
+            "recipients": "", "description": text, "reliability": "A", "credibility": "1"} | state.get("share_form", {})
+    return {"groups": groups, "share_form": form, "share_error": state.get("share_error"), "shared_report": shared}
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

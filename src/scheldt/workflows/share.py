@@ -466,7 +466,7 @@ def _same_terms(a: Sharing, b: Sharing) -> bool:
 
 
 def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: Terms, now: datetime,
-                         description: str = "") -> dict[str, Any]:
+                         description: str | None = None) -> dict[str, Any]:
     """Share the seizure a scan order of the organisation recorded: what, how much, where it
     was hidden, how the container was picked, when, the port of loading and origin country,
     with the trip's container, consignment and vessel call.
@@ -475,10 +475,15 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     version of the same STIX object, which partners take as replacing the earlier one, not a
     second seizure (a review counted one seizure twice at a partner). Once withdrawn
     (:func:`withdraw_item`), it is shared anew under a new id (STIX: a revoked object stays
-    revoked). Raises ConflictError when the order recorded no seizure."""
+    revoked). ``description`` None: a report shared before keeps its text (a regression review's
+    re-share to change only the terms wiped it). Raises ConflictError when the order recorded no
+    seizure."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
     sharing = sharing_terms(uow, org, "seizure-report", terms, now, principal.host)
+    if description is None:
+        earlier = shared_seizure_report(uow, org, order_id, now)
+        description = str(earlier.object.get("description") or "") if earlier is not None else ""
     return _publish_seizure(uow, principal, order_id, sharing, _clean(description, 4000), now)
 
 
@@ -586,8 +591,7 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
     description stayed as written). One note only, the text cut to leave it room (a review's
     notes piled up past 4,000 characters, and the newest was cut off). A report without a
     description, or facts back as the text was written, keeps the text alone."""
-    def text_of(version: dict[str, Any]) -> str:
-        return _NOTE.sub("", str(version.get("description") or ""))
+    text_of = report_text
     current = text_of(versions[-1]) if versions else ""
     cut = len(current) >= 4000 - _NOTE_ROOM  # a note's room may have cut its end
     written: dict[str, Any] = {}
@@ -605,6 +609,12 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
     note = (f" [Corrected {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {', '.join(changed)}; the text before this note "
             "was written before the correction.]")
     return _clean(text, 4000 - len(note)) + note
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """A seizure report's description (its stored STIX object's) without the correction note
+    :func:`corrected_description` added: the officer's own text."""
+    return _NOTE.sub("", str(report.get("description") or ""))
 
 
 #: The most room a correction note takes (three changed facts and the words around them).
