@@ -694,7 +694,7 @@ def test_one_unreadable_segment_costs_only_its_message_and_joined_files_keep_the
     assert [r.event_time.minute for r in records if isinstance(r, EquipmentEvent)] == [41, 42, 44]
     [rej] = [r for r in records if isinstance(r, Rejection)]
     assert rej.where == "p.edi message 3 (segment 18)" and "nothing of it is kept" in rej.why
-    assert "BGM+34+GI3+9" in rej.raw
+    assert "BGM+34+GI3+9" in rej.raw and "TDT+1++3'a stray line\nLOC+165" in rej.raw  # as received, the line in place
     # the same under a UNA service string advice: no UNA segment read with each piece (a regression
     # review's good messages were flagged "UNT says 8 segments, the CODECO message has 15")
     records = list(read_edifact(("UNA:+.? '" + inside).encode(), "p.edi"))

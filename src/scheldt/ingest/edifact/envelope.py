@@ -16,6 +16,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pydifact import Parser
 from pydifact.exceptions import EDISyntaxError
@@ -61,12 +62,25 @@ _INNER_BOM = re.compile("\ufeff(?=UN[ABGH])")
 RAW_MAX = 200_000
 
 
-def as_received(segments: list[Segment]) -> str:
+def as_received(segments: list[Any]) -> str:
     """Segments written back as EDIFACT text (default separators, at most :data:`RAW_MAX`
-    characters), to keep a rejected message in the quarantine for correcting and re-sending."""
+    characters), to keep a rejected message in the quarantine for correcting and re-sending; a
+    segment that could not be read (:class:`Unreadable`) as its text, in its place (a regression
+    review's quarantined message had lost its unreadable line)."""
+    parts: list[str] = []
+    run: list[Segment] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Serializer().serialize(segments, with_una_header=False)[:RAW_MAX]
+        for seg in [*segments, None]:
+            if isinstance(seg, Segment):
+                run.append(seg)
+                continue
+            if run:
+                parts.append(Serializer().serialize(run, with_una_header=False))
+                run = []
+            if seg is not None:
+                parts.append(seg.text + seg.end)
+    return "".join(parts)[:RAW_MAX]
 
 
 def component(segment: Segment, element: int, part: int = 0) -> str:
@@ -95,6 +109,9 @@ class Unreadable:
     why: str
     tag: str = ""
     elements: tuple[str, ...] = ()
+    #: What followed it in the file: a segment terminator, or a line break (lines that ran into
+    #: the next segment).
+    end: str = "'"
 
 
 def _one_by_one(text: str) -> list[Segment | Unreadable]:
@@ -136,7 +153,7 @@ def _read_piece(una: str, raw: str, terminator: str) -> list[Segment | Unreadabl
             problem = problem or str(exc)[:300]
             continue
         read = [seg for seg in found if seg.tag.strip() != "UNA"]  # the advice given with each piece
-        return ([Unreadable("\n".join(lines[:i])[:200], problem)] if i else []) + read
+        return ([Unreadable("\n".join(lines[:i])[:200], problem, end="\n")] if i else []) + read
     return [Unreadable(raw[:200], problem)]
 
 
@@ -194,6 +211,7 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
             why = f"segment {n} could not be read ({seg.why}): {seg.text[:100]!r}"
             if current:
                 broken = broken or why
+                current.append(seg)  # type: ignore[arg-type]  # kept as received, for the quarantine
             else:
                 yield Rejection(f"{source} (segment {n})", "", f"{why}, outside any message")
         elif tag == "UNH":
