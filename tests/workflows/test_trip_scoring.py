@@ -343,59 +343,6 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
                                "(no fix since)")
 
 
-def test_a_trip_its_events_no_longer_make_leaves_the_queue(engine: Engine, tmp_path: Path) -> None:
-    """Regression reviews: a gate-out without reference that arrived before its discharge made a
-    trip of its own; once the discharge arrived it ended the right trip, but the leftover stayed
-    open "in port" in the queue, where a scan could be planned of it. One a hold names stays."""
-    from sqlalchemy import select
-
-    from scheldt.store.models import ContainerTripRow
-
-    gate_out = event("g-1", "GTOT", "2026-02-03T08:00:00Z", "DEBRV", "DCSA-CTK-1234")
-    del gate_out["documentReferences"]
-    with unit_of_work(engine) as uow:
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
-        ingest_file(uow, write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "S")]),
-                    IngestOptions(), FIRST)
-        ingest_file(uow, write(tmp_path / "out.json", [gate_out]), IngestOptions(), FIRST)
-        score_trips(uow, FIRST)
-        before = sorted(uow.session.execute(select(ContainerTripRow.document_ref, ContainerTripRow.left_at)).all())
-        ingest_file(uow, write(tmp_path / "disc.json", [event("d-1", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "S")]),
-                    IngestOptions(), LATER)
-        score_trips(uow, LATER, ["NARU3472484"])
-        after = uow.session.execute(select(ContainerTripRow.document_ref, ContainerTripRow.left_at)).all()
-    assert [ref for ref, _ in before] == ["", "HHL71800000"]
-    assert [(ref, left is not None) for ref, left in after] == [("HHL71800000", True)]
-
-
-def test_a_leftover_trip_a_hold_names_is_kept(engine: Engine, tmp_path: Path) -> None:
-    from sqlalchemy import select
-
-    from scheldt.domain.access import Principal, Role
-    from scheldt.store.models import ContainerTripRow
-    from scheldt.workflows import inspections
-    from scheldt.workflows.accounts import create_organisation
-
-    gate_out = event("g-1", "GTOT", "2026-02-03T08:00:00Z", "DEBRV", "DCSA-CTK-1234")
-    del gate_out["documentReferences"]
-    options = IngestOptions(supplied_by="be-customs")
-    with unit_of_work(engine) as uow:
-        create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
-        ingest_file(uow, write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "S")]),
-                    options, FIRST)
-        ingest_file(uow, write(tmp_path / "out.json", [gate_out]), options, FIRST)
-        score_trips(uow, FIRST)
-        ghost = uow.session.scalar(select(ContainerTripRow.id).where(ContainerTripRow.document_ref == ""))
-        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
-        inspections.place_hold(uow, officer, ghost, "box seen at the gate", FIRST)
-        ingest_file(uow, write(tmp_path / "disc.json", [event("d-1", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "S")]),
-                    options, LATER)
-        score_trips(uow, LATER, ["NARU3472484"])
-        kept = sorted(uow.session.scalars(select(ContainerTripRow.document_ref)))
-    assert kept == ["", "HHL71800000"]  # the hold's trip stays: the hold is on record
-
-
 def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
     """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
     container` (the facts hold the track before arrival; the timeline ended 3 days after

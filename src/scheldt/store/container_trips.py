@@ -9,17 +9,16 @@ each owner's page is one index range scan (``ix_container_trip_carrier`` and its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, false, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
 from scheldt.domain.trips import TripFilter, TripKey
 from scheldt.errors import NotFoundError
-from scheldt.store.models import ContainerTripRow, HoldRow, ScanOrderRow
+from scheldt.store.models import ContainerTripRow
 from scheldt.store.rows import aware, built_once
 
 __all__ = ["ContainerTripRepository", "TripFilter", "scope_clause"]  # TripFilter lives in the domain now
@@ -138,29 +137,6 @@ class ContainerTripRepository:
                 index_elements=["container_number", "document_ref", "voyage"],
                 set_={k: stmt.excluded[k] for k in _SCORE_FIELDS})
             self.session.execute(stmt)
-
-    def drop_regrouped(self, numbers: Sequence[str], live: set[tuple[str, str, str]], now: datetime) -> list[int]:
-        """Delete the trips of containers ``numbers`` scored at or before ``now`` (UTC) whose
-        key (container, document reference, voyage) is not among ``live`` (the trips their
-        events make as of ``now``) and that no scan order or hold names: trips the container's
-        events no longer make (a gate-out placed on its trip once the discharge arrived, a
-        retracted event that had decided a key). Regression reviews found such a leftover open
-        "in port" in the queue, where an officer could plan a scan of it. Returns their ids."""
-        unique = sorted(set(numbers))
-        stale: list[int] = []
-        for start in range(0, len(unique), 500):
-            rows = self.session.execute(select(_T.c.id, _T.c.container_number, _T.c.document_ref, _T.c.voyage)
-                                        .where(_T.c.container_number.in_(unique[start:start + 500]),
-                                               _T.c.scored_at <= now))
-            stale += [i for i, c, d, v in rows if (c, d, v) not in live]
-        if not stale:
-            return []
-        named = set(self.session.scalars(select(ScanOrderRow.trip_id).where(ScanOrderRow.trip_id.in_(stale)))) | set(
-            self.session.scalars(select(HoldRow.trip_id).where(HoldRow.trip_id.in_(stale))))
-        dropped = [i for i in stale if i not in named]
-        if dropped:
-            self.session.execute(delete(_T).where(_T.c.id.in_(dropped)))
-        return dropped
 
     def get(self, trip_id: int, scope: TripScope | None = None) -> dict[str, Any]:
         """One trip by id, if ``scope`` owns it. Raises NotFoundError otherwise (a trip the

@@ -269,9 +269,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     Every trip then shows (in the read model: lists, trip pages) its assessment under the live
     profile and model: after a switch back to an earlier version, trips whose facts did not
     change show that version's stored assessment again (they kept showing the withdrawn
-    version's scores: found by two reviews). A trip of these containers that their events no
-    longer make (regrouped: :meth:`ContainerTripRepository.drop_regrouped`) leaves the read
-    model, unless a scan order or hold names it."""
+    version's scores: found by two reviews)."""
     profile = live_profile(uow, now)
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
@@ -283,13 +281,11 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     kept: dict[tuple[str, str, str], int] = {}  # unchanged trips: their assessment under the live version
     numbers = containers if containers is not None else uow.events.containers()
     screen = trip_screen(uow) if numbers else None
-    live: set[tuple[str, str, str]] = set()
     for start in range(0, len(numbers), BATCH):
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
-            live.add(key)
             if key in later:
                 report.later += 1
                 continue
@@ -303,7 +299,6 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     report.scored = uow.trip_assessments.add(rows)
     index_trips(uow, rows, summaries, profile.label, model_version)
     _show_kept(uow, kept)
-    uow.container_trips.drop_regrouped(numbers, live, now)  # trips their events no longer make
     return report
 
 
