@@ -130,7 +130,8 @@ def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container
     assert left is not None and still_here is None  # the box no longer counts as gone
     # ... and the trip shows what was withdrawn (a regression review: it vanished without a word)
     assert [e["event_type"] for e in detail["events"]] == ["DISC"]
-    withdrawn = [(e["event_type"], e["event_time"], e["unlocode"], e["retracted_at"]) for e in detail["retracted_events"]]
+    withdrawn = [(e["event_type"], e["event_time"], e["unlocode"], e["retracted_at"])
+                 for e in detail["retracted_events"]]
     assert withdrawn == [("GTOT", "2026-02-16T15:12:00+00:00", "BEANR", later.isoformat())]
     [why] = [r.why for r in stray.rejections]
     assert stray.accepted == 0 and why.startswith("withdraws event edi-codeco-") and why.endswith(

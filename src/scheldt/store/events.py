@@ -512,7 +512,9 @@ class EventRepository:
     @staticmethod
     def _row_dict(r: Any) -> dict[str, Any]:
         t = r["event_time"]
-        return {k: v for k, v in r.items() if k != "id"} | {"event_time": t if t.tzinfo else t.replace(tzinfo=UTC)}
+        return {k: v for k, v in r.items() if k != "id"} | {
+            "event_time": t if t.tzinfo else t.replace(tzinfo=UTC),
+            "received_at": aware(r["received_at"]), "retracted_at": aware(r["retracted_at"])}
 
     def for_container(self, number: str) -> list[dict[str, Any]]:
         """Every event of a container, plus the transport and shipment events (no container of

@@ -591,16 +591,15 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
     description stayed as written). One note only, the text cut to leave it room (a review's
     notes piled up past 4,000 characters, and the newest was cut off). A report without a
     description, or facts back as the text was written, keeps the text alone."""
-    text_of = report_text
-    current = text_of(versions[-1]) if versions else ""
+    current = report_text(versions[-1]) if versions else ""
     cut = len(current) >= 4000 - _NOTE_ROOM  # a note's room may have cut its end
     written: dict[str, Any] = {}
     for v in reversed(versions):  # back to the first of the versions with this text (a re-share with
         # another text starts anew: a regression review's removed sentence came back)
-        if not (text_of(v) == current or (cut and text_of(v).startswith(current))):
+        if not (report_text(v) == current or (cut and report_text(v).startswith(current))):
             break
         written = v
-    text = text_of(written) or current
+    text = report_text(written) or current
     changed = [f"{label} {_seizure_value(key, written.get(key))} → {_seizure_value(key, order.get(key))}"
                for key, label in _CORRECTED
                if _seizure_value(key, written.get(key)) != _seizure_value(key, order.get(key))]

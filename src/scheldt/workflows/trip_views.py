@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from scheldt import reference
@@ -31,11 +31,6 @@ RISK_FIELDS = ("score", "risk_band", "top_reason", "assessment_id", "scored_at",
 
 def _iso(t: Any) -> Any:
     return t.isoformat() if isinstance(t, datetime) else t
-
-
-def _utc(t: Any) -> Any:
-    """A stored time as UTC (SQLite gives it back without its zone)."""
-    return t.replace(tzinfo=UTC) if isinstance(t, datetime) and t.tzinfo is None else t
 
 
 def trip_row(t: dict[str, Any], agency: bool = True) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def retracted_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     review found a gate-out reported and withdrawn gone from the trip page without a word."""
     return [{"event_type": e["event_type"], "classifier": e["classifier"], "event_time": _iso(e["event_time"]),
              "unlocode": e["unlocode"], "facility_code": e["facility_code"], "retracted_by": e["retracted_by"],
-             "retracted_at": _iso(_utc(e.get("retracted_at"))), "received_at": _iso(_utc(e.get("received_at")))}
+             "retracted_at": _iso(e.get("retracted_at")), "received_at": _iso(e.get("received_at"))}
             for e in events if e.get("retracted_by")]
 
 
