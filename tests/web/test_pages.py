@@ -892,6 +892,38 @@ def test_a_trip_not_yet_discharged_says_so_where_its_scan_is_planned(app: FastAP
                 arrival_at=at_sea["arrival_at"]))
 
 
+def test_a_regrouped_trip_leaves_the_queue_and_its_page_says_so(app: FastAPI, store: Store) -> None:
+    """A trip its container's events no longer make (marked regrouped by scoring) stayed open
+    "in port" in the queue, where a scan could be planned of it. It leaves the queue; its page
+    (bookmarks, audit entries name it) says so, and a scan or hold on it is refused."""
+    from sqlalchemy import update
+
+    from scheldt.store.models import ContainerTripRow
+
+    ghost = trips(store, "be-customs", TO_DECIDE)[0]
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    with store.uow() as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == ghost["id"]).values(regrouped_at=at))
+    try:
+        officer = signed_in(app, "officer")
+        queue = officer.get("/queue?limit=500").text
+        page = officer.get(f"/trips/{ghost['id']}").text
+        day, shift = current_shift(datetime.now(UTC))
+        refused = _plan(officer, ghost["id"], (day + timedelta(days=1)).isoformat(), shift, "manual", "tip-off")
+        api = officer.get(f"/api/v1/trips/{ghost['id']}").json()
+        listed = [t["id"] for t in trips(store, "be-customs", TO_DECIDE)]
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == ghost["id"]).values(
+                regrouped_at=None))
+    assert ghost["id"] not in row_ids(queue) and ghost["id"] not in listed
+    assert 'id="regrouped"' in page and "no longer make this trip" in page
+    assert f'action="/trips/{ghost["id"]}/plan"' not in page and f'action="/trips/{ghost["id"]}/hold"' not in page
+    assert refused.status_code == 409 and "events no longer make this trip (regrouped at 2026-03-02 09:30 UTC)" in (
+        refused.text), refused.text
+    assert api["trip"]["regrouped_at"] == "2026-03-02T09:30:00+00:00" and api["regrouped_to"] == []
+
+
 def test_the_trip_page_offers_only_a_plan_that_can_be_made(app: FastAPI, store: Store) -> None:
     """A workbench review: a searched trip's plan form defaulted to a risk pick, refused every
     time (only a manual pick plans a decided trip again); a box that had left the port showed no

@@ -343,6 +343,166 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
                                "(no fix since)")
 
 
+def _leftover_gate_out(uow: Any, tmp_path: Path, options: IngestOptions) -> tuple[int, int]:
+    """A gate-out without reference received before its box's discharge makes a trip of its own;
+    the discharge, received later, puts it on the box's trip. Returns (leftover id, trip id)."""
+    from sqlalchemy import select
+
+    from scheldt.store.models import ContainerTripRow
+
+    gate_out = event("g-1", "GTOT", "2026-02-03T08:00:00Z", "DEBRV", "DCSA-CTK-1234")
+    del gate_out["documentReferences"]
+    ingest_file(uow, write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "S")]),
+                options, FIRST)
+    ingest_file(uow, write(tmp_path / "out.json", [gate_out]), options, FIRST)
+    score_trips(uow, FIRST)
+    ids = dict(uow.session.execute(select(ContainerTripRow.document_ref, ContainerTripRow.id)).all())
+    return ids[""], ids["HHL71800000"]
+
+
+def _disc_later(uow: Any, tmp_path: Path, options: IngestOptions) -> None:
+    ingest_file(uow, write(tmp_path / "disc.json", [event("d-1", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "S")]),
+                options, LATER)
+    score_trips(uow, LATER, ["NARU3472484"])
+
+
+def test_a_trip_its_events_no_longer_make_leaves_the_lists_and_keeps_its_id(engine: Engine, tmp_path: Path) -> None:
+    """Regression reviews: a gate-out without reference that arrived before its discharge made a
+    trip of its own; once the discharge arrived it ended the right trip, but the leftover stayed
+    open "in port" in the queue, where a scan could be planned of it. It is marked regrouped:
+    out of lists and counts, still found by id (its id is never given to another trip)."""
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        leftover, trip = _leftover_gate_out(uow, tmp_path, IngestOptions())
+        listed_before = [t["id"] for t in uow.container_trips.page(None, TripFilter(), None, 10)]
+        _disc_later(uow, tmp_path, IngestOptions())
+        listed = [(t["id"], t["left_at"] is not None) for t in uow.container_trips.page(None, TripFilter(), None, 10)]
+        counted = uow.container_trips.count(None, TripFilter())
+        ghost = uow.container_trips.get(leftover)
+        detail = trip_detail(uow, None, "", leftover)
+        score_trips(uow, LATER + timedelta(hours=1))  # a full re-score later keeps the mark as it was
+        again = uow.container_trips.get(leftover)["regrouped_at"]
+    assert sorted(listed_before) == sorted([leftover, trip])
+    assert (listed, counted) == ([(trip, True)], 1)
+    assert ghost["regrouped_at"] == LATER
+    assert detail["trip"]["regrouped_at"] == LATER.isoformat()
+    assert [o["id"] for o in detail["regrouped_to"]] == [trip]
+    assert again == LATER
+
+
+def test_a_regrouped_trip_takes_no_hold_and_one_with_a_scan_under_way_stays_listed(engine: Engine,
+                                                                                  tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from scheldt.domain.access import Principal, Role
+    from scheldt.store.models import ContainerTripRow
+    from scheldt.workflows import inspections
+    from scheldt.workflows.accounts import create_organisation
+
+    options = IngestOptions(supplied_by="be-customs")
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        leftover, trip = _leftover_gate_out(uow, tmp_path, options)
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == leftover).values(status="planned"))
+        _disc_later(uow, tmp_path, options)
+        planned = uow.container_trips.get(leftover)["regrouped_at"]
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == leftover).values(status="cleared"))
+        score_trips(uow, LATER + timedelta(hours=1), ["NARU3472484"])
+        marked = uow.container_trips.get(leftover)["regrouped_at"]
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        with pytest.raises(ConflictError) as refused:
+            inspections.place_hold(uow, officer, leftover, "again", LATER + timedelta(hours=2))
+    assert planned is None  # a scan under way: work an officer must still see listed
+    assert marked == LATER + timedelta(hours=1)
+    assert f"use trip {trip} instead" in str(refused.value)
+
+
+def test_a_hold_follows_the_box_s_moves_to_the_trip_they_now_make(engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: a box held on the trip its voyage-only moves made; its B/L then
+    arrived and the moves joined the B/L's trip, not held: the carrier (now owning the box's
+    trip) was never told, and saw the box as not held. The hold is carried over, and the new
+    owner gets the hold notice; no release is sent for the old trip (the box stays held)."""
+    from scheldt.domain.access import Principal, Role
+    from scheldt.workflows import inspections, notices
+    from scheldt.workflows.accounts import create_organisation
+
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+             _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV")]
+    options = IngestOptions(supplied_by="be-customs")
+    with unit_of_work(engine) as uow:
+        for org in (("be-customs", "Belgian Customs", "agency", [], []), ("msc", "MSC", "carrier", ["MSC"], [])):
+            create_organisation(uow, *org, FIRST)
+        notices.subscribe(uow, Principal("msc", uow.accounts.organisation("msc"), frozenset({Role.CARRIER_SECURITY})),
+                          "https://msc.example/notices", "s" * 32, ["hold", "release"], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), options, FIRST)
+        score_trips(uow, FIRST)
+        [first] = uow.container_trips.page(None, TripFilter(), None, 10)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, first["id"], "K9 indicated the doors", FIRST)
+        ingest_file(uow, TD, options, LATER)
+        score_trips(uow, LATER)
+        [now_listed] = uow.container_trips.page(None, TripFilter(), None, 10)
+        old, hold = uow.container_trips.get(first["id"]), uow.inspections.active_hold(now_listed["id"])
+        sent = [(n["kind"], n["body"]["container_number"]) for n in uow.notifications.notices("msc")]
+        audited = [e for e in uow.audit.entries(after_seq=0, limit=100) if e.payload.get("object_kind") == "hold"]
+    assert (first["document_ref"], now_listed["document_ref"], now_listed["on_hold"]) == ("", "HHL71800000", True)
+    assert (old["on_hold"], old["regrouped_at"]) == (False, LATER)
+    assert hold["placed_by"] == "officer" and hold["reason"] == (
+        f"K9 indicated the doors [carried over from trip {first['id']}: the box's events now make trip "
+        f"{now_listed['id']}]")
+    assert sent == [("hold", "NARU3472484")]
+    assert [e.payload["details"] for e in audited] == [{"from_trip": first["id"], "to_trip": now_listed["id"],
+                                                        "new_hold": hold["id"]}]
+
+
+def test_a_regrouped_mark_is_cleared_when_the_events_make_the_trip_again(engine: Engine, tmp_path: Path) -> None:
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        leftover, trip = _leftover_gate_out(uow, tmp_path, IngestOptions())
+        key = ("NARU3472484", "", "")
+        marked = uow.container_trips.mark_regrouped(["NARU3472484"], {("NARU3472484", "HHL71800000", "")}, LATER)
+        cleared = uow.container_trips.mark_regrouped(["NARU3472484"], {key}, LATER)
+        row = uow.container_trips.get(leftover)
+        other = uow.container_trips.get(trip)
+    assert marked == [leftover]
+    assert cleared == [trip]
+    assert (row["regrouped_at"], other["regrouped_at"]) == (None, LATER)
+
+
+def _voyage_only(event_id: str, code: str, when: str, port: str) -> dict[str, object]:
+    """A terminal's move naming the box and the vessel's voyage (402E, the eBL sample's), no document."""
+    e = event(event_id, code, when, port, "DCSA-CTK-1234")
+    del e["documentReferences"]
+    e["transportDetails"] = {"transportCall": {"UNLocationCode": port, "carrierExportVoyageNumber": "402E"}}
+    return e
+
+
+def test_moves_naming_only_the_voyage_join_the_trip_of_the_document_listing_the_box(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    """A carrier review: a terminal's load and discharge naming only the voyage made a trip
+    without document; the carrier's bill of lading listing that box under that voyage (the eBL
+    sample: NARU3472484, voyage 402E) was never joined to it, so the carrier owned nothing and
+    its own B/L was unknown to it. Moves further than 120 days from the document stay apart."""
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+             _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV"),
+             _voyage_only("t-3", "GTOT", "2026-02-03T10:00:00Z", "DEBRV"),
+             _voyage_only("t-4", "DISC", "2026-07-01T10:00:00Z", "DEBRV")]  # another journey, voyage reused
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        facts = trip_facts(uow, ["NARU3472484"], LATER + timedelta(days=180))
+        score_trips(uow, LATER + timedelta(days=180))
+        rows = {(t["document_ref"], t["voyage"]): t for t in uow.container_trips.page(None, TripFilter(), None, 10)}
+        detail = trip_detail(uow, None, "", rows[("HHL71800000", "402E")]["id"])
+    assert [(f.key.document_ref, f.key.voyage, len(f.events), len(f.documents)) for f in facts] == [
+        ("HHL71800000", "402E", 3, 1), ("", "402E", 1, 0)]
+    assert rows[("HHL71800000", "402E")]["carrier_code"] == facts[0].documents[0].carrier_code != ""
+    assert [e["event_type"] for e in detail["events"]] == ["LOAD", "DISC", "GTOT"] and len(detail["documents"]) == 1
+
+
 def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
     """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
     container` (the facts hold the track before arrival; the timeline ended 3 days after

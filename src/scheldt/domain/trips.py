@@ -52,17 +52,27 @@ def is_placeholder_reference(ref: str) -> bool:
     return len(r) <= 2 or r in _PLACEHOLDER_REFERENCES or set(r) <= {"0"} or set(r) <= {"X"}
 
 
-def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> list[Trip]:
+#: How far apart a transport document's receipt and a move of its box may be for the document
+#: to place that move by its voyage: a bill of lading is issued around loading, and a deep-sea
+#: journey to Europe takes up to about 45 days (see :data:`VOYAGE_TRACK`); a document further
+#: away is of another journey of the box under a reused voyage number (assumption).
+DOCUMENT_VOYAGE_WINDOW = timedelta(days=120)
+
+
+def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
+                documents: Mapping[str, Sequence[tuple[str, datetime]]] | None = None) -> list[Trip]:
     """Split a container's events (dicts with ``transport_document_ref``, ``booking_ref``,
     ``export_voyage``, ``import_voyage``, ``event_time``) into trips, oldest trip first.
 
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included); events without any reference join the trip of
-    the same voyage if there is one, else a trip of their own voyage. A placeholder reference
-    (:func:`is_placeholder_reference`) counts as none. An actual gate-out without reference
-    that its voyage does not place (a terminal's CODECO often gives only a release reference)
-    closes the trip the box was last discharged from at that port, when that trip has not left
-    yet (:func:`_awaiting_gate_out`).
+    the same voyage if there is one, else the trip of the one document listing the box under
+    that voyage (``documents``: voyage -> [(document reference, received at UTC)] of the
+    documents listing this container, :func:`document_for_voyage`), else a trip of their own
+    voyage. A placeholder reference (:func:`is_placeholder_reference`) counts as none. An actual
+    gate-out without reference that its voyage does not place (a terminal's CODECO often gives
+    only a release reference) closes the trip the box was last discharged from at that port,
+    when that trip has not left yet (:func:`_awaiting_gate_out`).
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
@@ -89,6 +99,11 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
         key = by_voyage.get(voyage) if voyage else None
         if key is not None and _gone_before(trips[key], e["event_time"]):
             key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
+        if key is None and voyage and documents:
+            key = _documented_trip(TripKey(container_number, document_for_voyage(documents, voyage, e), voyage),
+                                   trips, by_ref)
+            if key is not None:
+                by_voyage.setdefault(voyage, key)
         if key is None:
             key = _awaiting_gate_out(trips, e)
         if key is None:
@@ -100,7 +115,51 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> l
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
-def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]]) -> list[Trip]:
+def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
+                     now: datetime | None = None) -> dict[str, list[tuple[str, datetime]]]:
+    """What :func:`group_trips` takes as ``documents`` for container ``number``: voyage ->
+    [(reference, received at)] of the stored document versions among ``docs`` (dicts with
+    ``document_ref``, ``booking_ref``, ``voyage``, ``containers``, ``received_at`` UTC) that list
+    the box, name a voyage and a reference that is not a placeholder (the transport document's,
+    else the booking's), and were received by ``now`` (all when None)."""
+    out: dict[str, list[tuple[str, datetime]]] = {}
+    for d in docs:
+        ref = next((r for r in (d.get("document_ref"), d.get("booking_ref"))
+                    if r and not is_placeholder_reference(r)), "")
+        if (not ref or not d.get("voyage") or (now is not None and d["received_at"] > now)
+                or not any(c.get("number") == number for c in d.get("containers") or [])):
+            continue
+        out.setdefault(d["voyage"], []).append((ref, d["received_at"]))
+    return out
+
+
+def document_for_voyage(documents: Mapping[str, Sequence[tuple[str, datetime]]], voyage: str,
+                        event: Mapping[str, Any]) -> str:
+    """The reference of the one document that lists the box under ``voyage`` (``documents`` as
+    :func:`group_trips` takes them) received within :data:`DOCUMENT_VOYAGE_WINDOW` of
+    ``event``'s time; "" when none, or when several references do (two carriers' documents
+    for one box and voyage: which one the event is about cannot be told). A carrier review: a
+    terminal's load and discharge naming only the voyage made a trip without document, so the
+    carrier's own bill of lading for that box and voyage was never joined to it, and the carrier
+    was never told of a hold on its box."""
+    when = event["event_time"]
+    refs = {ref for ref, received in documents.get(voyage, ()) if abs(received - when) <= DOCUMENT_VOYAGE_WINDOW}
+    return refs.pop() if len(refs) == 1 else ""
+
+
+def _documented_trip(wanted: TripKey, trips: dict[TripKey, Trip], by_ref: Mapping[str, TripKey]) -> TripKey | None:
+    """The trip of ``wanted``'s document reference: the one events carrying it made, else
+    ``wanted`` itself (added to ``trips``); None when ``wanted`` has no document reference
+    (see :func:`document_for_voyage`)."""
+    if not wanted.document_ref:
+        return None
+    key = by_ref.get(wanted.document_ref, wanted)
+    trips.setdefault(key, Trip(key))
+    return key
+
+
+def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]],
+                      documents: Mapping[str, Sequence[tuple[str, datetime]]] | None = None) -> list[Trip]:
     """:func:`group_trips` of the events not retracted (``retracted_by`` unset), as scoring
     groups them, then each retracted event put, for showing, where it would have been: on the
     trip that shares a (non-placeholder) reference with it, else the latest trip of its voyage
@@ -108,9 +167,10 @@ def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]]
     (:func:`_awaiting_gate_out`), else the trip whose events span its time, else with the other
     such events on a trip of their own (merged with a trip of the same key). Regression reviews
     found a retracted event deciding a trip's key or its end when grouped with the rest, and
-    one shown on an older trip of the same voyage or of a placeholder reference."""
+    one shown on an older trip of the same voyage or of a placeholder reference. ``documents``
+    as :func:`group_trips` takes them."""
     events = list(events)
-    trips = group_trips(container_number, [e for e in events if not e.get("retracted_by")])
+    trips = group_trips(container_number, [e for e in events if not e.get("retracted_by")], documents)
     strays = []
     for e in sorted((e for e in events if e.get("retracted_by")), key=_at):
         home = _shown_home(trips, e)
@@ -120,7 +180,7 @@ def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]]
             home.events.append(e)
             home.events.sort(key=_at)
     by_key = {t.key: t for t in trips}
-    for stray in group_trips(container_number, strays):
+    for stray in group_trips(container_number, strays, documents):
         if stray.key in by_key:
             by_key[stray.key].events.extend(stray.events)
             by_key[stray.key].events.sort(key=_at)

@@ -4,11 +4,15 @@ and inspection state, kept up to date by scoring and by the inspection workflow.
 Lists page by keyset on (score descending, id descending): a cursor is the last row's
 (score, id), so a page never repeats or skips a row whose score did not change meanwhile, and
 each owner's page is one index range scan (``ix_container_trip_carrier`` and its siblings).
+Trips their container's events no longer make (``regrouped_at`` set, see
+:meth:`ContainerTripRepository.mark_regrouped`) are left out of lists and counts; by id they
+are still found.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, or_, select, true, update
@@ -31,7 +35,7 @@ _SCORE_FIELDS = ("carrier_code", "terminal_code", "supplied_by", "port_of_loadin
 
 def _plain(row: Any) -> dict[str, Any]:
     out = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
-    for k in ("arrival_at", "scored_at", "left_at"):
+    for k in ("arrival_at", "scored_at", "left_at", "regrouped_at"):
         out[k] = aware(out[k])
     return out
 
@@ -65,7 +69,7 @@ def _statement(order: str, scope: tuple[str, int] | None, filters: tuple[str, ..
 
 
 def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[str, ...], after: bool) -> Any:
-    conditions = []
+    conditions = [] if order == "get" else [_LISTED]
     if scope is not None:
         column, n = scope
         conditions.append(_T.c[column].in_([bindparam(f"scope_{k}") for k in range(n)]) if n else false())
@@ -84,6 +88,13 @@ def _build_statement(order: str, scope: tuple[str, int] | None, filters: tuple[s
             stmt = stmt.where(_T.c.id < bindparam("after_id"))
         stmt = stmt.order_by(_T.c.id.desc()).limit(bindparam("limit"))
     return stmt
+
+
+#: Trip statuses of a scan order under way (planned, scanned): such a trip is not marked regrouped.
+_UNDER_WAY = ("planned", "scanned")
+
+#: Lists and counts show the trips their container's events make, not regrouped ones.
+_LISTED = _T.c.regrouped_at.is_(None)
 
 
 def _compare(column: str, op: str, value: Any) -> Any:
@@ -137,6 +148,44 @@ class ContainerTripRepository:
                 index_elements=["container_number", "document_ref", "voyage"],
                 set_={k: stmt.excluded[k] for k in _SCORE_FIELDS})
             self.session.execute(stmt)
+
+    def mark_regrouped(self, numbers: Sequence[str], live: set[tuple[str, str, str]], now: datetime) -> list[int]:
+        """Mark ``regrouped_at`` = ``now`` (UTC) on the trips of containers ``numbers`` scored
+        at or before ``now`` whose key (container, document reference, voyage) is not among
+        ``live`` (the keys their events make as of ``now``), and clear the mark of those among
+        ``live``. Such a leftover (a gate-out without reference placed on its trip once the
+        discharge arrived; a retracted event that decided a key) stayed open "in port" in the
+        queue. A trip on hold or with a scan order under way (status planned or scanned) is
+        not marked while it is: the hold or order is work an officer must still see listed.
+        Rows are kept, not deleted: on SQLite a deleted trip's id went to the next new
+        trip of another box (the table has no AUTOINCREMENT), and bookmarks, audit entries and
+        carrier notices name trips by id. Returns the ids newly marked."""
+        unique = sorted(set(numbers))
+        stale: list[int] = []
+        revived: list[int] = []
+        for start in range(0, len(unique), 500):
+            rows = self.session.execute(
+                select(_T.c.id, _T.c.container_number, _T.c.document_ref, _T.c.voyage, _T.c.regrouped_at,
+                       _T.c.on_hold, _T.c.status)
+                .where(_T.c.container_number.in_(unique[start:start + 500]), _T.c.scored_at <= now))
+            for trip_id, number, ref, voyage, marked, on_hold, status in rows:
+                if (number, ref, voyage) not in live and marked is None:
+                    if not on_hold and status not in _UNDER_WAY:
+                        stale.append(trip_id)
+                elif (number, ref, voyage) in live and marked is not None:
+                    revived.append(trip_id)
+        for ids, value in ((stale, now), (revived, None)):
+            for start in range(0, len(ids), 500):
+                self.session.execute(update(_T).where(_T.c.id.in_(ids[start:start + 500])).values(regrouped_at=value))
+        return stale
+
+    def of_container(self, number: str, scope: TripScope | None = None) -> list[dict[str, Any]]:
+        """The trips of container ``number`` that ``scope`` owns and its events make (not
+        regrouped), newest first: ``[{"id", "document_ref", "voyage", "arrival_at"}]``."""
+        rows = self.session.execute(
+            select(_T.c.id, _T.c.document_ref, _T.c.voyage, _T.c.arrival_at)
+            .where(_T.c.container_number == number, scope_clause(scope), _LISTED).order_by(_T.c.id.desc()).limit(50))
+        return [dict(r._mapping) | {"arrival_at": aware(r.arrival_at)} for r in rows]
 
     def get(self, trip_id: int, scope: TripScope | None = None) -> dict[str, Any]:
         """One trip by id, if ``scope`` owns it. Raises NotFoundError otherwise (a trip the
@@ -211,7 +260,7 @@ class ContainerTripRepository:
             if len(found) >= n:
                 break
             start = rng.randint(low, high)
-            row = self.session.execute(select(_T).where(scope_clause(scope), *self._conditions(where),
+            row = self.session.execute(select(_T).where(scope_clause(scope), _LISTED, *self._conditions(where),
                                                         _T.c.id >= start).order_by(_T.c.id).limit(1)).first()
             if row is not None:
                 found.setdefault(row.id, _plain(row))
@@ -227,7 +276,7 @@ class ContainerTripRepository:
     def count(self, scope: TripScope | None, where: TripFilter) -> int:
         """How many trips ``scope`` owns match ``where``."""
         return int(self.session.scalar(select(func.count()).select_from(_T).where(
-            scope_clause(scope), *self._conditions(where))) or 0)
+            scope_clause(scope), _LISTED, *self._conditions(where))) or 0)
 
     def set_state(self, trip_id: int, *, status: str | None = None, on_hold: bool | None = None) -> None:
         """Record a trip's inspection status and/or hold flag."""
@@ -256,7 +305,8 @@ class ContainerTripRepository:
         """Per day of latest scoring (UTC): trips, mean score and trips per risk band, oldest first."""
         day = func.date(_T.c.scored_at)
         stmt = (select(day, _T.c.risk_band, func.count(), func.avg(_T.c.score))
-                .where(scope_clause(scope), _T.c.scored_at.is_not(None)).group_by(day, _T.c.risk_band).order_by(day))
+                .where(scope_clause(scope), _LISTED, _T.c.scored_at.is_not(None))
+                .group_by(day, _T.c.risk_band).order_by(day))
         out: dict[str, dict[str, Any]] = {}
         for d, band, n, mean in self.session.execute(stmt):
             entry = out.setdefault(str(d), {"day": str(d), "trips": 0, "score_sum": 0.0, "high": 0, "medium": 0, "low": 0})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,9 +115,11 @@ class DocumentRepository:
                 .where(TransportDocumentRow.received_at >= since))
         return sorted(self.session.scalars(stmt))
 
-    def for_containers(self, numbers: Sequence[str], refs: Sequence[str]) -> list[dict[str, Any]]:
+    def for_containers(self, numbers: Sequence[str], refs: Sequence[str],
+                       skip: Collection[int] = ()) -> list[dict[str, Any]]:
         """Every version of the documents listing one of ``numbers`` or carrying one of ``refs``,
-        oldest first (:meth:`for_container` for many containers)."""
+        oldest first (:meth:`for_container` for many containers), except those whose id is in
+        ``skip`` (read already)."""
         ids: set[int] = set()
         numbers, refs = sorted(set(numbers)), sorted(set(refs))
         for start in range(0, len(numbers), 500):
@@ -128,7 +130,7 @@ class DocumentRepository:
             ids.update(self.session.scalars(select(TransportDocumentRow.id).where(
                 or_(TransportDocumentRow.document_ref.in_(chunk), TransportDocumentRow.booking_ref.in_(chunk)))))
         out = []
-        ordered = sorted(ids)
+        ordered = sorted(ids - set(skip))
         for start in range(0, len(ordered), 500):
             for r in self.session.scalars(select(TransportDocumentRow).where(TransportDocumentRow.id.in_(ordered[start:start + 500]))):
                 d = {c: getattr(r, c) for c in TransportDocumentRow.__table__.columns.keys()}

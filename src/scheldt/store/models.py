@@ -477,6 +477,10 @@ class ContainerTripRow(Base):
     scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When scoring found the container's events no longer make this trip (regrouped: a gate-out
+    # placed on its trip once the discharge arrived, a retracted event that decided a key); None:
+    # a trip its events make. Marked trips keep their id and leave the lists (migration 0027).
+    regrouped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ScannerRow(Base):

@@ -124,6 +124,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     org = principal.organisation.id
     uow.inspections.lock()  # before reading the open order and the slots taken (a review's double submit)
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    _refuse_regrouped(uow, principal, trip)
     if trip["left_at"] is not None:
         raise ConflictError(f"trip {trip_id}", f"its box left the port at {trip['left_at']:%Y-%m-%d %H:%M} UTC "
                             "(gate-out or onward load): it cannot be scanned here")
@@ -425,11 +426,54 @@ def place_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: d
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     if uow.inspections.active_hold(trip_id) is not None:
         raise ConflictError(f"trip {trip_id}", "is on hold already")
+    _refuse_regrouped(uow, principal, trip)
     hold_id = uow.inspections.add_hold(trip_id, principal.organisation.id, principal.username, reason, now)
     uow.container_trips.set_state(trip_id, on_hold=True)
     notices.notify_hold(uow, trip_id, now, principal.username, principal.organisation.id)
     # with the container number, as the hold list gives it (an API review)
     return uow.inspections.holds([trip_id], limit=1)[0] | {"id": hold_id, "container_number": trip["container_number"]}
+
+
+def carry_hold(uow: Any, from_trip: int, to_trip: int, now: datetime) -> int | None:
+    """Move the active hold of trip ``from_trip``, which its container's events no longer make,
+    to ``to_trip``, the trip they make now (scoring regrouped them): the hold is the box's on
+    this journey. A carrier review: once a later event named the box's B/L, its events moved to
+    a new trip, not held; the hold stayed behind on a trip no list shows, and the carrier was
+    never told. The new hold keeps who placed it and why, noting where it came from; the old
+    one is released by ``system``, and its owners get the hold notice of ``to_trip`` (no release
+    notice: the box stays held). Both are in the audit log. Returns the new hold's id, or None
+    when ``to_trip`` was on hold already (the old hold is released all the same) or
+    ``from_trip`` has no active hold."""
+    hold = uow.inspections.active_hold(from_trip)
+    if hold is None:
+        return None
+    note = f" [carried over from trip {from_trip}: the box's events now make trip {to_trip}]"
+    new_id = None
+    if uow.inspections.active_hold(to_trip) is None:
+        new_id = uow.inspections.add_hold(to_trip, hold["organisation_id"], hold["placed_by"],
+                                          hold["reason"][:MAX_TEXT - len(note)] + note, now)
+        uow.container_trips.set_state(to_trip, on_hold=True)
+        notices.notify_hold(uow, to_trip, now, "system", hold["organisation_id"])
+    uow.inspections.release(hold["id"], "system", f"carried over to trip {to_trip}: the box's events now make "
+                            "that trip", now)
+    uow.container_trips.set_state(from_trip, on_hold=False)
+    uow.audit.append("write", hold["organisation_id"], {
+        "actor": "system", "organisation": hold["organisation_id"], "action": "carry hold to the box's trip",
+        "object_kind": "hold", "object_id": str(hold["id"]), "remote_addr": "",
+        "details": {"from_trip": from_trip, "to_trip": to_trip, "new_hold": new_id}}, now)
+    return new_id
+
+
+def _refuse_regrouped(uow: Any, principal: Principal, trip: dict[str, Any]) -> None:
+    """Raise ConflictError, naming the box's listed trips, when ``trip`` is one its container's
+    events no longer make (regrouped): a scan or hold on it would be on a trip no list shows."""
+    if trip.get("regrouped_at") is None:
+        return
+    others = uow.container_trips.of_container(trip["container_number"], trip_scope(principal.organisation))
+    where = (f"use trip {', '.join(str(o['id']) for o in others)} instead" if others
+             else "no other trip of the box is listed for you")
+    raise ConflictError(f"trip {trip['id']}", f"its container's events no longer make this trip (regrouped at "
+                        f"{trip['regrouped_at']:%Y-%m-%d %H:%M} UTC): {where}")
 
 
 def send_notice(uow: Any, principal: Principal, trip_id: int, text: str, now: datetime) -> list[int]:

@@ -20,6 +20,7 @@ from scheldt.domain.trips import (
     group_shown_trips,
     on_board_since,
     trip_documents,
+    voyage_documents,
 )
 from scheldt.errors import InputError
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
@@ -280,8 +281,10 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     if not raw_number.strip():
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
-    trips = group_shown_trips(number, uow.events.for_container(number))
-    refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r})
+    listing = uow.documents.for_container(number, [])
+    trips = group_shown_trips(number, uow.events.for_container(number), voyage_documents(listing, number))
+    refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+                  | {t.key.document_ref for t in trips if t.key.document_ref})
     # a document found by a trip's reference that lists only other boxes is not this one's (a
     # linking review: another box's B/L, its shipper and seals, showed under this trip)
     docs = [d for d in uow.documents.for_container(number, refs) if document_may_cover(d, number)]
@@ -290,7 +293,8 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     tracks = []
     owners = carrier_owners(uow)
     for trip in trips:
-        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
+            {trip.key.document_ref} if trip.key.document_ref else set())
         mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)

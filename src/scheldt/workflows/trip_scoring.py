@@ -21,6 +21,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.inspection import risk_band
 from scheldt.domain.trips import (
     PartyHistory,
+    Trip,
     TripDocument,
     TripEvent,
     TripFacts,
@@ -36,11 +37,12 @@ from scheldt.domain.trips import (
     trip_documents,
     trip_facts_from_dict,
     trip_summary,
+    voyage_documents,
 )
 from scheldt.errors import InputError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import name_numbers
-from scheldt.workflows import notices
+from scheldt.workflows import inspections, notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.screening import ADDRESS_KIND, SCREENED_ROLES, TripScreen, trip_screen
@@ -122,21 +124,27 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     latest document by name and address, its vessels by name). An event retracted by then (its
     publisher withdrew it) is not among them: a withdrawn gate-out does not mark the box gone."""
     events_by = uow.events.for_containers(numbers)
+    listing = uow.documents.for_containers(numbers, [])
+    listed_by: dict[str, list[dict[str, Any]]] = {}
+    for d in listing:
+        for c in {c.get("number") for c in d.get("containers") or []}:
+            listed_by.setdefault(c, []).append(d)
     trips = []
     for number in numbers:
         events = [e for e in events_by.get(number, [])
                   if (e.get("received_at") is None or _utc(e["received_at"]) <= now) and not _retracted(e, now)]
-        trips += [(number, t) for t in group_trips(number, events)]
-    refs = {r for _, t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+        voyages = voyage_documents(listed_by.get(number, ()), number, now)
+        trips += [(number, t) for t in group_trips(number, events, voyages)]
+    refs = {r for _, t in trips for r in _refs(t)}
     by_ref: dict[str, list[dict[str, Any]]] = {}
-    for d in uow.documents.for_containers(numbers, sorted(refs)):
+    for d in [*listing, *uow.documents.for_containers([], sorted(refs), skip={d["id"] for d in listing})]:
         if d["received_at"] <= now:
             for r in {d["document_ref"], d["booking_ref"]} - {""}:
                 by_ref.setdefault(r, []).append(d)
     built = []
     owners = carrier_owners(uow)
     for number, trip in trips:
-        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
+        trip_refs = _refs(trip)
         found = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ())}
         docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number,
                               owners)
@@ -147,6 +155,13 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     tracks = _tracks(uow, [events for _, events, _, _ in built])
     return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
             for (key, events, docs, vessels), history, track in zip(built, histories, tracks, strict=True)]
+
+
+def _refs(trip: Trip) -> set[str]:
+    """The references of a trip: those its events carry, and its key's (a document that placed
+    events naming only the voyage: :func:`~scheldt.domain.trips.group_trips`)."""
+    return {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
+        {trip.key.document_ref} if trip.key.document_ref else set())
 
 
 def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],
@@ -269,7 +284,9 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     Every trip then shows (in the read model: lists, trip pages) its assessment under the live
     profile and model: after a switch back to an earlier version, trips whose facts did not
     change show that version's stored assessment again (they kept showing the withdrawn
-    version's scores: found by two reviews)."""
+    version's scores: found by two reviews). A trip of these containers that their events no
+    longer make is marked regrouped and leaves the lists
+    (:meth:`~scheldt.store.container_trips.ContainerTripRepository.mark_regrouped`)."""
     profile = live_profile(uow, now)
     report = ScoringReport(profile.label)
     model = live_trip_model(uow)
@@ -281,11 +298,13 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     kept: dict[tuple[str, str, str], int] = {}  # unchanged trips: their assessment under the live version
     numbers = containers if containers is not None else uow.events.containers()
     screen = trip_screen(uow) if numbers else None
+    live: set[tuple[str, str, str]] = set()
     for start in range(0, len(numbers), BATCH):
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
+            live.add(key)
             if key in later:
                 report.later += 1
                 continue
@@ -299,7 +318,35 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     report.scored = uow.trip_assessments.add(rows)
     index_trips(uow, rows, summaries, profile.label, model_version)
     _show_kept(uow, kept)
+    _carry_holds(uow, numbers, live, now)
+    uow.container_trips.mark_regrouped(numbers, live, now)
     return report
+
+
+def _carry_holds(uow: UnitOfWork, numbers: Sequence[str], live: set[tuple[str, str, str]], now: datetime) -> None:
+    """Move each active hold of a trip of ``numbers`` that its events no longer make (its key
+    not in ``live``; scored at or before ``now``) to the trip that now holds most of the moves
+    it was scored on (:func:`scheldt.workflows.inspections.carry_hold`); a hold whose moves are
+    on no trip now stays where it is, and its trip stays listed."""
+    held = [t for t in uow.container_trips.held(numbers) if (t["container_number"], t["document_ref"], t["voyage"])
+            not in live and t["scored_at"] is not None and t["scored_at"] <= now and t["assessment_id"]]
+    if not held:
+        return
+    current = trip_facts(uow, sorted({t["container_number"] for t in held}), now)
+    ids = uow.container_trips.ids_for([f.key for f in current])
+    for trip in held:
+        scored_on = trip_facts_from_dict(uow.trip_assessments.get(trip["assessment_id"])["facts"])
+        before = {_move(e) for e in scored_on.events}
+        shared = [(len(before & {_move(e) for e in f.events}), f.key) for f in current
+                  if f.key.container_number == trip["container_number"] and f.key in ids]
+        best = max(shared, key=lambda s: s[0], default=(0, None))
+        if best[0] > 0:
+            inspections.carry_hold(uow, trip["id"], ids[best[1]], now)
+
+
+def _move(e: TripEvent) -> tuple[str, str, str, datetime, str]:
+    """What identifies a move among a box's events, whichever trip it is on."""
+    return (e.kind, e.event_type, e.classifier, e.event_time, e.unlocode)
 
 
 def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], int]) -> None:

@@ -20,6 +20,7 @@ from scheldt.domain.trips import (
     on_board_since,
     trip_documents,
     trip_facts_from_dict,
+    voyage_documents,
 )
 from scheldt.workflows.accounts import carrier_owners
 
@@ -89,7 +90,9 @@ def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     booking and transport document reference its events carry, sorted."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
-    events = next((t.events for t in group_shown_trips(number, uow.events.for_container(number)) if t.key == key), [])
+    voyages = voyage_documents(uow.documents.for_container(number, []), number)
+    events = next((t.events for t in group_shown_trips(number, uow.events.for_container(number), voyages)
+                   if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
     return events, refs
@@ -162,7 +165,9 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     the facts it was computed from (events, document versions with parties, goods and seals,
     vessel track), the events their senders retracted (:func:`retracted_events`: no longer among
     the facts), the route, the score history, the scan orders of the organisation ``org_id``,
-    the holds and the customs declarations of the trip (agencies only).
+    the holds and the customs declarations of the trip (agencies only). A trip its container's
+    events no longer make (``trip.regrouped_at`` set) names the container's listed trips the
+    requester owns under ``regrouped_to`` (``[{"id", "document_ref", "voyage", "arrival_at"}]``).
     Raises NotFoundError when ``scope`` does not own the trip."""
     trip = uow.container_trips.get(trip_id, scope)
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
@@ -181,6 +186,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "on_board_since": None,
         "route": route(facts) if facts else [],
         "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
+        "regrouped_to": [] if trip.get("regrouped_at") is None else [
+            trip_row(o) for o in uow.container_trips.of_container(trip["container_number"], scope)],
     }
     loaded = on_board_since(facts.events) if facts else None
     if loaded is not None and not facts.vessel_track:  # type: ignore[union-attr]
