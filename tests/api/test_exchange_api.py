@@ -61,6 +61,23 @@ def test_sharing_groups_are_listed_for_members(api: Service) -> None:
     assert with_carrier.json()["error"]["why"].startswith("carrier-a is not an agency: a sharing group is of agencies")
 
 
+def test_an_alert_shared_again_as_it_was_is_a_200_audited_as_a_read(api: Service) -> None:
+    """The last review: an identical re-share returned the alert shared before ("already": true)
+    but answered 201 Created and was audited as a write, though nothing was written."""
+    trip = top_trip(api)
+    body = {"trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us", "note": "said once"}
+    first = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json=body)
+    again = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json=body)
+    with api.uow() as uow:
+        log = AuditLog(uow.session)
+        entries = [e.as_dict() for e in log.entries(after_seq=max(0, log.count() - 10), limit=10)]
+    mine = [(e["kind"], e["payload"]["details"].get("already")) for e in entries
+            if e["payload"]["object_kind"] == "shared-alert" and e["payload"]["object_id"] == first.json()["id"]]
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json() | {"already": True}
+    assert mine == [("write", None), ("read", True)]
+
+
 def test_an_alert_reaches_the_group_and_no_one_else(api: Service) -> None:
     trip = top_trip(api)
     body = {"trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us", "handling_code": "H2", "reliability": "B",

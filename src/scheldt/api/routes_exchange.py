@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Response
 from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
@@ -113,15 +113,22 @@ def create_group(body: GroupIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 def _written(ctx: Any, what: str, out: dict[str, Any]) -> dict[str, Any]:
-    # a RED item's disclosure is its recipients: they are in the entry (new-user review)
-    ctx.audit("write", what, out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"], objects=len(out["objects"]),
-              alerts=len(out["alerts"]), recipients=out["recipients"])
+    # a RED item's disclosure is its recipients: they are in the entry (new-user review); one
+    # shared before as it was (``already``) was written then, and is only read now
+    ctx.audit("read" if out.get("already") else "write", what, out["id"], tlp=out["tlp"],
+              sharing_group=out["sharing_group"], objects=len(out["objects"]), alerts=len(out["alerts"]),
+              recipients=out["recipients"], **({"already": True} if out.get("already") else {}))
     return out
 
 
-@router.post("/alerts", status_code=201, summary="Share an alert about one of the organisation's container trips")
-def share_alert(body: AlertIn, ctx: CtxDep) -> dict[str, Any]:
+@router.post("/alerts", status_code=201, summary="Share an alert about one of the organisation's container trips",
+             responses={200: {"description": "Shared before as it was (same trip, reasons, note and terms): that "
+                                             "alert, with \"already\": true; nothing is written"}})
+def share_alert(body: AlertIn, ctx: CtxDep, response: Response) -> dict[str, Any]:
+    """201 with the alert shared; 200 with the one shared before under the same terms (``"already": true``)."""
     out = share.share_alert(ctx.uow, ctx.principal, body.trip_id, body.terms(), ctx.now, body.note)
+    if out.get("already"):
+        response.status_code = 200  # nothing created (the last review found a 201 audited as a write)
     return _written(ctx, "shared-alert", out | {"trip_id": body.trip_id})
 
 

@@ -126,8 +126,9 @@ def _share(request: Request, ctx: PageCtx, csrf: str, ident: Callable[[], int], 
            again: Callable[[int, ScheldtError], Response]) -> Response:
     """A share form's POST: the id of what is shared (``ident()``), the form's token, the
     ``typed[text]`` free text (at most 2,000 characters), then ``publish(id, terms)``, audited as
-    a write of ``what`` naming the id as ``key``, and the item shown as partners see it; a
-    refused form shown again by ``again(id, error)`` with what was typed."""
+    a write of ``what`` naming the id as ``key`` (a read when it was shared so before), and the
+    item shown as partners see it; a refused form shown again by ``again(id, error)`` with what
+    was typed."""
     try:
         item = ident()
         check_form(request, ctx, csrf)
@@ -137,8 +138,9 @@ def _share(request: Request, ctx: PageCtx, csrf: str, ident: Callable[[], int], 
         if len(typed[text]) > 2000:
             raise InputError(text, "at most 2,000 characters")
         out = publish(item, _terms(typed))
-        ctx.audit("write", what, out["id"], tlp=out["tlp"], sharing_group=out["sharing_group"],
-                  objects=len(out["objects"]), alerts=len(out["alerts"]), recipients=out["recipients"], **{key: item})
+        ctx.audit("read" if out.get("already") else "write", what, out["id"], tlp=out["tlp"],  # already: as the API
+                  sharing_group=out["sharing_group"], objects=len(out["objects"]), alerts=len(out["alerts"]),
+                  recipients=out["recipients"], **{key: item}, **({"already": True} if out.get("already") else {}))
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: again(item, e))
     return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
