@@ -467,6 +467,33 @@ def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engin
     assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0), (1, 0)]
 
 
+def test_a_cancellation_of_a_move_dated_by_its_message_withdraws_that_move(engine: Engine, tmp_path: Path) -> None:
+    """The last review: a CODECO gate-out without a time of its own (dated by its message's
+    DTM+137) could not be cancelled: the cancellation, sent later, has a later DTM+137, matched
+    no move and was quarantined as never sent. Written from the ITG CODECO guide's segment layout."""
+    codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+GO0032+{function}'DTM+137:{sent}:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
+              "CNT+16:1'UNT+9+1'")
+    files = {}
+    for name, function, sent in (("out", "9", "202602161530"), ("cancel", "1", "202602170900"),
+                                 ("other-box", "1", "202602170900")):
+        files[name] = tmp_path / f"{name}.edi"
+        text = codeco.format(function=function, sent=sent)
+        files[name].write_text(text.replace("MSKU9070323", "MSCU1234566") if name == "other-box" else text)
+    later = datetime(2026, 11, 30, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, files["out"], IngestOptions(), NOW)
+        cancelled = ingest_file(uow, files["cancel"], IngestOptions(), later)
+        again = ingest_file(uow, files["cancel"], IngestOptions(), later.replace(hour=1))
+        other = ingest_file(uow, files["other-box"], IngestOptions(), later)
+        rows = uow.session.execute(select(ShippingEventRow.event_type, ShippingEventRow.event_time,
+                                          ShippingEventRow.retracted_at)).all()
+    assert [(t, when.replace(tzinfo=UTC), at and at.replace(tzinfo=UTC)) for t, when, at in rows] == [
+        ("GTOT", datetime(2026, 2, 16, 15, 30, tzinfo=UTC), later)]
+    assert (cancelled.accepted, cancelled.rejected, again.accepted, again.rejected) == (1, 0, 1, 0)
+    assert other.rejected == 1  # no such move of that box: nothing withdrawn
+
+
 def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engine, tmp_path: Path) -> None:
     from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
 

@@ -442,17 +442,34 @@ class EventRepository:
     def retract(self, retractions: Sequence[Retraction], supplied_by: str, received_at: datetime) -> list[Retraction]:
         """Mark the events ``retractions`` withdraw (kept, never deleted), retracted at
         ``received_at`` (UTC); an event retracted before stays as it was (a re-sent retraction
-        changes nothing). Returns the retractions whose event this organisation never sent."""
+        changes nothing). A retraction with ``untimed_move`` that names no stored event by id
+        withdraws the organisation's latest move of that container, type, place and voyage that
+        was dated by its message (event time = created time) and not withdrawn yet (or the one
+        it withdrew before). Returns the retractions whose event this organisation never sent."""
         unknown = []
         t = ShippingEventRow
         for r in retractions:
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             if self.session.scalar(select(t.id).where(*mine)) is None:
-                unknown.append(r)
-                continue
+                found = self._untimed_move(r, supplied_by, received_at) if r.untimed_move else None
+                if found is None:
+                    unknown.append(r)
+                    continue
+                mine = (t.id == found,)
             self.session.execute(update(t).where(*mine, t.retracted_by.is_(None))
                                  .values(retracted_by=r.event_id, retracted_at=received_at))
         return unknown
+
+    def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> int | None:
+        """The stored row :meth:`retract` withdraws for ``r.untimed_move``, or None."""
+        t = ShippingEventRow
+        number, move, port, voyage = r.untimed_move  # type: ignore[misc]
+        same = select(t.id).where(t.supplied_by == supplied_by, t.container_number == number, t.event_type == move,
+                                  t.unlocode == port, t.export_voyage == voyage, t.event_time == t.created_time,
+                                  t.received_at <= received_at)
+        done = self.session.scalar(same.where(t.retracted_by == r.event_id).limit(1))
+        return done if done is not None else self.session.scalar(
+            same.where(t.retracted_by.is_(None)).order_by(t.received_at.desc(), t.id.desc()).limit(1))
 
     def containers(self, since: datetime | None = None) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""

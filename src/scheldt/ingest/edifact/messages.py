@@ -440,8 +440,12 @@ def read_moves(message: Message) -> Iterator[Record]:
         event_id = _event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
                              c.get("number", ""))
         if head.function in _CANCELLING:  # the move reported before, as it said it, is withdrawn
+            # one without a time of its own was dated by its message, whose date this one does not
+            # repeat (the last review: such a cancellation matched nothing, quarantined as never sent)
+            untimed = None if c.get("time") or head.departure else (str(c["number"]), move, port,
+                                                                           head.voyage if head.vessel else "")
             yield Retraction(f"{event_id}-{_CANCELLING[head.function]}", event_id, head.date,
-                             f"{message.where} EQD {c.get('number', '')}")
+                             f"{message.where} EQD {c.get('number', '')}", untimed)
             continue
         yield EquipmentEvent(
             event_id=event_id, classifier=_CLASSIFIER[message.type],
