@@ -883,7 +883,7 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     service.client.post(f"/api/v1/trips/{mine}/hold", headers=h("officer"), json={"reason": "K9 indicated the doors"})
     page = service.client.get(f"/api/v1/trips/{mine}", headers=h("carrier")).json()
     assert set(page) == {"trip", "flags", "events", "documents", "vessel_track", "retracted_events", "on_board_since",
-                         "regrouped_to", "route", "holds"}  # facts, no risk view
+                         "regrouped_to", "vessel_name", "route", "holds"}  # facts, no risk view
     assert page["holds"][0]["active"] is True and "K9" not in str(page) and "officer" not in str(page)
     held = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
     assert [x["trip_id"] for x in held] == [mine] and "reason" not in held[0]

@@ -974,6 +974,9 @@ def test_pages_can_be_used_without_seeing_colour_or_the_map(app: FastAPI, store:
     if detail["vessel_track"]:
         last = detail["vessel_track"][-1]
         assert f"Last AIS position {last['observed_at'][:16].replace('T', ' ')} UTC at {last['latitude']:.3f}" in page
+    # the vessel by name, not its IMO number alone (an officer review)
+    assert detail["vessel_name"] and (f'<dd id="trip-vessel">{escape(detail["vessel_name"])} · '
+                                      f'<span class="mono">IMO {trip["vessel_imo"]}</span></dd>') in page
 
 
 def test_what_an_order_page_says_was_done_is_what_was_done(app: FastAPI, store: Store) -> None:

@@ -503,6 +503,23 @@ def test_moves_naming_only_the_voyage_join_the_trip_of_the_document_listing_the_
     assert [e["event_type"] for e in detail["events"]] == ["LOAD", "DISC", "GTOT"] and len(detail["documents"]) == 1
 
 
+def test_the_trip_s_vessel_is_named_from_its_events_else_from_ais(engine: Engine) -> None:
+    """An officer review: the trip page named the vessel by its IMO number only."""
+    from scheldt.domain.shipping import Vessel, VesselSighting
+    from scheldt.workflows.trip_views import vessel_name
+
+    events = [{"vessel_imo": "9321483", "vessel_name": "MSC OLD", "event_time": FIRST},
+              {"vessel_imo": "9321483", "vessel_name": " MSC NEW ", "event_time": LATER},
+              {"vessel_imo": "9999999", "vessel_name": "OTHER", "event_time": LATER + timedelta(days=1)}]
+    with unit_of_work(engine) as uow:
+        for name, seen in (("AIS LATER", LATER), ("AIS EARLIER", FIRST)):
+            uow.vessels.add_sightings([VesselSighting("636092000", Vessel(imo="9321483", mmsi="636092000", name=name),
+                                                      observed_at=seen, source="ais.nmea")], "local-agency", LATER)
+        named = (vessel_name(uow, "9321483", events), vessel_name(uow, "9321483", events[2:]),
+                 vessel_name(uow, "9000001", []), vessel_name(uow, "", events))
+    assert named == ("MSC NEW", "AIS LATER", "", "")
+
+
 def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
     """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
     container` (the facts hold the track before arrival; the timeline ended 3 days after

@@ -80,6 +80,14 @@ class VesselRepository:
                 out.setdefault(imo, []).append(mmsi)
         return out
 
+    def latest_name(self, imo: str) -> str:
+        """The name last broadcast with IMO number ``imo`` in AIS static data (latest observed,
+        then latest received), "" when none."""
+        stmt = (select(VesselSightingRow.name).where(VesselSightingRow.imo == imo, VesselSightingRow.name != "")
+                .order_by(VesselSightingRow.observed_at.desc().nulls_last(), VesselSightingRow.received_at.desc(),
+                          VesselSightingRow.id.desc()).limit(1))
+        return (self.session.scalar(stmt) or "").strip()
+
     def mmsis_for_imo(self, imo: str) -> list[str]:
         """MMSIs that broadcast this IMO number in their static data (not :data:`UNSET_MMSI`)."""
         stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo,

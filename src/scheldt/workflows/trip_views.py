@@ -163,8 +163,9 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
     the facts it was computed from (events, document versions with parties, goods and seals,
-    vessel track), the events their senders retracted (:func:`retracted_events`: no longer among
-    the facts), the route, the score history, the scan orders of the organisation ``org_id``,
+    vessel track), the vessel's name (:func:`vessel_name`), the events their senders retracted
+    (:func:`retracted_events`: no longer among the facts), the route, the score history, the
+    scan orders of the organisation ``org_id``,
     the holds and the customs declarations of the trip (agencies only). A trip its container's
     events no longer make (``trip.regrouped_at`` set) names the container's listed trips the
     requester owns under ``regrouped_to`` (``[{"id", "document_ref", "voyage", "arrival_at"}]``).
@@ -188,6 +189,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "holds": [trip_row(h) if agency else outsider_hold(h) for h in holds],
         "regrouped_to": [] if trip.get("regrouped_at") is None else [
             trip_row(o) for o in uow.container_trips.of_container(trip["container_number"], scope)],
+        "vessel_name": vessel_name(uow, trip["vessel_imo"], events),
     }
     loaded = on_board_since(facts.events) if facts else None
     if loaded is not None and not facts.vessel_track:  # type: ignore[union-attr]
@@ -210,6 +212,19 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
         "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
     }
+
+
+def vessel_name(uow: Any, imo: str, events: list[dict[str, Any]]) -> str:
+    """The name of the trip's vessel (IMO number ``imo``, as the read model has it): the latest
+    of its stored ``events`` naming that IMO with a name, else the name last broadcast with it in
+    AIS static data; "" when neither says (an officer review: the trip page named the vessel by
+    its IMO number only)."""
+    if not imo:
+        return ""
+    named = [e for e in events if e.get("vessel_imo") == imo and (e.get("vessel_name") or "").strip()]
+    if named:
+        return str(max(named, key=lambda e: e["event_time"])["vessel_name"]).strip()
+    return uow.vessels.latest_name(imo)
 
 
 def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str, Any]]:
