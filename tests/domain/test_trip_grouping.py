@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheldt.domain.trips import TripKey, group_trips, trip_documents
+from scheldt.domain.trips import TripKey, group_trips, trip_documents, voyage_documents
 
 
 def ev(kind: str, day: int, ref: str = "", voyage: str = "V1", classifier: str = "ACT") -> dict[str, object]:
@@ -150,3 +150,61 @@ def test_a_trip_keeps_the_documents_of_its_own_carrier() -> None:
     assert ids(trip_documents([a_bl, a_scac, b_td], {"ABL1", "BK1"}, "MSCU1234565",
                               {"SIMA": "carrier-a", "SIMA-SCAC": "carrier-a", "SIMB": "carrier-b"})) == [1, 5]
     assert ids(trip_documents([a_bl, doc(6, "ABK6", "BK1", "sima", 6)], {"ABL1", "BK1"}, "MSCU1234565")) == [1, 6]
+
+
+# -- moves naming only a voyage, placed by the document listing the box under it ----------------
+
+def _on(day: datetime, ref: str = "BL-D", booking: str = "", voyage: str = "V1", listed: str = "TSTU0000020",
+        version: int = 1) -> dict[str, object]:
+    """A stored document version listing ``listed`` under ``voyage``, received on ``day``."""
+    return {"id": version, "document_ref": ref, "booking_ref": booking, "voyage": voyage, "received_at": day,
+            "issued_at": None, "containers": [{"number": listed}]}
+
+
+def _at(month: int, day: int, kind: str, ref: str = "", voyage: str = "V1", booking: str = "") -> dict[str, object]:
+    return {**ev(kind, 1, ref, voyage), "event_time": datetime(2026, month, day, 10, tzinfo=UTC), "booking_ref": booking}
+
+
+def test_a_journey_is_placed_whole_though_its_load_is_far_from_the_document() -> None:
+    """A regression review: a B/L received 125 days after the load and 90 after the discharge
+    split one journey, the load left on a trip without document (holding the hold)."""
+    docs = voyage_documents([_on(datetime(2026, 12, 4, tzinfo=UTC))], "TSTU0000020")
+    trips = group_trips("TSTU0000020", [_at(7, 30, "LOAD"), _at(9, 5, "DISC")], docs)
+    assert [(t.key, [e["event_type"] for e in t.events]) for t in trips] == [
+        (TripKey("TSTU0000020", "BL-D", "V1"), ["LOAD", "DISC"])]
+
+
+def test_the_next_journey_under_a_reused_voyage_is_not_placed_on_a_finished_trip() -> None:
+    """A regression review: a new version of journey 1's B/L pulled journey 2's moves (same
+    voyage, no reference) onto journey 1's trip, which had ended with a gate-out."""
+    events = [_at(8, 1, "LOAD", "BL-D"), _at(9, 15, "DISC", "BL-D"), _at(9, 22, "GTOT", "BL-D"),
+              _at(11, 10, "LOAD"), _at(11, 28, "DISC")]
+    docs = voyage_documents([_on(datetime(2026, 12, 4, tzinfo=UTC))], "TSTU0000020")
+    trips = group_trips("TSTU0000020", events, docs)
+    assert [(t.key, [e["event_type"] for e in t.events]) for t in trips] == [
+        (TripKey("TSTU0000020", "BL-D", "V1"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TSTU0000020", "", "V1"), ["LOAD", "DISC"])]
+
+
+def test_a_document_found_by_its_booking_places_moves_on_the_booking_s_trip() -> None:
+    """A regression review: feeder moves naming the booking and main-line moves naming only the
+    voyage the B/L (of that booking) lists the box under made two trips, one B/L on both."""
+    events = [_at(10, 1, "LOAD", voyage="728N", booking="BK-1"), _at(10, 9, "DISC", voyage="728N", booking="BK-1"),
+              _at(10, 12, "LOAD", voyage="729W"), _at(11, 2, "DISC", voyage="729W")]
+    docs = voyage_documents([_on(datetime(2026, 10, 5, tzinfo=UTC), booking="BK-1", voyage="729W")], "TSTU0000020")
+    [trip] = group_trips("TSTU0000020", events, docs)
+    assert (trip.key, len(trip.events)) == (TripKey("TSTU0000020", "BK-1", "728N"), 4)
+
+
+def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:
+    """A regression review: a B/L amended to list another box still placed this one; two
+    carriers' documents for one box and voyage place nothing (which one is meant is unknown)."""
+    day = datetime(2026, 10, 5, tzinfo=UTC)
+    dropped = voyage_documents([_on(day), _on(day + timedelta(days=2), listed="TSTU0000036", version=2)],
+                               "TSTU0000020")
+    before = voyage_documents([_on(day), _on(day + timedelta(days=2), listed="TSTU0000036", version=2)],
+                              "TSTU0000020", now=day + timedelta(days=1))
+    two = voyage_documents([_on(day), _on(day, ref="BL-OTHER", version=2)], "TSTU0000020")
+    [trip] = group_trips("TSTU0000020", [_at(10, 12, "LOAD")], two)
+    assert dropped == {} and [d.refs for d in before["V1"]] == [("BL-D",)]
+    assert trip.key == TripKey("TSTU0000020", "", "V1")

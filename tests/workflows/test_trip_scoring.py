@@ -520,6 +520,33 @@ def test_the_trip_s_vessel_is_named_from_its_events_else_from_ais(engine: Engine
     assert named == ("MSC NEW", "AIS LATER", "", "")
 
 
+def test_a_document_amended_to_drop_the_box_no_longer_places_its_moves(engine: Engine, tmp_path: Path) -> None:
+    """A regression review: the B/L amended to list another box still placed this box's moves
+    (its carrier kept owning the trip), and the amendment re-scored nothing. The CLI queue
+    leaves the trip left behind out, as the lists do."""
+    from scheldt.workflows.trip_scoring import rescore_received
+
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+             _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV")]
+    amended = tmp_path / "td-v2.json"
+    amended.write_text(TD.read_text().replace("NARU3472484", "MSCU1234566"))
+    with unit_of_work(engine) as uow:
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), FIRST)
+        score_trips(uow, FIRST)
+        placed = [(t["document_ref"], t["carrier_code"]) for t in uow.container_trips.page(None, TripFilter(), None, 10)]
+        ingest_file(uow, amended, IngestOptions(), LATER)
+        report = rescore_received(uow, LATER, LATER)
+        mine = [(t["document_ref"], t["carrier_code"]) for t in uow.container_trips.page(
+            None, TripFilter(container_number="NARU3472484"), None, 10)]
+        queue = [(q["container_number"], q["document_ref"]) for q in uow.trip_assessments.queue("antwerp-narcotics@3")]
+    assert placed == [("HHL71800000", "MSC")]
+    assert report is not None and report.scored >= 1
+    assert mine == [("", "")]
+    assert ("NARU3472484", "HHL71800000") not in queue and ("NARU3472484", "") in queue
+
+
 def test_a_box_on_board_is_shown_on_its_vessel_s_track_since_loading(engine: Engine, tmp_path: Path) -> None:
     """A review: a high-score box at sea showed no vessel track on its page or in `scheldt
     container` (the facts hold the track before arrival; the timeline ended 3 days after

@@ -5,9 +5,9 @@ trip (container number + booking or bill-of-lading reference + voyage), never th
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.facts import plain
@@ -52,24 +52,24 @@ def is_placeholder_reference(ref: str) -> bool:
     return len(r) <= 2 or r in _PLACEHOLDER_REFERENCES or set(r) <= {"0"} or set(r) <= {"X"}
 
 
-#: How far apart a transport document's receipt and a move of its box may be for the document
-#: to place that move by its voyage: a bill of lading is issued around loading, and a deep-sea
-#: journey to Europe takes up to about 45 days (see :data:`VOYAGE_TRACK`); a document further
-#: away is of another journey of the box under a reused voyage number (assumption).
+#: How far apart a transport document's receipt (or issue) and a move of its box may be for the
+#: document to place the move's journey by its voyage: a bill of lading is issued around
+#: loading, and a deep-sea journey to Europe takes up to about 45 days (see
+#: :data:`VOYAGE_TRACK`); a document further away is of another journey of the box under a
+#: reused voyage number (assumption).
 DOCUMENT_VOYAGE_WINDOW = timedelta(days=120)
 
 
 def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
-                documents: Mapping[str, Sequence[tuple[str, datetime]]] | None = None) -> list[Trip]:
+                documents: Mapping[str, Sequence[VoyageDocument]] | None = None) -> list[Trip]:
     """Split a container's events (dicts with ``transport_document_ref``, ``booking_ref``,
     ``export_voyage``, ``import_voyage``, ``event_time``) into trips, oldest trip first.
 
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included); events without any reference join the trip of
     the same voyage if there is one, else the trip of the one document listing the box under
-    that voyage (``documents``: voyage -> [(document reference, received at UTC)] of the
-    documents listing this container, :func:`document_for_voyage`), else a trip of their own
-    voyage. A placeholder reference (:func:`is_placeholder_reference`) counts as none. An actual
+    that voyage (``documents``: :func:`voyage_documents`; see :func:`_documented_journeys`),
+    else a trip of their own voyage. A placeholder reference (:func:`is_placeholder_reference`) counts as none. An actual
     gate-out without reference that its voyage does not place (a terminal's CODECO often gives
     only a release reference) closes the trip the box was last discharged from at that port,
     when that trip has not left yet (:func:`_awaiting_gate_out`).
@@ -94,16 +94,14 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             if v:
                 by_voyage.setdefault(v, key)
         trips[key].events.append(e)
+    documented = _documented_journeys(pending, documents) if documents else {}
     for e in pending:
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         key = by_voyage.get(voyage) if voyage else None
         if key is not None and _gone_before(trips[key], e["event_time"]):
             key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
-        if key is None and voyage and documents:
-            key = _documented_trip(TripKey(container_number, document_for_voyage(documents, voyage, e), voyage),
-                                   trips, by_ref)
-            if key is not None:
-                by_voyage.setdefault(voyage, key)
+        if key is None and id(e) in documented:
+            key = _documented_trip(container_number, documented[id(e)], voyage, trips, by_ref, e["event_time"])
         if key is None:
             key = _awaiting_gate_out(trips, e)
         if key is None:
@@ -115,51 +113,101 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
+@dataclass(frozen=True, slots=True)
+class VoyageDocument:
+    """A transport document listing a box under a voyage, as :func:`group_trips` places moves
+    by it: its references (``refs``: the transport document's, then the booking's; no
+    placeholder) and its dates (``dates``: received, and issued when it says; UTC)."""
+
+    refs: tuple[str, ...]
+    dates: tuple[datetime, ...]
+
+
 def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
-                     now: datetime | None = None) -> dict[str, list[tuple[str, datetime]]]:
+                     now: datetime | None = None) -> dict[str, list[VoyageDocument]]:
     """What :func:`group_trips` takes as ``documents`` for container ``number``: voyage ->
-    [(reference, received at)] of the stored document versions among ``docs`` (dicts with
-    ``document_ref``, ``booking_ref``, ``voyage``, ``containers``, ``received_at`` UTC) that list
-    the box, name a voyage and a reference that is not a placeholder (the transport document's,
-    else the booking's), and were received by ``now`` (all when None)."""
-    out: dict[str, list[tuple[str, datetime]]] = {}
-    for d in docs:
-        ref = next((r for r in (d.get("document_ref"), d.get("booking_ref"))
-                    if r and not is_placeholder_reference(r)), "")
-        if (not ref or not d.get("voyage") or (now is not None and d["received_at"] > now)
-                or not any(c.get("number") == number for c in d.get("containers") or [])):
-            continue
-        out.setdefault(d["voyage"], []).append((ref, d["received_at"]))
+    documents whose latest version received by ``now`` (all when None) lists the box under that
+    voyage and names a reference that is not a placeholder. ``docs``: stored document versions
+    (dicts with ``document_ref``, ``booking_ref``, ``voyage``, ``containers``, ``received_at``,
+    ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
+    box, or to another voyage, places nothing any more (a regression review)."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for d in sorted(docs, key=lambda d: (_utc(d["received_at"]), d.get("id", 0))):
+        ref = d.get("document_ref") or d.get("booking_ref") or ""
+        if ref and (now is None or _utc(d["received_at"]) <= now):
+            latest[ref] = d
+    out: dict[str, list[VoyageDocument]] = {}
+    for d in latest.values():
+        refs = tuple(r for r in (d.get("document_ref"), d.get("booking_ref")) if r and not is_placeholder_reference(r))
+        if refs and d.get("voyage") and any(c.get("number") == number for c in d.get("containers") or []):
+            dates = (_utc(d["received_at"]), *((_utc(d["issued_at"]),) if d.get("issued_at") else ()))
+            out.setdefault(d["voyage"], []).append(VoyageDocument(refs, dates))
     return out
 
 
-def document_for_voyage(documents: Mapping[str, Sequence[tuple[str, datetime]]], voyage: str,
-                        event: Mapping[str, Any]) -> str:
-    """The reference of the one document that lists the box under ``voyage`` (``documents`` as
-    :func:`group_trips` takes them) received within :data:`DOCUMENT_VOYAGE_WINDOW` of
-    ``event``'s time; "" when none, or when several references do (two carriers' documents
-    for one box and voyage: which one the event is about cannot be told). A carrier review: a
-    terminal's load and discharge naming only the voyage made a trip without document, so the
-    carrier's own bill of lading for that box and voyage was never joined to it, and the carrier
-    was never told of a hold on its box."""
-    when = event["event_time"]
-    refs = {ref for ref, received in documents.get(voyage, ()) if abs(received - when) <= DOCUMENT_VOYAGE_WINDOW}
-    return refs.pop() if len(refs) == 1 else ""
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _documented_trip(wanted: TripKey, trips: dict[TripKey, Trip], by_ref: Mapping[str, TripKey]) -> TripKey | None:
-    """The trip of ``wanted``'s document reference: the one events carrying it made, else
-    ``wanted`` itself (added to ``trips``); None when ``wanted`` has no document reference
-    (see :func:`document_for_voyage`)."""
-    if not wanted.document_ref:
-        return None
-    key = by_ref.get(wanted.document_ref, wanted)
-    trips.setdefault(key, Trip(key))
-    return key
+def _documented_journeys(pending: Sequence[Mapping[str, Any]],
+                         documents: Mapping[str, Sequence[VoyageDocument]]) -> dict[int, tuple[str, ...]]:
+    """Which events without reference a document places (``id(event)`` -> its references).
+    The moves naming a voyage are cut into journeys at an actual gate-out after an actual
+    discharge (a voyage number is reused); a journey is placed when exactly one document
+    (:func:`voyage_documents`) listing the box under that voyage was received or issued within
+    :data:`DOCUMENT_VOYAGE_WINDOW` of one of its moves, and then all of its moves are: a
+    regression review found one journey split between its load, far from the document's date,
+    and its discharge. Two documents for one box and voyage (two carriers' papers) place none.
+    A carrier review: a terminal's load and discharge naming only the voyage made a trip without
+    document, so the carrier's own bill of lading was never joined to it, and the carrier was
+    never told of a hold on its box."""
+    out: dict[int, tuple[str, ...]] = {}
+    for voyage, journey in _journeys(pending):
+        near = {d.refs for d in documents.get(voyage, ())
+                if any(abs(at - e["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates for e in journey)}
+        if len({refs[0] for refs in near}) == 1:
+            refs = next(iter(near))
+            out.update((id(e), refs) for e in journey)
+    return out
+
+
+def _journeys(events: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
+    """(voyage, its moves of one journey, oldest first) of ``events`` naming a voyage: a journey
+    ends at an actual gate-out after an actual discharge."""
+    by_voyage: dict[str, list[Mapping[str, Any]]] = {}
+    for e in sorted(events, key=_at):
+        voyage = e.get("export_voyage") or e.get("import_voyage") or ""
+        if voyage:
+            by_voyage.setdefault(voyage, []).append(e)
+    for voyage, moves in by_voyage.items():
+        journey: list[Mapping[str, Any]] = []
+        discharged = False
+        for e in moves:
+            journey.append(e)
+            actual = e.get("classifier", "ACT") == "ACT"
+            discharged = discharged or (actual and e.get("event_type") == "DISC")
+            if actual and e.get("event_type") == "GTOT" and discharged:
+                yield voyage, journey
+                journey, discharged = [], False
+        if journey:
+            yield voyage, journey
+
+
+def _documented_trip(number: str, refs: tuple[str, ...], voyage: str, trips: dict[TripKey, Trip],
+                     by_ref: Mapping[str, TripKey], when: datetime) -> TripKey | None:
+    """The trip of a document with references ``refs`` for a move at ``when``: the one events
+    carrying one of them made, unless it ended before (a gate-out after discharge: a
+    regression review's next journey merged into it), else a new one keyed on the first
+    reference and ``voyage`` (added to ``trips``)."""
+    key = next((by_ref[r] for r in refs if r in by_ref), None)
+    if key is None:
+        key = TripKey(number, refs[0], voyage)
+    trip = trips.setdefault(key, Trip(key))
+    return None if _gone_before(trip, when) else key
 
 
 def group_shown_trips(container_number: str, events: Iterable[Mapping[str, Any]],
-                      documents: Mapping[str, Sequence[tuple[str, datetime]]] | None = None) -> list[Trip]:
+                      documents: Mapping[str, Sequence[VoyageDocument]] | None = None) -> list[Trip]:
     """:func:`group_trips` of the events not retracted (``retracted_by`` unset), as scoring
     groups them, then each retracted event put, for showing, where it would have been: on the
     trip that shares a (non-placeholder) reference with it, else the latest trip of its voyage

@@ -108,11 +108,22 @@ class DocumentRepository:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
         return self.for_containers([number], refs)
 
+    def listing_all_versions(self, numbers: Sequence[str]) -> list[dict[str, Any]]:
+        """Every version of the documents one version of which lists one of ``numbers``
+        (versions that dropped the box included), oldest first."""
+        listing = self.for_containers(numbers, [])
+        refs = {r for d in listing for r in (d["document_ref"], d["booking_ref"]) if r}
+        more = self.for_containers([], sorted(refs), skip={d["id"] for d in listing})
+        return sorted([*listing, *more], key=lambda d: (d["received_at"], d["id"]))
+
     def containers_received_since(self, since: datetime) -> list[str]:
-        """Container numbers listed on document versions received at or after ``since`` (UTC)."""
-        stmt = (select(DocumentContainerRow.container_number).distinct()
-                .join(TransportDocumentRow, TransportDocumentRow.id == DocumentContainerRow.document_id)
-                .where(TransportDocumentRow.received_at >= since))
+        """Container numbers listed on document versions received at or after ``since`` (UTC),
+        or on earlier versions of those documents (a version that drops a box changes its trips:
+        a regression review's dropped box stayed on the document's trip, never re-scored)."""
+        td, dc = TransportDocumentRow, DocumentContainerRow
+        new = select(td.document_ref).where(td.received_at >= since, td.document_ref != "")
+        stmt = (select(dc.container_number).distinct().join(td, td.id == dc.document_id)
+                .where(or_(td.received_at >= since, td.document_ref.in_(new))))
         return sorted(self.session.scalars(stmt))
 
     def for_containers(self, numbers: Sequence[str], refs: Sequence[str],

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.trips import TripKey
 from scheldt.errors import NotFoundError
-from scheldt.store.models import TripAssessmentRow
+from scheldt.store.models import ContainerTripRow, TripAssessmentRow
 from scheldt.store.rows import built_once
 from scheldt.store.upsert import insert_ignore
 
@@ -160,9 +160,13 @@ class TripAssessmentRepository:
 
     def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The latest assessment of each trip under ``profile`` (scored at or after ``since``),
-        highest score first."""
-        latest = _latest_ids(TripAssessmentRow.profile == profile)
-        stmt = select(TripAssessmentRow).where(TripAssessmentRow.id.in_(latest))
+        highest score first; trips marked regrouped (their container's events no longer make
+        them) are left out, as the lists leave them out (a regression review)."""
+        a, t = TripAssessmentRow, ContainerTripRow
+        latest = _latest_ids(a.profile == profile)
+        regrouped = exists().where(t.container_number == a.container_number, t.document_ref == a.document_ref,
+                                   t.voyage == a.voyage, t.regrouped_at.is_not(None))
+        stmt = select(a).where(a.id.in_(latest), ~regrouped)
         if since is not None:
             stmt = stmt.where(TripAssessmentRow.scored_at >= since)
         stmt = stmt.order_by(TripAssessmentRow.score.desc(), TripAssessmentRow.container_number).limit(limit)

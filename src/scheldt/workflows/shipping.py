@@ -281,7 +281,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     if not raw_number.strip():
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
-    listing = uow.documents.for_container(number, [])
+    listing = uow.documents.listing_all_versions([number])
     trips = group_shown_trips(number, uow.events.for_container(number), voyage_documents(listing, number))
     refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | {t.key.document_ref for t in trips if t.key.document_ref})

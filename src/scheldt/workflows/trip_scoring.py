@@ -124,11 +124,14 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     latest document by name and address, its vessels by name). An event retracted by then (its
     publisher withdrew it) is not among them: a withdrawn gate-out does not mark the box gone."""
     events_by = uow.events.for_containers(numbers)
-    listing = uow.documents.for_containers(numbers, [])
-    listed_by: dict[str, list[dict[str, Any]]] = {}
+    listing = uow.documents.listing_all_versions(numbers)
+    listed_by: dict[str, list[dict[str, Any]]] = {}  # number -> every version of the documents listing it
+    versions: dict[str, list[dict[str, Any]]] = {}
     for d in listing:
-        for c in {c.get("number") for c in d.get("containers") or []}:
-            listed_by.setdefault(c, []).append(d)
+        versions.setdefault(d["document_ref"] or d["booking_ref"], []).append(d)
+    for same in versions.values():
+        for c in {c.get("number") for d in same for c in d.get("containers") or []}:
+            listed_by.setdefault(c, []).extend(same)
     trips = []
     for number in numbers:
         events = [e for e in events_by.get(number, [])

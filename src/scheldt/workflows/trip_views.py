@@ -90,7 +90,7 @@ def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     booking and transport document reference its events carry, sorted."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
-    voyages = voyage_documents(uow.documents.for_container(number, []), number)
+    voyages = voyage_documents(uow.documents.listing_all_versions([number]), number)
     events = next((t.events for t in group_shown_trips(number, uow.events.for_container(number), voyages)
                    if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
