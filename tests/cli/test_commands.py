@@ -101,6 +101,32 @@ def test_evaluate_json_shape(settings_env: Path) -> None:
     assert 0.5 < result["auc"] <= 1.0
 
 
+def test_evaluate_counts_each_declaration_once_and_says_what_it_left_out(settings_env: Path, tmp_path: Path) -> None:
+    """An analyst review: a row repeated in the test file was counted four times (declarations
+    joined to outcomes without removing repeats), a contradicting outcome counted as fraud and as
+    clean, and rejected rows were dropped without a word."""
+    header, *rows = DEMO_TEST.read_text().splitlines()
+    clean, dirty = tmp_path / "clean.csv", tmp_path / "dirty.csv"
+    clean.write_text("\n".join([header, *rows[:400]]) + "\n")
+    flipped = rows[0][:-3] + ("1,0" if rows[0].endswith("0,0") else "0,0")  # the first row, its outcome changed
+    bad = rows[1].replace("2021-04-01", "2021-04-31", 1)
+    dirty.write_text("\n".join([header, *rows[:400], rows[5], rows[6], flipped, bad]) + "\n")
+    results = []
+    for test in (clean, dirty):
+        code, out, err = invoke("evaluate", "--train", str(DEMO_TRAIN), "--test", str(test), "--seeds", "1", "--json")
+        assert code == 0, err
+        results.append((json.loads(out), " ".join(err.split())))
+    (first, _), (second, said) = results
+    assert (second["rows"], second["positives"], second["auc"]) == (first["rows"], first["positives"], first["auc"])
+    assert first["rows"] == 400 and first["files"]["test"]["rejected"] == 0
+    read = second["files"]["test"]
+    assert (read["rejected"], read["repeated"]) == (2, 2)
+    assert read["rejections"][0] == (f"{dirty}:404 [declaration_ref]: outcome for declaration {rows[0].split(',')[0]} "
+                                     "read before with other facts: the first is kept, as ingest keeps it")
+    assert read["rejections"][1].startswith(f"{dirty}:405 [filed_at]")
+    assert f"warning --test {dirty}: 2 row(s) rejected and 2 repeating a row read before, left out of the figures" in said
+
+
 def test_evaluate_on_a_file_that_is_not_declarations_says_so(settings_env: Path) -> None:
     """A DCSA file given to evaluate was an AssertionError traceback (new-user review)."""
     from tests.conftest import SHARED

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from scheldt.cli.common import audit_command, errors_reported, now, print_json, settings, store
+from scheldt.cli.common import audit_command, console, errors_reported, now, print_json, settings, store
 from scheldt.workflows.evaluation import evaluate as evaluate_files
 from scheldt.workflows.scoring import score_pending
 from scheldt.workflows.training import train_model
@@ -73,6 +74,11 @@ def evaluate(
     """
     with errors_reported():
         result = evaluate_files(train, test, valid, mapping, target.value, seeds, threads=settings().threads)
+    for role, read in result["files"].items():  # on stderr, so --json stays one object on stdout
+        if read["rejected"] or read["repeated"]:
+            console.print(f"[yellow]warning[/yellow] --{role} {escape(read['path'])}: {read['rejected']} row(s) "
+                          f"rejected and {read['repeated']} repeating a row read before, left out of the figures"
+                          + "".join(f"\n  {escape(line)}" for line in read["rejections"][:5]), highlight=False)
     if as_json:
         print_json(result)
         return

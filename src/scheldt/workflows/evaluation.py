@@ -8,7 +8,7 @@ that past-outcome features see is the train and valid outcomes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,19 @@ from scheldt.settings import lightgbm_threads
 
 @dataclass(frozen=True)
 class LabelledFile:
-    """A declaration file read for evaluation: declarations, outcomes and rejected rows."""
+    """A declaration file read for evaluation: declarations, outcomes, the rows rejected
+    (``rejections``: where, field and why, as ingest quarantines them) and how many rows only
+    repeated a declaration or outcome read before (``repeated``)."""
 
     declarations: pl.DataFrame
     outcomes: pl.DataFrame
-    rejected: int
+    rejections: list[Rejection]
+    repeated: int = 0
+
+    @property
+    def rejected(self) -> int:
+        """How many rows were rejected."""
+        return len(self.rejections)
 
 
 def read_labelled(path: Path, mapping: str | None) -> LabelledFile:
@@ -45,20 +53,40 @@ def read_labelled(path: Path, mapping: str | None) -> LabelledFile:
                          "evaluate reads declaration CSV files")
     if detected.mapping.outcomes is None:
         raise InputError(str(path), f"mapping {detected.mapping.name!r} has no outcome columns to evaluate on")
-    decls: list[Declaration] = []
-    outs: list[InspectionOutcome] = []
-    rejected = 0
+    decls: dict[str, Declaration] = {}
+    outs: dict[str, InspectionOutcome] = {}
+    rejections: list[Rejection] = []
+    repeated: set[str] = set()  # rows that only repeat what was read before
     with path.open("rb") as fh:
-        for _, rec in read_declarations(fh, detected.mapping, str(path)):
-            if isinstance(rec, Declaration):
-                decls.append(rec)
-            elif isinstance(rec, InspectionOutcome):
-                outs.append(rec)
-            elif isinstance(rec, Rejection):
-                rejected += 1
+        for where, rec in read_declarations(fh, detected.mapping, str(path)):
+            if isinstance(rec, Rejection):
+                rejections.append(rec)
+                continue
+            # each declaration and outcome once, as ingest keeps them (an analyst review: a row
+            # repeated twice was counted four times, a contradicting one as fraud and as clean)
+            ref = rec.declaration_ref
+            kept = decls if isinstance(rec, Declaration) else outs
+            before = kept.setdefault(ref, rec)
+            if before is rec:
+                continue
+            if _same(before, rec):
+                repeated.add(where)
+                continue
+            what = "declaration" if isinstance(rec, Declaration) else "outcome for declaration"
+            rejections.append(Rejection(where, "declaration_ref", f"{what} {ref} read before with other facts: "
+                                                                  "the first is kept, as ingest keeps it"))
     if not decls:
         raise InputError(str(path), "no readable declaration")
-    return LabelledFile(declarations_frame(decls), outcomes_frame(outs), rejected)
+    return LabelledFile(declarations_frame(list(decls.values())), outcomes_frame(list(outs.values())), rejections,
+                        len(repeated - {r.where for r in rejections}))
+
+
+def _same(a: Declaration | InspectionOutcome, b: Declaration | InspectionOutcome) -> bool:
+    """Whether two records of one declaration state the same facts (flags and, for outcomes,
+    the time received aside)."""
+    if isinstance(a, Declaration) and isinstance(b, Declaration):
+        return a.fact_hash() == b.fact_hash()
+    return (a.fraud, a.critical) == (b.fraud, b.critical)  # type: ignore[union-attr]
 
 
 def unseen_mask(test: pl.DataFrame, known: pl.DataFrame) -> np.ndarray:
@@ -91,6 +119,9 @@ class Split:
     valid: pl.DataFrame
     test: pl.DataFrame
     outcomes: pl.DataFrame
+    #: what reading each file left out: ``{"train"|"valid"|"test": {"path", "rejected", "repeated",
+    #: "rejections": first 20 as "where [field]: why"}}``
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def unseen(self) -> np.ndarray:
@@ -118,7 +149,16 @@ def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None
         raise InputError(f"--test {test_path}", f"{len(shared):,} of its {test.height:,} declarations are also in "
                          f"--train or --valid (e.g. {shared[0]}): figures on rows the model learnt from say nothing "
                          "of how it ranks new declarations")
-    return Split(train, valid, test, outcomes)
+    read = {"train": (train_path, tr_file), "test": (test_path, te_file)} | (
+        {"valid": (valid_path, va_file)} if valid_path is not None else {})
+    return Split(train, valid, test, outcomes, {role: _read_summary(path, f) for role, (path, f) in read.items()})
+
+
+def _read_summary(path: Path, read: LabelledFile) -> dict[str, Any]:
+    """What reading ``path`` left out (see :attr:`Split.files`)."""
+    return {"path": str(path), "rejected": read.rejected, "repeated": read.repeated,
+            "rejections": [f"{r.where} [{r.field}]: {r.why}" if r.field else f"{r.where}: {r.why}"
+                           for r in read.rejections[:20]]}
 
 
 def evaluate_split(split: Split, target: str = "fraud", seeds: int = 5, threads: int | None = None,
@@ -153,7 +193,10 @@ def evaluate(
     train_path: Path, test_path: Path, valid_path: Path | None = None, mapping: str | None = None,
     target: str = "fraud", seeds: int = 5, threads: int | None = None,
 ) -> dict[str, Any]:
-    """``scheldt evaluate``: :func:`load_split` then :func:`evaluate_split` with Scheldt's model."""
+    """``scheldt evaluate``: :func:`load_split` then :func:`evaluate_split` with Scheldt's model,
+    with ``"files"``: what reading each file left out (:attr:`Split.files`; an analyst review:
+    rows rejected were dropped without a word)."""
     if target not in ("fraud", "critical"):
         raise InputError("--target", f"{target!r} is not fraud or critical")
-    return evaluate_split(load_split(train_path, test_path, valid_path, mapping), target, seeds, threads)
+    split = load_split(train_path, test_path, valid_path, mapping)
+    return evaluate_split(split, target, seeds, threads) | {"files": split.files}
