@@ -124,7 +124,8 @@ def test_evaluate_counts_each_declaration_once_and_says_what_it_left_out(setting
     assert read["rejections"][0] == (f"{dirty}:404 [declaration_ref]: outcome for declaration {rows[0].split(',')[0]} "
                                      "read before with other facts: the first is kept, as ingest keeps it")
     assert read["rejections"][1].startswith(f"{dirty}:405 [filed_at]")
-    assert f"warning --test {dirty}: 2 row(s) rejected and 2 repeating a row read before, left out of the figures" in said
+    assert (f"warning --test {dirty}: 2 row(s) rejected and 2 repeating a row read before, left out of the "
+            "figures") in said
 
 
 def test_evaluate_on_a_file_that_is_not_declarations_says_so(settings_env: Path) -> None:

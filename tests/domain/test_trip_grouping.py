@@ -162,7 +162,8 @@ def _on(day: datetime, ref: str = "BL-D", booking: str = "", voyage: str = "V1",
 
 
 def _at(month: int, day: int, kind: str, ref: str = "", voyage: str = "V1", booking: str = "") -> dict[str, object]:
-    return {**ev(kind, 1, ref, voyage), "event_time": datetime(2026, month, day, 10, tzinfo=UTC), "booking_ref": booking}
+    return {**ev(kind, 1, ref, voyage), "event_time": datetime(2026, month, day, 10, tzinfo=UTC),
+            "booking_ref": booking}
 
 
 def test_a_journey_is_placed_whole_though_its_load_is_far_from_the_document() -> None:

@@ -535,7 +535,8 @@ def test_a_document_amended_to_drop_the_box_no_longer_places_its_moves(engine: E
         ingest_file(uow, TD, IngestOptions(), FIRST)
         ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), FIRST)
         score_trips(uow, FIRST)
-        placed = [(t["document_ref"], t["carrier_code"]) for t in uow.container_trips.page(None, TripFilter(), None, 10)]
+        placed = [(t["document_ref"], t["carrier_code"])
+                  for t in uow.container_trips.page(None, TripFilter(), None, 10)]
         ingest_file(uow, amended, IngestOptions(), LATER)
         report = rescore_received(uow, LATER, LATER)
         mine = [(t["document_ref"], t["carrier_code"]) for t in uow.container_trips.page(

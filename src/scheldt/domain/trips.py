@@ -69,10 +69,10 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     the whole journey, transshipments included); events without any reference join the trip of
     the same voyage if there is one, else the trip of the one document listing the box under
     that voyage (``documents``: :func:`voyage_documents`; see :func:`_documented_journeys`),
-    else a trip of their own voyage. A placeholder reference (:func:`is_placeholder_reference`) counts as none. An actual
-    gate-out without reference that its voyage does not place (a terminal's CODECO often gives
-    only a release reference) closes the trip the box was last discharged from at that port,
-    when that trip has not left yet (:func:`_awaiting_gate_out`).
+    else a trip of their own voyage. A placeholder reference (:func:`is_placeholder_reference`)
+    counts as none. An actual gate-out without reference that its voyage does not place (a
+    terminal's CODECO often gives only a release reference) closes the trip the box was last
+    discharged from at that port, when that trip has not left yet (:func:`_awaiting_gate_out`).
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
