@@ -329,7 +329,8 @@ def test_a_container_known_only_from_a_declaration_shows_it(settings_env: Path, 
     assert code == 0, err
     code, out, _ = invoke("container", "OTHU1234568")
     lines = [" ".join(line.split()) for line in out.splitlines()]
-    assert code == 0 and lines == ["declaration 24BE0002 filed 2023-12-27: HS 080390 from EC, B/L OTHERBL",
+    assert code == 0 and lines == ["declarations naming this container or its documents, matched to no trip:",
+                                   "declaration 24BE0002 filed 2023-12-27: HS 080390 from EC, B/L OTHERBL",
                                    "no events for container OTHU1234568"]
 
 

@@ -218,6 +218,28 @@ def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, t
     assert timeline.declarations[0]["bill_of_lading_ref"] == "D8931B95625E4B339F2A"
 
 
+def test_the_container_timeline_shows_each_trip_its_own_declarations(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review: `scheldt container` printed every declaration naming the box or
+    its documents in one block above every trip (another box's B/L, a 2019 one), where the trip
+    page keeps to the trip's own."""
+    mapping, decl = broker_declarations(tmp_path, [
+        "26BE0001,2026-01-25,080390,CO,CO,12000,50000,HHL71800000,",  # the trip's B/L
+        "26BE0002,2026-02-02,080390,CO,CO,12000,50000,,NARU3472484",  # the box alone, during the trip
+        "19BE0003,2019-01-01,080390,CO,CO,12000,50000,,NARU3472484",  # the box alone, years before
+        "26BE0004,2026-02-02,851712,CN,CN,300,90000,OTHERBL1,NARU3472484"])  # another B/L
+    moves = [dcsa_event(f"m-{i}", eventDateTime=when, eventClassification__equipmentEventTypeCode=code,
+                        equipmentDetails__equipmentReference="NARU3472484",
+                        documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}])
+             for i, (code, when) in enumerate((("LOAD", "2026-01-20T14:15:00Z"), ("DISC", "2026-02-01T10:00:00Z")))]
+    (tmp_path / "moves.json").write_text(json.dumps({"events": moves}))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
+        ingest_file(uow, tmp_path / "moves.json", IngestOptions(), NOW)
+        timeline = container_timeline(uow, "NARU3472484")
+    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [["26BE0001", "26BE0002"]]
+    assert [d["declaration_ref"] for d in timeline.declarations] == ["19BE0003", "26BE0004"]
+
+
 def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engine: Engine, tmp_path: Path) -> None:
     """Non-text values in text fields (a number, an object, a null document reference, a NUL
     character) reject that event, naming where and which field; the rest of the file loads, the

@@ -50,12 +50,19 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
         "number_flag": t.number_flag or None,
         "trips": [
             {"container_number": trip.key.container_number, "document_ref": trip.key.document_ref,
-             "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track, "documents": docs}
-            for trip, track, docs in zip(t.trips, t.vessel_tracks, t.documents, strict=True)
+             "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track, "documents": docs,
+             "declarations": decls}
+            for trip, track, docs, decls in zip(t.trips, t.vessel_tracks, t.documents, t.trip_declarations, strict=True)
         ],
         "documents_without_trip": t.unmatched_documents,
-        "declarations": t.declarations,
+        "declarations_without_trip": t.declarations,
     }
+
+
+def _declaration_line(decl: dict[str, Any]) -> str:
+    """One customs declaration as a line (escaped for rich)."""
+    return escape(f"declaration {decl['declaration_ref']} filed {decl['filed_at']:%Y-%m-%d}: HS {decl['hs_code']} "
+                  f"from {decl['origin_country']}, B/L {decl['bill_of_lading_ref'] or '-'}")
 
 
 def _doc_line(d: dict[str, Any], number: str) -> str:
@@ -94,9 +101,10 @@ def container(
     out = Console(width=max(Console().width, 140))
     if timeline.number_flag:
         out.print(f"[yellow]flag[/yellow] {escape(timeline.number_flag)}")
+    if timeline.declarations:
+        out.print("declarations naming this container or its documents, matched to no trip:")
     for decl in timeline.declarations:
-        out.print(f"declaration {escape(decl['declaration_ref'])} filed {decl['filed_at']:%Y-%m-%d}: HS {decl['hs_code']} "
-                  f"from {decl['origin_country']}, B/L {escape(decl['bill_of_lading_ref'] or '-')}")
+        out.print("  " + _declaration_line(decl))
     if not timeline.trips and not timeline.unmatched_documents:
         out.print(f"no events for container {escape(timeline.container_number)}")
         if unknown:
@@ -106,10 +114,13 @@ def container(
         out.print("documents naming this container, matched to no trip:")
     for d in timeline.unmatched_documents:
         out.print("  document " + escape(_doc_line(d, timeline.container_number)))
-    for trip, track, docs in zip(timeline.trips, timeline.vessel_tracks, timeline.documents, strict=True):
+    for trip, track, docs, decls in zip(timeline.trips, timeline.vessel_tracks, timeline.documents,
+                                        timeline.trip_declarations, strict=True):
         out.print(f"trip {escape(trip.key.label())}")
         for d in docs:
             out.print("  document " + escape(_doc_line(d, timeline.container_number)))
+        for decl in decls:
+            out.print("  " + _declaration_line(decl))
         table = Table()
         for col in ("time (UTC)", "event", "documents", "flags", "source"):
             table.add_column(col, overflow="fold")

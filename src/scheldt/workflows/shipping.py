@@ -16,6 +16,7 @@ from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPositi
 from scheldt.domain.trips import (
     VOYAGE_TRACK,
     Trip,
+    declarations_of_trip,
     document_may_cover,
     group_shown_trips,
     on_board_since,
@@ -266,7 +267,8 @@ class ContainerTimeline:
     vessel_tracks: list[list[dict[str, Any]]]  # per trip: AIS positions of its vessels
     documents: list[list[dict[str, Any]]]  # per trip: transport document versions, oldest first
     unmatched_documents: list[dict[str, Any]]  # documents listing the container, matching no trip
-    declarations: list[dict[str, Any]]  # customs declarations naming the container or its documents
+    declarations: list[dict[str, Any]]  # customs declarations naming the container or its documents, on no trip
+    trip_declarations: list[list[dict[str, Any]]]  # per trip: its declarations (declarations_of_trip)
 
 
 #: How long before the first and after the last event of a trip its vessels' tracks are shown.
@@ -277,7 +279,10 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with the AIS
     track of the vessels its events name (IMO → MMSI from AIS static data), from
     :data:`TRACK_MARGIN` before its first event to as long after its last, or while the box is
-    on board (loaded, not discharged), for :data:`~scheldt.domain.trips.VOYAGE_TRACK` after loading."""
+    on board (loaded, not discharged), for :data:`~scheldt.domain.trips.VOYAGE_TRACK` after
+    loading, and with its customs declarations (:func:`~scheldt.domain.trips.declarations_of_trip`,
+    every supplier's: the node's own view); declarations naming the box or its documents that
+    fit no trip are listed apart."""
     if not raw_number.strip():
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
@@ -292,12 +297,20 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     used: set[int] = set()
     tracks = []
     owners = carrier_owners(uow)
+    doc_refs = sorted({d["document_ref"] for d in docs if d["document_ref"]} | set(refs))
+    linked = uow.declarations.linked_to(number, doc_refs)
+    per_trip_declarations: list[list[dict[str, Any]]] = []
     for trip in trips:
         trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
             {trip.key.document_ref} if trip.key.document_ref else set())
         mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)
+        # each trip its own declarations, as the trip page shows them (a declarations review:
+        # one block above every trip held another B/L's and a 2019 one)
+        per_trip_declarations.append(declarations_of_trip(  # type: ignore[arg-type]
+            linked, (trip_refs | {d["document_ref"] for d in mine}) - {""}, trip.events[0]["event_time"],
+            trip.events[-1]["event_time"]))
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}
         mmsis = sorted({m for imo in imos for m in uow.vessels.mmsis_for_imo(imo)})
         start = trip.events[0]["event_time"] - TRACK_MARGIN
@@ -306,6 +319,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
         if loaded is not None:
             end = max(end, loaded + VOYAGE_TRACK)
         tracks.append(uow.vessels.track(mmsis, start, end))
-    doc_refs = sorted({d["document_ref"] for d in docs if d["document_ref"]} | set(refs))
+    placed = {id(d) for ds in per_trip_declarations for d in ds}
     return ContainerTimeline(number, flag.why if flag else "", trips, tracks, per_trip,
-                             [d for d in docs if d["id"] not in used], uow.declarations.linked_to(number, doc_refs))
+                             [d for d in docs if d["id"] not in used], [d for d in linked if id(d) not in placed],
+                             per_trip_declarations)
