@@ -240,6 +240,25 @@ def test_the_container_timeline_shows_each_trip_its_own_declarations(engine: Eng
     assert [d["declaration_ref"] for d in timeline.declarations] == ["19BE0003", "26BE0004"]
 
 
+def test_a_declaration_s_container_number_that_cannot_link_is_flagged(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review: numbers in lower case, with a dash, with spaces (read as three) or a
+    wrong check digit were kept as written, linked to no trip, and never flagged."""
+    mapping, decl = broker_declarations(tmp_path, [
+        "26BE0005,2026-01-25,080390,CO,CO,12000,50000,,cmau1026750",
+        "26BE0006,2026-01-25,080390,CO,CO,12000,50000,,CMAU-1026750 CMAU1026751",
+        "26BE0007,2026-01-25,080390,CO,CO,12000,50000,,CMAU1026750"])
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
+        again = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
+    kinds = report.flag_kinds  # code -> (count, field, first why)
+    assert (report.accepted, report.added, again.added) == (3, 3, 0)
+    assert (kinds["container-number-not-normal"][0], kinds["invalid-container-number"][0]) == (2, 1)
+    assert kinds["invalid-container-number"][1:] == (
+        "container_numbers", "CMAU1026751: ISO 6346 check digit is wrong (expected 0); linked to no container trip")
+    assert kinds["container-number-not-normal"][2] == ("cmau1026750 is written as CMAU1026750 on shipping data; kept "
+                                                       "as written, it is linked to no container trip: send CMAU1026750")
+
+
 def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engine: Engine, tmp_path: Path) -> None:
     """Non-text values in text fields (a number, an object, a null document reference, a NUL
     character) reject that event, naming where and which field; the rest of the file loads, the

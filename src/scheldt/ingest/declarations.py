@@ -26,6 +26,7 @@ from scheldt.domain.declarations import (
     Party,
     PartyRole,
 )
+from scheldt.domain.identifiers import container_number
 from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records
 from scheldt.ingest.mapping import DeclarationMapping
 
@@ -155,6 +156,24 @@ def _future_flag(filed_at: datetime, loaded_at: datetime | None) -> tuple[Flag, 
     return ()
 
 
+def _container_flags(containers: tuple[str, ...]) -> tuple[Flag, ...]:
+    """A flag for each container number that is not a valid ISO 6346 number in normal form
+    (capitals, no spaces or dashes): kept as written, it links to no container trip (a
+    declarations review: "cmau1026750", "CMAU-1026750", a wrong check digit and a number
+    written with spaces, read as three, were never linked and never flagged)."""
+    flags = []
+    for written in containers:
+        number, problem = container_number(written)
+        if problem is not None:
+            flags.append(Flag("container_numbers", "invalid-container-number",
+                              f"{written}: {problem.why.split(': ', 1)[-1]}; linked to no container trip"))
+        elif number != written:
+            flags.append(Flag("container_numbers", "container-number-not-normal",
+                              f"{written} is written as {number} on shipping data; kept as written, it is linked to "
+                              f"no container trip: send {number}"))
+    return tuple(flags)
+
+
 def declaration_from_row(
     row: dict[str, str], mapping: DeclarationMapping, loaded_at: datetime | None = None
 ) -> Declaration:
@@ -211,7 +230,7 @@ def declaration_from_row(
         tax_rate_pct=tax_rate,
         container_numbers=containers,
         flags=_flags(hs_code, countries["origin_country"], countries["departure_country"], filed_at)
-        + _future_flag(filed_at, loaded_at),
+        + _future_flag(filed_at, loaded_at) + _container_flags(containers),
         **texts,
     )
 
