@@ -535,6 +535,29 @@ def test_a_cancellation_of_a_move_dated_by_its_message_withdraws_that_move(engin
     assert other.rejected == 1  # no such move of that box: nothing withdrawn
 
 
+def test_a_cancellation_re_sent_or_of_another_journey_withdraws_no_earlier_move(engine: Engine,
+                                                                                 tmp_path: Path) -> None:
+    """A regression review: a cancellation of a gate-out dated by its message, re-sent as a new
+    message, found that gate-out withdrawn and took the box's previous journey's (another B/L,
+    two months earlier): the box gone in September was back in port. Written from the ITG
+    CODECO guide's segment layout."""
+    codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+{ref}+{function}'DTM+137:{sent}:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:{bl}'CNT+16:1'UNT+9+1'")
+    sent = [("sep", "GO1", "9", "202609101530", "BLSEP"), ("nov", "GO2", "9", "202611201530", "BLNOV"),
+            ("cancel", "GO3", "1", "202611210900", "BLNOV"), ("resent", "GO4", "1", "202611220900", "BLNOV"),
+            ("stale", "GO5", "1", "202612300900", "BLNOV")]  # 40 days on: no move of its own to cancel
+    with unit_of_work(engine) as uow:
+        reports = {}
+        for name, ref, function, when, bl in sent:
+            path = tmp_path / f"{name}.edi"
+            path.write_text(codeco.format(ref=ref, function=function, sent=when, bl=bl))
+            reports[name] = ingest_file(uow, path, IngestOptions(), NOW)
+        rows = uow.session.execute(select(ShippingEventRow.transport_document_ref, ShippingEventRow.retracted_by)
+                                   .order_by(ShippingEventRow.event_time)).all()
+    assert [(ref, by is not None) for ref, by in rows] == [("BLSEP", False), ("BLNOV", True)]
+    assert [reports[n].rejected for n in ("cancel", "resent", "stale")] == [0, 0, 1]
+
+
 def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engine, tmp_path: Path) -> None:
     from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
 

@@ -174,14 +174,15 @@ class Retraction:
     """The publisher withdrew an earlier event (DCSA retractedEventID; an EDIFACT move report
     sent as a cancellation or deletion). ``untimed_move``, for an EDIFACT cancellation of a move
     that gives no time of its own (dated by its message, whose date the cancellation's does not
-    repeat): (container number, move: LOAD/DISC/GTIN/GTOT, UN/LOCODE, voyage), which identifies
-    the move withdrawn when ``retracted_event_id`` matches none."""
+    repeat): (container number, move: LOAD/DISC/GTIN/GTOT, UN/LOCODE, voyage, the document
+    references it names), which identifies the move withdrawn when ``retracted_event_id``
+    matches none."""
 
     event_id: str
     retracted_event_id: str
     created_time: datetime | None
     source: str = ""
-    untimed_move: tuple[str, str, str, str] | None = None
+    untimed_move: tuple[str, str, str, str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

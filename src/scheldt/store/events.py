@@ -7,7 +7,7 @@ import gc
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from operator import attrgetter, gt, itemgetter
 from typing import Any
@@ -307,6 +307,12 @@ def _one_thread_only(session: Session) -> bool:
                                               or bind.url.database in (None, "", ":memory:"))
 
 
+#: How long before its own date an EDIFACT cancellation of a move without a time of its own
+#: looks for the move it withdraws (dated by its message): a sender cancels a report within days
+#: (assumption; a move further back is another journey's).
+UNTIMED_CANCELLATION_WINDOW = timedelta(days=30)
+
+
 class EventRepository:
     """Shipping events in one session (never commits)."""
 
@@ -439,13 +445,16 @@ class EventRepository:
             out.update({i: (h, src, aware(made), flags) for i, h, src, made, flags in self.session.execute(stmt)})
         return out
 
-    def retract(self, retractions: Sequence[Retraction], supplied_by: str, received_at: datetime) -> list[Retraction]:
+    def retract(self, retractions: Sequence[Retraction], supplied_by: str,
+                received_at: datetime) -> list[Retraction]:
         """Mark the events ``retractions`` withdraw (kept, never deleted), retracted at
         ``received_at`` (UTC); an event retracted before stays as it was (a re-sent retraction
         changes nothing). A retraction with ``untimed_move`` that names no stored event by id
-        withdraws the organisation's latest move of that container, type, place and voyage that
-        was dated by its message (event time = created time) and not withdrawn yet (or the one
-        it withdrew before). Returns the retractions whose event this organisation never sent."""
+        withdraws the organisation's latest move of that container, type, place, voyage and
+        document references that was dated by its message (event time = created time) within
+        :data:`UNTIMED_CANCELLATION_WINDOW` before the retraction's own date; when that move
+        was withdrawn already (a cancellation re-sent), nothing changes. Returns the
+        retractions whose event this organisation never sent."""
         unknown = []
         t = ShippingEventRow
         for r in retractions:
@@ -461,15 +470,19 @@ class EventRepository:
         return unknown
 
     def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> int | None:
-        """The stored row :meth:`retract` withdraws for ``r.untimed_move``, or None."""
+        """The stored row :meth:`retract` withdraws for ``r.untimed_move``, or None: the latest
+        such move (a regression review's re-sent cancellation, finding the move it meant
+        withdrawn, took an earlier journey's gate-out of another B/L)."""
         t = ShippingEventRow
-        number, move, port, voyage = r.untimed_move  # type: ignore[misc]
+        number, move, port, voyage, refs = r.untimed_move  # type: ignore[misc]
+        until = r.created_time or received_at
         same = select(t.id).where(t.supplied_by == supplied_by, t.container_number == number, t.event_type == move,
                                   t.unlocode == port, t.export_voyage == voyage, t.event_time == t.created_time,
-                                  t.received_at <= received_at)
-        done = self.session.scalar(same.where(t.retracted_by == r.event_id).limit(1))
-        return done if done is not None else self.session.scalar(
-            same.where(t.retracted_by.is_(None)).order_by(t.received_at.desc(), t.id.desc()).limit(1))
+                                  t.received_at <= received_at, t.event_time <= until,
+                                  t.event_time >= until - UNTIMED_CANCELLATION_WINDOW)
+        if refs:
+            same = same.where(or_(t.booking_ref.in_(refs), t.transport_document_ref.in_(refs)))
+        return self.session.scalar(same.order_by(t.event_time.desc(), t.id.desc()).limit(1))
 
     def containers(self, since: datetime | None = None) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""

@@ -442,8 +442,9 @@ def read_moves(message: Message) -> Iterator[Record]:
         if head.function in _CANCELLING:  # the move reported before, as it said it, is withdrawn
             # one without a time of its own was dated by its message, whose date this one does not
             # repeat (the last review: such a cancellation matched nothing, quarantined as never sent)
-            untimed = None if c.get("time") or head.departure else (str(c["number"]), move, port,
-                                                                           head.voyage if head.vessel else "")
+            untimed = None if c.get("time") or head.departure else (
+                str(c["number"]), move, port, head.voyage if head.vessel else "",
+                tuple(d.value for d in _docs(head.refs + c["refs"])))  # type: ignore[operator]
             yield Retraction(f"{event_id}-{_CANCELLING[head.function]}", event_id, head.date,
                              f"{message.where} EQD {c.get('number', '')}", untimed)
             continue
