@@ -209,3 +209,18 @@ def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -
     [trip] = group_trips("TSTU0000020", [_at(10, 12, "LOAD")], two)
     assert dropped == {} and [d.refs for d in before["V1"]] == [("BL-D",)]
     assert trip.key == TripKey("TSTU0000020", "", "V1")
+
+
+def test_a_gate_out_naming_no_voyage_ends_a_journey_for_the_document_too() -> None:
+    """A regression review: a truck gate-out naming no voyage did not end the box's 2025 journey,
+    so a 2026 B/L for the reused voyage took both years' moves; the 2025 ones came first, and
+    the 2026 ones, refused by the then-ended trip, were left without document."""
+    events = [{**_at(11, 10, "LOAD", voyage="906W"), "event_time": datetime(2025, 11, 10, tzinfo=UTC)},
+              {**_at(11, 28, "DISC", voyage="906W"), "event_time": datetime(2025, 11, 28, tzinfo=UTC),
+               "unlocode": "BEANR"},
+              {**_at(12, 1, "GTOT", voyage=""), "event_time": datetime(2025, 12, 1, tzinfo=UTC), "unlocode": "BEANR"},
+              _at(11, 10, "LOAD", voyage="906W"), _at(11, 28, "DISC", voyage="906W")]
+    docs = voyage_documents([_on(datetime(2026, 11, 9, tzinfo=UTC), ref="BL-2026", voyage="906W")], "TSTU0000020")
+    trips = group_trips("TSTU0000020", events, docs)
+    assert [(t.key.document_ref, [f"{e['event_time']:%Y} {e['event_type']}" for e in t.events]) for t in trips] == [
+        ("", ["2025 LOAD", "2025 DISC", "2025 GTOT"]), ("BL-2026", ["2026 LOAD", "2026 DISC"])]

@@ -78,7 +78,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     by_ref: dict[str, TripKey] = {}
     by_voyage: dict[str, TripKey] = {}
     pending: list[Mapping[str, Any]] = []
-    for e in sorted(events, key=lambda e: e["event_time"]):
+    ordered = sorted(events, key=lambda e: e["event_time"])
+    for e in ordered:
         refs = [r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r and not is_placeholder_reference(r)]
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         if not refs:
@@ -94,7 +95,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             if v:
                 by_voyage.setdefault(v, key)
         trips[key].events.append(e)
-    documented = _documented_journeys(pending, documents) if documents else {}
+    documented = _documented_journeys(pending, documents, ordered) if documents else {}
     for e in pending:
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         key = by_voyage.get(voyage) if voyage else None
@@ -149,11 +150,13 @@ def _utc(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _documented_journeys(pending: Sequence[Mapping[str, Any]],
-                         documents: Mapping[str, Sequence[VoyageDocument]]) -> dict[int, tuple[str, ...]]:
+def _documented_journeys(pending: Sequence[Mapping[str, Any]], documents: Mapping[str, Sequence[VoyageDocument]],
+                         every: Sequence[Mapping[str, Any]]) -> dict[int, tuple[str, ...]]:
     """Which events without reference a document places (``id(event)`` -> its references).
-    The moves naming a voyage are cut into journeys at an actual gate-out after an actual
-    discharge (a voyage number is reused); a journey is placed when exactly one document
+    The moves naming a voyage are cut into journeys at each actual gate-out after an actual
+    discharge among all the box's events ``every`` (a voyage number is reused; a regression
+    review's truck gate-out naming no voyage joined two years' journeys into one); a journey
+    is placed when exactly one document
     (:func:`voyage_documents`) listing the box under that voyage was received or issued within
     :data:`DOCUMENT_VOYAGE_WINDOW` of one of its moves, and then all of its moves are: a
     regression review found one journey split between its load, far from the document's date,
@@ -162,7 +165,7 @@ def _documented_journeys(pending: Sequence[Mapping[str, Any]],
     document, so the carrier's own bill of lading was never joined to it, and the carrier was
     never told of a hold on its box."""
     out: dict[int, tuple[str, ...]] = {}
-    for voyage, journey in _journeys(pending):
+    for voyage, journey in _journeys(pending, _journey_ends(every)):
         near = {d.refs for d in documents.get(voyage, ())
                 if any(abs(at - e["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates for e in journey)}
         if len({refs[0] for refs in near}) == 1:
@@ -171,26 +174,34 @@ def _documented_journeys(pending: Sequence[Mapping[str, Any]],
     return out
 
 
-def _journeys(events: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
-    """(voyage, its moves of one journey, oldest first) of ``events`` naming a voyage: a journey
-    ends at an actual gate-out after an actual discharge."""
-    by_voyage: dict[str, list[Mapping[str, Any]]] = {}
+def _journey_ends(events: Sequence[Mapping[str, Any]]) -> list[datetime]:
+    """The times of the actual gate-outs after an actual discharge among ``events`` (oldest
+    first): each ends a journey of the box."""
+    ends: list[datetime] = []
+    discharged = False
+    for e in sorted(events, key=_at):
+        if e.get("classifier", "ACT") != "ACT":
+            continue
+        if e.get("event_type") == "DISC":
+            discharged = True
+        elif e.get("event_type") == "GTOT" and discharged:
+            ends.append(e["event_time"])
+            discharged = False
+    return ends
+
+
+def _journeys(events: Sequence[Mapping[str, Any]],
+              ends: Sequence[datetime]) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
+    """(voyage, its moves of one journey) of ``events`` naming a voyage: moves after the n-th
+    of ``ends`` (sorted journey-end times; a move at an end time belongs to the journey it
+    ends) are of a later journey than those before it."""
+    groups: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
     for e in sorted(events, key=_at):
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         if voyage:
-            by_voyage.setdefault(voyage, []).append(e)
-    for voyage, moves in by_voyage.items():
-        journey: list[Mapping[str, Any]] = []
-        discharged = False
-        for e in moves:
-            journey.append(e)
-            actual = e.get("classifier", "ACT") == "ACT"
-            discharged = discharged or (actual and e.get("event_type") == "DISC")
-            if actual and e.get("event_type") == "GTOT" and discharged:
-                yield voyage, journey
-                journey, discharged = [], False
-        if journey:
-            yield voyage, journey
+            groups.setdefault((voyage, bisect_left(ends, e["event_time"])), []).append(e)
+    for (voyage, _), moves in groups.items():
+        yield voyage, moves
 
 
 def _documented_trip(number: str, refs: tuple[str, ...], voyage: str, trips: dict[TripKey, Trip],
