@@ -128,6 +128,30 @@ def test_evaluate_counts_each_declaration_once_and_says_what_it_left_out(setting
             "figures") in said
 
 
+def test_evaluate_leaves_out_of_valid_what_train_holds(settings_env: Path, tmp_path: Path) -> None:
+    """A regression review: a --valid file repeating 200 training rows (outcomes flipped or not)
+    moved the figures, and nothing was said."""
+    header, *rows = DEMO_TRAIN.read_text().splitlines()
+    train, valid, valid_plus = tmp_path / "train.csv", tmp_path / "valid.csv", tmp_path / "valid-plus.csv"
+    train.write_text("\n".join([header, *rows[:1500]]) + "\n")
+    valid.write_text("\n".join([header, *rows[1500:2000]]) + "\n")
+    flipped = [r[:-3] + ("1,0" if r.endswith("0,0") else "0,0") for r in rows[:3]]
+    valid_plus.write_text("\n".join([header, *rows[1500:2000], *rows[10:14], *flipped]) + "\n")
+    results = []
+    for v in (valid, valid_plus):
+        code, out, err = invoke("evaluate", "--train", str(train), "--valid", str(v), "--test", str(DEMO_TEST),
+                                "--seeds", "1", "--json")
+        assert code == 0, err
+        results.append(json.loads(out))
+    clean, plus = results
+    assert (plus["auc"], plus["ap"]) == (clean["auc"], clean["ap"])
+    read = plus["files"]["valid"]
+    assert (read["rejected"], read["repeated"]) == (3, 4)
+    assert sorted(read["rejections"]) == sorted(
+        f"{valid_plus} [declaration_ref]: declaration {r.split(',')[0]} is in --train with other facts or outcome: "
+        "left out of --valid" for r in rows[:3])
+
+
 def test_evaluate_on_a_file_that_is_not_declarations_says_so(settings_env: Path) -> None:
     """A DCSA file given to evaluate was an AssertionError traceback (new-user review)."""
     from tests.conftest import SHARED

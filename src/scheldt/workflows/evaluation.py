@@ -138,7 +138,7 @@ def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None
     outcomes = tr_file.outcomes
     if valid_path is not None:
         va_file = read_labelled(valid_path, mapping)
-        valid = labelled_rows(va_file.declarations, va_file.outcomes)
+        valid, va_file = _apart_from(train, labelled_rows(va_file.declarations, va_file.outcomes), va_file, valid_path)
         outcomes = pl.concat([outcomes, va_file.outcomes])
     else:
         train, valid = time_split(train)
@@ -152,6 +152,25 @@ def load_split(train_path: Path, test_path: Path, valid_path: Path | None = None
     read = {"train": (train_path, tr_file), "test": (test_path, te_file)} | (
         {"valid": (valid_path, va_file)} if valid_path is not None else {})
     return Split(train, valid, test, outcomes, {role: _read_summary(path, f) for role, (path, f) in read.items()})
+
+
+def _apart_from(train: pl.DataFrame, valid: pl.DataFrame, read: LabelledFile,
+                path: Path) -> tuple[pl.DataFrame, LabelledFile]:
+    """``valid`` without the declarations ``train`` holds, and ``read`` (the valid file) counting
+    each as repeated (the same row) or rejected (other facts or outcome), its outcomes without
+    them: a regression review's valid file repeating 200 training rows, outcomes flipped, moved
+    the figures with nothing said."""
+    known = set(train["declaration_ref"].to_list())
+    twice = valid.filter(pl.col("declaration_ref").is_in(list(known)))
+    if twice.height == 0:
+        return valid, read
+    same = set(twice.join(train, on=twice.columns, how="semi", nulls_equal=True)["declaration_ref"].to_list())
+    rejections = [Rejection(str(path), "declaration_ref", f"declaration {ref} is in --train with other facts or "
+                                                          "outcome: left out of --valid")
+                  for ref in twice["declaration_ref"].to_list() if ref not in same]
+    kept = valid.filter(~pl.col("declaration_ref").is_in(list(known)))
+    outcomes = read.outcomes.filter(~pl.col("declaration_ref").is_in(list(known)))
+    return kept, LabelledFile(read.declarations, outcomes, [*read.rejections, *rejections], read.repeated + len(same))
 
 
 def _read_summary(path: Path, read: LabelledFile) -> dict[str, Any]:
