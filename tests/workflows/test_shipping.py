@@ -558,6 +558,47 @@ def test_a_cancellation_re_sent_or_of_another_journey_withdraws_no_earlier_move(
     assert [reports[n].rejected for n in ("cancel", "resent", "stale")] == [0, 0, 1]
 
 
+def test_untimed_cancellations_with_a_release_reference_re_sent_after_a_correction_or_early(
+        engine: Engine, tmp_path: Path) -> None:
+    """A third regression review: a cancellation naming only a release reference (RFF+RE, kept as
+    no B/L or booking) matched nothing; one re-sent after the corrected gate-out withdrew the
+    correction; one arriving before its gate-out withdrew the box's previous journey's. Written
+    from the ITG CODECO guide's segment layout."""
+    codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+{ref}+{function}'DTM+137:{sent}:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+{box}+45G1:102:5++3+5'{rff}CNT+16:1'UNT+{n}+1'")
+
+    def send(uow: object, name: str, box: str, ref: str, function: str, sent: str, rff: str = "") -> object:
+        path = tmp_path / f"{name}.edi"
+        path.write_text(codeco.format(ref=ref, function=function, sent=sent, box=box, rff=rff,
+                                      n=8 + rff.count("'")))
+        return ingest_file(uow, path, IngestOptions(), NOW)
+
+    disc = {"eventClassification__equipmentEventTypeCode": "DISC", "eventLocation__UNLocationCode": "BEANR",
+            "documentReferences": None}
+    with unit_of_work(engine) as uow:
+        # 1. only a release reference
+        send(uow, "rel-out", "MSKU9070323", "GO1", "9", "202611201200", "RFF+RE:REL77001'")
+        released = send(uow, "rel-cancel", "MSKU9070323", "GO1", "1", "202611210900", "RFF+RE:REL77001'")
+        # 2. wrong gate-out, its cancellation, the corrected one, the cancellation re-sent
+        for name, function, sent in (("wrong", "9", "202611201200"), ("cancel", "1", "202611210900"),
+                                     ("corrected", "9", "202611211000"), ("resent", "1", "202611221000")):
+            send(uow, name, "MSCU1234566", "GO2", function, sent, "RFF+BM:BLC01'")
+        # 3. the previous journey's gate-out, the box back (DISC), a cancellation before its gate-out
+        send(uow, "prev-out", "TGHU1234567", "GO3", "9", "202611151200")
+        (tmp_path / "back.json").write_text(json.dumps({"events": [dcsa_event(
+            "back-1", eventDateTime="2026-11-17T08:00:00Z", equipmentDetails__equipmentReference="TGHU1234567",
+            **disc)]}))
+        ingest_file(uow, tmp_path / "back.json", IngestOptions(), NOW)
+        early = send(uow, "early-cancel", "TGHU1234567", "GO4", "1", "202611180900")
+        rows = uow.session.execute(select(ShippingEventRow.container_number, ShippingEventRow.event_time,
+                                          ShippingEventRow.retracted_by).where(ShippingEventRow.event_type == "GTOT")
+                                   .order_by(ShippingEventRow.container_number, ShippingEventRow.event_time)).all()
+    assert [(n, f"{t:%d %H:%M}", by is not None) for n, t, by in rows] == [
+        ("MSCU1234566", "20 12:00", True), ("MSCU1234566", "21 10:00", False),
+        ("MSKU9070323", "20 12:00", True), ("TGHU1234567", "15 12:00", False)]
+    assert (released.rejected, early.rejected) == (0, 1)
+
+
 def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engine, tmp_path: Path) -> None:
     from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
 

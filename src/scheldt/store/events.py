@@ -310,7 +310,7 @@ def _one_thread_only(session: Session) -> bool:
 #: How long before its own date an EDIFACT cancellation of a move without a time of its own
 #: looks for the move it withdraws (dated by its message): a sender cancels a report within days
 #: (assumption; a move further back is another journey's).
-UNTIMED_CANCELLATION_WINDOW = timedelta(days=30)
+UNTIMED_CANCELLATION_WINDOW = timedelta(days=7)
 
 
 class EventRepository:
@@ -452,9 +452,11 @@ class EventRepository:
         changes nothing). A retraction with ``untimed_move`` that names no stored event by id
         withdraws the organisation's latest move of that container, type, place, voyage and
         document references that was dated by its message (event time = created time) within
-        :data:`UNTIMED_CANCELLATION_WINDOW` before the retraction's own date; when that move
-        was withdrawn already (a cancellation re-sent), nothing changes. Returns the
-        retractions whose event this organisation never sent."""
+        :data:`UNTIMED_CANCELLATION_WINDOW` before the retraction's own date, and, for a gate
+        move, not followed by a discharge or load of the box before that date (the box's
+        previous journey's); when that move was withdrawn already, or this retraction withdrew
+        one before (the same cancellation re-sent), nothing changes. Returns the retractions
+        whose event this organisation never sent."""
         unknown = []
         t = ShippingEventRow
         for r in retractions:
@@ -475,14 +477,25 @@ class EventRepository:
         withdrawn, took an earlier journey's gate-out of another B/L)."""
         t = ShippingEventRow
         number, move, port, voyage, refs = r.untimed_move  # type: ignore[misc]
+        done = self.session.scalar(select(t.id).where(t.supplied_by == supplied_by, t.container_number == number,
+                                                      t.retracted_by == r.event_id).limit(1))
+        if done is not None:  # re-sent: a corrected move sent since is not withdrawn (a regression review)
+            return done
         until = r.created_time or received_at
-        same = select(t.id).where(t.supplied_by == supplied_by, t.container_number == number, t.event_type == move,
-                                  t.unlocode == port, t.export_voyage == voyage, t.event_time == t.created_time,
-                                  t.received_at <= received_at, t.event_time <= until,
-                                  t.event_time >= until - UNTIMED_CANCELLATION_WINDOW)
+        same = select(t.id, t.event_time).where(
+            t.supplied_by == supplied_by, t.container_number == number, t.event_type == move, t.unlocode == port,
+            t.export_voyage == voyage, t.event_time == t.created_time, t.received_at <= received_at,
+            t.event_time <= until, t.event_time >= until - UNTIMED_CANCELLATION_WINDOW)
         if refs:
             same = same.where(or_(t.booking_ref.in_(refs), t.transport_document_ref.in_(refs)))
-        return self.session.scalar(same.order_by(t.event_time.desc(), t.id.desc()).limit(1))
+        found = self.session.execute(same.order_by(t.event_time.desc(), t.id.desc()).limit(1)).first()
+        if found is None:
+            return None
+        if move in ("GTIN", "GTOT") and self.session.scalar(select(t.id).where(  # the box moved on since
+                t.container_number == number, t.event_type.in_(("DISC", "LOAD")), t.classifier == "ACT",
+                t.event_time > found.event_time, t.event_time <= until).limit(1)) is not None:
+            return None
+        return found.id
 
     def containers(self, since: datetime | None = None) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""
