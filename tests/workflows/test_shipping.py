@@ -579,10 +579,10 @@ def test_untimed_cancellations_with_a_release_reference_re_sent_after_a_correcti
         # 1. only a release reference
         send(uow, "rel-out", "MSKU9070323", "GO1", "9", "202611201200", "RFF+RE:REL77001'")
         released = send(uow, "rel-cancel", "MSKU9070323", "GO1", "1", "202611210900", "RFF+RE:REL77001'")
-        # 2. wrong gate-out, its cancellation, the corrected one, the cancellation re-sent
+        # 2. wrong gate-out, its cancellation, the corrected one, the cancellation re-sent: ambiguous
         for name, function, sent in (("wrong", "9", "202611201200"), ("cancel", "1", "202611210900"),
                                      ("corrected", "9", "202611211000"), ("resent", "1", "202611221000")):
-            send(uow, name, "MSCU1234566", "GO2", function, sent, "RFF+BM:BLC01'")
+            resent = send(uow, name, "MSCU1234566", "GO2", function, sent, "RFF+BM:BLC01'")
         # 3. the previous journey's gate-out, the box back (DISC), a cancellation before its gate-out
         send(uow, "prev-out", "TGHU1234567", "GO3", "9", "202611151200")
         (tmp_path / "back.json").write_text(json.dumps({"events": [dcsa_event(
@@ -597,6 +597,42 @@ def test_untimed_cancellations_with_a_release_reference_re_sent_after_a_correcti
         ("MSCU1234566", "20 12:00", True), ("MSCU1234566", "21 10:00", False),
         ("MSKU9070323", "20 12:00", True), ("TGHU1234567", "15 12:00", False)]
     assert (released.rejected, early.rejected) == (0, 1)
+    [why] = [r.why for r in resent.rejections]  # type: ignore[attr-defined]
+    assert why.startswith("it matches the GTOT at 2026-11-21 10:00 UTC, sent after an earlier GTOT of the box was "
+                          "withdrawn: a correction and this cancellation sent again cannot be told apart")
+
+
+def test_an_untimed_cancellation_weeks_after_another_or_past_a_withdrawn_discharge_applies(
+        engine: Engine, tmp_path: Path) -> None:
+    """A fourth regression review: a cancellation with the same (empty) BGM number as one a month
+    earlier was taken for its re-send and ignored; a discharge reported by mistake and withdrawn
+    still counted as the box moving on, and the gate-out's cancellation was quarantined as never
+    sent. Written from the ITG CODECO and COARRI guides' segment layouts."""
+    codeco = ("UNH+1+CODECO:D:95B:UN:ITG14'BGM+36++{function}'DTM+137:{sent}:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+{box}+45G1:102:5++3+5'CNT+16:1'UNT+8+1'")
+    coarri = ("UNH+1+COARRI:D:95B:UN:ITG13'BGM+44+DR9+{function}'DTM+137:{sent}:203'TDT+1++3'"
+              "LOC+11+BEANR:139:6+K913:TER:ZZZ'EQD+CN+{box}+45G1:102:5++3+5'DTM+203:202611201800:203'"
+              "CNT+16:1'UNT+9+1'")
+    steps = [("oct-out", codeco, "9", "202610201200", "MSKU9070323"), ("oct-cancel", codeco, "1", "202610210900",
+                                                                        "MSKU9070323"),
+             ("nov-out", codeco, "9", "202611201200", "MSKU9070323"), ("nov-cancel", codeco, "1", "202611210900",
+                                                                        "MSKU9070323"),
+             ("out", codeco, "9", "202611201200", "MSCU1234566"), ("disc", coarri, "9", "202611201900", "MSCU1234566"),
+             ("disc-cancel", coarri, "1", "202611201900", "MSCU1234566"),
+             ("out-cancel", codeco, "1", "202611210900", "MSCU1234566")]
+    with unit_of_work(engine) as uow:
+        reports = {}
+        for name, template, function, sent, box in steps:
+            path = tmp_path / f"{name}.edi"
+            path.write_text(template.format(function=function, sent=sent, box=box))
+            reports[name] = ingest_file(uow, path, IngestOptions(), NOW)
+        rows = uow.session.execute(select(ShippingEventRow.container_number, ShippingEventRow.event_type,
+                                          ShippingEventRow.event_time, ShippingEventRow.retracted_by)
+                                   .order_by(ShippingEventRow.container_number, ShippingEventRow.event_time)).all()
+    assert [(n, kind, f"{t:%m-%d %H:%M}", by is not None) for n, kind, t, by in rows] == [
+        ("MSCU1234566", "GTOT", "11-20 12:00", True), ("MSCU1234566", "DISC", "11-20 18:00", True),
+        ("MSKU9070323", "GTOT", "10-20 12:00", True), ("MSKU9070323", "GTOT", "11-20 12:00", True)]
+    assert sum(r.rejected for r in reports.values()) == 0
 
 
 def test_a_cancelled_cargo_report_is_a_flagged_version_of_each_bill(engine: Engine, tmp_path: Path) -> None:

@@ -313,6 +313,10 @@ def _one_thread_only(session: Session) -> bool:
 UNTIMED_CANCELLATION_WINDOW = timedelta(days=7)
 
 
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 class EventRepository:
     """Shipping events in one session (never commits)."""
 
@@ -446,56 +450,63 @@ class EventRepository:
         return out
 
     def retract(self, retractions: Sequence[Retraction], supplied_by: str,
-                received_at: datetime) -> list[Retraction]:
+                received_at: datetime) -> list[tuple[Retraction, str]]:
         """Mark the events ``retractions`` withdraw (kept, never deleted), retracted at
         ``received_at`` (UTC); an event retracted before stays as it was (a re-sent retraction
         changes nothing). A retraction with ``untimed_move`` that names no stored event by id
         withdraws the organisation's latest move of that container, type, place, voyage and
         document references that was dated by its message (event time = created time) within
         :data:`UNTIMED_CANCELLATION_WINDOW` before the retraction's own date, and, for a gate
-        move, not followed by a discharge or load of the box before that date (the box's
-        previous journey's); when that move was withdrawn already, or this retraction withdrew
-        one before (the same cancellation re-sent), nothing changes. Returns the retractions
-        whose event this organisation never sent."""
-        unknown = []
+        move, not followed by a discharge or load of the box (not withdrawn) before that date:
+        the box's previous journey's. When that move was withdrawn already (the cancellation
+        re-sent), nothing changes; when an earlier such move was withdrawn and a later one was
+        not (a correction sent after a cancellation, or this cancellation re-sent: they cannot
+        be told apart), nothing is withdrawn and the retraction is returned with why. Returns
+        the retractions not applied, each with why: ``""`` for an event this organisation never
+        sent."""
+        unknown: list[tuple[Retraction, str]] = []
         t = ShippingEventRow
         for r in retractions:
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             if self.session.scalar(select(t.id).where(*mine)) is None:
-                found = self._untimed_move(r, supplied_by, received_at) if r.untimed_move else None
+                found, why = self._untimed_move(r, supplied_by, received_at) if r.untimed_move else (None, "")
                 if found is None:
-                    unknown.append(r)
+                    unknown.append((r, why))
                     continue
                 mine = (t.id == found,)
             self.session.execute(update(t).where(*mine, t.retracted_by.is_(None))
                                  .values(retracted_by=r.event_id, retracted_at=received_at))
         return unknown
 
-    def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> int | None:
-        """The stored row :meth:`retract` withdraws for ``r.untimed_move``, or None: the latest
-        such move (a regression review's re-sent cancellation, finding the move it meant
-        withdrawn, took an earlier journey's gate-out of another B/L)."""
+    def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> tuple[int | None, str]:
+        """(the stored row :meth:`retract` withdraws for ``r.untimed_move``, "") or (None, why
+        not; "" for none found). Regression reviews: a re-sent cancellation took an earlier
+        journey's gate-out, or the correction sent after the first cancellation."""
         t = ShippingEventRow
         number, move, port, voyage, refs = r.untimed_move  # type: ignore[misc]
-        done = self.session.scalar(select(t.id).where(t.supplied_by == supplied_by, t.container_number == number,
-                                                      t.retracted_by == r.event_id).limit(1))
-        if done is not None:  # re-sent: a corrected move sent since is not withdrawn (a regression review)
-            return done
         until = r.created_time or received_at
-        same = select(t.id, t.event_time).where(
+        same = select(t.id, t.event_time, t.retracted_by).where(
             t.supplied_by == supplied_by, t.container_number == number, t.event_type == move, t.unlocode == port,
             t.export_voyage == voyage, t.event_time == t.created_time, t.received_at <= received_at,
             t.event_time <= until, t.event_time >= until - UNTIMED_CANCELLATION_WINDOW)
         if refs:
             same = same.where(or_(t.booking_ref.in_(refs), t.transport_document_ref.in_(refs)))
-        found = self.session.execute(same.order_by(t.event_time.desc(), t.id.desc()).limit(1)).first()
-        if found is None:
-            return None
-        if move in ("GTIN", "GTOT") and self.session.scalar(select(t.id).where(  # the box moved on since
+        found = self.session.execute(same.order_by(t.event_time.desc(), t.id.desc())).all()
+        if move in ("GTIN", "GTOT"):  # not a move of the box's previous journey
+            moved = self.session.scalars(select(t.event_time).where(
                 t.container_number == number, t.event_type.in_(("DISC", "LOAD")), t.classifier == "ACT",
-                t.event_time > found.event_time, t.event_time <= until).limit(1)) is not None:
-            return None
-        return found.id
+                t.retracted_by.is_(None), t.event_time <= until)).all()
+            found = [f for f in found if not any(_utc(m) > _utc(f.event_time) for m in moved)]
+        if not found:
+            return None, ""
+        latest = found[0]
+        if latest.retracted_by is None and any(f.retracted_by is not None for f in found[1:]):
+            at = f"{_utc(latest.event_time):%Y-%m-%d %H:%M}"
+            return None, (f"it matches the {move} at {at} UTC, sent after an "
+                          f"earlier {move} of the box was withdrawn: a correction and this cancellation sent again "
+                          "cannot be told apart, so nothing was withdrawn (send the cancellation with the move's own "
+                          "time)")
+        return latest.id, ""
 
     def containers(self, since: datetime | None = None) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC; all when None), sorted."""

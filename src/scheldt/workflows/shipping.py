@@ -71,10 +71,10 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
                 if len(events) >= EVENT_BATCH:
                     _flush(uow, events, documents, report, supplied_by, now, rejections)
             _flush(uow, events, documents, report, supplied_by, now, rejections)
-    for r in uow.events.retract(retractions, supplied_by, now):
+    for r, why in uow.events.retract(retractions, supplied_by, now):
         report.accepted -= 1
         field = "BGM" if format == "edifact" else "retractedEventID"  # an EDIFACT cancellation names no id
-        rejections.append(Rejection(r.source, field, f"withdraws event {r.retracted_event_id[:100]}, which "
+        rejections.append(Rejection(r.source, field, why or f"withdraws event {r.retracted_event_id[:100]}, which "
                                     f"{supplied_by} has not sent here: nothing was withdrawn (send it again after "
                                     "the event)"))
     uow.quarantine.add(rejections, format, now)

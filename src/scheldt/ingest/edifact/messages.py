@@ -441,15 +441,12 @@ def read_moves(message: Message) -> Iterator[Record]:
                              c.get("number", ""))
         if head.function in _CANCELLING:  # the move reported before, as it said it, is withdrawn
             # one without a time of its own was dated by its message, whose date this one does not
-            # repeat (a review: such a cancellation matched nothing, quarantined as never sent);
-            # its id leaves its own date out, so a re-send with a new date is the same cancellation
+            # repeat (a review: such a cancellation matched nothing, quarantined as never sent)
             untimed = None if c.get("time") or head.departure else (
                 str(c["number"]), move, port, head.voyage if head.vessel else "",
                 tuple(d.value for d in _docs(head.refs + c["refs"])  # type: ignore[operator]
                       if d.kind in ("TRD", "BKG")))  # the B/L or booking a stored move keeps
-            own = _event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), head.document_id,
-                            c.get("number", ""), *(untimed[4] if untimed else ())) if untimed else event_id
-            yield Retraction(f"{own}-{_CANCELLING[head.function]}", event_id, head.date,
+            yield Retraction(f"{event_id}-{_CANCELLING[head.function]}", event_id, head.date,
                              f"{message.where} EQD {c.get('number', '')}", untimed)
             continue
         yield EquipmentEvent(
