@@ -579,9 +579,11 @@ def test_untimed_cancellations_with_a_release_reference_re_sent_after_a_correcti
         # 1. only a release reference
         send(uow, "rel-out", "MSKU9070323", "GO1", "9", "202611201200", "RFF+RE:REL77001'")
         released = send(uow, "rel-cancel", "MSKU9070323", "GO1", "1", "202611210900", "RFF+RE:REL77001'")
-        # 2. wrong gate-out, its cancellation, the corrected one, the cancellation re-sent: ambiguous
+        # 2. wrong gate-out, its cancellation, the corrected one, the cancellation re-sent: ambiguous,
+        # also re-sent 6 days on, when the wrong one is out of the 7 days before it (a fifth review)
         for name, function, sent in (("wrong", "9", "202611201200"), ("cancel", "1", "202611210900"),
-                                     ("corrected", "9", "202611211000"), ("resent", "1", "202611221000")):
+                                     ("corrected", "9", "202611211000"), ("resent", "1", "202611221000"),
+                                     ("resent-late", "1", "202611271300")):
             resent = send(uow, name, "MSCU1234566", "GO2", function, sent, "RFF+BM:BLC01'")
         # 3. the previous journey's gate-out, the box back (DISC), a cancellation before its gate-out
         send(uow, "prev-out", "TGHU1234567", "GO3", "9", "202611151200")
@@ -597,7 +599,7 @@ def test_untimed_cancellations_with_a_release_reference_re_sent_after_a_correcti
         ("MSCU1234566", "20 12:00", True), ("MSCU1234566", "21 10:00", False),
         ("MSKU9070323", "20 12:00", True), ("TGHU1234567", "15 12:00", False)]
     assert (released.rejected, early.rejected) == (0, 1)
-    [why] = [r.why for r in resent.rejections]  # type: ignore[attr-defined]
+    [why] = [r.why for r in resent.rejections]  # type: ignore[attr-defined]  (the late re-send)
     assert why.startswith("it matches the GTOT at 2026-11-21 10:00 UTC, sent after an earlier GTOT of the box was "
                           "withdrawn: a correction and this cancellation sent again cannot be told apart")
 

@@ -481,26 +481,32 @@ class EventRepository:
     def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> tuple[int | None, str]:
         """(the stored row :meth:`retract` withdraws for ``r.untimed_move``, "") or (None, why
         not; "" for none found). Regression reviews: a re-sent cancellation took an earlier
-        journey's gate-out, or the correction sent after the first cancellation."""
+        journey's gate-out, or the correction sent after the first cancellation (also when the
+        withdrawn move was more than the window before the re-send: the earlier withdrawn move
+        is looked for within the window before the move found)."""
         t = ShippingEventRow
         number, move, port, voyage, refs = r.untimed_move  # type: ignore[misc]
         until = r.created_time or received_at
         same = select(t.id, t.event_time, t.retracted_by).where(
             t.supplied_by == supplied_by, t.container_number == number, t.event_type == move, t.unlocode == port,
             t.export_voyage == voyage, t.event_time == t.created_time, t.received_at <= received_at,
-            t.event_time <= until, t.event_time >= until - UNTIMED_CANCELLATION_WINDOW)
+            t.event_time <= until, t.event_time >= until - 2 * UNTIMED_CANCELLATION_WINDOW)
         if refs:
             same = same.where(or_(t.booking_ref.in_(refs), t.transport_document_ref.in_(refs)))
         found = self.session.execute(same.order_by(t.event_time.desc(), t.id.desc())).all()
+        moved: list[datetime] = []
         if move in ("GTIN", "GTOT"):  # not a move of the box's previous journey
-            moved = self.session.scalars(select(t.event_time).where(
+            moved = [_utc(m) for m in self.session.scalars(select(t.event_time).where(
                 t.container_number == number, t.event_type.in_(("DISC", "LOAD")), t.classifier == "ACT",
-                t.retracted_by.is_(None), t.event_time <= until)).all()
-            found = [f for f in found if not any(_utc(m) > _utc(f.event_time) for m in moved)]
-        if not found:
+                t.retracted_by.is_(None), t.event_time <= until))]
+        found = [f for f in found if not any(_utc(f.event_time) < m <= until for m in moved)]
+        candidates = [f for f in found if _utc(f.event_time) >= until - UNTIMED_CANCELLATION_WINDOW]
+        if not candidates:
             return None, ""
-        latest = found[0]
-        if latest.retracted_by is None and any(f.retracted_by is not None for f in found[1:]):
+        latest = candidates[0]
+        if latest.retracted_by is None and any(
+                f.retracted_by is not None and _utc(latest.event_time) - UNTIMED_CANCELLATION_WINDOW
+                <= _utc(f.event_time) < _utc(latest.event_time) for f in found):
             at = f"{_utc(latest.event_time):%Y-%m-%d %H:%M}"
             return None, (f"it matches the {move} at {at} UTC, sent after an "
                           f"earlier {move} of the box was withdrawn: a correction and this cancellation sent again "
