@@ -255,8 +255,9 @@ def test_a_declaration_s_container_number_that_cannot_link_is_flagged(engine: En
     assert (kinds["container-number-not-normal"][0], kinds["invalid-container-number"][0]) == (2, 1)
     assert kinds["invalid-container-number"][1:] == (
         "container_numbers", "CMAU1026751: ISO 6346 check digit is wrong (expected 0); linked to no container trip")
-    assert kinds["container-number-not-normal"][2] == ("cmau1026750 is written as CMAU1026750 on shipping data; kept "
-                                                       "as written, it is linked to no container trip: send CMAU1026750")
+    assert kinds["container-number-not-normal"][2] == (
+        "cmau1026750 is written as CMAU1026750 on shipping data; kept as written, it is linked to no container "
+        "trip: send CMAU1026750")
 
 
 def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engine: Engine, tmp_path: Path) -> None:
