@@ -266,6 +266,13 @@ def _shown_home(trips: list[Trip], e: Mapping[str, Any]) -> Trip | None:
     return next((t for t in trips if t.events and _at(t.events[0]) <= _at(e) <= _at(t.events[-1])), None)
 
 
+def trip_references(trip: Trip) -> set[str]:
+    """The document references of a trip: those its events carry (placeholders included) and its
+    key's (a document that placed events naming only the voyage: :func:`group_trips`)."""
+    return {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
+        {trip.key.document_ref} if trip.key.document_ref else set())
+
+
 def _refs_of(trip: Trip) -> set[str]:
     refs = {r for e in trip.events for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r} | (
         {trip.key.document_ref} if trip.key.document_ref else set())
@@ -399,15 +406,8 @@ def _gone_before(trip: Trip, when: Any) -> bool:
     """Whether the trip had ended before ``when``: an actual gate-out after an actual discharge
     (the box left the port of discharge). A voyage number is reused, so an event naming only the
     voyage, after that, belongs to the box's next journey."""
-    discharged = False
-    for e in sorted(trip.events, key=_at):
-        if e.get("classifier", "ACT") != "ACT" or e["event_time"] >= when:
-            continue
-        if e.get("event_type") == "DISC":
-            discharged = True
-        elif e.get("event_type") == "GTOT" and discharged:
-            return True
-    return False
+    ends = _journey_ends(trip.events)
+    return bool(ends) and ends[0] < when
 
 
 # --- The facts of one trip, as risk indicators see them --------------------------------------

@@ -313,10 +313,6 @@ def _one_thread_only(session: Session) -> bool:
 UNTIMED_CANCELLATION_WINDOW = timedelta(days=7)
 
 
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 class EventRepository:
     """Shipping events in one session (never commits)."""
 
@@ -496,18 +492,18 @@ class EventRepository:
         found = self.session.execute(same.order_by(t.event_time.desc(), t.id.desc())).all()
         moved: list[datetime] = []
         if move in ("GTIN", "GTOT"):  # not a move of the box's previous journey
-            moved = [_utc(m) for m in self.session.scalars(select(t.event_time).where(
+            moved = [aware(m) for m in self.session.scalars(select(t.event_time).where(
                 t.container_number == number, t.event_type.in_(("DISC", "LOAD")), t.classifier == "ACT",
                 t.retracted_by.is_(None), t.event_time <= until))]
-        found = [f for f in found if not any(_utc(f.event_time) < m <= until for m in moved)]
-        candidates = [f for f in found if _utc(f.event_time) >= until - UNTIMED_CANCELLATION_WINDOW]
+        found = [f for f in found if not any(aware(f.event_time) < m for m in moved)]
+        candidates = [f for f in found if aware(f.event_time) >= until - UNTIMED_CANCELLATION_WINDOW]
         if not candidates:
             return None, ""
         latest = candidates[0]
         if latest.retracted_by is None and any(
-                f.retracted_by is not None and _utc(latest.event_time) - UNTIMED_CANCELLATION_WINDOW
-                <= _utc(f.event_time) < _utc(latest.event_time) for f in found):
-            at = f"{_utc(latest.event_time):%Y-%m-%d %H:%M}"
+                f.retracted_by is not None and aware(latest.event_time) - UNTIMED_CANCELLATION_WINDOW
+                <= aware(f.event_time) < aware(latest.event_time) for f in found):
+            at = f"{aware(latest.event_time):%Y-%m-%d %H:%M}"
             return None, (f"it matches the {move} at {at} UTC, sent after an "
                           f"earlier {move} of the box was withdrawn: a correction and this cancellation sent again "
                           "cannot be told apart, so nothing was withdrawn (send the cancellation with the move's own "

@@ -21,6 +21,7 @@ from scheldt.domain.trips import (
     group_shown_trips,
     on_board_since,
     trip_documents,
+    trip_references,
     voyage_documents,
 )
 from scheldt.errors import InputError
@@ -288,8 +289,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     number, flag = container_number(raw_number.upper())
     listing = uow.documents.listing_all_versions([number])
     trips = group_shown_trips(number, uow.events.for_container(number), voyage_documents(listing, number))
-    refs = sorted({r for t in trips for e in t.events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
-                  | {t.key.document_ref for t in trips if t.key.document_ref})
+    refs = sorted({r for t in trips for r in trip_references(t)})
     # a document found by a trip's reference that lists only other boxes is not this one's (a
     # linking review: another box's B/L, its shipper and seals, showed under this trip)
     docs = [d for d in uow.documents.for_container(number, refs) if document_may_cover(d, number)]
@@ -301,8 +301,7 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     linked = uow.declarations.linked_to(number, doc_refs)
     per_trip_declarations: list[list[dict[str, Any]]] = []
     for trip in trips:
-        trip_refs = {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
-            {trip.key.document_ref} if trip.key.document_ref else set())
+        trip_refs = trip_references(trip)
         mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)

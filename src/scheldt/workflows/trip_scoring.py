@@ -21,7 +21,6 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.inspection import risk_band
 from scheldt.domain.trips import (
     PartyHistory,
-    Trip,
     TripDocument,
     TripEvent,
     TripFacts,
@@ -36,6 +35,7 @@ from scheldt.domain.trips import (
     loaded_aboard_time,
     trip_documents,
     trip_facts_from_dict,
+    trip_references,
     trip_summary,
     voyage_documents,
 )
@@ -138,7 +138,7 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
                   if (e.get("received_at") is None or _utc(e["received_at"]) <= now) and not _retracted(e, now)]
         voyages = voyage_documents(listed_by.get(number, ()), number, now)
         trips += [(number, t) for t in group_trips(number, events, voyages)]
-    refs = {r for _, t in trips for r in _refs(t)}
+    refs = {r for _, t in trips for r in trip_references(t)}
     by_ref: dict[str, list[dict[str, Any]]] = {}
     for d in [*listing, *uow.documents.for_containers([], sorted(refs), skip={d["id"] for d in listing})]:
         if d["received_at"] <= now:
@@ -147,7 +147,7 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     built = []
     owners = carrier_owners(uow)
     for number, trip in trips:
-        trip_refs = _refs(trip)
+        trip_refs = trip_references(trip)
         found = {d["id"]: d for r in trip_refs for d in by_ref.get(r, ())}
         docs = trip_documents(sorted(found.values(), key=lambda d: (d["received_at"], d["id"])), trip_refs, number,
                               owners)
@@ -158,13 +158,6 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
     tracks = _tracks(uow, [events for _, events, _, _ in built])
     return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
             for (key, events, docs, vessels), history, track in zip(built, histories, tracks, strict=True)]
-
-
-def _refs(trip: Trip) -> set[str]:
-    """The references of a trip: those its events carry, and its key's (a document that placed
-    events naming only the voyage: :func:`~scheldt.domain.trips.group_trips`)."""
-    return {r for e in trip.events for r in (e["booking_ref"], e["transport_document_ref"]) if r} | (
-        {trip.key.document_ref} if trip.key.document_ref else set())
 
 
 def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],

@@ -165,8 +165,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     the facts it was computed from (events, document versions with parties, goods and seals,
     vessel track), the vessel's name (:func:`vessel_name`), the events their senders retracted
     (:func:`retracted_events`: no longer among the facts), the route, the score history, the
-    scan orders of the organisation ``org_id``,
-    the holds and the customs declarations of the trip (agencies only). A trip its container's
+    scan orders of the organisation ``org_id``, the holds and the customs declarations of the
+    trip (agencies only). A trip its container's
     events no longer make (``trip.regrouped_at`` set) names the container's listed trips the
     requester owns under ``regrouped_to`` (``[{"id", "document_ref", "voyage", "arrival_at"}]``).
     Raises NotFoundError when ``scope`` does not own the trip."""
