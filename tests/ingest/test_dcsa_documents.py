@@ -158,7 +158,23 @@ def test_booking_and_arrival_notice_values() -> None:
     [two_legs] = list(read_dcsa_documents(json.dumps(doc).encode(), "an.json"))
     assert isinstance(two_legs, Consignment)
     assert (two_legs.vessel, two_legs.voyage) == (Vessel(name="YM MASCULINITY"), "097E")
+    assert (notice.other_voyages, two_legs.other_voyages) == ((), ("12N",))  # the onward leg's voyage is kept too
     assert booking.issued_at is None  # a booking states no issue date
+
+
+def test_every_vessel_voyage_of_a_transport_document_is_read() -> None:
+    """eBL 3.0 ``transports.vesselVoyages`` may list the first sea-going vessel and the mother
+    vessel; only the first voyage was read. The vessel stays the first's; each voyage once."""
+    path = "dcsa-ebl/ebl-v3.0.2-td-notification-issued-full.json"
+    doc = json.loads((F / path).read_text())
+    doc["data"]["transportDocument"]["transports"]["vesselVoyages"] += [
+        {"vesselName": "MSC Mother", "carrierExportVoyageNumber": " 611W "},
+        {"vesselName": "MSC Gülsün", "carrierExportVoyageNumber": "402E"}, {"vesselName": "No number"}]
+    [td] = list(read_dcsa_documents(json.dumps(doc).encode(), path))
+    [sample] = read(path)
+    assert isinstance(td, Consignment) and isinstance(sample, Consignment)
+    assert (td.voyage, td.other_voyages, td.vessel) == ("402E", ("611W",), sample.vessel)
+    assert (sample.voyage, sample.other_voyages) == ("402E", ())
 
 
 def test_issue_dates_of_transport_documents() -> None:

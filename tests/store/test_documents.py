@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -44,3 +45,27 @@ def test_a_document_the_store_cannot_write_costs_only_itself(engine: Engine) -> 
         added, [rejected] = uow.documents.add([huge, fine], "be-customs", NOW)
     assert added == 1 and rejected.where == "td.json$"
     assert rejected.why == "the document holds a value the store cannot write: Integer exceeds 64-bit range"
+
+
+def test_a_document_s_other_voyages_are_a_fact_of_its_version(engine: Engine) -> None:
+    """Other voyages (migration 0028) are kept, re-sending adds nothing, and an amendment that
+    adds a voyage is a new version; a version stored before the upgrade (``other_voyages``
+    NULL, read with its first voyage only) is not stored again when re-sent with its others."""
+    from sqlalchemy import null, update
+
+    from scheldt.store.models import TransportDocumentRow
+
+    first = Consignment("BL-9", voyage="402E", containers=(("MSCU1234566", ()),), source="td.json")
+    both = Consignment("BL-9", voyage="402E", other_voyages=("611W",), containers=(("MSCU1234566", ()),),
+                       source="td-again.json")
+    old = Consignment("BL-OLD", voyage="402E", containers=(("MSCU1234566", ()),), source="old.json")
+    with unit_of_work(engine) as uow:
+        added = [uow.documents.add([first], "be-customs", NOW)[0], uow.documents.add([both], "be-customs", NOW)[0],
+                 uow.documents.add([both], "be-customs", NOW)[0], uow.documents.add([old], "be-customs", NOW)[0]]
+        uow.session.execute(update(TransportDocumentRow).where(TransportDocumentRow.document_ref == "BL-OLD")
+                            .values(other_voyages=null()))  # as migration 0028 leaves one stored before
+        resent = uow.documents.add([replace(both, bill_of_lading="BL-OLD")], "be-customs", NOW)[0]
+        versions = [(d["document_ref"], d["voyage"], d["other_voyages"])
+                    for d in uow.documents.for_container("MSCU1234566", [])]
+    assert added == [1, 1, 0, 1] and resent == 0
+    assert versions == [("BL-9", "402E", []), ("BL-9", "402E", ["611W"]), ("BL-OLD", "402E", None)]

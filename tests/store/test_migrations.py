@@ -167,6 +167,37 @@ def test_upgrade_to_0025_reads_stored_tlp1_markings(store_url: str, monkeypatch:
     assert entries == [green["id"]]
 
 
+def test_upgrade_to_0028_a_document_stored_before_is_not_stored_again_with_its_other_voyages(store_url: str) -> None:
+    """A transport document stored before its other voyages were kept (revision 0027) is the
+    same version when its sender re-sends it after the upgrade: nothing is added. (Its other
+    voyages were never read, so a re-send that changes only them cannot be told from it.)"""
+    from dataclasses import replace
+
+    from scheldt.domain.shipping import Consignment
+    from scheldt.store.documents import version_hash
+    from scheldt.store.models import TransportDocumentRow
+
+    doc = Consignment("BL-9", voyage="402E", other_voyages=("611W",), containers=(("MSCU1234566", ()),),
+                      source="td.json")
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = make_engine(store_url)
+    upgrade(engine, "0027")
+    with engine.begin() as conn:  # as 0027's code stored it: the first voyage only
+        conn.execute(TransportDocumentRow.__table__.insert(), [{
+            "document_type": "TRD", "document_ref": "BL-9", "booking_ref": "",
+            "version_hash": version_hash(replace(doc, other_voyages=())), "voyage": "402E",
+            "containers": [{"number": "MSCU1234566", "seals": []}], "source": "td.json",
+            "supplied_by": "be-customs", "received_at": at, "parties": [], "goods": [], "flags": []}])
+    upgrade(engine)
+    with unit_of_work(engine) as uow:
+        resent = uow.documents.add([doc], "be-customs", at)
+        # what 0027's code read of it (the first voyage) changed: a new version, with its other voyages
+        amended = uow.documents.add([replace(doc, voyage="403E")], "be-customs", at)
+        stored = [(d["voyage"], d["other_voyages"]) for d in uow.documents.for_containers([], ["BL-9"])]
+    engine.dispose()
+    assert (resent, amended, stored) == ((0, []), (1, []), [("402E", None), ("403E", ["611W"])])
+
+
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
     result = _cli(store_url, monkeypatch, "db", "upgrade")

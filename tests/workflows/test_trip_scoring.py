@@ -503,6 +503,33 @@ def test_moves_naming_only_the_voyage_join_the_trip_of_the_document_listing_the_
     assert [e["event_type"] for e in detail["events"]] == ["LOAD", "DISC", "GTOT"] and len(detail["documents"]) == 1
 
 
+def _two_vessels(path: Path) -> Path:
+    """The eBL sample (NARU3472484 under voyage 402E of MSC Gülsün) with a second vessel voyage,
+    as DCSA eBL 3.0 lets a document list the first sea-going vessel and then the mother vessel."""
+    doc = json.loads(TD.read_text())
+    voyages = doc["data"]["transportDocument"]["transports"]["vesselVoyages"]
+    voyages.append({"vesselName": "MSC Mother", "carrierExportVoyageNumber": "611W"})
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_moves_naming_the_document_s_second_voyage_join_its_trip(engine: Engine, tmp_path: Path) -> None:
+    """Only a document's first voyage was read: a terminal's discharge and gate-out naming the
+    mother vessel's voyage (the document's second) made a trip without document, and the
+    carrier's B/L trip stayed without its discharge."""
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR")]
+    for event_id, code, when in (("t-2", "DISC", "2026-02-01T10:00:00Z"), ("t-3", "GTOT", "2026-02-03T10:00:00Z")):
+        e = _voyage_only(event_id, code, when, "DEBRV")
+        e["transportDetails"]["transportCall"]["carrierExportVoyageNumber"] = "611W"
+        moves.append(e)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, _two_vessels(tmp_path / "td.json"), IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), FIRST)
+        facts = trip_facts(uow, ["NARU3472484"], LATER + timedelta(days=10))
+    assert [(f.key.document_ref, f.key.voyage, [e.event_type for e in f.events]) for f in facts] == [
+        ("HHL71800000", "402E", ["LOAD", "DISC", "GTOT"])]
+
+
 def test_the_trip_s_vessel_is_named_from_its_events_else_from_ais(engine: Engine) -> None:
     """An officer review: the trip page named the vessel by its IMO number only."""
     from scheldt.domain.shipping import Vessel, VesselSighting

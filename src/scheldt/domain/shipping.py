@@ -289,6 +289,13 @@ class Consignment:
     port_of_discharge: str = ""
     vessel: Vessel | None = None
     voyage: str = ""
+    #: The document's other vessel voyages, each once, in the order it gives them (``voyage`` is
+    #: the first): DCSA eBL 3.0 lets ``transports.vesselVoyages`` list several, e.g. the first
+    #: sea-going vessel (a feeder to the transshipment hub) and then the mother vessel that
+    #: discharges at the port of discharge; a DCSA arrival notice's other legs. Moves naming one
+    #: of them are placed on the document's trip as moves naming ``voyage`` are
+    #: (:func:`scheldt.domain.trips.voyage_documents`).
+    other_voyages: tuple[str, ...] = ()
     #: When the document was issued or dated, as its sender states it (UTC): DCSA eBL 3.0
     #: issueDate, else shippedOnBoardDate; DCSA arrival notice issueDateTime; UN/EDIFACT
     #: CUSCAR/IFTMIN DTM+137 (document date). None when not given. Party history counts a

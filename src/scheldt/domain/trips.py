@@ -128,9 +128,10 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
                      now: datetime | None = None) -> dict[str, list[VoyageDocument]]:
     """What :func:`group_trips` takes as ``documents`` for container ``number``: voyage ->
     documents whose latest version received by ``now`` (all when None) lists the box under that
-    voyage and names a reference that is not a placeholder. ``docs``: stored document versions
-    (dicts with ``document_ref``, ``booking_ref``, ``voyage``, ``containers``, ``received_at``,
-    ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
+    voyage (its first, or one of its ``other_voyages``: the mother vessel's after a feeder's)
+    and names a reference that is not a placeholder. ``docs``: stored document versions
+    (dicts with ``document_ref``, ``booking_ref``, ``voyage``, ``other_voyages``, ``containers``,
+    ``received_at``, ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
     box, or to another voyage, places nothing any more (a regression review)."""
     latest: dict[str, Mapping[str, Any]] = {}
     for d in sorted(docs, key=lambda d: (_utc(d["received_at"]), d.get("id", 0))):
@@ -142,7 +143,8 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
         refs = tuple(r for r in (d.get("document_ref"), d.get("booking_ref")) if r and not is_placeholder_reference(r))
         if refs and d.get("voyage") and any(c.get("number") == number for c in d.get("containers") or []):
             dates = (_utc(d["received_at"]), *((_utc(d["issued_at"]),) if d.get("issued_at") else ()))
-            out.setdefault(d["voyage"], []).append(VoyageDocument(refs, dates))
+            for voyage in dict.fromkeys((d["voyage"], *(d.get("other_voyages") or ()))):
+                out.setdefault(voyage, []).append(VoyageDocument(refs, dates))
     return out
 
 
@@ -205,14 +207,16 @@ def _journeys(events: Sequence[Mapping[str, Any]],
 
 
 def _documented_trip(number: str, refs: tuple[str, ...], voyage: str, trips: dict[TripKey, Trip],
-                     by_ref: Mapping[str, TripKey], when: datetime) -> TripKey | None:
+                     by_ref: dict[str, TripKey], when: datetime) -> TripKey | None:
     """The trip of a document with references ``refs`` for a move at ``when``: the one events
-    carrying one of them made, unless it ended before (a gate-out after discharge: a
-    regression review's next journey merged into it), else a new one keyed on the first
-    reference and ``voyage`` (added to ``trips``)."""
+    carrying one of them, or moves this document placed before, made, unless it ended before
+    (a gate-out after discharge: a regression review's next journey merged into it), else a
+    new one keyed on the first reference and ``voyage`` (added to ``trips``, its references
+    to ``by_ref``: the feeder's and the mother vessel's moves of one document are one trip)."""
     key = next((by_ref[r] for r in refs if r in by_ref), None)
     if key is None:
         key = TripKey(number, refs[0], voyage)
+        by_ref.update(dict.fromkeys(refs, key))
     trip = trips.setdefault(key, Trip(key))
     return None if _gone_before(trip, when) else key
 

@@ -219,7 +219,9 @@ def _unlisted_boxes(doc: Json, equipment: tuple[tuple[str, tuple[Seal, ...]], ..
                               f"{box[:20]}, which utilizedTransportEquipments does not list"))
 
 
-def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None, str]:
+def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None, str, tuple[str, ...]]:
+    """Port of loading and of discharge (UN/LOCODEs), the vessel and voyage the document names
+    first, and its other voyages (:attr:`Consignment.other_voyages`)."""
     transports = doc.get("transports") or doc.get("transport") or {}
     if isinstance(transports, list):
         transports = transports[0] if transports else {}
@@ -243,7 +245,17 @@ def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None
         vessel = Vessel(imo=imo, name=v.get("name") or v.get("vesselName") or "")
     voyage = (voyage_doc.get("carrierExportVoyageNumber") or doc.get("carrierExportVoyageNumber")
               or voyage_doc.get("carrierImportVoyageNumber") or "")
-    return pol, pod, vessel, voyage
+    listed = list(voyages) if isinstance(voyages, list) else []
+    listed += [leg.get("vesselVoyage") for leg in transports.get("legs") or [] if isinstance(leg, dict)]
+    numbers = (_voyage_number(each) for each in listed if isinstance(each, dict))
+    others = tuple(dict.fromkeys(n for n in numbers if n and n != voyage))
+    return pol, pod, vessel, voyage, others
+
+
+def _voyage_number(voyage: Json) -> str:
+    """The carrier's voyage number of a DCSA vessel voyage: export, else import ("" without)."""
+    number = voyage.get("carrierExportVoyageNumber") or voyage.get("carrierImportVoyageNumber") or ""
+    return number.strip() if isinstance(number, str) else ""
 
 
 def _leg_into(legs: list[Any], pod: str) -> Json:
@@ -278,7 +290,7 @@ def consignment(doc: Json, where: str) -> Consignment:
         kind, ref = "SHI", doc.get("shippingInstructionsReference") or ""
     else:
         kind, ref = "BKG", doc.get("carrierBookingReference") or doc.get("carrierBookingRequestReference") or ""
-    pol, pod, vessel, voyage = _ports_vessel(doc, flags)
+    pol, pod, vessel, voyage, other_voyages = _ports_vessel(doc, flags)
     status = (doc.get("transportDocumentStatus") or doc.get("shippingInstructionsStatus")
               or doc.get("bookingStatus") or "")
     goods = _goods(doc, flags)
@@ -297,7 +309,7 @@ def consignment(doc: Json, where: str) -> Consignment:
         freight_payment=doc.get("freightPaymentTermCode") or "",
         carrier_code=owner_code(doc.get("carrierCode")),
         parties=_parties(doc), goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
-        vessel=vessel, voyage=voyage, issued_at=issued, source=where, flags=tuple(flags),
+        vessel=vessel, voyage=voyage, other_voyages=other_voyages, issued_at=issued, source=where, flags=tuple(flags),
     )
 
 

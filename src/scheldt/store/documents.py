@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,15 @@ def version_hash(doc: Consignment) -> str:
     facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") not in _ENVELOPE_FIELDS]
     if facts.get("issued_at") is None:
         facts.pop("issued_at", None)
+    if not facts.get("other_voyages"):  # likewise before other voyages were kept (migration 0028)
+        facts.pop("other_voyages", None)
     return fact_digest(facts)
+
+
+def _first_voyage_hash(doc: Consignment) -> str:
+    """:func:`version_hash` of ``doc`` as it was read before its other voyages were kept
+    (migration 0028): the first voyage only."""
+    return version_hash(replace(doc, other_voyages=()))
 
 
 #: The longest container number read (an ISO 6346 number has 11 characters; the index column 64).
@@ -76,6 +85,8 @@ class DocumentRepository:
             except (orjson.JSONEncodeError, TypeError) as exc:  # an integer beyond 64 bits, a lone surrogate...
                 rejected.append(Rejection(doc.source, "", f"the document holds a value the store cannot write: {exc}"))
                 continue
+            if doc.other_voyages and self._stored_before_other_voyages(doc, supplied_by):
+                continue
             flags = plain(doc.flags)
             row = {
                 "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
@@ -87,6 +98,7 @@ class DocumentRepository:
                 "vessel_imo": fit(doc.vessel.imo if doc.vessel else "", 64, "vessel IMO number", flags),
                 "vessel_name": fit(doc.vessel.name if doc.vessel else "", 128, "vessel name", flags),
                 "voyage": fit(doc.voyage, 64, "voyage", flags),
+                "other_voyages": [fit(v, 64, "voyage", flags) for v in doc.other_voyages],
                 "parties": _fitted(plain(doc.parties), _PARTY_LIMITS, "party", flags),
                 "goods": _fitted(plain(doc.goods), _GOODS_LIMITS, "goods item", flags),
                 "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
@@ -103,6 +115,17 @@ class DocumentRepository:
                                 "issued_at": doc.issued_at}
                                for p in doc.parties if name_key(p.name)])
         return added, rejected
+
+    def _stored_before_other_voyages(self, doc: Consignment, supplied_by: str) -> bool:
+        """Whether this version of ``doc`` was stored before other voyages were kept (migration
+        0028: ``other_voyages`` NULL), read then with its first voyage only: a re-send of it
+        after the upgrade adds nothing. A version stored since that lists only the first
+        voyage is another version (one amended to add a leg is new)."""
+        td = TransportDocumentRow
+        return self.session.scalar(select(td.id).where(
+            td.supplied_by == supplied_by, td.document_type == doc.document_type,
+            td.document_ref == doc.bill_of_lading, td.version_hash == _first_voyage_hash(doc),
+            td.other_voyages.is_(None)).limit(1)) is not None
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""

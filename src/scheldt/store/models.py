@@ -267,6 +267,9 @@ class TransportDocumentRow(Base):
     vessel_imo: Mapped[str] = mapped_column(String(REF_MAX), default="")
     vessel_name: Mapped[str] = mapped_column(String(REF_MAX * 2), default="")
     voyage: Mapped[str] = mapped_column(String(REF_MAX), default="")
+    #: The document's other voyages (Consignment.other_voyages); NULL on versions stored
+    #: before migration 0028, which kept the first voyage only.
+    other_voyages: Mapped[list | None] = mapped_column(JSON, nullable=True)
     parties: Mapped[list] = mapped_column(JSON, default=list)
     goods: Mapped[list] = mapped_column(JSON, default=list)
     containers: Mapped[list] = mapped_column(JSON, default=list)
