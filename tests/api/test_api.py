@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -509,10 +509,18 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
                                                 headers=h(who), json=body)
     # when it was done: a time with its offset, never a bare number (a regression review's 1796392368 was
     # taken as seconds, 1e12 as milliseconds)
-    for when in (1796392368, 1e12, "2026-01-02T10:00:00"):
+    for when in (1796392368, 1e12, "2026-01-02T10:00:00", True):
         late = act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly", "done_at": when})
         assert late.status_code == 422 and late.json()["error"]["where"] == "body.done_at", late.text
-    assert act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly"}).status_code == 200
+    # a time as text with its offset is taken (a scan-team review's every done_at was refused as "not a datetime")
+    changes = lambda: service.client.get(f"/api/v1/scan-orders/{second}",  # noqa: E731
+                                         headers=h("officer")).json()["changes"]
+    when = datetime.fromisoformat(changes()[-1]["at"]) + timedelta(milliseconds=1)  # after it was planned
+    scanned = act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly",
+                               "done_at": when.astimezone(timezone(timedelta(hours=1))).isoformat()})
+    assert scanned.status_code == 200, scanned.text
+    [change] = [c for c in changes() if c["to_status"] == "scanned"]
+    assert datetime.fromisoformat(change["at"]) == when
     cleared = act("operator", {"action": "clear"})
     assert cleared.status_code == 400 and "shows an anomaly" in cleared.json()["error"]["why"]
     seizure = act("searcher", {"action": "search", "result": "seizure"})
@@ -1237,6 +1245,16 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
         "shift_date": shift_day(27), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
     cased = act(third, "operator", {"action": "scan", "nii_image_ref": "sc-1/0042", "verdict": "clear"})
     assert cased.status_code == 409 and cased.json()["error"]["where"] == "nii_image_ref"
+    # an image recorded on the wrong order is free once that order is cancelled (a scan-team review's
+    # real box could not take its own image)
+    wrong = act(third, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
+    assert wrong.status_code == 200
+    assert act(third, "officer", {"action": "cancel", "reason": "scan recorded on the wrong order"}).status_code == 200
+    fourth = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": walk(service, "officer", limit=60, left_port="false", status="open")[34]["id"], "scanner_id": "SC-1",
+        "shift_date": shift_day(27), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
+    own = act(fourth, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
+    assert own.status_code == 200, own.text
 
 
 

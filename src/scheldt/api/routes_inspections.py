@@ -69,6 +69,14 @@ def _not_true_or_false(value: Any) -> Any:
     return value
 
 
+def _time_as_text(value: Any) -> Any:
+    """Refuse a number where a time belongs (a regression review's 1796392368 was taken as
+    seconds, 1e12 as milliseconds); texts are read as ISO 8601 with their offset."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("give the time as text with its UTC offset, e.g. 2026-10-25T05:30:00+01:00")
+    return value
+
+
 class ActionIn(Strict):
     action: Literal["scan", "search", "clear", "waive", "cancel", "correct"]
     nii_image_ref: str | None = Field(default=None, max_length=200)
@@ -80,8 +88,10 @@ class ActionIn(Strict):
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
-    done_at: AwareDatetime | None = Field(
-        default=None, strict=True,
+    # not strict: a strict datetime took no text at all from a JSON body (a scan-team review's
+    # every "done_at" was refused), as pydantic reads the body already parsed
+    done_at: Annotated[AwareDatetime | None, BeforeValidator(_time_as_text)] = Field(
+        default=None,
         description="when a scan, search or clear was done, with its UTC offset, if earlier than now (results "
                     "recorded after the shift): the change, the seizure's date and its shared report follow it")
 
