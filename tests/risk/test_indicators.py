@@ -193,6 +193,12 @@ def test_to_order_without_notify_party() -> None:
     assert run("to_order_unknown_notify", facts) == "TRD HHL71800000 is to order and names no notify party"
     named = trip(docs=(doc(to_order=True, parties=(TripParty("notify party", "Forwarder NV"),)),))
     assert run("to_order_unknown_notify", named) is None
+    # an arrival notice received later restates part of the B/L only: the B/L still speaks (a
+    # carrier-data review: the notice, as the latest document, silenced it days before discharge)
+    notice = doc(received_hours=-20, document_type="ARN", parties=(TripParty("consignee", "Importer NV"),))
+    assert run("to_order_unknown_notify", trip(docs=(*facts.documents, notice))) == (
+        "TRD HHL71800000 is to order and names no notify party")
+    assert trip(docs=(notice,)).latest_document() == notice  # alone, the notice is the trip's document
 
 
 def test_seal_changed_between_document_and_events() -> None:

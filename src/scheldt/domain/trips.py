@@ -582,9 +582,14 @@ class TripFacts:
 
     def latest_document(self) -> TripDocument | None:
         """The most recently received transport document version (bills of lading before
-        shipping instructions and bookings when received at the same time)."""
+        shipping instructions and bookings when received at the same time); an arrival notice
+        (ARN) only when the trip has no other document. A DCSA arrival notice restates part of
+        the bill of lading (no "to order", no HS codes, no notify party): taken as the latest
+        document, it silenced the bill of lading's indicators from the day it arrived, days
+        before discharge (a carrier-data review)."""
         rank = {"TRD": 0, "SHI": 1, "BKG": 2}
-        docs = sorted(self.documents, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
+        papers = [d for d in self.documents if d.document_type != "ARN"] or list(self.documents)
+        docs = sorted(papers, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
         return docs[-1] if docs else None
 
     def arrival(self) -> datetime | None:
