@@ -211,6 +211,21 @@ def test_seal_changed_between_document_and_events() -> None:
     assert run("seal_changed", same) is None
 
 
+def test_a_seal_replaced_on_the_way_is_flagged_though_the_document_was_amended_to_it() -> None:
+    """A carrier-data review: S1 at Shanghai, S2 from the reload at Algeciras; the B/L amended
+    to S2 afterwards, so S2 was "on a document", and the change went unflagged."""
+    events = (ev("LOAD", -500, "CNSHA", seals=("S1",)), ev("DISC", -200, "ESALG", seals=("S1",)),
+              ev("LOAD", -150, "ESALG", seals=("S2",)), ev("DISC", 0, seals=("S2",)))
+    amended = trip(*events, docs=(doc(-600, seals=("S1",)), doc(-100, seals=("S2",))))
+    assert run("seal_changed", amended) == (
+        "seal S2 at LOAD ESALG 2026-02-23 02:00 UTC, replacing S1 seen at DISC ESALG 2026-02-21 00:00 UTC")
+    # a seal added beside the first (a customs seal at origin), or an event naming one of two: no change
+    added = trip(ev("LOAD", -500, "CNSHA", seals=("S1",)), ev("DISC", -200, "ESALG", seals=("S1", "C9")),
+                 ev("LOAD", -150, "ESALG", seals=("C9",)), ev("DISC", 0, seals=("S1", "C9")),
+                 docs=(doc(seals=("S1", "C9")),))
+    assert run("seal_changed", added) is None
+
+
 def test_mass_gap_in_kg_and_share() -> None:
     facts = trip(ev("VGM", -330, kind="VGM", verified_gross_mass_kg=24_300.0), docs=(doc(gross_mass_kg=22_100.0),))
     assert run("mass_gap", facts) == "VGM 24,300 kg vs 22,100 kg on TRD HHL71800000 (+2,200 kg, +10%)"

@@ -304,18 +304,34 @@ def to_order_unknown_notify(trip: TripFacts, ctx: Context) -> Hit | None:
 @indicator("seal_changed", source="indicator table row 4",
            feeds="seal numbers on dcsa-documents utilized equipment and DCSA T&T equipment events (SEL in EDIFACT)")
 def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
-    """Seal numbers differ between the documents and the container's events."""
+    """Seal numbers differ between the documents and the events, or a seal was replaced on the way."""
     documented = {s for d in trip.documents for s in d.seals}
-    seen: list[tuple[str, TripEvent]] = [(s, e) for e in trip.events if e.classifier == "ACT" for s in e.seals]
-    if not seen:
+    sealed = [e for e in trip.events if e.classifier == "ACT" and e.seals]
+    if not sealed:
         return None
-    first = next(e for e in trip.events if e.classifier == "ACT" and e.seals)
-    reference = documented or set(first.seals)
-    for seal, e in seen:
-        if seal not in reference:
+    reference = documented or set(sealed[0].seals)
+    for e in sealed:
+        seal = next((s for s in e.seals if s not in reference), None)
+        if seal is not None:
             source = "the transport document" if documented else "the first event"
             return Hit("seal_changed", 1.0, f"seal {seal} at {e.event_type} {e.unlocode} {_day(e.event_time)}, "
                        f"not the seal on {source} ({', '.join(sorted(reference))})")
+    return _replaced_in_transit(sealed)
+
+
+def _replaced_in_transit(sealed: list[TripEvent]) -> Hit | None:
+    """A seal replaced between two of the box's actual events (a seal of the earlier gone, one
+    never seen before on): found also when the documents were amended to the new seal
+    afterwards (a carrier-data review's box resealed at its hub no longer flagged once the
+    B/L was amended). A seal added beside the others is no replacement."""
+    earlier: set[str] = set()
+    for before, e in zip(sealed, sealed[1:]):
+        earlier |= set(before.seals)
+        new = sorted(set(e.seals) - earlier)
+        if new and set(before.seals) - set(e.seals):
+            return Hit("seal_changed", 1.0, f"seal {new[0]} at {e.event_type} {e.unlocode} {_day(e.event_time)}, "
+                       f"replacing {', '.join(sorted(set(before.seals) - set(e.seals)))} seen at {before.event_type} "
+                       f"{before.unlocode} {_day(before.event_time)}")
     return None
 
 
