@@ -13,7 +13,8 @@ entry can look for are matched here, exactly:
 * an **address**: a party's address on the trip's latest document with the same numbers (house
   number, postcode; an address without one matches nothing) and the same words give or take
   spelling (rapidfuzz token-set ratio ≥
-  :data:`ADDRESS_THRESHOLD` after case, punctuation and spacing are folded).
+  :data:`ADDRESS_THRESHOLD` after transliteration to Latin letters and with case, punctuation
+  and spacing folded).
 """
 
 from __future__ import annotations
@@ -82,10 +83,20 @@ def passes_route(ports: list[str], route: tuple[str, ...]) -> bool:
     return bool(route) and i == len(route)
 
 
+def _folded(address: str) -> list[str]:
+    """The words of an address in Latin letters (normality's transliteration: "São João" is
+    "sao joao", "Straße" "strasse", Cyrillic and Greek romanised), case, punctuation and
+    spacing folded. A screening review: letters outside a-z were deleted, so "Rua São João 500"
+    never matched "Rua Sao Joao 500", nor a Cyrillic address itself."""
+    from normality import ascii_text  # loaded where addresses are matched, not at every start
+
+    return _FOLD.sub(" ", (ascii_text(address) or "").lower()).split()
+
+
 def address_numbers(address: str) -> frozenset[str]:
     """The numbers of an address (house number, postcode...), case and punctuation folded: two
     addresses are the same only when these are (:func:`same_address`)."""
-    return frozenset(t for t in _FOLD.sub(" ", address.lower()).split() if t.isdigit())
+    return frozenset(t for t in _folded(address) if t.isdigit())
 
 
 def same_address(a: str, b: str) -> bool:
@@ -93,7 +104,7 @@ def same_address(a: str, b: str) -> bool:
     the same words, give or take spelling (see the module docstring). Without a number an
     address is a street or a city: "Antwerpen" matched every party in Antwerp (a regression
     review), as one set of words holding the other scores 100."""
-    ta, tb = _FOLD.sub(" ", a.lower()).split(), _FOLD.sub(" ", b.lower()).split()
+    ta, tb = _folded(a), _folded(b)
     numbers = address_numbers(a)
     if not ta or not tb or not numbers or numbers != address_numbers(b):
         return False
