@@ -47,6 +47,27 @@ def test_csv_watchlist_with_and_without_ids() -> None:
     assert isinstance(missing, Rejection) and missing.where == "n.csv:1" and "no 'name' column" in missing.why
 
 
+def test_csv_rows_are_named_by_the_line_they_begin_on_and_a_quote_never_closed_is_refused() -> None:
+    """A screening review: after a quoted address over three lines, rejections named the wrong
+    lines; a stray quote made the rest of the file one cell of its row, and the entries after
+    it were dropped without a word."""
+    data = ('id,name,address,country\n'
+            'D1,Frutas SA,"Av. 9 de Octubre 100\nPiso 3\nGuayaquil",EC\n'
+            'D2,Zaba BV,,NL\n'
+            'D3,,,NL\n'
+            'D4,"Half"quoted BV,,NL\n'
+            'D5,Nado NV,,"BE\n'
+            'D6,Lama GmbH,,DE\n'
+            'D7,Mumute BV,,NL\n').encode()
+    records = list(read_watchlist_csv(data, "w.csv", "l"))
+    assert [(r.entry_id, r.source) for r in records if isinstance(r, WatchlistEntry)] == [("D1", "w.csv:2"),
+                                                                                         ("D2", "w.csv:5")]
+    assert [(r.where, r.why) for r in records if isinstance(r, Rejection)] == [
+        ("w.csv:6", "empty name"), ("w.csv:7", "not readable CSV: ',' expected after '\"'"),
+        ("w.csv:8", "a quote opened in this row is never closed: the rest of the file (lines 8-10) would be one "
+                    "cell; none of it is loaded (close the quote)")]
+
+
 def test_ftm_values_as_strings_wrong_types_duplicates_and_deep_nesting() -> None:
     data = b"\n".join([
         b'{"id": "a", "schema": "Company", "properties": {"name": "ACME Holdings", "country": "be"}}',

@@ -44,6 +44,11 @@ def test_a_list_loaded_again_loses_the_entries_its_file_no_longer_holds(engine: 
     assert load(engine, [tmp_path / "v2.csv"]) == [ListReplaced("narco", removed=("W2",))]
     assert stored(engine) == [("narco", "W1"), ("narco", "W1"), ("narco", "W2"), ("narco", "W3"), ("narco", "W3"),
                               ("other", "O1")]  # us-cbp's W2 stays: it loaded its own copy
+    # a quote never closed swallows the rows after it: rejected, so nothing leaves the list (a
+    # screening review's stray quote delisted the entries after it)
+    (tmp_path / "quote.csv").write_text('id,name,country\nW1,Frutas del Sol S.A.,"EC\nW3,Rivoka Trading LLC,RU\n')
+    assert load(engine, [tmp_path / "quote.csv"]) == [ListReplaced(
+        "narco", kept=2, why="1 row(s) of the file(s) were rejected: mend them and load again")]
     # two files of one list are the list together
     (tmp_path / "part.csv").write_text("id,name\nW2,Zaba Export B.V.\n")
     assert load(engine, [tmp_path / "v2.csv", tmp_path / "part.csv"]) == [ListReplaced("narco")]

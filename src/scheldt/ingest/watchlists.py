@@ -37,13 +37,18 @@ CSV_KINDS = ("company", "person", "vessel", "address")
 
 
 def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[WatchlistEntry | Rejection]:
-    """Entries of a watchlist CSV, or a Rejection (file:line) per unusable row."""
+    """Entries of a watchlist CSV, or a Rejection (file:line) per unusable row. ``line`` is
+    the physical line a row begins on (a quoted address over three lines moved every later
+    line number: screening review). Read strictly: a quote never closed is a rejection naming
+    the lines it swallowed, not a field holding the rest of the file (a review's stray quote
+    delisted the three entries after it without a word), and a quote that closes in the middle
+    of a field (``"ab"c``) is one too."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         yield Rejection(f"{source}:1", "", f"not UTF-8 text: {exc}")
         return
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text), strict=True)
     try:
         header = [h.strip().lower() for h in next(rows, [])]
     except csv.Error as exc:
@@ -59,15 +64,14 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
         return
     col = {h: i for i, h in enumerate(header)}
     seen: dict[str, str] = {}
-    line = 1
     while True:
-        line += 1
+        line = rows.line_num + 1
         try:
             cells = next(rows)
         except StopIteration:
             break
         except csv.Error as exc:
-            yield Rejection(f"{source}:{line}", "", f"not readable CSV: {exc}")
+            yield Rejection(f"{source}:{line}", "", _unreadable(str(exc), line, rows.line_num))
             continue
         if not any(c.strip() for c in cells):
             continue
@@ -97,6 +101,15 @@ def read_watchlist_csv(data: bytes, source: str, list_name: str) -> Iterator[Wat
         aliases = tuple(a.strip() for a in value("aliases").split(";") if a.strip())
         yield WatchlistEntry(list_name, entry_id, name, kind, aliases, value("address"), value("country").upper(),
                              where)
+
+
+def _unreadable(why: str, line: int, last: int) -> str:
+    """Why a CSV row beginning on ``line`` cannot be read (the reader stopped at ``last``)."""
+    if why == "unexpected end of data":
+        swallowed = f"lines {line}-{last}" if last > line else f"line {line}"
+        return (f"a quote opened in this row is never closed: the rest of the file ({swallowed}) would be one cell; "
+                "none of it is loaded (close the quote)")
+    return f"not readable CSV: {why}"
 
 
 def read_ftm(data: bytes, source: str, list_name: str, skipped: Counter[str] | None = None) -> Iterator[WatchlistEntry | Rejection]:
