@@ -211,6 +211,7 @@ def test_vgm_schedule_and_port_call() -> None:
     assert isinstance(vgm, VgmDeclaration)
     assert (vgm.container_number, vgm.verified_gross_mass_kg, vgm.method, vgm.retracted) == ("APZU4812090", 2.4, "SM1", True)
     assert {d.kind: d.value for d in vgm.documents} == {"BKG": "ABC709951", "TRD": "HHL71800000"}
+    assert vgm.tare_kg == 2.4  # equipmentDetails.tareWeight: the VGM includes it, a B/L's cargo weight does not
     schedule = read("dcsa-other/ovs-v3.0-vessel-schedule-response.json")
     assert Counter(type(r).__name__ for r in schedule) == {"TransportEvent": 5}
     first = schedule[0]

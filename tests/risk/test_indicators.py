@@ -226,11 +226,24 @@ def test_a_seal_replaced_on_the_way_is_flagged_though_the_document_was_amended_t
     assert run("seal_changed", added) is None
 
 
-def test_mass_gap_in_kg_and_share() -> None:
-    facts = trip(ev("VGM", -330, kind="VGM", verified_gross_mass_kg=24_300.0), docs=(doc(gross_mass_kg=22_100.0),))
-    assert run("mass_gap", facts) == "VGM 24,300 kg vs 22,100 kg on TRD HHL71800000 (+2,200 kg, +10%)"
-    small = trip(ev("VGM", -330, kind="VGM", verified_gross_mass_kg=22_400.0), docs=(doc(gross_mass_kg=22_100.0),))
-    assert run("mass_gap", small) is None
+def test_mass_gap_in_kg_and_share_beyond_the_container_s_tare() -> None:
+    """The VGM weighs the packed box (SOLAS VI/2), the B/L's cargo gross weight excludes the box
+    (DCSA): a carrier-data review's honest boxes all showed a gap of one tare."""
+    vgm = lambda kg, tare=None: ev("VGM", -330, kind="VGM", verified_gross_mass_kg=kg, tare_kg=tare)  # noqa: E731
+    box = ev("GTIN", -340, "ECGYE", iso_equipment_code="22G1")
+    cargo = (doc(gross_mass_kg=12_000.0),)
+    assert run("mass_gap", trip(box, vgm(14_200.0, 2_200.0), docs=cargo)) is None  # cargo + its declared tare
+    assert run("mass_gap", trip(box, vgm(14_200.0), docs=cargo)) is None  # within a 22G1's tare
+    assert run("mass_gap", trip(box, vgm(19_000.0, 2_200.0), docs=cargo)) == (
+        "VGM 19,000 kg vs 12,000 kg cargo on TRD HHL71800000 and 2,200 kg tare (declared with the VGM) "
+        "(+4,800 kg, +40%)")
+    assert run("mass_gap", trip(box, vgm(19_000.0), docs=cargo)) == (
+        "VGM 19,000 kg vs 12,000 kg cargo on TRD HHL71800000 and a 22G1's tare of 1,800-2,700 kg (+4,300 kg, +36%)")
+    assert run("mass_gap", trip(vgm(12_100.0), docs=cargo)) == (  # lighter than cargo and any box
+        "VGM 12,100 kg vs 12,000 kg cargo on TRD HHL71800000 and a container's tare of 1,800-6,000 kg "
+        "(-1,700 kg, -14%)")
+    reefer = ev("GTIN", -340, "ECGYE", iso_equipment_code="45R1")
+    assert run("mass_gap", trip(reefer, vgm(26_800.0), docs=(doc(gross_mass_kg=22_000.0),))) is None
 
 
 def test_consignee_changed_after_departure() -> None:

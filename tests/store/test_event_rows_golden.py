@@ -173,3 +173,21 @@ EVENTS_DIGEST = "20cd7406f8c041428711e5806f04d44d4f3cd60ff08f39fe14a5a8c656d9359
 # quarantined, saying so (an EDI review): without that entry the rest digest as before (71aa5b5b...)
 QUARANTINE_DIGEST = "d0ac14b8e74939b60ce57f70e2e5383251c53b1d3df1bb17aa4c6bad9083df6d"
 SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST
+
+
+def test_a_vgm_s_tare_is_kept_but_left_out_of_its_fact_hash(engine: Engine, tmp_path: Path) -> None:
+    """The tare a VGM declaration gives is read since the mass-gap check allows for it (a
+    carrier-data review); a declaration stored before, without it, is the same one re-sent."""
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    doc["VGMDeclarations"][0]["isRetracted"] = False
+    with_tare = tmp_path / "vgm.json"
+    with_tare.write_text(json.dumps(doc))
+    del doc["VGMDeclarations"][0]["equipmentDetails"]["tareWeight"]
+    without = tmp_path / "vgm-before.json"
+    without.write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        first = ingest_file(uow, with_tare, IngestOptions(), NOW)
+        again = ingest_file(uow, without, IngestOptions(), NOW)
+        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+    assert (first.added, again.added, again.rejected) == (1, 0, 0)
+    assert row.details["tare_kg"] == 2.4

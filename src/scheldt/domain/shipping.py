@@ -316,3 +316,7 @@ class VgmDeclaration(Event):
     verified_gross_mass_kg: float | None = None
     method: str = ""
     retracted: bool = False
+    #: The container's tare in kg as the declaration gives it (DCSA VGM 1.0
+    #: ``equipmentDetails.tareWeight``), None when not given. The VGM is the packed container,
+    #: tare included (SOLAS VI/2); a transport document's cargo gross weight excludes it.
+    tare_kg: float | None = None

@@ -445,12 +445,14 @@ class TripEvent:
     #: of its stowage); other events: ""
     port_of_loading: str = ""
     port_of_discharge: str = ""
+    #: the container's tare (kg) as a VGM declaration gives it; None otherwise
+    tare_kg: float | None = None
 
 
 #: TripEvent fields added after assessments were first stored: left out of a trip's stored
 #: form while empty (:func:`facts_snapshot`), so trips that do not use them keep their digest
 #: and are not re-scored for nothing after an upgrade.
-_LATER_EVENT_FIELDS = ("port_of_loading", "port_of_discharge")
+_LATER_EVENT_FIELDS = ("port_of_loading", "port_of_discharge", "tare_kg")
 
 
 def facts_snapshot(facts: TripFacts) -> dict[str, Any]:
@@ -459,7 +461,7 @@ def facts_snapshot(facts: TripFacts) -> dict[str, Any]:
     snapshot = plain(facts)
     for e in snapshot["events"]:
         for name in _LATER_EVENT_FIELDS:
-            if e.get(name) == "":
+            if e.get(name) in ("", None) and name in e:
                 del e[name]
     return snapshot
 

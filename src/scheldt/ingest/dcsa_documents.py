@@ -379,6 +379,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
         verified_gross_mass_kg=_kg(vgm.get("weight"), "VGM.weight", flags), flags=tuple(flags),
         method=vgm.get("method") or "",
         retracted=bool(item.get("isRetracted")),
+        tare_kg=_kg(eq.get("tareWeight"), "equipmentDetails.tareWeight", flags),
     )
 
 

@@ -3,7 +3,8 @@ inspection outcomes of container trips (pure; LightGBM through :func:`risk.model
 
 Features (:data:`TRIP_FEATURES`, contract version 3) are the strength of every indicator of the
 live profile's indicator set plus facts an officer would look at: hours from discharge to
-gate-out, transshipments, the consignee's earlier trips and age, VGM gap share, reefer, HS
+gate-out, transshipments, the consignee's earlier trips and age, VGM gap share (beyond the
+box's tare: :func:`scheldt.risk.indicators.mass_gap_of`), reefer, HS
 chapter, longest AIS silence before arrival, number of distinct seals, "to order"; and (v2) the
 moves in the terminal since discharge so far (at scoring time only part of them may have
 happened), hours from the last discharge to the moment
@@ -27,7 +28,7 @@ import numpy as np
 
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import ConfigError, ModelMismatchError, NotFoundError
-from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort, is_reefer
+from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, Hit, ListedPort, is_reefer, mass_gap_of
 from scheldt.risk.model import DEFAULT_PARAMS, fit_booster, library_versions
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ def trip_features(trip: TripFacts, contexts: dict[str, Context], known: Mapping[
     hours = (gate.event_time - disc[-1].event_time).total_seconds() / 3600 if gate and disc else None
     doc = trip.latest_document()
     h = trip.consignee_history
-    vgm = next((e.verified_gross_mass_kg for e in reversed(trip.events) if e.verified_gross_mass_kg), None)
-    gap = (vgm - doc.gross_mass_kg) / doc.gross_mass_kg if vgm and doc and doc.gross_mass_kg else None
+    weighed = mass_gap_of(trip)
+    gap = weighed.share if weighed is not None else None
     iso = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
     track = trip.vessel_track
     widest = trip.longest_track_gap(track[0].observed_at, track[-1].observed_at) if track else None

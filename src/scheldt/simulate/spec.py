@@ -84,6 +84,10 @@ LOITER_STARTS_HOURS = (24.0, 96.0)
 LOITER_HOURS = (8.0, 36.0)
 LOITER_MAX_KNOTS = 2.5
 
+#: Tare (kg) of each ISO 6346 size-type the simulator uses, as its VGM declarations give it:
+#: typical published tares of such boxes (assumption).
+TARE_KG = {"22G1": 2_230.0, "42G1": 3_750.0, "45G1": 3_900.0, "22R1": 3_000.0, "45R1": 4_600.0}
+
 #: Planted methods: share of planted cases, and the chance each gives each indicator.
 METHODS: dict[str, tuple[float, dict[str, float]]] = {
     "rip-on/rip-off": (0.40, {"risk_origin": 0.8, "listed_hub": 0.2, "reseal": 0.55, "quick_pickup": 0.45,

@@ -288,9 +288,11 @@ def _trip(rng: random.Random, side: random.Random, names: _Names, receivers: lis
     consignee = names.company("BE") if new else rng.choice(receivers)
     mass = round(rng.uniform(8_000, 26_000), 0)
     vgm_off = "mass_gap" in given or (not planted and b["mass_gap"])
-    vgm = round(mass * (1 + rng.choice([-1, 1]) * rng.uniform(0.06, 0.2)) if vgm_off else mass * rng.uniform(0.99, 1.01), 0)
+    cargo = mass * (1 + rng.choice([-1, 1]) * rng.uniform(0.06, 0.2)) if vgm_off else mass * rng.uniform(0.99, 1.01)
+    tare = spec.TARE_KG[iso_code]  # the VGM weighs the packed box (SOLAS VI/2); the document states the cargo
     weighed = loaded - timedelta(hours=12)  # after the gate-in (at least a day before loading)
-    events.append(TripEvent("VGM", "VGM", "ACT", weighed, origin, verified_gross_mass_kg=vgm, received_at=received(weighed)))
+    events.append(TripEvent("VGM", "VGM", "ACT", weighed, origin, verified_gross_mass_kg=round(cargo + tare, 0),
+                            received_at=received(weighed), tare_kg=tare))
     to_order = "to_order" in given or (not planted and b["to_order"])
     parties = [TripParty("shipper", names.company(origin[:2]), country=origin[:2]), TripParty("consignee", consignee, country="BE")]
     if not to_order:

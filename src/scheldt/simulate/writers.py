@@ -87,7 +87,8 @@ def _vgm_json(trip: SimTrip, e: TripEvent) -> dict[str, Any]:
             "declarationDateTime": _z(e.event_time),
             "VGM": {"weight": {"value": e.verified_gross_mass_kg, "unit": "KGM"}, "method": "SM1", "dateTime": _z(e.event_time),
                     "location": {"UNLocationCode": e.unlocode}},
-            "equipmentDetails": {"equipmentReference": trip.container, "ISOEquipmentCode": trip.iso_code},
+            "equipmentDetails": {"equipmentReference": trip.container, "ISOEquipmentCode": trip.iso_code,
+                                 **({"tareWeight": {"value": e.tare_kg, "unit": "KGM"}} if e.tare_kg else {})},
             "shipmentDetails": {"carrierBookingReference": trip.booking_ref, "transportDocumentReference": trip.document_ref}}
 
 

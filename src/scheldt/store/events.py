@@ -66,6 +66,16 @@ def _facts(event: Event, plan: _Plan | None = None) -> dict[str, Any]:
     return facts
 
 
+#: Facts kept in ``details`` but left out of ``fact_hash``: read only since events were first
+#: stored, so that a declaration received before is the same one when re-sent. A VGM's tare.
+_UNHASHED = ("tare_kg",)
+
+
+def _digest(facts: dict[str, Any]) -> str:
+    """``fact_hash`` of an event's facts (:func:`_facts`): without :data:`_UNHASHED`."""
+    return fact_digest({k: v for k, v in facts.items() if k not in _UNHASHED})
+
+
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
     """The store row of a domain event: column values, ``details`` (the event's non-empty
     facts beyond the columns) and ``flags`` for the JSON columns. Those two may still hold
@@ -82,7 +92,7 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     documents = event.documents
     return {
         "event_id": event.event_id,
-        "fact_hash": fact_digest(facts),
+        "fact_hash": _digest(facts),
         "kind": kind,
         "event_type": facts.get("event_type", ""),
         "classifier": event.classifier,
@@ -218,7 +228,7 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
     if event is None:
         return False
     flags = tuple(stored[3] or ())
-    return fact_digest(_facts(dataclasses.replace(event, created_time=stored[2], flags=flags))) == stored[0]
+    return _digest(_facts(dataclasses.replace(event, created_time=stored[2], flags=flags))) == stored[0]
 
 
 def _as_received(event: Event | None) -> str:

@@ -85,6 +85,7 @@ def _event(e: dict[str, Any]) -> TripEvent:
         seals=tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
         iso_equipment_code=d.get("iso_equipment_code") or "",
         verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
+        tare_kg=None if d.get("retracted") else d.get("tare_kg"),
         received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
         supplied_by=e.get("supplied_by") or "",
         port_of_loading=str(d.get("port_of_loading") or "") if e["kind"] == "STOWAGE" else "",
