@@ -158,6 +158,15 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
     assert (local["owner"], local["tlp"], local["sharing_group"]) == ("be-customs", "amber+strict", "local:be-customs")
     assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
     assert local["id"] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
+    # the same entry sent again (a retry) is the one shared: no second entry, no second alert
+    # (a screening review's re-sent entry raised a second alert on the same trip)
+    again = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"),
+                            json=entry | {"tlp": "amber+strict"})
+    assert (again.status_code, again.json()) == (200, out | {"already": True})
+    assert len([o for o in shared(api, "officer", type="grouping") if out["id"] in o["object"]["object_refs"]]) == 1
+    other = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"),
+                            json=entry | {"tlp": "amber+strict", "note": "another note"})
+    assert other.status_code == 201 and other.json()["id"] != out["id"]
     # a wrong check digit is shared as typed (a forged number is worth watching) and said (a
     # review's typo was shared without a word)
     typo = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"), json=entry | {
@@ -288,6 +297,45 @@ def test_an_officer_withdraws_a_shared_alert_and_a_corrected_seizure_report_foll
         kinds = [(e.payload["object_kind"], e.payload["object_id"]) for e in log.entries(
             after_seq=max(0, log.count() - 60), limit=60)]
     assert ("shared-withdrawal", alert["id"]) in kinds and ("shared-seizure-report", report["id"]) in kinds
+
+
+def test_a_search_recorded_on_the_wrong_box_is_withdrawn_and_is_no_inspection_any_more(api: Service) -> None:
+    """A scan-team review: a seizure recorded on the wrong order could not be cancelled (only
+    corrected to "nothing found"), and stayed an inspection in the hit rates and the training
+    data of a box nobody opened."""
+    trips = api.client.get("/api/v1/trips", headers=api.as_("officer"), params={
+        "limit": 40, "status": "open", "left_port": "false"}).json()
+    trip = trips["items"][-3]
+    order = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
+        "selection": "manual", "reason": "partner tip"}).json()
+    assert "id" in order, order
+    act = f"/api/v1/scan-orders/{order['id']}/actions"
+    hit_rates = lambda: api.client.get("/api/v1/dashboard", headers=api.as_("officer")).json()["hit_rate"]  # noqa: E731
+    before = hit_rates()
+    api.client.post(act, headers=api.as_("operator"), json={"action": "scan", "nii_image_ref": "img-w",
+                                                           "verdict": "anomaly"})
+    api.client.post(act, headers=api.as_("searcher"), json={
+        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 40.0, "concealment": "in_cargo"})
+    report = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
+        "order_id": order["id"], "tlp": "green"}).json()
+    recorded = hit_rates()
+    for who, action, status in (("officer", "cancel", 409), ("searcher", "withdraw", 403)):
+        refused = api.client.post(act, headers=api.as_(who), json={"action": action, "reason": "x"})
+        assert refused.status_code == status, refused.text
+    cancelled = api.client.post(act, headers=api.as_("officer"), json={"action": "withdraw",
+                                                                      "reason": "recorded on the wrong container"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["seizure_report"] == {"id": report["id"], "action": "withdrawn"}
+    seizures = api.client.get("/api/v1/seizures", headers=api.as_("officer"), params={"limit": 200}).json()["items"]
+    with api.uow() as uow:
+        outcomes = uow.trip_outcomes.all(["inspection"])
+    assert recorded["manual"]["inspected"] == before.get("manual", {}).get("inspected", 0) + 1
+    assert hit_rates() == before
+    assert order["id"] not in {s["id"] for s in seizures}
+    assert (trip["container_number"], trip["document_ref"], trip["voyage"]) not in outcomes
+    assert api.client.get(f"/api/v1/trips/{trip['id']}", headers=api.as_("officer")).json()["trip"]["status"] == "open"
 
 
 def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:

@@ -1073,3 +1073,17 @@ def test_a_plan_row_whose_box_left_says_what_can_still_be_recorded(app: FastAPI,
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id.in_(ids)).values(left_at=None))
         for order in orders:
             officer.post(f"/orders/{order}/act", data={"csrf": token_of(officer), "action": "cancel", "reason": "test"})
+
+
+def test_an_officer_may_withdraw_a_searched_or_cleared_record_and_a_searcher_may_not() -> None:
+    """A scan-team review: a search recorded on the wrong order could only be corrected."""
+    from scheldt.domain.access import Organisation, OrgKind, Principal, Role
+    from scheldt.web.pages_inspections import order_forms
+
+    org = Organisation("be-customs", "Belgian Customs", OrgKind.AGENCY)
+    officer = Principal("officer", org, frozenset({Role.TARGETING_OFFICER}))
+    searcher = Principal("searcher", org, frozenset({Role.SEARCH_TEAM}))
+    searched = order_forms("searched", "risk", officer)
+    assert "withdraw" in searched and "cancel" not in searched
+    assert "withdraw" in order_forms("cleared", "risk", officer)
+    assert "withdraw" not in order_forms("searched", "risk", searcher) | order_forms("planned", "risk", officer)

@@ -139,12 +139,17 @@ def share_seizure(body: SeizureReportIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/watchlist-entries", status_code=201,
-             summary="Share a watchlist entry (company, person, address, container, seal range, route)")
-def share_entry(body: WatchEntryIn, ctx: CtxDep) -> dict[str, Any]:
+             summary="Share a watchlist entry (company, person, address, container, seal range, route)",
+             responses={200: {"description": "Shared before as it was (same entry, note and terms): that entry, "
+                                             "with \"already\": true; nothing is written"}})
+def share_entry(body: WatchEntryIn, ctx: CtxDep, response: Response) -> dict[str, Any]:
+    """201 with the entry shared; 200 with the one shared before under the same terms (``"already": true``)."""
     out = share.share_watchlist_entry(
         ctx.uow, ctx.principal, body.kind, body.note, body.terms(), ctx.now, name=body.name, aliases=body.aliases,
         address=body.address, country=body.country, container_number=body.container_number,
         seal_from=body.seal_from, seal_to=body.seal_to, route=body.route)
+    if out.get("already"):
+        response.status_code = 200  # nothing created
     _written(ctx, "shared-watchlist-entry", out)
     # the alerts of other agencies the entry raised are theirs: naming them would tell the poster
     # which containers and companies those agencies have on file (attack review)

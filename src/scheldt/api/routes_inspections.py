@@ -78,7 +78,7 @@ def _time_as_text(value: Any) -> Any:
 
 
 class ActionIn(Strict):
-    action: Literal["scan", "search", "clear", "waive", "cancel", "correct"]
+    action: Literal["scan", "search", "clear", "waive", "cancel", "correct", "withdraw"]
     nii_image_ref: str | None = Field(default=None, max_length=200)
     verdict: Literal["clear", "anomaly"] | None = None
     result: Literal["nothing_found", "irregularity", "seizure"] | None = None

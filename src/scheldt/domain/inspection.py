@@ -5,8 +5,9 @@ An officer plans a container trip onto a scanner in a shift (``early`` 06:00-14:
 non-intrusive inspection (NII): the image reference and a verdict (clear / anomaly). A clear
 image may be cleared without opening the box; otherwise the search team records the physical
 search: nothing found, an irregularity, or a seizure (drug type, mass in kg, where in the
-container it was hidden). A risk pick may be waived with a written reason; any order may be
-cancelled with one. Every change names who, when and why.
+container it was hidden). A risk pick may be waived with a written reason; any open order may be
+cancelled with one; a searched or cleared order whose record was of another box is withdrawn
+with one (cancelled: no inspection). Every change names who, when and why.
 
 Outcomes feed the container model: ``searched`` and ``cleared`` orders are inspections (a
 seizure is a positive), ``waived`` and ``cancelled`` orders are not.
@@ -105,6 +106,11 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
     "waive": (frozenset({Status.PLANNED}), Status.WAIVED),
     "cancel": (frozenset({Status.PLANNED, Status.SCANNED}), Status.CANCELLED),
     "correct": (frozenset({Status.SEARCHED}), Status.SEARCHED),
+    # a searched or cleared order's record was of another box: withdrawn, the order is cancelled
+    # and no inspection (a scan-team review's search recorded on the wrong order stayed one in
+    # hit rates and training data). Its own word, not "cancel": a cancel racing a record
+    # must still find the order moved on (a concurrency review).
+    "withdraw": (frozenset({Status.SEARCHED, Status.CLEARED}), Status.CANCELLED),
 }
 #: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
 #: loses its drug, mass and hiding place).
@@ -114,6 +120,7 @@ ACTIONS = tuple(_MOVES)
 #: (a review's search with an image reference and a reason answered 200 and kept neither).
 _FIELDS = {"scan": frozenset({"nii_image_ref", "verdict"}), "search": frozenset({*SEARCH_FIELDS, "reason"}),
            "clear": frozenset(), "waive": frozenset({"reason"}), "cancel": frozenset({"reason"}),
+           "withdraw": frozenset({"reason"}),
            "correct": frozenset({*SEARCH_FIELDS, "reason", "nii_image_ref", "verdict"})}  # the last two: below
 
 
@@ -162,7 +169,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
       cleared one, and it went into training data as "nothing found");
-    * waive (risk picks only) and cancel: ``reason`` (required);
+    * waive (risk picks only), cancel and withdraw: ``reason`` (required);
     * correct (a searched order): the search fields again, all of them, and ``reason``
       (required): the search team mistyped the mass or the result; the change keeps both.
 
@@ -203,7 +210,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
                       | {"reason": _text(data.get("reason"), "reason", required=True)})
     if action == "waive" and selection != "risk":
         raise InputError("action", f"only risk picks can be waived; this is a {selection} pick (cancel it instead)")
-    if action in ("waive", "cancel"):
+    if action in ("waive", "cancel", "withdraw"):
         return Change(target, {"reason": _text(data.get("reason"), "reason", required=True)})
     return Change(target, {"result": "nothing_found"})
 

@@ -207,7 +207,7 @@ class InspectionRepository:
         stmt = (select(o.id, o.trip_id, o.updated_at, searched.label("searched_at"), o.drug_type, o.mass_kg,
                        o.concealment, o.selection, t.container_number, t.port_of_loading, t.assessment_id)
                 .join(t, t.id == o.trip_id)
-                .where(o.organisation_id == org_id, o.result == "seizure"))
+                .where(o.organisation_id == org_id, o.result == "seizure", o.status == "searched"))
         if limit is None:
             stmt = stmt.order_by(o.updated_at)
         else:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from datetime import datetime
-
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.store.models import TripOutcomeRow
@@ -46,6 +45,12 @@ class TripOutcomeRepository:
             self.session.flush()
         elif seizure and not known:
             self.session.execute(update(t).where(*where).values(seizure=True, source=source, received_at=at))
+
+    def withdraw_inspection(self, key: tuple[str, str, str]) -> None:
+        """Forget that trip ``key`` was inspected (its only inspection record was of another box)."""
+        t = TripOutcomeRow
+        self.session.execute(delete(t).where(t.container_number == key[0], t.document_ref == key[1],
+                                             t.voyage == key[2], t.source_kind == "inspection"))
 
     def correct_inspection(self, key: tuple[str, str, str], seizure: bool, source: str, at: datetime) -> None:
         """Set what the inspection of trip ``key`` found to ``seizure``, as a corrected search

@@ -242,11 +242,12 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
 
 _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECORD_SEARCH,
                       "correct": Permission.RECORD_SEARCH,
-                      "clear": Permission.RECORD_SCAN, "waive": Permission.PLAN_SCANS, "cancel": Permission.PLAN_SCANS}
+                      "clear": Permission.RECORD_SCAN, "waive": Permission.PLAN_SCANS, "cancel": Permission.PLAN_SCANS,
+                      "withdraw": Permission.PLAN_SCANS}
 
 
 def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Move a scan order on (scan / search / clear / waive / cancel, see
+    """Move a scan order on (scan / search / clear / waive / cancel / correct / withdraw, see
     :func:`scheldt.domain.inspection.apply`), record the change, and when it ends in an
     inspection record the trip's outcome for training (a seizure is a positive). A correction
     of a searched order whose seizure report was shared updates or withdraws the report
@@ -287,6 +288,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
                                str(change.fields.get("reason", "")), recorded, done)
     uow.container_trips.set_state(order["trip_id"], status=_trip_status(uow, principal, order, change.to_status))
     learned = outcome(change.to_status, change.fields.get("result", ""))
+    if action == "withdraw":
+        _withdraw_outcome(uow, principal, order, now)
     if learned is not None:
         trip = uow.container_trips.get(order["trip_id"])
         key = (trip["container_number"], trip["document_ref"], trip["voyage"])
@@ -296,7 +299,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         else:
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     result = uow.inspections.order(order_id, principal.organisation.id)
-    if action == "correct":  # a shared seizure report follows the corrected record
+    if action == "correct" or (action == "withdraw" and order.get("result") == "seizure"):
+        # a shared seizure report follows the corrected record, and goes with a withdrawn one
         from scheldt.workflows import share  # STIX and MISP are loaded where a seizure report is shared
 
         followed = share.follow_correction(uow, principal, order_id, now)
@@ -408,6 +412,20 @@ def _trip_status(uow: Any, principal: Principal, order: dict[str, Any], to: Stat
     others = [o for o in uow.inspections.orders(principal.organisation.id, trip_id=order["trip_id"], limit=1000)
               if o["id"] != order["id"] and o["status"] in (*DECIDED, "waived")]
     return max(others, key=lambda o: o["updated_at"])["status"] if others else "open"
+
+
+def _withdraw_outcome(uow: Any, principal: Principal, order: dict[str, Any], now: datetime) -> None:
+    """After a searched or cleared ``order`` was withdrawn (its record was of another box): the
+    trip's inspection outcome is what its other searched or cleared orders found, or none."""
+    trip = uow.container_trips.get(order["trip_id"])
+    key = (trip["container_number"], trip["document_ref"], trip["voyage"])
+    others = [o for o in uow.inspections.orders(principal.organisation.id, trip_id=order["trip_id"], limit=1000)
+              if o["id"] != order["id"] and o["status"] in DECIDED]
+    if others:
+        uow.trip_outcomes.correct_inspection(key, _any_seizure(uow, principal, order["trip_id"]),
+                                             f"scan order {order['id']} (withdrawn)", now)
+    else:
+        uow.trip_outcomes.withdraw_inspection(key)
 
 
 def _any_seizure(uow: Any, principal: Principal, trip_id: int) -> bool:

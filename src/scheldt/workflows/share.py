@@ -554,7 +554,8 @@ def shared_seizure_report(uow: Any, org: str, order_id: int, now: datetime) -> A
 def follow_correction(uow: Any, principal: Principal, order_id: int, now: datetime) -> dict[str, Any] | None:
     """After a search record was corrected: the order's seizure report in force, if one was
     shared, follows the record. Still a seizure: a new version with the corrected values under
-    the same terms and description; no longer one: withdrawn (:func:`withdraw_item`). Done for
+    the same terms and description; no longer one, or the record withdrawn (it was of another
+    box): withdrawn (:func:`withdraw_item`). Done for
     the organisation whoever corrects (a search team member need not share). Returns what was
     done (``{"id", "action": "updated" | "withdrawn"}``) or None without a report."""
     org = principal.organisation.id
@@ -563,8 +564,9 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
     if stored is None:
         return None
     order = uow.inspections.order(order_id, org)
-    if order.get("result") != "seizure":
-        _withdraw(uow, _agency_requester(uow, org), stored, f"correction of scan order {order_id}", now,
+    if order.get("result") != "seizure" or order.get("status") == "cancelled":
+        what = "withdrawal" if order.get("status") == "cancelled" else "correction"
+        _withdraw(uow, _agency_requester(uow, org), stored, f"{what} of scan order {order_id}", now,
                   principal.username)
         return {"id": stored.stix_id, "action": "withdrawn"}
     recipients = tuple(sorted(uow.exchange.recipients(stored.seq)))
@@ -648,7 +650,38 @@ def share_watchlist_entry(uow: Any, principal: Principal, kind: str, note: str, 
                       note.strip(), name.strip(), tuple(a.strip() for a in aliases), address.strip(),
                       country.strip().upper(), container_number.strip().upper(), seal_from.strip().upper(),
                       seal_to.strip().upper(), tuple(r.strip().upper() for r in route))
+    uow.exchange.lock_writers()  # two identical requests at once: one entry
+    same = _same_entry_shared(uow, principal, item)
+    if same is not None:
+        return same | {"warnings": _entry_warnings(item)}
     return publish(uow, item, org, now) | {"warnings": _entry_warnings(item)}
+
+
+def _same_entry_shared(uow: Any, principal: Principal, item: WatchEntry) -> dict[str, Any] | None:
+    """What :func:`publish` returned for a live watchlist entry the organisation shared that
+    looks for the same (same pattern, note, name, aliases, address, country) under the same
+    terms (all but the time it was shared), with ``"already": True``; None when there is none.
+    A screening review's request sent twice shared two entries, each raising its own alert on
+    the same trip."""
+    org = principal.organisation.id
+    pattern = to_stix(item)[0].get("pattern")
+    if not isinstance(pattern, str):
+        return None
+    for version in uow.exchange.own_where(org, "watchlist-entry", ("pattern",), pattern):
+        newest = uow.exchange.newest([version.stix_id]).get(version.stix_id)
+        if newest is None or newest.revoked or newest.seq != version.seq:
+            continue
+        try:
+            stored = from_stix([newest.object], newest.stix_id, newest.group_id)
+        except InputError:
+            continue
+        if isinstance(stored, WatchEntry) and _same_terms(stored.meta.sharing, item.meta.sharing) and replace(
+                stored, meta=item.meta) == item:
+            return {"id": newest.stix_id, "kind": "watchlist-entry", "tlp": newest.tlp,
+                    "sharing_group": newest.group_id, "objects": [o["id"] for o in to_stix(stored)],
+                    "recipients": [f"{o}/{u}" for o, u in stored.meta.sharing.recipients], "alerts": [],
+                    "already": True}
+    return None
 
 
 def _entry_warnings(item: WatchEntry) -> list[str]:
