@@ -38,6 +38,20 @@ def test_legal_forms_and_scripts_fold_to_the_same_keys() -> None:
     assert name_keys("...").full == ""
 
 
+def test_spelled_out_legal_forms_of_the_fruit_routes_fold_to_their_abbreviations() -> None:
+    """A screening review: "Sociedad por Acciones Simplificada" (Colombia) and "Sociedad Anónima
+    Cerrada" (Peru) folded to "sa simplificada" and "sa cerrada", and scored 82-83 against the
+    listed S.A.S. and S.A. names."""
+    index = WatchlistIndex([WatchlistEntry("l", "co", "Frutas Tropicales del Caribe S.A.S."),
+                            WatchlistEntry("l", "pe", "Frutas del Pacífico S.A.")])
+    for written, listed in (("FRUTAS TROPICALES DEL CARIBE SOCIEDAD POR ACCIONES SIMPLIFICADA", "co"),
+                            ("Frutas del Pacifico Sociedad Anonima Cerrada", "pe"), ("Frutas del Pacífico S.A.C.", "pe")):
+        [match] = index.screen(written)
+        assert match.entry.entry_id == listed and match.score >= 99, (written, match.score)
+    assert name_keys("Cerrada Imports SA").core == "cerrada imports"  # the words alone are no legal form
+    assert index.screen("Frutas Tropicales del Pacifico SAS") == []
+
+
 def test_aliases_match_and_best_alias_is_reported() -> None:
     entry = WatchlistEntry("l", "p1", "Ivan Petrovich Sidorov", "person", ("Иван Петрович Сидоров",))
     [match] = WatchlistIndex([entry]).screen("Ivan P. Sidorov", threshold=80)
