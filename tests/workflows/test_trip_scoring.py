@@ -457,6 +457,27 @@ def test_a_hold_follows_the_box_s_moves_to_the_trip_they_now_make(engine: Engine
                                                         "new_hold": hold["id"]}]
 
 
+def test_a_trip_whose_facts_are_back_as_they_were_is_counted_as_scored(engine: Engine, tmp_path: Path) -> None:
+    """A screening review: after a watchlist entry was taken off, every trip it had matched lost
+    its points, but the report said 0 scored: their score was one stored before, so no new
+    assessment was added, and the count was of assessments added."""
+    from scheldt.workflows.screening import load_watchlists
+
+    listed, empty = tmp_path / "list.csv", tmp_path / "other.csv"
+    listed.write_text("id,name\nW1,DCSA CTK\n")
+    empty.write_text("id,name\nW2,Unrelated Shipping Ltd\n")
+    origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        first = load_and_score(uow, TD, origin)
+        load_watchlists(uow, [listed], "narco", "be-customs", FIRST)
+        matched = score_trips(uow, FIRST + timedelta(hours=1))
+        load_watchlists(uow, [empty], "narco", "be-customs", FIRST)
+        back = score_trips(uow, FIRST + timedelta(hours=2))
+        shown = uow.container_trips.by_key(KEY)
+    assert [(r.scored, r.unchanged) for r in (first, matched, back)] == [(1, 0), (1, 0), (1, 0)]
+    assert shown is not None and shown["score"] == 15.0
+
+
 def test_a_regrouped_mark_is_cleared_when_the_events_make_the_trip_again(engine: Engine, tmp_path: Path) -> None:
     with unit_of_work(engine) as uow:
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)

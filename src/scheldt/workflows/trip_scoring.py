@@ -312,7 +312,10 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
-    report.scored = uow.trip_assessments.add(rows)
+    # trips scored, as new facts or back as they were at an earlier score (stored already, so
+    # not added again: a review's delisted watchlist entry changed 230 scores, "0 scored")
+    uow.trip_assessments.add(rows)
+    report.scored = len(rows)
     index_trips(uow, rows, summaries, profile.label, model_version)
     _show_kept(uow, kept)
     _carry_holds(uow, numbers, live, now)
