@@ -202,9 +202,15 @@ def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None
     with service.uow() as uow:
         uow.documents.add([Consignment(bill_of_lading=top["document_ref"], carrier_code=top["carrier_code"],
                                        containers=((top["container_number"], ()),), source="tests",
-                                       parties=(ShippingParty("consignee", "Quorvant Import GmbH"),))],
+                                       parties=(ShippingParty("consignee", "Quorvant Import GmbH"),
+                                                ShippingParty("shipper", "OOO Baltiyskiy Frukt"),
+                                                ShippingParty("notify party", "Ortofrutta Rossi SRL")))],
                           "be-customs", datetime.now(UTC))
-    for typed, found in (("Quorvant Impo", True), ("quorvant import", True), ("Quorvant Export", False)):
+    # in any word order, and past a legal form written first (a screening review found only
+    # stored names beginning with the first word typed)
+    for typed, found in (("Quorvant Impo", True), ("quorvant import", True), ("Quorvant Export", False),
+                         ("Rossi Ortofrutta", True), ("Baltiyskiy", True), ("Baltiyskiy Frukt LLC", True),
+                         ("Frukt Rossi", False)):
         r = service.client.get("/api/v1/parties", params={"name": typed}, headers=service.as_("officer"))
         assert (top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}) == found, typed
     legal = service.client.get("/api/v1/parties", params={"name": "B.V."}, headers=service.as_("officer"))
