@@ -515,7 +515,7 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
                                                 headers=h(who), json=body)
     # when it was done: a time with its offset, never a bare number (a regression review's 1796392368 was
     # taken as seconds, 1e12 as milliseconds)
-    for when in (1796392368, 1e12, "2026-01-02T10:00:00", True):
+    for when in (1796392368, 1e12, "2026-01-02T10:00:00", True, "1796392368", " 1796392368000 ", "1.7e9"):
         late = act("operator", {"action": "scan", "nii_image_ref": "IMG-2", "verdict": "anomaly", "done_at": when})
         assert late.status_code == 422 and late.json()["error"]["where"] == "body.done_at", late.text
     # a time as text with its offset is taken (a scan-team review's every done_at was refused as "not a datetime")

@@ -336,6 +336,25 @@ def test_a_search_recorded_on_the_wrong_box_is_withdrawn_and_is_no_inspection_an
     assert order["id"] not in {s["id"] for s in seizures}
     assert (trip["container_number"], trip["document_ref"], trip["voyage"]) not in outcomes
     assert api.client.get(f"/api/v1/trips/{trip['id']}", headers=api.as_("officer")).json()["trip"]["status"] == "open"
+    # the withdrawn record is shared no more (a regression review shared it anew under a new id)
+    anew = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={"order_id": order["id"],
+                                                                                         "tlp": "green"})
+    assert anew.status_code == 409 and "withdrawn" in anew.json()["error"]["why"]
+    # a record withdrawn while another order of the trip is planned leaves the trip planned (a
+    # regression review's trip went back "open", and Fill failed on its planned order)
+    again = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(28), "shift": "late",
+        "selection": "manual", "reason": "scan it after all"}).json()
+    act2 = f"/api/v1/scan-orders/{again['id']}/actions"
+    api.client.post(act2, headers=api.as_("searcher"), json={"action": "search", "result": "nothing_found",
+                                                             "reason": "tip-off"})
+    third = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": shift_day(27), "shift": "late",
+        "selection": "manual", "reason": "once more"}).json()
+    assert api.client.post(act2, headers=api.as_("officer"), json={"action": "withdraw",
+                                                                   "reason": "of another box"}).status_code == 200
+    status = api.client.get(f"/api/v1/trips/{trip['id']}", headers=api.as_("officer")).json()["trip"]["status"]
+    assert (third.get("status"), status) == ("planned", "planned")
 
 
 def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:

@@ -212,6 +212,12 @@ def test_vgm_schedule_and_port_call() -> None:
     assert (vgm.container_number, vgm.verified_gross_mass_kg, vgm.method, vgm.retracted) == ("APZU4812090", 2.4, "SM1", True)
     assert {d.kind: d.value for d in vgm.documents} == {"BKG": "ABC709951", "TRD": "HHL71800000"}
     assert vgm.tare_kg == 2.4  # equipmentDetails.tareWeight: the VGM includes it, a B/L's cargo weight does not
+    # a tare in an unknown unit is flagged and not used (a regression review's was dropped unsaid)
+    doc = json.loads((F / "dcsa-other/vgm-v1.0-declaration.json").read_text())
+    doc["VGMDeclarations"][0]["equipmentDetails"]["tareWeight"] = {"value": 2200, "unit": "KGX"}
+    [odd] = list(read_dcsa_documents(json.dumps(doc).encode(), "vgm.json"))
+    assert isinstance(odd, VgmDeclaration) and odd.tare_kg is None
+    assert [(f.code, f.field) for f in odd.flags] == [("unknown-unit", "equipmentDetails.tareWeight")]
     schedule = read("dcsa-other/ovs-v3.0-vessel-schedule-response.json")
     assert Counter(type(r).__name__ for r in schedule) == {"TransportEvent": 5}
     first = schedule[0]

@@ -224,6 +224,12 @@ def test_a_seal_replaced_on_the_way_is_flagged_though_the_document_was_amended_t
                  ev("LOAD", -150, "ESALG", seals=("C9",)), ev("DISC", 0, seals=("S1", "C9")),
                  docs=(doc(seals=("S1", "C9")),))
     assert run("seal_changed", added) is None
+    # a regression review: a box with a carrier's and a shipper's seal, listed together on its B/L,
+    # each party's events naming its own; and one seal written in two cases
+    two = trip(ev("GTIN", -500, "ECGYE", seals=("SH778899",)), ev("LOAD", -450, "ECGYE", seals=("CA123456",)),
+               ev("DISC", 0, seals=("CA123456",)), docs=(doc(seals=("CA123456", "SH778899")),))
+    cased = trip(ev("LOAD", -500, "CNSHA", seals=("ml123",)), ev("DISC", 0, seals=("ML 123",)))
+    assert run("seal_changed", two) is None and run("seal_changed", cased) is None
 
 
 def test_mass_gap_in_kg_and_share_beyond_the_container_s_tare() -> None:

@@ -60,6 +60,11 @@ def test_seal_ranges_compare_numbers_within_one_prefix() -> None:
     assert same_address("Ул. Ленина 5, 190000 Санкт-Петербург", "Ул. Ленина 5, 190000 Санкт-Петербург")
     assert same_address("Ул. Ленина 5, 190000 Санкт-Петербург", "Ul. Lenina 5, 190000 Sankt-Peterburg")
     assert not same_address("Rua São João 500, Santos", "Rua São Bento 500, Santos")
+    # a number written against letters of another script stays a number (a regression review's
+    # No. 88 and No. 66 of one Beijing street were one address)
+    assert not same_address("北京市朝阳区建国路88号 100022", "北京市朝阳区建国路66号 100022")
+    assert not same_address("東京都港区六本木6-10-1 106-0032", "東京都港区六本木7-10-1 106-0032")
+    assert same_address("北京市朝阳区建国路88号 100022", "北京市朝阳区建国路88号, 100022")
 
 
 @given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))
@@ -72,3 +77,25 @@ def test_a_seal_is_in_a_range_exactly_when_its_number_is_between(low: int, span:
 def test_a_route_is_passed_when_it_is_a_subsequence(ports: list[str], route: list[str]) -> None:
     it = iter(ports)
     assert passes_route(ports, tuple(route)) == all(p in it for p in route)
+
+
+def test_a_later_arrival_notice_s_parties_are_screened_with_the_bill_s() -> None:
+    """A regression review: screening read an arrival notice's consignee while the exchange's
+    matching read only the "to order" bill's parties, so a trip that matched a shared entry
+    raised no alert. Both now read the bill's parties and a later notice's."""
+    from scheldt.domain.trips import screened_parties
+    from scheldt.risk.screening import WatchlistEntry, WatchlistIndex
+    from scheldt.workflows.share import _hits
+
+    at = datetime(2026, 11, 4, tzinfo=UTC)
+    bill = TripDocument("BL-1", "TRD", at, to_order=True, parties=(TripParty("shipper", "Exportadora SA"),))
+    notice = TripDocument("BL-1", "ARN", at.replace(day=19), parties=(
+        TripParty("consignee", "Importer NV", address="Noorderlaan 14, 2030 Antwerpen"),))
+    facts = TripFacts(TripKey("REVU1000094", "BL-1", "V1"), at.replace(day=21), (), (bill, notice))
+    assert [p.name for p in screened_parties(facts.documents)] == ["Exportadora SA", "Importer NV"]
+    assert [p.name for p in screened_parties((notice,))] == ["Importer NV"]  # a notice alone is the trip's document
+    earlier = TripDocument("BL-1", "ARN", at.replace(day=1), parties=(TripParty("consignee", "Old Importer NV"),))
+    assert [p.name for p in screened_parties((earlier, bill))] == ["Exportadora SA"]
+    hits = _hits(facts, [], WatchlistIndex([WatchlistEntry("shared", "e1", "Importer NV")]))
+    assert [(entry, why) for entry, why, _ in hits] == [("e1", "the consignee Importer NV matches Importer NV (score 100)")]
+    assert match(facts, "address", address="Noorderlaan 14, 2030 Antwerpen") is not None

@@ -175,19 +175,33 @@ QUARANTINE_DIGEST = "d0ac14b8e74939b60ce57f70e2e5383251c53b1d3df1bb17aa4c6bad908
 SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST
 
 
-def test_a_vgm_s_tare_is_kept_but_left_out_of_its_fact_hash(engine: Engine, tmp_path: Path) -> None:
+def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: Engine, tmp_path: Path) -> None:
     """The tare a VGM declaration gives is read since the mass-gap check allows for it (a
-    carrier-data review); a declaration stored before, without it, is the same one re-sent."""
+    carrier-data review): a declaration stored before, without it, is the same one re-sent with
+    it; once stored with its tare, a changed tare under the same reference is a clash, rejected
+    and quarantined as a changed weight is (a regression review's corrected tare was dropped
+    without a word)."""
     doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
     doc["VGMDeclarations"][0]["isRetracted"] = False
-    with_tare = tmp_path / "vgm.json"
-    with_tare.write_text(json.dumps(doc))
-    del doc["VGMDeclarations"][0]["equipmentDetails"]["tareWeight"]
-    without = tmp_path / "vgm-before.json"
-    without.write_text(json.dumps(doc))
+    sent = doc["VGMDeclarations"][0]
+    files = {}
+    for name, tare in (("before", None), ("with", {"value": 2.4, "unit": "KGM"}), ("fixed", {"value": 3, "unit": "KGM"})):
+        if tare is None:
+            sent["equipmentDetails"].pop("tareWeight", None)
+        else:
+            sent["equipmentDetails"]["tareWeight"] = tare
+        files[name] = tmp_path / f"vgm-{name}.json"
+        files[name].write_text(json.dumps(doc))
     with unit_of_work(engine) as uow:
-        first = ingest_file(uow, with_tare, IngestOptions(), NOW)
-        again = ingest_file(uow, without, IngestOptions(), NOW)
+        first = ingest_file(uow, files["before"], IngestOptions(), NOW)
+        again = ingest_file(uow, files["with"], IngestOptions(), NOW)
         [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
-    assert (first.added, again.added, again.rejected) == (1, 0, 0)
-    assert row.details["tare_kg"] == 2.4
+        kept = row.details.get("tare_kg")
+    with unit_of_work(engine) as uow:  # a store that read the tare first
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        with_tare = ingest_file(uow, files["with"], IngestOptions(), NOW)
+        same = ingest_file(uow, files["with"], IngestOptions(), NOW)
+        fixed = ingest_file(uow, files["fixed"], IngestOptions(), NOW)
+    assert (first.added, again.added, again.rejected, kept) == (1, 0, 0, None)
+    assert (with_tare.added, same.added, same.rejected, fixed.added, fixed.rejected) == (1, 0, 0, 0, 1)

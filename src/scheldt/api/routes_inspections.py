@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -70,11 +71,15 @@ def _not_true_or_false(value: Any) -> Any:
 
 
 def _time_as_text(value: Any) -> Any:
-    """Refuse a number where a time belongs (a regression review's 1796392368 was taken as
-    seconds, 1e12 as milliseconds); texts are read as ISO 8601 with their offset."""
-    if value is not None and not isinstance(value, str):
+    """Refuse a number where a time belongs, also quoted (a regression review's 1796392368 was
+    taken as seconds, 1e12 as milliseconds; a later one's "1796392368" too); texts are read as
+    ISO 8601 with their offset."""
+    if value is not None and (not isinstance(value, str) or _NUMBER.fullmatch(value)):
         raise ValueError("give the time as text with its UTC offset, e.g. 2026-10-25T05:30:00+01:00")
     return value
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 class ActionIn(Strict):

@@ -589,10 +589,7 @@ class TripFacts:
         the bill of lading (no "to order", no HS codes, no notify party): taken as the latest
         document, it silenced the bill of lading's indicators from the day it arrived, days
         before discharge (a carrier-data review)."""
-        rank = {"TRD": 0, "SHI": 1, "BKG": 2}
-        papers = [d for d in self.documents if d.document_type != "ARN"] or list(self.documents)
-        docs = sorted(papers, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
-        return docs[-1] if docs else None
+        return latest_document_of(self.documents)
 
     def arrival(self) -> datetime | None:
         """When the box arrived: the last actual ARRI or DISC event's time, or None."""
@@ -676,6 +673,29 @@ class TripFacts:
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)
+
+
+def latest_document_of(documents: Sequence[TripDocument]) -> TripDocument | None:
+    """:meth:`TripFacts.latest_document` of ``documents``."""
+    rank = {"TRD": 0, "SHI": 1, "BKG": 2}
+    papers = [d for d in documents if d.document_type != "ARN"] or list(documents)
+    docs = sorted(papers, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
+    return docs[-1] if docs else None
+
+
+def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:
+    """The parties a trip is screened on and matched against watchlist entries: those of its
+    latest document (:func:`latest_document_of`) and, when an arrival notice was received after
+    it, the notice's (it may name a consignee a "to order" bill does not), each (role, name,
+    address) once. A regression review: screening read the notice's parties while the
+    exchange's matching read the bill's, and a trip that matched a shared entry raised no
+    alert."""
+    latest = latest_document_of(documents)
+    notices = [d for d in documents if d.document_type == "ARN" and latest is not None
+               and d is not latest and d.received_at >= latest.received_at]
+    notice = max(notices, key=lambda d: d.received_at, default=None)
+    parties = [*(latest.parties if latest else ()), *(notice.parties if notice else ())]
+    return tuple(dict.fromkeys(parties))
 
 
 def consignee_name(documents: Sequence[TripDocument]) -> str:

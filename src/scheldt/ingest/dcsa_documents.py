@@ -371,15 +371,17 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
     docs = tuple(DocumentReference(k, v) for k, v in (("BKG", shipment.get("carrierBookingReference")),
                                                      ("TRD", shipment.get("transportDocumentReference"))) if v)
     loc = vgm.get("location") or {}
+    mass = _kg(vgm.get("weight"), "VGM.weight", flags)
+    tare = _kg(eq.get("tareWeight"), "equipmentDetails.tareWeight", flags)  # flagged before the flags are taken
     return VgmDeclaration(
         event_id=item.get("declarationReference") or f"vgm:{number}:{when.isoformat()}", classifier="ACT",
         event_time=when, created_time=_time(item.get("declarationDateTime")),
         location=Location(unlocode=loc.get("UNLocationCode") or "", name=loc.get("locationName") or ""),
         documents=docs, source=where, container_number=number,
-        verified_gross_mass_kg=_kg(vgm.get("weight"), "VGM.weight", flags), flags=tuple(flags),
+        verified_gross_mass_kg=mass, flags=tuple(flags),
         method=vgm.get("method") or "",
         retracted=bool(item.get("isRetracted")),
-        tare_kg=_kg(eq.get("tareWeight"), "equipmentDetails.tareWeight", flags),
+        tare_kg=tare,
     )
 
 

@@ -305,33 +305,45 @@ def to_order_unknown_notify(trip: TripFacts, ctx: Context) -> Hit | None:
            feeds="seal numbers on dcsa-documents utilized equipment and DCSA T&T equipment events (SEL in EDIFACT)")
 def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
     """Seal numbers differ between the documents and the events, or a seal was replaced on the way."""
-    documented = {s for d in trip.documents for s in d.seals}
+    documented = {_seal(s) for d in trip.documents for s in d.seals}
     sealed = [e for e in trip.events if e.classifier == "ACT" and e.seals]
     if not sealed:
         return None
-    reference = documented or set(sealed[0].seals)
+    reference = documented or {_seal(s) for s in sealed[0].seals}
     for e in sealed:
-        seal = next((s for s in e.seals if s not in reference), None)
+        seal = next((s for s in e.seals if _seal(s) not in reference), None)
         if seal is not None:
             source = "the transport document" if documented else "the first event"
+            shown = sorted({s for d in trip.documents for s in d.seals} if documented else sealed[0].seals)
             return Hit("seal_changed", 1.0, f"seal {seal} at {e.event_type} {e.unlocode} {_day(e.event_time)}, "
-                       f"not the seal on {source} ({', '.join(sorted(reference))})")
-    return _replaced_in_transit(sealed)
+                       f"not the seal on {source} ({', '.join(shown)})")
+    together = [{_seal(s) for s in d.seals} for d in trip.documents]
+    return _replaced_in_transit(sealed, together)
 
 
-def _replaced_in_transit(sealed: list[TripEvent]) -> Hit | None:
+def _seal(number: str) -> str:
+    """A seal number as compared: upper case, no spaces ("ml 123" is ML123)."""
+    return "".join(number.split()).upper()
+
+
+def _replaced_in_transit(sealed: list[TripEvent], together: list[set[str]]) -> Hit | None:
     """A seal replaced between two of the box's actual events (a seal of the earlier gone, one
-    never seen before on): found also when the documents were amended to the new seal
-    afterwards (a carrier-data review's box resealed at its hub no longer flagged once the
-    B/L was amended). A seal added beside the others is no replacement."""
+    never seen before on), unless one document version lists the two together (a box with a
+    carrier's and a shipper's seal, each party's events naming its own: a regression review):
+    found also when the documents were amended to the new seal afterwards (a carrier-data
+    review's box resealed at its hub no longer flagged once the B/L was amended). A seal added
+    beside the others is no replacement. ``together``: each document version's seals (as
+    :func:`_seal` compares them)."""
     earlier: set[str] = set()
     for before, e in zip(sealed, sealed[1:]):
-        earlier |= set(before.seals)
-        new = sorted(set(e.seals) - earlier)
-        if new and set(before.seals) - set(e.seals):
-            return Hit("seal_changed", 1.0, f"seal {new[0]} at {e.event_type} {e.unlocode} {_day(e.event_time)}, "
-                       f"replacing {', '.join(sorted(set(before.seals) - set(e.seals)))} seen at {before.event_type} "
-                       f"{before.unlocode} {_day(before.event_time)}")
+        was, now = {_seal(s): s for s in before.seals}, {_seal(s): s for s in e.seals}
+        earlier |= set(was)
+        new = sorted(set(now) - earlier)
+        gone = sorted(set(was) - set(now))
+        if new and gone and not any(new[0] in seals and set(gone) & seals for seals in together):
+            return Hit("seal_changed", 1.0, f"seal {now[new[0]]} at {e.event_type} {e.unlocode} "
+                       f"{_day(e.event_time)}, replacing {', '.join(was[g] for g in gone)} seen at "
+                       f"{before.event_type} {before.unlocode} {_day(before.event_time)}")
     return None
 
 

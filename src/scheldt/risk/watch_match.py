@@ -10,7 +10,8 @@ entry can look for are matched here, exactly:
 * a **route** of UN/LOCODEs: the trip passes them in that order (ports of loading and discharge
   of its documents, and the ports of its load and discharge events, in time order), other
   ports in between allowed;
-* an **address**: a party's address on the trip's latest document with the same numbers (house
+* an **address**: a party's address on the trip's latest document (or a later arrival notice:
+  :func:`scheldt.domain.trips.screened_parties`) with the same numbers (house
   number, postcode; an address without one matches nothing) and the same words give or take
   spelling (rapidfuzz token-set ratio ≥
   :data:`ADDRESS_THRESHOLD` after transliteration to Latin letters and with case, punctuation
@@ -24,12 +25,16 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from scheldt.domain.trips import TripFacts
+from scheldt.domain.trips import TripFacts, screened_parties
 
 #: Lowest rapidfuzz token-set ratio (0-100) at which two addresses are the same.
 ADDRESS_THRESHOLD = 92.0
 _SEAL = re.compile(r"^(.*?)([0-9]+)$")
 _FOLD = re.compile(r"[^0-9a-z]+")
+#: Where digits meet letters outside ASCII (Chinese, Japanese, Cyrillic...), which written
+#: without spaces would be romanised into one word with the number ("lu88hao": a regression
+#: review's No. 88 and No. 66 of one street were one address).
+_BESIDE_DIGITS = re.compile(r"(?<=[0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,8 @@ def _folded(address: str) -> list[str]:
     never matched "Rua Sao Joao 500", nor a Cyrillic address itself."""
     from normality import ascii_text  # loaded where addresses are matched, not at every start
 
-    return _FOLD.sub(" ", (ascii_text(address) or "").lower()).split()
+    spaced = _BESIDE_DIGITS.sub(" ", address)  # "建国路88号": the number kept apart from the romanised syllables
+    return _FOLD.sub(" ", (ascii_text(spaced) or "").lower()).split()
 
 
 def address_numbers(address: str) -> frozenset[str]:
@@ -127,8 +133,7 @@ def match(facts: TripFacts, kind: str, *, container_number: str = "", seal_from:
         if passes_route(ports, route):
             return WatchHit(kind, " > ".join(ports), f"the trip passes {' > '.join(route)} (watched route)")
     if kind == "address":
-        latest = facts.latest_document()
-        for party in latest.parties if latest else ():
+        for party in screened_parties(facts.documents):
             if same_address(party.address, address):
                 return WatchHit(kind, party.address, f"the {party.role} {party.name} is at a watched address")
     return None

@@ -66,14 +66,17 @@ def _facts(event: Event, plan: _Plan | None = None) -> dict[str, Any]:
     return facts
 
 
-#: Facts kept in ``details`` but left out of ``fact_hash``: read only since events were first
-#: stored, so that a declaration received before is the same one when re-sent. A VGM's tare.
-_UNHASHED = ("tare_kg",)
+#: Facts read only since events were first stored (a VGM's tare): left out of ``fact_hash``
+#: while unset, and a stored event whose digest is that of the facts without them is the same
+#: one re-sent (:func:`_same_facts`): read before they were, it had them too.
+_LATER_FACTS = ("tare_kg",)
 
 
-def _digest(facts: dict[str, Any]) -> str:
-    """``fact_hash`` of an event's facts (:func:`_facts`): without :data:`_UNHASHED`."""
-    return fact_digest({k: v for k, v in facts.items() if k not in _UNHASHED})
+def _digest(facts: dict[str, Any], later: bool = True) -> str:
+    """``fact_hash`` of an event's facts (:func:`_facts`): :data:`_LATER_FACTS` left out when
+    unset, or (``later`` False) always."""
+    return fact_digest({k: v for k, v in facts.items()
+                        if k not in _LATER_FACTS or (later and v is not None)})
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
@@ -228,7 +231,9 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
     if event is None:
         return False
     flags = tuple(stored[3] or ())
-    return _digest(_facts(dataclasses.replace(event, created_time=stored[2], flags=flags))) == stored[0]
+    facts = _facts(dataclasses.replace(event, created_time=stored[2], flags=flags))
+    # stored before its later facts were read (a VGM's tare: a review's re-sent declaration)
+    return stored[0] in (_digest(facts), _digest(facts, later=False))
 
 
 def _as_received(event: Event | None) -> str:

@@ -207,7 +207,7 @@ def _share_state(ctx: PageCtx, order: dict[str, Any], state: dict[str, Any]) -> 
     """What the order page needs to share its seizure report (an analyst review found no way to
     share one from the workbench): the groups, the report in force if shared, the form's values
     (a refused form's over the defaults: AMBER+STRICT in the only group, else GREEN)."""
-    if order.get("result") != "seizure" or not ctx.principal.can(Permission.SHARE):
+    if order.get("result") != "seizure" or order.get("status") != "searched" or not ctx.principal.can(Permission.SHARE):
         return {"groups": [], "shared_report": None, "share_form": {}, "share_error": state.get("share_error")}
     groups = share.groups_of(ctx.uow, ctx.principal)
     shared = share.shared_seizure_report(ctx.uow, ctx.principal.organisation.id, order["id"], ctx.now)

@@ -35,7 +35,7 @@ from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, 
 from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
 from scheldt.domain.identifiers import container_number as iso6346_number
 from scheldt.domain.identifiers import is_unlocode_shape
-from scheldt.domain.trips import TripFacts, trip_facts_from_dict
+from scheldt.domain.trips import TripFacts, screened_parties, trip_facts_from_dict
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import (
     NAME_KINDS,
@@ -495,6 +495,9 @@ def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sha
     order = uow.inspections.order(order_id, org)
     if order.get("result") != "seizure":
         raise ConflictError(f"scan order {order_id}", f"recorded no seizure (result: {order.get('result') or 'none yet'})")
+    if order.get("status") != "searched":  # a regression review shared a withdrawn record anew
+        raise ConflictError(f"scan order {order_id}", "its record was withdrawn (it was of another box): it records "
+                            "no seizure of this trip")
     trip, _, facts = _trip(uow, principal, order["trip_id"])
     container, consignment, vessel = trip_subjects(trip, facts)
     pol = _locode(trip.get("port_of_loading")) or (consignment.port_of_loading if consignment else "")
@@ -1111,10 +1114,9 @@ def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
                     seal_to=entry.seal_to, route=entry.route, address=entry.address)
         if hit is not None:
             out.append((entry.meta.stix_id, hit.why, None))
-    doc = facts.latest_document()
-    if len(names) and doc is not None:
+    if len(names):
         seen = set()
-        for party in doc.parties:
+        for party in screened_parties(facts.documents):
             if party.role.replace("_", " ") not in SCREENED_ROLES or not party.name.strip():
                 continue
             for m in names.screen(party.name):

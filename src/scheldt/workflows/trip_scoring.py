@@ -33,6 +33,7 @@ from scheldt.domain.trips import (
     facts_snapshot,
     group_trips,
     loaded_aboard_time,
+    screened_parties,
     trip_documents,
     trip_facts_from_dict,
     trip_references,
@@ -163,13 +164,13 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
 
 def _screen(screen: TripScreen | None, docs: tuple[TripDocument, ...],
             vessel_names: Sequence[str]) -> tuple[WatchlistMatch, ...]:
-    """Watchlist matches of the trip: each screened party on the latest document version by name
-    and by address (at most three of each), and the trip's ``vessel_names`` (three at most)."""
+    """Watchlist matches of the trip: each screened party (:func:`screened_parties`: the latest
+    document's, and a later arrival notice's) by name and by address (at most three of each),
+    and the trip's ``vessel_names`` (three at most)."""
     if screen is None:
         return ()
-    latest = max(docs, key=lambda d: d.received_at, default=None)
     out: list[WatchlistMatch] = []
-    for party in latest.parties if latest is not None else ():
+    for party in screened_parties(docs):
         if party.role in SCREENED_ROLES:
             out += _party_matches(screen, party) + _address_matches(screen, party)
     return tuple(out + _vessel_matches(screen, vessel_names))
