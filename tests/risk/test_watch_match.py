@@ -97,5 +97,6 @@ def test_a_later_arrival_notice_s_parties_are_screened_with_the_bill_s() -> None
     earlier = TripDocument("BL-1", "ARN", at.replace(day=1), parties=(TripParty("consignee", "Old Importer NV"),))
     assert [p.name for p in screened_parties((earlier, bill))] == ["Exportadora SA"]
     hits = _hits(facts, [], WatchlistIndex([WatchlistEntry("shared", "e1", "Importer NV")]))
-    assert [(entry, why) for entry, why, _ in hits] == [("e1", "the consignee Importer NV matches Importer NV (score 100)")]
+    assert [(entry, why) for entry, why, _ in hits] == [
+        ("e1", "the consignee Importer NV matches Importer NV (score 100)")]
     assert match(facts, "address", address="Noorderlaan 14, 2030 Antwerpen") is not None

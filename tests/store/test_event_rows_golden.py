@@ -185,7 +185,8 @@ def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: E
     doc["VGMDeclarations"][0]["isRetracted"] = False
     sent = doc["VGMDeclarations"][0]
     files = {}
-    for name, tare in (("before", None), ("with", {"value": 2.4, "unit": "KGM"}), ("fixed", {"value": 3, "unit": "KGM"})):
+    for name, tare in (("before", None), ("with", {"value": 2.4, "unit": "KGM"}),
+                       ("fixed", {"value": 3, "unit": "KGM"})):
         if tare is None:
             sent["equipmentDetails"].pop("tareWeight", None)
         else:
