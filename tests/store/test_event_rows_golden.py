@@ -206,3 +206,36 @@ def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: E
         fixed = ingest_file(uow, files["fixed"], IngestOptions(), NOW)
     assert (first.added, again.added, again.rejected, kept) == (1, 0, 0, None)
     assert (with_tare.added, same.added, same.rejected, fixed.added, fixed.rejected) == (1, 0, 0, 0, 1)
+
+
+def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engine, tmp_path: Path) -> None:
+    """DCSA VGM 1.0: a declaration is updated by sending it again under its declarationReference
+    with a later declarationDateTime, and withdrawn so with isRetracted. A carrier-data review's
+    corrected weight and withdrawal were refused as clashes, and the wrong VGM kept counting."""
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    sent = doc["VGMDeclarations"][0]
+    files = {}
+    for name, when, kg, retracted in (("v1", "2025-01-23T01:23:45Z", 19_000, False),
+                                      ("v2", "2025-01-24T08:00:00Z", 14_250, False),
+                                      ("older", "2025-01-23T12:00:00Z", 15_000, False),
+                                      ("v3", "2025-01-25T08:00:00Z", 14_250, True)):
+        sent.update({"declarationDateTime": when, "isRetracted": retracted})
+        sent["VGM"]["weight"] = {"value": kg, "unit": "KGM"}
+        files[name] = tmp_path / f"vgm-{name}.json"
+        files[name].write_text(json.dumps(doc))
+    masses = []
+    with unit_of_work(engine) as uow:
+        reports = []
+        for name in ("v1", "v2", "v2", "older", "v3"):
+            reports.append(ingest_file(uow, files[name], IngestOptions(), NOW))
+            if name != "older":
+                [facts] = trip_facts(uow, ["APZU4812090"], NOW)
+                masses.append([e.verified_gross_mass_kg for e in facts.events if e.kind == "VGM"])
+        stored = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")
+                                     .order_by(ShippingEventRow.id))
+        rows = [(r.event_id.split("@")[-1][:10], (r.retracted_by or "").split("@")[-1][:10]) for r in stored]
+    assert [(r.added, r.rejected) for r in reports] == [(1, 0), (1, 0), (0, 0), (0, 1), (1, 0)]
+    assert masses == [[19_000.0], [14_250.0], [14_250.0], [None]]
+    assert rows == [("VGM-HHL718", "2025-01-24"), ("2025-01-24", "2025-01-25"), ("2025-01-25", "")]

@@ -443,10 +443,43 @@ class EventRepository:
                 stored = known.get(r["event_id"])
                 if stored is None or stored[0] == r["fact_hash"] or _same_facts(events.get(r["event_id"]), stored):
                     continue
+                versioned = self._declaration_update(r, events.get(r["event_id"]), supplied_by)
+                if versioned is not None:
+                    added += versioned
+                    continue
                 rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
                                           f"with other facts (from {stored[1]}); the first is kept",
                                           _as_received(events.get(r["event_id"]))))
         return added, rejected
+
+    def _declaration_update(self, row: dict[str, Any], event: Event | None, supplied_by: str) -> int | None:
+        """Store a VGM declaration sent again under its ``declarationReference`` with other
+        facts and a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
+        withdrawn with ``isRetracted``, by sending it again so) as a version of its own, id
+        ``<reference>@<declarationDateTime UTC>``, and mark the earlier versions retracted by
+        it; 1 when stored, 0 when that version was stored already, None when it is no update
+        (not a VGM, no declaration time, not later than the latest version, another version
+        with that time): then it clashes as other events do. A review's corrected weight and
+        withdrawal were refused, and the wrong VGM kept counting."""
+        if row["kind"] != "VGM" or event is None or event.created_time is None:
+            return None
+        t, base = ShippingEventRow, row["event_id"]
+        named = or_(t.event_id == base, t.event_id.startswith(f"{base}@", autoescape=True))
+        versions = self.session.execute(select(t.event_id, t.created_time, t.fact_hash).where(
+            t.supplied_by == supplied_by, named)).all()
+        made = event.created_time.astimezone(UTC)
+        version_id = f"{base}@{made.isoformat()}"
+        same = next((v for v in versions if v.event_id == version_id), None)
+        if same is not None:
+            return 0 if same.fact_hash == row["fact_hash"] else None
+        if len(version_id) > LIMITS["event_id"] or any(v.created_time is None or aware(v.created_time) >= made
+                                                       for v in versions):
+            return None
+        insert_ignore(self.session, t.__table__, [{**row, "event_id": version_id}])
+        self.session.execute(update(t).where(t.supplied_by == supplied_by, t.retracted_by.is_(None),
+                                             t.event_id.in_([v.event_id for v in versions]))
+                             .values(retracted_by=version_id, retracted_at=row["received_at"]))
+        return 1
 
     def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str, datetime | None, list[Any]]]:
         """Stored fact hash, source, record time (``created_time``) and flags of each of ``ids``
