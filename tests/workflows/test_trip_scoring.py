@@ -551,6 +551,19 @@ def test_moves_naming_the_document_s_second_voyage_join_its_trip(engine: Engine,
         ("HHL71800000", "402E", ["LOAD", "DISC", "GTOT"])]
 
 
+def test_the_trip_s_vessel_is_shown_with_its_own_voyage() -> None:
+    """A carrier-data review: a transshipped box's page showed the feeder's voyage (the trip's
+    key) beside the mother vessel that brought it."""
+    from scheldt.workflows.trip_views import vessel_voyage
+
+    events = [{"vessel_imo": "9321483", "export_voyage": "FE101N", "import_voyage": "", "event_time": FIRST},
+              {"vessel_imo": "9298686", "export_voyage": "ML202E", "import_voyage": "", "event_time": LATER},
+              {"vessel_imo": "9298686", "export_voyage": "", "import_voyage": "ML203W", "event_time": LATER,
+               "retracted_by": "x"},
+              {"vessel_imo": "9298686", "export_voyage": "", "import_voyage": "", "event_time": LATER}]
+    assert [vessel_voyage(imo, events) for imo in ("9298686", "9321483", "9000001", "")] == ["ML202E", "FE101N", "", ""]
+
+
 def test_the_trip_s_vessel_is_named_from_its_events_else_from_ais(engine: Engine) -> None:
     """An officer review: the trip page named the vessel by its IMO number only."""
     from scheldt.domain.shipping import Vessel, VesselSighting

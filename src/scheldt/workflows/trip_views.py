@@ -163,7 +163,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
     the facts it was computed from (events, document versions with parties, goods and seals,
-    vessel track), the vessel's name (:func:`vessel_name`), the events their senders retracted
+    vessel track), the vessel's name and voyage (:func:`vessel_name`, :func:`vessel_voyage`), the
+    events their senders retracted
     (:func:`retracted_events`: no longer among the facts), the route, the score history, the
     scan orders of the organisation ``org_id``, the holds and the customs declarations of the
     trip (agencies only). A trip its container's
@@ -190,6 +191,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "regrouped_to": [] if trip.get("regrouped_at") is None else [
             trip_row(o) for o in uow.container_trips.of_container(trip["container_number"], scope)],
         "vessel_name": vessel_name(uow, trip["vessel_imo"], events),
+        "vessel_voyage": vessel_voyage(trip["vessel_imo"], events),
     }
     loaded = on_board_since(facts.events) if facts else None
     if loaded is not None and not facts.vessel_track:  # type: ignore[union-attr]
@@ -225,6 +227,21 @@ def vessel_name(uow: Any, imo: str, events: list[dict[str, Any]]) -> str:
     if named:
         return str(max(named, key=lambda e: e["event_time"])["vessel_name"]).strip()
     return uow.vessels.latest_name(imo)
+
+
+def vessel_voyage(imo: str, events: list[dict[str, Any]]) -> str:
+    """The voyage of the trip's vessel (IMO number ``imo``): the latest of its stored ``events``
+    not withdrawn naming that IMO with a voyage (export, else import); "" when none does. The
+    trip's key keeps the voyage of its first move, a transshipped box's feeder's: a carrier-data
+    review read the feeder's voyage beside the mother vessel that brought the box."""
+    if not imo:
+        return ""
+    sailed = [e for e in events if e.get("vessel_imo") == imo and not e.get("retracted_by")
+              and (e.get("export_voyage") or e.get("import_voyage"))]
+    if not sailed:
+        return ""
+    latest = max(sailed, key=lambda e: e["event_time"])
+    return str(latest.get("export_voyage") or latest.get("import_voyage"))
 
 
 def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str, Any]]:
