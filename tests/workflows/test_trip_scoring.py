@@ -748,6 +748,25 @@ def test_notes_on_different_values_stay_apart() -> None:
     assert [(n["why"], n["source"]) for n in notes] == [(w, "si.json$[0]") for w in (said[:3] + said[4:])]
 
 
+def test_a_trip_page_says_its_b_l_was_amended_to_drop_the_box(engine: Engine, tmp_path: Path) -> None:
+    """A carrier-data review: a box dropped from its amended B/L was shown on the earlier version
+    (its consignee as if current) without a word."""
+    text = TD.read_text().replace("NARU3472484", "MSCU1234566")
+    amended = tmp_path / "td-v2.json"
+    amended.write_text(text)
+    origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    flags = lambda uow: trip_detail(uow, None, "be-customs", uow.container_trips.by_key(KEY)["id"])["flags"]  # noqa: E731
+    with unit_of_work(engine) as uow:
+        load_and_score(uow, TD, origin)
+        before = flags(uow)
+        ingest_file(uow, amended, IngestOptions(), LATER)
+        after = flags(uow)
+    assert [f for f in before if f["code"] == "dropped-from-document"] == []
+    assert [(f["source"], f["why"]) for f in after if f["code"] == "dropped-from-document"] == [(
+        "td-v2.json$.data.transportDocument", f"the latest version of TRD HHL71800000 (received "
+        f"{LATER.isoformat()}) no longer lists NARU3472484: shown as its earlier version listed it")]
+
+
 def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, tmp_path: Path) -> None:
     """Flags were stored with the facts, but no trip page or API answer showed them (review)."""
     from scheldt.workflows.trip_views import trip_detail

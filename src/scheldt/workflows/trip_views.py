@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -118,8 +119,28 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
     notes on one unknown HS code are one, shown with the longer text (they were shown twice:
     workbench review)."""
     number = trip["container_number"]
-    docs = trip_documents(uow.documents.for_container(number, refs), set(refs), number, carrier_owners(uow))
-    return distinct_notes([*events, *docs])
+    stored = uow.documents.for_container(number, refs)
+    docs = trip_documents(stored, set(refs), number, carrier_owners(uow))
+    return distinct_notes([*events, *docs]) + dropped_box(stored, docs, number)
+
+
+def dropped_box(stored: list[dict[str, Any]], shown: list[Mapping[str, Any]], number: str) -> list[dict[str, str]]:
+    """A note for each document the trip shows (``shown``, among the ``stored`` versions) whose
+    latest version, from the same carrier under the same reference and type, lists boxes but
+    no longer this one (``number``): the trip shows the earlier version that did, and an
+    officer should know it was amended to drop the box (a carrier-data review found the
+    superseded consignee shown as current, without a word)."""
+    notes = []
+    for key in dict.fromkeys((d["document_ref"], d["document_type"], d.get("carrier_code") or "") for d in shown):
+        same = [d for d in stored if (d["document_ref"], d["document_type"], d.get("carrier_code") or "") == key]
+        latest = max(same, key=lambda d: (d["received_at"], d["id"]), default=None)
+        listed = {c.get("number") for c in (latest or {}).get("containers") or []}
+        if latest is not None and listed and number not in listed:
+            notes.append({"field": "containers", "code": "dropped-from-document",
+                          "source": file_name_only(latest["source"]),
+                          "why": f"the latest version of {key[1]} {key[0]} (received {_iso(latest['received_at'])}) "
+                                 f"no longer lists {number}: shown as its earlier version listed it"})
+    return notes
 
 
 def distinct_notes(records: list[dict[str, Any]]) -> list[dict[str, str]]:
