@@ -755,7 +755,8 @@ def test_a_trip_page_says_its_b_l_was_amended_to_drop_the_box(engine: Engine, tm
     amended = tmp_path / "td-v2.json"
     amended.write_text(text)
     origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
-    flags = lambda uow: trip_detail(uow, None, "be-customs", uow.container_trips.by_key(KEY)["id"])["flags"]  # noqa: E731
+    flags = lambda uow: trip_detail(  # noqa: E731
+        uow, None, "be-customs", uow.container_trips.by_key(KEY)["id"])["flags"]
     with unit_of_work(engine) as uow:
         load_and_score(uow, TD, origin)
         before = flags(uow)
