@@ -239,3 +239,14 @@ def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engi
     assert [(r.added, r.rejected) for r in reports] == [(1, 0), (1, 0), (0, 0), (0, 1), (1, 0)]
     assert masses == [[19_000.0], [14_250.0], [14_250.0], [None]]
     assert rows == [("VGM-HHL718", "2025-01-24"), ("2025-01-24", "2025-01-25"), ("2025-01-25", "")]
+    # a withdrawal by its reference alone (DCSA: the rest is irrelevant) withdraws every version
+    minimal = tmp_path / "vgm-minimal.json"
+    minimal.write_text(json.dumps({"VGMDeclarations": [{"declarationReference": sent["declarationReference"],
+                                                        "isRetracted": True}]}))
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.update().values(retracted_by=None, retracted_at=None))
+    with unit_of_work(engine) as uow:
+        withdrawn = ingest_file(uow, minimal, IngestOptions(), NOW)
+        left = uow.session.scalars(select(ShippingEventRow.event_id).where(
+            ShippingEventRow.kind == "VGM", ShippingEventRow.retracted_by.is_(None))).all()
+    assert (withdrawn.accepted, withdrawn.rejected, left) == (1, 0, [])

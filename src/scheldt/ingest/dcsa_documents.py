@@ -26,6 +26,7 @@ from scheldt.domain.shipping import (
     DocumentReference,
     GoodsItem,
     Location,
+    Retraction,
     Seal,
     ShipmentEvent,
     ShippingParty,
@@ -38,7 +39,7 @@ from scheldt.domain.units import mass_kg
 from scheldt.ingest.base import FieldError, Rejection, owner_code, structure_why, trimmed, utc_in_range
 
 Json = dict[str, Any]
-Record = Consignment | VgmDeclaration | TransportEvent | ShipmentEvent | Rejection
+Record = Consignment | VgmDeclaration | Retraction | TransportEvent | ShipmentEvent | Rejection
 
 #: DCSA party function codes and document-party keys → our roles.
 _ROLES = {"OS": "shipper", "shipper": "shipper", "CN": "consignee", "consignee": "consignee",
@@ -355,10 +356,15 @@ def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
             voyage=master.voyage, issued_at=master.issued_at, source=at, flags=tuple(flags))
 
 
-def _vgm(item: Json, where: str) -> VgmDeclaration | Rejection:
+def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
     vgm = item.get("VGM") or {}
     eq = item.get("equipmentDetails") or {}
     raw = eq.get("equipmentReference") or ""
+    ref = item.get("declarationReference")
+    if not raw and item.get("isRetracted") is True and isinstance(ref, str) and ref.strip():
+        # DCSA VGM 1.0: a withdrawal needs only the reference ("any data in this object other than
+        # the declarationReference is irrelevant"); a review's was refused as naming no container
+        return Retraction(f"{ref}#retracted", ref, _time(item.get("declarationDateTime")), where)
     if not raw:
         return Rejection(where, "equipmentReference", "VGM declaration names no container")
     number, flag = container_number(raw)

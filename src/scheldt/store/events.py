@@ -512,7 +512,11 @@ class EventRepository:
         t = ShippingEventRow
         for r in retractions:
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
-            if self.session.scalar(select(t.id).where(*mine)) is None:
+            kind = self.session.scalar(select(t.kind).where(*mine))
+            if kind == "VGM":  # a declaration's versions too (:meth:`_declaration_update`)
+                mine = (t.supplied_by == supplied_by, or_(t.event_id == r.retracted_event_id, t.event_id.startswith(
+                    f"{r.retracted_event_id}@", autoescape=True)))
+            if kind is None:
                 found, why = self._untimed_move(r, supplied_by, received_at) if r.untimed_move else (None, "")
                 if found is None:
                     unknown.append((r, why))
