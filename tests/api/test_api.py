@@ -1251,14 +1251,22 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
         "shift_date": shift_day(27), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
     cased = act(third, "operator", {"action": "scan", "nii_image_ref": "sc-1/0042", "verdict": "clear"})
     assert cased.status_code == 409 and cased.json()["error"]["where"] == "nii_image_ref"
-    # an image recorded on the wrong order is free once that order is cancelled (a scan-team review's
-    # real box could not take its own image)
+    # an image recorded on the wrong order is free once that record is withdrawn (a scan-team
+    # review's real box could not take its own image); a cancelled order keeps its image (a
+    # regression review's cancelled box's image cleared another box)
     wrong = act(third, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
     assert wrong.status_code == 200
-    assert act(third, "officer", {"action": "cancel", "reason": "scan recorded on the wrong order"}).status_code == 200
+    other = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": walk(service, "officer", limit=60, left_port="false", status="open")[35]["id"], "scanner_id": "SC-1",
+        "shift_date": shift_day(26), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
+    act(other, "operator", {"action": "scan", "nii_image_ref": "SC-1/0045", "verdict": "clear"})
+    assert act(other, "officer", {"action": "cancel", "reason": "box moved to another scanner"}).status_code == 200
+    assert act(third, "officer", {"action": "withdraw", "reason": "scan recorded on the wrong order"}).status_code == 200
     fourth = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
         "trip_id": walk(service, "officer", limit=60, left_port="false", status="open")[34]["id"], "scanner_id": "SC-1",
         "shift_date": shift_day(27), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
+    kept = act(fourth, "operator", {"action": "scan", "nii_image_ref": "SC-1/0045", "verdict": "clear"})
+    assert kept.status_code == 409 and kept.json()["error"]["where"] == "nii_image_ref"  # the cancelled box's image
     own = act(fourth, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
     assert own.status_code == 200, own.text
 

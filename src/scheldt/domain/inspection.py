@@ -106,15 +106,21 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
     "waive": (frozenset({Status.PLANNED}), Status.WAIVED),
     "cancel": (frozenset({Status.PLANNED, Status.SCANNED}), Status.CANCELLED),
     "correct": (frozenset({Status.SEARCHED}), Status.SEARCHED),
-    # a searched or cleared order's record was of another box: withdrawn, the order is cancelled
-    # and no inspection (a scan-team review's search recorded on the wrong order stayed one in
-    # hit rates and training data). Its own word, not "cancel": a cancel racing a record
-    # must still find the order moved on (a concurrency review).
-    "withdraw": (frozenset({Status.SEARCHED, Status.CLEARED}), Status.CANCELLED),
+    # a scanned, searched or cleared order's record was of another box: withdrawn, the order is
+    # cancelled, holds no image or result any more, and is no inspection (a scan-team review's
+    # search recorded on the wrong order stayed one in hit rates and training data; its image on
+    # the wrong order could not be recorded on the right one). Its own word, not "cancel": a
+    # cancel racing a record must still find the order moved on (a concurrency review), and a
+    # cancelled order keeps its image (a regression review's cancelled box's image cleared another).
+    "withdraw": (frozenset({Status.SCANNED, Status.SEARCHED, Status.CLEARED}), Status.CANCELLED),
 }
 #: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
 #: loses its drug, mass and hiding place).
 SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "notes")
+#: What a withdrawn record's order holds afterwards: no image, verdict or result (the change
+#: keeps what it said).
+WITHDRAWN: dict[str, Any] = {"nii_image_ref": "", "verdict": "", "result": "", "drug_type": "", "mass_kg": None,
+                             "concealment": "", "notes": ""}
 ACTIONS = tuple(_MOVES)
 #: The fields each action records; any other field given is refused, not dropped without a word
 #: (a review's search with an image reference and a reason answered 200 and kept neither).
@@ -210,7 +216,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
                       | {"reason": _text(data.get("reason"), "reason", required=True)})
     if action == "waive" and selection != "risk":
         raise InputError("action", f"only risk picks can be waived; this is a {selection} pick (cancel it instead)")
-    if action in ("waive", "cancel", "withdraw"):
+    if action == "withdraw":  # the record was of another box: what it said goes
+        return Change(target, {"reason": _text(data.get("reason"), "reason", required=True), **WITHDRAWN})
+    if action in ("waive", "cancel"):
         return Change(target, {"reason": _text(data.get("reason"), "reason", required=True)})
     return Change(target, {"result": "nothing_found"})
 

@@ -134,12 +134,11 @@ class InspectionRepository:
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
     def order_with_image(self, image_ref: str, org_id: str) -> dict[str, Any] | None:
-        """The organisation's scan order, not cancelled, that recorded NII image ``image_ref``
-        (in any case: ``IMG-0001`` and ``img-0001`` are one image to a scanner's archive), or
-        None. A cancelled order's image is free: a scan-team review's image recorded on the
-        wrong order, cancelled for it, could not be recorded on its own box's order."""
+        """The organisation's scan order that recorded NII image ``image_ref`` (in any case:
+        ``IMG-0001`` and ``img-0001`` are one image to a scanner's archive), or None. A record
+        withdrawn as of another box holds no image any more (the ``withdraw`` action)."""
         row = self.session.scalar(select(ScanOrderRow).where(
-            ScanOrderRow.organisation_id == org_id, ScanOrderRow.status != "cancelled",
+            ScanOrderRow.organisation_id == org_id,
             func.lower(ScanOrderRow.nii_image_ref) == image_ref.lower()).limit(1))
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 

@@ -175,7 +175,7 @@ def order_forms(status: str, selection: str, principal: Any, verdict: str = "") 
         shown.add("correct")
     if status in ("planned", "scanned") and principal.can(Permission.RECORD_SEARCH):
         shown.add("search")
-    if status in ("searched", "cleared") and principal.can(Permission.PLAN_SCANS):
+    if status in ("scanned", "searched", "cleared") and principal.can(Permission.PLAN_SCANS):
         shown.add("withdraw")
     if status in ("planned", "scanned") and principal.can(Permission.PLAN_SCANS):
         shown.add("cancel")

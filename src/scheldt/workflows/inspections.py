@@ -18,6 +18,7 @@ from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, 
 from scheldt.domain.inspection import (
     MAX_TEXT,
     SEARCH_FIELDS,
+    WITHDRAWN,
     Status,
     apply,
     check_plan,
@@ -282,6 +283,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     uow.inspections.update_order(order_id, values)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
+    if action == "withdraw":  # what the record said, kept in its change
+        recorded = {"reason": change.fields["reason"], "was": {k: order.get(k) for k in WITHDRAWN}}
     if done != now:
         recorded = recorded | {"recorded_at": now.astimezone(UTC).isoformat()}
     uow.inspections.add_change(order_id, order["status"], change.to_status.value, principal.username,

@@ -493,11 +493,11 @@ def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sha
     uow.exchange.lock_writers()  # before reading the newest version (a withdrawal may race it)
     org = principal.organisation.id
     order = uow.inspections.order(order_id, org)
+    if order.get("status") == "cancelled":  # a regression review shared a withdrawn record anew
+        raise ConflictError(f"scan order {order_id}", "is cancelled (a record withdrawn as of another box records "
+                            "nothing of this trip)")
     if order.get("result") != "seizure":
         raise ConflictError(f"scan order {order_id}", f"recorded no seizure (result: {order.get('result') or 'none yet'})")
-    if order.get("status") != "searched":  # a regression review shared a withdrawn record anew
-        raise ConflictError(f"scan order {order_id}", "its record was withdrawn (it was of another box): it records "
-                            "no seizure of this trip")
     trip, _, facts = _trip(uow, principal, order["trip_id"])
     container, consignment, vessel = trip_subjects(trip, facts)
     pol = _locode(trip.get("port_of_loading")) or (consignment.port_of_loading if consignment else "")
