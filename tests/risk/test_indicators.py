@@ -230,6 +230,21 @@ def test_a_seal_replaced_on_the_way_is_flagged_though_the_document_was_amended_t
                ev("DISC", 0, seals=("CA123456",)), docs=(doc(seals=("CA123456", "SH778899")),))
     cased = trip(ev("LOAD", -500, "CNSHA", seals=("ml123",)), ev("DISC", 0, seals=("ML 123",)))
     assert run("seal_changed", two) is None and run("seal_changed", cased) is None
+    # a second regression review: the reseal found whatever the new seal's number sorts as, and
+    # also when the hub's event names the old and the new seal before the old one goes
+    for new in ("CS999", "ZZ999"):
+        hub = trip(ev("GTIN", -500, "ECGYE", seals=("CS100",)), ev("DISC", -200, "COCTG", seals=("SH200", new)),
+                   docs=(doc(-600, seals=("CS100", "SH200")), doc(-100, seals=("SH200", new))))
+        assert run("seal_changed", hub) == (f"seal {new} at DISC COCTG 2026-02-21 00:00 UTC, replacing CS100 seen at "
+                                            "GTIN ECGYE 2026-02-08 12:00 UTC"), new
+    beside = trip(ev("LOAD", -500, "ECGYE", seals=("CS100",)), ev("DISC", -200, "COCTG", seals=("CS100", "NEW777")),
+                  ev("LOAD", -150, "COCTG", seals=("NEW777",)),
+                  docs=(doc(-600, seals=("CS100",)), doc(-100, seals=("NEW777",))))
+    assert run("seal_changed", beside) == ("seal NEW777 at LOAD COCTG 2026-02-23 02:00 UTC, replacing CS100 seen at "
+                                           "DISC COCTG 2026-02-21 00:00 UTC")
+    dashed = trip(ev("LOAD", -500, "CNSHA", seals=("ML-123456",)), ev("DISC", 0, seals=("ML123456",)),
+                  docs=(doc(seals=("ML 123456",)),))
+    assert run("seal_changed", dashed) is None
 
 
 def test_mass_gap_in_kg_and_share_beyond_the_container_s_tare() -> None:

@@ -65,6 +65,11 @@ def test_seal_ranges_compare_numbers_within_one_prefix() -> None:
     assert not same_address("北京市朝阳区建国路88号 100022", "北京市朝阳区建国路66号 100022")
     assert not same_address("東京都港区六本木6-10-1 106-0032", "東京都港区六本木7-10-1 106-0032")
     assert same_address("北京市朝阳区建国路88号 100022", "北京市朝阳区建国路88号, 100022")
+    # full-width digits are digits; a house-number letter of another script stays with its number
+    assert same_address("東京都港区芝浦１丁目２番３号", "東京都港区芝浦１丁目２番３号")
+    assert same_address("東京都港区芝浦１丁目２番３号", "東京都港区芝浦1丁目2番3号")
+    assert same_address("Ленина 16А, Москва", "Lenina 16A, Moskva")
+    assert not same_address("Ленина 16А, Москва", "Ленина 16Б, Москва")
 
 
 @given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))
@@ -94,8 +99,15 @@ def test_a_later_arrival_notice_s_parties_are_screened_with_the_bill_s() -> None
     facts = TripFacts(TripKey("REVU1000094", "BL-1", "V1"), at.replace(day=21), (), (bill, notice))
     assert [p.name for p in screened_parties(facts.documents)] == ["Exportadora SA", "Importer NV"]
     assert [p.name for p in screened_parties((notice,))] == ["Importer NV"]  # a notice alone is the trip's document
-    earlier = TripDocument("BL-1", "ARN", at.replace(day=1), parties=(TripParty("consignee", "Old Importer NV"),))
-    assert [p.name for p in screened_parties((earlier, bill))] == ["Exportadora SA"]
+    # a notice received before the bill, or before an amendment of it, still speaks (a regression
+    # review's amended bill dropped the notice's notify party from screening)
+    earlier = TripDocument("BL-1", "ARN", at.replace(day=1), parties=(TripParty("notify party", "Qorvex Holding BV"),))
+    amended = TripDocument("BL-1", "TRD", at.replace(day=20), parties=bill.parties)
+    assert [p.name for p in screened_parties((earlier, bill))] == ["Exportadora SA", "Qorvex Holding BV"]
+    assert [p.name for p in screened_parties((bill, notice, amended))] == ["Exportadora SA", "Importer NV"]
+    # one party on both, with and without an address, is screened once, with its address
+    named = TripDocument("BL-1", "TRD", at, parties=(TripParty("consignee", "Importer  nv"),))
+    assert screened_parties((named, notice)) == notice.parties
     hits = _hits(facts, [], WatchlistIndex([WatchlistEntry("shared", "e1", "Importer NV")]))
     assert [(entry, why) for entry, why, _ in hits] == [
         ("e1", "the consignee Importer NV matches Importer NV (score 100)")]

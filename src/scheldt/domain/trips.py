@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheldt.domain.facts import plain
+from scheldt.domain.facts import name_key, plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -685,17 +685,22 @@ def latest_document_of(documents: Sequence[TripDocument]) -> TripDocument | None
 
 def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:
     """The parties a trip is screened on and matched against watchlist entries: those of its
-    latest document (:func:`latest_document_of`) and, when an arrival notice was received after
-    it, the notice's (it may name a consignee a "to order" bill does not), each (role, name,
-    address) once. A regression review: screening read the notice's parties while the
-    exchange's matching read the bill's, and a trip that matched a shared entry raised no
-    alert."""
+    latest document (:func:`latest_document_of`) and of its latest arrival notice (which may
+    name a consignee or notify party a "to order" bill does not, whichever came first), each
+    party once: by role and name (case and spacing folded), with an address when one of them
+    gives it (two different addresses are both kept). Regression reviews: screening read the
+    notice's parties while the exchange's matching read the bill's, and a trip that matched a
+    shared entry raised no alert; a later amendment of the bill dropped the notice's parties;
+    one consignee with and without an address was matched twice."""
     latest = latest_document_of(documents)
-    notices = [d for d in documents if d.document_type == "ARN" and latest is not None
-               and d is not latest and d.received_at >= latest.received_at]
-    notice = max(notices, key=lambda d: d.received_at, default=None)
-    parties = [*(latest.parties if latest else ()), *(notice.parties if notice else ())]
-    return tuple(dict.fromkeys(parties))
+    notice = max((d for d in documents if d.document_type == "ARN" and d is not latest),
+                 key=lambda d: d.received_at, default=None)
+    kept: dict[tuple[str, str], list[TripParty]] = {}
+    for party in (*(latest.parties if latest else ()), *(notice.parties if notice else ())):
+        same = kept.setdefault((party.role, name_key(party.name)), [])
+        if not same or (party.address.strip() and all(p.address.strip() != party.address.strip() for p in same)):
+            same[:] = [p for p in same if p.address.strip()] + [party]
+    return tuple(p for same in kept.values() for p in same)
 
 
 def consignee_name(documents: Sequence[TripDocument]) -> str:

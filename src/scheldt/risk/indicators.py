@@ -322,28 +322,35 @@ def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
 
 
 def _seal(number: str) -> str:
-    """A seal number as compared: upper case, no spaces ("ml 123" is ML123)."""
-    return "".join(number.split()).upper()
+    """A seal number as compared: upper case, without spaces and dashes ("ml-123 4" is ML1234)."""
+    return "".join(number.replace("-", " ").split()).upper()
 
 
 def _replaced_in_transit(sealed: list[TripEvent], together: list[set[str]]) -> Hit | None:
-    """A seal replaced between two of the box's actual events (a seal of the earlier gone, one
-    never seen before on), unless one document version lists the two together (a box with a
-    carrier's and a shipper's seal, each party's events naming its own: a regression review):
-    found also when the documents were amended to the new seal afterwards (a carrier-data
-    review's box resealed at its hub no longer flagged once the B/L was amended). A seal added
-    beside the others is no replacement. ``together``: each document version's seals (as
-    :func:`_seal` compares them)."""
-    earlier: set[str] = set()
-    for before, e in zip(sealed, sealed[1:]):
-        was, now = {_seal(s): s for s in before.seals}, {_seal(s): s for s in e.seals}
-        earlier |= set(was)
-        new = sorted(set(now) - earlier)
-        gone = sorted(set(was) - set(now))
-        if new and gone and not any(new[0] in seals and set(gone) & seals for seals in together):
-            return Hit("seal_changed", 1.0, f"seal {now[new[0]]} at {e.event_type} {e.unlocode} "
-                       f"{_day(e.event_time)}, replacing {', '.join(was[g] for g in gone)} seen at "
-                       f"{before.event_type} {before.unlocode} {_day(before.event_time)}")
+    """A seal replaced on the way: a seal first seen on a later event, on an event where a seal
+    seen before it came is gone, unless one document version lists the two together (a box
+    with a carrier's and a shipper's seal, each party's events naming its own: a regression
+    review). Found also when the documents were amended to the new seal afterwards (a
+    carrier-data review's box resealed at its hub no longer flagged once the B/L was
+    amended), and when the new seal was put on beside the old one first. ``together``: each
+    document version's seals (as :func:`_seal` compares them)."""
+    first: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for i, e in enumerate(sealed):
+        for s in e.seals:
+            first.setdefault(_seal(s), i)
+            shown.setdefault(_seal(s), s)
+    for i, e in enumerate(sealed):
+        now = {_seal(s) for s in e.seals}
+        for new in sorted(n for n in now if first[n] > 0):
+            gone = sorted(o for o, k in first.items() if k < first[new] and o not in now
+                          and not any(new in seals and o in seals for seals in together))
+            if gone:
+                before = max((b for b in sealed[:i] if gone[0] in {_seal(s) for s in b.seals}),
+                             key=lambda b: b.event_time)
+                return Hit("seal_changed", 1.0, f"seal {shown[new]} at {e.event_type} {e.unlocode} "
+                           f"{_day(e.event_time)}, replacing {', '.join(shown[g] for g in gone)} seen at "
+                           f"{before.event_type} {before.unlocode} {_day(before.event_time)}")
     return None
 
 

@@ -21,6 +21,7 @@ entry can look for are matched here, exactly:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -31,10 +32,12 @@ from scheldt.domain.trips import TripFacts, screened_parties
 ADDRESS_THRESHOLD = 92.0
 _SEAL = re.compile(r"^(.*?)([0-9]+)$")
 _FOLD = re.compile(r"[^0-9a-z]+")
-#: Where digits meet letters outside ASCII (Chinese, Japanese, Cyrillic...), which written
-#: without spaces would be romanised into one word with the number ("lu88hao": a regression
-#: review's No. 88 and No. 66 of one street were one address).
-_BESIDE_DIGITS = re.compile(r"(?<=[0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[0-9])")
+#: Where digits meet the letters of scripts written without spaces (Chinese, Japanese, Korean),
+#: which would be romanised into one word with the number ("lu88hao": a regression review's
+#: No. 88 and No. 66 of one street were one address). A Latin or Cyrillic letter after a house
+#: number stays part of it ("16A", "16А").
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_BESIDE_DIGITS = re.compile(f"(?<=[0-9])(?=[{_CJK}])|(?<=[{_CJK}])(?=[0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +98,18 @@ def _folded(address: str) -> list[str]:
     never matched "Rua Sao Joao 500", nor a Cyrillic address itself."""
     from normality import ascii_text  # loaded where addresses are matched, not at every start
 
-    spaced = _BESIDE_DIGITS.sub(" ", address)  # "建国路88号": the number kept apart from the romanised syllables
+    # full-width digits as digits, "5ª" as "5a" (NFKC); "建国路88号": the number kept apart from
+    # the romanised syllables
+    spaced = _BESIDE_DIGITS.sub(" ", unicodedata.normalize("NFKC", address))
     return _FOLD.sub(" ", (ascii_text(spaced) or "").lower()).split()
 
 
 def address_numbers(address: str) -> frozenset[str]:
-    """The numbers of an address (house number, postcode...), case and punctuation folded: two
-    addresses are the same only when these are (:func:`same_address`)."""
-    return frozenset(t for t in _folded(address) if t.isdigit())
+    """The numbers of an address (house number with its letter, "16a"; postcode...), case and
+    punctuation folded: two addresses are the same only when these are (:func:`same_address`).
+    A house number with a letter counted as none: "Lenina 16A" matched no address, not even
+    itself (a regression review)."""
+    return frozenset(t for t in _folded(address) if any(c.isdigit() for c in t))
 
 
 def same_address(a: str, b: str) -> bool:
@@ -114,7 +121,8 @@ def same_address(a: str, b: str) -> bool:
     numbers = address_numbers(a)
     if not ta or not tb or not numbers or numbers != address_numbers(b):
         return False
-    words_a, words_b = " ".join(t for t in ta if not t.isdigit()), " ".join(t for t in tb if not t.isdigit())
+    words_a = " ".join(t for t in ta if not any(c.isdigit() for c in t))
+    words_b = " ".join(t for t in tb if not any(c.isdigit() for c in t))
     return fuzz.token_set_ratio(words_a, words_b) >= ADDRESS_THRESHOLD
 
 
