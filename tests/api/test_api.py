@@ -159,9 +159,9 @@ def test_a_party_search_limits_the_requesters_own_versions(service: Service, mon
     # nor by the store's reading, which was cut at the newest 5,000 versions of every line
     # (regression review): it reads on, a page at a time, newest first
     with service.uow() as uow:
-        key = next(d["name_key"] for d in uow.documents.naming(consignee.split()[0].lower()))
-        paged = list(uow.documents.naming(key.split()[0], page=2))
-        whole = list(uow.documents.naming(key.split()[0], page=10_000))
+        key = next(d["name_key"] for d in uow.documents.naming([consignee.split()[0].lower()]))
+        paged = list(uow.documents.naming([key.split()[0]], page=2))
+        whole = list(uow.documents.naming([key.split()[0]], page=10_000))
     assert len(paged) == len(whole) >= 4 and paged == whole
     assert [(d["received_at"], d["party_id"]) for d in paged] == sorted(
         ((d["received_at"], d["party_id"]) for d in paged), reverse=True)

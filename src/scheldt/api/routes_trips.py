@@ -193,8 +193,7 @@ def _version(d: dict[str, Any]) -> dict[str, Any]:
 def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
     """The requester's consignments naming a party, newest first: names compared with case,
     accents, punctuation and legal forms folded, the beginning of each word enough, in any word
-    order when the stored name begins with one of the first four words typed (or with a legal
-    form such as OOO or PT before the first)."""
+    order."""
     ctx.require(Permission.READ_TRIPS)
     key, named = documents_naming(ctx.uow, name, ctx.scope, "query.name")
     visible = [{k: v for k, v in d.items() if k not in ("document_id", "party_id")}

@@ -186,9 +186,10 @@ class DocumentRepository:
                 out.setdefault(key, []).append((ref, aware(at), aware(issued)))
         return out
 
-    def naming(self, prefix: str, page: int = 5000) -> Iterator[dict[str, Any]]:
-        """Document versions naming a party whose normalised name (:func:`name_key`) begins with
-        ``prefix`` (any role), newest first (received time, then party row): document
+    def naming(self, prefixes: Sequence[str], page: int = 5000) -> Iterator[dict[str, Any]]:
+        """Document versions naming a party whose normalised name (:func:`name_key`) has a word
+        beginning with one of ``prefixes`` (any role; one query for all of them: a regression
+        review's search of fourteen prefixes, one query each, was ten times slower), newest first (received time, then party row): document
         reference, type, role, the name key, received time (UTC), the version's id
         (``document_id``) and the party row's (``party_id``). Read ``page`` rows at a time, as
         far as the caller reads (a cut at the newest 5,000 of every line's hid a shipping line's
@@ -198,7 +199,9 @@ class DocumentRepository:
         while True:
             stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at, p.document_id, p.id)
                     .join(d, d.id == p.document_id)
-                    .where(p.name_key.startswith(prefix, autoescape=True))
+                    .where(or_(*(c for prefix in prefixes for c in (
+                        p.name_key.startswith(prefix, autoescape=True),
+                        p.name_key.contains(f" {prefix}", autoescape=True)))))
                     .order_by(p.received_at.desc(), p.id.desc()).limit(page))
             if before is not None:
                 stmt = stmt.where(or_(p.received_at < before[0], and_(p.received_at == before[0], p.id < before[1])))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -16,12 +15,6 @@ from scheldt.workflows.ports import UnitOfWork
 
 #: Most document versions returned for one search.
 MAX_HITS = 500
-#: Legal forms written before a company's name, as stored names begin (lower case, Latin
-#: letters): Russian ООО/АО/ЗАО/ОАО/ПАО and Indonesian PT and CV. A screening review's
-#: "Baltiyskiy" found nothing of "OOO Baltiyskiy Frukt".
-LEADING_FORMS = ("ooo", "ао", "ao", "zao", "oao", "pao", "pt", "cv", "ооо", "зао", "оао", "пао")
-#: Most typed words a search looks up stored names by (each begins a lookup).
-MAX_LEAD_WORDS = 4
 
 
 def _owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -39,20 +32,18 @@ def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name"
     most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
     accents, punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word
     order, and the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export
-    BV"). The stored names looked at are those beginning with one of the first
-    :data:`MAX_LEAD_WORDS` words typed, or with a leading legal form and then the first word
-    (:data:`LEADING_FORMS`), in lower case, as typed or without accents and punctuation (so a
-    stored "Zába" is found by "zába" but not by "zaba"); "Rossi Ortofrutta" finds
-    "Ortofrutta Rossi SRL" (a screening review found only names beginning with the first word). The limit counts the requester's versions only: a shipping line
+    BV"). The stored names looked at are those with a word beginning with the first word
+    typed, in lower case, as typed or without accents and punctuation (so a stored "Zába" is
+    found by "zába" but not by "zaba"): "Rossi Ortofrutta" finds "Ortofrutta Rossi SRL", and
+    "Baltiyskiy" "OOO Baltiyskiy Frukt" (a screening review found only names beginning with
+    the first word). The limit counts the requester's versions only: a shipping line
     searching a common name found nothing when the newest 500 versions naming it were other
     lines'. Raises InputError naming ``where`` when nothing is left of the name once folded."""
     wanted = search_words(name)
     typed = (fingerprints.clean_name_ascii(name) or "").split()
     if not wanted or not typed:
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
-    keyed = [w.rstrip(",.;:") for w in name_key(name).split()]  # name_key keeps accents
-    leads = {w for w in (*typed[:MAX_LEAD_WORDS], *keyed[:MAX_LEAD_WORDS]) if w}
-    prefixes = leads | {f"{form} {w}" for form in LEADING_FORMS for w in {typed[0], keyed[0] if keyed else ""} if w}
+    prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
     matching = (d for d in _candidates(uow, prefixes)
                 if all(any(w.startswith(q) for w in _stored_words(d["name_key"])) for q in wanted))
     hits: list[dict[str, Any]] = []
@@ -69,12 +60,7 @@ def _stored_words(stored: str) -> list[str]:
 
 
 def _candidates(uow: UnitOfWork, prefixes: set[str]) -> Iterator[dict[str, Any]]:
-    """The stored party names beginning with any of ``prefixes``, newest first, each party of
-    each document version once (two lines' versions of one colliding reference, received at the
-    same time, were taken for one and a line lost its hit: regression review)."""
-    streams = [uow.documents.naming(prefix) for prefix in sorted(prefixes)]
-    seen: set[int] = set()
-    for d in heapq.merge(*streams, key=lambda d: (d["received_at"], d["party_id"]), reverse=True):
-        if d["party_id"] not in seen:
-            seen.add(d["party_id"])
-            yield d
+    """The stored party names with a word beginning with any of ``prefixes``, newest first,
+    each party of each document version once (two lines' versions of one colliding reference,
+    received at the same time, were taken for one and a line lost its hit: regression review)."""
+    yield from uow.documents.naming(sorted(prefixes))
