@@ -117,7 +117,7 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     with its parties and goods to whoever owned a trip under that reference (attack review)."""
     from datetime import UTC, datetime
 
-    from scheldt.domain.shipping import Consignment, ShippingParty
+    from scheldt.domain.shipping import Consignment, Seal, ShippingParty
 
     top = walk(service, "carrier", limit=1)[0]
     other = Consignment(bill_of_lading=top["document_ref"], carrier_code="SIMB", containers=(("MSCU1234566", ()),),
@@ -132,6 +132,16 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     # nor through a party search
     found = service.client.get("/api/v1/parties", params={"name": "Rival Customer"}, headers=service.as_("carrier"))
     assert found.status_code == 200 and found.json()["items"] == []
+    # a terminal reads its own boxes of a B/L, not another terminal's and its seal (terminal review)
+    handled = walk(service, "terminal", limit=1)[0]
+    both = Consignment(bill_of_lading=handled["document_ref"], carrier_code=handled["carrier_code"], source="tests",
+                       containers=((handled["container_number"], ()), ("TGHU9876540", (Seal("SL-ELSEWHERE"),))))
+    with service.uow() as uow:
+        uow.documents.add([both], "be-customs", datetime.now(UTC))
+    seen = service.client.get(f"/api/v1/consignments/{handled['document_ref']}", headers=service.as_("terminal")).json()
+    officer = service.client.get(f"/api/v1/consignments/{handled['document_ref']}", headers=service.as_("officer")).json()
+    assert {c["number"] for v in seen["versions"] for c in v["containers"]} == {handled["container_number"]}
+    assert "SL-ELSEWHERE" not in str(seen) and "SL-ELSEWHERE" in str(officer)
 
 
 def test_a_party_search_limits_the_requesters_own_versions(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:

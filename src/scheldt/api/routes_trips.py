@@ -15,7 +15,7 @@ from fastapi import Query
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
-from scheldt.domain.access import Permission
+from scheldt.domain.access import OrgKind, Permission
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
@@ -160,7 +160,8 @@ def get_container(number: str, ctx: CtxDep) -> dict[str, Any]:
 def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     """The versions of a transport document (bill of lading, shipping instructions or
     booking; named by its own reference or its booking's) of a trip the requester owns:
-    parties, goods, containers, seals."""
+    parties, goods, containers, seals; a terminal sees the containers (and their seals) of its
+    own trips only (a terminal review read another terminal's box and seal here)."""
     ctx.require(Permission.READ_TRIPS)
     ref = document_ref.strip()
     if not ref or len(ref) > 128:
@@ -175,6 +176,9 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     # carry the same reference (booking numbers collide), and its parties and goods are not theirs
     boxes = {t["container_number"] for t in owned}
     versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
+    if ctx.principal.organisation.kind == OrgKind.TERMINAL:  # its boxes, not another terminal's with their seals
+        versions = [d | {"containers": [c for c in d.get("containers") or [] if c.get("number") in boxes]}
+                    for d in versions]
     ctx.audit("read", "consignment", ref)
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
