@@ -141,6 +141,12 @@ def test_transshipment_through_listed_hub_after_a_listed_origin_is_a_second_expo
     back = trip(ev("LOAD", -400, "PABLB"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
                 docs=(doc(port_of_loading="PABLB"),))
     assert run("high_risk_transshipment", back) is None
+    # the mother vessel's bay plan names the hub as its port of loading (LOC+9): still a
+    # transshipment there (a terminal review's BAPLIE removed the reason)
+    stowed = ev("BAPLIE", -290, "PABLB", kind="STOWAGE", port_of_loading="PABLB", port_of_discharge="BEANR")
+    assert run("high_risk_transshipment", trip(*facts.events, stowed, docs=facts.documents)) == (
+        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01, "
+        "after loading at ECGYE (Guayaquil)")
 
 
 def test_cover_load_and_reefer_from_risk_origin() -> None:

@@ -127,6 +127,10 @@ def _port(ctx: Context, code: str, on: date) -> str:
     return f"{code} ({listed.name})" if listed else code
 
 
+#: How :func:`_loaded_ports` names a bay plan's port of loading.
+_BAY_PLAN = "port of loading on the bay plan"
+
+
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
     first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
@@ -148,7 +152,7 @@ def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading]
     if plans:
         out.append((plans[0].port_of_loading, plans[0].event_time.date(),
-                    f"port of loading on the bay plan of {plans[0].event_time:%Y-%m-%d}"
+                    f"{_BAY_PLAN} of {plans[0].event_time:%Y-%m-%d}"
                     + (f" (vessel leaving {plans[0].unlocode})" if plans[0].unlocode else "")))
     return out
 
@@ -183,8 +187,11 @@ def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
     if not transshipments:
         return None
     ports = _loaded_ports(trip)
-    loaded = {code for code, _, _ in ports}
-    origin = next(((c, on) for c, on, _ in ports if ctx.listed(c, on)), None)
+    hubs = {e.unlocode for e in transshipments}
+    # a bay plan's port of loading is where the box went onto that vessel: the hub, for the
+    # mother vessel leaving it (a terminal review's BAPLIE LOC+9 took the hub for the origin)
+    loaded = {code for code, _, how in ports if not (how.startswith(_BAY_PLAN) and code in hubs)}
+    origin = next(((c, on) for c, on, _ in ports if ctx.listed(c, on) and c in loaded), None)
     for e in transshipments:
         listed = ctx.listed(e.unlocode, e.event_time.date())
         if listed and e.unlocode not in loaded:
