@@ -206,6 +206,17 @@ def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: E
         fixed = ingest_file(uow, files["fixed"], IngestOptions(), NOW)
     assert (first.added, again.added, again.rejected, kept) == (1, 0, 0, None)
     assert (with_tare.added, same.added, same.rejected, fixed.added, fixed.rejected) == (1, 0, 0, 0, 1)
+    # one file holding it twice, the second copy with a tare: a clash within the file (a regression
+    # review's second copy was taken for the first, its tare dropped without a word)
+    twice = tmp_path / "vgm-twice.json"
+    plain_copy = json.loads(files["before"].read_text())["VGMDeclarations"][0]
+    tared = json.loads(files["with"].read_text())["VGMDeclarations"][0]
+    twice.write_text(json.dumps({"VGMDeclarations": [plain_copy, tared]}))
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        both = ingest_file(uow, twice, IngestOptions(), NOW)
+    assert (both.added, both.rejected) == (1, 1)
 
 
 def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engine, tmp_path: Path) -> None:

@@ -222,7 +222,8 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     return out
 
 
-def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]]) -> bool:
+def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]],
+                before: bool = True) -> bool:
     """Whether ``event`` has the stored facts (``stored``: fact hash, source, created time,
     flags) but for its ``created_time`` and its flags: what Scheldt's readers say of a record
     (an envelope's UNT count or UNZ reference, a flag a newer reader raises), not what its
@@ -232,8 +233,10 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
         return False
     flags = tuple(stored[3] or ())
     facts = _facts(dataclasses.replace(event, created_time=stored[2], flags=flags))
-    # stored before its later facts were read (a VGM's tare: a review's re-sent declaration)
-    return stored[0] in (_digest(facts), _digest(facts, later=False))
+    # stored before its later facts were read (a VGM's tare: a review's re-sent declaration);
+    # not so ``before`` False: the event earlier in the same batch (a regression review's second
+    # copy in one file, with a tare, was taken for the first)
+    return stored[0] in ((_digest(facts), _digest(facts, later=False)) if before else (_digest(facts),))
 
 
 def _as_received(event: Event | None) -> str:
@@ -269,7 +272,7 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
         first = batch.get(event.event_id) if problem is None else None
         if first is not None:
             if first[0] == row["fact_hash"] or _same_facts(event, (first[0], "", first[1].created_time,
-                                                                   list(first[1].flags))):
+                                                                   list(first[1].flags)), before=False):
                 continue
             rejected.append(Rejection(event.source, "eventID", f"event id {event.event_id} appears twice in this batch "
                                       "with other facts; the first is kept", _as_received(event)))
