@@ -543,12 +543,31 @@ def test_moves_naming_the_document_s_second_voyage_join_its_trip(engine: Engine,
         e = _voyage_only(event_id, code, when, "DEBRV")
         e["transportDetails"]["transportCall"]["carrierExportVoyageNumber"] = "611W"
         moves.append(e)
+    for e in moves[1:]:  # the mother vessel's moves name it
+        e["transportDetails"]["transportCall"]["vessel"] = {"vesselIMONumber": "9321483", "vesselName": "MSC MOTHER"}
+    from scheldt.domain.access import Principal, Role
+    from scheldt.workflows import inspections, notices
+    from scheldt.workflows.accounts import create_organisation
+
     with unit_of_work(engine) as uow:
-        ingest_file(uow, _two_vessels(tmp_path / "td.json"), IngestOptions(), FIRST)
-        ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), FIRST)
-        facts = trip_facts(uow, ["NARU3472484"], LATER + timedelta(days=10))
+        for org in (("be-customs", "Belgian Customs", "agency", [], []), ("msc", "MSC", "carrier", ["MSC"], [])):
+            create_organisation(uow, *org, FIRST)
+        notices.subscribe(uow, Principal("msc", uow.accounts.organisation("msc"), frozenset({Role.CARRIER_SECURITY})),
+                          "https://msc.example/notices", "s" * 32, ["hold"], FIRST)
+        options = IngestOptions(supplied_by="be-customs")
+        ingest_file(uow, _two_vessels(tmp_path / "td.json"), options, FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves[:2]), options, FIRST)
+        facts = trip_facts(uow, ["NARU3472484"], LATER)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+        [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, trip["id"], "K9", LATER)
+        [sent] = [n["body"] for n in uow.notifications.notices("msc")]
     assert [(f.key.document_ref, f.key.voyage, [e.event_type for e in f.events]) for f in facts] == [
-        ("HHL71800000", "402E", ["LOAD", "DISC", "GTOT"])]
+        ("HHL71800000", "402E", ["LOAD", "DISC"])]
+    # the notice names the voyage the box came on besides the trip's (a terminal review's named the feeder's only)
+    assert (sent["voyage"], sent["vessel_voyage"]) == ("402E", "611W")
 
 
 def test_the_trip_s_vessel_is_shown_with_its_own_voyage() -> None:

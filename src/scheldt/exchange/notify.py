@@ -9,6 +9,7 @@ the secret) with Stripe-style timestamped signatures against replay:
 
 - body: the notice as UTF-8 JSON, keys sorted, no whitespace (:func:`body_bytes`):
   ``{"at", "container_number", "document_ref", "kind", "notice_id", "text", "version", "voyage"}``
+  and, where the box came on another vessel's voyage than its trip's first, ``vessel_voyage``
   (``kind`` hold / release / alert; ``at`` ISO 8601 UTC; ``version`` 1);
 - ``X-Scheldt-Timestamp``: when it was signed, Unix time in whole seconds (UTC);
 - ``X-Scheldt-Notice-Id``: the body's ``notice_id`` (a UUID), the same on every retry;

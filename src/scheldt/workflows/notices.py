@@ -59,12 +59,16 @@ def _utc_text(now: datetime) -> str:
     return now.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime) -> dict[str, Any]:
+def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vessel_voyage: str = "") -> dict[str, Any]:
     """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's container
-    number, document reference and voyage, ``text``, ``at`` (ISO 8601 UTC) and ``version``."""
-    return {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
+    number, document reference and voyage (the trip's key: its first voyage), the voyage of
+    the vessel that brought the box when it differs (``vessel_voyage``: a transshipped box's
+    mother vessel's, as the terminal's own discharge list names it; a terminal review's hold
+    notices named only the feeder's voyage), ``text``, ``at`` (ISO 8601 UTC) and ``version``."""
+    body = {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
             "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"]), "text": text,
             "at": _utc_text(now), "version": VERSION}
+    return body | ({"vessel_voyage": vessel_voyage} if vessel_voyage and vessel_voyage != body["voyage"] else {})
 
 
 def owners(organisations: Sequence[Organisation], trip: dict[str, Any]) -> list[Organisation]:
@@ -94,12 +98,17 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     if only_organisations is not None:
         owning &= only_organisations
     ids = []
+    arrived: list[str] = []  # the vessel's own voyage, looked up once if a notice is due
     for sub in uow.notifications.active_subscriptions(sorted(owning)):
         if kind not in sub["kinds"] or sub["organisation_id"] not in owning:
             continue
         if only_subscription is not None and sub["id"] != only_subscription:
             continue
-        body = notice_body(kind, trip, text, now)
+        if not arrived:
+            from scheldt.workflows.trip_views import stored_trip, vessel_voyage  # the trip page's rule
+
+            arrived.append(vessel_voyage(trip.get("vessel_imo") or "", stored_trip(uow, trip)[0]))
+        body = notice_body(kind, trip, text, now, arrived[0])
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
         ids.append(notice_id)
         uow.audit.append("notice", actor_org, {
