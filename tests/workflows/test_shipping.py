@@ -509,6 +509,33 @@ def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engin
     assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0), (1, 0)]
 
 
+def test_a_cancelled_move_reported_again_by_another_message_stands_again(engine: Engine, tmp_path: Path) -> None:
+    """A terminal review: a gate-out cancelled (BGM function 1) and then reported again by a new
+    CODECO (new UNH and BGM numbers, same box, place and time) stayed withdrawn: the box was
+    shown in port and a scan was planned on it. The same message again changes nothing; a
+    second cancellation withdraws the move reported again. Written from the ITG CODECO guide."""
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    codeco = ("UNH+{ref}+CODECO:D:95B:UN:ITG14'BGM+36+{doc}+{function}'DTM+137:202602161530:203'TDT+1++3'"
+              "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
+              "DTM+7:202602161512:203'CNT+16:1'UNT+10+{ref}'")
+    files = {}
+    for name, ref, doc, function in (("out", "1", "GO0031", "9"), ("cancel", "1", "GO0031", "1"),
+                                     ("resent", "2", "GO4002", "9"), ("cancel-2", "3", "GO4002", "1")):
+        files[name] = tmp_path / f"{name}.edi"
+        files[name].write_text(codeco.format(ref=ref, doc=doc, function=function))
+    later = datetime(2026, 11, 30, tzinfo=UTC)
+    gone = []
+    with unit_of_work(engine) as uow:
+        for name, at in (("out", NOW), ("cancel", later), ("out", later), ("resent", later.replace(hour=1)),
+                         ("resent", later.replace(hour=2)), ("cancel-2", later.replace(hour=3))):
+            report = ingest_file(uow, files[name], IngestOptions(), at)
+            moves = [e.event_type for f in trip_facts(uow, ["MSKU9070323"], at) for e in f.events]
+            gone.append((name, report.added, moves))
+    assert gone == [("out", 1, ["GTOT"]), ("cancel", 0, []), ("out", 0, []), ("resent", 1, ["GTOT"]),
+                    ("resent", 0, ["GTOT"]), ("cancel-2", 0, [])]
+
+
 def test_a_cancellation_of_a_move_dated_by_its_message_withdraws_that_move(engine: Engine, tmp_path: Path) -> None:
     """The last review: a CODECO gate-out without a time of its own (dated by its message's
     DTM+137) could not be cancelled: the cancellation, sent later, has a later DTM+137, matched

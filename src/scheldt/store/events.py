@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -220,6 +221,16 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     for e in events:
         out.setdefault(e.event_id, e)
     return out
+
+
+def _message(source: str) -> str:
+    """The UN/EDIFACT message reference in a stored event's ``source`` ("... message GO4001
+    (segment 3) ..."), or "" when it names none."""
+    found = _MESSAGE.search(source or "")
+    return found.group(1) if found else ""
+
+
+_MESSAGE = re.compile(r" message (\S+) \(segment ")
 
 
 def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]],
@@ -442,9 +453,13 @@ class EventRepository:
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)
             events = _by_id(sent)
+            again = []
             for r in rows:
                 stored = known.get(r["event_id"])
                 if stored is None or stored[0] == r["fact_hash"] or _same_facts(events.get(r["event_id"]), stored):
+                    if stored is not None and r["event_id"].startswith("edi-") and _message(r["source"]) != _message(
+                            stored[1]):
+                        again.append(r)
                     continue
                 versioned = self._declaration_update(r, events.get(r["event_id"]), supplied_by)
                 if versioned is not None:
@@ -453,7 +468,34 @@ class EventRepository:
                 rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
                                           f"with other facts (from {stored[1]}); the first is kept",
                                           _as_received(events.get(r["event_id"]))))
+            added += self._reported_again(again, supplied_by)
         return added, rejected
+
+    def _reported_again(self, rows: list[dict[str, Any]], supplied_by: str) -> int:
+        """Store again, as ``<id>@again-<received time>``, each UN/EDIFACT move of ``rows`` whose
+        stored copy its sender withdrew (a cancellation) and that another message now reports
+        (``rows``: moves whose facts are stored, read from a message other than the stored
+        copy's), unless such a copy stands already; returns how many. A terminal review's
+        gate-out, cancelled and then reported again by a new CODECO, stayed withdrawn: the box
+        was shown in port and a scan was planned on it."""
+        if not rows:
+            return 0
+        t = ShippingEventRow
+        ids = [r["event_id"] for r in rows]
+        withdrawn = set(self.session.scalars(select(t.event_id).where(
+            t.supplied_by == supplied_by, t.event_id.in_(ids), t.retracted_by.is_not(None))))
+        added = 0
+        for r in rows:
+            if r["event_id"] not in withdrawn:
+                continue
+            standing = self.session.scalar(select(t.id).where(
+                t.supplied_by == supplied_by, t.retracted_by.is_(None),
+                t.event_id.startswith(f"{r['event_id']}@", autoescape=True)).limit(1))
+            if standing is None:
+                at = aware(r["received_at"]).astimezone(UTC)
+                copy = {**r, "event_id": f"{r['event_id']}@again-{at:%Y%m%dT%H%M%S%f}"}
+                added += insert_ignore(self.session, t.__table__, [copy])
+        return added
 
     def _declaration_update(self, row: dict[str, Any], event: Event | None, supplied_by: str) -> int | None:
         """Store a VGM declaration sent again under its ``declarationReference`` with other
@@ -516,7 +558,9 @@ class EventRepository:
         for r in retractions:
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             kind = self.session.scalar(select(t.kind).where(*mine))
-            if kind == "VGM":  # a declaration's versions too (:meth:`_declaration_update`)
+            if kind == "VGM" or r.retracted_event_id.startswith("edi-"):
+                # a declaration's versions (:meth:`_declaration_update`), a move reported again
+                # (:meth:`_reported_again`), too
                 mine = (t.supplied_by == supplied_by, or_(t.event_id == r.retracted_event_id, t.event_id.startswith(
                     f"{r.retracted_event_id}@", autoescape=True)))
             if kind is None:
