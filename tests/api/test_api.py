@@ -117,6 +117,7 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     with its parties and goods to whoever owned a trip under that reference (attack review)."""
     from datetime import UTC, datetime
 
+    from scheldt.domain.declarations import Flag
     from scheldt.domain.shipping import Consignment, Seal, ShippingParty
 
     top = walk(service, "carrier", limit=1)[0]
@@ -135,13 +136,15 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     # a terminal reads its own boxes of a B/L, not another terminal's and its seal (terminal review)
     handled = walk(service, "terminal", limit=1)[0]
     both = Consignment(bill_of_lading=handled["document_ref"], carrier_code=handled["carrier_code"], source="tests",
-                       containers=((handled["container_number"], ()), ("TGHU9876540", (Seal("SL-ELSEWHERE"),))))
+                       containers=((handled["container_number"], ()), ("TGHU9876540", (Seal("SL-ELSEWHERE"),))),
+                       flags=(Flag("containers", "check-digit", "TGHU9876540: ISO 6346 check digit is wrong"),))
     with service.uow() as uow:
         uow.documents.add([both], "be-customs", datetime.now(UTC))
     path = f"/api/v1/consignments/{handled['document_ref']}"
     seen, officer = (service.client.get(path, headers=service.as_(who)).json() for who in ("terminal", "officer"))
     assert {c["number"] for v in seen["versions"] for c in v["containers"]} == {handled["container_number"]}
     assert "SL-ELSEWHERE" not in str(seen) and "SL-ELSEWHERE" in str(officer)
+    assert "TGHU9876540" not in str(seen) and "TGHU9876540" in str(officer)  # nor through a flag naming it
 
 
 def test_a_party_search_limits_the_requesters_own_versions(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,14 +216,14 @@ def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None
         uow.documents.add([Consignment(bill_of_lading=top["document_ref"], carrier_code=top["carrier_code"],
                                        containers=((top["container_number"], ()),), source="tests",
                                        parties=(ShippingParty("consignee", "Quorvant Import GmbH"),
-                                                ShippingParty("shipper", "OOO Baltiyskiy Frukt"),
-                                                ShippingParty("notify party", "Ortofrutta Rossi SRL")))],
+                                                ShippingParty("shipper", 'OOO "Baltiyskiy Frukt"'),
+                                                ShippingParty("notify party", "Rossi-Ortofrutta SRL")))],
                           "be-customs", datetime.now(UTC))
     # in any word order, and past a legal form written first (a screening review found only
     # stored names beginning with the first word typed)
     for typed, found in (("Quorvant Impo", True), ("quorvant import", True), ("Quorvant Export", False),
-                         ("Rossi Ortofrutta", True), ("Baltiyskiy", True), ("Baltiyskiy Frukt LLC", True),
-                         ("Frukt Rossi", False)):
+                         ("Rossi Ortofrutta", True), ("Ortofrutta Rossi", True), ("Baltiyskiy", True),
+                         ("Baltiyskiy Frukt LLC", True), ("OOO Baltiyskiy", True), ("Frukt Rossi", False)):
         r = service.client.get("/api/v1/parties", params={"name": typed}, headers=service.as_("officer"))
         assert (top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}) == found, typed
     legal = service.client.get("/api/v1/parties", params={"name": "B.V."}, headers=service.as_("officer"))
@@ -907,7 +910,7 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     service.client.post(f"/api/v1/trips/{mine}/hold", headers=h("officer"), json={"reason": "K9 indicated the doors"})
     page = service.client.get(f"/api/v1/trips/{mine}", headers=h("carrier")).json()
     assert set(page) == {"trip", "flags", "events", "documents", "vessel_track", "retracted_events", "on_board_since",
-                         "regrouped_to", "vessel_name", "route", "holds"}  # facts, no risk view
+                         "regrouped_to", "vessel_name", "vessel_voyage", "route", "holds"}  # facts, no risk view
     assert page["holds"][0]["active"] is True and "K9" not in str(page) and "officer" not in str(page)
     held = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
     assert [x["trip_id"] for x in held] == [mine] and "reason" not in held[0]

@@ -147,6 +147,10 @@ def test_transshipment_through_listed_hub_after_a_listed_origin_is_a_second_expo
     assert run("high_risk_transshipment", trip(*facts.events, stowed, docs=facts.documents)) == (
         "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01, "
         "after loading at ECGYE (Guayaquil)")
+    # ... and only there: not also as a port of loading (a regression review counted it twice)
+    china = trip(ev("LOAD", -400, "CNSHA"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), stowed,
+                 ev("DISC", 0, "BEANR"), docs=(doc(port_of_loading="CNSHA"),))
+    assert run("high_risk_port_of_loading", china) is None and run("high_risk_transshipment", china) is not None
 
 
 def test_cover_load_and_reefer_from_risk_origin() -> None:

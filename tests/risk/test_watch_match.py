@@ -70,6 +70,13 @@ def test_seal_ranges_compare_numbers_within_one_prefix() -> None:
     assert same_address("東京都港区芝浦１丁目２番３号", "東京都港区芝浦1丁目2番3号")
     assert same_address("Ленина 16А, Москва", "Lenina 16A, Moskva")
     assert not same_address("Ленина 16А, Москва", "Ленина 16Б, Москва")
+    # a number is one however it is written (a regression review: "N°32-16" vs "No 32-16", "д16" vs
+    # "д. 16", "16А" vs "16 А", and Thai written without spaces)
+    assert same_address("Carrera 7 N°32-16, Bogota", "Carrera 7 No 32-16, Bogota")
+    assert same_address("ул. Ленина, д16, Москва", "ул. Ленина, д. 16, Москва")
+    assert same_address("ул. Ленина 16А, Москва", "ул. Ленина 16 А, Москва")
+    assert same_address("ถนนสุขุมวิท21 กรุงเทพ", "ถนนสุขุมวิท 21 กรุงเทพ")
+    assert not same_address("Carrera 7 N°32-16, Bogota", "Carrera 7 N°32-18, Bogota")
 
 
 @given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))
@@ -99,6 +106,9 @@ def test_a_later_arrival_notice_s_parties_are_screened_with_the_bill_s() -> None
     facts = TripFacts(TripKey("REVU1000094", "BL-1", "V1"), at.replace(day=21), (), (bill, notice))
     assert [p.name for p in screened_parties(facts.documents)] == ["Exportadora SA", "Importer NV"]
     assert [p.name for p in screened_parties((notice,))] == ["Importer NV"]  # a notice alone is the trip's document
+    # of two notices alone, the latest speaks (a regression review screened the superseded one's consignee)
+    first_notice = TripDocument("BL-1", "ARN", at.replace(day=10), parties=(TripParty("consignee", "Tornado Ltd"),))
+    assert [p.name for p in screened_parties((first_notice, notice))] == ["Importer NV"]
     # a notice received before the bill, or before an amendment of it, still speaks (a regression
     # review's amended bill dropped the notice's notify party from screening)
     earlier = TripDocument("BL-1", "ARN", at.replace(day=1), parties=(TripParty("notify party", "Qorvex Holding BV"),))

@@ -261,3 +261,14 @@ def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engi
         left = uow.session.scalars(select(ShippingEventRow.event_id).where(
             ShippingEventRow.kind == "VGM", ShippingEventRow.retracted_by.is_(None))).all()
     assert (withdrawn.accepted, withdrawn.rejected, left) == (1, 0, [])
+    # a declaration and its update in one file (a regression review's update was refused as a clash)
+    together = tmp_path / "vgm-together.json"
+    together.write_text(json.dumps({"VGMDeclarations": [json.loads(files[v].read_text())["VGMDeclarations"][0]
+                                                        for v in ("v1", "v2")]}))
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        both = ingest_file(uow, together, IngestOptions(), NOW)
+        [facts] = trip_facts(uow, ["APZU4812090"], NOW)
+    assert (both.added, both.rejected) == (2, 0)
+    assert [e.verified_gross_mass_kg for e in facts.events if e.kind == "VGM"] == [14_250.0]

@@ -581,6 +581,15 @@ def test_the_trip_s_vessel_is_shown_with_its_own_voyage() -> None:
                "retracted_by": "x"},
               {"vessel_imo": "9298686", "export_voyage": "", "import_voyage": "", "event_time": LATER}]
     assert [vessel_voyage(imo, events) for imo in ("9298686", "9321483", "9000001", "")] == ["ML202E", "FE101N", "", ""]
+    # a discharge's import voyage is the one that brought the box, its export voyage the next (a
+    # regression review's box, never transshipped, showed the vessel's next voyage)
+    discharged = [{"vessel_imo": "9298686", "event_type": "LOAD", "export_voyage": "345E", "import_voyage": "",
+                   "event_time": FIRST},
+                  {"vessel_imo": "9298686", "event_type": "DISC", "export_voyage": "346W", "import_voyage": "345E",
+                   "event_time": LATER},
+                  {"vessel_imo": "9298686", "event_type": "GTOT", "export_voyage": "346W", "import_voyage": "",
+                   "event_time": LATER + timedelta(days=1)}]
+    assert vessel_voyage("9298686", discharged) == "345E"
 
 
 def test_the_trip_s_vessel_is_named_from_its_events_else_from_ais(engine: Engine) -> None:

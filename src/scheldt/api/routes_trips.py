@@ -177,13 +177,20 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     boxes = {t["container_number"] for t in owned}
     versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
     if ctx.principal.organisation.kind == OrgKind.TERMINAL:  # its boxes, not another terminal's with their seals
-        versions = [d | {"containers": [c for c in d.get("containers") or [] if c.get("number") in boxes]}
-                    for d in versions]
+        versions = [_own_boxes(d, boxes) for d in versions]
     ctx.audit("read", "consignment", ref)
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
     return {"document_ref": ref, "trips": [trip_row(r, ctx.agency) for r in owned],
             "versions": [_version(d) for d in versions]}
+
+
+def _own_boxes(d: dict[str, Any], boxes: set[str]) -> dict[str, Any]:
+    """A document version with only the containers in ``boxes`` and no flag naming another (a
+    regression review read another terminal's box in a check-digit flag)."""
+    others = [c.get("number") or "" for c in d.get("containers") or [] if c.get("number") not in boxes]
+    return d | {"containers": [c for c in d.get("containers") or [] if c.get("number") in boxes],
+                "flags": [f for f in d.get("flags") or [] if not any(n and n in str(f) for n in others)]}
 
 
 def _version(d: dict[str, Any]) -> dict[str, Any]:

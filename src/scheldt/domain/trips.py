@@ -693,8 +693,8 @@ def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]
     shared entry raised no alert; a later amendment of the bill dropped the notice's parties;
     one consignee with and without an address was matched twice."""
     latest = latest_document_of(documents)
-    notice = max((d for d in documents if d.document_type == "ARN" and d is not latest),
-                 key=lambda d: d.received_at, default=None)
+    notice = None if latest is None or latest.document_type == "ARN" else max(  # only notices: the latest is one
+        (d for d in documents if d.document_type == "ARN"), key=lambda d: d.received_at, default=None)
     kept: dict[tuple[str, str], list[TripParty]] = {}
     for party in (*(latest.parties if latest else ()), *(notice.parties if notice else ())):
         same = kept.setdefault((party.role, name_key(party.name)), [])

@@ -127,10 +127,6 @@ def _port(ctx: Context, code: str, on: date) -> str:
     return f"{code} ({listed.name})" if listed else code
 
 
-#: How :func:`_loaded_ports` names a bay plan's port of loading.
-_BAY_PLAN = "port of loading on the bay plan"
-
-
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
     first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
@@ -149,10 +145,15 @@ def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
         there = next((e for e in loads if e.unlocode == doc.port_of_loading), None)
         on = there.event_time.date() if there is not None else doc.received_at.date()
         out.append((doc.port_of_loading, on, f"port of loading on {doc.document_type} {doc.document_ref}"))
-    plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading]
+    # a bay plan's port of loading is where the box went onto that vessel: for the mother vessel
+    # leaving a hub, the hub, a transshipment port and not where the box was loaded (a terminal
+    # review's BAPLIE took it for the origin; a regression review's box then counted it twice)
+    hubs = {e.unlocode for e in _transshipments(trip)}
+    plans = [e for e in trip.events if e.kind == "STOWAGE" and e.classifier == "ACT" and e.port_of_loading
+             and e.port_of_loading not in hubs]
     if plans:
         out.append((plans[0].port_of_loading, plans[0].event_time.date(),
-                    f"{_BAY_PLAN} of {plans[0].event_time:%Y-%m-%d}"
+                    f"port of loading on the bay plan of {plans[0].event_time:%Y-%m-%d}"
                     + (f" (vessel leaving {plans[0].unlocode})" if plans[0].unlocode else "")))
     return out
 
@@ -187,11 +188,8 @@ def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
     if not transshipments:
         return None
     ports = _loaded_ports(trip)
-    hubs = {e.unlocode for e in transshipments}
-    # a bay plan's port of loading is where the box went onto that vessel: the hub, for the
-    # mother vessel leaving it (a terminal review's BAPLIE LOC+9 took the hub for the origin)
-    loaded = {code for code, _, how in ports if not (how.startswith(_BAY_PLAN) and code in hubs)}
-    origin = next(((c, on) for c, on, _ in ports if ctx.listed(c, on) and c in loaded), None)
+    loaded = {code for code, _, _ in ports}
+    origin = next(((c, on) for c, on, _ in ports if ctx.listed(c, on)), None)
     for e in transshipments:
         listed = ctx.listed(e.unlocode, e.event_time.date())
         if listed and e.unlocode not in loaded:

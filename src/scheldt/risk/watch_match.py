@@ -32,12 +32,13 @@ from scheldt.domain.trips import TripFacts, screened_parties
 ADDRESS_THRESHOLD = 92.0
 _SEAL = re.compile(r"^(.*?)([0-9]+)$")
 _FOLD = re.compile(r"[^0-9a-z]+")
-#: Where digits meet the letters of scripts written without spaces (Chinese, Japanese, Korean),
-#: which would be romanised into one word with the number ("lu88hao": a regression review's
-#: No. 88 and No. 66 of one street were one address). A Latin or Cyrillic letter after a house
-#: number stays part of it ("16A", "16А").
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_BESIDE_DIGITS = re.compile(f"(?<=[0-9])(?=[{_CJK}])|(?<=[{_CJK}])(?=[0-9])")
+#: Where digits meet the letters of scripts written without spaces (Chinese, Japanese, Korean,
+#: Thai, Lao, Myanmar, Khmer), which would be romanised into one word with the number
+#: ("lu88hao": a regression review's No. 88 and No. 66 of one street were one address). A
+#: Latin or Cyrillic letter after a house number stays part of it ("16A", "16А").
+_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+             "\uac00-\ud7af\uf900-\ufaff")
+_BESIDE_DIGITS = re.compile(f"(?<=[0-9])(?=[{_UNSPACED}])|(?<=[{_UNSPACED}])(?=[0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,22 @@ def _folded(address: str) -> list[str]:
     # full-width digits as digits, "5ª" as "5a" (NFKC); "建国路88号": the number kept apart from
     # the romanised syllables
     spaced = _BESIDE_DIGITS.sub(" ", unicodedata.normalize("NFKC", address))
-    return _FOLD.sub(" ", (ascii_text(spaced) or "").lower()).split()
+    return _numbered(_FOLD.sub(" ", (ascii_text(spaced) or "").lower()).split())
+
+
+def _numbered(words: list[str]) -> list[str]:
+    """``words`` with each number as written in one way: letters before its digits dropped
+    ("no32", "n32", "d16": 32, 32, 16), and a single letter after it joined to it ("16 a" is
+    "16a"). A regression review: "N°32-16" did not match "No 32-16", nor "д16" "д. 16"."""
+    out: list[str] = []
+    for w in words:
+        if any(c.isdigit() for c in w):
+            out.append(w.lstrip("abcdefghijklmnopqrstuvwxyz") or w)
+        elif len(w) == 1 and out and out[-1][-1:].isdigit():
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
 
 
 def address_numbers(address: str) -> frozenset[str]:

@@ -61,6 +61,10 @@ def _fitted(items: list[dict[str, Any]], limits: dict[str, int], what: str,
              for k, v in item.items()} for item in items]
 
 
+#: What may come before a word of a stored party name (:meth:`DocumentRepository.naming`).
+_WORD_MARKS = (" ", '"', "(", "-")
+
+
 class DocumentRepository:
     """Transport document versions (never commits)."""
 
@@ -188,8 +192,9 @@ class DocumentRepository:
 
     def naming(self, prefixes: Sequence[str], page: int = 5000) -> Iterator[dict[str, Any]]:
         """Document versions naming a party whose normalised name (:func:`name_key`) has a word
-        beginning with one of ``prefixes`` (any role; one query for all of them: a regression
-        review's search of fourteen prefixes, one query each, was ten times slower), newest first (received time, then party row): document
+        beginning with one of ``prefixes`` (after a space, a quote, a bracket or a dash: any
+        role; one query for all of them: a regression review's search of fourteen prefixes, one
+        query each, was ten times slower), newest first (received time, then party row): document
         reference, type, role, the name key, received time (UTC), the version's id
         (``document_id``) and the party row's (``party_id``). Read ``page`` rows at a time, as
         far as the caller reads (a cut at the newest 5,000 of every line's hid a shipping line's
@@ -201,7 +206,7 @@ class DocumentRepository:
                     .join(d, d.id == p.document_id)
                     .where(or_(*(c for prefix in prefixes for c in (
                         p.name_key.startswith(prefix, autoescape=True),
-                        p.name_key.contains(f" {prefix}", autoescape=True)))))
+                        *(p.name_key.contains(f"{mark}{prefix}", autoescape=True) for mark in _WORD_MARKS)))))
                     .order_by(p.received_at.desc(), p.id.desc()).limit(page))
             if before is not None:
                 stmt = stmt.where(or_(p.received_at < before[0], and_(p.received_at == before[0], p.id < before[1])))

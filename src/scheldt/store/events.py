@@ -223,6 +223,14 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     return out
 
 
+def _later_declaration(event: Event, first: Event) -> bool:
+    """Whether ``event`` is a VGM declaration made after ``first`` under the same id (an update,
+    stored by :meth:`EventRepository._declaration_update`; a regression review's update sent in
+    the file of its first version was refused as a clash)."""
+    return (isinstance(event, VgmDeclaration) and event.created_time is not None and first.created_time is not None
+            and event.created_time > first.created_time)
+
+
 def _message(source: str) -> str:
     """The UN/EDIFACT message reference in a stored event's ``source`` ("... message GO4001
     (segment 3) ..."), or "" when it names none."""
@@ -281,6 +289,10 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
         if problem is not None:
             problem = _mend(row, problem)
         first = batch.get(event.event_id) if problem is None else None
+        if first is not None and _later_declaration(event, first[1]):
+            rows.append(row)  # an update of the declaration in the same file (:meth:`_declaration_update`)
+            batch[event.event_id] = (row["fact_hash"], event)
+            continue
         if first is not None:
             if first[0] == row["fact_hash"] or _same_facts(event, (first[0], "", first[1].created_time,
                                                                    list(first[1].flags)), before=False):
@@ -453,15 +465,18 @@ class EventRepository:
         if added < len(rows):
             known = self._hashes([r["event_id"] for r in rows], supplied_by)
             events = _by_id(sent)
+            # a declaration and its update share an id in one batch: each row's own event by its time too
+            made = {(e.event_id, e.created_time): e for e in sent}
             again = []
             for r in rows:
                 stored = known.get(r["event_id"])
-                if stored is None or stored[0] == r["fact_hash"] or _same_facts(events.get(r["event_id"]), stored):
+                event = made.get((r["event_id"], r.get("created_time")), events.get(r["event_id"]))
+                if stored is None or stored[0] == r["fact_hash"] or _same_facts(event, stored):
                     if stored is not None and r["event_id"].startswith("edi-") and _message(r["source"]) != _message(
                             stored[1]):
                         again.append(r)
                     continue
-                versioned = self._declaration_update(r, events.get(r["event_id"]), supplied_by)
+                versioned = self._declaration_update(r, supplied_by)
                 if versioned is not None:
                     added += versioned
                     continue
@@ -497,7 +512,7 @@ class EventRepository:
                 added += insert_ignore(self.session, t.__table__, [copy])
         return added
 
-    def _declaration_update(self, row: dict[str, Any], event: Event | None, supplied_by: str) -> int | None:
+    def _declaration_update(self, row: dict[str, Any], supplied_by: str) -> int | None:
         """Store a VGM declaration sent again under its ``declarationReference`` with other
         facts and a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
         withdrawn with ``isRetracted``, by sending it again so) as a version of its own, id
@@ -506,13 +521,13 @@ class EventRepository:
         (not a VGM, no declaration time, not later than the latest version, another version
         with that time): then it clashes as other events do. A review's corrected weight and
         withdrawal were refused, and the wrong VGM kept counting."""
-        if row["kind"] != "VGM" or event is None or event.created_time is None:
+        if row["kind"] != "VGM" or row.get("created_time") is None:
             return None
         t, base = ShippingEventRow, row["event_id"]
         named = or_(t.event_id == base, t.event_id.startswith(f"{base}@", autoescape=True))
         versions = self.session.execute(select(t.event_id, t.created_time, t.fact_hash).where(
             t.supplied_by == supplied_by, named)).all()
-        made = event.created_time.astimezone(UTC)
+        made = aware(row["created_time"]).astimezone(UTC)
         version_id = f"{base}@{made.isoformat()}"
         same = next((v for v in versions if v.event_id == version_id), None)
         if same is not None:

@@ -27,23 +27,28 @@ def _owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> lis
 
 
 def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name") -> tuple[str, list[dict[str, Any]]]:
-    """(the folded name searched for, the document versions naming a matching party that list
-    a container of a trip ``scope`` (a TripScope) owns under their reference, newest first; at
-    most :data:`MAX_HITS`). Names are compared as party screening folds them (case,
-    accents, punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word
-    order, and the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export
-    BV"). The stored names looked at are those with a word beginning with the first word
-    typed, in lower case, as typed or without accents and punctuation (so a stored "Zába" is
-    found by "zába" but not by "zaba"): "Rossi Ortofrutta" finds "Ortofrutta Rossi SRL", and
-    "Baltiyskiy" "OOO Baltiyskiy Frukt" (a screening review found only names beginning with
-    the first word). The limit counts the requester's versions only: a shipping line
-    searching a common name found nothing when the newest 500 versions naming it were other
-    lines'. Raises InputError naming ``where`` when nothing is left of the name once folded."""
+    """(the folded name searched for, the document versions naming a matching party that list a
+    container of a trip ``scope`` (a TripScope) owns under their reference, newest first; at
+    most :data:`MAX_HITS`). Names are compared as party screening folds them (case, accents,
+    punctuation and legal forms: "Zaba Export B.V." is "zaba export"), in any word order, and
+    the beginning of each word is enough ("Zaba" and "zaba exp" find "Zaba Export BV"). The
+    stored names looked at are those with a word beginning with the first word typed that is no
+    legal form, in lower case, as typed or folded (so a stored "Zába" is found by "zába" but not
+    by "zaba"), in any place: "Rossi Ortofrutta" finds "Ortofrutta Rossi SRL" and
+    "Rossi-Ortofrutta", "Baltiyskiy" and "OOO Baltiyskiy" find 'OOO "Baltiyskiy Frukt"' (reviews found
+    only names beginning with the first word, then none after punctuation). The limit counts the
+    requester's versions only: a shipping line searching a common name found nothing when the
+    newest 500 versions naming it were other lines'. Raises InputError naming ``where`` when
+    nothing is left of the name once folded."""
     wanted = search_words(name)
     typed = (fingerprints.clean_name_ascii(name) or "").split()
     if not wanted or not typed:
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
-    prefixes = {typed[0], name_key(name).split()[0].rstrip(",.;:")} - {""}  # name_key keeps accents
+    # the first word typed that is no legal form ("OOO Baltiyskiy" looks for "baltiyskiy": regression
+    # review), as typed in Latin letters and as name_key keeps it (accents)
+    first = next((i for i, w in enumerate(typed) if search_words(w)), 0)
+    keyed = [w.strip(",.;:()\"'«»") for w in name_key(name).split()]
+    prefixes = {typed[first], keyed[first] if first < len(keyed) and len(keyed) == len(typed) else keyed[0]} - {""}
     matching = (d for d in _candidates(uow, prefixes)
                 if all(any(w.startswith(q) for w in _stored_words(d["name_key"])) for q in wanted))
     hits: list[dict[str, Any]] = []

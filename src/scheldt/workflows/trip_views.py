@@ -251,8 +251,10 @@ def vessel_name(uow: Any, imo: str, events: list[dict[str, Any]]) -> str:
 
 
 def vessel_voyage(imo: str, events: list[dict[str, Any]]) -> str:
-    """The voyage of the trip's vessel (IMO number ``imo``): the latest of its stored ``events``
-    not withdrawn naming that IMO with a voyage (export, else import); "" when none does. The
+    """The voyage the trip's vessel (IMO number ``imo``) brought the box on: the latest of its
+    stored ``events`` not withdrawn naming that IMO with a voyage, a discharge's import voyage
+    first (its export voyage is the one after this port: a regression review's box showed the
+    vessel's next voyage), another move's export voyage first; "" when none names one. The
     trip's key keeps the voyage of its first move, a transshipped box's feeder's: a carrier-data
     review read the feeder's voyage beside the mother vessel that brought the box."""
     if not imo:
@@ -261,8 +263,10 @@ def vessel_voyage(imo: str, events: list[dict[str, Any]]) -> str:
               and (e.get("export_voyage") or e.get("import_voyage"))]
     if not sailed:
         return ""
-    latest = max(sailed, key=lambda e: e["event_time"])
-    return str(latest.get("export_voyage") or latest.get("import_voyage"))
+    latest = max(sailed, key=lambda e: (e.get("event_type") == "DISC", e["event_time"]))
+    first, then = ("import_voyage", "export_voyage") if latest.get("event_type") == "DISC" else (
+        "export_voyage", "import_voyage")
+    return str(latest.get(first) or latest.get(then))
 
 
 def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str, Any]]:
