@@ -217,13 +217,16 @@ def test_a_party_is_found_as_an_officer_types_its_name(service: Service) -> None
                                        containers=((top["container_number"], ()),), source="tests",
                                        parties=(ShippingParty("consignee", "Quorvant Import GmbH"),
                                                 ShippingParty("shipper", 'OOO "Baltiyskiy Frukt"'),
-                                                ShippingParty("notify party", "Rossi-Ortofrutta SRL")))],
+                                                ShippingParty("notify party", "Rossi-Ortofrutta SRL"),
+                                                ShippingParty("consignee", "ООО «Балтийский Фрукт»"),
+                                                ShippingParty("notify party", "Kelo&Tarn Trading NV")))],
                           "be-customs", datetime.now(UTC))
     # in any word order, and past a legal form written first (a screening review found only
     # stored names beginning with the first word typed)
     for typed, found in (("Quorvant Impo", True), ("quorvant import", True), ("Quorvant Export", False),
                          ("Rossi Ortofrutta", True), ("Ortofrutta Rossi", True), ("Baltiyskiy", True),
-                         ("Baltiyskiy Frukt LLC", True), ("OOO Baltiyskiy", True), ("Frukt Rossi", False)):
+                         ("Baltiyskiy Frukt LLC", True), ("OOO Baltiyskiy", True), ("Frukt Rossi", False),
+                         ("Балтийский", True), ("ООО Балтийский", True), ("Tarn", True)):
         r = service.client.get("/api/v1/parties", params={"name": typed}, headers=service.as_("officer"))
         assert (top["document_ref"] in {d["document_ref"] for d in r.json()["items"]}) == found, typed
     legal = service.client.get("/api/v1/parties", params={"name": "B.V."}, headers=service.as_("officer"))

@@ -521,19 +521,23 @@ def test_a_cancelled_move_reported_again_by_another_message_stands_again(engine:
               "DTM+7:202602161512:203'CNT+16:1'UNT+10+{ref}'")
     files = {}
     for name, ref, doc, function in (("out", "1", "GO0031", "9"), ("cancel", "1", "GO0031", "1"),
-                                     ("resent", "2", "GO4002", "9"), ("cancel-2", "3", "GO4002", "1")):
+                                     ("resent", "2", "GO4002", "9"), ("cancel-2", "3", "GO4002", "1"),
+                                     ("resent-2", "1", "GO4003", "9")):
         files[name] = tmp_path / f"{name}.edi"
         files[name].write_text(codeco.format(ref=ref, doc=doc, function=function))
     later = datetime(2026, 11, 30, tzinfo=UTC)
     gone = []
     with unit_of_work(engine) as uow:
         for name, at in (("out", NOW), ("cancel", later), ("out", later), ("resent", later.replace(hour=1)),
-                         ("resent", later.replace(hour=2)), ("cancel-2", later.replace(hour=3))):
+                         ("resent", later.replace(hour=2)), ("cancel-2", later.replace(hour=3)),
+                         ("resent-2", later.replace(hour=3))):
             report = ingest_file(uow, files[name], IngestOptions(), at)
             moves = [e.event_type for f in trip_facts(uow, ["MSKU9070323"], at) for e in f.events]
             gone.append((name, report.added, moves))
+    # a third report in a new file, numbered 1 as the first (each interchange numbers its messages
+    # from 1) and received at the same time as the last cancellation (regression review)
     assert gone == [("out", 1, ["GTOT"]), ("cancel", 0, []), ("out", 0, []), ("resent", 1, ["GTOT"]),
-                    ("resent", 0, ["GTOT"]), ("cancel-2", 0, [])]
+                    ("resent", 0, ["GTOT"]), ("cancel-2", 0, []), ("resent-2", 1, ["GTOT"])]
 
 
 def test_a_cancellation_of_a_move_dated_by_its_message_withdraws_that_move(engine: Engine, tmp_path: Path) -> None:

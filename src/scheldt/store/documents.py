@@ -61,8 +61,18 @@ def _fitted(items: list[dict[str, Any]], limits: dict[str, int], what: str,
              for k, v in item.items()} for item in items]
 
 
-#: What may come before a word of a stored party name (:meth:`DocumentRepository.naming`).
-_WORD_MARKS = (" ", '"', "(", "-")
+#: Shortest prefix looked for anywhere in a stored name; a shorter one at a word's start only.
+ANYWHERE_MIN = 4
+
+
+def _holding(column: Any, prefix: str) -> tuple[Any, ...]:
+    """Conditions on a stored name ``column`` holding ``prefix``: anywhere, after any punctuation
+    («, “, /, &: a regression review's "OOO «Baltiyskiy Frukt»" was not found by "Baltiyskiy"),
+    when it has :data:`ANYWHERE_MIN` letters or more; at the start or after a space when shorter
+    (two letters are inside too many names to look everywhere)."""
+    if len(prefix) >= ANYWHERE_MIN:
+        return (column.contains(prefix, autoescape=True),)
+    return column.startswith(prefix, autoescape=True), column.contains(f" {prefix}", autoescape=True)
 
 
 class DocumentRepository:
@@ -191,9 +201,9 @@ class DocumentRepository:
         return out
 
     def naming(self, prefixes: Sequence[str], page: int = 5000) -> Iterator[dict[str, Any]]:
-        """Document versions naming a party whose normalised name (:func:`name_key`) has a word
-        beginning with one of ``prefixes`` (after a space, a quote, a bracket or a dash: any
-        role; one query for all of them: a regression review's search of fourteen prefixes, one
+        """Document versions naming a party whose normalised name (:func:`name_key`) holds one of
+        ``prefixes`` (:func:`_holding`; the caller keeps those where it begins a word), any role,
+        in one query for all of them (a regression review's search of fourteen prefixes, one
         query each, was ten times slower), newest first (received time, then party row): document
         reference, type, role, the name key, received time (UTC), the version's id
         (``document_id``) and the party row's (``party_id``). Read ``page`` rows at a time, as
@@ -204,9 +214,7 @@ class DocumentRepository:
         while True:
             stmt = (select(p.document_ref, d.document_type, p.role, p.name_key, p.received_at, p.document_id, p.id)
                     .join(d, d.id == p.document_id)
-                    .where(or_(*(c for prefix in prefixes for c in (
-                        p.name_key.startswith(prefix, autoescape=True),
-                        *(p.name_key.contains(f"{mark}{prefix}", autoescape=True) for mark in _WORD_MARKS)))))
+                    .where(or_(*(c for prefix in prefixes for c in _holding(p.name_key, prefix))))
                     .order_by(p.received_at.desc(), p.id.desc()).limit(page))
             if before is not None:
                 stmt = stmt.where(or_(p.received_at < before[0], and_(p.received_at == before[0], p.id < before[1])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import hashlib
 import queue
 import re
 import threading
@@ -232,13 +233,15 @@ def _later_declaration(event: Event, first: Event) -> bool:
 
 
 def _message(source: str) -> str:
-    """The UN/EDIFACT message reference in a stored event's ``source`` ("... message GO4001
-    (segment 3) ..."), or "" when it names none."""
+    """The UN/EDIFACT message a stored event's ``source`` names: its file and message reference
+    ("codeco-0420.edi message 1", from "... message 1 (segment 3) ..."), or "" when it names
+    none. Senders number each interchange's messages from 1 again: a regression review's
+    re-report in a new file, numbered 1 as the first, was taken for the first sent again."""
     found = _MESSAGE.search(source or "")
     return found.group(1) if found else ""
 
 
-_MESSAGE = re.compile(r" message (\S+) \(segment ")
+_MESSAGE = re.compile(r"^(.* message \S+) \(segment ")
 
 
 def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]],
@@ -506,9 +509,9 @@ class EventRepository:
             standing = self.session.scalar(select(t.id).where(
                 t.supplied_by == supplied_by, t.retracted_by.is_(None),
                 t.event_id.startswith(f"{r['event_id']}@", autoescape=True)).limit(1))
-            if standing is None:
-                at = aware(r["received_at"]).astimezone(UTC)
-                copy = {**r, "event_id": f"{r['event_id']}@again-{at:%Y%m%dT%H%M%S%f}"}
+            if standing is None:  # named by the message that reported it again: one copy per report
+                report = hashlib.sha256(_message(r["source"]).encode()).hexdigest()[:16]
+                copy = {**r, "event_id": f"{r['event_id']}@again-{report}"}
                 added += insert_ignore(self.session, t.__table__, [copy])
         return added
 
