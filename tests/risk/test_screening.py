@@ -45,7 +45,8 @@ def test_spelled_out_legal_forms_of_the_fruit_routes_fold_to_their_abbreviations
     index = WatchlistIndex([WatchlistEntry("l", "co", "Frutas Tropicales del Caribe S.A.S."),
                             WatchlistEntry("l", "pe", "Frutas del Pacífico S.A.")])
     for written, listed in (("FRUTAS TROPICALES DEL CARIBE SOCIEDAD POR ACCIONES SIMPLIFICADA", "co"),
-                            ("Frutas del Pacifico Sociedad Anonima Cerrada", "pe"), ("Frutas del Pacífico S.A.C.", "pe")):
+                            ("Frutas del Pacifico Sociedad Anonima Cerrada", "pe"),
+                            ("Frutas del Pacífico S.A.C.", "pe")):
         [match] = index.screen(written)
         assert match.entry.entry_id == listed and match.score >= 99, (written, match.score)
     assert name_keys("Cerrada Imports SA").core == "cerrada imports"  # the words alone are no legal form
