@@ -490,12 +490,12 @@ class EventRepository:
         return added, rejected
 
     def _reported_again(self, rows: list[dict[str, Any]], supplied_by: str) -> int:
-        """Store again, as ``<id>@again-<received time>``, each UN/EDIFACT move of ``rows`` whose
-        stored copy its sender withdrew (a cancellation) and that another message now reports
-        (``rows``: moves whose facts are stored, read from a message other than the stored
-        copy's), unless such a copy stands already; returns how many. A terminal review's
-        gate-out, cancelled and then reported again by a new CODECO, stayed withdrawn: the box
-        was shown in port and a scan was planned on it."""
+        """Store again, as ``<id>@again-<hash of the reporting message>``, each UN/EDIFACT move
+        of ``rows`` whose stored copy its sender withdrew (a cancellation) and that another
+        message now reports (``rows``: moves whose facts are stored, read from a message other
+        than the stored copy's: :func:`_message`), unless such a copy stands already; returns
+        how many. A terminal review's gate-out, cancelled and then reported again by a new
+        CODECO, stayed withdrawn: the box was shown in port and a scan was planned on it."""
         if not rows:
             return 0
         t = ShippingEventRow
