@@ -499,9 +499,11 @@ class EventRepository:
         if not rows:
             return 0
         t = ShippingEventRow
-        ids = [r["event_id"] for r in rows]
-        withdrawn = set(self.session.scalars(select(t.event_id).where(
-            t.supplied_by == supplied_by, t.event_id.in_(ids), t.retracted_by.is_not(None))))
+        ids = sorted({r["event_id"] for r in rows})
+        withdrawn: set[str] = set()
+        for start in range(0, len(ids), 5000):  # as :meth:`_hashes` reads them
+            withdrawn.update(self.session.scalars(select(t.event_id).where(
+                t.supplied_by == supplied_by, t.event_id.in_(ids[start:start + 5000]), t.retracted_by.is_not(None))))
         added = 0
         for r in rows:
             if r["event_id"] not in withdrawn:

@@ -46,9 +46,9 @@ def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name"
         raise InputError(where, "nothing is left of the name once legal forms and punctuation are removed")
     # the first word typed that is no legal form ("OOO Baltiyskiy" looks for "baltiyskiy": regression
     # review), as typed in Latin letters and as name_key keeps it (accents)
-    first = next((i for i, w in enumerate(typed) if search_words(w)), 0)
     keyed = [w.strip(",.;:()\"'«»") for w in name_key(name).split()]
-    prefixes = {typed[first], keyed[first] if first < len(keyed) and len(keyed) == len(typed) else keyed[0]} - {""}
+    prefixes = {next((w for w in words if search_words(w)), words[0] if words else "")
+                for words in (typed, keyed)} - {""}
     matching = (d for d in _candidates(uow, prefixes)
                 if all(any(w.startswith(q) for w in _stored_words(d["name_key"])) for q in wanted))
     hits: list[dict[str, Any]] = []
