@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheldt.domain.trips import TripDocument, TripEvent, TripFacts, TripKey, TripParty
-from scheldt.risk.watch_match import match, passes_route, same_address, seal_in_range, trip_ports, trip_seals
+from scheldt.risk.watch_match import (address_numbers, match, passes_route, same_address, seal_in_range, trip_ports,
+                                      trip_seals)
 
 T = datetime(2026, 2, 1, tzinfo=UTC)
 
@@ -77,6 +78,22 @@ def test_seal_ranges_compare_numbers_within_one_prefix() -> None:
     assert same_address("ул. Ленина 16А, Москва", "ул. Ленина 16 А, Москва")
     assert same_address("ถนนสุขุมวิท21 กรุงเทพ", "ถนนสุขุมวิท 21 กรุงเทพ")
     assert not same_address("Carrera 7 N°32-16, Bogota", "Carrera 7 N°32-18, Bogota")
+
+
+def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_none() -> None:
+    # Colombian street, cross street and house: one set of numbers, another block (before, the
+    # numbers compared as a set and these were one address)
+    assert not same_address("Calle 5 #10-20, Cartagena", "Calle 10 #5-20, Cartagena")
+    assert not same_address("東京都港区六本木6-10-1 106-0032", "東京都港区六本木1-10-6 106-0032")
+    assert same_address("Calle 5 #10-20, Cartagena", "Calle 5 No. 10 - 20, Cartagena")
+    # numbers apart may come in another order: a postcode before or after the street
+    assert same_address("Italielei 124 2000 Antwerpen", "2000 Antwerpen, Italielei 124")
+    # a postcode with or without its space or dash (before: no match)
+    assert same_address("10 Downing Street, London SW1A 2AA", "10 Downing Street, London SW1A2AA")
+    assert same_address("Coolsingel 40, 3011 AB Rotterdam", "Coolsingel 40, 3011AB Rotterdam")
+    assert same_address("Av. Paulista 1000, 01310-100 Sao Paulo", "Av. Paulista 1000 01310100 Sao Paulo")
+    assert not same_address("Coolsingel 40, 3011 AB Rotterdam", "Coolsingel 40, 3011 AC Rotterdam")
+    assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 
 
 @given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))

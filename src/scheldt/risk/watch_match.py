@@ -12,7 +12,8 @@ entry can look for are matched here, exactly:
   ports in between allowed;
 * an **address**: a party's address on the trip's latest document (or a later arrival notice:
   :func:`scheldt.domain.trips.screened_parties`) with the same numbers (house
-  number, postcode; an address without one matches nothing) and the same words give or take
+  number, postcode; an address without one matches nothing; numbers written together in the
+  same order) and the same words give or take
   spelling (rapidfuzz token-set ratio ≥
   :data:`ADDRESS_THRESHOLD` after transliteration to Latin letters and with case, punctuation
   and spacing folded).
@@ -32,6 +33,9 @@ from scheldt.domain.trips import TripFacts, screened_parties
 ADDRESS_THRESHOLD = 92.0
 _SEAL = re.compile(r"^(.*?)([0-9]+)$")
 _FOLD = re.compile(r"[^0-9a-z]+")
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
+#: Words that only say a number follows ("No. 10", "Nr 5", "Núm. 3"), folded.
+_NUMBER_SIGNS = frozenset({"no", "nr", "nro", "num", "numero", "number"})
 #: Where digits meet the letters of scripts written without spaces (Chinese, Japanese, Korean,
 #: Thai, Lao, Myanmar, Khmer), which would be romanised into one word with the number
 #: ("lu88hao": a regression review's No. 88 and No. 66 of one street were one address). A
@@ -108,37 +112,72 @@ def _folded(address: str) -> list[str]:
 def _numbered(words: list[str]) -> list[str]:
     """``words`` with each number as written in one way: letters before its digits dropped
     ("no32", "n32", "d16": 32, 32, 16), and a single letter after it joined to it ("16 a" is
-    "16a"). A regression review: "N°32-16" did not match "No 32-16", nor "д16" "д. 16"."""
+    "16a"), as are the two letters after four digits (a Dutch postcode: "3011 AB" is "3011ab").
+    A regression review: "N°32-16" did not match "No 32-16", nor "д16" "д. 16"."""
     out: list[str] = []
     for w in words:
         if any(c.isdigit() for c in w):
             out.append(w.lstrip("abcdefghijklmnopqrstuvwxyz") or w)
-        elif len(w) == 1 and out and out[-1][-1:].isdigit():
+        elif out and (len(w) == 1 and out[-1][-1:].isdigit() or len(w) == 2 and _FOUR_DIGITS.fullmatch(out[-1])):
             out[-1] += w
         else:
             out.append(w)
     return out
 
 
-def address_numbers(address: str) -> frozenset[str]:
-    """The numbers of an address (house number with its letter, "16a"; postcode...), case and
-    punctuation folded: two addresses are the same only when these are (:func:`same_address`).
-    A house number with a letter counted as none: "Lenina 16A" matched no address, not even
-    itself (a regression review)."""
-    return frozenset(t for t in _folded(address) if any(c.isdigit() for c in t))
+def _number_runs(words: list[str]) -> list[list[str]]:
+    """The numbers of folded address words in runs: numbers with only punctuation, spaces or a
+    number sign ("no", "nr") between them are one run, in the order written ("Calle 5 #10-20":
+    one run 5, 10, 20)."""
+    runs: list[list[str]] = [[]]
+    for w in words:
+        if any(c.isdigit() for c in w):
+            runs[-1].append(w)
+        elif w not in _NUMBER_SIGNS and runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def _ordered_pairs(runs: list[list[str]]) -> set[tuple[str, str]]:
+    """(x, y) for every two different numbers of a run with x written before y."""
+    return {(r[i], r[j]) for r in runs for i in range(len(r)) for j in range(i + 1, len(r)) if r[i] != r[j]}
+
+
+def _same_numbers(words_a: list[str], words_b: list[str]) -> bool:
+    """True when two addresses' numbers are the same (at least one): the same numbers, any two
+    of them written together in the same order in both ("Calle 5 #10-20" is not "Calle 10
+    #5-20", a screening review: Colombian street, cross street and house numbers compared as a
+    set matched another block of the same city), or the same once the numbers written together
+    are joined (a postcode with or without its space: "SW1A 2AA", "SW1A2AA"; "01310-100",
+    "01310100")."""
+    runs_a, runs_b = _number_runs(words_a), _number_runs(words_b)
+    numbers_a = sorted(n for r in runs_a for n in r)
+    if numbers_a and numbers_a == sorted(n for r in runs_b for n in r):
+        pairs_b = _ordered_pairs(runs_b)
+        return not any((y, x) in pairs_b for x, y in _ordered_pairs(runs_a))
+    joined_a = sorted("".join(r) for r in runs_a)
+    return bool(joined_a) and joined_a == sorted("".join(r) for r in runs_b)
+
+
+def address_numbers(address: str) -> str:
+    """The digits of an address's numbers (house number, postcode...) in sorted order, e.g.
+    "16a, 2030" gives "01236": two addresses with other digits are never the same
+    (:func:`same_address`), so this is a key to find the watched addresses that may be. A house
+    number with a letter counted as none: "Lenina 16A" matched no address, not even itself (a
+    regression review)."""
+    return "".join(sorted(c for c in "".join(_folded(address)) if c.isdigit()))
 
 
 def same_address(a: str, b: str) -> bool:
-    """True when two addresses have the same numbers (house number, postcode; at least one) and
-    the same words, give or take spelling (see the module docstring). Without a number an
-    address is a street or a city: "Antwerpen" matched every party in Antwerp (a regression
-    review), as one set of words holding the other scores 100."""
+    """True when two addresses have the same numbers (house number, postcode; at least one;
+    :func:`_same_numbers`) and the same words, give or take spelling (see the module
+    docstring). Without a number an address is a street or a city: "Antwerpen" matched every
+    party in Antwerp (a regression review), as one set of words holding the other scores 100."""
     ta, tb = _folded(a), _folded(b)
-    numbers = address_numbers(a)
-    if not ta or not tb or not numbers or numbers != address_numbers(b):
+    if not _same_numbers(ta, tb):
         return False
-    words_a = " ".join(t for t in ta if not any(c.isdigit() for c in t))
-    words_b = " ".join(t for t in tb if not any(c.isdigit() for c in t))
+    words_a = " ".join(t for t in ta if not any(c.isdigit() for c in t) and t not in _NUMBER_SIGNS)
+    words_b = " ".join(t for t in tb if not any(c.isdigit() for c in t) and t not in _NUMBER_SIGNS)
     return fuzz.token_set_ratio(words_a, words_b) >= ADDRESS_THRESHOLD
 
 

@@ -110,13 +110,14 @@ class TripScreen:
     facts: ``parties`` (an index of the entries naming a company or person, for the names of
     the shipper, consignee and notify party), ``vessels`` (vessel entries, for the trip's vessel
     names) and ``addresses`` (address entries and the address column of any entry, for the
-    parties' addresses; keyed by the numbers in the address, which must be equal to match: see
+    parties' addresses; keyed by the digits of the numbers in the address, which must be
+    equal to match: see
     :func:`scheldt.risk.watch_match.same_address`). A targeting review: address and vessel
     entries were screened as party names and never matched a trip."""
 
     parties: WatchlistIndex | None
     vessels: WatchlistIndex | None
-    addresses: dict[frozenset[str], list[tuple[WatchlistEntry, str]]]
+    addresses: dict[str, list[tuple[WatchlistEntry, str]]]
 
     def watched_addresses(self, address: str) -> list[tuple[WatchlistEntry, str]]:
         """The (entry, watched address) pairs that are ``address`` (:func:`same_address`; only
@@ -132,7 +133,7 @@ def trip_screen(uow: UnitOfWork) -> TripScreen | None:
         return None
     parties = [e for e in entries if e.kind not in (ADDRESS_KIND, VESSEL_KIND)]
     vessels = [e for e in entries if e.kind == VESSEL_KIND]
-    addresses: dict[frozenset[str], list[tuple[WatchlistEntry, str]]] = {}
+    addresses: dict[str, list[tuple[WatchlistEntry, str]]] = {}
     for e in entries:
         for address in {e.name if e.kind == ADDRESS_KIND else "", e.address} - {""}:
             addresses.setdefault(address_numbers(address), []).append((e, address))
