@@ -8,8 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheldt.domain.trips import TripDocument, TripEvent, TripFacts, TripKey, TripParty
-from scheldt.risk.watch_match import (address_numbers, match, passes_route, same_address, seal_in_range, trip_ports,
-                                      trip_seals)
+from scheldt.risk.watch_match import (
+    address_numbers,
+    match,
+    passes_route,
+    same_address,
+    seal_in_range,
+    trip_ports,
+    trip_seals,
+)
 
 T = datetime(2026, 2, 1, tzinfo=UTC)
 
