@@ -255,6 +255,11 @@ def test_a_seal_replaced_on_the_way_is_flagged_though_the_document_was_amended_t
     dashed = trip(ev("LOAD", -500, "CNSHA", seals=("ML-123456",)), ev("DISC", 0, seals=("ML123456",)),
                   docs=(doc(seals=("ML 123456",)),))
     assert run("seal_changed", dashed) is None
+    # a seal number kept as a number by one sender loses its leading zeros
+    zeros = trip(ev("LOAD", -500, "ECGYE", seals=("0012345",)), ev("DISC", 0, seals=("12345",)),
+                 docs=(doc(seals=("0012345",)),))
+    assert run("seal_changed", zeros) is None
+    assert run("seal_changed", trip(ev("LOAD", -500, "ECGYE", seals=("ML0100",)), ev("DISC", 0, seals=("ML100",)))) is None
 
 
 def test_mass_gap_in_kg_and_share_beyond_the_container_s_tare() -> None:

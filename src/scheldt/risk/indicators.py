@@ -12,6 +12,7 @@ number is given in each ``source``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -327,8 +328,13 @@ def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
 
 
 def _seal(number: str) -> str:
-    """A seal number as compared: upper case, without spaces and dashes ("ml-123 4" is ML1234)."""
-    return "".join(number.replace("-", " ").split()).upper()
+    """A seal number as compared: upper case, without spaces and dashes ("ml-123 4" is ML1234)
+    and without the zeros leading its digits ("ML001234" is ML1234: a sender that keeps seal
+    numbers as numbers drops them; before, that box was flagged as resealed)."""
+    return _LEADING_ZEROS.sub("", "".join(number.replace("-", " ").split()).upper())
+
+
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
 def _replaced_in_transit(sealed: list[TripEvent], together: list[set[str]]) -> Hit | None:
