@@ -218,6 +218,26 @@ def test_checksums_are_checked() -> None:
     assert stats["checksum mismatch"] == 1
 
 
+def test_every_part_of_a_multi_part_message_is_checked() -> None:
+    """A feeds review: a type 5 message's second part altered by one character (its checksum
+    kept) was accepted, and the vessel got another name; only the first part was checked."""
+    first = b"!AIVDM,2,1,7,B,53`l7@02>?0e0C7;?@0H,0*42"
+    altered = b"!AIVDM,2,2,7,B,DDA>11E=@000000000160000000000000000000000000000000,2*21"
+    records = list(read_nmea([first, altered], "m.nmea"))
+    assert [(r.where, r.field, r.why) for r in records] == [  # type: ignore[union-attr]
+        ("m.nmea:2", "checksum", "NMEA checksum does not match the sentence on line 2 of the multi-part message")]
+    fixed = altered[:-2] + b"%02X" % _xor(altered)
+    [sighting] = list(read_nmea([first, fixed], "m.nmea"))
+    assert sighting.vessel.name == "FEEDS PUST"  # type: ignore[union-attr]
+
+
+def _xor(sentence: bytes) -> int:
+    value = 0
+    for byte in sentence[1:sentence.index(b"*")]:
+        value ^= byte
+    return value
+
+
 def test_a_decoded_csv_says_who_each_vessel_is_once() -> None:
     """A linking review: the DMA layout maps IMO, call sign and name, but a decoded CSV gave
     positions only, so a vessel known here only from such a file never got its AIS track on its

@@ -116,9 +116,10 @@ def _other_time(msg: Any) -> datetime | None:
 
 def nmea_checksum(raw: bytes) -> bool | None:
     """True when an NMEA sentence's ``*hh`` checksum matches (XOR of the characters between ``!``
-    and ``*``), False when it does not, None when the sentence carries none. Trailing fields
-    after the checksum (USCG NAIS) are ignored."""
-    start, star = raw.find(b"!"), raw.find(b"*")
+    and ``*``), False when it does not, None when the sentence carries none. A tag block before
+    the sentence and trailing fields after the checksum (USCG NAIS) are ignored."""
+    start = raw.find(b"!")
+    star = raw.find(b"*", start)  # after a tag block's own "*hh"
     if start < 0 or star < 0 or len(raw) < star + 3:
         return None
     value = 0
@@ -178,10 +179,14 @@ class _Lines:
                 self._reject(n, "fragment", _INCOMPLETE + " (a new message started in the same sequence)", earlier)
         self.pending.setdefault(slot, []).append((self.line, raw))
 
-    def assembled(self, msg: Any) -> None:
-        """Forget the fragment lines of a message pyais has assembled."""
-        if not msg.is_single:
-            self.pending.pop(_slot(msg), None)
+    def assembled(self, msg: Any) -> list[int]:
+        """Forget the fragment lines of a message pyais has assembled; returns those of its lines
+        whose ``*hh`` checksum does not match (pyais checks none, and the assembled message's
+        own ``raw`` is its first fragment: a feeds review's second fragment, altered, gave a
+        vessel another name)."""
+        if msg.is_single:
+            return []
+        return [n for n, raw in self.pending.pop(_slot(msg), []) if nmea_checksum(raw) is False]
 
     def finish(self) -> list[Rejection]:
         """Rejections for fragments never assembled, at the end of the feed."""
@@ -222,13 +227,14 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
     stats = stats if stats is not None else AisStats()
     feed = _Lines(lines, source, stats)
     for msg in IterMessages(iter(feed)):
-        feed.assembled(msg)
+        bad_parts = feed.assembled(msg)
         yield from feed.drain()
         where = f"{source}:{feed.line}"
         check = nmea_checksum(msg.raw)
-        if check is False:
+        if bad_parts or check is False:
             stats["checksum mismatch"] += 1
-            yield Rejection(where, "checksum", "NMEA checksum does not match the sentence",
+            lines = f" on line {', '.join(map(str, bad_parts))} of the multi-part message" if bad_parts else ""
+            yield Rejection(where, "checksum", f"NMEA checksum does not match the sentence{lines}",
                             msg.raw.decode("ascii", "replace"))
             continue
         try:
