@@ -706,3 +706,38 @@ def test_one_unreadable_segment_costs_only_its_message_and_joined_files_keep_the
     assert cuscar.startswith(b"\xef\xbb\xbf")
     joined = [type(r).__name__ for r in read_edifact(m.format(n=1).encode() + cuscar, "q.edi")]
     assert joined == ["EquipmentEvent", "Consignment"]
+
+
+def test_interchanges_joined_with_other_separators_are_each_read_with_their_own() -> None:
+    """An EDI review: a CODECO interchange in the default separators joined with ``cat`` to one
+    under ``UNA|*,! ~`` lost the second (40 moves) as one "truncated?" segment, and the reverse
+    order lost the first. Messages written from the ITG guide."""
+    plain = CODECO
+    other = ("UNA|*,! ~UNB*UNOA|2*TERMINAL*LINE*250301|0800*78~UNH*2*CODECO|D|95B|UN|ITG14~BGM*34*GI250302*9~"
+             "TDT*1**3~LOC*165*BEANR|139|6*K913~EQD*CN*TGHU1234567*45G1|6346|5**2*5~DTM*7|202503010815|203~"
+             "SEL*ML!*4471101*CA~CNT*16|1~UNT*9*2~UNZ*1*78~")
+    # segments numbered over the file: the second interchange's UNA is the 13th segment, or the first
+    for text, where in ((plain + "\n" + other, ["message 1 (segment 2)", "message 2 (segment 15)"]),
+                        (other + "\n" + plain, ["message 2 (segment 3)", "message 1 (segment 14)"])):
+        records = list(read_edifact(text.encode(), "j.edi"))
+        assert sorted((r.container_number, [s.number for s in r.seals]) for r in records) == [  # type: ignore[union-attr]
+            ("MSKU9070323", ["ML-4471100"]), ("TGHU1234567", ["ML*4471101"])]
+        assert [r.source.split(" EQD")[0] for r in records] == [f"j.edi {w}" for w in where]  # type: ignore[union-attr]
+        assert all(r.flags == () for r in records)  # type: ignore[union-attr]
+
+
+def test_a_release_character_before_a_line_s_terminator_ends_the_segment_and_is_flagged() -> None:
+    """A feeds review: ``SEL+SEAL7001?'`` at the end of a line escaped the terminator, the seal
+    read as "SEAL7001'\\nCNT", and the box scored +30 as resealed. The terminator ends the
+    segment, as the line break after it says; an escaped one inside a line stays text."""
+    message = ("UNH+M1+CODECO:D:95B:UN:ITG14'\nBGM+34+SGI0001+9'\nTDT+1++3'\nLOC+165+BEANR:139:6+K913'\n"
+               "EQD+CN+MSKU9070323+45G1:102:5++2+5'\nDTM+7:202602101130:203'\nSEL+SEAL7001?'\nCNT+16:1'\n"
+               "UNT+9+M1'\n")
+    [event] = list(read_edifact(message.encode(), "s.edi"))
+    assert event.seals == (Seal("SEAL7001", ""),)  # type: ignore[union-attr]
+    assert [(f.field, f.code, f.why) for f in event.flags] == [(  # type: ignore[union-attr]
+        "SEL", "released-terminator", "segment 7 (SEL) ends its line with a release character before the segment "
+        "terminator (?'), which would join the next segment (CNT) to it: read as the end of the segment")]
+    inside = message.replace("SEL+SEAL7001?'\n", "SEL+O??'\nSEL+A?'B'\n")
+    [event] = list(read_edifact(inside.replace("UNT+9", "UNT+10").encode(), "s.edi"))
+    assert event.seals == (Seal("O?", ""), Seal("A'B", "")) and event.flags == ()  # type: ignore[union-attr]

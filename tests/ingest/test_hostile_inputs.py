@@ -164,10 +164,14 @@ def test_a_bay_plan_cut_off_keeps_the_container_groups_before_the_break() -> Non
 
 def test_a_stowage_cell_without_a_container_is_flagged() -> None:
     # The review: `RFF+BM:1?'` escaped the terminator, the next EQD joined the RFF, and the cell
-    # was stored with container number "" and no word.
+    # was stored with container number "" and no word. Since a feeds review, a release character
+    # before a line's terminator ends the segment (flagged), and the cell keeps its container.
     joined = BAPLIE.replace("RFF+BM:1'\nEQD+CN+MOEU0710945", "RFF+BM:1?'\nEQD+CN+MOEU0710945", 1)
     joined = joined.replace("RFF+BM:1'\nEQD+CN+OOLU4293959", "RFF+BM:1?'\nEQD+CN+OOLU4293959", 1)
     first = next(r for r in read_edifact(joined.encode(), "j.edi") if isinstance(r, StowagePosition))
+    assert first.container_number == "OOLU4293959" and "released-terminator" in [f.code for f in first.flags]
+    empty = BAPLIE.replace("EQD+CN+OOLU4293959", "EQD+CN+", 1)
+    first = next(r for r in read_edifact(empty.encode(), "e.edi") if isinstance(r, StowagePosition))
     assert first.container_number == "" and "no-container-number" in [f.code for f in first.flags]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,17 +181,85 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
     """Yield the messages of an interchange, or a Rejection where one is broken.
 
     ``where`` reads ``<source> message <ref> (segment <n>)``, n counting from 1 over the file.
+    Interchanges joined end to end in one file are each read with their own service string
+    advice (UNA), or the default separators without one (:func:`_interchanges`).
     """
     text = text_of(data)
+    counted = 0  # segments of the interchanges before, for numbering over the file
+    for offset, piece in _interchanges(text):
+        counted = yield from _read_text(piece, source, counted, len(text[:offset].encode()))
+
+
+#: Where another interchange may begin: a service string advice (UNA and its six characters)
+#: before a header, or a header in the default separators (a UNB without an advice).
+_ANOTHER = re.compile(r"UNA.{6}\s*UN[BGH]|UNB\+UNO", re.DOTALL)
+
+
+def _interchanges(text: str) -> list[tuple[int, str]]:
+    """``text`` cut where another interchange begins after the end of a segment: (offset, text)
+    pairs, the first from 0. It begins at a service string advice (UNA), or at a UNB in the
+    default separators after a UNZ of an interchange that had other ones. An EDI review's two
+    interchanges joined with ``cat``, the second with ``UNA|*,! ~``, lost the second whole: it
+    was read with the first's separators, as one segment never terminated."""
+    cuts = [0]
+    head = text.lstrip()
+    advice = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
+    for m in _ANOTHER.finditer(text, len(text) - len(head) + 1):
+        before = text[cuts[-1]:m.start()].rstrip()
+        if not before.endswith(advice[8]):
+            continue
+        if m.group().startswith("UNA"):
+            cuts.append(m.start())
+            advice = text[m.start():m.start() + 9]
+        elif advice != "UNA:+.? '" and before[:-1].rsplit(advice[8], 1)[-1].strip().startswith("UNZ" + advice[4]):
+            cuts.append(m.start())
+            advice = "UNA:+.? '"
+    return [(a, text[a:b]) for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+
+
+def _released_terminators(text: str) -> tuple[str, dict[int, Flag]]:
+    """``text`` with each release character dropped that stands before a segment terminator
+    ending a line that the next segment starts (``SEL+SEAL7001?'`` then ``CNT+16:1'`` on the
+    next line), and a Flag for each, by the segment's number (from 1, as a parse counts them,
+    the UNA one). Read as written, the escaped terminator joins the next segment to this one: a
+    feeds review's CODECO seal read as "SEAL7001' CNT" and flagged the box as resealed."""
+    head = text.lstrip()
+    una = head[:9] if head.startswith("UNA") and len(head) >= 9 else ""
+    release, separator, terminator = (una[6], una[4], una[8]) if una else ("?", "+", "'")
+    found = re.compile(re.escape(release + terminator) + r"(?=[ \t]*\r?\n\s*[A-Z]{3}(?:"
+                       + re.escape(separator) + "|" + re.escape(terminator) + "))")
+    spots = [m.start() for m in found.finditer(text)]
+    spots = {p for p in spots if (p - len(text[:p].rstrip(release))) % 2 == 0}  # the release itself not released
+    if not spots:
+        return text, {}
+    flags: dict[int, Flag] = {}
+    number, escaped, begun = 1, False, 0
+    for i, ch in enumerate(text):
+        if i in spots:
+            seg = text[begun:i].strip()
+            after = text[i + 2:].lstrip()[:3]
+            flags[number] = Flag(seg[:3], "released-terminator", f"segment {number} ({seg[:3]}) ends its line with "
+                                 f"a release character before the segment terminator ({release}{terminator}), which "
+                                 f"would join the next segment ({after}) to it: read as the end of the segment")
+        if (ch == terminator and not escaped) or i in spots:
+            number, begun = number + (ch == terminator), i + 1
+        escaped = ch == release and not escaped and i not in spots
+    return "".join(ch for i, ch in enumerate(text) if i not in spots), flags
+
+
+def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Message | Rejection, None, int]:
+    """:func:`read_messages` of one interchange's text, its segments numbered after ``before``
+    others of the file and its bytes after ``byte``; returns the count of segments read."""
+    text, repaired = _released_terminators(text)
     complete, tail = split_at_last_segment(text)
     if not complete.strip() and tail.strip().startswith("UNA") and len(tail.strip()) <= 9:
         # an ingest review's file of a UNA alone read as "ends inside a segment"
         yield Rejection(source, "UNA", "only a service string advice (UNA): no interchange (UNB) or message (UNH) "
-                                       "follows it", tail[:2000])
-        return
+                                       "follows it", tail[:RAW_MAX])
+        return before
     if tail.strip():
-        yield Rejection(f"{source} (after byte {len(complete.encode())})", "", "the file ends inside a segment "
-                        f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:2000])
+        yield Rejection(f"{source} (after byte {byte + len(complete.encode())})", "", "the file ends inside a segment "
+                        f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:RAW_MAX])
     segs: list[Segment | Unreadable]
     try:
         segs = list(segments(complete))
@@ -199,13 +267,13 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
         segs = _one_by_one(complete)
         if not any(isinstance(seg, Segment) for seg in segs):
             yield Rejection(f"{source}", "", f"not a readable EDIFACT interchange: {exc}")
-            return
+            return before + len(segs)
     current: list[Segment] = []
     start = 0
     broken = ""  # why the open message cannot be read (one of its segments could not)
-    envelope_flags, envelope_problems = _check_envelopes(segs, source)  # type: ignore[arg-type]
+    envelope_flags, envelope_problems = _check_envelopes(segs, source, before + 1)  # type: ignore[arg-type]
     yield from envelope_problems
-    for n, seg in enumerate(segs, start=1):
+    for n, seg in enumerate(segs, start=before + 1):
         tag = seg.tag.strip()
         if isinstance(seg, Unreadable):
             why = f"segment {n} could not be read ({seg.why}): {seg.text[:100]!r}"
@@ -228,7 +296,8 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
                 yield Rejection(where, "", f"{kind} message {ref}: {broken}; nothing of it is kept",
                                 as_received(current))
             else:
-                yield _close(current, start, source, envelope_flags.get(start, ()))
+                released = tuple(f for k, f in repaired.items() if start <= k + before <= n)
+                yield _close(current, start, source, envelope_flags.get(start, ()) + released)
             current = []
         elif current:
             current.append(seg)
@@ -236,14 +305,17 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
         yield from _unterminated(current, start, source, broken)
+    return before + len(segs)
 
 
-def _check_envelopes(segs: list[Segment], source: str) -> tuple[dict[int, tuple[Flag, ...]], list[Rejection]]:
+def _check_envelopes(segs: list[Segment], source: str,
+                     first: int = 1) -> tuple[dict[int, tuple[Flag, ...]], list[Rejection]]:
     """Each UNB..UNZ interchange against its trailer, in one pass. Returns the flags of the
     messages of flawed interchanges, by the segment number (from 1) of their UNH, and a
     Rejection per UNZ whose interchange control count (ISO 9735 / UN/EDIFACT syntax 0036:
     messages, or functional groups when there are UNG groups) is not what the file holds (attack
-    review: a COARRI whose UNZ counted 7 messages held 1, and read as complete).
+    review: a COARRI whose UNZ counted 7 messages held 1, and read as complete). ``first``: the
+    number of the first of ``segs`` in the file.
 
     Flagged, their messages kept: an interchange whose UNB has no UNZ (the file may have been
     cut off after a complete message; real senders also leave UNZ out), and one whose UNZ
@@ -253,7 +325,7 @@ def _check_envelopes(segs: list[Segment], source: str) -> tuple[dict[int, tuple[
     rejections: list[Rejection] = []
     heads: list[int] | None = None  # the UNH segment numbers of the open interchange (None: none open)
     groups, reference = 0, ""
-    for n, seg in enumerate(segs, start=1):
+    for n, seg in enumerate(segs, start=first):
         tag = seg.tag.strip()
         if tag == "UNB":
             flags.update(dict.fromkeys(heads or (), (_NO_TRAILER,)))
