@@ -720,8 +720,8 @@ def test_interchanges_joined_with_other_separators_are_each_read_with_their_own(
     for text, where in ((plain + "\n" + other, ["message 1 (segment 2)", "message 2 (segment 15)"]),
                         (other + "\n" + plain, ["message 2 (segment 3)", "message 1 (segment 14)"])):
         records = list(read_edifact(text.encode(), "j.edi"))
-        assert sorted((r.container_number, [s.number for s in r.seals]) for r in records) == [  # type: ignore[union-attr]
-            ("MSKU9070323", ["ML-4471100"]), ("TGHU1234567", ["ML*4471101"])]
+        read = sorted((r.container_number, [s.number for s in r.seals]) for r in records)  # type: ignore[union-attr]
+        assert read == [("MSKU9070323", ["ML-4471100"]), ("TGHU1234567", ["ML*4471101"])]
         assert [r.source.split(" EQD")[0] for r in records] == [f"j.edi {w}" for w in where]  # type: ignore[union-attr]
         assert all(r.flags == () for r in records)  # type: ignore[union-attr]
 
