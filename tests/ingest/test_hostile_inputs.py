@@ -131,7 +131,9 @@ def test_a_broken_item_of_a_document_list_costs_only_that_item() -> None:
     got = list(read_dcsa_documents(json.dumps(vgm).encode(), "v.json"))
     assert _kinds(got) == ["VgmDeclaration", "Rejection", "VgmDeclaration"]
     assert got[1].where == "v.json$.VGMDeclarations[1]"
-    assert got[1].why == "the record does not have the DCSA structure: a field holds a text where an object belongs"
+    assert (got[1].field, got[1].why) == (  # a feeds review: the field was not named
+        "equipmentDetails",
+        "the record does not have the DCSA structure: equipmentDetails holds a text where an object belongs")
     td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
     listed = list(read_dcsa_documents(json.dumps([td, "x", td]).encode(), "list.json"))
     assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
@@ -348,3 +350,37 @@ def test_a_box_in_two_cells_or_a_cell_holding_two_boxes_is_flagged() -> None:
     both = [r for r in read_edifact(shared.encode(), "s.edi") if isinstance(r, StowagePosition)
             and r.stowage_cell == first_cell]
     assert len(both) == 2 and all("cell-used-twice" in [f.code for f in r.flags] for r in both)
+
+
+def test_a_record_of_the_wrong_shape_is_rejected_naming_its_field() -> None:
+    """A feeds review: an equipment event with ``equipmentDetails`` as a list, a transport
+    document with ``utilizedTransportEquipments`` as an object or a number as its reference were
+    rejected naming no field, the last in Python's words ("TypeError: argument of type 'int' is
+    not iterable"); and a transport document without its reference was stored as shipping
+    instructions under theirs."""
+    events = json.loads((F / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json").read_bytes())
+    event = events["events"][0]
+    listed = {**event, "equipmentDetails": [event["equipmentDetails"]]}
+    listed_ref = {"documentReference": [{"typeCode": "TRD", "reference": "X"}]}
+    named = {**event, "eventID": "other", "shipmentDetails": listed_ref}
+    got = list(read_dcsa_events(json.dumps({"events": [listed, named]}).encode(), "e.json"))
+    assert [(r.where, r.field, r.why) for r in got] == [  # type: ignore[union-attr]
+        ("e.json$.events[0]", "equipmentDetails", "EQUIPMENT event does not have the DCSA structure: equipmentDetails "
+         "holds a list where an object belongs"),
+        ("e.json$.events[1]", "shipmentDetails.documentReference", "EQUIPMENT event does not have the DCSA structure: "
+         "shipmentDetails.documentReference holds a list where an object belongs")]
+    td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
+    for change, field, why in (
+            ({"utilizedTransportEquipments": td["utilizedTransportEquipments"][0]}, "utilizedTransportEquipments",
+             "the document does not have the DCSA structure: utilizedTransportEquipments holds an object where a "
+             "list belongs"),
+            ({"transportDocumentReference": 12345678}, "transportDocumentReference",
+             "the document does not have the DCSA structure: transportDocumentReference holds a number where a text "
+             "belongs"),
+            ({"transportDocumentReference": None}, "transportDocumentReference",
+             "the document is a transport document (it has transportDocumentStatus) without the "
+             "transportDocumentReference DCSA eBL 3.0 requires of one")):
+        [rejection] = read_dcsa_documents(json.dumps({**td, **change}).encode(), "td.json")
+        assert isinstance(rejection, Rejection) and (rejection.where, rejection.field, rejection.why) == (
+            "td.json$", field, why)
+        assert json.loads(rejection.raw) == {**td, **change}  # kept whole for correcting and re-sending

@@ -54,6 +54,52 @@ def utc_in_range(ts: datetime, field: str, raw: object = None) -> datetime:
     return utc
 
 
+#: The JSON kind DCSA gives fields of these names wherever they occur (T&T 2.2 and 3.0, Booking
+#: 2.0, eBL 3.0, arrival notice, VGM, schedules), for saying which field of a record of the
+#: wrong shape is wrong (:func:`misshapen`). Fields DCSA gives in more than one kind across
+#: versions (documentParties, weight, displayedAddress) are left out.
+DCSA_FIELD_KINDS: dict[str, type] = {
+    **dict.fromkeys(("eventClassification", "equipmentDetails", "transportCall", "vesselTransport", "location",
+                     "eventLocation", "shipmentDetails", "transportDetails", "iotDetails", "reeferDetails",
+                     "metadata", "geoCoordinate", "address", "party", "transports", "portOfLoading",
+                     "portOfDischarge", "placeOfReceipt", "placeOfDelivery", "vesselVoyage", "equipment",
+                     "invoicePayableAt", "facility", "portCall", "terminalCall", "transportDocument", "document",
+                     "outerPackaging", "serviceCodeOrReference", "documentReference"), dict),
+    **dict.fromkeys(("documentReferences", "relatedDocumentReferences", "references", "seals", "consignmentItems",
+                     "cargoItems", "utilizedTransportEquipments", "requestedEquipments", "vesselVoyages",
+                     "identifyingCodes", "charges", "partyContactDetails", "events", "arrivalNotices",
+                     "VGMDeclarations", "commodities", "legs", "transportCalls", "vesselSchedules", "timestamps",
+                     "carrierBookingReferences", "shipmentLocations", "customsReferences",
+                     "additionalDocumentReferences"), list),
+    **dict.fromkeys(("transportDocumentReference", "shippingInstructionsReference", "carrierBookingReference",
+                     "carrierBookingRequestReference", "equipmentReference", "UNLocationCode", "carrierCode",
+                     "transportDocumentStatus", "vesselName", "carrierExportVoyageNumber",
+                     "carrierImportVoyageNumber", "sealNumber", "declarationReference", "eventType",
+                     "equipmentEventTypeCode", "transportEventTypeCode", "shipmentEventTypeCode"), str),
+}
+_KIND_NAMES = {dict: "an object", list: "a list", str: "a text"}
+
+
+def misshapen(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """The first field of a DCSA record (parsed JSON) whose value is not of the kind DCSA gives
+    it (:data:`DCSA_FIELD_KINDS`; null allowed), as (path from the record, why), e.g.
+    ``("equipmentDetails", "equipmentDetails holds a list where an object belongs")``; None when
+    every named field has its kind. A feeds review: a reader's error on such a record named no
+    field ("a field holds a list where an object belongs"), or said Python's words."""
+    if depth > 40:
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        at = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        kind = DCSA_FIELD_KINDS.get(key) if isinstance(key, str) else None
+        if kind is not None and inner is not None and type(inner) is not kind:
+            held = _JSON_NAMES.get(type(inner).__name__, "a number")
+            return at, f"{at} holds {held} where {_KIND_NAMES[kind]} belongs"
+        if isinstance(inner, dict | list) and (found := misshapen(inner, at, depth + 1)):
+            return found
+    return None
+
+
 _JSON_NAMES = {"str": "a text", "NoneType": "null", "int": "a number", "float": "a number", "bool": "true/false",
                "list": "a list", "dict": "an object", "Decimal": "a number"}
 

@@ -36,7 +36,7 @@ from scheldt.domain.shipping import (
     VgmDeclaration,
 )
 from scheldt.domain.units import mass_kg
-from scheldt.ingest.base import FieldError, Rejection, owner_code, structure_why, trimmed, utc_in_range
+from scheldt.ingest.base import FieldError, Rejection, misshapen, owner_code, structure_why, trimmed, utc_in_range
 
 Json = dict[str, Any]
 Record = Consignment | VgmDeclaration | Retraction | TransportEvent | ShipmentEvent | Rejection
@@ -282,9 +282,18 @@ def _booking_ref(doc: Json) -> str:
     return refs[0] if refs and isinstance(refs[0], str) else ""
 
 
+#: Fields only a DCSA eBL 3.0 transport document has (a feeds review's transport document without
+#: its reference was stored as shipping instructions under their reference, without a word).
+_TD_ONLY = ("transportDocumentStatus",)
+
+
 def consignment(doc: Json, where: str) -> Consignment:
-    """A booking, shipping instructions, transport document or arrival notice as a Consignment."""
+    """A booking, shipping instructions, transport document or arrival notice as a Consignment.
+    Raises FieldError for a transport document without its reference."""
     flags: list[Flag] = []
+    if not doc.get("transportDocumentReference") and (said := next((k for k in _TD_ONLY if k in doc), None)):
+        raise FieldError("transportDocumentReference", f"is a transport document (it has {said}) without the "
+                         "transportDocumentReference DCSA eBL 3.0 requires of one")
     if doc.get("transportDocumentReference"):
         kind, ref = ("ARN" if "issueDateTime" in doc else "TRD"), doc["transportDocumentReference"]
     elif doc.get("shippingInstructionsReference") or "isToOrder" in doc:
@@ -464,8 +473,12 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
         return
     try:
         yield from _records(doc, source)
+    except FieldError as exc:
+        yield Rejection(f"{source}$", exc.field, f"the document {exc.why}", data.decode("utf-8-sig"))
     except _READ_ERRORS as exc:
-        yield Rejection(f"{source}$", "", f"the document does not have the DCSA structure: {structure_why(exc)}")
+        field, why = misshapen(doc) or ("", structure_why(exc))
+        yield Rejection(f"{source}$", field, f"the document does not have the DCSA structure: {why}",
+                        data.decode("utf-8-sig"))
 
 
 #: What reading a record of the wrong JSON shape raises (caught per record, never out of a reader).
@@ -485,7 +498,8 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
         except FieldError as exc:
             yield Rejection(where, exc.field, f"the record {exc.why}", json.dumps(item, default=str)[:2000])
         except _READ_ERRORS as exc:
-            yield Rejection(where, "", f"the record does not have the DCSA structure: {structure_why(exc)}",
+            field, why = misshapen(item) or ("", structure_why(exc))
+            yield Rejection(where, field, f"the record does not have the DCSA structure: {why}",
                             json.dumps(item, default=str)[:2000])
 
 

@@ -45,7 +45,7 @@ from scheldt.domain.shipping import (
     Vessel,
 )
 from scheldt.domain.units import celsius
-from scheldt.ingest.base import FieldError, Rejection, owner_code, structure_why, trimmed, utc_in_range
+from scheldt.ingest.base import FieldError, Rejection, misshapen, owner_code, structure_why, trimmed, utc_in_range
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -790,7 +790,8 @@ def _check_one(path: str, obj: Any, where: str, seen: OrderedDict[str, str]) -> 
     except FieldError as exc:
         return Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
     except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
-        return Rejection(where, "", f"{kind} event does not have the DCSA structure: {structure_why(exc)}",
+        field, why = misshapen(obj) or ("", structure_why(exc))
+        return Rejection(where, field, f"{kind} event does not have the DCSA structure: {why}",
                          json.dumps(obj, default=str)[:2000])
 
 
