@@ -54,6 +54,20 @@ def test_a_file_of_no_known_format_is_told_what_it_is(tmp_path: Path, content: b
     assert caught.value.where == f"{path}:1" and caught.value.why.startswith(why)
 
 
+def test_a_file_in_utf_16_is_told_so_whatever_is_to_read_it(tmp_path: Path) -> None:
+    """A feeds review: a declaration file in UTF-16 (Excel's "Unicode text") read through
+    ``--mapping`` said "new-line character seen in unquoted field - do you need to open the file
+    in universal-newline mode?"."""
+    path = tmp_path / "broker.csv"
+    path.write_bytes("MRN;Date\r\n1;2\r\n".encode("utf-16"))
+    for how in ({"mapping": "kcs-synthetic"}, {"format": "edifact"}):
+        with pytest.raises(InputError) as caught:
+            detect(path, **how)  # type: ignore[arg-type]
+        assert (caught.value.where, caught.value.why) == (f"{path}:1", "the file is in UTF-16: Scheldt reads JSON, CSV "
+                                                          "and NMEA in UTF-8 (EDIFACT in its own character sets); save "
+                                                          "it as UTF-8")
+
+
 def test_a_page_whose_events_is_not_a_list_says_so(tmp_path: Path) -> None:
     """{"events": {...}} was read as a page with nothing in it ("no records in it")."""
     page = tmp_path / "page.json"

@@ -55,14 +55,21 @@ _OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\
                b"\xfe\xff": "UTF-16"}
 
 
-def _not_a_format(head: bytes) -> str:
-    """Why a file's first bytes are none of the formats, in the sender's terms, or "" when they
-    may be a declaration CSV (a carrier review's UTF-16 JSON, a bare "hello" and a file of
-    blank lines were all told to write a declaration mapping)."""
+def _other_encoding(head: bytes) -> str:
+    """Why a file's first bytes are in an encoding no reader reads (UTF-16, UTF-32), or ""."""
     encoding = next((name for bom, name in _OTHER_BOMS.items() if head.startswith(bom)), "")
     if encoding or b"\x00" in head[:64]:
         return (f"the file is in {encoding or 'an encoding with NUL bytes (UTF-16 or UTF-32?)'}: Scheldt reads JSON, "
                 "CSV and NMEA in UTF-8 (EDIFACT in its own character sets); save it as UTF-8")
+    return ""
+
+
+def _not_a_format(head: bytes) -> str:
+    """Why a file's first bytes are none of the formats, in the sender's terms, or "" when they
+    may be a declaration CSV (a carrier review's UTF-16 JSON, a bare "hello" and a file of
+    blank lines were all told to write a declaration mapping)."""
+    if other := _other_encoding(head):
+        return other
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         return "the file holds only blank space"
     try:  # the whole file when it is this short; a quoted CSV header is not JSON
@@ -91,10 +98,12 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
     require_file(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}:1", "file is empty")
-    if mapping is not None:
-        return Detected("declarations", load_mapping(mapping))
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
+    if other := _other_encoding(head):  # whatever reads it (a feeds review: a UTF-16 declaration file read
+        raise InputError(f"{path}:1", other)  # through --mapping said "universal-newline mode")
+    if mapping is not None:
+        return Detected("declarations", load_mapping(mapping))
     unreadable = _not_a_format(head)
     if unreadable and format == "auto":
         raise InputError(f"{path}:1", unreadable)
