@@ -499,6 +499,18 @@ def test_the_queue_filters_by_port_and_container(app: FastAPI, store: Store) -> 
     by_number = c.get(f"/queue?container={gone['container_number']}")
     assert re.findall(r'<tr data-trip="(\d+)"', by_number.text) == [str(gone["id"])]
     assert f"left {gone['left_at']:%Y-%m-%d %H:%M}" in by_number.text
+    # as the filter form sends it, with its pre-selected status and box (an officer review: a box
+    # searched that night was "not found" by its number)
+    form = c.get("/queue", params={"arrived_from": "", "arrived_to": "", "port": "", "band": "", "status": "open",
+                                   "on_hold": "", "left": "no", "container": gone["container_number"]})
+    assert re.findall(r'<tr data-trip="(\d+)"', form.text) == [str(gone["id"])]
+    held = {"csrf": token_of(c), "reason": "a test"}
+    assert c.post(f"/trips/{gone['id']}/hold", data=held).status_code == 303
+    try:  # so are the boxes on hold, whatever their state
+        form = c.get("/queue", params={"status": "open", "on_hold": "yes", "left": "no"})
+        assert str(gone["id"]) in re.findall(r'<tr data-trip="(\d+)"', form.text)
+    finally:
+        assert c.post(f"/trips/{gone['id']}/release", data=held).status_code == 303
     # a review: the number as printed on the box ("CMAU 102675-0") was refused, and one with a
     # wrong check digit found nothing without a word
     number = trip["container_number"]

@@ -110,8 +110,14 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     without any of customs' risk view. Unless asked otherwise, the list leaves out boxes that
     have left the port (nobody can scan them any more) and, for an agency, trips already
     planned or inspected: what is left is what an officer can still decide on. A search for
-    one container number shows its trips whatever their state."""
+    one container number, or for the boxes on hold, shows them whatever their state: the
+    filter form always sends its pre-selected status and box values, taken as its defaults
+    then (an officer review: a box searched that night, seizure and hold recorded, was "not
+    found" by its number)."""
     searching = bool(container.strip())
+    if (searching or on_hold == "yes") and (status, left) == (OPEN, "no"):
+        status = left = None
+        searching = True
     q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band,
          "status": (OPEN if ctx.agency and not searching else "") if status is None else status,
          "on_hold": on_hold, "container": container,
