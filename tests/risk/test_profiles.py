@@ -100,6 +100,11 @@ def test_builtin_profile_is_valid_and_uses_every_indicator() -> None:
      "p.yaml: indicators.mass_gap.params", "min_share is a share: 0.05 is 5 %, at most 1; 2 is out of range"),
     (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 150}}"),
      "p.yaml: indicators.watchlist_match.params", "min_score is a match score out of 100, at most 100; 150 is out of range"),
+    # a targeting review: 0.9 (for 90) validated, and acted as screening's 85
+    (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 0.9}}"),
+     "p.yaml: indicators.watchlist_match.params", "min_score is a match score out of 100, from 85 (party screening "
+     "keeps no match scoring less) to 100; 0.9 is out of range"),
+    (("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 85}}"), None, None),
     (("freight_paid_in_cash: {weight: 20}", "mass_gap: {weight: 20, params: {min_share: 1}}"), None, None),
     # a profile review: a million-day window validated, then every scoring (ingest's re-score too) failed
     (("freight_paid_in_cash: {weight: 20}", "ais_gap_before_arrival: {weight: 5, params: {window_days: 1000000}}"),

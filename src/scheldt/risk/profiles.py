@@ -45,6 +45,7 @@ from scheldt import reference
 from scheldt.domain.trips import TripFacts
 from scheldt.errors import InputError
 from scheldt.risk.indicators import INDICATORS, Check, Context, CoverLoad, Hit, ListedPort
+from scheldt.risk.screening import DEFAULT_THRESHOLD as SCREENING_THRESHOLD
 from scheldt.yaml_text import TAG_FAILURES
 
 
@@ -157,6 +158,10 @@ class IndicatorSetting(_Strict):
             top, what = BOUNDED_PARAMS[key]
             if params[key] > top:
                 raise ValueError(f"{key} is {what}, at most {top:g}; {params[key]:g} is out of range")
+        if params.get("min_score", SCREENING_THRESHOLD) < SCREENING_THRESHOLD:
+            # a targeting review's 0.9 (for 90) validated and acted as 85: +40 on every near-miss name
+            raise ValueError(f"min_score is a match score out of 100, from {SCREENING_THRESHOLD:g} (party screening "
+                             f"keeps no match scoring less) to 100; {params['min_score']:g} is out of range")
         return params
 
 
