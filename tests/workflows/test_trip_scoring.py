@@ -56,6 +56,24 @@ def write(path: Path, events: list[dict[str, object]]) -> Path:
     return path
 
 
+def test_an_upgrade_that_changed_the_scoring_code_rescores_every_trip_once(engine: Engine, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: after an upgrade every trip kept the old code's score ("NOT
+    REPRODUCED" in its history) and scoring said "0 scored, 230 unchanged"."""
+    from scheldt.workflows import trip_scoring
+
+    origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        assert load_and_score(uow, TD, origin).scored == 1
+        assert (score_trips(uow, LATER).scored, score_trips(uow, LATER).unchanged) == (0, 1)
+    monkeypatch.setattr(trip_scoring, "scoring_code", lambda: "the next release")
+    with unit_of_work(engine) as uow:
+        upgraded, after = score_trips(uow, LATER), score_trips(uow, LATER)
+        history = uow.trip_assessments.history(KEY)
+    assert (upgraded.scored, after.scored, after.unchanged) == (1, 0, 1)
+    assert [h["score"] for h in history] == [15.0, 15.0]  # the same facts, scored by the installed code
+
+
 def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_path: Path) -> None:
     origin = write(tmp_path / "origin.json", [
         event("e-1", "GTIN", "2026-01-18T09:00:00Z", "DKAAR", "DCSA-CTK-1234"),

@@ -2,17 +2,21 @@
 
 A trip's facts (events, document versions, party history, its vessel's AIS track) are gathered
 from the store as known at ``now``, hashed, and scored only when they differ from the facts of
-the trip's latest assessment under the same profile and model: new facts (an event, an amended
-document, a position) give a new assessment, and the older ones stay as the score history.
+the trip's latest assessment under the same profile and model (or the code that scores them
+changed: :func:`scoring_code`): new facts (an event, an amended document, a position) give a
+new assessment, and the older ones stay as the score history.
 Any stored assessment can be recomputed from its stored facts and profile version
 (:func:`reproduce`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from scheldt.domain.activations import rollback_target
@@ -273,9 +277,31 @@ def live_profile(uow: UnitOfWork, now: datetime | None = None) -> RiskProfile:
     return profile
 
 
+#: The modules whose code turns a trip's facts into its score (besides the :mod:`scheldt.risk`
+#: package), relative to the ``scheldt`` package.
+_SCORING_MODULES = ("domain/trips.py", "domain/facts.py", "workflows/trip_scoring.py", "workflows/trip_model.py",
+                    "workflows/screening.py")
+
+
+@lru_cache(maxsize=1)
+def scoring_code() -> str:
+    """SHA-256 (hex) of the source of the code that scores trips (:mod:`scheldt.risk` and
+    :data:`_SCORING_MODULES`): part of what makes a trip's score current (:func:`score_trips`),
+    so the installed code re-scores every trip once after an upgrade that changed it. An
+    operator review: after an upgrade, every trip kept the old code's score ("NOT REPRODUCED"),
+    and nothing (scoring, the rescore job, activating the profile again) re-scored it."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "risk").rglob("*.py")) + [root / m for m in _SCORING_MODULES]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = None) -> ScoringReport:
     """Score the trips of ``containers`` (all containers with events when None) with the live
-    profile, adding an assessment only where the facts changed since the trip's last one. A
+    profile, adding an assessment only where the facts, or the code that scores them
+    (:func:`scoring_code`), changed since the trip's last one. A
     trip already scored after ``now`` (UTC) is left alone: a trip's scores are kept in time
     order, so the latest is the current one (replaying old days again scores nothing).
 
@@ -297,10 +323,11 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     numbers = containers if containers is not None else uow.events.containers()
     screen = trip_screen(uow) if numbers else None
     live: set[tuple[str, str, str]] = set()
+    code = scoring_code()
     for start in range(0, len(numbers), BATCH):
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
-            digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
+            digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"} | {"scored_by": code})
             key = (facts.key.container_number, facts.key.document_ref, facts.key.voyage)
             live.add(key)
             if key in later:
