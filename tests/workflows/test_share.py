@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from sqlalchemy import Engine, select, update
 
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
-from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
+from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, may_see
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import Alert, Sighting, WatchEntry
@@ -398,6 +398,15 @@ def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_
         cleared_object = uow.exchange.newest([cleared["id"]])[cleared["id"]].object
     assert kept_text == anew and share.report_text({"description": kept_text}) == "bricks behind the evaporator"
     assert "description" not in cleared_object
+    with unit_of_work(engine) as uow:  # re-marked after a correction: its earlier versions are deleted, and the
+        # next note still compares with the facts the text was written for (an exchange review: 90 → 95 under 100)
+        share.share_seizure_report(uow, OFFICER, order_id, strict(), t[4] + timedelta(minutes=2),
+                                   description="bricks behind the evaporator")
+        correct(uow, t[4] + timedelta(minutes=3), 90.0)
+        share.share_seizure_report(uow, OFFICER, order_id, share.Terms("green"), t[4] + timedelta(minutes=4))
+        remarked = correct(uow, t[4] + timedelta(minutes=5), 95.0)
+    assert remarked == ("bricks behind the evaporator [Corrected 2026-03-01 14:05 UTC: mass 150 kg → 95 kg; the text "
+                        "before this note was written before the correction.]")
 
 
 def test_a_scan_order_has_one_seizure_report_that_follows_corrections(engine: Engine, tmp_path: Path) -> None:
@@ -715,9 +724,17 @@ def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engi
         rows = _watch_rows(uow)
         local = uow.exchange.versions(None, red["alerts"][0])[0]
         recipients = uow.exchange.recipients(local.seq)
+        # an exchange review: every be-customs user read the RED alert, the entry's RED note in it
+        readers = {user: [o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", user),
+                                                                types=["grouping"], limit=10)]
+                   for user in ("officer", "analyst")}
+        audience = uow.exchange.audience(local)
+        analyst = uow.exchange.requester("be-customs", "analyst")
     assert out["alerts"] == [] and rows == []  # be-customs owns the trip and may not see a us-nl entry
     # a RED entry naming a be-customs user raises a RED alert to that user only, and stays out of the store
     assert (local.owner_org, local.tlp, recipients) == ("be-customs", "red", {("be-customs", "officer")})
+    assert readers == {"officer": [red["alerts"][0]], "analyst": []}
+    assert not may_see(analyst, audience) and may_see(replace(analyst, username="officer"), audience)
 
 
 def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -> None:

@@ -118,17 +118,31 @@ class Audience:
     recipients: frozenset[tuple[str, str]] = frozenset()
 
 
+#: Sharing group prefix of the alerts a watchlist match raises for one agency (no sharing group
+#: can be named so).
+LOCAL_GROUP = "local:"
+
+
+def own_item(r: Requester, a: Audience) -> bool:
+    """True when the requester's organisation is the item's originator and sees it as such: not
+    for a TLP:RED local alert (an agency's alert of a partner's RED watchlist entry, to the
+    agency's users the entry names), which only they may read (an exchange review: every user
+    of the agency read a US entry's RED case note sent to one Belgian analyst)."""
+    return r.organisation_id == a.owner and not (a.tlp == Tlp.RED and (a.group or "").startswith(LOCAL_GROUP))
+
+
 def may_see(r: Requester, a: Audience) -> bool:
     """TLP 2.0 semantics over Scheldt's organisations:
 
-    * the originator organisation always sees its own items;
+    * the originator organisation always sees its own items (:func:`own_item`: but for the
+      RED alerts raised from a partner's RED entry, which only its named recipients see);
     * CLEAR: everyone; GREEN: the community, i.e. every agency (shipping lines and terminals
       are not in the law-enforcement community);
     * AMBER: the sharing group's member organisations and their clients (organisations whose
       ``client_of`` is a member); AMBER+STRICT: the member organisations only;
     * RED: the named recipients only (a peer node may fetch those naming its own users).
     """
-    if r.organisation_id == a.owner:
+    if own_item(r, a):
         return True
     if a.tlp == Tlp.CLEAR:
         return True

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     text,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from scheldt.domain.exchange import Audience, Requester, Tlp, VersionFilter
+from scheldt.domain.exchange import LOCAL_GROUP, Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import (
@@ -138,7 +139,9 @@ def visible_condition(shape: tuple[bool, int, int, bool] | None, o: Any = _O,
         return bindparam(name) if values is None else bindparam(name, values[name], unique=True)
 
     agency, n_groups, n_client_groups, peer = shape
-    own = o.owner_org == p("v_org")
+    # a RED alert of a partner's RED entry, raised for the agency: its named recipients only (own_item)
+    own = and_(o.owner_org == p("v_org"), or_(o.tlp != Tlp.RED.value, o.group_id.is_(None),
+                                              not_(o.group_id.startswith(LOCAL_GROUP))))
     clear = o.tlp == Tlp.CLEAR.value
     green = and_(o.tlp == Tlp.GREEN.value, true() if agency else false())
     member = and_(o.tlp.in_([Tlp.AMBER.value, Tlp.AMBER_STRICT.value]),

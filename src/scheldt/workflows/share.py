@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
-from scheldt.domain.exchange import Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
+from scheldt.domain.exchange import LOCAL_GROUP, Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
 from scheldt.domain.identifiers import container_number as iso6346_number
 from scheldt.domain.identifiers import is_unlocode_shape
 from scheldt.domain.trips import TripFacts, screened_parties, trip_facts_from_dict
@@ -87,8 +87,6 @@ from scheldt.workflows.trip_scoring import trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
 SCREEN_BATCH = 1_000
-#: Sharing group prefix of the alerts a watchlist match raises (no sharing group can be named so).
-LOCAL_GROUP = "local:"
 #: Name of this node's secret namespace of local alert ids (``node_secret``, migration 0017).
 ALERT_ID_NAMESPACE = "local-alert-ids"
 #: Name of this node's secret namespace of seizure report ids (one report per scan order).
@@ -605,14 +603,28 @@ def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any],
             break
         written = v
     text = report_text(written) or current
-    changed = [f"{label} {_seizure_value(key, written.get(key))} → {_seizure_value(key, order.get(key))}"
-               for key, label in _CORRECTED
-               if _seizure_value(key, written.get(key)) != _seizure_value(key, order.get(key))]
+    # the facts the text was written for: those the note of that version says were corrected (a
+    # report re-marked keeps its noted text, its earlier versions gone: an exchange review's note
+    # said "mass 90 kg → 95 kg" below a text written at 100 kg), the others as that version has them
+    before = _noted_before(str(written.get("description") or ""))
+    was = {key: before.get(key, _seizure_value(key, written.get(key))) for key, _ in _CORRECTED}
+    changed = [f"{label} {was[key]} → {_seizure_value(key, order.get(key))}"
+               for key, label in _CORRECTED if was[key] != _seizure_value(key, order.get(key))]
     if not text or not changed:
         return text
     note = (f" [Corrected {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {', '.join(changed)}; the text before this note "
             "was written before the correction.]")
     return _clean(text, 4000 - len(note)) + note
+
+
+def _noted_before(description: str) -> dict[str, str]:
+    """The facts a description's correction note says were there before (key -> the value as
+    :func:`_seizure_value` shows it); empty without a note."""
+    note = _NOTE.search(description)
+    if note is None:
+        return {}
+    found = {key: re.search(rf"(?:: |, ){label} (.+?) → ", note.group()) for key, label in _CORRECTED}
+    return {key: m.group(1) for key, m in found.items() if m}
 
 
 def report_text(report: dict[str, Any]) -> str:

@@ -54,11 +54,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
-from scheldt.domain.exchange import Requester, VersionFilter, stix_timestamp
+from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
 from scheldt.exchange.stix_mapping import item_kind
-from scheldt.workflows.share import LOCAL_GROUP, parts_of, receive_objects, withdraw_entries
+from scheldt.workflows.share import parts_of, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import MAX_OBJECTS, served
 
 #: Alias of the collection of objects without a sharing group.
