@@ -469,6 +469,51 @@ def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine
         assert uow.audit.verify().ok
 
 
+def test_notices_about_one_box_go_in_order_and_one_no_longer_true_is_not_requeued(engine: Engine,
+                                                                                    plain_settings: None) -> None:
+    """A shipping-line review: a hold and a release of one box POSTed in one round, in parallel,
+    arrived release last for a box on hold; a dead release re-queued after a newer hold was
+    delivered last; dead holds of deleted subscriptions re-queued arrived as more holds."""
+    s = seed(engine)
+    port = free_port()  # nothing listens there at first
+    url = f"http://127.0.0.1:{port}/scheldt/notices"
+    subscribe(engine, "carrier-a", url, SECRET_A, ("hold", "release"))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], "first", datetime.now(UTC))
+        inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared", datetime.now(UTC))
+        inspections.place_hold(uow, s["officer"], s["trip_a"], "again", datetime.now(UTC))
+    once = RetryPolicy(max_tries=1)
+    # one notice about the box per round, in the order they were queued
+    assert deliver(engine, policy=once) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1, "waiting": 2}
+    with unit_of_work(engine) as uow:
+        queued = sorted(uow.notifications.notices("carrier-a"), key=lambda n: n["id"])
+    assert [(n["kind"], n["status"]) for n in queued] == [("hold", "dead"), ("release", "pending"), ("hold", "pending")]
+    assert queued[2]["last_error"] == f"waits for notice {queued[0]['id']} about the same container, sent first"
+    assert deliver(engine, policy=once) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1, "waiting": 1}
+    assert deliver(engine, policy=once) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1}
+    first, release, hold = (n["id"] for n in queued)
+    client = TestClient(create_app(engine, workbench=False))
+    as_a = {"Authorization": f"Bearer {s['tokens']['carrier-a']}"}
+    refused = client.post(f"/api/v1/notices/{release}/retry", headers=as_a)
+    assert refused.status_code == 409 and ("is a release notice and container MSCU1234565 is on hold now: it would "
+                                           "tell carrier-a what is no longer so") in refused.text
+    refused = client.post(f"/api/v1/notices/{first}/retry", headers=as_a)
+    assert refused.status_code == 409 and f"the release notice {release} about container MSCU1234565 was queued " \
+                                          "after it" in refused.text
+    assert client.post(f"/api/v1/notices/{hold}/retry", headers=as_a).status_code == 200
+    with receiver(SECRET_A, port) as rx:
+        assert deliver(engine, policy=once)["delivered"] == 1
+        # a new subscription is sent the hold again; deleted before it went, its copy is not re-sent
+        other = subscribe(engine, "carrier-a", f"http://127.0.0.1:{free_port()}/n", SECRET_A, ("hold",))
+        with unit_of_work(engine) as uow:
+            notices.unsubscribe(uow, principal(engine, "carrier-a"), other, datetime.now(UTC))
+            copy = max(n["id"] for n in uow.notifications.notices("carrier-a"))
+        refused = client.post(f"/api/v1/notices/{copy}/retry", headers=as_a)
+        assert refused.status_code == 409 and f"carrier-a was sent the hold of container MSCU1234565 already " \
+                                              f"(notice {hold}, delivered)" in refused.text
+        assert [n["kind"] for n in rx.notices] == ["hold"]
+
+
 def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
         engine: Engine, store_url: str, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """`scheldt notices list | retry`: the node's operator sees what fails for whom (each carrier
@@ -601,9 +646,13 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
     assert client.get("/api/v1/notices", params={"status": "pending"}, headers=h["carrier-a"]).json()["items"] == []
     renewed = client.post("/api/v1/subscriptions", json=good | {"secret": SECRET_A[::-1]}, headers=h["carrier-a"])
     assert renewed.status_code == 201, renewed.text
+    # the renewed subscription is sent the hold on its boxes: the dead copy is not re-queued as well
+    # (a shipping-line review received one hold three times)
+    [told] = client.get("/api/v1/notices", params={"status": "pending"}, headers=h["carrier-a"]).json()["items"]
+    assert (told["kind"], told["subscription_id"]) == ("hold", renewed.json()["id"])
     requeued = client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"])
-    assert requeued.status_code == 200 and (requeued.json()["status"], requeued.json()["subscription_id"]) == (
-        "pending", renewed.json()["id"])
+    assert requeued.status_code == 409 and requeued.json()["error"]["why"] == (
+        f"carrier-a was sent the hold of container MSCU1234565 already (notice {told['id']}, pending)")
     assert client.delete(f"/api/v1/subscriptions/{renewed.json()['id']}", headers=h["carrier-a"]).status_code == 200
     # Plain http only when the operator allows it.
     monkeypatch.setenv("SCHELDT_NOTICE_ALLOW_HTTP", "false")
@@ -625,7 +674,7 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    # the re-queued hold, the hold the renewed subscription was told of, and the five alerts
+    # the dead hold, the hold the renewed subscription was told of, and the five alerts
     assert len(seen) == 7 == len(set(seen)) and seen == sorted(seen, reverse=True)
     assert sub["kinds"] == ["alert"]
     assert client.get("/api/v1/notices", headers=h["carrier-b"]).json()["items"] == []

@@ -586,6 +586,10 @@ def test_moves_naming_the_document_s_second_voyage_join_its_trip(engine: Engine,
         ("HHL71800000", "402E", ["LOAD", "DISC"])]
     # the notice names the voyage the box came on besides the trip's (a terminal review's named the feeder's only)
     assert (sent["voyage"], sent["vessel_voyage"]) == ("402E", "611W")
+    # and which vessel, port and terminal (a shipping-line review had to look them up)
+    assert {k: sent.get(k) for k in ("vessel_imo", "vessel_name", "port_of_discharge", "terminal")} == {
+        "vessel_imo": trip["vessel_imo"], "vessel_name": "MSC MOTHER", "port_of_discharge": trip["port_of_discharge"],
+        "terminal": trip["terminal_code"] or None}
 
 
 def test_the_trip_s_vessel_is_shown_with_its_own_voyage() -> None:

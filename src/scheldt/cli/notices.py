@@ -14,6 +14,7 @@ import typer
 
 from scheldt.cli.common import audit_command, errors_reported, print_json, printable, store, wall_clock
 from scheldt.store.notifications import LIST_LIMIT_MAX
+from scheldt.workflows.notices import requeue
 
 app = typer.Typer(help="Notices to shipping lines and terminals: list every subscriber's, re-queue a dead one.",
                   no_args_is_help=True)
@@ -50,7 +51,7 @@ def notices_retry(notice: Annotated[int, typer.Argument(help="The notice's numbe
     """Re-queue a dead notice for a new round of tries (through its organisation's active
     subscription for its kind when its own was deleted)."""
     with errors_reported(), store(existing=True) as uow:
-        row = uow.notifications.requeue(notice, None, wall_clock())
+        row = requeue(uow, notice, None, wall_clock())
         audit_command(uow, "notices retry", "notice", str(notice), organisation=row["organisation_id"],
                       notice_id=row["notice_id"], subscription=row["subscription_id"])
     typer.echo(f"notice {notice} of {row['organisation_id']} re-queued through subscription {row['subscription_id']}")

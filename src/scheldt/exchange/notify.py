@@ -216,7 +216,8 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     ``clock``: the real UTC clock (signatures need real time, never ``SCHELDT_NOW``).
     Returns counts: tried, delivered, failed (to be tried again), dead, and, when some notices
     were not sent (:func:`_not_sent`: no try counted, nothing audited), ``deferred`` (the round
-    ended before their turn) and ``unsigned`` (their secret cannot be unsealed)."""
+    ended before their turn), ``unsigned`` (their secret cannot be unsealed) and ``waiting``
+    (an earlier notice about the same container goes first: :func:`_behind_earlier`)."""
     settings = get_settings()
     policy = policy or retry_policy(settings)
     limit = settings.notice_batch if limit is None else limit
@@ -228,7 +229,9 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     lease_s = timeout_s * math.ceil(limit / SEND_THREADS) + 30.0
     with uow_factory() as uow:
         due = uow.notifications.claim_due(clock(), limit, lease_s)
-    report = {"tried": len(due), "delivered": 0, "failed": 0, "dead": 0}
+        behind = _behind_earlier(uow, due, clock())
+    due = [n for n in due if n["id"] not in behind]
+    report = {"tried": len(due), "delivered": 0, "failed": 0, "dead": 0} | ({"waiting": len(behind)} if behind else {})
     if not due:
         return report
     attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
@@ -252,6 +255,39 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                  "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
                 attempt.at)
     return report
+
+
+def _box(notice: Mapping[str, Any]) -> tuple[int, str]:
+    return notice["subscription_id"], str(notice["body"].get("container_number", ""))
+
+
+#: The notice kinds that tell a box's state: the last one a subscriber gets must be the latest.
+_STATES = ("hold", "release")
+
+
+def _behind_earlier(uow: Any, due: list[dict[str, Any]], now: datetime) -> set[int]:
+    """The ids of the claimed ``due`` hold and release notices that wait for an earlier one
+    about the same container to the same subscription (claimed before them in this round, or
+    pending and not claimed, as when it failed and waits out its back-off), put off until after
+    that one's next try: a subscriber gets the hold and release notices about one box in the
+    order they were queued (alerts tell no state and go as they come). A
+    shipping-line review: a hold and a release sent in one round, in parallel, arrived release
+    last for a box that was on hold."""
+    behind: set[int] = set()
+    first: dict[tuple[int, str], dict[str, Any]] = {}
+    for n in sorted((n for n in due if n["kind"] in _STATES), key=lambda n: n["id"]):
+        box = _box(n)
+        earlier = first.get(box) or next((p for p in uow.notifications.pending_before(box[0], n["id"])
+                                          if p["kind"] in _STATES and _box(p)[1] == box[1]), None)
+        if earlier is None:
+            first[box] = n
+            continue
+        first.setdefault(box, earlier)
+        behind.add(n["id"])
+        until = max(now, earlier["next_attempt_at"] or now)
+        uow.notifications.postpone(n["id"], f"waits for notice {earlier['id']} about the same container, sent "
+                                   "first", until)
+    return behind
 
 
 def _not_sent(uow: Any, notice: dict[str, Any], attempt: Attempt, policy: RetryPolicy,

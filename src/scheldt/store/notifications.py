@@ -71,6 +71,10 @@ class RetryPolicy:
         return [self.delay_s(n) for n in range(1, self.max_tries)]
 
 
+#: What a notice names of its trip.
+_BOX_FIELDS = ("container_number", "document_ref", "voyage")
+
+
 def _subscription(row: SubscriptionRow) -> dict[str, Any]:
     """A subscription as callers see it: never its secret."""
     return {"id": row.id, "organisation_id": row.organisation_id, "callback_url": row.callback_url,
@@ -204,6 +208,24 @@ class NotificationRepository:
         row.last_error = note[:ERROR_MAX]
         self.session.flush()
         return self._as_dict(row)
+
+    def pending_before(self, subscription_id: int, before_id: int) -> list[dict[str, Any]]:
+        """The pending notices of subscription ``subscription_id`` queued before notice
+        ``before_id``, oldest first (their ``next_attempt_at`` as stored, a lease included)."""
+        stmt = (select(_N).where(_N.subscription_id == subscription_id, _N.status == PENDING, _N.id < before_id)
+                .order_by(_N.id))
+        return [_notice(row, "") | {"next_attempt_at": aware(row.next_attempt_at)}
+                for row in self.session.scalars(stmt)]
+
+    def about_box(self, organisation_id: str, kinds: Sequence[str], container_number: str,
+                  document_ref: str, voyage: str) -> list[dict[str, Any]]:
+        """The organisation's notices of ``kinds`` about one trip (its container number,
+        document reference and voyage, as the notice names them), oldest first, every state."""
+        stmt = (select(_N).join(_S, _S.id == _N.subscription_id)
+                .where(_S.organisation_id == organisation_id, _N.kind.in_(list(kinds))).order_by(_N.id))
+        box = (container_number, document_ref, voyage)
+        return [_notice(row, organisation_id) for row in self.session.scalars(stmt)
+                if tuple(str((row.body or {}).get(k, "")) for k in _BOX_FIELDS) == box]
 
     def postpone(self, notification_id: int, note: str, until: datetime) -> dict[str, Any]:
         """Put off a pending notice that could not be tried (not sent: its secret cannot be

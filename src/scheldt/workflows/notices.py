@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
+from scheldt.domain.trips import TripKey
 from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError
 from scheldt.workflows.accounts import require
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("hold", "release", "alert")
 #: What a hold notice says, whatever the officer's reason (customs do not tell why).
-HOLD_TEXT = "Customs hold: the container may not leave the terminal until customs release it."
+HOLD_TEXT = "Customs hold: the container may not leave the terminal (once discharged there) until customs release it."
 #: What a release notice says.
 RELEASE_TEXT = "Customs release: the customs hold on the container is lifted."
 #: Notice body format version.
@@ -59,16 +60,24 @@ def _utc_text(now: datetime) -> str:
     return now.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vessel_voyage: str = "") -> dict[str, Any]:
+def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vessel_voyage: str = "",
+                vessel_name: str = "") -> dict[str, Any]:
     """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's container
     number, document reference and voyage (the trip's key: its first voyage), the voyage of
     the vessel that brought the box when it differs (``vessel_voyage``: a transshipped box's
     mother vessel's, as the terminal's own discharge list names it; a terminal review's hold
-    notices named only the feeder's voyage), ``text``, ``at`` (ISO 8601 UTC) and ``version``."""
+    notices named only the feeder's voyage), ``text``, ``at`` (ISO 8601 UTC) and ``version``;
+    and, when known, the box's vessel (``vessel_imo``, ``vessel_name``), its port of discharge
+    (``port_of_discharge``, UN/LOCODE) and terminal (``terminal``, SMDG code): a shipping-line
+    review's security team had to look the box up to know which call and terminal to tell."""
     body = {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
             "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"]), "text": text,
             "at": _utc_text(now), "version": VERSION}
-    return body | ({"vessel_voyage": vessel_voyage} if vessel_voyage and vessel_voyage != body["voyage"] else {})
+    where = {"vessel_voyage": vessel_voyage if vessel_voyage != body["voyage"] else "",
+             "vessel_imo": str(trip.get("vessel_imo") or ""), "vessel_name": vessel_name,
+             "port_of_discharge": str(trip.get("port_of_discharge") or ""),
+             "terminal": str(trip.get("terminal_code") or "")}
+    return body | {k: v for k, v in where.items() if v}
 
 
 def owners(organisations: Sequence[Organisation], trip: dict[str, Any]) -> list[Organisation]:
@@ -98,17 +107,18 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     if only_organisations is not None:
         owning &= only_organisations
     ids = []
-    arrived: list[str] = []  # the vessel's own voyage, looked up once if a notice is due
+    arrived: list[tuple[str, str]] = []  # the vessel's own voyage and name, looked up once if a notice is due
     for sub in uow.notifications.active_subscriptions(sorted(owning)):
         if kind not in sub["kinds"] or sub["organisation_id"] not in owning:
             continue
         if only_subscription is not None and sub["id"] != only_subscription:
             continue
         if not arrived:
-            from scheldt.workflows.trip_views import stored_trip, vessel_voyage  # the trip page's rule
+            from scheldt.workflows.trip_views import stored_trip, vessel_name, vessel_voyage  # the trip page's rules
 
-            arrived.append(vessel_voyage(trip.get("vessel_imo") or "", stored_trip(uow, trip)[0]))
-        body = notice_body(kind, trip, text, now, arrived[0])
+            events, imo = stored_trip(uow, trip)[0], trip.get("vessel_imo") or ""
+            arrived.append((vessel_voyage(imo, events), vessel_name(uow, imo, events) if imo else ""))
+        body = notice_body(kind, trip, text, now, *arrived[0])
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
         ids.append(notice_id)
         uow.audit.append("notice", actor_org, {
@@ -340,5 +350,47 @@ def notices(uow: Any, principal: Principal, status: str | None, after_id: int | 
 def retry(uow: Any, principal: Principal, notification_id: int, now: datetime) -> dict[str, Any]:
     """Re-queue one of the organisation's dead notices for a new round of tries from ``now``
     (a deleted subscription's notice through the organisation's active one that receives its
-    kind). Raises NotFoundError, or ConflictError when it is not dead or none receives it."""
-    return uow.notifications.requeue(notification_id, _subscriber(principal), now)
+    kind). Raises NotFoundError, or ConflictError when it is not dead, none receives it, or it
+    is a hold or release notice that no longer tells the box's state (:func:`requeue`)."""
+    return requeue(uow, notification_id, _subscriber(principal), now)
+
+
+def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: datetime) -> dict[str, Any]:
+    """Re-queue a dead notice (of ``organisation_id``; any when None: the node's operator),
+    unless it is a hold or release notice that would tell the organisation what is no longer
+    so or what it was told already: the box is not (or no longer) in the state it says, a
+    later hold or release notice about the box was queued, or a notice of its kind about the
+    box reached (or is on its way to) the organisation since the box's last opposite notice. A
+    shipping-line review: a dead release re-queued after a newer hold was delivered arrived
+    last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
+    had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
+    notice = uow.notifications.notice(notification_id, organisation_id)
+    if notice["kind"] in ("hold", "release"):
+        _still_news(uow, notice)
+    return uow.notifications.requeue(notification_id, organisation_id, now)
+
+
+def _still_news(uow: Any, notice: dict[str, Any]) -> None:
+    body, kind, org = notice["body"], notice["kind"], notice["organisation_id"]
+    box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
+    what = f"notice {notice['id']}"
+    trip = uow.container_trips.by_key(TripKey(*box))
+    held = bool(trip and trip["on_hold"])
+    if held != (kind == "hold"):
+        state = "on hold" if held else "not on hold"
+        raise ConflictError(what, f"is a {kind} notice and container {box[0]} is {state} now: it would tell {org} "
+                                  "what is no longer so")
+    others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
+    later = [n for n in others if n["id"] > notice["id"]]
+    opposite = next((n for n in later if n["kind"] != kind), None)
+    if opposite is not None:
+        raise ConflictError(what, f"the {opposite['kind']} notice {opposite['id']} about container {box[0]} was queued "
+                                  "after it: re-sending this one would put an older state last")
+    since = [n for n in others if n["status"] != "dead" and n["kind"] == kind
+             and not any(o["kind"] != kind and o["id"] > n["id"] for o in others)]
+    if since:
+        raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
+                                  f"{since[-1]['status']})")
+    if later:
+        raise ConflictError(what, f"a later {kind} notice about container {box[0]} was queued ({later[-1]['id']}, "
+                                  f"{later[-1]['status']}): re-queue that one if it is still needed")
