@@ -787,7 +787,15 @@ def test_refused_requests_are_audited_and_change_nothing(service: Service) -> No
 
 
 def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None:
-    made = service.client.post("/api/v1/tokens", json={"name": "gate system", "days": 1}, headers=service.as_("terminal"))
+    # an operator review: a token made a token that outlived the first's revocation
+    child = {"name": "child", "days": 730}
+    refused = service.client.post("/api/v1/tokens", json=child, headers=service.as_("terminal"))
+    assert refused.status_code == 403 and refused.json()["error"]["why"].startswith(
+        "an API token cannot make API tokens: sign in with your password")
+    session = service.client.post("/api/v1/auth/sign-in", json={"username": "terminal", "password": PASSWORD})
+    service.client.cookies.clear()
+    signed_in = {"Authorization": f"Bearer {session.json()['session']}"}
+    made = service.client.post("/api/v1/tokens", json={"name": "gate system", "days": 1}, headers=signed_in)
     secret = made.json()["token"]
     h = {"Authorization": f"Bearer {secret}"}
     assert service.client.get("/api/v1/me", headers=h).json()["organisation"]["id"] == "terminal-2"
@@ -797,7 +805,7 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
     assert (made.json()["id"], made.json()["expires_at"]) == (listed[0]["id"], listed[0]["expires_at"])
     # numbers are numbers: "1" is not taken as 1 (an API review: "42.0" was taken as trip 42)
     for days in ("1", 1.0, True):
-        typed = service.client.post("/api/v1/tokens", json={"name": "x", "days": days}, headers=service.as_("terminal"))
+        typed = service.client.post("/api/v1/tokens", json={"name": "x", "days": days}, headers=signed_in)
         assert typed.status_code == 422 and typed.json()["error"]["where"] == "body.days", typed.text
     assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=service.as_("carrier")).status_code == 404
     assert service.client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=h).json() == {"revoked": listed[0]["id"]}

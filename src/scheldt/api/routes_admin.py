@@ -188,8 +188,14 @@ def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
     return _user(user)
 
 
-@router.post("/tokens", status_code=201, summary="Make an API token for yourself (shown once)")
+@router.post("/tokens", status_code=201, summary="Make an API token for yourself (shown once; signed in with a "
+                                                "password, not with another token)")
 def create_token(body: TokenIn, ctx: CtxDep) -> dict[str, Any]:
+    if ctx.principal.credential.startswith("token"):
+        # an operator review: a leaked token minted a 730-day one that outlived its revocation
+        raise ForbiddenError("authorization", "an API token cannot make API tokens: sign in with your password "
+                                              "(POST /api/v1/auth/sign-in) and use that session, so that revoking a "
+                                              "leaked token ends all the access it gave")
     made = accounts.new_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
     ctx.audit("write", "token", made["id"], action="create", name=body.name)
     # its id and expiry too (an API review: revoking it took a GET /tokens to find the id)
