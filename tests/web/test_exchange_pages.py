@@ -227,3 +227,29 @@ def store_trips(store: Store) -> list[dict]:
     with store.uow() as uow:
         return uow.container_trips.page(trip_scope(uow.accounts.organisation("be-customs")),
                                         TripFilter(status="open", left=False), None, 50)
+
+
+def test_a_partner_s_plain_stix_object_is_listed_and_named_as_left_out_of_a_misp_export(app: FastAPI,
+                                                                                          store: Store) -> None:
+    """Exchange review: a partner's plain STIX indicator and a MISP event imported as a note were
+    served by the API, yet missing from the Exchange page and from a MISP export's left-out list."""
+    from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp
+    from scheldt.workflows.share import export_misp
+
+    plain = {"type": "indicator", "spec_version": "2.1", "id": "indicator--5b7c3f43-8a55-4a4e-9d1e-3a1a1c0f6d11",
+             "created": "2026-03-01T08:00:00.000Z", "modified": "2026-03-01T08:00:00.000Z", "name": "Zaba Export BV",
+             "pattern": "[identity:name = 'Zaba Export BV']", "pattern_type": "stix", "valid_from":
+             "2026-03-01T08:00:00Z", "object_marking_refs": [TLP_MARKING_IDS[Tlp.AMBER]]}
+    with store.uow() as uow:
+        assert share.receive_objects(uow, [plain], "us-cbp", "peer:us", "be-us", NOW).report.added
+    officer = signed_in(app, "officer")
+    listed = officer.get("/exchange?kind=other")
+    assert listed.status_code == 200 and ">Other STIX objects</a>" in listed.text
+    assert "indicator: Zaba Export BV" in listed.text and "[identity:name = &#39;Zaba Export BV&#39;]" in listed.text
+    assert plain["id"] in officer.get("/exchange").text
+    item = officer.get(f"/exchange/item?id={plain['id']}")
+    assert item.status_code == 200 and "Withdraw" not in item.text
+    with store.uow() as uow:
+        _, left_out = export_misp(uow, uow.exchange.requester("be-customs", "officer"))
+    assert (plain["id"], "a plain STIX indicator, not a Scheldt item (MISP export carries Scheldt items): left out") \
+        in left_out

@@ -507,10 +507,14 @@ class ExchangeRepository:
         return out
 
     def recent(self, r: Requester | None, stix_types: Sequence[str], limit: int,
-               before_seq: int | None = None) -> list[StoredObject]:
-        """Visible, not deleted versions of the STIX types ``stix_types``, newest arrival first
-        (``seq`` descending), before ``before_seq`` when given; at most ``limit``."""
-        stmt = select(_O).where(visible_clause(r), _O.deleted_at.is_(None), _O.stix_type.in_(list(stix_types)))
+               before_seq: int | None = None, also_kind: str | None = None) -> list[StoredObject]:
+        """Visible, not deleted versions of the STIX types ``stix_types`` (and of any type whose
+        sharing kind is ``also_kind``, e.g. ``other``), newest arrival first (``seq``
+        descending), before ``before_seq`` when given; at most ``limit``."""
+        wanted = _O.stix_type.in_(list(stix_types)) if stix_types else false()
+        if also_kind is not None:
+            wanted = or_(wanted, _O.kind == also_kind)
+        stmt = select(_O).where(visible_clause(r), _O.deleted_at.is_(None), wanted)
         if before_seq is not None:
             stmt = stmt.where(_O.seq < before_seq)
         return [_stored(row) for row in self.session.scalars(stmt.order_by(_O.seq.desc()).limit(limit))]

@@ -38,7 +38,7 @@ def _requester(ctx: PageCtx) -> Any:
 
 #: The list's tabs, one per item kind.
 KIND_NAMES = {"alert": "Alerts", "watchlist-entry": "Watchlist entries", "seizure-report": "Seizure reports",
-              "sighting": "Feedback (sightings)"}
+              "sighting": "Feedback (sightings)", "other": "Other STIX objects"}
 
 
 @router.get("/exchange", response_class=HTMLResponse)

@@ -1242,13 +1242,16 @@ def without_marked_fields(obj: dict[str, Any]) -> dict[str, Any]:
 def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[str, str]]]:
     """MISP events (:mod:`scheldt.exchange.misp`) of every shared Scheldt item the requester may
     see (not an agency's local alerts), latest versions, and (id, why) of items left out:
-    withdrawn (revoked) ones, the agency's local alerts, and those that
-    could not be exported (a field under a granular marking it needs, or changed by a tool that
-    does not keep Scheldt's shape). Fields under granular markings are withheld
-    (:func:`without_marked_fields`)."""
+    withdrawn (revoked) ones, the agency's local alerts, those that could not be exported (a
+    field under a granular marking it needs, or changed by a tool that does not keep Scheldt's
+    shape), and STIX objects that are no Scheldt item (sharing kind ``other``). Fields under
+    granular markings are withheld (:func:`without_marked_fields`)."""
     orgs = organisations_by_identity(uow)
-    visible, withheld = [], {}
+    visible, withheld, others = [], {}, {}
     for row in visible_rows(uow, requester):
+        if row.kind == "other":  # a partner's plain STIX object: not a Scheldt item (an exchange review
+            others[row.stix_id] = row.stix_type  # found them neither exported nor listed as left out)
+            continue
         obj = without_marked_fields(row.object)
         gone = sorted(set(row.object) - set(obj) - {"granular_markings", "description"})
         if gone:
@@ -1272,7 +1275,9 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
             [(i, "withdrawn (revoked): MISP has no revoked events, so it is left out") for i in withdrawn]
             + [(i, "a local alert of this agency (a watchlist match), not a shared item: left out")
                for i in sorted(local)]
-            + failed)
+            + failed
+            + [(i, f"a plain STIX {t}, not a Scheldt item (MISP export carries Scheldt items): left out")
+               for i, t in sorted(others.items())])
 
 
 def member_of(uow: Any, org_id: str, group: str, where: str) -> None:

@@ -17,9 +17,13 @@ from scheldt.exchange.stix_mapping import ALERT_EXTENSION_ID, RESULT_LABEL, SEIZ
 from scheldt.workflows.sharing import served
 
 #: STIX types of items' main objects (alert, watchlist entry, seizure report, sighting).
+#: The sharing kind of STIX objects that are no Scheldt item.
+OTHER = "other"
 MAIN_TYPES = ("grouping", "indicator", SEIZURE_TYPE, "sighting")
-#: Item kinds as the pages name them.
-KINDS = ("alert", "watchlist-entry", "seizure-report", "sighting")
+#: Item kinds as the pages name them; ``other``: STIX objects that are no Scheldt item (a
+#: partner's plain indicator, a MISP event imported as a note), listed too (an exchange review
+#: found them served by the API and missing from the Exchange page without a word).
+KINDS = ("alert", "watchlist-entry", "seizure-report", "sighting", OTHER)
 #: How many stored versions one list page reads to find its items (several versions per item).
 READ_FACTOR = 4
 #: How many times one list page reads that many before it shows what it found.
@@ -36,6 +40,8 @@ def _title(kind: str, obj: dict[str, Any]) -> str:
         result = next((str(lab)[len(RESULT_LABEL):] for lab in obj.get("labels") or [] if str(lab).startswith(RESULT_LABEL)),
                       "?")
         return f"Feedback: {result.replace('_', ' ')}"
+    if kind == OTHER:
+        return f"{obj.get('type', 'object')}: {obj.get('name') or obj.get('abstract') or obj.get('id')}"
     return str(obj.get("name") or obj.get("id"))
 
 
@@ -44,7 +50,8 @@ def _lines(kind: str, obj: dict[str, Any]) -> list[str]:
     if kind == "alert":
         reasons = ((obj.get("extensions") or {}).get(ALERT_EXTENSION_ID) or {}).get("reasons") or []
         return [str(r.get("text", "")) for r in reasons if isinstance(r, dict) and r.get("text")]
-    lines = [str(obj["description"])] if obj.get("description") else []
+    lines = [str(obj[k]) for k in ("description", "content", "pattern") if obj.get(k) and (k == "description"
+                                                                                      or kind == OTHER)]
     if kind == "seizure-report":
         lines += [f"{k.replace('_', ' ')}: {_as_read(obj[k])}" for k in ("port_of_loading", "origin_country",
                                                                        "seized_at", "selection") if obj.get(k)]
@@ -65,6 +72,12 @@ def _as_read(value: Any) -> str:
 _STIX_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
+def shown_kind(stored: Any) -> str | None:
+    """The kind a list shows a stored version as: its item's kind, ``other`` for an object that
+    is no Scheldt item's main object nor part, None for an item's part."""
+    return item_kind(stored.object) or (OTHER if stored.kind == OTHER else None)
+
+
 def item_row(stored: Any, obj: dict[str, Any], org_id: str) -> dict[str, Any]:
     """One item as a list shows it (``obj``: its main object as served to the requester)."""
     kind = item_kind(obj) or stored.kind
@@ -82,13 +95,14 @@ def recent_items(uow: Any, requester: Requester, kind: str = "", limit: int = 50
     at a time, before ``before_seq``, at most :data:`READ_ROUNDS` times until ``limit`` items
     are found); ``kind`` one of :data:`KINDS` or "" for all. Returns (rows, the ``before_seq``
     of the next page or None at the end)."""
-    types = (MAIN_TYPES[KINDS.index(kind)],) if kind in KINDS else MAIN_TYPES
+    types = (MAIN_TYPES[KINDS.index(kind)],) if kind in KINDS[:len(MAIN_TYPES)] else () if kind == OTHER else MAIN_TYPES
+    other = OTHER if kind in ("", OTHER) else None
     newest: dict[str, Any] = {}
     before, full = before_seq, False
     for _ in range(READ_ROUNDS):  # a review's 205 sightings hid every alert behind "nothing shared"
-        versions = uow.exchange.recent(requester, types, limit * READ_FACTOR, before)
+        versions = uow.exchange.recent(requester, types, limit * READ_FACTOR, before, also_kind=other)
         for v in versions:
-            if item_kind(v.object) is None or (kind and item_kind(v.object) != kind):
+            if shown_kind(v) is None or (kind and shown_kind(v) != kind):
                 continue
             if v.stix_id not in newest or v.modified > newest[v.stix_id].modified:
                 newest[v.stix_id] = v
@@ -111,7 +125,7 @@ def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | 
     for a withdrawn item of the requester's own organisation, who withdrew it, when and why
     (None when not recorded: withdrawn before migration 0024); partners get None."""
     versions = uow.exchange.versions(requester, stix_id)
-    if not versions or item_kind(versions[-1].object) is None:
+    if not versions or shown_kind(versions[-1]) is None:
         return None
     latest = versions[-1]
     obj = served(uow, requester, latest)
@@ -136,7 +150,8 @@ def item_page(uow: Any, requester: Requester, stix_id: str) -> dict[str, Any] | 
 def withdrawable(row: dict[str, Any]) -> bool:
     """Whether the requester's organisation may withdraw the item here: its own, made on this
     node (not a peer's copy), not withdrawn yet."""
-    return bool(row["mine"] and not row["withdrawn"] and not str(row["source"]).startswith("peer:"))
+    return bool(row["mine"] and not row["withdrawn"] and not str(row["source"]).startswith("peer:")
+                and row["kind"] != OTHER)
 
 
 def is_expired(row: dict[str, Any], now: datetime) -> bool:
