@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from scheldt.cli import app
 from scheldt.errors import InputError
 from scheldt.jobs.kinds import check_params, params_from_text
+from scheldt.jobs import runner as runner_module
 from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
 from scheldt.risk.profiles import builtin_profile_text
@@ -252,6 +253,41 @@ def test_runs_left_running_are_marked_interrupted_on_start(runners: Callable[...
     assert len(rescore) == 1 and rescore[0].requested_by == f"runner: after interrupted run(s) [{run.id}, {cut_rescore.id}]"
     poll(lambda: runner.get(rescore[0].id).status in ("done", "failed"))
     assert runner.get(rescore[0].id).status == "done"
+
+
+def test_a_stop_ends_a_running_ingest_before_its_next_file(runners: Callable[..., JobRunner], engine: Engine,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: SIGTERM closed the API at once, but the process went on writing until
+    the running ingest ended (68 s), and a backup could be copied over a store still in use."""
+    from scheldt.jobs import kinds
+
+    second = tmp_path / "second.json"
+    second.write_bytes(TNT.read_bytes())
+    reading, go_on = threading.Event(), threading.Event()
+    real = kinds.ingest_or_report
+
+    def slow_first(uow, path, options, now):  # noqa: ANN001, ANN202 - the first file waits for the stop
+        reading.set()
+        go_on.wait(TIMEOUT_S)
+        return real(uow, path, options, now)
+
+    monkeypatch.setattr(kinds, "ingest_or_report", slow_first)
+    runner = runners()
+    runner.start()
+    run_id = runner.submit("ingest", {"paths": [str(TNT), str(second)]}, "officer.a")
+    assert reading.wait(TIMEOUT_S)
+    stopping = threading.Thread(target=runner.shutdown)
+    stopping.start()
+    poll(lambda: id(runner.engine) in runner_module._STOPPING or not stopping.is_alive())
+    go_on.set()
+    stopping.join(TIMEOUT_S)
+    assert not stopping.is_alive()
+    with unit_of_work(engine) as uow:
+        left = JobRuns(uow.session).get(run_id)
+    assert left.status == "running" and stored_events(engine) == TNT_EVENTS  # the first file only
+    again = runners()
+    again.start()
+    assert again.interrupted == [run_id] and again.get(run_id).error == INTERRUPTED
 
 
 def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runners: Callable[..., JobRunner]) -> None:

@@ -112,6 +112,17 @@ def run_recurring(store: str, kind: str, params: dict[str, Any]) -> None:
     execute(engine, run.id)
 
 
+class JobStopped(Exception):
+    """Raised in a job at its next progress report once its runner is stopping: the run is left
+    ``running``, and the next start marks it interrupted (and queues a rescore for what an
+    ingest loaded). An operator review's SIGTERM closed the API at once, but the process went on
+    writing for 68 s until the ingest ended, and one could copy a backup over a store still in use."""
+
+
+#: The engines (by ``id``) whose runner is stopping: their jobs stop at their next progress report.
+_STOPPING: set[int] = set()
+
+
 class _Progress:
     """``progress(fraction, message)`` for one run: each write in its own short transaction,
     at most one per :data:`PROGRESS_EVERY_S`. Progress is advisory: a write that fails (the
@@ -124,6 +135,8 @@ class _Progress:
         self._last = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
+        if id(self.engine) in _STOPPING:
+            raise JobStopped(f"stopped before {message!r}: the job runner is stopping")
         self.message, self.fraction = message, fraction
         if fraction < 1.0 and time.monotonic() - self._last < PROGRESS_EVERY_S:
             return
@@ -150,6 +163,8 @@ def execute(engine: Any, run_id: int) -> None:
         result = run_kind(run.kind, lambda: unit_of_work(engine), run.params, progress)
         with unit_of_work(engine) as uow:
             JobRuns(uow.session).done(run_id, result, f"done in {time.monotonic() - began:.1f} s", utcnow())
+    except JobStopped as exc:  # left running: marked interrupted at the next start
+        log.warning("job run %s %s; it is marked interrupted when a runner starts again", run_id, exc)
     except Exception as exc:  # noqa: BLE001 - every failure ends on the run, never lost
         _fail(engine, run_id, exc, progress.message, progress.fraction)
 
@@ -371,16 +386,21 @@ class JobRunner:
         self._require_started().resume()
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop: with ``wait``, after the running and already handed-out jobs end (a run cut
-        short by a stop is marked interrupted at the next start). Releases the lock and the
-        store's connections. Safe to call when not started."""
+        """Stop: a running job stops at its next progress report (an ingest before its next
+        file: :class:`JobStopped`), and with ``wait`` this returns once it has; a run cut short
+        by a stop is marked interrupted at the next start. Releases the lock and the store's
+        connections. Safe to call when not started."""
         self._stop(wait)
         self.engine.dispose()
 
     def _stop(self, wait: bool) -> None:
         if self._scheduler is not None:
-            if self._scheduler.running:
-                self._scheduler.shutdown(wait=wait)
+            _STOPPING.add(id(self.engine))  # a running job stops at its next progress report
+            try:
+                if self._scheduler.running:
+                    self._scheduler.shutdown(wait=wait)
+            finally:
+                _STOPPING.discard(id(self.engine))
             self._scheduler = None
         with _ENGINES_LOCK:
             if _ENGINES.get(self.key) is self.engine:
