@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from scheldt.cli import app
 from scheldt.errors import InputError
-from scheldt.jobs.kinds import check_params, params_from_text
 from scheldt.jobs import runner as runner_module
+from scheldt.jobs.kinds import check_params, params_from_text
 from scheldt.jobs.runner import JOBS_TABLE, SCHEDULE, JobRunner, RunnerBusyError
 from scheldt.jobs.runs import INTERRUPTED, JobRun, JobRuns
 from scheldt.risk.profiles import builtin_profile_text
