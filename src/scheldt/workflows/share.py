@@ -479,9 +479,13 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     require(principal, Permission.SHARE)
     org = principal.organisation.id
     sharing = sharing_terms(uow, org, "seizure-report", terms, now, principal.host)
-    if description is None:
-        earlier = shared_seizure_report(uow, org, order_id, now)
-        description = str(earlier.object.get("description") or "") if earlier is not None else ""
+    earlier = shared_seizure_report(uow, org, order_id, now)
+    kept = str(earlier.object.get("description") or "") if earlier is not None else ""
+    if description is None or (kept and description.strip() == report_text({"description": kept}).strip()):
+        # the text as shared keeps its correction note: the workbench's form holds the text without
+        # it (a regression review's re-marked report lost the note, and the next said 90 → 95 kg
+        # under a text written at 100 kg)
+        description = kept
     return _publish_seizure(uow, principal, order_id, sharing, _clean(description, 4000), now)
 
 
@@ -1168,10 +1172,11 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
             f"evaluation {s.reliability}{s.credibility}): {entry.note}")
     audience = _audience(uow, stored)
     named = tuple(sorted((o, u) for o, u in audience.recipients if o == agency))
-    # a RED entry names the agency's users who get the alert; an agency's own RED entry for a
-    # partner names none of its users: its alert stays with the agency itself, AMBER+STRICT (the
-    # new-user review's RED entry for a US analyst was refused as "TLP:RED needs named recipients")
-    red = audience.tlp == Tlp.RED and bool(named)
+    # a partner's RED entry names the agency's users who get the alert; the alert of an agency's
+    # own RED entry stays with the agency itself, AMBER+STRICT (the new-user review's RED entry for
+    # a US analyst was refused as "TLP:RED needs named recipients"; a regression review's entry
+    # naming a colleague hid the alert from its author)
+    red = audience.tlp == Tlp.RED and bool(named) and stored.owner_org != agency
     sharing = Sharing("alert", Tlp.RED if red else Tlp.AMBER_STRICT,
                       f"{LOCAL_GROUP}{agency}"[:64], "local use only", s.reliability, s.credibility,
                       named if red else (), ms(now),
