@@ -477,7 +477,7 @@ def test_notices_about_one_box_go_in_order_and_one_no_longer_true_is_not_requeue
     s = seed(engine)
     port = free_port()  # nothing listens there at first
     url = f"http://127.0.0.1:{port}/scheldt/notices"
-    subscribe(engine, "carrier-a", url, SECRET_A, ("hold", "release"))
+    first_sub = subscribe(engine, "carrier-a", url, SECRET_A, ("hold", "release"))
     with unit_of_work(engine) as uow:
         inspections.place_hold(uow, s["officer"], s["trip_a"], "first", datetime.now(UTC))
         inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared", datetime.now(UTC))
@@ -510,8 +510,25 @@ def test_notices_about_one_box_go_in_order_and_one_no_longer_true_is_not_requeue
             copy = max(n["id"] for n in uow.notifications.notices("carrier-a"))
         refused = client.post(f"/api/v1/notices/{copy}/retry", headers=as_a)
         assert refused.status_code == 409 and f"carrier-a was sent the hold of container MSCU1234565 already " \
-                                              f"(notice {hold}, delivered)" in refused.text
+                                              f"(notice {hold}, delivered, subscription {first_sub})" in refused.text
         assert [n["kind"] for n in rx.notices] == ["hold"]
+
+
+def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_it(engine: Engine,
+                                                                                  plain_settings: None) -> None:
+    """A regression review: a terminal's second system, down when the hold went, could not be
+    sent it again because its first system had received it."""
+    s = seed(engine)
+    with receiver(SECRET_A) as rx:
+        subscribe(engine, "carrier-a", rx.url, SECRET_A, ("hold",))
+        second = subscribe(engine, "carrier-a", f"http://127.0.0.1:{free_port()}/n", SECRET_A, ("hold",))
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], "first", datetime.now(UTC))
+        assert deliver(engine, policy=RetryPolicy(max_tries=1)) == {"tried": 2, "delivered": 1, "failed": 0, "dead": 1}
+    with unit_of_work(engine) as uow:
+        [dead] = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "dead"]
+        again = notices.retry(uow, principal(engine, "carrier-a"), dead["id"], datetime.now(UTC))
+    assert (dead["subscription_id"], again["status"], again["subscription_id"]) == (second, "pending", second)
 
 
 def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
@@ -652,7 +669,8 @@ def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: py
     assert (told["kind"], told["subscription_id"]) == ("hold", renewed.json()["id"])
     requeued = client.post(f"/api/v1/notices/{dead['id']}/retry", headers=h["carrier-a"])
     assert requeued.status_code == 409 and requeued.json()["error"]["why"] == (
-        f"carrier-a was sent the hold of container MSCU1234565 already (notice {told['id']}, pending)")
+        f"carrier-a was sent the hold of container MSCU1234565 already (notice {told['id']}, pending, subscription "
+        f"{renewed.json()['id']})")
     assert client.delete(f"/api/v1/subscriptions/{renewed.json()['id']}", headers=h["carrier-a"]).status_code == 200
     # Plain http only when the operator allows it.
     monkeypatch.setenv("SCHELDT_NOTICE_ALLOW_HTTP", "false")

@@ -274,17 +274,21 @@ def _behind_earlier(uow: Any, due: list[dict[str, Any]], now: datetime) -> set[i
     shipping-line review: a hold and a release sent in one round, in parallel, arrived release
     last for a box that was on hold."""
     behind: set[int] = set()
+    states = sorted((n for n in due if n["kind"] in _STATES), key=lambda n: n["id"])
+    if not states:
+        return behind
+    waiting = uow.notifications.pending_about(sorted({n["subscription_id"] for n in states}),
+                                              sorted({_box(n)[1] for n in states}), _STATES, states[-1]["id"])
     first: dict[tuple[int, str], dict[str, Any]] = {}
-    for n in sorted((n for n in due if n["kind"] in _STATES), key=lambda n: n["id"]):
-        box = _box(n)
-        earlier = first.get(box) or next((p for p in uow.notifications.pending_before(box[0], n["id"])
-                                          if p["kind"] in _STATES and _box(p)[1] == box[1]), None)
-        if earlier is None:
-            first[box] = n
+    for p in waiting:  # the earliest pending of each box, claimed in this round or not
+        first.setdefault((p["subscription_id"], p["container_number"]), p)
+    for n in states:
+        earlier = first.setdefault(_box(n), n)
+        if earlier["id"] >= n["id"]:
             continue
-        first.setdefault(box, earlier)
-        behind.add(n["id"])
-        until = max(now, earlier["next_attempt_at"] or now)
+        behind.add(n["id"])  # after the earlier one's try: this round's (its lease is no due time), or its next
+        claimed = any(d["id"] == earlier["id"] for d in due)
+        until = now if claimed else max(now, earlier["next_attempt_at"] or now)
         uow.notifications.postpone(n["id"], f"waits for notice {earlier['id']} about the same container, sent "
                                    "first", until)
     return behind

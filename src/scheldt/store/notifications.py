@@ -209,23 +209,48 @@ class NotificationRepository:
         self.session.flush()
         return self._as_dict(row)
 
-    def pending_before(self, subscription_id: int, before_id: int) -> list[dict[str, Any]]:
-        """The pending notices of subscription ``subscription_id`` queued before notice
-        ``before_id``, oldest first (their ``next_attempt_at`` as stored, a lease included)."""
-        stmt = (select(_N).where(_N.subscription_id == subscription_id, _N.status == PENDING, _N.id < before_id)
-                .order_by(_N.id))
-        return [_notice(row, "") | {"next_attempt_at": aware(row.next_attempt_at)}
-                for row in self.session.scalars(stmt)]
+    def pending_about(self, subscription_ids: Sequence[int], containers: Sequence[str], kinds: Sequence[str],
+                      before_id: int) -> list[dict[str, Any]]:
+        """The pending notices of ``kinds`` of those subscriptions about those container numbers,
+        queued before notice ``before_id``, oldest first: ``{"id", "subscription_id",
+        "container_number", "next_attempt_at"}`` (as stored, a lease included). One query, the
+        container read from the notice's JSON body."""
+        if not subscription_ids or not containers:
+            return []
+        box = _N.body["container_number"].as_string()
+        stmt = (select(_N.id, _N.subscription_id, box, _N.next_attempt_at)
+                .where(_N.status == PENDING, _N.kind.in_(list(kinds)), _N.subscription_id.in_(list(subscription_ids)),
+                       box.in_(list(containers)), _N.id < before_id).order_by(_N.id))
+        return [{"id": i, "subscription_id": sub, "container_number": number, "next_attempt_at": aware(at)}
+                for i, sub, number, at in self.session.execute(stmt)]
 
-    def about_box(self, organisation_id: str, kinds: Sequence[str], container_number: str,
+    def about_box(self, subscription_id: int, kinds: Sequence[str], container_number: str,
                   document_ref: str, voyage: str) -> list[dict[str, Any]]:
-        """The organisation's notices of ``kinds`` about one trip (its container number,
+        """The subscription's notices of ``kinds`` about one trip (its container number,
         document reference and voyage, as the notice names them), oldest first, every state."""
-        stmt = (select(_N).join(_S, _S.id == _N.subscription_id)
-                .where(_S.organisation_id == organisation_id, _N.kind.in_(list(kinds))).order_by(_N.id))
+        stmt = (select(_N).where(_N.subscription_id == subscription_id, _N.kind.in_(list(kinds)),
+                                 _N.body["container_number"].as_string() == container_number).order_by(_N.id))
+        sub = self.session.get(_S, subscription_id)
         box = (container_number, document_ref, voyage)
-        return [_notice(row, organisation_id) for row in self.session.scalars(stmt)
+        return [_notice(row, sub.organisation_id if sub else "") for row in self.session.scalars(stmt)
                 if tuple(str((row.body or {}).get(k, "")) for k in _BOX_FIELDS) == box]
+
+    def requeue_target(self, notice: dict[str, Any]) -> int:
+        """The subscription a dead ``notice`` is re-queued through: its own when active, else the
+        organisation's active subscription that receives its kind, one at the same endpoint
+        first (a carrier review deleted a subscription to change its secret, subscribed again,
+        and its dead release and alert could not be re-queued). Raises ConflictError when none."""
+        organisation_id = notice["organisation_id"]
+        was = self.subscription(notice["subscription_id"], organisation_id)
+        if was["active"]:
+            return int(was["id"])
+        taking = [s for s in self.subscriptions(organisation_id, active=True) if notice["kind"] in s["kinds"]]
+        taking.sort(key=lambda s: not same_endpoint(s["callback_url"], was["callback_url"]))
+        if not taking:
+            raise ConflictError(f"notice {notice['id']}", f"its subscription was deleted and no active "
+                                f"subscription of {organisation_id} receives {notice['kind']} notices: "
+                                "subscribe again, then re-queue it")
+        return int(taking[0]["id"])
 
     def postpone(self, notification_id: int, note: str, until: datetime) -> dict[str, Any]:
         """Put off a pending notice that could not be tried (not sent: its secret cannot be
@@ -285,26 +310,14 @@ class NotificationRepository:
 
     def requeue(self, notification_id: int, organisation_id: str | None, now: datetime) -> dict[str, Any]:
         """Take a dead notice (of ``organisation_id``; any when None: the node's operator) back
-        into the queue for a full new round of tries from ``now``.
-        A notice of a deleted subscription goes to the organisation's active subscription that
-        receives its kind, one at the same endpoint first (a
-        carrier review deleted a subscription to change its secret, subscribed again, and its
-        dead release and alert could not be re-queued). Raises NotFoundError, or ConflictError
-        when it is not dead or no active subscription receives its kind."""
+        into the queue for a full new round of tries from ``now``, through
+        :meth:`requeue_target`. Raises NotFoundError, or ConflictError when it is not dead or no
+        active subscription receives its kind."""
         notice = self.notice(notification_id, organisation_id)
         organisation_id = notice["organisation_id"]
         if notice["status"] != DEAD:
             raise ConflictError(f"notice {notification_id}", f"is {notice['status']}, only a dead notice is re-queued")
-        was = self.subscription(notice["subscription_id"], organisation_id)
-        to = was["id"]
-        if not was["active"]:
-            taking = [s for s in self.subscriptions(organisation_id, active=True) if notice["kind"] in s["kinds"]]
-            taking.sort(key=lambda s: not same_endpoint(s["callback_url"], was["callback_url"]))
-            if not taking:
-                raise ConflictError(f"notice {notification_id}", f"its subscription was deleted and no active "
-                                    f"subscription of {organisation_id} receives {notice['kind']} notices: "
-                                    "subscribe again, then re-queue it")
-            to = taking[0]["id"]
+        to = self.requeue_target(notice)
         self.session.execute(update(_N).where(_N.id == notification_id, _N.status == DEAD).values(
             status=PENDING, attempts=0, next_attempt_at=now, subscription_id=to))
         return self.notice(notification_id, organisation_id)

@@ -358,14 +358,15 @@ def retry(uow: Any, principal: Principal, notification_id: int, now: datetime) -
 def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: datetime) -> dict[str, Any]:
     """Re-queue a dead notice (of ``organisation_id``; any when None: the node's operator),
     unless it is a hold or release notice that would tell the organisation what is no longer
-    so or what it was told already: the box is not (or no longer) in the state it says, a
-    later hold or release notice about the box was queued, or a notice of its kind about the
-    box reached (or is on its way to) the organisation since the box's last opposite notice. A
+    so or what it was told already, through the subscription it would go through: the box is
+    not (or no longer) in the state it says, a later hold or release notice about the box was
+    queued, or a notice of its kind about the box reached (or is on its way to) that
+    subscription since the box's last opposite notice. A
     shipping-line review: a dead release re-queued after a newer hold was delivered arrived
     last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
     had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
     notice = uow.notifications.notice(notification_id, organisation_id)
-    if notice["kind"] in ("hold", "release"):
+    if notice["kind"] in ("hold", "release") and notice["status"] == "dead":
         _still_news(uow, notice)
     return uow.notifications.requeue(notification_id, organisation_id, now)
 
@@ -380,7 +381,10 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
         state = "on hold" if held else "not on hold"
         raise ConflictError(what, f"is a {kind} notice and container {box[0]} is {state} now: it would tell {org} "
                                   "what is no longer so")
-    others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
+    # what the subscription it goes through was sent (a regression review: a terminal's second
+    # system, down when the hold went, was refused the hold its first system had received)
+    to = uow.notifications.requeue_target(notice)
+    others = [n for n in uow.notifications.about_box(to, ("hold", "release"), *box) if n["id"] != notice["id"]]
     later = [n for n in others if n["id"] > notice["id"]]
     opposite = next((n for n in later if n["kind"] != kind), None)
     if opposite is not None:
@@ -390,7 +394,7 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
              and not any(o["kind"] != kind and o["id"] > n["id"] for o in others)]
     if since:
         raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
-                                  f"{since[-1]['status']})")
+                                  f"{since[-1]['status']}, subscription {to})")
     if later:
         raise ConflictError(what, f"a later {kind} notice about container {box[0]} was queued ({later[-1]['id']}, "
                                   f"{later[-1]['status']}): re-queue that one if it is still needed")
