@@ -724,6 +724,14 @@ def test_interchanges_joined_with_other_separators_are_each_read_with_their_own(
         assert read == [("MSKU9070323", ["ML-4471100"]), ("TGHU1234567", ["ML*4471101"])]
         assert [r.source.split(" EQD")[0] for r in records] == [f"j.edi {w}" for w in where]  # type: ignore[union-attr]
         assert all(r.flags == () for r in records)  # type: ignore[union-attr]
+    # the first without its UNZ (real senders leave it out), the second with or without its UNB (a
+    # regression review: the second was still lost)
+    unended = other.replace("UNZ*1*78~", "")
+    for second in (plain, plain[plain.index("UNH+"):plain.index("UNZ+")]):
+        records = list(read_edifact((unended + "\n" + second).encode(), "u.edi"))
+        assert sorted(r.container_number for r in records if isinstance(r, EquipmentEvent)) == [
+            "MSKU9070323", "TGHU1234567"]
+        assert not any(isinstance(r, Rejection) for r in records)
 
 
 def test_a_release_character_before_a_line_s_terminator_ends_the_segment_and_is_flagged() -> None:

@@ -185,36 +185,39 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
     advice (UNA), or the default separators without one (:func:`_interchanges`).
     """
     text = text_of(data)
-    counted = 0  # segments of the interchanges before, for numbering over the file
-    for offset, piece in _interchanges(text):
-        counted = yield from _read_text(piece, source, counted, len(text[:offset].encode()))
+    counted, byte = 0, 0  # segments and bytes of the interchanges before, for numbering over the file
+    for piece in _interchanges(text):
+        counted = yield from _read_text(piece, source, counted, byte)
+        byte += len(piece.encode())
 
 
 #: Where another interchange may begin: a service string advice (UNA and its six characters)
-#: before a header, or a header in the default separators (a UNB without an advice).
-_ANOTHER = re.compile(r"UNA.{6}\s*UN[BGH]|UNB\+UNO", re.DOTALL)
+#: before a header, or a header or message in the default separators (UNB or UNH without one).
+_ANOTHER = re.compile(r"UNA.{6}\s*UN[BGH]|UN[BH]\+", re.DOTALL)
 
 
-def _interchanges(text: str) -> list[tuple[int, str]]:
-    """``text`` cut where another interchange begins after the end of a segment: (offset, text)
-    pairs, the first from 0. It begins at a service string advice (UNA), or at a UNB in the
-    default separators after a UNZ of an interchange that had other ones. An EDI review's two
-    interchanges joined with ``cat``, the second with ``UNA|*,! ~``, lost the second whole: it
-    was read with the first's separators, as one segment never terminated."""
+def _interchanges(text: str) -> list[str]:
+    """``text`` cut where another interchange begins right after the end of a segment: at a
+    service string advice (UNA), or at a UNB or UNH in the default separators after a segment
+    of an interchange that had other ones (whose own segments cannot begin "UNB+"). An EDI
+    review's two interchanges joined with ``cat``, the second with ``UNA|*,! ~``, lost the
+    second whole: it was read with the first's separators, as one segment never terminated."""
     cuts = [0]
     head = text.lstrip()
     advice = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
     for m in _ANOTHER.finditer(text, len(text) - len(head) + 1):
-        before = text[cuts[-1]:m.start()].rstrip()
-        if not before.endswith(advice[8]):
+        end = m.start()
+        while end > cuts[-1] and text[end - 1].isspace():  # the character before, blank space skipped
+            end -= 1
+        if end <= cuts[-1] or text[end - 1] != advice[8]:
             continue
         if m.group().startswith("UNA"):
             cuts.append(m.start())
             advice = text[m.start():m.start() + 9]
-        elif advice != "UNA:+.? '" and before[:-1].rsplit(advice[8], 1)[-1].strip().startswith("UNZ" + advice[4]):
+        elif advice[4] != "+":
             cuts.append(m.start())
             advice = "UNA:+.? '"
-    return [(a, text[a:b]) for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+    return [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
 
 
 def _released_terminators(text: str) -> tuple[str, dict[int, Flag]]:
