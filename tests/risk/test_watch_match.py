@@ -100,6 +100,16 @@ def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_n
     assert same_address("Coolsingel 40, 3011 AB Rotterdam", "Coolsingel 40, 3011AB Rotterdam")
     assert same_address("Av. Paulista 1000, 01310-100 Sao Paulo", "Av. Paulista 1000 01310100 Sao Paulo")
     assert not same_address("Coolsingel 40, 3011 AB Rotterdam", "Coolsingel 40, 3011 AC Rotterdam")
+    # a regression review: a US street's direction was read as a Dutch postcode's letters (a structured
+    # DCSA address, street before its number, no longer matched), numbers were joined into others
+    # ("12 34" as "123 4", "14.5" as "145"), and "N°" after a number was read as its letter
+    assert same_address("1234 NW 79th Ave, Doral, FL 33166", "NW 79th Ave 1234 33166 Doral")
+    assert not same_address("Calle 12 # 34-56, Bogota", "Calle 123 4-56 Bogota")
+    assert not same_address("Carrera 7 # 71-21, Bogota", "Carrera 77 # 1-21, Bogota")
+    assert not same_address("Flat 1, 23 High Street", "Flat 12, 3 High Street")
+    assert not same_address("Autopista Medellin Km 14.5", "Autopista Medellin Km 145")
+    assert same_address("Calle 5 # 10-20, Cali", "Calle 5 N° 10-20, Cali")
+    assert same_address("東京都港区六本木6-10-1 106-0032", "東京都港区六本木6-10-1 1060032")
     assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 
 

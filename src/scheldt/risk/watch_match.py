@@ -34,6 +34,11 @@ ADDRESS_THRESHOLD = 92.0
 _SEAL = re.compile(r"^(.*?)([0-9]+)$")
 _FOLD = re.compile(r"[^0-9a-z]+")
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")
+_COMPASS = frozenset({"ne", "nw", "se", "sw", "no", "so"})
+#: Digit counts of the two parts of postcodes written with a dash or space (Brazil's CEP 5+3,
+#: Japan 3+4, Portugal 4+3, Poland 2+3).
+_POSTCODE_PARTS = frozenset({(5, 3), (3, 4), (4, 3), (2, 3)})
+_UK_INWARD = re.compile(r"[0-9][a-z]{2}")
 #: Words that only say a number follows ("No. 10", "Nr 5", "Núm. 3"), folded.
 _NUMBER_SIGNS = frozenset({"no", "nr", "nro", "num", "numero", "number"})
 #: Where digits meet the letters of scripts written without spaces (Chinese, Japanese, Korean,
@@ -111,18 +116,48 @@ def _folded(address: str) -> list[str]:
 
 def _numbered(words: list[str]) -> list[str]:
     """``words`` with each number as written in one way: letters before its digits dropped
-    ("no32", "n32", "d16": 32, 32, 16), and a single letter after it joined to it ("16 a" is
-    "16a"), as are the two letters after four digits (a Dutch postcode: "3011 AB" is "3011ab").
-    A regression review: "N°32-16" did not match "No 32-16", nor "д16" "д. 16"."""
+    ("no32", "n32", "d16": 32, 32, 16), a single letter after it joined to it ("16 a" is
+    "16a"), as are the two letters after four digits that make a Dutch postcode ("3011 AB" is
+    "3011ab"; not a compass direction or letters before another number: "1234 NW 79th Ave"); an
+    "n" between two numbers is a number sign, as "N°" reads ("Calle 5 N° 10-20"). A regression
+    review: "N°32-16" did not match "No 32-16", nor "д16" "д. 16"."""
     out: list[str] = []
-    for w in words:
+    for i, w in enumerate(words):
+        numbered_next = i + 1 < len(words) and any(c.isdigit() for c in words[i + 1])
+        after_number = bool(out) and out[-1][-1:].isdigit()
         if any(c.isdigit() for c in w):
             out.append(w.lstrip("abcdefghijklmnopqrstuvwxyz") or w)
-        elif out and (len(w) == 1 and out[-1][-1:].isdigit() or len(w) == 2 and _FOUR_DIGITS.fullmatch(out[-1])):
+        elif w == "n" and after_number and numbered_next:
+            continue
+        elif after_number and (len(w) == 1 or len(w) == 2 and _FOUR_DIGITS.fullmatch(out[-1]) is not None
+                               and w not in _COMPASS and not numbered_next):
             out[-1] += w
         else:
             out.append(w)
     return out
+
+
+def _postcodes(runs: list[list[str]]) -> list[list[str]]:
+    """``runs`` with a postcode written in two parts joined into one, as when written without
+    its space or dash: two numbers of the digit counts of a postcode (5+3 Brazil, 3+4 Japan,
+    4+3 Portugal, 2+3 Poland: "01310-100" is "01310100"), or a British outward code ending in
+    a letter and the inward code after it ("SW1A 2AA" is "1a2aa")."""
+    out = []
+    for run in runs:
+        joined: list[str] = []
+        for n in run:
+            if joined and _split_postcode(joined[-1], n):
+                joined[-1] += n
+            else:
+                joined.append(n)
+        out.append(joined)
+    return out
+
+
+def _split_postcode(a: str, b: str) -> bool:
+    if a.isdigit() and b.isdigit():
+        return (len(a), len(b)) in _POSTCODE_PARTS
+    return a[-1:].isalpha() and _UK_INWARD.fullmatch(b) is not None
 
 
 def _number_runs(words: list[str]) -> list[list[str]]:
@@ -147,16 +182,19 @@ def _same_numbers(words_a: list[str], words_b: list[str]) -> bool:
     """True when two addresses' numbers are the same (at least one): the same numbers, any two
     of them written together in the same order in both ("Calle 5 #10-20" is not "Calle 10
     #5-20", a screening review: Colombian street, cross street and house numbers compared as a
-    set matched another block of the same city), or the same once the numbers written together
-    are joined (a postcode with or without its space: "SW1A 2AA", "SW1A2AA"; "01310-100",
-    "01310100")."""
+    set matched another block of the same city), or so once the postcodes are written without
+    their space or dash in both (:func:`_postcodes`). Numbers are never joined otherwise: "Calle 12 # 34-56" is not
+    "Calle 123 4-56" (a regression review)."""
     runs_a, runs_b = _number_runs(words_a), _number_runs(words_b)
+    return _agree(runs_a, runs_b) or _agree(_postcodes(runs_a), _postcodes(runs_b))
+
+
+def _agree(runs_a: list[list[str]], runs_b: list[list[str]]) -> bool:
     numbers_a = sorted(n for r in runs_a for n in r)
-    if numbers_a and numbers_a == sorted(n for r in runs_b for n in r):
-        pairs_b = _ordered_pairs(runs_b)
-        return not any((y, x) in pairs_b for x, y in _ordered_pairs(runs_a))
-    joined_a = sorted("".join(r) for r in runs_a)
-    return bool(joined_a) and joined_a == sorted("".join(r) for r in runs_b)
+    if not numbers_a or numbers_a != sorted(n for r in runs_b for n in r):
+        return False
+    pairs_b = _ordered_pairs(runs_b)
+    return not any((y, x) in pairs_b for x, y in _ordered_pairs(runs_a))
 
 
 def address_numbers(address: str) -> str:
