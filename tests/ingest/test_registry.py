@@ -68,6 +68,14 @@ def test_a_file_in_utf_16_is_told_so_whatever_is_to_read_it(tmp_path: Path) -> N
                                                           "it as UTF-8")
 
 
+def test_a_capture_padded_with_a_few_nul_bytes_is_read_as_asked(tmp_path: Path) -> None:
+    """A regression review: an AIS capture starting with NUL padding was refused as UTF-16 even
+    with ``--format ais-nmea``."""
+    path = tmp_path / "nul.nmea"
+    path.write_bytes(b"\x00\x00\x00\n" + (SHARED / "fixtures" / "ais" / "nmea-aivdm-aishub-sample.ais").read_bytes())
+    assert detect(path, "ais-nmea").format == "ais-nmea" and detect(path).format == "ais-nmea"
+
+
 def test_a_page_whose_events_is_not_a_list_says_so(tmp_path: Path) -> None:
     """{"events": {...}} was read as a page with nothing in it ("no records in it")."""
     page = tmp_path / "page.json"

@@ -56,9 +56,12 @@ _OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\
 
 
 def _other_encoding(head: bytes) -> str:
-    """Why a file's first bytes are in an encoding no reader reads (UTF-16, UTF-32), or ""."""
+    """Why a file's first bytes are in an encoding no reader reads (UTF-16, UTF-32: a byte-order
+    mark, or a NUL byte beside every other byte), or ""."""
     encoding = next((name for bom, name in _OTHER_BOMS.items() if head.startswith(bom)), "")
-    if encoding or b"\x00" in head[:64]:
+    # without a byte-order mark, UTF-16 text has a NUL beside each ASCII character; a few NULs
+    # only (an AIS receiver's capture padded with them) are not it (a regression review)
+    if encoding or max(head[:64:2].count(0), head[1:64:2].count(0)) >= max(2, len(head[:64]) // 4):
         return (f"the file is in {encoding or 'an encoding with NUL bytes (UTF-16 or UTF-32?)'}: Scheldt reads JSON, "
                 "CSV and NMEA in UTF-8 (EDIFACT in its own character sets); save it as UTF-8")
     return ""
