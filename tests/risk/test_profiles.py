@@ -215,3 +215,12 @@ def test_an_overlapping_port_and_bad_effective_dates_name_their_own_lines() -> N
     dates = BASE.replace("effective_from: 2026-01-01", "effective_from: 2026-01-01\neffective_to: 2025-01-01")
     line = dates.splitlines().index("effective_to: 2025-01-01") + 1
     assert error(dates).where == f"p.yaml line {line}: effective_to"
+
+
+def test_a_stored_version_with_a_min_score_below_screening_keeps_loading() -> None:
+    """A regression review: a version stored with min_score 80 before that was refused stopped
+    every scoring, backtest and ingest re-score after the upgrade; a new text is still refused."""
+    text = BASE.replace("freight_paid_in_cash: {weight: 20}", "watchlist_match: {weight: 20, params: {min_score: 80}}")
+    assert load_profile(text, "p.yaml", stored=True).indicators["watchlist_match"].params == {"min_score": 80.0}
+    with pytest.raises(ProfileError, match="min_score is a match score out of 100, from 85"):
+        load_profile(text, "p.yaml")

@@ -158,10 +158,6 @@ class IndicatorSetting(_Strict):
             top, what = BOUNDED_PARAMS[key]
             if params[key] > top:
                 raise ValueError(f"{key} is {what}, at most {top:g}; {params[key]:g} is out of range")
-        if params.get("min_score", SCREENING_THRESHOLD) < SCREENING_THRESHOLD:
-            # a targeting review's 0.9 (for 90) validated and acted as 85: +40 on every near-miss name
-            raise ValueError(f"min_score is a match score out of 100, from {SCREENING_THRESHOLD:g} (party screening "
-                             f"keeps no match scoring less) to 100; {params['min_score']:g} is out of range")
         return params
 
 
@@ -365,8 +361,9 @@ def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where
     as read; ``profile``: as validated): a version YAML reads as a number other than its text
     (``032`` is 26, ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed
     with another @26); ``max_points`` at most 100 as the profile reads it (scores are 0-100: a
-    review's 400 scored a trip 400; ``"400"`` and ``1e3`` are strings to YAML). Raises
-    ProfileError naming the line."""
+    review's 400 scored a trip 400; ``"400"`` and ``1e3`` are strings to YAML); a
+    ``min_score`` below party screening's threshold (a version stored before this check keeps
+    loading: a regression review's store stopped scoring). Raises ProfileError naming the line."""
     scalars = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     version = data.get("version")
     if type(version) is int and "version" in scalars and scalars["version"].value != str(version):
@@ -377,6 +374,15 @@ def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where
         raise ProfileError(f"{where} line {scalars['max_points'].start_mark.line + 1}: max_points",
                            f"{scalars['max_points'].value} is above 100: scores are 0-100, and without a live model "
                            "the score is the points")
+    for name, setting in profile.indicators.items():
+        low = setting.params.get("min_score", SCREENING_THRESHOLD)
+        if low < SCREENING_THRESHOLD:  # a targeting review's 0.9 (for 90) acted as 85: +40 on near-miss names
+            loc = ("indicators", name, "params")
+            lines = _lines(node)
+            line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+            raise ProfileError(f"{where} line {line}: {'.'.join(loc)}" if line else f"{where}: {'.'.join(loc)}",
+                               f"min_score is a match score out of 100, from {SCREENING_THRESHOLD:g} (party screening "
+                               f"keeps no match scoring less) to 100; {low:g} is out of range")
 
 
 def _indicator_loc(loc: tuple[str, ...], why: str) -> tuple[str, ...]:
