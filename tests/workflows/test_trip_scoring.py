@@ -72,6 +72,9 @@ def test_an_upgrade_that_changed_the_scoring_code_rescores_every_trip_once(engin
         history = uow.trip_assessments.history(KEY)
     assert (upgraded.scored, after.scored, after.unchanged) == (1, 0, 1)
     assert [h["score"] for h in history] == [15.0, 15.0]  # the same facts, scored by the installed code
+    # as of when they were scored (a regression review: scored at the wall clock, time-relative
+    # reasons drifted and a replay of the following days scored nothing)
+    assert history[1]["scored_at"] == history[0]["scored_at"] and history[1]["facts"] == history[0]["facts"]
 
 
 def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -283,19 +282,34 @@ _SCORING_MODULES = ("domain/trips.py", "domain/facts.py", "workflows/trip_scorin
                     "workflows/screening.py")
 
 
-@lru_cache(maxsize=1)
-def scoring_code() -> str:
-    """SHA-256 (hex) of the source of the code that scores trips (:mod:`scheldt.risk` and
-    :data:`_SCORING_MODULES`): part of what makes a trip's score current (:func:`score_trips`),
-    so the installed code re-scores every trip once after an upgrade that changed it. An
-    operator review: after an upgrade, every trip kept the old code's score ("NOT REPRODUCED"),
-    and nothing (scoring, the rescore job, activating the profile again) re-scored it."""
+def _code_fingerprint() -> str:
     root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "risk").rglob("*.py")) + [root / m for m in _SCORING_MODULES]
+    risk = [p for p in (root / "risk").rglob("*.py*") if p.suffix in (".py", ".pyc") and "__pycache__" not in p.parts
+            and not (p.suffix == ".pyc" and p.with_suffix(".py").exists())]
+    named = [next((f for f in (root / m, (root / m).with_suffix(".pyc")) if f.exists()), root / m)
+             for m in _SCORING_MODULES]
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(risk) + named:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update((path.read_bytes() if path.exists() else b"") + b"\0")
     return digest.hexdigest()
+
+
+#: Taken when this module is imported, with the code it runs (a regression review: taken at the
+#: first scoring, a server whose package was upgraded under it stamped its old code's scores with
+#: the new code's fingerprint).
+_SCORING_CODE = _code_fingerprint()
+
+
+def scoring_code() -> str:
+    """SHA-256 (hex) of the code that scores trips (:mod:`scheldt.risk` and
+    :data:`_SCORING_MODULES`, their sources, or their compiled files in an install without
+    sources), as imported: part of what makes a trip's score current (:func:`score_trips`), so
+    the installed code scores every trip again once after an upgrade that changed it. An
+    operator review: after an upgrade, every trip kept the old code's score ("NOT
+    REPRODUCED"), and nothing (scoring, the rescore job, activating the profile again) re-scored
+    it."""
+    return _SCORING_CODE
 
 
 def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = None) -> ScoringReport:
@@ -325,6 +339,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     live: set[tuple[str, str, str]] = set()
     code = scoring_code()
     for start in range(0, len(numbers), BATCH):
+        changed: list[tuple[TripFacts, dict[str, Any], str, int]] = []  # facts or code changed since the last score
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
             digest = fact_digest({k: v for k, v in snapshot.items() if k != "as_of"} | {"scored_by": code})
@@ -338,7 +353,19 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 report.unchanged += 1
                 kept[key] = stored[1]
                 continue
+            if stored is not None:
+                changed.append((facts, snapshot, digest, stored[1]))
+                continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
+            summaries.append(trip_summary(facts))
+        earlier = {r["id"]: r for r in uow.trip_assessments.by_ids([c[3] for c in changed])}
+        for facts, snapshot, digest, stored_id in changed:
+            before = earlier[stored_id]
+            same = _facts_only(before["facts"]) == _facts_only(snapshot)
+            # the same facts, scored by other code: scored again as of when they were (an upgrade's
+            # re-score at the wall clock made time-relative reasons drift and stopped a replay)
+            rows.append(_rescored(profile, model, before, digest) if same else
+                        _row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
     # trips scored, as new facts or back as they were at an earlier score (stored already, so
     # not added again: a review's delisted watchlist entry changed 230 scores, "0 scored")
@@ -484,6 +511,22 @@ def _row(profile: RiskProfile, model: LiveTripModel | None, facts: TripFacts, sn
         "voyage": facts.key.voyage, "profile": profile.label, "model_version": model.version if model else "",
         "score": score, "profile_points": points, "reasons": plain(reasons),
         "facts": snapshot, "facts_hash": digest, "scored_at": now,
+    }
+
+
+def _facts_only(snapshot: dict[str, Any]) -> str:
+    return fact_digest({k: v for k, v in snapshot.items() if k != "as_of"})
+
+
+def _rescored(profile: RiskProfile, model: LiveTripModel | None, before: dict[str, Any], digest: str) -> dict[str, Any]:
+    """An assessment ``before`` made again by the installed code: its stored facts, as of its
+    time, scored under ``profile`` and ``model``, stored under ``digest``."""
+    score, points, reasons = assess(profile, trip_facts_from_dict(before["facts"]), model)
+    return {
+        "container_number": before["container_number"], "document_ref": before["document_ref"],
+        "voyage": before["voyage"], "profile": profile.label, "model_version": model.version if model else "",
+        "score": score, "profile_points": points, "reasons": plain(reasons),
+        "facts": before["facts"], "facts_hash": digest, "scored_at": before["scored_at"],
     }
 
 
