@@ -1100,3 +1100,14 @@ def test_an_officer_may_withdraw_a_searched_or_cleared_record_and_a_searcher_may
     assert "withdraw" in order_forms("cleared", "risk", officer)
     assert "withdraw" in order_forms("scanned", "risk", officer)
     assert "withdraw" not in order_forms("searched", "risk", searcher) | order_forms("planned", "risk", officer)
+
+
+@pytest.mark.parametrize(("user", "org"), [("carrier", "carrier-a"), ("terminal", "terminal-2")])
+def test_a_shipping_line_or_terminal_finds_a_box_that_left_by_its_number(app: FastAPI, store: Store, user: str,
+                                                                         org: str) -> None:
+    """A regression review: their filter form (no Status, Box "in port or on its way") found no
+    box that had left the port by its number."""
+    gone = trips(store, org, TripFilter(left=True))[0]
+    form = signed_in(app, user).get("/queue", params={"arrived_from": "", "arrived_to": "", "port": "", "on_hold": "",
+                                                      "left": "no", "container": gone["container_number"]})
+    assert str(gone["id"]) in re.findall(r'<tr data-trip="(\d+)"', form.text)

@@ -115,7 +115,9 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     then (an officer review: a box searched that night, seizure and hold recorded, was "not
     found" by its number)."""
     searching = bool(container.strip())
-    if (searching or on_hold == "yes") and (status, left) == (OPEN, "no"):
+    if (searching or on_hold == "yes") and left == "no" and status in (None, OPEN):
+        # (a shipping line's or terminal's form has no Status: a regression review's terminal
+        # still found no box that had left)
         status = left = None
         searching = True
     q = {"arrived_from": arrived_from, "arrived_to": arrived_to, "port": port, "band": band,
