@@ -41,7 +41,7 @@ from scheldt.api.app import create_app
 from scheldt.cli import app
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.trips import TripKey
-from scheldt.errors import AuthError, ForbiddenError, InputError
+from scheldt.errors import AuthError, ConflictError, ForbiddenError, InputError
 from scheldt.exchange.notify import (
     NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
@@ -529,6 +529,33 @@ def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_i
         [dead] = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "dead"]
         again = notices.retry(uow, principal(engine, "carrier-a"), dead["id"], datetime.now(UTC))
     assert (dead["subscription_id"], again["status"], again["subscription_id"]) == (second, "pending", second)
+
+
+def test_a_dead_release_is_not_requeued_after_later_notices_through_another_subscription(engine: Engine,
+                                                                                          plain_settings: None) -> None:
+    """A second regression review: a dead release of a deleted subscription, re-queued through its
+    replacement, arrived after the box's newer hold and release sent through another one."""
+    s = seed(engine)
+    now = datetime.now(UTC)
+    with receiver(SECRET_A) as rx:
+        subscribe(engine, "carrier-a", rx.url, SECRET_A, ("hold", "release"))
+        down_url = f"http://127.0.0.1:{free_port()}/n"
+        down = subscribe(engine, "carrier-a", down_url, SECRET_A, ("hold", "release"))
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], "first", now)
+            inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared", now)
+        while deliver(engine, policy=RetryPolicy(max_tries=1))["tried"]:
+            pass
+        with unit_of_work(engine) as uow:
+            [release] = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "dead"
+                         and n["kind"] == "release"]
+            notices.unsubscribe(uow, principal(engine, "carrier-a"), down, now)
+            inspections.place_hold(uow, s["officer"], s["trip_a"], "again", now)
+            inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared again", now)
+    subscribe(engine, "carrier-a", down_url, SECRET_A, ("hold", "release"))  # subscribed again: its notices go there
+    with unit_of_work(engine) as uow, pytest.raises(ConflictError, match=" was queued after it: re-sending this one "
+                                                                         "would put an older state last"):
+        notices.retry(uow, principal(engine, "carrier-a"), release["id"], now)
 
 
 def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(

@@ -224,15 +224,16 @@ class NotificationRepository:
         return [{"id": i, "subscription_id": sub, "container_number": number, "next_attempt_at": aware(at)}
                 for i, sub, number, at in self.session.execute(stmt)]
 
-    def about_box(self, subscription_id: int, kinds: Sequence[str], container_number: str,
+    def about_box(self, organisation_id: str, kinds: Sequence[str], container_number: str,
                   document_ref: str, voyage: str) -> list[dict[str, Any]]:
-        """The subscription's notices of ``kinds`` about one trip (its container number,
-        document reference and voyage, as the notice names them), oldest first, every state."""
-        stmt = (select(_N).where(_N.subscription_id == subscription_id, _N.kind.in_(list(kinds)),
-                                 _N.body["container_number"].as_string() == container_number).order_by(_N.id))
-        sub = self.session.get(_S, subscription_id)
+        """The organisation's notices of ``kinds`` about one trip (its container number,
+        document reference and voyage, as the notice names them), through any of its
+        subscriptions, oldest first, every state."""
+        stmt = (select(_N).join(_S, _S.id == _N.subscription_id)
+                .where(_S.organisation_id == organisation_id, _N.kind.in_(list(kinds)),
+                       _N.body["container_number"].as_string() == container_number).order_by(_N.id))
         box = (container_number, document_ref, voyage)
-        return [_notice(row, sub.organisation_id if sub else "") for row in self.session.scalars(stmt)
+        return [_notice(row, organisation_id) for row in self.session.scalars(stmt)
                 if tuple(str((row.body or {}).get(k, "")) for k in _BOX_FIELDS) == box]
 
     def requeue_target(self, notice: dict[str, Any]) -> int:

@@ -381,20 +381,22 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
         state = "on hold" if held else "not on hold"
         raise ConflictError(what, f"is a {kind} notice and container {box[0]} is {state} now: it would tell {org} "
                                   "what is no longer so")
-    # what the subscription it goes through was sent (a regression review: a terminal's second
-    # system, down when the hold went, was refused the hold its first system had received)
-    to = uow.notifications.requeue_target(notice)
-    others = [n for n in uow.notifications.about_box(to, ("hold", "release"), *box) if n["id"] != notice["id"]]
-    later = [n for n in others if n["id"] > notice["id"]]
-    opposite = next((n for n in later if n["kind"] != kind), None)
+    others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
+    # a later hold or release through any subscription: this one would put an older state last
+    opposite = next((n for n in others if n["id"] > notice["id"] and n["kind"] != kind), None)
     if opposite is not None:
         raise ConflictError(what, f"the {opposite['kind']} notice {opposite['id']} about container {box[0]} was queued "
                                   "after it: re-sending this one would put an older state last")
-    since = [n for n in others if n["status"] != "dead" and n["kind"] == kind
-             and not any(o["kind"] != kind and o["id"] > n["id"] for o in others)]
+    # what the subscription it goes through was sent (a regression review: a terminal's second
+    # system, down when the hold went, was refused the hold its first system had received)
+    to = uow.notifications.requeue_target(notice)
+    mine = [n for n in others if n["subscription_id"] == to]
+    since = [n for n in mine if n["status"] != "dead" and n["kind"] == kind
+             and not any(o["kind"] != kind and o["id"] > n["id"] for o in mine)]
     if since:
         raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
                                   f"{since[-1]['status']}, subscription {to})")
+    later = [n for n in mine if n["id"] > notice["id"]]
     if later:
         raise ConflictError(what, f"a later {kind} notice about container {box[0]} was queued ({later[-1]['id']}, "
                                   f"{later[-1]['status']}): re-queue that one if it is still needed")
