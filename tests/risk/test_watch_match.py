@@ -110,6 +110,9 @@ def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_n
     assert not same_address("Autopista Medellin Km 14.5", "Autopista Medellin Km 145")
     assert same_address("Calle 5 # 10-20, Cali", "Calle 5 N° 10-20, Cali")
     assert same_address("東京都港区六本木6-10-1 106-0032", "東京都港区六本木6-10-1 1060032")
+    # a postcode is joined from the end of its run, after the house number (a second regression review)
+    assert same_address("Rua do Ouro 235, 1100-062 Lisboa", "Rua do Ouro 235, 1100062 Lisboa")
+    assert same_address("8400 NW 25th St, Miami FL 33122-1234", "8400 NW 25th St, Miami FL 331221234")
     assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 
 

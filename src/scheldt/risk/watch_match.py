@@ -36,8 +36,8 @@ _FOLD = re.compile(r"[^0-9a-z]+")
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _COMPASS = frozenset({"ne", "nw", "se", "sw", "no", "so"})
 #: Digit counts of the two parts of postcodes written with a dash or space (Brazil's CEP 5+3,
-#: Japan 3+4, Portugal 4+3, Poland 2+3).
-_POSTCODE_PARTS = frozenset({(5, 3), (3, 4), (4, 3), (2, 3)})
+#: Japan 3+4, Portugal 4+3, Poland 2+3, US ZIP+4 5+4).
+_POSTCODE_PARTS = frozenset({(5, 3), (3, 4), (4, 3), (2, 3), (5, 4)})
 _UK_INWARD = re.compile(r"[0-9][a-z]{2}")
 #: Words that only say a number follows ("No. 10", "Nr 5", "Núm. 3"), folded.
 _NUMBER_SIGNS = frozenset({"no", "nr", "nro", "num", "numero", "number"})
@@ -140,16 +140,18 @@ def _numbered(words: list[str]) -> list[str]:
 def _postcodes(runs: list[list[str]]) -> list[list[str]]:
     """``runs`` with a postcode written in two parts joined into one, as when written without
     its space or dash: two numbers of the digit counts of a postcode (5+3 Brazil, 3+4 Japan,
-    4+3 Portugal, 2+3 Poland: "01310-100" is "01310100"), or a British outward code ending in
-    a letter and the inward code after it ("SW1A 2AA" is "1a2aa")."""
+    4+3 Portugal, 2+3 Poland, 5+4 a US ZIP+4: "01310-100" is "01310100"), or a British outward
+    code ending in a letter and the inward code after it ("SW1A 2AA" is "1a2aa"); joined from
+    the end of a run, where the postcode is (a regression review's "Rua do Ouro 235, 1100-062"
+    joined the house number instead)."""
     out = []
     for run in runs:
         joined: list[str] = []
-        for n in run:
-            if joined and _split_postcode(joined[-1], n):
-                joined[-1] += n
+        for n in reversed(run):  # from the end: a postcode follows the house number ("235, 1100-062")
+            if joined and _split_postcode(n, joined[0]):
+                joined[0] = n + joined[0]
             else:
-                joined.append(n)
+                joined.insert(0, n)
         out.append(joined)
     return out
 
