@@ -1184,3 +1184,19 @@ def test_a_re_marked_item_is_served_only_under_its_new_terms(engine: Engine, tmp
     assert out["id"] not in after
     assert us_sees == [(narrowed["modified"], "amber+strict")]
     assert (out["id"], first["modified"]) in tombstones
+
+
+def test_a_seizure_report_shared_again_without_an_evaluation_keeps_its_own(engine: Engine, tmp_path: Path) -> None:
+    """An exchange review: re-marking a report through the API (no reliability or credibility
+    given) dropped its evaluation from A1 to X4 without a word."""
+    trip_id = seed(engine, tmp_path)
+    unsaid = share.Terms("green", reliability=None, credibility=None)
+    with unit_of_work(engine) as uow:
+        order_id = _seizure_order(uow, trip_id)
+        first = share.share_seizure_report(uow, OFFICER, order_id, unsaid, NOW)
+        shown = [uow.exchange.newest([first["id"]])[first["id"]]]
+        share.share_seizure_report(uow, OFFICER, order_id, replace(strict(), reliability="A", credibility="1"),
+                                   NOW + timedelta(hours=1))
+        share.share_seizure_report(uow, OFFICER, order_id, unsaid, NOW + timedelta(hours=2))
+        shown.append(uow.exchange.newest([first["id"]])[first["id"]])
+    assert [(v.tlp, v.reliability, v.credibility) for v in shown] == [("green", "X", "4"), ("green", "A", "1")]

@@ -69,6 +69,10 @@ class AlertIn(TermsIn):
 
 class SeizureReportIn(TermsIn):
     order_id: StrictInt = Field(ge=1, description="a scan order that recorded a seizure")
+    reliability: Literal["A", "B", "C", "X"] | None = Field(  # type: ignore[assignment]
+        default=None, description="omitted: the report's evaluation when shared before, else X")
+    credibility: Literal["1", "2", "3", "4"] | None = Field(  # type: ignore[assignment]
+        default=None, description="omitted: the report's evaluation when shared before, else 4")
     description: str | None = Field(default=None, max_length=2000, description=(
         "what was found, in words; left out, a report shared before keeps its text (\"\" clears it)"))
 

@@ -109,8 +109,8 @@ class Terms:
     tlp: str
     group: str | None = None
     handling_code: str = ""
-    reliability: str = "X"
-    credibility: str = "4"
+    reliability: str | None = "X"  # None: as shared before (a seizure report), else X
+    credibility: str | None = "4"
     recipients: tuple[str, ...] = ()
     valid_until: datetime | None = None
 
@@ -474,12 +474,17 @@ def share_seizure_report(uow: Any, principal: Principal, order_id: int, terms: T
     second seizure (a review counted one seizure twice at a partner). Once withdrawn
     (:func:`withdraw_item`), it is shared anew under a new id (STIX: a revoked object stays
     revoked). ``description`` None: a report shared before keeps its text (a regression review's
-    re-share to change only the terms wiped it). Raises ConflictError when the order recorded no
+    re-share to change only the terms wiped it); so does its evaluation when ``terms`` give none
+    (``reliability``/``credibility`` None). Raises ConflictError when the order recorded no
     seizure."""
     require(principal, Permission.SHARE)
     org = principal.organisation.id
-    sharing = sharing_terms(uow, org, "seizure-report", terms, now, principal.host)
     earlier = shared_seizure_report(uow, org, order_id, now)
+    if terms.reliability is None or terms.credibility is None:  # not given: as shared before, else X4 (an
+        # exchange review's re-marking dropped a report's evaluation from A1 to X4 without a word)
+        terms = replace(terms, reliability=terms.reliability or (earlier.reliability if earlier else "X"),
+                        credibility=terms.credibility or (earlier.credibility if earlier else "4"))
+    sharing = sharing_terms(uow, org, "seizure-report", terms, now, principal.host)
     kept = str(earlier.object.get("description") or "") if earlier is not None else ""
     if description is None or (kept and description.strip() == report_text({"description": kept}).strip()):
         # the text as shared keeps its correction note: the workbench's form holds the text without
