@@ -357,11 +357,11 @@ def retry(uow: Any, principal: Principal, notification_id: int, now: datetime) -
 
 def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: datetime) -> dict[str, Any]:
     """Re-queue a dead notice (of ``organisation_id``; any when None: the node's operator),
-    unless it is a hold or release notice that would tell the organisation what is no longer
-    so or what it was told already, through the subscription it would go through: the box is
-    not (or no longer) in the state it says, a later hold or release notice about the box was
-    queued, or a notice of its kind about the box reached (or is on its way to) that
-    subscription since the box's last opposite notice. A
+    unless it is a hold or release notice that would tell the system it goes to (its
+    subscription's endpoint) what is no longer so or what it was told already: the box is not
+    (or no longer) in the state it says, a later hold or release notice about the box was
+    queued to that endpoint, or a notice of its kind about the box reached (or is on its way
+    to) it since the box's last opposite notice. A
     shipping-line review: a dead release re-queued after a newer hold was delivered arrived
     last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
     had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
@@ -381,21 +381,24 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
         state = "on hold" if held else "not on hold"
         raise ConflictError(what, f"is a {kind} notice and container {box[0]} is {state} now: it would tell {org} "
                                   "what is no longer so")
-    others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
-    # a later hold or release through any subscription: this one would put an older state last
-    opposite = next((n for n in others if n["id"] > notice["id"] and n["kind"] != kind), None)
+    # what reached the system it would go to: the subscription it goes through and any other, live
+    # or deleted, at the same endpoint (regression reviews: a system whose last news was "held" was
+    # refused its dead release for notices that only reached another system; a re-made
+    # subscription's stale release was sent after the newer hold and release its system had got)
+    to = uow.notifications.requeue_target(notice)
+    subs = {s["id"]: s for s in uow.notifications.subscriptions(org)}
+    reach = {i for i, s in subs.items() if i == to or same_endpoint(s["callback_url"], subs[to]["callback_url"])}
+    mine = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box)
+            if n["id"] != notice["id"] and n["subscription_id"] in reach]
+    opposite = next((n for n in mine if n["id"] > notice["id"] and n["kind"] != kind), None)
     if opposite is not None:
         raise ConflictError(what, f"the {opposite['kind']} notice {opposite['id']} about container {box[0]} was queued "
-                                  "after it: re-sending this one would put an older state last")
-    # what the subscription it goes through was sent (a regression review: a terminal's second
-    # system, down when the hold went, was refused the hold its first system had received)
-    to = uow.notifications.requeue_target(notice)
-    mine = [n for n in others if n["subscription_id"] == to]
+                                  "after it to the same endpoint: re-sending this one would put an older state last")
     since = [n for n in mine if n["status"] != "dead" and n["kind"] == kind
              and not any(o["kind"] != kind and o["id"] > n["id"] for o in mine)]
     if since:
         raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
-                                  f"{since[-1]['status']}, subscription {to})")
+                                  f"{since[-1]['status']}, subscription {since[-1]['subscription_id']})")
     later = [n for n in mine if n["id"] > notice["id"]]
     if later:
         raise ConflictError(what, f"a later {kind} notice about container {box[0]} was queued ({later[-1]['id']}, "
