@@ -113,6 +113,13 @@ def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_n
     # a postcode is joined from the end of its run, after the house number (a second regression review)
     assert same_address("Rua do Ouro 235, 1100-062 Lisboa", "Rua do Ouro 235, 1100062 Lisboa")
     assert same_address("8400 NW 25th St, Miami FL 33122-1234", "8400 NW 25th St, Miami FL 331221234")
+    # a third: a postcode followed by a number, a repeated number (no address matched itself), a
+    # British outward code ending in a digit
+    assert same_address("Av. Paulista, CEP 01310-100, nº 1000", "Av. Paulista, CEP 01310100, nº 1000")
+    for itself in ("Calle 26 # 13-26, Bogotá", "Marunouchi 2-7-2, 100-7090 Tokyo", "Ginza 1-2-1"):
+        assert same_address(itself, itself), itself
+    assert same_address("Piccadilly 1, Manchester M1 1AE", "Piccadilly 1, Manchester M11AE")
+    assert not same_address("Calle 26 # 13-26, Bogotá", "Calle 13 # 26-26, Bogotá")
     assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 
 

@@ -137,21 +137,26 @@ def _numbered(words: list[str]) -> list[str]:
     return out
 
 
-def _postcodes(runs: list[list[str]]) -> list[list[str]]:
+def _postcodes(runs: list[list[str]], from_end: bool = True) -> list[list[str]]:
     """``runs`` with a postcode written in two parts joined into one, as when written without
     its space or dash: two numbers of the digit counts of a postcode (5+3 Brazil, 3+4 Japan,
     4+3 Portugal, 2+3 Poland, 5+4 a US ZIP+4: "01310-100" is "01310100"), or a British outward
-    code ending in a letter and the inward code after it ("SW1A 2AA" is "1a2aa"); joined from
-    the end of a run, where the postcode is (a regression review's "Rua do Ouro 235, 1100-062"
-    joined the house number instead)."""
+    code and the inward code after it ("SW1A 2AA" is "1a2aa", "M1 1AE" "11ae"); joined from the
+    end of a run, where a postcode follows the house number (a regression review's "Rua do
+    Ouro 235, 1100-062" joined the house number instead), or, ``from_end`` false, from its
+    start ("CEP 01310-100, nº 1000")."""
     out = []
     for run in runs:
         joined: list[str] = []
-        for n in reversed(run):  # from the end: a postcode follows the house number ("235, 1100-062")
-            if joined and _split_postcode(n, joined[0]):
+        for n in (reversed(run) if from_end else run):
+            if joined and from_end and _split_postcode(n, joined[0]):
                 joined[0] = n + joined[0]
-            else:
+            elif joined and not from_end and _split_postcode(joined[-1], n):
+                joined[-1] += n
+            elif from_end:
                 joined.insert(0, n)
+            else:
+                joined.append(n)
         out.append(joined)
     return out
 
@@ -159,7 +164,7 @@ def _postcodes(runs: list[list[str]]) -> list[list[str]]:
 def _split_postcode(a: str, b: str) -> bool:
     if a.isdigit() and b.isdigit():
         return (len(a), len(b)) in _POSTCODE_PARTS
-    return a[-1:].isalpha() and _UK_INWARD.fullmatch(b) is not None
+    return _UK_INWARD.fullmatch(b) is not None and (a[-1:].isalpha() or len(a) <= 2)
 
 
 def _number_runs(words: list[str]) -> list[list[str]]:
@@ -188,15 +193,16 @@ def _same_numbers(words_a: list[str], words_b: list[str]) -> bool:
     their space or dash in both (:func:`_postcodes`). Numbers are never joined otherwise: "Calle 12 # 34-56" is not
     "Calle 123 4-56" (a regression review)."""
     runs_a, runs_b = _number_runs(words_a), _number_runs(words_b)
-    return _agree(runs_a, runs_b) or _agree(_postcodes(runs_a), _postcodes(runs_b))
+    return _agree(runs_a, runs_b) or any(_agree(_postcodes(runs_a, end), _postcodes(runs_b, end))
+                                         for end in (True, False))
 
 
 def _agree(runs_a: list[list[str]], runs_b: list[list[str]]) -> bool:
     numbers_a = sorted(n for r in runs_a for n in r)
     if not numbers_a or numbers_a != sorted(n for r in runs_b for n in r):
         return False
-    pairs_b = _ordered_pairs(runs_b)
-    return not any((y, x) in pairs_b for x, y in _ordered_pairs(runs_a))
+    pairs_b = _ordered_pairs(runs_b)  # (an address repeating a number, "Calle 26 # 13-26", has both orders)
+    return not any((y, x) in pairs_b and (x, y) not in pairs_b for x, y in _ordered_pairs(runs_a))
 
 
 def address_numbers(address: str) -> str:
