@@ -214,13 +214,16 @@ def test_an_analyst_shares_a_seizure_report_from_its_scan_order(app: FastAPI, st
                                                              "description": "bags in the cargo"})
     assert refused.status_code == 400 and "named recipients" in refused.text and "bags in the cargo" in refused.text
     shared = analyst.post(f"/orders/{order_id}/share", data={"csrf": token_of(analyst), "tlp": "green",
-                                                            "description": "bags in the cargo"})
+                                                            "description": "bags in the cargo", "reliability": "C",
+                                                            "credibility": "3"})
     assert shared.status_code == 303 and shared.headers["location"].startswith("/exchange/item?id=scheldt-seizure--")
     item = analyst.get(shared.headers["location"]).text
     assert "Seizure: cocaine 42 kg, in cargo" in item
     again = analyst.get(f"/orders/{order_id}").text
     # sharing again starts from the report's own text (a regression review: a blank form wiped it)
     assert 'id="shared-report"' in again and 'name="description" value="bags in the cargo"' in again
+    # and from its evaluation (a regression review: a C3 report re-worded went out A1)
+    assert '<option value="C" selected>C</option>' in again and '<option value="3" selected>3</option>' in again
 
 
 def store_trips(store: Store) -> list[dict]:

@@ -213,8 +213,11 @@ def _share_state(ctx: PageCtx, order: dict[str, Any], state: dict[str, Any]) -> 
     shared = share.shared_seizure_report(ctx.uow, ctx.principal.organisation.id, order["id"], ctx.now)
     # sharing again starts from the report's own text: a blank form wiped it (a regression review)
     text = share.report_text(shared.object) if shared is not None else ""
+    # and from its evaluation (a regression review: a C3 report re-worded went out A1)
+    judged = (shared.reliability, shared.credibility) if shared is not None else ("A", "1")
     form = {"tlp": "amber+strict" if groups else "green", "sharing_group": groups[0]["id"] if len(groups) == 1 else "",
-            "recipients": "", "description": text, "reliability": "A", "credibility": "1"} | state.get("share_form", {})
+            "recipients": "", "description": text, "reliability": judged[0], "credibility": judged[1]
+            } | state.get("share_form", {})
     return {"groups": groups, "share_form": form, "share_error": state.get("share_error"), "shared_report": shared}
 
 
