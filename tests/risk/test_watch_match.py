@@ -120,6 +120,11 @@ def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_n
         assert same_address(itself, itself), itself
     assert same_address("Piccadilly 1, Manchester M1 1AE", "Piccadilly 1, Manchester M11AE")
     assert not same_address("Calle 26 # 13-26, Bogotá", "Calle 13 # 26-26, Bogotá")
+    # a fourth: repeats told apart both ways round, and an ordinal is no postcode's inward code
+    for a, b in (("Calle 5 # 10-10, Bogotá", "Calle 10 # 5-10, Bogotá"), ("Calle 26 # 26-5", "Calle 26 # 5-26"),
+                 ("Carrera 7 # 12-7, Medellín", "Carrera 12 # 7-7, Medellín"),
+                 ("Unit 5, 4th Floor, 8 Queen St", "54th Floor, 8 Queen St"), ("12 3rd Avenue", "123rd Avenue")):
+        assert not same_address(a, b) and not same_address(b, a), (a, b)
     assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 
 

@@ -148,23 +148,21 @@ def _postcodes(runs: list[list[str]], from_end: bool = True) -> list[list[str]]:
     out = []
     for run in runs:
         joined: list[str] = []
-        for n in (reversed(run) if from_end else run):
-            if joined and from_end and _split_postcode(n, joined[0]):
-                joined[0] = n + joined[0]
-            elif joined and not from_end and _split_postcode(joined[-1], n):
-                joined[-1] += n
-            elif from_end:
-                joined.insert(0, n)
+        for n in reversed(run) if from_end else run:
+            if joined and (_split_postcode(n, joined[-1]) if from_end else _split_postcode(joined[-1], n)):
+                joined[-1] = n + joined[-1] if from_end else joined[-1] + n
             else:
                 joined.append(n)
-        out.append(joined)
+        out.append(joined[::-1] if from_end else joined)
     return out
 
 
 def _split_postcode(a: str, b: str) -> bool:
     if a.isdigit() and b.isdigit():
         return (len(a), len(b)) in _POSTCODE_PARTS
-    return _UK_INWARD.fullmatch(b) is not None and (a[-1:].isalpha() or len(a) <= 2)
+    # an inward code, not an ordinal ("2, 1st Floor" is not "21st Floor": a regression review)
+    return (_UK_INWARD.fullmatch(b) is not None and b[1:] not in ("st", "nd", "rd", "th")
+            and (a[-1:].isalpha() or len(a) <= 2))
 
 
 def _number_runs(words: list[str]) -> list[list[str]]:
@@ -181,7 +179,8 @@ def _number_runs(words: list[str]) -> list[list[str]]:
 
 
 def _ordered_pairs(runs: list[list[str]]) -> set[tuple[str, str]]:
-    """(x, y) for every two different numbers of a run with x written before y."""
+    """(x, y) for every two different numbers of a run with x written before y (``runs`` as
+    :func:`_counted` makes them)."""
     return {(r[i], r[j]) for r in runs for i in range(len(r)) for j in range(i + 1, len(r)) if r[i] != r[j]}
 
 
@@ -190,8 +189,8 @@ def _same_numbers(words_a: list[str], words_b: list[str]) -> bool:
     of them written together in the same order in both ("Calle 5 #10-20" is not "Calle 10
     #5-20", a screening review: Colombian street, cross street and house numbers compared as a
     set matched another block of the same city), or so once the postcodes are written without
-    their space or dash in both (:func:`_postcodes`). Numbers are never joined otherwise: "Calle 12 # 34-56" is not
-    "Calle 123 4-56" (a regression review)."""
+    their space or dash in both (:func:`_postcodes`). Numbers are never joined otherwise:
+    "Calle 12 # 34-56" is not "Calle 123 4-56" (a regression review)."""
     runs_a, runs_b = _number_runs(words_a), _number_runs(words_b)
     return _agree(runs_a, runs_b) or any(_agree(_postcodes(runs_a, end), _postcodes(runs_b, end))
                                          for end in (True, False))
@@ -201,8 +200,23 @@ def _agree(runs_a: list[list[str]], runs_b: list[list[str]]) -> bool:
     numbers_a = sorted(n for r in runs_a for n in r)
     if not numbers_a or numbers_a != sorted(n for r in runs_b for n in r):
         return False
-    pairs_b = _ordered_pairs(runs_b)  # (an address repeating a number, "Calle 26 # 13-26", has both orders)
-    return not any((y, x) in pairs_b and (x, y) not in pairs_b for x, y in _ordered_pairs(runs_a))
+    pairs_b = _ordered_pairs(_counted(runs_b))
+    return not any((y, x) in pairs_b for x, y in _ordered_pairs(_counted(runs_a)))
+
+
+def _counted(runs: list[list[str]]) -> list[list[str]]:
+    """``runs`` with each number told from its repeats by the count of its occurrences so far
+    ("Calle 26 # 13-26": 26, 13, 26#2), so that an address repeating a number matches itself
+    and not the same numbers in another order (regression reviews: "Calle 26 # 13-26" matched
+    nothing, then "Calle 5 # 10-10" matched "Calle 10 # 5-10")."""
+    seen: dict[str, int] = {}
+    out = []
+    for run in runs:
+        out.append([])
+        for n in run:
+            seen[n] = seen.get(n, 0) + 1
+            out[-1].append(n if seen[n] == 1 else f"{n}#{seen[n]}")
+    return out
 
 
 def address_numbers(address: str) -> str:
