@@ -498,8 +498,8 @@ def test_notices_about_one_box_go_in_order_and_one_no_longer_true_is_not_requeue
     assert refused.status_code == 409 and ("is a release notice and container MSCU1234565 is on hold now: it would "
                                            "tell carrier-a what is no longer so") in refused.text
     refused = client.post(f"/api/v1/notices/{first}/retry", headers=as_a)
-    assert refused.status_code == 409 and f"the release notice {release} about container MSCU1234565 was queued " \
-                                          "after it" in refused.text
+    assert refused.status_code == 409 and f"a later hold notice about container MSCU1234565 was queued ({hold}, " \
+                                          "dead): re-queue that one" in refused.text
     assert client.post(f"/api/v1/notices/{hold}/retry", headers=as_a).status_code == 200
     with receiver(SECRET_A, port) as rx:
         assert deliver(engine, policy=once)["delivered"] == 1
@@ -574,6 +574,26 @@ def test_a_dead_release_is_requeued_to_its_system_unless_that_system_was_told_mo
                                             "an older state last"):
         released_again_to_y(y_told_later=True)
     assert released_again_to_y(y_told_later=False)["status"] == "pending"  # Y's last news was "held"
+
+
+def test_a_dead_hold_is_not_requeued_to_a_system_whose_last_news_was_held(engine: Engine,
+                                                                          plain_settings: None) -> None:
+    """A regression review: held (delivered), released (dead), held again (dead): the second hold
+    was re-queued though the system still believed the box held; a dead release did not count
+    as told."""
+    s = seed(engine)
+    subscribe(engine, "carrier-a", "http://127.0.0.1:9/y", SECRET_A, ("hold", "release"))
+    for action, status in ((inspections.place_hold, "delivered"), (inspections.release_hold, "dead"),
+                           (inspections.place_hold, "dead")):
+        with unit_of_work(engine) as uow:
+            action(uow, s["officer"], s["trip_a"], "r", datetime.now(UTC))
+            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
+                status=status))
+    with unit_of_work(engine) as uow:
+        first, _, again = sorted(n["id"] for n in uow.notifications.notices("carrier-a"))
+        with pytest.raises(ConflictError, match=f"carrier-a was sent the hold of container MSCU1234565 already "
+                                                f"\\(notice {first}, delivered"):
+            notices.retry(uow, principal(engine, "carrier-a"), again, datetime.now(UTC))
 
 
 def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(

@@ -359,9 +359,9 @@ def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: da
     """Re-queue a dead notice (of ``organisation_id``; any when None: the node's operator),
     unless it is a hold or release notice that would tell the system it goes to (its
     subscription's endpoint) what is no longer so or what it was told already: the box is not
-    (or no longer) in the state it says, a later hold or release notice about the box was
-    queued to that endpoint, or a notice of its kind about the box reached (or is on its way
-    to) it since the box's last opposite notice. A
+    (or no longer) in the state it says, a later hold or release notice about the box reached
+    (or is on its way to) that endpoint, or a notice of its kind did since the last opposite
+    notice that reached it (dead notices reached nothing). A
     shipping-line review: a dead release re-queued after a newer hold was delivered arrived
     last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
     had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
@@ -390,12 +390,12 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
     reach = {i for i, s in subs.items() if i == to or same_endpoint(s["callback_url"], subs[to]["callback_url"])}
     mine = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box)
             if n["id"] != notice["id"] and n["subscription_id"] in reach]
-    opposite = next((n for n in mine if n["id"] > notice["id"] and n["kind"] != kind), None)
+    told = [n for n in mine if n["status"] != "dead"]  # sent, or on its way
+    opposite = next((n for n in told if n["id"] > notice["id"] and n["kind"] != kind), None)
     if opposite is not None:
         raise ConflictError(what, f"the {opposite['kind']} notice {opposite['id']} about container {box[0]} was queued "
                                   "after it to the same endpoint: re-sending this one would put an older state last")
-    since = [n for n in mine if n["status"] != "dead" and n["kind"] == kind
-             and not any(o["kind"] != kind and o["id"] > n["id"] for o in mine)]
+    since = [n for n in told if n["kind"] == kind and not any(o["kind"] != kind and o["id"] > n["id"] for o in told)]
     if since:
         raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
                                   f"{since[-1]['status']}, subscription {since[-1]['subscription_id']})")
