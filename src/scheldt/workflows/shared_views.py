@@ -50,8 +50,8 @@ def _lines(kind: str, obj: dict[str, Any]) -> list[str]:
     if kind == "alert":
         reasons = ((obj.get("extensions") or {}).get(ALERT_EXTENSION_ID) or {}).get("reasons") or []
         return [str(r.get("text", "")) for r in reasons if isinstance(r, dict) and r.get("text")]
-    lines = [str(obj[k]) for k in ("description", "content", "pattern") if obj.get(k) and (k == "description"
-                                                                                      or kind == OTHER)]
+    shown = ("description", "content", "pattern") if kind == OTHER else ("description",)  # a note's text, a pattern
+    lines = [str(obj[k]) for k in shown if obj.get(k)]
     if kind == "seizure-report":
         lines += [f"{k.replace('_', ' ')}: {_as_read(obj[k])}" for k in ("port_of_loading", "origin_country",
                                                                        "seized_at", "selection") if obj.get(k)]
@@ -95,7 +95,10 @@ def recent_items(uow: Any, requester: Requester, kind: str = "", limit: int = 50
     at a time, before ``before_seq``, at most :data:`READ_ROUNDS` times until ``limit`` items
     are found); ``kind`` one of :data:`KINDS` or "" for all. Returns (rows, the ``before_seq``
     of the next page or None at the end)."""
-    types = (MAIN_TYPES[KINDS.index(kind)],) if kind in KINDS[:len(MAIN_TYPES)] else () if kind == OTHER else MAIN_TYPES
+    if kind == OTHER:
+        types: tuple[str, ...] = ()
+    else:
+        types = (MAIN_TYPES[KINDS.index(kind)],) if kind in KINDS else MAIN_TYPES
     other = OTHER if kind in ("", OTHER) else None
     newest: dict[str, Any] = {}
     before, full = before_seq, False
