@@ -123,7 +123,8 @@ def test_numbers_written_together_keep_their_order_and_a_postcode_its_space_or_n
     # a fourth: repeats told apart both ways round, and an ordinal is no postcode's inward code
     for a, b in (("Calle 5 # 10-10, Bogotá", "Calle 10 # 5-10, Bogotá"), ("Calle 26 # 26-5", "Calle 26 # 5-26"),
                  ("Carrera 7 # 12-7, Medellín", "Carrera 12 # 7-7, Medellín"),
-                 ("Unit 5, 4th Floor, 8 Queen St", "54th Floor, 8 Queen St"), ("12 3rd Avenue", "123rd Avenue")):
+                 ("Unit 5, 4th Floor, 8 Queen St", "54th Floor, 8 Queen St"), ("12 3rd Avenue", "123rd Avenue"),
+                 ("Apto 10, Calle 5 # 10-20, Bogotá", "Calle 10 # 5-20 Apto 10, Bogotá")):
         assert not same_address(a, b) and not same_address(b, a), (a, b)
     assert address_numbers("London SW1A 2AA") == address_numbers("London SW1A2AA") == "12"
 

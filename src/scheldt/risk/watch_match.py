@@ -205,13 +205,14 @@ def _agree(runs_a: list[list[str]], runs_b: list[list[str]]) -> bool:
 
 
 def _counted(runs: list[list[str]]) -> list[list[str]]:
-    """``runs`` with each number told from its repeats by the count of its occurrences so far
-    ("Calle 26 # 13-26": 26, 13, 26#2), so that an address repeating a number matches itself
-    and not the same numbers in another order (regression reviews: "Calle 26 # 13-26" matched
-    nothing, then "Calle 5 # 10-10" matched "Calle 10 # 5-10")."""
-    seen: dict[str, int] = {}
+    """``runs`` with each number told from its repeats in its run by the count of its
+    occurrences so far ("Calle 26 # 13-26": 26, 13, 26#2), so that an address repeating a
+    number matches itself and not the same numbers in another order (regression reviews:
+    "Calle 26 # 13-26" matched nothing, then "Calle 5 # 10-10" matched "Calle 10 # 5-10"; counted
+    over the address, "Apto 10, Calle 5 # 10-20" matched "Calle 10 # 5-20 Apto 10")."""
     out = []
     for run in runs:
+        seen: dict[str, int] = {}
         out.append([])
         for n in run:
             seen[n] = seen.get(n, 0) + 1
