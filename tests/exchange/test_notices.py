@@ -596,6 +596,25 @@ def test_a_dead_hold_is_not_requeued_to_a_system_whose_last_news_was_held(engine
             notices.retry(uow, principal(engine, "carrier-a"), again, datetime.now(UTC))
 
 
+def test_a_dead_hold_is_requeued_when_a_release_went_to_another_endpoint_of_the_line(engine: Engine,
+                                                                                     plain_settings: None) -> None:
+    """A regression review: a shipping line taking holds and releases at two URLs; held
+    (delivered), released (delivered), held again (dead): the hold was refused as sent already,
+    and the line's last news stayed "released" for a held box."""
+    s = seed(engine)
+    subscribe(engine, "carrier-a", "http://127.0.0.1:9/sys/hold", SECRET_A, ("hold",))
+    subscribe(engine, "carrier-a", "http://127.0.0.1:9/sys/release", SECRET_A, ("release",))
+    for action, status in ((inspections.place_hold, "delivered"), (inspections.release_hold, "delivered"),
+                           (inspections.place_hold, "dead")):
+        with unit_of_work(engine) as uow:
+            action(uow, s["officer"], s["trip_a"], "r", datetime.now(UTC))
+            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
+                status=status))
+    with unit_of_work(engine) as uow:
+        again = max(n["id"] for n in uow.notifications.notices("carrier-a"))
+        assert notices.retry(uow, principal(engine, "carrier-a"), again, datetime.now(UTC))["status"] == "pending"
+
+
 def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
         engine: Engine, store_url: str, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """`scheldt notices list | retry`: the node's operator sees what fails for whom (each carrier

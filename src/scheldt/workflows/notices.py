@@ -361,7 +361,7 @@ def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: da
     subscription's endpoint) what is no longer so or what it was told already: the box is not
     (or no longer) in the state it says, a later hold or release notice about the box reached
     (or is on its way to) that endpoint, or a notice of its kind did since the last opposite
-    notice that reached it (dead notices reached nothing). A
+    notice sent to any endpoint of the organisation (dead notices reached nothing). A
     shipping-line review: a dead release re-queued after a newer hold was delivered arrived
     last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
     had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
@@ -388,18 +388,21 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
     to = uow.notifications.requeue_target(notice)
     subs = {s["id"]: s for s in uow.notifications.subscriptions(org)}
     reach = {i for i, s in subs.items() if i == to or same_endpoint(s["callback_url"], subs[to]["callback_url"])}
-    mine = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box)
-            if n["id"] != notice["id"] and n["subscription_id"] in reach]
-    told = [n for n in mine if n["status"] != "dead"]  # sent, or on its way
+    others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
+    anywhere = [n for n in others if n["status"] != "dead"]  # sent, or on their way
+    told = [n for n in anywhere if n["subscription_id"] in reach]
     opposite = next((n for n in told if n["id"] > notice["id"] and n["kind"] != kind), None)
     if opposite is not None:
         raise ConflictError(what, f"the {opposite['kind']} notice {opposite['id']} about container {box[0]} was queued "
                                   "after it to the same endpoint: re-sending this one would put an older state last")
-    since = [n for n in told if n["kind"] == kind and not any(o["kind"] != kind and o["id"] > n["id"] for o in told)]
+    # told that state since the last opposite notice sent to any of its endpoints (a shipping line
+    # may take holds and releases at two: a regression review's hold was refused after a release)
+    since = [n for n in told if n["kind"] == kind and not any(o["kind"] != kind and o["id"] > n["id"]
+                                                             for o in anywhere)]
     if since:
         raise ConflictError(what, f"{org} was sent the {kind} of container {box[0]} already (notice {since[-1]['id']}, "
                                   f"{since[-1]['status']}, subscription {since[-1]['subscription_id']})")
-    later = [n for n in mine if n["id"] > notice["id"]]
+    later = [n for n in others if n["subscription_id"] in reach and n["id"] > notice["id"]]
     if later:
         raise ConflictError(what, f"a later {kind} notice about container {box[0]} was queued ({later[-1]['id']}, "
                                   f"{later[-1]['status']}): re-queue that one if it is still needed")
