@@ -576,6 +576,16 @@ def test_a_dead_release_is_requeued_to_its_system_unless_that_system_was_told_mo
     assert released_again_to_y(y_told_later=False)["status"] == "pending"  # Y's last news was "held"
 
 
+def _ended(engine: Engine, s: dict[str, Any], *steps: tuple[Any, str]) -> None:
+    """Each step's hold or release of trip_a, its notices then ended as ``status`` (delivered or
+    dead), as a delivery round would end them."""
+    for action, status in steps:
+        with unit_of_work(engine) as uow:
+            action(uow, s["officer"], s["trip_a"], "r", datetime.now(UTC))
+            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
+                status=status))
+
+
 def test_a_dead_hold_is_not_requeued_to_a_system_whose_last_news_was_held(engine: Engine,
                                                                           plain_settings: None) -> None:
     """A regression review: held (delivered), released (dead), held again (dead): the second hold
@@ -583,12 +593,8 @@ def test_a_dead_hold_is_not_requeued_to_a_system_whose_last_news_was_held(engine
     as told."""
     s = seed(engine)
     subscribe(engine, "carrier-a", "http://127.0.0.1:9/y", SECRET_A, ("hold", "release"))
-    for action, status in ((inspections.place_hold, "delivered"), (inspections.release_hold, "dead"),
-                           (inspections.place_hold, "dead")):
-        with unit_of_work(engine) as uow:
-            action(uow, s["officer"], s["trip_a"], "r", datetime.now(UTC))
-            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
-                status=status))
+    _ended(engine, s, (inspections.place_hold, "delivered"), (inspections.release_hold, "dead"),
+           (inspections.place_hold, "dead"))
     with unit_of_work(engine) as uow:
         first, _, again = sorted(n["id"] for n in uow.notifications.notices("carrier-a"))
         with pytest.raises(ConflictError, match=f"carrier-a was sent the hold of container MSCU1234565 already "
@@ -604,12 +610,8 @@ def test_a_dead_hold_is_requeued_when_a_release_went_to_another_endpoint_of_the_
     s = seed(engine)
     subscribe(engine, "carrier-a", "http://127.0.0.1:9/sys/hold", SECRET_A, ("hold",))
     subscribe(engine, "carrier-a", "http://127.0.0.1:9/sys/release", SECRET_A, ("release",))
-    for action, status in ((inspections.place_hold, "delivered"), (inspections.release_hold, "delivered"),
-                           (inspections.place_hold, "dead")):
-        with unit_of_work(engine) as uow:
-            action(uow, s["officer"], s["trip_a"], "r", datetime.now(UTC))
-            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
-                status=status))
+    _ended(engine, s, (inspections.place_hold, "delivered"), (inspections.release_hold, "delivered"),
+           (inspections.place_hold, "dead"))
     with unit_of_work(engine) as uow:
         again = max(n["id"] for n in uow.notifications.notices("carrier-a"))
         assert notices.retry(uow, principal(engine, "carrier-a"), again, datetime.now(UTC))["status"] == "pending"
