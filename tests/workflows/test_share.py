@@ -964,6 +964,38 @@ def test_an_entry_changed_to_another_name_withdraws_the_alert_it_raised_and_chan
     assert again.related == (out["id"],) and again.reasons[0].text.startswith("the shipper DCSA CTK matches DCSA CTK")
 
 
+def test_a_red_entry_naming_other_recipients_moves_its_alert_to_them(engine: Engine, tmp_path: Path) -> None:
+    """An exchange review left open: a partner's RED entry re-named to another user of the
+    agency kept its alert with the user no longer named (who still read the RED note), and the
+    newly named one never got it."""
+    seed(engine, tmp_path)
+    later, latest = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "for the Belgian liaison only",
+                                          share.Terms("red", None, recipients=("be-customs/officer",)), NOW,
+                                          container_number="NARU3472484")
+        entry = from_stix(stored_objects(uow), out["id"])
+
+        def named(at: datetime, *users: str) -> share.Received:
+            sharing = replace(entry.meta.sharing, recipients=tuple(("be-customs", u) for u in users))
+            objects = to_stix(replace(entry, meta=replace(entry.meta, modified=at, sharing=sharing)))
+            return share.receive_objects(uow, objects, "us-cbp", "peer:us", None, at)
+        moved = named(later, "analyst")
+        same = named(latest, "analyst")  # the same recipients again: the alert stays as it is
+
+        def live_alerts(user: str) -> list[str]:
+            return [o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", user),
+                                                          types=["grouping"], limit=10) if not o.revoked]
+        seen = {user: live_alerts(user) for user in ("officer", "analyst")}
+        log = [e.payload for e in AuditLog(uow.session).entries(after_seq=0, limit=1000)
+               if e.payload["object_kind"] == "shared-withdrawal"]
+    assert len(out["alerts"]) == 1 and len(moved.alerts) == 1 and moved.alerts != out["alerts"] and same.alerts == []
+    assert seen == {"officer": [], "analyst": moved.alerts}
+    assert [(p["actor"], p["action"], p["object_id"], p["details"]["reason"]) for p in log] == [
+        ("system", "withdraw: watchlist entry re-marked", out["alerts"][0],
+         f"its watchlist entry {out['id']} now names other recipients")]
+
+
 def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_version_does_not_return(
         engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)

@@ -1002,11 +1002,18 @@ def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime,
                    f"its watchlist entry {entry_id} was changed and the trip no longer matches it")
             action = ("withdraw with its watchlist entry" if still_matching is None
                       else "withdraw: watchlist entry changed")
-            out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now, "system")
-            uow.audit.append("write", alert.owner_org, {
-                "actor": "system", "organisation": alert.owner_org, "action": action,
-                "object_kind": "shared-withdrawal", "object_id": alert_id, "remote_addr": "",
-                "details": {"reason": why, "entry": entry_id, "parts_deleted": out["parts_deleted"]}}, now)
+            _withdraw_alert(uow, alert, why, action, {"entry": entry_id}, now)
+
+
+def _withdraw_alert(uow: Any, alert: Any, why: str, action: str, details: dict[str, Any], now: datetime) -> None:
+    """Withdraw (:func:`_withdraw`) the local alert ``alert`` (its newest stored version) for
+    the agency that owns it and audit it for that agency (actor ``system``) with ``action``,
+    ``why`` and ``details``."""
+    out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now, "system")
+    uow.audit.append("write", alert.owner_org, {
+        "actor": "system", "organisation": alert.owner_org, "action": action,
+        "object_kind": "shared-withdrawal", "object_id": alert.stix_id, "remote_addr": "",
+        "details": {"reason": why, **details, "parts_deleted": out["parts_deleted"]}}, now)
 
 
 def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
@@ -1166,10 +1173,10 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
     agency = trip.get("supplied_by") or ""
     if not agency or not may_see(_agency_requester(uow, agency), _audience(uow, stored)):
         return None
-    found = _match_alert_id(uow, agency, f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}", now)
-    if found is None or found[1]:
-        return None if found is None else (found[0], False)
-    alert_id = found[0]
+    key = f"watch-alert:{agency}:{entry.meta.stix_id}:{facts.key.label()}"
+    found = _match_alert_id(uow, agency, key, now)
+    if found is None:
+        return None
     s = entry.meta.sharing
     origin = organisations_by_identity(uow).get(entry.meta.created_by, stored.owner_org)
     group = f"sharing group {s.group}" if s.group else "the community"
@@ -1186,6 +1193,17 @@ def _local_alert(uow: Any, trip: dict[str, Any], facts: TripFacts, entry: WatchE
                       f"{LOCAL_GROUP}{agency}"[:64], "local use only", s.reliability, s.credibility,
                       named if red else (), ms(now),
                       s.valid_until if s.valid_until and s.valid_until > ms(now) else None)
+    if found[1]:  # live: kept while it reaches whom the entry now names (a partner re-naming a RED
+        # entry's recipients left the alert with the user no longer named: an exchange review)
+        live = uow.exchange.newest([found[0]])[found[0]]
+        if (live.tlp, uow.exchange.recipients(live.seq)) == (sharing.tlp.value, set(sharing.recipients)):
+            return found[0], False
+        _withdraw_alert(uow, live, f"its watchlist entry {entry.meta.stix_id} now names other recipients",
+                        "withdraw: watchlist entry re-marked", {"entry": entry.meta.stix_id}, now)
+        found = _match_alert_id(uow, agency, key, now)
+        if found is None:
+            return None
+    alert_id = found[0]
     container, consignment, vessel = trip_subjects(trip, facts)
     item = Alert(_meta(agency, "grouping", sharing, now, alert_id), f"Watchlist match: container {trip['container_number']}",
                  (Reason("shared_watchlist", _clean(text, 4000)),), None, trip_label(trip), container,
