@@ -83,6 +83,13 @@ class Service:
         """Headers authenticating as ``user``."""
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
+    def signed_in(self, user: str) -> dict[str, str]:
+        """Headers of a session ``user`` signs in with by password (what making users, tokens and
+        passwords takes: an API token cannot), the client's cookie cleared."""
+        made = self.client.post("/api/v1/auth/sign-in", json={"username": user, "password": PASSWORD})
+        self.client.cookies.clear()
+        return {"Authorization": f"Bearer {made.json()['session']}"}
+
     def uow(self) -> AbstractContextManager[UnitOfWork]:
         return unit_of_work(self.engine)
 

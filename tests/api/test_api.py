@@ -816,9 +816,14 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
 def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: Service) -> None:
     """An operator review found no way to revoke an officer's leaked token or to disable a
     departing officer short of SQL."""
-    c, admin = service.client, service.as_("admin")
-    made = c.post("/api/v1/users", headers=admin, json={"username": "leaver", "roles": ["targeting_officer"],
-                                                       "password": PASSWORD})
+    c, admin = service.client, service.signed_in("admin")
+    # what gives a way in takes a password's session: a leaked administrator's token made users
+    # and set passwords that outlived its revocation (an operator review)
+    leaver = {"username": "leaver", "roles": ["targeting_officer"], "password": PASSWORD}
+    by_token = c.post("/api/v1/users", headers=service.as_("admin"), json=leaver)
+    assert by_token.status_code == 403 and by_token.json()["error"]["why"].startswith(
+        "an API token cannot create users: sign in with your password")
+    made = c.post("/api/v1/users", headers=admin, json=leaver)
     assert made.status_code == 201, made.text
     # a shipping line's role is never an agency user's (a README review's officer read the queue under it)
     odd = c.post("/api/v1/users", headers=admin, json={"username": "odd", "roles": ["carrier_security"],
@@ -858,12 +863,16 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
     myself = c.put("/api/v1/users/admin/active", headers=admin, json={"active": False, "reason": "oops"})
     assert myself.status_code == 400
     # enabling brings no old session or token back: disabling revoked them (attack review)
-    assert c.put("/api/v1/users/leaver/active", headers=admin, json={"active": True, "reason": "back"}).status_code == 200
+    back = {"active": True, "reason": "back"}
+    assert c.put("/api/v1/users/leaver/active", headers=service.as_("admin"), json=back).status_code == 403
+    assert c.put("/api/v1/users/leaver/active", headers=admin, json=back).status_code == 200
     assert c.get("/api/v1/me", headers=own).json()["error"]["why"] == "this session was revoked"
     # the leaked password is replaced (operator review: enabling brought it back, with no way to change it)
     new = {"password": "another-long-password", "reason": "leaked"}
-    assert c.put("/api/v1/users/leaver/password", headers=service.as_("us-admin"), json=new).status_code == 404
-    assert c.put("/api/v1/users/leaver/password", headers=service.as_("carrier"), json=new).status_code == 403
+    assert c.put("/api/v1/users/leaver/password", headers=service.signed_in("us-admin"), json=new).status_code == 404
+    assert c.put("/api/v1/users/leaver/password", headers=service.signed_in("carrier"), json=new).status_code == 403
+    by_token = c.put("/api/v1/users/leaver/password", headers=service.as_("admin"), json=new)
+    assert by_token.status_code == 403 and "cannot set passwords" in by_token.json()["error"]["why"]
     changed = c.put("/api/v1/users/leaver/password", headers=admin, json=new)
     assert changed.status_code == 200 and changed.json()["username"] == "leaver", changed.text
     assert c.post("/api/v1/auth/sign-in", json={"username": "leaver", "password": PASSWORD}).status_code == 401
@@ -887,7 +896,8 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
                   "roles": ["liaison_officer"], "password": PASSWORD}).status_code == 201
     assert c.put("/api/v1/users/us-temp/active", headers=admin, json={"active": False, "reason": "host suspends"}
                  ).status_code == 200
-    undo = c.put("/api/v1/users/us-temp/active", headers=service.as_("us-admin"), json={"active": True, "reason": "undo"})
+    undo = c.put("/api/v1/users/us-temp/active", headers=service.signed_in("us-admin"),
+                 json={"active": True, "reason": "undo"})
     assert undo.status_code == 403 and "was disabled by be-customs" in undo.json()["error"]["why"]
     # an administrator lists the tokens of users they manage, to revoke one
     assert c.get("/api/v1/users/leaver/tokens", headers=admin).json()["items"][0]["id"] == token_id
@@ -960,7 +970,7 @@ def test_a_partner_agency_does_not_run_the_node(service: Service) -> None:
     creating a user inside be-customs (who then read be-customs's trips), and its officer
     switching the live profile, which re-scored be-customs's whole queue."""
     c, h = service.client, service.as_
-    spy = c.post("/api/v1/users", headers=h("us-admin"), json={
+    spy = c.post("/api/v1/users", headers=service.signed_in("us-admin"), json={
         "username": "us-spy", "organisation_id": "be-customs", "roles": ["targeting_officer"],
         "password": "a long enough password"})
     assert spy.status_code == 404, spy.text
@@ -1039,7 +1049,7 @@ def test_sign_out_ends_exactly_the_session_the_request_signed_in_with(service: S
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {analyst}"}).json()["username"] == "analyst"
     c.cookies.clear()
 
-    made = c.post("/api/v1/users", headers=service.as_("admin"), json={
+    made = c.post("/api/v1/users", headers=service.signed_in("admin"), json={
         "username": "script-owner", "roles": ["analyst"], "password": PASSWORD})
     assert made.status_code == 201, made.text
     c.cookies.clear()

@@ -182,6 +182,8 @@ def list_users(ctx: CtxDep, organisation_id: str | None = None) -> dict[str, Any
 @router.post("/users", status_code=201, summary="Create a user")
 def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.MANAGE_USERS)
+    # an operator review: a leaked administrator's token made users that outlived its revocation
+    _signed_in_with_password(ctx, "create users")
     org_id = _target_org(ctx, body.organisation_id)
     user = accounts.create_user(ctx.uow, body.username, org_id, body.roles, body.password, ctx.now, body.display_name)
     ctx.audit("write", "user", user.username, action="create", roles=[r.value for r in user.roles])
@@ -191,15 +193,22 @@ def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/tokens", status_code=201, summary="Make an API token for yourself (shown once; signed in with a "
                                                 "password, not with another token)")
 def create_token(body: TokenIn, ctx: CtxDep) -> dict[str, Any]:
-    if ctx.principal.credential.startswith("token"):
-        # an operator review: a leaked token minted a 730-day one that outlived its revocation
-        raise ForbiddenError("authorization", "an API token cannot make API tokens: sign in with your password "
-                                              "(POST /api/v1/auth/sign-in) and use that session, so that revoking a "
-                                              "leaked token ends all the access it gave")
+    # an operator review: a leaked token minted a 730-day one that outlived its revocation
+    _signed_in_with_password(ctx, "make API tokens")
     made = accounts.new_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
     ctx.audit("write", "token", made["id"], action="create", name=body.name)
     # its id and expiry too (an API review: revoking it took a GET /tokens to find the id)
     return made | {"days": body.days, "expires_at": made["expires_at"].isoformat()}
+
+
+def _signed_in_with_password(ctx: Any, what: str) -> None:
+    """Refuse (ForbiddenError) a request signed in with an API token: what ``what`` makes (a
+    token, a user, a password, a user enabled again) is a way in that would outlive the
+    token's revocation, so it takes a session signed in with a password."""
+    if ctx.principal.credential.startswith("token"):
+        raise ForbiddenError("authorization", f"an API token cannot {what}: sign in with your password "
+                                              "(POST /api/v1/auth/sign-in) and use that session, so that revoking a "
+                                              "leaked token ends all the access it gave")
 
 
 def _target_org(ctx: Any, org_id: str | None) -> str:
@@ -237,6 +246,8 @@ def user_tokens(username: str, ctx: CtxDep) -> dict[str, Any]:
 
 @router.put("/users/{username}/active", summary="Disable or enable a user (administrators)")
 def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
+    if body.active:  # disabling stays open to a token: incident response is scripted
+        _signed_in_with_password(ctx, "enable users")
     user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
     ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
     return _user(user)
@@ -244,6 +255,7 @@ def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
 
 @router.put("/users/{username}/password", summary="Give a user a new password; their sessions end (administrators)")
 def set_password(username: str, body: PasswordIn, ctx: CtxDep) -> dict[str, Any]:
+    _signed_in_with_password(ctx, "set passwords")
     user, ended = accounts.set_password(ctx.uow, ctx.principal, username, body.password, ctx.now)
     ctx.audit("write", "user", username, action="password", reason=body.reason, sessions_ended=ended)
     return _user(user) | {"sessions_ended": ended}
