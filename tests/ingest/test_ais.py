@@ -156,6 +156,33 @@ def test_dma_aisdk_layout() -> None:
         fact_key=first.fact_key, source=f"{path.name}:2")  # type: ignore[attr-defined]
 
 
+def test_a_csv_row_at_the_not_available_position_is_skipped_and_counted() -> None:
+    """A maritime review: DMA exports write AIS's "not available" position as 91, 181; each such
+    row was quarantined as outside WGS 84, where NMEA skips and counts it."""
+    path = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    header, first, *_ = path.read_text().splitlines()
+    cells = first.split(",")
+    lat, lon = (header.split(",").index(c) for c in ("Latitude", "Longitude"))
+    unknown = [*cells[:lat], "91.000000", *cells[lat + 1:lon], "181.000000", *cells[lon + 1:]]
+    only_lat = [*cells[:lat], "91.000000", *cells[lat + 1:]]
+    stats = AisStats()
+    records = list(read_ais_csv("\n".join([header, ",".join(unknown), ",".join(only_lat), first]).encode(),
+                                _layout(path), "dma.csv", stats))
+    assert kinds(records) == {"VesselPosition": 1} and records[0].source == "dma.csv:4"  # type: ignore[attr-defined]
+    assert stats == {"position not available": 2}
+
+
+def test_navigational_status_in_the_itu_s_words() -> None:
+    """A maritime review: status 14 read "A i s s a r t active" (words made of pyais's enum name)."""
+    from pyais.encode import encode_dict
+
+    lines = [m.encode() for status in (0, 9, 12, 14) for m in encode_dict(
+        {"type": 1, "mmsi": 244000072, "lat": 51.0, "lon": 3.0, "status": status}, sentence_type="VDM")]
+    assert [r.nav_status for r in read_nmea(lines, "sart.nmea")] == [  # type: ignore[union-attr]
+        "Under way using engine", "Reserved for HSC", "Power-driven vessel pushing ahead or towing alongside",
+        "AIS-SART active"]
+
+
 def test_vesselsvalue_layout_with_bom() -> None:
     path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
     layout = _layout(path)

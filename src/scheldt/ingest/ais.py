@@ -59,11 +59,24 @@ def fix_flags(latitude: float, longitude: float) -> tuple[Flag, ...]:
     return (NO_FIX,) if latitude == 0 and longitude == 0 else ()
 
 
+#: Navigational status of AIS position reports, ITU-R M.1371-5 (message 1, parameter
+#: "navigational status"), in its words; 0-8, 13 and 15 as stored before (a maritime review: words
+#: made from pyais's enum names read "A i s s a r t active").
+NAV_STATUS = {0: "Under way using engine", 1: "At anchor", 2: "Not under command", 3: "Restricted manoeuverability",
+              4: "Constrained by her draught", 5: "Moored", 6: "Aground", 7: "Engaged in fishing",
+              8: "Under way sailing", 9: "Reserved for HSC", 10: "Reserved for WIG",
+              11: "Power-driven vessel towing astern", 12: "Power-driven vessel pushing ahead or towing alongside",
+              13: "Reserved future use", 14: "AIS-SART active", 15: "Undefined"}
+
+
 def _status(value: Any) -> str:
+    """The ITU wording (:data:`NAV_STATUS`) of a decoded navigational status, "" when none."""
     if value is None:
         return ""
-    name = getattr(value, "name", str(value))
-    return "".join(" " + c.lower() if c.isupper() else c for c in name).strip().capitalize()
+    try:
+        return NAV_STATUS.get(int(value), str(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _uscg_time(raw: bytes) -> datetime | None:
@@ -389,12 +402,16 @@ def _motion(name: str, column: str, value: float | None, flags: list[Flag]) -> f
     return None
 
 
-def read_ais_csv(data: bytes, layout: AisCsvLayout,
-                 source: str) -> Iterator[VesselPosition | VesselSighting | Rejection]:
+def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
+                 stats: AisStats | None = None) -> Iterator[VesselPosition | VesselSighting | Rejection]:
     """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row;
     and, where the layout maps an IMO number, call sign or name beside the MMSI, a
     VesselSighting the first time each identity appears in the file (a linking review: a vessel
-    known here only from such a CSV never got its track on its trips)."""
+    known here only from such a CSV never got its track on its trips). A row at AIS's own "not
+    available" position (latitude 91 or longitude 181, ITU-R M.1371, as decoders export it) is
+    skipped and counted in ``stats`` as "position not available", as in NMEA (a maritime
+    review's DMA file filled the quarantine with them)."""
+    stats = stats if stats is not None else AisStats()
     counter = LineCounter(data.splitlines(keepends=True))  # a line not UTF-8 costs its row (an ingest review's
     reader = csv.DictReader(counter, delimiter=layout.delimiter)  # Latin-1 vessel name was stored as \ufffdLBORG)
     if reader.fieldnames is None:
@@ -418,6 +435,9 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout,
                 raise FieldError(layout.time_column, f"{layout.time_column}: {exc}") from None
             lat = _num(row, layout.latitude, layout.missing_values)
             lon = _num(row, layout.longitude, layout.missing_values)
+            if lat == 91 or lon == 181:
+                stats["position not available"] += 1
+                continue
             for column, value, top in ((layout.latitude, lat, 90), (layout.longitude, lon, 180)):
                 if value is None or abs(value) > top:  # the column at fault (a review's bad longitude blamed Latitude)
                     raise FieldError(column, f"position {lat}, {lon}: {column} is missing or outside WGS 84 ranges "

@@ -240,21 +240,22 @@ def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied
     ``layout`` when given, else the built-in layout its header matches).
 
     Raw NMEA streams line by line; sentences that are not kept (empty payloads, other message
-    types, positions not available) are counted in ``FileReport.skipped``.
+    types, positions not available) are counted in ``FileReport.skipped``, and so are a CSV's
+    rows at the "not available" position.
     """
     report = FileReport(str(path), format)
+    stats = AisStats()
     if format == "ais-nmea":
-        stats = AisStats()
         with path.open("rb") as fh:
             _store_ais(uow, read_nmea(fh, str(path), stats), report, now, supplied_by)
-        report.skipped = {k: v for k, v in stats.items() if k not in ("positions", "static")}
     else:
         if not path.is_file() or path.stat().st_size == 0:
             raise InputError(f"{path}:1", "no such file, or empty")
         layout = layout or detect_ais_layout(csv_header(path))
         if layout is None:
             raise InputError(f"{path}:1", "header matches no known AIS CSV layout")
-        _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path)), report, now, supplied_by)
+        _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path), stats), report, now, supplied_by)
+    report.skipped = {k: v for k, v in stats.items() if k not in ("positions", "static")}
     return report
 
 
