@@ -364,6 +364,48 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
                                "(no fix since)")
 
 
+def test_an_mmsi_that_later_names_another_vessel_stops_speaking_for_the_first(engine: Engine, tmp_path: Path) -> None:
+    """A maritime review: the vessel moved to a new MMSI and went dark for days while its old
+    MMSI, now another vessel's (its static data said so), reported from the Pacific. Those
+    positions filled the trip's track and hid the silence; an MMSI joined a vessel for all time."""
+    from pyais.encode import encode_dict
+
+    aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+              event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    for e in aboard:
+        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
+                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    old, new = 636092000, 636092001
+
+    def said(at: datetime, mmsi: int, imo: int, name: str) -> list[str]:
+        return [f"\\c:{int(at.timestamp())}*00\\{m}" for m in encode_dict(
+            {"type": 5, "mmsi": mmsi, "imo": imo, "shipname": name}, sentence_type="VDM", seq_id=1)]
+
+    def fix(at: datetime, mmsi: int, lat: float, lon: float) -> list[str]:
+        return [f"\\c:{int(at.timestamp())}*00\\{m}" for m in encode_dict(
+            {"type": 1, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": 12.0}, sentence_type="VDM")]
+    day = datetime(2026, 1, 27, tzinfo=UTC)
+    lines = [*said(day - timedelta(days=5), old, 9321483, "TEST"), *fix(day + timedelta(hours=12), old, 50.0, 3.0),
+             *said(day + timedelta(hours=20), new, 9321483, "TEST"), *fix(day + timedelta(hours=30), new, 49.0, -5.0),
+             *said(day + timedelta(hours=36), old, 9500077, "INDIA")]
+    for h in (48, 72, 96):  # the old MMSI, now INDIA's, in the Pacific
+        lines += fix(day + timedelta(hours=h), old, 10.0, -140.0)
+    lines += fix(day + timedelta(hours=114), new, 51.0, 2.0)  # the vessel again, 84 h later
+    ais = tmp_path / "ais.nmea"
+    ais.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        ingest_file(uow, ais, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+        [assessment] = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    track = [(f["observed_at"][:13], f["latitude"]) for f in assessment["facts"]["vessel_track"]]
+    assert track == [("2026-01-27T12", 50.0), ("2026-01-28T06", 49.0), ("2026-01-31T18", 51.0)]
+    [gap] = [r for r in assessment["reasons"] if r["indicator"] == "ais_gap_before_arrival"]
+    assert gap["evidence"] == "vessel AIS silent for 84.0 h from 2026-01-28 06:00 UTC, 4 days before arrival"
+
+
 def _leftover_gate_out(uow: Any, tmp_path: Path, options: IngestOptions) -> tuple[int, int]:
     """A gate-out without reference received before its box's discharge makes a trip of its own;
     the discharge, received later, puts it on the box's trip. Returns (leftover id, trip id)."""

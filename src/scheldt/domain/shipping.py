@@ -221,6 +221,45 @@ class VesselSighting:
 
 
 @dataclass(frozen=True, slots=True)
+class MmsiSpan:
+    """An MMSI speaking for one vessel (IMO) from ``since`` until ``until`` (UTC; None: open)."""
+
+    mmsi: str
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def holds(self, at: datetime) -> bool:
+        """Whether a position observed ``at`` (UTC) is this vessel's."""
+        return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+
+def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, list[MmsiSpan]]:
+    """IMO → the spans its MMSIs spoke for it, from static data sightings (MMSI, IMO, observed
+    at UTC or None: unknown, taken as earliest). An MMSI speaks for the IMO it last broadcast:
+    from the first sighting naming a new IMO, its positions are that vessel's (an MMSI is
+    re-assigned, or taken over by a spoofer, and the earlier vessel moves to another MMSI);
+    before its first sighting, for the first IMO it names. Sightings naming no IMO say nothing.
+    A repeated identity is stored once (first seen), so an MMSI going back to an earlier IMO
+    stays with the later one."""
+    out: dict[str, list[MmsiSpan]] = {}
+    by_mmsi: dict[str, list[tuple[datetime | None, str]]] = {}
+    for mmsi, imo, at in sightings:
+        if imo:
+            by_mmsi.setdefault(mmsi, []).append((at, imo))
+    for mmsi, seen in by_mmsi.items():
+        seen.sort(key=lambda s: (s[0] is not None, s[0] or datetime.min, s[1]))
+        runs: list[tuple[str, datetime | None]] = []  # (IMO, first seen) per run of one IMO
+        for at, imo in seen:
+            if not runs or runs[-1][0] != imo:
+                runs.append((imo, at))
+        for i, (imo, at) in enumerate(runs):
+            since = at if i else None
+            until = runs[i + 1][1] if i + 1 < len(runs) else None
+            out.setdefault(imo, []).append(MmsiSpan(mmsi, since, until))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class StowagePosition(Event):
     """A container in a vessel's bay plan (BAPLIE: on board at departure) or stowage
     instruction (MOVINS: planned): cell (ISO 9711 bay-row-tier), ports, masses in kg."""

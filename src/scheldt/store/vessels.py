@@ -7,11 +7,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.identifiers import UNSET_MMSI
-from scheldt.domain.shipping import VesselPosition, VesselSighting
+from scheldt.domain.shipping import MmsiSpan, VesselPosition, VesselSighting, mmsi_spans
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import VesselPositionRow, VesselSightingRow
 from scheldt.store.rows import aware, fit
@@ -68,17 +68,24 @@ class VesselRepository:
         return aware(self.session.scalar(select(func.min(VesselPositionRow.observed_at))
                                          .where(VesselPositionRow.received_at >= since)))
 
-    def mmsis_for_imos(self, imos: Sequence[str]) -> dict[str, list[str]]:
-        """IMO → MMSIs that broadcast it in their static data (never :data:`UNSET_MMSI`: every
-        unconfigured transponder sends it, so it ties no position to a vessel)."""
-        out: dict[str, list[str]] = {}
+    def spans_for_imos(self, imos: Sequence[str]) -> dict[str, list[MmsiSpan]]:
+        """IMO → the spans in which MMSIs broadcast it in their static data as theirs
+        (:func:`scheldt.domain.shipping.mmsi_spans`: an MMSI that later names another vessel
+        stops speaking for this one); never :data:`UNSET_MMSI` (every unconfigured transponder
+        sends it, so it ties no position to a vessel)."""
         unique = sorted(set(imos))
+        mmsis: set[str] = set()
         for start in range(0, len(unique), 500):
-            stmt = select(VesselSightingRow.imo, VesselSightingRow.mmsi).where(
-                VesselSightingRow.imo.in_(unique[start:start + 500]), VesselSightingRow.mmsi != UNSET_MMSI).distinct()
-            for imo, mmsi in self.session.execute(stmt):
-                out.setdefault(imo, []).append(mmsi)
-        return out
+            mmsis.update(self.session.scalars(select(VesselSightingRow.mmsi).where(
+                VesselSightingRow.imo.in_(unique[start:start + 500]), VesselSightingRow.mmsi != UNSET_MMSI).distinct()))
+        seen: list[tuple[str, str, datetime | None]] = []
+        ordered = sorted(mmsis)
+        for start in range(0, len(ordered), 500):
+            stmt = select(VesselSightingRow.mmsi, VesselSightingRow.imo, VesselSightingRow.observed_at).where(
+                VesselSightingRow.mmsi.in_(ordered[start:start + 500]), VesselSightingRow.imo != "")
+            seen.extend((m, i, aware(at)) for m, i, at in self.session.execute(stmt))
+        spans = mmsi_spans(seen)
+        return {imo: spans[imo] for imo in unique if imo in spans}
 
     def latest_name(self, imo: str) -> str:
         """The name last broadcast with IMO number ``imo`` in AIS static data (latest observed,
@@ -88,35 +95,49 @@ class VesselRepository:
                           VesselSightingRow.id.desc()).limit(1))
         return (self.session.scalar(stmt) or "").strip()
 
-    def mmsis_for_imo(self, imo: str) -> list[str]:
-        """MMSIs that broadcast this IMO number in their static data (not :data:`UNSET_MMSI`)."""
-        stmt = select(VesselSightingRow.mmsi).where(VesselSightingRow.imo == imo,
-                                                    VesselSightingRow.mmsi != UNSET_MMSI).distinct()
-        return list(self.session.scalars(stmt))
-
-    def track(self, mmsis: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Timed positions of these MMSIs between ``start`` and ``end`` (UTC), oldest first; a
-        position 0, 0 (a transponder without a fix: ``ingest.ais.NO_FIX``) is left out."""
-        if not mmsis:
+    def track(self, spans: Sequence[MmsiSpan], start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Timed positions the MMSIs sent within their ``spans`` (:meth:`spans_for_imos`)
+        between ``start`` and ``end`` (UTC), oldest first; a position 0, 0 (a transponder without
+        a fix: ``ingest.ais.NO_FIX``) is left out."""
+        within = _within(spans)
+        if within is None:
             return []
         stmt = (select(VesselPositionRow)
-                .where(VesselPositionRow.mmsi.in_([m for m in mmsis if m != UNSET_MMSI]),
-                       VesselPositionRow.observed_at >= start, VesselPositionRow.observed_at <= end, _FIXED)
+                .where(within, VesselPositionRow.observed_at >= start, VesselPositionRow.observed_at <= end, _FIXED)
                 .order_by(VesselPositionRow.observed_at))
         return [_position(r) for r in self.session.scalars(stmt)]
 
-    def last_position_before(self, mmsis: Sequence[str], before: datetime,
+    def last_position_before(self, spans: Sequence[MmsiSpan], before: datetime,
                              not_before: datetime) -> list[dict[str, Any]]:
-        """The last position of these MMSIs observed in [``not_before``, ``before``) (UTC), as
-        :meth:`track` gives them: a list of at most one. One indexed look-up per MMSI."""
+        """The last position sent within ``spans`` observed in [``not_before``, ``before``)
+        (UTC), as :meth:`track` gives them: a list of at most one. One indexed look-up per span."""
         found = []
-        for mmsi in sorted(set(mmsis) - {UNSET_MMSI}):
+        for span in spans:
+            if span.mmsi == UNSET_MMSI:
+                continue
+            low = not_before if span.since is None else max(not_before, span.since)
+            high = before if span.until is None else min(before, span.until)
             stmt = (select(VesselPositionRow)
-                    .where(VesselPositionRow.mmsi == mmsi, VesselPositionRow.observed_at >= not_before,
-                           VesselPositionRow.observed_at < before, _FIXED)
+                    .where(VesselPositionRow.mmsi == span.mmsi, VesselPositionRow.observed_at >= low,
+                           VesselPositionRow.observed_at < high, _FIXED)
                     .order_by(VesselPositionRow.observed_at.desc()).limit(1))
             found.extend(_position(r) for r in self.session.scalars(stmt))
         return sorted(found, key=lambda p: p["observed_at"])[-1:]
+
+
+def _within(spans: Sequence[MmsiSpan]) -> Any:
+    """The SQL condition "sent by one of these MMSIs within its span" (None: no span)."""
+    conditions = []
+    for span in spans:
+        if span.mmsi == UNSET_MMSI:
+            continue
+        parts = [VesselPositionRow.mmsi == span.mmsi]
+        if span.since is not None:
+            parts.append(VesselPositionRow.observed_at >= span.since)
+        if span.until is not None:
+            parts.append(VesselPositionRow.observed_at < span.until)
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else None
 
 
 #: Not a position 0, 0 (a transponder without a fix: ``ingest.ais.NO_FIX``).

@@ -312,13 +312,13 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
             linked, (trip_refs | {d["document_ref"] for d in mine}) - {""}, trip.events[0]["event_time"],
             trip.events[-1]["event_time"]))
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}
-        mmsis = sorted({m for imo in imos for m in uow.vessels.mmsis_for_imo(imo)})
+        spans = [span for ss in uow.vessels.spans_for_imos(sorted(imos)).values() for span in ss]
         start = trip.events[0]["event_time"] - TRACK_MARGIN
         end = trip.events[-1]["event_time"] + TRACK_MARGIN
         loaded = on_board_since(trip.events)  # a box at sea: its vessel's positions since (review)
         if loaded is not None:
             end = max(end, loaded + VOYAGE_TRACK)
-        tracks.append(uow.vessels.track(mmsis, start, end))
+        tracks.append(uow.vessels.track(spans, start, end))
     placed = {id(d) for ds in per_trip_declarations for d in ds}
     return ContainerTimeline(number, flag.why if flag else "", trips, tracks, per_trip,
                              [d for d in docs if d["id"] not in used], [d for d in linked if id(d) not in placed],

@@ -244,10 +244,10 @@ def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tupl
     windows = []
     for events in per_trip:
         windows.append((events, arrival_time(events), sorted({e.vessel_imo for e in events if e.vessel_imo})))
-    mmsis = uow.vessels.mmsis_for_imos(sorted({i for _, _, imos in windows for i in imos}))
+    spans = uow.vessels.spans_for_imos(sorted({i for _, _, imos in windows for i in imos}))
     out: list[tuple[VesselFix, ...]] = []
     for events, arrival, imos in windows:
-        ids = sorted({m for i in imos for m in mmsis.get(i, ())})
+        ids = [span for i in imos for span in spans.get(i, ())]
         if arrival is None or not ids:
             out.append(())
             continue

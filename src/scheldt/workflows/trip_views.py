@@ -273,9 +273,9 @@ def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str,
     """The AIS positions of the vessels the trip's events name, from ``loaded`` for at most
     :data:`VOYAGE_TRACK`, as :func:`plain` gives a trip's vessel track."""
     imos = sorted({e.vessel_imo for e in facts.events if e.vessel_imo})
-    mmsis = sorted({m for ms in uow.vessels.mmsis_for_imos(imos).values() for m in ms})
+    spans = [span for ss in uow.vessels.spans_for_imos(imos).values() for span in ss]
     return [{"observed_at": _iso(f["observed_at"]), "latitude": f["latitude"], "longitude": f["longitude"],
-             "speed_knots": f["speed_knots"]} for f in uow.vessels.track(mmsis, loaded, loaded + VOYAGE_TRACK)]
+             "speed_knots": f["speed_knots"]} for f in uow.vessels.track(spans, loaded, loaded + VOYAGE_TRACK)]
 
 
 def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts | None,
