@@ -12,23 +12,46 @@
   map.attributionControl.addAttribution("Basemap: Natural Earth (public domain)");
   map.createPane("basemap").style.zIndex = 250;
 
+  // longitudes shifted by whole turns so that no step between two points exceeds 180 degrees: a
+  // Pacific crossing is drawn across the Pacific (a maritime review's track from 140E to 160W ran
+  // back west round the world); the track is then put on the same turn as the route
+  function unwrap(points) {
+    var previous = null;
+    return points.map(function (p) {
+      var lon = p[1];
+      if (previous !== null) {
+        while (lon - previous > 180) { lon -= 360; }
+        while (lon - previous < -180) { lon += 360; }
+      }
+      previous = lon;
+      return [p[0], lon].concat(p.slice(2));
+    });
+  }
+  function mean(points) {
+    return points.reduce(function (sum, p) { return sum + p[1]; }, 0) / points.length;
+  }
+
   var bounds = L.latLngBounds([]);
-  var route = data.route.map(function (s) { return [s.lat, s.lon]; });
+  var route = unwrap(data.route.map(function (s) { return [s.lat, s.lon]; }));
   if (route.length > 1) {
     L.polyline(route, { className: "route-line", color: "#b4233b", weight: 2.5, dashArray: "6 5" }).addTo(map);
   }
   data.route.forEach(function (s, i) {
     var label = s.unlocode + (s.name ? " (" + s.name + ")" : "") + ": " +
       s.moves.map(function (m) { return m.text; }).join(", then ");
-    L.circleMarker([s.lat, s.lon], { className: "route-port", radius: i === 0 ? 7 : 5, color: "#7a1023",
+    L.circleMarker(route[i], { className: "route-port", radius: i === 0 ? 7 : 5, color: "#7a1023",
       fillColor: i === 0 ? "#b4233b" : "#fff", fillOpacity: 1, weight: 2 }).bindTooltip(label).addTo(map);
-    bounds.extend([s.lat, s.lon]);
+    bounds.extend(route[i]);
   });
-  var track = data.track.map(function (p) { return [p[0], p[1]]; });
+  var track = unwrap(data.track.map(function (p) { return [p[0], p[1]]; }));
+  if (track.length > 0 && route.length > 0) {
+    var turn = Math.round((mean(route) - mean(track)) / 360) * 360;
+    track = track.map(function (p) { return [p[0], p[1] + turn]; });
+  }
   if (track.length > 0) {
     L.polyline(track, { className: "vessel-track", color: "#1f5fa8", weight: 2 }).addTo(map);
     var last = data.track[data.track.length - 1];
-    L.circleMarker([last[0], last[1]], { className: "vessel-last", radius: 4, color: "#1f5fa8", fillOpacity: 1 })
+    L.circleMarker(track[track.length - 1], { className: "vessel-last", radius: 4, color: "#1f5fa8", fillOpacity: 1 })
       .bindTooltip("last AIS position " + String(last[2]).slice(0, 16).replace("T", " ") + " UTC" +
                    (last[3] === null ? "" : ", " + last[3] + " kn"))
       .addTo(map);
@@ -49,12 +72,20 @@
   fetch("/static/vendor/world-atlas/countries-50m.json")
     .then(function (r) { if (!r.ok) { throw new Error("basemap " + r.status); } return r.json(); })
     .then(function (world) {
-      L.geoJSON(topojson.feature(world, world.objects.land), { pane: "basemap", interactive: false,
-        style: { className: "basemap-land", color: "#a9a28f", weight: 0.6, fillColor: "#efeadb", fillOpacity: 1 } })
-        .addTo(map);
-      L.geoJSON(topojson.mesh(world, world.objects.countries, function (a, b) { return a !== b; }),
-        { pane: "basemap", interactive: false, style: { className: "basemap-borders", color: "#c2baa3", weight: 0.5 } })
-        .addTo(map);
+      var land = topojson.feature(world, world.objects.land);
+      var borders = topojson.mesh(world, world.objects.countries, function (a, b) { return a !== b; });
+      // the world once more beside the first where what is shown runs past 180 degrees
+      var turns = [0];
+      if (bounds.isValid() && bounds.getEast() > 180) { turns.push(360); }
+      if (bounds.isValid() && bounds.getWest() < -180) { turns.push(-360); }
+      turns.forEach(function (shift) {
+        var at = function (c) { return L.latLng(c[1], c[0] + shift); };
+        L.geoJSON(land, { pane: "basemap", interactive: false, coordsToLatLng: at,
+          style: { className: "basemap-land", color: "#a9a28f", weight: 0.6, fillColor: "#efeadb", fillOpacity: 1 } })
+          .addTo(map);
+        L.geoJSON(borders, { pane: "basemap", interactive: false, coordsToLatLng: at,
+          style: { className: "basemap-borders", color: "#c2baa3", weight: 0.5 } }).addTo(map);
+      });
       element.dataset.basemap = "ready";
     })
     .catch(function (err) { element.dataset.basemap = "failed"; console.error(err); });

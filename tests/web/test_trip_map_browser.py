@@ -1,0 +1,65 @@
+"""The trip page's map script in headless Chromium (Debian's ``chromium``), on a page of its own
+that loads the vendored Leaflet and ``trip-map.js`` from the package and hands them the map data
+a trip page would: where the route's ports and the vessel's track are drawn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+STATIC = Path(__file__).resolve().parents[2] / "src" / "scheldt" / "web" / "static"
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+
+
+def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ignore[type-arg]
+    """Screen x of the centre of each drawn thing's box (``first-port``, ``last-position``) and
+    the track's and map's widths, on a 600x400 map."""
+    page = tmp_path / "map.html"
+    page.write_text(f"""<!doctype html><html><head>
+<link rel="stylesheet" href="{(STATIC / 'vendor/leaflet/leaflet.css').as_uri()}"></head><body>
+<div id="map" style="width:600px;height:400px"></div>
+<script type="application/json" id="map-data">{json.dumps(data)}</script>
+<script src="{(STATIC / 'vendor/leaflet/leaflet.js').as_uri()}"></script>
+<script src="{(STATIC / 'vendor/topojson-client/topojson-client.min.js').as_uri()}"></script>
+<script src="{(STATIC / 'trip-map.js').as_uri()}"></script></body></html>""")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            boxes = {name: tab.locator(selector).first.bounding_box() for name, selector in (
+                ("first-port", "path.route-port"), ("last-position", "path.vessel-last"),
+                ("track", "path.vessel-track"), ("map", "#map"))}
+        finally:
+            browser.close()
+    return {name: [box["x"] + box["width"] / 2, box["width"]] for name, box in boxes.items() if box}
+
+
+def test_a_pacific_crossing_is_drawn_across_the_pacific(tmp_path: Path) -> None:
+    """A maritime review: a track from 140E to 160W was drawn back west round the world, and the
+    map zoomed out to all of it."""
+    track = [[35.5 - i * 0.5, lon if lon <= 180 else lon - 360, f"2026-11-{25 + i // 3:02d}T00:00:00Z", 14.0]
+             for i, lon in enumerate(range(140, 205, 5))]
+    data = {"route": [{"unlocode": "JPTYO", "name": "Tokyo", "lat": 35.6, "lon": 139.8, "moves": [{"text": "LOAD"}]},
+                      {"unlocode": "USLAX", "name": "Los Angeles", "lat": 33.7, "lon": -118.3,
+                       "moves": [{"text": "DISC"}]}],
+            "track": track}
+    at = _centres(tmp_path, data)
+    assert at["last-position"][0] > at["first-port"][0]  # 160W lies east of Tokyo
+    assert at["track"][1] < 0.6 * at["map"][1]  # 60 degrees of the 118 shown, not the world
+
+
+def test_a_track_on_the_other_side_of_the_date_line_from_its_route_joins_it(tmp_path: Path) -> None:
+    """Route ports east of 180 (-170) and a track written west of it (+175, +178, then -179): drawn
+    side by side, not a world apart."""
+    data = {"route": [{"unlocode": "XXAAA", "name": "", "lat": 10.0, "lon": -170.0, "moves": [{"text": "LOAD"}]}],
+            "track": [[10.0, 175.0, "2026-11-25T00:00:00Z", None], [10.5, 178.0, "2026-11-25T06:00:00Z", None],
+                      [11.0, -179.0, "2026-11-25T12:00:00Z", None]]}
+    at = _centres(tmp_path, data)
+    assert at["track"][1] < 0.5 * at["map"][1]
+    assert at["last-position"][0] < at["first-port"][0]  # 179W lies west of 170W
