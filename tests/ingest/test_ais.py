@@ -172,6 +172,29 @@ def test_a_csv_row_at_the_not_available_position_is_skipped_and_counted() -> Non
     assert stats == {"position not available": 2}
 
 
+def test_one_report_heard_by_two_receivers_is_one_position() -> None:
+    """A maritime review: a second receiver's copy, stamped a second later, was stored as a
+    position of its own (and moved the start of a 12-hour silence under the threshold)."""
+    from functools import reduce
+
+    from pyais.encode import encode_dict
+
+    [payload] = encode_dict({"type": 1, "mmsi": 244000001, "lat": 51.0, "lon": 3.0, "second": 12},
+                            sentence_type="VDM")
+
+    def heard(receiver: str, at: int) -> bytes:
+        tag = f"s:{receiver},c:{at}"
+        check = reduce(lambda a, c: a ^ ord(c), tag, 0)
+        return f"\\{tag}*{check:02X}\\{payload}".encode()
+    start = int(datetime(2026, 11, 16, 18, tzinfo=UTC).timestamp())
+    stats = AisStats()
+    records = list(read_nmea([heard("rcvA", start), heard("rcvB", start + 1), heard("rcvB", start + 90)], "two.nmea",
+                             stats))
+    assert [(r.source, r.observed_at.second) for r in records] == [  # type: ignore[union-attr]
+        ("two.nmea:1", 0), ("two.nmea:3", 30)]  # 90 s later: another report
+    assert stats == {"positions": 2, "heard again (another receiver)": 1}
+
+
 def test_navigational_status_in_the_itu_s_words() -> None:
     """A maritime review: status 14 read "A i s s a r t active" (words made of pyais's enum name)."""
     from pyais.encode import encode_dict

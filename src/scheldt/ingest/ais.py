@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -239,6 +239,7 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
 
     stats = stats if stats is not None else AisStats()
     feed = _Lines(lines, source, stats)
+    heard: dict[int, deque[tuple[bytes, datetime]]] = {}  # per MMSI, its last position payloads
     for msg in IterMessages(iter(feed)):
         bad_parts = feed.assembled(msg)
         yield from feed.drain()
@@ -271,6 +272,9 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
                 yield Rejection(where, "position", f"position {lat}, {lon} is outside WGS 84 ranges and is not the "
                                 "'not available' value (91, 181)", msg.raw.decode("ascii", "replace"))
                 continue
+            if _heard_again(heard, decoded.mmsi, msg.payload, at):
+                stats["heard again (another receiver)"] += 1
+                continue
             stats["positions"] += 1
             mmsi = f"{decoded.mmsi:09d}"
             speed = getattr(decoded, "speed", None)
@@ -296,6 +300,27 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
         else:
             stats[f"type {kind} (not kept)"] += 1
     yield from feed.finish()
+
+
+#: How far apart two receptions of one position report may be stamped by their receivers: the
+#: report carries its UTC second, so the same payload again within this window is the same
+#: transmission, not a new report.
+HEARD_AGAIN_WITHIN = timedelta(seconds=30)
+
+
+def _heard_again(heard: dict[int, deque[tuple[bytes, datetime]]], mmsi: int, payload: bytes,
+                 at: datetime | None) -> bool:
+    """Whether a position report of ``mmsi`` received ``at`` (UTC) is one already read, heard by
+    another receiver (a maritime review: a second receiver's copy stored twice moved the start
+    of a 12-hour silence by a second, under the indicator's threshold); remembers it otherwise.
+    Without a receive time nothing tells them apart: never."""
+    if at is None:
+        return False
+    recent = heard.setdefault(mmsi, deque(maxlen=8))
+    if any(p == payload and abs(at - t) <= HEARD_AGAIN_WITHIN for p, t in recent):
+        return True
+    recent.append((payload, at))
+    return False
 
 
 class AisCsvLayout(BaseModel):
