@@ -9,7 +9,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -1034,14 +1034,14 @@ def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, stor
     with store.uow() as uow:
         org = uow.accounts.organisation("be-customs")
         capacity = uow.inspections.scanner(SCANNER, "be-customs")["capacity_per_shift"]
-        _, over = change_scanner(uow, org, SCANNER, date.today(), capacity=1)
+        _, over = change_scanner(uow, org, SCANNER, datetime.now(UTC), capacity=1)
     try:
         assert (day, "early", 2, 2) in over
         page = officer.get(f"/plan?date={day}&shift=early").text
         assert "2</strong> of 1 slots taken: <strong class=\"over-capacity\">1 over capacity</strong>" in page
         assert 'style="width: 100%"' in page
         with store.uow() as uow:  # down for repair: said on the board and in the trip page's scanner list
-            change_scanner(uow, org, SCANNER, date.today(), capacity=0)
+            change_scanner(uow, org, SCANNER, datetime.now(UTC), capacity=0)
         page = officer.get(f"/plan?date={day}&shift=early").text
         assert ("2</strong> of 0 slots taken <span class=\"badge warn\">out of service</span>: <strong "
                 "class=\"over-capacity\">2 over capacity</strong>") in page and "free slot" not in page
@@ -1049,7 +1049,29 @@ def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, stor
         assert "(out of service)</option>" in officer.get(f"/trips/{other['id']}").text
     finally:
         with store.uow() as uow:
-            change_scanner(uow, org, SCANNER, date.today(), capacity=capacity)
+            change_scanner(uow, org, SCANNER, datetime.now(UTC), capacity=capacity)
+
+
+def test_a_capacity_cut_after_midnight_lists_the_running_night_shift(app: FastAPI, store: Store) -> None:
+    """A scan-team review: a scanner broken at 02:45 port time (the night shift of the day before)
+    was cut to 0, and the running night, with a box still planned on the scanner, was not listed:
+    the shifts were listed from the UTC calendar day on."""
+    from scheldt.workflows.inspections import change_scanner
+
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[9:13]
+    officer = signed_in(app, "officer")
+    day = date.today() + timedelta(days=19)
+    for t, shift in zip(picks, ("late", "late", "night", "night")):
+        assert _plan(officer, t["id"], day.isoformat(), shift, "manual", "same shipper").status_code == 303
+    night = datetime.combine(day + timedelta(days=1), time(1, 47), UTC)  # 02:47 or 03:47 in Antwerp
+    with store.uow() as uow:
+        org = uow.accounts.organisation("be-customs")
+        capacity = uow.inspections.scanner(SCANNER, "be-customs")["capacity_per_shift"]
+        _, over = change_scanner(uow, org, SCANNER, night, capacity=1)
+        _, before = change_scanner(uow, org, SCANNER, night - timedelta(hours=6), capacity=1)  # the late shift runs
+        change_scanner(uow, org, SCANNER, night, capacity=capacity)
+    assert (day.isoformat(), "night", 2, 2) in over and (day.isoformat(), "late", 2, 2) not in over
+    assert {(day.isoformat(), "late", 2, 2), (day.isoformat(), "night", 2, 2)} <= set(before)
 
 
 def test_a_plan_row_whose_box_left_says_what_can_still_be_recorded(app: FastAPI, store: Store) -> None:

@@ -121,9 +121,10 @@ def add_scanner(body: ScannerIn, ctx: CtxDep) -> dict[str, Any]:
 
 @router.patch("/scanners/{scanner_id}", summary="Change a scanner's capacity, name or site")
 def change_scanner(scanner_id: str, body: ScannerChange, ctx: CtxDep) -> dict[str, Any]:
-    """Orders already planned stay; ``over_capacity`` lists the shifts from today on that now
-    hold more orders than the capacity (``planned``: of them, how many can still be cancelled)."""
-    scanner, over = inspections.update_scanner(ctx.uow, ctx.principal, scanner_id, ctx.now.date(),
+    """Orders already planned stay; ``over_capacity`` lists the shifts from the running one on
+    that now hold more orders than the capacity (``planned``: of them, how many can still be
+    cancelled)."""
+    scanner, over = inspections.update_scanner(ctx.uow, ctx.principal, scanner_id, ctx.now,
                                                capacity=body.capacity_per_shift, name=body.name, site=body.site)
     ctx.audit("write", "scanner", scanner_id, **body.model_dump(exclude_none=True))
     return scanner | {"over_capacity": [{"shift_date": d, "shift": s, "orders": n, "planned": p}

@@ -243,7 +243,7 @@ def scanner_set(
     with errors_reported(), store() as uow:
         if capacity is None and name is None and site is None:
             raise InputError("scanner set", "nothing to change: give --capacity, --name or --site")
-        scanner, over = inspections.change_scanner(uow, uow.accounts.organisation(org), scanner_id, now().date(),
+        scanner, over = inspections.change_scanner(uow, uow.accounts.organisation(org), scanner_id, now(),
                                                     capacity=capacity, name=name, site=site)
         audit_command(uow, "scanner set", "scanner", scanner["id"], organisation=org, capacity=capacity, name=name,
                       site=site)
