@@ -58,6 +58,11 @@ def test_sharing_groups_are_listed_for_members(api: Service) -> None:
     with_carrier = api.client.post("/api/v1/sharing-groups", headers=api.as_("officer"),
                                    json={"id": "be-sea", "name": "x", "members": ["carrier-a"]})
     assert (with_carrier.status_code, with_carrier.json()["error"]["where"]) == (400, "members")
+    # a partner agency defines no group on this node (an attack review's liaison made the group a
+    # third agency's AMBER+STRICT entries were pulled under, with itself in it, and read them)
+    squat = api.client.post("/api/v1/sharing-groups", headers=api.as_("us-officer"),
+                            json={"id": "benelux", "name": "Benelux", "members": ["nl-customs"]})
+    assert squat.status_code == 403 and "us-cbp is a partner agency on this node" in squat.json()["error"]["why"]
     assert with_carrier.json()["error"]["why"].startswith("carrier-a is not an agency: a sharing group is of agencies")
 
 

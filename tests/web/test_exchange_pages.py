@@ -26,7 +26,8 @@ NOW = datetime(2026, 1, 2, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def app(store: Store) -> FastAPI:
     with store.uow() as uow:
-        officer = Principal("officer", Organisation("be-customs", "BE", OrgKind.AGENCY), frozenset({Role.TARGETING_OFFICER}))
+        officer = Principal("officer", Organisation("be-customs", "BE", OrgKind.AGENCY), frozenset({Role.TARGETING_OFFICER}),
+                            host=True)
         share.create_group(uow, officer, "be-us", "Belgium-US narcotics", ["us-cbp"], NOW)
     return create_app(store.engine, host_org="be-customs")
 

@@ -79,8 +79,8 @@ def seed(engine: Engine, tmp_path: Path) -> int:
         for org, kind in ORGS.items():
             create_organisation(uow, org, org.upper(), kind.value, [], [], NOW)
         create_organisation(uow, "line-m", "Line M", "carrier", ["MSC"], [], NOW)
-        share.create_group(uow, OFFICER, "be-us", "Belgium-US narcotics", ["us-cbp"], NOW)
-        share.create_group(uow, US, "us-nl", "US-Netherlands", ["nl-customs"], NOW)
+        share.create_group(uow, replace(OFFICER, host=True), "be-us", "Belgium-US narcotics", ["us-cbp"], NOW)
+        share.create_group_as(uow, "us-cbp", "us-nl", "US-Netherlands", ["nl-customs"], NOW)  # the operator's
         options = IngestOptions(supplied_by="be-customs")
         ingest_file(uow, TD, options, SCORED)
         ingest_file(uow, trip_events, options, SCORED)
@@ -198,10 +198,15 @@ def test_sharing_terms_are_checked(engine: Engine, tmp_path: Path) -> None:
         assert stored.group_id == "be-us"
         # analyst review: a NUL in the note was refused naming a STIX property the officer never saw
         assert from_stix(stored_objects(uow), in_group["id"]).reasons[-1].text == "pasted from a scanner report"
+        host = replace(OFFICER, host=True)
         with pytest.raises(InputError, match="sharing group id"):
-            share.create_group(uow, OFFICER, "local:be-customs", "private", [], NOW)
+            share.create_group(uow, host, "local:be-customs", "private", [], NOW)
         with pytest.raises(InputError, match="no organisation 'fr-douane'"):
-            share.create_group(uow, OFFICER, "be-fr", "Belgium-France", ["fr-douane"], NOW)
+            share.create_group(uow, host, "be-fr", "Belgium-France", ["fr-douane"], NOW)
+        # an attack review: a partner agency's user made the group a third agency's objects came
+        # under (with itself in it) and read them; a node's groups are its own agency's to define
+        with pytest.raises(ForbiddenError, match="us-cbp is a partner agency on this node"):
+            share.create_group(uow, US, "benelux", "Benelux", ["nl-customs"], NOW)
 
 
 def test_red_recipients_of_the_node_s_own_agency_must_be_its_active_users(engine: Engine, tmp_path: Path) -> None:
@@ -1059,7 +1064,7 @@ def test_an_entry_moved_to_another_sharing_group_is_in_the_store_once_as_its_new
     seed(engine, tmp_path)
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
-        share.create_group(uow, US, "us-be", "US-Belgium", ["be-customs"], NOW)
+        share.create_group_as(uow, "us-cbp", "us-be", "US-Belgium", ["be-customs"], NOW)
         out, first = _shared_company(uow)
         landed = _watch_rows(uow)
         entry = from_stix([first], out["id"])

@@ -140,10 +140,18 @@ def check_group_id(group_id: str) -> str:
 
 def create_group(uow: Any, principal: Principal, group_id: str, name: str, members: Sequence[str],
                  now: datetime) -> dict[str, Any]:
-    """Create a sharing group owned by the principal's organisation, with ``members`` (existing
-    organisations; the owner is always one). Raises InputError for a bad or taken id or an
-    unknown member."""
+    """Create a sharing group owned by the principal's organisation, the agency running this
+    node, with ``members`` (existing organisations; the owner is always one). Raises
+    ForbiddenError for a partner agency's user, InputError for a bad or taken id or an unknown
+    member."""
     require(principal, Permission.SHARE)
+    if not principal.host:
+        # an attack review: a guest agency made a group of the id a third agency's objects were
+        # pulled under (or would be), with itself as a member, read them, and kept the host from
+        # defining it; the groups of a node mirror its partners' and are its agency's to define
+        raise ForbiddenError("sharing group", f"{principal.organisation.id} is a partner agency on this node: its "
+                             "sharing groups are defined by the agency that runs it (or its operator: scheldt group "
+                             "create)")
     return create_group_as(uow, principal.organisation.id, group_id, name, members, now)
 
 
