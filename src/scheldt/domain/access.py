@@ -205,8 +205,19 @@ def check_organisation(org: Organisation) -> Organisation:
     return org
 
 
+#: Names the node signs its own work with, never a user's: the scheduler's job runs
+#: (``requested_by``), the command line's when the operating-system user is unknown, and what
+#: the node does by itself in the audit log (actor). An attack review's partner administrator
+#: made a user "schedule", who then followed the node's scheduled runs (audit heads, notice
+#: deliveries, federation pulls) and hid them from the host's administrators.
+RESERVED_USERNAMES = frozenset({"schedule", "cli", "system"})
+
+
 def check_username(name: str) -> str:
-    """A username: 2-64 lower-case letters, digits, dots, hyphens, underscores. Raises InputError."""
+    """A username: 2-64 lower-case letters, digits, dots, hyphens, underscores, not one of
+    :data:`RESERVED_USERNAMES`. Raises InputError."""
     if not _USERNAME.match(name):
         raise InputError("username", f"{name!r} must be 2-64 lower-case letters, digits, '.', '-' or '_'")
+    if name in RESERVED_USERNAMES:
+        raise InputError("username", f"{name!r} is the name this node signs its own work with: choose another")
     return name
