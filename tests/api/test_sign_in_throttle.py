@@ -46,3 +46,28 @@ def test_an_address_with_many_refused_sign_ins_is_refused_for_a_while(engine: En
     with unit_of_work(engine) as uow:
         uow.session.execute(update(AuditEntryRow).values(at=AuditEntryRow.at - timedelta(minutes=16)))
     assert c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD}).status_code == 200
+
+
+
+def test_parallel_guesses_do_not_get_past_the_limit(engine: Engine) -> None:
+    """An attack review: 48 wrong passwords sent 8 at a time to a running server had 24 checked
+    (401) before the limit of 20 held, each guess reading the count before the others' refusals
+    were written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.exchange.taxii_nodes import serving_app
+
+    now = datetime.now(UTC)
+    with unit_of_work(engine) as uow:
+        accounts.create_organisation(uow, "be-customs", "Belgian customs", "agency", [], [], now)
+        accounts.create_user(uow, "officer", "be-customs", ["targeting_officer"], PASSWORD, now)
+    with serving_app(create_app(engine, workbench=False, host_org="be-customs")) as url, httpx.Client(
+            base_url=url, timeout=60) as client:
+        def guess(n: int) -> int:
+            return client.post("/api/v1/auth/sign-in", json={"username": "officer",
+                                                            "password": f"wrong guess {n:03d}"}).status_code
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(guess, range(48)))
+    assert answers.count(401) == accounts.SIGN_IN_FAILURES_MAX and answers.count(429) == 48 - answers.count(401)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,19 +131,40 @@ def request_action(request: Request) -> str:
     return (f"{method} {request.url.path}" + (f"?{query}" if query else ""))[:1000]
 
 
-def throttle_sign_ins(request: Request, now: datetime, action: str) -> None:
+def throttle_sign_ins(request: Request, now: datetime, action: str) -> int:
     """Refuse a password sign-in from an address with too many refused ones just before
     (:func:`scheldt.workflows.accounts.check_sign_in_allowed`), before the password is checked;
-    the refusal is audited as ``denied`` in a transaction of its own. Raises TooManyAttempts."""
+    the refusal is audited as ``denied`` in a transaction of its own. Returns how many were
+    refused. Raises TooManyAttempts."""
     remote = remote_address(request)
     try:
         with unit_of_work(request.app.state.engine) as uow:
-            check_sign_in_allowed(uow, remote, now)
+            return check_sign_in_allowed(uow, remote, now)
     except TooManyAttempts as exc:
         with unit_of_work(request.app.state.engine) as uow:
             flush_audit(uow, None, "", remote, action, [("denied", {"object_kind": "sign-in", "object_id": "",
                                                                     "details": {"status": 429, "why": exc.why}})], now)
         raise
+
+
+#: Locks taken by addresses (striped by a hash of the address) around their password checks.
+_PASSWORD_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+@contextmanager
+def password_check(request: Request, now: datetime, action: str) -> Iterator[None]:
+    """Around one password check and the audit of its outcome: :func:`throttle_sign_ins`, and,
+    for an address with refused sign-ins in the window, one check at a time per address in this
+    process, counted again once its turn comes; so at most the limit, plus one per other server
+    process, are checked. An attack review's 8 parallel guesses had 24 passwords checked where
+    20 are allowed (each read the count before the others' failures were written). Raises
+    TooManyAttempts."""
+    if not throttle_sign_ins(request, now, action):
+        yield
+        return
+    with _PASSWORD_LOCKS[hash(remote_address(request)) % len(_PASSWORD_LOCKS)]:
+        throttle_sign_ins(request, now, action)
+        yield
 
 
 def audit_failed_sign_in(request: Request, now: datetime, username: str, action: str) -> None:

@@ -15,8 +15,8 @@ from scheldt.api.deps import (
     audit_failed_sign_in,
     credential_secret,
     flush_audit,
+    password_check,
     remote_address,
-    throttle_sign_ins,
     utc_now,
 )
 from scheldt.api.routes_inspections import Strict
@@ -90,23 +90,23 @@ def session_cookie(response: Response, secret: str, max_age_s: int, secure: bool
 def sign_in_request(request: Request, username: str, password: str) -> tuple[str, Any]:
     """Check a password and open a session, auditing success and failure alike (a failure in
     its own transaction, so it is kept). Returns (secret, expiry). Raises AuthError, and
-    TooManyAttempts for an address with too many refused sign-ins (:func:`throttle_sign_ins`)."""
+    TooManyAttempts for an address with too many refused sign-ins (:func:`password_check`)."""
     now = utc_now()
     engine = request.app.state.engine
-    throttle_sign_ins(request, now, "sign-in")
-    try:
-        with unit_of_work(engine) as uow:
-            secret, expires = accounts.sign_in(uow, username, password, now)
-            user = uow.accounts.user(username)
-            session = uow.accounts.credential(accounts.secret_hash(secret))["id"]
-            # the session it opens: its later requests name it ("session N"), and lead back here
-            flush_audit(uow, None, user.organisation_id, remote_address(request), "sign-in",
-                        [("sign-in", {"actor": username, "credential": f"session {session}", "object_kind": "user",
-                                      "object_id": username, "details": {}})], now)
-            return secret, expires
-    except AuthError:
-        audit_failed_sign_in(request, now, username, "sign-in")
-        raise
+    with password_check(request, now, "sign-in"):
+        try:
+            with unit_of_work(engine) as uow:
+                secret, expires = accounts.sign_in(uow, username, password, now)
+                user = uow.accounts.user(username)
+                session = uow.accounts.credential(accounts.secret_hash(secret))["id"]
+                # the session it opens: its later requests name it ("session N"), and lead back here
+                flush_audit(uow, None, user.organisation_id, remote_address(request), "sign-in",
+                            [("sign-in", {"actor": username, "credential": f"session {session}", "object_kind": "user",
+                                          "object_id": username, "details": {}})], now)
+                return secret, expires
+        except AuthError:
+            audit_failed_sign_in(request, now, username, "sign-in")
+            raise
 
 
 @router.post("/auth/sign-in", summary="Sign in with a password; sets the session cookie")

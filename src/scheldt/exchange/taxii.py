@@ -66,9 +66,9 @@ from scheldt.api.deps import (
     audit_failed_sign_in,
     audit_refused_token,
     flush_audit,
+    password_check,
     remote_address,
     request_action,
-    throttle_sign_ins,
     utc_now,
 )
 from scheldt.api.errors import allowed_methods, shown
@@ -215,12 +215,12 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
         username, sep, password = text.partition(":")
         if not sep or not username:
             raise AuthError("header.authorization", "Basic credentials are not 'username:password'")
-        throttle_sign_ins(request, now, request_action(request))
-        try:
-            return t.verify_password(uow, username, password, request.app.state.host_org)
-        except AuthError:
-            audit_failed_sign_in(request, now, username, request_action(request))
-            raise
+        with password_check(request, now, request_action(request)):
+            try:
+                return t.verify_password(uow, username, password, request.app.state.host_org)
+            except AuthError:
+                audit_failed_sign_in(request, now, username, request_action(request))
+                raise
     if scheme in ("bearer", "token") and value.strip():
         try:
             return authenticate(uow, value.strip(), now, ("token", "session"), request.app.state.host_org)

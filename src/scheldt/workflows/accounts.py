@@ -286,12 +286,13 @@ SIGN_IN_FAILURES_MAX = 20
 SIGN_IN_WINDOW = timedelta(minutes=15)
 
 
-def check_sign_in_allowed(uow: Any, remote_addr: str, now: datetime) -> None:
+def check_sign_in_allowed(uow: Any, remote_addr: str, now: datetime) -> int:
     """Raise TooManyAttempts when :data:`SIGN_IN_FAILURES_MAX` password sign-ins from
     ``remote_addr`` were refused within :data:`SIGN_IN_WINDOW` before ``now`` (from the audit
-    log's ``sign-in-failed`` entries; an address-less request, a test client, is not counted)."""
+    log's ``sign-in-failed`` entries; an address-less request, a test client, is not counted);
+    else return how many were."""
     if not remote_addr:
-        return
+        return 0
     failures = uow.audit.failed_sign_ins_from(remote_addr, now - SIGN_IN_WINDOW)
     if len(failures) >= SIGN_IN_FAILURES_MAX:
         wait = failures[-SIGN_IN_FAILURES_MAX] + SIGN_IN_WINDOW - now
@@ -299,6 +300,7 @@ def check_sign_in_allowed(uow: Any, remote_addr: str, now: datetime) -> None:
         raise TooManyAttempts("sign-in", f"{len(failures)} refused sign-ins from this address in the last "
                               f"{int(SIGN_IN_WINDOW.total_seconds() // 60)} minutes: try again in "
                               f"{-(-seconds // 60)} minute(s)", seconds)
+    return len(failures)
 
 
 def sign_in(uow: Any, username: str, password: str, now: datetime) -> tuple[str, datetime]:
