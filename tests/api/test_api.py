@@ -552,6 +552,25 @@ def test_scanner_capacity_and_order_rules(service: Service) -> None:
     assert act("searcher", {"action": "search", "result": "nothing_found"}).json()["status"] == "searched"
 
 
+def test_an_order_cancelled_after_its_scan_keeps_its_slot(service: Service) -> None:
+    """A scan-team review: an order cancelled after its scan (it keeps its image) freed its slot,
+    and the shift then scanned one box more than the scanner's capacity."""
+    h = service.as_
+    day = shift_day(26)
+    made = [service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": day, "shift": "night", "selection": "manual",
+        "reason": "same shipper"}) for t in walk(service, "officer", limit=50, left_port="false", status="open")[36:38]]
+    assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
+    scanned, planned = (m.json()["id"] for m in made)
+    assert service.client.post(f"/api/v1/scan-orders/{scanned}/actions", headers=h("operator"), json={
+        "action": "scan", "nii_image_ref": "SC-1/26/night/1", "verdict": "anomaly"}).status_code == 200
+    for order in (scanned, planned):
+        assert service.client.post(f"/api/v1/scan-orders/{order}/actions", headers=h("officer"), json={
+            "action": "cancel", "reason": "released by court order"}).status_code == 200
+    board = service.client.get(f"/api/v1/plans/{day}/night", headers=h("officer")).json()["scanners"]
+    assert [s["taken"] for s in board if s["id"] == "SC-1"] == [1]  # the scanned one; the other freed its slot
+
+
 def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service) -> None:
     """A scanner down to half its crew: its capacity is changed, the orders already planned
     stay, and the shifts that now hold more orders are listed to be re-planned."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, false, func, select, update
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheldt.domain.access import TripScope
@@ -103,7 +103,7 @@ class InspectionRepository:
         rows = self.session.execute(
             select(ScanOrderRow.shift_date, ScanOrderRow.shift, taken, planned)
             .where(ScanOrderRow.scanner_id == scanner_id, ScanOrderRow.shift_date >= from_date,
-                   ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]))
+                   _takes_slot())
             .group_by(ScanOrderRow.shift_date, ScanOrderRow.shift).having(taken > capacity)
             .order_by(ScanOrderRow.shift_date, ScanOrderRow.shift))
         return [(str(d), s, int(n), int(p or 0)) for d, s, n, p in rows]
@@ -121,10 +121,10 @@ class InspectionRepository:
         return _dict(row, ScannerRow.__table__)
 
     def slots_taken(self, scanner_id: str, shift_date: str, shift: str) -> int:
-        """Orders on a scanner in a shift that take a slot (not waived or cancelled)."""
+        """Orders on a scanner in a shift that take a slot (:func:`_takes_slot`)."""
         return int(self.session.scalar(select(func.count()).select_from(ScanOrderRow).where(
             ScanOrderRow.scanner_id == scanner_id, ScanOrderRow.shift_date == shift_date, ScanOrderRow.shift == shift,
-            ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]))) or 0)
+            _takes_slot())) or 0)
 
     # scan orders
     def open_order_for_trip(self, trip_id: int) -> dict[str, Any] | None:
@@ -275,3 +275,12 @@ class InspectionRepository:
             stmt = stmt.where(h.id < after_id)
         return [_dict(r, h.__table__) | {"container_number": n}
                 for r, n in self.session.execute(stmt.order_by(h.id.desc()).limit(limit))]
+
+
+def _takes_slot() -> Any:
+    """The SQL condition "the order takes a slot of its scanner's shift": one to be done or done
+    (:data:`TAKES_SLOT`), or cancelled after its scan (it keeps its image: the scanner did the
+    work; a scan-team review's cancelled order freed the slot, and the shift then scanned one box
+    more than the scanner's capacity)."""
+    return or_(ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]),
+               and_(ScanOrderRow.status == Status.CANCELLED.value, ScanOrderRow.nii_image_ref != ""))
