@@ -128,6 +128,23 @@ def test_a_thin_clean_history_is_worded_as_too_little_history() -> None:
         "Seller OQBF12T: never inspected before"
 
 
+def test_reasons_say_an_empty_field_is_empty_and_an_exact_value_as_declared() -> None:
+    """A declarations review: a broker's file without tax and payment types read "HS 854231 under
+    tax type : never inspected before" and "Duty payment type "; "value 4" stood for 3.75 in a
+    reason about that exact value."""
+    from scheldt.risk.explain import _history_text, _text
+
+    row = {"hs_code": "854231", "tax_type": "", "payment_type": "", "value": 3.75, "unit_value": 3.75}
+    assert _history_text("hs6_tax_type", row, {"hs6_tax_type_n": 0}, "fraud") == \
+        "HS 854231 under tax type (none declared): never inspected before"
+    assert _text("declared.payment_type", row, {}, "fraud") == "Duty payment type (none declared)"
+    assert _text("declared.value", row, {}, "fraud") == "Declared value 3.75 (3.75 per kg)"
+    assert _history_text("template", row | {"hs_code": "732690"}, {"template_n": 0}, "fraud").startswith(
+        "Same goods at the same declared value (HS 732690")
+    assert ", value 3.75): never inspected before" in _history_text("template", row, {"template_n": 0}, "fraud")
+    assert _text("declared.value", row | {"value": 1200.0}, {}, "fraud").startswith("Declared value 1,200 (")
+
+
 def test_profile_points_are_calibrated_without_a_runaway_slope() -> None:
     """Targeting review: 6 seizures among 361 inspections, each above every clean trip's points,
     gave a = -43.8 and b = 0.465 fitted on raw points; a trip of 62 points then had P 3e-7, and

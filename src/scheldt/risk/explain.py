@@ -48,6 +48,20 @@ def _num(x: Any, fmt: str = ",.0f") -> str:
     return "unknown" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
 
+def _amount(x: Any) -> str:
+    """A declared amount as declared: whole numbers without decimals, others with two (a
+    declarations review read "value 4" for 3.75 in a reason about that exact value)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "unknown"
+    return format(x, ",.0f") if float(x).is_integer() else format(x, ",.2f")
+
+
+def _said(value: Any) -> str:
+    """A declared code, or "(none declared)" for a field the declaration left empty (a
+    declarations review read "Duty payment type " and "under tax type :" as facts declared)."""
+    return str(value) if value not in (None, "") else "(none declared)"
+
+
 def _per_kg(row: Row) -> str:
     unit = row.get("unit_value")
     if unit is None or (isinstance(unit, float) and math.isnan(unit)):
@@ -56,12 +70,12 @@ def _per_kg(row: Row) -> str:
 
 
 _HISTORY_SUBJECT: dict[str, Callable[[Row], str]] = {
-    "template": lambda r: f"Same goods at the same declared value ({_hs(r['hs_code'])}, value {_num(r['value'])})",
+    "template": lambda r: f"Same goods at the same declared value ({_hs(r['hs_code'])}, value {_amount(r['value'])})",
     "goods": lambda r: f"{_hs(r['hs_code'])} at {_per_kg(r)}",
     "goods_origin": lambda r: f"{_hs(r['hs_code'])} at {_per_kg(r)} from {_country(r['origin_country'])}",
     "hs6": lambda r: _hs(r["hs_code"]),
     "hs6_origin": lambda r: f"HS {r['hs_code'][:6]} from {_country(r['origin_country'])}",
-    "hs6_tax_type": lambda r: f"HS {r['hs_code'][:6]} under tax type {r['tax_type']}",
+    "hs6_tax_type": lambda r: f"HS {r['hs_code'][:6]} under tax type {_said(r['tax_type'])}",
     "importer": lambda r: f"Importer {r['importer_id'] or '(none)'}",
     "declarant": lambda r: f"Declarant {r['declarant_id'] or '(none)'}",
     "seller": lambda r: f"Seller {r['seller_id'] or '(none)'}",
@@ -74,17 +88,17 @@ _DECLARED: dict[str, tuple[str, Callable[[Row], str]]] = {
     "origin_country": ("declared.origin", lambda r: f"Origin declared as {_country(r['origin_country'])}"),
     "departure_country": ("declared.departure", lambda r: f"Shipped from {_country(r['departure_country'])}"),
     "tax_rate_pct": ("declared.tax_rate", lambda r: f"Duty rate {_num(r['tax_rate_pct'], 'g')}%"),
-    "tax_type": ("declared.tax_type", lambda r: f"Tax type {r['tax_type']} (duty rate basis claimed)"),
+    "tax_type": ("declared.tax_type", lambda r: f"Tax type {_said(r['tax_type'])} (duty rate basis claimed)"),
     "net_mass_kg": ("declared.mass", lambda r: f"Net mass {_num(r['net_mass_kg'], ',.1f')} kg"),
-    "value": ("declared.value", lambda r: f"Declared value {_num(r['value'])} ({_per_kg(r)})"),
+    "value": ("declared.value", lambda r: f"Declared value {_amount(r['value'])} ({_per_kg(r)})"),
     "unit_value": ("declared.value", lambda r: ""),
-    "office_code": ("declared.office", lambda r: f"Filed at customs office {r['office_code']}"),
-    "process_type": ("declared.process_type", lambda r: f"Declaration process type {r['process_type']}"),
-    "import_type": ("declared.import_type", lambda r: f"Import type {r['import_type']}"),
-    "import_use": ("declared.import_use", lambda r: f"Import use {r['import_use']}"),
-    "payment_type": ("declared.payment_type", lambda r: f"Duty payment type {r['payment_type']}"),
-    "transport_mode": ("declared.transport_mode", lambda r: f"Mode of transport {r['transport_mode']}"),
-    "origin_indicator": ("declared.origin_indicator", lambda r: f"Origin marking {r['origin_indicator']}"),
+    "office_code": ("declared.office", lambda r: f"Filed at customs office {_said(r['office_code'])}"),
+    "process_type": ("declared.process_type", lambda r: f"Declaration process type {_said(r['process_type'])}"),
+    "import_type": ("declared.import_type", lambda r: f"Import type {_said(r['import_type'])}"),
+    "import_use": ("declared.import_use", lambda r: f"Import use {_said(r['import_use'])}"),
+    "payment_type": ("declared.payment_type", lambda r: f"Duty payment type {_said(r['payment_type'])}"),
+    "transport_mode": ("declared.transport_mode", lambda r: f"Mode of transport {_said(r['transport_mode'])}"),
+    "origin_indicator": ("declared.origin_indicator", lambda r: f"Origin marking {_said(r['origin_indicator'])}"),
 }
 
 
