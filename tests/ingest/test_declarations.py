@@ -72,6 +72,10 @@ def test_hs_code_of_another_edition_is_flagged_not_rejected() -> None:
     (_, decl), _ = read([HEADER, row])
     assert isinstance(decl, Declaration) and decl.hs_code == "940540"
     assert [f.code for f in decl.flags] == ["unknown-hs-code"]
+    # UN Comtrade's aggregate "commodities not specified according to kind" is no HS subheading (a
+    # declarations review's 999999 passed unflagged)
+    (_, aggregate), _ = read([HEADER, FIRST_ROW.replace(",440890,", ",999999,")])
+    assert [f.code for f in aggregate.flags] == ["unknown-hs-code"]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

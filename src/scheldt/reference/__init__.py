@@ -39,8 +39,11 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def hs_descriptions() -> dict[str, str]:
-    """Map of HS code (2, 4 or 6 digits) → description, e.g. ``"610910"`` → ``"T-shirts, ..."``."""
-    return {r["hscode"]: r["description"] for r in _rows("hs-nomenclature.csv")}
+    """Map of HS code (2, 4 or 6 digits) → description, e.g. ``"610910"`` → ``"T-shirts, ..."``;
+    not UN Comtrade's reporting aggregates (section ``TOTAL``: 99, 9999, 999999 "Commodities not
+    specified according to kind", and the grand total), which are no HS headings (a declarations
+    review's HS 999999 passed unflagged)."""
+    return {r["hscode"]: r["description"] for r in _rows("hs-nomenclature.csv") if r["section"] != "TOTAL"}
 
 
 #: ISO 3166-1 codes missing from UN/LOCODE's country list (a country without UN/LOCODE
