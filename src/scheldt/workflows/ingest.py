@@ -62,8 +62,8 @@ def _store_declarations(
         known = stored.get(ref) or (fresh[ref][1] if ref in fresh else None)
         if known is not None and known != digest:
             rejections.append(Rejection(where, "declaration_ref",
-                f"declaration {ref} was already received with different facts; "
-                "amendments must be sent as such, the stored version is kept"))
+                f"declaration {ref} was already received with different facts; Scheldt does not read "
+                "amendments of declarations: the stored version is kept, and goes on being scored"))
             continue
         report.accepted += 1
         report.add_flags(d.flags)
