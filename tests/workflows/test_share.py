@@ -750,6 +750,30 @@ def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engi
     assert [(v.tlp, v.group_id) for v in mine] == [("amber+strict", "local:be-customs")]
 
 
+def test_a_watched_box_arriving_after_the_entry_raises_its_alert(engine: Engine, tmp_path: Path) -> None:
+    """A federation review: "watch this box when it arrives", shared before the box's trip was
+    stored, never flagged the box when it arrived (entries screened only the trips stored then)."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(days=1)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "watch this box when it arrives", strict(), NOW,
+                                          container_number="CSQU3054383")
+        arrived = [event("n-1", "LOAD", "2026-02-20T08:00:00Z", "ECGYE", "SEAL-77"),
+                   event("n-2", "DISC", "2026-03-01T06:00:00Z", "BEANR", "SEAL-77")]
+        for e in arrived:
+            e["equipmentDetails"]["equipmentReference"] = "CSQU3054383"  # type: ignore[index]
+            e["documentReferences"] = [{"documentReferenceType": "TRD", "documentReferenceValue": "NEWBL0001"}]
+        ingest_file(uow, write(tmp_path / "arrived.json", arrived), IngestOptions(supplied_by="be-customs"), later)
+        score_trips(uow, later)
+        score_trips(uow, later + timedelta(hours=1))  # nothing new: no second alert
+        officer = uow.exchange.requester("be-customs", "officer")
+        alerts = [a for a in uow.exchange.page(officer, types=["grouping"], limit=100) if not a.revoked]
+        objects = stored_objects(uow, officer)
+    assert out["alerts"] == []  # no trip of that box when the entry came
+    assert [a.object["name"] for a in alerts] == ["Watchlist match: container CSQU3054383"]
+    assert from_stix(objects, alerts[0].stix_id).related == (out["id"],)
+
+
 def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:

@@ -118,6 +118,7 @@ class TripScreen:
     parties: WatchlistIndex | None
     vessels: WatchlistIndex | None
     addresses: dict[str, list[tuple[WatchlistEntry, str]]]
+    exact: tuple[WatchlistEntry, ...] = ()  # shared container, seal-range and route entries (EXACT_KINDS)
 
     def watched_addresses(self, address: str) -> list[tuple[WatchlistEntry, str]]:
         """The (entry, watched address) pairs that are ``address`` (:func:`same_address`; only
@@ -128,9 +129,10 @@ class TripScreen:
 
 def trip_screen(uow: UnitOfWork) -> TripScreen | None:
     """The stored watchlist entries as a :class:`TripScreen`, or None when there are none."""
-    entries = [e for e in uow.watchlists.entries() if e.kind not in EXACT_KINDS]
-    if not entries:
+    stored = uow.watchlists.entries()
+    if not stored:
         return None
+    entries = [e for e in stored if e.kind not in EXACT_KINDS]
     parties = [e for e in entries if e.kind not in (ADDRESS_KIND, VESSEL_KIND)]
     vessels = [e for e in entries if e.kind == VESSEL_KIND]
     addresses: dict[str, list[tuple[WatchlistEntry, str]]] = {}
@@ -138,7 +140,7 @@ def trip_screen(uow: UnitOfWork) -> TripScreen | None:
         for address in {e.name if e.kind == ADDRESS_KIND else "", e.address} - {""}:
             addresses.setdefault(address_numbers(address), []).append((e, address))
     return TripScreen(WatchlistIndex(parties) if parties else None, WatchlistIndex(vessels) if vessels else None,
-                      addresses)
+                      addresses, tuple(e for e in stored if e.kind in EXACT_KINDS))
 
 
 def screen_names(uow: UnitOfWork, names: list[str], threshold: float = DEFAULT_THRESHOLD) -> dict[str, list[Match]]:

@@ -1139,6 +1139,38 @@ def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     return raised
 
 
+def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequence[TripFacts],
+                        now: datetime) -> list[str]:
+    """Raise the local alert of each match of a trip just scored (its facts new or changed at
+    ``now``, UTC) with one of ``watched``, the shared container, seal-range and route entries in
+    the watchlist store (their newest stored versions, live and valid at ``now``), for the agency
+    owning the trip when it may see the entry (:func:`_local_alert`: raised once per match).
+    :func:`screen_trips` screens the trips stored when an entry arrives; this, the trips that
+    come after it (a federation review's entry for a box, shared before the box arrived, never
+    flagged it). Returns the new alerts' ids."""
+    entries = []
+    for stored in uow.exchange.newest([e.entry_id for e in watched]).values():
+        if stored.revoked or not _is_entry(stored):
+            continue
+        try:
+            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+        except InputError:
+            continue
+        if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
+            entries.append((entry, stored))
+    by_id = {e.meta.stix_id: (e, s) for e, s in entries}
+    raised = []
+    for facts in trips if entries else ():
+        hits = _hits(facts, entries, WatchlistIndex(()))
+        row = uow.container_trips.by_key(facts.key) if hits else None
+        for entry_id, why, party in hits if row is not None else ():
+            entry, stored = by_id[entry_id]
+            alert = _local_alert(uow, row, facts, entry, stored, why, party, now)
+            if alert is not None and alert[1]:
+                raised.append(alert[0])
+    return raised
+
+
 def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
           names: WatchlistIndex) -> list[tuple[str, str, Party | None]]:
     """(entry id, why, matched party) of each entry the trip matches."""

@@ -338,6 +338,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     screen = trip_screen(uow) if numbers else None
     live: set[tuple[str, str, str]] = set()
     code = scoring_code()
+    scored: list[TripFacts] = []  # with new facts: screened against the shared exact entries after
     for start in range(0, len(numbers), BATCH):
         changed: list[tuple[TripFacts, dict[str, Any], str, int]] = []  # facts or code changed since the last score
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
@@ -358,6 +359,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
+            scored.append(facts)
         earlier = {r["id"]: r for r in uow.trip_assessments.by_ids([c[3] for c in changed])}
         for facts, snapshot, digest, stored_id in changed:
             before = earlier[stored_id]
@@ -367,11 +369,19 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             rows.append(_rescored(profile, model, before, digest) if same else
                         _row(profile, model, facts, snapshot, digest, now))
             summaries.append(trip_summary(facts))
+            if not same:
+                scored.append(facts)
     # trips scored, as new facts or back as they were at an earlier score (stored already, so
     # not added again: a review's delisted watchlist entry changed 230 scores, "0 scored")
     uow.trip_assessments.add(rows)
     report.scored = len(rows)
     index_trips(uow, rows, summaries, profile.label, model_version)
+    if screen is not None and screen.exact and scored:
+        # a container, seal range or route watched before the box's trip was stored (a federation
+        # review's "watch this box when it arrives" never flagged the box that arrived)
+        from scheldt.workflows import share  # STIX is loaded where shared entries are stored
+
+        share.alert_watched_trips(uow, screen.exact, scored, now)
     _show_kept(uow, kept)
     _carry_holds(uow, numbers, live, now)
     uow.container_trips.mark_regrouped(numbers, live, now)
