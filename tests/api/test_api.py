@@ -1020,6 +1020,21 @@ def test_a_partner_agency_does_not_run_the_node(service: Service) -> None:
     assert "activate_profiles" in c.get("/api/v1/me", headers=h("officer")).json()["permissions"]
 
 
+def test_a_user_bearing_a_name_the_node_signs_with_does_not_follow_its_runs(service: Service) -> None:
+    """A regression review: a user "schedule" made before the name was refused still read the
+    scheduler's runs (an audit head's path and hash) as runs it had asked for."""
+    from scheldt.domain.access import Role
+    from scheldt.jobs.runs import JobRuns
+
+    with service.uow() as uow:
+        uow.accounts.add_user("schedule", "us-cbp", "schedule", frozenset({Role.LIAISON_OFFICER}),
+                              accounts._HASHER.hash(PASSWORD), datetime.now(UTC))
+        run = JobRuns(uow.session).create("audit-head", {}, "schedule", datetime.now(UTC))
+    as_schedule = service.signed_in("schedule")
+    refused = service.client.get(f"/api/v1/jobs/{run.id}", headers=as_schedule)
+    assert refused.status_code == 403, refused.text
+
+
 def test_an_agency_administrator_does_not_take_another_agencys_client(service: Service) -> None:
     """Making a carrier that is us-cbp's client a client of be-customs takes it from us-cbp: the
     administrator of be-customs may no more do that than make it nobody's client (it used to

@@ -207,8 +207,8 @@ def _signed_in_with_password(ctx: Any, what: str) -> None:
     token's revocation, so it takes a session signed in with a password."""
     if ctx.principal.credential.startswith("token"):
         raise ForbiddenError("authorization", f"an API token cannot {what}: sign in with your password "
-                                              "(POST /api/v1/auth/sign-in) and use that session, so that revoking a "
-                                              "leaked token ends all the access it gave")
+                                              "(POST /api/v1/auth/sign-in) and use that session, so that a leaked "
+                                              "token makes no way in that outlives its revocation")
 
 
 def _target_org(ctx: Any, org_id: str | None) -> str:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.routes_inspections import Strict
-from scheldt.domain.access import Permission
+from scheldt.domain.access import RESERVED_USERNAMES, Permission
 from scheldt.errors import ConfigError, InputError, NotFoundError
 from scheldt.jobs.kinds import check_params
 from scheldt.jobs.runs import JobRuns
@@ -80,7 +80,9 @@ def get_job(run_id: int, ctx: CtxDep) -> dict[str, Any]:
         run = JobRuns(ctx.uow.session).get(run_id)
     except NotFoundError:
         run = None
-    if run is None or run.requested_by != ctx.principal.username:
+    # a run the node signed (the scheduler's, the command line's) is no user's, whatever users
+    # are named (a user "schedule" made before the name was refused followed the node's runs)
+    if run is None or run.requested_by != ctx.principal.username or run.requested_by in RESERVED_USERNAMES:
         ctx.require(Permission.RUN_JOBS)
         if run is None:
             raise NotFoundError(f"job {run_id}", "no such job run")

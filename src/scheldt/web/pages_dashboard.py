@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheldt.api.deps import CtxDep
-from scheldt.domain.access import Permission, Principal
+from scheldt.domain.access import RESERVED_USERNAMES, Permission, Principal
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.jobs.runs import JobRun, JobRuns
 from scheldt.web import forms
@@ -58,9 +58,9 @@ def visible_runs(ctx: Any, limit: int = RECENT_RUNS) -> list[JobRun]:
     out = []
     for run in JobRuns(ctx.uow.session).recent(limit):
         who = run.requested_by
-        if who not in users:
-            users[who] = _is_user(ctx, who)
-        if who in colleagues or (node_work and not users[who]):
+        if who not in users:  # a name the node signs with is the node's, even if a user bears it
+            users[who] = who not in RESERVED_USERNAMES and _is_user(ctx, who)
+        if (who in colleagues and users[who]) or (node_work and not users[who]):
             out.append(run)
     return out
 
