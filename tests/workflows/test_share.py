@@ -774,6 +774,27 @@ def test_a_watched_box_arriving_after_the_entry_raises_its_alert(engine: Engine,
     assert from_stix(objects, alerts[0].stix_id).related == (out["id"],)
 
 
+def test_an_entry_pulled_before_its_group_was_made_lands_when_it_is(engine: Engine, tmp_path: Path) -> None:
+    """A federation review: an entry pulled in a sharing group not yet defined here stayed out of
+    the watchlist store, matching nothing, after the operator made the group as told."""
+    import uuid
+
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out, first = _shared_company(uow)
+        entry = from_stix([first], out["id"])
+        early = replace(entry, name="D.C.S.A. CTK", meta=replace(
+            entry.meta, stix_id=f"indicator--{uuid.uuid4()}", sharing=replace(entry.meta.sharing, group="be-us2")))
+        pulled = share.receive_objects(uow, to_stix(early), "us-cbp", "peer:us", None, NOW)
+        before = (pulled.entries, pulled.alerts, screen_names(uow, ["DCSA CTK"])["DCSA CTK"])
+        share.create_group_as(uow, "be-customs", "be-us2", "BE-US second", ["us-cbp"], NOW)
+        landed = [m.entry.entry_id for m in screen_names(uow, ["D.C.S.A. CTK"])["D.C.S.A. CTK"]]
+        alerts = [a for a in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), types=["grouping"],
+                                                limit=100) if early.meta.stix_id in (a.object.get("object_refs") or ())]
+    assert before[:2] == ([], []) and early.meta.stix_id not in [m.entry.entry_id for m in before[2]]
+    assert early.meta.stix_id in landed and len(alerts) == 1
+
+
 def test_feedback_flows_back_to_the_originator(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:

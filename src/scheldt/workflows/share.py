@@ -170,7 +170,39 @@ def create_group_as(uow: Any, owner_org: str, group_id: str, name: str, members:
                              "client of its agency (scheldt org create ... --client-of AGENCY)")
     _refuse_outside_owners(uow, group_id, {owner_org, *members})
     uow.exchange.add_group(group_id, name.strip(), owner_org, sorted(set(members)), now)
+    _take_up_entries(uow, group_id, now)
     return uow.exchange.group(group_id)
+
+
+def _take_up_entries(uow: Any, group_id: str, now: datetime) -> list[str]:
+    """Land the watchlist entries stored under ``group_id`` before the group was defined here
+    (pulled from a partner node: read by no one until then) and screen the stored trips against
+    them, as when they arrived (:func:`land_entries`, :func:`screen_trips`); a federation
+    review's entry stayed out of the watchlist store, and matched nothing, after the group was
+    made. Returns the ids of the alerts raised."""
+    ids: set[str] = set()
+    after = None
+    while True:
+        page = uow.exchange.page(None, group_id=group_id, types=["indicator"], after_seq=after, limit=EXPORT_PAGE,
+                                 with_object=False)
+        ids.update(o.stix_id for o in page)
+        if len(page) < EXPORT_PAGE:
+            break
+        after = page[-1].seq
+    holding = []
+    for stored in uow.exchange.newest(ids).values():
+        if stored.group_id != group_id or stored.revoked or not _is_entry(stored):
+            continue
+        try:
+            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+        except InputError:
+            continue
+        if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
+            holding.append((entry, stored))
+    if not holding:
+        return []
+    land_entries(uow, holding, now)
+    return screen_trips(uow, holding, now)
 
 
 def _refuse_outside_owners(uow: Any, group_id: str, members: set[str]) -> None:
