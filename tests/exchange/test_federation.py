@@ -332,11 +332,15 @@ def test_a_renamed_peers_tombstones_reach_what_was_pulled_under_its_old_name(net
     # by a liaison officer) is still no peer's to delete.
     pulled = indicator("us-cbp", Tlp.GREEN, None, name="pulled under the old name")
     posted = indicator("us-cbp", Tlp.GREEN, None, name="posted here by the US liaison officer")
+    # a federation review: copies first imported from the partner's MISP export stayed live
+    imported = indicator("us-cbp", Tlp.GREEN, None, name="imported from the partner's MISP export")
     tampered(net.c, [pulled], "us-cbp", source="peer:us-old")
     tampered(net.c, [posted], "us-cbp", source="taxii:us-liaison")
+    tampered(net.c, [imported], "us-cbp", source="misp")
     with unit_of_work(net.c) as uow:
         add_peer(uow, "us-node", "http://127.0.0.1:9/taxii2/scheldt/", "us-cbp", "nl-node", "token", "t", None, NOW)
-        assert delete_copies(uow, uow.peers.get("us-node"), [(pulled["id"], None), (posted["id"], None)], NOW) == 1
+        assert delete_copies(uow, uow.peers.get("us-node"), [(pulled["id"], None), (posted["id"], None),
+                                                              (imported["id"], None)], NOW) == 2
     assert [r.stix_id for r in rows(net.c)] == [posted["id"]]
 
 

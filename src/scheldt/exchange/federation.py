@@ -363,14 +363,17 @@ def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | N
     organisations ``peer`` speaks for (its own, those it may relay for) are deleted: copies it
     gave before it was limited to those stay. They are deleted whichever peer name they were
     pulled under: a federation review renamed a peer (removed, added again) and the partner's
-    withdrawals no longer reached the copies pulled under the old name. Versions that did not
-    come from a peer (posted here, imported from MISP) are not a peer's to delete."""
+    withdrawals no longer reached the copies pulled under the old name. Copies imported from a
+    MISP export of the partner's (source ``misp``) are its copies too: a federation review's
+    partner withdrew items the US node had first imported from MISP, and their earlier versions
+    and parts stayed live there, names and reasons included. Versions posted here (TAXII, by a
+    liaison officer) are not a peer's to delete."""
     source = f"peer:{peer.name}"
     speaks_for = {peer.organisation_id, *peer.relays_for}
     gone: list[tuple[int, str, str]] = []
     for stix_id, modified in versions:
         for v in uow.exchange.versions(None, stix_id):
-            if (v.source.startswith("peer:") and v.owner_org in speaks_for
+            if ((v.source.startswith("peer:") or v.source == "misp") and v.owner_org in speaks_for
                     and (modified is None or v.modified == modified)):
                 uow.exchange.delete(v.stix_id, v.modified, now)
                 gone.append((v.seq, v.stix_id, v.modified))
