@@ -1058,9 +1058,9 @@ def test_a_capacity_cut_after_midnight_lists_the_running_night_shift(app: FastAP
     the shifts were listed from the UTC calendar day on."""
     from scheldt.workflows.inspections import change_scanner
 
-    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[9:13]
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[13:17]
     officer = signed_in(app, "officer")
-    day = date.today() + timedelta(days=19)
+    day = date.today() + timedelta(days=21)  # a day no other test plans into
     for t, shift in zip(picks, ("late", "late", "night", "night")):
         assert _plan(officer, t["id"], day.isoformat(), shift, "manual", "same shipper").status_code == 303
     night = datetime.combine(day + timedelta(days=1), time(1, 47), UTC)  # 02:47 or 03:47 in Antwerp
