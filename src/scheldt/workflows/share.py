@@ -189,16 +189,7 @@ def _take_up_entries(uow: Any, group_id: str, now: datetime) -> list[str]:
         if len(page) < EXPORT_PAGE:
             break
         after = page[-1].seq
-    holding = []
-    for stored in uow.exchange.newest(ids).values():
-        if stored.group_id != group_id or stored.revoked or not _is_entry(stored):
-            continue
-        try:
-            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
-        except InputError:
-            continue
-        if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
-            holding.append((entry, stored))
+    holding = _live_entries([s for s in uow.exchange.newest(ids).values() if s.group_id == group_id], now)
     if not holding:
         return []
     land_entries(uow, holding, now)
@@ -1180,16 +1171,7 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
     :func:`screen_trips` screens the trips stored when an entry arrives; this, the trips that
     come after it (a federation review's entry for a box, shared before the box arrived, never
     flagged it). Returns the new alerts' ids."""
-    entries = []
-    for stored in uow.exchange.newest([e.entry_id for e in watched]).values():
-        if stored.revoked or not _is_entry(stored):
-            continue
-        try:
-            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
-        except InputError:
-            continue
-        if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
-            entries.append((entry, stored))
+    entries = _live_entries(list(uow.exchange.newest([e.entry_id for e in watched]).values()), now)
     by_id = {e.meta.stix_id: (e, s) for e, s in entries}
     raised = []
     for facts in trips if entries else ():
@@ -1201,6 +1183,22 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
             if alert is not None and alert[1]:
                 raised.append(alert[0])
     return raised
+
+
+def _live_entries(versions: list[Any], now: datetime) -> list[tuple[WatchEntry, Any]]:
+    """(entry, stored version) of each of the stored newest ``versions`` that is a Scheldt
+    watchlist entry, not revoked, and valid at ``now`` (UTC)."""
+    out = []
+    for stored in versions:
+        if stored.revoked or not _is_entry(stored):
+            continue
+        try:
+            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+        except InputError:
+            continue
+        if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
+            out.append((entry, stored))
+    return out
 
 
 def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
