@@ -390,18 +390,11 @@ def test_ais_gap_before_arrival() -> None:
     assert run("ais_gap_before_arrival", trip(ev("LOAD", -7 * 24, "ECGYE"), ev("ARRI", 0, kind="TRANSPORT"),
                                                vessel_track=old)) is None  # fixes before it was loaded
     assert run("ais_gap_before_arrival", trip(loaded, ev("DISC", 0), vessel_track=old)) is None  # no vessel arrival
-    # a silence that began shortly before the window, the box aboard, counts whole (a maritime review:
-    # dark 52 h from 2 h before the window not flagged, while dark 48 h inside it was)
+    # a silence that began before the window and ended in it is not counted (a maritime review asked for
+    # it: counted whole, ocean crossings' coverage gaps cost the simulated benchmark 14 of 236 caught at 1 %)
     straddling = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0)
                        for h in (*range(170, 120, -2), *range(70, 0, -2)))
-    assert run("ais_gap_before_arrival", trip(loaded, ev("ARRI", 0, kind="TRANSPORT"), vessel_track=straddling)) == (
-        "vessel AIS silent for 52.0 h from 2026-02-24 06:00 UTC, 5 days before arrival")
-    # not before the box was loaded, and not a silence that ended before the window
-    assert run("ais_gap_before_arrival", trip(ev("LOAD", -121, "ECGYE"), ev("ARRI", 0, kind="TRANSPORT"),
-                                               vessel_track=straddling)) is None
-    ended = tuple(VesselFix(T0 - timedelta(hours=h), 10.0, -40.0, 14.0) for h in (*range(200, 160, -2),
-                                                                                   *range(124, 0, -2)))
-    assert run("ais_gap_before_arrival", trip(loaded, ev("ARRI", 0, kind="TRANSPORT"), vessel_track=ended)) is None
+    assert run("ais_gap_before_arrival", trip(loaded, ev("ARRI", 0, kind="TRANSPORT"), vessel_track=straddling)) is None
 
 
 def test_watchlist_match_cites_entry_and_score() -> None:

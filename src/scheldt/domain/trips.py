@@ -562,17 +562,11 @@ class TripFacts:
         track = self.vessel_track
         return track[bisect_left(track, start, key=_observed_at):bisect_right(track, end, key=_observed_at)]
 
-    def longest_track_gap(self, start: datetime, end: datetime,
-                          since: datetime | None = None) -> tuple[timedelta, datetime] | None:
+    def longest_track_gap(self, start: datetime, end: datetime) -> tuple[timedelta, datetime] | None:
         """The longest silence between consecutive fixes observed in [start, end]: (its length,
         the time of the fix before it); the earliest when several are as long; None with fewer
-        than two fixes. With ``since`` before ``start``, a silence that began in [since, start)
-        and ended in the window counts whole, from its last fix (a maritime review's vessel dark
-        from two hours before the window was not flagged, one dark for less inside it was)."""
+        than two fixes."""
         fixes = self.track_between(start, end)
-        if since is not None and since < start and fixes:
-            before = [f for f in self.track_between(since, start) if f.observed_at < start]
-            fixes = (*before[-1:], *fixes)
         if len(fixes) < 2:
             return None
         best, at = fixes[1].observed_at - fixes[0].observed_at, fixes[0].observed_at

@@ -549,8 +549,8 @@ def empty_gate_in_without_booking(trip: TripFacts, ctx: Context) -> Hit | None:
 def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     """The vessel went silent on AIS in the days before arrival.
 
-    Silent between two fixes in the window before the box's arrival (from a fix before the window
-    once the box was aboard, when the silence ended in it), or from its last fix until
+    Silent between two fixes in the window before the box's arrival (it went silent in the
+    window), or from its last fix until
     the vessel's actual arrival (ARRI) event (a maritime review's vessel went dark two days out
     and stayed dark: not flagged when only gaps between fixes counted). That last fix may lie
     before the window once the box was aboard (after its last LOAD event: a review's vessel dark
@@ -562,8 +562,10 @@ def ais_gap_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
         return None
     window = timedelta(days=ctx.params["window_days"])
     found = []
-    aboard = loaded_aboard_time(trip.events, arrival)
-    between = trip.longest_track_gap(arrival - window, arrival, aboard)
+    # a silence that began before the window counts only until arrival (below): one that ended in
+    # the window is an ocean crossing's coverage gap as often as not (counted whole, it cost the
+    # simulated benchmark 14 of 236 boxes caught at 1 %)
+    between = trip.longest_track_gap(arrival - window, arrival)
     if between is not None:
         found.append((*between, f"{(arrival - between[1]).days} days before arrival"))
     berthed = vessel_arrival_time(trip.events)
