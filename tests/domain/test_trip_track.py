@@ -46,3 +46,19 @@ def test_silence_until_counts_from_the_last_fix_in_the_window() -> None:
     trip = TripFacts(KEY, T0, vessel_track=tuple(_fix(h) for h in (0, 2, 14, 30)))
     assert trip.silence_until(T0, T0 + timedelta(hours=20)) == (timedelta(hours=6), T0 + timedelta(hours=14))
     assert trip.silence_until(T0 + timedelta(hours=15), T0 + timedelta(hours=20)) is None
+
+
+def test_an_mmsi_speaks_for_a_vessel_until_it_names_another_and_the_vessel_moved() -> None:
+    """A maritime review: a vessel moved to a new MMSI while its old one, now another ship's,
+    filled its track. A regression review: one mistyped static message, corrected at once (the
+    correction is a repeated identity, not stored again), cut the vessel's track for good."""
+    from scheldt.domain.shipping import MmsiSpan, mmsi_spans
+
+    t = [datetime(2026, 11, d, tzinfo=UTC) for d in range(10, 20)]
+    moved = mmsi_spans([("061", "9500065", t[0]), ("062", "9500065", t[6]), ("061", "9500077", t[7])])
+    assert moved == {"9500065": [MmsiSpan("061", None, t[7]), MmsiSpan("062", None, None)],
+                     "9500077": [MmsiSpan("061", t[7], None)]}
+    typo = mmsi_spans([("061", "9321483", t[0]), ("061", "9321484", t[5]), ("061", "", t[6])])
+    assert typo["9321483"] == [MmsiSpan("061", None, None)]  # seen on no other MMSI: still its own
+    assert typo["9321484"] == [MmsiSpan("061", t[5], None)]
+    assert mmsi_spans([("063", "9500089", None), ("063", "9500090", t[1])])["9500089"] == [MmsiSpan("063", None, None)]

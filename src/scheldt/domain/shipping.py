@@ -235,17 +235,20 @@ class MmsiSpan:
 
 def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, list[MmsiSpan]]:
     """IMO → the spans its MMSIs spoke for it, from static data sightings (MMSI, IMO, observed
-    at UTC or None: unknown, taken as earliest). An MMSI speaks for the IMO it last broadcast:
-    from the first sighting naming a new IMO, its positions are that vessel's (an MMSI is
-    re-assigned, or taken over by a spoofer, and the earlier vessel moves to another MMSI);
-    before its first sighting, for the first IMO it names. Sightings naming no IMO say nothing.
-    A repeated identity is stored once (first seen), so an MMSI going back to an earlier IMO
-    stays with the later one."""
+    at UTC or None: unknown, taken as earliest). An MMSI that names another IMO stops speaking
+    for a vessel only when that vessel is seen on another MMSI too (it moved, and its old MMSI
+    was re-assigned or taken over: a maritime review's positions of the new holder filled the
+    vessel's track and hid its silence); otherwise it keeps speaking for it (a regression
+    review's one mistyped static message, corrected at once, cut the vessel's track: a repeated
+    identity is stored once, so the correction is not seen again). The other IMO's span starts
+    at its first sighting. Sightings naming no IMO say nothing."""
     out: dict[str, list[MmsiSpan]] = {}
     by_mmsi: dict[str, list[tuple[datetime | None, str]]] = {}
+    mmsis_of: dict[str, set[str]] = {}
     for mmsi, imo, at in sightings:
         if imo:
             by_mmsi.setdefault(mmsi, []).append((at, imo))
+            mmsis_of.setdefault(imo, set()).add(mmsi)
     for mmsi, seen in by_mmsi.items():
         seen.sort(key=lambda s: (s[0] is not None, s[0] or datetime.min, s[1]))
         runs: list[tuple[str, datetime | None]] = []  # (IMO, first seen) per run of one IMO
@@ -253,9 +256,9 @@ def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, l
             if not runs or runs[-1][0] != imo:
                 runs.append((imo, at))
         for i, (imo, at) in enumerate(runs):
-            since = at if i else None
-            until = runs[i + 1][1] if i + 1 < len(runs) else None
-            out.setdefault(imo, []).append(MmsiSpan(mmsi, since, until))
+            moved = len(mmsis_of[imo]) > 1
+            until = runs[i + 1][1] if i + 1 < len(runs) and moved else None
+            out.setdefault(imo, []).append(MmsiSpan(mmsi, at if i else None, until))
     return out
 
 
