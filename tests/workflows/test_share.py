@@ -769,9 +769,19 @@ def test_a_watched_box_arriving_after_the_entry_raises_its_alert(engine: Engine,
         officer = uow.exchange.requester("be-customs", "officer")
         alerts = [a for a in uow.exchange.page(officer, types=["grouping"], limit=100) if not a.revoked]
         objects = stored_objects(uow, officer)
+        # dismissed by the agency, it stays dismissed when the trip's facts change (a regression
+        # review's withdrawn alert came back at the next scoring)
+        share.withdraw_item(uow, OFFICER, alerts[0].stix_id, later, "checked: a false match")
+        gate_out = event("n-3", "GTOT", "2026-03-02T09:00:00Z", "BEANR", "SEAL-77")
+        gate_out["equipmentDetails"]["equipmentReference"] = "CSQU3054383"  # type: ignore[index]
+        gate_out["documentReferences"] = [{"documentReferenceType": "TRD", "documentReferenceValue": "NEWBL0001"}]
+        ingest_file(uow, write(tmp_path / "gone.json", [gate_out]), IngestOptions(supplied_by="be-customs"), later)
+        score_trips(uow, later + timedelta(days=1))
+        after = [a for a in uow.exchange.page(officer, types=["grouping"], limit=100) if not a.revoked]
     assert out["alerts"] == []  # no trip of that box when the entry came
     assert [a.object["name"] for a in alerts] == ["Watchlist match: container CSQU3054383"]
     assert from_stix(objects, alerts[0].stix_id).related == (out["id"],)
+    assert after == []
 
 
 def test_an_entry_pulled_before_its_group_was_made_lands_when_it_is(engine: Engine, tmp_path: Path) -> None:
