@@ -63,3 +63,16 @@ def test_a_track_on_the_other_side_of_the_date_line_from_its_route_joins_it(tmp_
     at = _centres(tmp_path, data)
     assert at["track"][1] < 0.5 * at["map"][1]
     assert at["last-position"][0] < at["first-port"][0]  # 179W lies west of 170W
+
+
+def test_a_route_sailed_the_long_way_round_is_drawn_as_sailed(tmp_path: Path) -> None:
+    """A regression review: New York to Shanghai by Suez (195 degrees east) was drawn west across
+    the Americas, the shorter way round, and the track shifted off the New York marker."""
+    lons = (-74.0, -40.0, -6.0, 12.0, 32.5, 43.0, 60.0, 80.0, 104.0, 115.0, 121.5)
+    data = {"route": [{"unlocode": "USNYC", "name": "New York", "lat": 40.7, "lon": -74.0, "moves": [{"text": "LOAD"}]},
+                      {"unlocode": "CNSHA", "name": "Shanghai", "lat": 31.2, "lon": 121.5,
+                       "moves": [{"text": "DISC"}]}],
+            "track": [[30.0, lon, f"2026-11-{1 + i:02d}T00:00:00Z", 14.0] for i, lon in enumerate(lons)]}
+    at = _centres(tmp_path, data)
+    assert at["first-port"][0] < at["last-position"][0]  # Shanghai east of New York, as sailed
+    assert abs(at["track"][0] - (at["first-port"][0] + at["last-position"][0]) / 2) < 5  # the track between

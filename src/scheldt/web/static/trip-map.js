@@ -12,9 +12,11 @@
   map.attributionControl.addAttribution("Basemap: Natural Earth (public domain)");
   map.createPane("basemap").style.zIndex = 250;
 
-  // longitudes shifted by whole turns so that no step between two points exceeds 180 degrees: a
-  // Pacific crossing is drawn across the Pacific (a maritime review's track from 140E to 160W ran
-  // back west round the world); the track is then put on the same turn as the route
+  // the track's longitudes shifted by whole turns so that no step between two fixes exceeds 180
+  // degrees (fixes are hours apart): a Pacific crossing is drawn across the Pacific (a maritime
+  // review's track from 140E to 160W ran back west round the world); each port of the route is
+  // then put on the turn nearest the track (ports are far apart: a route from New York to Shanghai
+  // by Suez is not the shorter way round, as a regression review found)
   function unwrap(points) {
     var previous = null;
     return points.map(function (p) {
@@ -27,12 +29,24 @@
       return [p[0], lon].concat(p.slice(2));
     });
   }
-  function mean(points) {
-    return points.reduce(function (sum, p) { return sum + p[1]; }, 0) / points.length;
+  function nearTrack(point, track) {
+    var best = point[1];
+    var gap = Infinity;
+    [-360, 0, 360].forEach(function (turn) {
+      var lon = point[1] + turn;
+      track.forEach(function (q) {
+        if (Math.abs(q[1] - lon) < gap) { gap = Math.abs(q[1] - lon); best = lon; }
+      });
+    });
+    return [point[0], best];
   }
 
   var bounds = L.latLngBounds([]);
-  var route = unwrap(data.route.map(function (s) { return [s.lat, s.lon]; }));
+  var track = unwrap(data.track.map(function (p) { return [p[0], p[1]]; }));
+  var route = data.route.map(function (s) { return [s.lat, s.lon]; });
+  if (track.length > 0) {
+    route = route.map(function (p) { return nearTrack(p, track); });
+  }
   if (route.length > 1) {
     L.polyline(route, { className: "route-line", color: "#b4233b", weight: 2.5, dashArray: "6 5" }).addTo(map);
   }
@@ -43,11 +57,6 @@
       fillColor: i === 0 ? "#b4233b" : "#fff", fillOpacity: 1, weight: 2 }).bindTooltip(label).addTo(map);
     bounds.extend(route[i]);
   });
-  var track = unwrap(data.track.map(function (p) { return [p[0], p[1]]; }));
-  if (track.length > 0 && route.length > 0) {
-    var turn = Math.round((mean(route) - mean(track)) / 360) * 360;
-    track = track.map(function (p) { return [p[0], p[1] + turn]; });
-  }
   if (track.length > 0) {
     L.polyline(track, { className: "vessel-track", color: "#1f5fa8", weight: 2 }).addTo(map);
     var last = data.track[data.track.length - 1];
