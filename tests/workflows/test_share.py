@@ -784,6 +784,28 @@ def test_a_watched_box_arriving_after_the_entry_raises_its_alert(engine: Engine,
     assert after == []
 
 
+def test_a_trip_coming_to_match_a_changed_entry_gets_its_alert(engine: Engine, tmp_path: Path) -> None:
+    """A regression review: the alert of a seal range changed away from the trip was withdrawn (by
+    the node), and when the box's next event named a seal in the new range, no alert came."""
+    seed(engine, tmp_path)
+    later, latest = NOW + timedelta(hours=1), NOW + timedelta(days=2)
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "seal-range", "stolen seal batch", share.Terms("green"), NOW,
+                                          seal_from="DCSA-CTK-1000", seal_to="DCSA-CTK-1999")
+        entry = from_stix(stored_objects(uow), out["id"])
+        moved = replace(entry, seal_from="DCSA-CTK-5000", seal_to="DCSA-CTK-5999",
+                        meta=replace(entry.meta, modified=later))
+        share.receive_objects(uow, to_stix(moved), "us-cbp", "peer:us", None, later)
+        gate_out = event("g-1", "GTOT", "2026-02-02T10:00:00Z", "DEBRV", "DCSA-CTK-5555")
+        ingest_file(uow, write(tmp_path / "gone.json", [gate_out]), IngestOptions(supplied_by="be-customs"), latest)
+        score_trips(uow, latest)
+        score_trips(uow, latest + timedelta(hours=1))
+        alerts = [a for a in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), types=["grouping"],
+                                                limit=100) if out["id"] in (a.object.get("object_refs") or ())]
+    assert len(out["alerts"]) == 1
+    assert sorted((a.stix_id == out["alerts"][0], a.revoked) for a in alerts) == [(False, False), (True, True)]
+
+
 def test_an_entry_pulled_before_its_group_was_made_lands_when_it_is(engine: Engine, tmp_path: Path) -> None:
     """A federation review: an entry pulled in a sharing group not yet defined here stayed out of
     the watchlist store, matching nothing, after the operator made the group as told."""

@@ -1167,9 +1167,9 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
     """Raise the local alert of each match of a trip just scored (its facts new or changed at
     ``now``, UTC) with one of ``watched``, the shared container, seal-range and route entries in
     the watchlist store (their newest stored versions, live and valid at ``now``), for the agency
-    owning the trip when it may see the entry (:func:`_local_alert`), unless that match raised
-    an alert before (live, or withdrawn by the agency: a regression review's dismissed match came
-    back at the next scoring). :func:`screen_trips` screens the trips stored when an entry
+    owning the trip when it may see the entry (:func:`_local_alert`: raised once), unless the
+    agency dismissed that match's alert (:func:`_dismissed`: a regression review's dismissed
+    match came back at the next scoring). :func:`screen_trips` screens the trips stored when an entry
     arrives; this, the trips that come after it (a federation review's entry for a box, shared
     before the box arrived, never flagged it). Only the entries that may match one of the trips
     (its container number, ports) are read from the exchange store (a regression review's 3,300
@@ -1186,7 +1186,7 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
         row = uow.container_trips.by_key(facts.key) if hits else None
         agency = (row or {}).get("supplied_by") or ""
         for entry_id, why, party in hits if agency else ():
-            if _raised_before(uow, agency, f"watch-alert:{agency}:{entry_id}:{facts.key.label()}", now):
+            if _dismissed(uow, f"watch-alert:{agency}:{entry_id}:{facts.key.label()}", now):
                 continue
             entry, stored = by_id[entry_id]
             alert = _local_alert(uow, row, facts, entry, stored, why, party, now)  # type: ignore[arg-type]
@@ -1195,11 +1195,21 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
     return raised
 
 
-def _raised_before(uow: Any, agency: str, key: str, now: datetime) -> bool:
-    """Whether the match ``key`` (:func:`_match_alert_id`) raised an alert before, live or not:
-    the first id of its series, in this node's secret namespace (no partner can post under it)."""
-    first = f"grouping--{uuid.uuid5(uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now), key)}"
-    return bool(uow.exchange.newest([first]))
+def _dismissed(uow: Any, key: str, now: datetime) -> bool:
+    """Whether the latest alert the match ``key`` (:func:`_match_alert_id`) raised was withdrawn
+    by a person (the agency dismissed it), not by the node because its entry changed away from
+    the trip (a regression review: a trip coming to match the entry's new version got no alert).
+    Its ids are in this node's secret namespace: no partner can post under them."""
+    namespace = uow.exchange.node_namespace(ALERT_ID_NAMESPACE, now)
+    last = None
+    for n in range(MAX_RESHARES):
+        stix_id = f"grouping--{uuid.uuid5(namespace, key + (f':{n}' if n else ''))}"
+        newest = uow.exchange.newest([stix_id]).get(stix_id)
+        if newest is None or not newest.revoked:
+            break
+        last = stix_id
+    withdrawal = uow.exchange.withdrawal(last) if last is not None else None
+    return withdrawal is not None and withdrawal["actor"] != "system"
 
 
 def _live_entries(versions: list[Any], now: datetime) -> list[tuple[WatchEntry, Any]]:
