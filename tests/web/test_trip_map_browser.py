@@ -15,9 +15,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
-def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ignore[type-arg]
-    """Screen x of the centre of each drawn thing's box (``first-port``, ``last-position``) and
-    the track's and map's widths, on a 600x400 map."""
+def _page(tmp_path: Path, data: dict) -> Path:  # type: ignore[type-arg]
+    """A page holding the map, its data and the scripts a trip page loads."""
     page = tmp_path / "map.html"
     page.write_text(f"""<!doctype html><html><head>
 <link rel="stylesheet" href="{(STATIC / 'vendor/leaflet/leaflet.css').as_uri()}"></head><body>
@@ -26,6 +25,13 @@ def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ign
 <script src="{(STATIC / 'vendor/leaflet/leaflet.js').as_uri()}"></script>
 <script src="{(STATIC / 'vendor/topojson-client/topojson-client.min.js').as_uri()}"></script>
 <script src="{(STATIC / 'trip-map.js').as_uri()}"></script></body></html>""")
+    return page
+
+
+def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ignore[type-arg]
+    """Screen x of the centre of each drawn thing's box (``first-port``, ``last-position``) and
+    the track's and map's widths, on a 600x400 map."""
+    page = _page(tmp_path, data)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM),
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -38,6 +44,23 @@ def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ign
         finally:
             browser.close()
     return {name: [box["x"] + box["width"] / 2, box["width"]] for name, box in boxes.items() if box}
+
+
+def _ports(tmp_path: Path, data: dict) -> list[float]:  # type: ignore[type-arg]
+    """Screen x of the centre of each route port's marker, in route order."""
+    page = _page(tmp_path, data)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            markers = tab.locator("path.route-port")
+            markers.first.wait_for()
+            boxes = [markers.nth(i).bounding_box() for i in range(markers.count())]
+        finally:
+            browser.close()
+    return [b["x"] + b["width"] / 2 for b in boxes if b]
 
 
 def test_a_pacific_crossing_is_drawn_across_the_pacific(tmp_path: Path) -> None:
@@ -76,3 +99,13 @@ def test_a_route_sailed_the_long_way_round_is_drawn_as_sailed(tmp_path: Path) ->
     at = _centres(tmp_path, data)
     assert at["first-port"][0] < at["last-position"][0]  # Shanghai east of New York, as sailed
     assert abs(at["track"][0] - (at["first-port"][0] + at["last-position"][0]) / 2) < 5  # the track between
+
+
+def test_a_route_without_a_track_goes_the_shorter_way(tmp_path: Path) -> None:
+    """A regression review: Shanghai to Balboa with no AIS track was drawn west across Asia,
+    Africa and the Atlantic."""
+    data = {"route": [{"unlocode": "CNSHA", "name": "Shanghai", "lat": 31.2, "lon": 121.5, "moves": [{"text": "LOAD"}]},
+                      {"unlocode": "PABLB", "name": "Balboa", "lat": 8.95, "lon": -79.6, "moves": [{"text": "DISC"}]}],
+            "track": []}
+    at = _ports(tmp_path, data)
+    assert at[0] < at[1]  # Balboa east of Shanghai, across the Pacific

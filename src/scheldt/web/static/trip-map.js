@@ -43,10 +43,10 @@
 
   var bounds = L.latLngBounds([]);
   var track = unwrap(data.track.map(function (p) { return [p[0], p[1]]; }));
+  // without a track, the route goes the shorter way between ports (a regression review's Shanghai
+  // to Balboa, with no AIS, was drawn west across Asia, Africa and the Atlantic)
   var route = data.route.map(function (s) { return [s.lat, s.lon]; });
-  if (track.length > 0) {
-    route = route.map(function (p) { return nearTrack(p, track); });
-  }
+  route = track.length > 0 ? route.map(function (p) { return nearTrack(p, track); }) : unwrap(route);
   if (route.length > 1) {
     L.polyline(route, { className: "route-line", color: "#b4233b", weight: 2.5, dashArray: "6 5" }).addTo(map);
   }
