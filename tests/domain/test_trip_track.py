@@ -62,3 +62,6 @@ def test_an_mmsi_speaks_for_a_vessel_until_it_names_another_and_the_vessel_moved
     assert typo["9321483"] == [MmsiSpan("061", None, None)]  # seen on no other MMSI: still its own
     assert typo["9321484"] == [MmsiSpan("061", t[5], None)]
     assert mmsi_spans([("063", "9500089", None), ("063", "9500090", t[1])])["9500089"] == [MmsiSpan("063", None, None)]
+    # on another MMSI only before it took this one (re-flagged): a later typo still cuts nothing
+    reflagged = mmsi_spans([("B", "X", t[0]), ("B", "W", t[2]), ("A", "X", t[2]), ("A", "Y", t[9])])
+    assert sorted(reflagged["X"], key=lambda s: s.mmsi) == [MmsiSpan("A", None, None), MmsiSpan("B", None, t[2])]

@@ -236,19 +236,20 @@ class MmsiSpan:
 def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, list[MmsiSpan]]:
     """IMO → the spans its MMSIs spoke for it, from static data sightings (MMSI, IMO, observed
     at UTC or None: unknown, taken as earliest). An MMSI that names another IMO stops speaking
-    for a vessel only when that vessel is seen on another MMSI too (it moved, and its old MMSI
-    was re-assigned or taken over: a maritime review's positions of the new holder filled the
-    vessel's track and hid its silence); otherwise it keeps speaking for it (a regression
-    review's one mistyped static message, corrected at once, cut the vessel's track: a repeated
-    identity is stored once, so the correction is not seen again). The other IMO's span starts
-    at its first sighting. Sightings naming no IMO say nothing."""
+    for a vessel only when that vessel is seen on another MMSI since it took this one
+    (:func:`_moved`: it moved, and its old MMSI was re-assigned or taken over; a maritime
+    review's positions of the new holder filled the vessel's track and hid its silence);
+    otherwise it keeps speaking for it (a regression review's one mistyped static message,
+    corrected at once, cut the vessel's track: a repeated identity is stored once, so the
+    correction is not seen again). The other IMO's span starts at its first sighting.
+    Sightings naming no IMO say nothing."""
     out: dict[str, list[MmsiSpan]] = {}
     by_mmsi: dict[str, list[tuple[datetime | None, str]]] = {}
-    mmsis_of: dict[str, set[str]] = {}
+    seen_on: dict[str, list[tuple[str, datetime | None]]] = {}  # IMO -> (MMSI, when) of its sightings
     for mmsi, imo, at in sightings:
         if imo:
             by_mmsi.setdefault(mmsi, []).append((at, imo))
-            mmsis_of.setdefault(imo, set()).add(mmsi)
+            seen_on.setdefault(imo, []).append((mmsi, at))
     for mmsi, seen in by_mmsi.items():
         seen.sort(key=lambda s: (s[0] is not None, s[0] or datetime.min, s[1]))
         runs: list[tuple[str, datetime | None]] = []  # (IMO, first seen) per run of one IMO
@@ -256,10 +257,16 @@ def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, l
             if not runs or runs[-1][0] != imo:
                 runs.append((imo, at))
         for i, (imo, at) in enumerate(runs):
-            moved = len(mmsis_of[imo]) > 1
-            until = runs[i + 1][1] if i + 1 < len(runs) and moved else None
+            until = runs[i + 1][1] if i + 1 < len(runs) and _moved(seen_on[imo], mmsi, at) else None
             out.setdefault(imo, []).append(MmsiSpan(mmsi, at if i else None, until))
     return out
+
+
+def _moved(sightings: list[tuple[str, datetime | None]], mmsi: str, since: datetime | None) -> bool:
+    """Whether a vessel's ``sightings`` (MMSI, when) show it on another MMSI than ``mmsi`` at or
+    after ``since`` (UTC; None: ever), when it took ``mmsi``: an MMSI it left before (a regression
+    review's vessel re-flagged years ago) says nothing of a later typo."""
+    return any(other != mmsi and at is not None and (since is None or at >= since) for other, at in sightings)
 
 
 @dataclass(frozen=True, slots=True)
