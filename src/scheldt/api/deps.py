@@ -155,8 +155,9 @@ _PASSWORD_LOCKS = tuple(threading.Lock() for _ in range(64))
 def password_check(request: Request, now: datetime, action: str) -> Iterator[None]:
     """Around one password check and the audit of its outcome: :func:`throttle_sign_ins`, and,
     for an address with refused sign-ins in the window, one check at a time per address in this
-    process, counted again once its turn comes; so at most the limit, plus one per other server
-    process, are checked. An attack review's 8 parallel guesses had 24 passwords checked where
+    process, counted again once its turn comes; so, from its first refusal on, at most the limit
+    plus one per other server process are checked (a first burst at a new address is counted as
+    it comes, up to the database connections a process holds). An attack review's 8 parallel guesses had 24 passwords checked where
     20 are allowed (each read the count before the others' failures were written). Raises
     TooManyAttempts."""
     if not throttle_sign_ins(request, now, action):
