@@ -5,13 +5,16 @@ a trip page would: where the route's ports and the vessel's track are drawn."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "scheldt" / "web" / "static"
 CHROMIUM = Path("/usr/bin/chromium")
+T = TypeVar("T")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
@@ -28,38 +31,36 @@ def _page(tmp_path: Path, data: dict) -> Path:  # type: ignore[type-arg]
     return page
 
 
-def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ignore[type-arg]
-    """Screen x of the centre of each drawn thing's box (``first-port``, ``last-position``) and
-    the track's and map's widths, on a 600x400 map."""
-    page = _page(tmp_path, data)
+def _read(page: Path, read: Callable[[Page], T]) -> T:
+    """What ``read`` takes from ``page`` opened in headless Chromium."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM),
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
             tab = browser.new_page()
             tab.goto(page.as_uri())
-            boxes = {name: tab.locator(selector).first.bounding_box() for name, selector in (
-                ("first-port", "path.route-port"), ("last-position", "path.vessel-last"),
-                ("track", "path.vessel-track"), ("map", "#map"))}
+            return read(tab)
         finally:
             browser.close()
+
+
+def _centres(tmp_path: Path, data: dict) -> dict[str, list[float]]:  # type: ignore[type-arg]
+    """Screen x of the centre of each drawn thing's box (``first-port``, ``last-position``) and
+    the track's and map's widths, on a 600x400 map."""
+    drawn = (("first-port", "path.route-port"), ("last-position", "path.vessel-last"),
+             ("track", "path.vessel-track"), ("map", "#map"))
+    boxes = _read(_page(tmp_path, data),
+                  lambda tab: {name: tab.locator(selector).first.bounding_box() for name, selector in drawn})
     return {name: [box["x"] + box["width"] / 2, box["width"]] for name, box in boxes.items() if box}
 
 
 def _ports(tmp_path: Path, data: dict) -> list[float]:  # type: ignore[type-arg]
     """Screen x of the centre of each route port's marker, in route order."""
-    page = _page(tmp_path, data)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            tab = browser.new_page()
-            tab.goto(page.as_uri())
-            markers = tab.locator("path.route-port")
-            markers.first.wait_for()
-            boxes = [markers.nth(i).bounding_box() for i in range(markers.count())]
-        finally:
-            browser.close()
+    def boxes_of(tab: Page) -> list[dict[str, float] | None]:
+        markers = tab.locator("path.route-port")
+        markers.first.wait_for()
+        return [markers.nth(i).bounding_box() for i in range(markers.count())]
+    boxes = _read(_page(tmp_path, data), boxes_of)
     return [b["x"] + b["width"] / 2 for b in boxes if b]
 
 

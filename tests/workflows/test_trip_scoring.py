@@ -56,6 +56,36 @@ def write(path: Path, events: list[dict[str, object]]) -> Path:
     return path
 
 
+def on_vessel(events: list[dict[str, object]]) -> None:
+    """Put ``events`` on the call at DEBRV of voyage 402E of vessel IMO 9321483 ("TEST")."""
+    for e in events:
+        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
+                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+
+
+def ais(at: datetime, **message: object) -> list[str]:
+    """NMEA lines of one AIS ``message`` (pyais encode_dict fields) received at ``at`` (a tag
+    block's ``c:`` time)."""
+    from pyais.encode import encode_dict
+
+    return [f"\\c:{int(at.timestamp())}*00\\{m}" for m in encode_dict(message, sentence_type="VDM", seq_id=1)]
+
+
+def scored_with_ais(engine: Engine, tmp_path: Path, aboard: list[dict[str, object]], lines: list[str]) -> Any:
+    """Ingest the TD sample, ``aboard`` and the AIS ``lines`` at FIRST, score at LATER with the
+    built-in profile; the one assessment of trip NARU3472484 / HHL71800000 / 402E."""
+    feed = tmp_path / "ais.nmea"
+    feed.write_text("\n".join(lines) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        ingest_file(uow, feed, IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+        [assessment] = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    return assessment
+
+
 def test_an_upgrade_that_changed_the_scoring_code_rescores_every_trip_once(engine: Engine, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """An operator review: after an upgrade every trip kept the old code's score ("NOT
@@ -291,23 +321,17 @@ def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: E
 def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path: Path, late_days: int) -> None:
     # late_days: the positions arrive two months after they were observed (a regression review's
     # lagging AIS feed re-scored no trip: its trips were looked for around the receiving time)
-    from pyais.encode import encode_dict
-
     from scheldt.workflows.trip_scoring import rescore_received
 
     aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
               event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
-    for e in aboard:
-        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
-                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
-    lines = [f"\\c:{int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())}*00\\{m}" for m in
-             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM", seq_id=1)]
+    on_vessel(aboard)
+    lines = ais(datetime(2026, 1, 31, tzinfo=UTC), type=5, mmsi=636092000, imo=9321483, shipname="TEST")
     for hour, lat in ((6, 50.0), (8, 50.2), (40, 51.3)):  # silent for 32 h before arrival
-        stamp = int(datetime(2026, 1, 30, tzinfo=UTC).timestamp()) + hour * 3600
-        lines += [f"\\c:{stamp}*00\\{m}" for m in encode_dict(
-            {"type": 1, "mmsi": 636092000, "lat": lat, "lon": 3.0, "speed": 12.0}, sentence_type="VDM")]
-    ais = tmp_path / "ais.nmea"
-    ais.write_text("\n".join(lines) + "\n")
+        lines += ais(datetime(2026, 1, 30, tzinfo=UTC) + timedelta(hours=hour), type=1, mmsi=636092000, lat=lat,
+                     lon=3.0, speed=12.0)
+    feed = tmp_path / "ais.nmea"
+    feed.write_text("\n".join(lines) + "\n")
     with unit_of_work(engine) as uow:
         ingest_file(uow, TD, IngestOptions(), FIRST)
         ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
@@ -315,7 +339,7 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
         score_trips(uow, LATER)
     received = LATER + timedelta(hours=1, days=late_days)
     with unit_of_work(engine) as uow:
-        ingest_file(uow, ais, IngestOptions(), received)
+        ingest_file(uow, feed, IngestOptions(), received)
         report = rescore_received(uow, received, received)
         history = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
     assert report is not None and report.scored == 1
@@ -329,8 +353,6 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
     measure from, and was not flagged. Its last fix since the box was loaded is gathered; one from
     before the loading is not. (A silence has the sender's Track & Trace times: DISC at 10:00, the
     vessel's ARRI at 06:00.)"""
-    from pyais.encode import encode_dict
-
     aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
               event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
     berthed = {"eventID": "v-0", "eventDateTime": "2026-02-01T06:00:00Z",
@@ -339,24 +361,11 @@ def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_
                                        "transportEventTypeCode": "ARRI"},
                "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]}
     aboard.append(berthed)
-    for e in aboard:
-        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
-                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
-    lines = [f"\\c:{int(datetime(2026, 1, 15, tzinfo=UTC).timestamp())}*00\\{m}" for m in
-             encode_dict({"type": 5, "mmsi": 636092000, "imo": 9321483, "shipname": "TEST"}, sentence_type="VDM",
-                         seq_id=1)]
+    on_vessel(aboard)
+    lines = ais(datetime(2026, 1, 15, tzinfo=UTC), type=5, mmsi=636092000, imo=9321483, shipname="TEST")
     for when in (datetime(2026, 1, 18, 12, tzinfo=UTC), datetime(2026, 1, 22, 6, tzinfo=UTC)):  # before, after loading
-        lines += [f"\\c:{int(when.timestamp())}*00\\{m}" for m in encode_dict(
-            {"type": 1, "mmsi": 636092000, "lat": 50.0, "lon": 3.0, "speed": 12.0}, sentence_type="VDM")]
-    ais = tmp_path / "ais.nmea"
-    ais.write_text("\n".join(lines) + "\n")
-    with unit_of_work(engine) as uow:
-        ingest_file(uow, TD, IngestOptions(), FIRST)
-        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
-        ingest_file(uow, ais, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
-        score_trips(uow, LATER)
-        [assessment] = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+        lines += ais(when, type=1, mmsi=636092000, lat=50.0, lon=3.0, speed=12.0)
+    assessment = scored_with_ais(engine, tmp_path, aboard, lines)
     track = [f["observed_at"] for f in assessment["facts"]["vessel_track"]]
     assert track == ["2026-01-22T06:00:00+00:00"]  # then silent for 10 days, until it berthed
     [gap] = [r for r in assessment["reasons"] if r["indicator"] == "ais_gap_before_arrival"]
@@ -368,22 +377,16 @@ def test_an_mmsi_that_later_names_another_vessel_stops_speaking_for_the_first(en
     """A maritime review: the vessel moved to a new MMSI and went dark for days while its old
     MMSI, now another vessel's (its static data said so), reported from the Pacific. Those
     positions filled the trip's track and hid the silence; an MMSI joined a vessel for all time."""
-    from pyais.encode import encode_dict
-
     aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
               event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
-    for e in aboard:
-        e["transportDetails"] = {"transportCall": {"UNLocationCode": "DEBRV", "carrierExportVoyageNumber": "402E",
-                                                  "vessel": {"vesselIMONumber": "9321483", "vesselName": "TEST"}}}
+    on_vessel(aboard)
     old, new = 636092000, 636092001
 
     def said(at: datetime, mmsi: int, imo: int, name: str) -> list[str]:
-        return [f"\\c:{int(at.timestamp())}*00\\{m}" for m in encode_dict(
-            {"type": 5, "mmsi": mmsi, "imo": imo, "shipname": name}, sentence_type="VDM", seq_id=1)]
+        return ais(at, type=5, mmsi=mmsi, imo=imo, shipname=name)
 
     def fix(at: datetime, mmsi: int, lat: float, lon: float) -> list[str]:
-        return [f"\\c:{int(at.timestamp())}*00\\{m}" for m in encode_dict(
-            {"type": 1, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": 12.0}, sentence_type="VDM")]
+        return ais(at, type=1, mmsi=mmsi, lat=lat, lon=lon, speed=12.0)
     day = datetime(2026, 1, 27, tzinfo=UTC)
     lines = [*said(day - timedelta(days=5), old, 9321483, "TEST"), *fix(day + timedelta(hours=12), old, 50.0, 3.0),
              *said(day + timedelta(hours=20), new, 9321483, "TEST"), *fix(day + timedelta(hours=30), new, 49.0, -5.0),
@@ -391,15 +394,7 @@ def test_an_mmsi_that_later_names_another_vessel_stops_speaking_for_the_first(en
     for h in (48, 72, 96):  # the old MMSI, now INDIA's, in the Pacific
         lines += fix(day + timedelta(hours=h), old, 10.0, -140.0)
     lines += fix(day + timedelta(hours=114), new, 51.0, 2.0)  # the vessel again, 84 h later
-    ais = tmp_path / "ais.nmea"
-    ais.write_text("\n".join(lines) + "\n")
-    with unit_of_work(engine) as uow:
-        ingest_file(uow, TD, IngestOptions(), FIRST)
-        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
-        ingest_file(uow, ais, IngestOptions(), FIRST)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
-        score_trips(uow, LATER)
-        [assessment] = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    assessment = scored_with_ais(engine, tmp_path, aboard, lines)
     track = [(f["observed_at"][:13], f["latitude"]) for f in assessment["facts"]["vessel_track"]]
     assert track == [("2026-01-27T12", 50.0), ("2026-01-28T06", 49.0), ("2026-01-31T18", 51.0)]
     [gap] = [r for r in assessment["reasons"] if r["indicator"] == "ais_gap_before_arrival"]
