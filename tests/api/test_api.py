@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from scheldt import reference
-from scheldt.domain.inspection import heaviest_known_gross_kg
+from scheldt.domain.inspection import current_shift, heaviest_known_gross_kg
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
@@ -562,13 +562,41 @@ def test_an_order_cancelled_after_its_scan_keeps_its_slot(service: Service) -> N
         "reason": "same shipper"}) for t in walk(service, "officer", limit=50, left_port="false", status="open")[36:38]]
     assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
     scanned, planned = (m.json()["id"] for m in made)
-    assert service.client.post(f"/api/v1/scan-orders/{scanned}/actions", headers=h("operator"), json={
-        "action": "scan", "nii_image_ref": "SC-1/26/night/1", "verdict": "anomaly"}).status_code == 200
+    done = service.client.post(f"/api/v1/scan-orders/{scanned}/actions", headers=h("operator"), json={
+        "action": "scan", "nii_image_ref": "SC-1/26/night/1", "verdict": "anomaly"}).json()
+    running = f"/api/v1/plans/{done['shift_date']}/{done['shift']}"  # scanned now: its slot is the running shift's
+    taken = lambda path: [s["taken"] for s in service.client.get(  # noqa: E731
+        path, headers=h("officer")).json()["scanners"] if s["id"] == "SC-1"]
+    before = taken(running)
     for order in (scanned, planned):
         assert service.client.post(f"/api/v1/scan-orders/{order}/actions", headers=h("officer"), json={
             "action": "cancel", "reason": "released by court order"}).status_code == 200
-    board = service.client.get(f"/api/v1/plans/{day}/night", headers=h("officer")).json()["scanners"]
-    assert [s["taken"] for s in board if s["id"] == "SC-1"] == [1]  # the scanned one; the other freed its slot
+    assert taken(running) == before  # the scanned one keeps its slot
+    assert taken(f"/api/v1/plans/{day}/night") == [0]  # the other freed its slot
+
+
+def test_a_box_scanned_outside_its_planned_shift_takes_the_slot_of_the_shift_that_scanned_it(service: Service) -> None:
+    """A scan-team review: a box planned two days ahead and scanned at once kept its slot in the
+    later shift, which then scanned one box fewer than the scanner could."""
+    h = service.as_
+    day = shift_day(27)
+    trip = walk(service, "officer", limit=50, left_port="false", status="open")[39]
+    made = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": day, "shift": "early", "selection": "manual",
+        "reason": "same shipper"}).json()
+    board = lambda when, shift: [s for s in service.client.get(  # noqa: E731
+        f"/api/v1/plans/{when}/{shift}", headers=h("officer")).json()["scanners"] if s["id"] == "SC-1"][0]
+    assert board(day, "early")["taken"] == 1
+    now = datetime.now(UTC)
+    done = service.client.post(f"/api/v1/scan-orders/{made['id']}/actions", headers=h("operator"), json={
+        "action": "scan", "nii_image_ref": "SC-1/27/early/1", "verdict": "clear"}).json()
+    assert (done["shift_date"], done["shift"]) in {tuple(map(str, current_shift(t)))
+                                                    for t in (now, datetime.now(UTC))}
+    assert board(day, "early")["taken"] == 0
+    assert made["id"] in [o["id"] for o in board(done["shift_date"], done["shift"])["orders"]]
+    [change] = [c for c in service.client.get(f"/api/v1/scan-orders/{made['id']}", headers=h("officer")).json()[
+        "changes"] if c["to_status"] == "scanned"]
+    assert change["details"]["planned_for"] == f"{day} early"
 
 
 def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service) -> None:
@@ -581,10 +609,6 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
             "trip_id": t["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
             "selection": "manual", "reason": "same shipper"})
         assert made.status_code == 201
-    # one of them scanned already: only the other can still be cancelled (a review was told to
-    # "move or cancel" orders that were searched)
-    assert service.client.post(f"/api/v1/scan-orders/{made.json()['id']}/actions", headers=h("operator"), json={
-        "action": "scan", "nii_image_ref": "SC-1/29/late/1", "verdict": "clear"}).status_code == 200
     carrier_plan = service.client.get(f"/api/v1/plans/{shift_day(29)}/late", headers=h("carrier"))
     assert carrier_plan.status_code == 403 and "scan plans are for agencies only" in carrier_plan.json()["error"]["why"]
     refused = service.client.patch("/api/v1/scanners/SC-1", headers=h("officer"), json={"capacity_per_shift": 1})
@@ -600,7 +624,7 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         assert changed.status_code == 200
         body = changed.json()
         assert (body["capacity_per_shift"], body["site"], body["name"]) == (1, "Churchill", "Scanner 1")
-        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 1} in body["over_capacity"]
+        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 2} in body["over_capacity"]
         full = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
             "trip_id": walk(service, "officer", limit=50, left_port="false", status="open")[23]["id"],
             "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late", "selection": "manual",
@@ -609,7 +633,7 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
         # down for repair (a README review: the help said so, and a capacity of 0 was refused)
         down = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"), json={"capacity_per_shift": 0})
         assert down.status_code == 200 and down.json()["capacity_per_shift"] == 0
-        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 1} in down.json()["over_capacity"]
+        assert {"shift_date": shift_day(29), "shift": "late", "orders": 2, "planned": 2} in down.json()["over_capacity"]
         out = ("is out of service (capacity 0 per shift): plan on another scanner, or set its capacity again when it "
                "is back")
         for refused in (service.client.post("/api/v1/scan-orders", headers=h("officer"), json={

@@ -1097,11 +1097,17 @@ def test_a_plan_row_whose_box_left_says_what_can_still_be_recorded(app: FastAPI,
     ids = [t["id"] for t in picks]
     with store.uow() as uow:
         uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id.in_(ids)).values(left_at=gone))
+    with store.uow() as uow:  # scanned now: their slots are the running shift's
+        running = {(str(o["shift_date"]), o["shift"]) for o in (uow.inspections.order(i, "be-customs")
+                                                                 for i in orders[1:])}
     try:
-        rows = officer.get(f"/plan?date={day}&shift=early").text
-        said = re.findall(r'<span class="badge warn">box left</span> [^:]+:\d\d[^:]*: ([^<]+)</div>', rows)
-        assert said == ["record its search if done before then, or cancel with a reason", "clear it",
-                        "record its scan if done before then, or cancel to free the slot"]  # newest order first
+        said = lambda when, shift: re.findall(  # noqa: E731
+            r'<span class="badge warn">box left</span> [^:]+:\d\d[^:]*: ([^<]+)</div>',
+            officer.get(f"/plan?date={when}&shift={shift}").text)
+        assert said(day, "early") == ["record its scan if done before then, or cancel to free the slot"]
+        [(when, shift)] = running
+        assert said(when, shift)[:2] == ["record its search if done before then, or cancel with a reason",
+                                         "clear it"]  # newest order first
     finally:
         with store.uow() as uow:
             uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id.in_(ids)).values(left_at=None))

@@ -287,8 +287,11 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         # a double-submitted correction recorded a second one whose "was" was the first's values
         raise InputError("action", "the search record says this already: nothing to correct")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
-    uow.inspections.update_order(order_id, values)
+    moved = _scanned_in(order, done) if action == "scan" else {}
+    uow.inspections.update_order(order_id, values | moved)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
+    if moved:
+        recorded = recorded | {"planned_for": f"{order['shift_date']} {order['shift']}"}
     if action == "withdraw":  # what the record said, kept in its change
         recorded = {"reason": change.fields["reason"], "was": {k: order.get(k) for k in WITHDRAWN}}
     if done != now:
@@ -316,6 +319,17 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         if followed is not None:
             result = {**result, "seizure_report": followed}
     return result
+
+
+def _scanned_in(order: dict[str, Any], done: datetime) -> dict[str, Any]:
+    """The shift a scan done at ``done`` (aware) takes its slot in, as the order's columns
+    ``{"shift_date", "shift"}``, when it is not the one planned; else ``{}``. A box planned for a
+    later shift and scanned at once freed no slot of that shift, and one scanned a shift late
+    counted in a shift that did not scan it (a scan-team review)."""
+    day, shift = current_shift(done)
+    if (str(order["shift_date"]), order["shift"]) == (str(day), shift):
+        return {}
+    return {"shift_date": day, "shift": shift}
 
 
 #: Moves that record work done at the box or on its image, which may say when it was done.
