@@ -784,6 +784,44 @@ def test_a_watched_box_arriving_after_the_entry_raises_its_alert(engine: Engine,
     assert after == []
 
 
+def test_a_watched_box_whose_trip_is_regrouped_keeps_one_alert(engine: Engine, tmp_path: Path) -> None:
+    """A federation review: a watched box's gate-out, received before its discharge, made a
+    trip of its own; once the discharge put it on the box's trip, the leftover trip's alert
+    stayed live beside the box's trip's: two alerts for one journey."""
+    seed(engine, tmp_path)
+    later = NOW + timedelta(days=1)
+    options = IngestOptions(supplied_by="be-customs")
+
+    def box(e: dict) -> dict:
+        e["equipmentDetails"]["equipmentReference"] = "CSQU3054383"
+        return e
+
+    with unit_of_work(engine) as uow:
+        out = share.share_watchlist_entry(uow, US, "container", "watch this box when it arrives", strict(), NOW,
+                                          container_number="CSQU3054383")
+        loaded = box(event("r-1", "LOAD", "2026-02-20T08:00:00Z", "ECGYE", "SEAL-77"))
+        loaded["documentReferences"] = [{"documentReferenceType": "TRD", "documentReferenceValue": "NEWBL0002"}]
+        gate_out = box(event("r-2", "GTOT", "2026-03-02T08:00:00Z", "BEANR", "SEAL-77"))
+        del gate_out["documentReferences"]
+        ingest_file(uow, write(tmp_path / "early.json", [loaded, gate_out]), options, later)
+        score_trips(uow, later)
+        officer = uow.exchange.requester("be-customs", "officer")
+        live = lambda: sorted(a.object["extensions"][share.ALERT_EXTENSION_ID]["trip"]  # noqa: E731
+                              for a in uow.exchange.page(officer, types=["grouping"], limit=100) if not a.revoked)
+        before = live()
+        discharged = box(event("r-3", "DISC", "2026-03-01T06:00:00Z", "BEANR", "SEAL-77"))
+        discharged["documentReferences"] = loaded["documentReferences"]
+        ingest_file(uow, write(tmp_path / "disc.json", [discharged]), options, later + timedelta(hours=1))
+        score_trips(uow, later + timedelta(hours=1))
+        after = live()
+        audited = [e.payload["action"] for e in uow.audit.entries(after_seq=0, limit=500)
+                   if e.payload.get("actor") == "system" and e.payload.get("object_kind") == "shared-withdrawal"]
+    assert out["alerts"] == []
+    assert before == ["CSQU3054383", "CSQU3054383 / NEWBL0002"]  # two trips of the box, each matching
+    assert after == ["CSQU3054383 / NEWBL0002"]
+    assert audited == ["withdraw: trip regrouped"]
+
+
 def test_a_trip_coming_to_match_a_changed_entry_gets_its_alert(engine: Engine, tmp_path: Path) -> None:
     """A regression review: the alert of a seal range changed away from the trip was withdrawn (by
     the node), and when the box's next event named a seal in the new range, no alert came."""

@@ -571,12 +571,14 @@ class ExchangeRepository:
         return {"organisation_id": row.organisation_id, "actor": row.actor, "reason": row.reason,
                 "withdrawn_at": aware(row.withdrawn_at)}
 
-    def local_alerts_naming(self, stix_id: str) -> list[str]:
-        """Ids of the live alerts this node raised in agencies' private groups (``local:<org>``)
-        whose objects mention ``stix_id`` (the watchlist entry whose match raised them)."""
+    def local_alerts_naming(self, stix_id: str, groups: Sequence[str] | None = None) -> list[str]:
+        """Ids of the live alerts this node raised in agencies' private groups (``local:<org>``;
+        given ``groups``, in those only, read on the group index) whose objects mention
+        ``stix_id`` (the watchlist entry whose match raised them, or a container number)."""
         stmt = (select(_O.stix_id).distinct()
                 .where(_O.stix_type == "grouping", _O.source == "local", _O.deleted_at.is_(None),
-                       _O.group_id.startswith("local:", autoescape=True),
+                       _O.group_id.startswith("local:", autoescape=True) if groups is None
+                       else _O.group_id.in_(groups),
                        cast(_O.object, Text).contains(stix_id, autoescape=True))
                 .order_by(_O.stix_id))
         return list(self.session.scalars(stmt))

@@ -1195,6 +1195,40 @@ def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequ
     return raised
 
 
+def withdraw_regrouped_alerts(uow: Any, trips: Sequence[dict[str, Any]], now: datetime) -> list[str]:
+    """Withdraw the live local alerts of ``trips`` (trip rows their container's events no longer
+    make, just marked regrouped at ``now``, UTC) whose every watchlist entry raised the same
+    agency a live alert on a trip of that box that is listed: the box's journey has it already
+    (a federation review: a watched box whose trip was regrouped kept two alerts for one
+    journey). An alert with no such twin stays, on the trip its page says was regrouped. Each is
+    audited for its agency (actor ``system``). Returns the withdrawn alerts' ids."""
+    withdrawn = []
+    for number in sorted({t["container_number"] for t in trips}):
+        gone = {trip_label(t) for t in trips if t["container_number"] == number}
+        listed = {trip_label(t | {"container_number": number}) for t in uow.container_trips.of_container(number)}
+        groups = sorted({f"{LOCAL_GROUP}{t['supplied_by']}"[:64] for t in trips
+                         if t["container_number"] == number and t.get("supplied_by")})
+        alerts = [a for a in uow.exchange.newest(uow.exchange.local_alerts_naming(number, groups)).values()
+                  if not a.revoked and isinstance(_alert_ext(a).get("trip"), str)] if groups else []
+        entries = {a.stix_id: {r for r in a.object.get("object_refs") or () if r.startswith("indicator--")}
+                   for a in alerts}
+        twins = {(a.owner_org, e) for a in alerts if _alert_ext(a)["trip"] in listed for e in entries[a.stix_id]}
+        for a in alerts:
+            if (_alert_ext(a)["trip"] in gone and entries[a.stix_id]
+                    and all((a.owner_org, e) in twins for e in entries[a.stix_id])):
+                _withdraw_alert(uow, a, f"trip {_alert_ext(a)['trip']} is no longer one its box's events make; the "
+                                "trip they make has this match's alert", "withdraw: trip regrouped",
+                                {"trip": _alert_ext(a)["trip"]}, now)
+                withdrawn.append(a.stix_id)
+    return withdrawn
+
+
+def _alert_ext(stored: Any) -> dict[str, Any]:
+    """The Scheldt alert extension of a stored grouping version ({} when it has none)."""
+    ext = (stored.object.get("extensions") or {}).get(ALERT_EXTENSION_ID)
+    return ext if isinstance(ext, dict) else {}
+
+
 def _dismissed(uow: Any, key: str, now: datetime) -> bool:
     """Whether the latest alert the match ``key`` (:func:`_match_alert_id`) raised was withdrawn
     by a person (the agency dismissed it), not by the node because its entry changed away from

@@ -384,7 +384,11 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
         share.alert_watched_trips(uow, screen.exact, scored, now)
     _show_kept(uow, kept)
     _carry_holds(uow, numbers, live, now)
-    uow.container_trips.mark_regrouped(numbers, live, now)
+    regrouped = uow.container_trips.mark_regrouped(numbers, live, now)
+    if regrouped:
+        from scheldt.workflows import share
+
+        share.withdraw_regrouped_alerts(uow, [uow.container_trips.get(i) for i in regrouped], now)
     return report
 
 
