@@ -46,3 +46,26 @@ def test_a_stop_at_a_transshipment_port_is_neither_arrival_nor_departure() -> No
     there = on_the_way + (ev("DISC", 0, "BEANR"), ev("GTOT", 30, "BEANR"))
     summary = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), there, (doc,)))
     assert (summary.arrival_at, summary.left_at) == (T0, T0 + timedelta(hours=30))
+
+
+def at(event_type: str, hours: float, unlocode: str, facility: str) -> TripEvent:
+    return TripEvent("EQUIPMENT", event_type, "ACT", T0 + timedelta(hours=hours), unlocode, facility_code=facility)
+
+
+def test_the_trip_s_terminal_is_one_at_its_port_of_discharge() -> None:
+    """A terminal review: the terminal that loaded the box at Guayaquil (CGSA) owned its trip
+    until the discharge in Antwerp, and read the hold customs placed while the box was at sea."""
+    from scheldt.domain.trips import TripDocument
+
+    doc = TripDocument("BL1", "TRD", T0 - timedelta(days=40), port_of_loading="ECGYE", port_of_discharge="BEANR")
+    terminal = lambda *events, docs=(doc,): trip_summary(  # noqa: E731
+        TripFacts(KEY, T0 + timedelta(days=10), tuple(events), docs)).terminal_code
+    loaded = (at("GTIN", -320, "ECGYE", "CGSA"), at("LOAD", -300, "ECGYE", "CGSA"))
+    transshipped = loaded + (at("DISC", -200, "PAMIT", "MIT"), at("LOAD", -150, "PAMIT", "MIT"))
+    assert terminal(*loaded) == "" and terminal(*transshipped) == ""
+    assert terminal(*transshipped, at("DISC", 0, "BEANR", "SIMT1"), at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT1"
+    assert terminal(*loaded, at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT2"  # handled there, its discharge not received
+    # without a document: not the terminal of the port the box was loaded at
+    assert terminal(*loaded, docs=()) == ""
+    assert terminal(at("GTOT", 30, "BEANR", "SIMT2"), docs=()) == "SIMT2"
+    assert terminal(*loaded, at("DISC", 0, "BEANR", "SIMT1"), docs=()) == "SIMT1"

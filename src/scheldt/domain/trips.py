@@ -796,33 +796,47 @@ class TripSummary:
 
 
 def trip_summary(facts: TripFacts) -> TripSummary:
-    """Summarise ``facts`` (see :class:`TripSummary`). The terminal is the facility of the last
-    actual discharge, else of the last actual event that names a facility; ports come from the
-    latest document, else from the first actual LOAD and the last actual DISC events, else from
-    the bay plans (their ports of loading and discharge)."""
+    """Summarise ``facts`` (see :class:`TripSummary`). Ports come from the latest document, else
+    from the first actual LOAD and the last actual DISC events, else from the bay plans (their
+    ports of loading and discharge). The terminal (:func:`_terminal`) is one at the port of
+    discharge, never one the box passed on its way."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
-    terminal = disc.facility_code if disc is not None and disc.facility_code else next(
-        (e.facility_code for e in reversed(acts) if e.facility_code), "")
     load = next((e for e in acts if e.event_type == "LOAD"), None)
     supplier = doc.supplied_by if doc is not None and doc.supplied_by else next(
         (e.supplied_by for e in reversed(facts.events) if e.supplied_by), "")
+    loading = (doc.port_of_loading if doc is not None and doc.port_of_loading else
+               load.unlocode if load is not None else
+               next((e.port_of_loading for e in acts if e.kind == "STOWAGE" and e.port_of_loading), ""))
+    discharge = (doc.port_of_discharge if doc is not None and doc.port_of_discharge else
+                 disc.unlocode if disc is not None else
+                 next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE" and e.port_of_discharge), ""))
     return TripSummary(
         carrier_code=doc.carrier_code if doc is not None else "",
-        terminal_code=terminal,
+        terminal_code=_terminal(facts, acts, loading, discharge),
         supplied_by=supplier,
-        port_of_loading=(doc.port_of_loading if doc is not None and doc.port_of_loading else
-                         load.unlocode if load is not None else
-                         next((e.port_of_loading for e in acts if e.kind == "STOWAGE" and e.port_of_loading), "")),
-        port_of_discharge=(doc.port_of_discharge if doc is not None and doc.port_of_discharge else
-                           disc.unlocode if disc is not None else
-                           next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE"
-                                 and e.port_of_discharge), "")),
+        port_of_loading=loading,
+        port_of_discharge=discharge,
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
         arrival_at=facts.arrival_at_destination(),
         left_at=facts.left_port_at(),
     )
+
+
+def _terminal(facts: TripFacts, acts: list[TripEvent], loading: str, discharge: str) -> str:
+    """The SMDG terminal code of the trip's terminal, which owns it (:mod:`scheldt.domain.access`):
+    the facility of the actual discharge at the port of discharge (``discharge``; without one
+    known, the last actual discharge), else of the last actual event there that names one;
+    without a known port of discharge, of the last actual event that names one and is neither a
+    load nor at the port of loading (``loading``); else "". A terminal review: the terminal that
+    loaded the box at Guayaquil owned its trip until discharge in Antwerp, and read its hold."""
+    disc = facts.discharge_at_destination()
+    if disc is not None and disc.facility_code:
+        return disc.facility_code
+    here = (lambda e: e.unlocode == discharge) if discharge else (
+        lambda e: e.event_type != "LOAD" and e.unlocode != loading)
+    return next((e.facility_code for e in reversed(acts) if e.facility_code and here(e)), "")
 
 
 @dataclass(frozen=True, slots=True)
