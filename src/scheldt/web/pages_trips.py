@@ -142,7 +142,9 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     return render(request, "queue.html", ctx, q=q, rows=rows, reasons=_reasons(ctx, rows) if ctx.agency else {},
                   total=ctx.uow.container_trips.count(ctx.scope, where), next_url=next_url, error=None,
                   first_page=not cursor, first_url=f"/queue?{urlencode(filters)}",
-                  container_note=searched_container(container)[1] if searching else "")
+                  # only for a number searched (a web review's "On hold: yes" read ": not shaped like an
+                  # ISO 6346 container number")
+                  container_note=searched_container(container)[1] if container.strip() else "")
 
 
 # -- a trip's page --------------------------------------------------------------------------
@@ -222,7 +224,7 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
                  "selection": "risk" if risk else "manual", "reason": ""}
     scanners = ctx.uow.inspections.scanners(ctx.principal.organisation.id) \
         if ctx.principal.can(Permission.PLAN_SCANS) else []
-    state = {"plan_error": None, "hold_error": None, "hold_reason": "", "notices_sent": None, "notice_text": "",
+    state = {"plan_error": None, "hold_error": None, "hold_reason": {}, "notices_sent": None, "notice_text": "",
              "notice_max": NOTICE_TEXT_MAX, "share_error": None} | forms_state
     state["plan_form"] = plan_form | forms_state.get("plan_form", {})
     groups = share.groups_of(ctx.uow, ctx.principal) if ctx.principal.can(Permission.SHARE) else []
@@ -320,8 +322,10 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
         out = change(ctx.uow, ctx.principal, tid, reason, ctx.now)
         ctx.audit("write", "hold", out["id"], action=move, trip=tid)
     except ScheldtError as exc:
+        # the reason typed stays with its move (a web review's refused hold, the box on hold by then,
+        # had its reason put in the release form: one more click released it "for K9")
         return refused(request, ctx, exc, lambda e: trip_page(request, ctx, tid, e.status, hold_error=e,
-                                                            hold_reason=reason))
+                                                            hold_reason={move: reason}))
     return RedirectResponse(f"/trips/{tid}#holds", status_code=303)
 
 
