@@ -18,6 +18,22 @@ def test_an_event_naming_only_a_voyage_joins_that_voyages_trip() -> None:
     assert trip.key == TripKey("TSTU0000020", "BL-A", "V1") and len(trip.events) == 3
 
 
+def test_a_trip_is_named_by_the_first_voyage_its_events_name() -> None:
+    """A terminal review: a VGM declaration for the B/L (naming no voyage, dated before the load)
+    received after the moves renamed the trip "no voyage", so it got a new id and its hold moved."""
+    moves = [ev("LOAD", 3, "BL-A", "601E"), ev("DISC", 20, "BL-A", "601E"), ev("GTOT", 22, "BL-A", "")]
+    key = TripKey("TSTU0000020", "BL-A", "601E")
+    for events in (moves, [ev("VGM", 1, "BL-A", ""), *moves]):
+        [trip] = group_trips("TSTU0000020", events)
+        assert trip.key == key and len(trip.events) == len(events)
+    # an event naming only that voyage still joins it
+    [trip] = group_trips("TSTU0000020", [ev("VGM", 1, "BL-A", ""), ev("DEPA", 4, "", "601E"), *moves])
+    assert trip.key == key and len(trip.events) == 5
+    # a trip none of whose events names a voyage keeps none
+    [trip] = group_trips("TSTU0000020", [ev("VGM", 1, "BL-A", ""), ev("GTIN", 2, "BL-A", "")])
+    assert trip.key == TripKey("TSTU0000020", "BL-A", "")
+
+
 def test_after_the_gate_out_at_destination_the_same_voyage_number_is_the_next_journey() -> None:
     """A carrier review: the next carrier's gate-in at origin, naming the reused voyage V1 and
     no document, showed on the previous carrier's finished trip (and fed its score)."""

@@ -95,6 +95,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             if v:
                 by_voyage.setdefault(v, key)
         trips[key].events.append(e)
+    _name_voyages(trips, by_ref, by_voyage)
     documented = _documented_journeys(pending, documents, ordered) if documents else {}
     for e in pending:
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
@@ -112,6 +113,25 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     for trip in trips.values():
         trip.events.sort(key=lambda e: e["event_time"])
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
+
+
+def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey], by_voyage: dict[str, TripKey]) -> None:
+    """Key each trip of references whose first event named no voyage by the first voyage one of
+    its events names, in place (in ``trips`` and the maps to it). A terminal review: a VGM
+    declaration (no voyage, dated before the load) received after the moves renamed the trip to
+    "no voyage", gave it a new id and moved its hold."""
+    for key, trip in list(trips.items()):
+        voyage = "" if key.voyage else next((v for e in trip.events for v in (e.get("export_voyage"),
+                                                                                e.get("import_voyage")) if v), "")
+        if not voyage:
+            continue
+        named = TripKey(key.container_number, key.document_ref, voyage)
+        trip.key = named
+        trips[named] = trips.pop(key)
+        for table in (by_ref, by_voyage):
+            for k, v in table.items():
+                if v == key:
+                    table[k] = named
 
 
 @dataclass(frozen=True, slots=True)
