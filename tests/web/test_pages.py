@@ -1144,3 +1144,10 @@ def test_a_shipping_line_or_terminal_finds_a_box_that_left_by_its_number(app: Fa
     form = signed_in(app, user).get("/queue", params={"arrived_from": "", "arrived_to": "", "port": "", "on_hold": "",
                                                       "left": "no", "container": gone["container_number"]})
     assert str(gone["id"]) in re.findall(r'<tr data-trip="(\d+)"', form.text)
+
+
+def test_a_reason_s_points_are_shown_with_their_own_sign() -> None:
+    """A profile review: the container model's negative share read "+-17.3" on the trip page."""
+    from scheldt.web.render import points
+
+    assert [points(v) for v in (-17.3479, 12, 0, 1234.56, None)] == ["-17.3", "+12.0", "+0.0", "+1,234.6", ""]

@@ -44,6 +44,14 @@ def number(value: Any, digits: int = 1) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def points(value: Any) -> str:
+    """A reason's points with their sign and one decimal: ``+12.0``, ``-17.3`` (a profile review's
+    negative model share read "+-17.3"); "" for nothing."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value):+,.1f}"
+
+
 def mass(value: Any) -> str:
     """A mass in kg as recorded: grams below 1 kg (40 g, not 0.0 kg), else kg with up to three
     decimals and thousands separators (1.25 kg, 1,250 kg); "" for nothing."""
@@ -98,7 +106,7 @@ def field_name(where: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, number=number, mass=mass, mass_field=mass_field, percent=percent, label=label,
+    env.filters.update(when=when, number=number, points=points, mass=mass, mass_field=mass_field, percent=percent, label=label,
                        field_name=field_name)
     env.globals.update(version=__version__, Permission=Permission)
     return env
