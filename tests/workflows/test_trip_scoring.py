@@ -226,7 +226,7 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     from scheldt.simulate.writers import write_traffic
     from scheldt.workflows.backtest import load_ground_truth
     from scheldt.workflows.replay import replay
-    from scheldt.workflows.trip_model import train_trip_model
+    from scheldt.workflows.trip_model import train_trip_model, training_set
     from scheldt.workflows.trip_scoring import live_profile
 
     traffic = simulate(22, 1, 1, scale=0.03)  # seed 22: 28 inspected trips, 2 seizures
@@ -240,11 +240,19 @@ def test_container_model_trained_on_outcomes_blends_into_one_reproducible_score(
     with unit_of_work(engine) as uow:
         inspections, _, rejected = load_ground_truth(uow, tmp_path / "sim" / "ground-truth.csv", LATER)
         result = train_trip_model(uow, live_profile(uow), tmp_path / "models", LATER, min_inspected=20, min_seizures=1)
+        learnt = training_set(uow)
         report = score_trips(uow, LATER)
+        # every trip re-scored at once: the same inspections are the same training set, in the order
+        # of the days they competed (a profile review's re-score made the validation share an
+        # alphabetical slice, and the same data another model)
+        relearnt = training_set(uow)
         [top] = uow.trip_assessments.queue("antwerp-narcotics@3", limit=1)
         again = reproduce(uow, top["id"])
     assert seizures >= 1 and inspections == sum(t.inspected for t in traffic.trips) and rejected == []
     assert result["rows"] == inspections and str(result["version"]).startswith("trip-")
+    assert relearnt.fingerprint == learnt.fingerprint and str(result["version"]).endswith(learnt.fingerprint[:8])
+    assert [r[0] for r in relearnt.rows] == sorted(r[0] for r in relearnt.rows)
+    assert {r[0] for r in relearnt.rows} == {t.discharged.date() for t in traffic.trips if t.inspected}
     assert report.scored == len(traffic.trips)  # a new model version re-scores every trip
     assert top["model_version"] == result["version"]
     model_reason = next(r for r in top["reasons"] if r["indicator"] == "container_model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -109,11 +109,12 @@ def _model_evidence(live: LiveTripModel, row: np.ndarray, p: float, points: floa
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Inspected trips to learn from, oldest scoring first: (scored at, facts, 1 for a seizure
-    else 0), and the fingerprint naming exactly these rows and labels (SHA-256 over each trip's
-    label line and the feature contract)."""
+    """Inspected trips to learn from, in the order of the days they competed for a scan
+    (:func:`scheldt.risk.backtest.as_decided`; then by trip label): (that day, facts, 1 for a
+    seizure else 0), and the fingerprint naming exactly these rows and labels (SHA-256 over each
+    trip's label line and the feature contract)."""
 
-    rows: list[tuple[datetime, TripFacts, int]]
+    rows: list[tuple[date, TripFacts, int]]
     fingerprint: str
 
     def lines(self) -> list[str]:
@@ -131,8 +132,11 @@ def training_set(uow: UnitOfWork) -> TrainingSet:
     for a in uow.trip_assessments.latest_per_trip():
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None and known[0]:
-            rows.append((a["scored_at"], as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1]).facts,
-                         int(known[1])))
+            # ordered by the day it competed, not when it was last scored: a re-score restamps
+            # every trip at once, and a profile review's validation share became an alphabetical
+            # slice of all days, so the same inspections gave another model and blend weight
+            past = as_decided(trip_facts_from_dict(a["facts"]), a["scored_at"], known[1])
+            rows.append((past.day, past.facts, int(known[1])))
     rows.sort(key=lambda r: (r[0], r[1].key.label()))
     lines = [f"{f.key.label()}|{label}" for _, f, label in rows]
     return TrainingSet(rows, hashlib.sha256("\n".join(lines).encode() + CONTRACT.encode()).hexdigest())
@@ -142,7 +146,7 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
                      threads: int | None = None, min_inspected: int = MIN_INSPECTED, min_seizures: int = MIN_SEIZURES,
                      actor: str = "") -> dict[str, object]:
     """Fit the container model on the :func:`training_set`, the last :data:`VALID_SHARE` by
-    scoring time for early stopping, calibration and the blend weight; save, register and make
+    the day each trip competed for a scan for early stopping, calibration and the blend weight; save, register and make
     it live (recorded as trained by ``actor``). Raises InputError below :data:`MIN_INSPECTED` inspected trips or
     :data:`MIN_SEIZURES` seizures."""
     data = training_set(uow)
