@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import ContainerTripRow, ShippingEventRow
@@ -719,3 +719,38 @@ def test_what_happened_dated_ahead_of_its_receipt_is_flagged(engine: Engine, tmp
         "be dated ahead; kept as sent")
     assert td.flag_fields["dated-in-future"] == {"issued_at": 1}
 
+
+
+def test_an_ingest_waits_for_one_already_running_to_commit(engine: Engine) -> None:
+    """An operator review: two ingests of the same boxes in other orders deadlocked on
+    PostgreSQL, and the loser's whole run was rolled back. The second now waits for the first."""
+    import threading
+
+    first_holds, release, done = threading.Event(), threading.Event(), threading.Event()
+    sample = sorted(TNT.glob("*.json"))[0]
+
+    def first() -> None:
+        with unit_of_work(engine) as uow:
+            uow.events.lock_ingest()
+            first_holds.set()
+            release.wait(20)
+
+    def second() -> None:
+        with unit_of_work(engine) as uow:
+            ingest_file(uow, sample, IngestOptions(), datetime(2026, 3, 1, tzinfo=UTC))
+        done.set()
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    assert first_holds.wait(20)
+    threads.append(threading.Thread(target=second))
+    threads[1].start()
+    try:
+        assert not done.wait(1.0)  # waiting for the first to end
+    finally:
+        release.set()
+        for t in threads:
+            t.join(30)
+    assert done.is_set()
+    with unit_of_work(engine) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(ShippingEventRow)) > 0

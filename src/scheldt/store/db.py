@@ -355,6 +355,12 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                                        "process (an ingest, a job) holds its write lock; nothing of this request was "
                                        "kept: try again shortly (a busy node runs on PostgreSQL: README, Settings)"
                                        ) from exc
+            if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+                # an operator review's deadlock between two writers was told "connection lost or refused"
+                said = (str(exc.orig).strip().splitlines() or ["deadlock"])[0][:80]
+                raise StoreUnavailable(f"database {shown_url(engine.url)}", "another writer's transaction crossed "
+                                       f"this one and PostgreSQL stopped this one ({said}); nothing of this request "
+                                       "was kept: try again") from exc
             if isinstance(exc, OperationalError | InterfaceError):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {shown_url(engine.url)}",

@@ -33,6 +33,7 @@ from scheldt.domain.shipping import (
     VgmDeclaration,
 )
 from scheldt.ingest.base import Rejection
+from scheldt.store.db import take_write_lock
 from scheldt.store.models import ShippingEventRow
 from scheldt.store.rows import aware, fact_digest, fields_dict, fit
 from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
@@ -357,11 +358,22 @@ def _one_thread_only(session: Session) -> bool:
 UNTIMED_CANCELLATION_WINDOW = timedelta(days=7)
 
 
+#: The PostgreSQL advisory lock that serialises ingests (:meth:`EventRepository.lock_ingest`).
+INGEST_LOCK_KEY = 0x5C4E_1A6E_5700_0001
+
+
 class EventRepository:
     """Shipping events in one session (never commits)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock_ingest(self) -> None:
+        """Serialise ingests from here to the end of the transaction
+        (:func:`scheldt.store.db.take_write_lock`): an ingest waits for one already running to
+        commit. An operator review's two ingests of the same boxes in other orders deadlocked
+        on PostgreSQL, and the loser's whole run was rolled back."""
+        take_write_lock(self.session, INGEST_LOCK_KEY, ShippingEventRow.__table__)
 
     def add(self, events: Sequence[Event], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]:
         """Store events; an event id already received from the same organisation is skipped.

@@ -130,7 +130,10 @@ def ingest_file(
     Streams the file in batches of :data:`BATCH_ROWS` rows; ``progress`` is called with the
     number of records handled after each batch. Raises InputError/ConfigError only when the file
     as a whole cannot be read (unknown format, bad mapping); row problems become rejections.
+    Waits for an ingest already running in another transaction to end
+    (:meth:`~scheldt.store.events.EventRepository.lock_ingest`).
     """
+    uow.events.lock_ingest()
     unfit = ""  # why the given AIS layout does not fit the file, if it does not
     if options.ais_layout is not None:
         layout = load_ais_layout(options.ais_layout)
