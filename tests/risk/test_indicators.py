@@ -16,6 +16,7 @@ from scheldt.domain.trips import (
     TripParty,
     VesselFix,
     WatchlistMatch,
+    consignee_name,
 )
 from scheldt.risk.indicators import INDICATORS, Context, CoverLoad, ListedPort
 
@@ -304,6 +305,19 @@ def test_consignee_changed_after_departure_on_a_bill_issued_after_loading() -> N
         "2026-02-25 04:00 UTC, after departure 2026-02-16 20:00 UTC")
     same = doc(-100, parties=(TripParty("consignee", "belgian fruit nv "),))
     assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(first, same))) is None
+
+
+def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:
+    """A terminal review: the B/L's first version, issued before the second but received after it
+    (a retried webhook), was taken as the latest, and the reason said the consignee changed back."""
+    first = doc(20, issued_at=T0 - timedelta(hours=400), parties=(TripParty("consignee", "Belgian Fruit NV"),))
+    second = doc(-320, issued_at=T0 - timedelta(hours=330), parties=(TripParty("consignee", "Quick Trade BVBA"),))
+    facts = trip(ev("LOAD", -300, "ECGYE"), docs=(second, first))  # as received
+    assert facts.latest_document() is second and consignee_name(facts.documents) == "Quick Trade BVBA"
+    assert run("late_party_change", facts) is None  # changed in the version received before departure
+    # a version without an issue date takes its place by when it was received
+    amended = doc(40, parties=(TripParty("consignee", "Other Imports SA"),))
+    assert trip(ev("LOAD", -300, "ECGYE"), docs=(second, first, amended)).latest_document() is amended
 
 
 def test_freight_in_cash_on_a_house_bill_of_lading() -> None:

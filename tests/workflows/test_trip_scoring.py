@@ -1042,3 +1042,25 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
         ("20BE0005", "BKG0042", "2020-01-05"), ("26BE0001", "HHL71800000", "2026-01-25"),
         ("26BE0002", "", "2026-02-03")]
     assert "declarations" not in outsider  # customs' own data
+
+
+def test_a_bill_s_version_issued_earlier_and_received_late_is_not_its_latest(engine: Engine, tmp_path: Path) -> None:
+    """A terminal review: a B/L's first version, received after its second (a retried webhook),
+    became the trip's latest document, shipper and consignee included."""
+    def version(issued: str, shipper: str) -> Path:
+        data = json.loads(TD.read_text())
+        data["data"]["transportDocument"]["issueDate"] = issued
+        data["data"]["transportDocument"]["documentParties"]["shipper"]["partyName"] = shipper
+        path = tmp_path / f"td-{issued}.json"
+        path.write_text(json.dumps(data))
+        return path
+
+    loaded = write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, loaded, IngestOptions(), FIRST)
+        ingest_file(uow, version("2026-01-25", "Later Shipper"), IngestOptions(), FIRST)
+        ingest_file(uow, version("2026-01-10", "Early Shipper"), IngestOptions(), LATER)
+        [facts] = trip_facts(uow, ["NARU3472484"], LATER)
+    assert len(facts.documents) == 2
+    assert facts.latest_document().party("shipper").name == "Later Shipper"  # type: ignore[union-attr]
+    assert sorted(d.issued_at.date().isoformat() for d in facts.documents) == ["2026-01-10", "2026-01-25"]

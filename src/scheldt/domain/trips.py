@@ -154,7 +154,8 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     ``received_at``, ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
     box, or to another voyage, places nothing any more (a regression review)."""
     latest: dict[str, Mapping[str, Any]] = {}
-    for d in sorted(docs, key=lambda d: (_utc(d["received_at"]), d.get("id", 0))):
+    for d in sorted(docs, key=lambda d: (_utc(d.get("issued_at") or d["received_at"]), _utc(d["received_at"]),
+                                         d.get("id", 0))):  # as :func:`version_order`
         ref = d.get("document_ref") or d.get("booking_ref") or ""
         if ref and (now is None or _utc(d["received_at"]) <= now):
             latest[ref] = d
@@ -473,16 +474,19 @@ class TripEvent:
 #: form while empty (:func:`facts_snapshot`), so trips that do not use them keep their digest
 #: and are not re-scored for nothing after an upgrade.
 _LATER_EVENT_FIELDS = ("port_of_loading", "port_of_discharge", "tare_kg")
+#: TripDocument fields added later, left out the same way.
+_LATER_DOCUMENT_FIELDS = ("issued_at",)
 
 
 def facts_snapshot(facts: TripFacts) -> dict[str, Any]:
     """``facts`` in the JSON form stored with an assessment (:func:`trip_facts_from_dict` reads
     it back), without the empty values of :data:`_LATER_EVENT_FIELDS`."""
     snapshot = plain(facts)
-    for e in snapshot["events"]:
-        for name in _LATER_EVENT_FIELDS:
-            if e.get(name) in ("", None) and name in e:
-                del e[name]
+    for items, names in ((snapshot["events"], _LATER_EVENT_FIELDS), (snapshot["documents"], _LATER_DOCUMENT_FIELDS)):
+        for item in items:
+            for name in names:
+                if item.get(name) in ("", None) and name in item:
+                    del item[name]
     return snapshot
 
 
@@ -517,6 +521,7 @@ class TripDocument:
     source: str = ""
     carrier_code: str = ""  # SMDG liner code or SCAC of the carrier that issued the document
     supplied_by: str = ""  # organisation that supplied this version
+    issued_at: datetime | None = None  # when the version says it was issued (UTC), if it does
 
     def party(self, role: str) -> TripParty | None:
         """The first party in ``role``, or None."""
@@ -603,8 +608,9 @@ class TripFacts:
         return (end - fixes[-1].observed_at, fixes[-1].observed_at) if fixes else None
 
     def latest_document(self) -> TripDocument | None:
-        """The most recently received transport document version (bills of lading before
-        shipping instructions and bookings when received at the same time); an arrival notice
+        """The latest transport document version (:func:`version_order`: by issue date where
+        it gives one, else received; bills of lading before shipping instructions and bookings
+        when at the same time); an arrival notice
         (ARN) only when the trip has no other document. A DCSA arrival notice restates part of
         the bill of lading (no "to order", no HS codes, no notify party): taken as the latest
         document, it silenced the bill of lading's indicators from the day it arrived, days
@@ -696,11 +702,19 @@ class TripFacts:
 
 
 def latest_document_of(documents: Sequence[TripDocument]) -> TripDocument | None:
-    """:meth:`TripFacts.latest_document` of ``documents``."""
+    """:meth:`TripFacts.latest_document` of ``documents``: the last in :func:`version_order`."""
     rank = {"TRD": 0, "SHI": 1, "BKG": 2}
     papers = [d for d in documents if d.document_type != "ARN"] or list(documents)
-    docs = sorted(papers, key=lambda d: (d.received_at, -rank.get(d.document_type, 3)))
+    docs = sorted(papers, key=lambda d: (*version_order(d), -rank.get(d.document_type, 3)))
     return docs[-1] if docs else None
+
+
+def version_order(document: TripDocument) -> tuple[datetime, datetime]:
+    """The sort key that puts a document's versions in the order they were made: by when each
+    says it was issued, else when it was received, then by when received (UTC). A terminal
+    review: a version issued earlier and received late (a retried webhook, a backlog) was taken
+    as the latest, and a "consignee changed" reason read backwards."""
+    return (document.issued_at or document.received_at, document.received_at)
 
 
 def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:
@@ -714,7 +728,7 @@ def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]
     one consignee with and without an address was matched twice."""
     latest = latest_document_of(documents)
     notice = None if latest is None or latest.document_type == "ARN" else max(  # only notices: the latest is one
-        (d for d in documents if d.document_type == "ARN"), key=lambda d: d.received_at, default=None)
+        (d for d in documents if d.document_type == "ARN"), key=version_order, default=None)
     kept: dict[tuple[str, str], list[TripParty]] = {}
     for party in (*(latest.parties if latest else ()), *(notice.parties if notice else ())):
         same = kept.setdefault((party.role, name_key(party.name)), [])
@@ -724,9 +738,9 @@ def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]
 
 
 def consignee_name(documents: Sequence[TripDocument]) -> str:
-    """The consignee named on the latest received of ``documents`` that names one ("" if none):
-    whose history a trip's :class:`PartyHistory` is."""
-    for d in sorted(documents, key=lambda d: d.received_at, reverse=True):
+    """The consignee named on the latest (:func:`version_order`) of ``documents`` that names one
+    ("" if none): whose history a trip's :class:`PartyHistory` is."""
+    for d in sorted(documents, key=version_order, reverse=True):
         party = d.party("consignee")
         if party is not None and party.name.strip():
             return party.name
@@ -779,7 +793,7 @@ def trip_facts_from_dict(data: Mapping[str, Any]) -> TripFacts:
                             "seals": tuple(e.get("seals", ()))})
 
     def document(d: Mapping[str, Any]) -> TripDocument:
-        return TripDocument(**{**d, "received_at": when(d["received_at"]),
+        return TripDocument(**{**d, "received_at": when(d["received_at"]), "issued_at": when(d.get("issued_at")),
                                "parties": tuple(TripParty(**p) for p in d.get("parties", ())),
                                "hs_codes": tuple(d.get("hs_codes", ())), "descriptions": tuple(d.get("descriptions", ())),
                                "seals": tuple(d.get("seals", ()))})

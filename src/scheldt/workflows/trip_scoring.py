@@ -110,7 +110,8 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
         hs_codes=tuple(g["hs_code"] for g in d.get("goods") or [] if g.get("hs_code")),
         descriptions=tuple(g["description"] for g in d.get("goods") or [] if g.get("description")),
         gross_mass_kg=mass, seals=tuple(s["number"] for c in mine for s in c.get("seals") or [] if s.get("number")),
-        source=d.get("source") or "", carrier_code=d.get("carrier_code") or "", supplied_by=d.get("supplied_by") or "")
+        source=d.get("source") or "", carrier_code=d.get("carrier_code") or "", supplied_by=d.get("supplied_by") or "",
+        issued_at=_utc(d["issued_at"]) if d.get("issued_at") else None)
 
 
 def container_trip_facts(uow: UnitOfWork, raw_number: str, now: datetime) -> list[TripFacts]:
