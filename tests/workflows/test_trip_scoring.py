@@ -149,6 +149,9 @@ def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engi
         score_trips(uow, FIRST + timedelta(minutes=1))
         shown_v4 = uow.container_trips.by_key(KEY)
         rollback_profile(uow, "officer.a", "back", FIRST)
+        # at once, before any re-score (a profile review's rollback with --no-score left the @4 score
+        # shown as in force, and the CLI's queue showed @3's)
+        at_once = uow.container_trips.by_key(KEY)
         back = score_trips(uow, FIRST + timedelta(minutes=2))
         shown = uow.container_trips.by_key(KEY)
         [assessment] = uow.trip_assessments.by_ids([shown["assessment_id"]])  # type: ignore[index]
@@ -156,6 +159,8 @@ def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engi
     assert shown_v4 is not None and shown_v4["score"] == 30.0
     assert (back.scored, back.unchanged) == (0, 1)
     assert shown is not None and (shown["score"], assessment["profile"]) == (15.0, "antwerp-narcotics@3")
+    assert at_once is not None and {k: at_once[k] for k in ("assessment_id", "score", "risk_band", "top_reason")} == {
+        k: shown[k] for k in ("assessment_id", "score", "risk_band", "top_reason")}
     # the score history says which score is in force (a review read the withdrawn @4's as the latest)
     assert [(h["score"], h["profile"], h["in_force"]) for h in history] == [
         (15.0, "antwerp-narcotics@3", True), (30.0, "antwerp-narcotics@4", False)]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from scheldt.domain.access import TripScope
 from scheldt.domain.trips import TripFilter, TripKey
 from scheldt.errors import NotFoundError
-from scheldt.store.models import ContainerTripRow
+from scheldt.store.models import ContainerTripRow, TripAssessmentRow
 from scheldt.store.rows import aware, built_once
 
 __all__ = ["ContainerTripRepository", "TripFilter", "scope_clause"]  # TripFilter lives in the domain now
@@ -178,6 +178,29 @@ class ContainerTripRepository:
             for start in range(0, len(ids), 500):
                 self.session.execute(update(_T).where(_T.c.id.in_(ids[start:start + 500])).values(regrouped_at=value))
         return stale
+
+    def scored_alike_under(self, profile: str, model_version: str) -> list[dict[str, Any]]:
+        """For each trip whose shown assessment is not under ``profile`` and ``model_version``
+        but one stored under them has the same facts (key and facts hash): ``{"trip_id",
+        "assessment_id", "score", "reasons", "scored_at"}`` of that one (UTC)."""
+        shown, alike = TripAssessmentRow.__table__.alias("shown"), TripAssessmentRow.__table__.alias("alike")
+        stmt = (select(_T.c.id, alike.c.id, alike.c.score, alike.c.reasons, alike.c.scored_at)
+                .select_from(_T.join(shown, shown.c.id == _T.c.assessment_id).join(alike, and_(
+                    alike.c.container_number == shown.c.container_number, alike.c.document_ref == shown.c.document_ref,
+                    alike.c.voyage == shown.c.voyage, alike.c.facts_hash == shown.c.facts_hash,
+                    alike.c.profile == profile, alike.c.model_version == model_version)))
+                .where(alike.c.id != _T.c.assessment_id))
+        return [{"trip_id": t, "assessment_id": a, "score": score, "reasons": reasons, "scored_at": aware(at)}
+                for t, a, score, reasons, at in self.session.execute(stmt)]
+
+    def show_assessments(self, shown: Sequence[dict[str, Any]]) -> None:
+        """Point trips at other assessments of the same facts: each of ``shown`` is ``{"trip_id",
+        "assessment_id", "score", "risk_band", "top_reason", "scored_at"}``; the summary stays."""
+        names = ("assessment_id", "score", "risk_band", "top_reason", "scored_at")
+        if shown:
+            self.session.execute(
+                update(_T).where(_T.c.id == bindparam("b_trip_id")).values({n: bindparam(f"b_{n}") for n in names}),
+                [{"b_trip_id": s["trip_id"], **{f"b_{n}": s[n] for n in names}} for s in shown])
 
     def of_container(self, number: str, scope: TripScope | None = None) -> list[dict[str, Any]]:
         """The trips of container ``number`` that ``scope`` owns and its events make (not

@@ -188,7 +188,16 @@ def activate_trip_model(uow: UnitOfWork, version: str, actor: str, reason: str, 
     if row.live:
         return False
     uow.models.activate(version, actor, reason, now)
+    _show_live(uow)
     return True
+
+
+def _show_live(uow: UnitOfWork) -> None:
+    """Show the assessments already stored under the versions now live
+    (:func:`scheldt.workflows.trip_scoring.show_live_versions`)."""
+    from scheldt.workflows.trip_scoring import show_live_versions  # it scores with this module's models
+
+    show_live_versions(uow)
 
 
 def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
@@ -200,4 +209,5 @@ def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime)
                                "model rollback", "no container model was ever made live",
                                "{version} is the first version made live; nothing to roll back to")
     uow.models.activate(previous, actor, reason, now, action="rollback")
+    _show_live(uow)
     return previous

@@ -43,13 +43,14 @@ from scheldt.domain.trips import (
     trip_summary,
     voyage_documents,
 )
-from scheldt.errors import InputError
+from scheldt.errors import InputError, NotFoundError
 from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import name_numbers
 from scheldt.workflows import inspections, notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
 from scheldt.workflows.screening import ADDRESS_KIND, SCREENED_ROLES, TripScreen, trip_screen
+from scheldt.workflows.trip_model import TARGET as TRIP_MODEL_TARGET
 from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
 
 #: Containers whose facts are gathered together.
@@ -607,7 +608,30 @@ def activate_stored(uow: UnitOfWork, stored: Any, actor: str, reason: str, now: 
                          f"{stored.label} is not in force on {day} (effective {profile.effective_from} to "
                          f"{profile.effective_to or 'open'}): it cannot be made live; the live profile stays")
     uow.profiles.activate(stored, actor, reason, now)
+    show_live_versions(uow)
     return True
+
+
+def show_live_versions(uow: UnitOfWork) -> int:
+    """After a switch of profile or container-model version: show each trip's assessment under
+    the versions now live where one was stored for the facts of the assessment it shows (a
+    switch back), at once, as scoring would. A profile review: after a rollback not followed by
+    a re-score (``--no-score``, or the queued job not run yet), the workbench and the API showed
+    the withdrawn version's scores as in force, and the CLI's queue others. Trips scored under
+    the live versions on other facts, or never, keep what they show until re-scored. Returns
+    how many trips changed."""
+    stored = uow.profiles.live()
+    if stored is None:
+        return 0
+    try:
+        model_version = uow.models.live(TRIP_MODEL_TARGET).version
+    except NotFoundError:
+        model_version = ""
+    alike = uow.container_trips.scored_alike_under(stored.label, model_version)
+    uow.container_trips.show_assessments([a | {"risk_band": risk_band(a["score"]),
+                                               "top_reason": a["reasons"][0]["evidence"] if a["reasons"] else ""}
+                                          for a in alike])
+    return len(alike)
 
 
 def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
@@ -619,4 +643,5 @@ def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) ->
                                "profile rollback", "no profile was ever activated",
                                "{version} is the first version activated; nothing to roll back to")
     uow.profiles.activate(uow.profiles.get(previous), actor, reason, now, action="rollback")
+    show_live_versions(uow)
     return previous
