@@ -1251,6 +1251,8 @@ def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(servi
         "credential": f"token {ids['second laptop']}", "kind": "sign-in-failed"}).json()["entries"]
     assert [(e["organisation_id"], e["payload"]["object_id"], e["payload"]["action"]) for e in tried] == [
         ("be-customs", str(ids["second laptop"]), "GET /api/v1/trips")]
+    # under its owner's name too (an operator review: no actor, so `--actor` missed it)
+    assert [(e["payload"]["actor"], e["payload"]["object_kind"]) for e in tried] == [("analyst", "api-token")]
     # a session leads back to its sign-in (when, from where)
     session = service.client.post("/api/v1/auth/sign-in", json={"username": "analyst", "password": PASSWORD})
     assert session.status_code == 200
@@ -1262,6 +1264,13 @@ def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(servi
     assert me.startswith("session ")
     assert [e["kind"] for e in service.client.get("/api/v1/audit", headers=h("admin"), params={"credential": me}
                                                   ).json()["entries"]][0] == "sign-in"
+    # a session used after it ended is filed as a session, under its owner
+    bearer = {"Authorization": f"Bearer {session.json()['session']}"}
+    assert service.client.post("/api/v1/auth/sign-out", headers=bearer).status_code in (200, 204)
+    assert service.client.get("/api/v1/me", headers=bearer).status_code == 401
+    ended = service.client.get("/api/v1/audit", headers=h("admin"), params={
+        "credential": me, "kind": "sign-in-failed"}).json()["entries"]
+    assert [(e["payload"]["actor"], e["payload"]["object_kind"]) for e in ended] == [("analyst", "session")]
     # a mistyped credential is refused, not answered "no entry matches" (docs review)
     typo = service.client.get("/api/v1/audit", headers=h("admin"), params={"credential": "tokn 1"})
     assert typo.status_code == 400

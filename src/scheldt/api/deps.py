@@ -186,16 +186,20 @@ def audit_refused_token(request: Request, now: datetime, secret: str = "") -> No
     """Audit an unknown, revoked or expired API token as ``sign-in-failed`` (never the secret),
     in a transaction of its own: an access review guessed TAXII passwords and tokens and the
     audit log showed nothing. A token known here (revoked, expired, its user disabled) is
-    named by its credential (``"token 17"``), so what a leaked token still tried after its
-    revocation is found with the rest of what it did."""
+    named by its credential (``"token 17"``) and its owner (``actor``), so what a leaked token
+    still tried after its revocation is found with the rest of what it did."""
     with unit_of_work(request.app.state.engine) as uow:
         known = uow.accounts.credential_with_owner(secret_hash(secret)) if secret else None
         if known is None:
             org, what = "", {"object_kind": "api-token", "object_id": "", "details": {}}
-        else:  # the owner's organisation: its administrators read what was tried with its token
-            cred, _, organisation = known
-            org, what = organisation.id, {"object_kind": "api-token", "object_id": str(cred["id"]),
-                                          "credential": f"{cred['kind']} {cred['id']}", "details": {}}
+        else:  # the owner's organisation: its administrators read what was tried with its token;
+            # under its owner's name and its own kind (an operator review: a revoked token's and a
+            # disabled user's session's attempts named no actor, and the session was an "api-token")
+            cred, user, organisation = known
+            org, what = organisation.id, {"actor": user.username,
+                                          "object_kind": "session" if cred["kind"] == "session" else "api-token",
+                                          "object_id": str(cred["id"]), "credential": f"{cred['kind']} {cred['id']}",
+                                          "details": {}}
         flush_audit(uow, None, org, remote_address(request), request_action(request), [("sign-in-failed", what)], now)
 
 
