@@ -18,20 +18,23 @@ def test_an_event_naming_only_a_voyage_joins_that_voyages_trip() -> None:
     assert trip.key == TripKey("TSTU0000020", "BL-A", "V1") and len(trip.events) == 3
 
 
-def test_a_trip_is_named_by_the_first_voyage_its_events_name() -> None:
+def test_a_trip_keeps_the_voyage_of_its_first_event_received() -> None:
     """A terminal review: a VGM declaration for the B/L (naming no voyage, dated before the load)
-    received after the moves renamed the trip "no voyage", so it got a new id and its hold moved."""
-    moves = [ev("LOAD", 3, "BL-A", "601E"), ev("DISC", 20, "BL-A", "601E"), ev("GTOT", 22, "BL-A", "")]
-    key = TripKey("TSTU0000020", "BL-A", "601E")
-    for events in (moves, [ev("VGM", 1, "BL-A", ""), *moves]):
+    received after the moves renamed the trip "no voyage", so it got a new id and its hold moved;
+    a regression review: a trip begun by its VGM was renamed when its load arrived."""
+    def received(e: dict[str, object], day: int) -> dict[str, object]:
+        return e | {"received_at": datetime(2026, 12, day, tzinfo=UTC)}
+
+    moves = [received(ev("LOAD", 3, "BL-A", "601E"), 1), received(ev("DISC", 20, "BL-A", "601E"), 2),
+             received(ev("GTOT", 22, "BL-A", ""), 3)]
+    late_vgm, early_vgm = received(ev("VGM", 1, "BL-A", ""), 9), received(ev("VGM", 1, "BL-A", ""), 1)
+    for events, voyage in ((moves, "601E"), ([late_vgm, *moves], "601E"), ([early_vgm, *moves], ""),
+                           ([early_vgm], "")):
         [trip] = group_trips("TSTU0000020", events)
-        assert trip.key == key and len(trip.events) == len(events)
-    # an event naming only that voyage still joins it
-    [trip] = group_trips("TSTU0000020", [ev("VGM", 1, "BL-A", ""), ev("DEPA", 4, "", "601E"), *moves])
-    assert trip.key == key and len(trip.events) == 5
-    # a trip none of whose events names a voyage keeps none
-    [trip] = group_trips("TSTU0000020", [ev("VGM", 1, "BL-A", ""), ev("GTIN", 2, "BL-A", "")])
-    assert trip.key == TripKey("TSTU0000020", "BL-A", "")
+        assert trip.key == TripKey("TSTU0000020", "BL-A", voyage) and len(trip.events) == len(events)
+    # an event naming only the voyage still joins the trip
+    [trip] = group_trips("TSTU0000020", [late_vgm, received(ev("DEPA", 4, "", "601E"), 5), *moves])
+    assert trip.key == TripKey("TSTU0000020", "BL-A", "601E") and len(trip.events) == 5
 
 
 def test_after_the_gate_out_at_destination_the_same_voyage_number_is_the_next_journey() -> None:

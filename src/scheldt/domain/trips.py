@@ -116,14 +116,16 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
 
 
 def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey], by_voyage: dict[str, TripKey]) -> None:
-    """Key each trip of references whose first event named no voyage by the first voyage one of
-    its events names, in place (in ``trips`` and the maps to it). A terminal review: a VGM
-    declaration (no voyage, dated before the load) received after the moves renamed the trip to
-    "no voyage", gave it a new id and moved its hold."""
+    """Key each trip of references by the voyage of its first event received (``received_at``,
+    UTC, then ``event_time``; an event without a received time by its event time), in place (in
+    ``trips`` and the maps to it): a trip keeps its key as later facts arrive. A terminal review:
+    a VGM declaration (no voyage, dated before the load) received after the moves renamed the
+    trip "no voyage", gave it a new id and moved its hold; a regression review: keyed by the
+    first voyage named, a trip begun by its VGM was renamed when its load arrived."""
     for key, trip in list(trips.items()):
-        voyage = "" if key.voyage else next((v for e in trip.events for v in (e.get("export_voyage"),
-                                                                                e.get("import_voyage")) if v), "")
-        if not voyage:
+        first = min(trip.events, key=lambda e: (_utc(e.get("received_at") or e["event_time"]), e["event_time"]))
+        voyage = first.get("export_voyage") or first.get("import_voyage") or ""
+        if voyage == key.voyage:
             continue
         named = TripKey(key.container_number, key.document_ref, voyage)
         trip.key = named
