@@ -52,20 +52,25 @@ def at(event_type: str, hours: float, unlocode: str, facility: str) -> TripEvent
     return TripEvent("EQUIPMENT", event_type, "ACT", T0 + timedelta(hours=hours), unlocode, facility_code=facility)
 
 
-def test_the_trip_s_terminal_is_one_at_its_port_of_discharge() -> None:
+def test_the_trip_s_terminal_is_the_one_holding_the_box_on_land() -> None:
     """A terminal review: the terminal that loaded the box at Guayaquil (CGSA) owned its trip
-    until the discharge in Antwerp, and read the hold customs placed while the box was at sea."""
+    while at sea, and read the hold customs placed in Antwerp; a regression review: a terminal
+    holding a box for transshipment or export must own its trip."""
     from scheldt.domain.trips import TripDocument
 
     doc = TripDocument("BL1", "TRD", T0 - timedelta(days=40), port_of_loading="ECGYE", port_of_discharge="BEANR")
     terminal = lambda *events, docs=(doc,): trip_summary(  # noqa: E731
         TripFacts(KEY, T0 + timedelta(days=10), tuple(events), docs)).terminal_code
-    loaded = (at("GTIN", -320, "ECGYE", "CGSA"), at("LOAD", -300, "ECGYE", "CGSA"))
-    transshipped = loaded + (at("DISC", -200, "PAMIT", "MIT"), at("LOAD", -150, "PAMIT", "MIT"))
-    assert terminal(*loaded) == "" and terminal(*transshipped) == ""
-    assert terminal(*transshipped, at("DISC", 0, "BEANR", "SIMT1"), at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT1"
-    assert terminal(*loaded, at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT2"  # handled there, its discharge not received
-    # without a document: not the terminal of the port the box was loaded at
-    assert terminal(*loaded, docs=()) == ""
-    assert terminal(at("GTOT", 30, "BEANR", "SIMT2"), docs=()) == "SIMT2"
-    assert terminal(*loaded, at("DISC", 0, "BEANR", "SIMT1"), docs=()) == "SIMT1"
+    gate_in = at("GTIN", -320, "ECGYE", "CGSA")
+    loaded = (gate_in, at("LOAD", -300, "ECGYE", "CGSA"))
+    at_panama = loaded + (at("DISC", -200, "PAMIT", "MIT"),)
+    assert terminal(gate_in) == "CGSA"  # waiting to be loaded there
+    assert terminal(*loaded) == "" and terminal(*at_panama, at("LOAD", -150, "PAMIT", "MIT")) == ""  # at sea
+    assert terminal(*at_panama) == "MIT"  # waiting there for its next vessel
+    assert terminal(*at_panama, at("LOAD", -150, "PAMIT", "MIT"), at("DISC", 0, "BEANR", "SIMT1"),
+                    at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT1"
+    assert terminal(*loaded, at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT2"  # its discharge not received
+    assert terminal(at("DISC", 0, "BEANR", ""), at("GTOT", 30, "BEANR", "SIMT2")) == "SIMT2"
+    # an export: the terminal holds it until it is loaded
+    assert terminal(at("GTIN", 0, "BEANR", "SIMT1"), docs=()) == "SIMT1"
+    assert terminal(at("GTIN", 0, "BEANR", "SIMT1"), at("LOAD", 20, "BEANR", "SIMT1"), docs=()) == ""

@@ -925,8 +925,8 @@ def test_carrier_and_terminal_codes_and_references_are_read_as_their_owners_hold
     " HHL71800000 " did not join its document."""
     td = tmp_path / "td.json"
     td.write_text(TD.read_text().replace('"MSC"', '" msc "'))
-    disc = {**event("n-1", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234"),  # the B/L's port of discharge
-            "eventLocation": {"UNLocationCode": "DEBRV", "facilityCode": " simt1 "},
+    disc = {**event("n-1", "DISC", "2026-02-01T10:00:00Z", "BEANR", "DCSA-CTK-1234"),
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityCode": " simt1 "},
             "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": " HHL71800000 "}]}
     with unit_of_work(engine) as uow:
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
@@ -947,8 +947,8 @@ def test_a_box_held_before_discharge_is_notified_to_the_terminal_that_then_handl
     from scheldt.workflows.accounts import create_organisation
 
     loaded = write(tmp_path / "load.json", [event("h-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
-    disc = {**event("h-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234"),  # the B/L's port of discharge
-            "eventLocation": {"UNLocationCode": "DEBRV", "facilityCode": "SIMT1"}}
+    disc = {**event("h-2", "DISC", "2026-02-01T10:00:00Z", "BEANR", "DCSA-CTK-1234"),
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityCode": "SIMT1"}}
     with unit_of_work(engine) as uow:
         for org in (("be-customs", "Belgian Customs", "agency", [], []), ("msc", "MSC", "carrier", ["MSC"], []),
                     ("terminal-1", "Terminal 1", "terminal", [], ["SIMT1"])):

@@ -6,9 +6,9 @@ shipping line (carrier) or a terminal; what is its own is defined by codes set o
 
 * a carrier owns the container trips on its transport documents: the document's carrier code
   (SMDG liner code or SCAC, DCSA ``carrierCode``) is one of its ``carrier_codes``;
-* a terminal owns the trips discharged or handled at its terminal at the trip's port of
-  discharge (never one the box passed on its way: loading, transshipment): the event's facility
-  code (SMDG terminal code, DCSA ``facilityCode``) is one of its ``terminal_codes``;
+* a terminal owns the trips of the boxes it holds or last held on land (discharged there,
+  gated in or out; not once it has loaded the box aboard): the event's facility code (SMDG
+  terminal code, DCSA ``facilityCode``) is one of its ``terminal_codes``;
 * an agency owns the trips built from facts it supplied (recorded as ``supplied_by``). Another
   agency's data reaches it only through sharing (the exchange issue), never through these rules.
 """

@@ -834,8 +834,8 @@ class TripSummary:
 def trip_summary(facts: TripFacts) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). Ports come from the latest document, else
     from the first actual LOAD and the last actual DISC events, else from the bay plans (their
-    ports of loading and discharge). The terminal (:func:`_terminal`) is one at the port of
-    discharge, never one the box passed on its way."""
+    ports of loading and discharge). The terminal (:func:`_terminal`) is the one holding the
+    box on land, never one that loaded it aboard."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
@@ -850,7 +850,7 @@ def trip_summary(facts: TripFacts) -> TripSummary:
                  next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE" and e.port_of_discharge), ""))
     return TripSummary(
         carrier_code=doc.carrier_code if doc is not None else "",
-        terminal_code=_terminal(facts, acts, loading, discharge),
+        terminal_code=_terminal(acts),
         supplied_by=supplier,
         port_of_loading=loading,
         port_of_discharge=discharge,
@@ -860,19 +860,23 @@ def trip_summary(facts: TripFacts) -> TripSummary:
     )
 
 
-def _terminal(facts: TripFacts, acts: list[TripEvent], loading: str, discharge: str) -> str:
+def _terminal(acts: list[TripEvent]) -> str:
     """The SMDG terminal code of the trip's terminal, which owns it (:mod:`scheldt.domain.access`):
-    the facility of the actual discharge at the port of discharge (``discharge``; without one
-    known, the last actual discharge), else of the last actual event there that names one;
-    without a known port of discharge, of the last actual event that names one and is neither a
-    load nor at the port of loading (``loading``); else "". A terminal review: the terminal that
-    loaded the box at Guayaquil owned its trip until discharge in Antwerp, and read its hold."""
-    disc = facts.discharge_at_destination()
-    if disc is not None and disc.facility_code:
-        return disc.facility_code
-    here = (lambda e: e.unlocode == discharge) if discharge else (
-        lambda e: e.event_type != "LOAD" and e.unlocode != loading)
-    return next((e.facility_code for e in reversed(acts) if e.facility_code and here(e)), "")
+    the terminal that holds the box, or last held it, on land. After its last actual load or
+    discharge: a discharge's facility, else the last facility named after it; after a load (the
+    box is aboard, no terminal holds it) only a facility named at another port (a gate-out whose
+    discharge was not received), else "". Without either, the last facility named (a gate-in for
+    loading, a gate-out). A terminal review: the terminal that loaded the box at Guayaquil owned
+    its trip while at sea and read the hold Antwerp placed; a regression review: a terminal at
+    the port whose box waits for transshipment or export had to own it."""
+    ordered = sorted(acts, key=lambda e: e.event_time)
+    moves = [e for e in ordered if e.kind == "EQUIPMENT" and e.event_type in ("LOAD", "DISC")]
+    last = moves[-1] if moves else None
+    if last is not None and last.event_type == "DISC" and last.facility_code:
+        return last.facility_code
+    since = [e for e in ordered if last is None or e.event_time >= last.event_time and e is not last
+             and (last.event_type == "DISC" or e.unlocode != last.unlocode)]  # after a load: at another port
+    return next((e.facility_code for e in reversed(since) if e.facility_code), "")
 
 
 @dataclass(frozen=True, slots=True)
