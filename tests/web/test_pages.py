@@ -1044,6 +1044,8 @@ def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, stor
         assert (day, "early", 2, 2) in over
         page = officer.get(f"/plan?date={day}&shift=early").text
         assert "2</strong> of 1 slots taken: <strong class=\"over-capacity\">1 over capacity</strong>" in page
+        # not only a capacity cut does it (a regression review: a box planned later and scanned now)
+        assert "or boxes planned for another shift scanned in this one" in page
         assert 'style="width: 100%"' in page
         with store.uow() as uow:  # down for repair: said on the board and in the trip page's scanner list
             change_scanner(uow, org, SCANNER, datetime.now(UTC), capacity=0)
