@@ -876,7 +876,7 @@ def test_an_administrator_revokes_a_users_token_and_disables_the_user(service: S
                                    "why": "an agency organisation cannot give the role carrier_security"}
     # the names the node signs its own work with are no user's (an attack review's partner administrator
     # made "schedule", followed the node's scheduled runs, and hid them from the host's administrators)
-    for name in ("schedule", "cli", "system"):
+    for name in ("schedule", "cli", "system", "federation"):  # federation: a federation review
         taken = c.post("/api/v1/users", headers=admin, json={"username": name, "roles": ["analyst"], "password": PASSWORD})
         assert taken.status_code == 400 and "the name this node signs its own work with" in taken.json()["error"]["why"]
     # nor does one given it earlier grant anything (a regression review's user still read the queue)

@@ -721,7 +721,7 @@ def test_seal_route_and_company_entries_raise_alerts_and_names_reach_scores(engi
 
 
 def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engine, tmp_path: Path) -> None:
-    seed(engine, tmp_path)
+    trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
         out = share.share_watchlist_entry(uow, US, "container", "US-NL only", strict("us-nl"), NOW,
                                           container_number="NARU3472484")
@@ -737,6 +737,9 @@ def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engi
                    for user in ("officer", "analyst")}
         audience = uow.exchange.audience(local)
         analyst = uow.exchange.requester("be-customs", "analyst")
+        # nor does the trip page say it exists, "shared from this trip" (a federation review)
+        said = share.alerts_shared_about(uow, principal("analyst", "be-customs", Role.ANALYST), trip_id)
+    assert said == []
     assert out["alerts"] == [] and rows == []  # be-customs owns the trip and may not see a us-nl entry
     # a RED entry naming a be-customs user raises a RED alert to that user only, and stays out of the store
     assert (local.owner_org, local.tlp, recipients) == ("be-customs", "red", {("be-customs", "officer")})

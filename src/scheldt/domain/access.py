@@ -211,7 +211,7 @@ def check_organisation(org: Organisation) -> Organisation:
 #: the node does by itself in the audit log (actor). An attack review's partner administrator
 #: made a user "schedule", who then followed the node's scheduled runs (audit heads, notice
 #: deliveries, federation pulls) and hid them from the host's administrators.
-RESERVED_USERNAMES = frozenset({"schedule", "cli", "system"})
+RESERVED_USERNAMES = frozenset({"schedule", "cli", "system", "federation"})
 
 
 def check_username(name: str) -> str:

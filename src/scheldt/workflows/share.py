@@ -413,7 +413,8 @@ def _reasons(assessment: dict[str, Any] | None, extra: str) -> tuple[Reason, ...
 
 def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[dict[str, Any]]:
     """The alerts the organisation shared about one of its trips (newest first, each once as
-    its newest version; a withdrawn alert names no trip any more): ``{"id", "tlp", "group",
+    its newest version; a withdrawn alert names no trip any more; not its local watchlist-match
+    alerts, which were not shared): ``{"id", "tlp", "group",
     "shared_at"}``, so an officer sees what partners already have before sharing again (a
     review shared one trip three times). Raises NotFoundError for a trip the organisation does
     not own."""
@@ -423,8 +424,11 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
     newest: dict[str, Any] = {}
     for v in versions:
         newest.setdefault(v.stix_id, v)
+    # an agency's own watchlist-match alerts were never shared, and a partner's RED entry's is
+    # read only by the users it names (a federation review: every officer saw on the trip page
+    # that a RED alert existed, "shared from this trip")
     return [{"id": v.stix_id, "tlp": v.tlp, "group": v.group_id or "", "shared_at": v.date_added}
-            for v in newest.values() if not v.revoked]
+            for v in newest.values() if not v.revoked and not (v.group_id or "").startswith(LOCAL_GROUP)]
 
 
 def _agencies_only(tlp: Tlp, what: str) -> None:
