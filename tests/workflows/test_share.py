@@ -1355,3 +1355,20 @@ def test_a_seizure_report_shared_again_without_an_evaluation_keeps_its_own(engin
         share.share_seizure_report(uow, OFFICER, order_id, unsaid, NOW + timedelta(hours=2))
         shown.append(uow.exchange.newest([first["id"]])[first["id"]])
     assert [(v.tlp, v.reliability, v.credibility) for v in shown] == [("green", "X", "4"), ("green", "A", "1")]
+
+
+def test_an_entry_whose_note_is_marked_for_a_narrower_audience_still_screens(engine: Engine, tmp_path: Path) -> None:
+    """A federation review: a partner's entry whose note carried a RED granular marking was
+    taken and listed "in force", and never screened a trip (it could not be read as an item, so
+    it left the watchlist store). It screens, and what it raises does not quote the note."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out, first = _shared_company(uow)
+        marked = _version(first, NOW + timedelta(hours=1), description="informant: front for the Gulf clan",
+                          granular_markings=[{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["description"]}])
+        received = share.receive_objects(uow, [marked], "us-cbp", "peer:us", None, NOW + timedelta(hours=1))
+        screened = [m.entry.entry_id for m in screen_names(uow, ["DCSA CTK"])["DCSA CTK"]]
+        entry = share.entry_of(uow.exchange.newest([out["id"]])[out["id"]])
+    assert received.report.failed == [] and received.entries == [out["id"]]
+    assert out["id"] in screened
+    assert entry.note == share.WITHHELD and "informant" not in json.dumps(to_stix(entry))

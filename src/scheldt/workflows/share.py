@@ -944,7 +944,7 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
         if stored.stix_type != "indicator" or stored.kind != "watchlist-entry" or stored.revoked:
             continue
         try:
-            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+            entry = entry_of(stored)
         except InputError:
             continue  # an indicator that is not a Scheldt entry stays a STIX object only
         if not isinstance(entry, WatchEntry) or (entry.meta.sharing.valid_until or now) < now:
@@ -1007,7 +1007,7 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     holding = []
     for stored in (newest[i] for i in sorted(ids - set(stale))):
         try:
-            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+            entry = entry_of(stored)
         except InputError:
             continue
         if isinstance(entry, WatchEntry):
@@ -1059,6 +1059,16 @@ def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
     newest = uow.exchange.newest(uow.exchange.with_expired_version(uow.watchlists.shared_ids(), now))
     expired = [i for i, s in newest.items() if s.valid_until is not None and s.valid_until < now]
     return uow.watchlists.remove_shared(expired)
+
+
+def entry_of(stored: Any) -> Any:
+    """The Scheldt item a stored version stands for (a watchlist entry where it is one), read
+    without the fields its granular markings keep for a narrower audience
+    (:func:`without_marked_fields`: a note so marked reads :data:`WITHHELD`), so an entry whose
+    note is kept back still screens, and its local alerts do not quote the note. A federation
+    review's entry with a RED-marked note was listed "in force" and screened nothing. Raises
+    InputError when it is no Scheldt item (or one needs a field that is marked)."""
+    return from_stix([without_marked_fields(stored.object)], stored.stix_id, stored.group_id)
 
 
 def _is_entry(stored: Any) -> bool:
@@ -1258,7 +1268,7 @@ def _live_entries(versions: list[Any], now: datetime) -> list[tuple[WatchEntry, 
         if stored.revoked or not _is_entry(stored):
             continue
         try:
-            entry = from_stix([stored.object], stored.stix_id, stored.group_id)
+            entry = entry_of(stored)
         except InputError:
             continue
         if isinstance(entry, WatchEntry) and (entry.meta.sharing.valid_until or now) >= now:
