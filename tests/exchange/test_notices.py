@@ -328,11 +328,11 @@ def test_terminal_and_alert_notices_and_kinds_asked_for(engine: Engine, plain_se
             # CRLF line breaks are line breaks (a regression review's were refused)
             assert len(inspections.send_notice(uow, s["officer"], s["trip_b"], "Gate 4.\r\nBring the seal.",
                                                datetime.now(UTC))) == 2  # the terminal and the line
-        assert deliver(engine)["delivered"] == 5
+        # one box's notices to one subscription go one a round, in the order queued
+        assert [deliver(engine)["delivered"] for _ in range(4)] == [2, 2, 1, 0]
         assert [n["kind"] for n in rx_t.notices] == ["alert", "alert"]
-        assert sorted(n["kind"] for n in rx_b.notices) == ["alert", "alert", "hold"]
-        # in any order: deliveries run side by side (one full run received them the other way round)
-        assert sorted(n["text"] for n in rx_b.notices if n["kind"] == "alert") == [
+        assert [n["kind"] for n in rx_b.notices] == ["hold", "alert", "alert"]
+        assert [n["text"] for n in rx_b.notices if n["kind"] == "alert"] == [
             "Expect a scan at the Deurganck scanner.", "Gate 4.\nBring the seal."]
         assert {n["container_number"] for n in rx_t.notices + rx_b.notices} == {"TGHU7654321"}
 
@@ -1102,3 +1102,18 @@ def test_notices_a_round_could_not_start_are_not_counted_as_tries(engine: Engine
     assert deferred["next_attempt_at"] < round_began < min(n["next_attempt_at"] for n in tried)
     assert deferred["last_error"].startswith("not sent: the delivery round ended before its turn")
     assert len([e for e in audit_entries(engine)[before:] if e.kind == "notice"]) == 9  # the POSTs made
+
+
+def test_an_alert_notice_waits_for_the_hold_queued_before_it(engine: Engine, plain_settings: None) -> None:
+    """A federation review: "present the box at scanner SC-1" reached the shipping line before
+    the hold queued before it (alerts went as they came)."""
+    s = seed(engine)
+    subscribe(engine, "carrier-a", f"http://127.0.0.1:{free_port()}/n", SECRET_A, ("hold", "alert"))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], "K9", datetime.now(UTC))
+        inspections.send_notice(uow, s["officer"], s["trip_a"], "Present the box at scanner SC-1.", datetime.now(UTC))
+    assert deliver(engine, policy=RetryPolicy(max_tries=1)) == {
+        "tried": 1, "delivered": 0, "failed": 0, "dead": 1, "waiting": 1}
+    with unit_of_work(engine) as uow:
+        queued = sorted(uow.notifications.notices("carrier-a"), key=lambda n: n["id"])
+    assert [(n["kind"], n["status"]) for n in queued] == [("hold", "dead"), ("alert", "pending")]

@@ -262,23 +262,26 @@ def _box(notice: Mapping[str, Any]) -> tuple[int, str]:
 
 
 #: The notice kinds that tell a box's state: the last one a subscriber gets must be the latest.
-_STATES = ("hold", "release")
+#: The kinds of notice about one box that reach a subscription in the order they were queued:
+#: all (a federation review's alert "present the box at scanner SC-1" arrived before the hold
+#: queued before it).
+_ORDERED = ("hold", "release", "alert")
 
 
 def _behind_earlier(uow: Any, due: list[dict[str, Any]], now: datetime) -> set[int]:
-    """The ids of the claimed ``due`` hold and release notices that wait for an earlier one
+    """The ids of the claimed ``due`` notices that wait for an earlier one
     about the same container to the same subscription (claimed before them in this round, or
     pending and not claimed, as when it failed and waits out its back-off), put off until after
     that one's next try: a subscriber gets the hold and release notices about one box in the
-    order they were queued (alerts tell no state and go as they come). A
-    shipping-line review: a hold and a release sent in one round, in parallel, arrived release
-    last for a box that was on hold."""
+    order they were queued, alerts among them (:data:`_ORDERED`). A shipping-line review: a hold
+    and a release sent in one round, in parallel, arrived release last for a box that was on
+    hold."""
     behind: set[int] = set()
-    states = sorted((n for n in due if n["kind"] in _STATES), key=lambda n: n["id"])
+    states = sorted((n for n in due if n["kind"] in _ORDERED), key=lambda n: n["id"])
     if not states:
         return behind
     waiting = uow.notifications.pending_about(sorted({n["subscription_id"] for n in states}),
-                                              sorted({_box(n)[1] for n in states}), _STATES, states[-1]["id"])
+                                              sorted({_box(n)[1] for n in states}), _ORDERED, states[-1]["id"])
     first: dict[tuple[int, str], dict[str, Any]] = {}
     for p in waiting:  # the earliest pending of each box, claimed in this round or not
         first.setdefault((p["subscription_id"], p["container_number"]), p)
