@@ -574,6 +574,15 @@ def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, sto
     assert 'data-field="reason"' in r.text and '<script src="/static/forms.js"></script>' in r.text
     assert f'value="{shift_day(64)}"' in r.text
     assert '<option value="night" selected>' in r.text and '<option value="manual" selected>' in r.text
+    # the scanner and date are named as their fields too (a web review: "scanner", "shift date" marked none)
+    for typed, field, label in (({"scanner_id": ""}, "scanner_id", "Scanner"),
+                                ({"shift_date": "2026-02-30"}, "shift_date", "Date")):
+        wrong = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                         "shift_date": shift_day(64), "shift": "night",
+                                                         "selection": "manual", "reason": "same shipper"} | typed)
+        assert wrong.status_code == 400 and f'data-field="{field}">\n  <strong>{label}</strong>: ' in wrong.text
+    listed = c.get("/queue", params={"arrived_from": "2026-13-01"})
+    assert listed.status_code == 400 and 'data-field="arrived_from">\n  <strong>Arrived from</strong>: ' in listed.text
     assert f'<option value="{SCANNER}" selected>' in r.text
     bad_day = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
                                                        "shift_date": "03/02/2030", "shift": "night",

@@ -73,10 +73,10 @@ def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
     if container and not _CODE.match(container):
         raise InputError("container", f"{q['container'].strip()[:20]!r} is not a container number (letters and "
                          "digits; spaces and a dash as printed on the box are left out)")
-    return trip_filter(forms.day(q["arrived_from"], "arrived from"), forms.day(q["arrived_to"], "arrived to"),
+    return trip_filter(forms.day(q["arrived_from"], "arrived_from"), forms.day(q["arrived_to"], "arrived_to"),
                        port or None, forms.choice(q["band"], "band", BANDS),
-                       forms.choice(q["status"], "status", TRIP_STATUSES), forms.yes_no(q["on_hold"], "on hold"),
-                       container or None, forms.yes_no(q["left"], "left the port"))
+                       forms.choice(q["status"], "status", TRIP_STATUSES), forms.yes_no(q["on_hold"], "on_hold"),
+                       container or None, forms.yes_no(q["left"], "left"))
 
 
 def _reasons(ctx: PageCtx, rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -282,11 +282,12 @@ def plan_from_trip(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated
 def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
     """Plan a scan from a form's values (see :func:`scheldt.workflows.inspections.plan_scan`),
     audited as a write. Raises ScheldtError."""
-    when = forms.day(typed["shift_date"], "shift date")
+    # named as the form's fields, so the page marks the field and focuses it (a web review)
+    when = forms.day(typed["shift_date"], "shift_date")
     if when is None:
-        raise InputError("shift date", "is required")
+        raise InputError("shift_date", "is required")
     if not typed["scanner_id"].strip():
-        raise InputError("scanner", "pick a scanner")
+        raise InputError("scanner_id", "pick a scanner")
     drawn = False
     if typed["selection"] == "exploration" and typed.get("draw") and typed["shift"] in SHIFTS:
         _, key = inspections.exploration_draw(ctx.uow, ctx.principal.organisation.id, when, typed["shift"])
