@@ -93,7 +93,8 @@ FIELD_NAMES = {
     "credibility": "Credibility", "scanner_id": "Scanner", "selection": "Pick", "shift_date": "Date", "shift": "Shift",
     "trip_id": "Trip", "arrived_from": "Arrived from", "arrived_to": "Arrived to", "band": "Risk band",
     "port": "Port of loading", "status": "Status", "on_hold": "On hold", "container": "Container", "kind": "Work", "item_kind": "Kind of item",
-    "seed": "Seed (training)", "done_at": "Done at", "left": "Box", "text": "Notice", "username": "Username", "password": "Password", "date": "Date",
+    "seed": "Seed (training)", "done_at": "Done at", "left": "Box", "text": "Notice", "username": "Username",
+    "password": "Password", "date": "Date",
 }
 
 
