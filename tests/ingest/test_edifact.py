@@ -612,6 +612,11 @@ def test_move_times_with_a_time_zone_and_an_equipment_status_without_full_or_emp
     assert moved("DTM+7:202602161612-0330:205") == datetime(2026, 2, 16, 19, 42, tzinfo=UTC)
     assert moved("DTM+7:20260216161230?+01:304") == datetime(2026, 2, 16, 15, 12, 30, tzinfo=UTC)
     assert moved("DTM+7:202602161612?+15:303") is None and moved("DTM+7:202602161612CET:303") is None
+    # a '+' of the zone not escaped splits the value: not read as UTC (a terminal review's move was an hour late)
+    [rej] = read_edifact(CODECO.replace("DTM+7:202503010745:203", "DTM+7:202602161612+0100:205").encode(), "c.edi")
+    assert isinstance(rej, Rejection) and ("DTM+7 has a data element after its date/time ('202602161612', then "
+                                           "'0100'): a '+' in a value, such as a time zone, must be escaped as '?+'"
+                                           ) in rej.why
     assert edi_time("202602161612+01", "303") == datetime(2026, 2, 16, 15, 12, tzinfo=UTC)
     status = CODECO.replace("45G1:6346:5++2+5'", "45G1:6346:5++4'")
     [event] = read_edifact(status.encode(), "c.edi")

@@ -128,7 +128,21 @@ def edi_decimal(value: str) -> str:
 
 
 def _dtm(seg: Segment) -> tuple[str, datetime | None]:
+    """(qualifier, time as UTC or None) of a DTM segment. One with a data element after its
+    C507 is not read: an unescaped ``+`` split the value (a terminal review's
+    ``DTM+203:202612011200+0100:205`` was read as 12:00 UTC, one hour late, without a word)."""
+    if len(seg.elements) > 1:
+        return component(seg, 0, 0), None
     return component(seg, 0, 0), edi_time(component(seg, 0, 1), component(seg, 0, 2))
+
+
+def _dtm_why(seg: Segment) -> str:
+    """Why a DTM segment's time was not read (:func:`_dtm` gave None)."""
+    q, value, fmt = component(seg, 0, 0), component(seg, 0, 1), component(seg, 0, 2)
+    if len(seg.elements) > 1:
+        return (f"DTM+{q} has a data element after its date/time ({value!r}, then {component(seg, 1, 0)!r}): a '+' "
+                "in a value, such as a time zone, must be escaped as '?+'")
+    return f"DTM+{q} value {value!r} (format {fmt or '?'}) is not a real date in 1970-2099"
 
 
 def _vessel(seg: Segment) -> tuple[Vessel, str, list[Flag]]:
@@ -203,8 +217,7 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
         elif tag == "DTM":
             q, t = _dtm(seg)
             if q in ("137", "178", "136", "133") and t is None and component(seg, 0, 1):
-                head.flags.append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} (format "
-                                       f"{component(seg, 0, 2) or '?'}) is not a real date in 1970-2099; ignored"))
+                head.flags.append(Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored"))
             if q == "137":
                 head.date = t
             elif q in ("178", "136", "133") and t:
@@ -341,9 +354,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                 if t:
                     out.setdefault("time", t)
                 else:
-                    out["flags"].append(Flag("DTM", "unreadable-date", f"DTM+{q} value {component(seg, 0, 1)!r} "  # type: ignore[attr-defined]
-                                             f"(format {component(seg, 0, 2) or '?'}) is not a real date in "
-                                             "1970-2099; ignored"))
+                    out["flags"].append(Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored"))  # type: ignore[attr-defined]
     return out
 
 
@@ -542,8 +553,7 @@ def _statuses(message: Message, head: _Header, unit: _Unit, outside: list[Segmen
         elif tag == "DTM" and component(seg, 0, 0) == "334" and not unreadable:
             stated = _dtm(seg)[1]
             if stated is None:
-                unreadable = (f"DTM+334 value {component(seg, 0, 1)!r} (format {component(seg, 0, 2) or '?'}) is not a "
-                              "real date in 1970-2099: the status has no time")
+                unreadable = f"{_dtm_why(seg)}: the status has no time"
             elif when is None or not status_time:
                 when, status_time = stated, True
         elif tag == "DTM" and component(seg, 0, 0) in ("178", "186") and when is None:
