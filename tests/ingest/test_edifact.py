@@ -754,3 +754,15 @@ def test_a_release_character_before_a_line_s_terminator_ends_the_segment_and_is_
     inside = message.replace("SEL+SEAL7001?'\n", "SEL+O??'\nSEL+A?'B'\n")
     [event] = list(read_edifact(inside.replace("UNT+9", "UNT+10").encode(), "s.edi"))
     assert event.seals == (Seal("O?", ""), Seal("A'B", "")) and event.flags == ()  # type: ignore[union-attr]
+
+
+def test_interchanges_joined_in_one_file_are_each_decoded_on_their_own_terms() -> None:
+    """A terminal review: a UTF-8 interchange joined to a Latin-1 (UNOC) one had its names read
+    as Latin-1 ("Frutas del PacÃ\xadfico"); sent again alone, it read as a consignee change."""
+    from scheldt.ingest.edifact.envelope import text_of
+
+    utf8 = "UNB+UNOW:3+X+Y+260101:1200+1'UNH+1+CUSCAR:D:95B:UN'NAD+CZ+++Frutas del Pacífico S.A.'UNZ+1+1'"
+    latin1 = "UNB+UNOC:3+X+Y+260101:1200+2'UNH+1+CUSCAR:D:95B:UN'NAD+CN+++Müller Exportación?'s'UNZ+1+2'"
+    joined = utf8.encode() + b"\r\n" + latin1.encode("latin-1")
+    assert text_of(joined) == utf8 + "\r\n" + latin1
+    assert text_of(latin1.encode("latin-1") + b"\n\xef\xbb\xbf" + utf8.encode()) == latin1 + "\n" + utf8

@@ -46,11 +46,29 @@ class Message:
 
 def text_of(data: bytes) -> str:
     """Decode an interchange: UTF-8 (byte-order marks dropped, also one before an interchange
-    or message further on: files joined end to end), else Latin-1 (UNOA-UNOC files)."""
+    or message further on: files joined end to end), else Latin-1 (UNOA-UNOC files); in a file
+    that is not UTF-8 throughout, each interchange (from its UNA or UNB) on its own terms: a
+    terminal review's UTF-8 interchange joined to a Latin-1 one had its names garbled
+    ("PacÃ\xadfico"), and sent again alone it read as a consignee change."""
     try:
         return _INNER_BOM.sub("", data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        pass
+    starts = [0, *(m.end() for m in _INTERCHANGE_START.finditer(data)), len(data)]
+    return "".join(_decoded(data[a:b]) for a, b in zip(starts, starts[1:]) if b > a)
+
+
+def _decoded(part: bytes) -> str:
+    """One interchange's text: UTF-8 (its byte-order marks dropped), else Latin-1."""
+    try:
+        return _INNER_BOM.sub("", part.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return part.decode("latin-1")
+
+
+#: The end of a segment (its terminator, unless escaped by ``?``) followed by line breaks and
+#: a byte-order mark before an interchange's UNA or UNB: where one interchange of a file ends.
+_INTERCHANGE_START = re.compile(rb"(?<!\?)'[\r\n\t ]*(?=(?:\xef\xbb\xbf)?UN[AB])")
 
 
 #: A byte-order mark before a service segment inside a file (an EDI review's two interchanges
