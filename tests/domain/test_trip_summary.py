@@ -65,6 +65,8 @@ def test_the_trip_s_terminal_is_the_one_holding_the_box_on_land() -> None:
     loaded = (gate_in, at("LOAD", -300, "ECGYE", "CGSA"))
     at_panama = loaded + (at("DISC", -200, "PAMIT", "MIT"),)
     assert terminal(gate_in) == "CGSA"  # waiting to be loaded there
+    on_board = TripEvent("STOWAGE", "BAPLIE", "ACT", T0 - timedelta(hours=300), "ECGYE")
+    assert terminal(gate_in, on_board) == ""  # its bay plan at departure, no load message (regression review)
     assert terminal(*loaded) == "" and terminal(*at_panama, at("LOAD", -150, "PAMIT", "MIT")) == ""  # at sea
     assert terminal(*at_panama) == "MIT"  # waiting there for its next vessel
     assert terminal(*at_panama, at("LOAD", -150, "PAMIT", "MIT"), at("DISC", 0, "BEANR", "SIMT1"),

@@ -318,6 +318,15 @@ def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:
     # a version without an issue date takes its place by when it was received
     amended = doc(40, parties=(TripParty("consignee", "Other Imports SA"),))
     assert trip(ev("LOAD", -300, "ECGYE"), docs=(second, first, amended)).latest_document() is amended
+    # issue dates order one document's versions only (a regression review: shipping instructions
+    # received on the B/L's issue day came after the B/L, issued that day at 00:00)
+    bill = doc(12, issued_at=T0, parties=(TripParty("consignee", "Belgian Fruit NV"),))
+    instructions = doc(10, document_ref="SI-1", document_type="SHI", parties=(TripParty("consignee", "Other SA"),))
+    assert trip(docs=(instructions, bill)).latest_document() is bill
+    # nor an issue date after the version was received (a typo: 2027 for 2025)
+    typo = doc(-300, issued_at=T0 + timedelta(days=700), parties=(TripParty("consignee", "Belgian Fruit NV"),))
+    fixed = doc(-100, issued_at=T0 - timedelta(hours=200), parties=(TripParty("consignee", "Quick Trade BVBA"),))
+    assert trip(docs=(typo, fixed)).latest_document() is fixed
 
 
 def test_freight_in_cash_on_a_house_bill_of_lading() -> None:

@@ -156,8 +156,7 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     ``received_at``, ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
     box, or to another voyage, places nothing any more (a regression review)."""
     latest: dict[str, Mapping[str, Any]] = {}
-    for d in sorted(docs, key=lambda d: (_utc(d.get("issued_at") or d["received_at"]), _utc(d["received_at"]),
-                                         d.get("id", 0))):  # as :func:`version_order`
+    for d in sorted(docs, key=lambda d: (_made(d), _utc(d["received_at"]), d.get("id", 0))):
         ref = d.get("document_ref") or d.get("booking_ref") or ""
         if ref and (now is None or _utc(d["received_at"]) <= now):
             latest[ref] = d
@@ -169,6 +168,13 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
             for voyage in dict.fromkeys((d["voyage"], *(d.get("other_voyages") or ()))):
                 out.setdefault(voyage, []).append(VoyageDocument(refs, dates))
     return out
+
+
+def _made(d: Mapping[str, Any]) -> datetime:
+    """When a stored document version (dict) was made, as :func:`version_order` takes it."""
+    received = _utc(d["received_at"])
+    issued = _utc(d["issued_at"]) if d.get("issued_at") else None
+    return issued if issued is not None and issued <= received else received
 
 
 def _utc(t: datetime) -> datetime:
@@ -610,9 +616,9 @@ class TripFacts:
         return (end - fixes[-1].observed_at, fixes[-1].observed_at) if fixes else None
 
     def latest_document(self) -> TripDocument | None:
-        """The latest transport document version (:func:`version_order`: by issue date where
-        it gives one, else received; bills of lading before shipping instructions and bookings
-        when at the same time); an arrival notice
+        """The latest transport document version (:func:`in_version_order`: documents by when
+        received, a document's versions by issue date where they give one; bills of lading
+        before shipping instructions and bookings when at the same time); an arrival notice
         (ARN) only when the trip has no other document. A DCSA arrival notice restates part of
         the bill of lading (no "to order", no HS codes, no notify party): taken as the latest
         document, it silenced the bill of lading's indicators from the day it arrived, days
@@ -704,19 +710,42 @@ class TripFacts:
 
 
 def latest_document_of(documents: Sequence[TripDocument]) -> TripDocument | None:
-    """:meth:`TripFacts.latest_document` of ``documents``: the last in :func:`version_order`."""
-    rank = {"TRD": 0, "SHI": 1, "BKG": 2}
+    """:meth:`TripFacts.latest_document` of ``documents``: the last of :func:`in_version_order`
+    (bills of lading after shipping instructions and bookings received at the same time)."""
     papers = [d for d in documents if d.document_type != "ARN"] or list(documents)
-    docs = sorted(papers, key=lambda d: (*version_order(d), -rank.get(d.document_type, 3)))
+    docs = in_version_order(papers)
     return docs[-1] if docs else None
 
 
+_RANK = {"TRD": 0, "SHI": 1, "BKG": 2}
+
+
+def in_version_order(documents: Sequence[TripDocument]) -> list[TripDocument]:
+    """``documents`` in the order they were received (UTC; at the same time, bills of lading
+    after shipping instructions and bookings), each document's versions among the places its
+    versions take in that order put in the order they were made (:func:`version_order`). A
+    terminal review: a B/L version issued earlier and received late (a retried webhook) was
+    taken as the latest, and a "consignee changed" reason read backwards; a regression review:
+    issue dates (a day) compared across documents put shipping instructions received on the
+    B/L's issue day after it."""
+    ordered = sorted(documents, key=lambda d: (d.received_at, -_RANK.get(d.document_type, 3)))
+    places: dict[tuple[str, str], list[int]] = {}
+    for i, d in enumerate(ordered):
+        places.setdefault((d.document_type, d.document_ref), []).append(i)
+    out = list(ordered)
+    for at in places.values():
+        for i, d in zip(at, sorted((ordered[i] for i in at), key=version_order), strict=True):
+            out[i] = d
+    return out
+
+
 def version_order(document: TripDocument) -> tuple[datetime, datetime]:
-    """The sort key that puts a document's versions in the order they were made: by when each
-    says it was issued, else when it was received, then by when received (UTC). A terminal
-    review: a version issued earlier and received late (a retried webhook, a backlog) was taken
-    as the latest, and a "consignee changed" reason read backwards."""
-    return (document.issued_at or document.received_at, document.received_at)
+    """The sort key that puts one document's versions in the order they were made: by when each
+    says it was issued, else when it was received, then by when received (UTC). An issue date
+    after the version was received (a typo, a date in the future) is not taken."""
+    issued = document.issued_at
+    return (issued if issued is not None and issued <= document.received_at else document.received_at,
+            document.received_at)
 
 
 def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:
@@ -740,9 +769,9 @@ def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]
 
 
 def consignee_name(documents: Sequence[TripDocument]) -> str:
-    """The consignee named on the latest (:func:`version_order`) of ``documents`` that names one
+    """The consignee named on the latest (:func:`in_version_order`) of ``documents`` that names one
     ("" if none): whose history a trip's :class:`PartyHistory` is."""
-    for d in sorted(documents, key=version_order, reverse=True):
+    for d in reversed(in_version_order(documents)):
         party = d.party("consignee")
         if party is not None and party.name.strip():
             return party.name
@@ -862,20 +891,23 @@ def trip_summary(facts: TripFacts) -> TripSummary:
 
 def _terminal(acts: list[TripEvent]) -> str:
     """The SMDG terminal code of the trip's terminal, which owns it (:mod:`scheldt.domain.access`):
-    the terminal that holds the box, or last held it, on land. After its last actual load or
-    discharge: a discharge's facility, else the last facility named after it; after a load (the
+    the terminal that holds the box, or last held it, on land. After its last actual load (or
+    bay plan on board) or discharge: a discharge's facility, else the last facility named after it; after a load (the
     box is aboard, no terminal holds it) only a facility named at another port (a gate-out whose
     discharge was not received), else "". Without either, the last facility named (a gate-in for
     loading, a gate-out). A terminal review: the terminal that loaded the box at Guayaquil owned
     its trip while at sea and read the hold Antwerp placed; a regression review: a terminal at
     the port whose box waits for transshipment or export had to own it."""
     ordered = sorted(acts, key=lambda e: e.event_time)
-    moves = [e for e in ordered if e.kind == "EQUIPMENT" and e.event_type in ("LOAD", "DISC")]
+    # a bay plan of the box on board at departure (BAPLIE) is a load too (a regression review:
+    # with no load message, the origin terminal's gate-in owned the trip at sea)
+    moves = [e for e in ordered if e.kind == "EQUIPMENT" and e.event_type in ("LOAD", "DISC") or e.kind == "STOWAGE"]
     last = moves[-1] if moves else None
-    if last is not None and last.event_type == "DISC" and last.facility_code:
-        return last.facility_code
+    discharged = last is not None and last.kind == "EQUIPMENT" and last.event_type == "DISC"
+    if discharged and last.facility_code:  # type: ignore[union-attr]
+        return last.facility_code  # type: ignore[union-attr]
     since = [e for e in ordered if last is None or e.event_time >= last.event_time and e is not last
-             and (last.event_type == "DISC" or e.unlocode != last.unlocode)]  # after a load: at another port
+             and (discharged or e.unlocode != last.unlocode)]  # after a load: at another port
     return next((e.facility_code for e in reversed(since) if e.facility_code), "")
 
 

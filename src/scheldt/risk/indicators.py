@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from scheldt.domain.trips import TripEvent, TripFacts, loaded_aboard_time, version_order, vessel_arrival_time
+from scheldt.domain.trips import TripEvent, TripFacts, in_version_order, loaded_aboard_time, vessel_arrival_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +450,7 @@ def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
     left = _departure(trip)
     if left is None:
         return None
-    docs = sorted(trip.documents, key=version_order)
+    docs = in_version_order(trip.documents)
     for role in ("consignee", "notify party"):
         # each version against the one before it: a bill of lading is often first issued after
         # loading, so the version changed is compared with the previous one, not with one
