@@ -1069,3 +1069,32 @@ def test_a_bill_s_version_issued_earlier_and_received_late_is_not_its_latest(eng
     assert len(facts.documents) == 2
     assert facts.latest_document().party("shipper").name == "Later Shipper"  # type: ignore[union-attr]
     assert sorted(d.issued_at.date().isoformat() for d in facts.documents) == ["2026-01-10", "2026-01-25"]
+
+
+def test_a_notice_about_a_trip_keyed_without_a_voyage_names_the_first_its_events_name(engine: Engine,
+                                                                                     tmp_path: Path) -> None:
+    """A regression review: a trip begun by a fact naming no voyage (a VGM, a gate-in) keeps no
+    voyage in its key, and its hold notices said voyage ""."""
+    from scheldt.domain.access import Principal, Role
+    from scheldt.workflows import inspections, notices
+    from scheldt.workflows.accounts import create_organisation
+
+    gate_in = event("v-1", "GTIN", "2026-01-19T10:00:00Z", "DKAAR", "DCSA-CTK-1234")
+    load = event("v-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234") | {
+        "transportDetails": {"transportCall": {"UNLocationCode": "DKAAR", "carrierExportVoyageNumber": "402E"}}}
+    with unit_of_work(engine) as uow:
+        for org in (("be-customs", "Belgian Customs", "agency", [], []), ("msc", "MSC", "carrier", ["MSC"], [])):
+            create_organisation(uow, *org, FIRST)
+        notices.subscribe(uow, Principal("msc", uow.accounts.organisation("msc"), frozenset({Role.CARRIER_SECURITY})),
+                          "https://msc.example/notices", "s" * 32, ["hold"], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        options = IngestOptions(supplied_by="be-customs")
+        for path, at in ((TD, FIRST), (write(tmp_path / "in.json", [gate_in]), FIRST),
+                         (write(tmp_path / "load.json", [load]), LATER)):
+            ingest_file(uow, path, options, at)
+        score_trips(uow, LATER)
+        [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, trip["id"], "K9", LATER)
+        [sent] = uow.notifications.notices("msc")
+    assert (trip["voyage"], sent["body"]["voyage"]) == ("", "402E")

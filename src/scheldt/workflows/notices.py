@@ -61,7 +61,7 @@ def _utc_text(now: datetime) -> str:
 
 
 def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vessel_voyage: str = "",
-                vessel_name: str = "") -> dict[str, Any]:
+                vessel_name: str = "", first_voyage: str = "") -> dict[str, Any]:
     """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's container
     number, document reference and voyage (the trip's key: its first voyage), the voyage of
     the vessel that brought the box when it differs (``vessel_voyage``: a transshipped box's
@@ -69,9 +69,11 @@ def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vesse
     notices named only the feeder's voyage), ``text``, ``at`` (ISO 8601 UTC) and ``version``;
     and, when known, the box's vessel (``vessel_imo``, ``vessel_name``), its port of discharge
     (``port_of_discharge``, UN/LOCODE) and terminal (``terminal``, SMDG code): a shipping-line
-    review's security team had to look the box up to know which call and terminal to tell."""
+    review's security team had to look the box up to know which call and terminal to tell. A
+    trip keyed without a voyage (begun by a VGM declaration) gives ``first_voyage``, the first
+    its events name (a regression review's hold notices said voyage "")."""
     body = {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
-            "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"]), "text": text,
+            "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"] or first_voyage), "text": text,
             "at": _utc_text(now), "version": VERSION}
     where = {"vessel_voyage": vessel_voyage if vessel_voyage != body["voyage"] else "",
              "vessel_imo": str(trip.get("vessel_imo") or ""), "vessel_name": vessel_name,
@@ -107,7 +109,7 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     if only_organisations is not None:
         owning &= only_organisations
     ids = []
-    arrived: list[tuple[str, str]] = []  # the vessel's own voyage and name, looked up once if a notice is due
+    arrived: list[tuple[str, str, str]] = []  # the vessel's voyage and name, the first voyage: looked up once
     for sub in uow.notifications.active_subscriptions(sorted(owning)):
         if kind not in sub["kinds"] or sub["organisation_id"] not in owning:
             continue
@@ -117,7 +119,10 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
             from scheldt.workflows.trip_views import stored_trip, vessel_name, vessel_voyage  # the trip page's rules
 
             events, imo = stored_trip(uow, trip)[0], trip.get("vessel_imo") or ""
-            arrived.append((vessel_voyage(imo, events), vessel_name(uow, imo, events) if imo else ""))
+            first = next((e.get("export_voyage") or e.get("import_voyage") for e in sorted(
+                events, key=lambda e: e["event_time"]) if not e.get("retracted_by")
+                and (e.get("export_voyage") or e.get("import_voyage"))), "")
+            arrived.append((vessel_voyage(imo, events), vessel_name(uow, imo, events) if imo else "", first))
         body = notice_body(kind, trip, text, now, *arrived[0])
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
         ids.append(notice_id)
