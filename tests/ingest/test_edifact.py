@@ -617,6 +617,8 @@ def test_move_times_with_a_time_zone_and_an_equipment_status_without_full_or_emp
     assert isinstance(rej, Rejection) and ("DTM+7 has a data element after its date/time ('202602161612', then "
                                            "'0100'): a '+' in a value, such as a time zone, must be escaped as '?+'"
                                            ) in rej.why
+    # an empty element after it holds nothing (a regression review's moves so written were all refused)
+    assert moved("DTM+7:202602161612:203+") == datetime(2026, 2, 16, 16, 12, tzinfo=UTC)
     assert edi_time("202602161612+01", "303") == datetime(2026, 2, 16, 15, 12, tzinfo=UTC)
     status = CODECO.replace("45G1:6346:5++2+5'", "45G1:6346:5++4'")
     [event] = read_edifact(status.encode(), "c.edi")
@@ -766,3 +768,6 @@ def test_interchanges_joined_in_one_file_are_each_decoded_on_their_own_terms() -
     joined = utf8.encode() + b"\r\n" + latin1.encode("latin-1")
     assert text_of(joined) == utf8 + "\r\n" + latin1
     assert text_of(latin1.encode("latin-1") + b"\n\xef\xbb\xbf" + utf8.encode()) == latin1 + "\n" + utf8
+    # with the segment terminator a UNA advises (a regression review's "UNA:+.? ~")
+    tilde = "UNA:+.? ~" + utf8.replace("'", "~")
+    assert text_of(tilde.encode() + latin1.encode("latin-1")) == tilde + latin1

@@ -327,6 +327,13 @@ def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:
     typo = doc(-300, issued_at=T0 + timedelta(days=700), parties=(TripParty("consignee", "Belgian Fruit NV"),))
     fixed = doc(-100, issued_at=T0 - timedelta(hours=200), parties=(TripParty("consignee", "Quick Trade BVBA"),))
     assert trip(docs=(typo, fixed)).latest_document() is fixed
+    # issue days, as documents give them: a draft received at 09:00 does not outrank the version
+    # issued that day and received at 15:00 (a regression review)
+    day = T0.replace(hour=0)
+    draft = doc(1, received_at=day + timedelta(hours=9), parties=(TripParty("consignee", "Alpha BV"),))
+    issued = doc(1, received_at=day + timedelta(hours=15), issued_at=day,
+                 parties=(TripParty("consignee", "Beta NV"),))
+    assert trip(docs=(draft, issued)).latest_document() is issued
 
 
 def test_freight_in_cash_on_a_house_bill_of_lading() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.facts import name_key, plain
@@ -170,11 +170,11 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     return out
 
 
-def _made(d: Mapping[str, Any]) -> datetime:
-    """When a stored document version (dict) was made, as :func:`version_order` takes it."""
+def _made(d: Mapping[str, Any]) -> date:
+    """The day a stored document version (dict) was made, as :func:`version_order` takes it."""
     received = _utc(d["received_at"])
     issued = _utc(d["issued_at"]) if d.get("issued_at") else None
-    return issued if issued is not None and issued <= received else received
+    return (issued if issued is not None and issued <= received else received).date()
 
 
 def _utc(t: datetime) -> datetime:
@@ -739,12 +739,14 @@ def in_version_order(documents: Sequence[TripDocument]) -> list[TripDocument]:
     return out
 
 
-def version_order(document: TripDocument) -> tuple[datetime, datetime]:
-    """The sort key that puts one document's versions in the order they were made: by when each
-    says it was issued, else when it was received, then by when received (UTC). An issue date
-    after the version was received (a typo, a date in the future) is not taken."""
+def version_order(document: TripDocument) -> tuple[date, datetime]:
+    """The sort key that puts one document's versions in the order they were made: by the day
+    each says it was issued, else the day it was received, then by when received (UTC). An issue
+    date after the version was received (a typo, a date in the future) is not taken. Days, as
+    documents give them: a regression review's draft received at 09:00 outranked the B/L
+    issued that day (read as 00:00) and received at 15:00."""
     issued = document.issued_at
-    return (issued if issued is not None and issued <= document.received_at else document.received_at,
+    return ((issued if issued is not None and issued <= document.received_at else document.received_at).date(),
             document.received_at)
 
 

@@ -54,7 +54,10 @@ def text_of(data: bytes) -> str:
         return _INNER_BOM.sub("", data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
-    starts = [0, *(m.end() for m in _INTERCHANGE_START.finditer(data)), len(data)]
+    # each segment terminator a UNA advises (its ninth byte) ends an interchange as "'" does (a
+    # regression review's "UNA:+.? ~" file was decoded as one)
+    ends = sorted({b"'", *(m.group(1) for m in _UNA_TERMINATOR.finditer(data))})
+    starts = [0, *(m.end() for m in re.finditer(_INTERCHANGE_START % re.escape(b"".join(ends)), data)), len(data)]
     return "".join(_decoded(data[a:b]) for a, b in zip(starts, starts[1:]) if b > a)
 
 
@@ -66,9 +69,12 @@ def _decoded(part: bytes) -> str:
         return part.decode("latin-1")
 
 
-#: The end of a segment (its terminator, unless escaped by ``?``) followed by line breaks and
-#: a byte-order mark before an interchange's UNA or UNB: where one interchange of a file ends.
-_INTERCHANGE_START = re.compile(rb"(?<!\?)'[\r\n\t ]*(?=(?:\xef\xbb\xbf)?UN[AB])")
+#: The end of a segment (one of the terminators in ``[%s]``, unless escaped by ``?``) followed by
+#: line breaks and a byte-order mark before an interchange's UNA or UNB: where one interchange
+#: of a file ends.
+_INTERCHANGE_START = rb"(?<!\?)[%s][\r\n\t ]*(?=(?:\xef\xbb\xbf)?UN[AB])"
+#: A UNA service string advice and its segment terminator (ISO 9735: its sixth character).
+_UNA_TERMINATOR = re.compile(rb"UNA.....(.)", re.DOTALL)
 
 
 #: A byte-order mark before a service segment inside a file (an EDI review's two interchanges

@@ -131,15 +131,22 @@ def _dtm(seg: Segment) -> tuple[str, datetime | None]:
     """(qualifier, time as UTC or None) of a DTM segment. One with a data element after its
     C507 is not read: an unescaped ``+`` split the value (a terminal review's
     ``DTM+203:202612011200+0100:205`` was read as 12:00 UTC, one hour late, without a word)."""
-    if len(seg.elements) > 1:
+    if _extra(seg):
         return component(seg, 0, 0), None
     return component(seg, 0, 0), edi_time(component(seg, 0, 1), component(seg, 0, 2))
+
+
+def _extra(seg: Segment) -> bool:
+    """Whether a DTM segment holds something in a data element after its C507 (an empty
+    trailing one, ``DTM+203:201602041438:203+'``, as some senders write, holds nothing: a
+    regression review's moves so dated were all refused)."""
+    return any(e not in ("", None, []) and (not isinstance(e, list) or any(e)) for e in seg.elements[1:])
 
 
 def _dtm_why(seg: Segment) -> str:
     """Why a DTM segment's time was not read (:func:`_dtm` gave None)."""
     q, value, fmt = component(seg, 0, 0), component(seg, 0, 1), component(seg, 0, 2)
-    if len(seg.elements) > 1:
+    if _extra(seg):
         return (f"DTM+{q} has a data element after its date/time ({value!r}, then {component(seg, 1, 0)!r}): a '+' "
                 "in a value, such as a time zone, must be escaped as '?+'")
     return f"DTM+{q} value {value!r} (format {fmt or '?'}) is not a real date in 1970-2099"
