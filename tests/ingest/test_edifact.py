@@ -771,3 +771,10 @@ def test_interchanges_joined_in_one_file_are_each_decoded_on_their_own_terms() -
     # with the segment terminator a UNA advises (a regression review's "UNA:+.? ~")
     tilde = "UNA:+.? ~" + utf8.replace("'", "~")
     assert text_of(tilde.encode() + latin1.encode("latin-1")) == tilde + latin1
+    # "UNA" inside a text is no advice (a regression review's "TUNA FISH" made a space a
+    # terminator, and 60,000 spaces of padding took a minute to split)
+    from scheldt.ingest.edifact.envelope import _UNA_TERMINATOR
+
+    padded = latin1.replace("Müller", "TUNA FISH IN OIL, CAFÉ" + " " * 2_000).encode("latin-1")
+    assert text_of(padded) == padded.decode("latin-1")
+    assert [m.group(1) for m in _UNA_TERMINATOR.finditer(padded + b"\n" + tilde.encode())] == [b"~"]

@@ -334,6 +334,13 @@ def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:
     issued = doc(1, received_at=day + timedelta(hours=15), issued_at=day,
                  parties=(TripParty("consignee", "Beta NV"),))
     assert trip(docs=(draft, issued)).latest_document() is issued
+    # two versions issued the same day at their times (EDIFACT DTM+137): the earlier, received
+    # late, is not the latest (a regression review)
+    amended = doc(1, received_at=day + timedelta(hours=14, minutes=5), issued_at=day + timedelta(hours=14),
+                  parties=(TripParty("consignee", "Omega NV"),))
+    resent = doc(1, received_at=day + timedelta(hours=16), issued_at=day + timedelta(hours=10),
+                 parties=(TripParty("consignee", "Alpha BV"),))
+    assert trip(docs=(amended, resent)).latest_document() is amended
 
 
 def test_freight_in_cash_on_a_house_bill_of_lading() -> None:

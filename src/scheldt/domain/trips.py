@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from scheldt.domain.facts import name_key, plain
@@ -156,7 +156,7 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     ``received_at``, ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
     box, or to another voyage, places nothing any more (a regression review)."""
     latest: dict[str, Mapping[str, Any]] = {}
-    for d in sorted(docs, key=lambda d: (_made(d), _utc(d["received_at"]), d.get("id", 0))):
+    for d in sorted(docs, key=lambda d: (_made(d), d.get("id", 0))):
         ref = d.get("document_ref") or d.get("booking_ref") or ""
         if ref and (now is None or _utc(d["received_at"]) <= now):
             latest[ref] = d
@@ -170,11 +170,9 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     return out
 
 
-def _made(d: Mapping[str, Any]) -> date:
-    """The day a stored document version (dict) was made, as :func:`version_order` takes it."""
-    received = _utc(d["received_at"])
-    issued = _utc(d["issued_at"]) if d.get("issued_at") else None
-    return (issued if issued is not None and issued <= received else received).date()
+def _made(d: Mapping[str, Any]) -> tuple[date, time, datetime]:
+    """When a stored document version (dict) was made, as :func:`version_order` takes it."""
+    return _made_key(_utc(d["issued_at"]) if d.get("issued_at") else None, _utc(d["received_at"]))
 
 
 def _utc(t: datetime) -> datetime:
@@ -739,15 +737,22 @@ def in_version_order(documents: Sequence[TripDocument]) -> list[TripDocument]:
     return out
 
 
-def version_order(document: TripDocument) -> tuple[date, datetime]:
-    """The sort key that puts one document's versions in the order they were made: by the day
-    each says it was issued, else the day it was received, then by when received (UTC). An issue
-    date after the version was received (a typo, a date in the future) is not taken. Days, as
-    documents give them: a regression review's draft received at 09:00 outranked the B/L
-    issued that day (read as 00:00) and received at 15:00."""
-    issued = document.issued_at
-    return ((issued if issued is not None and issued <= document.received_at else document.received_at).date(),
-            document.received_at)
+def version_order(document: TripDocument) -> tuple[date, time, datetime]:
+    """The sort key that puts one document's versions in the order they were made
+    (:func:`_made_key`): when each says it was issued, else when it was received, then when
+    received (UTC). An issue date after the version was received (a typo, a date in the future)
+    is not taken; an issue date without a time of day (read as 00:00) orders by its day only,
+    then by when received: a regression review's draft received at 09:00 outranked the B/L
+    issued that day and received at 15:00."""
+    return _made_key(document.issued_at, document.received_at)
+
+
+def _made_key(issued: datetime | None, received: datetime) -> tuple[date, time, datetime]:
+    """(day, time of day, received) of a version issued at ``issued`` (or not saying) and
+    received at ``received`` (UTC), as :func:`version_order` orders them."""
+    if issued is None or issued > received:
+        return received.date(), received.time(), received
+    return issued.date(), issued.time() if issued.time() != time(0) else received.time(), received
 
 
 def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:

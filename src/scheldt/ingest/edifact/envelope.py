@@ -56,7 +56,7 @@ def text_of(data: bytes) -> str:
         pass
     # each segment terminator a UNA advises (its ninth byte) ends an interchange as "'" does (a
     # regression review's "UNA:+.? ~" file was decoded as one)
-    ends = sorted({b"'", *(m.group(1) for m in _UNA_TERMINATOR.finditer(data))})
+    ends = sorted({b"'", *(m.group(1) for m in _UNA_TERMINATOR.finditer(data) if not m.group(1).isspace())})
     starts = [0, *(m.end() for m in re.finditer(_INTERCHANGE_START % re.escape(b"".join(ends)), data)), len(data)]
     return "".join(_decoded(data[a:b]) for a, b in zip(starts, starts[1:]) if b > a)
 
@@ -73,8 +73,10 @@ def _decoded(part: bytes) -> str:
 #: line breaks and a byte-order mark before an interchange's UNA or UNB: where one interchange
 #: of a file ends.
 _INTERCHANGE_START = rb"(?<!\?)[%s][\r\n\t ]*(?=(?:\xef\xbb\xbf)?UN[AB])"
-#: A UNA service string advice and its segment terminator (ISO 9735: its sixth character).
-_UNA_TERMINATOR = re.compile(rb"UNA.....(.)", re.DOTALL)
+#: A UNA service string advice, at the start of the file or of a line, and its segment terminator
+#: (ISO 9735: its sixth character); never "UNA" inside a text (a regression review's "TUNA FISH"
+#: made a space a terminator, and a padded file took a minute to split).
+_UNA_TERMINATOR = re.compile(rb"(?:\A|['\r\n])[\t ]*(?:\xef\xbb\xbf)?UNA.....(.)", re.DOTALL)
 
 
 #: A byte-order mark before a service segment inside a file (an EDI review's two interchanges
