@@ -157,9 +157,9 @@ def password_check(request: Request, now: datetime, action: str) -> Iterator[Non
     for an address with refused sign-ins in the window, one check at a time per address in this
     process, counted again once its turn comes; so, from its first refusal on, at most the limit
     plus one per other server process are checked (a first burst at a new address is counted as
-    it comes, up to the database connections a process holds). An attack review's 8 parallel guesses had 24 passwords checked where
-    20 are allowed (each read the count before the others' failures were written). Raises
-    TooManyAttempts."""
+    it comes, up to the database connections a process holds). An attack review's 8 parallel
+    guesses had 24 passwords checked where 20 are allowed (each read the count before the
+    others' failures were written). Raises TooManyAttempts."""
     if not throttle_sign_ins(request, now, action):
         yield
         return

@@ -107,8 +107,8 @@ def field_name(where: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, number=number, points=points, mass=mass, mass_field=mass_field, percent=percent, label=label,
-                       field_name=field_name)
+    env.filters.update(when=when, number=number, points=points, mass=mass, mass_field=mass_field, percent=percent,
+                       label=label, field_name=field_name)
     env.globals.update(version=__version__, Permission=Permission)
     return env
 

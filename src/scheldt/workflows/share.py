@@ -1224,15 +1224,16 @@ def withdraw_regrouped_alerts(uow: Any, trips: Sequence[dict[str, Any]], now: da
                          if t["container_number"] == number and t.get("supplied_by")})
         alerts = [a for a in uow.exchange.newest(uow.exchange.local_alerts_naming(number, groups)).values()
                   if not a.revoked and isinstance(_alert_ext(a).get("trip"), str)] if groups else []
+        trip_of = {a.stix_id: _alert_ext(a)["trip"] for a in alerts}
         entries = {a.stix_id: {r for r in a.object.get("object_refs") or () if r.startswith("indicator--")}
                    for a in alerts}
-        twins = {(a.owner_org, e) for a in alerts if _alert_ext(a)["trip"] in listed for e in entries[a.stix_id]}
+        twins = {(a.owner_org, e) for a in alerts if trip_of[a.stix_id] in listed for e in entries[a.stix_id]}
         for a in alerts:
-            if (_alert_ext(a)["trip"] in gone and entries[a.stix_id]
+            if (trip_of[a.stix_id] in gone and entries[a.stix_id]
                     and all((a.owner_org, e) in twins for e in entries[a.stix_id])):
-                _withdraw_alert(uow, a, f"trip {_alert_ext(a)['trip']} is no longer one its box's events make; the "
+                _withdraw_alert(uow, a, f"trip {trip_of[a.stix_id]} is no longer one its box's events make; the "
                                 "trip they make has this match's alert", "withdraw: trip regrouped",
-                                {"trip": _alert_ext(a)["trip"]}, now)
+                                {"trip": trip_of[a.stix_id]}, now)
                 withdrawn.append(a.stix_id)
     return withdrawn
 

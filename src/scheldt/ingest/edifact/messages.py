@@ -361,7 +361,8 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
                 if t:
                     out.setdefault("time", t)
                 else:
-                    out["flags"].append(Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored"))  # type: ignore[attr-defined]
+                    unread = Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored")
+                    out["flags"].append(unread)  # type: ignore[attr-defined]
     return out
 
 
