@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from scheldt.domain.exchange import LOCAL_GROUP, Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import ConflictError, NotFoundError
-from scheldt.store.db import take_write_lock
+from scheldt.store.db import among, take_write_lock
 from scheldt.store.models import (
     NodeAccountRow,
     NodeSecretRow,
@@ -390,7 +390,7 @@ class ExchangeRepository:
         ids = sorted({k[0] for k in keys})
         for i in range(0, len(ids), 1000):
             known.update((sid, mod) for sid, mod in self.session.execute(select(_O.stix_id, _O.modified).where(
-                _O.stix_id.in_(ids[i:i + 1000]))))
+                among(self.session, _O.stix_id, ids[i:i + 1000]))))
         fresh: list[int] = []
         for i, key in enumerate(keys):
             if key not in known:
@@ -422,7 +422,8 @@ class ExchangeRepository:
         for i in range(0, len(ids), 1000):
             part = set(ids[i:i + 1000])
             stmt = select(_O.stix_id, _O.modified, _O.object).where(
-                _O.stix_id.in_(sorted(part)), _O.modified.in_(sorted({m for s, m in wanted if s in part})))
+                among(self.session, _O.stix_id, sorted(part)),
+                among(self.session, _O.modified, sorted({m for s, m in wanted if s in part})))
             out.update({(sid, mod): obj for sid, mod, obj in self.session.execute(stmt) if (sid, mod) in wanted})
         return out
 
@@ -503,7 +504,7 @@ class ExchangeRepository:
         out: set[str] = set()
         for i in range(0, len(ids), 1000):
             out.update(self.session.scalars(select(_O.stix_id).where(
-                _O.stix_id.in_(ids[i:i + 1000]), _O.revoked.is_(True), _O.deleted_at.is_(None))))
+                among(self.session, _O.stix_id, ids[i:i + 1000]), _O.revoked.is_(True), _O.deleted_at.is_(None))))
         return out
 
     def recent(self, r: Requester | None, stix_types: Sequence[str], limit: int,
@@ -534,7 +535,7 @@ class ExchangeRepository:
         ids = sorted(set(stix_ids))
         out: dict[str, StoredObject] = {}
         for i in range(0, len(ids), 1000):
-            stmt = select(_O).where(_O.stix_id.in_(ids[i:i + 1000]), _O.deleted_at.is_(None)).order_by(
+            stmt = select(_O).where(among(self.session, _O.stix_id, ids[i:i + 1000]), _O.deleted_at.is_(None)).order_by(
                 _O.stix_id, _O.modified_at.asc().nulls_first(), _O.seq)
             out.update((row.stix_id, _stored(row)) for row in self.session.scalars(stmt))
         return out
@@ -546,7 +547,7 @@ class ExchangeRepository:
         out: set[str] = set()
         for i in range(0, len(ids), 1000):
             out.update(self.session.scalars(select(_O.stix_id).where(
-                _O.stix_id.in_(ids[i:i + 1000]), _O.deleted_at.is_(None), _O.valid_until < now)))
+                among(self.session, _O.stix_id, ids[i:i + 1000]), _O.deleted_at.is_(None), _O.valid_until < now)))
         return sorted(out)
 
     def delete(self, stix_id: str, modified: str | None, now: datetime) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheldt.domain.exchange import Requester
 from scheldt.errors import InputError, NotFoundError
+from scheldt.store.db import among
 from scheldt.store.exchange import WRITE_LOCK_KEY, visible_clause
 from scheldt.store.models import Base, NodeAccountRow, SharedObjectRow, UtcDateTime
 from scheldt.store.rows import aware
@@ -136,7 +137,7 @@ class TaxiiRepository:
         ids = sorted(set(stix_ids))
         for start in range(0, len(ids), 500):
             for sid, owner, modified in self.session.execute(select(_O.stix_id, _O.owner_org, _O.modified).where(
-                    _O.stix_id.in_(ids[start:start + 500]))):
+                    among(self.session, _O.stix_id, ids[start:start + 500]))):
                 out.setdefault(sid, []).append((owner, modified))
         return out
 
