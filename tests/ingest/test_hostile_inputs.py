@@ -71,6 +71,27 @@ def test_a_number_too_big_for_a_float_or_64_bits_costs_only_its_field() -> None:
     assert _kinds(read_dcsa_events(big.encode(), "e.json")) == ["EquipmentEvent"] * 5
 
 
+def test_an_integer_of_5001_digits_costs_only_its_field_and_never_the_process() -> None:
+    # The review: a 7.5 KB events file with "x": 1000...0 (5,001 digits) made ijson's C parser
+    # crash the process (exit 139), `scheldt serve` with it; beyond 4,300 digits Python makes no
+    # integer. Read as plain pieces, as a page, cut off (ijson from the start) and as another
+    # shape (the json module), the number is its text: an unread field costs nothing, a read
+    # one is that event's field error, as 1e400 is.
+    huge = "1" + "0" * 5000
+    events = _events(5)
+    events[1]["x"] = "HUGE"
+    events[2]["eventLocation"] = {"locationName": "Eiffel Tower", "latitude": "HUGE", "longitude": "2.29"}
+    events[3]["remark"] = huge  # digits in a text stay a text
+    plain = json.dumps(events).replace('"HUGE"', huge)
+    for text, kinds in ((plain, ["EquipmentEvent"] * 5), ('{"events": ' + plain + "}", ["EquipmentEvent"] * 5),
+                        (plain[:-40], ["EquipmentEvent"] * 4 + ["Rejection"]),
+                        ('{"page": 1, "events": ' + plain + "}", ["EquipmentEvent"] * 5)):
+        records = list(read_dcsa_events(text.encode(), "e.json"))
+        assert _kinds(records) == kinds
+        assert records[2].location.latitude is None and records[2].location.name == "Eiffel Tower"
+        assert [f.code for f in records[2].flags] == ["implausible-position"]
+
+
 def test_wrong_json_types_are_named_in_the_senders_terms() -> None:
     events = _events(3)
     events[0]["equipmentDetails"]["seals"] = [None]  # the review: "AttributeError: 'NoneType' object has no ..."
@@ -138,6 +159,29 @@ def test_a_broken_item_of_a_document_list_costs_only_that_item() -> None:
     listed = list(read_dcsa_documents(json.dumps([td, "x", td]).encode(), "list.json"))
     assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
     assert isinstance(listed[0], Consignment) and listed[0].bill_of_lading == td["transportDocumentReference"]
+
+
+def test_one_document_not_utf8_or_with_a_5001_digit_number_costs_only_itself() -> None:
+    # The review: a Latin-1 "Entrepôt" in the second of two documents lost both ("not a JSON
+    # document: 'utf-8' codec can't decode byte 0xf4", naming no document), and a 5,001-digit
+    # cargoGrossWeight value raised ValueError out of the reader, rolling back the files
+    # `scheldt ingest` had loaded before it.
+    td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
+    text = json.dumps([td, td, td]).encode()
+    cut = text.index(b"DCSA CTK", text.index(b"DCSA CTK") + 1)
+    data = text[:cut] + "Entrep\u00f4t ".encode("latin-1") + text[cut:]
+    listed = list(read_dcsa_documents(data, "list.json"))
+    assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
+    assert (listed[1].where, listed[1].field) == ("list.json$[1]", "documentParties.shipper.partyName")
+    assert listed[1].why == ("documentParties.shipper.partyName 'Entrep\ufffdt DCSA CTK' holds bytes that are not "
+                             "UTF-8 (text in another encoding, such as Latin-1?): this record is not read; the rest "
+                             "of the file is")
+    whole = list(read_dcsa_documents(json.dumps(td).encode().replace(b"DCSA CTK", b"Entrep\xf4t"), "t.json"))
+    assert [(r.where, r.field) for r in whole] == [("t.json$", "documentParties.shipper.partyName")]
+    huge = json.dumps([td, td]).replace('"value": 12000', '"value": 1' + "0" * 5000, 1)
+    first, second = read_dcsa_documents(huge.encode(), "h.json")
+    assert isinstance(first, Consignment) and isinstance(second, Consignment)
+    assert [f.code for f in first.flags] == ["implausible-mass"] and not second.flags
 
 
 def test_the_same_bay_plan_under_another_message_reference_is_the_same_facts() -> None:

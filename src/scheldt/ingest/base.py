@@ -287,3 +287,30 @@ def csv_records(counter: LineCounter, reader: Any, source: str) -> Iterator[tupl
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
         counter.undecodable.clear()
         yield counter.where(source), row, bad[-1] if bad else ""
+
+
+#: Digits in a row from which Python makes no integer (``sys.get_int_max_str_digits``, 4,300 by
+#: default): the json module raises ValueError on such a number and ijson's C parser crashed
+#: the process (an ingest review).
+HUGE_DIGITS = 4_300
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_HUGE_RUN = b"0" * HUGE_DIGITS
+#: A JSON string (taken whole: digits in it are text), or a number with a huge digit run.
+_STRING_OR_HUGE_NUMBER = re.compile(rb'"(?:[^"\\]|\\.)*"|-?[0-9]{%d,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?'
+                                    % HUGE_DIGITS)
+
+
+def has_huge_number(data: bytes) -> bool:
+    """Whether ``data`` holds :data:`HUGE_DIGITS` ASCII digits in a row (in a text too)."""
+    return _HUGE_RUN in data.translate(_DIGITS_AS_ZEROS)
+
+
+def huge_numbers_as_text(data: bytes) -> bytes:
+    """JSON ``data`` with each number of :data:`HUGE_DIGITS` digits or more in a row written as
+    a JSON string of its own text (no float holds it either); strings are left alone. The
+    record holding one then has a text where a number belongs: that field's error, the other
+    records read. ``data`` unchanged when it holds no such run."""
+    if not has_huge_number(data):
+        return data
+    return _STRING_OR_HUGE_NUMBER.sub(lambda m: m.group(0) if m.group(0)[:1] == b'"' else b'"' + m.group(0) + b'"',
+                                      data)

@@ -12,8 +12,9 @@ as such. Container and IMO numbers with wrong check digits are kept and flagged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,16 @@ from scheldt.domain.shipping import (
     VgmDeclaration,
 )
 from scheldt.domain.units import mass_kg
-from scheldt.ingest.base import FieldError, Rejection, misshapen, owner_code, structure_why, trimmed, utc_in_range
+from scheldt.ingest.base import (
+    FieldError,
+    Rejection,
+    huge_numbers_as_text,
+    misshapen,
+    owner_code,
+    structure_why,
+    trimmed,
+    utc_in_range,
+)
 
 Json = dict[str, Any]
 Record = Consignment | VgmDeclaration | Retraction | TransportEvent | ShipmentEvent | Rejection
@@ -463,22 +473,84 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
 
     A record whose fields have the wrong JSON types is rejected at its path; never raises.
     """
+    data = huge_numbers_as_text(data)
+    text = data.decode("utf-8-sig", "surrogateescape")
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
         return
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
         return
+    if _UNDECODED.search(text):
+        doc = _set_aside_undecodable(doc)
+        if found := _undecodable(doc):
+            yield _Undecodable(*found, _shown(doc)).rejection(f"{source}$")
+            return
     try:
         yield from _records(doc, source)
     except FieldError as exc:
-        yield Rejection(f"{source}$", exc.field, f"the document {exc.why}", data.decode("utf-8-sig"))
+        yield Rejection(f"{source}$", exc.field, f"the document {exc.why}", _UNDECODED.sub("\ufffd", text))
     except _READ_ERRORS as exc:
         field, why = misshapen(doc) or ("", structure_why(exc))
         yield Rejection(f"{source}$", field, f"the document does not have the DCSA structure: {why}",
-                        data.decode("utf-8-sig"))
+                        _UNDECODED.sub("\ufffd", text))
+
+
+#: What surrogateescape makes of bytes that are not UTF-8.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+#: Why a record holding bytes that are not UTF-8 is not read.
+NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): this record is not read; "
+            "the rest of the file is")
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """A record of a file's record list that holds bytes that are not UTF-8 (not read):
+    ``field``, the path in it of the first text holding one, and that text (bad bytes as U+FFFD)."""
+
+    field: str
+    text: str
+    shown: str
+
+    def rejection(self, where: str) -> Rejection:
+        """Its Rejection at ``where``."""
+        return Rejection(where, self.field, f"{self.field or 'the record'} {self.text!r} {NOT_UTF8}", self.shown)
+
+
+def _undecodable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(path, text) of the first text or key in ``value`` (as json.loads made it of
+    surrogateescape text) holding a byte that is not UTF-8, bad bytes shown as U+FFFD; None if none."""
+    if isinstance(value, str):
+        return (path, _UNDECODED.sub("\ufffd", value)[:120]) if _UNDECODED.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        at = f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k)
+        if (found := _undecodable(k, at) if isinstance(k, str) else None) or (found := _undecodable(v, at)):
+            return found
+    return None
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON text, each byte that is not UTF-8 shown as U+FFFD (at most 2,000 characters)."""
+    return _UNDECODED.sub("\ufffd", json.dumps(value, ensure_ascii=False, default=str))[:2000]
+
+
+def _set_aside_undecodable(doc: Any) -> Any:
+    """``doc`` with each record of its record lists (the root list, or a root object's
+    ``arrivalNotices``, ``VGMDeclarations`` or ``events``) that holds bytes that are not UTF-8
+    replaced by an :class:`_Undecodable`, rejected on its own by :func:`_each`: an ingest
+    review's Latin-1 "Entrepôt" in one transport document lost the valid one before it too."""
+    def aside(items: list[Any]) -> list[Any]:
+        return [_Undecodable(*found, _shown(item)) if (found := _undecodable(item)) else item for item in items]
+
+    if isinstance(doc, list):
+        return aside(doc)
+    if isinstance(doc, dict):
+        return {k: aside(v) if k in ("arrivalNotices", "VGMDeclarations", "events") and isinstance(v, list) else v
+                for k, v in doc.items()}
+    return doc
 
 
 #: What reading a record of the wrong JSON shape raises (caught per record, never out of a reader).
@@ -490,6 +562,9 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
     at its path, and the items after it are still read."""
     for i, item in enumerate(items):
         where = f"{path}[{i}]"
+        if isinstance(item, _Undecodable):
+            yield item.rejection(where)
+            continue
         try:
             if not isinstance(item, dict):
                 raise FieldError("", f"holds {_json_name(item)}, not an object")
@@ -516,6 +591,9 @@ def _rebased(rec: Record, source: str, i: int) -> Record:
 
 
 def _records(doc: Any, source: str) -> Iterator[Record]:
+    if isinstance(doc, _Undecodable):  # an item of a CloudEvents batch
+        yield doc.rejection(f"{source}$")
+        return
     if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "specversion" in doc[0]:
         for i, item in enumerate(doc):  # CloudEvents batch mode (application/cloudevents-batch+json)
             for rec in _records(item, f"{source}$[{i}]"):

@@ -45,7 +45,18 @@ from scheldt.domain.shipping import (
     Vessel,
 )
 from scheldt.domain.units import celsius
-from scheldt.ingest.base import FieldError, Rejection, misshapen, owner_code, structure_why, trimmed, utc_in_range
+from scheldt.ingest.base import (
+    HUGE_DIGITS,
+    FieldError,
+    Rejection,
+    has_huge_number,
+    huge_numbers_as_text,
+    misshapen,
+    owner_code,
+    structure_why,
+    trimmed,
+    utc_in_range,
+)
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -573,6 +584,25 @@ def has_long_digit_run(piece: bytes) -> bool:
     return _LONG_DIGITS in piece.translate(_DIGITS_TO_ZERO)
 
 
+def without_huge_numbers(fh: BinaryIO) -> BinaryIO:
+    """``fh`` (at its start), or, when it holds :data:`~scheldt.ingest.base.HUGE_DIGITS` digits
+    in a row, a copy of its bytes through :func:`~scheldt.ingest.base.huge_numbers_as_text`
+    (ijson's C parser crashed the process on such an integer: a review's 7.5 KB events file
+    took ``scheldt serve`` down). An event then holds the number's text: a field error of that
+    event where the field is read, as 1e400 is (:func:`plain_numbers`), the other events read.
+    Read in chunks of 1 MiB, the check costs one pass of a byte translation."""
+    fh.seek(0)
+    tail = b""
+    while chunk := fh.read(1 << 20):
+        window = tail + chunk
+        if has_huge_number(window):
+            fh.seek(0)
+            return io.BytesIO(huge_numbers_as_text(fh.read()))
+        tail = window[-HUGE_DIGITS:]
+    fh.seek(0)
+    return fh
+
+
 def _array(piece: bytes) -> list[Any] | None:
     """The items of ``[`` + piece + ``]``, or None when that is not JSON."""
     try:
@@ -594,7 +624,7 @@ def read_dcsa_events(data: bytes | BinaryIO, source: str) -> Iterator[Record]:
     read: list[str] = []  # the JSON path of the last event read
     array: list[str] = []  # the path of the events array's items, once known
     seen: OrderedDict[str, str] = OrderedDict()
-    fh = io.BytesIO(data) if isinstance(data, bytes) else data
+    fh = without_huge_numbers(io.BytesIO(data) if isinstance(data, bytes) else data)
 
     def tracked(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
         for path, obj in items:
