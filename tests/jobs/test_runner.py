@@ -351,6 +351,29 @@ def test_audit_purge_job_drops_old_payloads_and_the_chain_still_verifies(
         assert entries[-1].kind == "purge" and uow.audit.verify().ok
 
 
+def test_audit_and_run_housekeeping_jobs_go_by_the_real_clock_under_a_pinned_one(
+        runners: Callable[..., JobRunner], engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An access review: on a server pinned to 2030 (SCHELDT_NOW), an analyst's audit-purge job
+    # wiped the payloads of that morning's reads ("payload purged at 2030-01-01..., which is in
+    # the future (tampered?)" at verify), and audit-head wrote heads dated by the pinned clock.
+    monkeypatch.setenv("SCHELDT_NOW", "2030-01-01T00:00:00Z")
+    get_settings.cache_clear()
+    recent = datetime.now(UTC) - timedelta(minutes=20)
+    with unit_of_work(engine) as uow:
+        uow.audit.append("read", "be-customs", audit_payload("officer", "be-customs", "GET /x", "trip", "1"), recent)
+        run = JobRuns(uow.session).create("rescore", {}, "schedule", recent)
+        JobRuns(uow.session).done(run.id, {}, "ok", recent)
+    runner = runners()
+    runner.start()
+    purge = runner.wait(runner.submit("audit-purge", {}, "analyst"), TIMEOUT_S)
+    head = runner.wait(runner.submit("audit-head", {"path": str(tmp_path / "heads.jsonl")}, "schedule"), TIMEOUT_S)
+    prune = runner.wait(runner.submit("prune-runs", {"days": 7}, "admin"), TIMEOUT_S)
+    assert (purge.status, purge.result["purged"], head.status, prune.result["deleted"]) == ("done", 0, "done", 0)
+    assert abs(datetime.fromisoformat(head.result["at"]) - datetime.now(UTC)) < timedelta(minutes=5)
+    with unit_of_work(engine) as uow:
+        assert uow.audit.entries(0, 1)[0].payload is not None and uow.audit.verify().ok
+
+
 def test_prune_runs_deletes_old_scheduled_runs_only(runners: Callable[..., JobRunner], engine: Engine) -> None:
     old = datetime.now(UTC) - timedelta(days=30)
     with unit_of_work(engine) as uow:

@@ -88,6 +88,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def wall_clock() -> datetime:
+    """The real UTC time, whatever ``SCHELDT_NOW`` says: for the node's own records (audit
+    heads, the audit purge's cut-off, job runs), as the commands keep them. An access review's
+    analyst ran the audit-purge job on a server pinned to 2030 and wiped the payloads of that
+    morning's reads; a run pruned on that clock would drop every run."""
+    return datetime.now(UTC)
+
+
 def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Ingest ``paths`` one file per transaction, as ``scheldt ingest`` reads them, then re-score
     the trips that received facts. Progress: files done / (files + 1), the re-score last.
@@ -209,7 +217,7 @@ def _audit_head(uow_factory: UowFactory, params: dict[str, Any], progress: Progr
     path = Path(params["path"]) if "path" in params else default_head_file(get_settings().data_dir)
     progress(0.0, f"writing the audit head to {path}")
     with uow_factory() as uow:  # no appends of its own, as write_head asks
-        head = uow.audit.write_head(path, now())
+        head = uow.audit.write_head(path, wall_clock())
     return {"path": str(path), "seq": head.seq, "entry_hash": head.entry_hash, "at": head.at.isoformat()}
 
 
@@ -218,7 +226,7 @@ def _audit_purge(uow_factory: UowFactory, params: dict[str, Any], progress: Prog
     ``scheldt audit purge`` does, and record the purge as an audit entry of kind ``purge``."""
     settings = get_settings()
     retention = {kind: timedelta(days=days) for kind, days in settings.audit_retention_days.items()}
-    at = now()
+    at = wall_clock()
     progress(0.0, "purging audit payloads past their retention")
     with uow_factory() as uow:
         require_local_organisation(uow, settings.local_organisation)  # recorded for good in the chain
@@ -300,7 +308,7 @@ def _prune_runs(uow_factory: UowFactory, params: dict[str, Any], progress: Progr
     (recurring work writes one row per run: notice delivery alone every few seconds)."""
     from scheldt.jobs.runs import JobRuns
 
-    cutoff = now() - timedelta(days=params["days"])
+    cutoff = wall_clock() - timedelta(days=params["days"])
     with uow_factory() as uow:
         deleted = JobRuns(uow.session).prune("schedule", cutoff)
     return {"deleted": deleted, "finished_before": cutoff.isoformat()}
