@@ -1315,7 +1315,9 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
     # bytes that are not UTF-8 with credentials, and JSON nested deeper than Python's parser goes
     # (an API review's 100,000 nested lists were called "not JSON text in UTF-8")
     for body, why in ((b'{"reason": "\xff"}', "not JSON text in UTF-8"),
-                      (b'{"reason": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON nested too deeply to read")):
+                      (b'{"reason": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON nested too deeply to read"),
+                      # an attack review's 5,001-digit number was called nested too deeply
+                      (b'{"reason": 1' + b"0" * 5000 + b"}", "holds a number of 4,300 digits or more")):
         unread = c.post("/api/v1/trips/1/hold", content=body, headers=h | {"Content-Type": "application/json"})
         assert unread.status_code == 400 and unread.json()["error"]["why"].startswith(why), unread.text
     plain = c.post("/api/v1/trips/1/hold", content=b'{"reason": "x"}', headers=h | {"Content-Type": "text/plain"})

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheldt.api.deps import refused_credentials
 from scheldt.errors import ConfigError, ScheldtError, StoreUnavailable
+from scheldt.ingest.base import HUGE_DIGITS, has_huge_number
 
 log = logging.getLogger("scheldt.api")
 
@@ -78,12 +79,16 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unparsed(request: Request) -> str:
     """Why FastAPI could not parse a body it did not call malformed JSON: bytes that are not
-    UTF-8, or JSON nested deeper than Python's parser goes (an API review's 100,000 nested
-    lists were called "not JSON text in UTF-8")."""
+    UTF-8, a number of more digits than Python makes an integer of, or JSON nested deeper than
+    Python's parser goes (an API review's 100,000 nested lists were called "not JSON text in
+    UTF-8"; an attack review's 5,001-digit trip id was called nested too deeply)."""
+    body = await request.body()
     try:
-        (await request.body()).decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
         return "not JSON text in UTF-8"
+    if has_huge_number(body):
+        return f"holds a number of {HUGE_DIGITS:,} digits or more, which no field takes"
     return "JSON nested too deeply to read (lists and objects within each other; a request needs a few levels)"
 
 
