@@ -305,6 +305,15 @@ def test_consignee_changed_after_departure_on_a_bill_issued_after_loading() -> N
         "2026-02-25 04:00 UTC, after departure 2026-02-16 20:00 UTC")
     same = doc(-100, parties=(TripParty("consignee", "belgian fruit nv "),))
     assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(first, same))) is None
+    # an attack review: the same name spaced or punctuated otherwise (two spaces, a no-break
+    # space, "N.V.") read as a consignee changed after departure; another legal form is a change
+    for spelt in ("Belgian  Fruit\u00a0NV", "BELGIAN FRUIT N.V.", "Belgian-Fruit NV"):
+        resent = doc(-100, parties=(TripParty("consignee", spelt),))
+        assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(first, resent))) is None
+    other_form = doc(-100, parties=(TripParty("consignee", "Belgian Fruit BV"),))
+    assert run("late_party_change", trip(ev("LOAD", -300, "ECGYE"), docs=(first, other_form))) == (
+        "consignee changed from 'Belgian Fruit NV' to 'Belgian Fruit BV' in the version received "
+        "2026-02-25 04:00 UTC, after departure 2026-02-16 20:00 UTC")
 
 
 def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:

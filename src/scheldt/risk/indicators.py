@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from normality import normalize
+
 from scheldt.domain.trips import TripEvent, TripFacts, in_version_order, loaded_aboard_time, vessel_arrival_time
 
 
@@ -443,6 +445,14 @@ def _departure(trip: TripFacts) -> datetime | None:
     return e.event_time if e else None
 
 
+def _name_key(name: str) -> str:
+    """A party name as compared between document versions: case, accents, punctuation and
+    spacing left out (normality), legal forms kept. An attack review's re-sent B/L naming
+    "Punosi  Fruit\u00a0NV" (two spaces, a no-break space) read as a consignee changed after
+    departure."""
+    return (normalize(name, lowercase=True, collapse=True) or "").replace(" ", "")
+
+
 @indicator("late_party_change", source="indicator table row 11",
            feeds="consignee / notify party across transport document versions, received times")
 def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
@@ -460,7 +470,7 @@ def late_party_change(trip: TripFacts, ctx: Context) -> Hit | None:
             if new_doc.received_at <= left:
                 continue
             old, new = old_doc.party(role).name, new_doc.party(role).name  # type: ignore[union-attr]
-            if old.strip().lower() != new.strip().lower():
+            if _name_key(old) != _name_key(new):
                 return Hit("late_party_change", 1.0, f"{role} changed from {old!r} to {new!r} in the version received "
                            f"{_day(new_doc.received_at)}, after departure {_day(left)}")
     return None
