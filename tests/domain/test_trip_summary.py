@@ -1,5 +1,6 @@
 """What lists show of a trip: when its box left the port after discharge."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from scheldt.domain.trips import TripEvent, TripFacts, TripKey, trip_summary
@@ -32,6 +33,23 @@ def test_a_box_not_discharged_or_not_yet_picked_up_has_not_left() -> None:
     # a planned or estimated gate-out is not a departure; a gate-out before the last discharge is an earlier leg's
     assert left(ev("DISC", -100, "PAMIT"), ev("GTOT", -90, "PAMIT"), ev("DISC", 0), ev("GTOT", 20, classifier="PLN")) \
         is None
+
+
+def test_a_gate_out_dated_long_after_it_was_received_is_not_a_departure() -> None:
+    # An attack review: an actual gate-out dated 2098-06-01, received in 2026 (flagged
+    # dated-in-future at ingest, kept as sent), took a high-risk box off the queue as gone and
+    # its scan was refused ("its box left the port at 2098-06-01").
+    received = T0 + timedelta(hours=2)
+    disc = replace(ev("DISC", 0), received_at=received)
+    typo = replace(ev("GTOT", 0), event_time=datetime(2098, 6, 1, tzinfo=UTC), received_at=received)
+    assert left(ev("LOAD", -300, "ECGYE"), disc, typo) is None
+    # a day's slack for clocks and time zones, as the flag gives; then the real gate-out counts
+    late_clock = replace(ev("GTOT", 20), received_at=T0 + timedelta(hours=-3))
+    real = replace(ev("GTOT", 30), received_at=T0 + timedelta(hours=31))
+    assert left(ev("LOAD", -300, "ECGYE"), disc, typo, real) == T0 + timedelta(hours=30)
+    assert left(ev("LOAD", -300, "ECGYE"), disc, late_clock) == T0 + timedelta(hours=20)
+    facts = TripFacts(KEY, T0 + timedelta(days=10), (ev("LOAD", -300, "ECGYE"), disc, typo, real))
+    assert facts.gate_out_after(T0) == real
 
 
 def test_a_stop_at_a_transshipment_port_is_neither_arrival_nor_departure() -> None:

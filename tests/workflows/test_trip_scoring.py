@@ -137,6 +137,32 @@ def test_new_facts_rescore_and_old_scores_are_reproduced(engine: Engine, tmp_pat
     assert history[0]["profile"] == history[1]["profile"] == "antwerp-narcotics@3"
 
 
+def test_moves_re_sent_under_new_event_ids_are_counted_once(engine: Engine, tmp_path: Path) -> None:
+    # An attack review: a carrier re-sent a PICK and a DROP under new eventIDs; the trip counted
+    # "4 moves in the terminal after discharge (PICK 07:51, PICK 07:51, ...)" and its score rose.
+    origin = write(tmp_path / "origin.json", [
+        event("e-1", "GTIN", "2026-01-18T09:00:00Z", "DKAAR", "DCSA-CTK-1234"),
+        event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    moves = [event("e-3", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234"),
+             event("e-4", "PICK", "2026-02-01T14:00:00Z", "DEBRV", "DCSA-CTK-1234"),
+             event("e-5", "DROP", "2026-02-01T15:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    again = [dict(e, eventID=f"{e['eventID']}-again") for e in moves[1:]]
+    with unit_of_work(engine) as uow:
+        load_and_score(uow, TD, origin)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), IngestOptions(), LATER)
+        score_trips(uow, LATER)
+        report = ingest_file(uow, write(tmp_path / "again.json", again), IngestOptions(), LATER)
+        rescored = score_trips(uow, LATER)
+        [facts] = trip_facts(uow, ["NARU3472484"], LATER)
+        latest = uow.trip_assessments.history(KEY)[-1]
+    assert report.accepted == 2  # both kept as received
+    assert [e.event_type for e in facts.events] == ["GTIN", "LOAD", "DISC", "PICK", "DROP"]
+    assert (rescored.scored, rescored.unchanged) == (0, 1)
+    assert [r["evidence"] for r in latest["reasons"] if r["indicator"] == "terminal_moves"] == [
+        "2 move(s) in the terminal since discharge and not gated out yet (PICK 2026-02-01 14:00 UTC, DROP "
+        "2026-02-01 15:00 UTC); more than 2 count in full, so far counted at 0.67"]
+
+
 def test_after_a_rollback_trips_show_the_live_versions_scores_again(engine: Engine, tmp_path: Path) -> None:
     """Two reviews found trip lists and pages still showing the withdrawn version's score after
     a rollback: the facts had not changed, so nothing was re-scored."""
@@ -421,12 +447,13 @@ def _leftover_gate_out(uow: Any, tmp_path: Path, options: IngestOptions) -> tupl
 
     from scheldt.store.models import ContainerTripRow
 
-    gate_out = event("g-1", "GTOT", "2026-02-03T08:00:00Z", "DEBRV", "DCSA-CTK-1234")
+    gate_out = event("g-1", "GTOT", "2026-02-01T20:00:00Z", "DEBRV", "DCSA-CTK-1234")
     del gate_out["documentReferences"]
     ingest_file(uow, write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "S")]),
                 options, FIRST)
-    ingest_file(uow, write(tmp_path / "out.json", [gate_out]), options, FIRST)
-    score_trips(uow, FIRST)
+    seen = datetime(2026, 2, 1, 21, tzinfo=UTC)  # received once done, before the discharge (at LATER)
+    ingest_file(uow, write(tmp_path / "out.json", [gate_out]), options, seen)
+    score_trips(uow, seen)
     ids = dict(uow.session.execute(select(ContainerTripRow.document_ref, ContainerTripRow.id)).all())
     return ids[""], ids["HHL71800000"]
 

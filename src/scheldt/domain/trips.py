@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -448,6 +448,19 @@ def _gone_before(trip: Trip, when: Any) -> bool:
 # score can be recomputed from exactly what was known when it was made.
 
 
+#: How far after its receipt an actual event or a document's issue date may lie (clocks, time
+#: zones); later, it is flagged ``dated-in-future`` at ingest.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def happened(event: TripEvent) -> bool:
+    """Whether ``event`` could have happened as it says: not an actual event dated more than
+    :data:`FUTURE_SLACK` after it was received. An attack review's gate-out dated 2098, flagged
+    at ingest and kept as sent, took a high-risk box off the queue as gone and refused its scan."""
+    return (event.classifier != "ACT" or event.received_at is None
+            or event.event_time <= event.received_at + FUTURE_SLACK)
+
+
 @dataclass(frozen=True, slots=True)
 class TripEvent:
     """One event of a trip: ``kind`` EQUIPMENT / TRANSPORT / SHIPMENT / VGM / STOWAGE / REEFER / IOT,
@@ -474,6 +487,22 @@ class TripEvent:
     port_of_discharge: str = ""
     #: the container's tare (kg) as a VGM declaration gives it; None otherwise
     tare_kg: float | None = None
+
+
+def distinct_events(events: Iterable[TripEvent]) -> tuple[TripEvent, ...]:
+    """``events`` (in order) with each one that says what an earlier one says (the same move,
+    time, place, vessel, seals... whoever sent it) left out: the first received stands. An
+    attack review's carrier re-sent a PICK and a DROP under new event ids: the trip counted
+    "4 moves in the terminal after discharge (PICK 07:51, PICK 07:51, ...)" and its score rose
+    from 26.67 to 40. Both stay stored as received."""
+    seen: set[TripEvent] = set()
+    out = []
+    for e in events:
+        said = replace(e, received_at=None, source="", supplied_by="")
+        if said not in seen:
+            seen.add(said)
+            out.append(e)
+    return tuple(out)
 
 
 #: TripEvent fields added after assessments were first stored: left out of a trip's stored
@@ -662,12 +691,13 @@ class TripFacts:
         if disc is None:
             return None
         return next((e.event_time for e in self.events if e.classifier == "ACT" and e.event_type in ("GTOT", "LOAD")
-                     and e.event_time >= disc.event_time and e is not disc), None)
+                     and e.event_time >= disc.event_time and e is not disc and happened(e)), None)
 
     def gate_out_after(self, start: datetime) -> TripEvent | None:
-        """The first actual gate-out (GTOT) at or after ``start``, or None."""
+        """The first actual gate-out (GTOT) at or after ``start`` that could have happened when
+        received (:func:`happened`), or None."""
         return next((e for e in self.events if e.event_type == "GTOT" and e.classifier == "ACT"
-                     and e.event_time >= start), None)
+                     and e.event_time >= start and happened(e)), None)
 
     def known_at(self, moment: datetime) -> TripFacts:
         """These facts as they could be known at ``moment`` (UTC).

@@ -14,6 +14,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
 from scheldt.domain.trips import (
+    FUTURE_SLACK,
     VOYAGE_TRACK,
     Trip,
     declarations_of_trip,
@@ -162,8 +163,6 @@ def _checked(record: Any, now: datetime) -> Any:
     return with_time_flag(with_reference_flags(record, now), now)
 
 
-#: How far after its receipt an actual event or a document's issue date may lie (clocks, zones).
-FUTURE_SLACK = timedelta(days=1)
 
 
 def with_time_flag(record: Any, now: datetime) -> Any:

@@ -33,6 +33,7 @@ from scheldt.domain.trips import (
     WatchlistMatch,
     arrival_time,
     consignee_name,
+    distinct_events,
     facts_snapshot,
     group_trips,
     loaded_aboard_time,
@@ -160,7 +161,7 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
                               owners)
         mine = tuple(_document(d, number) for d in docs)
         vessels = _vessel_names(trip.events, docs) if screen is not None and screen.vessels is not None else ()
-        built.append((trip.key, tuple(_event(e) for e in trip.events), mine, vessels))
+        built.append((trip.key, distinct_events(_event(e) for e in trip.events), mine, vessels))
     histories = _consignee_histories(uow, [docs for _, _, docs, _ in built], now)
     tracks = _tracks(uow, [events for _, events, _, _ in built])
     return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
