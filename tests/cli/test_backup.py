@@ -121,6 +121,16 @@ def test_a_backup_of_no_store_makes_nothing(settings_env: Path, tmp_path: Path) 
     assert not dest.exists() and not settings_env.exists()
 
 
+def test_an_upgrade_where_no_store_is_says_it_made_an_empty_one(settings_env: Path) -> None:
+    # A README review: a restore's `db upgrade` with the data directory mistyped made a new
+    # empty store in silence, and `audit verify` then found its chain intact.
+    code, out, err = invoke("db", "upgrade")
+    assert code == 0 and "store at revision" in out and "(was empty)" in out
+    assert err == (f"note: no store at {settings_env / 'scheldt.db'} yet: created an empty one (set "
+                   "SCHELDT_DATA_DIR or SCHELDT_DATABASE_URL for another store)")
+    assert invoke("db", "upgrade")[2] == ""  # there now: nothing to say
+
+
 def test_a_postgresql_backup_restores_with_pg_restore(
         postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import audit_command, errors_reported, missing_sqlite_file, settings, wall_clock
+from scheldt.cli.common import audit_command, errors_reported, missing_sqlite_file, say_created, settings, wall_clock
 from scheldt.errors import InputError
 from scheldt.store.backup import copy_store
 from scheldt.store.container_trips import TripFilter
@@ -28,11 +28,17 @@ app = typer.Typer(help="The store's schema: upgrade, current revision; backups."
 
 @app.command()
 def upgrade() -> None:
-    """Apply every pending migration to the configured store (SQLite or PostgreSQL)."""
+    """Apply every pending migration to the configured store (SQLite or PostgreSQL); a SQLite
+    store not there yet is made, with a note (a README review's restore, its data directory
+    mistyped, upgraded a new empty store in silence and `audit verify` then found its chain
+    intact)."""
     with errors_reported():
-        engine = make_engine(settings().resolved_database_url)
+        url = settings().resolved_database_url
+        new_file = missing_sqlite_file(url)
+        engine = make_engine(url)
         before = current_revision(engine)
         run_upgrade(engine)
+        say_created(new_file)
         typer.echo(f"store at revision {head_revision()} (was {before or 'empty'})")
         with unit_of_work(engine) as uow:
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
