@@ -573,6 +573,17 @@ def test_an_order_cancelled_after_its_scan_keeps_its_slot(service: Service) -> N
             "action": "cancel", "reason": "released by court order"}).status_code == 200
     assert taken(running) == before  # the scanned one keeps its slot
     assert taken(f"/api/v1/plans/{day}/night") == [0]  # the other freed its slot
+    # a box searched without a scan (the scanner down, a tip-off) frees its slot: a scan-team
+    # review's scanner, back in service, looked full having scanned nothing
+    trip = walk(service, "officer", limit=50, left_port="false", status="open")[38]
+    tip = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": trip["id"], "scanner_id": "SC-1", "shift_date": day, "shift": "night", "selection": "manual",
+        "reason": "tip-off from the carrier"}).json()
+    assert taken(f"/api/v1/plans/{day}/night") == [1]
+    searched = service.client.post(f"/api/v1/scan-orders/{tip['id']}/actions", headers=h("searcher"), json={
+        "action": "search", "result": "nothing_found", "reason": "scanner queue too long"})
+    assert searched.json()["status"] == "searched", searched.text
+    assert taken(f"/api/v1/plans/{day}/night") == [0]
 
 
 def test_a_box_scanned_outside_its_planned_shift_takes_the_slot_of_the_shift_that_scanned_it(service: Service) -> None:
@@ -644,6 +655,19 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
                                             json={"scanner_id": "SC-1"})):
             assert refused.status_code == 409 and refused.json()["error"] == {"status": 409, "where": "scanner SC-1",
                                                                               "why": out}
+        # a scan recorded as done now on the scanner down for repair (a scan-team review's was
+        # taken: "3 of 0 slots taken" in the running shift)
+        planned = service.client.get("/api/v1/scan-orders", headers=h("officer"),
+                                     params={"shift_date": shift_day(29), "shift": "late"}).json()["items"]
+        scan = service.client.post(f"/api/v1/scan-orders/{planned[0]['id']}/actions", headers=h("operator"),
+                                   json={"action": "scan", "nii_image_ref": "SC-1/down/1", "verdict": "clear"})
+        assert scan.status_code == 409 and scan.json()["error"] == {
+            "status": 409, "where": "scanner SC-1",
+            "why": "is out of service (capacity 0 per shift): a scan done now was not made on it; if it was done "
+                   "before the scanner went out of service, give when (done_at), else cancel the order with a "
+                   "reason and plan the box on another scanner"}
+        assert service.client.get(f"/api/v1/scan-orders/{planned[0]['id']}",
+                                  headers=h("officer")).json()["status"] == "planned"
     finally:
         restored = service.client.patch("/api/v1/scanners/SC-1", headers=h("admin"),
                                         json={"capacity_per_shift": 3, "site": "Deurganck"})

@@ -95,9 +95,10 @@ class Status(StrEnum):
 
 
 FINAL = frozenset({Status.SEARCHED, Status.CLEARED, Status.WAIVED, Status.CANCELLED})
-# Orders that take a scanner slot: a waived or cancelled order frees its slot, unless it was
-# cancelled after its scan (it keeps its image; the store counts those too).
-TAKES_SLOT = frozenset({Status.PLANNED, Status.SCANNED, Status.SEARCHED, Status.CLEARED})
+# Orders that take a scanner slot: a waived or cancelled order frees its slot, and so does one
+# searched without a scan, unless it was cancelled or searched after its scan (it keeps its
+# image; the store counts those too).
+TAKES_SLOT = frozenset({Status.PLANNED, Status.SCANNED, Status.CLEARED})
 
 # action → (states it may start from, state it leads to)
 _MOVES: dict[str, tuple[frozenset[Status], Status]] = {

@@ -279,8 +279,11 @@ class InspectionRepository:
 
 def _takes_slot() -> Any:
     """The SQL condition "the order takes a slot of its scanner's shift": one to be done or done
-    (:data:`TAKES_SLOT`), or cancelled after its scan (it keeps its image: the scanner did the
-    work; a scan-team review's cancelled order freed the slot, and the shift then scanned one box
-    more than the scanner's capacity)."""
-    return or_(ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]),
-               and_(ScanOrderRow.status == Status.CANCELLED.value, ScanOrderRow.nii_image_ref != ""))
+    (:data:`TAKES_SLOT`), or searched or cancelled after its scan (it keeps its image: the
+    scanner did the work; a scan-team review's cancelled order freed the slot, and the shift
+    then scanned one box more than the scanner's capacity). A box searched without a scan (the
+    scanner down, a tip-off) frees its slot: the scanner did nothing (a later review's scanner,
+    back in service, looked full having scanned nothing)."""
+    imaged = and_(ScanOrderRow.status.in_([Status.CANCELLED.value, Status.SEARCHED.value]),
+                  ScanOrderRow.nii_image_ref != "")
+    return or_(ScanOrderRow.status.in_([s.value for s in TAKES_SLOT]), imaged)
