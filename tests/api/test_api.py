@@ -690,6 +690,18 @@ def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(ser
     assert again.status_code == 409
     seen = service.client.get("/api/v1/holds", params={"active": True}, headers=h("carrier")).json()["items"]
     assert [x["trip_id"] for x in seen] == [mine["id"]]
+    # the read names what it served (an access review: "1 holds", and a search of the log for
+    # the box found no read of it); scan-order lists likewise
+    orders = service.client.get("/api/v1/scan-orders", params={"limit": 3}, headers=h("officer")).json()["items"]
+    with service.uow() as uow:
+        log = AuditLog(uow.session)
+        last = [e.as_dict()["payload"] for e in log.entries(after_seq=max(0, log.count() - 4), limit=4)]
+    [holds] = [p for p in last if p["object_kind"] == "hold-list"]
+    assert (holds["actor"], holds["details"]) == ("carrier", {"ids": [seen[0]["id"]], "trips": [mine["id"]],
+                                                               "containers": [mine["container_number"]]})
+    [listed] = [p for p in last if p["object_kind"] == "scan-order-list"]
+    assert listed["details"]["ids"] == [o["id"] for o in orders]
+    assert listed["details"]["containers"] == sorted({o["container_number"] for o in orders})
     assert service.client.get("/api/v1/holds", headers=h("carrier-b")).json()["items"] == []
     rel = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"), json={"reason": "dog found nothing"})
     assert rel.json()["released_by"] == "officer" and rel.json()["release_reason"] == "dog found nothing"

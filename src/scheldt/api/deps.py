@@ -354,3 +354,10 @@ async def refuse_nul(request: Request) -> None:
     if nul:
         raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
 
+
+def served(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """What a list read served, for its audit entry: each row's id, and the trips and container
+    numbers of the rows (an access review's carrier read a hold on ONEU5001407 that the audit
+    recorded as "1 holds", so a search of the log for the box found no such read)."""
+    return {"ids": [r["id"] for r in rows], "trips": sorted({r["trip_id"] for r in rows if r.get("trip_id")}),
+            "containers": sorted({r["container_number"] for r in rows if r.get("container_number")})}

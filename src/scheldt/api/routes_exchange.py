@@ -209,5 +209,5 @@ def list_shared(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)
               "reliability": r.reliability, "credibility": r.credibility, "valid_from": _iso(r.valid_from),
               "valid_until": _iso(r.valid_until), "source": r.source, "date_added": _iso(r.date_added),
               "object": served(ctx.uow, requester, r)} for r in rows]
-    ctx.audit("read", "shared-object-list", f"{len(items)} objects", ids=[r.stix_id for r in rows][:50])
+    ctx.audit("read", "shared-object-list", f"{len(items)} objects", ids=[r.stix_id for r in rows])
     return {"items": items, "next_cursor": encode(rows[-1].seq) if more else None}

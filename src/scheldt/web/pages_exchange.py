@@ -54,7 +54,8 @@ def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -
                       kind_names=KIND_NAMES, expired=set(), error=exc)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
-    ctx.audit("read", "shared-object-list", f"{len(rows)} items", item_kind=picked or "any")
+    ctx.audit("read", "shared-object-list", f"{len(rows)} items", item_kind=picked or "any",
+              ids=[r["id"] for r in rows])
     next_url = f"/exchange?{urlencode({'kind': picked or '', 'before': more})}" if more else ""
     return render(request, "exchange.html", ctx, rows=rows, kinds=KINDS, kind=picked or "", next_url=next_url,
                   kind_names=KIND_NAMES, error=None,
