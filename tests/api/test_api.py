@@ -663,9 +663,15 @@ def test_a_scanner_capacity_change_lists_the_shifts_now_over_it(service: Service
                                    json={"action": "scan", "nii_image_ref": "SC-1/down/1", "verdict": "clear"})
         assert scan.status_code == 409 and scan.json()["error"] == {
             "status": 409, "where": "scanner SC-1",
-            "why": "is out of service (capacity 0 per shift): a scan done now was not made on it; if it was done "
-                   "before the scanner went out of service, give when (done_at), else cancel the order with a "
-                   "reason and plan the box on another scanner"}
+            "why": "is out of service (capacity 0 per shift): a scan done in this shift was not made on it; if it "
+                   "was done in an earlier shift, give when (done_at); if earlier in this one, before it went out "
+                   "of service, set its capacity again to record it; else cancel the order with a reason and plan "
+                   "the box on another scanner"}
+        # a done_at of now is the same scan (a regression review's passed)
+        now_given = service.client.post(f"/api/v1/scan-orders/{planned[0]['id']}/actions", headers=h("operator"),
+                                        json={"action": "scan", "nii_image_ref": "SC-1/down/2", "verdict": "clear",
+                                              "done_at": datetime.now(UTC).isoformat()})
+        assert now_given.status_code == 409 and now_given.json()["error"]["where"] == "scanner SC-1", now_given.text
         assert service.client.get(f"/api/v1/scan-orders/{planned[0]['id']}",
                                   headers=h("officer")).json()["status"] == "planned"
     finally:

@@ -82,7 +82,11 @@ def test_an_integer_of_5001_digits_costs_only_its_field_and_never_the_process() 
     events[1]["x"] = "HUGE"
     events[2]["eventLocation"] = {"locationName": "Eiffel Tower", "latitude": "HUGE", "longitude": "2.29"}
     events[3]["remark"] = huge  # digits in a text stay a text
+    events[4]["eventLocation"] = {"locationName": "Quay", "latitude": "FRACTION", "longitude": "EXPONENT"}
     plain = json.dumps(events).replace('"HUGE"', huge)
+    # a fraction or an exponent of thousands of digits is a float, read as before (a regression
+    # review's fraction was quoted from its point on, and the document broke there)
+    plain = plain.replace('"FRACTION"', "51." + "1" * 4400).replace('"EXPONENT"', "4.3e" + "0" * 4400 + "1")
     for text, kinds in ((plain, ["EquipmentEvent"] * 5), ('{"events": ' + plain + "}", ["EquipmentEvent"] * 5),
                         (plain[:-40], ["EquipmentEvent"] * 4 + ["Rejection"]),
                         ('{"page": 1, "events": ' + plain + "}", ["EquipmentEvent"] * 5)):
@@ -90,6 +94,9 @@ def test_an_integer_of_5001_digits_costs_only_its_field_and_never_the_process() 
         assert _kinds(records) == kinds
         assert records[2].location.latitude is None and records[2].location.name == "Eiffel Tower"
         assert [f.code for f in records[2].flags] == ["implausible-position"]
+        assert records[1].location.latitude == records[0].location.latitude
+        if kinds[4] == "EquipmentEvent":  # not the cut-off copy, whose last event breaks off
+            assert (round(records[4].location.latitude, 5), records[4].location.longitude) == (51.11111, 43.0)
 
 
 def test_wrong_json_types_are_named_in_the_senders_terms() -> None:
@@ -182,6 +189,17 @@ def test_one_document_not_utf8_or_with_a_5001_digit_number_costs_only_itself() -
     first, second = read_dcsa_documents(huge.encode(), "h.json")
     assert isinstance(first, Consignment) and isinstance(second, Consignment)
     assert [f.code for f in first.flags] == ["implausible-mass"] and not second.flags
+    # a long fraction is a float, as before (a regression review's lost the whole file)
+    [long] = read_dcsa_documents(json.dumps(td).replace('"value": 12000', '"value": 12000.' + "0" * 4400).encode(),
+                                 "l.json")
+    assert isinstance(long, Consignment) and not long.flags
+    # a CloudEvents batch whose first notification is not UTF-8 (a regression review's lost the
+    # second too, "neither a vessel schedule ... nor")
+    note = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-td-notification-issued-full.json").read_bytes())
+    good = json.dumps(note).encode()
+    bad = good.replace(b'"specversion"', b'"note": "Entrep\xf4t", "specversion"', 1)
+    batch = list(read_dcsa_documents(b"[" + bad + b"," + good + b"]", "b.json"))
+    assert _kinds(batch) == ["Rejection", "Consignment"] and batch[0].where == "b.json$[0]"
 
 
 def test_the_same_bay_plan_under_another_message_reference_is_the_same_facts() -> None:

@@ -594,7 +594,8 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
     if isinstance(doc, _Undecodable):  # an item of a CloudEvents batch
         yield doc.rejection(f"{source}$")
         return
-    if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "specversion" in doc[0]:
+    first = next((item for item in doc if not isinstance(item, _Undecodable)), None) if isinstance(doc, list) else None
+    if isinstance(first, dict) and "specversion" in first:  # (a first item not UTF-8 is set aside: regression review)
         for i, item in enumerate(doc):  # CloudEvents batch mode (application/cloudevents-batch+json)
             for rec in _records(item, f"{source}$[{i}]"):
                 yield _rebased(rec, source, i)

@@ -281,7 +281,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     done = _done_at(uow, order, action, done_at, now)
     if action == "scan":
         _check_image_unused(uow, order, change.fields["nii_image_ref"])
-        if done_at is None:
+        if current_shift(done) == current_shift(now):
             _scanning_now(uow.inspections.scanner(order["scanner_id"], principal.organisation.id))
     if change.fields.get("mass_kg") is not None:
         check_seizure_mass(change.fields["mass_kg"], _gross_kg(uow, order["trip_id"]))
@@ -387,14 +387,17 @@ def _in_service(scanner: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scanning_now(scanner: dict[str, Any]) -> None:
-    """Raise ConflictError when ``scanner`` is out of service (capacity 0 per shift): a scan
-    recorded as done now cannot have come from it. A scan-team review's scan on a scanner down
+    """Raise ConflictError when ``scanner`` is out of service (capacity 0 per shift) for a scan
+    done in the running shift (given as now or by ``done_at``: a regression review's ``done_at``
+    of now passed): it cannot have come from it. A scan-team review's scan on a scanner down
     for repair was taken, its image tied to a scanner that could not have made it, and it took
-    a slot of the running shift, "3 of 0 slots taken"."""
+    a slot of the running shift, "3 of 0 slots taken". When capacity went to 0 is not kept, so
+    a scan it made earlier in this shift is recorded once its capacity is set again."""
     if scanner["capacity_per_shift"] == 0:
-        raise ConflictError(f"scanner {scanner['id']}", "is out of service (capacity 0 per shift): a scan done now "
-                            "was not made on it; if it was done before the scanner went out of service, give when "
-                            "(done_at), else cancel the order with a reason and plan the box on another scanner")
+        raise ConflictError(f"scanner {scanner['id']}", "is out of service (capacity 0 per shift): a scan done in "
+                            "this shift was not made on it; if it was done in an earlier shift, give when (done_at); "
+                            "if earlier in this one, before it went out of service, set its capacity again to record "
+                            "it; else cancel the order with a reason and plan the box on another scanner")
 
 
 def _last_change(uow: Any, order: dict[str, Any]) -> str:
