@@ -355,7 +355,7 @@ async def refuse_nul(request: Request) -> None:
         raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
 
 
-def served(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def audited_rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """What a list read served, for its audit entry: each row's id, and the trips and container
     numbers of the rows (an access review's carrier read a hold on ONEU5001407 that the audit
     recorded as "1 holds", so a search of the log for the box found no such read)."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
-from scheldt.api.deps import CtxDep, CtxRouter, served
+from scheldt.api.deps import CtxDep, CtxRouter, audited_rows
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, MIN_SEIZURE_KG
@@ -134,7 +134,7 @@ def change_scanner(scanner_id: str, body: ScannerChange, ctx: CtxDep) -> dict[st
 @router.get("/plans/{shift_date}/{shift}", summary="A shift's scan plan: each scanner's capacity and orders")
 def shift_plan(shift_date: date, shift: Shift, ctx: CtxDep) -> dict[str, Any]:
     board = inspections.shift_board(ctx.uow, ctx.principal, shift_date, shift)
-    ctx.audit("read", "scan-plan", f"{shift_date} {shift}", **served([o for s in board for o in s["orders"]]))
+    ctx.audit("read", "scan-plan", f"{shift_date} {shift}", **audited_rows([o for s in board for o in s["orders"]]))
     return {"shift_date": shift_date.isoformat(), "shift": shift,
             "scanners": [s | {"orders": [trip_row(o) for o in s["orders"]]} for s in board]}
 
@@ -151,7 +151,7 @@ def list_orders(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)
                                       after_id=decode_id(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    ctx.audit("read", "scan-order-list", f"{len(rows)} orders", **served(rows))
+    ctx.audit("read", "scan-order-list", f"{len(rows)} orders", **audited_rows(rows))
     return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
@@ -204,7 +204,7 @@ def list_seizures(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=20
     rows = ctx.uow.inspections.seizures(ctx.principal.organisation.id, after_id=decode_id(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    ctx.audit("read", "seizure-list", f"{len(rows)} seizures", **served(rows))
+    ctx.audit("read", "seizure-list", f"{len(rows)} seizures", **audited_rows(rows))
     return {"items": [trip_row(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
 
 
@@ -215,7 +215,7 @@ def list_holds(ctx: CtxDep, active: bool | None = None, cursor: Annotated[str | 
     rows = ctx.uow.inspections.scoped_holds(ctx.scope, active=active, after_id=decode_id(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    ctx.audit("read", "hold-list", f"{len(rows)} holds", **served(rows))
+    ctx.audit("read", "hold-list", f"{len(rows)} holds", **audited_rows(rows))
     # both views say whether the hold is on (an API review found "active" in a carrier's rows only)
     items = [trip_row(r) | {"active": r.get("released_at") is None} if ctx.agency
              else outsider_hold(r) | {"container_number": r["container_number"]} for r in rows]

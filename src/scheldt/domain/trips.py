@@ -495,12 +495,13 @@ def distinct_events(events: Iterable[TripEvent]) -> tuple[TripEvent, ...]:
     attack review's carrier re-sent a PICK and a DROP under new event ids: the trip counted
     "4 moves in the terminal after discharge (PICK 07:51, PICK 07:51, ...)" and its score rose
     from 26.67 to 40. Both stay stored as received."""
-    seen: set[TripEvent] = set()
+    seen: dict[tuple[Any, ...], list[TripEvent]] = {}  # by move, time and place: cheap, and rarely shared
     out = []
     for e in events:
-        said = replace(e, received_at=None, source="", supplied_by="")
-        if said not in seen:
-            seen.add(said)
+        alike = seen.setdefault((e.event_type, e.classifier, e.event_time, e.unlocode, e.facility_code), [])
+        said = replace(e, received_at=None, source="", supplied_by="") if alike else e
+        if not alike or all(replace(a, received_at=None, source="", supplied_by="") != said for a in alike):
+            alike.append(e)
             out.append(e)
     return tuple(out)
 

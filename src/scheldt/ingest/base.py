@@ -289,6 +289,10 @@ def csv_records(counter: LineCounter, reader: Any, source: str) -> Iterator[tupl
         yield counter.where(source), row, bad[-1] if bad else ""
 
 
+#: What surrogateescape makes of bytes that are not UTF-8 (a text decoded so holds these).
+UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 #: Digits in a row from which Python makes no integer (``sys.get_int_max_str_digits``, 4,300 by
 #: default): the json module raises ValueError on such a number and ijson's C parser crashed
 #: the process (an ingest review).
@@ -310,9 +314,8 @@ def has_huge_number(data: bytes) -> bool:
 def huge_numbers_as_text(data: bytes) -> bytes:
     """JSON ``data`` with each integer of :data:`HUGE_DIGITS` digits or more written as a JSON
     string of its own text (no float holds it either); strings and numbers with a fraction or
-    an exponent are left alone. The
-    record holding one then has a text where a number belongs: that field's error, the other
-    records read. ``data`` unchanged when it holds no such run."""
+    an exponent are left alone. The record holding one then has a text where a number belongs:
+    that field's error, the other records read. ``data`` unchanged when it holds no such run."""
     if not has_huge_number(data):
         return data
     return _STRING_OR_HUGE_NUMBER.sub(lambda m: m.group(0) if m.group(0)[:1] == b'"' else b'"' + m.group(0) + b'"',

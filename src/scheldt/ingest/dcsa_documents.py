@@ -12,7 +12,6 @@ as such. Container and IMO numbers with wrong check digits are kept and flagged.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -38,6 +37,7 @@ from scheldt.domain.shipping import (
 )
 from scheldt.domain.units import mass_kg
 from scheldt.ingest.base import (
+    UNDECODED,
     FieldError,
     Rejection,
     huge_numbers_as_text,
@@ -483,7 +483,7 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
     except RecursionError:
         yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
         return
-    if _UNDECODED.search(text):
+    if UNDECODED.search(text):
         doc = _set_aside_undecodable(doc)
         if found := _undecodable(doc):
             yield _Undecodable(*found, _shown(doc)).rejection(f"{source}$")
@@ -491,15 +491,13 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
     try:
         yield from _records(doc, source)
     except FieldError as exc:
-        yield Rejection(f"{source}$", exc.field, f"the document {exc.why}", _UNDECODED.sub("\ufffd", text))
+        yield Rejection(f"{source}$", exc.field, f"the document {exc.why}", UNDECODED.sub("\ufffd", text))
     except _READ_ERRORS as exc:
         field, why = misshapen(doc) or ("", structure_why(exc))
         yield Rejection(f"{source}$", field, f"the document does not have the DCSA structure: {why}",
-                        _UNDECODED.sub("\ufffd", text))
+                        UNDECODED.sub("\ufffd", text))
 
 
-#: What surrogateescape makes of bytes that are not UTF-8.
-_UNDECODED = re.compile("[\udc80-\udcff]")
 #: Why a record holding bytes that are not UTF-8 is not read.
 NOT_UTF8 = ("holds bytes that are not UTF-8 (text in another encoding, such as Latin-1?): this record is not read; "
             "the rest of the file is")
@@ -523,7 +521,7 @@ def _undecodable(value: Any, path: str = "") -> tuple[str, str] | None:
     """(path, text) of the first text or key in ``value`` (as json.loads made it of
     surrogateescape text) holding a byte that is not UTF-8, bad bytes shown as U+FFFD; None if none."""
     if isinstance(value, str):
-        return (path, _UNDECODED.sub("\ufffd", value)[:120]) if _UNDECODED.search(value) else None
+        return (path, UNDECODED.sub("\ufffd", value)[:120]) if UNDECODED.search(value) else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for k, v in items:
         at = f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k)
@@ -534,7 +532,7 @@ def _undecodable(value: Any, path: str = "") -> tuple[str, str] | None:
 
 def _shown(value: Any) -> str:
     """``value`` as JSON text, each byte that is not UTF-8 shown as U+FFFD (at most 2,000 characters)."""
-    return _UNDECODED.sub("\ufffd", json.dumps(value, ensure_ascii=False, default=str))[:2000]
+    return UNDECODED.sub("\ufffd", json.dumps(value, ensure_ascii=False, default=str))[:2000]
 
 
 def _set_aside_undecodable(doc: Any) -> Any:

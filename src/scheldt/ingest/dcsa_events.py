@@ -47,6 +47,7 @@ from scheldt.domain.shipping import (
 from scheldt.domain.units import celsius
 from scheldt.ingest.base import (
     HUGE_DIGITS,
+    UNDECODED,
     FieldError,
     Rejection,
     has_huge_number,
@@ -652,7 +653,6 @@ def _not_utf8(exc: Exception) -> bool:
     return isinstance(exc, UnicodeDecodeError) or "invalid bytes in UTF8" in text or "not valid UTF-8" in text
 
 
-_UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
 
 
 def _marker(fh: BinaryIO) -> str:
@@ -694,8 +694,8 @@ def _mended_copy(fh: BinaryIO, bad: str) -> BinaryIO:
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     fh.seek(0)
     while piece := fh.read(MENDED_PIECE_BYTES):
-        copy.write(_UNDECODED.sub(bad, decoder.decode(piece)).encode("utf-8"))
-    copy.write(_UNDECODED.sub(bad, decoder.decode(b"", final=True)).encode("utf-8"))
+        copy.write(UNDECODED.sub(bad, decoder.decode(piece)).encode("utf-8"))
+    copy.write(UNDECODED.sub(bad, decoder.decode(b"", final=True)).encode("utf-8"))
     copy.seek(0)
     return copy  # type: ignore[return-value]
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from scheldt.api.deps import served
+from scheldt.api.deps import audited_rows
 from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SHIFTS, VERDICTS, current_shift
@@ -63,7 +63,7 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     shift_day, shift = _shift(ctx, raw_date, raw_shift)
     board = inspections.shift_board(ctx.uow, ctx.principal, shift_day, shift)
     top, drawn = _candidates(ctx, shift_day, shift)
-    shown = served([o for s in board for o in s["orders"]])
+    shown = audited_rows([o for s in board for o in s["orders"]])
     ctx.audit("read", "scan-plan", f"{shift_day} {shift}", **shown,  # and the candidate trips it lists
               candidates=[r["id"] for r in [*top, *drawn]])
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
@@ -153,7 +153,7 @@ def orders(request: Request, ctx: PageDep, status: str = "", cursor: str = "") -
         return error_page(request, ctx, exc)
     more = len(rows) > ORDERS_PAGE
     rows = rows[:ORDERS_PAGE]
-    ctx.audit("read", "scan-order-list", f"{len(rows)} orders", **served(rows))
+    ctx.audit("read", "scan-order-list", f"{len(rows)} orders", **audited_rows(rows))
     query = {"status": wanted} if wanted else {}
     next_url = f"/orders?{urlencode(query | {'cursor': encode(rows[-1]['id'])})}" if more else None
     return render(request, "orders.html", ctx, rows=rows, status=wanted or "", statuses=ORDER_STATUSES,
