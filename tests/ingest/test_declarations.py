@@ -265,11 +265,45 @@ def test_a_record_over_two_lines_is_located_by_both() -> None:
     assert records[0][1].why == "date '2020-13-01' does not match '%Y-%m-%d' or ISO 8601"  # type: ignore[attr-defined]
 
 
-def test_an_unclosed_quote_in_the_last_record_names_its_lines() -> None:
+def test_an_unclosed_quote_in_the_last_record_costs_its_line_and_names_the_quote() -> None:
     records = read(_file_lines(HEADER, ZZ_ROW, FIRST_ROW.replace("ZZR1LT6", '"ZZR1'), "LT6,1\n"))
-    assert records[-1] == ("train.csv:3-4", Rejection("train.csv:3-4", "", "row has 9 cells, header has 22",
-                                                      records[-1][1].raw))  # type: ignore[attr-defined]
-    assert [w for w, _ in records[:2]] == ["train.csv:2", "train.csv:2"]
+    assert [(w, type(r).__name__) for w, r in records] == [
+        ("train.csv:2", "Declaration"), ("train.csv:2", "InspectionOutcome"),
+        ("train.csv:3", "Rejection"), ("train.csv:4", "Rejection")]
+    assert records[2][1].why == (  # type: ignore[attr-defined]
+        "a quote opens a field on line 3 and does not close on it, so lines 3-4 read as one record "
+        "(9 cells where the header has 22): line 3 is refused (remove or double the stray quote) "
+        "and line 4 is read on their own")
+    assert records[3][1].why == "row has 2 cells, header has 22"  # type: ignore[attr-defined]
+
+
+def test_a_stray_quote_costs_its_own_line_only() -> None:
+    """An ingest review: a consignee cell opening with a quote it never closed ran every later
+    line of the file into one field; the file's other declarations were lost as one rejection."""
+    later = [FIRST_ROW.replace("97061800", f"9706180{i}") for i in range(1, 4)]
+    records = read(_file_lines(HEADER, ZZ_ROW, FIRST_ROW.replace("ZZR1LT6", '"ZZR1LT6'), *later))
+    rejected = [(w, r.why[:40]) for w, r in records if isinstance(r, Rejection)]
+    assert rejected == [("train.csv:3", "a quote opens a field on line 3 and does")]
+    read_refs = [(w, r.declaration_ref) for w, r in records if isinstance(r, Declaration)]
+    assert read_refs == [("train.csv:2", "15755706"), ("train.csv:4", "97061801"),
+                         ("train.csv:5", "97061802"), ("train.csv:6", "97061803")]
+
+
+def test_a_stray_quote_running_past_the_field_size_limit_costs_its_own_line_only() -> None:
+    # The CSV reader gives up on a field of more than 131,072 characters: the lines it had
+    # swallowed by then were lost as one "unreadable CSV" rejection.
+    later = [FIRST_ROW.replace("97061800", f"{i:08d}") for i in range(1, 2001)]
+    records = read(_file_lines(HEADER, FIRST_ROW.replace("ZZR1LT6", '"ZZR1LT6'), *later))
+    assert [w for w, r in records if isinstance(r, Rejection)] == ["train.csv:2"]
+    assert sum(isinstance(r, Declaration) for _, r in records) == 2000
+
+
+def test_a_second_stray_quote_within_the_swallowed_lines_is_split_again() -> None:
+    later = [FIRST_ROW.replace("97061800", f"9706180{i}") for i in range(1, 5)]
+    later[1] = later[1].replace("QLRUBN9", '"QLRUBN9')
+    records = read(_file_lines(HEADER, FIRST_ROW.replace("ZZR1LT6", '"ZZR1LT6'), *later))
+    assert [w for w, r in records if isinstance(r, Rejection)] == ["train.csv:2", "train.csv:4"]
+    assert [w for w, r in records if isinstance(r, Declaration)] == ["train.csv:3", "train.csv:5", "train.csv:6"]
 
 
 BROKER_MAPPING = ("name: broker\ndelimiter: ';'\ndecimal: ','\ndate_format: '%d/%m/%Y'\nfields:\n"

@@ -228,12 +228,14 @@ class LineCounter:
     of the record read last, once :meth:`next_record` was called before reading it.
     """
 
-    def __init__(self, lines: Iterable[str] | Iterable[bytes]) -> None:
+    def __init__(self, lines: Iterable[str] | Iterable[bytes], first_line: int = 1) -> None:
         self._it = iter(lines)
-        self.line = 0
+        self.line = first_line - 1
         self.start = 0
         self._at_boundary = True
         self.undecodable: dict[int, str] = {}
+        #: The text of each line of the record read last (for re-reading a record that ran on).
+        self.texts: list[str] = []
 
     def next_record(self) -> None:
         """Say that the next line handed out begins a record (blank lines before it, which the
@@ -267,14 +269,35 @@ class LineCounter:
             text = item
         if self._at_boundary:
             self.start = self.line
+            self.texts = []
             self._at_boundary = not text.strip("\r\n")  # a blank line: the record starts after it
+        self.texts.append(text)
         return text
 
 
-def csv_records(counter: LineCounter, reader: Any, source: str) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+#: How many times a record that ran on is split again within the lines it swallowed (each
+#: split re-reads at most those lines, so the work stays within this many passes of the file).
+_RESPLITS = 4
+
+
+def _misfit(row: dict[str, Any], width: int) -> bool:
+    """Whether a DictReader ``row`` has more or fewer cells than the header's ``width``."""
+    return None in row or (len(row) == width and None in row.values())
+
+
+def csv_records(counter: LineCounter, reader: Any, source: str,
+                _depth: int = 0) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
     """The records of ``reader`` (a ``csv.DictReader`` reading through ``counter``) as
     ``(where, row, why)``: ``why`` is "" for a row to read, else why it is refused: a record the
-    CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8."""
+    CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8.
+
+    A quote opening a field that never closes on its line makes the CSV reader run the
+    following lines into that field (an ingest review: one stray quote in line 3 lost every
+    later declaration as one rejection). A record over several lines whose cells do not fit
+    the header (or that the reader gives up on, past its field size limit) is therefore split:
+    its first line is refused, naming the quote, and the lines after it are read again as
+    records of their own."""
+    width = len(reader.fieldnames or [])
     while True:
         counter.next_record()
         try:
@@ -282,11 +305,43 @@ def csv_records(counter: LineCounter, reader: Any, source: str) -> Iterator[tupl
         except StopIteration:
             return
         except csv.Error as exc:
+            if counter.line > counter.start and _depth < _RESPLITS:
+                yield from _split(counter, reader, source, _depth, None)
+                continue
             yield counter.where(source), None, f"unreadable CSV: {exc}"
+            continue
+        if counter.line > counter.start and _depth < _RESPLITS and _misfit(row, width):
+            yield from _split(counter, reader, source, _depth, row)
             continue
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
         counter.undecodable.clear()
         yield counter.where(source), row, bad[-1] if bad else ""
+
+
+def _split(counter: LineCounter, reader: Any, source: str, depth: int,
+           merged: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+    """Refuse the first line of the record just read (lines ``counter.start``-``counter.line``,
+    ``merged`` its row, None where the reader gave up on it) and read its other lines again."""
+    first, last, texts = counter.start, counter.line, counter.texts
+    cells = "" if merged is None else f" ({_cells(merged)} cells where the header has {len(reader.fieldnames)})"
+    why = (
+        f"a quote opens a field on line {first} and does not close on it, so lines {first}-{last} "
+        f"read as one record{cells}: line {first} is refused (remove or double the stray quote) "
+        f"and {f'line {last} is' if last == first + 1 else f'lines {first + 1}-{last} are'} read on their own")
+    head = next(csv.DictReader(texts[:1], fieldnames=reader.fieldnames, delimiter=reader.reader.dialect.delimiter),
+                None)
+    yield f"{source}:{first}", head, why
+    undecodable = {n: w for n, w in counter.undecodable.items() if n > first}
+    counter.undecodable.clear()
+    again = LineCounter(texts[1:], first_line=first + 1)
+    again.undecodable = undecodable
+    again_reader = csv.DictReader(again, fieldnames=reader.fieldnames, delimiter=reader.reader.dialect.delimiter)
+    yield from csv_records(again, again_reader, source, depth + 1)
+
+
+def _cells(row: dict[str, Any]) -> int:
+    """Cells in a DictReader row (extra cells under the key None, missing ones as None values)."""
+    return sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
 
 
 #: What surrogateescape makes of bytes that are not UTF-8 (a text decoded so holds these).
