@@ -4,9 +4,11 @@ objects each requester may see (paged, audited)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from scheldt.api.paging import encode
@@ -369,16 +371,30 @@ def test_a_search_recorded_on_the_wrong_box_is_withdrawn_and_is_no_inspection_an
 
 def test_the_shared_list_pages_without_gaps_or_repeats(api: Service) -> None:
     everything = shared(api, "officer")
-    seqs = [o["seq"] for o in everything]
-    assert seqs == sorted(set(seqs)) and len(seqs) > 7
+    versions = [(o["id"], o["modified"]) for o in everything]
+    assert len(versions) == len(set(versions)) > 7
+    assert [o["date_added"] for o in everything] == sorted(o["date_added"] for o in everything)
     bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": "nonsense"})
     assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor")
-    # a cursor past the 32-bit ids (or below them) is not one the list gave: 400, not a database error
-    for position in (2**31, 2**63, 2**64 - 1, -1):
+    # a cursor of the store's positions in plain base64 (what the list gave before it was sealed)
+    # is not one the list gives: 400, not a page from there, nor a database error
+    for position in (3, 2**31 - 1, 2**31, 2**63, 2**64 - 1, -1):
         bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": encode(position)})
-        assert (bad.status_code, bad.json()["error"]["where"]) == (400, "cursor"), position
-    last = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"cursor": encode(2**31 - 1)})
-    assert last.status_code == 200 and last.json() == {"items": [], "next_cursor": None}
+        assert (bad.status_code, bad.json()["error"]["why"]) == (400, "not a 'cursor' value this server gave"), position
+
+
+def test_a_partner_cannot_count_the_shared_versions_hidden_from_it(api: Service) -> None:
+    """An access review: the list showed each version's store position and its cursor was that
+    position in plain base64, so a partner counted the versions it may not see between two it
+    could (and named any position as its cursor)."""
+    page = api.client.get("/api/v1/shared", headers=api.as_("us-officer"), params={"limit": 1}).json()
+    assert page["items"] and all("seq" not in item for item in page["items"])
+    cursor = page["next_cursor"]
+    assert cursor is not None and len(cursor) == 16
+    with pytest.raises(ValueError):
+        orjson.loads(base64.urlsafe_b64decode(cursor))
+
+
     # a type that is no STIX type (a NUL byte: PostgreSQL text cannot hold one) is refused, not a 500
     for odd in ("a\x00b", "Grouping", "x y"):
         bad = api.client.get("/api/v1/shared", headers=api.as_("officer"), params={"type": odd})

@@ -17,12 +17,13 @@ from fastapi import Path, Query, Response
 from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt
 
 from scheldt.api.deps import CtxDep, CtxRouter
-from scheldt.api.paging import MAX_LIMIT, decode_id, encode
+from scheldt.api.paging import MAX_LIMIT
 from scheldt.api.routes_inspections import Strict
 from scheldt.domain.access import Permission
 from scheldt.exchange.items import RESULTS, WATCH_KINDS
 from scheldt.workflows import share
 from scheldt.workflows.sharing import served
+from scheldt.workflows.taxii import cursor_codec
 
 router = CtxRouter(prefix="/api/v1", tags=["exchange"])
 
@@ -198,16 +199,20 @@ def list_shared(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)
                 stix_type: Annotated[str | None, Query(alias="type", max_length=64, pattern=r"^[a-z0-9-]+$",
                                                        description="STIX type, e.g. grouping")] = None) -> dict[str, Any]:
     """Object versions (each with its sharing terms and provenance) after ``cursor``, oldest
-    first; ``next_cursor`` continues the walk and stays valid as objects arrive."""
+    first; ``next_cursor`` continues the walk and stays valid as objects arrive. The cursor is
+    sealed as TAXII's ``next`` is, and no item shows its store position: a partner counted the
+    versions hidden from it between two it could see (an access review)."""
     ctx.require(Permission.READ_TRIPS)
     requester = ctx.uow.exchange.requester(ctx.principal.organisation.id, ctx.principal.username)
-    rows = ctx.uow.exchange.page(requester, after_seq=decode_id(cursor), types=[stix_type] if stix_type else (), limit=limit + 1)
+    codec = cursor_codec(ctx.uow)
+    rows = ctx.uow.exchange.page(requester, after_seq=codec.decode(cursor, "cursor"),
+                                 types=[stix_type] if stix_type else (), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{"seq": r.seq, "id": r.stix_id, "type": r.stix_type, "modified": r.modified, "kind": r.kind, "tlp": r.tlp,
+    items = [{"id": r.stix_id, "type": r.stix_type, "modified": r.modified, "kind": r.kind, "tlp": r.tlp,
               "sharing_group": r.group_id, "owner": r.owner_org, "handling_code": r.handling_code,
               "reliability": r.reliability, "credibility": r.credibility, "valid_from": _iso(r.valid_from),
               "valid_until": _iso(r.valid_until), "source": r.source, "date_added": _iso(r.date_added),
               "object": served(ctx.uow, requester, r)} for r in rows]
     ctx.audit("read", "shared-object-list", f"{len(items)} objects", ids=[r.stix_id for r in rows])
-    return {"items": items, "next_cursor": encode(rows[-1].seq) if more else None}
+    return {"items": items, "next_cursor": codec.encode(rows[-1].seq) if more else None}

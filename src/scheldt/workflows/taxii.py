@@ -233,13 +233,13 @@ class CursorCodec:
         except (binascii.Error, ValueError):
             raw = b""
         if len(raw) != 12:
-            raise InputError(where, "not a 'next' value this server gave")
+            raise InputError(where, f"not a {where!r} value this server gave")
         iv, sealed = raw[:8], raw[8:]
         pad = hmac.digest(self.stream_key, iv, "sha256")[:4]
         plain = bytes(a ^ b for a, b in zip(sealed, pad))
         position = int.from_bytes(plain, "big")
         if not hmac.compare_digest(hmac.digest(self.iv_key, plain, "sha256")[:8], iv) or position > MAX_POSITION:
-            raise InputError(where, "not a 'next' value this server gave")
+            raise InputError(where, f"not a {where!r} value this server gave")
         return position
 
 
