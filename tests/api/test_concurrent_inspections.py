@@ -93,7 +93,8 @@ def test_one_callback_subscribed_six_times_at_once_gets_one_subscription(service
     # a concurrency review: eight simultaneous POSTs of one URL made eight subscriptions, and every
     # notice went to the carrier eight times
     body = {"callback_url": "https://carrier-a.example/together", "secret": "s" * 32, "kinds": ["hold"]}
-    answers = together([lambda: service.client.post("/api/v1/subscriptions", headers=service.as_("carrier"),
+    session = service.signed_in("carrier")  # what subscribing takes (an API token cannot)
+    answers = together([lambda: service.client.post("/api/v1/subscriptions", headers=session,
                                                     json=body) for _ in range(6)])
     assert Counter(r.status_code for r in answers) == {201: 1, 409: 5}
     listed = service.client.get("/api/v1/subscriptions", headers=service.as_("carrier")).json()["items"]

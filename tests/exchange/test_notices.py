@@ -21,7 +21,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -685,12 +685,29 @@ def test_the_job_kind_delivers_and_a_409_counts_as_delivered(engine: Engine, pla
 
 # --- subscriptions through the API --------------------------------------------------------------
 
+def signed_in(client: TestClient, users: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Headers of a password session of each user (what subscribing takes: an API token cannot)."""
+    out = {}
+    for user in users:
+        made = client.post("/api/v1/auth/sign-in", json={"username": user, "password": PASSWORD})
+        assert made.status_code == 200, made.text
+        client.cookies.clear()
+        out[user] = {"Authorization": f"Bearer {made.json()['session']}"}
+    return out
+
+
 def test_subscriptions_api(engine: Engine, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
     s = seed(engine)
     client = TestClient(create_app(engine, workbench=False))
-    h = {u: {"Authorization": f"Bearer {t}"} for u, t in s["tokens"].items()}
+    h = signed_in(client, s["tokens"])
     good = {"callback_url": "https://carrier-a.example/scheldt/notices", "secret": SECRET_A, "kinds": ["hold"]}
     assert client.post("/api/v1/subscriptions", json=good, headers=h["officer"]).status_code == 403
+    # an access review: a leaked token subscribed its holder's URL, which went on receiving the
+    # carrier's notices after the token was revoked; subscribing takes a password session
+    by_token = client.post("/api/v1/subscriptions", json=good,
+                           headers={"Authorization": f"Bearer {s['tokens']['carrier-a']}"})
+    assert by_token.status_code == 403 and by_token.json()["error"]["why"].startswith(
+        "an API token cannot subscribe a callback URL: sign in with your password")
     for bad, where in (({"secret": "x" * 31}, "secret"), ({"callback_url": "ftp://x.example/"}, "callback_url"),
                        ({"callback_url": "https://user:pw@x.example/"}, "callback_url"),
                        ({"callback_url": "/relative"}, "callback_url")):
@@ -945,8 +962,11 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         client = TestClient(create_app(engine, workbench=False))
         [sub_a] = client.get("/api/v1/subscriptions", headers={"Authorization": f"Bearer {s['tokens']['carrier-a']}"}
                              ).json()["items"]
-        as_ = {u: {"Authorization": f"Bearer {t}"} for u, t in s["tokens"].items()}
+        as_ = signed_in(client, s["tokens"])
         url = f"/api/v1/subscriptions/{sub_a['id']}/secret"
+        by_token = client.put(url, json={"secret": SECRET_A},
+                              headers={"Authorization": f"Bearer {s['tokens']['carrier-a']}"})
+        assert by_token.status_code == 403 and "an API token cannot give a subscription a new secret" in by_token.text
         padded = client.put(url, json={"secret": SECRET_A + " "}, headers=as_["carrier-a"])
         assert padded.status_code == 422 and "starts or ends with whitespace" in padded.text
         assert client.put(url, json={"secret": SECRET_A}, headers=as_["carrier-b"]).status_code == 404

@@ -105,6 +105,16 @@ class Ctx:
         """Raise ForbiddenError unless the principal holds ``permission``."""
         require(self.principal, permission)
 
+    def require_password_session(self, what: str) -> None:
+        """Raise ForbiddenError for a request signed in with an API token: what ``what`` makes (a
+        token, a user, a password, a user enabled again, a notice subscription) is a way in, or
+        a way out for data, that would outlive the token's revocation, so it takes a session
+        signed in with a password."""
+        if self.principal.credential.startswith("token"):
+            raise ForbiddenError("authorization", f"an API token cannot {what}: sign in with your password "
+                                                  "(POST /api/v1/auth/sign-in) and use that session, so that a "
+                                                  "leaked token makes nothing that outlives its revocation")
+
     def audit(self, kind: str, object_kind: str, object_id: object, **details: Any) -> None:
         """Record a read or write of ``object_kind`` ``object_id`` (added when the request commits)."""
         self.pending.append((kind, {"object_kind": object_kind, "object_id": str(object_id), "details": details}))

@@ -183,7 +183,7 @@ def list_users(ctx: CtxDep, organisation_id: str | None = None) -> dict[str, Any
 def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.MANAGE_USERS)
     # an operator review: a leaked administrator's token made users that outlived its revocation
-    _signed_in_with_password(ctx, "create users")
+    ctx.require_password_session("create users")
     org_id = _target_org(ctx, body.organisation_id)
     user = accounts.create_user(ctx.uow, body.username, org_id, body.roles, body.password, ctx.now, body.display_name)
     ctx.audit("write", "user", user.username, action="create", roles=[r.value for r in user.roles])
@@ -194,21 +194,11 @@ def create_user(body: UserIn, ctx: CtxDep) -> dict[str, Any]:
                                                 "password, not with another token)")
 def create_token(body: TokenIn, ctx: CtxDep) -> dict[str, Any]:
     # an operator review: a leaked token minted a 730-day one that outlived its revocation
-    _signed_in_with_password(ctx, "make API tokens")
+    ctx.require_password_session("make API tokens")
     made = accounts.new_token(ctx.uow, ctx.principal.username, body.name, body.days, ctx.now)
     ctx.audit("write", "token", made["id"], action="create", name=body.name)
     # its id and expiry too (an API review: revoking it took a GET /tokens to find the id)
     return made | {"days": body.days, "expires_at": made["expires_at"].isoformat()}
-
-
-def _signed_in_with_password(ctx: Any, what: str) -> None:
-    """Refuse (ForbiddenError) a request signed in with an API token: what ``what`` makes (a
-    token, a user, a password, a user enabled again) is a way in that would outlive the
-    token's revocation, so it takes a session signed in with a password."""
-    if ctx.principal.credential.startswith("token"):
-        raise ForbiddenError("authorization", f"an API token cannot {what}: sign in with your password "
-                                              "(POST /api/v1/auth/sign-in) and use that session, so that a leaked "
-                                              "token makes no way in that outlives its revocation")
 
 
 def _target_org(ctx: Any, org_id: str | None) -> str:
@@ -247,7 +237,7 @@ def user_tokens(username: str, ctx: CtxDep) -> dict[str, Any]:
 @router.put("/users/{username}/active", summary="Disable or enable a user (administrators)")
 def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
     if body.active:  # disabling stays open to a token: incident response is scripted
-        _signed_in_with_password(ctx, "enable users")
+        ctx.require_password_session("enable users")
     user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
     ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
     return _user(user)
@@ -255,7 +245,7 @@ def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
 
 @router.put("/users/{username}/password", summary="Give a user a new password; their sessions end (administrators)")
 def set_password(username: str, body: PasswordIn, ctx: CtxDep) -> dict[str, Any]:
-    _signed_in_with_password(ctx, "set passwords")
+    ctx.require_password_session("set passwords")
     user, ended = accounts.set_password(ctx.uow, ctx.principal, username, body.password, ctx.now)
     ctx.audit("write", "user", username, action="password", reason=body.reason, sessions_ended=ended)
     return _user(user) | {"sessions_ended": ended}
