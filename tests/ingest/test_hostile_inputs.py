@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from scheldt.domain.shipping import (
     Consignment,
@@ -200,6 +201,27 @@ def test_one_document_not_utf8_or_with_a_5001_digit_number_costs_only_itself() -
     bad = good.replace(b'"specversion"', b'"note": "Entrep\xf4t", "specversion"', 1)
     batch = list(read_dcsa_documents(b"[" + bad + b"," + good + b"]", "b.json"))
     assert _kinds(batch) == ["Rejection", "Consignment"] and batch[0].where == "b.json$[0]"
+
+
+def test_one_document_nested_5000_levels_deep_costs_only_itself() -> None:
+    # A review: a list of three transport documents, one holding a value nested 5,000 levels
+    # deep, lost all three ("not a readable JSON document: nested too deeply").
+    td = json.loads((F / "dcsa-ebl" / "ebl-v3.0.2-transport-document-draft-dry.json").read_bytes())
+    deep = '{"x": ' * 5000 + "1" + "}" * 5000
+    one = json.dumps(td)
+    data = "\ufeff[" + one + "," + one.replace("{", '{"note": ' + deep + ", ", 1) + "," + one + "]"
+    listed = list(read_dcsa_documents(data.encode(), "list.json"))
+    assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
+    assert (listed[1].where, listed[1].field, listed[1].why) == (
+        "list.json$[1]", "note.x.x ...", "note.x.x ... is nested more than 100 levels deep (a DCSA document nests "
+        "about ten): this record is not read; the rest of the file is")
+    assert listed[0].bill_of_lading == td["transportDocumentReference"]
+    # the same read without the deep document: the same records as json.loads makes them
+    plain = list(read_dcsa_documents(("[" + one + "," + one + "]").encode(), "list.json"))
+    assert [listed[0], listed[2]] == [plain[0], replace(plain[1], source=plain[1].source.replace("[1]", "[2]"))]
+    # one document alone, nested too deep: its file, named at the path
+    [alone] = read_dcsa_documents(one.replace("{", '{"note": ' + deep + ", ", 1).encode(), "one.json")
+    assert (alone.where, alone.field) == ("one.json$", "note.x.x ...")
 
 
 def test_the_same_bay_plan_under_another_message_reference_is_the_same_facts() -> None:

@@ -11,11 +11,16 @@ as such. Container and IMO numbers with wrong check digits are kept and flagged.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+import ijson
 
 from scheldt import reference
 from scheldt.domain.codes import normalise_hs_code
@@ -481,10 +486,16 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
         yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
         return
     except RecursionError:
-        yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
-        return
+        doc = _bounded(data.removeprefix(codecs.BOM_UTF8))
+        if doc is _DEEP or isinstance(doc, _Unread):
+            yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
+            return
+        doc = _set_aside(doc, _too_deep)
+        if isinstance(doc, dict) and (deep := _too_deep(doc)) is not None:
+            yield deep.rejection(f"{source}$")
+            return
     if UNDECODED.search(text):
-        doc = _set_aside_undecodable(doc)
+        doc = _set_aside(doc, _not_utf8)
         if found := _undecodable(doc):
             yield _Undecodable(*found, _shown(doc)).rejection(f"{source}$")
             return
@@ -535,13 +546,19 @@ def _shown(value: Any) -> str:
     return UNDECODED.sub("\ufffd", json.dumps(value, ensure_ascii=False, default=str))[:2000]
 
 
-def _set_aside_undecodable(doc: Any) -> Any:
+def _not_utf8(item: Any) -> _Undecodable | None:
+    """The record ``item`` set aside when it holds bytes that are not UTF-8, else None."""
+    return _Undecodable(*found, _shown(item)) if (found := _undecodable(item)) else None
+
+
+def _set_aside(doc: Any, mark: Callable[[Any], _Undecodable | _TooDeep | None]) -> Any:
     """``doc`` with each record of its record lists (the root list, or a root object's
-    ``arrivalNotices``, ``VGMDeclarations`` or ``events``) that holds bytes that are not UTF-8
-    replaced by an :class:`_Undecodable`, rejected on its own by :func:`_each`: an ingest
-    review's Latin-1 "Entrepôt" in one transport document lost the valid one before it too."""
+    ``arrivalNotices``, ``VGMDeclarations`` or ``events``) that ``mark`` sets aside replaced by
+    what it gives, rejected on its own by :func:`_each`: an ingest review's Latin-1 "Entrepôt"
+    in one transport document lost the valid one before it too (:func:`_not_utf8`), another's
+    document nested 5,000 levels deep the whole file (:func:`_too_deep`)."""
     def aside(items: list[Any]) -> list[Any]:
-        return [_Undecodable(*found, _shown(item)) if (found := _undecodable(item)) else item for item in items]
+        return [mark(item) or item for item in items]
 
     if isinstance(doc, list):
         return aside(doc)
@@ -549,6 +566,98 @@ def _set_aside_undecodable(doc: Any) -> Any:
         return {k: aside(v) if k in ("arrivalNotices", "VGMDeclarations", "events") and isinstance(v, list) else v
                 for k, v in doc.items()}
     return doc
+
+
+#: Containers a DCSA document's values nest at most (a transport document nests about ten);
+#: one deeper is not built (:func:`_bounded`) and its record is rejected.
+MAX_DOCUMENT_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class _TooDeep:
+    """A record of a file's record list holding a value nested deeper than
+    :data:`MAX_DOCUMENT_DEPTH` (not read); ``field``: the path in it of that value."""
+
+    field: str
+
+    def rejection(self, where: str) -> Rejection:
+        """Its Rejection at ``where``."""
+        return Rejection(where, self.field, f"{self.field or 'the record'} is nested more than {MAX_DOCUMENT_DEPTH} "
+                         "levels deep (a DCSA document nests about ten): this record is not read; the rest of the "
+                         "file is")
+
+
+class _Unread:
+    """What :func:`_bounded` gives for bytes it cannot read as JSON."""
+
+
+#: A value nested too deep, as :func:`_bounded` leaves it (one object, compared by identity).
+_DEEP = _Unread()
+
+
+def _bounded(data: bytes) -> Any:
+    """The JSON document ``data`` (UTF-8) as json.loads makes it, but each container nested
+    deeper than :data:`MAX_DOCUMENT_DEPTH` left as :data:`_DEEP` and not built: what is read
+    when json.loads gives up (RecursionError), so that only the record holding it is lost. An
+    :class:`_Unread` when ``data`` is not JSON that ijson reads."""
+    stack: list[Any] = []  # the open containers
+    keys: list[Any] = []  # the key being filled in each open object
+    root: Any = _Unread()
+    skipping = 0  # containers open within one not built
+
+    def put(value: Any) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+        elif isinstance(stack[-1], dict):
+            stack[-1][keys[-1]] = value
+        else:
+            stack[-1].append(value)
+
+    try:
+        for event, value in ijson.basic_parse(io.BytesIO(data), use_float=True):
+            if skipping:
+                skipping += 1 if event in ("start_map", "start_array") else -1 if event in ("end_map", "end_array") else 0
+            elif event == "map_key":
+                keys[-1] = value
+            elif event in ("start_map", "start_array"):
+                if len(stack) >= MAX_DOCUMENT_DEPTH:
+                    put(_DEEP)
+                    skipping = 1
+                    continue
+                made: Any = {} if event == "start_map" else []
+                put(made)
+                stack.append(made)
+                keys.append(None)
+            elif event in ("end_map", "end_array"):
+                stack.pop()
+                keys.pop()
+            else:
+                put(value)
+    except (ijson.JSONError, UnicodeDecodeError):
+        return _Unread()
+    return root
+
+
+def _deep_path(value: Any, path: str = "") -> str | None:
+    """The path in ``value`` (as :func:`_bounded` makes it) of the first :data:`_DEEP`, or None."""
+    if value is _DEEP:
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        if (found := _deep_path(v, f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k))):
+            return found
+    return None
+
+
+def _too_deep(item: Any) -> _TooDeep | None:
+    """The record ``item`` set aside when it holds a value nested too deep, else None (the path
+    named down to its third level)."""
+    if (found := _deep_path(item)) is None:
+        return None
+    parts = re.findall(r"\[\d+\]|[^.[]+", found)
+    return _TooDeep("".join(p if p.startswith("[") or i == 0 else "." + p for i, p in enumerate(parts[:3]))
+                    + (" ..." if len(parts) > 3 else ""))
 
 
 #: What reading a record of the wrong JSON shape raises (caught per record, never out of a reader).
@@ -560,7 +669,7 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
     at its path, and the items after it are still read."""
     for i, item in enumerate(items):
         where = f"{path}[{i}]"
-        if isinstance(item, _Undecodable):
+        if isinstance(item, _Undecodable | _TooDeep):
             yield item.rejection(where)
             continue
         try:
@@ -589,10 +698,11 @@ def _rebased(rec: Record, source: str, i: int) -> Record:
 
 
 def _records(doc: Any, source: str) -> Iterator[Record]:
-    if isinstance(doc, _Undecodable):  # an item of a CloudEvents batch
+    if isinstance(doc, _Undecodable | _TooDeep):  # an item of a CloudEvents batch
         yield doc.rejection(f"{source}$")
         return
-    first = next((item for item in doc if not isinstance(item, _Undecodable)), None) if isinstance(doc, list) else None
+    first = next((item for item in doc if not isinstance(item, _Undecodable | _TooDeep)), None) \
+        if isinstance(doc, list) else None
     if isinstance(first, dict) and "specversion" in first:  # (a first item not UTF-8 is set aside: regression review)
         for i, item in enumerate(doc):  # CloudEvents batch mode (application/cloudevents-batch+json)
             for rec in _records(item, f"{source}$[{i}]"):
