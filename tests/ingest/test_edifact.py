@@ -68,13 +68,33 @@ def test_baplie_31_manual_example_with_its_wrong_unt_count() -> None:
     assert (first.container_number, first.stowage_cell, first.gross_mass_kg, first.iso_equipment_code) == (
         "SUDU1234569", "0200688", 22600.0, "42U0")
     assert first.transport_call is not None and first.transport_call.vessel == Vessel(imo="9354351", name="ANINA")
-    assert first.event_time == datetime(2013, 5, 1, 21, 0, tzinfo=UTC)  # DTM+178 departure
+    # LOC+5+BEANR DTM+136 (actual departure) dates the plan; the DTM+178 after LOC+61+FRLEH is
+    # the arrival at Le Havre, 34 hours later (a data review: it dated the plan at Antwerp)
+    assert first.event_time == datetime(2013, 4, 30, 10, 48, tzinfo=UTC)
     # the manual's own UNT says 21 segments; the message has 22: kept, flagged; the source names the
     # message, the flag does not (a fact re-sent under another message reference is the same fact)
     assert [f.why for f in first.flags] == ["UNT says 21 segments, the BAPLIE message has 22 (UNH to UNT)"]
     assert "message M-EX1/1" in first.source
     assert isinstance(lost, StowagePosition) and lost.container_number == "" and lost.stowage_cell == "0200690"
     assert [f.code for f in lost.flags] == ["segment-count-mismatch", "no-container-number"]  # an attack review
+
+
+def test_an_smdg_1x_bay_plan_gives_its_ports_as_loc_6_and_12() -> None:
+    """A data review: SMDG 1.5 bay plans give each box's port of loading as LOC+6 and its port of
+    discharge as LOC+12 (UN/EDIFACT 3227: port of discharge); both were read as none."""
+    records = read("BAPLIE_1-911_SMDG15_large-9995-containers.edi")
+    first = next(r for r in records if isinstance(r, StowagePosition) and r.container_number == "GOKU1002566")
+    assert (first.port_of_loading, first.port_of_discharge) == ("AUTSV", "CAHAL")
+
+
+def test_seal_issuers_are_read_by_un_edifact_9303() -> None:
+    """A data review: AB (the sealing party is unknown) was read as a customs seal, AC (a
+    quarantine agency) as the shipper's, AA (a consolidator) as customs'."""
+    body = CUSCAR_HEAD + "CNI+1+BL-9'EQD+CN+MSCU1234566+45R1'SEL+S-1+AB'SEL+S-2+AC'SEL+S-3+AA'SEL+S-4+CU'SEL+S-5+XX'"
+    [consignment] = read_edifact(_cuscar(body), "c.edi")
+    seals = consignment.containers[0][1]  # type: ignore[union-attr]
+    assert [(s.number, s.source) for s in seals] == [("S-1", ""), ("S-2", ""), ("S-3", "SHI"), ("S-4", "CUS"),
+                                                       ("S-5", "")]
 
 
 def test_baplie_departure_with_vgm_reefer_and_booking() -> None:

@@ -53,8 +53,17 @@ _TIME_FORMATS = {"101": "%y%m%d", "102": "%Y%m%d", "201": "%y%m%d%H%M", "203": "
 #: How many digits a value of each format has, exactly, and the format a number of digits fits.
 _TIME_DIGITS = {"101": 6, "102": 8, "201": 10, "203": 12, "204": 14, "301": 10}
 _FORMAT_OF_DIGITS = {6: "101", 8: "102", 10: "201", 12: "203", 14: "204"}
-#: SEL seal issuer (UN/EDIFACT 9303) → DCSA seal source.
-_SEAL_SOURCE = {"CA": "CAR", "SH": "SHI", "CU": "CUS", "AA": "CUS", "AB": "CUS", "AC": "SHI", "TO": "CAR"}
+#: SEL sealing party (UN/EDIFACT 9303: AA consolidator, AB unknown, AC quarantine agency, CA
+#: carrier, CU customs, SH shipper, TO terminal operator) → DCSA seal source (CAR, SHI, PHY, VET,
+#: CUS). A consolidator seals as the shipper; a quarantine agency may be the phytosanitary or the
+#: veterinary service, and an unknown party is no one: both "" (not said). A data review found
+#: AB (unknown) read as a customs seal, which no one had said was there.
+_SEAL_SOURCE = {"CA": "CAR", "SH": "SHI", "CU": "CUS", "AA": "SHI", "TO": "CAR"}
+
+
+def _seal(seg: Segment) -> Seal:
+    """The seal a SEL segment gives: its number and who sealed it (:data:`_SEAL_SOURCE`)."""
+    return Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0).strip().upper(), ""))
 #: BGM document name codes (UN/EDIFACT 1001) → the container move they report or order.
 _MOVES = {
     "COARRI": {"44": "DISC", "98": "DISC", "119": "DISC", "46": "LOAD", "99": "LOAD"},
@@ -211,6 +220,7 @@ class _Header:
 def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Header, list[list[Segment]]]:
     head = _Header(message)
     groups: list[list[Segment]] = []
+    place = ""  # the qualifier of the last LOC: a header DTM is the date of that place
     for seg in message.segments[1:] if message.truncated else message.segments[1:-1]:
         tag = seg.tag.strip()
         if starts(seg):
@@ -227,12 +237,13 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
                 head.flags.append(Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored"))
             if q == "137":
                 head.date = t
-            elif q in ("178", "136", "133") and t:
+            elif q in ("178", "136", "133") and t and place not in _OTHER_CALLS:
                 head.departure = t
         elif tag == "TDT" and head.vessel is None:
             head.vessel, head.voyage, flags = _vessel(seg)
             head.flags += flags
         elif tag == "LOC":
+            place = component(seg, 0)
             _place(head.ports, seg, head.flags)
             _terminal(head, seg)
         elif tag == "RFF":
@@ -243,10 +254,17 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
 
 
 #: LOC qualifiers whose place is a port (UN/LOCODE) Scheldt reads: 5 place of departure, 9 port
-#: of loading, 11 port of discharge, 60 place of first arrival (a cargo report's port of
-#: discharge when it gives no LOC+11), 76 original port of loading (others, e.g. 147 a stowage
-#: cell or 165 a terminal, are kept as given).
-_PORT_QUALIFIERS = frozenset({"5", "9", "11", "60", "76"})
+#: of loading, 11 place/port of discharge, 12 port of discharge (UN/EDIFACT 3227), 6 the port of
+#: loading of SMDG 1.x bay plans (with 12: a data review's plan had no ports), 60 place of first
+#: arrival (a cargo report's port of discharge when it gives no LOC+11), 76 original port of
+#: loading (others, e.g. 147 a stowage cell or 165 a terminal, are kept as given).
+_PORT_QUALIFIERS = frozenset({"5", "6", "9", "11", "12", "60", "76"})
+#: LOC qualifiers of another port call than the one a message reports (UN/EDIFACT 3227: 61 next
+#: port of call, 94 previous port of call, 152 next port of discharge): a header DTM after one
+#: dates that call, not the message's moves. BAPLIE D.13B (SMDG 3.1) dates each call after its
+#: LOC: a data review's bay plan was dated with the arrival at the next port (LOC+61
+#: DTM+178), 34 hours after the vessel left Antwerp.
+_OTHER_CALLS = frozenset({"61", "94", "152"})
 #: LOC qualifiers a message repeats by design, one per place: 94 previous port of call and 152
 #: next port of call (an IFTSAI port rotation): not a conflict (an ingest review found every
 #: event of the real HMM schedules flagged "given twice").
@@ -348,7 +366,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
         elif tag == "RFF":
             out["refs"].append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))  # type: ignore[attr-defined]
         elif tag == "SEL":
-            out["seals"].append(Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0))))  # type: ignore[attr-defined]
+            out["seals"].append(_seal(seg))  # type: ignore[attr-defined]
         elif tag == "TMP":
             temp, flag = celsius(edi_decimal(component(seg, 1, 0)), component(seg, 1, 1), "TMP")
             if flag is not None:
@@ -398,7 +416,7 @@ def read_stowage(message: Message) -> Iterator[Record]:
             source=f"{message.where} cell {cell}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=message.type, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
             empty=c.get("empty"), stowage_cell=cell,  # type: ignore[arg-type]
-            port_of_loading=locs.get("9", ""), port_of_discharge=locs.get("11", ""),
+            port_of_loading=locs.get("9") or locs.get("6", ""), port_of_discharge=locs.get("11") or locs.get("12", ""),
             gross_mass_kg=c.get("gross"), verified_gross_mass_kg=c.get("vgm"),  # type: ignore[arg-type]
             temperature_celsius=c.get("temp"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
         )
@@ -667,8 +685,7 @@ class _DocumentParts:
             elif tag == "EQD":
                 box = self._equipment(component(seg, 1, 0))
             elif tag == "SEL" and box is not None:
-                seal = Seal(component(seg, 0), _SEAL_SOURCE.get(component(seg, 1, 0), component(seg, 1, 0)))
-                self.equipment[box] += (seal,)
+                self.equipment[box] += (_seal(seg),)
             elif tag == "SGP" and component(seg, 0, 0):
                 number, flag = container_number(component(seg, 0, 0))
                 if flag:
