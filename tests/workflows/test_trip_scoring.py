@@ -21,7 +21,7 @@ from scheldt.errors import ConflictError, InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
-from scheldt.workflows.screening import trip_screen
+from scheldt.workflows.screening import load_watchlists, trip_screen
 from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips, trip_facts
 from scheldt.workflows.trip_views import trip_detail
 from tests.conftest import SHARED
@@ -1125,3 +1125,30 @@ def test_a_notice_about_a_trip_keyed_without_a_voyage_names_the_first_its_events
         inspections.place_hold(uow, officer, trip["id"], "K9", LATER)
         [sent] = uow.notifications.notices("msc")
     assert (trip["voyage"], sent["body"]["voyage"]) == ("", "402E")
+
+
+def test_the_cli_queue_backtest_and_training_read_the_score_in_force(engine: Engine, tmp_path: Path) -> None:
+    """An officer review: once a watchlist entry was removed, the re-score came back to facts
+    scored before, so the trip showed that earlier assessment again; the CLI queue, the
+    backtest and the training set read the trip's newest assessment, still matching the entry."""
+    origin = write(tmp_path / "origin.json", [event("e-2", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    listed, emptied = tmp_path / "wl.csv", tmp_path / "wl-empty.csv"
+    listed.write_text("id,name\nW1,DCSA CTK\nW2,Someone Else Trading\n")
+    emptied.write_text("id,name\nW2,Someone Else Trading\n")
+    with unit_of_work(engine) as uow:
+        load_and_score(uow, TD, origin)
+        before = uow.container_trips.by_key(KEY)
+        load_watchlists(uow, [listed], "narco", "be-customs", FIRST)
+        score_trips(uow, FIRST + timedelta(minutes=1))
+        matched = uow.container_trips.by_key(KEY)
+        load_watchlists(uow, [emptied], "narco", "be-customs", FIRST)
+        score_trips(uow, FIRST + timedelta(minutes=2))
+        after = uow.container_trips.by_key(KEY)
+        [queued] = uow.trip_assessments.queue("antwerp-narcotics@3")
+        [in_force] = uow.trip_assessments.shown_per_trip()
+        newest = uow.trip_assessments.history(KEY)[-1]
+    assert before is not None and matched is not None and after is not None
+    assert matched["score"] > before["score"] and after["assessment_id"] == before["assessment_id"]
+    assert "watchlist_match" in [r["indicator"] for r in newest["reasons"]]  # the newest row, no longer in force
+    assert queued["id"] == in_force["id"] == before["assessment_id"] != newest["id"]
+    assert "watchlist_match" not in [r["indicator"] for r in queued["reasons"]]

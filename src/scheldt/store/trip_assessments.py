@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.trips import TripKey
@@ -132,6 +132,14 @@ class TripAssessmentRepository:
             TripAssessmentRow.container_number == container_number).order_by(TripAssessmentRow.id))
         return [_plain(r) for r in rows]
 
+    def shown_per_trip(self) -> list[dict[str, Any]]:
+        """The assessment each indexed trip shows (in force; see :meth:`queue`), regrouped trips'
+        too, by id."""
+        t = ContainerTripRow
+        shown = select(t.assessment_id).where(t.assessment_id.is_not(None))
+        return [_plain(r) for r in self.session.scalars(select(TripAssessmentRow).where(
+            TripAssessmentRow.id.in_(shown)).order_by(TripAssessmentRow.id))]
+
     def latest_per_trip(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
         """The latest assessment of every trip scored in [start, end) (UTC; open when None)."""
         t = TripAssessmentRow
@@ -159,14 +167,15 @@ class TripAssessmentRepository:
         return out
 
     def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest assessment of each trip under ``profile`` (scored at or after ``since``),
-        highest score first; trips marked regrouped (their container's events no longer make
-        them) are left out, as the lists leave them out (a regression review)."""
+        """The assessment each trip shows (in force: the API's and workbench's) where it is under
+        ``profile`` (scored at or after ``since``), highest score first; trips marked regrouped
+        (their container's events no longer make them) are left out, as the lists leave them
+        out (a regression review). Not the trip's newest assessment: a re-score on facts scored
+        before shows that earlier one again, and an officer review's CLI queue kept ranking a
+        trip first on a watchlist entry removed since."""
         a, t = TripAssessmentRow, ContainerTripRow
-        latest = _latest_ids(a.profile == profile)
-        regrouped = exists().where(t.container_number == a.container_number, t.document_ref == a.document_ref,
-                                   t.voyage == a.voyage, t.regrouped_at.is_not(None))
-        stmt = select(a).where(a.id.in_(latest), ~regrouped)
+        shown = select(t.assessment_id).where(t.assessment_id.is_not(None), t.regrouped_at.is_(None))
+        stmt = select(a).where(a.id.in_(shown), a.profile == profile)
         if since is not None:
             stmt = stmt.where(TripAssessmentRow.scored_at >= since)
         stmt = stmt.order_by(TripAssessmentRow.score.desc(), TripAssessmentRow.container_number).limit(limit)

@@ -98,7 +98,7 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
     first, last = (start.astimezone(UTC).date() if start else None), (end.astimezone(UTC).date() if end else None)
     past, in_period = [], 0
-    scored = uow.trip_assessments.latest_per_trip()
+    scored = uow.trip_assessments.shown_per_trip()  # in force (an officer review counted removed matches)
     for a in scored:
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is None and first is None and last is None:

@@ -129,7 +129,7 @@ def training_set(uow: UnitOfWork) -> TrainingSet:
     next days is not learnt as a sign the selection could have seen."""
     outcomes = uow.trip_outcomes.all(INSPECTIONS)
     rows = []
-    for a in uow.trip_assessments.latest_per_trip():
+    for a in uow.trip_assessments.shown_per_trip():
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
         if known is not None and known[0]:
             # ordered by the day it competed, not when it was last scored: a re-score restamps
