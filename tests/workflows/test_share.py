@@ -1372,3 +1372,18 @@ def test_an_entry_whose_note_is_marked_for_a_narrower_audience_still_screens(eng
     assert received.report.failed == [] and received.entries == [out["id"]]
     assert out["id"] in screened
     assert entry.note == share.WITHHELD and "informant" not in json.dumps(to_stix(entry))
+
+
+def test_an_entry_whose_note_a_partner_node_withheld_in_transit_still_screens(engine: Engine, tmp_path: Path) -> None:
+    """An exchange review: the US node served its entry with a RED-marked note to the Belgian
+    node's pull without the note and without its granular marking (as the policy serves it);
+    landed on the Belgian node, it was listed in force and never screened (no note: no item)."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        out, first = _shared_company(uow)
+        served = {k: v for k, v in _version(first, NOW + timedelta(hours=1)).items() if k != "description"}
+        received = share.receive_objects(uow, [served], "us-cbp", "peer:us", None, NOW + timedelta(hours=1))
+        screened = [m.entry.entry_id for m in screen_names(uow, ["DCSA CTK"])["DCSA CTK"]]
+        entry = share.entry_of(uow.exchange.newest([out["id"]])[out["id"]])
+    assert received.report.failed == [] and received.entries == [out["id"]]
+    assert out["id"] in screened and entry.note == share.WITHHELD

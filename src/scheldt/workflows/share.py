@@ -1067,8 +1067,17 @@ def entry_of(stored: Any) -> Any:
     (:func:`without_marked_fields`: a note so marked reads :data:`WITHHELD`), so an entry whose
     note is kept back still screens, and its local alerts do not quote the note. A federation
     review's entry with a RED-marked note was listed "in force" and screened nothing. Raises
-    InputError when it is no Scheldt item (or one needs a field that is marked)."""
-    return from_stix([without_marked_fields(stored.object)], stored.stix_id, stored.group_id)
+    InputError when it is no Scheldt item (or one needs a field that is marked).
+
+    A Scheldt item without its description (a note, which Scheldt always writes) had it withheld
+    on the way, by the partner node that served it (fields marked for a narrower audience than
+    the pull are removed, their markings with them): it reads :data:`WITHHELD` too. An exchange
+    review's partner entry with a RED-marked note landed on the peer without it and screened
+    nothing there."""
+    obj = without_marked_fields(stored.object)
+    if "description" not in obj:
+        obj = obj | {"description": WITHHELD}
+    return from_stix([obj], stored.stix_id, stored.group_id)
 
 
 def _is_entry(stored: Any) -> bool:
