@@ -1387,3 +1387,18 @@ def test_an_entry_whose_note_a_partner_node_withheld_in_transit_still_screens(en
         entry = share.entry_of(uow.exchange.newest([out["id"]])[out["id"]])
     assert received.report.failed == [] and received.entries == [out["id"]]
     assert out["id"] in screened and entry.note == share.WITHHELD
+
+
+def test_a_shared_name_entry_raises_alerts_only_from_the_score_that_counts_in_the_trips_score(
+        engine: Engine, tmp_path: Path) -> None:
+    """An exchange review: an entry for "Zame Distribution NV" raised alerts at screening's 85 on
+    "Racebe Distribution NV" (86), matches the live profile's watchlist_match (from 90) never
+    counted in the trips' scores. "DCSA CTX" is 87.5 against the trip's shipper DCSA CTK,
+    "DCSA CTKS" 94.1."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        near = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTX")
+        close = share.share_watchlist_entry(uow, US, "company", "front company", amber(), NOW, name="DCSA CTKS")
+        threshold = share.alert_threshold(uow)
+    assert threshold == 90.0
+    assert (len(near["alerts"]), len(close["alerts"])) == (0, 1)

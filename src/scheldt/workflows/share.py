@@ -78,7 +78,9 @@ from scheldt.exchange.stix_mapping import (
     to_stix,
     watch_label,
 )
-from scheldt.risk.screening import SHARED_PREFIX, WatchlistEntry, WatchlistIndex
+from scheldt.risk.indicators import INDICATORS
+from scheldt.risk.profiles import load_profile
+from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_ports, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
@@ -1170,8 +1172,9 @@ def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     by_id = {e.meta.stix_id: (e, s) for e, s in entries}
     raised = []
     matching: dict[str, set[str]] = {}
+    threshold = alert_threshold(uow) if len(names) else 0.0
     for row, facts in _trips_to_screen(uow, entries, now):
-        for entry_id, why, party in _hits(facts, entries, names):
+        for entry_id, why, party in _hits(facts, entries, names, threshold):
             entry, stored = by_id[entry_id]
             alert = _local_alert(uow, row, facts, entry, stored, why, party, now)
             if alert is None:
@@ -1286,9 +1289,22 @@ def _live_entries(versions: list[Any], now: datetime) -> list[tuple[WatchEntry, 
     return out
 
 
+def alert_threshold(uow: Any) -> float:
+    """The name-match score (0-100) from which a shared name entry raises an alert: the live
+    profile's ``watchlist_match`` ``min_score``, from which the match counts in the trip's
+    score (the indicator's default where no profile is live). An exchange review's entry for
+    "Zame Distribution NV" raised alerts at screening's 85 on "Racebe Distribution NV" and
+    "Vage Distribution Ltd" (86), matches the trips' scores never counted."""
+    stored = uow.profiles.live()
+    if stored is None:
+        return float(INDICATORS["watchlist_match"].params["min_score"])
+    return float(load_profile(stored.body, stored.label, stored=True).context("watchlist_match").params["min_score"])
+
+
 def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
-          names: WatchlistIndex) -> list[tuple[str, str, Party | None]]:
-    """(entry id, why, matched party) of each entry the trip matches."""
+          names: WatchlistIndex, threshold: float = 0.0) -> list[tuple[str, str, Party | None]]:
+    """(entry id, why, matched party) of each entry the trip matches; names at ``threshold``
+    or above (:func:`alert_threshold`)."""
     out: list[tuple[str, str, Party | None]] = []
     for entry, _ in entries:
         if entry.kind in NAME_KINDS:
@@ -1302,7 +1318,7 @@ def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
         for party in screened_parties(facts.documents):
             if party.role.replace("_", " ") not in SCREENED_ROLES or not party.name.strip():
                 continue
-            for m in names.screen(party.name):
+            for m in names.screen(party.name, max(threshold, DEFAULT_THRESHOLD)):
                 if m.entry.entry_id not in seen:
                     seen.add(m.entry.entry_id)
                     why = f"the {party.role} {party.name} matches {m.matched_name} (score {m.score:.0f})"
