@@ -198,6 +198,32 @@ def test_upgrade_to_0028_a_document_stored_before_is_not_stored_again_with_its_o
     assert (resent, amended, stored) == ((0, []), (1, []), [("402E", None), ("403E", ["611W"])])
 
 
+def test_upgrade_to_0029_deleted_versions_keep_no_content(store_url: str) -> None:
+    """A version deleted before 0029 (a withdrawn alert's consignment, say) kept its parties in
+    the database; the upgrade leaves its tombstone only, and the live versions as they were."""
+    from scheldt.store.models import SharedObjectRow
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    part = {"type": "scheldt-consignment", "spec_version": "2.1", "id": "scheldt-consignment--1",
+            "modified": "2026-11-01T00:00:00.000Z", "consignee": "Zaba Export BV"}
+    kept = part | {"id": "scheldt-consignment--2", "consignee": "Still Shared NV"}
+    engine = make_engine(store_url)
+    upgrade(engine, "0028")
+    with engine.begin() as conn:
+        conn.execute(SharedObjectRow.__table__.insert(), [{
+            "stix_id": o["id"], "modified": o["modified"], "stix_type": o["type"], "spec_version": "2.1",
+            "kind": "alert", "tlp": "amber+strict", "owner_org": "be-customs", "group_id": "be-us", "object": o,
+            "source": "local", "date_added": at, "deleted_at": deleted} for o, deleted in ((part, at), (kept, None))])
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(SharedObjectRow.stix_id, SharedObjectRow.object)).all())
+    engine.dispose()
+    assert rows == {"scheldt-consignment--1": {"type": "scheldt-consignment", "id": "scheldt-consignment--1",
+                                               "spec_version": "2.1", "modified": "2026-11-01T00:00:00.000Z",
+                                               "x_scheldt_deleted": True},
+                    "scheldt-consignment--2": kept}
+
+
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
     result = _cli(store_url, monkeypatch, "db", "upgrade")

@@ -468,6 +468,7 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     later = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
         alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown to us")
+        part = next(o for o in stored_objects(uow) if o["id"] == alert["objects"][1])
         with pytest.raises(ForbiddenError, match="only its originator withdraws it"):
             share.withdraw_item(uow, US, alert["id"], later)
         with pytest.raises(NotFoundError):
@@ -510,6 +511,19 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     assert again.report.failed == [(alert["id"], f"{alert['id']}: revoked by its originator; a revoked object takes "
                                                  "no other version (STIX 2.1 revocation)")]
     assert again.report.known == [(alert["id"], revoked["modified"])] and still.revoked
+    # no stored row keeps what the withdrawn versions and parts said (an exchange review found
+    # the consignee and reasons in every node's database, marked deleted only); a copy of a
+    # deleted version sent again adds nothing and is no clash
+    with unit_of_work(engine) as uow:
+        rows = uow.session.execute(select(SharedObjectRow.stix_id, SharedObjectRow.object,
+                                          SharedObjectRow.deleted_at)).all()
+        gone = [o for sid, o, deleted in rows if deleted is not None and sid in (alert["id"], *parts)]
+        resent = share.receive_objects(uow, [part], "be-customs", "local", "be-us", later + timedelta(minutes=5))
+    assert len(gone) == 3 and all(set(o) == {"type", "id", "spec_version", "modified", "x_scheldt_deleted"}
+                                  for o in gone)
+    assert not any("NARU3472484" in json.dumps(o) or "consignee unknown" in json.dumps(o)
+                   for _, o, deleted in rows if deleted is not None)
+    assert resent.report.failed == [] and resent.report.added == [] and len(resent.report.known) == 1
 
 
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(

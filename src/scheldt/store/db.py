@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # Alembic is loaded only to upgrade, or to check a store not 
 #: The newest migration revision shipped with this code, as :func:`head_revision` reads it from
 #: the migrations (a test keeps the two equal). A store already at it is opened without loading
 #: Alembic and parsing every migration, which took a quarter of each command's start.
-HEAD_REVISION = "0028"
+HEAD_REVISION = "0029"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -270,6 +270,15 @@ def _requester_statement() -> Any:
             .where(org.id == bindparam("org_id")))
 
 
+#: The property marking a stored version's content as deleted (:func:`tombstone`).
+DELETED_MARK = "x_scheldt_deleted"
+
+
+def tombstone(stix_type: str, stix_id: str, spec_version: str, modified: str) -> dict[str, Any]:
+    """What a deleted version keeps of its content: its identity and :data:`DELETED_MARK`."""
+    return {"type": stix_type, "id": stix_id, "spec_version": spec_version, "modified": modified, DELETED_MARK: True}
+
+
 class ExchangeRepository:
     """Sharing groups and shared object versions (never commits)."""
 
@@ -551,11 +560,20 @@ class ExchangeRepository:
         return sorted(out)
 
     def delete(self, stix_id: str, modified: str | None, now: datetime) -> int:
-        """Mark an object (one version, or all) deleted; returns how many versions."""
-        stmt = update(_O).where(_O.stix_id == stix_id, _O.deleted_at.is_(None))
+        """Mark an object (one version, or all) deleted at ``now`` (UTC), its content replaced by
+        :func:`tombstone` (what the version said is gone; the row stays, so that its tombstone
+        reaches whoever could read it, and a re-sent copy adds nothing). Returns how many
+        versions. An exchange review found a withdrawn alert's consignee and reasons still in
+        every node's database, and so in every backup."""
+        stmt = select(_O.seq, _O.stix_type, _O.spec_version, _O.modified).where(
+            _O.stix_id == stix_id, _O.deleted_at.is_(None))
         if modified is not None:
             stmt = stmt.where(_O.modified == modified)
-        return self.session.execute(stmt.values(deleted_at=now)).rowcount or 0
+        rows = self.session.execute(stmt).all()
+        for seq, stix_type, spec_version, version in rows:
+            self.session.execute(update(_O).where(_O.seq == seq).values(
+                deleted_at=now, object=tombstone(stix_type, stix_id, spec_version, version)))
+        return len(rows)
 
     def add_withdrawal(self, stix_id: str, organisation_id: str, actor: str, reason: str, now: datetime) -> None:
         """Record who withdrew the item ``stix_id`` (its main object), for which organisation,

@@ -31,6 +31,7 @@ from scheldt.exchange.stix_mapping import (
     WATCH_EXTENSION_ID,
     item_kind,
 )
+from scheldt.store.exchange import DELETED_MARK
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000
@@ -383,8 +384,10 @@ def same_version(stored: dict[str, Any], received: dict[str, Any]) -> bool:
     """Whether ``received`` is the same object version as ``stored`` (same id and modified):
     equal once written as the store writes JSON (NaN as null, say); or one of them is the other
     with properties under granular markings removed (a copy served to a reader who may not see
-    them, relayed back); or a shared definition (:data:`_SHARED_DEFINITIONS`)."""
-    if stored == received or received.get("type") in _SHARED_DEFINITIONS:
+    them, relayed back); or a shared definition (:data:`_SHARED_DEFINITIONS`); or a version
+    deleted here (its content is gone: :func:`scheldt.store.exchange.tombstone`), which a copy
+    re-sent does not bring back."""
+    if stored == received or received.get("type") in _SHARED_DEFINITIONS or stored.get(DELETED_MARK) is True:
         return True
     written = orjson.loads(json_bytes(received))
     if stored == written:
