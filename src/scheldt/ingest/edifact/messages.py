@@ -924,7 +924,9 @@ def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
                       f"{head.function}: {_CANCELLING[head.function]}); earlier versions are kept")
                  ] if head.function in _CANCELLING else []
     return Consignment(
-        bill_of_lading=bl, kind="house" if house else "master",
+        # a house bill is filed as one (HBL), as the eBL reader files them: the store keeps the
+        # type, not the kind, and a data review's CUSCAR house bill was shared as a master
+        bill_of_lading=bl, kind="house" if house else "master", document_type="HBL" if house else "TRD",
         booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
         parties=tuple(parts.parties), goods=tuple(parts.goods), containers=tuple(containers),
         port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
