@@ -137,6 +137,8 @@ def test_coarri_discharge_report_with_seal_and_bill_of_lading() -> None:
     assert isinstance(first, EquipmentEvent)
     assert (first.event_type, first.classifier, first.container_number) == ("DISC", "ACT", "KOSU4954710")
     assert first.seals == (Seal("309046", "CAR"),)
+    # MEA+AAE+VGM+KGM:16733.08 and TMP+2+0.0:CEL (a data review: read, then dropped)
+    assert (first.verified_gross_mass_kg, first.gross_mass_kg, first.temperature_celsius) == (16733.08, None, 0.0)
     assert DocumentReference("TRD", "NICPEV11478") in first.documents
     assert first.transport_call is not None and first.transport_call.vessel == Vessel(imo="9118018", name="CHARLOTTE")
     two = read("COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from scheldt.domain.shipping import EquipmentEvent
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import QuarantineRow, ShippingEventRow
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -272,3 +273,29 @@ def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engi
         [facts] = trip_facts(uow, ["APZU4812090"], NOW)
     assert (both.added, both.rejected) == (2, 0)
     assert [e.verified_gross_mass_kg for e in facts.events if e.kind == "VGM"] == [14_250.0]
+
+
+def test_a_terminal_report_stored_before_its_masses_were_kept_is_the_same_one_re_sent(engine: Engine) -> None:
+    """COARRI's MEA+AAE+VGM and TMP were read and dropped (a data review); events stored then,
+    without them, are the same facts when the report is sent again after the upgrade: nothing
+    is added or refused. The masses of a new report are stored, for the mass-gap indicator."""
+    from dataclasses import replace
+
+    from scheldt.ingest.edifact.messages import read_edifact
+
+    name = "COARRI_D23A_ITG10_japdeva-CRMOB-to-customs.edi"
+    events = [r for r in read_edifact((SHARED / "fixtures" / "edifact" / name).read_bytes(), name)
+              if isinstance(r, EquipmentEvent)]
+    as_before = [replace(e, verified_gross_mass_kg=None, gross_mass_kg=None, temperature_celsius=None) for e in events]
+    with unit_of_work(engine) as uow:
+        stored_before = uow.events.add(as_before, "be-customs", NOW)
+        resent = uow.events.add(events, "be-customs", NOW)
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        fresh = uow.events.add(events, "be-customs", NOW)
+        row = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.container_number == "KOSU4954710")
+                                  ).first()
+        details = dict(row.details) if row else {}
+    assert stored_before == (74, []) and resent == (0, [])
+    assert fresh[0] == 74 and (details["verified_gross_mass_kg"], details["temperature_celsius"]) == (16733.08, 0.0)

@@ -130,6 +130,12 @@ class EquipmentEvent(Event):
     iso_equipment_code: str = ""
     empty: bool | None = None
     seals: tuple[Seal, ...] = ()
+    #: What a terminal's report or order weighs the box at (kg: MEA+AAE+VGM, the verified gross
+    #: mass SOLAS asks for, and MEA+AAE+G, the gross mass, in COARRI, COPRAR and CODECO) and the
+    #: temperature it sets (°C, TMP); None when not given (DCSA events give none).
+    verified_gross_mass_kg: float | None = None
+    gross_mass_kg: float | None = None
+    temperature_celsius: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -465,7 +465,8 @@ def happened(event: TripEvent) -> bool:
 class TripEvent:
     """One event of a trip: ``kind`` EQUIPMENT / TRANSPORT / SHIPMENT / VGM / STOWAGE / REEFER / IOT,
     ``event_type`` as DCSA codes it (LOAD, DISC, GTIN, GTOT, ARRI, DEPA...), ``classifier``
-    ACT / EST / PLN. Times are UTC. ``verified_gross_mass_kg`` only on VGM declarations."""
+    ACT / EST / PLN. Times are UTC. ``verified_gross_mass_kg`` (kg) on VGM declarations, bay
+    plans' stowage positions and terminals' move reports and orders (COARRI, COPRAR, CODECO)."""
 
     kind: str
     event_type: str

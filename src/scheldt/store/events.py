@@ -69,17 +69,24 @@ def _facts(event: Event, plan: _Plan | None = None) -> dict[str, Any]:
     return facts
 
 
-#: Facts read only since events were first stored (a VGM's tare): left out of ``fact_hash``
-#: while unset, and a stored event whose digest is that of the facts without them is the same
-#: one re-sent (:func:`_same_facts`): read before they were, it had them too.
-_LATER_FACTS = ("tare_kg",)
+#: Facts read only since events of a class were first stored (a VGM's tare; the masses and
+#: temperature of a terminal's equipment report, which a data review found read and dropped):
+#: left out of ``fact_hash`` while unset, and a stored event whose digest is that of the facts
+#: without them is the same one re-sent (:func:`_same_facts`): read before they were, it had
+#: them too. By class: a bay plan's stowage position had its masses from the first.
+_LATER_FACTS: dict[type, frozenset[str]] = {
+    VgmDeclaration: frozenset({"tare_kg"}),
+    EquipmentEvent: frozenset({"verified_gross_mass_kg", "gross_mass_kg", "temperature_celsius"}),
+}
 
 
-def _digest(facts: dict[str, Any], later: bool = True) -> str:
-    """``fact_hash`` of an event's facts (:func:`_facts`): :data:`_LATER_FACTS` left out when
-    unset, or (``later`` False) always."""
-    return fact_digest({k: v for k, v in facts.items()
-                        if k not in _LATER_FACTS or (later and v is not None)})
+def _digest(facts: dict[str, Any], cls: type, later: bool = True) -> str:
+    """``fact_hash`` of the facts of an event of class ``cls`` (:func:`_facts`): its
+    :data:`_LATER_FACTS` left out when unset, or (``later`` False) always."""
+    late = _LATER_FACTS.get(cls)
+    if not late:
+        return fact_digest(facts)
+    return fact_digest({k: v for k, v in facts.items() if k not in late or (later and v is not None)})
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
@@ -98,7 +105,7 @@ def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str
     documents = event.documents
     return {
         "event_id": event.event_id,
-        "fact_hash": _digest(facts),
+        "fact_hash": _digest(facts, type(event)),
         "kind": kind,
         "event_type": facts.get("event_type", ""),
         "classifier": event.classifier,
@@ -259,7 +266,8 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
     # stored before its later facts were read (a VGM's tare: a review's re-sent declaration);
     # not so ``before`` False: the event earlier in the same batch (a regression review's second
     # copy in one file, with a tare, was taken for the first)
-    return stored[0] in ((_digest(facts), _digest(facts, later=False)) if before else (_digest(facts),))
+    cls = type(event)
+    return stored[0] in ((_digest(facts, cls), _digest(facts, cls, later=False)) if before else (_digest(facts, cls),))
 
 
 def _as_received(event: Event | None) -> str:
@@ -267,7 +275,9 @@ def _as_received(event: Event | None) -> str:
     kept none, and the corrected value a sender re-sent was found nowhere (an ingest review)."""
     if event is None:
         return ""
-    return orjson.dumps(_facts(event) | {"source": event.source}, default=str).decode()[:20_000]
+    late = _LATER_FACTS.get(type(event), frozenset())
+    facts = {k: v for k, v in _facts(event).items() if v is not None or k not in late}  # unset later facts: unsaid
+    return orjson.dumps(facts | {"source": event.source}, default=str).decode()[:20_000]
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

@@ -494,6 +494,9 @@ def read_moves(message: Message) -> Iterator[Record]:
             source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=move, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
             empty=c.get("empty"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
+            # the box's masses and set temperature (a data review found them read and dropped)
+            verified_gross_mass_kg=c.get("vgm"), gross_mass_kg=c.get("gross"),  # type: ignore[arg-type]
+            temperature_celsius=c.get("temp"),  # type: ignore[arg-type]
         )
 
 
