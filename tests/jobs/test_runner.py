@@ -581,3 +581,23 @@ def test_a_failure_whose_result_cannot_be_stored_is_written_without_it(runners: 
     run = runner.wait(runner.submit("ingest", {"paths": [str(tmp_path / "missing.json")]}, "officer.a"), TIMEOUT_S)
     assert run.status == "failed" and "nothing could be read: no such file" in run.error
     assert run.result == {}  # written without the result the store refused
+
+
+def test_a_due_job_found_while_stopping_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    """An operator review: a normal stop of `scheldt serve` with a job running logged "Error
+    submitting job ... RuntimeError: cannot schedule new futures after shutdown" with a
+    traceback. That record is dropped; any other submission error is still logged."""
+    import logging
+
+    from scheldt.jobs import runner
+
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.ERROR, logger="apscheduler.scheduler"):
+        for error in (RuntimeError("cannot schedule new futures after shutdown"), RuntimeError("disk full")):
+            try:
+                raise error
+            except RuntimeError:
+                scheduler_log.exception('Error submitting job "federation-pull every 2 s" to executor "recurring"')
+    assert [r.exc_info[1].args[0] for r in caplog.records if r.exc_info] == ["disk full"]
+    stopped = runner._Scheduler()
+    assert stopped._process_jobs() is None  # never started: nothing is looked for

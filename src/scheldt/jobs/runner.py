@@ -31,6 +31,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 
 from scheldt.errors import ConfigError, InputError, ScheldtError, StoreUnavailable
 from scheldt.jobs.kinds import check_params, run_kind
@@ -313,11 +314,28 @@ class _Scheduler(BackgroundScheduler):
     second start does nothing (the run is no longer queued)."""
 
     def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:  # woken by the stop itself: nothing to start any more
+            return None
         try:
             return super()._process_jobs()
         except Exception:  # noqa: BLE001
             log.warning("job store error; retrying in %s s", self.jobstore_retry_interval, exc_info=True)
             return self.jobstore_retry_interval
+
+
+class _QuietStop(logging.Filter):
+    """Drops APScheduler's "Error submitting job" record for a due job it found while stopping,
+    its executors shut down already (``RuntimeError: cannot schedule new futures after
+    shutdown``): an operator review's normal stop, a job running, logged it with a traceback,
+    which reads as a fault. The job is due again at the next start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, RuntimeError) and "after shutdown" in str(exc)
+                    and record.getMessage().startswith("Error submitting job"))
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_QuietStop())
 
 
 class JobRunner:
