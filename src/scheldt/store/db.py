@@ -29,10 +29,13 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError, ConflictError, InputError, StoreUnavailable
+from scheldt.store.logs import quiet_connection_losses
 from scheldt.store.rows import json_text
 
 if TYPE_CHECKING:  # Alembic is loaded only to upgrade, or to check a store not at HEAD_REVISION
     from alembic.config import Config
+
+quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as one line each
 
 #: The newest migration revision shipped with this code, as :func:`head_revision` reads it from
 #: the migrations (a test keeps the two equal). A store already at it is opened without loading
