@@ -79,6 +79,14 @@ def test_baplie_31_manual_example_with_its_wrong_unt_count() -> None:
     assert [f.code for f in lost.flags] == ["segment-count-mismatch", "no-container-number"]  # an attack review
 
 
+def test_an_smdg_2x_bay_plan_is_dated_by_the_dates_after_both_its_locs() -> None:
+    """SMDG 2.x gives LOC+5 and LOC+61 first, then its own call's DTMs: a regression review's
+    Del Monte Rose plan lost its departure (DTM+133 14:30) to the rule for SMDG 3.x, which
+    dates each call after its LOC, and was dated by DTM+137 alone."""
+    first = read("BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi")[0]
+    assert isinstance(first, StowagePosition) and first.event_time == datetime(2025, 2, 23, 14, 30, tzinfo=UTC)
+
+
 def test_an_smdg_1x_bay_plan_gives_its_ports_as_loc_6_and_12() -> None:
     """A data review: SMDG 1.5 bay plans give each box's port of loading as LOC+6 and its port of
     discharge as LOC+12 (UN/EDIFACT 3227: port of discharge); both were read as none."""

@@ -220,7 +220,8 @@ class _Header:
 def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Header, list[list[Segment]]]:
     head = _Header(message)
     groups: list[list[Segment]] = []
-    place = ""  # the qualifier of the last LOC: a header DTM is the date of that place
+    place = ""  # the qualifier of the last LOC: a header DTM is the date of that place ...
+    dated = False  # ... once the message's own call was dated after its LOC (SMDG 3.x, :data:`_OTHER_CALLS`)
     for seg in message.segments[1:] if message.truncated else message.segments[1:-1]:
         tag = seg.tag.strip()
         if starts(seg):
@@ -237,8 +238,9 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
                 head.flags.append(Flag("DTM", "unreadable-date", f"{_dtm_why(seg)}; ignored"))
             if q == "137":
                 head.date = t
-            elif q in ("178", "136", "133") and t and place not in _OTHER_CALLS:
+            elif q in ("178", "136", "133") and t and (place not in _OTHER_CALLS or not dated):
                 head.departure = t
+                dated = dated or place not in _OTHER_CALLS
         elif tag == "TDT" and head.vessel is None:
             head.vessel, head.voyage, flags = _vessel(seg)
             head.flags += flags
@@ -260,10 +262,12 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
 #: loading (others, e.g. 147 a stowage cell or 165 a terminal, are kept as given).
 _PORT_QUALIFIERS = frozenset({"5", "6", "9", "11", "12", "60", "76"})
 #: LOC qualifiers of another port call than the one a message reports (UN/EDIFACT 3227: 61 next
-#: port of call, 94 previous port of call, 152 next port of discharge): a header DTM after one
-#: dates that call, not the message's moves. BAPLIE D.13B (SMDG 3.1) dates each call after its
-#: LOC: a data review's bay plan was dated with the arrival at the next port (LOC+61
-#: DTM+178), 34 hours after the vessel left Antwerp.
+#: port of call, 94 previous port of call, 152 next port of discharge). BAPLIE D.13B (SMDG 3.1)
+#: dates each call after its LOC: a data review's bay plan was dated with the arrival at the
+#: next port (LOC+61 DTM+178), 34 hours after the vessel left Antwerp. So a header DTM after
+#: one of these dates that call once the message's own call was dated after its LOC; SMDG 2.x
+#: gives both LOCs and then the DTMs of its own call (a regression review's Del Monte Rose plan
+#: lost its departure time).
 _OTHER_CALLS = frozenset({"61", "94", "152"})
 #: LOC qualifiers a message repeats by design, one per place: 94 previous port of call and 152
 #: next port of call (an IFTSAI port rotation): not a conflict (an ingest review found every
