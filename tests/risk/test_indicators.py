@@ -282,6 +282,12 @@ def test_mass_gap_in_kg_and_share_beyond_the_container_s_tare() -> None:
         "(-1,700 kg, -14%)")
     reefer = ev("GTIN", -340, "ECGYE", iso_equipment_code="45R1")
     assert run("mass_gap", trip(reefer, vgm(26_800.0), docs=(doc(gross_mass_kg=22_000.0),))) is None
+    # a terminal's report after the declaration gives the VGM again, without a tare: the declared
+    # tare still counts (a regression review: the ISO range took its place, and the gap went)
+    reported = ev("LOAD", -300, "ECGYE", verified_gross_mass_kg=19_000.0)
+    assert run("mass_gap", trip(box, vgm(19_000.0, 2_200.0), reported, docs=cargo)) == (
+        "VGM 19,000 kg vs 12,000 kg cargo on TRD HHL71800000 and 2,200 kg tare (declared with the VGM) "
+        "(+4,800 kg, +40%)")
 
 
 def test_consignee_changed_after_departure() -> None:

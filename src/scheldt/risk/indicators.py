@@ -408,15 +408,19 @@ def mass_gap_of(trip: TripFacts) -> MassGap | None:
     """The trip's :class:`MassGap`, or None without a VGM or a declared cargo mass. The tare is
     the latest VGM declaration's when it gives one, else the range of the box's ISO size type
     (:func:`tare_range`). A carrier-data review: the VGM was compared with the cargo alone, so
-    every honestly declared box showed a gap of its tare (2.2-4.8 t)."""
+    every honestly declared box showed a gap of its tare (2.2-4.8 t). The VGM is the latest
+    given (a declaration, a bay plan, a terminal's report); the tare is the latest declaration's
+    whatever came after it (a regression review: a terminal's report of the same VGM, which
+    gives no tare, dropped the declared tare for the ISO range, and the gap with it)."""
     weighed = next((e for e in reversed(trip.events) if e.verified_gross_mass_kg), None)
     doc = trip.latest_document()
     declared = doc.gross_mass_kg if doc else None
     if weighed is None or not declared or doc is None:
         return None
     vgm = float(weighed.verified_gross_mass_kg or 0)
-    if weighed.tare_kg:
-        low = high = float(weighed.tare_kg)
+    declaration = next((e for e in reversed(trip.events) if e.kind == "VGM" and e.verified_gross_mass_kg), None)
+    if declaration is not None and declaration.tare_kg:
+        low = high = float(declaration.tare_kg)
         tare = f"{low:,.0f} kg tare (declared with the VGM)"
     else:
         iso = next((e.iso_equipment_code for e in trip.events if e.iso_equipment_code), "")
@@ -428,7 +432,8 @@ def mass_gap_of(trip: TripFacts) -> MassGap | None:
 
 
 @indicator("mass_gap", source="indicator table row 10 (noisy: use only in combination)",
-           feeds="VGM declaration (dcsa-documents VGM, BAPLIE MEA+VGM) vs gross mass on the transport document",
+           feeds="VGM declaration (dcsa-documents VGM, BAPLIE and COARRI/COPRAR/CODECO MEA+VGM) vs gross mass on the "
+                 "transport document",
            params={"min_kg": 500.0, "min_share": 0.05})
 def mass_gap(trip: TripFacts, ctx: Context) -> Hit | None:
     """The verified gross mass differs from the declared cargo mass plus the container's tare."""
