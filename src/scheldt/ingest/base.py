@@ -280,9 +280,12 @@ class LineCounter:
 _RESPLITS = 4
 
 
-def _misfit(row: dict[str, Any], width: int) -> bool:
-    """Whether a DictReader ``row`` has more or fewer cells than the header's ``width``."""
-    return None in row or (len(row) == width and None in row.values())
+def _swallows_rows(counter: LineCounter, width: int, delimiter: str) -> bool:
+    """Whether the record just read runs over several lines and one of its later lines holds
+    at least as many delimiters as a row of ``width`` cells (a row a stray quote swallowed,
+    not the rest of an address)."""
+    return (counter.line > counter.start and width > 1
+            and any(text.count(delimiter) >= width - 1 for text in counter.texts[1:]))
 
 
 def csv_records(counter: LineCounter, reader: Any, source: str,
@@ -292,12 +295,15 @@ def csv_records(counter: LineCounter, reader: Any, source: str,
     CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8.
 
     A quote opening a field that never closes on its line makes the CSV reader run the
-    following lines into that field (an ingest review: one stray quote in line 3 lost every
-    later declaration as one rejection). A record over several lines whose cells do not fit
-    the header (or that the reader gives up on, past its field size limit) is therefore split:
-    its first line is refused, naming the quote, and the lines after it are read again as
-    records of their own."""
+    following lines into that field, up to the next quote (an ingest review: one stray quote
+    in line 3 lost every later declaration as one rejection; a regression review: a second one
+    in the same column, ten lines on, closed the field, and the ten rows between were one
+    record that fitted the header). A record over several lines any of whose later lines holds
+    a row's worth of delimiters (:func:`_swallows_rows`) is therefore split: its first line
+    is refused, naming the quote, and the lines after it are read again as records of their
+    own. A quoted field with a line break in it (an address) is read as one, as before."""
     width = len(reader.fieldnames or [])
+    delimiter = reader.reader.dialect.delimiter
     while True:
         counter.next_record()
         try:
@@ -305,12 +311,12 @@ def csv_records(counter: LineCounter, reader: Any, source: str,
         except StopIteration:
             return
         except csv.Error as exc:
-            if counter.line > counter.start and _depth < _RESPLITS:
+            if _swallows_rows(counter, width, delimiter) and _depth < _RESPLITS:
                 yield from _split(counter, reader, source, _depth, None)
                 continue
             yield counter.where(source), None, f"unreadable CSV: {exc}"
             continue
-        if counter.line > counter.start and _depth < _RESPLITS and _misfit(row, width):
+        if _swallows_rows(counter, width, delimiter) and _depth < _RESPLITS:
             yield from _split(counter, reader, source, _depth, row)
             continue
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
@@ -327,7 +333,8 @@ def _split(counter: LineCounter, reader: Any, source: str, depth: int,
     why = (
         f"a quote opens a field on line {first} and does not close on it, so lines {first}-{last} "
         f"read as one record{cells}: line {first} is refused (remove or double the stray quote) "
-        f"and {f'line {last} is' if last == first + 1 else f'lines {first + 1}-{last} are'} read on their own")
+        + (f"and line {last} is read on its own" if last == first + 1 else
+           f"and lines {first + 1}-{last} are read on their own"))
     head = next(csv.DictReader(texts[:1], fieldnames=reader.fieldnames, delimiter=reader.reader.dialect.delimiter),
                 None)
     yield f"{source}:{first}", head, why
