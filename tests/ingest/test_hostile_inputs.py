@@ -213,7 +213,7 @@ def test_one_document_nested_5000_levels_deep_costs_only_itself() -> None:
     listed = list(read_dcsa_documents(data.encode(), "list.json"))
     assert _kinds(listed) == ["Consignment", "Rejection", "Consignment"]
     assert (listed[1].where, listed[1].field, listed[1].why) == (
-        "list.json$[1]", "note.x.x ...", "note.x.x ... is nested more than 100 levels deep (a DCSA document nests "
+        "list.json$[1]", "note.x.x ...", "note.x.x ... is nested more than 400 levels deep (a DCSA document nests "
         "about ten): this record is not read; the rest of the file is")
     assert listed[0].bill_of_lading == td["transportDocumentReference"]
     # the same read without the deep document: the same records as json.loads makes them
@@ -222,6 +222,15 @@ def test_one_document_nested_5000_levels_deep_costs_only_itself() -> None:
     # one document alone, nested too deep: its file, named at the path
     [alone] = read_dcsa_documents(one.replace("{", '{"note": ' + deep + ", ", 1).encode(), "one.json")
     assert (alone.where, alone.field) == ("one.json$", "note.x.x ...")
+    # the other records are read as json.loads reads them (a regression review: a 30-digit integer
+    # in another record lost the file, "nested too deeply"), one 150 levels deep among them
+    odd = [one.replace("{", '{"x": 123456789012345678901234567890, "y": 1e400, "z": NaN, ', 1),
+           one.replace("{", '{"w": ' + '[' * 150 + ']' * 150 + ', ', 1)]
+    mixed = list(read_dcsa_documents(("[" + odd[0] + "," + one.replace("{", '{"note": ' + deep + ", ", 1) + ","
+                                      + odd[1] + "]").encode(), "mixed.json"))
+    assert _kinds(mixed) == ["Consignment", "Rejection", "Consignment"]
+    assert [listed[0], listed[2]] == [replace(r, source=r.source.replace("mixed", "list"))  # type: ignore[attr-defined]
+                                      for r in (mixed[0], mixed[2])]
 
 
 def test_the_same_bay_plan_under_another_message_reference_is_the_same_facts() -> None:

@@ -11,16 +11,13 @@ as such. Container and IMO numbers with wrong check digits are kept and flagged.
 
 from __future__ import annotations
 
-import codecs
-import io
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-
-import ijson
 
 from scheldt import reference
 from scheldt.domain.codes import normalise_hs_code
@@ -530,8 +527,9 @@ def read_dcsa_documents(data: bytes, source: str) -> Iterator[Record]:
         yield Rejection(f"{source}$", "", f"not a JSON document: {exc}")
         return
     except RecursionError:
-        doc = _bounded(data.removeprefix(codecs.BOM_UTF8))
-        if doc is _DEEP or isinstance(doc, _Unread):
+        try:
+            doc = json.loads(_shallow(text))
+        except (json.JSONDecodeError, RecursionError):
             yield Rejection(f"{source}$", "", "not a readable JSON document: nested too deeply")
             return
         doc = _set_aside(doc, _too_deep)
@@ -612,9 +610,10 @@ def _set_aside(doc: Any, mark: Callable[[Any], _Undecodable | _TooDeep | None]) 
     return doc
 
 
-#: Containers a DCSA document's values nest at most (a transport document nests about ten);
-#: one deeper is not built (:func:`_bounded`) and its record is rejected.
-MAX_DOCUMENT_DEPTH = 100
+#: Containers a DCSA document's values nest at most (a transport document nests about ten) when
+#: its file is too deep for json.loads: one deeper is read as :data:`_DEEP` (:func:`_shallow`)
+#: and its record rejected.
+MAX_DOCUMENT_DEPTH = 400
 
 
 @dataclass(frozen=True)
@@ -631,61 +630,39 @@ class _TooDeep:
                          "file is")
 
 
-class _Unread:
-    """What :func:`_bounded` gives for bytes it cannot read as JSON."""
+#: What :func:`_shallow` writes in place of a value nested too deep: a text no document holds
+#: (a NUL character and this process's own random id).
+_DEEP = f"\x00scheldt: nested too deep {uuid.uuid4()}"
+#: A JSON string (taken whole: brackets in it are text) or a bracket.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-#: A value nested too deep, as :func:`_bounded` leaves it (one object, compared by identity).
-_DEEP = _Unread()
-
-
-def _bounded(data: bytes) -> Any:
-    """The JSON document ``data`` (UTF-8) as json.loads makes it, but each container nested
-    deeper than :data:`MAX_DOCUMENT_DEPTH` left as :data:`_DEEP` and not built: what is read
-    when json.loads gives up (RecursionError), so that only the record holding it is lost. An
-    :class:`_Unread` when ``data`` is not JSON that ijson reads."""
-    stack: list[Any] = []  # the open containers
-    keys: list[Any] = []  # the key being filled in each open object
-    root: Any = _Unread()
-    skipping = 0  # containers open within one not built
-
-    def put(value: Any) -> None:
-        nonlocal root
-        if not stack:
-            root = value
-        elif isinstance(stack[-1], dict):
-            stack[-1][keys[-1]] = value
+def _shallow(text: str) -> str:
+    """JSON ``text`` with each array or object nested deeper than :data:`MAX_DOCUMENT_DEPTH`
+    written as the JSON string :data:`_DEEP`: what json.loads reads when it gives up on the
+    whole (RecursionError), so that only the record holding it is lost, every other value read
+    exactly as json.loads reads it (a regression review's reading through ijson lost a file
+    whose other record held an integer of 30 digits). Broken JSON stays broken."""
+    out, depth, start, kept = [], 0, -1, 0
+    for m in _STRING_OR_BRACKET.finditer(text):
+        bracket = m.group()
+        if bracket[0] == '"':
+            continue
+        if bracket in "[{":
+            depth += 1
+            if depth == MAX_DOCUMENT_DEPTH + 1:
+                start = m.start()
         else:
-            stack[-1].append(value)
-
-    try:
-        for event, value in ijson.basic_parse(io.BytesIO(data), use_float=True):
-            if skipping:
-                skipping += 1 if event in ("start_map", "start_array") else -1 if event in ("end_map", "end_array") else 0
-            elif event == "map_key":
-                keys[-1] = value
-            elif event in ("start_map", "start_array"):
-                if len(stack) >= MAX_DOCUMENT_DEPTH:
-                    put(_DEEP)
-                    skipping = 1
-                    continue
-                made: Any = {} if event == "start_map" else []
-                put(made)
-                stack.append(made)
-                keys.append(None)
-            elif event in ("end_map", "end_array"):
-                stack.pop()
-                keys.pop()
-            else:
-                put(value)
-    except (ijson.JSONError, UnicodeDecodeError):
-        return _Unread()
-    return root
+            if depth == MAX_DOCUMENT_DEPTH + 1 and start >= 0:
+                out += [text[kept:start], json.dumps(_DEEP)]
+                kept, start = m.end(), -1
+            depth -= 1
+    return "".join([*out, text[kept:]])
 
 
 def _deep_path(value: Any, path: str = "") -> str | None:
-    """The path in ``value`` (as :func:`_bounded` makes it) of the first :data:`_DEEP`, or None."""
-    if value is _DEEP:
+    """The path in ``value`` (as :func:`_shallow` makes it) of the first :data:`_DEEP`, or None."""
+    if isinstance(value, str) and value == _DEEP:
         return path
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for k, v in items:
