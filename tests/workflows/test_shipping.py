@@ -511,6 +511,31 @@ def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engin
     assert [(r.accepted, r.added) for r in reports] == [(1, 1), (1, 0), (1, 0)]
 
 
+def test_a_house_bill_stored_as_a_transport_document_before_is_not_stored_again(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regression review: once CUSCAR house bills were filed as house bills (HBL), a report
+    loaded before, when each was filed as a transport document (TRD), stored every house bill a
+    second time when re-sent. A house bill never stored is stored as one."""
+    from dataclasses import replace
+
+    from scheldt.ingest.edifact import messages
+    from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
+
+    body = CUSCAR_HEAD + "CNI+1+HB-1'RFF+MB:MB-1'NAD+CN+++SMALL IMPORTER BVBA'SGP+MSCU1234566'"
+    (tmp_path / "house.edi").write_bytes(_cuscar(body))
+    filing = messages._consignment
+    with monkeypatch.context() as m:  # as the reader filed it before
+        m.setattr(messages, "_consignment", lambda *a: replace(filing(*a), document_type="TRD"))
+        with unit_of_work(engine) as uow:
+            assert ingest_file(uow, tmp_path / "house.edi", IngestOptions(), NOW).added == 1
+    with unit_of_work(engine) as uow:
+        again = ingest_file(uow, tmp_path / "house.edi", IngestOptions(), NOW)
+        other = ingest_file(uow, tmp_path / "house.edi", IngestOptions(supplied_by="us-cbp"), NOW)
+        stored = sorted((d["document_type"], d["supplied_by"]) for d in uow.documents.for_containers([], ["HB-1"]))
+    assert (again.accepted, again.added, again.rejected) == (1, 0, 0)
+    assert other.added == 1 and stored == [("HBL", "us-cbp"), ("TRD", "local-agency")]
+
+
 def test_a_cancelled_move_reported_again_by_another_message_stands_again(engine: Engine, tmp_path: Path) -> None:
     """A terminal review: a gate-out cancelled (BGM function 1) and then reported again by a new
     CODECO (new UNH and BGM numbers, same box, place and time) stayed withdrawn: the box was

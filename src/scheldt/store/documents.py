@@ -101,6 +101,8 @@ class DocumentRepository:
                 continue
             if doc.other_voyages and self._stored_before_other_voyages(doc, supplied_by):
                 continue
+            if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by):
+                continue
             flags = plain(doc.flags)
             row = {
                 "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
@@ -140,6 +142,16 @@ class DocumentRepository:
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
             td.document_ref == doc.bill_of_lading, td.version_hash == _first_voyage_hash(doc),
             td.other_voyages.is_(None)).limit(1)) is not None
+
+    def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str) -> bool:
+        """Whether this house bill was stored as a transport document (TRD) with the same facts,
+        as the EDIFACT reader filed house bills before it filed them as house bills (HBL): a
+        re-send of the CUSCAR adds nothing (a regression review found each house bill stored
+        twice, once as each)."""
+        td = TransportDocumentRow
+        return self.session.scalar(select(td.id).where(
+            td.supplied_by == supplied_by, td.document_type == "TRD", td.document_ref == doc.bill_of_lading,
+            td.version_hash == version_hash(replace(doc, document_type="TRD"))).limit(1)) is not None
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
