@@ -299,3 +299,32 @@ def test_a_terminal_report_stored_before_its_masses_were_kept_is_the_same_one_re
         details = dict(row.details) if row else {}
     assert stored_before == (74, []) and resent == (0, [])
     assert fresh[0] == 74 and (details["verified_gross_mass_kg"], details["temperature_celsius"]) == (16733.08, 0.0)
+
+
+def test_edifact_events_stored_as_an_earlier_reader_read_them_are_the_same_ones_re_sent(engine: Engine) -> None:
+    """A regression review: after seal issuers were read by UN/EDIFACT 9303 and SMDG 1.x bay
+    plans' LOC+6 and LOC+12 as their ports, a terminal report and a bay plan loaded before were
+    quarantined whole when sent again ("already received with other facts"). Read as before
+    (AA and AB seals as CUS, AC as SHI; no ports), they are the same facts; a seal number
+    changed is still a clash."""
+    from dataclasses import replace
+
+    from scheldt.domain.shipping import Seal, StowagePosition
+    from scheldt.ingest.edifact.messages import read_edifact
+
+    edi = SHARED / "fixtures" / "edifact"
+    coarri = (edi / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_text()
+    moves = [r for r in read_edifact(coarri.replace("+SH'", "+AB'").replace("+SH+", "+AB+").encode(), "c.edi")
+             if isinstance(r, EquipmentEvent)]
+    plan_name = "BAPLIE_1-911_SMDG15_large-9995-containers.edi"
+    plan = [r for r in read_edifact((edi / plan_name).read_bytes(), plan_name) if isinstance(r, StowagePosition)][:200]
+    assert {s.source for e in moves for s in e.seals} == {"", "CAR"} and plan[0].port_of_loading == "AUTSV"
+    before = [replace(e, seals=tuple(replace(s, source=s.source or "CUS") for s in e.seals)) for e in moves] + [
+        replace(p, port_of_loading="", port_of_discharge="") for p in plan]
+    resealed = [replace(moves[0], seals=(Seal("OTHER-1", ""),))]
+    with unit_of_work(engine) as uow:
+        stored = uow.events.add(before, "be-customs", NOW)
+        again = uow.events.add([*moves, *plan], "be-customs", NOW)
+        changed = uow.events.add(resealed, "be-customs", NOW)
+    assert stored == (len(before), []) and again == (0, [])
+    assert changed[0] == 0 and [r.why[:40] for r in changed[1]] == ["event id " + moves[0].event_id[:31]]

@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import islice, product
 from operator import attrgetter, gt, itemgetter
 from typing import Any
 
@@ -262,12 +262,49 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
     if event is None:
         return False
     flags = tuple(stored[3] or ())
-    facts = _facts(dataclasses.replace(event, created_time=stored[2], flags=flags))
+    as_stored = dataclasses.replace(event, created_time=stored[2], flags=flags)
+    facts = _facts(as_stored)
     # stored before its later facts were read (a VGM's tare: a review's re-sent declaration);
     # not so ``before`` False: the event earlier in the same batch (a regression review's second
     # copy in one file, with a tare, was taken for the first)
     cls = type(event)
-    return stored[0] in ((_digest(facts, cls), _digest(facts, cls, later=False)) if before else (_digest(facts, cls),))
+    if not before:
+        return stored[0] == _digest(facts, cls)
+    if stored[0] in (_digest(facts, cls), _digest(facts, cls, later=False)):
+        return True
+    return any(stored[0] in (_digest(f := _facts(older), cls), _digest(f, cls, later=False))
+               for older in _earlier_readings(as_stored))
+
+
+#: A seal source as the UN/EDIFACT readers may have read it before they read UN/EDIFACT 9303
+#: right (AA consolidator and AB unknown as CUS, AC quarantine agency as SHI): what each source
+#: read now may have been.
+_EARLIER_SEAL_SOURCES = {"SHI": ("CUS",), "": ("CUS", "SHI")}
+#: Combinations of earlier seal sources tried for one event, at most (three seals each "").
+_MOST_READINGS = 27
+
+
+def _earlier_readings(event: Event) -> Iterator[Event]:
+    """``event``, read from UN/EDIFACT, as the readers may have read it before a correction
+    (a regression review: a bay plan or a terminal report loaded before, sent again, had every
+    record quarantined as "other facts"): its seals' sources by :data:`_EARLIER_SEAL_SOURCES`,
+    and a bay plan's ports of loading and discharge as none (SMDG 1.x LOC+6 and LOC+12 were
+    not read). Not for DCSA events, whose seal sources are the sender's own words."""
+    if " EQD " not in event.source and " cell " not in event.source:
+        return
+    seals = getattr(event, "seals", ())
+    choices = [(s.source, *_EARLIER_SEAL_SOURCES.get(s.source, ())) for s in seals]
+    ports = [("port_of_loading", "port_of_discharge")] if isinstance(event, StowagePosition) and (
+        event.port_of_loading or event.port_of_discharge) else []
+    readings = islice(product(*choices), _MOST_READINGS)
+    for sources in readings:
+        changed = dataclasses.replace(event, seals=tuple(dataclasses.replace(s, source=src)  # type: ignore[call-arg]
+                                                         for s, src in zip(seals, sources, strict=True))) \
+            if seals else event
+        if changed != event:
+            yield changed
+        for names in ports:
+            yield dataclasses.replace(changed, **dict.fromkeys(names, ""))  # type: ignore[arg-type]
 
 
 def _as_received(event: Event | None) -> str:
