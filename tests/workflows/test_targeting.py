@@ -98,3 +98,20 @@ def test_reasons_explain_the_score_with_what_it_knew(engine: Engine, tmp_path: P
             inspection_list(uow, "fraud", nothing, 0, seed=1)
         assert (err.value.where, err.value.why) == ("--capacity", f"{nothing} selects nothing: give a count or a share "
                                                                   "above 0, like 5%")
+
+
+def test_a_model_trained_with_another_seed_at_the_same_time_is_another_version(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review: with the clock pinned (as the demo pins it), training again with
+    --seed 1 wrote another model into the live version's directory under the same name; the
+    2,000 stored scores were not re-scored, and 90 of 100 picks showed the other model's reasons."""
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, DEMO_TRAIN, IngestOptions(), NOW)
+    with unit_of_work(engine) as uow:
+        first = train_model(uow, "fraud", tmp_path / "models", NOW)
+    with unit_of_work(engine) as uow:
+        again = train_model(uow, "fraud", tmp_path / "models", NOW)
+        other = train_model(uow, "fraud", tmp_path / "models", NOW, seed=1)
+        live = uow.models.live("fraud").version
+    assert again.version == first.version  # the same model, the same version
+    assert other.version == first.version + "-s1" and live == other.version
+    assert (Path(first.artefact_path) / "model.txt").read_bytes() != (Path(other.artefact_path) / "model.txt").read_bytes()

@@ -58,7 +58,10 @@ def train_model(
         )
     train, valid = time_split(rows)
     result = fit(train, valid, target, decls, outcomes, seed=seed, threads=lightgbm_threads(threads))
-    version = f"{target}-{now:%Y%m%dT%H%M%S}-{result.fingerprint[:8]}"
+    # the seed in the name when it is not the default: another seed is another model (a review's
+    # retraining with --seed 1 at a pinned clock overwrote the live version's model in place, and
+    # its stored scores were then explained by the other model's reasons)
+    version = f"{target}-{now:%Y%m%dT%H%M%S}-{result.fingerprint[:8]}" + (f"-s{seed}" if seed else "")
     directory = models_dir / version
     result.model.metadata_ = {
         "version": version,

@@ -165,7 +165,11 @@ def train_trip_model(uow: UnitOfWork, profile: RiskProfile, models_dir: Path, no
     a, b = calibrate(points[:cut], y[:cut])
     weight = choose_model_weight(a + b * points[cut:], model.validation_raw_, y[cut:]) if model.validation_raw_ is not None else 0.5
     fingerprint = data.fingerprint
-    version = f"trip-{now:%Y%m%dT%H%M%S}-{fingerprint[:8]}"
+    # the profile whose indicators are its features, and the seed, in the name: either changed is
+    # another model, never written over the one of that name (a declarations review's retraining
+    # with another seed at a pinned clock replaced the live model in place)
+    made_with = hashlib.sha256(f"{profile.label}\n{seed}".encode()).hexdigest()[:6]
+    version = f"trip-{now:%Y%m%dT%H%M%S}-{fingerprint[:8]}-{made_with}"
     model.metadata_.update({"blend": {"model_weight": weight, "a": a, "b": b}, "profile": profile.label,
                             "fingerprint": fingerprint})
     directory = model.save(models_dir / version)
