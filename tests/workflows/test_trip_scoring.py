@@ -1093,9 +1093,17 @@ def test_a_bill_s_version_issued_earlier_and_received_late_is_not_its_latest(eng
         ingest_file(uow, version("2026-01-25", "Later Shipper"), IngestOptions(), FIRST)
         ingest_file(uow, version("2026-01-10", "Early Shipper"), IngestOptions(), LATER)
         [facts] = trip_facts(uow, ["NARU3472484"], LATER)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", LATER)
+        score_trips(uow, LATER)
+        [row] = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
+        listed = trip_detail(uow, None, "be-customs", row["id"])["documents"]
     assert len(facts.documents) == 2
     assert facts.latest_document().party("shipper").name == "Later Shipper"  # type: ignore[union-attr]
     assert sorted(d.issued_at.date().isoformat() for d in facts.documents) == ["2026-01-10", "2026-01-25"]
+    # the trip page lists them in that order, the latest last (a workbench review: listed as
+    # received, the early version read as the current one, against the page's own reasons)
+    assert [(d["issued_at"][:10], d["parties"][0]["name"]) for d in listed] == [
+        ("2026-01-10", "Early Shipper"), ("2026-01-25", "Later Shipper")]
 
 
 def test_a_notice_about_a_trip_keyed_without_a_voyage_names_the_first_its_events_name(engine: Engine,

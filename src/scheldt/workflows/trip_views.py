@@ -18,6 +18,7 @@ from scheldt.domain.trips import (
     TripKey,
     declarations_of_trip,
     group_shown_trips,
+    in_version_order,
     on_board_since,
     trip_documents,
     trip_facts_from_dict,
@@ -203,7 +204,10 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         # sources without the server's directories, as the flags show them (a carrier review
         # read the customs node's ingest paths in its own boxes' events and documents)
         "events": _named_by_file(plain(list(facts.events))) if facts else [],
-        "documents": _named_by_file(plain(list(facts.documents))) if facts else [],
+        # in the order they were made, as scoring reads them (a workbench review: listed as
+        # received, a version issued earlier and received late read as the current one, against
+        # the page's own "consignee changed" reason)
+        "documents": _named_by_file(plain(in_version_order(facts.documents))) if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
         "retracted_events": retracted_events(events),
         "on_board_since": None,
