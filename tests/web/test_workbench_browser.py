@@ -461,3 +461,29 @@ def test_on_a_phone_container_numbers_stay_whole_and_reasons_readable(browser: B
             assert box is not None and box["height"] < 2 * line, cell
     finally:
         page.close()
+
+
+def test_a_scanner_named_at_length_leaves_the_plan_buttons_clickable(open_session, server: Server) -> None:
+    """A workbench review: a scanner of a long name made every "Plan into" list of the plan's
+    risk queue 635 px wide; the page grew to 1,708 px at 1,366 and the exploration panel lay
+    over the top rows' "Plan risk" buttons, which a click could not reach. (Last in this module:
+    the scanner stays on the board.)"""
+    with server.store.uow() as uow:
+        uow.inspections.add_scanner("SC-" + "RELOCATABLE-HIGH-ENERGY-SCANNER-ON-LOAN-FROM-FEDERAL-POLICE-"[:61],
+                                    "Relocatable high-energy container scanner " * 4, "Deurganckdok north quay",
+                                    2, "be-customs")
+    s: Session = open_session()
+    s.go("/sign-in")
+    s.sign_in("officer")
+    for width in (1366, 1024):
+        s.page.set_viewport_size({"width": width, "height": 768})
+        s.go(f"/plan?date={shift_day(24)}&shift=late")
+        s.page.wait_for_load_state("load")
+        assert s.page.evaluate("document.documentElement.scrollWidth") <= width
+        button = s.page.locator("#candidates button[type=submit]").first
+        box = button.bounding_box()
+        assert box is not None
+        hit = s.page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.textContent",
+                              [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        assert hit == "Plan risk", width
+    s.shot("30-plan-long-scanner")
