@@ -110,3 +110,18 @@ def test_a_route_without_a_track_goes_the_shorter_way(tmp_path: Path) -> None:
             "track": []}
     at = _ports(tmp_path, data)
     assert at[0] < at[1]  # Balboa east of Shanghai, across the Pacific
+
+
+def test_a_leg_sailed_before_the_track_began_goes_the_shorter_way(tmp_path: Path) -> None:
+    """A workbench review: Busan to Manzanillo (Panama) on a feeder, then on to Antwerp with an
+    AIS track of the Atlantic only: each port was put on the turn nearest the track, and the
+    Busan leg was drawn west across Asia, Africa and the Atlantic. Ports far from the track go
+    the shorter way from their neighbour."""
+    lons = (-79.0, -70.0, -55.0, -40.0, -25.0, -10.0, 0.0, 4.0)
+    data = {"route": [{"unlocode": "KRPUS", "name": "Busan", "lat": 35.1, "lon": 129.0, "moves": [{"text": "LOAD"}]},
+                      {"unlocode": "PAMIT", "name": "Manzanillo", "lat": 9.4, "lon": -79.9,
+                       "moves": [{"text": "DISC"}, {"text": "LOAD"}]},
+                      {"unlocode": "BEANR", "name": "Antwerp", "lat": 51.2, "lon": 4.4, "moves": [{"text": "DISC"}]}],
+            "track": [[10.0 + i * 5, lon, f"2026-11-{1 + i:02d}T00:00:00Z", 14.0] for i, lon in enumerate(lons)]}
+    busan, manzanillo, antwerp = _ports(tmp_path, data)
+    assert busan < manzanillo < antwerp  # Busan west of Panama, across the Pacific

@@ -29,6 +29,7 @@
       return [p[0], lon].concat(p.slice(2));
     });
   }
+  // a port's longitude on the turn nearest the track, and how far (degrees of longitude) it is
   function nearTrack(point, track) {
     var best = point[1];
     var gap = Infinity;
@@ -38,7 +39,28 @@
         if (Math.abs(q[1] - lon) < gap) { gap = Math.abs(q[1] - lon); best = lon; }
       });
     });
-    return [point[0], best];
+    return { at: [point[0], best], gap: gap };
+  }
+  // the turn of ``lon`` nearest ``from`` (the shorter way between two ports)
+  function nearest(lon, from) {
+    while (lon - from > 180) { lon -= 360; }
+    while (lon - from < -180) { lon += 360; }
+    return lon;
+  }
+  // ports within TRACK_NEAR degrees of longitude of the track are put on its turn; the others the
+  // shorter way from the port placed before them (after them, for the first ones): a workbench
+  // review's Busan to Manzanillo leg, sailed before the AIS track began (the Atlantic only),
+  // was drawn west across Asia, Africa and the Atlantic
+  var TRACK_NEAR = 15;
+  function placed(route, track) {
+    var out = route.map(function (p) { var n = nearTrack(p, track); return n.gap <= TRACK_NEAR ? n.at : null; });
+    var first = out.findIndex(function (p) { return p !== null; });
+    if (first < 0) { return unwrap(route); }
+    for (var i = first - 1; i >= 0; i--) { out[i] = [route[i][0], nearest(route[i][1], out[i + 1][1])]; }
+    for (var j = first + 1; j < out.length; j++) {
+      if (out[j] === null) { out[j] = [route[j][0], nearest(route[j][1], out[j - 1][1])]; }
+    }
+    return out;
   }
 
   var bounds = L.latLngBounds([]);
@@ -46,7 +68,7 @@
   // without a track, the route goes the shorter way between ports (a regression review's Shanghai
   // to Balboa, with no AIS, was drawn west across Asia, Africa and the Atlantic)
   var route = data.route.map(function (s) { return [s.lat, s.lon]; });
-  route = track.length > 0 ? route.map(function (p) { return nearTrack(p, track); }) : unwrap(route);
+  route = track.length > 0 ? placed(route, track) : unwrap(route);
   if (route.length > 1) {
     L.polyline(route, { className: "route-line", color: "#b4233b", weight: 2.5, dashArray: "6 5" }).addTo(map);
   }
