@@ -301,7 +301,8 @@ def test_a_quoted_line_break_in_a_row_with_a_cell_too_many_is_one_rejection() ->
     refused as an unclosed quote, and its second line as a row of its own."""
     row = FIRST_ROW.replace("ZZR1LT6", '"ZZR1\nLT6"').rstrip("\n") + ",extra\n"
     records = read(_file_lines(HEADER, row))
-    assert [(w, r.why) for w, r in records] == [("train.csv:2-3", "row has 23 cells, header has 22")]  # type: ignore[attr-defined]
+    assert [(w, r.why) for w, r in records] == [  # type: ignore[attr-defined]
+        ("train.csv:2-3", "row has 23 cells, header has 22")]
 
 
 def test_a_stray_quote_costs_its_own_line_only() -> None:

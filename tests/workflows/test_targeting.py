@@ -114,4 +114,5 @@ def test_a_model_trained_with_another_seed_at_the_same_time_is_another_version(e
         live = uow.models.live("fraud").version
     assert again.version == first.version  # the same model, the same version
     assert other.version == first.version + "-s1" and live == other.version
-    assert (Path(first.artefact_path) / "model.txt").read_bytes() != (Path(other.artefact_path) / "model.txt").read_bytes()
+    models = [(Path(report.artefact_path) / "model.txt").read_bytes() for report in (first, other)]
+    assert models[0] != models[1]
