@@ -319,10 +319,11 @@ def consignment(doc: Json, where: str) -> Consignment:
     equipment = _equipment(doc, flags)
     if equipment:
         _unlisted_boxes(doc, equipment, flags)
-    if ref and len(bookings := _bookings(doc)) > 1:
+    if len(bookings := _bookings(doc)) > 1:  # one document, one booking: the others said, not linked
+        found = "by the document's own reference, not by its booking" if ref else "by none of its references"
         flags.append(Flag("carrierBookingReference", "several-bookings", f"the document covers bookings "
-                          f"{', '.join(bookings)}; filed under {_booking_ref(doc) or bookings[0]}: a box of another "
-                          "is found by the document's own reference, not by its booking"))
+                          f"{', '.join(bookings)}; filed under {_booking_ref(doc) or bookings[0]}: a trip of another "
+                          f"booking finds it {found}"))
     for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
         if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
@@ -362,50 +363,22 @@ def _issued(doc: Json, where: str, flags: list[Flag]) -> datetime | None:
 
 def _bookings(doc: Json) -> list[str]:
     """The distinct carrier booking references a document's consignment items and utilized
-    equipment name, in the order given (DCSA eBL: each consignment item names its booking)."""
+    equipment name, in the order given (DCSA eBL: each consignment item names its booking). A
+    document is filed under one booking; a data review found a shipping instruction's second
+    booking stored nowhere, so :func:`consignment` flags a document naming several. (Filing one
+    document per booking was tried and undone: a box shared by two bookings then carried half
+    its cargo on each, and a mass gap fired on an honest box; regression review.)"""
     named = [x.get("carrierBookingReference") for key in ("consignmentItems", "utilizedTransportEquipments")
              for x in doc.get(key) or [] if isinstance(x, dict)]
     return list(dict.fromkeys(b for b in named if isinstance(b, str) and b.strip()))
 
 
-def _booking_parts(doc: Json) -> list[Json]:
-    """A document without its own reference that covers several bookings (shipping instructions
-    for two bookings, say) as one document per booking: that booking's consignment items and the
-    equipment they or it name (equipment naming no booking and no item's goes with the first).
-    A box holding goods of several bookings is in each of their documents. [] when it covers one
-    booking or has its own reference (then one document: see :func:`consignment`). A data
-    review: the second booking's box was filed under the first, and the second booking was
-    stored nowhere."""
-    bookings = _bookings(doc)
-    if len(bookings) < 2 or doc.get("shippingInstructionsReference") or doc.get("transportDocumentReference"):
-        return []
-    items = [i for i in doc.get("consignmentItems") or [] if isinstance(i, dict)]
-    equipment = [u for u in doc.get("utilizedTransportEquipments") or [] if isinstance(u, dict)]
-    packed: dict[str, set[str]] = {}  # box -> the bookings whose goods it holds (a shared box: several)
-    for item in items:
-        for cargo in item.get("cargoItems") or []:
-            if isinstance(cargo, dict):
-                packed.setdefault(str(cargo.get("equipmentReference") or ""), set()).add(
-                    item.get("carrierBookingReference") or bookings[0])
-
-    def bookings_of(u: Json) -> set[str]:
-        box = str((u.get("equipment") or {}).get("equipmentReference") or u.get("equipmentReference") or "")
-        own = u.get("carrierBookingReference")
-        return {own} if isinstance(own, str) and own.strip() else packed.get(box) or {bookings[0]}
-
-    return [{**doc, "carrierBookingReference": b,
-             "consignmentItems": [i for i in items if (i.get("carrierBookingReference") or bookings[0]) == b],
-             "utilizedTransportEquipments": [u for u in equipment if b in bookings_of(u)]} for b in bookings]
-
-
 def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
-    """The master document (one per booking where a document without its own reference covers
-    several: :func:`_booking_parts`), then one house bill of lading per ``houseBillOfLadings``
-    entry of a DCSA eBL 3.0 shipping instruction (``kind="house"``, document type ``HBL``,
-    freight method of payment as the ENS codes it: A = cash)."""
-    made = [consignment(part, where) for part in _booking_parts(doc) or [doc]]
-    yield from made
-    master = made[0]
+    """The master document, then one house bill of lading per ``houseBillOfLadings`` entry of a
+    DCSA eBL 3.0 shipping instruction (``kind="house"``, document type ``HBL``, freight method
+    of payment as the ENS codes it: A = cash)."""
+    master = consignment(doc, where)
+    yield master
     for i, house in enumerate(doc.get("houseBillOfLadings") or []):
         if not isinstance(house, dict):
             continue

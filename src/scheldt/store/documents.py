@@ -24,6 +24,11 @@ from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 _ENVELOPE_FIELDS = frozenset({"UNT", "UNZ"})
 
 
+#: Flags a reader raises since documents were first stored (a shipping instruction naming several
+#: bookings): not part of a version, so a document stored before is the same one re-sent.
+_LATER_FLAGS = frozenset({"several-bookings"})
+
+
 def version_hash(doc: Consignment) -> str:
     """Hash of a document's facts (not of where it was read from, nor of flags about the
     message that carried it: an EDIFACT UNT segment count, a message cut short, an interchange
@@ -32,7 +37,8 @@ def version_hash(doc: Consignment) -> str:
     after the upgrade still adds nothing."""
     facts = plain(doc)
     facts.pop("source")
-    facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") not in _ENVELOPE_FIELDS]
+    facts["flags"] = [f for f in facts.get("flags", [])
+                      if f.get("field") not in _ENVELOPE_FIELDS and f.get("code") not in _LATER_FLAGS]
     if facts.get("issued_at") is None:
         facts.pop("issued_at", None)
     if not facts.get("other_voyages"):  # likewise before other voyages were kept (migration 0028)
