@@ -11,13 +11,20 @@ what happened in its message. Every other record is left as it is.
 from __future__ import annotations
 
 import logging
+import re
 
 #: The libraries' loggers whose records this applies to (a filter acts on its own logger only).
 LOGGERS = ("sqlalchemy.pool.impl.QueuePool", "sqlalchemy.pool.impl.NullPool", "sqlalchemy.pool.impl.StaticPool",
            "sqlalchemy.pool.impl.SingletonThreadPool", "apscheduler.scheduler")
-#: Exception class names that mean the connection to the database is gone or unusable (the
-#: DBAPI's own and SQLAlchemy's wrappers of them).
+#: Exception class names of the errors a lost connection raises (the DBAPI's own and
+#: SQLAlchemy's wrappers of them) ...
 _LOST = frozenset({"OperationalError", "InterfaceError"})
+#: ... and what their message says when the connection is what was lost (psycopg, PostgreSQL).
+#: SQLite raises OperationalError for a lock, a full disk or a missing table: those keep their
+#: traceback (a regression review found them told as a lost connection).
+_LOST_SAID = re.compile(r"connection (?:is )?(?:lost|closed|refused|failed|timed out)|server closed the connection|"
+                        r"terminating connection|could not connect|the connection is bad|consuming input failed",
+                        re.IGNORECASE)
 
 
 class ConnectionLost(logging.Filter):
@@ -26,7 +33,7 @@ class ConnectionLost(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is None or type(exc).__name__ not in _LOST:
+        if exc is None or type(exc).__name__ not in _LOST or not _LOST_SAID.search(str(exc)):
             return True
         said = (str(exc).strip().splitlines() or [""])[0][:200]
         record.msg = f"{record.getMessage()}: the database connection was lost ({type(exc).__name__}: {said})"
