@@ -196,3 +196,8 @@ class VersionFilter:
     first: bool = False
     last: bool = True
     at: tuple[datetime, ...] = ()
+
+
+#: The property marking a stored version's content as deleted: what the store keeps of a deleted
+#: version is its identity and this (:func:`scheldt.store.exchange.tombstone`).
+DELETED_MARK = "x_scheldt_deleted"

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from scheldt.domain.exchange import LOCAL_GROUP, Audience, Requester, Tlp, VersionFilter
+from scheldt.domain.exchange import DELETED_MARK, LOCAL_GROUP, Audience, Requester, Tlp, VersionFilter
 from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.db import among, take_write_lock
 from scheldt.store.models import (
@@ -270,12 +270,9 @@ def _requester_statement() -> Any:
             .where(org.id == bindparam("org_id")))
 
 
-#: The property marking a stored version's content as deleted (:func:`tombstone`).
-DELETED_MARK = "x_scheldt_deleted"
-
-
 def tombstone(stix_type: str, stix_id: str, spec_version: str, modified: str) -> dict[str, Any]:
-    """What a deleted version keeps of its content: its identity and :data:`DELETED_MARK`."""
+    """What a deleted version keeps of its content: its identity and
+    :data:`~scheldt.domain.exchange.DELETED_MARK`."""
     return {"type": stix_type, "id": stix_id, "spec_version": spec_version, "modified": modified, DELETED_MARK: True}
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import stix2.v21
 
-from scheldt.domain.exchange import Requester, Tlp, stix_timestamp
+from scheldt.domain.exchange import DELETED_MARK, Requester, Tlp, stix_timestamp
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.objects import Sharing, identity_id, redact, sharing_of, stored_values
@@ -31,7 +31,6 @@ from scheldt.exchange.stix_mapping import (
     WATCH_EXTENSION_ID,
     item_kind,
 )
-from scheldt.store.exchange import DELETED_MARK
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000
