@@ -341,6 +341,20 @@ BROKER_MAPPING = ("name: broker\ndelimiter: ';'\ndecimal: ','\ndate_format: '%d/
                   "  received_at: ResultDate\n")
 
 
+def test_a_valid_description_over_two_lines_with_many_commas_stays_one_record(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A regression review: an eight-column file's description over two lines, the second
+    listing eight fruits (as many commas as a row), was split as if a stray quote had swallowed
+    a row: two misleading rejections for one valid declaration."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(BROKER_MAPPING.replace("delimiter: ';'", "delimiter: ','").replace("decimal: ','", "decimal: '.'"))
+    lines = _file_lines("MRN,Accepted,Commodity,Origin,Dispatch,NetKg,Value,Goods,Result,ResultDate\n",
+                        'BRK-1,05/04/2021,080390,EC,EC,659.5,1000,"Mixed fruit:\nbananas, mangoes, limes, kiwis, '
+                        'figs, dates, plums, pears, apples",ok,06/04/2021\n')
+    records = [(w, r) for w, r in read_declarations(lines, load_mapping(str(mapping)), "m.csv")]
+    assert [(w, type(r).__name__) for w, r in records] == [("m.csv:2-3", "Declaration"),
+                                                          ("m.csv:2-3", "InspectionOutcome")]
+
+
 def test_an_outcome_received_outside_1970_2099_or_before_its_filing_is_rejected(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An ingest review stored outcomes received in the years 1 and 9999 and two years before
     their declaration was filed (look-ahead for the first, a lost label for the second)."""

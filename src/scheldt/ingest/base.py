@@ -280,12 +280,23 @@ class LineCounter:
 _RESPLITS = 4
 
 
-def _swallows_rows(counter: LineCounter, width: int, delimiter: str) -> bool:
-    """Whether the record just read runs over several lines and one of its later lines holds
-    at least as many delimiters as a row of ``width`` cells (a row a stray quote swallowed,
-    not the rest of an address)."""
-    return (counter.line > counter.start and width > 1
-            and any(text.count(delimiter) >= width - 1 for text in counter.texts[1:]))
+def _swallows_rows(counter: LineCounter, width: int, delimiter: str, row: dict[str, Any] | None) -> bool:
+    """Whether the record just read (``row``, None where the reader gave up on it) runs over
+    several lines, one of its later lines holds at least as many delimiters as a row of
+    ``width`` cells (a row a stray quote swallowed, not the rest of an address), and it is
+    malformed: its cells do not fit the header, or a quote in it is followed by neither a
+    delimiter nor a line end (two stray quotes; a regression review's valid description over
+    two lines, the second listing eight fruits, had been split)."""
+    if counter.line <= counter.start or width < 2 or not any(
+            text.count(delimiter) >= width - 1 for text in counter.texts[1:]):
+        return False
+    if row is None or None in row or None in row.values():
+        return True
+    try:
+        list(csv.reader(counter.texts, delimiter=delimiter, strict=True))
+    except csv.Error:
+        return True
+    return False
 
 
 def csv_records(counter: LineCounter, reader: Any, source: str,
@@ -298,10 +309,10 @@ def csv_records(counter: LineCounter, reader: Any, source: str,
     following lines into that field, up to the next quote (an ingest review: one stray quote
     in line 3 lost every later declaration as one rejection; a regression review: a second one
     in the same column, ten lines on, closed the field, and the ten rows between were one
-    record that fitted the header). A record over several lines any of whose later lines holds
-    a row's worth of delimiters (:func:`_swallows_rows`) is therefore split: its first line
-    is refused, naming the quote, and the lines after it are read again as records of their
-    own. A quoted field with a line break in it (an address) is read as one, as before."""
+    record that fitted the header). A malformed record over several lines one of whose later
+    lines holds a row's worth of delimiters (:func:`_swallows_rows`) is therefore split: its
+    first line is refused, naming the quote, and the lines after it are read again as records
+    of their own. A quoted field with a line break in it (an address) is read as one, as before."""
     width = len(reader.fieldnames or [])
     delimiter = reader.reader.dialect.delimiter
     while True:
@@ -311,12 +322,12 @@ def csv_records(counter: LineCounter, reader: Any, source: str,
         except StopIteration:
             return
         except csv.Error as exc:
-            if _swallows_rows(counter, width, delimiter) and _depth < _RESPLITS:
+            if _swallows_rows(counter, width, delimiter, None) and _depth < _RESPLITS:
                 yield from _split(counter, reader, source, _depth, None)
                 continue
             yield counter.where(source), None, f"unreadable CSV: {exc}"
             continue
-        if _swallows_rows(counter, width, delimiter) and _depth < _RESPLITS:
+        if _depth < _RESPLITS and _swallows_rows(counter, width, delimiter, row):
             yield from _split(counter, reader, source, _depth, row)
             continue
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
