@@ -543,15 +543,23 @@ class _Undecodable:
         return Rejection(where, self.field, f"{self.field or 'the record'} {self.text!r} {NOT_UTF8}", self.shown)
 
 
-def _undecodable(value: Any, path: str = "") -> tuple[str, str] | None:
+def _undecodable(value: Any) -> tuple[str, str] | None:
     """(path, text) of the first text or key in ``value`` (as json.loads made it of
     surrogateescape text) holding a byte that is not UTF-8, bad bytes shown as U+FFFD; None if none."""
+    found = _first_text(value, lambda text: UNDECODED.search(text) is not None)
+    return (found[0], UNDECODED.sub("\ufffd", found[1])[:120]) if found else None
+
+
+def _first_text(value: Any, wanted: Callable[[str], bool], path: str = "") -> tuple[str, str] | None:
+    """(path, text) of the first text or key in ``value`` (JSON as json.loads makes it) that is
+    ``wanted``, depth first in document order; None if none."""
     if isinstance(value, str):
-        return (path, UNDECODED.sub("\ufffd", value)[:120]) if UNDECODED.search(value) else None
+        return (path, value) if wanted(value) else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for k, v in items:
         at = f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k)
-        if (found := _undecodable(k, at) if isinstance(k, str) else None) or (found := _undecodable(v, at)):
+        if (found := _first_text(k, wanted, at) if isinstance(k, str) else None) or (
+                found := _first_text(v, wanted, at)):
             return found
     return None
 
@@ -603,6 +611,8 @@ class _TooDeep:
                          "file is")
 
 
+#: A record set aside, rejected on its own where its list is read (:func:`_set_aside`).
+_SET_ASIDE = (_Undecodable, _TooDeep)
 #: What :func:`_shallow` writes in place of a value nested too deep: a text no document holds
 #: (a NUL character and this process's own random id).
 _DEEP = f"\x00scheldt: nested too deep {uuid.uuid4()}"
@@ -633,23 +643,12 @@ def _shallow(text: str) -> str:
     return "".join([*out, text[kept:]])
 
 
-def _deep_path(value: Any, path: str = "") -> str | None:
-    """The path in ``value`` (as :func:`_shallow` makes it) of the first :data:`_DEEP`, or None."""
-    if isinstance(value, str) and value == _DEEP:
-        return path
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for k, v in items:
-        if (found := _deep_path(v, f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k))):
-            return found
-    return None
-
-
 def _too_deep(item: Any) -> _TooDeep | None:
     """The record ``item`` set aside when it holds a value nested too deep, else None (the path
     named down to its third level)."""
-    if (found := _deep_path(item)) is None:
+    if (found := _first_text(item, _DEEP.__eq__)) is None:
         return None
-    parts = re.findall(r"\[\d+\]|[^.[]+", found)
+    parts = re.findall(r"\[\d+\]|[^.[]+", found[0])
     return _TooDeep("".join(p if p.startswith("[") or i == 0 else "." + p for i, p in enumerate(parts[:3]))
                     + (" ..." if len(parts) > 3 else ""))
 
@@ -663,7 +662,7 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
     at its path, and the items after it are still read."""
     for i, item in enumerate(items):
         where = f"{path}[{i}]"
-        if isinstance(item, _Undecodable | _TooDeep):
+        if isinstance(item, _SET_ASIDE):
             yield item.rejection(where)
             continue
         try:
@@ -692,11 +691,10 @@ def _rebased(rec: Record, source: str, i: int) -> Record:
 
 
 def _records(doc: Any, source: str) -> Iterator[Record]:
-    if isinstance(doc, _Undecodable | _TooDeep):  # an item of a CloudEvents batch
+    if isinstance(doc, _SET_ASIDE):  # an item of a CloudEvents batch
         yield doc.rejection(f"{source}$")
         return
-    first = next((item for item in doc if not isinstance(item, _Undecodable | _TooDeep)), None) \
-        if isinstance(doc, list) else None
+    first = next((item for item in doc if not isinstance(item, _SET_ASIDE)), None) if isinstance(doc, list) else None
     if isinstance(first, dict) and "specversion" in first:  # (a first item not UTF-8 is set aside: regression review)
         for i, item in enumerate(doc):  # CloudEvents batch mode (application/cloudevents-batch+json)
             for rec in _records(item, f"{source}$[{i}]"):

@@ -82,11 +82,17 @@ _LATER_FACTS: dict[type, frozenset[str]] = {
 
 def _digest(facts: dict[str, Any], cls: type, later: bool = True) -> str:
     """``fact_hash`` of the facts of an event of class ``cls`` (:func:`_facts`): its
-    :data:`_LATER_FACTS` left out when unset, or (``later`` False) always."""
+    :data:`_LATER_FACTS` left out when unset (:func:`_said`), or (``later`` False) always."""
     late = _LATER_FACTS.get(cls)
     if not late:
         return fact_digest(facts)
-    return fact_digest({k: v for k, v in facts.items() if k not in late or (later and v is not None)})
+    return fact_digest(_said(facts, cls) if later else {k: v for k, v in facts.items() if k not in late})
+
+
+def _said(facts: dict[str, Any], cls: type) -> dict[str, Any]:
+    """An event's facts without its class's :data:`_LATER_FACTS` left unset (not said)."""
+    late = _LATER_FACTS.get(cls, frozenset())
+    return {k: v for k, v in facts.items() if v is not None or k not in late}
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
@@ -294,17 +300,15 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
         return
     seals = getattr(event, "seals", ())
     choices = [(s.source, *_EARLIER_SEAL_SOURCES.get(s.source, ())) for s in seals]
-    ports = [("port_of_loading", "port_of_discharge")] if isinstance(event, StowagePosition) and (
-        event.port_of_loading or event.port_of_discharge) else []
-    readings = islice(product(*choices), _MOST_READINGS)
-    for sources in readings:
+    ported = isinstance(event, StowagePosition) and bool(event.port_of_loading or event.port_of_discharge)
+    for sources in islice(product(*choices), _MOST_READINGS):
         changed = dataclasses.replace(event, seals=tuple(dataclasses.replace(s, source=src)  # type: ignore[call-arg]
                                                          for s, src in zip(seals, sources, strict=True))) \
             if seals else event
         if changed != event:
             yield changed
-        for names in ports:
-            yield dataclasses.replace(changed, **dict.fromkeys(names, ""))  # type: ignore[arg-type]
+        if ported:
+            yield dataclasses.replace(changed, port_of_loading="", port_of_discharge="")  # type: ignore[call-arg]
 
 
 def _as_received(event: Event | None) -> str:
@@ -312,9 +316,7 @@ def _as_received(event: Event | None) -> str:
     kept none, and the corrected value a sender re-sent was found nowhere (an ingest review)."""
     if event is None:
         return ""
-    late = _LATER_FACTS.get(type(event), frozenset())
-    facts = {k: v for k, v in _facts(event).items() if v is not None or k not in late}  # unset later facts: unsaid
-    return orjson.dumps(facts | {"source": event.source}, default=str).decode()[:20_000]
+    return orjson.dumps(_said(_facts(event), type(event)) | {"source": event.source}, default=str).decode()[:20_000]
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

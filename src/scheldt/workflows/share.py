@@ -79,13 +79,12 @@ from scheldt.exchange.stix_mapping import (
     watch_label,
 )
 from scheldt.risk.indicators import INDICATORS
-from scheldt.risk.profiles import load_profile
 from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, WatchlistEntry, WatchlistIndex
 from scheldt.risk.watch_match import match, trip_ports, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
 from scheldt.workflows.sharing import IngestReport, agency_only, ingest_objects, organisations_by_identity
-from scheldt.workflows.trip_scoring import trip_facts
+from scheldt.workflows.trip_scoring import live_profile, trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
 SCREEN_BATCH = 1_000
@@ -1295,10 +1294,10 @@ def alert_threshold(uow: Any) -> float:
     score (the indicator's default where no profile is live). An exchange review's entry for
     "Zame Distribution NV" raised alerts at screening's 85 on "Racebe Distribution NV" and
     "Vage Distribution Ltd" (86), matches the trips' scores never counted."""
-    stored = uow.profiles.live()
-    if stored is None:
+    try:
+        return float(live_profile(uow).context("watchlist_match").params["min_score"])
+    except InputError:  # no profile is live
         return float(INDICATORS["watchlist_match"].params["min_score"])
-    return float(load_profile(stored.body, stored.label, stored=True).context("watchlist_match").params["min_score"])
 
 
 def _hits(facts: TripFacts, entries: list[tuple[WatchEntry, Any]],
