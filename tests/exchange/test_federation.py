@@ -20,7 +20,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -473,10 +473,26 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
         again = run_kind("federation-pull", lambda: unit_of_work(net.b), due, lambda f, m: None)
         assert [p["peer"] for p in again["peers"]] == ["be-node"]
         with unit_of_work(net.b) as uow:
-            uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error="down"))
-            assert idle(uow, due) is True  # none due: the schedule records no run
+            first_failed = uow.peers.get("nowhere").failing_since
+            assert first_failed is not None and uow.peers.get("be-node").failing_since is None
+            # nowhere has been failing for an hour: left alone for a minute, however slow this test
+            uow.session.execute(update(PeerRow).where(PeerRow.name == "nowhere").values(
+                last_pull_at=datetime.now(UTC), failing_since=first_failed - timedelta(hours=1)))
+
+            def idle_after(ago_s: float, failing_for_s: float) -> bool:  # be-node's last pull failed ago_s ago
+                last = datetime.now(UTC) - timedelta(seconds=ago_s)
+                uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(
+                    last_error="down", last_pull_at=last, failing_since=last - timedelta(seconds=failing_for_s)))
+                return idle(uow, due)
+
+            assert idle_after(0, 0) is True  # none due: the schedule records no run
             assert idle(uow, {}) is False  # asked by hand: every peer is pulled
-            uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error=""))
+            # left alone as long as it has been failing, from one pull interval (2 s) up to a minute:
+            # a partner node restarted for a few seconds is pulled again soon after it is back
+            assert (idle_after(3, 0), idle_after(3, 2), idle_after(3, 10), idle_after(30, 25), idle_after(59, 3600),
+                    idle_after(61, 3600)) == (False, False, True, False, True, False)
+            uow.session.execute(update(PeerRow).where(PeerRow.name == "be-node").values(last_error="",
+                                                                                        failing_since=None))
         # the same failure again, and a pull that finds nothing, add no audit entry (a pull every
         # 2 s of a dead peer made 43,000 a day)
         with pytest.raises(JobFailed):
@@ -484,6 +500,8 @@ def test_a_peer_that_is_down_is_reported_and_the_job_fails_naming_it(net: Net) -
     assert failed.value.where == "peer nowhere" and failed.value.result["added"] == 1
     with unit_of_work(net.b) as uow:
         assert "ConnectionError" in uow.peers.get("nowhere").last_error
+        # since the first of the failed pulls
+        assert uow.peers.get("nowhere").failing_since == first_failed - timedelta(hours=1)
         assert uow.peers.get("be-node").last_error == ""
         assert [e.payload for e in uow.audit.entries(seq, 100) if e.payload["object_kind"] == "federation-pull"] == []
     # A wrong credential: the peer's 401 is the error.
@@ -657,10 +675,12 @@ def test_peer_commands(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert net.tokens_a["us-node"] not in r.output
             assert {a["username"] for a in listed["node_accounts"]} == {"be-node", "nl-node"}
             # a failing peer is said to fail: its time is of the last try (operator review)
-            with unit_of_work(net.b) as uow:
-                uow.peers.record_pull("be-node", datetime.now(UTC), "ConnectionError: refused")
+            with unit_of_work(net.b) as uow:  # failing since the first of two failed pulls
+                uow.peers.record_pull("be-node", datetime(2026, 12, 5, 9, 0, tzinfo=UTC), "ConnectionError: refused")
+                uow.peers.record_pull("be-node", datetime(2026, 12, 5, 9, 1, tzinfo=UTC), "ConnectionError: refused")
             line = next(x for x in runner.invoke(cli, ["peer", "list"]).output.splitlines() if x.startswith("be-node"))
-            assert "last pull FAILED at " in line and line.endswith(": ConnectionError: refused")
+            assert line.endswith("last pull FAILED at 2026-12-05 09:01:00 UTC (failing since 2026-12-05 09:00:00 UTC): "
+                                 "ConnectionError: refused")
             assert runner.invoke(cli, ["peer", "disallow", "nl-node"]).exit_code == 0
             assert runner.invoke(cli, ["peer", "remove", "be-node"]).exit_code == 0
             assert runner.invoke(cli, ["peer", "pull", "be-node"]).exit_code == 2

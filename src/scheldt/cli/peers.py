@@ -117,7 +117,9 @@ def peer_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for p in peers:
         last = p["last_pull_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if p["last_pull_at"] else "never"
         # a failing pull is said first: its time is of the last try, not of data received (operator review)
-        pulled = f"last pull FAILED at {last}: {printable(p['last_error'])}" if p["last_error"] else f"last pull {last}"
+        since = p["failing_since"].strftime(" (failing since %Y-%m-%d %H:%M:%S UTC)") if p["failing_since"] else ""
+        pulled = (f"last pull FAILED at {last}{since}: {printable(p['last_error'])}" if p["last_error"]
+                  else f"last pull {last}")
         relays = f"  relays for {', '.join(p['relays_for'])}" if p["relays_for"] else ""
         typer.echo(f"{p['name']:<16} {p['api_root']}  org {p['organisation_id']}{relays}  {pulled}")
         _say_unknown_groups(p["unknown_groups"])

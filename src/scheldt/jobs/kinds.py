@@ -243,23 +243,33 @@ def _deliver_notices(uow_factory: UowFactory, params: dict[str, Any], progress: 
     return deliver_due(uow_factory, limit=params.get("limit"))
 
 
-#: Seconds after a failed pull before the schedule pulls that peer again (while it answers, it is
-#: pulled every SCHELDT_FEDERATION_PULL_EVERY_S).
+#: Longest wait, in seconds, after a failed pull before the schedule pulls that peer again (while
+#: it answers, it is pulled every SCHELDT_FEDERATION_PULL_EVERY_S).
 PEER_RETRY_S = 60.0
+
+
+def retry_wait_s(failing_for_s: float, pull_every_s: float) -> float:
+    """Seconds the schedule leaves a failing peer alone after its last failed pull: as long as it
+    has been failing (``failing_for_s``, from the first failed pull of the run to the last), at
+    least one pull interval, at most :data:`PEER_RETRY_S`. A peer down for a restart is pulled
+    again within seconds of its return; one down for good costs about one failed run a minute."""
+    return min(PEER_RETRY_S, max(pull_every_s, failing_for_s))
 
 
 def _peers_due(uow: Any, params: dict[str, Any]) -> list[str]:
     """The peers a run pulls: the one named ``peer``, else every peer, or, with ``which`` due
     (the schedule's runs), every peer but those whose last pull failed less than
-    :data:`PEER_RETRY_S` ago (an operator review: an unreachable peer added a failed run and a
+    :func:`retry_wait_s` ago (an operator review: an unreachable peer added a failed run and a
     log warning every 2 s, and pushed every other run out of `scheldt jobs list`; a pull asked
-    for by hand still tries them all, a new credential at once)."""
+    for by hand still tries them all, a new credential at once; a fixed minute kept a partner
+    node restarted for a few seconds away for that minute)."""
     if params.get("peer"):
         return [params["peer"]]
     if params.get("which", "all") == "all":
         return [p.name for p in uow.peers.all()]
-    since = datetime.now(UTC) - timedelta(seconds=PEER_RETRY_S)  # pulls are recorded on the real clock
-    return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and p.last_pull_at > since)]
+    now, every = datetime.now(UTC), get_settings().federation_pull_every_s  # pulls are recorded on the real clock
+    return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and now < p.last_pull_at + timedelta(
+        seconds=retry_wait_s((p.last_pull_at - (p.failing_since or p.last_pull_at)).total_seconds(), every)))]
 
 
 def _check_peer(uow: Any, params: dict[str, Any]) -> None:

@@ -707,6 +707,8 @@ class PeerRow(Base):
     cursors: Mapped[dict] = mapped_column(JSON, default=dict)  # collection id -> cursor text
     last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # When the pulls of this peer began to fail (UTC; None while they go well; migration 0030).
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Local sharing group of objects from the peer's collections that name none (migration 0011).
     default_group: Mapped[str | None] = mapped_column(String(64), nullable=True)

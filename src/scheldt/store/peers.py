@@ -39,7 +39,8 @@ SECRET_KINDS = ("password", "token")
 @dataclass(frozen=True, slots=True)
 class Peer:
     """A peer as the pull needs it (``secret_kind``: password or token; ``secret`` empty unless
-    read ``with_secret``)."""
+    read ``with_secret``; ``failing_since``: when its pulls began to fail, UTC, None while they go
+    well)."""
 
     name: str
     api_root: str
@@ -53,6 +54,7 @@ class Peer:
     created_at: datetime | None = None
     secret: str = field(default="", repr=False)
     relays_for: tuple[str, ...] = ()
+    failing_since: datetime | None = None
 
     @property
     def epoch(self) -> int:
@@ -65,14 +67,14 @@ class Peer:
                 "username": self.username, "credential": self.secret_kind, "default_group": self.default_group,
                 "relays_for": list(self.relays_for),
                 "collections": sorted(k for k in self.cursors if k != EPOCH), "last_pull_at": self.last_pull_at, "last_error": self.last_error,
-                "created_at": self.created_at}
+                "failing_since": self.failing_since, "created_at": self.created_at}
 
 
 def _peer(row: PeerRow, with_secret: bool) -> Peer:
     kind, _, secret = (row.secret or "").partition(":")
     return Peer(row.name, row.api_root, row.organisation_id, row.username, kind, row.default_group,
                 dict(row.cursors or {}), aware(row.last_pull_at), row.last_error or "", aware(row.created_at),
-                unseal(secret) if with_secret else "", tuple(row.relays_for or ()))
+                unseal(secret) if with_secret else "", tuple(row.relays_for or ()), aware(row.failing_since))
 
 
 def _credential(session: Session, secret_kind: str, secret: str) -> str:
@@ -160,10 +162,12 @@ class PeerRepository:
         self.session.flush()
 
     def record_pull(self, name: str, at: datetime, error: str = "") -> None:
-        """Note a finished pull: when, and its error (empty when it went well)."""
+        """Note a finished pull: when, and its error (empty when it went well); the first of a
+        run of failed pulls sets ``failing_since``, a pull that went well clears it."""
         row = self.session.get(PeerRow, name)
         if row is None:
             raise NotFoundError(f"peer {name}", "no such peer")
         row.last_pull_at = at
         row.last_error = error[:ERROR_MAX]
+        row.failing_since = (row.failing_since or at) if error else None
         self.session.flush()
