@@ -268,8 +268,14 @@ def _peers_due(uow: Any, params: dict[str, Any]) -> list[str]:
     if params.get("which", "all") == "all":
         return [p.name for p in uow.peers.all()]
     now, every = datetime.now(UTC), get_settings().federation_pull_every_s  # pulls are recorded on the real clock
-    return [p.name for p in uow.peers.all() if not (p.last_error and p.last_pull_at and now < p.last_pull_at + timedelta(
-        seconds=retry_wait_s((p.last_pull_at - (p.failing_since or p.last_pull_at)).total_seconds(), every)))]
+
+    def resting(p: Any) -> bool:
+        if not (p.last_error and p.last_pull_at):
+            return False
+        failing_for = (p.last_pull_at - (p.failing_since or p.last_pull_at)).total_seconds()
+        return now < p.last_pull_at + timedelta(seconds=retry_wait_s(failing_for, every))
+
+    return [p.name for p in uow.peers.all() if not resting(p)]
 
 
 def _check_peer(uow: Any, params: dict[str, Any]) -> None:
