@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import socket
 import threading
@@ -57,7 +58,12 @@ from scheldt.exchange.receiver_example import create_receiver
 from scheldt.jobs.kinds import KINDS, run_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import unit_of_work
-from scheldt.store.models import ContainerTripRow, NotificationRow, OrganisationRow, SubscriptionRow
+from scheldt.store.models import (
+    ContainerTripRow,
+    NotificationRow,
+    OrganisationRow,
+    SubscriptionRow,
+)
 from scheldt.store.notifications import RetryPolicy
 from scheldt.workflows import inspections, notices
 from scheldt.workflows.accounts import create_organisation, create_token, create_user
@@ -973,8 +979,41 @@ def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, pl
         assert client.put(url, json={"secret": "short"}, headers=as_["carrier-a"]).status_code == 400
         changed = client.put(url, json={"secret": SECRET_A}, headers=as_["carrier-a"])
         assert changed.status_code == 200 and SECRET_A not in changed.text, changed.text
+        # due at once, not after the back-off it was put off by (a review waited 5 min)
         with unit_of_work(engine) as uow:
-            uow.session.execute(update(NotificationRow).values(next_attempt_at=datetime.now(UTC)))
+            assert uow.notifications.any_due(datetime.now(UTC))
+        assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
+        assert [n["container_number"] for n in rx_a.notices] == ["MSCU1234565"]
+
+
+def test_a_notice_put_off_for_a_lost_key_goes_out_once_the_key_is_restored(
+        engine: Engine, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator restores the node's sealing key (and restarts): the notices put off because
+    their secret could not be unsealed are due at the next round, not after the longest back-off
+    (5 min); while the key is still wrong they stay put off, and notices put off for another
+    reason keep their time."""
+    from cryptography.fernet import Fernet
+
+    s = seed(engine)
+    with receiver(SECRET_A) as rx_a:
+        subscribe(engine, "carrier-a", rx_a.url, SECRET_A, ("hold",))
+        key = os.environ["SCHELDT_SECRETS_KEY"]
+        monkeypatch.setenv("SCHELDT_SECRETS_KEY", Fernet.generate_key().decode())  # a key changed by mistake
+        get_settings.cache_clear()
+        with unit_of_work(engine) as uow:
+            inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+        assert deliver(engine) == {"tried": 0, "delivered": 0, "failed": 0, "dead": 0, "unsigned": 1}
+        with unit_of_work(engine) as uow:
+            assert not uow.notifications.any_due(datetime.now(UTC))  # still the wrong key: nothing due
+            assert uow.notifications.release_signable(datetime.now(UTC)) == 0
+        assert deliver(engine) == {"tried": 0, "delivered": 0, "failed": 0, "dead": 0}
+        monkeypatch.setenv("SCHELDT_SECRETS_KEY", key)  # restored
+        get_settings.cache_clear()
+        with unit_of_work(engine) as uow:
+            assert uow.notifications.any_due(datetime.now(UTC))  # the schedule runs a round
+            uow.session.execute(update(NotificationRow).values(last_error="no answer within 10 s"))
+            assert not uow.notifications.any_due(datetime.now(UTC))  # a failed try keeps its back-off
+            uow.session.execute(update(NotificationRow).values(last_error=UNSIGNED_NOTE))
         assert deliver(engine) == {"tried": 1, "delivered": 1, "failed": 0, "dead": 0}
         assert [n["container_number"] for n in rx_a.notices] == ["MSCU1234565"]
 

@@ -59,7 +59,7 @@ from scheldt import __version__
 from scheldt.errors import AuthError, InputError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.audit import audit_payload
-from scheldt.store.notifications import RetryPolicy
+from scheldt.store.notifications import UNSIGNED_MARK, RetryPolicy
 from scheldt.workflows.notices import internal_host
 
 log = logging.getLogger("scheldt.notify")
@@ -228,6 +228,7 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     # The lease covers the whole round: every batch of SEND_THREADS may take the full timeout.
     lease_s = timeout_s * math.ceil(limit / SEND_THREADS) + 30.0
     with uow_factory() as uow:
+        uow.notifications.release_signable(clock())
         due = uow.notifications.claim_due(clock(), limit, lease_s)
         behind = _behind_earlier(uow, due, clock())
     due = [n for n in due if n["id"] not in behind]
@@ -368,7 +369,7 @@ def _outcome(future: Future[Attempt], timeout_s: float, clock: Callable[[], date
 #: The note of a notice that could not be signed (its subscription's secret cannot be unsealed),
 #: with the subscription's id. The carrier reads it among its notices: it names no file or setting
 #: of this node.
-UNSIGNED_NOTE = ("not sent: this node cannot unseal the subscription's signing secret (its sealing key was changed "
+UNSIGNED_NOTE = (f"{UNSIGNED_MARK} the subscription's signing secret (its sealing key was changed "
                  "or lost); give the subscription a new secret (PUT /api/v1/subscriptions/{id}/secret), or ask the "
                  "node's operator to restore the key")
 

@@ -358,8 +358,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "Take shared watchlist entries past their valid_until out of the watchlist store."),
     Kind("federation-pull", _federation_pull, {
         "peer": Param(str, "Pull only this peer (default: every peer)."),
-        "which": Param(str, "all: every peer; due: every peer but those whose last pull failed less than a "
-                       "minute ago (the schedule's runs).", default="all", choices=("all", "due")),
+        "which": Param(str, "all: every peer; due: every peer but those whose pulls fail, left alone as long as "
+                       "they have been failing, at most a minute (the schedule's runs).", default="all",
+                       choices=("all", "due")),
     }, "Pull new and changed shared objects, and deletions, from federation peers by their cursors.",
          lambda uow, params: not _peers_due(uow, params), check_store=_check_peer),
 )}

@@ -39,6 +39,10 @@ STATUSES = (PENDING, DELIVERED, DEAD)
 ERROR_MAX = 500
 #: Most rows one list call returns.
 LIST_LIMIT_MAX = 1000
+#: How the note of a notice put off because its subscription's secret could not be unsealed
+#: begins (:data:`scheldt.exchange.notify.UNSIGNED_NOTE`): :meth:`NotificationRepository.release_signable`
+#: finds such notices by it.
+UNSIGNED_MARK = "not sent: this node cannot unseal"
 #: PostgreSQL advisory lock serialising subscription changes (:meth:`NotificationRepository.lock`).
 SUBSCRIPTION_LOCK_KEY = 0x5C4E_5AB5_C41B_E001
 
@@ -168,10 +172,41 @@ class NotificationRepository:
         return row.id
 
     def any_due(self, now: datetime) -> bool:
-        """Whether a pending notice of an active subscription is due at ``now`` (UTC)."""
+        """Whether a pending notice of an active subscription is due at ``now`` (UTC), or one put
+        off for a secret that can now be unsealed (:meth:`release_signable`)."""
         stmt = (select(_N.id).join(_S, _S.id == _N.subscription_id)
                 .where(_N.status == PENDING, _N.next_attempt_at <= now, _S.active.is_(True)).limit(1))
-        return self.session.scalar(stmt) is not None
+        return self.session.scalar(stmt) is not None or bool(self._signable_again(now))
+
+    def release_signable(self, now: datetime) -> int:
+        """Make due at ``now`` the pending notices put off because their subscription's secret
+        could not be unsealed (their note begins with :data:`UNSIGNED_MARK`) whose secret can be
+        unsealed now: the operator restored the node's key, or the subscriber gave a new secret.
+        They had waited out the longest back-off (5 min by default) after the fix (a review).
+        Returns how many."""
+        subscriptions = self._signable_again(now)
+        if not subscriptions:
+            return 0
+        done = self.session.execute(update(_N).where(*self._held_unsigned(now), _N.subscription_id.in_(subscriptions))
+                                    .values(next_attempt_at=now))
+        return int(done.rowcount or 0)
+
+    def _held_unsigned(self, now: datetime) -> tuple[Any, ...]:
+        return (_N.status == PENDING, _N.next_attempt_at > now,
+                _N.last_error.startswith(UNSIGNED_MARK, autoescape=True))
+
+    def _signable_again(self, now: datetime) -> list[int]:
+        """Active subscriptions with notices put off for their secret, whose secret unseals now."""
+        stmt = (select(_S.id, _S.secret).where(_S.active.is_(True), _S.id.in_(
+            select(_N.subscription_id).where(*self._held_unsigned(now)).distinct())))
+        out = []
+        for subscription_id, secret in self.session.execute(stmt):
+            try:
+                unseal(secret)
+            except ConfigError:
+                continue
+            out.append(subscription_id)
+        return out
 
     def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[dict[str, Any]]:
         """Up to ``limit`` pending notices due at ``now`` (oldest due first), each with its
