@@ -1045,6 +1045,54 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
                                                         "member of sharing group 'us-nl'")]
 
 
+def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None:
+    """An importer review: a tlp:green event whose attribute (an informant's name) was tagged
+    tlp:red, and a person object of MISP distribution 0 (your organisation only), became one
+    GREEN note every agency read; a tlp:clear event of distribution 0 went to carriers. The
+    strictest marking of the event, its attributes and objects wins, or the event is refused
+    saying which part asks for what."""
+    event = {"Event": {"uuid": "5f1c2a4e-1111-4a2b-9c3d-0123456789ab", "info": "NL tip: reefer shipments",
+                       "date": "2026-12-04", "timestamp": "1796400000", "distribution": "1",
+                       "Orgc": {"uuid": "7a4b2c1d-2222-4b3c-8d4e-0123456789ab", "name": "nl-customs"},
+                       "Tag": [{"name": "tlp:green"}],
+                       "Attribute": [
+                           {"uuid": "aa000001-0000-4000-8000-000000000001", "type": "text", "category": "Other",
+                            "value": "Reefer boxes from Guayaquil via Algeciras", "distribution": "5"},
+                           {"uuid": "aa000001-0000-4000-8000-000000000002", "type": "text", "category": "Other",
+                            "value": "INFORMANT NAME: Jan de Vries", "distribution": "5",
+                            "Tag": [{"name": "tlp:red"}]}]}}
+    closed = json.loads(json.dumps(event))
+    closed["Event"].update(uuid="5f1c2a4e-3333-4a2b-9c3d-0123456789ab", distribution="0", Tag=[{"name": "tlp:clear"}])
+    closed["Event"]["Attribute"] = closed["Event"]["Attribute"][:1]
+    partly_closed = json.loads(json.dumps(closed))
+    partly_closed["Event"].update(uuid="5f1c2a4e-4444-4a2b-9c3d-0123456789ab", distribution="3")
+    partly_closed["Event"]["Object"] = [{"name": "person", "uuid": "bb000001-0000-4000-8000-000000000001",
+                                        "distribution": "0", "Attribute": [
+                                            {"uuid": "bb000001-0000-4000-8000-000000000002", "type": "full-name",
+                                             "object_relation": "full-name", "value": "K. Janssens"}]}]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        uow.exchange.add_group("be-us", "BE-US", "be-customs", [], NOW)
+        red = share.import_misp(uow, json.dumps(event), "be-customs", NOW, "be-us")
+        refused = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", NOW, None)
+        kept = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", NOW, "be-us")
+        notes = uow.exchange.page(None, limit=10)
+    assert red.report.added == [] and red.report.failed == [(
+        "event 5f1c2a4e-1111-4a2b-9c3d-0123456789ab", "attribute aa000001-0000-4000-8000-000000000002: is tagged "
+        "TLP:RED, so the whole event is TLP:RED, which needs named recipients, which a MISP event does not carry: "
+        "not imported")]
+    assert refused.report.failed == [
+        ("event 5f1c2a4e-3333-4a2b-9c3d-0123456789ab", "event 5f1c2a4e-3333-4a2b-9c3d-0123456789ab: has MISP "
+         "distribution 0 (your organisation only, or a sharing group of its instance), so the whole event is "
+         "TLP:AMBER+STRICT, which needs a sharing group (--group): not imported"),
+        ("event 5f1c2a4e-4444-4a2b-9c3d-0123456789ab", "object bb000001-0000-4000-8000-000000000001: has MISP "
+         "distribution 0 (your organisation only, or a sharing group of its instance), so the whole event is "
+         "TLP:AMBER+STRICT, which needs a sharing group (--group): not imported")]
+    assert kept.report.failed == [] and sorted((n.stix_id, n.tlp, n.group_id) for n in notes) == [
+        ("note--5f1c2a4e-3333-4a2b-9c3d-0123456789ab", "amber+strict", "be-us"),
+        ("note--5f1c2a4e-4444-4a2b-9c3d-0123456789ab", "amber+strict", "be-us")]
+
+
 def test_watch_entries_round_trip_through_the_store(engine: Engine, tmp_path: Path) -> None:
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:

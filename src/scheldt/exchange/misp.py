@@ -25,7 +25,10 @@ Export (:func:`scheldt.workflows.share.export_misp`) goes through the one visibi
 requester never gets an item it may not see, and TLP:RED items only when it is named. Import
 (:func:`scheldt.workflows.share.import_misp`) turns Scheldt-shaped events back into the same STIX
 objects (export → import loses nothing), and any other MISP event into one STIX ``note``
-listing its attributes, marked with the event's TLP tag (AMBER+STRICT when it has none).
+listing its attributes, marked with the strictest TLP its tags, its attributes' and objects'
+tags and its MISP distributions ask for (0, your organisation only, and 4, a sharing group of
+the sending instance, as AMBER+STRICT; AMBER+STRICT when nothing asks for any); a TLP:RED one
+is refused, a MISP event names no recipients.
 """
 
 from __future__ import annotations
@@ -221,22 +224,76 @@ def read_events(text: str | bytes) -> list[MISPEvent]:
     return events
 
 
-def _tag_values(event: MISPEvent) -> tuple[Tlp | None, dict[str, list[Any]]]:
+#: MISP distribution levels that keep an event, object or attribute inside one organisation (0:
+#: your organisation only) or inside a MISP sharing group of the sending instance (4), which a
+#: Scheldt sharing group cannot stand for: read as TLP:AMBER+STRICT at least.
+_CLOSED_DISTRIBUTIONS = {"0", "4"}
+
+
+def _parts(event: MISPEvent) -> list[Any]:
+    """The event's attributes, objects and objects' attributes (each may carry its own TLP tag
+    and distribution)."""
+    out: list[Any] = list(event.attributes)
+    for o in event.objects:
+        out += [o, *o.attributes]
+    return out
+
+
+def _tlp_of_tag(name: str) -> Tlp | None:
+    low = name.lower()
+    if not low.startswith("tlp:"):
+        return None
+    return Tlp.CLEAR if low == "tlp:white" else parse_tlp(low, f"tag {name}")
+
+
+def _strictest_marking(event: MISPEvent) -> list[tuple[Tlp, str, str]]:
+    """The TLP levels the event's attributes and objects ask for, each with where and why: their
+    own TLP tags, and AMBER+STRICT for a part (or the event) whose MISP distribution is closed
+    (:data:`_CLOSED_DISTRIBUTIONS`). An importer review: an attribute tagged tlp:red (an
+    informant's name) in a tlp:green event was shared as GREEN."""
     levels = []
+    for part in _parts(event):
+        tags = [t for t in (_tlp_of_tag(str(tag.name)) for tag in getattr(part, "tags", [])) if t]
+        levels += [(t, _named(part), f"is tagged {_label(t)}") for t in tags]
+    for part in [event, *_parts(event)]:
+        if str(getattr(part, "distribution", "")) in _CLOSED_DISTRIBUTIONS:
+            levels.append((Tlp.AMBER_STRICT, _named(part), f"has MISP distribution {part.distribution} (your "
+                           "organisation only, or a sharing group of its instance)"))
+    return levels
+
+
+def _named(part: Any) -> str:
+    """``attribute <uuid>``, ``object <uuid>``, ``event <uuid>``."""
+    return f"{type(part).__name__.removeprefix('MISP').lower()} {getattr(part, 'uuid', '')}".strip()
+
+
+def _label(level: Tlp) -> str:
+    return f"TLP:{level.value.upper()}"
+
+
+def _strictest(levels: list[tuple[Tlp, str, str]]) -> tuple[Tlp, str, str] | None:
+    order = list(Tlp)
+    return max(levels, key=lambda level: order.index(level[0])) if levels else None
+
+
+def _tag_values(event: MISPEvent) -> tuple[Tlp | None, dict[str, list[Any]]]:
+    """The event's TLP (the strictest its tags, its parts' tags and its distributions ask for;
+    None when nothing does) and its Scheldt machine tags' values by term. Raises InputError."""
+    levels = _strictest_marking(event)
     terms: dict[str, list[Any]] = {}
     for tag in event.tags:
         name = str(tag.name)
-        low = name.lower()
-        if low.startswith("tlp:"):
-            levels.append(Tlp.CLEAR if low == "tlp:white" else parse_tlp(low, f"tag {name}"))
+        level = _tlp_of_tag(name)
+        if level is not None:
+            levels.append((level, _named(event), f"is tagged {_label(level)}"))
         elif name.startswith(TAG_PREFIX) and "=" in name:
             term, _, value = name[len(TAG_PREFIX):].partition("=")
             try:
                 terms.setdefault(term, []).append(json.loads(value))
             except ValueError:
                 raise InputError(f"event {event.uuid} tag {name}", "the value is not JSON") from None
-    order = list(Tlp)
-    return (max(levels, key=order.index) if levels else None), terms
+    strictest = _strictest(levels)
+    return (strictest[0] if strictest else None), terms
 
 
 def _time(value: Any, where: str) -> datetime:
@@ -359,7 +416,14 @@ def foreign_note(event: MISPEvent, default_group: str | None, importer: str = ""
             "created": stix_time(when), "modified": stix_time(when), "abstract": str(event.info)[:1000],
             "content": "\n".join(lines) or str(event.info), "object_refs": [creator],
             "external_references": [{"source_name": "misp", "external_id": str(event.uuid)}]}
-    return with_sharing(note, _sharing(event, "other", default_group))
+    sharing = _sharing(event, "other", default_group)
+    strictest = _strictest(_strictest_marking(event))
+    if strictest and strictest[0] == sharing.tlp and (sharing.tlp is Tlp.RED or sharing.group is None):
+        # marked by one of its parts more strictly than its own tags say: say which, and why it stops
+        needs = "named recipients, which a MISP event does not carry" if sharing.tlp is Tlp.RED else "a sharing group (--group)"
+        raise InputError(strictest[1], f"{strictest[2]}, so the whole event is {_label(sharing.tlp)}, which needs "
+                         f"{needs}: not imported")
+    return with_sharing(note, sharing)
 
 
 def event_objects(event: MISPEvent, default_group: str | None = None, importer: str = "") -> list[dict[str, Any]]:
