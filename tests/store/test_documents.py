@@ -69,3 +69,37 @@ def test_a_document_s_other_voyages_are_a_fact_of_its_version(engine: Engine) ->
                     for d in uow.documents.for_container("MSCU1234566", [])]
     assert added == [1, 1, 0, 1] and resent == 0
     assert versions == [("BL-9", "402E", []), ("BL-9", "402E", ["611W"]), ("BL-OLD", "402E", None)]
+
+
+def test_a_version_stored_before_list_order_was_left_out_is_the_same_one_re_sent(engine: Engine) -> None:
+    """A version's hash leaves out the order of its lists, and an unreadable issue date's flag no
+    longer names the file it was read from. A version stored before (hashed in the order read,
+    the flag naming its file) re-sent from the same file adds nothing."""
+    from sqlalchemy import update
+
+    from scheldt.domain.facts import fact_digest
+    from scheldt.domain.declarations import Flag
+    from scheldt.domain.shipping import Seal
+    from scheldt.store.documents import _facts, version_hash
+    from scheldt.store.models import TransportDocumentRow
+
+    seals = (Seal("S-2", "CAR"), Seal("S-1", "SHI"))
+    said = "shippedOnBoardDate '2023-02-30' is not an ISO 8601 date or date-time"
+    doc = Consignment("BL-7", parties=(ShippingParty("shipper", "A"), ShippingParty("consignee", "B")),
+                      goods=(GoodsItem("080390", "bananas"), GoodsItem("080450", "avocados")),
+                      containers=(("MSCU1234566", seals), ("TGHU7654321", ())), source="tds.json$[3]",
+                      flags=(Flag("shippedOnBoardDate", "unreadable-date", f"{said}; not used as the issue date"),))
+    shuffled = replace(doc, parties=doc.parties[::-1], goods=doc.goods[::-1],
+                       containers=(("TGHU7654321", ()), ("MSCU1234566", seals[::-1])))
+    assert version_hash(shuffled) == version_hash(doc)
+    as_stored_then = replace(doc, flags=(Flag("shippedOnBoardDate", "unreadable-date",
+                                              f"{said} at tds.json$[3]; not used as the issue date"),))
+    with unit_of_work(engine) as uow:
+        assert uow.documents.add([doc], "be-customs", NOW)[0] == 1
+        uow.session.execute(update(TransportDocumentRow).values(version_hash=fact_digest(_facts(as_stored_then))))
+        again = uow.documents.add([doc], "be-customs", NOW)[0]
+        # the same facts under another file name: the version stored then named its file, so it is
+        # stored once more, as it hashes now; from then on neither name nor order makes a version
+        later = [uow.documents.add([d], "be-customs", NOW)[0] for d in (
+            replace(doc, source="copy.json$[3]"), shuffled, replace(shuffled, source="copy2.json$[3]"))]
+    assert again == 0 and later == [1, 0, 0]

@@ -206,6 +206,40 @@ def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engin
                                                             "for searching and linking"} in newest["flags"]
 
 
+def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(engine: Engine,
+                                                                                tmp_path: Path) -> None:
+    """An ingest review: the approved reefer bill re-sent with its two document parties swapped,
+    a shipping instruction with its consignment items and equipment reversed (filed under its
+    other booking), and a bill with an unreadable issue date copied under another file name were
+    each a new version. The order of parties, goods, containers and seals is no fact; where a
+    flag was read is the document's source, not the flag's text."""
+    def write(name: str, doc: dict) -> Path:  # type: ignore[type-arg]
+        path = tmp_path / name
+        path.write_text(json.dumps(doc))
+        return path
+
+    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    swapped = json.loads(json.dumps(td))
+    swapped["documentParties"] = dict(reversed(list(td["documentParties"].items())))
+    si = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0-si-2c2u.json").read_text())
+    for item, booking in zip(si["consignmentItems"], ("BKGA00000001", "BKGB00000002"), strict=True):
+        item["carrierBookingReference"] = booking
+    reversed_si = json.loads(json.dumps(si))
+    for key in ("consignmentItems", "utilizedTransportEquipments"):
+        reversed_si[key].reverse()
+    bad_date = json.loads(json.dumps(td))
+    bad_date.update(transportDocumentReference="BADDATE-1", issueDate=None, shippedOnBoardDate="2023-02-30")
+    with unit_of_work(engine) as uow:
+        added = [ingest_file(uow, write(name, doc), IngestOptions(), NOW).added for name, doc in (
+            ("td.json", td), ("td-swapped.json", swapped), ("si.json", si), ("si-reversed.json", reversed_si),
+            ("tds.json", bad_date), ("tds-copy.json", bad_date), ("tds-copy2.json", bad_date))]
+        bookings = {d["booking_ref"] for d in uow.documents.for_container("XYZU9876543", [])}
+        [flag] = [f for d in uow.documents.for_container("KKFU6671914", []) if d["document_ref"] == "BADDATE-1"
+                  for f in d["flags"] if f["code"] == "unreadable-date"]
+    assert added == [1, 0, 1, 0, 1, 0, 0] and bookings == {"BKGA00000001"}
+    assert flag["why"] == "shippedOnBoardDate '2023-02-30' is not an ISO 8601 date or date-time; not used as the issue date"
+
+
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:
     mapping, decl = broker_declarations(tmp_path, [
         "24BE0001,2023-12-27,040520,DK,DK,12000,50000,D8931B95625E4B339F2A,KKFU6671914",

@@ -285,11 +285,16 @@ def _leg_into(legs: list[Any], pod: str) -> Json:
 
 
 def _booking_ref(doc: Json) -> str:
+    """The booking a document is filed under: its own ``carrierBookingReference``, else the first
+    in sort order of those its consignment items name (not the first listed: a review's re-send
+    with the items in another order was filed under another booking)."""
     if doc.get("carrierBookingReference"):
         return doc["carrierBookingReference"]
-    for item in doc.get("consignmentItems") or []:
-        if item.get("carrierBookingReference"):
-            return item["carrierBookingReference"]
+    named = sorted(item["carrierBookingReference"] for item in doc.get("consignmentItems") or []
+                   if isinstance(item, dict) and isinstance(item.get("carrierBookingReference"), str)
+                   and item["carrierBookingReference"])
+    if named:
+        return named[0]
     refs = doc.get("carrierBookingReferences") or []
     return refs[0] if refs and isinstance(refs[0], str) else ""
 
@@ -327,7 +332,7 @@ def consignment(doc: Json, where: str) -> Consignment:
     for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
         if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
-    issued = _issued(doc, where, flags)
+    issued = _issued(doc, flags)
     return Consignment(
         # references without spaces around, the carrier code as organisations own it (" SIMA "
         # and "sima" were stored as sent, and the carrier never owned the trip; carrier review)
@@ -345,7 +350,7 @@ def consignment(doc: Json, where: str) -> Consignment:
 _ISSUE_FIELDS = ("issueDate", "shippedOnBoardDate", "issueDateTime")
 
 
-def _issued(doc: Json, where: str, flags: list[Flag]) -> datetime | None:
+def _issued(doc: Json, flags: list[Flag]) -> datetime | None:
     """When the document was issued (UTC; a date alone is its midnight UTC), or None. A value
     given but unreadable is flagged, not rejected (the document's other facts stand)."""
     for name in _ISSUE_FIELDS:
@@ -354,8 +359,10 @@ def _issued(doc: Json, where: str, flags: list[Flag]) -> datetime | None:
             continue
         when = _time(raw, name, flags)
         if when is None:
+            # where it was read is the document's source, not part of the flag: a review's copy of a file
+            # under another name was a new version of each document with such a date
             flags.append(Flag(name, "unreadable-date", f"{name} {str(raw)[:40]!r} is not an ISO 8601 date or "
-                              f"date-time at {where}; not used as the issue date"))
+                              "date-time; not used as the issue date"))
             continue
         return when
     return None

@@ -29,12 +29,27 @@ _ENVELOPE_FIELDS = frozenset({"UNT", "UNZ"})
 _LATER_FLAGS = frozenset({"several-bookings"})
 
 
+#: A document's lists whose order is no fact: the same parties, goods items, containers (and each
+#: one's seals) and flags listed in another order are the same version (an ingest review's re-send
+#: with two document parties swapped was a new version). Other voyages keep their order (legs).
+_UNORDERED = ("parties", "goods", "containers", "flags")
+
+
 def version_hash(doc: Consignment) -> str:
     """Hash of a document's facts (not of where it was read from, nor of flags about the
     message that carried it: an EDIFACT UNT segment count, a message cut short, an interchange
-    without its UNZ, which a re-send of the same facts mends or repeats). A document without an
-    issue date hashes as it did before ``issued_at`` existed (migration 0019), so re-sending it
-    after the upgrade still adds nothing."""
+    without its UNZ, which a re-send of the same facts mends or repeats; nor of the order of its
+    lists, :data:`_UNORDERED`). A document without an issue date hashes as it did before
+    ``issued_at`` existed (migration 0019), so re-sending it after the upgrade still adds nothing."""
+    facts = _facts(doc)
+    facts["containers"] = [[number, sorted(seals, key=fact_digest)] for number, seals in facts["containers"]]
+    for key in _UNORDERED:
+        facts[key] = sorted(facts[key], key=fact_digest)
+    return fact_digest(facts)
+
+
+def _facts(doc: Consignment) -> dict[str, Any]:
+    """The plain facts :func:`version_hash` digests, lists in the order read."""
     facts = plain(doc)
     facts.pop("source")
     facts["flags"] = [f for f in facts.get("flags", [])
@@ -43,13 +58,27 @@ def version_hash(doc: Consignment) -> str:
         facts.pop("issued_at", None)
     if not facts.get("other_voyages"):  # likewise before other voyages were kept (migration 0028)
         facts.pop("other_voyages", None)
+    return facts
+
+
+def _as_read_hash(doc: Consignment) -> str:
+    """:func:`version_hash` of ``doc`` as it was computed before the order of its lists was left
+    out, with an unreadable issue date's flag naming where it was read, as the reader said it
+    then: a version stored before, re-sent, adds nothing."""
+    facts = _facts(doc)
+    for f in facts["flags"]:
+        if f.get("code") == "unreadable-date" and f.get("why", "").endswith(_UNREADABLE_DATE_END):
+            f["why"] = f"{f['why'][:-len(_UNREADABLE_DATE_END)]} at {doc.source}{_UNREADABLE_DATE_END}"
     return fact_digest(facts)
+
+
+_UNREADABLE_DATE_END = "; not used as the issue date"
 
 
 def _first_voyage_hash(doc: Consignment) -> str:
     """:func:`version_hash` of ``doc`` as it was read before its other voyages were kept
     (migration 0028): the first voyage only."""
-    return version_hash(replace(doc, other_voyages=()))
+    return _as_read_hash(replace(doc, other_voyages=()))
 
 
 #: The longest container number read (an ISO 6346 number has 11 characters; the index column 64).
@@ -107,6 +136,8 @@ class DocumentRepository:
                 continue
             if doc.other_voyages and self._stored_before_other_voyages(doc, supplied_by):
                 continue
+            if self._stored_as_read_before(doc, supplied_by, digest):
+                continue
             if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by):
                 continue
             flags = plain(doc.flags)
@@ -149,6 +180,17 @@ class DocumentRepository:
             td.document_ref == doc.bill_of_lading, td.version_hash == _first_voyage_hash(doc),
             td.other_voyages.is_(None)).limit(1)) is not None
 
+    def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
+        """Whether this version of ``doc`` was stored under the hash :func:`_as_read_hash` gives
+        (before list order was left out of a version): a re-send of it adds nothing."""
+        earlier = _as_read_hash(doc)
+        if earlier == digest:
+            return False
+        td = TransportDocumentRow
+        return self.session.scalar(select(td.id).where(
+            td.supplied_by == supplied_by, td.document_type == doc.document_type,
+            td.document_ref == doc.bill_of_lading, td.version_hash == earlier).limit(1)) is not None
+
     def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str) -> bool:
         """Whether this house bill was stored as a transport document (TRD) with the same facts,
         as the EDIFACT reader filed house bills before it filed them as house bills (HBL): a
@@ -157,7 +199,8 @@ class DocumentRepository:
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == "TRD", td.document_ref == doc.bill_of_lading,
-            td.version_hash == version_hash(replace(doc, document_type="TRD"))).limit(1)) is not None
+            td.version_hash.in_({version_hash(trd := replace(doc, document_type="TRD")), _as_read_hash(trd)}))
+            .limit(1)) is not None
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
