@@ -77,8 +77,8 @@ def test_a_version_stored_before_list_order_was_left_out_is_the_same_one_re_sent
     the flag naming its file) re-sent from the same file adds nothing."""
     from sqlalchemy import update
 
-    from scheldt.domain.facts import fact_digest
     from scheldt.domain.declarations import Flag
+    from scheldt.domain.facts import fact_digest
     from scheldt.domain.shipping import Seal
     from scheldt.store.documents import _facts, version_hash
     from scheldt.store.models import TransportDocumentRow

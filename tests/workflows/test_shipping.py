@@ -218,10 +218,11 @@ def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(
         path.write_text(json.dumps(doc))
         return path
 
-    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
+    ebl = SHARED / "fixtures" / "dcsa-ebl"
+    td = json.loads((ebl / "ebl-v3.0.2-transport-document-approved-reefer.json").read_text())
     swapped = json.loads(json.dumps(td))
     swapped["documentParties"] = dict(reversed(list(td["documentParties"].items())))
-    si = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0-si-2c2u.json").read_text())
+    si = json.loads((ebl / "ebl-v3.0-si-2c2u.json").read_text())
     for item, booking in zip(si["consignmentItems"], ("BKGA00000001", "BKGB00000002"), strict=True):
         item["carrierBookingReference"] = booking
     reversed_si = json.loads(json.dumps(si))
@@ -237,7 +238,8 @@ def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(
         [flag] = [f for d in uow.documents.for_container("KKFU6671914", []) if d["document_ref"] == "BADDATE-1"
                   for f in d["flags"] if f["code"] == "unreadable-date"]
     assert added == [1, 0, 1, 0, 1, 0, 0] and bookings == {"BKGA00000001"}
-    assert flag["why"] == "shippedOnBoardDate '2023-02-30' is not an ISO 8601 date or date-time; not used as the issue date"
+    assert flag["why"] == ("shippedOnBoardDate '2023-02-30' is not an ISO 8601 date or date-time; not used as the "
+                           "issue date")
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:
