@@ -982,6 +982,13 @@ def test_a_misp_export_keeps_an_entry_whose_note_is_marked_for_a_narrower_audien
             {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["name", "description"]}]}
         assert share.receive_objects(uow, [named], "be-customs", "taxii:officer", None, NOW).report.failed == []
         _, refused = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
+        # a language marking restricts no one: the entry goes out with its name (an exchange review's
+        # entry with only {"lang": "nl"} on its name was left out, said as under a granular marking)
+        dutch = marked | {"modified": "2026-03-02T11:00:00.000Z", "granular_markings": [
+            {"lang": "nl", "selectors": ["name"]}]}
+        assert share.receive_objects(uow, [dutch], "be-customs", "taxii:officer", None, NOW).report.failed == []
+        in_dutch, none_left_out = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
+    assert none_left_out == [] and "Bananera del Sur" in events_json(in_dutch)
     # withheld from the originator's own officer too (a regression review): a MISP event has no
     # per-field marking, so the RED note would reach every reader of the GREEN event
     for events, left_out in exports:

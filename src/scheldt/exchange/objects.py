@@ -228,6 +228,13 @@ def selected_properties(markings: Any) -> set[str]:
             for s in gm.get("selectors") or []}
 
 
+def marked_properties(markings: Any) -> set[str]:
+    """The top-level properties a list of STIX granular markings puts under a data marking
+    (``marking_ref``); a ``lang`` granular marking (STIX 2.1 §7.2.3: the language of a field)
+    restricts no one (an exchange review's entry with a Dutch name was left out of a MISP export)."""
+    return selected_properties([gm for gm in markings or [] if isinstance(gm, dict) and gm.get("marking_ref")])
+
+
 def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:
     """``obj`` as ``requester`` may see it: top-level properties under a granular TLP marking
     (TLP 2.0, or TLP 1.0 read as :data:`TLP1_LEVELS`) the requester may not see are removed

@@ -59,7 +59,7 @@ from scheldt.exchange.objects import (
     SHARING_EXTENSION_ID,
     Sharing,
     identity_id,
-    selected_properties,
+    marked_properties,
     sharing_of,
     stix_time,
 )
@@ -881,7 +881,7 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
     version that partners keep names no one. A field under a granular marking is left out with
     its marking (the revoked version carries none): kept, it would reach readers the marking
     kept it from."""
-    marked = selected_properties(obj.get("granular_markings"))  # a field under a stricter marking is left out with it
+    marked = marked_properties(obj.get("granular_markings"))  # a field under a stricter marking is left out with it
     out = {k: obj[k] for k in (*_COMMON, *_KEPT.get(obj["type"], ())) if k in obj and (k in _REQUIRED or k not in marked)}
     out.update(modified=modified, revoked=True)
     if obj["type"] in _TITLES:
@@ -1427,10 +1427,11 @@ def without_marked_fields(obj: dict[str, Any]) -> dict[str, Any]:
     a MISP event has no per-field marking, so a field marked stricter than its item would reach
     everyone the event reaches (a regression review's originator exported such a field). A
     description withheld reads :data:`WITHHELD`; an item missing another field it needs is left
-    out (:func:`export_misp` says which)."""
-    marked = selected_properties(obj.get("granular_markings"))
-    if not marked:
-        return obj
+    out (:func:`export_misp` says which). Language markings (``lang``) restrict no one: their
+    fields stay, the markings go (a MISP event keeps no language per field)."""
+    marked = marked_properties(obj.get("granular_markings"))
+    if not marked:  # language markings only (or none): a MISP event keeps no language per field
+        return {k: v for k, v in obj.items() if k != "granular_markings"} if obj.get("granular_markings") else obj
     out = {k: v for k, v in obj.items() if k not in marked and k != "granular_markings"}
     if "description" in marked:
         out["description"] = WITHHELD
@@ -1445,7 +1446,9 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
     shape), and STIX objects that are no Scheldt item (sharing kind ``other``). Fields under
     granular markings are withheld (:func:`without_marked_fields`)."""
     orgs = organisations_by_identity(uow)
-    visible, withheld, others = [], {}, {}
+    visible: list[dict[str, Any]] = []
+    withheld: dict[tuple[str, str], list[str]] = {}
+    others: dict[str, str] = {}
     for row in visible_rows(uow, requester):
         if row.kind == "other":  # a partner's plain STIX object: not a Scheldt item (an exchange review
             others[row.stix_id] = row.stix_type  # found them neither exported nor listed as left out)
@@ -1453,7 +1456,7 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
         obj = without_marked_fields(row.object)
         gone = sorted(set(row.object) - set(obj) - {"granular_markings", "description"})
         if gone:
-            withheld[obj["id"]] = gone
+            withheld[(obj["id"], str(obj.get("modified", "")))] = gone
         visible.append(obj)
     newest: dict[str, dict[str, Any]] = {}
     for obj in visible:  # arrival order: a later arrival may be an older version
@@ -1462,8 +1465,10 @@ def export_misp(uow: Any, requester: Requester) -> tuple[list[Any], list[tuple[s
     withdrawn = sorted(i for i, o in newest.items() if o.get("revoked") is True and item_kind(o))
     left_out = set(withdrawn)
     items, failed = items_in([o for o in visible if o["id"] not in left_out])
-    failed = [(i, f"{', '.join(withheld[i])} under a granular marking, which a MISP event cannot keep: left out"
-               if i in withheld else why) for i, why in failed]
+    # said of the newest version, the one exported (an exchange review read an earlier version's reason)
+    withheld_now = {i: withheld.get((i, str(o.get("modified", "")))) for i, o in newest.items()}
+    failed = [(i, f"{', '.join(withheld_now[i] or ())} under a granular marking, which a MISP event cannot keep: "
+               "left out" if withheld_now.get(i) else why) for i, why in failed]
     # an agency's own alerts raised by watchlist matches (group local:<agency>) are not shared
     # items: a review's export carried them, and the partner's import refused them; they are
     # listed as left out (a federation review found them missing from the list without a word)
