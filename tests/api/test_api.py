@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from scheldt import reference
+from scheldt.domain.audit import AuditQuery
 from scheldt.domain.inspection import current_shift, heaviest_known_gross_kg
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
@@ -372,7 +373,15 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
     assert search.status_code == 200, search.text
     with service.uow() as uow:
         after = training_set(uow)
+        # who planned, scanned, searched and corrected, found by the box's number (a workflow review:
+        # the writes named the scan order only, and a search for the container found none of them)
+        found, _ = AuditLog(uow.session).search(AuditQuery(kind="write", text=trip["container_number"]), limit=1000)
     assert key in after.lines() and after.fingerprint != before.fingerprint
+    moves = [(e.payload["details"]["action"], e.payload["actor"]) for e in found
+             if e.payload["object_kind"] == "scan-order" and e.payload["object_id"] == str(oid)]
+    assert moves[:3] == [("plan", "officer"), ("scan", "operator"), ("search", "searcher")]
+    assert moves[-1] == ("correct", "searcher") and all(
+        e.payload["details"]["trip"] == trip["id"] for e in found if e.payload["object_kind"] == "scan-order")
     # a seizure is counted in the week of its search, not of its last correction (figures review)
     changes = service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("officer")).json()["changes"]
     with service.uow() as uow:

@@ -160,7 +160,8 @@ def list_orders(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)
 def plan(body: ScanOrderIn, ctx: CtxDep) -> dict[str, Any]:
     order = inspections.plan_scan(ctx.uow, ctx.principal, body.trip_id, body.scanner_id, body.shift_date, body.shift,
                                   body.selection, body.reason, ctx.now)
-    ctx.audit("write", "scan-order", order["id"], action="plan", trip=body.trip_id, selection=body.selection)
+    ctx.audit("write", "scan-order", order["id"], action="plan", trip=body.trip_id,
+              container=order["container_number"], selection=body.selection)
     return trip_row(order)
 
 
@@ -172,7 +173,8 @@ def fill(shift_date: date, shift: Shift, body: FillIn, ctx: CtxDep) -> dict[str,
     orders = inspections.fill_shift(ctx.uow, ctx.principal, body.scanner_id, shift_date, shift, ctx.now,
                                     _DRAW, body.count, body.exploration)
     for o in orders:
-        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], selection=o["selection"])
+        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], container=o["container_number"],
+                  selection=o["selection"])
     return {"orders": [trip_row(o) for o in orders]}
 
 
@@ -189,10 +191,12 @@ def get_order(order_id: int, ctx: CtxDep) -> dict[str, Any]:
 def order_action(order_id: int, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     data = body.model_dump(exclude={"action"}, exclude_none=True)
     order = inspections.act(ctx.uow, ctx.principal, order_id, body.action, data, ctx.now)
-    ctx.audit("write", "scan-order", order_id, action=body.action, **{k: v for k, v in data.items() if k != "notes"})
+    box = {"trip": order["trip_id"], "container": order["container_number"]}
+    ctx.audit("write", "scan-order", order_id, action=body.action, **box,
+              **{k: v for k, v in data.items() if k != "notes"})
     if "seizure_report" in order:  # the shared report followed a correction
         ctx.audit("write", "shared-seizure-report", order["seizure_report"]["id"], order_id=order_id,
-                  action=order["seizure_report"]["action"])
+                  action=order["seizure_report"]["action"], **box)
     return trip_row(order)
 
 
@@ -225,7 +229,7 @@ def list_holds(ctx: CtxDep, active: bool | None = None, cursor: Annotated[str | 
 @router.post("/trips/{trip_id}/hold", status_code=201, summary="Put a container trip on hold")
 def hold(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     out = inspections.place_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)
-    ctx.audit("write", "hold", out["id"], action="hold", trip=trip_id)
+    ctx.audit("write", "hold", out["id"], action="hold", trip=trip_id, container=out["container_number"])
     return trip_row(out)
 
 
@@ -244,7 +248,7 @@ def send_notice(trip_id: int, body: NoticeIn, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/trips/{trip_id}/release", summary="Release a container trip's hold")
 def release(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
     out = inspections.release_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)
-    ctx.audit("write", "hold", out["id"], action="release", trip=trip_id)
+    ctx.audit("write", "hold", out["id"], action="release", trip=trip_id, container=out["container_number"])
     return trip_row(out)
 
 

@@ -130,7 +130,8 @@ def plan_fill(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
         shown = (shift_date[:20], shift[:10]) if exc.where not in ("shift_date", "shift") else ("", "")
         return refused(request, ctx, exc, lambda e: plan_page(request, ctx, *shown, e.status, error=e))
     for o in orders:
-        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], selection=o["selection"])
+        ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], container=o["container_number"],
+                  selection=o["selection"])
     return RedirectResponse(f"/plan?{urlencode({'date': day.isoformat(), 'shift': shift, 'filled': len(orders)})}",
                             status_code=303)
 
@@ -258,10 +259,12 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
             # result drops it (a review's "nothing found" was refused until the fields were blanked)
             data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment")}
         order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
-        ctx.audit("write", "scan-order", oid, action=action[:20], **{k: v for k, v in data.items() if k != "notes"})
+        box = {"trip": order["trip_id"], "container": order["container_number"]}
+        ctx.audit("write", "scan-order", oid, action=action[:20], **box,
+                  **{k: v for k, v in data.items() if k != "notes"})
         if "seizure_report" in order:  # the shared report followed a correction
             ctx.audit("write", "shared-seizure-report", order["seizure_report"]["id"], order_id=oid,
-                      action=order["seizure_report"]["action"])
+                      action=order["seizure_report"]["action"], **box)
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: order_page(request, ctx, oid, e.status, error=e,
                                                              failed_action=action[:20], typed=typed))

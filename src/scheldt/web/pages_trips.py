@@ -321,7 +321,7 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
     try:
         change = inspections.place_hold if move == "hold" else inspections.release_hold
         out = change(ctx.uow, ctx.principal, tid, reason, ctx.now)
-        ctx.audit("write", "hold", out["id"], action=move, trip=tid)
+        ctx.audit("write", "hold", out["id"], action=move, trip=tid, container=out["container_number"])
     except ScheldtError as exc:
         # the reason typed stays with its move (a web review's refused hold, the box on hold by then,
         # had its reason put in the release form: one more click released it "for K9")

@@ -120,7 +120,8 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
     InputError for a shift that has ended, an exploration pick not drawn, or a risk pick of a
     trip no indicator scored (score 0: a manual pick, unless a draw offers it), ConflictError when the
     shift is full, the trip already has an open order, its box has left the port, or it is
-    planned into the running shift before it was discharged here."""
+    planned into the running shift before it was discharged here. Returns the order with its
+    trip's ``container_number``."""
     require(principal, Permission.PLAN_SCANS)
     reason = check_plan(selection, shift, reason)
     if selection == "exploration" and not drawn:  # a review hand-picked a high-risk trip as "exploration"
@@ -162,7 +163,7 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
                                {"scanner_id": scanner_id, "shift_date": shift_date.isoformat(), "shift": shift,
                                 "selection": selection}, now)
     uow.container_trips.set_state(trip_id, status=Status.PLANNED.value)
-    return uow.inspections.order(order_id, org)
+    return uow.inspections.order(order_id, org) | {"container_number": trip["container_number"]}
 
 
 def _overdue(order: dict[str, Any], now: datetime) -> str:
@@ -259,7 +260,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     inspection record the trip's outcome for training (a seizure is a positive). A correction
     of a searched order whose seizure report was shared updates or withdraws the report
     (:func:`scheldt.workflows.share.follow_correction`; the answer then holds
-    ``seizure_report``: ``{"id", "action"}``). Raises
+    ``seizure_report``: ``{"id", "action"}``; and always ``container_number``, the trip's). Raises
     InputError for a move or field that is not allowed (a seized mass heavier than the box, too),
     ForbiddenError for a role that may not. ``data["done_at"]`` (optional, aware): when a scan,
     search or clear was done, if before ``now`` (:func:`_done_at`); the change is dated then and
@@ -312,7 +313,10 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
                                                  f"scan order {order_id} (corrected)", now)
         else:
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
-    result = uow.inspections.order(order_id, principal.organisation.id)
+    # with its box's number: the edges audit each move under its trip and container, so a search of
+    # the audit log for the box finds who scanned, searched, corrected or withdrew (a workflow review)
+    result = uow.inspections.order(order_id, principal.organisation.id) | {
+        "container_number": uow.container_trips.get(order["trip_id"])["container_number"]}
     if action == "correct" or (action == "withdraw" and order.get("result") == "seizure"):
         # a shared seizure report follows the corrected record, and goes with a withdrawn one
         from scheldt.workflows import share  # STIX and MISP are loaded where a seizure report is shared
@@ -549,11 +553,12 @@ def send_notice(uow: Any, principal: Principal, trip_id: int, text: str, now: da
 
 
 def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
-    """Release a trip's hold with a written reason. Raises ConflictError when it is not on hold."""
+    """Release a trip's hold with a written reason; returns the hold with its trip's
+    ``container_number``. Raises ConflictError when it is not on hold."""
     require(principal, Permission.HOLD)
     reason = _reason(reason)
     uow.inspections.lock()
-    uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     hold = uow.inspections.active_hold(trip_id)
     if hold is None:
         raise ConflictError(f"trip {trip_id}", "is not on hold")
@@ -561,7 +566,8 @@ def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now:
     # a hold made twice before holds were serialised stays active: the trip stays on hold
     uow.container_trips.set_state(trip_id, on_hold=uow.inspections.active_hold(trip_id) is not None)
     notices.notify_release(uow, trip_id, now, principal.username, principal.organisation.id)
-    return uow.inspections.hold(hold["id"])  # the hold released (a review was answered with another)
+    # the hold released (a review was answered with another), with its trip's container number
+    return uow.inspections.hold(hold["id"]) | {"container_number": trip["container_number"]}
 
 
 def _reason(text: str | None) -> str:
