@@ -1415,8 +1415,9 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
     # regression review's cancelled box's image cleared another box)
     wrong = act(third, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
     assert wrong.status_code == 200
+    other_trip = walk(service, "officer", limit=60, left_port="false", status="open")[35]["id"]
     other = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
-        "trip_id": walk(service, "officer", limit=60, left_port="false", status="open")[35]["id"], "scanner_id": "SC-1",
+        "trip_id": other_trip, "scanner_id": "SC-1",
         "shift_date": shift_day(26), "shift": "early", "selection": "manual", "reason": "same consignee"}).json()["id"]
     act(other, "operator", {"action": "scan", "nii_image_ref": "SC-1/0045", "verdict": "clear"})
     assert act(other, "officer", {"action": "cancel", "reason": "box moved to another scanner"}).status_code == 200
@@ -1429,6 +1430,15 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
     assert kept.status_code == 409 and kept.json()["error"]["where"] == "nii_image_ref"  # the cancelled box's image
     own = act(fourth, "operator", {"action": "scan", "nii_image_ref": "SC-1/0044", "verdict": "anomaly"})
     assert own.status_code == 200, own.text
+    # the cancelled box itself, planned again, takes its own image again (a workflow review: the
+    # operator had picked the wrong verdict, the order was cancelled and the box planned again)
+    again = service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": other_trip, "scanner_id": "SC-1", "shift_date": shift_day(28), "shift": "early",
+        "selection": "manual", "reason": "re-read image: anomaly"})
+    assert again.status_code == 201, again.text
+    retaken = act(again.json()["id"], "operator", {"action": "scan", "nii_image_ref": "SC-1/0045",
+                                                   "verdict": "anomaly"})
+    assert retaken.status_code == 200, retaken.text
 
 
 

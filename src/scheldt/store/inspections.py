@@ -133,13 +133,16 @@ class InspectionRepository:
             ScanOrderRow.trip_id == trip_id, ScanOrderRow.status.in_(["planned", "scanned"])))
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
-    def order_with_image(self, image_ref: str, org_id: str) -> dict[str, Any] | None:
+    def order_with_image(self, image_ref: str, org_id: str, not_of_trip: int | None = None) -> dict[str, Any] | None:
         """The organisation's scan order that recorded NII image ``image_ref`` (in any case:
-        ``IMG-0001`` and ``img-0001`` are one image to a scanner's archive), or None. A record
-        withdrawn as of another box holds no image any more (the ``withdraw`` action)."""
-        row = self.session.scalar(select(ScanOrderRow).where(
-            ScanOrderRow.organisation_id == org_id,
-            func.lower(ScanOrderRow.nii_image_ref) == image_ref.lower()).limit(1))
+        ``IMG-0001`` and ``img-0001`` are one image to a scanner's archive), or None; with
+        ``not_of_trip``, a cancelled order of that trip does not count. A record withdrawn as of
+        another box holds no image any more (the ``withdraw`` action)."""
+        o = ScanOrderRow
+        mine = (o.trip_id == not_of_trip) & (o.status == "cancelled") if not_of_trip is not None else false()
+        row = self.session.scalar(select(o).where(
+            o.organisation_id == org_id, func.lower(o.nii_image_ref) == image_ref.lower(), ~mine)
+            .order_by(o.id).limit(1))
         return None if row is None else _dict(row, ScanOrderRow.__table__)
 
     def add_order(self, values: dict[str, Any]) -> int:

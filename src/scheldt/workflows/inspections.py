@@ -418,9 +418,12 @@ def _last_change(uow: Any, order: dict[str, Any]) -> str:
 
 def _check_image_unused(uow: Any, order: dict[str, Any], image_ref: str) -> None:
     """Refuse an NII image reference another order recorded (a review gave two boxes one image,
-    with opposite verdicts: a pasted reference can clear a box on another box's image).
+    with opposite verdicts: a pasted reference can clear a box on another box's image), unless
+    that order is of the same trip and was cancelled: the box's own image, recorded again on the
+    order planned after it (a workflow review's operator picked the wrong verdict, the officer
+    cancelled and planned the box again, and its image was refused as "of one box").
     Raises ConflictError."""
-    other = uow.inspections.order_with_image(image_ref, order["organisation_id"])
+    other = uow.inspections.order_with_image(image_ref, order["organisation_id"], not_of_trip=order["trip_id"])
     if other is not None and other["id"] != order["id"]:
         trip = uow.container_trips.get(other["trip_id"])
         raise ConflictError("nii_image_ref", f"{image_ref[:80]} is the image of scan order {other['id']} (container "
