@@ -83,9 +83,13 @@ def test_ingest_keeps_good_objects_names_bad_ones_and_is_idempotent(engine: Engi
         assert uow.exchange.count() == 1
 
 
+#: The note with a summary (``abstract``, a property STIX does not require of a note).
+ABSTRACTED = NOTE | {"abstract": "informant: the consignee is a front"}
+
+
 def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) -> None:
-    obj = with_sharing(NOTE, Sharing("alert", Tlp.GREEN, None))
-    obj["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["content"]}]
+    obj = with_sharing(ABSTRACTED, Sharing("alert", Tlp.GREEN, None))
+    obj["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]}]
     obj["extensions"][next(iter(obj["extensions"]))]["recipients"] = ["us-cbp/liaison"]
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
@@ -93,9 +97,41 @@ def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) ->
         stored = uow.exchange.page(None)[0]
         liaison = Requester("us-cbp", "agency", None, "liaison", frozenset())
         other = Requester("nl-customs", "agency", None, "analyst", frozenset())
-        assert served(uow, liaison, stored)["content"] == NOTE["content"]
+        assert served(uow, liaison, stored)["abstract"] == ABSTRACTED["abstract"]
         hidden = served(uow, other, stored)
-    assert "content" not in hidden and "granular_markings" not in hidden and hidden["id"] == NOTE["id"]
+    assert "abstract" not in hidden and "granular_markings" not in hidden and hidden["id"] == NOTE["id"]
+    assert hidden["content"] == NOTE["content"]
+
+
+def test_a_required_property_cannot_be_marked_narrower_than_its_object(engine: Engine) -> None:
+    """An exchange review: an indicator whose pattern, name and description were marked RED inside
+    an object stored AMBER+STRICT was served to the rest of the group without its pattern, which
+    no STIX reader parses, and with nothing to say so. A property the type requires (STIX 2.1),
+    or one every object keeps (id, times, markings, sharing terms), cannot be marked narrower
+    than its object; at its object's level or wider, or over another property, it can."""
+    red = TLP_MARKING_IDS[Tlp.RED]
+    indicator = {"type": "indicator", "spec_version": "2.1", "id": "indicator--7e1c7a52-8f0e-4c55-9b0e-2f3d4c5b6a71",
+                 "created": "2026-03-01T08:00:00.000Z", "modified": "2026-03-01T08:00:00.000Z", "name": "front",
+                 "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+                 "valid_from": "2026-03-01T08:00:00.000Z"}
+    cases = [(indicator, Tlp.AMBER_STRICT, ["name", "pattern", "description"], red,
+              "pattern is required of every indicator and cannot be marked TLP:RED inside an object marked "
+              "TLP:AMBER+STRICT: its readers would get the object without it (mark the whole object TLP:RED instead)"),
+             (NOTE, Tlp.GREEN, ["content"], red, "content is required of every note"),
+             (NOTE, Tlp.GREEN, ["created_by_ref"], TLP_MARKING_IDS[Tlp.AMBER], "created_by_ref is required of every note"),
+             (NOTE, Tlp.AMBER, ["content"], TLP_MARKING_IDS[Tlp.GREEN], None),  # wider: nothing withheld
+             (indicator, Tlp.AMBER_STRICT, ["name"], red, None)]
+    for base, tlp, selectors, ref, why in cases:
+        obj = with_sharing(base, Sharing("alert", tlp, None if tlp == Tlp.GREEN else "be-us"))
+        obj["granular_markings"] = [{"marking_ref": ref, "selectors": selectors}]
+        if ref == red:
+            obj["extensions"][next(iter(obj["extensions"]))]["recipients"] = ["us-cbp/liaison"]
+        if why is None:
+            sharing_of(obj, None)
+            continue
+        with pytest.raises(InputError) as refused:
+            sharing_of(obj, None)
+        assert refused.value.where == "object.granular_markings.0.selectors" and refused.value.why.startswith(why)
 
 
 def test_a_field_under_a_tlp1_red_marking_is_removed_too(engine: Engine) -> None:
@@ -103,16 +139,16 @@ def test_a_field_under_a_tlp1_red_marking_is_removed_too(engine: Engine) -> None
     agency (attack review); it is read as TLP 2.0 RED."""
     import stix2
 
-    obj = with_sharing(NOTE, Sharing("alert", Tlp.GREEN, None))
-    obj["granular_markings"] = [{"marking_ref": stix2.TLP_RED.id, "selectors": ["content"]}]
+    obj = with_sharing(ABSTRACTED, Sharing("alert", Tlp.GREEN, None))
+    obj["granular_markings"] = [{"marking_ref": stix2.TLP_RED.id, "selectors": ["abstract"]}]
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
         ingest_objects(uow, [obj], "be-customs", "local", None, NOW)
         stored = uow.exchange.page(None)[0]
         hidden = served(uow, Requester("fr-douane", "agency", None, "analyst", frozenset()), stored)
         own = served(uow, Requester("be-customs", "agency", None, "analyst", frozenset()), stored)
-    assert "content" not in hidden and hidden["id"] == NOTE["id"]
-    assert own["content"] == NOTE["content"]
+    assert "abstract" not in hidden and hidden["id"] == NOTE["id"]
+    assert own["abstract"] == ABSTRACTED["abstract"]
 
 
 def test_malformed_sharing_terms_fail_their_object_only(engine: Engine) -> None:

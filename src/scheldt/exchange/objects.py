@@ -17,6 +17,7 @@ AMBER+STRICT when it has none (nothing is shared wider than its sender said).
 from __future__ import annotations
 
 import copy
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -148,6 +149,7 @@ def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "obj
     tlp = tlp_of(obj) or DEFAULT_TLP
     if tlp == Tlp.RED and not recipients:
         raise InputError(f"{where}.object_marking_refs", "TLP:RED needs named recipients (extensions.recipients)")
+    _check_granular(obj, tlp, where)
     group = ext.get("sharing_group") or default_group
     if group is not None and not _name(group):
         raise InputError(f"{where}.extensions.sharing_group", f"{str(group)[:80]!r} is not a sharing group id (at most "
@@ -160,6 +162,44 @@ def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "obj
     return Sharing(kind, tlp, group, handling_code, reliability, credibility,
                    tuple(recipients), _time(ext.get("valid_from"), f"{where}.extensions.valid_from"),
                    _time(ext.get("valid_until"), f"{where}.extensions.valid_until"))
+
+
+#: What every object keeps under any granular marking: its identity, version, markings and
+#: sharing terms (a reader without them could neither place nor honour what it got).
+_ALWAYS_KEPT = frozenset({"type", "id", "spec_version", "created", "modified", "created_by_ref", "revoked",
+                          "object_marking_refs", "granular_markings", "extensions"})
+
+
+@functools.cache
+def kept_properties(stix_type: str) -> frozenset[str]:
+    """The properties of a ``stix_type`` object no granular marking may withhold: those STIX 2.1
+    requires of the type (as the stix2 library's classes say) and :data:`_ALWAYS_KEPT`."""
+    from stix2.registry import STIX2_OBJ_MAPS  # the library is loaded where an object has granular markings
+
+    maps = STIX2_OBJ_MAPS["2.1"]
+    cls = maps["objects"].get(stix_type) or maps["observables"].get(stix_type)
+    required = {k for k, prop in getattr(cls, "_properties", {}).items() if prop.required}
+    return frozenset(required | _ALWAYS_KEPT)
+
+
+def _check_granular(obj: dict[str, Any], tlp: Tlp, where: str) -> None:
+    """Refuse a granular TLP marking narrower than the object's own (``tlp``) over a property
+    the object cannot go without (:func:`kept_properties`): readers of the object would get it
+    without that property, which no STIX reader can parse (an exchange review's indicator whose
+    pattern was marked RED inside an AMBER+STRICT object was served without a pattern). Raises
+    InputError naming the marking."""
+    order = list(Tlp)
+    for i, gm in enumerate(obj.get("granular_markings") or []):
+        ref = gm.get("marking_ref", "") if isinstance(gm, dict) else ""
+        level = TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)
+        if level is None or order.index(level) <= order.index(tlp):
+            continue
+        hit = sorted(selected_properties([gm]) & kept_properties(str(obj.get("type", ""))))
+        if hit:
+            raise InputError(f"{where}.granular_markings.{i}.selectors", f"{hit[0]} is required of every "
+                             f"{str(obj.get('type'))[:60]} and cannot be marked TLP:{level.value.upper()} inside an "
+                             f"object marked TLP:{tlp.value.upper()}: its readers would get the object without it "
+                             f"(mark the whole object TLP:{level.value.upper()} instead)")
 
 
 def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
