@@ -118,7 +118,8 @@ def test_a_required_property_cannot_be_marked_narrower_than_its_object(engine: E
               "pattern is required of every indicator and cannot be marked TLP:RED inside an object marked "
               "TLP:AMBER+STRICT: its readers would get the object without it (mark the whole object TLP:RED instead)"),
              (NOTE, Tlp.GREEN, ["content"], red, "content is required of every note"),
-             (NOTE, Tlp.GREEN, ["created_by_ref"], TLP_MARKING_IDS[Tlp.AMBER], "created_by_ref is required of every note"),
+             (NOTE, Tlp.GREEN, ["created_by_ref"], TLP_MARKING_IDS[Tlp.AMBER],
+              "created_by_ref is required of every note"),
              (NOTE, Tlp.AMBER, ["content"], TLP_MARKING_IDS[Tlp.GREEN], None),  # wider: nothing withheld
              (indicator, Tlp.AMBER_STRICT, ["name"], red, None)]
     for base, tlp, selectors, ref, why in cases:
