@@ -224,6 +224,27 @@ def test_upgrade_to_0029_deleted_versions_keep_no_content(store_url: str) -> Non
                     "scheldt-consignment--2": kept}
 
 
+def test_upgrade_to_0030_a_failing_peer_fails_since_its_last_pull(store_url: str) -> None:
+    """A peer whose last pull before 0030 failed has been failing since that pull at least (an
+    operator review's peer, down for days, was said to fail since its first pull after the
+    upgrade); a peer whose last pull went well, or that was never pulled, is not failing."""
+    from scheldt.store.models import PeerRow
+
+    at = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    engine = make_engine(store_url)
+    upgrade(engine, "0029")
+    with engine.begin() as conn:  # the columns a 0029 peer has
+        conn.execute(PeerRow.__table__.insert(), [
+            {"name": name, "api_root": "http://127.0.0.1:9/taxii2/", "organisation_id": "us-cbp", "username": "be-node",
+             "secret": "", "cursors": {}, "last_pull_at": last, "last_error": error, "created_at": at, "relays_for": []}
+            for name, last, error in (("down", at, "ConnectionError: refused"), ("up", at, ""), ("new", None, ""))])
+    upgrade(engine)
+    with engine.connect() as conn:
+        since = dict(conn.execute(select(PeerRow.name, PeerRow.failing_since)).all())
+    engine.dispose()
+    assert {name: aware(t) for name, t in since.items()} == {"down": at, "up": None, "new": None}
+
+
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `scheldt db upgrade` on ``store_url``; it must succeed. Returns the CLI result."""
     result = _cli(store_url, monkeypatch, "db", "upgrade")
