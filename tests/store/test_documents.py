@@ -103,3 +103,13 @@ def test_a_version_stored_before_list_order_was_left_out_is_the_same_one_re_sent
         later = [uow.documents.add([d], "be-customs", NOW)[0] for d in (
             replace(doc, source="copy.json$[3]"), shuffled, replace(shuffled, source="copy2.json$[3]"))]
     assert again == 0 and later == [1, 0, 0]
+    # an item of a CloudEvents batch: its flag said where as the reader had it before the item's
+    # source was rewritten (``$[0]$.data``; a regression review's batch added each such document)
+    item = replace(doc, bill_of_lading="BL-8", source="batch.json$[0].data.transportDocument")
+    then = replace(item, flags=(Flag("shippedOnBoardDate", "unreadable-date", f"{said} at "
+                                     "batch.json$[0]$.data.transportDocument; not used as the issue date"),))
+    with unit_of_work(engine) as uow:
+        assert uow.documents.add([item], "be-customs", NOW)[0] == 1
+        uow.session.execute(update(TransportDocumentRow).where(TransportDocumentRow.document_ref == "BL-8")
+                            .values(version_hash=fact_digest(_facts(then))))
+        assert uow.documents.add([item], "be-customs", NOW)[0] == 0

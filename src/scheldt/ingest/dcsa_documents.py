@@ -285,16 +285,14 @@ def _leg_into(legs: list[Any], pod: str) -> Json:
 
 
 def _booking_ref(doc: Json) -> str:
-    """The booking a document is filed under: its own ``carrierBookingReference``, else the first
-    in sort order of those its consignment items name (not the first listed: a review's re-send
-    with the items in another order was filed under another booking)."""
+    """The booking a document is filed under: its own ``carrierBookingReference``, else the one
+    its first consignment item names. (The first in sort order was tried: a document naming
+    several bookings stored before was then filed again under another; regression review.)"""
     if doc.get("carrierBookingReference"):
         return doc["carrierBookingReference"]
-    named = sorted(item["carrierBookingReference"] for item in doc.get("consignmentItems") or []
-                   if isinstance(item, dict) and isinstance(item.get("carrierBookingReference"), str)
-                   and item["carrierBookingReference"])
-    if named:
-        return named[0]
+    for item in doc.get("consignmentItems") or []:
+        if isinstance(item, dict) and item.get("carrierBookingReference"):
+            return item["carrierBookingReference"]
     refs = doc.get("carrierBookingReferences") or []
     return refs[0] if refs and isinstance(refs[0], str) else ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -61,24 +62,31 @@ def _facts(doc: Consignment) -> dict[str, Any]:
     return facts
 
 
-def _as_read_hash(doc: Consignment) -> str:
+def _as_read_hashes(doc: Consignment) -> set[str]:
     """:func:`version_hash` of ``doc`` as it was computed before the order of its lists was left
     out, with an unreadable issue date's flag naming where it was read, as the reader said it
-    then: a version stored before, re-sent, adds nothing."""
-    facts = _facts(doc)
-    for f in facts["flags"]:
-        if f.get("code") == "unreadable-date" and f.get("why", "").endswith(_UNREADABLE_DATE_END):
-            f["why"] = f"{f['why'][:-len(_UNREADABLE_DATE_END)]} at {doc.source}{_UNREADABLE_DATE_END}"
-    return fact_digest(facts)
+    then (for an item of a CloudEvents batch, ``...$[i]$.data...``, before its source was
+    rewritten ``...$[i].data...``; regression review): a version stored before, re-sent, adds
+    nothing."""
+    out = set()
+    for where in dict.fromkeys((doc.source, _BATCH_ITEM.sub(r"\1$\2", doc.source, count=1))):
+        facts = _facts(doc)
+        for f in facts["flags"]:
+            if f.get("code") == "unreadable-date" and f.get("why", "").endswith(_UNREADABLE_DATE_END):
+                f["why"] = f"{f['why'][:-len(_UNREADABLE_DATE_END)]} at {where}{_UNREADABLE_DATE_END}"
+        out.add(fact_digest(facts))
+    return out
 
 
+#: The item part of a CloudEvents batch item's source (``file$[3].data...``).
+_BATCH_ITEM = re.compile(r"(\$\[\d+\])(\.data)")
 _UNREADABLE_DATE_END = "; not used as the issue date"
 
 
-def _first_voyage_hash(doc: Consignment) -> str:
+def _first_voyage_hashes(doc: Consignment) -> set[str]:
     """:func:`version_hash` of ``doc`` as it was read before its other voyages were kept
     (migration 0028): the first voyage only."""
-    return _as_read_hash(replace(doc, other_voyages=()))
+    return _as_read_hashes(replace(doc, other_voyages=()))
 
 
 #: The longest container number read (an ISO 6346 number has 11 characters; the index column 64).
@@ -177,19 +185,19 @@ class DocumentRepository:
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
-            td.document_ref == doc.bill_of_lading, td.version_hash == _first_voyage_hash(doc),
+            td.document_ref == doc.bill_of_lading, td.version_hash.in_(_first_voyage_hashes(doc)),
             td.other_voyages.is_(None)).limit(1)) is not None
 
     def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
-        """Whether this version of ``doc`` was stored under the hash :func:`_as_read_hash` gives
+        """Whether this version of ``doc`` was stored under a hash :func:`_as_read_hashes` gives
         (before list order was left out of a version): a re-send of it adds nothing."""
-        earlier = _as_read_hash(doc)
-        if earlier == digest:
+        earlier = _as_read_hashes(doc) - {digest}
+        if not earlier:
             return False
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
-            td.document_ref == doc.bill_of_lading, td.version_hash == earlier).limit(1)) is not None
+            td.document_ref == doc.bill_of_lading, td.version_hash.in_(earlier)).limit(1)) is not None
 
     def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str) -> bool:
         """Whether this house bill was stored as a transport document (TRD) with the same facts,
@@ -199,7 +207,7 @@ class DocumentRepository:
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == "TRD", td.document_ref == doc.bill_of_lading,
-            td.version_hash.in_({version_hash(trd := replace(doc, document_type="TRD")), _as_read_hash(trd)}))
+            td.version_hash.in_({version_hash(trd := replace(doc, document_type="TRD")), *_as_read_hashes(trd)}))
             .limit(1)) is not None
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
