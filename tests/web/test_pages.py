@@ -20,6 +20,7 @@ from markupsafe import escape
 from scheldt.api.app import create_app
 from scheldt.api.paging import encode
 from scheldt.domain.access import trip_scope
+from scheldt.domain.audit import AuditQuery
 from scheldt.domain.inspection import current_shift
 from scheldt.jobs.runner import JobRunner
 from scheldt.jobs.runs import JobRuns
@@ -590,6 +591,16 @@ def test_a_manual_pick_needs_a_reason_and_keeps_what_was_typed(app: FastAPI, sto
     assert bad_day.status_code == 400 and "is not a date (YYYY-MM-DD)" in bad_day.text
     with store.uow() as uow:
         assert uow.inspections.orders("be-customs", trip_id=trip["id"]) == []
+    # planned, it is in the audit log under its container as well as its trip (a regression review:
+    # a plan made on the trip page named the trip only)
+    planned = c.post(f"/trips/{trip['id']}/plan", data={"csrf": token_of(c), "scanner_id": SCANNER,
+                                                       "shift_date": shift_day(20), "shift": "night",
+                                                       "selection": "manual", "reason": "same shipper"})
+    assert planned.status_code < 400, planned.text
+    with store.uow() as uow:
+        found, _ = uow.audit.search(AuditQuery(kind="write", text=trip["container_number"]), limit=100)
+    assert [(e.payload["details"]["action"], e.payload["details"]["trip"]) for e in found
+            if e.payload["object_kind"] == "scan-order"] == [("plan", trip["id"])]
 
 
 def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) -> None:

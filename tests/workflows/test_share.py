@@ -1095,6 +1095,15 @@ def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None
         ("event 5f1c2a4e-4444-4a2b-9c3d-0123456789ab", "object bb000001-0000-4000-8000-000000000001: has MISP "
          "distribution 0 (your organisation only, or a sharing group of its instance), so the whole event is "
          "TLP:AMBER+STRICT, which needs a sharing group (--group): not imported")]
+    # a tag of MISP's tlp taxonomy that names no level (the Chatham House rule) marks nothing
+    # (a regression review's event was refused for one on an attribute)
+    chr_event = json.loads(json.dumps(event))
+    chr_event["Event"].update(uuid="5f1c2a4e-5555-4a2b-9c3d-0123456789ab")
+    chr_event["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp:ex:chr"}, {"name": "tlp:unclear"}]
+    with unit_of_work(engine) as uow:
+        chr_kept = share.import_misp(uow, json.dumps(chr_event), "be-customs", NOW, None)
+    assert chr_kept.report.failed == [] and [t for _, t, _ in chr_kept.report.added] == [
+        "2026-12-04T16:00:00.000Z"]
     assert kept.report.failed == [] and sorted((n.stix_id, n.tlp, n.group_id) for n in notes) == [
         ("note--5f1c2a4e-3333-4a2b-9c3d-0123456789ab", "amber+strict", "be-us"),
         ("note--5f1c2a4e-4444-4a2b-9c3d-0123456789ab", "amber+strict", "be-us")]

@@ -239,11 +239,25 @@ def _parts(event: MISPEvent) -> list[Any]:
     return out
 
 
-def _tlp_of_tag(name: str) -> Tlp | None:
+#: Tags of MISP's tlp taxonomy that name no TLP level (tlp:ex:chr, the Chatham House rule;
+#: tlp:unclear): read as no marking (a regression review's event was refused for one).
+_NOT_A_LEVEL = ("tlp:ex:", "tlp:unclear")
+
+
+def _tlp_of_tag(name: str, strict: bool = True) -> Tlp | None:
+    """The TLP level a tag names, None for a tag that names none; a ``tlp:`` tag that is no TLP
+    level raises InputError when ``strict`` (an event's own tags), else names none."""
     low = name.lower()
-    if not low.startswith("tlp:"):
+    if not low.startswith("tlp:") or low.startswith(_NOT_A_LEVEL):
         return None
-    return Tlp.CLEAR if low == "tlp:white" else parse_tlp(low, f"tag {name}")
+    if low == "tlp:white":
+        return Tlp.CLEAR
+    try:
+        return parse_tlp(low, f"tag {name}")
+    except InputError:
+        if strict:
+            raise
+        return None
 
 
 def _strictest_marking(event: MISPEvent) -> list[tuple[Tlp, str, str]]:
@@ -253,7 +267,7 @@ def _strictest_marking(event: MISPEvent) -> list[tuple[Tlp, str, str]]:
     informant's name) in a tlp:green event was shared as GREEN."""
     levels = []
     for part in _parts(event):
-        tags = [t for t in (_tlp_of_tag(str(tag.name)) for tag in getattr(part, "tags", [])) if t]
+        tags = [t for t in (_tlp_of_tag(str(tag.name), strict=False) for tag in getattr(part, "tags", [])) if t]
         levels += [(t, _named(part), f"is tagged {_label(t)}") for t in tags]
     for part in [event, *_parts(event)]:
         if str(getattr(part, "distribution", "")) in _CLOSED_DISTRIBUTIONS:

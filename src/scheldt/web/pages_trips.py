@@ -294,7 +294,8 @@ def plan(ctx: PageCtx, trip_id: int, typed: dict[str, str]) -> dict[str, Any]:
         drawn = inspections.was_drawn(key, trip_id, when, typed["shift"], typed["draw"])
     order = inspections.plan_scan(ctx.uow, ctx.principal, trip_id, typed["scanner_id"].strip(), when,
                                   typed["shift"], typed["selection"], typed["reason"], ctx.now, drawn=drawn)
-    ctx.audit("write", "scan-order", order["id"], action="plan", trip=trip_id, selection=typed["selection"])
+    ctx.audit("write", "scan-order", order["id"], action="plan", trip=trip_id, container=order["container_number"],
+              selection=typed["selection"])
     return order
 
 
