@@ -179,9 +179,20 @@ def test_reefer_with_goods_that_need_no_cooling() -> None:
 def test_new_consignee_first_seen_recently() -> None:
     history = PartyHistory("Frutas Nuevas BV", T0 - timedelta(days=5), 0)
     assert run("new_consignee", trip(consignee_history=history)) == (
-        "consignee 'Frutas Nuevas BV' first seen 2026-02-24 (15 days ago), 0 earlier trip(s)")
+        "consignee 'Frutas Nuevas BV' first seen 2026-02-24 (15 days before this trip named it), 0 earlier trip(s)")
     known = PartyHistory("Old Importer NV", T0 - timedelta(days=900), 40)
     assert run("new_consignee", trip(consignee_history=known)) is None
+    # measured to when this trip's documents named it, not to the scoring: the same trip scored a
+    # year later (a profile switched then) keeps the same reason (a profile author's review saw
+    # "first seen 2025-12-25 (344 days ago)" on the trip that first named the consignee)
+    named = doc(received_hours=-120, parties=(TripParty("consignee", "Frutas  nuevas BV"),))  # as written here
+    amended = doc(received_hours=400, parties=(TripParty("consignee", "Frutas Nuevas BV"),))
+    for as_of in (T0 + timedelta(days=10), T0 + timedelta(days=400)):
+        facts = TripFacts(KEY, as_of, (), (named, amended), history)
+        assert run("new_consignee", facts) == (
+            "consignee 'Frutas Nuevas BV' first seen 2026-02-24 (0 days before this trip named it), 0 earlier trip(s)")
+        assert strength("new_consignee", facts) == 1.0 and strength("new_consignee_cover_load", dataclasses.replace(
+            facts, documents=(named, dataclasses.replace(amended, hs_codes=("080390",))))) == 1.0
 
 
 def test_new_consignee_importing_a_cover_load() -> None:

@@ -802,9 +802,11 @@ def test_a_backfilled_consignee_counts_from_the_issue_dates_of_its_documents(eng
         score_trips(uow, FIRST)
         [assessment] = uow.trip_assessments.history(KEY)
     [new] = [r for r in assessment["reasons"] if r["indicator"] == "new_consignee"]
-    # thin (one earlier bill of lading) but not recent: half strength. Counted from the day of
-    # loading, it said "first seen 2026-01-21 (0 days ago)" at full strength.
-    assert new["evidence"] == "consignee 'Fruit Imports BV' first seen 2025-06-02 (233 days ago), 1 earlier trip(s)"
+    # thin (one earlier bill of lading) but not recent: half strength, counted to the issue date of
+    # the trip's own bill (2026-01-20). Counted from the day of loading, it said "first seen
+    # 2026-01-21 (0 days ago)" at full strength.
+    assert new["evidence"] == ("consignee 'Fruit Imports BV' first seen 2025-06-02 (232 days before this trip named "
+                               "it), 1 earlier trip(s)")
     assert new["points"] == 2.5  # weight 5 × 0.5
 
 

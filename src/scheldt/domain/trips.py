@@ -734,6 +734,19 @@ class TripFacts:
             history, self.vessel_track[:bisect_right(self.vessel_track, moment, key=_observed_at)],
             self.watchlist_matches)
 
+    def consignee_named_at(self) -> datetime:
+        """When this trip's documents first named the consignee its :class:`PartyHistory` is
+        about (UTC: the earliest of a naming document's issue date or, if none or later, its
+        receipt, as the history counts its first sighting), else ``as_of``; never after
+        ``as_of``. How new a consignee is, is measured to then: measured to the scoring time, a
+        profile switch months later aged every consignee (a profile author's review: "first seen
+        2025-12-25 (344 days ago)" on the trip that first named it)."""
+        h = self.consignee_history
+        key = " ".join((h.name if h is not None else "").lower().split())
+        named = [d.received_at if d.issued_at is None else min(d.issued_at, d.received_at) for d in self.documents
+                 if (p := d.party("consignee")) is not None and " ".join(p.name.lower().split()) == key]
+        return min([*named, self.as_of]) if key else self.as_of
+
     def first_event(self, event_type: str, classifier: str = "ACT") -> TripEvent | None:
         """The earliest event of ``event_type`` (e.g. ``"DISC"``) with ``classifier``, or None."""
         return next((e for e in self.events if e.event_type == event_type and e.classifier == classifier), None)

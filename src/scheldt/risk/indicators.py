@@ -264,12 +264,14 @@ def new_consignee(trip: TripFacts, ctx: Context) -> Hit | None:
     if h is None or not h.name:
         return None
     days = ctx.params["first_seen_days"]
-    recent = h.first_seen is None or trip.as_of - h.first_seen <= timedelta(days=days)
+    named_at = trip.consignee_named_at()  # how new it was when this trip named it, not at scoring time
+    recent = h.first_seen is None or named_at - h.first_seen <= timedelta(days=days)
     thin = h.prior_trips <= ctx.params["max_prior_trips"]
     if not (recent or thin):
         return None
     seen = "never seen before" if h.first_seen is None else (
-        f"first seen {h.first_seen:%Y-%m-%d} ({(trip.as_of - h.first_seen).days} days ago)")
+        f"first seen {h.first_seen:%Y-%m-%d} ({max((named_at - h.first_seen).days, 0)} days before this trip "
+        "named it)")
     strength = 1.0 if recent and thin else 0.5
     return Hit("new_consignee", strength, f"consignee {h.name!r} {seen}, {h.prior_trips} earlier trip(s)")
 
@@ -285,7 +287,8 @@ def new_consignee_cover_load(trip: TripFacts, ctx: Context) -> Hit | None:
     doc = trip.latest_document()
     if h is None or not h.name or doc is None:
         return None
-    recent = h.first_seen is None or trip.as_of - h.first_seen <= timedelta(days=ctx.params["first_seen_days"])
+    recent = h.first_seen is None or trip.consignee_named_at() - h.first_seen <= timedelta(
+        days=ctx.params["first_seen_days"])
     if not recent or h.prior_trips > ctx.params["max_prior_trips"]:
         return None
     hs, cover = next(((hs, c) for hs in doc.hs_codes for c in ctx.cover_loads if hs.startswith(c.prefix)), ("", None))
