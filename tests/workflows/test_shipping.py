@@ -242,6 +242,38 @@ def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(
                            "issue date")
 
 
+def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: a shipping line sent a version of another line's bill of lading under
+    its own carrier code; the trip became its own, left the customs agency that held it, and the
+    hold notice went to it. A document a carrier supplies names one of its own carrier codes (or
+    none) and is not a version of another carrier's; the agency's own feed is not limited."""
+    from scheldt.domain.access import Organisation, OrgKind
+
+    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
+                    .read_text())  # carrierCode MSC
+
+    def write(name: str, **changes: object) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(td | changes))
+        return path
+
+    carrier = IngestOptions(supplied_by="carrier-a")
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("carrier-a", "Carrier A", OrgKind.CARRIER, ("SIMA",)), NOW)
+        agency = ingest_file(uow, write("td.json"), IngestOptions(supplied_by="be-customs"), NOW)
+        taken = ingest_file(uow, write("takeover.json", carrierCode="SIMA", shippedOnBoardDate="2023-12-31"),
+                            carrier, NOW)
+        foreign = ingest_file(uow, write("foreign.json", carrierCode="MAEU", transportDocumentReference="SIMA-1"),
+                              carrier, NOW)
+        own = ingest_file(uow, write("own.json", carrierCode="SIMA", transportDocumentReference="SIMA-2"), carrier, NOW)
+    assert (agency.added, own.added, own.rejected) == (1, 1, 0)
+    assert (taken.added, taken.rejected, foreign.added, foreign.rejected) == (0, 1, 0, 1)
+    assert [r.why for r in taken.rejections] == [
+        "D8931B95625E4B339F2A is a document of carrier MSC here: carrier-a cannot supply a version of it"]
+    assert [r.why for r in foreign.rejections] == [
+        "'MAEU' is not a carrier code of carrier-a (SIMA): a shipping line supplies its own documents only"]
+
+
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:
     mapping, decl = broker_declarations(tmp_path, [
         "24BE0001,2023-12-27,040520,DK,DK,12000,50000,D8931B95625E4B339F2A,KKFU6671914",

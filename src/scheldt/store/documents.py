@@ -188,6 +188,18 @@ class DocumentRepository:
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(_first_voyage_hashes(doc)),
             td.other_voyages.is_(None)).limit(1)) is not None
 
+    def carrier_codes_of(self, refs: Collection[str]) -> dict[str, set[str]]:
+        """The carrier codes stored versions of the documents ``refs`` name (by any supplier):
+        document reference → codes (empty codes left out)."""
+        td = TransportDocumentRow
+        out: dict[str, set[str]] = {}
+        wanted = sorted({r for r in refs if r})
+        for start in range(0, len(wanted), 500):
+            for ref, code in self.session.execute(select(td.document_ref, td.carrier_code).distinct().where(
+                    td.document_ref.in_(wanted[start:start + 500]), td.carrier_code != "")):
+                out.setdefault(ref, set()).add(code)
+        return out
+
     def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
         """Whether this version of ``doc`` was stored under a hash :func:`_as_read_hashes` gives
         (before list order was left out of a version): a re-send of it adds nothing."""

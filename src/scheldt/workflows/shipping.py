@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt import reference
+from scheldt.domain.access import OrgKind
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
@@ -25,7 +26,7 @@ from scheldt.domain.trips import (
     trip_references,
     voyage_documents,
 )
-from scheldt.errors import InputError
+from scheldt.errors import InputError, NotFoundError
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
 from scheldt.ingest.base import FileReport, Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
@@ -125,12 +126,44 @@ def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], r
            supplied_by: str, now: datetime, rejections: list[Rejection]) -> None:
     """Store the events and documents gathered so far, and empty the lists."""
     added, unstorable = uow.events.add(events, supplied_by, now)
+    documents, not_theirs = _of_its_own_carrier(uow, documents, supplied_by)
     docs_added, bad_docs = uow.documents.add(documents, supplied_by, now)
+    bad_docs = bad_docs + not_theirs
     report.added += added + docs_added
     report.accepted += len(events) + len(documents) - len(unstorable) - len(bad_docs)
     rejections += unstorable + bad_docs
     events.clear()
     documents.clear()
+
+
+def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
+                        supplied_by: str) -> tuple[list[Consignment], list[Rejection]]:
+    """``documents`` a shipping line (an organisation of kind carrier) may supply, and the
+    rejections of the others: one naming a carrier code not its own, or a version of a document
+    whose stored versions name another carrier. A carrier review's shipping line sent a version
+    of another line's bill of lading under its own code: the trip became its own, left the
+    customs agency that held it, and the hold notice went to it. Other suppliers' documents pass."""
+    try:
+        org = uow.accounts.organisation(supplied_by)
+    except NotFoundError:
+        return documents, []
+    if org.kind != OrgKind.CARRIER or not documents:
+        return documents, []
+    own = set(org.carrier_codes)
+    stored = uow.documents.carrier_codes_of([d.bill_of_lading for d in documents])
+    kept, refused = [], []
+    for d in documents:
+        others = sorted(stored.get(d.bill_of_lading, set()) - own)
+        if d.carrier_code and d.carrier_code not in own:
+            refused.append(Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of "
+                                     f"{org.id} ({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own "
+                                     "documents only"))
+        elif others:
+            refused.append(Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is a document of "
+                                     f"carrier {', '.join(others)} here: {org.id} cannot supply a version of it"))
+        else:
+            kept.append(d)
+    return kept, refused
 
 
 def with_reference_flags(record: Any, now: datetime) -> Any:
