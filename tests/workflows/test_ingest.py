@@ -50,6 +50,19 @@ def test_reingest_of_a_reordered_copy_adds_nothing(engine: Engine, tmp_path: Pat
     assert counts(engine) == before
 
 
+def test_a_file_with_classic_mac_or_mixed_line_ends_is_read_line_by_line(engine: Engine, tmp_path: Path) -> None:
+    """An ingest review: a declarations file with CR line ends was "format not recognised", and one
+    mixing CR, CRLF and LF lost every row as one "new-line character seen in unquoted field". Each
+    is read line by line; the same rows re-sent with LF ends add nothing."""
+    lines = [ln.rstrip("\n") for ln in kcs_lines(KCS_TRAIN, 6)]
+    cr_only = tmp_path / "cr.csv"
+    cr_only.write_bytes(("\r".join(lines[:4]) + "\r").encode())
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes((lines[0] + "\r\n" + lines[4] + "\r" + lines[5] + "\n" + lines[6] + "\r").encode())
+    reports = [ingest(engine, path) for path in (cr_only, mixed, write(tmp_path / "lf.csv", kcs_lines(KCS_TRAIN, 6)))]
+    assert [(r["accepted"], r["added"], r["rejected"]) for r in reports] == [(3, 3, 0), (3, 3, 0), (6, 0, 0)]
+
+
 def test_rejections_are_quarantined_with_where_and_why(engine: Engine, tmp_path: Path) -> None:
     lines = kcs_lines(KCS_TRAIN, 3)
     broken = lines[2].replace(",2020-01-01,", ",01/01/2020,")

@@ -220,6 +220,18 @@ class FileReport:
         }
 
 
+def lines_at_any_end(lines: Iterable[bytes] | Iterable[str]) -> Iterator[bytes] | Iterator[str]:
+    """``lines`` (a binary file's, split at LF) split at a lone CR too: a file saved with classic
+    Mac line ends (CR), or mixing them in, is read line by line (an ingest review's CR-only
+    declarations file was "format not recognised", and a mixed one lost every row as one CSV
+    error). CRLF stays one line end; a line with no CR but at its end passes as it is."""
+    for line in lines:
+        if (b"\r" if isinstance(line, bytes) else "\r") in line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n"):
+            yield from line.splitlines(keepends=True)  # type: ignore[misc]
+        else:
+            yield line  # type: ignore[misc]
+
+
 class LineCounter:
     """Iterates lines (text, or bytes decoded as UTF-8) and remembers the number of the last one
     handed out (1-based). A byte line that is not UTF-8 is decoded with replacement characters

@@ -27,7 +27,7 @@ from scheldt.domain.declarations import (
     PartyRole,
 )
 from scheldt.domain.identifiers import container_number
-from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, lines_at_any_end
 from scheldt.ingest.mapping import DeclarationMapping
 
 Record = Declaration | InspectionOutcome | Rejection
@@ -321,7 +321,7 @@ def read_declarations(
     time is the mapped column, else ``loaded_at`` (default: now). With ``outcomes=False`` outcome
     columns are ignored. Raises InputError-free: a missing column is one Rejection for line 1.
     """
-    counter = LineCounter(lines)
+    counter = LineCounter(lines_at_any_end(lines))
     reader = csv.DictReader(counter, delimiter=mapping.delimiter)
     try:
         header = [h.lstrip("\ufeff").strip() for h in (reader.fieldnames or [])]

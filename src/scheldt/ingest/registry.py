@@ -34,7 +34,9 @@ class Detected:
 def csv_header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names of a CSV file's first line (a UTF-8 byte-order mark left out), or []."""
     with path.open("rb") as fh:
-        first = fh.readline(1 << 20).removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+        # the first line at any line end (a file with CR line ends reads as one line: an ingest review)
+        first = next(iter(fh.readline(1 << 20).removeprefix(b"\xef\xbb\xbf").splitlines()), b"").decode(
+            "utf-8", errors="replace")
     try:
         return [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
     except csv.Error:
