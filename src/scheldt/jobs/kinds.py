@@ -126,6 +126,10 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
                               "(SCHELDT_LOCAL_ORGANISATION), and its users see it once it is made"]
     unread = [f for f in files if _read_nothing(f)]
     if unread:
+        # where it ended, not "re-scoring ...": an ingest review read a run whose other files were
+        # loaded and re-scored as failed while re-scoring
+        progress(1.0, f"{len(files) - len(unread)} of {len(files)} file(s) loaded and the trips re-scored; "
+                      f"{len(unread)} could not be read")
         raise JobFailed(*_unread(unread), result)
     return result
 
