@@ -572,6 +572,23 @@ def test_truncated_file_keeps_every_message_before_the_break() -> None:
     assert whys[1].startswith("COARRI message 1452515553819 ends without UNT after 15 segments")
 
 
+def test_a_group_followed_by_the_start_of_the_next_is_kept_when_the_file_breaks_there() -> None:
+    """An ingest review cut the COARRI sample just after "EQD+CN+TEMU7": the CBHU8671943 group
+    before it had ended (it ends with its FTX), yet it was lost with the one the break fell in.
+    A break inside a segment that begins a group keeps the group before it; a break inside any
+    other segment (or one whose start does not say) loses the group it fell in, as before."""
+    data = (EDI / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_bytes()
+    at = data.index(b"EQD+CN+TEMU7")
+    def boxes(cut: bytes) -> list[str]:
+        return [e.container_number for e in read_edifact(cut, "cut.edi") if isinstance(e, EquipmentEvent)]
+
+    next_group, tag_only = boxes(data[:at + len(b"EQD+CN+TEMU7")]), boxes(data[:at + 3])
+    half_tag, inside_the_group = boxes(data[:at + 2]), boxes(data[:at - 5])  # the last: inside its FTX
+    assert next_group[-1] == tag_only[-1] == "CBHU8671943"
+    assert "CBHU8671943" not in half_tag and "CBHU8671943" not in inside_the_group
+    assert next_group[:-1] == half_tag == inside_the_group
+
+
 def test_a_bad_unt_count_is_flagged_where_the_message_is_named() -> None:
     [msg] = list(read_messages(CODECO.replace("UNT+10+1", "UNT+12+1").encode(), "c.edi"))
     assert isinstance(msg, Message)

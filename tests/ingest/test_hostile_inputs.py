@@ -251,8 +251,12 @@ def test_a_bay_plan_cut_off_keeps_the_container_groups_before_the_break() -> Non
     cut = BAPLIE[:BAPLIE.index("LOC+147+0100114")] + "LOC+147+01"
     records = list(read_edifact(cut.encode(), "cut.edi"))
     kept = [r for r in records if isinstance(r, StowagePosition)]
-    assert [r.container_number for r in kept] == ["OOLU4293959"]  # the second group may have lost its end
+    # the break fell inside the next stowage cell's LOC+147: the second group had ended, and is kept
+    assert [r.container_number for r in kept] == ["OOLU4293959", "MOEU0710945"]
     assert "truncated-message" in [f.code for f in kept[0].flags]
+    inside = BAPLIE[:BAPLIE.index("LOC+147+0100114")] + "LO"  # the break's segment unknown: the group may be cut
+    assert [r.container_number for r in read_edifact(inside.encode(), "cut.edi")
+            if isinstance(r, StowagePosition)] == ["OOLU4293959"]
     message = next(r for r in records if isinstance(r, Rejection) and r.field == "UNT")
     assert "EQD+CN+MOEU0710945" in message.raw and message.where == "cut.edi message 1907 (segment 2)"
 

@@ -42,6 +42,10 @@ class Message:
     #: True when the message breaks off before its UNT: its segments end without one, and a
     #: reader keeps only the segment groups that certainly ended before the break.
     truncated: bool = False
+    #: The segment the file broke off inside, as far as it was written (its tag and first data
+    #: element, default separators), when the break fell inside one: if it began a segment group,
+    #: the group before it had ended (an ingest review's last complete container group was lost).
+    cut_in: Segment | None = None
 
 
 def text_of(data: bytes) -> str:
@@ -333,8 +337,21 @@ def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Mess
         elif tag not in ("UNA", "UNB", "UNZ", "UNG", "UNE"):
             yield Rejection(f"{source} (segment {n})", tag, f"segment {tag} outside any UNH..UNT message")
     if current:
-        yield from _unterminated(current, start, source, broken)
+        yield from _unterminated(current, start, source, broken, _begun(tail))
     return before + len(segs)
+
+
+def _begun(tail: str) -> Segment | None:
+    """The segment a file broke off inside (``tail``: its unterminated text) as far as it was
+    written: its tag and first data element, read with the default separators (+ and :); None
+    when not even its tag was written."""
+    text = tail.strip()
+    if len(text) < 3 or not text[:3].isalnum():
+        return None
+    first = re.split(r"[+:]", text[4:], maxsplit=1)[0] if text[3:4] == "+" else ""
+    with warnings.catch_warnings():  # pydifact warns of a segment without data elements
+        warnings.simplefilter("ignore")
+        return Segment(text[:3], first) if first else Segment(text[:3])
 
 
 def _check_envelopes(segs: list[Segment], source: str,
@@ -404,11 +421,12 @@ def _head(current: list[Segment], start: int, source: str) -> tuple[str, str, st
     return ref, kind, version, association, f"{source} message {ref} (segment {start})"
 
 
-def _unterminated(current: list[Segment], start: int, source: str, broken: str = "") -> Iterator[Message | Rejection]:
+def _unterminated(current: list[Segment], start: int, source: str, broken: str = "",
+                  cut_in: Segment | None = None) -> Iterator[Message | Rejection]:
     """A message without its UNT: a Rejection keeping its segments as received (to correct and
     re-send), then the message marked ``truncated`` so a reader can keep what came before the
-    break (see :attr:`Message.truncated`); nothing more when one of its segments could not be
-    read (``broken`` says which)."""
+    break (see :attr:`Message.truncated`, :attr:`Message.cut_in`); nothing more when one of its
+    segments could not be read (``broken`` says which)."""
     ref, kind, version, association, where = _head(current, start, source)
     if broken:
         yield Rejection(where, "", f"{kind} message {ref} ends without UNT, and {broken}; nothing of it is kept",
@@ -421,7 +439,7 @@ def _unterminated(current: list[Segment], start: int, source: str, broken: str =
     yield Rejection(where, "UNT", why, as_received(current))
     flag = Flag("UNT", "truncated-message", f"read from a {kind} message that breaks off after "
                 f"{len(current)} segments without its UNT")
-    yield Message(ref, kind, version, association, current, where, (flag,), truncated=True)
+    yield Message(ref, kind, version, association, current, where, (flag,), truncated=True, cut_in=cut_in)
 
 
 def _close(current: list[Segment], start: int, source: str, extra: tuple[Flag, ...] = ()) -> Message | Rejection:

@@ -250,8 +250,8 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             _terminal(head, seg)
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
-    if message.truncated:  # the last group may have lost segments at the break
-        return head, groups[:-1]
+    if message.truncated and not (message.cut_in is not None and starts(message.cut_in)):
+        return head, groups[:-1]  # the last group may have lost segments at the break
     return head, groups
 
 
