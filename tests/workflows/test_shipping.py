@@ -246,7 +246,8 @@ def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Eng
     """A carrier review: a shipping line sent a version of another line's bill of lading under
     its own carrier code; the trip became its own, left the customs agency that held it, and the
     hold notice went to it. A document a carrier supplies names one of its own carrier codes (or
-    none) and is not a version of another carrier's; the agency's own feed is not limited."""
+    none) and is not a version of another carrier's, and its events name none of another
+    carrier's documents; the agency's own feed is not limited."""
     from scheldt.domain.access import Organisation, OrgKind
 
     td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
@@ -272,6 +273,22 @@ def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Eng
         "D8931B95625E4B339F2A is a document of carrier MSC here: carrier-a cannot supply a version of it"]
     assert [r.why for r in foreign.rejections] == [
         "'MAEU' is not a carrier code of carrier-a (SIMA): a shipping line supplies its own documents only"]
+    # nor events about another line's shipments (the review's gate-out made MSC's box leave the
+    # port, and customs could no longer plan its scan): events naming its own documents, or none, pass
+    refs = {"D8931B95625E4B339F2A": "TRD", "SIMA-2": "TRD", "": ""}
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": [
+        dcsa_event(f"gate-out-{i}", equipmentDetails__equipmentReference="KKFU6671914",
+                   eventClassification__equipmentEventTypeCode="GTOT",
+                   **({"documentReferences": [{"documentReferenceType": kind, "documentReferenceValue": ref}]}
+                      if ref else {}))
+        for i, (ref, kind) in enumerate(refs.items())]}))
+    with unit_of_work(engine) as uow:
+        gate_outs = ingest_file(uow, events, carrier, NOW)
+    assert (gate_outs.accepted, gate_outs.added, gate_outs.rejected) == (2, 2, 1)
+    assert [r.why for r in gate_outs.rejections] == [
+        "names D8931B95625E4B339F2A (MSC), another carrier's document here: carrier-a supplies events about its own "
+        "shipments only"]
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:

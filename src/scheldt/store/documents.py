@@ -188,16 +188,19 @@ class DocumentRepository:
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(_first_voyage_hashes(doc)),
             td.other_voyages.is_(None)).limit(1)) is not None
 
-    def carrier_codes_of(self, refs: Collection[str]) -> dict[str, set[str]]:
+    def carrier_codes_of(self, refs: Collection[str], bookings: bool = False) -> dict[str, set[str]]:
         """The carrier codes stored versions of the documents ``refs`` name (by any supplier):
-        document reference → codes (empty codes left out)."""
+        reference → codes (empty codes left out); with ``bookings``, ``refs`` may be booking
+        references too."""
         td = TransportDocumentRow
         out: dict[str, set[str]] = {}
         wanted = sorted({r for r in refs if r})
         for start in range(0, len(wanted), 500):
-            for ref, code in self.session.execute(select(td.document_ref, td.carrier_code).distinct().where(
-                    td.document_ref.in_(wanted[start:start + 500]), td.carrier_code != "")):
-                out.setdefault(ref, set()).add(code)
+            chunk = wanted[start:start + 500]
+            for column in (td.document_ref, td.booking_ref) if bookings else (td.document_ref,):
+                for ref, code in self.session.execute(select(column, td.carrier_code).distinct().where(
+                        column.in_(chunk), td.carrier_code != "")):
+                    out.setdefault(ref, set()).add(code)
         return out
 
     def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scheldt import reference
-from scheldt.domain.access import OrgKind
+from scheldt.domain.access import Organisation, OrgKind
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
@@ -63,6 +63,9 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     with path.open("rb") as fh:
         if format == "dcsa-events":  # streamed: pages can be large; only events and what is not stored
             stream = _events_only(read_dcsa_events(fh, str(path)), now, report, retractions, rejections)
+            carrier = _carrier(uow, supplied_by)
+            if carrier is not None:  # a shipping line's events about its own shipments only
+                stream = _own_events(uow, stream, carrier, report, rejections)
             added, unstorable = uow.events.add_stream(stream, supplied_by, now)
             report.added += added
             report.accepted -= len(unstorable)
@@ -124,45 +127,97 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
 
 def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
            supplied_by: str, now: datetime, rejections: list[Rejection]) -> None:
-    """Store the events and documents gathered so far, and empty the lists."""
-    added, unstorable = uow.events.add(events, supplied_by, now)
-    documents, not_theirs = _of_its_own_carrier(uow, documents, supplied_by)
-    docs_added, bad_docs = uow.documents.add(documents, supplied_by, now)
-    bad_docs = bad_docs + not_theirs
+    """Store the events and documents gathered so far (those a shipping line may supply, when
+    one supplies them: :func:`_about_its_own_documents`, :func:`_of_its_own_carrier`), and empty
+    the lists."""
+    carrier = _carrier(uow, supplied_by)
+    mine, events_refused = _about_its_own_documents(uow, events, carrier)
+    own_docs, docs_refused = _of_its_own_carrier(uow, documents, carrier)
+    added, unstorable = uow.events.add(mine, supplied_by, now)
+    docs_added, bad_docs = uow.documents.add(own_docs, supplied_by, now)
     report.added += added + docs_added
-    report.accepted += len(events) + len(documents) - len(unstorable) - len(bad_docs)
-    rejections += unstorable + bad_docs
+    report.accepted += len(mine) + len(own_docs) - len(unstorable) - len(bad_docs)
+    rejections += unstorable + bad_docs + events_refused + docs_refused
     events.clear()
     documents.clear()
 
 
+def _own_events(uow: UnitOfWork, stream: Iterable[Event], carrier: Organisation, report: FileReport,
+                rejections: list[Rejection], batch: int = 1000) -> Iterator[Event]:
+    """The events of ``stream`` a shipping line may supply (:func:`_about_its_own_documents`),
+    looked up ``batch`` at a time; the others are counted out of ``report.accepted`` and
+    rejected into ``rejections``."""
+    chunk: list[Event] = []
+    for event in stream:
+        chunk.append(event)
+        if len(chunk) >= batch:
+            yield from _own_chunk(uow, chunk, carrier, report, rejections)
+            chunk = []
+    yield from _own_chunk(uow, chunk, carrier, report, rejections)
+
+
+def _own_chunk(uow: UnitOfWork, chunk: list[Event], carrier: Organisation, report: FileReport,
+               rejections: list[Rejection]) -> list[Event]:
+    kept, refused = _about_its_own_documents(uow, chunk, carrier)
+    report.accepted -= len(refused)
+    rejections += map(in_dcsa_terms, refused)
+    return kept
+
+
+def _carrier(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
+    """The supplying organisation when it is a shipping line (kind carrier), else None."""
+    try:
+        org = uow.accounts.organisation(supplied_by)
+    except NotFoundError:
+        return None
+    return org if org.kind == OrgKind.CARRIER else None
+
+
 def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
-                        supplied_by: str) -> tuple[list[Consignment], list[Rejection]]:
-    """``documents`` a shipping line (an organisation of kind carrier) may supply, and the
+                        carrier: Organisation | None) -> tuple[list[Consignment], list[Rejection]]:
+    """``documents`` a shipping line (``carrier``; None: not supplied by one) may supply, and the
     rejections of the others: one naming a carrier code not its own, or a version of a document
     whose stored versions name another carrier. A carrier review's shipping line sent a version
     of another line's bill of lading under its own code: the trip became its own, left the
     customs agency that held it, and the hold notice went to it. Other suppliers' documents pass."""
-    try:
-        org = uow.accounts.organisation(supplied_by)
-    except NotFoundError:
+    if carrier is None or not documents:
         return documents, []
-    if org.kind != OrgKind.CARRIER or not documents:
-        return documents, []
-    own = set(org.carrier_codes)
+    own = set(carrier.carrier_codes)
     stored = uow.documents.carrier_codes_of([d.bill_of_lading for d in documents])
     kept, refused = [], []
     for d in documents:
         others = sorted(stored.get(d.bill_of_lading, set()) - own)
         if d.carrier_code and d.carrier_code not in own:
             refused.append(Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of "
-                                     f"{org.id} ({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own "
-                                     "documents only"))
+                                     f"{carrier.id} ({', '.join(sorted(own)) or 'none'}): a shipping line supplies its "
+                                     "own documents only"))
         elif others:
             refused.append(Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is a document of "
-                                     f"carrier {', '.join(others)} here: {org.id} cannot supply a version of it"))
+                                     f"carrier {', '.join(others)} here: {carrier.id} cannot supply a version of it"))
         else:
             kept.append(d)
+    return kept, refused
+
+
+def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
+                             carrier: Organisation | None) -> tuple[list[Event], list[Rejection]]:
+    """``events`` a shipping line (``carrier``; None: not supplied by one) may supply, and the
+    rejections of those naming a document or booking stored here under another carrier's code
+    (a carrier review's line reported another line's box gated out, and customs could no
+    longer plan its scan). Events naming no such document, and other suppliers' events, pass."""
+    if carrier is None or not events:
+        return events, []
+    own = set(carrier.carrier_codes)
+    stored = uow.documents.carrier_codes_of([r.value for e in events for r in e.documents], bookings=True)
+    kept, refused = [], []
+    for e in events:
+        theirs = sorted({f"{r.value} ({', '.join(sorted(stored[r.value] - own))})" for r in e.documents
+                         if stored.get(r.value, set()) - own})
+        if theirs:
+            refused.append(Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's "
+                                     f"document here: {carrier.id} supplies events about its own shipments only"))
+        else:
+            kept.append(e)
     return kept, refused
 
 
