@@ -12,7 +12,13 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 # The node is run by the Belgian customs agency: what it ingests is recorded as supplied by it.
 export SCHELDT_LOCAL_ORGANISATION=${SCHELDT_LOCAL_ORGANISATION:-be-customs}
 rm -rf "$SCHELDT_DATA_DIR"
-step() { printf '\n$ scheldt %s\n' "$*"; .venv/bin/scheldt "$@"; }
+# Each step is echoed as it can be pasted (quoted where needed), with the settings it ran under.
+quoted() { local a out=""; for a in "$@"; do
+  if [[ $a =~ ^[A-Za-z0-9_./:%=+,@-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi; done
+  printf '%s' "$out"; }
+step() { printf '\n$ .venv/bin/scheldt%s\n' "$(quoted "$@")"; .venv/bin/scheldt "$@"; }
+printf 'Steps below run as: export SCHELDT_DATA_DIR=%s SCHELDT_NOW=%s SCHELDT_LOCAL_ORGANISATION=%s\n' \
+  "$SCHELDT_DATA_DIR" "$SCHELDT_NOW" "$SCHELDT_LOCAL_ORGANISATION"
 # The node's organisations first: what is loaded below is recorded as supplied by be-customs.
 step org create be-customs --name "Belgian Customs (demo)" --kind agency
 step org create us-cbp --name "US Customs and Border Protection (demo)" --kind agency

@@ -32,6 +32,9 @@ def test_ingest_json_report_and_exit_status(settings_env: Path, tmp_path: Path) 
     code, out, err = invoke("ingest", str(good), str(junk), "--json")
     assert code == 1  # nothing in junk.csv could be read
     assert "no organisations yet" in err
+    # said, not only the exit status (a new user's ingest of the shared samples ended on a rejection)
+    assert ("1 of 2 file(s) loaded; 1 gave no record that could be kept: junk.csv (exit 1; the rejections above, "
+            "and `scheldt quarantine`, say why)") in " ".join(err.split())
     files = json.loads(out)["files"]
     assert [(f["path"], f["accepted"], f["added"], f["rejected"]) for f in files] == [
         (str(good), 5, 5, 1), (str(junk), 0, 0, 1)]

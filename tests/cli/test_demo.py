@@ -28,6 +28,11 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
     assert "past inspection" in out  # reasons worded for an officer
     assert "unseen rows" in out and "top  5%: precision" in out
     assert (tmp_path / "demo" / "scheldt.db").is_file()
+    # each step echoed as it can be pasted, with the settings it ran under (a new user's paste of
+    # "$ scheldt org create be-customs --name Belgian Customs (demo) ..." was a bash syntax error)
+    assert (f"Steps below run as: export SCHELDT_DATA_DIR={tmp_path / 'demo'} SCHELDT_NOW=2021-04-22T06:00:00+00:00 "
+            "SCHELDT_LOCAL_ORGANISATION=be-customs") in out
+    assert "$ .venv/bin/scheldt org create be-customs --name 'Belgian Customs (demo)' --kind agency\n" in out
     scheldt = str(ROOT / ".venv" / "bin" / "scheldt")
 
     def run_json(*args: str) -> dict:  # type: ignore[type-arg]
