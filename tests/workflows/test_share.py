@@ -1102,8 +1102,17 @@ def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None
     chr_event["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp:ex:chr"}, {"name": "tlp:unclear"}]
     with unit_of_work(engine) as uow:
         chr_kept = share.import_misp(uow, json.dumps(chr_event), "be-customs", NOW, None)
+    # any other tlp: tag that names no level refuses the event, on a part as on the event (a
+    # regression review's attribute tagged "tlp: red" went out at the event's GREEN)
+    garbled = json.loads(json.dumps(chr_event))
+    garbled["Event"].update(uuid="5f1c2a4e-6666-4a2b-9c3d-0123456789ab")
+    garbled["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp: red"}]
+    with unit_of_work(engine) as uow:
+        refused_garbled = share.import_misp(uow, json.dumps(garbled), "be-customs", NOW, None)
     assert chr_kept.report.failed == [] and [t for _, t, _ in chr_kept.report.added] == [
         "2026-12-04T16:00:00.000Z"]
+    assert [f[0] for f in refused_garbled.report.failed] == ["event 5f1c2a4e-6666-4a2b-9c3d-0123456789ab"]
+    assert "'tlp: red' is not a TLP 2.0 level" in refused_garbled.report.failed[0][1]
     assert kept.report.failed == [] and sorted((n.stix_id, n.tlp, n.group_id) for n in notes) == [
         ("note--5f1c2a4e-3333-4a2b-9c3d-0123456789ab", "amber+strict", "be-us"),
         ("note--5f1c2a4e-4444-4a2b-9c3d-0123456789ab", "amber+strict", "be-us")]

@@ -244,20 +244,15 @@ def _parts(event: MISPEvent) -> list[Any]:
 _NOT_A_LEVEL = ("tlp:ex:", "tlp:unclear")
 
 
-def _tlp_of_tag(name: str, strict: bool = True) -> Tlp | None:
-    """The TLP level a tag names, None for a tag that names none; a ``tlp:`` tag that is no TLP
-    level raises InputError when ``strict`` (an event's own tags), else names none."""
+def _tlp_of_tag(name: str) -> Tlp | None:
+    """The TLP level a tag names, None for a tag that names none (not ``tlp:``, or one of
+    :data:`_NOT_A_LEVEL`). Raises InputError for any other ``tlp:`` tag that is no TLP level, on
+    the event or on a part of it (a regression review's attribute tagged "tlp: red" was
+    shared at the event's GREEN when such tags on parts were read as no marking)."""
     low = name.lower()
     if not low.startswith("tlp:") or low.startswith(_NOT_A_LEVEL):
         return None
-    if low == "tlp:white":
-        return Tlp.CLEAR
-    try:
-        return parse_tlp(low, f"tag {name}")
-    except InputError:
-        if strict:
-            raise
-        return None
+    return Tlp.CLEAR if low == "tlp:white" else parse_tlp(low, f"tag {name}")
 
 
 def _strictest_marking(event: MISPEvent) -> list[tuple[Tlp, str, str]]:
@@ -267,7 +262,7 @@ def _strictest_marking(event: MISPEvent) -> list[tuple[Tlp, str, str]]:
     informant's name) in a tlp:green event was shared as GREEN."""
     levels = []
     for part in _parts(event):
-        tags = [t for t in (_tlp_of_tag(str(tag.name), strict=False) for tag in getattr(part, "tags", [])) if t]
+        tags = [t for t in (_tlp_of_tag(str(tag.name)) for tag in getattr(part, "tags", [])) if t]
         levels += [(t, _named(part), f"is tagged {_label(t)}") for t in tags]
     for part in [event, *_parts(event)]:
         if str(getattr(part, "distribution", "")) in _CLOSED_DISTRIBUTIONS:
