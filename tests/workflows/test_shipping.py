@@ -16,6 +16,7 @@ from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.shipping import container_timeline
 from tests.builders import broker_declarations, dcsa_event
 from tests.conftest import SHARED
+from tests.ingest.test_edifact import SEA_CUSCAR
 
 TNT = SHARED / "fixtures" / "dcsa-tnt"
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -267,8 +268,22 @@ def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Eng
         foreign = ingest_file(uow, write("foreign.json", carrierCode="MAEU", transportDocumentReference="SIMA-1"),
                               carrier, NOW)
         own = ingest_file(uow, write("own.json", carrierCode="SIMA", transportDocumentReference="SIMA-2"), carrier, NOW)
-    assert (agency.added, own.added, own.rejected) == (1, 1, 0)
-    assert (taken.added, taken.rejected, foreign.added, foreign.rejected) == (0, 1, 0, 1)
+    # a file of one's own and another's: the one kept is accepted and counted once (a regression
+    # review's such file was "accepted 0 ... nothing could be read", and refusals were quarantined
+    # twice in a file flushed more than once)
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps([td | {"carrierCode": "SIMA", "transportDocumentReference": "SIMA-3"},
+                                 td | {"carrierCode": "MAEU", "transportDocumentReference": "MAEU-3"}]))
+    with unit_of_work(engine) as uow:
+        both = ingest_file(uow, mixed, carrier, NOW)
+        big = tmp_path / "manifest-and-bay-plan.edi"  # another line's cargo report, then more events than a flush takes
+        big.write_bytes(SEA_CUSCAR.encode() + b"\n" + (SHARED / "fixtures" / "edifact" /
+                                                       "BAPLIE_1-911_SMDG15_large-9995-containers.edi").read_bytes())
+        flushed_twice = ingest_file(uow, big, carrier, NOW)
+    assert (agency.accepted, agency.added, own.accepted, own.added, own.rejected) == (1, 1, 1, 1, 0)
+    assert (taken.accepted, taken.added, taken.rejected, foreign.accepted, foreign.rejected) == (0, 0, 1, 0, 1)
+    assert (both.accepted, both.added, both.rejected) == (1, 1, 1)
+    assert (flushed_twice.accepted, flushed_twice.added, flushed_twice.rejected) == (9995, 9995, 3)  # MSCU's 3 bills
     assert [r.why for r in taken.rejections] == [
         "D8931B95625E4B339F2A is a document of carrier MSC here: carrier-a cannot supply a version of it"]
     assert [r.why for r in foreign.rejections] == [
