@@ -94,7 +94,9 @@ def test_ingest_of_a_missing_file_fails_naming_it_and_keeps_the_rest(runners: Ca
     assert run.status == "failed"
     assert run.error == f"{missing}: nothing could be read: no such file (counts per file in the run's result)"
     # where it ended (an ingest review read "re-scoring trips that received facts" on it)
-    assert (run.message, run.progress) == ("1 of 2 file(s) loaded and the trips re-scored; 1 could not be read", 1.0)
+    # (a store without a live risk profile: nothing re-scored, and said so; a regression review)
+    assert (run.message, run.progress) == (
+        "1 of 2 file(s) loaded, no trip re-scored (no live risk profile); 1 could not be read", 1.0)
     assert [(f["path"], f["added"], f["rejected"]) for f in run.result["files"]] == [
         (str(TNT), TNT_EVENTS, 0), (str(missing), 0, 1)]
     assert stored_events(engine) == TNT_EVENTS  # the readable file stays loaded

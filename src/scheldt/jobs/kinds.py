@@ -128,7 +128,11 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     if unread:
         # where it ended, not "re-scoring ...": an ingest review read a run whose other files were
         # loaded and re-scored as failed while re-scoring
-        progress(1.0, f"{len(files) - len(unread)} of {len(files)} file(s) loaded and the trips re-scored; "
+        rescored = result["rescored"]
+        scored = ("no trip re-scored (no live risk profile)" if rescored is None else
+                  f"no trip re-scored ({rescored['not_scored']})" if rescored.get("not_scored") else
+                  f"{rescored['trips']} trip(s) re-scored")
+        progress(1.0, f"{len(files) - len(unread)} of {len(files)} file(s) loaded, {scored}; "
                       f"{len(unread)} could not be read")
         raise JobFailed(*_unread(unread), result)
     return result
