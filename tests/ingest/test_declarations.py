@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import pathlib
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scheldt.domain.declarations import Declaration, InspectionOutcome, Party, PartyRole
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import Rejection, _split_pieces
 from scheldt.ingest.declarations import read_declarations
 from scheldt.ingest.mapping import load_mapping
 from tests.conftest import KCS_TRAIN, kcs_lines
@@ -163,6 +166,17 @@ def test_broken_csv_quoting_rejects_that_line_only() -> None:
     assert [(where, r.why) for where, r in records[:2]] == [  # type: ignore[attr-defined]
         ("train.csv:2", "row has 1 cells, header has 22"), ("train.csv:3", "row has 2 cells, header has 22")]
     assert isinstance(records[2][1], Declaration)
+
+
+@given(st.lists(st.tuples(st.binary(max_size=8).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+                          st.sampled_from([b"\r", b"\n", b"\r\n"])), max_size=20),
+       st.binary(max_size=5).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")), st.integers(1, 7))
+def test_a_binary_file_is_split_at_cr_lf_and_crlf_piece_by_piece(lines: list[tuple[bytes, bytes]], last: bytes,
+                                                                    size: int) -> None:
+    """Read in pieces (a CR-only file streams in bounded memory; a regression review found it held
+    whole), the lines are those of the whole text: a CRLF across two pieces is one line end."""
+    data = b"".join(text + end for text, end in lines) + last
+    assert list(_split_pieces(io.BytesIO(data), size)) == data.splitlines(keepends=True)
 
 
 # --- inputs found by attacking the CLI; each failing input is now a test -------------------

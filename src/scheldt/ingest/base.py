@@ -221,15 +221,40 @@ class FileReport:
 
 
 def lines_at_any_end(lines: Iterable[bytes] | Iterable[str]) -> Iterator[bytes] | Iterator[str]:
-    """``lines`` (a binary file's, split at LF) split at a lone CR too: a file saved with classic
-    Mac line ends (CR), or mixing them in, is read line by line (an ingest review's CR-only
-    declarations file was "format not recognised", and a mixed one lost every row as one CSV
-    error). CRLF stays one line end; a line with no CR but at its end passes as it is."""
+    """``lines`` split at a lone CR too (a file saved with classic Mac line ends, or mixing them
+    in, is read line by line: an ingest review's CR-only declarations file was "format not
+    recognised", and a mixed one lost every row as one CSV error). A binary file (anything with
+    ``read``) is read in 1 MiB pieces and split at CR, LF and CRLF as it goes, so a CR-only file
+    streams in bounded memory as an LF one does (a regression review: split after reading, a
+    CR-only file was held whole); CRLF stays one line end. Other iterables are split line by line."""
+    if hasattr(lines, "read"):
+        yield from _split_pieces(lines)  # type: ignore[arg-type]
+        return
     for line in lines:
         if (b"\r" if isinstance(line, bytes) else "\r") in line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n"):
             yield from line.splitlines(keepends=True)  # type: ignore[misc]
         else:
             yield line  # type: ignore[misc]
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _split_pieces(fh: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of binary file ``fh``, each with its line end (CR, LF or CRLF), read ``size``
+    bytes at a time."""
+    rest = b""
+    while piece := fh.read(size):
+        rest += piece
+        start = 0
+        for m in _LINE_END.finditer(rest):
+            if m.end() == len(rest) and m.group() == b"\r":
+                break  # a CR at the end of the piece may be the first half of a CRLF
+            yield rest[start:m.end()]
+            start = m.end()
+        rest = rest[start:]
+    if rest:
+        yield rest
 
 
 class LineCounter:
