@@ -267,3 +267,26 @@ def test_one_envelope_stored_by_four_pulls_at_once_is_stored_once(engine: Engine
         assert [r[2] for r in reports] == [0, 0, 0, 0]
     with unit_of_work(engine) as uow:
         assert uow.exchange.count() == 120
+
+
+def test_a_cyber_observable_is_one_version_and_comes_back_as_sent(engine: Engine) -> None:
+    """An exchange review's ipv4-addr (a STIX 2.1 cyber-observable: no created nor modified, its
+    id made from its value) was refused on TAXII Add Objects as "an object version needs
+    modified". It is stored as one version at a fixed time, a re-send is known, and it is served
+    as sent; an object of another type without a version is still refused."""
+    ip = with_sharing({"type": "ipv4-addr", "spec_version": "2.1",
+                       "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.3"},
+                      Sharing("other", Tlp.AMBER, "be-us"))
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        uow.exchange.add_group("be-us", "BE-US", "be-customs", ["us-cbp"], NOW)
+        first = ingest_objects(uow, [ip], "be-customs", "local", None, NOW)
+        again = ingest_objects(uow, [ip], "be-customs", "local", None, NOW)
+        unversioned = ingest_objects(uow, [{k: v for k, v in NOTE.items() if k not in ("created", "modified")}],
+                                     "be-customs", "local", "be-us", NOW)
+        [stored] = uow.exchange.page(None)
+        got = served(uow, Requester("us-cbp", "agency", None, "liaison", frozenset()), stored)
+    assert [(i, v) for i, v, _ in first.added] == [(ip["id"], "1970-01-01T00:00:00.000Z")] and first.failed == []
+    assert again.known == [(ip["id"], "1970-01-01T00:00:00.000Z")] and again.added == []
+    assert got == ip
+    assert unversioned.failed == [(NOTE["id"], f"{NOTE['id']}.modified: an object version needs modified (or created)")]

@@ -227,6 +227,20 @@ def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
 ID_MAX, TYPE_MAX = 100, 64
 
 
+#: The version time of an object STIX gives no ``modified`` nor ``created`` (marking and
+#: extension definitions, cyber-observables): served as that version in manifests and filters.
+UNVERSIONED = "1970-01-01T00:00:00.000Z"
+
+
+@functools.cache
+def is_observable(stix_type: str) -> bool:
+    """Whether ``stix_type`` is a STIX 2.1 cyber-observable (SCO) type the stix2 library knows
+    (ipv4-addr, domain-name, file, url, ...)."""
+    from stix2.registry import STIX2_OBJ_MAPS  # loaded where an object without a version arrives
+
+    return stix_type in STIX2_OBJ_MAPS["2.1"]["observables"]
+
+
 def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source: str, now: datetime) -> dict[str, Any]:
     """The ``shared_object`` columns of one object version. Raises InputError for an object
     without id, type or a version timestamp, or with an id or type longer than the store keeps."""
@@ -237,8 +251,11 @@ def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source:
             raise InputError(f"{str(obj['id'])[:100]}.{key}", f"{len(str(obj[key]))} characters; this node keeps "
                              f"{key}s of at most {longest}")
     modified = obj.get("modified") or obj.get("created")
-    if obj["type"] == "marking-definition" or obj["type"] == "extension-definition":
-        modified = modified or "1970-01-01T00:00:00.000Z"
+    if not modified and (obj["type"] in ("marking-definition", "extension-definition")
+                         or is_observable(str(obj["type"]))):
+        # objects STIX gives no version (a cyber-observable is never modified: its id is made from
+        # its values): one version, at a fixed time (an exchange review's ipv4-addr was refused)
+        modified = UNVERSIONED
     if not modified:
         raise InputError(f"{obj['id']}.modified", "an object version needs modified (or created)")
     return {"stix_id": obj["id"][:100], "modified": str(modified)[:32], "modified_at": stix_timestamp(str(modified)),
