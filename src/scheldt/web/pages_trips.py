@@ -25,7 +25,7 @@ from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import searched_container, trip_filter
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import SHIFTS, current_shift
-from scheldt.errors import InputError, NotFoundError, ScheldtError
+from scheldt.errors import ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
@@ -63,9 +63,10 @@ _DEFAULTED = ("status", "left")
 
 def _queue_filter(q: dict[str, str], agency: bool) -> TripFilter:
     """The list filter from the form's values; a shipping line or terminal may not filter by
-    risk band or inspection status. Raises InputError."""
+    risk band or inspection status (ForbiddenError, 403 and audited as the API refuses it: an
+    attack review's carrier probed them as a 400, unaudited). Raises InputError."""
     if not agency and (q["band"] or q["status"]):
-        raise InputError("band" if q["band"] else "status", OUTSIDER_FILTER)
+        raise ForbiddenError("band" if q["band"] else "status", OUTSIDER_FILTER)
     port = q["port"].strip()
     container = searched_container(q["container"])[0] if q["container"].strip() else ""
     if port and not _CODE.match(port):
@@ -132,6 +133,8 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     try:
         where = _queue_filter(q, ctx.agency)
         rows, next_cursor = _queue_rows(ctx, where, cursor[:200] or None)
+    except ForbiddenError as exc:
+        return error_page(request, ctx, exc)
     except InputError as exc:
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
                       error=exc, first_page=True, first_url="/queue", container_note="")
