@@ -889,6 +889,10 @@ def test_tokens_are_listed_without_secrets_and_revoked(service: Service) -> None
     session = service.client.post("/api/v1/auth/sign-in", json={"username": "terminal", "password": PASSWORD})
     service.client.cookies.clear()
     signed_in = {"Authorization": f"Bearer {session.json()['session']}"}
+    # a name with a line break or carriage return forged rows of `scheldt token list` (attack review)
+    for forged in ("x\nINFO fake log line", "ok\r    1  admin-rotation", "bell\x07"):
+        bad = service.client.post("/api/v1/tokens", json={"name": forged, "days": 1}, headers=signed_in)
+        assert bad.status_code == 400 and bad.json()["error"]["where"] == "name", bad.text
     made = service.client.post("/api/v1/tokens", json={"name": "gate system", "days": 1}, headers=signed_in)
     secret = made.json()["token"]
     h = {"Authorization": f"Bearer {secret}"}

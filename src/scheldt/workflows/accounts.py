@@ -183,9 +183,12 @@ def create_token(uow: Any, username: str, name: str, days: int, now: datetime) -
 def new_token(uow: Any, username: str, name: str, days: int, now: datetime) -> dict[str, Any]:
     """Make an API token for a user, valid ``days`` (1-730) days: ``{"token" (the secret, shown
     once), "id" (to revoke it by), "name", "expires_at" (UTC)}``. Raises InputError for a bad
-    ``days`` or a disabled user, NotFoundError for an unknown user."""
+    ``days``, a name holding a control character or a disabled user, NotFoundError for an
+    unknown user."""
     if not 1 <= days <= TOKEN_DAYS_MAX:
         raise InputError("days", f"{days} must be between 1 and {TOKEN_DAYS_MAX}")
+    if any(not c.isprintable() for c in name):  # an attack review's line break forged a row of `token list`
+        raise InputError("name", "must not hold a control character (a line break, a carriage return, an escape)")
     user = uow.accounts.user(username)
     if not user.active:  # it began to work once the user was enabled (operator review)
         raise InputError("username", f"{username} is disabled: enable the user first (`scheldt user enable`)")
