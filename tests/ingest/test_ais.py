@@ -172,6 +172,29 @@ def test_a_csv_row_at_the_not_available_position_is_skipped_and_counted() -> Non
     assert stats == {"position not available": 2}
 
 
+def test_ais_not_available_motion_values_are_none_in_nmea_and_csv_alike() -> None:
+    """A maritime review: a long-range message 27's speed 63 ("not available"; its speed is 0-62
+    kn) was stored as 63 knots; a decoded export's heading 511, speed 102.3 and course 360 (AIS's
+    "not available") each drew an "implausible-value" flag, where NMEA reads them as not given."""
+    from pyais.encode import encode_dict
+
+    lines = [m.encode() for speed in (63, 12) for m in encode_dict(
+        {"type": 27, "mmsi": 244000072, "lat": 51.0, "lon": 3.0, "speed": speed, "course": 511}, sentence_type="VDM")]
+    assert [r.speed_knots for r in read_nmea(lines, "t27.nmea")] == [None, 12.0]  # type: ignore[union-attr]
+    path = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    header, first, *_ = path.read_text().splitlines()
+    columns = header.split(",")
+    cells = first.split(",")
+    for column, value in (("SOG", "102.3"), ("COG", "360"), ("Heading", "511"), ("Heading", "400")):
+        row = list(cells)
+        row[columns.index(column)] = value
+        [pos] = list(read_ais_csv("\n".join([header, ",".join(row)]).encode(), _layout(path), "dma.csv"))
+        assert isinstance(pos, VesselPosition)
+        assert (pos.speed_knots if column == "SOG" else pos.course_deg if column == "COG" else pos.heading_deg) is None
+        assert [f.code for f in pos.flags if f.code == "implausible-value"] == (
+            ["implausible-value"] if value == "400" else [])  # 400 is no AIS value: flagged
+
+
 def test_one_report_heard_by_two_receivers_is_one_position() -> None:
     """A maritime review: a second receiver's copy, stamped a second later, was stored as a
     position of its own (and moved the start of a 12-hour silence under the threshold)."""

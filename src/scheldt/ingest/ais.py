@@ -282,7 +282,9 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
             heading = getattr(decoded, "heading", None)
             yield VesselPosition(
                 mmsi=mmsi, observed_at=at, latitude=float(lat), longitude=float(lon),
-                speed_knots=None if speed is None or speed >= 102.3 else float(speed),
+                # ITU-R M.1371: 102.3 kn is "not available"; a long-range message 27 says so with 63 (its
+                # speed is 0-62 kn; a maritime review found 63-knot fixes stored)
+                speed_knots=None if speed is None or speed >= (63 if kind == 27 else 102.3) else float(speed),
                 course_deg=None if course is None or course >= 360 else float(course),
                 heading_deg=None if heading is None or heading >= 360 else float(heading),
                 nav_status=_status(getattr(decoded, "status", None)),
@@ -418,11 +420,20 @@ def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float |
 _MOTION_RANGES = {"speed_knots": (0.0, 102.2), "course_deg": (0.0, 359.99), "heading_deg": (0.0, 359.99)}
 
 
+#: The values AIS sends for "not available" (ITU-R M.1371: speed 102.3 kn, course 360°, heading
+#: 511): a decoded export carries them as they were sent, read as not given, unflagged, as NMEA
+#: reads them (a maritime review's Class B rows each drew an "implausible-value" flag for 511).
+_NOT_AVAILABLE = {"speed_knots": 102.3, "course_deg": 360.0, "heading_deg": 511.0}
+
+
 def _motion(name: str, column: str, value: float | None, flags: list[Flag]) -> float | None:
-    """``value`` when within :data:`_MOTION_RANGES`, else None with a flag naming ``column``."""
+    """``value`` when within :data:`_MOTION_RANGES`, None for AIS's "not available" value
+    (:data:`_NOT_AVAILABLE`), else None with a flag naming ``column``."""
     low, high = _MOTION_RANGES[name]
     if value is None or low <= value <= high:
         return value
+    if math.isclose(value, _NOT_AVAILABLE[name]):
+        return None
     flags.append(Flag(column, "implausible-value", f"{column} {value:g} is outside {low:g}-{high:g}; not used"))
     return None
 
