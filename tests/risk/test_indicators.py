@@ -485,6 +485,19 @@ def test_vessel_loitering_before_arrival_but_not_at_anchorage() -> None:
     # slow only in the last day (waiting at anchorage): no hit
     waiting = tuple(f for f in fixes if f.observed_at > T0 - timedelta(hours=30))
     assert run("vessel_loitering_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=waiting)) is None
+    # a run is of slow fixes seen one after another (a maritime review: 4 h and 2 h at 1 kn with a
+    # 24 h silence between, 300 nm apart, counted as 30 h; fixes of unknown speed between two slow
+    # ones 11 h apart counted as 11 h)
+    silent = tuple(VesselFix(T0 - timedelta(hours=h), lat, -8.0, 1.0) for h, lat in ((96, 56.2), (92, 56.2), (68, 61.2),
+                                                                                  (66, 61.2)))
+    assert run("vessel_loitering_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=silent)) is None
+    unknown = tuple(VesselFix(T0 - timedelta(hours=h), 36.5 + (90 - h) * 0.25, -8.1, 1.0 if h in (90, 79) else None)
+                    for h in range(90, 78, -1))
+    assert run("vessel_loitering_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=unknown)) is None
+    # seen every 2 h and barely moving: one run, however long
+    drifting = tuple(VesselFix(T0 - timedelta(hours=h), 36.5 + (90 - h) * 0.01, -8.1, 1.0) for h in range(90, 79, -2))
+    assert run("vessel_loitering_before_arrival", trip(ev("ARRI", 0, kind="TRANSPORT"), vessel_track=drifting)) == (
+        "vessel at 3 kn or less for 10.0 h from 2026-02-25 14:00 UTC near 36.50, -8.10, 3 days before arrival")
 
 
 def test_gate_out_without_release_needs_a_release_feed() -> None:

@@ -12,6 +12,7 @@ number is given in each ``source``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -619,7 +620,8 @@ def watchlist_match(trip: TripFacts, ctx: Context) -> Hit | None:
 
 @indicator("vessel_loitering_before_arrival", source="indicator table row 14 (slow-down or loitering off a coast)",
            feeds="AIS positions and speeds of the trip's vessel (ais-nmea, ais-csv) before arrival",
-           params={"window_days": 5.0, "max_knots": 3.0, "min_hours": 6.0, "skip_last_hours": 24.0})
+           params={"window_days": 5.0, "max_knots": 3.0, "min_hours": 6.0, "skip_last_hours": 24.0,
+                   "max_gap_hours": 3.0})
 def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None:
     """The vessel loitered at sea (barely moving for hours) in the days before arrival."""
     arrival = trip.arrival()
@@ -627,21 +629,42 @@ def vessel_loitering_before_arrival(trip: TripFacts, ctx: Context) -> Hit | None
         return None
     start = arrival - timedelta(days=ctx.params["window_days"])
     stop = arrival - timedelta(hours=ctx.params["skip_last_hours"])  # waiting at anchorage is normal
-    fixes = [f for f in trip.track_between(start, stop) if f.speed_knots is not None]
-    longest, run_start, best = 0.0, None, None
-    for f in fixes:
-        if f.speed_knots <= ctx.params["max_knots"]:
-            run_start = run_start or f
+    longest, run_start, best, previous = 0.0, None, None, None
+    # a run is of slow fixes seen one after another: a fix of unknown speed, a silence longer than
+    # max_gap_hours, or a move between two slow fixes faster than max_knots ends it (a maritime
+    # review's 300 nm covered in a 24 h silence counted as 30 h at 1 kn)
+    for f in trip.track_between(start, stop):
+        slow = f.speed_knots is not None and f.speed_knots <= ctx.params["max_knots"]
+        if not slow:
+            run_start = None
+        elif run_start is None or previous is None or not _still(previous, f, ctx):
+            run_start = f
+        if slow and run_start is not None:
             hours = (f.observed_at - run_start.observed_at).total_seconds() / 3600
             if hours > longest:
                 longest, best = hours, run_start
-        else:
-            run_start = None
+        previous = f
     if best is None or longest < ctx.params["min_hours"]:
         return None
     return Hit("vessel_loitering_before_arrival", min(1.0, longest / (4 * ctx.params["min_hours"])),
                f"vessel at {ctx.params['max_knots']:g} kn or less for {longest:.1f} h from {_day(best.observed_at)} "
                f"near {best.latitude:.2f}, {best.longitude:.2f}, {(arrival - best.observed_at).days} days before arrival")
+
+
+def _still(a: Any, b: Any, ctx: Context) -> bool:
+    """Whether the vessel stayed slow from fix ``a`` to fix ``b``: seen again within
+    ``max_gap_hours`` and no further away than ``max_knots`` covers in between."""
+    hours = (b.observed_at - a.observed_at).total_seconds() / 3600
+    near = _nautical_miles(a, b) <= ctx.params["max_knots"] * max(hours, 0.0) + 0.1  # 0.1 nm: a fix's own scatter
+    return hours <= ctx.params["max_gap_hours"] and near
+
+
+def _nautical_miles(a: Any, b: Any) -> float:
+    """Great-circle distance between two fixes (WGS 84 degrees) in nautical miles (haversine on a
+    sphere of radius 3,440.065 nm, the mean Earth radius)."""
+    la1, lo1, la2, lo2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * 3440.065 * math.asin(min(1.0, math.sqrt(h)))
 
 
 @indicator("gate_out_without_release", source="indicator table row 6", carried=False,
