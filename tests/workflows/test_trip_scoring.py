@@ -386,6 +386,43 @@ def test_new_vessel_positions_rescore_the_trips_aboard(engine: Engine, tmp_path:
     assert any(r["indicator"] == "ais_gap_before_arrival" for r in history[1]["reasons"])
 
 
+@pytest.mark.parametrize("names", ["document", "vessel"])
+def test_a_vessel_arrival_received_later_rescores_the_trips_it_joins(engine: Engine, tmp_path: Path,
+                                                                     names: str) -> None:
+    """A maritime review: a vessel's ARRI (an event without a container) joined a trip and left
+    its score as it was, until someone ran `trips score`. The trips of the document it names, or
+    of its vessel's call, are re-scored at its ingest."""
+    from scheldt.workflows.trip_scoring import rescore_received
+
+    aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+              event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    on_vessel(aboard)
+    berthed = {"eventID": "v-0", "eventDateTime": "2026-02-01T06:00:00Z",
+               "eventCreatedDateTime": "2026-02-01T06:00:00Z",
+               "eventClassification": {"eventTypeCode": "TRANSPORT", "eventClassifierCode": "ACT",
+                                       "transportEventTypeCode": "ARRI"}}
+    if names == "document":
+        berthed["documentReferences"] = [{"documentReferenceType": "TRD", "documentReferenceValue": "HHL71800000"}]
+    else:
+        on_vessel([berthed])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        score_trips(uow, LATER)
+    received = LATER + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, write(tmp_path / "arrival.json", [berthed]), IngestOptions(), received)
+        report = rescore_received(uow, received, received)
+        history = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    assert report is not None
+    if names == "document":
+        assert report.scored == 1
+        assert len(history) == 2 and any(e["event_type"] == "ARRI" for e in history[1]["facts"]["events"])
+    else:  # an arrival naming only its call adds no fact to the trip, which is looked at all the same
+        assert (report.scored, report.unchanged, len(history)) == (0, 1, 1)
+
+
 def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_fix_since_loading(
         engine: Engine, tmp_path: Path) -> None:
     """A review left open: a vessel silent for longer than the 7-day track window had no fix to

@@ -247,6 +247,18 @@ class DocumentRepository:
                 .where(or_(td.received_at >= since, td.document_ref.in_(new))))
         return sorted(self.session.scalars(stmt))
 
+    def containers_referenced(self, refs: Collection[str]) -> list[str]:
+        """Container numbers listed on any version of the documents whose reference or booking
+        is one of ``refs``, sorted."""
+        td, dc = TransportDocumentRow, DocumentContainerRow
+        out: set[str] = set()
+        wanted = sorted({r for r in refs if r})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            out.update(self.session.scalars(select(dc.container_number).distinct().join(td, td.id == dc.document_id)
+                                            .where(or_(td.document_ref.in_(chunk), td.booking_ref.in_(chunk)))))
+        return sorted(out)
+
     def for_containers(self, numbers: Sequence[str], refs: Sequence[str],
                        skip: Collection[int] = ()) -> list[dict[str, Any]]:
         """Every version of the documents listing one of ``numbers`` or carrying one of ``refs``,

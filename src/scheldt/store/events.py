@@ -8,7 +8,7 @@ import hashlib
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import islice, product
 from operator import attrgetter, gt, itemgetter
@@ -705,6 +705,35 @@ class EventRepository:
             found.update(self.session.scalars(select(t.container_number).distinct()
                                               .where(t.container_number != "", when >= since)))
         return sorted(found)
+
+    def boxless_received_since(self, since: datetime) -> tuple[set[str], set[str]]:
+        """The document or booking references and the vessels (IMO) named by events without a
+        container (a vessel's arrival or departure, a shipment's status) received, or retracted,
+        at or after ``since`` (UTC): (references, IMOs). Such an event joins the trips of those
+        documents and of that call, which are then re-scored (a maritime review's ARRI joined a
+        trip and left its score as it was)."""
+        t = ShippingEventRow
+        refs: set[str] = set()
+        imos: set[str] = set()
+        for when in (t.received_at, t.retracted_at):
+            for booking, document, imo in self.session.execute(
+                    select(t.booking_ref, t.transport_document_ref, t.vessel_imo).distinct()
+                    .where(t.container_number == "", when >= since)):
+                refs.update(r for r in (booking, document) if r)
+                if imo:
+                    imos.add(imo)
+        return refs, imos
+
+    def containers_with_refs(self, refs: Collection[str]) -> list[str]:
+        """Container numbers of events naming one of the document or booking references ``refs``."""
+        t = ShippingEventRow
+        out: set[str] = set()
+        wanted = sorted({r for r in refs if r})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            out.update(self.session.scalars(select(t.container_number).distinct().where(
+                t.container_number != "", or_(t.booking_ref.in_(chunk), t.transport_document_ref.in_(chunk)))))
+        return sorted(out)
 
     def containers_on_vessels(self, imos: Sequence[str], since: datetime) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC) naming one of these vessels."""

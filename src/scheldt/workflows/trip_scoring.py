@@ -499,7 +499,9 @@ def resummarise_trips(uow: UnitOfWork) -> int:
 
 def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> ScoringReport | None:
     """After an ingest: re-score the trips of every container with events or document versions
-    received at or after ``since`` (UTC), and of containers on vessels whose AIS positions were
+    received at or after ``since`` (UTC), of the containers whose trips events without a
+    container received then join (by the documents or bookings they name, or their vessel's
+    events of the last :data:`VOYAGE_DAYS` days), and of containers on vessels whose AIS positions were
     received then (their events from :data:`VOYAGE_DAYS` days before the earliest of those
     positions was observed). None when no profile is live (nothing is scored); a report saying
     why nothing was scored (``not_scored``) when the live profile is not in force at ``now``:
@@ -513,6 +515,11 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     except InputError as exc:
         return ScoringReport(stored.label, not_scored=exc.why)
     numbers = set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since))
+    refs, called = uow.events.boxless_received_since(since)  # arrivals, departures: the trips they join
+    if refs:
+        numbers |= set(uow.events.containers_with_refs(refs)) | set(uow.documents.containers_referenced(refs))
+    if called:
+        numbers |= set(uow.events.containers_on_vessels(sorted(called), since - timedelta(days=VOYAGE_DAYS)))
     moved = uow.vessels.imos_with_positions_since(since)
     if moved:  # around when the positions were observed: a lagging feed's are older than their receipt
         observed = uow.vessels.earliest_observed_received_since(since) or since
