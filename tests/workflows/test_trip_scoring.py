@@ -423,6 +423,35 @@ def test_a_vessel_arrival_received_later_rescores_the_trips_it_joins(engine: Eng
         assert (report.scored, report.unchanged, len(history)) == (0, 1, 1)
 
 
+def test_static_data_received_after_the_positions_rescores_the_trips_aboard(engine: Engine, tmp_path: Path) -> None:
+    """A maritime review: a type 5 received after its vessel's positions tied the track to the
+    vessel, and no trip was re-scored ("0 trip(s) re-scored") until `trips score` was run."""
+    from scheldt.workflows.trip_scoring import rescore_received
+
+    aboard = [event("v-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234"),
+              event("v-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV", "DCSA-CTK-1234")]
+    on_vessel(aboard)
+    positions = [line for hour, lat in ((6, 50.0), (8, 50.2), (40, 51.3)) for line in ais(
+        datetime(2026, 1, 30, tzinfo=UTC) + timedelta(hours=hour), type=1, mmsi=636092000, lat=lat, lon=3.0,
+        speed=12.0)]
+    static = ais(datetime(2026, 1, 31, tzinfo=UTC), type=5, mmsi=636092000, imo=9321483, shipname="TEST")
+    (tmp_path / "positions.nmea").write_text("\n".join(positions) + "\n")
+    (tmp_path / "static.nmea").write_text("\n".join(static) + "\n")
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TD, IngestOptions(), FIRST)
+        ingest_file(uow, write(tmp_path / "aboard.json", aboard), IngestOptions(), FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, tmp_path / "positions.nmea", IngestOptions(), LATER)
+        score_trips(uow, LATER)
+    received = LATER + timedelta(hours=1)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "static.nmea", IngestOptions(), received)
+        report = rescore_received(uow, received, received)
+        history = uow.trip_assessments.history(TripKey("NARU3472484", "HHL71800000", "402E"))
+    assert report is not None and report.scored == 1
+    assert [len(h["facts"]["vessel_track"]) for h in history] == [0, 3]
+
+
 def test_a_silence_that_began_before_the_track_window_is_measured_from_the_last_fix_since_loading(
         engine: Engine, tmp_path: Path) -> None:
     """A review left open: a vessel silent for longer than the 7-day track window had no fix to

@@ -55,18 +55,21 @@ class VesselRepository:
         return insert_ignore(self.session, VesselSightingRow.__table__, rows)
 
     def imos_with_positions_since(self, since: datetime) -> list[str]:
-        """IMO numbers of vessels (by their AIS static data) with positions received at or after
-        ``since`` (UTC)."""
+        """IMO numbers of vessels (by their AIS static data) with positions, or static data,
+        received at or after ``since`` (UTC): static data received late ties the MMSI's track to
+        its vessel (a maritime review's type 5 after its positions re-scored no trip)."""
         moved = select(VesselPositionRow.mmsi).where(VesselPositionRow.received_at >= since).distinct()
-        stmt = (select(VesselSightingRow.imo).where(VesselSightingRow.mmsi.in_(moved), VesselSightingRow.imo != "")
-                .distinct())
+        sighting = VesselSightingRow
+        stmt = (select(sighting.imo).where(sighting.imo != "", or_(sighting.mmsi.in_(moved),
+                                                                   sighting.received_at >= since)).distinct())
         return sorted(self.session.scalars(stmt))
 
     def earliest_observed_received_since(self, since: datetime) -> datetime | None:
-        """When the earliest of the positions received at or after ``since`` (UTC) was
-        observed (UTC), or None when none was received."""
-        return aware(self.session.scalar(select(func.min(VesselPositionRow.observed_at))
-                                         .where(VesselPositionRow.received_at >= since)))
+        """When the earliest of the positions and static data received at or after ``since``
+        (UTC) was observed (UTC), or None when none was received."""
+        times = [aware(self.session.scalar(select(func.min(row.observed_at)).where(row.received_at >= since)))
+                 for row in (VesselPositionRow, VesselSightingRow)]
+        return min((t for t in times if t is not None), default=None)
 
     def spans_for_imos(self, imos: Sequence[str]) -> dict[str, list[MmsiSpan]]:
         """IMO → the spans in which MMSIs broadcast it in their static data as theirs
