@@ -429,7 +429,8 @@ def foreign_note(event: MISPEvent, default_group: str | None, importer: str = ""
     strictest = _strictest(_strictest_marking(event))
     if strictest and strictest[0] == sharing.tlp and (sharing.tlp is Tlp.RED or sharing.group is None):
         # marked by one of its parts more strictly than its own tags say: say which, and why it stops
-        needs = "named recipients, which a MISP event does not carry" if sharing.tlp is Tlp.RED else "a sharing group (--group)"
+        needs = ("named recipients, which a MISP event does not carry" if sharing.tlp is Tlp.RED
+                 else "a sharing group (--group)")
         raise InputError(strictest[1], f"{strictest[2]}, so the whole event is {_label(sharing.tlp)}, which needs "
                          f"{needs}: not imported")
     return with_sharing(note, sharing)
