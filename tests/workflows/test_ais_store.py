@@ -38,6 +38,30 @@ def _tagged(sentence: str, at: datetime) -> str:
     return f"\\{tag}*{checksum:02X}\\{sentence}"
 
 
+def test_a_report_heard_by_a_second_receiver_in_its_own_file_is_one_position(engine: Engine,
+                                                                              tmp_path: Path) -> None:
+    """A maritime review: the same reports, heard by a second receiver and delivered in its own
+    file (stamped 5 s later), were stored again; within one file they were skipped. Positions of
+    the same vessel at the same place, speed and course within 30 s are one; the vessel seen at
+    another place, or the same place 3 minutes later (at anchor), is another."""
+    from datetime import timedelta
+
+    def report(lat: float) -> str:
+        return encode_dict({"type": 1, "mmsi": 244000072, "lat": lat, "lon": 3.0, "speed": 11.5, "course": 90},
+                           sentence_type="VDM")[0]
+
+    at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    first = [_tagged(report(51.0 + k / 100), at + timedelta(minutes=k)) for k in range(5)]
+    second = [_tagged(report(51.0 + k / 100), at + timedelta(minutes=k, seconds=5)) for k in range(5)]
+    later = [_tagged(report(51.04), at + timedelta(minutes=7))]  # the last place again, 3 minutes on
+    added = []
+    for name, lines in (("rcv-a.nmea", first), ("rcv-b.nmea", second), ("rcv-b-later.nmea", later)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        with unit_of_work(engine) as uow:
+            added.append(ingest_file(uow, tmp_path / name, IngestOptions(), NOW).added)
+    assert added == [5, 0, 1]
+
+
 def test_container_trip_shows_its_vessel_track(engine: Engine, tmp_path: Path) -> None:
     # Messages written with pyais's encoder from ITU-R M.1371 fields: the vessel of the 2019
     # LOAD event in the DCSA sample (IMO 9321483) announces its MMSI and sails past Paris.
