@@ -8,7 +8,7 @@ back to what the carrier sent. Times are timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from scheldt.domain.declarations import Flag
@@ -237,6 +237,12 @@ class MmsiSpan:
     def holds(self, at: datetime) -> bool:
         """Whether a position observed ``at`` (UTC) is this vessel's."""
         return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+
+#: How far apart two receptions of one AIS position report may be stamped by their receivers: the
+#: report carries its UTC second, so the same report again within this window is the same
+#: transmission, not a new one (read in a file, and against stored positions).
+HEARD_AGAIN_WITHIN = timedelta(seconds=30)
 
 
 def mmsi_spans(sightings: list[tuple[str, str, datetime | None]]) -> dict[str, list[MmsiSpan]]:

@@ -16,7 +16,7 @@ import hashlib
 import math
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import UNSET_MMSI, imo_number
-from scheldt.domain.shipping import Vessel, VesselPosition, VesselSighting
+from scheldt.domain.shipping import HEARD_AGAIN_WITHIN, Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
 from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, utc_in_range
 from scheldt.yaml_text import load_yaml
@@ -302,12 +302,6 @@ def read_nmea(lines: Iterable[bytes], source: str, stats: AisStats | None = None
         else:
             stats[f"type {kind} (not kept)"] += 1
     yield from feed.finish()
-
-
-#: How far apart two receptions of one position report may be stamped by their receivers: the
-#: report carries its UTC second, so the same payload again within this window is the same
-#: transmission, not a new report.
-HEARD_AGAIN_WITHIN = timedelta(seconds=30)
 
 
 def _heard_again(heard: dict[int, deque[tuple[bytes, datetime]]], mmsi: int, payload: bytes,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from scheldt.domain.identifiers import UNSET_MMSI
-from scheldt.domain.shipping import MmsiSpan, VesselPosition, VesselSighting, mmsi_spans
+from scheldt.domain.shipping import HEARD_AGAIN_WITHIN, MmsiSpan, VesselPosition, VesselSighting, mmsi_spans
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import VesselPositionRow, VesselSightingRow
 from scheldt.store.rows import aware, fit
@@ -28,7 +28,7 @@ class VesselRepository:
                       received_at: datetime) -> tuple[int, list[Rejection]]:
         """Store positions; the same fact from the same supplier is kept once, and so is one
         report heard by two receivers: a position of the same vessel at the same place, speed
-        and course stored within :data:`HEARD_AGAIN_S` seconds of it (a maritime review's second
+        and course stored within :data:`HEARD_AGAIN_WITHIN` of it (a maritime review's second
         receiver's file stored each report again, seconds later)."""
         rows, rejected = [], []
         heard = self._stored_near(positions, supplied_by)
@@ -47,29 +47,25 @@ class VesselRepository:
             })
         return insert_ignore(self.session, VesselPositionRow.__table__, rows), rejected
 
-    def _stored_near(self, positions: Sequence[VesselPosition],
-                     supplied_by: str) -> dict[str, list[tuple[datetime, float, float, float | None, float | None]]]:
-        """The stored positions from ``supplied_by`` of the vessels of ``positions`` observed
-        within :data:`HEARD_AGAIN_S` seconds of their time span: MMSI → (time, lat, lon, speed,
-        course). One query (the mmsi-time index)."""
+    def _stored_near(self, positions: Sequence[VesselPosition], supplied_by: str) -> dict[_Place, list[datetime]]:
+        """When the stored positions from ``supplied_by`` of the vessels of ``positions``,
+        observed within :data:`HEARD_AGAIN_WITHIN` of their time span, were observed, by
+        (MMSI, lat, lon, speed, course). One query per 500 vessels (the mmsi-time index)."""
         timed = [p for p in positions if p.observed_at is not None]
         if not timed:
             return {}
-        margin = timedelta(seconds=HEARD_AGAIN_S)
-        first = min(p.observed_at for p in timed) - margin  # type: ignore[type-var]
-        last = max(p.observed_at for p in timed) + margin  # type: ignore[type-var]
+        first = min(p.observed_at for p in timed) - HEARD_AGAIN_WITHIN  # type: ignore[type-var]
+        last = max(p.observed_at for p in timed) + HEARD_AGAIN_WITHIN  # type: ignore[type-var]
         v = VesselPositionRow
-        out: dict[str, list[tuple[datetime, float, float, float | None, float | None]]] = {}
+        out: dict[_Place, list[datetime]] = {}
         mmsis = sorted({p.mmsi for p in timed})
         for start in range(0, len(mmsis), 500):
-            for row in self.session.execute(
+            for mmsi, at, *place in self.session.execute(
                     select(v.mmsi, v.observed_at, v.latitude, v.longitude, v.speed_knots, v.course_deg).where(
                         v.mmsi.in_(mmsis[start:start + 500]), v.observed_at >= first, v.observed_at <= last,
                         v.supplied_by == supplied_by)):
-                at = aware(row.observed_at)
                 if at is not None:
-                    out.setdefault(row.mmsi, []).append((at, row.latitude, row.longitude, row.speed_knots,
-                                                         row.course_deg))
+                    out.setdefault((mmsi, *place), []).append(aware(at))  # type: ignore[arg-type]
         return out
 
     def add_sightings(self, sightings: Sequence[VesselSighting], supplied_by: str, received_at: datetime) -> int:
@@ -183,18 +179,15 @@ def _position(r: VesselPositionRow) -> dict[str, Any]:
             "longitude": r.longitude, "speed_knots": r.speed_knots, "nav_status": r.nav_status}
 
 
-#: Seconds within which the same report (a vessel at the same place, speed and course) heard by
-#: another receiver is one position (as :data:`scheldt.ingest.ais.HEARD_AGAIN_WITHIN` within a file).
-HEARD_AGAIN_S = 30
+#: A position's vessel and what it said: MMSI, latitude, longitude, speed, course.
+_Place = tuple[str, float, float, float | None, float | None]
 
 
-def _heard_before(p: VesselPosition,
-                  heard: dict[str, list[tuple[datetime, float, float, float | None, float | None]]]) -> bool:
+def _heard_before(p: VesselPosition, heard: dict[_Place, list[datetime]]) -> bool:
     """Whether ``p`` is a stored position heard again: same vessel, place, speed and course,
-    observed at another time within :data:`HEARD_AGAIN_S` seconds (the same time is the same
+    observed at another time within :data:`HEARD_AGAIN_WITHIN` (the same time is the same
     fact, kept once by its key)."""
     if p.observed_at is None:
         return False
-    return any(t != p.observed_at and abs((t - p.observed_at).total_seconds()) <= HEARD_AGAIN_S
-               and (lat, lon, speed, course) == (p.latitude, p.longitude, p.speed_knots, p.course_deg)
-               for t, lat, lon, speed, course in heard.get(p.mmsi, ()))
+    return any(t != p.observed_at and abs(t - p.observed_at) <= HEARD_AGAIN_WITHIN
+               for t in heard.get((p.mmsi, p.latitude, p.longitude, p.speed_knots, p.course_deg), ()))
