@@ -113,8 +113,8 @@ def ingest(
         # said, not only exit 1 (a new user's ingest of the shared samples ended on a rejection line)
         empty = [r.path for r in reports if r.accepted == 0 and r.outcomes_accepted == 0]
         console.print(f"{len(reports) - len(empty)} of {len(reports)} file(s) loaded; {len(empty)} gave no record "
-                          f"that could be kept: {escape(', '.join(Path(p).name for p in empty))} (exit 1; the "
-                          "rejections above, and `scheldt quarantine`, say why)", highlight=False)
+                      f"that could be kept: {escape(', '.join(Path(p).name for p in empty))} (exit 1; the "
+                      "rejections above, and `scheldt quarantine`, say why)", highlight=False)
         raise typer.Exit(1)
 
 

@@ -171,13 +171,21 @@ _ALWAYS_KEPT = frozenset({"type", "id", "spec_version", "created", "modified", "
 
 
 @functools.cache
+def _stix2_class(stix_type: str) -> tuple[type | None, bool]:
+    """The stix2 library's class of a STIX 2.1 type (None when it knows none), and whether the
+    type is a cyber-observable (SCO). The library is loaded where one is first asked for."""
+    from stix2.registry import STIX2_OBJ_MAPS
+
+    maps = STIX2_OBJ_MAPS["2.1"]
+    observable = maps["observables"].get(stix_type)
+    return (observable or maps["objects"].get(stix_type)), observable is not None
+
+
+@functools.cache
 def kept_properties(stix_type: str) -> frozenset[str]:
     """The properties of a ``stix_type`` object no granular marking may withhold: those STIX 2.1
     requires of the type (as the stix2 library's classes say) and :data:`_ALWAYS_KEPT`."""
-    from stix2.registry import STIX2_OBJ_MAPS  # the library is loaded where an object has granular markings
-
-    maps = STIX2_OBJ_MAPS["2.1"]
-    cls = maps["objects"].get(stix_type) or maps["observables"].get(stix_type)
+    cls, _ = _stix2_class(stix_type)
     required = {k for k, prop in getattr(cls, "_properties", {}).items() if prop.required}
     return frozenset(required | _ALWAYS_KEPT)
 
@@ -232,13 +240,10 @@ ID_MAX, TYPE_MAX = 100, 64
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
 
 
-@functools.cache
 def is_observable(stix_type: str) -> bool:
     """Whether ``stix_type`` is a STIX 2.1 cyber-observable (SCO) type the stix2 library knows
     (ipv4-addr, domain-name, file, url, ...)."""
-    from stix2.registry import STIX2_OBJ_MAPS  # loaded where an object without a version arrives
-
-    return stix_type in STIX2_OBJ_MAPS["2.1"]["observables"]
+    return _stix2_class(stix_type)[1]
 
 
 def stored_values(obj: dict[str, Any], sharing: Sharing, owner_org: str, source: str, now: datetime) -> dict[str, Any]:

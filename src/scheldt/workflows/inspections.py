@@ -305,8 +305,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     learned = outcome(change.to_status, change.fields.get("result", ""))
     if action == "withdraw":
         _withdraw_outcome(uow, principal, order, now)
+    trip = uow.container_trips.get(order["trip_id"])
     if learned is not None:
-        trip = uow.container_trips.get(order["trip_id"])
         key = (trip["container_number"], trip["document_ref"], trip["voyage"])
         if action == "correct":  # what the trip's inspections found, the corrected record among them
             uow.trip_outcomes.correct_inspection(key, _any_seizure(uow, principal, order["trip_id"]),
@@ -315,8 +315,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
             uow.trip_outcomes.record_inspection(key, learned[1], f"scan order {order_id}", now)
     # with its box's number: the edges audit each move under its trip and container, so a search of
     # the audit log for the box finds who scanned, searched, corrected or withdrew (a workflow review)
-    result = uow.inspections.order(order_id, principal.organisation.id) | {
-        "container_number": uow.container_trips.get(order["trip_id"])["container_number"]}
+    result = uow.inspections.order(order_id, principal.organisation.id) | {"container_number": trip["container_number"]}
     if action == "correct" or (action == "withdraw" and order.get("result") == "seizure"):
         # a shared seizure report follows the corrected record, and goes with a withdrawn one
         from scheldt.workflows import share  # STIX and MISP are loaded where a seizure report is shared

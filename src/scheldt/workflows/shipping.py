@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -184,19 +184,17 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
         return documents, []
     own = set(carrier.carrier_codes)
     stored = uow.documents.carrier_codes_of([d.bill_of_lading for d in documents])
-    kept, refused = [], []
-    for d in documents:
-        others = sorted(stored.get(d.bill_of_lading, set()) - own)
+
+    def refusal(d: Consignment) -> Rejection | None:
         if d.carrier_code and d.carrier_code not in own:
-            refused.append(Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of "
-                                     f"{carrier.id} ({', '.join(sorted(own)) or 'none'}): a shipping line supplies its "
-                                     "own documents only"))
-        elif others:
-            refused.append(Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is a document of "
-                                     f"carrier {', '.join(others)} here: {carrier.id} cannot supply a version of it"))
-        else:
-            kept.append(d)
-    return kept, refused
+            return Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of {carrier.id} "
+                             f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own documents only")
+        if others := sorted(stored.get(d.bill_of_lading, set()) - own):
+            return Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is a document of carrier "
+                             f"{', '.join(others)} here: {carrier.id} cannot supply a version of it")
+        return None
+
+    return _partition(documents, refusal)
 
 
 def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
@@ -209,15 +207,24 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
         return events, []
     own = set(carrier.carrier_codes)
     stored = uow.documents.carrier_codes_of([r.value for e in events for r in e.documents], bookings=True)
-    kept, refused = [], []
-    for e in events:
+
+    def refusal(e: Event) -> Rejection | None:
         theirs = sorted({f"{r.value} ({', '.join(sorted(stored[r.value] - own))})" for r in e.documents
                          if stored.get(r.value, set()) - own})
-        if theirs:
-            refused.append(Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's "
-                                     f"document here: {carrier.id} supplies events about its own shipments only"))
+        return Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
+                         f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
+
+    return _partition(events, refusal)
+
+
+def _partition(records: list[Any], refusal: Callable[[Any], Rejection | None]) -> tuple[list[Any], list[Rejection]]:
+    """``records`` split into those ``refusal`` lets through (it gives None) and its rejections."""
+    kept, refused = [], []
+    for rec in records:
+        if (why := refusal(rec)) is None:
+            kept.append(rec)
         else:
-            kept.append(e)
+            refused.append(why)
     return kept, refused
 
 
