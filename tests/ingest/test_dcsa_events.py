@@ -229,6 +229,26 @@ def test_wrong_json_types_reject_only_that_event() -> None:
     assert records[1].where == "t.json$.events[1]" and "does not have the DCSA structure" in records[1].why  # type: ignore[attr-defined]
 
 
+def test_places_are_shared_between_events_but_a_code_sent_as_another_type_stays_that_type() -> None:
+    """Locations are built once per place a file names (an ingest speed-up); a facility code
+    sent as true and one sent as 1 compare equal as cache keys, and each must still reach the
+    store's check as sent, as must a name sent as an array."""
+    sample = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_bytes())["events"][0]
+    events = []
+    for i, (facility, name) in enumerate([("beanr", "Yard"), ("beanr", "Yard"), (True, "Yard"), (1, "Yard"),
+                                          ("BEANR", ["a", "list"])]):
+        e = json.loads(json.dumps(sample))
+        e["eventID"] = f"evt-{i}"
+        e["eventLocation"]["facilityCode"] = facility
+        e["eventLocation"]["locationName"] = name
+        events.append(e)
+    records = list(read_dcsa_events(json.dumps({"events": events}).encode(), "t.json"))
+    places = [r.location for r in records]  # type: ignore[attr-defined]
+    assert places[0] is places[1] and places[0].facility_code == "BEANR"
+    assert places[2].facility_code is True and type(places[3].facility_code) is int
+    assert places[4].name == ["a", "list"] and places[4].facility_code == "BEANR"
+
+
 def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_is_rejected() -> None:
     """Ingest review: an equipment event whose equipmentReference was null was stored on no trip,
     and then the corrected event (same eventID) was quarantined as a clash; a transport call

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 import ijson
@@ -210,7 +211,19 @@ def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
     code = loc.get("UNLocationCode")
     if type(code) is not str:  # None, or not a string: as _unlocode says
         code = _unlocode(code, field="eventLocation.UNLocationCode")
-    return Location(code, owner_code(loc.get("facilityCode")), loc.get("locationName") or "", lat, lon)
+    facility, name = loc.get("facilityCode"), loc.get("locationName") or ""
+    try:
+        return _place(code, facility, name, lat, lon)
+    except TypeError:  # a facility code or name that is an object or an array: for the store's check to report
+        return Location(code, owner_code(facility), name, lat, lon)
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: a facility sent as true is not one sent as 1
+def _place(code: str, facility: Any, name: Any, lat: float | None, lon: float | None) -> Location:
+    """One shared Location for each place a file names (a few ports and terminals recur in
+    every event); ``facility`` as sent, read by :func:`owner_code`. Raises TypeError for an
+    argument that cannot be a cache key (a dict or list sent as a name)."""
+    return Location(code, owner_code(facility), name, lat, lon)
 
 
 _DOCUMENT_KEYS = frozenset({"documentReferences", "relatedDocumentReferences", "shipmentDetails"})

@@ -90,9 +90,15 @@ def _digest(facts: dict[str, Any], cls: type, later: bool = True) -> str:
 
 
 def _said(facts: dict[str, Any], cls: type) -> dict[str, Any]:
-    """An event's facts without its class's :data:`_LATER_FACTS` left unset (not said)."""
-    late = _LATER_FACTS.get(cls, frozenset())
-    return {k: v for k, v in facts.items() if v is not None or k not in late}
+    """An event's facts without its class's :data:`_LATER_FACTS` left unset (not said):
+    ``facts`` itself when none is unset (not to be changed by the caller), else a copy."""
+    unset = [k for k in _LATER_FACTS.get(cls, ()) if k in facts and facts[k] is None]
+    if not unset:
+        return facts
+    said = facts.copy()  # the order of the rest kept (the digest sorts keys; details do not)
+    for k in unset:
+        del said[k]
+    return said
 
 
 def event_row(event: Event, supplied_by: str, received_at: datetime) -> dict[str, Any]:
