@@ -534,6 +534,24 @@ def test_a_coarri_discharge_names_its_terminal_as_the_guide_places_it(loc: str, 
     assert (event.location.unlocode, event.location.facility_code) == ("BEANR", terminal)
 
 
+@pytest.mark.parametrize(("head_loc", "group_loc", "terminal"), [
+    ("", "LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'", "SIMT1"),  # SMDG CODECO: the terminal in the EQD group
+    ("", "LOC+165+ESHUV:139:6+CONCHUV:TER:ZZZ'", "CONCHUV"),  # the public SMDG 1.6 example's shape
+    ("LOC+165+BEANR:139:6+SIMT2:TER:ZZZ'", "LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'", "SIMT2"),  # the message's first
+    ("", "LOC+165+BEANR:139:6'", ""),  # a port only: no terminal
+])
+def test_a_codeco_gate_move_keeps_the_terminal_its_container_group_names(head_loc: str, group_loc: str,
+                                                                         terminal: str) -> None:
+    """An EDI review: a CODECO giving LOC+165 with the terminal inside the EQD group (as SMDG's
+    own example does) was stored with no terminal, and the terminal never saw its gate moves."""
+    message = (f"UNH+M1+CODECO:D:95B:UN:ITG14'BGM+34+GATEIN001+9'DTM+137:202403011200:203'TDT+1++3+31'{head_loc}"
+               f"EQD+CN+ABCU1000006+22G1:102:5++2+5'RFF+BN:BOOK100'DTM+7:202403011512:203'{group_loc}CNT+16:1'")
+    message += f"UNT+{message.count(chr(39)) + 1}+M1'"
+    [event] = list(read_edifact(message.encode(), "codeco.edi"))
+    assert isinstance(event, EquipmentEvent) and event.event_type == "GTIN" and event.flags == ()
+    assert event.location.facility_code == terminal and event.location.unlocode in ("BEANR", "ESHUV")
+
+
 def test_iftmin_to_order_consignment_from_the_directory() -> None:
     [c] = list(read_edifact(IFTMIN.encode(), "iftmin.edi"))
     assert isinstance(c, Consignment) and c.flags == ()

@@ -328,3 +328,30 @@ def test_edifact_events_stored_as_an_earlier_reader_read_them_are_the_same_ones_
         changed = uow.events.add(resealed, "be-customs", NOW)
     assert stored == (len(before), []) and again == (0, [])
     assert changed[0] == 0 and [r.why[:40] for r in changed[1]] == ["event id " + moves[0].event_id[:31]]
+
+
+def test_a_gate_move_stored_before_its_group_terminal_was_read_is_the_same_one_re_sent(engine: Engine) -> None:
+    """A CODECO loaded before the terminal in its EQD group was read (stored without a
+    terminal), sent again and now read with it, adds nothing and is not quarantined; stored
+    with its terminal, a re-send naming another terminal is still another fact."""
+    from dataclasses import replace
+
+    from scheldt.ingest.edifact.messages import read_edifact
+
+    message = ("UNH+M1+CODECO:D:95B:UN:ITG14'BGM+34+GATEIN001+9'DTM+137:202403011200:203'TDT+1++3+31'"
+               "EQD+CN+ABCU1000006+22G1:102:5++2+5'RFF+BN:BOOK100'DTM+7:202403011512:203'"
+               "LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'SEL+SEAL111+CA'CNT+16:1'UNT+10+M1'")
+    [move] = list(read_edifact(message.encode(), "codeco.edi"))
+    assert isinstance(move, EquipmentEvent) and move.location is not None and move.location.facility_code == "SIMT1"
+    before = replace(move, location=replace(move.location, facility_code=""))
+    elsewhere = replace(move, location=replace(move.location, facility_code="SIMT3"))
+    with unit_of_work(engine) as uow:
+        stored = uow.events.add([before], "be-customs", NOW)
+        again = uow.events.add([move], "be-customs", NOW)
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        fresh = uow.events.add([move], "be-customs", NOW)
+        other = uow.events.add([elsewhere], "be-customs", NOW)
+    assert stored == (1, []) and again == (0, []) and fresh == (1, [])
+    assert other[0] == 0 and [r.field for r in other[1]] == ["eventID"]

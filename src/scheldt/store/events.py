@@ -301,20 +301,26 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
     (a regression review: a bay plan or a terminal report loaded before, sent again, had every
     record quarantined as "other facts"): its seals' sources by :data:`_EARLIER_SEAL_SOURCES`,
     and a bay plan's ports of loading and discharge as none (SMDG 1.x LOC+6 and LOC+12 were
-    not read). Not for DCSA events, whose seal sources are the sender's own words."""
+    not read), and a move's terminal as none where only its container group named it (an EDI
+    review: SMDG CODECOs give LOC+165 with the terminal there, which was not read). Not for DCSA
+    events, whose seal sources are the sender's own words."""
     if " EQD " not in event.source and " cell " not in event.source:
         return
+    bases = [event]
+    if " EQD " in event.source and event.location is not None and event.location.facility_code:
+        bases.append(dataclasses.replace(event, location=dataclasses.replace(event.location, facility_code="")))
     seals = getattr(event, "seals", ())
     choices = [(s.source, *_EARLIER_SEAL_SOURCES.get(s.source, ())) for s in seals]
     ported = isinstance(event, StowagePosition) and bool(event.port_of_loading or event.port_of_discharge)
-    for sources in islice(product(*choices), _MOST_READINGS):
-        changed = dataclasses.replace(event, seals=tuple(dataclasses.replace(s, source=src)  # type: ignore[call-arg]
-                                                         for s, src in zip(seals, sources, strict=True))) \
-            if seals else event
-        if changed != event:
-            yield changed
-        if ported:
-            yield dataclasses.replace(changed, port_of_loading="", port_of_discharge="")  # type: ignore[call-arg]
+    for base in bases:
+        for sources in islice(product(*choices), _MOST_READINGS):
+            changed = dataclasses.replace(base, seals=tuple(dataclasses.replace(s, source=src)  # type: ignore[call-arg]
+                                                            for s, src in zip(seals, sources, strict=True))) \
+                if seals else base
+            if changed != event:
+                yield changed
+            if ported:
+                yield dataclasses.replace(changed, port_of_loading="", port_of_discharge="")  # type: ignore[call-arg]
 
 
 def _as_received(event: Event | None) -> str:

@@ -303,11 +303,17 @@ def _terminal(head: _Header, seg: Segment) -> None:
     place when that is not a UN/LOCODE (code list 139). A carrier review found the port taken
     as the terminal: trips discharged at "BEANR" belonged to no terminal."""
     qualifier = component(seg, 0)
-    related, listed = owner_code(component(seg, 2, 0)), owner_code(component(seg, 2, 1))
-    if related and (listed == "TER" or qualifier == "165"):
+    if related := _related_terminal(seg):
         head.terminals.setdefault(qualifier, related)
     elif qualifier == "165" and component(seg, 1, 1).strip() != "139" and not head.own_terminal:
         head.own_terminal = owner_code(component(seg, 1, 0))
+
+
+def _related_terminal(seg: Segment) -> str:
+    """The terminal a LOC segment gives as its related place (``LOC+11+BEANR:139:6+SIMT1:TER:ZZZ``,
+    code list TER, or any related place of LOC+165), or ""."""
+    related, listed = owner_code(component(seg, 2, 0)), owner_code(component(seg, 2, 1))
+    return related if related and (listed == "TER" or component(seg, 0) == "165") else ""
 
 
 #: Where each move happens, by LOC qualifier in order of preference (UN/EDIFACT 3227): a load
@@ -330,10 +336,12 @@ def _move_port(move: str, ports: dict[str, str], own: dict[str, str]) -> str:
     return ""
 
 
-def _facility(head: _Header, port: str) -> str:
-    """The terminal of a move: LOC+165's, else the one given with the port used, else none."""
+def _facility(head: _Header, port: str, own: str = "") -> str:
+    """The terminal of a move: the message's LOC+165's, else the one given with the port used,
+    else ``own``, the terminal its container group names (SMDG CODECOs put LOC+165 with the
+    terminal in the EQD group: an EDI review's gate moves belonged to no terminal), else none."""
     used = next((q for q in ("11", "9", "5") if head.ports.get(q) == port), "")
-    return head.terminals.get("165") or head.terminals.get(used, "") or head.own_terminal
+    return head.terminals.get("165") or head.terminals.get(used, "") or head.own_terminal or own
 
 
 def _container(group: list[Segment], where: str) -> dict[str, object]:
@@ -354,6 +362,8 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             out["empty"] = {"4": True, "5": False}.get(component(seg, 5))
         elif tag == "LOC":
             _place(out["locs"], seg, out["flags"])  # type: ignore[arg-type]
+            if "terminal" not in out and (terminal := _related_terminal(seg)):
+                out["terminal"] = terminal
         elif tag == "MEA":
             what = component(seg, 1, 0) or component(seg, 0)
             if not component(seg, 2, 1):
@@ -493,7 +503,8 @@ def read_moves(message: Message) -> Iterator[Record]:
         yield EquipmentEvent(
             event_id=event_id, classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
-            location=Location(unlocode=port, facility_code=_facility(head, port)), transport_call=call,
+            location=Location(unlocode=port, facility_code=_facility(head, port, str(c.get("terminal", "")))),
+            transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
             source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=move, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
