@@ -552,6 +552,35 @@ def test_a_codeco_gate_move_keeps_the_terminal_its_container_group_names(head_lo
     assert event.location.facility_code == terminal and event.location.unlocode in ("BEANR", "ESHUV")
 
 
+WRAPPED = sorted(p.name for p in EDI.glob("*.edi") if p.stat().st_size < 200_000)
+
+
+@pytest.mark.parametrize("name", WRAPPED)
+def test_an_interchange_wrapped_at_a_fixed_width_reads_as_sent_on_one_line(name: str) -> None:
+    """An EDI review: an interchange re-wrapped at 80 columns, as translators and mainframe links
+    deliver it, broke values at the line ends (a date "2024031\\n01830" unreadable, an IMO
+    number "932\\n1483"): a move rejected, another stored again. Wrapped at 80 or 67 columns,
+    every sample reads as it does unwrapped (the records, their flags and where each is)."""
+    text = (EDI / name).read_bytes().decode("utf-8-sig")
+    flat = text.replace("\r", "").replace("\n", "")
+    expected = list(read_edifact(flat.encode(), name))
+    for width in (80, 67):
+        wrapped = "\n".join(flat[i:i + width] for i in range(0, len(flat), width)) + "\n"
+        assert list(read_edifact(wrapped.encode(), name)) == expected, width
+
+
+def test_a_stray_line_before_a_segment_is_still_reported_as_a_line_of_its_own() -> None:
+    """Line breaks inside a segment are taken out, but a line that runs into a segment starting
+    on the next line is not joined to it: the segment is read, the line reported."""
+    message = ("UNH+1+CODECO:D:95B:UN:ITG14'\nnot a segment\nBGM+34+GATEIN001+9'\nDTM+137:202403011200:203'\n"
+               "EQD+CN+ABCU1000006+22G1:102:5++2+5'\nDTM+7:20240301\n1512:203'\nCNT+16:1'\nUNT+7+1'\n")
+    records = list(read_edifact(message.encode(), "c.edi"))
+    assert [type(r).__name__ for r in records] == ["Rejection"]
+    assert "not a segment" in records[0].why  # type: ignore[attr-defined]
+    [event] = list(read_edifact(message.replace("not a segment\n", "").replace("UNT+7", "UNT+6").encode(), "c.edi"))
+    assert isinstance(event, EquipmentEvent) and event.event_time == datetime(2024, 3, 1, 15, 12, tzinfo=UTC)
+
+
 def test_iftmin_to_order_consignment_from_the_directory() -> None:
     [c] = list(read_edifact(IFTMIN.encode(), "iftmin.edi"))
     assert isinstance(c, Consignment) and c.flags == ()

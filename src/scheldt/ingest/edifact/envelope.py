@@ -280,6 +280,62 @@ def _released_terminators(text: str) -> tuple[str, dict[int, Flag]]:
     return "".join(ch for i, ch in enumerate(text) if i not in spots), flags
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: The shortest width at which lines of equal length are taken for an interchange wrapped at a
+#: fixed width (80 columns is usual), and the fewest such lines.
+WRAP_MIN_WIDTH = 20
+WRAP_MIN_LINES = 3
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with each line break that falls inside a segment taken out: translators and
+    mainframe links deliver interchanges wrapped at a fixed width (80 columns), breaking lines
+    anywhere, and a break inside a value was read as part of it (an EDI review: a date
+    "2024031\\n01830" unreadable, an IMO number "932\\n1483").
+
+    Lines of one width (all but the last, at least :data:`WRAP_MIN_LINES` of
+    :data:`WRAP_MIN_WIDTH` characters or more) are joined whole. Otherwise a break is taken out
+    where its line ends with a data element or component separator, or where it ends otherwise
+    than with a segment terminator (not released) and the next line neither is blank nor begins
+    a segment (three capitals and the data element separator): a stray line before a segment is
+    then still read, and reported, as a line of its own. Unchanged when a line break is one of
+    the interchange's separators (UNA)."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    head = text.lstrip()
+    una = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
+    if any(c in "\r\n" for c in una[3:9]):
+        return text
+    lines = _LINE_BREAK.split(text)
+    width = len(lines[0])
+    if (len(lines) >= WRAP_MIN_LINES and width >= WRAP_MIN_WIDTH and len(lines[-1]) <= width
+            and all(len(line) == width for line in lines[:-1])):
+        return "".join(lines)
+    component, separator, release, terminator = una[3], una[4], una[6], una[8]
+    begins = re.compile(r"[ \t]*(?:\r|\n|$|[A-Z]{3}" + re.escape(separator) + ")")
+    kept, last = [], 0
+    for m in _LINE_BREAK.finditer(text):
+        end = m.start()  # after the last character of the line that is not blank space
+        while end > 0 and text[end - 1] in " \t":
+            end -= 1
+        if end == 0 or text[end - 1] in "\r\n":
+            continue  # a blank line
+        releases = end - 1
+        while releases > 0 and text[releases - 1] == release:
+            releases -= 1
+        released = (end - 1 - releases) % 2 == 1
+        mark = None if released else text[end - 1]
+        if mark == terminator:
+            continue  # the segment ended
+        if mark not in (separator, component) and begins.match(text, m.end()):
+            continue  # a line of its own before a segment
+        kept.append(text[last:m.start()])
+        last = m.end()
+    if not kept:
+        return text
+    return "".join(kept) + text[last:]
+
+
 def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Message | Rejection, None, int]:
     """:func:`read_messages` of one interchange's text, its segments numbered after ``before``
     others of the file and its bytes after ``byte``; returns the count of segments read."""
@@ -294,6 +350,7 @@ def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Mess
         yield Rejection(f"{source} (after byte {byte + len(complete.encode())})", "", "the file ends inside a segment "
                         f"(truncated?): {tail.strip()[:60]!r} is not terminated", tail[:RAW_MAX])
     segs: list[Segment | Unreadable]
+    complete = unwrapped(complete)
     try:
         segs = list(segments(complete))
     except (EDISyntaxError, ValueError, IndexError) as exc:
