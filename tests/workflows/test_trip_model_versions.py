@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete
 
-from scheldt.errors import InputError, NotFoundError
+from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import ModelActivationRow, ModelVersionRow
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model
@@ -37,7 +37,7 @@ def test_switch_and_roll_back_are_recorded(engine: Engine, tmp_path: Path) -> No
     with unit_of_work(engine) as uow:
         assert uow.models.live(TARGET).version == "trip-b"
         assert rollback_trip_model(uow, "officer", "b too", T0 + timedelta(days=4)) == "trip-a"
-        with pytest.raises(InputError, match="trip-a is the first version made live"):
+        with pytest.raises(ConflictError, match="trip-a is the first version made live"):
             rollback_trip_model(uow, "officer", "", T0 + timedelta(days=5))
         assert activate_trip_model(uow, "trip-c", "analyst", "reefer rule fixed", T0 + timedelta(days=6)) is True
         # the live version made live again is no switch: nothing recorded, a rollback stays meaningful
@@ -61,7 +61,7 @@ def test_unknown_version_and_missing_artefact_are_refused(engine: Engine, tmp_pa
         uow.session.execute(delete(ModelActivationRow))
         uow.session.execute(delete(ModelVersionRow))
     with unit_of_work(engine) as uow:
-        with pytest.raises(InputError, match="no container model was ever made live"):
+        with pytest.raises(ConflictError, match="no container model was ever made live"):
             rollback_trip_model(uow, "officer", "", T0)
         _register(uow, "trip-a", T0, tmp_path / "a")
         uow.models.register("trip-gone", TARGET, str(tmp_path / "gone"), "f" * 64, "contract", {}, T0,

@@ -196,7 +196,7 @@ def test_switching_and_rolling_back_profiles_is_recorded(engine: Engine) -> None
     v2 = builtin_profile_text().replace('version: "3"', 'version: "4"').replace(
         "to_order_unknown_notify: {weight: 15}", "to_order_unknown_notify: {weight: 30}")
     with unit_of_work(engine) as uow:
-        with pytest.raises(InputError, match="no profile was ever activated"):
+        with pytest.raises(ConflictError, match="no profile was ever activated"):
             rollback_profile(uow, "officer.a", "", FIRST)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", FIRST)
         activate_profile(uow, v2, "v2.yaml", "officer.b", "heavier to-order weight", LATER)
@@ -338,7 +338,7 @@ def test_rollbacks_walk_back_and_a_profile_out_of_force_does_not_score(engine: E
             activate_profile(uow, text, "p.yaml", "officer.a", "", FIRST)
         assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@4"
         assert rollback_profile(uow, "officer.a", "", LATER) == "antwerp-narcotics@3"
-        with pytest.raises(InputError, match="first version activated"):
+        with pytest.raises(ConflictError, match="first version activated"):
             rollback_profile(uow, "officer.a", "", LATER)
         expired = texts[0].replace('version: "3"', 'version: "old"').replace(
             "effective_from: 2024-01-01", "effective_from: 2024-01-01\neffective_to: 2025-01-01")

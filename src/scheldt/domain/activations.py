@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scheldt.errors import InputError
+from scheldt.errors import ConflictError
 
 
 def rollback_target(log: Iterable[tuple[str, str]], where: str, none_live: str, first: str) -> str:
     """The version a rollback makes live, from the activation ``log`` (oldest first). Raises
-    InputError at ``where``: ``none_live`` when nothing was ever made live, ``first`` (with
-    ``{version}``) when only the first version is in force."""
+    ConflictError (the state allows no rollback: HTTP 409, an API review) at ``where``:
+    ``none_live`` when nothing was ever made live, ``first`` (with ``{version}``) when only
+    the first version is in force."""
     stack: list[str] = []
     for action, version in log:
         if action == "rollback":
@@ -25,7 +26,7 @@ def rollback_target(log: Iterable[tuple[str, str]], where: str, none_live: str, 
         elif not stack or stack[-1] != version:
             stack.append(version)
     if not stack:
-        raise InputError(where, none_live)
+        raise ConflictError(where, none_live)
     if len(stack) < 2:
-        raise InputError(where, first.format(version=stack[-1]))
+        raise ConflictError(where, first.format(version=stack[-1]))
     return stack[-2]

@@ -194,7 +194,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
         records = ", ".join(sorted(_FIELDS[action])) or "nothing but the move"
         raise InputError(stray[0], f"is not recorded with a {action} (a {action} records {records})")
     if action == "clear" and verdict == "anomaly":
-        raise InputError("action", "the scan image shows an anomaly: the container is searched (record the search) "
+        raise ConflictError("action", "the scan image shows an anomaly: the container is searched (record the search) "
                          "or the order cancelled with a reason, never cleared on the image")
     if action == "scan":
         return Change(target, {"nii_image_ref": _text(data.get("nii_image_ref"), "nii_image_ref", required=True, limit=200),

@@ -207,7 +207,7 @@ def _show_live(uow: UnitOfWork) -> None:
 def rollback_trip_model(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
     """Make the container-model version that was live before the current one live again
     (recorded as a rollback); repeated rollbacks walk further back. Returns its version.
-    Raises InputError when there is nothing to roll back to."""
+    Raises ConflictError when there is nothing to roll back to."""
     uow.models.lock()  # before reading the log: two simultaneous rollbacks went back to one version
     previous = rollback_target(((a["action"], str(a["version"])) for a in uow.models.activations(TARGET)),
                                "model rollback", "no container model was ever made live",

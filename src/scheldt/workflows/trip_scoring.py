@@ -644,7 +644,7 @@ def show_live_versions(uow: UnitOfWork) -> int:
 
 def rollback_profile(uow: UnitOfWork, actor: str, reason: str, now: datetime) -> str:
     """Make the version that was live before the current one went live again (recorded as a
-    rollback); repeated rollbacks walk further back. Returns its label. Raises InputError when
+    rollback); repeated rollbacks walk further back. Returns its label. Raises ConflictError when
     there is nothing to roll back to."""
     uow.profiles.lock()  # before reading the log: two simultaneous rollbacks went back to one version
     previous = rollback_target(((a["action"], str(a["profile"])) for a in uow.profiles.activations()),
