@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from scheldt.cli import app
 from scheldt.settings import get_settings
-from scheldt.store.backup import file_sha256
+from scheldt.store.backup import file_sha256, pg_conninfo
 from scheldt.store.db import open_store, unit_of_work
 from tests.conftest import DEMO_TEST, DEMO_TRAIN, PG_SERVER
 
@@ -178,5 +179,30 @@ def test_a_postgresql_backup_restores_with_pg_restore(
         finally:
             with psycopg.connect(PG_SERVER, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_postgresql_backup_reaches_the_database_its_url_names_in_the_query_string(
+        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: with the database named in the URL's query string (``.../?dbname=``,
+    as for a socket folder given by ``?host=``), pg_dump was given only the host, port, user and
+    path, dumped the server's default database, empty, and the backup said it was written."""
+    server, name = postgres_url.rsplit("/", 1)
+    by_query = f"{server}/?dbname={name}"
+    parts = lambda url: (conninfo_to_dict(pg_conninfo(url)[0]), pg_conninfo(url)[1])  # noqa: E731
+    assert parts(by_query) == parts(postgres_url)
+    assert parts("postgresql+psycopg://u:p%40ss@/db?host=/run/pg&sslrootcert=/etc/ca.pem") == (
+        {"dbname": "db", "user": "u", "host": "/run/pg", "sslrootcert": "/etc/ca.pem"}, "p@ss")
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", by_query)
+    get_settings.cache_clear()
+    try:
+        assert invoke("db", "upgrade")[0] == 0
+        code, _, err = invoke("db", "backup", str(tmp_path / "backup"))
+        assert code == 0, err
+        listed = subprocess.run(["pg_restore", "--list", str(tmp_path / "backup" / "scheldt.pgdump")],
+                                capture_output=True, text=True, check=True).stdout
+        assert f"dbname: {name}" in listed and " TABLE public audit_entry " in listed
     finally:
         get_settings.cache_clear()

@@ -107,23 +107,36 @@ def _copy_sqlite(source: Path, dest: Path) -> None:
                                f"be damaged; check it with sqlite3 {source} 'PRAGMA integrity_check'")
 
 
+def pg_conninfo(url: str) -> tuple[str, str]:
+    """The libpq connection string of the SQLAlchemy PostgreSQL ``url`` and its password apart
+    (for PGPASSWORD: a password in a command line is seen by every user of the machine): the
+    parameters the store's own driver connects with, its query string's included (``?host=``
+    for a socket folder, ``?dbname=``, ``sslrootcert``...). pg_dump had been given the URL's
+    host, port, user and database only, and an operator review's ``.../?dbname=scheldt`` was
+    backed up as the default database, empty, with "backup written"."""
+    from psycopg.conninfo import make_conninfo
+    from sqlalchemy import create_engine
+
+    parsed = make_url(url)
+    parsed = parsed.set(drivername="postgresql+psycopg")  # the parameters psycopg takes
+    _, params = create_engine(parsed).dialect.create_connect_args(parsed)
+    password = str(params.pop("password", "") or "")
+    return make_conninfo(**{k: str(v) for k, v in params.items() if isinstance(v, str | int)}), password
+
+
 def _dump_postgresql(url: str, dest: Path) -> None:
     """``pg_dump --format=custom`` of the database at ``url`` into ``dest``."""
     exe = shutil.which("pg_dump")
     if exe is None:
         raise ConfigError("pg_dump", "not found on PATH; install the PostgreSQL client of the server's major "
                                      "version (Debian: postgresql-client)")
-    parsed = make_url(url)
-    env = {**os.environ, "PGHOST": parsed.host or "", "PGPORT": str(parsed.port or 5432),
-           "PGUSER": parsed.username or "", "PGDATABASE": parsed.database or ""}
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
-    for key, value in (parsed.query or {}).items():
-        if key == "sslmode":
-            env["PGSSLMODE"] = str(value)
+    conninfo, password = pg_conninfo(url)
+    env = {**os.environ}
+    if password:
+        env["PGPASSWORD"] = password
     try:
-        done = subprocess.run([exe, "--format=custom", "--no-password", f"--file={dest}"], env=env,
-                              capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT_S, check=False)
+        done = subprocess.run([exe, "--format=custom", "--no-password", f"--file={dest}", f"--dbname={conninfo}"],
+                              env=env, capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise StoreUnavailable("pg_dump", f"gave no dump in {PG_DUMP_TIMEOUT_S} s") from None
     if done.returncode != 0:
