@@ -376,7 +376,12 @@ def test_seizure_recorded_through_the_api_lands_in_the_next_training_set(service
         # who planned, scanned, searched and corrected, found by the box's number (a workflow review:
         # the writes named the scan order only, and a search for the container found none of them)
         found, _ = AuditLog(uow.session).search(AuditQuery(kind="write", text=trip["container_number"]), limit=1000)
+        # and who read the order: its read names the trip and box too (an officer review found the
+        # single order's reads, in the API and the workbench, under its number only)
+        read, _ = AuditLog(uow.session).search(AuditQuery(kind="read", text=trip["container_number"]), limit=1000)
     assert key in after.lines() and after.fingerprint != before.fingerprint
+    assert any(e.payload["object_kind"] == "scan-order" and e.payload["object_id"] == str(oid)
+               and e.payload["details"] == {"trip": trip["id"], "container": trip["container_number"]} for e in read)
     moves = [(e.payload["details"]["action"], e.payload["actor"]) for e in found
              if e.payload["object_kind"] == "scan-order" and e.payload["object_id"] == str(oid)]
     assert moves[:3] == [("plan", "officer"), ("scan", "operator"), ("search", "searcher")]

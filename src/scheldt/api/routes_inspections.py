@@ -14,6 +14,7 @@ from scheldt.api.deps import CtxDep, CtxRouter, audited_rows
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
 from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, MIN_SEIZURE_KG
+from scheldt.errors import NotFoundError
 from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
 
@@ -182,7 +183,11 @@ def fill(shift_date: date, shift: Shift, body: FillIn, ctx: CtxDep) -> dict[str,
 def get_order(order_id: int, ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.READ_TRIPS)
     order = ctx.uow.inspections.order(order_id, ctx.principal.organisation.id)
-    ctx.audit("read", "scan-order", order_id)
+    try:  # its trip and box named, so "who read container X" finds it (an officer review)
+        box = ctx.uow.container_trips.get(order["trip_id"], ctx.scope)["container_number"]
+    except NotFoundError:  # an order on a trip the organisation no longer owns
+        box = ""
+    ctx.audit("read", "scan-order", order_id, trip=order["trip_id"], container=box)
     return trip_row(order) | {"changes": [trip_row(c) for c in ctx.uow.inspections.changes(order_id)]}
 
 

@@ -121,7 +121,7 @@ def trip_assessments(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     trip = ctx.uow.container_trips.get(trip_id, ctx.scope)  # NotFoundError unless the requester owns it
     key = TripKey(trip["container_number"], trip["document_ref"], trip["voyage"])
     history = ctx.uow.trip_assessments.score_history(key)
-    ctx.audit("read", "trip", trip_id, view="assessments")
+    ctx.audit("read", "trip", trip_id, view="assessments", container=trip["container_number"])
     return {"items": [h | {"scored_at": h["scored_at"].isoformat(), "in_force": h["id"] == trip["assessment_id"]}
                       for h in history]}
 
@@ -138,7 +138,7 @@ def get_assessment(assessment_id: int, ctx: CtxDep) -> dict[str, Any]:
     trip = ctx.uow.container_trips.by_key(TripKey(a["container_number"], a["document_ref"], a["voyage"]))
     if trip is None or not ctx.scope.owns(trip):
         raise NotFoundError(f"assessment {assessment_id}", "no such risk assessment")
-    ctx.audit("read", "assessment", assessment_id, trip=trip["id"])
+    ctx.audit("read", "assessment", assessment_id, trip=trip["id"], container=trip["container_number"])
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items()} | {"trip_id": trip["id"]}
 
 
@@ -178,7 +178,8 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
     if ctx.principal.organisation.kind == OrgKind.TERMINAL:  # its boxes, not another terminal's with their seals
         versions = [_own_boxes(d, boxes) for d in versions]
-    ctx.audit("read", "consignment", ref)
+    ctx.audit("read", "consignment", ref, **({"trips": sorted(t["id"] for t in owned),
+                                             "containers": sorted(boxes)} if versions else {}))
     if not versions:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
     return {"document_ref": ref, "trips": [trip_row(r, ctx.agency) for r in owned],

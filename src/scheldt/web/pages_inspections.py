@@ -193,13 +193,14 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
     happen next."""
     ctx.require(Permission.READ_TRIPS)
     order = ctx.uow.inspections.order(order_id, ctx.principal.organisation.id)
-    ctx.audit("read", "scan-order", order_id)
     try:
         trip = ctx.uow.container_trips.get(order["trip_id"], ctx.scope)
     except NotFoundError:  # the organisation's order on a trip it no longer owns: shown without it
         trip = None
     order = order | {"container_number": trip["container_number"] if trip else f"trip {order['trip_id']}",
                      "document_ref": trip["document_ref"] if trip else ""}
+    # its trip and box named, so "who read container X" finds it (an officer review)
+    ctx.audit("read", "scan-order", order_id, trip=order["trip_id"], container=trip["container_number"] if trip else "")
     values = {"error": None, "failed_action": "", "typed": {}} | state | _share_state(ctx, order, state)
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
                   shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""),
