@@ -14,8 +14,9 @@ from typing import Any
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
@@ -239,7 +240,20 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
+        """Liveness: the process answers (restart it when this fails)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def ready() -> JSONResponse:
+        """Readiness: the store answers a query too, else 503 (take the node out of rotation).
+        An operator review's load balancer, watching /healthz, kept a node whose database was
+        gone in rotation while every request answered 503."""
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure to reach the store: not ready
+            return JSONResponse({"status": "unavailable", "why": "the database cannot be reached just now"}, 503)
+        return JSONResponse({"status": "ok"})
 
     if workbench and importlib.util.find_spec("scheldt.web") is not None:
         from scheldt.web import mount
