@@ -7,6 +7,7 @@ tests/api/worker_pid_app.py, which answers with the id of the process that serve
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -225,6 +226,12 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
             process.wait()
     out = process.stdout.read().decode(errors="replace")  # type: ignore[union-attr]
     assert "Finished server process" in out and "leaked" not in out and "Traceback" not in out, out
+    # every line of the log says when (UTC) and how serious, uvicorn's too (an operator review found
+    # them bare: nothing to line them up with the audit log in an incident)
+    lines = [line for line in out.splitlines() if line.strip() and not line.startswith("serving on")]
+    stamped = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
+    assert lines and [line for line in lines if not stamped.match(line)] == [], out
+    assert any(" INFO uvicorn.error: Finished server process" in line for line in lines), out
     # the audit chain's head is written out at shutdown too (entries made since the last
     # periodic head could be deleted unseen: oversight review)
     from scheldt.store.audit import AuditLog, default_head_file, read_heads

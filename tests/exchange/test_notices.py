@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import socket
@@ -418,8 +419,8 @@ class Clock:
         return datetime.now(UTC) + self.offset
 
 
-def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine: Engine,
-                                                                         plain_settings: None) -> None:
+def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine: Engine, plain_settings: None,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
     s = seed(engine)
     port = free_port()  # nothing listens there: every try is refused
     url = f"http://127.0.0.1:{port}/scheldt/notices"
@@ -440,7 +441,12 @@ def test_unreachable_callback_is_retried_then_dead_lettered_then_requeued(engine
         assert deliver(engine, policy=policy, clock=clock)["tried"] == 0    # not due before its backoff
         clock.offset = n["next_attempt_at"] - datetime.now(UTC) + timedelta(milliseconds=50)
     assert [round(w) for w in waits] == [10, 15, 15]                       # 10 s, doubled to 20, capped at 15
-    assert deliver(engine, policy=policy, clock=clock) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1}
+    with caplog.at_level(logging.WARNING, logger="scheldt.notify"):
+        assert deliver(engine, policy=policy, clock=clock) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1}
+    # logged, for an operator to alert on (an operator review found the dead-letter move silent)
+    [dead_line] = [r.getMessage() for r in caplog.records if r.name == "scheldt.notify"]
+    assert dead_line.startswith(f"notice {n['id']} (hold for carrier-a, subscription {sub}) is dead after 4 tries: ")
+    assert "ConnectError" in dead_line
     assert deliver(engine, policy=policy, clock=clock)["tried"] == 0
 
     client = TestClient(create_app(engine, workbench=False))

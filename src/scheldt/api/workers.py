@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from scheldt.api.logs import configure_logging, log_config
 from scheldt.errors import ConfigError
 
 log = logging.getLogger("scheldt.api.workers")
@@ -197,7 +198,8 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
     # listen only once the app is built: connections hashed to a worker still loading would wait
     sock = reuse_port_socket(host, port)
     sock.listen(BACKLOG)
-    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG)
+    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG,
+                            log_config=log_config(log_level))
     server = uvicorn.Server(config)
     _watch_supervisor(server, supervisor)
     if ready is not None:
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log-level", default="info")
     p.add_argument("--no-access-log", action="store_true")
     args = p.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(args.log_level)
     try:
         Supervisor(args.factory, args.host, args.port, args.workers, log_level=args.log_level,
                    access_log=not args.no_access_log).run(

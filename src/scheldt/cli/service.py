@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from scheldt.api.logs import configure_logging, log_config
 from scheldt.cli.common import (
     audit_command,
     errors_reported,
@@ -283,6 +284,7 @@ def serve(
     from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, served_url
     from scheldt.store.db import open_store, unit_of_work
 
+    configure_logging("info")  # each line with its time and level, the job runner's too (operator review)
     with errors_reported():
         if workers == 1:
             _check_address(host, port)
@@ -300,7 +302,7 @@ def serve(
         if supervisor is None:
             app = create_app(engine, jobs=runner, warm=True)
             with outliving_uvicorn_stop_signals():  # a SIGTERM would otherwise kill us before the finally below
-                uvicorn.run(app, host=host, port=port, log_level="info")
+                uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config("info"))
         else:
             engine.dispose()
             with errors_reported():

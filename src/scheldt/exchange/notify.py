@@ -247,6 +247,10 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                 row = uow.notifications.mark_failed(notice["id"], attempt.note, attempt.at, policy)
             outcome = "delivered" if attempt.delivered else "dead" if row["status"] == "dead" else "failed"
             report[outcome] += 1
+            if outcome == "dead":  # an operator alerts on these (an operator review found none logged)
+                log.warning("notice %s (%s for %s, subscription %s) is dead after %s tries: %s", notice["id"],
+                            notice["kind"], notice["organisation_id"], notice["subscription_id"], row["attempts"],
+                            attempt.note)
             uow.audit.append("notice", actor_org, audit_payload(
                 "notice delivery", actor_org, f"POST {notice['kind']} notice", "notice", str(notice["id"]), "local",
                 {"recipient": notice["organisation_id"], "subscription_id": notice["subscription_id"],

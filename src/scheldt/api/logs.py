@@ -1,0 +1,51 @@
+"""How the service logs: one line per record with its time (UTC, ISO 8601), level and logger,
+for Scheldt's own loggers and uvicorn's alike, in every worker process.
+
+An operator review found the server's lines bare ("job run 41 failed: ...", uvicorn's
+"INFO: ..."), with no time to line them up with the audit log or job records during an incident.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+#: Each line: ``2026-12-05T13:30:59.545Z WARNING scheldt.jobs: job run 41 failed: ...``.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class UtcFormatter(logging.Formatter):
+    """Times in UTC, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+
+    converter = time.gmtime
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        return time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created)) + f".{int(record.msecs):03d}Z"
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` (and uvicorn ``log_config``) that writes every record
+    of ``level`` and above to standard error as :data:`LOG_FORMAT`; uvicorn's loggers go through
+    the same handler (uvicorn's own configuration gave them a format without a time)."""
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"utc": {"()": UtcFormatter, "format": LOG_FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "utc", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {name: {"handlers": [], "level": level, "propagate": True}
+                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+        # the scheduler says every run of every recurring job at INFO (a pull every 2 s): its
+        # warnings and errors only
+        | {"apscheduler": {"handlers": [], "level": "WARNING" if level in ("DEBUG", "INFO") else level,
+                           "propagate": True}},
+    }
+
+
+def configure_logging(level: str = "info") -> None:
+    """Apply :func:`log_config` to this process."""
+    import logging.config
+
+    logging.config.dictConfig(log_config(level))
