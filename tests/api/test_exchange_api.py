@@ -270,12 +270,17 @@ def test_an_officer_withdraws_a_shared_alert_and_a_corrected_seizure_report_foll
     alert = api.client.post("/api/v1/alerts", headers=api.as_("officer"), json={
         "trip_id": trip["id"], "tlp": "amber+strict", "sharing_group": "be-us", "note": "wrong box"}).json()
     url = f"/api/v1/shared/{alert['id']}/withdraw"
-    assert api.client.post(url, headers=api.as_("us-officer"), json={}).status_code == 403  # not its originator
-    assert api.client.post(url, headers=api.as_("carrier"), json={}).status_code == 403  # no SHARE permission
-    no_reason = api.client.post(url, headers=api.as_("officer"))
-    assert no_reason.status_code == 400 and no_reason.json()["error"]["where"] == "reason"
-    done = api.client.post(url, headers=api.as_("officer"), json={"reason": "shared on the wrong trip"})
-    assert api.client.post(url, headers=api.as_("officer")).status_code == 409  # done already
+    why = {"reason": "shared on the wrong trip"}
+    assert api.client.post(url, headers=api.as_("us-officer"), json=why).status_code == 403  # not its originator
+    assert api.client.post(url, headers=api.as_("carrier"), json=why).status_code == 403  # no SHARE permission
+    # the reason is required, as the OpenAPI document says (an API review: it said the body was optional)
+    for body in (None, {}, {"reason": "  "}):
+        no_reason = api.client.post(url, headers=api.as_("officer"), json=body)
+        assert no_reason.status_code == 422 and no_reason.json()["error"]["where"].startswith("body"), no_reason.text
+    schema = api.client.get("/openapi.json").json()["paths"]["/api/v1/shared/{stix_id}/withdraw"]["post"]
+    assert schema["requestBody"]["required"] is True
+    done = api.client.post(url, headers=api.as_("officer"), json=why)
+    assert api.client.post(url, headers=api.as_("officer"), json=why).status_code == 409  # done already
     assert done.status_code == 200, done.text
     assert sorted(done.json()["parts_deleted"]) == sorted(alert["objects"][1:])
     us = [(o["id"], o["object"].get("revoked", False)) for o in shared(api, "us-officer")

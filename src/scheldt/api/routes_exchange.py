@@ -172,18 +172,22 @@ def record_sighting(body: SightingIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 class WithdrawIn(Strict):
-    reason: str = Field(default="", max_length=500, description="why, for the audit log (required)")
+    """Required, as the OpenAPI document says (an API review: it was described as optional and
+    then refused without a reason)."""
+
+    reason: str = Field(min_length=1, max_length=500,
+                        description="why, for the audit log (partners are not told)")
 
 
 @router.post("/shared/{stix_id}/withdraw",
              summary="Withdraw an item the organisation shared: revoke it, delete its parts on every node")
 def withdraw_item(stix_id: Annotated[str, Path(max_length=100, pattern=r"^[a-z0-9-]{1,60}--[0-9a-fA-F-]{36}$",
                                                description="the item's main STIX id, type--UUID")],
-                  ctx: CtxDep, body: WithdrawIn | None = None) -> dict[str, Any]:
+                  ctx: CtxDep, body: WithdrawIn) -> dict[str, Any]:
     """The item's main object gets a revoked version that names no one (partners see it
     withdrawn); its earlier versions and its parts (container, consignment, vessel call,
     parties) are deleted, and peers delete their copies. Only on the node it was shared from."""
-    reason = body.reason if body is not None else ""
+    reason = body.reason
     out = share.withdraw_item(ctx.uow, ctx.principal, stix_id, ctx.now, reason)
     ctx.audit("write", "shared-withdrawal", stix_id, reason=reason, parts_deleted=out["parts_deleted"])
     return out
