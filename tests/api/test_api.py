@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from scheldt import reference
 from scheldt.domain.audit import AuditQuery
-from scheldt.domain.inspection import current_shift, heaviest_known_gross_kg
+from scheldt.domain.inspection import current_shift, heaviest_known_load
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
@@ -443,12 +443,13 @@ def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> Non
     # extra digits: more than the box weighs with its load (figures review: 99,999 kg in an 11 t box)
     with service.uow() as uow:
         facts = uow.trip_assessments.get(uow.container_trips.get(trip["id"])["assessment_id"])["facts"]
-    gross = heaviest_known_gross_kg(facts)
+    gross, how = heaviest_known_load(facts)
     assert gross is not None and gross < 99_999
     heavy = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 99_999,
                              "concealment": "behind_doors", "reason": "mass typed"})
     assert heavy.status_code == 400 and heavy.json()["error"]["where"] == "mass_kg"
-    assert heavy.json()["error"]["why"].startswith(f"99,999 kg is more than the container weighs with its load ({gross:,.0f} kg")
+    assert heavy.json()["error"]["why"] == (f"99,999 kg is more than the container's load can weigh ({gross:,.0f} kg: "
+                                            f"{how}): check the figure")
     fixed = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
                              "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
     assert fixed.status_code == 200 and (fixed.json()["mass_kg"], fixed.json()["status"]) == (31.25, "searched")

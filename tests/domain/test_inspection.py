@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scheldt.domain.inspection import Status, apply, check_shift_ahead, current_shift, shift_end
+from scheldt.domain.inspection import (
+    Status,
+    apply,
+    check_plan,
+    check_seizure_mass,
+    check_shift_ahead,
+    current_shift,
+    heaviest_known_load,
+    shift_end,
+)
 from scheldt.errors import InputError
 
 
@@ -72,3 +81,43 @@ def test_the_night_shift_of_the_autumn_clock_change_takes_plans_until_six() -> N
         check_shift_ahead(date(2026, 3, 28), "night", at_0640)
     assert caught.value.why == ("the night shift of 2026-03-28 ended at 2026-03-29 06:00 port time: plan into the "
                                 "current shift or a later one")
+
+
+@pytest.mark.parametrize("typed", ["SC-2/2026-12-05/0001\u200b", "\ufeffSC-2/2026-12-05/0001",
+                                   "ＳＣ-2/2026-12-05/0001", " SC-2/2026-12-05/0001 "])
+def test_an_image_reference_is_the_one_the_archive_names_however_it_was_typed(typed: str) -> None:
+    """An officer review recorded one image for two boxes by adding a zero-width space or typing
+    it full-width (an East Asian input method): the reference is stored as the archive names it,
+    so the one-image-one-box check sees it."""
+    change = apply(Status.PLANNED, "risk", "scan", {"nii_image_ref": typed, "verdict": "clear"})
+    assert change.fields["nii_image_ref"] == "SC-2/2026-12-05/0001"
+
+
+@pytest.mark.parametrize("reason", ["\u200b", " \u200b\u200d ", "\ufeff", "\u00ad"])
+def test_a_required_reason_must_say_something_visible(reason: str) -> None:
+    with pytest.raises(InputError, match="is required"):
+        check_plan("manual", "night", reason)
+    with pytest.raises(InputError, match="is required"):
+        apply(Status.PLANNED, "risk", "cancel", {"reason": reason})
+    with pytest.raises(InputError, match="never scanned"):
+        apply(Status.PLANNED, "risk", "search", {"result": "nothing_found", "reason": reason})
+    assert check_plan("manual", "night", "tip-off\u200b") == "tip-off\u200b"  # kept as typed when it says something
+
+
+def test_a_seizure_may_not_outweigh_the_load_the_box_can_hold() -> None:
+    """An officer review: a seizure as heavy as the box with its steel (the VGM) was accepted;
+    where the VGM declaration gives the tare, the load is the VGM less the tare."""
+    declared = {"events": [{"verified_gross_mass_kg": 17_497.0, "tare_kg": 4_600.0}],
+                "documents": [{"gross_mass_kg": 12_862.0}]}
+    load = heaviest_known_load(declared)
+    assert load == (12_897.0, "17,497 kg gross by its VGM less the box's declared tare of 4,600 kg")
+    check_seizure_mass(12_897.0, load)
+    with pytest.raises(InputError, match=r"^mass_kg: 12,897\.5 kg is more than the container's load can weigh "
+                                         r"\(12,897 kg: 17,497 kg gross by its VGM less"):
+        check_seizure_mass(12_897.5, load)
+    assert heaviest_known_load({"events": [{"verified_gross_mass_kg": 17_497.0}]}) == (
+        17_497.0, "17,497 kg gross by its VGM, box and load together")
+    assert heaviest_known_load({"events": [], "documents": [{"gross_mass_kg": 12_862.0}]}) == (
+        12_862.0, "12,862 kg of cargo by its transport document")
+    assert heaviest_known_load({"events": []}) == (None, "") and heaviest_known_load(None) == (None, "")
+    check_seizure_mass(99_999.0, (None, ""))  # nothing known: nothing to hold it against

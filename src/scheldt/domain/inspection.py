@@ -16,6 +16,7 @@ seizure is a positive), ``waived`` and ``cancelled`` orders are not.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -140,13 +141,31 @@ class Change:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+def _visible(text: str) -> str:
+    """``text`` without invisible format characters (Unicode Cf: zero-width spaces and joiners,
+    byte-order marks, soft hyphens) and surrounding white space."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+
+
 def _text(value: Any, name: str, *, required: bool, limit: int = MAX_TEXT) -> str:
+    """Free text as typed, without surrounding white space; a required one must hold something
+    visible (an officer review's manual pick gave a zero-width space as its reason). Raises
+    InputError naming ``name``."""
     text = "" if value is None else str(value).strip()
-    if required and not text:
+    if required and not _visible(text):
         raise InputError(name, "is required")
     if len(text) > limit:
         raise InputError(name, f"is {len(text)} characters long; at most {limit}")
     return text
+
+
+def image_ref(value: Any) -> str:
+    """An NII image reference as the scanner's archive names it: NFKC-normalised (full-width
+    ``ＳＣ-2`` is ``SC-2``), invisible format characters left out, no surrounding white space,
+    at most 200 characters. An officer review recorded one image for two boxes by adding a
+    zero-width space or typing it full-width. Raises InputError (``nii_image_ref``)."""
+    text = _visible(unicodedata.normalize("NFKC", "" if value is None else str(value)))
+    return _text(text, "nii_image_ref", required=True, limit=200)
 
 
 def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
@@ -195,14 +214,14 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
         raise InputError(stray[0], f"is not recorded with a {action} (a {action} records {records})")
     if action == "clear" and verdict == "anomaly":
         raise ConflictError("action", "the scan image shows an anomaly: the container is searched (record the search) "
-                         "or the order cancelled with a reason, never cleared on the image")
+                            "or the order cancelled with a reason, never cleared on the image")
     if action == "scan":
-        return Change(target, {"nii_image_ref": _text(data.get("nii_image_ref"), "nii_image_ref", required=True, limit=200),
+        return Change(target, {"nii_image_ref": image_ref(data.get("nii_image_ref")),
                                "verdict": _choice(data.get("verdict"), "verdict", VERDICTS)})
     if action == "search":
         if status == Status.PLANNED:  # searched without a scan: a review's seizure on a box never scanned
             why = _text(data.get("reason"), "reason", required=False)
-            if not why:
+            if not _visible(why):
                 raise InputError("reason", "this order was never scanned: record the scan first, or say why the box "
                                  "was searched without one (a tip-off, the scanner down)")
             return Change(target, _search_fields(data) | {"reason": why})
@@ -247,28 +266,36 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def heaviest_known_gross_kg(facts: dict[str, Any] | None) -> float | None:
-    """The most a trip's container can weigh by its stored facts (a trip assessment's facts as
-    plain JSON): its verified gross mass (SOLAS VGM, box and load together, kg) where declared,
-    else the heaviest gross mass on its transport documents (a bill of lading may total
-    several boxes, so this bounds the box from above too); None when no mass is known."""
+def heaviest_known_load(facts: dict[str, Any] | None) -> tuple[float | None, str]:
+    """The most a trip's load can weigh (kg) by its stored facts, and how that is known: its
+    verified gross mass less the box's tare where a VGM declaration gives it (the lightest
+    given), else the VGM itself (box and load: the tare unknown); else the heaviest cargo
+    gross mass on its transport documents (without the box). (None, "") when no mass is
+    known. An officer review's seizure as heavy as the box with its steel was accepted."""
     if not facts:
-        return None
-    vgm = [e["verified_gross_mass_kg"] for e in facts.get("events", ()) if e.get("verified_gross_mass_kg")]
+        return None, ""
+    events = facts.get("events", ())
+    vgm = [e["verified_gross_mass_kg"] for e in events if e.get("verified_gross_mass_kg")]
     if vgm:
-        return float(max(vgm))
+        tares = [float(e["tare_kg"]) for e in events if e.get("tare_kg")]
+        if tares and min(tares) < max(vgm):
+            return float(max(vgm)) - min(tares), (f"{max(vgm):,.0f} kg gross by its VGM less the box's declared "
+                                                  f"tare of {min(tares):,.0f} kg")
+        return float(max(vgm)), f"{max(vgm):,.0f} kg gross by its VGM, box and load together"
     docs = [d["gross_mass_kg"] for d in facts.get("documents", ()) if d.get("gross_mass_kg")]
-    return float(max(docs)) if docs else None
+    if docs:
+        return float(max(docs)), f"{max(docs):,.0f} kg of cargo by its transport document"
+    return None, ""
 
 
-def check_seizure_mass(mass_kg: float, gross_kg: float | None) -> None:
-    """Refuse a seized mass heavier than the container can be (``gross_kg``, see
-    :func:`heaviest_known_gross_kg`): a figure with extra digits (99,999 kg in an 11 t box,
-    a figures review) would otherwise dominate the kg-seized figures. Raises InputError."""
-    if gross_kg is not None and mass_kg > gross_kg:
-        raise InputError("mass_kg", f"{mass_kg:,.3f}".rstrip("0").rstrip(".") + " kg is more than the container "
-                         f"weighs with its load ({gross_kg:,.0f} kg gross by its VGM or transport document): "
-                         "check the figure")
+def check_seizure_mass(mass_kg: float, load: tuple[float | None, str]) -> None:
+    """Refuse a seized mass heavier than the container's load can be (``load``, see
+    :func:`heaviest_known_load`): a figure with extra digits (99,999 kg in an 11 t box, a
+    figures review) would otherwise dominate the kg-seized figures. Raises InputError."""
+    most, how = load
+    if most is not None and mass_kg > most:
+        raise InputError("mass_kg", f"{mass_kg:,.3f}".rstrip("0").rstrip(".") + " kg is more than the container's "
+                         f"load can weigh ({most:,.0f} kg: {how}): check the figure")
 
 
 def outcome(status: Status, result: str) -> tuple[bool, bool] | None:

@@ -26,7 +26,7 @@ from scheldt.domain.inspection import (
     check_seizure_mass,
     check_shift_ahead,
     current_shift,
-    heaviest_known_gross_kg,
+    heaviest_known_load,
     outcome,
     shift_end,
 )
@@ -285,7 +285,7 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         if current_shift(done) == current_shift(now):
             _scanning_now(uow.inspections.scanner(order["scanner_id"], principal.organisation.id))
     if change.fields.get("mass_kg") is not None:
-        check_seizure_mass(change.fields["mass_kg"], _gross_kg(uow, order["trip_id"]))
+        check_seizure_mass(change.fields["mass_kg"], _load_kg(uow, order["trip_id"]))
     if action == "correct" and all(change.fields.get(k) == order.get(k) for k in SEARCH_FIELDS):
         # a double-submitted correction recorded a second one whose "was" was the first's values
         raise InputError("action", "the search record says this already: nothing to correct")
@@ -429,12 +429,13 @@ def _check_image_unused(uow: Any, order: dict[str, Any], image_ref: str) -> None
                             f"{trip['container_number']}, verdict {other['verdict'] or '-'}): each image is of one box")
 
 
-def _gross_kg(uow: Any, trip_id: int) -> float | None:
-    """The trip's heaviest known gross mass (kg) from the facts it was last scored on."""
+def _load_kg(uow: Any, trip_id: int) -> tuple[float | None, str]:
+    """The most the trip's load can weigh (kg) by the facts it was last scored on, and how
+    that is known (:func:`heaviest_known_load`)."""
     assessment_id = uow.container_trips.get(trip_id)["assessment_id"]
     if assessment_id is None:
-        return None
-    return heaviest_known_gross_kg(uow.trip_assessments.facts_of([assessment_id]).get(assessment_id))
+        return None, ""
+    return heaviest_known_load(uow.trip_assessments.facts_of([assessment_id]).get(assessment_id))
 
 
 #: Trip states that an inspection decided (searched, cleared): only a manual pick plans them again.
