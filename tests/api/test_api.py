@@ -35,6 +35,38 @@ def walk(service: Service, user: str, limit: int = 40, **filters: Any) -> list[d
             return rows
 
 
+def test_the_newest_first_order_walks_every_trip_once_while_scores_change(service: Service) -> None:
+    """An API review: a client walking the risk queue while data arrived missed eleven trips,
+    re-scored above its cursor. ``order=newest`` pages by trip id: every trip listed at the
+    start is walked once, whatever happens to the scores meanwhile."""
+    by_score = walk(service, "officer", limit=200)
+    everything = sorted(t["id"] for t in by_score)
+    rows, cursor, moved = [], None, False
+    while True:
+        params = {"limit": 7, "order": "newest", **({"cursor": cursor} if cursor else {})}
+        body = service.client.get("/api/v1/trips", params=params, headers=service.as_("officer")).json()
+        rows += body["items"]
+        cursor = body["next_cursor"]
+        if not moved:  # every trip not yet walked re-scored to the top
+            with service.engine.begin() as conn:
+                ahead = ",".join(str(t) for t in everything if t not in {r["id"] for r in rows})
+                assert ahead
+                conn.execute(text(f"UPDATE container_trip SET score = score + 1000 WHERE id IN ({ahead})"))
+            moved = True
+        if cursor is None:
+            break
+    try:
+        ids = [r["id"] for r in rows]
+        assert ids == sorted(everything, reverse=True)
+        bad = service.client.get("/api/v1/trips", params={"order": "newest", "cursor": "zz"},
+                                 headers=service.as_("officer"))
+        assert bad.status_code == 400
+    finally:
+        with service.engine.begin() as conn:
+            conn.execute(text("UPDATE container_trip SET score = score - 1000 WHERE score >= 1000"))
+    assert [t["id"] for t in walk(service, "officer", limit=200)] == [t["id"] for t in by_score]
+
+
 def all_trips(service: Service) -> list[dict[str, Any]]:
     with service.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(text(

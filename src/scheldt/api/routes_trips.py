@@ -66,18 +66,30 @@ def list_trips(ctx: CtxDep,
                container: Annotated[str | None, Query(max_length=20)] = None,
                left_port: Annotated[bool | None, Query(description=(
                    "true: boxes that left the port after discharge (gate-out or onward load); "
-                   "false: still in port or at sea; absent: both"))] = None) -> dict[str, Any]:
-    """Trips the requester's organisation owns, filtered, paged by a stable cursor."""
+                   "false: still in port or at sea; absent: both"))] = None,
+               order: Annotated[Literal["score", "newest"], Query(description=(
+                   "score: highest first (a trip re-scored during a walk moves, and may be passed); newest: by "
+                   "trip id, newest first, every trip listed at the start walked once"))] = "score",
+               ) -> dict[str, Any]:
+    """Trips the requester's organisation owns, filtered, paged by a cursor naming a position
+    (rows added or removed meanwhile never shift a page). By score, a trip re-scored during a
+    walk moves with its score: an API review's client syncing the queue while data arrived
+    missed eleven; ``order=newest`` walks every trip listed at the start once."""
     ctx.require(Permission.READ_TRIPS)
     where = trip_filter(arrived_from, arrived_to, port, band, status, on_hold, container, left_port)
     if not ctx.agency:
         return _outsider_list(ctx, where, cursor, limit) | _warnings(container)
-    rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
+    if order == "newest":
+        rows = ctx.uow.container_trips.page_by_id(ctx.scope, where, decode_id(cursor), limit + 1)
+    else:
+        rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
-    return {"items": [trip_row(r) for r in rows],
-            "next_cursor": encode(rows[-1]["score"], rows[-1]["id"]) if more else None} | _warnings(container)
+    after = None
+    if more:
+        after = encode(rows[-1]["id"]) if order == "newest" else encode(rows[-1]["score"], rows[-1]["id"])
+    return {"items": [trip_row(r) for r in rows], "next_cursor": after} | _warnings(container)
 
 
 def _warnings(container: str | None) -> dict[str, list[str]]:
