@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from scheldt.domain.trips import TripFilter, TripKey
+from scheldt.domain.trips import TripFilter, TripKey, in_version_order
 from scheldt.errors import ConflictError, InputError
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
@@ -1172,6 +1172,32 @@ def test_a_bill_s_version_issued_earlier_and_received_late_is_not_its_latest(eng
     # received, the early version read as the current one, against the page's own reasons)
     assert [(d["issued_at"][:10], d["parties"][0]["name"]) for d in listed] == [
         ("2026-01-10", "Early Shipper"), ("2026-01-25", "Later Shipper")]
+
+
+def test_an_undated_draft_received_before_the_dated_version_is_not_the_latest(engine: Engine, tmp_path: Path) -> None:
+    """An EDI review: a draft saying no date, received before the approved version dated the
+    day before, was placed by its receipt and stayed the latest, and the draft's consignee was
+    screened and reported as a change "from" the approved one. A version saying no date comes
+    right after the versions received before it."""
+    def version(status: str, shipped: str | None, shipper: str) -> Path:
+        data = json.loads(TD.read_text())
+        doc = data["data"]["transportDocument"]
+        doc["transportDocumentStatus"], doc["shippedOnBoardDate"] = status, shipped
+        doc["documentParties"]["shipper"]["partyName"] = shipper
+        path = tmp_path / f"td-{status}.json"
+        path.write_text(json.dumps(data))
+        return path
+
+    loaded = write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, loaded, IngestOptions(), FIRST)
+        ingest_file(uow, version("DRAFT", None, "Draft Shipper"), IngestOptions(), FIRST)
+        ingest_file(uow, version("APPROVED", "2026-01-20", "Approved Shipper"), IngestOptions(), LATER)
+        [facts] = trip_facts(uow, ["NARU3472484"], LATER)
+    assert len(facts.documents) == 2
+    assert facts.latest_document().party("shipper").name == "Approved Shipper"  # type: ignore[union-attr]
+    assert [d.party("shipper").name for d in in_version_order(facts.documents)] == [  # type: ignore[union-attr]
+        "Draft Shipper", "Approved Shipper"]
 
 
 def test_a_notice_about_a_trip_keyed_without_a_voyage_names_the_first_its_events_name(engine: Engine,

@@ -155,11 +155,16 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
     (dicts with ``document_ref``, ``booking_ref``, ``voyage``, ``other_voyages``, ``containers``,
     ``received_at``, ``issued_at``, ``id``), every version of each document wanted: a version amended to drop the
     box, or to another voyage, places nothing any more (a regression review)."""
-    latest: dict[str, Mapping[str, Any]] = {}
-    for d in sorted(docs, key=lambda d: (_made(d), d.get("id", 0))):
+    versions: dict[str, list[Mapping[str, Any]]] = {}
+    for d in docs:
         ref = d.get("document_ref") or d.get("booking_ref") or ""
         if ref and (now is None or _utc(d["received_at"]) <= now):
-            latest[ref] = d
+            versions.setdefault(ref, []).append(d)
+    latest: dict[str, Mapping[str, Any]] = {}
+    for ref, group in versions.items():
+        keys = made_order([(_utc(d["issued_at"]) if d.get("issued_at") else None, _utc(d["received_at"]))
+                           for d in group])
+        latest[ref] = max(zip(keys, group, strict=True), key=lambda kd: (kd[0], kd[1].get("id", 0)))[1]
     out: dict[str, list[VoyageDocument]] = {}
     for d in latest.values():
         refs = tuple(r for r in (d.get("document_ref"), d.get("booking_ref")) if r and not is_placeholder_reference(r))
@@ -168,11 +173,6 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
             for voyage in dict.fromkeys((d["voyage"], *(d.get("other_voyages") or ()))):
                 out.setdefault(voyage, []).append(VoyageDocument(refs, dates))
     return out
-
-
-def _made(d: Mapping[str, Any]) -> tuple[date, time, datetime]:
-    """When a stored document version (dict) was made, as :func:`version_order` takes it."""
-    return _made_key(_utc(d["issued_at"]) if d.get("issued_at") else None, _utc(d["received_at"]))
 
 
 def _utc(t: datetime) -> datetime:
@@ -766,7 +766,7 @@ _RANK = {"TRD": 0, "SHI": 1, "BKG": 2}
 def in_version_order(documents: Sequence[TripDocument]) -> list[TripDocument]:
     """``documents`` in the order they were received (UTC; at the same time, bills of lading
     after shipping instructions and bookings), each document's versions among the places its
-    versions take in that order put in the order they were made (:func:`version_order`). A
+    versions take in that order put in the order they were made (:func:`made_order`). A
     terminal review: a B/L version issued earlier and received late (a retried webhook) was
     taken as the latest, and a "consignee changed" reason read backwards; a regression review:
     issue dates (a day) compared across documents put shipping instructions received on the
@@ -777,27 +777,34 @@ def in_version_order(documents: Sequence[TripDocument]) -> list[TripDocument]:
         places.setdefault((d.document_type, d.document_ref), []).append(i)
     out = list(ordered)
     for at in places.values():
-        for i, d in zip(at, sorted((ordered[i] for i in at), key=version_order), strict=True):
+        group = [ordered[i] for i in at]
+        keys = made_order([(d.issued_at, d.received_at) for d in group])
+        for i, (_, d) in zip(at, sorted(zip(keys, group, strict=True), key=lambda kd: kd[0]), strict=True):
             out[i] = d
     return out
 
 
-def version_order(document: TripDocument) -> tuple[date, time, datetime]:
-    """The sort key that puts one document's versions in the order they were made
-    (:func:`_made_key`): when each says it was issued, else when it was received, then when
-    received (UTC). An issue date after the version was received (a typo, a date in the future)
-    is not taken; an issue date without a time of day (read as 00:00) orders by its day only,
-    then by when received: a regression review's draft received at 09:00 outranked the B/L
-    issued that day and received at 15:00."""
-    return _made_key(document.issued_at, document.received_at)
-
-
-def _made_key(issued: datetime | None, received: datetime) -> tuple[date, time, datetime]:
-    """(day, time of day, received) of a version issued at ``issued`` (or not saying) and
-    received at ``received`` (UTC), as :func:`version_order` orders them."""
-    if issued is None or issued > received:
-        return received.date(), received.time(), received
-    return issued.date(), issued.time() if issued.time() != time(0) else received.time(), received
+def made_order(versions: Sequence[tuple[datetime | None, datetime]]) -> list[tuple[date, time, datetime]]:
+    """Sort keys that put one document's versions, each (issued or None, received; UTC), in the
+    order they were made: a version that says when it was issued by that (an issue date
+    without a time of day, read as 00:00, by its day, then by when received: a regression
+    review's draft received at 09:00 outranked the B/L issued that day and received at 15:00);
+    one that says a date after it was received (a typo, a date in the future) by when it was
+    received; one that says no date right after the versions received before it (an EDI
+    review's undated draft, received before the approved version dated the day before, had
+    been placed by its receipt and outranked it, and the draft's consignee was screened)."""
+    keys: list[tuple[date, time, datetime]] = [(date.min, time.min, r) for _, r in versions]
+    before: tuple[date, time, datetime] | None = None  # the highest key of the versions received so far
+    for i in sorted(range(len(versions)), key=lambda i: versions[i][1]):
+        issued, received = versions[i]
+        if issued is not None and issued <= received:
+            keys[i] = (issued.date(), issued.time() if issued.time() != time(0) else received.time(), received)
+        elif issued is not None:
+            keys[i] = (received.date(), received.time(), received)
+        elif before is not None:
+            keys[i] = (before[0], before[1], received)
+        before = keys[i] if before is None else max(before, keys[i])
+    return keys
 
 
 def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]:
@@ -810,8 +817,8 @@ def screened_parties(documents: Sequence[TripDocument]) -> tuple[TripParty, ...]
     shared entry raised no alert; a later amendment of the bill dropped the notice's parties;
     one consignee with and without an address was matched twice."""
     latest = latest_document_of(documents)
-    notice = None if latest is None or latest.document_type == "ARN" else max(  # only notices: the latest is one
-        (d for d in documents if d.document_type == "ARN"), key=version_order, default=None)
+    notices = [d for d in in_version_order(documents) if d.document_type == "ARN"]
+    notice = None if latest is None or latest.document_type == "ARN" or not notices else notices[-1]
     kept: dict[tuple[str, str], list[TripParty]] = {}
     for party in (*(latest.parties if latest else ()), *(notice.parties if notice else ())):
         same = kept.setdefault((party.role, name_key(party.name)), [])
