@@ -83,6 +83,31 @@ def test_retraction_marks_but_keeps_the_event(engine: Engine, tmp_path: Path) ->
     assert trip.events[0]["retracted_by"] == "0a7c2d6e-1111-4b2c-8d9e-0f1a2b3c4d5e"
 
 
+def test_a_v3_event_sent_again_with_is_retracted_withdraws_it(engine: Engine, tmp_path: Path) -> None:
+    """An EDI review: DCSA T&T 3.0 withdraws an event by sending it again with ``isRetracted``;
+    it was accepted, said nothing, and the event kept counting. Sent again, it changes nothing;
+    one for an event never sent is quarantined."""
+    event = {"eventID": "evt-load-1", "eventDateTime": "2026-12-01T18:00:00-05:00",
+             "eventUpdatedDateTime": "2026-12-01T23:10:00Z", "eventClassification": {
+                 "eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "LOAD"},
+             "eventLocation": {"UNLocationCode": "COCTG"}, "equipmentDetails": {"equipmentReference": "MSKU9070323"}}
+    withdrawn = event | {"eventUpdatedDateTime": "2026-12-03T10:00:00Z", "isRetracted": True}
+    (tmp_path / "e.json").write_text(json.dumps({"events": [event]}))
+    (tmp_path / "r.json").write_text(json.dumps({"events": [withdrawn]}))
+    (tmp_path / "n.json").write_text(json.dumps({"events": [withdrawn | {"eventID": "never-sent"}]}))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "e.json", IngestOptions(), NOW)
+        report = ingest_file(uow, tmp_path / "r.json", IngestOptions(), NOW)
+        again = ingest_file(uow, tmp_path / "r.json", IngestOptions(), NOW)
+        unknown = ingest_file(uow, tmp_path / "n.json", IngestOptions(), NOW)
+    with unit_of_work(engine) as uow:
+        [trip] = container_timeline(uow, "MSKU9070323").trips
+    assert [(e["event_id"], e["retracted_by"]) for e in trip.events] == [("evt-load-1", "isRetracted:evt-load-1")]
+    assert (report.accepted, report.added, report.rejected) == (1, 0, 0)
+    assert (again.accepted, again.rejected) == (1, 0)
+    assert unknown.rejected == 1 and unknown.rejections[0].where.endswith("n.json$.events[0]")
+
+
 def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(
         engine: Engine, tmp_path: Path) -> None:
     """An EDI review: a CODECO cancellation (BGM message function 1) of a gate-out was stored as an

@@ -267,6 +267,10 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     if "metadata" in obj and meta.get("retractedEventID") and "payload" not in obj:
         created = parse_dcsa_time(meta.get("eventCreatedDateTime"), "eventCreatedDateTime")
         return Retraction(event_id, meta["retractedEventID"], created, where)
+    if obj.get("isRetracted") is True:  # DCSA T&T 3.0: the event sent again, withdrawn by its publisher
+        updated = flat.get("eventUpdatedDateTime") or flat.get("eventCreatedDateTime")
+        created = parse_dcsa_time(updated, "eventUpdatedDateTime") if updated else None
+        return Retraction(f"isRetracted:{event_id}"[:100], event_id, created, where)
     classification = obj.get("eventClassification") or {}
     flags: list[Flag] = []
     classifier = _code(classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or "",
