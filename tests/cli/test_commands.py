@@ -379,6 +379,10 @@ def test_quarantine_lists_what_ingest_rejected(settings_env: Path, tmp_path: Pat
 
 def test_empty_container_number_is_refused(settings_env: Path) -> None:
     assert invoke("org", "create", "be-customs", "--name", "BE", "--kind", "agency")[0] == 0  # a store to look in
+    # an id taken is said first, whatever else the command lacks (an operator review was told a
+    # carrier needs its SMDG liner code)
+    code, _, err = invoke("org", "create", "be-customs", "--name", "BE", "--kind", "carrier")
+    assert code == 2 and " ".join(err.split()) == "error organisation id: 'be-customs' already exists"
     code, _, err = invoke("container", " ")
     assert code == 2 and "give a container number" in err
 
@@ -559,7 +563,8 @@ def test_a_document_line_gives_each_flag_once() -> None:
     assert _doc_line(doc, "MSCU1234566").endswith(f"| flags: {why}")
 
 
-def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_env: Path) -> None:
+def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_env: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Docs review: with a mistyped SCHELDT_DATA_DIR, `audit verify` made an empty store and
     called its chain intact (exit 0), and `secrets check` found "no stored credentials"."""
     from scheldt.settings import get_settings
@@ -577,3 +582,12 @@ def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_
         assert code == 2 and out == "", command
         assert f"SCHELDT_DATA_DIR: no store at {db}: nothing to read or check" in " ".join(err.split()), command
     assert not db.exists()
+    # a file named by SCHELDT_DATABASE_URL is blamed on it, not on the data folder (an operator review)
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", "sqlite:///relative-typo.db")
+    get_settings.cache_clear()
+    try:
+        code, out, err = invoke("org", "list")
+        assert code == 2 and " ".join(err.split()).startswith("error SCHELDT_DATABASE_URL: no store at relative-typo.db")
+    finally:
+        monkeypatch.delenv("SCHELDT_DATABASE_URL")
+        get_settings.cache_clear()

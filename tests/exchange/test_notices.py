@@ -654,6 +654,9 @@ def test_the_operator_lists_every_subscribers_dead_notices_and_requeues_one(
     text = cli.invoke(app, ["notices", "list", "--status", "dead", "--org", "carrier-b"]).stdout
     assert len(text.splitlines()) == 1 and " carrier-b " in text and " hold " in text and "ConnectError" in text
     assert cli.invoke(app, ["notices", "list", "--status", "delivered"]).stdout == "no notices in state delivered\n"
+    # an organisation that does not exist is an error, as with every other --org (an operator review)
+    ghost = cli.invoke(app, ["notices", "list", "--org", "ghost"])
+    assert ghost.exit_code == 2 and "no such organisation" in ghost.stderr and ghost.stdout == ""
     # what a carrier's receiver answered is shown with its control characters as "?" (regression
     # review: a screen-clear and a carriage return overwrote the operator's list)
     with unit_of_work(engine) as uow:

@@ -89,8 +89,9 @@ def existing_store_url_for(what: str) -> str:
     """:func:`existing_store_url`, the refusal saying ``what`` a missing store means."""
     url = settings().resolved_database_url
     missing = missing_sqlite_file(url)
-    if missing is not None:
-        raise ConfigError("SCHELDT_DATA_DIR", f"no store at {missing}: {what} (set SCHELDT_DATA_DIR or "
+    if missing is not None:  # named by the setting that names the file (an operator review's URL was blamed on the dir)
+        setting = "SCHELDT_DATABASE_URL" if settings().database_url else "SCHELDT_DATA_DIR"
+        raise ConfigError(setting, f"no store at {missing}: {what} (set SCHELDT_DATA_DIR or "
                           "SCHELDT_DATABASE_URL to the store's; nothing was created)")
     return url
 

@@ -31,6 +31,8 @@ def notices_list(
 ) -> None:
     """List notices newest first with their subscriber, kind, state, tries and last error."""
     with errors_reported(), store(existing=True) as uow:
+        if org is not None:  # an unknown one is an error, as with every other --org (operator review)
+            uow.accounts.organisation(org)
         rows = uow.notifications.notices(org, status=status, limit=limit)
         audit_command(uow, "notices list", "notice-list", f"{len(rows)} notices", entry_kind="read",
                       status=status, organisation=org)

@@ -66,6 +66,8 @@ def create_organisation(uow: Any, org_id: str, name: str, kind: str, carrier_cod
         org_kind = OrgKind(kind)
     except ValueError:
         raise InputError("organisation kind", f"{kind!r} is not one of {', '.join(k.value for k in OrgKind)}") from None
+    if any(o.id == org_id for o in uow.accounts.organisations()):  # said first (an operator review was told
+        raise ConflictError("organisation id", f"{org_id!r} already exists")  # its carrier needed a liner code)
     org = check_organisation(Organisation(org_id, name.strip(), org_kind, tuple(c.strip().upper() for c in carrier_codes),
                                           tuple(c.strip().upper() for c in terminal_codes)))
     uow.accounts.lock()  # before reading whose the codes are: simultaneous creates each found them free
