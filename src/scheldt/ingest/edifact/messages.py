@@ -344,6 +344,17 @@ def _facility(head: _Header, port: str, own: str = "") -> str:
     return head.terminals.get("165") or head.terminals.get(used, "") or head.own_terminal or own
 
 
+def _group_terminal(group: dict[str, object], port: str) -> str:
+    """The terminal a container group names for its move at ``port``: its LOC+165's, else the
+    one given with its LOC of that port; "" when none (a regression review: a discharge at
+    Antwerp took the group's port of loading's terminal, in Turkey)."""
+    terminals: dict[str, str] = group.get("terminals") or {}  # type: ignore[assignment]
+    locs: dict[str, str] = group.get("locs") or {}  # type: ignore[assignment]
+    if "165" in terminals:
+        return terminals["165"]
+    return next((terminals[q] for q in terminals if port and locs.get(q) == port), "")
+
+
 def _container(group: list[Segment], where: str) -> dict[str, object]:
     """Fields of one container group (EQD, LOC, MEA, RFF, SEL, TMP, DTM)."""
     out: dict[str, object] = {"refs": [], "seals": [], "flags": [], "locs": {}}
@@ -362,8 +373,8 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             out["empty"] = {"4": True, "5": False}.get(component(seg, 5))
         elif tag == "LOC":
             _place(out["locs"], seg, out["flags"])  # type: ignore[arg-type]
-            if "terminal" not in out and (terminal := _related_terminal(seg)):
-                out["terminal"] = terminal
+            if terminal := _related_terminal(seg):  # by qualifier: the move's own place decides which
+                out.setdefault("terminals", {}).setdefault(component(seg, 0), terminal)  # type: ignore[union-attr]
         elif tag == "MEA":
             what = component(seg, 1, 0) or component(seg, 0)
             if not component(seg, 2, 1):
@@ -503,7 +514,7 @@ def read_moves(message: Message) -> Iterator[Record]:
         yield EquipmentEvent(
             event_id=event_id, classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
-            location=Location(unlocode=port, facility_code=_facility(head, port, str(c.get("terminal", "")))),
+            location=Location(unlocode=port, facility_code=_facility(head, port, _group_terminal(c, port))),
             transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
             source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
