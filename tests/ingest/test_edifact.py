@@ -5,6 +5,7 @@ property-based tests of the tokenizer with random separators and escapes."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -539,6 +540,10 @@ def test_a_coarri_discharge_names_its_terminal_as_the_guide_places_it(loc: str, 
     ("", "LOC+165+ESHUV:139:6+CONCHUV:TER:ZZZ'", "CONCHUV"),  # the public SMDG 1.6 example's shape
     ("LOC+165+BEANR:139:6+SIMT2:TER:ZZZ'", "LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'", "SIMT2"),  # the message's first
     ("", "LOC+165+BEANR:139:6'", ""),  # a port only: no terminal
+    # another port's terminal is not this move's (a regression review: an Antwerp gate move took
+    # the group's port of loading's terminal, in Turkey)
+    ("LOC+165+BEANR:139:6'", "LOC+9+TRKMX:139:6+KMXT1:TER:ZZZ'", ""),
+    ("LOC+165+BEANR:139:6'", "LOC+9+TRKMX:139:6+KMXT1:TER:ZZZ'LOC+11+BEANR:139:6+DEURO:TER:ZZZ'", "DEURO"),
 ])
 def test_a_codeco_gate_move_keeps_the_terminal_its_container_group_names(head_loc: str, group_loc: str,
                                                                          terminal: str) -> None:
@@ -567,6 +572,31 @@ def test_an_interchange_wrapped_at_a_fixed_width_reads_as_sent_on_one_line(name:
     for width in (80, 67):
         wrapped = "\n".join(flat[i:i + width] for i in range(0, len(flat), width)) + "\n"
         assert list(read_edifact(wrapped.encode(), name)) == expected, width
+    # lines of 44, 45 and 46 characters in turn: not one width, joined break by break (a
+    # regression review's version lost the segments whose tag or released terminator a break cut)
+    lines, at = [], 0
+    while at < len(flat):
+        lines.append(flat[at:at + 44 + len(lines) % 3])
+        at += len(lines[-1])
+    assert list(read_edifact(("\r\n".join(lines) + "\r\n").encode(), name)) == expected
+
+
+@pytest.mark.parametrize("stray", ["-- part 2:", "END OF BATCH+", "not a segment"])
+def test_a_stray_line_between_messages_costs_no_message(stray: str) -> None:
+    """A regression review: a stray line ending in a separator was joined to the next message's
+    UNH, and the whole message was rejected; it is reported on its own line, as before."""
+    name = "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi"
+    text = (EDI / name).read_bytes().decode("utf-8-sig")
+    first_end = text.index("UNT+")
+    cut = text.index("'", first_end) + 1
+    with_stray = text[:cut] + "\n" + stray + "\n" + text[cut:].lstrip("\r\n")
+    def facts(records: list[object]) -> list[object]:  # where each is counts the stray line as a segment
+        return [replace(r, source="") for r in records if not isinstance(r, Rejection)]  # type: ignore[type-var]
+
+    records = list(read_edifact(with_stray.encode(), name))
+    assert facts(records) == facts(list(read_edifact(text.encode(), name))) != []
+    [stray_line] = [r for r in records if isinstance(r, Rejection)]
+    assert stray in stray_line.why and "outside any message" in stray_line.why
 
 
 def test_a_stray_line_before_a_segment_is_still_reported_as_a_line_of_its_own() -> None:

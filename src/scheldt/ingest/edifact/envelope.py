@@ -295,11 +295,13 @@ def unwrapped(text: str) -> str:
 
     Lines of one width (all but the last, at least :data:`WRAP_MIN_LINES` of
     :data:`WRAP_MIN_WIDTH` characters or more) are joined whole. Otherwise a break is taken out
-    where its line ends with a data element or component separator, or where it ends otherwise
-    than with a segment terminator (not released) and the next line neither is blank nor begins
-    a segment (three capitals and the data element separator): a stray line before a segment is
-    then still read, and reported, as a line of its own. Unchanged when a line break is one of
-    the interchange's separators (UNA)."""
+    inside a segment begun on its line or before (the text since the last segment terminator
+    begins with a tag: three capitals and the data element separator), where its line ends
+    with a data element or component separator, or otherwise than with a segment terminator
+    (not released) and the next line neither is blank nor begins a segment. A stray line
+    ("-- part 2:") is then still read, and reported, as a line of its own, and the segment
+    after it is not joined to it (a regression review lost a whole message so). Unchanged when
+    a line break is one of the interchange's separators (UNA)."""
     if "\n" not in text and "\r" not in text:
         return text
     head = text.lstrip()
@@ -313,6 +315,7 @@ def unwrapped(text: str) -> str:
         return "".join(lines)
     component, separator, release, terminator = una[3], una[4], una[6], una[8]
     begins = re.compile(r"[ \t]*(?:\r|\n|$|[A-Z]{3}" + re.escape(separator) + ")")
+    tagged = re.compile(r"[A-Z][A-Z0-9]{2}" + re.escape(separator))
     kept, last = [], 0
     for m in _LINE_BREAK.finditer(text):
         end = m.start()  # after the last character of the line that is not blank space
@@ -329,11 +332,30 @@ def unwrapped(text: str) -> str:
             continue  # the segment ended
         if mark not in (separator, component) and begins.match(text, m.end()):
             continue  # a line of its own before a segment
+        start = _segment_start(text, end, terminator, release)  # its tag may have been cut by an earlier break
+        begun = text[start:min(end, start + 32)].replace("\r", "").replace("\n", "").lstrip()
+        if len(begun) < 4:  # the tag itself cut by this break
+            begun += text[m.end():m.end() + 4 - len(begun)]
+        if not tagged.match(begun):
+            continue  # not inside a segment: a stray line
         kept.append(text[last:m.start()])
         last = m.end()
     if not kept:
         return text
     return "".join(kept) + text[last:]
+
+
+def _segment_start(text: str, end: int, terminator: str, release: str) -> int:
+    """Where the segment holding ``text[end - 1]`` begins: after the last segment terminator
+    before ``end`` that is not released (0 when none)."""
+    at = end
+    while (at := text.rfind(terminator, 0, at)) >= 0:
+        releases = at
+        while releases > 0 and text[releases - 1] == release:
+            releases -= 1
+        if (at - releases) % 2 == 0:
+            return at + 1
+    return 0
 
 
 def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Message | Rejection, None, int]:
