@@ -23,7 +23,7 @@ from scheldt.domain.shipping import (
     TransportEvent,
 )
 from scheldt.ingest.base import Rejection
-from scheldt.ingest.dcsa_events import read_dcsa_events
+from scheldt.ingest.dcsa_events import _place, read_dcsa_events
 from tests.conftest import SHARED
 
 TNT = SHARED / "fixtures" / "dcsa-tnt"
@@ -247,6 +247,24 @@ def test_places_are_shared_between_events_but_a_code_sent_as_another_type_stays_
     assert places[0] is places[1] and places[0].facility_code == "BEANR"
     assert places[2].facility_code is True and type(places[3].facility_code) is int
     assert places[4].name == ["a", "list"] and places[4].facility_code == "BEANR"
+
+
+def test_a_place_at_minus_zero_or_with_a_long_name_is_its_own() -> None:
+    """A regression review: -0.0 equals 0.0 as a key, so an event sent at -0.0 was given the
+    shared place at 0.0 and its re-send quarantined as other facts; 2,000 names of 50 KB each
+    stayed in memory after the ingest."""
+    sample = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_bytes())["events"][0]
+    events = []
+    for i, (lat, name) in enumerate([(0.0, "Yard"), (-0.0, "Yard"), (1.5, "x" * 5000)]):
+        e = json.loads(json.dumps(sample))
+        e["eventID"] = f"evt-{i}"
+        e["eventLocation"] |= {"latitude": lat, "longitude": lat, "locationName": name}
+        events.append(e)
+    before = _place.cache_info().currsize
+    records = list(read_dcsa_events(json.dumps({"events": events}).encode(), "t.json"))
+    places = [r.location for r in records]  # type: ignore[attr-defined]
+    assert str(places[0].latitude) == "0.0" and str(places[1].latitude) == "-0.0"
+    assert len(places[2].name) == 5000 and _place.cache_info().currsize <= before + 1
 
 
 def test_an_event_without_its_container_or_with_a_sequence_number_that_is_none_is_rejected() -> None:

@@ -212,17 +212,33 @@ def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
     if type(code) is not str:  # None, or not a string: as _unlocode says
         code = _unlocode(code, field="eventLocation.UNLocationCode")
     facility, name = loc.get("facilityCode"), loc.get("locationName") or ""
-    try:
+    if _shareable(code, facility, name, lat, lon):
         return _place(code, facility, name, lat, lon)
-    except TypeError:  # a facility code or name that is an object or an array: for the store's check to report
-        return Location(code, owner_code(facility), name, lat, lon)
+    return Location(code, owner_code(facility), name, lat, lon)
 
 
-@lru_cache(maxsize=4096, typed=True)  # typed: a facility sent as true is not one sent as 1
-def _place(code: str, facility: Any, name: Any, lat: float | None, lon: float | None) -> Location:
+#: The longest text of a place kept in :func:`_place`'s memory (a port's code or a terminal's
+#: name; a longer one is built each time: a regression review's 2,000 names of 50 KB each stayed
+#: in memory after the ingest).
+SHARED_PLACE_TEXT = 256
+
+
+def _shareable(code: str, facility: Any, name: Any, lat: float | None, lon: float | None) -> bool:
+    """Whether a place can be :func:`_place`'s: texts (or no facility) of at most
+    :data:`SHARED_PLACE_TEXT` characters together, and no coordinate -0.0 (equal to 0.0 as a key, but
+    written "-0.0" in the facts' digest: a regression review's re-sent event was quarantined)."""
+    if type(code) is not str or type(name) is not str or (facility is not None and type(facility) is not str):
+        return False
+    if len(code) + len(name) + (len(facility) if facility else 0) > SHARED_PLACE_TEXT:
+        return False
+    return not (lat == 0 and math.copysign(1.0, lat) < 0 or lon == 0 and math.copysign(1.0, lon) < 0)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _place(code: str, facility: str | None, name: str, lat: float | None, lon: float | None) -> Location:
     """One shared Location for each place a file names (a few ports and terminals recur in
-    every event); ``facility`` as sent, read by :func:`owner_code`. Raises TypeError for an
-    argument that cannot be a cache key (a dict or list sent as a name)."""
+    every event); ``facility`` as sent, read by :func:`owner_code`; only what
+    :func:`_shareable` allows."""
     return Location(code, owner_code(facility), name, lat, lon)
 
 
