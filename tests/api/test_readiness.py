@@ -26,3 +26,15 @@ def test_readiness_says_whether_the_store_answers_and_liveness_that_the_process_
     assert alive.status_code == 200 and alive.json() == {"status": "ok"}
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "why": "the database cannot be reached just now"}
+
+
+def test_the_log_says_nothing_of_each_request_the_http_client_makes() -> None:
+    """A regression review: once the server logged at INFO, httpx wrote every notice it posted
+    with its callback URL, a carrier's token in its query string included. The HTTP client and
+    the scheduler log their warnings only; uvicorn and Scheldt at the level asked."""
+    from scheldt.api.logs import log_config
+
+    loggers = log_config("info")["loggers"]
+    assert {name: loggers[name]["level"] for name in ("httpx", "httpcore", "apscheduler", "uvicorn.access")} == {
+        "httpx": "WARNING", "httpcore": "WARNING", "apscheduler": "WARNING", "uvicorn.access": "INFO"}
+    assert log_config("debug")["root"]["level"] == "DEBUG" and log_config("error")["loggers"]["httpx"]["level"] == "ERROR"

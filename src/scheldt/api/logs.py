@@ -37,10 +37,11 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {name: {"handlers": [], "level": level, "propagate": True}
                     for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
-        # the scheduler says every run of every recurring job at INFO (a pull every 2 s): its
-        # warnings and errors only
-        | {"apscheduler": {"handlers": [], "level": "WARNING" if level in ("DEBUG", "INFO") else level,
-                           "propagate": True}},
+        # the scheduler says every run of every recurring job at INFO (a pull every 2 s), and
+        # the HTTP client every request with its URL, query string included (a carrier's
+        # callback token: a regression review): their warnings and errors only
+        | {name: {"handlers": [], "level": "WARNING" if level in ("DEBUG", "INFO") else level, "propagate": True}
+           for name in ("apscheduler", "httpx", "httpcore")},
     }
 
 

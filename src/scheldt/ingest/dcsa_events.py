@@ -231,7 +231,9 @@ def _shareable(code: str, facility: Any, name: Any, lat: float | None, lon: floa
         return False
     if len(code) + len(name) + (len(facility) if facility else 0) > SHARED_PLACE_TEXT:
         return False
-    return not (lat == 0 and math.copysign(1.0, lat) < 0 or lon == 0 and math.copysign(1.0, lon) < 0)  # type: ignore[arg-type]
+    negative_zero = (lat == 0 and math.copysign(1.0, lat) < 0  # type: ignore[arg-type]
+                     or lon == 0 and math.copysign(1.0, lon) < 0)  # type: ignore[arg-type]
+    return not negative_zero
 
 
 @lru_cache(maxsize=4096)
