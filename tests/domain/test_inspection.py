@@ -84,7 +84,8 @@ def test_the_night_shift_of_the_autumn_clock_change_takes_plans_until_six() -> N
 
 
 @pytest.mark.parametrize("typed", ["SC-2/2026-12-05/0001\u200b", "\ufeffSC-2/2026-12-05/0001",
-                                   "ＳＣ-2/2026-12-05/0001", " SC-2/2026-12-05/0001 "])
+                                   "ＳＣ-2/2026-12-05/0001", " SC-2/2026-12-05/0001 ", "SC-2/2026-12-05/0001\u034f",
+                                   "SC-2/2026-12-05/0001\u2800"])
 def test_an_image_reference_is_the_one_the_archive_names_however_it_was_typed(typed: str) -> None:
     """An officer review recorded one image for two boxes by adding a zero-width space or typing
     it full-width (an East Asian input method): the reference is stored as the archive names it,
@@ -93,7 +94,7 @@ def test_an_image_reference_is_the_one_the_archive_names_however_it_was_typed(ty
     assert change.fields["nii_image_ref"] == "SC-2/2026-12-05/0001"
 
 
-@pytest.mark.parametrize("reason", ["\u200b", " \u200b\u200d ", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize("reason", ["\u200b", " \u200b\u200d ", "\ufeff", "\u00ad", "\u2800", "\u034f", "\u3164"])
 def test_a_required_reason_must_say_something_visible(reason: str) -> None:
     with pytest.raises(InputError, match="is required"):
         check_plan("manual", "night", reason)

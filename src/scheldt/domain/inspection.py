@@ -141,10 +141,19 @@ class Change:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+#: Characters that show nothing though Unicode does not class them as spaces or format
+#: characters: Braille pattern blank, Hangul fillers (a regression review's reason was U+2800).
+_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+#: Unicode categories that show nothing on their own: format characters (zero-width spaces and
+#: joiners, byte-order marks, soft hyphens), controls, and combining marks (U+034F, the
+#: combining grapheme joiner, made one image reference two: a regression review).
+_UNSEEN = frozenset({"Cf", "Cc", "Mn", "Me"})
+
+
 def _visible(text: str) -> str:
-    """``text`` without invisible format characters (Unicode Cf: zero-width spaces and joiners,
-    byte-order marks, soft hyphens) and surrounding white space."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+    """``text`` without characters that show nothing (:data:`_UNSEEN`, :data:`_BLANKS`) and
+    without surrounding white space."""
+    return "".join(c for c in text if c not in _BLANKS and unicodedata.category(c) not in _UNSEEN).strip()
 
 
 def _text(value: Any, name: str, *, required: bool, limit: int = MAX_TEXT) -> str:
@@ -161,7 +170,7 @@ def _text(value: Any, name: str, *, required: bool, limit: int = MAX_TEXT) -> st
 
 def image_ref(value: Any) -> str:
     """An NII image reference as the scanner's archive names it: NFKC-normalised (full-width
-    ``ＳＣ-2`` is ``SC-2``), invisible format characters left out, no surrounding white space,
+    ``ＳＣ-2`` is ``SC-2``), characters that show nothing left out (:func:`_visible`), no surrounding white space,
     at most 200 characters. An officer review recorded one image for two boxes by adding a
     zero-width space or typing it full-width. Raises InputError (``nii_image_ref``)."""
     text = _visible(unicodedata.normalize("NFKC", "" if value is None else str(value)))
