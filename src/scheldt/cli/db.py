@@ -130,7 +130,9 @@ def _write_backup(url: str, dest: Path) -> None:
             raise InputError(str(dest / "models"), f"the model artefacts could not be copied: {first}") from None
         for path in (dest / "models").rglob("*"):
             path.chmod(0o700 if path.is_dir() else 0o600)
-        (dest / "models").chmod(0o700)
+    else:  # there, empty, so that the README's restore steps copy it alike (an operator review's script failed)
+        (dest / "models").mkdir()
+    (dest / "models").chmod(0o700)
     made_at = wall_clock()
     (dest / "backup.json").write_text(json.dumps({
         "made_at": made_at.isoformat().replace("+00:00", "Z"), "store": copy.kind, "file": name,
