@@ -292,6 +292,12 @@ def test_a_stop_ends_a_running_ingest_before_its_next_file(runners: Callable[...
     again = runners()
     again.start()
     assert again.interrupted == [run_id] and again.get(run_id).error == INTERRUPTED
+    # and the run says what it had loaded (an operator review read "0 %" and no result after its
+    # first file was committed whole)
+    ended = again.get(run_id)
+    assert [f["path"] for f in ended.result["files"]] == [str(TNT)] and ended.result["files"][0]["added"] == TNT_EVENTS
+    assert ended.result["stopped_at"] == str(second) and ended.result["not_read"] == [str(second)]
+    assert ended.progress == pytest.approx(1 / 3) and ended.message == "reading second.json (2 of 2)"
 
 
 def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runners: Callable[..., JobRunner]) -> None:

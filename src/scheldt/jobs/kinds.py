@@ -113,7 +113,12 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     steps = len(paths) + 1
     files: list[dict[str, Any]] = []
     for i, path in enumerate(paths):
-        progress(i / steps, f"reading {path.name} ({i + 1} of {len(paths)})")
+        try:
+            progress(i / steps, f"reading {path.name} ({i + 1} of {len(paths)})")
+        except Exception as exc:  # the runner stopping (JobStopped): what was loaded goes with it (operator review)
+            done = {"files": files, "stopped_at": str(path), "not_read": [str(p) for p in paths[i:]]}
+            exc.result = done  # type: ignore[attr-defined]
+            raise
         try:
             with uow_factory() as uow:
                 files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))

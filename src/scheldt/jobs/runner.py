@@ -136,9 +136,9 @@ class _Progress:
         self._last = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
+        self.message, self.fraction = message, fraction  # how far it got, also when it stops here
         if id(self.engine) in _STOPPING:
             raise JobStopped(f"stopped before {message!r}: the job runner is stopping")
-        self.message, self.fraction = message, fraction
         if fraction < 1.0 and time.monotonic() - self._last < PROGRESS_EVERY_S:
             return
         self._last = time.monotonic()
@@ -166,8 +166,24 @@ def execute(engine: Any, run_id: int) -> None:
             JobRuns(uow.session).done(run_id, result, f"done in {time.monotonic() - began:.1f} s", utcnow())
     except JobStopped as exc:  # left running: marked interrupted at the next start
         log.warning("job run %s %s; it is marked interrupted when a runner starts again", run_id, exc)
+        _keep_partial(engine, run_id, getattr(exc, "result", None), progress.fraction, progress.message)
     except Exception as exc:  # noqa: BLE001 - every failure ends on the run, never lost
         _fail(engine, run_id, exc, progress.message, progress.fraction)
+
+
+def _keep_partial(engine: Any, run_id: int, result: dict[str, Any] | None, fraction: float | None,
+                  message: str) -> None:
+    """Record on a run left running by a stopping runner what it had done (``result``, e.g. an
+    ingest's files loaded) and how far it got, so that the run marked interrupted at the next
+    start says so: an operator review's interrupted ingest read "0 %" and no result after its
+    first file was committed whole. A store that does not answer is logged, nothing more."""
+    if result is None:
+        return
+    try:
+        with unit_of_work(engine) as uow:
+            JobRuns(uow.session).keep_partial(run_id, result, fraction, message)
+    except Exception:  # noqa: BLE001 - the run is marked interrupted anyway
+        log.warning("job run %s: what it had done before stopping was not recorded", run_id, exc_info=True)
 
 
 #: Failures of runs that could not be written (the store was away), by store (its engine's URL)

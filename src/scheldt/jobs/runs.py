@@ -119,6 +119,15 @@ class JobRuns:
          .filter(JobRunRow.id == run_id, JobRunRow.status == RUNNING)
          .update({JobRunRow.progress: value, JobRunRow.message: message}, synchronize_session=False))
 
+    def keep_partial(self, run_id: int, result: dict[str, Any], fraction: float | None, message: str) -> None:
+        """Record what a run still ``running`` had done when its runner stopped (``result``), its
+        progress ``fraction`` (kept when None) and ``message`` (the step it stopped before), for
+        the run marked interrupted later."""
+        values: dict[Any, Any] = {JobRunRow.result: result, JobRunRow.message: message}
+        if fraction is not None:
+            values[JobRunRow.progress] = 0.0 if math.isnan(fraction) else min(max(fraction, 0.0), 1.0)
+        self._finish(run_id, values, only=RUNNING)
+
     def done(self, run_id: int, result: dict[str, Any], message: str, now: datetime) -> None:
         """Mark a run done with its JSON ``result``; progress becomes 1."""
         self._finish(run_id, {JobRunRow.status: DONE, JobRunRow.progress: 1.0, JobRunRow.result: result,
