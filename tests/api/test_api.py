@@ -1438,6 +1438,11 @@ def test_errors_and_credentials_are_as_the_openapi_document_says(service: Servic
     hold = doc["paths"]["/api/v1/trips/{trip_id}/hold"]["post"]["responses"]
     assert {"413", "415", "503"} <= set(hold) and "415" not in trips["responses"]
     assert {"401", "415"} <= set(doc["paths"]["/api/v1/auth/sign-in"]["post"]["responses"])
+    # too many refused sign-ins answer 429 with Retry-After, on sign-in and on TAXII's Basic
+    # authentication, and a TAXII body over 1 MiB 413 (an API review found them undocumented)
+    assert "429" in doc["paths"]["/api/v1/auth/sign-in"]["post"]["responses"] and "429" in discovery
+    objects = doc["paths"]["/taxii2/{api_root}/collections/{collection}/objects/"]
+    assert "413" in objects["post"]["responses"] and "413" not in objects["get"]["responses"]
 
 
 def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service: Service) -> None:

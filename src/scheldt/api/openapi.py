@@ -50,6 +50,9 @@ API_ERRORS = {
     "422": "a parameter or body field of the wrong type or range",
     "503": "the store is unavailable for a moment (Retry-After says when to try again)",
 }
+#: What an operation checking a password answers after too many refused sign-ins from one
+#: address (an API review found it sent, with Retry-After, and documented nowhere).
+THROTTLED = {"429": "too many refused sign-ins from this address (Retry-After says when to try again)"}
 #: Failures of an operation that takes a body, besides :data:`API_ERRORS`.
 BODY_ERRORS = {"413": "a body over 1 MiB", "415": "a body that is not JSON (Content-Type: application/json)"}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -80,11 +83,11 @@ def document(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             if path.startswith("/taxii2"):
-                _taxii(operation)
+                _taxii(operation, method)
             elif path.startswith("/api/v1/") and path not in OPEN_PATHS:
                 _api(operation)
             else:  # signing in: no credentials yet, a wrong password is 401
-                _errors(operation, {k: API_ERRORS[k] for k in ("400", "401", "422", "503")} | BODY_ERRORS,
+                _errors(operation, {k: API_ERRORS[k] for k in ("400", "401", "422", "503")} | BODY_ERRORS | THROTTLED,
                         "Error", "application/json")
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
@@ -96,15 +99,15 @@ def _api(operation: dict[str, Any]) -> None:
     _errors(operation, API_ERRORS | (BODY_ERRORS if "requestBody" in operation else {}), "Error", "application/json")
 
 
-def _taxii(operation: dict[str, Any]) -> None:
+def _taxii(operation: dict[str, Any], method: str) -> None:
     operation["security"] = [{"basic": []}, {"bearer": []}]
     for response in operation.get("responses", {}).values():
         content = response.get("content")
         if content and "application/json" in content:
             response["content"] = {TAXII_MEDIA_TYPE: content.pop("application/json")}
-    taxii_errors = {k: v for k, v in API_ERRORS.items() if k != "409"} | {
+    taxii_errors = {k: v for k, v in API_ERRORS.items() if k != "409"} | THROTTLED | {
         "406": "the Accept header names no TAXII 2.1 media type",
-        "415": "a body that is not a TAXII 2.1 envelope"}
+        "415": "a body that is not a TAXII 2.1 envelope"} | ({"413": "a body over 1 MiB"} if method == "post" else {})
     _errors(operation, taxii_errors, "TaxiiError", TAXII_MEDIA_TYPE)
 
 
