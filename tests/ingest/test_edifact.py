@@ -599,6 +599,23 @@ def test_a_stray_line_between_messages_costs_no_message(stray: str) -> None:
     assert stray in stray_line.why and "outside any message" in stray_line.why
 
 
+def test_records_padded_to_one_width_are_not_taken_for_a_wrapped_interchange() -> None:
+    """A regression review: every segment on its own line padded to 80 columns, as fixed-record
+    mainframe output is, and one stray line among them, were joined whole as a wrapped file,
+    and the message after the stray line was lost."""
+    name = "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi"
+    out: list[str] = []
+    for line in (EDI / name).read_text().splitlines():
+        if line.startswith("UNH") and out and not out[-1].startswith("UNB"):
+            out.append("-- part 2 --")
+        out.append(line)
+    padded = "\n".join(line.ljust(80) for line in out) + "\n"
+    records = list(read_edifact(padded.encode(), name))
+    assert sum(isinstance(r, EquipmentEvent) for r in records) == 21
+    [stray] = [r for r in records if isinstance(r, Rejection)]
+    assert "-- part 2 --" in stray.why
+
+
 def test_a_stray_line_before_a_segment_is_still_reported_as_a_line_of_its_own() -> None:
     """Line breaks inside a segment are taken out, but a line that runs into a segment starting
     on the next line is not joined to it: the segment is read, the line reported."""

@@ -294,7 +294,9 @@ def unwrapped(text: str) -> str:
     "2024031\\n01830" unreadable, an IMO number "932\\n1483").
 
     Lines of one width (all but the last, at least :data:`WRAP_MIN_LINES` of
-    :data:`WRAP_MIN_WIDTH` characters or more) are joined whole. Otherwise a break is taken out
+    :data:`WRAP_MIN_WIDTH` characters or more), most of them not ending a segment, are joined
+    whole (records padded to one width, each a segment, are not wrapped: a regression review's
+    stray line among them cost the message after it). Otherwise a break is taken out
     inside a segment begun on its line or before (the text since the last segment terminator
     begins with a tag: three capitals and the data element separator), where its line ends
     with a data element or component separator, or otherwise than with a segment terminator
@@ -308,12 +310,13 @@ def unwrapped(text: str) -> str:
     una = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
     if any(c in "\r\n" for c in una[3:9]):
         return text
+    component, separator, release, terminator = una[3], una[4], una[6], una[8]
     lines = _LINE_BREAK.split(text)
     width = len(lines[0])
     if (len(lines) >= WRAP_MIN_LINES and width >= WRAP_MIN_WIDTH and len(lines[-1]) <= width
-            and all(len(line) == width for line in lines[:-1])):
+            and all(len(line) == width for line in lines[:-1])
+            and sum(_ends_segment(line, terminator, release) for line in lines[:-1]) * 2 < len(lines) - 1):
         return "".join(lines)
-    component, separator, release, terminator = una[3], una[4], una[6], una[8]
     begins = re.compile(r"[ \t]*(?:\r|\n|$|[A-Z]{3}" + re.escape(separator) + ")")
     tagged = re.compile(r"[A-Z][A-Z0-9]{2}" + re.escape(separator))
     kept, last = [], 0
@@ -343,6 +346,13 @@ def unwrapped(text: str) -> str:
     if not kept:
         return text
     return "".join(kept) + text[last:]
+
+
+def _ends_segment(line: str, terminator: str, release: str) -> bool:
+    """Whether ``line`` (blank space after it aside) ends with a segment terminator that is not
+    released."""
+    body = line.rstrip(" \t")
+    return body.endswith(terminator) and (len(body) - 1 - len(body[:-1].rstrip(release))) % 2 == 0
 
 
 def _segment_start(text: str, end: int, terminator: str, release: str) -> int:
