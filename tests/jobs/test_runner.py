@@ -300,6 +300,23 @@ def test_a_stop_ends_a_running_ingest_before_its_next_file(runners: Callable[...
     assert ended.progress == pytest.approx(1 / 3) and ended.message == "reading second.json (2 of 2)"
 
 
+def test_an_ingest_stopped_before_its_re_score_keeps_every_file_it_loaded(engine: Engine) -> None:
+    """A regression review: a stop at the last step (the re-score) kept no result, though every
+    file was committed."""
+    from scheldt.jobs import kinds
+    from scheldt.jobs.runner import JobStopped
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith("re-scoring"):
+            raise JobStopped("stopped before 're-scoring': the job runner is stopping")
+
+    with pytest.raises(JobStopped) as stopped:
+        kinds._ingest(lambda: unit_of_work(engine), {"paths": [str(TNT)], "format": "auto"}, progress)
+    done = stopped.value.result  # type: ignore[attr-defined]
+    assert [f["path"] for f in done["files"]] == [str(TNT)] and done["files"][0]["added"] == TNT_EVENTS
+    assert (done["stopped_at"], done["not_read"]) == ("re-scoring", [])
+
+
 def test_unknown_kind_and_bad_params_are_refused_before_anything_is_stored(runners: Callable[..., JobRunner]) -> None:
     runner = runners()
     with pytest.raises(InputError) as err:

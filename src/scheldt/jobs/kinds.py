@@ -124,7 +124,11 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
                 files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
         except Exception as exc:  # noqa: BLE001 - said on the run with what was loaded before
             raise _stopped(uow_factory, started, files, paths, i, exc) from exc
-    progress(len(paths) / steps, "re-scoring trips that received facts")
+    try:
+        progress(len(paths) / steps, "re-scoring trips that received facts")
+    except Exception as exc:  # the runner stopping before the re-score: every file loaded (regression review)
+        exc.result = {"files": files, "stopped_at": "re-scoring", "not_read": []}  # type: ignore[attr-defined]
+        raise
     result: dict[str, Any] = {"files": files, "rescored": _rescored(uow_factory, started)}
     if unmade:  # as `scheldt ingest` warns (regression review)
         result["warnings"] = [f"this store has no organisations yet: what was loaded is recorded as by {local!r} "
