@@ -94,6 +94,17 @@ def test_an_image_reference_is_the_one_the_archive_names_however_it_was_typed(ty
     assert change.fields["nii_image_ref"] == "SC-2/2026-12-05/0001"
 
 
+def test_an_image_reference_keeps_the_marks_that_spell_its_letters_and_refuses_controls() -> None:
+    """A regression review: every combining mark was dropped, so two Devanagari references
+    became one; a tab inside one was deleted, not refused."""
+    scan = lambda ref: apply(Status.PLANNED, "risk", "scan", {"nii_image_ref": ref, "verdict": "clear"})  # noqa: E731
+    assert scan("NII-स्कैन-7").fields["nii_image_ref"] == "NII-स्कैन-7" != scan("NII-सकन-7").fields["nii_image_ref"]
+    with pytest.raises(InputError, match="holds a control character"):
+        scan("SC\t12")
+    with pytest.raises(InputError, match="is required"):
+        scan("\u034f\u200b")
+
+
 @pytest.mark.parametrize("reason", ["\u200b", " \u200b\u200d ", "\ufeff", "\u00ad", "\u2800", "\u034f", "\u3164"])
 def test_a_required_reason_must_say_something_visible(reason: str) -> None:
     with pytest.raises(InputError, match="is required"):

@@ -150,9 +150,15 @@ _BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
 _UNSEEN = frozenset({"Cf", "Cc", "Mn", "Me"})
 
 
+#: Combining marks that never change a letter (the combining grapheme joiner, Mongolian and
+#: standard variation selectors): left out of an image reference, where the marks that spell a
+#: letter (Devanagari vowel signs, Hebrew points) are kept (a regression review).
+_INVISIBLE_MARKS = frozenset("\u034f\u180b\u180c\u180d\u180f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
 def _visible(text: str) -> str:
-    """``text`` without characters that show nothing (:data:`_UNSEEN`, :data:`_BLANKS`) and
-    without surrounding white space."""
+    """``text`` without characters that show nothing on their own (:data:`_UNSEEN`,
+    :data:`_BLANKS`) and without surrounding white space: whether a text says anything."""
     return "".join(c for c in text if c not in _BLANKS and unicodedata.category(c) not in _UNSEEN).strip()
 
 
@@ -170,10 +176,18 @@ def _text(value: Any, name: str, *, required: bool, limit: int = MAX_TEXT) -> st
 
 def image_ref(value: Any) -> str:
     """An NII image reference as the scanner's archive names it: NFKC-normalised (full-width
-    ``ＳＣ-2`` is ``SC-2``), characters that show nothing left out (:func:`_visible`), no surrounding white space,
+    ``ＳＣ-2`` is ``SC-2``), characters that show nothing left out (format characters, blanks,
+    :data:`_INVISIBLE_MARKS`; a control character refused), no surrounding white space,
     at most 200 characters. An officer review recorded one image for two boxes by adding a
     zero-width space or typing it full-width. Raises InputError (``nii_image_ref``)."""
-    text = _visible(unicodedata.normalize("NFKC", "" if value is None else str(value)))
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise InputError("nii_image_ref", "holds a control character (a tab, a line break): give the reference as the "
+                         "scanner's archive names it")
+    text = "".join(c for c in text
+                   if c not in _BLANKS and c not in _INVISIBLE_MARKS and unicodedata.category(c) != "Cf")
+    if not _visible(text):
+        raise InputError("nii_image_ref", "is required")
     return _text(text, "nii_image_ref", required=True, limit=200)
 
 
