@@ -38,3 +38,28 @@ def test_the_log_says_nothing_of_each_request_the_http_client_makes() -> None:
     assert {name: loggers[name]["level"] for name in ("httpx", "httpcore", "apscheduler", "uvicorn.access")} == {
         "httpx": "WARNING", "httpcore": "WARNING", "apscheduler": "WARNING", "uvicorn.access": "INFO"}
     assert log_config("debug")["root"]["level"] == "DEBUG" and log_config("error")["loggers"]["httpx"]["level"] == "ERROR"
+
+
+def test_the_log_handler_writes_to_the_standard_error_of_the_moment() -> None:
+    """The full suite: `scheldt serve` run in-process (as the CLI tests run commands) configured
+    logging on the runner's stderr, which was closed after it; a later test's log line then
+    failed with "I/O operation on closed file" and its output held the traceback."""
+    import io
+    import logging
+    import sys
+
+    from scheldt.api.logs import StderrHandler, UtcFormatter
+
+    handler = StderrHandler()
+    handler.setFormatter(UtcFormatter("%(levelname)s %(message)s"))
+    record = logging.LogRecord("scheldt.test", logging.WARNING, __file__, 1, "said %s", ("once",), None)
+    first, second, real = io.StringIO(), io.StringIO(), sys.stderr
+    try:
+        sys.stderr = first
+        handler.emit(record)
+        first.close()
+        sys.stderr = second
+        handler.emit(record)
+    finally:
+        sys.stderr = real
+    assert second.getvalue() == "WARNING said once\n"

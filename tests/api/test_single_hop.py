@@ -43,5 +43,5 @@ def test_openapi_shows_the_endpoint_parameters_and_not_the_wrapper_request() -> 
     doc = create_app(engine=None, workbench=False).openapi()
     names = [p["name"] for p in doc["paths"]["/api/v1/trips"]["get"]["parameters"]]
     assert names == ["cursor", "limit", "arrived_from", "arrived_to", "port", "band", "status", "on_hold",
-                     "container", "left_port"]
+                     "container", "left_port", "order"]
     assert doc["paths"]["/api/v1/trips"]["get"]["operationId"].startswith("list_trips")

@@ -16,7 +16,6 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
@@ -35,7 +34,7 @@ from scheldt.api.deps import refuse_nul
 from scheldt.api.errors import error_response
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
-from scheldt.store.db import open_store
+from scheldt.store.db import open_store, store_answers
 
 #: Largest request body accepted (a risk profile's YAML is the biggest thing sent; 1 MiB).
 MAX_BODY_BYTES = 1024 * 1024
@@ -248,10 +247,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
         """Readiness: the store answers a query too, else 503 (take the node out of rotation).
         An operator review's load balancer, watching /healthz, kept a node whose database was
         gone in rotation while every request answered 503."""
-        try:
-            with app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure to reach the store: not ready
+        if not store_answers(app.state.engine):
             return JSONResponse({"status": "unavailable", "why": "the database cannot be reached just now"}, 503)
         return JSONResponse({"status": "ok"})
 

@@ -8,11 +8,29 @@ An operator review found the server's lines bare ("job run 41 failed: ...", uvic
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
 #: Each line: ``2026-12-05T13:30:59.545Z WARNING scheldt.jobs: job run 41 failed: ...``.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to whatever ``sys.stderr`` is when a record is logged, not the stream
+    it was when logging was configured (a command run in-process, as the tests run them,
+    replaces and closes it: later records failed with "I/O operation on closed file")."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:  # the base class sets it; the current one is always used
+        pass
 
 
 class UtcFormatter(logging.Formatter):
@@ -33,7 +51,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"utc": {"()": UtcFormatter, "format": LOG_FORMAT}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "utc", "stream": "ext://sys.stderr"}},
+        "handlers": {"stderr": {"()": StderrHandler, "formatter": "utc"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {name: {"handlers": [], "level": level, "propagate": True}
                     for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}

@@ -182,6 +182,16 @@ def head_revision() -> str:
     return head
 
 
+def store_answers(engine: Engine) -> bool:
+    """Whether the store answers a query now (a readiness check: any failure is False)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - whatever stops it answering, it does not answer
+        return False
+    return True
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration revision the database is at, or None for an empty database.
 
