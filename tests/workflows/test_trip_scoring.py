@@ -1144,16 +1144,22 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
     assert "declarations" not in outsider  # customs' own data
 
 
+def td_version(path: Path, shipper: str, **fields: Any) -> Path:
+    """The shared DCSA eBL transport document with ``fields`` of its transportDocument set and
+    its shipper renamed, written to ``path``."""
+    data = json.loads(TD.read_text())
+    doc = data["data"]["transportDocument"]
+    doc.update(fields)
+    doc["documentParties"]["shipper"]["partyName"] = shipper
+    path.write_text(json.dumps(data))
+    return path
+
+
 def test_a_bill_s_version_issued_earlier_and_received_late_is_not_its_latest(engine: Engine, tmp_path: Path) -> None:
     """A terminal review: a B/L's first version, received after its second (a retried webhook),
     became the trip's latest document, shipper and consignee included."""
     def version(issued: str, shipper: str) -> Path:
-        data = json.loads(TD.read_text())
-        data["data"]["transportDocument"]["issueDate"] = issued
-        data["data"]["transportDocument"]["documentParties"]["shipper"]["partyName"] = shipper
-        path = tmp_path / f"td-{issued}.json"
-        path.write_text(json.dumps(data))
-        return path
+        return td_version(tmp_path / f"td-{issued}.json", shipper, issueDate=issued)
 
     loaded = write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     with unit_of_work(engine) as uow:
@@ -1180,13 +1186,8 @@ def test_an_undated_draft_received_before_the_dated_version_is_not_the_latest(en
     screened and reported as a change "from" the approved one. A version saying no date comes
     right after the versions received before it."""
     def version(status: str, shipped: str | None, shipper: str) -> Path:
-        data = json.loads(TD.read_text())
-        doc = data["data"]["transportDocument"]
-        doc["transportDocumentStatus"], doc["shippedOnBoardDate"] = status, shipped
-        doc["documentParties"]["shipper"]["partyName"] = shipper
-        path = tmp_path / f"td-{status}.json"
-        path.write_text(json.dumps(data))
-        return path
+        return td_version(tmp_path / f"td-{status}.json", shipper, transportDocumentStatus=status,
+                          shippedOnBoardDate=shipped)
 
     loaded = write(tmp_path / "load.json", [event("l-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
     with unit_of_work(engine) as uow:
