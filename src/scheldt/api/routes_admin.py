@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from scheldt.api.deps import (
     SESSION_COOKIE,
@@ -19,7 +19,7 @@ from scheldt.api.deps import (
     remote_address,
     utc_now,
 )
-from scheldt.api.routes_inspections import Strict
+from scheldt.api.routes_inspections import Strict, unpadded
 from scheldt.domain.access import Permission, permissions
 from scheldt.domain.audit import AuditQuery
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError
@@ -29,17 +29,11 @@ from scheldt.workflows import accounts
 router = CtxRouter(prefix="/api/v1", tags=["organisations and users"])
 
 
-def _unpadded_password(value: Any) -> Any:
-    """A new password as sent: surrounding whitespace is refused, not dropped (an API review:
-    a password ending in a space was stored without it, and the user signed in through the API
-    but not through the workbench or TAXII, which take a password exactly as typed)."""
-    if isinstance(value, str) and value != value.strip():
-        raise ValueError("must not begin or end with a space (the other sign-in doors take a password exactly as "
-                         "typed)")
-    return value
-
-
-NewPassword = Annotated[str, BeforeValidator(_unpadded_password),
+#: A new password as sent: surrounding white space is refused, not dropped (an API review: a
+#: password ending in a space was stored without it, and the user signed in through the API but
+#: not through the workbench or TAXII, which take a password exactly as typed).
+NewPassword = Annotated[str, unpadded("must not begin or end with a space (the other sign-in doors take a password "
+                                      "exactly as typed)"),
                         Field(min_length=accounts.MIN_PASSWORD, max_length=1024)]
 
 

@@ -25,6 +25,17 @@ Shift = Literal["early", "late", "night"]
 _DRAW = random.SystemRandom()
 
 
+def unpadded(why: str) -> BeforeValidator:
+    """A validator refusing text with surrounding white space with ``why``, run before a model's
+    own stripping (:class:`Strict` strips text): for values used exactly as sent (a password, a
+    shared secret), which a silent trim would change."""
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value != value.strip():
+            raise ValueError(why)
+        return value
+    return BeforeValidator(check)
+
+
 class Strict(BaseModel):
     """Request bodies refuse unknown fields (a typo is an error, not silently ignored); their
     numbers and booleans are typed Strict* so that "3" or 42.0 is refused, not converted (an API

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
+from scheldt.api.routes_inspections import unpadded
 from scheldt.settings import get_settings
 from scheldt.workflows import notices
 
@@ -25,16 +26,11 @@ router = CtxRouter(prefix="/api/v1", tags=["notices"])
 NoticeKind = Literal["hold", "release", "alert"]
 
 
-def _unpadded(value: Any) -> Any:
-    """A secret as sent: surrounding whitespace is refused, not dropped (a carrier review's
-    secret ending in a space was stored without it, and its receiver, signing with the secret
-    it had registered, rejected every notice)."""
-    if isinstance(value, str) and value != value.strip():
-        raise ValueError("the secret starts or ends with whitespace; send the exact secret your receiver signs with")
-    return value
-
-
-Secret = Annotated[str, BeforeValidator(_unpadded), Field(
+#: A secret as sent: surrounding whitespace is refused, not dropped (a carrier review's secret
+#: ending in a space was stored without it, and its receiver, signing with the secret it had
+#: registered, rejected every notice).
+Secret = Annotated[str, unpadded("the secret starts or ends with whitespace; send the exact secret your receiver "
+                                 "signs with"), Field(
     min_length=1, max_length=notices.SECRET_MAX_BYTES, json_schema_extra={"writeOnly": True},
     description="shared HMAC-SHA256 key, 32 to 1,024 bytes as UTF-8, used exactly as sent; never shown again")]
 

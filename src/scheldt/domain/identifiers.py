@@ -31,8 +31,12 @@ _ISO6346_VALUES = {c: v for v, c in enumerate("0123456789A BCDEFGHIJK LMNOPQRSTU
 _ISO6346_WEIGHTS = tuple(2**i for i in range(10))
 #: The weighted sums of the serial number's two halves (positions 5-7 and 8-10) by their three
 #: digits: two look-ups instead of six products.
-_SERIAL_HIGH = {f"{n:03d}": sum(int(d) * w for d, w in zip(f"{n:03d}", (16, 32, 64), strict=True)) for n in range(1000)}
-_SERIAL_LOW = {f"{n:03d}": sum(int(d) * w for d, w in zip(f"{n:03d}", (128, 256, 512), strict=True)) for n in range(1000)}
+def _serial_sums(weights: tuple[int, int, int]) -> dict[str, int]:
+    return {f"{n:03d}": sum(map(mul, map(int, f"{n:03d}"), weights)) for n in range(1000)}
+
+
+_SERIAL_HIGH = _serial_sums(_ISO6346_WEIGHTS[4:7])
+_SERIAL_LOW = _serial_sums(_ISO6346_WEIGHTS[7:10])
 
 
 @lru_cache(maxsize=8_192)
