@@ -113,22 +113,15 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
     steps = len(paths) + 1
     files: list[dict[str, Any]] = []
     for i, path in enumerate(paths):
-        try:
-            progress(i / steps, f"reading {path.name} ({i + 1} of {len(paths)})")
-        except Exception as exc:  # the runner stopping (JobStopped): what was loaded goes with it (operator review)
-            done = {"files": files, "stopped_at": str(path), "not_read": [str(p) for p in paths[i:]]}
-            exc.result = done  # type: ignore[attr-defined]
-            raise
+        _step(progress, i / steps, f"reading {path.name} ({i + 1} of {len(paths)})",
+              lambda: {"files": files, "stopped_at": str(path), "not_read": [str(p) for p in paths[i:]]})
         try:
             with uow_factory() as uow:
                 files.append(ingest_or_report(uow, path, options, now()).as_dict(max_rejections=20))
         except Exception as exc:  # noqa: BLE001 - said on the run with what was loaded before
             raise _stopped(uow_factory, started, files, paths, i, exc) from exc
-    try:
-        progress(len(paths) / steps, "re-scoring trips that received facts")
-    except Exception as exc:  # the runner stopping before the re-score: every file loaded (regression review)
-        exc.result = {"files": files, "stopped_at": "re-scoring", "not_read": []}  # type: ignore[attr-defined]
-        raise
+    _step(progress, len(paths) / steps, "re-scoring trips that received facts",
+          lambda: {"files": files, "stopped_at": "re-scoring", "not_read": []})
     result: dict[str, Any] = {"files": files, "rescored": _rescored(uow_factory, started)}
     if unmade:  # as `scheldt ingest` warns (regression review)
         result["warnings"] = [f"this store has no organisations yet: what was loaded is recorded as by {local!r} "
@@ -145,6 +138,17 @@ def _ingest(uow_factory: UowFactory, params: dict[str, Any], progress: Progress)
                       f"{len(unread)} could not be read")
         raise JobFailed(*_unread(unread), result)
     return result
+
+
+def _step(progress: Progress, fraction: float, message: str, done: Callable[[], dict[str, Any]]) -> None:
+    """``progress(fraction, message)``; when it raises (the runner stopping: JobStopped), the
+    exception carries ``done()``, what the run had done, as ``result`` (an operator review's
+    interrupted ingest said nothing of the files it had committed)."""
+    try:
+        progress(fraction, message)
+    except Exception as exc:
+        exc.result = done()  # type: ignore[attr-defined]
+        raise
 
 
 def _check_ingest(params: dict[str, Any]) -> None:

@@ -30,6 +30,11 @@ def _utc(t: datetime | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+def _clamped(fraction: float) -> float:
+    """A progress fraction as stored: clamped to 0..1, NaN as 0."""
+    return 0.0 if math.isnan(fraction) else min(max(fraction, 0.0), 1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class JobRun:
     """A run as stored: ``status`` is queued, running, done or failed; ``progress`` in 0..1;
@@ -114,7 +119,7 @@ class JobRuns:
 
     def progress(self, run_id: int, fraction: float, message: str) -> None:
         """Record progress of a running run: ``fraction`` clamped to 0..1 (NaN counts as 0)."""
-        value = 0.0 if math.isnan(fraction) else min(max(fraction, 0.0), 1.0)
+        value = _clamped(fraction)
         (self.session.query(JobRunRow)
          .filter(JobRunRow.id == run_id, JobRunRow.status == RUNNING)
          .update({JobRunRow.progress: value, JobRunRow.message: message}, synchronize_session=False))
@@ -125,7 +130,7 @@ class JobRuns:
         the run marked interrupted later."""
         values: dict[Any, Any] = {JobRunRow.result: result, JobRunRow.message: message}
         if fraction is not None:
-            values[JobRunRow.progress] = 0.0 if math.isnan(fraction) else min(max(fraction, 0.0), 1.0)
+            values[JobRunRow.progress] = _clamped(fraction)
         self._finish(run_id, values, only=RUNNING)
 
     def done(self, run_id: int, result: dict[str, Any], message: str, now: datetime) -> None:
@@ -141,7 +146,7 @@ class JobRuns:
         with ``only``, only a run in that status."""
         values: dict[Any, Any] = {JobRunRow.status: FAILED, JobRunRow.error: error, JobRunRow.finished_at: now}
         if progress is not None:
-            values[JobRunRow.progress] = 0.0 if math.isnan(progress) else min(max(progress, 0.0), 1.0)
+            values[JobRunRow.progress] = _clamped(progress)
         if result is not None:
             values[JobRunRow.result] = result
         if message is not None:
