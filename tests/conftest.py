@@ -108,6 +108,28 @@ def _password_hashes_reused() -> Iterator[None]:
     patch.undo()
 
 
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A command run in-process (``scheldt serve`` refusing a missing store) configures this
+    process's logging as the service's; without this, every later test in the same worker wrote
+    its log records to standard error (a CI run: ``db upgrade``'s message came after alembic's
+    "Running upgrade ..." lines)."""
+    import logging
+
+    root = logging.getLogger()
+    kept = {name: (logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+            for name, logger in logging.Logger.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    root_kept = (root.level, list(root.handlers))
+    yield
+    root.setLevel(root_kept[0])
+    root.handlers[:] = root_kept[1]
+    for name, (level, handlers, propagate, disabled) in kept.items():  # made since: left as they are
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate, logger.disabled = propagate, disabled
+
+
 def kcs_lines(path: Path, n: int) -> list[str]:
     """Header plus the first ``n`` data lines of a KCS file, newline-terminated."""
     with path.open(encoding="utf-8") as fh:
