@@ -108,6 +108,45 @@ def test_a_v3_event_sent_again_with_is_retracted_withdraws_it(engine: Engine, tm
     assert unknown.rejected == 1 and unknown.rejections[0].where.endswith("n.json$.events[0]")
 
 
+def test_a_v3_event_sent_again_with_a_later_update_time_is_a_new_version(engine: Engine, tmp_path: Path) -> None:
+    """A review: DCSA T&T 3.0 corrects an event by sending it again under its eventID with a
+    later eventUpdatedDateTime; the correction was quarantined as a clash and the wrong gate-in
+    time kept counting. It is now a version of its own that withdraws the earlier one; sent
+    again it adds nothing, an older correction sent late still clashes, and an isRetracted sent
+    afterwards withdraws every version. (Two versions in one response stay refused: DCSA makes
+    an eventID unique within a response.)"""
+    event = {"eventID": "evt-gtin-1", "eventDateTime": "2026-11-21T18:00:00Z",
+             "eventUpdatedDateTime": "2026-11-21T18:05:00Z", "eventClassification": {
+                 "eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "GTIN"},
+             "eventLocation": {"UNLocationCode": "COCTG"}, "equipmentDetails": {"equipmentReference": "MSKU9070323"}}
+    corrected = event | {"eventDateTime": "2026-11-21T08:00:00Z", "eventUpdatedDateTime": "2026-11-22T09:00:00Z"}
+    older = event | {"eventDateTime": "2026-11-21T07:00:00Z", "eventUpdatedDateTime": "2026-11-21T20:00:00Z"}
+    withdrawn = corrected | {"eventUpdatedDateTime": "2026-11-23T10:00:00Z", "isRetracted": True}
+    for name, sent in (("e", event), ("c", corrected), ("o", older), ("r", withdrawn)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"events": [sent]}))
+    with unit_of_work(engine) as uow:
+        first = ingest_file(uow, tmp_path / "e.json", IngestOptions(), NOW)
+        update = ingest_file(uow, tmp_path / "c.json", IngestOptions(), NOW)
+        again = [ingest_file(uow, tmp_path / f"{n}.json", IngestOptions(), NOW) for n in ("c", "e")]
+        late = ingest_file(uow, tmp_path / "o.json", IngestOptions(), NOW)
+    with unit_of_work(engine) as uow:
+        [trip] = container_timeline(uow, "MSKU9070323").trips
+    assert (first.added, update.added, update.rejected) == (1, 1, 0)
+    assert [(r.added, r.rejected) for r in again] == [(0, 0), (0, 0)]
+    assert late.added == 0 and late.rejected == 1 and late.rejections[0].why.startswith(
+        "event id evt-gtin-1 was already received with other facts")
+    assert sorted((e["event_id"], f"{e['event_time']:%H:%M}", e["retracted_by"]) for e in trip.events) == [
+        ("evt-gtin-1", "18:00", "evt-gtin-1@2026-11-22T09:00:00+00:00"),
+        ("evt-gtin-1@2026-11-22T09:00:00+00:00", "08:00", None)]
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "r.json", IngestOptions(), NOW)
+    with unit_of_work(engine) as uow:
+        [trip] = container_timeline(uow, "MSKU9070323").trips
+    assert sorted((e["event_id"], e["retracted_by"]) for e in trip.events) == [
+        ("evt-gtin-1", "evt-gtin-1@2026-11-22T09:00:00+00:00"),
+        ("evt-gtin-1@2026-11-22T09:00:00+00:00", "isRetracted:evt-gtin-1")]
+
+
 def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(
         engine: Engine, tmp_path: Path) -> None:
     """An EDI review: a CODECO cancellation (BGM message function 1) of a gate-out was stored as an

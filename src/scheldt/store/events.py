@@ -244,11 +244,20 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     return out
 
 
-def _later_declaration(event: Event, first: Event) -> bool:
-    """Whether ``event`` is a VGM declaration made after ``first`` under the same id (an update,
-    stored by :meth:`EventRepository._declaration_update`; a regression review's update sent in
-    the file of its first version was refused as a clash)."""
-    return (isinstance(event, VgmDeclaration) and event.created_time is not None and first.created_time is not None
+def updatable(event_id: str) -> bool:
+    """Whether a record sent again under ``event_id`` with other facts and a later record time is
+    an update (a version of its own: :meth:`EventRepository._new_version`): a DCSA VGM
+    declaration (VGM 1.0: sent again with a later ``declarationDateTime``) and a DCSA Track &
+    Trace event (T&T 3.0: sent again under its ``eventID`` with a later
+    ``eventUpdatedDateTime``), not a UN/EDIFACT move or position, whose id is a digest of its
+    segments (``edi-...``: other facts make another id)."""
+    return not event_id.startswith("edi-")
+
+
+def _later_version(event: Event, first: Event) -> bool:
+    """Whether ``event`` is an update made after ``first`` under the same id (:func:`updatable`;
+    a regression review's update sent in the file of its first version was refused as a clash)."""
+    return (updatable(event.event_id) and event.created_time is not None and first.created_time is not None
             and event.created_time > first.created_time)
 
 
@@ -354,8 +363,8 @@ def _rows(events: Iterable[Event], supplied_by: str, received_at: datetime) -> t
         if problem is not None:
             problem = _mend(row, problem)
         first = batch.get(event.event_id) if problem is None else None
-        if first is not None and _later_declaration(event, first[1]):
-            rows.append(row)  # an update of the declaration in the same file (:meth:`_declaration_update`)
+        if first is not None and _later_version(event, first[1]):
+            rows.append(row)  # an update in the same file (:meth:`EventRepository._new_version`)
             batch[event.event_id] = (row["fact_hash"], event)
             continue
         if first is not None:
@@ -552,7 +561,7 @@ class EventRepository:
                             stored[1]):
                         again.append(r)
                     continue
-                versioned = self._declaration_update(r, supplied_by)
+                versioned = self._new_version(r, supplied_by)
                 if versioned is not None:
                     added += versioned
                     continue
@@ -590,16 +599,19 @@ class EventRepository:
                 added += insert_ignore(self.session, t.__table__, [copy])
         return added
 
-    def _declaration_update(self, row: dict[str, Any], supplied_by: str) -> int | None:
-        """Store a VGM declaration sent again under its ``declarationReference`` with other
-        facts and a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
-        withdrawn with ``isRetracted``, by sending it again so) as a version of its own, id
-        ``<reference>@<declarationDateTime UTC>``, and mark the earlier versions retracted by
-        it; 1 when stored, 0 when that version was stored already, None when it is no update
-        (not a VGM, no declaration time, not later than the latest version, another version
-        with that time): then it clashes as other events do. A review's corrected weight and
-        withdrawal were refused, and the wrong VGM kept counting."""
-        if row["kind"] != "VGM" or row.get("created_time") is None:
+    def _new_version(self, row: dict[str, Any], supplied_by: str) -> int | None:
+        """Store an event sent again under its id with other facts and a later record time
+        (``created_time``) as a version of its own, id ``<id>@<record time UTC>``, and mark the
+        earlier versions retracted by it: a VGM declaration under its ``declarationReference``
+        with a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
+        withdrawn with ``isRetracted``, by sending it again so), a Track & Trace event under its
+        ``eventID`` with a later ``eventUpdatedDateTime`` (DCSA T&T 3.0), see :func:`updatable`.
+        Returns 1 when stored, 0 when that version was stored already, None when it is no update
+        (a UN/EDIFACT move, no record time, not later than the latest version, another version
+        with that time): then it clashes as before. Reviews: a corrected weight and a withdrawal
+        were refused, and the wrong VGM kept counting; a carrier's corrected gate-in time (the
+        same eventID, updated) was quarantined as a clash, and the wrong time kept counting."""
+        if not updatable(row["event_id"]) or row.get("created_time") is None:
             return None
         t, base = ShippingEventRow, row["event_id"]
         named = or_(t.event_id == base, t.event_id.startswith(f"{base}@", autoescape=True))
@@ -651,9 +663,8 @@ class EventRepository:
         for r in retractions:
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             kind = self.session.scalar(select(t.kind).where(*mine))
-            if kind == "VGM" or r.retracted_event_id.startswith("edi-"):
-                # a declaration's versions (:meth:`_declaration_update`), a move reported again
-                # (:meth:`_reported_again`), too
+            if kind is not None:
+                # its versions (:meth:`_new_version`), a move reported again (:meth:`_reported_again`), too
                 mine = (t.supplied_by == supplied_by, or_(t.event_id == r.retracted_event_id, t.event_id.startswith(
                     f"{r.retracted_event_id}@", autoescape=True)))
             if kind is None:
