@@ -454,6 +454,20 @@ def test_unlocode_that_is_not_a_string_quarantines_only_its_event() -> None:
     assert "is a int, not a string" in rejected[0].why
 
 
+def test_a_bad_record_time_is_blamed_on_the_field_the_sender_wrote() -> None:
+    """An ingest review: a v3.0 event's unreadable eventUpdatedDateTime was reported as an
+    eventCreatedDateTime, a field the file does not hold; v2.2's is still named as it is."""
+    event = json.loads((TNT / "tnt-v3.0-notification-equipment-load.json").read_bytes())["events"][0]
+    v3 = [event | {"eventID": "v3-a", "eventUpdatedDateTime": "yesterday"},
+          event | {"eventID": "v3-b", "eventUpdatedDateTime": "yesterday", "isRetracted": True}]
+    v2 = json.loads((TNT / "tnt-v2.2-events-response-mixed.json").read_bytes())[0] | {
+        "eventCreatedDateTime": "yesterday"}
+    rejected = [r for data in ({"events": v3}, [v2]) for r in read_dcsa_events(json.dumps(data).encode(), "t.json")]
+    assert [(r.field, r.why) for r in rejected] == [  # type: ignore[union-attr]
+        ("eventUpdatedDateTime", "eventUpdatedDateTime 'yesterday' is not an ISO 8601 date-time")] * 2 + [
+        ("eventCreatedDateTime", "eventCreatedDateTime 'yesterday' is not an ISO 8601 date-time")]
+
+
 @settings(deadline=None)  # timing is not the point; the machine may be busy
 @given(st.lists(st.sampled_from([b"0", b"9", b"5", b"a", b"-", b".", b'"', b"\xc3\xa9", b"\xd9\xa3", b"1" * 18]),
                 max_size=60))

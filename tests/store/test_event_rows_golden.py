@@ -171,8 +171,11 @@ EVENTS_DIGEST = "20cd7406f8c041428711e5806f04d44d4f3cd60ff08f39fe14a5a8c656d9359
 # a diff of the rows before and after each change); and the two clashes (an id re-sent with other
 # facts) keep the re-sent event's facts as read in ``raw``, which was empty (a row diff showed raw
 # as the only change); the v3.0-Beta-1 sample's retraction of an event never sent here is
-# quarantined, saying so (an EDI review): without that entry the rest digest as before (71aa5b5b...)
-QUARANTINE_DIGEST = "d0ac14b8e74939b60ce57f70e2e5383251c53b1d3df1bb17aa4c6bad9083df6d"
+# quarantined, saying so (an EDI review): without that entry the rest digest as before (71aa5b5b...);
+# the clash of 3cecb101... (the INVALID sample's copy made before the stored one) says the stored
+# one was made later and is kept, with both times (a review of DCSA updates): a diff of the rows
+# showed that reason as the only change (before: d0ac14b8...)
+QUARANTINE_DIGEST = "ec78c029e588682152aabf2637880218d79f940517597719783a10e2b01fa4ed"
 SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST
 
 
@@ -273,6 +276,28 @@ def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engi
         [facts] = trip_facts(uow, ["APZU4812090"], NOW)
     assert (both.added, both.rejected) == (2, 0)
     assert [e.verified_gross_mass_kg for e in facts.events if e.kind == "VGM"] == [14_250.0]
+
+
+def test_a_vgm_correction_undone_is_in_force_again(engine: Engine, tmp_path: Path) -> None:
+    """A review: a typo'd VGM corrected back (the first weight sent again under the reference with
+    a later declarationDateTime) added nothing, and the typo kept scoring a mass gap."""
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    sent = doc["VGMDeclarations"][0]
+    sent["isRetracted"] = False
+    reports, masses = [], []
+    for when, kg in (("2025-01-23T10:00:00Z", 19_000), ("2025-01-23T12:00:00Z", 26_000),
+                     ("2025-01-23T14:00:00Z", 19_000), ("2025-01-23T14:00:00Z", 19_000)):
+        sent.update({"declarationDateTime": when, "VGM": {**sent["VGM"], "weight": {"value": kg, "unit": "KGM"}}})
+        (tmp_path / "vgm.json").write_text(json.dumps(doc))
+        with unit_of_work(engine) as uow:
+            report = ingest_file(uow, tmp_path / "vgm.json", IngestOptions(), NOW)
+            [facts] = trip_facts(uow, ["APZU4812090"], NOW)
+        reports.append((report.added, report.rejected))
+        masses.append([e.verified_gross_mass_kg for e in facts.events if e.kind == "VGM"])
+    assert reports == [(1, 0), (1, 0), (1, 0), (0, 0)]
+    assert masses == [[19_000.0], [26_000.0], [19_000.0], [19_000.0]]
 
 
 def test_a_terminal_report_stored_before_its_masses_were_kept_is_the_same_one_re_sent(engine: Engine) -> None:

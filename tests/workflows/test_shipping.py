@@ -133,8 +133,9 @@ def test_a_v3_event_sent_again_with_a_later_update_time_is_a_new_version(engine:
         [trip] = container_timeline(uow, "MSKU9070323").trips
     assert (first.added, update.added, update.rejected) == (1, 1, 0)
     assert [(r.added, r.rejected) for r in again] == [(0, 0), (0, 0)]
-    assert late.added == 0 and late.rejected == 1 and late.rejections[0].why.startswith(
-        "event id evt-gtin-1 was already received with other facts")
+    assert (late.added, late.rejected) == (0, 1) and late.rejections[0].why == (
+        "event id evt-gtin-1 was already received with other facts, made later (2026-11-22 09:00:00 UTC, from "
+        f"{tmp_path / 'c.json'}$.events[0]) than these (2026-11-21 20:00:00 UTC): the later version is kept")
     assert sorted((e["event_id"], f"{e['event_time']:%H:%M}", e["retracted_by"]) for e in trip.events) == [
         ("evt-gtin-1", "18:00", "evt-gtin-1@2026-11-22T09:00:00+00:00"),
         ("evt-gtin-1@2026-11-22T09:00:00+00:00", "08:00", None)]
@@ -145,6 +146,49 @@ def test_a_v3_event_sent_again_with_a_later_update_time_is_a_new_version(engine:
     assert sorted((e["event_id"], e["retracted_by"]) for e in trip.events) == [
         ("evt-gtin-1", "evt-gtin-1@2026-11-22T09:00:00+00:00"),
         ("evt-gtin-1@2026-11-22T09:00:00+00:00", "isRetracted:evt-gtin-1")]
+
+
+def test_a_correction_undone_stands_and_a_withdrawal_takes_only_what_was_made_before_it(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review of DCSA T&T 3.0 updates: a correction undone (the first version's facts sent again,
+    updated later) added nothing, and the wrong correction stayed in force; a withdrawal
+    (isRetracted) sent late, or sent again after an update, took the update in force out of
+    targeting without a word. A withdrawal now takes the versions made up to its own time; a
+    later update stands, and the withdrawal is quarantined, saying so."""
+    event = {"eventID": "evt-disc-1", "eventDateTime": "2026-11-21T18:00:00Z",
+             "eventUpdatedDateTime": "2026-11-21T18:05:00Z", "eventClassification": {
+                 "eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "DISC"},
+             "eventLocation": {"UNLocationCode": "COCTG"}, "equipmentDetails": {"equipmentReference": "MSKU9070323"}}
+    sent = {"a1": event, "a2": event | {"eventDateTime": "2026-11-21T09:00:00Z",
+                                        "eventUpdatedDateTime": "2026-11-22T08:00:00Z"},
+            "a3": event | {"eventUpdatedDateTime": "2026-11-23T08:00:00Z"},
+            "late": event | {"eventUpdatedDateTime": "2026-11-22T12:00:00Z", "isRetracted": True},
+            "gone": event | {"eventUpdatedDateTime": "2026-11-24T08:00:00Z", "isRetracted": True},
+            "a4": event | {"eventDateTime": "2026-11-21T19:00:00Z", "eventUpdatedDateTime": "2026-11-25T08:00:00Z"}}
+    for name, body in sent.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"events": [body]}))
+
+    def send(*names: str) -> list[tuple[int, int, int]]:
+        with unit_of_work(engine) as uow:
+            reports = [ingest_file(uow, tmp_path / f"{n}.json", IngestOptions(), NOW) for n in names]
+        return [(r.accepted, r.added, r.rejected) for r in reports]
+
+    def standing() -> list[tuple[str, str]]:
+        with unit_of_work(engine) as uow:
+            [trip] = container_timeline(uow, "MSKU9070323").trips
+        return [(e["event_id"].partition("@")[2][:10], f"{e['event_time']:%H:%M}") for e in trip.events
+                if not e["retracted_by"]]
+
+    assert send("a1", "a2", "a3", "a3", "a1") == [(1, 1, 0), (1, 1, 0), (1, 1, 0), (1, 0, 0), (1, 0, 0)]
+    assert standing() == [("2026-11-23", "18:00")]  # the first version's time again, in force
+    with unit_of_work(engine) as uow:
+        late = ingest_file(uow, tmp_path / "late.json", IngestOptions(), NOW)
+    assert (late.accepted, late.rejected) == (0, 1) and late.rejections[0].why == (
+        "withdraws event evt-disc-1 as it stood at 2026-11-22 12:00:00 UTC, but it was updated after that (at "
+        f"2026-11-23 08:00:00 UTC, from {tmp_path / 'a3.json'}$.events[0]): the update stands")
+    assert standing() == [("2026-11-23", "18:00")]
+    assert send("gone", "gone") == [(1, 0, 0), (1, 0, 0)] and standing() == []
+    assert send("a4", "gone")[0] == (1, 1, 0) and standing() == [("2026-11-25", "19:00")]
 
 
 def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(

@@ -286,8 +286,8 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         created = parse_dcsa_time(meta.get("eventCreatedDateTime"), "eventCreatedDateTime")
         return Retraction(event_id, meta["retractedEventID"], created, where)
     if obj.get("isRetracted") is True:  # DCSA T&T 3.0: the event sent again, withdrawn by its publisher
-        updated = flat.get("eventUpdatedDateTime") or flat.get("eventCreatedDateTime")
-        created = parse_dcsa_time(updated, "eventUpdatedDateTime") if updated else None
+        field = "eventUpdatedDateTime" if flat.get("eventUpdatedDateTime") else "eventCreatedDateTime"
+        created = parse_dcsa_time(flat[field], field) if flat.get(field) else None
         return Retraction(f"isRetracted:{event_id}"[:100], event_id, created, where)
     classification = obj.get("eventClassification") or {}
     flags: list[Flag] = []
@@ -295,8 +295,12 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
                        "eventClassifierCode", _CLASSIFIERS, flags)
     raw_time = flat.get("eventDateTime")
     event_time = parse_dcsa_time(raw_time, "eventDateTime")
-    created_raw = flat.get("eventCreatedDateTime") or flat.get("eventUpdatedDateTime")
-    created = (event_time if created_raw == raw_time else parse_dcsa_time(created_raw, "eventCreatedDateTime")
+    # v2.2 and v3.0-Beta-1 say when the event was made, v3.0 when it was last updated; a bad
+    # value is blamed on the field the sender wrote (an ingest review's v3.0 file was told of
+    # an eventCreatedDateTime it did not hold)
+    created_field = "eventCreatedDateTime" if flat.get("eventCreatedDateTime") else "eventUpdatedDateTime"
+    created_raw = flat.get(created_field)
+    created = (event_time if created_raw == raw_time else parse_dcsa_time(created_raw, created_field)
                ) if created_raw else None
     call, call_flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get(
         "transportCall")) if "transportCall" in flat or "transportDetails" in obj else (None, []))

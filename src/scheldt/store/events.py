@@ -261,6 +261,18 @@ def _later_version(event: Event, first: Event) -> bool:
             and event.created_time > first.created_time)
 
 
+def _made_after(row: dict[str, Any], stored: tuple[str, str, datetime | None, list[Any]]) -> bool:
+    """Whether ``row`` (an updatable event's: :func:`updatable`) was made after the stored
+    first version ``stored`` (fact hash, source, record time, flags): then it may restore facts
+    an update between them changed."""
+    made = row.get("created_time")
+    return updatable(row["event_id"]) and made is not None and stored[2] is not None and aware(made) > stored[2]
+
+
+def _utc_text(moment: datetime) -> str:
+    return f"{aware(moment).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _message(source: str) -> str:
     """The UN/EDIFACT message a stored event's ``source`` names: its file and message reference
     ("codeco-0420.edi message 1", from "... message 1 (segment 3) ..."), or "" when it names
@@ -555,18 +567,22 @@ class EventRepository:
             again = []
             for r in rows:
                 stored = known.get(r["event_id"])
+                if stored is None:
+                    continue
                 event = made.get((r["event_id"], r.get("created_time")), events.get(r["event_id"]))
-                if stored is None or stored[0] == r["fact_hash"] or _same_facts(event, stored):
-                    if stored is not None and r["event_id"].startswith("edi-") and _message(r["source"]) != _message(
-                            stored[1]):
+                same = stored[0] == r["fact_hash"] or _same_facts(event, stored)
+                if same and not _made_after(r, stored):  # the first version sent again
+                    if r["event_id"].startswith("edi-") and _message(r["source"]) != _message(stored[1]):
                         again.append(r)
                     continue
-                versioned = self._new_version(r, supplied_by)
+                versioned, why = self._new_version(r, event, supplied_by) if updatable(r["event_id"]) else (None, "")
                 if versioned is not None:
                     added += versioned
                     continue
-                rejected.append(Rejection(r["source"], "eventID", f"event id {r['event_id']} was already received "
-                                          f"with other facts (from {stored[1]}); the first is kept",
+                if same:
+                    continue
+                rejected.append(Rejection(r["source"], "eventID", why or f"event id {r['event_id']} was already "
+                                          f"received with other facts (from {stored[1]}); the first is kept",
                                           _as_received(events.get(r["event_id"]))))
             added += self._reported_again(again, supplied_by)
         return added, rejected
@@ -599,37 +615,50 @@ class EventRepository:
                 added += insert_ignore(self.session, t.__table__, [copy])
         return added
 
-    def _new_version(self, row: dict[str, Any], supplied_by: str) -> int | None:
+    def _new_version(self, row: dict[str, Any], event: Event | None, supplied_by: str) -> tuple[int | None, str]:
         """Store an event sent again under its id with other facts and a later record time
         (``created_time``) as a version of its own, id ``<id>@<record time UTC>``, and mark the
         earlier versions retracted by it: a VGM declaration under its ``declarationReference``
         with a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
         withdrawn with ``isRetracted``, by sending it again so), a Track & Trace event under its
-        ``eventID`` with a later ``eventUpdatedDateTime`` (DCSA T&T 3.0), see :func:`updatable`.
-        Returns 1 when stored, 0 when that version was stored already, None when it is no update
-        (a UN/EDIFACT move, no record time, not later than the latest version, another version
-        with that time): then it clashes as before. Reviews: a corrected weight and a withdrawal
-        were refused, and the wrong VGM kept counting; a carrier's corrected gate-in time (the
-        same eventID, updated) was quarantined as a clash, and the wrong time kept counting."""
+        ``eventID`` with a later ``eventUpdatedDateTime`` (DCSA T&T 3.0), see :func:`updatable`;
+        ``event``: the domain event ``row`` was made from. Returns (1, "") when stored, (0, "")
+        when it adds nothing (that version stored already, or the same facts as the latest
+        version but for the record time), (None, why) when it is no update (made before the
+        latest version: ``why`` names that), (None, "") for another version made at the same
+        time, one without a record time, or a UN/EDIFACT move: then it clashes as before. Reviews:
+        a corrected weight and a withdrawal were refused, and the wrong VGM kept counting; a
+        carrier's corrected gate-in time (the same eventID, updated) was quarantined as a clash,
+        and the wrong time kept counting; a correction undone (sent again with the first
+        version's facts, updated later) was taken for the first version sent again, and the
+        wrong correction stayed in force."""
         if not updatable(row["event_id"]) or row.get("created_time") is None:
-            return None
+            return None, ""
         t, base = ShippingEventRow, row["event_id"]
         named = or_(t.event_id == base, t.event_id.startswith(f"{base}@", autoescape=True))
-        versions = self.session.execute(select(t.event_id, t.created_time, t.fact_hash).where(
+        versions = self.session.execute(select(t.event_id, t.created_time, t.fact_hash, t.source, t.flags).where(
             t.supplied_by == supplied_by, named)).all()
         made = aware(row["created_time"]).astimezone(UTC)
         version_id = f"{base}@{made.isoformat()}"
         same = next((v for v in versions if v.event_id == version_id), None)
         if same is not None:
-            return 0 if same.fact_hash == row["fact_hash"] else None
-        if len(version_id) > LIMITS["event_id"] or any(v.created_time is None or aware(v.created_time) >= made
-                                                       for v in versions):
-            return None
+            return (0, "") if same.fact_hash == row["fact_hash"] else (None, "")
+        if len(version_id) > LIMITS["event_id"] or any(v.created_time is None for v in versions):
+            return None, ""
+        latest = max(versions, key=lambda v: aware(v.created_time))
+        if _same_facts(event, (latest.fact_hash, latest.source, aware(latest.created_time), latest.flags)):
+            return 0, ""  # the version in force sent again with a later record time
+        if aware(latest.created_time) > made:
+            return None, (f"event id {base} was already received with other facts, made later ("
+                          f"{_utc_text(latest.created_time)}, from {latest.source}) than these "
+                          f"({_utc_text(made)}): the later version is kept")
+        if aware(latest.created_time) == made:
+            return None, ""
         insert_ignore(self.session, t.__table__, [{**row, "event_id": version_id}])
         self.session.execute(update(t).where(t.supplied_by == supplied_by, t.retracted_by.is_(None),
                                              t.event_id.in_([v.event_id for v in versions]))
                              .values(retracted_by=version_id, retracted_at=row["received_at"]))
-        return 1
+        return 1, ""
 
     def _hashes(self, ids: Sequence[str], supplied_by: str) -> dict[str, tuple[str, str, datetime | None, list[Any]]]:
         """Stored fact hash, source, record time (``created_time``) and flags of each of ``ids``
@@ -657,7 +686,9 @@ class EventRepository:
         not (a correction sent after a cancellation, or this cancellation re-sent: they cannot
         be told apart), nothing is withdrawn and the retraction is returned with why. Returns
         the retractions not applied, each with why: ``""`` for an event this organisation never
-        sent."""
+        sent. A dated withdrawal of a DCSA event (:func:`updatable`) withdraws the versions made
+        up to its date; a version made after it stands, and the withdrawal is returned, saying
+        so (sent late or again, it took the update in force out of targeting)."""
         unknown: list[tuple[Retraction, str]] = []
         t = ShippingEventRow
         for r in retractions:
@@ -667,6 +698,18 @@ class EventRepository:
                 # its versions (:meth:`_new_version`), a move reported again (:meth:`_reported_again`), too
                 mine = (t.supplied_by == supplied_by, or_(t.event_id == r.retracted_event_id, t.event_id.startswith(
                     f"{r.retracted_event_id}@", autoescape=True)))
+                if updatable(r.retracted_event_id) and r.created_time is not None:
+                    # the event as it stood when withdrawn: an update made after stands (a review's
+                    # withdrawal, sent again or late, took the update in force out of targeting)
+                    mine += (or_(t.created_time.is_(None), t.created_time <= r.created_time),)
+                    versions = t.event_id.startswith(f"{r.retracted_event_id}@", autoescape=True)
+                    after = self.session.execute(select(t.created_time, t.source).where(
+                        t.supplied_by == supplied_by, versions, t.retracted_by.is_(None),
+                        t.created_time > r.created_time).limit(1)).first()
+                    if after is not None:
+                        unknown.append((r, f"withdraws event {r.retracted_event_id[:100]} as it stood at "
+                                           f"{_utc_text(r.created_time)}, but it was updated after that (at "
+                                           f"{_utc_text(after.created_time)}, from {after.source}): the update stands"))
             if kind is None:
                 found, why = self._untimed_move(r, supplied_by, received_at) if r.untimed_move else (None, "")
                 if found is None:
