@@ -482,8 +482,13 @@ def _correct_the_search(service: Service, oid: int, trip: dict[str, Any]) -> Non
     assert heavy.status_code == 400 and heavy.json()["error"]["where"] == "mass_kg"
     assert heavy.json()["error"]["why"] == (f"99,999 kg is more than the container's load can weigh ({gross:,.0f} kg: "
                                             f"{how}): check the figure")
+    seen = len(service.client.get(f"/api/v1/scan-orders/{oid}", headers=h("searcher")).json()["changes"])
+    stale = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
+                             "concealment": "behind_doors", "reason": "x", "seen_changes": seen - 1})
+    assert stale.status_code == 409 and stale.json()["error"]["why"].startswith("was changed after you opened it (")
     fixed = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
-                             "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
+                             "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25",
+                             "seen_changes": seen})
     assert fixed.status_code == 200 and (fixed.json()["mass_kg"], fixed.json()["status"]) == (31.25, "searched")
     twice = act("searcher", {"action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 31.25,
                              "concealment": "behind_doors", "reason": "mass typed as 312.5, the scale said 31.25"})
@@ -756,7 +761,13 @@ def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(ser
     assert listed["details"]["ids"] == [o["id"] for o in orders]
     assert listed["details"]["containers"] == sorted({o["container_number"] for o in orders})
     assert service.client.get("/api/v1/holds", headers=h("carrier-b")).json()["items"] == []
-    rel = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"), json={"reason": "dog found nothing"})
+    # a release naming another hold than the one in force releases nothing (a web review's stale page)
+    other = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"),
+                                json={"reason": "dog found nothing", "hold_id": r.json()["id"] + 1000})
+    assert other.status_code == 409 and other.json()["error"]["why"].startswith(
+        f"hold {r.json()['id'] + 1000} is not one of this trip's, and the trip is held since ")
+    rel = service.client.post(f"/api/v1/trips/{mine['id']}/release", headers=h("officer"),
+                              json={"reason": "dog found nothing", "hold_id": r.json()["id"]})
     assert rel.json()["released_by"] == "officer" and rel.json()["release_reason"] == "dog found nothing"
     # an agency's rows say whether the hold is on, as a carrier's do (API review: one shape per endpoint)
     for who in ("officer", "carrier"):

@@ -1050,6 +1050,64 @@ def test_what_an_order_page_says_was_done_is_what_was_done(app: FastAPI, store: 
     assert '<option value="nothing_found" selected>' in correction and 'value="20"' not in correction
 
 
+def test_a_form_from_a_page_gone_stale_does_nothing_and_says_what_changed(app: FastAPI, store: Store) -> None:
+    """A web review, two officers (or two tabs) on one shift: a release sent from a trip page
+    still showing a hold a colleague had released released the police hold placed after it; a
+    cancel sent from an order page still showing "planned" cancelled an order scanned with an
+    anomaly meanwhile; a correction from a stale form undid a colleague's reweighing. Each
+    form now says what it saw; a change since refuses it (409), naming the change."""
+    trip, cancelled, corrected = trips(store, "be-customs", TripFilter(status="open", left=False,
+                                                                       risk_band="low"))[17:20]
+    a, b = signed_in(app, "officer"), signed_in(app, "officer")
+    hold_of = lambda c: re.search(r'name="hold_id" value="(\d+)"', c.get(f"/trips/{trip['id']}").text)  # noqa: E731
+    assert a.post(f"/trips/{trip['id']}/hold", data={"csrf": token_of(a), "reason": "seal mismatch"}).status_code == 303
+    seen = hold_of(a).group(1)
+    assert b.post(f"/trips/{trip['id']}/release", data={"csrf": token_of(b), "reason": "seal checked OK",
+                                                       "hold_id": hold_of(b).group(1)}).status_code == 303
+    assert b.post(f"/trips/{trip['id']}/hold", data={"csrf": token_of(b), "reason": "Police: keep held"}
+                  ).status_code == 303
+    stale = a.post(f"/trips/{trip['id']}/release", data={"csrf": token_of(a), "reason": "mismatch resolved",
+                                                         "hold_id": seen})
+    assert stale.status_code == 409 and re.search(
+        r"the hold you meant was released at \d{4}-\d\d-\d\d \d\d:\d\d UTC by officer, and the trip is held since "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC by officer: “Police: keep held”; nothing was released", stale.text)
+    assert 'value="mismatch resolved"' in stale.text  # the reason typed is kept
+    with store.uow() as uow:
+        assert uow.inspections.active_hold(trip["id"])["reason"] == "Police: keep held"
+
+    operator, searcher, other = signed_in(app, "operator"), signed_in(app, "searcher"), signed_in(app, "searcher")
+    day = (date.today() + timedelta(days=22)).isoformat()
+    first, second = (int(_plan(a, t["id"], day, "night", "manual", "same consignee").headers["location"]
+                         .rsplit("=", 1)[1]) for t in (cancelled, corrected))
+    seen_of = lambda c, oid: re.search(r'name="seen_changes" value="(\d+)"',  # noqa: E731
+                                       c.get(f"/orders/{oid}").text).group(1)
+    act = lambda c, oid, seen, **data: c.post(f"/orders/{oid}/act", data={  # noqa: E731
+        "csrf": token_of(c), "seen_changes": seen, **data})
+    planned = seen_of(a, first)
+    assert act(operator, first, seen_of(operator, first), action="scan", nii_image_ref="SC-1/22/1",
+               verdict="anomaly").status_code == 303
+    late = act(a, first, planned, action="cancel", reason="capacity for tomorrow")
+    assert late.status_code == 409 and re.search(
+        r"was changed after you opened it \(made scanned by operator at [^)]*: anomaly\): nothing was recorded; check "
+        r"the order as it is now, and cancel it again if that is still right", late.text)
+    with store.uow() as uow:
+        assert uow.inspections.order(first, "be-customs")["status"] == "scanned"
+
+    seizure = {"result": "seizure", "drug_type": "cocaine", "concealment": "in_cargo"}
+    assert act(searcher, second, seen_of(searcher, second), action="search", mass_kg="125.5",
+               reason="tip-off", **seizure).status_code == 303
+    both = seen_of(searcher, second)
+    assert seen_of(other, second) == both
+    assert act(searcher, second, both, action="correct", mass_kg="130", reason="reweighed", **seizure
+               ).status_code == 303
+    undoing = act(other, second, both, action="correct", mass_kg="125.5", reason="hidden in the floor",
+                  **seizure | {"concealment": "container_structure"})
+    assert undoing.status_code == 409 and "(made searched by searcher at " in undoing.text
+    with store.uow() as uow:
+        order = uow.inspections.order(second, "be-customs")
+    assert (order["mass_kg"], order["concealment"]) == (130.0, "in_cargo")
+
+
 def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, store: Store) -> None:
     """A scan-team review cut a scanner to 2 of 4 booked slots: the board read "4 of 2 slots
     taken" with the bar merely full."""

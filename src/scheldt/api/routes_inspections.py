@@ -111,10 +111,20 @@ class ActionIn(Strict):
         default=None,
         description="when a scan, search or clear was done, with its UTC offset, if earlier than now (results "
                     "recorded after the shift): the change, the seizure's date and its shared report follow it")
+    seen_changes: StrictInt | None = Field(
+        default=None, ge=0, description="how many changes (`changes` of GET /scan-orders/{id}) the order had when "
+        "you read it: if it has had another since, nothing is done and the answer is 409, naming the last change "
+        "(send it so that a colleague's record is never acted on unseen)")
 
 
 class ReasonIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReleaseIn(ReasonIn):
+    hold_id: StrictInt | None = Field(default=None, ge=1, description=(
+        "the hold you mean to release (`id` of the trip's active hold as you read it): if another hold is in force "
+        "now, nothing is released and the answer is 409, saying which"))
 
 
 @router.get("/scanners", summary="The organisation's NII scanners")
@@ -262,8 +272,8 @@ def send_notice(trip_id: int, body: NoticeIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/trips/{trip_id}/release", summary="Release a container trip's hold")
-def release(trip_id: int, body: ReasonIn, ctx: CtxDep) -> dict[str, Any]:
-    out = inspections.release_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now)
+def release(trip_id: int, body: ReleaseIn, ctx: CtxDep) -> dict[str, Any]:
+    out = inspections.release_hold(ctx.uow, ctx.principal, trip_id, body.reason, ctx.now, body.hold_id)
     ctx.audit("write", "hold", out["id"], action="release", trip=trip_id, container=out["container_number"])
     return trip_row(out)
 

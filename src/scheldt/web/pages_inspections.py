@@ -241,9 +241,11 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               verdict: Annotated[str, Form()] = "", result: Annotated[str, Form()] = "",
               drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
               concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
-              reason: Annotated[str, Form()] = "", done_at: Annotated[str, Form()] = "") -> Response:
+              reason: Annotated[str, Form()] = "", done_at: Annotated[str, Form()] = "",
+              seen_changes: Annotated[str, Form()] = "") -> Response:
     """Record a scan, a search (with a seizure), a clear image, with when it was done if
-    earlier (port time); waive or cancel the order; correct a recorded search."""
+    earlier (port time); waive or cancel the order; correct a recorded search. ``seen_changes``:
+    how many changes the page showed (a change since refuses the action: a web review)."""
     typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
              "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
              "notes": notes, "reason": reason, "done_at": done_at[:40]}  # the workflow refuses texts over its limits
@@ -259,6 +261,8 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
             # the correction form comes filled with the recorded seizure; a correction to another
             # result drops it (a review's "nothing found" was refused until the fields were blanked)
             data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment")}
+        if seen_changes.isdigit() and len(seen_changes) < 12:
+            data["seen_changes"] = int(seen_changes)
         order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
         box = {"trip": order["trip_id"], "container": order["container_number"]}
         ctx.audit("write", "scan-order", oid, action=action[:20], **box,

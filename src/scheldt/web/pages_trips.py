@@ -311,20 +311,24 @@ def hold(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form
 
 @router.post("/trips/{trip_id}/release", response_model=None)
 def release(request: Request, trip_id: str, ctx: PageDep, csrf: Annotated[str, Form()] = "",
-            reason: Annotated[str, Form()] = "") -> Response:
-    """Release the trip's hold, with a written reason."""
-    return _hold_move(request, ctx, trip_id, csrf, reason, "release")
+            reason: Annotated[str, Form()] = "", hold_id: Annotated[str, Form()] = "") -> Response:
+    """Release the hold the page showed (``hold_id``), with a written reason."""
+    return _hold_move(request, ctx, trip_id, csrf, reason, "release", hold_id)
 
 
-def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: str, move: str) -> Response:
+def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: str, move: str,
+               hold_id: str = "") -> Response:
     try:
         tid = parse_trip_id(trip_id)
         check_form(request, ctx, csrf)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     try:
-        change = inspections.place_hold if move == "hold" else inspections.release_hold
-        out = change(ctx.uow, ctx.principal, tid, reason, ctx.now)
+        if move == "hold":
+            out = inspections.place_hold(ctx.uow, ctx.principal, tid, reason, ctx.now)
+        else:  # the hold the page showed: another placed since is not released unseen (a web review)
+            meant = int(hold_id) if hold_id.isdigit() and len(hold_id) < 12 else None
+            out = inspections.release_hold(ctx.uow, ctx.principal, tid, reason, ctx.now, meant)
         ctx.audit("write", "hold", out["id"], action=move, trip=tid, container=out["container_number"])
     except ScheldtError as exc:
         # the reason typed stays with its move (a web review's refused hold, the box on hold by then,

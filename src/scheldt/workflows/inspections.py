@@ -264,9 +264,13 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     InputError for a move or field that is not allowed (a seized mass heavier than the box, too),
     ForbiddenError for a role that may not. ``data["done_at"]`` (optional, aware): when a scan,
     search or clear was done, if before ``now`` (:func:`_done_at`); the change is dated then and
-    keeps ``recorded_at``."""
+    keeps ``recorded_at``. ``data["seen_changes"]`` (optional): how many changes the order had
+    when the user read it; ConflictError when it has another number now (a web review's cancel,
+    sent from a page still showing "planned", cancelled an order a colleague had scanned with an
+    anomaly meanwhile, and a correction from a stale form undid a colleague's reweighing)."""
     data = dict(data)
     done_at = data.pop("done_at", None)
+    seen = data.pop("seen_changes", None)
     if action not in _ACTION_PERMISSION:
         apply(Status.PLANNED, "risk", action, data)  # raises InputError naming the actions
     if done_at is not None and action not in DONE_AT_ACTIONS:
@@ -275,6 +279,10 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
     require(principal, _ACTION_PERMISSION[action])
     uow.inspections.lock()  # before reading the order's state (a review's clear, search and cancel all went in)
     order = uow.inspections.order(order_id, principal.organisation.id)
+    if seen is not None and len(uow.inspections.changes(order_id)) != seen:
+        raise ConflictError(f"scan order {order_id}", f"was changed after you opened it{_last_change(uow, order)}: "
+                            f"nothing was recorded; check the order as it is now, and {action} it again if that is "
+                            "still right")
     try:
         change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     except ConflictError as exc:  # a colleague's record came first (two tabs, a double submit): say whose
@@ -555,14 +563,20 @@ def send_notice(uow: Any, principal: Principal, trip_id: int, text: str, now: da
     return notices.notify_alert(uow, trip_id, text, now, principal.username, principal.organisation.id)
 
 
-def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime) -> dict[str, Any]:
+def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now: datetime,
+                 hold_id: int | None = None) -> dict[str, Any]:
     """Release a trip's hold with a written reason; returns the hold with its trip's
-    ``container_number``. Raises ConflictError when it is not on hold."""
+    ``container_number``. ``hold_id``: the hold the user means (the one shown to them). Raises
+    ConflictError when the trip is not on hold, or is held by another hold than ``hold_id`` (a
+    web review's release, sent from a page still showing a hold a colleague had released,
+    released the police hold placed after it)."""
     require(principal, Permission.HOLD)
     reason = _reason(reason)
     uow.inspections.lock()
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     hold = uow.inspections.active_hold(trip_id)
+    if hold_id is not None and (hold is None or hold["id"] != hold_id):
+        raise ConflictError("hold", _not_the_hold(uow, trip_id, hold_id, hold))
     if hold is None:
         raise ConflictError(f"trip {trip_id}", "is not on hold")
     uow.inspections.release(hold["id"], principal.username, reason, now)
@@ -571,6 +585,16 @@ def release_hold(uow: Any, principal: Principal, trip_id: int, reason: str, now:
     notices.notify_release(uow, trip_id, now, principal.username, principal.organisation.id)
     # the hold released (a review was answered with another), with its trip's container number
     return uow.inspections.hold(hold["id"]) | {"container_number": trip["container_number"]}
+
+
+def _not_the_hold(uow: Any, trip_id: int, hold_id: int, active: dict[str, Any] | None) -> str:
+    """Why hold ``hold_id`` cannot be released: what became of it, and the trip's hold now."""
+    meant = next((h for h in uow.inspections.holds([trip_id], limit=1000) if h["id"] == hold_id), None)
+    why = (f"the hold you meant was released at {meant['released_at']:%Y-%m-%d %H:%M} UTC by {meant['released_by']}"
+           if meant is not None and meant.get("released_at") else f"hold {hold_id} is not one of this trip's")
+    now_held = (f"the trip is held since {active['placed_at']:%Y-%m-%d %H:%M} UTC by {active['placed_by']}: "
+                f"“{active['reason'][:200]}”" if active is not None else "the trip is not on hold")
+    return f"{why}, and {now_held}; nothing was released"
 
 
 def _reason(text: str | None) -> str:
