@@ -776,6 +776,18 @@ def test_hold_and_release_are_recorded_and_carriers_see_holds_on_their_boxes(ser
     assert service.client.get(f"/api/v1/trips/{mine['id']}", headers=h("carrier")).json()["trip"]["on_hold"] is False
 
 
+def test_a_trip_list_read_is_found_by_the_containers_it_showed(service: Service) -> None:
+    """An access review: a carrier's list that showed its held box was audited by trip ids alone,
+    and `scheldt audit search --text BOX` found no such read."""
+    shown = service.client.get("/api/v1/trips", params={"limit": 3}, headers=service.as_("carrier")).json()["items"]
+    with service.uow() as uow:
+        log = AuditLog(uow.session)
+        [last] = [e.as_dict()["payload"] for e in log.entries(after_seq=log.count() - 1, limit=1)]
+    assert (last["actor"], last["object_kind"]) == ("carrier", "trip-list")
+    assert last["details"] == {"ids": [t["id"] for t in shown],
+                               "containers": sorted({t["container_number"] for t in shown})}
+
+
 def test_every_read_and_write_is_in_a_verified_audit_chain(service: Service) -> None:
     top = walk(service, "officer", limit=3)[0]
     service.client.get(f"/api/v1/trips/{top['id']}", headers=service.as_("analyst"))

@@ -461,8 +461,14 @@ def test_the_queue_list_and_a_party_search_are_audited(app: FastAPI, store: Stor
     from scheldt.domain.facts import name_key
 
     assert f"<td>{name_key(shipper)}</td>" in party.text
-    kinds = [(e.payload["object_kind"]) for e in audit_since(store, seq) if e.kind == "read"]
-    assert kinds == ["trip-list", "party"]
+    reads = [e.payload for e in audit_since(store, seq) if e.kind == "read"]
+    assert [r["object_kind"] for r in reads] == ["trip-list", "party"]
+    # each names the boxes it showed, so "who saw container X" finds list reads too (an access review)
+    listed = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="high"))
+    assert reads[0]["details"] == {"ids": [t["id"] for t in listed][:len(reads[0]["details"]["ids"])],
+                                   "containers": sorted({t["container_number"] for t in listed[
+                                       :len(reads[0]["details"]["ids"])]})}
+    assert doc["document_ref"] in reads[1]["details"]["consignments"] and reads[1]["details"]["containers"]
 
 
 # -- the queue ------------------------------------------------------------------------------

@@ -365,6 +365,14 @@ async def refuse_nul(request: Request) -> None:
         raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
 
 
+def audited_trips(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """What a trip list (the queue, a container's or a consignment's trips) served, for its audit
+    entry: each trip's id and their container numbers (an access review: a carrier's list that
+    showed a held box was not found by a search of the log for the box)."""
+    return {"ids": [r["id"] for r in rows],
+            "containers": sorted({r["container_number"] for r in rows if r.get("container_number")})}
+
+
 def audited_rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """What a list read served, for its audit entry: each row's id, and the trips and container
     numbers of the rows (an access review's carrier read a hold on ONEU5001407 that the audit

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
-from scheldt.api.deps import CtxDep, CtxRouter
+from scheldt.api.deps import CtxDep, CtxRouter, audited_trips
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import OrgKind, Permission
 from scheldt.domain.identifiers import container_number
@@ -85,7 +85,7 @@ def list_trips(ctx: CtxDep,
         rows = ctx.uow.container_trips.page(ctx.scope, where, decode_score_id(cursor), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", **audited_trips(rows))
     after = None
     if more:
         after = encode(rows[-1]["id"]) if order == "newest" else encode(rows[-1]["score"], rows[-1]["id"])
@@ -108,7 +108,7 @@ def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) 
     rows = ctx.uow.container_trips.page_by_id(ctx.scope, where, decode_id(cursor), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", **audited_trips(rows))
     return {"items": [trip_row(r, agency=False) for r in rows],
             "next_cursor": encode(rows[-1]["id"]) if more else None}
 
@@ -222,5 +222,5 @@ def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=
     key, named = documents_naming(ctx.uow, name, ctx.scope, "query.name")
     visible = [{k: v for k, v in d.items() if k not in ("document_id", "party_id")}
                | {"received_at": d["received_at"].isoformat()} for d in named]
-    ctx.audit("read", "party", key, hits=len(visible))
+    ctx.audit("read", "party", key, hits=len(visible), consignments=sorted({d["document_ref"] for d in visible}))
     return {"name_key": key, "items": visible}

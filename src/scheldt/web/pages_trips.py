@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from scheldt.api.deps import audited_trips
 from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import searched_container, trip_filter
 from scheldt.domain.access import Permission
@@ -138,7 +139,7 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
     except InputError as exc:
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
                       error=exc, first_page=True, first_url="/queue", container_note="")
-    ctx.audit("read", "trip-list", f"{len(rows)} trips", ids=[r["id"] for r in rows])
+    ctx.audit("read", "trip-list", f"{len(rows)} trips", **audited_trips(rows))
     # An empty status or "left" is a choice ("any"), not an absent one (which means the default).
     filters = {k: v for k, v in q.items() if v or k in _DEFAULTED}
     next_url = f"/queue?{urlencode(filters | {'cursor': next_cursor})}" if next_cursor else None
@@ -393,7 +394,8 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
     if not key:
         return render(request, "party.html", ctx, name="", key="", items=[], trips={}, error=None)
     trips = {ref: _consignment_trips(ctx, ref) for ref in sorted({d["document_ref"] for d in items})[:100]}
-    ctx.audit("read", "party", key, hits=len(items))
+    ctx.audit("read", "party", key, hits=len(items), consignments=sorted(trips),
+              **audited_trips([t for listed in trips.values() for t in listed]))
     return render(request, "party.html", ctx, name=wanted, key=key, items=items, trips=trips, error=None)
 
 
