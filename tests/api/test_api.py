@@ -1413,6 +1413,34 @@ def test_audit_entries_name_the_credential_and_what_one_token_did_is_found(servi
     assert "'tokn 1' is not 'token N', 'session N' or 'password'" in typo.json()["error"]["why"]
 
 
+def test_refusals_before_the_route_and_a_withdrawn_cookie_are_audited(service: Service) -> None:
+    """An access review: a cross-site post with an officer's workbench session (403), a 422 and
+    a 415 of a signed-in user left no trace, nor did a session cookie replayed after sign-out
+    (a Bearer replay did). A session that merely ran out is still no attempt."""
+    c, h = service.client, service.as_("officer")
+    with service.uow() as uow:
+        head = AuditLog(uow.session).head()
+    cookie = c.post("/api/v1/auth/sign-in", json={"username": "officer", "password": PASSWORD}).json()["session"]
+    c.cookies.clear()
+    forged = c.post("/api/v1/trips/1/release", json={"reason": "forged"}, cookies={"scheldt_session": cookie},
+                    headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert c.get("/api/v1/trips", params={"status": "any"}, headers=h).status_code == 422
+    assert c.post("/api/v1/trips/1/hold", content=b"reason=x", headers=h | {
+        "Content-Type": "application/x-www-form-urlencoded"}).status_code == 415
+    assert c.post("/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {cookie}"}).status_code in (200, 204)
+    assert c.get("/api/v1/trips", cookies={"scheldt_session": cookie}).status_code == 401
+    c.cookies.clear()
+    with service.uow() as uow:
+        after = AuditLog(uow.session).entries(after_seq=head.seq if head else 0, limit=1000)
+    seen = [(e.kind, e.payload["actor"], e.payload["action"], e.payload.get("details", {}).get("status"))
+            for e in after if e.kind in ("denied", "sign-in-failed")]
+    assert seen == [("denied", "officer", "POST /api/v1/trips/1/release", 403),
+                    ("denied", "officer", "GET /api/v1/trips?status=any", 422),
+                    ("denied", "officer", "POST /api/v1/trips/1/hold", 415),
+                    ("sign-in-failed", "officer", "GET /api/v1/trips", None)]
+
+
 def test_errors_and_credentials_are_as_the_openapi_document_says(service: Service) -> None:
     """An API review: every documented error body was FastAPI's HTTPValidationError, no
     credentials were described (/docs could not authorize), TAXII was documented as

@@ -119,6 +119,30 @@ def test_sign_in_never_redirects_to_another_site(app: FastAPI, target: str) -> N
     assert r.headers["location"] == "/queue"
 
 
+def test_a_workbench_cookie_tried_after_sign_out_is_audited_and_one_that_ran_out_is_not(
+        app: FastAPI, store: Store) -> None:
+    """An access review: a stolen workbench cookie replayed after its session was signed out
+    left no trace in the log (a Bearer replay did). The jobs page's poll is audited as the page is."""
+    seq = audit_head(store)
+    polled = signed_in(app, "officer").get("/web-api/jobs")
+    assert polled.status_code == 200
+    assert [(e.payload["object_kind"], e.payload["details"]) for e in audit_since(store, seq) if e.kind == "read"] == [
+        ("job-list", {"ids": [r["id"] for r in polled.json()["items"]]})]
+    secret = signed_in(app, "searcher").cookies["scheldt_session"]
+    seq = audit_head(store)
+    assert browser(app).post("/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {secret}"}
+                             ).status_code in (200, 204)
+    replay = browser(app)
+    replay.cookies.set("scheldt_session", secret)
+    assert replay.get("/queue").status_code == 303
+    stranger = browser(app)
+    stranger.cookies.set("scheldt_session", "not-a-session")
+    assert stranger.get("/queue").status_code == 303
+    tried = [(e.payload["actor"], e.payload["object_kind"], e.payload["action"]) for e in audit_since(store, seq)
+             if e.kind == "sign-in-failed"]
+    assert tried == [("searcher", "session", "GET /queue")]
+
+
 def test_safe_next_keeps_local_paths() -> None:
     assert safe_next("/orders/3?x=1") == "/orders/3?x=1"
     assert safe_next("/%2F%2Fevil") == "/%2F%2Fevil"

@@ -213,42 +213,71 @@ def audit_refused_token(request: Request, now: datetime, secret: str = "") -> No
         flush_audit(uow, None, org, remote_address(request), request_action(request), [("sign-in-failed", what)], now)
 
 
+def withdrawn_session(uow: UnitOfWork, secret: str) -> bool:
+    """Whether ``secret`` is a workbench session that was withdrawn (signed out, revoked at a
+    password reset, its user disabled), not one that merely ran out or was never made: such a
+    cookie sent again is an attempt worth auditing (:func:`audit_refused_token`; an access
+    review's stolen cookie replayed after sign-out left no trace, where a Bearer replay did)."""
+    known = uow.accounts.credential_with_owner(secret_hash(secret)) if secret else None
+    return known is not None and (known[0]["revoked_at"] is not None or not known[1].active)
+
+
+def audit_denied(request: Request, principal: Principal, status: int, where: str, now: datetime) -> None:
+    """Audit a request of a signed-in principal refused before its route did anything as
+    ``denied`` (status and where), in a transaction of its own (an access review: a cross-site
+    post with an officer's session, a 422 and a 415 left no trace)."""
+    with unit_of_work(request.app.state.engine) as uow:
+        flush_audit(uow, principal, principal.organisation.id, remote_address(request), request_action(request),
+                    [("denied", {"object_kind": "request", "object_id": request.url.path,
+                                 "details": {"status": status, "where": where}})], now)
+
+
 NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer <token>'"
 #: API paths anyone may call: signing in.
 OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
 
 
-def refused_credentials(request: Request) -> AuthError | ForbiddenError | None:
-    """The error an API request gets for its credentials (see :func:`_authenticated`), or None
-    when they are good or the path is open to all. For requests refused before their route ran:
-    an API review got 422 answers naming the fields of a request that carried no credentials."""
+def refused_credentials(request: Request, status: int, where: str) -> AuthError | ForbiddenError | None:
+    """For an API request refused before its route ran (``status``, ``where``: what was wrong
+    with its fields): the error its credentials get instead (see :func:`_authenticated`; an
+    API review got 422 answers naming the fields of a request that carried no credentials), or
+    None when they are good, the refusal then audited under the principal (:func:`audit_denied`),
+    or when the path is open to all."""
     if not request.url.path.startswith("/api/v1/") or request.url.path in OPEN_PATHS:
         return None
+    now = utc_now()
     with unit_of_work(request.app.state.engine) as uow:
         try:
-            _authenticated(uow, request, utc_now())
+            principal = _authenticated(uow, request, now)
         except (AuthError, ForbiddenError) as exc:
             return exc
+    audit_denied(request, principal, status, where, now)
     return None
 
 
 def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
     """Who sends the request. Raises AuthError without credentials or with unknown, revoked or
-    expired ones (a refused token is audited), ForbiddenError for the workbench's session sent
-    by another site's page (:func:`check_origin`)."""
+    expired ones (a refused token, and a withdrawn session, is audited), ForbiddenError for the
+    workbench's session sent by another site's page (:func:`check_origin`; audited as denied)."""
     secret, kinds = credential_secret(request)
     if not secret:
         raise AuthError("credentials", NOT_SIGNED_IN)
+    try:
+        principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
+    except AuthError:
+        # a workbench session that ran out is no attempt; one signed out or revoked is
+        if kinds != ("session",) or withdrawn_session(uow, secret):
+            audit_refused_token(request, now, secret)
+        raise
     if kinds == ("session",) and request.method not in SAFE_METHODS:
         # a review withdrew an alert by a text/plain POST from another origin, which the
         # browser sends without asking first, with the workbench's cookie
-        check_origin(request, "a request with the workbench's session")
-    try:
-        return authenticate(uow, secret, now, kinds, request.app.state.host_org)
-    except AuthError:
-        if kinds != ("session",):  # a workbench session that ran out is no attempt
-            audit_refused_token(request, now, secret)
-        raise
+        try:
+            check_origin(request, "a request with the workbench's session")
+        except ForbiddenError as exc:
+            audit_denied(request, principal, exc.status, exc.where, now)
+            raise
+    return principal
 
 
 @contextmanager

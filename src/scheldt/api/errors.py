@@ -57,24 +57,30 @@ async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    refused = await run_in_threadpool(refused_credentials, request)
-    if refused is not None:  # who may not ask learns nothing of the request's fields (API review)
+    status, where, why = _invalid(request, exc)
+    # who may not ask learns nothing of the request's fields (API review); who may is audited
+    refused = await run_in_threadpool(refused_credentials, request, status, where)
+    if refused is not None:
         return await _scheldt(request, refused)
+    return error_response(status, where, why)
+
+
+def _invalid(request: Request, exc: RequestValidationError) -> tuple[int, str, str]:
+    """Status, where and why of a request whose fields FastAPI refused."""
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     loc = tuple(first.get("loc", ()))
     if first.get("type") == "json_invalid":  # it named the character offset as a field: "body.1"
         at = f" at character {loc[1]}" if len(loc) > 1 else ""
-        return error_response(422, "body", f"not valid JSON: {first.get('ctx', {}).get('error', 'decode error')}{at}")
+        return 422, "body", f"not valid JSON: {first.get('ctx', {}).get('error', 'decode error')}{at}"
     sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if loc == ("body",) and first.get("type") == "model_attributes_type" and not _json_type(sent):
-        return error_response(415, "content-type", f"send the body as JSON (Content-Type: application/json), "
-                                                   f"not {sent[:100] or 'without a content type'}")
-    where = _location(loc)
+        return 415, "content-type", (f"send the body as JSON (Content-Type: application/json), not "
+                                     f"{sent[:100] or 'without a content type'}")
     why = str(first.get("msg", "invalid"))
     more = len(exc.errors()) - 1
     if more > 0:
         why += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return error_response(422, where, why)
+    return 422, _location(loc), why
 
 
 async def _unparsed(request: Request) -> str:
@@ -99,7 +105,8 @@ def _json_type(media_type: str) -> bool:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's, for bytes
-        refused = await run_in_threadpool(refused_credentials, request)  # that are not UTF-8 (an API review)
+        # that are not UTF-8 (an API review)
+        refused = await run_in_threadpool(refused_credentials, request, 400, "body")
         if refused is not None:
             return await _scheldt(request, refused)
         return error_response(400, "body", await _unparsed(request))

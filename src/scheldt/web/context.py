@@ -25,11 +25,13 @@ from scheldt.api.deps import (
     SAFE_METHODS,
     SESSION_COOKIE,
     Ctx,
+    audit_refused_token,
     check_origin,
     flush_audit,
     remote_address,
     request_action,
     utc_now,
+    withdrawn_session,
 )
 from scheldt.errors import AuthError, ForbiddenError, NotFoundError, ScheldtError
 from scheldt.store.db import unit_of_work
@@ -85,6 +87,8 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
         try:
             principal = authenticate(uow, secret, now, ("session",), request.app.state.host_org)
         except AuthError:
+            if withdrawn_session(uow, secret):  # a stolen cookie tried after sign-out (an access review)
+                audit_refused_token(request, now, secret)
             raise SignInRequired(_here(request), sent) from None
         ctx = PageCtx(uow, principal, now, remote_address(request), request_action(request),
                       csrf=csrf_token(secret))

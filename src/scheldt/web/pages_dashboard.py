@@ -143,5 +143,8 @@ def submit(request: Request, ctx: PageCtx, typed: dict[str, str]) -> int:
 @router.get("/web-api/jobs", include_in_schema=False)
 def jobs_json(ctx: CtxDep) -> dict[str, Any]:
     """The jobs page's runs as JSON, polled by the page while work runs (401 JSON when the
-    session ended, so the page can say so)."""
-    return {"items": [run_view(r) for r in visible_runs(ctx)]}
+    session ended, so the page can say so); audited as the page's read is (an access review found
+    these reads, with each run's parameters and who asked, missing from the log)."""
+    runs = [run_view(r) for r in visible_runs(ctx)]
+    ctx.audit("read", "job-list", f"{len(runs)} runs", ids=[r["id"] for r in runs])
+    return {"items": runs}
