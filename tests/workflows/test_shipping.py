@@ -703,6 +703,26 @@ def test_each_consignment_of_a_cargo_report_is_its_own_document(engine: Engine, 
         d["document_ref"] for docs in fruit.documents for d in docs} == {"MSCUBL0001"}
 
 
+def test_a_cargo_report_re_sent_with_only_a_new_message_date_adds_no_version(engine: Engine, tmp_path: Path) -> None:
+    """A data review: a CUSCAR re-transmitted with a new message reference and message date
+    (DTM+137, when the message was made) was stored as a new version of each bill of lading. An
+    amendment is a version; the first facts sent again after it (a correction undone) are one too."""
+    from tests.ingest.test_edifact import SEA_CUSCAR
+
+    resent = re.sub(r"UNT\+(\d+)\+1'", r"UNT+\1+402'", SEA_CUSCAR.replace("UNH+1+", "UNH+402+"))
+    sent = {"first": SEA_CUSCAR, "again": resent.replace("DTM+137:20260301:102", "DTM+137:20260302:102"),
+            "amended": SEA_CUSCAR.replace("DTM+137:20260301:102", "DTM+137:20260303:102").replace(
+                "FRUIT IMPORTS BV", "FRUIT IMPORTS TWO BV"),
+            "undone": SEA_CUSCAR.replace("DTM+137:20260301:102", "DTM+137:20260304:102")}
+    for name, text in sent.items():
+        (tmp_path / f"{name}.edi").write_text(text)
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / f"{n}.edi", IngestOptions(), NOW) for n in sent]
+        versions = [d["issued_at"] for d in uow.documents.for_container("MSCU1234566", [])]
+    assert [(r.accepted, r.added, r.rejected) for r in reports] == [(3, 3, 0), (3, 0, 0), (3, 1, 0), (3, 1, 0)]
+    assert [f"{aware_day:%m-%d}" for aware_day in versions] == ["03-01", "03-03", "03-04"]
+
+
 def test_a_miscounted_message_re_sent_under_another_reference_adds_nothing(engine: Engine, tmp_path: Path) -> None:
     """Attack reviews: the UNT-count flag named the message reference, and a document's version
     hash covered its flags, so each re-send of the same miscounted CUSCAR added a version; so

@@ -19,7 +19,6 @@ from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, Transpo
 from scheldt.store.rows import aware, fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
-
 #: Flag fields of the EDIFACT envelope (the message's UNT, the interchange's UNZ): about the
 #: transmission, not the document.
 _ENVELOPE_FIELDS = frozenset({"UNT", "UNZ"})
@@ -97,6 +96,10 @@ _PARTY_LIMITS = {"role": 64, "name": 512, "identifier": 128, "address": 1024, "c
 _GOODS_LIMITS = {"hs_code": 16, "description": 4096}
 
 
+#: How a record read from a UN/EDIFACT message names its source: "<file> message <ref> (segment ...".
+_EDIFACT_SOURCE = re.compile(r" message \S+ \(segment ")
+
+
 def _fitted(items: list[dict[str, Any]], limits: dict[str, int], what: str,
             flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``items`` with each text cut to its limit (:func:`fit` flags each cut)."""
@@ -147,6 +150,8 @@ class DocumentRepository:
             if self._stored_as_read_before(doc, supplied_by, digest):
                 continue
             if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by):
+                continue
+            if self._latest_sent_again(doc, supplied_by):
                 continue
             flags = plain(doc.flags)
             row = {
@@ -213,6 +218,24 @@ class DocumentRepository:
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(earlier)).limit(1)) is not None
+
+    def _latest_sent_again(self, doc: Consignment, supplied_by: str) -> bool:
+        """Whether ``doc``, read from a UN/EDIFACT message (a cargo report, an instruction), is
+        the latest stored version of its document sent again under a new message date (DTM+137,
+        its ``issued_at``): a translator's re-transmission, which a data review found stored as
+        a new version. The message date is when the message was made, not a fact of the bill of
+        lading; an earlier version's facts sent again (a correction undone) are a new version."""
+        if doc.issued_at is None or not _EDIFACT_SOURCE.search(doc.source):
+            return False
+        td = TransportDocumentRow
+        latest = self.session.execute(select(td.version_hash, td.issued_at).where(
+            td.supplied_by == supplied_by, td.document_type == doc.document_type,
+            td.document_ref == doc.bill_of_lading).order_by(
+            td.issued_at.desc().nulls_last(), td.received_at.desc(), td.id.desc()).limit(1)).first()
+        if latest is None or latest.issued_at is None:
+            return False
+        as_dated = replace(doc, issued_at=aware(latest.issued_at))
+        return latest.version_hash in {version_hash(as_dated), *_as_read_hashes(as_dated)}
 
     def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str) -> bool:
         """Whether this house bill was stored as a transport document (TRD) with the same facts,
