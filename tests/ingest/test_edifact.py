@@ -867,8 +867,10 @@ def test_interchanges_joined_with_other_separators_are_each_read_with_their_own(
              "TDT*1**3~LOC*165*BEANR|139|6*K913~EQD*CN*TGHU1234567*45G1|6346|5**2*5~DTM*7|202503010815|203~"
              "SEL*ML!*4471101*CA~CNT*16|1~UNT*9*2~UNZ*1*78~")
     # segments numbered over the file: the second interchange's UNA is the 13th segment, or the first
-    for text, where in ((plain + "\n" + other, ["message 1 (segment 2)", "message 2 (segment 15)"]),
-                        (other + "\n" + plain, ["message 2 (segment 3)", "message 1 (segment 14)"])):
+    for text, where in ((plain + "\n" + other, ["message 1 (segment 2) BGM GI250301",
+                                                "message 2 (segment 15) BGM GI250302"]),
+                        (other + "\n" + plain, ["message 2 (segment 3) BGM GI250302",
+                                                "message 1 (segment 14) BGM GI250301"])):
         records = list(read_edifact(text.encode(), "j.edi"))
         read = sorted((r.container_number, [s.number for s in r.seals]) for r in records)  # type: ignore[union-attr]
         assert read == [("MSKU9070323", ["ML-4471100"]), ("TGHU1234567", ["ML*4471101"])]

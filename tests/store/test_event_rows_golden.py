@@ -163,19 +163,19 @@ COUNTS = (58, 16)
 # the column and in details.location) and the fact hash as the only changes; and that the IFTSTA
 # event is flagged interchange-reference-mismatch (its UNZ repeats 2805570, its UNB opened 2803570):
 # a row diff showed that flag and the fact hash as the only changes; migration 0026 adds the column
-# retracted_at (None on every row here): without it the rows digest as before (4af00d16...)
-EVENTS_DIGEST = "20cd7406f8c041428711e5806f04d44d4f3cd60ff08f39fe14a5a8c656d93595"
+# retracted_at (None on every row here): without it the rows digest as before (4af00d16...); the
+# sources of the 24 EDIFACT moves and positions name their report's BGM document number (what a
+# replacement of the report, BGM function 5, finds them by: a terminal review), a diff of the rows
+# showing the source as the only change (before: 20cd7406...)
+EVENTS_DIGEST = "2481f2bbde4cf403a2b466b6212515dbf9802e813bb32279188b4e49a67f3a65"
 # the same 15 rows as computed at 4be377c, in the path-independent order (sources with placeholders),
 # except one row: the over-long container number's rejection names the field at fault as DCSA
 # names it, equipmentReference (stored as container_number), where it said eventID (checked by
 # a diff of the rows before and after each change); and the two clashes (an id re-sent with other
 # facts) keep the re-sent event's facts as read in ``raw``, which was empty (a row diff showed raw
 # as the only change); the v3.0-Beta-1 sample's retraction of an event never sent here is
-# quarantined, saying so (an EDI review): without that entry the rest digest as before (71aa5b5b...);
-# the clash of 3cecb101... (the INVALID sample's copy made before the stored one) says the stored
-# one was made later and is kept, with both times (a review of DCSA updates): a diff of the rows
-# showed that reason as the only change (before: d0ac14b8...)
-QUARANTINE_DIGEST = "ec78c029e588682152aabf2637880218d79f940517597719783a10e2b01fa4ed"
+# quarantined, saying so (an EDI review): without that entry the rest digest as before (71aa5b5b...)
+QUARANTINE_DIGEST = "d0ac14b8e74939b60ce57f70e2e5383251c53b1d3df1bb17aa4c6bad9083df6d"
 SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST
 
 

@@ -191,6 +191,85 @@ def test_a_correction_undone_stands_and_a_withdrawal_takes_only_what_was_made_be
     assert send("a4", "gone")[0] == (1, 1, 0) and standing() == [("2026-11-25", "19:00")]
 
 
+def test_withdrawals_and_updates_give_one_outcome_whatever_came_between(engine: Engine, tmp_path: Path) -> None:
+    """A regression review of DCSA updates: the first facts sent again later were dropped as the
+    version in force, so a withdrawal dated between took the event, or the update sent after a
+    withdrawal left it withdrawn, depending on whether another correction had come before; a
+    withdrawal dated before its event (clocks apart) withdrew nothing and said nothing; a v2.2
+    eventID re-used with other facts and a later eventCreatedDateTime was taken for an update
+    (moving a load to another box) where it is a clash."""
+    base = {"eventDateTime": "2026-11-20T14:15:00Z", "eventClassification": {
+        "eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT", "equipmentEventTypeCode": "LOAD"},
+            "eventLocation": {"UNLocationCode": "COCTG"}, "equipmentDetails": {"equipmentReference": "MSKU9070323"}}
+    sent = {
+        "x1": base | {"eventID": "x", "eventUpdatedDateTime": "2026-11-20T14:20:00Z"},
+        "x3": base | {"eventID": "x", "eventUpdatedDateTime": "2026-11-20T16:00:00Z"},
+        "xr": base | {"eventID": "x", "eventUpdatedDateTime": "2026-11-20T15:30:00Z", "isRetracted": True},
+        "y1": base | {"eventID": "y", "eventUpdatedDateTime": "2026-11-20T14:20:00Z"},
+        "yr": base | {"eventID": "y", "eventUpdatedDateTime": "2026-11-20T15:30:00Z", "isRetracted": True},
+        "y3": base | {"eventID": "y", "eventUpdatedDateTime": "2026-11-20T16:00:00Z"},
+        "z1": base | {"eventID": "z", "eventUpdatedDateTime": "2026-11-20T14:20:00Z"},
+        "zr": base | {"eventID": "z", "eventUpdatedDateTime": "2026-11-20T14:10:00Z", "isRetracted": True}}
+    for name, body in sent.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"events": [body]}))
+    v22 = json.loads((TNT / "tnt-v2.2-events-response-mixed.json").read_text())[2]
+    (tmp_path / "v1.json").write_text(json.dumps([v22]))
+    (tmp_path / "v2.json").write_text(json.dumps([v22 | {"eventCreatedDateTime": "2021-01-24T12:34:56Z",
+                                                         "equipmentReference": "MSCU1234565"}]))
+    with unit_of_work(engine) as uow:
+        reports = {n: ingest_file(uow, tmp_path / f"{n}.json", IngestOptions(), NOW)
+                   for n in ("x1", "x3", "xr", "y1", "yr", "y3", "z1", "zr", "v1", "v2")}
+    with unit_of_work(engine) as uow:
+        rows = uow.session.execute(select(ShippingEventRow.event_id, ShippingEventRow.retracted_by)).all()
+    live = sorted(i for i, by in rows if by is None and i[0] in "xyz")
+    assert live == ["x@2026-11-20T16:00:00+00:00", "y@2026-11-20T16:00:00+00:00"]  # z withdrawn
+    assert reports["xr"].rejected == 1 and "the update stands" in reports["xr"].rejections[0].why
+    assert (reports["zr"].accepted, reports["zr"].rejected) == (1, 0)
+    assert (reports["v2"].added, reports["v2"].rejected) == (0, 1) and reports["v2"].rejections[0].why.startswith(
+        "event id 3cecb101-7a1a-43a4-9d62-e88a131651e4 was already received with other facts")
+
+
+def _plan(function: str, cell: str, made: str) -> str:
+    """A one-box BAPLIE (report BP0001) written from the SMDG 2.0 segment layout."""
+    body = (f"UNH+1+BAPLIE:D:95B:UN:SMDG20'BGM++BP0001+{function}'DTM+137:{made}:201'TDT+20+V12E+++:172:20+++"
+            f"9321483:146:11:MSC ANNA'LOC+5+BEANR:139:6'LOC+61+COCTG:139:6'DTM+178:2602160800:201'LOC+147+{cell}::5'"
+            "MEA+WT++KGM:12000'LOC+9+BEANR:139:6'LOC+11+COCTG:139:6'EQD+CN+TGHU0000008+45G1+++5'NAD+CA+MSC:172:20'")
+    return body + f"UNT+{body.count(chr(39)) + 1}+1'"
+
+
+def test_a_replacing_report_withdraws_what_the_report_said_before(engine: Engine, tmp_path: Path) -> None:
+    """A terminal review: a CODECO sent again as a replacement (BGM message function 5) with the
+    gate-out time corrected left both gate-outs standing, and a bay plan replaced to re-stow a box
+    showed it in two cells. What earlier messages of the same report (type and BGM document
+    number) said and the replacement does not repeat is now withdrawn; the moves of another
+    report stay; re-sending either message, or the original in a new file, changes nothing.
+    Written from the ITG CODECO and SMDG BAPLIE segment layouts."""
+    def codeco(doc: str, function: str, at: str, made: str) -> str:
+        return (f"UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+{doc}+{function}'DTM+137:{made}:203'TDT+1++3'"
+                "LOC+165+BEANR:139:6+K913'EQD+CN+MSKU9070323+45G1:102:5++3+5'RFF+BM:HHL71800000'"
+                f"DTM+7:{at}:203'CNT+16:1'UNT+10+1'")
+    files = {"orig": codeco("GO0031", "9", "202602161512", "202602161530"),
+             "other": codeco("GO0032", "9", "202602161630", "202602161640"),
+             "repl": codeco("GO0031", "5", "202602161520", "202602161600"),
+             "plan": _plan("9", "0100114", "2602160900"), "restowed": _plan("5", "0120114", "2602161000")}
+    for name, text in files.items():
+        (tmp_path / f"{name}.edi").write_text(text)
+    (tmp_path / "orig-again.edi").write_text(files["orig"])
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / f"{n}.edi", IngestOptions(), NOW)
+                   for n in ("orig", "other", "repl", "repl", "orig", "orig-again", "plan", "restowed", "plan")]
+    assert [(r.accepted, r.added, r.rejected) for r in reports] == [
+        (1, 1, 0), (1, 1, 0), (1, 1, 0), (1, 0, 0), (1, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 0), (1, 0, 0)]
+    with unit_of_work(engine) as uow:
+        moves = container_timeline(uow, "MSKU9070323").trips
+        plans = container_timeline(uow, "TGHU0000008").trips
+    gate_outs = [(f"{e['event_time']:%H:%M}", e["retracted_by"]) for t in moves for e in t.events]
+    assert sorted(gate_outs) == [("15:12", "replaced:CODECO:GO0031:2026-02-16T16:00:00+00:00"),
+                                 ("15:20", None), ("16:30", None)]
+    cells = [(e["details"]["stowage_cell"], e["retracted_by"]) for t in plans for e in t.events]
+    assert sorted(cells) == [("0100114", "replaced:BAPLIE:BP0001:2026-02-16T10:00:00+00:00"), ("0120114", None)]
+
+
 def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(
         engine: Engine, tmp_path: Path) -> None:
     """An EDI review: a CODECO cancellation (BGM message function 1) of a gate-out was stored as an

@@ -982,9 +982,11 @@ def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, t
     assert [(f["field"], f["code"], f["why"]) for f in detail["flags"]] == [
         ("LOC+9", "malformed-unlocode", "'MOIN' is not shaped like a UN/LOCODE (country + 3 letters/digits); not used")]
     # the file's name, not the server's directories (analyst review: carriers read the ingest paths)
-    assert detail["flags"][0]["source"] == "gold.edi message SEACOSA9624 (segment 2) cell 0381182"
+    # (and the bay plan's BGM document number: a replacement of the plan finds its positions by it)
+    assert detail["flags"][0]["source"] == "gold.edi message SEACOSA9624 (segment 2) BGM R0C5BAD470A6A5 cell 0381182"
     # and so do its events' (a carrier review read the ingest paths in its own boxes' events)
-    assert [e["source"] for e in detail["events"]] == ["gold.edi message SEACOSA9624 (segment 2) cell 0381182"]
+    assert [e["source"] for e in detail["events"]] == [
+        "gold.edi message SEACOSA9624 (segment 2) BGM R0C5BAD470A6A5 cell 0381182"]
     from scheldt.workflows.trip_views import file_name_only
     assert [file_name_only(s) for s in ("/srv/in/day 1/documents.json$[0].data", "/srv/ais/pos.csv:17", "plain.edi",
                                         "/a/b.json$.events[0].x/y")] == [

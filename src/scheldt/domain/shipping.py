@@ -118,6 +118,10 @@ class Event:
     documents: tuple[DocumentReference, ...] = ()
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
+    #: Whether ``created_time`` is when its sender last updated it (DCSA T&T 3.0
+    #: ``eventUpdatedDateTime``): sent again under its id with other facts and a later one, it is
+    #: a new version of the event. How it was sent, not a fact of it (no part of its digest).
+    updated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +193,28 @@ class Retraction:
     created_time: datetime | None
     source: str = ""
     untimed_move: tuple[str, str, str, str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReplaced:
+    """A sender replaced an earlier report (UN/EDIFACT BGM message function 5, "replace", UNCL
+    1225): the moves or stowage positions that earlier messages of the same report stated (the
+    same message type and BGM document number, 1004) and this message does not repeat are
+    withdrawn. ``event_id``: what marks them withdrawn (:func:`replaced_mark`); ``kept``: the
+    ids of the events this message states; ``created_time``: its message date (UTC)."""
+
+    event_id: str
+    message_type: str
+    report: str
+    kept: frozenset[str]
+    created_time: datetime | None
+    source: str = ""
+
+
+def replaced_mark(message_type: str, report: str, created_time: datetime | None) -> str:
+    """The ``retracted_by`` of what a :class:`ReportReplaced` withdraws: ``replaced:CODECO:GO0031:
+    2026-02-16T16:00:00+00:00`` (at most 100 characters)."""
+    return f"replaced:{message_type}:{report}:{created_time.isoformat() if created_time else ''}"[:100]
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,6 +300,7 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     # an eventCreatedDateTime it did not hold)
     created_field = "eventCreatedDateTime" if flat.get("eventCreatedDateTime") else "eventUpdatedDateTime"
     created_raw = flat.get(created_field)
+    updated = created_field == "eventUpdatedDateTime" and bool(created_raw)  # an update is a version of its own
     created = (event_time if created_raw == raw_time else parse_dcsa_time(created_raw, created_field)
                ) if created_raw else None
     call, call_flags = (_transport_call(flat.get("transportCall") or (obj.get("transportDetails") or {}).get(
@@ -326,23 +327,23 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         code = _code(classification.get("equipmentEventTypeCode") or flat.get("equipmentEventTypeCode") or "",
                      "equipmentEventTypeCode", _EQUIPMENT_CODES, flags)
         empty = _empty(equipment.get("emptyIndicatorCode") or flat.get("emptyIndicatorCode"), flags)
-        return EquipmentEvent(*common, tuple(flags), code, number, equipment.get("ISOEquipmentCode") or "",
+        return EquipmentEvent(*common, tuple(flags), updated, code, number, equipment.get("ISOEquipmentCode") or "",
                               empty, _seals(equipment.get("seals") or flat.get("seals")))
     if kind == "TRANSPORT":
         code = _code(classification.get("transportEventTypeCode") or flat.get("transportEventTypeCode") or "",
                      "transportEventTypeCode", _TRANSPORT_CODES, flags)
-        return TransportEvent(*common, tuple(flags), code)
+        return TransportEvent(*common, tuple(flags), updated, code)
     if kind == "SHIPMENT":
         code = classification.get("shipmentEventTypeCode") or flat.get("shipmentEventTypeCode") or ""
         doc_type = flat.get("documentTypeCode") or ""
         if strict_uuid and doc_type and doc_type not in SHIPMENT_DOCUMENT_TYPES:
             raise FieldError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
                               f"event (allowed: {', '.join(sorted(SHIPMENT_DOCUMENT_TYPES))})")
-        return ShipmentEvent(*common, tuple(flags), event_type=code, document_type=doc_type,
+        return ShipmentEvent(*common, tuple(flags), updated, event_type=code, document_type=doc_type,
                              document_id=flat.get("documentID") or "", reason=flat.get("reason") or "")
     if kind == "IOT":
         code = classification.get("iotEventTypeCode") or flat.get("iotEventTypeCode") or ""
-        return IotEvent(*common, tuple(flags), event_type=code, container_number=number,
+        return IotEvent(*common, tuple(flags), updated, event_type=code, container_number=number,
                         iot_code=(obj.get("iotDetails") or {}).get("iotEventCode") or "")
     reefer = obj.get("reeferDetails") or {}
     code = classification.get("reeferEventTypeCode") or flat.get("reeferEventTypeCode") or ""
@@ -357,7 +358,7 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     ambient = conv(reefer.get("ambientMeasuredTemperature"), "ambientMeasuredTemperature")
     probes = tuple(c for p in reefer.get("temperatureProbeMeasurements") or []
                    if (c := conv(p.get("measuredTemperatureValue"), "measuredTemperatureValue")) is not None)
-    return ReeferEvent(*common, tuple(flags), event_type=code, container_number=number,
+    return ReeferEvent(*common, tuple(flags), updated, event_type=code, container_number=number,
                        setpoint_celsius=setpoint, ambient_celsius=ambient, probe_celsius=probes)
 
 

@@ -25,6 +25,7 @@ from scheldt.domain.shipping import (
     Event,
     IotEvent,
     ReeferEvent,
+    ReportReplaced,
     Retraction,
     ShipmentEvent,
     StatusEvent,
@@ -146,7 +147,7 @@ _PLANS: dict[type, _Plan] = {}
 
 
 def _plan(cls: type) -> _Plan:
-    names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "updated"))
     plan = (names, attrgetter(*names), tuple(n for n in names if n not in _NOT_DETAILS), _KINDS[cls])
     _PLANS[cls] = plan
     return plan
@@ -244,29 +245,51 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
     return out
 
 
-def updatable(event_id: str) -> bool:
-    """Whether a record sent again under ``event_id`` with other facts and a later record time is
-    an update (a version of its own: :meth:`EventRepository._new_version`): a DCSA VGM
-    declaration (VGM 1.0: sent again with a later ``declarationDateTime``) and a DCSA Track &
-    Trace event (T&T 3.0: sent again under its ``eventID`` with a later
-    ``eventUpdatedDateTime``), not a UN/EDIFACT move or position, whose id is a digest of its
-    segments (``edi-...``: other facts make another id)."""
-    return not event_id.startswith("edi-")
+def updatable(event: Event | None) -> bool:
+    """Whether ``event``, sent again under its id with other facts and a later record time, is an
+    update (a version of its own: :meth:`EventRepository._new_version`): a DCSA VGM declaration
+    (VGM 1.0: sent again with a later ``declarationDateTime``) and a DCSA Track & Trace 3.0 event
+    (sent again under its ``eventID`` with a later ``eventUpdatedDateTime``: ``updated``). Not a
+    T&T 2.2 or 3.0-Beta-1 event (its ``eventCreatedDateTime`` says when it was made: its id with
+    other facts is a sender's error, a clash; a regression review's v2.2 re-use moved a load to
+    another box), nor a UN/EDIFACT move (its id is a digest of what it says)."""
+    return isinstance(event, VgmDeclaration) or bool(event is not None and event.updated)
 
 
 def _later_version(event: Event, first: Event) -> bool:
     """Whether ``event`` is an update made after ``first`` under the same id (:func:`updatable`;
     a regression review's update sent in the file of its first version was refused as a clash)."""
-    return (updatable(event.event_id) and event.created_time is not None and first.created_time is not None
+    return (updatable(event) and event.created_time is not None and first.created_time is not None
             and event.created_time > first.created_time)
 
 
 def _made_after(row: dict[str, Any], stored: tuple[str, str, datetime | None, list[Any]]) -> bool:
-    """Whether ``row`` (an updatable event's: :func:`updatable`) was made after the stored
-    first version ``stored`` (fact hash, source, record time, flags): then it may restore facts
-    an update between them changed."""
+    """Whether ``row`` was made after the stored first version ``stored`` (fact hash, source,
+    record time, flags): for an updatable event (:func:`updatable`), a version of its own even
+    with the first one's facts (a correction undone, an update after a withdrawal)."""
     made = row.get("created_time")
-    return updatable(row["event_id"]) and made is not None and stored[2] is not None and aware(made) > stored[2]
+    return made is not None and stored[2] is not None and aware(made) > stored[2]
+
+
+def _replaced_since(row: dict[str, Any], withdrawn_by: str) -> bool:
+    """Whether the move or stowage position ``row`` was withdrawn by a replacement of the report
+    its own message belongs to (``withdrawn_by``: :func:`~scheldt.domain.shipping.replaced_mark`),
+    made after that message: the replaced report sent again (a regression review's re-sent
+    original, in a new file, put the move its replacement had dropped back in the queue)."""
+    named = _REPORT.search(row["source"] or "")
+    kind = row["event_id"].split("-")[1].upper() if row["event_id"].startswith("edi-") else ""
+    if named is None or not withdrawn_by.startswith(prefix := f"replaced:{kind}:{named.group(1)}:"):
+        return False
+    try:
+        replaced_at = datetime.fromisoformat(withdrawn_by[len(prefix):])
+    except ValueError:
+        return True
+    made = row.get("created_time")
+    return made is None or aware(made) <= replaced_at
+
+
+#: The report (BGM document number) a move's or stowage position's source names.
+_REPORT = re.compile(r" BGM (.+) (?:EQD|cell) \S*$")
 
 
 def _utc_text(moment: datetime) -> str:
@@ -571,11 +594,11 @@ class EventRepository:
                     continue
                 event = made.get((r["event_id"], r.get("created_time")), events.get(r["event_id"]))
                 same = stored[0] == r["fact_hash"] or _same_facts(event, stored)
-                if same and not _made_after(r, stored):  # the first version sent again
+                if same and not (updatable(event) and _made_after(r, stored)):  # the first version sent again
                     if r["event_id"].startswith("edi-") and _message(r["source"]) != _message(stored[1]):
                         again.append(r)
                     continue
-                versioned, why = self._new_version(r, event, supplied_by) if updatable(r["event_id"]) else (None, "")
+                versioned, why = self._new_version(r, event, supplied_by) if updatable(event) else (None, "")
                 if versioned is not None:
                     added += versioned
                     continue
@@ -598,13 +621,13 @@ class EventRepository:
             return 0
         t = ShippingEventRow
         ids = sorted({r["event_id"] for r in rows})
-        withdrawn: set[str] = set()
+        withdrawn: dict[str, str] = {}
         for start in range(0, len(ids), 5000):  # as :meth:`_hashes` reads them
-            withdrawn.update(self.session.scalars(select(t.event_id).where(
+            withdrawn.update((i, by) for i, by in self.session.execute(select(t.event_id, t.retracted_by).where(
                 t.supplied_by == supplied_by, t.event_id.in_(ids[start:start + 5000]), t.retracted_by.is_not(None))))
         added = 0
         for r in rows:
-            if r["event_id"] not in withdrawn:
+            if r["event_id"] not in withdrawn or _replaced_since(r, withdrawn[r["event_id"]]):
                 continue
             standing = self.session.scalar(select(t.id).where(
                 t.supplied_by == supplied_by, t.retracted_by.is_(None),
@@ -622,17 +645,20 @@ class EventRepository:
         with a later ``declarationDateTime`` (DCSA VGM 1.0: a declaration is updated, or
         withdrawn with ``isRetracted``, by sending it again so), a Track & Trace event under its
         ``eventID`` with a later ``eventUpdatedDateTime`` (DCSA T&T 3.0), see :func:`updatable`;
-        ``event``: the domain event ``row`` was made from. Returns (1, "") when stored, (0, "")
-        when it adds nothing (that version stored already, or the same facts as the latest
-        version but for the record time), (None, why) when it is no update (made before the
-        latest version: ``why`` names that), (None, "") for another version made at the same
-        time, one without a record time, or a UN/EDIFACT move: then it clashes as before. Reviews:
+        ``event``: the domain event ``row`` was made from. Made after the latest version, it is
+        stored even with that version's facts: its time decides which dated withdrawals take it
+        (a regression review's update, sent after a withdrawal with the withdrawn facts, was
+        dropped, and the event stayed withdrawn). Returns (1, "") when stored, (0, "") when it
+        adds nothing (that version stored already, or an earlier version sent again late), (None,
+        why) when it is no update (made before the latest version with facts no version has:
+        ``why`` names the latest), (None, "") for another version made at the same time, one
+        without a record time, or an event that is not updatable: then it clashes as before. Reviews:
         a corrected weight and a withdrawal were refused, and the wrong VGM kept counting; a
         carrier's corrected gate-in time (the same eventID, updated) was quarantined as a clash,
         and the wrong time kept counting; a correction undone (sent again with the first
         version's facts, updated later) was taken for the first version sent again, and the
         wrong correction stayed in force."""
-        if not updatable(row["event_id"]) or row.get("created_time") is None:
+        if not updatable(event) or row.get("created_time") is None:
             return None, ""
         t, base = ShippingEventRow, row["event_id"]
         named = or_(t.event_id == base, t.event_id.startswith(f"{base}@", autoescape=True))
@@ -646,9 +672,9 @@ class EventRepository:
         if len(version_id) > LIMITS["event_id"] or any(v.created_time is None for v in versions):
             return None, ""
         latest = max(versions, key=lambda v: aware(v.created_time))
-        if _same_facts(event, (latest.fact_hash, latest.source, aware(latest.created_time), latest.flags)):
-            return 0, ""  # the version in force sent again with a later record time
         if aware(latest.created_time) > made:
+            if any(_same_facts(event, (v.fact_hash, v.source, aware(v.created_time), v.flags)) for v in versions):
+                return 0, ""  # an earlier version sent again late
             return None, (f"event id {base} was already received with other facts, made later ("
                           f"{_utc_text(latest.created_time)}, from {latest.source}) than these "
                           f"({_utc_text(made)}): the later version is kept")
@@ -672,7 +698,7 @@ class EventRepository:
             out.update({i: (h, src, aware(made), flags) for i, h, src, made, flags in self.session.execute(stmt)})
         return out
 
-    def retract(self, retractions: Sequence[Retraction], supplied_by: str,
+    def retract(self, retractions: Sequence[Retraction | ReportReplaced], supplied_by: str,
                 received_at: datetime) -> list[tuple[Retraction, str]]:
         """Mark the events ``retractions`` withdraw (kept, never deleted), retracted at
         ``received_at`` (UTC); an event retracted before stays as it was (a re-sent retraction
@@ -692,16 +718,22 @@ class EventRepository:
         unknown: list[tuple[Retraction, str]] = []
         t = ShippingEventRow
         for r in retractions:
+            if isinstance(r, ReportReplaced):
+                self._replace_report(r, supplied_by, received_at)
+                continue
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             kind = self.session.scalar(select(t.kind).where(*mine))
             if kind is not None:
                 # its versions (:meth:`_new_version`), a move reported again (:meth:`_reported_again`), too
                 mine = (t.supplied_by == supplied_by, or_(t.event_id == r.retracted_event_id, t.event_id.startswith(
                     f"{r.retracted_event_id}@", autoescape=True)))
-                if updatable(r.retracted_event_id) and r.created_time is not None:
+                if not r.retracted_event_id.startswith("edi-") and r.created_time is not None:
                     # the event as it stood when withdrawn: an update made after stands (a review's
-                    # withdrawal, sent again or late, took the update in force out of targeting)
-                    mine += (or_(t.created_time.is_(None), t.created_time <= r.created_time),)
+                    # withdrawal, sent again or late, took the update in force out of targeting);
+                    # its first version always goes (a regression review's withdrawal dated before
+                    # the event, clocks apart, withdrew nothing and said nothing)
+                    mine += (or_(t.event_id == r.retracted_event_id, t.created_time.is_(None),
+                                 t.created_time <= r.created_time),)
                     versions = t.event_id.startswith(f"{r.retracted_event_id}@", autoescape=True)
                     after = self.session.execute(select(t.created_time, t.source).where(
                         t.supplied_by == supplied_by, versions, t.retracted_by.is_(None),
@@ -719,6 +751,22 @@ class EventRepository:
             self.session.execute(update(t).where(*mine, t.retracted_by.is_(None))
                                  .values(retracted_by=r.event_id, retracted_at=received_at))
         return unknown
+
+    def _replace_report(self, r: ReportReplaced, supplied_by: str, received_at: datetime) -> int:
+        """Withdraw (``retracted_by`` = ``r.event_id``, at ``received_at``) the live moves or
+        stowage positions the organisation's earlier messages of report ``r.report`` (message
+        type and BGM document number, named in their source) stated and ``r`` does not repeat
+        (``r.kept``); returns how many. Those stored before sources named the report are not
+        found."""
+        t = ShippingEventRow
+        found = self.session.execute(select(t.id, t.event_id).where(
+            t.supplied_by == supplied_by, t.event_id.startswith(f"edi-{r.message_type.lower()}-", autoescape=True),
+            t.source.contains(f" BGM {r.report} ", autoescape=True), t.retracted_by.is_(None))).all()
+        gone = [row.id for row in found if row.event_id.partition("@")[0] not in r.kept]
+        for start in range(0, len(gone), 1000):
+            self.session.execute(update(t).where(t.id.in_(gone[start:start + 1000]), t.retracted_by.is_(None))
+                                 .values(retracted_by=r.event_id, retracted_at=received_at))
+        return len(gone)
 
     def _untimed_move(self, r: Retraction, supplied_by: str, received_at: datetime) -> tuple[int | None, str]:
         """(the stored row :meth:`retract` withdraws for ``r.untimed_move``, "") or (None, why

@@ -13,7 +13,7 @@ from scheldt import reference
 from scheldt.domain.access import Organisation, OrgKind
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
-from scheldt.domain.shipping import Consignment, Event, Retraction, VesselPosition, VesselSighting
+from scheldt.domain.shipping import Consignment, Event, ReportReplaced, Retraction, VesselPosition, VesselSighting
 from scheldt.domain.trips import (
     FUTURE_SLACK,
     VOYAGE_TRACK,
@@ -58,7 +58,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
         raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
     events: list[Event] = []
     documents: list[Consignment] = []
-    retractions: list[Retraction] = []
+    retractions: list[Retraction | ReportReplaced] = []
     rejections: list[Rejection] = []
     with path.open("rb") as fh:
         if format == "dcsa-events":  # streamed: pages can be large; only events and what is not stored
@@ -93,7 +93,8 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
 EVENT_BATCH = 5_000
 
 
-def _events_only(records: Iterable[object], now: datetime, report: FileReport, retractions: list[Retraction],
+def _events_only(records: Iterable[object], now: datetime, report: FileReport,
+                 retractions: list[Retraction | ReportReplaced],
                  rejections: list[Rejection]) -> Iterator[Event]:
     """The events among ``records`` with their reference flags, counted as accepted; retractions
     and rejections put in their lists (a Track & Trace document holds no transport documents)."""
@@ -108,7 +109,7 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport, r
 
 
 def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], documents: list[Consignment],
-          retractions: list[Retraction], rejections: list[Rejection]) -> None:
+          retractions: list[Retraction | ReportReplaced], rejections: list[Rejection]) -> None:
     """Put one record read from a file where it belongs (with its reference flags)."""
     if isinstance(rec, Consignment):
         rec = _checked(rec, now)
@@ -119,6 +120,8 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
     elif isinstance(rec, Retraction):
         retractions.append(rec)
         report.accepted += 1
+    elif isinstance(rec, ReportReplaced):  # applied with the retractions, once the message's own moves are in
+        retractions.append(rec)
     elif isinstance(rec, Event):
         rec = _checked(rec, now)
         events.append(rec)

@@ -33,6 +33,7 @@ from scheldt.domain.shipping import (
     Event,
     GoodsItem,
     Location,
+    ReportReplaced,
     Retraction,
     Seal,
     ShippingParty,
@@ -41,12 +42,13 @@ from scheldt.domain.shipping import (
     TransportCall,
     TransportEvent,
     Vessel,
+    replaced_mark,
 )
 from scheldt.domain.units import celsius, mass_kg
 from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
 from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, as_received, component
 
-Record = Event | Consignment | Retraction | Rejection
+Record = Event | Consignment | Retraction | ReportReplaced | Rejection
 
 _TIME_FORMATS = {"101": "%y%m%d", "102": "%Y%m%d", "201": "%y%m%d%H%M", "203": "%Y%m%d%H%M",
                  "204": "%Y%m%d%H%M%S", "301": "%y%m%d%H%M"}
@@ -425,6 +427,7 @@ def read_stowage(message: Message) -> Iterator[Record]:
     call = TransportCall(unlocode=head.ports.get("5", ""), export_voyage=head.voyage, vessel=head.vessel)
     cells = [(component(group[0], 1, 0), _container(group, message.where)) for group in groups]
     doubled = _doubled(cells) if message.type == "BAPLIE" else [[] for _ in cells]
+    stated: set[str] = set()
     for (cell, c), more in zip(cells, doubled, strict=True):
         c["flags"].extend(more)  # type: ignore[attr-defined]
         if not c.get("number") and message.type == "BAPLIE":  # a MOVINS plans slots by type, without numbers
@@ -432,19 +435,23 @@ def read_stowage(message: Message) -> Iterator[Record]:
                                    "number (an empty EQD, a lost stowage position, or a release character ? before "
                                    "a segment terminator that joined the next segment to this one)"))
         locs: dict[str, str] = c["locs"]  # type: ignore[assignment]
+        event_id = _event_id(message, _vessel_key(head), head.ports.get("5", ""), when.isoformat(), cell,
+                             c.get("number", ""))
+        stated.add(event_id)
         yield StowagePosition(
-            event_id=_event_id(message, _vessel_key(head), head.ports.get("5", ""), when.isoformat(), cell,
-                               c.get("number", "")),
+            event_id=event_id,
             classifier="PLN" if message.type == "MOVINS" else "ACT",
             event_time=when, created_time=head.date, location=Location(unlocode=head.ports.get("5", "")),
             transport_call=call, documents=_docs(c["refs"]),  # type: ignore[arg-type]
-            source=f"{message.where} cell {cell}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
+            source=_reported(message, head, f"cell {cell}"),
+            flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=message.type, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
             empty=c.get("empty"), stowage_cell=cell,  # type: ignore[arg-type]
             port_of_loading=locs.get("9") or locs.get("6", ""), port_of_discharge=locs.get("11") or locs.get("12", ""),
             gross_mass_kg=c.get("gross"), verified_gross_mass_kg=c.get("vgm"),  # type: ignore[arg-type]
             temperature_celsius=c.get("temp"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
         )
+    yield from _replacing(message, head, stated)
 
 
 def _doubled(cells: list[tuple[str, dict[str, Any]]]) -> list[list[Flag]]:
@@ -483,6 +490,7 @@ def read_moves(message: Message) -> Iterator[Record]:
                         f"not one of {sorted(_MOVES[message.type])}, so the move (load, discharge, gate) is unknown",
                         as_received(message.segments))
         return
+    stated: set[str] = set()
     for i, group in enumerate(groups):
         c = _container(group, message.where)
         if not c.get("number"):
@@ -511,20 +519,39 @@ def read_moves(message: Message) -> Iterator[Record]:
             yield Retraction(f"{event_id}-{_CANCELLING[head.function]}", event_id, head.date,
                              f"{message.where} EQD {c.get('number', '')}", untimed)
             continue
+        stated.add(event_id)
         yield EquipmentEvent(
             event_id=event_id, classifier=_CLASSIFIER[message.type],
             event_time=when, created_time=head.date,  # type: ignore[arg-type]
             location=Location(unlocode=port, facility_code=_facility(head, port, _group_terminal(c, port))),
             transport_call=call,
             documents=_docs(head.refs + c["refs"]),  # type: ignore[operator]
-            source=f"{message.where} EQD {c.get('number', '')}", flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
+            source=_reported(message, head, f"EQD {c.get('number', '')}"),
+            flags=tuple(head.flags) + tuple(c["flags"]),  # type: ignore[arg-type]
             event_type=move, container_number=str(c.get("number", "")), iso_equipment_code=str(c.get("iso", "")),
             empty=c.get("empty"), seals=tuple(c["seals"]),  # type: ignore[arg-type]
             # the box's masses and set temperature (a data review found them read and dropped)
             verified_gross_mass_kg=c.get("vgm"), gross_mass_kg=c.get("gross"),  # type: ignore[arg-type]
             temperature_celsius=c.get("temp"),  # type: ignore[arg-type]
         )
+    yield from _replacing(message, head, stated)
 
+
+def _reported(message: Message, head: _Header, part: str) -> str:
+    """The source of a move or stowage position: the message, its report's BGM document number
+    when it gives one (what a replacement of the report finds it by: :func:`_replacing`), and
+    ``part`` (its EQD or cell)."""
+    return f"{message.where}{f' BGM {head.document_id}' if head.document_id else ''} {part}"
+
+
+def _replacing(message: Message, head: _Header, stated: set[str]) -> Iterator[ReportReplaced]:
+    """A :class:`ReportReplaced` when the message replaces its report (BGM message function 5)
+    and names it (a BGM document number): a terminal review's corrected discharge report and
+    re-stowed bay plan left the facts they replaced standing beside them (a box never there in
+    the queue, a box in two cells)."""
+    if head.function == "5" and head.document_id:
+        yield ReportReplaced(replaced_mark(message.type, head.document_id, head.date), message.type,
+                             head.document_id, frozenset(stated), head.date, f"{message.where} BGM")
 
 def read_status(message: Message) -> Iterator[Record]:
     """IFTSTA: one StatusEvent per container the report covers, each status group (STS, with
