@@ -201,7 +201,9 @@ def test_a_party_search_limits_the_requesters_own_versions(service: Service, mon
     found = service.client.get("/api/v1/parties", params={"name": consignee}, headers=service.as_("carrier"))
     refs = [d["document_ref"] for d in found.json()["items"]]
     assert top["document_ref"] in refs and not any(r.startswith("RIVAL") for r in refs) and len(refs) <= 2
-    assert set(found.json()["items"][0]) == {"document_ref", "document_type", "role", "name_key", "received_at"}
+    assert set(found.json()["items"][0]) == {"document_ref", "document_type", "role", "name", "name_key",
+                                             "received_at"}
+    assert found.json()["items"][0]["name"] == consignee  # as written on the document (a web review)
     # nor by the store's reading, which was cut at the newest 5,000 versions of every line
     # (regression review): it reads on, a page at a time, newest first
     with service.uow() as uow:

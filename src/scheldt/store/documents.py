@@ -344,6 +344,16 @@ class DocumentRepository:
                 return
             before = (rows[-1].received_at, rows[-1].id)
 
+    def parties_of(self, document_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """The parties each document version names, as (role, name as written), by version id."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        ids = sorted(set(document_ids))
+        for start in range(0, len(ids), 500):
+            for doc_id, parties in self.session.execute(select(TransportDocumentRow.id, TransportDocumentRow.parties)
+                                                        .where(TransportDocumentRow.id.in_(ids[start:start + 500]))):
+                out[doc_id] = [(p.get("role", ""), p.get("name", "")) for p in parties or []]
+        return out
+
     def containers_of(self, document_ids: Sequence[int]) -> dict[int, set[str]]:
         """The container numbers each document version lists, by version id."""
         out: dict[int, set[str]] = {}

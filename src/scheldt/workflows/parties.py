@@ -54,7 +54,16 @@ def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name"
     hits: list[dict[str, Any]] = []
     while len(hits) < MAX_HITS and (chunk := list(islice(matching, MAX_HITS))):
         hits += _owned_only(uow, scope, chunk)
-    return " ".join(wanted), hits[:MAX_HITS]
+    return " ".join(wanted), _as_written(uow, hits[:MAX_HITS])
+
+
+def _as_written(uow: UnitOfWork, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``hits`` each with ``name``: the party's name as its document writes it (a web review
+    read the folded key, "pivecu trading sarl", and could not tell which spellings were used)."""
+    written = uow.documents.parties_of([h["document_id"] for h in hits])
+    return [h | {"name": next((n for role, n in written.get(h["document_id"], ())
+                               if role == h["role"] and name_key(n) == h["name_key"]), h["name_key"])}
+            for h in hits]
 
 
 def _stored_words(stored: str) -> list[str]:
