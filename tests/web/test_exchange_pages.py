@@ -62,6 +62,15 @@ def test_an_officer_shares_an_alert_a_partner_reads_it_and_the_officer_withdraws
     mine = officer.get(made.headers["location"]).text
     assert f"Container {trip['container_number']}" in mine and "TLP:AMBER+STRICT" in mine and 'id="withdraw"' in mine
     assert "seen twice this month" in mine and "B2" in mine
+    # the page says what the share did, the second time too (a web review could not tell whether
+    # partners got one alert or two); the same link opened by another session says nothing
+    assert '<p class="alert alert-ok" id="shared-said">Shared: partners who may see it get this version.' in mine
+    twice = officer.post(f"/trips/{trip['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "seen twice this month",
+        "reliability": "B", "credibility": "2"})
+    assert parse_qs(urlsplit(twice.headers["location"]).query)["id"][0] == stix_id
+    assert "Already shared as it is: nothing new was sent." in officer.get(twice.headers["location"]).text
+    assert 'id="shared-said"' not in us.get(made.headers["location"]).text
     # the partner in the group reads it, without a withdraw form; a shipping line never does
     listed = us.get("/exchange?kind=alert").text
     assert stix_id in listed and "be-customs" in listed

@@ -712,9 +712,11 @@ class EventRepository:
         not (a correction sent after a cancellation, or this cancellation re-sent: they cannot
         be told apart), nothing is withdrawn and the retraction is returned with why. Returns
         the retractions not applied, each with why: ``""`` for an event this organisation never
-        sent. A dated withdrawal of a DCSA event (:func:`updatable`) withdraws the versions made
-        up to its date; a version made after it stands, and the withdrawal is returned, saying
-        so (sent late or again, it took the update in force out of targeting)."""
+        sent. A dated withdrawal of a DCSA event withdraws its first version and its versions
+        (:meth:`_new_version`) made up to the withdrawal's date; a version made after it stands,
+        and the withdrawal is returned, saying so (sent late or again, it took the update in
+        force out of targeting). A :class:`ReportReplaced` withdraws what its report said before
+        (:meth:`_replace_report`)."""
         unknown: list[tuple[Retraction, str]] = []
         t = ShippingEventRow
         for r in retractions:

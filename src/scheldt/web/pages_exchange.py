@@ -8,6 +8,8 @@ every read and write is audited like theirs.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -62,23 +64,45 @@ def exchange(request: Request, ctx: PageDep, kind: str = "", before: str = "") -
                   expired={r["id"] for r in rows if is_expired(r, ctx.now)})
 
 
+#: What a share form did, as the item page it leads to says it.
+SHARED_STATES = ("new", "already")
+
+
+def _shared_mark(ctx: PageCtx, stix_id: str, state: str) -> str:
+    """``state`` (:data:`SHARED_STATES`) with a mark of this session (keyed on its form token,
+    which no one else knows), so the item page says what this session's share did, and a link
+    made by someone else says nothing (as :func:`scheldt.web.pages_trips._notices_mark`)."""
+    mark = hmac.new(ctx.csrf.encode(), f"shared:{stix_id}:{state}".encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{state}.{mark}"
+
+
+def _shared_said(ctx: PageCtx, stix_id: str, shared: str) -> str | None:
+    """The state :func:`_shared_mark` marked for this session, else None."""
+    state = shared.partition(".")[0]
+    if state not in SHARED_STATES or not hmac.compare_digest(shared, _shared_mark(ctx, stix_id, state)):
+        return None
+    return state
+
+
 def _item(request: Request, ctx: PageCtx, stix_id: str, status: int = 200, error: ScheldtError | None = None,
-          reason: str = "") -> HTMLResponse:
+          reason: str = "", shared: str = "") -> HTMLResponse:
     ctx.require(Permission.READ_TRIPS)
     page = item_page(ctx.uow, _requester(ctx), stix_id[:100])
     if page is None:
         raise NotFoundError(f"shared item {stix_id[:100]}", "no such shared item")
     ctx.audit("read", "shared-object", stix_id[:100], parts=len(page["parts"]))
     return render(request, "exchange_item.html", ctx, status, p=page, error=error, reason=reason,
-                  expired=is_expired(page["row"], ctx.now),
+                  expired=is_expired(page["row"], ctx.now), shared=_shared_said(ctx, stix_id[:100], shared[:40]),
                   may_withdraw=withdrawable(page["row"]) and ctx.principal.can(Permission.SHARE))
 
 
 @router.get("/exchange/item", response_class=HTMLResponse)
-def exchange_item(request: Request, ctx: PageDep, id: str = "") -> HTMLResponse:  # noqa: A002 - the query's name
-    """One shared item: what it says, its terms, its parts and its versions."""
+def exchange_item(request: Request, ctx: PageDep, id: str = "",  # noqa: A002 - the query's name
+                  shared: str = "") -> HTMLResponse:
+    """One shared item: what it says, its terms, its parts and its versions; after a share form,
+    whether it went out or was shared so already (``shared``: :func:`_shared_mark`)."""
     try:
-        return _item(request, ctx, id)
+        return _item(request, ctx, id, shared=shared)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
 
@@ -144,7 +168,9 @@ def _share(request: Request, ctx: PageCtx, csrf: str, ident: Callable[[], int], 
                   recipients=out["recipients"], **{key: item}, **({"already": True} if out.get("already") else {}))
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: again(item, e))
-    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id']})}", status_code=303)
+    # said on the page it leads to (a web review could not tell whether partners got one alert or two)
+    said = _shared_mark(ctx, out["id"], "already" if out.get("already") else "new")
+    return RedirectResponse(f"/exchange/item?{urlencode({'id': out['id'], 'shared': said})}", status_code=303)
 
 
 @router.post("/orders/{order_id}/share", response_model=None)
