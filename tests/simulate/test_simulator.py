@@ -53,6 +53,25 @@ def test_planting_spec_over_a_simulated_week() -> None:
     assert 0.005 < resealed / len(benign) < 0.02
 
 
+#: Boxes (south, west, north, east; degrees) inside land the lane into Antwerp passes: France
+#: south of its Channel coast, Iberia, and Flanders inland of the coast and the Westerschelde.
+#: Rough, on purpose: a fix in one is on land.
+LAND = ((43.5, -1.0, 48.5, 2.0), (44.0, -4.0, 48.2, 2.0), (37.0, -8.8, 43.2, -1.0), (50.0, 2.0, 51.0, 4.4),
+        (49.0, 1.0, 50.6, 1.6))
+
+
+def test_simulated_vessel_tracks_keep_to_the_sea() -> None:
+    """A web review: every track came in a straight line from the Atlantic, across Brittany and
+    northern France, its last fix near Oudenaarde at 13.8 kn. Tracks follow the sea lane now."""
+    traffic = simulate(11, 1, 7, scale=0.2)
+    fixes = [f for c in traffic.calls for f in c.track]
+    on_land = [(f.latitude, f.longitude) for f in fixes
+               if any(s <= f.latitude <= n and w <= f.longitude <= e for s, w, n, e in LAND)]
+    assert fixes and on_land == []
+    last = [c.track[-1] for c in traffic.calls if c.track]
+    assert all(51.2 < f.latitude < 51.5 and 3.3 < f.longitude < 4.35 for f in last)  # in the Westerschelde
+
+
 def test_benign_traffic_shows_the_added_base_rates() -> None:
     """Dry goods in a reefer box, vessels loitering before arrival, risk-origin trips relayed at a
     listed hub: each at its stated base rate in benign traffic (spec.BENIGN_EXTRA)."""

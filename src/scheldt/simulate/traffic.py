@@ -9,6 +9,7 @@ ingested day by day (see the time model in :mod:`scheldt.simulate`).
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
 from bisect import bisect_right
@@ -196,7 +197,10 @@ def _track(rng: random.Random, call: SimCall, gap: bool) -> None:
     steps = int(total / spec.AIS_INTERVAL_HOURS)
     silent_from = rng.uniform(24, 72) if gap else -1.0
     silent_for = rng.uniform(14, 30)
-    lat, lon = 51.3 - rng.uniform(5, 25), 3.5 - rng.uniform(5, 30)
+    # a start in the open Atlantic, 30-47 N, 12-25 W (the same two draws as before: the rest of
+    # the simulation is drawn as it was)
+    start = (47.0 - (rng.uniform(5, 25) - 5) * 17 / 20, -12.0 - (rng.uniform(5, 30) - 5) * 13 / 25)
+    route = _sea_route(start)
     loiter_rng = random.Random(f"loiter:{call.imo}:{call.voyage}")
     hi, length = call.loiter or (0.0, 0.0)
     lo = max(0.0, hi - length)
@@ -213,8 +217,36 @@ def _track(rng: random.Random, call: SimCall, gap: bool) -> None:
             frac = (hours_before - waited) / (total - (hi - lo))
             if lo <= hours_before <= hi:
                 speed = round(loiter_rng.uniform(0, spec.LOITER_MAX_KNOTS), 1)
-        call.track.append(VesselFix(call.arrival - timedelta(hours=hours_before), round(51.3 - (51.3 - lat) * frac, 5),
-                                    round(4.3 - (4.3 - lon) * frac, 5), speed))
+        lat, lon = _along(route, frac)
+        call.track.append(VesselFix(call.arrival - timedelta(hours=hours_before), round(lat, 5), round(lon, 5), speed))
+
+
+#: Waypoints (WGS 84 degrees) of the sea lane into Antwerp, last one at the port: off Cape
+#: Finisterre, off Ushant, the English Channel, the Dover Strait, off Zeebrugge, then up the
+#: Westerschelde. Picked by hand from a chart, for SIMULATED tracks only: a straight line from
+#: the Atlantic to Antwerp crossed France (a web review's vessel "at 13.8 kn" near Oudenaarde).
+APPROACH = ((43.5, -10.5), (48.3, -6.5), (49.9, -3.0), (50.3, -0.5), (50.9, 1.3), (51.45, 3.0), (51.43, 3.55),
+            (51.36, 3.9), (51.38, 4.22), (51.28, 4.3))
+
+
+def _sea_route(start: tuple[float, float]) -> list[tuple[float, float]]:
+    """The lane from ``start`` to the port: :data:`APPROACH`, from the first waypoint north of
+    the start (a start off Portugal rounds Cape Finisterre; one in the Bay of Biscay does not)."""
+    return [start, *(w for w in APPROACH if w[0] > start[0] or w is APPROACH[-1])]
+
+
+def _along(route: list[tuple[float, float]], frac: float) -> tuple[float, float]:
+    """The point of ``route`` with ``frac`` (0-1) of its length still to go to its end (lengths
+    in degrees, longitude scaled by the cosine of the latitude: close enough for a track)."""
+    legs = [math.hypot(b[0] - a[0], (b[1] - a[1]) * math.cos(math.radians((a[0] + b[0]) / 2)))
+            for a, b in zip(route, route[1:], strict=False)]
+    left = frac * sum(legs)
+    for (a, b), leg in zip(reversed(list(zip(route, route[1:], strict=False))), reversed(legs), strict=True):
+        if left <= leg:
+            t = left / leg if leg else 0.0
+            return b[0] + (a[0] - b[0]) * t, b[1] + (a[1] - b[1]) * t
+        left -= leg
+    return route[0]
 
 
 def _given(rng: random.Random) -> tuple[str, tuple[str, ...], bool]:
