@@ -270,6 +270,32 @@ def test_a_replacing_report_withdraws_what_the_report_said_before(engine: Engine
     assert sorted(cells) == [("0100114", "replaced:BAPLIE:BP0001:2026-02-16T10:00:00+00:00"), ("0120114", None)]
 
 
+def test_a_replacement_cut_short_or_unreadable_for_a_box_leaves_what_it_cannot_say(engine: Engine,
+                                                                                  tmp_path: Path) -> None:
+    """A replacement's groups that cannot be read (a gate-out time that is no date) keep what the
+    report said of their boxes, and a replacement cut before its UNT withdraws nothing: what it
+    no longer states is not known. Written from the ITG CODECO segment layout."""
+    def codeco(function: str, boxes: list[tuple[str, str]], made: str, end: bool = True) -> str:
+        groups = "".join(f"EQD+CN+{box}+45G1:102:5++3+5'RFF+BM:HHL71800000'DTM+7:{at}:203'" for box, at in boxes)
+        body = f"UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+GO0077+{function}'DTM+137:{made}:203'TDT+1++3'" \
+               f"LOC+165+BEANR:139:6+K913'{groups}CNT+16:{len(boxes)}'"
+        return body + (f"UNT+{body.count(chr(39)) + 1}+1'" if end else "")
+    boxes = [("MSKU9070323", "202602161512"), ("TGHU0000008", "202602161515")]
+    files = {"orig": codeco("9", boxes, "202602161530"),
+             "cut": codeco("5", boxes[:1], "202602161600", end=False),
+             "unread": codeco("5", [("MSKU9070323", "2026021615XX"), ("TGHU0000008", "202602161516")], "202602161700")}
+    for name, text in files.items():
+        (tmp_path / f"{name}.edi").write_text(text)
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, tmp_path / f"{n}.edi", IngestOptions(), NOW) for n in files]
+        rows = uow.session.execute(select(ShippingEventRow.container_number, ShippingEventRow.event_time,
+                                          ShippingEventRow.retracted_by)).all()
+    assert [r.rejected for r in reports] == [0, 1, 1]
+    assert sorted((box, f"{at:%H:%M}", (by or "")[:24]) for box, at, by in rows) == [
+        ("MSKU9070323", "15:12", ""), ("TGHU0000008", "15:15", "replaced:CODECO:GO0077:2"),
+        ("TGHU0000008", "15:16", "")]
+
+
 def test_a_retracted_or_cancelled_move_leaves_the_trip_s_facts_and_its_container_is_rescored(
         engine: Engine, tmp_path: Path) -> None:
     """An EDI review: a CODECO cancellation (BGM message function 1) of a gate-out was stored as an

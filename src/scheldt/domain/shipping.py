@@ -201,7 +201,9 @@ class ReportReplaced:
     1225): the moves or stowage positions that earlier messages of the same report stated (the
     same message type and BGM document number, 1004) and this message does not repeat are
     withdrawn. ``event_id``: what marks them withdrawn (:func:`replaced_mark`); ``kept``: the
-    ids of the events this message states; ``created_time``: its message date (UTC)."""
+    ids of the events this message states; ``created_time``: its message date (UTC);
+    ``spared``: container numbers whose groups this message states but that could not be read
+    (what the report said of them stays)."""
 
     event_id: str
     message_type: str
@@ -209,6 +211,7 @@ class ReportReplaced:
     kept: frozenset[str]
     created_time: datetime | None
     source: str = ""
+    spared: frozenset[str] = frozenset()
 
 
 def replaced_mark(message_type: str, report: str, created_time: datetime | None) -> str:

@@ -758,13 +758,14 @@ class EventRepository:
         """Withdraw (``retracted_by`` = ``r.event_id``, at ``received_at``) the live moves or
         stowage positions the organisation's earlier messages of report ``r.report`` (message
         type and BGM document number, named in their source) stated and ``r`` does not repeat
-        (``r.kept``); returns how many. Those stored before sources named the report are not
-        found."""
+        (``r.kept``), but for boxes ``r`` could not read (``r.spared``); returns how many.
+        Those stored before sources named the report are not found."""
         t = ShippingEventRow
-        found = self.session.execute(select(t.id, t.event_id).where(
+        found = self.session.execute(select(t.id, t.event_id, t.container_number).where(
             t.supplied_by == supplied_by, t.event_id.startswith(f"edi-{r.message_type.lower()}-", autoescape=True),
             t.source.contains(f" BGM {r.report} ", autoescape=True), t.retracted_by.is_(None))).all()
-        gone = [row.id for row in found if row.event_id.partition("@")[0] not in r.kept]
+        gone = [row.id for row in found
+                if row.event_id.partition("@")[0] not in r.kept and row.container_number not in r.spared]
         for start in range(0, len(gone), 1000):
             self.session.execute(update(t).where(t.id.in_(gone[start:start + 1000]), t.retracted_by.is_(None))
                                  .values(retracted_by=r.event_id, retracted_at=received_at))

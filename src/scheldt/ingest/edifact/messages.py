@@ -491,6 +491,7 @@ def read_moves(message: Message) -> Iterator[Record]:
                         as_received(message.segments))
         return
     stated: set[str] = set()
+    unread: set[str] = set()  # boxes whose move this message states but could not be read
     for i, group in enumerate(groups):
         c = _container(group, message.where)
         if not c.get("number"):
@@ -506,6 +507,7 @@ def read_moves(message: Message) -> Iterator[Record]:
         if when is None:
             why = "no readable date for this move" + (f": {dated[0].removesuffix('; ignored')}" if dated else "")
             yield Rejection(f"{message.where} EQD {c.get('number', '')}", "DTM", why, as_received(message.segments))
+            unread.add(str(c.get("number", "")))
             continue
         event_id = _event_id(message, move, _vessel_key(head), port, head.ports.get("165", ""), when.isoformat(),
                              c.get("number", ""))
@@ -534,7 +536,7 @@ def read_moves(message: Message) -> Iterator[Record]:
             verified_gross_mass_kg=c.get("vgm"), gross_mass_kg=c.get("gross"),  # type: ignore[arg-type]
             temperature_celsius=c.get("temp"),  # type: ignore[arg-type]
         )
-    yield from _replacing(message, head, stated)
+    yield from _replacing(message, head, stated, unread)
 
 
 def _reported(message: Message, head: _Header, part: str) -> str:
@@ -544,14 +546,19 @@ def _reported(message: Message, head: _Header, part: str) -> str:
     return f"{message.where}{f' BGM {head.document_id}' if head.document_id else ''} {part}"
 
 
-def _replacing(message: Message, head: _Header, stated: set[str]) -> Iterator[ReportReplaced]:
+def _replacing(message: Message, head: _Header, stated: set[str],
+               unread: set[str] | None = None) -> Iterator[ReportReplaced]:
     """A :class:`ReportReplaced` when the message replaces its report (BGM message function 5)
-    and names it (a BGM document number): a terminal review's corrected discharge report and
+    and names it (a BGM document number), but not when it was cut short (what it no longer
+    states is not known); the boxes in ``unread`` (groups it states but that could not be read)
+    keep what the report said of them. A terminal review's corrected discharge report and
     re-stowed bay plan left the facts they replaced standing beside them (a box never there in
     the queue, a box in two cells)."""
-    if head.function == "5" and head.document_id:
+    if head.function == "5" and head.document_id and not message.truncated:
         yield ReportReplaced(replaced_mark(message.type, head.document_id, head.date), message.type,
-                             head.document_id, frozenset(stated), head.date, f"{message.where} BGM")
+                             head.document_id, frozenset(stated), head.date, f"{message.where} BGM",
+                             frozenset(unread or ()))
+
 
 def read_status(message: Message) -> Iterator[Record]:
     """IFTSTA: one StatusEvent per container the report covers, each status group (STS, with
