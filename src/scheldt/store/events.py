@@ -15,7 +15,7 @@ from operator import attrgetter, gt, itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -282,8 +282,8 @@ def _replaced_since(row: dict[str, Any], withdrawn_by: str) -> bool:
         return False
     try:
         replaced_at = datetime.fromisoformat(withdrawn_by[len(prefix):])
-    except ValueError:
-        return True
+    except ValueError:  # a replacement without a message date cannot be ordered: the report stated it again
+        return False
     made = row.get("created_time")
     return made is None or aware(made) <= replaced_at
 
@@ -719,9 +719,15 @@ class EventRepository:
         (:meth:`_replace_report`)."""
         unknown: list[tuple[Retraction, str]] = []
         t = ShippingEventRow
+        replacements = [r for r in retractions if isinstance(r, ReportReplaced)]
         for r in retractions:
             if isinstance(r, ReportReplaced):
-                self._replace_report(r, supplied_by, received_at)
+                # what a later replacement of the report in the same batch states stands (a regression
+                # review's interchange of two replacements kept only the boxes both stated)
+                later = [o.kept for o in replacements if (o.message_type, o.report) == (r.message_type, r.report)
+                         and o.created_time is not None and r.created_time is not None
+                         and o.created_time > r.created_time]
+                self._replace_report(r, supplied_by, received_at, frozenset().union(*later))
                 continue
             mine = (t.supplied_by == supplied_by, t.event_id == r.retracted_event_id)
             kind = self.session.scalar(select(t.kind).where(*mine))
@@ -754,18 +760,26 @@ class EventRepository:
                                  .values(retracted_by=r.event_id, retracted_at=received_at))
         return unknown
 
-    def _replace_report(self, r: ReportReplaced, supplied_by: str, received_at: datetime) -> int:
+    def _replace_report(self, r: ReportReplaced, supplied_by: str, received_at: datetime,
+                        also_kept: frozenset[str] = frozenset()) -> int:
         """Withdraw (``retracted_by`` = ``r.event_id``, at ``received_at``) the live moves or
         stowage positions the organisation's earlier messages of report ``r.report`` (message
         type and BGM document number, named in their source) stated and ``r`` does not repeat
-        (``r.kept``), but for boxes ``r`` could not read (``r.spared``); returns how many.
+        (``r.kept``, nor ``also_kept``: what later replacements received with it state), but for
+        boxes ``r`` could not read (``r.spared``), and only what messages
+        dated before ``r`` said (all, when ``r`` gives no message date); returns how many.
         Those stored before sources named the report are not found."""
         t = ShippingEventRow
         found = self.session.execute(select(t.id, t.event_id, t.container_number).where(
             t.supplied_by == supplied_by, t.event_id.startswith(f"edi-{r.message_type.lower()}-", autoescape=True),
-            t.source.contains(f" BGM {r.report} ", autoescape=True), t.retracted_by.is_(None))).all()
-        gone = [row.id for row in found
-                if row.event_id.partition("@")[0] not in r.kept and row.container_number not in r.spared]
+            t.source.contains(f" BGM {r.report} ", autoescape=True), t.retracted_by.is_(None),
+            # only what messages made before it said: one re-sent or received late leaves what later
+            # messages of the report said (a regression review's older replacement undid newer ones)
+            true() if r.created_time is None else or_(t.created_time.is_(None), t.created_time < r.created_time))
+        ).all()
+        keep = r.kept | also_kept
+        gone = [row.id for row in found if row.event_id.partition("@")[0] not in keep
+                and row.container_number not in r.spared]
         for start in range(0, len(gone), 1000):
             self.session.execute(update(t).where(t.id.in_(gone[start:start + 1000]), t.retracted_by.is_(None))
                                  .values(retracted_by=r.event_id, retracted_at=received_at))

@@ -122,6 +122,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
         report.accepted += 1
     elif isinstance(rec, ReportReplaced):  # applied with the retractions, once the message's own moves are in
         retractions.append(rec)
+        report.accepted += 1  # one stating no move at all withdraws what its report said: read, not empty
     elif isinstance(rec, Event):
         rec = _checked(rec, now)
         events.append(rec)
