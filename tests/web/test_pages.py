@@ -1135,6 +1135,11 @@ def test_a_form_from_a_page_gone_stale_does_nothing_and_says_what_changed(app: F
     with store.uow() as uow:
         order = uow.inspections.order(second, "be-customs")
     assert (order["mass_kg"], order["concealment"]) == (130.0, "in_cargo")
+    # a superscript two is a digit to str.isdigit, not to int(): read as no count, never a 500
+    odd = act(other, second, "²", action="correct", mass_kg="130", reason="x", **seizure)
+    assert odd.status_code == 400 and "nothing to correct" in odd.text
+    assert a.post(f"/trips/{trip['id']}/release", data={"csrf": token_of(a), "reason": "done",
+                                                       "hold_id": "²"}).status_code == 303
 
 
 def test_a_shift_over_a_cut_capacity_says_so_on_the_plan_page(app: FastAPI, store: Store) -> None:

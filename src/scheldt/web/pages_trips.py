@@ -328,7 +328,7 @@ def _hold_move(request: Request, ctx: PageCtx, trip_id: str, csrf: str, reason: 
         if move == "hold":
             out = inspections.place_hold(ctx.uow, ctx.principal, tid, reason, ctx.now)
         else:  # the hold the page showed: another placed since is not released unseen (a web review)
-            meant = int(hold_id) if hold_id.isdigit() and len(hold_id) < 12 else None
+            meant = int(hold_id) if hold_id.isascii() and hold_id.isdigit() and len(hold_id) < 12 else None
             out = inspections.release_hold(ctx.uow, ctx.principal, tid, reason, ctx.now, meant)
         ctx.audit("write", "hold", out["id"], action=move, trip=tid, container=out["container_number"])
     except ScheldtError as exc:
