@@ -16,7 +16,7 @@ from scheldt.domain.facts import name_key
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
 from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, TransportDocumentRow
-from scheldt.store.rows import aware, fact_digest, fit, plain
+from scheldt.store.rows import aware, edifact_message, fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
 #: Flag fields of the EDIFACT envelope (the message's UNT, the interchange's UNZ): about the
@@ -94,10 +94,6 @@ CONTAINER_MAX = 64
 #: 5 x 35, an address 4 x 35 and more; an ingest review's 300,000-character name was stored whole.
 _PARTY_LIMITS = {"role": 64, "name": 512, "identifier": 128, "address": 1024, "country": 64}
 _GOODS_LIMITS = {"hs_code": 16, "description": 4096}
-
-
-#: How a record read from a UN/EDIFACT message names its source: "<file> message <ref> (segment ...".
-_EDIFACT_SOURCE = re.compile(r" message \S+ \(segment ")
 
 
 def _fitted(items: list[dict[str, Any]], limits: dict[str, int], what: str,
@@ -225,7 +221,7 @@ class DocumentRepository:
         its ``issued_at``): a translator's re-transmission, which a data review found stored as
         a new version. The message date is when the message was made, not a fact of the bill of
         lading; an earlier version's facts sent again (a correction undone) are a new version."""
-        if doc.issued_at is None or not _EDIFACT_SOURCE.search(doc.source):
+        if doc.issued_at is None or not edifact_message(doc.source):
             return False
         td = TransportDocumentRow
         latest = self.session.execute(select(td.version_hash, td.issued_at).where(

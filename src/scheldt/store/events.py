@@ -36,7 +36,7 @@ from scheldt.domain.shipping import (
 from scheldt.ingest.base import Rejection
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import ShippingEventRow
-from scheldt.store.rows import aware, fact_digest, fields_dict, fit
+from scheldt.store.rows import aware, edifact_message, fact_digest, fields_dict, fit
 from scheldt.store.upsert import PostgresInsert, SqliteInsert, insert_ignore
 
 #: How the store reads one event class (see :data:`_PLANS`).
@@ -247,13 +247,14 @@ def _by_id(events: Sequence[Event]) -> dict[str, Event]:
 
 def updatable(event: Event | None) -> bool:
     """Whether ``event``, sent again under its id with other facts and a later record time, is an
-    update (a version of its own: :meth:`EventRepository._new_version`): a DCSA VGM declaration
-    (VGM 1.0: sent again with a later ``declarationDateTime``) and a DCSA Track & Trace 3.0 event
-    (sent again under its ``eventID`` with a later ``eventUpdatedDateTime``: ``updated``). Not a
+    update (a version of its own: :meth:`EventRepository._new_version`): one its reader marks
+    ``updated``, a DCSA VGM declaration (VGM 1.0: sent again with a later ``declarationDateTime``)
+    and a DCSA Track & Trace 3.0 event (sent again under its ``eventID`` with a later
+    ``eventUpdatedDateTime``). Not a
     T&T 2.2 or 3.0-Beta-1 event (its ``eventCreatedDateTime`` says when it was made: its id with
     other facts is a sender's error, a clash; a regression review's v2.2 re-use moved a load to
     another box), nor a UN/EDIFACT move (its id is a digest of what it says)."""
-    return isinstance(event, VgmDeclaration) or bool(event is not None and event.updated)
+    return event is not None and event.updated
 
 
 def _later_version(event: Event, first: Event) -> bool:
@@ -294,18 +295,6 @@ _REPORT = re.compile(r" BGM (.+) (?:EQD|cell) \S*$")
 
 def _utc_text(moment: datetime) -> str:
     return f"{aware(moment).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _message(source: str) -> str:
-    """The UN/EDIFACT message a stored event's ``source`` names: its file and message reference
-    ("codeco-0420.edi message 1", from "... message 1 (segment 3) ..."), or "" when it names
-    none. Senders number each interchange's messages from 1 again: a regression review's
-    re-report in a new file, numbered 1 as the first, was taken for the first sent again."""
-    found = _MESSAGE.search(source or "")
-    return found.group(1) if found else ""
-
-
-_MESSAGE = re.compile(r"^(.* message \S+) \(segment ")
 
 
 def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, list[Any]],
@@ -595,7 +584,8 @@ class EventRepository:
                 event = made.get((r["event_id"], r.get("created_time")), events.get(r["event_id"]))
                 same = stored[0] == r["fact_hash"] or _same_facts(event, stored)
                 if same and not (updatable(event) and _made_after(r, stored)):  # the first version sent again
-                    if r["event_id"].startswith("edi-") and _message(r["source"]) != _message(stored[1]):
+                    if r["event_id"].startswith("edi-") and (edifact_message(r["source"])
+                                                             != edifact_message(stored[1])):
                         again.append(r)
                     continue
                 versioned, why = self._new_version(r, event, supplied_by) if updatable(event) else (None, "")
@@ -633,7 +623,7 @@ class EventRepository:
                 t.supplied_by == supplied_by, t.retracted_by.is_(None),
                 t.event_id.startswith(f"{r['event_id']}@", autoescape=True)).limit(1))
             if standing is None:  # named by the message that reported it again: one copy per report
-                report = hashlib.sha256(_message(r["source"]).encode()).hexdigest()[:16]
+                report = hashlib.sha256(edifact_message(r["source"]).encode()).hexdigest()[:16]
                 copy = {**r, "event_id": f"{r['event_id']}@again-{report}"}
                 added += insert_ignore(self.session, t.__table__, [copy])
         return added

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, overload
@@ -9,6 +10,19 @@ from typing import Any, overload
 from scheldt.domain.facts import fact_digest, fields_dict, json_bytes, plain
 
 __all__ = ["fact_digest", "fields_dict", "fit", "json_text", "plain"]
+
+
+def edifact_message(source: str) -> str:
+    """The UN/EDIFACT message a stored record's ``source`` names: its file and message reference
+    ("codeco-0420.edi message 1", from "... message 1 (segment 3) ..."), or "" when it names
+    none (a DCSA JSON path, an AIS line). Senders number each interchange's messages from 1
+    again: a regression review's re-report in a new file, numbered 1 as the first, was taken
+    for the first sent again."""
+    found = _MESSAGE.search(source or "")
+    return found.group(1) if found else ""
+
+
+_MESSAGE = re.compile(r"^(.* message \S+) \(segment ")
 
 
 def json_text(value: Any) -> str:

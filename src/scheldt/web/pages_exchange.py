@@ -8,7 +8,6 @@ every read and write is audited like theirs.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.domain.access import Permission
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.context import PageCtx, PageDep, check_form, session_mark
 from scheldt.web.pages_inspections import order_page
 from scheldt.web.pages_trips import parse_trip_id, trip_page
 from scheldt.web.render import error_page, refused, render
@@ -69,11 +68,10 @@ SHARED_STATES = ("new", "already")
 
 
 def _shared_mark(ctx: PageCtx, stix_id: str, state: str) -> str:
-    """``state`` (:data:`SHARED_STATES`) with a mark of this session (keyed on its form token,
-    which no one else knows), so the item page says what this session's share did, and a link
-    made by someone else says nothing (as :func:`scheldt.web.pages_trips._notices_mark`)."""
-    mark = hmac.new(ctx.csrf.encode(), f"shared:{stix_id}:{state}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{state}.{mark}"
+    """``state`` (:data:`SHARED_STATES`) with a mark of this session for ``stix_id``
+    (:func:`~scheldt.web.context.session_mark`), so the item page says what this session's
+    share did, and a link made by someone else says nothing."""
+    return f"{state}.{session_mark(ctx, f'shared:{stix_id}:{state}')}"
 
 
 def _shared_said(ctx: PageCtx, stix_id: str, shared: str) -> str | None:

@@ -12,7 +12,6 @@ the facts, map, documents, parties, seals and holds (held since when, not by who
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from typing import Annotated, Any
@@ -29,7 +28,7 @@ from scheldt.domain.inspection import SHIFTS, current_shift
 from scheldt.errors import ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.context import PageCtx, PageDep, check_form, session_mark
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
@@ -364,8 +363,7 @@ def _notices_mark(ctx: PageCtx, trip_id: int, count: int) -> str:
     """``count`` with a mark of this session (keyed on its form token, which no one else
     knows), so the trip page says notices were queued only when this session queued them: a web
     review's link with ``?notices=999999`` had an officer read that 999,999 notices went out."""
-    mark = hmac.new(ctx.csrf.encode(), f"notices:{trip_id}:{count}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{count}.{mark}"
+    return f"{count}.{session_mark(ctx, f'notices:{trip_id}:{count}')}"
 
 
 def _notices_sent(ctx: PageCtx, trip_id: int, notices: str) -> int | None:
