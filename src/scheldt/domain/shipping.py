@@ -119,8 +119,9 @@ class Event:
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
     #: Whether ``created_time`` is when its sender last updated it (DCSA T&T 3.0
-    #: ``eventUpdatedDateTime``): sent again under its id with other facts and a later one, it is
-    #: a new version of the event. How it was sent, not a fact of it (no part of its digest).
+    #: ``eventUpdatedDateTime``, VGM 1.0 ``declarationDateTime``): sent again under its id with
+    #: other facts and a later one, it is a new version of the event. How it was sent, not a fact
+    #: of it (no part of its digest).
     updated: bool = False
 
 

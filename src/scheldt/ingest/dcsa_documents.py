@@ -431,6 +431,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
         method=vgm.get("method") or "",
         retracted=bool(item.get("isRetracted")),
         tare_kg=tare,
+        updated=True,  # DCSA VGM 1.0: sent again with a later declarationDateTime, it is updated
     )
 
 

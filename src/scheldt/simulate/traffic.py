@@ -238,10 +238,10 @@ def _sea_route(start: tuple[float, float]) -> list[tuple[float, float]]:
 def _along(route: list[tuple[float, float]], frac: float) -> tuple[float, float]:
     """The point of ``route`` with ``frac`` (0-1) of its length still to go to its end (lengths
     in degrees, longitude scaled by the cosine of the latitude: close enough for a track)."""
-    legs = [math.hypot(b[0] - a[0], (b[1] - a[1]) * math.cos(math.radians((a[0] + b[0]) / 2)))
-            for a, b in zip(route, route[1:], strict=False)]
+    pairs = list(zip(route, route[1:], strict=False))
+    legs = [math.hypot(b[0] - a[0], (b[1] - a[1]) * math.cos(math.radians((a[0] + b[0]) / 2))) for a, b in pairs]
     left = frac * sum(legs)
-    for (a, b), leg in zip(reversed(list(zip(route, route[1:], strict=False))), reversed(legs), strict=True):
+    for (a, b), leg in zip(reversed(pairs), reversed(legs), strict=True):  # from the port back
         if left <= leg:
             t = left / leg if leg else 0.0
             return b[0] + (a[0] - b[0]) * t, b[1] + (a[1] - b[1]) * t
