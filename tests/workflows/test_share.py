@@ -1489,3 +1489,30 @@ def test_a_shared_name_entry_raises_alerts_only_from_the_score_that_counts_in_th
         threshold = share.alert_threshold(uow)
     assert threshold == 90.0
     assert (len(near["alerts"]), len(close["alerts"])) == (0, 1)
+
+
+def test_an_empty_gated_in_without_a_booking_is_scanned_in_the_running_shift(engine: Engine, tmp_path: Path) -> None:
+    """A targeting review: the top of the risk queue, an empty gated in at BEANR with no booking
+    (75 points), was "not discharged here yet": its scan was refused in the running shift and
+    could not have been recorded in a later one."""
+    from scheldt.domain.inspection import current_shift
+
+    gate_in = event("e-gtin", "GTIN", "2026-03-01T06:10:00Z", "BEANR", "")
+    gate_in["equipmentDetails"] = {"equipmentReference": "TGHU2638326", "ISOEquipmentCode": "22GP",
+                                   "emptyIndicatorCode": "EMPTY"}
+    gate_in.pop("documentReferences")
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "be-customs", "BE", "agency", [], [], NOW)
+        ingest_file(uow, write(tmp_path / "gate-in.json", [gate_in]), IngestOptions(supplied_by="be-customs"), NOW)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer", "initial", NOW)
+        score_trips(uow, NOW)
+        trip = uow.container_trips.page(None, TripFilter(), None, 10)[0]
+        assert (trip["container_number"], trip["arrival_at"], trip["left_at"]) == (
+            "TGHU2638326", datetime(2026, 3, 1, 6, 10, tzinfo=UTC), None)
+        assert trip["score"] > 0
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        day, shift = current_shift(NOW)
+        order = inspections.plan_scan(uow, OFFICER, trip["id"], "SC-1", day, shift, "risk", "", NOW)
+        done = inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
+                               {"nii_image_ref": "img-1", "verdict": "clear"}, NOW + timedelta(minutes=20))
+    assert done["status"] == "scanned"

@@ -677,23 +677,45 @@ class TripFacts:
 
     def arrival_at_destination(self) -> datetime | None:
         """When the box reached its port of discharge: the last actual ARRI or DISC there (UTC);
-        without a known port of discharge, :meth:`arrival`. None while it is on its way (a
-        stop at a transshipment port is not its arrival)."""
+        without a known port of discharge, :meth:`arrival`, else the gate-in that brought it to
+        a terminal by land (:meth:`gate_in_by_land`). None while it is on its way (a stop at a
+        transshipment port is not its arrival)."""
         port = self.destination()
         if not port:
-            return self.arrival()
+            arrived = self.arrival()
+            if arrived is not None:
+                return arrived
+            gate_in = self.gate_in_by_land()
+            return gate_in.event_time if gate_in is not None else None
         return arrival_time(tuple(e for e in self.events if e.unlocode == port))
+
+    def gate_in_by_land(self) -> TripEvent | None:
+        """The last actual gate-in (GTIN) of a trip that has no port of discharge and no actual
+        ARRI or DISC: a box that came to a terminal by road, rail or barge with no document
+        saying where it goes (an empty gated in with no booking), and is there until it leaves
+        by a gate-out. None otherwise, and once an actual load aboard followed it (the box is at
+        sea: a box of a feed without documents, loaded for export abroad, stays to be targeted
+        before its arrival). A targeting review: an empty gated in at the terminal, on top of the
+        risk queue, was "not discharged here yet" and could not be scanned."""
+        if self.destination() or self.arrival() is not None:
+            return None
+        gate_in = next((e for e in reversed(self.events) if e.event_type == "GTIN" and e.classifier == "ACT"), None)
+        if gate_in is None or any(e.event_type == "LOAD" and e.classifier == "ACT" and e.event_time >= gate_in.event_time
+                                  for e in self.events):
+            return None
+        return gate_in
 
     def left_port_at(self) -> datetime | None:
         """When the box left its port of discharge after the discharge there
-        (:meth:`discharge_at_destination`): the first actual gate-out (GTOT) or onward load
-        (LOAD: transshipment) after it, UTC; None while it is still there, or when it has not
-        been discharged there yet (at sea, or at a transshipment port on the way)."""
-        disc = self.discharge_at_destination()
-        if disc is None:
+        (:meth:`discharge_at_destination`), or the terminal after the gate-in that brought it
+        there (:meth:`gate_in_by_land`): the first actual gate-out (GTOT) or load aboard (LOAD:
+        transshipment or export) after it, UTC; None while it is still there, or when it has
+        not been discharged there yet (at sea, or at a transshipment port on the way)."""
+        there = self.discharge_at_destination() or self.gate_in_by_land()
+        if there is None:
             return None
         return next((e.event_time for e in self.events if e.classifier == "ACT" and e.event_type in ("GTOT", "LOAD")
-                     and e.event_time >= disc.event_time and e is not disc and happened(e)), None)
+                     and e.event_time >= there.event_time and e is not there and happened(e)), None)
 
     def gate_out_after(self, start: datetime) -> TripEvent | None:
         """The first actual gate-out (GTOT) at or after ``start`` that could have happened when
