@@ -15,10 +15,11 @@ What it does:
    call: 4 objects) and sightings 20 % (feedback on an earlier alert). 300 items are built by
    the library once as templates; each copy gets a new main id and the part ids Scheldt derives
    from it (uuid5, as ``to_stix`` does), so every object version is new. About three in four
-   items go to the sharing group ``be-us`` (Belgian and US customs; TLP:AMBER 45 %,
+   items are drawn for the sharing group ``be-us`` (Belgian and US customs; TLP:AMBER 45 %,
    AMBER+STRICT 20 %, GREEN 15 %, RED to named officers 10 %, CLEAR 10 %; alerts, seizure
    reports and watchlist entries for containers or seal ranges, which Scheldt never shares CLEAR
-   or AMBER, take AMBER+STRICT and GREEN), the rest to the
+   or AMBER, take AMBER+STRICT and GREEN; GREEN and CLEAR reach the whole community, so those
+   go to the community collection), the rest to the
    community collection (GREEN 60 %, CLEAR 30 %, RED 10 %).
 2. Scheldt. A fresh PostgreSQL database (dropped at the end), migrated, with four
    organisations: ``be-customs`` and ``us-cbp`` (agencies, the sharing group ``be-us``),
@@ -160,6 +161,8 @@ def _sharing(kind: str, rng: random.Random, now: datetime) -> Sharing:
         tlp, group = rng.choices([Tlp.GREEN, Tlp.CLEAR, Tlp.RED], [60, 30, 10])[0], None
     if kind in ("alert", "seizure-report"):  # never CLEAR or AMBER, as Scheldt shares them (no carrier reads them)
         tlp = _for_agencies(tlp)
+    if tlp in (Tlp.GREEN, Tlp.CLEAR):  # the community's, never a group's
+        group = None
     recipients = RED_RECIPIENTS if tlp == Tlp.RED else ()
     return Sharing(kind, tlp, group, rng.choice(["", "", "H1", "NOT FOR COURT"]), rng.choice("ABC"),
                    rng.choice("123"), recipients, now, now + timedelta(days=rng.choice([30, 90, 365])))

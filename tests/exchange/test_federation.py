@@ -293,7 +293,7 @@ def test_a_peer_cannot_share_into_a_group_of_this_node_it_is_not_in(net: Net) ->
         injected = indicator("us-cbp", Tlp.AMBER_STRICT, "be-nl", name="Injected NL Co")
         withdrawn = new_version(before, revoked=True)
         # a "withdrawal" under wider terms would widen who reads it: refused like a new object
-        widened = indicator("us-cbp", Tlp.GREEN, "be-nl", stix_id=also["id"], revoked=True, name="also stored before",
+        widened = indicator("us-cbp", Tlp.AMBER, "be-nl", stix_id=also["id"], revoked=True, name="also stored before",
                             modified=datetime(2026, 1, 2, tzinfo=UTC))
         store(net.b, [injected, withdrawn, widened], owner="us-cbp")
         report = pull(net.c, "us-node")
@@ -718,7 +718,9 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
             stored = {r.stix_id: r for r in rows(net.b)}
             assert len(stored) == 150
             odd, even = stored[initial[1]["id"]], stored[initial[0]["id"]]
-            assert (odd.tlp, odd.group_id, odd.owner_org, odd.source) == ("green", "be-us", "nl-customs", "peer:feed")
+            # GREEN is the community's: the peer's group is not its (a federation review's GREEN item "of
+            # be-us" was in no collection a community member reads over TAXII, yet shown to them elsewhere)
+            assert (odd.tlp, odd.group_id, odd.owner_org, odd.source) == ("green", None, "nl-customs", "peer:feed")
             assert (even.tlp, even.group_id) == ("amber+strict", "be-us")
 
             # Later additions through medallion (posted by taxii2-client): a new object, a
@@ -752,11 +754,14 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
             with serving(net.b) as url_b:
                 url = f"{url_b}/taxii2/scheldt/collections/be-us/objects/"
                 seen, last = _poll(url, net.tokens_b["us-officer"], None)
-                assert sorted(seen) == sorted({r.stix_id for r in rows(net.b)})
+                assert sorted(seen) == sorted({r.stix_id for r in rows(net.b) if r.group_id == "be-us"})
                 assert _poll(url, net.tokens_b["us-officer"], last) == ([], last)
-                coll.add_objects({"objects": [_plain(203)]})
+                green, _ = _poll(url.replace("/be-us/", "/community/"), net.tokens_b["us-officer"], None)
+                assert sorted(green) == sorted({r.stix_id for r in rows(net.b) if r.group_id is None})
+                assert len(seen) == 77 and len(green) > 70  # the even (unmarked) ones; the odd (GREEN) ones
+                coll.add_objects({"objects": [_plain(204)]})  # even: unmarked, AMBER+STRICT in the peer's group
                 pull(net.b, "feed")
-                assert _poll(url, net.tokens_b["us-officer"], last)[0] == [_plain(203)["id"]]
+                assert _poll(url, net.tokens_b["us-officer"], last)[0] == [_plain(204)["id"]]
     finally:
         get_settings.cache_clear()
 

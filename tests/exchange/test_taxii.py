@@ -211,6 +211,31 @@ def test_add_objects_answers_202_with_a_kept_status_and_refuses_per_object(node:
     assert r.status_code == 400 and r.json()["details"]["where"] == "body"
 
 
+def test_a_green_or_clear_object_goes_to_the_community_collection_not_a_group_s(node: Node) -> None:
+    """A federation review posted a TLP:GREEN object (no group named) to be-us's collection: it
+    was kept "green, be-us", which the REST API refuses: in no collection a community member
+    reads over TAXII, yet shown to them by the REST API, the workbench and MISP. Refused there,
+    as one naming be-us is; in the community collection it is the community's."""
+    plain = indicator("us-cbp", Tlp.GREEN, None, name="Umbrella Cargo Ltd")
+    del plain["extensions"]  # as another tool writes it
+    plain["object_marking_refs"] = [TLP_MARKING_IDS[Tlp.GREEN]]
+    named = indicator("us-cbp", Tlp.CLEAR, "be-us", name="named")
+    status = node.post("/collections/be-us/objects/", "us-liaison", [plain, named]).json()
+    assert status["success_count"] == 0 and {f["id"]: f["message"] for f in status["failures"]} == {
+        plain["id"]: "TLP:GREEN reaches the whole community, not the sharing group 'be-us': post it to the community "
+                     "collection, or mark it AMBER+STRICT for the group's agencies",
+        named["id"]: f"{named['id']}.extensions.sharing_group: TLP:CLEAR reaches the whole community, not the "
+                     "sharing group 'be-us': leave the group out, or mark it AMBER+STRICT for the group's agencies"}
+    with unit_of_work(node.engine) as uow:
+        assert uow.exchange.page(None) == []
+    status = node.post("/collections/community/objects/", "us-liaison", [plain]).json()
+    assert status["success_count"] == 1
+    with unit_of_work(node.engine) as uow:
+        assert [(o.tlp, o.group_id) for o in uow.exchange.page(None)] == [("green", None)]
+    assert [o["id"] for o in node.get("/collections/community/objects/", "be-analyst").json()["objects"]] == [
+        plain["id"]]
+
+
 def test_add_objects_holds_to_the_terms_the_rest_api_sets(node: Node) -> None:
     """An access review posted, as a partner's liaison officer, a copy of an alert marked
     TLP:CLEAR (and RED to a carrier's user): shipping lines read its risk score and reasons. It
@@ -241,7 +266,8 @@ def test_add_objects_holds_to_the_terms_the_rest_api_sets(node: Node) -> None:
                              "carrier-a/carrier: carrier-a is a carrier: this item goes to agencies only"),
     }
     for name, (objects, why) in cases.items():
-        r = node.post("/collections/be-us/objects/", "us-liaison", objects)
+        group = objects[0]["extensions"][SHARING_EXTENSION_ID].get("sharing_group")
+        r = node.post(f"/collections/{group or 'community'}/objects/", "us-liaison", objects)
         status = r.json()
         # the alert and its parts (container, consignment, vessel call: by what they are; the
         # parties and their location by the kind declared) are refused
@@ -503,7 +529,7 @@ def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
 def test_pages_hold_only_visible_objects_and_are_full_until_the_last(node: Node) -> None:
     objects = []
     for i in range(30):
-        tlp = [Tlp.AMBER, Tlp.RED, Tlp.GREEN, Tlp.AMBER_STRICT, Tlp.CLEAR][i % 5]
+        tlp = [Tlp.AMBER, Tlp.RED, Tlp.AMBER_STRICT, Tlp.AMBER, Tlp.AMBER_STRICT][i % 5]  # GREEN, CLEAR: the community
         recipients = (("us-cbp", "us-liaison" if i % 2 else "us-officer"),) if tlp == Tlp.RED else ()
         objects.append(indicator("be-customs", tlp, "be-us", recipients=recipients, name=f"n{i}"))
     node.store(objects)

@@ -80,6 +80,8 @@ def _store(engine: Engine, drawn: list[dict[str, Any]], groups: dict[str, set[st
             tlp, group = d["tlp"], d["group"]
             if tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and group is None:
                 group = "g1"
+            if tlp in (Tlp.CLEAR, Tlp.GREEN):  # the community's, never a group's
+                group = None
             recipients = tuple(sorted(d["recipients"])) if tlp == Tlp.RED else ()
             if recipients and group is not None:  # a RED object names members of its group only
                 inside = tuple(r for r in recipients if r[0] in groups[group] | {"be-customs"})

@@ -35,7 +35,8 @@ pulls every readable collection of every peer with taxii2-client:
 * **Markings**: the partner's TLP markings and Scheldt's sharing extension (group, recipients,
   evaluation, validity) travel in the objects and are applied as they are; objects naming no
   sharing group get the local group whose id is the remote collection's alias, else the peer's
-  ``default_group`` (the community collection: none). Objects land through
+  ``default_group`` (the community collection: none), except TLP:GREEN and CLEAR objects, which
+  reach the whole community and are kept there (one naming a group is refused). Objects land through
   :func:`scheldt.workflows.share.receive_objects`, so shared watchlist entries are screened.
 * **Sightings** are objects like the others, so feedback flows back to the originator's node.
 * **Deletions.** TAXII has no way to say an object was deleted, so two ways:

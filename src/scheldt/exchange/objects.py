@@ -11,7 +11,10 @@ extension (an STIX 2.1 extension-definition, :func:`sharing_extension_definition
 
 An object without Scheldt's extension (from medallion, MISP, another tool) is stored with the
 collection's sharing group, evaluation X/4 and the strictest TLP of its markings, or
-AMBER+STRICT when it has none (nothing is shared wider than its sender said).
+AMBER+STRICT when it has none (nothing is shared wider than its sender said). A TLP:GREEN or
+CLEAR object takes no collection's group: those markings reach the whole community, which is
+where this node keeps them (one naming a group is refused by
+:func:`scheldt.workflows.sharing.ingest_objects`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ SCHELDT_IDENTITY_ID = f"identity--{uuid.uuid5(NAMESPACE, 'scheldt-project')}"
 SHARING_EXTENSION_ID = f"extension-definition--{uuid.uuid5(NAMESPACE, 'sharing-1.0')}"
 EXTENSION_CREATED = "2026-11-30T00:00:00.000Z"
 DEFAULT_TLP = Tlp.AMBER_STRICT
+#: The markings that reach the whole community, never one sharing group.
+COMMUNITY_TLPS = frozenset({Tlp.CLEAR, Tlp.GREEN})
 
 
 def identity_id(org_id: str) -> str:
@@ -150,7 +155,8 @@ def sharing_of(obj: dict[str, Any], default_group: str | None, where: str = "obj
     if tlp == Tlp.RED and not recipients:
         raise InputError(f"{where}.object_marking_refs", "TLP:RED needs named recipients (extensions.recipients)")
     _check_granular(obj, tlp, where)
-    group = ext.get("sharing_group") or default_group
+    # GREEN and CLEAR are the community's: a collection's or a peer's group is not theirs
+    group = ext.get("sharing_group") or (default_group if tlp not in COMMUNITY_TLPS else None)
     if group is not None and not _name(group):
         raise InputError(f"{where}.extensions.sharing_group", f"{str(group)[:80]!r} is not a sharing group id (at most "
                          f"{NAME_MAX} printable characters)")

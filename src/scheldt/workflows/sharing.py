@@ -22,7 +22,7 @@ import stix2.v21
 from scheldt.domain.exchange import DELETED_MARK, Requester, Tlp, stix_timestamp
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
-from scheldt.exchange.objects import Sharing, identity_id, redact, sharing_of, stored_values
+from scheldt.exchange.objects import COMMUNITY_TLPS, Sharing, identity_id, redact, sharing_of, stored_values
 from scheldt.exchange.stix_check import stix_problems
 from scheldt.exchange.stix_mapping import (
     CONSIGNMENT_EXTENSION_ID,
@@ -211,9 +211,16 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
     declared kind or by what it is: a Scheldt container, consignment or vessel call is
     part of one) under TLP:CLEAR or AMBER, which reach shipping lines and
     terminals, or under TLP:RED naming a user of one; a TLP:RED object naming someone of an
-    organisation outside its sharing group (where both are known here). An access review posted
+    organisation outside its sharing group (where both are known here); a TLP:GREEN or CLEAR
+    object naming a sharing group (those reach the whole community: a federation review's GREEN
+    entry posted to a group's collection was kept "of be-us", in no collection a community
+    member reads over TAXII yet shown to them elsewhere, and screened nothing). An access review posted
     a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
     reasons. Raises InputError naming the property."""
+    if sharing.group and sharing.tlp in COMMUNITY_TLPS:  # as the REST API refuses it (a federation review)
+        raise InputError(f"{where}.extensions.sharing_group", f"TLP:{sharing.tlp.value.upper()} reaches the whole "
+                         f"community, not the sharing group {sharing.group!r}: leave the group out, or mark it "
+                         "AMBER+STRICT for the group's agencies")
     kind = item_kind(obj) or ("alert" if _PART_EXTENSIONS & set(obj.get("extensions") or {}) else sharing.kind)
     watched = ((obj.get("extensions") or {}).get(WATCH_EXTENSION_ID) or {}).get("entry_kind", "")
     reason = agency_only(kind, str(watched)) or agency_only(sharing.kind)

@@ -56,7 +56,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from scheldt.domain.access import OrgKind, Permission, Principal
 from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
-from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
+from scheldt.exchange.objects import COMMUNITY_TLPS, NAMESPACE, SHARING_EXTENSION_ID, identity_id, tlp_of
 from scheldt.exchange.stix_mapping import item_kind
 from scheldt.workflows.share import parts_of, receive_objects, withdraw_entries
 from scheldt.workflows.sharing import MAX_OBJECTS, served
@@ -471,6 +471,11 @@ def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str
     named = ext.get("sharing_group") if isinstance(ext, dict) else None
     if named and named != coll.group_id:
         return (f"names sharing group {named!r}: post it to that group's collection, not to {coll.alias!r}")
+    refs = obj.get("object_marking_refs")
+    tlp = tlp_of(obj) if isinstance(refs, list) and all(isinstance(r, str) for r in refs) else None  # else ingest says
+    if coll.group_id and not named and tlp in COMMUNITY_TLPS:  # it would land outside this collection
+        return (f"TLP:{tlp.value.upper()} reaches the whole community, not the sharing group {coll.group_id!r}: post "
+                "it to the community collection, or mark it AMBER+STRICT for the group's agencies")
     return ""
 
 
