@@ -39,13 +39,18 @@ def test_port_codes_the_reference_data_does_not_know_are_warned_of(settings_env:
     text = builtin_profile_text()
     assert text.count("code: BRSSZ,") == 1 and text.count("code: CR,") == 1
     typo.write_text(text.replace("code: BRSSZ", "code: BRSZZ").replace("code: CR", "code: XQ", 1))
+    code, _, err = invoke("profile", "validate", str(typo))
+    # no country of that code exists (the ISO 3166-1 list is whole): refused (a targeting
+    # review's ZZZZZ went live with a warning, matching no port)
+    assert code == 2 and re.search(r"typo\.yaml line \d+: lists\.high_risk_ports\.\d+: XQ \(Costa Rica \(all "
+                                   r"ports\)\): XQ is no ISO 3166-1 country code, so the entry would match no port",
+                                   err), err
+    typo.write_text(text.replace("code: BRSSZ", "code: BRSZZ"))
     code, out, _ = invoke("profile", "validate", str(typo))
     warnings = " ".join(out.split()).split(" warning ")[1:]  # rich wraps long lines
-    assert code == 0 and len(warnings) == 2, out
+    assert code == 0 and len(warnings) == 1, out
     assert re.search(r"high_risk_ports\.\d+: BRSZZ \(Santos\) is in neither the shipped UN/LOCODE excerpt nor "
                      r"its port list: check the code", warnings[0]), warnings
-    assert re.search(r"high_risk_ports\.\d+: XQ \(Costa Rica \(all ports\)\): XQ is no ISO 3166-1 country code",
-                     warnings[1]), warnings
     builtin = tmp_path / "builtin.yaml"
     builtin.write_text(text)
     code, out, _ = invoke("profile", "validate", str(builtin))
@@ -385,3 +390,45 @@ def test_backtest_rates_come_from_the_counts_and_a_crlf_stored_profile_is_its_ow
         _refuse_changed_text(uow, "antwerp-narcotics@crlf", text)  # the file's text, as the CLI reads it
         with pytest.raises(InputError, match="stored with another text"):
             _refuse_changed_text(uow, "antwerp-narcotics@crlf", text.replace("weight: 30", "weight: 60", 1))
+
+
+def test_a_queue_of_scores_under_another_profile_version_says_so(settings_env: Path, tmp_path: Path) -> None:
+    """A targeting review: after `profile rollback --no-score` the API and workbench ranked 690
+    trips by the rolled-back version's scores among the others without a word, and the CLI queue
+    left them out. Each says how many show another version's score, until they are re-scored."""
+    from fastapi.testclient import TestClient
+
+    from scheldt.api.app import create_app
+    from scheldt.store.db import open_store, unit_of_work
+    from scheldt.workflows.accounts import create_organisation, create_token, create_user
+
+    (tmp_path / "events.json").write_text(json.dumps(LOADED))
+    invoke("ingest", str(TD), str(tmp_path / "events.json"))
+    assert invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go")[0] == 0
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(builtin_profile_text().replace('version: "3"', 'version: "4"', 1))
+    assert invoke("profile", "activate", str(newer), "--reason", "try")[0] == 0
+    other = tmp_path / "other.json"  # another box's trip, first scored while @4 is live
+    other.write_text(json.dumps(LOADED).replace("NARU3472484", "MSCU1234565").replace('"e-1"', '"e-9"'))
+    assert invoke("ingest", str(other))[0] == 0
+    # the first trip shows its @3 score again (the same facts), the other has none under @3
+    assert invoke("profile", "rollback", "--reason", "back", "--no-score")[0] == 0
+    said = ("1 trip(s) show a score of another profile version than the live antwerp-narcotics@3 (1 under "
+            "antwerp-narcotics@4): they rank by those scores until re-scored (`scheldt trips score`, or the next "
+            "scoring run)")
+    code, out, err = invoke("trips", "queue", "--json")
+    assert code == 0 and f"{said}; they are not in this queue" in " ".join(err.split())
+    assert [t["container_number"] for t in json.loads(out)["trips"]] == ["NARU3472484"]
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "local-agency", "Local", "agency", [], [], datetime.now(UTC))
+        create_user(uow, "officer", "local-agency", ["targeting_officer"], "a long enough password", datetime.now(UTC))
+        token = create_token(uow, "officer", "test", 1, datetime.now(UTC))
+    client = TestClient(create_app(engine, workbench=False))
+    body = client.get("/api/v1/trips", headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["warnings"] == [f"score: {said}"] and len(body["items"]) == 2
+    assert invoke("trips", "score")[0] == 0
+    body = client.get("/api/v1/trips", headers={"Authorization": f"Bearer {token}"}).json()
+    assert "warnings" not in body and len(body["items"]) == 2
+    code, out, err = invoke("trips", "queue")
+    assert "another profile version" not in out + err

@@ -21,7 +21,7 @@ from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.parties import documents_naming
-from scheldt.workflows.trip_views import file_name_only, trip_detail, trip_row
+from scheldt.workflows.trip_views import file_name_only, mixed_scores_note, trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
 
@@ -89,13 +89,16 @@ def list_trips(ctx: CtxDep,
     after = None
     if more:
         after = encode(rows[-1]["id"]) if order == "newest" else encode(rows[-1]["score"], rows[-1]["id"])
-    return {"items": [trip_row(r) for r in rows], "next_cursor": after} | _warnings(container)
+    return {"items": [trip_row(r) for r in rows], "next_cursor": after} | _warnings(container, mixed_scores_note(
+        ctx.uow, ctx.scope))
 
 
-def _warnings(container: str | None) -> dict[str, list[str]]:
-    """``{"warnings": [...]}`` saying what is wrong with a searched container number, or {}."""
+def _warnings(container: str | None, scores: str = "") -> dict[str, list[str]]:
+    """``{"warnings": [...]}`` saying what is wrong with a searched container number, and that
+    the queue ranks scores of several profile versions (``scores``), or {}."""
     why = searched_container(container)[1] if container and container.strip() else ""
-    return {"warnings": [f"container: {why}"]} if why else {}
+    said = ([f"container: {why}"] if why else []) + ([f"score: {scores}"] if scores else [])
+    return {"warnings": said} if said else {}
 
 
 def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from scheldt.workflows.trip_scoring import (
     rollback_profile,
     score_trips,
 )
+from scheldt.workflows.trip_views import mixed_scores_note
 
 profile_app = typer.Typer(help="Risk profiles: validate, activate, roll back, list; the indicators they use.",
                           no_args_is_help=True)
@@ -180,12 +181,15 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
         rows = uow.trip_assessments.queue(live.label, limit=limit)
         stale = not rows and uow.trip_assessments.any()
+        others = "" if stale else mixed_scores_note(uow, None)
         shown: dict[int, dict[str, Any]] = {}
         for r in rows:
             shown[r["id"]] = uow.container_trips.by_key(TripKey(r["container_number"], r["document_ref"], r["voyage"])) or {}
     if stale:
         console.print(f"no trip is scored with {escape(live.label)} yet (the scores stored are of other versions): "
                       "run `scheldt trips score`", highlight=False)
+    elif others:  # this queue holds the live version's scores only: say who is left out
+        console.print(f"{escape(others)}; they are not in this queue", highlight=False)
     if as_json:
         # "trip_id" is the trip's id in the API and workbench (/trips/{id}); "assessment_id" this score's
         print_json({"profile": live.label, "trips": [

@@ -300,7 +300,8 @@ def _lines(node: yaml.Node, path: tuple[str, ...] = (), into: dict[tuple[str, ..
 
 def doubtful_ports(profile: RiskProfile) -> list[str]:
     """Warnings for the profile's high-risk port codes the shipped reference data does not know:
-    a country code not in ISO 3166-1, a UN/LOCODE whose country is unknown or that neither the
+    a country code not in ISO 3166-1 (a version stored before new texts were refused for that),
+    a UN/LOCODE whose country is unknown or that neither the
     shipped UN/LOCODE excerpt nor the port list names. Only warnings (the excerpt is partial): a
     targeting review's typo BRSZZ for Santos validated silently and would have stopped flagging
     Santos."""
@@ -361,8 +362,9 @@ def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where
     as read; ``profile``: as validated): a version YAML reads as a number other than its text
     (``032`` is 26, ``0x21`` 33, ``1_0`` 10: a review's profile went live as @26, then clashed
     with another @26); ``max_points`` at most 100 as the profile reads it (scores are 0-100: a
-    review's 400 scored a trip 400; ``"400"`` and ``1e3`` are strings to YAML); a
-    ``min_score`` below party screening's threshold (a version stored before this check keeps
+    review's 400 scored a trip 400; ``"400"`` and ``1e3`` are strings to YAML); a high-risk
+    port whose country is no ISO 3166-1 code (a targeting review's ZZZZZ validated and went live
+    with a warning); a ``min_score`` below party screening's threshold (a version stored before this check keeps
     loading: a regression review's store stopped scoring). Raises ProfileError naming the line."""
     scalars = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     version = data.get("version")
@@ -374,6 +376,14 @@ def _new_text(node: yaml.Node, data: dict[Any, Any], profile: RiskProfile, where
         raise ProfileError(f"{where} line {scalars['max_points'].start_mark.line + 1}: max_points",
                            f"{scalars['max_points'].value} is above 100: scores are 0-100, and without a live model "
                            "the score is the points")
+    for i, entry in enumerate(profile.lists.high_risk_ports):
+        if not reference.is_known_country(entry.code[:2]):  # the ISO 3166-1 list is whole: no typo to allow
+            loc = ("lists", "high_risk_ports", str(i))
+            lines = _lines(node)
+            line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+            raise ProfileError(f"{where} line {line}: {'.'.join(loc)}" if line else f"{where}: {'.'.join(loc)}",
+                               f"{entry.code} ({entry.name}): {entry.code[:2]} is no ISO 3166-1 country code, so "
+                               "the entry would match no port")
     for name, setting in profile.indicators.items():
         low = setting.params.get("min_score", SCREENING_THRESHOLD)
         if low < SCREENING_THRESHOLD:  # a targeting review's 0.9 (for 90) acted as 85: +40 on near-miss names

@@ -301,6 +301,15 @@ class ContainerTripRepository:
         return int(self.session.scalar(select(func.count()).select_from(_T).where(
             scope_clause(scope), _LISTED, *self._conditions(where))) or 0)
 
+    def scored_under_others(self, scope: TripScope | None, live: str) -> dict[str, int]:
+        """How many listed trips ``scope`` owns show a score under a profile version other than
+        ``live`` (``name@version``), per version: after a switch not followed by a re-score
+        (``scheldt profile rollback --no-score``) the queue ranks scores of two weightings."""
+        a = TripAssessmentRow.__table__
+        stmt = (select(a.c.profile, func.count()).select_from(_T.join(a, a.c.id == _T.c.assessment_id))
+                .where(scope_clause(scope), _LISTED, a.c.profile != live).group_by(a.c.profile))
+        return {str(p): int(n) for p, n in self.session.execute(stmt)}
+
     def set_state(self, trip_id: int, *, status: str | None = None, on_hold: bool | None = None) -> None:
         """Record a trip's inspection status and/or hold flag."""
         values: dict[str, Any] = {}

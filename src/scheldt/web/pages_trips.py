@@ -33,7 +33,7 @@ from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
 from scheldt.workflows.parties import documents_naming
-from scheldt.workflows.trip_views import trip_detail, trip_row
+from scheldt.workflows.trip_views import mixed_scores_note, trip_detail, trip_row
 
 #: The picks an officer makes on a trip's page: exploration picks are drawn at random (plan page, Fill).
 HAND_PICKS = ("risk", "manual")
@@ -137,7 +137,7 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
         return error_page(request, ctx, exc)
     except InputError as exc:
         return render(request, "queue.html", ctx, 400, q=q, rows=[], reasons={}, total=None, next_url=None,
-                      error=exc, first_page=True, first_url="/queue", container_note="")
+                      error=exc, first_page=True, first_url="/queue", container_note="", scores_note="")
     ctx.audit("read", "trip-list", f"{len(rows)} trips", **audited_trips(rows))
     # An empty status or "left" is a choice ("any"), not an absent one (which means the default).
     filters = {k: v for k, v in q.items() if v or k in _DEFAULTED}
@@ -147,7 +147,8 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
                   first_page=not cursor, first_url=f"/queue?{urlencode(filters)}",
                   # only for a number searched (a web review's "On hold: yes" read ": not shaped like an
                   # ISO 6346 container number")
-                  container_note=searched_container(container)[1] if container.strip() else "")
+                  container_note=searched_container(container)[1] if container.strip() else "",
+                  scores_note=mixed_scores_note(ctx.uow, ctx.scope) if ctx.agency else "")
 
 
 # -- a trip's page --------------------------------------------------------------------------

@@ -241,6 +241,24 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     }
 
 
+def mixed_scores_note(uow: Any, scope: TripScope | None) -> str:
+    """What to tell whoever reads the risk queue when some of the trips ``scope`` owns show a
+    score under another profile version than the live one, or "": the queue then ranks scores
+    of different weightings side by side until they are re-scored (a targeting review's queue,
+    after ``scheldt profile rollback --no-score``, ranked 690 trips' scores of the version rolled
+    back among the others, and the CLI queue left them out without a word)."""
+    live = uow.profiles.live()
+    if live is None:
+        return ""
+    others = uow.container_trips.scored_under_others(scope, live.label)
+    if not others:
+        return ""
+    said = ", ".join(f"{n:,} under {label}" for label, n in sorted(others.items()))
+    return (f"{sum(others.values()):,} trip(s) show a score of another profile version than the live "
+            f"{live.label} ({said}): they rank by those scores until re-scored (`scheldt trips score`, or the "
+            "next scoring run)")
+
+
 def vessel_name(uow: Any, imo: str, events: list[dict[str, Any]]) -> str:
     """The name of the trip's vessel (IMO number ``imo``, as the read model has it): the latest
     of its stored ``events`` naming that IMO with a name, else the name last broadcast with it in
