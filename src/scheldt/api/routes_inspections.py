@@ -72,7 +72,10 @@ class FillIn(Strict):
     scanner_id: str = Field(min_length=1, max_length=64)
     count: StrictInt | None = Field(default=None, ge=1, le=1000, description="orders to add (default: every free slot)")
     exploration: StrictFloat = Field(default=inspections.FILL_EXPLORATION, ge=0, le=1,
-                               description="share of them drawn at random among open trips (rounded half up)")
+                               description=("share of them drawn at random among open trips; a fraction of "
+                                            "a pick is drawn with its probability (0.5 of 5 free slots: 2 or 3 "
+                                            "random picks, 2.5 on average), so small scanners get their share "
+                                            "over the shifts"))
 
 
 def _not_true_or_false(value: Any) -> Any:
