@@ -343,7 +343,8 @@ def test_the_timeline_says_what_stowage_vgm_and_documents_hold(settings_env: Pat
     timelines = {n: json.loads(invoke("container", n, "--json")[1]) for n in ("APZU4812090", "OOLU4293959")}
     events = [_describe(e) for t in timelines.values() for trip in t["trips"] for e in trip["events"]]
     assert "VGM VGM (ACT) at NLAMS VGM 2 kg RETRACTED by its sender" in events
-    assert "STOWAGE BAPLIE (ACT) at USLGB vessel OOCL BEIJING cell 0780690 empty for CNYTN gross 3,833 kg" in events
+    assert "STOWAGE BAPLIE (ACT) at USLGB vessel OOCL BEIJING box 4200 cell 0780690 empty for CNYTN gross 3,833 kg" \
+        in events
     [doc] = timelines["APZU4812090"]["documents_without_trip"]
     doc["received_at"] = datetime.fromisoformat(doc["received_at"])
     assert " | goods HS 411510 shoes | " in _doc_line(doc, "APZU4812090")
@@ -561,6 +562,23 @@ def test_a_document_line_gives_each_flag_once() -> None:
            "goods": [{"hs_code": "851712"}, {"hs_code": "851712"}], "received_at": datetime(2026, 12, 4, tzinfo=UTC),
            "flags": [{"field": "hs_code", "code": "unknown-hs-code", "why": why}] * 2}
     assert _doc_line(doc, "MSCU1234566").endswith(f"| flags: {why}")
+    # a second targeting review: the reader's flag and the reference check's, worded a little apart
+    doc["flags"] = [{"field": "HSCodes", "code": "unknown-hs-code", "why": why},
+                    {"field": "hs_code", "code": "unknown-hs-code", "why": why.removesuffix("; kept as sent")}]
+    assert _doc_line(doc, "MSCU1234566").endswith(f"| flags: {why}")
+
+
+def test_an_event_line_says_the_box_type_and_whether_it_was_empty() -> None:
+    """A targeting review could not check "empty container gated in" or "reefer container (45R1)"
+    against `scheldt container`: the event lines said neither (only `--json` did)."""
+    from scheldt.cli.container import _describe
+
+    event = {"kind": "EQUIPMENT", "event_type": "GTIN", "classifier": "ACT", "unlocode": "BEANR",
+             "facility_code": "SIMT3", "vessel_name": "", "vessel_imo": "", "retracted_by": "",
+             "details": {"iso_equipment_code": "22GP", "empty": True}}
+    assert _describe(event) == "EQUIPMENT GTIN (ACT) at BEANR SIMT3 box 22GP empty"
+    event["details"] = {"iso_equipment_code": "45R1", "empty": False, "seals": [{"number": "SL1", "source": "CAR"}]}
+    assert _describe(event) == "EQUIPMENT GTIN (ACT) at BEANR SIMT3 box 45R1 laden seals SL1 (CAR)"
 
 
 def test_checking_or_reading_a_store_that_is_not_there_creates_nothing(settings_env: Path,

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from scheldt.cli.common import errors_reported, print_json, store
 from scheldt.workflows.shipping import ContainerTimeline, container_timeline
+from scheldt.workflows.trip_views import distinct_notes
 
 
 def _describe(e: dict[str, Any]) -> str:
@@ -20,6 +21,12 @@ def _describe(e: dict[str, Any]) -> str:
     if e["vessel_name"] or e["vessel_imo"]:
         bits.append(" ".join(b for b in ("vessel", e["vessel_name"], f"IMO {e['vessel_imo']}" if e["vessel_imo"] else "") if b))
     details = e["details"] or {}
+    # the box as the event saw it: what a reason ("empty container gated in", "reefer container
+    # (45R1)") rests on (a targeting review could not check either from this timeline)
+    if details.get("iso_equipment_code"):
+        bits.append(f"box {details['iso_equipment_code']}")
+    if "stowage_cell" not in details and isinstance(details.get("empty"), bool):
+        bits.append("empty" if details["empty"] else "laden")
     seals = details.get("seals") or []
     if seals:
         bits.append("seals " + ", ".join(f"{s.get('number')} ({s.get('source', '?')})" for s in seals))
@@ -78,8 +85,9 @@ def _doc_line(d: dict[str, Any], number: str) -> str:
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",
             parties, f"goods {goods}" if goods else "", f"seals {seals}" if seals else "",
             f"received {d['received_at']:%Y-%m-%d %H:%M} UTC"]
-    # each once: a code's flag is stored per goods item that carries it (a review read one twice)
-    flags = "; ".join(dict.fromkeys(f["why"] for f in d.get("flags") or [] if isinstance(f, dict) and f.get("why")))
+    # each problem once: a code's flag is stored per goods item that carries it, and an unknown HS
+    # code by the reader and by the reference check (reviews read one twice)
+    flags = "; ".join(n["why"] for n in distinct_notes([d]) if n["why"])
     return " | ".join(b for b in bits if b) + (f" | flags: {flags}" if flags else "")
 
 
