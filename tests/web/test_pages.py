@@ -1269,3 +1269,28 @@ def test_a_reason_s_points_are_shown_with_their_own_sign() -> None:
     from scheldt.web.render import points
 
     assert [points(v) for v in (-17.3479, 12, 0, 1234.56, None)] == ["-17.3", "+12.0", "+0.0", "+1,234.6", ""]
+
+
+def test_a_trip_whose_reasons_add_up_past_the_profile_s_cap_says_so(app: FastAPI, store: Store) -> None:
+    """A targeting review: a trip listed reasons of +50, +36, +10, +5 and +5 (106) beside
+    "profile points 100", with no word of the cap (a profile counts at most max_points)."""
+    from sqlalchemy import select, update
+
+    from scheldt.store.models import TripAssessmentRow
+
+    trip = trips(store, "be-customs", TO_DECIDE)[0]
+    with store.uow() as uow:
+        before = uow.session.execute(select(TripAssessmentRow.reasons, TripAssessmentRow.profile_points).where(
+            TripAssessmentRow.id == trip["assessment_id"])).one()
+        reasons = [dict(before.reasons[0], points=p) for p in (50, 36, 10, 5, 5)]
+        uow.session.execute(update(TripAssessmentRow).where(TripAssessmentRow.id == trip["assessment_id"]).values(
+            reasons=reasons, profile_points=100.0))
+    try:
+        page = signed_in(app, "officer").get(f"/trips/{trip['id']}").text
+        assert re.search(r'<span id="points-capped">\(the reasons add up to 106(\.0)?: a profile counts at most '
+                         r'100(\.0)?\)</span>', page), page[:200]
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(TripAssessmentRow).where(TripAssessmentRow.id == trip["assessment_id"]).values(
+                reasons=before.reasons, profile_points=before.profile_points))
+    assert 'id="points-capped"' not in signed_in(app, "officer").get(f"/trips/{trip['id']}").text
