@@ -361,6 +361,25 @@ def test_a_partner_is_one_peer(net: Net) -> None:
         add_peer(uow, "us-other", "http://127.0.0.1:9/taxii2/other/", "us-cbp", "nl-node", "token", "t", None, NOW)
 
 
+def test_a_partner_added_again_by_its_discovery_url_pulls_nothing(net: Net) -> None:
+    """A federation review added the US node again by its discovery URL: accepted (peer add
+    cannot tell where it leads without asking), and both peers pulled every round, splitting
+    the objects' provenance. The second one's pull now fails, saying why."""
+    store(net.b, [indicator("us-cbp", Tlp.AMBER, "be-us", name="US entry")], owner="us-cbp")
+    with serving(net.b) as url_b:
+        with unit_of_work(net.c) as uow:
+            add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
+                     net.tokens_b["nl-node"], None, NOW)
+            add_peer(uow, "dup", f"{url_b}/taxii2/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"], None, NOW)
+        again = pull_peer(lambda: unit_of_work(net.c), "dup")
+        assert again.error == (f"peer dup: its discovery URL {url_b}/taxii2/ leads to the API root "
+                               f"{url_b}/taxii2/scheldt/, which peer us-node pulls already: nothing pulled "
+                               "(`scheldt peer remove dup`)")
+        assert again.collections == [] and rows(net.c) == []
+        assert pull(net.c, "us-node").added == 1
+        assert {r.source for r in rows(net.c)} == {"peer:us-node"}
+
+
 def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes(net: Net) -> None:
     ours = indicator("us-cbp", Tlp.GREEN, None)
     claimed = indicator("be-customs", Tlp.GREEN, None)

@@ -566,7 +566,9 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
             raise unsealed
         conn, last = connect(peer, settings.federation_timeout_s)
         try:
-            root = ApiRoot(api_root_url(conn, peer.api_root), conn=conn)
+            resolved = api_root_url(conn, peer.api_root)
+            _not_pulled_already(uow_factory, peer, resolved)
+            root = ApiRoot(resolved, conn=conn)
             readable = [c for c in root.collections if c.can_read]
             states = {c.id: dict(peer.cursors.get(c.id) or {}) for c in readable}
             needs_reconcile = False
@@ -609,6 +611,21 @@ def pull_peer(uow_factory: UowFactory, name: str) -> PullReport:
                                  "deleted": c.deleted, "pages": c.pages} for c in report.collections],
                 "reconciled": report.reconciled, "error": report.error, "seconds": report.seconds}, now)
     return report
+
+
+def _not_pulled_already(uow_factory: UowFactory, peer: Peer, resolved: str) -> None:
+    """Raise InputError when ``peer``'s URL is a discovery endpoint whose API root ``resolved``
+    another peer pulls (registered by that root): a federation review added a partner again by
+    its discovery URL, and both peers pulled it every round, splitting its objects' provenance
+    (``peer add`` refuses the same URL given twice, but cannot tell where a discovery URL leads
+    without asking the partner)."""
+    if same_endpoint(resolved, peer.api_root):
+        return
+    with uow_factory() as uow:
+        other = next((p for p in uow.peers.all() if p.name != peer.name and same_endpoint(p.api_root, resolved)), None)
+    if other is not None:
+        raise InputError(f"peer {peer.name}", f"its discovery URL {peer.api_root} leads to the API root {resolved}, "
+                         f"which peer {other.name} pulls already: nothing pulled (`scheldt peer remove {peer.name}`)")
 
 
 def _quiet(report: PullReport, peer: Peer) -> bool:
