@@ -122,6 +122,34 @@ def test_a_backup_of_no_store_makes_nothing(settings_env: Path, tmp_path: Path) 
     assert not dest.exists() and not settings_env.exists()
 
 
+def test_a_data_dir_that_is_a_file_is_said_to_be_one(settings_env: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review: SCHELDT_DATA_DIR naming a file read "cannot create ...: File exists"
+    to a write command and "no store at .../scheldt.db" to a read command."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("SCHELDT_DATA_DIR", str(afile))
+    monkeypatch.delenv("SCHELDT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    for command in (("org", "create", "be-customs", "--name", "x", "--kind", "agency"), ("audit", "verify")):
+        code, _, err = invoke(*command)
+        assert code == 2 and err == f"error SCHELDT_DATA_DIR: {afile} is a file, not a folder", (command, err)
+
+
+def test_a_backup_says_when_there_is_no_secrets_key_to_keep(settings_env: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator review's backup said to keep a copy of <data dir>/secrets.key, which did not
+    exist (no credential sealed yet): a scripted copy failed."""
+    monkeypatch.setenv("SCHELDT_SECRETS_KEY", "")
+    get_settings.cache_clear()
+    assert invoke("org", "create", "be-customs", "--name", "x", "--kind", "agency")[0] == 0
+    code, out, err = invoke("db", "backup", str(tmp_path / "backup"))
+    assert code == 0, err
+    key = settings_env / "secrets.key"
+    assert not key.exists() and f"no secrets key yet ({key} is made when a peer's or subscriber's credential is " \
+        "first stored): nothing sealed to keep a key for" in " ".join(out.split())
+
+
 def test_an_upgrade_where_no_store_is_says_it_made_an_empty_one(settings_env: Path) -> None:
     # A README review: a restore's `db upgrade` with the data directory mistyped made a new
     # empty store in silence, and `audit verify` then found its chain intact.

@@ -91,6 +91,8 @@ def existing_store_url_for(what: str) -> str:
     missing = missing_sqlite_file(url)
     if missing is not None:  # named by the setting that names the file (an operator review's URL was blamed on the dir)
         setting = "SCHELDT_DATABASE_URL" if settings().database_url else "SCHELDT_DATA_DIR"
+        if missing.parent.exists() and not missing.parent.is_dir():  # an operator review was told "no store"
+            raise ConfigError(setting, f"{missing.parent} is a file, not a folder")
         raise ConfigError(setting, f"no store at {missing}: {what} (set SCHELDT_DATA_DIR or "
                           "SCHELDT_DATABASE_URL to the store's; nothing was created)")
     return url

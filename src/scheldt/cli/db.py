@@ -149,5 +149,10 @@ def _write_backup(url: str, dest: Path) -> None:
     typer.echo(f"backup written to {dest}: {name} ({copy.size / 1e6:,.1f} MB, sha256 {copy.sha256[:16]}...), "
                f"{len(versions)} model version(s), backup.json; audit chain up to entry "
                f"{head.seq if head else 0} at least")
-    key = "SCHELDT_SECRETS_KEY" if settings().secrets_key.strip() else str(key_path())
-    typer.echo(f"not in it: the secrets key ({key}); keep a copy of it apart from the backups")
+    if settings().secrets_key.strip():
+        typer.echo("not in it: the secrets key (SCHELDT_SECRETS_KEY); keep a copy of it apart from the backups")
+    elif key_path().exists():
+        typer.echo(f"not in it: the secrets key ({key_path()}); keep a copy of it apart from the backups")
+    else:  # an operator review's scripted copy of a key that did not exist failed
+        typer.echo(f"no secrets key yet ({key_path()} is made when a peer's or subscriber's credential is first "
+                   "stored): nothing sealed to keep a key for; copy it apart from the backups once it is made")

@@ -157,6 +157,8 @@ def _private_file(path: Path) -> None:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
+        if path.parent.exists() and not path.parent.is_dir():  # an operator review read "File exists"
+            raise ConfigError("SCHELDT_DATA_DIR", f"{path.parent} is a file, not a folder") from None
         raise ConfigError("SCHELDT_DATA_DIR", f"cannot create {path.parent}: {exc.strerror}") from None
     with contextlib.suppress(OSError):  # there already, or not creatable: SQLite says so when it opens it
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
