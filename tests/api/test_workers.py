@@ -232,6 +232,10 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
     stamped = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
     assert lines and [line for line in lines if not stamped.match(line)] == [], out
     assert any(" INFO uvicorn.error: Finished server process" in line for line in lines), out
+    # which store it serves, and no alembic plugin chatter (an operator review)
+    assert any(re.search(r" INFO scheldt\.cli\.service: store sqlite:///\S+\.db, data dir ", line)
+               for line in lines), out
+    assert "setup plugin" not in out, out
     # the audit chain's head is written out at shutdown too (entries made since the last
     # periodic head could be deleted unseen: oversight review)
     from scheldt.store.audit import AuditLog, default_head_file, read_heads

@@ -342,3 +342,25 @@ def test_a_token_past_its_expiry_reads_expired() -> None:
     assert _token_state(token, now) == "expired 2026-12-01"
     assert _token_state(token | {"expires_at": datetime(2027, 1, 1)}, now) == "expires 2027-01-01"
     assert _token_state(token | {"revoked_at": datetime(2026, 11, 30, 8, 5)}, now) == "revoked 2026-11-30 08:05 UTC"
+
+
+def test_serve_says_an_unknown_local_organisation_as_a_log_line(settings_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """An operator review: `scheldt serve` printed this one warning as a bare line among its
+    time-stamped log lines, where log readers missed it."""
+    import logging
+
+    from scheldt.cli.common import warn_unknown_local_organisation
+    from scheldt.store.db import open_store, unit_of_work
+
+    assert runner.invoke(app, ["org", "create", "be-customs", "--name", "BE", "--kind", "agency"]).exit_code == 0
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-custom")
+    get_settings.cache_clear()
+    engine = open_store(get_settings().resolved_database_url)
+    with caplog.at_level(logging.WARNING, logger="scheldt.cli.service"), unit_of_work(engine) as uow:
+        warn_unknown_local_organisation(uow, logger=logging.getLogger("scheldt.cli.service"))
+    engine.dispose()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "WARNING", "SCHELDT_LOCAL_ORGANISATION is 'be-custom', which is not an organisation of this store "
+                   "(be-customs): what is loaded is recorded as supplied by it, and no user sees it. Set "
+                   "SCHELDT_LOCAL_ORGANISATION to this node's agency.")]

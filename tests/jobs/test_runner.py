@@ -5,6 +5,7 @@ marked, one runner per database; and ``scheldt jobs`` on the command line."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -65,11 +66,16 @@ def poll(check: Callable[[], object], timeout_s: float = TIMEOUT_S) -> object:
     return value
 
 
-def test_ingest_job_ends_done_with_counts_and_the_events_stored(runners: Callable[..., JobRunner], engine: Engine) -> None:
+def test_ingest_job_ends_done_with_counts_and_the_events_stored(runners: Callable[..., JobRunner], engine: Engine,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     runner = runners()
     runner.start()
-    run_id = runner.submit("ingest", {"paths": [str(TNT)]}, "officer.a")
-    run = runner.wait(run_id, TIMEOUT_S)
+    with caplog.at_level(logging.INFO, logger="scheldt.jobs.runner"):
+        run_id = runner.submit("ingest", {"paths": [str(TNT)]}, "officer.a")
+        run = runner.wait(run_id, TIMEOUT_S)
+    # a run someone asked for is logged when done (an operator review's API ingest left no line)
+    assert [r.getMessage() for r in caplog.records if r.name == "scheldt.jobs.runner" and "done in" in r.getMessage()
+            ] == [f"job run {run_id} (ingest, asked by officer.a) {run.message}"]
     assert (run.kind, run.status, run.progress, run.error, run.requested_by) == ("ingest", "done", 1.0, "", "officer.a")
     assert run.params == {"paths": [str(TNT)], "format": "auto"}
     [report] = run.result["files"]

@@ -55,11 +55,12 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {name: {"handlers": [], "level": level, "propagate": True}
                     for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
-        # the scheduler says every run of every recurring job at INFO (a pull every 2 s), and
-        # the HTTP client every request with its URL, query string included (a carrier's
-        # callback token: a regression review): their warnings and errors only
+        # the scheduler says every run of every recurring job at INFO (a pull every 2 s), the
+        # HTTP client every request with its URL, query string included (a carrier's callback
+        # token: a regression review), and alembic seven "setup plugin" lines at every start
+        # (an operator review): their warnings and errors only
         | {name: {"handlers": [], "level": "WARNING" if level in ("DEBUG", "INFO") else level, "propagate": True}
-           for name in ("apscheduler", "httpx", "httpcore")},
+           for name in ("apscheduler", "httpx", "httpcore", "alembic.runtime.plugins")},
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,17 +152,24 @@ def require_known_local_organisation(uow: UnitOfWork) -> None:
 
 
 def warn_unknown_local_organisation(
-        uow: UnitOfWork, what: str = "what is loaded is recorded as supplied by it, and no user sees it") -> None:
+        uow: UnitOfWork, what: str = "what is loaded is recorded as supplied by it, and no user sees it",
+        logger: logging.Logger | None = None) -> None:
     """Warn on stderr when ``SCHELDT_LOCAL_ORGANISATION`` names no organisation of the store,
     saying ``what`` follows (see :func:`require_known_local_organisation`; ``serve`` starts
     anyway, and commands that change accounts go on: an operator review's misspelt
-    ``be-custom`` was recorded in the audit log without a word)."""
+    ``be-custom`` was recorded in the audit log without a word). ``logger``: say it as a log
+    line of the service's format instead (``scheldt serve``: an operator review's log readers
+    missed the one bare line)."""
     local = settings().local_organisation
     shown = unknown_local_organisation(uow, local)
-    if shown is not None:
-        console.print(f"[yellow]warning[/yellow] SCHELDT_LOCAL_ORGANISATION is {escape(local)!r}, which is not an "
-                      f"organisation of this store ({escape(shown)}): {what}. Set SCHELDT_LOCAL_ORGANISATION to this "
-                      "node's agency.", highlight=False)
+    if shown is None:
+        return
+    said = (f"SCHELDT_LOCAL_ORGANISATION is {local!r}, which is not an organisation of this store ({shown}): "
+            f"{what}. Set SCHELDT_LOCAL_ORGANISATION to this node's agency.")
+    if logger is not None:
+        logger.warning("%s", said)
+    else:
+        console.print(f"[yellow]warning[/yellow] {escape(said)}", highlight=False)
 
 
 def os_user() -> str:

@@ -282,7 +282,7 @@ def serve(
 
     from scheldt.api.app import create_app
     from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, served_url
-    from scheldt.store.db import open_store, unit_of_work
+    from scheldt.store.db import open_store, shown_url, unit_of_work
 
     configure_logging("info")  # each line with its time and level, the job runner's too (operator review)
     with errors_reported():
@@ -291,8 +291,11 @@ def serve(
         # a mistyped SCHELDT_DATA_DIR served a new empty store nobody could sign in to (operator review)
         engine = open_store(existing_store_url_for("nothing to serve: make the store first (`scheldt db upgrade`, "
                                                    "then organisations and users: see the README)"))
+        # which store this process serves (an operator review ran a server on each of two databases
+        # sharing one data dir, and the logs could not tell them apart)
+        log.info("store %s, data dir %s", shown_url(settings().resolved_database_url), settings().data_dir)
         with unit_of_work(engine) as uow:
-            warn_unknown_local_organisation(uow)
+            warn_unknown_local_organisation(uow, logger=log)
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
                 typer.echo(f"indexed {reindex_trips(uow)} container trips")
         supervisor = (Supervisor(f"{__name__}:{'worker_app' if jobs else 'worker_app_without_jobs'}", host, port,

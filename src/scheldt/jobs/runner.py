@@ -151,8 +151,8 @@ class _Progress:
 
 def execute(engine: Any, run_id: int) -> None:
     """Claim queued run ``run_id`` and run it; it ends done with its result or failed with the
-    error's text ("where: why" for a ScheldtError). Does nothing when the run is not queued
-    (another runner took it, or it already ran)."""
+    error's text ("where: why" for a ScheldtError), a run someone asked for logged either way.
+    Does nothing when the run is not queued (another runner took it, or it already ran)."""
     with unit_of_work(engine) as uow:
         runs = JobRuns(uow.session)
         if not runs.claim(run_id, utcnow()):
@@ -162,8 +162,12 @@ def execute(engine: Any, run_id: int) -> None:
     began = time.monotonic()
     try:
         result = run_kind(run.kind, lambda: unit_of_work(engine), run.params, progress)
+        took = time.monotonic() - began
         with unit_of_work(engine) as uow:
-            JobRuns(uow.session).done(run_id, result, f"done in {time.monotonic() - began:.1f} s", utcnow())
+            JobRuns(uow.session).done(run_id, result, f"done in {took:.1f} s", utcnow())
+        if run.requested_by != SCHEDULE:  # a run someone asked for (an operator review's left no log line;
+            # the recurring ones, a pull every 2 s, would drown the log)
+            log.info("job run %s (%s, asked by %s) done in %.1f s", run_id, run.kind, run.requested_by, took)
     except JobStopped as exc:  # left running: marked interrupted at the next start
         log.warning("job run %s %s; it is marked interrupted when a runner starts again", run_id, exc)
         _keep_partial(engine, run_id, getattr(exc, "result", None), progress.fraction, progress.message)
