@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -236,10 +237,20 @@ def test_an_operator_disables_a_user_and_revokes_a_token(settings_env: Path, mon
     assert [t["name"] for t in listed] == ["laptop"] and secret not in json.dumps(listed)
     done = runner.invoke(app, ["token", "revoke", str(listed[0]["id"])])
     assert done.exit_code == 0 and done.stdout == f"token {listed[0]['id']} of bob revoked\n"
-    assert runner.invoke(app, ["token", "revoke", "999"]).exit_code == 2
+    unknown = runner.invoke(app, ["token", "revoke", "999"])
+    assert unknown.exit_code == 2 and " ".join(unknown.stderr.split()) == "error token 999: no such token"
     second = runner.invoke(app, ["token", "create", "bob"]).stdout.strip()
     off = runner.invoke(app, ["user", "disable", "bob", "--reason", "left the service"])
     assert off.exit_code == 0 and "its sessions and tokens no longer work" in off.stdout
+    # who exists and who is disabled (an operator review had no command for it)
+    users = json.loads(runner.invoke(app, ["user", "list", "--json"]).stdout)["users"]
+    assert [(u["username"], u["organisation_id"], u["roles"], u["active"]) for u in users if u["username"] == "bob"] \
+        == [("bob", "be-customs", ["analyst"], False)]
+    listed = runner.invoke(app, ["user", "list", "--org", "be-customs"])
+    assert listed.exit_code == 0 and re.search(r"^bob  be-customs  analyst  DISABLED  made \d{4}-\d\d-\d\d  \(bob\)$",
+                                                listed.stdout, re.M), listed.stdout
+    missing = runner.invoke(app, ["user", "list", "--org", "be-custom"])
+    assert missing.exit_code == 2 and "organisation be-custom: no such organisation" in missing.stderr
     # a token made for a disabled user began to work once the user was enabled (operator review)
     made = runner.invoke(app, ["token", "create", "bob", "--name", "while away"])
     assert made.exit_code == 2 and "username: bob is disabled: enable the user first" in made.stderr

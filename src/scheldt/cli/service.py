@@ -127,6 +127,31 @@ def user_create(
     typer.echo(f"user {user.username} of {user.organisation_id} created: {', '.join(r.value for r in user.roles)}")
 
 
+@user_app.command("list")
+def user_list(org: Annotated[str | None, typer.Option("--org", help="Only this organisation's users.")] = None,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Users, by username: organisation, roles, enabled or disabled (by whom), made when (UTC);
+    never their passwords. The read is in the audit log (an operator review had no way to see
+    who exists or who is disabled)."""
+    with errors_reported(), store(existing=True) as uow:
+        if org is not None:
+            uow.accounts.organisation(org)  # NotFoundError for a mistyped one, not an empty list
+        users = uow.accounts.users(org)
+        audit_command(uow, "user list", "users", org or "all", entry_kind="read", count=len(users))
+    rows = [{"username": u.username, "organisation_id": u.organisation_id, "display_name": u.display_name,
+             "roles": [r.value for r in u.roles], "active": u.active, "disabled_by": u.disabled_by,
+             "created_at": u.created_at} for u in users]
+    if as_json:
+        print_json({"users": rows})
+        return
+    if not rows:
+        typer.echo("no users" + (f" of {org}" if org else "") + ": `scheldt user create`")
+    for r in rows:
+        state = "enabled" if r["active"] else "DISABLED" + (f" by {r['disabled_by']}" if r["disabled_by"] else "")
+        typer.echo(f"{r['username']}  {r['organisation_id']}  {', '.join(r['roles'])}  {state}  "
+                   f"made {r['created_at']:%Y-%m-%d}" + (f"  ({r['display_name']})" if r["display_name"] else ""))
+
+
 @user_app.command("password")
 def user_password(
     username: Annotated[str, typer.Argument()],

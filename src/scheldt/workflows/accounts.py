@@ -263,7 +263,8 @@ def revoke_token(uow: Any, principal: Principal | None, token_id: int, now: date
     owner = uow.accounts.user_by_id(owner_id) if owner_id is not None else None
     if owner is None or token_id not in {t["id"] for t in uow.accounts.tokens(owner.id)} or (
             (principal is None or principal.username != owner.username) and not _manages(principal, owner.organisation_id)):
-        raise NotFoundError(f"token {token_id}", _NO_TOKEN)
+        # the node's operator (no principal) manages every token: told plainly (an operator review)
+        raise NotFoundError(f"token {token_id}", "no such token" if principal is None else _NO_TOKEN)
     revoked = uow.accounts.revoked_at(token_id)
     if revoked is not None:
         raise ConflictError(f"token {token_id}", f"was revoked already, at {revoked:%Y-%m-%d %H:%M:%S} UTC")
