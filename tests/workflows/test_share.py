@@ -1516,3 +1516,15 @@ def test_an_empty_gated_in_without_a_booking_is_scanned_in_the_running_shift(eng
         done = inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
                                {"nii_image_ref": "img-1", "verdict": "clear"}, NOW + timedelta(minutes=20))
     assert done["status"] == "scanned"
+
+
+def test_a_recipient_not_of_the_form_says_what_the_form_is(engine: Engine, tmp_path: Path) -> None:
+    """A federation review's 'us-cbp/x' was "not organisation/username", though it looked it:
+    usernames are at least two characters."""
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow, pytest.raises(InputError) as err:
+        share.share_alert(uow, OFFICER, trip_id, share.Terms("red", recipients=("us-cbp/x",)), NOW)
+    assert (err.value.where, err.value.why) == (
+        "recipients.0", "'us-cbp/x' is not organisation/username: an organisation id of 2-64 lower-case letters, "
+        "digits or '-', a username of 2-64 lower-case letters, digits, '.', '_' or '-', each beginning with a letter "
+        "or digit")

@@ -284,7 +284,10 @@ def _recipients(uow: Any, given: Sequence[str], agencies_only: bool = False,
     for i, text in enumerate(given):
         m = _RECIPIENT.match(str(text).strip())
         if not m:
-            raise InputError(f"recipients.{i}", f"{text!r} is not organisation/username")
+            # what each part may be (a federation review's 'us-cbp/x' read as not of that form)
+            raise InputError(f"recipients.{i}", f"{str(text)[:140]!r} is not organisation/username: an organisation "
+                             "id of 2-64 lower-case letters, digits or '-', a username of 2-64 lower-case letters, "
+                             "digits, '.', '_' or '-', each beginning with a letter or digit")
         org = _organisation(uow, m.group(1), f"recipients.{i}")
         if agencies_only and org.kind != OrgKind.AGENCY:
             raise InputError(f"recipients.{i}", f"{org.id} is a {org.kind.value}: this item goes to agencies only")
