@@ -6,8 +6,9 @@ Use :func:`get_settings`; never read the environment elsewhere.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from scheldt.domain.audit import AUDIT_KINDS
 from scheldt.errors import ConfigError
-
 
 #: Longest audit retention a setting may give: 100 years (customs records are kept 10).
 MAX_RETENTION_DAYS = 36_500
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Organisation recorded as the supplier of facts loaded without another named source.
     local_organisation: str = "local-agency"
+    # UN/LOCODEs of the ports this node's agency controls, comma-separated (Antwerp and
+    # Zeebrugge, the port of Antwerp-Bruges, by default): a box with no document gated in at a
+    # terminal of one of them is there, and can be scanned (scheldt.domain.trips.TripFacts).
+    ports: Annotated[tuple[str, ...], NoDecode] = ("BEANR", "BEZEE")
     # Pins "now" (ISO 8601, UTC) for replays and reproducible demos; empty means the real clock.
     now: datetime | None = None
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
@@ -88,6 +92,17 @@ class Settings(BaseSettings):
         # SCHELDT_NOW= (set but empty, as a script's `export SCHELDT_NOW=$PINNED` leaves it): the real clock
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _locodes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [code.strip().upper() for code in value.split(",") if code.strip()]
+        bad = [str(code) for code in value if not re.fullmatch(r"[A-Z]{2}[A-Z2-9]{3}", str(code))] \
+            if isinstance(value, list | tuple) else []
+        if bad:
+            raise ValueError(f"not UN/LOCODEs (2 letters, then 3 letters or digits 2-9): {', '.join(bad)}")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -99,7 +114,9 @@ class Settings(BaseSettings):
     def _sealing_key(cls, value: str) -> str:
         # checked at start, not at the first credential sealed (an operator review's `serve` ran
         # with "not-a-key", `secrets check` said all was well, then a carrier's subscription got a 500)
-        from cryptography.fernet import Fernet  # the check the sealing itself makes (scheldt.store.sealing)
+        from cryptography.fernet import (
+            Fernet,  # the check the sealing itself makes (scheldt.store.sealing)
+        )
 
         if value.strip():
             try:

@@ -98,16 +98,24 @@ def test_the_trip_s_terminal_is_the_one_holding_the_box_on_land() -> None:
 
 def test_a_box_gated_in_by_land_without_a_document_is_at_the_terminal_until_it_leaves() -> None:
     """A targeting review: an empty gated in at BEANR with no booking (its only event), on top of
-    the risk queue, was "not discharged here yet" and could not be scanned in the running shift."""
-    def summary(*events: TripEvent) -> tuple[datetime | None, datetime | None]:
-        s = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), tuple(events)))
+    the risk queue, was "not discharged here yet" and could not be scanned in the running shift.
+    A regression review: a box gated in at Shanghai was then "here" and scanned; one gated in
+    here and loaded aboard for export went back to "not discharged here yet"."""
+    here = frozenset({"BEANR", "BEZEE"})
+
+    def summary(*events: TripEvent, ports: frozenset[str] = here) -> tuple[datetime | None, datetime | None]:
+        s = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), tuple(events)), ports)
         return s.arrival_at, s.left_at
 
     assert summary(ev("GTIN", 0)) == (T0, None)
     assert summary(ev("GTIN", 0), ev("GTOT", 20)) == (T0, T0 + timedelta(hours=20))
-    # loaded aboard after the gate-in: at sea, still to be targeted before it arrives
+    assert summary(ev("GTIN", 0), ev("LOAD", 13)) == (T0, T0 + timedelta(hours=13))  # loaded aboard: gone
+    # a gate-in abroad is where a trip begins, not an arrival here
+    assert summary(ev("GTIN", 0, "CNSHA")) == (None, None)
     assert summary(ev("GTIN", -400, "ECGYE"), ev("LOAD", -300, "ECGYE")) == (None, None)
-    # a planned gate-in is not one; an arrival by sea is the arrival
+    # a planned gate-in is not one; a node that names no port of its own counts none
     assert summary(ev("GTIN", 0, classifier="PLN")) == (None, None)
+    assert summary(ev("GTIN", 0), ports=frozenset()) == (None, None)
+    # an arrival by sea is the arrival
     assert summary(ev("GTIN", -400, "ECGYE"), ev("LOAD", -300, "ECGYE"), ev("DISC", 0), ev("GTOT", 30)) \
         == (T0, T0 + timedelta(hours=30))

@@ -1516,6 +1516,17 @@ def test_an_empty_gated_in_without_a_booking_is_scanned_in_the_running_shift(eng
         done = inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
                                {"nii_image_ref": "img-1", "verdict": "clear"}, NOW + timedelta(minutes=20))
     assert done["status"] == "scanned"
+    # one gated in abroad (SCHELDT_PORTS: BEANR, BEZEE) is not here (a regression review scanned
+    # and cleared a box gated in at Shanghai)
+    abroad = dict(gate_in, eventID="e-gtin-cn", eventLocation={"UNLocationCode": "CNSHA"},
+                  equipmentDetails=dict(gate_in["equipmentDetails"], equipmentReference="MSCU1234565"))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, write(tmp_path / "abroad.json", [abroad]), IngestOptions(supplied_by="be-customs"), NOW)
+        score_trips(uow, NOW)
+        trip = uow.container_trips.page(None, TripFilter(container_number="MSCU1234565"), None, 10)[0]
+        assert (trip["arrival_at"], trip["left_at"]) == (None, None)
+        with pytest.raises(ConflictError, match="its box has not been discharged here yet"):
+            inspections.plan_scan(uow, OFFICER, trip["id"], "SC-1", day, shift, "risk", "", NOW)
 
 
 def test_a_recipient_not_of_the_form_says_what_the_form_is(engine: Engine, tmp_path: Path) -> None:

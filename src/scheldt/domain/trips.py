@@ -675,43 +675,42 @@ class TripFacts:
         return next((e for e in reversed(self.events) if e.event_type == "DISC" and e.classifier == "ACT"
                      and (not port or e.unlocode == port)), None)
 
-    def arrival_at_destination(self) -> datetime | None:
+    def arrival_at_destination(self, local_ports: frozenset[str] = frozenset()) -> datetime | None:
         """When the box reached its port of discharge: the last actual ARRI or DISC there (UTC);
         without a known port of discharge, :meth:`arrival`, else the gate-in that brought it to
-        a terminal by land (:meth:`gate_in_by_land`). None while it is on its way (a stop at a
-        transshipment port is not its arrival)."""
+        a terminal of one of ``local_ports`` (UN/LOCODEs: the node's) by land
+        (:meth:`gate_in_by_land`). None while it is on its way (a stop at a transshipment port
+        is not its arrival)."""
         port = self.destination()
         if not port:
             arrived = self.arrival()
             if arrived is not None:
                 return arrived
-            gate_in = self.gate_in_by_land()
+            gate_in = self.gate_in_by_land(local_ports)
             return gate_in.event_time if gate_in is not None else None
         return arrival_time(tuple(e for e in self.events if e.unlocode == port))
 
-    def gate_in_by_land(self) -> TripEvent | None:
-        """The last actual gate-in (GTIN) of a trip that has no port of discharge and no actual
-        ARRI or DISC: a box that came to a terminal by road, rail or barge with no document
-        saying where it goes (an empty gated in with no booking), and is there until it leaves
-        by a gate-out. None otherwise, and once an actual load aboard followed it (the box is at
-        sea: a box of a feed without documents, loaded for export abroad, stays to be targeted
-        before its arrival). A targeting review: an empty gated in at the terminal, on top of the
-        risk queue, was "not discharged here yet" and could not be scanned."""
-        if self.destination() or self.arrival() is not None:
+    def gate_in_by_land(self, local_ports: frozenset[str]) -> TripEvent | None:
+        """The last actual gate-in (GTIN) at one of ``local_ports`` (UN/LOCODEs: the node's) of a
+        trip that has no port of discharge and no actual ARRI or DISC: a box that came to a
+        terminal here by road, rail or barge with no document saying where it goes (an empty
+        gated in with no booking). It is there until a gate-out or a load aboard
+        (:meth:`left_port_at`). None otherwise: a gate-in abroad is where a box's trip begins
+        (a regression review's box gated in at Shanghai was scanned "here"). A targeting review:
+        an empty gated in at the terminal, on top of the risk queue, was "not discharged here
+        yet" and could not be scanned."""
+        if not local_ports or self.destination() or self.arrival() is not None:
             return None
-        gate_in = next((e for e in reversed(self.events) if e.event_type == "GTIN" and e.classifier == "ACT"), None)
-        if gate_in is None or any(e.event_type == "LOAD" and e.classifier == "ACT" and e.event_time >= gate_in.event_time
-                                  for e in self.events):
-            return None
-        return gate_in
+        return next((e for e in reversed(self.events) if e.event_type == "GTIN" and e.classifier == "ACT"
+                     and e.unlocode in local_ports), None)
 
-    def left_port_at(self) -> datetime | None:
+    def left_port_at(self, local_ports: frozenset[str] = frozenset()) -> datetime | None:
         """When the box left its port of discharge after the discharge there
         (:meth:`discharge_at_destination`), or the terminal after the gate-in that brought it
         there (:meth:`gate_in_by_land`): the first actual gate-out (GTOT) or load aboard (LOAD:
         transshipment or export) after it, UTC; None while it is still there, or when it has
         not been discharged there yet (at sea, or at a transshipment port on the way)."""
-        there = self.discharge_at_destination() or self.gate_in_by_land()
+        there = self.discharge_at_destination() or self.gate_in_by_land(local_ports)
         if there is None:
             return None
         return next((e.event_time for e in self.events if e.classifier == "ACT" and e.event_type in ("GTOT", "LOAD")
@@ -941,11 +940,12 @@ class TripSummary:
     left_at: datetime | None
 
 
-def trip_summary(facts: TripFacts) -> TripSummary:
+def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset()) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). Ports come from the latest document, else
     from the first actual LOAD and the last actual DISC events, else from the bay plans (their
     ports of loading and discharge). The terminal (:func:`_terminal`) is the one holding the
-    box on land, never one that loaded it aboard."""
+    box on land, never one that loaded it aboard. ``local_ports``: UN/LOCODEs of the node's
+    ports, where a box with no document gated in is (:meth:`TripFacts.gate_in_by_land`)."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
@@ -965,8 +965,8 @@ def trip_summary(facts: TripFacts) -> TripSummary:
         port_of_loading=loading,
         port_of_discharge=discharge,
         vessel_imo=next((e.vessel_imo for e in reversed(facts.events) if e.vessel_imo), ""),
-        arrival_at=facts.arrival_at_destination(),
-        left_at=facts.left_port_at(),
+        arrival_at=facts.arrival_at_destination(local_ports),
+        left_at=facts.left_port_at(local_ports),
     )
 
 

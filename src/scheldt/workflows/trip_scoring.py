@@ -45,14 +45,30 @@ from scheldt.domain.trips import (
     voyage_documents,
 )
 from scheldt.errors import InputError, NotFoundError
-from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
+from scheldt.risk.profiles import (
+    ProfileScore,
+    RiskProfile,
+    load_profile,
+    profile_digest,
+)
 from scheldt.risk.screening import name_numbers
+from scheldt.settings import get_settings
 from scheldt.workflows import inspections, notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
-from scheldt.workflows.screening import ADDRESS_KIND, SCREENED_ROLES, TripScreen, trip_screen
+from scheldt.workflows.screening import (
+    ADDRESS_KIND,
+    SCREENED_ROLES,
+    TripScreen,
+    trip_screen,
+)
 from scheldt.workflows.trip_model import TARGET as TRIP_MODEL_TARGET
-from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
+from scheldt.workflows.trip_model import (
+    LiveTripModel,
+    assess,
+    live_trip_model,
+    load_version,
+)
 
 #: Containers whose facts are gathered together.
 BATCH = 1_000
@@ -77,6 +93,12 @@ class ScoringReport:
     later: int = 0
     #: Why nothing was scored although a profile is live (it is not in force at this time).
     not_scored: str = ""
+
+
+def local_ports() -> frozenset[str]:
+    """UN/LOCODEs of the node's ports (``SCHELDT_PORTS``), where a box with no document gated in
+    is at the terminal (:meth:`scheldt.domain.trips.TripFacts.gate_in_by_land`)."""
+    return frozenset(get_settings().ports)
 
 
 def _utc(t: datetime) -> datetime:
@@ -361,7 +383,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 changed.append((facts, snapshot, digest, stored[1]))
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts))
+            summaries.append(trip_summary(facts, local_ports()))
             scored.append(facts)
         earlier = {r["id"]: r for r in uow.trip_assessments.by_ids([c[3] for c in changed])}
         for facts, snapshot, digest, stored_id in changed:
@@ -371,7 +393,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             # re-score at the wall clock made time-relative reasons drift and stopped a replay)
             rows.append(_rescored(profile, model, before, digest) if same else
                         _row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts))
+            summaries.append(trip_summary(facts, local_ports()))
             if not same:
                 scored.append(facts)
     # trips scored, as new facts or back as they were at an earlier score (stored already, so
@@ -382,7 +404,9 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     if screen is not None and screen.exact and scored:
         # a container, seal range or route watched before the box's trip was stored (a federation
         # review's "watch this box when it arrives" never flagged the box that arrived)
-        from scheldt.workflows import share  # STIX is loaded where shared entries are stored
+        from scheldt.workflows import (
+            share,  # STIX is loaded where shared entries are stored
+        )
 
         share.alert_watched_trips(uow, screen.exact, scored, now)
     _show_kept(uow, kept)
@@ -431,7 +455,7 @@ def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], int]) -> None:
     stale = [i for k, i in kept.items() if shown.get(k) != i]
     if stale:
         rows = uow.trip_assessments.by_ids(stale)
-        summaries = [trip_summary(trip_facts_from_dict(r["facts"])) for r in rows]
+        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows]
         _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
 
 
@@ -482,7 +506,7 @@ def reindex_trips(uow: UnitOfWork) -> int:
     rows = uow.trip_assessments.latest_per_trip()
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"])) for r in chunk])
+        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in chunk])
     return len(rows)
 
 
@@ -493,7 +517,7 @@ def resummarise_trips(uow: UnitOfWork) -> int:
     ids = uow.container_trips.shown_assessment_ids()
     for start in range(0, len(ids), BATCH):
         rows = uow.trip_assessments.by_ids(ids[start:start + BATCH])
-        _upsert_shown(uow, rows, [trip_summary(trip_facts_from_dict(r["facts"])) for r in rows], [r["id"] for r in rows])
+        _upsert_shown(uow, rows, [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows], [r["id"] for r in rows])
     return len(ids)
 
 
