@@ -27,6 +27,11 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, " ".join(result.stderr.split())
 
 
+def run_with_stdin(args: list[str], text: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, args, input=text)
+    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+
+
 def audit_entries(url: str) -> list[tuple[int, str, str]]:
     engine = open_store(url)
     try:
@@ -131,7 +136,8 @@ def test_a_data_dir_that_is_a_file_is_said_to_be_one(settings_env: Path, tmp_pat
     monkeypatch.setenv("SCHELDT_DATA_DIR", str(afile))
     monkeypatch.delenv("SCHELDT_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    for command in (("org", "create", "be-customs", "--name", "x", "--kind", "agency"), ("audit", "verify")):
+    for command in (("org", "create", "be-customs", "--name", "x", "--kind", "agency"), ("audit", "verify"),
+                    ("db", "current")):  # a regression review's `db current` read ".../afile/scheldt.db", exit 0
         code, _, err = invoke(*command)
         assert code == 2 and err == f"error SCHELDT_DATA_DIR: {afile} is a file, not a folder", (command, err)
 
@@ -148,6 +154,16 @@ def test_a_backup_says_when_there_is_no_secrets_key_to_keep(settings_env: Path, 
     key = settings_env / "secrets.key"
     assert not key.exists() and f"no secrets key yet ({key} is made when a peer's or subscriber's credential is " \
         "first stored): nothing sealed to keep a key for" in " ".join(out.split())
+    # a regression review: with the key moved away from a store holding sealed credentials, the
+    # backup said nothing was sealed
+    assert invoke("org", "create", "us-cbp", "--name", "US", "--kind", "agency")[0] == 0
+    code, _, err = run_with_stdin(["peer", "add", "us-node", "http://127.0.0.1:9/taxii2/scheldt/", "--org", "us-cbp",
+                                   "--user", "be-node", "--password-stdin"], "a partner's password\n")
+    assert code == 0, err
+    key.unlink()
+    code, out, err = invoke("db", "backup", str(tmp_path / "backup-2"))
+    assert code == 0 and f"warning the secrets key {key} is missing, but 1 credential(s) are sealed with it: restore " \
+        "it" in " ".join(err.split()), (out, err)
 
 
 def test_an_upgrade_where_no_store_is_says_it_made_an_empty_one(settings_env: Path) -> None:

@@ -372,7 +372,7 @@ def test_a_partner_added_again_by_its_discovery_url_pulls_nothing(net: Net) -> N
                      net.tokens_b["nl-node"], None, NOW)
             add_peer(uow, "dup", f"{url_b}/taxii2/", "us-cbp", "nl-node", "token", net.tokens_b["nl-node"], None, NOW)
         again = pull_peer(lambda: unit_of_work(net.c), "dup")
-        assert again.error == (f"peer dup: its discovery URL {url_b}/taxii2/ leads to the API root "
+        assert again.error == (f"peer url: its discovery URL {url_b}/taxii2/ leads to the API root "
                                f"{url_b}/taxii2/scheldt/, which peer us-node pulls already: nothing pulled "
                                "(`scheldt peer remove dup`)")
         assert again.collections == [] and rows(net.c) == []

@@ -92,11 +92,19 @@ def existing_store_url_for(what: str) -> str:
     missing = missing_sqlite_file(url)
     if missing is not None:  # named by the setting that names the file (an operator review's URL was blamed on the dir)
         setting = "SCHELDT_DATABASE_URL" if settings().database_url else "SCHELDT_DATA_DIR"
-        if missing.parent.exists() and not missing.parent.is_dir():  # an operator review was told "no store"
-            raise ConfigError(setting, f"{missing.parent} is a file, not a folder")
+        refuse_a_file_as_folder(missing)  # an operator review was told "no store"
         raise ConfigError(setting, f"no store at {missing}: {what} (set SCHELDT_DATA_DIR or "
                           "SCHELDT_DATABASE_URL to the store's; nothing was created)")
     return url
+
+
+def refuse_a_file_as_folder(missing: Path) -> None:
+    """Raise ConfigError, naming the setting, when the folder of the missing SQLite store file
+    ``missing`` is a file (``SCHELDT_DATA_DIR`` set to one: reviews were told "no store at
+    .../scheldt.db/scheldt.db" or "File exists")."""
+    if missing.parent.exists() and not missing.parent.is_dir():
+        setting = "SCHELDT_DATABASE_URL" if settings().database_url else "SCHELDT_DATA_DIR"
+        raise ConfigError(setting, f"{missing.parent} is a file, not a folder")
 
 
 def missing_sqlite_file(url: str) -> Path | None:

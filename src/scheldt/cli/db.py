@@ -10,13 +10,22 @@ from typing import Annotated
 
 import typer
 
-from scheldt.cli.common import audit_command, errors_reported, missing_sqlite_file, say_created, settings, wall_clock
+from scheldt.cli.common import (
+    audit_command,
+    console,
+    errors_reported,
+    missing_sqlite_file,
+    refuse_a_file_as_folder,
+    say_created,
+    settings,
+    wall_clock,
+)
 from scheldt.errors import InputError
 from scheldt.store.backup import copy_store
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import current_revision, head_revision, make_engine, unit_of_work
 from scheldt.store.db import upgrade as run_upgrade
-from scheldt.store.sealing import key_path
+from scheldt.store.sealing import key_path, stored_credentials
 from scheldt.workflows.trip_scoring import reindex_trips, resummarise_trips
 
 #: The first revision whose container-trip index records when a box left the port: trips
@@ -55,6 +64,7 @@ def current() -> None:
         url = settings().resolved_database_url
         missing = missing_sqlite_file(url)
         if missing is not None:  # an operator review: a mistyped path was created, folders and all
+            refuse_a_file_as_folder(missing)  # a regression review read ".../scheldt.db/scheldt.db", exit 0
             typer.echo(f"store: none at {missing} (no such file); code: {head_revision()}")
             return
         engine = make_engine(url)
@@ -116,6 +126,7 @@ def _write_backup(url: str, dest: Path) -> None:
         revision = current_revision(engine)
         with unit_of_work(engine) as uow:
             head = uow.audit.head()
+            sealed = len(stored_credentials(uow.session))
     finally:
         engine.dispose()
     name = "scheldt.db" if url.startswith("sqlite") else "scheldt.pgdump"
@@ -153,6 +164,10 @@ def _write_backup(url: str, dest: Path) -> None:
         typer.echo("not in it: the secrets key (SCHELDT_SECRETS_KEY); keep a copy of it apart from the backups")
     elif key_path().exists():
         typer.echo(f"not in it: the secrets key ({key_path()}); keep a copy of it apart from the backups")
+    elif sealed:  # a regression review's moved key was reported as never made
+        console.print(f"[yellow]warning[/yellow] the secrets key {key_path()} is missing, but {sealed} credential(s) "
+                      "are sealed with it: restore it (and keep a copy apart from the backups), or see `scheldt "
+                      "secrets check`", highlight=False)
     else:  # an operator review's scripted copy of a key that did not exist failed
         typer.echo(f"no secrets key yet ({key_path()} is made when a peer's or subscriber's credential is first "
                    "stored): nothing sealed to keep a key for; copy it apart from the backups once it is made")

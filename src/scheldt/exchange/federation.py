@@ -624,7 +624,7 @@ def _not_pulled_already(uow_factory: UowFactory, peer: Peer, resolved: str) -> N
     with uow_factory() as uow:
         other = next((p for p in uow.peers.all() if p.name != peer.name and same_endpoint(p.api_root, resolved)), None)
     if other is not None:
-        raise InputError(f"peer {peer.name}", f"its discovery URL {peer.api_root} leads to the API root {resolved}, "
+        raise InputError("peer url", f"its discovery URL {peer.api_root} leads to the API root {resolved}, "
                          f"which peer {other.name} pulls already: nothing pulled (`scheldt peer remove {peer.name}`)")
 
 

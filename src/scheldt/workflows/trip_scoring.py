@@ -517,7 +517,8 @@ def resummarise_trips(uow: UnitOfWork) -> int:
     ids = uow.container_trips.shown_assessment_ids()
     for start in range(0, len(ids), BATCH):
         rows = uow.trip_assessments.by_ids(ids[start:start + BATCH])
-        _upsert_shown(uow, rows, [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows], [r["id"] for r in rows])
+        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows]
+        _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
     return len(ids)
 
 
