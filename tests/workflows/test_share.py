@@ -1539,3 +1539,20 @@ def test_a_recipient_not_of_the_form_says_what_the_form_is(engine: Engine, tmp_p
         "recipients.0", "'us-cbp/x' is not organisation/username: an organisation id of 2-64 lower-case letters, "
         "digits or '-', a username of 2-64 lower-case letters, digits, '.', '_' or '-', each beginning with a letter "
         "or digit")
+
+
+def test_an_item_stored_green_of_a_group_before_the_rule_can_still_be_withdrawn(engine: Engine, tmp_path: Path) -> None:
+    """GREEN and CLEAR objects naming a group are refused now; one stored so before (TAXII took
+    them) must still be withdrawn by its originator, whose withdrawal names the group."""
+    trip_id = seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        shared = share.share_alert(uow, OFFICER, trip_id, strict(), NOW)
+        [row] = uow.session.scalars(select(SharedObjectRow).where(SharedObjectRow.stix_id == shared["id"])).all()
+        as_before = dict(row.object, object_marking_refs=[TLP_MARKING_IDS[Tlp.GREEN]])
+        uow.session.execute(update(SharedObjectRow).where(SharedObjectRow.seq == row.seq).values(
+            tlp="green", object=as_before))
+    with unit_of_work(engine) as uow:
+        out = share.withdraw_item(uow, OFFICER, shared["id"], NOW + timedelta(minutes=5), reason="sent in error")
+        assert [(v.tlp, v.group_id, v.revoked) for v in uow.exchange.versions(None, shared["id"])] == [
+            ("green", "be-us", True)]
+    assert out["id"] == shared["id"]

@@ -217,7 +217,9 @@ def _check_terms(obj: dict[str, Any], sharing: Sharing, terms: _Terms, where: st
     member reads over TAXII yet shown to them elsewhere, and screened nothing). An access review posted
     a copy of a partner's alert as CLEAR over TAXII, and carriers read its risk score and
     reasons. Raises InputError naming the property."""
-    if sharing.group and sharing.tlp in COMMUNITY_TLPS:  # as the REST API refuses it (a federation review)
+    # as the REST API refuses it (a federation review); a withdrawal names no one and shows
+    # nothing, so one stored that way before this rule can still be withdrawn
+    if sharing.group and sharing.tlp in COMMUNITY_TLPS and obj.get("revoked") is not True:
         raise InputError(f"{where}.extensions.sharing_group", f"TLP:{sharing.tlp.value.upper()} reaches the whole "
                          f"community, not the sharing group {sharing.group!r}: leave the group out, or mark it "
                          "AMBER+STRICT for the group's agencies")
