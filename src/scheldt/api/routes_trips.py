@@ -89,8 +89,9 @@ def list_trips(ctx: CtxDep,
     after = None
     if more:
         after = encode(rows[-1]["id"]) if order == "newest" else encode(rows[-1]["score"], rows[-1]["id"])
-    return {"items": [trip_row(r) for r in rows], "next_cursor": after} | _warnings(container, mixed_scores_note(
-        ctx.uow, ctx.scope))
+    # said on the first page (a count over every trip in scope: not again on each page of a walk)
+    scores = mixed_scores_note(ctx.uow, ctx.scope) if cursor is None else ""
+    return {"items": [trip_row(r) for r in rows], "next_cursor": after} | _warnings(container, scores)
 
 
 def _warnings(container: str | None, scores: str = "") -> dict[str, list[str]]:

@@ -148,7 +148,7 @@ def queue(request: Request, ctx: PageDep, arrived_from: str = "", arrived_to: st
                   # only for a number searched (a web review's "On hold: yes" read ": not shaped like an
                   # ISO 6346 container number")
                   container_note=searched_container(container)[1] if container.strip() else "",
-                  scores_note=mixed_scores_note(ctx.uow, ctx.scope) if ctx.agency else "")
+                  scores_note=mixed_scores_note(ctx.uow, ctx.scope) if ctx.agency and not cursor else "")
 
 
 # -- a trip's page --------------------------------------------------------------------------
