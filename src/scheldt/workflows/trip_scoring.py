@@ -45,30 +45,15 @@ from scheldt.domain.trips import (
     voyage_documents,
 )
 from scheldt.errors import InputError, NotFoundError
-from scheldt.risk.profiles import (
-    ProfileScore,
-    RiskProfile,
-    load_profile,
-    profile_digest,
-)
+from scheldt.risk.profiles import ProfileScore, RiskProfile, load_profile, profile_digest
 from scheldt.risk.screening import name_numbers
 from scheldt.settings import get_settings
 from scheldt.workflows import inspections, notices
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
-from scheldt.workflows.screening import (
-    ADDRESS_KIND,
-    SCREENED_ROLES,
-    TripScreen,
-    trip_screen,
-)
+from scheldt.workflows.screening import ADDRESS_KIND, SCREENED_ROLES, TripScreen, trip_screen
 from scheldt.workflows.trip_model import TARGET as TRIP_MODEL_TARGET
-from scheldt.workflows.trip_model import (
-    LiveTripModel,
-    assess,
-    live_trip_model,
-    load_version,
-)
+from scheldt.workflows.trip_model import LiveTripModel, assess, live_trip_model, load_version
 
 #: Containers whose facts are gathered together.
 BATCH = 1_000
@@ -363,6 +348,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     screen = trip_screen(uow) if numbers else None
     live: set[tuple[str, str, str]] = set()
     code = scoring_code()
+    ports = local_ports()
     scored: list[TripFacts] = []  # with new facts: screened against the shared exact entries after
     for start in range(0, len(numbers), BATCH):
         changed: list[tuple[TripFacts, dict[str, Any], str, int]] = []  # facts or code changed since the last score
@@ -383,7 +369,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 changed.append((facts, snapshot, digest, stored[1]))
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts, local_ports()))
+            summaries.append(trip_summary(facts, ports))
             scored.append(facts)
         earlier = {r["id"]: r for r in uow.trip_assessments.by_ids([c[3] for c in changed])}
         for facts, snapshot, digest, stored_id in changed:
@@ -393,7 +379,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             # re-score at the wall clock made time-relative reasons drift and stopped a replay)
             rows.append(_rescored(profile, model, before, digest) if same else
                         _row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts, local_ports()))
+            summaries.append(trip_summary(facts, ports))
             if not same:
                 scored.append(facts)
     # trips scored, as new facts or back as they were at an earlier score (stored already, so
@@ -404,9 +390,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     if screen is not None and screen.exact and scored:
         # a container, seal range or route watched before the box's trip was stored (a federation
         # review's "watch this box when it arrives" never flagged the box that arrived)
-        from scheldt.workflows import (
-            share,  # STIX is loaded where shared entries are stored
-        )
+        from scheldt.workflows import share  # STIX is loaded where shared entries are stored
 
         share.alert_watched_trips(uow, screen.exact, scored, now)
     _show_kept(uow, kept)
@@ -504,9 +488,10 @@ def reindex_trips(uow: UnitOfWork) -> int:
     """Rebuild the read model from every trip's latest stored assessment (after an upgrade from
     a version without it). Returns how many trips were indexed."""
     rows = uow.trip_assessments.latest_per_trip()
+    ports = local_ports()
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in chunk])
+        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"]), ports) for r in chunk])
     return len(rows)
 
 
@@ -515,9 +500,10 @@ def resummarise_trips(uow: UnitOfWork) -> int:
     from the stored facts of the assessment it shows, keeping that assessment (after an upgrade
     that adds a summary field). Returns how many trips were updated."""
     ids = uow.container_trips.shown_assessment_ids()
+    ports = local_ports()
     for start in range(0, len(ids), BATCH):
         rows = uow.trip_assessments.by_ids(ids[start:start + BATCH])
-        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows]
+        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), ports) for r in rows]
         _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
     return len(ids)
 
