@@ -954,11 +954,13 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
         if not isinstance(entry, WatchEntry) or (entry.meta.sharing.valid_until or now) < now:
             continue
         entries.append((entry, stored))
+    readers = _landing_readers(uow) if entries or indicators else []  # asked once per envelope
     if entries:
-        received.entries = land_entries(uow, entries, now)
+        received.entries = land_entries(uow, entries, now, readers)
         received.alerts = screen_trips(uow, entries, now)
     # every new indicator version: one that is no longer an entry takes its id out of the store
-    withdraw_entries(uow, {sid for sid, _, _ in report.added if sid in indicators} - set(received.entries), now)
+    withdraw_entries(uow, {sid for sid, _, _ in report.added if sid in indicators} - set(received.entries), now,
+                     readers)
     _drop_versions_under_other_terms(uow, {sid for sid, _, _ in report.added}, now)
     return received
 
@@ -987,7 +989,8 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
     return deleted
 
 
-def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[str]:
+def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,
+                     readers: list[Requester] | None = None) -> list[str]:
     """Take out of the watchlist store the shared entries among ``stix_ids`` that no longer
     hold: deleted (no live version left), newest version revoked, no longer a watchlist entry
     (its originator made it a plain indicator), past its ``valid_until`` (UTC), or no longer
@@ -997,12 +1000,13 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
     (those that were in the store).
 
     Called wherever an entry's versions change: :func:`receive_objects` (revocations and new
-    markings from partners), TAXII Delete Object and the deletions a federation pull applies."""
+    markings from partners), TAXII Delete Object and the deletions a federation pull applies.
+    ``readers``: :func:`_landing_readers`, when the caller has them already."""
     ids = set(stix_ids)
     if not ids:
         return []
     newest = uow.exchange.newest(ids)
-    readers = _landing_readers(uow)
+    readers = _landing_readers(uow) if readers is None else readers
     stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked or not _is_entry(s)
              or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
     gone = uow.watchlists.remove_shared(stale)
@@ -1017,7 +1021,7 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime) -> list[s
         if isinstance(entry, WatchEntry):
             holding.append((entry, stored))
     if holding:
-        land_entries(uow, holding, now)  # an entry already stored as this version is left as it is
+        land_entries(uow, holding, now, readers)  # an entry already stored as this version is left as it is
     return gone
 
 
@@ -1105,7 +1109,8 @@ def _audience(uow: Any, stored: Any) -> Audience:
     return Audience(stored.owner_org, tlp, stored.group_id, recipients)
 
 
-def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime) -> list[str]:
+def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime,
+                 readers: list[Requester] | None = None) -> list[str]:
     """Put shared entries in the watchlist store: list ``shared:<group>`` (``shared:community``
     without a group), entry id = STIX id, supplied by the organisation that made the entry.
 
@@ -1115,9 +1120,10 @@ def land_entries(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     agency: when that agency may), and a TLP:RED entry (for named users only) never does. An
     entry is in one list only: landing in its (new) group's list takes it out of any other. An
     entry that does not land still raises alerts for those who may see it
-    (:func:`screen_trips`). Returns the ids of the entries landed."""
+    (:func:`screen_trips`). Returns the ids of the entries landed. ``readers``:
+    :func:`_landing_readers`, when the caller has them already."""
     orgs = organisations_by_identity(uow)
-    readers = _landing_readers(uow)
+    readers = _landing_readers(uow) if readers is None else readers
     by_supplier: dict[str, list[WatchlistEntry]] = {}
     for entry, stored in entries:
         if not _may_land(uow, stored, readers):
