@@ -138,11 +138,25 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     # as text: an indicator that flagged nothing has no hit rate (it printed 0.000), and a small
     # count of hits is said to be small (new-user review)
     code, out, _ = invoke("backtest", "--truth", "--capacity", "8%")
-    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in out.splitlines() if line.startswith("│")]
+    cells: list[list[str]] = []
+    for line in (ln for ln in out.splitlines() if ln.startswith("│")):
+        row = [c.strip() for c in line[1:-1].split("│")]
+        if row[0] or not cells:
+            cells.append(row)
+        else:  # a cell wrapped onto the next line (80 columns)
+            cells[-1] = [f"{a} {b}".strip() for a, b in zip(cells[-1], row, strict=True)]
     rows = {c[0]: c for c in cells}
     idle = [name for name, f in report["indicators"].items() if f["flagged"] == 0]
     assert idle and all(rows[name][3] == "–" for name in idle), rows
     assert f"only {report['hits']} hit(s) in 115 trips" in out
+    # each rate with its 95 % interval, as the JSON gives it (an officer reads 2 of 3 apart from 200 of 300)
+    lo, hi = report["precision_at_capacity_ci"]
+    flat = " ".join(out.split())
+    assert f"precision {report['selected_hits'] / report['selected']:.3f} ({lo:.3f}-{hi:.3f})" in flat
+    assert "in brackets: 95% interval" in flat
+    busy = next(name for name, f in report["indicators"].items() if f["flagged"])
+    f = report["indicators"][busy]
+    assert rows[busy][3] == f"{f['hits'] / f['flagged']:.3f} ({f['hit_rate_ci'][0]:.3f}-{f['hit_rate_ci'][1]:.3f})"
     assert report["selected_share"] == round(report["selected"] / 115, 4) and "not 8%" not in out
     # over days with few outcomes, one trip a day is more than 8 % (CLI review: "at 8%" selected half)
     code, out, _ = invoke("backtest", "--capacity", "1%")  # the 9 trips inspected in the simulated history

@@ -43,9 +43,14 @@ def test_tiny_history_by_hand() -> None:
     assert (report["trips"], report["hits"], report["selected"], report["selected_hits"]) == (6, 3, 3, 2)
     assert (report["days"], report["selected_share"]) == (2, 0.5)
     assert (report["precision_at_capacity"], report["recall_at_capacity"]) == (0.6667, 0.6667)
+    # 95 % Wilson intervals, worked by hand: 2 of 3 gives 0.2077-0.9385, 1 of 2 0.0945-0.9055
+    assert (report["precision_at_capacity_ci"], report["recall_at_capacity_ci"]) == ([0.2077, 0.9385],
+                                                                                     [0.2077, 0.9385])
     assert report["indicators"] == {
-        "freight_paid_in_cash": {"flagged": 3, "hits": 2, "hit_rate": 0.6667, "recall": 0.6667},
-        "to_order_unknown_notify": {"flagged": 2, "hits": 1, "hit_rate": 0.5, "recall": 0.3333},
+        "freight_paid_in_cash": {"flagged": 3, "hits": 2, "hit_rate": 0.6667, "hit_rate_ci": [0.2077, 0.9385],
+                                 "recall": 0.6667, "recall_ci": [0.2077, 0.9385]},
+        "to_order_unknown_notify": {"flagged": 2, "hits": 1, "hit_rate": 0.5, "hit_rate_ci": [0.0945, 0.9055],
+                                    "recall": 0.3333, "recall_ci": [0.0615, 0.7923]},
     }
 
 
@@ -56,10 +61,13 @@ def test_rates_of_nothing_are_none_not_zero() -> None:
                PastTrip(date(2026, 2, 1), trip(2, False, True), False)]
     report = backtest(PROFILE, history, 0.5).as_dict()
     assert report["indicators"] == {
-        "freight_paid_in_cash": {"flagged": 1, "hits": 0, "hit_rate": 0.0, "recall": None},
-        "to_order_unknown_notify": {"flagged": 0, "hits": 0, "hit_rate": None, "recall": None},
+        "freight_paid_in_cash": {"flagged": 1, "hits": 0, "hit_rate": 0.0, "hit_rate_ci": [0.0, 0.7935],
+                                 "recall": None, "recall_ci": None},
+        "to_order_unknown_notify": {"flagged": 0, "hits": 0, "hit_rate": None, "hit_rate_ci": None,
+                                    "recall": None, "recall_ci": None},
     }
     assert (report["precision_at_capacity"], report["recall_at_capacity"]) == (0.0, None)
+    assert (report["precision_at_capacity_ci"], report["recall_at_capacity_ci"]) == ([0.0, 0.7935], None)
 
 
 def test_a_days_quota_rounds_halves_up() -> None:
