@@ -560,6 +560,56 @@ def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Eng
         "shipments only"]
 
 
+def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: a shipping line sent a gate-out naming no document for another line's
+    box on hold; it joined that trip by its voyage (or as the gate-out ending the box's last
+    discharge), the box was "gone" and customs could no longer plan its scan. Such an event is
+    refused when the trip it would join is another line's; the line's own, or one of a voyage
+    no trip here has, passes."""
+    from scheldt.domain.access import Organisation, OrgKind
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    def move(event_id: str, kind: str, at: str, port: str, voyage: str = "", ref: str = "",
+             box: str = "KKFU6671914") -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference=box, eventDateTime=at,
+                          eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode=port,
+                          transportCall={"exportVoyageNumber": voyage, "importVoyageNumber": voyage} if voyage else None,
+                          documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": ref}]
+                          if ref else None)
+
+    def send(name: str, supplied_by: str, *events: dict[str, object]) -> tuple[int, int, list[str]]:
+        (tmp_path / name).write_text(json.dumps({"events": list(events)}))
+        with unit_of_work(engine) as uow:
+            r = ingest_file(uow, tmp_path / name, IngestOptions(supplied_by=supplied_by), NOW)
+        return r.accepted, r.rejected, [x.why for x in r.rejections]
+
+    with unit_of_work(engine) as uow:
+        for org, codes in (("carrier-a", ("SIMA",)), ("carrier-b", ("SIMB",)), ("carrier-msc", ("MSC",))):
+            uow.accounts.add_organisation(Organisation(org, org, OrgKind.CARRIER, codes), NOW)
+        ebl = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json"  # MSC's
+        assert ingest_file(uow, ebl, IngestOptions(supplied_by="be-customs"), NOW).rejected == 0
+    msc = "D8931B95625E4B339F2A"
+    assert send("msc.json", "be-customs", move("l", "LOAD", "2026-11-01T10:00:00Z", "ECGYE", "400E", msc),
+                move("d", "DISC", "2026-11-20T10:00:00Z", "BEANR", "400E", msc))[:2] == (2, 0)
+    why = ("names no document or booking, and would join trip KKFU6671914 / document D8931B95625E4B339F2A / voyage 400E of MSC here: "
+           "carrier-a supplies events about its own shipments only (name your document or booking)")
+    assert send("voyage.json", "carrier-a", move("g1", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "400E")) == (0, 1, [why])
+    assert send("bare.json", "carrier-a", move("g2", "GTOT", "2026-11-21T10:00:00Z", "BEANR")) == (0, 1, [why])
+    with unit_of_work(engine) as uow:
+        [facts] = trip_facts(uow, ["KKFU6671914"], NOW)
+    assert facts.key.document_ref == msc and [e.event_type for e in facts.events] == ["LOAD", "DISC"]  # not gone
+    # another voyage of its own passes (a trip of its own), and so does the owning line's event
+    assert send("own-voyage.json", "carrier-a", move("g3", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "777W"))[:2] == (1, 0)
+    assert send("owner.json", "carrier-msc", move("g4", "GTOT", "2026-11-22T10:00:00Z", "BEANR", "400E"))[:2] == (1, 0)
+    # a trip of no document is the line's that sent all its events
+    assert send("b.json", "carrier-b", move("bl", "LOAD", "2026-11-01T10:00:00Z", "COCTG", "500E", box="APZU4812090"),
+                move("bd", "DISC", "2026-11-20T10:00:00Z", "BEANR", "500E", box="APZU4812090"))[:2] == (2, 0)
+    assert send("a.json", "carrier-a", move("ag", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "500E",
+                                            box="APZU4812090")) == (0, 1, [
+        "names no document or booking, and would join trip APZU4812090 / no document reference / voyage 500E of "
+        "carrier-b here: carrier-a supplies events about its own shipments only (name your document or booking)"])
+
+
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:
     mapping, decl = broker_declarations(tmp_path, [
         "24BE0001,2023-12-27,040520,DK,DK,12000,50000,D8931B95625E4B339F2A,KKFU6671914",

@@ -19,8 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from scipy.stats import binomtest
-
 from scheldt.domain.trips import TripFacts
 from scheldt.risk.profiles import RiskProfile, evaluate
 
@@ -84,6 +82,8 @@ def rate_interval(part: int, whole: int) -> list[float] | None:
     or above ``whole``. Example: 5 of 10 gives [0.2366, 0.7634]."""
     if not whole:
         return None
+    from scipy.stats import binomtest  # here: importing scipy costs every command's start-up a quarter second
+
     ci = binomtest(part, whole).proportion_ci(confidence_level=0.95, method="wilson")
     return [round(float(ci.low), 4), round(float(ci.high), 4)]
 

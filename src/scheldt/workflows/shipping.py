@@ -21,6 +21,8 @@ from scheldt.domain.trips import (
     declarations_of_trip,
     document_may_cover,
     group_shown_trips,
+    group_trips,
+    is_placeholder_reference,
     on_board_since,
     trip_documents,
     trip_references,
@@ -212,13 +214,79 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     own = set(carrier.carrier_codes)
     stored = uow.documents.carrier_codes_of([r.value for e in events for r in e.documents], bookings=True)
 
+    joining = _joining_anothers_trip(uow, [e for e in events if not _named_refs(e)], carrier)
+
     def refusal(e: Event) -> Rejection | None:
+        if id(e) in joining:
+            return joining[id(e)]
         theirs = sorted({f"{r.value} ({', '.join(sorted(stored[r.value] - own))})" for r in e.documents
                          if stored.get(r.value, set()) - own})
         return Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
                          f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
 
     return _partition(events, refusal)
+
+
+def _named_refs(event: Event) -> list[str]:
+    """The document and booking references ``event`` names, placeholders left out."""
+    return [r.value for r in event.documents if r.value and not is_placeholder_reference(r.value)]
+
+
+def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organisation) -> dict[int, Rejection]:
+    """The rejections (by ``id(event)``) of ``loose``, a shipping line's container events naming
+    no document or booking, that would join a trip of another line here: grouped with the
+    box's stored events as scoring groups them (:func:`group_trips`: by voyage, by the one
+    document listing the box under it, or a gate-out ending the trip last discharged), the
+    trip they land on names documents stored only under other carriers' codes, or, naming
+    none, holds only other shipping lines' events. A carrier review's line sent a gate-out
+    naming no document for a competitor's box on hold: it joined that trip by its voyage,
+    marked the box gone, and customs could no longer plan its scan."""
+    boxed = [e for e in loose if getattr(e, "container_number", "")]
+    if not boxed:
+        return {}
+    own = set(carrier.carrier_codes)
+    lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
+    numbers = sorted({e.container_number for e in boxed})  # type: ignore[attr-defined]
+    stored = uow.events.for_containers(numbers)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for d in uow.documents.listing_all_versions(numbers):
+        for c in {c.get("number") for c in d.get("containers") or []}:
+            listed.setdefault(c, []).append(d)
+    out: dict[int, Rejection] = {}
+    for e in boxed:
+        number = e.container_number  # type: ignore[attr-defined]
+        row = _grouping_row(e, carrier.id)
+        events = [r for r in stored.get(number, []) if not r.get("retracted_by")]
+        trips = group_trips(number, [*events, row], voyage_documents(listed.get(number, ()), number))
+        trip = next(t for t in trips if any(x is row for x in t.events))
+        if theirs := _other_lines_of(uow, trip, row, own, lines):
+            out[id(e)] = Rejection(e.source, "documentReferences", f"names no document or booking, and would join "
+                                   f"trip {trip.key.label()} of {', '.join(theirs)} here: {carrier.id} supplies "
+                                   "events about its own shipments only (name your document or booking)")
+    return out
+
+
+def _other_lines_of(uow: UnitOfWork, trip: Trip, row: dict[str, Any], own: set[str], lines: set[str]) -> list[str]:
+    """Whose trip ``trip`` is, when another shipping line's than the one with carrier codes
+    ``own`` (``lines``: the other lines' organisations): the carrier codes of its documents
+    when none is ``own``; without documents, the lines that supplied all its events but
+    ``row``. Empty otherwise."""
+    refs = trip_references(trip)
+    if refs:
+        codes = set().union(*uow.documents.carrier_codes_of(sorted(refs), bookings=True).values())
+        return sorted(codes - own) if not codes & own else []
+    suppliers = {x.get("supplied_by") or "" for x in trip.events if x is not row}
+    return sorted(suppliers) if suppliers and suppliers <= lines else []
+
+
+def _grouping_row(event: Event, supplied_by: str) -> dict[str, Any]:
+    """What :func:`group_trips` reads of an event not stored yet, as the store would give it."""
+    call = event.transport_call
+    return {"transport_document_ref": "", "booking_ref": "", "event_time": event.event_time,
+            "export_voyage": call.export_voyage if call else "", "import_voyage": call.import_voyage if call else "",
+            "classifier": event.classifier, "event_type": getattr(event, "event_type", ""),
+            "unlocode": (event.location.unlocode if event.location else "") or (call.unlocode if call else ""),
+            "supplied_by": supplied_by, "received_at": None}
 
 
 def _partition(records: list[Any], refusal: Callable[[Any], Rejection | None]) -> tuple[list[Any], list[Rejection]]:
