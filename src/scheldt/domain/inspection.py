@@ -115,7 +115,10 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
     # the wrong order could not be recorded on the right one). Its own word, not "cancel": a
     # cancel racing a record must still find the order moved on (a concurrency review), and a
     # cancelled order keeps its image (a regression review's cancelled box's image cleared another).
-    "withdraw": (frozenset({Status.SCANNED, Status.SEARCHED, Status.CLEARED}), Status.CANCELLED),
+    # A cancelled order that holds its scan (cancelled after the scan) is withdrawn too: a review's
+    # operator keyed an image on the wrong box's order, the officer cancelled it, and the image
+    # could then be recorded on no order, the right box's included.
+    "withdraw": (frozenset({Status.SCANNED, Status.SEARCHED, Status.CLEARED, Status.CANCELLED}), Status.CANCELLED),
 }
 #: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
 #: loses its drug, mass and hiding place).
@@ -219,7 +222,8 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
       cleared one, and it went into training data as "nothing found");
-    * waive (risk picks only), cancel and withdraw: ``reason`` (required);
+    * waive (risk picks only), cancel and withdraw: ``reason`` (required); withdraw takes back the
+      record of a scanned, searched or cleared order, or of a cancelled one holding its scan;
     * correct (a searched order): the search fields again, all of them, and ``reason``
       (required): the search team mistyped the mass or the result; the change keeps both.
 
@@ -261,6 +265,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     if action == "waive" and selection != "risk":
         raise InputError("action", f"only risk picks can be waived; this is a {selection} pick (cancel it instead)")
     if action == "withdraw":  # the record was of another box: what it said goes
+        if status == Status.CANCELLED and not verdict:
+            raise ConflictError("action", "cannot withdraw an order that is cancelled and holds no scan: there is no "
+                                "record to withdraw")
         return Change(target, {"reason": _text(data.get("reason"), "reason", required=True), **WITHDRAWN})
     if action in ("waive", "cancel"):
         return Change(target, {"reason": _text(data.get("reason"), "reason", required=True)})

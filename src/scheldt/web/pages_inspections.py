@@ -179,7 +179,8 @@ def order_forms(status: str, selection: str, principal: Any, verdict: str = "") 
         shown.add("correct")
     if status in ("planned", "scanned") and principal.can(Permission.RECORD_SEARCH):
         shown.add("search")
-    if status in ("scanned", "searched", "cleared") and principal.can(Permission.PLAN_SCANS):
+    held_scan = status == "cancelled" and bool(verdict)  # cancelled after its scan: the image is still its
+    if (status in ("scanned", "searched", "cleared") or held_scan) and principal.can(Permission.PLAN_SCANS):
         shown.add("withdraw")
     if status in ("planned", "scanned") and principal.can(Permission.PLAN_SCANS):
         shown.add("cancel")
