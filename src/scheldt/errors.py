@@ -89,9 +89,11 @@ class ConflictError(ScheldtError):
     status = 409
 
 
-#: Refusals audited as ``denied`` wherever a request is refused (API, workbench): for the
-#: requester's role, for a thing not theirs, or against what is stored.
-REFUSALS = (ForbiddenError, NotFoundError, ConflictError)
+#: Refusals audited as ``denied`` wherever a request is refused (API, workbench, TAXII): for
+#: what it asked (400: a field the workflow refused), for the requester's role, for a thing not
+#: theirs, or against what is stored (an audit review: a carrier's loopback callback URL and an
+#: administrator's ingest job at /etc/passwd, both 400, left no trace).
+REFUSALS = (InputError, ForbiddenError, NotFoundError, ConflictError, ModelMismatchError)
 
 
 def require_file(path: Path) -> None:

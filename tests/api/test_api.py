@@ -1430,6 +1430,10 @@ def test_refusals_before_the_route_and_a_withdrawn_cookie_are_audited(service: S
     assert c.get("/api/v1/trips", params={"status": "any"}, headers=h).status_code == 422
     assert c.post("/api/v1/trips/1/hold", content=b"reason=x", headers=h | {
         "Content-Type": "application/x-www-form-urlencoded"}).status_code == 415
+    # and one its route refused for a field (an audit review: a carrier's loopback callback URL
+    # and an administrator's ingest job at /etc/passwd, both 400, left no trace)
+    bad = c.post("/api/v1/profiles", json={"yaml": "not: valid"}, headers=h)
+    assert bad.status_code == 400 and bad.json()["error"]["where"] == "body.yaml: name"
     assert c.post("/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {cookie}"}).status_code in (200, 204)
     assert c.get("/api/v1/trips", cookies={"scheldt_session": cookie}).status_code == 401
     c.cookies.clear()
@@ -1440,6 +1444,7 @@ def test_refusals_before_the_route_and_a_withdrawn_cookie_are_audited(service: S
     assert seen == [("denied", "officer", "POST /api/v1/trips/1/release", 403),
                     ("denied", "officer", "GET /api/v1/trips?status=any", 422),
                     ("denied", "officer", "POST /api/v1/trips/1/hold", 415),
+                    ("denied", "officer", "POST /api/v1/profiles", 400),
                     ("sign-in-failed", "officer", "GET /api/v1/trips", None)]
 
 
@@ -1559,6 +1564,21 @@ def test_one_image_is_of_one_box_and_a_late_record_says_whose_came_first(service
     retaken = act(again.json()["id"], "operator", {"action": "scan", "nii_image_ref": "SC-1/0045",
                                                    "verdict": "anomaly"})
     assert retaken.status_code == 200, retaken.text
+    # an order cancelled after an image keyed on the wrong box is withdrawn, and the image is free
+    # for the box it shows (an inspection review: withdraw was refused on a cancelled order)
+    open_trips = walk(service, "officer", limit=60, left_port="false", status="open")
+    mistaken, right = (service.client.post("/api/v1/scan-orders", headers=h("officer"), json={
+        "trip_id": open_trips[n]["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "early",
+        "selection": "manual", "reason": "same consignee"}).json()["id"] for n in (36, 37))
+    image = {"action": "scan", "nii_image_ref": "SC-1/0046", "verdict": "anomaly"}
+    assert act(mistaken, "operator", image).status_code == 200
+    assert act(mistaken, "officer", {"action": "cancel", "reason": "image keyed on the wrong box"}).status_code == 200
+    assert act(right, "operator", image).status_code == 409
+    withdrawn = act(mistaken, "officer", {"action": "withdraw", "reason": "the image was of the other box"})
+    assert withdrawn.status_code == 200
+    assert act(right, "operator", image).status_code == 200
+    nothing = act(mistaken, "officer", {"action": "withdraw", "reason": "again"})  # it holds no scan any more
+    assert nothing.status_code == 409 and "cancelled and holds no scan" in nothing.json()["error"]["why"]
 
 
 
@@ -1582,3 +1602,12 @@ def test_head_is_answered_as_get_and_a_405_lists_every_method_of_its_path(servic
         head_seq = uow.audit.head().seq
         last = uow.audit.entries(head_seq - 1, 1)
     assert [e.payload["action"] for e in last] == ["HEAD /api/v1/organisations"]
+
+
+def test_who_am_i_is_a_read_in_the_audit_log(service: Service) -> None:
+    """An audit review: ``GET /me`` (organisation, roles, permissions) left no entry."""
+    assert service.client.get("/api/v1/me", headers=service.as_("carrier")).status_code == 200
+    with service.uow() as uow:
+        last = uow.audit.entries(uow.audit.count() - 1, 1)[0]
+    assert (last.kind, last.payload["actor"], last.payload["object_kind"], last.payload["object_id"]) == (
+        "read", "carrier", "user", "carrier")

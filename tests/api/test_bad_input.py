@@ -50,6 +50,22 @@ def test_wrong_types_unknown_fields_and_missing_fields(service: Service) -> None
         ("body.mass_kg", "Input should be a finite number")]
 
 
+def test_an_unknown_query_parameter_is_refused_not_ignored(service: Service) -> None:
+    """An inspection review: ``/scan-orders?trip_id=138`` and ``/trips?contianer=...`` answered
+    200 with the whole list, as if filtered; a script then acted on another box's order."""
+    c, h = service.client, service.as_("officer")
+    orders = error(c.get("/api/v1/scan-orders", params={"trip_id": 138}, headers=h))
+    assert (orders["status"], orders["where"]) == (422, "query.trip_id")
+    assert orders["why"].startswith("is not a query parameter of this request (it takes: ")
+    typo = error(c.get("/api/v1/trips", params={"contianer": "CMAU1026750", "limit": 3}, headers=h))
+    assert typo["where"] == "query.contianer" and "container" in typo["why"]
+    assert error(c.get("/api/v1/holds", params={"actve": "false"}, headers=h))["where"] == "query.actve"
+    assert c.get("/api/v1/trips", params={"container": "CMAU1026750", "limit": 3}, headers=h).status_code == 200
+    with service.uow() as uow:  # refused before the route ran: audited as denied, as other field errors are
+        last = uow.audit.entries(uow.audit.count() - 2, 2)[0]
+    assert (last.kind, last.payload["details"]["where"]) == ("denied", "query.actve")
+
+
 def test_broken_json_oversized_bodies_and_cursors(service: Service) -> None:
     h = service.as_("officer") | {"content-type": "application/json"}
     c = service.client

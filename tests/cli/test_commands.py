@@ -328,6 +328,12 @@ def test_container_timeline_json(settings_env: Path) -> None:
     assert code == 1 and "not shaped like an ISO 6346 container number" in out and "no events" in out
     code, out, _ = invoke("container", "MSCU1234566", "--json")
     assert code == 1 and json.loads(out)["trips"] == []
+    # each timeline read is in the audit log, as the API's container page is (an audit review)
+    entries = json.loads(invoke("audit", "list", "--json")[1])["entries"]
+    reads = [(e["kind"], e["payload"]["object_id"], e["payload"]["details"]["trips"]) for e in entries
+             if e["payload"]["action"] == "scheldt container"]
+    assert sorted(reads) == [("read", "APZU4812090", 2), ("read", "APZU4812090", 2), ("read", "MSCU1234566", 0),
+                             ("read", "NOPE1234567", 0)]
 
 
 def test_the_timeline_says_what_stowage_vgm_and_documents_hold(settings_env: Path) -> None:

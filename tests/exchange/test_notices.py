@@ -927,11 +927,22 @@ def test_a_callback_host_name_that_resolves_inside_is_not_contacted(monkeypatch:
 def test_a_new_subscription_learns_of_the_holds_already_on_its_boxes(engine: Engine, plain_settings: None) -> None:
     """A hold is a state: a carrier review's notice, dead-lettered when its subscription was
     deleted, could never reach the carrier again, and a new subscription heard nothing of it."""
+    from scheldt.store.models import ContainerTripRow
+
     s = seed(engine)
     with unit_of_work(engine) as uow:
         inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, NOW)  # no one subscribed yet
+        # a held box that left the port since is not one "that may not leave the terminal" (a
+        # carrier review's new subscription was told so of a box gone weeks before)
+        inspections.place_hold(uow, s["officer"], s["trip_b"], SECRET_REASON, NOW)
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == s["trip_b"]).values(
+            left_at=NOW + timedelta(days=1)))
+    before = len(audit_entries(engine))
     subscribe(engine, "carrier-a", "http://127.0.0.1:9/a", SECRET_A, ("hold", "release"))
-    subscribe(engine, "carrier-b", "http://127.0.0.1:9/b", SECRET_B)  # its box is not held
+    subscribe(engine, "carrier-b", "http://127.0.0.1:9/b", SECRET_B)  # its held box has left
+    queued = [e for e in audit_entries(engine)[before:] if e.kind == "notice"]
+    assert [(e.payload["organisation"], e.payload["details"]["recipient"]) for e in queued] == [
+        ("be-customs", "carrier-a")]  # as by the agency that placed the hold (it was by none)
     subscribe(engine, "terminal-1", "http://127.0.0.1:9/t", SECRET_A, ("alert",))  # holds not asked for
     subscribe(engine, "terminal-1", "http://127.0.0.1:9/t2", SECRET_A, ("hold",))
     with unit_of_work(engine) as uow:

@@ -490,13 +490,15 @@ def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
     assert node.get("/collections/be-us/manifest/", "us-liaison").status_code == 200
     assert node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison").status_code == 200
     assert node.get("/collections/be-nl/objects/", "us-liaison").status_code == 404
+    assert node.get("/collections/be-us/objects/", "us-liaison", added_after="yesterday").status_code == 400
     with unit_of_work(node.engine) as uow:
         entries = uow.audit.entries(after_seq=before, limit=100)
         assert uow.audit.verify().ok
     got = [(e.kind, e.payload["object_kind"], e.payload["actor"]) for e in entries]
     assert got == [("write", "taxii-add-objects", "be-analyst"), ("read", "taxii-objects", "us-liaison"),
                    ("read", "taxii-manifest", "us-liaison"), ("read", "taxii-object-versions", "us-liaison"),
-                   ("denied", "taxii", "us-liaison")]
+                   ("denied", "taxii", "us-liaison"), ("denied", "taxii", "us-liaison")]  # 404, then 400
+    assert entries[-1].payload["details"]["status"] == 400  # an audit review: 400s left no trace
     assert entries[1].payload["details"]["ids"] == [a["id"]]
     assert entries[1].payload["action"] == f"GET {ROOT}/collections/be-us/objects/"
     with unit_of_work(node.engine) as uow:

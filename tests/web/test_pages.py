@@ -221,6 +221,11 @@ def test_a_form_without_the_session_token_or_from_another_site_is_refused(app: F
     # a NUL in a form's text is refused as through the API (a regression review: SQLite kept it)
     nul = c.post(f"/trips/{trip_id}/hold", data={"reason": "nul\x00here", "csrf": token_of(c)})
     assert nul.status_code == 400 and "NUL character" in nul.text
+    blank = c.post(f"/trips/{trip_id}/hold", data={"reason": " ", "csrf": token_of(c)})
+    assert blank.status_code == 400
+    with store.uow() as uow:  # audited as refused, not only as a read of the trip (an audit review)
+        refusal = [e.payload for e in uow.audit.entries(uow.audit.count() - 3, 3) if e.kind == "denied"][-1]
+    assert (refusal["object_id"], refusal["details"]["status"]) == (f"/trips/{trip_id}/hold", 400)
     assert nul.headers["content-type"].startswith("text/html") and "<main" in nul.text  # a page, not the API's JSON
     again = c.post(f"/trips/{trip_id}/hold", data={"reason": "twice", "csrf": token_of(c)})
     assert again.status_code == 409
@@ -1251,6 +1256,9 @@ def test_an_officer_may_withdraw_a_searched_or_cleared_record_and_a_searcher_may
     assert "withdraw" in order_forms("cleared", "risk", officer)
     assert "withdraw" in order_forms("scanned", "risk", officer)
     assert "withdraw" not in order_forms("searched", "risk", searcher) | order_forms("planned", "risk", officer)
+    # cancelled after its scan, it still holds the image (an inspection review); cancelled unscanned, nothing
+    assert "withdraw" in order_forms("cancelled", "risk", officer, verdict="anomaly")
+    assert "withdraw" not in order_forms("cancelled", "risk", officer)
 
 
 @pytest.mark.parametrize(("user", "org"), [("carrier", "carrier-a"), ("terminal", "terminal-2")])

@@ -30,7 +30,7 @@ from scheldt.api import (
     routes_profiles,
     routes_trips,
 )
-from scheldt.api.deps import refuse_nul
+from scheldt.api.deps import refuse_nul, refuse_unknown_query
 from scheldt.api.errors import error_response
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
@@ -231,7 +231,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
                    routes_exchange):
-        app.include_router(module.router, dependencies=[Depends(refuse_nul)])
+        app.include_router(module.router, dependencies=[Depends(refuse_nul), Depends(refuse_unknown_query)])
     app.include_router(taxii.router)  # the TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii)
     openapi.install(app)
 

@@ -21,6 +21,7 @@ from typing import Annotated, Any, get_type_hints
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.domain.access import Permission, Principal, TripScope, trip_scope
@@ -283,9 +284,9 @@ def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principa
 @contextmanager
 def request_context(request: Request) -> Iterator[Ctx]:
     """The request's :class:`Ctx`: open a unit of work, authenticate, and, when the block
-    succeeds, append its audit entries and commit. A ForbiddenError, NotFoundError or
-    ConflictError (409: against what is stored, e.g. withdrawing what was withdrawn) from the
-    block rolls the work back and is audited as ``denied`` in a transaction of its own, then
+    succeeds, append its audit entries and commit. A refusal from the block (:data:`REFUSALS`:
+    400 for a field, 403, 404, 409 against what is stored, e.g. withdrawing what was withdrawn)
+    rolls the work back and is audited as ``denied`` in a transaction of its own, then
     raised again (a review: 409s left no trace), and so is the 409 of a unique key another
     request took as this one committed (:func:`scheldt.store.db.unit_of_work`). Raises AuthError
     without credentials or with unknown, revoked or expired ones."""
@@ -392,6 +393,33 @@ async def refuse_nul(request: Request) -> None:
         nul = _JSON_NUL.search(await request.body()) is not None
     if nul:
         raise InputError("body", "a text in the request holds a NUL character (U+0000), which the store does not keep")
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take, as unknown body fields are: a filter
+    misspelt or not offered (``?contianer=``, ``/scan-orders?trip_id=``) was dropped without a
+    word and the whole list came back as if filtered (an inspection review). Raises FastAPI's
+    RequestValidationError (422, ``query.<name>``), so the refusal is answered and audited as
+    other field errors are."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    taken = _query_names(dependant)
+    unknown = sorted({k for k in request.query_params if k not in taken})
+    if unknown:
+        offered = ", ".join(sorted(taken)) or "none"
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", unknown[0][:60]),
+                                       "msg": f"is not a query parameter of this request (it takes: {offered})",
+                                       "input": request.query_params[unknown[0]][:60]}])
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameter names a FastAPI dependant and its sub-dependencies declare."""
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def audited_trips(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:

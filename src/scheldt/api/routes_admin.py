@@ -148,6 +148,7 @@ def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, Any
 @router.get("/me", summary="Who is signed in, their organisation, roles and permissions")
 def me(ctx: CtxDep) -> dict[str, Any]:
     p = ctx.principal
+    ctx.audit("read", "user", p.username, view="me")  # every read is audited (an audit review: this one was not)
     return {"username": p.username, "organisation": _org(p.organisation, ctx.uow.accounts.clients_of().get(p.organisation.id)), "roles": sorted(p.roles),
             "permissions": sorted(x.value for x in permissions(p.roles) if p.can(x))}
 

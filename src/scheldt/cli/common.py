@@ -199,9 +199,10 @@ def audit_command(uow: UnitOfWork, command: str, object_kind: str, object_id: st
                   **details: Any) -> None:
     """Append an entry of ``entry_kind`` (``write`` unless said; ``export`` for items handed out in a
     file) for a command that changed who may do what or what scores trips (organisations, users,
-    tokens, scanners, profile and model switches, sharing groups, peers) or that disclosed shared
-    items, to the audit log, in the command's own unit of work (so it is recorded only if the
-    change is): actor the operating-system user, organisation ``SCHELDT_LOCAL_ORGANISATION``,
+    tokens, scanners, profile and model switches, sharing groups, peers), that disclosed shared
+    items or that read data (``read``: a user list, a container's timeline), to the audit log,
+    in the command's own unit of work (so it is recorded only if the change is): actor the
+    operating-system user, organisation ``SCHELDT_LOCAL_ORGANISATION``,
     action ``scheldt <command>``, remote address ``local``. Secrets are never passed here."""
     from scheldt.store.audit import audit_payload
 

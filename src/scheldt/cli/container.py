@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheldt.cli.common import errors_reported, print_json, store
+from scheldt.cli.common import audit_command, errors_reported, print_json, store
 from scheldt.workflows.shipping import ContainerTimeline, container_timeline
 from scheldt.workflows.trip_views import distinct_notes
 
@@ -100,6 +100,10 @@ def container(
     script can tell an unknown number from a known one."""
     with errors_reported(), store(existing=True) as uow:
         timeline = container_timeline(uow, number)
+        # a timeline with its parties is a read of data, audited as the API's container page is
+        # (an audit review: `user list` and `misp export` were in the log, this was not)
+        audit_command(uow, "container", "container", timeline.container_number, entry_kind="read",
+                      trips=len(timeline.trips))
     unknown = not timeline.trips and not timeline.unmatched_documents and not timeline.declarations
     if as_json:
         print_json(_as_json(timeline))

@@ -18,7 +18,8 @@ from typing import Any
 AUDIT_KINDS: dict[str, str] = {
     "read": "a user, partner node or command read data (a trip, shared objects, a federation pull)",
     "write": "data or who may do what was changed (an API write, an ingest of shared items, a switch)",
-    "denied": "a request refused (forbidden, not found, or in conflict with what is stored), with who tried what",
+    "denied": ("a request refused (bad input, forbidden, not found, or in conflict with what is stored), "
+               "with who tried what"),
     "sign-in": "a user signed in",
     "sign-in-failed": "a sign-in with an unknown username or a wrong password",
     "sign-out": "a user signed out",

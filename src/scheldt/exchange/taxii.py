@@ -39,7 +39,8 @@ challenges for both.
 
 Audit: every request that reaches a resource appends an audit entry in the request's
 transaction (``read`` with the STIX ids served, ``write`` with what was added or deleted);
-refused ones (403/404) are audited as ``denied`` in a transaction of their own.
+refused ones (400, 403, 404, 409: :data:`scheldt.errors.REFUSALS`) are audited as ``denied`` in a
+transaction of their own.
 
 Tombstones (a Scheldt extension, for federation): ``GET .../collections/{c}/deleted/?next=&limit=``
 returns ``{"more", "next", "deleted": [{"id", "version", "date_deleted"}]}``, the object versions
@@ -74,7 +75,7 @@ from scheldt.api.deps import (
 from scheldt.api.errors import allowed_methods, shown
 from scheldt.domain.access import Principal
 from scheldt.domain.exchange import Requester
-from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
+from scheldt.errors import REFUSALS, AuthError, InputError, NotFoundError, ScheldtError
 from scheldt.settings import get_settings
 from scheldt.store.db import UnitOfWork, unit_of_work
 from scheldt.workflows import taxii as t
@@ -268,7 +269,7 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
             ctx = TaxiiCtx(uow, principal, t.requester_of(uow, principal), now, remote_address(request), action)
             try:
                 response = work(ctx)
-            except (ForbiddenError, NotFoundError) as exc:
+            except REFUSALS as exc:
                 uow.session.rollback()
                 denied = exc
             else:

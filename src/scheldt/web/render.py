@@ -133,8 +133,8 @@ def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200
 
 def error_page(request: Request, ctx: PageCtx | None, exc: ScheldtError) -> HTMLResponse:
     """A refusal or missing thing as a page with its status, where and why. A request refused
-    for its role, for a thing not the user's or against what is stored (403, 404, 409) is
-    audited as ``denied``, as the API does, and nothing else it did is kept."""
+    for what it asked, its role, a thing not the user's or against what is stored (400, 403,
+    404, 409) is audited as ``denied``, as the API does, and nothing else it did is kept."""
     if ctx is not None and isinstance(exc, REFUSALS):
         rollback(ctx)
         ctx.pending.clear()
@@ -156,8 +156,9 @@ def refused(request: Request, ctx: PageCtx, exc: ScheldtError,
             show_form: Callable[[ScheldtError], HTMLResponse]) -> HTMLResponse:
     """The answer to a form the workflow refused: what it may have written is undone; a role
     that may not do this gets the refusal as a page of its own; any other refusal shows the
-    form again (``show_form(exc)``) with the message beside it and what was typed, a refusal
-    against what is stored (409, 404) audited as ``denied`` as :func:`error_page` does."""
+    form again (``show_form(exc)``) with the message beside it and what was typed, the refusal
+    (400, 404, 409) audited as ``denied`` as :func:`error_page` does (an audit review: a refused
+    hold, plan or share was filed only as a read of the trip)."""
     rollback(ctx)
     if isinstance(exc, ForbiddenError):
         return error_page(request, ctx, exc)

@@ -302,12 +302,17 @@ def subscribe(uow: Any, principal: Principal, callback_url: str, secret: str, ki
 
 def _active_holds_to(uow: Any, organisation: Organisation, subscription_id: int, now: datetime) -> None:
     """Queue a hold notice to subscription ``subscription_id`` for every trip ``organisation``
-    owns that is on hold now (a carrier review: a notice dead-lettered when its subscription was
-    deleted could never reach the carrier, and a new subscription learnt nothing of the box)."""
+    owns that is on hold now and whose box has not left the port (a carrier review: a notice
+    dead-lettered when its subscription was deleted could never reach the carrier, and a new
+    subscription learnt nothing of the box; a later one was told "may not leave the terminal"
+    of a box gone weeks before, since reused by another line). Each is audited as by the agency
+    that placed the hold (it was by no organisation)."""
     scope, after = trip_scope(organisation), None
     while page := uow.inspections.scoped_holds(scope, active=True, after_id=after, limit=500):
-        for trip_id in dict.fromkeys(h["trip_id"] for h in page):
-            notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, only_subscription=subscription_id)
+        for trip_id, placed_by in {h["trip_id"]: h["organisation_id"] for h in reversed(page)}.items():
+            if uow.container_trips.get(trip_id).get("left_at") is None:
+                notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, actor_org=placed_by,
+                            only_subscription=subscription_id)
         after = page[-1]["id"]
 
 
