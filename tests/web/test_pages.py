@@ -1302,3 +1302,35 @@ def test_a_trip_whose_reasons_add_up_past_the_profile_s_cap_says_so(app: FastAPI
             uow.session.execute(update(TripAssessmentRow).where(TripAssessmentRow.id == trip["assessment_id"]).values(
                 reasons=before.reasons, profile_points=before.profile_points))
     assert 'id="points-capped"' not in signed_in(app, "officer").get(f"/trips/{trip['id']}").text
+
+
+def test_a_held_box_that_left_the_port_is_said_on_its_page_the_dashboard_and_the_hold_list(
+        app: FastAPI, store: Store) -> None:
+    """A carrier review: a box on hold was gated out and nothing told the officer; such a trip
+    leaves the queue's default view, so the hold stayed in force unseen."""
+    from sqlalchemy import update
+
+    from scheldt.store.models import ContainerTripRow
+
+    here = [t for t in trips(store, "be-customs", TripFilter(left=False, arrived=True)) if not t["on_hold"]][0]
+    officer = signed_in(app, "officer")
+    assert officer.post(f"/trips/{here['id']}/hold", data={"reason": "dog indicated", "csrf": token_of(officer)},
+                        ).status_code == 303
+    with store.uow() as uow:
+        hold = uow.inspections.active_hold(here["id"])
+    gone = hold["placed_at"].replace(microsecond=0) + timedelta(hours=3)
+    try:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == here["id"]).values(left_at=gone))
+        page = officer.get(f"/trips/{here['id']}").text
+        assert (f'id="held-box-left">The box left the port at {gone:%Y-%m-%d %H:%M} UTC while on hold (gate-out or '
+                "onward load)") in page
+        board = officer.get("/dashboard").text
+        assert 'id="held-gone"' in board and f'<a href="/trips/{here["id"]}">{here["container_number"]}</a>' in board
+        listed = officer.get("/api/v1/holds", params={"active": "true"}).json()["items"]
+        assert [h["box_left_at"] for h in listed if h["trip_id"] == here["id"]] == [gone.isoformat()]
+    finally:
+        with store.uow() as uow:
+            uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == here["id"]).values(left_at=None))
+        officer.post(f"/trips/{here['id']}/release", data={"reason": "test over", "csrf": token_of(officer)})
+    assert 'id="held-gone"' not in officer.get("/dashboard").text

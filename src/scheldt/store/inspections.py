@@ -269,15 +269,26 @@ class InspectionRepository:
         """Holds on trips ``scope`` owns (whoever placed them), newest first, with the trip's
         container number, after the cursor ``after_id``."""
         h, t = HoldRow, ContainerTripRow
-        stmt = select(h, t.container_number).join(t, t.id == h.trip_id).where(scope_clause(scope))
+        stmt = select(h, t.container_number, t.left_at).join(t, t.id == h.trip_id).where(scope_clause(scope))
         if active is True:
             stmt = stmt.where(h.released_at.is_(None))
         elif active is False:
             stmt = stmt.where(h.released_at.is_not(None))
         if after_id is not None:
             stmt = stmt.where(h.id < after_id)
-        return [_dict(r, h.__table__) | {"container_number": n}
-                for r, n in self.session.execute(stmt.order_by(h.id.desc()).limit(limit))]
+        return [_dict(r, h.__table__) | {"container_number": n, "box_left_at": aware(left)}
+                for r, n, left in self.session.execute(stmt.order_by(h.id.desc()).limit(limit))]
+
+    def held_boxes_gone(self, scope: TripScope | None, limit: int = 200) -> list[dict[str, Any]]:
+        """Holds in force on trips ``scope`` owns whose box has left the port (the trip's
+        ``left_at``: a gate-out or an onward load), newest departure first, as
+        :meth:`scoped_holds` rows (with ``box_left_at``, UTC), at most ``limit``."""
+        h, t = HoldRow, ContainerTripRow
+        stmt = (select(h, t.container_number, t.left_at).join(t, t.id == h.trip_id)
+                .where(scope_clause(scope), h.released_at.is_(None), t.left_at.is_not(None))
+                .order_by(t.left_at.desc(), h.id.desc()).limit(limit))
+        return [_dict(r, h.__table__) | {"container_number": n, "box_left_at": aware(left)}
+                for r, n, left in self.session.execute(stmt)]
 
 
 def _takes_slot() -> Any:

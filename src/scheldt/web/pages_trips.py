@@ -33,7 +33,7 @@ from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
 from scheldt.workflows.parties import documents_naming
-from scheldt.workflows.trip_views import mixed_scores_note, trip_detail, trip_row
+from scheldt.workflows.trip_views import held_box_left, mixed_scores_note, trip_detail, trip_row
 
 #: The picks an officer makes on a trip's page: exploration picks are drawn at random (plan page, Fill).
 HAND_PICKS = ("risk", "manual")
@@ -210,6 +210,7 @@ def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, *
              "seals": seal_sightings(detail["events"], detail["documents"]),
              "parties": party_versions(detail["documents"]),
              "active_hold": next((h for h in detail["holds"] if not h["released_at"]), None)}
+    shown["held_box_left"] = held_box_left(shown["active_hold"], detail["trip"].get("left_at"))
     if not ctx.agency:
         return render(request, "trip.html", ctx, status, **shown)
     return render(request, "trip.html", ctx, status, **shown, **_agency_forms(ctx, detail, forms_state))

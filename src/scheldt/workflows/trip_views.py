@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheldt import reference
@@ -322,12 +322,28 @@ def outsider_hold(h: dict[str, Any]) -> dict[str, Any]:
         "active": h.get("released_at") is None}
 
 
+def held_box_left(hold: Mapping[str, Any] | None, left_at: Any) -> str:
+    """What a trip page says of a hold in force (``hold``, with ``placed_at``) on a trip whose
+    box left the port at ``left_at`` (datetimes or ISO 8601 texts, UTC): "left the port at
+    <time> while on hold", or "had left the port at <time> before the hold was placed"; "" when
+    there is no hold in force or the box has not left."""
+    if not hold or not left_at:
+        return ""
+    left, placed = (t if isinstance(t, datetime) else datetime.fromisoformat(t) for t in (left_at, hold["placed_at"]))
+    at = f"{left.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"left the port at {at} while on hold" if left >= placed else \
+        f"had left the port at {at} before the hold was placed"
+
+
 def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
     """An agency's dashboard figures: seizures by ISO week of the search (UTC), by port of
     loading and by commodity (HS chapter of the trip's latest document), kg seized, hit rate of
     risk, exploration and manual picks, and model drift (per day of latest scoring: trips, mean
     score, and how many fall in each risk band; a shift in these with the same profile and
-    model is drift)."""
+    model is drift), and the boxes on hold that have left the port (``held_boxes_gone``: trip,
+    container, hold placed, box left; UTC, newest departure first, at most 200): a hold whose
+    box was gated out or loaded onward is a hold not kept, or one to release (a carrier review:
+    nothing told the officer, and such trips leave the queue's default view)."""
     seizures = uow.inspections.seizures(org_id)
     by_week: Counter[str] = Counter()
     by_port: Counter[str] = Counter()
@@ -351,6 +367,9 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
                            "seizure_rate": (v["seizures"] / v["inspected"]) if v["inspected"] else None}
                      for sel, v in sorted(rates.items())},
         "drift": with_empty_days(uow.container_trips.score_days(scope)),
+        "held_boxes_gone": [{"trip_id": h["trip_id"], "container_number": h["container_number"],
+                             "placed_at": _iso(h["placed_at"]), "box_left_at": _iso(h["box_left_at"])}
+                            for h in uow.inspections.held_boxes_gone(scope)],
     }
 
 
