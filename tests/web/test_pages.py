@@ -160,6 +160,7 @@ def test_a_wrong_password_shows_the_form_again_with_the_username(app: FastAPI, s
     failed = [e for e in audit_since(store, seq) if e.kind == "sign-in-failed"]
     assert [e.payload["object_id"] for e in failed] == ["officer"]
     assert failed[0].organisation_id == "be-customs"  # an attack on its accounts is filed with it
+    assert failed[0].payload["actor"] == "officer"  # and under its name (an audit review searched by actor)
     # a password typed into the username field is not written down (oversight review)
     seq = audit_head(store)
     assert browser(app).post("/sign-in", data={"username": PASSWORD, "password": "x"}).status_code == 401

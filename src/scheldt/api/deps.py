@@ -181,16 +181,18 @@ def password_check(request: Request, now: datetime, action: str) -> Iterator[Non
 
 def audit_failed_sign_in(request: Request, now: datetime, username: str, action: str) -> None:
     """Audit a refused password as ``sign-in-failed`` in a transaction of its own: under the
-    user's organisation when the username is one (an attack on its accounts is filed with it);
-    an unknown username is not written down, only its length (an oversight review found a
-    password typed into the username field kept in the log)."""
+    user's organisation and name (``actor``, as a refused token is filed under its owner) when
+    the username is one, so an attack on an account is found with the rest of its entries (an
+    audit review's search by actor missed the failed guesses); an unknown username is not
+    written down, only its length (an oversight review found a password typed into the
+    username field kept in the log)."""
     with unit_of_work(request.app.state.engine) as uow:
         try:
             org_id, named, details = uow.accounts.user(username).organisation_id, username, {}
         except NotFoundError:
             org_id, named, details = "", "", {"unknown_username_characters": len(username)}
-        flush_audit(uow, None, org_id, remote_address(request), action,
-                    [("sign-in-failed", {"object_kind": "user", "object_id": named[:64], "details": details})], now)
+        flush_audit(uow, None, org_id, remote_address(request), action, [("sign-in-failed", {
+            "actor": named[:64], "object_kind": "user", "object_id": named[:64], "details": details})], now)
 
 
 def audit_refused_token(request: Request, now: datetime, secret: str = "") -> None:
