@@ -608,6 +608,15 @@ def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(en
                                             box="APZU4812090")) == (0, 1, [
         "names no document or booking, and would join trip APZU4812090 / no document reference / voyage 500E of "
         "carrier-b here: carrier-a supplies events about its own shipments only (name your document or booking)"])
+    # nor one made of events naming only a booking no stored document has (a regression review)
+    booked = {"documentReferences": [{"documentReferenceType": "BKG", "documentReferenceValue": "SIMBBKG1"}]}
+    assert send("bk.json", "carrier-b", move("kl", "LOAD", "2026-11-01T10:00:00Z", "COCTG", "600E", box="MSCU1234566")
+                | booked, move("kd", "DISC", "2026-11-20T10:00:00Z", "BEANR", "600E", box="MSCU1234566") | booked
+                )[:2] == (2, 0)
+    refused = send("ak.json", "carrier-a", move("ak", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "600E",
+                                                box="MSCU1234566"))
+    assert refused[:2] == (0, 1) and "would join trip MSCU1234566 / document SIMBBKG1 / voyage 600E of carrier-b" \
+        in refused[2][0]
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:

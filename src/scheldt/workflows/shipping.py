@@ -269,11 +269,13 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
 def _other_lines_of(uow: UnitOfWork, trip: Trip, row: dict[str, Any], own: set[str], lines: set[str]) -> list[str]:
     """Whose trip ``trip`` is, when another shipping line's than the one with carrier codes
     ``own`` (``lines``: the other lines' organisations): the carrier codes of its documents
-    when none is ``own``; without documents, the lines that supplied all its events but
-    ``row``. Empty otherwise."""
+    when none is ``own``; without stored documents (its events name none, or only references
+    no stored document has, such as a booking), the lines that supplied all its events but
+    ``row`` (a regression review's trip of another line's booking alone took the gate-out).
+    Empty otherwise."""
     refs = trip_references(trip)
-    if refs:
-        codes = set().union(*uow.documents.carrier_codes_of(sorted(refs), bookings=True).values())
+    codes = set().union(*uow.documents.carrier_codes_of(sorted(refs), bookings=True).values()) if refs else set()
+    if codes:
         return sorted(codes - own) if not codes & own else []
     suppliers = {x.get("supplied_by") or "" for x in trip.events if x is not row}
     return sorted(suppliers) if suppliers and suppliers <= lines else []
