@@ -386,8 +386,8 @@ def backtest_command(
               + "; in brackets: 95% interval")
     if live is not None:
         out.print(f"live {escape(live.profile)} on the same trips: selected {live.selected:,}, of which "
-                  f"{live.selected_hits} hits: precision {_rate(live.selected_hits, live.selected)}, recall "
-                  f"{_rate(live.selected_hits, live.hits)} ({report.selected_hits - live.selected_hits:+d} hits)")
+                  f"{live.selected_hits} hits: precision {_rate_ci(live.selected_hits, live.selected)}, recall "
+                  f"{_rate_ci(live.selected_hits, live.hits)} ({report.selected_hits - live.selected_hits:+d} hits)")
     taken = data["selected_share"]
     if taken is not None and taken > 1.5 * report.capacity:  # "at 8%" had selected half the trips (CLI review)
         out.print(f"[yellow]selected {taken:.0%} of the trips, not {_percent(report.capacity)}: at least one trip is "
@@ -395,11 +395,15 @@ def backtest_command(
     if report.hits < 30:
         out.print(f"[yellow]only {report.hits} hit(s) in {report.trips:,} trips: figures this small move a lot "
                   "with one case more or less[/yellow]")
-    table = Table(Column("indicator", no_wrap=True), "flagged", "hits", "hit rate (95% interval)", "recall")
+    # the figures keep their width in a narrow terminal; a long indicator name folds (a regression
+    # review's 60 columns cut the rates to "0.0…")
+    table = Table(Column("indicator", overflow="fold"), "flagged", "hits", Column("hit rate", no_wrap=True),
+                  Column("95% interval", no_wrap=True), "recall")
     for name, f in data["indicators"].items():  # type: ignore[union-attr]
         # 0 of 0 is no rate at all, not a rate of 0 (new-user review)
-        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate_ci(f["hits"], f["flagged"]),
-                      _rate(f["hits"], report.hits))
+        ci = f["hit_rate_ci"]
+        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate(f["hits"], f["flagged"]),
+                      f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "–", _rate(f["hits"], report.hits))
     out.print(table)
 
 
