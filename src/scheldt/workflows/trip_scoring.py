@@ -341,16 +341,16 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     model_version = model.version if model else ""
     latest = uow.trip_assessments.latest_hashes(profile.label, model_version)
     later = uow.trip_assessments.scored_after(now)
-    rows: list[dict[str, Any]] = []
-    summaries: list[TripSummary] = []
     kept: dict[tuple[str, str, str], int] = {}  # unchanged trips: their assessment under the live version
     numbers = containers if containers is not None else uow.events.containers()
     screen = trip_screen(uow) if numbers else None
     live: set[tuple[str, str, str]] = set()
     code = scoring_code()
     ports = local_ports()
-    scored: list[TripFacts] = []  # with new facts: screened against the shared exact entries after
-    for start in range(0, len(numbers), BATCH):
+    for start in range(0, len(numbers), BATCH):  # stored batch by batch: memory bounded by a batch, not the feed
+        rows: list[dict[str, Any]] = []
+        summaries: list[TripSummary] = []
+        scored: list[TripFacts] = []  # with new facts: screened against the shared exact entries after
         changed: list[tuple[TripFacts, dict[str, Any], str, int]] = []  # facts or code changed since the last score
         for facts in trip_facts(uow, numbers[start:start + BATCH], now, screen):
             snapshot = facts_snapshot(facts)
@@ -382,17 +382,8 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             summaries.append(trip_summary(facts, ports))
             if not same:
                 scored.append(facts)
-    # trips scored, as new facts or back as they were at an earlier score (stored already, so
-    # not added again: a review's delisted watchlist entry changed 230 scores, "0 scored")
-    uow.trip_assessments.add(rows)
-    report.scored = len(rows)
-    index_trips(uow, rows, summaries, profile.label, model_version)
-    if screen is not None and screen.exact and scored:
-        # a container, seal range or route watched before the box's trip was stored (a federation
-        # review's "watch this box when it arrives" never flagged the box that arrived)
-        from scheldt.workflows import share  # STIX is loaded where shared entries are stored
-
-        share.alert_watched_trips(uow, screen.exact, scored, now)
+        _store_batch(uow, rows, summaries, scored, profile.label, model_version, screen, now)
+        report.scored += len(rows)
     _show_kept(uow, kept)
     _carry_holds(uow, numbers, live, now)
     regrouped = uow.container_trips.mark_regrouped(numbers, live, now)
@@ -401,6 +392,23 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
 
         share.withdraw_regrouped_alerts(uow, [uow.container_trips.get(i) for i in regrouped], now)
     return report
+
+
+def _store_batch(uow: UnitOfWork, rows: list[dict[str, Any]], summaries: list[TripSummary], scored: list[TripFacts],
+                 profile: str, model_version: str, screen: TripScreen | None, now: datetime) -> None:
+    """Store a batch of :func:`score_trips`: its assessments ``rows`` (trips scored, as new facts
+    or back as they were at an earlier score: stored already, so not added again; a review's
+    delisted watchlist entry changed 230 scores, "0 scored"), the read model of their trips, and
+    the alerts of the shared exact entries (container, seal range, route) the trips with new
+    facts ``scored`` match (a federation review's "watch this box when it arrives" never flagged
+    the box that arrived). An ingest review's 50,000 boxes held every batch's rows until the end
+    (7 KB a trip)."""
+    uow.trip_assessments.add(rows)
+    index_trips(uow, rows, summaries, profile, model_version)
+    if screen is not None and screen.exact and scored:
+        from scheldt.workflows import share  # STIX is loaded where shared entries are stored
+
+        share.alert_watched_trips(uow, screen.exact, scored, now)
 
 
 def _carry_holds(uow: UnitOfWork, numbers: Sequence[str], live: set[tuple[str, str, str]], now: datetime) -> None:
