@@ -675,6 +675,23 @@ def test_a_declaration_s_container_number_that_cannot_link_is_flagged(engine: En
         "trip: send CMAU1026750")
 
 
+def test_items_that_are_no_event_and_codes_that_are_no_text_are_quarantined_as_received(engine: Engine,
+                                                                                       tmp_path: Path) -> None:
+    """An ingest review: ``null``, ``42`` and an event whose equipmentEventTypeCode was a list
+    were quarantined with an empty record (``raw``), so nothing could be corrected and sent again."""
+    listed = dcsa_event("evt-list", eventClassification__equipmentEventTypeCode=["LOAD"])
+    (tmp_path / "odd.json").write_text(json.dumps({"events": [None, 42, listed, dcsa_event("evt-ok")]}))
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, tmp_path / "odd.json", IngestOptions(), NOW).as_dict()
+        quarantined = {q.source.rsplit("$", 1)[1]: (q.field, q.why, q.raw[:40]) for q in uow.quarantine.list(10)}
+    assert (report["accepted"], report["rejected"]) == (1, 3)
+    assert quarantined == {
+        ".events[0]": ("", "expected an event object, found NoneType", "null"),
+        ".events[1]": ("", "expected an event object, found int", "42"),
+        ".events[2]": ("equipmentEventTypeCode", "equipmentEventTypeCode is a list (['LOAD']), not a DCSA code (text)",
+                       json.dumps(listed)[:40])}
+
+
 def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engine: Engine, tmp_path: Path) -> None:
     """Non-text values in text fields (a number, an object, a null document reference, a NUL
     character) reject that event, naming where and which field; the rest of the file loads, the
@@ -696,13 +713,13 @@ def test_values_a_text_column_cannot_hold_are_quarantined_with_their_field(engin
     assert (odd["accepted"], odd["added"], odd["rejected"]) == (2, 2, 4)
     where = str(tmp_path / "odd.json") + "$.events"
     assert [(r["where"], r["field"], r["why"]) for r in odd["rejections"]] == [  # type: ignore[union-attr]
-        (f"{where}[1]", "eventClassifierCode", "eventClassifierCode is float 1.5, not text (stored as classifier)"),
+        (f"{where}[1]", "eventClassifierCode", "eventClassifierCode is a float (1.5), not a DCSA code (text)"),
         (f"{where}[2]", "facilityCode", "facilityCode is dict {'a': 1}, not text (stored as facility_code)"),
         (f"{where}[3]", "facilityCode", "facilityCode holds a NUL character (U+0000), which the store does not keep "
                                         "in text (stored as facility_code)"),
         (f"{where}[4]", "documentReferenceValue", "documentReferenceValue is null, not text (stored as booking_ref)")]
     assert (nan["accepted"], nan["rejected"]) == (0, 1)
-    assert nan["rejections"][0]["why"] == "eventClassifierCode is float nan, not text (stored as classifier)"  # type: ignore[index]
+    assert nan["rejections"][0]["why"] == "eventClassifierCode is a float (nan), not a DCSA code (text)"  # type: ignore[index]
     with unit_of_work(engine) as uow:
         stored = [e["event_id"] for t in container_timeline(uow, "APZU4812090").trips for e in t.events]
     assert sorted(stored) == ["evt-0", "evt-5"]

@@ -371,8 +371,12 @@ _TRANSPORT_CODES = frozenset({"ARRI", "DEPA"})
 def _code(raw: Any, field: str, known: frozenset[str], flags: list[Flag]) -> Any:
     """A DCSA code read in capitals without surrounding spaces (``disc`` is DISC: indicators key
     on DISC, and an attack review's lower-case one slipped past them); a code outside the DCSA
-    list is kept as sent and flagged. A value that is not text is left to the checks that name it."""
-    if not isinstance(raw, str) or not raw:
+    list is kept as sent and flagged. Raises FieldError for a value that is not text (a list, a
+    number), here where the event is still at hand as received, so its quarantine record keeps
+    it (an ingest review's ``["LOAD"]``, refused by the store, was quarantined without it)."""
+    if raw is not None and not isinstance(raw, str):
+        raise FieldError(field, f"{field} is a {type(raw).__name__} ({str(raw)[:40]}), not a DCSA code (text)")
+    if not raw:
         return raw
     code = owner_code(raw)
     if code not in known:
@@ -832,8 +836,9 @@ def _check_one(path: str, obj: Any, where: str, seen: OrderedDict[str, str]) -> 
         return Rejection(where, "events", obj.why())
     if isinstance(obj, TooDeep):
         return Rejection(where, "", obj.why())
-    if not isinstance(obj, dict):
-        return Rejection(where, "", f"expected an event object, found {type(obj).__name__}")
+    if not isinstance(obj, dict):  # kept as received, so it can be corrected and sent again (ingest review)
+        return Rejection(where, "", f"expected an event object, found {type(obj).__name__}",
+                         json.dumps(obj, default=str)[:2000])
     kind = _event_type(obj)
     if kind not in EVENT_TYPES:
         keys = ", ".join(sorted(obj)[:5])
