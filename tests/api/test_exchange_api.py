@@ -252,7 +252,8 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
     api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("operator"),
                     json={"action": "scan", "nii_image_ref": "img-9", "verdict": "anomaly"})
     api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
-        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.5, "concealment": "behind_doors"})
+        "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.5, "concealment": "behind_doors",
+        "method": "rip_on_rip_off"})
     # TLP as the README and the errors write it (a docs review's "GREEN" was refused with 422)
     made = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
         "order_id": order["id"], "tlp": "TLP:GREEN", "description": "rip-on bags behind the doors"})
@@ -261,6 +262,7 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
     seizure = {o["id"]: o for o in shared(api, "us-officer", type="scheldt-seizure")}[made.json()["id"]]["object"]
     assert (seizure["drug_type"], seizure["mass_kg"], seizure["concealment"], seizure["selection"]) == (
         "cocaine", 98.5, "behind_doors", "manual")
+    assert seizure["method"] == "rip_on_rip_off"  # how it got there (an inspection review found no field for it)
     assert seizure["description"] == "rip-on bags behind the doors" and seizure["container_ref"].startswith(
         "scheldt-container--")
 

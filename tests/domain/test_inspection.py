@@ -22,7 +22,8 @@ from scheldt.errors import InputError
 @pytest.mark.parametrize(("status", "action", "data", "where", "why"), [
     # a scan-team review: these answered 200 and kept neither the image reference nor the reason
     (Status.PLANNED, "search", {"result": "nothing_found", "nii_image_ref": "IMG-1", "reason": "r"}, "nii_image_ref",
-     "is not recorded with a search (a search records concealment, drug_type, mass_kg, notes, reason, result)"),
+     "is not recorded with a search (a search records concealment, drug_type, mass_kg, method, notes, reason, "
+     "result)"),
     (Status.SCANNED, "clear", {"notes": "fine"}, "notes", "is not recorded with a clear (a clear records nothing but the move)"),
     (Status.PLANNED, "scan", {"nii_image_ref": "IMG-1", "verdict": "clear", "result": "seizure"}, "result",
      "is not recorded with a scan (a scan records nii_image_ref, verdict)"),
@@ -41,6 +42,24 @@ def test_a_field_the_action_does_not_record_is_refused(status: Status, action: s
 def test_empty_fields_of_other_forms_are_no_stray_fields() -> None:
     change = apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "reason": "", "nii_image_ref": None})
     assert change.to_status == Status.SEARCHED and change.fields == {"result": "nothing_found", "notes": ""}
+
+
+def test_a_seizure_may_say_its_method_and_nothing_else_does() -> None:
+    """An inspection review: a seizure recorded drug, mass and hiding place, but not how the
+    drugs came to be in the box (rip-on/rip-off, cover load...), which issue 6's seizure reports
+    carry. Optional: "" when the team cannot tell."""
+    seizure = {"result": "seizure", "drug_type": "cocaine", "mass_kg": 12.0, "concealment": "behind_doors"}
+    assert apply(Status.SCANNED, "risk", "search", seizure).fields["method"] == ""
+    said = apply(Status.SCANNED, "risk", "search", seizure | {"method": "rip_on_rip_off"})
+    assert said.fields["method"] == "rip_on_rip_off"
+    with pytest.raises(InputError) as caught:
+        apply(Status.SCANNED, "risk", "search", seizure | {"method": "ripped"})
+    assert (caught.value.where, caught.value.why) == (
+        "method", "'ripped' is not one of rip_on_rip_off, cover_load, release_code_fraud, other")
+    with pytest.raises(InputError, match="is only recorded with a seizure, not with nothing_found"):
+        apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "method": "cover_load"})
+    # a correction to "nothing found" drops it with the other seizure facts
+    assert apply(Status.SEARCHED, "risk", "correct", {"result": "nothing_found", "reason": "r"}).fields["method"] == ""
 
 
 def test_a_search_without_a_scan_says_why() -> None:

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from scheldt.api.deps import CtxDep, CtxRouter, audited_rows
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, MIN_SEIZURE_KG
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, METHODS, MIN_SEIZURE_KG
 from scheldt.errors import NotFoundError
 from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
@@ -106,6 +106,8 @@ class ActionIn(Strict):
     mass_kg: Annotated[StrictFloat | None, BeforeValidator(_not_true_or_false)] = Field(
         default=None, ge=MIN_SEIZURE_KG, le=MAX_SEIZURE_KG, allow_inf_nan=False, description="kg")
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
+    method: Literal[METHODS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="with a seizure, how the drugs came to be in the box, when the team can tell")
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
     # not strict: a strict datetime took no text at all from a JSON body (a scan-team review's

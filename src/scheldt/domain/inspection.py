@@ -34,6 +34,11 @@ DRUG_TYPES = ("cocaine", "cannabis", "heroin", "amphetamine", "methamphetamine",
 # Where in the container, as search teams report it (domain brief section 1: rip-on/rip-off bags
 # behind the doors, inside the cover load, in the structure or the reefer unit).
 CONCEALMENTS = ("behind_doors", "in_cargo", "cargo_packaging", "container_structure", "reefer_unit", "other")
+# How the drugs came to be in the box (modus operandi, domain brief section 2.1): a rip-on/rip-off
+# in a legitimate shipment, a cover load of a front company, a box to be collected with a
+# misappropriated release (PIN) code, or another way. Optional with a seizure ("" when not said):
+# what the search team can tell at once; a partner's seizure report names it as "method".
+METHODS = ("rip_on_rip_off", "cover_load", "release_code_fraud", "other")
 MAX_SEIZURE_KG = 100_000.0  # more than any container can hold (max gross mass of a 45' box is ~34 t)
 MIN_SEIZURE_KG = 0.001  # one gram: a smaller find is a trace (record an irregularity), and 1e-300 kg is a typo
 MAX_TEXT = 2000
@@ -122,11 +127,11 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
 }
 #: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
 #: loses its drug, mass and hiding place).
-SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "notes")
+SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "method", "notes")
 #: What a withdrawn record's order holds afterwards: no image, verdict or result (the change
 #: keeps what it said).
 WITHDRAWN: dict[str, Any] = {"nii_image_ref": "", "verdict": "", "result": "", "drug_type": "", "mass_kg": None,
-                             "concealment": "", "notes": ""}
+                             "concealment": "", "method": "", "notes": ""}
 ACTIONS = tuple(_MOVES)
 #: The fields each action records; any other field given is refused, not dropped without a word
 #: (a review's search with an image reference and a reason answered 200 and kept neither).
@@ -217,7 +222,8 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
 
     * scan: ``nii_image_ref`` (required), ``verdict`` clear / anomaly;
     * search: ``result`` nothing_found / irregularity / seizure; a seizure needs ``drug_type``,
-      ``mass_kg`` (1 g to 100,000 kg) and ``concealment``; ``notes`` optional; a search of an
+      ``mass_kg`` (1 g to 100,000 kg) and ``concealment``, and may say its ``method``
+      (:data:`METHODS`); ``notes`` optional; a search of an
       order never scanned (a tip-off, the scanner down) needs a ``reason``;
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
@@ -260,7 +266,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
             if data.get(name) not in (None, ""):
                 raise InputError(name, "a correction is of the search record only; the scan stays as recorded")
         fields = _search_fields(data)
-        return Change(target, {"drug_type": "", "mass_kg": None, "concealment": ""} | fields
+        return Change(target, {"drug_type": "", "mass_kg": None, "concealment": "", "method": ""} | fields
                       | {"reason": _text(data.get("reason"), "reason", required=True)})
     if action == "waive" and selection != "risk":
         raise InputError("action", f"only risk picks can be waived; this is a {selection} pick (cancel it instead)")
@@ -278,12 +284,13 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     result = _choice(data.get("result"), "result", RESULTS)
     out: dict[str, Any] = {"result": result, "notes": _text(data.get("notes"), "notes", required=False)}
     if result != "seizure":
-        for name in ("drug_type", "mass_kg", "concealment"):
+        for name in ("drug_type", "mass_kg", "concealment", "method"):
             if data.get(name) not in (None, ""):
                 raise InputError(name, f"is only recorded with a seizure, not with {result}")
         return out
     out["drug_type"] = _choice(data.get("drug_type"), "drug_type", DRUG_TYPES)
     out["concealment"] = _choice(data.get("concealment"), "concealment", CONCEALMENTS)
+    out["method"] = "" if data.get("method") in (None, "") else _choice(data.get("method"), "method", METHODS)
     mass = data.get("mass_kg")
     if mass in (None, ""):
         raise InputError("mass_kg", "is required with a seizure: the mass in kilograms")

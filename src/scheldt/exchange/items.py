@@ -157,7 +157,9 @@ class WatchEntry:
 @dataclass(frozen=True, slots=True)
 class Seizure:
     """What was seized (drug type, mass in kg), where it was hidden, how the container was
-    picked (risk, exploration, manual), when (UTC), the port of loading and the origin country."""
+    picked (risk, exploration, manual), when (UTC), the port of loading and the origin country,
+    and how the drugs came to be in the box when the search team could tell (``method``: a
+    :data:`scheldt.domain.inspection.METHODS` code, or a partner's own word; "" when not said)."""
 
     drug_type: str
     mass_kg: float
@@ -167,6 +169,7 @@ class Seizure:
     port_of_loading: str = ""
     origin_country: str = ""
     description: str = ""
+    method: str = ""
 
 
 @dataclass(frozen=True, slots=True)

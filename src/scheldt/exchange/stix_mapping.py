@@ -183,6 +183,7 @@ class VesselCallSDO:
     ("port_of_loading", StringProperty()),
     ("origin_country", StringProperty()),
     ("description", StringProperty()),
+    ("method", StringProperty()),
     ("container_ref", ReferenceProperty(valid_types=[CONTAINER_TYPE], spec_version="2.1")),
     ("consignment_ref", ReferenceProperty(valid_types=[CONSIGNMENT_TYPE], spec_version="2.1")),
     ("vessel_call_ref", ReferenceProperty(valid_types=[VESSEL_CALL_TYPE], spec_version="2.1")),
@@ -421,7 +422,7 @@ def seizure_to_stix(r: SeizureReport) -> list[dict[str, Any]]:
     main = _base(m, SEIZURE_TYPE, m.stix_id)
     _put(main, drug_type=s.drug_type, mass_kg=float(s.mass_kg), concealment=s.concealment, selection=s.selection,
          seized_at=stix_time(s.seized_at), port_of_loading=s.port_of_loading, origin_country=s.origin_country,
-         description=s.description, container_ref=by_type.get(CONTAINER_TYPE),
+         description=s.description, method=s.method, container_ref=by_type.get(CONTAINER_TYPE),
          consignment_ref=by_type.get(CONSIGNMENT_TYPE), vessel_call_ref=by_type.get(VESSEL_CALL_TYPE))
     return [_finish(o, m) for o in (_new_sdo(main, SEIZURE_EXTENSION_ID), *parts)]
 
@@ -553,7 +554,8 @@ def seizure_from_stix(main: dict[str, Any], objects: Mapping[str, dict[str, Any]
                                        if main.get(k)])
     seizure = Seizure(main.get("drug_type", ""), main.get("mass_kg", 0), main.get("concealment", ""),
                       main.get("selection", ""), _time(main.get("seized_at"), f"{where}.seized_at"),
-                      main.get("port_of_loading", ""), main.get("origin_country", ""), main.get("description", ""))
+                      main.get("port_of_loading", ""), main.get("origin_country", ""), main.get("description", ""),
+                      main.get("method", ""))
     if found["related"]:
         raise InputError(where, f"refers to {found['related'][0]}, which is not one of its own parts")
     return SeizureReport(_meta(main, default_group), seizure, found["container"], found["consignment"],

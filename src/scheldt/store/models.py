@@ -522,6 +522,7 @@ class ScanOrderRow(Base):
     drug_type: Mapped[str] = mapped_column(String(32), default="")
     mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
     concealment: Mapped[str] = mapped_column(String(64), default="")
+    method: Mapped[str] = mapped_column(String(32), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

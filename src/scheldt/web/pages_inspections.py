@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.deps import audited_rows
 from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, RESULTS, SHIFTS, VERDICTS, current_shift
+from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, METHODS, RESULTS, SHIFTS, VERDICTS, current_shift
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
@@ -206,7 +206,7 @@ def order_page(request: Request, ctx: PageCtx, order_id: int, status: int = 200,
     return render(request, "order.html", ctx, status, o=order, trip=trip, changes=ctx.uow.inspections.changes(order_id),
                   shown=order_forms(order["status"], order["selection"], ctx.principal, order.get("verdict") or ""),
                   verdicts=VERDICTS,
-                  results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, **values)
+                  results=RESULTS, drug_types=DRUG_TYPES, concealments=CONCEALMENTS, methods=METHODS, **values)
 
 
 def _share_state(ctx: PageCtx, order: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +241,8 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               action: Annotated[str, Form()] = "", nii_image_ref: Annotated[str, Form()] = "",
               verdict: Annotated[str, Form()] = "", result: Annotated[str, Form()] = "",
               drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
-              concealment: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
+              concealment: Annotated[str, Form()] = "", method: Annotated[str, Form()] = "",
+              notes: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "", done_at: Annotated[str, Form()] = "",
               seen_changes: Annotated[str, Form()] = "") -> Response:
     """Record a scan, a search (with a seizure), a clear image, with when it was done if
@@ -249,7 +250,8 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
     how many changes the page showed (a change since refuses the action: a web review)."""
     typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
              "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
-             "notes": notes, "reason": reason, "done_at": done_at[:40]}  # the workflow refuses texts over its limits
+             "method": method[:32], "notes": notes, "reason": reason,
+             "done_at": done_at[:40]}  # the workflow refuses texts over its limits
     try:
         oid = _order_id(order_id)
         check_form(request, ctx, csrf)
@@ -261,7 +263,7 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
         if action == "correct" and data.get("result") != "seizure":
             # the correction form comes filled with the recorded seizure; a correction to another
             # result drops it (a review's "nothing found" was refused until the fields were blanked)
-            data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment")}
+            data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment", "method")}
         if seen_changes.isascii() and seen_changes.isdigit() and len(seen_changes) < 12:
             data["seen_changes"] = int(seen_changes)
         order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)

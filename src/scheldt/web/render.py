@@ -87,7 +87,8 @@ def label(value: Any) -> str:
 #: Form fields as their forms label them, for error messages (an accessibility review: errors
 #: named "drug_type" where the field reads "Drug").
 FIELD_NAMES = {
-    "drug_type": "Drug", "mass_kg": "Mass (kg)", "concealment": "Hidden", "nii_image_ref": "Image reference",
+    "drug_type": "Drug", "mass_kg": "Mass (kg)", "concealment": "Hidden", "method": "Method",
+    "nii_image_ref": "Image reference",
     "verdict": "Image verdict", "result": "Result", "notes": "Notes", "reason": "Reason", "note": "Note",
     "tlp": "TLP", "sharing_group": "Sharing group", "recipients": "Recipients", "reliability": "Reliability",
     "credibility": "Credibility", "scanner_id": "Scanner", "selection": "Pick", "shift_date": "Date", "shift": "Shift",

@@ -550,7 +550,8 @@ def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sha
     # seized when the search found it: a correction of the record moved it (two reviews)
     seized_at = uow.inspections.searched_at(order_id) or order["updated_at"]
     seizure = Seizure(order["drug_type"], float(order["mass_kg"]), order["concealment"], order["selection"],
-                      ms(seized_at), pol, pol[:2] if is_country(pol[:2]) else "", description)
+                      ms(seized_at), pol, pol[:2] if is_country(pol[:2]) else "", description,
+                      order.get("method") or "")
     stix_id, earlier = _seizure_report_id(uow, org, order_id, now)
     meta = _meta(org, SEIZURE_TYPE, sharing, now, stix_id)
     if earlier is not None:  # a new version: same created, a later modified
@@ -630,7 +631,7 @@ def follow_correction(uow: Any, principal: Principal, order_id: int, now: dateti
 
 
 #: The seizure facts a search record's correction may change, as a report names them.
-_CORRECTED = (("drug_type", "drug"), ("mass_kg", "mass"), ("concealment", "hidden"))
+_CORRECTED = (("drug_type", "drug"), ("mass_kg", "mass"), ("concealment", "hidden"), ("method", "method"))
 
 
 def corrected_description(versions: list[dict[str, Any]], order: dict[str, Any], now: datetime) -> str:
@@ -869,7 +870,7 @@ _KEPT = {"grouping": ("context", "object_refs"),
          "indicator": ("pattern_type", "pattern_version", "valid_from", "valid_until"),
          "sighting": ("sighting_of_ref", "where_sighted_refs", "count", "first_seen", "last_seen", "labels"),
          SEIZURE_TYPE: ("drug_type", "mass_kg", "concealment", "selection", "seized_at", "port_of_loading",
-                        "origin_country")}
+                        "origin_country", "method")}
 _COMMON = ("type", "spec_version", "id", "created", "modified", "created_by_ref", "object_marking_refs")
 #: Kept even under a granular marking: what STIX requires (they name no one).
 _REQUIRED = frozenset({*_COMMON, "context", "object_refs", "pattern_type", "valid_from", "sighting_of_ref"})

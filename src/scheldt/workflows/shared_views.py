@@ -34,8 +34,8 @@ def _title(kind: str, obj: dict[str, Any]) -> str:
     if kind == "seizure-report":
         mass = obj.get("mass_kg")
         amount = f" {mass:g} kg" if isinstance(mass, int | float) else ""
-        hidden = str(obj.get("concealment") or "").replace("_", " ")
-        return f"Seizure: {obj.get('drug_type', '?')}{amount}" + (f", {hidden}" if hidden else "")
+        said = [str(obj.get(k) or "").replace("_", " ") for k in ("concealment", "method")]
+        return f"Seizure: {obj.get('drug_type', '?')}{amount}" + "".join(f", {s}" for s in said if s)
     if kind == "sighting":
         result = next((str(lab)[len(RESULT_LABEL):] for lab in obj.get("labels") or [] if str(lab).startswith(RESULT_LABEL)),
                       "?")
