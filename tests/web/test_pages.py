@@ -782,12 +782,15 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "3,5", "concealment": "reefer_unit"})
     assert no_reason.status_code == 400 and "<strong>Reason</strong>: is required" in no_reason.text
+    assert '<select name="method">' in closed.text  # the method, when the team can tell (inspection review)
     corrected = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
-        "mass_kg": "3,5", "concealment": "reefer_unit", "reason": "31.5 was a typing error, the scale said 3.5"})
+        "mass_kg": "3,5", "concealment": "reefer_unit", "method": "rip_on_rip_off",
+        "reason": "31.5 was a typing error, the scale said 3.5"})
     assert corrected.status_code == 303
     page = searcher.get(f"/orders/{order_id}").text
-    assert '<span class="badge seizure">cocaine</span> 3.5 kg, reefer unit' in page
+    assert '<span class="badge seizure">cocaine</span> 3.5 kg, reefer unit, rip on rip off' in page
+    assert '<option value="rip_on_rip_off" selected>' in page  # the correction form starts from it
     assert "31.5 was a typing error, the scale said 3.5" in page and "was: result seizure" in page
     assert "mass kg 31.5" in page
     # a Belgian 1.250 (1,250 kg) was saved as 1.25 kg; grams showed as 0.0 kg (scan-team review)
