@@ -72,6 +72,19 @@ def test_a_number_too_big_for_a_float_or_64_bits_costs_only_its_field() -> None:
     assert _kinds(read_dcsa_events(big.encode(), "e.json")) == ["EquipmentEvent"] * 5
 
 
+def test_coordinates_that_are_no_numbers_are_flagged_not_dropped_unsaid() -> None:
+    """An ingest review: latitude "abc" with longitude {} was accepted and the position left out
+    without a word, where off-globe numbers were flagged."""
+    events = _events(3)
+    events[1]["eventLocation"] = {"locationName": "Quay 1700", "latitude": "abc", "longitude": {}}
+    records = list(read_dcsa_events(json.dumps(events).encode(), "e.json"))
+    assert _kinds(records) == ["EquipmentEvent"] * 3
+    assert records[1].location.latitude is None and records[1].location.name == "Quay 1700"
+    assert [(f.code, f.why) for f in records[1].flags] == [
+        ("implausible-position", "coordinates abc, {} are not a WGS 84 position; not used")]
+    assert records[0].flags == records[2].flags == ()
+
+
 def test_an_integer_of_5001_digits_costs_only_its_field_and_never_the_process() -> None:
     # The review: a 7.5 KB events file with "x": 1000...0 (5,001 digits) made ijson's C parser
     # crash the process (exit 139), `scheldt serve` with it; beyond 4,300 digits Python makes no

@@ -202,8 +202,10 @@ def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
     geo = loc.get("geoCoordinate") or loc
     lat = None if geo.get("latitude") is None else _float(geo.get("latitude"))
     lon = None if geo.get("longitude") is None else _float(geo.get("longitude"))
-    if (lat, lon) != (None, None) and not (lat is not None and lon is not None and math.isfinite(lat)
-                                           and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+    # given (a value that does not read as a number too: an ingest review's "abc" was dropped unsaid)
+    given = any(geo.get(k) not in (None, "") for k in ("latitude", "longitude"))
+    if given and not (lat is not None and lon is not None and math.isfinite(lat)
+                      and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
         flags.append(Flag("eventLocation.latitude", "implausible-position",
                           f"coordinates {str(geo.get('latitude'))[:20]}, {str(geo.get('longitude'))[:20]} are not "
                           "a WGS 84 position; not used"))
