@@ -84,3 +84,20 @@ def test_a_page_whose_events_is_not_a_list_says_so(tmp_path: Path) -> None:
     [rejection] = list(read_dcsa_events(page.read_bytes(), "page.json"))
     assert (rejection.where, rejection.field, rejection.why) == (  # type: ignore[union-attr]
         "page.json$.events", "events", "events holds an object, not a list of events")
+
+
+def test_a_file_given_as_ais_csv_that_fits_no_layout_names_the_missing_columns(tmp_path: Path) -> None:
+    """An ingest review: the real DMA CSV without its Latitude column, given ``--format
+    ais-csv``, was "format not recognised: not JSON, UN/EDIFACT...", naming nothing it lacked."""
+    real = (SHARED / "fixtures" / "ais" / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv").read_text()
+    header, *rows = real.splitlines()
+    columns = header.split(",")
+    drop = columns.index("Latitude")
+    cut = tmp_path / "no-latitude.csv"
+    cut.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
+                             for line in [header, *rows]) + "\n")
+    with pytest.raises(InputError) as caught:
+        detect(cut, "ais-csv")
+    assert caught.value.where == f"{cut}:1"
+    assert caught.value.why.startswith("not a known AIS CSV layout: the header lacks 'Latitude' of the dma-aisdk "
+                                       "layout")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheldt.errors import InputError, require_file
-from scheldt.ingest.ais import detect_ais_layout
+from scheldt.ingest.ais import ais_layouts, detect_ais_layout, layout_misses
 from scheldt.ingest.mapping import DeclarationMapping, builtin_mapping_names, load_mapping
 
 FORMATS = ("declarations", "dcsa-events", "dcsa-documents", "ais-nmea", "ais-csv", "edifact")
@@ -89,6 +89,19 @@ def _not_a_format(head: bytes) -> str:
     return ""
 
 
+def _ais_csv_misfit(header: list[str]) -> str:
+    """Why a file given as ``--format ais-csv`` fits no built-in layout: the columns of time,
+    position and vessel that the layout it comes nearest to lacks."""
+    misses = sorted(((layout_misses(layout, header), name) for name, layout in ais_layouts().items()),
+                    key=lambda m: (len(m[0]), m[1]))
+    if not misses:
+        return "no built-in AIS CSV layout; describe its columns in a YAML file and pass --ais-layout FILE.yaml"
+    lacking, name = misses[0]
+    return (f"not a known AIS CSV layout: the header lacks {', '.join(map(repr, lacking))} of the {name} layout "
+            "(time, position and vessel columns); describe another layout in a YAML file and pass "
+            "--ais-layout FILE.yaml")
+
+
 def detect(path: Path, format: str = "auto", mapping: str | None = None,
            outcomes_only: bool = False) -> Detected:
     """Decide how to read ``path``.
@@ -120,6 +133,8 @@ def detect(path: Path, format: str = "auto", mapping: str | None = None,
         return Detected("ais-nmea", None)
     if format in ("auto", "ais-csv") and detect_ais_layout(csv_header(path)) is not None:
         return Detected("ais-csv", None)
+    if format == "ais-csv":  # said to be one: name what the nearest built-in layout misses (ingest review)
+        raise InputError(f"{path}:1", _ais_csv_misfit(csv_header(path)))
     if format == "dcsa-documents" or (format == "auto" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")):
         return Detected("dcsa-documents", None)
     header = csv_header(path)
