@@ -89,6 +89,12 @@ class Location:
     longitude: float | None = None
 
 
+#: Longest voyage number and vessel name kept (characters): longer ones are cut and flagged when
+#: received (the store's columns hold no more; a voyage is part of a trip's key).
+MAX_VOYAGE = 64
+MAX_VESSEL_NAME = 128
+
+
 @dataclass(frozen=True, slots=True)
 class TransportCall:
     """A vessel's call at a port: UN/LOCODE, terminal (SMDG facility code), service, voyages."""

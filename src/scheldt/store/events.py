@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
 
 from scheldt.domain.shipping import (
+    MAX_VESSEL_NAME,
+    MAX_VOYAGE,
     DocumentReference,
     EquipmentEvent,
     Event,
@@ -45,7 +47,8 @@ _KINDS = {EquipmentEvent: "EQUIPMENT", TransportEvent: "TRANSPORT", ShipmentEven
           IotEvent: "IOT", ReeferEvent: "REEFER", StowagePosition: "STOWAGE", StatusEvent: "STATUS",
           VgmDeclaration: "VGM"}
 #: Longest value per column; an event with a longer one is rejected before it reaches the store.
-LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": 128}
+LIMITS = {"event_id": 100, "event_type": 16, "classifier": 16, "vessel_name": MAX_VESSEL_NAME,
+          "export_voyage": MAX_VOYAGE, "import_voyage": MAX_VOYAGE}
 DEFAULT_LIMIT = 64
 #: Events without a container that belong to the trips whose documents they name.
 _CALL_KINDS = ("TRANSPORT", "SHIPMENT")

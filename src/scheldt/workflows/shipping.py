@@ -13,7 +13,16 @@ from scheldt import reference
 from scheldt.domain.access import Organisation, OrgKind
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, unlocode_flag
-from scheldt.domain.shipping import Consignment, Event, ReportReplaced, Retraction, VesselPosition, VesselSighting
+from scheldt.domain.shipping import (
+    MAX_VESSEL_NAME,
+    MAX_VOYAGE,
+    Consignment,
+    Event,
+    ReportReplaced,
+    Retraction,
+    VesselPosition,
+    VesselSighting,
+)
 from scheldt.domain.trips import (
     FUTURE_SLACK,
     VOYAGE_TRACK,
@@ -328,8 +337,35 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
 
 def _checked(record: Any, now: datetime) -> Any:
     """``record`` with the flags Scheldt adds when it is received at ``now`` (UTC): codes the
-    reference lists lack (:func:`with_reference_flags`), a date ahead of now (:func:`with_time_flag`)."""
-    return with_time_flag(with_reference_flags(record, now), now)
+    reference lists lack (:func:`with_reference_flags`), a date ahead of now (:func:`with_time_flag`),
+    a voyage or vessel name cut to what is kept (:func:`cut_to_fit`)."""
+    return cut_to_fit(with_time_flag(with_reference_flags(record, now), now))
+
+
+def cut_to_fit(record: Any) -> Any:
+    """An event whose voyage numbers or vessel name are longer than what is kept
+    (:data:`~scheldt.domain.shipping.MAX_VOYAGE`, :data:`~scheldt.domain.shipping.MAX_VESSEL_NAME`
+    characters) cut to it and flagged ``cut-to-fit`` naming the field, so the file's report counts
+    it (an ingest review's 300-character voyage was cut by the store, which the report never
+    said; the voyage is part of the trip's key). Other records are returned as they are."""
+    call = getattr(record, "transport_call", None)
+    if not isinstance(record, Event) or call is None:
+        return record
+    flags, changes = list(record.flags), {}
+
+    def cut(value: str, field: str, limit: int) -> str:
+        flags.append(Flag(field, "cut-to-fit", f"{field} is {len(value)} characters long; only the first {limit} are "
+                          "kept for searching and linking"))
+        return value[:limit]
+
+    for name in ("export_voyage", "import_voyage"):
+        if len(value := getattr(call, name)) > MAX_VOYAGE:
+            changes[name] = cut(value, name.replace("_", " "), MAX_VOYAGE)
+    if call.vessel is not None and len(call.vessel.name) > MAX_VESSEL_NAME:
+        changes["vessel"] = replace(call.vessel, name=cut(call.vessel.name, "vessel name", MAX_VESSEL_NAME))
+    if not changes:
+        return record
+    return replace(record, transport_call=replace(call, **changes), flags=tuple(flags))
 
 
 
