@@ -50,6 +50,18 @@ def test_wrong_types_unknown_fields_and_missing_fields(service: Service) -> None
         ("body.mass_kg", "Input should be a finite number")]
 
 
+def test_an_empty_seizure_method_is_not_said_not_refused(service: Service) -> None:
+    """A regression review: ``"method": ""`` (the workbench's "not known", STIX's "not said") was
+    a 422 over the API; a method that is none of the codes still is."""
+    h, c = service.as_("searcher"), service.client
+    seizure = {"action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 3.0,
+               "concealment": "behind_doors"}
+    said = c.post("/api/v1/scan-orders/99999999/actions", json=seizure | {"method": ""}, headers=h)
+    assert said.status_code == 404  # no such order: the body was taken
+    assert error(c.post("/api/v1/scan-orders/99999999/actions", json=seizure | {"method": "ripped"},
+                        headers=h))["where"] == "body.method"
+
+
 def test_an_unknown_query_parameter_is_refused_not_ignored(service: Service) -> None:
     """An inspection review: ``/scan-orders?trip_id=138`` and ``/trips?contianer=...`` answered
     200 with the whole list, as if filtered; a script then acted on another box's order."""

@@ -14,6 +14,7 @@ is a UUIDv4 and is held to it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import uuid
@@ -199,6 +200,13 @@ def test_a_seizure_refers_to_its_container_and_consignment_and_a_sighting_report
         report.meta.stix_id, [identity_id("us-cbp")], 1, ["scheldt-result:seizure"])
     assert sighting["extensions"][SHARING_EXTENSION_ID]["recipients"] == ["be-customs/officer"]
     check_bundle(to_stix(report) + [sighting])
+    # its method, when said, travels as "method"; a partner's own word of at most 64 characters
+    said = dataclasses.replace(report, seizure=dataclasses.replace(report.seizure, method="cover_load"))
+    assert to_stix(said)[0]["method"] == "cover_load" and "method" not in seizure
+    flood = dataclasses.replace(report, seizure=dataclasses.replace(report.seizure, method="Z" * 65))
+    with pytest.raises(InputError) as caught:  # a regression review's 20,000 characters filled the exchange list
+        to_stix(flood)
+    assert (caught.value.where, caught.value.why) == ("seizure.method", "65 characters; at most 64")
 
 
 def test_from_stix_refuses_objects_it_would_not_give_back() -> None:

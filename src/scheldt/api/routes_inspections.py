@@ -106,8 +106,9 @@ class ActionIn(Strict):
     mass_kg: Annotated[StrictFloat | None, BeforeValidator(_not_true_or_false)] = Field(
         default=None, ge=MIN_SEIZURE_KG, le=MAX_SEIZURE_KG, allow_inf_nan=False, description="kg")
     concealment: Literal[CONCEALMENTS] | None = None  # type: ignore[valid-type]
-    method: Literal[METHODS] | None = Field(  # type: ignore[valid-type]
-        default=None, description="with a seizure, how the drugs came to be in the box, when the team can tell")
+    method: Literal[("", *METHODS)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="with a seizure, how the drugs came to be in the box, when the team can tell "
+                                  "(\"\" or null: not said)")
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
     # not strict: a strict datetime took no text at all from a JSON body (a scan-team review's

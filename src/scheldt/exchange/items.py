@@ -396,8 +396,14 @@ def _check_seal_range(lo: str, hi: str) -> None:
         raise InputError("seal_to", f"{hi!r} comes before {lo!r}")
 
 
+#: Longest seizure method taken (characters): Scheldt's codes are shorter; a partner's own word fits.
+MAX_METHOD = 64
+
+
 def check_seizure(s: Seizure, where: str = "seizure") -> None:
-    """A known drug type and concealment, 0 < mass ≤ 100,000 kg, a selection, a UTC time."""
+    """A known drug type and concealment, 0 < mass ≤ 100,000 kg, a selection, a UTC time; a
+    ``method`` of at most :data:`MAX_METHOD` characters (one of Scheldt's codes, or a partner's
+    own word: a regression review's 20,000-character one filled the exchange list)."""
     if s.drug_type not in DRUG_TYPES:
         raise InputError(f"{where}.drug_type", f"{s.drug_type!r} is not one of {', '.join(DRUG_TYPES)}")
     if s.concealment not in CONCEALMENTS:
@@ -410,6 +416,7 @@ def check_seizure(s: Seizure, where: str = "seizure") -> None:
     _unlocode(s.port_of_loading, f"{where}.port_of_loading")
     _country(s.origin_country, f"{where}.origin_country")
     _text(s.description, f"{where}.description", MAX_TEXT)
+    _text(s.method, f"{where}.method", MAX_METHOD)
 
 
 def check_seizure_report(r: SeizureReport) -> SeizureReport:

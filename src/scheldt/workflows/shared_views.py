@@ -34,7 +34,9 @@ def _title(kind: str, obj: dict[str, Any]) -> str:
     if kind == "seizure-report":
         mass = obj.get("mass_kg")
         amount = f" {mass:g} kg" if isinstance(mass, int | float) else ""
-        said = [str(obj.get(k) or "").replace("_", " ") for k in ("concealment", "method")]
+        # a partner's words, at most 64 characters each in a title (a regression review's 20,000-character
+        # method, sent over MISP, filled the exchange list)
+        said = [str(obj.get(k) or "").replace("_", " ")[:64] for k in ("concealment", "method")]
         return f"Seizure: {obj.get('drug_type', '?')}{amount}" + "".join(f", {s}" for s in said if s)
     if kind == "sighting":
         result = next((str(lab)[len(RESULT_LABEL):] for lab in obj.get("labels") or [] if str(lab).startswith(RESULT_LABEL)),
