@@ -617,6 +617,14 @@ def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(en
                                                 box="MSCU1234566"))
     assert refused[:2] == (0, 1) and "would join trip MSCU1234566 / document SIMBBKG1 / voyage 600E of carrier-b" \
         in refused[2][0]
+    # nor by naming that booking, seen on the other line's moves (a second regression review)
+    named = send("an.json", "carrier-a", move("an", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "600E",
+                                              box="MSCU1234566") | booked)
+    assert named == (0, 1, ["names SIMBBKG1 (carrier-b), another carrier's document here: carrier-a supplies events "
+                            "about its own shipments only"])
+    # the line that sent them still may, and so may an agency
+    assert send("bn.json", "carrier-b", move("bn", "GTOT", "2026-11-22T10:00:00Z", "BEANR", "600E",
+                                             box="MSCU1234566") | booked)[:2] == (1, 0)
 
 
 def test_declaration_links_to_its_bill_of_lading_and_container(engine: Engine, tmp_path: Path) -> None:

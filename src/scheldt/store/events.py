@@ -859,6 +859,19 @@ class EventRepository:
                 t.container_number != "", or_(t.booking_ref.in_(chunk), t.transport_document_ref.in_(chunk)))))
         return sorted(out)
 
+    def suppliers_of_refs(self, refs: Collection[str]) -> dict[str, set[str]]:
+        """The organisations that supplied events naming each of the document or booking
+        references ``refs`` (reference -> organisations; references no event names left out)."""
+        t = ShippingEventRow
+        out: dict[str, set[str]] = {}
+        wanted = sorted({r for r in refs if r})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for column in (t.booking_ref, t.transport_document_ref):
+                for ref, org in self.session.execute(select(column, t.supplied_by).distinct().where(column.in_(chunk))):
+                    out.setdefault(ref, set()).add(org)
+        return out
+
     def containers_on_vessels(self, imos: Sequence[str], since: datetime) -> list[str]:
         """Container numbers with events at or after ``since`` (UTC) naming one of these vessels."""
         out: set[str] = set()

@@ -215,14 +215,21 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
 def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
                              carrier: Organisation | None) -> tuple[list[Event], list[Rejection]]:
     """``events`` a shipping line (``carrier``; None: not supplied by one) may supply, and the
-    rejections of those naming a document or booking stored here under another carrier's code
-    (a carrier review's line reported another line's box gated out, and customs could no
-    longer plan its scan). Events naming no such document, and other suppliers' events, pass."""
+    rejections of those naming a document or booking stored here under another carrier's code,
+    or one no stored document has that only other shipping lines' events name (a carrier
+    review's line reported another line's box gated out, and customs could no longer plan its
+    scan), or naming none and joining another line's trip (:func:`_joining_anothers_trip`).
+    Events naming no such document, and other suppliers' events, pass."""
     if carrier is None or not events:
         return events, []
     own = set(carrier.carrier_codes)
-    stored = uow.documents.carrier_codes_of([r.value for e in events for r in e.documents], bookings=True)
-
+    named = {r.value for e in events for r in e.documents}
+    stored = uow.documents.carrier_codes_of(sorted(named), bookings=True)
+    # a reference no stored document has is the line's whose events alone name it (a regression
+    # review's line repeated a competitor's booking, seen on its moves, to gate its box out)
+    if unknown := sorted(named - set(stored)):
+        lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
+        stored |= {ref: orgs for ref, orgs in uow.events.suppliers_of_refs(unknown).items() if orgs <= lines}
     joining = _joining_anothers_trip(uow, [e for e in events if not _named_refs(e)], carrier)
 
     def refusal(e: Event) -> Rejection | None:
