@@ -13,6 +13,10 @@ from scheldt.store.models import QuarantineRow
 from scheldt.store.upsert import insert_ignore
 
 
+#: Quarantine records inserted per statement.
+ADD_BATCH = 1_000
+
+
 class QuarantineRepository:
     """Rejected records; the same rejection re-sent from any file is stored once."""
 
@@ -20,20 +24,17 @@ class QuarantineRepository:
         self.session = session
 
     def add(self, rejections: Sequence[Rejection], format: str, received_at: datetime) -> int:
-        """Store ``rejections``; returns how many were new."""
-        rows = [
-            {
-                "fingerprint": r.fingerprint,
-                "source": r.where,
-                "field": r.field,
-                "why": r.why,
-                "raw": r.raw,
-                "format": format,
-                "received_at": received_at,
-            }
-            for r in {r.fingerprint: r for r in rejections}.values()
-        ]
-        return insert_ignore(self.session, QuarantineRow.__table__, rows)
+        """Store ``rejections``, :data:`ADD_BATCH` at a time (an ingest review's 50,000 rejected
+        events were inserted as one statement of every record as received, 711 MB at the peak);
+        returns how many were new."""
+        unique = list({r.fingerprint: r for r in rejections}.values())
+        added = 0
+        for start in range(0, len(unique), ADD_BATCH):
+            added += insert_ignore(self.session, QuarantineRow.__table__, [
+                {"fingerprint": r.fingerprint, "source": r.where, "field": r.field, "why": r.why, "raw": r.raw,
+                 "format": format, "received_at": received_at}
+                for r in unique[start:start + ADD_BATCH]])
+        return added
 
     def list(self, limit: int = 100) -> list[QuarantineRow]:
         """The most recent quarantined records, newest first."""
