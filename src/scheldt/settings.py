@@ -114,9 +114,7 @@ class Settings(BaseSettings):
     def _sealing_key(cls, value: str) -> str:
         # checked at start, not at the first credential sealed (an operator review's `serve` ran
         # with "not-a-key", `secrets check` said all was well, then a carrier's subscription got a 500)
-        from cryptography.fernet import (
-            Fernet,  # the check the sealing itself makes (scheldt.store.sealing)
-        )
+        from cryptography.fernet import Fernet  # the check the sealing itself makes (scheldt.store.sealing)
 
         if value.strip():
             try:

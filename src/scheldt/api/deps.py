@@ -407,13 +407,20 @@ async def refuse_unknown_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.query_params:
         return
-    taken = _query_names(dependant)
+    taken = getattr(route, _TAKEN, None)
+    if taken is None:  # a route's parameters are read once, kept on the route, not on every request
+        taken = frozenset(_query_names(dependant))
+        setattr(route, _TAKEN, taken)
     unknown = sorted({k for k in request.query_params if k not in taken})
     if unknown:
         offered = ", ".join(sorted(taken)) or "none"
         raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", unknown[0][:60]),
                                        "msg": f"is not a query parameter of this request (it takes: {offered})",
                                        "input": request.query_params[unknown[0]][:60]}])
+
+
+#: The attribute a route keeps its query parameter names in (:func:`refuse_unknown_query`).
+_TAKEN = "_scheldt_query_names"
 
 
 def _query_names(dependant: Any) -> set[str]:

@@ -223,14 +223,14 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     if carrier is None or not events:
         return events, []
     own = set(carrier.carrier_codes)
+    lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
     named = {r.value for e in events for r in e.documents}
     stored = uow.documents.carrier_codes_of(sorted(named), bookings=True)
     # a reference no stored document has is the line's whose events alone name it (a regression
     # review's line repeated a competitor's booking, seen on its moves, to gate its box out)
     if unknown := sorted(named - set(stored)):
-        lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
         stored |= {ref: orgs for ref, orgs in uow.events.suppliers_of_refs(unknown).items() if orgs <= lines}
-    joining = _joining_anothers_trip(uow, [e for e in events if not _named_refs(e)], carrier)
+    joining = _joining_anothers_trip(uow, [e for e in events if not _named_refs(e)], carrier, lines)
 
     def refusal(e: Event) -> Rejection | None:
         if id(e) in joining:
@@ -248,9 +248,11 @@ def _named_refs(event: Event) -> list[str]:
     return [r.value for r in event.documents if r.value and not is_placeholder_reference(r.value)]
 
 
-def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organisation) -> dict[int, Rejection]:
+def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organisation,
+                           lines: set[str]) -> dict[int, Rejection]:
     """The rejections (by ``id(event)``) of ``loose``, a shipping line's container events naming
-    no document or booking, that would join a trip of another line here: grouped with the
+    no document or booking, that would join a trip of another line (``lines``: the other
+    shipping lines' organisations) here: grouped with the
     box's stored events as scoring groups them (:func:`group_trips`: by voyage, by the one
     document listing the box under it, or a gate-out ending the trip last discharged), the
     trip they land on names documents stored only under other carriers' codes, or, naming
@@ -261,36 +263,39 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
     if not boxed:
         return {}
     own = set(carrier.carrier_codes)
-    lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
     numbers = sorted({e.container_number for e in boxed})  # type: ignore[attr-defined]
     stored = uow.events.for_containers(numbers)
     listed: dict[str, list[dict[str, Any]]] = {}
     for d in uow.documents.listing_all_versions(numbers):
         for c in {c.get("number") for c in d.get("containers") or []}:
             listed.setdefault(c, []).append(d)
-    out: dict[int, Rejection] = {}
+    joined: list[tuple[Event, dict[str, Any], Trip]] = []  # each event, as grouped, and the trip it joins
     for e in boxed:
         number = e.container_number  # type: ignore[attr-defined]
         row = _grouping_row(e, carrier.id)
         events = [r for r in stored.get(number, []) if not r.get("retracted_by")]
         trips = group_trips(number, [*events, row], voyage_documents(listed.get(number, ()), number))
-        trip = next(t for t in trips if any(x is row for x in t.events))
-        if theirs := _other_lines_of(uow, trip, row, own, lines):
+        joined.append((e, row, next(t for t in trips if any(x is row for x in t.events))))
+    # the carrier codes of every trip's documents, in one look-up (not one per event)
+    codes_of = uow.documents.carrier_codes_of(sorted({r for _, _, t in joined for r in trip_references(t)}),
+                                              bookings=True)
+    out: dict[int, Rejection] = {}
+    for e, row, trip in joined:
+        codes = set().union(*(codes_of.get(r, set()) for r in trip_references(trip)))
+        if theirs := _other_lines_of(trip, row, codes, own, lines):
             out[id(e)] = Rejection(e.source, "documentReferences", f"names no document or booking, and would join "
                                    f"trip {trip.key.label()} of {', '.join(theirs)} here: {carrier.id} supplies "
                                    "events about its own shipments only (name your document or booking)")
     return out
 
 
-def _other_lines_of(uow: UnitOfWork, trip: Trip, row: dict[str, Any], own: set[str], lines: set[str]) -> list[str]:
+def _other_lines_of(trip: Trip, row: dict[str, Any], codes: set[str], own: set[str], lines: set[str]) -> list[str]:
     """Whose trip ``trip`` is, when another shipping line's than the one with carrier codes
-    ``own`` (``lines``: the other lines' organisations): the carrier codes of its documents
-    when none is ``own``; without stored documents (its events name none, or only references
-    no stored document has, such as a booking), the lines that supplied all its events but
-    ``row`` (a regression review's trip of another line's booking alone took the gate-out).
-    Empty otherwise."""
-    refs = trip_references(trip)
-    codes = set().union(*uow.documents.carrier_codes_of(sorted(refs), bookings=True).values()) if refs else set()
+    ``own`` (``lines``: the other lines' organisations): the carrier codes of its stored
+    documents (``codes``) when none is ``own``; without stored documents (its events name none,
+    or only references no stored document has, such as a booking), the lines that supplied all
+    its events but ``row`` (a regression review's trip of another line's booking alone took the
+    gate-out). Empty otherwise."""
     if codes:
         return sorted(codes - own) if not codes & own else []
     suppliers = {x.get("supplied_by") or "" for x in trip.events if x is not row}
