@@ -301,6 +301,47 @@ def test_concurrent_appenders_make_one_gap_free_chain(engine: Engine) -> None:
         assert len(uow.audit.entries(0, 100, organisation_id="org-0")) == 40
 
 
+def test_append_and_commit_commits_its_entries_with_the_unit_of_work(engine: Engine) -> None:
+    """The request path's last act: the entries and what the unit of work wrote before them are
+    committed by the call (another session reads them before the block ends), each call's entries
+    take consecutive seqs, and concurrent callers make one gap-free chain."""
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for i in range(30):
+                with unit_of_work(engine) as uow:
+                    seqs = uow.audit.append_and_commit(
+                        [("read", name, audit_payload(name, name, f"GET /x/{i}")),
+                         ("write", name, audit_payload(name, name, f"POST /x/{i}"))], T0 + timedelta(seconds=i))
+                    assert seqs[1] == seqs[0] + 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"org-{n}",)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = verify(engine)
+    assert (report.ok, report.checked, report.last_seq) == (True, 120, 120)
+    with unit_of_work(engine) as uow:
+        listed = uow.audit.entries(0, 200, organisation_id="org-1")
+    assert len(listed) == 60 and [e.kind for e in listed[:2]] == ["read", "write"]
+
+    with unit_of_work(engine) as uow:
+        first = uow.audit.append("export", "org-a", audit_payload("a", "org-a", "export"), T0)
+        assert uow.audit.append_and_commit([], T0) == []
+        assert uow.audit.append_and_commit([("read", "org-a", audit_payload("a", "org-a", "GET /y"))], T0) == [122]
+        with unit_of_work(engine) as other:  # committed by the call, with the append before it
+            assert [e.seq for e in other.audit.entries(120, 10)] == [first, 122]
+    with unit_of_work(engine) as uow:  # a bad entry is refused before anything is sent
+        with pytest.raises(InputError, match="not an audit kind"):
+            uow.audit.append_and_commit([("read", "org-a", {}), ("guess", "org-a", {})], T0)
+    assert verify(engine).last_seq == 122
+
+
 def test_bad_appends_are_refused(engine: Engine) -> None:
     with unit_of_work(engine) as uow:
         with pytest.raises(InputError, match="no time zone"):

@@ -124,13 +124,15 @@ class Ctx:
 def flush_audit(uow: UnitOfWork, principal: Principal | None, org_id: str, remote: str, action: str,
                 entries: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
     """Append audit entries (who, organisation, what, when, from where, and the credential the
-    principal signed in with: :attr:`Principal.credential`) to the chained log; an entry may
-    name its own ``actor`` (a sign-in, before there is a principal)."""
+    principal signed in with: :attr:`Principal.credential`) to the chained log, and commit the
+    unit of work with them (:meth:`scheldt.store.audit.AuditLog.append_and_commit`): call it as
+    the unit of work's last act. An entry may name its own ``actor`` (a sign-in, before there is
+    a principal)."""
     signed = {"credential": principal.credential} if principal is not None and principal.credential else {}
-    for kind, what in entries:
-        payload = {"actor": principal.username if principal else "", "organisation": org_id, "action": action,
-                   "remote_addr": remote, **signed, **what}
-        uow.audit.append(kind, org_id, payload, now)
+    actor = principal.username if principal else ""
+    uow.audit.append_and_commit([(kind, org_id, {"actor": actor, "organisation": org_id, "action": action,
+                                                 "remote_addr": remote, **signed, **what})
+                                 for kind, what in entries], now)
 
 
 def request_action(request: Request) -> str:
