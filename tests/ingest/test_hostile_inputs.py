@@ -430,6 +430,19 @@ def test_dcsa_codes_are_read_in_capitals_and_unknown_ones_flagged() -> None:
         ("eventClassifierCode", "unknown-code")]
 
 
+def test_an_event_without_a_classifier_is_kept_and_flagged() -> None:
+    """A review's gate-out with eventClassifierCode null was stored without a word, and the
+    indicators, which count only actual (ACT) moves, passed over it: the sender is now told."""
+    events = _events(2)
+    events[0]["eventClassification"]["eventClassifierCode"] = None
+    del events[1]["eventClassification"]["eventClassifierCode"]
+    for event in read_dcsa_events(json.dumps(events).encode(), "e.json"):
+        assert event.classifier == ""  # type: ignore[attr-defined]
+        assert [(f.field, f.code, f.why) for f in event.flags] == [  # type: ignore[attr-defined]
+            ("eventClassifierCode", "no-classifier", "eventClassifierCode is missing: the event is kept, but not "
+                                                     "counted as one that happened (ACT), planned (PLN) or estimated (EST)")]
+
+
 def test_a_giant_unreadable_line_is_quoted_cut_not_whole() -> None:
     """An attack review's 50 MB NMEA line was copied whole into the rejection's reason and raw
     record: 100 MB in the quarantine, and `scheldt quarantine` printed 50 MB."""

@@ -295,6 +295,9 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
     flags: list[Flag] = []
     classifier = _code(classification.get("eventClassifierCode") or flat.get("eventClassifierCode") or "",
                        "eventClassifierCode", _CLASSIFIERS, flags)
+    if not classifier:  # kept, but never counted as a move that happened (indicators read ACT only)
+        flags.append(Flag("eventClassifierCode", "no-classifier", "eventClassifierCode is missing: the event is "
+                          "kept, but not counted as one that happened (ACT), planned (PLN) or estimated (EST)"))
     raw_time = flat.get("eventDateTime")
     event_time = parse_dcsa_time(raw_time, "eventDateTime")
     # v2.2 and v3.0-Beta-1 say when the event was made, v3.0 when it was last updated; a bad
