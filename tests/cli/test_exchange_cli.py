@@ -95,6 +95,27 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
         _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a14", "tlp:amber", ['scheldt:sharing-group="nowhere"'])]}))
     code, out, err = invoke("misp", "import", str(partly), "--org", "be-customs", "--json")
     assert code == 1 and len(json.loads(out)["added"]) == 1 and len(json.loads(out)["failed"]) == 1, (out, err)
+    # TLP:RED to no one who works on this node is not kept (a federation review's US node held and
+    # served a Belgian alert RED to a Dutch officer, and the withdrawal never reached it); a user
+    # of that name in another organisation is not the one named
+    red = tmp_path / "red.json"
+    red.write_text(json.dumps({"response": [
+        _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a15", "tlp:red", ['scheldt:recipient="nl-customs/nlofficer"']),
+        _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a16", "tlp:red", ['scheldt:recipient="be-customs/liaison"']),
+        _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a17", "tlp:red", ['scheldt:recipient="nl-customs/nlofficer"',
+                                                                    'scheldt:recipient="us-cbp/liaison"'])]}))
+    code, out, err = invoke("misp", "import", str(red), "--org", "be-customs", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["added"] == ["indicator--0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a17"], (out, err)
+    assert report["failed"] == [
+        ["event 0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a15",
+         "event 0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a15: TLP:RED to nl-customs/nlofficer: none of them is a "
+         "user on this node, so it is not kept here (TLP:RED is for the people it names, and a withdrawal "
+         "would not reach this copy)"],
+        ["event 0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a16",
+         "event 0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a16: TLP:RED to be-customs/liaison: none of them is a "
+         "user on this node, so it is not kept here (TLP:RED is for the people it names, and a withdrawal "
+         "would not reach this copy)"]]
 
 
 def _event(uid: str, tlp: str, tags: list[str]) -> dict:

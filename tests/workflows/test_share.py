@@ -940,6 +940,9 @@ def test_misp_export_follows_the_policy_and_import_restores_the_objects(engine: 
             for org, kind in ORGS.items():
                 uow.accounts.add_organisation(Organisation(org, org, kind), NOW)
             uow.exchange.add_group("be-us", "Belgium-US narcotics", "be-customs", ["us-cbp"], NOW)  # defined per node
+            # the RED alert's recipient works on this node: it is kept (see test_exchange_cli for one named to no
+            # one here, refused)
+            uow.accounts.add_user("liaison", "us-cbp", "L", frozenset({Role.LIAISON_OFFICER}), "x", NOW)
             received = share.import_misp(uow, events_json(events), "be-customs", NOW, None)
             again = share.import_misp(uow, events_json(read_events(events_json(events))), "be-customs", NOW, None)
             rows = {o.stix_id: o for o in uow.exchange.page(None, limit=1000)}

@@ -1505,12 +1505,31 @@ def member_of(uow: Any, org_id: str, group: str, where: str) -> None:
         raise InputError(where, f"{org_id} is not a member of sharing group {group[:64]!r}")
 
 
+def red_held_here(uow: Any, recipients: Iterable[tuple[str, str]], where: str) -> None:
+    """Raise InputError naming ``where`` unless one of a TLP:RED item's ``recipients``
+    ((organisation, username) each) is a user of that organisation on this node. A federation
+    review imported, by MISP, a RED alert named to a Dutch officer into the US node: held and
+    served there, where no one it names works, and never withdrawn, since the US node's pulls
+    may not see an item RED to others, so the originator's withdrawal never reached it."""
+    named = sorted(recipients)
+    for org, username in named:
+        try:
+            if uow.accounts.user(username).organisation_id == org:
+                return
+        except NotFoundError:
+            continue
+    shown = ", ".join(f"{o}/{u}" for o, u in named[:5]) + (" ..." if len(named) > 5 else "")
+    raise InputError(where, f"TLP:RED to {shown}: none of them is a user on this node, so it is not kept here "
+                     "(TLP:RED is for the people it names, and a withdrawal would not reach this copy)")
+
+
 def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, default_group: str | None = None) -> Received:
     """Store the STIX objects of MISP events (JSON as MISP exports them) as coming from
     ``owner_org`` (``source="misp"``; ``default_group`` for events whose TLP needs a group and
-    that name none), through :func:`receive_objects`. Events that cannot be read, or that name
-    a sharing group ``owner_org`` is not a member of on this node, are reported as failed with
-    their uuid and why; the others are kept. Raises InputError when the text is not MISP JSON or
+    that name none), through :func:`receive_objects`. Events that cannot be read, that name
+    a sharing group ``owner_org`` is not a member of on this node, or that are TLP:RED to no
+    user of this node (:func:`red_held_here`) are reported as failed with their uuid and why;
+    the others are kept. Raises InputError when the text is not MISP JSON or
     ``default_group`` is not a group of ``owner_org`` here."""
     if default_group is not None:
         member_of(uow, owner_org, default_group, "--group")
@@ -1519,8 +1538,11 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     for event in read_events(text):
         try:
             made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
-            for group in {sharing_of(o, None).group for o in made} - {None}:
+            terms = [sharing_of(o, None) for o in made]
+            for group in {t.group for t in terms} - {None}:
                 member_of(uow, owner_org, str(group), f"event {event.uuid}")
+            for red in {t.recipients for t in terms if t.tlp is Tlp.RED}:
+                red_held_here(uow, red, f"event {event.uuid}")
             objects += made
         except InputError as exc:
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
