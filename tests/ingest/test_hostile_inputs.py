@@ -439,8 +439,9 @@ def test_an_event_without_a_classifier_is_kept_and_flagged() -> None:
     for event in read_dcsa_events(json.dumps(events).encode(), "e.json"):
         assert event.classifier == ""  # type: ignore[attr-defined]
         assert [(f.field, f.code, f.why) for f in event.flags] == [  # type: ignore[attr-defined]
-            ("eventClassifierCode", "no-classifier", "eventClassifierCode is missing: the event is kept, but not "
-                                                     "counted as one that happened (ACT), planned (PLN) or estimated (EST)")]
+            ("eventClassifierCode", "no-classifier",
+             "eventClassifierCode is missing: the event is kept, but not counted as one that happened (ACT), "
+             "planned (PLN) or estimated (EST)")]
 
 
 def test_a_giant_unreadable_line_is_quoted_cut_not_whole() -> None:
