@@ -368,9 +368,12 @@ def test_a_command_on_a_store_not_made_yet_says_it_made_one(settings_env: Path) 
     assert code == 0 and "note:" not in err and json.loads(out)["versions"] == []
 
 
-def test_a_replay_says_which_re_scorings_it_left_alone(settings_env: Path, tmp_path: Path) -> None:
+def test_a_replay_scores_again_as_of_now_the_trips_a_switch_scored_later(settings_env: Path, tmp_path: Path) -> None:
     """A PostgreSQL review: after a profile switch scored every trip on the real clock, a replay of
-    later days re-scored nothing and said only "0 trip scores": the queue went stale."""
+    later days re-scored nothing and said only "0 trip scores": the queue went stale. It then said
+    which it left alone, but a targeting review's queue still kept a box whose seal had changed at
+    0 until someone ran `scheldt trips score`: those trips are scored again as of now, so nothing
+    is left for `trips score` to do."""
     sim = tmp_path / "sim"
     invoke("simulate", "--out", str(sim), "--days", "2", "--scale", "0.01", "--seed", "4")
     invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go")
@@ -382,10 +385,12 @@ def test_a_replay_says_which_re_scorings_it_left_alone(settings_env: Path, tmp_p
     code, out, _ = invoke("replay", str(sim))
     said = " ".join(out.split())
     trips = len(json.loads(invoke("trips", "queue", "--json", "--limit", "100000")[1])["trips"])
-    assert code == 0 and re.search(r"(\d+) trips left alone: each already has a score made after the last day "
-                                   r"replayed; `scheldt trips score` \(without SCHELDT_NOW\) scores them with what "
-                                   r"they received", said), said
-    assert 0 < int(re.search(r"(\d+) trips left alone", said)[1]) <= trips
+    assert code == 0 and "left alone" not in said
+    caught = re.search(r"(\d+) trips scored again as of now with what they received: each already had a score "
+                       r"made after the day its facts came in", said)
+    assert caught and 0 < int(caught[1]) <= trips, said
+    code, out, _ = invoke("trips", "score", "--json")
+    assert code == 0 and (json.loads(out)["scored"], json.loads(out)["scored_later"]) == (0, 0), out
 
 
 def test_backtest_rates_come_from_the_counts_and_a_crlf_stored_profile_is_its_own_file(engine) -> None:  # noqa: ANN001

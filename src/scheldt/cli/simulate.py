@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scheldt.cli.common import console, errors_reported, print_json, require_known_local_organisation, settings
+from scheldt.cli.common import console, errors_reported, now, print_json, require_known_local_organisation, settings
 from scheldt.errors import InputError
 from scheldt.simulate import spec
 from scheldt.simulate.traffic import inspect_history, simulate
@@ -84,22 +84,26 @@ def replay_command(
             with unit_of_work(engine) as uow:
                 require_known_local_organisation(uow)
             report = replay(lambda: unit_of_work(engine), Path(folder),
-                            IngestOptions("auto", None, True, False, settings().local_organisation), progress, last)
+                            IngestOptions("auto", None, True, False, settings().local_organisation), progress, last,
+                            present=now())
     finally:
         engine.dispose()
     unreadable = [f.path for f in report.files if f.accepted == 0 and f.rejected > 0]
     summary = {"days": report.days, "files": len(report.files), "accepted": sum(f.accepted for f in report.files),
                "rejected": sum(f.rejected for f in report.files), "unreadable_files": unreadable,
-               "rescored": report.rescored, "left_alone": report.left_alone,
+               "rescored": report.rescored, "caught_up": report.caught_up, "left_alone": report.left_alone,
                "unread_files": [str(p) for p in report.unread]}
     if as_json:
         print_json(summary)
     else:
         out.print(f"replayed {report.days} days: {summary['files']} files, {summary['accepted']:,} records accepted, "
                   f"{summary['rejected']} rejected, {report.rescored:,} trip scores")
+        if report.caught_up:
+            out.print(f"{report.caught_up:,} trips scored again as of now with what they received: each already had "
+                      "a score made after the day its facts came in")
         if report.left_alone:  # a PostgreSQL review's queue went stale after a switch on the real clock
-            out.print(f"[yellow]{report.left_alone:,} trips left alone: each already has a score made after the last "
-                      "day replayed; `scheldt trips score` (without SCHELDT_NOW) scores them with what they "
+            out.print(f"[yellow]{report.left_alone:,} trips left alone: each already has a score made after now "
+                      "(SCHELDT_NOW); `scheldt trips score` at a later time scores them with what they "
                       "received[/yellow]")
         for path in unreadable:
             out.print(f"  nothing could be read in {escape(path)} (see the quarantine)")

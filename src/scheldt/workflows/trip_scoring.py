@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,8 @@ class ScoringReport:
     later: int = 0
     #: Why nothing was scored although a profile is live (it is not in force at this time).
     not_scored: str = ""
+    #: Container numbers of the trips left alone (counted in ``later``).
+    later_containers: set[str] = field(default_factory=set)
 
 
 def local_ports() -> frozenset[str]:
@@ -359,6 +361,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             live.add(key)
             if key in later:
                 report.later += 1
+                report.later_containers.add(key[0])
                 continue
             stored = latest.get(key)
             if stored is not None and stored[0] == digest:
