@@ -261,6 +261,44 @@ def test_bad_csv_row_is_rejected_alone() -> None:
     assert "outside WGS 84" in records[2].why  # type: ignore[attr-defined]
 
 
+def test_a_csv_row_with_a_cell_too_many_or_too_few_is_rejected_not_shifted() -> None:
+    """A reader review: a decimal comma (``31,4386``, ``11,61773``) made one cell two, and the row
+    was stored with every later cell in the wrong column: latitude 31 (48 km off), the speed taken
+    from the rate of turn, the heading read as an IMO number; no flag. Such a row, and one a
+    cell short, is quarantined with its line; the other rows are kept."""
+    path = AIS / "evergiven-suez-2021-boat-positions-EXCERPT-ids1-25.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    data = "\n".join([lines[0], "1,20/03/2021 00:22,32.32925,31,4386", "1,20/03/2021 00:40,32.3", lines[2]])
+    records = list(read_ais_csv(data.encode(), _layout(path), "v.csv"))
+    assert [(type(r).__name__, getattr(r, "where", None) or r.source, getattr(r, "why", ""))  # type: ignore[attr-defined]
+            for r in records] == [("Rejection", "v.csv:2", "row has 5 cells, header has 4"),
+                                  ("Rejection", "v.csv:3", "row has 3 cells, header has 4"),
+                                  ("VesselPosition", "v.csv:4", "")]
+    assert records[0].raw == "1,20/03/2021 00:22,32.32925,31,4386"  # type: ignore[attr-defined]
+    dma = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    rows = dma.read_text().splitlines()
+    rows[4] = rows[4].replace(",11.61773,", ",11,61773,")
+    records = list(read_ais_csv("\n".join(rows).encode(), _layout(dma), dma.name))
+    assert kinds(records) == {"VesselPosition": 9, "Rejection": 1}
+    assert [(r.where, r.why) for r in records if isinstance(r, Rejection)] == [  # type: ignore[attr-defined]
+        (f"{dma.name}:5", "row has 24 cells, header has 23")]
+
+
+def test_a_nan_or_infinite_course_or_heading_is_flagged_and_the_position_kept() -> None:
+    """A reader review: course "nan" or heading "inf" rejected the whole row, losing a good
+    position, where a speed of 1e9 was flagged and not used, as the README says of motion values."""
+    dma = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    rows = dma.read_text().splitlines()
+    rows[1] = rows[1].replace(",15.7,61.4,63.0,", ",15.7,nan,inf,")
+    first = next(iter(read_ais_csv("\n".join(rows).encode(), _layout(dma), dma.name)))
+    assert isinstance(first, VesselPosition)
+    assert (first.latitude, first.longitude, first.speed_knots, first.course_deg, first.heading_deg) == (
+        57.602225, 11.644943, 15.7, None, None)
+    assert [(f.field, f.code, f.why) for f in first.flags] == [
+        ("COG", "implausible-value", "COG nan is outside 0-359.99; not used"),
+        ("Heading", "implausible-value", "Heading inf is outside 0-359.99; not used")]
+
+
 def test_a_csv_line_not_in_utf8_is_rejected_alone() -> None:
     """An ingest review's Latin-1 export: the vessel name ÅLBORG STAR was stored as \ufffdLBORG
     STAR, no flag, no rejection (the declarations reader rejects such a line)."""

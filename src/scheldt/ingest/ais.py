@@ -27,7 +27,7 @@ from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import UNSET_MMSI, imo_number
 from scheldt.domain.shipping import HEARD_AGAIN_WITHIN, Vessel, VesselPosition, VesselSighting
 from scheldt.errors import ConfigError
-from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, utc_in_range
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, misfit_row, utc_in_range
 from scheldt.yaml_text import load_yaml
 
 if TYPE_CHECKING:  # pyais is loaded where a feed is read, not by every command line start
@@ -394,7 +394,10 @@ def detect_ais_layout(header: list[str]) -> AisCsvLayout | None:
     return next((layout for layout in ais_layouts().values() if not layout_misses(layout, header)), None)
 
 
-def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float | None:
+def _num(row: dict[str, str], column: str | None, missing: list[str], finite: bool = True) -> float | None:
+    """The number in ``column`` (None when the layout has no such column, or the cell is empty or
+    one of ``missing``). Raises FieldError for a cell that is not a number, or, with ``finite``,
+    for NaN or infinity."""
     if not column:
         return None
     raw = (row.get(column) or "").strip()
@@ -404,7 +407,7 @@ def _num(row: dict[str, str], column: str | None, missing: list[str]) -> float |
         value = float(raw)
     except ValueError:
         raise FieldError(column, f"{column} is {raw!r}, not a number") from None
-    if not math.isfinite(value):
+    if finite and not math.isfinite(value):
         raise FieldError(column, f"{column} is {raw!r}, not a finite number")
     return value
 
@@ -432,6 +435,11 @@ def _motion(name: str, column: str, value: float | None, flags: list[Flag]) -> f
     return None
 
 
+def _cells(row: dict[Any, Any]) -> list[str]:
+    """A CSV row's cells in order, those past the header's last column included."""
+    return [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if isinstance(c, str)]
+
+
 def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
                  stats: AisStats | None = None) -> Iterator[VesselPosition | VesselSighting | Rejection]:
     """Yield positions from a decoded AIS CSV in ``layout``; a Rejection per unreadable row;
@@ -453,8 +461,9 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     seen: set[tuple[str, str, str, str]] = set()
     for where, row, refused in csv_records(counter, reader, source):
+        refused = refused or (misfit_row(row, len(reader.fieldnames)) if row is not None else "")
         if row is None or refused:
-            raw = ",".join(v or "" for v in row.values() if isinstance(v, str)) if row is not None else ""
+            raw = ",".join(_cells(row)) if row is not None else ""
             yield Rejection(where, "", refused, raw)
             continue
         try:
@@ -473,7 +482,9 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
                     raise FieldError(column, f"position {lat}, {lon}: {column} is missing or outside WGS 84 ranges "
                                              f"(-{top} to {top})")
             flags: list[Flag] = list(fix_flags(lat, lon))
-            speed, course, heading = (_motion(name, str(column), _num(row, column, layout.missing_values), flags)
+            # a motion value out of range, NaN and infinity included, is flagged and not used: the
+            # position stands (a reader review's row with course "nan" was lost whole)
+            speed, course, heading = (_motion(name, str(column), _num(row, column, layout.missing_values, False), flags)
                                       for name, column in (("speed_knots", layout.speed_knots),
                                                            ("course_deg", layout.course_deg),
                                                            ("heading_deg", layout.heading_deg)))

@@ -336,6 +336,17 @@ def _swallows_rows(counter: LineCounter, width: int, delimiter: str, row: dict[s
     return False
 
 
+def misfit_row(row: dict[Any, Any], width: int) -> str:
+    """Why a ``csv.DictReader`` row does not fit a header of ``width`` columns ("row has 23
+    cells, header has 22"), or "" when it does. A cell too many or too few shifts every cell
+    after it into the wrong column: a decimal comma in an AIS longitude (``11,61773``) was read
+    as longitude 11 with the speed taken from the rate of turn (a reader review)."""
+    if None not in row and None not in row.values():
+        return ""
+    cells = width + len(row.get(None) or []) - sum(v is None for v in row.values())
+    return f"row has {cells} cells, header has {width}"
+
+
 def csv_records(counter: LineCounter, reader: Any, source: str,
                 _depth: int = 0) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
     """The records of ``reader`` (a ``csv.DictReader`` reading through ``counter``) as

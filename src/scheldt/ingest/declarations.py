@@ -27,7 +27,7 @@ from scheldt.domain.declarations import (
     PartyRole,
 )
 from scheldt.domain.identifiers import container_number
-from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, lines_at_any_end
+from scheldt.ingest.base import FieldError, LineCounter, Rejection, csv_records, lines_at_any_end, misfit_row
 from scheldt.ingest.mapping import DeclarationMapping
 
 Record = Declaration | InspectionOutcome | Rejection
@@ -353,9 +353,7 @@ def read_declarations(
         if row is None or refused:
             yield where, Rejection(where, "", refused, _raw(row) if row is not None else "")
             continue
-        if None in row or None in row.values():
-            cells = len(header) + len(row.get(None) or []) - sum(v is None for v in row.values())  # type: ignore[call-overload]
-            why = f"row has {cells} cells, header has {len(header)}"
+        if why := misfit_row(row, len(header)):
             yield where, Rejection(where, "", why, _raw(row))
             continue
         if all(not (v or "").strip() for v in row.values()):
