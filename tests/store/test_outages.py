@@ -112,6 +112,16 @@ def test_a_client_is_not_told_where_the_store_is() -> None:
     engine.dispose()
     assert r.status_code == 503 and "Sekr1t" not in r.text and "127.0.0.1" not in r.text
     assert r.json()["details"] == {"where": "store", "why": "the database cannot be reached just now; try again"}
+    # nor on the workbench's sign-in page, which faces the whole port community (an operator review)
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=1")
+    with TestClient(create_app(engine, host_org="be-customs")) as client:
+        page = client.get("/sign-in")
+        r = client.post("/sign-in", data={"username": "officer", "password": "wrong password here"},
+                        headers={"Origin": "http://testserver"})
+    engine.dispose()
+    assert page.status_code == 200 and r.status_code == 503
+    assert "127.0.0.1" not in r.text and "postgres" not in r.text and "connection" not in r.text
+    assert "the database cannot be reached just now; try again" in r.text
 
 
 def test_a_store_whose_tables_went_is_said_so(store_url: str) -> None:

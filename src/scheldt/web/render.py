@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from importlib.resources import files
@@ -12,10 +13,13 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scheldt import __version__
+from scheldt.api.errors import shown
 from scheldt.domain.access import Permission
 from scheldt.errors import REFUSALS, ForbiddenError, ScheldtError
 from scheldt.web.context import PageCtx, rollback
 from scheldt.web.forms import AMBIGUOUS_MASS
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = files("scheldt.web").joinpath("templates")
 
@@ -124,6 +128,13 @@ def render(request: Request, template: str, ctx: PageCtx | None, code: int = 200
     the form token and the path (for the menu), sent with HTTP status ``code``; a 429 for an
     ``error`` that says when to come back (TooManyAttempts) carries ``Retry-After``, as the
     API's does (a workbench review's sign-in lockout had none)."""
+    error = values.get("error")
+    if isinstance(error, ScheldtError) and shown(error) != (error.where, error.why):
+        # a fault of the store, told without the store's address (host, port, database, user),
+        # as the API tells it: an operator review's sign-in page showed it to anyone during an
+        # outage; the address goes to the server log
+        log.error("%s %s: %s", request.method, request.url.path, error)
+        values["error"] = type(error)(*shown(error))
     page = ENV.get_template(template).render(
         me=ctx.principal if ctx else None, can=(ctx.principal.can if ctx else (lambda _p: False)),
         agency=ctx.agency if ctx else False, csrf=ctx.csrf if ctx else "", path=request.url.path, **values)
