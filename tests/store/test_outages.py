@@ -90,6 +90,18 @@ def test_a_url_that_cannot_be_read_is_shown_without_its_password() -> None:
     assert caught.value.where == "database postgresql+psycopg://user:***@127.0.0.1:1/db?connect_timeout=2&password=***"
 
 
+def test_a_server_url_naming_no_database_is_refused() -> None:
+    """An operator review: `db upgrade` with SCHELDT_DATABASE_URL ending in "5432/" built every
+    table in the server's "postgres" maintenance database and said "store at revision 0031"."""
+    for url in ("postgresql+psycopg://postgres@127.0.0.1:5432/", "postgresql+psycopg://postgres:pw@127.0.0.1:5432"):
+        with pytest.raises(ConfigError) as caught:
+            make_engine(url)
+        assert caught.value.where == "SCHELDT_DATABASE_URL" and "pw" not in str(caught.value)
+        assert caught.value.why.endswith("it names no database (the server would take the user's name, often its "
+                                         "own maintenance database); end it with /NAME")
+    make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test").dispose()
+
+
 def test_a_client_is_not_told_where_the_store_is() -> None:
     """A PostgreSQL review: with the database unreachable, an anonymous sign-in's 503 named its
     host, port, database, user and a ?password= (the server's log keeps them)."""

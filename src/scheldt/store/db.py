@@ -119,12 +119,16 @@ def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; for SQLite, create the file's folder and the file (see
     :func:`_private_file`) and set pragmas. A server database's pooled connection is tested
     when checked out (``pool_pre_ping``) and replaced if the server dropped it (a restart, an
-    idle timeout), instead of failing the request that drew it."""
+    idle timeout), instead of failing the request that drew it. Raises ConfigError for a URL
+    that cannot be used, one of a server database that names no database among them."""
     if (path := sqlite_path(url)) is not None:
         _private_file(path)
     shown, secrets = _credentials(url)  # no password in any message
     if url.partition("//")[2].split("/", 1)[0].count("@") > 1:  # the host would be read from inside the password
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: its password holds an @; write it as %40")
+    if _names_no_database(url):  # an operator review's `db upgrade` built the schema in the server's "postgres"
+        raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: it names no database (the server would "
+                          "take the user's name, often its own maintenance database); end it with /NAME")
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
                                pool_pre_ping=not url.startswith("sqlite"))
@@ -133,6 +137,15 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _names_no_database(url: str) -> bool:
+    """Whether ``url`` is a server database's (not SQLite's) that names no database."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds; create_engine says what is wrong
+        return False
+    return parsed.get_backend_name() != "sqlite" and not parsed.database
 
 
 def sqlite_path(url: str) -> Path | None:
