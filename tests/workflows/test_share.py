@@ -363,6 +363,32 @@ def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: A
 SEARCH = principal("s", "be-customs", Role.SEARCH_TEAM)
 
 
+def test_a_correction_keeps_the_search_notes_and_method_it_does_not_give(engine: Engine, tmp_path: Path) -> None:
+    """A partner review: correcting only the mass erased the search team's notes ("bags behind
+    evaporator"). Notes, and a seizure's method while it stays a seizure, are kept unless the
+    correction gives them; "" clears them."""
+    trip_id = seed(engine, tmp_path)
+    seizure = {"result": "seizure", "drug_type": "cocaine", "concealment": "reefer_unit"}
+    with unit_of_work(engine) as uow:
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+                                      drawn=True)["id"]
+        inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order, "scan",
+                        {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
+        inspections.act(uow, SEARCH, order, "search", seizure | {"mass_kg": 212.5, "method": "rip_on_rip_off",
+                                                                 "notes": "bags behind evaporator"}, NOW)
+        mass = inspections.act(uow, SEARCH, order, "correct", seizure | {"mass_kg": 198.0, "reason": "reweighed"},
+                               NOW + timedelta(hours=1))
+        cleared = inspections.act(uow, SEARCH, order, "correct", seizure | {"mass_kg": 198.0, "notes": "",
+                                                                            "method": "", "reason": "wrong box"},
+                                  NOW + timedelta(hours=2))
+        gone = inspections.act(uow, SEARCH, order, "correct", {"result": "nothing_found", "notes": "chalk",
+                                                               "reason": "lab: chalk"}, NOW + timedelta(hours=3))
+    assert (mass["mass_kg"], mass["notes"], mass["method"]) == (198.0, "bags behind evaporator", "rip_on_rip_off")
+    assert (cleared["notes"], cleared["method"]) == ("", "")
+    assert (gone["result"], gone["notes"], gone["method"], gone["mass_kg"]) == ("nothing_found", "chalk", "", None)
+
+
 def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_for(engine: Engine,
                                                                                   tmp_path: Path) -> None:
     """A regression review: each correction added a note, the notes passed 4,000 characters and

@@ -230,8 +230,9 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
       cleared one, and it went into training data as "nothing found");
     * waive (risk picks only), cancel and withdraw: ``reason`` (required); withdraw takes back the
       record of a scanned, searched or cleared order, or of a cancelled one holding its scan;
-    * correct (a searched order): the search fields again, all of them, and ``reason``
-      (required): the search team mistyped the mass or the result; the change keeps both.
+    * correct (a searched order): the search fields again, and ``reason`` (required): the
+      search team mistyped the mass or the result; the change keeps both (the workflow fills in
+      the notes and method a correction does not give: :func:`scheldt.workflows.inspections.act`).
 
     Raises InputError naming the field, ConflictError saying which states the action needs.
     """

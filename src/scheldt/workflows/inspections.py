@@ -254,6 +254,17 @@ _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECOR
                       "withdraw": Permission.PLAN_SCANS}
 
 
+def _kept_in_correction(order: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A correction's fields, with the search's ``notes`` kept where the correction does not
+    give them, and its seizure ``method`` where it still records a seizure and gives none
+    (``""`` clears either). A partner review's correction of the mass alone erased the team's
+    notes ("bags behind evaporator")."""
+    kept = {"notes": order.get("notes") or ""}
+    if data.get("result") == "seizure" and order.get("result") == "seizure":
+        kept["method"] = order.get("method") or ""
+    return {**kept, **{k: v for k, v in data.items() if k not in kept or v is not None}}
+
+
 def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Move a scan order on (scan / search / clear / waive / cancel / correct / withdraw, see
     :func:`scheldt.domain.inspection.apply`), record the change, and when it ends in an
@@ -283,6 +294,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         raise ConflictError(f"scan order {order_id}", f"was changed after you opened it{_last_change(uow, order)}: "
                             f"nothing was recorded; check the order as it is now, and {action} it again if that is "
                             "still right")
+    if action == "correct":
+        data = _kept_in_correction(order, data)
     try:
         change = apply(Status(order["status"]), order["selection"], action, data, order.get("verdict") or "")
     except ConflictError as exc:  # a colleague's record came first (two tabs, a double submit): say whose
