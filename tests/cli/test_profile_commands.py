@@ -199,6 +199,32 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     assert code == 2 and "no trip was discharged in that period" in err
 
 
+def test_a_backtest_leaves_out_boxes_not_at_the_port_yet(settings_env: Path, tmp_path: Path) -> None:
+    """A targeting review: a backtest of December counted 131 boxes still at sea, placed on the
+    day of their loading abroad; after they arrived the same December said "no trip was
+    discharged in that period". A box competes for a scan once it is here, so the answer for a
+    past period does not change as later days come in."""
+    sim = tmp_path / "sim"
+    invoke("simulate", "--out", str(sim), "--days", "1", "--scale", "0.01", "--seed", "4")
+    invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go")
+    first = sorted(p.name.removeprefix("day-") for p in sim.glob("day-*"))[0]
+    eve = "2025-12-31"  # the boxes' loadings abroad, before the simulated arrival day (2026-01-01)
+    assert invoke("replay", str(sim), "--until", eve)[0] == 0
+    assert invoke("trips", "outcomes", str(sim / "ground-truth.csv"))[0] == 0
+    code, _, err = invoke("backtest", "--truth", "--json")
+    assert code == 2 and ("the 115 trips with a recorded simulated truth are not at the port yet (neither discharged "
+                          "at their port of discharge nor gated in by land here), and no trip that is has one"
+                          ) in " ".join(err.split()), err
+    code, _, err = invoke("backtest", "--truth", "--from", first, "--to", eve, "--json")
+    assert code == 2 and "the 115 trips with a recorded simulated truth are not at the port yet" in " ".join(err.split())
+    assert invoke("replay", str(sim))[0] == 0
+    code, _, err = invoke("backtest", "--truth", "--from", first, "--to", eve, "--json")
+    assert code == 2 and "no trip was discharged in that period" in err
+    code, out, _ = invoke("backtest", "--truth", "--json")
+    report = json.loads(out)
+    assert (report["trips"], report["days"], report["not_arrived"]) == (115, 1, 0)
+
+
 def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_path: Path) -> None:
     sim = tmp_path / "sim"
     invoke("simulate", "--out", str(sim), "--days", "1", "--scale", "0.01", "--seed", "4")

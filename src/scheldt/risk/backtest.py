@@ -100,6 +100,8 @@ class BacktestReport:
     selected_hits: int = 0
     days: int = 0
     indicators: dict[str, IndicatorFigures] = field(default_factory=dict)
+    #: Trips with an outcome left out as not at the port yet (set by the caller that chose them).
+    not_arrived: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The figures as plain JSON; ``selected_share`` is the share of trips selected, which
@@ -114,6 +116,7 @@ class BacktestReport:
             "recall_at_capacity": _share(self.selected_hits, self.hits),
             "recall_at_capacity_ci": rate_interval(self.selected_hits, self.hits),
             "indicators": {k: v.as_dict(self.hits) for k, v in sorted(self.indicators.items())},
+            "not_arrived": self.not_arrived,
         }
 
 

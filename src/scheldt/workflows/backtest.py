@@ -83,21 +83,30 @@ def backtest_with_live(uow: UnitOfWork, profile: RiskProfile, capacity: float, s
     ``profile`` is the live one, or none is live): an officer changing a profile sees whether
     the change catches more than what runs today. Raises InputError when no trip has an
     outcome."""
-    past = _past_trips(uow, start, end, truth)
+    past, not_arrived = _past_trips(uow, start, end, truth)
     live = uow.profiles.live()
-    if live is None or live.label == profile.label:  # one label, one text (the profile store enforces it)
-        return backtest(profile, past, capacity), None
-    live_profile = load_profile(live.body, live.label, stored=True)
-    return backtest(profile, past, capacity), backtest(live_profile, past, capacity)
+    reports = [backtest(profile, past, capacity)]
+    if live is not None and live.label != profile.label:  # one label, one text (the profile store enforces it)
+        reports.append(backtest(load_profile(live.body, live.label, stored=True), past, capacity))
+    for report in reports:
+        report.not_arrived = not_arrived
+    return reports[0], reports[1] if len(reports) > 1 else None
 
 
-def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, truth: bool) -> list[Any]:
+def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, truth: bool) -> tuple[list[Any], int]:
     """The trips with an outcome of the kind asked, as decided (see :func:`backtest_with_live`),
     whose selection day is in [start, end) (a review's ``--from/--to`` picked trips by when they
-    were last scored: December "days" ranked January's trips). Raises InputError when there are none."""
+    were last scored: December "days" ranked January's trips), and how many trips with an
+    outcome were left out as not at the port yet: neither discharged at their port of discharge
+    nor gated in by land at one of the node's ports (a targeting review's December counted 131
+    boxes still at sea, placed on the day of their loading abroad, and the same December gave
+    another answer once they had arrived). Raises InputError when there are none."""
     outcomes = uow.trip_outcomes.all(TRUTH if truth else INSPECTIONS)
     first, last = (start.astimezone(UTC).date() if start else None), (end.astimezone(UTC).date() if end else None)
-    past, in_period = [], 0
+    from scheldt.workflows.trip_scoring import local_ports  # trip_scoring imports this module
+
+    past, in_period, not_arrived = [], 0, 0
+    ports = local_ports()
     scored = uow.trip_assessments.shown_per_trip()  # in force (an officer review counted removed matches)
     for a in scored:
         known = outcomes.get((a["container_number"], a["document_ref"], a["voyage"]))
@@ -105,12 +114,20 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
             in_period += 1  # counted, never read: its facts need no parsing
             continue
         facts = trip_facts_from_dict(a["facts"])  # once per trip
+        if facts.discharge_at_destination() is None and facts.gate_in_by_land(ports) is None:
+            not_arrived += known is not None
+            continue
         day = decision_day(facts, a["scored_at"])
         if (first is not None and day < first) or (last is not None and day >= last):
             continue
         in_period += 1
         if known is not None:
             past.append(as_decided(facts, a["scored_at"], known[1]))
+    if not past and not_arrived:
+        raise InputError("backtest", f"the {not_arrived:,} trips with a recorded "
+                         f"{'simulated truth' if truth else 'inspection outcome'} are not at the port yet (neither "
+                         "discharged at their port of discharge nor gated in by land here), and no trip"
+                         f"{' of that period' if start or end else ''} that is has one")
     if not in_period:
         raise InputError("backtest", "no trip was discharged in that period" if start or end
                          else "no trip was scored yet")
@@ -118,4 +135,4 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
         raise InputError("backtest", f"none of the {in_period:,} trips of that period has a recorded "
                          f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "
                          "`scheldt trips outcomes ground-truth.csv`)")
-    return past
+    return past, not_arrived
