@@ -131,6 +131,12 @@ def _port(ctx: Context, code: str, on: date) -> str:
     return f"{code} ({listed.name})" if listed else code
 
 
+def _on_the_list(listed: ListedPort) -> str:
+    """"on the high-risk list since D", with the day its entry ends when it has one (a
+    targeting review's Santos reason read as listed still, beside a box loaded after the end)."""
+    return f"on the high-risk list since {listed.since}" + (f" (until {listed.until})" if listed.until else "")
+
+
 def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     """(UN/LOCODE, date, how) of where the box was loaded: actual LOAD events (first loading
     first), the documents' port of loading, and the port of loading bay plans give (BAPLIE
@@ -180,7 +186,7 @@ def high_risk_port_of_loading(trip: TripFacts, ctx: Context) -> Hit | None:
         if listed:
             graded = f", graded {listed.grade:g}" if listed.grade < 1 else ""
             return Hit("high_risk_port_of_loading", listed.grade,
-                       f"{how}: {code} ({listed.name}), on the high-risk list since {listed.since}{graded}")
+                       f"{how}: {code} ({listed.name}), {_on_the_list(listed)}{graded}")
     return None
 
 
@@ -201,7 +207,7 @@ def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
             also = f", after loading at {_port(ctx, *origin)}" if origin else ""
             return Hit("high_risk_transshipment", 1.0,
                        f"transshipped at {e.unlocode} ({listed.name}) on {e.event_time:%Y-%m-%d}, "
-                       f"on the high-risk list since {listed.since}{also}")
+                       f"{_on_the_list(listed)}{also}")
     return None
 
 
