@@ -55,6 +55,18 @@ def test_port_codes_the_reference_data_does_not_know_are_warned_of(settings_env:
     builtin.write_text(text)
     code, out, _ = invoke("profile", "validate", str(builtin))
     assert code == 0 and "warning" not in out
+    # a port graded below its country's entry lowers every box loaded there (a targeting review's
+    # CRMOB at 0.3 beside CR at 0.8 took a Moin box from 36 to 13.5 points without a word)
+    moin = tmp_path / "moin.yaml"
+    [country] = [line for line in text.splitlines(keepends=True) if "{code: CR," in line]
+    port = country.replace("code: CR, name: Costa Rica (all ports)", "code: CRMOB, name: Moin").replace("0.8", "0.3")
+    moin.write_text(text.replace(country, country + port))
+    code, out, _ = invoke("profile", "validate", str(moin))
+    warnings = " ".join(out.split()).split(" warning ")[1:]
+    assert code == 0 and len(warnings) == 1, out
+    assert re.search(r"lists\.high_risk_ports\.(\d+): CRMOB \(Moin\) graded 0\.3 is below its country's entry CR "
+                     r"\(lists\.high_risk_ports\.\d+, graded 0\.8\): while both are in force a loading at CRMOB "
+                     r"counts at 0\.3, the port's own entry coming first", warnings[0]), warnings
 
 
 def test_bad_profile_is_refused_with_its_field(settings_env: Path, tmp_path: Path) -> None:

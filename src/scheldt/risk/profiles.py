@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -313,6 +314,24 @@ def doubtful_ports(profile: RiskProfile) -> list[str]:
         elif len(code) == 5 and not reference.port_name(code):
             out.append(f"{at}: {code} ({entry.name}) is in neither the shipped UN/LOCODE excerpt nor its port "
                        "list: check the code")
+    return out + _ports_graded_below_their_country(profile.lists.high_risk_ports)
+
+
+def _ports_graded_below_their_country(entries: Sequence[Any]) -> list[str]:
+    """Warnings for a port's entry graded below an entry of its country in force at the same
+    time: the port's own entry decides a loading there, so adding a port to stress it can lower
+    it (a targeting review's CRMOB at 0.3 beside CR at 0.8 took a Moin box from 36 to 13.5 points
+    without a word)."""
+    out = []
+    for i, port in enumerate(entries):
+        for j, country in enumerate(entries):
+            if (len(port.code) == 5 and country.code == port.code[:2] and port.grade < country.grade
+                    and (port.until is None or port.until > country.since)
+                    and (country.until is None or country.until > port.since)):
+                out.append(f"lists.high_risk_ports.{i}: {port.code} ({port.name}) graded {port.grade:g} is below "
+                           f"its country's entry {country.code} (lists.high_risk_ports.{j}, graded {country.grade:g}): "
+                           f"while both are in force a loading at {port.code} counts at {port.grade:g}, the port's own "
+                           "entry coming first")
     return out
 
 
