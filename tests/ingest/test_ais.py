@@ -30,15 +30,16 @@ def kinds(records: list[object]) -> dict[str, int]:
     ("name", "expected", "skipped"),
     [
         # line 17 has fragment count 0 (!AAVDM,0,1,...): rejected, not silently dropped
+        # and line 10 is "IamNotAnAisMessage1111": counted (a reader review's junk lines left no trace)
         ("nmea-aivdm-aishub-sample.ais", {"VesselPosition": 11, "VesselSighting": 1, "Rejection": 1},
-         {"rejected": 1}),
+         {"rejected": 1, "not an AIS sentence": 1}),
         # 20 first parts of 2-part messages whose second part is not in the excerpt
         ("nmea-aivdm-sample-897-lines.nmea", {"VesselPosition": 758, "VesselSighting": 2, "Rejection": 20},
          {"empty payload": 100, "position not available": 4, "type 4 (not kept)": 6, "type 15 (not kept)": 7,
           "type 20 (not kept)": 1, "incomplete multi-part": 20}),
         ("nmea-aivdm-with-comments-blank-lines.ais", {"VesselPosition": 6}, {}),
         ("nmea-gatehouse-PGHP-wrapped.nmea", {"VesselPosition": 4}, {}),
-        ("nmea-mixed-aivdm-gps-sentences.txt", {"VesselPosition": 11, "VesselSighting": 2}, {}),
+        ("nmea-mixed-aivdm-gps-sentences.txt", {"VesselPosition": 11, "VesselSighting": 2}, {"not an AIS sentence": 6}),
         ("nmea-tagblock-orbcomm-multipart.nmea", {"VesselPosition": 3, "VesselSighting": 1}, {}),
     ],
 )

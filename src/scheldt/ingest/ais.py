@@ -183,6 +183,10 @@ class _Lines:
                     continue
                 if isinstance(sentence, AISSentence) and not sentence.is_single:
                     self._fragment(sentence, line)
+            elif line.strip() and not line.lstrip().startswith((b"#", b"$PGHP")):
+                # another NMEA sentence (GPS), junk: counted (a reader review's binary junk left no trace);
+                # comments, and the Gatehouse wrappers that date the sentence after them, are not
+                self.stats["not an AIS sentence"] += 1
             yield line
 
     def _fragment(self, part: AISSentence, raw: bytes) -> None:
