@@ -155,6 +155,23 @@ def test_the_list_of_one_kind_finds_its_items_behind_many_newer_of_another(app: 
     assert alert_id in page and ">Watchlist entries</a>" in page and "entrys" not in page
 
 
+def test_a_partners_feedback_shows_on_the_trip_the_alert_was_about(app: FastAPI, store: Store) -> None:
+    """A federation review: the sightings a partner sent back reached the exchange pages only,
+    never the trip page the officer works the box from."""
+    officer = signed_in(app, "officer")
+    trip = top_trip(store)
+    made = officer.post(f"/trips/{trip['id']}/share", data={
+        "csrf": token_of(officer), "tlp": "amber+strict", "sharing_group": "be-us", "note": "ask for feedback"})
+    alert_id = parse_qs(urlsplit(made.headers["location"]).query)["id"][0]
+    us = Principal("us-officer", Organisation("us-cbp", "US", OrgKind.AGENCY), frozenset({Role.ANALYST}))
+    with store.uow() as uow:
+        sighting = share.record_sighting(uow, us, alert_id, "nothing_found", NOW.replace(hour=5))
+    page = officer.get(f"/trips/{trip['id']}").text
+    said = re.search(rf'<a href="/exchange/item\?id={re.escape(alert_id)}">[^<]*</a> \(feedback: (.*?)\)', page)
+    assert said, page[page.index('id="shared-already"'):][:1500]
+    assert f'<a href="/exchange/item?id={sighting["id"]}">us-cbp, 2026-01-02 05:00 UTC</a>' in said[1]
+
+
 def test_a_red_item_page_says_whom_it_went_to(app: FastAPI, store: Store) -> None:
     """Analyst review: the Marking row said only "TLP:RED"; the recipients were in the parts' JSON."""
     officer, us = signed_in(app, "officer"), signed_in(app, "us-officer")

@@ -504,6 +504,25 @@ class ExchangeRepository:
             _O.modified, _O.seq)
         return [_stored(row) for row in self.session.scalars(stmt)]
 
+    def sightings_of(self, r: Requester | None, stix_ids: Iterable[str]) -> dict[str, list[StoredObject]]:
+        """The sightings the requester may see that answer one of ``stix_ids`` (their
+        ``sighting_of_ref``): each sighting once, as its newest live version (not revoked, not
+        deleted), oldest arrival first; keyed by the id they answer."""
+        ids = sorted(set(stix_ids))
+        newest: dict[str, StoredObject] = {}
+        for i in range(0, len(ids), 1000):
+            stmt = select(_O).where(visible_clause(r), _O.stix_type == "sighting", _O.deleted_at.is_(None),
+                                    _O.object["sighting_of_ref"].as_string().in_(ids[i:i + 1000])).order_by(_O.seq)
+            for row in self.session.scalars(stmt):  # arrival order: a later arrival may be an older version
+                held = newest.get(row.stix_id)
+                if held is None or row.modified >= held.modified:
+                    newest[row.stix_id] = _stored(row)
+        out: dict[str, list[StoredObject]] = {}
+        for version in sorted(newest.values(), key=lambda v: v.seq):
+            if not version.revoked:
+                out.setdefault(str(version.object.get("sighting_of_ref")), []).append(version)
+        return out
+
     def revoked_ids(self, stix_ids: Iterable[str]) -> set[str]:
         """Those of ``stix_ids`` with a live revoked version (read without the objects)."""
         ids = sorted(set(stix_ids))

@@ -419,8 +419,10 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
     """The alerts the organisation shared about one of its trips (newest first, each once as
     its newest version; a withdrawn alert names no trip any more; not its local watchlist-match
     alerts, which were not shared): ``{"id", "tlp", "group",
-    "shared_at"}``, so an officer sees what partners already have before sharing again (a
-    review shared one trip three times). Raises NotFoundError for a trip the organisation does
+    "shared_at", "feedback"}``, so an officer sees what partners already have before sharing
+    again (a review shared one trip three times); ``feedback``: the partners' sightings of it
+    the user may read, ``{"id", "tlp", "from", "at"}`` each (``at``: when the partner made it,
+    STIX timestamp text), oldest first. Raises NotFoundError for a trip the organisation does
     not own."""
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     versions = uow.exchange.own_where(principal.organisation.id, "alert", ("extensions", ALERT_EXTENSION_ID, "trip"),
@@ -431,8 +433,15 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
     # an agency's own watchlist-match alerts were never shared, and a partner's RED entry's is
     # read only by the users it names (a federation review: every officer saw on the trip page
     # that a RED alert existed, "shared from this trip")
-    return [{"id": v.stix_id, "tlp": v.tlp, "group": v.group_id or "", "shared_at": v.date_added}
-            for v in newest.values() if not v.revoked and not (v.group_id or "").startswith(LOCAL_GROUP)]
+    shared = [v for v in newest.values() if not v.revoked and not (v.group_id or "").startswith(LOCAL_GROUP)]
+    # partners' feedback on them, as far as the officer may read it (a federation review: the
+    # sightings sent back reached the exchange pages only, never the trip they were about)
+    answers = uow.exchange.sightings_of(uow.exchange.requester(principal.organisation.id, principal.username),
+                                        [v.stix_id for v in shared]) if shared else {}
+    return [{"id": v.stix_id, "tlp": v.tlp, "group": v.group_id or "", "shared_at": v.date_added,
+             "feedback": [{"id": f.stix_id, "tlp": f.tlp, "from": f.owner_org, "at": f.object.get("created", "")}
+                          for f in answers.get(v.stix_id, [])]}
+            for v in shared]
 
 
 def _agencies_only(tlp: Tlp, what: str) -> None:
