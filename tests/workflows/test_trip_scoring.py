@@ -1089,6 +1089,22 @@ def test_the_drift_chart_shows_days_without_scores() -> None:
     assert with_empty_days(spread[:1]) == spread[:1] and with_empty_days([]) == []
 
 
+def test_seizures_are_counted_by_the_ports_week_and_weeks_without_any_are_shown() -> None:
+    """A figures review: a seizure of Monday 00:20 in Antwerp (Sunday 23:20 UTC) was counted in the
+    week before, and the weekly chart drew a busy week and one five weeks later as neighbours."""
+    from scheldt.workflows.trip_views import port_week, with_empty_weeks
+
+    assert port_week(datetime(2026, 11, 29, 23, 20, tzinfo=UTC)) == "2026-W49"  # Mon 30 Nov 00:20 CET
+    assert port_week(datetime(2026, 11, 29, 22, 59, tzinfo=UTC)) == "2026-W48"  # Sun 29 Nov 23:59 CET
+    assert port_week(datetime(2027, 1, 3, 23, 30, tzinfo=UTC)) == "2027-W01"  # Mon 4 Jan 00:30 CET
+    assert with_empty_weeks({"2026-W49": 9, "2026-W53": 1, "2027-W02": 1}) == [
+        ("2026-W49", 9), ("2026-W50", 0), ("2026-W51", 0), ("2026-W52", 0), ("2026-W53", 1), ("2027-W01", 0),
+        ("2027-W02", 1)]
+    shown = with_empty_weeks({"2024-W10": 1, "2026-W10": 2}, most=52)
+    assert len(shown) == 52 and shown[-1] == ("2026-W10", 2) and sum(n for _, n in shown) == 2
+    assert with_empty_weeks({}) == []
+
+
 def test_the_route_keeps_a_transshipment_ports_discharge_and_reload_and_names_every_port() -> None:
     """A figures review: the map showed only "discharged" at Balboa, hid the reload there, and
     named neither Santos nor Antwerp (the UN/LOCODE excerpt lacks them; port-positions.csv has them)."""

@@ -16,6 +16,7 @@ from scheldt.jobs.runs import JobRun, JobRuns
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
 from scheldt.web.render import error_page, refused, render
+from scheldt.workflows.trip_views import SEIZURE_WEEKS_MAX
 from scheldt.workflows.trip_views import dashboard as dashboard_figures
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def dashboard(request: Request, ctx: PageDep) -> HTMLResponse:
         return error_page(request, ctx, exc)
     figures = dashboard_figures(ctx.uow, ctx.principal.organisation.id, ctx.scope)
     ctx.audit("read", "dashboard", ctx.principal.organisation.id)
-    return render(request, "dashboard.html", ctx, f=figures)
+    return render(request, "dashboard.html", ctx, f=figures, weeks_max=SEIZURE_WEEKS_MAX)
 
 
 # -- job runs -------------------------------------------------------------------------------

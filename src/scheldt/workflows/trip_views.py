@@ -12,6 +12,7 @@ from typing import Any
 from scheldt import reference
 from scheldt.domain.access import TripScope
 from scheldt.domain.facts import fields_dict, plain
+from scheldt.domain.inspection import PORT_TIME
 from scheldt.domain.trips import (
     VOYAGE_TRACK,
     TripFacts,
@@ -336,7 +337,8 @@ def held_box_left(hold: Mapping[str, Any] | None, left_at: Any) -> str:
 
 
 def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
-    """An agency's dashboard figures: seizures by ISO week of the search (UTC), by port of
+    """An agency's dashboard figures: seizures by ISO week of the search (port local time, as
+    its shifts; weeks without one as 0: :func:`with_empty_weeks`), by port of
     loading and by commodity (HS chapter of the trip's latest document), kg seized, hit rate of
     risk, exploration and manual picks, and model drift (per day of latest scoring: trips, mean
     score, and how many fall in each risk band; a shift in these with the same profile and
@@ -349,15 +351,14 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
     by_port: Counter[str] = Counter()
     kg_by_drug: defaultdict[str, float] = defaultdict(float)
     for s in seizures:
-        year, week, _ = s["searched_at"].isocalendar()  # not updated_at: a correction moved it (figures review)
-        by_week[f"{year}-W{week:02d}"] += 1
+        by_week[port_week(s["searched_at"])] += 1  # not updated_at: a correction moved it (figures review)
         by_port[s["port_of_loading"] or "unknown"] += 1
         kg_by_drug[s["drug_type"]] += s["mass_kg"] or 0.0
     by_commodity = _seizures_by_commodity(uow, seizures)
     rates = uow.inspections.hit_rates(org_id)
     return {
         "seizures_total": len(seizures),
-        "seizures_by_week": sorted(by_week.items()),
+        "seizures_by_week": with_empty_weeks(by_week),
         "seizures_by_port_of_loading": by_port.most_common(),
         "seizures_by_commodity": by_commodity.most_common(),
         "kg_by_drug_type": sorted(kg_by_drug.items()),
@@ -375,6 +376,33 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
 
 #: Days the drift chart covers: the last scoring day and the days before it (a year and a bit).
 DRIFT_MAX_DAYS = 400
+
+
+def port_week(at: datetime) -> str:
+    """The ISO week ("YYYY-Www") ``at`` (aware) falls in by the port's clock, as its shifts do
+    (:data:`scheldt.domain.inspection.PORT_TIME`): a figures review's seizures of a Monday's
+    first hours, Sunday evening by UTC, were counted in the week before."""
+    year, week, _ = at.astimezone(PORT_TIME).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+#: Weeks of seizures a dashboard shows at most (the newest; older ones still count in the total).
+SEIZURE_WEEKS_MAX = 52
+
+
+def with_empty_weeks(by_week: Mapping[str, int], most: int = SEIZURE_WEEKS_MAX) -> list[tuple[str, int]]:
+    """``by_week`` (ISO week "YYYY-Www" -> count) as (week, count) oldest first over the last
+    ``most`` weeks up to the latest one, the weeks between without any as 0: a figures review's
+    chart drew a busy week and one five weeks later as neighbours."""
+    if not by_week:
+        return []
+    mondays = sorted(date.fromisocalendar(int(w[:4]), int(w[6:]), 1) for w in by_week)
+    first = max(mondays[0], mondays[-1] - timedelta(weeks=most - 1))
+    out = []
+    for i in range((mondays[-1] - first).days // 7 + 1):
+        year, week, _ = (first + timedelta(weeks=i)).isocalendar()
+        out.append((f"{year}-W{week:02d}", by_week.get(f"{year}-W{week:02d}", 0)))
+    return out
 
 
 def with_empty_days(days: list[dict[str, Any]], most: int = DRIFT_MAX_DAYS) -> list[dict[str, Any]]:
