@@ -793,6 +793,19 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     assert '<option value="rip_on_rip_off" selected>' in page  # the correction form starts from it
     assert "31.5 was a typing error, the scale said 3.5" in page and "was: result seizure" in page
     assert "mass kg 31.5" in page
+    # the form shows the notes and method: a box emptied clears them (a regression review: dropped
+    # as empty, they were kept, and "nothing to correct" refused a correction of them alone)
+    noted = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "3,5", "concealment": "reefer_unit", "method": "rip_on_rip_off", "notes": "bags behind evaporator",
+        "reason": "notes added"})
+    cleared = searcher.post(f"/orders/{order_id}/act", data={
+        "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
+        "mass_kg": "3,5", "concealment": "reefer_unit", "method": "", "notes": "", "reason": "wrong box's notes"})
+    assert (noted.status_code, cleared.status_code) == (303, 303), cleared.text
+    with store.uow() as uow:
+        order = uow.inspections.order(order_id, "be-customs")
+        assert (order["notes"], order["method"], order["mass_kg"]) == ("", "", 3.5)
     # a Belgian 1.250 (1,250 kg) was saved as 1.25 kg; grams showed as 0.0 kg (scan-team review)
     ambiguous = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",

@@ -264,6 +264,10 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
             # the correction form comes filled with the recorded seizure; a correction to another
             # result drops it (a review's "nothing found" was refused until the fields were blanked)
             data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment", "method")}
+        if action == "correct":  # the form shows the recorded notes and method: a box emptied clears them
+            data["notes"] = typed["notes"]  # (a regression review: left out as empty, they were kept)
+            if data.get("result") == "seizure":
+                data["method"] = typed["method"]
         if seen_changes.isascii() and seen_changes.isdigit() and len(seen_changes) < 12:
             data["seen_changes"] = int(seen_changes)
         order = inspections.act(ctx.uow, ctx.principal, oid, action[:20], data, ctx.now)
