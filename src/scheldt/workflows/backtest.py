@@ -114,20 +114,20 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
             in_period += 1  # counted, never read: its facts need no parsing
             continue
         facts = trip_facts_from_dict(a["facts"])  # once per trip
-        if facts.discharge_at_destination() is None and facts.gate_in_by_land(ports) is None:
-            not_arrived += known is not None
-            continue
-        day = decision_day(facts, a["scored_at"])
+        day = decision_day(facts, a["scored_at"])  # not here yet: its last actual event's day
         if (first is not None and day < first) or (last is not None and day >= last):
+            continue
+        if facts.discharge_at_destination() is None and facts.gate_in_by_land(ports) is None:
+            not_arrived += known is not None  # of the period: a regression review's February counted December's
             continue
         in_period += 1
         if known is not None:
             past.append(as_decided(facts, a["scored_at"], known[1]))
     if not past and not_arrived:
-        raise InputError("backtest", f"the {not_arrived:,} trips with a recorded "
-                         f"{'simulated truth' if truth else 'inspection outcome'} are not at the port yet (neither "
-                         "discharged at their port of discharge nor gated in by land here), and no trip"
-                         f"{' of that period' if start or end else ''} that is has one")
+        raise InputError("backtest", f"the {not_arrived:,} trips{' of that period' if start or end else ''} with a "
+                         f"recorded {'simulated truth' if truth else 'inspection outcome'} are not at the port yet "
+                         "(neither discharged at their port of discharge nor gated in by land here), and no trip "
+                         "that is has one")
     if not in_period:
         raise InputError("backtest", "no trip was discharged in that period" if start or end
                          else "no trip was scored yet")
