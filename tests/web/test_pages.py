@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from scheldt.api.app import create_app
 from scheldt.api.paging import encode
-from scheldt.domain.access import trip_scope
+from scheldt.domain.access import Principal, Role, trip_scope
 from scheldt.domain.audit import AuditQuery
 from scheldt.domain.inspection import current_shift
 from scheldt.jobs.runner import JobRunner
@@ -1217,6 +1217,32 @@ def test_a_capacity_cut_after_midnight_lists_the_running_night_shift(app: FastAP
         change_scanner(uow, org, SCANNER, night, capacity=capacity)
     assert (day.isoformat(), "night", 2, 2) in over and (day.isoformat(), "late", 2, 2) not in over
     assert {(day.isoformat(), "late", 2, 2), (day.isoformat(), "night", 2, 2)} <= set(before)
+
+
+def test_a_shift_keeps_the_capacity_it_ran_with(app: FastAPI, store: Store) -> None:
+    """A figures review: a shift worked at its 6 slots read "6 of 3 slots taken: 3 over capacity"
+    after a cut seven weeks later; a scanner down for a day rewrote every shift before it."""
+    from scheldt.workflows.inspections import change_scanner, shift_board
+
+    picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[17:19]
+    officer = signed_in(app, "officer")
+    day = date.today() + timedelta(days=23)  # a day no other test plans into
+    for t in picks:
+        assert _plan(officer, t["id"], day.isoformat(), "early", "manual", "same shipper").status_code == 303
+    later = datetime.combine(day + timedelta(days=1), time(12), UTC)  # after that shift ended
+    with store.uow() as uow:
+        org = uow.accounts.organisation("be-customs")
+        capacity = uow.inspections.scanner(SCANNER, "be-customs")["capacity_per_shift"]
+        change_scanner(uow, org, SCANNER, later, capacity=1)
+        who = Principal("officer", org, frozenset({Role.TARGETING_OFFICER}))
+        ran = next(s for s in shift_board(uow, who, day, "early") if s["id"] == SCANNER)
+        after = next(s for s in shift_board(uow, who, day + timedelta(days=2), "early") if s["id"] == SCANNER)
+    page = officer.get(f"/plan?date={day.isoformat()}&shift=early").text
+    with store.uow() as uow:
+        change_scanner(uow, org, SCANNER, later + timedelta(minutes=1), capacity=capacity)
+    assert capacity > 2 and (ran["capacity_per_shift"], ran["taken"]) == (capacity, 2)
+    assert after["capacity_per_shift"] == 1
+    assert f"2</strong> of {capacity} slots taken" in page and "over capacity" not in page
 
 
 def test_a_plan_row_whose_box_left_says_what_can_still_be_recorded(app: FastAPI, store: Store) -> None:

@@ -13,7 +13,14 @@ from scheldt.domain.inspection import TAKES_SLOT, Status
 from scheldt.errors import ConflictError, InputError, NotFoundError
 from scheldt.store.container_trips import scope_clause
 from scheldt.store.db import take_write_lock
-from scheldt.store.models import ContainerTripRow, HoldRow, ScannerRow, ScanOrderChangeRow, ScanOrderRow
+from scheldt.store.models import (
+    ContainerTripRow,
+    HoldRow,
+    ScannerCapacityChangeRow,
+    ScannerRow,
+    ScanOrderChangeRow,
+    ScanOrderRow,
+)
 from scheldt.store.rows import aware, built_once
 
 
@@ -81,19 +88,37 @@ class InspectionRepository:
                                     organisation_id=org_id))
         self.session.flush()
 
-    def change_scanner(self, scanner_id: str, org_id: str, *, capacity: int | None = None, name: str | None = None,
-                       site: str | None = None) -> None:
-        """Change an organisation's scanner: capacity per shift, name, site (None: unchanged).
-        A capacity of 0 takes the scanner out of service (down for repair) until it is set again.
-        Raises NotFoundError for a scanner not the organisation's, InputError for a capacity
-        not 0-1000."""
-        self.scanner(scanner_id, org_id)
+    def change_scanner(self, scanner_id: str, org_id: str, at: datetime, *, capacity: int | None = None,
+                       name: str | None = None, site: str | None = None) -> None:
+        """Change an organisation's scanner at ``at`` (aware): capacity per shift, name, site
+        (None: unchanged). A capacity of 0 takes the scanner out of service (down for repair)
+        until it is set again. A new capacity is recorded with the one it replaces
+        (:meth:`capacity_after`). Raises NotFoundError for a scanner not the organisation's,
+        InputError for a capacity not 0-1000."""
+        was = self.scanner(scanner_id, org_id)["capacity_per_shift"]
         if capacity is not None and not 0 <= capacity <= 1000:
             raise InputError("capacity_per_shift", f"{capacity} must be between 0 (out of service) and 1000 "
                              "containers")
         values = {k: v for k, v in (("capacity_per_shift", capacity), ("name", name), ("site", site)) if v is not None}
         if values:
             self.session.execute(update(ScannerRow).where(ScannerRow.id == scanner_id).values(**values))
+        if capacity is not None and capacity != was:
+            self.session.add(ScannerCapacityChangeRow(scanner_id=scanner_id, changed_at=aware(at), was=was,
+                                                      capacity=capacity))
+            self.session.flush()
+
+    def capacity_after(self, scanner_ids: list[str], end: datetime) -> dict[str, int]:
+        """The capacity per shift each of ``scanner_ids`` had until its first change after
+        ``end`` (aware): what a shift ending then ran with. Scanners not changed since are left
+        out (their current ``capacity_per_shift`` holds)."""
+        if not scanner_ids:
+            return {}
+        rows = self.session.execute(
+            select(ScannerCapacityChangeRow.scanner_id, ScannerCapacityChangeRow.was)
+            .where(ScannerCapacityChangeRow.scanner_id.in_(scanner_ids),
+                   ScannerCapacityChangeRow.changed_at > aware(end))
+            .order_by(ScannerCapacityChangeRow.changed_at.desc(), ScannerCapacityChangeRow.id.desc()))
+        return {scanner: was for scanner, was in rows}  # the earliest change after the end is the last one set
 
     def shifts_over(self, scanner_id: str, capacity: int, from_date: str) -> list[tuple[str, str, int, int]]:
         """Shifts from ``from_date`` (ISO date) on that holds more orders taking a slot than

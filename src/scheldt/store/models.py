@@ -497,6 +497,20 @@ class ScannerRow(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
 
 
+class ScannerCapacityChangeRow(Base):
+    """A change of a scanner's capacity per shift: when, from what (``was``) to what. A shift
+    ended before a change ran with the ``was`` of the first change after its end, so a repair or
+    a crew change never rewrites the capacity of shifts already worked (a figures review's
+    finished shift read "6 of 3 slots taken" after a cut seven weeks later)."""
+
+    __tablename__ = "scanner_capacity_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scanner_id: Mapped[str] = mapped_column(ForeignKey("scanner.id"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    was: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+
+
 class ScanOrderRow(Base):
     """An order to scan one container trip on a scanner in a shift, and what came of it."""
 

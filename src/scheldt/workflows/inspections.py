@@ -75,7 +75,7 @@ def change_scanner(uow: Any, organisation: Organisation, scanner_id: str, now: d
     if name is not None and not name.strip():
         raise InputError("name", "give a name, or leave it unchanged")
     uow.inspections.lock()
-    uow.inspections.change_scanner(scanner_id, organisation.id, capacity=capacity,
+    uow.inspections.change_scanner(scanner_id, organisation.id, now, capacity=capacity,
                                    name=None if name is None else name.strip(),
                                    site=None if site is None else site.strip())
     scanner = uow.inspections.scanner(scanner_id, organisation.id)
@@ -95,7 +95,8 @@ def update_scanner(uow: Any, principal: Principal, scanner_id: str, now: datetim
 
 
 def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) -> list[dict[str, Any]]:
-    """Each scanner of the organisation in one shift: capacity, slots taken, its orders.
+    """Each scanner of the organisation in one shift: capacity (what the shift ran with, when it
+    has ended: a capacity changed since is not its own), slots taken, its orders.
     Raises ForbiddenError for a shipping line or terminal: a plan page lists the top of the
     risk queue, scores a carrier must never see (a review reached it by typing /plan)."""
     require(principal, Permission.READ_TRIPS)
@@ -104,10 +105,14 @@ def shift_board(uow: Any, principal: Principal, shift_date: date, shift: str) ->
                              "scan plans are for agencies only")
     check_plan("risk", shift, "")
     out = []
-    for s in uow.inspections.scanners(principal.organisation.id):
+    scanners = uow.inspections.scanners(principal.organisation.id)
+    # a shift keeps the capacity it ran with: a later change is not its own (figures review)
+    then = uow.inspections.capacity_after([s["id"] for s in scanners], shift_end(shift_date, shift))
+    for s in scanners:
         orders = uow.inspections.orders(principal.organisation.id, scanner_id=s["id"], shift_date=shift_date.isoformat(),
                                         shift=shift, limit=1000)
-        out.append(s | {"taken": uow.inspections.slots_taken(s["id"], shift_date.isoformat(), shift), "orders": orders})
+        out.append(s | {"capacity_per_shift": then.get(s["id"], s["capacity_per_shift"]),
+                        "taken": uow.inspections.slots_taken(s["id"], shift_date.isoformat(), shift), "orders": orders})
     return out
 
 
