@@ -276,6 +276,9 @@ def test_a_csv_row_with_a_cell_too_many_or_too_few_is_rejected_not_shifted() -> 
                                   ("Rejection", "v.csv:3", "row has 3 cells, header has 4"),
                                   ("VesselPosition", "v.csv:4", "")]
     assert records[0].raw == "1,20/03/2021 00:22,32.32925,31,4386"  # type: ignore[attr-defined]
+    # a delimiter ending the line shifts nothing, and a line of spaces holds no row (regression review)
+    data = "\n".join([lines[0], "1,20/03/2021 00:22,32.32925,31.4386,", "   ", lines[2]])
+    assert [type(r).__name__ for r in read_ais_csv(data.encode(), _layout(path), "v.csv")] == ["VesselPosition"] * 2
     dma = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
     rows = dma.read_text().splitlines()
     rows[4] = rows[4].replace(",11.61773,", ",11,61773,")

@@ -100,6 +100,7 @@ def test_a_server_url_naming_no_database_is_refused() -> None:
         assert caught.value.why.endswith("it names no database (the server would take the user's name, often its "
                                          "own maintenance database); end it with /NAME")
     make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test").dispose()
+    make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/?dbname=test").dispose()  # named in the query
 
 
 def test_a_client_is_not_told_where_the_store_is() -> None:

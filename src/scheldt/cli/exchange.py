@@ -104,7 +104,11 @@ def misp_import(
         "--group", help="Sharing group of AMBER events that name none (CLEAR and GREEN stay the community's).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened)."""
+    """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened).
+
+    A TLP:RED event is kept only when one of the recipients it names (scheldt:recipient tags)
+    is a user of their organisation on this node; events refused are listed, and the exit
+    status is then 1."""
     from scheldt.workflows import share
 
     with errors_reported():

@@ -340,10 +340,12 @@ def misfit_row(row: dict[Any, Any], width: int) -> str:
     """Why a ``csv.DictReader`` row does not fit a header of ``width`` columns ("row has 23
     cells, header has 22"), or "" when it does. A cell too many or too few shifts every cell
     after it into the wrong column: a decimal comma in an AIS longitude (``11,61773``) was read
-    as longitude 11 with the speed taken from the rate of turn (a reader review)."""
-    if None not in row and None not in row.values():
-        return ""
-    cells = width + len(row.get(None) or []) - sum(v is None for v in row.values())
+    as longitude 11 with the speed taken from the rate of turn (a reader review). Empty cells
+    after the last column, as a delimiter ending each line gives, fit."""
+    extra = row.get(None) or []
+    if None not in row.values() and not any(str(c).strip() for c in extra):
+        return ""  # empty cells past the header (a delimiter ending the line) shift nothing
+    cells = width + len(extra) - sum(v is None for v in row.values())
     return f"row has {cells} cells, header has {width}"
 
 

@@ -140,12 +140,13 @@ def make_engine(url: str) -> Engine:
 
 
 def _names_no_database(url: str) -> bool:
-    """Whether ``url`` is a server database's (not SQLite's) that names no database."""
+    """Whether ``url`` is a PostgreSQL one that names no database, neither in its path nor as
+    ``?dbname=`` (libpq then takes the user's name)."""
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds; create_engine says what is wrong
         return False
-    return parsed.get_backend_name() != "sqlite" and not parsed.database
+    return parsed.get_backend_name() == "postgresql" and not parsed.database and not parsed.query.get("dbname")
 
 
 def sqlite_path(url: str) -> Path | None:
