@@ -106,9 +106,9 @@ def misp_import(
 ) -> None:
     """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened).
 
-    A TLP:RED event is kept only when one of the recipients it names (scheldt:recipient tags)
-    is a user of their organisation on this node; events refused are listed, and the exit
-    status is then 1."""
+    A TLP:RED event is kept only if a recipient it names is a user of that organisation here.
+
+    Refused events are listed, and the exit status is then 1."""
     from scheldt.workflows import share
 
     with errors_reported():
