@@ -468,7 +468,8 @@ def test_a_database_user_without_the_rights_gets_one_line_errors(
             conn.execute(f'DROP ROLE "{role}"')
 
 
-def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path) -> None:
+def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A scan-team review gave an NII scanner to a shipping line (its users then saw it on their
     plan page) and made one with a blank id; there was no way to list them."""
     for org, kind, *codes in (("be-customs", "agency"), ("carrier-a", "carrier", "--carrier-code", "SIMA")):
@@ -510,6 +511,23 @@ def test_scanners_belong_to_agencies_and_have_a_printable_id(settings_env: Path)
         below.stderr.split())
     other = runner.invoke(app, ["scanner", "set", "SC-1", "--org", "carrier-a", "--capacity", "4"])
     assert other.exit_code == 2 and "scanner SC-1: no such scanner" in " ".join(other.stderr.split())
+    # each change is kept, dated by the real clock the server plans on: one dated by a pinned SCHELDT_NOW
+    # (the demo's 2021) gave every shift worked since the new capacity (a regression review)
+    monkeypatch.setenv("SCHELDT_NOW", "2021-04-22T12:00:00Z")
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["scanner", "set", "SC-1", "--org", "be-customs", "--capacity", "2"]).exit_code == 0
+    get_settings.cache_clear()
+    from sqlalchemy import select
+
+    from scheldt.store.db import open_store, unit_of_work
+    from scheldt.store.models import ScannerCapacityChangeRow as Change
+
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        kept = uow.session.execute(select(Change.was, Change.capacity, Change.changed_at).order_by(Change.id)).all()
+    engine.dispose()
+    assert [(was, to) for was, to, _ in kept] == [(6, 3), (3, 0), (0, 2)]
+    assert kept[-1][2].year >= 2026 and kept[-1][2] >= kept[0][2]
 
 
 def test_evaluate_refuses_a_test_file_that_shares_declarations_with_train(settings_env: Path) -> None:

@@ -15,7 +15,6 @@ from scheldt.cli.common import (
     audit_command,
     errors_reported,
     existing_store_url_for,
-    now,
     print_json,
     settings,
     store,
@@ -269,7 +268,9 @@ def scanner_set(
     with errors_reported(), store() as uow:
         if capacity is None and name is None and site is None:
             raise InputError("scanner set", "nothing to change: give --capacity, --name or --site")
-        scanner, over = inspections.change_scanner(uow, uow.accounts.organisation(org), scanner_id, now(),
+        # the real clock, as the server that plans on it: a change dated by a pinned SCHELDT_NOW gave every
+        # shift worked since 2021 the new capacity (a regression review)
+        scanner, over = inspections.change_scanner(uow, uow.accounts.organisation(org), scanner_id, wall_clock(),
                                                     capacity=capacity, name=name, site=site)
         audit_command(uow, "scanner set", "scanner", scanner["id"], organisation=org, capacity=capacity, name=name,
                       site=site)
