@@ -387,6 +387,14 @@ def test_a_correction_keeps_the_search_notes_and_method_it_does_not_give(engine:
     assert (mass["mass_kg"], mass["notes"], mass["method"]) == (198.0, "bags behind evaporator", "rip_on_rip_off")
     assert (cleared["notes"], cleared["method"]) == ("", "")
     assert (gone["result"], gone["notes"], gone["method"], gone["mass_kg"]) == ("nothing_found", "chalk", "", None)
+    # a browser sends a form's line breaks as \r\n: the same notes, not a correction (a regression review)
+    with unit_of_work(engine) as uow:
+        lines = inspections.act(uow, SEARCH, order, "correct", {"result": "nothing_found", "notes": "chalk\r\nlab 2",
+                                                                "reason": "lab report"}, NOW + timedelta(hours=4))
+        with pytest.raises(InputError, match="nothing to correct"):
+            inspections.act(uow, SEARCH, order, "correct", {"result": "nothing_found", "notes": "chalk\nlab 2",
+                                                            "reason": "unchanged form"}, NOW + timedelta(hours=5))
+    assert lines["notes"] == "chalk\nlab 2"
 
 
 def test_a_corrected_report_has_one_note_against_the_facts_its_text_was_written_for(engine: Engine,

@@ -283,7 +283,10 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
 
 def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     result = _choice(data.get("result"), "result", RESULTS)
-    out: dict[str, Any] = {"result": result, "notes": _text(data.get("notes"), "notes", required=False)}
+    # line breaks as \n: a browser sends a form's as \r\n, and an unchanged correction form then went
+    # through as a correction of notes written through the API (a regression review)
+    notes = _text(data.get("notes"), "notes", required=False).replace("\r\n", "\n").replace("\r", "\n")
+    out: dict[str, Any] = {"result": result, "notes": notes}
     if result != "seizure":
         for name in ("drug_type", "mass_kg", "concealment", "method"):
             if data.get(name) not in (None, ""):
