@@ -222,6 +222,8 @@ def test_a_backtest_leaves_out_boxes_not_at_the_port_yet(settings_env: Path, tmp
     first = sorted(p.name.removeprefix("day-") for p in sim.glob("day-*"))[0]
     eve = "2025-12-31"  # the boxes' loadings abroad, before the simulated arrival day (2026-01-01)
     assert invoke("replay", str(sim), "--until", eve)[0] == 0
+    code, _, err = invoke("backtest", "--json")  # no period asked: none is named (a regression review)
+    assert code == 2 and "none of the 115 trips has a recorded inspection outcome" in " ".join(err.split()), err
     assert invoke("trips", "outcomes", str(sim / "ground-truth.csv"))[0] == 0
     code, _, err = invoke("backtest", "--truth", "--json")
     assert code == 2 and ("the 115 trips with a recorded simulated truth are not at the port yet (neither discharged "

@@ -1103,6 +1103,9 @@ def test_seizures_are_counted_by_the_ports_week_and_weeks_without_any_are_shown(
     shown = with_empty_weeks({"2024-W10": 1, "2026-W10": 2}, most=52)
     assert len(shown) == 52 and shown[-1] == ("2026-W10", 2) and sum(n for _, n in shown) == 2
     assert with_empty_weeks({}) == []
+    # up to the current week: a quiet spell since the last seizure shows (a regression review)
+    assert with_empty_weeks({"2026-W49": 3}, until="2026-W51") == [("2026-W49", 3), ("2026-W50", 0), ("2026-W51", 0)]
+    assert with_empty_weeks({"2026-W49": 3}, until="2026-W40") == [("2026-W49", 3)]
 
 
 def test_the_route_keeps_a_transshipment_ports_discharge_and_reload_and_names_every_port() -> None:

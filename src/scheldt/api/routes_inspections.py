@@ -288,4 +288,4 @@ def release(trip_id: int, body: ReleaseIn, ctx: CtxDep) -> dict[str, Any]:
 def get_dashboard(ctx: CtxDep) -> dict[str, Any]:
     ctx.require(Permission.READ_DASHBOARD)
     ctx.audit("read", "dashboard", ctx.principal.organisation.id)
-    return dashboard(ctx.uow, ctx.principal.organisation.id, ctx.scope)
+    return dashboard(ctx.uow, ctx.principal.organisation.id, ctx.scope, ctx.now)

@@ -34,7 +34,7 @@ def dashboard(request: Request, ctx: PageDep) -> HTMLResponse:
         ctx.require(Permission.READ_DASHBOARD)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
-    figures = dashboard_figures(ctx.uow, ctx.principal.organisation.id, ctx.scope)
+    figures = dashboard_figures(ctx.uow, ctx.principal.organisation.id, ctx.scope, ctx.now)
     ctx.audit("read", "dashboard", ctx.principal.organisation.id)
     return render(request, "dashboard.html", ctx, f=figures, weeks_max=SEIZURE_WEEKS_MAX)
 

@@ -132,7 +132,8 @@ def _past_trips(uow: UnitOfWork, start: datetime | None, end: datetime | None, t
         raise InputError("backtest", "no trip was discharged in that period" if start or end
                          else "no trip was scored yet")
     if not past:
-        raise InputError("backtest", f"none of the {in_period:,} trips of that period has a recorded "
+        raise InputError("backtest", f"none of the {in_period:,} trips{' of that period' if start or end else ''} "
+                         "has a recorded "
                          f"{'simulated truth' if truth else 'inspection outcome'} (load outcomes first, e.g. "
                          "`scheldt trips outcomes ground-truth.csv`)")
     return past, not_arrived

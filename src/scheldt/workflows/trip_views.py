@@ -336,9 +336,10 @@ def held_box_left(hold: Mapping[str, Any] | None, left_at: Any) -> str:
         f"had left the port at {at} before the hold was placed"
 
 
-def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
+def dashboard(uow: Any, org_id: str, scope: TripScope, now: datetime | None = None) -> dict[str, Any]:
     """An agency's dashboard figures: seizures by ISO week of the search (port local time, as
-    its shifts; weeks without one as 0: :func:`with_empty_weeks`), by port of
+    its shifts; weeks without one as 0, up to the week of ``now`` when given:
+    :func:`with_empty_weeks`), by port of
     loading and by commodity (HS chapter of the trip's latest document), kg seized, hit rate of
     risk, exploration and manual picks, and model drift (per day of latest scoring: trips, mean
     score, and how many fall in each risk band; a shift in these with the same profile and
@@ -358,7 +359,7 @@ def dashboard(uow: Any, org_id: str, scope: TripScope) -> dict[str, Any]:
     rates = uow.inspections.hit_rates(org_id)
     return {
         "seizures_total": len(seizures),
-        "seizures_by_week": with_empty_weeks(by_week),
+        "seizures_by_week": with_empty_weeks(by_week, until=port_week(now) if now else None),
         "seizures_by_port_of_loading": by_port.most_common(),
         "seizures_by_commodity": by_commodity.most_common(),
         "kg_by_drug_type": sorted(kg_by_drug.items()),
@@ -390,16 +391,19 @@ def port_week(at: datetime) -> str:
 SEIZURE_WEEKS_MAX = 52
 
 
-def with_empty_weeks(by_week: Mapping[str, int], most: int = SEIZURE_WEEKS_MAX) -> list[tuple[str, int]]:
+def with_empty_weeks(by_week: Mapping[str, int], most: int = SEIZURE_WEEKS_MAX,
+                     until: str | None = None) -> list[tuple[str, int]]:
     """``by_week`` (ISO week "YYYY-Www" -> count) as (week, count) oldest first over the last
-    ``most`` weeks up to the latest one, the weeks between without any as 0: a figures review's
-    chart drew a busy week and one five weeks later as neighbours."""
+    ``most`` weeks up to the latest one, or to week ``until`` when later (the current week: a
+    quiet spell since the last seizure shows as such), the weeks between without any as 0: a
+    figures review's chart drew a busy week and one five weeks later as neighbours."""
     if not by_week:
         return []
     mondays = sorted(date.fromisocalendar(int(w[:4]), int(w[6:]), 1) for w in by_week)
-    first = max(mondays[0], mondays[-1] - timedelta(weeks=most - 1))
+    last = max(mondays[-1], date.fromisocalendar(int(until[:4]), int(until[6:]), 1)) if until else mondays[-1]
+    first = max(mondays[0], last - timedelta(weeks=most - 1))
     out = []
-    for i in range((mondays[-1] - first).days // 7 + 1):
+    for i in range((last - first).days // 7 + 1):
         year, week, _ = (first + timedelta(weeks=i)).isocalendar()
         out.append((f"{year}-W{week:02d}", by_week.get(f"{year}-W{week:02d}", 0)))
     return out
