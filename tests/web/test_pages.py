@@ -665,6 +665,17 @@ def test_a_full_shift_is_refused_on_the_plan_page(app: FastAPI, store: Store) ->
         assert uow.inspections.orders("be-customs", trip_id=candidates[3]["id"]) == []
 
 
+def test_a_shift_that_has_ended_offers_no_planning(app: FastAPI, store: Store) -> None:
+    """A figures review: a finished shift's plan page still offered "Fill N free slots" and a
+    "Plan risk" button per trip, which the server then refused."""
+    c = signed_in(app, "officer")
+    past = c.get(f"/plan?date={(date.today() - timedelta(days=3)).isoformat()}&shift=early").text
+    assert 'id="shift-ended"' in past and "This shift ended at " in past
+    assert "fill-form" not in past and 'id="candidates"' not in past and "Plan risk" not in past
+    ahead = c.get(f"/plan?date={(date.today() + timedelta(days=3)).isoformat()}&shift=early").text
+    assert 'id="shift-ended"' not in ahead and 'id="candidates"' in ahead and "fill-form" in ahead
+
+
 def test_a_scanner_is_filled_from_the_top_of_the_queue_on_the_plan_page(app: FastAPI, store: Store) -> None:
     day = (date.today() + timedelta(days=27)).isoformat()
     c = signed_in(app, "officer")

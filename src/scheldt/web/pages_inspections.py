@@ -15,7 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.deps import audited_rows
 from scheldt.api.paging import decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, METHODS, RESULTS, SHIFTS, VERDICTS, current_shift
+from scheldt.domain.inspection import (
+    CONCEALMENTS,
+    DRUG_TYPES,
+    METHODS,
+    RESULTS,
+    SHIFTS,
+    VERDICTS,
+    current_shift,
+    shift_end,
+)
 from scheldt.errors import InputError, NotFoundError, ScheldtError
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form
@@ -62,13 +71,16 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
     """Each scanner's capacity and orders in one shift, and trips to plan into it."""
     shift_day, shift = _shift(ctx, raw_date, raw_shift)
     board = inspections.shift_board(ctx.uow, ctx.principal, shift_day, shift)
-    top, drawn = _candidates(ctx, shift_day, shift)
+    # a shift that has ended takes no plans: no trips to plan into it, nor Fill (a figures review's
+    # finished shift offered both, and the server refused them)
+    ended = shift_end(shift_day, shift)
+    top, drawn = _candidates(ctx, shift_day, shift) if ended > ctx.now else ([], [])
     shown = audited_rows([o for s in board for o in s["orders"]])
     ctx.audit("read", "scan-plan", f"{shift_day} {shift}", **shown,  # and the candidate trips it lists
               candidates=[r["id"] for r in [*top, *drawn]])
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
-                  top=top, drawn=drawn, **values)
+                  top=top, drawn=drawn, ended_at=ended if ended <= ctx.now else None, **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)
