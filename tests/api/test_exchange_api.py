@@ -346,6 +346,18 @@ def test_a_search_recorded_on_the_wrong_box_is_withdrawn_and_is_no_inspection_an
     detail = api.client.get(f"/api/v1/scan-orders/{order['id']}", headers=api.as_("officer")).json()
     assert (detail["result"], detail["mass_kg"], detail["nii_image_ref"]) == ("", None, "")
     assert detail["changes"][-1]["details"]["was"]["mass_kg"] == 40.0
+    # the list tells it from a plain cancellation (a figures review could not reconcile the figures)
+    listed = api.client.get("/api/v1/scan-orders", headers=api.as_("officer"), params={"status": "cancelled",
+                                                                                      "limit": 200}).json()["items"]
+    assert {o["id"]: o["withdrawn"] for o in listed}[order["id"]] is True
+    plain = api.client.post("/api/v1/scan-orders", headers=api.as_("officer"), json={
+        "trip_id": trips["items"][-4]["id"], "scanner_id": "SC-1", "shift_date": shift_day(29), "shift": "late",
+        "selection": "manual", "reason": "partner tip"}).json()
+    assert api.client.post(f"/api/v1/scan-orders/{plain['id']}/actions", headers=api.as_("officer"),
+                           json={"action": "cancel", "reason": "tip withdrawn"}).status_code == 200
+    listed = api.client.get("/api/v1/scan-orders", headers=api.as_("officer"), params={"status": "cancelled",
+                                                                                      "limit": 200}).json()["items"]
+    assert {o["id"]: o["withdrawn"] for o in listed}[plain["id"]] is False
     assert cancelled.json()["seizure_report"] == {"id": report["id"], "action": "withdrawn"}
     seizures = api.client.get("/api/v1/seizures", headers=api.as_("officer"), params={"limit": 200}).json()["items"]
     with api.uow() as uow:

@@ -209,8 +209,9 @@ class InspectionRepository:
     def orders(self, org_id: str, *, status: str | None = None, scanner_id: str | None = None,
                shift_date: str | None = None, shift: str | None = None, trip_id: int | None = None,
                after_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """An organisation's scan orders with their trip's container number, document, voyage
-        and when its box left the port (``left_at``, UTC, None while in port), newest first,
+        """An organisation's scan orders with their trip's container number, document, voyage,
+        when its box left the port (``left_at``, UTC, None while in port) and whether a
+        cancelled one was cancelled by a withdrawal of its record (``withdrawn``), newest first,
         after the cursor ``after_id`` (the previous page's last id)."""
         given = {"status": status, "scanner_id": scanner_id, "shift_date": shift_date, "shift": shift,
                  "trip_id": trip_id}
@@ -218,9 +219,22 @@ class InspectionRepository:
         stmt = built_once(("scan_order.list", shape, after_id is not None),
                           lambda: _orders_statement(shape, after_id is not None))
         values = {k: given[k] for k in shape} | {"org_id": org_id, "after_id": after_id, "limit": limit}
-        return [_dict(r, _ORDER) | {"container_number": r.container_number, "document_ref": r.document_ref,
+        rows = [_dict(r, _ORDER) | {"container_number": r.container_number, "document_ref": r.document_ref,
                                     "voyage": r.voyage, "left_at": aware(r.left_at)}
                 for r in self.session.execute(stmt, values)]
+        withdrawn = self._withdrawn([r["id"] for r in rows if r["status"] == Status.CANCELLED.value])
+        return [r | {"withdrawn": r["id"] in withdrawn} for r in rows]
+
+    def _withdrawn(self, order_ids: list[int]) -> set[int]:
+        """Those of the cancelled ``order_ids`` cancelled by a withdrawal of their record (the
+        change keeps what the record said, ``was``), not by a plain cancellation: a figures
+        review's list showed both as "cancelled"."""
+        if not order_ids:
+            return set()
+        c = ScanOrderChangeRow
+        return {order_id for order_id, details in self.session.execute(
+            select(c.order_id, c.details).where(c.order_id.in_(order_ids), c.to_status == Status.CANCELLED.value))
+            if isinstance(details, dict) and "was" in details}
 
     def seizures(self, org_id: str, *, after_id: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Every seizure an organisation recorded, with its trip's container number, port of
