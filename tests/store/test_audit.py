@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -278,14 +279,16 @@ def test_payloads_removed_outside_a_purge_are_reported(engine: Engine) -> None:
         f"entry 7: payload purged at {when}, but no purge entry records a purge then (tampered?)"]
 
 
-def test_concurrent_appenders_make_one_gap_free_chain(engine: Engine) -> None:
+def in_two_threads(engine: Engine, rounds: int, append: Callable[[Any, str, int], None]) -> None:
+    """Run ``append(uow, organisation, i)`` for i in range(rounds), each in a unit of work of its
+    own, in two threads at once (organisations org-0 and org-1); raise the first error either had."""
     errors: list[BaseException] = []
 
     def writer(name: str) -> None:
         try:
-            for i in range(40):
+            for i in range(rounds):
                 with unit_of_work(engine) as uow:
-                    uow.audit.append("read", name, audit_payload(name, name, f"GET /x/{i}"), T0 + timedelta(seconds=i))
+                    append(uow, name, i)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
@@ -295,6 +298,11 @@ def test_concurrent_appenders_make_one_gap_free_chain(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_concurrent_appenders_make_one_gap_free_chain(engine: Engine) -> None:
+    in_two_threads(engine, 40, lambda uow, name, i: uow.audit.append(
+        "read", name, audit_payload(name, name, f"GET /x/{i}"), T0 + timedelta(seconds=i)))
     report = verify(engine)
     assert (report.ok, report.checked, report.last_seq) == (True, 80, 80)
     with unit_of_work(engine) as uow:
@@ -305,25 +313,13 @@ def test_append_and_commit_commits_its_entries_with_the_unit_of_work(engine: Eng
     """The request path's last act: the entries and what the unit of work wrote before them are
     committed by the call (another session reads them before the block ends), each call's entries
     take consecutive seqs, and concurrent callers make one gap-free chain."""
-    errors: list[BaseException] = []
+    def append_two(uow: Any, name: str, i: int) -> None:
+        seqs = uow.audit.append_and_commit([("read", name, audit_payload(name, name, f"GET /x/{i}")),
+                                            ("write", name, audit_payload(name, name, f"POST /x/{i}"))],
+                                           T0 + timedelta(seconds=i))
+        assert seqs[1] == seqs[0] + 1
 
-    def writer(name: str) -> None:
-        try:
-            for i in range(30):
-                with unit_of_work(engine) as uow:
-                    seqs = uow.audit.append_and_commit(
-                        [("read", name, audit_payload(name, name, f"GET /x/{i}")),
-                         ("write", name, audit_payload(name, name, f"POST /x/{i}"))], T0 + timedelta(seconds=i))
-                    assert seqs[1] == seqs[0] + 1
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(f"org-{n}",)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    in_two_threads(engine, 30, append_two)
     report = verify(engine)
     assert (report.ok, report.checked, report.last_seq) == (True, 120, 120)
     with unit_of_work(engine) as uow:

@@ -348,15 +348,17 @@ def test_a_scan_after_the_box_left_is_refused_unless_done_before(engine: Engine,
     assert out["status"] == "scanned"
 
 
-def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5) -> int:  # noqa: ANN001
-    """A scan order of the trip searched with a seizure of ``mass_kg`` kg of cocaine; its id."""
+def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5, **recorded: str) -> int:  # noqa: ANN001
+    """A scan order of the trip searched with a seizure of ``mass_kg`` kg of cocaine (and the
+    search fields ``recorded``, e.g. notes); its id."""
     uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
     order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
                                   drawn=True)
     inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
                     {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
     inspections.act(uow, SEARCH, order["id"], "search",
-                    {"result": "seizure", "drug_type": "cocaine", "mass_kg": mass_kg, "concealment": "reefer_unit"}, NOW)
+                    {"result": "seizure", "drug_type": "cocaine", "mass_kg": mass_kg, "concealment": "reefer_unit",
+                     **recorded}, NOW)
     return order["id"]
 
 
@@ -370,13 +372,7 @@ def test_a_correction_keeps_the_search_notes_and_method_it_does_not_give(engine:
     trip_id = seed(engine, tmp_path)
     seizure = {"result": "seizure", "drug_type": "cocaine", "concealment": "reefer_unit"}
     with unit_of_work(engine) as uow:
-        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
-                                      drawn=True)["id"]
-        inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order, "scan",
-                        {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
-        inspections.act(uow, SEARCH, order, "search", seizure | {"mass_kg": 212.5, "method": "rip_on_rip_off",
-                                                                 "notes": "bags behind evaporator"}, NOW)
+        order = _seizure_order(uow, trip_id, method="rip_on_rip_off", notes="bags behind evaporator")
         mass = inspections.act(uow, SEARCH, order, "correct", seizure | {"mass_kg": 198.0, "reason": "reweighed"},
                                NOW + timedelta(hours=1))
         cleared = inspections.act(uow, SEARCH, order, "correct", seizure | {"mass_kg": 198.0, "notes": "",
