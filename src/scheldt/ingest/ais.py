@@ -465,9 +465,9 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     seen: set[tuple[str, str, str, str]] = set()
     for where, row, refused in csv_records(counter, reader, source):
-        if row is not None and not refused and not any(str(c).strip() for c in _cells(row)):
-            continue  # a line of white space holds no row (a regression review's was quarantined)
         refused = refused or (misfit_row(row, len(reader.fieldnames)) if row is not None else "")
+        if refused and row is not None and not any(c.strip() for c in _cells(row)):
+            continue  # a line of white space holds no row (a regression review's was quarantined)
         if row is None or refused:
             raw = ",".join(_cells(row)) if row is not None else ""
             yield Rejection(where, "", refused, raw)

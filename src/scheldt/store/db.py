@@ -120,7 +120,7 @@ def make_engine(url: str) -> Engine:
     :func:`_private_file`) and set pragmas. A server database's pooled connection is tested
     when checked out (``pool_pre_ping``) and replaced if the server dropped it (a restart, an
     idle timeout), instead of failing the request that drew it. Raises ConfigError for a URL
-    that cannot be used, one of a server database that names no database among them."""
+    that cannot be used, a PostgreSQL one that names no database among them."""
     if (path := sqlite_path(url)) is not None:
         _private_file(path)
     shown, secrets = _credentials(url)  # no password in any message
