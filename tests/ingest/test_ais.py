@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,6 +287,23 @@ def test_a_csv_row_with_a_cell_too_many_or_too_few_is_rejected_not_shifted() -> 
     assert kinds(records) == {"VesselPosition": 9, "Rejection": 1}
     assert [(r.where, r.why) for r in records if isinstance(r, Rejection)] == [  # type: ignore[attr-defined]
         (f"{dma.name}:5", "row has 24 cells, header has 23")]
+
+
+def test_a_quarantined_csv_row_keeps_its_delimiter_and_quotes_as_in_the_file() -> None:
+    """A regression review: a quarantined row was re-joined with commas, so a semicolon layout's
+    row, or one with a quoted cell, could not be corrected and sent again as it was. The
+    quarantine keeps the row's own text."""
+    dma = AIS / "dma-aisdk-2018-02-08-gothenburg-10rows-with-index-col.csv"
+    rows = list(csv.reader(dma.read_text().splitlines()))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\n").writerows(rows)
+    lines = buf.getvalue().splitlines()
+    lines[4] = lines[4].replace(";11.61773;", ";11;61773;")  # a cell too many
+    lines[5] = lines[5].replace(";Class A;", ';"Class; A";', 1).replace(";57.", ";x57.", 1)  # not a number
+    layout = _layout(dma).model_copy(update={"delimiter": ";"})
+    rejected = [r for r in read_ais_csv("\n".join(lines).encode(), layout, dma.name) if isinstance(r, Rejection)]
+    assert [(r.where, r.raw) for r in rejected] == [(f"{dma.name}:5", lines[4]), (f"{dma.name}:6", lines[5])]
+    assert '"Class; A"' in rejected[1].raw and "not a number" in rejected[1].why
 
 
 def test_a_nan_or_infinite_course_or_heading_is_flagged_and_the_position_kept() -> None:

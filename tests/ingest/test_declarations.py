@@ -280,6 +280,14 @@ def test_a_record_over_two_lines_is_located_by_both() -> None:
     assert records[0][1].why == "date '2020-13-01' does not match '%Y-%m-%d' or ISO 8601"  # type: ignore[attr-defined]
 
 
+def test_a_quarantined_row_is_kept_as_written_in_the_file() -> None:
+    # a regression review: the quarantine re-wrote a rejected row with csv.writer, so its quotes
+    # and spacing were not those of the file it came from; it keeps the file's text now
+    bad = FIRST_ROW.replace("2020-01-01", "2020-13-01").replace("ZZR1LT6", '"ZZR1LT6"')
+    records = read(_file_lines(HEADER, bad, ZZ_ROW))
+    assert (records[0][0], records[0][1].raw) == ("train.csv:2", bad.rstrip("\n"))  # type: ignore[attr-defined]
+
+
 def test_an_unclosed_quote_in_the_last_record_names_its_lines() -> None:
     # the line it swallows is no row of its own (2 cells): one record, as the CSV reader reads it
     records = read(_file_lines(HEADER, ZZ_ROW, FIRST_ROW.replace("ZZR1LT6", '"ZZR1'), "LT6,1\n"))

@@ -464,13 +464,12 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
         return
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     seen: set[tuple[str, str, str, str]] = set()
-    for where, row, refused in csv_records(counter, reader, source):
+    for where, row, refused, text in csv_records(counter, reader, source):
         refused = refused or (misfit_row(row, len(reader.fieldnames)) if row is not None else "")
         if refused and row is not None and not any(c.strip() for c in _cells(row)):
             continue  # a line of white space holds no row (a regression review's was quarantined)
         if row is None or refused:
-            raw = ",".join(_cells(row)) if row is not None else ""
-            yield Rejection(where, "", refused, raw)
+            yield Rejection(where, "", refused, text)
             continue
         try:
             try:
@@ -495,13 +494,13 @@ def read_ais_csv(data: bytes, layout: AisCsvLayout, source: str,
                                                            ("course_deg", layout.course_deg),
                                                            ("heading_deg", layout.heading_deg)))
         except FieldError as exc:
-            yield Rejection(where, exc.field, exc.why, ",".join(v or "" for v in row.values() if isinstance(v, str)))
+            yield Rejection(where, exc.field, exc.why, text)
             continue
         mmsi = (row.get(layout.mmsi) or "").strip() if layout.mmsi else ""
         vessel_id = (row.get(layout.vessel_id) or "").strip() if layout.vessel_id else ""
         if not mmsi and not vessel_id:  # a position of no vessel was stored (regression review)
             yield Rejection(where, str(layout.mmsi or layout.vessel_id), "no MMSI or vessel id: the position belongs "
-                            "to no vessel", ",".join(v or "" for v in row.values() if isinstance(v, str)))
+                            "to no vessel", text)
             continue
         if mmsi and not (mmsi.isdigit() and len(mmsi) == 9):
             flags.append(Flag(str(layout.mmsi), "malformed-mmsi", f"MMSI {mmsi[:20]!r} is not 9 digits"))

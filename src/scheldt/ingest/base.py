@@ -311,6 +311,11 @@ class LineCounter:
         self.texts.append(text)
         return text
 
+    def record_text(self) -> str:
+        """The record read last as it stands in the file, its lines joined, without the final
+        line end (what a quarantined row keeps, so it can be corrected and sent again)."""
+        return "".join(self.texts).rstrip("\r\n")
+
 
 #: How many times a record that ran on is split again within the lines it swallowed (each
 #: split re-reads at most those lines, so the work stays within this many passes of the file).
@@ -350,10 +355,12 @@ def misfit_row(row: dict[Any, Any], width: int) -> str:
 
 
 def csv_records(counter: LineCounter, reader: Any, source: str,
-                _depth: int = 0) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+                _depth: int = 0) -> Iterator[tuple[str, dict[str, Any] | None, str, str]]:
     """The records of ``reader`` (a ``csv.DictReader`` reading through ``counter``) as
-    ``(where, row, why)``: ``why`` is "" for a row to read, else why it is refused: a record the
-    CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8.
+    ``(where, row, why, text)``: ``why`` is "" for a row to read, else why it is refused: a
+    record the CSV reader cannot read (``row`` None), or one holding a line that is not UTF-8;
+    ``text`` is the record as in the file (its delimiter and quotes kept: an ingest review's
+    semicolon-separated AIS row was quarantined re-joined with commas).
 
     A quote opening a field that never closes on its line makes the CSV reader run the
     following lines into that field, up to the next quote (an ingest review: one stray quote
@@ -375,18 +382,18 @@ def csv_records(counter: LineCounter, reader: Any, source: str,
             if _swallows_rows(counter, width, delimiter, None) and _depth < _RESPLITS:
                 yield from _split(counter, reader, source, _depth, None)
                 continue
-            yield counter.where(source), None, f"unreadable CSV: {exc}"
+            yield counter.where(source), None, f"unreadable CSV: {exc}", counter.record_text()
             continue
         if _depth < _RESPLITS and _swallows_rows(counter, width, delimiter, row):
             yield from _split(counter, reader, source, _depth, row)
             continue
         bad = [why for n, why in counter.undecodable.items() if n <= counter.line]
         counter.undecodable.clear()
-        yield counter.where(source), row, bad[-1] if bad else ""
+        yield counter.where(source), row, bad[-1] if bad else "", counter.record_text()
 
 
 def _split(counter: LineCounter, reader: Any, source: str, depth: int,
-           merged: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+           merged: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any] | None, str, str]]:
     """Refuse the first line of the record just read (lines ``counter.start``-``counter.line``,
     ``merged`` its row, None where the reader gave up on it) and read its other lines again."""
     first, last, texts = counter.start, counter.line, counter.texts
@@ -398,7 +405,7 @@ def _split(counter: LineCounter, reader: Any, source: str, depth: int,
            f"and lines {first + 1}-{last} are read on their own"))
     head = next(csv.DictReader(texts[:1], fieldnames=reader.fieldnames, delimiter=reader.reader.dialect.delimiter),
                 None)
-    yield f"{source}:{first}", head, why
+    yield f"{source}:{first}", head, why, texts[0].rstrip("\r\n")
     undecodable = {n: w for n, w in counter.undecodable.items() if n > first}
     counter.undecodable.clear()
     again = LineCounter(texts[1:], first_line=first + 1)

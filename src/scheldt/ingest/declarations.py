@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -294,14 +293,6 @@ def outcome_from_row(
     return InspectionOutcome(ref, fraud=fraud, critical=critical, received_at=received)
 
 
-def _raw(row: dict[str, str]) -> str:
-    cells = [v for k, v in row.items() if k is not None and v is not None]
-    cells += row.get(None) or []  # type: ignore[call-overload]
-    buf = io.StringIO()
-    csv.writer(buf).writerow(cells)
-    return buf.getvalue().rstrip("\r\n")
-
-
 def read_declarations(
     lines: Iterable[str] | Iterable[bytes],
     mapping: DeclarationMapping,
@@ -349,21 +340,22 @@ def read_declarations(
         where = f"{source}:1"
         yield where, Rejection(where, "header", f"mapping {mapping.name!r} needs column(s) {missing}")
         return
-    for where, row, refused in csv_records(counter, reader, source):
+    for where, row, refused, text in csv_records(counter, reader, source):
         if row is None or refused:
-            yield where, Rejection(where, "", refused, _raw(row) if row is not None else "")
+            yield where, Rejection(where, "", refused, text)
             continue
         if why := misfit_row(row, len(header)):
-            yield where, Rejection(where, "", why, _raw(row))
+            yield where, Rejection(where, "", why, text)
             continue
         if all(not (v or "").strip() for v in row.values()):
             continue
-        for record in _read_row(row, mapping, where, want_outcomes, declarations, loaded_at):
+        for record in _read_row(row, text, mapping, where, want_outcomes, declarations, loaded_at):
             yield where, record
 
 
 def _read_row(
     row: dict[str, str],
+    text: str,
     mapping: DeclarationMapping,
     where: str,
     want_outcomes: bool,
@@ -375,7 +367,7 @@ def _read_row(
         try:
             decl = declaration_from_row(row, mapping, loaded_at)
         except FieldError as exc:
-            yield Rejection(where, exc.field, exc.why, _raw(row))
+            yield Rejection(where, exc.field, exc.why, text)
             return
         filed_at = decl.filed_at
         yield decl
@@ -383,7 +375,7 @@ def _read_row(
     else:
         ref = (row.get(mapping.fields["declaration_ref"]) or "").strip()
         if not ref:
-            yield Rejection(where, "declaration_ref", "declaration reference is empty", _raw(row))
+            yield Rejection(where, "declaration_ref", "declaration reference is empty", text)
             return
         with contextlib.suppress(ValueError, KeyError):  # the filing, when the row says it, bounds the receipt
             not_before = parse_time(row.get(mapping.fields["filed_at"]) or "", mapping.date_format)
@@ -391,7 +383,7 @@ def _read_row(
         try:
             outcome = outcome_from_row(row, mapping, ref, filed_at, loaded_at, not_before)
         except FieldError as exc:
-            yield Rejection(where, exc.field, f"outcome not read: {exc.why}", _raw(row))
+            yield Rejection(where, exc.field, f"outcome not read: {exc.why}", text)
             return
         if outcome is not None:
             yield outcome
