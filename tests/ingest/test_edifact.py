@@ -218,6 +218,26 @@ def test_a_cargo_report_is_one_consignment_per_cni_group() -> None:
     assert all(c.flags == () for c in (first, second, third))
 
 
+def test_a_container_of_the_report_that_no_consignment_holds_is_rejected_by_name() -> None:
+    """An ingest review: a container of a cargo report's equipment that no CNI group named or
+    placed goods in was dropped without a word; it is a Rejection naming the box now, and the
+    consignments are read as before."""
+    extra = SEA_CUSCAR.replace("EQD+CN+TGHU0000008+22G1'", "EQD+CN+TGHU0000008+22G1'EQD+CN+MSKU9070323+45G1'"
+                               "SEL+ML-1003+CA'").replace("CNT+16:3'", "CNT+16:4'")
+    extra = extra[:extra.rindex("UNT+")] + f"UNT+{extra.count(chr(39))}+1'"
+    records = list(read_edifact(extra.encode(), "cuscar.edi"))
+    assert [type(r).__name__ for r in records] == ["Consignment"] * 3 + ["Rejection"]
+    rejection = records[-1]
+    assert (rejection.where, rejection.field) == (  # type: ignore[attr-defined]
+        "cuscar.edi message 1 (segment 1) EQD MSKU9070323", "EQD")
+    assert rejection.why == (  # type: ignore[attr-defined]
+        "CUSCAR message 1: container MSKU9070323 is in the report's equipment, but no "
+        "consignment (CNI group) names it or places goods in it (SGP): it is linked to no bill of lading")
+    assert "EQD+CN+MSKU9070323" in rejection.raw  # type: ignore[attr-defined]
+    # every container of the original report is some consignment's: nothing to say
+    assert not [r for r in read_edifact(SEA_CUSCAR.encode(), "cuscar.edi") if isinstance(r, Rejection)]
+
+
 def _cuscar(body: str, ref: str = "1") -> bytes:
     """A CUSCAR message of ``body`` (segments after UNH) with a right UNT count."""
     message = f"UNH+{ref}+CUSCAR:D:03B:UN'{body}"

@@ -865,6 +865,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
     Consignment per CNI group, with the header's parties and its own, and as containers its
     own EQD and those its goods are placed in (seals from the header's EQD, a different seal
     flagged); the header's equipment is a consignment's only when the message holds that one.
+    A container of the header's equipment that no consignment holds is a Rejection naming it
+    (an ingest review: it was dropped without a word, so the officer never saw the box).
     Its bill of lading and kind are :func:`_cni_bill`'s; a bill given twice in one report is
     flagged. A message without CNI (IFTMIN, a CUSCAR of one consignment) is one Consignment:
     bill of lading :func:`_named_bill`, else its first reference, else its BGM document number
@@ -886,6 +888,7 @@ def read_consignments(message: Message) -> Iterator[Record]:
     header = _DocumentParts().read(message.segments[1:first])
     _main_carriage(head, message.segments[1:first])
     bills: dict[str, str] = {}  # bill of lading -> the CNI group that gave it first
+    linked: set[str] = set()  # containers some consignment holds
     for n, group in enumerate(groups, 1):
         item = component(group[0], 0, 0) or f"#{n}"
         parts = _DocumentParts().read(group[1:], places=True)
@@ -900,8 +903,15 @@ def read_consignments(message: Message) -> Iterator[Record]:
             parts.flags.append(Flag("CNI", "bill-repeated-in-report", f"CNI {item} names bill {bl}, as CNI {bills[bl]} "
                                     "of the same report did: stored as a later version of it"))
         bills.setdefault(bl, item)
+        linked.update(containers)
         yield _consignment(head, parts, bl, house, list(containers.items()),
                            {**head.ports, **{q: v for q, v in parts.ports.items() if v}}, f"{message.where} CNI {item}")
+    if message.truncated:
+        return  # the groups cut off may have named them
+    for number in (n for n in header.equipment if n not in linked):
+        yield Rejection(f"{message.where} EQD {number}", "EQD", f"{message.type} message {message.ref}: container "
+                        f"{number} is in the report's equipment, but no consignment (CNI group) names it or places goods "
+                        "in it (SGP): it is linked to no bill of lading", as_received(message.segments))
 
 
 def _main_carriage(head: _Header, segments: list[Segment]) -> None:
