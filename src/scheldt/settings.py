@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     federation_pull_every_s: float = Field(default=2.0, gt=0)
     federation_timeout_s: float = Field(default=10.0, gt=0, le=300)
     federation_reconcile_every_s: float = Field(default=300.0, ge=0)
+    # Reverse proxies (comma-separated addresses or networks, e.g. "127.0.0.1,10.0.0.0/8") whose
+    # X-Forwarded-For / X-Forwarded-Proto `scheldt serve` believes; empty: none, the client is the
+    # connection's peer (uvicorn by default believed them from 127.0.0.1, so any local process, or
+    # a proxy passing the header through, chose the address the sign-in throttle and audit see).
+    trusted_proxies: str = ""
 
     @field_validator("now", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,11 +28,13 @@ FACTORY = "tests.api.worker_pid_app:app_factory"
 
 
 @contextmanager
-def supervisor(workers: int = 2, port: int = 0) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def supervisor(workers: int = 2, port: int = 0,
+               env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The supervisor process and its base URL (read from its first line of output)."""
     process = subprocess.Popen([sys.executable, "-m", "scheldt.api.workers", FACTORY, "--port", str(port),
                                 "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, **(env or {})})
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("serving on http://"), line + process.stdout.read()  # type: ignore[union-attr]
@@ -139,6 +142,17 @@ def test_new_connections_are_spread_over_every_worker_and_a_dead_worker_is_repla
             assert not alive(pid)
 
 
+@pytest.mark.parametrize(("trusted", "seen"), [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")])
+def test_a_forwarded_address_is_believed_only_from_a_trusted_proxy(trusted: str, seen: str) -> None:
+    """A security review: uvicorn believed X-Forwarded-For from 127.0.0.1 by default, so each
+    password guess sent through a local proxy could claim a new address and escape the sign-in
+    throttle. Only the proxies SCHELDT_TRUSTED_PROXIES lists are believed now, none by default."""
+    with supervisor(workers=1, env={"SCHELDT_TRUSTED_PROXIES": trusted}) as (_, base):
+        pid_of_request(base)  # started
+        with httpx.Client(timeout=5) as client:
+            assert client.get(base + "/", headers={"X-Forwarded-For": "203.0.113.7"}).json()["client"] == seen
+
+
 def test_an_address_in_use_is_a_clear_error() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:  # no SO_REUSEPORT: not shared
         taken.bind(("127.0.0.1", 0))
@@ -217,6 +231,11 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout_s=120)
+        started = datetime.now(UTC)
+        # a forwarded address is not believed from an untrusted peer (security review): the
+        # failed sign-in is the connection's, 127.0.0.1
+        assert httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/sign-in", json={"username": "nobody", "password": "x"},
+                          headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 401
         time.sleep(3)  # the STIX check processes started (warm-up, in a thread)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
@@ -245,7 +264,10 @@ def test_scheldt_serve_stopped_by_sigterm_closes_down_cleanly(workers: int, tmp_
     engine = open_store(env["SCHELDT_DATABASE_URL"])
     with unit_of_work(engine) as uow:
         newest = AuditLog(uow.session).head()
+        failed = (AuditLog(uow.session).failed_sign_ins_from("127.0.0.1", started),
+                  AuditLog(uow.session).failed_sign_ins_from("203.0.113.7", started))
     engine.dispose()
+    assert (len(failed[0]), len(failed[1])) == (1, 0)
     assert head is not None and head.seq == (newest.seq if newest else 0)
 
 

@@ -1,5 +1,5 @@
 """A minimal ASGI app for tests/api/test_workers.py: answers every request with the id of the
-process that served it."""
+process that served it and the client address it was given."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 
 def app_factory() -> Any:
-    """The app: ``GET /`` -> ``{"pid": N}`` (any path)."""
+    """The app: ``GET /`` -> ``{"client": "ADDRESS", "pid": N}`` (any path)."""
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b'{"pid": %d}' % os.getpid()
+        body = b'{"client": "%s", "pid": %d}' % (scope["client"][0].encode(), os.getpid())
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

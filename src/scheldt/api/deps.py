@@ -47,7 +47,8 @@ def utc_now() -> datetime:
 
 
 def remote_address(request: Request) -> str:
-    """The client's address as the server saw it (no proxy headers are trusted)."""
+    """The client's address as the server saw it: the connection's peer, or the address a
+    proxy listed in ``SCHELDT_TRUSTED_PROXIES`` forwarded (:func:`scheldt.api.workers.proxy_options`)."""
     return request.client.host if request.client else ""
 
 

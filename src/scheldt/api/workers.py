@@ -56,6 +56,18 @@ STOP_GRACE_S = 20.0
 START_WARN_S = 60.0
 
 
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's proxy settings from ``SCHELDT_TRUSTED_PROXIES``: proxy headers believed only
+    from the addresses it lists, none by default. A security review: uvicorn's own default
+    believes ``X-Forwarded-For`` from 127.0.0.1, so behind a local proxy passing the header on
+    (or from any local process) each guess could claim a new address and escape the sign-in
+    throttle, and the audit log named the address the caller chose."""
+    from scheldt.settings import get_settings
+
+    trusted = get_settings().trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
 def served_url(host: str, port: int) -> str:
     """The base URL of a server on (``host``, ``port``): an IPv6 address in brackets."""
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -199,7 +211,7 @@ def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool
     sock = reuse_port_socket(host, port)
     sock.listen(BACKLOG)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG,
-                            log_config=log_config(log_level))
+                            log_config=log_config(log_level), **proxy_options())
     server = uvicorn.Server(config)
     _watch_supervisor(server, supervisor)
     if ready is not None:

@@ -307,7 +307,7 @@ def serve(
     import uvicorn
 
     from scheldt.api.app import create_app
-    from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, served_url
+    from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, proxy_options, served_url
     from scheldt.store.db import open_store, shown_url, unit_of_work
 
     configure_logging("info")  # each line with its time and level, the job runner's too (operator review)
@@ -331,7 +331,8 @@ def serve(
         if supervisor is None:
             app = create_app(engine, jobs=runner, warm=True)
             with outliving_uvicorn_stop_signals():  # a SIGTERM would otherwise kill us before the finally below
-                uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config("info"))
+                uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config("info"),
+                            **proxy_options())
         else:
             engine.dispose()
             with errors_reported():
