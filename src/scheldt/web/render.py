@@ -41,11 +41,18 @@ def when(value: Any, with_time: bool = True) -> str:
     return str(value)
 
 
+#: The thousands separator of figures shown: a narrow no-break space (SI, ISO 80000-1), which no
+#: one reads as a decimal mark. A comma was: a search team review read "1,000 kg" as 1 kg, as a
+#: Belgian user writes decimals, and the mass field itself takes a decimal comma.
+THOUSANDS = "\u202f"
+
+
 def number(value: Any, digits: int = 1) -> str:
-    """A number with thousands separators and ``digits`` decimals; "" for nothing."""
+    """A number with thousands separators (:data:`THOUSANDS`) and ``digits`` decimals:
+    ``12 345.6``; "" for nothing."""
     if value is None or value == "":
         return ""
-    return f"{float(value):,.{digits}f}"
+    return f"{float(value):,.{digits}f}".replace(",", THOUSANDS)
 
 
 def points(value: Any) -> str:
@@ -58,13 +65,13 @@ def points(value: Any) -> str:
 
 def mass(value: Any) -> str:
     """A mass in kg as recorded: grams below 1 kg (40 g, not 0.0 kg), else kg with up to three
-    decimals and thousands separators (1.25 kg, 1,250 kg); "" for nothing."""
+    decimals and thousands separators (:data:`THOUSANDS`: 1.25 kg, 1 250 kg); "" for nothing."""
     if value is None or value == "":
         return ""
     kg = float(value)
     if kg < 1:
         return f"{kg * 1000:.3f}".rstrip("0").rstrip(".") + " g"
-    return f"{kg:,.3f}".rstrip("0").rstrip(".") + " kg"
+    return f"{kg:,.3f}".rstrip("0").rstrip(".").replace(",", THOUSANDS) + " kg"
 
 
 def mass_field(value: Any) -> str:
