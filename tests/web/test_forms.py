@@ -56,5 +56,6 @@ def test_a_whole_number_is_ascii_digits(typed: str) -> None:
 def test_figures_are_shown_with_a_thousands_separator_no_one_reads_as_a_decimal_mark() -> None:
     """A search team review: "1,000 kg" reads as 1 kg to a Belgian officer, who writes a decimal
     comma, as the mass field itself takes one; figures are grouped with a narrow no-break space."""
-    assert (mass(1000), mass(1003.75), mass(12.5), mass(0.04)) == ("1\u202f000 kg", "1\u202f003.75 kg", "12.5 kg", "40 g")
+    assert (mass(1000), mass(1003.75), mass(12.5), mass(0.04)) == (
+        "1\u202f000 kg", "1\u202f003.75 kg", "12.5 kg", "40 g")
     assert (number(1234567.891, 0), number(12.5)) == ("1\u202f234\u202f568", "12.5")
