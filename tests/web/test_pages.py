@@ -844,6 +844,14 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     with store.uow() as uow:
         order = uow.inspections.order(order_id, "be-customs")
         assert (order["result"], order["drug_type"], order["mass_kg"], order["concealment"]) == ("nothing_found", "", None, "")
+    # withdrawn (it was of another box), the trip page says so beside "cancelled", as the list does
+    # (a search team review saw a plain "cancelled" there)
+    withdrawn = officer.post(f"/orders/{order_id}/act", data={"csrf": token_of(officer), "action": "withdraw",
+                                                             "reason": "keyed on the wrong box"})
+    assert withdrawn.status_code == 303
+    row = re.search(rf'<tr><td><a href="/orders/{order_id}">.*?</tr>', officer.get(f"/trips/{order['trip_id']}").text,
+                    re.S)
+    assert row is not None and "cancelled" in row.group() and "record withdrawn" in row.group()
 
 
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:
