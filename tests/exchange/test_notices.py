@@ -950,6 +950,11 @@ def test_a_new_subscription_learns_of_the_holds_already_on_its_boxes(engine: Eng
                      for n in uow.notifications.notices(org)] for org in ("carrier-a", "carrier-b", "terminal-1")}
     assert got == {"carrier-a": [("hold", "MSCU1234565", notices.HOLD_TEXT)], "carrier-b": [],
                    "terminal-1": [("hold", "MSCU1234565", notices.HOLD_TEXT)]}
+    # dated when the hold was placed, not when subscribing (a carrier review's two endpoints
+    # disagreed on when the box was held)
+    with unit_of_work(engine) as uow:
+        assert {n["body"]["at"] for org in ("carrier-a", "terminal-1") for n in uow.notifications.notices(org)} == {
+            "2026-03-02T10:00:00Z"}
 
 
 def test_a_notice_whose_secret_cannot_be_unsealed_fails_alone(engine: Engine, plain_settings: None,

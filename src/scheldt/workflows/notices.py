@@ -89,11 +89,12 @@ def owners(organisations: Sequence[Organisation], trip: dict[str, Any]) -> list[
 
 def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, actor: str = "scheldt",
                 actor_org: str = "", only_organisations: set[str] | None = None,
-                only_subscription: int | None = None) -> list[int]:
+                only_subscription: int | None = None, at: datetime | None = None) -> list[int]:
     """Queue a ``kind`` notice about trip ``trip_id`` for every active subscription asking for
     ``kind`` of every organisation owning the trip (:func:`owners`), or only of
     ``only_organisations`` among them, or only for subscription ``only_subscription``; returns
-    the notices' ids. Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises
+    the notices' ids. The notice's ``at`` is ``at`` (UTC; when what it tells began, e.g. when a
+    hold told to a new subscription was placed), else ``now``. Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises
     NotFoundError for an unknown trip, InputError for an unknown kind or an empty text."""
     if kind not in KINDS:
         raise InputError("notice kind", f"{kind!r} is not one of {', '.join(KINDS)}")
@@ -123,7 +124,7 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
                 events, key=lambda e: e["event_time"]) if not e.get("retracted_by")
                 and (e.get("export_voyage") or e.get("import_voyage"))), "")
             arrived.append((vessel_voyage(imo, events), vessel_name(uow, imo, events) if imo else "", first))
-        body = notice_body(kind, trip, text, now, *arrived[0])
+        body = notice_body(kind, trip, text, at or now, *arrived[0])
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
         ids.append(notice_id)
         uow.audit.append("notice", actor_org, {
@@ -306,14 +307,17 @@ def _active_holds_to(uow: Any, organisation: Organisation, subscription_id: int,
     dead-lettered when its subscription was deleted could never reach the carrier, and a new
     subscription learnt nothing of the box; a later one was told "may not leave the terminal"
     of a box gone weeks before, since reused by another line). Each is audited as by the agency
-    that placed the hold (it was by no organisation)."""
-    scope, after = trip_scope(organisation), None
+    that placed the hold (it was by no organisation), and dated when the box's first hold in
+    force was placed (a carrier review: dated when subscribing, two endpoints disagreed on when
+    the box was held, and an old hold read as a new one)."""
+    scope, after, first = trip_scope(organisation), None, {}
     while page := uow.inspections.scoped_holds(scope, active=True, after_id=after, limit=500):
-        for trip_id, placed_by in {h["trip_id"]: h["organisation_id"] for h in reversed(page)}.items():
-            if uow.container_trips.get(trip_id).get("left_at") is None:
-                notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, actor_org=placed_by,
-                            only_subscription=subscription_id)
+        first |= {h["trip_id"]: h for h in page}  # pages go from the newest hold to the oldest
         after = page[-1]["id"]
+    for trip_id, hold in sorted(first.items(), key=lambda item: item[1]["id"]):
+        if uow.container_trips.get(trip_id).get("left_at") is None:
+            notify_trip(uow, trip_id, "hold", HOLD_TEXT, now, actor_org=hold["organisation_id"],
+                        only_subscription=subscription_id, at=hold["placed_at"])
 
 
 def change_secret(uow: Any, principal: Principal, subscription_id: int, secret: str) -> dict[str, Any]:
