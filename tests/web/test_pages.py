@@ -276,6 +276,24 @@ def test_pages_carry_a_content_security_policy_and_no_outside_address(app: FastA
         assert not re.search(r'(src|href)="(https?:)?//', r.text), path
 
 
+def test_api_answers_are_not_cached_sniffed_or_framed(app: FastAPI, store: Store) -> None:
+    """A security review: the API's answers (a trip's parties, holds, seizures, fetched with the
+    workbench's session cookie too) carried no Cache-Control, so a shared customs workstation's
+    browser could keep them on disk, and /docs could be framed by another site."""
+    c = signed_in(app, "officer")
+    trip_id = trips(store, "be-customs")[0]["id"]
+    for path in (f"/api/v1/trips/{trip_id}", "/web-api/jobs", "/docs", "/openapi.json", "/api/v1/nowhere"):
+        r = c.get(path)
+        assert (r.headers.get("cache-control"), r.headers.get("x-content-type-options"),
+                r.headers.get("content-security-policy")) == ("no-store", "nosniff", "frame-ancestors 'none'"), path
+    page = c.get(f"/trips/{trip_id}")  # the workbench's own policy, not two
+    assert page.headers.get_list("content-security-policy") == [page.headers["content-security-policy"]]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    style = browser(app).get("/static/workbench.css")  # the workbench's styles and scripts may be cached
+    assert style.status_code == 200 and "cache-control" not in style.headers
+    assert style.headers["x-content-type-options"] == "nosniff"
+
+
 @pytest.mark.parametrize("asset", ["vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
                                    "vendor/chart.js/chart.umd.min.js", "vendor/topojson-client/topojson-client.min.js",
                                    "vendor/world-atlas/countries-50m.json", "workbench.css", "trip-map.js"])

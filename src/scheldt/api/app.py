@@ -108,6 +108,41 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET", "scheldt.method": "HEAD"}, receive, without_body)
 
 
+#: Headers every answer carries unless it sets its own (the workbench's pages set a full policy,
+#: scheldt.web.render): nothing of a trip, a party or a seizure fetched with a session cookie is
+#: kept in a shared workstation's browser cache, no answer is sniffed as another type, and no page
+#: (the API's /docs) is framed by another site (a security review found the API answers bare).
+_GUARD_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+                  (b"content-security-policy", b"frame-ancestors 'none'"))
+#: Paths whose answers may be cached: the workbench's scripts, styles and libraries.
+_CACHEABLE = ("/static/", "/docs-assets/")
+
+
+class GuardHeaders:
+    """ASGI middleware adding :data:`_GUARD_HEADERS` an answer does not set itself (no
+    ``Cache-Control`` under :data:`_CACHEABLE`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = scope.get("path", "").startswith(_CACHEABLE)
+
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                given = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in _GUARD_HEADERS
+                            if name not in given and not (cacheable and name == b"cache-control")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+
 def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     """The error of a request refused before routing: TAXII's error resource under ``/taxii2/``
     (a TAXII client reads no other), else the API's error body."""
@@ -228,6 +263,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     errors.install(app)
     app.add_middleware(RequestSlots)
     app.add_middleware(BodyLimit)  # a body is read (or refused) before a slot is taken
+    app.add_middleware(GuardHeaders)
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
     # The TAXII 2.1 server at /taxii2/ (scheldt.exchange.taxii) first: routes are tried in order, each
     # by its pattern, and TAXII's pages are the busiest requests (issue 6's 8-client load); behind
