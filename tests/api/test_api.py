@@ -1287,6 +1287,11 @@ def test_a_job_started_through_the_api_is_queued_for_the_runner(service: Service
                                headers=service.as_("analyst"))
             negative = client.post("/api/v1/jobs", json={"kind": "prune-runs", "params": {"days": -1}},
                                    headers=service.as_("analyst"))
+            # a path out of the inbox is refused, without telling where the server keeps its data (security review)
+            escape = client.post("/api/v1/jobs", json={"kind": "ingest", "params": {"paths": ["../../etc/passwd"]}},
+                                 headers=service.as_("analyst"))
+        assert escape.status_code == 400 and escape.json()["error"]["why"] == (
+            "'../../etc/passwd' is outside the inbox (the node's inbox/ folder)")
         assert (huge.status_code, negative.status_code) == (400, 400)
         assert negative.json()["error"]["why"] == "-1 is not between 1 and 3650"
         assert bad_format.status_code == 400

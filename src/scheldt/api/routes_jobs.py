@@ -34,6 +34,8 @@ def inbox() -> Path:
 
 
 def _inbox_paths(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with its ``paths`` resolved in the inbox. Raises InputError for one outside it
+    or not a file, naming the inbox without its place on the server's disk (a security review)."""
     paths = params.get("paths")
     if not isinstance(paths, list):
         return params
@@ -44,9 +46,11 @@ def _inbox_paths(params: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"body.params.paths.{i}", "give a file name in the inbox")
         target = (root / p).resolve()
         if not target.is_relative_to(root):
-            raise InputError(f"body.params.paths.{i}", f"{p!r} is outside the inbox {root}")
+            raise InputError(f"body.params.paths.{i}", f"{p!r} is outside the inbox (the node's "
+                             "inbox/ folder)")
         if not target.is_file():
-            raise InputError(f"body.params.paths.{i}", f"{p!r} is not a file in the inbox {root}")
+            raise InputError(f"body.params.paths.{i}", f"{p!r} is not a file in the inbox (the node's "
+                             "inbox/ folder)")
         resolved.append(str(target))
     return params | {"paths": resolved}
 
