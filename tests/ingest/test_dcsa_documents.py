@@ -228,6 +228,8 @@ def test_lightweight_notification_is_a_status_event() -> None:
     assert isinstance(event, ShipmentEvent)
     assert (event.event_type, event.document_id, event.event_time) == (
         "DRAFT", "HHL71800000", datetime(2018, 4, 5, 17, 31, tzinfo=UTC))
+    # its id within its source (CloudEvents 1.0): the sample's id is also a T&T sample's eventID
+    assert event.event_id == "https://member.com/#3cecb101-7a1a-43a4-9d62-e88a131651e2"
 
 
 def test_vgm_schedule_and_port_call() -> None:

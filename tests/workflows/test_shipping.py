@@ -461,6 +461,17 @@ def test_every_dcsa_document_sample_loads_once_and_amendments_are_versions(engin
                                                             "for searching and linking"} in newest["flags"]
 
 
+def test_a_notification_loads_whether_or_not_a_tnt_event_with_its_id_came_first(engine: Engine) -> None:
+    """A docs review: the eBL notification sample's CloudEvents id is the eventID of an event in
+    the T&T sample, so after that file it was quarantined as a clash; alone it loaded."""
+    notification = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-draft-lightweight.json"
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TNT / "tnt-v2.2-events-response-mixed.json", IngestOptions(), NOW)
+        report = ingest_file(uow, notification, IngestOptions(), NOW)
+        again = ingest_file(uow, notification, IngestOptions(), NOW)
+    assert (report.accepted, report.added, report.rejected, again.added, again.rejected) == (1, 1, 0, 0, 0)
+
+
 def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(engine: Engine,
                                                                                 tmp_path: Path) -> None:
     """An ingest review: the approved reefer bill re-sent with its two document parties swapped,

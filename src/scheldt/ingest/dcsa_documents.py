@@ -696,6 +696,15 @@ def _rebased(rec: Record, source: str, i: int) -> Record:
     return replace(rec, source=rec.source.replace(inner, f"{source}$[{i}]"))
 
 
+def _notification_id(doc: dict[str, Any], ref: str, when: datetime) -> str:
+    """The event id of a CloudEvents notification: ``<source>#<id>`` (CloudEvents 1.0 makes only
+    the pair unique), else the document reference and time. A docs review: the
+    eBL sample's ``id`` is a DCSA T&T sample's ``eventID``, so it was quarantined as a clash after
+    that file, and loaded before it: the outcome turned on the order the files came in."""
+    given = str(doc.get("id") or "")
+    return f"{doc.get('source') or ''}#{given}" if given else f"{ref}:{when.isoformat()}"
+
+
 def _records(doc: Any, source: str) -> Iterator[Record]:
     if isinstance(doc, _SET_ASIDE):  # an item of a CloudEvents batch
         yield doc.rejection(f"{source}$")
@@ -728,7 +737,7 @@ def _records(doc: Any, source: str) -> Iterator[Record]:
         if when is None or not ref:
             yield Rejection(f"{source}$", "data", "notification without a document reference or time")
             return
-        yield ShipmentEvent(event_id=doc.get("id") or f"{ref}:{when.isoformat()}", classifier="ACT", event_time=when,
+        yield ShipmentEvent(event_id=_notification_id(doc, ref, when), classifier="ACT", event_time=when,
                             documents=(DocumentReference("TRD", ref),), source=f"{source}$",
                             event_type=data_part.get("transportDocumentStatus") or "", document_type="TRD",
                             document_id=ref, flags=tuple(flags))
