@@ -1184,15 +1184,18 @@ def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
     """Screen stored trips against ``entries`` (with their stored versions) and raise a local
     alert per (trip, entry) match the trip's agency may see. A changed entry (a version later
     than its first: ``modified`` after ``created``) withdraws the live alerts its earlier
-    versions raised on trips it no longer matches. Returns the new alerts' ids."""
+    versions raised on trips it no longer matches. The matched trips are scored again at
+    ``now`` (:func:`_rescore_matched`). Returns the new alerts' ids."""
     names = WatchlistIndex(WatchlistEntry("", e.meta.stix_id, e.name, e.kind, e.aliases)
                            for e, _ in entries if e.kind in NAME_KINDS)
     by_id = {e.meta.stix_id: (e, s) for e, s in entries}
     raised = []
     matching: dict[str, set[str]] = {}
     threshold = alert_threshold(uow) if len(names) else 0.0
+    matched: set[str] = set()
     for row, facts in _trips_to_screen(uow, entries, now):
         for entry_id, why, party in _hits(facts, entries, names, threshold):
+            matched.add(facts.key.container_number)
             entry, stored = by_id[entry_id]
             alert = _local_alert(uow, row, facts, entry, stored, why, party, now)
             if alert is None:
@@ -1203,7 +1206,25 @@ def screen_trips(uow: Any, entries: list[tuple[WatchEntry, Any]], now: datetime)
                 raised.append(alert_id)
     changed = [e.meta.stix_id for e, _ in entries if e.meta.modified > e.meta.created]
     _withdraw_raised_alerts(uow, changed, now, still_matching=matching)
+    _rescore_matched(uow, sorted(matched), now)
     return raised
+
+
+def _rescore_matched(uow: Any, numbers: list[str], now: datetime) -> None:
+    """Score the trips of containers ``numbers`` again at ``now`` (UTC), when a profile is live
+    and in force: a watchlist entry that just landed is one of their facts (the party match
+    indicator), and a carrier review's partner tip on a shipper raised an alert but left the
+    trip's score, and the queue, as they were until someone ran ``trips score``. Trips whose
+    facts the entry does not change keep their assessment (:func:`score_trips`)."""
+    from scheldt.workflows.trip_scoring import live_profile, score_trips  # trip_scoring imports this module
+
+    if not numbers or uow.profiles.live() is None:
+        return
+    try:
+        live_profile(uow, now)
+    except InputError:
+        return  # the live profile is not in force at now: nothing is scored (as after an ingest)
+    score_trips(uow, now, numbers)
 
 
 def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequence[TripFacts],
