@@ -165,6 +165,9 @@ def test_a_partner_watchlist_entry_raises_an_alert_on_the_matching_trip(api: Ser
     assert (local["owner"], local["tlp"], local["sharing_group"]) == ("be-customs", "amber+strict", "local:be-customs")
     assert local["object"]["name"] == f"Watchlist match: container {trip['container_number']}"
     assert local["id"] not in {o["id"] for o in shared(api, "us-officer", type="grouping")}
+    # the trip itself says so (a carrier review found it only in the exchange list)
+    detail = api.client.get(f"/api/v1/trips/{trip['id']}", headers=api.as_("officer")).json()
+    assert [(w["id"], w["title"]) for w in detail["watchlist_alerts"]] == [(local["id"], local["object"]["name"])]
     # the same entry sent again (a retry) is the one shared: no second entry, no second alert
     # (a screening review's re-sent entry raised a second alert on the same trip)
     again = api.client.post("/api/v1/watchlist-entries", headers=api.as_("us-officer"),

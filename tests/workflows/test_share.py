@@ -619,6 +619,12 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         "container NARU3472484 is on the watchlist: watchlist entry 'container NARU3472484' shared by us-cbp "
         "(TLP:AMBER+STRICT, sharing group be-us, evaluation B2): container used for rip-on loads (case US-44)")
     assert alert.meta.sharing.valid_until == UNTIL and out["id"] in be and local.stix_id not in us
+    # the trip's page names it (a carrier review: only the exchange list did)
+    with unit_of_work(engine) as uow:
+        trip_id = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 5)[0]["id"]
+        on_page = share.watchlist_alerts_about(uow, OFFICER, trip_id)
+    assert [(w["id"], w["title"], w["tlp"], w["why"]) for w in on_page] == [
+        (local.stix_id, "Watchlist match: container NARU3472484", "amber+strict", alert.reasons[0].text)]
     # the local alert is no shared item: not in be-customs' MISP export (a review's partner refused it)
     with unit_of_work(engine) as uow:
         events, left_out = share.export_misp(uow, uow.exchange.requester("be-customs", "officer"))
@@ -636,6 +642,8 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         raised = uow.exchange.newest([local.stix_id])[local.stix_id]
         be_sees = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
     assert rows == [] and entry.revoked and raised.revoked
+    with unit_of_work(engine) as uow:
+        assert share.watchlist_alerts_about(uow, OFFICER, trip_id) == []
     with unit_of_work(engine) as uow:  # audited for be-customs, whose alert it was
         log = AuditLog(uow.session)
         withdrawn = [e for e in log.entries(after_seq=0, limit=1000) if e.payload["object_kind"] == "shared-withdrawal"]

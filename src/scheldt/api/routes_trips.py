@@ -21,6 +21,7 @@ from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.parties import documents_naming
+from scheldt.workflows.share import watchlist_alerts_about
 from scheldt.workflows.trip_views import file_name_only, mixed_scores_note, trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
@@ -122,6 +123,8 @@ def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     """The trip's page (see :func:`scheldt.workflows.trip_views.trip_detail`)."""
     ctx.require(Permission.READ_TRIPS)
     detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency)
+    if ctx.agency:  # the live alerts watchlist matches raised on it (share.watchlist_alerts_about)
+        detail["watchlist_alerts"] = watchlist_alerts_about(ctx.uow, ctx.principal, trip_id)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
     return detail
 

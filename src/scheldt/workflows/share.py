@@ -444,6 +444,24 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
             for v in shared]
 
 
+def watchlist_alerts_about(uow: Any, principal: Principal, trip_id: int) -> list[dict[str, Any]]:
+    """The live local alerts watchlist matches raised on one of the organisation's trips (a
+    partner's container, seal-range, route or company entry) that the user may read, by id:
+    ``{"id", "title", "why", "tlp", "raised_at"}`` (``why``: each reason's words, one a line;
+    ``raised_at``: STIX timestamp text). A carrier review: a partner's entry for a container
+    raised an alert that only the exchange list showed; the trip's page and the queue said
+    nothing of it. Raises NotFoundError for a trip the organisation does not own."""
+    trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
+    label = trip_label(trip)
+    ids = uow.exchange.local_alerts_naming(trip["container_number"], [f"{LOCAL_GROUP}{principal.organisation.id}"[:64]])
+    requester = uow.exchange.requester(principal.organisation.id, principal.username)
+    return [{"id": v.stix_id, "title": v.object.get("name", ""), "tlp": v.tlp, "raised_at": v.object.get("created", ""),
+             "why": "\n".join(str(r.get("text", "")) for r in _alert_ext(v).get("reasons") or []
+                              if isinstance(r, dict))}
+            for v in uow.exchange.newest(ids).values()
+            if not v.revoked and _alert_ext(v).get("trip") == label and may_see(requester, _audience(uow, v))]
+
+
 def _agencies_only(tlp: Tlp, what: str) -> None:
     """Refuse TLP:CLEAR and TLP:AMBER for an item no shipping line or terminal may read (CLEAR
     reaches everyone, AMBER the members' client companies too). Raises InputError naming ``tlp``."""
