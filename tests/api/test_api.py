@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from scheldt import reference
 from scheldt.domain.audit import AuditQuery
-from scheldt.domain.inspection import current_shift, heaviest_known_load
+from scheldt.domain.inspection import EXPLORATION_SHIFTS, current_shift, heaviest_known_load, shift_end
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditLog
 from scheldt.workflows import accounts
@@ -351,14 +351,22 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     assert [(o["trip_id"], o["selection"]) for o in one.json()["orders"]] == [(waiting[0]["id"], "risk")]
     rest = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1", "exploration": 0.5})
     orders = rest.json()["orders"]
-    # SC-1 has 3 slots per shift: 2 were free, half of them (rounded half up) drawn at random
-    assert [o["selection"] for o in orders] == ["risk", "exploration"]
-    assert orders[0]["trip_id"] == waiting[1]["id"] and orders[1]["trip_id"] not in (waiting[0]["id"], waiting[1]["id"])
+    # SC-1 has 3 slots per shift: 2 were free; none drawn at random 25 days ahead: exploration picks
+    # are drawn for the next 24 hours only (a carrier review chose a box among a month of draws)
+    assert [(o["selection"], o["trip_id"]) for o in orders] == [("risk", waiting[1]["id"]), ("risk", waiting[2]["id"])]
+    near, shift = current_shift(datetime.now(UTC))
+    for _ in range(EXPLORATION_SHIFTS - 1):
+        near, shift = current_shift(shift_end(near, shift))
+    drawn = c.post(f"/api/v1/plans/{near}/{shift}/fill", headers=h, json={"scanner_id": "SC-1", "count": 2,
+                                                                          "exploration": 0.5})
+    # half of them (rounded half up) drawn at random, among the other boxes in port
+    assert [o["selection"] for o in drawn.json()["orders"]] == ["risk", "exploration"], drawn.text
+    assert drawn.json()["orders"][1]["trip_id"] not in [t["id"] for t in waiting[:4]]
     # only boxes discharged at their port of discharge and still there (new-user review: boxes
     # at sea were filled into the shift running now)
     planned = {t["id"]: t for t in walk(service, "officer", status="planned")}
     assert all(planned[o["trip_id"]]["arrival_at"] and not planned[o["trip_id"]]["left_at"]
-               for o in one.json()["orders"] + orders)
+               for o in one.json()["orders"] + orders + drawn.json()["orders"])
     full = c.post(f"/api/v1/plans/{day}/early/fill", headers=h, json={"scanner_id": "SC-1"})
     assert full.status_code == 409 and "is full (3 of 3 containers)" in full.json()["error"]["why"]
     past = c.post(f"/api/v1/plans/{shift_day(-2)}/early/fill", headers=h, json={"scanner_id": "SC-1"})

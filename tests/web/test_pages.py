@@ -21,7 +21,7 @@ from scheldt.api.app import create_app
 from scheldt.api.paging import encode
 from scheldt.domain.access import Principal, Role, trip_scope
 from scheldt.domain.audit import AuditQuery
-from scheldt.domain.inspection import current_shift
+from scheldt.domain.inspection import EXPLORATION_SHIFTS, current_shift, shift_end
 from scheldt.jobs.runner import JobRunner
 from scheldt.jobs.runs import JobRuns
 from scheldt.store.container_trips import TripFilter
@@ -451,12 +451,13 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
     top_expected = [t["id"] for t in trips(store, "be-customs", TripFilter(status="open", left=False), limit=15)]
     c = signed_in(app, "officer")
     drawn: set[int] = set()
-    first_day = date.today() + timedelta(days=1)
-    for n in range(6):
-        day = first_day + timedelta(days=n)
-        page = c.get(f"/plan?date={day}&shift=late").text
+    shifts = [current_shift(datetime.now(UTC))]  # the running shift and the next ones
+    while len(shifts) < EXPLORATION_SHIFTS + 1:
+        shifts.append(current_shift(shift_end(*shifts[-1])))
+    for day, shift in shifts[:EXPLORATION_SHIFTS]:
+        page = c.get(f"/plan?date={day}&shift={shift}").text
         # a reload shows the same draw: no re-rolling until a wanted trip comes up (a review)
-        assert re.findall(r'name="draw" value="(\w+)"', c.get(f"/plan?date={day}&shift=late").text) == \
+        assert re.findall(r'name="draw" value="(\w+)"', c.get(f"/plan?date={day}&shift={shift}").text) == \
             re.findall(r'name="draw" value="(\w+)"', page)
         top_html, explore_html = page.split('id="exploration"', 1)
         # the top reason keeps a readable width on a phone, as the queue's reasons (regression review)
@@ -469,12 +470,15 @@ def test_exploration_picks_are_open_trips_outside_the_top(app: FastAPI, store: S
         assert [open_trips[i]["score"] for i in picks] == sorted((open_trips[i]["score"] for i in picks), reverse=True)
         # each drawn trip's form carries its draw token (only drawn trips are exploration picks)
         with store.uow() as uow:
-            _, key = inspections.exploration_draw(uow, "be-customs", day, "late")
+            _, key = inspections.exploration_draw(uow, "be-customs", day, shift)
         assert re.findall(r'name="draw" value="(\w+)"', explore_html) == [
-            inspections.draw_token(key, i, day, "late") for i in picks]
+            inspections.draw_token(key, i, day, shift) for i in picks]
         assert 'name="draw"' not in top_html
         drawn |= set(picks)
     assert len(drawn) > 3  # drawn afresh for each shift
+    # none further ahead: among a month of draws a wanted box could be found (a carrier review)
+    later = c.get(f"/plan?date={shifts[-1][0]}&shift={shifts[-1][1]}").text
+    assert 'name="draw"' not in later and 'id="drawn-later"' in later
 
 
 def test_reading_a_trip_page_is_audited(app: FastAPI, store: Store) -> None:
@@ -875,23 +879,34 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
 def test_a_risk_pick_can_be_waived_but_an_exploration_pick_only_cancelled(app: FastAPI, store: Store) -> None:
     picks = trips(store, "be-customs", TripFilter(status="open", left=False, risk_band="low"))[:2]
     c = signed_in(app, "officer")
-    day = (date.today() + timedelta(days=28)).isoformat()
-    risk = int(_plan(c, picks[0]["id"], day, "early").headers["location"].rsplit("=", 1)[1])
+    day, shift = current_shift(datetime.now(UTC))
+    for _ in range(EXPLORATION_SHIFTS - 1):  # the last shift exploration picks are drawn for
+        day, shift = current_shift(shift_end(day, shift))
+    day = day.isoformat()
+    risk = int(_plan(c, picks[0]["id"], day, shift).headers["location"].rsplit("=", 1)[1])
     # an exploration pick is one the plan page drew at random (a review planned a hand-picked
     # trip as one): its form carries the draw's token, which names the trip
     trip_page = c.get(f"/trips/{picks[1]['id']}").text
     assert '<option value="manual"' in trip_page and '<option value="exploration"' not in trip_page
-    by_hand = _plan(c, picks[1]["id"], day, "early", "exploration")
+    by_hand = _plan(c, picks[1]["id"], day, shift, "exploration")
     assert by_hand.status_code == 400 and "exploration picks are drawn at random" in by_hand.text
     with store.uow() as uow:
-        _, key = inspections.exploration_draw(uow, "be-customs", date.fromisoformat(day), "early")
+        _, key = inspections.exploration_draw(uow, "be-customs", date.fromisoformat(day), shift)
     # a token for another trip, or one a client can make (the regression review's HMAC under the
     # form token it reads on the page), is no draw
     forged = hmac.new(token_of(c).encode(), f"exploration-draw:{picks[1]['id']}".encode(), "sha256").hexdigest()[:32]
-    for token in (inspections.draw_token(key, picks[0]["id"], date.fromisoformat(day), "early"), forged):
-        assert _plan(c, picks[1]["id"], day, "early", "exploration", draw=token).status_code == 400
-    drawn = _plan(c, picks[1]["id"], day, "early", "exploration",
-                  draw=inspections.draw_token(key, picks[1]["id"], date.fromisoformat(day), "early"))
+    for token in (inspections.draw_token(key, picks[0]["id"], date.fromisoformat(day), shift), forged):
+        assert _plan(c, picks[1]["id"], day, shift, "exploration", draw=token).status_code == 400
+    # a draw of a shift further ahead is no exploration pick: among a month of draws a wanted box
+    # could be found (a carrier review)
+    later_day, later_shift = current_shift(shift_end(date.fromisoformat(day), shift))
+    with store.uow() as uow:
+        _, later_key = inspections.exploration_draw(uow, "be-customs", later_day, later_shift)
+    later = _plan(c, picks[1]["id"], later_day.isoformat(), later_shift, "exploration",
+                  draw=inspections.draw_token(later_key, picks[1]["id"], later_day, later_shift))
+    assert later.status_code == 400 and "exploration picks are drawn for the running shift and the next 3" in later.text
+    drawn = _plan(c, picks[1]["id"], day, shift, "exploration",
+                  draw=inspections.draw_token(key, picks[1]["id"], date.fromisoformat(day), shift))
     explore = int(drawn.headers["location"].rsplit("=", 1)[1])
     assert 'value="waive"' in c.get(f"/orders/{risk}").text
     assert 'value="waive"' not in c.get(f"/orders/{explore}").text

@@ -22,6 +22,13 @@ from sqlalchemy import Engine, select, update
 
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, may_see
+from scheldt.domain.inspection import (
+    EXPLORATION_SHIFTS,
+    current_shift,
+    exploration_shift,
+    scanned_early,
+    shift_end,
+)
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.exchange.items import Alert, Sighting, WatchEntry
@@ -244,11 +251,33 @@ def test_only_agency_sharing_roles_share_and_only_their_own_trips(engine: Engine
         assert share.share_alert(uow, principal("a", "be-customs", Role.ANALYST), trip_id, share.Terms("green"), NOW)
 
 
+def test_an_exploration_pick_scanned_before_its_shift_is_a_manual_pick(engine: Engine, tmp_path: Path) -> None:
+    """A carrier review: a box found in the draw of a later shift, planned from that draw and
+    scanned at once counted among the random picks, whose hit rate is the base rate. Scanned
+    before the shift it was drawn for, it is recorded as a manual pick, saying why; scanned in
+    it (or late, which no one chooses), it stays an exploration pick."""
+    trip_id = seed(engine, tmp_path)
+    running = current_shift(NOW)
+    later = current_shift(shift_end(*current_shift(shift_end(*running))))  # two shifts on
+    with unit_of_work(engine) as uow:
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", *later, "exploration", "", NOW, drawn=True)
+        scanned = inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
+                                  {"nii_image_ref": "img-1", "verdict": "clear"}, NOW)
+        change = uow.inspections.changes(order["id"])[-1]
+    assert (scanned["selection"], scanned["shift_date"], scanned["shift"]) == ("manual", str(running[0]), running[1])
+    assert (change["details"]["was_selection"], change["details"]["planned_for"]) == (
+        "exploration", f"{later[0]} {later[1]}")
+    assert [exploration_shift(*running, NOW), exploration_shift(*later, NOW)] == [True, True]
+    assert not exploration_shift(*current_shift(NOW + timedelta(hours=8 * EXPLORATION_SHIFTS)), NOW)
+    assert scanned_early(*later, NOW) and not scanned_early(*running, NOW + timedelta(hours=8))
+
+
 def test_a_seizure_report_comes_from_a_scan_order_that_recorded_one(engine: Engine, tmp_path: Path) -> None:
     trip_id = seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
         uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", *current_shift(NOW), "exploration", "", NOW,
                                       drawn=True)
         with pytest.raises(ConflictError, match="recorded no seizure"):
             share.share_seizure_report(uow, OFFICER, order["id"], share.Terms("green"), NOW)
@@ -279,7 +308,7 @@ def test_a_result_recorded_late_is_dated_when_it_was_done(engine: Engine, tmp_pa
     scanned, done, typed = NOW + timedelta(hours=6), NOW + timedelta(hours=8), NOW + timedelta(days=1)
     with unit_of_work(engine) as uow:
         uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", *current_shift(NOW), "exploration", "", NOW,
                                       drawn=True)["id"]
         inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order, "scan",
                         {"nii_image_ref": "img-1", "verdict": "anomaly"}, scanned)
@@ -313,7 +342,7 @@ def test_a_scan_after_the_box_left_is_refused_unless_done_before(engine: Engine,
     left = NOW + timedelta(hours=1)
     with unit_of_work(engine) as uow:
         uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+        order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", *current_shift(NOW), "exploration", "", NOW,
                                       drawn=True)["id"]
         uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip_id).values(left_at=left))
     operator = principal("op", "be-customs", Role.SCANNER_OPERATOR)
@@ -352,7 +381,7 @@ def _seizure_order(uow, trip_id: int, mass_kg: float = 212.5, **recorded: str) -
     """A scan order of the trip searched with a seizure of ``mass_kg`` kg of cocaine (and the
     search fields ``recorded``, e.g. notes); its id."""
     uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
-    order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", NOW.date(), "late", "exploration", "", NOW,
+    order = inspections.plan_scan(uow, OFFICER, trip_id, "SC-1", *current_shift(NOW), "exploration", "", NOW,
                                   drawn=True)
     inspections.act(uow, principal("op", "be-customs", Role.SCANNER_OPERATOR), order["id"], "scan",
                     {"nii_image_ref": "img-1", "verdict": "anomaly"}, NOW)
@@ -1537,8 +1566,6 @@ def test_an_empty_gated_in_without_a_booking_is_scanned_in_the_running_shift(eng
     """A targeting review: the top of the risk queue, an empty gated in at BEANR with no booking
     (75 points), was "not discharged here yet": its scan was refused in the running shift and
     could not have been recorded in a later one."""
-    from scheldt.domain.inspection import current_shift
-
     gate_in = event("e-gtin", "GTIN", "2026-03-01T06:10:00Z", "BEANR", "")
     gate_in["equipmentDetails"] = {"equipmentReference": "TGHU2638326", "ISOEquipmentCode": "22GP",
                                    "emptyIndicatorCode": "EMPTY"}

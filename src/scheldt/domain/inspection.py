@@ -89,6 +89,25 @@ def check_shift_ahead(day: date, shift: str, now: datetime) -> None:
                          "plan into the current shift or a later one")
 
 
+#: Exploration picks are drawn for the running shift and the next ones up to this many shifts
+#: (24 hours): a carrier review read the draws of all 93 shifts of the month on the plan page,
+#: found the low-scoring box it wanted in one of them, planned it from that draw and scanned it at
+#: once, so a hand-picked box counted in the hit rate of random picks.
+EXPLORATION_SHIFTS = 4
+
+
+def exploration_shift(day: date, shift: str, now: datetime) -> bool:
+    """Whether the ``shift`` of ``day`` is one exploration picks are drawn for at ``now``
+    (aware): the running shift or one of the next :data:`EXPLORATION_SHIFTS` - 1."""
+    running = shift_end(*current_shift(now))
+    return shift_end(day, shift) <= running + timedelta(hours=8 * (EXPLORATION_SHIFTS - 1) + 1)
+
+
+def scanned_early(planned_day: date, planned_shift: str, done: datetime) -> bool:
+    """Whether a scan done at ``done`` (aware) came in a shift before the one planned."""
+    return shift_end(*current_shift(done)) < shift_end(planned_day, planned_shift)
+
+
 class Status(StrEnum):
     """Where a scan order is."""
 

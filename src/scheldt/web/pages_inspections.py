@@ -23,6 +23,7 @@ from scheldt.domain.inspection import (
     SHIFTS,
     VERDICTS,
     current_shift,
+    exploration_shift,
     shift_end,
 )
 from scheldt.errors import InputError, NotFoundError, ScheldtError
@@ -54,12 +55,15 @@ def _candidates(ctx: PageCtx, day: Any, shift: str) -> tuple[list[dict[str, Any]
     queue, and a few drawn at random from all such trips of the organisation, whatever their score
     (exploration picks, which keep measuring what the model misses), each with the token that
     lets it be planned as one (:func:`scheldt.workflows.inspections.exploration_draw`: the same
-    draw on every load of the shift's page); a drawn trip that is among the top is left out."""
+    draw on every load of the shift's page; none for a shift beyond the next 24 hours:
+    :func:`~scheldt.domain.inspection.exploration_shift`); a drawn trip among the top is left out."""
     if not ctx.principal.can(Permission.PLAN_SCANS):
         return [], []
     open_trips = inspections.IN_PORT_OPEN
     top = ctx.uow.container_trips.page(ctx.scope, open_trips, None, CANDIDATES)
     on_top = {r["id"] for r in top}
+    if not exploration_shift(day, shift, ctx.now):  # drawn for the next 24 hours only (a carrier review)
+        return top, []
     rng, key = inspections.exploration_draw(ctx.uow, ctx.principal.organisation.id, day, shift)
     drawn = ctx.uow.container_trips.sample(ctx.scope, open_trips, EXPLORATION_SUGGESTIONS, rng)
     return top, sorted((r | {"draw": inspections.draw_token(key, r["id"], day, shift)}
@@ -80,7 +84,8 @@ def plan_page(request: Request, ctx: PageCtx, raw_date: str, raw_shift: str, sta
               candidates=[r["id"] for r in [*top, *drawn]])
     values = {"error": None, "typed": {}, "planned": None, "filled": None} | state
     return render(request, "plan.html", ctx, status, day=shift_day, shift=shift, shifts=SHIFTS, board=board,
-                  top=top, drawn=drawn, ended_at=ended if ended <= ctx.now else None, **values)
+                  top=top, drawn=drawn, ended_at=ended if ended <= ctx.now else None,
+                  drawn_later=not exploration_shift(shift_day, shift, ctx.now), **values)
 
 
 @router.get("/plan", response_class=HTMLResponse)

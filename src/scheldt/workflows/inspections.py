@@ -16,6 +16,7 @@ from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
 from scheldt.domain.inspection import (
+    EXPLORATION_SHIFTS,
     MAX_TEXT,
     SEARCH_FIELDS,
     SHIFTS,
@@ -26,8 +27,10 @@ from scheldt.domain.inspection import (
     check_seizure_mass,
     check_shift_ahead,
     current_shift,
+    exploration_shift,
     heaviest_known_load,
     outcome,
+    scanned_early,
     shift_end,
 )
 from scheldt.domain.trips import TripFilter
@@ -134,6 +137,11 @@ def plan_scan(uow: Any, principal: Principal, trip_id: int, scanner_id: str, shi
                          "/api/v1/plans/{date}/{shift}/fill), so that their hit rate is the base rate risk picks must "
                          "beat; a trip chosen by hand is a risk pick, or a manual pick with a reason")
     check_shift_ahead(shift_date, shift, now)
+    if selection == "exploration" and not exploration_shift(shift_date, shift, now):
+        raise InputError("selection", f"exploration picks are drawn for the running shift and the next "
+                         f"{EXPLORATION_SHIFTS - 1} only (24 hours), not for the {shift} shift of {shift_date}: a "
+                         "draw among a month of shifts lets a box be chosen; plan it as a risk pick, or manual with "
+                         "a reason")
     org = principal.organisation.id
     uow.inspections.lock()  # before reading the open order and the slots taken (a review's double submit)
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
@@ -241,6 +249,8 @@ def fill_shift(uow: Any, principal: Principal, scanner_id: str, shift_date: date
     if count is not None and count < 1:
         raise InputError("count", "give at least 1")
     wanted = free if count is None else min(count, free)
+    if not exploration_shift(shift_date, shift, now):
+        exploration = 0.0  # drawn for the next 24 hours only (plan_scan)
     share = wanted * exploration  # e.g. 0.3 of 6 slots: one random pick in 3 fills out of 10
     explore = int(share) + (1 if rng.random() < share - int(share) else 0)
     scope = trip_scope(principal.organisation)
@@ -317,10 +327,17 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
         raise InputError("action", "the search record says this already: nothing to correct")
     values = {k: v for k, v in change.fields.items() if k != "reason"} | {"status": change.to_status.value, "updated_at": now}
     moved = _scanned_in(order, done) if action == "scan" else {}
+    if moved and order["selection"] == "exploration" and scanned_early(
+            date.fromisoformat(str(order["shift_date"])), order["shift"], done):
+        moved["selection"] = "manual"  # chosen for now, not drawn for it (a carrier review: see EXPLORATION_SHIFTS)
     uow.inspections.update_order(order_id, values | moved)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
     if moved:
         recorded = recorded | {"planned_for": f"{order['shift_date']} {order['shift']}"}
+    if moved.get("selection"):
+        recorded = recorded | {"selection": "manual", "was_selection": "exploration",
+                               "why_manual": "an exploration pick scanned before the shift it was drawn for is no "
+                                             "random pick of the shift that scanned it"}
     if action == "withdraw":  # what the record said, kept in its change
         recorded = {"reason": change.fields["reason"], "was": {k: order.get(k) for k in WITHDRAWN}}
     if done != now:
