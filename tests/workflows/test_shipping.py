@@ -1252,3 +1252,49 @@ def test_an_ingest_waits_for_one_already_running_to_commit(engine: Engine) -> No
     assert done.is_set()
     with unit_of_work(engine) as uow:
         assert uow.session.scalar(select(func.count()).select_from(ShippingEventRow)) > 0
+
+
+def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(engine: Engine, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A carrier review: facts a shipping line fed the node made trips owned by the line, which
+    no officer could see, score or hold; and a line's bill of lading took a trip built of
+    customs' own events from customs. Lines and terminals feed the agency that runs the node."""
+    from scheldt.domain.access import Organisation, OrgKind, trip_scope
+    from scheldt.risk.profiles import builtin_profile_text
+    from scheldt.settings import get_settings
+    from scheldt.store.container_trips import TripFilter
+    from scheldt.workflows.trip_scoring import activate_profile, score_trips
+
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+
+    def move(event_id: str, kind: str, at: str, port: str, box: str) -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference=box, eventDateTime=at,
+                          eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode=port,
+                          transportCall={"exportVoyageNumber": "500E", "importVoyageNumber": "500E"},
+                          documentReferences=None)
+
+    def send(name: str, supplied_by: str, *events: dict[str, object]) -> None:
+        (tmp_path / name).write_text(json.dumps({"events": list(events)}))
+        with unit_of_work(engine) as uow:
+            assert ingest_file(uow, tmp_path / name, IngestOptions(supplied_by=supplied_by), NOW).rejected == 0
+
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        uow.accounts.add_organisation(Organisation("us-cbp", "US", OrgKind.AGENCY), NOW)
+        uow.accounts.add_organisation(Organisation("carrier-b", "B", OrgKind.CARRIER, ("SIMB",)), NOW)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer", "initial", NOW)
+    send("line.json", "carrier-b", move("bl", "LOAD", "2026-11-01T10:00:00Z", "COCTG", "APZU4812090"),
+         move("bd", "DISC", "2026-11-20T10:00:00Z", "BEANR", "APZU4812090"))
+    send("us.json", "us-cbp", move("ul", "LOAD", "2026-11-02T10:00:00Z", "COCTG", "MSCU1234566"),
+         move("ud", "DISC", "2026-11-21T10:00:00Z", "BEANR", "MSCU1234566"))
+    send("mixed.json", "carrier-b", move("ml", "LOAD", "2026-11-02T10:00:00Z", "COCTG", "MSCU1234566"))
+    with unit_of_work(engine) as uow:
+        score_trips(uow, NOW)
+        trips = uow.container_trips.page(None, TripFilter(), None, 10)
+        owners = {t["container_number"]: t["supplied_by"] for t in trips}
+        customs = {t["container_number"] for t in uow.container_trips.page(
+            trip_scope(Organisation("be-customs", "BE", OrgKind.AGENCY)), TripFilter(), None, 10)}
+    get_settings.cache_clear()
+    # the line's feed is customs' trip; another agency's facts stay that agency's, a line's event on it too
+    assert owners == {"APZU4812090": "be-customs", "MSCU1234566": "us-cbp"} and customs == {"APZU4812090"}

@@ -12,12 +12,13 @@ Any stored assessment can be recomputed from its stored facts and profile versio
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scheldt.domain.access import OrgKind
 from scheldt.domain.activations import rollback_target
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
@@ -86,6 +87,16 @@ def local_ports() -> frozenset[str]:
     """UN/LOCODEs of the node's ports (``SCHELDT_PORTS``), where a box with no document gated in
     is at the terminal (:meth:`scheldt.domain.trips.TripFacts.gate_in_by_land`)."""
     return frozenset(get_settings().ports)
+
+
+def summariser(uow: UnitOfWork) -> Callable[[TripFacts], TripSummary]:
+    """:func:`trip_summary` with the node's ports (:func:`local_ports`), its shipping lines and
+    terminals, and the agency that runs it (``SCHELDT_LOCAL_ORGANISATION``), to which the facts
+    lines and terminals feed belong."""
+    ports = local_ports()
+    lines = frozenset(o.id for o in uow.accounts.organisations() if o.kind in (OrgKind.CARRIER, OrgKind.TERMINAL))
+    host = get_settings().local_organisation
+    return lambda facts: trip_summary(facts, ports, lines, host)
 
 
 def _utc(t: datetime) -> datetime:
@@ -348,7 +359,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     screen = trip_screen(uow) if numbers else None
     live: set[tuple[str, str, str]] = set()
     code = scoring_code()
-    ports = local_ports()
+    summary = summariser(uow)
     for start in range(0, len(numbers), BATCH):  # stored batch by batch: memory bounded by a batch, not the feed
         rows: list[dict[str, Any]] = []
         summaries: list[TripSummary] = []
@@ -372,7 +383,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
                 changed.append((facts, snapshot, digest, stored[1]))
                 continue
             rows.append(_row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts, ports))
+            summaries.append(summary(facts))
             scored.append(facts)
         earlier = {r["id"]: r for r in uow.trip_assessments.by_ids([c[3] for c in changed])}
         for facts, snapshot, digest, stored_id in changed:
@@ -382,7 +393,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
             # re-score at the wall clock made time-relative reasons drift and stopped a replay)
             rows.append(_rescored(profile, model, before, digest) if same else
                         _row(profile, model, facts, snapshot, digest, now))
-            summaries.append(trip_summary(facts, ports))
+            summaries.append(summary(facts))
             if not same:
                 scored.append(facts)
         _store_batch(uow, rows, summaries, scored, profile.label, model_version, screen, now)
@@ -450,7 +461,8 @@ def _show_kept(uow: UnitOfWork, kept: dict[tuple[str, str, str], int]) -> None:
     stale = [i for k, i in kept.items() if shown.get(k) != i]
     if stale:
         rows = uow.trip_assessments.by_ids(stale)
-        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), local_ports()) for r in rows]
+        summary = summariser(uow)
+        summaries = [summary(trip_facts_from_dict(r["facts"])) for r in rows]
         _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
 
 
@@ -499,10 +511,10 @@ def reindex_trips(uow: UnitOfWork) -> int:
     """Rebuild the read model from every trip's latest stored assessment (after an upgrade from
     a version without it). Returns how many trips were indexed."""
     rows = uow.trip_assessments.latest_per_trip()
-    ports = local_ports()
+    summary = summariser(uow)
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        index_trips(uow, chunk, [trip_summary(trip_facts_from_dict(r["facts"]), ports) for r in chunk])
+        index_trips(uow, chunk, [summary(trip_facts_from_dict(r["facts"])) for r in chunk])
     return len(rows)
 
 
@@ -511,10 +523,10 @@ def resummarise_trips(uow: UnitOfWork) -> int:
     from the stored facts of the assessment it shows, keeping that assessment (after an upgrade
     that adds a summary field). Returns how many trips were updated."""
     ids = uow.container_trips.shown_assessment_ids()
-    ports = local_ports()
+    summary = summariser(uow)
     for start in range(0, len(ids), BATCH):
         rows = uow.trip_assessments.by_ids(ids[start:start + BATCH])
-        summaries = [trip_summary(trip_facts_from_dict(r["facts"]), ports) for r in rows]
+        summaries = [summary(trip_facts_from_dict(r["facts"])) for r in rows]
         _upsert_shown(uow, rows, summaries, [r["id"] for r in rows])
     return len(ids)
 
