@@ -496,3 +496,25 @@ def test_a_queue_of_scores_under_another_profile_version_says_so(settings_env: P
     assert "warnings" not in body and len(body["items"]) == 2
     code, out, err = invoke("trips", "queue")
     assert "another profile version" not in out + err
+
+
+def test_a_profile_is_shown_as_stored_and_the_documented_example_is_valid(settings_env: Path, tmp_path: Path) -> None:
+    """A docs review: the profile format was documented nowhere and no command printed a
+    profile; it copied the built-in file out of the source to learn it."""
+    assert invoke("db", "upgrade")[0] == 0
+    code, out, err = invoke("profile", "show")
+    assert code == 2 and "no profile is live" in " ".join(err.split())
+    assert invoke("profile", "show", "--builtin", "antwerp-narcotics")[1].strip() == builtin_profile_text().strip()
+    assert invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "first", "--no-score")[0] == 0
+    assert invoke("profile", "show")[1].strip() == builtin_profile_text().strip()  # the live one
+    assert invoke("profile", "show", "antwerp-narcotics@3")[1].strip() == builtin_profile_text().strip()
+    code, _, err = invoke("profile", "show", "antwerp-narcotics@9")
+    assert code == 2 and "no such profile version stored" in err
+    # the example of docs/risk-profiles.md validates as written, its end date said back
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk-profiles.md").read_text()
+    example = tmp_path / "example.yaml"
+    example.write_text(re.findall(r"```yaml\n(.*?)```", doc, re.S)[0])
+    code, out, err = invoke("profile", "validate", str(example))
+    assert code == 0, err
+    assert " ".join(out.split()).startswith("antwerp-narcotics@4 (owner Targeting cell, Antwerp, effective from "
+                                            "2026-01-01 until 2027-01-01 (not included)): valid")

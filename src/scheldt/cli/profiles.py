@@ -57,7 +57,9 @@ def validate(path: Annotated[str, typer.Argument(help="Profile YAML file.")]) ->
     with errors_reported():
         text, where = _text(path, None)
         profile = load_profile(text, where)
-    out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from {profile.effective_from}): valid")
+    until = f" until {profile.effective_to} (not included)" if profile.effective_to else ""  # a docs review
+    out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from {profile.effective_from}{until}): "
+              "valid")
     for name, setting in profile.indicators.items():
         out.print(f"  {name}: weight {setting.weight:g}" + (f" {setting.params}" if setting.params else ""))
     _warn(profile, where)
@@ -144,6 +146,28 @@ def list_profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
         out.print(f"  {a['at']:%Y-%m-%d %H:%M} UTC {a['action']} {escape(str(a['profile']))} "
                   f"by {escape(str(a['actor']))}"
                   + (f": {escape(str(a['reason']))}" if a["reason"] else ""))
+
+
+@profile_app.command("show")
+def show(label: Annotated[str | None, typer.Argument(help="A stored version, NAME@VERSION (default: the live one).")]
+         = None,
+         builtin: Annotated[str | None, typer.Option("--builtin", help="A profile shipped with Scheldt: "
+                                                     "antwerp-narcotics.")] = None) -> None:
+    """Print a profile version's YAML text, as stored: the live one, a stored NAME@VERSION, or a
+    built-in one; a copy to change, validate, backtest and activate as a new version (the format:
+    docs/risk-profiles.md). A docs review found no way to read a profile but the API."""
+    with errors_reported():
+        if builtin is not None:
+            if label is not None:
+                raise InputError("profile", "give NAME@VERSION or --builtin NAME, not both")
+            text = builtin_profile_text(builtin)
+        else:
+            with store(existing=True) as uow:
+                stored = uow.profiles.get(label) if label is not None else uow.profiles.live()
+            if stored is None:
+                raise NotFoundError("profile", "no profile is live; `scheldt profile list` shows the stored versions")
+            text = stored.body
+    typer.echo(text.rstrip("\n"))
 
 
 @profile_app.command("indicators")
