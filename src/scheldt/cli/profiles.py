@@ -58,8 +58,8 @@ def validate(path: Annotated[str, typer.Argument(help="Profile YAML file.")]) ->
         text, where = _text(path, None)
         profile = load_profile(text, where)
     until = f" until {profile.effective_to} (not included)" if profile.effective_to else ""  # a docs review
-    out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from {profile.effective_from}{until}): "
-              "valid")
+    out.print(f"{escape(profile.label)} (owner {escape(profile.owner)}, effective from "
+              f"{profile.effective_from}{until}): valid")
     for name, setting in profile.indicators.items():
         out.print(f"  {name}: weight {setting.weight:g}" + (f" {setting.params}" if setting.params else ""))
     _warn(profile, where)
