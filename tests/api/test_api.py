@@ -1137,6 +1137,29 @@ def test_shipping_lines_and_terminals_never_see_customs_risk_view(service: Servi
     assert service.client.get("/api/v1/jobs", headers=h("carrier")).status_code == 403
 
 
+def test_a_terminal_reads_no_shipper_consignee_or_goods_of_the_lines_boxes(service: Service) -> None:
+    """A carrier review: a terminal read the shipper, consignee and goods of every line's boxes on
+    its quay, and searched a consignee's name across lines; it reads boxes, voyages, seals and
+    holds. The line reads its own documents whole."""
+    h = service.as_
+    mine = [t for t in walk(service, "terminal", limit=50) if t.get("document_ref")]
+    assert mine
+    trip = service.client.get(f"/api/v1/trips/{mine[0]['id']}", headers=h("terminal")).json()
+    assert trip["documents"] and all(not {"parties", "hs_codes", "descriptions", "to_order", "freight_payment"}
+                                     & set(d) for d in trip["documents"])
+    assert all("seals" in d and "document_ref" in d for d in trip["documents"])
+    customs = service.client.get(f"/api/v1/trips/{mine[0]['id']}", headers=h("officer")).json()
+    assert any(d["parties"] for d in customs["documents"])
+    consignment = service.client.get(f"/api/v1/consignments/{mine[0]['document_ref']}", headers=h("terminal")).json()
+    assert all("parties" not in v and "goods" not in v for v in consignment["versions"])
+    name = next(p["name"] for d in customs["documents"] for p in d["parties"] if p["name"])
+    refused = service.client.get("/api/v1/parties", params={"name": name}, headers=h("terminal"))
+    assert refused.status_code == 403 and "not the lines' shippers, consignees or goods" in refused.json()["error"]["why"]
+    lines = [t for t in walk(service, "carrier", limit=20) if t.get("document_ref")]
+    own = service.client.get(f"/api/v1/trips/{lines[0]['id']}", headers=h("carrier")).json()
+    assert any(d.get("parties") for d in own["documents"])
+
+
 def test_an_agency_administrator_makes_a_carrier_its_client_and_no_one_elses(service: Service) -> None:
     """TLP:AMBER reaches recipients' clients: who is whose client is set by an administrator."""
     c, h = service.client, service.as_

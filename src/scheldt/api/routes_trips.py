@@ -20,9 +20,9 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
-from scheldt.workflows.parties import documents_naming
+from scheldt.workflows.parties import documents_naming, refuse_terminal
 from scheldt.workflows.share import watchlist_alerts_about
-from scheldt.workflows.trip_views import file_name_only, mixed_scores_note, trip_detail, trip_row
+from scheldt.workflows.trip_views import file_name_only, for_terminal, mixed_scores_note, trip_detail, trip_row
 
 router = CtxRouter(prefix="/api/v1", tags=["trips"])
 
@@ -122,7 +122,8 @@ def _outsider_list(ctx: Any, where: TripFilter, cursor: str | None, limit: int) 
 def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     """The trip's page (see :func:`scheldt.workflows.trip_views.trip_detail`)."""
     ctx.require(Permission.READ_TRIPS)
-    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency)
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency,
+                         terminal=ctx.principal.organisation.kind == OrgKind.TERMINAL)
     if ctx.agency:  # the live alerts watchlist matches raised on it (share.watchlist_alerts_about)
         detail["watchlist_alerts"] = watchlist_alerts_about(ctx.uow, ctx.principal, trip_id)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
@@ -196,7 +197,7 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     boxes = {t["container_number"] for t in owned}
     versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
     if ctx.principal.organisation.kind == OrgKind.TERMINAL:  # its boxes, not another terminal's with their seals
-        versions = [_own_boxes(d, boxes) for d in versions]
+        versions = [for_terminal(_own_boxes(d, boxes)) for d in versions]  # nor the lines' commercial facts
     ctx.audit("read", "consignment", ref, **({"trips": sorted(t["id"] for t in owned),
                                              "containers": sorted(boxes)} if versions else {}))
     if not versions:
@@ -224,8 +225,9 @@ def _version(d: dict[str, Any]) -> dict[str, Any]:
 def find_party(ctx: CtxDep, name: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
     """The requester's consignments naming a party, newest first: names compared with case,
     accents, punctuation and legal forms folded, the beginning of each word enough, in any word
-    order."""
+    order. Not for a terminal (:data:`~scheldt.workflows.trip_views.COMMERCIAL_FIELDS`)."""
     ctx.require(Permission.READ_TRIPS)
+    refuse_terminal(ctx.principal)
     key, named = documents_naming(ctx.uow, name, ctx.scope, "query.name")
     visible = [{k: v for k, v in d.items() if k not in ("document_id", "party_id")}
                | {"received_at": d["received_at"].isoformat()} for d in named]

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheldt.api.deps import audited_trips
 from scheldt.api.paging import decode_id, decode_score_id, encode
 from scheldt.api.routes_trips import searched_container, trip_filter
-from scheldt.domain.access import Permission
+from scheldt.domain.access import OrgKind, Permission
 from scheldt.domain.inspection import SHIFTS, current_shift
 from scheldt.errors import ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.store.container_trips import TripFilter
@@ -32,7 +32,7 @@ from scheldt.web.context import PageCtx, PageDep, check_form, session_mark
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows import inspections, share
 from scheldt.workflows.notices import TEXT_MAX as NOTICE_TEXT_MAX
-from scheldt.workflows.parties import documents_naming
+from scheldt.workflows.parties import documents_naming, refuse_terminal
 from scheldt.workflows.trip_views import held_box_left, mixed_scores_note, trip_detail, trip_row
 
 #: The picks an officer makes on a trip's page: exploration picks are drawn at random (plan page, Fill).
@@ -204,9 +204,10 @@ def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, *
     form's message and values. A shipping line or terminal gets the trip without customs' risk
     view (:func:`~scheldt.workflows.trip_views.trip_detail` with ``agency`` False) and no form."""
     ctx.require(Permission.READ_TRIPS)
-    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency)
+    terminal = ctx.principal.organisation.kind == OrgKind.TERMINAL
+    detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency, terminal=terminal)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
-    shown = {"d": detail, "t": detail["trip"], "map": map_data(detail),
+    shown = {"terminal": terminal,"d": detail, "t": detail["trip"], "map": map_data(detail),
              "seals": seal_sightings(detail["events"], detail["documents"]),
              "parties": party_versions(detail["documents"]),
              "active_hold": next((h for h in detail["holds"] if not h["released_at"]), None)}
@@ -386,6 +387,7 @@ def party(request: Request, ctx: PageDep, name: str = "") -> HTMLResponse:
     consignments, by normalised name, newest first, with the trips they belong to."""
     try:
         ctx.require(Permission.READ_TRIPS)
+        refuse_terminal(ctx.principal)
         wanted = name.strip()[:200]
         key, items = documents_naming(ctx.uow, wanted, ctx.scope) if wanted else ("", [])
     except InputError as exc:

@@ -8,8 +8,9 @@ from typing import Any
 
 import fingerprints
 
+from scheldt.domain.access import OrgKind, Principal
 from scheldt.domain.facts import name_key
-from scheldt.errors import InputError
+from scheldt.errors import ForbiddenError, InputError
 from scheldt.risk.screening import name_keys, search_words
 from scheldt.workflows.ports import UnitOfWork
 
@@ -24,6 +25,15 @@ def _owned_only(uow: UnitOfWork, scope: Any, named: list[dict[str, Any]]) -> lis
     pairs = uow.container_trips.owned_pairs(scope, sorted({d["document_ref"] for d in named}))
     boxes = uow.documents.containers_of([d["document_id"] for d in named])
     return [d for d in named if any((d["document_ref"], c) in pairs for c in boxes.get(d["document_id"], ()))]
+
+
+def refuse_terminal(principal: Principal) -> None:
+    """Refuse a terminal the search of parties: it handles every line's boxes, and who ships to
+    whom is the lines' business (:data:`scheldt.workflows.trip_views.COMMERCIAL_FIELDS`; a
+    carrier review's terminal searched a consignee across lines). Raises ForbiddenError."""
+    if principal.organisation.kind == OrgKind.TERMINAL:
+        raise ForbiddenError("parties", "a terminal reads the boxes, voyages, seals and holds of its trips, not the "
+                             "lines' shippers, consignees or goods")
 
 
 def documents_naming(uow: UnitOfWork, name: str, scope: Any, where: str = "name") -> tuple[str, list[dict[str, Any]]]:

@@ -182,7 +182,21 @@ def _named_by_file(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r | {"source": file_name_only(str(r["source"]))} if r.get("source") else r for r in records]
 
 
-def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True) -> dict[str, Any]:
+#: What a transport document says that is the shipping line's and its customers' business, not
+#: a terminal's, which handles every line's boxes: who ships to whom, what, on which terms. A
+#: carrier review: a terminal read the shipper, consignee and goods of other lines' boxes on
+#: its quay, and searched consignees across lines, what a corrupted insider wants to know.
+COMMERCIAL_FIELDS = ("parties", "goods", "hs_codes", "descriptions", "to_order", "freight_payment")
+
+
+def for_terminal(document: dict[str, Any]) -> dict[str, Any]:
+    """A document version (as stored or as a trip's facts) as a terminal reads it: without
+    :data:`COMMERCIAL_FIELDS`; its reference, ports, vessel, mass, containers and seals stay."""
+    return {k: v for k, v in document.items() if k not in COMMERCIAL_FIELDS}
+
+
+def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True,
+                terminal: bool = False) -> dict[str, Any]:
     """A trip's page: the read-model row, the data-quality flags on its facts
     (:func:`data_quality`), the latest assessment (score, profile and model versions, reasons),
     the facts it was computed from (events, document versions with parties, goods and seals,
@@ -190,7 +204,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     events their senders retracted
     (:func:`retracted_events`: no longer among the facts), the route, the score history, the
     scan orders of the organisation ``org_id``, the holds and the customs declarations of the
-    trip (agencies only). A trip its container's
+    trip (agencies only); a ``terminal`` reads the documents :func:`for_terminal`. A trip its container's
     events no longer make (``trip.regrouped_at`` set) names the container's listed trips the
     requester owns under ``regrouped_to`` (``[{"id", "document_ref", "voyage", "arrival_at"}]``).
     Raises NotFoundError when ``scope`` does not own the trip."""
@@ -208,7 +222,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         # in the order they were made, as scoring reads them (a workbench review: listed as
         # received, a version issued earlier and received late read as the current one, against
         # the page's own "consignee changed" reason)
-        "documents": _named_by_file(plain(in_version_order(facts.documents))) if facts else [],
+        "documents": [for_terminal(d) if terminal else d
+                      for d in _named_by_file(plain(in_version_order(facts.documents)))] if facts else [],
         "vessel_track": plain(list(facts.vessel_track)) if facts else [],
         "retracted_events": retracted_events(events),
         "on_board_since": None,
