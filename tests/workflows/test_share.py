@@ -800,6 +800,13 @@ def test_seal_route_and_company_entries_raise_alerts_and_names_reach_scores(engi
     assert matches["DCSA-CTK-1000-DCSA-CTK-1999"] == []
     assert latest["id"] != before and latest["facts"]["watchlist_matches"][0]["entry_id"] == company["id"]
     assert "watchlist_match" in [r["indicator"] for r in latest["reasons"]]
+    # withdrawn, the trip is scored again without it (a regression review: a withdrawn tip left
+    # the box high in the queue, its page no longer saying why)
+    with unit_of_work(engine) as uow:
+        share.withdraw_item(uow, US, company["id"], NOW + timedelta(hours=1), "mistaken identity")
+        after = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])
+    assert after["facts"]["watchlist_matches"] == [] and "watchlist_match" not in [
+        r["indicator"] for r in after["reasons"]]
 
 
 def test_entries_the_trip_agency_may_not_see_neither_land_nor_alert(engine: Engine, tmp_path: Path) -> None:

@@ -1038,6 +1038,7 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,
     stale = [i for i in sorted(ids) if (s := newest.get(i)) is None or s.revoked or not _is_entry(s)
              or (s.valid_until is not None and s.valid_until < now) or not _may_land(uow, s, readers)]
     gone = uow.watchlists.remove_shared(stale)
+    lifted = _alerted_containers(uow, gone)  # the trips whose score the entries counted in
     # the alerts a withdrawn entry raised go with it (an attack review: they stayed, quoting it)
     _withdraw_raised_alerts(uow, [i for i in stale if (s := newest.get(i)) is None or s.revoked], now)
     holding = []
@@ -1050,7 +1051,22 @@ def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,
             holding.append((entry, stored))
     if holding:
         land_entries(uow, holding, now, readers)  # an entry already stored as this version is left as it is
+    # scored again without them (a regression review: a withdrawn tip left its trip high in the
+    # queue, its page no longer saying why)
+    _rescore_matched(uow, lifted, now)
     return gone
+
+
+def _alerted_containers(uow: Any, entry_ids: Iterable[str]) -> list[str]:
+    """The containers of the trips on which the entries ``entry_ids`` raised local alerts (a
+    match counted in a trip's score raises one: :func:`alert_threshold`)."""
+    numbers = set()
+    for entry_id in entry_ids:
+        for alert in uow.exchange.newest(uow.exchange.local_alerts_naming(entry_id)).values():
+            label = _alert_ext(alert).get("trip")
+            if isinstance(label, str) and label:
+                numbers.add(label.split(" / ")[0])
+    return sorted(numbers)
 
 
 def _withdraw_raised_alerts(uow: Any, entry_ids: Iterable[str], now: datetime,
