@@ -1258,14 +1258,16 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A carrier review: facts a shipping line fed the node made trips owned by the line, which
     no officer could see, score or hold; and a line's bill of lading took a trip built of
-    customs' own events from customs. Lines and terminals feed the agency that runs the node."""
+    customs' own events from customs. Lines and terminals feed the agency they are clients of,
+    else the agency that runs the node; a regression review's line ingested under its own name
+    (SCHELDT_LOCAL_ORGANISATION), and its trip stayed its own."""
     from scheldt.domain.access import Organisation, OrgKind, trip_scope
     from scheldt.risk.profiles import builtin_profile_text
     from scheldt.settings import get_settings
     from scheldt.store.container_trips import TripFilter
     from scheldt.workflows.trip_scoring import activate_profile, score_trips
 
-    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "carrier-b")  # the line's own ingest
     get_settings.cache_clear()
 
     def move(event_id: str, kind: str, at: str, port: str, box: str) -> dict[str, object]:
@@ -1283,6 +1285,7 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
         uow.accounts.add_organisation(Organisation("us-cbp", "US", OrgKind.AGENCY), NOW)
         uow.accounts.add_organisation(Organisation("carrier-b", "B", OrgKind.CARRIER, ("SIMB",)), NOW)
+        uow.accounts.set_client_of("carrier-b", "be-customs")
         activate_profile(uow, builtin_profile_text(), "built-in", "officer", "initial", NOW)
     send("line.json", "carrier-b", move("bl", "LOAD", "2026-11-01T10:00:00Z", "COCTG", "APZU4812090"),
          move("bd", "DISC", "2026-11-20T10:00:00Z", "BEANR", "APZU4812090"))
@@ -1290,7 +1293,7 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
          move("ud", "DISC", "2026-11-21T10:00:00Z", "BEANR", "MSCU1234566"))
     send("mixed.json", "carrier-b", move("ml", "LOAD", "2026-11-02T10:00:00Z", "COCTG", "MSCU1234566"))
     with unit_of_work(engine) as uow:
-        score_trips(uow, NOW)
+        score_trips(uow, NOW)  # scored at ingest already, by the line's ingest
         trips = uow.container_trips.page(None, TripFilter(), None, 10)
         owners = {t["container_number"]: t["supplied_by"] for t in trips}
         customs = {t["container_number"] for t in uow.container_trips.page(

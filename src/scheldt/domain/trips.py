@@ -940,20 +940,20 @@ class TripSummary:
     left_at: datetime | None
 
 
-def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(), lines: frozenset[str] = frozenset(),
-                 host: str = "") -> TripSummary:
+def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(),
+                 lines: Mapping[str, str] | None = None) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). Ports come from the latest document, else
     from the first actual LOAD and the last actual DISC events, else from the bay plans (their
     ports of loading and discharge). The terminal (:func:`_terminal`) is the one holding the
     box on land, never one that loaded it aboard. ``local_ports``: UN/LOCODEs of the node's
     ports, where a box with no document gated in is (:meth:`TripFacts.gate_in_by_land`).
     The agency it belongs to (``supplied_by``): :func:`_owning_agency` (``lines``: the
-    shipping lines and terminals of the node, ``host``: the agency that runs it)."""
+    shipping lines and terminals of the node, each with the agency it feeds)."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
     load = next((e for e in acts if e.event_type == "LOAD"), None)
-    supplier = _owning_agency(facts, doc, lines, host)
+    supplier = _owning_agency(facts, doc, lines or {})
     loading = (doc.port_of_loading if doc is not None and doc.port_of_loading else
                load.unlocode if load is not None else
                next((e.port_of_loading for e in acts if e.kind == "STOWAGE" and e.port_of_loading), ""))
@@ -972,15 +972,17 @@ def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(), li
     )
 
 
-def _owning_agency(facts: TripFacts, doc: TripDocument | None, lines: frozenset[str], host: str) -> str:
+def _owning_agency(facts: TripFacts, doc: TripDocument | None, lines: Mapping[str, str]) -> str:
     """The organisation that supplied the trip's latest facts, as its owning agency: the latest
     document's supplier, else its latest event's, passing over those in ``lines`` (shipping
-    lines and terminals, which feed the node's agency); ``host`` when they alone supplied it. A
-    carrier review: a line's own feed made trips owned by the line, which no officer could see,
-    score or hold, and a line's bill of lading took a trip built of customs' events from them."""
+    lines and terminals: id -> the agency each feeds); when they alone supplied it, the agency
+    the latest of them feeds. A carrier review: a line's own feed made trips owned by the line,
+    which no officer could see, score or hold, and a line's bill of lading took a trip built of
+    customs' events from them."""
     said = [*([doc.supplied_by] if doc is not None else []), *(e.supplied_by for e in reversed(facts.events))]
     said = [s for s in said if s]
-    return next((s for s in said if s not in lines), host if said else "")
+    own = next((s for s in said if s not in lines), None)
+    return own if own is not None else lines[said[0]] if said else ""
 
 
 def _terminal(acts: list[TripEvent]) -> str:

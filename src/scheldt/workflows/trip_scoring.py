@@ -90,13 +90,18 @@ def local_ports() -> frozenset[str]:
 
 
 def summariser(uow: UnitOfWork) -> Callable[[TripFacts], TripSummary]:
-    """:func:`trip_summary` with the node's ports (:func:`local_ports`), its shipping lines and
-    terminals, and the agency that runs it (``SCHELDT_LOCAL_ORGANISATION``), to which the facts
-    lines and terminals feed belong."""
+    """:func:`trip_summary` with the node's ports (:func:`local_ports`) and the agency each of its
+    shipping lines and terminals feeds: the agency it is a client of, else the agency that runs
+    the node (``SCHELDT_LOCAL_ORGANISATION``, when it is an agency: a line's own ingest runs
+    under the line's name, and a regression review's trip fed so stayed the line's)."""
     ports = local_ports()
-    lines = frozenset(o.id for o in uow.accounts.organisations() if o.kind in (OrgKind.CARRIER, OrgKind.TERMINAL))
-    host = get_settings().local_organisation
-    return lambda facts: trip_summary(facts, ports, lines, host)
+    organisations = uow.accounts.organisations()
+    kinds = {o.id: o.kind for o in organisations}
+    local = get_settings().local_organisation
+    host = local if kinds.get(local) == OrgKind.AGENCY else ""
+    patrons = uow.accounts.clients_of()
+    lines = {o.id: patrons.get(o.id) or host for o in organisations if o.kind in (OrgKind.CARRIER, OrgKind.TERMINAL)}
+    return lambda facts: trip_summary(facts, ports, lines)
 
 
 def _utc(t: datetime) -> datetime:
