@@ -255,7 +255,8 @@ def test_bad_arguments_and_folders_get_one_line_errors(settings_env: Path, tmp_p
     (broken / "events.json").write_text('{"broken": ')
     code, out, _ = invoke("replay", str(sim), "--json")
     assert code == 1 and json.loads(out)["unreadable_files"] == [str(broken / "events.json")]
-    number = next(iter(json.loads(invoke("trips", "queue", "--json", "--limit", "1")[1])["trips"]))["container_number"]
+    number = next(iter(json.loads(invoke("trips", "queue", "--json", "--limit", "1", "--gone")[1])["trips"]))[
+        "container_number"]
     code, out, _ = invoke("trips", "history", number.lower(), "--json")
     assert code == 0 and json.loads(out)["assessments"]
     code, _, err = invoke("trips", "history", "NOPE")
@@ -428,13 +429,38 @@ def test_a_replay_scores_again_as_of_now_the_trips_a_switch_scored_later(setting
     assert invoke("profile", "activate", str(changed), "--reason", "scores every trip now")[0] == 0
     code, out, _ = invoke("replay", str(sim))
     said = " ".join(out.split())
-    trips = len(json.loads(invoke("trips", "queue", "--json", "--limit", "100000")[1])["trips"])
+    trips = len(json.loads(invoke("trips", "queue", "--json", "--limit", "100000", "--gone")[1])["trips"])
     assert code == 0 and "left alone" not in said
     caught = re.search(r"(\d+) trips scored again as of now with what they received: each already had a score "
                        r"made after the day its facts came in", said)
     assert caught and 0 < int(caught[1]) <= trips, said
     code, out, _ = invoke("trips", "score", "--json")
     assert code == 0 and (json.loads(out)["scored"], json.loads(out)["scored_later"]) == (0, 0), out
+
+
+def test_the_queue_leaves_out_boxes_that_left_the_port_as_the_workbench_does(settings_env: Path,
+                                                                              tmp_path: Path) -> None:
+    """A targeting review: `trips queue` ranked boxes gated out days before, which the
+    workbench's queue leaves out by default; an officer working from it spent scanner slots on
+    them. --gone lists them too."""
+    def move(event_id: str, kind: str, at: str, port: str) -> dict[str, object]:
+        event = json.loads(json.dumps(LOADED["events"][0]))
+        event["eventClassification"]["equipmentEventTypeCode"] = kind
+        return event | {"eventID": event_id, "eventDateTime": at, "eventLocation": {"UNLocationCode": port}}
+
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": [move("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+                                             move("e-2", "DISC", "2026-02-10T06:00:00Z", "DEBRV")]}))
+    assert invoke("ingest", str(TD), str(events))[0] == 0
+    assert invoke("profile", "activate", "--builtin", "antwerp-narcotics", "--reason", "go live")[0] == 0
+    listed = json.loads(invoke("trips", "queue", "--json")[1])["trips"]
+    assert [(t["container_number"], t["left_at"]) for t in listed] == [("NARU3472484", None)]
+    gone = tmp_path / "gone.json"
+    gone.write_text(json.dumps({"events": [move("e-3", "GTOT", "2026-02-10T09:00:00Z", "DEBRV")]}))
+    assert invoke("ingest", str(gone))[0] == 0
+    assert json.loads(invoke("trips", "queue", "--json")[1])["trips"] == []
+    [left] = json.loads(invoke("trips", "queue", "--json", "--gone")[1])["trips"]
+    assert left["container_number"] == "NARU3472484" and left["left_at"] is not None
 
 
 def test_backtest_rates_come_from_the_counts_and_a_crlf_stored_profile_is_its_own_file(engine) -> None:  # noqa: ANN001

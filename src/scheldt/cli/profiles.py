@@ -198,13 +198,16 @@ def _reasons(reasons: list[dict[str, Any]]) -> str:
 
 @trips_app.command("queue")
 def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+          gone: Annotated[bool, typer.Option("--gone/--in-port", help="Also list boxes that have left the port "
+                                             "(gate-out or onward load); by default only those in port or on "
+                                             "their way, as the workbench's queue.")] = False,
           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Trips by score under the live profile, highest first, with their reasons."""
     with errors_reported(), store(existing=True) as uow:
         live = uow.profiles.live()
         if live is None:
             raise InputError("risk profile", "no profile is live: `scheldt profile activate`")
-        rows = uow.trip_assessments.queue(live.label, limit=limit)
+        rows = uow.trip_assessments.queue(live.label, limit=limit, in_port=not gone)
         stale = not rows and uow.trip_assessments.any()
         others = "" if stale else mixed_scores_note(uow, None)
         shown: dict[int, dict[str, Any]] = {}

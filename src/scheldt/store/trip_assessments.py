@@ -166,17 +166,20 @@ class TripAssessmentRepository:
             out.update((i, facts) for i, facts in rows)
         return out
 
-    def queue(self, profile: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def queue(self, profile: str, since: datetime | None = None, limit: int = 50,
+              in_port: bool = False) -> list[dict[str, Any]]:
         """The assessment each trip shows (in force: the API's and workbench's) where it is under
-        ``profile`` (scored at or after ``since``), highest score first; trips marked regrouped
-        (their container's events no longer make them) are left out, as the lists leave them
-        out (a regression review). Not the trip's newest assessment: a re-score on facts scored
-        before shows that earlier one again, and an officer review's CLI queue kept ranking a
-        trip first on a watchlist entry removed since."""
+        ``profile`` (scored at or after ``since``), highest score first, ties in the workbench's
+        order (the newest trip first); trips marked regrouped (their container's events no
+        longer make them) are left out, as the lists leave them out (a regression review), and
+        with ``in_port`` those whose box has left the port, as the workbench's queue does by
+        default (a targeting review's CLI queue ranked gone boxes). Not the trip's newest
+        assessment: a re-score on facts scored before shows that earlier one again, and an
+        officer review's CLI queue kept ranking a trip first on a watchlist entry removed since."""
         a, t = TripAssessmentRow, ContainerTripRow
-        shown = select(t.assessment_id).where(t.assessment_id.is_not(None), t.regrouped_at.is_(None))
-        stmt = select(a).where(a.id.in_(shown), a.profile == profile)
+        stmt = (select(a).join(t, t.assessment_id == a.id)
+                .where(t.regrouped_at.is_(None), a.profile == profile, *([t.left_at.is_(None)] if in_port else [])))
         if since is not None:
             stmt = stmt.where(TripAssessmentRow.scored_at >= since)
-        stmt = stmt.order_by(TripAssessmentRow.score.desc(), TripAssessmentRow.container_number).limit(limit)
+        stmt = stmt.order_by(TripAssessmentRow.score.desc(), t.id.desc()).limit(limit)
         return [_plain(r) for r in self.session.scalars(stmt)]
