@@ -354,6 +354,8 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
     # SC-1 has 3 slots per shift: 2 were free; none drawn at random 25 days ahead: exploration picks
     # are drawn for the next 24 hours only (a carrier review chose a box among a month of draws)
     assert [(o["selection"], o["trip_id"]) for o in orders] == [("risk", waiting[1]["id"]), ("risk", waiting[2]["id"])]
+    assert rest.json()["notes"] == ["no exploration picks: they are drawn for the running shift and the next 3 only "
+                                    "(24 hours); fill this shift again once it is that near to draw them"]
     near, shift = current_shift(datetime.now(UTC))
     for _ in range(EXPLORATION_SHIFTS - 1):
         near, shift = current_shift(shift_end(near, shift))
@@ -361,6 +363,7 @@ def test_filling_a_shift_plans_the_top_of_the_queue_and_a_random_share(service: 
                                                                           "exploration": 0.5})
     # half of them (rounded half up) drawn at random, among the other boxes in port
     assert [o["selection"] for o in drawn.json()["orders"]] == ["risk", "exploration"], drawn.text
+    assert drawn.json()["notes"] == []
     assert drawn.json()["orders"][1]["trip_id"] not in [t["id"] for t in waiting[:4]]
     # only boxes discharged at their port of discharge and still there (new-user review: boxes
     # at sea were filled into the shift running now)

@@ -13,7 +13,15 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from scheldt.api.deps import CtxDep, CtxRouter, audited_rows
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission
-from scheldt.domain.inspection import CONCEALMENTS, DRUG_TYPES, MAX_SEIZURE_KG, METHODS, MIN_SEIZURE_KG
+from scheldt.domain.inspection import (
+    CONCEALMENTS,
+    DRUG_TYPES,
+    EXPLORATION_SHIFTS,
+    MAX_SEIZURE_KG,
+    METHODS,
+    MIN_SEIZURE_KG,
+    exploration_shift,
+)
 from scheldt.errors import NotFoundError
 from scheldt.workflows import inspections
 from scheldt.workflows.trip_views import dashboard, outsider_hold, trip_row
@@ -75,7 +83,8 @@ class FillIn(Strict):
                                description=("share of them drawn at random among open trips; a fraction of "
                                             "a pick is drawn with its probability (0.5 of 5 free slots: 2 or 3 "
                                             "random picks, 2.5 on average), so small scanners get their share "
-                                            "over the shifts"))
+                                            "over the shifts; none for a shift beyond the next 24 hours, "
+                                            "which the answer's notes say"))
 
 
 def _not_true_or_false(value: Any) -> Any:
@@ -203,7 +212,11 @@ def fill(shift_date: date, shift: Shift, body: FillIn, ctx: CtxDep) -> dict[str,
     for o in orders:
         ctx.audit("write", "scan-order", o["id"], action="plan", trip=o["trip_id"], container=o["container_number"],
                   selection=o["selection"])
-    return {"orders": [trip_row(o) for o in orders]}
+    # an API user asking for random picks far ahead got none without a word (a regression review)
+    notes = [] if body.exploration == 0 or exploration_shift(shift_date, shift, ctx.now) else [
+        f"no exploration picks: they are drawn for the running shift and the next {EXPLORATION_SHIFTS - 1} only "
+        "(24 hours); fill this shift again once it is that near to draw them"]
+    return {"orders": [trip_row(o) for o in orders], "notes": notes}
 
 
 @router.get("/scan-orders/{order_id}", summary="A scan order with every change (who, when, why)")
