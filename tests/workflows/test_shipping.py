@@ -472,6 +472,23 @@ def test_a_notification_loads_whether_or_not_a_tnt_event_with_its_id_came_first(
     assert (report.accepted, report.added, report.rejected, again.added, again.rejected) == (1, 1, 0, 0, 0)
 
 
+
+def test_a_notification_stored_under_its_bare_id_before_is_not_stored_again(engine: Engine) -> None:
+    """A regression review: a notification stored before notifications were keyed by their
+    source (under its CloudEvents id alone), sent again after the upgrade, was stored twice."""
+    from dataclasses import replace
+
+    from scheldt.ingest.dcsa_documents import read_dcsa_documents
+
+    notification = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-td-notification-draft-lightweight.json"
+    [event] = list(read_dcsa_documents(notification.read_bytes(), str(notification)))
+    with unit_of_work(engine) as uow:
+        assert uow.events.add([replace(event, event_id=event.event_id.rsplit("#", 1)[1])], "be-customs", NOW)[0] == 1
+        again = ingest_file(uow, notification, IngestOptions(supplied_by="be-customs"), NOW)
+        other = ingest_file(uow, notification, IngestOptions(supplied_by="us-cbp"), NOW)  # not stored by it before
+    assert (again.accepted, again.added, again.rejected, other.added) == (1, 0, 0, 1)
+
+
 def test_a_document_re_sent_in_another_order_or_under_another_name_adds_nothing(engine: Engine,
                                                                                 tmp_path: Path) -> None:
     """An ingest review: the approved reefer bill re-sent with its two document parties swapped,

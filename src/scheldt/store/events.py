@@ -480,8 +480,24 @@ class EventRepository:
         looked up only when some rows were not inserted, so a fresh load costs no lookups.
         """
         rows, rejected = _rows(events, supplied_by, received_at)
-        added, clashes = self._insert(rows, supplied_by, events)
+        added, clashes = self._insert(self._stored_under_bare_ids(rows, events, supplied_by), supplied_by, events)
         return added, rejected + clashes
+
+    def _stored_under_bare_ids(self, rows: list[dict[str, Any]], events: Sequence[Event],
+                               supplied_by: str) -> list[dict[str, Any]]:
+        """``rows`` without the CloudEvents notifications (id ``<source>#<id>``:
+        :func:`scheldt.ingest.dcsa_documents._notification_id`) stored before under their bare
+        ``id`` with the same facts: sent again after the upgrade that keyed them by their source,
+        they are the same fact (a regression review's re-sent notification was stored twice)."""
+        renamed = {r["event_id"] for r in rows if r["kind"] == _KINDS[ShipmentEvent] and "#" in r["event_id"]}
+        if not renamed:
+            return rows
+        sent = {e.event_id: e for e in events if e.event_id in renamed}
+        bare = {i: i.rsplit("#", 1)[1] for i in sent}
+        stored = self._hashes(sorted(bare.values()), supplied_by)
+        repeated = {i for i, b in bare.items() if (old := stored.get(b)) is not None
+                    and old[0] == _digest(_facts(dataclasses.replace(sent[i], event_id=b)), ShipmentEvent)}
+        return [r for r in rows if r["event_id"] not in repeated]
 
     def add_stream(self, events: Iterable[Event], supplied_by: str, received_at: datetime,
                    batch: int = STREAM_BATCH) -> tuple[int, list[Rejection]]:
