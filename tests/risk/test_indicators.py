@@ -57,7 +57,7 @@ def strength(name: str, facts: TripFacts, ports: list[ListedPort] = PORTS, **par
 def test_high_risk_port_of_loading_names_port_and_listing_date() -> None:
     facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
     assert run("high_risk_port_of_loading", facts) == (
-        "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01")
+        "loaded 2026-02-16 20:00 UTC: ECGYE (Guayaquil), on the high-risk list since 2024-01-01")
     assert run("high_risk_port_of_loading", trip(ev("LOAD", -300, "NLRTM"), ev("DISC", 0))) is None
 
 
@@ -97,7 +97,7 @@ def test_high_risk_port_of_loading_at_the_grade_of_the_port() -> None:
     facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
     hit = INDICATORS["high_risk_port_of_loading"].check(facts, Context({}, graded, COVERS))
     assert hit is not None and hit.strength == 0.6
-    assert hit.evidence == "loaded on 2026-02-16: ECGYE (Guayaquil), on the high-risk list since 2024-01-01, graded 0.6"
+    assert hit.evidence == "loaded 2026-02-16 20:00 UTC: ECGYE (Guayaquil), on the high-risk list since 2024-01-01, graded 0.6"
     assert strength("high_risk_port_of_loading", facts) == 1.0  # not graded: full strength
 
 
@@ -109,7 +109,7 @@ def test_a_ports_own_entry_comes_before_its_countrys() -> None:
     hit = INDICATORS["high_risk_port_of_loading"].check(trip(ev("LOAD", -300, "CRMOB"), ev("DISC", 0)),
                                                       Context({}, listed, COVERS))
     assert hit is not None and hit.strength == 1.0
-    assert hit.evidence == "loaded on 2026-02-16: CRMOB (Puerto Moin), on the high-risk list since 2020-01-01"
+    assert hit.evidence == "loaded 2026-02-16 20:00 UTC: CRMOB (Puerto Moin), on the high-risk list since 2020-01-01"
     other = INDICATORS["high_risk_port_of_loading"].check(trip(ev("LOAD", -300, "CRLIO"), ev("DISC", 0)),
                                                         Context({}, listed, COVERS))
     assert other is not None and other.strength == 0.8 and "CRLIO (Costa Rica (all ports))" in other.evidence
@@ -121,7 +121,7 @@ def test_country_listing_has_an_end_date() -> None:
     old = TripFacts(KEY, T0, (TripEvent("EQUIPMENT", "LOAD", "ACT", datetime(2024, 6, 1, tzinfo=UTC), "CRMOB"),))
     # the entry's end is said (a targeting review's reason read as listed still, beside a box loaded after it)
     assert run("high_risk_port_of_loading", old) == (
-        "loaded on 2024-06-01: CRMOB (Costa Rica (all ports)), on the high-risk list since 2024-01-01 "
+        "loaded 2024-06-01 00:00 UTC: CRMOB (Costa Rica (all ports)), on the high-risk list since 2024-01-01 "
         "(until 2025-01-01)")
 
 
@@ -129,7 +129,7 @@ def test_transshipment_through_listed_hub_when_origin_is_not_listed() -> None:
     facts = trip(ev("LOAD", -400, "CNSHA"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
                  docs=(doc(port_of_loading="CNSHA"),))
     assert run("high_risk_transshipment", facts) == (
-        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01")
+        "transshipped at PABLB (Balboa) 2026-02-16 20:00 UTC, on the high-risk list since 2024-01-01")
     # the final port of discharge is not a transshipment
     assert run("high_risk_transshipment", trip(ev("LOAD", -400, "CNSHA"), ev("DISC", 0, "PABLB"))) is None
 
@@ -138,7 +138,7 @@ def test_transshipment_through_listed_hub_after_a_listed_origin_is_a_second_expo
     facts = trip(ev("LOAD", -400, "ECGYE"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
                  docs=(doc(port_of_loading="ECGYE"),))
     assert run("high_risk_transshipment", facts) == (
-        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01, "
+        "transshipped at PABLB (Balboa) 2026-02-16 20:00 UTC, on the high-risk list since 2024-01-01, "
         "after loading at ECGYE (Guayaquil)")
     # discharged and loaded again at the listed port of loading itself: no second port
     back = trip(ev("LOAD", -400, "PABLB"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), ev("DISC", 0, "BEANR"),
@@ -148,7 +148,7 @@ def test_transshipment_through_listed_hub_after_a_listed_origin_is_a_second_expo
     # transshipment there (a terminal review's BAPLIE removed the reason)
     stowed = ev("BAPLIE", -290, "PABLB", kind="STOWAGE", port_of_loading="PABLB", port_of_discharge="BEANR")
     assert run("high_risk_transshipment", trip(*facts.events, stowed, docs=facts.documents)) == (
-        "transshipped at PABLB (Balboa) on 2026-02-16, on the high-risk list since 2024-01-01, "
+        "transshipped at PABLB (Balboa) 2026-02-16 20:00 UTC, on the high-risk list since 2024-01-01, "
         "after loading at ECGYE (Guayaquil)")
     # ... and only there: not also as a port of loading (a regression review counted it twice)
     china = trip(ev("LOAD", -400, "CNSHA"), ev("DISC", -300, "PABLB"), ev("LOAD", -290, "PABLB"), stowed,

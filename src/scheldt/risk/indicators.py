@@ -149,7 +149,7 @@ def _loaded_ports(trip: TripFacts) -> list[tuple[str, date, str]]:
     out: list[tuple[str, date, str]] = []
     loads = [e for e in trip.events if e.event_type == "LOAD" and e.classifier == "ACT" and e.unlocode]
     if loads:
-        out.append((loads[0].unlocode, loads[0].event_time.date(), f"loaded on {loads[0].event_time:%Y-%m-%d}"))
+        out.append((loads[0].unlocode, loads[0].event_time.date(), f"loaded {_day(loads[0].event_time)}"))
     doc = trip.latest_document()
     if doc and doc.port_of_loading:
         there = next((e for e in loads if e.unlocode == doc.port_of_loading), None)
@@ -206,7 +206,7 @@ def high_risk_transshipment(trip: TripFacts, ctx: Context) -> Hit | None:
             # a listed origin is high_risk_port_of_loading's; a listed hub after it is a second exposure
             also = f", after loading at {_port(ctx, *origin)}" if origin else ""
             return Hit("high_risk_transshipment", 1.0,
-                       f"transshipped at {e.unlocode} ({listed.name}) on {e.event_time:%Y-%m-%d}, "
+                       f"transshipped at {e.unlocode} ({listed.name}) {_day(e.event_time)}, "
                        f"{_on_the_list(listed)}{also}")
     return None
 
