@@ -878,6 +878,12 @@ def test_profiles_propose_activate_rollback(service: Service) -> None:
     listing = service.client.get("/api/v1/profiles", headers=h("analyst")).json()
     assert [(a["profile"], a["action"]) for a in listing["activations"][-2:]] == [
         ("antwerp-narcotics@3.1-test", "activate"), ("antwerp-narcotics@3", "rollback")]
+    # a trip's page says so beside its scores (a targeting review saw no sign of the switch there)
+    trip = service.client.get("/api/v1/trips", headers=h("officer"), params={"limit": 1}).json()["items"][0]
+    switches = service.client.get(f"/api/v1/trips/{trip['id']}", headers=h("officer")).json()["profile_switches"]
+    assert [(w["profile"], w["action"], w["actor"], w["reason"]) for w in switches[-2:]] == [
+        ("antwerp-narcotics@3.1-test", "activate", "officer", "trial week"),
+        ("antwerp-narcotics@3", "rollback", "officer", "trial over")]
     broken = service.client.post("/api/v1/profiles", json={"yaml": "name: x\nindicators: {nope: {weight: 5}}\n"},
                                  headers=h("analyst"))
     assert broken.status_code == 400 and broken.json()["error"]["where"].startswith("body.yaml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -195,6 +195,17 @@ def for_terminal(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in COMMERCIAL_FIELDS}
 
 
+def profile_switches(uow: Any, scored: Sequence[datetime]) -> list[dict[str, Any]]:
+    """The activations and rollbacks of risk profiles made since the earliest of ``scored`` (a
+    trip's score times, UTC), oldest first: ``{"profile", "action", "actor", "reason", "at"}``
+    (``at`` ISO 8601 UTC); none when the trip has no score. A targeting review saw no sign on a
+    trip's page that a profile went live and was rolled back between two of its scores."""
+    if not scored:
+        return []
+    since = min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in scored)
+    return [a | {"at": _iso(a["at"])} for a in uow.profiles.activations() if a["at"] >= since]
+
+
 def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, agency: bool = True,
                 terminal: bool = False) -> dict[str, Any]:
     """A trip's page: the read-model row, the data-quality flags on its facts
@@ -252,6 +263,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
         "score_history": [{"id": h["id"], "score": h["score"], "profile": h["profile"], "model_version": h["model_version"],
                            "scored_at": _iso(h["scored_at"]), "in_force": h["id"] == trip["assessment_id"]}
                           for h in history],
+        "profile_switches": profile_switches(uow, [h["scored_at"] for h in history]),
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
         "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
     }
