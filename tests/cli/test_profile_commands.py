@@ -195,10 +195,13 @@ def test_simulate_replay_outcomes_backtest(settings_env: Path, tmp_path: Path) -
     code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%", "--json")
     compared = json.loads(out)
     assert code == 0 and compared["profile"] == "antwerp-narcotics@3-test"
-    assert compared["live"] == {k: v for k, v in report.items() if k != "indicators"}
+    assert compared["live"] == report  # per indicator too (a targeting review diffed two runs)
     code, out, _ = invoke("backtest", "--profile", str(changed), "--truth", "--capacity", "8%")
     assert (f"live antwerp-narcotics@3 on the same trips: selected {report['selected']}, of which "
             f"{report['selected_hits']} hits") in out and "(+0 hits)" in out
+    seal = report["indicators"]["seal_changed"]
+    row = next(line for line in out.splitlines() if "seal_chang" in line)
+    assert "live:" in out and f"{seal['flagged']:,} / {seal['hits']}" in row, out
     # --from/--to pick trips by the day they competed for a scan (their discharge), not by when
     # they were last scored: a profile-owner review's activation re-scored every trip "today",
     # and a backtest of the discharge day found none, one of today found them all

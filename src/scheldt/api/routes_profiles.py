@@ -120,5 +120,7 @@ def backtest(body: BacktestIn, ctx: CtxDep) -> dict[str, Any]:
     end = datetime.combine(body.end + timedelta(days=1), time(), UTC) if body.end and body.end < date.max else None
     report, live = backtest_with_live(ctx.uow, profile, body.capacity, start, end, body.truth)
     ctx.audit("read", "profile-backtest", stored.label)
-    compared = {} if live is None else {"live": {k: v for k, v in live.as_dict().items() if k != "indicators"}}
+    # the live version's figures, per indicator too (a targeting review had to run two backtests and
+    # diff them to see what a changed weight or threshold moved)
+    compared = {} if live is None else {"live": live.as_dict()}
     return {"profile": stored.label, **report.as_dict(), **compared}

@@ -399,8 +399,8 @@ def backtest_command(
         until = last + timedelta(days=1) if last and last.date() < date.max else None
         report, live = backtest_with_live(uow, profile, share, first, until, truth)
     data = report.as_dict()
-    if live is not None:
-        data["live"] = {k: v for k, v in live.as_dict().items() if k != "indicators"}
+    if live is not None:  # per indicator too (a targeting review diffed two runs to see what a change moved)
+        data["live"] = live.as_dict()
     if as_json:
         print_json(data)
         return
@@ -425,12 +425,20 @@ def backtest_command(
     # the figures keep their width in a narrow terminal; a long indicator name folds (a regression
     # review's 60 columns cut the rates to "0.0…")
     table = Table(Column("indicator", overflow="fold"), "flagged", "hits", Column("hit rate", no_wrap=True),
-                  Column("95% interval", no_wrap=True), "recall")
-    for name, f in data["indicators"].items():  # type: ignore[union-attr]
+                  Column("95% interval", no_wrap=True), "recall",
+                  *([Column("live: flagged / hits", overflow="fold")] if live is not None else []))
+    before = live.as_dict()["indicators"] if live is not None else {}
+    for name in [*data["indicators"], *(n for n in before if n not in data["indicators"])]:  # type: ignore[union-attr]
         # 0 of 0 is no rate at all, not a rate of 0 (new-user review)
+        f = data["indicators"].get(name)  # type: ignore[union-attr]
+        was = before.get(name)
+        then = ([f"{was['flagged']:,} / {was['hits']}" if was else "not in it"] if live is not None else [])
+        if f is None:  # dropped from the profile tested
+            table.add_row(escape(name), "not in it", "", "", "", "", *then)
+            continue
         ci = f["hit_rate_ci"]
-        table.add_row(name, f"{f['flagged']:,}", str(f["hits"]), _rate(f["hits"], f["flagged"]),
-                      f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "–", _rate(f["hits"], report.hits))
+        table.add_row(escape(name), f"{f['flagged']:,}", str(f["hits"]), _rate(f["hits"], f["flagged"]),
+                      f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "–", _rate(f["hits"], report.hits), *then)
     out.print(table)
 
 
