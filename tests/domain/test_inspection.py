@@ -56,7 +56,7 @@ def test_a_seizure_may_say_its_method_and_nothing_else_does() -> None:
         apply(Status.SCANNED, "risk", "search", seizure | {"method": "ripped"})
     assert (caught.value.where, caught.value.why) == (
         "method", "'ripped' is not one of rip_on_rip_off, cover_load, release_code_fraud, other")
-    with pytest.raises(InputError, match="is only recorded with a seizure, not with nothing_found"):
+    with pytest.raises(InputError, match="is only recorded with a seizure, not with nothing found"):
         apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "method": "cover_load"})
     # a correction to "nothing found" drops it with the other seizure facts
     assert apply(Status.SEARCHED, "risk", "correct", {"result": "nothing_found", "reason": "r"}).fields["method"] == ""

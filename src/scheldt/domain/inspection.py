@@ -309,7 +309,7 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     if result != "seizure":
         for name in ("drug_type", "mass_kg", "concealment", "method"):
             if data.get(name) not in (None, ""):
-                raise InputError(name, f"is only recorded with a seizure, not with {result}")
+                raise InputError(name, f"is only recorded with a seizure, not with {result.replace('_', ' ')}")
         return out
     out["drug_type"] = _choice(data.get("drug_type"), "drug_type", DRUG_TYPES)
     out["concealment"] = _choice(data.get("concealment"), "concealment", CONCEALMENTS)
