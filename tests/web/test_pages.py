@@ -815,6 +815,8 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
         "mass_kg": "3,5", "concealment": "reefer_unit"})
     assert no_reason.status_code == 400 and "<strong>Reason</strong>: is required" in no_reason.text
+    # the field the message names is labelled so (a search team review read "Reason" beside "Why the correction")
+    assert 'Reason for the correction <input name="reason"' in no_reason.text
     assert '<select name="method">' in closed.text  # the method, when the team can tell (inspection review)
     corrected = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "correct", "result": "seizure", "drug_type": "cocaine",
