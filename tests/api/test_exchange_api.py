@@ -256,7 +256,12 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
                     json={"action": "scan", "nii_image_ref": "img-9", "verdict": "anomaly"})
     api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
         "action": "search", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.5, "concealment": "behind_doors",
-        "method": "rip_on_rip_off"})
+        "method": "rip_on_rip_off", "seals_found": "sl123456, SL999888"})
+    # a correction of the mass alone keeps the seals read on the box
+    corrected = api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
+        "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.0, "concealment": "behind_doors",
+        "reason": "weighed again"})
+    assert corrected.status_code == 200 and corrected.json()["seals_found"] == "SL123456, SL999888", corrected.text
     # TLP as the README and the errors write it (a docs review's "GREEN" was refused with 422)
     made = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={
         "order_id": order["id"], "tlp": "TLP:GREEN", "description": "rip-on bags behind the doors"})
@@ -264,8 +269,10 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
     assert made.json()["tlp"] == "green"
     seizure = {o["id"]: o for o in shared(api, "us-officer", type="scheldt-seizure")}[made.json()["id"]]["object"]
     assert (seizure["drug_type"], seizure["mass_kg"], seizure["concealment"], seizure["selection"]) == (
-        "cocaine", 98.5, "behind_doors", "manual")
+        "cocaine", 98.0, "behind_doors", "manual")
     assert seizure["method"] == "rip_on_rip_off"  # how it got there (an inspection review found no field for it)
+    # the seals read on the box: for rip-on/rip-off the replaced seal is the evidence (a search team review)
+    assert seizure["seals_found"] == ["SL123456", "SL999888"]
     assert seizure["description"] == "rip-on bags behind the doors" and seizure["container_ref"].startswith(
         "scheldt-container--")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scheldt.domain.inspection import (
     Status,
@@ -14,6 +17,7 @@ from scheldt.domain.inspection import (
     check_shift_ahead,
     current_shift,
     heaviest_known_load,
+    seal_numbers,
     shift_end,
 )
 from scheldt.errors import InputError
@@ -23,7 +27,7 @@ from scheldt.errors import InputError
     # a scan-team review: these answered 200 and kept neither the image reference nor the reason
     (Status.PLANNED, "search", {"result": "nothing_found", "nii_image_ref": "IMG-1", "reason": "r"}, "nii_image_ref",
      "is not recorded with a search (a search records concealment, drug_type, mass_kg, method, notes, reason, "
-     "result)"),
+     "result, seals_found)"),
     (Status.SCANNED, "clear", {"notes": "fine"}, "notes", "is not recorded with a clear (a clear records nothing but the move)"),
     (Status.PLANNED, "scan", {"nii_image_ref": "IMG-1", "verdict": "clear", "result": "seizure"}, "result",
      "is not recorded with a scan (a scan records nii_image_ref, verdict)"),
@@ -41,7 +45,8 @@ def test_a_field_the_action_does_not_record_is_refused(status: Status, action: s
 
 def test_empty_fields_of_other_forms_are_no_stray_fields() -> None:
     change = apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "reason": "", "nii_image_ref": None})
-    assert change.to_status == Status.SEARCHED and change.fields == {"result": "nothing_found", "notes": ""}
+    assert change.to_status == Status.SEARCHED and change.fields == {"result": "nothing_found", "notes": "",
+                                                                         "seals_found": ""}
 
 
 def test_a_seizure_may_say_its_method_and_nothing_else_does() -> None:
@@ -152,3 +157,28 @@ def test_a_seizure_may_not_outweigh_the_load_the_box_can_hold() -> None:
         12_862.0, "12,862 kg of cargo by its transport document")
     assert heaviest_known_load({"events": []}) == (None, "") and heaviest_known_load(None) == (None, "")
     check_seizure_mass(99_999.0, (None, ""))  # nothing known: nothing to hold it against
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("sl123456, SL999888", "SL123456, SL999888"), (" SL-1/A ;SL.2  SL-1/A", "SL-1/A, SL.2"), ("", ""), (None, "")])
+def test_the_seals_a_search_found_are_kept_as_numbers(typed: str | None, kept: str) -> None:
+    """A search team review: the seal numbers read on the box (for rip-on/rip-off, the seal
+    replaced on the way) had no field, and the notes they were put in reach no seizure report."""
+    assert seal_numbers(typed) == kept
+    change = apply(Status.SCANNED, "risk", "search", {"result": "nothing_found", "seals_found": typed})
+    assert change.fields["seals_found"] == kept
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("SL 12#4", "'12#4' is not a seal number"), ("-SL1", "'-SL1' is not a seal number"),
+    (", ".join(f"S{i}" for i in range(11)), "11 seal numbers: at most 10"), (["SL1"], "give the seal numbers as text")])
+def test_what_is_no_seal_number_is_refused_naming_the_field(typed: object, why: str) -> None:
+    with pytest.raises(InputError, match=re.escape(why)) as caught:
+        seal_numbers(typed)
+    assert caught.value.where == "seals_found"
+
+
+@given(st.lists(st.from_regex(r"[A-Z0-9]([A-Z0-9./-]{0,10}[A-Z0-9])?", fullmatch=True), min_size=1, max_size=10,
+                unique=True), st.sampled_from([", ", ",", ";", " ", " ; "]))
+def test_seal_numbers_read_back_whatever_separates_them(numbers: list[str], separator: str) -> None:
+    assert seal_numbers(separator.join(numbers)).split(", ") == numbers

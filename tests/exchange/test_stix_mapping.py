@@ -207,6 +207,12 @@ def test_a_seizure_refers_to_its_container_and_consignment_and_a_sighting_report
     with pytest.raises(InputError) as caught:  # a regression review's 20,000 characters filled the exchange list
         to_stix(flood)
     assert (caught.value.where, caught.value.why) == ("seizure.method", "65 characters; at most 64")
+    # the seals read on the box travel as a list, through STIX and back (a search team review)
+    sealed = dataclasses.replace(report, seizure=dataclasses.replace(report.seizure, seals_found=("SL1", "SL-2")))
+    objects = to_stix(sealed)
+    assert objects[0]["seals_found"] == ["SL1", "SL-2"] and "seals_found" not in seizure
+    check_bundle(objects)
+    assert from_stix(objects, sealed.meta.stix_id).seizure.seals_found == ("SL1", "SL-2")
 
 
 def test_from_stix_refuses_objects_it_would_not_give_back() -> None:

@@ -118,6 +118,9 @@ class ActionIn(Strict):
     method: Literal[("", *METHODS)] | None = Field(  # type: ignore[valid-type]
         default=None, description="with a seizure, how the drugs came to be in the box, when the team can tell "
                                   "(\"\" or null: not said)")
+    seals_found: str | None = Field(default=None, max_length=500, description=(
+        "with a search, the seal numbers read on the box, separated by commas (\"SL123456, SL999888\"); "
+        "shared with a seizure report"))
     notes: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
     # not strict: a strict datetime took no text at all from a JSON body (a scan-team review's

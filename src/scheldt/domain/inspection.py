@@ -16,6 +16,7 @@ seizure is a positive), ``waived`` and ``cancelled`` orders are not.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -146,11 +147,11 @@ _MOVES: dict[str, tuple[frozenset[Status], Status]] = {
 }
 #: The search fields a correction replaces (all of them: a seizure corrected to "nothing found"
 #: loses its drug, mass and hiding place).
-SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "method", "notes")
+SEARCH_FIELDS = ("result", "drug_type", "mass_kg", "concealment", "method", "seals_found", "notes")
 #: What a withdrawn record's order holds afterwards: no image, verdict or result (the change
 #: keeps what it said).
 WITHDRAWN: dict[str, Any] = {"nii_image_ref": "", "verdict": "", "result": "", "drug_type": "", "mass_kg": None,
-                             "concealment": "", "method": "", "notes": ""}
+                             "concealment": "", "method": "", "seals_found": "", "notes": ""}
 ACTIONS = tuple(_MOVES)
 #: The fields each action records; any other field given is refused, not dropped without a word
 #: (a review's search with an image reference and a reason answered 200 and kept neither).
@@ -242,7 +243,7 @@ def apply(status: Status, selection: str, action: str, data: dict[str, Any], ver
     * scan: ``nii_image_ref`` (required), ``verdict`` clear / anomaly;
     * search: ``result`` nothing_found / irregularity / seizure; a seizure needs ``drug_type``,
       ``mass_kg`` (1 g to 100,000 kg) and ``concealment``, and may say its ``method``
-      (:data:`METHODS`); ``notes`` optional; a search of an
+      (:data:`METHODS`); ``notes`` and ``seals_found`` (:func:`seal_numbers`) optional; a search of an
       order never scanned (a tip-off, the scanner down) needs a ``reason``;
     * clear: nothing (the image was clear: the box goes without a physical search); refused
       after an ``anomaly`` verdict, which is searched or cancelled with a reason (a review
@@ -305,7 +306,7 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
     # line breaks as \n: a browser sends a form's as \r\n, and an unchanged correction form then went
     # through as a correction of notes written through the API (a regression review)
     notes = _text(data.get("notes"), "notes", required=False).replace("\r\n", "\n").replace("\r", "\n")
-    out: dict[str, Any] = {"result": result, "notes": notes}
+    out: dict[str, Any] = {"result": result, "notes": notes, "seals_found": seal_numbers(data.get("seals_found"))}
     if result != "seizure":
         for name in ("drug_type", "mass_kg", "concealment", "method"):
             if data.get(name) not in (None, ""):
@@ -324,6 +325,34 @@ def _search_fields(data: dict[str, Any]) -> dict[str, Any]:
                          f"{MAX_SEIZURE_KG:,.0f}")
     out["mass_kg"] = float(mass)
     return out
+
+
+#: A seal number as printed on the seal: letters and digits, with dots, dashes or slashes inside.
+_SEAL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9./-]{0,38}[A-Za-z0-9])?")
+#: Seals one search may record (a box carries two or three; a few more when some were cut).
+MAX_SEALS_FOUND = 10
+
+
+def seal_numbers(value: Any) -> str:
+    """The seal numbers a search team read on the box (``"SL123456, SL999888"``), as one text,
+    numbers in capitals, separated by ", "; "" when none given. Commas, semicolons and spaces
+    separate them. For rip-on/rip-off the seal replaced on the way is the evidence, and partners
+    match seal numbers against their watchlists' seal ranges (a search team review could put
+    them only in the notes, which no seizure report carries). Raises InputError naming
+    ``seals_found`` for a number that is none (1-40 letters and digits, with . - / inside) or
+    more than :data:`MAX_SEALS_FOUND` of them."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise InputError("seals_found", "give the seal numbers as text, e.g. SL123456, SL999888")
+    numbers = [n for n in re.split(r"[,;\s]+", value.strip()) if n]
+    bad = next((n for n in numbers if not _SEAL.fullmatch(n)), None)
+    if bad is not None:
+        raise InputError("seals_found", f"{bad[:40]!r} is not a seal number (letters and digits, with . - / inside, "
+                         "at most 40); separate numbers with commas")
+    if len(numbers) > MAX_SEALS_FOUND:
+        raise InputError("seals_found", f"{len(numbers)} seal numbers: at most {MAX_SEALS_FOUND}")
+    return ", ".join(dict.fromkeys(n.upper() for n in numbers))
 
 
 def heaviest_known_load(facts: dict[str, Any] | None) -> tuple[float | None, str]:

@@ -159,7 +159,8 @@ class Seizure:
     """What was seized (drug type, mass in kg), where it was hidden, how the container was
     picked (risk, exploration, manual), when (UTC), the port of loading and the origin country,
     and how the drugs came to be in the box when the search team could tell (``method``: a
-    :data:`scheldt.domain.inspection.METHODS` code, or a partner's own word; "" when not said)."""
+    :data:`scheldt.domain.inspection.METHODS` code, or a partner's own word; "" when not said),
+    and the seal numbers read on the box at the search (``seals_found``)."""
 
     drug_type: str
     mass_kg: float
@@ -170,6 +171,7 @@ class Seizure:
     origin_country: str = ""
     description: str = ""
     method: str = ""
+    seals_found: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,6 +184,7 @@ class VesselCallSDO:
     ("origin_country", StringProperty()),
     ("description", StringProperty()),
     ("method", StringProperty()),
+    ("seals_found", ListProperty(StringProperty)),
     ("container_ref", ReferenceProperty(valid_types=[CONTAINER_TYPE], spec_version="2.1")),
     ("consignment_ref", ReferenceProperty(valid_types=[CONSIGNMENT_TYPE], spec_version="2.1")),
     ("vessel_call_ref", ReferenceProperty(valid_types=[VESSEL_CALL_TYPE], spec_version="2.1")),
@@ -270,6 +271,12 @@ def part_id(main_id: str, stix_type: str, role: str) -> str:
 def _base(meta: Meta, stix_type: str, stix_id: str) -> dict[str, Any]:
     return {"type": stix_type, "spec_version": "2.1", "id": stix_id, "created_by_ref": meta.created_by,
             "created": stix_time(meta.created), "modified": stix_time(meta.modified)}
+
+
+def _seals_found(value: Any) -> tuple[str, ...]:
+    """A received report's ``seals_found`` (a list of seal numbers), at most 20 of 64 characters
+    each, as a partner sent them; () for anything else."""
+    return tuple(str(n)[:64] for n in value[:20]) if isinstance(value, list) else ()
 
 
 def _put(obj: dict[str, Any], **values: Any) -> dict[str, Any]:
@@ -422,7 +429,8 @@ def seizure_to_stix(r: SeizureReport) -> list[dict[str, Any]]:
     main = _base(m, SEIZURE_TYPE, m.stix_id)
     _put(main, drug_type=s.drug_type, mass_kg=float(s.mass_kg), concealment=s.concealment, selection=s.selection,
          seized_at=stix_time(s.seized_at), port_of_loading=s.port_of_loading, origin_country=s.origin_country,
-         description=s.description, method=s.method, container_ref=by_type.get(CONTAINER_TYPE),
+         description=s.description, method=s.method, seals_found=s.seals_found,
+         container_ref=by_type.get(CONTAINER_TYPE),
          consignment_ref=by_type.get(CONSIGNMENT_TYPE), vessel_call_ref=by_type.get(VESSEL_CALL_TYPE))
     return [_finish(o, m) for o in (_new_sdo(main, SEIZURE_EXTENSION_ID), *parts)]
 
@@ -555,7 +563,7 @@ def seizure_from_stix(main: dict[str, Any], objects: Mapping[str, dict[str, Any]
     seizure = Seizure(main.get("drug_type", ""), main.get("mass_kg", 0), main.get("concealment", ""),
                       main.get("selection", ""), _time(main.get("seized_at"), f"{where}.seized_at"),
                       main.get("port_of_loading", ""), main.get("origin_country", ""), main.get("description", ""),
-                      main.get("method", ""))
+                      main.get("method", ""), _seals_found(main.get("seals_found")))
     if found["related"]:
         raise InputError(where, f"refers to {found['related'][0]}, which is not one of its own parts")
     return SeizureReport(_meta(main, default_group), seizure, found["container"], found["consignment"],

@@ -246,7 +246,8 @@ class InspectionRepository:
         searched = (select(func.min(c.at)).where(c.order_id == o.id, c.to_status == "searched")
                     .correlate(o).scalar_subquery())
         stmt = (select(o.id, o.trip_id, o.updated_at, searched.label("searched_at"), o.drug_type, o.mass_kg,
-                       o.concealment, o.method, o.selection, t.container_number, t.port_of_loading, t.assessment_id)
+                       o.concealment, o.method, o.seals_found, o.selection, t.container_number, t.port_of_loading,
+                       t.assessment_id)
                 .join(t, t.id == o.trip_id)
                 .where(o.organisation_id == org_id, o.result == "seizure", o.status == "searched"))
         if limit is None:

@@ -537,6 +537,7 @@ class ScanOrderRow(Base):
     mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
     concealment: Mapped[str] = mapped_column(String(64), default="")
     method: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    seals_found: Mapped[str] = mapped_column(String(512), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

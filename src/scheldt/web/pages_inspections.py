@@ -259,7 +259,7 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
               verdict: Annotated[str, Form()] = "", result: Annotated[str, Form()] = "",
               drug_type: Annotated[str, Form()] = "", mass_kg: Annotated[str, Form()] = "",
               concealment: Annotated[str, Form()] = "", method: Annotated[str, Form()] = "",
-              notes: Annotated[str, Form()] = "",
+              seals_found: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
               reason: Annotated[str, Form()] = "", done_at: Annotated[str, Form()] = "",
               seen_changes: Annotated[str, Form()] = "") -> Response:
     """Record a scan, a search (with a seizure), a clear image, with when it was done if
@@ -267,7 +267,7 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
     how many changes the page showed (a change since refuses the action: a web review)."""
     typed = {"nii_image_ref": nii_image_ref, "verdict": verdict[:20], "result": result[:20],
              "drug_type": drug_type[:32], "mass_kg": mass_kg[:40], "concealment": concealment[:32],
-             "method": method[:32], "notes": notes, "reason": reason,
+             "method": method[:32], "seals_found": seals_found[:500], "notes": notes, "reason": reason,
              "done_at": done_at[:40]}  # the workflow refuses texts over its limits
     try:
         oid = _order_id(order_id)
@@ -281,8 +281,9 @@ def order_act(request: Request, order_id: str, ctx: PageDep, csrf: Annotated[str
             # the correction form comes filled with the recorded seizure; a correction to another
             # result drops it (a review's "nothing found" was refused until the fields were blanked)
             data = {k: v for k, v in data.items() if k not in ("drug_type", "mass_kg", "concealment", "method")}
-        if action == "correct":  # the form shows the recorded notes and method: a box emptied clears them
+        if action == "correct":  # the form shows the recorded notes, seals and method: a box emptied clears them
             data["notes"] = typed["notes"]  # (a regression review: left out as empty, they were kept)
+            data["seals_found"] = typed["seals_found"]
             if data.get("result") == "seizure":
                 data["method"] = typed["method"]
         if seen_changes.isascii() and seen_changes.isdigit() and len(seen_changes) < 12:

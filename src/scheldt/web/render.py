@@ -99,6 +99,7 @@ def label(value: Any) -> str:
 #: named "drug_type" where the field reads "Drug").
 FIELD_NAMES = {
     "drug_type": "Drug", "mass_kg": "Mass (kg)", "concealment": "Hidden", "method": "Method",
+    "seals_found": "Seals found",
     "nii_image_ref": "Image reference",
     "verdict": "Image verdict", "result": "Result", "notes": "Notes", "reason": "Reason", "note": "Note",
     "tlp": "TLP", "sharing_group": "Sharing group", "recipients": "Recipients", "reliability": "Reliability",

@@ -270,11 +270,11 @@ _ACTION_PERMISSION = {"scan": Permission.RECORD_SCAN, "search": Permission.RECOR
 
 
 def _kept_in_correction(order: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """A correction's fields, with the search's ``notes`` kept where the correction does not
-    give them, and its seizure ``method`` where it still records a seizure and gives none
-    (``""`` clears either). A partner review's correction of the mass alone erased the team's
-    notes ("bags behind evaporator")."""
-    kept = {"notes": order.get("notes") or ""}
+    """A correction's fields, with the search's ``notes`` and ``seals_found`` kept where the
+    correction does not give them, and its seizure ``method`` where it still records a seizure
+    and gives none (``""`` clears any). A partner review's correction of the mass alone erased
+    the team's notes ("bags behind evaporator")."""
+    kept = {"notes": order.get("notes") or "", "seals_found": order.get("seals_found") or ""}
     if data.get("result") == "seizure" and order.get("result") == "seizure":
         kept["method"] = order.get("method") or ""
     return {**kept, **{k: v for k, v in data.items() if k not in kept or v is not None}}

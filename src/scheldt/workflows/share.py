@@ -578,7 +578,7 @@ def _publish_seizure(uow: Any, principal: Principal, order_id: int, sharing: Sha
     seized_at = uow.inspections.searched_at(order_id) or order["updated_at"]
     seizure = Seizure(order["drug_type"], float(order["mass_kg"]), order["concealment"], order["selection"],
                       ms(seized_at), pol, pol[:2] if is_country(pol[:2]) else "", description,
-                      order.get("method") or "")
+                      order.get("method") or "", tuple(n for n in (order.get("seals_found") or "").split(", ") if n))
     stix_id, earlier = _seizure_report_id(uow, org, order_id, now)
     meta = _meta(org, SEIZURE_TYPE, sharing, now, stix_id)
     if earlier is not None:  # a new version: same created, a later modified
