@@ -796,7 +796,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
         assert uow.inspections.order(order_id, "be-customs")["status"] == "scanned"
     done = searcher.post(f"/orders/{order_id}/act", data={
         "csrf": token_of(searcher), "action": "search", "result": "seizure", "drug_type": "cocaine",
-        "mass_kg": "31,5", "concealment": "reefer_unit"})
+        "mass_kg": "31,5", "concealment": "reefer_unit", "seals_found": "sl1 ; SL-2"})
     assert done.status_code == 303
     with store.uow() as uow:
         order = uow.inspections.order(order_id, "be-customs")
@@ -805,6 +805,7 @@ def test_the_scan_and_search_forms_follow_roles_and_refuse_bad_values(app: FastA
     closed = searcher.get(f"/orders/{order_id}")
     assert 'id="record-search"' not in closed.text
     assert '<span class="badge seizure">cocaine</span> 31.5 kg, reefer unit' in closed.text
+    assert 'id="seals-found">SL1, SL-2<' in closed.text  # the seals read on the box (a search team review)
     listed = officer.get("/orders?status=searched")
     assert f'href="/orders/{order_id}"' in listed.text
     assert officer.get("/orders?status=lost").status_code == 400
@@ -1367,6 +1368,25 @@ def test_a_shipping_line_or_terminal_finds_a_box_that_left_by_its_number(app: Fa
     form = signed_in(app, user).get("/queue", params={"arrived_from": "", "arrived_to": "", "port": "", "on_hold": "",
                                                       "left": "no", "container": gone["container_number"]})
     assert str(gone["id"]) in re.findall(r'<tr data-trip="(\d+)"', form.text)
+
+
+def test_a_terminal_opens_its_trip_pages_without_the_lines_commercial_facts(app: FastAPI, store: Store) -> None:
+    """A regression review: once documents reached terminals without their commercial fields,
+    every trip page with a document failed for a terminal (500: the page read its to-order
+    mark); and a flag on an unknown HS code still named the goods."""
+    from scheldt.workflows.trip_views import commercial_flag, for_terminal
+
+    c = signed_in(app, "terminal")
+    documented = [t for t in trips(store, "terminal-2") if t.get("document_ref")]
+    assert documented
+    page = c.get(f"/trips/{documented[0]['id']}")
+    assert page.status_code == 200, page.text
+    assert 'id="parties-not-shown"' in page.text and "<dt>Goods</dt>" not in page.text and "<dt>Seals</dt>" in page.text
+    flags = [{"field": "HSCodes", "code": "unknown-hs-code", "why": "HS 999999 ..."},
+             {"field": "container_numbers", "code": "invalid-container-number", "why": "..."},
+             {"field": "NAD", "code": "empty-party", "why": "..."}]
+    assert [commercial_flag(f) for f in flags] == [True, False, True]
+    assert for_terminal({"document_ref": "B1", "parties": [], "flags": flags})["flags"] == [flags[1]]
 
 
 def test_a_reason_s_points_are_shown_with_their_own_sign() -> None:

@@ -189,10 +189,25 @@ def _named_by_file(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 COMMERCIAL_FIELDS = ("parties", "goods", "hs_codes", "descriptions", "to_order", "freight_payment")
 
 
+#: Data-quality flags about commercial facts, by their field and code: an unknown HS code names
+#: the goods (a regression review's terminal read "HS 999999" in a flag), a party flag the party.
+_COMMERCIAL_FLAG = re.compile(r"hs|goods|cargo|package|part(y|ies)|nad|consignee|shipper|notify|gid|pia|ftx|"
+                              r"description|freight|payment|to.?order|commodit", re.IGNORECASE)
+
+
+def commercial_flag(flag: Mapping[str, Any]) -> bool:
+    """Whether a data-quality flag (``{"field", "code", ...}``) is about a commercial fact."""
+    return bool(_COMMERCIAL_FLAG.search(f"{flag.get('field', '')} {flag.get('code', '')}"))
+
+
 def for_terminal(document: dict[str, Any]) -> dict[str, Any]:
     """A document version (as stored or as a trip's facts) as a terminal reads it: without
-    :data:`COMMERCIAL_FIELDS`; its reference, ports, vessel, mass, containers and seals stay."""
-    return {k: v for k, v in document.items() if k not in COMMERCIAL_FIELDS}
+    :data:`COMMERCIAL_FIELDS` or flags about them (:func:`commercial_flag`); its reference,
+    ports, vessel, mass, containers and seals stay."""
+    out = {k: v for k, v in document.items() if k not in COMMERCIAL_FIELDS}
+    if isinstance(out.get("flags"), list):
+        out["flags"] = [f for f in out["flags"] if not (isinstance(f, Mapping) and commercial_flag(f))]
+    return out
 
 
 def profile_switches(uow: Any, scored: Sequence[datetime]) -> list[dict[str, Any]]:
@@ -226,7 +241,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     events, refs = stored_trip(uow, trip)
     seen = {
         "trip": trip_row(trip, agency),
-        "flags": data_quality(uow, trip, events, refs),
+        "flags": [f for f in data_quality(uow, trip, events, refs) if not (terminal and commercial_flag(f))],
         # sources without the server's directories, as the flags show them (a carrier review
         # read the customs node's ingest paths in its own boxes' events and documents)
         "events": _named_by_file(plain(list(facts.events))) if facts else [],
