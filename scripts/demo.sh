@@ -22,8 +22,8 @@ printf 'Steps below run as: export SCHELDT_DATA_DIR=%s SCHELDT_NOW=%s SCHELDT_LO
 # The node's organisations first: what is loaded below is recorded as supplied by be-customs.
 step org create be-customs --name "Belgian Customs (demo)" --kind agency
 step org create us-cbp --name "US Customs and Border Protection (demo)" --kind agency
-step org create carrier-a --name "Simulated Carrier A" --kind carrier --carrier-code SIMA
-step org create terminal-1 --name "Simulated Terminal 1" --kind terminal --terminal-code SIMT1
+step org create carrier-a --name "Simulated Carrier A" --kind carrier --carrier-code SIMA --client-of be-customs
+step org create terminal-1 --name "Simulated Terminal 1" --kind terminal --terminal-code SIMT1 --client-of be-customs
 step ingest demo/data/kcs-train-excerpt.csv                 # history: declarations with inspection outcomes
 step ingest --no-outcomes demo/data/kcs-test-excerpt.csv    # new declarations, not inspected yet
 step train --target fraud
