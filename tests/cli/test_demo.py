@@ -54,6 +54,8 @@ def test_readme_main_command_runs_the_whole_job(tmp_path: Path) -> None:
     orgs = {o["id"]: o for o in run_json("org", "list", "--json")}
     assert set(orgs) == {"be-customs", "us-cbp", "carrier-a", "terminal-1"}
     assert orgs["carrier-a"]["carrier_codes"] == ["SIMA"]
+    # the line and the terminal feed be-customs: the trips of what they send are its own
+    assert (orgs["carrier-a"]["client_of"], orgs["terminal-1"]["client_of"]) == ("be-customs", "be-customs")
     assert "user officer of be-customs created: targeting_officer" in out
     assert "sign in as officer" in out
     from fastapi.testclient import TestClient
