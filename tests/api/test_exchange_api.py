@@ -259,8 +259,8 @@ def test_a_seizure_is_shared_from_its_scan_order(api: Service) -> None:
         "method": "rip_on_rip_off", "seals_found": "sl123456, SL999888"})
     # a correction of the mass alone keeps the seals read on the box
     corrected = api.client.post(f"/api/v1/scan-orders/{order['id']}/actions", headers=api.as_("searcher"), json={
-        "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.0, "concealment": "behind_doors",
-        "reason": "weighed again"})
+        "action": "correct", "result": "seizure", "drug_type": "cocaine", "mass_kg": 98.0,
+        "concealment": "behind_doors", "reason": "weighed again"})
     assert corrected.status_code == 200 and corrected.json()["seals_found"] == "SL123456, SL999888", corrected.text
     # TLP as the README and the errors write it (a docs review's "GREEN" was refused with 422)
     made = api.client.post("/api/v1/seizure-reports", headers=api.as_("analyst"), json={

@@ -97,7 +97,8 @@ def test_high_risk_port_of_loading_at_the_grade_of_the_port() -> None:
     facts = trip(ev("LOAD", -300, "ECGYE"), ev("DISC", 0))
     hit = INDICATORS["high_risk_port_of_loading"].check(facts, Context({}, graded, COVERS))
     assert hit is not None and hit.strength == 0.6
-    assert hit.evidence == "loaded 2026-02-16 20:00 UTC: ECGYE (Guayaquil), on the high-risk list since 2024-01-01, graded 0.6"
+    assert hit.evidence == (
+        "loaded 2026-02-16 20:00 UTC: ECGYE (Guayaquil), on the high-risk list since 2024-01-01, graded 0.6")
     assert strength("high_risk_port_of_loading", facts) == 1.0  # not graded: full strength
 
 

@@ -266,8 +266,9 @@ def test_an_exploration_pick_scanned_before_its_shift_is_a_manual_pick(engine: E
                                   {"nii_image_ref": "img-1", "verdict": "clear"}, NOW)
         change = uow.inspections.changes(order["id"])[-1]
     assert (scanned["selection"], scanned["shift_date"], scanned["shift"]) == ("manual", str(running[0]), running[1])
-    assert scanned["reason"] == (f"an exploration pick drawn for the {later[1]} shift of {later[0]}, scanned before it: "
-                                 "no random pick of the shift that scanned it")  # a manual pick says why
+    assert scanned["reason"] == (  # a manual pick says why
+        f"an exploration pick drawn for the {later[1]} shift of {later[0]}, scanned before it: "
+        "no random pick of the shift that scanned it")
     assert (change["details"]["was_selection"], change["details"]["planned_for"]) == (
         "exploration", f"{later[0]} {later[1]}")
     assert [exploration_shift(*running, NOW), exploration_shift(*later, NOW)] == [True, True]

@@ -331,8 +331,8 @@ def act(uow: Any, principal: Principal, order_id: int, action: str, data: dict[s
             date.fromisoformat(str(order["shift_date"])), order["shift"], done):
         moved["selection"] = "manual"  # chosen for now, not drawn for it (a carrier review: see EXPLORATION_SHIFTS)
         # a manual pick says why (a regression review found these without a reason)
-        moved["reason"] = (f"an exploration pick drawn for the {order['shift']} shift of {order['shift_date']}, scanned "
-                           "before it: no random pick of the shift that scanned it")
+        moved["reason"] = (f"an exploration pick drawn for the {order['shift']} shift of {order['shift_date']}, "
+                           "scanned before it: no random pick of the shift that scanned it")
     uow.inspections.update_order(order_id, values | moved)
     recorded = change.fields | ({"was": {k: order.get(k) for k in SEARCH_FIELDS}} if action == "correct" else {})
     if moved:

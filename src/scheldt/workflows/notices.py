@@ -94,8 +94,9 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
     ``kind`` of every organisation owning the trip (:func:`owners`), or only of
     ``only_organisations`` among them, or only for subscription ``only_subscription``; returns
     the notices' ids. The notice's ``at`` is ``at`` (UTC; when what it tells began, e.g. when a
-    hold told to a new subscription was placed), else ``now``. Each is audited (kind ``notice``, by ``actor`` of ``actor_org``). Raises
-    NotFoundError for an unknown trip, InputError for an unknown kind or an empty text."""
+    hold told to a new subscription was placed), else ``now``. Each is audited (kind
+    ``notice``, by ``actor`` of ``actor_org``). Raises NotFoundError for an unknown trip,
+    InputError for an unknown kind or an empty text."""
     if kind not in KINDS:
         raise InputError("notice kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     text = (text or "").replace("\r\n", "\n").strip()  # CRLF line breaks are line breaks (a review's were refused)

@@ -909,9 +909,10 @@ def read_consignments(message: Message) -> Iterator[Record]:
     if message.truncated:
         return  # the groups cut off may have named them
     for number in (n for n in header.equipment if n not in linked):
-        yield Rejection(f"{message.where} EQD {number}", "EQD", f"{message.type} message {message.ref}: container "
-                        f"{number} is in the report's equipment, but no consignment (CNI group) names it or places goods "
-                        "in it (SGP): it is linked to no bill of lading", as_received(message.segments))
+        yield Rejection(f"{message.where} EQD {number}", "EQD",
+                        f"{message.type} message {message.ref}: container {number} is in the report's equipment, "
+                        "but no consignment (CNI group) names it or places goods in it (SGP): it is linked to no "
+                        "bill of lading", as_received(message.segments))
 
 
 def _main_carriage(head: _Header, segments: list[Segment]) -> None:
