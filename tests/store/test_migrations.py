@@ -22,7 +22,7 @@ from scheldt.store.models import ContainerTripRow, TripAssessmentRow, WatchlistE
 from scheldt.store.rows import aware
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.replay import replay
-from scheldt.workflows.trip_scoring import activate_profile
+from scheldt.workflows.trip_scoring import activate_profile, score_trips
 from tests.conftest import KCS_TRAIN, kcs_lines
 
 
@@ -243,6 +243,41 @@ def test_upgrade_to_0030_a_failing_peer_fails_since_its_last_pull(store_url: str
         since = dict(conn.execute(select(PeerRow.name, PeerRow.failing_since)).all())
     engine.dispose()
     assert {name: aware(t) for name, t in since.items()} == {"down": at, "up": None, "new": None}
+
+
+def test_upgrade_to_0033_gives_a_trip_a_line_fed_to_the_agency_it_feeds(store_url: str, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 0033's code a trip fed only by a shipping line was the line's, which no officer
+    could see (a carrier review); `db upgrade` summarises stored trips again, so such a trip
+    goes to the agency the line is a client of without waiting for new facts."""
+    from scheldt.domain.access import Organisation, OrgKind
+    from tests.builders import dcsa_event
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0032")
+    events = [dcsa_event(event_id, equipmentDetails__equipmentReference="APZU4812090", eventDateTime=at,
+                         eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode=port,
+                         transportCall={"exportVoyageNumber": "500E", "importVoyageNumber": "500E"},
+                         documentReferences=None)
+              for event_id, kind, at, port in (("l", "LOAD", "2026-11-01T10:00:00Z", "COCTG"),
+                                               ("d", "DISC", "2026-11-20T10:00:00Z", "BEANR"))]
+    (tmp_path / "line.json").write_text(json.dumps({"events": events}))
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), now)
+        uow.accounts.add_organisation(Organisation("carrier-b", "B", OrgKind.CARRIER, ("SIMB",)), now)
+        uow.accounts.set_client_of("carrier-b", "be-customs")
+        activate_profile(uow, builtin_profile_text(), "built-in", "tests", "tests", now)
+        assert ingest_file(uow, tmp_path / "line.json", IngestOptions(supplied_by="carrier-b"), now).accepted == 2
+        score_trips(uow, now)
+    with engine.begin() as conn:  # as the code before 0033 summarised it
+        conn.execute(ContainerTripRow.__table__.update().values(supplied_by="carrier-b"))
+    result = _db_upgrade(store_url, monkeypatch)
+    assert "container-trip index: 1 trips summarised again from their facts" in result.stdout
+    with unit_of_work(engine) as uow:
+        [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
+    engine.dispose()
+    assert (trip["container_number"], trip["supplied_by"]) == ("APZU4812090", "be-customs")
 
 
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:

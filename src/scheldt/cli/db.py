@@ -28,9 +28,10 @@ from scheldt.store.db import upgrade as run_upgrade
 from scheldt.store.sealing import key_path, stored_credentials
 from scheldt.workflows.trip_scoring import reindex_trips, resummarise_trips
 
-#: The first revision whose container-trip index records when a box left the port: trips
-#: indexed before it are summarised again from their stored facts on upgrade.
-_LEFT_AT_REVISION = "0020"
+#: Trips indexed before this revision are summarised again from their stored facts on upgrade:
+#: 0020 records when a box left the port, and the code of 0033 gives a trip fed by shipping
+#: lines and terminals to the agency they feed (before, the line owned it and no officer saw it).
+_SUMMARY_REVISION = "0033"
 
 app = typer.Typer(help="The store's schema: upgrade, current revision; backups.", no_args_is_help=True)
 
@@ -52,7 +53,7 @@ def upgrade() -> None:
         with unit_of_work(engine) as uow:
             if uow.container_trips.count(None, TripFilter()) == 0 and uow.trip_assessments.any():
                 typer.echo(f"container-trip index built from {reindex_trips(uow)} trips' latest assessments")
-            elif before is not None and before < _LEFT_AT_REVISION:
+            elif before is not None and before < _SUMMARY_REVISION:
                 typer.echo(f"container-trip index: {resummarise_trips(uow)} trips summarised again from their facts")
         engine.dispose()
 
