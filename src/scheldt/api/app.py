@@ -44,10 +44,9 @@ MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_SLOTS = 40
 
 
-class BodyLimit:
-    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` with 413, by Content-Length
-    and, for chunked bodies, by reading at most that much (the body read is handed on to the
-    route). A plain ASGI middleware: it adds no task or stream per request."""
+class HttpMiddleware:
+    """A plain ASGI middleware of HTTP requests: anything else (lifespan) goes straight to the
+    application; a subclass handles HTTP in :meth:`http`. No task or stream is added per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,6 +55,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request (``scope["type"]`` is ``"http"``)."""
+        await self.app(scope, receive, send)
+
+
+class BodyLimit(HttpMiddleware):
+    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` with 413, by Content-Length
+    and, for chunked bodies, by reading at most that much (the body read is handed on to the
+    route). A plain ASGI middleware: it adds no task or stream per request."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), None)
         if length is not None:
             if not length.isdigit():
@@ -86,17 +98,14 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-class HeadAsGet:
+class HeadAsGet(HttpMiddleware):
     """ASGI middleware answering HEAD as GET without the body (RFC 9110 section 9.3.2: the
     same status and headers, Content-Length included), for every path that answers GET: an API
     review's health checks got 405 from every endpoint but /openapi.json. The request is handled
     (and audited, as HEAD: ``scope["scheldt.method"]``) as the GET would be."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
 
@@ -118,17 +127,11 @@ _GUARD_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b
 _CACHEABLE = ("/static/", "/docs-assets/")
 
 
-class GuardHeaders:
+class GuardHeaders(HttpMiddleware):
     """ASGI middleware adding :data:`_GUARD_HEADERS` an answer does not set itself (no
     ``Cache-Control`` under :data:`_CACHEABLE`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         cacheable = scope.get("path", "").startswith(_CACHEABLE)
 
         async def guarded(message: Message) -> None:
@@ -177,7 +180,7 @@ def request_slots(engine: Any) -> int:
     return DEFAULT_REQUEST_SLOTS
 
 
-class RequestSlots:
+class RequestSlots(HttpMiddleware):
     """ASGI middleware letting at most :func:`request_slots` HTTP requests into the application
     at once; the others wait here, in the event loop, in arrival order.
 
@@ -189,14 +192,11 @@ class RequestSlots:
     are connections (and threads) rules that out; waiting costs nothing while slots are free."""
 
     def __init__(self, app: ASGIApp, slots: int | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.slots = slots
         self._semaphore: anyio.Semaphore | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._semaphore is None:
             engine = getattr(scope["app"].state, "engine", None) if "app" in scope else None
             self._semaphore = anyio.Semaphore(self.slots or request_slots(engine))

@@ -1250,15 +1250,10 @@ def _rescore_matched(uow: Any, numbers: list[str], now: datetime) -> None:
     indicator), and a carrier review's partner tip on a shipper raised an alert but left the
     trip's score, and the queue, as they were until someone ran ``trips score``. Trips whose
     facts the entry does not change keep their assessment (:func:`score_trips`)."""
-    from scheldt.workflows.trip_scoring import live_profile, score_trips  # trip_scoring imports this module
+    from scheldt.workflows.trip_scoring import score_with_live  # trip_scoring imports this module
 
-    if not numbers or uow.profiles.live() is None:
-        return
-    try:
-        live_profile(uow, now)
-    except InputError:
-        return  # the live profile is not in force at now: nothing is scored (as after an ingest)
-    score_trips(uow, now, numbers)
+    if numbers:
+        score_with_live(uow, now, numbers)
 
 
 def alert_watched_trips(uow: Any, watched: Sequence[WatchlistEntry], trips: Sequence[TripFacts],

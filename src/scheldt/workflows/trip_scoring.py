@@ -546,13 +546,8 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     why nothing was scored (``not_scored``) when the live profile is not in force at ``now``:
     the facts stay loaded (a review's ingest under a profile effective from next year stored
     nothing)."""
-    stored = uow.profiles.live()
-    if stored is None:
+    if uow.profiles.live() is None:
         return None
-    try:
-        live_profile(uow, now)
-    except InputError as exc:
-        return ScoringReport(stored.label, not_scored=exc.why)
     numbers = set(uow.events.containers_received_since(since)) | set(uow.documents.containers_received_since(since))
     refs, called = uow.events.boxless_received_since(since)  # arrivals, departures: the trips they join
     if refs:
@@ -563,7 +558,21 @@ def rescore_received(uow: UnitOfWork, since: datetime, now: datetime) -> Scoring
     if moved:  # around when the positions were observed: a lagging feed's are older than their receipt
         observed = uow.vessels.earliest_observed_received_since(since) or since
         numbers |= set(uow.events.containers_on_vessels(moved, min(since, observed) - timedelta(days=VOYAGE_DAYS)))
-    return score_trips(uow, now, sorted(numbers))
+    return score_with_live(uow, now, sorted(numbers))
+
+
+def score_with_live(uow: UnitOfWork, now: datetime, containers: list[str]) -> ScoringReport | None:
+    """:func:`score_trips` of ``containers`` when a profile is live: None when none is; a report
+    saying why nothing was scored (``not_scored``) when the live one is not in force at ``now``
+    (UTC): the facts that came in stay, they are scored once a version in force goes live."""
+    stored = uow.profiles.live()
+    if stored is None:
+        return None
+    try:
+        live_profile(uow, now)
+    except InputError as exc:
+        return ScoringReport(stored.label, not_scored=exc.why)
+    return score_trips(uow, now, containers)
 
 
 def _row(profile: RiskProfile, model: LiveTripModel | None, facts: TripFacts, snapshot: dict[str, Any], digest: str,
