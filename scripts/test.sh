@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh
+bash scripts/chromium.sh
 # Two test processes (pytest-xdist), one per core, each module's tests in one of them (its
 # module-scoped stores are built once); each process's libraries get one thread (LightGBM,
 # BLAS), so the two never ask for more cores than the machine has. SCHELDT_TEST_PROCESSES=0
