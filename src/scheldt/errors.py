@@ -5,6 +5,7 @@ Every error says *where* (a file and line, a segment, a field, a setting) and *w
 
     ScheldtError
     ├── InputError          bad input from a user or a file (status 400)
+    │   └── TooLargeError       a request body over its limit (status 413)
     ├── AuthError           not signed in, or a credential refused (status 401)
     ├── ForbiddenError      signed in, but the roles do not allow it (status 403)
     ├── NotFoundError       a named thing does not exist (status 404)
@@ -34,6 +35,12 @@ class InputError(ScheldtError):
     """Input that cannot be used as given (unreadable file, bad option value)."""
 
     status = 400
+
+
+class TooLargeError(InputError):
+    """A request body over its limit (a file streamed to the server, counted as it comes)."""
+
+    status = 413
 
 
 class NotFoundError(ScheldtError):

@@ -243,7 +243,7 @@ def test_a_shipping_line_sees_only_its_own_trips(open_session, server: Server) -
     expect(rows).to_have_count(len(own))
     assert [rows.nth(i).get_attribute("data-trip") for i in range(rows.count())] == [str(t["id"]) for t in own]
     assert {rows.nth(i).get_attribute("data-carrier") for i in range(rows.count())} == {"SIMA"}
-    expect(carrier.page.locator("header nav a")).to_have_text(["Your containers"])
+    expect(carrier.page.locator("header nav a")).to_have_text(["Your containers", "Send data"])
     expect(carrier.page.locator("h1")).to_have_text("Your containers")
     for hidden in ("#queue .score", "#queue .reasons", "#queue .badge[class*=band-]", "select[name=band]",
                    "select[name=status]"):

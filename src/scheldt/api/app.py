@@ -28,16 +28,24 @@ from scheldt.api import (
     routes_jobs,
     routes_notices,
     routes_profiles,
+    routes_supplied,
     routes_trips,
 )
 from scheldt.api.deps import refuse_nul, refuse_unknown_query
 from scheldt.api.errors import error_response
+from scheldt.errors import TooLargeError
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, store_answers
+from scheldt.workflows import supplied
 
-#: Largest request body accepted (a risk profile's YAML is the biggest thing sent; 1 MiB).
+#: Largest request body accepted (a risk profile's YAML is the biggest thing sent; 1 MiB), but
+#: for the paths of :data:`FILE_BODY_PATHS`.
 MAX_BODY_BYTES = 1024 * 1024
+#: Paths taking a whole file as their body, with their own limit: a shipping line's or terminal's
+#: shipping data (:data:`scheldt.workflows.supplied.MAX_BYTES`; the workbench's form adds its
+#: multipart framing).
+FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, "/send-data": supplied.MAX_BYTES + 64 * 1024}
 
 
 #: Requests let through at once when the engine's pool does not say how many connections it has.
@@ -63,21 +71,27 @@ class HttpMiddleware:
 
 
 class BodyLimit(HttpMiddleware):
-    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` with 413, by Content-Length
-    and, for chunked bodies, by reading at most that much (the body read is handed on to the
-    route). A plain ASGI middleware: it adds no task or stream per request."""
+    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` (or a path's own limit in
+    :data:`FILE_BODY_PATHS`) with 413, by Content-Length and, for chunked bodies, by reading at
+    most that much (the body read is handed on to the route; a file path's chunked body is
+    counted as it streams to the route instead). A plain ASGI middleware: it adds no task or
+    stream per request."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), None)
+        most = FILE_BODY_PATHS.get(scope.get("path", ""), MAX_BODY_BYTES)
         if length is not None:
             if not length.isdigit():
                 await _refusal(scope, 400, "header.content-length", f"{length[:20]!r} is not a number of bytes")(
                     scope, receive, send)
                 return
-            if int(length) > MAX_BODY_BYTES:
-                await _refusal(scope, 413, "body", f"{int(length):,} bytes; at most {MAX_BODY_BYTES:,}")(
+            if int(length) > most:
+                await _refusal(scope, 413, "body", f"{int(length):,} bytes; at most {most:,}")(
                     scope, receive, send)
                 return
+        elif most != MAX_BODY_BYTES and scope["method"] == "POST":
+            await self.app(scope, _counted(receive, most), send)
+            return
         elif scope["method"] in ("POST", "PUT", "PATCH"):
             size = 0
             chunks = []
@@ -152,6 +166,21 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     if scope.get("path", "").startswith(taxii.router.prefix + "/"):
         return taxii.taxii_error(status, where, why)
     return error_response(status, where, why)
+
+
+def _counted(receive: Receive, most: int) -> Receive:
+    """``receive``, raising TooLargeError (413) once the body's bytes go over ``most``."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > most:
+            raise TooLargeError("body", f"more than {most:,} bytes")
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -272,6 +301,9 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     for module in (routes_admin, routes_trips, routes_inspections, routes_profiles, routes_jobs, routes_notices,
                    routes_exchange):
         app.include_router(module.router, dependencies=[Depends(refuse_nul), Depends(refuse_unknown_query)])
+    # a whole file as the body, streamed to disk: not read whole for NULs (ingest quarantines a
+    # record holding one, as it does from the command line)
+    app.include_router(routes_supplied.router, dependencies=[Depends(refuse_unknown_query)])
     openapi.install(app)
 
     _offline_docs(app)

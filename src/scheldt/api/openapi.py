@@ -55,6 +55,8 @@ API_ERRORS = {
 THROTTLED = {"429": "too many refused sign-ins from this address (Retry-After says when to try again)"}
 #: Failures of an operation that takes a body, besides :data:`API_ERRORS`.
 BODY_ERRORS = {"413": "a body over 1 MiB", "415": "a body that is not JSON (Content-Type: application/json)"}
+#: Failures of an operation taking a whole file as its body (any Content-Type), besides :data:`API_ERRORS`.
+FILE_ERRORS = {"413": "a file over 64 MiB"}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -96,7 +98,9 @@ def document(app: FastAPI) -> dict[str, Any]:
 
 def _api(operation: dict[str, Any]) -> None:
     operation["security"] = [{"bearer": []}, {"session": []}]
-    _errors(operation, API_ERRORS | (BODY_ERRORS if "requestBody" in operation else {}), "Error", "application/json")
+    body = operation.get("requestBody", {}).get("content", {})
+    taken = FILE_ERRORS if "application/octet-stream" in body else BODY_ERRORS if body else {}
+    _errors(operation, API_ERRORS | taken, "Error", "application/json")
 
 
 def _taxii(operation: dict[str, Any], method: str) -> None:

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     SHARE = "share"  # share alerts, seizure reports, watchlist entries and feedback with partner agencies
     MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
+    SUPPLY_DATA = "supply_data"  # send the organisation's own shipping data (DCSA, UN/EDIFACT) to the node
 
 
 R, P = Role, Permission
@@ -70,7 +71,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     R.SEARCH_TEAM: frozenset({P.READ_TRIPS, P.RECORD_SEARCH}),
     R.ANALYST: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.PROPOSE_PROFILES, P.RUN_JOBS, P.SHARE}),
     R.LIAISON_OFFICER: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.SHARE}),
-    R.CARRIER_SECURITY: frozenset({P.READ_TRIPS, P.MANAGE_SUBSCRIPTIONS}),
+    R.CARRIER_SECURITY: frozenset({P.READ_TRIPS, P.MANAGE_SUBSCRIPTIONS, P.SUPPLY_DATA}),
     R.ADMINISTRATOR: frozenset({P.READ_TRIPS, P.READ_DASHBOARD, P.READ_PROFILES, P.ACTIVATE_PROFILES, P.RUN_JOBS,
                                 P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.READ_AUDIT}),
 }
@@ -82,7 +83,8 @@ _ROLES_FOR_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.CARRIER: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
     OrgKind.TERMINAL: frozenset({R.CARRIER_SECURITY, R.ADMINISTRATOR}),
 }
-_NON_AGENCY_ALLOWED: frozenset[Permission] = frozenset({P.READ_TRIPS, P.MANAGE_USERS, P.MANAGE_SUBSCRIPTIONS})
+_NON_AGENCY_ALLOWED: frozenset[Permission] = frozenset({P.READ_TRIPS, P.MANAGE_USERS, P.MANAGE_SUBSCRIPTIONS,
+                                                        P.SUPPLY_DATA})
 #: What concerns the node as a whole (its risk rules and models, its jobs, its organisations and
 #: their users, its audit log): only for users of the agency that runs the node (the host,
 #: ``SCHELDT_LOCAL_ORGANISATION``). A partner agency's users work on the node as guests: an

@@ -40,7 +40,7 @@ quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as
 #: The newest migration revision shipped with this code, as :func:`head_revision` reads it from
 #: the migrations (a test keeps the two equal). A store already at it is opened without loading
 #: Alembic and parsing every migration, which took a quarter of each command's start.
-HEAD_REVISION = "0033"
+HEAD_REVISION = "0034"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -325,6 +325,7 @@ _REPOSITORIES = {
     "notifications": ("scheldt.store.notifications", "NotificationRepository"),
     "peers": ("scheldt.store.peers", "PeerRepository"),
     "taxii": ("scheldt.store.taxii", "TaxiiRepository"),
+    "supplied_files": ("scheldt.store.supplied", "SuppliedFileRepository"),
 }
 
 
@@ -332,7 +333,7 @@ _REPOSITORIES = {
 class UnitOfWork:
     """Repositories sharing one session and one transaction (the edge commits): ``uow.events``,
     ``uow.container_trips`` ... (see :data:`_REPOSITORIES`), each made on first use and kept for
-    the unit of work (a request uses two or three of the nineteen)."""
+    the unit of work (a request uses two or three of the twenty)."""
 
     session: Session
 

@@ -760,3 +760,25 @@ class NotificationRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SuppliedFileRow(Base):
+    """A file a shipping line or terminal sent through the API (``POST /api/v1/shipping-data``):
+    who, when, what (name, SHA-256, size in bytes) and what became of its records (the
+    ingest report: counts, rejections up to :data:`scheldt.workflows.supplied.REPORT_REJECTIONS`)."""
+
+    __tablename__ = "supplied_file"
+    __table_args__ = (Index("ix_supplied_file_org", "organisation_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(32), default="")
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    flags: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict] = mapped_column(JSON, default=dict)

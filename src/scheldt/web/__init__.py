@@ -19,7 +19,15 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from scheldt.api.deps import refuse_nul
-from scheldt.web import context, pages_auth, pages_dashboard, pages_exchange, pages_inspections, pages_trips
+from scheldt.web import (
+    context,
+    pages_auth,
+    pages_dashboard,
+    pages_exchange,
+    pages_inspections,
+    pages_supplied,
+    pages_trips,
+)
 
 STATIC = files("scheldt.web").joinpath("static")
 
@@ -29,4 +37,6 @@ def mount(app: FastAPI) -> None:
     context.install(app)
     for module in (pages_auth, pages_trips, pages_inspections, pages_dashboard, pages_exchange):
         app.include_router(module.router, dependencies=[Depends(refuse_nul)])
+    # a whole file as the body: not read whole for NULs (ingest quarantines a record holding one)
+    app.include_router(pages_supplied.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -52,7 +52,7 @@ MAX_JSON_BYTES = 256 * 1024 * 1024
 
 
 def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: str,
-                       format: str = "dcsa-events") -> FileReport:
+                       format: str = "dcsa-events", label: str = "") -> FileReport:
     """Store the events of a DCSA Track & Trace document or a UN/EDIFACT interchange;
     quarantine what cannot be read.
 
@@ -62,18 +62,21 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     event the organisation never sent is quarantined, saying so. Transport documents (DCSA
     bookings, shipping instructions, bills of lading, arrival notices; EDIFACT CUSCAR and IFTMIN
     consignments) are kept version by version: an amended document is a new version with its
-    received time.
+    received time. ``label`` names the file in every fact's source and rejection (default: its
+    path; a file a line sent through the API is named by where the node keeps it, not by the
+    server's disk). Documents a terminal supplies are refused (:func:`_not_from_a_terminal`).
     """
-    report = FileReport(str(path), format)
+    source = label or str(path)
+    report = FileReport(source, format)
     if format != "dcsa-events" and path.stat().st_size > MAX_JSON_BYTES:
-        raise InputError(str(path), f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
+        raise InputError(source, f"larger than {MAX_JSON_BYTES // 2**20} MiB: split the file")
     events: list[Event] = []
     documents: list[Consignment] = []
     retractions: list[Retraction | ReportReplaced] = []
     rejections: list[Rejection] = []
     with path.open("rb") as fh:
         if format == "dcsa-events":  # streamed: pages can be large; only events and what is not stored
-            stream = _events_only(read_dcsa_events(fh, str(path)), now, report, retractions, rejections)
+            stream = _events_only(read_dcsa_events(fh, source), now, report, retractions, rejections)
             carrier = _carrier(uow, supplied_by)
             if carrier is not None:  # a shipping line's events about its own shipments only
                 stream = _own_events(uow, stream, carrier, report, rejections)
@@ -83,7 +86,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             rejections += map(in_dcsa_terms, unstorable)
         else:
             reader = read_edifact if format == "edifact" else read_dcsa_documents
-            for rec in reader(fh.read(), str(path)):
+            for rec in reader(fh.read(), source):
                 _sort(rec, now, report, events, documents, retractions, rejections)
                 if len(events) >= EVENT_BATCH:
                     _flush(uow, events, documents, report, supplied_by, now, rejections)
@@ -143,16 +146,18 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
 def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
            supplied_by: str, now: datetime, rejections: list[Rejection]) -> None:
     """Store the events and documents gathered so far (those a shipping line may supply, when
-    one supplies them: :func:`_about_its_own_documents`, :func:`_of_its_own_carrier`), and empty
-    the lists."""
-    carrier = _carrier(uow, supplied_by)
+    one supplies them: :func:`_about_its_own_documents`, :func:`_of_its_own_carrier`; no
+    document when a terminal supplies them: :func:`_not_from_a_terminal`), and empty the lists."""
+    supplier = _organisation(uow, supplied_by)
+    carrier = supplier if supplier is not None and supplier.kind == OrgKind.CARRIER else None
     mine, events_refused = _about_its_own_documents(uow, events, carrier)
-    own_docs, docs_refused = _of_its_own_carrier(uow, documents, carrier)
+    docs, docs_refused = _not_from_a_terminal(documents, supplier)
+    own_docs, not_its_own = _of_its_own_carrier(uow, docs, carrier)
     added, unstorable = uow.events.add(mine, supplied_by, now)
     docs_added, bad_docs = uow.documents.add(own_docs, supplied_by, now)
     report.added += added + docs_added
     report.accepted += len(mine) + len(own_docs) - len(unstorable) - len(bad_docs)
-    rejections += unstorable + bad_docs + events_refused + docs_refused
+    rejections += unstorable + bad_docs + events_refused + docs_refused + not_its_own
     events.clear()
     documents.clear()
 
@@ -179,13 +184,32 @@ def _own_chunk(uow: UnitOfWork, chunk: list[Event], carrier: Organisation, repor
     return kept
 
 
-def _carrier(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
-    """The supplying organisation when it is a shipping line (kind carrier), else None."""
+def _organisation(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
+    """The supplying organisation, None when no organisation has that id here."""
     try:
-        org = uow.accounts.organisation(supplied_by)
+        return uow.accounts.organisation(supplied_by)
     except NotFoundError:
         return None
-    return org if org.kind == OrgKind.CARRIER else None
+
+
+def _carrier(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
+    """The supplying organisation when it is a shipping line (kind carrier), else None."""
+    org = _organisation(uow, supplied_by)
+    return org if org is not None and org.kind == OrgKind.CARRIER else None
+
+
+def _not_from_a_terminal(documents: list[Consignment],
+                         supplier: Organisation | None) -> tuple[list[Consignment], list[Rejection]]:
+    """``documents`` and no rejection, unless a terminal (``supplier`` of kind terminal)
+    supplies them: then none, and a rejection of each. A terminal reports the moves of the boxes
+    it handles; bills of lading, bookings and cargo reports are the shipping lines' (a terminal
+    sending a bill of lading under a line's carrier code would hand that line the trip, and the
+    hold notices with it)."""
+    if supplier is None or supplier.kind != OrgKind.TERMINAL or not documents:
+        return documents, []
+    return [], [Rejection(d.source, "transportDocumentReference", f"{supplier.id} is a terminal: it supplies the "
+                          "moves of the boxes it handles (events), not transport documents, which come from the "
+                          "shipping lines") for d in documents]
 
 
 def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],

@@ -1,0 +1,136 @@
+"""Shipping data sent by shipping lines and terminals themselves (:mod:`scheldt.workflows.supplied`).
+
+``POST /api/v1/shipping-data?name=FILE`` takes one file as the request body, as it is (any
+Content-Type: a DCSA JSON page or document, a UN/EDIFACT interchange), streamed to a temporary
+file and read as supplied by the sender's organisation; the answer (201) is the file's record
+with its ingest report. ``GET /api/v1/shipping-data`` lists the organisation's files, newest
+first; ``GET /api/v1/shipping-data/{id}`` gives one with its report. Only the sending
+organisation sees its files. Every sending and every read is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from scheldt.api.deps import Ctx, CtxDep, CtxRouter, request_context
+from scheldt.api.paging import MAX_LIMIT, decode_id, encode
+from scheldt.domain.access import Permission
+from scheldt.errors import TooLargeError
+from scheldt.workflows import supplied
+
+router = CtxRouter(prefix="/api/v1", tags=["shipping data"])
+
+def as_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A supplied file's record with its times as ISO 8601 UTC text."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _check_sender(request: Request, format: str) -> None:
+    """Authenticate and refuse a sender that may not send, before its body is read."""
+    with request_context(request) as ctx:
+        supplied.check_sender(ctx.principal, 1, format)
+
+
+class Spool:
+    """A file being received: written to a temporary file as it comes, its size and SHA-256
+    counted; :meth:`write` raises TooLargeError (413) past
+    :data:`scheldt.workflows.supplied.MAX_BYTES`. Use as a context manager: the temporary file
+    is removed on leaving, whatever happened."""
+
+    def __init__(self) -> None:
+        fd, name = tempfile.mkstemp(prefix="scheldt-supplied-")
+        self.path = Path(name)
+        self._fh = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > supplied.MAX_BYTES:
+            raise TooLargeError("body", f"more than {supplied.MAX_BYTES:,} bytes per file: split it")
+        self._digest.update(chunk)
+        self._fh.write(chunk)
+
+    def done(self) -> str:
+        """Close the file; its SHA-256 in hex."""
+        self._fh.close()
+        return self._digest.hexdigest()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+def store_file(ctx: Ctx, spool: Spool, name: str, format: str) -> dict[str, Any]:
+    """Record the received file (``spool``, done) as the principal's organisation's, read it
+    (:func:`scheldt.workflows.supplied.supply_file`; each fact's source and rejection name it
+    ``<organisation>/<id>/<name>``) and audit the sending. Returns the file's record with its
+    report. Raises what the workflow raises."""
+    digest = spool.done()
+    name = supplied.file_name(name)
+    supplied.check_sender(ctx.principal, spool.size, format)
+    org = ctx.principal.organisation.id
+    file_id = ctx.uow.supplied_files.add(org, ctx.principal.username, ctx.now, name, digest, spool.size)
+    report = supplied.supply_file(ctx.uow, ctx.principal, file_id, spool.path, f"{org}/{file_id}/{name}", format,
+                                  ctx.now)
+    ctx.audit("write", "shipping-data", file_id, name=name, sha256=digest, size_bytes=spool.size,
+              format=report.format, accepted=report.accepted, added=report.added, rejected=report.rejected)
+    return as_json(ctx.uow.supplied_files.get(org, file_id))
+
+
+def _store(request: Request, spool: Spool, name: str, format: str) -> dict[str, Any]:
+    with request_context(request) as ctx:
+        return store_file(ctx, spool, name, format)
+
+
+@router.post("/shipping-data", status_code=201,
+             summary="Send your own shipping data (DCSA events or documents, UN/EDIFACT): one file as the body",
+             openapi_extra={"requestBody": {"required": True, "description": "the file, as it is (any Content-Type)",
+                                            "content": {"application/octet-stream": {
+                                                "schema": {"type": "string", "format": "binary"}}}}})
+async def send_shipping_data(
+    request: Request,
+    name: Annotated[str, Query(max_length=200, description="the file's name, kept with its record")] = "",
+    format: Annotated[str, Query(max_length=32, description="auto (detect), dcsa-events, dcsa-documents or "
+                                 "edifact")] = "auto",
+) -> dict[str, Any]:
+    """The file's record (id, name, received_at, sha256, size_bytes, format, counts) and its
+    ``report``: rejections with where (``<organisation>/<id>/<name>`` and the line, JSON path
+    or EDIFACT message and segment), field and why; flags by kind. Records of other carriers'
+    shipments are refused and quarantined; the rest is kept; the same facts sent again add
+    nothing."""
+    await run_in_threadpool(_check_sender, request, format)
+    with Spool() as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        return await run_in_threadpool(_store, request, spool, name, format)
+
+
+@router.get("/shipping-data", summary="The files your organisation sent, newest first (reports left out)")
+def list_shipping_data(ctx: CtxDep, cursor: Annotated[str | None, Query(max_length=200)] = None,
+                       limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50) -> dict[str, Any]:
+    ctx.require(Permission.SUPPLY_DATA)
+    rows = ctx.uow.supplied_files.recent(ctx.principal.organisation.id, decode_id(cursor), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.audit("read", "shipping-data-list", f"{len(rows)} files")
+    return {"items": [as_json(r) for r in rows], "next_cursor": encode(rows[-1]["id"]) if more else None}
+
+
+@router.get("/shipping-data/{file_id}", summary="One file your organisation sent, with its ingest report")
+def get_shipping_data(file_id: int, ctx: CtxDep) -> dict[str, Any]:
+    ctx.require(Permission.SUPPLY_DATA)
+    row = ctx.uow.supplied_files.get(ctx.principal.organisation.id, file_id)
+    ctx.audit("read", "shipping-data", file_id)
+    return as_json(row)

@@ -1,0 +1,160 @@
+"""Shipping lines and terminals send their own shipping data through the API
+(``POST /api/v1/shipping-data``), on SQLite and PostgreSQL.
+
+The files are written here from the shapes the simulator writes (DCSA eBL 3.0 transport
+documents as CloudEvents, DCSA Track & Trace 2.2 event pages); the box numbers pass their ISO
+6346 check digits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from scheldt.workflows import supplied
+from tests.api.conftest import Service
+
+URL = "/api/v1/shipping-data"
+
+
+def _document(reference: str, carrier_code: str, box: str) -> bytes:
+    """One DCSA eBL 3.0 transport document (a CloudEvent), as the simulator writes it."""
+    return json.dumps([{
+        "specversion": "1.0", "id": f"doc-{reference}", "source": "https://carrier.example/tests",
+        "type": "org.dcsa.transport-document.v3", "time": "2026-01-02T08:00:00Z", "datacontenttype": "application/json",
+        "data": {"transportDocumentReference": reference, "transportDocumentStatus": "ISSUED", "transportDocument": {
+            "transportDocumentReference": reference, "transportDocumentSubReference": "v1",
+            "transportDocumentStatus": "ISSUED", "transportDocumentTypeCode": "BOL", "isToOrder": False,
+            "freightPaymentTermCode": "PRE", "carrierCode": carrier_code, "carrierCodeListProvider": "SMDG",
+            "transports": {"portOfLoading": {"UNLocationCode": "ECGYE"}, "portOfDischarge": {"UNLocationCode": "BEANR"},
+                           "vesselVoyages": [{"vesselName": "SIM POLARIS 36", "carrierExportVoyageNumber": "901S"}]},
+            "documentParties": {"shipper": {"partyName": "Frutas del Pacifico SA", "address": {"countryCode": "EC"}},
+                                "consignee": {"partyName": "Bore Trading NV", "address": {"countryCode": "BE"}}},
+            "consignmentItems": [{"carrierBookingReference": f"BK{reference}", "descriptionOfGoods": ["Bananas"],
+                                  "HSCodes": ["080390"], "cargoItems": [{"equipmentReference": box,
+                                                                         "cargoGrossWeight": {"value": 21000.0,
+                                                                                              "unit": "KGM"}}]}],
+            "utilizedTransportEquipments": [{"isShipperOwned": False, "seals": [{"number": "SL5550001"}],
+                                             "equipment": {"ISOEquipmentCode": "45R1", "equipmentReference": box}}]}}}
+    ]).encode()
+
+
+def _load(event_id: str, box: str, reference: str) -> dict[str, Any]:
+    """A DCSA T&T 2.2 actual LOAD at Guayaquil of ``box`` under transport document ``reference``."""
+    return {"eventID": event_id, "eventDateTime": "2026-01-02T09:00:00Z",
+            "eventCreatedDateTime": "2026-01-02T09:05:00Z", "eventLocation": {"UNLocationCode": "ECGYE"},
+            "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT",
+                                    "equipmentEventTypeCode": "LOAD"},
+            "equipmentDetails": {"equipmentReference": box, "ISOEquipmentCode": "45R1", "emptyIndicatorCode": "LADEN",
+                                 "seals": [{"number": "SL5550002", "source": "CAR"}]},
+            "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": reference}],
+            "transportDetails": {"transportCall": {"UNLocationCode": "ECGYE", "carrierExportVoyageNumber": "901S",
+                                                   "vessel": {"vesselIMONumber": "9478365",
+                                                              "vesselName": "SIM POLARIS 36"}}}}
+
+
+def _post(service: Service, user: str, body: bytes, name: str = "", **params: str) -> Any:
+    return service.client.post(URL, params={"name": name, **params} if name else params, content=body,
+                               headers=service.as_(user) | {"Content-Type": "application/octet-stream"})
+
+
+def test_a_line_sends_its_documents_and_events_and_another_lines_are_refused(service: Service) -> None:
+    """Carrier B's bill of lading lands as carrier B's; carrier A's events page keeps the event
+    about its own document and refuses, with where and why, the one naming carrier B's; the
+    same page sent again is a second sending that adds nothing."""
+    sent = _post(service, "carrier-b", _document("SIMBTEST0009", "SIMB", "TGHU9876547"), "bl-simbtest0009.json")
+    assert sent.status_code == 201, sent.text
+    b = sent.json()
+    assert (b["name"], b["format"], b["accepted"], b["added"], b["rejected"], b["organisation_id"]) == (
+        "bl-simbtest0009.json", "dcsa-documents", 1, 1, 0, "carrier-b")
+    assert b["size_bytes"] == len(_document("SIMBTEST0009", "SIMB", "TGHU9876547")) and len(b["sha256"]) == 64
+    page = json.dumps({"events": [_load("e-own-1", "MSKU9070323", "SIMATEST0001"),
+                                  _load("e-theirs-1", "TGHU9876547", "SIMBTEST0009")]}).encode()
+    first = _post(service, "carrier", page, "events.json").json()
+    assert (first["format"], first["accepted"], first["added"], first["rejected"]) == ("dcsa-events", 1, 1, 1)
+    [refused] = first["report"]["rejections"]
+    assert refused["where"] == f"carrier-a/{first['id']}/events.json$.events[1]"
+    assert refused["field"] == "documentReferences"
+    assert "SIMBTEST0009 (SIMB), another carrier's document here" in refused["why"]
+    again = _post(service, "carrier", page, "events.json").json()
+    assert again["id"] != first["id"]
+    assert (again["accepted"], again["added"], again["rejected"]) == (1, 0, 1)
+    with service.uow() as uow:
+        stored = uow.events.for_containers(["MSKU9070323", "TGHU9876547"])
+        entries = uow.audit.entries(uow.audit.count() - 1, 1)
+    assert [e["supplied_by"] for e in stored["MSKU9070323"]] == ["carrier-a"]
+    assert stored["TGHU9876547"] == []  # carrier B's box: only its document, no event of carrier A's
+    assert (entries[0].kind, entries[0].payload["object_kind"], entries[0].payload["object_id"],
+            entries[0].payload["details"]["rejected"]) == ("write", "shipping-data", str(again["id"]), 1)
+
+
+def test_a_terminal_sends_moves_not_transport_documents(service: Service) -> None:
+    """A terminal's bill of lading under a line's carrier code would hand the line the trip and
+    its hold notices: refused, record by record."""
+    r = _post(service, "terminal", _document("SIMATEST0077", "SIMA", "MSKU9070323"), "bl.json")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["accepted"], body["added"], body["rejected"]) == (0, 0, 1)
+    assert body["report"]["rejections"][0]["why"].startswith("terminal-2 is a terminal: it supplies the moves")
+    with service.uow() as uow:
+        assert uow.documents.carrier_codes_of(["SIMATEST0077"]) == {}
+
+
+@pytest.mark.parametrize(("user", "body", "params", "status", "where", "why"), [
+    ("officer", b'{"events": []}', {}, 403, "supply_data", "may not do this"),
+    ("analyst", b'{"events": []}', {}, 403, "supply_data", "may not do this"),
+    ("carrier", b"", {}, 400, "body", "the file is empty"),
+    ("carrier", b'{"events": []}', {"format": "declarations"}, 400, "format", "is not a format you can send"),
+    ("carrier", b"!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n", {"name": "ais.nmea"}, 400,
+     r"carrier-a/\d+/ais\.nmea", "reads as ais-nmea: send DCSA Track & Trace events"),
+    ("carrier", b"not a format", {"name": "../../x.bin"}, 400, r"carrier-a/\d+/x\.bin:1", "format not recognised"),
+])
+def test_who_may_send_what(service: Service, user: str, body: bytes, params: dict[str, str], status: int,
+                           where: str, why: str) -> None:
+    """Agencies' users send nothing here; declarations and AIS are not taken from shipping
+    firms; a file nothing reads is refused as a whole, naming it (by the name given, without
+    its folders), and nothing is recorded."""
+    with service.uow() as uow:
+        before = uow.supplied_files.recent("carrier-a", None, 1)
+    r = service.client.post(URL, params=params, content=body, headers=service.as_(user))
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert re.fullmatch(where, error["where"]), error
+    assert why in error["why"]
+    with service.uow() as uow:
+        assert uow.supplied_files.recent("carrier-a", None, 1) == before  # a refused file leaves no record
+
+
+def test_without_credentials_nothing_is_read(service: Service) -> None:
+    assert service.client.post(URL, content=b'{"events": []}').status_code == 401
+
+
+def test_each_organisation_reads_only_its_own_files(service: Service) -> None:
+    own = _post(service, "carrier", json.dumps({"events": [_load("e-own-9", "MSKU9070323", "SIMATEST0001")]}).encode(),
+                "one.json").json()
+    listed = service.client.get(URL, headers=service.as_("carrier")).json()["items"]
+    assert own["id"] in [f["id"] for f in listed] and all(f["organisation_id"] == "carrier-a" for f in listed)
+    assert "report" not in listed[0]
+    one = service.client.get(f"{URL}/{own['id']}", headers=service.as_("carrier"))
+    assert one.status_code == 200 and one.json()["report"]["accepted"] == 1
+    other = service.client.get(f"{URL}/{own['id']}", headers=service.as_("carrier-b"))
+    assert other.status_code == 404
+    assert other.json()["error"]["why"] == "no file of yours has this id"
+    assert service.client.get(URL, headers=service.as_("officer")).status_code == 403
+
+
+def test_a_file_over_the_limit_is_refused_as_it_streams(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunked body (no Content-Length) is counted as it is written, and refused past the limit."""
+    monkeypatch.setattr(supplied, "MAX_BYTES", 100)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"events": [' + b" " * 80
+        yield b" " * 80 + b"]}"
+
+    r = service.client.post(URL, content=chunks(), headers=service.as_("carrier"))
+    assert r.status_code == 413, r.text
+    assert r.json()["error"]["why"] == "more than 100 bytes per file: split it"
