@@ -104,6 +104,32 @@ def test_a_terminal_sends_moves_not_transport_documents(service: Service) -> Non
         assert uow.documents.carrier_codes_of(["SIMATEST0077"]) == {}
 
 
+def test_a_terminal_sends_the_moves_at_its_own_terminal_only(service: Service) -> None:
+    """A terminal's gate-out of a box at another terminal would mark it gone, and customs could
+    no longer plan its scan: refused, and so is a move naming no facility."""
+    def gate_out(event_id: str, location: dict[str, str]) -> dict[str, Any]:
+        return {"eventID": event_id, "eventDateTime": "2026-01-02T15:00:00Z",
+                "eventCreatedDateTime": "2026-01-02T15:01:00Z", "eventLocation": location,
+                "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT",
+                                        "equipmentEventTypeCode": "GTOT"},
+                "equipmentDetails": {"equipmentReference": "MSKU9070323", "ISOEquipmentCode": "45R1",
+                                     "emptyIndicatorCode": "LADEN"},
+                "documentReferences": [{"documentReferenceType": "TRD", "documentReferenceValue": "SIMATEST0001"}]}
+
+    page = {"events": [gate_out("t-own", {"UNLocationCode": "BEANR", "facilityCode": "SIMT2",
+                                          "facilityCodeListProvider": "SMDG"}),
+                       gate_out("t-other", {"UNLocationCode": "BEANR", "facilityCode": "SIMT3",
+                                            "facilityCodeListProvider": "SMDG"}),
+                       gate_out("t-none", {"UNLocationCode": "BEANR"})]}
+    body = _post(service, "terminal", json.dumps(page).encode(), "gate.json").json()
+    assert (body["accepted"], body["added"], body["rejected"]) == (1, 1, 2)
+    assert [(r["where"].rsplit("/", 1)[1], r["field"], r["why"]) for r in body["report"]["rejections"]] == [
+        ("gate.json$.events[1]", "facilityCode", "happened at facility 'SIMT3', not at terminal-2 (SIMT2): a terminal "
+                                                 "supplies the moves at its own terminal only"),
+        ("gate.json$.events[2]", "facilityCode", "names no facility (SMDG terminal code), not at terminal-2 (SIMT2): a "
+                                                 "terminal supplies the moves at its own terminal only")]
+
+
 @pytest.mark.parametrize(("user", "body", "params", "status", "where", "why"), [
     ("officer", b'{"events": []}', {}, 403, "supply_data", "may not do this"),
     ("analyst", b'{"events": []}', {}, 403, "supply_data", "may not do this"),

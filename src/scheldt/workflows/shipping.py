@@ -77,9 +77,11 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     with path.open("rb") as fh:
         if format == "dcsa-events":  # streamed: pages can be large; only events and what is not stored
             stream = _events_only(read_dcsa_events(fh, source), now, report, retractions, rejections)
-            carrier = _carrier(uow, supplied_by)
-            if carrier is not None:  # a shipping line's events about its own shipments only
-                stream = _own_events(uow, stream, carrier, report, rejections)
+            supplier = _organisation(uow, supplied_by)
+            if supplier is not None and supplier.kind == OrgKind.CARRIER:  # a line's events: its own shipments'
+                stream = _own_events(uow, stream, supplier, report, rejections)
+            elif supplier is not None and supplier.kind == OrgKind.TERMINAL:  # a terminal's: at its own terminal
+                stream = _at_its_terminal(stream, supplier, report, rejections)
             added, unstorable = uow.events.add_stream(stream, supplied_by, now)
             report.added += added
             report.accepted -= len(unstorable)
@@ -151,6 +153,9 @@ def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], r
     supplier = _organisation(uow, supplied_by)
     carrier = supplier if supplier is not None and supplier.kind == OrgKind.CARRIER else None
     mine, events_refused = _about_its_own_documents(uow, events, carrier)
+    if supplier is not None and supplier.kind == OrgKind.TERMINAL:
+        mine, elsewhere = _partition(mine, lambda e: _elsewhere(e, supplier))
+        events_refused += elsewhere
     docs, docs_refused = _not_from_a_terminal(documents, supplier)
     own_docs, not_its_own = _of_its_own_carrier(uow, docs, carrier)
     added, unstorable = uow.events.add(mine, supplied_by, now)
@@ -192,10 +197,33 @@ def _organisation(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
         return None
 
 
-def _carrier(uow: UnitOfWork, supplied_by: str) -> Organisation | None:
-    """The supplying organisation when it is a shipping line (kind carrier), else None."""
-    org = _organisation(uow, supplied_by)
-    return org if org is not None and org.kind == OrgKind.CARRIER else None
+def _at_its_terminal(stream: Iterable[Event], terminal: Organisation, report: FileReport,
+                     rejections: list[Rejection]) -> Iterator[Event]:
+    """The events of ``stream`` that happened at one of ``terminal``'s facilities
+    (:func:`_elsewhere`); the others are counted out of ``report.accepted`` and rejected into
+    ``rejections``."""
+    for event in stream:
+        if refusal := _elsewhere(event, terminal):
+            report.accepted -= 1
+            rejections.append(refusal)
+        else:
+            yield event
+
+
+def _elsewhere(event: Event, terminal: Organisation) -> Rejection | None:
+    """The rejection of ``event`` supplied by ``terminal`` when it names no facility of the
+    terminal (SMDG terminal code: the event's location, else its transport call's, as the store
+    keeps it), else None. A terminal reports the moves at its own quay and gates: its gate-out
+    of a box held at another terminal would mark the box gone, and customs could no longer plan
+    its scan."""
+    location, call = event.location, event.transport_call
+    facility = (location.facility_code if location else "") or (call.facility_code if call else "")
+    if facility and facility.upper() in terminal.terminal_codes:
+        return None
+    said = f"happened at facility {facility!r}" if facility else "names no facility (SMDG terminal code)"
+    own = ", ".join(terminal.terminal_codes)
+    return Rejection(event.source, "facilityCode", f"{said}, not at {terminal.id} ({own}): a terminal supplies the "
+                     "moves at its own terminal only")
 
 
 def _not_from_a_terminal(documents: list[Consignment],
