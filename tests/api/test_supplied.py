@@ -80,6 +80,9 @@ def test_a_line_sends_its_documents_and_events_and_another_lines_are_refused(ser
     assert refused["where"] == f"carrier-a/{first['id']}/events.json$.events[1]"
     assert refused["field"] == "documentReferences"
     assert "SIMBTEST0009 (SIMB), another carrier's document here" in refused["why"]
+    # its box, under its own booking alone (no bill of lading here yet), is in its list at once
+    listed = service.client.get("/api/v1/trips", params={"container": "MSKU9070323"}, headers=service.as_("carrier"))
+    assert [(t["container_number"], t["carrier_code"]) for t in listed.json()["items"]] == [("MSKU9070323", "SIMA")]
     again = _post(service, "carrier", page, "events.json").json()
     assert again["id"] != first["id"]
     assert (again["accepted"], again["added"], again["rejected"]) == (1, 0, 1)

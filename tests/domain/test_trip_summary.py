@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from scheldt.domain.trips import TripEvent, TripFacts, TripKey, trip_summary
+from scheldt.domain.trips import TripDocument, TripEvent, TripFacts, TripKey, trip_summary
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 KEY = TripKey("MSCU1234565", "SIMBL00100001", "601W")
@@ -55,8 +55,6 @@ def test_a_gate_out_dated_long_after_it_was_received_is_not_a_departure() -> Non
 def test_a_stop_at_a_transshipment_port_is_neither_arrival_nor_departure() -> None:
     # The new-user review: a box discharged and reloaded at Balboa on its way to Antwerp showed
     # "arrived" and "left the port" while still at sea, and could not be planned.
-    from scheldt.domain.trips import TripDocument
-
     doc = TripDocument("BL1", "TRD", T0 - timedelta(days=40), port_of_loading="BRPNG", port_of_discharge="BEANR")
     on_the_way = (ev("LOAD", -500, "BRPNG"), ev("DISC", -200, "PABLB"), ev("LOAD", -150, "PABLB"))
     summary = trip_summary(TripFacts(KEY, T0 + timedelta(days=10), on_the_way, (doc,)))
@@ -119,3 +117,23 @@ def test_a_box_gated_in_by_land_without_a_document_is_at_the_terminal_until_it_l
     # an arrival by sea is the arrival
     assert summary(ev("GTIN", -400, "ECGYE"), ev("LOAD", -300, "ECGYE"), ev("DISC", 0), ev("GTOT", 30)) \
         == (T0, T0 + timedelta(hours=30))
+
+
+def test_a_trip_only_one_lines_events_make_is_that_lines_until_a_document_or_an_agency_says_otherwise() -> None:
+    """A carrier review: a line sending its Track & Trace events before its bill of lading could
+    not see its own containers. Terminals' moves do not change whose trip it is; an agency's
+    event, or a second line's, keeps it off every line; a document decides by its carrier code."""
+    lines = {"carrier-a": "be-customs", "carrier-b": "be-customs", "terminal-1": "be-customs"}
+    codes = {"carrier-a": "SIMA", "carrier-b": "SIMB"}
+
+    def carrier(*suppliers: str, docs: tuple = ()) -> str:
+        events = tuple(replace(ev("LOAD", -300 + i, "ECGYE"), supplied_by=s) for i, s in enumerate(suppliers))
+        return trip_summary(TripFacts(KEY, T0 + timedelta(days=10), events, docs), frozenset(), lines, codes).carrier_code
+
+    assert carrier("carrier-a") == "SIMA"
+    assert carrier("carrier-a", "terminal-1") == "SIMA"
+    assert carrier("carrier-a", "be-customs") == ""
+    assert carrier("carrier-a", "carrier-b") == ""
+    assert carrier("terminal-1") == ""
+    doc = TripDocument("SIMBL00100001", "BOL", datetime(2026, 2, 20, tzinfo=UTC), carrier_code="SIMB")
+    assert carrier("carrier-a", docs=(doc,)) == "SIMB"

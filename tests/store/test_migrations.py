@@ -249,7 +249,8 @@ def test_upgrade_to_0033_gives_a_trip_a_line_fed_to_the_agency_it_feeds(store_ur
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Before 0033's code a trip fed only by a shipping line was the line's, which no officer
     could see (a carrier review); `db upgrade` summarises stored trips again, so such a trip
-    goes to the agency the line is a client of without waiting for new facts."""
+    goes to the agency the line is a client of without waiting for new facts, and (0034's code)
+    the line sees it as its own: its events alone make it, under no document."""
     from scheldt.domain.access import Organisation, OrgKind
     from tests.builders import dcsa_event
 
@@ -271,13 +272,14 @@ def test_upgrade_to_0033_gives_a_trip_a_line_fed_to_the_agency_it_feeds(store_ur
         assert ingest_file(uow, tmp_path / "line.json", IngestOptions(supplied_by="carrier-b"), now).accepted == 2
         score_trips(uow, now)
     with engine.begin() as conn:  # as the code before 0033 summarised it
-        conn.execute(ContainerTripRow.__table__.update().values(supplied_by="carrier-b"))
+        conn.execute(ContainerTripRow.__table__.update().values(supplied_by="carrier-b", carrier_code=""))
     result = _db_upgrade(store_url, monkeypatch)
     assert "container-trip index: 1 trips summarised again from their facts" in result.stdout
     with unit_of_work(engine) as uow:
         [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
     engine.dispose()
-    assert (trip["container_number"], trip["supplied_by"]) == ("APZU4812090", "be-customs")
+    assert (trip["container_number"], trip["supplied_by"], trip["carrier_code"]) == ("APZU4812090", "be-customs",
+                                                                                      "SIMB")
 
 
 def _db_upgrade(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:

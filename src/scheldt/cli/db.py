@@ -29,9 +29,10 @@ from scheldt.store.sealing import key_path, stored_credentials
 from scheldt.workflows.trip_scoring import reindex_trips, resummarise_trips
 
 #: Trips indexed before this revision are summarised again from their stored facts on upgrade:
-#: 0020 records when a box left the port, and the code of 0033 gives a trip fed by shipping
-#: lines and terminals to the agency they feed (before, the line owned it and no officer saw it).
-_SUMMARY_REVISION = "0033"
+#: 0020 records when a box left the port, the code of 0033 gives a trip fed by shipping lines
+#: and terminals to the agency they feed (before, the line owned it and no officer saw it), and
+#: that of 0034 a trip without documents that one line's events make to that line.
+_SUMMARY_REVISION = "0034"
 
 app = typer.Typer(help="The store's schema: upgrade, current revision; backups.", no_args_is_help=True)
 

@@ -941,14 +941,16 @@ class TripSummary:
 
 
 def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(),
-                 lines: Mapping[str, str] | None = None) -> TripSummary:
+                 lines: Mapping[str, str] | None = None, line_codes: Mapping[str, str] | None = None) -> TripSummary:
     """Summarise ``facts`` (see :class:`TripSummary`). Ports come from the latest document, else
     from the first actual LOAD and the last actual DISC events, else from the bay plans (their
     ports of loading and discharge). The terminal (:func:`_terminal`) is the one holding the
     box on land, never one that loaded it aboard. ``local_ports``: UN/LOCODEs of the node's
     ports, where a box with no document gated in is (:meth:`TripFacts.gate_in_by_land`).
     The agency it belongs to (``supplied_by``): :func:`_owning_agency` (``lines``: the
-    shipping lines and terminals of the node, each with the agency it feeds)."""
+    shipping lines and terminals of the node, each with the agency it feeds). The carrier code:
+    the latest document's, else, without a document, :func:`_feeding_line`'s (``line_codes``:
+    the node's shipping lines, each with its carrier code)."""
     doc = facts.latest_document()
     acts = [e for e in facts.events if e.classifier == "ACT"]
     disc = facts.last_discharge()
@@ -961,7 +963,7 @@ def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(),
                  disc.unlocode if disc is not None else
                  next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE" and e.port_of_discharge), ""))
     return TripSummary(
-        carrier_code=doc.carrier_code if doc is not None else "",
+        carrier_code=doc.carrier_code if doc is not None else _feeding_line(facts, lines or {}, line_codes or {}),
         terminal_code=_terminal(acts),
         supplied_by=supplier,
         port_of_loading=loading,
@@ -983,6 +985,20 @@ def _owning_agency(facts: TripFacts, doc: TripDocument | None, lines: Mapping[st
     said = [s for s in said if s]
     own = next((s for s in said if s not in lines), None)
     return own if own is not None else lines[said[0]] if said else ""
+
+
+def _feeding_line(facts: TripFacts, lines: Mapping[str, str], line_codes: Mapping[str, str]) -> str:
+    """The carrier code of the one shipping line (``line_codes``: its id -> its code) that
+    supplied the events of a trip without documents, when no one else but terminals (the other
+    organisations of ``lines``) supplied any; else "". A carrier review: a line sending its
+    Track & Trace events before its bill of lading could not see its own containers, nor be
+    told of their holds. An agency's event keeps the trip off every line (a line joining a trip
+    customs' events made does not take it)."""
+    suppliers = {e.supplied_by for e in facts.events if e.supplied_by}
+    carriers = suppliers & line_codes.keys()
+    if len(carriers) != 1 or not suppliers - carriers <= lines.keys():
+        return ""
+    return line_codes[carriers.pop()]
 
 
 def _terminal(acts: list[TripEvent]) -> str:

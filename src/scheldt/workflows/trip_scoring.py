@@ -90,10 +90,11 @@ def local_ports() -> frozenset[str]:
 
 
 def summariser(uow: UnitOfWork) -> Callable[[TripFacts], TripSummary]:
-    """:func:`trip_summary` with the node's ports (:func:`local_ports`) and the agency each of its
-    shipping lines and terminals feeds: the agency it is a client of, else the agency that runs
-    the node (``SCHELDT_LOCAL_ORGANISATION``, when it is an agency: a line's own ingest runs
-    under the line's name, and a regression review's trip fed so stayed the line's)."""
+    """:func:`trip_summary` with the node's ports (:func:`local_ports`), the agency each of its
+    shipping lines and terminals feeds (the agency it is a client of, else the agency that runs
+    the node, ``SCHELDT_LOCAL_ORGANISATION``, when it is an agency: a line's own ingest runs
+    under the line's name, and a regression review's trip fed so stayed the line's) and each
+    line's first carrier code (a trip only its events make is its own)."""
     ports = local_ports()
     organisations = uow.accounts.organisations()
     kinds = {o.id: o.kind for o in organisations}
@@ -101,7 +102,8 @@ def summariser(uow: UnitOfWork) -> Callable[[TripFacts], TripSummary]:
     host = local if kinds.get(local) == OrgKind.AGENCY else ""
     patrons = uow.accounts.clients_of()
     lines = {o.id: patrons.get(o.id) or host for o in organisations if o.kind in (OrgKind.CARRIER, OrgKind.TERMINAL)}
-    return lambda facts: trip_summary(facts, ports, lines)
+    codes = {o.id: o.carrier_codes[0] for o in organisations if o.kind == OrgKind.CARRIER and o.carrier_codes}
+    return lambda facts: trip_summary(facts, ports, lines, codes)
 
 
 def _utc(t: datetime) -> datetime:
