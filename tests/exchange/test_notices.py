@@ -292,8 +292,8 @@ def test_hold_and_release_reach_only_the_owning_carrier(engine: Engine, plain_se
         assert deliver(engine)["tried"] == 0
         got = rx_a.notices
         assert [n["kind"] for n in got] == ["hold", "release"]
-        assert {(n["container_number"], n["document_ref"], n["voyage"]) for n in got} == {
-            ("MSCU1234565", "BL-MSCU1234565", "V1")}
+        assert {(n["trip_id"], n["container_number"], n["document_ref"], n["voyage"]) for n in got} == {
+            (s["trip_a"], "MSCU1234565", "BL-MSCU1234565", "V1")}  # the trip, to read it and pair the two
         assert got[0]["text"] == notices.HOLD_TEXT and got[1]["text"] == notices.RELEASE_TEXT
         assert all("cocaine" not in str(n) and "scan clear" not in str(n) for n in got)  # customs' reasons stay in
         assert rx_b.notices == []

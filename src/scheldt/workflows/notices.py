@@ -62,8 +62,10 @@ def _utc_text(now: datetime) -> str:
 
 def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vessel_voyage: str = "",
                 vessel_name: str = "", first_voyage: str = "") -> dict[str, Any]:
-    """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's container
-    number, document reference and voyage (the trip's key: its first voyage), the voyage of
+    """A notice's JSON body: a fresh ``notice_id`` (UUID 4), ``kind``, the trip's id here
+    (``trip_id``: the receiver reads the trip at ``GET /api/v1/trips/{trip_id}``, and pairs a
+    release with its hold by it), container number, document reference and voyage (the trip's
+    key: its first voyage), the voyage of
     the vessel that brought the box when it differs (``vessel_voyage``: a transshipped box's
     mother vessel's, as the terminal's own discharge list names it; a terminal review's hold
     notices named only the feeder's voyage), ``text``, ``at`` (ISO 8601 UTC) and ``version``;
@@ -72,7 +74,8 @@ def notice_body(kind: str, trip: dict[str, Any], text: str, now: datetime, vesse
     review's security team had to look the box up to know which call and terminal to tell. A
     trip keyed without a voyage (begun by a VGM declaration) gives ``first_voyage``, the first
     its events name (a regression review's hold notices said voyage "")."""
-    body = {"notice_id": str(uuid.uuid4()), "kind": kind, "container_number": str(trip["container_number"]),
+    body = {"notice_id": str(uuid.uuid4()), "kind": kind, "trip_id": int(trip["id"]),
+            "container_number": str(trip["container_number"]),
             "document_ref": str(trip["document_ref"]), "voyage": str(trip["voyage"] or first_voyage), "text": text,
             "at": _utc_text(now), "version": VERSION}
     where = {"vessel_voyage": vessel_voyage if vessel_voyage != body["voyage"] else "",
