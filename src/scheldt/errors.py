@@ -5,7 +5,8 @@ Every error says *where* (a file and line, a segment, a field, a setting) and *w
 
     ScheldtError
     ├── InputError          bad input from a user or a file (status 400)
-    │   └── TooLargeError       a request body over its limit (status 413)
+    │   ├── TooLargeError       a request body over its limit (status 413)
+    │   └── BodyTimeoutError    a request body that stopped coming (status 408)
     ├── AuthError           not signed in, or a credential refused (status 401)
     ├── ForbiddenError      signed in, but the roles do not allow it (status 403)
     ├── NotFoundError       a named thing does not exist (status 404)
@@ -41,6 +42,12 @@ class TooLargeError(InputError):
     """A request body over its limit (a file streamed to the server, counted as it comes)."""
 
     status = 413
+
+
+class BodyTimeoutError(InputError):
+    """A request body of which nothing came for too long (a client that stalls mid-upload)."""
+
+    status = 408
 
 
 class NotFoundError(ScheldtError):

@@ -79,7 +79,8 @@ def test_a_line_sends_its_documents_and_events_and_another_lines_are_refused(ser
     [refused] = first["report"]["rejections"]
     assert refused["where"] == f"carrier-a/{first['id']}/events.json$.events[1]"
     assert refused["field"] == "documentReferences"
-    assert "SIMBTEST0009 (SIMB), another carrier's document here" in refused["why"]
+    assert refused["why"] == ("names SIMBTEST0009, another carrier's document here: carrier-a supplies events about "
+                              "its own shipments only")  # not whose (a carrier review mapped boxes to their lines)
     # its box, under its own booking alone (no bill of lading here yet), is in its list at once
     listed = service.client.get("/api/v1/trips", params={"container": "MSKU9070323"}, headers=service.as_("carrier"))
     assert [(t["container_number"], t["carrier_code"]) for t in listed.json()["items"]] == [("MSKU9070323", "SIMA")]
@@ -139,8 +140,10 @@ def test_a_terminal_sends_the_moves_at_its_own_terminal_only(service: Service) -
     ("carrier", b"", {}, 400, "body", "the file is empty"),
     ("carrier", b'{"events": []}', {"format": "declarations"}, 400, "format", "is not a format you can send"),
     ("carrier", b"!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n", {"name": "ais.nmea"}, 400,
-     r"carrier-a/\d+/ais\.nmea", "reads as ais-nmea: send DCSA Track & Trace events"),
-    ("carrier", b"not a format", {"name": "../../x.bin"}, 400, r"carrier-a/\d+/x\.bin:1", "format not recognised"),
+     r"ais\.nmea", "reads as ais-nmea: send DCSA Track & Trace events"),
+    # named without a file number: none is kept, and the number would go to the next file (a review)
+    ("carrier", b"not a format", {"name": "../../x.bin"}, 400, r"x\.bin:1",
+     "format not recognised: neither DCSA JSON nor UN/EDIFACT (UNA, UNB or UNH)"),
 ])
 def test_who_may_send_what(service: Service, user: str, body: bytes, params: dict[str, str], status: int,
                            where: str, why: str) -> None:

@@ -43,7 +43,7 @@ def test_a_line_sends_a_file_and_reads_each_refusal_with_where_and_why(app: Fast
     assert f"File #{file_id}: tnt_page.json" in shown
     assert "<strong>1</strong> record(s) read, <strong>1</strong> new, <strong>1</strong> refused" in shown
     assert f"carrier-a/{file_id}/tnt_page.json$.events[1]" in shown
-    assert "SIMBWEB0001 (SIMB), another carrier&#39;s document here" in shown
+    assert "SIMBWEB0001, another carrier&#39;s document here" in shown
     assert f'<a href="/send-data?file={file_id}">#{file_id} tnt_page.json</a>' in shown
     # another organisation's file is not found; an agency's officer has no such page
     other = carrier_b.get(f"/send-data?file={file_id}")

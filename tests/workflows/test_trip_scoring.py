@@ -989,8 +989,10 @@ def test_a_trip_page_shows_the_data_quality_flags_of_its_facts(engine: Engine, t
         "gold.edi message SEACOSA9624 (segment 2) BGM R0C5BAD470A6A5 cell 0381182"]
     from scheldt.workflows.trip_views import file_name_only
     assert [file_name_only(s) for s in ("/srv/in/day 1/documents.json$[0].data", "/srv/ais/pos.csv:17", "plain.edi",
-                                        "/a/b.json$.events[0].x/y")] == [
-        "documents.json$[0].data", "pos.csv:17", "plain.edi", "b.json$.events[0].x/y"]
+                                        "/a/b.json$.events[0].x/y", "carrier-a/44/documents.json$[7]",
+                                        "/srv/carrier-a/44/documents.json$[7]")] == [
+        "documents.json$[0].data", "pos.csv:17", "plain.edi", "b.json$.events[0].x/y",
+        "carrier-a/44/documents.json$[7]", "documents.json$[7]"]  # a sent file keeps its sender and number
 
 
 def test_two_carriers_reusing_one_bill_of_lading_number_keep_their_own_trips(engine: Engine, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from scheldt.api import (
 )
 from scheldt.api.deps import refuse_nul, refuse_unknown_query
 from scheldt.api.errors import error_response
-from scheldt.errors import TooLargeError
+from scheldt.errors import BodyTimeoutError, TooLargeError
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, store_answers
@@ -70,12 +70,21 @@ class HttpMiddleware:
         await self.app(scope, receive, send)
 
 
+#: Seconds a request body may go without a byte arriving before the request is dropped (408):
+#: a client that opens a request and stalls holds a connection, a stalled upload a reader's turn.
+BODY_IDLE_S = 30.0
+
+
 class BodyLimit(HttpMiddleware):
-    """ASGI middleware refusing bodies over :data:`MAX_BODY_BYTES` (or a path's own limit in
-    :data:`FILE_BODY_PATHS`) with 413, by Content-Length and, for chunked bodies, by reading at
-    most that much (the body read is handed on to the route; a file path's chunked body is
-    counted as it streams to the route instead). A plain ASGI middleware: it adds no task or
-    stream per request."""
+    """ASGI middleware reading request bodies before the application sees them: a body over
+    :data:`MAX_BODY_BYTES` is refused with 413 (by its Content-Length, or once that much has
+    come), one that stalls for :data:`BODY_IDLE_S` with 408, and the rest is handed on whole.
+    So a body is read before a request slot (:class:`RequestSlots`) is taken: an attack
+    review's five partial bodies sent with a Content-Length held every slot, and the node
+    answered nothing, not even /healthz. The paths of :data:`FILE_BODY_PATHS` take their files
+    as streams, each within its own limit and the same idle time (read by their routes, which
+    take a slot only to touch the store). A plain ASGI middleware: it adds no task or stream per
+    request."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), None)
@@ -89,27 +98,29 @@ class BodyLimit(HttpMiddleware):
                 await _refusal(scope, 413, "body", f"{int(length):,} bytes; at most {most:,}")(
                     scope, receive, send)
                 return
-        elif most != MAX_BODY_BYTES and scope["method"] == "POST":
-            await self.app(scope, _counted(receive, most), send)
-            return
-        elif scope["method"] in ("POST", "PUT", "PATCH"):
-            size = 0
-            chunks = []
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    await _refusal(scope, 413, "body", f"more than {MAX_BODY_BYTES:,} bytes")(scope, receive, send)
-                    return
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-            await self.app(scope, _replay(b"".join(chunks), receive), send)
-            return
-        await self.app(scope, receive, send)
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+        elif most != MAX_BODY_BYTES:
+            await self.app(scope, _guarded(receive, most), send)
+        else:
+            await self._whole(scope, receive, send)
+
+    async def _whole(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Read the body (at most :data:`MAX_BODY_BYTES`), then hand the request on with it."""
+        chunks = []
+        guarded = _guarded(receive, MAX_BODY_BYTES)
+        while True:
+            try:
+                message = await guarded()
+            except (TooLargeError, BodyTimeoutError) as exc:
+                await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
+                return
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
 
 class HeadAsGet(HttpMiddleware):
@@ -168,19 +179,24 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     return error_response(status, where, why)
 
 
-def _counted(receive: Receive, most: int) -> Receive:
-    """``receive``, raising TooLargeError (413) once the body's bytes go over ``most``."""
+def _guarded(receive: Receive, most: int) -> Receive:
+    """``receive``, raising TooLargeError (413) once the body's bytes go over ``most`` and
+    BodyTimeoutError (408) when nothing comes for :data:`BODY_IDLE_S`."""
     size = 0
 
-    async def counted() -> Message:
+    async def guarded() -> Message:
         nonlocal size
-        message = await receive()
+        try:
+            with anyio.fail_after(BODY_IDLE_S):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTimeoutError("body", f"nothing of the body came for {BODY_IDLE_S:g} s") from None
         size += len(message.get("body", b""))
         if size > most:
             raise TooLargeError("body", f"more than {most:,} bytes")
         return message
 
-    return counted
+    return guarded
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -229,6 +245,11 @@ class RequestSlots(HttpMiddleware):
         if self._semaphore is None:
             engine = getattr(scope["app"].state, "engine", None) if "app" in scope else None
             self._semaphore = anyio.Semaphore(self.slots or request_slots(engine))
+            if "app" in scope:
+                scope["app"].state.request_slots = self._semaphore
+        if scope.get("path", "") in FILE_BODY_PATHS:  # a file streams in first: its route takes a slot for the store
+            await self.app(scope, receive, send)
+            return
         async with self._semaphore:
             await self.app(scope, receive, send)
 

@@ -13,18 +13,23 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from scheldt.api.deps import Ctx, CtxDep, CtxRouter, request_context
+from scheldt.api.deps import Ctx, CtxDep, CtxRouter, audit_denied, request_context, utc_now
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
-from scheldt.domain.access import Permission
-from scheldt.errors import TooLargeError
+from scheldt.domain.access import Permission, Principal
+from scheldt.errors import BodyTimeoutError, TooLargeError
 from scheldt.workflows import supplied
+
+T = TypeVar("T")
 
 router = CtxRouter(prefix="/api/v1", tags=["shipping data"])
 
@@ -33,10 +38,42 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def _check_sender(request: Request, format: str) -> None:
+#: Files one server process receives at once; more wait their turn (before their bodies are read).
+RECEIVING = 4
+
+
+@dataclass
+class _Gates:
+    receiving: anyio.Semaphore
+    reading: anyio.Lock
+
+
+def gates(app: Any) -> _Gates:
+    """The server process's turns for files: :data:`RECEIVING` received at once, and one read
+    into the store at a time (ingest holds the store's ingest lock; on SQLite the whole store:
+    a second upload read at the same time waited out the store's lock timeout and failed, an
+    attack review)."""
+    if getattr(app.state, "file_gates", None) is None:
+        app.state.file_gates = _Gates(anyio.Semaphore(RECEIVING), anyio.Lock())
+    return app.state.file_gates
+
+
+async def in_slot(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in a worker thread, holding one of the request slots
+    (:class:`scheldt.api.app.RequestSlots`): the file paths stream their bodies outside a slot
+    and take one only to touch the store."""
+    slots = getattr(request.app.state, "request_slots", None)
+    if slots is None:
+        return await run_in_threadpool(work, *args)
+    async with slots:
+        return await run_in_threadpool(work, *args)
+
+
+def _check_sender(request: Request, format: str) -> Principal:
     """Authenticate and refuse a sender that may not send, before its body is read."""
     with request_context(request) as ctx:
         supplied.check_sender(ctx.principal, 1, format)
+        return ctx.principal
 
 
 class Spool:
@@ -82,8 +119,7 @@ def store_file(ctx: Ctx, spool: Spool, name: str, format: str) -> dict[str, Any]
     supplied.check_sender(ctx.principal, spool.size, format)
     org = ctx.principal.organisation.id
     file_id = ctx.uow.supplied_files.add(org, ctx.principal.username, ctx.now, name, digest, spool.size)
-    report = supplied.supply_file(ctx.uow, ctx.principal, file_id, spool.path, f"{org}/{file_id}/{name}", format,
-                                  ctx.now)
+    report = supplied.supply_file(ctx.uow, ctx.principal, file_id, spool.path, name, format, ctx.now)
     ctx.audit("write", "shipping-data", file_id, name=name, sha256=digest, size_bytes=spool.size,
               format=report.format, accepted=report.accepted, added=report.added, rejected=report.rejected)
     return as_json(ctx.uow.supplied_files.get(org, file_id))
@@ -110,11 +146,18 @@ async def send_shipping_data(
     or EDIFACT message and segment), field and why; flags by kind. Records of other carriers'
     shipments are refused and quarantined; the rest is kept; the same facts sent again add
     nothing."""
-    await run_in_threadpool(_check_sender, request, format)
-    with Spool() as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        return await run_in_threadpool(_store, request, spool, name, format)
+    principal = await in_slot(request, _check_sender, request, format)
+    turns = gates(request.app)
+    async with turns.receiving:
+        with Spool() as spool:
+            try:
+                async for chunk in request.stream():
+                    spool.write(chunk)
+            except (TooLargeError, BodyTimeoutError) as exc:  # refused as it came: audited as the others
+                await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
+                raise
+            async with turns.reading:
+                return await in_slot(request, _store, request, spool, name, format)
 
 
 @router.get("/shipping-data", summary="The files your organisation sent, newest first (reports left out)")

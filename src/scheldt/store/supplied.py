@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.errors import NotFoundError
 from scheldt.store.models import SuppliedFileRow
+from scheldt.store.rows import aware
 
 #: The columns of a supplied file as :meth:`SuppliedFileRepository.get` gives them.
 _FIELDS = ("id", "organisation_id", "username", "received_at", "name", "sha256", "size_bytes", "format",
@@ -17,7 +18,8 @@ _FIELDS = ("id", "organisation_id", "username", "received_at", "name", "sha256",
 
 
 def _as_dict(row: SuppliedFileRow) -> dict[str, Any]:
-    return {f: getattr(row, f) for f in _FIELDS}
+    """The row's fields, its time aware (UTC: SQLite gives it back without a zone)."""
+    return {f: getattr(row, f) for f in _FIELDS} | {"received_at": aware(row.received_at)}
 
 
 class SuppliedFileRepository:

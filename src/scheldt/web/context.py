@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -94,6 +95,13 @@ def _page_context(request: Request) -> Iterator[PageCtx]:
                       csrf=csrf_token(secret))
         yield ctx
         flush_audit(uow, principal, principal.organisation.id, ctx.remote, ctx.action, ctx.pending, now)
+
+
+@contextmanager
+def page_context(request: Request) -> Iterator[PageCtx]:
+    """A signed-in page's context for a route that cannot take :data:`PageDep`: one that must
+    know its sender before it reads its body (a file upload). Raises SignInRequired."""
+    yield from _page_context(request)
 
 
 PageDep = Annotated[PageCtx, Depends(_page_context, scope="function")]

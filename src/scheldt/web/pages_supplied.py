@@ -1,41 +1,52 @@
 """The "Send data" page of shipping lines and terminals: send a file of their own shipping data
 (DCSA Track & Trace events, DCSA transport documents, UN/EDIFACT) and read what became of it
-and of the files sent before (:mod:`scheldt.api.routes_supplied` for the API)."""
+and of the files sent before (:mod:`scheldt.api.routes_supplied` for the API).
+
+The form's file is read only once the sender is known to be signed in, from this workbench
+(Origin) and allowed to send: an attack review's unsigned client made the server take in 60 MB
+before it was sent to the sign-in page.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
-from scheldt.api.routes_supplied import Spool, as_json, store_file
-from scheldt.domain.access import Permission
-from scheldt.errors import InputError, ScheldtError
+from scheldt.api.deps import audit_denied, check_origin, utc_now
+from scheldt.api.paging import decode_id, encode
+from scheldt.api.routes_supplied import Spool, as_json, gates, in_slot, store_file
+from scheldt.domain.access import Permission, Principal
+from scheldt.errors import BodyTimeoutError, InputError, ScheldtError, TooLargeError
 from scheldt.web import forms
-from scheldt.web.context import PageCtx, PageDep, check_form
+from scheldt.web.context import PageCtx, PageDep, check_form, page_context
 from scheldt.web.render import error_page, refused, render
 from scheldt.workflows.supplied import SUPPLIED_FORMATS
 
 router = APIRouter(include_in_schema=False)
 
-#: Files listed on the page, newest first.
+#: Files listed on the page at a time, newest first.
 RECENT_FILES = 30
 _CHUNK = 1 << 20
 
 
-def _page(request: Request, ctx: PageCtx, status: int = 200, **state: Any) -> HTMLResponse:
+def _page(request: Request, ctx: PageCtx, status: int = 200, before: int | None = None, **state: Any) -> HTMLResponse:
     ctx.require(Permission.SUPPLY_DATA)
-    files = ctx.uow.supplied_files.recent(ctx.principal.organisation.id, None, RECENT_FILES)
+    files = ctx.uow.supplied_files.recent(ctx.principal.organisation.id, before, RECENT_FILES + 1)
+    older = encode(files[RECENT_FILES - 1]["id"]) if len(files) > RECENT_FILES else None
+    files = files[:RECENT_FILES]
     ctx.audit("read", "shipping-data-list", f"{len(files)} files")
     state = {"shown": None, "error": None, "typed_format": "auto"} | state
-    return render(request, "send_data.html", ctx, status, files=files, formats=SUPPLIED_FORMATS, **state)
+    return render(request, "send_data.html", ctx, status, files=[as_json(f) for f in files], older=older,
+                  formats=SUPPLIED_FORMATS, **state)
 
 
 @router.get("/send-data", response_class=HTMLResponse)
-def send_data_page(request: Request, ctx: PageDep, file: str = "") -> HTMLResponse:
-    """The form, the report of one file sent (``?file=ID``, the organisation's own) and the
-    files sent lately."""
+def send_data_page(request: Request, ctx: PageDep, file: str = "", before: str = "") -> HTMLResponse:
+    """The form, the report of one file sent (``?file=ID``, the organisation's own), and the
+    files sent lately (``?before=CURSOR``: older ones)."""
     try:
         shown = None
         if file:
@@ -45,27 +56,59 @@ def send_data_page(request: Request, ctx: PageDep, file: str = "") -> HTMLRespon
             ctx.require(Permission.SUPPLY_DATA)
             shown = as_json(ctx.uow.supplied_files.get(ctx.principal.organisation.id, file_id))
             ctx.audit("read", "shipping-data", file_id)
-        return _page(request, ctx, shown=shown)
+        return _page(request, ctx, before=decode_id(before[:200] or None), shown=shown)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
+
+
+def _may_send(request: Request) -> tuple[Principal | None, HTMLResponse | None]:
+    """The signed-in sender, or the refusal page (audited) of one who may not send from here.
+    Raises SignInRequired when no one is signed in."""
+    with page_context(request) as ctx:
+        try:
+            check_origin(request)
+            ctx.require(Permission.SUPPLY_DATA)
+        except ScheldtError as exc:
+            return None, error_page(request, ctx, exc)
+        return ctx.principal, None
+
+
+def _send(request: Request, upload: Any, csrf: Any, format: Any) -> Response:  # noqa: A002 - the form field's name
+    """Read the form's file as the organisation's own shipping data, then show its report."""
+    with page_context(request) as ctx:
+        try:
+            check_form(request, ctx, csrf if isinstance(csrf, str) else "")
+        except ScheldtError as exc:
+            return error_page(request, ctx, exc)
+        typed = format[:32] if isinstance(format, str) and format else "auto"
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise InputError("file", "choose a file to send")
+            with Spool() as spool:
+                while chunk := upload.file.read(_CHUNK):
+                    spool.write(chunk)
+                row = store_file(ctx, spool, upload.filename, typed)
+        except ScheldtError as exc:
+            return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, error=e, typed_format=typed))
+        return RedirectResponse(f"/send-data?file={row['id']}", status_code=303)
 
 
 @router.post("/send-data", response_model=None)
-def send_data(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
-              format: Annotated[str, Form()] = "auto",  # noqa: A002 - the form field's name
-              file: Annotated[UploadFile | None, File()] = None) -> Response:
-    """Read the file sent as the organisation's own shipping data, then show its report."""
-    try:
-        check_form(request, ctx, csrf)
-    except ScheldtError as exc:
-        return error_page(request, ctx, exc)
-    try:
-        if file is None or not file.filename:
-            raise InputError("file", "choose a file to send")
-        with Spool() as spool:
-            while chunk := file.file.read(_CHUNK):
-                spool.write(chunk)
-            row = store_file(ctx, spool, file.filename, format[:32])
-    except ScheldtError as exc:
-        return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, error=e, typed_format=format[:32]))
-    return RedirectResponse(f"/send-data?file={row['id']}", status_code=303)
+async def send_data(request: Request) -> Response:
+    """Sign-in, origin and role first; then the form is read (its file spooled to disk) and the
+    file is read into the store, one file at a time per server process."""
+    principal, refusal = await in_slot(request, _may_send, request)
+    if refusal is not None:
+        return refusal
+    turns = gates(request.app)
+    async with turns.receiving:
+        try:
+            form = await request.form(max_files=1, max_fields=8)
+        except (TooLargeError, BodyTimeoutError) as exc:
+            await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
+            raise
+        try:
+            async with turns.reading:
+                return await in_slot(request, _send, request, form.get("file"), form.get("csrf"), form.get("format"))
+        finally:
+            await form.close()

@@ -256,9 +256,9 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
         if d.carrier_code and d.carrier_code not in own:
             return Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of {carrier.id} "
                              f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own documents only")
-        if others := sorted(stored.get(d.bill_of_lading, set()) - own):
-            return Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is a document of carrier "
-                             f"{', '.join(others)} here: {carrier.id} cannot supply a version of it")
+        if stored.get(d.bill_of_lading, set()) - own:
+            return Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is another carrier's "
+                             f"document here: {carrier.id} cannot supply a version of it")
         return None
 
     return _partition(documents, refusal)
@@ -287,8 +287,7 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     def refusal(e: Event) -> Rejection | None:
         if id(e) in joining:
             return joining[id(e)]
-        theirs = sorted({f"{r.value} ({', '.join(sorted(stored[r.value] - own))})" for r in e.documents
-                         if stored.get(r.value, set()) - own})
+        theirs = sorted({r.value for r in e.documents if stored.get(r.value, set()) - own})
         return Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
                          f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
 
@@ -334,10 +333,10 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
     out: dict[int, Rejection] = {}
     for e, row, trip in joined:
         codes = set().union(*(codes_of.get(r, set()) for r in trip_references(trip)))
-        if theirs := _other_lines_of(trip, row, codes, own, lines):
-            out[id(e)] = Rejection(e.source, "documentReferences", f"names no document or booking, and would join "
-                                   f"trip {trip.key.label()} of {', '.join(theirs)} here: {carrier.id} supplies "
-                                   "events about its own shipments only (name your document or booking)")
+        if _other_lines_of(trip, row, codes, own, lines):
+            out[id(e)] = Rejection(e.source, "documentReferences", "names no document or booking, and would join "
+                                   f"another carrier's trip of the box here: {carrier.id} supplies events about its "
+                                   "own shipments only (name your document or booking)")
     return out
 
 

@@ -18,6 +18,7 @@ no store code.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,15 +39,20 @@ SUPPLIED_FORMATS = ("dcsa-events", "dcsa-documents", "edifact")
 MAX_BYTES = 64 * 1024 * 1024
 #: Rejections kept in a file's stored report and shown (all are counted, and all are quarantined).
 REPORT_REJECTIONS = 500
-_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+#: Runs of characters a sent file's name does not keep: all but letters and digits of any
+#: script, dot, dash and underscore (spaces, slashes, controls, format characters such as a
+#: right-to-left override).
+_NAME_CHARACTERS = re.compile(r"[^\w.-]+")
 
 
 def file_name(given: str | None) -> str:
     """A safe name for a sent file: the last part of ``given`` (a client may send a whole path),
-    characters other than letters, digits, dot, dash and underscore replaced by ``_``, at most
-    100 characters, never starting with a dot; ``"upload"`` when nothing is left."""
+    each run of characters other than letters and digits (any script), dot, dash and underscore
+    replaced by ``_``, at most 100 characters, never starting with a dot or ``_`` nor ending
+    with ``_``; ``"upload"`` when nothing is left (``"Été 事件.json"`` → ``"Été_事件.json"``;
+    ``"_.htaccess"`` → ``"htaccess"``)."""
     last = re.split(r"[\\/]", (given or "").strip())[-1]
-    name = _NAME_CHARACTERS.sub("_", last).lstrip(".")[-100:].strip("_")
+    name = _NAME_CHARACTERS.sub("_", last)[-100:].lstrip("._").rstrip("_")
     return name or "upload"
 
 
@@ -65,36 +71,57 @@ def check_sender(principal: Principal, size: int, format: str) -> None:
         raise InputError("body", f"{size:,} bytes; at most {MAX_BYTES:,} (64 MiB) per file: split it")
 
 
-def supply_file(uow: UnitOfWork, principal: Principal, file_id: int, path: Path, label: str, format: str,
+def supply_file(uow: UnitOfWork, principal: Principal, file_id: int, path: Path, name: str, format: str,
                 now: datetime) -> FileReport:
-    """Read the file at ``path`` (recorded as ``file_id``, named ``label`` in every fact's
-    source and rejection) as supplied by ``principal``'s organisation and received at ``now``
-    (UTC), re-score the trips it touches, and store its report with the file's record.
+    """Read the file at ``path`` (recorded as ``file_id``, named ``name``; every fact's source
+    and rejection names it ``<organisation>/<file_id>/<name>``) as supplied by ``principal``'s
+    organisation and received at ``now`` (UTC), re-score the trips it touches, and store its
+    report with the file's record.
 
     Raises InputError when the file is no format Scheldt reads, or a format shipping firms do
-    not send here (declarations, AIS), naming ``label``; nothing is stored then. Record problems
-    are not raised: they are quarantined and listed in the report."""
+    not send here (declarations, AIS), naming the file by ``name`` alone (nothing is stored, and
+    its number goes to the next file: a review quoted it and found another file); record
+    problems are not raised: they are quarantined and listed in the report."""
     check_sender(principal, path.stat().st_size, format)
+    label = f"{principal.organisation.id}/{file_id}/{name}"
     uow.events.lock_ingest()
     try:
         detected = detect(path, format)
     except InputError as exc:
-        raise InputError(exc.where.replace(str(path), label), exc.why) from None
+        raise InputError(exc.where.replace(str(path), name), _for_senders(exc.why)) from None
     if detected.format not in SUPPLIED_FORMATS:
-        raise InputError(label, f"reads as {detected.format}: send DCSA Track & Trace events, DCSA transport "
+        raise InputError(name, f"reads as {detected.format}: send DCSA Track & Trace events, DCSA transport "
                          "documents or UN/EDIFACT (declarations come from declarants through customs, AIS from "
                          "the node's own feeds)")
-    report = ingest_dcsa_events(uow, path, now, principal.organisation.id, detected.format, label=label)
+    try:
+        report = ingest_dcsa_events(uow, path, now, principal.organisation.id, detected.format, label=label)
+    except InputError as exc:  # the file as a whole (too big a document file)
+        raise InputError(exc.where.replace(label, name), exc.why) from None
     rescore_received(uow, now, now)
     counts = {"accepted": report.accepted, "added": report.added, "rejected": report.rejected, "flags": report.flags}
     uow.supplied_files.finish(file_id, detected.format, counts, report_of(report))
     return report
 
 
+def _for_senders(why: str) -> str:
+    """``why`` a file is no format Scheldt reads, told to a shipping line or terminal: the
+    command line's own advice (``--mapping``, ``--ais-layout``) is no use to them."""
+    if why.startswith("format not recognised"):
+        return "format not recognised: neither DCSA JSON nor UN/EDIFACT (UNA, UNB or UNH)"
+    return why
+
+
 def report_of(report: FileReport) -> dict[str, Any]:
     """What the sender is told of its file: counts, flags by kind, records skipped, and the
-    first :data:`REPORT_REJECTIONS` rejections (where, field, why)."""
-    out = report.as_dict(max_rejections=REPORT_REJECTIONS)
+    first :data:`REPORT_REJECTIONS` rejections (where, field, why) in the order of the file
+    (by the numbers in their places: line, JSON index, message and segment)."""
+    ordered = sorted(report.rejections, key=lambda r: _in_file_order(r.where))
+    out = replace(report, rejections=ordered).as_dict(max_rejections=REPORT_REJECTIONS)
     out.pop("outcomes", None)  # declarations' inspection outcomes: never in shipping data
     out["rejections_listed"] = min(report.rejected, REPORT_REJECTIONS)
     return out
+
+
+def _in_file_order(where: str) -> list[tuple[int, str]]:
+    """A sort key putting ``$.events[5]`` after ``$.events[3]`` and ``[10]`` after ``[9]``."""
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", where)]

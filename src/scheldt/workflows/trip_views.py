@@ -166,15 +166,20 @@ _UNKNOWN_HS = re.compile(r"HS \d+ ")
 
 
 _WITHIN_FILE = re.compile(r"\$| message |:\d| line ")
+#: How a file a shipping line or terminal sent is named (:mod:`scheldt.workflows.supplied`):
+#: ``<organisation>/<file number>/<name>``.
+_SENT_FILE = re.compile(r"[a-z0-9][a-z0-9-]{1,63}/\d+/[^/]+")
 
 
 def file_name_only(source: str) -> str:
     """A fact's source as users are shown it: the file's name without the server's directories
     (a review read ``/tmp/.../day-2025-12-16/documents.json$[0]...`` as a carrier), then where
-    in the file (``$`` JSON path, `` message `` EDIFACT message, ``:line``)."""
+    in the file (``$`` JSON path, `` message `` EDIFACT message, ``:line``). A file a line or
+    terminal sent keeps its sender and number (``carrier-a/44/documents.json``): a review's
+    officer could not tell two sent ``documents.json`` apart."""
     m = _WITHIN_FILE.search(source)
     head, tail = (source[:m.start()], source[m.start():]) if m else (source, "")
-    return head.rsplit("/", 1)[-1] + tail
+    return (head if _SENT_FILE.fullmatch(head) else head.rsplit("/", 1)[-1]) + tail
 
 
 def _named_by_file(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
