@@ -45,12 +45,12 @@ def _answer(s: socket.socket) -> bytes:
 ])
 def test_stalled_bodies_hold_no_slot_and_are_dropped_after_the_idle_time(
         server: Server, monkeypatch: pytest.MonkeyPatch, path: str, headers: str) -> None:
-    monkeypatch.setattr(api_app, "BODY_IDLE_S", 1.5)
+    monkeypatch.setattr(api_app, "BODY_IDLE_S", 4.0)
     with stalled(server, path, headers, 7) as socks:
         time.sleep(0.3)
-        started = time.monotonic()
-        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
-        assert time.monotonic() - started < 1.0
+        # answered while they stall (within 2 s, before their idle time runs out: not because
+        # they were dropped)
+        assert httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
         answers = [_answer(s) for s in socks]
     # a body that stopped coming: 408 after the idle time; an unsigned upload is sent to sign
     # in before its body is read (the workbench's form)
