@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scheldt import __version__
 from scheldt.api import (
     errors,
+    metrics,
     openapi,
     routes_admin,
     routes_exchange,
@@ -325,6 +326,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     # a whole file as the body, streamed to disk: not read whole for NULs (ingest quarantines a
     # record holding one, as it does from the command line)
     app.include_router(routes_supplied.router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(metrics.router)
     openapi.install(app)
 
     _offline_docs(app)

@@ -172,7 +172,7 @@ def install(app: FastAPI) -> None:
 
 
 #: Paths that are not workbench pages: their errors stay JSON.
-NOT_PAGES = ("/api/", "/taxii2/", "/healthz", "/static/", "/docs-assets/", "/openapi.json")
+NOT_PAGES = ("/api/", "/taxii2/", "/healthz", "/readyz", "/metrics", "/static/", "/docs-assets/", "/openapi.json")
 
 
 def page_of_form(path: str) -> str:
