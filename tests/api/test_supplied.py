@@ -134,6 +134,44 @@ def test_a_terminal_sends_the_moves_at_its_own_terminal_only(service: Service) -
                                                  "terminal supplies the moves at its own terminal only")]
 
 
+def _move(event_id: str, kind: str, box: str, when: str, booking: str = "", facility: str = "") -> dict[str, Any]:
+    """A DCSA T&T 2.2 actual equipment event at Antwerp, naming ``booking`` and ``facility`` if given."""
+    return {"eventID": event_id, "eventDateTime": when, "eventCreatedDateTime": when,
+            "eventLocation": {"UNLocationCode": "BEANR", **({"facilityCode": facility, "facilityCodeListProvider":
+                                                              "SMDG"} if facility else {})},
+            "eventClassification": {"eventTypeCode": "EQUIPMENT", "eventClassifierCode": "ACT",
+                                    "equipmentEventTypeCode": kind},
+            "equipmentDetails": {"equipmentReference": box, "ISOEquipmentCode": "45R1", "emptyIndicatorCode": "LADEN"},
+            **({"documentReferences": [{"documentReferenceType": "BKG", "documentReferenceValue": booking}]}
+               if booking else {})}
+
+
+def test_a_line_takes_no_trip_a_terminals_move_began_or_shares_with_another_line(service: Service) -> None:
+    """A regression review: once a terminal's move was on a trip, a line's gate-out naming
+    nothing (or naming the other line's booking) joined it, marked the box gone, and the trip
+    became the line's, with its hold notices."""
+    def send(user: str, *events: dict[str, Any]) -> tuple[int, int]:
+        body = _post(service, user, json.dumps({"events": list(events)}).encode(), "moves.json").json()
+        return body["accepted"], body["rejected"]
+
+    # A: a trip a terminal's discharge began, naming a booking no document here has
+    assert send("terminal", _move("ta-1", "DISC", "TCNU1000016", "2026-01-02T06:00:00Z", "SIMBBK777",
+                                  "SIMT2")) == (1, 0)
+    assert send("carrier", _move("ca-1", "GTOT", "TCNU1000016", "2026-01-02T18:00:00Z")) == (0, 1)
+    # B: carrier B's trip (its load, then the terminal's discharge, both naming its booking)
+    assert send("carrier-b", _move("cb-1", "LOAD", "TCNU1000021", "2025-12-10T06:00:00Z", "SIMBBK888")) == (1, 0)
+    assert send("terminal", _move("tb-1", "DISC", "TCNU1000021", "2026-01-02T07:00:00Z", "SIMBBK888",
+                                  "SIMT2")) == (1, 0)
+    assert send("carrier", _move("ca-2", "GTOT", "TCNU1000021", "2026-01-02T19:00:00Z", "SIMBBK888")) == (0, 1)
+    assert send("carrier", _move("ca-3", "GTOT", "TCNU1000021", "2026-01-02T19:00:00Z")) == (0, 1)
+    for box in ("TCNU1000016", "TCNU1000021"):
+        mine = service.client.get("/api/v1/trips", params={"container": box}, headers=service.as_("carrier"))
+        assert mine.json()["items"] == [], box
+        with service.uow() as uow:
+            trips = [uow.container_trips.get(t["id"]) for t in uow.container_trips.of_container(box)]
+        assert [(t["carrier_code"], t["left_at"]) for t in trips] == [("", None)], box  # not gone, not carrier A's
+
+
 @pytest.mark.parametrize(("user", "body", "params", "status", "where", "why"), [
     ("officer", b'{"events": []}', {}, 403, "supply_data", "may not do this"),
     ("analyst", b'{"events": []}', {}, 403, "supply_data", "may not do this"),

@@ -119,10 +119,11 @@ def test_a_box_gated_in_by_land_without_a_document_is_at_the_terminal_until_it_l
         == (T0, T0 + timedelta(hours=30))
 
 
-def test_a_trip_only_one_lines_events_make_is_that_lines_until_a_document_or_an_agency_says_otherwise() -> None:
+def test_a_trip_only_one_lines_events_make_is_that_lines_until_anyone_else_says_otherwise() -> None:
     """A carrier review: a line sending its Track & Trace events before its bill of lading could
-    not see its own containers. Terminals' moves do not change whose trip it is; an agency's
-    event, or a second line's, keeps it off every line; a document decides by its carrier code."""
+    not see its own containers. An agency's event, a second line's or a terminal's keeps it off
+    every line (a regression review's line took a trip a terminal's discharge had begun with
+    one gate-out naming nothing); a document decides by its carrier code."""
     lines = {"carrier-a": "be-customs", "carrier-b": "be-customs", "terminal-1": "be-customs"}
     codes = {"carrier-a": "SIMA", "carrier-b": "SIMB"}
 
@@ -131,7 +132,9 @@ def test_a_trip_only_one_lines_events_make_is_that_lines_until_a_document_or_an_
         return trip_summary(TripFacts(KEY, T0 + timedelta(days=10), events, docs), frozenset(), lines, codes).carrier_code
 
     assert carrier("carrier-a") == "SIMA"
-    assert carrier("carrier-a", "terminal-1") == "SIMA"
+    assert carrier("carrier-a", "carrier-a") == "SIMA"
+    assert carrier("carrier-a", "terminal-1") == ""
+    assert carrier("terminal-1", "carrier-a") == ""
     assert carrier("carrier-a", "be-customs") == ""
     assert carrier("carrier-a", "carrier-b") == ""
     assert carrier("terminal-1") == ""

@@ -621,8 +621,8 @@ def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(en
                 move("d", "DISC", "2026-11-20T10:00:00Z", "BEANR", "400E", msc))[:2] == (2, 0)
     # told without the other line's document or code (a carrier review mapped other lines' boxes to
     # their bills of lading and owners through these refusals)
-    why = ("names no document or booking, and would join another carrier's trip of the box here: carrier-a supplies "
-           "events about its own shipments only (name your document or booking)")
+    why = ("names no document or booking, and would join a trip of the box that others' facts make here: "
+           "carrier-a supplies events about its own shipments only (name your document or booking)")
     assert send("voyage.json", "carrier-a", move("g1", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "400E")) == (0, 1, [why])
     assert send("bare.json", "carrier-a", move("g2", "GTOT", "2026-11-21T10:00:00Z", "BEANR")) == (0, 1, [why])
     with unit_of_work(engine) as uow:
@@ -1307,7 +1307,15 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
          move("bd", "DISC", "2026-11-20T10:00:00Z", "BEANR", "APZU4812090"))
     send("us.json", "us-cbp", move("ul", "LOAD", "2026-11-02T10:00:00Z", "COCTG", "MSCU1234566"),
          move("ud", "DISC", "2026-11-21T10:00:00Z", "BEANR", "MSCU1234566"))
-    send("mixed.json", "carrier-b", move("ml", "LOAD", "2026-11-02T10:00:00Z", "COCTG", "MSCU1234566"))
+    # a line's event naming nothing does not join the trip another agency's events made (a
+    # regression review: such a gate-out marked boxes gone), so that trip stays the agency's
+    (tmp_path / "mixed.json").write_text(json.dumps({"events": [move("ml", "LOAD", "2026-11-02T10:00:00Z", "COCTG",
+                                                                     "MSCU1234566")]}))
+    with unit_of_work(engine) as uow:
+        mixed = ingest_file(uow, tmp_path / "mixed.json", IngestOptions(supplied_by="carrier-b"), NOW)
+    assert [r.why for r in mixed.rejections] == [
+        "names no document or booking, and would join a trip of the box that others' facts make here: "
+        "carrier-b supplies events about its own shipments only (name your document or booking)"]
     with unit_of_work(engine) as uow:
         score_trips(uow, NOW)  # scored at ingest already, by the line's ingest
         trips = uow.container_trips.page(None, TripFilter(), None, 10)
@@ -1315,5 +1323,5 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
         customs = {t["container_number"] for t in uow.container_trips.page(
             trip_scope(Organisation("be-customs", "BE", OrgKind.AGENCY)), TripFilter(), None, 10)}
     get_settings.cache_clear()
-    # the line's feed is customs' trip; another agency's facts stay that agency's, a line's event on it too
+    # the line's feed is customs' trip; another agency's facts stay that agency's
     assert owners == {"APZU4812090": "be-customs", "MSCU1234566": "us-cbp"} and customs == {"APZU4812090"}

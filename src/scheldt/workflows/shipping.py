@@ -268,9 +268,9 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
                              carrier: Organisation | None) -> tuple[list[Event], list[Rejection]]:
     """``events`` a shipping line (``carrier``; None: not supplied by one) may supply, and the
     rejections of those naming a document or booking stored here under another carrier's code,
-    or one no stored document has that only other shipping lines' events name (a carrier
-    review's line reported another line's box gated out, and customs could no longer plan its
-    scan), or naming none and joining another line's trip (:func:`_joining_anothers_trip`).
+    or one no stored document has that other shipping lines' events name and its own never did
+    (a carrier review's line reported another line's box gated out, and customs could no longer
+    plan its scan), or naming none and joining a trip not its own (:func:`_joining_anothers_trip`).
     Events naming no such document, and other suppliers' events, pass."""
     if carrier is None or not events:
         return events, []
@@ -278,10 +278,12 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
     named = {r.value for e in events for r in e.documents}
     stored = uow.documents.carrier_codes_of(sorted(named), bookings=True)
-    # a reference no stored document has is the line's whose events alone name it (a regression
-    # review's line repeated a competitor's booking, seen on its moves, to gate its box out)
+    # a reference no stored document has is the lines' whose events name it (a regression
+    # review's line repeated a competitor's booking, seen on its moves, to gate its box out; a
+    # later one's did so once a terminal's move named it too, when the booking was taken as no one's)
     if unknown := sorted(named - set(stored)):
-        stored |= {ref: orgs for ref, orgs in uow.events.suppliers_of_refs(unknown).items() if orgs <= lines}
+        stored |= {ref: orgs & lines for ref, orgs in uow.events.suppliers_of_refs(unknown).items()
+                   if orgs & lines and carrier.id not in orgs}
     joining = _joining_anothers_trip(uow, [e for e in events if not _named_refs(e)], carrier, lines)
 
     def refusal(e: Event) -> Rejection | None:
@@ -335,22 +337,24 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
         codes = set().union(*(codes_of.get(r, set()) for r in trip_references(trip)))
         if _other_lines_of(trip, row, codes, own, lines):
             out[id(e)] = Rejection(e.source, "documentReferences", "names no document or booking, and would join "
-                                   f"another carrier's trip of the box here: {carrier.id} supplies events about its "
-                                   "own shipments only (name your document or booking)")
+                                   f"a trip of the box that others' facts make here: {carrier.id} supplies events "
+                                   "about its own shipments only (name your document or booking)")
     return out
 
 
 def _other_lines_of(trip: Trip, row: dict[str, Any], codes: set[str], own: set[str], lines: set[str]) -> list[str]:
-    """Whose trip ``trip`` is, when another shipping line's than the one with carrier codes
-    ``own`` (``lines``: the other lines' organisations): the carrier codes of its stored
+    """Whose trip ``trip`` is, when not the shipping line's that sends ``row`` (its carrier codes
+    ``own``; ``lines``: the other lines' organisations): the carrier codes of its stored
     documents (``codes``) when none is ``own``; without stored documents (its events name none,
-    or only references no stored document has, such as a booking), the lines that supplied all
-    its events but ``row`` (a regression review's trip of another line's booking alone took the
-    gate-out). Empty otherwise."""
+    or only references no stored document has, such as a booking), the organisations that
+    supplied its other events, unless the line is one of them (a regression review's trip of
+    another line's booking alone took the gate-out; a later one's line took a trip a terminal's
+    discharge had begun, and another line's trip once a terminal's move was on it). Empty
+    otherwise (a trip of its own, or a new one)."""
     if codes:
         return sorted(codes - own) if not codes & own else []
-    suppliers = {x.get("supplied_by") or "" for x in trip.events if x is not row}
-    return sorted(suppliers) if suppliers and suppliers <= lines else []
+    suppliers = {x.get("supplied_by") or "" for x in trip.events if x is not row} - {""}
+    return [] if not suppliers or row["supplied_by"] in suppliers else sorted(suppliers)
 
 
 def _grouping_row(event: Event, supplied_by: str) -> dict[str, Any]:
