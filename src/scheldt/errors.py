@@ -87,8 +87,8 @@ class ForbiddenError(ScheldtError):
 
 
 class TooManyAttempts(ScheldtError):
-    """Refused for a while after too many failed attempts (sign-ins from one address);
-    ``retry_after``: seconds until it is worth trying again."""
+    """Refused for a while: too many failed attempts (sign-ins from one address), or too much at
+    once (files one organisation sends); ``retry_after``: seconds until it is worth trying again."""
 
     status = 429
 

@@ -228,3 +228,57 @@ def test_a_file_over_the_limit_is_refused_as_it_streams(service: Service, monkey
     r = service.client.post(URL, content=chunks(), headers=service.as_("carrier"))
     assert r.status_code == 413, r.text
     assert r.json()["error"]["why"] == "more than 100 bytes per file: split it"
+
+
+def test_one_organisation_receives_one_file_at_a_time_and_a_turn_is_waited_for_a_while(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regression review's line trickled a byte every 10 s into four uploads and held every
+    receiving turn of the server process: no other line could send. An organisation now sends
+    one file at a time here (429), a file waits a while for a turn (then 429), and one that does
+    not come whole in time is dropped (408)."""
+    import anyio
+    from starlette.datastructures import State
+
+    from scheldt.api import routes_supplied as rs
+    from scheldt.errors import BodyTimeoutError, TooManyAttempts
+
+    monkeypatch.setattr(rs, "RECEIVING", 1)
+    monkeypatch.setattr(rs, "TURN_WAIT_S", 0.2)
+    monkeypatch.setattr(rs, "RECEIVE_S", 0.3)
+    app = type("App", (), {"state": State()})()
+    seen: list[str] = []
+
+    async def hold(org: str, seconds: float) -> None:
+        try:
+            async with rs.receiving_turn(app, org):
+                await anyio.sleep(seconds)
+        except (TooManyAttempts, BodyTimeoutError) as exc:
+            seen.append(f"{org}: {exc.status} {exc.why}")
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, "carrier-a", 1.0)  # takes the only turn, then runs out of time
+            await anyio.sleep(0.05)
+            tg.start_soon(hold, "carrier-a", 0.0)  # its second file at once
+            tg.start_soon(hold, "carrier-b", 0.0)  # waits for the turn, in vain
+        await hold("carrier-b", 0.0)  # the turn is free again
+
+    anyio.run(main)
+    assert sorted(seen) == [
+        "carrier-a: 408 the file did not come whole within 0.3 s",
+        "carrier-a: 429 carrier-a is sending another file here: send the next once it is read",
+        "carrier-b: 429 the node is receiving other files: try again shortly"]
+
+
+def test_a_signed_in_senders_file_refused_by_its_announced_size_is_audited(service: Service) -> None:
+    """A regression review: a signed-in line's file refused by its Content-Length (413) left
+    no trace, where the same file sent chunked was audited."""
+    with service.uow() as uow:
+        before = uow.audit.count()
+    r = service.client.post(URL, content=b"x", headers=service.as_("carrier") | {"Content-Length": "70000000"})
+    assert r.status_code == 413
+    anonymous = service.client.post(URL, content=b"x", headers={"Content-Length": "70000000"})
+    assert anonymous.status_code == 413
+    with service.uow() as uow:
+        entries = uow.audit.entries(before, 10)
+    assert [(e.kind, e.payload["actor"], e.payload["details"]["status"]) for e in entries] == [("denied", "carrier", 413)]

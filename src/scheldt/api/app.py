@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheldt import __version__
@@ -32,7 +33,7 @@ from scheldt.api import (
     routes_supplied,
     routes_trips,
 )
-from scheldt.api.deps import refuse_nul, refuse_unknown_query
+from scheldt.api.deps import audit_if_signed_in, refuse_nul, refuse_unknown_query, utc_now
 from scheldt.api.errors import error_response
 from scheldt.errors import BodyTimeoutError, TooLargeError
 from scheldt.exchange import stix_check, taxii
@@ -96,8 +97,7 @@ class BodyLimit(HttpMiddleware):
                     scope, receive, send)
                 return
             if int(length) > most:
-                await _refusal(scope, 413, "body", f"{int(length):,} bytes; at most {most:,}")(
-                    scope, receive, send)
+                await _refused(scope, receive, send, TooLargeError("body", f"{int(length):,} bytes; at most {most:,}"))
                 return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
@@ -114,7 +114,7 @@ class BodyLimit(HttpMiddleware):
             try:
                 message = await guarded()
             except (TooLargeError, BodyTimeoutError) as exc:
-                await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
+                await _refused(scope, receive, send, exc)
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -178,6 +178,12 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     if scope.get("path", "").startswith(taxii.router.prefix + "/"):
         return taxii.taxii_error(status, where, why)
     return error_response(status, where, why)
+
+
+async def _refused(scope: Scope, receive: Receive, send: Send, exc: TooLargeError | BodyTimeoutError) -> None:
+    """Answer a request refused for its body, audited when its credentials name a user."""
+    await run_in_threadpool(audit_if_signed_in, Request(scope), exc.status, exc.where, utc_now())
+    await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
 
 
 def _guarded(receive: Receive, most: int) -> Receive:

@@ -32,6 +32,7 @@ from scheldt.errors import (
     ForbiddenError,
     InputError,
     NotFoundError,
+    ScheldtError,
     TooManyAttempts,
 )
 from scheldt.store.db import UnitOfWork, unit_of_work
@@ -241,6 +242,21 @@ def audit_denied(request: Request, principal: Principal, status: int, where: str
 NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer <token>'"
 #: API paths anyone may call: signing in.
 OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
+
+
+def audit_if_signed_in(request: Request, status: int, where: str, now: datetime) -> None:
+    """Audit as ``denied`` a request refused before routing (a body over its limit by its
+    Content-Length, one that stalled) when its credentials name a user; nothing otherwise, and
+    never raises (a regression review: a signed-in line's 413 and a stalled 408 left no trace)."""
+    secret, kinds = credential_secret(request)
+    if not secret:
+        return
+    try:
+        with unit_of_work(request.app.state.engine) as uow:
+            principal = authenticate(uow, secret, now, kinds, request.app.state.host_org)
+        audit_denied(request, principal, status, where, now)
+    except ScheldtError:  # unknown or expired credentials: a refusal like any anonymous one
+        return
 
 
 def refused_credentials(request: Request, status: int, where: str) -> AuthError | ForbiddenError | None:

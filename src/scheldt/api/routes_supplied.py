@@ -13,20 +13,23 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from scheldt.api.deps import Ctx, CtxDep, CtxRouter, audit_denied, request_context, utc_now
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission, Principal
-from scheldt.errors import BodyTimeoutError, TooLargeError
+from scheldt.errors import BodyTimeoutError, TooLargeError, TooManyAttempts
 from scheldt.workflows import supplied
 
 T = TypeVar("T")
@@ -40,22 +43,56 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
 
 #: Files one server process receives at once; more wait their turn (before their bodies are read).
 RECEIVING = 4
+#: Seconds a file waits for a turn to be received before it is refused (429, Retry-After).
+TURN_WAIT_S = 60.0
+#: Seconds a file may take to come whole (64 MiB at 1 Mbit/s takes 9 minutes), else 408.
+RECEIVE_S = 600.0
 
 
 @dataclass
 class _Gates:
     receiving: anyio.Semaphore
     reading: anyio.Lock
+    senders: set[str] = field(default_factory=set)  # organisations whose file is being received
 
 
 def gates(app: Any) -> _Gates:
-    """The server process's turns for files: :data:`RECEIVING` received at once, and one read
-    into the store at a time (ingest holds the store's ingest lock; on SQLite the whole store:
-    a second upload read at the same time waited out the store's lock timeout and failed, an
-    attack review)."""
+    """The server process's turns for files: :data:`RECEIVING` received at once, one per
+    organisation, and one read into the store at a time (ingest holds the store's ingest lock;
+    on SQLite the whole store: a second upload read at the same time waited out the store's lock
+    timeout and failed, an attack review)."""
     if getattr(app.state, "file_gates", None) is None:
         app.state.file_gates = _Gates(anyio.Semaphore(RECEIVING), anyio.Lock())
     return app.state.file_gates
+
+
+@asynccontextmanager
+async def receiving_turn(app: Any, organisation: str) -> AsyncIterator[None]:
+    """Hold one of the server process's turns to receive a file of ``organisation``, and limit
+    the receiving to :data:`RECEIVE_S`. Raises TooManyAttempts (429) when the organisation is
+    sending another file here, or no turn frees within :data:`TURN_WAIT_S`, and
+    BodyTimeoutError (408) when the file does not come whole in time: a regression review's
+    line trickled a byte every 10 s into four uploads and held every turn, so no other line
+    could send."""
+    turns = gates(app)
+    if organisation in turns.senders:
+        raise TooManyAttempts("body", f"{organisation} is sending another file here: send the next once it is "
+                              "read", 30)
+    turns.senders.add(organisation)
+    try:
+        with anyio.move_on_after(TURN_WAIT_S) as waiting:
+            await turns.receiving.acquire()
+        if waiting.cancelled_caught:
+            raise TooManyAttempts("body", "the node is receiving other files: try again shortly", 30)
+        try:
+            with anyio.fail_after(RECEIVE_S):
+                yield
+        except TimeoutError:
+            raise BodyTimeoutError("body", f"the file did not come whole within {RECEIVE_S:g} s") from None
+        finally:
+            turns.receiving.release()
+    finally:
+        turns.senders.discard(organisation)
 
 
 async def in_slot(request: Request, work: Callable[..., T], *args: Any) -> T:
@@ -147,17 +184,18 @@ async def send_shipping_data(
     shipments are refused and quarantined; the rest is kept; the same facts sent again add
     nothing."""
     principal = await in_slot(request, _check_sender, request, format)
-    turns = gates(request.app)
-    async with turns.receiving:
-        with Spool() as spool:
-            try:
+    with Spool() as spool:
+        try:
+            async with receiving_turn(request.app, principal.organisation.id):
                 async for chunk in request.stream():
                     spool.write(chunk)
-            except (TooLargeError, BodyTimeoutError) as exc:  # refused as it came: audited as the others
-                await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
-                raise
-            async with turns.reading:
-                return await in_slot(request, _store, request, spool, name, format)
+        except ClientDisconnect:  # the sender went away: nothing to answer, nothing kept
+            return Response(status_code=400)
+        except (TooLargeError, BodyTimeoutError, TooManyAttempts) as exc:  # refused as it came: audited
+            await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
+            raise
+        async with gates(request.app).reading:
+            return await in_slot(request, _store, request, spool, name, format)
 
 
 @router.get("/shipping-data", summary="The files your organisation sent, newest first (reports left out)")

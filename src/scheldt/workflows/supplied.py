@@ -18,6 +18,7 @@ no store code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -39,21 +40,24 @@ SUPPLIED_FORMATS = ("dcsa-events", "dcsa-documents", "edifact")
 MAX_BYTES = 64 * 1024 * 1024
 #: Rejections kept in a file's stored report and shown (all are counted, and all are quarantined).
 REPORT_REJECTIONS = 500
-#: Runs of characters a sent file's name does not keep: all but letters and digits of any
-#: script, dot, dash and underscore (spaces, slashes, controls, format characters such as a
-#: right-to-left override).
-_NAME_CHARACTERS = re.compile(r"[^\w.-]+")
+def _kept(c: str) -> bool:
+    """Whether a sent file's name keeps ``c``: letters, marks and digits of any script (Unicode
+    categories L, M, N: "हिन्दी" needs its vowel signs), dot, dash and underscore; not spaces,
+    slashes, controls nor format characters such as a right-to-left override."""
+    return c in "._-" or unicodedata.category(c)[0] in "LMN"
 
 
 def file_name(given: str | None) -> str:
     """A safe name for a sent file: the last part of ``given`` (a client may send a whole path),
-    each run of characters other than letters and digits (any script), dot, dash and underscore
-    replaced by ``_``, at most 100 characters, never starting with a dot or ``_`` nor ending
-    with ``_``; ``"upload"`` when nothing is left (``"Été 事件.json"`` → ``"Été_事件.json"``;
-    ``"_.htaccess"`` → ``"htaccess"``)."""
-    last = re.split(r"[\\/]", (given or "").strip())[-1]
-    name = _NAME_CHARACTERS.sub("_", last)[-100:].lstrip("._").rstrip("_")
-    return name or "upload"
+    in composed form (NFC: a macOS name's "é" is one letter), each run of characters it does not
+    keep (:func:`_kept`) replaced by ``_``, at most 100 characters, never starting with a dot,
+    a mark or ``_`` nor ending with ``_``; ``"upload"`` when nothing is left (``"Été 事件.json"``
+    → ``"Été_事件.json"``; ``"_.htaccess"`` → ``"htaccess"``)."""
+    last = unicodedata.normalize("NFC", re.split(r"[\\/]", (given or "").strip())[-1])
+    name = re.sub(r"_+", "_", "".join(c if _kept(c) else "_" for c in last))[-100:]
+    while name and (name[0] in "._" or unicodedata.category(name[0])[0] == "M"):
+        name = name[1:]
+    return name.rstrip("_") or "upload"
 
 
 def check_sender(principal: Principal, size: int, format: str) -> None:
