@@ -95,6 +95,18 @@ async def receiving_turn(app: Any, organisation: str) -> AsyncIterator[None]:
         turns.senders.discard(organisation)
 
 
+@asynccontextmanager
+async def receiving(request: Request, principal: Principal) -> AsyncIterator[None]:
+    """:func:`receiving_turn` for ``principal``'s organisation, a file refused as it came
+    (413, 408, 429) audited as ``denied``."""
+    try:
+        async with receiving_turn(request.app, principal.organisation.id):
+            yield
+    except (TooLargeError, BodyTimeoutError, TooManyAttempts) as exc:
+        await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
+        raise
+
+
 async def in_slot(request: Request, work: Callable[..., T], *args: Any) -> T:
     """``work(*args)`` in a worker thread, holding one of the request slots
     (:class:`scheldt.api.app.RequestSlots`): the file paths stream their bodies outside a slot
@@ -186,14 +198,11 @@ async def send_shipping_data(
     principal = await in_slot(request, _check_sender, request, format)
     with Spool() as spool:
         try:
-            async with receiving_turn(request.app, principal.organisation.id):
+            async with receiving(request, principal):
                 async for chunk in request.stream():
                     spool.write(chunk)
         except ClientDisconnect:  # the sender went away: nothing to answer, nothing kept
             return Response(status_code=400)
-        except (TooLargeError, BodyTimeoutError, TooManyAttempts) as exc:  # refused as it came: audited
-            await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
-            raise
         async with gates(request.app).reading:
             return await in_slot(request, _store, request, spool, name, format)
 

@@ -1,6 +1,6 @@
 """What an operator watches on a node, read from the store: notice delivery, federation peers,
-ingest freshness and quarantine, the queue's holds, the job runner, sent files, the live risk
-profile and model. The same from every server process (:mod:`scheldt.api.metrics` serves them)."""
+ingest freshness and quarantine, the queue's holds, the job runner, sent files, the live models.
+The same from every server process (:mod:`scheldt.api.metrics` serves them)."""
 
 from __future__ import annotations
 

@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
-from scheldt.api.deps import audit_denied, check_origin, utc_now
+from scheldt.api.deps import check_origin
 from scheldt.api.paging import decode_id, encode
-from scheldt.api.routes_supplied import Spool, as_json, gates, in_slot, receiving_turn, store_file
+from scheldt.api.routes_supplied import Spool, as_json, gates, in_slot, receiving, store_file
 from scheldt.domain.access import Permission, Principal
-from scheldt.errors import BodyTimeoutError, InputError, ScheldtError, TooLargeError, TooManyAttempts
+from scheldt.errors import InputError, ScheldtError
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form, page_context
 from scheldt.web.render import error_page, refused, render
@@ -102,13 +102,10 @@ async def send_data(request: Request) -> Response:
     if refusal is not None or principal is None:
         return refusal or Response(status_code=403)
     try:
-        async with receiving_turn(request.app, principal.organisation.id):
+        async with receiving(request, principal):
             form = await request.form(max_files=1, max_fields=8)
     except ClientDisconnect:  # the sender went away: nothing to answer, nothing kept
         return Response(status_code=400)
-    except (TooLargeError, BodyTimeoutError, TooManyAttempts) as exc:
-        await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
-        raise
     try:
         async with gates(request.app).reading:
             return await in_slot(request, _send, request, form.get("file"), form.get("csrf"), form.get("format"))

@@ -63,8 +63,9 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     bookings, shipping instructions, bills of lading, arrival notices; EDIFACT CUSCAR and IFTMIN
     consignments) are kept version by version: an amended document is a new version with its
     received time. ``label`` names the file in every fact's source and rejection (default: its
-    path; a file a line sent through the API is named by where the node keeps it, not by the
-    server's disk). Documents a terminal supplies are refused (:func:`_not_from_a_terminal`).
+    path; a file a line sent through the API is ``<organisation>/<file number>/<name>``, not a
+    path on the server's disk). A terminal's documents, and its events elsewhere than at its
+    facilities, are refused (:func:`_not_from_a_terminal`, :func:`_elsewhere`).
     """
     source = label or str(path)
     report = FileReport(source, format)
