@@ -34,7 +34,7 @@ def test_an_administrator_reads_the_nodes_figures_as_the_store_has_them(service:
     assert got[("scheldt_audit_entries", ())] == entries  # the scrape's own entry is written after it reads
     assert got[("scheldt_last_received_timestamp_seconds", (("kind", "events"),))] > 0  # the replayed day's
     assert got[("scheldt_last_received_timestamp_seconds", (("kind", "positions"),))] > 0
-    assert got[("scheldt_trips_in_queue", ())] > 0
+    assert got[("scheldt_trips_on_hold", ())] == 0
     with service.uow() as uow:  # the scrape is audited as a read
         last = uow.audit.entries(uow.audit.count() - 1, 1)[0]
     assert (last.kind, last.payload["actor"], last.payload["object_kind"]) == ("read", "admin", "metrics")

@@ -21,8 +21,9 @@ from tests.api.conftest import Service
 URL = "/api/v1/shipping-data"
 
 
-def _document(reference: str, carrier_code: str, box: str) -> bytes:
-    """One DCSA eBL 3.0 transport document (a CloudEvent), as the simulator writes it."""
+def _document(reference: str, carrier_code: str, box: str, booking: str = "") -> bytes:
+    """One DCSA eBL 3.0 transport document (a CloudEvent), as the simulator writes it, under
+    ``booking`` (default ``BK<reference>``)."""
     return json.dumps([{
         "specversion": "1.0", "id": f"doc-{reference}", "source": "https://carrier.example/tests",
         "type": "org.dcsa.transport-document.v3", "time": "2026-01-02T08:00:00Z", "datacontenttype": "application/json",
@@ -34,7 +35,8 @@ def _document(reference: str, carrier_code: str, box: str) -> bytes:
                            "vesselVoyages": [{"vesselName": "SIM POLARIS 36", "carrierExportVoyageNumber": "901S"}]},
             "documentParties": {"shipper": {"partyName": "Frutas del Pacifico SA", "address": {"countryCode": "EC"}},
                                 "consignee": {"partyName": "Bore Trading NV", "address": {"countryCode": "BE"}}},
-            "consignmentItems": [{"carrierBookingReference": f"BK{reference}", "descriptionOfGoods": ["Bananas"],
+            "consignmentItems": [{"carrierBookingReference": booking or f"BK{reference}",
+                                  "descriptionOfGoods": ["Bananas"],
                                   "HSCodes": ["080390"], "cargoItems": [{"equipmentReference": box,
                                                                          "cargoGrossWeight": {"value": 21000.0,
                                                                                               "unit": "KGM"}}]}],
@@ -164,12 +166,22 @@ def test_a_line_takes_no_trip_a_terminals_move_began_or_shares_with_another_line
                                   "SIMT2")) == (1, 0)
     assert send("carrier", _move("ca-2", "GTOT", "TCNU1000021", "2026-01-02T19:00:00Z", "SIMBBK888")) == (0, 1)
     assert send("carrier", _move("ca-3", "GTOT", "TCNU1000021", "2026-01-02T19:00:00Z")) == (0, 1)
-    for box in ("TCNU1000016", "TCNU1000021"):
+    # nor by a bill of lading of its own naming carrier B's booking (a second regression review)
+    bl = _post(service, "carrier", _document("SIMATAKE01", "SIMA", "TCNU1000021", "SIMBBK888"), "bl.json").json()
+    assert (bl["accepted"], bl["rejected"], bl["report"]["rejections"][0]["why"]) == (
+        0, 1, "SIMBBK888 is another carrier's booking here: carrier-a supplies documents of its own shipments only")
+    for box, whose in (("TCNU1000016", ""), ("TCNU1000021", "SIMB")):  # the terminal's; carrier B's, begun by it
         mine = service.client.get("/api/v1/trips", params={"container": box}, headers=service.as_("carrier"))
         assert mine.json()["items"] == [], box
         with service.uow() as uow:
             trips = [uow.container_trips.get(t["id"]) for t in uow.container_trips.of_container(box)]
-        assert [(t["carrier_code"], t["left_at"]) for t in trips] == [("", None)], box  # not gone, not carrier A's
+        assert [(t["carrier_code"], t["left_at"]) for t in trips] == [(whose, None)], box  # not gone, not A's
+    # its own flow keeps its trip: its load, then the terminal's discharge, both naming its booking
+    assert send("carrier", _move("cc-1", "LOAD", "TCNU1000037", "2025-12-11T06:00:00Z", "SIMABK002")) == (1, 0)
+    assert send("terminal", _move("tc-1", "DISC", "TCNU1000037", "2026-01-02T08:00:00Z", "SIMABK002",
+                                  "SIMT2")) == (1, 0)
+    own = service.client.get("/api/v1/trips", params={"container": "TCNU1000037"}, headers=service.as_("carrier"))
+    assert [t["carrier_code"] for t in own.json()["items"]] == ["SIMA"]
 
 
 @pytest.mark.parametrize(("user", "body", "params", "status", "where", "why"), [
@@ -281,4 +293,5 @@ def test_a_signed_in_senders_file_refused_by_its_announced_size_is_audited(servi
     assert anonymous.status_code == 413
     with service.uow() as uow:
         entries = uow.audit.entries(before, 10)
-    assert [(e.kind, e.payload["actor"], e.payload["details"]["status"]) for e in entries] == [("denied", "carrier", 413)]
+    assert [(e.kind, e.payload["actor"], e.payload["details"]["status"]) for e in entries] == [
+        ("denied", "carrier", 413)]

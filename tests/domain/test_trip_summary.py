@@ -119,21 +119,23 @@ def test_a_box_gated_in_by_land_without_a_document_is_at_the_terminal_until_it_l
         == (T0, T0 + timedelta(hours=30))
 
 
-def test_a_trip_only_one_lines_events_make_is_that_lines_until_anyone_else_says_otherwise() -> None:
+def test_a_trip_a_line_began_is_that_lines_with_terminals_moves_but_nobody_elses() -> None:
     """A carrier review: a line sending its Track & Trace events before its bill of lading could
-    not see its own containers. An agency's event, a second line's or a terminal's keeps it off
-    every line (a regression review's line took a trip a terminal's discharge had begun with
-    one gate-out naming nothing); a document decides by its carrier code."""
+    not see its own containers, nor be told of the hold placed once the terminal reported the
+    discharge. An agency's event or a second line's keeps it off every line, and a trip a
+    terminal began is no line's (a regression review's line took one with a gate-out naming
+    nothing); a document decides by its carrier code. Events in the order received."""
     lines = {"carrier-a": "be-customs", "carrier-b": "be-customs", "terminal-1": "be-customs"}
     codes = {"carrier-a": "SIMA", "carrier-b": "SIMB"}
 
     def carrier(*suppliers: str, docs: tuple = ()) -> str:
-        events = tuple(replace(ev("LOAD", -300 + i, "ECGYE"), supplied_by=s) for i, s in enumerate(suppliers))
+        events = tuple(replace(ev("LOAD", -300 + i, "ECGYE"), supplied_by=s, received_at=T0 + timedelta(hours=i))
+                       for i, s in enumerate(suppliers))
         return trip_summary(TripFacts(KEY, T0 + timedelta(days=10), events, docs), frozenset(), lines, codes).carrier_code
 
     assert carrier("carrier-a") == "SIMA"
     assert carrier("carrier-a", "carrier-a") == "SIMA"
-    assert carrier("carrier-a", "terminal-1") == ""
+    assert carrier("carrier-a", "terminal-1", "carrier-a") == "SIMA"  # its load, the discharge, its gate-out
     assert carrier("terminal-1", "carrier-a") == ""
     assert carrier("carrier-a", "be-customs") == ""
     assert carrier("carrier-a", "carrier-b") == ""

@@ -58,15 +58,13 @@ class _Figures(Collector):
         yield failing
         yield pulled
         received = GaugeMetricFamily("scheldt_last_received_timestamp_seconds",
-                                     "When the newest fact of a kind was received (0: never)", labels=["kind"])
+                                     "When the fact of a kind stored last was received (0: never)", labels=["kind"])
         for kind, at in sorted(f.last_received.items()):
             received.add_metric([kind], _stamp(at))
         yield received
         yield GaugeMetricFamily("scheldt_quarantined_records", "Records ingest rejected, kept in the quarantine",
                                 value=f.quarantined)
         yield GaugeMetricFamily("scheldt_trips_on_hold", "Container trips on customs hold", value=f.trips_on_hold)
-        yield GaugeMetricFamily("scheldt_trips_in_queue", "Open container trips whose box has not left",
-                                value=f.trips_in_queue)
         jobs = GaugeMetricFamily("scheldt_job_runs", "Job runs by status", labels=["status"])
         for status in ("queued", "running", "done", "failed"):
             jobs.add_metric([status], f.job_runs.get(status, 0))

@@ -963,7 +963,7 @@ def trip_summary(facts: TripFacts, local_ports: frozenset[str] = frozenset(),
                  disc.unlocode if disc is not None else
                  next((e.port_of_discharge for e in reversed(acts) if e.kind == "STOWAGE" and e.port_of_discharge), ""))
     return TripSummary(
-        carrier_code=doc.carrier_code if doc is not None else _feeding_line(facts, line_codes or {}),
+        carrier_code=doc.carrier_code if doc is not None else _feeding_line(facts, lines or {}, line_codes or {}),
         terminal_code=_terminal(acts),
         supplied_by=supplier,
         port_of_loading=loading,
@@ -987,16 +987,21 @@ def _owning_agency(facts: TripFacts, doc: TripDocument | None, lines: Mapping[st
     return own if own is not None else lines[said[0]] if said else ""
 
 
-def _feeding_line(facts: TripFacts, line_codes: Mapping[str, str]) -> str:
-    """The carrier code of the shipping line (``line_codes``: its id -> its code) that supplied
-    every event of a trip without documents; else "". A carrier review: a line sending its
-    Track & Trace events before its bill of lading could not see its own containers, nor be
-    told of their holds. Anyone else's event keeps the trip off every line: an agency's, another
-    line's, a terminal's (a regression review's line took a trip a terminal's discharge had
-    begun, and its hold notices, with one gate-out naming nothing)."""
-    suppliers = {e.supplied_by for e in facts.events}
-    only = next(iter(suppliers)) if len(suppliers) == 1 else ""
-    return line_codes.get(only, "")
+def _feeding_line(facts: TripFacts, lines: Mapping[str, str], line_codes: Mapping[str, str]) -> str:
+    """The carrier code of the shipping line (``line_codes``: its id -> its code) that began a
+    trip without documents (its event was received first) and supplied all of its events but
+    terminals' moves (terminals: the organisations of ``lines`` with no code); else "". A
+    carrier review: a line sending its Track & Trace events before its bill of lading could not
+    see its own containers, nor be told of their holds (which come once the terminal reports
+    the discharge). An agency's event or another line's keeps the trip off every line, and so
+    does a trip a terminal began (a regression review's line took such a trip, and its hold
+    notices, with one gate-out naming nothing)."""
+    if not facts.events:
+        return ""
+    first = min(facts.events, key=lambda e: e.received_at or datetime.min.replace(tzinfo=UTC))
+    others = {e.supplied_by for e in facts.events} - {first.supplied_by}
+    terminals = lines.keys() - line_codes.keys()
+    return line_codes.get(first.supplied_by, "") if others <= terminals else ""
 
 
 def _terminal(acts: list[TripEvent]) -> str:

@@ -244,14 +244,21 @@ def _not_from_a_terminal(documents: list[Consignment],
 def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
                         carrier: Organisation | None) -> tuple[list[Consignment], list[Rejection]]:
     """``documents`` a shipping line (``carrier``; None: not supplied by one) may supply, and the
-    rejections of the others: one naming a carrier code not its own, or a version of a document
-    whose stored versions name another carrier. A carrier review's shipping line sent a version
+    rejections of the others: one naming a carrier code not its own, a version of a document
+    whose stored versions name another carrier, or one naming a booking or document reference
+    other lines' events named and its own never did. A carrier review's shipping line sent a version
     of another line's bill of lading under its own code: the trip became its own, left the
     customs agency that held it, and the hold notice went to it. Other suppliers' documents pass."""
     if carrier is None or not documents:
         return documents, []
     own = set(carrier.carrier_codes)
     stored = uow.documents.carrier_codes_of([d.bill_of_lading for d in documents])
+    lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
+    # references other lines' events named and its own never did (a regression review's line sent
+    # a bill of lading under its own code naming another line's booking, and took that trip)
+    theirs = {ref for ref, orgs in uow.events.suppliers_of_refs(
+        {r for d in documents for r in (d.bill_of_lading, d.booking_ref)}).items()
+        if orgs & lines and carrier.id not in orgs}
 
     def refusal(d: Consignment) -> Rejection | None:
         if d.carrier_code and d.carrier_code not in own:
@@ -260,6 +267,9 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
         if stored.get(d.bill_of_lading, set()) - own:
             return Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is another carrier's "
                              f"document here: {carrier.id} cannot supply a version of it")
+        if named := sorted({d.bill_of_lading, d.booking_ref} & theirs):
+            return Rejection(d.source, "carrierBookingReference", f"{', '.join(named)} is another carrier's "
+                             f"booking here: {carrier.id} supplies documents of its own shipments only")
         return None
 
     return _partition(documents, refusal)
