@@ -162,10 +162,9 @@ def store_file(ctx: Ctx, spool: Spool, name: str, format: str) -> dict[str, Any]
     """Record the received file (``spool``, done) as the principal's organisation's, read it
     (:func:`scheldt.workflows.supplied.supply_file`; each fact's source and rejection name it
     ``<organisation>/<id>/<name>``) and audit the sending. Returns the file's record with its
-    report. Raises what the workflow raises."""
+    report. Raises what the workflow raises (its sender and size checks first)."""
     digest = spool.done()
     name = supplied.file_name(name)
-    supplied.check_sender(ctx.principal, spool.size, format)
     org = ctx.principal.organisation.id
     file_id = ctx.uow.supplied_files.add(org, ctx.principal.username, ctx.now, name, digest, spool.size)
     report = supplied.supply_file(ctx.uow, ctx.principal, file_id, spool.path, name, format, ctx.now)

@@ -207,7 +207,7 @@ def trip_page(request: Request, ctx: PageCtx, trip_id: int, status: int = 200, *
     terminal = ctx.principal.organisation.kind == OrgKind.TERMINAL
     detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency, terminal=terminal)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
-    shown = {"terminal": terminal,"d": detail, "t": detail["trip"], "map": map_data(detail),
+    shown = {"terminal": terminal, "d": detail, "t": detail["trip"], "map": map_data(detail),
              "seals": seal_sightings(detail["events"], detail["documents"]),
              "parties": party_versions(detail["documents"]),
              "active_hold": next((h for h in detail["holds"] if not h["released_at"]), None)}
