@@ -481,6 +481,25 @@ def test_media_types_errors_and_authentication(node: Node) -> None:
     assert c.get(url, headers=bearer(token)).status_code == 401
 
 
+def test_a_body_too_large_is_audited_under_basic_and_token_credentials_too(node: Node) -> None:
+    """A review: a TAXII client's envelope over 1 MiB, refused before routing, was audited only
+    when it came with 'Authorization: Bearer'; with HTTP Basic or 'Token' (both TAXII's) it left
+    no trace. Unknown credentials leave none (nothing names a user)."""
+    url = f"{ROOT}/collections/{collection_id('be-us')}/objects/"
+    big = b'{"objects": [' + b'{"type": "indicator"},' * 60_000 + b'{}]}'
+    media = {"Content-Type": TAXII, "Accept": TAXII}
+    with unit_of_work(node.engine) as uow:
+        before = uow.audit.count()
+    for credentials in (basic("us-liaison"), {"Authorization": f"Token {node.tokens['be-analyst']}"},
+                        {"Authorization": "Token not-a-token"}):
+        assert node.client.post(url, content=big, headers=credentials | media).status_code == 413
+    with unit_of_work(node.engine) as uow:
+        entries = uow.audit.entries(after_seq=before, limit=100)
+    assert [(e.kind, e.payload["actor"], e.payload["details"]) for e in entries if e.kind == "denied"] == [
+        ("denied", "us-liaison", {"status": 413, "where": "body"}),
+        ("denied", "be-analyst", {"status": 413, "where": "body"})]
+
+
 def test_every_read_write_and_refusal_is_audited(node: Node) -> None:
     a = indicator("be-customs", Tlp.AMBER, "be-us")
     with unit_of_work(node.engine) as uow:

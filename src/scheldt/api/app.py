@@ -182,7 +182,9 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
 
 async def _refused(scope: Scope, receive: Receive, send: Send, exc: TooLargeError | BodyTimeoutError) -> None:
     """Answer a request refused for its body, audited when its credentials name a user."""
-    await run_in_threadpool(audit_if_signed_in, Request(scope), exc.status, exc.where, utc_now())
+    in_taxii = scope.get("path", "").startswith(taxii.router.prefix + "/")  # Basic and Token credentials too
+    audit = taxii.audit_if_signed_in if in_taxii else audit_if_signed_in
+    await run_in_threadpool(audit, Request(scope), exc.status, exc.where, utc_now())
     await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
 
 

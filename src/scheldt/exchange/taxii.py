@@ -64,6 +64,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from scheldt.api.deps import (
+    audit_denied,
     audit_failed_sign_in,
     audit_refused_token,
     flush_audit,
@@ -230,6 +231,22 @@ def principal_of(uow: UnitOfWork, request: Request, now: datetime) -> Principal:
             raise
     raise AuthError("credentials", "sign in with HTTP Basic (username and password) or 'Authorization: Bearer "
                     "<API token>'")
+
+
+def audit_if_signed_in(request: Request, status: int, where: str, now: datetime) -> None:
+    """:func:`scheldt.api.deps.audit_if_signed_in` for a TAXII request refused before routing
+    (a body over its limit, one that stalled): its credentials may also be HTTP Basic or
+    ``Token`` (:func:`principal_of`, which throttles and audits a wrong password). Audits the
+    refusal as ``denied`` when they name a user; nothing otherwise; never raises (a review: a
+    TAXII client's 413 with Basic or Token credentials left no trace)."""
+    if not request.headers.get("authorization", "").strip():
+        return
+    try:
+        with unit_of_work(request.app.state.engine) as uow:
+            principal = principal_of(uow, request, now)
+        audit_denied(request, principal, status, where, now)
+    except ScheldtError:  # unknown or wrong credentials: refused like any anonymous request
+        return
 
 
 @dataclass
