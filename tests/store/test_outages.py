@@ -204,3 +204,12 @@ def test_a_sqlite_store_busy_with_another_writer_says_so(tmp_path: Path) -> None
     finally:
         holder.close()
         engine.dispose()
+
+
+def test_a_sqlite_writer_waits_half_a_minute_for_the_write_lock_unless_the_url_says() -> None:
+    # a user review's officer was told 503 after Python's default 5 s while a line's file was read
+    from scheldt.store.db import _busy_wait
+
+    assert _busy_wait("sqlite:////data/scheldt.db") == {"timeout": 30.0}
+    assert _busy_wait("sqlite:////data/scheldt.db?timeout=0.2") == {}
+    assert _busy_wait("postgresql+psycopg://scheldt@db/scheldt") == {}

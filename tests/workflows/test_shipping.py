@@ -1325,3 +1325,91 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
     get_settings.cache_clear()
     # the line's feed is customs' trip; another agency's facts stay that agency's
     assert owners == {"APZU4812090": "be-customs", "MSCU1234566": "us-cbp"} and customs == {"APZU4812090"}
+
+
+def test_a_long_edifact_ingest_on_sqlite_lets_other_writers_in_between_batches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user review: while a shipping line's 13.5 MB BAPLIE was read (50 s), every request of an
+    officer on the default SQLite store was HTTP 503 ("the SQLite store is busy"): each is audited,
+    a write, and the ingest held the write lock from its first statement to its commit. Now the
+    lock is let go while the file is read, and taken for each batch's writes."""
+    import sqlite3
+
+    from scheldt.store.db import open_store
+    from scheldt.workflows import shipping
+
+    store = tmp_path / "store.db"
+    engine = open_store(f"sqlite:///{store}", auto_upgrade=True)
+    other = sqlite3.connect(store, timeout=0, isolation_level=None)  # another request: no waiting
+    written: list[str] = []
+
+    def an_officers_request() -> None:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("COMMIT")
+            written.append("ok")
+        except sqlite3.OperationalError as exc:
+            written.append(str(exc))
+
+    read = shipping.read_edifact
+
+    def reading(data: bytes, source: str):  # type: ignore[no-untyped-def]
+        for i, rec in enumerate(read(data, source)):
+            if i in (1, 4):  # while the file is read, after the first batch was stored
+                an_officers_request()
+            yield rec
+
+    monkeypatch.setattr(shipping, "read_edifact", reading)
+    monkeypatch.setattr(shipping, "EVENT_BATCH", 2)  # a batch stored before the second request
+    path = SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi"
+    try:
+        with unit_of_work(engine) as uow:
+            uow.events.lock_ingest()  # as a sent file's ingest begins: its record written, the lock taken
+            report = ingest_file(uow, path, IngestOptions(), NOW)
+        assert written == ["ok", "ok"]
+        assert report.accepted == report.added == 642 and report.rejected == 0
+        with unit_of_work(engine) as uow:  # everything stored, once
+            assert uow.session.scalar(select(func.count()).select_from(ShippingEventRow)) == report.added
+            assert ingest_file(uow, path, IngestOptions(), NOW).added == 0
+    finally:
+        other.close()
+        engine.dispose()
+
+
+def test_a_line_supplies_vgm_declarations_naming_its_own_carrier_code_only(engine: Engine, tmp_path: Path) -> None:
+    """A review: a shipping line's VGM declarations naming another carrier (DCSA VGM 1.0
+    vesselVoyageDetails.carrierCode) were kept as its facts, and fed the mass-gap indicator of that
+    carrier's boxes. One naming its own code, or none, is kept; an agency's is kept whatever it names."""
+    from scheldt.domain.access import Organisation, OrgKind
+
+    sample = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    vgm = sample["VGMDeclarations"][0] | {"isRetracted": False}
+
+    def declaration(ref: str, code: object) -> dict[str, object]:
+        voyage = dict(vgm["vesselVoyageDetails"])
+        if code is None:
+            del voyage["carrierCode"]
+        else:
+            voyage["carrierCode"] = code
+        return vgm | {"declarationReference": ref, "vesselVoyageDetails": voyage,
+                      "shipmentDetails": {"carrierBookingReference": f"BKG-{ref}"}}
+
+    path = tmp_path / "vgm.json"
+    path.write_text(json.dumps({"VGMDeclarations": [
+        declaration("own", " sima "), declaration("none", None), declaration("theirs", "MMCU"),
+        declaration("number", 7)]}))
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("carrier-a", "Carrier A", OrgKind.CARRIER, ("SIMA",)), NOW)
+        line = ingest_file(uow, path, IngestOptions(supplied_by="carrier-a"), NOW)
+        agency = ingest_file(uow, path, IngestOptions(supplied_by="be-customs"), NOW)
+        kept = uow.session.execute(select(ShippingEventRow.event_id, ShippingEventRow.supplied_by)
+                                   .order_by(ShippingEventRow.supplied_by, ShippingEventRow.event_id)).all()
+    assert (line.accepted, line.added, line.rejected) == (2, 2, 2)
+    assert [(r.where.rsplit("$", 1)[1], r.field, r.why) for r in line.rejections] == [
+        (".VGMDeclarations[2]", "carrierCode", "'MMCU' is not a carrier code of carrier-a (SIMA): a shipping line "
+         "supplies its own shipments' declarations only"),
+        (".VGMDeclarations[3]", "carrierCode", "'7' is not a carrier code of carrier-a (SIMA): a shipping line "
+         "supplies its own shipments' declarations only")]
+    assert (agency.accepted, agency.added, agency.rejected) == (4, 4, 0)
+    assert [tuple(k) for k in kept] == [("none", "be-customs"), ("number", "be-customs"), ("own", "be-customs"),
+                                        ("theirs", "be-customs"), ("none", "carrier-a"), ("own", "carrier-a")]

@@ -417,3 +417,6 @@ class VgmDeclaration(Event):
     #: ``equipmentDetails.tareWeight``), None when not given. The VGM is the packed container,
     #: tare included (SOLAS VI/2); a transport document's cargo gross weight excludes it.
     tare_kg: float | None = None
+    #: The carrier the declaration names (DCSA VGM 1.0 ``vesselVoyageDetails.carrierCode``: SCAC
+    #: or SMDG liner code, in capitals), None when not given.
+    carrier_code: str | None = None

@@ -431,8 +431,16 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
         method=vgm.get("method") or "",
         retracted=bool(item.get("isRetracted")),
         tare_kg=tare,
+        carrier_code=_named_carrier(item.get("vesselVoyageDetails")),
         updated=True,  # DCSA VGM 1.0: sent again with a later declarationDateTime, it is updated
     )
+
+
+def _named_carrier(voyage: Any) -> str | None:
+    """The carrier code a VGM declaration's ``vesselVoyageDetails`` names, in capitals (any
+    other JSON value as text, for the sender's check to refuse), None when it names none."""
+    code = voyage.get("carrierCode") if isinstance(voyage, dict) else None
+    return None if code in (None, "") else owner_code(code if isinstance(code, str) else str(code))[:35] or None
 
 
 _DOCUMENT_KEYS = ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")

@@ -131,12 +131,25 @@ def make_engine(url: str) -> Engine:
                           "take the user's name, often its own maintenance database); end it with /NAME")
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
-                               pool_pre_ping=not url.startswith("sqlite"))
+                               pool_pre_ping=not url.startswith("sqlite"), connect_args=_busy_wait(url))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {_without(str(exc), secrets)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+#: Seconds a SQLite writer waits for the database's one write lock before the request is told
+#: the store is busy (HTTP 503): an ingest's batch, a job's run (Python's default is 5 s).
+SQLITE_BUSY_WAIT_S = 30.0
+
+
+def _busy_wait(url: str) -> dict[str, Any]:
+    """The driver's connect arguments: for SQLite, wait :data:`SQLITE_BUSY_WAIT_S` for the
+    write lock unless the URL says ``?timeout=``; nothing for other databases."""
+    if not url.startswith("sqlite") or "timeout=" in url.partition("?")[2]:
+        return {}
+    return {"timeout": SQLITE_BUSY_WAIT_S}
 
 
 def _names_no_database(url: str) -> bool:

@@ -65,7 +65,9 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     received time. ``label`` names the file in every fact's source and rejection (default: its
     path; a file a line sent through the API is ``<organisation>/<file number>/<name>``, not a
     path on the server's disk). A terminal's documents, and its events elsewhere than at its
-    facilities, are refused (:func:`_not_from_a_terminal`, :func:`_elsewhere`).
+    facilities, are refused (:func:`_not_from_a_terminal`, :func:`_elsewhere`). On SQLite a
+    UN/EDIFACT or document file is committed batch by batch, so the node's other writers are
+    not held up while it is read (:meth:`~scheldt.store.events.EventRepository.let_writers_in`).
     """
     source = label or str(path)
     report = FileReport(source, format)
@@ -89,10 +91,12 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             rejections += map(in_dcsa_terms, unstorable)
         else:
             reader = read_edifact if format == "edifact" else read_dcsa_documents
+            uow.events.let_writers_in()  # reading is most of the time (pydifact): no lock held meanwhile
             for rec in reader(fh.read(), source):
                 _sort(rec, now, report, events, documents, retractions, rejections)
                 if len(events) >= EVENT_BATCH:
                     _flush(uow, events, documents, report, supplied_by, now, rejections)
+                    uow.events.let_writers_in()
             _flush(uow, events, documents, report, supplied_by, now, rejections)
     for r, why in uow.events.retract(retractions, supplied_by, now):
         report.accepted -= 1
@@ -151,6 +155,7 @@ def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], r
     """Store the events and documents gathered so far (those a shipping line may supply, when
     one supplies them: :func:`_about_its_own_documents`, :func:`_of_its_own_carrier`; no
     document when a terminal supplies them: :func:`_not_from_a_terminal`), and empty the lists."""
+    uow.events.lock_ingest()  # taken again after the previous batch let other writers in
     supplier = _organisation(uow, supplied_by)
     carrier = supplier if supplier is not None and supplier.kind == OrgKind.CARRIER else None
     mine, events_refused = _about_its_own_documents(uow, events, carrier)
@@ -300,6 +305,12 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     def refusal(e: Event) -> Rejection | None:
         if id(e) in joining:
             return joining[id(e)]
+        if (code := getattr(e, "carrier_code", None)) and code not in own:
+            # a review's line sent VGM declarations naming another carrier: their masses were kept
+            # as its own facts, and fed the mass-gap indicator of that carrier's boxes
+            return Rejection(e.source, "carrierCode", f"{str(code)[:20]!r} is not a carrier code of {carrier.id} "
+                             f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own shipments' "
+                             "declarations only")
         theirs = sorted({r.value for r in e.documents if stored.get(r.value, set()) - own})
         return Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
                          f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
