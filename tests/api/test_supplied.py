@@ -295,3 +295,81 @@ def test_a_signed_in_senders_file_refused_by_its_announced_size_is_audited(servi
         entries = uow.audit.entries(before, 10)
     assert [(e.kind, e.payload["actor"], e.payload["details"]["status"]) for e in entries] == [
         ("denied", "carrier", 413)]
+
+
+TNT_V3 = "/api/v1/dcsa/tnt/v3/events"
+
+
+def test_a_lines_dcsa_tnt_publisher_pushes_its_events_as_the_standard_has_them(service: Service) -> None:
+    """DCSA Track & Trace 3.0 Event Consumer (POST /events): a line's publisher sends
+    {"events": [...]} unchanged, with the line's API token, and is answered PostEventsResponse
+    (feedbackElements, API-Version 3.0.0); the page is kept as a file the line sent, under the same
+    rules. The request is the DCSA conformance sample of a pushed LOAD (../shared/fixtures)."""
+    from tests.conftest import SHARED
+
+    sample = (SHARED / "fixtures" / "dcsa-tnt" / "tnt-v3.0-notification-equipment-load.json").read_bytes()
+    token = {"Content-Type": "application/json", "API-Version": "3.0.0"}
+    first = service.client.post(TNT_V3, content=sample, headers=service.as_("carrier") | token)
+    assert (first.status_code, first.headers["api-version"]) == (200, "3.0.0"), first.text
+    [info] = first.json()["feedbackElements"]
+    file_id = int(re.search(r"kept as file (\d+) of carrier-a", info["message"]).group(1))  # type: ignore[union-attr]
+    assert info == {"severity": "INFO", "message": f"kept as file {file_id} of carrier-a (GET /api/v1/shipping-data/"
+                    f"{file_id}): 1 events accepted, 1 new, 0 refused"}
+    kept = service.client.get(f"{URL}/{file_id}", headers=service.as_("carrier")).json()
+    assert (kept["name"], kept["format"], kept["added"]) == ("dcsa-tnt-v3-events.json", "dcsa-events", 1)
+    with service.uow() as uow:
+        [load] = uow.events.for_containers(["APZU4812090"])["APZU4812090"]
+    assert (load["event_id"], load["supplied_by"]) == ("evt-equip-001-2026-01-20T14:15:00Z", "carrier-a")
+    again = service.client.post(TNT_V3, content=sample, headers=service.as_("carrier") | token).json()
+    assert again["feedbackElements"][0]["message"].endswith(": 1 events accepted, 0 new, 0 refused")
+    # an event about another line's shipment is refused by its place in the request; the rest kept
+    assert _post(service, "carrier-b", _document("SIMBTEST0031", "SIMB", "TGHU9876547")).status_code == 201
+    page = json.loads(sample)
+    page["events"].append(_load("e-theirs-31", "TGHU9876547", "SIMBTEST0031"))
+    mixed = service.client.post(TNT_V3, json=page, headers=service.as_("carrier"))
+    assert mixed.status_code == 200
+    refused, summary = mixed.json()["feedbackElements"]
+    assert refused == {"severity": "ERROR", "propertyPath": "$.events[1]", "message": "documentReferences: names "
+                       "SIMBTEST0031, another carrier's document here: carrier-a supplies events about its own "
+                       "shipments only"}
+    assert summary["message"].endswith(": 1 events accepted, 0 new, 1 refused")
+    # nothing kept: PostEventsError, 400; no credentials or not a page of events: PostEventsError too
+    alone = service.client.post(TNT_V3, json={"events": page["events"][1:]}, headers=service.as_("carrier"))
+    got = [(e["severity"], e.get("propertyPath")) for e in alone.json()["feedbackElements"]]
+    assert (alone.status_code, got) == (400, [("ERROR", "$.events[0]"), ("INFO", None)])
+    anonymous = service.client.post(TNT_V3, content=sample, headers=token)
+    assert (anonymous.status_code, anonymous.headers["api-version"]) == (401, "3.0.0")
+    assert anonymous.json()["feedbackElements"][0]["severity"] == "ERROR"
+    edifact = service.client.post(TNT_V3, content=b"UNH+1+IFTSTA:D:00B:UN'", headers=service.as_("carrier"))
+    assert edifact.status_code == 400
+    why, info = edifact.json()["feedbackElements"]
+    assert why == {"severity": "ERROR", "propertyPath": "$", "message": "not a JSON document (or it breaks off): "
+                   "Expecting value: line 1 column 1 (char 0)"}
+    assert info["message"].endswith(": 0 events accepted, 0 new, 1 refused")
+    # an agency's user sends no shipping data: 403, as PostEventsError
+    assert service.client.post(TNT_V3, content=sample, headers=service.as_("officer")).status_code == 403
+
+
+def test_a_push_names_every_refused_event_and_a_body_refused_by_its_size_is_a_post_events_error(
+        service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: of 600 refused events the publisher was told of the first 500 (the stored
+    report's limit) and would have taken the rest as delivered; and a body refused by its
+    Content-Length got the API's error body without API-Version. The stored report keeps its
+    limit (here 2); the answer names all three."""
+    monkeypatch.setattr(supplied, "REPORT_REJECTIONS", 2)
+    assert _post(service, "carrier-b", _document("SIMBTEST0041", "SIMB", "TGHU9876547")).status_code == 201
+    theirs = [_load(f"e-theirs-4{i}", "TGHU9876547", "SIMBTEST0041") for i in range(3)]
+    page = {"events": [_load("e-own-41", "MSKU9070323", "SIMATEST0041"), *theirs]}
+    r = service.client.post(TNT_V3, json=page, headers=service.as_("carrier"))
+    assert r.status_code == 200
+    feedback = r.json()["feedbackElements"]
+    assert [(e["severity"], e.get("propertyPath")) for e in feedback] == [
+        ("ERROR", "$.events[1]"), ("ERROR", "$.events[2]"), ("ERROR", "$.events[3]"), ("INFO", None)]
+    file_id = re.search(r"kept as file (\d+)", feedback[-1]["message"]).group(1)  # type: ignore[union-attr]
+    stored = service.client.get(f"{URL}/{file_id}", headers=service.as_("carrier")).json()
+    assert (stored["rejected"], stored["report"]["rejections_listed"], len(stored["report"]["rejections"])) == (3, 2, 2)
+    big = service.client.post(TNT_V3, content=b"{}", headers=service.as_("carrier") | {
+        "Content-Length": str(supplied.MAX_BYTES + 1)})
+    assert (big.status_code, big.headers["api-version"]) == (413, "3.0.0")
+    assert big.json() == {"feedbackElements": [{"severity": "ERROR", "propertyPath": "$", "message": (
+        f"body: {supplied.MAX_BYTES + 1:,} bytes; at most {supplied.MAX_BYTES:,}")}]}

@@ -509,3 +509,106 @@ def test_last_cuts_exact_values() -> None:
     held = b'{"a": 1},{"b": {"c": 2}} , {"d": 3}' + b" " * 10_000 + b"},\n{"
     assert _last_cuts(held, 0) == [7, 23, len(held) - 4]
     assert _last_cuts(held, 8, most=2) == [23, len(held) - 4]
+
+
+def _tnt300(event_id: str, kind: str, **parts: object) -> dict[str, object]:
+    """A DCSA T&T 3.0.0 event in the final schema's names (TNT_v3.0.0.yaml of the DCSA
+    Conformance Gateway, whose equipment request sample it follows), written for this test."""
+    return {"eventID": event_id, "eventDateTime": "2026-01-20T14:15:00Z",
+            "eventUpdatedDateTime": "2026-01-20T14:20:00Z",
+            "eventLocation": {"UNLocationCode": "BEANR", "facilityType": "PORT_TERMINAL",
+                              "facility": {"facilityCode": "psadt", "facilityCodeListProvider": "SMDG"}},
+            "eventClassification": {"eventType": kind, "eventClassifier": "ACTUAL"} | parts.pop("classification", {}),
+            **parts}
+
+
+def test_tnt_3_0_0_events_in_the_final_schemas_names_are_read() -> None:
+    """A review: every event a DCSA T&T 3.0.0 publisher sends (eventType, eventClassifier ACTUAL,
+    equipmentEventType LOADED, facility.facilityCode, documentReference type BOOKING) was refused
+    as "not a DCSA event", and the terminal's facility was never found."""
+    docs = {"shipmentDetails": {"documentReference": {"type": "BOOKING", "reference": "SIMBK00100019"},
+                                "additionalDocumentReferences": [{"type": "TRANSPORT_DOCUMENT",
+                                                                  "reference": "SIMBL00100019"}]}}
+    page = {"events": [
+        _tnt300("load-1", "EQUIPMENT", classification={"equipmentEventType": "LOADED"}, **docs,
+                equipmentDetails={"equipmentReference": "APZU4812090", "ISOEquipmentCode": "22GP",
+                                  "emptyIndicator": "LADEN", "seals": [{"number": "SL1", "source": "CARRIER"}]}),
+        _tnt300("arri-1", "TRANSPORT", classification={"transportEventType": "ARRIVED"},
+                transportDetails={"transportCall": {
+                    "vesselTransport": {"vesselIMONumber": "9321483", "vesselName": "King of the Seas"},
+                    "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2103S"}}}),
+        _tnt300("conf-1", "SHIPMENT", classification={"shipmentEventType": "CONFIRMED"}, **docs),
+        _tnt300("cust-1", "EQUIPMENT", classification={"equipmentEventType": "CUSTOMS_RELEASED"},
+                equipmentDetails={"equipmentReference": "APZU4812090"}),
+        _tnt300("reefer-1", "REEFER", classification={"reeferEventType": "MEASURED"},
+                equipmentDetails={"equipmentReference": "APZU4812090"},
+                reeferDetails={"temperatureUnit": "CEL", "ambientMeasuredTemperature": 21.5}),
+        # an update of load-1 in the same push, then its withdrawal naming only its id (3.0.0: "any
+        # event data other than the eventID is irrelevant"); the same update again is the sender's error
+        _tnt300("load-1", "EQUIPMENT", classification={"equipmentEventType": "LOADED"}, **docs,
+                equipmentDetails={"equipmentReference": "APZU4812090"})
+        | {"eventUpdatedDateTime": "2026-01-20T15:00:00Z"},
+        {"eventID": "load-1", "isRetracted": True, "eventUpdatedDateTime": "2026-01-20T16:00:00Z"},
+        {"eventID": "load-1", "isRetracted": True, "eventUpdatedDateTime": "2026-01-20T16:00:00Z"},
+    ]}
+    got = list(read_dcsa_events(json.dumps(page).encode(), "push.json"))
+    assert [type(r).__name__ for r in got] == ["EquipmentEvent", "TransportEvent", "ShipmentEvent", "EquipmentEvent",
+                                               "ReeferEvent", "EquipmentEvent", "Retraction", "Rejection"]
+    load, arrival, confirmed, customs, reefer, update, withdrawal, again = got
+    assert isinstance(load, EquipmentEvent) and isinstance(update, EquipmentEvent)
+    assert (load.event_type, load.classifier, load.empty, load.container_number, load.flags) == (
+        "LOAD", "ACT", False, "APZU4812090", ())
+    assert (load.location.unlocode, load.location.facility_code) == ("BEANR", "PSADT")  # type: ignore[union-attr]
+    assert load.documents == (DocumentReference("BKG", "SIMBK00100019"), DocumentReference("TRD", "SIMBL00100019"))
+    assert load.seals == (Seal("SL1", "CAR", ""),)  # DCSA 2.2's code for the carrier's seal
+    assert isinstance(arrival, TransportEvent) and arrival.event_type == "ARRI"
+    assert arrival.transport_call.vessel.imo == "9321483"  # type: ignore[union-attr]
+    assert arrival.transport_call.export_voyage == "2103S"  # type: ignore[union-attr]
+    assert isinstance(confirmed, ShipmentEvent)
+    assert (confirmed.event_type, confirmed.document_type, confirmed.document_id) == ("CONF", "BKG", "SIMBK00100019")
+    # a 3.0.0-only move has no short code: kept as sent and flagged, as any code outside the list
+    assert isinstance(customs, EquipmentEvent) and customs.event_type == "CUSTOMS_RELEASED"
+    assert [f.code for f in customs.flags] == ["unknown-code"]
+    assert isinstance(reefer, ReeferEvent) and (reefer.event_type, reefer.ambient_celsius) == ("MEASURED", 21.5)
+    assert update.created_time == datetime(2026, 1, 20, 15, tzinfo=UTC)
+    assert isinstance(withdrawal, Retraction) and withdrawal.retracted_event_id == "load-1"
+    assert isinstance(again, Rejection) and again.why == "eventID load-1 already used by the event at $.events[6]"
+    assert json.loads(again.raw)["isRetracted"] is True  # kept as sent
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12)
+
+
+@given(st.dictionaries(st.sampled_from(["eventID", "eventClassification", "equipmentDetails", "eventLocation",
+                                        "shipmentDetails", "isRetracted"]), _json, max_size=6),
+       st.dictionaries(st.sampled_from(["eventType", "eventTypeCode", "eventClassifier", "equipmentEventType"]),
+                       _json, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_reading_3_0_0_names_never_changes_what_was_sent_nor_an_earlier_shape(obj: dict, classification: dict) -> None:
+    from copy import deepcopy
+
+    from scheldt.ingest.dcsa_tnt300 import in_known_names, is_tnt300
+
+    obj = {**obj, "eventClassification": classification} if classification else obj
+    sent = deepcopy(obj)
+    out = in_known_names(obj)
+    assert obj == sent  # the event as sent is what a rejection keeps
+    if not is_tnt300(obj):
+        assert out is obj
+    else:
+        assert out["eventClassification"]["eventTypeCode"] == classification["eventType"]
+        assert list(read_dcsa_events(json.dumps({"events": [obj]}).encode(), "x.json"))  # read or refused, never raised
+
+
+def test_an_event_type_that_is_not_text_is_refused_not_raised() -> None:
+    """Found by the property test above: an eventTypeCode (or 3.0.0 eventType) given as a list
+    raised TypeError out of the reader, and the whole file was lost."""
+    page = {"events": [{"eventID": "x-1", "eventClassification": {"eventTypeCode": []}},
+                       {"eventID": "x-2", "eventClassification": {"eventType": {"a": 1}}}]}
+    got = list(read_dcsa_events(json.dumps(page).encode(), "odd.json"))
+    assert [(r.where, r.field, r.why[:20]) for r in got if isinstance(r, Rejection)] == [
+        ("odd.json$.events[0]", "eventType", "not a DCSA event: no"), ("odd.json$.events[1]", "eventType",
+                                                                      "not a DCSA event: no")]

@@ -35,7 +35,7 @@ from scheldt.api import (
 )
 from scheldt.api.deps import audit_if_signed_in, refuse_nul, refuse_unknown_query, utc_now
 from scheldt.api.errors import error_response
-from scheldt.errors import BodyTimeoutError, TooLargeError
+from scheldt.errors import BodyTimeoutError, ScheldtError, TooLargeError
 from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, store_answers
@@ -47,7 +47,8 @@ MAX_BODY_BYTES = 1024 * 1024
 #: Paths taking a whole file as their body, with their own limit: a shipping line's or terminal's
 #: shipping data (:data:`scheldt.workflows.supplied.MAX_BYTES`; the workbench's form adds its
 #: multipart framing).
-FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, "/send-data": supplied.MAX_BYTES + 64 * 1024}
+FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, routes_supplied.TNT_PATH: supplied.MAX_BYTES,
+                   "/send-data": supplied.MAX_BYTES + 64 * 1024}
 
 
 #: Requests let through at once when the engine's pool does not say how many connections it has.
@@ -174,9 +175,13 @@ class GuardHeaders(HttpMiddleware):
 
 def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     """The error of a request refused before routing: TAXII's error resource under ``/taxii2/``
-    (a TAXII client reads no other), else the API's error body."""
+    (a TAXII client reads no other), DCSA's ``PostEventsError`` at the DCSA Track & Trace
+    endpoint (a review's publisher got the API's body, without ``API-Version``), else the API's
+    error body."""
     if scope.get("path", "").startswith(taxii.router.prefix + "/"):
         return taxii.taxii_error(status, where, why)
+    if scope.get("path", "") == routes_supplied.TNT_PATH:
+        return routes_supplied.tnt_error(ScheldtError(where, why), status)
     return error_response(status, where, why)
 
 

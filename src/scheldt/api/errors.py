@@ -44,12 +44,18 @@ def shown(exc: ScheldtError) -> tuple[str, str]:
     return exc.where, exc.why
 
 
+def refusal_headers(exc: ScheldtError, status: int) -> dict[str, str]:
+    """The headers of an error answer: the challenge of a 401, when to try again after a 503
+    or a 429."""
+    return ({"WWW-Authenticate": 'Bearer realm="scheldt"'} if status == 401
+            else {"Retry-After": "5"} if status == 503
+            else {"Retry-After": str(getattr(exc, "retry_after", 60))} if status == 429 else {})
+
+
 async def _scheldt(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ScheldtError)
     status = exc.status if 400 <= exc.status < 600 else 500
-    headers = ({"WWW-Authenticate": 'Bearer realm="scheldt"'} if status == 401
-               else {"Retry-After": "5"} if status == 503
-               else {"Retry-After": str(getattr(exc, "retry_after", 60))} if status == 429 else None)
+    headers = refusal_headers(exc, status) or None
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return error_response(status, *shown(exc), headers)

@@ -59,6 +59,7 @@ from scheldt.ingest.base import (
     trimmed,
     utc_in_range,
 )
+from scheldt.ingest.dcsa_tnt300 import in_known_names
 
 Record = Event | Retraction | Rejection
 Json = dict[str, Any]
@@ -111,14 +112,18 @@ def _events(doc: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _event_type(obj: Json) -> str | None:
+    """The event's type as sent (SHIPMENT, EQUIPMENT ...), None when it gives none as text (a
+    property test's list there raised TypeError out of the reader)."""
     try:
         if "eventClassification" in obj:
-            return (obj["eventClassification"] or {}).get("eventTypeCode")
-        if "metadata" in obj:
-            return (obj.get("payload") or obj["metadata"]).get("eventType")
-        return obj.get("eventType")
+            kind = (obj["eventClassification"] or {}).get("eventTypeCode")
+        elif "metadata" in obj:
+            kind = (obj.get("payload") or obj["metadata"]).get("eventType")
+        else:
+            kind = obj.get("eventType")
     except AttributeError:
         return None
+    return kind if isinstance(kind, str) else None
 
 
 def _float(value: Any) -> float | None:
@@ -834,45 +839,57 @@ def _check_each(items: Iterable[tuple[str, Any]], source: str, seen: OrderedDict
             yield Rejection(f"{source}{path}", "", "nested too deeply to read (a DCSA event nests a few levels)")
 
 
-def _check_one(path: str, obj: Any, where: str, seen: OrderedDict[str, str]) -> Record:
+def _check_one(path: str, sent: Any, where: str, seen: OrderedDict[str, str]) -> Record:
     """One item of the events array as an event, or a Rejection saying why not; ``seen``: the
-    recent event ids and where each was (updated)."""
-    if isinstance(obj, NotAList):
-        return Rejection(where, "events", obj.why())
-    if isinstance(obj, TooDeep):
-        return Rejection(where, "", obj.why())
-    if not isinstance(obj, dict):  # kept as received, so it can be corrected and sent again (ingest review)
-        return Rejection(where, "", f"expected an event object, found {type(obj).__name__}",
-                         json.dumps(obj, default=str)[:2000])
+    recent event ids (with, for a DCSA T&T 3.0 event, its update time) and where each was
+    (updated). A 3.0.0 event is read in the names the rest of the reader knows
+    (:func:`scheldt.ingest.dcsa_tnt300.in_known_names`); a rejection keeps it as sent."""
+    if isinstance(sent, NotAList):
+        return Rejection(where, "events", sent.why())
+    if isinstance(sent, TooDeep):
+        return Rejection(where, "", sent.why())
+    if not isinstance(sent, dict):  # kept as received, so it can be corrected and sent again (ingest review)
+        return Rejection(where, "", f"expected an event object, found {type(sent).__name__}",
+                         json.dumps(sent, default=str)[:2000])
+    obj = in_known_names(sent)
     kind = _event_type(obj)
-    if kind not in EVENT_TYPES:
+    # DCSA T&T 3.0.0: "if this flag is true, any event data other than the eventID is irrelevant"
+    # (a review's withdrawal naming only its eventID was refused as no DCSA event)
+    withdrawn = obj.get("isRetracted") is True and kind not in EVENT_TYPES
+    if kind not in EVENT_TYPES and not withdrawn:
         keys = ", ".join(sorted(obj)[:5])
         return Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
-                         f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(obj)[:2000])
+                         f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(sent)[:2000])
     flat, meta = _flat(obj)
-    v3 = "eventClassification" in obj or "metadata" in obj
+    v3 = "eventClassification" in obj or "metadata" in obj or withdrawn
     event_id = flat.get("eventID")
+    what = f"{kind} event" if kind in EVENT_TYPES else "withdrawal (isRetracted)"
     if event_id is None or event_id == "":
-        return Rejection(where, "eventID", f"{kind} event has no eventID", json.dumps(obj)[:2000])
+        return Rejection(where, "eventID", f"{what} has no eventID", json.dumps(sent)[:2000])
     if not isinstance(event_id, str):
         return Rejection(where, "eventID", f"eventID {event_id!r} is a {type(event_id).__name__}, not a string",
-                         json.dumps(obj)[:2000])
+                         json.dumps(sent)[:2000])
     if not v3 and not _is_uuid(event_id):
-        return Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)", json.dumps(obj)[:2000])
-    if event_id in seen:  # DCSA: an id is unique within a response, a repeat is the sender's error
-        return Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[event_id]}",
-                         json.dumps(obj)[:2000])
-    seen[event_id] = path
+        return Rejection(where, "eventID", f"eventID {event_id!r} is not a UUID (DCSA T&T 2.2)",
+                         json.dumps(sent)[:2000])
+    # DCSA: an id is unique within a response, a repeat is the sender's error; in 3.0 "an event
+    # overrides any other event that has the same eventID and an earlier eventUpdatedDateTime", and a
+    # publisher's push may hold an event and its later update or withdrawal (a review's was refused)
+    key = f"{event_id}\x00{flat.get('eventUpdatedDateTime')}" if v3 and flat.get("eventUpdatedDateTime") else event_id
+    if key in seen:
+        return Rejection(where, "eventID", f"eventID {event_id} already used by the event at {seen[key]}",
+                         json.dumps(sent)[:2000])
+    seen[key] = path
     if len(seen) > RECENT_IDS:
         seen.popitem(last=False)
     try:
         return _event(obj, flat, meta, kind, event_id, where, strict_uuid=not v3)
     except FieldError as exc:
-        return Rejection(where, exc.field, exc.why, json.dumps(obj)[:2000])
+        return Rejection(where, exc.field, exc.why, json.dumps(sent)[:2000])
     except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
         field, why = misshapen(obj) or ("", structure_why(exc))
         return Rejection(where, field, f"{kind} event does not have the DCSA structure: {why}",
-                         json.dumps(obj, default=str)[:2000])
+                         json.dumps(sent, default=str)[:2000])
 
 
 def _is_uuid(value: str) -> bool:

@@ -115,14 +115,15 @@ def _for_senders(why: str) -> str:
     return why
 
 
-def report_of(report: FileReport) -> dict[str, Any]:
+def report_of(report: FileReport, most: int | None = None) -> dict[str, Any]:
     """What the sender is told of its file: counts, flags by kind, records skipped, and the
-    first :data:`REPORT_REJECTIONS` rejections (where, field, why) in the order of the file
-    (by the numbers in their places: line, JSON index, message and segment)."""
+    first ``most`` (default :data:`REPORT_REJECTIONS`) rejections (where, field, why) in the
+    order of the file (by the numbers in their places: line, JSON index, message and segment)."""
+    most = REPORT_REJECTIONS if most is None else most
     ordered = sorted(report.rejections, key=lambda r: _in_file_order(r.where))
-    out = replace(report, rejections=ordered).as_dict(max_rejections=REPORT_REJECTIONS)
+    out = replace(report, rejections=ordered).as_dict(max_rejections=most)
     out.pop("outcomes", None)  # declarations' inspection outcomes: never in shipping data
-    out["rejections_listed"] = min(report.rejected, REPORT_REJECTIONS)
+    out["rejections_listed"] = min(report.rejected, most)
     return out
 
 
