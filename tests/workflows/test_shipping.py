@@ -1327,55 +1327,6 @@ def test_a_trip_a_shipping_line_fed_belongs_to_the_agency_that_runs_the_node(eng
     assert owners == {"APZU4812090": "be-customs", "MSCU1234566": "us-cbp"} and customs == {"APZU4812090"}
 
 
-def test_a_long_edifact_ingest_on_sqlite_lets_other_writers_in_between_batches(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A user review: while a shipping line's 13.5 MB BAPLIE was read (50 s), every request of an
-    officer on the default SQLite store was HTTP 503 ("the SQLite store is busy"): each is audited,
-    a write, and the ingest held the write lock from its first statement to its commit. Now the
-    lock is let go while the file is read, and taken for each batch's writes."""
-    import sqlite3
-
-    from scheldt.store.db import open_store
-    from scheldt.workflows import shipping
-
-    store = tmp_path / "store.db"
-    engine = open_store(f"sqlite:///{store}", auto_upgrade=True)
-    other = sqlite3.connect(store, timeout=0, isolation_level=None)  # another request: no waiting
-    written: list[str] = []
-
-    def an_officers_request() -> None:
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("COMMIT")
-            written.append("ok")
-        except sqlite3.OperationalError as exc:
-            written.append(str(exc))
-
-    read = shipping.read_edifact
-
-    def reading(data: bytes, source: str):  # type: ignore[no-untyped-def]
-        for i, rec in enumerate(read(data, source)):
-            if i in (1, 4):  # while the file is read, after the first batch was stored
-                an_officers_request()
-            yield rec
-
-    monkeypatch.setattr(shipping, "read_edifact", reading)
-    monkeypatch.setattr(shipping, "EVENT_BATCH", 2)  # a batch stored before the second request
-    path = SHARED / "fixtures" / "edifact" / "BAPLIE_D95B_SMDG22_del-monte-rose_CRMOB-departure.edi"
-    try:
-        with unit_of_work(engine) as uow:
-            uow.events.lock_ingest()  # as a sent file's ingest begins: its record written, the lock taken
-            report = ingest_file(uow, path, IngestOptions(), NOW)
-        assert written == ["ok", "ok"]
-        assert report.accepted == report.added == 642 and report.rejected == 0
-        with unit_of_work(engine) as uow:  # everything stored, once
-            assert uow.session.scalar(select(func.count()).select_from(ShippingEventRow)) == report.added
-            assert ingest_file(uow, path, IngestOptions(), NOW).added == 0
-    finally:
-        other.close()
-        engine.dispose()
-
-
 def test_a_line_supplies_vgm_declarations_naming_its_own_carrier_code_only(engine: Engine, tmp_path: Path) -> None:
     """A review: a shipping line's VGM declarations naming another carrier (DCSA VGM 1.0
     vesselVoyageDetails.carrierCode) were kept as its facts, and fed the mass-gap indicator of that

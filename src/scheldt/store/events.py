@@ -472,18 +472,6 @@ class EventRepository:
         on PostgreSQL, and the loser's whole run was rolled back."""
         take_write_lock(self.session, INGEST_LOCK_KEY, ShippingEventRow.__table__)
 
-    def let_writers_in(self) -> None:
-        """On SQLite, commit what the ingest stored so far, which ends its hold of the database's
-        one write lock: the node's other writers (every audited request, a scan result, a
-        sign-in) go while the ingest reads its next batch, and it takes the lock again with
-        :meth:`lock_ingest` before its next writes. On PostgreSQL nothing: other writers never
-        wait for an ingest's rows there. A user review's officer got HTTP 503 for every request
-        of the 50 s a shipping line's 13.5 MB BAPLIE was read on the default SQLite store.
-        What was committed stays if the ingest fails later; the same file sent again adds only
-        the rest (facts are de-duplicated on their keys)."""
-        if self.session.get_bind().dialect.name == "sqlite":
-            self.session.commit()
-
     def add(self, events: Sequence[Event], supplied_by: str, received_at: datetime) -> tuple[int, list[Rejection]]:
         """Store events; an event id already received from the same organisation is skipped.
 

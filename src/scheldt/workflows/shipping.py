@@ -65,9 +65,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
     received time. ``label`` names the file in every fact's source and rejection (default: its
     path; a file a line sent through the API is ``<organisation>/<file number>/<name>``, not a
     path on the server's disk). A terminal's documents, and its events elsewhere than at its
-    facilities, are refused (:func:`_not_from_a_terminal`, :func:`_elsewhere`). On SQLite a
-    UN/EDIFACT or document file is committed batch by batch, so the node's other writers are
-    not held up while it is read (:meth:`~scheldt.store.events.EventRepository.let_writers_in`).
+    facilities, are refused (:func:`_not_from_a_terminal`, :func:`_elsewhere`).
     """
     source = label or str(path)
     report = FileReport(source, format)
@@ -91,12 +89,10 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
             rejections += map(in_dcsa_terms, unstorable)
         else:
             reader = read_edifact if format == "edifact" else read_dcsa_documents
-            uow.events.let_writers_in()  # reading is most of the time (pydifact): no lock held meanwhile
             for rec in reader(fh.read(), source):
                 _sort(rec, now, report, events, documents, retractions, rejections)
                 if len(events) >= EVENT_BATCH:
                     _flush(uow, events, documents, report, supplied_by, now, rejections)
-                    uow.events.let_writers_in()
             _flush(uow, events, documents, report, supplied_by, now, rejections)
     for r, why in uow.events.retract(retractions, supplied_by, now):
         report.accepted -= 1
@@ -155,7 +151,6 @@ def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], r
     """Store the events and documents gathered so far (those a shipping line may supply, when
     one supplies them: :func:`_about_its_own_documents`, :func:`_of_its_own_carrier`; no
     document when a terminal supplies them: :func:`_not_from_a_terminal`), and empty the lists."""
-    uow.events.lock_ingest()  # taken again after the previous batch let other writers in
     supplier = _organisation(uow, supplied_by)
     carrier = supplier if supplier is not None and supplier.kind == OrgKind.CARRIER else None
     mine, events_refused = _about_its_own_documents(uow, events, carrier)
