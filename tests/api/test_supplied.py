@@ -373,3 +373,20 @@ def test_a_push_names_every_refused_event_and_a_body_refused_by_its_size_is_a_po
     assert (big.status_code, big.headers["api-version"]) == (413, "3.0.0")
     assert big.json() == {"feedbackElements": [{"severity": "ERROR", "propertyPath": "$", "message": (
         f"body: {supplied.MAX_BYTES + 1:,} bytes; at most {supplied.MAX_BYTES:,}")}]}
+
+
+def test_a_pushed_event_kept_but_flagged_is_a_warning_to_the_publisher(service: Service) -> None:
+    """A review: a kept event whose move has no DCSA code (3.0.0's CUSTOMS_RELEASED) was answered
+    with the INFO element alone; the publisher is now told, as a WARN element, how it was read."""
+    event = {"eventID": "cust-51", "eventDateTime": "2026-01-20T14:15:00Z",
+             "eventUpdatedDateTime": "2026-01-20T14:20:00Z", "eventLocation": {"UNLocationCode": "BEANR"},
+             "eventClassification": {"eventType": "equipment", "eventClassifier": "ACTUAL",
+                                     "equipmentEventType": "CUSTOMS_RELEASED"},
+             "equipmentDetails": {"equipmentReference": "MSKU9070323"}}
+    r = service.client.post(TNT_V3, json={"events": [event]}, headers=service.as_("carrier"))
+    assert r.status_code == 200, r.text
+    warn, info = r.json()["feedbackElements"]
+    assert warn == {"severity": "WARN", "message": "1 kept event(s) flagged unknown-code (equipmentEventTypeCode), "
+                    "e.g.: equipmentEventTypeCode 'CUSTOMS_RELEASED' is not a DCSA code (DISC, DROP, GTIN, GTOT, "
+                    "INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)"}
+    assert info["message"].endswith(": 1 events accepted, 1 new, 0 refused")

@@ -123,7 +123,7 @@ def _event_type(obj: Json) -> str | None:
             kind = obj.get("eventType")
     except AttributeError:
         return None
-    return kind if isinstance(kind, str) else None
+    return kind.strip().upper() if isinstance(kind, str) else None  # "equipment" is EQUIPMENT, as codes are read
 
 
 def _float(value: Any) -> float | None:
