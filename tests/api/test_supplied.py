@@ -328,7 +328,10 @@ def test_a_lines_dcsa_tnt_publisher_pushes_its_events_as_the_standard_has_them(s
     page["events"].append(_load("e-theirs-31", "TGHU9876547", "SIMBTEST0031"))
     mixed = service.client.post(TNT_V3, json=page, headers=service.as_("carrier"))
     assert mixed.status_code == 200
-    refused, summary = mixed.json()["feedbackElements"]
+    refused, flagged, summary = mixed.json()["feedbackElements"]
+    # the sender's own typo in the refused event's box number is told too (it names nothing of carrier B's)
+    assert flagged == {"severity": "WARN", "message": "1 event(s) flagged invalid-container-number "
+                       "(equipment_reference), e.g.: TGHU9876547: ISO 6346 check digit is wrong (expected 2)"}
     assert refused == {"severity": "ERROR", "propertyPath": "$.events[1]", "message": "documentReferences: names "
                        "SIMBTEST0031, another carrier's document here: carrier-a supplies events about its own "
                        "shipments only"}
@@ -336,7 +339,7 @@ def test_a_lines_dcsa_tnt_publisher_pushes_its_events_as_the_standard_has_them(s
     # nothing kept: PostEventsError, 400; no credentials or not a page of events: PostEventsError too
     alone = service.client.post(TNT_V3, json={"events": page["events"][1:]}, headers=service.as_("carrier"))
     got = [(e["severity"], e.get("propertyPath")) for e in alone.json()["feedbackElements"]]
-    assert (alone.status_code, got) == (400, [("ERROR", "$.events[0]"), ("INFO", None)])
+    assert (alone.status_code, got) == (400, [("ERROR", "$.events[0]"), ("WARN", None), ("INFO", None)])
     anonymous = service.client.post(TNT_V3, content=sample, headers=token)
     assert (anonymous.status_code, anonymous.headers["api-version"]) == (401, "3.0.0")
     assert anonymous.json()["feedbackElements"][0]["severity"] == "ERROR"
@@ -364,7 +367,8 @@ def test_a_push_names_every_refused_event_and_a_body_refused_by_its_size_is_a_po
     assert r.status_code == 200
     feedback = r.json()["feedbackElements"]
     assert [(e["severity"], e.get("propertyPath")) for e in feedback] == [
-        ("ERROR", "$.events[1]"), ("ERROR", "$.events[2]"), ("ERROR", "$.events[3]"), ("INFO", None)]
+        ("ERROR", "$.events[1]"), ("ERROR", "$.events[2]"), ("ERROR", "$.events[3]"), ("WARN", None),
+        ("INFO", None)]
     file_id = re.search(r"kept as file (\d+)", feedback[-1]["message"]).group(1)  # type: ignore[union-attr]
     stored = service.client.get(f"{URL}/{file_id}", headers=service.as_("carrier")).json()
     assert (stored["rejected"], stored["report"]["rejections_listed"], len(stored["report"]["rejections"])) == (3, 2, 2)
@@ -386,7 +390,7 @@ def test_a_pushed_event_kept_but_flagged_is_a_warning_to_the_publisher(service: 
     r = service.client.post(TNT_V3, json={"events": [event]}, headers=service.as_("carrier"))
     assert r.status_code == 200, r.text
     warn, info = r.json()["feedbackElements"]
-    assert warn == {"severity": "WARN", "message": "1 kept event(s) flagged unknown-code (equipmentEventTypeCode), "
+    assert warn == {"severity": "WARN", "message": "1 event(s) flagged unknown-code (equipmentEventTypeCode), "
                     "e.g.: equipmentEventTypeCode 'CUSTOMS_RELEASED' is not a DCSA code (DISC, DROP, GTIN, GTOT, "
                     "INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)"}
     assert info["message"].endswith(": 1 events accepted, 1 new, 0 refused")

@@ -564,8 +564,8 @@ def test_tnt_3_0_0_events_in_the_final_schemas_names_are_read() -> None:
     assert isinstance(arrival, TransportEvent) and arrival.event_type == "ARRI"
     assert arrival.transport_call.vessel.imo == "9321483"  # type: ignore[union-attr]
     assert arrival.transport_call.export_voyage == "2103S"  # type: ignore[union-attr]
-    assert isinstance(confirmed, ShipmentEvent)
-    assert (confirmed.event_type, confirmed.document_type, confirmed.document_id) == ("CONF", "BKG", "SIMBK00100019")
+    assert isinstance(confirmed, ShipmentEvent) and confirmed.event_type == "CONF"
+    assert confirmed.documents == (DocumentReference("BKG", "SIMBK00100019"), DocumentReference("TRD", "SIMBL00100019"))
     # a 3.0.0-only move has no short code: kept as sent and flagged, as any code outside the list
     assert isinstance(customs, EquipmentEvent) and customs.event_type == "CUSTOMS_RELEASED"
     assert [f.code for f in customs.flags] == ["unknown-code"]
@@ -612,3 +612,49 @@ def test_an_event_type_that_is_not_text_is_refused_not_raised() -> None:
     assert [(r.where, r.field, r.why[:20]) for r in got if isinstance(r, Rejection)] == [
         ("odd.json$.events[0]", "eventType", "not a DCSA event: no"), ("odd.json$.events[1]", "eventType",
                                                                       "not a DCSA event: no")]
+
+
+_LONG = {"ACT": "ACTUAL", "CONF": "CONFIRMED", "DEPA": "DEPARTED", "GTIN": "GATED_IN", "BKG": "BOOKING",
+         "TRD": "TRANSPORT_DOCUMENT"}
+
+
+def _in_3_0_0_names(event: dict) -> dict:
+    """A pre-release 3.0 sample event with its names and codes as the final 3.0.0 schema writes them."""
+    out = dict(event)
+    out["eventClassification"] = {k.removesuffix("Code"): _LONG.get(v, v)
+                                  for k, v in event["eventClassification"].items()}
+    if "equipmentDetails" in event:
+        equipment = dict(event["equipmentDetails"])
+        if "emptyIndicatorCode" in equipment:
+            equipment["emptyIndicator"] = equipment.pop("emptyIndicatorCode")
+        out["equipmentDetails"] = equipment
+    if "shipmentDetails" in event:
+        details = event["shipmentDetails"]
+        out["shipmentDetails"] = {"documentReference": {"type": _LONG[details["documentReference"]["typeCode"]],
+                                                        "reference": details["documentReference"]["reference"]},
+                                  "additionalDocumentReferences": [
+                                      {"type": _LONG[r["typeCode"]], "reference": r["reference"]}
+                                      for r in details["additionalDocumentReferences"]]}
+    return out
+
+
+def test_an_event_reads_as_the_same_facts_in_3_0_0_names_and_in_the_pre_release_names() -> None:
+    """A regression review: the same SHIPMENT event read in 3.0.0 names gained a document type and
+    id the pre-release reading does not give, so a publisher moving to the new names had its events
+    quarantined as "already received with other facts"; and an earlier name sent beside eventType
+    (eventClassifierCode, equipmentEventTypeCode) was dropped."""
+    sample = json.loads((TNT / "tnt-v3.0-events-response.json").read_bytes())
+    renamed = {"events": [_in_3_0_0_names(e) for e in sample["events"]]}
+    assert renamed["events"][0]["eventClassification"] == {"eventType": "SHIPMENT", "eventClassifier": "ACTUAL",
+                                                           "shipmentEventType": "CONFIRMED"}
+    before = list(read_dcsa_events(json.dumps(sample).encode(), "page.json"))
+    after = list(read_dcsa_events(json.dumps(renamed).encode(), "page.json"))
+    assert kinds(after) == {"ShipmentEvent": 1, "TransportEvent": 1, "EquipmentEvent": 1, "IotEvent": 1,
+                            "ReeferEvent": 1}
+    assert after == before
+    mixed = dict(renamed["events"][2])
+    mixed["eventClassification"] = {"eventType": "EQUIPMENT", "eventClassifierCode": "ACT",
+                                    "equipmentEventTypeCode": "GTIN"}
+    [gate_in] = read_dcsa_events(json.dumps({"events": [mixed]}).encode(), "page.json")
+    assert isinstance(gate_in, EquipmentEvent)
+    assert (gate_in.event_type, gate_in.classifier, gate_in.flags) == ("GTIN", "ACT", ())

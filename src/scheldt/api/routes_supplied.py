@@ -249,8 +249,8 @@ async def receive_tnt_events(request: Request) -> Response:
     shipments, or elsewhere than at a terminal's facilities, are refused and quarantined, the
     rest kept; the same events sent again add nothing. The answer (``API-Version: 3.0.0``) is
     ``PostEventsResponse``: an ERROR feedback element per refused event (``propertyPath``
-    ``$.events[i]...``, its message the reason), a WARN one per kind of flag on kept events (a
-    code outside DCSA's lists, no classifier) and an INFO one naming the file's record; when
+    ``$.events[i]...``, its message the reason), a WARN one per kind of flag on the events read
+    (a code outside DCSA's lists, no classifier) and an INFO one naming the file's record; when
     no event could be kept, ``PostEventsError`` with status 400; any other refusal (401, 403,
     413, 429, 503) as ``PostEventsError`` with its status."""
     try:
@@ -272,9 +272,10 @@ def tnt_answer(record: dict[str, Any]) -> Response:
     label = f"{record['organisation_id']}/{record['id']}/{record['name']}"
     feedback = [{"severity": "ERROR", "message": f"{r['field']}: {r['why']}" if r.get("field") else r["why"],
                  "propertyPath": _property_path(r["where"], label)} for r in report.get("rejections", [])]
-    # kept, but read in a way the publisher may not expect (a code outside DCSA's lists, no
-    # classifier: not counted as a move that happened): a review's publisher was told nothing
-    feedback += [{"severity": "WARN", "message": f"{kind['count']} kept event(s) flagged {code} ({kind['field']}), "
+    # read in a way the publisher may not expect (a code outside DCSA's lists, no classifier:
+    # not counted as a move that happened; counted as read, refused or not): a review's
+    # publisher was told nothing
+    feedback += [{"severity": "WARN", "message": f"{kind['count']} event(s) flagged {code} ({kind['field']}), "
                   f"e.g.: {kind['example']}"} for code, kind in report.get("flag_kinds", {}).items()]
     feedback.append({"severity": "INFO", "message": f"kept as file {record['id']} of {record['organisation_id']} "
                      f"(GET /api/v1/shipping-data/{record['id']}): {record['accepted']} events accepted, "

@@ -59,9 +59,11 @@ def in_known_names(obj: Json) -> Json:
         return obj
     out = dict(obj)
     classification = obj["eventClassification"]
-    coded: Json = {"eventTypeCode": classification.get("eventType")}
+    # an earlier name sent beside eventType is kept (a review's eventClassifierCode and
+    # equipmentEventTypeCode were dropped, and the event stored with no type blocked its correction)
+    coded: Json = {**classification, "eventTypeCode": classification.get("eventType")}
     for name, short_name, codes in _CODED:
-        if name in classification:
+        if name in classification and short_name not in classification:
             coded[short_name] = _short(classification[name], codes)
     out["eventClassification"] = coded
     equipment = obj.get("equipmentDetails")
@@ -73,11 +75,8 @@ def in_known_names(obj: Json) -> Json:
         out["eventLocation"] = {**location, "facilityCode": facility.get("facilityCode"),
                                 "facilityCodeListProvider": facility.get("facilityCodeListProvider")}
     shipment = obj.get("shipmentDetails")
-    if isinstance(shipment, dict):
-        out["shipmentDetails"], main = _documents(shipment)
-        if main is not None and coded["eventTypeCode"] == "SHIPMENT":  # the document whose status it gives
-            out.setdefault("documentTypeCode", main.get("typeCode"))
-            out.setdefault("documentID", main.get("reference"))
+    if isinstance(shipment, dict):  # a SHIPMENT event's document is read from it as in the pre-release
+        out["shipmentDetails"] = _documents(shipment)  # names: the same event reads as the same facts
     return out
 
 
@@ -99,17 +98,18 @@ def _equipment(equipment: Json) -> Json:
     return out
 
 
-def _documents(shipment: Json) -> tuple[Json, Json | None]:
+def _documents(shipment: Json) -> Json:
     """``shipmentDetails`` with its document references' 3.0.0 ``type`` given as ``typeCode``
-    (BOOKING is BKG), and its main (``documentReference``) reference so written, if any."""
+    (BOOKING is BKG)."""
     def coded(ref: Any) -> Any:
         if not isinstance(ref, dict) or "typeCode" in ref:
             return ref
         return {**ref, "typeCode": _short(ref.get("type"), DOCUMENT_TYPES)}
 
-    main = coded(shipment.get("documentReference"))
+    out = dict(shipment)
+    if "documentReference" in shipment:
+        out["documentReference"] = coded(shipment["documentReference"])
     more = shipment.get("additionalDocumentReferences")
-    out = {**shipment, "documentReference": main} if "documentReference" in shipment else dict(shipment)
     if isinstance(more, list):
         out["additionalDocumentReferences"] = [coded(r) for r in more]
-    return out, main if isinstance(main, dict) else None
+    return out
