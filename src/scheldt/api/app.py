@@ -25,6 +25,7 @@ from scheldt.api import (
     metrics,
     openapi,
     routes_admin,
+    routes_dcsa,
     routes_exchange,
     routes_inspections,
     routes_jobs,
@@ -47,7 +48,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: Paths taking a whole file as their body, with their own limit: a shipping line's or terminal's
 #: shipping data (:data:`scheldt.workflows.supplied.MAX_BYTES`; the workbench's form adds its
 #: multipart framing).
-FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, routes_supplied.TNT_PATH: supplied.MAX_BYTES,
+FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, routes_dcsa.TNT_PATH: supplied.MAX_BYTES,
                    "/send-data": supplied.MAX_BYTES + 64 * 1024}
 
 
@@ -180,8 +181,8 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     error body."""
     if scope.get("path", "").startswith(taxii.router.prefix + "/"):
         return taxii.taxii_error(status, where, why)
-    if scope.get("path", "") == routes_supplied.TNT_PATH:
-        return routes_supplied.tnt_error(ScheldtError(where, why), status)
+    if scope.get("path", "") == routes_dcsa.TNT_PATH:
+        return routes_dcsa.tnt_error(ScheldtError(where, why), status)
     return error_response(status, where, why)
 
 
@@ -339,6 +340,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     # a whole file as the body, streamed to disk: not read whole for NULs (ingest quarantines a
     # record holding one, as it does from the command line)
     app.include_router(routes_supplied.router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(routes_dcsa.router, dependencies=[Depends(refuse_unknown_query)])
     app.include_router(metrics.router)
     openapi.install(app)
 
