@@ -99,7 +99,8 @@ class BodyLimit(HttpMiddleware):
                     scope, receive, send)
                 return
             if int(length) > most:
-                await _refused(scope, receive, send, TooLargeError("body", f"{int(length):,} bytes; at most {most:,}"))
+                too_large = TooLargeError("body", f"{int(length):,} bytes; at most {most:,}")
+                await _refused(scope, receive, send, too_large)
                 return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)

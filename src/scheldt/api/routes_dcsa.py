@@ -29,8 +29,6 @@ router = CtxRouter(prefix="/api/v1", tags=["shipping data"])
 TNT_VERSION = "3.0.0"
 #: The name a pushed page of events is kept under (its record: ``GET /api/v1/shipping-data/{id}``).
 TNT_PUSH_NAME = "dcsa-tnt-v3-events.json"
-
-
 #: Where Scheldt's DCSA Track & Trace Event Consumer endpoint is.
 TNT_PATH = "/api/v1/dcsa/tnt/v3/events"
 

@@ -48,7 +48,8 @@ def is_tnt300(obj: Json) -> bool:
     """Whether ``obj`` is an event in the 3.0.0 schema's names: its ``eventClassification``
     gives ``eventType``, not ``eventTypeCode``."""
     classification = obj.get("eventClassification")
-    return isinstance(classification, dict) and "eventType" in classification and "eventTypeCode" not in classification
+    return (isinstance(classification, dict) and "eventType" in classification
+            and "eventTypeCode" not in classification)
 
 
 def in_known_names(obj: Json) -> Json:

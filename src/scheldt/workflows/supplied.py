@@ -40,6 +40,8 @@ SUPPLIED_FORMATS = ("dcsa-events", "dcsa-documents", "edifact")
 MAX_BYTES = 64 * 1024 * 1024
 #: Rejections kept in a file's stored report and shown (all are counted, and all are quarantined).
 REPORT_REJECTIONS = 500
+
+
 def _kept(c: str) -> bool:
     """Whether a sent file's name keeps ``c``: letters, marks and digits of any script (Unicode
     categories L, M, N: "हिन्दी" needs its vowel signs), dot, dash and underscore; not spaces,
