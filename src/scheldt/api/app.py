@@ -49,7 +49,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: shipping data (:data:`scheldt.workflows.supplied.MAX_BYTES`; the workbench's form adds its
 #: multipart framing).
 FILE_BODY_PATHS = {"/api/v1/shipping-data": supplied.MAX_BYTES, routes_dcsa.TNT_PATH: supplied.MAX_BYTES,
-                   "/send-data": supplied.MAX_BYTES + 64 * 1024}
+                   routes_dcsa.TNT2_PATH: supplied.MAX_BYTES, "/send-data": supplied.MAX_BYTES + 64 * 1024}
 
 
 #: Requests let through at once when the engine's pool does not say how many connections it has.
@@ -188,9 +188,12 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
 
 
 async def _refused(scope: Scope, receive: Receive, send: Send, exc: TooLargeError | BodyTimeoutError) -> None:
-    """Answer a request refused for its body, audited when its credentials name a user."""
+    """Answer a request refused for its body, audited when its credentials name a user (a DCSA
+    feed's callback: when its query names a feed)."""
     in_taxii = scope.get("path", "").startswith(taxii.router.prefix + "/")  # Basic and Token credentials too
     audit = taxii.audit_if_signed_in if in_taxii else audit_if_signed_in
+    if scope.get("path", "") == routes_dcsa.TNT2_PATH:  # no credentials: under the feed its query names
+        audit = routes_supplied.audit_feed_refusal
     await run_in_threadpool(audit, Request(scope), exc.status, exc.where, utc_now())
     await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
 

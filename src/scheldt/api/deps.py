@@ -240,8 +240,9 @@ def audit_denied(request: Request, principal: Principal, status: int, where: str
 
 
 NOT_SIGNED_IN = "not signed in: send a session cookie or 'Authorization: Bearer <token>'"
-#: API paths anyone may call: signing in.
-OPEN_PATHS = frozenset({"/api/v1/auth/sign-in"})
+#: API paths called without credentials: signing in, and a DCSA Track & Trace 2.2 feed's callback
+#: (``scheldt.api.routes_dcsa.TNT2_PATH``: signed with the feed's secret instead).
+OPEN_PATHS = frozenset({"/api/v1/auth/sign-in", "/api/v1/dcsa/tnt/v2/notifications"})
 
 
 def audit_if_signed_in(request: Request, status: int, where: str, now: datetime) -> None:
@@ -303,8 +304,10 @@ def _authenticated(uow: UnitOfWork, request: Request, now: datetime) -> Principa
 
 
 @contextmanager
-def request_context(request: Request) -> Iterator[Ctx]:
-    """The request's :class:`Ctx`: open a unit of work, authenticate, and, when the block
+def request_context(request: Request,
+                    sender: Callable[[UnitOfWork, datetime], Principal] | None = None) -> Iterator[Ctx]:
+    """The request's :class:`Ctx`: open a unit of work, authenticate (``sender(uow, now)`` when
+    given: a request its credentials do not name, a DCSA feed's signed callback), and, when the block
     succeeds, append its audit entries and commit. A refusal from the block (:data:`REFUSALS`:
     400 for a field, 403, 404, 409 against what is stored, e.g. withdrawing what was withdrawn)
     rolls the work back and is audited as ``denied`` in a transaction of its own, then
@@ -315,7 +318,7 @@ def request_context(request: Request) -> Iterator[Ctx]:
     ctx: Ctx | None = None
     try:
         with unit_of_work(request.app.state.engine) as uow:
-            principal = _authenticated(uow, request, now)
+            principal = sender(uow, now) if sender is not None else _authenticated(uow, request, now)
             ctx = Ctx(uow, principal, now, remote_address(request), request_action(request))
             try:
                 yield ctx

@@ -29,8 +29,10 @@ from starlette.requests import ClientDisconnect
 from scheldt.api.deps import Ctx, CtxDep, CtxRouter, audit_denied, request_context, utc_now
 from scheldt.api.paging import MAX_LIMIT, decode_id, encode
 from scheldt.domain.access import Permission, Principal
-from scheldt.errors import BodyTimeoutError, TooLargeError, TooManyAttempts
-from scheldt.workflows import supplied
+from scheldt.errors import AuthError, BodyTimeoutError, ScheldtError, TooLargeError, TooManyAttempts
+from scheldt.store import sealing
+from scheldt.store.db import unit_of_work
+from scheldt.workflows import supplied, tnt_feeds
 
 T = TypeVar("T")
 
@@ -125,17 +127,56 @@ def _check_sender(request: Request, format: str) -> Principal:
         return ctx.principal
 
 
+def _feed_sender(request: Request, feed: str, keys: list[bytes] | None = None) -> Callable[..., Principal]:
+    """The ``sender`` of :func:`request_context` for a callback of DCSA feed ``feed``; the key
+    its signature is checked with is appended to ``keys`` when given."""
+    def sender(uow: Any, now: datetime) -> Principal:
+        principal, key = tnt_feeds.feed_sender(uow, feed, sealing.unseal)
+        if keys is not None:
+            keys.append(key)
+        return principal
+    return sender
+
+
+def audit_feed_refusal(request: Request, status: int, where: str, now: datetime) -> None:
+    """Audit as ``denied`` a DCSA feed's callback refused before routing (a body over its limit by
+    its Content-Length, one that stalled) under the feed its query names, live or stopped;
+    nothing for no such feed, and never raises."""
+    try:
+        with unit_of_work(request.app.state.engine) as uow:
+            principal = tnt_feeds.feed_principal(uow, request.query_params.get("feed", ""))
+        if principal is not None:
+            audit_denied(request, principal, status, where, now)
+    except ScheldtError:
+        return
+
+
+def _check_feed(request: Request, feed: str, format: str) -> tuple[Principal, bytes]:
+    """The principal a callback of DCSA feed ``feed`` acts as and the feed's signing key;
+    refuse it (before its body is read) when the feed is unknown or stopped (a stopped one
+    audited as denied under the feed)."""
+    keys: list[bytes] = []
+    try:
+        with request_context(request, _feed_sender(request, feed, keys)) as ctx:
+            supplied.check_sender(ctx.principal, 1, format)
+            return ctx.principal, keys[0]
+    except tnt_feeds.FeedStopped as exc:  # a line's publisher calling a stopped feed: customs can see it
+        audit_denied(request, exc.principal, exc.status, exc.where, utc_now())
+        raise
+
+
 class Spool:
     """A file being received: written to a temporary file as it comes, its size and SHA-256
     counted; :meth:`write` raises TooLargeError (413) past
     :data:`scheldt.workflows.supplied.MAX_BYTES`. Use as a context manager: the temporary file
     is removed on leaving, whatever happened."""
 
-    def __init__(self) -> None:
+    def __init__(self, mac: Any = None) -> None:
         fd, name = tempfile.mkstemp(prefix="scheldt-supplied-")
         self.path = Path(name)
         self._fh = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
+        self.mac = mac  # an ``hmac`` object fed the body too, when its signature is to be checked
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
@@ -143,6 +184,8 @@ class Spool:
         if self.size > supplied.MAX_BYTES:
             raise TooLargeError("body", f"more than {supplied.MAX_BYTES:,} bytes per file: split it")
         self._digest.update(chunk)
+        if self.mac is not None:
+            self.mac.update(chunk)
         self._fh.write(chunk)
 
     def done(self) -> str:
@@ -177,9 +220,14 @@ def store_file(ctx: Ctx, spool: Spool, name: str, format: str, every_refusal: bo
     return record
 
 
-def _store(request: Request, spool: Spool, name: str, format: str, every_refusal: bool) -> dict[str, Any]:
-    with request_context(request) as ctx:
-        return store_file(ctx, spool, name, format, every_refusal)
+def _store(request: Request, spool: Spool, name: str, format: str, every_refusal: bool,
+           feed: str | None = None) -> dict[str, Any]:
+    try:
+        with request_context(request, _feed_sender(request, feed) if feed is not None else None) as ctx:
+            return store_file(ctx, spool, name, format, every_refusal)
+    except tnt_feeds.FeedStopped as exc:  # stopped while its body came (a regression review: no trace)
+        audit_denied(request, exc.principal, exc.status, exc.where, utc_now())
+        raise
 
 
 @router.post("/shipping-data", status_code=201,
@@ -201,20 +249,34 @@ async def send_shipping_data(
     return await receive_file(request, name, format)
 
 
-async def receive_file(request: Request, name: str, format: str, every_refusal: bool = False) -> Any:
+async def receive_file(request: Request, name: str, format: str, every_refusal: bool = False,
+                       feed: str | None = None) -> Any:
     """Authenticate the sender, stream the request's body to a temporary file in one of the
     receiving turns, then read it into the store in the reading turn (:func:`store_file`).
-    Returns the file's record, or an empty 400 when the sender went away midway."""
-    principal = await in_slot(request, _check_sender, request, format)
-    with Spool() as spool:
+    With ``feed`` (a DCSA Track & Trace 2.2 feed's id), the sender is the feed's user and the
+    body must carry the feed's ``Notification-Signature`` (:mod:`scheldt.workflows.tnt_feeds`):
+    checked once the body is whole, before anything is stored; a bad one is audited as denied
+    and raised (AuthError, 401). Returns the file's record, or an empty 400 when the sender went
+    away midway."""
+    if feed is None:
+        principal, key = await in_slot(request, _check_sender, request, format), None
+    else:
+        principal, key = await in_slot(request, _check_feed, request, feed, format)
+    with Spool(tnt_feeds.body_mac(key) if key is not None else None) as spool:
         try:
             async with receiving(request, principal):
                 async for chunk in request.stream():
                     spool.write(chunk)
         except ClientDisconnect:  # the sender went away: nothing to answer, nothing kept
             return Response(status_code=400)
+        if key is not None:
+            try:
+                tnt_feeds.check_signature(request.headers.get("notification-signature"), key, spool.mac)
+            except AuthError as exc:
+                await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
+                raise
         async with gates(request.app).reading:
-            return await in_slot(request, _store, request, spool, name, format, every_refusal)
+            return await in_slot(request, _store, request, spool, name, format, every_refusal, feed)
 
 
 @router.get("/shipping-data", summary="The files your organisation sent, newest first (reports left out)")

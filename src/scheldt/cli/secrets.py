@@ -2,9 +2,9 @@
 (:mod:`scheldt.store.sealing`).
 
 ``check`` says which stored credentials the node's key opens: a peer's password or token, a
-carrier subscription's signing secret. ``new-key`` makes a new key file when the old one is lost
-for good (the node never does it by itself while sealed credentials are stored), then lists
-what must be entered again.
+carrier subscription's signing secret, a DCSA Track & Trace feed's secret. ``new-key`` makes a
+new key file when the old one is lost for good (the node never does it by itself while sealed
+credentials are stored), then lists what must be entered again.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from scheldt.errors import ConfigError
 from scheldt.store.sealing import key_path, make_key, stored_credentials
 
 secrets_app = typer.Typer(help="The key sealing stored credentials (peers' passwords and tokens, carriers' "
-                               "subscription secrets).", no_args_is_help=True)
+                               "subscription and DCSA feed secrets).", no_args_is_help=True)
 
 
 #: What to do first when the node has no sealing key (a regression review followed a

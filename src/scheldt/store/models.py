@@ -782,3 +782,19 @@ class SuppliedFileRow(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     flags: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class TntFeedRow(Base):
+    """A DCSA Track & Trace 2.2 subscription a shipping line or terminal made for this node at
+    its own publisher: the publisher POSTs its events to the feed's callback URL, each request
+    signed with the shared secret (``Notification-Signature``), and they are read as sent by the
+    feed's user (:mod:`scheldt.workflows.tnt_feeds`)."""
+
+    __tablename__ = "tnt_feed"
+    __table_args__ = (Index("ix_tnt_feed_org", "organisation_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a random UUID, in the callback URL
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))  # the carrier_security user the events are sent as
+    secret: Mapped[str] = mapped_column(Text)  # the HMAC-SHA256 key, Base64 as DCSA gives it: sealed (store.sealing)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

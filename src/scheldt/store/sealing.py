@@ -1,11 +1,12 @@
 """Credentials kept at rest sealed with a key that is not in the database.
 
-Two secrets must be kept readable because this node uses them itself: the credential it signs in
-with at a federation peer (a password or an API token of the partner's node) and the shared
-secret that signs each notice to a carrier's callback (HMAC-SHA256). Hashing them, as passwords
-and API tokens of our own users are, is not possible. They were kept in clear: anyone holding a
-database dump or backup could sign in at a partner agency's node as this one, or forge notices
-to a shipping line. Now each is stored as ``sealed:v1:<token>``, the token being Fernet (the
+Three secrets must be kept readable because this node uses them itself: the credential it signs
+in with at a federation peer (a password or an API token of the partner's node), the shared
+secret that signs each notice to a carrier's callback (HMAC-SHA256), and the secret a line's DCSA
+Track & Trace 2.2 publisher signs its callbacks to a feed with (:mod:`scheldt.workflows.tnt_feeds`).
+Hashing them, as passwords and API tokens of our own users are, is not possible. They were kept in
+clear: anyone holding a database dump or backup could sign in at a partner agency's node as this
+one, or forge notices to a shipping line. Now each is stored as ``sealed:v1:<token>``, the token being Fernet (the
 ``cryptography`` library: AES-128-CBC encryption with an HMAC-SHA256 check, random IV) of the
 secret under the node's sealing key.
 
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError
 from scheldt.settings import get_settings
-from scheldt.store.models import PeerRow, SubscriptionRow
+from scheldt.store.models import PeerRow, SubscriptionRow, TntFeedRow
 
 if TYPE_CHECKING:  # cryptography loads where a secret is sealed or unsealed, not with every command
     from cryptography.fernet import Fernet
@@ -140,13 +141,16 @@ def unseal(stored: str) -> str:
 
 
 def holds_sealed(session: Session) -> bool:
-    """Whether the store holds a sealed credential still in use: a peer's, or an active
-    subscription's (a deleted one's secret is never used again; a review found one holding up
-    every new seal while ``scheldt secrets check``, which lists the active ones, said nothing)."""
+    """Whether the store holds a sealed credential still in use: a peer's, an active
+    subscription's or an active DCSA Track & Trace feed's (a deleted one's secret is never used
+    again; a review found one holding up every new seal while ``scheldt secrets check``, which
+    lists the active ones, said nothing)."""
     peer = select(PeerRow.name).where(PeerRow.secret.contains(":" + PREFIX, autoescape=True)).limit(1)
     sub = select(SubscriptionRow.id).where(SubscriptionRow.secret.startswith(PREFIX, autoescape=True),
                                            SubscriptionRow.active.is_(True)).limit(1)
-    return session.scalar(peer) is not None or session.scalar(sub) is not None
+    feed = select(TntFeedRow.id).where(TntFeedRow.secret.startswith(PREFIX, autoescape=True),
+                                       TntFeedRow.deleted_at.is_(None)).limit(1)
+    return any(session.scalar(q) is not None for q in (peer, sub, feed))
 
 
 def seal_for(session: Session, secret: str) -> str:
@@ -168,7 +172,7 @@ def credential_status(stored: str) -> str:
 
 
 def stored_credentials(session: Session) -> list[dict[str, str]]:
-    """Each stored credential (every peer's, every active subscription's) with
+    """Each stored credential (every peer's, every active subscription's and DCSA feed's) with
     :func:`credential_status` and how to enter it again: ``{"kind", "name", "status", "to_mend"}``."""
     out = [{"kind": "peer", "name": name, "to_mend": f"scheldt peer credential {name} ...",
             "status": credential_status(secret.partition(":")[2])}
@@ -179,4 +183,11 @@ def stored_credentials(session: Session) -> list[dict[str, str]]:
             for sid, org, secret in session.execute(
                 select(SubscriptionRow.id, SubscriptionRow.organisation_id, SubscriptionRow.secret)
                 .where(SubscriptionRow.active.is_(True)).order_by(SubscriptionRow.id))]
+    out += [{"kind": "tnt-feed", "name": f"{fid} of {org}",
+             "to_mend": f"{org} deletes it, makes a new feed (POST /api/v1/dcsa/tnt/v2/feeds) and subscribes it at its "
+                        "publisher",
+             "status": credential_status(secret)}
+            for fid, org, secret in session.execute(
+                select(TntFeedRow.id, TntFeedRow.organisation_id, TntFeedRow.secret)
+                .where(TntFeedRow.deleted_at.is_(None)).order_by(TntFeedRow.id))]
     return out

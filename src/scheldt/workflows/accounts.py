@@ -230,7 +230,8 @@ def _managed_user(uow: Any, principal: Principal | None, username: str) -> Any:
 
 def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool, now: datetime) -> Any:
     """Disable (a departing officer, a leaked password) or enable a user. Disabling revokes
-    every session and token of the user at once, so enabling again brings none back; only
+    every session and token of the user at once, and deletes its DCSA Track & Trace feeds, so
+    enabling again brings none back; only
     the organisation that disabled a user (or the operator) enables it again; the last active
     administrator of an organisation is never disabled (rows locked: two administrators
     disabling each other at once cannot both succeed). Returns the user. Raises ForbiddenError
@@ -251,6 +252,7 @@ def set_user_active(uow: Any, principal: Principal | None, username: str, active
                          "make another one first")
     uow.accounts.set_active(user.id, False, by)
     uow.accounts.revoke_all(user.id, now)
+    uow.tnt_feeds.delete_of_user(username, now)  # its DCSA feeds too (scheldt.workflows.tnt_feeds)
     return uow.accounts.user(username)
 
 
