@@ -17,7 +17,6 @@ Each request is kept and read as a file the organisation sent (:mod:`scheldt.api
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -25,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from scheldt.api.deps import CtxDep, CtxRouter
 from scheldt.api.errors import refusal_headers, shown
-from scheldt.api.routes_supplied import in_slot, receive_file
+from scheldt.api.routes_supplied import as_json, in_slot, receive_file
 from scheldt.errors import ScheldtError
 from scheldt.store import sealing
 from scheldt.store.db import unit_of_work
@@ -126,10 +125,6 @@ TNT2_VERSION = "2.2.0"
 FeedId = Annotated[str, Query(max_length=36, description="the feed's id, as its callback URL gives it")]
 
 
-def _feed_out(feed: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in feed.items()}
-
-
 def callback_url(request: Request, feed_id: str) -> str:
     """The URL a feed's publisher POSTs to: this node's address as the request reached it."""
     return f"{str(request.base_url).rstrip('/')}{TNT2_PATH}?feed={feed_id}"
@@ -150,7 +145,7 @@ def create_feed(request: Request, ctx: CtxDep) -> dict[str, Any]:
                                          lambda text: sealing.seal_for(ctx.uow.session, text))
     url = callback_url(request, feed["id"])
     ctx.audit("write", "tnt-feed", feed["id"], action="create")
-    return _feed_out(feed) | {"callback_url": url, "secret": secret,
+    return as_json(feed) | {"callback_url": url, "secret": secret,
                               "subscription": {"callbackUrl": url, "secret": secret}}
 
 
@@ -158,7 +153,7 @@ def create_feed(request: Request, ctx: CtxDep) -> dict[str, Any]:
 def list_feeds(request: Request, ctx: CtxDep) -> dict[str, Any]:
     rows = tnt_feeds.feeds(ctx.uow, ctx.principal)
     ctx.audit("read", "tnt-feed-list", f"{len(rows)} feeds")
-    return {"items": [_feed_out(r) | ({"callback_url": callback_url(request, r["id"])} if r["active"] else {})
+    return {"items": [as_json(r) | ({"callback_url": callback_url(request, r["id"])} if r["active"] else {})
                       for r in rows]}
 
 
@@ -166,7 +161,7 @@ def list_feeds(request: Request, ctx: CtxDep) -> dict[str, Any]:
 def delete_feed(feed_id: str, ctx: CtxDep) -> dict[str, Any]:
     feed = tnt_feeds.delete_feed(ctx.uow, ctx.principal, feed_id, ctx.now)
     ctx.audit("write", "tnt-feed", feed["id"], action="delete")
-    return _feed_out(feed)
+    return as_json(feed)
 
 
 @router.post(

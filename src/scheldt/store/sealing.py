@@ -6,9 +6,9 @@ secret that signs each notice to a carrier's callback (HMAC-SHA256), and the sec
 Track & Trace 2.2 publisher signs its callbacks to a feed with (:mod:`scheldt.workflows.tnt_feeds`).
 Hashing them, as passwords and API tokens of our own users are, is not possible. They were kept in
 clear: anyone holding a database dump or backup could sign in at a partner agency's node as this
-one, or forge notices to a shipping line. Now each is stored as ``sealed:v1:<token>``, the token being Fernet (the
-``cryptography`` library: AES-128-CBC encryption with an HMAC-SHA256 check, random IV) of the
-secret under the node's sealing key.
+one, or forge notices to a shipping line. Now each is stored as ``sealed:v1:<token>``, the token
+being Fernet (the ``cryptography`` library: AES-128-CBC encryption with an HMAC-SHA256 check,
+random IV) of the secret under the node's sealing key.
 
 The key (32 random bytes, URL-safe base64, as ``Fernet.generate_key`` writes it) is
 ``SCHELDT_SECRETS_KEY`` when set, else the file ``<data dir>/secrets.key``, made at the first
@@ -16,8 +16,8 @@ seal with mode 0600, and never made again while the store holds values sealed wi
 would orphan them without a word: a review lost the file, and the next ``peer add`` made a
 new key). Back it up apart from the database: without it the sealed credentials cannot be
 read; ``scheldt secrets new-key`` makes a new one on purpose, and each credential must then be
-entered again (``scheldt peer credential``, a carrier's new subscription; ``scheldt secrets
-check`` lists them). Several server processes on one machine share the file; servers on
+entered again (``scheldt peer credential``, a carrier's new subscription or feed; ``scheldt
+secrets check`` lists them). Several server processes on one machine share the file; servers on
 several machines need the same ``SCHELDT_SECRETS_KEY``.
 
 A stored value without the ``sealed:v1:`` prefix is one written before migration 0023 (which
