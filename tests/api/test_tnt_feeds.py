@@ -20,10 +20,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from scheldt.api.deps import OPEN_PATHS
+from scheldt.cli import app
 from scheldt.domain.access import Principal
 from scheldt.errors import AuthError
+from scheldt.settings import get_settings
 from scheldt.store.models import TntFeedRow, UserRow
 from scheldt.store.sealing import stored_credentials
 from scheldt.workflows import tnt_feeds
@@ -290,3 +293,35 @@ def test_a_feed_stopped_while_its_callback_arrives_is_audited_and_stopped_feeds_
     finally:
         with service.uow() as uow:
             set_user_active(uow, None, "terminal", True, datetime.now(UTC))
+
+
+def test_the_operator_lists_every_lines_feeds_and_stops_one(service: Service, settings_env: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scheldt feeds list | stop`: the node's operator sees the feeds of every line (never a
+    secret) and stops one at once (a line's secret leaked), audited; a stopped or unknown feed
+    is an error saying so."""
+    feed = _feed(service, "carrier")
+    monkeypatch.setenv("SCHELDT_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "be-customs")
+    get_settings.cache_clear()
+    cli = CliRunner()
+    listed = cli.invoke(app, ["feeds", "list", "--org", "carrier-a", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    [row] = [f for f in json.loads(listed.stdout)["items"] if f["id"] == feed["id"]]
+    assert (row["organisation_id"], row["username"], row["active"]) == ("carrier-a", "carrier", True)
+    assert feed["secret"] not in listed.stdout and "secret" not in row
+    text = cli.invoke(app, ["feeds", "list", "--org", "carrier-a"]).stdout
+    assert f"{feed['id']}  carrier-a        carrier          made " in text and text.rstrip().endswith("live")
+    stopped = cli.invoke(app, ["feeds", "stop", feed["id"]])
+    assert (stopped.exit_code, stopped.stdout) == (
+        0, f"feed {feed['id']} of carrier-a stopped: its callbacks are refused from now on\n")
+    body = b"[]"
+    assert _callback(service, feed["id"], body, _signed(feed["secret"], body)).status_code == 404
+    again = cli.invoke(app, ["feeds", "stop", feed["id"]])
+    assert again.exit_code != 0 and "no active feed of carrier-a has this id" in again.stderr
+    assert "no active feed has this id" in cli.invoke(app, ["feeds", "stop", "0" * 36]).stderr
+    assert cli.invoke(app, ["feeds", "list", "--org", "ghost"]).exit_code != 0
+    with service.uow() as uow:
+        done = [e for e in uow.audit.entries(0, uow.audit.count()) if e.payload["action"] == "scheldt feeds stop"]
+    assert [(e.kind, e.payload["object_kind"], e.payload["object_id"]) for e in done] == [
+        ("write", "tnt-feed", feed["id"])]

@@ -16,19 +16,33 @@ Command tree (later issues extend it)::
     scheldt serve [--host H] [--port P] [--workers N]
     scheldt group create | list;  misp export | import
     scheldt peer add | credential | relays | list | remove | pull | allow | disallow
-    scheldt notices list | retry
+    scheldt notices list | retry;  feeds list | stop
     scheldt secrets check | new-key
 """
 
 from __future__ import annotations
 
+import typer
 from rich.markup import escape
 
-import typer
-
-from scheldt.cli import audit, container, db, ingest, jobs, model, profiles, service, simulate, targeting, watchlist
+from scheldt.cli import (
+    audit,
+    container,
+    db,
+    feeds,
+    ingest,
+    jobs,
+    model,
+    notices,
+    peers,
+    profiles,
+    secrets,
+    service,
+    simulate,
+    targeting,
+    watchlist,
+)
 from scheldt.cli import exchange as exchange_cli
-from scheldt.cli import notices, peers, secrets
 
 app = typer.Typer(
     help="Scheldt: container and declaration targeting for customs, police and shipping lines.",
@@ -49,6 +63,7 @@ service.register(app)
 exchange_cli.register(app)
 peers.register(app)
 notices.register(app)
+feeds.register(app)
 secrets.register(app)
 app.add_typer(db.app, name="db")
 

@@ -47,11 +47,13 @@ class TntFeedRepository:
         feeds (a review's 14 simultaneous creates each counted fewer than 10 and made 12)."""
         take_write_lock(self.session, LOCK_KEY, TntFeedRow.__table__)
 
-    def of_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
-        """The organisation's feeds, deleted ones too, oldest first (secrets left out)."""
-        rows = self.session.scalars(select(TntFeedRow).where(TntFeedRow.organisation_id == organisation_id)
-                                    .order_by(TntFeedRow.created_at, TntFeedRow.id))
-        return [_as_dict(r) for r in rows]
+    def of_organisation(self, organisation_id: str | None) -> list[dict[str, Any]]:
+        """The organisation's feeds (every organisation's: None), deleted ones too, oldest first
+        (secrets left out)."""
+        stmt = select(TntFeedRow)
+        if organisation_id is not None:
+            stmt = stmt.where(TntFeedRow.organisation_id == organisation_id)
+        return [_as_dict(r) for r in self.session.scalars(stmt.order_by(TntFeedRow.created_at, TntFeedRow.id))]
 
     def get(self, feed_id: str) -> tuple[dict[str, Any], str] | None:
         """(the feed, its stored secret) when ``feed_id`` names a feed (deleted ones too), else None."""
@@ -62,10 +64,12 @@ class TntFeedRepository:
 
     def delete(self, feed_id: str, organisation_id: str, now: datetime) -> dict[str, Any]:
         """Mark one of the organisation's feeds deleted (kept, never used again). Raises
-        NotFoundError when it has no active feed of that id (another organisation's is not named)."""
+        NotFoundError when it has no active feed of that id (another organisation's is not named;
+        ``organisation_id`` "": no feed of that id at all, as the node's operator is told)."""
         row = self.session.get(TntFeedRow, feed_id) if len(feed_id) <= 36 else None
         if row is None or row.organisation_id != organisation_id or row.deleted_at is not None:
-            raise NotFoundError(f"feed {feed_id[:40]}", "no active feed of yours has this id")
+            raise NotFoundError(f"feed {feed_id[:40]}", f"no active feed of {organisation_id} has this id"
+                                if organisation_id else "no active feed has this id")
         row.deleted_at = now
         self.session.flush()
         return _as_dict(row)

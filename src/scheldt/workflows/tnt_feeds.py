@@ -73,21 +73,27 @@ def create_feed(uow: Any, principal: Principal, now: datetime,
     return feed, secret
 
 
-def feeds(uow: Any, principal: Principal) -> list[dict[str, Any]]:
+def feeds(uow: Any, principal: Principal | None, organisation: str | None = None) -> list[dict[str, Any]]:
     """The principal's organisation's feeds, deleted ones too; no secrets. ``active`` is false,
     and ``stopped`` says why, for a feed deleted or whose user may no longer send (its callbacks
-    are refused as an unknown feed's)."""
+    are refused as an unknown feed's). Without a principal (the node's operator), every
+    organisation's, or ``organisation``'s."""
     out = []
-    for feed in uow.tnt_feeds.of_organisation(_sender(principal)):
+    for feed in uow.tnt_feeds.of_organisation(_sender(principal) if principal is not None else organisation):
         why = _stopped(uow, feed)[1]
         out.append(feed | {"active": not why} | ({"stopped": why} if why else {}))
     return out
 
 
-def delete_feed(uow: Any, principal: Principal, feed_id: str, now: datetime) -> dict[str, Any]:
-    """Stop one of the organisation's feeds: its callbacks are refused from now on. Raises
-    NotFoundError when the organisation has no active feed of that id."""
-    return uow.tnt_feeds.delete(feed_id, _sender(principal), now)
+def delete_feed(uow: Any, principal: Principal | None, feed_id: str, now: datetime) -> dict[str, Any]:
+    """Stop one of the organisation's feeds (any organisation's, without a principal: the node's
+    operator, e.g. when a line's secret leaked): its callbacks are refused from now on. Raises
+    NotFoundError when there is no such active feed (of the principal's organisation)."""
+    if principal is not None:
+        return uow.tnt_feeds.delete(feed_id, _sender(principal), now)
+    found = uow.tnt_feeds.get(feed_id)
+    org = found[0]["organisation_id"] if found is not None else ""
+    return uow.tnt_feeds.delete(feed_id, org, now)
 
 
 def delete_feeds_of_user(uow: Any, username: str, now: datetime) -> int:
