@@ -58,8 +58,8 @@ def create_feed(uow: Any, principal: Principal, now: datetime,
     terminal): a random id (UUID 4) and secret (:data:`SECRET_BYTES` random bytes). Returns (the
     feed, the secret in Base64, as DCSA's ``secret`` is written); the secret is kept sealed
     (``seal``: the store's :func:`scheldt.store.sealing.seal_for`, given by the edge) and never
-    shown again. Raises ForbiddenError for a principal that may not send data, ConflictError
-    beyond :data:`MAX_FEEDS` active feeds."""
+    shown again. Raises ForbiddenError for a principal that may not send data, AuthError when
+    its user was disabled meanwhile, ConflictError beyond :data:`MAX_FEEDS` active feeds."""
     org = _sender(principal)
     uow.tnt_feeds.lock()  # before counting: simultaneous creates each counted the others' as absent
     # under the lock a disable takes too: a create racing a disable left a feed that came back
@@ -94,12 +94,6 @@ def delete_feed(uow: Any, principal: Principal | None, feed_id: str, now: dateti
     found = uow.tnt_feeds.get(feed_id)
     org = found[0]["organisation_id"] if found is not None else ""
     return uow.tnt_feeds.delete(feed_id, org, now)
-
-
-def delete_feeds_of_user(uow: Any, username: str, now: datetime) -> int:
-    """Stop every feed of ``username`` (the user is being disabled: as its sessions and tokens
-    are revoked, its feeds stay stopped when it is enabled again). Returns how many."""
-    return uow.tnt_feeds.delete_of_user(username, now)
 
 
 #: What a callback of a feed that is unknown or stopped is told (the same for both: a callback
