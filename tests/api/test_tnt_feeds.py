@@ -169,10 +169,15 @@ def test_a_deleted_feed_or_a_disabled_user_stops_the_callbacks(service: Service)
         "status": 404, "where": "query.feed", "why": tnt_feeds.NO_FEED})
     assert head == 404 and second["id"] not in listed  # carrier-b lists its own feeds only
     assert _callback(service, second["id"], body, _signed(second["secret"], body)).status_code == 204
-    with service.uow() as uow:  # as `scheldt user disable carrier-x` does
-        assert not set_user_active(uow, None, "carrier-x", False, datetime.now(UTC)).active
-    with service.uow() as uow:
-        set_user_active(uow, None, "carrier-x", True, datetime.now(UTC))
+    off = service.client.put("/api/v1/users/carrier-x/active", json={"active": False, "reason": "left the line"},
+                             headers=service.as_("admin"))
+    assert (off.status_code, off.json()["active"]) == (200, False), off.text
+    with service.uow() as uow:  # the disabling names the feeds it stopped (a regression review: it did not)
+        entry = [e.payload for e in uow.audit.entries(0, uow.audit.count())
+                 if e.payload["object_kind"] == "user" and e.payload["object_id"] == "carrier-x"][-1]
+        assert (entry["details"]["action"], entry["details"]["feeds_stopped"]) == ("disable", [third["id"]])
+        again, stopped = set_user_active(uow, None, "carrier-x", True, datetime.now(UTC))
+    assert (again.active, stopped) == (True, [])
     refused = _callback(service, third["id"], body, _signed(third["secret"], body))
     assert (refused.status_code, refused.json()["error"]["why"]) == (404, tnt_feeds.NO_FEED)
     mine = {f["id"]: f for f in service.client.get(FEEDS, headers=service.as_("carrier")).json()["items"]}
@@ -286,7 +291,7 @@ def test_a_feed_stopped_while_its_callback_arrives_is_audited_and_stopped_feeds_
     with service.uow() as uow:
         user = uow.accounts.user("terminal")
         principal = Principal(user.username, uow.accounts.organisation("terminal-2"), frozenset(user.roles))
-        set_user_active(uow, None, "terminal", False, datetime.now(UTC))
+        assert set_user_active(uow, None, "terminal", False, datetime.now(UTC))[1]  # its feeds, stopped
     try:
         with service.uow() as uow, pytest.raises(AuthError, match="this user is disabled"):
             tnt_feeds.create_feed(uow, principal, datetime.now(UTC), lambda text: text)

@@ -259,8 +259,9 @@ def user_tokens(username: str, ctx: CtxDep) -> dict[str, Any]:
 def set_active(username: str, body: ActiveIn, ctx: CtxDep) -> dict[str, Any]:
     if body.active:  # disabling stays open to a token: incident response is scripted
         ctx.require_password_session("enable users")
-    user = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
-    ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason)
+    user, feeds = accounts.set_user_active(ctx.uow, ctx.principal, username, body.active, ctx.now)
+    ctx.audit("write", "user", username, action="enable" if body.active else "disable", reason=body.reason,
+              **({"feeds_stopped": feeds} if feeds else {}))
     return _user(user)
 
 

@@ -173,10 +173,12 @@ def _set_active(username: str, active: bool, reason: str) -> None:
         if not reason.strip():
             raise InputError("--reason", "say why (it goes to the audit log)")
         with store() as uow:
-            user = accounts.set_user_active(uow, None, username, active, wall_clock())
-            audit_command(uow, f"user {'enable' if active else 'disable'}", "user", user.username, reason=reason)
+            user, feeds = accounts.set_user_active(uow, None, username, active, wall_clock())
+            audit_command(uow, f"user {'enable' if active else 'disable'}", "user", user.username, reason=reason,
+                          **({"feeds_stopped": feeds} if feeds else {}))
     typer.echo(f"user {user.username} of {user.organisation_id} {'enabled' if active else 'disabled'}"
-               + ("" if active else ": its sessions and tokens no longer work"))
+               + ("" if active else ": its sessions and tokens no longer work")
+               + (f"; its {len(feeds)} DCSA Track & Trace feed(s) stopped" if feeds else ""))
 
 
 @user_app.command("disable")

@@ -74,11 +74,12 @@ class TntFeedRepository:
         self.session.flush()
         return _as_dict(row)
 
-    def delete_of_user(self, username: str, now: datetime) -> int:
-        """Mark every active feed of user ``username`` deleted (the user is disabled); returns how
-        many. Takes :meth:`lock` first, so a feed being made meanwhile is either seen here or
+    def delete_of_user(self, username: str, now: datetime) -> list[str]:
+        """Mark every active feed of user ``username`` deleted (the user is disabled); returns
+        their ids. Takes :meth:`lock` first, so a feed being made meanwhile is either seen here or
         made after the user is disabled (and then refused)."""
         self.lock()
-        done = self.session.execute(update(TntFeedRow).where(TntFeedRow.username == username,
-                                                             TntFeedRow.deleted_at.is_(None)).values(deleted_at=now))
-        return int(done.rowcount or 0)
+        live = (TntFeedRow.username == username, TntFeedRow.deleted_at.is_(None))
+        ids = sorted(self.session.scalars(select(TntFeedRow.id).where(*live)))
+        self.session.execute(update(TntFeedRow).where(*live).values(deleted_at=now))
+        return ids

@@ -228,13 +228,15 @@ def _managed_user(uow: Any, principal: Principal | None, username: str) -> Any:
     return user
 
 
-def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool, now: datetime) -> Any:
+def set_user_active(uow: Any, principal: Principal | None, username: str, active: bool,
+                    now: datetime) -> tuple[Any, list[str]]:
     """Disable (a departing officer, a leaked password) or enable a user. Disabling revokes
     every session and token of the user at once, and deletes its DCSA Track & Trace feeds, so
     enabling again brings none back; only
     the organisation that disabled a user (or the operator) enables it again; the last active
     administrator of an organisation is never disabled (rows locked: two administrators
-    disabling each other at once cannot both succeed). Returns the user. Raises ForbiddenError
+    disabling each other at once cannot both succeed). Returns (the user, the ids of the DCSA
+    feeds the disabling stopped, for the audit log: a regression review found them unnamed). Raises ForbiddenError
     without the right to manage users, NotFoundError for a user the principal does not manage
     (unknown or not: one answer), InputError for disabling oneself or the last administrator."""
     user = _managed_user(uow, principal, username)
@@ -244,7 +246,7 @@ def set_user_active(uow: Any, principal: Principal | None, username: str, active
             raise ForbiddenError(f"user {username}", f"was disabled by {user.disabled_by}; only its administrators "
                                  "(or the node's operator) enable it again")
         uow.accounts.set_active(user.id, True)
-        return uow.accounts.user(username)
+        return uow.accounts.user(username), []
     if principal is not None and principal.username == username:
         raise InputError("username", "you cannot disable yourself (ask another administrator)")
     if Role.ADMINISTRATOR in user.roles and uow.accounts.active_administrators(user.organisation_id) == [username]:
@@ -252,8 +254,8 @@ def set_user_active(uow: Any, principal: Principal | None, username: str, active
                          "make another one first")
     uow.accounts.set_active(user.id, False, by)
     uow.accounts.revoke_all(user.id, now)
-    uow.tnt_feeds.delete_of_user(username, now)  # its DCSA feeds too (scheldt.workflows.tnt_feeds)
-    return uow.accounts.user(username)
+    stopped = uow.tnt_feeds.delete_of_user(username, now)  # its DCSA feeds too (scheldt.workflows.tnt_feeds)
+    return uow.accounts.user(username), stopped
 
 
 def revoke_token(uow: Any, principal: Principal | None, token_id: int, now: datetime) -> str:
