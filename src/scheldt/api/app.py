@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import importlib.util
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -187,13 +188,20 @@ def _refusal(scope: Scope, status: int, where: str, why: str) -> Response:
     return error_response(status, where, why)
 
 
+def _refusal_audit(path: str) -> Callable[[Request, int, str, datetime], None]:
+    """How a request refused before routing is audited, by its path (as :func:`_refusal` picks
+    its answer): under TAXII's credentials (HTTP Basic and ``Token`` too), under the feed a DCSA
+    feed's callback names in its query (it carries no credentials), else under the API's."""
+    if path.startswith(taxii.router.prefix + "/"):
+        return taxii.audit_if_signed_in
+    if path == routes_dcsa.TNT2_PATH:
+        return routes_supplied.audit_feed_refusal
+    return audit_if_signed_in
+
+
 async def _refused(scope: Scope, receive: Receive, send: Send, exc: TooLargeError | BodyTimeoutError) -> None:
-    """Answer a request refused for its body, audited when its credentials name a user (a DCSA
-    feed's callback: when its query names a feed)."""
-    in_taxii = scope.get("path", "").startswith(taxii.router.prefix + "/")  # Basic and Token credentials too
-    audit = taxii.audit_if_signed_in if in_taxii else audit_if_signed_in
-    if scope.get("path", "") == routes_dcsa.TNT2_PATH:  # no credentials: under the feed its query names
-        audit = routes_supplied.audit_feed_refusal
+    """Answer a request refused for its body, audited when it names who sent it (:func:`_refusal_audit`)."""
+    audit = _refusal_audit(scope.get("path", ""))
     await run_in_threadpool(audit, Request(scope), exc.status, exc.where, utc_now())
     await _refusal(scope, exc.status, exc.where, exc.why)(scope, receive, send)
 

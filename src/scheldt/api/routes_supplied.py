@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -156,11 +156,19 @@ def _check_feed(request: Request, feed: str, format: str) -> tuple[Principal, by
     refuse it (before its body is read) when the feed is unknown or stopped (a stopped one
     audited as denied under the feed)."""
     keys: list[bytes] = []
+    with _stopped_feed_audited(request), request_context(request, _feed_sender(request, feed, keys)) as ctx:
+        supplied.check_sender(ctx.principal, 1, format)
+        return ctx.principal, keys[0]
+
+
+@contextmanager
+def _stopped_feed_audited(request: Request) -> Iterator[None]:
+    """Audit as denied, under the feed, a callback refused because its feed is stopped (before
+    its body came, or while it came: a regression review found no trace), then raise it on: a
+    line's publisher calling a stopped feed is something customs can see."""
     try:
-        with request_context(request, _feed_sender(request, feed, keys)) as ctx:
-            supplied.check_sender(ctx.principal, 1, format)
-            return ctx.principal, keys[0]
-    except tnt_feeds.FeedStopped as exc:  # a line's publisher calling a stopped feed: customs can see it
+        yield
+    except tnt_feeds.FeedStopped as exc:
         audit_denied(request, exc.principal, exc.status, exc.where, utc_now())
         raise
 
@@ -222,12 +230,9 @@ def store_file(ctx: Ctx, spool: Spool, name: str, format: str, every_refusal: bo
 
 def _store(request: Request, spool: Spool, name: str, format: str, every_refusal: bool,
            feed: str | None = None) -> dict[str, Any]:
-    try:
-        with request_context(request, _feed_sender(request, feed) if feed is not None else None) as ctx:
-            return store_file(ctx, spool, name, format, every_refusal)
-    except tnt_feeds.FeedStopped as exc:  # stopped while its body came (a regression review: no trace)
-        audit_denied(request, exc.principal, exc.status, exc.where, utc_now())
-        raise
+    with _stopped_feed_audited(request), request_context(
+            request, _feed_sender(request, feed) if feed is not None else None) as ctx:
+        return store_file(ctx, spool, name, format, every_refusal)
 
 
 @router.post("/shipping-data", status_code=201,
