@@ -5,7 +5,7 @@ The main story: an officer signs in, filters the risk queue, opens the top trip 
 documents, parties, seals, reasons) and plans a scan; the scanner operator records the scan
 (anomaly); the search team records a seizure (after a refused form); an analyst sees it on the
 dashboard. Also: a shipping line sees only its own trips, newest first, and none of customs'
-risk view; a wrong password is refused; and the jobs page follows a run's progress by itself.
+risk view, and makes and stops a DCSA Track & Trace 2.2 feed on its Send data page; a wrong password is refused; and the jobs page follows a run's progress by itself.
 
 Every browser context aborts any request that does not go to 127.0.0.1 and each test asserts
 none was made: the workbench needs no internet. Screenshots of every step are kept in
@@ -14,6 +14,7 @@ none was made: the workbench needs no internet. Screenshots of every step are ke
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -487,3 +488,29 @@ def test_a_scanner_named_at_length_leaves_the_plan_buttons_clickable(open_sessio
                               [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
         assert hit == "Plan risk", width
     s.shot("30-plan-long-scanner")
+
+
+def test_a_shipping_line_makes_a_feed_and_stops_it(open_session, server: Server) -> None:
+    """On the Send data page a line makes a DCSA T&T 2.2 feed (its secret shown once, beside
+    the subscription body naming the same callback URL and secret) and stops it from the list."""
+    carrier = open_session()
+    carrier.go("/send-data")
+    carrier.sign_in("carrier")
+    expect(carrier.page.locator("h1")).to_have_text("Send data")
+    carrier.page.click("#make-feed")
+    expect(carrier.page.locator("#feed-made")).to_be_visible()
+    secret = carrier.page.locator("#feed-secret").inner_text()
+    url = carrier.page.locator("#feed-callback").inner_text()
+    assert len(base64.b64decode(secret)) == 32 and url.startswith(f"{server.url}/api/v1/dcsa/tnt/v2/notifications?feed=")
+    subscription = carrier.page.locator("#feed-subscription").inner_text()
+    assert f'"callbackUrl": "{url}"' in subscription and f'"secret": "{secret}"' in subscription
+    feed_id = url.rsplit("=", 1)[1]
+    row = carrier.page.locator("#feed-list tbody tr", has_text=feed_id)
+    expect(row).to_contain_text("active")
+    carrier.shot("send-data-feed-made")
+    row.locator("button", has_text="Stop").click()
+    expect(carrier.page.locator("#feed-made")).to_have_count(0)  # the secret is shown once only
+    row = carrier.page.locator("#feed-list tbody tr", has_text=feed_id)
+    expect(row).to_contain_text("stopped")
+    expect(row.locator("button")).to_have_count(0)
+    assert secret not in carrier.page.content()

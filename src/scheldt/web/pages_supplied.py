@@ -1,6 +1,8 @@
 """The "Send data" page of shipping lines and terminals: send a file of their own shipping data
 (DCSA Track & Trace events, DCSA transport documents, UN/EDIFACT) and read what became of it
-and of the files sent before (:mod:`scheldt.api.routes_supplied` for the API).
+and of the files sent before (:mod:`scheldt.api.routes_supplied` for the API); make and stop the
+organisation's DCSA Track & Trace 2.2 feeds (:mod:`scheldt.workflows.tnt_feeds`; the API's
+``/api/v1/dcsa/tnt/v2/feeds``), a new feed's secret shown once, on the page the form answers with.
 
 The form's file is read only once the sender is known to be signed in, from this workbench
 (Origin) and allowed to send: an attack review's unsigned client made the server take in 60 MB
@@ -9,21 +11,25 @@ before it was sent to the sign-in page.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
 from scheldt.api.deps import check_origin
 from scheldt.api.paging import decode_id, encode
+from scheldt.api.routes_dcsa import callback_url
 from scheldt.api.routes_supplied import Spool, as_json, gates, in_slot, receiving, store_file
 from scheldt.domain.access import Permission, Principal
 from scheldt.errors import InputError, ScheldtError
+from scheldt.store import sealing
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form, page_context
 from scheldt.web.render import error_page, refused, render
+from scheldt.workflows import tnt_feeds
 from scheldt.workflows.supplied import SUPPLIED_FORMATS
 
 router = APIRouter(include_in_schema=False)
@@ -39,9 +45,12 @@ def _page(request: Request, ctx: PageCtx, status: int = 200, before: int | None 
     older = encode(files[RECENT_FILES - 1]["id"]) if len(files) > RECENT_FILES else None
     files = files[:RECENT_FILES]
     ctx.audit("read", "shipping-data-list", f"{len(files)} files")
-    state = {"shown": None, "error": None, "typed_format": "auto"} | state
+    feeds = [as_json(f) | ({"callback_url": callback_url(request, f["id"])} if f["active"] else {})
+             for f in tnt_feeds.feeds(ctx.uow, ctx.principal)]
+    ctx.audit("read", "tnt-feed-list", f"{len(feeds)} feeds")
+    state = {"shown": None, "error": None, "typed_format": "auto", "made": None, "feed_error": None} | state
     return render(request, "send_data.html", ctx, status, files=[as_json(f) for f in files], older=older,
-                  formats=SUPPLIED_FORMATS, **state)
+                  formats=SUPPLIED_FORMATS, feeds=feeds, max_feeds=tnt_feeds.MAX_FEEDS, **state)
 
 
 @router.get("/send-data", response_class=HTMLResponse)
@@ -111,3 +120,44 @@ async def send_data(request: Request) -> Response:
             return await in_slot(request, _send, request, form.get("file"), form.get("csrf"), form.get("format"))
     finally:
         await form.close()
+
+
+@router.post("/send-data/feeds", response_model=None)
+def make_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Make a DCSA Track & Trace 2.2 feed of the organisation (as ``POST /api/v1/dcsa/tnt/v2/feeds``)
+    and answer with the page showing, this once, its callback URL, secret and the subscription
+    body for the publisher (never redirected: the secret is in no URL and no later page)."""
+    try:
+        check_form(request, ctx, csrf)
+        ctx.require(Permission.SUPPLY_DATA)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        ctx.require_password_session("make a DCSA feed")
+        feed, secret = tnt_feeds.create_feed(ctx.uow, ctx.principal, ctx.now,
+                                             lambda text: sealing.seal_for(ctx.uow.session, text))
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, feed_error=e))
+    ctx.audit("write", "tnt-feed", feed["id"], action="create")
+    url = callback_url(request, feed["id"])
+    subscription = json.dumps({"callbackUrl": url, "secret": secret}, indent=2)
+    return _page(request, ctx, made={"id": feed["id"], "callback_url": url, "secret": secret,
+                                          "subscription": subscription})
+
+
+@router.post("/send-data/feeds/stop", response_model=None)
+def stop_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
+              id: Annotated[str, Form()] = "") -> Response:  # noqa: A002 - the form field's name
+    """Stop one of the organisation's feeds (as ``DELETE /api/v1/dcsa/tnt/v2/feeds/{id}``): its
+    callbacks are refused from now on; back to the page's list of feeds."""
+    try:
+        check_form(request, ctx, csrf)
+        ctx.require(Permission.SUPPLY_DATA)
+    except ScheldtError as exc:
+        return error_page(request, ctx, exc)
+    try:
+        feed = tnt_feeds.delete_feed(ctx.uow, ctx.principal, id[:36], ctx.now)
+    except ScheldtError as exc:
+        return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, feed_error=e))
+    ctx.audit("write", "tnt-feed", feed["id"], action="delete")
+    return RedirectResponse("/send-data#tnt-feeds", status_code=303)
