@@ -143,7 +143,8 @@ def test_a_deleted_feed_or_a_disabled_user_stops_the_callbacks(service: Service)
     it (as the user's tokens are revoked: enabling the user again brings it back no more), and a
     user that may no longer send stops its feed. A stopped feed is answered as an unknown one,
     naming no account (a review: a caller without the secret was told the user's name, role
-    and that it was disabled), is listed inactive saying why, and each refused callback is
+    and that it was disabled), is listed inactive saying who or what stopped it (a disabled
+    user's feeds were listed as "deleted", as if the line had deleted them), and each refused callback is
     audited under the feed. No other organisation can delete a line's feed."""
     with service.uow() as uow:  # disabling revokes the user's tokens: not the module's shared "carrier"
         create_user(uow, "carrier-x", "carrier-a", ["carrier_security"], PASSWORD, datetime.now(UTC), "X")
@@ -183,7 +184,8 @@ def test_a_deleted_feed_or_a_disabled_user_stops_the_callbacks(service: Service)
     mine = {f["id"]: f for f in service.client.get(FEEDS, headers=service.as_("carrier")).json()["items"]}
     assert [(mine[f["id"]]["active"], mine[f["id"]].get("stopped"), "callback_url" in mine[f["id"]], "secret" in
              mine[f["id"]]) for f in (first, second, third)] == [
-        (False, "deleted", False, False), (True, None, True, False), (False, "deleted", False, False)]
+        (False, "deleted by carrier", False, False), (True, None, True, False),
+        (False, "its user carrier-x was disabled", False, False)]  # each says who or what stopped it
     with service.uow() as uow:
         denied = [e.payload for e in uow.audit.entries(0, uow.audit.count())
                   if e.kind == "denied" and e.payload.get("credential", "").startswith("tnt-feed")][-3:]
@@ -248,6 +250,8 @@ def test_a_callback_refused_by_its_announced_size_is_audited_under_its_feed(serv
             for e in entries] == [("denied", "carrier", f"tnt-feed {feed['id']}", 413)]
     too_long = service.client.post(CALLBACK, params={"feed": "x" * 37}, content=b"[]")
     assert too_long.status_code == 422, too_long.text
+    with service.uow() as uow:  # it names no feed (every id is 36 long): no organisation's, not audited
+        assert uow.audit.count() == before + 1
 
 
 def test_a_feed_stopped_while_its_callback_arrives_is_audited_and_stopped_feeds_leave_room(service: Service) -> None:
@@ -261,7 +265,7 @@ def test_a_feed_stopped_while_its_callback_arrives_is_audited_and_stopped_feeds_
 
     def deleted_on_the_way() -> Any:  # the body's first read deletes the feed, as a DELETE in mid-body does
         with service.uow() as uow:
-            uow.tnt_feeds.delete(feed["id"], "terminal-2", datetime.now(UTC))
+            uow.tnt_feeds.delete(feed["id"], "terminal-2", datetime.now(UTC), "deleted by terminal")
         yield body
 
     refused = service.client.post(CALLBACK, params={"feed": feed["id"]}, content=deleted_on_the_way(),
@@ -325,6 +329,10 @@ def test_the_operator_lists_every_lines_feeds_and_stops_one(service: Service, se
     again = cli.invoke(app, ["feeds", "stop", feed["id"]])
     assert again.exit_code != 0 and "no active feed of carrier-a has this id" in again.stderr
     assert "no active feed has this id" in cli.invoke(app, ["feeds", "stop", "0" * 36]).stderr
+    text = cli.invoke(app, ["feeds", "list", "--org", "carrier-a"]).stdout
+    assert f"{feed['id']}  carrier-a" in text and "stopped (stopped by the node's operator)" in text
+    mine = {f["id"]: f for f in service.client.get(FEEDS, headers=service.as_("carrier")).json()["items"]}
+    assert mine[feed["id"]]["stopped"] == "stopped by the node's operator" and "deleted_why" not in mine[feed["id"]]
     assert cli.invoke(app, ["feeds", "list", "--org", "ghost"]).exit_code != 0
     with service.uow() as uow:
         done = [e for e in uow.audit.entries(0, uow.audit.count()) if e.payload["action"] == "scheldt feeds stop"]

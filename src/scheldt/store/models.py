@@ -798,3 +798,5 @@ class TntFeedRow(Base):
     secret: Mapped[str] = mapped_column(Text)  # the HMAC-SHA256 key, Base64 as DCSA gives it: sealed (store.sealing)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # who or what stopped it: "deleted by <user>", "stopped by the node's operator", "its user <user> was disabled"
+    deleted_why: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -19,10 +19,11 @@ LOCK_KEY = 0x5C4E_7F0E_EDF0_0001
 
 
 def _as_dict(row: TntFeedRow) -> dict[str, Any]:
-    """The feed without its secret, its times aware (UTC)."""
+    """The feed without its secret, its times aware (UTC); ``deleted_why``: who or what stopped
+    it (None when active, or stopped before revision 0036 kept it)."""
     return {"id": row.id, "organisation_id": row.organisation_id, "username": row.username,
             "created_at": aware(row.created_at), "deleted_at": aware(row.deleted_at) if row.deleted_at else None,
-            "active": row.deleted_at is None}
+            "active": row.deleted_at is None, "deleted_why": row.deleted_why}
 
 
 class TntFeedRepository:
@@ -62,15 +63,16 @@ class TntFeedRepository:
         row = self.session.get(TntFeedRow, feed_id)
         return None if row is None else (_as_dict(row), row.secret)
 
-    def delete(self, feed_id: str, organisation_id: str, now: datetime) -> dict[str, Any]:
-        """Mark one of the organisation's feeds deleted (kept, never used again). Raises
+    def delete(self, feed_id: str, organisation_id: str, now: datetime, why: str) -> dict[str, Any]:
+        """Mark one of the organisation's feeds deleted (kept, never used again), ``why`` saying
+        who or what stopped it (at most 200 characters kept). Raises
         NotFoundError when it has no active feed of that id (another organisation's is not named;
         ``organisation_id`` "": no feed of that id at all, as the node's operator is told)."""
         row = self.session.get(TntFeedRow, feed_id) if len(feed_id) <= 36 else None
         if row is None or row.organisation_id != organisation_id or row.deleted_at is not None:
             raise NotFoundError(f"feed {feed_id[:40]}", f"no active feed of {organisation_id} has this id"
                                 if organisation_id else "no active feed has this id")
-        row.deleted_at = now
+        row.deleted_at, row.deleted_why = now, why[:200]
         self.session.flush()
         return _as_dict(row)
 
@@ -81,5 +83,6 @@ class TntFeedRepository:
         self.lock()
         live = (TntFeedRow.username == username, TntFeedRow.deleted_at.is_(None))
         ids = sorted(self.session.scalars(select(TntFeedRow.id).where(*live)))
-        self.session.execute(update(TntFeedRow).where(*live).values(deleted_at=now))
+        self.session.execute(update(TntFeedRow).where(*live).values(
+            deleted_at=now, deleted_why=f"its user {username} was disabled"[:200]))
         return ids

@@ -81,19 +81,22 @@ def feeds(uow: Any, principal: Principal | None, organisation: str | None = None
     out = []
     for feed in uow.tnt_feeds.of_organisation(_sender(principal) if principal is not None else organisation):
         why = _stopped(uow, feed)[1]
-        out.append(feed | {"active": not why} | ({"stopped": why} if why else {}))
+        shown = {k: v for k, v in feed.items() if k != "deleted_why"}  # said as "stopped"
+        out.append(shown | {"active": not why} | ({"stopped": why} if why else {}))
     return out
 
 
 def delete_feed(uow: Any, principal: Principal | None, feed_id: str, now: datetime) -> dict[str, Any]:
     """Stop one of the organisation's feeds (any organisation's, without a principal: the node's
     operator, e.g. when a line's secret leaked): its callbacks are refused from now on. Raises
-    NotFoundError when there is no such active feed (of the principal's organisation)."""
+    NotFoundError when there is no such active feed (of the principal's organisation). The
+    feed's list then says who stopped it (``stopped``: "deleted by <user>", "stopped by the
+    node's operator")."""
     if principal is not None:
-        return uow.tnt_feeds.delete(feed_id, _sender(principal), now)
+        return uow.tnt_feeds.delete(feed_id, _sender(principal), now, f"deleted by {principal.username}")
     found = uow.tnt_feeds.get(feed_id)
     org = found[0]["organisation_id"] if found is not None else ""
-    return uow.tnt_feeds.delete(feed_id, org, now)
+    return uow.tnt_feeds.delete(feed_id, org, now, "stopped by the node's operator")
 
 
 #: What a callback of a feed that is unknown or stopped is told (the same for both: a callback
@@ -122,8 +125,8 @@ def _stopped(uow: Any, feed: dict[str, Any]) -> tuple[Principal, str]:
         return Principal(feed["username"], organisation, frozenset(), credential=f"tnt-feed {feed['id']}"), (
             f"its user {feed['username']} is gone")
     principal = Principal(user.username, organisation, frozenset(user.roles), credential=f"tnt-feed {feed['id']}")
-    if feed["deleted_at"] is not None:
-        return principal, "deleted"
+    if feed["deleted_at"] is not None:  # who or what stopped it; stopped before revision 0036: not kept
+        return principal, feed.get("deleted_why") or "deleted"
     if not user.active:
         return principal, f"its user {user.username} is disabled"
     if not principal.can(Permission.SUPPLY_DATA):
