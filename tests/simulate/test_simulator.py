@@ -182,3 +182,20 @@ def test_a_replay_names_the_files_it_does_not_read(engine: Engine, tmp_path: Pat
         (day / name).write_text('{"events": []}')
     report = replay(lambda: unit_of_work(engine), tmp_path, IngestOptions())
     assert (report.days, report.files, report.unread) == (1, [], [day / "a.json", day / "b.json"])
+
+
+def test_planted_loads_ride_in_shipments_showing_the_ordinary_signs() -> None:
+    """A targeting analysis: planted trips never showed the benign base-rate signs (a mass gap,
+    a new consignee, "to order", a relay at a listed hub ...), so a sign's presence told a model
+    the box was clean, which no real data tells: a load is hidden in an ordinary shipment, with
+    that shipment's ordinary signs. Now planted trips show them at the benign rates too (a
+    subtle case no strong sign, and no planted load becomes an empty box without booking)."""
+    traffic = simulate(11, 1, 7, scale=0.2)
+    profile = load_profile(builtin_profile_text())
+    planted = [t for t in traffic.trips if t.planted and t.method != "Trojan empty"]
+    not_given = [t for t in planted if "mass_gap" not in t.given]
+    gaps = [t for t in not_given if run("mass_gap", trip_facts(traffic, t, received(t.discharged)), profile)]
+    assert 0.03 < len(gaps) / len(not_given) < 0.25  # mass_gap 10 % (was 0)
+    subtle = [t for t in planted if t.subtle]
+    assert not [t for t in subtle if len({s for e in t.events for s in e.seals}) > 1]  # no reseal: strong
+    assert all(t.document_ref for t in planted)  # none an empty box

@@ -8,7 +8,8 @@ Planting spec (written before the indicators were tuned; :mod:`scheldt.simulate.
 numbers). Benign traffic shows every indicator at a stated base rate, because legitimate trade
 does: fruit from Guayaquil, first-time importers, quick pick-ups of perishables, reseals after
 an inspection at origin, VGM that differs from the declared mass, dry goods in a (non-operating)
-reefer box, vessels waiting at sea before arrival, fruit relayed at Balboa or Cartagena. Two
+reefer box, vessels waiting at sea before arrival, fruit relayed at Balboa or Cartagena; and
+planted trips show these signs as often, a load being hidden in an ordinary shipment. Two
 indicators have no benign base rate, and no planted case shows them either: gate_out_without_release
 needs a national customs release feed that no format here carries (the simulator writes no
 release events; the default profile leaves it out), and watchlist_match needs a watchlist, which

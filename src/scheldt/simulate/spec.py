@@ -49,7 +49,8 @@ GENERAL = [("940360", "Wooden furniture", False), ("847989", "Machinery parts", 
 COVER_SHARE_RISK_ORIGIN = 0.60
 COVER_SHARE_OTHER = 0.06
 
-#: Benign base rates per trip (assumptions unless cited).
+#: Benign base rates per trip (assumptions unless cited), in benign and planted trips alike: a
+#: load rides in an ordinary shipment (a subtle case shows no strong one; see traffic._incidental).
 BENIGN = {
     "new_consignee": 0.04,         # first-time importers
     "to_order": 0.03,              # "to order" bills without a notify party

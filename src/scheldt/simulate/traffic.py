@@ -261,16 +261,28 @@ def _given(rng: random.Random) -> tuple[str, tuple[str, ...], bool]:
     return method, tuple(given), subtle
 
 
+def _incidental(sign: str, planted: bool, subtle: bool) -> bool:
+    """Whether a trip may show the benign sign ``sign`` (a key of :data:`spec.BENIGN`) drawn at
+    its base rate: every benign trip may; a planted one too (the load rides in an ordinary
+    shipment, with that shipment's ordinary signs), except a subtle case a strong sign
+    (:data:`spec.STRONG`: it shows none) and any planted load an empty box without booking."""
+    if not planted:
+        return True
+    return sign != "empty_without_booking" and not (subtle and sign in spec.STRONG)
+
+
 def _trip(rng: random.Random, side: random.Random, names: _Names, receivers: list[str], call: SimCall, day: int,
           i: int) -> SimTrip:
     planted = rng.random() < spec.PLANTED_SHARE
     method, given, subtle = "", (), False
     if planted:
         method, given, subtle = _given(rng)
-    b = {k: rng.random() < p for k, p in spec.BENIGN.items()}  # benign signs, independent of planting
-    dry_reefer = side.random() < spec.BENIGN_EXTRA["reefer_dry_goods"] and not planted
-    relayed = side.random() < spec.BENIGN_EXTRA["risk_origin_listed_hub"] and not planted
-    if "empty_without_booking" in given or (not planted and b["empty_without_booking"]):
+    # benign signs, drawn for every trip: a planted load rides in an ordinary shipment, which shows
+    # them as often as any other (but a subtle case no strong one, and no load becomes an empty box)
+    b = {k: rng.random() < p and _incidental(k, planted, subtle) for k, p in spec.BENIGN.items()}
+    dry_reefer = side.random() < spec.BENIGN_EXTRA["reefer_dry_goods"]
+    relayed = side.random() < spec.BENIGN_EXTRA["risk_origin_listed_hub"]
+    if "empty_without_booking" in given or b["empty_without_booking"]:
         return _empty(rng, call, day, i, planted, method, given)
     origin = _pick(rng, spec.ORIGINS)
     if "risk_origin" in given and origin not in spec.HIGH_RISK_ORIGINS:
@@ -297,7 +309,7 @@ def _trip(rng: random.Random, side: random.Random, names: _Names, receivers: lis
     transit = timedelta(days=rng.uniform(12, 30))
     loaded = arrival - transit
     seal = f"SL{rng.randrange(10**7):07d}"
-    reseal = "reseal" in given or (not planted and b["reseal"])
+    reseal = "reseal" in given or b["reseal"]
     later_seal = f"SL{rng.randrange(10**7):07d}" if reseal else seal
     doc_ref = f"SIMBL{day:03d}{i:05d}"
     booking = f"SIMBK{day:03d}{i:05d}"
@@ -310,31 +322,31 @@ def _trip(rng: random.Random, side: random.Random, names: _Names, receivers: lis
         events += [ev("DISC", at_hub, hub, (seal,)),
                    ev("LOAD", at_hub + timedelta(days=hub_rng.uniform(1, 4)), hub, (later_seal,))]
     events.append(ev("DISC", discharged, spec.DESTINATION, (later_seal,)))
-    quick = "quick_pickup" in given or (not planted and b["quick_pickup_perishable" if perishable else "quick_pickup_other"])
+    quick = "quick_pickup" in given or b["quick_pickup_perishable" if perishable else "quick_pickup_other"]
     gate_out = discharged + (timedelta(hours=rng.uniform(1, 5.5)) if quick else timedelta(hours=rng.uniform(8, 120)))
-    if "terminal_moves" in given or (not planted and b["terminal_moves"]):
+    if "terminal_moves" in given or b["terminal_moves"]:
         span = (gate_out - discharged) / 5
         events += [ev(code, discharged + span * (k + 1), spec.DESTINATION, ()) for k, code in enumerate(["PICK", "DROP", "PICK"])]
     events.append(ev("GTOT", gate_out, spec.DESTINATION, (later_seal,)))
-    new = "new_consignee" in given or (not planted and b["new_consignee"])
+    new = "new_consignee" in given or b["new_consignee"]
     consignee = names.company("BE") if new else rng.choice(receivers)
     mass = round(rng.uniform(8_000, 26_000), 0)
-    vgm_off = "mass_gap" in given or (not planted and b["mass_gap"])
+    vgm_off = "mass_gap" in given or b["mass_gap"]
     cargo = mass * (1 + rng.choice([-1, 1]) * rng.uniform(0.06, 0.2)) if vgm_off else mass * rng.uniform(0.99, 1.01)
     tare = spec.TARE_KG[iso_code]  # the VGM weighs the packed box (SOLAS VI/2); the document states the cargo
     weighed = loaded - timedelta(hours=12)  # after the gate-in (at least a day before loading)
     events.append(TripEvent("VGM", "VGM", "ACT", weighed, origin, verified_gross_mass_kg=round(cargo + tare, 0),
                             received_at=received(weighed), tare_kg=tare))
-    to_order = "to_order" in given or (not planted and b["to_order"])
+    to_order = "to_order" in given or b["to_order"]
     parties = [TripParty("shipper", names.company(origin[:2]), country=origin[:2]), TripParty("consignee", consignee, country="BE")]
     if not to_order:
         parties.append(TripParty("notify party", consignee, country="BE"))
-    freight = "A" if ("cash_freight" in given or (not planted and b["cash_freight"])) else rng.choice(["PRE", "COL"])
+    freight = "A" if ("cash_freight" in given or b["cash_freight"]) else rng.choice(["PRE", "COL"])
     issued = loaded + timedelta(hours=rng.uniform(2, 30))
     doc = TripDocument(doc_ref, "TRD", received(issued), to_order, freight, origin, spec.DESTINATION, tuple(parties),
                        (hs,), (description,), mass, (seal,), "")
     documents = [doc]
-    if "late_party_change" in given or (not planted and b["late_party_change"]):
+    if "late_party_change" in given or b["late_party_change"]:
         other = names.company("NL")
         changed = tuple(TripParty(p.role, other if p.role in ("consignee", "notify party") else p.name, p.address, p.country)
                         for p in parties)
