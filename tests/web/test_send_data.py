@@ -99,6 +99,8 @@ def test_a_line_makes_a_feed_on_the_page_reads_its_secret_once_and_stops_it(app:
     pushed = c.post(url.removeprefix("http://testserver"), content=events,
                     headers={"Content-Type": "application/json", "Notification-Signature": f"sha256={mac}"})
     assert pushed.status_code == 204, pushed.text
+    longer = c.post("/send-data/feeds/stop", data=_form(c, id=feed_id + "-not-this-feed"))
+    assert longer.status_code == 404  # a review: the page cut it to 36 characters and stopped the feed
     listed = c.get("/send-data").text
     assert secret not in listed and "#dcsa-tnt-v2-notification.json" not in listed
     row = re.search(rf"<tr><td class=\"small\">{feed_id}</td>.*?</tr>", listed, re.DOTALL).group(0)

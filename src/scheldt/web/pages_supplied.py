@@ -142,7 +142,7 @@ def make_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "")
     url = callback_url(request, feed["id"])
     subscription = json.dumps({"callbackUrl": url, "secret": secret}, indent=2)
     return _page(request, ctx, made={"id": feed["id"], "callback_url": url, "secret": secret,
-                                          "subscription": subscription})
+                                     "subscription": subscription})
 
 
 @router.post("/send-data/feeds/stop", response_model=None)
@@ -156,7 +156,7 @@ def stop_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
     try:
-        feed = tnt_feeds.delete_feed(ctx.uow, ctx.principal, id[:36], ctx.now)
+        feed = tnt_feeds.delete_feed(ctx.uow, ctx.principal, id, ctx.now)  # uncut: a longer id names no feed
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, feed_error=e))
     ctx.audit("write", "tnt-feed", feed["id"], action="delete")
