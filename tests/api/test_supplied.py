@@ -260,12 +260,12 @@ def test_one_organisation_receives_one_file_at_a_time_and_a_turn_is_waited_for_a
     app = type("App", (), {"state": State()})()
     seen: list[str] = []
 
-    async def hold(org: str, seconds: float) -> None:
+    async def hold(org: str, seconds: float, feed: str | None = None) -> None:
         try:
-            async with rs.receiving_turn(app, org):
+            async with rs.receiving_turn(app, org, feed):
                 await anyio.sleep(seconds)
         except (TooManyAttempts, BodyTimeoutError) as exc:
-            seen.append(f"{org}: {exc.status} {exc.why}")
+            seen.append(f"{org}{' feed ' + feed if feed else ''}: {exc.status} {exc.why}")
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
@@ -394,3 +394,41 @@ def test_a_pushed_event_kept_but_flagged_is_a_warning_to_the_publisher(service: 
                     "e.g.: equipmentEventTypeCode 'CUSTOMS_RELEASED' is not a DCSA code (DISC, DROP, GTIN, GTOT, "
                     "INSP, LOAD, PICK, RMVD, RSEA, STRP, STUF)"}
     assert info["message"].endswith(": 1 events accepted, 1 new, 0 refused")
+
+
+def test_a_feeds_callback_holds_that_feed_only_not_its_organisations_uploads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DCSA feed's callback body is received before its signature can be checked, so whoever
+    holds a leaked callback URL could keep the line's one receiving turn and stop its uploads
+    (left open last stop). A callback now takes a turn of its own feed: the line's upload and
+    its other feed go ahead, a second batch of the same feed is refused (429)."""
+    import anyio
+    from starlette.datastructures import State
+
+    from scheldt.api import routes_supplied as rs
+    from scheldt.errors import TooManyAttempts
+
+    monkeypatch.setattr(rs, "RECEIVING", 4)
+    monkeypatch.setattr(rs, "TURN_WAIT_S", 0.2)
+    app = type("App", (), {"state": State()})()
+    seen: list[str] = []
+
+    async def hold(label: str, seconds: float, feed: str | None = None) -> None:
+        try:
+            async with rs.receiving_turn(app, "carrier-a", feed):
+                await anyio.sleep(seconds)
+            seen.append(f"{label}: received")
+        except TooManyAttempts as exc:
+            seen.append(f"{label}: {exc.status} {exc.why}")
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, "slow callback", 0.5, "f-1")  # a body trickling in on feed f-1
+            await anyio.sleep(0.05)
+            tg.start_soon(hold, "upload", 0.0)
+            tg.start_soon(hold, "other feed", 0.0, "f-2")
+            tg.start_soon(hold, "same feed", 0.0, "f-1")
+
+    anyio.run(main)
+    assert sorted(seen) == [
+        "other feed: received", "same feed: 429 feed f-1 is sending another batch here: send the next once it is read",
+        "slow callback: received", "upload: received"]

@@ -338,3 +338,28 @@ def test_the_operator_lists_every_lines_feeds_and_stops_one(service: Service, se
         done = [e for e in uow.audit.entries(0, uow.audit.count()) if e.payload["action"] == "scheldt feeds stop"]
     assert [(e.kind, e.payload["object_kind"], e.payload["object_id"]) for e in done] == [
         ("write", "tnt-feed", feed["id"])]
+
+
+
+def test_a_callback_takes_its_feeds_receiving_turn_not_the_organisations(service: Service,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Left open last stop: a callback's body is received before its signature is checked, and
+    it held the organisation's one receiving turn, so whoever held a leaked callback URL could
+    stop the line's uploads (429). A callback now takes its feed's turn, an upload the
+    organisation's (tests/api/test_supplied.py shows the two apart)."""
+    from scheldt.api import routes_supplied as rs
+
+    taken: list[tuple[str, str | None]] = []
+    real = rs.receiving_turn
+
+    def recording(app: Any, organisation: str, feed: str | None = None) -> Any:
+        taken.append((organisation, feed))
+        return real(app, organisation, feed)
+
+    monkeypatch.setattr(rs, "receiving_turn", recording)
+    feed = _feed(service, "terminal")
+    assert _callback(service, feed["id"], b"[]", _signed(feed["secret"], b"[]")).status_code == 204
+    sent = service.client.post("/api/v1/shipping-data?name=empty.json", content=b'{"events": []}',
+                               headers=service.signed_in("terminal"))  # an earlier test's disabling revoked its token
+    assert sent.status_code == 201, sent.text
+    assert taken == [("terminal-2", feed["id"]), ("terminal-2", None)]

@@ -69,18 +69,22 @@ def gates(app: Any) -> _Gates:
 
 
 @asynccontextmanager
-async def receiving_turn(app: Any, organisation: str) -> AsyncIterator[None]:
+async def receiving_turn(app: Any, organisation: str, feed: str | None = None) -> AsyncIterator[None]:
     """Hold one of the server process's turns to receive a file of ``organisation``, and limit
     the receiving to :data:`RECEIVE_S`. Raises TooManyAttempts (429) when the organisation is
     sending another file here, or no turn frees within :data:`TURN_WAIT_S`, and
     BodyTimeoutError (408) when the file does not come whole in time: a regression review's
     line trickled a byte every 10 s into four uploads and held every turn, so no other line
-    could send."""
+    could send. A DCSA feed's callback (``feed``: its id) is one batch at a time per feed, apart
+    from the organisation's uploads: its body is received before its signature can be checked,
+    so anyone holding a leaked callback URL could otherwise keep the whole organisation from
+    sending; it blocks that feed only, which the line stops."""
     turns = gates(app)
-    if organisation in turns.senders:
-        raise TooManyAttempts("body", f"{organisation} is sending another file here: send the next once it is "
-                              "read", 30)
-    turns.senders.add(organisation)
+    sender = organisation if feed is None else f"{organisation} feed {feed}"
+    if sender in turns.senders:
+        busy = f"{organisation} is sending another file" if feed is None else f"feed {feed} is sending another batch"
+        raise TooManyAttempts("body", f"{busy} here: send the next once it is read", 30)
+    turns.senders.add(sender)
     try:
         with anyio.move_on_after(TURN_WAIT_S) as waiting:
             await turns.receiving.acquire()
@@ -94,15 +98,15 @@ async def receiving_turn(app: Any, organisation: str) -> AsyncIterator[None]:
         finally:
             turns.receiving.release()
     finally:
-        turns.senders.discard(organisation)
+        turns.senders.discard(sender)
 
 
 @asynccontextmanager
-async def receiving(request: Request, principal: Principal) -> AsyncIterator[None]:
-    """:func:`receiving_turn` for ``principal``'s organisation, a file refused as it came
-    (413, 408, 429) audited as ``denied``."""
+async def receiving(request: Request, principal: Principal, feed: str | None = None) -> AsyncIterator[None]:
+    """:func:`receiving_turn` for ``principal``'s organisation (or its DCSA ``feed``), a file
+    refused as it came (413, 408, 429) audited as ``denied``."""
     try:
-        async with receiving_turn(request.app, principal.organisation.id):
+        async with receiving_turn(request.app, principal.organisation.id, feed):
             yield
     except (TooLargeError, BodyTimeoutError, TooManyAttempts) as exc:
         await in_slot(request, audit_denied, request, principal, exc.status, exc.where, utc_now())
@@ -269,7 +273,7 @@ async def receive_file(request: Request, name: str, format: str, every_refusal: 
         principal, key = await in_slot(request, _check_feed, request, feed, format)
     with Spool(tnt_feeds.body_mac(key) if key is not None else None) as spool:
         try:
-            async with receiving(request, principal):
+            async with receiving(request, principal, feed):
                 async for chunk in request.stream():
                     spool.write(chunk)
         except ClientDisconnect:  # the sender went away: nothing to answer, nothing kept
