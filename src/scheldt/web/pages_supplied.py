@@ -122,16 +122,24 @@ async def send_data(request: Request) -> Response:
         await form.close()
 
 
-@router.post("/send-data/feeds", response_model=None)
-def make_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "") -> Response:
-    """Make a DCSA Track & Trace 2.2 feed of the organisation (as ``POST /api/v1/dcsa/tnt/v2/feeds``)
-    and answer with the page showing, this once, its callback URL, secret and the subscription
-    body for the publisher (never redirected: the secret is in no URL and no later page)."""
+def _feed_form_refusal(request: Request, ctx: PageCtx, csrf: str) -> HTMLResponse | None:
+    """The refusal page (audited) of a feed form not from this workbench's session or from a user
+    who may not send data, else None."""
     try:
         check_form(request, ctx, csrf)
         ctx.require(Permission.SUPPLY_DATA)
     except ScheldtError as exc:
         return error_page(request, ctx, exc)
+    return None
+
+
+@router.post("/send-data/feeds", response_model=None)
+def make_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Make a DCSA Track & Trace 2.2 feed of the organisation (as ``POST /api/v1/dcsa/tnt/v2/feeds``)
+    and answer with the page showing, this once, its callback URL, secret and the subscription
+    body for the publisher (never redirected: the secret is in no URL and no later page)."""
+    if (refusal := _feed_form_refusal(request, ctx, csrf)) is not None:
+        return refusal
     try:
         ctx.require_password_session("make a DCSA feed")
         feed, secret = tnt_feeds.create_feed(ctx.uow, ctx.principal, ctx.now,
@@ -150,11 +158,8 @@ def stop_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "",
               id: Annotated[str, Form()] = "") -> Response:  # noqa: A002 - the form field's name
     """Stop one of the organisation's feeds (as ``DELETE /api/v1/dcsa/tnt/v2/feeds/{id}``): its
     callbacks are refused from now on; back to the page's list of feeds."""
-    try:
-        check_form(request, ctx, csrf)
-        ctx.require(Permission.SUPPLY_DATA)
-    except ScheldtError as exc:
-        return error_page(request, ctx, exc)
+    if (refusal := _feed_form_refusal(request, ctx, csrf)) is not None:
+        return refusal
     try:
         feed = tnt_feeds.delete_feed(ctx.uow, ctx.principal, id, ctx.now)  # uncut: a longer id names no feed
     except ScheldtError as exc:
