@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from scheldt.api.deps import CtxDep, CtxRouter
+from scheldt.api.deps import Ctx, CtxDep, CtxRouter
 from scheldt.api.errors import refusal_headers, shown
 from scheldt.api.routes_supplied import as_json, in_slot, receive_file
 from scheldt.errors import ScheldtError
@@ -140,6 +140,19 @@ def create_feed(request: Request, ctx: CtxDep) -> dict[str, Any]:
     sends each batch of events there, signed with the secret (``Notification-Signature``); each
     batch is kept as a file you sent (``GET /api/v1/shipping-data``), under the same rules as
     your uploads."""
+    return made_feed(request, ctx)
+
+
+@router.get("/dcsa/tnt/v2/feeds", summary="Your organisation's DCSA Track & Trace 2.2 feeds (secrets are never shown)")
+def list_feeds(request: Request, ctx: CtxDep) -> dict[str, Any]:
+    return {"items": listed_feeds(request, ctx)}
+
+
+def made_feed(request: Request, ctx: Ctx) -> dict[str, Any]:
+    """Make a feed of the signed-in user's organisation (a password session only) and audit it:
+    the feed with its ``callback_url``, Base64 ``secret`` and the ``subscription`` body for the
+    publisher (the API's answer; the workbench's Make a feed shows the same). Raises what
+    :func:`scheldt.workflows.tnt_feeds.create_feed` raises, and ForbiddenError for a token."""
     ctx.require_password_session("make a DCSA feed")
     feed, secret = tnt_feeds.create_feed(ctx.uow, ctx.principal, ctx.now,
                                          lambda text: sealing.seal_for(ctx.uow.session, text))
@@ -149,12 +162,12 @@ def create_feed(request: Request, ctx: CtxDep) -> dict[str, Any]:
                               "subscription": {"callbackUrl": url, "secret": secret}}
 
 
-@router.get("/dcsa/tnt/v2/feeds", summary="Your organisation's DCSA Track & Trace 2.2 feeds (secrets are never shown)")
-def list_feeds(request: Request, ctx: CtxDep) -> dict[str, Any]:
+def listed_feeds(request: Request, ctx: Ctx) -> list[dict[str, Any]]:
+    """The organisation's feeds, audited (the API's list and the workbench's): no secrets; an
+    active one's ``callback_url``."""
     rows = tnt_feeds.feeds(ctx.uow, ctx.principal)
     ctx.audit("read", "tnt-feed-list", f"{len(rows)} feeds")
-    return {"items": [as_json(r) | ({"callback_url": callback_url(request, r["id"])} if r["active"] else {})
-                      for r in rows]}
+    return [as_json(r) | ({"callback_url": callback_url(request, r["id"])} if r["active"] else {}) for r in rows]
 
 
 @router.delete("/dcsa/tnt/v2/feeds/{feed_id}", summary="Stop a DCSA Track & Trace 2.2 feed: its callbacks are refused")

@@ -21,11 +21,10 @@ from starlette.requests import ClientDisconnect
 
 from scheldt.api.deps import check_origin
 from scheldt.api.paging import decode_id, encode
-from scheldt.api.routes_dcsa import callback_url
+from scheldt.api.routes_dcsa import listed_feeds, made_feed
 from scheldt.api.routes_supplied import Spool, as_json, gates, in_slot, receiving, store_file
 from scheldt.domain.access import Permission, Principal
 from scheldt.errors import InputError, ScheldtError
-from scheldt.store import sealing
 from scheldt.web import forms
 from scheldt.web.context import PageCtx, PageDep, check_form, page_context
 from scheldt.web.render import error_page, refused, render
@@ -45,9 +44,7 @@ def _page(request: Request, ctx: PageCtx, status: int = 200, before: int | None 
     older = encode(files[RECENT_FILES - 1]["id"]) if len(files) > RECENT_FILES else None
     files = files[:RECENT_FILES]
     ctx.audit("read", "shipping-data-list", f"{len(files)} files")
-    feeds = [as_json(f) | ({"callback_url": callback_url(request, f["id"])} if f["active"] else {})
-             for f in tnt_feeds.feeds(ctx.uow, ctx.principal)]
-    ctx.audit("read", "tnt-feed-list", f"{len(feeds)} feeds")
+    feeds = listed_feeds(request, ctx)
     state = {"shown": None, "error": None, "typed_format": "auto", "made": None, "feed_error": None} | state
     return render(request, "send_data.html", ctx, status, files=[as_json(f) for f in files], older=older,
                   formats=SUPPLIED_FORMATS, feeds=feeds, max_feeds=tnt_feeds.MAX_FEEDS, **state)
@@ -141,16 +138,10 @@ def make_feed(request: Request, ctx: PageDep, csrf: Annotated[str, Form()] = "")
     if (refusal := _feed_form_refusal(request, ctx, csrf)) is not None:
         return refusal
     try:
-        ctx.require_password_session("make a DCSA feed")
-        feed, secret = tnt_feeds.create_feed(ctx.uow, ctx.principal, ctx.now,
-                                             lambda text: sealing.seal_for(ctx.uow.session, text))
+        made = made_feed(request, ctx)
     except ScheldtError as exc:
         return refused(request, ctx, exc, lambda e: _page(request, ctx, e.status, feed_error=e))
-    ctx.audit("write", "tnt-feed", feed["id"], action="create")
-    url = callback_url(request, feed["id"])
-    subscription = json.dumps({"callbackUrl": url, "secret": secret}, indent=2)
-    return _page(request, ctx, made={"id": feed["id"], "callback_url": url, "secret": secret,
-                                     "subscription": subscription})
+    return _page(request, ctx, made=made | {"subscription": json.dumps(made["subscription"], indent=2)})
 
 
 @router.post("/send-data/feeds/stop", response_model=None)
