@@ -16,7 +16,11 @@ training month, then seeds 1000, 1001, ... days 1-30), measured the same way. Wi
 months it approaches the best ranking the facts allow: the gap between it and the one score is
 what more (or better) inspection outcomes could still win; its own misses are planted cases
 whose signs benign traffic shows as often (see scheldt.simulate.spec).
+With ``--pairs K``, K pairs of seeds are measured the same way ((1, 2), (3, 4), ... by default),
+each printed, and then the catch pooled over them: one pair's few hundred planted cases leave an
+interval of about +-3 points, and pairs of seeds differ by as much.
 Usage: python benchmarks/targeting_simulated.py [--scale 0.25] [--seed-train 1] [--seed-test 2] [--ceiling N]
+[--pairs K]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 from _common import THREADS
@@ -60,13 +65,44 @@ def main() -> None:
     ap.add_argument("--seed-test", type=int, default=2)
     ap.add_argument("--ceiling", type=int, default=0, metavar="N",
                     help="also train a model on the ground truth of every trip of N simulated months")
+    ap.add_argument("--pairs", type=int, default=1, metavar="K",
+                    help="measure K pairs of seeds (train, test), (train + 2, test + 2), ..., and the catch pooled over them")
     args = ap.parse_args()
     profile = load_profile(builtin_profile_text())
     ctx = {name: profile.context(name) for name in INDICATORS}
+    pooled: dict[tuple[float, str], int] = defaultdict(int)
+    planted = 0
+    for k in range(args.pairs):
+        model, blend, caught, n = measure_pair(args, args.seed_train + 2 * k, args.seed_test + 2 * k, profile, ctx)
+        planted += n
+        for key, c in caught.items():
+            pooled[key] += c
+        if k == 0:
+            kept = model, blend
+        del model, blend
+        gc.collect()
+    if args.pairs > 1:
+        print(f"pooled over {args.pairs} pairs of seeds: {planted} planted")
+        for capacity in CAPACITIES:
+            print(f"capacity {capacity:.0%} of each day's arrivals:")
+            for (cap, name), caught_ in pooled.items():
+                if cap == capacity:
+                    lo, hi = wilson(caught_, planted)
+                    print(f"  {name:34s} caught {caught_:4d}/{planted} = {caught_ / planted:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
+    score_a_day(args.seed_test, profile, ctx, *kept)
 
+
+CAPACITIES = (0.08, 0.01)
+
+
+def measure_pair(args: argparse.Namespace, seed_train: int, seed_test: int, profile: Any,
+                 ctx: dict[str, Any]) -> tuple[TripModel, Blend, dict[tuple[float, str], int], int]:
+    """Train on ``seed_train`` days 1-30, measure on ``seed_test`` days 31-60 and print the
+    figures; returns the model, its blend, the planted trips caught per (capacity, method) and
+    how many were planted."""
     t0 = time.perf_counter()
-    train = simulate(args.seed_train, 1, 30, args.scale)
-    inspect_history(train, args.seed_train)
+    train = simulate(seed_train, 1, 30, args.scale)
+    inspect_history(train, seed_train)
     rows, labels, days, points, every, truth = [], [], [], [], [], []
     ceiling_days = []
     for t in train.trips:
@@ -107,10 +143,10 @@ def main() -> None:
     weight = choose_model_weight(a + b * P[d > cut], model.validation_raw_, y[d > cut]) if model.validation_raw_ is not None else 0.5
     blend = Blend(weight, a, b)
     print(f"blend: profile points calibrated on days 1-24 (a={a:.2f}, b={b:.3f}); model weight {weight} chosen on days 25-30")
-    print(f"train: seed {args.seed_train}, days 1-30, {len(train.trips):,} trips, {len(y):,} inspected, "
+    print(f"train: seed {seed_train}, days 1-30, {len(train.trips):,} trips, {len(y):,} inspected, "
           f"{int(y.sum())} seizures; {model.metadata_['trees']} trees ({time.perf_counter() - t0:.0f} s)")
 
-    test = simulate(args.seed_test, 31, 30, args.scale)
+    test = simulate(seed_test, 31, 30, args.scale)
     by_day: dict[object, list[tuple[float, float, float, float, float, bool]]] = defaultdict(list)
     rng = random.Random(0)
     for t in test.trips:
@@ -125,13 +161,14 @@ def main() -> None:
         by_day[t.discharged.date()].append((score, result.points, p, origin, len(result.reasons) + rng.random() * 0.5,
                                             q, t.planted))
     planted = sum(t.planted for t in test.trips)
-    print(f"test: seed {args.seed_test}, days 31-60, {len(test.trips):,} trips, {planted} planted "
+    print(f"test: seed {seed_test}, days 31-60, {len(test.trips):,} trips, {planted} planted "
           f"({sum(t.subtle for t in test.trips)} subtle), scale {args.scale}")
     methods = {"profile + model (one score)": 0, "profile points alone": 1, "model alone": 2,
                "baseline: high-risk origin first": 3, "baseline: count of indicators": 4}
     if oracle is not None:
         methods["ceiling: model on all ground truth"] = 5
-    for capacity in (0.08, 0.01):
+    caught_by: dict[tuple[float, str], int] = {}
+    for capacity in CAPACITIES:
         print(f"capacity {capacity:.0%} of each day's arrivals:")
         for name, col in methods.items():
             caught = 0
@@ -139,6 +176,7 @@ def main() -> None:
                 k = max(1, round(capacity * len(rows_)))
                 tie = [(r[col] + (rng.random() * 1e-6 if col != 3 else rng.random() * 0.999), r[6]) for r in rows_]
                 caught += sum(pl for _, pl in sorted(tie, key=lambda x: -x[0])[:k])
+            caught_by[capacity, name] = caught
             lo, hi = wilson(caught, planted)
             print(f"  {name:34s} caught {caught:4d}/{planted} = {caught / planted:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
 
@@ -147,7 +185,13 @@ def main() -> None:
     # all (measured here: 6.3 s for the day with them kept, 3.5 s in a process holding the day alone)
     del train, test, by_day, rows, every, X, truth
     gc.collect()
-    day = simulate(args.seed_test + 100, 61, 1, 1.0)
+    return model, blend, caught_by, planted
+
+
+def score_a_day(seed_test: int, profile: Any, ctx: dict[str, Any], model: TripModel, blend: Blend) -> None:
+    """Time the scoring of one full simulated day (seed ``seed_test`` + 100, day 61, scale 1)
+    with reasons for the selected, and print it."""
+    day = simulate(seed_test + 100, 61, 1, 1.0)
     t = time.perf_counter()
     facts = [trip_facts(day, tr, received(tr.discharged)) for tr in day.trips]
     all_hits = [indicator_hits(profile, f) for f in facts]
