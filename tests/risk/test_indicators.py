@@ -336,6 +336,22 @@ def test_consignee_changed_after_departure_on_a_bill_issued_after_loading() -> N
         "2026-02-25 04:00 UTC, after departure 2026-02-16 20:00 UTC")
 
 
+def test_the_latest_document_kept_for_one_trip_is_never_another_trips() -> None:
+    """latest_document_of keeps its answer for the last tuple of documents asked about (the
+    indicators of one trip ask a dozen times): trips asked in turn each get their own, and a
+    list, which can change, is read afresh."""
+    from scheldt.domain.trips import latest_document_of
+
+    a = (doc(-200, document_ref="BL-A"), doc(-100, document_ref="BL-A2"))
+    b = (doc(-150, document_ref="BL-B"),)
+    assert [latest_document_of(d).document_ref for d in (a, b, a, a, b)] == ["BL-A2", "BL-B", "BL-A2", "BL-A2", "BL-B"]
+    assert latest_document_of(()) is None and latest_document_of(a).document_ref == "BL-A2"
+    papers = list(b)
+    assert latest_document_of(papers).document_ref == "BL-B"
+    papers.append(doc(-50, document_ref="BL-C"))
+    assert latest_document_of(papers).document_ref == "BL-C"
+
+
 def test_a_version_issued_earlier_and_received_late_is_not_the_latest() -> None:
     """A terminal review: the B/L's first version, issued before the second but received after it
     (a retried webhook), was taken as the latest, and the reason said the consignee changed back."""

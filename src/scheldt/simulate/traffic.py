@@ -395,7 +395,10 @@ def trip_facts(traffic: Traffic, trip: SimTrip, as_of: datetime) -> TripFacts:
     track: tuple[VesselFix, ...] = ()
     if arrival is not None and trip.call.imo:
         start = arrival - timedelta(days=7)
-        track = tuple(f for f in trip.call.track if start <= f.observed_at <= arrival and received(f.observed_at) <= as_of)
+        # received(t) <= as_of holds exactly for t before the day after the last day ending by as_of
+        last_day = as_of.date() if received(as_of) <= as_of else as_of.date() - timedelta(days=1)
+        known = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
+        track = tuple(f for f in trip.call.track if start <= f.observed_at <= arrival and f.observed_at < known)
     key = TripKey(trip.container, trip.document_ref, trip.call.voyage) if trip.document_ref else TripKey(trip.container, "", "")
     return TripFacts(key, as_of, events, docs, history, track)
 
