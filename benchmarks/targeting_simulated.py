@@ -16,8 +16,8 @@ training month, then seeds 1000, 1001, ... days 1-30), measured the same way. Wi
 months it approaches the best ranking the facts allow: the gap between it and the one score is
 what more (or better) inspection outcomes could still win; its own misses are planted cases
 whose signs benign traffic shows as often (see scheldt.simulate.spec).
-With ``--pairs K``, K pairs of seeds are measured the same way ((1, 2), (3, 4), ... by default),
-each printed, and then the catch pooled over them: one pair's few hundred planted cases leave an
+With ``--pairs K``, K pairs of seeds are measured the same way ((1, 2), (3, 4), ... by default;
+each pair shifted past the seeds of the one before), each printed, and then the catch pooled over them: one pair's few hundred planted cases leave an
 interval of about +-3 points, and pairs of seeds differ by as much.
 Usage: python benchmarks/targeting_simulated.py [--scale 0.25] [--seed-train 1] [--seed-test 2] [--ceiling N]
 [--pairs K]
@@ -66,14 +66,17 @@ def main() -> None:
     ap.add_argument("--ceiling", type=int, default=0, metavar="N",
                     help="also train a model on the ground truth of every trip of N simulated months")
     ap.add_argument("--pairs", type=int, default=1, metavar="K",
-                    help="measure K pairs of seeds (train, test), (train + 2, test + 2), ..., and the catch pooled over them")
+                    help="measure K pairs of seeds, (train, test) then each shifted past both, and the catch pooled over them")
     args = ap.parse_args()
+    if args.pairs < 1:
+        ap.error("--pairs must be 1 or more")
     profile = load_profile(builtin_profile_text())
     ctx = {name: profile.context(name) for name in INDICATORS}
     pooled: dict[tuple[float, str], int] = defaultdict(int)
     planted = 0
+    step = abs(args.seed_test - args.seed_train) + 1  # no seed in two pairs: (1, 3) then (4, 6), ...
     for k in range(args.pairs):
-        model, blend, caught, n = measure_pair(args, args.seed_train + 2 * k, args.seed_test + 2 * k, profile, ctx)
+        model, blend, caught, n = measure_pair(args, args.seed_train + step * k, args.seed_test + step * k, profile, ctx)
         planted += n
         for key, c in caught.items():
             pooled[key] += c

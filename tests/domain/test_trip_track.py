@@ -65,3 +65,12 @@ def test_an_mmsi_speaks_for_a_vessel_until_it_names_another_and_the_vessel_moved
     # on another MMSI only before it took this one (re-flagged): a later typo still cuts nothing
     reflagged = mmsi_spans([("B", "X", t[0]), ("B", "W", t[2]), ("A", "X", t[2]), ("A", "Y", t[9])])
     assert sorted(reflagged["X"], key=lambda s: s.mmsi) == [MmsiSpan("A", None, None), MmsiSpan("B", None, t[2])]
+
+
+def test_a_track_given_as_a_generator_is_kept_whole_and_in_order() -> None:
+    """A review: the order check read a generator once, and the track kept was empty."""
+    trip = TripFacts(KEY, T0, vessel_track=(_fix(h) for h in (5, 1, 3)))  # type: ignore[arg-type]
+    assert [f.observed_at for f in trip.vessel_track] == [T0 + timedelta(hours=h) for h in (1, 3, 5)]
+    assert isinstance(trip.vessel_track, tuple)
+    ordered = TripFacts(KEY, T0, vessel_track=(_fix(h) for h in (1, 2)))  # type: ignore[arg-type]
+    assert len(ordered.vessel_track) == 2 and isinstance(ordered.vessel_track, tuple)

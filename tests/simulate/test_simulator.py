@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from stdnum import imo, iso6346
 
@@ -18,7 +21,7 @@ from scheldt.domain.trips import TripFacts
 from scheldt.risk.indicators import CHILLED_HS_CHAPTERS, INDICATORS, Hit, is_reefer
 from scheldt.risk.profiles import RiskProfile, builtin_profile_text, evaluate, load_profile
 from scheldt.simulate import spec
-from scheldt.simulate.traffic import inspect_history, received, simulate, trip_facts
+from scheldt.simulate.traffic import inspect_history, received, received_before, simulate, trip_facts
 from scheldt.simulate.writers import write_traffic
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions
@@ -199,3 +202,16 @@ def test_planted_loads_ride_in_shipments_showing_the_ordinary_signs() -> None:
     subtle = [t for t in planted if t.subtle]
     assert not [t for t in subtle if len({s for e in t.events for s in e.seals}) > 1]  # no reseal: strong
     assert all(t.document_ref for t in planted)  # none an empty box
+
+
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
+       st.integers(min_value=-12 * 60, max_value=14 * 60), st.integers(min_value=-2 * 86400, max_value=86400))
+def test_received_before_is_the_bound_of_what_was_received_by_then(local: datetime, minutes: int, seconds: int) -> None:
+    """A review: the bound was taken from as_of's own date, so an as_of at +02:00 an hour after
+    local midnight (2026-03-10T01:00+02:00, 23:00 UTC the day before) let in that UTC day's
+    fixes, received only at its end. ``t``: a fact's time (UTC), from two days before ``as_of`` to one after."""
+    as_of = local.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    t = as_of.astimezone(UTC) + timedelta(seconds=seconds)
+    assert (t < received_before(as_of)) == (received(t) <= as_of)
+    late = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    assert received_before(datetime(2026, 3, 10, 1, tzinfo=timezone(timedelta(hours=2)))) <= late

@@ -4,6 +4,7 @@ trip (container number + booking or bill-of-lading reference + voyage), never th
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -616,10 +617,12 @@ class TripFacts:
     watchlist_matches: tuple[WatchlistMatch, ...] = ()
 
     def __post_init__(self) -> None:
-        times = [f.observed_at for f in self.vessel_track]
+        track = tuple(self.vessel_track)  # a generator given is read once (a review: it was left empty)
+        times = [f.observed_at for f in track]
         if any(map(gt, times, times[1:])):  # compared in C: a day's trips hold 650,000 fixes between them
-            track = self.vessel_track
-            object.__setattr__(self, "vessel_track", tuple(sorted(track, key=_observed_at)))
+            track = tuple(sorted(track, key=_observed_at))
+        if track is not self.vessel_track:
+            object.__setattr__(self, "vessel_track", track)
 
     def track_between(self, start: datetime, end: datetime) -> tuple[VesselFix, ...]:
         """The vessel's fixes observed in [start, end], oldest first."""
@@ -779,25 +782,25 @@ def latest_document_of(documents: Sequence[TripDocument]) -> TripDocument | None
     """:meth:`TripFacts.latest_document` of ``documents``: the last of :func:`in_version_order`
     (bills of lading after shipping instructions and bookings received at the same time).
 
-    The answer for the last tuple of documents asked about is kept (the tuple held, so no other
-    object can take its identity): the indicators of one trip ask for its latest document a
-    dozen times over the same ``TripFacts.documents`` (the sorting was a quarter of scoring a
-    simulated day). Tuples cannot change; other sequences are never kept."""
-    global _LATEST
-    last = _LATEST
-    if last[0] is documents:
-        return last[1]
+    The answer for the last tuple of documents asked about in this thread is kept (the tuple
+    held, so no other object can take its identity): the indicators of one trip ask for its
+    latest document a dozen times over the same ``TripFacts.documents`` (the sorting was a
+    quarter of scoring a simulated day). Tuples cannot change; other sequences are never kept."""
+    kept = getattr(_LATEST, "pair", None)
+    if kept is not None and kept[0] is documents:
+        return kept[1]
     papers = [d for d in documents if d.document_type != "ARN"] or list(documents)
     docs = in_version_order(papers)
     latest = docs[-1] if docs else None
     if type(documents) is tuple:
-        _LATEST = (documents, latest)
+        _LATEST.pair = (documents, latest)
     return latest
 
 
-#: The last (documents, latest document) :func:`latest_document_of` gave: one pair, replaced
-#: whole (threads read it whole).
-_LATEST: tuple[object, TripDocument | None] = (object(), None)
+#: Per thread, the last (documents, latest document) :func:`latest_document_of` gave: a server
+#: scoring in several threads keeps each thread's trip (one shared pair would be replaced
+#: back and forth, correct but no longer saving anything).
+_LATEST = threading.local()
 
 
 _RANK = {"TRD": 0, "SHI": 1, "BKG": 2}

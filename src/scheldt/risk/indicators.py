@@ -12,6 +12,7 @@ number is given in each ``source``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -339,10 +340,12 @@ def seal_changed(trip: TripFacts, ctx: Context) -> Hit | None:
     return _replaced_in_transit(sealed, together)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _seal(number: str) -> str:
     """A seal number as compared: upper case, without spaces and dashes ("ml-123 4" is ML1234)
     and without the zeros leading its digits ("ML001234" is ML1234: a sender that keeps seal
-    numbers as numbers drops them; before, that box was flagged as resealed)."""
+    numbers as numbers drops them; before, that box was flagged as resealed). Answers are kept
+    (a day's trips compare 180,000 seal numbers, most of them several times)."""
     return _LEADING_ZEROS.sub("", "".join(number.replace("-", " ").split()).upper())
 
 

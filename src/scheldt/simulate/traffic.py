@@ -37,6 +37,17 @@ def received(t: datetime) -> datetime:
     return datetime.combine(t.date(), time(23, 59, 59), tzinfo=UTC)
 
 
+def received_before(as_of: datetime) -> datetime:
+    """The UTC midnight before which a fact must have happened (``t``, UTC) to be received by
+    ``as_of`` (any UTC offset): ``t < received_before(as_of)`` exactly when
+    ``received(t) <= as_of``, compared once instead of computing each fact's receipt (the
+    vessel tracks of a day's trips hold 650,000 fixes between them). The day is ``as_of``'s UTC day, not its local one (a
+    review: at +02:00, an hour after local midnight let in the UTC day still under way)."""
+    utc = as_of.astimezone(UTC)
+    last_day = utc.date() if received(utc) <= utc else utc.date() - timedelta(days=1)
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
 @dataclass
 class SimCall:
     """A vessel call at the destination: vessel identity, voyage, arrival, last AIS positions;
@@ -395,9 +406,7 @@ def trip_facts(traffic: Traffic, trip: SimTrip, as_of: datetime) -> TripFacts:
     track: tuple[VesselFix, ...] = ()
     if arrival is not None and trip.call.imo:
         start = arrival - timedelta(days=7)
-        # received(t) <= as_of holds exactly for t before the day after the last day ending by as_of
-        last_day = as_of.date() if received(as_of) <= as_of else as_of.date() - timedelta(days=1)
-        known = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
+        known = received_before(as_of)
         track = tuple(f for f in trip.call.track if start <= f.observed_at <= arrival and f.observed_at < known)
     key = TripKey(trip.container, trip.document_ref, trip.call.voyage) if trip.document_ref else TripKey(trip.container, "", "")
     return TripFacts(key, as_of, events, docs, history, track)
