@@ -17,8 +17,9 @@ months it approaches the best ranking the facts allow: the gap between it and th
 what more (or better) inspection outcomes could still win; its own misses are planted cases
 whose signs benign traffic shows as often (see scheldt.simulate.spec).
 With ``--pairs K``, K pairs of seeds are measured the same way ((1, 2), (3, 4), ... by default;
-each pair shifted past the seeds of the one before), each printed, and then the catch pooled over them: one pair's few hundred planted cases leave an
-interval of about +-3 points, and pairs of seeds differ by as much.
+each pair shifted past the seeds of the one before), each printed, and then the catch pooled
+over them: one pair's few hundred planted cases leave an interval of about +-3 points, and
+pairs of seeds differ by as much.
 Usage: python benchmarks/targeting_simulated.py [--scale 0.25] [--seed-train 1] [--seed-test 2] [--ceiling N]
 [--pairs K]
 """
@@ -53,6 +54,12 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def print_caught(name: str, caught: int, planted: int) -> None:
+    """One method's line: planted trips caught, the rate and its Wilson 95 % interval."""
+    lo, hi = wilson(caught, planted)
+    print(f"  {name:34s} caught {caught:4d}/{planted} = {caught / planted:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
+
+
 def cut_day(days: np.ndarray) -> object:
     """The last training day (the 24th of the days present); later days validate."""
     return sorted(set(days))[23]
@@ -66,7 +73,8 @@ def main() -> None:
     ap.add_argument("--ceiling", type=int, default=0, metavar="N",
                     help="also train a model on the ground truth of every trip of N simulated months")
     ap.add_argument("--pairs", type=int, default=1, metavar="K",
-                    help="measure K pairs of seeds, (train, test) then each shifted past both, and the catch pooled over them")
+                    help="measure K pairs of seeds, (train, test) then each shifted past both, "
+                         "and the catch pooled over them")
     args = ap.parse_args()
     if args.pairs < 1:
         ap.error("--pairs must be 1 or more")
@@ -76,7 +84,8 @@ def main() -> None:
     planted = 0
     step = abs(args.seed_test - args.seed_train) + 1  # no seed in two pairs: (1, 3) then (4, 6), ...
     for k in range(args.pairs):
-        model, blend, caught, n = measure_pair(args, args.seed_train + step * k, args.seed_test + step * k, profile, ctx)
+        seeds = args.seed_train + step * k, args.seed_test + step * k
+        model, blend, caught, n = measure_pair(args, *seeds, profile, ctx)
         planted += n
         for key, c in caught.items():
             pooled[key] += c
@@ -90,8 +99,7 @@ def main() -> None:
             print(f"capacity {capacity:.0%} of each day's arrivals:")
             for (cap, name), caught_ in pooled.items():
                 if cap == capacity:
-                    lo, hi = wilson(caught_, planted)
-                    print(f"  {name:34s} caught {caught_:4d}/{planted} = {caught_ / planted:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
+                    print_caught(name, caught_, planted)
     score_a_day(args.seed_test, profile, ctx, *kept)
 
 
@@ -180,8 +188,7 @@ def measure_pair(args: argparse.Namespace, seed_train: int, seed_test: int, prof
                 tie = [(r[col] + (rng.random() * 1e-6 if col != 3 else rng.random() * 0.999), r[6]) for r in rows_]
                 caught += sum(pl for _, pl in sorted(tie, key=lambda x: -x[0])[:k])
             caught_by[capacity, name] = caught
-            lo, hi = wilson(caught, planted)
-            print(f"  {name:34s} caught {caught:4d}/{planted} = {caught / planted:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
+            print_caught(name, caught, planted)
 
     # the two simulated months (about 170,000 trips with their events) are no longer needed: a
     # scoring process holds one day, and with the months kept each garbage collection walks them

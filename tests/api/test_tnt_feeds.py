@@ -144,8 +144,8 @@ def test_a_deleted_feed_or_a_disabled_user_stops_the_callbacks(service: Service)
     user that may no longer send stops its feed. A stopped feed is answered as an unknown one,
     naming no account (a review: a caller without the secret was told the user's name, role
     and that it was disabled), is listed inactive saying who or what stopped it (a disabled
-    user's feeds were listed as "deleted", as if the line had deleted them), and each refused callback is
-    audited under the feed. No other organisation can delete a line's feed."""
+    user's feeds were listed as "deleted", as if the line had deleted them), and each refused
+    callback is audited under the feed. No other organisation can delete a line's feed."""
     with service.uow() as uow:  # disabling revokes the user's tokens: not the module's shared "carrier"
         create_user(uow, "carrier-x", "carrier-a", ["carrier_security"], PASSWORD, datetime.now(UTC), "X")
     first, second, third = _feed(service), _feed(service), _feed(service, "carrier-x")
@@ -338,7 +338,6 @@ def test_the_operator_lists_every_lines_feeds_and_stops_one(service: Service, se
         done = [e for e in uow.audit.entries(0, uow.audit.count()) if e.payload["action"] == "scheldt feeds stop"]
     assert [(e.kind, e.payload["object_kind"], e.payload["object_id"]) for e in done] == [
         ("write", "tnt-feed", feed["id"])]
-
 
 
 def test_a_callback_takes_its_feeds_receiving_turn_not_the_organisations(service: Service,

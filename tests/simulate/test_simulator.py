@@ -209,7 +209,8 @@ def test_planted_loads_ride_in_shipments_showing_the_ordinary_signs() -> None:
 def test_received_before_is_the_bound_of_what_was_received_by_then(local: datetime, minutes: int, seconds: int) -> None:
     """A review: the bound was taken from as_of's own date, so an as_of at +02:00 an hour after
     local midnight (2026-03-10T01:00+02:00, 23:00 UTC the day before) let in that UTC day's
-    fixes, received only at its end. ``t``: a fact's time (UTC), from two days before ``as_of`` to one after."""
+    fixes, received only at its end. ``t``: a fact's time (UTC), from two days before
+    ``as_of`` to one after."""
     as_of = local.replace(tzinfo=timezone(timedelta(minutes=minutes)))
     t = as_of.astimezone(UTC) + timedelta(seconds=seconds)
     assert (t < received_before(as_of)) == (received(t) <= as_of)

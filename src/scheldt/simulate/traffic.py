@@ -41,8 +41,9 @@ def received_before(as_of: datetime) -> datetime:
     """The UTC midnight before which a fact must have happened (``t``, UTC) to be received by
     ``as_of`` (any UTC offset): ``t < received_before(as_of)`` exactly when
     ``received(t) <= as_of``, compared once instead of computing each fact's receipt (the
-    vessel tracks of a day's trips hold 650,000 fixes between them). The day is ``as_of``'s UTC day, not its local one (a
-    review: at +02:00, an hour after local midnight let in the UTC day still under way)."""
+    vessel tracks of a day's trips hold 650,000 fixes between them). The day is ``as_of``'s UTC
+    day, not its local one (a review: at +02:00, an hour after local midnight let in the UTC
+    day still under way)."""
     utc = as_of.astimezone(UTC)
     last_day = utc.date() if received(utc) <= utc else utc.date() - timedelta(days=1)
     return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
