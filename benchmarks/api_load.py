@@ -510,8 +510,9 @@ def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
                  app: str = "api_load:app_factory") -> tuple[subprocess.Popen[bytes], int]:
     """Start Scheldt's worker supervisor (:mod:`scheldt.api.workers`, as ``scheldt serve
     --workers N``) serving the app factory ``app`` (``module:function``, default
-    :func:`app_factory`) on ``url``; return the process and its port once ``/healthz`` answers
-    (raises RuntimeError after 60 s or if the process exits)."""
+    :func:`app_factory`) on ``url``; return the process and its port once ``/readyz`` answers
+    200 (the store answers and the STIX check processes have started, as a load balancer would
+    wait for; raises RuntimeError after 60 s or if the process exits)."""
     import httpx
 
     port = free_port()
@@ -526,7 +527,7 @@ def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}: {log_file.read_text()[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return proc, port
         except httpx.HTTPError:
             pass

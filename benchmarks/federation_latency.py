@@ -97,7 +97,7 @@ def serve(name: str, url: str, folder: Path, port: int, local_org: str, pull_eve
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited: {(folder / f'{name}.log').read_text()[-3000:]}")
             try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:  # store up, checks started
                     break
             except httpx.HTTPError:
                 pass

@@ -127,9 +127,13 @@ def test_the_memory_of_forms_answers_as_the_validator_does(pieces: list[str]) ->
 
 
 def test_warm_starts_the_workers_before_the_first_envelope(processes: None) -> None:
-    stix_check.warm()
+    """warm returns once every worker process has answered (each checked an object when it
+    started). A benchmark review: it returned once two tasks were done, which the first worker
+    up could do alone while the other was still importing, and the first envelopes after
+    start-up waited for it."""
+    started = stix_check.warm()
     pool = stix_check._pool
-    assert pool is not None and len(pool._processes) == 2  # both started, each has checked an object
+    assert pool is not None and started == set(pool._processes) and len(started) == 2
     objects, wrong = envelope()
     problems = stix_check.stix_problems(objects)
     assert stix_check._pool is pool and [i for i, p in enumerate(problems) if p] == sorted(wrong)
@@ -139,7 +143,7 @@ def test_warm_with_no_worker_processes_starts_none(settings_env: Any, monkeypatc
     monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "1")
     get_settings.cache_clear()
     stix_check.stop_pool()  # one an earlier test of this worker process left (it failed when run after one)
-    stix_check.warm()
+    assert stix_check.warm() == frozenset()
     assert stix_check._pool is None
     get_settings.cache_clear()
 

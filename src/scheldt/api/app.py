@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -42,6 +43,8 @@ from scheldt.exchange import stix_check, taxii
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, store_answers
 from scheldt.workflows import supplied
+
+log = logging.getLogger("scheldt.api")
 
 #: Largest request body accepted (a risk profile's YAML is the biggest thing sent; 1 MiB), but
 #: for the paths of :data:`FILE_BODY_PATHS`.
@@ -313,12 +316,24 @@ def _offline_docs(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
+def _warm(done: threading.Event) -> None:
+    """:func:`scheldt.exchange.stix_check.warm`, then ``done`` set; also when it failed (logged):
+    received objects are then checked as they come, and the node is as ready as it will be."""
+    try:
+        stix_check.warm()
+    except Exception:
+        log.exception("getting the STIX checks ready failed; they will start with the first envelope")
+    finally:
+        done.set()
+
+
 def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, warm: bool = False,
                host_org: str | None = None) -> FastAPI:
     """The Scheldt API (and workbench). ``engine``: the store's SQLAlchemy engine (default: the
     settings' store, which must be migrated); ``jobs``: a started job runner to expose, or None;
     ``warm``: at start-up, get the STIX checks of received envelopes ready in a background
-    thread (:func:`scheldt.exchange.stix_check.warm`; what ``scheldt serve`` does);
+    thread (:func:`scheldt.exchange.stix_check.warm`; what ``scheldt serve`` does), ``/readyz``
+    answering 503 until they are;
     ``host_org``: the agency that runs this node, whose users alone manage its profiles, models,
     jobs, organisations and audit log (default ``SCHELDT_LOCAL_ORGANISATION``)."""
 
@@ -328,7 +343,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
             app.state.engine = open_store(get_settings().resolved_database_url)
         freeze_startup_objects()
         if warm:
-            threading.Thread(target=stix_check.warm, name="scheldt-stix-warm", daemon=True).start()
+            app.state.starting = threading.Event()
+            threading.Thread(target=_warm, args=(app.state.starting,), name="scheldt-stix-warm", daemon=True).start()
         yield
 
     app = FastAPI(title="Scheldt", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -336,6 +352,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
                               "trips, risk profiles, inspections, holds. Errors: {\"error\": {status, where, why}}.")
     app.state.engine = engine
     app.state.jobs = jobs
+    app.state.starting = None  # with ``warm``: an Event set once the STIX checks are ready
     app.state.host_org = get_settings().local_organisation if host_org is None else host_org
     errors.install(app)
     app.add_middleware(RequestSlots)
@@ -367,9 +384,12 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     def ready() -> JSONResponse:
         """Readiness: the store answers a query too, else 503 (take the node out of rotation).
         An operator review's load balancer, watching /healthz, kept a node whose database was
-        gone in rotation while every request answered 503."""
+        gone in rotation while every request answered 503. Also 503 while the STIX check
+        processes of a warmed app are starting (their start-up took the first envelopes' CPU)."""
         if not store_answers(app.state.engine):
             return JSONResponse({"status": "unavailable", "why": "the database cannot be reached just now"}, 503)
+        if app.state.starting is not None and not app.state.starting.is_set():
+            return JSONResponse({"status": "starting", "why": "the STIX check processes are still starting"}, 503)
         return JSONResponse({"status": "ok"})
 
     if workbench and importlib.util.find_spec("scheldt.web") is not None:

@@ -114,13 +114,21 @@ def _executor(size: int) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_leave_with_parent, initargs=(os.getpid(),))
+                                        initializer=_start_worker, initargs=(os.getpid(),))
             _pool_size = size
         return _pool
 
 
 #: Seconds between two checks by a worker process that the process that started it is alive.
 PARENT_CHECK_S = 2.0
+
+
+def _start_worker(parent: int) -> None:
+    """In a new worker process, before it takes any work: leave with ``parent``
+    (:func:`_leave_with_parent`), and check one object, so that stix2 and its pattern grammar
+    are loaded before the first envelope."""
+    _leave_with_parent(parent)
+    _problems([_WARM_OBJECT])
 
 
 def _leave_with_parent(parent: int) -> None:
@@ -165,24 +173,48 @@ _WARM_OBJECT = {"type": "indicator", "spec_version": "2.1", "id": "indicator--00
                 "valid_from": "2026-01-01T00:00:00Z"}
 
 
-def warm() -> None:
+#: Seconds :func:`warm` waits for every worker process to be up, at most.
+WARM_TIMEOUT_S = 120.0
+
+
+def _worker_pid() -> int:
+    """In a worker process: its process id, after a short pause, so that a worker still starting
+    gets its share of the next tasks rather than one worker taking them all."""
+    time.sleep(0.02)
+    return os.getpid()
+
+
+def warm() -> frozenset[int]:
     """Get checking ready before the first envelope arrives: stix2's pattern grammar loaded
-    here, and the worker processes started (when ``SCHELDT_STIX_CHECK_PROCESSES`` is 2 or more),
-    each having checked one object. Otherwise the first big envelopes a server receives wait
-    for process start-up and imports, several tenths of a second per process. ``scheldt serve``
-    calls it at start-up, in a thread."""
+    here, and, when ``SCHELDT_STIX_CHECK_PROCESSES`` is 2 or more, every worker process started
+    and having checked one object (:func:`_start_worker`). Returns once they are (at most
+    :data:`WARM_TIMEOUT_S` s) with the process ids of the worker processes that are, so a
+    caller can tell when the node is ready (none without worker processes). Without it the
+    first envelopes a server receives wait for process start-up and imports, several tenths
+    of a second per process on 2 cores, while the processes starting take the CPU.
+    ``scheldt serve`` calls it at start-up, in a thread, and answers ``/readyz`` with 503 until
+    it returns. Never raises: a pool that breaks or is stopped meanwhile is left to
+    :func:`stix_problems` (which checks in the caller's process then)."""
     _problems([_WARM_OBJECT])
     size = get_settings().stix_check_processes
     if size < 2:
-        return
+        return frozenset()
     pool = _executor(size)
+    started: set[int] = set()
+    deadline = time.monotonic() + WARM_TIMEOUT_S
     try:
-        for done in [pool.submit(_problems, [_WARM_OBJECT]) for _ in range(size)]:
-            done.result()
+        while len(started) < size and time.monotonic() < deadline:
+            tasks = [pool.submit(_worker_pid) for _ in range(size)]
+            started.update(done.result(timeout=max(0.0, deadline - time.monotonic())) for done in tasks)
     except BrokenProcessPool:
         _discard(pool)
+    except TimeoutError:
+        pass
     except RuntimeError:  # the pool was shut down meanwhile: the server stopped while starting
-        return
+        return frozenset(started)
+    if len(started) < size:
+        log.warning("%d of %d STIX check processes started", len(started), size)
+    return frozenset(started)
 
 
 def stix_problems(objects: list[dict[str, Any]]) -> list[str | None]:
