@@ -510,11 +510,8 @@ def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
                  app: str = "api_load:app_factory") -> tuple[subprocess.Popen[bytes], int]:
     """Start Scheldt's worker supervisor (:mod:`scheldt.api.workers`, as ``scheldt serve
     --workers N``) serving the app factory ``app`` (``module:function``, default
-    :func:`app_factory`) on ``url``; return the process and its port once ``/readyz`` answers
-    200 (the store answers and the STIX check processes have started, as a load balancer would
-    wait for; raises RuntimeError after 60 s or if the process exits)."""
-    import httpx
-
+    :func:`app_factory`) on ``url``; return the process and its port once every worker is ready
+    (:func:`wait_ready`; raises RuntimeError after 60 s or if the process exits)."""
     port = free_port()
     env = dict(os.environ, SCHELDT_DATABASE_URL=url, SCHELDT_DATA_DIR=str(data_dir),
                PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH", "")])))
@@ -522,18 +519,40 @@ def start_server(url: str, workers: int, data_dir: Path, log_file: Path,
            "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     out = log_file.open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(BENCH_DIR))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc, 60, log_file)
+    except RuntimeError:
+        stop_server(proc)
+        raise
+    return proc, port
+
+
+#: Fresh connections in a row that must answer /readyz with 200 (:func:`wait_ready`).
+READY_STREAK = 20
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float, log_file: Path) -> None:
+    """Return once :data:`READY_STREAK` fresh connections in a row get 200 from ``base``/readyz.
+    Each server worker answers for itself (store reachable, its STIX check processes started)
+    and the kernel hands each new connection to one of them by a hash of its ports, so one 200
+    may come from the first worker ready while another still starts (a regression review saw
+    200, 503, 200 with 2 workers); 20 in a row all land on ready workers but with odds of
+    1 in 2^19 for 2 workers. Raises RuntimeError after ``seconds`` or if ``proc`` exits."""
+    import httpx
+
+    deadline, streak = time.monotonic() + seconds, 0
+    while streak < READY_STREAK:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}: {log_file.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server was not ready in {seconds:.0f} s: {log_file.read_text()[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc, port
+            ok = httpx.get(f"{base}/readyz", timeout=2).status_code == 200  # a new connection each time
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise RuntimeError(f"the server did not answer in 60 s: {log_file.read_text()[-2000:]}")
+            ok = False
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.2)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:

@@ -92,18 +92,7 @@ def serve(name: str, url: str, folder: Path, port: int, local_org: str, pull_eve
                                 "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {(folder / f'{name}.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:  # store up, checks started
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start in 120 s")
-            time.sleep(0.2)
+        al.wait_ready(base, process, 120, folder / f"{name}.log")  # every worker: store up, checks started
         yield base
     finally:
         al.stop_server(process)

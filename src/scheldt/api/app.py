@@ -385,7 +385,8 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
         """Readiness: the store answers a query too, else 503 (take the node out of rotation).
         An operator review's load balancer, watching /healthz, kept a node whose database was
         gone in rotation while every request answered 503. Also 503 while the STIX check
-        processes of a warmed app are starting (their start-up took the first envelopes' CPU)."""
+        processes of a warmed app are starting (their start-up took the first envelopes' CPU);
+        each server process answers for its own (``--workers N``: one may be ready before another)."""
         if not store_answers(app.state.engine):
             return JSONResponse({"status": "unavailable", "why": "the database cannot be reached just now"}, 503)
         if app.state.starting is not None and not app.state.starting.is_set():

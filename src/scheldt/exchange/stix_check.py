@@ -193,8 +193,9 @@ def warm() -> frozenset[int]:
     first envelopes a server receives wait for process start-up and imports, several tenths
     of a second per process on 2 cores, while the processes starting take the CPU.
     ``scheldt serve`` calls it at start-up, in a thread, and answers ``/readyz`` with 503 until
-    it returns. Never raises: a pool that breaks or is stopped meanwhile is left to
-    :func:`stix_problems` (which checks in the caller's process then)."""
+    it returns. A pool that breaks or is stopped meanwhile is left to :func:`stix_problems`
+    (which checks in the caller's process then); other errors (no process could be started)
+    are raised."""
     _problems([_WARM_OBJECT])
     size = get_settings().stix_check_processes
     if size < 2:
