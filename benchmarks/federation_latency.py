@@ -43,6 +43,7 @@ import httpx
 from scheldt.domain.exchange import Tlp
 from scheldt.exchange.federation import add_peer
 from scheldt.exchange.objects import Sharing, identity_id, stix_time, with_sharing
+from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.workflows.accounts import create_organisation, create_token, create_user
 
@@ -52,28 +53,52 @@ PASSWORD = "federation benchmark password"
 GROUP = "be-us"
 
 
-def seed_node(url: str, own: str, partner: str, partner_port: int) -> dict[str, str]:
-    """Organisations, users and the sharing group of one node, its partner's node account, and
-    the partner as a peer. Returns username -> API token."""
-    now = datetime.now(UTC)
-    engine = open_store(url, auto_upgrade=True)
+@contextmanager
+def data_dir_of(path: Path) -> Iterator[None]:
+    """``SCHELDT_DATA_DIR`` set to ``path`` (and the settings read again) for the duration."""
+    before = os.environ.get("SCHELDT_DATA_DIR")
+    os.environ["SCHELDT_DATA_DIR"] = str(path)
+    get_settings.cache_clear()
     try:
-        with unit_of_work(engine) as uow:
-            for org in ("be-customs", "us-cbp"):
-                create_organisation(uow, org, org.upper(), "agency", [], [], now)
-            users = {"be-analyst": ("be-customs", "analyst"), "us-officer": ("us-cbp", "targeting_officer"),
-                     "be-node": ("be-customs", "liaison_officer"), "us-node": ("us-cbp", "liaison_officer")}
-            tokens = {}
-            for name, (org, role) in users.items():
-                create_user(uow, name, org, [role], PASSWORD, now)
-                tokens[name] = create_token(uow, name, "federation benchmark", 1, now)
-            uow.exchange.add_group(GROUP, "Belgium-US", "be-customs", ["us-cbp"], now)
-            partner_node, own_node = ("us-node", "be-node") if own == "be-customs" else ("be-node", "us-node")
-            uow.taxii.add_node_account(partner_node, partner, now)  # the partner pulls here as its node
-            add_peer(uow, f"{partner}-node", f"http://127.0.0.1:{partner_port}/taxii2/", partner,
-                     own_node, "password", PASSWORD, None, now)
+        yield
     finally:
-        engine.dispose()
+        if before is None:
+            os.environ.pop("SCHELDT_DATA_DIR", None)
+        else:
+            os.environ["SCHELDT_DATA_DIR"] = before
+        get_settings.cache_clear()
+
+
+def seed_node(url: str, own: str, partner: str, partner_port: int, data_dir: Path) -> dict[str, str]:
+    """Organisations, users and the sharing group of one node, its partner's node account, and
+    the partner as a peer, whose credential is sealed with the key in the node's ``data_dir``
+    (made there; the node is then served with that data directory). Returns username -> API
+    token. The credential was sealed under the benchmark's own data directory, which the node
+    did not read: every pull failed ("no sealing key") and the run gave up after 120 s."""
+    now = datetime.now(UTC)
+    with data_dir_of(data_dir):
+        engine = open_store(url, auto_upgrade=True)
+        try:
+            return _seeded(engine, own, partner, partner_port, now)
+        finally:
+            engine.dispose()
+
+
+def _seeded(engine: Any, own: str, partner: str, partner_port: int, now: datetime) -> dict[str, str]:
+    with unit_of_work(engine) as uow:
+        for org in ("be-customs", "us-cbp"):
+            create_organisation(uow, org, org.upper(), "agency", [], [], now)
+        users = {"be-analyst": ("be-customs", "analyst"), "us-officer": ("us-cbp", "targeting_officer"),
+                 "be-node": ("be-customs", "liaison_officer"), "us-node": ("us-cbp", "liaison_officer")}
+        tokens = {}
+        for name, (org, role) in users.items():
+            create_user(uow, name, org, [role], PASSWORD, now)
+            tokens[name] = create_token(uow, name, "federation benchmark", 1, now)
+        uow.exchange.add_group(GROUP, "Belgium-US", "be-customs", ["us-cbp"], now)
+        partner_node, own_node = ("us-node", "be-node") if own == "be-customs" else ("be-node", "us-node")
+        uow.taxii.add_node_account(partner_node, partner, now)  # the partner pulls here as its node
+        add_peer(uow, f"{partner}-node", f"http://127.0.0.1:{partner_port}/taxii2/", partner,
+                 own_node, "password", PASSWORD, None, now)
     return tokens
 
 
@@ -161,8 +186,8 @@ def main() -> None:
     be_url, us_url = f"sqlite:///{folder / 'be.db'}", al.sqlalchemy_url(args.postgres, us_db)
     be_port, us_port = al.free_port(), al.free_port()
     try:
-        be_tokens = seed_node(be_url, "be-customs", "us-cbp", us_port)
-        us_tokens = seed_node(us_url, "us-cbp", "be-customs", be_port)
+        be_tokens = seed_node(be_url, "be-customs", "us-cbp", us_port, folder / "be")
+        us_tokens = seed_node(us_url, "us-cbp", "be-customs", be_port, folder / "us")
         with ExitStack() as stack:
             be = stack.enter_context(serve("be", be_url, folder, be_port, "be-customs", args.pull_every, 1))
             us = stack.enter_context(serve("us", us_url, folder, us_port, "us-cbp", args.pull_every, 2))
