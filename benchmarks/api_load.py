@@ -536,8 +536,9 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float, log_fil
     Each server worker answers for itself (store reachable, its STIX check processes started)
     and the kernel hands each new connection to one of them by a hash of its ports, so one 200
     may come from the first worker ready while another still starts (a regression review saw
-    200, 503, 200 with 2 workers); 20 in a row all land on ready workers but with odds of
-    1 in 2^19 for 2 workers. Raises RuntimeError after ``seconds`` or if ``proc`` exits."""
+    200, 503, 200 with 2 workers); with one of 2 workers still starting, 20 connections in a row
+    all reach the other with odds of 1 in 2^20. Raises RuntimeError after ``seconds`` or if
+    ``proc`` exits."""
     import httpx
 
     deadline, streak = time.monotonic() + seconds, 0
