@@ -943,3 +943,75 @@ def test_interchanges_joined_in_one_file_are_each_decoded_on_their_own_terms() -
     padded = latin1.replace("Müller", "TUNA FISH IN OIL, CAFÉ" + " " * 2_000).encode("latin-1")
     assert text_of(padded) == padded.decode("latin-1")
     assert [m.group(1) for m in _UNA_TERMINATOR.finditer(padded + b"\n" + tilde.encode())] == [b"~"]
+
+
+def test_an_interchange_joined_without_a_una_is_read_with_the_default_release_character() -> None:
+    """An ingest review: a CODECO under ``UNA:+.! '`` (only its release character is not the
+    default) joined with ``cat`` to one without a UNA had the second read with ``!`` as release
+    character, so its ``BL?+B`` became bill ``BL?`` (another trip's key), without a flag.
+    Messages written from the ITG CODECO guide; the second interchange with its UNB, without
+    it after the first's UNZ, and on one line; two messages of one interchange stay one."""
+    first = ("UNA:+.! 'UNB+UNOA:2+TERM:ZZ+CUST:ZZ+260301:1200+ICA'UNH+1+CODECO:D:95B:UN:ITG14'BGM+36+GO1+9'"
+             "TDT+1+VOY1A+1++MSC:172:20'LOC+165+NLRTM:139:6'EQD+CN+MSCU1234566+45G1:102:5+++5'RFF+BM:BL!+A'"
+             "DTM+7:202601051000:203'UNT+8+1'UNZ+1+ICA'")
+    message = ("UNH+2+CODECO:D:95B:UN:ITG14'BGM+36+GO2+9'TDT+1+VOY1A+1++MSC:172:20'LOC+165+NLRTM:139:6'"
+               "EQD+CN+TGHU7654320+45G1:102:5+++5'RFF+BM:BL?+B'DTM+7:202601051100:203'UNT+8+2'")
+    second = f"UNB+UNOA:2+TERM:ZZ+CUST:ZZ+260301:1200+ICB'{message}UNZ+1+ICB'"
+    for text in (first + "\n" + second, first + message, first + second):
+        records = list(read_edifact(text.encode(), "j.edi"))
+        assert [(r.container_number, r.documents, r.flags) for r in records] == [  # type: ignore[union-attr]
+            ("MSCU1234566", (DocumentReference("TRD", "BL+A"),), ()),
+            ("TGHU7654320", (DocumentReference("TRD", "BL+B"),), ())]
+    # the same second message inside the first interchange is read with its characters
+    inside = first.replace("UNZ+1+ICA'", message.replace("BL?+B", "BL!+B") + "UNZ+2+ICA'")
+    assert [r.documents for r in read_edifact(inside.encode(), "i.edi")] == [  # type: ignore[attr-defined]
+        (DocumentReference("TRD", "BL+A"),), (DocumentReference("TRD", "BL+B"),)]
+
+
+IFTSTA_TWO_BOXES = ("UNB+UNOC:3+LINE:ZZ+CUST:ZZ+260302:1200+S1'UNH+1+IFTSTA:D:00B:UN'BGM+23+ST1+9'"
+                    "DTM+137:202603021200:203'CNI+1'STS+1+22::HS:Discharged'RFF+BM:BLSTA'DTM+334:202603021000:203'"
+                    "LOC+175+NLRTM'EQD+CN+MSCU1234566+45G1:102:5'EQD+CN+TGHU7654320+22G1'UNT+11+1'UNZ+1+S1'")
+
+
+def test_an_iftsta_equipment_group_without_a_container_number_is_rejected_and_the_others_kept() -> None:
+    """An ingest review: IFTSTA stored a status of an EQD without a number as an event of
+    container ''. Written from the UN D.00B IFTSTA directory."""
+    text = IFTSTA_TWO_BOXES.replace("EQD+CN+TGHU7654320+22G1", "EQD+CN++22G1")
+    records = list(read_edifact(text.encode(), "s.edi"))
+    assert [type(r).__name__ for r in records] == ["StatusEvent", "Rejection"]
+    assert records[0].container_number == "MSCU1234566"  # type: ignore[attr-defined]
+    assert (records[1].where, records[1].field, records[1].why) == (  # type: ignore[attr-defined]
+        "s.edi message 1 (segment 2) EQD 2", "EQD", "IFTSTA message 1: equipment group 2 names no container number")
+
+
+def test_iftsta_and_iftsai_ports_are_read_in_capitals_so_a_resend_in_lower_case_is_the_same_fact() -> None:
+    """An ingest review: ``LOC+175+nlrtm`` (IFTSTA) and ``LOC+9+nlrtm`` (IFTSAI) were kept as
+    written, so the same status or call re-sent in capitals was stored again."""
+    upper = list(read_edifact(IFTSTA_TWO_BOXES.encode(), "u.edi"))
+    lower = list(read_edifact(IFTSTA_TWO_BOXES.replace("LOC+175+NLRTM", "LOC+175+ nlrtm").encode(), "l.edi"))
+    assert [(r.event_id, r.location.unlocode) for r in lower] == [  # type: ignore[attr-defined]
+        (r.event_id, "NLRTM") for r in upper]  # type: ignore[attr-defined]
+    name = "IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi"
+    data = (SHARED / "fixtures" / "edifact" / name).read_bytes()
+    assert b"LOC+9+NLRTM" in data
+    as_sent = list(read_edifact(data, name))
+    resent = list(read_edifact(data.replace(b"LOC+9+NLRTM", b"LOC+9+nlrtm"), name))
+    assert [(r.event_id, r.location.unlocode) for r in resent] == [  # type: ignore[attr-defined]
+        (r.event_id, r.location.unlocode) for r in as_sent]  # type: ignore[attr-defined]
+    assert sum(r.location.unlocode == "NLRTM" for r in resent) == 2  # type: ignore[attr-defined]
+
+
+def test_an_unreadable_iftsai_eta_is_rejected_where_it_is_not_dropped() -> None:
+    """An ingest review: an IFTSAI call's ETA with month 13, or an unknown format code, was
+    skipped without a flag or a rejection (12 of 14 calls' times read, nothing said)."""
+    name = "IFTSAI_D99B_hmm-schedule-to-NLRTM_1.edi"
+    data = (SHARED / "fixtures" / "edifact" / name).read_bytes()
+    eta = next(seg for seg in data.split(b"'") if seg.strip().startswith(b"DTM+132:2019"))
+    bad = data.replace(eta, eta.replace(b"DTM+132:201903", b"DTM+132:201913"), 1)
+    records = list(read_edifact(bad, name))
+    rejected = [r for r in records if isinstance(r, Rejection)]
+    assert len(records) == 14 and len(rejected) == 1
+    [r] = rejected
+    assert r.field == "DTM+132" and r.where.endswith("LOC NLRTM")
+    assert r.why.endswith("(format 203) is not a real date in 1970-2099: the estimated arrival at NLRTM is not read")
+    assert "'201913" in r.why

@@ -226,28 +226,49 @@ def read_messages(data: bytes, source: str) -> Iterator[Message | Rejection]:
 _ANOTHER = re.compile(r"UNA.{6}\s*UN[BGH]|UN[BH]\+", re.DOTALL)
 
 
+#: The service string advice of an interchange that gives none (ISO 9735: the default separators).
+DEFAULT_ADVICE = "UNA:+.? '"
+
+
 def _interchanges(text: str) -> list[str]:
     """``text`` cut where another interchange begins right after the end of a segment: at a
-    service string advice (UNA), or at a UNB or UNH in the default separators after a segment
-    of an interchange that had other ones (whose own segments cannot begin "UNB+"). An EDI
-    review's two interchanges joined with ``cat``, the second with ``UNA|*,! ~``, lost the
-    second whole: it was read with the first's separators, as one segment never terminated."""
+    service string advice (UNA), or, after a segment of an interchange that had other service
+    characters, at a UNB in the default separators (an interchange holds one UNB), or at a UNH
+    in them where its own data element separator is not ``+`` (its own messages cannot begin
+    "UNH+") or its trailer (UNZ) came just before. An EDI review's two interchanges joined with
+    ``cat``, the second with ``UNA|*,! ~``, lost the second whole: it was read with the first's
+    separators, as one segment never terminated; another review's second interchange, without a
+    UNA, was read with the first's release character ``!`` (``+`` kept, only the release
+    differing), so its ``BL?+B`` became ``BL?`` and its bill of lading another trip's."""
     cuts = [0]
     head = text.lstrip()
-    advice = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
+    given = head.startswith("UNA") and len(head) >= 9
+    advice = head[:9] if given else DEFAULT_ADVICE
+    # where the current interchange's segments begin: after its UNA, whose last character is
+    # the segment terminator too
+    begun = len(text) - len(head) + (9 if given else 0)
     for m in _ANOTHER.finditer(text, len(text) - len(head) + 1):
         end = m.start()
-        while end > cuts[-1] and text[end - 1].isspace():  # the character before, blank space skipped
+        while end > begun and text[end - 1].isspace():  # the character before, blank space skipped
             end -= 1
-        if end <= cuts[-1] or text[end - 1] != advice[8]:
+        if end <= begun or text[end - 1] != advice[8]:
             continue
         if m.group().startswith("UNA"):
             cuts.append(m.start())
             advice = text[m.start():m.start() + 9]
-        elif advice[4] != "+":
+            begun = m.start() + 9
+        elif advice != DEFAULT_ADVICE and (advice[4] != "+" or m.group().startswith("UNB")
+                                           or _ended_by_trailer(text, begun, end - 1, advice)):
             cuts.append(m.start())
-            advice = "UNA:+.? '"
+            advice, begun = DEFAULT_ADVICE, m.start()
     return [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+
+
+def _ended_by_trailer(text: str, start: int, terminator: int, advice: str) -> bool:
+    """Whether the segment that the terminator at ``terminator`` ends (looked for after
+    ``start``) is an interchange trailer, UNZ, in the service characters ``advice``."""
+    begun = max(start, text.rfind(advice[8], start, terminator) + 1)
+    return text[begun:terminator].lstrip().startswith("UNZ" + advice[4])
 
 
 def _released_terminators(text: str) -> tuple[str, dict[int, Flag]]:
@@ -307,7 +328,7 @@ def unwrapped(text: str) -> str:
     if "\n" not in text and "\r" not in text:
         return text
     head = text.lstrip()
-    una = head[:9] if head.startswith("UNA") and len(head) >= 9 else "UNA:+.? '"
+    una = head[:9] if head.startswith("UNA") and len(head) >= 9 else DEFAULT_ADVICE
     if any(c in "\r\n" for c in una[3:9]):
         return text
     component, separator, release, terminator = una[3], una[4], una[6], una[8]

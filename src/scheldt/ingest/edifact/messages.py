@@ -277,6 +277,13 @@ _OTHER_CALLS = frozenset({"61", "94", "152"})
 _LIST_QUALIFIERS = frozenset({"94", "152"})
 
 
+def _port(seg: Segment) -> str:
+    """The port a LOC segment names (its C517 code) in capitals without spaces, as :func:`_place`
+    reads ports: a review's IFTSAI and IFTSTA re-sent with ``nlrtm`` for ``NLRTM`` added the same
+    calls and statuses again."""
+    return component(seg, 1, 0).strip().upper()
+
+
 def _place(places: dict[str, str], seg: Segment, flags: list[Flag]) -> None:
     """Keep a LOC segment's place by qualifier (the first one given). A port is read in capitals
     without spaces (senders write "crmob" and " CRMOB"); one not shaped as a UN/LOCODE is flagged
@@ -648,7 +655,7 @@ def _statuses(message: Message, head: _Header, unit: _Unit, outside: list[Segmen
         elif tag == "DTM" and component(seg, 0, 0) in ("178", "186") and when is None:
             when = _dtm(seg)[1]
         elif tag == "LOC" and not port and component(seg, 0) in ("175", "5", "9", "11", "165"):
-            port = component(seg, 1, 0)
+            port = _port(seg)
     groups: list[list[Segment]] = []
     for seg in [*unit.own, *outside]:
         if seg.tag.strip() == "EQD":
@@ -664,6 +671,10 @@ def _statuses(message: Message, head: _Header, unit: _Unit, outside: list[Segmen
         yield Rejection(where, "STS", f"IFTSTA message {message.ref} has no status (STS) or no date")
         return
     for i, c in enumerate(containers):
+        if not c.get("number"):  # as the move readers do (a review: stored with an empty container number)
+            yield Rejection(f"{message.where} EQD {i + 1}", "EQD", f"IFTSTA message {message.ref}: equipment group "
+                            f"{i + 1} names no container number")
+            continue
         yield StatusEvent(
             event_id=_event_id(message, status, port, when.isoformat(), c.get("number", "")), classifier="ACT",
             event_time=when,
@@ -685,10 +696,14 @@ def read_schedule(message: Message) -> Iterator[Record]:
     for seg in message.segments:
         tag = seg.tag.strip()
         if tag == "LOC":
-            port = component(seg, 1, 0)
+            port = _port(seg)
         elif tag == "DTM" and port and component(seg, 0, 0) in ("132", "133"):
             when = _dtm(seg)[1]
-            if when is None:
+            if when is None:  # a review: the ETA was dropped without a word
+                yield Rejection(f"{message.where} LOC {port}", f"DTM+{component(seg, 0, 0)}",
+                                f"IFTSAI message {message.ref}: {_dtm_why(seg)}: the estimated "
+                                f"{'arrival at' if component(seg, 0, 0) == '132' else 'departure from'} {port} "
+                                "is not read")
                 continue
             n += 1
             kind = "ARRI" if component(seg, 0, 0) == "132" else "DEPA"
