@@ -825,3 +825,26 @@ def test_added_after_misses_nothing_a_writer_with_an_earlier_clock_commits_later
         r = node.get(f"/collections/be-us/{path}/", "us-liaison", added_after=last)
         assert ids(r.json().get("objects", [])) == [second["id"]], path
         assert r.headers["X-TAXII-Date-Added-First"] > last
+
+
+def test_added_after_walks_an_envelope_page_by_page_from_each_page_s_date_added_last(node: Node) -> None:
+    """A TAXII review: the versions of one Add Objects request all had one date_added, so a
+    client reading by pages of 1 and resuming by ``added_after`` = the last page's
+    X-TAXII-Date-Added-Last got ``obj0``, then an empty page with ``more`` false: ``obj1`` and
+    ``obj2`` were never served. Each version now has its own date_added, growing with seq."""
+    objects = [indicator("be-customs", Tlp.AMBER, "be-us", name=f"obj{i}") for i in range(3)]
+    assert node.post("/collections/be-us/objects/", "be-analyst", objects).json()["success_count"] == 3
+    for path in ("objects", "manifest"):
+        seen, after, stamps = [], None, []
+        for _ in range(4):
+            resume = {"added_after": after} if after else {}
+            r = node.get(f"/collections/be-us/{path}/", "us-liaison", limit=1, **resume)
+            page = r.json().get("objects", [])
+            if not page:
+                assert r.json()["more"] is False
+                break
+            seen += [o["id"] for o in page]
+            after = r.headers["X-TAXII-Date-Added-Last"]
+            stamps.append(after)
+        assert seen == ids(objects), path
+        assert stamps == sorted(set(stamps)) and len(stamps) == 3  # one date_added each, growing

@@ -434,16 +434,26 @@ class ExchangeRepository:
         return out
 
     def _after_latest(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``values`` with each ``date_added`` after every one stored (by a microsecond where it
-        is not), so date_added grows with seq. Why: a writer reads the clock before it takes the
-        write lock, so one that read it later may commit first, and a TAXII client resuming by
-        ``added_after`` (the last page's X-TAXII-Date-Added-Last) would miss the version
-        committed after it with the earlier time. Called with the writers' lock held."""
+        """``values`` (in the order their seqs are given) with each ``date_added`` after every
+        one stored and every one before it in ``values`` (by a microsecond where it is not), so
+        date_added grows strictly with seq. Why: a TAXII client resuming by ``added_after`` (the
+        last page's X-TAXII-Date-Added-Last) gets what was added strictly after that time, so
+        it missed (1) a version committed after the page with an earlier time (a writer reads
+        the clock before it takes the write lock, so one that read it later may commit first),
+        and (2) the rest of an envelope whose versions all had one time (a review's envelope of
+        3 objects, read by pages of 1: the second page was empty, ``more`` false). Called with
+        the writers' lock held."""
         latest = aware(self.session.scalar(select(func.max(_O.date_added))))
-        if latest is None:
-            return values
-        floor = latest + timedelta(microseconds=1)
-        return [v if aware(v["date_added"]) >= floor else {**v, "date_added": floor} for v in values]
+        step = timedelta(microseconds=1)
+        floor = None if latest is None else latest + step
+        out = []
+        for v in values:
+            added = aware(v["date_added"])
+            if floor is not None and added < floor:
+                v, added = {**v, "date_added": floor}, floor
+            out.append(v)
+            floor = added + step
+        return out
 
     def _insert_postgresql(self, values: list[dict[str, Any]]) -> list[int]:
         """Insert object versions on PostgreSQL as one ``INSERT ... SELECT FROM
