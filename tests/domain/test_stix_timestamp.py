@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheldt.domain.exchange import stix_timestamp
+from scheldt.domain.exchange import has_version, stix_timestamp, version_key
 
 
 def test_precisions_and_offsets() -> None:
@@ -26,3 +26,19 @@ def test_round_trip_of_millisecond_text(t: datetime) -> None:
     # the same instant with an offset reads the same
     other = t.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=5)))
     assert stix_timestamp(other.isoformat()) == t.replace(tzinfo=UTC)
+
+
+def test_version_key_names_one_instant_one_way() -> None:
+    assert version_key("2026-01-01T00:00:00Z") == version_key("2026-01-01T00:00:00.000Z") \
+        == version_key("2026-01-01T01:00:00+01:00") == "2026-01-01T00:00:00.000000Z"
+    assert version_key("2026-01-01T00:00:00.001Z") != version_key("2026-01-01T00:00:00Z")
+    assert version_key("not a time") == "not a time"
+    assert has_version([("be-customs", "2026-01-01T00:00:00.000Z")], "2026-01-01T00:00:00Z")
+    assert not has_version([("be-customs", "2026-01-01T00:00:00.000Z")], "2026-01-01T00:00:01Z")
+
+
+@given(st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1)), st.integers(0, 6))
+def test_version_key_is_the_same_for_any_written_precision(t: datetime, extra: int) -> None:
+    t = t.replace(microsecond=t.microsecond // 1000 * 1000)
+    millis = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}" + "0" * extra + "Z"
+    assert version_key(millis) == t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -35,7 +35,7 @@ from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, tlp_marking_definition
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_credential, set_relays
-from scheldt.exchange.objects import identity_id, sharing_of, stored_values
+from scheldt.exchange.objects import Sharing, identity_id, sharing_of, stored_values, with_sharing
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.jobs.kinds import kind as job_kind
 from scheldt.settings import get_settings
@@ -390,6 +390,81 @@ def test_an_object_naming_another_known_creator_is_refused_whatever_way_it_comes
     assert report.failed == [(claimed["id"], f"{claimed['id']}.created_by_ref: names be-customs, but the object comes "
                                              "from us-cbp: an organisation's objects are taken only from it, or from "
                                              "a peer allowed to relay for it")]
+
+
+def _in_capitals(stix_id: str) -> str:
+    kind, _, uid = stix_id.partition("--")
+    return f"{kind}--{uid.upper()}"
+
+
+def _identity_of(org: str, name: str) -> dict[str, Any]:
+    return {"type": "identity", "spec_version": "2.1", "id": identity_id(org), "created": "2026-01-01T00:00:00.000Z",
+            "modified": "2026-01-01T00:00:00.000Z", "name": name, "identity_class": "organization"}
+
+
+def test_an_organisation_named_in_capitals_or_defined_by_another_is_refused(net: Net) -> None:
+    """A federation review: ``created_by_ref`` naming be-customs with its UUID in capitals (the
+    same identifier: RFC 4122 reads UUIDs without regard to case) passed as an organisation
+    unknown here, so the US node stored it as its own while it named the Belgians; and the US
+    node could store be-customs' identity object, with a name asking for reports by e-mail,
+    which a third node then took as Belgian. Both are refused now, as the lower-case forms were."""
+    claimed = {**indicator("us-cbp", Tlp.GREEN, None), "created_by_ref": _in_capitals(identity_id("be-customs"))}
+    forged_identity = with_sharing(_identity_of("be-customs", "Belgian Customs (send reports to evil@example.org)"),
+                                   Sharing("other", Tlp.GREEN, None))
+    own_identity = with_sharing(_identity_of("us-cbp", "US Customs and Border Protection"),
+                                Sharing("other", Tlp.GREEN, None))
+    alert = indicator("be-customs", Tlp.GREEN, None)
+    base = indicator("us-cbp", Tlp.GREEN, None)
+    feedback = {k: v for k, v in base.items() if k not in ("name", "pattern", "pattern_type", "valid_from")} | {
+        "type": "sighting", "id": f"sighting--{base['id'].split('--')[1]}", "sighting_of_ref": alert["id"],
+        "where_sighted_refs": [_in_capitals(identity_id("nl-customs"))], "count": 1}
+    with unit_of_work(net.b) as uow:
+        ingest_objects(uow, [alert], "be-customs", "local", None, NOW)
+        report = ingest_objects(uow, [claimed, forged_identity, own_identity, feedback], "us-cbp", "taxii:us-officer",
+                                None, NOW)
+    assert [i for i, _, _ in report.added] == [own_identity["id"]]
+    assert report.failed == [
+        (claimed["id"], f"{claimed['id']}.created_by_ref: names be-customs, but the object comes from us-cbp: an "
+                        "organisation's objects are taken only from it, or from a peer allowed to relay for it"),
+        (forged_identity["id"], f"{forged_identity['id']}.id: is the identity of be-customs, but it comes from us-cbp: "
+                                "an organisation's identity is taken only from it, or from a peer allowed to relay "
+                                "for it"),
+        (feedback["id"], f"{feedback['id']}.where_sighted_refs[0]: names nl-customs, but the sighting comes from "
+                         "us-cbp: an organisation's feedback is taken only from it, or from a peer allowed to relay "
+                         "for it")]
+
+
+def test_a_peer_serving_another_organisation_s_identity_or_capitalised_creator_is_refused(
+        net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The federation review's third node: what a tampered (or older) US node serves, an object
+    naming be-customs in capitals and be-customs' identity object, is refused by the Dutch node
+    pulling it; allowed to relay for be-customs, the identity is taken as be-customs'."""
+    monkeypatch.setenv("SCHELDT_LOCAL_ORGANISATION", "nl-customs")
+    get_settings.cache_clear()
+    claimed = {**indicator("us-cbp", Tlp.GREEN, None), "created_by_ref": _in_capitals(identity_id("be-customs"))}
+    forged_identity = with_sharing(_identity_of("be-customs", "Belgian Customs (send reports to evil@example.org)"),
+                                   Sharing("other", Tlp.GREEN, None))
+    tampered(net.b, [claimed, forged_identity], "us-cbp")
+    try:
+        with serving(net.b) as url_b:
+            with unit_of_work(net.c) as uow:
+                add_peer(uow, "us-node", f"{url_b}/taxii2/scheldt/", "us-cbp", "nl-node", "token",
+                         net.tokens_b["nl-node"], None, NOW)
+            refused = pull(net.c, "us-node")
+            assert refused.added == 0 and rows(net.c) == []
+            assert sorted(f for c in refused.collections for f in c.failures) == sorted([
+                (claimed["id"], "created by be-customs (created_by_ref), and peer us-node may not relay for be-customs "
+                                "here: it speaks for us-cbp (scheldt peer relays us-node be-customs)"),
+                (forged_identity["id"], "the identity of be-customs, and peer us-node may not relay for be-customs "
+                                        "here: it speaks for us-cbp (scheldt peer relays us-node be-customs)")])
+            with unit_of_work(net.c) as uow:
+                set_relays(uow, "us-node", ["be-customs"])
+            relayed = pull(net.c, "us-node")
+            assert relayed.added == 2
+            assert {r.stix_id: r.owner_org for r in rows(net.c)} == {claimed["id"]: "be-customs",
+                                                                      forged_identity["id"]: "be-customs"}
+    finally:
+        get_settings.cache_clear()
 
 
 def test_a_sighting_naming_another_known_organisation_as_the_one_that_acted_is_refused(net: Net) -> None:

@@ -848,3 +848,57 @@ def test_added_after_walks_an_envelope_page_by_page_from_each_page_s_date_added_
             stamps.append(after)
         assert seen == ids(objects), path
         assert stamps == sorted(set(stamps)) and len(stamps) == 3  # one date_added each, growing
+
+
+def test_one_version_written_with_another_precision_is_the_same_version(node: Node) -> None:
+    """A TAXII review: ``modified`` 2026-01-01T00:00:00.000Z and 2026-01-01T00:00:00Z, one
+    instant, were stored as two versions, the second with other content; ``match[version]=last``
+    then served two objects for one id, and that timestamp both. The second is now the same
+    version: refused with other content, known (added nothing) with the same."""
+    a = indicator("be-customs", Tlp.AMBER_STRICT, "be-us")
+    assert a["modified"] == "2026-01-01T00:00:00.000Z"
+    assert node.post("/collections/be-us/objects/", "be-analyst", [a]).json()["success_count"] == 1
+    other = {**a, "modified": "2026-01-01T00:00:00Z", "name": "OTHER CONTENT"}
+    status = node.post("/collections/be-us/objects/", "be-analyst", [other]).json()
+    assert (status["success_count"], status["failures"][0]["message"]) == (
+        0, f"{a['id']}: version 2026-01-01T00:00:00Z is already stored here with other content; the first one "
+           "received is kept (a new version needs a later modified)")
+    same = {**a, "modified": "2026-01-01T00:00:00.0Z"}
+    status = node.post("/collections/be-us/objects/", "be-analyst", [same]).json()
+    assert [s["message"] for s in status["successes"]] == ["already stored"] and status["failure_count"] == 0
+    served = node.get("/collections/be-us/objects/", "us-liaison", **{"match[version]": "all"}).json()["objects"]
+    assert [(o["id"], o["modified"], o["name"]) for o in served] == [(a["id"], a["modified"], "watch this")]
+    versions = node.get(f"/collections/be-us/objects/{a['id']}/versions/", "us-liaison").json()["versions"]
+    assert versions == [a["modified"]]
+    # a partner's object: a version in other writing is no new version of it either (the
+    # originator-only rule compared the text)
+    us = indicator("us-cbp", Tlp.AMBER, "be-us", name="US entry")
+    node.store([us], owner="us-cbp", group="be-us")
+    status = node.post("/collections/be-us/objects/", "be-analyst", [{**us, "modified": "2026-01-01T00:00:00Z"}])
+    assert status.json()["success_count"] == 1  # the same version, same content: known, not a change
+    assert [s["message"] for s in status.json()["successes"]] == ["already stored"]
+
+
+def test_add_objects_tells_nothing_of_the_versions_of_an_object_the_requester_may_not_see(node: Node) -> None:
+    """A TAXII review: a US liaison officer, who may not see a be-nl AMBER+STRICT indicator,
+    posted its id with the stored ``modified`` and read "version ... is already stored here with
+    other content" (and another answer for another version): the exact version stored. Every
+    version of an id it may not see now gets one answer (that the id is taken, which a refusal
+    cannot hide)."""
+    secret = indicator("be-customs", Tlp.AMBER_STRICT, "be-nl", name="NL only")
+    node.store([secret], group="be-nl")
+    answers = set()
+    for modified in (None, datetime(2026, 2, 2, tzinfo=UTC)):
+        probe = indicator("us-cbp", Tlp.AMBER, "be-us", stix_id=secret["id"], modified=modified)
+        status = node.post("/collections/be-us/objects/", "us-liaison", [probe]).json()
+        assert status["success_count"] == 0
+        answers.add(status["failures"][0]["message"])
+    assert answers == {f"{secret['id']} is another organisation's object: only its originator makes new versions "
+                       "of it"}
+    # one it may see is named, and a copy of its stored version is known
+    seen = indicator("be-customs", Tlp.AMBER, "be-us", name="shared")
+    node.store([seen], group="be-us")
+    later = new_version(seen, name="changed by the US")
+    status = node.post("/collections/be-us/objects/", "us-liaison", [later]).json()
+    assert status["failures"][0]["message"] == (f"{seen['id']} is be-customs's object: only its originator makes new "
+                                                "versions of it")

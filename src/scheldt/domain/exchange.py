@@ -21,6 +21,7 @@ and sightings (a partner acted on an alert, and what came of it). Each carries:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -184,6 +185,24 @@ def stix_timestamp(text: str) -> datetime | None:
     except ValueError:
         return None
     return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def version_key(modified: object) -> str:
+    """What names an object version among its id's versions: its ``modified`` as the instant
+    it stands for (:func:`stix_timestamp`, written ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), or the text
+    itself when it is not a timestamp. ``2026-01-01T00:00:00.000Z`` and ``2026-01-01T00:00:00Z``
+    are one version (STIX 2.1 §3.6 versions by the ``modified`` timestamp): a TAXII review stored
+    both, with other content, and ``match[version]=last`` served two objects for one id."""
+    text = str(modified)
+    at = stix_timestamp(text)
+    return text if at is None else at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def has_version(stored: Iterable[tuple[str, str]], modified: object) -> bool:
+    """Whether ``stored`` ((owner, modified) of an id's stored versions) holds the version
+    ``modified`` names (by :func:`version_key`)."""
+    key = version_key(modified)
+    return any(version_key(m) == key for _, m in stored)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ from taxii2client.common import _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection
 
+from scheldt.domain.exchange import has_version
 from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, InputError, NotFoundError, ScheldtError
 from scheldt.settings import get_settings
@@ -79,7 +80,7 @@ from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
 from scheldt.workflows.share import member_of, receive_objects, withdraw_entries
-from scheldt.workflows.sharing import organisations_by_identity
+from scheldt.workflows.sharing import identity_named, organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, version_time
 
 log = logging.getLogger(__name__)
@@ -311,16 +312,17 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         if isinstance(obj, dict):
             versions = stored.get(str(obj.get("id")), [])
             modified = str(obj.get("modified") or obj.get("created") or "")
-            named = orgs.get(str(obj.get("created_by_ref") or ""))
+            named = identity_named(obj, orgs)
             if named is not None and named != owner:
                 # a version stored here already adds nothing (our own coming back, say)
-                if modified not in {m for _, m in versions} and (
+                if not has_version(versions, modified) and (
                         named not in peer.relays_for or (named == local and _made_here(uow, str(obj.get("id"))))):
-                    _failed(report, str(obj.get("id")), _not_its_own(peer, named, local))
+                    _failed(report, str(obj.get("id")), _not_its_own(peer, named, local, obj.get("type") == "identity"
+                                                                     and not obj.get("created_by_ref")))
                     continue
                 owner = named
             others = {o for o, _ in versions} - {owner}
-            if versions and modified not in {m for _, m in versions} and others:
+            if versions and not has_version(versions, modified) and others:
                 # whose it is stays unsaid: pull reports are read by users of other organisations
                 _failed(report, str(obj.get("id")), "a new version of another organisation's object: only its "
                                                     "originator versions it")
@@ -342,13 +344,15 @@ def _made_here(uow: UnitOfWork, stix_id: str) -> bool:
     return any(v.source == "local" for v in uow.exchange.versions(None, stix_id))
 
 
-def _not_its_own(peer: Peer, named: str, local: str) -> str:
-    """Why an object a peer sent, naming ``named`` as its creator, is refused."""
+def _not_its_own(peer: Peer, named: str, local: str, identity: bool = False) -> str:
+    """Why an object a peer sent, naming ``named`` as its creator (``identity``: being the
+    identity object of ``named``), is refused."""
+    what = f"the identity of {named}" if identity else f"created by {named} (created_by_ref)"
     if named == local and named in peer.relays_for:
-        return (f"created by {named} (created_by_ref), this node's own organisation, as a new version of an object "
-                f"made here: only this node versions those")
-    return (f"created by {named} (created_by_ref), and peer {peer.name} may not relay for {named} here: it "
-            f"speaks for {peer.organisation_id} (scheldt peer relays {peer.name} {named})")
+        return (f"{what}, this node's own organisation, as a new version of an object made here: only this node "
+                "versions those")
+    return (f"{what}, and peer {peer.name} may not relay for {named} here: it speaks for {peer.organisation_id} "
+            f"(scheldt peer relays {peer.name} {named})")
 
 
 def _failed(report: CollectionReport, label: str, why: str) -> None:

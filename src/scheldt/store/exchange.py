@@ -34,7 +34,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from scheldt.domain.exchange import DELETED_MARK, LOCAL_GROUP, Audience, Requester, Tlp, VersionFilter
+from scheldt.domain.exchange import (
+    DELETED_MARK,
+    LOCAL_GROUP,
+    Audience,
+    Requester,
+    Tlp,
+    VersionFilter,
+    version_key,
+)
 from scheldt.errors import ConflictError, NotFoundError
 from scheldt.store.db import among, take_write_lock
 from scheldt.store.models import (
@@ -385,18 +393,19 @@ class ExchangeRepository:
         """:meth:`add_version` for many versions at once: one query finds those already stored
         and one multi-row INSERT ... RETURNING adds the rest (``versions``: (values, named
         recipients) each). Returns, in order, the seq of each added version, None for one
-        already stored (or repeated earlier in ``versions``)."""
+        already stored (or repeated earlier in ``versions``): the same id and ``modified``
+        instant (:func:`~scheldt.domain.exchange.version_key`), however the time is written."""
         if not versions:
             return []
         # before reading what is stored: on SQLite too (two `peer pull`s of one peer at once both
         # found the objects new, and the second failed on the unique key)
         self.lock_writers()
-        keys = [(v["stix_id"], v["modified"]) for v, _ in versions]
+        keys = [(v["stix_id"], version_key(v["modified"])) for v, _ in versions]
         known: set[tuple[str, str]] = set()
         ids = sorted({k[0] for k in keys})
         for i in range(0, len(ids), 1000):
-            known.update((sid, mod) for sid, mod in self.session.execute(select(_O.stix_id, _O.modified).where(
-                among(self.session, _O.stix_id, ids[i:i + 1000]))))
+            known.update((sid, version_key(mod)) for sid, mod in self.session.execute(
+                select(_O.stix_id, _O.modified).where(among(self.session, _O.stix_id, ids[i:i + 1000]))))
         fresh: list[int] = []
         for i, key in enumerate(keys):
             if key not in known:
@@ -421,16 +430,18 @@ class ExchangeRepository:
 
     def stored_objects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The STIX object stored for each (stix id, modified) of ``keys`` that is stored
-        (deleted versions included)."""
-        wanted = set(keys)
+        (deleted versions included), keyed as asked; a version is found whatever way its
+        ``modified`` is written (:func:`~scheldt.domain.exchange.version_key`)."""
+        wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for sid, mod in set(keys):
+            wanted.setdefault((sid, version_key(mod)), []).append((sid, mod))
         out: dict[tuple[str, str], dict[str, Any]] = {}
         ids = sorted({k[0] for k in wanted})
         for i in range(0, len(ids), 1000):
-            part = set(ids[i:i + 1000])
-            stmt = select(_O.stix_id, _O.modified, _O.object).where(
-                among(self.session, _O.stix_id, sorted(part)),
-                among(self.session, _O.modified, sorted({m for s, m in wanted if s in part})))
-            out.update({(sid, mod): obj for sid, mod, obj in self.session.execute(stmt) if (sid, mod) in wanted})
+            stmt = select(_O.stix_id, _O.modified, _O.object).where(among(self.session, _O.stix_id, ids[i:i + 1000]))
+            for sid, mod, obj in self.session.execute(stmt):
+                for asked in wanted.get((sid, version_key(mod)), []):
+                    out[asked] = obj
         return out
 
     def _after_latest(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:

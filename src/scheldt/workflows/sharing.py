@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import stix2.v21
 
-from scheldt.domain.exchange import DELETED_MARK, Requester, Tlp, stix_timestamp
+from scheldt.domain.exchange import DELETED_MARK, Requester, Tlp, has_version, stix_timestamp, version_key
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
 from scheldt.exchange.objects import COMMUNITY_TLPS, Sharing, identity_id, redact, sharing_of, stored_values
@@ -131,22 +131,55 @@ def _problems(objects: list[Any], labels: list[str]) -> dict[int, InputError]:
     return problems
 
 
-def organisations_by_identity(uow: Any) -> dict[str, str]:
+class IdentityMap(dict[str, str]):
+    """Identity id → organisation id, looked up whatever the case of the id's letters: a STIX
+    identifier's UUID is read without regard to case (RFC 4122 §3), so ``identity--02FDFE8D-…``
+    is be-customs as much as ``identity--02fdfe8d-…`` (a federation review's object naming an
+    agency in capitals passed as "an organisation unknown here", was stored as its peer's, and
+    a third node took it as the agency's own)."""
+
+    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+        """The organisation of identity id ``key`` (any case), or ``default``."""
+        return super().get(key.lower() if isinstance(key, str) else key, default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower() if isinstance(key, str) else key)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+
+def organisations_by_identity(uow: Any) -> IdentityMap:
     """The organisations known here by their STIX identity id
-    (:func:`scheldt.exchange.objects.identity_id`): identity id → organisation id."""
-    return {identity_id(o.id): o.id for o in uow.accounts.organisations()}
+    (:func:`scheldt.exchange.objects.identity_id`): identity id (any case) → organisation id."""
+    return IdentityMap({identity_id(o.id): o.id for o in uow.accounts.organisations()})
+
+
+def identity_named(obj: dict[str, Any], creators: IdentityMap) -> str | None:
+    """The organisation known here that ``obj`` speaks for: the one its ``created_by_ref``
+    names, or, for an ``identity`` object, the one it is the identity of; None for neither."""
+    named = creators.get(str(obj.get("created_by_ref") or ""))
+    if named is None and obj.get("type") == "identity":
+        named = creators.get(str(obj.get("id") or ""))
+    return named
 
 
 def _check_creator(obj: dict[str, Any], owner_org: str, creators: dict[str, str], where: str) -> None:
     """Raise InputError when ``obj``'s ``created_by_ref`` names an organisation known here
     (``creators``: identity id → organisation) other than ``owner_org``, the one it comes from,
     or when a sighting's ``where_sighted_refs`` (in Scheldt: the organisation that acted on the
-    alert, shown to the alert's originator as who gave the feedback) names one. No creator, or
-    an identity that is no organisation here, passes."""
+    alert, shown to the alert's originator as who gave the feedback) names one, or when it is
+    the identity object of one (a federation review's US node defined be-customs' identity, with
+    a name asking for reports by e-mail, and it was relayed on as Belgian). No creator, or an
+    identity that is no organisation here, passes; ids are compared whatever their case."""
     named = creators.get(str(obj.get("created_by_ref") or ""))
     if named is not None and named != owner_org:
         raise InputError(f"{where}.created_by_ref", f"names {named}, but the object comes from {owner_org}: an "
                          "organisation's objects are taken only from it, or from a peer allowed to relay for it")
+    stands_for = creators.get(str(obj.get("id") or "")) if obj.get("type") == "identity" else None
+    if stands_for is not None and stands_for != owner_org:
+        raise InputError(f"{where}.id", f"is the identity of {stands_for}, but it comes from {owner_org}: an "
+                         "organisation's identity is taken only from it, or from a peer allowed to relay for it")
     refs = obj.get("where_sighted_refs") if obj.get("type") == "sighting" else None
     for i, ref in enumerate(refs if isinstance(refs, list) else ()):
         acted = creators.get(str(ref))
@@ -353,7 +386,7 @@ def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_o
     for values, recipients in batch:
         versions = stored.get(values["stix_id"], [])
         others = {o for o, _ in versions} - {owner_org}
-        if others and values["modified"] not in {m for _, m in versions}:
+        if others and not has_version(versions, values["modified"]):
             report.failed.append((values["stix_id"], f"{values['stix_id']} is another organisation's object: only its "
                                                      "originator makes new versions of it"))
         else:
@@ -397,6 +430,11 @@ def same_version(stored: dict[str, Any], received: dict[str, Any]) -> bool:
     re-sent does not bring back."""
     if stored == received or received.get("type") in _SHARED_DEFINITIONS or stored.get(DELETED_MARK) is True:
         return True
+    if "modified" in stored and received.get("modified") != stored["modified"] \
+            and version_key(received.get("modified")) == version_key(stored["modified"]):
+        received = {**received, "modified": stored["modified"]}  # the same time written another way
+        if stored == received:
+            return True
     written = orjson.loads(json_bytes(received))
     if stored == written:
         return True

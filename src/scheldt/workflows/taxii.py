@@ -54,7 +54,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
-from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, stix_timestamp
+from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, has_version, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import COMMUNITY_TLPS, NAMESPACE, SHARING_EXTENSION_ID, identity_id, tlp_of
 from scheldt.exchange.stix_mapping import item_kind
@@ -400,7 +400,7 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)]
     stored = uow.taxii.stored_versions(ids) if ids else {}
 
-    def seen(stix_id: str) -> bool:  # asked only for a refused version of another's object (rare)
+    def seen(stix_id: str) -> bool:  # asked only for ids with another organisation's versions (rare)
         return bool(uow.exchange.page(requester, ids=[stix_id], limit=1, as_text=True, with_object=False))
 
     kept = []
@@ -438,7 +438,7 @@ def _unattributed(obj: dict[str, Any], principal: Principal) -> str:
     the US node). This node's own users' objects are this node's."""
     org = principal.organisation.id
     named = obj.get("created_by_ref")
-    if principal.host or named == identity_id(org) or obj.get("type") in _CREATOR_OPTIONAL:
+    if principal.host or str(named).lower() == identity_id(org) or obj.get("type") in _CREATOR_OPTIONAL:
         return ""
     # one naming no organisation known here went the same way (a regression review)
     said = "missing" if not named else f"{str(named)[:80]!r} is not {org}'s identity"
@@ -456,17 +456,22 @@ def _refusal(obj: Any, org: str, coll: Collection, versions: list[tuple[str, str
     """Why ``obj`` may not be added through this collection, or "" (ingest checks the rest; what
     has no id is refused here, so every failure it reports is named by the object's id).
     ``versions``: (owner, modified) of the stored versions of its id; ``seen(id)``: whether the
-    requester may see one of them (else the owner is not named)."""
+    requester may see one of them (else neither the owner nor which versions are stored is
+    told: the answer is the same for every version; that the id is taken is, as it must be
+    for a refusal)."""
     if not isinstance(obj, dict):
         return "not a JSON object"
     if not isinstance(obj.get("id"), str) or not obj["id"]:
         return "an object needs an id"
     modified = str(obj.get("modified") or obj.get("created") or "")
-    if versions and modified not in {m for _, m in versions}:
-        others = sorted({o for o, _ in versions} - {org})
-        if others:
-            owner = f"{others[0]}'s object" if seen(obj["id"]) else "another organisation's object"
-            return f"{obj.get('id')} is {owner}: only its originator makes new versions of it"
+    others = sorted({o for o, _ in versions} - {org})
+    if others and not seen(obj["id"]):
+        # whatever version it names, one answer: which versions are stored, and with what
+        # content, is not told to a requester who may see none of them (a TAXII review read an
+        # AMBER+STRICT object's exact version out of "already stored here with other content")
+        return f"{obj['id']} is another organisation's object: only its originator makes new versions of it"
+    if others and not has_version(versions, modified):
+        return f"{obj['id']} is {others[0]}'s object: only its originator makes new versions of it"
     ext = (obj.get("extensions") or {}).get(SHARING_EXTENSION_ID) if isinstance(obj.get("extensions"), dict) else None
     named = ext.get("sharing_group") if isinstance(ext, dict) else None
     if named and named != coll.group_id:
