@@ -87,3 +87,29 @@ def test_an_event_that_breaks_a_check_is_refused_with_where() -> None:
     with pytest.raises(InputError) as err:
         event_item(read_events(json.dumps({"Event": data}))[0])
     assert err.value.where == "container.number"
+
+
+def test_a_creator_uuid_in_another_spelling_is_the_same_organisation_or_refused() -> None:
+    """A MISP review: an event whose Orgc uuid was be-customs' written with braces or without
+    hyphens became a note ``created_by_ref: identity--{02fdfe8d-...}``, which the check of
+    known creators took for an unknown organisation, so an importing agency's note named the
+    Belgians as its creator. The uuid is now written as STIX writes it, or refused."""
+    from pymisp import MISPEvent, MISPOrganisation
+
+    from scheldt.exchange.misp import foreign_note
+
+    be = identity_id("be-customs")
+    plain = be.split("--")[1]
+    for spelling in (plain.upper(), "{" + plain + "}", plain.replace("-", ""), f"urn:uuid:{plain}"):
+        event = MISPEvent()
+        event.info, event.date, event.uuid = "a note", T.date(), str(uuid.uuid4())
+        event.Orgc = MISPOrganisation()
+        event.Orgc.uuid, event.Orgc.name = spelling, "someone"
+        event.add_tag("tlp:clear")
+        event.add_attribute("text", "hello")
+        note = foreign_note(event, None, "nl-customs")
+        assert note["created_by_ref"] == be and note["object_refs"] == [be], spelling
+    event.Orgc.uuid = "not-a-uuid"
+    with pytest.raises(InputError) as refused:
+        foreign_note(event, None, "nl-customs")
+    assert (refused.value.where, refused.value.why) == (f"event {event.uuid}.Orgc.uuid", "'not-a-uuid' is not a UUID")

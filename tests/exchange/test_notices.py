@@ -526,6 +526,25 @@ def test_notices_about_one_box_go_in_order_and_one_no_longer_true_is_not_requeue
         assert [n["kind"] for n in rx.notices] == ["hold"]
 
 
+def test_a_dead_notice_is_not_requeued_to_an_organisation_that_no_longer_owns_the_trip(engine: Engine,
+                                                                                       plain_settings: None) -> None:
+    """A carrier review: a terminal's hold went dead, the box was loaded aboard (its trip no
+    longer at the terminal: the terminal no longer owns it), and the terminal re-queued the hold:
+    it was signed and delivered. Notices go to a box's owners only."""
+    s = seed(engine)
+    subscribe(engine, "terminal-1", f"http://127.0.0.1:{free_port()}/n", SECRET_A, ("hold",))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], "first", datetime.now(UTC))
+    assert deliver(engine, policy=RetryPolicy(max_tries=1)) == {"tried": 1, "delivered": 0, "failed": 0, "dead": 1}
+    with unit_of_work(engine) as uow:
+        [dead] = uow.notifications.notices("terminal-1")
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == s["trip_a"]).values(terminal_code=""))
+    with unit_of_work(engine) as uow, pytest.raises(ConflictError) as refused:
+        notices.retry(uow, principal(engine, "terminal-1"), dead["id"], datetime.now(UTC))
+    assert refused.value.why == ("terminal-1 does not own the trip of container MSCU1234565 now: notices go to a "
+                                 "container's owners only")
+
+
 def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_it(engine: Engine,
                                                                                   plain_settings: None) -> None:
     """A regression review: a terminal's second system, down when the hold went, could not be

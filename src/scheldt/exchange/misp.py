@@ -400,11 +400,23 @@ def event_item(event: MISPEvent, default_group: str | None = None) -> Item | Non
     orgc = getattr(event, "Orgc", None)
     if orgc is None or not getattr(orgc, "uuid", None):
         raise InputError(f"{where}.Orgc", "a Scheldt event names its creator organisation's uuid")
-    meta = Meta(str(attr("stix-id")), f"identity--{orgc.uuid}", _time(attr("created"), f"{where}.created"),
+    meta = Meta(str(attr("stix-id")), creator_identity(orgc.uuid, where), _time(attr("created"), f"{where}.created"),
                 _time(attr("modified"), f"{where}.modified"), _sharing(event, kind, default_group))
     rest = [o for o in event.objects if o is not main]
     item = _build(_ITEM_CLASSES[kind], main, rest, where, meta=meta)
     return check_item(item)
+
+
+def creator_identity(org_uuid: object, where: str) -> str:
+    """The STIX identity id of a MISP event's creator organisation (its ``Orgc.uuid``), the UUID
+    written the one way STIX writes it (lower case, hyphens): a MISP review's ``{02FDFE8D-…}``
+    and ``02fdfe8d7fcd…`` forms of be-customs' UUID passed as organisations unknown here, and an
+    importing agency's notes were stored naming the Belgians as their creator. Raises
+    InputError naming ``where`` when it is no UUID."""
+    try:
+        return f"identity--{uuid.UUID(str(org_uuid).strip())}"
+    except ValueError:
+        raise InputError(f"{where}.Orgc.uuid", f"{str(org_uuid)[:60]!r} is not a UUID") from None
 
 
 def foreign_note(event: MISPEvent, default_group: str | None, importer: str = "") -> dict[str, Any]:
@@ -416,7 +428,7 @@ def foreign_note(event: MISPEvent, default_group: str | None, importer: str = ""
     for o in event.objects:
         lines += [f"{o.name} / {a.object_relation or a.type}: {a.value}" for a in o.attributes]
     orgc = getattr(event, "Orgc", None)
-    creator = (f"identity--{orgc.uuid}" if orgc is not None and getattr(orgc, "uuid", None)
+    creator = (creator_identity(orgc.uuid, f"event {event.uuid}") if orgc is not None and getattr(orgc, "uuid", None)
                else identity_id(importer) if importer else identity_id(str(getattr(orgc, "name", "misp"))))
     stamp = getattr(event, "timestamp", None)
     when = stamp if isinstance(stamp, datetime) else datetime.combine(event.date, datetime.min.time(), UTC)

@@ -384,9 +384,25 @@ def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: da
     last, so the box looked free; dead holds of deleted subscriptions re-queued after the hold
     had been delivered arrived as two more holds. Raises NotFoundError or ConflictError."""
     notice = uow.notifications.notice(notification_id, organisation_id)
+    if notice["status"] == "dead":
+        _still_owned(uow, notice)
     if notice["kind"] in ("hold", "release") and notice["status"] == "dead":
         _still_news(uow, notice)
     return uow.notifications.requeue(notification_id, organisation_id, now)
+
+
+def _still_owned(uow: Any, notice: dict[str, Any]) -> None:
+    """Raise ConflictError unless the notice's organisation owns the trip it is about now
+    (:func:`owners`): notices go to a box's owners only, and a terminal owns a trip while the
+    box is at its terminal. A carrier review re-queued a terminal's dead hold after the box was
+    loaded aboard, and it was delivered to the terminal."""
+    body, org = notice["body"], notice["organisation_id"]
+    box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
+    trip = uow.container_trips.by_key(TripKey(*box))
+    organisation = next((o for o in uow.accounts.organisations() if o.id == org), None)
+    if trip is None or organisation is None or not owners([organisation], trip):
+        raise ConflictError(f"notice {notice['id']}", f"{org} does not own the trip of container {box[0]} now: "
+                            "notices go to a container's owners only")
 
 
 def _still_news(uow: Any, notice: dict[str, Any]) -> None:
