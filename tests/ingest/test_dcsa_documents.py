@@ -254,3 +254,57 @@ def test_vgm_schedule_and_port_call() -> None:
     assert first.transport_call.vessel.imo == "9321483"
     [call] = read("dcsa-other/portcall-v2.0-request.json")
     assert isinstance(call, TransportEvent) and call.location is not None and call.location.unlocode == "NLAMS"
+
+
+def test_a_vgm_declaration_dated_with_a_lower_case_z_is_read() -> None:
+    """An ingest review: the VGM sample with ``...Z`` written ``...z`` (RFC 3339 allows it) was
+    lost whole: "VGM declaration has no readable date-time"."""
+    text = (F / "dcsa-other" / "vgm-v1.0-declaration.json").read_text()
+    assert 'Z"' in text
+    records = list(read_dcsa_documents(text.replace('Z"', 'z"').encode(), "vgm.json"))
+    assert [type(r).__name__ for r in records] == [type(r).__name__ for r in read("dcsa-other/vgm-v1.0-declaration.json")]
+    assert not any(isinstance(r, Rejection) for r in records)
+
+
+def _schedule(*calls: tuple[str, str, str]) -> bytes:
+    """One DCSA OVS service with one vessel calling at (UN/LOCODE, transportCallReference, ETA)."""
+    return json.dumps([{"carrierServiceCode": "FE1", "vesselSchedules": [{
+        "vesselIMONumber": "9321483", "vesselName": "King of the Seas", "transportCalls": [
+            {"carrierExportVoyageNumber": "2103S", "location": {"UNLocationCode": code},
+             **({"transportCallReference": ref} if ref else {}),
+             "timestamps": [{"eventTypeCode": "ARRI", "eventClassifierCode": "EST", "eventDateTime": eta}]}
+            for code, ref, eta in calls]}]}]).encode()
+
+
+def test_a_revised_estimate_and_calls_without_references_are_facts_of_their_own() -> None:
+    """An ingest review: a later ETA of the same call (same transportCallReference) had the
+    first's id and was quarantined as "already received with other facts"; two calls without a
+    reference, at Amsterdam and Antwerp, had one id ("ovs::ARRI:EST"), the second refused."""
+    first = list(read_dcsa_documents(_schedule(("NLAMS", "SR1-NLAMS", "2024-01-14T09:21:00+01:00")), "a.json"))
+    revised = list(read_dcsa_documents(_schedule(("NLAMS", "SR1-NLAMS", "2024-01-15T18:00:00+01:00")), "b.json"))
+    again = list(read_dcsa_documents(_schedule(("NLAMS", "SR1-NLAMS", "2024-01-14T08:21:00Z")), "c.json"))
+    assert first[0].event_id != revised[0].event_id  # type: ignore[union-attr]
+    assert first[0].event_id == again[0].event_id  # type: ignore[union-attr]  # the same estimate sent again
+    unreferenced = list(read_dcsa_documents(_schedule(("NLAMS", "", "2024-02-01T10:00:00Z"),
+                                                      ("BEANR", "", "2024-02-03T10:00:00Z")), "n.json"))
+    assert len({e.event_id for e in unreferenced}) == 2  # type: ignore[union-attr]
+    assert [e.event_id for e in unreferenced] == [  # type: ignore[union-attr]
+        "ovs:9321483/2103S/NLAMS:ARRI:EST:2024-02-01T10:00:00+00:00",
+        "ovs:9321483/2103S/BEANR:ARRI:EST:2024-02-03T10:00:00+00:00"]
+
+
+def test_a_port_call_sequence_number_that_is_no_whole_number_is_refused_naming_it() -> None:
+    """An ingest review: ``terminalCall.sequenceNumber`` "one" was stored as sent, and 10**30
+    refused naming no field ("Integer exceeds 64-bit range")."""
+    doc = json.loads((F / "dcsa-other" / "portcall-v2.0-request.json").read_text())
+    events = doc["events"] if isinstance(doc, dict) and "events" in doc else None
+    assert events, "the sample's shape changed"
+    good = events[0]
+    bad = [{**good, "eventID": f"pc-{i}", "terminalCall": {**good["terminalCall"], "sequenceNumber": value}}
+           for i, value in enumerate(("one", 10**30))]
+    records = list(read_dcsa_documents(json.dumps({**doc, "events": [*bad, good]}).encode(), "pc.json"))
+    rejected = [r for r in records if isinstance(r, Rejection)]
+    assert [(r.field, r.why.split(" is not")[0]) for r in rejected] == [
+        ("terminalCall.sequenceNumber", "the record sequenceNumber one"),
+        ("terminalCall.sequenceNumber", "the record sequenceNumber " + "1" + "0" * 23)]  # cut at 24 characters
+    assert sum(isinstance(r, TransportEvent) for r in records) == 1

@@ -658,3 +658,44 @@ def test_an_event_reads_as_the_same_facts_in_3_0_0_names_and_in_the_pre_release_
     [gate_in] = read_dcsa_events(json.dumps({"events": [mixed]}).encode(), "page.json")
     assert isinstance(gate_in, EquipmentEvent)
     assert (gate_in.event_type, gate_in.classifier, gate_in.flags) == ("GTIN", "ACT", ())
+
+
+def _sample_event() -> dict:
+    """The first equipment event of the DCSA T&T 2.2 sample response."""
+    return next(e for e in json.loads((TNT / "tnt-v2.2-events-response-mixed.json").read_text())
+                if e.get("eventType") == "EQUIPMENT")
+
+
+def test_a_lower_case_z_is_utc_as_rfc_3339_allows() -> None:
+    """An ingest review: ``2021-03-01T10:00:00z`` (RFC 3339 §5.6 allows a lower-case z) was
+    refused as "not an ISO 8601 date-time", and a VGM declaration with it lost whole."""
+    event = {**_sample_event(), "eventDateTime": "2021-03-01T10:00:00z"}
+    [read_back] = list(read_dcsa_events(json.dumps([event]).encode(), "z.json"))
+    assert not isinstance(read_back, Rejection), read_back
+    assert read_back.event_time == datetime(2021, 3, 1, 10, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+def test_an_item_of_a_list_of_objects_that_is_no_object_is_named() -> None:
+    """An ingest review: ``"seals": ["SEAL1"]`` and ``"documentReferences": ["BKG1"]`` were
+    refused naming no field ("a field holds a text where an object belongs")."""
+    sample = _sample_event()
+    bad = [{**sample, "eventID": "00000000-0000-0000-0000-0000000000a1", "seals": ["SEAL1"]},
+           {**sample, "eventID": "00000000-0000-0000-0000-0000000000a2", "documentReferences": [None]}]
+    first, second = list(read_dcsa_events(json.dumps(bad).encode(), "s.json"))
+    assert (first.field, first.why) == ("seals[0]", "EQUIPMENT event does not have the DCSA structure: "  # type: ignore[union-attr]
+                                        "seals[0] holds a text where an object belongs")
+    assert (second.field, second.why) == ("documentReferences[0]", "EQUIPMENT event does not have the DCSA "  # type: ignore[union-attr]
+                                          "structure: documentReferences[0] holds null where an object belongs")
+
+
+def test_a_latitude_too_large_for_a_float_is_flagged_and_the_event_kept() -> None:
+    """An ingest review: a latitude of 1 and 400 zeros (a JSON integer) rejected the whole
+    event as "a number is out of range", naming no field."""
+    sample = _sample_event()
+    text = json.dumps([{**sample, "eventLocation": {**(sample.get("eventLocation") or {}), "latitude": 0,
+                                                    "longitude": 4.4}}])
+    text = text.replace('"latitude": 0', '"latitude": 1' + "0" * 400)
+    [event] = list(read_dcsa_events(text.encode(), "h.json"))
+    assert not isinstance(event, Rejection), event
+    assert [f.code for f in event.flags if f.field == "eventLocation.latitude"] == ["implausible-position"]  # type: ignore[union-attr]
+    assert event.location is None or event.location.latitude is None  # type: ignore[union-attr]

@@ -39,6 +39,30 @@ def owner_code(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else (value or "")
 
 
+def iso_datetime(raw: str) -> datetime:
+    """An ISO 8601 / RFC 3339 date or date-time as :meth:`datetime.fromisoformat` reads it, a
+    final ``Z`` or ``z`` read as UTC (RFC 3339 §5.6 allows either case; Python 3.11 takes
+    neither: an ingest review's ``2021-03-01T10:00:00z`` was refused, and a VGM declaration with
+    it lost). Naive when ``raw`` has no offset. Raises ValueError."""
+    text = raw.strip()
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+
+
+def sequence_number(raw: Any, field: str = "transportCall.transportCallSequenceNumber") -> int | None:
+    """A call's sequence number (DCSA: an integer; T&T ``transportCallSequenceNumber``, port
+    call ``terminalCall.sequenceNumber``), or None when not given. Raises FieldError naming
+    ``field`` for another value (an ingest review's "one" was stored as sent, and 10**400
+    rejected the event without naming the field; a later review found the port call reader
+    taking both)."""
+    if raw is None:
+        return None
+    number = int(raw) if type(raw) is float and raw.is_integer() else raw  # 1.0: an integer to JSON Schema 6+
+    if type(number) is int and 0 <= number <= 2**31 - 1:
+        return number
+    name = field.rsplit(".", 1)[-1]
+    raise FieldError(field, f"{name} {str(raw)[:24]} is not a whole number from 0 to 2,147,483,647")
+
+
 def utc_in_range(ts: datetime, field: str, raw: object = None) -> datetime:
     """``ts`` as aware UTC (a naive one is taken as UTC). Raises FieldError naming ``field``
     when it falls outside [:data:`EARLIEST`, :data:`LATEST`) or cannot be expressed in UTC
@@ -78,14 +102,23 @@ DCSA_FIELD_KINDS: dict[str, type] = {
                      "equipmentEventTypeCode", "transportEventTypeCode", "shipmentEventTypeCode"), str),
 }
 _KIND_NAMES = {dict: "an object", list: "a list", str: "a text"}
+#: Lists of DCSA records whose items are objects (a review's ``"seals": ["SEAL1"]`` was refused
+#: naming no field).
+DCSA_OBJECT_ITEMS = frozenset({
+    "documentReferences", "relatedDocumentReferences", "references", "seals", "consignmentItems", "cargoItems",
+    "utilizedTransportEquipments", "requestedEquipments", "vesselVoyages", "identifyingCodes", "charges",
+    "partyContactDetails", "arrivalNotices", "VGMDeclarations", "commodities", "legs", "transportCalls",
+    "vesselSchedules", "timestamps", "shipmentLocations", "customsReferences", "additionalDocumentReferences"})
 
 
 def misshapen(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
     """The first field of a DCSA record (parsed JSON) whose value is not of the kind DCSA gives
-    it (:data:`DCSA_FIELD_KINDS`; null allowed), as (path from the record, why), e.g.
-    ``("equipmentDetails", "equipmentDetails holds a list where an object belongs")``; None when
-    every named field has its kind. A feeds review: a reader's error on such a record named no
-    field ("a field holds a list where an object belongs"), or said Python's words."""
+    it (:data:`DCSA_FIELD_KINDS`; null allowed), or the first item of one of the lists of
+    objects (:data:`DCSA_OBJECT_ITEMS`) that is no object, as (path from the record, why), e.g.
+    ``("equipmentDetails", "equipmentDetails holds a list where an object belongs")`` or
+    ``("seals[0]", "seals[0] holds a text where an object belongs")``; None when every named
+    field has its kind. A feeds review: a reader's error on such a record named no field ("a
+    field holds a list where an object belongs"), or said Python's words."""
     if depth > 40:
         return None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
@@ -95,6 +128,11 @@ def misshapen(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | N
         if kind is not None and inner is not None and type(inner) is not kind:
             held = _JSON_NAMES.get(type(inner).__name__, "a number")
             return at, f"{at} holds {held} where {_KIND_NAMES[kind]} belongs"
+        if key in DCSA_OBJECT_ITEMS and isinstance(inner, list):
+            odd = next((i for i, x in enumerate(inner) if type(x) is not dict), None)
+            if odd is not None:
+                held = _JSON_NAMES.get(type(inner[odd]).__name__, "a number")
+                return f"{at}[{odd}]", f"{at}[{odd}] holds {held} where an object belongs"
         if isinstance(inner, dict | list) and (found := misshapen(inner, at, depth + 1)):
             return found
     return None

@@ -43,8 +43,10 @@ from scheldt.ingest.base import (
     FieldError,
     Rejection,
     huge_numbers_as_text,
+    iso_datetime,
     misshapen,
     owner_code,
+    sequence_number,
     structure_why,
     trimmed,
     utc_in_range,
@@ -70,7 +72,7 @@ def _time(raw: Any, name: str = "", flags: list[Flag] | None = None) -> datetime
     if not isinstance(raw, str) or not raw:
         return None
     try:
-        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        ts = iso_datetime(raw)
         when = utc_in_range(ts, "date-time", raw)
     except (ValueError, FieldError):  # unreadable, or outside 1970-2099: not a usable time
         return None
@@ -476,10 +478,21 @@ def _schedule(service: Json, where: str) -> Iterator[Record]:
                 if when is None:
                     yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
                     continue
-                yield TransportEvent(event_id=f"ovs:{tc.reference}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}",
+                yield TransportEvent(event_id=_schedule_event_id(tc, ts, when),
                                      classifier=ts.get("eventClassifierCode") or "", event_time=when,
                                      location=Location(unlocode=code), transport_call=tc, source=path,
                                      flags=tuple(flags), event_type=ts.get("eventTypeCode") or "")
+
+
+def _schedule_event_id(tc: TransportCall, ts: Json, when: datetime) -> str:
+    """The id of one timestamp of a schedule (DCSA OVS gives none): the call (its
+    transportCallReference, else vessel, voyage, port), the event type and classifier, and the
+    time, so a revised estimate is a fact of its own and the same one sent again is not. A
+    review lost both: a later ETA of the same call was quarantined as "already received with
+    other facts", and two calls without references, at Amsterdam and Antwerp, had one id."""
+    vessel = tc.vessel.imo or tc.vessel.call_sign or tc.vessel.name if tc.vessel else ""
+    call = tc.reference or f"{vessel}/{tc.export_voyage or tc.import_voyage}/{tc.unlocode}"
+    return f"ovs:{call}:{ts.get('eventTypeCode')}:{ts.get('eventClassifierCode')}:{when.isoformat()}"
 
 
 def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
@@ -492,7 +505,7 @@ def _port_call(event: Json, where: str) -> TransportEvent | Rejection:
     service = event.get("portCallService") or {}
     ts = event.get("timestamp") or {}
     tc = TransportCall(unlocode=pc.get("UNLocationCode") or "", reference=term.get("terminalCallReference") or "",
-                       sequence=term.get("sequenceNumber"),
+                       sequence=sequence_number(term.get("sequenceNumber"), "terminalCall.sequenceNumber"),
                        export_voyage=(term.get("exportVoyageNumberOrReference") or {}).get("carrierVoyageNumber") or "",
                        import_voyage=(term.get("importVoyageNumberOrReference") or {}).get("carrierVoyageNumber") or "")
     kind = f"{service.get('portCallServiceTypeCode', '')}:{service.get('portCallServiceEventTypeCode', '')}".strip(":")

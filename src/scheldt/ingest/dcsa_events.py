@@ -53,8 +53,10 @@ from scheldt.ingest.base import (
     Rejection,
     has_huge_number,
     huge_numbers_as_text,
+    iso_datetime,
     misshapen,
     owner_code,
+    sequence_number,
     structure_why,
     trimmed,
     utc_in_range,
@@ -76,7 +78,7 @@ def parse_dcsa_time(raw: Any, field: str) -> datetime:
     if not isinstance(raw, str):
         raise FieldError(field, f"{field} is a {type(raw).__name__}, not an ISO 8601 date-time string")
     try:
-        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        ts = iso_datetime(raw)
     except ValueError:
         raise FieldError(field, f"{field} {raw!r} is not an ISO 8601 date-time") from None
     if ts.tzinfo is None:
@@ -127,9 +129,11 @@ def _event_type(obj: Json) -> str | None:
 
 
 def _float(value: Any) -> float | None:
+    """``value`` as a float, or None when it is none or not a number (an integer too large for
+    a float too: a review's latitude of 1 and 400 zeros rejected its whole event)."""
     try:
         return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -174,7 +178,7 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
         unlocode=_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
         facility_code=owner_code(tc.get("facilityCode") or location.get("facilityCode")),
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
-        sequence=_sequence(tc.get("transportCallSequenceNumber")),
+        sequence=sequence_number(tc.get("transportCallSequenceNumber")),
         carrier_service=service,
         export_voyage=_voyage(tc, "exportVoyageNumber", "exportVoyageNumberOrReference"),
         import_voyage=_voyage(tc, "importVoyageNumber", "importVoyageNumberOrReference"),
@@ -182,19 +186,6 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
         vessel=vessel,
     )
     return call, flags
-
-
-def _sequence(raw: Any) -> int | None:
-    """A transport call's sequence number (DCSA: an integer), or None when not given. Raises
-    FieldError for another value (an ingest review's "one" was stored as sent, and 10**400
-    rejected the event without naming the field)."""
-    if raw is None:
-        return None
-    number = int(raw) if type(raw) is float and raw.is_integer() else raw  # 1.0: an integer to JSON Schema 6+
-    if type(number) is int and 0 <= number <= 2**31 - 1:
-        return number
-    raise FieldError("transportCall.transportCallSequenceNumber",
-                     f"transportCallSequenceNumber {str(raw)[:24]} is not a whole number from 0 to 2,147,483,647")
 
 
 def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
