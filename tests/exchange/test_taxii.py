@@ -902,3 +902,26 @@ def test_add_objects_tells_nothing_of_the_versions_of_an_object_the_requester_ma
     status = node.post("/collections/be-us/objects/", "us-liaison", [later]).json()
     assert status["failures"][0]["message"] == (f"{seen['id']} is be-customs's object: only its originator makes new "
                                                 "versions of it")
+
+
+def _capitals(marking_id: str) -> str:
+    kind, _, uid = marking_id.partition("--")
+    return f"{kind}--{uid.upper()}"
+
+
+def test_a_tlp_marking_written_in_capitals_is_that_tlp(node: Node) -> None:
+    """A sharing review: the TLP:RED marking definition's id with its UUID in capitals (the same
+    id: RFC 4122, and the stix2 library takes it) was no TLP to Scheldt: a description marked
+    with it (granular) was served to the whole group, and an object marked with it stored as
+    the default AMBER+STRICT and read by a be-customs user it did not name."""
+    red = _capitals(TLP_MARKING_IDS[Tlp.RED])
+    marked = indicator("us-cbp", Tlp.AMBER_STRICT, "be-us", name="field marked")
+    marked |= {"description": "informant CI-7", "granular_markings": [{"marking_ref": red, "selectors": ["description"]}]}
+    whole = indicator("us-cbp", Tlp.RED, "be-us", recipients=(("be-customs", "be-officer"),), name="RED")
+    whole["object_marking_refs"] = [red if r == TLP_MARKING_IDS[Tlp.RED] else r for r in whole["object_marking_refs"]]
+    status = node.post("/collections/be-us/objects/", "us-liaison", [marked, whole]).json()
+    assert status["success_count"] == 2, status
+    analyst = {o["id"]: o for o in node.get("/collections/be-us/objects/", "be-analyst").json()["objects"]}
+    officer = {o["id"]: o for o in node.get("/collections/be-us/objects/", "be-officer").json()["objects"]}
+    assert "description" not in analyst[marked["id"]] and "description" not in officer[marked["id"]]
+    assert whole["id"] not in analyst and whole["id"] in officer  # RED: the named officer only

@@ -40,7 +40,13 @@ from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.exchange import ExchangeRepository
-from scheldt.store.models import ContainerTripRow, SharedObjectRow, TripAssessmentRow, WatchlistEntryRow
+from scheldt.store.models import (
+    ContainerTripRow,
+    OrganisationRow,
+    SharedObjectRow,
+    TripAssessmentRow,
+    WatchlistEntryRow,
+)
 from scheldt.workflows import inspections, share
 from scheldt.workflows.accounts import create_organisation
 from scheldt.workflows.ingest import IngestOptions, ingest_file
@@ -654,9 +660,13 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
     # the trip's page names it (a carrier review: only the exchange list did)
     with unit_of_work(engine) as uow:
         trip_id = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 5)[0]["id"]
-        on_page = share.watchlist_alerts_about(uow, OFFICER, trip_id)
+        on_page = share.watchlist_alerts_about(uow, OFFICER, trip_id, NOW)
+        # past its validity (the entry's) it is no live alert (a sharing review's trip page listed
+        # the match of an entry that had expired and been swept out of the store)
+        expired = share.watchlist_alerts_about(uow, OFFICER, trip_id, UNTIL + timedelta(seconds=1))
     assert [(w["id"], w["title"], w["tlp"], w["why"]) for w in on_page] == [
         (local.stix_id, "Watchlist match: container NARU3472484", "amber+strict", alert.reasons[0].text)]
+    assert expired == []
     # the local alert is no shared item: not in be-customs' MISP export (a review's partner refused it)
     with unit_of_work(engine) as uow:
         events, left_out = share.export_misp(uow, uow.exchange.requester("be-customs", "officer"))
@@ -675,7 +685,7 @@ def test_a_shared_container_lands_in_the_watchlist_and_raises_a_local_alert(engi
         be_sees = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
     assert rows == [] and entry.revoked and raised.revoked
     with unit_of_work(engine) as uow:
-        assert share.watchlist_alerts_about(uow, OFFICER, trip_id) == []
+        assert share.watchlist_alerts_about(uow, OFFICER, trip_id, later) == []
     with unit_of_work(engine) as uow:  # audited for be-customs, whose alert it was
         log = AuditLog(uow.session)
         withdrawn = [e for e in log.entries(after_seq=0, limit=1000) if e.payload["object_kind"] == "shared-withdrawal"]
@@ -1635,3 +1645,48 @@ def test_an_item_stored_green_of_a_group_before_the_rule_can_still_be_withdrawn(
         assert [(v.tlp, v.group_id, v.revoked) for v in uow.exchange.versions(None, shared["id"])] == [
             ("green", "be-us", True)]
     assert out["id"] == shared["id"]
+
+
+def test_an_expired_company_entry_swept_out_no_longer_counts_in_its_trip_s_score(
+        engine: Engine, tmp_path: Path) -> None:
+    """A sharing review: the sweep took an expired entry out of the store but left its trip
+    scored with the match (a withdrawn entry's trip is scored again; an expired one's was not),
+    and the trip's page went on listing the alert it raised."""
+    trip_id = seed(engine, tmp_path)
+    week = share.Terms("green", None, "", "A", "1", (), NOW + timedelta(days=7))
+    with unit_of_work(engine) as uow:
+        company = share.share_watchlist_entry(uow, US, "company", "front company", week, NOW, name="D.C.S.A. CTK")
+        during = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])
+    after_week = NOW + timedelta(days=7, seconds=1)
+    with unit_of_work(engine) as uow:
+        swept = share.sweep_expired_entries(uow, after_week)
+        after = uow.trip_assessments.get(uow.container_trips.get(trip_id)["assessment_id"])
+        listed = share.watchlist_alerts_about(uow, OFFICER, trip_id, after_week)
+    assert len(company["alerts"]) == 1
+    assert [m["entry_id"] for m in during["facts"]["watchlist_matches"]] == [company["id"]]
+    assert swept == [company["id"]] and listed == []
+    assert after["facts"]["watchlist_matches"] == [] and "watchlist_match" not in [
+        r["indicator"] for r in after["reasons"]]
+
+
+def test_feedback_is_never_wider_than_agencies_whatever_the_item_s_marking(engine: Engine, tmp_path: Path) -> None:
+    """A sharing review: a US seizure result on a TLP:AMBER company entry was stored AMBER, and a
+    client carrier of be-customs read it (another line's box, an informant's code); on a CLEAR
+    entry it was CLEAR, read by every line and terminal. Feedback is an agency's: AMBER becomes
+    AMBER+STRICT and CLEAR becomes GREEN, in the item's sharing group."""
+    seed(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(OrganisationRow).where(OrganisationRow.id == "line-m").values(client_of="be-customs"))
+        entry = share.share_watchlist_entry(uow, OFFICER, "company", "front company", amber(), NOW, name="Fruta Ltd")
+        clear = share.share_watchlist_entry(uow, OFFICER, "company", "known front", share.Terms("clear"), NOW,
+                                            name="Open Ltd")
+        on_amber = share.record_sighting(uow, US, entry["id"], "seizure", NOW, detail="240 kg in the reefer unit")
+        on_clear = share.record_sighting(uow, US, clear["id"], "seizure", NOW, detail="12 kg at Newark")
+        rows = {i: uow.exchange.versions(None, i)[0] for i in (on_amber["id"], on_clear["id"])}
+        line = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("line-m", "security"), limit=100)}
+        be = {o.stix_id for o in uow.exchange.page(uow.exchange.requester("be-customs", "officer"), limit=100)}
+    assert (rows[on_amber["id"]].tlp, rows[on_amber["id"]].group_id) == ("amber+strict", "be-us")
+    assert (rows[on_clear["id"]].tlp, rows[on_clear["id"]].group_id) == ("green", None)
+    assert entry["id"] in line and clear["id"] in line  # the carrier reads the entries as marked ...
+    assert on_amber["id"] not in line and on_clear["id"] not in line  # ... never the feedback on them
+    assert {on_amber["id"], on_clear["id"]} <= be  # which reaches the originator

@@ -125,7 +125,7 @@ def get_trip(trip_id: int, ctx: CtxDep) -> dict[str, Any]:
     detail = trip_detail(ctx.uow, ctx.scope, ctx.principal.organisation.id, trip_id, ctx.agency,
                          terminal=ctx.principal.organisation.kind == OrgKind.TERMINAL)
     if ctx.agency:  # the live alerts watchlist matches raised on it (share.watchlist_alerts_about)
-        detail["watchlist_alerts"] = watchlist_alerts_about(ctx.uow, ctx.principal, trip_id)
+        detail["watchlist_alerts"] = watchlist_alerts_about(ctx.uow, ctx.principal, trip_id, ctx.now)
     ctx.audit("read", "trip", trip_id, container=detail["trip"]["container_number"])
     return detail
 

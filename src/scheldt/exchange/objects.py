@@ -115,6 +115,18 @@ def stix_time(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.astimezone(UTC).microsecond // 1000:03d}Z"
 
 
+def tlp_level(ref: object) -> Tlp | None:
+    """The TLP level a marking definition id stands for (TLP 2.0, or TLP 1.0 read as
+    :data:`TLP1_LEVELS`), whatever the case of its UUID's letters (RFC 4122: read without regard
+    to case; the stix2 library takes either), or None for another marking. A sharing review's
+    TLP:RED marking written in capitals was no TLP: a field under it was served to the whole
+    group, and an object marked with it taken as the default AMBER+STRICT."""
+    if not isinstance(ref, str):
+        return None
+    key = ref.lower()
+    return TLP_BY_MARKING_ID.get(key) or TLP1_LEVELS.get(key)
+
+
 def tlp_of(obj: dict[str, Any]) -> Tlp | None:
     """The strictest TLP level in ``object_marking_refs``, or None without one: TLP 2.0 marking
     definitions, and STIX 2.1's TLP 1.0 ones (:data:`TLP1_LEVELS`, what the stix2 library's
@@ -122,7 +134,7 @@ def tlp_of(obj: dict[str, Any]) -> Tlp | None:
     object marked TLP 1.0 RED beside TLP 2.0 CLEAR was served to a shipping terminal as CLEAR,
     and one marked TLP 1.0 RED alone was taken as the default AMBER+STRICT."""
     levels = [level for ref in obj.get("object_marking_refs") or []
-              if (level := TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)) is not None]
+              if (level := tlp_level(ref)) is not None]
     return strictest(levels) if levels else None
 
 
@@ -204,8 +216,7 @@ def _check_granular(obj: dict[str, Any], tlp: Tlp, where: str) -> None:
     InputError naming the marking."""
     order = list(Tlp)
     for i, gm in enumerate(obj.get("granular_markings") or []):
-        ref = gm.get("marking_ref", "") if isinstance(gm, dict) else ""
-        level = TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)
+        level = tlp_level(gm.get("marking_ref", "") if isinstance(gm, dict) else "")
         if level is None or order.index(level) <= order.index(tlp):
             continue
         hit = sorted(selected_properties([gm]) & kept_properties(str(obj.get("type", ""))))
@@ -219,7 +230,7 @@ def _check_granular(obj: dict[str, Any], tlp: Tlp, where: str) -> None:
 def with_sharing(obj: dict[str, Any], sharing: Sharing) -> dict[str, Any]:
     """A copy of ``obj`` carrying ``sharing``: the TLP marking ref and Scheldt's extension."""
     out = copy.deepcopy(obj)
-    refs = [r for r in out.get("object_marking_refs") or [] if r not in TLP_BY_MARKING_ID and r not in TLP1_LEVELS]
+    refs = [r for r in out.get("object_marking_refs") or [] if tlp_level(r) is None]
     out["object_marking_refs"] = [*refs, TLP_MARKING_IDS[sharing.tlp]]
     ext: dict[str, Any] = {"extension_type": "property-extension", "kind": sharing.kind,
                            "handling_code": sharing.handling_code, "reliability": sharing.reliability,
@@ -310,8 +321,7 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
     part is top-level)."""
     removed = set()
     for gm in obj.get("granular_markings") or []:
-        ref = gm.get("marking_ref", "")
-        level = TLP_BY_MARKING_ID.get(ref) or TLP1_LEVELS.get(ref)
+        level = tlp_level(gm.get("marking_ref", ""))
         if level is None:
             continue
         if not may_see(requester, Audience(audience.owner, level, audience.group, audience.recipients)):

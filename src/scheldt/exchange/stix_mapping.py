@@ -249,9 +249,9 @@ def bundle(objects: Iterable[dict[str, Any]], organisations: Mapping[str, str] |
     marking definitions they use, Scheldt's identity and extension definitions, and the
     identities of ``organisations`` (id → name) they name as creator or sighter."""
     objs = list(objects)
-    used = {ref for o in objs for ref in o.get("object_marking_refs") or [] if ref in TLP_BY_MARKING_ID}
-    used |= {g.get("marking_ref") for o in objs for g in o.get("granular_markings") or []
-             if g.get("marking_ref") in TLP_BY_MARKING_ID}
+    refs = [ref for o in objs for ref in o.get("object_marking_refs") or []]
+    refs += [g.get("marking_ref") for o in objs for g in o.get("granular_markings") or [] if isinstance(g, dict)]
+    used = {ref.lower() for ref in refs if isinstance(ref, str) and ref.lower() in TLP_BY_MARKING_ID}
     named = {o.get("created_by_ref") for o in objs} | {r for o in objs for r in o.get("where_sighted_refs") or []}
     head: list[dict[str, Any]] = [tlp_marking_definition(TLP_BY_MARKING_ID[ref]) for ref in sorted(used)]
     head += [scheldt_identity(), *extension_definitions()]

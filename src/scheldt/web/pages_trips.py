@@ -243,7 +243,7 @@ def _agency_forms(ctx: PageCtx, detail: dict[str, Any], forms_state: dict[str, A
         "share_form", {})
     shared = share.alerts_shared_about(ctx.uow, ctx.principal, detail["trip"]["id"]) \
         if ctx.principal.can(Permission.SHARE) else []
-    watched = share.watchlist_alerts_about(ctx.uow, ctx.principal, detail["trip"]["id"])
+    watched = share.watchlist_alerts_about(ctx.uow, ctx.principal, detail["trip"]["id"], ctx.now)
     return state | {"scanners": scanners, "shifts": SHIFTS, "selections": HAND_PICKS, "groups": groups,
                     "shared": shared, "watched": watched,
                     "open_order": next((o for o in detail["scan_orders"] if o["status"] in ("planned", "scanned")),

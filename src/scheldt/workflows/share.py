@@ -444,13 +444,16 @@ def alerts_shared_about(uow: Any, principal: Principal, trip_id: int) -> list[di
             for v in shared]
 
 
-def watchlist_alerts_about(uow: Any, principal: Principal, trip_id: int) -> list[dict[str, Any]]:
+def watchlist_alerts_about(uow: Any, principal: Principal, trip_id: int, now: datetime) -> list[dict[str, Any]]:
     """The live local alerts watchlist matches raised on one of the organisation's trips (a
     partner's container, seal-range, route or company entry) that the user may read, by id:
     ``{"id", "title", "why", "tlp", "raised_at"}`` (``why``: each reason's words, one a line;
-    ``raised_at``: STIX timestamp text). A carrier review: a partner's entry for a container
-    raised an alert that only the exchange list showed; the trip's page and the queue said
-    nothing of it. Raises NotFoundError for a trip the organisation does not own."""
+    ``raised_at``: STIX timestamp text). Live: not withdrawn, and not past its ``valid_until``
+    at ``now`` (UTC; an alert is valid while its entry was: a sharing review's trip page listed
+    the match of an entry that had expired and left the store). A carrier review: a partner's
+    entry for a container raised an alert that only the exchange list showed; the trip's page
+    and the queue said nothing of it. Raises NotFoundError for a trip the organisation does not
+    own."""
     trip = uow.container_trips.get(trip_id, trip_scope(principal.organisation))
     label = trip_label(trip)
     ids = uow.exchange.local_alerts_naming(trip["container_number"], [f"{LOCAL_GROUP}{principal.organisation.id}"[:64]])
@@ -459,7 +462,8 @@ def watchlist_alerts_about(uow: Any, principal: Principal, trip_id: int) -> list
              "why": "\n".join(str(r.get("text", "")) for r in _alert_ext(v).get("reasons") or []
                               if isinstance(r, dict))}
             for v in uow.exchange.newest(ids).values()
-            if not v.revoked and _alert_ext(v).get("trip") == label and may_see(requester, _audience(uow, v))]
+            if not v.revoked and (v.valid_until is None or v.valid_until >= now)
+            and _alert_ext(v).get("trip") == label and may_see(requester, _audience(uow, v))]
 
 
 def _agencies_only(tlp: Tlp, what: str) -> None:
@@ -786,12 +790,19 @@ def _entry_warnings(item: WatchEntry) -> list[str]:
                                     "reported under this very number"]
 
 
+#: The TLP of feedback on an item marked with the key: no wider than agencies.
+_FOR_AGENCIES = {Tlp.CLEAR: Tlp.GREEN, Tlp.AMBER: Tlp.AMBER_STRICT}
+
+
 def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: str, now: datetime, *,
                     count: int = 1, detail: str = "", recipients: Sequence[str] = (), reliability: str = "A",
                     credibility: str = "1") -> dict[str, Any]:
     """Record what the organisation did about an alert it can see (a STIX sighting of it), so
-    the feedback flows back to the alert's originator: the sighting keeps the alert's TLP and
-    sharing group; for a TLP:RED alert it goes to the alert's recipients plus ``recipients``,
+    the feedback flows back to the alert's originator: the sighting keeps the alert's sharing
+    group and TLP, made no wider than agencies (CLEAR becomes GREEN, AMBER AMBER+STRICT: what an
+    agency found is no shipping line's or terminal's to read; a sharing review's seizure result
+    on an AMBER entry, naming another line's box and an informant, was read by a client carrier);
+    for a TLP:RED alert it goes to the alert's recipients plus ``recipients``,
     which must name someone at the originating organisation. The evaluation defaults to A/1
     (the organisation's own inspection). Raises NotFoundError for an alert it may not see,
     ConflictError for a revoked one."""
@@ -822,7 +833,8 @@ def record_sighting(uow: Any, principal: Principal, alert_stix_id: str, result: 
         raise InputError("recipients", f"only TLP:RED names recipients (the alert is TLP:{alert.tlp.upper()})")
     reliability, credibility = check_evaluation(reliability, credibility)
     until = alert.valid_until if alert.valid_until and alert.valid_until > ms(now) else None
-    sharing = Sharing("sighting", Tlp(alert.tlp), alert.group_id, alert.handling_code, reliability, credibility,
+    tlp = _FOR_AGENCIES.get(Tlp(alert.tlp), Tlp(alert.tlp))
+    sharing = Sharing("sighting", tlp, alert.group_id, alert.handling_code, reliability, credibility,
                       named, ms(now), until)
     item = Sighting(_meta(org, "sighting", sharing, now), alert_stix_id, result, ms(now), (identity_id(org),),
                     count, _clean(detail, 4000))
@@ -1107,10 +1119,14 @@ def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:
     """Take out of the watchlist store the shared entries whose newest version is past its
     ``valid_until`` at ``now`` (UTC), so screening stops matching them when they expire rather
     than when a new version arrives; returns their ids. Run by ``scheldt serve`` every
-    minute (job kind ``expire-shared-entries``)."""
+    minute (job kind ``expire-shared-entries``). The trips whose score counted them are scored
+    again, as when an entry is withdrawn (:func:`withdraw_entries`); the alerts they raised stay,
+    valid until when the entries were (:func:`watchlist_alerts_about` no longer lists them)."""
     newest = uow.exchange.newest(uow.exchange.with_expired_version(uow.watchlists.shared_ids(), now))
     expired = [i for i, s in newest.items() if s.valid_until is not None and s.valid_until < now]
-    return uow.watchlists.remove_shared(expired)
+    gone = uow.watchlists.remove_shared(expired)
+    _rescore_matched(uow, _alerted_containers(uow, gone), now)
+    return gone
 
 
 def entry_of(stored: Any) -> Any:
