@@ -925,3 +925,27 @@ def test_a_tlp_marking_written_in_capitals_is_that_tlp(node: Node) -> None:
     officer = {o["id"]: o for o in node.get("/collections/be-us/objects/", "be-officer").json()["objects"]}
     assert "description" not in analyst[marked["id"]] and "description" not in officer[marked["id"]]
     assert whole["id"] not in analyst and whole["id"] in officer  # RED: the named officer only
+
+
+def test_a_signed_in_user_s_406_415_and_nul_refusals_are_audited(node: Node) -> None:
+    """An audit review: TAXII answered a signed-in officer's wrong Accept (406), wrong
+    Content-Type on Add Objects (415) and a NUL in the path or query (400) with no audit entry,
+    where the REST API records each as ``denied``."""
+    with unit_of_work(node.engine) as uow:
+        before = uow.audit.count()
+    token = bearer(node.tokens["be-analyst"])
+    answers = [
+        node.client.get(ROOT + "/collections/", headers={**token, "Accept": "text/html"}).status_code,
+        node.client.post(ROOT + "/collections/be-us/objects/", headers={**token, "Accept": TAXII,
+                                                                      "Content-Type": "text/plain"},
+                         content=b"{}").status_code,
+        node.client.get(ROOT + "/collections/?x=%00", headers={**token, "Accept": TAXII}).status_code]
+    with unit_of_work(node.engine) as uow:
+        entries = uow.audit.entries(after_seq=before, limit=100)
+        assert uow.audit.verify().ok
+    assert answers == [406, 415, 400]
+    assert [(e.kind, e.payload["actor"], e.payload["details"]) for e in entries] == [
+        ("denied", "be-analyst", {"status": 406, "where": "header.accept"}),
+        ("denied", "be-analyst", {"status": 415, "where": entries[1].payload["details"]["where"]}),
+        ("denied", "be-analyst", {"status": 400, "where": "query"})]
+    assert "content-type" in entries[1].payload["details"]["where"].lower()

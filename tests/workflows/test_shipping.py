@@ -1364,3 +1364,46 @@ def test_a_line_supplies_vgm_declarations_naming_its_own_carrier_code_only(engin
     assert (agency.accepted, agency.added, agency.rejected) == (4, 4, 0)
     assert [tuple(k) for k in kept] == [("none", "be-customs"), ("number", "be-customs"), ("own", "be-customs"),
                                         ("theirs", "be-customs"), ("none", "carrier-a"), ("own", "carrier-a")]
+
+
+def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move_of_it(
+        engine: Engine, tmp_path: Path) -> None:
+    """A carrier-isolation review: terminal-3 reported a discharge at its own quay, naming no
+    document, of a box terminal-2 had discharged from the same call 17 hours before; the move
+    joined the trip, terminal-3 became its terminal and read the trip and the customs hold on
+    it, and terminal-2 lost it. A box is in one terminal's hands at a time: such a move is
+    refused; once the box left terminal-2 (a gate-out), terminal-3's gate-in passes."""
+    from scheldt.domain.access import Organisation, OrgKind
+    from scheldt.workflows.trip_scoring import trip_facts
+
+    def move(event_id: str, kind: str, at: str, facility: str, ref: str = "") -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference="KKFU6671914", eventDateTime=at,
+                          eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode="BEANR",
+                          eventLocation__facilityCode=facility,
+                          transportCall={"exportVoyageNumber": "225S", "importVoyageNumber": "225S"},
+                          documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": ref}]
+                          if ref else None)
+
+    def send(name: str, supplied_by: str, *events: dict[str, object]) -> tuple[int, int, list[str]]:
+        (tmp_path / name).write_text(json.dumps({"events": list(events)}))
+        with unit_of_work(engine) as uow:
+            r = ingest_file(uow, tmp_path / name, IngestOptions(supplied_by=supplied_by), NOW)
+        return r.accepted, r.rejected, [x.why for x in r.rejections]
+
+    with unit_of_work(engine) as uow:
+        for org, code in (("terminal-2", "SIMT2"), ("terminal-3", "SIMT3")):
+            uow.accounts.add_organisation(Organisation(org, org, OrgKind.TERMINAL, (), (code,)), NOW)
+    assert send("t2.json", "terminal-2", move("d2", "DISC", "2026-01-01T18:00:00Z", "SIMT2", "SIMBL1"))[:2] == (1, 0)
+    why = ("container KKFU6671914 is at another terminal at that time (its last move there, DISC, was not a "
+           "gate-out or a load): terminal-3 reports the moves of the boxes in its hands")
+    assert send("t3.json", "terminal-3", move("d3", "DISC", "2026-01-02T11:00:00Z", "SIMT3")) == (0, 1, [why])
+    assert send("t3-gate.json", "terminal-3", move("g3", "GTIN", "2026-01-02T12:00:00Z", "SIMT3")) == (0, 1, [why])
+    # naming the bill of lading changes nothing (the review's first step was such a gate-in)
+    assert send("t3-bl.json", "terminal-3", move("b3", "GTIN", "2026-01-02T10:00:00Z", "SIMT3", "SIMBL1")) == (
+        0, 1, [why])
+    with unit_of_work(engine) as uow:
+        [facts] = trip_facts(uow, ["KKFU6671914"], NOW)
+    assert [(e.event_type, e.facility_code) for e in facts.events] == [("DISC", "SIMT2")]
+    # moved by road: out of terminal-2's gate, then into terminal-3's
+    assert send("t2-out.json", "terminal-2", move("o2", "GTOT", "2026-01-03T08:00:00Z", "SIMT2"))[:2] == (1, 0)
+    assert send("t3-in.json", "terminal-3", move("i3", "GTIN", "2026-01-03T09:00:00Z", "SIMT3"))[:2] == (1, 0)

@@ -280,13 +280,15 @@ def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: 
     try:
         with unit_of_work(engine) as uow:
             principal = principal_of(uow, request, now)
-            if check_media:
-                check_accept(request)
-            check_characters(request)
             ctx = TaxiiCtx(uow, principal, t.requester_of(uow, principal), now, remote_address(request), action)
             try:
+                # the request's own checks are refusals of a signed-in user too, audited as such
+                # (an audit review's 406, 415 and NUL 400s left no trace)
+                if check_media:
+                    check_accept(request)
+                check_characters(request)
                 response = work(ctx)
-            except REFUSALS as exc:
+            except (*REFUSALS, NotAcceptableError, UnsupportedMediaTypeError) as exc:
                 uow.session.rollback()
                 denied = exc
             else:

@@ -83,6 +83,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
                 stream = _own_events(uow, stream, supplier, report, rejections)
             elif supplier is not None and supplier.kind == OrgKind.TERMINAL:  # a terminal's: at its own terminal
                 stream = _at_its_terminal(stream, supplier, report, rejections)
+                stream = _not_held_elsewhere(uow, stream, supplier, report, rejections)
             added, unstorable = uow.events.add_stream(stream, supplied_by, now)
             report.added += added
             report.accepted -= len(unstorable)
@@ -225,6 +226,81 @@ def _elsewhere(event: Event, terminal: Organisation) -> Rejection | None:
     own = ", ".join(terminal.terminal_codes)
     return Rejection(event.source, "facilityCode", f"{said}, not at {terminal.id} ({own}): a terminal supplies the "
                      "moves at its own terminal only")
+
+
+#: Moves by which a box leaves a terminal's hands: out of the gate, or aboard.
+_EXITS = frozenset({"GTOT", "LOAD"})
+
+
+def _not_held_elsewhere(uow: UnitOfWork, stream: Iterable[Event], terminal: Organisation, report: FileReport,
+                        rejections: list[Rejection], batch: int = 1000) -> Iterator[Event]:
+    """The events of ``stream`` (a terminal's, at its own facilities) but those that would join
+    a trip whose box another terminal holds at their time (:func:`_held_by_another`), counted
+    out of ``report.accepted`` and rejected into ``rejections``; looked up ``batch`` at a time."""
+    chunk: list[Event] = []
+
+    def checked() -> Iterator[Event]:
+        refused = _held_by_another(uow, chunk, terminal)
+        for event in chunk:
+            if id(event) in refused:
+                report.accepted -= 1
+                rejections.append(refused[id(event)])
+            else:
+                yield event
+
+    for event in stream:
+        chunk.append(event)
+        if len(chunk) >= batch:
+            yield from checked()
+            chunk = []
+    yield from checked()
+
+
+def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisation) -> dict[int, Rejection]:
+    """The rejections (by ``id(event)``) of a terminal's actual container events that would
+    join a trip (grouped as scoring groups them, by the documents they name, else by voyage)
+    whose box another terminal holds at the event's time: the trip's latest actual move before
+    it was at another facility, and was no exit (gate-out, load). A box is in one terminal's
+    hands at a time, and the latest land move decides which terminal owns the trip (and reads
+    its hold): a carrier-isolation review's terminal reported a gate-in naming the bill of
+    lading, then a discharge at its own quay, of a box another terminal had discharged from the
+    same call the day before, and took the trip and its hold. A box that left the other
+    terminal (a transfer by road: a gate-out there, then a gate-in here) passes, and so does a
+    move before the other terminal's."""
+    loose = [e for e in events if getattr(e, "container_number", "") and e.classifier == "ACT"]
+    if not loose:
+        return {}
+    own = {c.upper() for c in terminal.terminal_codes}
+    numbers = sorted({e.container_number for e in loose})  # type: ignore[attr-defined]
+    stored = uow.events.for_containers(numbers)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for d in uow.documents.listing_all_versions(numbers):
+        for c in {c.get("number") for c in d.get("containers") or []}:
+            listed.setdefault(c, []).append(d)
+    out: dict[int, Rejection] = {}
+    for e in loose:
+        number = e.container_number  # type: ignore[attr-defined]
+        row = _grouping_row(e, terminal.id) | _references(e)
+        events_of = [r for r in stored.get(number, []) if not r.get("retracted_by")]
+        trip = next(t for t in group_trips(number, [*events_of, row], voyage_documents(listed.get(number, ()), number))
+                    if any(x is row for x in t.events))
+        before = [x for x in trip.events if x is not row and x.get("classifier") == "ACT"
+                  and x.get("kind") == "EQUIPMENT" and x["event_time"] <= e.event_time]
+        last = max(before, key=lambda x: x["event_time"], default=None)
+        facility = str((last or {}).get("facility_code") or "").upper()
+        if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS:
+            out[id(e)] = Rejection(e.source, "facilityCode", f"container {number} is at another terminal at that "
+                                   f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
+                                   f"load): {terminal.id} reports the moves of the boxes in its hands")
+    return out
+
+
+def _references(event: Event) -> dict[str, str]:
+    """The transport document (TRD, BOL) and booking (BKG, CBR) an event names, as the store
+    keeps them (:mod:`scheldt.store.events`)."""
+    docs = getattr(event, "documents", ()) or ()
+    return {"transport_document_ref": next((d.value for d in docs if d.kind in ("TRD", "BOL")), ""),
+            "booking_ref": next((d.value for d in docs if d.kind in ("BKG", "CBR")), "")}
 
 
 def _not_from_a_terminal(documents: list[Consignment],
