@@ -1376,9 +1376,10 @@ def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move
     from scheldt.domain.access import Organisation, OrgKind
     from scheldt.workflows.trip_scoring import trip_facts
 
-    def move(event_id: str, kind: str, at: str, facility: str, ref: str = "") -> dict[str, object]:
-        return dcsa_event(event_id, equipmentDetails__equipmentReference="KKFU6671914", eventDateTime=at,
-                          eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode="BEANR",
+    def move(event_id: str, kind: str, at: str, facility: str, ref: str = "", port: str = "BEANR",
+             box: str = "KKFU6671914") -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference=box, eventDateTime=at,
+                          eventClassification__equipmentEventTypeCode=kind, eventLocation__UNLocationCode=port,
                           eventLocation__facilityCode=facility,
                           transportCall={"exportVoyageNumber": "225S", "importVoyageNumber": "225S"},
                           documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": ref}]
@@ -1404,6 +1405,12 @@ def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move
     with unit_of_work(engine) as uow:
         [facts] = trip_facts(uow, ["KKFU6671914"], NOW)
     assert [(e.event_type, e.facility_code) for e in facts.events] == [("DISC", "SIMT2")]
+    # a box last discharged at another port (its load there never received) is held by no
+    # terminal of this port: the discharge here passes
+    assert send("cartagena.json", "be-customs", move("c0", "DISC", "2025-12-20T08:00:00Z", "CTGT1", port="COCTG",
+                                                     box="APZU4812090"))[:2] == (1, 0)
+    assert send("t3-here.json", "terminal-3", move("c1", "DISC", "2026-01-05T08:00:00Z", "SIMT3",
+                                                   box="APZU4812090"))[:2] == (1, 0)
     # moved by road: out of terminal-2's gate, then into terminal-3's
     assert send("t2-out.json", "terminal-2", move("o2", "GTOT", "2026-01-03T08:00:00Z", "SIMT2"))[:2] == (1, 0)
     assert send("t3-in.json", "terminal-3", move("i3", "GTIN", "2026-01-03T09:00:00Z", "SIMT3"))[:2] == (1, 0)

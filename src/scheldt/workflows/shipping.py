@@ -260,7 +260,9 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
     """The rejections (by ``id(event)``) of a terminal's actual container events that would
     join a trip (grouped as scoring groups them, by the documents they name, else by voyage)
     whose box another terminal holds at the event's time: the trip's latest actual move before
-    it was at another facility, and was no exit (gate-out, load). A box is in one terminal's
+    it was at another facility of the same port (or one of them names no port), and was no exit
+    (gate-out, load); at another port, a load there that was never received is the likelier
+    story (lines often leave out transshipment moves). A box is in one terminal's
     hands at a time, and the latest land move decides which terminal owns the trip (and reads
     its hold): a carrier-isolation review's terminal reported a gate-in naming the bill of
     lading, then a discharge at its own quay, of a box another terminal had discharged from the
@@ -288,7 +290,9 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
                   and x.get("kind") == "EQUIPMENT" and x["event_time"] <= e.event_time]
         last = max(before, key=lambda x: x["event_time"], default=None)
         facility = str((last or {}).get("facility_code") or "").upper()
-        if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS:
+        ports = {row["unlocode"], str((last or {}).get("unlocode") or "")}
+        if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS \
+                and (len(ports) == 1 or "" in ports):
             out[id(e)] = Rejection(e.source, "facilityCode", f"container {number} is at another terminal at that "
                                    f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
                                    f"load): {terminal.id} reports the moves of the boxes in its hands")
