@@ -878,7 +878,8 @@ def print_size(server: str, size: int, f: dict[str, Any]) -> None:
             + ("  CUT (lower bound)" if s.get("cut") else ""))
 
 
-def report(scheldt: dict[str, Any], medallion: dict[str, Any], baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+def report(scheldt: dict[str, Any], medallion: dict[str, Any],
+           baseline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The side-by-side table and the goals; ``baseline``: :func:`stix_check_alone`'s figures,
     beside which the ingest rate is put."""
     log("")
@@ -928,8 +929,8 @@ def report(scheldt: dict[str, Any], medallion: dict[str, Any], baseline: dict[st
         if baseline:
             alone = baseline["objects_per_s"]
             goals["ingest_to_stix_check_alone"] = round(ingest_rate / alone, 2)
-            log(f"Ingest beside stix2's check alone ({alone:,.0f} objects/s on {baseline['processes']} processes, nothing "
-                f"else running): {ingest_rate / alone:.2f}x; the goal is {GOAL_INGEST / alone:.2f}x, which leaves the "
+            log(f"Ingest beside stix2's check alone ({alone:,.0f} objects/s on {baseline['processes']} processes, "
+                f"nothing else running): {ingest_rate / alone:.2f}x; the goal is {GOAL_INGEST / alone:.2f}x, which leaves the "
                 f"rest of ingest (HTTP, policy checks, the database) {max(0.0, 1 - GOAL_INGEST / alone):.0%} of the "
                 "machine")
     return goals

@@ -31,4 +31,5 @@ def test_python_dash_m_scheldt_is_the_scheldt_command(tmp_path: Path) -> None:
     ran = subprocess.run([sys.executable, "-m", "scheldt", "container", "MSCU1234566"], capture_output=True,
                          text=True, env=env)
     assert ran.returncode == 2
-    assert f"no store at {tmp_path / 'scheldt.db'}: nothing to read or check" in " ".join((ran.stdout + ran.stderr).split())
+    said = " ".join((ran.stdout + ran.stderr).split())
+    assert f"no store at {tmp_path / 'scheldt.db'}: nothing to read or check" in said

@@ -916,7 +916,8 @@ def test_a_tlp_marking_written_in_capitals_is_that_tlp(node: Node) -> None:
     the default AMBER+STRICT and read by a be-customs user it did not name."""
     red = _capitals(TLP_MARKING_IDS[Tlp.RED])
     marked = indicator("us-cbp", Tlp.AMBER_STRICT, "be-us", name="field marked")
-    marked |= {"description": "informant CI-7", "granular_markings": [{"marking_ref": red, "selectors": ["description"]}]}
+    marked |= {"description": "informant CI-7",
+               "granular_markings": [{"marking_ref": red, "selectors": ["description"]}]}
     whole = indicator("us-cbp", Tlp.RED, "be-us", recipients=(("be-customs", "be-officer"),), name="RED")
     whole["object_marking_refs"] = [red if r == TLP_MARKING_IDS[Tlp.RED] else r for r in whole["object_marking_refs"]]
     status = node.post("/collections/be-us/objects/", "us-liaison", [marked, whole]).json()

@@ -682,9 +682,10 @@ def test_an_item_of_a_list_of_objects_that_is_no_object_is_named() -> None:
     bad = [{**sample, "eventID": "00000000-0000-0000-0000-0000000000a1", "seals": ["SEAL1"]},
            {**sample, "eventID": "00000000-0000-0000-0000-0000000000a2", "documentReferences": [None]}]
     first, second = list(read_dcsa_events(json.dumps(bad).encode(), "s.json"))
-    assert (first.field, first.why) == ("seals[0]", "EQUIPMENT event does not have the DCSA structure: "  # type: ignore[union-attr]
+    assert isinstance(first, Rejection) and isinstance(second, Rejection)
+    assert (first.field, first.why) == ("seals[0]", "EQUIPMENT event does not have the DCSA structure: "
                                         "seals[0] holds a text where an object belongs")
-    assert (second.field, second.why) == ("documentReferences[0]", "EQUIPMENT event does not have the DCSA "  # type: ignore[union-attr]
+    assert (second.field, second.why) == ("documentReferences[0]", "EQUIPMENT event does not have the DCSA "
                                           "structure: documentReferences[0] holds null where an object belongs")
 
 
@@ -697,5 +698,6 @@ def test_a_latitude_too_large_for_a_float_is_flagged_and_the_event_kept() -> Non
     text = text.replace('"latitude": 0', '"latitude": 1' + "0" * 400)
     [event] = list(read_dcsa_events(text.encode(), "h.json"))
     assert not isinstance(event, Rejection), event
-    assert [f.code for f in event.flags if f.field == "eventLocation.latitude"] == ["implausible-position"]  # type: ignore[union-attr]
+    flagged = [f.code for f in event.flags if f.field == "eventLocation.latitude"]  # type: ignore[union-attr]
+    assert flagged == ["implausible-position"]
     assert event.location is None or event.location.latitude is None  # type: ignore[union-attr]

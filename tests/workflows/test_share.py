@@ -1676,7 +1676,8 @@ def test_feedback_is_never_wider_than_agencies_whatever_the_item_s_marking(engin
     AMBER+STRICT and CLEAR becomes GREEN, in the item's sharing group."""
     seed(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        uow.session.execute(update(OrganisationRow).where(OrganisationRow.id == "line-m").values(client_of="be-customs"))
+        uow.session.execute(update(OrganisationRow).where(OrganisationRow.id == "line-m")
+                            .values(client_of="be-customs"))
         entry = share.share_watchlist_entry(uow, OFFICER, "company", "front company", amber(), NOW, name="Fruta Ltd")
         clear = share.share_watchlist_entry(uow, OFFICER, "company", "known front", share.Terms("clear"), NOW,
                                             name="Open Ltd")
