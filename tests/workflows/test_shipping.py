@@ -588,6 +588,15 @@ def test_a_shipping_line_supplies_versions_of_its_own_documents_only(engine: Eng
         "shipments only"]
 
 
+def _send(engine: Engine, path: Path, supplied_by: str, *events: dict[str, object]) -> tuple[int, int, list[str]]:
+    """Write ``events`` as one DCSA T&T page to ``path`` and ingest it as ``supplied_by``'s:
+    (accepted, rejected, why of each rejection)."""
+    path.write_text(json.dumps({"events": list(events)}))
+    with unit_of_work(engine) as uow:
+        r = ingest_file(uow, path, IngestOptions(supplied_by=supplied_by), NOW)
+    return r.accepted, r.rejected, [x.why for x in r.rejections]
+
+
 def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(engine: Engine, tmp_path: Path) -> None:
     """A carrier review: a shipping line sent a gate-out naming no document for another line's
     box on hold; it joined that trip by its voyage (or as the gate-out ending the box's last
@@ -606,10 +615,7 @@ def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(en
                           if ref else None)
 
     def send(name: str, supplied_by: str, *events: dict[str, object]) -> tuple[int, int, list[str]]:
-        (tmp_path / name).write_text(json.dumps({"events": list(events)}))
-        with unit_of_work(engine) as uow:
-            r = ingest_file(uow, tmp_path / name, IngestOptions(supplied_by=supplied_by), NOW)
-        return r.accepted, r.rejected, [x.why for x in r.rejections]
+        return _send(engine, tmp_path / name, supplied_by, *events)
 
     with unit_of_work(engine) as uow:
         for org, codes in (("carrier-a", ("SIMA",)), ("carrier-b", ("SIMB",)), ("carrier-msc", ("MSC",))):
@@ -1386,10 +1392,7 @@ def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move
                           if ref else None)
 
     def send(name: str, supplied_by: str, *events: dict[str, object]) -> tuple[int, int, list[str]]:
-        (tmp_path / name).write_text(json.dumps({"events": list(events)}))
-        with unit_of_work(engine) as uow:
-            r = ingest_file(uow, tmp_path / name, IngestOptions(supplied_by=supplied_by), NOW)
-        return r.accepted, r.rejected, [x.why for x in r.rejections]
+        return _send(engine, tmp_path / name, supplied_by, *events)
 
     with unit_of_work(engine) as uow:
         for org, code in (("terminal-2", "SIMT2"), ("terminal-3", "SIMT3")):

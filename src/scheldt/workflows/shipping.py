@@ -273,12 +273,7 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
     if not loose:
         return {}
     own = {c.upper() for c in terminal.terminal_codes}
-    numbers = sorted({e.container_number for e in loose})  # type: ignore[attr-defined]
-    stored = uow.events.for_containers(numbers)
-    listed: dict[str, list[dict[str, Any]]] = {}
-    for d in uow.documents.listing_all_versions(numbers):
-        for c in {c.get("number") for c in d.get("containers") or []}:
-            listed.setdefault(c, []).append(d)
+    stored, listed = _box_history(uow, loose)
     out: dict[int, Rejection] = {}
     for e in loose:
         number = e.container_number  # type: ignore[attr-defined]
@@ -297,6 +292,18 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
                                    f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
                                    f"load): {terminal.id} reports the moves of the boxes in its hands")
     return out
+
+
+def _box_history(uow: UnitOfWork, events: list[Event]) -> tuple[dict[str, list[dict[str, Any]]],
+                                                                dict[str, list[dict[str, Any]]]]:
+    """What trip grouping reads of the boxes of ``events`` (container events): their stored
+    events by container number, and the stored document versions listing each box."""
+    numbers = sorted({e.container_number for e in events})  # type: ignore[attr-defined]
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for d in uow.documents.listing_all_versions(numbers):
+        for c in {c.get("number") for c in d.get("containers") or []}:
+            listed.setdefault(c, []).append(d)
+    return uow.events.for_containers(numbers), listed
 
 
 def _references(event: Event) -> dict[str, str]:
@@ -413,12 +420,7 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
     if not boxed:
         return {}
     own = set(carrier.carrier_codes)
-    numbers = sorted({e.container_number for e in boxed})  # type: ignore[attr-defined]
-    stored = uow.events.for_containers(numbers)
-    listed: dict[str, list[dict[str, Any]]] = {}
-    for d in uow.documents.listing_all_versions(numbers):
-        for c in {c.get("number") for c in d.get("containers") or []}:
-            listed.setdefault(c, []).append(d)
+    stored, listed = _box_history(uow, boxed)
     joined: list[tuple[Event, dict[str, Any], Trip]] = []  # each event, as grouped, and the trip it joins
     for e in boxed:
         number = e.container_number  # type: ignore[attr-defined]
