@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 from sqlalchemy import Engine, update
 from taxii2client.v21 import Collection
 from typer.testing import CliRunner
@@ -807,8 +808,18 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
             with unit_of_work(net.b) as uow:
                 add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW,
                          relays_for=["us-cbp"])  # the feed may carry the US agency's objects too
+            # A pull cut after its first page (medallion fails), resumed after medallion forgot its
+            # `next`: all 150 were added at one instant, and the resume by date_added got none of the
+            # other 50 from an exclusive added_after (a federation review); now it gets them.
+            with monkeypatch.context() as cut:
+                cut.setattr(Collection, "get_objects", _failing_after(1, Collection.get_objects))
+                report = pull_peer(lambda: unit_of_work(net.b), "feed")
+            assert "503" in report.error and len(rows(net.b)) == 100
+            with unit_of_work(net.b) as uow:
+                assert uow.peers.get("feed").cursors[MEDALLION_COLLECTION]["next"]  # medallion's, of page 2
+            _forget_next(net.b, "feed")
             report = pull(net.b, "feed")
-            assert report.added == 150 and report.collections[0].pages == 2 and report.reconciled
+            assert (report.added, report.collections[0].pages) == (50, 2) and report.reconciled
             stored = {r.stix_id: r for r in rows(net.b)}
             assert len(stored) == 150
             odd, even = stored[initial[1]["id"]], stored[initial[0]["id"]]
@@ -829,9 +840,7 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
             assert pull(net.b, "feed").added == 0
 
             # A stale `next` (medallion forgets it after 30 s, or after a restart) is recovered from.
-            with unit_of_work(net.b) as uow:
-                state = dict(uow.peers.get("feed").cursors[MEDALLION_COLLECTION])
-                uow.peers.set_cursor("feed", MEDALLION_COLLECTION, {**state, "next": "stale"})
+            _forget_next(net.b, "feed")
             coll.add_objects({"objects": [_plain(202)]})
             assert pull(net.b, "feed").added == 1
 
@@ -858,6 +867,27 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
                 assert _poll(url, net.tokens_b["us-officer"], last)[0] == [_plain(204)["id"]]
     finally:
         get_settings.cache_clear()
+
+
+def _failing_after(calls: int, get_objects: Any) -> Any:
+    """``Collection.get_objects`` answering as the peer does ``calls`` times, then HTTP 503."""
+    made = []
+
+    def get(coll: Collection, *args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        if len(made) > calls:
+            response = requests.Response()
+            response.status_code, response.url = 503, coll.url
+            raise requests.HTTPError("503 Server Error: Service Unavailable", response=response)
+        return get_objects(coll, *args, **kwargs)
+    return get
+
+
+def _forget_next(engine: Engine, peer: str) -> None:
+    """Make the remembered `next` of the medallion collection one medallion no longer knows."""
+    with unit_of_work(engine) as uow:
+        state = dict(uow.peers.get(peer).cursors[MEDALLION_COLLECTION])
+        uow.peers.set_cursor(peer, MEDALLION_COLLECTION, {**state, "next": "stale"})
 
 
 def _poll(url: str, token: str, added_after: str | None) -> tuple[list[str], str | None]:
