@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stix2
@@ -1141,6 +1142,31 @@ def test_a_foreign_misp_event_becomes_a_note_with_its_tlp(engine: Engine) -> Non
     assert named.report.added == [] and named.report.failed == [
         ("event 7b3f5c2a-3e4d-4f5a-8b62-bc3d4e5f6a71", "event 7b3f5c2a-3e4d-4f5a-8b62-bc3d4e5f6a71: be-customs is not a "
                                                         "member of sharing group 'us-nl'")]
+
+
+def test_unreadable_misp_events_are_refused_one_by_one_and_the_others_kept(engine: Engine) -> None:
+    """A review's file of good events around one PyMISP cannot load (a bad date) stored nothing and
+    exited 2; an event without a uuid was stored again, under a new random id, on every import."""
+    def event(uid: str | None, **extra: Any) -> dict[str, Any]:
+        body = {"info": f"feed {uid}", "date": "2026-02-20", "timestamp": "1771581600", "Tag": [{"name": "tlp:green"}],
+                "Attribute": [{"type": "text", "category": "Other", "value": "MSCU1234566", "to_ids": False}]}
+        return {"Event": {**body, **({"uuid": uid} if uid else {}), **extra}}
+    good = ["1a2b3c4d-0000-4000-8000-00000000000a", "1a2b3c4d-0000-4000-8000-00000000000b"]
+    events = [event(good[0]), event("1a2b3c4d-0000-4000-8000-000000000001", date="notadate"),
+              event("1a2b3c4d-0000-4000-8000-000000000002", distribution="abc"), 42,
+              event("1a2b3c4d-0000-4000-8000-000000000003", Attribute="notalist"), event(None), event(good[1])]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        first = share.import_misp(uow, json.dumps({"response": events}), "be-customs", NOW, None)
+        again = share.import_misp(uow, json.dumps({"response": events}), "be-customs", NOW, None)
+        stored = sorted(r.stix_id for r in uow.exchange.page(None, limit=20))
+    assert stored == [f"note--{u}" for u in good]
+    assert [where for where, _ in first.report.failed] == ["events.1", "events.2", "events.3", "events.4",
+                                                           "events.5.uuid"]
+    assert "date" in first.report.failed[0][1] and "missing" in first.report.failed[4][1]
+    assert again.report.added == [] and len(again.report.failed) == 5
+    with pytest.raises(InputError, match="events.1"):
+        read_events(json.dumps({"response": events}))
 
 
 def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None:

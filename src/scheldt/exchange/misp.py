@@ -202,7 +202,20 @@ def events_json(events: Iterable[MISPEvent]) -> str:
 
 def read_events(text: str | bytes) -> list[MISPEvent]:
     """MISP events from JSON as MISP exports them: one ``{"Event": ...}``, a list of them, or
-    ``{"response": [...]}``. Raises InputError naming the event that cannot be read."""
+    ``{"response": [...]}``. Raises InputError naming the first event that cannot be read
+    (:func:`read_each_event`)."""
+    events, refused = read_each_event(text)
+    if refused:
+        raise InputError(*refused[0])
+    return events
+
+
+def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str, str]]]:
+    """The MISP events of ``text`` (as :func:`read_events`) that PyMISP reads, and (where, why)
+    for each that it does not or that has no ``uuid``, where naming its place (``events.1``).
+    One unreadable event does not cost the others (a review lost two good events to one bad
+    date). An event without a uuid is refused: PyMISP makes up a random one, so the same event
+    imported again was stored again. Raises InputError when ``text`` is not JSON."""
     from pymisp import MISPEvent
     from pymisp.exceptions import PyMISPError
 
@@ -213,15 +226,21 @@ def read_events(text: str | bytes) -> list[MISPEvent]:
     if isinstance(data, dict) and "response" in data:
         data = data["response"]
     raw = data if isinstance(data, list) else [data]
-    events = []
+    events, refused = [], []
     for i, one in enumerate(raw):
+        body = one.get("Event", one) if isinstance(one, dict) else one
+        if isinstance(body, dict) and not body.get("uuid"):
+            refused.append((f"events.{i}.uuid", "missing: an event needs its uuid, so that sending it again adds "
+                            "nothing"))
+            continue
         event = MISPEvent()
         try:
-            event.load(one.get("Event", one) if isinstance(one, dict) else one)
+            event.load(body)
         except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise InputError(f"events.{i}", f"not a MISP event: {exc}") from None
+            refused.append((f"events.{i}", f"not a MISP event: {exc}"))
+            continue
         events.append(event)
-    return events
+    return events, refused
 
 
 #: MISP distribution levels that keep an event, object or attribute inside one organisation (0:

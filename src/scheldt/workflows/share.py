@@ -53,7 +53,7 @@ from scheldt.exchange.items import (
     WatchEntry,
     is_country,
 )
-from scheldt.exchange.misp import event_objects, item_event, read_events
+from scheldt.exchange.misp import event_objects, item_event, read_each_event
 from scheldt.exchange.objects import (
     NAMESPACE,
     SHARING_EXTENSION_ID,
@@ -1603,14 +1603,14 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     ``owner_org`` (``source="misp"``; ``default_group`` for events whose TLP needs a group and
     that name none), through :func:`receive_objects`. Events that cannot be read, that name
     a sharing group ``owner_org`` is not a member of on this node, or that are TLP:RED to no
-    user of this node (:func:`red_held_here`) are reported as failed with their uuid and why;
-    the others are kept. Raises InputError when the text is not MISP JSON or
+    user of this node (:func:`red_held_here`) are reported as failed with their uuid (or place,
+    ``events.1``, when unreadable) and why; the others are kept. Raises InputError when the text is not MISP JSON or
     ``default_group`` is not a group of ``owner_org`` here."""
     if default_group is not None:
         member_of(uow, owner_org, default_group, "--group")
     objects: list[dict[str, Any]] = []
-    failed = []
-    for event in read_events(text):
+    events, failed = read_each_event(text)
+    for event in events:
         try:
             made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
             terms = [sharing_of(o, None) for o in made]
