@@ -184,6 +184,11 @@ def test_max_points_are_at_most_100_and_a_version_is_what_it_says() -> None:
     assert (kept.label, kept.max_points) == ("test@26", 400)
     big = BASE + "description: " + "x" * 300_000 + "\n"  # stored under the earlier limit of 1 M characters
     assert load_profile(big, "p.yaml", stored=True).description == "x" * 300_000
+    # a stored text is parsed once (scoring reads the live one for every batch); a new text each time
+    assert load_profile(octal, "p.yaml", stored=True) is kept
+    assert load_profile(BASE, "p.yaml") is not load_profile(BASE, "p.yaml")
+    with pytest.raises(ProfileError):  # a stored text that does not parse keeps saying so
+        load_profile("name: [unclosed", "p.yaml", stored=True)
 
 
 def test_not_yaml_and_not_a_mapping() -> None:

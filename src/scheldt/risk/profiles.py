@@ -23,6 +23,7 @@ twice with overlapping dates, an empty validity period): :class:`ProfileError`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -339,7 +340,18 @@ def load_profile(text: str, where: str = "profile", *, stored: bool = False) -> 
     """Parse and validate a profile's YAML text. Raises :class:`ProfileError` naming ``where``,
     the line and the field at fault (``where line N: indicators.x.weight``). ``stored``: a text
     a store already holds, read again: the checks added since it was stored (:func:`_new_text`,
-    the size of new texts) are not made, so a store keeps working with the versions it has."""
+    the size of new texts) are not made, so a store keeps working with the versions it has; the
+    last few such texts are remembered as read (a profile is frozen): scoring reads the live one
+    for every batch, and parsing it was a tenth of a replay's time."""
+    return _stored_profile(text, where) if stored else _parsed(text, where, stored=False)
+
+
+@functools.lru_cache(maxsize=8)
+def _stored_profile(text: str, where: str) -> RiskProfile:
+    return _parsed(text, where, stored=True)
+
+
+def _parsed(text: str, where: str, *, stored: bool) -> RiskProfile:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PROFILE_BYTES and not stored:  # a stored one passed the rule of its day (1 M characters)
         raise ProfileError(where, f"{size:,} bytes: a profile is at most {MAX_PROFILE_BYTES:,} bytes")
