@@ -174,3 +174,39 @@ def test_user_ais_layout_from_yaml(engine: Engine, tmp_path: Path) -> None:
         ("4", "lat", "position 95.0, 4.29: lat is missing or outside WGS 84 ranges (-90 to 90)"),
         # the column at fault (an ingest review's bad longitude was blamed on the latitude)
         ("5", "lon", "position 51.33, 99999.0: lon is missing or outside WGS 84 ranges (-180 to 180)")]
+
+
+def test_tracks_read_once_per_run_of_overlapping_windows_are_each_windows_own(engine: Engine) -> None:
+    """Scoring reads the week before arrival of each trip's vessel; the boxes of one call share
+    it, so the windows of one vessel that overlap are read with one query and sliced. Each slice
+    must be what a query of its own window gives: overlapping windows, one apart from them, a
+    span that ends inside them, another vessel's."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from scheldt.domain.shipping import MmsiSpan
+    from scheldt.store.models import VesselPositionRow
+    from scheldt.workflows.trip_scoring import _window_positions
+
+    with unit_of_work(engine) as uow:
+        for path in sorted(AIS.iterdir()):
+            ingest_file(uow, path, IngestOptions(), NOW)
+        busiest = uow.session.execute(
+            select(VesselPositionRow.mmsi, func.min(VesselPositionRow.observed_at), func.max(VesselPositionRow.observed_at))
+            .where(VesselPositionRow.observed_at.is_not(None))
+            .group_by(VesselPositionRow.mmsi).order_by(func.count().desc()).limit(2)).all()
+        (mmsi, first, last), (other, other_first, _) = busiest
+        first, last = first.replace(tzinfo=UTC), last.replace(tzinfo=UTC)
+        step = (last - first) / 8
+        one, cut, elsewhere = (MmsiSpan(mmsi),), (MmsiSpan(mmsi, until=first + 3 * step),), (MmsiSpan(other),)
+        windows = {0: (one, first, first + 3 * step), 1: (one, first + step, first + 4 * step),
+                   2: (one, first + 2 * step, first + 2 * step), 3: (one, first + 6 * step, last),
+                   4: (cut, first + step, first + 5 * step), 5: (elsewhere, other_first.replace(tzinfo=UTC),
+                                                                 other_first.replace(tzinfo=UTC) + timedelta(days=7)),
+                   6: (one, last + timedelta(days=1), last + timedelta(days=2))}
+        read = _window_positions(uow, windows)
+        own = {n: uow.vessels.track(list(ids), start, end) for n, (ids, start, end) in windows.items()}
+    assert read == own
+    assert [len(read[n]) > 0 for n in (0, 1, 3, 4, 5, 6)] == [True] * 5 + [False]
+    assert read[0] != read[1] and read[1][0] in read[0]  # dense enough for overlapping windows to differ

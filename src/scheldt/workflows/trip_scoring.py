@@ -12,6 +12,7 @@ Any stored assessment can be recomputed from its stored facts and profile versio
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from scheldt.domain.activations import rollback_target
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.inspection import risk_band
+from scheldt.domain.shipping import MmsiSpan
 from scheldt.domain.trips import (
     PartyHistory,
     TripDocument,
@@ -275,20 +277,53 @@ def _tracks(uow: UnitOfWork, per_trip: list[tuple[TripEvent, ...]]) -> list[tupl
     for events in per_trip:
         windows.append((events, arrival_time(events), sorted({e.vessel_imo for e in events if e.vessel_imo})))
     spans = uow.vessels.spans_for_imos(sorted({i for _, _, imos in windows for i in imos}))
+    wanted = {}
+    for n, (_, arrival, imos) in enumerate(windows):
+        ids = tuple(span for i in imos for span in spans.get(i, ()))
+        if arrival is not None and ids:
+            wanted[n] = (ids, arrival - timedelta(days=TRACK_DAYS), arrival)
+    tracks = _window_positions(uow, wanted)
     out: list[tuple[VesselFix, ...]] = []
-    for events, arrival, imos in windows:
-        ids = [span for i in imos for span in spans.get(i, ())]
-        if arrival is None or not ids:
+    for n, (events, arrival, _) in enumerate(windows):
+        if n not in wanted:
             out.append(())
             continue
-        start = arrival - timedelta(days=TRACK_DAYS)
-        fixes = uow.vessels.track(ids, start, arrival)
+        ids, start, _ = wanted[n]
+        fixes = tracks[n]
         loaded = loaded_aboard_time(events, arrival)
         if loaded is not None and loaded < start and (not fixes or fixes[0]["observed_at"] > start + TRACK_SLACK):
             # silent at the window's start with the box aboard: where the silence began
-            fixes = uow.vessels.last_position_before(ids, start, loaded) + fixes
+            fixes = uow.vessels.last_position_before(list(ids), start, loaded) + fixes
         out.append(tuple(VesselFix(_utc(f["observed_at"]), f["latitude"], f["longitude"], f.get("speed_knots"))
                          for f in fixes if f.get("observed_at")))
+    return out
+
+
+def _window_positions(uow: UnitOfWork, windows: dict[int, tuple[tuple[MmsiSpan, ...], datetime, datetime]]
+                      ) -> dict[int, list[dict[str, Any]]]:
+    """The positions of each window (MMSI spans, start, end in UTC), as
+    ``uow.vessels.track(spans, start, end)`` gives them, read with one query per run of
+    overlapping windows of the same spans: the boxes of one vessel call share most of their
+    week, and reading it once per box was a tenth of a replay's time."""
+    by_spans: dict[tuple[MmsiSpan, ...], list[int]] = {}
+    for n, (ids, _, _) in windows.items():
+        by_spans.setdefault(ids, []).append(n)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for ids, members in by_spans.items():
+        members.sort(key=lambda n: windows[n][1])
+        runs: list[tuple[list[int], list[datetime]]] = []  # overlapping windows, [the latest end]
+        for n in members:
+            _, start, end = windows[n]
+            if runs and start <= runs[-1][1][0]:
+                runs[-1][0].append(n)
+                runs[-1][1][0] = max(runs[-1][1][0], end)
+            else:
+                runs.append(([n], [end]))
+        for run, (end,) in runs:
+            fixes = uow.vessels.track(list(ids), windows[run[0]][1], end)
+            times = [_utc(f["observed_at"]) for f in fixes]
+            for n in run:
+                out[n] = fixes[bisect_left(times, windows[n][1]):bisect_right(times, windows[n][2])]
     return out
 
 
