@@ -633,6 +633,39 @@ def test_a_dead_hold_is_not_requeued_to_a_system_whose_last_news_was_held(engine
             notices.retry(uow, principal(engine, "carrier-a"), again, datetime.now(UTC))
 
 
+def test_a_dead_alert_is_not_requeued_to_a_system_that_got_the_same_alert(engine: Engine,
+                                                                         plain_settings: None) -> None:
+    """A notice review: a line's alert reached system A and died at B; B was deleted and its dead
+    copy re-queued went through A, which took it as a second alert (each copy has its own
+    notice id). Another alert, or the copy re-queued to its own live system, still goes."""
+    s = seed(engine)
+    a = subscribe(engine, "carrier-a", "http://127.0.0.1:9/a", SECRET_A, ("alert",))
+    b = subscribe(engine, "carrier-a", "http://127.0.0.1:9/b", SECRET_A, ("alert",))
+
+    def alert(text: str) -> dict[int, int]:
+        with unit_of_work(engine) as uow:
+            queued = notices.notify_alert(uow, s["trip_a"], text, datetime.now(UTC))
+            uow.session.execute(update(NotificationRow).where(NotificationRow.subscription_id == a,
+                                                              NotificationRow.status == "pending").values(
+                status="delivered"))
+            uow.session.execute(update(NotificationRow).where(NotificationRow.status == "pending").values(
+                status="dead"))
+            return {n["subscription_id"]: n["id"] for n in uow.notifications.notices("carrier-a") if n["id"] in queued}
+
+    first = alert("Vessel call moved to berth 1742.")
+    with unit_of_work(engine) as uow:  # B still there: its own copy goes to it
+        assert notices.retry(uow, principal(engine, "carrier-a"), first[b], datetime.now(UTC))["subscription_id"] == b
+        uow.session.execute(update(NotificationRow).where(NotificationRow.id == first[b]).values(status="dead"))
+        notices.unsubscribe(uow, principal(engine, "carrier-a"), b, datetime.now(UTC))
+    with unit_of_work(engine) as uow, pytest.raises(
+            ConflictError, match=f"the same alert about container MSCU1234565 went to that endpoint already "
+                                 f"\\(notice {first[a]}, delivered, subscription {a}\\)"):
+        notices.retry(uow, principal(engine, "carrier-a"), first[b], datetime.now(UTC))
+    subscribe(engine, "carrier-a", "http://127.0.0.1:9/b", SECRET_A, ("alert",))  # B again: it never got it
+    with unit_of_work(engine) as uow:
+        assert notices.retry(uow, principal(engine, "carrier-a"), first[b], datetime.now(UTC))["status"] == "pending"
+
+
 def test_a_dead_hold_is_requeued_when_a_release_went_to_another_endpoint_of_the_line(engine: Engine,
                                                                                      plain_settings: None) -> None:
     """A regression review: a shipping line taking holds and releases at two URLs; held

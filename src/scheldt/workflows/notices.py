@@ -388,7 +388,34 @@ def requeue(uow: Any, notification_id: int, organisation_id: str | None, now: da
         _still_owned(uow, notice)
     if notice["kind"] in ("hold", "release") and notice["status"] == "dead":
         _still_news(uow, notice)
+    if notice["kind"] == "alert" and notice["status"] == "dead":
+        _not_there_already(uow, notice)
     return uow.notifications.requeue(notification_id, organisation_id, now)
+
+
+def _reach(uow: Any, notice: dict[str, Any]) -> set[int]:
+    """The subscriptions (ids) whose system a dead ``notice`` re-queued would reach: the one it
+    goes through and any other of its organisation, live or deleted, at the same endpoint."""
+    to = uow.notifications.requeue_target(notice)
+    subs = {s["id"]: s for s in uow.notifications.subscriptions(notice["organisation_id"])}
+    return {i for i, s in subs.items() if i == to or same_endpoint(s["callback_url"], subs[to]["callback_url"])}
+
+
+def _not_there_already(uow: Any, notice: dict[str, Any]) -> None:
+    """Raise ConflictError when the alert of a dead alert notice reached (or is on its way to)
+    the system the notice would be re-queued to: another copy of the same alert (queued at the
+    same time with the same text, about the same box) for a subscription at that endpoint. Each
+    subscription's copy has its own notice id, so a receiver cannot tell it has the alert: a
+    notice review's dead copy of a deleted subscription, re-queued, arrived as a second alert."""
+    body = notice["body"]
+    box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
+    reach = _reach(uow, notice)
+    copy = next((n for n in uow.notifications.about_box(notice["organisation_id"], ("alert",), *box)
+                 if n["id"] != notice["id"] and n["status"] != "dead" and n["subscription_id"] in reach
+                 and (n["body"].get("at"), n["body"].get("text")) == (body.get("at"), body.get("text"))), None)
+    if copy is not None:
+        raise ConflictError(f"notice {notice['id']}", f"the same alert about container {box[0]} went to that endpoint "
+                            f"already (notice {copy['id']}, {copy['status']}, subscription {copy['subscription_id']})")
 
 
 def _still_owned(uow: Any, notice: dict[str, Any]) -> None:
@@ -419,9 +446,7 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
     # or deleted, at the same endpoint (regression reviews: a system whose last news was "held" was
     # refused its dead release for notices that only reached another system; a re-made
     # subscription's stale release was sent after the newer hold and release its system had got)
-    to = uow.notifications.requeue_target(notice)
-    subs = {s["id"]: s for s in uow.notifications.subscriptions(org)}
-    reach = {i for i, s in subs.items() if i == to or same_endpoint(s["callback_url"], subs[to]["callback_url"])}
+    reach = _reach(uow, notice)
     others = [n for n in uow.notifications.about_box(org, ("hold", "release"), *box) if n["id"] != notice["id"]]
     anywhere = [n for n in others if n["status"] != "dead"]  # sent, or on their way
     told = [n for n in anywhere if n["subscription_id"] in reach]
