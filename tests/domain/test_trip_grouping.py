@@ -243,3 +243,88 @@ def test_a_gate_out_naming_no_voyage_ends_a_journey_for_the_document_too() -> No
     trips = group_trips("TSTU0000020", events, docs)
     assert [(t.key.document_ref, [f"{e['event_time']:%Y} {e['event_type']}" for e in t.events]) for t in trips] == [
         ("", ["2025 LOAD", "2025 DISC", "2025 GTOT"]), ("BL-2026", ["2026 LOAD", "2026 DISC"])]
+
+
+def move(kind: str, when: str, ref: str = "", voyage: str = "101E", port: str = "") -> dict[str, object]:
+    return {"event_type": kind, "classifier": "ACT", "event_time": datetime.fromisoformat(when).replace(tzinfo=UTC),
+            "transport_document_ref": "", "booking_ref": ref, "export_voyage": voyage, "import_voyage": "",
+            "unlocode": port}
+
+
+def shape(trips: list) -> list[tuple[TripKey, list[str]]]:  # type: ignore[type-arg]
+    return [(t.key, [str(e["event_type"]) for e in t.events]) for t in trips]
+
+
+def test_moves_of_an_earlier_journey_naming_a_reused_voyage_stay_out_of_a_later_trip() -> None:
+    """A trip review: a terminal's 2025 load, discharge and gate-out naming only voyage 101E were
+    in the 2026 trip of booking BKGB000222 on a voyage of that number, and it scored "loaded
+    2025-03-07"; they are a trip of their own."""
+    old = [move("LOAD", "2025-03-07T10:00", port="ECGYE"), move("DISC", "2025-03-25T10:00", port="BEANR"),
+           move("GTOT", "2025-03-26T10:00", port="BEANR")]
+    new = [move("LOAD", "2026-03-05T10:00", "BKGB000222", port="ECGYE"),
+           move("DISC", "2026-03-25T10:00", "BKGB000222", port="BEANR")]
+    assert shape(group_trips("TGHU7654320", new + old)) == [
+        (TripKey("TGHU7654320", "", "101E"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TGHU7654320", "BKGB000222", "101E"), ["LOAD", "DISC"])]
+    # a terminal's gate-in before the carrier's first event of the same journey still joins it
+    early = move("GTIN", "2026-03-04T10:00", port="ECGYE")
+    assert shape(group_trips("TGHU7654320", [*new, *old, early]))[1] == (
+        TripKey("TGHU7654320", "BKGB000222", "101E"), ["GTIN", "LOAD", "DISC"])
+
+
+def test_a_terminals_moves_join_the_latest_trip_of_their_voyage_not_the_first() -> None:
+    """A trip review: trip 1 (2025) and trip 2 (2026) both on voyage 101E; the terminal's own
+    discharge and inspection of trip 2, naming only the voyage, made a third trip with no
+    document (scored 0) because only trip 1, long gone, was looked at."""
+    first = [move("LOAD", "2025-03-05T10:00", "BKGA000111"), move("DISC", "2025-03-25T10:00", "BKGA000111"),
+             move("GTOT", "2025-03-26T10:00", "BKGA000111")]
+    second = [move("LOAD", "2026-03-05T10:00", "BKGB000222"), move("DISC", "2026-03-25T10:00", "BKGB000222")]
+    terminal = [move("DISC", "2026-03-25T10:00"), move("INSP", "2026-03-26T10:00")]
+    assert shape(group_trips("CSQU3054383", first + second + terminal)) == [
+        (TripKey("CSQU3054383", "BKGA000111", "101E"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("CSQU3054383", "BKGB000222", "101E"), ["LOAD", "DISC", "DISC", "INSP"])]
+
+
+def test_a_box_taken_by_land_between_two_ports_of_a_transshipment_is_one_trip() -> None:
+    """A trip review: discharged at Balboa, gated out, railed to Manzanillo and loaded on the
+    mother vessel under the same booking; the gate-out at Balboa ended the trip, so the Antwerp
+    terminal's discharge and gate-out (naming only the mother vessel's voyage) made another."""
+    booked = [move("LOAD", "2026-02-01T10:00", "BKGP000444", "F11N", "COCTG"),
+              move("DISC", "2026-02-05T04:00", "BKGP000444", "F11N", "PABLB"),
+              move("GTOT", "2026-02-05T10:00", "BKGP000444", "F11N", "PABLB"),
+              move("GTIN", "2026-02-05T20:00", "BKGP000444", "", "PAMIT"),
+              move("LOAD", "2026-02-06T10:00", "BKGP000444", "M22E", "PAMIT")]
+    antwerp = [move("DISC", "2026-02-20T10:00", "", "M22E", "BEANR"),
+               move("GTOT", "2026-02-20T13:00", "", "M22E", "BEANR")]
+    assert shape(group_trips("MSKU5554443", booked + antwerp)) == [
+        (TripKey("MSKU5554443", "BKGP000444", "F11N"), ["LOAD", "DISC", "GTOT", "GTIN", "LOAD", "DISC", "GTOT"])]
+    # gone from Antwerp, the voyage number's next journey is another trip
+    later = move("GTIN", "2026-05-02T10:00", "", "M22E", "BEANR")
+    assert shape(group_trips("MSKU5554443", booked + antwerp + [later]))[1] == (
+        TripKey("MSKU5554443", "", "M22E"), ["GTIN"])
+
+
+def test_a_journeys_gate_out_sent_by_two_parties_minutes_apart_does_not_split_it() -> None:
+    """A regression review of the fix above: the terminal sent the load, discharge and gate-out
+    naming only the voyage (the gate-out none), the carrier only the gate-out with its booking,
+    five minutes later; the terminal's gate-out ended a journey before the booked trip began,
+    and its load and discharge went to a trip without document."""
+    terminal = [move("LOAD", "2026-02-03T10:00", port="ECGYE"), move("DISC", "2026-02-25T06:00", port="BEANR"),
+                move("GTOT", "2026-02-25T08:55", voyage="", port="BEANR")]
+    carrier = [move("GTOT", "2026-02-25T09:00", "BKGB000222", port="BEANR")]
+    assert shape(group_trips("MSKU6543211", terminal + carrier)) == [
+        (TripKey("MSKU6543211", "BKGB000222", "101E"), ["LOAD", "DISC", "GTOT", "GTOT"])]
+
+
+def test_a_mother_vessels_load_sent_only_by_the_terminal_joins_a_trip_taken_by_land_between_ports() -> None:
+    """A regression review: the carrier's events of the booking went on after the gate-out at
+    Balboa (a gate-in at Manzanillo, the discharge at Antwerp), but the load at Manzanillo came
+    from the terminal naming only the mother vessel's voyage, and made a trip of its own."""
+    carrier = [move("LOAD", "2026-02-01T10:00", "BKGP000444", "F11N", "COCTG"),
+               move("DISC", "2026-02-05T04:00", "BKGP000444", "F11N", "PABLB"),
+               move("GTOT", "2026-02-05T10:00", "BKGP000444", "F11N", "PABLB"),
+               move("GTIN", "2026-02-05T20:00", "BKGP000444", "", "PAMIT"),
+               move("DISC", "2026-02-20T10:00", "BKGP000444", "M22E", "BEANR")]
+    terminal = [move("LOAD", "2026-02-06T10:00", "", "M22E", "PAMIT")]
+    assert shape(group_trips("MSKU7778886", carrier + terminal)) == [
+        (TripKey("MSKU7778886", "BKGP000444", "F11N"), ["LOAD", "DISC", "GTOT", "GTIN", "LOAD", "DISC"])]

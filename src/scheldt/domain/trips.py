@@ -78,7 +78,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     """
     trips: dict[TripKey, Trip] = {}
     by_ref: dict[str, TripKey] = {}
-    by_voyage: dict[str, TripKey] = {}
+    by_voyage: dict[str, list[TripKey]] = {}
     pending: list[Mapping[str, Any]] = []
     ordered = sorted(events, key=lambda e: e["event_time"])
     for e in ordered:
@@ -94,16 +94,15 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
         for r in refs:
             by_ref[r] = key
         for v in (e.get("export_voyage"), e.get("import_voyage")):
-            if v:
-                by_voyage.setdefault(v, key)
+            if v and key not in by_voyage.setdefault(v, []):
+                by_voyage[v].append(key)
         trips[key].events.append(e)
     _name_voyages(trips, by_ref, by_voyage)
     documented = _documented_journeys(pending, documents, ordered) if documents else {}
+    ends = _journey_ends(ordered)
     for e in pending:
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
-        key = by_voyage.get(voyage) if voyage else None
-        if key is not None and _gone_before(trips[key], e["event_time"]):
-            key = None  # the box's next journey, not this one's (a carrier review: it leaked into the last)
+        key = _voyage_trip(trips, by_voyage.get(voyage, []), e["event_time"], ends) if voyage else None
         if key is None and id(e) in documented:
             key = _documented_trip(container_number, documented[id(e)], voyage, trips, by_ref, e["event_time"])
         if key is None:
@@ -117,7 +116,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
-def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey], by_voyage: dict[str, TripKey]) -> None:
+def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey],
+                  by_voyage: dict[str, list[TripKey]]) -> None:
     """Key each trip of references by the voyage of its first event received (``received_at``,
     UTC, then ``event_time``; an event without a received time by its event time), in place (in
     ``trips`` and the maps to it): a trip keeps its key as later facts arrive. A terminal review:
@@ -132,10 +132,40 @@ def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey], by_voy
         named = TripKey(key.container_number, key.document_ref, voyage)
         trip.key = named
         trips[named] = trips.pop(key)
-        for table in (by_ref, by_voyage):
-            for k, v in table.items():
-                if v == key:
-                    table[k] = named
+        for k, v in by_ref.items():
+            if v == key:
+                by_ref[k] = named
+        for keys in by_voyage.values():
+            keys[:] = [named if v == key else v for v in keys]
+
+
+#: A journey end (gate-out after discharge) this close before a trip's first event is the end of
+#: that trip, reported by another party: a review's terminal sent the load, discharge and
+#: gate-out naming only the voyage, and the carrier only its gate-out with the booking, five
+#: minutes later; the terminal's moves were put on a trip of their own.
+OWN_END_SLACK = timedelta(days=1)
+
+
+def _voyage_trip(trips: Mapping[TripKey, Trip], keys: Sequence[TripKey], when: datetime,
+                 ends: Sequence[datetime]) -> TripKey | None:
+    """The trip a move at ``when`` naming only a voyage joins, of ``keys`` (the trips with
+    references that name that voyage), or None: one not gone before the move
+    (:func:`_gone_before`) and not begun after a journey end of the box that follows the move
+    (``ends``: :func:`_journey_ends` of all the box's events; one less than
+    :data:`OWN_END_SLACK` before the trip's first event is that trip's own); of those, the latest begun by
+    then, else the first begun after. A voyage number is reused: a trip review found a
+    terminal's moves of a journey a year before, naming only the voyage, in the later trip's
+    facts and score, and a terminal's discharge split off a trip because an earlier trip of
+    the same voyage number had ended (only the first trip of a voyage was looked at)."""
+    fits = []
+    for key in keys:
+        begun = min(e["event_time"] for e in trips[key].events)
+        if not _gone_before(trips[key], when) and not any(when <= end < begun - OWN_END_SLACK for end in ends):
+            fits.append((begun, key))
+    before = [f for f in fits if f[0] <= when]
+    if before:
+        return max(before, key=lambda f: f[0])[1]
+    return min(fits, key=lambda f: f[0])[1] if fits else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,10 +467,15 @@ def _awaiting_gate_out(trips: Mapping[TripKey, Trip], event: Mapping[str, Any]) 
 
 def _gone_before(trip: Trip, when: Any) -> bool:
     """Whether the trip had ended before ``when``: an actual gate-out after an actual discharge
-    (the box left the port of discharge). A voyage number is reused, so an event naming only the
-    voyage, after that, belongs to the box's next journey."""
-    ends = _journey_ends(trip.events)
-    return bool(ends) and ends[0] < when
+    (the box left the port of discharge) that no actual load or discharge of the trip followed.
+    A voyage number is reused, so an event naming only the voyage, after that, belongs to the
+    box's next journey. A load or discharge of the trip after the gate-out is the same journey
+    going on: a box taken by land between two ports of a transshipment (Balboa to Manzanillo by
+    rail; a trip review's Antwerp discharge, and the mother vessel's load sent by a terminal,
+    made trips of their own)."""
+    moved = [e["event_time"] for e in trip.events
+             if e.get("event_type") in ("LOAD", "DISC") and e.get("classifier", "ACT") == "ACT"]
+    return any(end < when and not any(t > end for t in moved) for end in _journey_ends(trip.events))
 
 
 # --- The facts of one trip, as risk indicators see them --------------------------------------
