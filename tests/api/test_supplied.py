@@ -86,12 +86,17 @@ def test_a_line_sends_its_documents_and_events_and_another_lines_are_refused(ser
     # its box, under its own booking alone (no bill of lading here yet), is in its list at once
     listed = service.client.get("/api/v1/trips", params={"container": "MSKU9070323"}, headers=service.as_("carrier"))
     assert [(t["container_number"], t["carrier_code"]) for t in listed.json()["items"]] == [("MSKU9070323", "SIMA")]
+    with service.uow() as uow:
+        quarantined = uow.quarantine.count()
     again = _post(service, "carrier", page, "events.json").json()
     assert again["id"] != first["id"]
     assert (again["accepted"], again["added"], again["rejected"]) == (1, 0, 1)
     with service.uow() as uow:
         stored = uow.events.for_containers(["MSKU9070323", "TGHU9876547"])
         entries = uow.audit.entries(uow.audit.count() - 1, 1)
+        # the refusal is quarantined once: a review's re-sends, each upload named by its own number,
+        # were quarantined again (a refusal keeps no raw record, so where it was named it)
+        assert uow.quarantine.count() == quarantined
     assert [e["supplied_by"] for e in stored["MSKU9070323"]] == ["carrier-a"]
     assert stored["TGHU9876547"] == []  # carrier B's box: only its document, no event of carrier A's
     assert (entries[0].kind, entries[0].payload["object_kind"], entries[0].payload["object_id"],

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import DeclarationPartyRow, QuarantineRow
 from scheldt.workflows.ingest import IngestOptions, ingest_file
-from tests.conftest import KCS_TRAIN, kcs_lines
+from tests.conftest import KCS_TRAIN, SHARED, kcs_lines
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -148,3 +148,22 @@ def test_an_outcome_read_alone_is_not_received_before_its_stored_declaration_was
                         "comes after its declaration"),
         ("received_at", "outcome received 2020-01-01, before declaration BRK-2 was filed (2021-04-01): an outcome "
                         "comes after its declaration")]
+
+
+def test_a_file_sent_again_under_another_name_is_quarantined_once(engine: Engine, tmp_path: Path) -> None:
+    """A concurrency review: re-sending the same files quarantined again the rejections that keep
+    no raw record (known by where they were, which names the file). They are now known by the
+    file's content and their place in it; another file's rejection at the same place is its own."""
+    error = (SHARED / "fixtures" / "dcsa-booking" / "booking-v2.0-error-response.json").read_bytes()
+    (tmp_path / "a.json").write_bytes(error)
+    (tmp_path / "b.json").write_bytes(error)
+    (tmp_path / "c.json").write_bytes(error.replace(b"}", b" }", 1))  # other bytes, same rejection, same place
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        counts = [uow.quarantine.count()]
+    for name in ("a.json", "b.json", "c.json"):
+        with unit_of_work(engine) as uow:
+            report = ingest_file(uow, tmp_path / name, IngestOptions(), now)
+            assert report.rejected == 1 and report.rejections[0].raw == ""
+            counts.append(uow.quarantine.count())
+    assert [n - counts[0] for n in counts[1:]] == [1, 1, 2]

@@ -194,6 +194,16 @@ class Rejection:
         key = self.raw if self.raw else f"@{self.where}"
         return hashlib.sha256(f"{key}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
 
+    def fingerprint_in(self, file_digest: str, place: str) -> str:
+        """:attr:`fingerprint` of a rejection without its raw record read from a file whose
+        content has SHA-256 ``file_digest``, ``place`` being where in it (``where`` without the
+        file's name): the same file sent again under another name (every file a line sends
+        through the API has a name of its own) is quarantined once, two files' records at the
+        same place are two."""
+        if self.raw:
+            return self.fingerprint
+        return hashlib.sha256(f"@{file_digest}{place}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
+
 
 @dataclass(slots=True)
 class FileReport:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,9 +14,33 @@ from scheldt.ingest.base import Rejection
 from scheldt.store.models import QuarantineRow
 from scheldt.store.upsert import insert_ignore
 
-
 #: Quarantine records inserted per statement.
 ADD_BATCH = 1_000
+
+
+class _Digest:
+    """The SHA-256 of a file's content, read when first asked for; "" when it cannot be read."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path, self._value = path, None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            digest = hashlib.sha256()
+            try:
+                with self.path.open("rb") as fh:  # type: ignore[union-attr]
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+                self._value = digest.hexdigest()
+            except (OSError, AttributeError):
+                self._value = ""
+        return self._value
+
+
+def _key(r: Rejection, file: tuple[str, Path] | None, digest: _Digest) -> str:
+    if r.raw or file is None or not r.where.startswith(file[0]) or not digest():
+        return r.fingerprint
+    return r.fingerprint_in(digest(), r.where[len(file[0]):])
 
 
 class QuarantineRepository:
@@ -23,17 +49,23 @@ class QuarantineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, rejections: Sequence[Rejection], format: str, received_at: datetime) -> int:
+    def add(self, rejections: Sequence[Rejection], format: str, received_at: datetime,
+            file: tuple[str, Path] | None = None) -> int:
         """Store ``rejections``, :data:`ADD_BATCH` at a time (an ingest review's 50,000 rejected
         events were inserted as one statement of every record as received, 711 MB at the peak);
-        returns how many were new."""
-        unique = list({r.fingerprint: r for r in rejections}.values())
+        returns how many were new. ``file``: the name the rejections give their file (the start
+        of their ``where``) and its path: a rejection without its raw record is then known by
+        the file's content and its place in it (:meth:`Rejection.fingerprint_in`), so the same
+        file sent again under another name adds nothing (a review's re-sends through the API
+        were quarantined again, each upload having a name of its own)."""
+        digest = _Digest(file[1] if file else None)
+        unique = list({_key(r, file, digest): r for r in rejections}.items())
         added = 0
         for start in range(0, len(unique), ADD_BATCH):
             added += insert_ignore(self.session, QuarantineRow.__table__, [
-                {"fingerprint": r.fingerprint, "source": r.where, "field": r.field, "why": r.why, "raw": r.raw,
+                {"fingerprint": key, "source": r.where, "field": r.field, "why": r.why, "raw": r.raw,
                  "format": format, "received_at": received_at}
-                for r in unique[start:start + ADD_BATCH]])
+                for key, r in unique[start:start + ADD_BATCH]])
         return added
 
     def list(self, limit: int = 100) -> list[QuarantineRow]:

@@ -177,7 +177,7 @@ def ingest_file(
             outcomes = [(o, w) for o, w in outcomes if w not in rejected_rows]
             if outcomes:
                 _store_outcomes(uow, outcomes, good, report, now, options.supplied_by, rejections)
-            uow.quarantine.add(rejections, detected.format, now)
+            uow.quarantine.add(rejections, detected.format, now, (str(path), path))
             report.rejected += len(rejections)
             report.rejections += rejections
             if progress:
@@ -203,5 +203,5 @@ def ingest_or_report(uow: UnitOfWork, path: Path, options: IngestOptions, now: d
         return ingest_file(uow, path, options, now, progress)
     except ScheldtError as exc:
         rejection = Rejection(exc.where, "", exc.why)
-        uow.quarantine.add([rejection], options.format, now)
+        uow.quarantine.add([rejection], options.format, now, (str(path), path))
         return FileReport(str(path), options.format, rejected=1, rejections=[rejection])

@@ -101,7 +101,7 @@ def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: 
         rejections.append(Rejection(r.source, field, why or f"withdraws event {r.retracted_event_id[:100]}, which "
                                     f"{supplied_by} has not sent here: nothing was withdrawn (send it again after "
                                     "the event)"))
-    uow.quarantine.add(rejections, format, now)
+    uow.quarantine.add(rejections, format, now, (source, path))
     report.rejected = len(rejections)
     report.rejections = rejections
     return report
@@ -575,7 +575,7 @@ AIS_BATCH = 10_000
 
 
 def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, now: datetime,
-               supplied_by: str) -> None:
+               supplied_by: str, path: Path) -> None:
     rejections: list[Rejection] = []
     positions: list[VesselPosition] = []
     sightings: list[VesselSighting] = []
@@ -599,7 +599,7 @@ def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, n
         if len(positions) >= AIS_BATCH:
             flush()
     flush()
-    uow.quarantine.add(rejections, report.format, now)
+    uow.quarantine.add(rejections, report.format, now, (str(path), path))
     report.rejected = len(rejections)
     report.rejections = rejections
 
@@ -617,14 +617,15 @@ def ingest_ais(uow: UnitOfWork, path: Path, format: str, now: datetime, supplied
     stats = AisStats()
     if format == "ais-nmea":
         with path.open("rb") as fh:
-            _store_ais(uow, read_nmea(fh, str(path), stats), report, now, supplied_by)
+            _store_ais(uow, read_nmea(fh, str(path), stats), report, now, supplied_by, path)
     else:
         if not path.is_file() or path.stat().st_size == 0:
             raise InputError(f"{path}:1", "no such file, or empty")
         layout = layout or detect_ais_layout(csv_header(path))
         if layout is None:
             raise InputError(f"{path}:1", "header matches no known AIS CSV layout")
-        _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path), stats), report, now, supplied_by)
+        _store_ais(uow, read_ais_csv(path.read_bytes(), layout, str(path), stats), report, now, supplied_by,
+                   path)
     report.skipped = {k: v for k, v in stats.items() if k not in ("positions", "static")}
     return report
 
