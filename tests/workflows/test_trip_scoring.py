@@ -22,7 +22,14 @@ from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.db import unit_of_work
 from scheldt.workflows.ingest import IngestOptions, ingest_file
 from scheldt.workflows.screening import load_watchlists, trip_screen
-from scheldt.workflows.trip_scoring import activate_profile, reproduce, rollback_profile, score_trips, trip_facts
+from scheldt.workflows.trip_scoring import (
+    activate_profile,
+    container_history,
+    reproduce,
+    rollback_profile,
+    score_trips,
+    trip_facts,
+)
 from scheldt.workflows.trip_views import trip_detail
 from tests.conftest import SHARED
 
@@ -546,6 +553,9 @@ def test_a_trip_its_events_no_longer_make_leaves_the_lists_and_keeps_its_id(engi
         detail = trip_detail(uow, None, "", leftover)
         score_trips(uow, LATER + timedelta(hours=1))  # a full re-score later keeps the mark as it was
         again = uow.container_trips.get(leftover)["regrouped_at"]
+        # its scores are history, none in force (an upgrade review's `trips history` showed two current trips)
+        shown = {(r["document_ref"], r["in_force"], r["regrouped"]) for r in container_history(uow, "naru 3472484")}
+    assert shown == {("", False, True), ("HHL71800000", True, False), ("HHL71800000", False, False)}
     assert sorted(listed_before) == sorted([leftover, trip])
     assert (listed, counted) == ([(trip, True)], 1)
     assert ghost["regrouped_at"] == LATER

@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from scheldt.cli.common import audit_command, console, errors_reported, now, os_user, print_json, settings, store
-from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import InputError, NotFoundError, require_file
 from scheldt.risk.backtest import rate_interval
@@ -24,9 +23,9 @@ from scheldt.workflows.backtest import backtest_with_live, load_ground_truth
 from scheldt.workflows.trip_model import TARGET, activate_trip_model, rollback_trip_model, train_trip_model
 from scheldt.workflows.trip_scoring import (
     activate_profile,
+    container_history,
     line_end_forms,
     live_profile,
-    reproduce,
     rollback_profile,
     score_trips,
 )
@@ -244,23 +243,15 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every score of a container's trips, oldest first, each recomputed from its stored facts."""
     with errors_reported(), store(existing=True) as uow:
-        if not number.strip():
-            raise InputError("container number", "give a container number, e.g. MSCU4057166")
-        normalised, _ = container_number(number.strip().upper())
-        keys = {(r["container_number"], r["document_ref"], r["voyage"]) for r in uow.trip_assessments.queue_all(normalised)}
-        if not keys:
-            raise NotFoundError(normalised, "no scored trip of this container (`scheldt trips score` scores them)")
-        rows = [r for k in sorted(keys) for r in uow.trip_assessments.history(TripKey(*k))]
-        checks = {r["id"]: reproduce(uow, r["id"]).points == r["score"] for r in rows}
-        # the assessment each trip shows now: after a switch back, an earlier one (a review)
-        in_force = set(uow.container_trips.assessment_ids([normalised]).values())
+        rows = container_history(uow, number)
     if as_json:
-        print_json({"assessments": [{**{k: v for k, v in r.items() if k != "facts"}, "reproduced": checks[r["id"]],
-                                     "in_force": r["id"] in in_force} for r in rows]})
+        print_json({"assessments": [{k: v for k, v in r.items() if k != "facts"} for r in rows]})
         return
     for r in rows:
         label = TripKey(r["container_number"], r["document_ref"], r["voyage"]).label()
-        marks = (", reproduced" if checks[r["id"]] else ", NOT REPRODUCED") + (", in force" if r["id"] in in_force else "")
+        marks = (", reproduced" if r["reproduced"] else ", NOT REPRODUCED") + (", in force" if r["in_force"] else "")
+        if r["regrouped"]:
+            marks += ", regrouped: the container's events no longer make this trip"
         out.print(f"{r['scored_at']:%Y-%m-%d %H:%M} UTC {escape(label)} score {r['score']:g} ({escape(r['profile'])}"
                   f"{marks})\n  " + escape(_reasons(r["reasons"])).replace("\n", "\n  "))
 

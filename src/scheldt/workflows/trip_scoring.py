@@ -30,6 +30,7 @@ from scheldt.domain.trips import (
     TripDocument,
     TripEvent,
     TripFacts,
+    TripKey,
     TripParty,
     TripSummary,
     VesselFix,
@@ -637,6 +638,27 @@ def _rescored(profile: RiskProfile, model: LiveTripModel | None, before: dict[st
         "score": score, "profile_points": points, "reasons": plain(reasons),
         "facts": before["facts"], "facts_hash": digest, "scored_at": before["scored_at"],
     }
+
+
+def container_history(uow: UnitOfWork, number: str) -> list[dict[str, Any]]:
+    """Every stored assessment of the scored trips of container ``number`` (normalised: capitals,
+    no spaces), by trip key then oldest first, each with ``reproduced`` (recomputed from its
+    stored facts to the same points: :func:`reproduce`), ``in_force`` (the one its trip shows
+    now: after a switch back, an earlier one) and ``regrouped`` (its trip is one the container's
+    events no longer make: none of its assessments is in force; an upgrade review read two
+    current trips of one box). Raises InputError for an empty number, NotFoundError when no
+    trip of it was scored."""
+    if not number.strip():
+        raise InputError("container number", "give a container number, e.g. MSCU4057166")
+    normalised, _ = container_number(number.strip().upper())
+    keys = {(r["container_number"], r["document_ref"], r["voyage"]) for r in uow.trip_assessments.queue_all(normalised)}
+    if not keys:
+        raise NotFoundError(normalised, "no scored trip of this container (`scheldt trips score` scores them)")
+    regrouped = {k for k in keys if (trip := uow.container_trips.by_key(TripKey(*k))) and trip["regrouped_at"]}
+    in_force = {i for k, i in uow.container_trips.assessment_ids([normalised]).items() if k not in regrouped}
+    rows = [r for k in sorted(keys) for r in uow.trip_assessments.history(TripKey(*k))]
+    return [r | {"reproduced": reproduce(uow, r["id"]).points == r["score"], "in_force": r["id"] in in_force,
+                 "regrouped": (r["container_number"], r["document_ref"], r["voyage"]) in regrouped} for r in rows]
 
 
 def reproduce(uow: UnitOfWork, assessment_id: int) -> ProfileScore:
