@@ -631,6 +631,50 @@ def test_a_hold_follows_the_box_s_moves_to_the_trip_they_now_make(engine: Engine
                                                         "new_hold": hold["id"]}]
 
 
+def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(engine: Engine, tmp_path: Path) -> None:
+    """An upgrade review: a box scanned and searched (a seizure) on the trip its voyage-only moves
+    made; once its B/L joined them to the B/L's trip, the scan order and seizure stayed on a trip
+    no list shows, the box's trip looked never inspected, and a second scan of it was planned."""
+    from scheldt.domain.access import Principal, Role
+    from scheldt.domain.inspection import current_shift
+    from scheldt.errors import ConflictError
+    from scheldt.workflows import inspections
+    from scheldt.workflows.accounts import create_organisation
+
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+             _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV")]
+    options = IngestOptions(supplied_by="be-customs")
+    at = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", moves), options, FIRST)
+        score_trips(uow, at)
+        [first] = uow.container_trips.page(None, TripFilter(), None, 10)
+        org = uow.accounts.organisation("be-customs")
+        officer = Principal("officer", org, frozenset({Role.TARGETING_OFFICER}))
+        uow.inspections.add_scanner("SC-1", "Scanner 1", "Deurganck", 3, "be-customs")
+        order = inspections.plan_scan(uow, officer, first["id"], "SC-1", *current_shift(at), "manual", "K9", at)
+        inspections.act(uow, Principal("op", org, frozenset({Role.SCANNER_OPERATOR})), order["id"], "scan",
+                        {"nii_image_ref": "img-1", "verdict": "anomaly"}, at)
+        inspections.act(uow, Principal("s", org, frozenset({Role.SEARCH_TEAM})), order["id"], "search",
+                        {"result": "seizure", "drug_type": "cocaine", "mass_kg": 50.0, "concealment": "behind_doors"},
+                        at)
+        ingest_file(uow, TD, options, LATER)
+        score_trips(uow, LATER)
+        [now_listed] = uow.container_trips.page(None, TripFilter(), None, 10)
+        moved = uow.inspections.order(order["id"], "be-customs")
+        seizures = [s["trip_id"] for s in uow.inspections.seizures("be-customs")]
+        with pytest.raises(ConflictError, match="was searched already"):
+            inspections.plan_scan(uow, officer, now_listed["id"], "SC-1", *current_shift(LATER), "risk", "", LATER)
+        audited = [e.payload["details"] for e in uow.audit.entries(after_seq=0, limit=200)
+                   if e.payload.get("action") == "carry scan orders to the box's trip"]
+    assert (now_listed["document_ref"], now_listed["status"]) == ("HHL71800000", "searched")
+    assert uow.container_trips.get(first["id"])["regrouped_at"] == LATER
+    assert moved["trip_id"] == now_listed["id"] and seizures == [now_listed["id"]]
+    assert audited == [{"from_trip": first["id"], "to_trip": now_listed["id"], "orders": [order["id"]]}]
+
+
 def test_a_trip_whose_facts_are_back_as_they_were_is_counted_as_scored(engine: Engine, tmp_path: Path) -> None:
     """A screening review: after a watchlist entry was taken off, every trip it had matched lost
     its points, but the report said 0 scored: their score was one stored before, so no new

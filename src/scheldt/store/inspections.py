@@ -152,6 +152,19 @@ class InspectionRepository:
             _takes_slot())) or 0)
 
     # scan orders
+    def move_orders(self, from_trip: int, to_trip: int) -> dict[str, list[int]]:
+        """Put every scan order of trip ``from_trip`` on trip ``to_trip`` (scoring regrouped the
+        box's events: :func:`scheldt.workflows.inspections.carry_orders`); returns their ids by
+        the organisation that planned them."""
+        moved: dict[str, list[int]] = {}
+        for order_id, org in self.session.execute(select(ScanOrderRow.id, ScanOrderRow.organisation_id)
+                                                  .where(ScanOrderRow.trip_id == from_trip).order_by(ScanOrderRow.id)):
+            moved.setdefault(org, []).append(order_id)
+        ids = [i for group in moved.values() for i in group]
+        if ids:
+            self.session.execute(update(ScanOrderRow).where(ScanOrderRow.id.in_(ids)).values(trip_id=to_trip))
+        return moved
+
     def open_order_for_trip(self, trip_id: int) -> dict[str, Any] | None:
         """The trip's order that is still planned or scanned, or None."""
         row = self.session.scalar(select(ScanOrderRow).where(

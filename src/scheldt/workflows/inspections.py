@@ -577,6 +577,26 @@ def carry_hold(uow: Any, from_trip: int, to_trip: int, now: datetime) -> int | N
     return new_id
 
 
+def carry_orders(uow: Any, from_trip: int, to_trip: int, now: datetime) -> list[int]:
+    """Put the scan orders of trip ``from_trip``, which its container's events no longer make and
+    whose box was searched or cleared, on ``to_trip``, the trip they make now (scoring regrouped
+    them), and give ``to_trip`` that status unless it has one of its own: the scan, search and
+    seizure are the box's on this journey. An upgrade review: they stayed on a trip no list
+    shows, the box's current trip looked never inspected, and a second scan of it was planned.
+    In the audit log, for each organisation whose orders moved. Returns the ids of the orders moved."""
+    moved = uow.inspections.move_orders(from_trip, to_trip)
+    if not moved:
+        return []
+    if uow.container_trips.get(to_trip)["status"] in (None, "", "open"):
+        uow.container_trips.set_state(to_trip, status=uow.container_trips.get(from_trip)["status"])
+    for org, orders in moved.items():
+        uow.audit.append("write", org, {
+            "actor": "system", "organisation": org, "action": "carry scan orders to the box's trip",
+            "object_kind": "trip", "object_id": str(from_trip), "remote_addr": "",
+            "details": {"from_trip": from_trip, "to_trip": to_trip, "orders": orders}}, now)
+    return sorted(i for orders in moved.values() for i in orders)
+
+
 def _refuse_regrouped(uow: Any, principal: Principal, trip: dict[str, Any]) -> None:
     """Raise ConflictError, naming the box's listed trips, when ``trip`` is one its container's
     events no longer make (regrouped): a scan or hold on it would be on a trip no list shows."""

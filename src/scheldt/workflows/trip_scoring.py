@@ -444,6 +444,7 @@ def score_trips(uow: UnitOfWork, now: datetime, containers: list[str] | None = N
     _show_kept(uow, kept)
     _carry_holds(uow, numbers, live, now)
     regrouped = uow.container_trips.mark_regrouped(numbers, live, now)
+    _carry_orders(uow, regrouped, now)
     if regrouped:
         from scheldt.workflows import share
 
@@ -475,18 +476,38 @@ def _carry_holds(uow: UnitOfWork, numbers: Sequence[str], live: set[tuple[str, s
     on no trip now stays where it is, and its trip stays listed."""
     held = [t for t in uow.container_trips.held(numbers) if (t["container_number"], t["document_ref"], t["voyage"])
             not in live and t["scored_at"] is not None and t["scored_at"] <= now and t["assessment_id"]]
-    if not held:
-        return
-    current = trip_facts(uow, sorted({t["container_number"] for t in held}), now)
+    for old, new in _trips_now(uow, held, now).items():
+        inspections.carry_hold(uow, old, new, now)
+
+
+def _carry_orders(uow: UnitOfWork, regrouped: Sequence[int], now: datetime) -> None:
+    """Move the scan orders of each trip just marked regrouped whose box was searched or cleared
+    to the trip that now holds most of the moves it was scored on
+    (:func:`scheldt.workflows.inspections.carry_orders`)."""
+    done = [t for t in (uow.container_trips.get(i) for i in regrouped)
+            if t["status"] in inspections.DECIDED and t["assessment_id"]]
+    for old, new in _trips_now(uow, done, now).items():
+        inspections.carry_orders(uow, old, new, now)
+
+
+def _trips_now(uow: UnitOfWork, trips: Sequence[dict[str, Any]], now: datetime) -> dict[int, int]:
+    """For each of ``trips`` (stored trips with an assessment, their events regrouped), the id
+    of the trip that holds most of the moves it was scored on as of ``now``; none for a trip
+    whose moves are on no trip now."""
+    if not trips:
+        return {}
+    current = trip_facts(uow, sorted({t["container_number"] for t in trips}), now)
     ids = uow.container_trips.ids_for([f.key for f in current])
-    for trip in held:
+    out = {}
+    for trip in trips:
         scored_on = trip_facts_from_dict(uow.trip_assessments.get(trip["assessment_id"])["facts"])
         before = {_move(e) for e in scored_on.events}
         shared = [(len(before & {_move(e) for e in f.events}), f.key) for f in current
                   if f.key.container_number == trip["container_number"] and f.key in ids]
         best = max(shared, key=lambda s: s[0], default=(0, None))
         if best[0] > 0:
-            inspections.carry_hold(uow, trip["id"], ids[best[1]], now)
+            out[trip["id"]] = ids[best[1]]
+    return out
 
 
 def _move(e: TripEvent) -> tuple[str, str, str, datetime, str]:
