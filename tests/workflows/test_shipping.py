@@ -1417,3 +1417,37 @@ def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move
     # moved by road: out of terminal-2's gate, then into terminal-3's
     assert send("t2-out.json", "terminal-2", move("o2", "GTOT", "2026-01-03T08:00:00Z", "SIMT2"))[:2] == (1, 0)
     assert send("t3-in.json", "terminal-3", move("i3", "GTIN", "2026-01-03T09:00:00Z", "SIMT3"))[:2] == (1, 0)
+
+
+def test_a_refused_or_clashing_event_sent_again_in_other_bytes_is_quarantined_once(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    """An idempotency review: a terminal's event at another terminal's facility, refused, was
+    quarantined again each time its file came back re-serialised (pretty-printed, with a BOM),
+    as such refusals kept no record and were known by the file; a clash of an event id, kept
+    with where it was read, came back under every other file name. Now each keeps the record as
+    sent, without where it was read, and is kept once."""
+    from scheldt.domain.access import Organisation, OrgKind
+
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("terminal-9", "terminal-9", OrgKind.TERMINAL, (), ("SIMT9",)), NOW)
+        before = uow.quarantine.count()
+    elsewhere = dcsa_event("q-elsewhere", eventLocation__facilityCode="SIMT2")
+    page = {"events": [elsewhere]}
+    for name, text in (("compact.json", json.dumps(page)), ("pretty.json", "\ufeff" + json.dumps(page, indent=2))):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with unit_of_work(engine) as uow:
+            report = ingest_file(uow, tmp_path / name, IngestOptions(supplied_by="terminal-9"), NOW)
+            assert (report.accepted, report.rejected) == (0, 1)
+    first = dcsa_event("q-clash")
+    clash = dcsa_event("q-clash", eventClassification__equipmentEventTypeCode="DISC")
+    counts = []
+    for name, events in (("first.json", [first]), ("clash.json", [clash]), ("clash-again.json", [clash])):
+        (tmp_path / name).write_text(json.dumps({"events": events}))
+        with unit_of_work(engine) as uow:
+            ingest_file(uow, tmp_path / name, IngestOptions(), NOW)
+            counts.append(uow.quarantine.count() - before)
+        with unit_of_work(engine) as uow:
+            records = [q for q in uow.quarantine.list(10) if "q-" in q.raw]
+    assert counts == [1, 2, 2]
+    assert all(str(tmp_path) not in q.raw for q in records) and len(records) == 2
+    assert {q.field for q in records} == {"facilityCode", "eventID"}

@@ -377,10 +377,12 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
 
 def _as_received(event: Event | None) -> str:
     """An event's facts as read (JSON, at most 20,000 characters), for the quarantine: a clash
-    kept none, and the corrected value a sender re-sent was found nowhere (an ingest review)."""
+    kept none, and the corrected value a sender re-sent was found nowhere (an ingest review).
+    Not where it was read (its ``where`` says that): the record keys the quarantine, and the
+    same clash from a file of another name was kept again (an idempotency review)."""
     if event is None:
         return ""
-    return orjson.dumps(_said(_facts(event), type(event)) | {"source": event.source}, default=str).decode()[:20_000]
+    return orjson.dumps(_said(_facts(event), type(event)), default=str).decode()[:20_000]
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

@@ -12,6 +12,7 @@ from typing import Any
 from scheldt import reference
 from scheldt.domain.access import Organisation, OrgKind
 from scheldt.domain.declarations import Flag
+from scheldt.domain.facts import fields_dict, json_bytes
 from scheldt.domain.identifiers import container_number, unlocode_flag
 from scheldt.domain.shipping import (
     MAX_VESSEL_NAME,
@@ -49,6 +50,19 @@ from scheldt.workflows.ports import UnitOfWork
 
 #: Largest Track & Trace JSON document read in one piece (pages and notifications are small).
 MAX_JSON_BYTES = 256 * 1024 * 1024
+
+
+def _refused(record: Any, field: str, why: str) -> Rejection:
+    """A refusal of an event or document read from a file (``record``, with its ``source``),
+    keeping the record as sent: its facts, not where it was read, which ``where`` says. The
+    quarantine shows what was refused, and the same record refused again from any file or
+    envelope is kept once (an idempotency review: a terminal's refusals, kept without a record,
+    came back with each re-serialised file)."""
+    try:
+        sent = json_bytes({k: v for k, v in fields_dict(record).items() if k != "source"}).decode()[:20_000]
+    except (TypeError, ValueError):  # a value JSON cannot write: keyed by where it was, as before
+        sent = ""
+    return Rejection(record.source, field, why, sent)
 
 
 def ingest_dcsa_events(uow: UnitOfWork, path: Path, now: datetime, supplied_by: str,
@@ -224,7 +238,7 @@ def _elsewhere(event: Event, terminal: Organisation) -> Rejection | None:
         return None
     said = f"happened at facility {facility!r}" if facility else "names no facility (SMDG terminal code)"
     own = ", ".join(terminal.terminal_codes)
-    return Rejection(event.source, "facilityCode", f"{said}, not at {terminal.id} ({own}): a terminal supplies the "
+    return _refused(event, "facilityCode", f"{said}, not at {terminal.id} ({own}): a terminal supplies the "
                      "moves at its own terminal only")
 
 
@@ -288,7 +302,7 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
         ports = {row["unlocode"], str((last or {}).get("unlocode") or "")}
         if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS \
                 and (len(ports) == 1 or "" in ports):
-            out[id(e)] = Rejection(e.source, "facilityCode", f"container {number} is at another terminal at that "
+            out[id(e)] = _refused(e, "facilityCode", f"container {number} is at another terminal at that "
                                    f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
                                    f"load): {terminal.id} reports the moves of the boxes in its hands")
     return out
@@ -323,7 +337,7 @@ def _not_from_a_terminal(documents: list[Consignment],
     hold notices with it)."""
     if supplier is None or supplier.kind != OrgKind.TERMINAL or not documents:
         return documents, []
-    return [], [Rejection(d.source, "transportDocumentReference", f"{supplier.id} is a terminal: it supplies the "
+    return [], [_refused(d, "transportDocumentReference", f"{supplier.id} is a terminal: it supplies the "
                           "moves of the boxes it handles (events), not transport documents, which come from the "
                           "shipping lines") for d in documents]
 
@@ -349,13 +363,13 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
 
     def refusal(d: Consignment) -> Rejection | None:
         if d.carrier_code and d.carrier_code not in own:
-            return Rejection(d.source, "carrierCode", f"{d.carrier_code!r} is not a carrier code of {carrier.id} "
+            return _refused(d, "carrierCode", f"{d.carrier_code!r} is not a carrier code of {carrier.id} "
                              f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own documents only")
         if stored.get(d.bill_of_lading, set()) - own:
-            return Rejection(d.source, "transportDocumentReference", f"{d.bill_of_lading} is another carrier's "
+            return _refused(d, "transportDocumentReference", f"{d.bill_of_lading} is another carrier's "
                              f"document here: {carrier.id} cannot supply a version of it")
         if named := sorted({d.bill_of_lading, d.booking_ref} & theirs):
-            return Rejection(d.source, "carrierBookingReference", f"{', '.join(named)} is another carrier's "
+            return _refused(d, "carrierBookingReference", f"{', '.join(named)} is another carrier's "
                              f"booking here: {carrier.id} supplies documents of its own shipments only")
         return None
 
@@ -390,11 +404,11 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
         if (code := getattr(e, "carrier_code", None)) and code not in own:
             # a review's line sent VGM declarations naming another carrier: their masses were kept
             # as its own facts, and fed the mass-gap indicator of that carrier's boxes
-            return Rejection(e.source, "carrierCode", f"{str(code)[:20]!r} is not a carrier code of {carrier.id} "
+            return _refused(e, "carrierCode", f"{str(code)[:20]!r} is not a carrier code of {carrier.id} "
                              f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own shipments' "
                              "declarations only")
         theirs = sorted({r.value for r in e.documents if stored.get(r.value, set()) - own})
-        return Rejection(e.source, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
+        return _refused(e, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
                          f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
 
     return _partition(events, refusal)
@@ -435,7 +449,7 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
     for e, row, trip in joined:
         codes = set().union(*(codes_of.get(r, set()) for r in trip_references(trip)))
         if _other_lines_of(trip, row, codes, own, lines):
-            out[id(e)] = Rejection(e.source, "documentReferences", "names no document or booking, and would join "
+            out[id(e)] = _refused(e, "documentReferences", "names no document or booking, and would join "
                                    f"a trip of the box that others' facts make here: {carrier.id} supplies events "
                                    "about its own shipments only (name your document or booking)")
     return out
