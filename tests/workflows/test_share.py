@@ -1148,7 +1148,7 @@ def test_unreadable_misp_events_are_refused_one_by_one_and_the_others_kept(engin
     """A review's file of good events around one PyMISP cannot load (a bad date) stored nothing and
     exited 2; an event without a uuid was stored again, under a new random id, on every import."""
     def event(uid: str | None, **extra: Any) -> dict[str, Any]:
-        body = {"info": f"feed {uid}", "date": "2026-02-20", "timestamp": "1771581600", "Tag": [{"name": "tlp:green"}],
+        body = {"info": "feed", "date": "2026-02-20", "timestamp": "1771581600", "Tag": [{"name": "tlp:green"}],
                 "Attribute": [{"type": "text", "category": "Other", "value": "MSCU1234566", "to_ids": False}]}
         return {"Event": {**body, **({"uuid": uid} if uid else {}), **extra}}
     good = ["1a2b3c4d-0000-4000-8000-00000000000a", "1a2b3c4d-0000-4000-8000-00000000000b"]
@@ -1167,6 +1167,14 @@ def test_unreadable_misp_events_are_refused_one_by_one_and_the_others_kept(engin
     assert again.report.added == [] and len(again.report.failed) == 5
     with pytest.raises(InputError, match="events.1"):
         read_events(json.dumps({"response": events}))
+    # the good events again, their uuids in capitals and in braces: the same events (an idempotency
+    # review stored both spellings); a uuid that is none is refused, naming it
+    respelled = [event(good[0].upper()), event("{" + good[1] + "}"), event("not-a-uuid")]
+    with unit_of_work(engine) as uow:
+        third = share.import_misp(uow, json.dumps(respelled), "be-customs", NOW, None)
+        stored_now = sorted(r.stix_id for r in uow.exchange.page(None, limit=20))
+    assert third.report.added == [] and stored_now == stored
+    assert third.report.failed == [("events.2.uuid", "'not-a-uuid' is not a UUID")]
 
 
 def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None:

@@ -215,7 +215,8 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
     for each that it does not or that has no ``uuid``, where naming its place (``events.1``).
     One unreadable event does not cost the others (a review lost two good events to one bad
     date). An event without a uuid is refused: PyMISP makes up a random one, so the same event
-    imported again was stored again. Raises InputError when ``text`` is not JSON."""
+    imported again was stored again; a uuid is read in its one lower-case form (an upper-case
+    or braced uuid made a second copy of an event). Raises InputError when ``text`` is not JSON."""
     from pymisp import MISPEvent
     from pymisp.exceptions import PyMISPError
 
@@ -233,12 +234,18 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
             refused.append((f"events.{i}.uuid", "missing: an event needs its uuid, so that sending it again adds "
                             "nothing"))
             continue
+        try:
+            same = str(uuid.UUID(str(body["uuid"]))) if isinstance(body, dict) else ""
+        except ValueError:
+            refused.append((f"events.{i}.uuid", f"{str(body['uuid'])[:60]!r} is not a UUID"))
+            continue
         event = MISPEvent()
         try:
             event.load(body)
         except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:
             refused.append((f"events.{i}", f"not a MISP event: {exc}"))
             continue
+        event.uuid = same  # one spelling: an upper-case or braced uuid was stored as another event
         events.append(event)
     return events, refused
 
