@@ -638,7 +638,7 @@ def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(eng
     from scheldt.domain.access import Principal, Role
     from scheldt.domain.inspection import current_shift
     from scheldt.errors import ConflictError
-    from scheldt.workflows import inspections
+    from scheldt.workflows import inspections, share
     from scheldt.workflows.accounts import create_organisation
 
     moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
@@ -657,22 +657,37 @@ def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(eng
         order = inspections.plan_scan(uow, officer, first["id"], "SC-1", *current_shift(at), "manual", "K9", at)
         inspections.act(uow, Principal("op", org, frozenset({Role.SCANNER_OPERATOR})), order["id"], "scan",
                         {"nii_image_ref": "img-1", "verdict": "anomaly"}, at)
-        inspections.act(uow, Principal("s", org, frozenset({Role.SEARCH_TEAM})), order["id"], "search",
+        searcher = Principal("s", org, frozenset({Role.SEARCH_TEAM}))
+        inspections.act(uow, searcher, order["id"], "search",
                         {"result": "seizure", "drug_type": "cocaine", "mass_kg": 50.0, "concealment": "behind_doors"},
                         at)
+        shared = share.share_seizure_report(uow, officer, order["id"], share.Terms("green"), at)
         ingest_file(uow, TD, options, LATER)
         score_trips(uow, LATER)
         [now_listed] = uow.container_trips.page(None, TripFilter(), None, 10)
+        old = uow.container_trips.get(first["id"])
         moved = uow.inspections.order(order["id"], "be-customs")
         seizures = [s["trip_id"] for s in uow.inspections.seizures("be-customs")]
+        outcomes = uow.trip_outcomes.all(["inspection"])
+        report = share.shared_seizure_report(uow, "be-customs", order["id"], LATER)
         with pytest.raises(ConflictError, match="was searched already"):
             inspections.plan_scan(uow, officer, now_listed["id"], "SC-1", *current_shift(LATER), "risk", "", LATER)
         audited = [e.payload["details"] for e in uow.audit.entries(after_seq=0, limit=200)
                    if e.payload.get("action") == "carry scan orders to the box's trip"]
+        # a correction of the moved record: the box's one outcome changes, none comes back on the old trip
+        inspections.act(uow, searcher, order["id"], "correct", {
+            "result": "seizure", "drug_type": "cocaine", "mass_kg": 40.0, "concealment": "behind_doors",
+            "reason": "reweighed"}, LATER + timedelta(hours=1))
+        corrected = uow.trip_outcomes.all(["inspection"])
     assert (now_listed["document_ref"], now_listed["status"]) == ("HHL71800000", "searched")
-    assert uow.container_trips.get(first["id"])["regrouped_at"] == LATER
+    assert (old["regrouped_at"], old["status"]) == (LATER, "open")
     assert moved["trip_id"] == now_listed["id"] and seizures == [now_listed["id"]]
     assert audited == [{"from_trip": first["id"], "to_trip": now_listed["id"], "orders": [order["id"]]}]
+    # what the model learns: one seizure, on the box's trip (it learnt it from the old trip's facts)
+    assert outcomes == corrected == {("NARU3472484", "HHL71800000", "402E"): (True, True)}
+    # the report shared of the old grouping follows: a new version naming the B/L's consignment
+    assert report.stix_id == shared["id"] and not any(o.startswith("scheldt-consignment--") for o in shared["objects"])
+    assert str(report.object.get("consignment_ref", "")).startswith("scheldt-consignment--")
 
 
 def test_a_trip_whose_facts_are_back_as_they_were_is_counted_as_scored(engine: Engine, tmp_path: Path) -> None:

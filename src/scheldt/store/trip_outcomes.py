@@ -46,6 +46,19 @@ class TripOutcomeRepository:
         elif seizure and not known:
             self.session.execute(update(t).where(*where).values(seizure=True, source=source, received_at=at))
 
+    def move_inspection(self, old: tuple[str, str, str], new: tuple[str, str, str]) -> None:
+        """Put the inspection outcome of trip ``old`` on trip ``new`` (keys: container, document
+        ref, voyage), whose moves the box's events now make: merged with one ``new`` has (a
+        seizure in either stays one, :meth:`record_inspection`); ``old`` keeps none."""
+        t = TripOutcomeRow
+        where = (t.container_number == old[0], t.document_ref == old[1], t.voyage == old[2],
+                 t.source_kind == "inspection")
+        row = self.session.execute(select(t.seizure, t.source, t.received_at).where(*where)).first()
+        if row is None:
+            return
+        self.session.execute(delete(t).where(*where))
+        self.record_inspection(new, bool(row.seizure), row.source, row.received_at)
+
     def withdraw_inspection(self, key: tuple[str, str, str]) -> None:
         """Forget that trip ``key`` was inspected (its only inspection record was of another box)."""
         t = TripOutcomeRow

@@ -577,24 +577,30 @@ def carry_hold(uow: Any, from_trip: int, to_trip: int, now: datetime) -> int | N
     return new_id
 
 
-def carry_orders(uow: Any, from_trip: int, to_trip: int, now: datetime) -> list[int]:
+def carry_orders(uow: Any, from_trip: int, to_trip: int, now: datetime) -> dict[str, list[int]]:
     """Put the scan orders of trip ``from_trip``, which its container's events no longer make and
     whose box was searched or cleared, on ``to_trip``, the trip they make now (scoring regrouped
-    them), and give ``to_trip`` that status unless it has one of its own: the scan, search and
-    seizure are the box's on this journey. An upgrade review: they stayed on a trip no list
-    shows, the box's current trip looked never inspected, and a second scan of it was planned.
-    In the audit log, for each organisation whose orders moved. Returns the ids of the orders moved."""
+    them), with the inspection outcome the model learns from; ``to_trip`` takes the status
+    unless it has one of its own, and ``from_trip`` is open again. The scan, search and seizure
+    are the box's on this journey: an upgrade review found them on a trip no list shows, the
+    box's current trip looking never inspected and planned for a second scan, and the model
+    learning the seizure from the old trip's facts (a correction then counted it twice). In
+    the audit log, for each organisation whose orders moved. Returns the ids of the orders
+    moved by that organisation."""
     moved = uow.inspections.move_orders(from_trip, to_trip)
     if not moved:
-        return []
-    if uow.container_trips.get(to_trip)["status"] in (None, "", "open"):
-        uow.container_trips.set_state(to_trip, status=uow.container_trips.get(from_trip)["status"])
+        return {}
+    old, new = uow.container_trips.get(from_trip), uow.container_trips.get(to_trip)
+    uow.trip_outcomes.move_inspection(*((t["container_number"], t["document_ref"], t["voyage"]) for t in (old, new)))
+    if new["status"] in (None, "", "open"):
+        uow.container_trips.set_state(to_trip, status=old["status"])
+    uow.container_trips.set_state(from_trip, status="open")
     for org, orders in moved.items():
         uow.audit.append("write", org, {
             "actor": "system", "organisation": org, "action": "carry scan orders to the box's trip",
             "object_kind": "trip", "object_id": str(from_trip), "remote_addr": "",
             "details": {"from_trip": from_trip, "to_trip": to_trip, "orders": orders}}, now)
-    return sorted(i for orders in moved.values() for i in orders)
+    return moved
 
 
 def _refuse_regrouped(uow: Any, principal: Principal, trip: dict[str, Any]) -> None:

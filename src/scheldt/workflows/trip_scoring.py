@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheldt.domain.access import OrgKind
+from scheldt.domain.access import OrgKind, Principal
 from scheldt.domain.activations import rollback_target
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
@@ -483,11 +483,24 @@ def _carry_holds(uow: UnitOfWork, numbers: Sequence[str], live: set[tuple[str, s
 def _carry_orders(uow: UnitOfWork, regrouped: Sequence[int], now: datetime) -> None:
     """Move the scan orders of each trip just marked regrouped whose box was searched or cleared
     to the trip that now holds most of the moves it was scored on
-    (:func:`scheldt.workflows.inspections.carry_orders`)."""
+    (:func:`scheldt.workflows.inspections.carry_orders`), and the seizure reports shared of them
+    with them (:func:`_reports_follow`)."""
     done = [t for t in (uow.container_trips.get(i) for i in regrouped)
             if t["status"] in inspections.DECIDED and t["assessment_id"]]
     for old, new in _trips_now(uow, done, now).items():
-        inspections.carry_orders(uow, old, new, now)
+        for org, orders in inspections.carry_orders(uow, old, new, now).items():
+            _reports_follow(uow, org, orders, now)
+
+
+def _reports_follow(uow: UnitOfWork, org: str, orders: Sequence[int], now: datetime) -> None:
+    """The seizure reports ``org`` shared of ``orders``, now on the box's current trip, as new
+    versions naming that trip's consignment (:func:`scheldt.workflows.share.follow_correction`,
+    by ``system``); a partner kept a report of the old grouping (an upgrade review)."""
+    from scheldt.workflows import share  # STIX is loaded where shared items are written
+
+    system = Principal("system", uow.accounts.organisation(org), frozenset())
+    for order_id in orders:
+        share.follow_correction(uow, system, order_id, now)
 
 
 def _trips_now(uow: UnitOfWork, trips: Sequence[dict[str, Any]], now: datetime) -> dict[int, int]:
