@@ -673,7 +673,8 @@ def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(eng
         with pytest.raises(ConflictError, match="was searched already"):
             inspections.plan_scan(uow, officer, now_listed["id"], "SC-1", *current_shift(LATER), "risk", "", LATER)
         audited = [e.payload["details"] for e in uow.audit.entries(after_seq=0, limit=200)
-                   if e.payload.get("action") == "carry scan orders to the box's trip"]
+                   if e.payload.get("action") in ("carry scan orders to the box's trip",
+                                                  "seizure report follows its scan order")]
         # a correction of the moved record: the box's one outcome changes, none comes back on the old trip
         inspections.act(uow, searcher, order["id"], "correct", {
             "result": "seizure", "drug_type": "cocaine", "mass_kg": 40.0, "concealment": "behind_doors",
@@ -682,7 +683,8 @@ def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(eng
     assert (now_listed["document_ref"], now_listed["status"]) == ("HHL71800000", "searched")
     assert (old["regrouped_at"], old["status"]) == (LATER, "open")
     assert moved["trip_id"] == now_listed["id"] and seizures == [now_listed["id"]]
-    assert audited == [{"from_trip": first["id"], "to_trip": now_listed["id"], "orders": [order["id"]]}]
+    assert audited == [{"from_trip": first["id"], "to_trip": now_listed["id"], "orders": [order["id"]]},
+                       {"order_id": order["id"], "action": "updated"}]
     # what the model learns: one seizure, on the box's trip (it learnt it from the old trip's facts)
     assert outcomes == corrected == {("NARU3472484", "HHL71800000", "402E"): (True, True)}
     # the report shared of the old grouping follows: a new version naming the B/L's consignment

@@ -495,12 +495,18 @@ def _carry_orders(uow: UnitOfWork, regrouped: Sequence[int], now: datetime) -> N
 def _reports_follow(uow: UnitOfWork, org: str, orders: Sequence[int], now: datetime) -> None:
     """The seizure reports ``org`` shared of ``orders``, now on the box's current trip, as new
     versions naming that trip's consignment (:func:`scheldt.workflows.share.follow_correction`,
-    by ``system``); a partner kept a report of the old grouping (an upgrade review)."""
+    by ``system``), each in the audit log; a partner kept a report of the old grouping (an
+    upgrade review)."""
     from scheldt.workflows import share  # STIX is loaded where shared items are written
 
     system = Principal("system", uow.accounts.organisation(org), frozenset())
     for order_id in orders:
-        share.follow_correction(uow, system, order_id, now)
+        done = share.follow_correction(uow, system, order_id, now)
+        if done is not None:  # a partner-visible change: in the audit log (a review)
+            uow.audit.append("write", org, {
+                "actor": "system", "organisation": org, "action": "seizure report follows its scan order",
+                "object_kind": "shared-seizure-report", "object_id": done["id"], "remote_addr": "",
+                "details": {"order_id": order_id, "action": done["action"]}}, now)
 
 
 def _trips_now(uow: UnitOfWork, trips: Sequence[dict[str, Any]], now: datetime) -> dict[int, int]:
