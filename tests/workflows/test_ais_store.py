@@ -193,7 +193,8 @@ def test_tracks_read_once_per_run_of_overlapping_windows_are_each_windows_own(en
         for path in sorted(AIS.iterdir()):
             ingest_file(uow, path, IngestOptions(), NOW)
         busiest = uow.session.execute(
-            select(VesselPositionRow.mmsi, func.min(VesselPositionRow.observed_at), func.max(VesselPositionRow.observed_at))
+            select(VesselPositionRow.mmsi, func.min(VesselPositionRow.observed_at),
+                   func.max(VesselPositionRow.observed_at))
             .where(VesselPositionRow.observed_at.is_not(None))
             .group_by(VesselPositionRow.mmsi).order_by(func.count().desc()).limit(2)).all()
         (mmsi, first, last), (other, other_first, _) = busiest

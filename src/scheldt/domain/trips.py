@@ -152,11 +152,11 @@ def _voyage_trip(trips: Mapping[TripKey, Trip], keys: Sequence[TripKey], when: d
     references that name that voyage), or None: one not gone before the move
     (:func:`_gone_before`) and not begun after a journey end of the box that follows the move
     (``ends``: :func:`_journey_ends` of all the box's events; one less than
-    :data:`OWN_END_SLACK` before the trip's first event is that trip's own); of those, the latest begun by
-    then, else the first begun after. A voyage number is reused: a trip review found a
-    terminal's moves of a journey a year before, naming only the voyage, in the later trip's
-    facts and score, and a terminal's discharge split off a trip because an earlier trip of
-    the same voyage number had ended (only the first trip of a voyage was looked at)."""
+    :data:`OWN_END_SLACK` before the trip's first event is that trip's own); of those, the
+    latest begun by then, else the first begun after. A voyage number is reused: a trip review
+    found a terminal's moves of a journey a year before, naming only the voyage, in the later
+    trip's facts and score, and a terminal's discharge split off a trip because an earlier
+    trip of the same voyage number had ended (only the first trip of a voyage was looked at)."""
     fits = []
     for key in keys:
         begun = min(e["event_time"] for e in trips[key].events)

@@ -15,9 +15,9 @@ pulls every readable collection of every peer with taxii2-client:
   ``X-TAXII-Date-Added-Last`` (the peer's own date_added, also server-assigned), and when a
   remembered ``next`` is refused (400/404) we fall back to it. That resume asks from one
   microsecond before it (:func:`_just_before`): such servers give a whole envelope one
-  date_added, and the rest of a group a walk was cut in must not be skipped. The state per remote collection
-  is kept on the peer (``cursors``) in the same transaction as the page it covers, so a crash
-  repeats at most one page, which adds nothing the second time.
+  date_added, and the rest of a group a walk was cut in must not be skipped. The state per
+  remote collection is kept on the peer (``cursors``) in the same transaction as the page it
+  covers, so a crash repeats at most one page, which adds nothing the second time.
 * **De-duplication** by (id, modified): :func:`scheldt.workflows.sharing.ingest_objects` keys
   versions on it, so a version met twice (relayed by two peers, or our own coming back) adds
   nothing.

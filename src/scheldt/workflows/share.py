@@ -1604,8 +1604,8 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     that name none), through :func:`receive_objects`. Events that cannot be read, that name
     a sharing group ``owner_org`` is not a member of on this node, or that are TLP:RED to no
     user of this node (:func:`red_held_here`) are reported as failed with their uuid (or place,
-    ``events.1``, when unreadable) and why; the others are kept. Raises InputError when the text is not MISP JSON or
-    ``default_group`` is not a group of ``owner_org`` here."""
+    ``events.1``, when unreadable) and why; the others are kept. Raises InputError when the
+    text is not MISP JSON or ``default_group`` is not a group of ``owner_org`` here."""
     if default_group is not None:
         member_of(uow, owner_org, default_group, "--group")
     objects: list[dict[str, Any]] = []

@@ -239,7 +239,7 @@ def _elsewhere(event: Event, terminal: Organisation) -> Rejection | None:
     said = f"happened at facility {facility!r}" if facility else "names no facility (SMDG terminal code)"
     own = ", ".join(terminal.terminal_codes)
     return _refused(event, "facilityCode", f"{said}, not at {terminal.id} ({own}): a terminal supplies the "
-                     "moves at its own terminal only")
+                    "moves at its own terminal only")
 
 
 #: Moves by which a box leaves a terminal's hands: out of the gate, or aboard.
@@ -303,8 +303,8 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
         if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS \
                 and (len(ports) == 1 or "" in ports):
             out[id(e)] = _refused(e, "facilityCode", f"container {number} is at another terminal at that "
-                                   f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
-                                   f"load): {terminal.id} reports the moves of the boxes in its hands")
+                                  f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
+                                  f"load): {terminal.id} reports the moves of the boxes in its hands")
     return out
 
 
@@ -338,8 +338,8 @@ def _not_from_a_terminal(documents: list[Consignment],
     if supplier is None or supplier.kind != OrgKind.TERMINAL or not documents:
         return documents, []
     return [], [_refused(d, "transportDocumentReference", f"{supplier.id} is a terminal: it supplies the "
-                          "moves of the boxes it handles (events), not transport documents, which come from the "
-                          "shipping lines") for d in documents]
+                         "moves of the boxes it handles (events), not transport documents, which come from the "
+                         "shipping lines") for d in documents]
 
 
 def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
@@ -364,13 +364,13 @@ def _of_its_own_carrier(uow: UnitOfWork, documents: list[Consignment],
     def refusal(d: Consignment) -> Rejection | None:
         if d.carrier_code and d.carrier_code not in own:
             return _refused(d, "carrierCode", f"{d.carrier_code!r} is not a carrier code of {carrier.id} "
-                             f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own documents only")
+                            f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own documents only")
         if stored.get(d.bill_of_lading, set()) - own:
             return _refused(d, "transportDocumentReference", f"{d.bill_of_lading} is another carrier's "
-                             f"document here: {carrier.id} cannot supply a version of it")
+                            f"document here: {carrier.id} cannot supply a version of it")
         if named := sorted({d.bill_of_lading, d.booking_ref} & theirs):
             return _refused(d, "carrierBookingReference", f"{', '.join(named)} is another carrier's "
-                             f"booking here: {carrier.id} supplies documents of its own shipments only")
+                            f"booking here: {carrier.id} supplies documents of its own shipments only")
         return None
 
     return _partition(documents, refusal)
@@ -405,11 +405,11 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
             # a review's line sent VGM declarations naming another carrier: their masses were kept
             # as its own facts, and fed the mass-gap indicator of that carrier's boxes
             return _refused(e, "carrierCode", f"{str(code)[:20]!r} is not a carrier code of {carrier.id} "
-                             f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own shipments' "
-                             "declarations only")
+                            f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own shipments' "
+                            "declarations only")
         theirs = sorted({r.value for r in e.documents if stored.get(r.value, set()) - own})
         return _refused(e, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
-                         f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
+                        f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
 
     return _partition(events, refusal)
 
@@ -450,8 +450,8 @@ def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organis
         codes = set().union(*(codes_of.get(r, set()) for r in trip_references(trip)))
         if _other_lines_of(trip, row, codes, own, lines):
             out[id(e)] = _refused(e, "documentReferences", "names no document or booking, and would join "
-                                   f"a trip of the box that others' facts make here: {carrier.id} supplies events "
-                                   "about its own shipments only (name your document or booking)")
+                                  f"a trip of the box that others' facts make here: {carrier.id} supplies events "
+                                  "about its own shipments only (name your document or booking)")
     return out
 
 
