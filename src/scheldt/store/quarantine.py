@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,26 +19,19 @@ from scheldt.store.upsert import insert_ignore
 ADD_BATCH = 1_000
 
 
-class _Digest:
-    """The SHA-256 of a file's content, read when first asked for; "" when it cannot be read."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path, self._value = path, None
-
-    def __call__(self) -> str:
-        if self._value is None:
-            digest = hashlib.sha256()
-            try:
-                with self.path.open("rb") as fh:  # type: ignore[union-attr]
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(chunk)
-                self._value = digest.hexdigest()
-            except (OSError, AttributeError):
-                self._value = ""
-        return self._value
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content, "" when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
-def _key(r: Rejection, file: tuple[str, Path] | None, digest: _Digest) -> str:
+def _key(r: Rejection, file: tuple[str, Path] | None, digest: Callable[[], str]) -> str:
     if r.raw or file is None or not r.where.startswith(file[0]) or not digest():
         return r.fingerprint
     return r.fingerprint_in(digest(), r.where[len(file[0]):])
@@ -58,7 +52,7 @@ class QuarantineRepository:
         the file's content and its place in it (:meth:`Rejection.fingerprint_in`), so the same
         file sent again under another name adds nothing (a review's re-sends through the API
         were quarantined again, each upload having a name of its own)."""
-        digest = _Digest(file[1] if file else None)
+        digest = functools.cache(lambda: _file_digest(file[1]) if file else "")  # read when first needed
         unique = list({_key(r, file, digest): r for r in rejections}.items())
         added = 0
         for start in range(0, len(unique), ADD_BATCH):

@@ -188,20 +188,36 @@ def _own_events(uow: UnitOfWork, stream: Iterable[Event], carrier: Organisation,
     """The events of ``stream`` a shipping line may supply (:func:`_about_its_own_documents`),
     looked up ``batch`` at a time; the others are counted out of ``report.accepted`` and
     rejected into ``rejections``."""
+    def check(chunk: list[Event]) -> tuple[list[Event], list[Rejection]]:
+        kept, refused = _about_its_own_documents(uow, chunk, carrier)
+        return kept, [in_dcsa_terms(r) for r in refused]
+    return _kept_in_batches(stream, check, report, rejections, batch)
+
+
+#: A batch check of events: those kept, and the rejections of the others.
+_Check = Callable[[list[Event]], tuple[list[Event], list[Rejection]]]
+
+
+def _kept_in_batches(stream: Iterable[Event], check: _Check,
+                     report: FileReport, rejections: list[Rejection], batch: int) -> Iterator[Event]:
+    """The events of ``stream`` that ``check`` keeps, ``batch`` at a time (``check(events)`` gives
+    those kept and the rejections of the others, which are counted out of ``report.accepted``
+    and added to ``rejections``): a line's and a terminal's events are checked against the
+    store a batch at a time, not one by one and not all at once."""
     chunk: list[Event] = []
     for event in stream:
         chunk.append(event)
         if len(chunk) >= batch:
-            yield from _own_chunk(uow, chunk, carrier, report, rejections)
+            yield from _kept(chunk, check, report, rejections)
             chunk = []
-    yield from _own_chunk(uow, chunk, carrier, report, rejections)
+    yield from _kept(chunk, check, report, rejections)
 
 
-def _own_chunk(uow: UnitOfWork, chunk: list[Event], carrier: Organisation, report: FileReport,
-               rejections: list[Rejection]) -> list[Event]:
-    kept, refused = _about_its_own_documents(uow, chunk, carrier)
+def _kept(chunk: list[Event], check: _Check,
+          report: FileReport, rejections: list[Rejection]) -> list[Event]:
+    kept, refused = check(chunk)
     report.accepted -= len(refused)
-    rejections += map(in_dcsa_terms, refused)
+    rejections += refused
     return kept
 
 
@@ -251,23 +267,10 @@ def _not_held_elsewhere(uow: UnitOfWork, stream: Iterable[Event], terminal: Orga
     """The events of ``stream`` (a terminal's, at its own facilities) but those that would join
     a trip whose box another terminal holds at their time (:func:`_held_by_another`), counted
     out of ``report.accepted`` and rejected into ``rejections``; looked up ``batch`` at a time."""
-    chunk: list[Event] = []
-
-    def checked() -> Iterator[Event]:
+    def check(chunk: list[Event]) -> tuple[list[Event], list[Rejection]]:
         refused = _held_by_another(uow, chunk, terminal)
-        for event in chunk:
-            if id(event) in refused:
-                report.accepted -= 1
-                rejections.append(refused[id(event)])
-            else:
-                yield event
-
-    for event in stream:
-        chunk.append(event)
-        if len(chunk) >= batch:
-            yield from checked()
-            chunk = []
-    yield from checked()
+        return [e for e in chunk if id(e) not in refused], [refused[id(e)] for e in chunk if id(e) in refused]
+    return _kept_in_batches(stream, check, report, rejections, batch)
 
 
 def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisation) -> dict[int, Rejection]:
