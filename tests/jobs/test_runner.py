@@ -201,8 +201,14 @@ def test_a_job_stored_while_paused_runs_after_a_restart(runners: Callable[..., J
     second.start()
     assert second.wait(run_id, TIMEOUT_S).status == "done"
     assert stored_events(engine) == TNT_EVENTS
-    with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT count(*) FROM {JOBS_TABLE}")).scalar() == 0
+
+    def stored_jobs() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {JOBS_TABLE}")).scalar()
+
+    # APScheduler removes a finished one-off job in its own thread after handing it to a worker,
+    # so the run can end before the row goes (CI saw 1 row left once): it goes soon after
+    assert poll(lambda: stored_jobs() == 0)
 
 
 def test_a_run_queued_by_a_process_without_runner_is_picked_up(runners: Callable[..., JobRunner]) -> None:
