@@ -869,6 +869,93 @@ def test_medallion_as_a_third_party_peer(net: Net, tmp_path: Path, monkeypatch: 
         get_settings.cache_clear()
 
 
+def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versions_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A federation review, against medallion: one manifest page served empty but saying more,
+    or an empty manifest, had the reconcile delete every object past it for good (tombstones
+    sent on, the cursor past them); a raise from GREEN to RED, refused here for naming no
+    recipient, left the GREEN version readable by the community; a definition under the
+    standard TLP:GREEN id saying "anyone" and a 3 MB object were stored and served on."""
+    monkeypatch.setenv("SCHELDT_FEDERATION_RECONCILE_EVERY_S", "0")
+    get_settings.cache_clear()
+    forged = {**tlp_marking_definition(Tlp.GREEN), "definition_type": "statement",
+              "definition": {"statement": "anyone"}}
+    huge = _plain(102, description="x" * 1_100_000)
+    initial = [_plain(n) for n in range(101)] + [forged, huge]
+    node = open_store(f"sqlite:///{tmp_path / 'node.db'}")
+    seed(node, passwords=("be-node",))
+    with unit_of_work(node) as uow:
+        uow.exchange.add_group("be-us", "BE-US", "be-customs", ["us-cbp", "nl-customs"], NOW)
+    try:
+        with medallion(tmp_path, {"partner": "medallion password"}, initial) as root:
+            with unit_of_work(node) as uow:
+                add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW)
+            report = pull(node, "feed")
+            assert (report.added, report.collections[0].failed) == (101, 2)
+            why = dict(report.collections[0].failures)
+            assert ("standard TLP:GREEN (TLP 2.0) marking that says something else (definition_type, definition)"
+                    in why[forged["id"]])
+            assert why[huge["id"]].startswith("1,100,") and "more than the 1,048,576" in why[huge["id"]]
+
+            # Bad manifest answers delete nothing: a page listing nothing but saying more, an
+            # empty manifest, and one walk missing records that the second walk lists.
+            real = Collection.get_manifest
+            for answer, said in (({"more": True, "next": "zzz"}, "lists no version but says there are more"),
+                                 ({"more": False}, "list no object at all, while 101")):
+                with monkeypatch.context() as bad:
+                    bad.setattr(Collection, "get_manifest", _answering_after(answer, real, pages=0 if
+                                                                             answer["more"] is False else 1))
+                    report = pull_peer(lambda: unit_of_work(node), "feed")
+                assert said in report.error and not report.reconciled
+                assert len(rows(node)) == 101
+            with monkeypatch.context() as once:
+                once.setattr(Collection, "get_manifest", _missing_once(real, 10))
+                report = pull(node, "feed")
+            assert report.reconciled and sum(c.deleted for c in report.collections) == 0
+            assert len(rows(node)) == 101
+
+            # The originator raises a GREEN object to RED (medallion names no Scheldt recipient):
+            # the RED version is refused, and the GREEN one is withdrawn here, a tombstone left.
+            green = initial[1]
+            coll = Collection(f"{root}collections/{MEDALLION_COLLECTION}/", user="partner",
+                              password="medallion password")
+            raised = new_version(green, after_ms=86_400_000, name="now secret",
+                                 object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
+            coll.add_objects({"objects": [raised]})
+            report = pull(node, "feed")
+            assert report.added == 0 and report.collections[0].deleted == 1
+            assert "TLP:RED needs named recipients" in dict(report.collections[0].failures)[green["id"]]
+            assert "1 earlier version(s) under a laxer TLP are withdrawn" in dict(report.collections[0].failures)[
+                green["id"]]
+            assert rows(node, green["id"]) == [] and len(rows(node, green["id"], deleted=True)) == 1
+            with unit_of_work(node) as uow:
+                assert [t.stix_id for t in uow.taxii.deletions(None, community=True)] == [green["id"]]
+    finally:
+        node.dispose()
+        get_settings.cache_clear()
+
+
+def _answering_after(answer: dict[str, Any], get_manifest: Any, pages: int) -> Any:
+    """``Collection.get_manifest`` answering as the peer does for ``pages`` calls, then ``answer``."""
+    made = []
+
+    def get(coll: Collection, *args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return get_manifest(coll, *args, **kwargs) if len(made) <= pages else dict(answer)
+    return get
+
+
+def _missing_once(get_manifest: Any, n: int) -> Any:
+    """``Collection.get_manifest`` whose first page leaves out its first ``n`` records, once."""
+    made = []
+
+    def get(coll: Collection, *args: Any, **kwargs: Any) -> Any:
+        body = get_manifest(coll, *args, **kwargs)
+        made.append(1)
+        return {**body, "objects": body["objects"][n:]} if len(made) == 1 else body
+    return get
+
+
 def _failing_after(calls: int, get_objects: Any) -> Any:
     """``Collection.get_objects`` answering as the peer does ``calls`` times, then HTTP 503."""
     made = []

@@ -68,6 +68,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from taxii2client.common import _HTTPConnection
@@ -81,7 +82,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
-from scheldt.workflows.share import member_of, receive_objects, withdraw_entries
+from scheldt.workflows.share import member_of, receive_objects, withdraw_entries, withdraw_laxer_versions
 from scheldt.workflows.sharing import identity_named, organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, timestamp, version_time
 
@@ -92,6 +93,10 @@ TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 PAGE = 500
 #: Pages one collection's pull reads at most (a bound, so one pull ends).
 MAX_PAGES = 10_000
+#: The most a pulled object may weigh as JSON (bytes): what this node's own TAXII and API take
+#: in one request (``scheldt.api.app.MAX_BODY_BYTES``). A federation review's peer served a
+#: 3 MB object, stored and served on, which the node refuses from its own users.
+MAX_OBJECT_BYTES = 1024 * 1024
 #: Failures kept in a pull's report (the counts are complete).
 FAILURES_KEPT = 20
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -311,6 +316,10 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
     runs: list[tuple[str, list[Any]]] = []
     for obj in objects:
         owner = peer.organisation_id
+        if isinstance(obj, dict) and (size := len(orjson.dumps(obj))) > MAX_OBJECT_BYTES:
+            _failed(report, str(obj.get("id")), f"{size:,} bytes as JSON, more than the {MAX_OBJECT_BYTES:,} this node "
+                                                "takes in one request from its own users: refused")
+            continue
         if isinstance(obj, dict):
             versions = stored.get(str(obj.get("id")), [])
             modified = str(obj.get("modified") or obj.get("created") or "")
@@ -337,8 +346,12 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         received = receive_objects(uow, batch, owner, f"peer:{peer.name}", group, now)
         report.added += len(received.report.added)
         report.known += len(received.report.known)
+        refused = {o["id"]: o for o in batch if isinstance(o, dict) and isinstance(o.get("id"), str)}
         for label, why in received.report.failed:
-            _failed(report, label, why)
+            withdrawn = withdraw_laxer_versions(uow, refused[label], owner, now) if label in refused else 0
+            report.deleted += withdrawn
+            _failed(report, label, why + (f"; its {withdrawn} earlier version(s) under a laxer TLP are withdrawn here"
+                                          if withdrawn else ""))
 
 
 def _made_here(uow: UnitOfWork, stix_id: str) -> bool:
@@ -538,10 +551,13 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
 
 
 def _manifest_versions(coll: Collection) -> set[tuple[str, datetime | str]]:
-    """Every (id, version) a collection lists (manifest, ``match[version]=all``, walked in full)."""
+    """Every (id, version) a collection lists (manifest, ``match[version]=all``, walked in full).
+    Raises InputError when the walk cannot be complete: a page that lists nothing yet says
+    ``more`` (a federation review's peer answered one such page, and every object after it was
+    deleted here for good), ``more`` without a ``next``, or a record that is not an object."""
     out: set[tuple[str, datetime | str]] = set()
     cursor = None
-    for _ in range(MAX_PAGES):
+    for page in range(MAX_PAGES):
         kwargs: dict[str, Any] = {"version": "all"}
         if cursor:
             kwargs["next"] = cursor
@@ -553,23 +569,56 @@ def _manifest_versions(coll: Collection) -> set[tuple[str, datetime | str]]:
                                  "not an object: the manifest cannot be trusted to say what was deleted")
             version = str(record.get("version") or "")
             out.add((str(record.get("id")), version_time(version) or version))
-        if not more or not records:
+        if not more:
             return out
+        if not records:
+            raise InputError(f"collection {coll.id} manifest", f"page {page + 1} lists no version but says there "
+                             "are more: the walk is cut short, so nothing is deleted")
         if not cursor:
             raise InputError(f"collection {coll.id}", "the manifest says more but gives no 'next' to go on")
     raise InputError(f"collection {coll.id}", f"manifest longer than {MAX_PAGES:,} pages")
 
 
-def reconcile(uow_factory: UowFactory, peer: Peer, collections: list[Collection]) -> int:
-    """Delete the versions stored from ``peer`` that none of its collections lists any more (for
-    peers without tombstones; see the module docstring). Returns how many were deleted."""
+def _listed(collections: list[Collection]) -> set[tuple[str, datetime | str]]:
+    """Every (id, version) the ``collections`` list (:func:`_manifest_versions`, each in full)."""
     remote: set[tuple[str, datetime | str]] = set()
     for coll in collections:
         remote |= _manifest_versions(coll)
+    return remote
+
+
+def _listed_some(peer: Peer, collections: list[Collection], held: int) -> set[tuple[str, datetime | str]]:
+    """:func:`_listed`; raises InputError when it is nothing at all while ``held`` versions
+    pulled from ``peer`` are kept here (see :func:`reconcile`)."""
+    remote = _listed(collections)
+    if held and not remote:
+        raise InputError(f"peer {peer.name}", f"its collections list no object at all, while {held:,} object "
+                         "version(s) pulled from it are kept here: nothing is deleted (an account that lost its read "
+                         "access sees empty collections too); ask the partner whether it withdrew everything")
+    return remote
+
+
+def reconcile(uow_factory: UowFactory, peer: Peer, collections: list[Collection]) -> int:
+    """Delete the versions stored from ``peer`` that none of its collections lists any more (for
+    peers without tombstones; see the module docstring). Returns how many were deleted.
+
+    A deletion here is passed on to this node's own peers and cannot be undone by a later pull
+    (the cursor is past the object), so one answer is not believed alone: the manifests are
+    walked a second time, and only versions neither walk lists are deleted (a peer's passing
+    fault costs nothing). Raises InputError, deleting nothing, when the peer lists no object
+    at all while versions pulled from it are held here: an account that lost its read access,
+    or a peer restored from an empty backup, looks the same as a peer that deleted everything,
+    and a federation review's peer answering one empty manifest had every object pulled from
+    it deleted."""
+    with uow_factory() as uow:
+        held = {(sid, version_time(mod) or mod) for _, sid, mod in uow.taxii.live_versions_from(f"peer:{peer.name}")}
+    missing = held - _listed_some(peer, collections, len(held))
+    if missing:
+        missing -= _listed_some(peer, collections, len(held))  # asked again: only what both answers lack is gone
     now = utcnow()
     with uow_factory() as uow:
         ours = uow.taxii.live_versions_from(f"peer:{peer.name}")
-        gone = [(sid, mod) for _, sid, mod in ours if (sid, version_time(mod) or mod) not in remote]
+        gone = [(sid, mod) for _, sid, mod in ours if (sid, version_time(mod) or mod) in missing]
         n = delete_copies(uow, peer, gone, now)
         if n:
             _audit(uow, "write", peer, "federation-reconcile", {"deleted": n, "ids": [s for s, _ in gone][:PAGE]}, now)

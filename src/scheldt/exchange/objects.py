@@ -31,6 +31,7 @@ from scheldt.domain.exchange import (
     ITEM_KINDS,
     RELIABILITY,
     TLP_BY_MARKING_ID,
+    TLP_EXTENSION,
     TLP_MARKING_IDS,
     Audience,
     Requester,
@@ -336,3 +337,36 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
     else:
         out.pop("granular_markings", None)
     return out
+
+
+#: The word TLP 1.0's marking definitions give their level (``definition.tlp``).
+_TLP1_WORDS = {Tlp.CLEAR: "white", Tlp.GREEN: "green", Tlp.AMBER: "amber", Tlp.RED: "red"}
+
+
+def check_standard_marking(obj: dict[str, Any], where: str) -> None:
+    """Raise InputError when ``obj`` is a marking definition under the id of a standard TLP
+    marking (TLP 2.0, FIRST's definitions as OASIS publishes them; TLP 1.0, STIX 2.1 §7.2.1.4)
+    that says something else: another name, TLP level, definition type or statement. One
+    leaving something out is the standard one written another way. A federation review's peer
+    served "TLP:GREEN" as a statement "anyone" under the standard id; it was stored and served
+    on to partners under that id."""
+    if obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
+        return
+    key = obj["id"].lower()
+    level = TLP_BY_MARKING_ID.get(key) or TLP1_LEVELS.get(key)
+    if level is None:
+        return
+    tlp1 = key in TLP1_LEVELS
+    word = _TLP1_WORDS.get(level, level.value) if tlp1 else level.value
+    extensions = obj.get("extensions")
+    ext = extensions.get(TLP_EXTENSION) if isinstance(extensions, dict) else None
+    names = {f"TLP:{word.upper()}", f"TLP:{level.value.upper()}"}
+    said = [("name", obj["name"] in names if "name" in obj else True),
+            ("definition_type", obj.get("definition_type", "tlp") == "tlp"),
+            ("definition", obj.get("definition", {"tlp": word}) == {"tlp": word}),
+            ("extensions", ext is None or (isinstance(ext, dict) and ext.get("tlp_2_0", level.value) == level.value))]
+    wrong = [name for name, same in said if not same]
+    if wrong:
+        raise InputError(f"{where}.{wrong[0]}", f"a marking definition under the id of the standard TLP:"
+                         f"{word.upper()} ({'TLP 1.0' if tlp1 else 'TLP 2.0'}) marking that says something else "
+                         f"({', '.join(wrong)}): refused, the standard definition is the only one under its id")

@@ -32,7 +32,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
-from scheldt.domain.exchange import LOCAL_GROUP, Audience, Requester, Tlp, check_evaluation, may_see, parse_tlp
+from scheldt.domain.exchange import (
+    LOCAL_GROUP,
+    TLP_ORDER,
+    Audience,
+    Requester,
+    Tlp,
+    check_evaluation,
+    may_see,
+    parse_tlp,
+    version_key,
+)
 from scheldt.domain.identifiers import container_number as iso6346_number
 from scheldt.domain.identifiers import is_unlocode_shape
 from scheldt.domain.trips import TripFacts, screened_parties, trip_facts_from_dict
@@ -62,6 +72,7 @@ from scheldt.exchange.objects import (
     marked_properties,
     sharing_of,
     stix_time,
+    tlp_of,
 )
 from scheldt.exchange.stix_mapping import (
     ALERT_EXTENSION_ID,
@@ -1027,6 +1038,33 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
     if deleted:
         uow.taxii.add_deletions(deleted, "re-marked: earlier versions under other sharing terms", now)
     return deleted
+
+
+def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, now: datetime) -> int:
+    """Delete the live versions of ``refused``'s object owned by ``owner_org`` that are under a
+    laxer TLP than ``refused`` (a newer version of it, refused here), leaving tombstones for
+    peers and taking a watchlist entry out of the store; returns how many. Nothing when
+    ``refused`` names no TLP, or is not newer than every such version.
+
+    The originator's newest word on who may read the object is its refused version: a
+    federation review's partner (medallion, which cannot name Scheldt recipients) raised an
+    object from GREEN to RED, the RED version was refused for naming no recipient, and the
+    GREEN one stayed readable by the whole community and relayed on."""
+    tlp, stix_id = tlp_of(refused), refused.get("id")
+    if tlp is None or not isinstance(stix_id, str):
+        return 0
+    newer = version_key(refused.get("modified") or refused.get("created") or "")
+    versions = [v for v in uow.exchange.versions(None, stix_id) if v.owner_org == owner_org]
+    if not versions or any(version_key(v.modified) >= newer for v in versions):
+        return 0
+    laxer = [(v.seq, v.stix_id, v.modified) for v in versions if TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
+    for _, sid, modified in laxer:
+        uow.exchange.delete(sid, modified, now)
+    if laxer:
+        uow.taxii.add_deletions(laxer, f"withdrawn: a newer version marked TLP:{tlp.value.upper()} was refused here",
+                                now)
+        withdraw_entries(uow, {stix_id}, now)
+    return len(laxer)
 
 
 def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,

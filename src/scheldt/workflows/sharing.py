@@ -22,7 +22,15 @@ import stix2.v21
 from scheldt.domain.exchange import DELETED_MARK, Requester, Tlp, has_version, stix_timestamp, version_key
 from scheldt.domain.facts import json_bytes
 from scheldt.errors import InputError, NotFoundError
-from scheldt.exchange.objects import COMMUNITY_TLPS, Sharing, identity_id, redact, sharing_of, stored_values
+from scheldt.exchange.objects import (
+    COMMUNITY_TLPS,
+    Sharing,
+    check_standard_marking,
+    identity_id,
+    redact,
+    sharing_of,
+    stored_values,
+)
 from scheldt.exchange.stix_check import stix_problems
 from scheldt.exchange.stix_mapping import (
     CONSIGNMENT_EXTENSION_ID,
@@ -73,7 +81,8 @@ def precheck_object(obj: Any, where: str) -> None:
     """The checks of a received object made before the stix2 library's
     (:func:`scheldt.exchange.stix_check.stix_problems`): a JSON object, STIX 2.1, nesting at
     most :data:`MAX_DEPTH` deep, extensions mapping ids to objects, no NUL character in a
-    text. Raises InputError."""
+    text, no other definition under a standard TLP marking's id
+    (:func:`~scheldt.exchange.objects.check_standard_marking`). Raises InputError."""
     if not isinstance(obj, dict):
         raise InputError(where, "not a JSON object")
     if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") not in ("bundle",):
@@ -87,6 +96,7 @@ def precheck_object(obj: Any, where: str) -> None:
     extensions = obj.get("extensions", {})
     if not isinstance(extensions, dict) or not all(isinstance(e, dict) for e in extensions.values()):
         raise InputError(f"{where}.extensions", "must map extension ids to objects of properties")
+    check_standard_marking(obj, where)
     try:
         raw = orjson.dumps(obj)
     except orjson.JSONEncodeError:  # a value JSON cannot write: the stix2 library's checks name it
