@@ -1177,6 +1177,39 @@ def test_unreadable_misp_events_are_refused_one_by_one_and_the_others_kept(engin
     assert third.report.failed == [("events.2.uuid", "'not-a-uuid' is not a UUID")]
 
 
+def test_a_misp_file_is_read_in_batches_of_whole_events_and_misshapen_tags_or_nesting_are_refused(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MISP review: a file of 10,001 events was refused whole as "at most 10,000 objects per
+    envelope" (a TAXII bound; Scheldt's own export has none); an event tagged ``"tlp:green"`` (a
+    text, not a list) or with a tag named 5 was stored at the default AMBER+STRICT, unsaid; a
+    file nested 200,000 levels deep ended the command with a traceback."""
+    from scheldt.workflows import sharing
+
+    def event(n: int, **extra: Any) -> dict[str, Any]:
+        body = {"uuid": f"2b3c4d5e-0000-4000-8000-{n:012d}", "info": f"feed {n}", "date": "2026-02-20",
+                "timestamp": "1771581600", "Tag": [{"name": "tlp:green"}],
+                "Attribute": [{"type": "text", "category": "Other", "value": f"MSCU12345{n:02d}", "to_ids": False}]}
+        return {"Event": {**body, **extra}}
+    monkeypatch.setattr(sharing, "MAX_OBJECTS", 3)  # one note an event: batches of 3, 3 and 1
+    monkeypatch.setattr(share, "MAX_OBJECTS", 3, raising=False)
+    events = [event(n) for n in range(7)] + [
+        event(7, Tag="tlp:green"), event(8, Tag=[{"name": 5}]),
+        event(9, Attribute=[{"type": "text", "category": "Other", "value": "x", "Tag": "tlp:clear"}])]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        first = share.import_misp(uow, json.dumps({"response": events}), "be-customs", NOW, None)
+        again = share.import_misp(uow, json.dumps({"response": events}), "be-customs", NOW, None)
+        stored = sorted((r.stix_id, r.tlp) for r in uow.exchange.page(None, limit=20))
+    assert stored == [(f"note--2b3c4d5e-0000-4000-8000-{n:012d}", "green") for n in range(7)]
+    assert len(first.report.added) == 7 and (len(again.report.added), len(again.report.known)) == (0, 7)
+    assert first.report.failed == [
+        ("events.7.Tag", "a list of tags (objects with a name) was expected, found str"),
+        ("events.8.Tag.0", "a tag is an object with a text name, found \"{'name': 5}\""),
+        ("events.9.Attribute.0.Tag", "a list of tags (objects with a name) was expected, found str")]
+    with pytest.raises(InputError, match="nested too deeply"):
+        share.import_misp(None, "[" * 200_000 + "]" * 200_000, "be-customs", NOW, None)
+
+
 def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None:
     """An importer review: a tlp:green event whose attribute (an informant's name) was tagged
     tlp:red, and a person object of MISP distribution 0 (your organisation only), became one

@@ -224,6 +224,8 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
         data = json.loads(text)
     except (ValueError, TypeError) as exc:
         raise InputError("misp json", f"not JSON: {exc}") from None
+    except RecursionError:  # a review's [[[...]]] ended the command with a traceback
+        raise InputError("misp json", "nested too deeply to read (a MISP event nests a few levels)") from None
     if isinstance(data, dict) and "response" in data:
         data = data["response"]
     raw = data if isinstance(data, list) else [data]
@@ -239,6 +241,10 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
         except ValueError:
             refused.append((f"events.{i}.uuid", f"{str(body['uuid'])[:60]!r} is not a UUID"))
             continue
+        bad_tag = _bad_tags(body, f"events.{i}") if isinstance(body, dict) else None
+        if bad_tag is not None:
+            refused.append(bad_tag)
+            continue
         event = MISPEvent()
         try:
             event.load(body)
@@ -248,6 +254,32 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
         event.uuid = same  # one spelling: an upper-case or braced uuid was stored as another event
         events.append(event)
     return events, refused
+
+
+def _bad_tags(body: dict[str, Any], where: str) -> tuple[str, str] | None:
+    """(where, why) for the first ``Tag`` of the event ``body``, of one of its attributes or of
+    an attribute of one of its objects that is not a list of tags each with a text ``name``, or
+    None. PyMISP reads ``"Tag": "tlp:green"`` one character at a time, and a tag named 5 as
+    none: a review's two such events were stored at the default TLP:AMBER+STRICT, unsaid."""
+    places: list[tuple[str, Any]] = [(where, body)]
+    for key in ("Attribute", "Object"):
+        parts = body.get(key)
+        if isinstance(parts, list):
+            places += [(f"{where}.{key}.{j}", part) for j, part in enumerate(parts) if isinstance(part, dict)]
+    for j, obj in enumerate(body.get("Object") if isinstance(body.get("Object"), list) else []):
+        attributes = obj.get("Attribute") if isinstance(obj, dict) else None
+        if isinstance(attributes, list):
+            places += [(f"{where}.Object.{j}.Attribute.{k}", a) for k, a in enumerate(attributes) if isinstance(a, dict)]
+    for at, part in places:
+        tags = part.get("Tag")
+        if tags is None:
+            continue
+        if not isinstance(tags, list):
+            return f"{at}.Tag", f"a list of tags (objects with a name) was expected, found {type(tags).__name__}"
+        for k, tag in enumerate(tags):
+            if not isinstance(tag, dict) or not isinstance(tag.get("name"), str):
+                return f"{at}.Tag.{k}", f"a tag is an object with a text name, found {str(tag)[:60]!r}"
+    return None
 
 
 #: MISP distribution levels that keep an event, object or attribute inside one organisation (0:

@@ -94,7 +94,7 @@ from scheldt.risk.screening import DEFAULT_THRESHOLD, SHARED_PREFIX, WatchlistEn
 from scheldt.risk.watch_match import match, trip_ports, trip_seals
 from scheldt.workflows.accounts import require
 from scheldt.workflows.screening import SCREENED_ROLES
-from scheldt.workflows.sharing import IngestReport, agency_only, ingest_objects, organisations_by_identity
+from scheldt.workflows.sharing import MAX_OBJECTS, IngestReport, agency_only, ingest_objects, organisations_by_identity
 from scheldt.workflows.trip_scoring import live_profile, trip_facts
 
 #: Containers whose trips' facts are gathered at once while screening.
@@ -1646,7 +1646,7 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     text is not MISP JSON or ``default_group`` is not a group of ``owner_org`` here."""
     if default_group is not None:
         member_of(uow, owner_org, default_group, "--group")
-    objects: list[dict[str, Any]] = []
+    batches: list[list[dict[str, Any]]] = [[]]
     events, failed = read_each_event(text)
     for event in events:
         try:
@@ -1656,10 +1656,26 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
                 member_of(uow, owner_org, str(group), f"event {event.uuid}")
             for red in {t.recipients for t in terms if t.tlp is Tlp.RED}:
                 red_held_here(uow, red, f"event {event.uuid}")
-            objects += made
         except InputError as exc:
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
-    # the events' objects name their group (default_group only where their TLP needs one)
-    received = receive_objects(uow, objects, owner_org, "misp", None, now)
+            continue
+        if len(made) > MAX_OBJECTS:
+            failed.append((f"event {event.uuid}", f"makes {len(made):,} STIX objects, more than the {MAX_OBJECTS:,} "
+                           "this node takes at once"))
+            continue
+        if len(batches[-1]) + len(made) > MAX_OBJECTS:
+            batches.append([])
+        batches[-1] += made
+    # the events' objects name their group (default_group only where their TLP needs one); a
+    # file of many events in batches of whole events (a review's 10,001 events were refused whole
+    # as "at most 10,000 per envelope", while its own export has no such bound)
+    received = Received(IngestReport())
+    for batch in batches:
+        one = receive_objects(uow, batch, owner_org, "misp", None, now)
+        received.report.added += one.report.added
+        received.report.known += one.report.known
+        received.report.failed += one.report.failed
+        received.entries += one.entries
+        received.alerts += one.alerts
     received.report.failed += failed
     return received
