@@ -464,6 +464,20 @@ def test_the_queue_leaves_out_boxes_that_left_the_port_as_the_workbench_does(set
     assert json.loads(invoke("trips", "queue", "--json")[1])["trips"] == []
     [left] = json.loads(invoke("trips", "queue", "--json", "--gone")[1])["trips"]
     assert left["container_number"] == "NARU3472484" and left["left_at"] is not None
+    # each read of the queue or of a box's scores is in the audit log, as the API's are (an audit
+    # review found them, and `audit list` itself, leaving no entry)
+    assert invoke("trips", "history", "NARU3472484")[0] == 0
+    listed = json.loads(invoke("audit", "list", "--json", "--limit", "1000")[1])["entries"]
+    reads = [(e["kind"], e["payload"]["action"], e["payload"]["object_id"], e["payload"]["details"])
+             for e in listed if e["payload"]["action"] in ("scheldt trips queue", "scheldt trips history")]
+    assert reads == [("read", "scheldt trips queue", "antwerp-narcotics@3", {"trips": 1, "gone": False}),
+                     ("read", "scheldt trips queue", "antwerp-narcotics@3", {"trips": 0, "gone": False}),
+                     ("read", "scheldt trips queue", "antwerp-narcotics@3", {"trips": 1, "gone": True}),
+                     ("read", "scheldt trips history", "NARU3472484", {"assessments": 2})]
+    code, out, _ = invoke("audit", "list", "--json", "--limit", "1000")
+    assert [e["payload"]["details"] for e in json.loads(out)["entries"]
+            if e["payload"]["action"] == "scheldt audit list"] == [
+        {"after": 0, "limit": 1000, "organisation": None, "found": len(listed)}]
 
 
 def test_backtest_rates_come_from_the_counts_and_a_crlf_stored_profile_is_its_own_file(engine) -> None:  # noqa: ANN001

@@ -112,9 +112,12 @@ def list_entries(
     organisation: Annotated[str | None, typer.Option("--organisation", help="Only this organisation's entries.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Entries oldest first, --limit at a time; page on with --after the last seq shown."""
+    """Entries oldest first, --limit at a time; page on with --after the last seq shown. The
+    listing itself is recorded in the audit log (it shows who read what, from where)."""
     with errors_reported(), store(existing=True) as uow:
         entries = uow.audit.entries(after, limit, organisation)
+        audit_command(uow, "audit list", "audit", "", entry_kind="read", after=after, limit=limit,
+                      organisation=organisation, found=len(entries))
     if as_json:
         print_json({"entries": [e.as_dict() for e in entries]})
         return

@@ -212,6 +212,9 @@ def queue(limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
         shown: dict[int, dict[str, Any]] = {}
         for r in rows:
             shown[r["id"]] = uow.container_trips.by_key(TripKey(r["container_number"], r["document_ref"], r["voyage"])) or {}
+        # read as the API's risk queue is (an audit review: boxes, scores and reasons left no entry)
+        audit_command(uow, "trips queue", "risk-queue", live.label, entry_kind="read", trips=len(rows),
+                      gone=gone)
     if stale:
         console.print(f"no trip is scored with {escape(live.label)} yet (the scores stored are of other versions): "
                       "run `scheldt trips score`", highlight=False)
@@ -244,6 +247,7 @@ def history(number: Annotated[str, typer.Argument(help="Container number.")],
     """Every score of a container's trips, oldest first, each recomputed from its stored facts."""
     with errors_reported(), store(existing=True) as uow:
         rows = container_history(uow, number)
+        audit_command(uow, "trips history", "container", number[:64], entry_kind="read", assessments=len(rows))
     if as_json:
         print_json({"assessments": [{k: v for k, v in r.items() if k != "facts"} for r in rows]})
         return
