@@ -19,8 +19,19 @@ from sqlalchemy import JSON, DateTime, Engine, bindparam, delete, text, update
 from sqlalchemy.orm import Session
 
 from scheldt.errors import InputError, NotFoundError
-from scheldt.store.audit import (GENESIS, AuditLog, ChainHead, Problem, audit_payload, canonical_time,
-                                 default_head_file, entry_hash, payload_digest, read_heads, read_latest_head)
+from scheldt.store.audit import (
+    GENESIS,
+    AuditLog,
+    ChainHead,
+    Problem,
+    audit_payload,
+    canonical_time,
+    default_head_file,
+    entry_hash,
+    payload_digest,
+    read_heads,
+    read_latest_head,
+)
 from scheldt.store.db import unit_of_work
 from scheldt.store.models import AuditEntryRow
 
@@ -65,7 +76,9 @@ def test_appends_chain_entries_in_the_documented_canonical_form(engine: Engine) 
     assert fill(engine, 30) == list(range(1, 31))
     with unit_of_work(engine) as uow:
         first, second = uow.audit.entries(0, 2)
-    digest = hashlib.sha256(orjson.dumps(payload_for(0), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    salt = first.payload_salt or ""
+    digest = hashlib.sha256(salt.encode() + b"|" + orjson.dumps(payload_for(0), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    assert len(salt) == 32 and int(salt, 16) >= 0 and salt != second.payload_salt
     assert (first.seq, first.kind, first.organisation_id, first.at, first.payload) == (1, "read", "org-0", T0, payload_for(0))
     assert first.payload_digest == digest and first.prev_hash == GENESIS
     text_form = f"{GENESIS}|1|2026-03-02T08:00:00.000000+00:00|read|org-0|{digest}"
@@ -161,8 +174,10 @@ def test_edited_payload_in_the_middle_is_named(engine: Engine) -> None:
     forged = payload_for(17) | {"actor": "someone-else"}
     assert raw(engine, "UPDATE audit_entry SET payload = :payload WHERE seq = 17", payload=forged) == 1
     assert [str(p) for p in verify(engine).problems] == ["entry 17: payload does not match its digest (edited?)"]
-    # Forging the digest too moves the mismatch into the entry's hash.
-    raw(engine, "UPDATE audit_entry SET payload_digest = :d WHERE seq = 17", d=payload_digest(forged))
+    # Forging the digest too (with the entry's own salt) moves the mismatch into the entry's hash.
+    with unit_of_work(engine) as uow:
+        salt = uow.audit.entries(16, 1)[0].payload_salt
+    raw(engine, "UPDATE audit_entry SET payload_digest = :d WHERE seq = 17", d=payload_digest(forged, salt))
     assert [str(p) for p in verify(engine).problems] == ["entry 17: hash does not match its content (edited?)"]
 
 
@@ -240,6 +255,37 @@ def test_purge_drops_old_payloads_and_keeps_the_chain_verifiable(engine: Engine,
         # purge entries are never emptied: each is what verify judges its purge by (regression review)
         assert uow.audit.purge({"purge": timedelta(0)}, T0 + timedelta(days=1), "ops", "org-a", "again")[0] == 0
     assert verify(engine, retention=retention).ok
+
+
+def test_a_purged_payload_cannot_be_confirmed_from_the_digest_left(engine: Engine) -> None:
+    """An audit review: the digest kept after a purge was an unsalted hash of the payload, so
+    hashing guesses (the store's users and containers in the payload's known shape) re-identified
+    who read which container in under a second. Each entry's digest now takes a random salt,
+    purged with the payload; an entry made before (no salt) still verifies as it did, and a salt
+    taken away is caught."""
+    fill(engine, 3, start=T0 - timedelta(days=500))  # read, read, write
+    with unit_of_work(engine) as uow:
+        before = uow.audit.entries(0, 10)
+    assert all(e.payload_salt is not None and len(e.payload_salt) == 32 for e in before)
+    assert [e.payload_digest == payload_digest(e.payload, e.payload_salt) != payload_digest(e.payload)
+            for e in before if e.payload is not None] == [True, True, True]
+    with unit_of_work(engine) as uow:
+        assert uow.audit.purge({"read": timedelta(days=400)}, T0, "ops", "org-a", "scheldt audit purge")[0] == 2
+        after = {e.seq: e for e in uow.audit.entries(0, 10)}
+    assert [(after[s].payload, after[s].payload_salt) for s in (1, 2)] == [(None, None), (None, None)]
+    guesses = [payload_for(i) for i in range(3)]  # the exact payloads: the best guess there is
+    assert not {payload_digest(g) for g in guesses} & {after[1].payload_digest, after[2].payload_digest}
+    assert verify(engine).ok
+    # an entry made before salts (the last one, the purge's record, made the old way) verifies; a
+    # salt taken away does not
+    old = after[4]
+    digest = payload_digest(old.payload)  # type: ignore[arg-type]
+    raw(engine, "UPDATE audit_entry SET payload_salt = NULL, payload_digest = :d, entry_hash = :h WHERE seq = 4",
+        d=digest, h=entry_hash(old.prev_hash, 4, old.at, old.kind, old.organisation_id, digest))
+    assert verify(engine).ok
+    fill(engine, 1)
+    raw(engine, "UPDATE audit_entry SET payload_salt = NULL WHERE seq = 5")
+    assert [p.why for p in verify(engine).problems] == ["payload does not match its digest (edited?)"]
 
 
 def test_a_payload_emptied_and_dated_as_a_purge_is_reported(engine: Engine) -> None:

@@ -11,10 +11,15 @@ it, and none is written while the last one names an entry the chain no longer ho
 
 Canonical forms (a verifier in another language needs exactly these):
 
-- ``payload_digest`` = SHA-256 hex of ``orjson.dumps(payload, option=OPT_SORT_KEYS)``: UTF-8 JSON,
-  keys sorted, no whitespace. The payload is normalised through that form when appended (values
+- ``payload_digest`` = SHA-256 hex of ``payload_salt + "|" + orjson.dumps(payload,
+  option=OPT_SORT_KEYS)`` (the salt as its 32 hex characters, ASCII; the payload as UTF-8 JSON,
+  keys sorted, no whitespace), or of the JSON alone for an entry without ``payload_salt`` (made
+  before migration 0037). The payload is normalised through that form when appended (values
   orjson cannot write natively are written as ``str(value)``), so the stored payload re-serialises
-  to the same bytes.
+  to the same bytes. The salt is random (128 bits) per entry and is purged with the payload: an
+  unsalted digest kept after a purge gave the payload away to anyone who guessed it (an audit
+  review re-identified who read which container in under a second, from the users and boxes
+  the store lists).
 - ``entry_hash`` = SHA-256 hex of the UTF-8 text
   ``prev_hash|seq|at|kind|organisation_id|payload_digest`` where ``seq`` is decimal without
   padding, ``at`` is the UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (always six fraction
@@ -23,8 +28,9 @@ Canonical forms (a verifier in another language needs exactly these):
 - A head line is ``{"seq": int, "entry_hash": hex, "at": ISO 8601 UTC}`` (``at`` is when it was
   written out; ``seq`` 0 with :data:`GENESIS` is an empty log).
 
-Purging (:meth:`AuditLog.purge`) sets ``payload`` to SQL NULL and ``purged_at``; the hash covers
-``payload_digest``, not the payload, so the chain still verifies after a purge.
+Purging (:meth:`AuditLog.purge`) sets ``payload`` and ``payload_salt`` to SQL NULL and
+``purged_at``; the hash covers ``payload_digest``, not the payload, so the chain still verifies
+after a purge.
 
 The repository never commits: the caller's unit of work does.
 """
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,9 +96,14 @@ def canonical_payload(payload: Mapping[str, Any]) -> bytes:
         raise InputError("audit payload", f"not writable as JSON: {exc}") from None
 
 
-def payload_digest(payload: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of ``payload``."""
-    return hashlib.sha256(canonical_payload(payload)).hexdigest()
+def payload_digest(payload: Mapping[str, Any], salt: str | None = None) -> str:
+    """SHA-256 hex of ``salt`` (32 hex characters), ``|`` and the canonical JSON of ``payload``;
+    of the JSON alone without ``salt`` (see the module docstring)."""
+    return _salted_digest(canonical_payload(payload), salt)
+
+
+def _salted_digest(canonical: bytes, salt: str | None) -> str:
+    return hashlib.sha256(canonical if salt is None else salt.encode("ascii") + b"|" + canonical).hexdigest()
 
 
 def canonical_time(at: datetime) -> str:
@@ -120,12 +132,14 @@ class AuditEntry:
     prev_hash: str
     entry_hash: str
     purged_at: datetime | None
+    payload_salt: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as JSON-ready values (times as ISO 8601 text)."""
         return {"seq": self.seq, "at": self.at.isoformat(), "kind": self.kind, "organisation_id": self.organisation_id,
-                "payload": self.payload, "payload_digest": self.payload_digest, "prev_hash": self.prev_hash,
-                "entry_hash": self.entry_hash, "purged_at": self.purged_at.isoformat() if self.purged_at else None}
+                "payload": self.payload, "payload_salt": self.payload_salt, "payload_digest": self.payload_digest,
+                "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
+                "purged_at": self.purged_at.isoformat() if self.purged_at else None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +212,7 @@ def _check_label(where: str, value: str, limit: int) -> None:
 _TABLE = AuditEntryRow.__table__
 _COLUMNS = (AuditEntryRow.seq, AuditEntryRow.at, AuditEntryRow.kind, AuditEntryRow.organisation_id,
             AuditEntryRow.payload, AuditEntryRow.payload_digest, AuditEntryRow.prev_hash, AuditEntryRow.entry_hash,
-            AuditEntryRow.purged_at)
+            AuditEntryRow.purged_at, AuditEntryRow.payload_salt)
 
 
 # One append on PostgreSQL: the head (or genesis), the next seq, and entry_hash exactly as
@@ -207,8 +221,10 @@ _PG_APPEND = """
 WITH last AS (SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1),
 head AS (SELECT coalesce((SELECT seq FROM last), 0) + 1 AS seq,
                 coalesce((SELECT entry_hash FROM last), %(genesis)s::text) AS prev)
-INSERT INTO audit_entry (seq, at, kind, organisation_id, payload, payload_digest, prev_hash, entry_hash)
-SELECT head.seq, %(at)s, %(kind)s::text, %(organisation_id)s::text, %(payload)s::json, %(digest)s::text, head.prev,
+INSERT INTO audit_entry (seq, at, kind, organisation_id, payload, payload_salt, payload_digest, prev_hash,
+                         entry_hash)
+SELECT head.seq, %(at)s, %(kind)s::text, %(organisation_id)s::text, %(payload)s::json, %(salt)s::text,
+       %(digest)s::text, head.prev,
        encode(sha256(convert_to(head.prev || '|' || head.seq::text || '|' || %(at_text)s::text || '|' || %(kind)s::text
                                 || '|' || %(organisation_id)s::text || '|' || %(digest)s::text, 'UTF8')), 'hex')
 FROM head
@@ -231,17 +247,20 @@ def _as_dbapi_error(statement: str) -> Iterator[None]:
 
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(row.seq, aware(row.at), row.kind, row.organisation_id, row.payload, row.payload_digest,
-                      row.prev_hash, row.entry_hash, None if row.purged_at is None else aware(row.purged_at))
+                      row.prev_hash, row.entry_hash, None if row.purged_at is None else aware(row.purged_at),
+                      row.payload_salt)
 
 
 @dataclass(frozen=True)
 class _Entry:
-    """One checked entry to append: its labels, time (aware), canonical payload and its digest."""
+    """One checked entry to append: its labels, time (aware), canonical payload, its salt and
+    digest."""
 
     kind: str
     organisation_id: str
     at: datetime
     canonical: bytes
+    salt: str
     digest: str
 
 
@@ -255,7 +274,8 @@ def _checked(kind: str, organisation_id: str, payload: Mapping[str, Any], at: da
     if not isinstance(payload, Mapping):
         raise InputError("audit payload", f"a JSON object is needed, not {type(payload).__name__}")
     canonical = canonical_payload(payload)
-    return _Entry(kind, organisation_id, aware(at), canonical, hashlib.sha256(canonical).hexdigest())
+    salt = secrets.token_hex(16)
+    return _Entry(kind, organisation_id, aware(at), canonical, salt, _salted_digest(canonical, salt))
 
 
 def _pipelined(session: Session) -> bool:
@@ -320,7 +340,7 @@ class AuditLog:
         seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.entry_hash)
         self.session.execute(insert(AuditEntryRow).values(
             seq=seq, at=entry.at, kind=entry.kind, organisation_id=entry.organisation_id,
-            payload=orjson.loads(entry.canonical), payload_digest=entry.digest, prev_hash=prev,
+            payload=orjson.loads(entry.canonical), payload_salt=entry.salt, payload_digest=entry.digest, prev_hash=prev,
             entry_hash=entry_hash(prev, seq, entry.at, entry.kind, entry.organisation_id, entry.digest)))
         return seq
 
@@ -340,7 +360,8 @@ class AuditLog:
             connection.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": APPEND_LOCK_KEY})
             cursors = [connection.execute(_PG_APPEND, {
                 "at": e.at, "at_text": canonical_time(e.at), "kind": e.kind, "organisation_id": e.organisation_id,
-                "payload": e.canonical.decode(), "digest": e.digest, "genesis": GENESIS}) for e in entries]
+                "payload": e.canonical.decode(), "salt": e.salt, "digest": e.digest, "genesis": GENESIS})
+                for e in entries]
             if commit:
                 connection.execute("COMMIT")
         return [int(cursor.fetchone()[0]) for cursor in cursors]
@@ -379,7 +400,7 @@ class AuditLog:
             result = self.session.execute(
                 update(_TABLE).where(_TABLE.c.kind == kind, _TABLE.c.at < aware(now) - keep,
                                      _TABLE.c.purged_at.is_(None))
-                .values(payload=null(), purged_at=aware(now)))
+                .values(payload=null(), payload_salt=null(), purged_at=aware(now)))
             purged += result.rowcount or 0  # type: ignore[attr-defined]
         return purged
 
@@ -601,7 +622,7 @@ def _check_entry(entry: AuditEntry, prev: AuditEntry | None, report: AuditReport
     elif prev is not None and entry.prev_hash != prev.entry_hash:
         report.add(entry.seq, f"prev_hash does not match entry {prev.seq} (deleted or reordered?)")
     if entry.payload is not None:
-        if payload_digest(entry.payload) != entry.payload_digest:
+        if payload_digest(entry.payload, entry.payload_salt) != entry.payload_digest:
             report.add(entry.seq, "payload does not match its digest (edited?)")
     elif entry.purged_at is None:
         report.add(entry.seq, "payload is missing but the entry was never purged (deleted?)")

@@ -40,7 +40,7 @@ quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as
 #: The newest migration revision shipped with this code, as :func:`head_revision` reads it from
 #: the migrations (a test keeps the two equal). A store already at it is opened without loading
 #: Alembic and parsing every migration, which took a quarter of each command's start.
-HEAD_REVISION = "0036"
+HEAD_REVISION = "0037"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

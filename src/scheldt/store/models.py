@@ -576,7 +576,8 @@ class HoldRow(Base):
 class AuditEntryRow(Base):
     """One audited read or write, hash-chained to the entry before it. ``payload`` (who, from
     where, what) may be purged after its retention period; ``payload_digest`` stays, so the chain
-    still verifies: ``entry_hash = SHA-256(prev_hash|seq|at|kind|organisation_id|payload_digest)``."""
+    still verifies: ``entry_hash = SHA-256(prev_hash|seq|at|kind|organisation_id|payload_digest)``;
+    ``payload_digest = SHA-256(payload_salt|payload)``, the salt purged with the payload."""
 
     __tablename__ = "audit_entry"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -584,6 +585,8 @@ class AuditEntryRow(Base):
     kind: Mapped[str] = mapped_column(String(32))  # read, write, sign-in, ...
     organisation_id: Mapped[str] = mapped_column(String(64), default="")
     payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # random per entry, in payload_digest, purged with the payload (scheldt.store.audit)
+    payload_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     payload_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
