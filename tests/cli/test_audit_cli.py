@@ -117,18 +117,22 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
         f"       5 {early:%Y-%m-%d %H:%M:%S}Z write          agency-a         ann GET /api/v1/trips/0 trip 0 from "
         "10.1.2.3"]
     code, out, _ = invoke("audit", "list", "--after", "9", "--json")
-    [purge] = json.loads(out)["entries"]
+    purge, listing = json.loads(out)["entries"]  # the purge, and the listing just before (itself audited)
+    assert (listing["kind"], listing["payload"]["action"]) == ("read", "scheldt audit list")
     assert purge["at"][:10] == f"{datetime.now(UTC):%Y-%m-%d}"
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
     assert purge["payload"]["action"] == "scheldt audit purge"
     # an operator review: lengthening a retention (or leaving a kind out) made the lawful purge
-    # read as tampering; each purge is judged by the retention it recorded
-    for later in ('{"read": 400, "write": 3650}', '{"write": 3650}'):
+    # read as tampering; each purge is judged by the retention it recorded (a retention shorter
+    # than the one configured now is noted, for a person to confirm: an audit review)
+    for later, noted in (('{"read": 400, "write": 3650}', True), ('{"write": 3650}', False)):
         monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", later)
         get_settings.cache_clear()
-        code, out, _ = invoke("audit", "verify")
-        assert code == 0 and out.startswith("10 entries checked (4 purged), last entry 10"), out
+        code, out, err = invoke("audit", "verify")
+        assert code == 0 and out.startswith("12 entries checked (4 purged), last entry 12"), out
+        assert ("note the purge at" in err and "recorded a 30-day retention for kind 'read', shorter than the 400 "
+                "days configured now" in err) is noted, err
 
 
 def test_a_setting_that_cannot_be_read_is_one_line_and_exit_2_even_for_audit_verify(tmp_path: Path) -> None:

@@ -288,6 +288,24 @@ def test_a_purged_payload_cannot_be_confirmed_from_the_digest_left(engine: Engin
     assert [p.why for p in verify(engine).problems] == ["payload does not match its digest (edited?)"]
 
 
+def test_a_purge_recording_a_retention_shorter_than_configured_is_noted(engine: Engine) -> None:
+    """An audit review appended a purge record saying "1 day" for reads (anyone who can write to
+    the database can append to an unkeyed chain) and emptied a 5-day-old read that a head
+    covered: verify said "intact" and nothing else, with 400 days configured. The chain is
+    still whole (a retention shortened and lengthened again leaves the same trace), so it is a
+    note for a person to confirm, once per purge and kind."""
+    fill(engine, 7, start=T0 - timedelta(days=5))  # reads 1, 2, 5, 7; a write, a sign-in, an export
+    with unit_of_work(engine) as uow:
+        assert uow.audit.purge({"read": timedelta(days=1)}, T0, "ops", "org-a", "scheldt audit purge")[0] == 4
+    report = verify(engine, retention={"read": timedelta(days=400)})
+    assert report.ok and report.notes == [
+        "the purge at 2026-03-02T08:00:00.000000+00:00 recorded a 1-day retention for kind 'read', shorter than the "
+        "400 days configured now, and emptied entries the configured retention keeps (entry 1 the first): confirm "
+        "the retention was 1 days then (a purge record appended by someone who can write to the database looks the "
+        "same)"]
+    assert verify(engine, retention={"read": timedelta(days=1)}).notes == []
+
+
 def test_a_payload_emptied_and_dated_as_a_purge_is_reported(engine: Engine) -> None:
     """An oversight review emptied four entries and set their purged_at 401 days after them (the
     read retention): verify said "chain intact". A purge is recorded with its time and count."""

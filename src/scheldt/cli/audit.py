@@ -46,7 +46,7 @@ def _report_dict(report: AuditReport) -> dict[str, object]:
             "head": None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash, "at": head.at.isoformat()},
             "problem_count": report.problem_count,
             "problems": [{"seq": p.seq, "why": p.why} for p in report.problems],
-            "torn_head_lines": report.torn_head_lines}
+            "torn_head_lines": report.torn_head_lines, "notes": report.notes}
 
 
 @app.command("verify")
@@ -67,6 +67,8 @@ def verify(head_file: HeadFile = None, as_json: Annotated[bool, typer.Option("--
         head = f"; head written out at {report.head.at.isoformat()} is entry {report.head.seq}" if report.head else ""
         typer.echo(f"{report.checked} entries checked ({report.purged} purged), last entry {report.last_seq}{head}: "
                    f"chain {state}")
+    for note in report.notes:
+        console.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     for where in report.torn_head_lines:
         console.print(f"[yellow]warning[/yellow] {escape(where)}: a head line cut short (a crash or a full disk while "
                       "it was written): skipped", highlight=False, soft_wrap=True)

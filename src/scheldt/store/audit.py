@@ -174,7 +174,9 @@ class AuditReport:
     ``checked``: entries read; ``last_seq``: the newest entry's seq (0 when empty); ``purged``:
     entries whose payload was purged; ``head``: the head compared with the database (None when no
     head file was given or it holds no head yet); ``problems``: the first ``MAX_PROBLEMS_KEPT``
-    problems in chain order (the head check last); ``problem_count``: all of them.
+    problems in chain order (the head check last); ``problem_count``: all of them; ``notes``:
+    what is not a break of the chain but wants a person's look (a purge that recorded a
+    retention shorter than the one configured now), once each.
     """
 
     checked: int = 0
@@ -184,6 +186,7 @@ class AuditReport:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     torn_head_lines: list[str] = field(default_factory=list)  # "path:line" of head lines cut short, skipped
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -650,6 +653,8 @@ def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str,
         elif entry.purged_at - entry.at < timedelta(days=days):
             report.add(entry.seq, f"payload purged {(entry.purged_at - entry.at).days} days after the entry, before "
                                   f"the {days}-day retention its purge recorded ended (tampered?)")
+        elif (keep := retention.get(entry.kind)) is not None and entry.purged_at - entry.at < keep:
+            _note_short_purge(report, entry, days, keep)
         return
     keep = retention.get(entry.kind)
     if keep is None:
@@ -657,6 +662,23 @@ def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str,
     elif entry.purged_at - entry.at < keep:
         report.add(entry.seq, f"payload purged {(entry.purged_at - entry.at).days} days after the entry, "
                               f"before its {keep.days}-day retention ended (tampered?)")
+
+
+def _note_short_purge(report: AuditReport, entry: AuditEntry, days: int, keep: timedelta) -> None:
+    """Note (once per purge and kind) that the purge of ``entry`` recorded a retention of
+    ``days`` for its kind, shorter than ``keep`` configured now, and emptied entries the
+    configured one keeps. Not a break of the chain: a retention shortened, then lengthened
+    again, leaves the same trace. An audit review appended a forged purge record (an unkeyed
+    chain lets anyone who can write to the database append), "1 day" for reads, emptying a
+    5-day-old read covered by a head; verify said "intact" and nothing else."""
+    assert entry.purged_at is not None
+    note = (f"the purge at {canonical_time(entry.purged_at)} recorded a {days}-day retention for kind {entry.kind!r}, "
+            f"shorter than the {keep.days} days configured now, and emptied entries the configured retention keeps "
+            f"(entry {entry.seq} the first): confirm the retention was {days} days then (a purge record appended by "
+            "someone who can write to the database looks the same)")
+    key = f"the purge at {canonical_time(entry.purged_at)} recorded a {days}-day retention for kind {entry.kind!r}"
+    if not any(n.startswith(key) for n in report.notes):
+        report.notes.append(note)
 
 
 def _check_heads(heads: list[ChainHead], hashes: Mapping[int, str], report: AuditReport) -> None:
