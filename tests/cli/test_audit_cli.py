@@ -115,10 +115,16 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
         f"       4 {early + timedelta(minutes=3):%Y-%m-%d %H:%M:%S}Z read           agency-a         "
         f"(payload purged {datetime.now(UTC):%Y-%m-%d})",
         f"       5 {early:%Y-%m-%d %H:%M:%S}Z write          agency-a         ann GET /api/v1/trips/0 trip 0 from "
-        "10.1.2.3"]
+        "10.1.2.3",
+        "more: go on with --after 5"]
     code, out, _ = invoke("audit", "list", "--after", "9", "--json")
-    purge, listing = json.loads(out)["entries"]  # the purge, and the listing just before (itself audited)
+    listed = json.loads(out)
+    purge, listing = listed["entries"]  # the purge, and the listing just before (itself audited)
     assert (listing["kind"], listing["payload"]["action"]) == ("read", "scheldt audit list")
+    # read to its end as it stood: nothing more to page on to, though this listing adds an entry
+    # (a regression review's script paged until an empty page, and never got one)
+    assert listed["next_after"] is None
+    assert json.loads(invoke("audit", "list", "--after", "8", "--limit", "2", "--json")[1])["next_after"] == 10
     assert purge["at"][:10] == f"{datetime.now(UTC):%Y-%m-%d}"
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
@@ -130,7 +136,7 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
         monkeypatch.setenv("SCHELDT_AUDIT_RETENTION_DAYS", later)
         get_settings.cache_clear()
         code, out, err = invoke("audit", "verify")
-        assert code == 0 and out.startswith("12 entries checked (4 purged), last entry 12"), out
+        assert code == 0 and out.startswith("13 entries checked (4 purged), last entry 13"), out
         assert ("note the purge at" in err and "recorded a 30-day retention for kind 'read', shorter than the 400 "
                 "days configured now" in err) is noted, err
 
@@ -379,3 +385,19 @@ def test_serve_says_an_unknown_local_organisation_as_a_log_line(settings_env: Pa
         "WARNING", "SCHELDT_LOCAL_ORGANISATION is 'be-custom', which is not an organisation of this store "
                    "(be-customs): what is loaded is recorded as supplied by it, and no user sees it. Set "
                    "SCHELDT_LOCAL_ORGANISATION to this node's agency.")]
+
+
+def test_a_statement_the_database_refuses_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A regression review: `audit list` on a read-only PostgreSQL store (it records the listing)
+    ended with a 67-line traceback; any statement the database refuses is now one line."""
+    import typer
+    from sqlalchemy.exc import DBAPIError
+
+    from scheldt.cli.common import errors_reported
+
+    refused = Exception("cannot execute INSERT in a read-only transaction\nCONTEXT: ...")
+    with pytest.raises(typer.Exit) as stopped, errors_reported():
+        raise DBAPIError("INSERT INTO audit_entry ...", None, refused)
+    assert stopped.value.exit_code == 2
+    assert " ".join(capsys.readouterr().err.split()) == (
+        "error store: the database refused: cannot execute INSERT in a read-only transaction")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,16 @@ from scheldt.cli import app as cli
 from scheldt.domain.access import Organisation, OrgKind, Principal, Role
 from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, tlp_marking_definition
 from scheldt.errors import InputError, NotFoundError
-from scheldt.exchange.federation import add_peer, delete_copies, pull_all, pull_peer, set_credential, set_relays
+from scheldt.exchange.federation import (
+    CollectionReport,
+    add_peer,
+    delete_copies,
+    pull_all,
+    pull_peer,
+    set_credential,
+    set_relays,
+    store_objects,
+)
 from scheldt.exchange.objects import Sharing, identity_id, sharing_of, stored_values, with_sharing
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.jobs.kinds import kind as job_kind
@@ -881,7 +890,13 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
     forged = {**tlp_marking_definition(Tlp.GREEN), "definition_type": "statement",
               "definition": {"statement": "anyone"}}
     huge = _plain(102, description="x" * 1_100_000)
-    initial = [_plain(n) for n in range(101)] + [forged, huge]
+    deep: Any = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    nested = _plain(103, x_deep=deep)  # (a regression review: its size check failed the whole page)
+    listed_name = {**tlp_marking_definition(Tlp.AMBER), "name": ["TLP:AMBER"]}
+    described = {**tlp_marking_definition(Tlp.RED), "description": "Publish freely"}
+    initial = [_plain(n) for n in range(101)] + [forged, huge, nested, listed_name, described]
     node = open_store(f"sqlite:///{tmp_path / 'node.db'}")
     seed(node, passwords=("be-node",))
     with unit_of_work(node) as uow:
@@ -891,11 +906,14 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
             with unit_of_work(node) as uow:
                 add_peer(uow, "feed", root, "nl-customs", "partner", "password", "medallion password", "be-us", NOW)
             report = pull(node, "feed")
-            assert (report.added, report.collections[0].failed) == (101, 2)
+            assert (report.added, report.collections[0].failed) == (101, 5)
             why = dict(report.collections[0].failures)
             assert ("standard TLP:GREEN (TLP 2.0) marking that says something else (definition_type, definition)"
                     in why[forged["id"]])
+            assert "TLP:AMBER (TLP 2.0) marking that says something else (name)" in why[listed_name["id"]]
+            assert "TLP:RED (TLP 2.0) marking that says something else (properties)" in why[described["id"]]
             assert why[huge["id"]].startswith("1,100,") and "more than the 1,048,576" in why[huge["id"]]
+            assert "nests lists and objects more than 64 levels deep" in why[nested["id"]]
 
             # Bad manifest answers delete nothing: a page listing nothing but saying more, an
             # empty manifest, and one walk missing records that the second walk lists.
@@ -916,11 +934,22 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
 
             # The originator raises a GREEN object to RED (medallion names no Scheldt recipient):
             # the RED version is refused, and the GREEN one is withdrawn here, a tombstone left.
+            # Not for a newer version refused for something else, nor by a peer that relays it.
             green = initial[1]
             coll = Collection(f"{root}collections/{MEDALLION_COLLECTION}/", user="partner",
                               password="medallion password")
             raised = new_version(green, after_ms=86_400_000, name="now secret",
                                  object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
+            broken = new_version(initial[3], pattern="[not a pattern", object_marking_refs=[TLP_MARKING_IDS[Tlp.AMBER]])
+            with unit_of_work(node) as uow:
+                relay = replace(uow.peers.get("feed"), name="relay")
+                other = CollectionReport("relay")
+                store_objects(uow, relay, [raised], None, datetime.now(UTC), other)
+            assert (other.failed, other.deleted) == (1, 0) and len(rows(node, green["id"])) == 1
+            coll.add_objects({"objects": [broken]})
+            report = pull(node, "feed")
+            assert "pattern" in dict(report.collections[0].failures)[broken["id"]]
+            assert report.collections[0].deleted == 0 and len(rows(node, initial[3]["id"])) == 1
             coll.add_objects({"objects": [raised]})
             report = pull(node, "feed")
             assert report.added == 0 and report.collections[0].deleted == 1

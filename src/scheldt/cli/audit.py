@@ -114,17 +114,24 @@ def list_entries(
     organisation: Annotated[str | None, typer.Option("--organisation", help="Only this organisation's entries.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Entries oldest first, --limit at a time; page on with --after the last seq shown. The
-    listing itself is recorded in the audit log (it shows who read what, from where)."""
+    """Entries oldest first, --limit at a time; page on with --after the seq it names at the end
+    (``next_after`` in --json: null once the log was read to its end as it stood). The listing
+    itself is recorded in the audit log (it shows who read what, from where), after the entries
+    it read: paging on until a page comes back empty never ends (a regression review's export
+    script), each page holding the listing before it."""
     with errors_reported(), store(existing=True) as uow:
         entries = uow.audit.entries(after, limit, organisation)
+        more = bool(entries) and bool(uow.audit.entries(entries[-1].seq, 1, organisation))
         audit_command(uow, "audit list", "audit", "", entry_kind="read", after=after, limit=limit,
                       organisation=organisation, found=len(entries))
+    next_after = entries[-1].seq if more else None
     if as_json:
-        print_json({"entries": [e.as_dict() for e in entries]})
+        print_json({"entries": [e.as_dict() for e in entries], "next_after": next_after})
         return
     for e in entries:
         typer.echo(f"{e.seq:>8} {e.at:%Y-%m-%d %H:%M:%S}Z {e.kind:<14} {e.organisation_id or '-':<16} {_what(e)}")
+    if next_after is not None:
+        typer.echo(f"more: go on with --after {next_after}")
 
 
 def parse_when(text: str | None, option: str) -> datetime | None:

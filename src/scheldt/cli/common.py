@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 
 from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
@@ -115,9 +116,9 @@ def missing_sqlite_file(url: str) -> Path | None:
 
 @contextmanager
 def errors_reported() -> Iterator[None]:
-    """Turn a ScheldtError, or an OSError about a named file or folder (one that cannot be
-    created, read or written), into one clear line on stderr and exit status 2 (a CLI review
-    got tracebacks for an ``--out`` folder under a file)."""
+    """Turn a ScheldtError, an OSError about a named file or folder (one that cannot be
+    created, read or written), or a statement the database refused, into one clear line on
+    stderr and exit status 2 (a CLI review got tracebacks for an ``--out`` folder under a file)."""
     try:
         yield
     except ScheldtError as exc:
@@ -128,6 +129,10 @@ def errors_reported() -> Iterator[None]:
             raise
         console.print(f"[red]error[/red] {escape(str(exc.filename))}: {escape(exc.strerror or str(exc))}",
                       highlight=False)
+        raise typer.Exit(2) from None
+    except DBAPIError as exc:  # the database refused (a read-only store: a regression review got a traceback)
+        said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        console.print(f"[red]error[/red] store: the database refused: {escape(said[:300])}", highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -316,7 +316,7 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
     runs: list[tuple[str, list[Any]]] = []
     for obj in objects:
         owner = peer.organisation_id
-        if isinstance(obj, dict) and (size := len(orjson.dumps(obj))) > MAX_OBJECT_BYTES:
+        if isinstance(obj, dict) and (size := _json_size(obj)) > MAX_OBJECT_BYTES:
             _failed(report, str(obj.get("id")), f"{size:,} bytes as JSON, more than the {MAX_OBJECT_BYTES:,} this node "
                                                 "takes in one request from its own users: refused")
             continue
@@ -348,10 +348,34 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         report.known += len(received.report.known)
         refused = {o["id"]: o for o in batch if isinstance(o, dict) and isinstance(o.get("id"), str)}
         for label, why in received.report.failed:
-            withdrawn = withdraw_laxer_versions(uow, refused[label], owner, now) if label in refused else 0
+            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, f"peer:{peer.name}", now)
+                         if label in refused and _refused_for_marking(label, why) else 0)
             report.deleted += withdrawn
             _failed(report, label, why + (f"; its {withdrawn} earlier version(s) under a laxer TLP are withdrawn here"
                                           if withdrawn else ""))
+
+
+def _json_size(obj: dict[str, Any]) -> int:
+    """``obj``'s size as JSON (bytes); 0 when orjson cannot write it (nested too deeply, an
+    integer beyond 64 bits): the object's own checks refuse it then, naming why, and the rest of
+    its page goes on (a regression review's object nested 300 levels deep failed its page, and
+    every pull after stopped there)."""
+    try:
+        return len(orjson.dumps(obj))
+    except (orjson.JSONEncodeError, TypeError, RecursionError):
+        return 0
+
+
+#: Where a refusal of a peer's object names its marking: only such a refusal of a newer
+#: version withdraws the laxer ones (:func:`scheldt.workflows.share.withdraw_laxer_versions`).
+_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings")
+
+
+def _refused_for_marking(label: str, why: str) -> bool:
+    """Whether the refusal ``why`` of the object ``label`` names its marking (where it is
+    refused is written before the first ``": "``)."""
+    where = why.split(": ", 1)[0] + ":"
+    return where.startswith(label) and any(f in where for f in _MARKING_FIELDS)
 
 
 def _made_here(uow: UnitOfWork, stix_id: str) -> bool:

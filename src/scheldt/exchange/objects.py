@@ -343,13 +343,21 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
 _TLP1_WORDS = {Tlp.CLEAR: "white", Tlp.GREEN: "green", Tlp.AMBER: "amber", Tlp.RED: "red"}
 
 
+#: What a standard TLP marking definition may hold (STIX 2.1 §7.2.1's common properties that say
+#: nothing of the marking's meaning, and the properties that do, checked one by one).
+_STANDARD_MARKING_KEYS = frozenset({"type", "spec_version", "id", "created", "created_by_ref", "name",
+                                    "definition_type", "definition", "extensions", "external_references"})
+
+
 def check_standard_marking(obj: dict[str, Any], where: str) -> None:
     """Raise InputError when ``obj`` is a marking definition under the id of a standard TLP
     marking (TLP 2.0, FIRST's definitions as OASIS publishes them; TLP 1.0, STIX 2.1 §7.2.1.4)
-    that says something else: another name, TLP level, definition type or statement. One
-    leaving something out is the standard one written another way. A federation review's peer
-    served "TLP:GREEN" as a statement "anyone" under the standard id; it was stored and served
-    on to partners under that id."""
+    that says something else: another name, TLP level, definition type or statement, or any
+    property or extension the standard one does not have. One leaving something out is the
+    standard one written another way. A federation review's peer served "TLP:GREEN" as a
+    statement "anyone" under the standard id; it was stored and served on to partners under
+    that id (a regression review's, with the statement in a description, an ``x_`` property or
+    a second extension, too)."""
     if obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
         return
     key = obj["id"].lower()
@@ -358,13 +366,18 @@ def check_standard_marking(obj: dict[str, Any], where: str) -> None:
         return
     tlp1 = key in TLP1_LEVELS
     word = _TLP1_WORDS.get(level, level.value) if tlp1 else level.value
-    extensions = obj.get("extensions")
+    extensions = obj.get("extensions", {})
     ext = extensions.get(TLP_EXTENSION) if isinstance(extensions, dict) else None
-    names = {f"TLP:{word.upper()}", f"TLP:{level.value.upper()}"}
-    said = [("name", obj["name"] in names if "name" in obj else True),
+    definition = obj.get("definition", {"tlp": word})
+    said = [("properties", set(obj) <= _STANDARD_MARKING_KEYS),
+            ("name", "name" not in obj or (isinstance(obj["name"], str)
+                                          and obj["name"] in {f"TLP:{word.upper()}", f"TLP:{level.value.upper()}"})),
             ("definition_type", obj.get("definition_type", "tlp") == "tlp"),
-            ("definition", obj.get("definition", {"tlp": word}) == {"tlp": word}),
-            ("extensions", ext is None or (isinstance(ext, dict) and ext.get("tlp_2_0", level.value) == level.value))]
+            ("definition", isinstance(definition, dict) and set(definition) == {"tlp"}
+             and str(definition["tlp"]).lower() == word),
+            ("extensions", isinstance(extensions, dict) and set(extensions) <= {TLP_EXTENSION}
+             and (ext is None or (isinstance(ext, dict) and set(ext) <= {"extension_type", "tlp_2_0"}
+                                  and ext.get("tlp_2_0", level.value) == level.value)))]
     wrong = [name for name, same in said if not same]
     if wrong:
         raise InputError(f"{where}.{wrong[0]}", f"a marking definition under the id of the standard TLP:"
