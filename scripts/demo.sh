@@ -39,7 +39,7 @@ step simulate --out "$SIM" --days 1 --scale 0.02 --seed 7
 # scores each day as it arrives, up to the evening of the discharge day: the boxes not yet picked
 # up are still in port, to be planned in the workbench.
 (unset SCHELDT_NOW; step profile activate --builtin antwerp-narcotics --reason "demo" --no-score)
-step replay "$SIM" --until 2026-01-01
+step replay "$SIM" --until 2026-01-02
 step trips queue --limit 5
 
 # The service: demo users (password below, for the demo only) and scanners, so

@@ -60,6 +60,11 @@ def test_a_line_sends_a_file_and_reads_each_refusal_with_where_and_why(app: Fast
 
 def test_a_form_without_a_file_or_the_session_token_is_refused(app: FastAPI, store: Store) -> None:
     c = signed_in(app, "terminal")
+    # a terminal is told what it may send: its moves, not transport documents (a new user's terminal
+    # was invited to send bills of lading, and all 8 records it sent were refused)
+    said = " ".join(re.sub(r"<[^>]+>", "", c.get("/send-data").text).split())
+    assert "own moves of boxes at its terminal" in said and "transport documents (bookings, bills of lading" in said
+    assert "DCSA transport documents (booking" not in said
     stale = c.post("/send-data", data={"csrf": "stale"}, files={"file": ("x.json", b'{"events": []}')})
     assert stale.status_code == 403 and "reload the page" in stale.text
     empty = c.post("/send-data", data={"csrf": csrf_token(c.cookies["scheldt_session"])},
