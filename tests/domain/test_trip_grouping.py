@@ -88,31 +88,6 @@ def test_a_gate_out_naming_no_reference_ends_the_trip_discharged_there() -> None
                                                                 ("BL-B", ["LOAD", "DISC", "GTOT"])]
 
 
-def test_moves_in_the_terminal_naming_nothing_join_the_trip_discharged_there() -> None:
-    """A trip review: a terminal's inspection, stripping and moves of a box, sent with no
-    reference or voyage (a CODECO or a terminal's own T&T feed gives neither), went with every
-    other such move of the box over the years onto one "no document / no voyage" trip, and the
-    terminal-moves indicator of the trip they belong to never saw them. Between the discharge at
-    a port and the box leaving it (within 60 days) they join that trip; elsewhere, before the
-    discharge, after the gate-out or onward load, they keep trips of their own."""
-    def at(kind: str, day: int, port: str, ref: str = "", voyage: str = "") -> dict[str, object]:
-        return ev(kind, day, ref, voyage) | {"unlocode": port}
-
-    def grouped(*events: dict[str, object]) -> list[tuple[str, list[str]]]:
-        return [(t.key.document_ref, [e["event_type"] for e in t.events]) for t in group_trips("TSTU0000020", events)]
-
-    trip = [at("LOAD", 1, "ECGYE", "BL-A", "V1"), at("DISC", 20, "BEANR", "BL-A", "V1")]
-    terminal = [at("DROP", 21, "BEANR"), at("PICK", 22, "BEANR"), at("INSP", 22, "BEANR"), at("STRP", 23, "BEANR")]
-    assert grouped(*trip, *terminal, at("GTOT", 24, "BEANR")) == [
-        ("BL-A", ["LOAD", "DISC", "DROP", "PICK", "INSP", "STRP", "GTOT"])]
-    assert grouped(*trip, at("INSP", 21, "NLRTM")) == [("BL-A", ["LOAD", "DISC"]), ("", ["INSP"])]  # another port
-    assert grouped(*trip, at("GTOT", 22, "BEANR", "BL-A"), at("STRP", 24, "BEANR")) == [
-        ("BL-A", ["LOAD", "DISC", "GTOT"]), ("", ["STRP"])]  # after the box left
-    assert grouped(at("STUF", 1, "ECGYE"), *trip[1:]) == [("", ["STUF"]), ("BL-A", ["DISC"])]  # before any discharge
-    planned = at("INSP", 21, "BEANR") | {"classifier": "PLN"}
-    assert grouped(*trip, planned) == [("BL-A", ["LOAD", "DISC"]), ("", ["INSP"])]
-
-
 def test_retracted_events_are_shown_on_the_trip_scoring_sees_without_deciding_it() -> None:
     """A regression review: grouped with the rest, a retracted gate-in's voyage became the trip's
     key (the trip page's "withdrawn" list was empty, and a stale trip stayed in the queue), and a
@@ -154,11 +129,8 @@ def test_retracted_events_are_shown_on_the_trip_scoring_sees_without_deciding_it
     # placed by voyage, else by time; else on a trip of its own
     assert shown(at("LOAD", 2, "BL-K", "V1"), at("DEPA", 3, "", "V1", "r-3"), at("DISC", 20, "BL-K", "V1")) == [
         (key, ["LOAD", "DEPA*", "DISC"])]
-    assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("GTIN", 25, "", "", "r-4")) == [
-        (key, ["LOAD", "DISC"]), (TripKey("TSTU0000020", "", ""), ["GTIN*"])]
-    # a move in the terminal naming nothing, after the discharge there: on the trip it belongs to
     assert shown(at("LOAD", 2, "BL-K", "V1"), at("DISC", 20, "BL-K", "V1"), at("STRP", 25, "", "", "r-4")) == [
-        (key, ["LOAD", "DISC", "STRP*"])]
+        (key, ["LOAD", "DISC"]), (TripKey("TSTU0000020", "", ""), ["STRP*"])]
 
 
 def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_during() -> None:

@@ -435,27 +435,15 @@ def _at(event: Mapping[str, Any]) -> Any:
 GATE_OUT_WITHIN = timedelta(days=60)
 
 
-#: Actual moves of a box in a terminal that, sent without reference, belong to the trip it was
-#: last discharged from there (:func:`_awaiting_gate_out`): the gate-out that ends it, and the
-#: moves between (DCSA equipment event types: pick-up, drop-off, stripping, stuffing, inspection,
-#: removal).
-AT_THE_TERMINAL = frozenset({"GTOT", "PICK", "DROP", "STRP", "STUF", "INSP", "RMVD"})
-
-
 def _awaiting_gate_out(trips: Mapping[TripKey, Trip], event: Mapping[str, Any]) -> TripKey | None:
-    """The trip an actual move in a terminal without reference (:data:`AT_THE_TERMINAL`: a
-    gate-out, or a move before it) belongs to: the one whose box was last discharged (actual
-    DISC) at the move's port before it, within :data:`GATE_OUT_WITHIN`, and neither gated out
-    nor loaded again since, of the move's voyage when it names one; None otherwise (an EDI
-    review: such a gate-out made a trip of its own, and the import trip stayed "in port" in the
-    queue; a regression review's naming only a reused voyage did so too; a trip review found a
-    terminal's inspection and stripping of a box, sent with no reference or voyage, on one
-    "no document / no voyage" trip with every other such move of the box over the years,
-    where the terminal-moves indicator of the trip they belong to never saw them). Other events
-    without reference (a gate-in, a move at a port the box was not discharged at) keep trips of
-    their own: what journey they are of cannot be told."""
-    if (event.get("event_type") not in AT_THE_TERMINAL or event.get("classifier", "ACT") != "ACT"
-            or not event.get("unlocode")):
+    """The trip an actual gate-out (GTOT) without reference ends: the one whose box was last
+    discharged (actual DISC) at the gate-out's port before it, within :data:`GATE_OUT_WITHIN`,
+    and neither gated out nor loaded again since, of the gate-out's voyage when it names one;
+    None otherwise (an EDI review: such a gate-out made a trip of its own, and the import trip
+    stayed "in port" in the queue; a regression review's naming only a reused voyage did so
+    too). Other events without reference keep trips of their own: what they are about
+    cannot be told."""
+    if event.get("event_type") != "GTOT" or event.get("classifier", "ACT") != "ACT" or not event.get("unlocode"):
         return None
     when = event["event_time"]
     voyage = event.get("export_voyage") or event.get("import_voyage") or ""
