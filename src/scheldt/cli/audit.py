@@ -115,7 +115,7 @@ def list_entries(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Entries oldest first, --limit at a time; page on with --after the seq it names at the end
-    (``next_after`` in --json: null once the log was read to its end as it stood). The listing
+    (next_after in --json: null once the log was read to its end as it stood). The listing
     itself is recorded in the audit log (it shows who read what, from where), after the entries
     it read: paging on until a page comes back empty never ends (a regression review's export
     script), each page holding the listing before it."""

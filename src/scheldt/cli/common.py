@@ -14,11 +14,10 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import DBAPIError
 
 from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
-from scheldt.store.db import UnitOfWork, open_store, sqlite_path, unit_of_work
+from scheldt.store.db import DatabaseRefused, UnitOfWork, open_store, sqlite_path, unit_of_work
 from scheldt.workflows.accounts import require_local_organisation, unknown_local_organisation
 
 #: Errors, warnings and notes: one line each, never broken inside a word or a path (the terminal
@@ -130,7 +129,7 @@ def errors_reported() -> Iterator[None]:
         console.print(f"[red]error[/red] {escape(str(exc.filename))}: {escape(exc.strerror or str(exc))}",
                       highlight=False)
         raise typer.Exit(2) from None
-    except DBAPIError as exc:  # the database refused (a read-only store: a regression review got a traceback)
+    except DatabaseRefused as exc:  # the database refused (a read-only store: a regression review got a traceback)
         said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         console.print(f"[red]error[/red] store: the database refused: {escape(said[:300])}", highlight=False)
         raise typer.Exit(2) from None

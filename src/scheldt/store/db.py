@@ -42,6 +42,11 @@ quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as
 #: Alembic and parsing every migration, which took a quarter of each command's start.
 HEAD_REVISION = "0037"
 
+#: A statement the database refused (a read-only store, a constraint, a lost connection the unit
+#: of work did not turn into StoreUnavailable): what the command line reports in one line
+#: (:func:`scheldt.cli.common.errors_reported`) without importing the database layer itself.
+DatabaseRefused = DBAPIError
+
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
