@@ -50,7 +50,9 @@ pulls every readable collection of every peer with taxii2-client:
   - any other server (404 on that endpoint) is reconciled every
     ``SCHELDT_FEDERATION_RECONCILE_EVERY_S`` seconds: the manifests of all its collections are
     walked (``match[version]=all``), and versions stored from that peer which it no longer
-    lists are deleted here (with tombstones). Only after every collection was walked in full.
+    lists are deleted here (with tombstones). Only after every collection was walked in full,
+    twice, both walks leaving the version out; never when the peer lists nothing at all
+    (:func:`reconcile`).
 
 Every page stored, every deletion and every pull (with what it found, or its error) is an audit
 entry. Network errors end the peer's pull with ``last_error`` set; other peers go on.
