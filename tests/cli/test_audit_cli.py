@@ -124,7 +124,7 @@ def test_purge_uses_the_retention_settings_and_keeps_the_chain(settings_env: Pat
     # read to its end as it stood: nothing more to page on to, though this listing adds an entry
     # (a regression review's script paged until an empty page, and never got one)
     assert listed["next_after"] is None
-    assert json.loads(invoke("audit", "list", "--after", "8", "--limit", "2", "--json")[1])["next_after"] == 10
+    assert json.loads(invoke("audit", "list", "--after", "7", "--limit", "2", "--json")[1])["next_after"] == 9
     assert purge["at"][:10] == f"{datetime.now(UTC):%Y-%m-%d}"
     assert (purge["seq"], purge["kind"], purge["organisation_id"]) == (10, "purge", "local-agency")
     assert purge["payload"]["details"] == {"purged": 4, "retention_days": {"read": 30, "write": 3650}}
@@ -389,15 +389,31 @@ def test_serve_says_an_unknown_local_organisation_as_a_log_line(settings_env: Pa
 
 def test_a_statement_the_database_refuses_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """A regression review: `audit list` on a read-only PostgreSQL store (it records the listing)
-    ended with a 67-line traceback; any statement the database refuses is now one line."""
+    ended with a 67-line traceback; a statement the database refuses for its state is now one
+    line. One the code got wrong keeps its traceback (another review found "the database
+    refused" hiding such bugs)."""
     import typer
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import InternalError, ProgrammingError
 
     from scheldt.cli.common import errors_reported
 
     refused = Exception("cannot execute INSERT in a read-only transaction\nCONTEXT: ...")
     with pytest.raises(typer.Exit) as stopped, errors_reported():
-        raise DBAPIError("INSERT INTO audit_entry ...", None, refused)
+        raise InternalError("INSERT INTO audit_entry ...", None, refused)
     assert stopped.value.exit_code == 2
     assert " ".join(capsys.readouterr().err.split()) == (
         "error store: the database refused: cannot execute INSERT in a read-only transaction")
+    with pytest.raises(ProgrammingError), errors_reported():
+        raise ProgrammingError("SELECT purged_at FROM audit_entry", None, Exception("column does not exist"))
+
+
+def test_paging_by_next_after_ends_though_each_listing_is_recorded(settings_env: Path) -> None:
+    """A regression review: at --limit 1 each page read one entry and added its own listing, so
+    next_after never came back null; listings after the page no longer count as more."""
+    append(3, "read", datetime.now(UTC) - timedelta(days=1))
+    after, pages = 0, 0
+    while after is not None:
+        page = json.loads(invoke("audit", "list", "--after", str(after), "--limit", "1", "--json")[1])
+        after, pages = page["next_after"], pages + 1
+        assert pages < 10, "next_after never ends"
+    assert pages == 3

@@ -45,7 +45,7 @@ from scheldt.exchange.federation import (
     set_relays,
     store_objects,
 )
-from scheldt.exchange.objects import Sharing, identity_id, sharing_of, stored_values, with_sharing
+from scheldt.exchange.objects import SHARING_EXTENSION_ID, Sharing, identity_id, sharing_of, stored_values, with_sharing
 from scheldt.jobs.kinds import JobFailed, run_kind
 from scheldt.jobs.kinds import kind as job_kind
 from scheldt.settings import get_settings
@@ -911,7 +911,7 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
             assert ("standard TLP:GREEN (TLP 2.0) marking that says something else (definition_type, definition)"
                     in why[forged["id"]])
             assert "TLP:AMBER (TLP 2.0) marking that says something else (name)" in why[listed_name["id"]]
-            assert "TLP:RED (TLP 2.0) marking that says something else (properties)" in why[described["id"]]
+            assert "TLP:RED (TLP 2.0) marking that says something else (description)" in why[described["id"]]
             assert why[huge["id"]].startswith("1,100,") and "more than the 1,048,576" in why[huge["id"]]
             assert "nests lists and objects more than 64 levels deep" in why[nested["id"]]
 
@@ -933,32 +933,48 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
             assert len(rows(node)) == 101
 
             # The originator raises a GREEN object to RED (medallion names no Scheldt recipient):
-            # the RED version is refused, and the GREEN one is withdrawn here, a tombstone left.
-            # Not for a newer version refused for something else, nor by a peer that relays it.
-            green = initial[1]
+            # the RED version is refused, and the GREEN one is withdrawn here, a tombstone left;
+            # so is one raised to RED naming a recipient not written organisation/user (refused at
+            # its recipients). Not for a newer version refused for something else, nor by a
+            # peer that relays the originator's objects (it takes back only what it gave).
+            green, named = initial[1], initial[5]
             coll = Collection(f"{root}collections/{MEDALLION_COLLECTION}/", user="partner",
                               password="medallion password")
             raised = new_version(green, after_ms=86_400_000, name="now secret",
                                  object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
+            badly_named = new_version(named, after_ms=86_400_000, object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]],
+                                      extensions={SHARING_EXTENSION_ID: {"recipients": ["us-cbp"]}})
             broken = new_version(initial[3], pattern="[not a pattern", object_marking_refs=[TLP_MARKING_IDS[Tlp.AMBER]])
+            first_relayed = _plain(301, created_by_ref=identity_id("nl-customs"))  # GREEN
             with unit_of_work(node) as uow:
-                relay = replace(uow.peers.get("feed"), name="relay")
-                other = CollectionReport("relay")
-                store_objects(uow, relay, [raised], None, datetime.now(UTC), other)
-            assert (other.failed, other.deleted) == (1, 0) and len(rows(node, green["id"])) == 1
+                feed = uow.peers.get("feed")
+                relay = replace(feed, name="relay", organisation_id="us-cbp", relays_for=("nl-customs",))
+                by_relay = CollectionReport("relay")
+                store_objects(uow, relay, [{**raised, "created_by_ref": identity_id("nl-customs")}, first_relayed],
+                              None, datetime.now(UTC), by_relay)
+            assert (by_relay.added, by_relay.failed, by_relay.deleted) == (1, 1, 0)
+            assert len(rows(node, green["id"])) == 1
+            with unit_of_work(node) as uow:  # the originator's own node raises what came through the relay
+                by_feed = CollectionReport("feed")
+                store_objects(uow, feed, [new_version(first_relayed, object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])],
+                              None, datetime.now(UTC), by_feed)
+            assert (by_feed.failed, by_feed.deleted) == (1, 1) and rows(node, first_relayed["id"]) == []
             coll.add_objects({"objects": [broken]})
             report = pull(node, "feed")
             assert "pattern" in dict(report.collections[0].failures)[broken["id"]]
             assert report.collections[0].deleted == 0 and len(rows(node, initial[3]["id"])) == 1
-            coll.add_objects({"objects": [raised]})
+            coll.add_objects({"objects": [raised, badly_named]})
             report = pull(node, "feed")
-            assert report.added == 0 and report.collections[0].deleted == 1
-            assert "TLP:RED needs named recipients" in dict(report.collections[0].failures)[green["id"]]
-            assert "1 earlier version(s) under a laxer TLP are withdrawn" in dict(report.collections[0].failures)[
-                green["id"]]
-            assert rows(node, green["id"]) == [] and len(rows(node, green["id"], deleted=True)) == 1
+            failures = dict(report.collections[0].failures)
+            assert report.added == 0 and report.collections[0].deleted == 2
+            assert "TLP:RED needs named recipients" in failures[green["id"]]
+            assert ".extensions.recipients.0: " in failures[named["id"]]
+            assert all("1 earlier version(s) under a laxer TLP are withdrawn" in failures[i]
+                       for i in (green["id"], named["id"]))
+            assert rows(node, green["id"]) == rows(node, named["id"]) == []
             with unit_of_work(node) as uow:
-                assert [t.stix_id for t in uow.taxii.deletions(None, community=True)] == [green["id"]]
+                assert sorted(t.stix_id for t in uow.taxii.deletions(None, community=True)) == sorted(
+                    [green["id"], named["id"], first_relayed["id"]])
     finally:
         node.dispose()
         get_settings.cache_clear()

@@ -290,3 +290,26 @@ def test_a_cyber_observable_is_one_version_and_comes_back_as_sent(engine: Engine
     assert again.known == [(ip["id"], "1970-01-01T00:00:00.000Z")] and again.added == []
     assert got == ip
     assert unversioned.failed == [(NOTE["id"], f"{NOTE['id']}.modified: an object version needs modified (or created)")]
+
+
+def test_standard_tlp_definitions_as_tools_write_them_pass_and_one_saying_more_is_refused() -> None:
+    """A regression review: OpenCTI's TLP definitions (``modified``, ``object_marking_refs: []``,
+    an ``x_opencti_`` property, its own extension) were refused as not the standard one, and a
+    partner's TAXII POST or pull lost them; a description saying "Publish freely" must not pass."""
+    from scheldt.domain.exchange import TLP_MARKING_IDS, Tlp, tlp_marking_definition
+    from scheldt.exchange.objects import check_standard_marking
+
+    opencti = {**tlp_marking_definition(Tlp.GREEN), "modified": "2022-10-01T00:00:00.000Z", "object_marking_refs": [],
+               "x_opencti_order": 2, "x_opencti_color": "#2e7d32"}
+    opencti["extensions"] = {**opencti["extensions"], "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba": {
+        "extension_type": "property-extension", "order": 2}}
+    check_standard_marking(opencti, "objects.0")
+    stix2_white = {"type": "marking-definition", "spec_version": "2.1", "id": "marking-definition--613f2e26-407d-48c7-"
+                   "9eca-b8e91df99dc9", "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp",
+                   "name": "TLP:WHITE", "definition": {"tlp": "white"}}
+    check_standard_marking(stix2_white, "objects.1")
+    said = {**tlp_marking_definition(Tlp.RED), "description": "Publish freely"}
+    with pytest.raises(InputError, match=r"objects\.2\.description: .*standard TLP:RED \(TLP 2\.0\) marking that says "
+                                         r"something else \(description\)"):
+        check_standard_marking(said, "objects.2")
+    assert TLP_MARKING_IDS[Tlp.RED] == said["id"]

@@ -115,13 +115,13 @@ def list_entries(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Entries oldest first, --limit at a time; page on with --after the seq it names at the end
-    (next_after in --json: null once the log was read to its end as it stood). The listing
-    itself is recorded in the audit log (it shows who read what, from where), after the entries
-    it read: paging on until a page comes back empty never ends (a regression review's export
-    script), each page holding the listing before it."""
+    (next_after in --json: null once only listings like this one follow). The listing itself is
+    recorded in the audit log (it shows who read what, from where), after the entries it read:
+    paging on until a page comes back empty, or by next_after while listings counted as more
+    (at --limit 1 each page adds one), never ended (regression reviews)."""
     with errors_reported(), store(existing=True) as uow:
         entries = uow.audit.entries(after, limit, organisation)
-        more = bool(entries) and bool(uow.audit.entries(entries[-1].seq, 1, organisation))
+        more = bool(entries) and any(not _a_listing(e) for e in uow.audit.entries(entries[-1].seq, 1000, organisation))
         audit_command(uow, "audit list", "audit", "", entry_kind="read", after=after, limit=limit,
                       organisation=organisation, found=len(entries))
     next_after = entries[-1].seq if more else None
@@ -132,6 +132,11 @@ def list_entries(
         typer.echo(f"{e.seq:>8} {e.at:%Y-%m-%d %H:%M:%S}Z {e.kind:<14} {e.organisation_id or '-':<16} {_what(e)}")
     if next_after is not None:
         typer.echo(f"more: go on with --after {next_after}")
+
+
+def _a_listing(entry: AuditEntry) -> bool:
+    """Whether ``entry`` records an ``audit list`` (its payload kept)."""
+    return isinstance(entry.payload, dict) and entry.payload.get("action") == "scheldt audit list"
 
 
 def parse_when(text: str | None, option: str) -> datetime | None:

@@ -129,7 +129,8 @@ def errors_reported() -> Iterator[None]:
         console.print(f"[red]error[/red] {escape(str(exc.filename))}: {escape(exc.strerror or str(exc))}",
                       highlight=False)
         raise typer.Exit(2) from None
-    except DatabaseRefused as exc:  # the database refused (a read-only store: a regression review got a traceback)
+    except DatabaseRefused as exc:  # a read-only store, say (a regression review got a traceback); a statement
+        # the code got wrong (a ProgrammingError, a constraint) is a bug and keeps its traceback
         said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         console.print(f"[red]error[/red] store: the database refused: {escape(said[:300])}", highlight=False)
         raise typer.Exit(2) from None

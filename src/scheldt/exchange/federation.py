@@ -350,7 +350,9 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         report.known += len(received.report.known)
         refused = {o["id"]: o for o in batch if isinstance(o, dict) and isinstance(o.get("id"), str)}
         for label, why in received.report.failed:
-            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, f"peer:{peer.name}", now)
+            # the originator's own node takes back every copy of its object; a relay only its own
+            sources = None if owner == peer.organisation_id else {f"peer:{peer.name}"}
+            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, sources, now)
                          if label in refused and _refused_for_marking(label, why) else 0)
             report.deleted += withdrawn
             _failed(report, label, why + (f"; its {withdrawn} earlier version(s) under a laxer TLP are withdrawn here"
@@ -368,9 +370,11 @@ def _json_size(obj: dict[str, Any]) -> int:
         return 0
 
 
-#: Where a refusal of a peer's object names its marking: only such a refusal of a newer
-#: version withdraws the laxer ones (:func:`scheldt.workflows.share.withdraw_laxer_versions`).
-_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings")
+#: Where a refusal of a peer's object names its marking or the terms that go with it (RED's
+#: recipients, AMBER's sharing group): only such a refusal of a newer version withdraws the
+#: laxer ones (:func:`scheldt.workflows.share.withdraw_laxer_versions`; a regression review's
+#: RED naming a recipient unknown here withdrew nothing).
+_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
 
 
 def _refused_for_marking(label: str, why: str) -> bool:

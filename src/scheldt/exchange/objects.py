@@ -343,21 +343,26 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
 _TLP1_WORDS = {Tlp.CLEAR: "white", Tlp.GREEN: "green", Tlp.AMBER: "amber", Tlp.RED: "red"}
 
 
-#: What a standard TLP marking definition may hold (STIX 2.1 §7.2.1's common properties that say
-#: nothing of the marking's meaning, and the properties that do, checked one by one).
-_STANDARD_MARKING_KEYS = frozenset({"type", "spec_version", "id", "created", "created_by_ref", "name",
-                                    "definition_type", "definition", "extensions", "external_references"})
+#: What a standard TLP marking definition may hold: STIX 2.1 §7.2.1's properties of a marking
+#: definition (those that say what it means are checked one by one), ``modified`` (OpenCTI
+#: writes it) and custom ``x_`` properties, which no reader takes for the marking's meaning. A
+#: ``description`` ("Publish freely") is refused: STIX gives a marking definition none, and a
+#: person would read it (a regression review).
+_STANDARD_MARKING_KEYS = frozenset({"type", "spec_version", "id", "created", "created_by_ref", "modified", "name",
+                                    "definition_type", "definition", "extensions", "external_references",
+                                    "object_marking_refs", "granular_markings"})
 
 
 def check_standard_marking(obj: dict[str, Any], where: str) -> None:
     """Raise InputError when ``obj`` is a marking definition under the id of a standard TLP
     marking (TLP 2.0, FIRST's definitions as OASIS publishes them; TLP 1.0, STIX 2.1 §7.2.1.4)
-    that says something else: another name, TLP level, definition type or statement, or any
-    property or extension the standard one does not have. One leaving something out is the
-    standard one written another way. A federation review's peer served "TLP:GREEN" as a
-    statement "anyone" under the standard id; it was stored and served on to partners under
-    that id (a regression review's, with the statement in a description, an ``x_`` property or
-    a second extension, too)."""
+    that says something else: another name, TLP level, definition type or statement, a TLP
+    extension saying more, or a property a marking definition does not have (custom ``x_``
+    properties and other extensions, which say nothing of the marking to a reader, pass: OpenCTI
+    writes both). One leaving something out is the standard one written another way. A
+    federation review's peer served "TLP:GREEN" as a statement "anyone" under the standard id;
+    it was stored and served on to partners under that id (a regression review's, with the
+    statement in a description, too)."""
     if obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
         return
     key = obj["id"].lower()
@@ -369,13 +374,14 @@ def check_standard_marking(obj: dict[str, Any], where: str) -> None:
     extensions = obj.get("extensions", {})
     ext = extensions.get(TLP_EXTENSION) if isinstance(extensions, dict) else None
     definition = obj.get("definition", {"tlp": word})
-    said = [("properties", set(obj) <= _STANDARD_MARKING_KEYS),
+    extra = sorted(k for k in obj if k not in _STANDARD_MARKING_KEYS and not str(k).startswith("x_"))
+    said = [(", ".join(extra)[:80] or "properties", not extra),
             ("name", "name" not in obj or (isinstance(obj["name"], str)
                                           and obj["name"] in {f"TLP:{word.upper()}", f"TLP:{level.value.upper()}"})),
             ("definition_type", obj.get("definition_type", "tlp") == "tlp"),
             ("definition", isinstance(definition, dict) and set(definition) == {"tlp"}
              and str(definition["tlp"]).lower() == word),
-            ("extensions", isinstance(extensions, dict) and set(extensions) <= {TLP_EXTENSION}
+            ("extensions", isinstance(extensions, dict)
              and (ext is None or (isinstance(ext, dict) and set(ext) <= {"extension_type", "tlp_2_0"}
                                   and ext.get("tlp_2_0", level.value) == level.value)))]
     wrong = [name for name, same in said if not same]

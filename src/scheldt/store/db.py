@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Engine, String, any_, bindparam, create_engine, event, make_url, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session
 
 from scheldt.errors import ConfigError, ConflictError, InputError, StoreUnavailable
@@ -42,10 +50,13 @@ quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as
 #: Alembic and parsing every migration, which took a quarter of each command's start.
 HEAD_REVISION = "0037"
 
-#: A statement the database refused (a read-only store, a constraint, a lost connection the unit
-#: of work did not turn into StoreUnavailable): what the command line reports in one line
-#: (:func:`scheldt.cli.common.errors_reported`) without importing the database layer itself.
-DatabaseRefused = DBAPIError
+#: A statement the database refused for its own state (a read-only store or transaction, a disk
+#: full, a lock not granted): what the command line reports in one line
+#: (:func:`scheldt.cli.common.errors_reported`) without importing the database layer itself. A
+#: statement the code got wrong (ProgrammingError, IntegrityError, DataError, a value the driver
+#: cannot bind) is not one: it keeps its traceback (a regression review found "the database
+#: refused" hiding such bugs).
+DatabaseRefused = (OperationalError, InternalError)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1040,14 +1040,16 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
     return deleted
 
 
-def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, source: str, now: datetime) -> int:
-    """Delete the live versions of ``refused``'s object owned by ``owner_org`` and received from
-    ``source`` (``peer:<name>``: the peer that sent ``refused``) that are under a laxer TLP than
-    ``refused`` (a newer version of it, refused here for its marking), leaving tombstones for
-    peers and taking a watchlist entry out of the store; returns how many. Nothing when
-    ``refused`` names no TLP, or is not newer than every version of that owner. Versions
-    received otherwise are not this peer's word to take back (a regression review's relay
-    withdrew a version pulled from the originator's own node).
+def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, sources: set[str] | None,
+                            now: datetime) -> int:
+    """Delete the live versions of ``refused``'s object owned by ``owner_org`` (received from
+    one of ``sources``, e.g. ``{"peer:<name>"}``; None: however received) that are under a laxer
+    TLP than ``refused`` (a newer version of it, refused here for its marking), leaving
+    tombstones for peers and taking a watchlist entry out of the store; returns how many.
+    Nothing when ``refused`` names no TLP, or is not newer than every version of that owner.
+    The originator's own node takes back every copy (a regression review's GREEN version,
+    relayed first, stayed when the originator raised it); a relay only those it gave (another
+    review's relay withdrew a version pulled from the originator's own node).
 
     The originator's newest word on who may read the object is its refused version: a
     federation review's partner (medallion, which cannot name Scheldt recipients) raised an
@@ -1061,7 +1063,7 @@ def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, s
     if not versions or any(version_key(v.modified) >= newer for v in versions):
         return 0
     laxer = [(v.seq, v.stix_id, v.modified) for v in versions
-             if v.source == source and TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
+             if (sources is None or v.source in sources) and TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
     for _, sid, modified in laxer:
         uow.exchange.delete(sid, modified, now)
     if laxer:
