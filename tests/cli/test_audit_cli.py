@@ -417,3 +417,14 @@ def test_paging_by_next_after_ends_though_each_listing_is_recorded(settings_env:
         after, pages = page["next_after"], pages + 1
         assert pages < 10, "next_after never ends"
     assert pages == 3
+    # an entry after more than a thousand listings is still more (a regression review: it was not)
+    engine = open_store(get_settings().resolved_database_url)
+    with unit_of_work(engine) as uow:
+        last = uow.audit.count()
+        for _ in range(1001):
+            uow.audit.append("read", "local-agency", audit_payload("cron", "local-agency", "scheldt audit list",
+                                                                   "audit", ""), datetime.now(UTC))
+    engine.dispose()
+    append(1, "write", datetime.now(UTC))
+    page = json.loads(invoke("audit", "list", "--after", str(last - 1), "--limit", "1", "--json")[1])
+    assert page["next_after"] == last

@@ -954,11 +954,17 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
                               None, datetime.now(UTC), by_relay)
             assert (by_relay.added, by_relay.failed, by_relay.deleted) == (1, 1, 0)
             assert len(rows(node, green["id"])) == 1
+            posted_here = _plain(303)  # GREEN, posted on this node by the organisation's own user
+            with unit_of_work(node) as uow:
+                assert ingest_objects(uow, [posted_here], "nl-customs", "taxii:nl-analyst", None,
+                                      datetime.now(UTC)).failed == []
             with unit_of_work(node) as uow:  # the originator's own node raises what came through the relay
                 by_feed = CollectionReport("feed")
-                store_objects(uow, feed, [new_version(first_relayed, object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])],
-                              None, datetime.now(UTC), by_feed)
-            assert (by_feed.failed, by_feed.deleted) == (1, 1) and rows(node, first_relayed["id"]) == []
+                store_objects(uow, feed, [new_version(o, object_marking_refs=[TLP_MARKING_IDS[Tlp.RED]])
+                                          for o in (first_relayed, posted_here)], None, datetime.now(UTC), by_feed)
+            # ... but not what was made here: never a peer's to take back (a regression review)
+            assert (by_feed.failed, by_feed.deleted) == (2, 1) and rows(node, first_relayed["id"]) == []
+            assert [r.source for r in rows(node, posted_here["id"])] == ["taxii:nl-analyst"]
             coll.add_objects({"objects": [broken]})
             report = pull(node, "feed")
             assert "pattern" in dict(report.collections[0].failures)[broken["id"]]
@@ -975,6 +981,16 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
             with unit_of_work(node) as uow:
                 assert sorted(t.stix_id for t in uow.taxii.deletions(None, community=True)) == sorted(
                     [green["id"], named["id"], first_relayed["id"]])
+            # a "new version" of a standard TLP definition (STIX never versions one) with a note in an
+            # x_ property is stored and served as the standard one, once (a regression review's 2099
+            # TLP:RED "publish freely" was served as the newest)
+            noted = {**tlp_marking_definition(Tlp.RED), "modified": "2099-01-01T00:00:00.000Z",
+                     "x_scheldt_note": "RED at this node: publish freely"}
+            with unit_of_work(node) as uow:
+                done = ingest_objects(uow, [tlp_marking_definition(Tlp.RED), noted], "nl-customs", "peer:feed", "be-us",
+                                      datetime.now(UTC))
+                assert (len(done.added), len(done.known), done.failed) == (1, 1, [])
+                assert [v.object for v in uow.exchange.versions(None, noted["id"])] == [tlp_marking_definition(Tlp.RED)]
     finally:
         node.dispose()
         get_settings.cache_clear()

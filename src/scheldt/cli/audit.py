@@ -28,6 +28,7 @@ from scheldt.cli.common import (
 from scheldt.domain.audit import AuditQuery
 from scheldt.errors import InputError
 from scheldt.store.audit import AuditEntry, AuditReport, default_head_file
+from scheldt.store.db import UnitOfWork
 
 app = typer.Typer(help="The audit log: verify its hash chain, write its head out, purge old payloads, list it.",
                   no_args_is_help=True)
@@ -121,7 +122,7 @@ def list_entries(
     (at --limit 1 each page adds one), never ended (regression reviews)."""
     with errors_reported(), store(existing=True) as uow:
         entries = uow.audit.entries(after, limit, organisation)
-        more = bool(entries) and any(not _a_listing(e) for e in uow.audit.entries(entries[-1].seq, 1000, organisation))
+        more = bool(entries) and _more_than_listings(uow, entries[-1].seq, organisation)
         audit_command(uow, "audit list", "audit", "", entry_kind="read", after=after, limit=limit,
                       organisation=organisation, found=len(entries))
     next_after = entries[-1].seq if more else None
@@ -137,6 +138,17 @@ def list_entries(
 def _a_listing(entry: AuditEntry) -> bool:
     """Whether ``entry`` records an ``audit list`` (its payload kept)."""
     return isinstance(entry.payload, dict) and entry.payload.get("action") == "scheldt audit list"
+
+
+def _more_than_listings(uow: UnitOfWork, after: int, organisation: str | None) -> bool:
+    """Whether an entry other than an ``audit list`` comes after seq ``after`` (of
+    ``organisation`` when given), however many listings come first (a regression review's
+    1,001 listings hid the entry after them)."""
+    while batch := uow.audit.entries(after, 1000, organisation):
+        if not all(_a_listing(e) for e in batch):
+            return True
+        after = batch[-1].seq
+    return False
 
 
 def parse_when(text: str | None, option: str) -> datetime | None:

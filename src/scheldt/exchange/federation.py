@@ -351,8 +351,8 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         refused = {o["id"]: o for o in batch if isinstance(o, dict) and isinstance(o.get("id"), str)}
         for label, why in received.report.failed:
             # the originator's own node takes back every copy of its object; a relay only its own
-            sources = None if owner == peer.organisation_id else {f"peer:{peer.name}"}
-            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, sources, now)
+            only_from = None if owner == peer.organisation_id else f"peer:{peer.name}"
+            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, only_from, now)
                          if label in refused and _refused_for_marking(label, why) else 0)
             report.deleted += withdrawn
             _failed(report, label, why + (f"; its {withdrawn} earlier version(s) under a laxer TLP are withdrawn here"

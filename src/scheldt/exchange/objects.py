@@ -39,6 +39,7 @@ from scheldt.domain.exchange import (
     may_see,
     stix_timestamp,
     strictest,
+    tlp_marking_definition,
 )
 from scheldt.errors import InputError
 
@@ -389,3 +390,27 @@ def check_standard_marking(obj: dict[str, Any], where: str) -> None:
         raise InputError(f"{where}.{wrong[0]}", f"a marking definition under the id of the standard TLP:"
                          f"{word.upper()} ({'TLP 1.0' if tlp1 else 'TLP 2.0'}) marking that says something else "
                          f"({', '.join(wrong)}): refused, the standard definition is the only one under its id")
+
+
+#: When STIX 2.1's TLP 1.0 marking definitions were made (§7.2.1.4; what the stix2 library writes).
+TLP1_CREATED = "2017-01-20T00:00:00.000Z"
+
+
+def standard_marking(obj: Any) -> Any:
+    """The standard definition for a marking definition under a standard TLP id (TLP 2.0 as
+    OASIS publishes it, TLP 1.0 as STIX 2.1 gives it), whatever else ``obj`` carries (``x_``
+    properties, other extensions, a ``modified``); ``obj`` itself for anything else. What
+    :func:`check_standard_marking` lets pass is stored and served as the standard one: a
+    marking definition is never versioned (STIX 2.1 §7.2.1), and a regression review's peer
+    stored a "new version" of TLP:RED dated 2099 with an ``x_`` note "publish freely", served as
+    the newest."""
+    if not isinstance(obj, dict) or obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
+        return obj
+    key = obj["id"].lower()
+    if (level := TLP_BY_MARKING_ID.get(key)) is not None:
+        return tlp_marking_definition(level)
+    if (level := TLP1_LEVELS.get(key)) is not None:
+        word = _TLP1_WORDS[level]
+        return {"type": "marking-definition", "spec_version": "2.1", "id": key, "created": TLP1_CREATED,
+                "definition_type": "tlp", "name": f"TLP:{word.upper()}", "definition": {"tlp": word}}
+    return obj

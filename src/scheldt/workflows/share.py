@@ -1040,16 +1040,20 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
     return deleted
 
 
-def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, sources: set[str] | None,
+def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, only_from: str | None,
                             now: datetime) -> int:
-    """Delete the live versions of ``refused``'s object owned by ``owner_org`` (received from
-    one of ``sources``, e.g. ``{"peer:<name>"}``; None: however received) that are under a laxer
-    TLP than ``refused`` (a newer version of it, refused here for its marking), leaving
+    """Delete the live copies of ``refused``'s object owned by ``owner_org`` that are under a
+    laxer TLP than ``refused`` (a newer version of it, refused here for its marking), leaving
     tombstones for peers and taking a watchlist entry out of the store; returns how many.
-    Nothing when ``refused`` names no TLP, or is not newer than every version of that owner.
-    The originator's own node takes back every copy (a regression review's GREEN version,
-    relayed first, stayed when the originator raised it); a relay only those it gave (another
-    review's relay withdrew a version pulled from the originator's own node).
+    Copies are the versions received from a peer or a MISP import (those received from
+    ``only_from`` alone, e.g. ``peer:<name>``, when given); versions made on this node (its
+    workbench, API, or a liaison officer's TAXII post) are never a peer's to take back, as
+    :func:`scheldt.exchange.federation.delete_copies` holds (a regression review's peer withdrew
+    a version its organisation's liaison officer had posted here). Nothing when ``refused``
+    names no TLP, or is not newer than every version of that owner. The originator's own node
+    takes back every copy (another review's GREEN copy, relayed first, stayed when the
+    originator raised it); a relay only those it gave (a relay withdrew a version pulled from
+    the originator's own node).
 
     The originator's newest word on who may read the object is its refused version: a
     federation review's partner (medallion, which cannot name Scheldt recipients) raised an
@@ -1063,7 +1067,7 @@ def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, s
     if not versions or any(version_key(v.modified) >= newer for v in versions):
         return 0
     laxer = [(v.seq, v.stix_id, v.modified) for v in versions
-             if (sources is None or v.source in sources) and TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
+             if _a_copy(v.source, only_from) and TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
     for _, sid, modified in laxer:
         uow.exchange.delete(sid, modified, now)
     if laxer:
@@ -1071,6 +1075,14 @@ def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, s
                                 now)
         withdraw_entries(uow, {stix_id}, now)
     return len(laxer)
+
+
+def _a_copy(source: str, only_from: str | None) -> bool:
+    """Whether a version received from ``source`` is a copy :func:`withdraw_laxer_versions` may
+    take back (from ``only_from`` when given, else from any peer or a MISP import)."""
+    if only_from is not None:
+        return source == only_from
+    return source.startswith("peer:") or source == "misp"
 
 
 def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,

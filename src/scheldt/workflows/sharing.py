@@ -29,6 +29,7 @@ from scheldt.exchange.objects import (
     identity_id,
     redact,
     sharing_of,
+    standard_marking,
     stored_values,
 )
 from scheldt.exchange.stix_check import stix_problems
@@ -314,6 +315,8 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
               for i, obj in enumerate(objects)]
     problems = _problems(objects, labels)
+    # what passed its checks under a standard TLP id is the standard definition, nothing more
+    objects = [obj if i in problems else standard_marking(obj) for i, obj in enumerate(objects)]
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
     revoking = _newest_stored_of_revocations(uow, objects)
