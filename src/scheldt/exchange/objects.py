@@ -364,13 +364,10 @@ def check_standard_marking(obj: dict[str, Any], where: str) -> None:
     federation review's peer served "TLP:GREEN" as a statement "anyone" under the standard id;
     it was stored and served on to partners under that id (a regression review's, with the
     statement in a description, too)."""
-    if obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
+    standard = _standard_tlp(obj)
+    if standard is None:
         return
-    key = obj["id"].lower()
-    level = TLP_BY_MARKING_ID.get(key) or TLP1_LEVELS.get(key)
-    if level is None:
-        return
-    tlp1 = key in TLP1_LEVELS
+    level, tlp1 = standard
     word = _TLP1_WORDS.get(level, level.value) if tlp1 else level.value
     extensions = obj.get("extensions", {})
     ext = extensions.get(TLP_EXTENSION) if isinstance(extensions, dict) else None
@@ -392,8 +389,27 @@ def check_standard_marking(obj: dict[str, Any], where: str) -> None:
                          f"({', '.join(wrong)}): refused, the standard definition is the only one under its id")
 
 
-#: When STIX 2.1's TLP 1.0 marking definitions were made (§7.2.1.4; what the stix2 library writes).
-TLP1_CREATED = "2017-01-20T00:00:00.000Z"
+def _standard_tlp(obj: Any) -> tuple[Tlp, bool] | None:
+    """(level, whether TLP 1.0) of a marking definition under a standard TLP id (any case of
+    its UUID's letters), or None for any other object."""
+    if not isinstance(obj, dict) or obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
+        return None
+    key = obj["id"].lower()
+    if (level := TLP_BY_MARKING_ID.get(key)) is not None:
+        return level, False
+    return (TLP1_LEVELS[key], True) if key in TLP1_LEVELS else None
+
+
+@functools.cache
+def _tlp1_definitions() -> dict[str, dict[str, Any]]:
+    """STIX 2.1's TLP 1.0 marking definitions as the stix2 library writes them, by id (the
+    library loaded when first needed, as where shared items are written)."""
+    import json
+
+    import stix2.v21
+
+    return {m.id: json.loads(m.serialize()) for m in (stix2.v21.TLP_WHITE, stix2.v21.TLP_GREEN,
+                                                       stix2.v21.TLP_AMBER, stix2.v21.TLP_RED)}
 
 
 def standard_marking(obj: Any) -> Any:
@@ -404,13 +420,8 @@ def standard_marking(obj: Any) -> Any:
     marking definition is never versioned (STIX 2.1 §7.2.1), and a regression review's peer
     stored a "new version" of TLP:RED dated 2099 with an ``x_`` note "publish freely", served as
     the newest."""
-    if not isinstance(obj, dict) or obj.get("type") != "marking-definition" or not isinstance(obj.get("id"), str):
+    standard = _standard_tlp(obj)
+    if standard is None:
         return obj
-    key = obj["id"].lower()
-    if (level := TLP_BY_MARKING_ID.get(key)) is not None:
-        return tlp_marking_definition(level)
-    if (level := TLP1_LEVELS.get(key)) is not None:
-        word = _TLP1_WORDS[level]
-        return {"type": "marking-definition", "spec_version": "2.1", "id": key, "created": TLP1_CREATED,
-                "definition_type": "tlp", "name": f"TLP:{word.upper()}", "definition": {"tlp": word}}
-    return obj
+    level, tlp1 = standard
+    return copy.deepcopy(_tlp1_definitions()[obj["id"].lower()]) if tlp1 else tlp_marking_definition(level)

@@ -52,7 +52,7 @@ from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from scheldt.domain.audit import AUDIT_KINDS, AuditQuery
+from scheldt.domain.audit import AUDIT_KINDS, AuditQuery, audit_payload
 from scheldt.errors import InputError, NotFoundError
 from scheldt.store.db import take_write_lock
 from scheldt.store.models import AuditEntryRow
@@ -72,19 +72,6 @@ LIST_LIMIT_MAX = 1_000
 def default_head_file(data_dir: Path) -> Path:
     """Where heads are written out by default: ``<data_dir>/audit/heads.jsonl``."""
     return data_dir / "audit" / "heads.jsonl"
-
-
-def audit_payload(actor: str, organisation: str, action: str, object_kind: str = "", object_id: str = "",
-                  remote_addr: str = "", details: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The payload of one audited act, in the shape every entry uses.
-
-    ``actor``: user name; ``organisation``: the actor's organisation id; ``action``: what was
-    done, e.g. ``"GET /api/v1/trips/5"``; ``object_kind``/``object_id``: what it was done to
-    (``"trip"``, ``"consignment"``, ``"party"``...; ids as text); ``remote_addr``: the client's IP
-    address (or ``"local"`` for the command line); ``details``: anything else (JSON values).
-    """
-    return {"actor": actor, "organisation": organisation, "action": action, "object_kind": object_kind,
-            "object_id": object_id, "remote_addr": remote_addr, "details": dict(details or {})}
 
 
 def canonical_payload(payload: Mapping[str, Any]) -> bytes:
@@ -654,7 +641,7 @@ def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str,
             report.add(entry.seq, f"payload purged {(entry.purged_at - entry.at).days} days after the entry, before "
                                   f"the {days}-day retention its purge recorded ended (tampered?)")
         elif (keep := retention.get(entry.kind)) is not None and entry.purged_at - entry.at < keep:
-            _note_short_purge(report, entry, days, keep)
+            _note_short_purge(report, entry, entry.purged_at, days, keep)
         return
     keep = retention.get(entry.kind)
     if keep is None:
@@ -664,21 +651,19 @@ def _check_purge(entry: AuditEntry, report: AuditReport, retention: Mapping[str,
                               f"before its {keep.days}-day retention ended (tampered?)")
 
 
-def _note_short_purge(report: AuditReport, entry: AuditEntry, days: int, keep: timedelta) -> None:
-    """Note (once per purge and kind) that the purge of ``entry`` recorded a retention of
-    ``days`` for its kind, shorter than ``keep`` configured now, and emptied entries the
-    configured one keeps. Not a break of the chain: a retention shortened, then lengthened
-    again, leaves the same trace. An audit review appended a forged purge record (an unkeyed
-    chain lets anyone who can write to the database append), "1 day" for reads, emptying a
-    5-day-old read covered by a head; verify said "intact" and nothing else."""
-    assert entry.purged_at is not None
-    note = (f"the purge at {canonical_time(entry.purged_at)} recorded a {days}-day retention for kind {entry.kind!r}, "
-            f"shorter than the {keep.days} days configured now, and emptied entries the configured retention keeps "
-            f"(entry {entry.seq} the first): confirm the retention was {days} days then (a purge record appended by "
-            "someone who can write to the database looks the same)")
-    key = f"the purge at {canonical_time(entry.purged_at)} recorded a {days}-day retention for kind {entry.kind!r}"
-    if not any(n.startswith(key) for n in report.notes):
-        report.notes.append(note)
+def _note_short_purge(report: AuditReport, entry: AuditEntry, purged_at: datetime, days: int, keep: timedelta) -> None:
+    """Note (once per purge and kind) that the purge at ``purged_at`` of ``entry`` recorded a
+    retention of ``days`` for its kind, shorter than ``keep`` configured now, and emptied
+    entries the configured one keeps. Not a break of the chain: a retention shortened, then
+    lengthened again, leaves the same trace. An audit review appended a forged purge record (an
+    unkeyed chain lets anyone who can write to the database append), "1 day" for reads,
+    emptying a 5-day-old read covered by a head; verify said "intact" and nothing else."""
+    said = f"the purge at {canonical_time(purged_at)} recorded a {days}-day retention for kind {entry.kind!r}"
+    if not any(n.startswith(said) for n in report.notes):
+        report.notes.append(f"{said}, shorter than the {keep.days} days configured now, and emptied entries the "
+                            f"configured retention keeps (entry {entry.seq} the first): confirm the retention was "
+                            f"{days} days then (a purge record appended by someone who can write to the database "
+                            "looks the same)")
 
 
 def _check_heads(heads: list[ChainHead], hashes: Mapping[int, str], report: AuditReport) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
+from scheldt.domain.audit import audit_payload
 from scheldt.domain.inspection import (
     EXPLORATION_SHIFTS,
     MAX_TEXT,
@@ -570,10 +571,9 @@ def carry_hold(uow: Any, from_trip: int, to_trip: int, now: datetime) -> int | N
     uow.inspections.release(hold["id"], "system", f"carried over to trip {to_trip}: the box's events now make "
                             "that trip", now)
     uow.container_trips.set_state(from_trip, on_hold=False)
-    uow.audit.append("write", hold["organisation_id"], {
-        "actor": "system", "organisation": hold["organisation_id"], "action": "carry hold to the box's trip",
-        "object_kind": "hold", "object_id": str(hold["id"]), "remote_addr": "",
-        "details": {"from_trip": from_trip, "to_trip": to_trip, "new_hold": new_id}}, now)
+    uow.audit.append("write", hold["organisation_id"], audit_payload(
+        "system", hold["organisation_id"], "carry hold to the box's trip", "hold", str(hold["id"]), "",
+        {"from_trip": from_trip, "to_trip": to_trip, "new_hold": new_id}), now)
     return new_id
 
 
@@ -596,10 +596,9 @@ def carry_orders(uow: Any, from_trip: int, to_trip: int, now: datetime) -> dict[
         uow.container_trips.set_state(to_trip, status=old["status"])
     uow.container_trips.set_state(from_trip, status="open")
     for org, orders in moved.items():
-        uow.audit.append("write", org, {
-            "actor": "system", "organisation": org, "action": "carry scan orders to the box's trip",
-            "object_kind": "trip", "object_id": str(from_trip), "remote_addr": "",
-            "details": {"from_trip": from_trip, "to_trip": to_trip, "orders": orders}}, now)
+        uow.audit.append("write", org, audit_payload(
+            "system", org, "carry scan orders to the box's trip", "trip", str(from_trip), "",
+            {"from_trip": from_trip, "to_trip": to_trip, "orders": orders}), now)
     return moved
 
 

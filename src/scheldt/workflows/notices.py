@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
+from scheldt.domain.audit import audit_payload
 from scheldt.domain.trips import TripKey
 from scheldt.domain.urls import same_endpoint
 from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError
@@ -131,12 +132,10 @@ def notify_trip(uow: Any, trip_id: int, kind: str, text: str, now: datetime, *, 
         body = notice_body(kind, trip, text, at or now, *arrived[0])
         notice_id = uow.notifications.enqueue(sub["id"], kind, body, now)
         ids.append(notice_id)
-        uow.audit.append("notice", actor_org, {
-            "actor": actor, "organisation": actor_org, "action": f"queue {kind} notice", "object_kind": "notice",
-            "object_id": str(notice_id), "remote_addr": "",
-            "details": {"recipient": sub["organisation_id"], "subscription_id": sub["id"],
-                        "notice_id": body["notice_id"], "kind": kind, "trip_id": trip_id,
-                        "container_number": body["container_number"]}}, now)
+        uow.audit.append("notice", actor_org, audit_payload(
+            actor, actor_org, f"queue {kind} notice", "notice", str(notice_id), "",
+            {"recipient": sub["organisation_id"], "subscription_id": sub["id"], "notice_id": body["notice_id"],
+             "kind": kind, "trip_id": trip_id, "container_number": body["container_number"]}), now)
     return ids
 
 

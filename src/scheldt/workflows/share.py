@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, trip_scope
+from scheldt.domain.audit import audit_payload
 from scheldt.domain.exchange import (
     LOCAL_GROUP,
     TLP_ORDER,
@@ -1165,10 +1166,9 @@ def _withdraw_alert(uow: Any, alert: Any, why: str, action: str, details: dict[s
     the agency that owns it and audit it for that agency (actor ``system``) with ``action``,
     ``why`` and ``details``."""
     out = _withdraw(uow, _agency_requester(uow, alert.owner_org), alert, why, now, "system")
-    uow.audit.append("write", alert.owner_org, {
-        "actor": "system", "organisation": alert.owner_org, "action": action,
-        "object_kind": "shared-withdrawal", "object_id": alert.stix_id, "remote_addr": "",
-        "details": {"reason": why, **details, "parts_deleted": out["parts_deleted"]}}, now)
+    uow.audit.append("write", alert.owner_org, audit_payload(
+        "system", alert.owner_org, action, "shared-withdrawal", alert.stix_id, "",
+        {"reason": why, **details, "parts_deleted": out["parts_deleted"]}), now)
 
 
 def sweep_expired_entries(uow: Any, now: datetime) -> list[str]:

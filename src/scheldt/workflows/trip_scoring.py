@@ -21,6 +21,7 @@ from typing import Any
 
 from scheldt.domain.access import OrgKind, Principal
 from scheldt.domain.activations import rollback_target
+from scheldt.domain.audit import audit_payload
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.inspection import risk_band
@@ -503,10 +504,9 @@ def _reports_follow(uow: UnitOfWork, org: str, orders: Sequence[int], now: datet
     for order_id in orders:
         done = share.follow_correction(uow, system, order_id, now)
         if done is not None:  # a partner-visible change: in the audit log (a review)
-            uow.audit.append("write", org, {
-                "actor": "system", "organisation": org, "action": "seizure report follows its scan order",
-                "object_kind": "shared-seizure-report", "object_id": done["id"], "remote_addr": "",
-                "details": {"order_id": order_id, "action": done["action"]}}, now)
+            uow.audit.append("write", org, audit_payload(
+                "system", org, "seizure report follows its scan order", "shared-seizure-report", done["id"], "",
+                {"order_id": order_id, "action": done["action"]}), now)
 
 
 def _trips_now(uow: UnitOfWork, trips: Sequence[dict[str, Any]], now: datetime) -> dict[int, int]:
