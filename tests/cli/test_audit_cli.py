@@ -407,6 +407,34 @@ def test_a_statement_the_database_refuses_is_one_line_and_exit_2(capsys: pytest.
         raise ProgrammingError("SELECT purged_at FROM audit_entry", None, Exception("column does not exist"))
 
 
+def test_a_statement_sqlite_refuses_as_wrong_keeps_its_traceback(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A regression review: SQLite raises a statement the code got wrong ("no such column") as
+    OperationalError, the class of a locked or read-only store, and the unit of work told it as
+    "connection lost or refused ... try again", the command line in one line without a
+    traceback. It now reaches the command line as the error it is; a read-only SQLite store is
+    still one line."""
+    import typer
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from scheldt.cli.common import errors_reported
+
+    engine = open_store(f"sqlite:///{tmp_path / 'wrong.db'}")
+    with pytest.raises(OperationalError, match="no such column: no_such_column"), errors_reported(), \
+            unit_of_work(engine) as uow:
+        uow.session.execute(text("SELECT no_such_column FROM audit_entry"))
+    assert "error" not in capsys.readouterr().err
+    with pytest.raises(typer.Exit) as stopped, errors_reported():
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA query_only = 1")  # the store refuses every write, as a read-only file does
+            conn.execute(text("DELETE FROM audit_entry"))
+    assert stopped.value.exit_code == 2
+    assert " ".join(capsys.readouterr().err.split()) == (
+        "error store: the database refused: attempt to write a readonly database")
+    engine.dispose()
+
+
 def test_paging_by_next_after_ends_though_each_listing_is_recorded(settings_env: Path) -> None:
     """A regression review: at --limit 1 each page read one entry and added its own listing, so
     next_after never came back null; listings after the page no longer count as more."""

@@ -51,6 +51,7 @@ from scheldt.jobs.kinds import kind as job_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import open_store, unit_of_work
 from scheldt.store.models import PeerRow
+from scheldt.store.peers import Peer
 from scheldt.workflows import share
 from scheldt.workflows.sharing import ingest_objects
 from tests.exchange.taxii_nodes import (
@@ -975,7 +976,7 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
             assert report.added == 0 and report.collections[0].deleted == 2
             assert "TLP:RED needs named recipients" in failures[green["id"]]
             assert ".extensions.recipients.0: " in failures[named["id"]]
-            assert all("1 earlier version(s) under a laxer TLP are withdrawn" in failures[i]
+            assert all("1 earlier version(s) open to more readers are withdrawn" in failures[i]
                        for i in (green["id"], named["id"]))
             assert rows(node, green["id"]) == rows(node, named["id"]) == []
             with unit_of_work(node) as uow:
@@ -994,6 +995,87 @@ def test_a_third_party_peer_s_bad_answers_delete_nothing_and_its_stricter_versio
     finally:
         node.dispose()
         get_settings.cache_clear()
+
+
+def test_a_stricter_version_for_fewer_readers_withdraws_what_reached_more(tmp_path: Path) -> None:
+    """A regression review: a newer version refused here at its recipients or sharing group
+    withdrew the earlier copies only under a laxer TLP level, so RED re-sent to fewer recipients
+    and AMBER+STRICT moved to a group not on this node left the earlier copies readable by the
+    readers dropped; and a version putting a second property under a granular RED marking,
+    accepted or refused, left the earlier version serving that property to the community
+    (``match[version]=all``). A version newer in nothing but its wording withdraws nothing."""
+    from fastapi.testclient import TestClient
+
+    from scheldt.api.app import create_app
+
+    node = open_store(f"sqlite:///{tmp_path / 'node.db'}")
+    tokens = seed(node)
+    with unit_of_work(node) as uow:
+        uow.exchange.add_group("be-us", "BE-US", "be-customs", ["us-cbp", "nl-customs"], NOW)
+        uow.exchange.add_group("be-only", "BE only", "be-customs", ["be-customs"], NOW)
+    feed = Peer("feed", "http://partner.example/taxii2/", "nl-customs", "nl-node", "password", None)
+    secret = "route via berth 1742, informant K"
+    red = [TLP_MARKING_IDS[Tlp.RED]]
+
+    def terms(**kw: Any) -> dict[str, Any]:
+        return {SHARING_EXTENSION_ID: {"extension_type": "property-extension", **kw}}
+
+    def granular(*props: str) -> list[dict[str, Any]]:
+        return [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": list(props)}]
+
+    first = {  # (earlier version, its newer version)
+        "fewer recipients": _plain(401, object_marking_refs=red,
+                                   extensions=terms(recipients=["nl-customs/nl-analyst", "us-cbp/us-officer"])),
+        "other group": _plain(402, object_marking_refs=[TLP_MARKING_IDS[Tlp.AMBER_STRICT]],
+                              extensions=terms(sharing_group="be-us")),
+        "granular raise": _plain(403, description=secret, granular_markings=granular("name"),
+                                 extensions=terms(recipients=["nl-customs/nl-analyst"])),
+        "granular raise refused": _plain(405, description=secret, granular_markings=granular("name"),
+                                         extensions=terms(recipients=["nl-customs/nl-analyst"])),
+        "new wording": _plain(404, object_marking_refs=red, extensions=terms(recipients=["nl-customs/nl-analyst"])),
+    }
+    newer = {
+        "fewer recipients": new_version(first["fewer recipients"], extensions=terms(
+            recipients=["nl-customs/nl-analyst", "nl-customs"])),  # refused: the second is no user
+        "other group": new_version(first["other group"], extensions=terms(sharing_group="be-only")),  # refused
+        "granular raise": new_version(first["granular raise"], granular_markings=granular("name", "description")),
+        "granular raise refused": new_version(first["granular raise refused"], granular_markings=granular(
+            "name", "description"), extensions=terms(recipients=["nl-customs/nl-analyst", "nl-analyst"])),
+        "new wording": new_version(first["new wording"], name="reworded",
+                                   extensions=terms(recipients=["nl-customs/nl-analyst", "nl-analyst"])),  # refused
+    }
+    try:
+        with unit_of_work(node) as uow:
+            report = CollectionReport("feed")
+            store_objects(uow, feed, list(first.values()), "be-us", datetime.now(UTC), report)
+        assert (report.added, report.failed) == (5, 0), report.failures
+        with unit_of_work(node) as uow:
+            report = CollectionReport("feed")
+            store_objects(uow, feed, list(newer.values()), "be-us", datetime.now(UTC), report)
+        failures = dict(report.failures)
+        assert (report.added, report.failed, report.deleted) == (1, 4, 3)
+        for case in ("fewer recipients", "other group", "granular raise refused"):
+            assert failures[first[case]["id"]].endswith("; its 1 earlier version(s) open to more readers are "
+                                                        "withdrawn here"), case
+            assert rows(node, first[case]["id"]) == [], case
+        assert "sharing group be-only" in failures[first["other group"]["id"]]
+        assert "withdrawn" not in failures[first["new wording"]["id"]]
+        assert [r.modified for r in rows(node, first["new wording"]["id"])] == [first["new wording"]["modified"]]
+        assert [r.modified for r in rows(node, first["granular raise"]["id"])] == [
+            newer["granular raise"]["modified"]]
+        client = TestClient(create_app(node, workbench=False))
+        seen = client.get("/taxii2/scheldt/collections/community/objects/?match[version]=all",
+                          headers={**bearer(tokens["us-officer"]), "Accept": TAXII}).json()
+        raised = [o for o in seen["objects"] if o["id"] == first["granular raise"]["id"]]
+        assert [(o["modified"], "description" in o) for o in raised] == [(newer["granular raise"]["modified"], False)]
+        assert all(o["id"] not in {first[c]["id"] for c in ("fewer recipients", "granular raise refused")}
+                   for o in seen["objects"])
+        with unit_of_work(node) as uow:
+            tombstones = [*uow.taxii.deletions(None, community=True), *uow.taxii.deletions(None, group_id="be-us")]
+            assert sorted(t.stix_id for t in tombstones) == sorted(
+                first[c]["id"] for c in ("fewer recipients", "other group", "granular raise", "granular raise refused"))
+    finally:
+        node.dispose()
 
 
 def _answering_after(answer: dict[str, Any], get_manifest: Any, pages: int) -> Any:

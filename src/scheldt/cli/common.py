@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from scheldt.errors import ConfigError, ScheldtError
 from scheldt.settings import Settings, get_settings
-from scheldt.store.db import DatabaseRefused, UnitOfWork, open_store, sqlite_path, unit_of_work
+from scheldt.store.db import DatabaseRefused, UnitOfWork, is_statement_error, open_store, sqlite_path, unit_of_work
 from scheldt.workflows.accounts import require_local_organisation, unknown_local_organisation
 
 #: Errors, warnings and notes: one line each, never broken inside a word or a path (the terminal
@@ -130,7 +130,9 @@ def errors_reported() -> Iterator[None]:
                       highlight=False)
         raise typer.Exit(2) from None
     except DatabaseRefused as exc:  # a read-only store, say (a regression review got a traceback); a statement
-        # the code got wrong (a ProgrammingError, a constraint) is a bug and keeps its traceback
+        # the code got wrong (a ProgrammingError, a constraint, SQLite's "no such column") is a bug and keeps its traceback
+        if is_statement_error(exc):
+            raise
         said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         console.print(f"[red]error[/red] store: the database refused: {escape(said[:300])}", highlight=False)
         raise typer.Exit(2) from None

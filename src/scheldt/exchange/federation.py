@@ -352,11 +352,11 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
         for label, why in received.report.failed:
             # the originator's own node takes back every copy of its object; a relay only its own
             only_from = None if owner == peer.organisation_id else f"peer:{peer.name}"
-            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, only_from, now)
+            withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, only_from, now, group)
                          if label in refused and _refused_for_marking(label, why) else 0)
             report.deleted += withdrawn
-            _failed(report, label, why + (f"; its {withdrawn} earlier version(s) under a laxer TLP are withdrawn here"
-                                          if withdrawn else ""))
+            _failed(report, label, why + (f"; its {withdrawn} earlier version(s) open to more readers are withdrawn "
+                                          "here" if withdrawn else ""))
 
 
 def _json_size(obj: dict[str, Any]) -> int:

@@ -33,6 +33,7 @@ from scheldt.domain.exchange import (
     TLP_BY_MARKING_ID,
     TLP_EXTENSION,
     TLP_MARKING_IDS,
+    TLP_ORDER,
     Audience,
     Requester,
     Tlp,
@@ -314,6 +315,75 @@ def marked_properties(markings: Any) -> set[str]:
     (``marking_ref``); a ``lang`` granular marking (STIX 2.1 §7.2.3: the language of a field)
     restricts no one (an exchange review's entry with a Dutch name was left out of a MISP export)."""
     return selected_properties([gm for gm in markings or [] if isinstance(gm, dict) and gm.get("marking_ref")])
+
+
+def granular_levels(obj: dict[str, Any]) -> dict[str, Tlp]:
+    """Top-level property → the strictest TLP level a granular marking of ``obj`` puts over it
+    (TLP 2.0, or TLP 1.0 read as :data:`TLP1_LEVELS`); properties under none are absent, and a
+    marking that is not a well-formed TLP one is passed over (this reads what an object says,
+    it refuses nothing)."""
+    levels: dict[str, Tlp] = {}
+    markings = obj.get("granular_markings")
+    for gm in markings if isinstance(markings, list) else []:
+        level = tlp_level(gm.get("marking_ref")) if isinstance(gm, dict) else None
+        selectors = gm.get("selectors") if isinstance(gm, dict) else None
+        if level is None or not isinstance(selectors, list):
+            continue
+        for prop in selected_properties([{"selectors": [s for s in selectors if isinstance(s, str)]}]):
+            held = levels.get(prop)
+            levels[prop] = level if held is None else strictest([held, level])
+    return levels
+
+
+@dataclass(frozen=True)
+class StatedTerms:
+    """Who an object says may read it, read without refusing anything (:func:`stated_terms`):
+    its TLP level, sharing group, the well-formed ``organisation/username`` recipients, and
+    :func:`granular_levels`."""
+
+    tlp: Tlp
+    group: str | None
+    recipients: frozenset[tuple[str, str]]
+    granular: dict[str, Tlp]
+
+
+def stated_terms(obj: dict[str, Any], default_group: str | None) -> StatedTerms | None:
+    """The sharing terms ``obj`` states, as :func:`sharing_of` reads them (the sharing group
+    defaulting to ``default_group`` below GREEN), but taking what is well formed and passing
+    over the rest: for an object refused for its marking, whose terms are still its
+    originator's newest word on who may read it. None when it names no TLP level."""
+    tlp = tlp_of(obj)
+    if tlp is None:
+        return None
+    extensions = obj.get("extensions")
+    ext = extensions.get(SHARING_EXTENSION_ID) if isinstance(extensions, dict) else None
+    ext = ext if isinstance(ext, dict) else {}
+    named = ext.get("recipients") if isinstance(ext.get("recipients"), list) else []
+    recipients = frozenset((org, user) for text in named if isinstance(text, str)
+                           for org, sep, user in [text.partition("/")] if sep and _name(org) and _name(user))
+    group = ext.get("sharing_group")
+    group = (group if isinstance(group, str) and group else None) or (
+        default_group if tlp not in COMMUNITY_TLPS else None)
+    return StatedTerms(tlp, group, recipients, granular_levels(obj))
+
+
+def property_level(terms: StatedTerms, prop: str) -> Tlp:
+    """The TLP level a reader of an object under ``terms`` needs to see its property ``prop``."""
+    level = terms.granular.get(prop)
+    return terms.tlp if level is None else strictest([terms.tlp, level])
+
+
+def wider_than(earlier: StatedTerms, newer: StatedTerms) -> bool:
+    """Whether an earlier version under ``earlier`` reaches readers the originator's newer
+    version under ``newer`` does not: a laxer TLP level; at the same level, another sharing
+    group or a recipient the newer one no longer names; or a property the newer one puts under
+    a stricter granular marking. A stricter level is never wider (whatever its group)."""
+    order = TLP_ORDER.index
+    if earlier.tlp != newer.tlp:
+        return order(earlier.tlp) < order(newer.tlp)
+    if earlier.group != newer.group or not earlier.recipients <= newer.recipients:
+        return True
+    return any(order(property_level(earlier, prop)) < order(property_level(newer, prop)) for prop in newer.granular)
 
 
 def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:

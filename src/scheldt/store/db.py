@@ -58,6 +58,21 @@ HEAD_REVISION = "0037"
 #: refused" hiding such bugs).
 DatabaseRefused = (OperationalError, InternalError)
 
+#: How SQLite words a statement the code got wrong: it raises them as OperationalError too, the
+#: class of a store that is locked, read-only or full (a regression review's SELECT of a column
+#: that does not exist was told as "connection lost or refused", to try again).
+_SQLITE_STATEMENT_ERRORS = ("no such column", "no such function", "no such index", "syntax error", 'near "',
+                            "has no column named", "ambiguous column name", "wrong number of arguments",
+                            "misuse of", "unrecognized token", "incomplete input")
+
+
+def is_statement_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (a SQLAlchemy error) is SQLite refusing a statement the code got wrong
+    (:data:`_SQLITE_STATEMENT_ERRORS`), not the store's state: such a bug keeps its traceback."""
+    orig = getattr(exc, "orig", None)
+    return (isinstance(exc, OperationalError) and type(orig).__module__.startswith("sqlite3")
+            and any(sign in str(orig) for sign in _SQLITE_STATEMENT_ERRORS))
+
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
@@ -431,7 +446,7 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
                 raise StoreUnavailable(f"database {shown_url(engine.url)}", "another writer's transaction crossed "
                                        f"this one and PostgreSQL stopped this one ({said}); nothing of this request "
                                        "was kept: try again") from exc
-            if isinstance(exc, OperationalError | InterfaceError):
+            if isinstance(exc, OperationalError | InterfaceError) and not is_statement_error(exc):
                 reason = (str(exc.orig).strip().splitlines() or ["no reason given"])[0] if exc.orig else type(exc).__name__
                 raise StoreUnavailable(f"database {shown_url(engine.url)}",
                                        f"connection lost or refused ({reason[:200]}); nothing of this request "

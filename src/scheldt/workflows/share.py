@@ -35,7 +35,6 @@ from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, 
 from scheldt.domain.audit import audit_payload
 from scheldt.domain.exchange import (
     LOCAL_GROUP,
-    TLP_ORDER,
     Audience,
     Requester,
     Tlp,
@@ -69,11 +68,14 @@ from scheldt.exchange.objects import (
     NAMESPACE,
     SHARING_EXTENSION_ID,
     Sharing,
+    StatedTerms,
+    granular_levels,
     identity_id,
     marked_properties,
     sharing_of,
+    stated_terms,
     stix_time,
-    tlp_of,
+    wider_than,
 )
 from scheldt.exchange.stix_mapping import (
     ALERT_EXTENSION_ID,
@@ -1017,11 +1019,18 @@ def receive_objects(uow: Any, objects: list[Any], owner_org: str, source: str, d
     return received
 
 
+def _stored_terms(uow: Any, v: Any) -> StatedTerms:
+    """The sharing terms of a stored version ``v`` (as stored, and its granular markings)."""
+    return StatedTerms(Tlp(v.tlp), v.group_id, uow.exchange.recipients(v.seq), granular_levels(v.object))
+
+
 def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime) -> list[tuple[int, str, str]]:
     """Delete the earlier versions of ``stix_ids`` whose sharing terms (TLP, sharing group,
-    RED recipients) are not the newest version's, leaving tombstones for peers, and return them
-    as (seq, id, modified). A federation review re-shared a GREEN seizure report as RED: a Dutch
-    analyst kept reading the GREEN version as current, and got it in a MISP export."""
+    RED recipients, granular markings) are not the newest version's, leaving tombstones for
+    peers, and return them as (seq, id, modified). A federation review re-shared a GREEN
+    seizure report as RED: a Dutch analyst kept reading the GREEN version as current, and got
+    it in a MISP export; a regression review put a second property under a granular RED
+    marking, and the earlier version served it to the whole community (``match[version]=all``)."""
     if not stix_ids:
         return []
     several = sorted(sid for sid, vs in uow.taxii.stored_versions(sorted(stix_ids)).items() if len(vs) > 1)
@@ -1031,9 +1040,9 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
         if len(versions) < 2 or versions[-1].revoked:  # a withdrawal deletes its own
             continue
         newest = versions[-1]
-        terms = (newest.tlp, newest.group_id, uow.exchange.recipients(newest.seq))
+        terms = _stored_terms(uow, newest)
         deleted += [(v.seq, v.stix_id, v.modified) for v in versions[:-1] if v.owner_org == newest.owner_org
-                    and (v.tlp, v.group_id, uow.exchange.recipients(v.seq)) != terms]
+                    and _stored_terms(uow, v) != terms]
     for _, sid, modified in deleted:
         uow.exchange.delete(sid, modified, now)
     if deleted:
@@ -1042,10 +1051,16 @@ def _drop_versions_under_other_terms(uow: Any, stix_ids: set[str], now: datetime
 
 
 def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, only_from: str | None,
-                            now: datetime) -> int:
-    """Delete the live copies of ``refused``'s object owned by ``owner_org`` that are under a
-    laxer TLP than ``refused`` (a newer version of it, refused here for its marking), leaving
-    tombstones for peers and taking a watchlist entry out of the store; returns how many.
+                            now: datetime, default_group: str | None = None) -> int:
+    """Delete the live copies of ``refused``'s object owned by ``owner_org`` that reach readers
+    ``refused`` (a newer version of it, refused here for its marking) does not
+    (:func:`scheldt.exchange.objects.wider_than`: a laxer TLP; at the same level another
+    sharing group, a recipient it no longer names, or a property it marks stricter; its terms
+    read as :func:`scheldt.exchange.objects.stated_terms` with ``default_group``, the group of
+    the collection it came in), leaving tombstones for peers and taking a watchlist entry out
+    of the store; returns how many. A regression review's RED object re-sent to fewer
+    recipients, an AMBER+STRICT one moved to a group not on this node, and a granular raise to
+    RED were each refused and withdrew nothing.
     Copies are the versions received from a peer or a MISP import (those received from
     ``only_from`` alone, e.g. ``peer:<name>``, when given); versions made on this node (its
     workbench, API, or a liaison officer's TAXII post) are never a peer's to take back, as
@@ -1060,20 +1075,20 @@ def withdraw_laxer_versions(uow: Any, refused: dict[str, Any], owner_org: str, o
     federation review's partner (medallion, which cannot name Scheldt recipients) raised an
     object from GREEN to RED, the RED version was refused for naming no recipient, and the
     GREEN one stayed readable by the whole community and relayed on."""
-    tlp, stix_id = tlp_of(refused), refused.get("id")
-    if tlp is None or not isinstance(stix_id, str):
+    terms, stix_id = stated_terms(refused, default_group), refused.get("id")
+    if terms is None or not isinstance(stix_id, str):
         return 0
     newer = version_key(refused.get("modified") or refused.get("created") or "")
     versions = [v for v in uow.exchange.versions(None, stix_id) if v.owner_org == owner_org]
     if not versions or any(version_key(v.modified) >= newer for v in versions):
         return 0
     laxer = [(v.seq, v.stix_id, v.modified) for v in versions
-             if _a_copy(v.source, only_from) and TLP_ORDER.index(Tlp(v.tlp)) < TLP_ORDER.index(tlp)]
+             if _a_copy(v.source, only_from) and wider_than(_stored_terms(uow, v), terms)]
     for _, sid, modified in laxer:
         uow.exchange.delete(sid, modified, now)
     if laxer:
-        uow.taxii.add_deletions(laxer, f"withdrawn: a newer version marked TLP:{tlp.value.upper()} was refused here",
-                                now)
+        uow.taxii.add_deletions(laxer, f"withdrawn: a newer version marked TLP:{terms.tlp.value.upper()} for fewer "
+                                "readers was refused here", now)
         withdraw_entries(uow, {stix_id}, now)
     return len(laxer)
 
