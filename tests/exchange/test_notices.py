@@ -545,6 +545,44 @@ def test_a_dead_notice_is_not_requeued_to_an_organisation_that_no_longer_owns_th
                                  "container's owners only")
 
 
+def test_a_pending_notice_is_not_sent_once_its_organisation_no_longer_owns_the_trip(
+        engine: Engine, plain_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A carrier review: a terminal's hold failed its first try, the box was loaded aboard (the
+    terminal no longer owns its trip), and the next try delivered it. It now goes to the
+    dead-letter list untried, saying why, audited; the carrier, still an owner, gets its own.
+    Another review's server pinned to a replay's day (SCHELDT_NOW) never ran the delivery job:
+    notices are due on the real clock."""
+    s = seed(engine)
+    down = f"http://127.0.0.1:{free_port()}/n"  # nothing listens there
+    sub_t = subscribe(engine, "terminal-1", down, SECRET_A, ("hold",))
+    sub_c = subscribe(engine, "carrier-a", down, SECRET_B, ("hold",))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], s["trip_a"], SECRET_REASON, datetime.now(UTC))
+    clock = Clock()
+    assert deliver(engine, policy=RetryPolicy(base_s=0.01, cap_s=0.01), clock=clock) == {
+        "tried": 2, "delivered": 0, "failed": 2, "dead": 0}
+    time.sleep(0.05)  # both due again
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == s["trip_a"]).values(terminal_code=""))
+    monkeypatch.setenv("SCHELDT_NOW", "2021-04-22T06:00:00Z")
+    get_settings.cache_clear()
+    with unit_of_work(engine) as uow:
+        assert not KINDS["deliver-notices"].idle(uow, {})  # the carrier's hold is due, on the real clock
+    assert deliver(engine, policy=RetryPolicy(base_s=1, cap_s=1), clock=clock) == {
+        "tried": 1, "delivered": 0, "failed": 1, "dead": 0, "not_owned": 1}
+    with unit_of_work(engine) as uow:
+        [terminal] = uow.notifications.notices("terminal-1")
+        [carrier] = uow.notifications.notices("carrier-a")
+    assert (terminal["subscription_id"], terminal["status"], terminal["attempts"]) == (sub_t, "dead", 1)
+    assert terminal["last_error"] == ("not sent: terminal-1 does not own the trip of container MSCU1234565 now: "
+                                      "notices go to a container's owners only")
+    assert (carrier["subscription_id"], carrier["status"], carrier["attempts"]) == (sub_c, "pending", 2)
+    [withdrawn] = [e for e in audit_entries(engine) if e.kind == "notice"
+                   and e.payload["details"].get("outcome") == "not owned"]
+    assert (withdrawn.payload["object_id"], withdrawn.payload["details"]["recipient"]) == (
+        str(terminal["id"]), "terminal-1")
+
+
 def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_it(engine: Engine,
                                                                                   plain_settings: None) -> None:
     """A regression review: a terminal's second system, down when the hold went, could not be

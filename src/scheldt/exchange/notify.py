@@ -60,7 +60,7 @@ from scheldt.errors import AuthError, InputError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.notifications import UNSIGNED_MARK, RetryPolicy
-from scheldt.workflows.notices import internal_host
+from scheldt.workflows.notices import internal_host, not_owned_why, owned_now
 
 log = logging.getLogger("scheldt.notify")
 
@@ -230,9 +230,13 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
     with uow_factory() as uow:
         uow.notifications.release_signable(clock())
         due = uow.notifications.claim_due(clock(), limit, lease_s)
+        gone = _no_longer_owned(uow, due, clock(), actor_org)
+        due = [n for n in due if n["id"] not in gone]
         behind = _behind_earlier(uow, due, clock())
     due = [n for n in due if n["id"] not in behind]
     report = {"tried": len(due), "delivered": 0, "failed": 0, "dead": 0} | ({"waiting": len(behind)} if behind else {})
+    if gone:
+        report["not_owned"] = len(gone)
     if not due:
         return report
     attempts = _post_all(due, timeout_s, clock, settings.notice_allow_http)
@@ -260,6 +264,30 @@ def deliver_due(uow_factory: Callable[[], AbstractContextManager[Any]], *, limit
                  "next_attempt_at": row["next_attempt_at"].isoformat() if outcome == "failed" else None}),
                 attempt.at)
     return report
+
+
+def _no_longer_owned(uow: Any, due: list[dict[str, Any]], now: datetime, actor_org: str) -> set[int]:
+    """The ids of the claimed ``due`` notices whose organisation no longer owns the trip they
+    are about (:func:`scheldt.workflows.notices.owned_now`), moved to the dead-letter list
+    untried, each audited (kind ``notice``, outcome ``not owned``). A carrier review's terminal
+    got a notice about a box loaded aboard since it was queued (its first try had failed)."""
+    if not due:
+        return set()
+    organisations = uow.accounts.organisations()
+    gone = set()
+    for notice in due:
+        if owned_now(uow, notice, organisations):
+            continue
+        gone.add(notice["id"])
+        why = not_owned_why(notice)
+        uow.notifications.mark_dead(notice["id"], f"not sent: {why}", now)
+        log.warning("notice %s (%s for %s) is dead untried: %s", notice["id"], notice["kind"],
+                    notice["organisation_id"], why)
+        uow.audit.append("notice", actor_org, audit_payload(
+            "notice delivery", actor_org, f"withdraw {notice['kind']} notice", "notice", str(notice["id"]), "local",
+            {"recipient": notice["organisation_id"], "subscription_id": notice["subscription_id"],
+             "notice_id": notice["notice_id"], "kind": notice["kind"], "outcome": "not owned", "error": why}), now)
+    return gone
 
 
 def _box(notice: Mapping[str, Any]) -> tuple[int, str]:

@@ -377,7 +377,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("deliver-notices", _deliver_notices, {
         "limit": Param(int, "Notices sent at most in this run (default SCHELDT_NOTICE_BATCH).", bounds=(1, 1000)),
     }, "Send due hold, release and alert notices to subscribers; dead-letter them after the last try.",
-         lambda uow, params: not uow.notifications.any_due(now())),
+         # notices are queued and sent on the real clock, whatever SCHELDT_NOW says (a review's
+         # server pinned to a replay's day never sent one)
+         lambda uow, params: not uow.notifications.any_due(wall_clock())),
     Kind("expire-shared-entries", _expire_shared_entries, {},
          "Take shared watchlist entries past their valid_until out of the watchlist store."),
     Kind("federation-pull", _federation_pull, {

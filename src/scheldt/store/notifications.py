@@ -300,6 +300,17 @@ class NotificationRepository:
         self.session.flush()
         return self._as_dict(row)
 
+    def mark_dead(self, notification_id: int, note: str, now: datetime) -> dict[str, Any]:
+        """Move a pending notice to the dead-letter list without a try, ``note`` saying why
+        (its organisation no longer owns the box, say); another status is kept."""
+        row = self._row(notification_id)
+        if row.status == PENDING:
+            row.status = DEAD
+            row.next_attempt_at = now
+            row.last_error = note[:ERROR_MAX]
+        self.session.flush()
+        return self._as_dict(row)
+
     def mark_failed(self, notification_id: int, error: str, now: datetime, policy: RetryPolicy) -> dict[str, Any]:
         """Record a failed try at ``now``: one more attempt and the error; the notice is tried
         again after :meth:`RetryPolicy.delay_s`, or goes ``dead`` when that was its last try.

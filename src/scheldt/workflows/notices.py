@@ -417,18 +417,30 @@ def _not_there_already(uow: Any, notice: dict[str, Any]) -> None:
                             f"already (notice {copy['id']}, {copy['status']}, subscription {copy['subscription_id']})")
 
 
-def _still_owned(uow: Any, notice: dict[str, Any]) -> None:
-    """Raise ConflictError unless the notice's organisation owns the trip it is about now
-    (:func:`owners`): notices go to a box's owners only, and a terminal owns a trip while the
-    box is at its terminal. A carrier review re-queued a terminal's dead hold after the box was
-    loaded aboard, and it was delivered to the terminal."""
+def owned_now(uow: Any, notice: dict[str, Any], organisations: Sequence[Organisation] | None = None) -> bool:
+    """Whether the notice's organisation (``organisation_id``) owns the trip its body names
+    (container number, document reference, voyage) now (:func:`owners`): a terminal owns a trip
+    while the box is at its terminal. ``organisations``: every organisation, when the caller
+    has them already."""
     body, org = notice["body"], notice["organisation_id"]
     box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
     trip = uow.container_trips.by_key(TripKey(*box))
-    organisation = next((o for o in uow.accounts.organisations() if o.id == org), None)
-    if trip is None or organisation is None or not owners([organisation], trip):
-        raise ConflictError(f"notice {notice['id']}", f"{org} does not own the trip of container {box[0]} now: "
-                            "notices go to a container's owners only")
+    organisation = next((o for o in organisations or uow.accounts.organisations() if o.id == org), None)
+    return trip is not None and organisation is not None and bool(owners([organisation], trip))
+
+
+def not_owned_why(notice: dict[str, Any]) -> str:
+    """What is said of a notice whose organisation no longer owns its trip (:func:`owned_now`)."""
+    return (f"{notice['organisation_id']} does not own the trip of container "
+            f"{notice['body'].get('container_number', '')} now: notices go to a container's owners only")
+
+
+def _still_owned(uow: Any, notice: dict[str, Any]) -> None:
+    """Raise ConflictError unless the notice's organisation owns the trip it is about now
+    (:func:`owned_now`). A carrier review re-queued a terminal's dead hold after the box was
+    loaded aboard, and it was delivered to the terminal."""
+    if not owned_now(uow, notice):
+        raise ConflictError(f"notice {notice['id']}", not_owned_why(notice))
 
 
 def _still_news(uow: Any, notice: dict[str, Any]) -> None:
