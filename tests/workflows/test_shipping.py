@@ -1414,9 +1414,19 @@ def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move
                                                      box="APZU4812090"))[:2] == (1, 0)
     assert send("t3-here.json", "terminal-3", move("c1", "DISC", "2026-01-05T08:00:00Z", "SIMT3",
                                                    box="APZU4812090"))[:2] == (1, 0)
-    # moved by road: out of terminal-2's gate, then into terminal-3's
+    # out of terminal-2's gate, the box cannot be discharged on its trip again (a carriers' review's
+    # terminal-3 named the trip's bill of lading and voyage in a made-up discharge, and took the trip
+    # and its hold)
     assert send("t2-out.json", "terminal-2", move("o2", "GTOT", "2026-01-03T08:00:00Z", "SIMT2"))[:2] == (1, 0)
+    assert send("t3-disc.json", "terminal-3", move("x3", "DISC", "2026-01-03T08:30:00Z", "SIMT3", "SIMBL1")) == (
+        0, 1, ["container KKFU6671914 went out of the gate at SIMT2 on 2026-01-03 08:00 UTC, the last move of its trip "
+               "at this port: it cannot be discharged from a vessel on that trip after it (a discharge from another "
+               "call is another trip's, with its own voyage and document)"])
+    # moved by road: out of terminal-2's gate, then into terminal-3's
     assert send("t3-in.json", "terminal-3", move("i3", "GTIN", "2026-01-03T09:00:00Z", "SIMT3"))[:2] == (1, 0)
+    with unit_of_work(engine) as uow:
+        [facts] = [f for f in trip_facts(uow, ["KKFU6671914"], NOW) if f.key.document_ref == "SIMBL1"]
+    assert [(e.event_type, e.facility_code) for e in facts.events] == [("DISC", "SIMT2"), ("GTOT", "SIMT2")]
 
 
 def test_a_refused_or_clashing_event_sent_again_in_other_bytes_is_quarantined_once(engine: Engine,

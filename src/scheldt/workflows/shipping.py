@@ -285,7 +285,10 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
     lading, then a discharge at its own quay, of a box another terminal had discharged from the
     same call the day before, and took the trip and its hold. A box that left the other
     terminal (a transfer by road: a gate-out there, then a gate-in here) passes, and so does a
-    move before the other terminal's."""
+    move before the other terminal's. A discharge whose trip's latest move at the port was a
+    gate-out is refused too: a box that left by land is not discharged from a vessel on the same
+    trip (another review's terminal reported such a discharge, naming the trip's bill of lading
+    and voyage, of a box another terminal had let out, and took the trip and its hold)."""
     loose = [e for e in events if getattr(e, "container_number", "") and e.classifier == "ACT"]
     if not loose:
         return {}
@@ -303,11 +306,18 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
         last = max(before, key=lambda x: x["event_time"], default=None)
         facility = str((last or {}).get("facility_code") or "").upper()
         ports = {row["unlocode"], str((last or {}).get("unlocode") or "")}
-        if last is not None and facility and facility not in own and last.get("event_type") not in _EXITS \
-                and (len(ports) == 1 or "" in ports):
+        if last is None or not (len(ports) == 1 or "" in ports):
+            continue
+        if facility and facility not in own and last.get("event_type") not in _EXITS:
             out[id(e)] = _refused(e, "facilityCode", f"container {number} is at another terminal at that "
                                   f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
                                   f"load): {terminal.id} reports the moves of the boxes in its hands")
+        elif row["event_type"] == "DISC" and last.get("event_type") == "GTOT":
+            out[id(e)] = _refused(e, "equipmentEventTypeCode", f"container {number} went out of the gate at "
+                                  f"{facility or 'a terminal'} on {last['event_time']:%Y-%m-%d %H:%M} UTC, the last "
+                                  "move of its trip at this port: it cannot be discharged from a vessel on that trip "
+                                  "after it (a discharge from another call is another trip's, with its own voyage "
+                                  "and document)")
     return out
 
 
