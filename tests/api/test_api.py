@@ -178,6 +178,23 @@ def test_a_consignment_shows_only_versions_covering_the_requesters_containers(se
     assert {c["number"] for v in seen["versions"] for c in v["containers"]} == {handled["container_number"]}
     assert "SL-ELSEWHERE" not in str(seen) and "SL-ELSEWHERE" in str(officer)
     assert "TGHU9876540" not in str(seen) and "TGHU9876540" in str(officer)  # nor through a flag naming it
+    # another line's bill of lading naming the line's booking for the same box (slot sharing on one
+    # voyage): neither the line nor the terminal reads it by the booking (a carrier-channel review
+    # read its shipper, consignee and seal)
+    for who, trip in (("carrier", top), ("terminal", handled)):
+        own = service.client.get(f"/api/v1/consignments/{trip['document_ref']}", headers=service.as_(who)).json()
+        booking = own["versions"][0]["booking_ref"]
+        shared = Consignment(bill_of_lading=f"RIVAL-SLOT-{who}", booking_ref=booking, carrier_code="SIMB",
+                             source="tests", containers=((trip["container_number"], (Seal("SL-RIVAL"),)),),
+                             parties=(ShippingParty("consignee", "Rival Slot Customer"),))
+        with service.uow() as uow:
+            uow.documents.add([shared], "be-customs", datetime.now(UTC))
+        read = service.client.get(f"/api/v1/consignments/{booking}", headers=service.as_(who))
+        assert read.status_code == 200 and {v["document_ref"] for v in read.json()["versions"]} == {
+            trip["document_ref"]}, (who, read.text)
+        assert "SL-RIVAL" not in read.text and "Rival Slot Customer" not in read.text, who
+        officer_sees = service.client.get(f"/api/v1/consignments/{booking}", headers=service.as_("officer")).json()
+        assert f"RIVAL-SLOT-{who}" in {v["document_ref"] for v in officer_sees["versions"]}
 
 
 def test_a_party_search_limits_the_requesters_own_versions(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1033,6 +1033,8 @@ def test_a_stricter_version_for_fewer_readers_withdraws_what_reached_more(tmp_pa
         "granular raise refused": _plain(405, description=secret, granular_markings=granular("name"),
                                          extensions=terms(recipients=["nl-customs/nl-analyst"])),
         "new wording": _plain(404, object_marking_refs=red, extensions=terms(recipients=["nl-customs/nl-analyst"])),
+        "laxer but a property raised": _plain(406, description=secret, object_marking_refs=[
+            TLP_MARKING_IDS[Tlp.AMBER]], extensions=terms(sharing_group="be-us")),
     }
     newer = {
         "fewer recipients": new_version(first["fewer recipients"], extensions=terms(
@@ -1043,18 +1045,22 @@ def test_a_stricter_version_for_fewer_readers_withdraws_what_reached_more(tmp_pa
             "name", "description"), extensions=terms(recipients=["nl-customs/nl-analyst", "nl-analyst"])),
         "new wording": new_version(first["new wording"], name="reworded",
                                    extensions=terms(recipients=["nl-customs/nl-analyst", "nl-analyst"])),  # refused
+        # GREEN with its description RED, refused (a review: the AMBER copy kept its description)
+        "laxer but a property raised": new_version(
+            first["laxer but a property raised"], object_marking_refs=[TLP_MARKING_IDS[Tlp.GREEN]],
+            granular_markings=granular("description"), extensions=terms(recipients=["nl-customs/nl-analyst", "x"])),
     }
     try:
         with unit_of_work(node) as uow:
             report = CollectionReport("feed")
             store_objects(uow, feed, list(first.values()), "be-us", datetime.now(UTC), report)
-        assert (report.added, report.failed) == (5, 0), report.failures
+        assert (report.added, report.failed) == (6, 0), report.failures
         with unit_of_work(node) as uow:
             report = CollectionReport("feed")
             store_objects(uow, feed, list(newer.values()), "be-us", datetime.now(UTC), report)
         failures = dict(report.failures)
-        assert (report.added, report.failed, report.deleted) == (1, 4, 3)
-        for case in ("fewer recipients", "other group", "granular raise refused"):
+        assert (report.added, report.failed, report.deleted) == (1, 5, 4)
+        for case in ("fewer recipients", "other group", "granular raise refused", "laxer but a property raised"):
             assert failures[first[case]["id"]].endswith("; its 1 earlier version(s) open to more readers are "
                                                         "withdrawn here"), case
             assert rows(node, first[case]["id"]) == [], case
@@ -1073,7 +1079,8 @@ def test_a_stricter_version_for_fewer_readers_withdraws_what_reached_more(tmp_pa
         with unit_of_work(node) as uow:
             tombstones = [*uow.taxii.deletions(None, community=True), *uow.taxii.deletions(None, group_id="be-us")]
             assert sorted(t.stix_id for t in tombstones) == sorted(
-                first[c]["id"] for c in ("fewer recipients", "other group", "granular raise", "granular raise refused"))
+                first[c]["id"] for c in ("fewer recipients", "other group", "granular raise", "granular raise refused",
+                                         "laxer but a property raised"))
     finally:
         node.dispose()
 

@@ -583,6 +583,33 @@ def test_a_pending_notice_is_not_sent_once_its_organisation_no_longer_owns_the_t
         str(terminal["id"]), "terminal-1")
 
 
+def test_an_owners_notice_is_judged_on_the_trip_it_names_not_on_its_voyage(engine: Engine,
+                                                                           plain_settings: None) -> None:
+    """A regression review: a trip begun by a VGM declaration is keyed without a voyage, and its
+    notices name the voyage of its first event; ownership was looked up by container, document
+    and that voyage, found no trip, and the line's own hold went to the dead-letter list untried.
+    It is judged on the trip the notice names (``trip_id``); for a trip since regrouped, on the
+    box's current trip."""
+    s = seed(engine)
+    with unit_of_work(engine) as uow:
+        trip = add_trip(uow, "MSCU1234565", "SIMA", "SIMT1", doc="BKG-OWN", voyage="")
+    subscribe(engine, "carrier-a", f"http://127.0.0.1:{free_port()}/n", SECRET_A, ("hold",))
+    with unit_of_work(engine) as uow:
+        inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
+        [queued] = uow.notifications.notices("carrier-a")
+        # as notice_body writes it when the trip's first event names voyage 225S
+        uow.session.execute(update(NotificationRow).where(NotificationRow.id == queued["id"])
+                            .values(body=queued["body"] | {"voyage": "225S"}))
+    policy = RetryPolicy(base_s=0.01, cap_s=0.01)
+    assert deliver(engine, policy=policy) == {"tried": 1, "delivered": 0, "failed": 1, "dead": 0}
+    # regrouped: carrier-b's trip of the box is its current one, and carrier-a owns none of it
+    with unit_of_work(engine) as uow:
+        add_trip(uow, "MSCU1234565", "SIMB", "", doc="BL-B-2", voyage="V9")
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip).values(regrouped_at=NOW))
+    time.sleep(0.05)
+    assert deliver(engine, policy=policy) == {"tried": 0, "delivered": 0, "failed": 0, "dead": 0, "not_owned": 1}
+
+
 def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_it(engine: Engine,
                                                                                   plain_settings: None) -> None:
     """A regression review: a terminal's second system, down when the hold went, could not be

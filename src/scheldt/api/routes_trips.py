@@ -15,7 +15,7 @@ from fastapi import Query
 
 from scheldt.api.deps import CtxDep, CtxRouter, audited_trips
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
-from scheldt.domain.access import OrgKind, Permission
+from scheldt.domain.access import Organisation, OrgKind, Permission
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
@@ -196,6 +196,8 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
     # carry the same reference (booking numbers collide), and its parties and goods are not theirs
     boxes = {t["container_number"] for t in owned}
     versions = [d for d in found if boxes & {c.get("number") for c in d.get("containers") or []}] if owned else []
+    if not ctx.agency:
+        versions = _of_the_trips_line(ctx.uow, versions, owned, ctx.principal.organisation)
     if ctx.principal.organisation.kind == OrgKind.TERMINAL:  # its boxes, not another terminal's with their seals
         versions = [for_terminal(_own_boxes(d, boxes)) for d in versions]  # nor the lines' commercial facts
     ctx.audit("read", "consignment", ref, **({"trips": sorted(t["id"] for t in owned),
@@ -204,6 +206,31 @@ def get_consignment(document_ref: str, ctx: CtxDep) -> dict[str, Any]:
         raise NotFoundError(f"consignment {ref}", "no such consignment")
     return {"document_ref": ref, "trips": [trip_row(r, ctx.agency) for r in owned],
             "versions": [_version(d) for d in versions]}
+
+
+def _of_the_trips_line(uow: Any, versions: list[dict[str, Any]], owned: list[dict[str, Any]],
+                       org: Organisation) -> list[dict[str, Any]]:
+    """The ``versions`` a shipping line or terminal ``org`` may read: those naming no carrier,
+    and those of a line that is ``org`` itself (a line) or the line of an ``owned`` trip of a box
+    they list (a terminal); a line's SMDG code and SCAC are one line. A carrier-channel review's
+    line read, by its booking number, another line's bill of lading naming that booking for a
+    box both lines had on one voyage (slot sharing): its shipper, consignee, goods and seal."""
+    line_of = {code.upper(): o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER
+               for code in o.carrier_codes}
+
+    def line(code: object) -> str:
+        text = str(code or "").strip().upper()
+        return line_of.get(text, text)
+
+    def readable(d: dict[str, Any]) -> bool:
+        if not line(d.get("carrier_code")):
+            return True
+        if org.kind == OrgKind.CARRIER:
+            return line(d.get("carrier_code")) == org.id
+        numbers = {c.get("number") for c in d.get("containers") or []}
+        return any(t["container_number"] in numbers and line(t.get("carrier_code")) in ("", line(d.get("carrier_code")))
+                   for t in owned)
+    return [d for d in versions if readable(d)]
 
 
 def _own_boxes(d: dict[str, Any], boxes: set[str]) -> dict[str, Any]:

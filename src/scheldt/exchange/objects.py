@@ -377,13 +377,19 @@ def wider_than(earlier: StatedTerms, newer: StatedTerms) -> bool:
     """Whether an earlier version under ``earlier`` reaches readers the originator's newer
     version under ``newer`` does not: a laxer TLP level; at the same level, another sharing
     group or a recipient the newer one no longer names; or a property the newer one puts under
-    a stricter granular marking. A stricter level is never wider (whatever its group)."""
+    a stricter granular marking (whatever the object's levels: a review's AMBER version was kept
+    when a GREEN one put its description under RED), or one it keeps RED for fewer recipients.
+    An object at a stricter level is otherwise not wider (whatever its group)."""
     order = TLP_ORDER.index
-    if earlier.tlp != newer.tlp:
-        return order(earlier.tlp) < order(newer.tlp)
-    if earlier.group != newer.group or not earlier.recipients <= newer.recipients:
+    if order(earlier.tlp) < order(newer.tlp):
         return True
-    return any(order(property_level(earlier, prop)) < order(property_level(newer, prop)) for prop in newer.granular)
+    if earlier.tlp == newer.tlp and (earlier.group != newer.group or not earlier.recipients <= newer.recipients):
+        return True
+    for prop in newer.granular:
+        was, now = property_level(earlier, prop), property_level(newer, prop)
+        if order(was) < order(now) or (was == now == Tlp.RED and not earlier.recipients <= newer.recipients):
+            return True
+    return False
 
 
 def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from scheldt.domain.access import Organisation, OrgKind, Permission, Principal, 
 from scheldt.domain.audit import audit_payload
 from scheldt.domain.trips import TripKey
 from scheldt.domain.urls import same_endpoint
-from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError
+from scheldt.errors import ConfigError, ConflictError, ForbiddenError, InputError, NotFoundError
 from scheldt.workflows.accounts import require
 
 log = logging.getLogger(__name__)
@@ -419,13 +419,21 @@ def _not_there_already(uow: Any, notice: dict[str, Any]) -> None:
 
 def owned_now(uow: Any, notice: dict[str, Any], organisations: Sequence[Organisation] | None = None) -> bool:
     """Whether the notice's organisation (``organisation_id``) owns the trip its body names
-    (container number, document reference, voyage) now (:func:`owners`): a terminal owns a trip
-    while the box is at its terminal. ``organisations``: every organisation, when the caller
-    has them already."""
-    body, org = notice["body"], notice["organisation_id"]
-    box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
-    trip = uow.container_trips.by_key(TripKey(*box))
+    (``trip_id``) now (:func:`owners`): a terminal owns a trip while the box is at its terminal.
+    A trip its box's events no longer make (regrouped) is judged by the box's current trip, the
+    newest listed, where its hold went. ``organisations``: every organisation, when the caller
+    has them already. (A regression review: the trip looked up by the body's voyage, which is
+    the trip's first event's where the trip's key has none, was not found, and a line's own
+    hold notice went to the dead-letter list.)"""
+    org = notice["organisation_id"]
     organisation = next((o for o in organisations or uow.accounts.organisations() if o.id == org), None)
+    try:
+        trip = uow.container_trips.get(int(notice["body"]["trip_id"]))
+    except (KeyError, TypeError, ValueError, NotFoundError):
+        return False
+    if trip.get("regrouped_at") is not None:
+        current = uow.container_trips.of_container(trip["container_number"])
+        trip = uow.container_trips.get(current[0]["id"]) if current else None
     return trip is not None and organisation is not None and bool(owners([organisation], trip))
 
 

@@ -285,10 +285,11 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
     lading, then a discharge at its own quay, of a box another terminal had discharged from the
     same call the day before, and took the trip and its hold. A box that left the other
     terminal (a transfer by road: a gate-out there, then a gate-in here) passes, and so does a
-    move before the other terminal's. A discharge whose trip's latest move at the port was a
-    gate-out is refused too: a box that left by land is not discharged from a vessel on the same
-    trip (another review's terminal reported such a discharge, naming the trip's bill of lading
-    and voyage, of a box another terminal had let out, and took the trip and its hold)."""
+    move before the other terminal's. A discharge whose trip's latest move at the port was the
+    gate-out after its discharge there is refused too (:func:`_left_after_discharge`): a box
+    that left by land is not discharged from a vessel on the same trip (another review's
+    terminal reported such a discharge, naming the trip's bill of lading and voyage, of a box
+    another terminal had let out, and took the trip and its hold)."""
     loose = [e for e in events if getattr(e, "container_number", "") and e.classifier == "ACT"]
     if not loose:
         return {}
@@ -312,13 +313,26 @@ def _held_by_another(uow: UnitOfWork, events: list[Event], terminal: Organisatio
             out[id(e)] = _refused(e, "facilityCode", f"container {number} is at another terminal at that "
                                   f"time (its last move there, {last.get('event_type')}, was not a gate-out or a "
                                   f"load): {terminal.id} reports the moves of the boxes in its hands")
-        elif row["event_type"] == "DISC" and last.get("event_type") == "GTOT":
+        elif row["event_type"] == "DISC" and _left_after_discharge(trip, last, ports):
             out[id(e)] = _refused(e, "equipmentEventTypeCode", f"container {number} went out of the gate at "
                                   f"{facility or 'a terminal'} on {last['event_time']:%Y-%m-%d %H:%M} UTC, the last "
                                   "move of its trip at this port: it cannot be discharged from a vessel on that trip "
                                   "after it (a discharge from another call is another trip's, with its own voyage "
                                   "and document)")
     return out
+
+
+def _left_after_discharge(trip: Trip, last: dict[str, Any], ports: set[str]) -> bool:
+    """Whether ``last``, the latest move of ``trip`` before a discharge at ``ports``, is a
+    gate-out ending its import there: the trip has a transport document or booking (a box's
+    trips without one are told apart by voyage alone, and voyage numbers come round again), and
+    was discharged at that port before going out of the gate (an empty released at a depot
+    before an export, then railed in loaded, was not)."""
+    if last.get("event_type") != "GTOT" or not trip.key.document_ref:
+        return False
+    return any(x.get("event_type") == "DISC" and x.get("classifier") == "ACT" and x is not last
+               and x["event_time"] <= last["event_time"] and (str(x.get("unlocode") or "") in ports or "" in ports)
+               for x in trip.events)
 
 
 def _box_history(uow: UnitOfWork, events: list[Event]) -> tuple[dict[str, list[dict[str, Any]]],
