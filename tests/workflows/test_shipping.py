@@ -631,6 +631,12 @@ def test_a_carriers_event_naming_no_document_does_not_join_another_lines_trip(en
            "carrier-a supplies events about its own shipments only (name your document or booking)")
     assert send("voyage.json", "carrier-a", move("g1", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "400E")) == (0, 1, [why])
     assert send("bare.json", "carrier-a", move("g2", "GTOT", "2026-11-21T10:00:00Z", "BEANR")) == (0, 1, [why])
+    # a made-up reference without a type names nothing either (a carrier-channel review's gate-out
+    # with one joined the other line's trip by its voyage and marked the held box gone)
+    for typed in ({"documentReferenceType": "", "documentReferenceValue": "SIMA-NOTYPE-1"},
+                  {"documentReferenceValue": "SIMA-NOTYPE-2"}):
+        assert send("untyped.json", "carrier-a", move("g5", "GTOT", "2026-11-21T10:00:00Z", "BEANR", "400E")
+                    | {"documentReferences": [typed]}) == (0, 1, [why])
     with unit_of_work(engine) as uow:
         [facts] = trip_facts(uow, ["KKFU6671914"], NOW)
     assert facts.key.document_ref == msc and [e.event_type for e in facts.events] == ["LOAD", "DISC"]  # not gone

@@ -441,9 +441,18 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     return _partition(events, refusal)
 
 
+#: The reference types that place an event on a trip (:func:`_references`, as the store keeps
+#: them): transport document (DCSA TRD, EDIFACT BOL) and booking (BKG, CBR).
+_TRIP_REFERENCE_KINDS = frozenset({"TRD", "BOL", "BKG", "CBR"})
+
+
 def _named_refs(event: Event) -> list[str]:
-    """The document and booking references ``event`` names, placeholders left out."""
-    return [r.value for r in event.documents if r.value and not is_placeholder_reference(r.value)]
+    """The document and booking references ``event`` names that place it on a trip
+    (:data:`_TRIP_REFERENCE_KINDS`), placeholders left out. A carrier-channel review's line
+    named a made-up reference without a type: it counted as naming a document, yet the event
+    joined another line's trip by its voyage and marked the held box gone."""
+    return [r.value for r in event.documents
+            if r.kind in _TRIP_REFERENCE_KINDS and r.value and not is_placeholder_reference(r.value)]
 
 
 def _joining_anothers_trip(uow: UnitOfWork, loose: list[Event], carrier: Organisation,
