@@ -1378,6 +1378,36 @@ def test_a_line_supplies_vgm_declarations_naming_its_own_carrier_code_only(engin
                                         ("theirs", "be-customs"), ("none", "carrier-a"), ("own", "carrier-a")]
 
 
+def test_a_booking_is_the_line_s_whose_document_named_it_first(engine: Engine, tmp_path: Path) -> None:
+    """A carrier-channel review: line B sent a bill of lading naming line A's booking (booking
+    numbers collide between lines, so it is kept), and from then on every event of A naming
+    its own booking was refused as another carrier's. The booking is the line's whose document
+    named it first: A's events pass, B's events naming it are refused."""
+    from datetime import timedelta
+
+    from scheldt.domain.access import Organisation, OrgKind
+    from scheldt.domain.shipping import Consignment
+
+    with unit_of_work(engine) as uow:
+        for org, code in (("carrier-a", "SIMA"), ("carrier-b", "SIMB")):
+            uow.accounts.add_organisation(Organisation(org, org, OrgKind.CARRIER, (code,)), NOW)
+        uow.documents.add([Consignment(bill_of_lading="SIMABL77", booking_ref="BKA-SS-4", carrier_code="SIMA",
+                                       containers=(("TGHU1234567", ()),), source="a.json")], "carrier-a", NOW)
+        uow.documents.add([Consignment(bill_of_lading="SIMBBL88", booking_ref="BKA-SS-4", carrier_code="SIMB",
+                                       containers=(("TGHU1234567", ()),), source="b.json")], "carrier-b",
+                          NOW + timedelta(hours=1))
+
+    def gate_out(event_id: str) -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference="TGHU1234567",
+                          eventDateTime="2026-11-21T10:00:00Z", eventClassification__equipmentEventTypeCode="GTOT",
+                          eventLocation__UNLocationCode="BEANR",
+                          documentReferences=[{"documentReferenceType": "BKG", "documentReferenceValue": "BKA-SS-4"}])
+
+    assert _send(engine, tmp_path / "a.json", "carrier-a", gate_out("ga")) == (1, 0, [])
+    assert _send(engine, tmp_path / "b.json", "carrier-b", gate_out("gb")) == (0, 1, [
+        "names BKA-SS-4, another carrier's document here: carrier-b supplies events about its own shipments only"])
+
+
 def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move_of_it(
         engine: Engine, tmp_path: Path) -> None:
     """A carrier-isolation review: terminal-3 reported a discharge at its own quay, naming no

@@ -204,6 +204,26 @@ class DocumentRepository:
                     out.setdefault(ref, set()).add(code)
         return out
 
+    def first_carrier_codes_of(self, refs: Collection[str]) -> dict[str, set[str]]:
+        """The carrier codes of the first stored versions (earliest received, by any supplier)
+        naming each of ``refs`` as their document or booking reference: reference → codes
+        (versions without a code left out; several when received at the same moment)."""
+        td = TransportDocumentRow
+        first: dict[str, tuple[datetime, set[str]]] = {}
+        wanted = sorted({r for r in refs if r})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for column in (td.document_ref, td.booking_ref):
+                for ref, code, at in self.session.execute(select(column, td.carrier_code, td.received_at).distinct()
+                                                          .where(column.in_(chunk), td.carrier_code != "")):
+                    at = aware(at)
+                    held = first.get(ref)
+                    if held is None or at < held[0]:
+                        first[ref] = (at, {code})
+                    elif at == held[0]:
+                        held[1].add(code)
+        return {ref: codes for ref, (_, codes) in first.items()}
+
     def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
         """Whether this version of ``doc`` was stored under a hash :func:`_as_read_hashes` gives
         (before list order was left out of a version): a re-send of it adds nothing."""
