@@ -1381,8 +1381,9 @@ def test_a_line_supplies_vgm_declarations_naming_its_own_carrier_code_only(engin
 def test_a_booking_is_the_line_s_whose_document_named_it_first(engine: Engine, tmp_path: Path) -> None:
     """A carrier-channel review: line B sent a bill of lading naming line A's booking (booking
     numbers collide between lines, so it is kept), and from then on every event of A naming
-    its own booking was refused as another carrier's. The booking is the line's whose document
-    named it first: A's events pass, B's events naming it are refused."""
+    its own booking was refused as another carrier's. For a box, the booking is the line's
+    whose document naming it for that box came first: A's events pass, B's events naming it are
+    refused."""
     from datetime import timedelta
 
     from scheldt.domain.access import Organisation, OrgKind
@@ -1397,15 +1398,36 @@ def test_a_booking_is_the_line_s_whose_document_named_it_first(engine: Engine, t
                                        containers=(("TGHU1234567", ()),), source="b.json")], "carrier-b",
                           NOW + timedelta(hours=1))
 
-    def gate_out(event_id: str) -> dict[str, object]:
-        return dcsa_event(event_id, equipmentDetails__equipmentReference="TGHU1234567",
+    def gate_out(event_id: str, booking: str = "BKA-SS-4", box: str = "TGHU1234567") -> dict[str, object]:
+        return dcsa_event(event_id, equipmentDetails__equipmentReference=box,
                           eventDateTime="2026-11-21T10:00:00Z", eventClassification__equipmentEventTypeCode="GTOT",
                           eventLocation__UNLocationCode="BEANR",
-                          documentReferences=[{"documentReferenceType": "BKG", "documentReferenceValue": "BKA-SS-4"}])
+                          documentReferences=[{"documentReferenceType": "BKG", "documentReferenceValue": booking}])
+
+    def theirs(booking: str, line: str) -> list[str]:
+        return [f"names {booking}, another carrier's document here: {line} supplies events about its own shipments "
+                "only"]
 
     assert _send(engine, tmp_path / "a.json", "carrier-a", gate_out("ga")) == (1, 0, [])
-    assert _send(engine, tmp_path / "b.json", "carrier-b", gate_out("gb")) == (0, 1, [
-        "names BKA-SS-4, another carrier's document here: carrier-b supplies events about its own shipments only"])
+    assert _send(engine, tmp_path / "b.json", "carrier-b", gate_out("gb")) == (0, 1, theirs("BKA-SS-4", "carrier-b"))
+    # for each box (its regression review): a booking both lines' documents name, each for its own box,
+    # is each line's for its box only; named for one box by both at once, it is neither's
+    with unit_of_work(engine) as uow:
+        uow.documents.add([Consignment(bill_of_lading="SIMABL79", booking_ref="BK-SS-6", carrier_code="SIMA",
+                                       containers=(("TGHU1234567", ()),), source="a.json")], "carrier-a", NOW)
+        uow.documents.add([Consignment(bill_of_lading="SIMBBL89", booking_ref="BK-SS-6", carrier_code="SIMB",
+                                       containers=(("MSCU1234565", ()),), source="b.json"),
+                           Consignment(bill_of_lading="SIMBBL90", booking_ref="BK-SS-7", carrier_code="SIMB",
+                                       containers=(("MSCU1234565", ()),), source="c.json"),
+                           Consignment(bill_of_lading="SIMABL80", booking_ref="BK-SS-7", carrier_code="SIMA",
+                                       containers=(("MSCU1234565", ()),), source="c.json")], "be-customs",
+                          NOW + timedelta(hours=2))
+    assert _send(engine, tmp_path / "c.json", "carrier-a", gate_out("gc", "BK-SS-6", "MSCU1234565")) == (
+        0, 1, theirs("BK-SS-6", "carrier-a"))
+    assert _send(engine, tmp_path / "d.json", "carrier-b", gate_out("gd", "BK-SS-6", "MSCU1234565"))[:2] == (1, 0)
+    for line, event_id in (("carrier-a", "ge"), ("carrier-b", "gf")):
+        assert _send(engine, tmp_path / f"{event_id}.json", line, gate_out(event_id, "BK-SS-7", "MSCU1234565")) == (
+            0, 1, theirs("BK-SS-7", line))
 
 
 def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move_of_it(

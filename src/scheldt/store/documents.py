@@ -204,25 +204,36 @@ class DocumentRepository:
                     out.setdefault(ref, set()).add(code)
         return out
 
-    def first_carrier_codes_of(self, refs: Collection[str]) -> dict[str, set[str]]:
-        """The carrier codes of the first stored versions (earliest received, by any supplier)
-        naming each of ``refs`` as their document or booking reference: reference → codes
-        (versions without a code left out; several when received at the same moment)."""
-        td = TransportDocumentRow
-        first: dict[str, tuple[datetime, set[str]]] = {}
-        wanted = sorted({r for r in refs if r})
+    def first_carrier_codes_of(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """For each (reference, container number) of ``pairs``, the carrier codes of the first
+        stored versions (earliest received, by any supplier) naming the reference as their
+        document or booking reference among those listing that container or none, else among
+        all naming it: (reference, container) → codes (versions without a code left out;
+        several when received at the same moment). Pairs no coded version names are absent."""
+        td, dc = TransportDocumentRow, DocumentContainerRow
+        wanted = sorted({r for r, _ in pairs if r})
+        versions: dict[int, tuple[set[str], str, datetime]] = {}  # id → (its refs among wanted, code, received)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            for column in (td.document_ref, td.booking_ref):
-                for ref, code, at in self.session.execute(select(column, td.carrier_code, td.received_at).distinct()
-                                                          .where(column.in_(chunk), td.carrier_code != "")):
-                    at = aware(at)
-                    held = first.get(ref)
-                    if held is None or at < held[0]:
-                        first[ref] = (at, {code})
-                    elif at == held[0]:
-                        held[1].add(code)
-        return {ref: codes for ref, (_, codes) in first.items()}
+            for vid, doc_ref, booking, code, at in self.session.execute(
+                    select(td.id, td.document_ref, td.booking_ref, td.carrier_code, td.received_at).where(
+                        or_(td.document_ref.in_(chunk), td.booking_ref.in_(chunk)), td.carrier_code != "")):
+                versions[vid] = ({r for r in (doc_ref, booking) if r in chunk} | versions.get(vid, (set(),))[0],
+                                 code, aware(at))
+        boxes: dict[int, set[str]] = {}
+        ids = sorted(versions)
+        for start in range(0, len(ids), 500):
+            for vid, number in self.session.execute(select(dc.document_id, dc.container_number)
+                                                    .where(dc.document_id.in_(ids[start:start + 500]))):
+                boxes.setdefault(vid, set()).add(number)
+        out: dict[tuple[str, str], set[str]] = {}
+        for ref, number in pairs:
+            naming = [(at, code, vid) for vid, (refs, code, at) in versions.items() if ref in refs]
+            listing = [v for v in naming if not boxes.get(v[2]) or number in boxes[v[2]]] or naming
+            if listing:
+                first = min(at for at, _, _ in listing)
+                out[(ref, number)] = {code for at, code, _ in listing if at == first}
+        return out
 
     def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
         """Whether this version of ``doc`` was stored under a hash :func:`_as_read_hashes` gives

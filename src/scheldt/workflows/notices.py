@@ -420,21 +420,34 @@ def _not_there_already(uow: Any, notice: dict[str, Any]) -> None:
 def owned_now(uow: Any, notice: dict[str, Any], organisations: Sequence[Organisation] | None = None) -> bool:
     """Whether the notice's organisation (``organisation_id``) owns the trip its body names
     (``trip_id``) now (:func:`owners`): a terminal owns a trip while the box is at its terminal.
-    A trip its box's events no longer make (regrouped) is judged by the box's current trip, the
-    newest listed, where its hold went. ``organisations``: every organisation, when the caller
+    For a trip its box's events no longer make (regrouped), the organisation must also own one
+    of the box's listed trips. ``organisations``: every organisation, when the caller
     has them already. (A regression review: the trip looked up by the body's voyage, which is
     the trip's first event's where the trip's key has none, was not found, and a line's own
-    hold notice went to the dead-letter list.)"""
+    hold notice went to the dead-letter list; its regression review's notice was judged on the
+    box's newest trip, another line's, though the hold had gone to a trip of its own.)"""
     org = notice["organisation_id"]
     organisation = next((o for o in organisations or uow.accounts.organisations() if o.id == org), None)
-    try:
-        trip = uow.container_trips.get(int(notice["body"]["trip_id"]))
-    except (KeyError, TypeError, ValueError, NotFoundError):
+    trip = notice_trip(uow, notice)
+    if trip is None or organisation is None or not owners([organisation], trip):
         return False
-    if trip.get("regrouped_at") is not None:
-        current = uow.container_trips.of_container(trip["container_number"])
-        trip = uow.container_trips.get(current[0]["id"]) if current else None
-    return trip is not None and organisation is not None and bool(owners([organisation], trip))
+    # a trip its box's events no longer make: its owner still owns the box's journey when it owns
+    # one of the box's trips now (where the hold went, which the box's newest trip need not be)
+    return trip.get("regrouped_at") is None or bool(
+        uow.container_trips.of_container(trip["container_number"], trip_scope(organisation)))
+
+
+def notice_trip(uow: Any, notice: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored trip a notice is about: the one its body names (``trip_id``; a notice from
+    before bodies named it, by container number, document reference and voyage), or None."""
+    body = notice["body"]
+    try:
+        return uow.container_trips.get(int(body["trip_id"]))
+    except NotFoundError:
+        return None
+    except (KeyError, TypeError, ValueError):
+        box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
+        return uow.container_trips.by_key(TripKey(*box))
 
 
 def not_owned_why(notice: dict[str, Any]) -> str:
@@ -455,8 +468,8 @@ def _still_news(uow: Any, notice: dict[str, Any]) -> None:
     body, kind, org = notice["body"], notice["kind"], notice["organisation_id"]
     box = (str(body.get("container_number", "")), str(body.get("document_ref", "")), str(body.get("voyage", "")))
     what = f"notice {notice['id']}"
-    trip = uow.container_trips.by_key(TripKey(*box))
-    held = bool(trip and trip["on_hold"])
+    trip = notice_trip(uow, notice)  # (a regression review: found by the body's voyage, a trip keyed without one
+    held = bool(trip and trip["on_hold"])  # was "not on hold", and the line's dead hold could not be re-queued)
     if held != (kind == "hold"):
         state = "on hold" if held else "not on hold"
         raise ConflictError(what, f"is a {kind} notice and container {box[0]} is {state} now: it would tell {org} "

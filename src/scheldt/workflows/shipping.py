@@ -416,10 +416,12 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     own = set(carrier.carrier_codes)
     lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
     named = {r.value for e in events for r in e.documents}
-    # a reference is the line's whose document named it first: booking numbers collide between
-    # lines, and a carrier-channel review's line B, sending a bill of lading naming line A's
-    # booking, had every later event of A naming that booking refused as another carrier's
-    stored = uow.documents.first_carrier_codes_of(sorted(named))
+    # a reference is, for a box, the line's whose document naming it for that box (or for no box)
+    # came first: booking numbers collide between lines, and a carrier-channel review's line B,
+    # sending a bill of lading naming line A's booking, had every later event of A naming it refused
+    first = uow.documents.first_carrier_codes_of(sorted({(r.value, getattr(e, "container_number", "") or "")
+                                                         for e in events for r in e.documents}))
+    stored = {ref: codes for (ref, _), codes in first.items()}  # known to some line's document
     # a reference no stored document has is the lines' whose events name it (a regression
     # review's line repeated a competitor's booking, seen on its moves, to gate its box out; a
     # later one's did so once a terminal's move named it too, when the booking was taken as no one's)
@@ -437,7 +439,9 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
             return _refused(e, "carrierCode", f"{str(code)[:20]!r} is not a carrier code of {carrier.id} "
                             f"({', '.join(sorted(own)) or 'none'}): a shipping line supplies its own shipments' "
                             "declarations only")
-        theirs = sorted({r.value for r in e.documents if stored.get(r.value) and not stored[r.value] & own})
+        number = getattr(e, "container_number", "") or ""
+        theirs = sorted({r.value for r in e.documents
+                         if (codes := first.get((r.value, number), stored.get(r.value))) and codes - own})
         return _refused(e, "documentReferences", f"names {', '.join(theirs)}, another carrier's document "
                         f"here: {carrier.id} supplies events about its own shipments only") if theirs else None
 
