@@ -588,8 +588,7 @@ def test_an_owners_notice_is_judged_on_the_trip_it_names_not_on_its_voyage(engin
     """A regression review: a trip begun by a VGM declaration is keyed without a voyage, and its
     notices name the voyage of its first event; ownership was looked up by container, document
     and that voyage, found no trip, and the line's own hold went to the dead-letter list untried.
-    It is judged on the trip the notice names (``trip_id``); for a trip since regrouped, on the
-    box's current trip."""
+    It is judged on the trip the notice names (``trip_id``)."""
     s = seed(engine)
     with unit_of_work(engine) as uow:
         trip = add_trip(uow, "OOLU1234567", "SIMA", "SIMT1", doc="BKG-OWN", voyage="")
@@ -605,17 +604,7 @@ def test_an_owners_notice_is_judged_on_the_trip_it_names_not_on_its_voyage(engin
     # looked up by the body's voyage, the box was "not on hold now")
     with unit_of_work(engine) as uow:
         notices.retry(uow, principal(engine, "carrier-a"), queued["id"], datetime.now(UTC))
-    # regrouped into another trip of the line, where the hold went, while a later trip of another
-    # line is the box's newest: still the line's; with no trip of the box left to it, not
-    with unit_of_work(engine) as uow:
-        moved_to = add_trip(uow, "OOLU1234567", "SIMA", "", doc="SIMABL1", voyage="V1")
-        add_trip(uow, "OOLU1234567", "SIMB", "", doc="BL-B-2", voyage="V9")
-        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == trip).values(regrouped_at=NOW))
-        inspections.carry_hold(uow, trip, moved_to, datetime.now(UTC))
-        assert notices.owned_now(uow, uow.notifications.notice(queued["id"]))
-        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == moved_to)
-                            .values(regrouped_at=NOW, carrier_code="SIMB"))
-        assert not notices.owned_now(uow, uow.notifications.notice(queued["id"]))
+    # (a regrouped trip: tests/workflows/test_trip_scoring.py, where trips are scored)
 
 
 def test_a_dead_hold_of_a_second_subscription_is_requeued_though_the_first_got_it(engine: Engine,

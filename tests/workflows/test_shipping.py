@@ -1428,6 +1428,14 @@ def test_a_booking_is_the_line_s_whose_document_named_it_first(engine: Engine, t
     for line, event_id in (("carrier-a", "ge"), ("carrier-b", "gf")):
         assert _send(engine, tmp_path / f"{event_id}.json", line, gate_out(event_id, "BK-SS-7", "MSCU1234565")) == (
             0, 1, theirs("BK-SS-7", line))
+    # another line's later version listing no box takes nothing: for a box no version lists, the
+    # reference is the line's whose document named it first (a regression review)
+    with unit_of_work(engine) as uow:
+        uow.documents.add([Consignment(bill_of_lading="SIMBBL91", booking_ref="BKA-SS-4", carrier_code="SIMB",
+                                       source="d.json")], "carrier-b", NOW + timedelta(hours=3))
+    assert _send(engine, tmp_path / "gg.json", "carrier-a", gate_out("gg", box="CAIU2345675"))[:2] == (1, 0)
+    assert _send(engine, tmp_path / "gh.json", "carrier-b", gate_out("gh", box="CAIU2345675")) == (
+        0, 1, theirs("BKA-SS-4", "carrier-b"))
 
 
 def test_a_terminal_cannot_take_a_box_another_terminal_holds_by_reporting_a_move_of_it(

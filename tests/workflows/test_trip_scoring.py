@@ -631,6 +631,48 @@ def test_a_hold_follows_the_box_s_moves_to_the_trip_they_now_make(engine: Engine
                                                         "new_hold": hold["id"]}]
 
 
+def test_a_notice_about_a_regrouped_trip_is_judged_on_where_its_moves_went(engine: Engine, tmp_path: Path) -> None:
+    """Regression reviews: a pending notice about a trip since regrouped was judged on the box's
+    newest trip, then on any trip of the box its organisation owned (a line reuses its boxes), not
+    on the trip the moves and the hold went to. The line that sent the voyage-only moves owns the
+    trip its bill of lading makes of them: its pending hold notice is still its own; were that
+    trip another line's, it would not be."""
+    from sqlalchemy import update
+
+    from scheldt.domain.access import Principal, Role
+    from scheldt.store.models import ContainerTripRow
+    from scheldt.workflows import inspections, notices
+    from scheldt.workflows.accounts import create_organisation
+
+    moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
+             _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV")]
+    earlier = _voyage_only("t-0", "DISC", "2025-03-01T10:00:00Z", "DEBRV")  # the line's journey of the box a year before
+    earlier["transportDetails"]["transportCall"]["carrierExportVoyageNumber"] = "101W"
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
+        create_organisation(uow, "msc", "MSC", "carrier", ["MSC"], [], FIRST, client_of="be-customs")
+        notices.subscribe(uow, Principal("msc", uow.accounts.organisation("msc"), frozenset({Role.CARRIER_SECURITY})),
+                          "https://msc.example/notices", "s" * 32, ["hold", "release"], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, write(tmp_path / "moves.json", [earlier, *moves]), IngestOptions(supplied_by="msc"), FIRST)
+        score_trips(uow, FIRST)
+        [first, old] = sorted(uow.container_trips.page(None, TripFilter(left=None), None, 10),
+                              key=lambda t: t["arrival_at"], reverse=True)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, first["id"], "K9 indicated the doors", FIRST)
+        [pending] = uow.notifications.notices("msc")
+        ingest_file(uow, TD, IngestOptions(supplied_by="be-customs"), LATER)
+        score_trips(uow, LATER)
+        [now_listed] = [t for t in uow.container_trips.page(None, TripFilter(left=None), None, 10) if t["id"] != old["id"]]
+        assert uow.container_trips.get(first["id"])["regrouped_at"] == LATER
+        assert notices.owned_now(uow, pending)
+        uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == now_listed["id"])
+                            .values(carrier_code="OTHR"))
+        assert not notices.owned_now(uow, pending)
+    assert (pending["body"]["trip_id"], pending["kind"], first["carrier_code"], old["carrier_code"]) == (
+        first["id"], "hold", "MSC", "MSC")
+
+
 def test_a_scan_and_seizure_follow_the_box_s_moves_to_the_trip_they_now_make(engine: Engine, tmp_path: Path) -> None:
     """An upgrade review: a box scanned and searched (a seizure) on the trip its voyage-only moves
     made; once its B/L joined them to the B/L's trip, the scan order and seizure stayed on a trip

@@ -207,9 +207,11 @@ class DocumentRepository:
     def first_carrier_codes_of(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """For each (reference, container number) of ``pairs``, the carrier codes of the first
         stored versions (earliest received, by any supplier) naming the reference as their
-        document or booking reference among those listing that container or none, else among
-        all naming it: (reference, container) → codes (versions without a code left out;
-        several when received at the same moment). Pairs no coded version names are absent."""
+        document or booking reference among those listing that container, else among all naming
+        it (a regression review's later version of another line listing no box took the
+        reference from the line whose earlier bill of lading named it): (reference, container)
+        → codes (versions without a code left out; several when received at the same moment).
+        Pairs no coded version names are absent."""
         td, dc = TransportDocumentRow, DocumentContainerRow
         wanted = sorted({r for r, _ in pairs if r})
         versions: dict[int, tuple[set[str], str, datetime]] = {}  # id → (its refs among wanted, code, received)
@@ -229,7 +231,7 @@ class DocumentRepository:
         out: dict[tuple[str, str], set[str]] = {}
         for ref, number in pairs:
             naming = [(at, code, vid) for vid, (refs, code, at) in versions.items() if ref in refs]
-            listing = [v for v in naming if not boxes.get(v[2]) or number in boxes[v[2]]] or naming
+            listing = [v for v in naming if number in boxes.get(v[2], ())] or naming
             if listing:
                 first = min(at for at, _, _ in listing)
                 out[(ref, number)] = {code for at, code, _ in listing if at == first}

@@ -420,21 +420,22 @@ def _not_there_already(uow: Any, notice: dict[str, Any]) -> None:
 def owned_now(uow: Any, notice: dict[str, Any], organisations: Sequence[Organisation] | None = None) -> bool:
     """Whether the notice's organisation (``organisation_id``) owns the trip its body names
     (``trip_id``) now (:func:`owners`): a terminal owns a trip while the box is at its terminal.
-    For a trip its box's events no longer make (regrouped), the organisation must also own one
-    of the box's listed trips. ``organisations``: every organisation, when the caller
+    A trip its box's events no longer make (regrouped) is judged by the trip that holds most of
+    its moves now, where its hold went (:func:`scheldt.workflows.trip_scoring.current_trip`).
+    ``organisations``: every organisation, when the caller
     has them already. (A regression review: the trip looked up by the body's voyage, which is
     the trip's first event's where the trip's key has none, was not found, and a line's own
-    hold notice went to the dead-letter list; its regression review's notice was judged on the
-    box's newest trip, another line's, though the hold had gone to a trip of its own.)"""
+    hold notice went to the dead-letter list; regression reviews' notices were judged on the
+    box's newest trip, or on any trip of the box, not on where the hold had gone.)"""
     org = notice["organisation_id"]
     organisation = next((o for o in organisations or uow.accounts.organisations() if o.id == org), None)
     trip = notice_trip(uow, notice)
-    if trip is None or organisation is None or not owners([organisation], trip):
-        return False
-    # a trip its box's events no longer make: its owner still owns the box's journey when it owns
-    # one of the box's trips now (where the hold went, which the box's newest trip need not be)
-    return trip.get("regrouped_at") is None or bool(
-        uow.container_trips.of_container(trip["container_number"], trip_scope(organisation)))
+    if trip is not None and trip.get("regrouped_at") is not None:
+        from scheldt.workflows.trip_scoring import current_trip  # (which imports this module)
+
+        now_id = current_trip(uow, trip, datetime.now(UTC))
+        trip = uow.container_trips.get(now_id) if now_id is not None else None
+    return trip is not None and organisation is not None and bool(owners([organisation], trip))
 
 
 def notice_trip(uow: Any, notice: dict[str, Any]) -> dict[str, Any] | None:

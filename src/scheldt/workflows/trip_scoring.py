@@ -509,6 +509,13 @@ def _reports_follow(uow: UnitOfWork, org: str, orders: Sequence[int], now: datet
                 {"order_id": order_id, "action": done["action"]}), now)
 
 
+def current_trip(uow: UnitOfWork, trip: dict[str, Any], now: datetime) -> int | None:
+    """The id of the trip that holds most of the moves ``trip`` (a stored trip its box's events
+    no longer make) was scored on, as of ``now`` (UTC): where its hold and scan orders went. None
+    when it was never scored or its moves are on no trip now."""
+    return _trips_now(uow, [trip], now).get(trip["id"]) if trip.get("assessment_id") else None
+
+
 def _trips_now(uow: UnitOfWork, trips: Sequence[dict[str, Any]], now: datetime) -> dict[int, int]:
     """For each of ``trips`` (stored trips with an assessment, their events regrouped), the id
     of the trip that holds most of the moves it was scored on as of ``now``; none for a trip
