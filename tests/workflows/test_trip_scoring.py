@@ -665,6 +665,13 @@ def test_a_notice_about_a_regrouped_trip_is_judged_on_where_its_moves_went(engin
         score_trips(uow, LATER)
         [now_listed] = [t for t in uow.container_trips.page(None, TripFilter(left=None), None, 10) if t["id"] != old["id"]]
         assert uow.container_trips.get(first["id"])["regrouped_at"] == LATER
+        # another line's later trip of the box is its newest; the moves went to the line's own
+        uow.container_trips.upsert([{
+            "container_number": "NARU3472484", "document_ref": "OTHRBL1", "voyage": "999E", "carrier_code": "OTHR",
+            "terminal_code": "", "supplied_by": "be-customs", "port_of_loading": "ECGYE", "port_of_discharge": "BEANR",
+            "vessel_imo": "", "arrival_at": LATER + timedelta(days=90), "assessment_id": None, "score": 0.1,
+            "risk_band": "low", "top_reason": "", "scored_at": LATER}])
+        assert uow.container_trips.of_container("NARU3472484")[0]["document_ref"] == "OTHRBL1"
         assert notices.owned_now(uow, pending)
         uow.session.execute(update(ContainerTripRow).where(ContainerTripRow.id == now_listed["id"])
                             .values(carrier_code="OTHR"))

@@ -56,7 +56,7 @@ import httpx
 import orjson
 
 from scheldt import __version__
-from scheldt.errors import AuthError, InputError
+from scheldt.errors import AuthError, InputError, ScheldtError
 from scheldt.settings import Settings, get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.notifications import UNSIGNED_MARK, RetryPolicy
@@ -276,7 +276,12 @@ def _no_longer_owned(uow: Any, due: list[dict[str, Any]], now: datetime, actor_o
     organisations = uow.accounts.organisations()
     gone = set()
     for notice in due:
-        if owned_now(uow, notice, organisations):
+        try:
+            if owned_now(uow, notice, organisations):
+                continue
+        except ScheldtError as exc:  # not known: sent as before the check, and the round goes on
+            log.warning("notice %s: who owns its trip could not be told (%s: %s); sent", notice["id"], exc.where,
+                        exc.why)
             continue
         gone.add(notice["id"])
         why = not_owned_why(notice)
