@@ -646,7 +646,7 @@ def test_a_notice_about_a_regrouped_trip_is_judged_on_where_its_moves_went(engin
 
     moves = [_voyage_only("t-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR"),
              _voyage_only("t-2", "DISC", "2026-02-01T10:00:00Z", "DEBRV")]
-    earlier = _voyage_only("t-0", "DISC", "2025-03-01T10:00:00Z", "DEBRV")  # the line's journey of the box a year before
+    earlier = _voyage_only("t-0", "DISC", "2025-03-01T10:00:00Z", "DEBRV")  # the line's journey a year before
     earlier["transportDetails"]["transportCall"]["carrierExportVoyageNumber"] = "101W"
     with unit_of_work(engine) as uow:
         create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
@@ -663,7 +663,8 @@ def test_a_notice_about_a_regrouped_trip_is_judged_on_where_its_moves_went(engin
         [pending] = uow.notifications.notices("msc")
         ingest_file(uow, TD, IngestOptions(supplied_by="be-customs"), LATER)
         score_trips(uow, LATER)
-        [now_listed] = [t for t in uow.container_trips.page(None, TripFilter(left=None), None, 10) if t["id"] != old["id"]]
+        listed = uow.container_trips.page(None, TripFilter(left=None), None, 10)
+        [now_listed] = [t for t in listed if t["id"] != old["id"]]
         assert uow.container_trips.get(first["id"])["regrouped_at"] == LATER
         # another line's later trip of the box is its newest; the moves went to the line's own
         uow.container_trips.upsert([{

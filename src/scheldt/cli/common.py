@@ -130,7 +130,7 @@ def errors_reported() -> Iterator[None]:
                       highlight=False)
         raise typer.Exit(2) from None
     except DatabaseRefused as exc:  # a read-only store, say (a regression review got a traceback); a statement
-        # the code got wrong (a ProgrammingError, a constraint, SQLite's "no such column") is a bug and keeps its traceback
+        # the code got wrong (a ProgrammingError, a constraint, SQLite's "no such column") is a bug: its traceback stays
         if is_statement_error(exc):
             raise
         said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]

@@ -214,24 +214,24 @@ class DocumentRepository:
         Pairs no coded version names are absent."""
         td, dc = TransportDocumentRow, DocumentContainerRow
         wanted = sorted({r for r, _ in pairs if r})
-        versions: dict[int, tuple[set[str], str, datetime]] = {}  # id → (its refs among wanted, code, received)
+        naming: dict[str, list[tuple[datetime, str, int]]] = {}  # ref → (received, code, version id) of each naming it
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             for vid, doc_ref, booking, code, at in self.session.execute(
                     select(td.id, td.document_ref, td.booking_ref, td.carrier_code, td.received_at).where(
                         or_(td.document_ref.in_(chunk), td.booking_ref.in_(chunk)), td.carrier_code != "")):
-                versions[vid] = ({r for r in (doc_ref, booking) if r in chunk} | versions.get(vid, (set(),))[0],
-                                 code, aware(at))
+                for ref in {doc_ref, booking} & set(chunk):
+                    naming.setdefault(ref, []).append((aware(at), code, vid))
         boxes: dict[int, set[str]] = {}
-        ids = sorted(versions)
+        ids = sorted({vid for found in naming.values() for _, _, vid in found})
         for start in range(0, len(ids), 500):
             for vid, number in self.session.execute(select(dc.document_id, dc.container_number)
                                                     .where(dc.document_id.in_(ids[start:start + 500]))):
                 boxes.setdefault(vid, set()).add(number)
         out: dict[tuple[str, str], set[str]] = {}
         for ref, number in pairs:
-            naming = [(at, code, vid) for vid, (refs, code, at) in versions.items() if ref in refs]
-            listing = [v for v in naming if number in boxes.get(v[2], ())] or naming
+            found = naming.get(ref, [])
+            listing = [v for v in found if number in boxes.get(v[2], ())] or found
             if listing:
                 first = min(at for at, _, _ in listing)
                 out[(ref, number)] = {code for at, code, _ in listing if at == first}

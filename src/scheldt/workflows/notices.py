@@ -422,11 +422,11 @@ def owned_now(uow: Any, notice: dict[str, Any], organisations: Sequence[Organisa
     (``trip_id``) now (:func:`owners`): a terminal owns a trip while the box is at its terminal.
     A trip its box's events no longer make (regrouped) is judged by the trip that holds most of
     its moves now, where its hold went (:func:`scheldt.workflows.trip_scoring.current_trip`).
-    ``organisations``: every organisation, when the caller
-    has them already. (A regression review: the trip looked up by the body's voyage, which is
-    the trip's first event's where the trip's key has none, was not found, and a line's own
-    hold notice went to the dead-letter list; regression reviews' notices were judged on the
-    box's newest trip, or on any trip of the box, not on where the hold had gone.)"""
+    ``organisations``: every organisation, when the caller has them already. (A regression
+    review: the trip looked up by the body's voyage, which is the trip's first event's where the
+    trip's key has none, was not found, and a line's own hold notice went to the dead-letter
+    list; later reviews' notices were judged on the box's newest trip, or on any trip of the
+    box, not on where the hold had gone.)"""
     org = notice["organisation_id"]
     organisation = next((o for o in organisations or uow.accounts.organisations() if o.id == org), None)
     trip = notice_trip(uow, notice)

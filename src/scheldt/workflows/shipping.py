@@ -416,9 +416,10 @@ def _about_its_own_documents(uow: UnitOfWork, events: list[Event],
     own = set(carrier.carrier_codes)
     lines = {o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER} - {carrier.id}
     named = {r.value for e in events for r in e.documents}
-    # a reference is, for a box, the line's whose document naming it for that box (or for no box)
-    # came first: booking numbers collide between lines, and a carrier-channel review's line B,
-    # sending a bill of lading naming line A's booking, had every later event of A naming it refused
+    # a reference is, for a box, the line's whose document naming it for that box came first (else
+    # whose document named it first): booking numbers collide between lines, and a carrier-channel
+    # review's line B, sending a bill of lading naming line A's booking, had every later event of A
+    # naming it refused
     first = uow.documents.first_carrier_codes_of(sorted({(r.value, getattr(e, "container_number", "") or "")
                                                          for e in events for r in e.documents}))
     stored = {ref: codes for (ref, _), codes in first.items()}  # known to some line's document
