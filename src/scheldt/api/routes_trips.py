@@ -20,6 +20,7 @@ from scheldt.domain.identifiers import container_number
 from scheldt.domain.trips import TripKey
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
+from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.parties import documents_naming, refuse_terminal
 from scheldt.workflows.share import watchlist_alerts_about
 from scheldt.workflows.trip_views import file_name_only, for_terminal, mixed_scores_note, trip_detail, trip_row
@@ -215,8 +216,7 @@ def _of_the_trips_line(uow: Any, versions: list[dict[str, Any]], owned: list[dic
     they list (a terminal); a line's SMDG code and SCAC are one line. A carrier-channel review's
     line read, by its booking number, another line's bill of lading naming that booking for a
     box both lines had on one voyage (slot sharing): its shipper, consignee, goods and seal."""
-    line_of = {code.upper(): o.id for o in uow.accounts.organisations() if o.kind == OrgKind.CARRIER
-               for code in o.carrier_codes}
+    line_of = carrier_owners(uow)
 
     def line(code: object) -> str:
         text = str(code or "").strip().upper()

@@ -86,8 +86,9 @@ def audit_payload(actor: str, organisation: str, action: str, object_kind: str =
                   remote_addr: str = "", details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The payload of one audited act, in the shape every entry uses.
 
-    ``actor``: user name (``system`` for what the node does by itself); ``organisation``: the actor's organisation id; ``action``: what was
-    done, e.g. ``"GET /api/v1/trips/5"``; ``object_kind``/``object_id``: what it was done to
+    ``actor``: user name (``system`` for what the node does by itself); ``organisation``: the
+    actor's organisation id; ``action``: what was done, e.g. ``"GET /api/v1/trips/5"``;
+    ``object_kind``/``object_id``: what it was done to
     (``"trip"``, ``"consignment"``, ``"party"``...; ids as text); ``remote_addr``: the client's IP
     address (or ``"local"`` for the command line); ``details``: anything else (JSON values).
     """
