@@ -216,6 +216,24 @@ def test_a_document_found_by_its_booking_places_moves_on_the_booking_s_trip() ->
     assert (trip.key, len(trip.events)) == (TripKey("TSTU0000020", "BK-1", "728N"), 4)
 
 
+def test_moves_naming_the_booking_and_moves_naming_its_bill_of_lading_are_one_trip() -> None:
+    """A trip review: the load named the booking BK2, the discharge the B/L BL2 that the stored
+    B/L says is of booking BK2, and they made two trips, each half of the journey scored on its
+    own (whichever was received first)."""
+    docs = voyage_documents([_on(datetime(2026, 4, 12, tzinfo=UTC), ref="BL2", booking="BK2", voyage="405E")],
+                            "TSTU0000020")
+    events = [_at(4, 11, "LOAD", voyage="405E", booking="BK2"), _at(4, 25, "DISC", "BL2", voyage="405E")]
+    for order in (events, events[::-1]):
+        [trip] = group_trips("TSTU0000020", order, docs)
+        assert shape([trip]) == [(TripKey("TSTU0000020", "BK2", "405E"), ["LOAD", "DISC"])]
+    # without the document nothing says they are one shipment
+    assert [t.key.document_ref for t in group_trips("TSTU0000020", events, {})] == ["BK2", "BL2"]
+    # a document listing another box links nothing for this one
+    other = voyage_documents([_on(datetime(2026, 4, 12, tzinfo=UTC), ref="BL2", booking="BK2", voyage="405E",
+                                  listed="TSTU0000036")], "TSTU0000020")
+    assert len(group_trips("TSTU0000020", events, other)) == 2
+
+
 def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:
     """A regression review: a B/L amended to list another box still placed this one; two
     carriers' documents for one box and voyage place nothing (which one is meant is unknown)."""

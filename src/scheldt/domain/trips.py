@@ -68,7 +68,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     ``export_voyage``, ``import_voyage``, ``event_time``) into trips, oldest trip first.
 
     Events sharing a transport document or booking reference are one trip (a document covers
-    the whole journey, transshipments included); events without any reference join the trip of
+    the whole journey, transshipments included), as are events naming the booking and the
+    transport document of one document in ``documents`` (:func:`_linked_references`); events without any reference join the trip of
     the same voyage if there is one, else the trip of the one document listing the box under
     that voyage (``documents``: :func:`voyage_documents`; see :func:`_documented_journeys`),
     else a trip of their own voyage. A placeholder reference (:func:`is_placeholder_reference`)
@@ -80,6 +81,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     by_ref: dict[str, TripKey] = {}
     by_voyage: dict[str, list[TripKey]] = {}
     pending: list[Mapping[str, Any]] = []
+    linked = _linked_references(documents or {})
     ordered = sorted(events, key=lambda e: e["event_time"])
     for e in ordered:
         refs = [r for r in (e.get("transport_document_ref"), e.get("booking_ref")) if r and not is_placeholder_reference(r)]
@@ -87,11 +89,12 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
         if not refs:
             pending.append(e)
             continue
-        key = next((by_ref[r] for r in refs if r in by_ref), None)
+        named = list(dict.fromkeys([*refs, *(other for r in refs for other in linked.get(r, ()))]))
+        key = next((by_ref[r] for r in named if r in by_ref), None)
         if key is None:
             key = TripKey(container_number, refs[0], voyage)
             trips[key] = Trip(key)
-        for r in refs:
+        for r in named:
             by_ref[r] = key
         for v in (e.get("export_voyage"), e.get("import_voyage")):
             if v and key not in by_voyage.setdefault(v, []):
@@ -114,6 +117,19 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     for trip in trips.values():
         trip.events.sort(key=lambda e: e["event_time"])
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
+
+
+def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]) -> dict[str, tuple[str, ...]]:
+    """Reference -> the references that a document listing the box gives with it (its
+    transport document's and its booking's): moves naming either are of one trip. A trip
+    review: a load naming the booking and a discharge naming its B/L made two trips, each half
+    of the journey scored on its own."""
+    out: dict[str, tuple[str, ...]] = {}
+    for docs in documents.values():
+        for d in docs:
+            for r in d.refs:
+                out[r] = tuple(dict.fromkeys([*out.get(r, ()), *d.refs]))
+    return out
 
 
 def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey],
