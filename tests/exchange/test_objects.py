@@ -103,6 +103,28 @@ def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) ->
     assert hidden["content"] == NOTE["content"]
 
 
+def test_removing_a_field_keeps_the_other_fields_markings(engine: Engine) -> None:
+    """A STIX review: a statement and a ``lang`` marking selecting a withheld field and one still
+    served were dropped whole, so the served field lost its statement and its language."""
+    statement = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+    obj = with_sharing(ABSTRACTED, Sharing("alert", Tlp.GREEN, None))
+    obj["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]},
+                                {"marking_ref": statement, "selectors": ["abstract", "content"]},
+                                {"lang": "nl", "selectors": ["content", "abstract"]}]
+    obj["extensions"][next(iter(obj["extensions"]))]["recipients"] = ["us-cbp/liaison"]
+    with unit_of_work(engine) as uow:
+        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
+        ingest_objects(uow, [obj], "be-customs", "local", None, NOW)
+        stored = uow.exchange.page(None)[0]
+        liaison = Requester("us-cbp", "agency", None, "liaison", frozenset())
+        other = Requester("nl-customs", "agency", None, "analyst", frozenset())
+        assert served(uow, liaison, stored)["granular_markings"] == obj["granular_markings"]
+        hidden = served(uow, other, stored)
+    assert "abstract" not in hidden and hidden["content"] == NOTE["content"]
+    assert hidden["granular_markings"] == [{"marking_ref": statement, "selectors": ["content"]},
+                                           {"lang": "nl", "selectors": ["content"]}]
+
+
 def test_a_required_property_cannot_be_marked_narrower_than_its_object(engine: Engine) -> None:
     """An exchange review: an indicator whose pattern, name and description were marked RED inside
     an object stored AMBER+STRICT was served to the rest of the group without its pattern, which

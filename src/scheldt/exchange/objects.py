@@ -396,7 +396,10 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
     """``obj`` as ``requester`` may see it: top-level properties under a granular TLP marking
     (TLP 2.0, or TLP 1.0 read as :data:`TLP1_LEVELS`) the requester may not see are removed
     (per-field restrictions; STIX 2.1 §7.2.3 selectors, top-level and dotted paths whose first
-    part is top-level)."""
+    part is top-level). The other granular markings (statements, ``lang``, TLP over fields left)
+    keep their selectors of the fields left, and are dropped only when they select none: a review
+    found a statement and a ``lang`` marking over a field still served dropped with a removed
+    field's."""
     removed = set()
     for gm in obj.get("granular_markings") or []:
         level = tlp_level(gm.get("marking_ref", ""))
@@ -407,8 +410,11 @@ def redact(obj: dict[str, Any], requester: Requester, audience: Audience) -> dic
     if not removed:
         return obj
     out = {k: v for k, v in obj.items() if k not in removed}
-    kept = [gm for gm in obj.get("granular_markings") or []
-            if not selected_properties([gm]) & removed]
+    kept = []
+    for gm in obj.get("granular_markings") or []:
+        left = [s for s in gm.get("selectors") or [] if not selected_properties([{"selectors": [s]}]) & removed]
+        if left:
+            kept.append({**gm, "selectors": left})
     if kept:
         out["granular_markings"] = kept
     else:
