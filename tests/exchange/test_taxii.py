@@ -879,6 +879,25 @@ def test_one_version_written_with_another_precision_is_the_same_version(node: No
     assert [s["message"] for s in status.json()["successes"]] == ["already stored"]
 
 
+def test_an_integer_beyond_64_bits_is_refused_not_changed(node: Node) -> None:
+    """A STIX review posted a tool with ``x_n`` 2**64: orjson read it as a float, and it was
+    served as 1.8446744073709552e+19. Such an object is refused with where and why; the rest of
+    the envelope, and 64-bit values, are kept exactly."""
+    tool = {"type": "tool", "spec_version": "2.1", "id": "tool--5e6f7a1e-3a52-4e4e-9a44-2f6c3f1d9e16",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "name": "counter"}
+    big = dict(tool, x_n=2**64)
+    fits = dict(tool, id="tool--6f7a8b1e-3a52-4e4e-9a44-2f6c3f1d9e17", x_n=2**64 - 1, x_m=-(2**63))
+    body = json.dumps({"objects": [big, fits]})
+    status = node.client.post(ROOT + "/collections/be-us/objects/", content=body,
+                              headers=node.h("be-analyst", **{"Content-Type": TAXII})).json()
+    assert [s["id"] for s in status["successes"]] == [fits["id"]]
+    assert [(f["id"], f["message"]) for f in status["failures"]] == [(big["id"], (
+        f"{big['id']}.x_n: an integer beyond 64 bits, which JSON readers do not agree on (STIX integers are "
+        "54-bit): not stored, as it would not come back as sent"))]
+    r = node.get("/collections/be-us/objects/", "be-analyst", **{"match[id]": fits["id"]})
+    assert '"x_n":18446744073709551615' in r.text and '"x_m":-9223372036854775808' in r.text
+
+
 def test_add_objects_tells_nothing_of_the_versions_of_an_object_the_requester_may_not_see(node: Node) -> None:
     """A TAXII review: a US liaison officer, who may not see a be-nl AMBER+STRICT indicator,
     posted its id with the stored ``modified`` and read "version ... is already stored here with
