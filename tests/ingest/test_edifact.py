@@ -703,6 +703,30 @@ def test_a_group_followed_by_the_start_of_the_next_is_kept_when_the_file_breaks_
     assert next_group[:-1] == half_tag == inside_the_group
 
 
+def test_a_group_followed_by_the_message_s_control_total_or_trailer_is_kept_when_the_file_breaks() -> None:
+    """An EDIFACT review: a bay plan cut inside its UNT lost its last stowage cell (OOLU8757889),
+    and a move report cut after its CNT its last container: a CNT or UNT, whole or cut into,
+    closes the groups before it. A break inside the last group's own segments, or just after one
+    of them, loses it, as before."""
+    plan = (EDI / "BAPLIE_D95B_SMDG20_oocl-beijing_USLGB.edi").read_bytes()
+    unt = plan.rindex(b"UNT+")
+
+    def cells(data: bytes) -> list[str]:
+        return [p.container_number for p in read_edifact(data, "p.edi") if isinstance(p, StowagePosition)]
+
+    whole = cells(plan)
+    assert whole[-1] == "OOLU8757889" and len(whole) == 3
+    for cut in (plan[:plan.index(b"'", unt)], plan[:unt + 5], plan[:unt + 3]):
+        assert cells(cut) == whole
+    # a break between segments, or inside the group's own last one, may have lost its end
+    assert cells(plan[:unt]) == cells(plan[:plan.rindex(b"NAD+CA", 0, unt) + 4]) == whole[:2]
+    moves = (EDI / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_bytes()
+    first = moves[:moves.index(b"UNT")]
+    every = [e.container_number for e in read_edifact(moves, "m.edi") if isinstance(e, EquipmentEvent)]
+    kept = [e.container_number for e in read_edifact(first, "m.edi") if isinstance(e, EquipmentEvent)]
+    assert b"CNT+" in first and kept == every[:len(kept)] and len(kept) == 2
+
+
 def test_a_bad_unt_count_is_flagged_where_the_message_is_named() -> None:
     [msg] = list(read_messages(CODECO.replace("UNT+10+1", "UNT+12+1").encode(), "c.edi"))
     assert isinstance(msg, Message)
@@ -843,6 +867,25 @@ def test_a_cut_interchange_is_flagged_and_a_wrong_interchange_count_is_said() ->
     cuscar = next(EDI.glob("CUSCAR_D03B*"))
     assert not [r for r in read_edifact(cuscar.read_bytes(), cuscar.name) if isinstance(r, Rejection)
                 and r.field == "UNZ"]
+
+
+def test_a_functional_group_is_checked_against_its_une_trailer() -> None:
+    """An EDIFACT review: a UNE counting 3 messages over 1, one closing another group reference
+    (0048) than its UNG's, and a group without its UNE were all read as complete (ISO 9735:
+    UNE gives the group's message count and repeats its reference)."""
+    cuscar = (EDI / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi").read_text()
+    assert "UNE+1+54'" in cuscar
+
+    def read(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+        records = list(read_edifact(text.encode(), "g.edi"))
+        return ([(r.field, r.why) for r in records if isinstance(r, Rejection)],
+                [f.code for r in records if not isinstance(r, Rejection) for f in r.flags if f.field == "UNE"])
+
+    assert read(cuscar) == ([], [])
+    assert read(cuscar.replace("UNE+1+54'", "UNE+3+54'")) == (
+        [("UNE", "UNE says the functional group holds 3 messages, the file holds 1: messages may be missing")], [])
+    assert read(cuscar.replace("UNE+1+54'", "UNE+1+99'")) == ([], ["group-reference-mismatch"])
+    assert read(cuscar.replace("UNE+1+54'", "")) == ([], ["no-group-trailer"])
 
 
 def test_one_unreadable_segment_costs_only_its_message_and_joined_files_keep_their_byte_order_marks_out() -> None:

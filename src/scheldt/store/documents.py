@@ -19,9 +19,9 @@ from scheldt.store.models import DocumentContainerRow, DocumentPartyRow, Transpo
 from scheldt.store.rows import aware, edifact_message, fact_digest, fit, plain
 from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 
-#: Flag fields of the EDIFACT envelope (the message's UNT, the interchange's UNZ): about the
-#: transmission, not the document.
-_ENVELOPE_FIELDS = frozenset({"UNT", "UNZ"})
+#: Flag fields of the EDIFACT envelope (the message's UNT, the functional group's UNE, the
+#: interchange's UNZ): about the transmission, not the document.
+_ENVELOPE_FIELDS = frozenset({"UNT", "UNE", "UNZ"})
 
 
 #: Flags a reader raises since documents were first stored (a shipping instruction naming several

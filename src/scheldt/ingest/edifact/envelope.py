@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -480,7 +480,8 @@ def _check_envelopes(segs: list[Segment], source: str,
     flags: dict[int, tuple[Flag, ...]] = {}
     rejections: list[Rejection] = []
     heads: list[int] | None = None  # the UNH segment numbers of the open interchange (None: none open)
-    groups, reference = 0, ""
+    group: list[int] | None = None  # those of the open functional group (UNG..UNE)
+    groups, reference, group_reference = 0, "", ""
     for n, seg in enumerate(segs, start=first):
         tag = seg.tag.strip()
         if tag == "UNB":
@@ -488,29 +489,57 @@ def _check_envelopes(segs: list[Segment], source: str,
             heads, groups, reference = [], 0, component(seg, 4)
         elif tag == "UNH" and heads is not None:
             heads.append(n)
+            if group is not None:
+                group.append(n)
         elif tag == "UNG":
             groups += 1
+            _add_flag(flags, group or (), _NO_GROUP_TRAILER)
+            group, group_reference = [], component(seg, 4)
+        elif tag == "UNE" and group is not None:
+            if (said := component(seg, 0)) != str(len(group)):
+                rejections.append(Rejection(
+                    f"{source} (segment {n})", "UNE", f"UNE says the functional group holds {said or 'nothing'} "
+                    f"messages, the file holds {len(group)}: messages may be missing", _raw(seg)))
+            if (closes := component(seg, 1)) != group_reference:
+                _add_flag(flags, group, _other_reference(group_reference, closes, "UNE", "functional group", "UNG"))
+            group = None
         elif tag == "UNZ" and heads is not None:
+            _add_flag(flags, group or (), _NO_GROUP_TRAILER)
+            group = None
             counted, said = groups or len(heads), component(seg, 0)
             if said != str(counted):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    raw = Serializer().serialize([seg], with_una_header=False)
                 rejections.append(Rejection(
                     f"{source} (segment {n})", "UNZ", f"UNZ says the interchange holds {said or 'nothing'} "
                     f"{'functional groups' if groups else 'messages'}, the file holds {counted}: messages may be "
-                    "missing", raw[:2000]))
+                    "missing", _raw(seg)))
             if (closes := component(seg, 1)) != reference:
-                flags.update(dict.fromkeys(heads, (_other_reference(reference, closes),)))
+                _add_flag(flags, heads, _other_reference(reference, closes))
             heads = None
-    flags.update(dict.fromkeys(heads or (), (_NO_TRAILER,)))
+    _add_flag(flags, group or (), _NO_GROUP_TRAILER)
+    _add_flag(flags, heads or (), _NO_TRAILER)
     return flags, rejections
 
 
-def _other_reference(opened: str, closed: str) -> Flag:
-    return Flag("UNZ", "interchange-reference-mismatch", f"the UNZ trailer closes interchange "
-                f"{closed or '(no reference)'!r}, the UNB header opened {opened or '(no reference)'!r}: header and "
-                "trailer may come from two interchanges, and messages between them may be missing")
+def _add_flag(flags: dict[int, tuple[Flag, ...]], heads: Iterable[int], flag: Flag) -> None:
+    """Add ``flag`` to the flags of the messages whose UNH is at each of ``heads``."""
+    for n in heads:
+        flags[n] = (*flags.get(n, ()), flag)
+
+
+def _raw(seg: Segment) -> str:
+    """A segment as sent (default separators), at most 2,000 characters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Serializer().serialize([seg], with_una_header=False)[:2000]
+
+
+def _other_reference(opened: str, closed: str, trailer: str = "UNZ", what: str = "interchange",
+                     header: str = "UNB") -> Flag:
+    """The flag of a trailer (UNZ, UNE) closing another control reference than its header's."""
+    code = "interchange-reference-mismatch" if trailer == "UNZ" else "group-reference-mismatch"
+    return Flag(trailer, code, f"the {trailer} trailer closes {what} {closed or '(no reference)'!r}, the {header} "
+                f"header opened {opened or '(no reference)'!r}: header and trailer may come from two {what}s, and "
+                "messages between them may be missing")
 
 
 #: Message types whose complete groups are kept when the message breaks off, and what a group
@@ -518,6 +547,8 @@ def _other_reference(opened: str, closed: str) -> Flag:
 KEPT_AFTER_BREAK = {"BAPLIE": "stowage cells", "MOVINS": "stowage cells", "COARRI": "container groups",
                     "COPRAR": "container groups", "CODECO": "container groups",
                     "CUSCAR": "consignments (CNI groups)"}
+_NO_GROUP_TRAILER = Flag("UNE", "no-group-trailer", "the functional group has no UNE trailer: Scheldt cannot tell "
+                         "whether messages after this one were cut off")
 _NO_TRAILER = Flag("UNZ", "no-interchange-trailer", "the interchange has no UNZ trailer: Scheldt cannot tell whether "
                    "messages after this one were cut off")
 

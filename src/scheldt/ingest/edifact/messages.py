@@ -252,9 +252,24 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
             _terminal(head, seg)
         elif tag == "RFF":
             head.refs.append(DocumentReference(component(seg, 0, 0), component(seg, 0, 1)))
-    if message.truncated and not (message.cut_in is not None and starts(message.cut_in)):
+    if message.truncated and not _last_group_ended(message, starts, groups):
         return head, groups[:-1]  # the last group may have lost segments at the break
     return head, groups
+
+
+#: Segments that close a message's segment groups: the control total (CNT) and the trailer (UNT).
+_CLOSING = frozenset({"CNT", "UNT"})
+
+
+def _last_group_ended(message: Message, starts: Callable[[Segment], bool], groups: list[list[Segment]]) -> bool:
+    """Whether the last of ``groups`` of a message cut short ended before the break: the segment
+    cut into begins another group or closes the groups (:data:`_CLOSING`), or one that closes
+    them came after it whole. An ingest review's bay plan cut inside its UNT, and a move report
+    cut after its CNT, lost their last container."""
+    cut = message.cut_in
+    if cut is not None and (starts(cut) or cut.tag.strip() in _CLOSING):
+        return True
+    return bool(groups) and any(seg.tag.strip() in _CLOSING for seg in groups[-1][1:])
 
 
 #: LOC qualifiers whose place is a port (UN/LOCODE) Scheldt reads: 5 place of departure, 9 port
