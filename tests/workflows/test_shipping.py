@@ -1541,3 +1541,51 @@ def test_a_refused_or_clashing_event_sent_again_in_other_bytes_is_quarantined_on
     assert counts == [1, 2, 2]
     assert all(str(tmp_path) not in q.raw for q in records) and len(records) == 2
     assert {q.field for q in records} == {"facilityCode", "eventID"}
+
+
+def test_an_unknown_hs_code_is_flagged_once_by_the_edition_in_force_on_the_document_s_date(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review: a 2021 bill of lading's HS 940540 (an HS 2017 code, not in the shipped HS 2022
+    list) was flagged twice, by the DCSA reader and by the reference check, and neither named
+    the edition in force on the document's date; the report counted two flags for one code."""
+    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
+                    .read_text())
+    td["issueDate"] = "2021-06-01"
+    item = td["consignmentItems"][0]
+    item["HSCodes"] = ["940540"]
+    td["consignmentItems"].append({**item, "descriptionOfGoods": ["lamp parts"]})
+    path = tmp_path / "td-2021.json"
+    path.write_text(json.dumps(td))
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, path, IngestOptions(), NOW)
+        [doc] = uow.documents.for_container("KKFU6671914", [])
+        again = ingest_file(uow, path, IngestOptions(), NOW).added
+    assert [(f["field"], f["why"]) for f in doc["flags"] if f["code"] == "unknown-hs-code"] == [
+        ("hs_code", "HS 940540 is not in the shipped nomenclature (HS 2022 (UN Comtrade extract)); on 2021-06-01 "
+                    "HS 2017 was in force and may have this code; kept as sent")]
+    assert (report.flag_kinds["unknown-hs-code"][0], again) == (1, 0)
+
+
+def test_the_container_timeline_says_a_document_was_amended_to_drop_the_box(engine: Engine, tmp_path: Path) -> None:
+    """A review: a B/L amended to list another box instead of this one was left out of the box's
+    timeline (`scheldt container`), which showed the earlier version, its consignee as current,
+    without a word; the trip page said so, the timeline did not."""
+    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
+                    .read_text())
+    (tmp_path / "td.json").write_text(json.dumps(td))
+    (tmp_path / "td-v2.json").write_text(json.dumps(td).replace("KKFU6671914", "MSCU1234566"))
+    (tmp_path / "load.json").write_text(json.dumps({"events": [dcsa_event(
+        "load-1", equipmentDetails__equipmentReference="KKFU6671914",
+        documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": "D8931B95625E4B339F2A"}])]}))
+    later = datetime(2026, 11, 30, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        for name, when in (("td.json", NOW), ("load.json", NOW), ("td-v2.json", later)):
+            ingest_file(uow, tmp_path / name, IngestOptions(), when)
+        timeline = container_timeline(uow, "KKFU6671914")
+        other = container_timeline(uow, "MSCU1234566")
+    [trip_docs] = timeline.documents
+    assert [d["received_at"].replace(tzinfo=UTC) for d in trip_docs] == [NOW]
+    assert [(n["code"], n["source"], n["why"]) for n in timeline.trip_notes[0]] == [(
+        "dropped-from-document", "td-v2.json$", f"the latest version of TRD D8931B95625E4B339F2A (received "
+        f"{later.isoformat()}) no longer lists KKFU6671914: shown as its earlier version listed it")]
+    assert other.trips == [] and [d["document_ref"] for d in other.unmatched_documents] == ["D8931B95625E4B339F2A"]

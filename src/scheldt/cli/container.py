@@ -58,8 +58,9 @@ def _as_json(t: ContainerTimeline) -> dict[str, Any]:
         "trips": [
             {"container_number": trip.key.container_number, "document_ref": trip.key.document_ref,
              "voyage": trip.key.voyage, "events": trip.events, "vessel_track": track, "documents": docs,
-             "declarations": decls}
-            for trip, track, docs, decls in zip(t.trips, t.vessel_tracks, t.documents, t.trip_declarations, strict=True)
+             "declarations": decls, "notes": notes}
+            for trip, track, docs, decls, notes in zip(t.trips, t.vessel_tracks, t.documents, t.trip_declarations,
+                                                       t.trip_notes, strict=True)
         ],
         "documents_without_trip": t.unmatched_documents,
         "declarations_without_trip": t.declarations,
@@ -126,11 +127,13 @@ def container(
         out.print("documents naming this container, matched to no trip:")
     for d in timeline.unmatched_documents:
         out.print("  document " + escape(_doc_line(d, timeline.container_number)))
-    for trip, track, docs, decls in zip(timeline.trips, timeline.vessel_tracks, timeline.documents,
-                                        timeline.trip_declarations, strict=True):
+    for trip, track, docs, decls, notes in zip(timeline.trips, timeline.vessel_tracks, timeline.documents,
+                                               timeline.trip_declarations, timeline.trip_notes, strict=True):
         out.print(f"trip {escape(trip.key.label())}")
         for d in docs:
             out.print("  document " + escape(_doc_line(d, timeline.container_number)))
+        for note in notes:
+            out.print(f"  note: {escape(note['why'])} ({escape(note['source'])})")
         for decl in decls:
             out.print("  " + _declaration_line(decl))
         table = Table()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from scheldt import reference
 from scheldt.domain.codes import normalise_hs_code
 from scheldt.domain.declarations import Flag
 from scheldt.domain.identifiers import container_number, imo_number
@@ -143,14 +142,10 @@ def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
         codes = item.get("HSCodes") or ([item["HSCode"]] if item.get("HSCode") else [])
         hs = ""
         if codes:
-            try:
+            try:  # a code the shipped list lacks is flagged on receipt, by the document's date (with_reference_flags)
                 hs = normalise_hs_code(str(codes[0]))
             except ValueError as exc:
                 flags.append(Flag("HSCodes", "malformed-hs-code", str(exc)))
-            else:
-                if not reference.is_known_hs6(hs):
-                    flags.append(Flag("HSCodes", "unknown-hs-code", f"HS {hs[:6]} is not in the shipped "
-                                      f"nomenclature ({reference.HS_EDITION}); kept as sent"))
         description = item.get("descriptionOfGoods") or item.get("commodityType") or ""
         if isinstance(description, list):
             description = " ".join(description)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from scheldt import reference
 from scheldt.domain.facts import name_key
 from scheldt.domain.shipping import Consignment
 from scheldt.ingest.base import Rejection
@@ -29,6 +30,11 @@ _ENVELOPE_FIELDS = frozenset({"UNT", "UNE", "UNZ"})
 _LATER_FLAGS = frozenset({"several-bookings"})
 
 
+#: Flags of what the shipped reference lists lack (HS codes): Scheldt's reading, not a fact of the
+#: document, and worded by the edition in force on its date; not part of a version.
+_REFERENCE_FLAGS = frozenset({"unknown-hs-code"})
+
+
 #: A document's lists whose order is no fact: the same parties, goods items, containers (and each
 #: one's seals) and flags listed in another order are the same version (an ingest review's re-send
 #: with two document parties swapped was a new version). Other voyages keep their order (legs).
@@ -40,20 +46,26 @@ def version_hash(doc: Consignment) -> str:
     message that carried it: an EDIFACT UNT segment count, a message cut short, an interchange
     without its UNZ, which a re-send of the same facts mends or repeats; nor of the order of its
     lists, :data:`_UNORDERED`). A document without an issue date hashes as it did before
-    ``issued_at`` existed (migration 0019), so re-sending it after the upgrade still adds nothing."""
-    facts = _facts(doc)
+    ``issued_at`` existed (migration 0019), so re-sending it after the upgrade still adds nothing;
+    nor of flags of what the reference lists lack (:data:`_REFERENCE_FLAGS`)."""
+    return _sorted_digest(_facts(doc))
+
+
+def _sorted_digest(facts: dict[str, Any]) -> str:
     facts["containers"] = [[number, sorted(seals, key=fact_digest)] for number, seals in facts["containers"]]
     for key in _UNORDERED:
         facts[key] = sorted(facts[key], key=fact_digest)
     return fact_digest(facts)
 
 
-def _facts(doc: Consignment) -> dict[str, Any]:
-    """The plain facts :func:`version_hash` digests, lists in the order read."""
+def _facts(doc: Consignment, reference_flags: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """The plain facts :func:`version_hash` digests, lists in the order read; with
+    ``reference_flags`` in place of the document's own :data:`_REFERENCE_FLAGS`."""
     facts = plain(doc)
     facts.pop("source")
-    facts["flags"] = [f for f in facts.get("flags", [])
-                      if f.get("field") not in _ENVELOPE_FIELDS and f.get("code") not in _LATER_FLAGS]
+    facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") not in _ENVELOPE_FIELDS
+                      and f.get("code") not in _LATER_FLAGS and f.get("code") not in _REFERENCE_FLAGS]
+    facts["flags"] += reference_flags
     if facts.get("issued_at") is None:
         facts.pop("issued_at", None)
     if not facts.get("other_voyages"):  # likewise before other voyages were kept (migration 0028)
@@ -65,8 +77,8 @@ def _as_read_hashes(doc: Consignment) -> set[str]:
     """:func:`version_hash` of ``doc`` as it was computed before the order of its lists was left
     out, with an unreadable issue date's flag naming where it was read, as the reader said it
     then (for an item of a CloudEvents batch, ``...$[i]$.data...``, before its source was
-    rewritten ``...$[i].data...``; regression review): a version stored before, re-sent, adds
-    nothing."""
+    rewritten ``...$[i].data...``; regression review), or with its unknown HS codes' flags
+    (:func:`_with_hs_flags_as_once_raised`): a version stored before, re-sent, adds nothing."""
     out = set()
     for where in dict.fromkeys((doc.source, _BATCH_ITEM.sub(r"\1$\2", doc.source, count=1))):
         facts = _facts(doc)
@@ -74,12 +86,31 @@ def _as_read_hashes(doc: Consignment) -> set[str]:
             if f.get("code") == "unreadable-date" and f.get("why", "").endswith(_UNREADABLE_DATE_END):
                 f["why"] = f"{f['why'][:-len(_UNREADABLE_DATE_END)]} at {where}{_UNREADABLE_DATE_END}"
         out.add(fact_digest(facts))
-    return out
+    return out | _with_hs_flags_as_once_raised(doc)
 
 
 #: The item part of a CloudEvents batch item's source (``file$[3].data...``).
 _BATCH_ITEM = re.compile(r"(\$\[\d+\])(\.data)")
 _UNREADABLE_DATE_END = "; not used as the issue date"
+
+
+def _with_hs_flags_as_once_raised(doc: Consignment) -> set[str]:
+    """:func:`version_hash` of ``doc`` as computed while its unknown HS codes' flags were part of
+    a version: each goods item's code flagged as received on or after 2022-01-01, by the DCSA
+    reader (field ``HSCodes``) and by the reference check (``hs_code``), or by the check alone
+    (UN/EDIFACT), so that a version stored then, re-sent, adds nothing."""
+    unknown = [g.hs_code for g in doc.goods if g.hs_code and not reference.is_known_hs6(g.hs_code)]
+    if not unknown:
+        return set()
+    checked = [{"field": "hs_code", "code": "unknown-hs-code", "why": reference.hs_flag_text(c, _HS_2022)}
+               for c in unknown]
+    read = [{"field": "HSCodes", "code": "unknown-hs-code",
+             "why": f"HS {c[:6]} is not in the shipped nomenclature ({reference.HS_EDITION}); kept as sent"}
+            for c in unknown]
+    return {_sorted_digest(_facts(doc, flags)) for flags in (checked, read + checked)}
+
+
+_HS_2022 = date(2022, 1, 1)
 
 
 def _first_voyage_hashes(doc: Consignment) -> set[str]:

@@ -47,6 +47,7 @@ from scheldt.ingest.edifact.messages import read_edifact
 from scheldt.ingest.registry import csv_header
 from scheldt.workflows.accounts import carrier_owners
 from scheldt.workflows.ports import UnitOfWork
+from scheldt.workflows.trip_views import dropped_box
 
 #: Largest Track & Trace JSON document read in one piece (pages and notifications are small).
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -539,8 +540,10 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
     """``record`` with informational flags for UN/LOCODEs and HS codes our reference lists lack.
 
     The shipped UN/LOCODE list is partial (see :mod:`scheldt.reference`): only codes of the
-    countries it covers are checked. HS codes are checked against the shipped edition, naming
-    the edition in force at ``now``. Never rejects.
+    countries it covers are checked. HS codes are checked against the shipped edition, each code
+    once, naming the edition in force on the document's issue date (else at ``now``): a review
+    found every DCSA document's unknown code flagged twice (by its reader too) and a 2021 bill
+    of lading's HS 2017 code judged by the edition in force when it was received. Never rejects.
     """
     if not isinstance(record, Consignment):  # an event: most name known ports, which add nothing
         codes = _event_ports(record)
@@ -549,9 +552,10 @@ def with_reference_flags(record: Any, now: datetime) -> Any:
     flags = list(record.flags)
     if isinstance(record, Consignment):
         codes = [("port_of_loading", record.port_of_loading), ("port_of_discharge", record.port_of_discharge)]
-        for item in record.goods:
-            if item.hs_code and not reference.is_known_hs6(item.hs_code):
-                flags.append(Flag("hs_code", "unknown-hs-code", reference.hs_flag_text(item.hs_code, now.date())))
+        on = (record.issued_at or now).date()
+        for code in dict.fromkeys(item.hs_code[:6] for item in record.goods if item.hs_code):
+            if not reference.is_known_hs6(code):
+                flags.append(Flag("hs_code", "unknown-hs-code", f"{reference.hs_flag_text(code, on)}; kept as sent"))
     for code, field in {c: f for f, c in reversed(codes)}.items():
         flag = _unlocode_flag(code, field) if code else None
         if flag is not None and flag not in flags:
@@ -700,6 +704,9 @@ class ContainerTimeline:
     unmatched_documents: list[dict[str, Any]]  # documents listing the container, matching no trip
     declarations: list[dict[str, Any]]  # customs declarations naming the container or its documents, on no trip
     trip_declarations: list[list[dict[str, Any]]]  # per trip: its declarations (declarations_of_trip)
+    #: per trip: notes on its documents ({"field", "code", "why", "source"}): a document whose latest
+    #: version no longer lists the box (:func:`~scheldt.workflows.trip_views.dropped_box`)
+    trip_notes: list[list[dict[str, str]]]
 
 
 #: How long before the first and after the last event of a trip its vessels' tracks are shown.
@@ -722,7 +729,8 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     refs = sorted({r for t in trips for r in trip_references(t)})
     # a document found by a trip's reference that lists only other boxes is not this one's (a
     # linking review: another box's B/L, its shipper and seals, showed under this trip)
-    docs = [d for d in uow.documents.for_container(number, refs) if document_may_cover(d, number)]
+    stored = uow.documents.for_container(number, refs)
+    docs = [d for d in stored if document_may_cover(d, number)]
     per_trip: list[list[dict[str, Any]]] = []
     used: set[int] = set()
     tracks = []
@@ -730,11 +738,14 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     doc_refs = sorted({d["document_ref"] for d in docs if d["document_ref"]} | set(refs))
     linked = uow.declarations.linked_to(number, doc_refs)
     per_trip_declarations: list[list[dict[str, Any]]] = []
+    notes = []
     for trip in trips:
         trip_refs = trip_references(trip)
         mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
         per_trip.append(mine)
+        # a review's B/L amended to drop the box showed here as its earlier version, without a word
+        notes.append(dropped_box(stored, mine, number))
         # each trip its own declarations, as the trip page shows them (a declarations review:
         # one block above every trip held another B/L's and a 2019 one)
         per_trip_declarations.append(declarations_of_trip(  # type: ignore[arg-type]
@@ -751,4 +762,4 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     placed = {id(d) for ds in per_trip_declarations for d in ds}
     return ContainerTimeline(number, flag.why if flag else "", trips, tracks, per_trip,
                              [d for d in docs if d["id"] not in used], [d for d in linked if id(d) not in placed],
-                             per_trip_declarations)
+                             per_trip_declarations, notes)
