@@ -228,10 +228,35 @@ def test_moves_naming_the_booking_and_moves_naming_its_bill_of_lading_are_one_tr
         assert shape([trip]) == [(TripKey("TSTU0000020", "BK2", "405E"), ["LOAD", "DISC"])]
     # without the document nothing says they are one shipment
     assert [t.key.document_ref for t in group_trips("TSTU0000020", events, {})] == ["BK2", "BL2"]
+    # nor a document listing the box under another voyage, or far from the move (a booking the
+    # line used again a year later: a regression review's new journey joined the old one)
+    assert [t.key.document_ref for t in group_trips("TSTU0000020", events, voyage_documents(
+        [_on(datetime(2026, 4, 12, tzinfo=UTC), ref="BL2", booking="BK2", voyage="609W")], "TSTU0000020"))] == [
+        "BK2", "BL2"]
+    far = voyage_documents([_on(datetime(2025, 4, 12, tzinfo=UTC), ref="BL2", booking="BK2", voyage="405E")],
+                           "TSTU0000020")
+    assert [t.key.document_ref for t in group_trips("TSTU0000020", events, far)] == ["BK2", "BL2"]
     # a document listing another box links nothing for this one
     other = voyage_documents([_on(datetime(2026, 4, 12, tzinfo=UTC), ref="BL2", booking="BK2", voyage="405E",
                                   listed="TSTU0000036")], "TSTU0000020")
     assert len(group_trips("TSTU0000020", events, other)) == 2
+
+
+def test_a_booking_used_again_on_a_later_journey_is_not_joined_to_the_old_one_by_its_document() -> None:
+    """A regression review: a 2025 B/L (of booking BK0000001) and its journey, ended by a
+    gate-out, were one trip with the 2026 moves naming the same booking on another voyage."""
+    def at(y: int, m: int, d: int, kind: str, ref: str = "", booking: str = "", voyage: str = "") -> dict[str, object]:
+        return {**_at(m, d, kind, ref, voyage, booking), "event_time": datetime(y, m, d, 10, tzinfo=UTC)}
+
+    docs = voyage_documents([_on(datetime(2025, 1, 2, tzinfo=UTC), ref="BL0000001", booking="BK0000001",
+                                 voyage="V251")], "TSTU0000020")
+    events = [at(2025, 1, 3, "LOAD", "BL0000001", voyage="V251"), at(2025, 2, 1, "DISC", "BL0000001", voyage="V251"),
+              at(2025, 2, 3, "GTOT", "BL0000001", voyage="V251"), at(2026, 3, 1, "GTIN", booking="BK0000001",
+                                                                     voyage="V609"),
+              at(2026, 3, 2, "LOAD", booking="BK0000001", voyage="V609")]
+    assert shape(group_trips("TSTU0000020", events, docs)) == [
+        (TripKey("TSTU0000020", "BL0000001", "V251"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TSTU0000020", "BK0000001", "V609"), ["GTIN", "LOAD"])]
 
 
 def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:

@@ -69,7 +69,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
 
     Events sharing a transport document or booking reference are one trip (a document covers
     the whole journey, transshipments included), as are events naming the booking and the
-    transport document of one document in ``documents`` (:func:`_linked_references`); events without any reference join the trip of
+    transport document of one document in ``documents`` listing the box under the event's voyage
+    near its time (:func:`_linked_to`); events without any reference join the trip of
     the same voyage if there is one, else the trip of the one document listing the box under
     that voyage (``documents``: :func:`voyage_documents`; see :func:`_documented_journeys`),
     else a trip of their own voyage. A placeholder reference (:func:`is_placeholder_reference`)
@@ -89,12 +90,13 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
         if not refs:
             pending.append(e)
             continue
-        named = list(dict.fromkeys([*refs, *(other for r in refs for other in linked.get(r, ()))]))
-        key = next((by_ref[r] for r in named if r in by_ref), None)
+        key = next((by_ref[r] for r in refs if r in by_ref), None)
+        if key is None:  # a document may say that another reference is of the same shipment
+            key = next((by_ref[r] for r in _linked_to(e, refs, voyage, linked) if r in by_ref), None)
         if key is None:
             key = TripKey(container_number, refs[0], voyage)
             trips[key] = Trip(key)
-        for r in named:
+        for r in refs:
             by_ref[r] = key
         for v in (e.get("export_voyage"), e.get("import_voyage")):
             if v and key not in by_voyage.setdefault(v, []):
@@ -119,16 +121,32 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
     return sorted(trips.values(), key=lambda t: t.events[0]["event_time"])
 
 
-def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]) -> dict[str, tuple[str, ...]]:
-    """Reference -> the references that a document listing the box gives with it (its
-    transport document's and its booking's): moves naming either are of one trip. A trip
-    review: a load naming the booking and a discharge naming its B/L made two trips, each half
-    of the journey scored on its own."""
-    out: dict[str, tuple[str, ...]] = {}
-    for docs in documents.values():
+def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]
+                       ) -> dict[str, list[tuple[str, VoyageDocument]]]:
+    """Reference -> (voyage, document) for each of ``documents`` (:func:`voyage_documents`)
+    listing the box under that voyage that names the reference (see :func:`_linked_to`)."""
+    out: dict[str, list[tuple[str, VoyageDocument]]] = {}
+    for voyage, docs in documents.items():
         for d in docs:
             for r in d.refs:
-                out[r] = tuple(dict.fromkeys([*out.get(r, ()), *d.refs]))
+                out.setdefault(r, []).append((voyage, d))
+    return out
+
+
+def _linked_to(event: Mapping[str, Any], refs: Sequence[str], voyage: str,
+               linked: Mapping[str, Sequence[tuple[str, VoyageDocument]]]) -> list[str]:
+    """The references a document gives with one of ``refs`` (its transport document's and its
+    booking's) when it lists the box under the move's ``voyage`` (any, for a move naming none)
+    and was received or issued within :data:`DOCUMENT_VOYAGE_WINDOW` of it: moves naming either
+    are of one trip. A trip review: a load naming the booking and a discharge naming its B/L made
+    two trips, each half of the journey scored on its own; a regression review: a booking the
+    line used again a year later, on another voyage, joined the new journey to the old."""
+    out = []
+    for r in refs:
+        for listed_under, d in linked.get(r, ()):
+            if (not voyage or voyage == listed_under) and any(
+                    abs(at - event["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates):
+                out += d.refs
     return out
 
 
