@@ -1589,3 +1589,24 @@ def test_the_container_timeline_says_a_document_was_amended_to_drop_the_box(engi
         "dropped-from-document", "td-v2.json$", f"the latest version of TRD D8931B95625E4B339F2A (received "
         f"{later.isoformat()}) no longer lists KKFU6671914: shown as its earlier version listed it")]
     assert other.trips == [] and [d["document_ref"] for d in other.unmatched_documents] == ["D8931B95625E4B339F2A"]
+
+
+def test_a_version_issued_earlier_and_received_late_does_not_say_the_box_was_dropped(
+        engine: Engine, tmp_path: Path) -> None:
+    """A regression review: the note took the version received last for the latest, though one
+    issued earlier and received late is not (README): the timeline said the B/L no longer listed
+    the box, while its latest version, issued last, did."""
+    td = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v3.0.2-transport-document-approved-reefer.json")
+                    .read_text().replace("KKFU6671914", "NARU3472484"))
+    td["transportDocumentReference"] = "DROPREV00001"
+    (tmp_path / "v1.json").write_text(json.dumps({**td, "issueDate": "2026-11-01"}))
+    (tmp_path / "v0-late.json").write_text(json.dumps({**td, "issueDate": "2026-10-01"})
+                                           .replace("NARU3472484", "MSCU1234566"))
+    (tmp_path / "load.json").write_text(json.dumps({"events": [dcsa_event(
+        "load-2", equipmentDetails__equipmentReference="NARU3472484",
+        documentReferences=[{"documentReferenceType": "TRD", "documentReferenceValue": "DROPREV00001"}])]}))
+    with unit_of_work(engine) as uow:
+        for name in ("v1.json", "v0-late.json", "load.json"):
+            ingest_file(uow, tmp_path / name, IngestOptions(), NOW)
+        timeline = container_timeline(uow, "NARU3472484")
+    assert len(timeline.trips) == 1 and timeline.trip_notes == [[]]

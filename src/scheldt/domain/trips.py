@@ -226,11 +226,7 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
         ref = d.get("document_ref") or d.get("booking_ref") or ""
         if ref and (now is None or _utc(d["received_at"]) <= now):
             versions.setdefault(ref, []).append(d)
-    latest: dict[str, Mapping[str, Any]] = {}
-    for ref, group in versions.items():
-        keys = made_order([(_utc(d["issued_at"]) if d.get("issued_at") else None, _utc(d["received_at"]))
-                           for d in group])
-        latest[ref] = max(zip(keys, group, strict=True), key=lambda kd: (kd[0], kd[1].get("id", 0)))[1]
+    latest = {ref: latest_stored_version(group) for ref, group in versions.items()}
     out: dict[str, list[VoyageDocument]] = {}
     for d in latest.values():
         refs = tuple(r for r in (d.get("document_ref"), d.get("booking_ref")) if r and not is_placeholder_reference(r))
@@ -239,6 +235,15 @@ def voyage_documents(docs: Iterable[Mapping[str, Any]], number: str,
             for voyage in dict.fromkeys((d["voyage"], *(d.get("other_voyages") or ()))):
                 out.setdefault(voyage, []).append(VoyageDocument(refs, dates))
     return out
+
+
+def latest_stored_version(versions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The latest of one document's stored versions (dicts with ``issued_at``, ``received_at``
+    and ``id``), in the order they were made (:func:`made_order`; then by ``id``). Raises
+    ValueError for none."""
+    keys = made_order([(_utc(d["issued_at"]) if d.get("issued_at") else None, _utc(d["received_at"]))
+                       for d in versions])
+    return max(zip(keys, versions, strict=True), key=lambda kd: (kd[0], kd[1].get("id", 0)))[1]
 
 
 def _utc(t: datetime) -> datetime:

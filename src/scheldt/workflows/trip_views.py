@@ -20,6 +20,7 @@ from scheldt.domain.trips import (
     declarations_of_trip,
     group_shown_trips,
     in_version_order,
+    latest_stored_version,
     on_board_since,
     trip_documents,
     trip_facts_from_dict,
@@ -128,14 +129,16 @@ def data_quality(uow: Any, trip: dict[str, Any], events: list[dict[str, Any]], r
 
 def dropped_box(stored: list[dict[str, Any]], shown: list[Mapping[str, Any]], number: str) -> list[dict[str, str]]:
     """A note for each document the trip shows (``shown``, among the ``stored`` versions) whose
-    latest version, from the same carrier under the same reference and type, lists boxes but
-    no longer this one (``number``): the trip shows the earlier version that did, and an
-    officer should know it was amended to drop the box (a carrier-data review found the
-    superseded consignee shown as current, without a word)."""
+    latest version (in the order made: :func:`~scheldt.domain.trips.latest_stored_version`),
+    from the same carrier under the same reference and type, lists boxes but no longer this
+    one (``number``): the trip shows the earlier version that did, and an officer should know
+    it was amended to drop the box (a carrier-data review found the superseded consignee shown
+    as current, without a word; a regression review, a version issued earlier and received
+    late taken for the latest)."""
     notes = []
     for key in dict.fromkeys((d["document_ref"], d["document_type"], d.get("carrier_code") or "") for d in shown):
         same = [d for d in stored if (d["document_ref"], d["document_type"], d.get("carrier_code") or "") == key]
-        latest = max(same, key=lambda d: (d["received_at"], d["id"]), default=None)
+        latest = latest_stored_version(same) if same else None
         listed = {c.get("number") for c in (latest or {}).get("containers") or []}
         if latest is not None and listed and number not in listed:
             notes.append({"field": "containers", "code": "dropped-from-document",
