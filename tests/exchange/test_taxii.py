@@ -896,6 +896,13 @@ def test_an_integer_beyond_64_bits_is_refused_not_changed(node: Node) -> None:
         "54-bit): not stored, as it would not come back as sent"))]
     r = node.get("/collections/be-us/objects/", "be-analyst", **{"match[id]": fits["id"]})
     assert '"x_n":18446744073709551615' in r.text and '"x_m":-9223372036854775808' in r.text
+    # read again exactly only as deep as Python's parser goes: deeper, refused for its depth (a
+    # regression review's 1,000 nested lists around a long digit run gave HTTP 500)
+    deep = ('{"objects":[{"type":"tool","spec_version":"2.1","id":"tool--7a8b9c1e-3a52-4e4e-9a44-2f6c3f1d9e18",'
+            '"x":' + "[" * 1000 + '"11111111111111111111"' + "]" * 1000 + "}]}")
+    r = node.client.post(ROOT + "/collections/be-us/objects/", content=deep,
+                         headers=node.h("be-analyst", **{"Content-Type": TAXII}))
+    assert r.status_code == 202 and "levels deep" in r.json()["failures"][0]["message"]
 
 
 def test_add_objects_tells_nothing_of_the_versions_of_an_object_the_requester_may_not_see(node: Node) -> None:

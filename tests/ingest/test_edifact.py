@@ -725,6 +725,14 @@ def test_a_group_followed_by_the_message_s_control_total_or_trailer_is_kept_when
     every = [e.container_number for e in read_edifact(moves, "m.edi") if isinstance(e, EquipmentEvent)]
     kept = [e.container_number for e in read_edifact(first, "m.edi") if isinstance(e, EquipmentEvent)]
     assert b"CNT+" in first and kept == every[:len(kept)] and len(kept) == 2
+    # a cargo report's CNT is inside its consignment (CNI group): a break after it loses the
+    # consignment (a regression review's was kept half read); one inside its UNT keeps it
+    cargo = (EDI / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi").read_bytes()
+    after_cnt = cargo[:cargo.index(b"'", cargo.index(b"CNT+58")) + 1]
+    inside_unt = cargo[:cargo.index(b"UNT+") + 6]
+    assert not [c for c in read_edifact(after_cnt, "c.edi") if isinstance(c, Consignment)]
+    assert [c.bill_of_lading for c in read_edifact(inside_unt, "c.edi") if isinstance(c, Consignment)] == [
+        c.bill_of_lading for c in read_edifact(cargo, "c.edi") if isinstance(c, Consignment)]
 
 
 def test_a_bad_unt_count_is_flagged_where_the_message_is_named() -> None:

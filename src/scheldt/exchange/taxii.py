@@ -195,7 +195,10 @@ def read_posted_objects(content_type: str | None, body: bytes) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         raise InputError("body", f"not JSON: {exc}") from None
     if has_long_digit_run(body):  # orjson reads integers beyond 64 bits as floats: read again, exactly
-        doc = json.loads(body)  # (a STIX review's 2**64 came back as 1.8e19; such objects are refused)
+        try:  # (a STIX review's 2**64 came back as 1.8e19; such objects are refused)
+            doc = json.loads(body)
+        except RecursionError:  # nested deeper than Python's parser goes: refused for its depth anyway
+            pass
     if not isinstance(doc, dict):
         raise InputError("body", "give a JSON object (a TAXII envelope or a STIX bundle)")
     if media == "application/stix+json" and doc.get("type") != "bundle":

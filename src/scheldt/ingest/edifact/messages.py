@@ -257,19 +257,22 @@ def _groups(message: Message, starts: Callable[[Segment], bool]) -> tuple[_Heade
     return head, groups
 
 
-#: Segments that close a message's segment groups: the control total (CNT) and the trailer (UNT).
-_CLOSING = frozenset({"CNT", "UNT"})
+#: Message types whose control total (CNT) follows their segment groups (UN/EDIFACT D.95B
+#: BAPLIE, MOVINS, COARRI, CODECO, COPRAR); a CUSCAR's is inside each consignment (CNI group).
+_CNT_AFTER_GROUPS = frozenset({"BAPLIE", "MOVINS", "COARRI", "CODECO", "COPRAR"})
 
 
 def _last_group_ended(message: Message, starts: Callable[[Segment], bool], groups: list[list[Segment]]) -> bool:
     """Whether the last of ``groups`` of a message cut short ended before the break: the segment
-    cut into begins another group or closes the groups (:data:`_CLOSING`), or one that closes
-    them came after it whole. An ingest review's bay plan cut inside its UNT, and a move report
-    cut after its CNT, lost their last container."""
+    cut into begins another group or is the message's UNT, or (in :data:`_CNT_AFTER_GROUPS`)
+    its control total, cut into or whole after the group. An ingest review's bay plan cut inside
+    its UNT, and a move report cut after its CNT, lost their last container; a regression
+    review's cargo report cut after the CNT inside its last consignment kept it half read."""
+    closing = {"UNT", "CNT"} if message.type in _CNT_AFTER_GROUPS else {"UNT"}
     cut = message.cut_in
-    if cut is not None and (starts(cut) or cut.tag.strip() in _CLOSING):
+    if cut is not None and (starts(cut) or cut.tag.strip() in closing):
         return True
-    return bool(groups) and any(seg.tag.strip() in _CLOSING for seg in groups[-1][1:])
+    return bool(groups) and any(seg.tag.strip() in closing for seg in groups[-1][1:])
 
 
 #: LOC qualifiers whose place is a port (UN/LOCODE) Scheldt reads: 5 place of departure, 9 port
