@@ -73,12 +73,13 @@ def _facts(doc: Consignment, reference_flags: Sequence[dict[str, str]] = ()) -> 
     return facts
 
 
-def _as_read_hashes(doc: Consignment) -> set[str]:
+def _as_read_hashes(doc: Consignment, received: date | None = None) -> set[str]:
     """:func:`version_hash` of ``doc`` as it was computed before the order of its lists was left
     out, with an unreadable issue date's flag naming where it was read, as the reader said it
     then (for an item of a CloudEvents batch, ``...$[i]$.data...``, before its source was
     rewritten ``...$[i].data...``; regression review), or with its unknown HS codes' flags
-    (:func:`_with_hs_flags_as_once_raised`): a version stored before, re-sent, adds nothing."""
+    (:func:`_with_hs_flags_as_once_raised`, received on ``received``): a version stored before,
+    re-sent, adds nothing."""
     out = set()
     for where in dict.fromkeys((doc.source, _BATCH_ITEM.sub(r"\1$\2", doc.source, count=1))):
         facts = _facts(doc)
@@ -86,7 +87,7 @@ def _as_read_hashes(doc: Consignment) -> set[str]:
             if f.get("code") == "unreadable-date" and f.get("why", "").endswith(_UNREADABLE_DATE_END):
                 f["why"] = f"{f['why'][:-len(_UNREADABLE_DATE_END)]} at {where}{_UNREADABLE_DATE_END}"
         out.add(fact_digest(facts))
-    return out | _with_hs_flags_as_once_raised(doc)
+    return out | _with_hs_flags_as_once_raised(doc, received)
 
 
 #: The item part of a CloudEvents batch item's source (``file$[3].data...``).
@@ -94,29 +95,34 @@ _BATCH_ITEM = re.compile(r"(\$\[\d+\])(\.data)")
 _UNREADABLE_DATE_END = "; not used as the issue date"
 
 
-def _with_hs_flags_as_once_raised(doc: Consignment) -> set[str]:
+def _with_hs_flags_as_once_raised(doc: Consignment, received: date | None = None) -> set[str]:
     """:func:`version_hash` of ``doc`` as computed while its unknown HS codes' flags were part of
-    a version: each goods item's code flagged as received on or after 2022-01-01, by the DCSA
-    reader (field ``HSCodes``) and by the reference check (``hs_code``), or by the check alone
-    (UN/EDIFACT), so that a version stored then, re-sent, adds nothing."""
+    a version: each goods item's code flagged as received on ``received`` (the check named the
+    edition in force on the day a document was received; a regression review's 2021 replay
+    added a version) or on or after 2022-01-01, by the DCSA reader (field ``HSCodes``) and by the
+    reference check (``hs_code``), or by the check alone (UN/EDIFACT), so that a version stored
+    then, re-sent, adds nothing."""
     unknown = [g.hs_code for g in doc.goods if g.hs_code and not reference.is_known_hs6(g.hs_code)]
     if not unknown:
         return set()
-    checked = [{"field": "hs_code", "code": "unknown-hs-code", "why": reference.hs_flag_text(c, _HS_2022)}
-               for c in unknown]
     read = [{"field": "HSCodes", "code": "unknown-hs-code",
              "why": f"HS {c[:6]} is not in the shipped nomenclature ({reference.HS_EDITION}); kept as sent"}
             for c in unknown]
-    return {_sorted_digest(_facts(doc, flags)) for flags in (checked, read + checked)}
+    out = set()
+    for on in {_HS_2022, received or _HS_2022}:
+        checked = [{"field": "hs_code", "code": "unknown-hs-code", "why": reference.hs_flag_text(c, on)}
+                   for c in unknown]
+        out |= {_sorted_digest(_facts(doc, flags)) for flags in (checked, read + checked)}
+    return out
 
 
 _HS_2022 = date(2022, 1, 1)
 
 
-def _first_voyage_hashes(doc: Consignment) -> set[str]:
+def _first_voyage_hashes(doc: Consignment, received: date | None = None) -> set[str]:
     """:func:`version_hash` of ``doc`` as it was read before its other voyages were kept
     (migration 0028): the first voyage only."""
-    return _as_read_hashes(replace(doc, other_voyages=()))
+    return _as_read_hashes(replace(doc, other_voyages=()), received)
 
 
 #: The longest container number read (an ISO 6346 number has 11 characters; the index column 64).
@@ -172,13 +178,14 @@ class DocumentRepository:
             except (orjson.JSONEncodeError, TypeError) as exc:  # an integer beyond 64 bits, a lone surrogate...
                 rejected.append(Rejection(doc.source, "", f"the document holds a value the store cannot write: {exc}"))
                 continue
-            if doc.other_voyages and self._stored_before_other_voyages(doc, supplied_by):
+            day = received_at.date()
+            if doc.other_voyages and self._stored_before_other_voyages(doc, supplied_by, day):
                 continue
-            if self._stored_as_read_before(doc, supplied_by, digest):
+            if self._stored_as_read_before(doc, supplied_by, digest, day):
                 continue
-            if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by):
+            if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by, day):
                 continue
-            if self._latest_sent_again(doc, supplied_by):
+            if self._latest_sent_again(doc, supplied_by, day):
                 continue
             flags = plain(doc.flags)
             row = {
@@ -209,7 +216,7 @@ class DocumentRepository:
                                for p in doc.parties if name_key(p.name)])
         return added, rejected
 
-    def _stored_before_other_voyages(self, doc: Consignment, supplied_by: str) -> bool:
+    def _stored_before_other_voyages(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether this version of ``doc`` was stored before other voyages were kept (migration
         0028: ``other_voyages`` NULL), read then with its first voyage only: a re-send of it
         after the upgrade adds nothing. A version stored since that lists only the first
@@ -217,7 +224,7 @@ class DocumentRepository:
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
-            td.document_ref == doc.bill_of_lading, td.version_hash.in_(_first_voyage_hashes(doc)),
+            td.document_ref == doc.bill_of_lading, td.version_hash.in_(_first_voyage_hashes(doc, received)),
             td.other_voyages.is_(None)).limit(1)) is not None
 
     def carrier_codes_of(self, refs: Collection[str], bookings: bool = False) -> dict[str, set[str]]:
@@ -268,10 +275,10 @@ class DocumentRepository:
                 out[(ref, number)] = {code for at, code, _ in listing if at == first}
         return out
 
-    def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str) -> bool:
+    def _stored_as_read_before(self, doc: Consignment, supplied_by: str, digest: str, received: date) -> bool:
         """Whether this version of ``doc`` was stored under a hash :func:`_as_read_hashes` gives
         (before list order was left out of a version): a re-send of it adds nothing."""
-        earlier = _as_read_hashes(doc) - {digest}
+        earlier = _as_read_hashes(doc, received) - {digest}
         if not earlier:
             return False
         td = TransportDocumentRow
@@ -279,7 +286,7 @@ class DocumentRepository:
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(earlier)).limit(1)) is not None
 
-    def _latest_sent_again(self, doc: Consignment, supplied_by: str) -> bool:
+    def _latest_sent_again(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether ``doc``, read from a UN/EDIFACT message (a cargo report, an instruction), is
         the latest stored version of its document sent again under a new message date (DTM+137,
         its ``issued_at``): a translator's re-transmission, which a data review found stored as
@@ -295,18 +302,18 @@ class DocumentRepository:
         if latest is None or latest.issued_at is None:
             return False
         as_dated = replace(doc, issued_at=aware(latest.issued_at))
-        return latest.version_hash in {version_hash(as_dated), *_as_read_hashes(as_dated)}
+        return latest.version_hash in {version_hash(as_dated), *_as_read_hashes(as_dated, received)}
 
-    def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str) -> bool:
+    def _stored_before_as_transport_document(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether this house bill was stored as a transport document (TRD) with the same facts,
         as the EDIFACT reader filed house bills before it filed them as house bills (HBL): a
         re-send of the CUSCAR adds nothing (a regression review found each house bill stored
         twice, once as each)."""
         td = TransportDocumentRow
+        trd = replace(doc, document_type="TRD")
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == "TRD", td.document_ref == doc.bill_of_lading,
-            td.version_hash.in_({version_hash(trd := replace(doc, document_type="TRD")), *_as_read_hashes(trd)}))
-            .limit(1)) is not None
+            td.version_hash.in_({version_hash(trd), *_as_read_hashes(trd, received)})).limit(1)) is not None
 
     def for_container(self, number: str, refs: Sequence[str]) -> list[dict[str, Any]]:
         """Every version of the documents listing ``number`` or carrying one of ``refs``, oldest first."""
