@@ -85,6 +85,39 @@ def test_tag_block_time_and_multipart_static_report() -> None:
     assert sighting.vessel.mmsi == sighting.mmsi != ""
 
 
+def _nmea(body: str) -> str:
+    """``body`` with its NMEA checksum (XOR of its characters, two hex digits)."""
+    check = 0
+    for ch in body:
+        check ^= ord(ch)
+    return f"{body}*{check:02X}"
+
+
+def test_fragments_are_joined_by_their_tag_block_group() -> None:
+    """An AIS review: two type-5 messages in NMEA 4.10 tag-block groups (g:), interleaved on one
+    channel without sequence ids, made one ship of two (MARE ISLAND with ROSINANTE's last part,
+    ROSINANTE lost). The group parameter says which fragments go together. The two real messages
+    are those of the ORBCOMM and AISHub samples, written as the review did."""
+    first_a = "AIVDM,2,1,,A,53@o0E000001Q0CG37U8u<Tp4q@D00000000000018330400000000000000,0"
+    second_a = "AIVDM,2,2,,A,00000000008,2"
+    first_b = "AIVDM,2,1,,A,55Mw@A7J1adAL@?;7WPl58F0U<h4pB222222220t1PN5553fN4g?`4iSp5Rc,0"
+    second_b = "AIVDM,2,2,,A,iP`88888880,2"
+
+    def line(group: str, body: str) -> bytes:
+        return f"\\{_nmea(group)}\\!{_nmea(body)}".encode()
+
+    interleaved = [line("g:1-2-100,c:1418169601", first_a), line("g:1-2-200,c:1418169602", first_b),
+                   line("g:2-2-100", second_a), line("g:2-2-200", second_b)]
+    records = list(read_nmea(interleaved, "g.nmea"))
+    assert not [r for r in records if isinstance(r, Rejection)]
+    ships = {r.vessel.mmsi: r.vessel.name for r in records if isinstance(r, VesselSighting)}
+    assert ships == {"366989380": "MARE ISLAND", "219005012": "ROSINANTE"}
+    # a group never completed is said, by its line, as any fragment left over
+    records = list(read_nmea(interleaved[:3], "g.nmea"))
+    assert [(r.where, r.field) for r in records if isinstance(r, Rejection)] == [("g.nmea:2", "fragment")]
+    assert [r.vessel.name for r in records if isinstance(r, VesselSighting)] == ["ROSINANTE"]
+
+
 def test_a_tag_block_with_a_wrong_checksum_and_mmsi_0_are_flagged() -> None:
     """An ingest review: a tag block whose *hh did not match had its c: time used unflagged, and a
     position from MMSI 000000000 (an unconfigured transponder) was kept without a word."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -166,6 +166,8 @@ class _Lines:
         self.line = 0
         self.rejected: list[Rejection] = []
         self.pending: dict[tuple[Any, ...], list[tuple[int, bytes]]] = {}
+        # fragments of NMEA 4.10 tag-block groups (g:) held until their group is whole, by group id
+        self.groups: OrderedDict[str, list[tuple[int, bytes, Any]]] = OrderedDict()
 
     def __iter__(self) -> Iterator[bytes]:
         from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
@@ -182,19 +184,45 @@ class _Lines:
                     self._reject(self.line, "sentence", f"not a readable AIS sentence: {exc}", line)
                     continue
                 if isinstance(sentence, AISSentence) and not sentence.is_single:
-                    self._fragment(sentence, line)
+                    group = _tag_group(sentence)
+                    if group is not None:
+                        yield from self._grouped(group, line, sentence)
+                        continue
+                    self._fragment(sentence, line, self.line)
             elif line.strip() and not line.lstrip().startswith((b"#", b"$PGHP")):
                 # another NMEA sentence (GPS), junk: counted (a reader review's binary junk left no trace);
                 # comments, and the Gatehouse wrappers that date the sentence after them, are not
                 self.stats["not an AIS sentence"] += 1
             yield line
+        for held in list(self.groups):
+            yield from self._release(held)
 
-    def _fragment(self, part: AISSentence, raw: bytes) -> None:
+    def _grouped(self, group: tuple[int, int, str], line: bytes, part: Any) -> Iterator[bytes]:
+        """Hold a fragment of a tag-block group (``group``: sentence number, total, group id) until
+        every sentence of its group is in, then yield them together, so that pyais, which joins
+        the fragments of a sequence in the order they come, joins this group's (an EDIFACT and AIS
+        review's two groups interleaved on one channel without sequence ids made one ship of two,
+        the other lost). A group begun again, and the oldest of too many open, go as they are."""
+        number, total, gid = group
+        if number == 1 and gid in self.groups:
+            yield from self._release(gid)
+        self.groups.setdefault(gid, []).append((self.line, line, part))
+        if len(self.groups[gid]) >= total:
+            yield from self._release(gid)
+        elif len(self.groups) > MAX_OPEN_GROUPS:
+            yield from self._release(next(iter(self.groups)))
+
+    def _release(self, gid: str) -> Iterator[bytes]:
+        for n, line, part in self.groups.pop(gid, []):
+            self._fragment(part, line, n)
+            yield line
+
+    def _fragment(self, part: AISSentence, raw: bytes, line: int) -> None:
         slot = _slot(part)
         if part.frag_num == 1 and slot in self.pending:
             for n, earlier in self.pending.pop(slot):
                 self._reject(n, "fragment", _INCOMPLETE + " (a new message started in the same sequence)", earlier)
-        self.pending.setdefault(slot, []).append((self.line, raw))
+        self.pending.setdefault(slot, []).append((line, raw))
 
     def assembled(self, msg: Any) -> list[int]:
         """Forget the fragment lines of a message pyais has assembled; returns those of its lines
@@ -223,6 +251,27 @@ class _Lines:
 
 
 _INCOMPLETE = "part of a multi-part AIS message that was never completed"
+
+
+#: Tag-block groups held open at once, at most (a feed of groups never completed holds no more).
+MAX_OPEN_GROUPS = 64
+
+
+def _tag_group(sentence: Any) -> tuple[int, int, str] | None:
+    """(sentence number, total, group id) of the NMEA 4.10 tag block's ``g:`` parameter of a
+    sentence, if it has one for a group of several sentences; None otherwise."""
+    block = sentence.tag_block
+    if block is None:
+        return None
+    try:
+        block.init()
+        group = block.group
+        if group is None:
+            return None
+        number, total = int(group.sentence_num), int(group.sentence_tot)
+    except (AttributeError, TypeError, ValueError):  # a tag block pyais cannot read: no group
+        return None
+    return (number, total, str(group.group_id)) if total > 1 else None
 
 
 def _slot(part: Any) -> tuple[Any, ...]:
