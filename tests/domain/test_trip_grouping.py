@@ -259,6 +259,33 @@ def test_a_booking_used_again_on_a_later_journey_is_not_joined_to_the_old_one_by
         (TripKey("TSTU0000020", "BK0000001", "V609"), ["GTIN", "LOAD"])]
 
 
+def test_a_document_links_a_discharge_by_its_import_voyage_but_never_to_a_journey_that_ended() -> None:
+    """Regression reviews: a discharge naming the B/L, its export voyage the vessel's next one and
+    its import voyage the one the box came in on, split from its booking's load; and a 2026 B/L
+    of a booking the line had used in 2025 joined the 2026 journey to the 2025 one, ended by its
+    gate-out."""
+    def at(y: int, m: int, d: int, kind: str, ref: str = "", booking: str = "", voyage: str = "",
+           inbound: str = "") -> dict[str, object]:
+        return {**_at(m, d, kind, ref, voyage, booking), "event_time": datetime(y, m, d, 10, tzinfo=UTC),
+                "import_voyage": inbound}
+
+    docs = voyage_documents([_on(datetime(2026, 3, 1, tzinfo=UTC), ref="BL3", booking="BK3", voyage="405E")],
+                            "TSTU0000020")
+    moves = [at(2026, 3, 2, "LOAD", booking="BK3", voyage="405E"),
+             at(2026, 3, 20, "DISC", "BL3", voyage="406W", inbound="405E")]
+    assert shape(group_trips("TSTU0000020", moves, docs)) == [
+        (TripKey("TSTU0000020", "BK3", "405E"), ["LOAD", "DISC"])]
+    docs = voyage_documents([_on(datetime(2026, 2, 28, tzinfo=UTC), ref="BL2", booking="BK0000001",
+                                 voyage="V609")], "TSTU0000020")
+    events = [at(2025, 1, 3, "LOAD", booking="BK0000001", voyage="V251"),
+              at(2025, 2, 1, "DISC", booking="BK0000001", voyage="V251"),
+              at(2025, 2, 3, "GTOT", booking="BK0000001", voyage="V251"),
+              at(2026, 3, 2, "LOAD", "BL2", voyage="V609"), at(2026, 3, 20, "DISC", "BL2", voyage="V609")]
+    assert shape(group_trips("TSTU0000020", events, docs)) == [
+        (TripKey("TSTU0000020", "BK0000001", "V251"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TSTU0000020", "BL2", "V609"), ["LOAD", "DISC"])]
+
+
 def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:
     """A regression review: a B/L amended to list another box still placed this one; two
     carriers' documents for one box and voyage place nothing (which one is meant is unknown)."""

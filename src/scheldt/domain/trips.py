@@ -92,7 +92,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             continue
         key = next((by_ref[r] for r in refs if r in by_ref), None)
         if key is None:  # a document may say that another reference is of the same shipment
-            key = next((by_ref[r] for r in _linked_to(e, refs, voyage, linked) if r in by_ref), None)
+            key = next((by_ref[r] for r in _linked_to(e, refs, linked)
+                        if r in by_ref and not _gone_before(trips[by_ref[r]], e["event_time"])), None)
         if key is None:
             key = TripKey(container_number, refs[0], voyage)
             trips[key] = Trip(key)
@@ -133,18 +134,21 @@ def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]
     return out
 
 
-def _linked_to(event: Mapping[str, Any], refs: Sequence[str], voyage: str,
+def _linked_to(event: Mapping[str, Any], refs: Sequence[str],
                linked: Mapping[str, Sequence[tuple[str, VoyageDocument]]]) -> list[str]:
     """The references a document gives with one of ``refs`` (its transport document's and its
-    booking's) when it lists the box under the move's ``voyage`` (any, for a move naming none)
-    and was received or issued within :data:`DOCUMENT_VOYAGE_WINDOW` of it: moves naming either
-    are of one trip. A trip review: a load naming the booking and a discharge naming its B/L made
-    two trips, each half of the journey scored on its own; a regression review: a booking the
-    line used again a year later, on another voyage, joined the new journey to the old."""
+    booking's) when it lists the box under one of the move's voyages (export or import: a
+    discharge names the voyage the box came in on as its import voyage; any, for a move naming
+    none) and was received or issued within :data:`DOCUMENT_VOYAGE_WINDOW` of it: moves naming
+    either are of one trip (unless that trip had ended before the move: :func:`group_trips`). A
+    trip review: a load naming the booking and a discharge naming its B/L made two trips, each
+    half of the journey scored on its own; regression reviews: a booking or B/L the line used
+    again a year later, on another voyage, joined the new journey to the old one."""
+    voyages = {v for v in (event.get("export_voyage"), event.get("import_voyage")) if v}
     out = []
     for r in refs:
         for listed_under, d in linked.get(r, ()):
-            if (not voyage or voyage == listed_under) and any(
+            if (not voyages or listed_under in voyages) and any(
                     abs(at - event["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates):
                 out += d.refs
     return out
