@@ -284,6 +284,15 @@ def test_a_document_links_a_discharge_by_its_import_voyage_but_never_to_a_journe
     assert shape(group_trips("TSTU0000020", events, docs)) == [
         (TripKey("TSTU0000020", "BK0000001", "V251"), ["LOAD", "DISC", "GTOT"]),
         (TripKey("TSTU0000020", "BL2", "V609"), ["LOAD", "DISC"])]
+    # a transshipment's rail leg: gated out of Balboa, loaded at Manzanillo on the mother vessel
+    # the B/L lists it under, the journey goes on (round-3 review: it split in two)
+    docs = voyage_documents([{**_on(datetime(2026, 3, 1, tzinfo=UTC), ref="BL1", booking="BK1", voyage="F1"),
+                              "other_voyages": ["M2"]}], "TSTU0000020")
+    moves = [at(2026, 3, 2, "LOAD", booking="BK1", voyage="F1"), at(2026, 3, 20, "DISC", booking="BK1", inbound="F1"),
+             at(2026, 3, 21, "GTOT", booking="BK1"), at(2026, 3, 22, "LOAD", "BL1", voyage="M2"),
+             at(2026, 4, 10, "DISC", "BL1", inbound="M2")]
+    assert shape(group_trips("TSTU0000020", moves, docs)) == [
+        (TripKey("TSTU0000020", "BK1", "F1"), ["LOAD", "DISC", "GTOT", "LOAD", "DISC"])]
 
 
 def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:

@@ -92,8 +92,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             continue
         key = next((by_ref[r] for r in refs if r in by_ref), None)
         if key is None:  # a document may say that another reference is of the same shipment
-            key = next((by_ref[r] for r in _linked_to(e, refs, linked)
-                        if r in by_ref and not _gone_before(trips[by_ref[r]], e["event_time"])), None)
+            key = next((by_ref[r] for r, voyages in _linked_to(e, refs, linked)
+                        if r in by_ref and _continued_by(trips[by_ref[r]], e, voyages)), None)
         if key is None:
             key = TripKey(container_number, refs[0], voyage)
             trips[key] = Trip(key)
@@ -123,35 +123,51 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
 
 
 def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]
-                       ) -> dict[str, list[tuple[str, VoyageDocument]]]:
-    """Reference -> (voyage, document) for each of ``documents`` (:func:`voyage_documents`)
-    listing the box under that voyage that names the reference (see :func:`_linked_to`)."""
-    out: dict[str, list[tuple[str, VoyageDocument]]] = {}
+                       ) -> dict[str, list[tuple[VoyageDocument, frozenset[str]]]]:
+    """Reference -> (document, the voyages it lists the box under) for each of ``documents``
+    (:func:`voyage_documents`: voyage -> documents) that names the reference (see
+    :func:`_linked_to`)."""
+    voyages_of: dict[VoyageDocument, set[str]] = {}
     for voyage, docs in documents.items():
         for d in docs:
-            for r in d.refs:
-                out.setdefault(r, []).append((voyage, d))
+            voyages_of.setdefault(d, set()).add(voyage)
+    out: dict[str, list[tuple[VoyageDocument, frozenset[str]]]] = {}
+    for d, voyages in voyages_of.items():
+        for r in d.refs:
+            out.setdefault(r, []).append((d, frozenset(voyages)))
     return out
 
 
 def _linked_to(event: Mapping[str, Any], refs: Sequence[str],
-               linked: Mapping[str, Sequence[tuple[str, VoyageDocument]]]) -> list[str]:
-    """The references a document gives with one of ``refs`` (its transport document's and its
-    booking's) when it lists the box under one of the move's voyages (export or import: a
-    discharge names the voyage the box came in on as its import voyage; any, for a move naming
-    none) and was received or issued within :data:`DOCUMENT_VOYAGE_WINDOW` of it: moves naming
-    either are of one trip (unless that trip had ended before the move: :func:`group_trips`). A
-    trip review: a load naming the booking and a discharge naming its B/L made two trips, each
-    half of the journey scored on its own; regression reviews: a booking or B/L the line used
-    again a year later, on another voyage, joined the new journey to the old one."""
-    voyages = {v for v in (event.get("export_voyage"), event.get("import_voyage")) if v}
+               linked: Mapping[str, Sequence[tuple[VoyageDocument, frozenset[str]]]]
+               ) -> list[tuple[str, frozenset[str]]]:
+    """(reference, the document's voyages) for the references a document gives with one of
+    ``refs`` (its transport document's and its booking's) when it lists the box under one of the
+    move's voyages (export or import: a discharge names the voyage the box came in on as its
+    import voyage; any, for a move naming none) and was received or issued within
+    :data:`DOCUMENT_VOYAGE_WINDOW` of it: moves naming either are of one trip (when it goes on:
+    :func:`_continued_by`). A trip review: a load naming the booking and a discharge naming its
+    B/L made two trips, each half of the journey scored on its own; regression reviews: a
+    booking or B/L the line used again a year later, on another voyage, joined the new journey
+    to the old one."""
+    moved_on = {v for v in (event.get("export_voyage"), event.get("import_voyage")) if v}
     out = []
     for r in refs:
-        for listed_under, d in linked.get(r, ()):
-            if (not voyages or listed_under in voyages) and any(
+        for d, voyages in linked.get(r, ()):
+            if (not moved_on or moved_on & voyages) and any(
                     abs(at - event["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates):
-                out += d.refs
+                out += [(other, voyages) for other in d.refs]
     return out
+
+
+def _continued_by(trip: Trip, event: Mapping[str, Any], voyages: frozenset[str]) -> bool:
+    """Whether a move a document (listing the box under ``voyages``) links to ``trip`` goes on
+    with it: the trip had not ended before the move, or it moved on one of the document's
+    voyages (a transshipment's land leg between two ports: a regression review's load on the
+    mother vessel after a rail move, naming the B/L, split from the feeder's trip naming the
+    booking)."""
+    return not _gone_before(trip, event["event_time"]) or any(
+        m.get("export_voyage") in voyages or m.get("import_voyage") in voyages for m in trip.events)
 
 
 def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey],
