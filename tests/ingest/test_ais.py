@@ -116,6 +116,17 @@ def test_fragments_are_joined_by_their_tag_block_group() -> None:
     records = list(read_nmea(interleaved[:3], "g.nmea"))
     assert [(r.where, r.field) for r in records if isinstance(r, Rejection)] == [("g.nmea:2", "fragment")]
     assert [r.vessel.name for r in records if isinstance(r, VesselSighting)] == ["ROSINANTE"]
+    # a regression review: a second fragment whose g: cannot be read (or that has none) lost the
+    # message; a group counting a text sentence held its message to the end of the file, and a
+    # rejection of it named the file's last line
+    broken = [line("g:1-2-8,c:1418169601", first_a), line("g:2-2", second_a)]
+    bare = [line("g:1-2-8,c:1418169601", first_a), f"!{_nmea(second_a)}".encode()]
+    for feed in (broken, bare):
+        assert [r.vessel.name for r in read_nmea(feed, "g.nmea")] == ["ROSINANTE"]
+    texted = [line("g:1-3-7,c:1418169601", first_a), line("g:2-3-7", second_a)[:-2] + b"00",
+              line("g:3-3-7", "AITXT,01,01,02,hello"), line("c:1418169605", first_b.replace(",2,1,", ",1,1,"))]
+    records = list(read_nmea(texted, "g.nmea"))
+    assert [(r.where, r.field) for r in records if isinstance(r, Rejection)][0] == ("g.nmea:2", "checksum")
 
 
 def test_a_tag_block_with_a_wrong_checksum_and_mmsi_0_are_flagged() -> None:

@@ -184,9 +184,9 @@ class _Lines:
                     self._reject(self.line, "sentence", f"not a readable AIS sentence: {exc}", line)
                     continue
                 if isinstance(sentence, AISSentence) and not sentence.is_single:
-                    group = _tag_group(sentence)
-                    if group is not None:
-                        yield from self._grouped(group, line, sentence)
+                    gid = _tag_group(sentence) or self._continued(sentence)
+                    if gid is not None:
+                        yield from self._grouped(gid, line, sentence)
                         continue
                     self._fragment(sentence, line, self.line)
             elif line.strip() and not line.lstrip().startswith((b"#", b"$PGHP")):
@@ -197,25 +197,42 @@ class _Lines:
         for held in list(self.groups):
             yield from self._release(held)
 
-    def _grouped(self, group: tuple[int, int, str], line: bytes, part: Any) -> Iterator[bytes]:
-        """Hold a fragment of a tag-block group (``group``: sentence number, total, group id) until
-        every sentence of its group is in, then yield them together, so that pyais, which joins
-        the fragments of a sequence in the order they come, joins this group's (an EDIFACT and AIS
-        review's two groups interleaved on one channel without sequence ids made one ship of two,
-        the other lost). A group begun again, and the oldest of too many open, go as they are."""
-        number, total, gid = group
-        if number == 1 and gid in self.groups:
+    def _grouped(self, gid: str, line: bytes, part: Any) -> Iterator[bytes]:
+        """Hold a fragment of tag-block group ``gid`` until every fragment of its AIS message is
+        in, then yield them together, so that pyais, which joins the fragments of a sequence in
+        the order they come, joins this group's (an AIS review's two groups interleaved on one
+        channel without sequence ids made one ship of two, the other lost). A group begun again,
+        and the oldest of too many open, go as they are; other sentences of the group (a text
+        sentence) are not waited for."""
+        if part.frag_num == 1 and gid in self.groups:
             yield from self._release(gid)
         self.groups.setdefault(gid, []).append((self.line, line, part))
-        if len(self.groups[gid]) >= total:
+        if len(self.groups[gid]) >= part.frag_cnt:
             yield from self._release(gid)
         elif len(self.groups) > MAX_OPEN_GROUPS:
             yield from self._release(next(iter(self.groups)))
 
+    def _continued(self, part: Any) -> str | None:
+        """The held group a fragment without a readable tag-block group continues: the oldest whose
+        fragments are of the same sequence and end just before it (a regression review's second
+        fragment with a broken ``g:`` left its first held, and the message was lost)."""
+        for gid, held in self.groups.items():
+            last = held[-1][2]
+            if _slot(last) == _slot(part) and part.frag_num == last.frag_num + 1:
+                return gid
+        return None
+
     def _release(self, gid: str) -> Iterator[bytes]:
-        for n, line, part in self.groups.pop(gid, []):
-            self._fragment(part, line, n)
-            yield line
+        """Yield a held group's fragment lines, each as read on its own line (a rejection of the
+        message names its last line, not the one being read when it was released)."""
+        now = self.line
+        try:
+            for n, line, part in self.groups.pop(gid, []):
+                self._fragment(part, line, n)
+                self.line = n
+                yield line
+        finally:
+            self.line = now
 
     def _fragment(self, part: AISSentence, raw: bytes, line: int) -> None:
         slot = _slot(part)
@@ -257,9 +274,9 @@ _INCOMPLETE = "part of a multi-part AIS message that was never completed"
 MAX_OPEN_GROUPS = 64
 
 
-def _tag_group(sentence: Any) -> tuple[int, int, str] | None:
-    """(sentence number, total, group id) of the NMEA 4.10 tag block's ``g:`` parameter of a
-    sentence, if it has one for a group of several sentences; None otherwise."""
+def _tag_group(sentence: Any) -> str | None:
+    """The group id of the NMEA 4.10 tag block's ``g:`` parameter of a sentence, if it has one
+    for a group of several sentences; None otherwise."""
     block = sentence.tag_block
     if block is None:
         return None
@@ -268,10 +285,10 @@ def _tag_group(sentence: Any) -> tuple[int, int, str] | None:
         group = block.group
         if group is None:
             return None
-        number, total = int(group.sentence_num), int(group.sentence_tot)
+        total = int(group.sentence_tot)
     except (AttributeError, TypeError, ValueError):  # a tag block pyais cannot read: no group
         return None
-    return (number, total, str(group.group_id)) if total > 1 else None
+    return str(group.group_id) if total > 1 else None
 
 
 def _slot(part: Any) -> tuple[Any, ...]:
