@@ -73,7 +73,24 @@ def test_ingest_reports_which_flags_it_raised(settings_env: Path, tmp_path: Path
     assert code == 0 and report["flags"] == 1
     assert report["flag_kinds"] == {"invalid-container-number": {
         "count": 1, "field": "equipment_reference", "example": "APZU4812091: ISO 6346 check digit is wrong (expected 0)",
-        "fields": {"equipment_reference": 1}}}
+        "example_source": f"{path}$.events[0]", "fields": {"equipment_reference": 1}}}
+
+
+def test_the_report_says_where_a_kind_of_flag_was_first_raised(settings_env: Path, tmp_path: Path) -> None:
+    """An EDIFACT review: a UNT count off by one in the 2nd of three messages was reported as
+    "UNT says 24 segments, the COARRI message has 23", naming no message (the flag's text leaves
+    the reference out on purpose: a message re-sent under another one is the same facts)."""
+    text = (SHARED / "fixtures" / "edifact" / "COARRI_D95B_ITG13_cosco-africa_ITGOA_multi-message.edi").read_text()
+    second = text.index("UNT+", text.index("UNT+") + 4)
+    count = text[second + 4:text.index("+", second + 4)]
+    path = tmp_path / "moves.edi"
+    path.write_text(text[:second + 4] + str(int(count) + 1) + text[second + 4 + len(count):])
+    code, out, _ = invoke("ingest", str(path), "--json")
+    kind = json.loads(out)["files"][0]["flag_kinds"]["segment-count-mismatch"]
+    ref = text[text.rindex("UNH+", 0, second) + 4:text.index("+", text.rindex("UNH+", 0, second) + 4)]
+    assert code == 0 and kind["count"] >= 1 and kind["example_source"].startswith(f"{path} message {ref} (segment ")
+    code, out, _ = invoke("ingest", str(path))
+    assert f"(at {path} message {ref} (segment " in " ".join(out.split())
 
 
 def test_the_report_names_every_field_a_kind_of_flag_was_raised_on(settings_env: Path, tmp_path: Path) -> None:

@@ -141,7 +141,8 @@ def _print_reports(reports: list[FileReport]) -> None:
     out.print(table)
     for r in reports:
         for code, (n, where, why) in sorted(r.flag_kinds.items()):
-            out.print(f"  flagged {n} x {code} [{r.fields_flagged(code)}] in {r.path}, e.g. {why}", highlight=False,
+            at = f" (at {r.flag_sources[code]})" if r.flag_sources.get(code) else ""
+            out.print(f"  flagged {n} x {code} [{r.fields_flagged(code)}] in {r.path}, e.g. {why}{at}", highlight=False,
                       markup=False, soft_wrap=True)
         for rej in r.rejections[:10]:
             out.print(f"  rejected {rej.where} [{rej.field or 'row'}]: {rej.why}", highlight=False, markup=False, soft_wrap=True)

@@ -229,15 +229,20 @@ class FileReport:
     #: code -> field -> count: the fields each kind was raised on (an ingest review read every
     #: unknown country of a file as its origin_country, the first example's field)
     flag_fields: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: code -> where the first example's record was read (file and line, JSON path, EDIFACT
+    #: message and segment): an EDIFACT review could not tell which message's UNT count was wrong
+    flag_sources: dict[str, str] = field(default_factory=dict)
 
-    def add_flags(self, flags: Sequence[Any]) -> None:
-        """Count the flags of one kept record (objects with ``code``, ``field`` and ``why``)."""
+    def add_flags(self, flags: Sequence[Any], source: str = "") -> None:
+        """Count the flags of one kept record (objects with ``code``, ``field`` and ``why``)
+        read at ``source``."""
         if not flags:
             return
         self.flags += len(flags)
         for f in flags:
             count, where, why = self.flag_kinds.get(f.code, (0, f.field, f.why))
             self.flag_kinds[f.code] = (count + 1, where, why)
+            self.flag_sources.setdefault(f.code, source)
             fields = self.flag_fields.setdefault(f.code, {})
             fields[f.field] = fields.get(f.field, 0) + 1
 
@@ -257,6 +262,7 @@ class FileReport:
             "rejected": self.rejected,
             "flags": self.flags,
             "flag_kinds": {code: {"count": n, "field": where, "example": why,
+                                  "example_source": self.flag_sources.get(code) or None,
                                   "fields": dict(self.flag_fields.get(code, {}))}
                            for code, (n, where, why) in sorted(self.flag_kinds.items())},
             "outcomes": {"accepted": self.outcomes_accepted, "added": self.outcomes_added},

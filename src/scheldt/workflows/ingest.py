@@ -66,7 +66,7 @@ def _store_declarations(
                 "amendments of declarations: the stored version is kept, and goes on being scored"))
             continue
         report.accepted += 1
-        report.add_flags(d.flags)
+        report.add_flags(d.flags, where)
         good.add(ref)
         if known is None:
             fresh[ref] = (d, digest, where)

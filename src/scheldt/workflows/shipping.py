@@ -134,7 +134,7 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport,
     for rec in records:
         if isinstance(rec, Event):
             rec = _checked(rec, now)
-            report.add_flags(rec.flags)
+            report.add_flags(rec.flags, rec.source)
             report.accepted += 1
             yield rec
         else:
@@ -147,7 +147,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
     if isinstance(rec, Consignment):
         rec = _checked(rec, now)
         documents.append(rec)
-        report.add_flags(rec.flags)
+        report.add_flags(rec.flags, rec.source)
     elif isinstance(rec, Rejection):
         rejections.append(rec)
     elif isinstance(rec, Retraction):
@@ -159,7 +159,7 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
     elif isinstance(rec, Event):
         rec = _checked(rec, now)
         events.append(rec)
-        report.add_flags(rec.flags)
+        report.add_flags(rec.flags, rec.source)
 
 
 def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
@@ -655,7 +655,7 @@ def _store_ais(uow: UnitOfWork, records: Iterable[object], report: FileReport, n
             rejections.append(rec)
         elif isinstance(rec, VesselPosition):
             positions.append(rec)
-            report.add_flags(rec.flags)
+            report.add_flags(rec.flags, rec.source)
         elif isinstance(rec, VesselSighting):
             sightings.append(rec)
         if len(positions) >= AIS_BATCH:
