@@ -293,6 +293,15 @@ def test_a_document_links_a_discharge_by_its_import_voyage_but_never_to_a_journe
              at(2026, 4, 10, "DISC", "BL1", inbound="M2")]
     assert shape(group_trips("TSTU0000020", moves, docs)) == [
         (TripKey("TSTU0000020", "BK1", "F1"), ["LOAD", "DISC", "GTOT", "LOAD", "DISC"])]
+    # but a voyage number used again a year later is another journey (round-4 review)
+    docs = voyage_documents([_on(datetime(2026, 2, 28, tzinfo=UTC), ref="BL5", booking="BK5", voyage="V609")],
+                            "TSTU0000020")
+    moves = [at(2025, 1, 3, "LOAD", booking="BK5", voyage="V609"), at(2025, 2, 1, "DISC", booking="BK5", inbound="V609"),
+             at(2025, 2, 3, "GTOT", booking="BK5"), at(2026, 3, 2, "LOAD", "BL5", voyage="V609"),
+             at(2026, 3, 20, "DISC", "BL5", inbound="V609")]
+    assert shape(group_trips("TSTU0000020", moves, docs)) == [
+        (TripKey("TSTU0000020", "BK5", "V609"), ["LOAD", "DISC", "GTOT"]),
+        (TripKey("TSTU0000020", "BL5", "V609"), ["LOAD", "DISC"])]
 
 
 def test_only_a_document_s_latest_version_and_one_document_alone_place_moves() -> None:

@@ -92,8 +92,8 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             continue
         key = next((by_ref[r] for r in refs if r in by_ref), None)
         if key is None:  # a document may say that another reference is of the same shipment
-            key = next((by_ref[r] for r, voyages in _linked_to(e, refs, linked)
-                        if r in by_ref and _continued_by(trips[by_ref[r]], e, voyages)), None)
+            key = next((by_ref[r] for r, d, voyages in _linked_to(e, refs, linked)
+                        if r in by_ref and _continued_by(trips[by_ref[r]], e, d, voyages)), None)
         if key is None:
             key = TripKey(container_number, refs[0], voyage)
             trips[key] = Trip(key)
@@ -140,8 +140,8 @@ def _linked_references(documents: Mapping[str, Sequence[VoyageDocument]]
 
 def _linked_to(event: Mapping[str, Any], refs: Sequence[str],
                linked: Mapping[str, Sequence[tuple[VoyageDocument, frozenset[str]]]]
-               ) -> list[tuple[str, frozenset[str]]]:
-    """(reference, the document's voyages) for the references a document gives with one of
+               ) -> list[tuple[str, VoyageDocument, frozenset[str]]]:
+    """(reference, document, its voyages) for the references a document gives with one of
     ``refs`` (its transport document's and its booking's) when it lists the box under one of the
     move's voyages (export or import: a discharge names the voyage the box came in on as its
     import voyage; any, for a move naming none) and was received or issued within
@@ -156,18 +156,20 @@ def _linked_to(event: Mapping[str, Any], refs: Sequence[str],
         for d, voyages in linked.get(r, ()):
             if (not moved_on or moved_on & voyages) and any(
                     abs(at - event["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in d.dates):
-                out += [(other, voyages) for other in d.refs]
+                out += [(other, d, voyages) for other in d.refs]
     return out
 
 
-def _continued_by(trip: Trip, event: Mapping[str, Any], voyages: frozenset[str]) -> bool:
+def _continued_by(trip: Trip, event: Mapping[str, Any], document: VoyageDocument, voyages: frozenset[str]) -> bool:
     """Whether a move a document (listing the box under ``voyages``) links to ``trip`` goes on
     with it: the trip had not ended before the move, or it moved on one of the document's
-    voyages (a transshipment's land leg between two ports: a regression review's load on the
-    mother vessel after a rail move, naming the B/L, split from the feeder's trip naming the
-    booking)."""
+    voyages within :data:`DOCUMENT_VOYAGE_WINDOW` of the document's dates (a transshipment's
+    land leg between two ports: a regression review's load on the mother vessel after a rail
+    move, naming the B/L, split from the feeder's trip naming the booking; a voyage number used
+    again a year later is another journey)."""
     return not _gone_before(trip, event["event_time"]) or any(
-        m.get("export_voyage") in voyages or m.get("import_voyage") in voyages for m in trip.events)
+        (m.get("export_voyage") in voyages or m.get("import_voyage") in voyages)
+        and any(abs(at - m["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in document.dates) for m in trip.events)
 
 
 def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey],
