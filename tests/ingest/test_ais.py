@@ -127,6 +127,15 @@ def test_fragments_are_joined_by_their_tag_block_group() -> None:
               line("g:3-3-7", "AITXT,01,01,02,hello"), line("c:1418169605", first_b.replace(",2,1,", ",1,1,"))]
     records = list(read_nmea(texted, "g.nmea"))
     assert [(r.where, r.field) for r in records if isinstance(r, Rejection)][0] == ("g.nmea:2", "checksum")
+    # round-4 review: a plain message after an unfinished group is its own (the group's first
+    # part alone is left over), and a message whose first g: cannot be read is read as it comes
+    plain_after = [line("g:1-2-5,c:1418169601", first_a), f"!{_nmea(first_b)}".encode(), f"!{_nmea(second_b)}".encode()]
+    records = list(read_nmea(plain_after, "g.nmea"))
+    assert [r.vessel.name for r in records if isinstance(r, VesselSighting)] == ["MARE ISLAND"]
+    assert [(r.where, r.field) for r in records if isinstance(r, Rejection)] == [("g.nmea:1", "fragment")]
+    unreadable_first = [line("g:1-2,c:1418169601", first_a), line("g:2-2-8", second_a),
+                        f"!{_nmea(first_b)}".encode(), f"!{_nmea(second_b)}".encode()]
+    assert [r.vessel.name for r in read_nmea(unreadable_first, "g.nmea")] == ["ROSINANTE", "MARE ISLAND"]
 
 
 def test_a_tag_block_with_a_wrong_checksum_and_mmsi_0_are_flagged() -> None:

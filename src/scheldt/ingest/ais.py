@@ -206,6 +206,10 @@ class _Lines:
         sentence) are not waited for."""
         if part.frag_num == 1 and gid in self.groups:
             yield from self._release(gid)
+        if part.frag_num != 1 and gid not in self.groups:  # its first part went as it came: this one too
+            self._fragment(part, line, self.line)  # (a round-4 review's message whose first g: was unreadable)
+            yield line
+            return
         self.groups.setdefault(gid, []).append((self.line, line, part))
         if len(self.groups[gid]) >= part.frag_cnt:
             yield from self._release(gid)
@@ -214,11 +218,15 @@ class _Lines:
 
     def _continued(self, part: Any) -> str | None:
         """The held group a fragment without a readable tag-block group continues: the oldest whose
-        fragments are of the same sequence and end just before it (a regression review's second
-        fragment with a broken ``g:`` left its first held, and the message was lost)."""
+        fragments are of the same sequence and end just before it, with no fragment of that
+        sequence outside a group read since (a regression review's second fragment with a broken
+        ``g:`` left its first held, and the message was lost; a round-4 review's plain message
+        after an unfinished group gave that group its second part)."""
+        slot = _slot(part)
+        since = max((n for n, _ in self.pending.get(slot, ())), default=0)
         for gid, held in self.groups.items():
-            last = held[-1][2]
-            if _slot(last) == _slot(part) and part.frag_num == last.frag_num + 1:
+            n, _, last = held[-1]
+            if _slot(last) == slot and part.frag_num == last.frag_num + 1 and n > since:
                 return gid
         return None
 
@@ -276,7 +284,9 @@ MAX_OPEN_GROUPS = 64
 
 def _tag_group(sentence: Any) -> str | None:
     """The group id of the NMEA 4.10 tag block's ``g:`` parameter of a sentence, if it has one
-    for a group of several sentences; None otherwise."""
+    for a group of several sentences; None otherwise. (Not with its ``s:`` source station,
+    which real feeds give on a group's first sentence only: two receivers numbering groups
+    alike in one file are not told apart.)"""
     block = sentence.tag_block
     if block is None:
         return None
