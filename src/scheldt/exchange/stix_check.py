@@ -95,37 +95,12 @@ if getattr(stix2.v21.sdo, "run_validator", None) is _run_validator:
 
 def stix_problem(obj: dict[str, Any]) -> str | None:
     """Why the stix2 library refuses ``obj`` as a STIX 2.1 object (custom objects and
-    extensions allowed), or None when it takes it. Timestamps finer than a microsecond, which
-    STIX 2.1 allows (§3.2: any number of sub-second digits) and Python's datetime cannot hold,
-    are checked cut to microseconds (a STIX review's valid ``.1234567Z`` was refused); the object
-    is stored as sent."""
+    extensions allowed), or None when it takes it."""
     try:
         stix2.parse(obj, allow_custom=True, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        cut = _to_microseconds(obj)
-        if cut is not obj and stix_problem(cut) is None:
-            return None
         return f"not valid STIX 2.1: {exc}"
     return None
-
-
-#: A STIX timestamp with more than six sub-second digits: the first six kept by :func:`_to_microseconds`.
-_FINER_THAN_MICROSECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})\d+Z")
-
-
-def _to_microseconds(value: Any) -> Any:
-    """``value`` (parsed JSON) with each timestamp finer than a microsecond cut to microseconds;
-    ``value`` itself when it holds none."""
-    if isinstance(value, str):
-        m = _FINER_THAN_MICROSECONDS.fullmatch(value)
-        return f"{m.group(1)}Z" if m else value
-    if isinstance(value, dict):
-        items = {k: _to_microseconds(v) for k, v in value.items()}
-        return items if any(items[k] is not v for k, v in value.items()) else value
-    if isinstance(value, list):
-        cut = [_to_microseconds(v) for v in value]
-        return cut if any(c is not v for c, v in zip(cut, value, strict=True)) else value
-    return value
 
 
 def _problems(objects: list[dict[str, Any]]) -> list[str | None]:
