@@ -296,7 +296,8 @@ def test_a_document_links_a_discharge_by_its_import_voyage_but_never_to_a_journe
     # but a voyage number used again a year later is another journey (round-4 review)
     docs = voyage_documents([_on(datetime(2026, 2, 28, tzinfo=UTC), ref="BL5", booking="BK5", voyage="V609")],
                             "TSTU0000020")
-    moves = [at(2025, 1, 3, "LOAD", booking="BK5", voyage="V609"), at(2025, 2, 1, "DISC", booking="BK5", inbound="V609"),
+    moves = [at(2025, 1, 3, "LOAD", booking="BK5", voyage="V609"),
+             at(2025, 2, 1, "DISC", booking="BK5", inbound="V609"),
              at(2025, 2, 3, "GTOT", booking="BK5"), at(2026, 3, 2, "LOAD", "BL5", voyage="V609"),
              at(2026, 3, 20, "DISC", "BL5", inbound="V609")]
     assert shape(group_trips("TSTU0000020", moves, docs)) == [

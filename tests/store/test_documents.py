@@ -116,10 +116,11 @@ def test_a_version_stored_before_list_order_was_left_out_is_the_same_one_re_sent
 
 
 #: version_hash of a document (its reference the key here) with two goods items of HS 940540
-#: (not in the shipped HS 2022 list) as stored while the flags of unknown HS codes were part of a version (computed by the
-#: code of 2026-12-07 before they were left out): read from DCSA (the reader's flag and the
-#: reference check's, per item) and from UN/EDIFACT (the check's alone); received on or after
-#: 2022-01-01 (received on 2021-06-01, the DCSA one hashed as in the test below).
+#: (not in the shipped HS 2022 list) as stored while the flags of unknown HS codes were part of
+#: a version (computed by the code of 2026-12-07 before they were left out): read from DCSA (the
+#: reader's flag and the reference check's, per item) and from UN/EDIFACT (the check's alone);
+#: received on or after 2022-01-01 (received on 2021-06-01, the DCSA one hashed as in the test
+#: below).
 _HASHED_WITH_HS_FLAGS = {"dcsa": "a2cbb2e48a7e49ea6717da96b70a8a620a2f2803efc8a9447cbf2ce14a4b8f6d",
                          "edifact": "f61defd0390abd57fbb8fedf8f8580137d5a390365ef1e6431feb8cf48db9a69"}
 

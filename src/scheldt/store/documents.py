@@ -116,6 +116,7 @@ def _with_hs_flags_as_once_raised(doc: Consignment, received: date | None = None
     return out
 
 
+#: The day HS 2022 came into force (WCO): an unknown code's flag named no other edition from then.
 _HS_2022 = date(2022, 1, 1)
 
 
