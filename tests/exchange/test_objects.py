@@ -4,6 +4,7 @@ re-sending adds nothing; per-field markings are removed for requesters who may n
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -87,9 +88,11 @@ def test_ingest_keeps_good_objects_names_bad_ones_and_is_idempotent(engine: Engi
 ABSTRACTED = NOTE | {"abstract": "informant: the consignee is a front"}
 
 
-def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) -> None:
+def _served_green_with_red_abstract(engine: Engine, markings: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The abstracted note, GREEN with ``markings`` (its abstract RED for us-cbp's liaison), as
+    stored here: (as stored, as the liaison is served it, as another agency is served it)."""
     obj = with_sharing(ABSTRACTED, Sharing("alert", Tlp.GREEN, None))
-    obj["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]}]
+    obj["granular_markings"] = markings
     obj["extensions"][next(iter(obj["extensions"]))]["recipients"] = ["us-cbp/liaison"]
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
@@ -97,8 +100,13 @@ def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) ->
         stored = uow.exchange.page(None)[0]
         liaison = Requester("us-cbp", "agency", None, "liaison", frozenset())
         other = Requester("nl-customs", "agency", None, "analyst", frozenset())
-        assert served(uow, liaison, stored)["abstract"] == ABSTRACTED["abstract"]
-        hidden = served(uow, other, stored)
+        return obj, served(uow, liaison, stored), served(uow, other, stored)
+
+
+def test_fields_under_a_stricter_granular_marking_are_removed(engine: Engine) -> None:
+    _, seen, hidden = _served_green_with_red_abstract(
+        engine, [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]}])
+    assert seen["abstract"] == ABSTRACTED["abstract"]
     assert "abstract" not in hidden and "granular_markings" not in hidden and hidden["id"] == NOTE["id"]
     assert hidden["content"] == NOTE["content"]
 
@@ -107,19 +115,11 @@ def test_removing_a_field_keeps_the_other_fields_markings(engine: Engine) -> Non
     """A STIX review: a statement and a ``lang`` marking selecting a withheld field and one still
     served were dropped whole, so the served field lost its statement and its language."""
     statement = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
-    obj = with_sharing(ABSTRACTED, Sharing("alert", Tlp.GREEN, None))
-    obj["granular_markings"] = [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]},
-                                {"marking_ref": statement, "selectors": ["abstract", "content"]},
-                                {"lang": "nl", "selectors": ["content", "abstract"]}]
-    obj["extensions"][next(iter(obj["extensions"]))]["recipients"] = ["us-cbp/liaison"]
-    with unit_of_work(engine) as uow:
-        uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
-        ingest_objects(uow, [obj], "be-customs", "local", None, NOW)
-        stored = uow.exchange.page(None)[0]
-        liaison = Requester("us-cbp", "agency", None, "liaison", frozenset())
-        other = Requester("nl-customs", "agency", None, "analyst", frozenset())
-        assert served(uow, liaison, stored)["granular_markings"] == obj["granular_markings"]
-        hidden = served(uow, other, stored)
+    obj, seen, hidden = _served_green_with_red_abstract(engine, [
+        {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["abstract"]},
+        {"marking_ref": statement, "selectors": ["abstract", "content"]},
+        {"lang": "nl", "selectors": ["content", "abstract"]}])
+    assert seen["granular_markings"] == obj["granular_markings"]
     assert "abstract" not in hidden and hidden["content"] == NOTE["content"]
     assert hidden["granular_markings"] == [{"marking_ref": statement, "selectors": ["content"]},
                                            {"lang": "nl", "selectors": ["content"]}]
