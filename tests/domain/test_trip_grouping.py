@@ -148,6 +148,26 @@ def test_a_declaration_naming_only_the_box_belongs_to_the_trip_it_was_filed_duri
     assert [d["declaration_ref"] for d in declarations_of_trip(found, {"BL1"}, first, last)] == ["A", "B"]
 
 
+def test_a_declaration_naming_only_the_box_goes_to_the_nearest_of_its_trips() -> None:
+    """A declarations review: one filed between two trips of the box, within 30 days of both, was
+    listed under both. It is the nearer trip's; equally near, the later one's."""
+    from scheldt.domain.trips import declarations_of_trip
+
+    def day(d: int) -> datetime:
+        return datetime(2026, 1, d, tzinfo=UTC)
+
+    a, b = (day(5), day(22)), (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 2, 5, tzinfo=UTC))
+    found = [{"declaration_ref": ref, "bill_of_lading_ref": "", "filed_at": day(d)} for ref, d in
+             (("during A", 10), ("nearer A", 25), ("as near", 27), ("nearer B", 29))]
+
+    def refs(trip: tuple[datetime, datetime], other: tuple[datetime, datetime]) -> list[str]:
+        return [d["declaration_ref"] for d in declarations_of_trip(found, set(), *trip, [other])]
+
+    assert refs(a, b) == ["during A", "nearer A"] and refs(b, a) == ["as near", "nearer B"]
+    assert [d["declaration_ref"] for d in declarations_of_trip(found, set(), *a)] == [
+        "during A", "nearer A", "as near", "nearer B"]  # the box's only trip
+
+
 def test_a_trip_keeps_the_documents_of_its_own_carrier() -> None:
     """Booking numbers collide between carriers (carrier review): a document found only by its
     booking reference is the trip's when its carrier is the one of the documents the events name

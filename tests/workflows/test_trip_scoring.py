@@ -1288,6 +1288,37 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
     assert "declarations" not in outsider  # customs' own data
 
 
+def test_a_declaration_filed_between_two_trips_of_the_box_is_on_one_of_them(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review: a declaration naming only the box, filed about five days after its
+    January trip ended and five days before its next trip began, was listed under both, on the
+    timeline and the trip pages alike. It is the nearer trip's (here the later one, by hours)."""
+    from scheldt.workflows.shipping import container_timeline
+    from scheldt.workflows.trip_views import trip_detail
+    from tests.builders import broker_declarations
+
+    mapping, decl = broker_declarations(tmp_path, ["26BE0010,2026-01-28,080390,CO,CO,12000,50000,,NARU3472484",
+                                                   "26BE0011,2026-01-24,080390,CO,CO,12000,50000,,NARU3472484"])
+    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"), event("a2", "DISC", "2026-01-20T10:00:00Z",
+                                                                                "BEANR", "S1"),
+             event("a3", "GTOT", "2026-01-22T10:00:00Z", "BEANR", "S1")]
+    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"), event("b2", "LOAD", "2026-02-05T10:00:00Z",
+                                                                               "BEANR", "S2")]
+    for e in then:
+        e["documentReferences"] = [{"documentReferenceType": "BKG", "documentReferenceValue": "BKGB0002"}]
+    when = datetime(2026, 2, 6, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, write(tmp_path / "moves.json", first + then), IngestOptions(), when)
+        ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), when)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
+        score_trips(uow, when)
+        timeline = container_timeline(uow, "NARU3472484")
+        rows = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
+        pages = {r["document_ref"]: [d["declaration_ref"] for d in trip_detail(uow, None, "be-customs", r["id"])[
+            "declarations"]] for r in rows}
+    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [["26BE0011"], ["26BE0010"]]
+    assert pages == {"HHL71800000": ["26BE0011"], "BKGB0002": ["26BE0010"]}
+
+
 def td_version(path: Path, shipper: str, **fields: Any) -> Path:
     """The shared DCSA eBL transport document with ``fields`` of its transportDocument set and
     its shipper renamed, written to ``path``."""

@@ -475,16 +475,29 @@ DECLARATION_WINDOW = timedelta(days=30)
 
 
 def declarations_of_trip(declarations: Iterable[Mapping[str, Any]], refs: Collection[str],
-                         first: datetime, last: datetime) -> list[Mapping[str, Any]]:
+                         first: datetime, last: datetime,
+                         others: Sequence[tuple[datetime, datetime]] = ()) -> list[Mapping[str, Any]]:
     """The declarations of one trip among those naming its container or one of its references
     (dicts with ``bill_of_lading_ref`` and ``filed_at``, UTC): each naming one of ``refs`` (the
     trip's B/L and booking references), and each naming only the box (no B/L) filed within
-    :data:`DECLARATION_WINDOW` of the trip's events (``first``..``last``, UTC); not one naming
-    another B/L, another trip's. A container is reused trip after trip: a linking review found a
-    2019 declaration of the box under its 2026 trip. Order kept."""
+    :data:`DECLARATION_WINDOW` of the trip's events (``first``..``last``, UTC) and nearer to
+    them than to those of any of the box's ``others`` trips (their first and last event times;
+    equally near, the later trip's); not one naming another B/L, another trip's. A container is
+    reused trip after trip: a linking review found a 2019 declaration of the box under its 2026
+    trip, and a declarations review one filed between two trips under both. Order kept."""
     start, end = first - DECLARATION_WINDOW, last + DECLARATION_WINDOW
+
+    def nearest(filed: datetime) -> bool:
+        mine = _distance(filed, first, last)
+        return all(mine < (theirs := _distance(filed, a, b)) or (mine == theirs and first > a) for a, b in others)
+
     return [d for d in declarations if d.get("bill_of_lading_ref") in refs
-            or (not d.get("bill_of_lading_ref") and start <= d["filed_at"] <= end)]
+            or (not d.get("bill_of_lading_ref") and start <= d["filed_at"] <= end and nearest(d["filed_at"]))]
+
+
+def _distance(when: datetime, first: datetime, last: datetime) -> timedelta:
+    """How far ``when`` lies from the span ``first``..``last`` (zero inside it)."""
+    return max(first - when, when - last, timedelta(0))
 
 
 def _at(event: Mapping[str, Any]) -> Any:

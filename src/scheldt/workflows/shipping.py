@@ -739,7 +739,8 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
     linked = uow.declarations.linked_to(number, doc_refs)
     per_trip_declarations: list[list[dict[str, Any]]] = []
     notes = []
-    for trip in trips:
+    periods = [(t.events[0]["event_time"], t.events[-1]["event_time"]) for t in trips]
+    for i, trip in enumerate(trips):
         trip_refs = trip_references(trip)
         mine = trip_documents(docs, trip_refs, number, owners)  # type: ignore[assignment]
         used |= {d["id"] for d in mine}
@@ -749,8 +750,8 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
         # each trip its own declarations, as the trip page shows them (a declarations review:
         # one block above every trip held another B/L's and a 2019 one)
         per_trip_declarations.append(declarations_of_trip(  # type: ignore[arg-type]
-            linked, (trip_refs | {d["document_ref"] for d in mine}) - {""}, trip.events[0]["event_time"],
-            trip.events[-1]["event_time"]))
+            linked, (trip_refs | {d["document_ref"] for d in mine}) - {""}, *periods[i],
+            periods[:i] + periods[i + 1:]))
         imos = {e["vessel_imo"] for e in trip.events if e["vessel_imo"]}
         spans = [span for ss in uow.vessels.spans_for_imos(sorted(imos)).values() for span in ss]
         start = trip.events[0]["event_time"] - TRACK_MARGIN

@@ -94,12 +94,16 @@ def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     booking and transport document reference its events carry, sorted."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
-    voyages = voyage_documents(uow.documents.listing_all_versions([number]), number)
-    events = next((t.events for t in group_shown_trips(number, uow.events.for_container(number), voyages)
-                   if t.key == key), [])
+    events = next((t.events for t in _shown_trips(uow, number) if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
     return events, refs
+
+
+def _shown_trips(uow: Any, number: str) -> list[Any]:
+    """The trips of container ``number`` as :func:`~scheldt.domain.trips.group_shown_trips` makes them."""
+    voyages = voyage_documents(uow.documents.listing_all_versions([number]), number)
+    return group_shown_trips(number, uow.events.for_container(number), voyages)
 
 
 def retracted_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -362,7 +366,11 @@ def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts 
     refs = (set(trip_refs) | {d.document_ref for d in facts.documents}) - {""}
     found = uow.declarations.linked_to(number, sorted(refs), supplied_by=org_id)
     times = [e.event_time for e in facts.events]
-    mine = declarations_of_trip(found, refs, min(times), max(times))
+    # a declaration naming only the box goes to the nearest of its trips (a declarations review
+    # found one filed between two trips on both)
+    others = [(t.events[0]["event_time"], t.events[-1]["event_time"]) for t in _shown_trips(uow, number)
+              if t.key != facts.key] if any(not d.get("bill_of_lading_ref") for d in found) else []
+    mine = declarations_of_trip(found, refs, min(times), max(times), others)
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
 
 
