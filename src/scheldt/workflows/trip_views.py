@@ -366,11 +366,16 @@ def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts 
     refs = (set(trip_refs) | {d.document_ref for d in facts.documents}) - {""}
     found = uow.declarations.linked_to(number, sorted(refs), supplied_by=org_id)
     times = [e.event_time for e in facts.events]
-    # a declaration naming only the box goes to the nearest of its trips (a declarations review
-    # found one filed between two trips on both)
-    others = [(t.events[0]["event_time"], t.events[-1]["event_time"]) for t in _shown_trips(uow, number)
-              if t.key != facts.key] if any(not d.get("bill_of_lading_ref") for d in found) else []
-    mine = declarations_of_trip(found, refs, min(times), max(times), others)
+    first, last, others = min(times), max(times), []
+    if any(not d.get("bill_of_lading_ref") for d in found):
+        # a declaration naming only the box goes to the nearest of its trips, each measured as the
+        # timeline shows it (retracted events too), this one as well (a declarations review found
+        # one filed between two trips on both; its regression review, one on neither)
+        shown = [(t.key, t.events[0]["event_time"], t.events[-1]["event_time"]) for t in _shown_trips(uow, number)]
+        first, last = next(((a, b) for key, a, b in shown if key == facts.key), (first, last))
+        # a trip overlapping this one is this one under another key (scored before its key changed)
+        others = [(a, b) for key, a, b in shown if key != facts.key and (b < first or a > last)]
+    mine = declarations_of_trip(found, refs, first, last, others)
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
 
 
