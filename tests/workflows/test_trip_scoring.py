@@ -1354,6 +1354,36 @@ def test_the_timeline_and_the_trip_page_measure_a_trip_with_a_retracted_move_ali
     assert pages == {"HHL71800000": ["26BE0020"], "BKGB0002": []}
 
 
+def test_a_declaration_between_two_overlapping_trips_is_on_one_page(engine: Engine, tmp_path: Path) -> None:
+    """A regression review: the first trip's gate-out reported after the next trip's gate-in, the
+    trip pages took each other's trip for themselves under another key and left it out, so a
+    declaration naming only the box, filed after both, was on both pages (the timeline: the later)."""
+    from scheldt.workflows.shipping import container_timeline
+    from scheldt.workflows.trip_views import trip_detail
+    from tests.builders import broker_declarations
+
+    mapping, decl = broker_declarations(tmp_path, ["26BE0030,2026-02-08,080390,CO,CO,12000,50000,,NARU3472484"])
+    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"),
+             event("a2", "DISC", "2026-01-20T10:00:00Z", "BEANR", "S1"),
+             event("a3", "GTOT", "2026-02-03T10:00:00Z", "BEANR", "S1")]
+    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"),
+            event("b2", "LOAD", "2026-02-05T10:00:00Z", "BEANR", "S2")]
+    for e in then:
+        e["documentReferences"] = [{"documentReferenceType": "BKG", "documentReferenceValue": "BKGB0002"}]
+    when = datetime(2026, 2, 9, tzinfo=UTC)
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, write(tmp_path / "moves.json", first + then), IngestOptions(), when)
+        ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), when)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
+        score_trips(uow, when)
+        timeline = container_timeline(uow, "NARU3472484")
+        rows = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
+        pages = {r["document_ref"]: [d["declaration_ref"] for d in trip_detail(uow, None, "be-customs", r["id"])[
+            "declarations"]] for r in rows}
+    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [[], ["26BE0030"]]
+    assert pages == {"HHL71800000": [], "BKGB0002": ["26BE0030"]}
+
+
 def td_version(path: Path, shipper: str, **fields: Any) -> Path:
     """The shared DCSA eBL transport document with ``fields`` of its transportDocument set and
     its shipper renamed, written to ``path``."""

@@ -372,9 +372,11 @@ def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts 
         # timeline shows it (retracted events too), this one as well (a declarations review found
         # one filed between two trips on both; its regression review, one on neither)
         shown = [(t.key, t.events[0]["event_time"], t.events[-1]["event_time"]) for t in _shown_trips(uow, number)]
-        first, last = next(((a, b) for key, a, b in shown if key == facts.key), (first, last))
-        # a trip overlapping this one is this one under another key (scored before its key changed)
-        others = [(a, b) for key, a, b in shown if key != facts.key and (b < first or a > last)]
+        own = next(((a, b) for key, a, b in shown if key == facts.key), None)
+        if own is not None:  # the others as the timeline has them (two trips' moves may overlap)
+            (first, last), others = own, [(a, b) for key, a, b in shown if key != facts.key]
+        else:  # scored before its key changed: a trip overlapping it is itself under its new key
+            others = [(a, b) for _, a, b in shown if b < first or a > last]
     mine = declarations_of_trip(found, refs, first, last, others)
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
 
