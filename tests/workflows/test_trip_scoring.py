@@ -1288,34 +1288,49 @@ def test_a_trip_page_shows_the_declarations_of_that_trip_only(engine: Engine, tm
     assert "declarations" not in outsider  # customs' own data
 
 
-def test_a_declaration_filed_between_two_trips_of_the_box_is_on_one_of_them(engine: Engine, tmp_path: Path) -> None:
-    """A declarations review: a declaration naming only the box, filed about five days after its
-    January trip ended and five days before its next trip began, was listed under both, on the
-    timeline and the trip pages alike. It is the nearer trip's (here the later one, by hours)."""
+def _declarations_of_two_trips(engine: Engine, tmp_path: Path, rows: list[str], first_trip_ends: str,
+                               withdrawn: tuple[dict[str, object], ...] = ()
+                               ) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """NARU3472484's January trip (B/L HHL71800000: load 01-05, discharge 01-20, gate-out at
+    ``first_trip_ends``) and its next (booking BKGB0002: gate-in 02-01, load 02-05), be-customs
+    declarations ``rows`` (broker CSV rows), ``withdrawn`` events sent again retracted, scored:
+    (each trip's declarations on the timeline, each trip page's by its document reference)."""
     from scheldt.workflows.shipping import container_timeline
     from scheldt.workflows.trip_views import trip_detail
     from tests.builders import broker_declarations
 
-    mapping, decl = broker_declarations(tmp_path, ["26BE0010,2026-01-28,080390,CO,CO,12000,50000,,NARU3472484",
-                                                   "26BE0011,2026-01-24,080390,CO,CO,12000,50000,,NARU3472484"])
-    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"), event("a2", "DISC", "2026-01-20T10:00:00Z",
-                                                                                "BEANR", "S1"),
-             event("a3", "GTOT", "2026-01-22T10:00:00Z", "BEANR", "S1")]
-    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"), event("b2", "LOAD", "2026-02-05T10:00:00Z",
-                                                                               "BEANR", "S2")]
+    mapping, decl = broker_declarations(tmp_path, rows)
+    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"),
+             event("a2", "DISC", "2026-01-20T10:00:00Z", "BEANR", "S1"),
+             event("a3", "GTOT", first_trip_ends, "BEANR", "S1"), *withdrawn]
+    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"),
+            event("b2", "LOAD", "2026-02-05T10:00:00Z", "BEANR", "S2")]
     for e in then:
         e["documentReferences"] = [{"documentReferenceType": "BKG", "documentReferenceValue": "BKGB0002"}]
-    when = datetime(2026, 2, 6, tzinfo=UTC)
+    when = datetime(2026, 2, 9, tzinfo=UTC)
     with unit_of_work(engine) as uow:
         ingest_file(uow, write(tmp_path / "moves.json", first + then), IngestOptions(), when)
+        if withdrawn:
+            ingest_file(uow, write(tmp_path / "withdrawn.json", [{**e, "isRetracted": True} for e in withdrawn]),
+                        IngestOptions(), when)
         ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), when)
         activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
         score_trips(uow, when)
         timeline = container_timeline(uow, "NARU3472484")
-        rows = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
+        trips = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
         pages = {r["document_ref"]: [d["declaration_ref"] for d in trip_detail(uow, None, "be-customs", r["id"])[
-            "declarations"]] for r in rows}
-    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [["26BE0011"], ["26BE0010"]]
+            "declarations"]] for r in trips}
+    return [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations], pages
+
+
+def test_a_declaration_filed_between_two_trips_of_the_box_is_on_one_of_them(engine: Engine, tmp_path: Path) -> None:
+    """A declarations review: a declaration naming only the box, filed about five days after its
+    January trip ended and five days before its next trip began, was listed under both, on the
+    timeline and the trip pages alike. It is the nearer trip's (here the later one, by hours)."""
+    on_timeline, pages = _declarations_of_two_trips(engine, tmp_path, [
+        "26BE0010,2026-01-28,080390,CO,CO,12000,50000,,NARU3472484",
+        "26BE0011,2026-01-24,080390,CO,CO,12000,50000,,NARU3472484"], "2026-01-22T10:00:00Z")
+    assert on_timeline == [["26BE0011"], ["26BE0010"]]
     assert pages == {"HHL71800000": ["26BE0011"], "BKGB0002": ["26BE0010"]}
 
 
@@ -1325,32 +1340,10 @@ def test_the_timeline_and_the_trip_page_measure_a_trip_with_a_retracted_move_ali
     retracted, the timeline measured that trip with it (as it shows it) and the trip page
     without, so a declaration filed between the trips (five days after the first one's last move
     kept, five before the next one's first) was on the timeline's first trip and on neither page."""
-    from scheldt.workflows.shipping import container_timeline
-    from scheldt.workflows.trip_views import trip_detail
-    from tests.builders import broker_declarations
-
-    mapping, decl = broker_declarations(tmp_path, [
-        "26BE0020,2026-01-27T10:00:00Z,080390,CO,CO,12000,50000,,NARU3472484"])
     late = event("a4", "GTOT", "2026-01-28T10:00:00Z", "BEANR", "S1")
-    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"),
-             event("a2", "DISC", "2026-01-20T10:00:00Z", "BEANR", "S1"),
-             event("a3", "GTOT", "2026-01-22T10:00:00Z", "BEANR", "S1"), late]
-    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"),
-            event("b2", "LOAD", "2026-02-05T10:00:00Z", "BEANR", "S2")]
-    for e in then:
-        e["documentReferences"] = [{"documentReferenceType": "BKG", "documentReferenceValue": "BKGB0002"}]
-    when = datetime(2026, 2, 6, tzinfo=UTC)
-    with unit_of_work(engine) as uow:
-        ingest_file(uow, write(tmp_path / "moves.json", first + then), IngestOptions(), when)
-        ingest_file(uow, write(tmp_path / "withdrawn.json", [{**late, "isRetracted": True}]), IngestOptions(), when)
-        ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), when)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
-        score_trips(uow, when)
-        timeline = container_timeline(uow, "NARU3472484")
-        rows = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
-        pages = {r["document_ref"]: [d["declaration_ref"] for d in trip_detail(uow, None, "be-customs", r["id"])[
-            "declarations"]] for r in rows}
-    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [["26BE0020"], []]
+    on_timeline, pages = _declarations_of_two_trips(engine, tmp_path, [
+        "26BE0020,2026-01-27T10:00:00Z,080390,CO,CO,12000,50000,,NARU3472484"], "2026-01-22T10:00:00Z", (late,))
+    assert on_timeline == [["26BE0020"], []]
     assert pages == {"HHL71800000": ["26BE0020"], "BKGB0002": []}
 
 
@@ -1358,29 +1351,9 @@ def test_a_declaration_between_two_overlapping_trips_is_on_one_page(engine: Engi
     """A regression review: the first trip's gate-out reported after the next trip's gate-in, the
     trip pages took each other's trip for themselves under another key and left it out, so a
     declaration naming only the box, filed after both, was on both pages (the timeline: the later)."""
-    from scheldt.workflows.shipping import container_timeline
-    from scheldt.workflows.trip_views import trip_detail
-    from tests.builders import broker_declarations
-
-    mapping, decl = broker_declarations(tmp_path, ["26BE0030,2026-02-08,080390,CO,CO,12000,50000,,NARU3472484"])
-    first = [event("a1", "LOAD", "2026-01-05T10:00:00Z", "COCTG", "S1"),
-             event("a2", "DISC", "2026-01-20T10:00:00Z", "BEANR", "S1"),
-             event("a3", "GTOT", "2026-02-03T10:00:00Z", "BEANR", "S1")]
-    then = [event("b1", "GTIN", "2026-02-01T10:00:00Z", "BEANR", "S2"),
-            event("b2", "LOAD", "2026-02-05T10:00:00Z", "BEANR", "S2")]
-    for e in then:
-        e["documentReferences"] = [{"documentReferenceType": "BKG", "documentReferenceValue": "BKGB0002"}]
-    when = datetime(2026, 2, 9, tzinfo=UTC)
-    with unit_of_work(engine) as uow:
-        ingest_file(uow, write(tmp_path / "moves.json", first + then), IngestOptions(), when)
-        ingest_file(uow, decl, IngestOptions(mapping=str(mapping), supplied_by="be-customs"), when)
-        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "initial", when)
-        score_trips(uow, when)
-        timeline = container_timeline(uow, "NARU3472484")
-        rows = uow.container_trips.page(None, TripFilter(container_number="NARU3472484"), None, 10)
-        pages = {r["document_ref"]: [d["declaration_ref"] for d in trip_detail(uow, None, "be-customs", r["id"])[
-            "declarations"]] for r in rows}
-    assert [[d["declaration_ref"] for d in ds] for ds in timeline.trip_declarations] == [[], ["26BE0030"]]
+    on_timeline, pages = _declarations_of_two_trips(engine, tmp_path, [
+        "26BE0030,2026-02-08,080390,CO,CO,12000,50000,,NARU3472484"], "2026-02-03T10:00:00Z")
+    assert on_timeline == [[], ["26BE0030"]]
     assert pages == {"HHL71800000": [], "BKGB0002": ["26BE0030"]}
 
 
