@@ -17,7 +17,7 @@ from scheldt.api.deps import CtxDep, CtxRouter, audited_trips
 from scheldt.api.paging import MAX_LIMIT, decode_id, decode_score_id, encode
 from scheldt.domain.access import Organisation, OrgKind, Permission
 from scheldt.domain.identifiers import container_number
-from scheldt.domain.trips import TripKey
+from scheldt.domain.trips import TripKey, line_of
 from scheldt.errors import ForbiddenError, InputError, NotFoundError
 from scheldt.store.container_trips import TripFilter
 from scheldt.workflows.accounts import carrier_owners
@@ -216,11 +216,10 @@ def _of_the_trips_line(uow: Any, versions: list[dict[str, Any]], owned: list[dic
     they list (a terminal); a line's SMDG code and SCAC are one line. A carrier-channel review's
     line read, by its booking number, another line's bill of lading naming that booking for a
     box both lines had on one voyage (slot sharing): its shipper, consignee, goods and seal."""
-    line_of = carrier_owners(uow)
+    owners = carrier_owners(uow)
 
     def line(code: object) -> str:
-        text = str(code or "").strip().upper()
-        return line_of.get(text, text)
+        return line_of(code, owners)
 
     def readable(d: dict[str, Any]) -> bool:
         if not line(d.get("carrier_code")):

@@ -418,6 +418,14 @@ def document_may_cover(document: Mapping[str, Any], number: str) -> bool:
     return not listed or any(c.get("number") == number for c in listed)
 
 
+def line_of(code: object, owners: Mapping[str, str]) -> str:
+    """The shipping line a carrier code names: the organisation ``owners`` maps the code (upper
+    case, spaces around left out) to, else the code itself; one line's SMDG code and SCAC are
+    one line. Empty for no code."""
+    text = str(code or "").strip().upper()
+    return owners.get(text, text)
+
+
 def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], number: str,
                    owners: Mapping[str, str] | None = None) -> list[Mapping[str, Any]]:
     """The stored document versions among ``docs`` (dicts with ``id``, ``document_ref``,
@@ -434,8 +442,7 @@ def trip_documents(docs: Iterable[Mapping[str, Any]], refs: Collection[str], num
     (upper case) to, else by the code in upper case: one line's SMDG code and SCAC are one
     carrier (a review: its own ``MSCU`` booking dropped beside its ``MSC`` bill of lading)."""
     def carrier(d: Mapping[str, Any]) -> str:
-        code = str(d.get("carrier_code") or "").upper()
-        return (owners or {}).get(code, code)
+        return line_of(d.get("carrier_code"), owners or {})
 
     found = [d for d in docs
              if (d["document_ref"] in refs or d["booking_ref"] in refs) and document_may_cover(d, number)]

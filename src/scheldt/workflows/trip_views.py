@@ -88,13 +88,16 @@ def _stop(unlocode: str, what: str, when: Any) -> dict[str, Any]:
             "lon": where[1] if where else None, "what": what, "time": _iso(when), "moves": [_move(what, when)]}
 
 
-def stored_trip(uow: Any, trip: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def stored_trip(uow: Any, trip: dict[str, Any], shown: list[Any] | None = None
+                ) -> tuple[list[dict[str, Any]], list[str]]:
     """A trip's stored events (as :func:`~scheldt.domain.trips.group_shown_trips` assigns the
     container's events to it: its retracted ones too) and its references: its key's document reference and every
-    booking and transport document reference its events carry, sorted."""
+    booking and transport document reference its events carry, sorted. ``shown``: the box's
+    trips (:func:`_shown_trips`), when the caller has them already."""
     number = trip["container_number"]
     key = TripKey(number, trip.get("document_ref") or "", trip.get("voyage") or "")
-    events = next((t.events for t in _shown_trips(uow, number) if t.key == key), [])
+    shown = _shown_trips(uow, number) if shown is None else shown
+    events = next((t.events for t in shown if t.key == key), [])
     refs = sorted({r for e in events for r in (e["booking_ref"], e["transport_document_ref"]) if r}
                   | ({key.document_ref} if key.document_ref else set()))
     return events, refs
@@ -250,7 +253,8 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
     assessment = uow.trip_assessments.get(trip["assessment_id"]) if trip["assessment_id"] else None
     facts = trip_facts_from_dict(assessment["facts"]) if assessment else None
     holds = uow.inspections.holds([trip_id], limit=50)
-    events, refs = stored_trip(uow, trip)
+    shown = _shown_trips(uow, trip["container_number"])  # read once: the events and the declarations' trips
+    events, refs = stored_trip(uow, trip, shown)
     seen = {
         "trip": trip_row(trip, agency),
         "flags": [f for f in data_quality(uow, trip, events, refs) if not (terminal and commercial_flag(f))],
@@ -292,7 +296,7 @@ def trip_detail(uow: Any, scope: TripScope | None, org_id: str, trip_id: int, ag
                           for h in history],
         "profile_switches": profile_switches(uow, [h["scored_at"] for h in history]),
         "scan_orders": [trip_row(o) for o in uow.inspections.orders(org_id, trip_id=trip_id, limit=50)],
-        "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id),
+        "declarations": _declarations(uow, trip["container_number"], refs, facts, org_id, shown),
     }
 
 
@@ -356,11 +360,12 @@ def _track_since(uow: Any, facts: TripFacts, loaded: datetime) -> list[dict[str,
 
 
 def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts | None,
-                  org_id: str) -> list[dict[str, Any]]:
+                  org_id: str, shown: list[Any]) -> list[dict[str, Any]]:
     """The customs declarations the organisation ``org_id`` supplied of a trip
     (:func:`~scheldt.domain.trips.declarations_of_trip`), from those naming its container
     ``number`` or one of ``trip_refs`` (:func:`stored_trip`: its events' B/L and booking; a review
-    missed one naming the booking) or of its documents' references; times as ISO 8601."""
+    missed one naming the booking) or of its documents' references; times as ISO 8601.
+    ``shown``: the box's trips (:func:`_shown_trips`)."""
     if facts is None or not facts.events:
         return []
     refs = (set(trip_refs) | {d.document_ref for d in facts.documents}) - {""}
@@ -371,12 +376,12 @@ def _declarations(uow: Any, number: str, trip_refs: list[str], facts: TripFacts 
         # a declaration naming only the box goes to the nearest of its trips, each measured as the
         # timeline shows it (retracted events too), this one as well (a declarations review found
         # one filed between two trips on both; its regression review, one on neither)
-        shown = [(t.key, t.events[0]["event_time"], t.events[-1]["event_time"]) for t in _shown_trips(uow, number)]
-        own = next(((a, b) for key, a, b in shown if key == facts.key), None)
+        spans = [(t.key, t.events[0]["event_time"], t.events[-1]["event_time"]) for t in shown]
+        own = next(((a, b) for key, a, b in spans if key == facts.key), None)
         if own is not None:  # the others as the timeline has them (two trips' moves may overlap)
-            (first, last), others = own, [(a, b) for key, a, b in shown if key != facts.key]
+            (first, last), others = own, [(a, b) for key, a, b in spans if key != facts.key]
         else:  # scored before its key changed: a trip overlapping it is itself under its new key
-            others = [(a, b) for _, a, b in shown if b < first or a > last]
+            others = [(a, b) for _, a, b in spans if b < first or a > last]
     mine = declarations_of_trip(found, refs, first, last, others)
     return [{k: _iso(v) for k, v in d.items()} for d in mine]
 
