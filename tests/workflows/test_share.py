@@ -595,6 +595,29 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     assert resent.report.failed == [] and resent.report.added == [] and len(resent.report.known) == 1
 
 
+def test_a_revocation_and_a_later_version_in_one_envelope_leave_the_object_revoked(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review left open: a version posted after the revocation was refused, but the same two
+    versions in one envelope (the revocation, then a later live version) were both stored, and
+    the live one, names and all, became the object's newest: the withdrawn alert was back."""
+    trip_id = seed(engine, tmp_path)
+    later = NOW + timedelta(hours=1)
+    for revocation_first in (True, False):
+        with unit_of_work(engine) as uow:
+            alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note=f"consignee unknown {revocation_first}")
+            first = uow.exchange.newest([alert["id"]])[alert["id"]].object
+        revocation = _version(first, later, revoked=True)
+        revived = _version(first, later + timedelta(minutes=1), name="Revived alert")
+        with unit_of_work(engine) as uow:
+            envelope = [revocation, revived] if revocation_first else [revived, revocation]
+            got = share.receive_objects(uow, envelope, "be-customs", "local", "be-us", later)
+            newest = uow.exchange.newest([alert["id"]])[alert["id"]]
+        assert got.report.failed == [(alert["id"], f"{alert['id']}: revoked by its originator; a revoked object "
+                                                   "takes no other version (STIX 2.1 revocation)")]
+        assert newest.revoked and newest.modified == "2026-03-01T10:00:00.250Z"
+        assert "Revived alert" not in json.dumps(newest.object)
+
+
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(
         engine: Engine, tmp_path: Path) -> None:
     """An attack review: a report shared GREEN, then narrowed to AMBER+STRICT and withdrawn,

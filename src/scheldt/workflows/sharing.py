@@ -418,9 +418,13 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
                           report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
     """``batch`` without the versions of objects revoked here (STIX 2.1 §3.6: a revoked object
     stays revoked) that are not stored already: refused into ``report`` (an attack review
-    revived a withdrawn alert, names and all, by posting a later version of it). A copy of a
-    stored version passes on, and is counted as known."""
-    revoked = uow.exchange.revoked_ids({v["stix_id"] for v, _ in batch}) if batch else set()
+    revived a withdrawn alert, names and all, by posting a later version of it). An object is
+    revoked here when a stored version of it is, or a version of it in ``batch`` is: the
+    revocation's other versions sent with it are refused as if it had come first (a review
+    revived the alert by sending its revocation and a later live version in one envelope). A
+    copy of a stored version passes on, and is counted as known; so do the revocations."""
+    ids = {v["stix_id"] for v, _ in batch}
+    revoked = (uow.exchange.revoked_ids(ids) if batch else set()) | {v["stix_id"] for v, _ in batch if v["revoked"]}
     if not revoked:
         return batch
     candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked]
@@ -428,7 +432,7 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
     kept = []
     for values, recipients in batch:
         key = (values["stix_id"], values["modified"])
-        if values["stix_id"] in revoked and key not in stored:
+        if values["stix_id"] in revoked and key not in stored and not values["revoked"]:
             report.failed.append((key[0], f"{key[0]}: revoked by its originator; a revoked object takes no other "
                                           "version (STIX 2.1 revocation)"))
         else:
