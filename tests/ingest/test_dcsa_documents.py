@@ -117,6 +117,28 @@ def test_package_counts_are_whole_numbers_and_ebl2_weights_are_read() -> None:
         ("411510", 13000.3, 18), ("720711", 13000.3, 18)]
 
 
+def test_a_consignment_item_may_weigh_what_all_the_documents_containers_hold() -> None:
+    """A review (of CUSCAR, the same in DCSA): a consignment item's weight above 60 t was refused
+    as no container's mass, though the item's goods may fill every container of the document
+    (two here: up to 120 t); a cargo item is in one container and keeps the 60 t limit."""
+    doc = json.loads((F / "dcsa-ebl/ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json").read_text())
+    assert len(doc["utilizedTransportEquipments"]) == 2
+    doc["consignmentItems"][0]["weight"] = 100_000
+    doc["consignmentItems"][1]["weight"] = 130_000
+    [si] = list(read_dcsa_documents(json.dumps(doc).encode(), "si.json"))
+    assert isinstance(si, Consignment)
+    # the second item's 130 t is more than two boxes hold: its cargo items' masses stand in
+    assert [g.gross_mass_kg for g in si.goods] == [100_000.0, 13_000.3]
+    assert [f.why for f in si.flags if f.code == "implausible-mass"] == [
+        "weight 130000 KGM is not a plausible mass (above 0, at most 120,000 kg); not used"]
+    doc["consignmentItems"][0]["weight"] = 13_000.3
+    doc["consignmentItems"][1]["weight"] = None
+    doc["consignmentItems"][1]["cargoItems"][0]["weight"] = 70_000
+    [si] = list(read_dcsa_documents(json.dumps(doc).encode(), "si.json"))
+    assert [f.why for f in si.flags if f.code == "implausible-mass"] == [
+        "cargoItems.cargoGrossWeight 70000 KGM is not a container's mass (above 0, at most 60,000 kg); not used"]
+
+
 def test_a_document_naming_several_bookings_says_so() -> None:
     """A data review: the sample's second booking (5dc92988..., iron in APZU4812090) was stored
     nowhere, without a word. The document stays one, filed under its first booking, and is

@@ -1066,3 +1066,76 @@ def test_an_unreadable_iftsai_eta_is_rejected_where_it_is_not_dropped() -> None:
     assert r.field == "DTM+132" and r.where.endswith("LOC NLRTM")
     assert r.why.endswith("(format 203) is not a real date in 1970-2099: the estimated arrival at NLRTM is not read")
     assert "'201913" in r.why
+
+
+def _iftmin(body: str) -> bytes:
+    """An IFTMIN D.00B message of ``body`` (segments after UNH) with a right UNT count."""
+    message = f"UNH+IM9+IFTMIN:D:00B:UN'{body}"
+    return (message + f"UNT+{message.count(chr(39)) + 1}+IM9'").encode()
+
+
+def test_cargo_report_fields_a_semantics_review_found_misread() -> None:
+    """A review of what valid CUSCAR messages mean (UN/EDIFACT D.95B/D.03B directory): a party
+    name continued in C080's second 3036 was cut at 35 characters; a PIA with the supplier's
+    article number (7143 SA) replaced the goods' HS code; 75 t of goods in three boxes was
+    refused as no container's mass; LOC+76 (original port of loading) was read and dropped, so
+    a box from Guayaquil transshipped at Algeciras showed Algeciras; LOC+12 (port of
+    discharge) was ignored; N2 (notify party no. 2) was not a notify party."""
+    body = (CUSCAR_HEAD.replace("LOC+11+BEANR'", "LOC+9+ESALG'") + "CNI+1+BL-LONG'LOC+76+ECGYE'LOC+12+BEANR'"
+            "NAD+CZ+++ACME SHIPPING CO LTD NUMBER ONE AND:SONS INTERNATIONAL LIMITED+NO 1 ROAD:BLOCK B+SHANGHAI"
+            "++200000+CN'NAD+N2+++SECOND NOTIFY BV'"
+            "GID+1+300:CT'PIA+5+6205200000:HS'PIA+1+SKU-9988:SA'MEA+WT+G+KGM:75000'"
+            "SGP+MSCU1234566'SGP+MSCU7654329'SGP+MSCU1111113'"
+            "GID+2+10:CT'PIA+1+SKU-1:SA+0803.90:HS'MEA+WT+G+TNE:75'SGP+MSCU1234566'")
+    [c] = list(read_edifact(_cuscar(body), "semantics.edi"))
+    assert isinstance(c, Consignment)
+    shipper = next(p for p in c.parties if p.role == "shipper")
+    assert shipper.name == "ACME SHIPPING CO LTD NUMBER ONE AND SONS INTERNATIONAL LIMITED"
+    assert shipper.address == "NO 1 ROAD BLOCK B SHANGHAI 200000"
+    assert [(p.role, p.name) for p in c.parties if p.role == "notify party"] == [("notify party", "SECOND NOTIFY BV")]
+    assert (c.port_of_loading, c.port_of_discharge) == ("ECGYE", "BEANR")
+    # the second item's HS code is its PIA's second C212; 75 t is within what the consignment's
+    # three boxes hold (180 t)
+    assert [(g.hs_code, g.gross_mass_kg) for g in c.goods] == [("6205200000", 75000.0), ("080390", 75000.0)]
+    assert not any(f.code == "implausible-mass" for f in c.flags)
+    over = body.replace("MEA+WT+G+TNE:75'", "MEA+WT+G+TNE:750'")
+    [c] = list(read_edifact(_cuscar(over), "over.edi"))
+    assert [g.gross_mass_kg for g in c.goods] == [75000.0, None]  # 750 t is more than three boxes hold
+    assert [f.why for f in c.flags if f.code == "implausible-mass"] == [
+        "goods item 2: 750,000 kg is more than 3 container(s) hold (at most 180,000 kg); not used"]
+
+
+def test_instructions_fields_a_semantics_review_found_misread() -> None:
+    """The same review, of IFTMIN D.00B: the ports came from the pre-carriage stage (TDT+10,
+    a feeder to the hub) while the vessel came from the main carriage (TDT+20), with the main
+    carriage's ports flagged as conflicting; shipping instructions (BGM 340) naming no bill
+    were filed as a master bill of lading under the forwarder's reference (RFF+FF)."""
+    body = ("BGM+340+SI999+9'DTM+137:20260301:102'RFF+FF:FWD-REF-1'RFF+BN:BKG999'"
+            "TDT+10+FE01+1++:172+++:146:11:FEEDER ONE'LOC+9+CNNGB'LOC+11+CNSHA'"
+            "TDT+20+V777W+1++MSCU:172+++9839272:146:11:MSC ANNA'LOC+9+CNSHA'LOC+11+BEANR'"
+            "NAD+CZ+++NINGBO EXPORTS LTD'GID+1+10:CT'EQD+CN+MSCU1234566'")
+    [c] = list(read_edifact(_iftmin(body), "si.edi"))
+    assert isinstance(c, Consignment)
+    assert (c.document_type, c.bill_of_lading, c.kind, c.booking_ref) == ("SHI", "SI999", "master", "BKG999")
+    assert (c.vessel.name if c.vessel else None, c.voyage) == ("MSC ANNA", "V777W")
+    assert (c.port_of_loading, c.port_of_discharge) == ("CNSHA", "BEANR")
+    assert not any(f.code == "conflicting-location" for f in c.flags)
+    # a place only the pre-carriage gives is kept; two main-carriage ports of loading still clash
+    body2 = body.replace("LOC+9+CNSHA'", "LOC+9+CNSHA'LOC+9+CNTAO'").replace("LOC+11+CNSHA'", "LOC+88+CNNGB'")
+    [c2] = list(read_edifact(_iftmin(body2), "si2.edi"))
+    assert (c2.port_of_loading, c2.port_of_discharge) == ("CNSHA", "BEANR")
+    assert [f.why for f in c2.flags if f.code == "conflicting-location"] == [
+        "LOC+9 given twice: CNSHA and CNTAO; the first is kept"]
+    # shipping instructions naming their bill stay filed under it (its moves find them)
+    [named] = list(read_edifact(_iftmin(body.replace("RFF+FF:FWD-REF-1'", "RFF+BM:MSCU-BL-1'")), "si3.edi"))
+    assert (named.document_type, named.bill_of_lading) == ("TRD", "MSCU-BL-1")
+
+
+@pytest.mark.parametrize(("code", "empty"), [("4", True), ("5", False), ("7", False), ("8", False),
+                                             ("2", False), ("6", False), ("", None), ("99", None)])
+def test_codeco_full_or_empty_codes(code: str, empty: bool | None) -> None:
+    """UN/EDIFACT 8169: 4 empty; 5 full, 7 full with mixed consignments, 8 full with one, 1-3
+    volume available (partly loaded) and 6 no volume available are not empty (a review: 7 and 8
+    were read as unknown)."""
+    [event] = list(read_edifact(CODECO.replace("++2+5'", f"++2+{code}'").encode(), "codeco.edi"))
+    assert isinstance(event, EquipmentEvent) and event.empty is empty

@@ -20,10 +20,11 @@ MAX_CONTAINER_KG = 60_000.0
 TEMPERATURE_RANGE_C = (-90.0, 90.0)
 
 
-def mass_kg(value: object, unit: str, field: str) -> tuple[float | None, Flag | None]:
+def mass_kg(value: object, unit: str, field: str, limit_kg: float = MAX_CONTAINER_KG) -> tuple[float | None, Flag | None]:
     """``value`` in ``unit`` as kg rounded to grams, or (None, flag) when the unit is unknown
-    or the mass is not a number, not above 0 or above :data:`MAX_CONTAINER_KG`. An empty
-    ``unit`` is taken as kg (DCSA's default). Never raises."""
+    or the mass is not a number, not above 0 or above ``limit_kg`` (a container's mass:
+    :data:`MAX_CONTAINER_KG`; the goods of a consignment may fill several). An empty ``unit``
+    is taken as kg (DCSA's default). Never raises."""
     code = (unit or "KGM").strip().upper()
     try:
         if isinstance(value, bool):  # float(True) is 1.0: an attack review's VGM of true was 1 kg
@@ -35,9 +36,10 @@ def mass_kg(value: object, unit: str, field: str) -> tuple[float | None, Flag | 
         return None, Flag(field, "unknown-unit", f"{field} {number:g} in unit {code[:10]!r}, which is not kg, "
                                                   "pounds or tonnes; mass not used")
     kg = round(number * KG_PER_UNIT[code], 3)
-    if not math.isfinite(kg) or kg <= 0 or kg > MAX_CONTAINER_KG:
-        return None, Flag(field, "implausible-mass", f"{field} {number:g} {code} is not a container's mass "
-                                                     f"(above 0, at most {MAX_CONTAINER_KG:,.0f} kg); not used")
+    if not math.isfinite(kg) or kg <= 0 or kg > limit_kg:
+        what = "a container's mass" if limit_kg == MAX_CONTAINER_KG else "a plausible mass"
+        return None, Flag(field, "implausible-mass", f"{field} {number:g} {code} is not {what} "
+                                                     f"(above 0, at most {limit_kg:,.0f} kg); not used")
     return kg, None
 
 

@@ -36,7 +36,7 @@ from scheldt.domain.shipping import (
     Vessel,
     VgmDeclaration,
 )
-from scheldt.domain.units import mass_kg
+from scheldt.domain.units import MAX_CONTAINER_KG, mass_kg
 from scheldt.ingest.base import (
     UNDECODED,
     FieldError,
@@ -81,12 +81,13 @@ def _time(raw: Any, name: str = "", flags: list[Flag] | None = None) -> datetime
     return when
 
 
-def _kg(weight: Any, field: str, flags: list[Flag]) -> float | None:
+def _kg(weight: Any, field: str, flags: list[Flag], boxes: int = 1) -> float | None:
     """A DCSA weight object ``{"value", "unit"}`` in kg; an unknown unit or an implausible
-    mass is flagged into ``flags`` and not used (:func:`scheldt.domain.units.mass_kg`)."""
+    mass (for the goods of ``boxes`` containers: up to that many containers' mass) is flagged
+    into ``flags`` and not used (:func:`scheldt.domain.units.mass_kg`)."""
     if not isinstance(weight, dict) or weight.get("value") is None:
         return None
-    kg, flag = mass_kg(weight["value"], str(weight.get("unit") or "KGM"), field)
+    kg, flag = mass_kg(weight["value"], str(weight.get("unit") or "KGM"), field, MAX_CONTAINER_KG * max(1, boxes))
     if flag is not None:
         flags.append(flag)
     return kg
@@ -134,9 +135,13 @@ def _parties(doc: Json) -> tuple[ShippingParty, ...]:
 
 
 def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
+    """The document's goods items. A consignment item's own weight may be that of goods in
+    every container of the document (a CUSCAR review: 75 t of goods in three boxes was refused
+    as no container's mass); a cargo item is in one container."""
     items = doc.get("consignmentItems") or doc.get("commodities") or []
     for eq in doc.get("requestedEquipments") or []:
         items = [*items, *(eq.get("commodities") or [])]
+    boxes = _boxes(doc)
     out = []
     for item in items:
         codes = item.get("HSCodes") or ([item["HSCode"]] if item.get("HSCode") else [])
@@ -150,7 +155,8 @@ def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
         if isinstance(description, list):
             description = " ".join(description)
         cargo = item.get("cargoItems") or []
-        mass = _kg(item.get("cargoGrossWeight"), "cargoGrossWeight", flags) or _kg(_weight(item), "weight", flags)
+        mass = (_kg(item.get("cargoGrossWeight"), "cargoGrossWeight", flags, boxes)
+                or _kg(_weight(item), "weight", flags, boxes))
         if mass is None and cargo:
             masses = [m for c in cargo if (m := _kg(c.get("cargoGrossWeight") or _weight(c),
                                                     "cargoItems.cargoGrossWeight", flags)) is not None]
@@ -158,6 +164,17 @@ def _goods(doc: Json, flags: list[Flag]) -> tuple[GoodsItem, ...]:
         packages = _packages(cargo, flags)
         out.append(GoodsItem(hs, str(description), packages, mass))
     return tuple(out)
+
+
+def _boxes(doc: Json) -> int:
+    """How many containers the document names: its utilized transport equipment, and the
+    ``units`` of each requested equipment (a booking's 3 x 40HC), a number in 1-10,000 (else 1)."""
+    used = doc.get("utilizedTransportEquipments") or doc.get("utilizedTransportEquipment")
+    count = len(used) if isinstance(used, list) else 0
+    for eq in doc.get("requestedEquipments") or []:
+        units = eq.get("units") if isinstance(eq, dict) else None
+        count += units if isinstance(units, int) and not isinstance(units, bool) and 0 < units <= 10_000 else 1
+    return count
 
 
 #: The most packages a cargo item is read with (as the EDIFACT readers' GID: below a billion).

@@ -16,6 +16,7 @@ MOVINS) and ITG (COARRI, CODECO, COPRAR) message implementation guides:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from scheldt.domain.shipping import (
     Vessel,
     replaced_mark,
 )
-from scheldt.domain.units import celsius, mass_kg
+from scheldt.domain.units import MAX_CONTAINER_KG, celsius, mass_kg
 from scheldt.ingest.base import EARLIEST, LATEST, Rejection, owner_code
 from scheldt.ingest.edifact.envelope import KEPT_AFTER_BREAK, Message, as_received, component
 
@@ -73,7 +74,8 @@ _MOVES = {
     "CODECO": {"34": "GTIN", "36": "GTOT", "35": "GTOT"},
 }
 _CLASSIFIER = {"COARRI": "ACT", "COPRAR": "PLN", "CODECO": "ACT"}
-_PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "notify party", "NI": "notify party",
+_PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "notify party", "N2": "notify party",
+                "NI": "notify party",
                 "CA": "carrier", "FW": "freight forwarder", "IM": "importer", "UC": "ultimate consignee",
                 "CF": "container operator", "GO": "goods owner", "DP": "delivery party"}
 
@@ -382,6 +384,13 @@ def _group_terminal(group: dict[str, object], port: str) -> str:
     return next((terminals[q] for q in terminals if port and locs.get(q) == port), "")
 
 
+#: Full or empty indicator (UN/EDIFACT 8169) → empty?: 4 empty; 5 full, 6 no volume available,
+#: 7 full with mixed consignments, 8 full with one, 1-3 volume still available (partly loaded)
+#: and 9-13 part loads and invoiced loads (later directories) are all not empty (an EDI review's
+#: CODECO gate-in of a full box, code 8, was read as neither).
+_FULL_OR_EMPTY = {"4": True, **{str(code): False for code in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13)}}
+
+
 def _container(group: list[Segment], where: str) -> dict[str, object]:
     """Fields of one container group (EQD, LOC, MEA, RFF, SEL, TMP, DTM)."""
     out: dict[str, object] = {"refs": [], "seals": [], "flags": [], "locs": {}}
@@ -397,7 +406,7 @@ def _container(group: list[Segment], where: str) -> dict[str, object]:
             out["iso"] = component(seg, 2, 0)
             # full/empty indicator (8169) is the 6th element; the 5th is the equipment status
             # (8249: 4 remain on board, 5 shifter), not full or empty (an EDI review)
-            out["empty"] = {"4": True, "5": False}.get(component(seg, 5))
+            out["empty"] = _FULL_OR_EMPTY.get(component(seg, 5).strip())
         elif tag == "LOC":
             _place(out["locs"], seg, out["flags"])  # type: ignore[arg-type]
             if terminal := _related_terminal(seg):  # by qualifier: the move's own place decides which
@@ -817,12 +826,15 @@ class _DocumentParts:
         name and address lines), its id, address, country. A NAD naming no one (no id, no name)
         is flagged, not kept as a party."""
         role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
-        name = component(seg, 3, 0) or component(seg, 2, 0)
+        # C080 repeats the party name (3036) up to five times for a name longer than 35
+        # characters; C058 the name and address lines (3124): every one of them (an EDI review's
+        # name was cut after its first 35 characters, so screening saw another company)
+        name = _joined(seg, 3, 5) or _joined(seg, 2, 5)
         if not name.strip() and not component(seg, 1, 0).strip():
             self.flags.append(Flag("NAD", "empty-party", f"NAD+{component(seg, 0)[:3] or '?'} names no party "
                                    "(no identifier, no name); not kept"))
             return
-        address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
+        address = " ".join(filter(None, [_joined(seg, 4, 4), component(seg, 5), component(seg, 7)]))
         self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
 
     def _equipment(self, raw: str) -> str | None:
@@ -844,18 +856,32 @@ class _DocumentParts:
             text = " ".join(t.strip() for t in _components(seg, 3) if t.strip())
             described = f"{last.description} {text}" if last.description and text else last.description or text
             self.goods[-1] = GoodsItem(last.hs_code, described, last.packages, last.gross_mass_kg)
-        elif tag == "PIA" and component(seg, 1, 0):
-            self.goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
-                                       last.gross_mass_kg)
+        elif tag == "PIA" and not last.hs_code and (code := _hs_identification(seg)):
+            self.goods[-1] = GoodsItem(code, last.description, last.packages, last.gross_mass_kg)
         elif tag == "MEA" and component(seg, 2, 1) and (component(seg, 1, 0) in _GROSS_MASS or (
                 component(seg, 0) in _WEIGHT_PURPOSES and not component(seg, 1, 0))):
             unit = component(seg, 2, 0)
+            # a goods item may fill several containers: its mass is checked against theirs once
+            # the consignment's containers are known (:func:`_plausible_goods`)
             mass, flag = mass_kg(edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit),
-                                 f"MEA+{component(seg, 0)}")
+                                 f"MEA+{component(seg, 0)}", math.inf)
             if flag:
                 self.flags.append(flag)
             elif last.gross_mass_kg is None:  # the first gross mass given for the item
                 self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
+
+
+def _hs_identification(seg: Segment) -> str:
+    """The HS code a PIA segment gives (without dots), or "": the first of its item numbers
+    (C212, up to five) whose type (7143) is HS, the Harmonized System, or that names no type
+    and is a number of 4 to 10 digits. Another identification (SA, the supplier's article
+    number; an EDI review's SKU was stored as the goods' HS code) is not one."""
+    for element in range(1, 6):
+        number, kind = component(seg, element, 0).replace(".", "").strip(), component(seg, element, 1).strip()
+        if number and (kind.upper() == "HS" or not kind and number.isascii() and number.isdigit()
+                       and 4 <= len(number) <= 10):
+            return number
+    return ""
 
 
 #: PAC packaging levels (UN/EDIFACT 7075) that count what is inside a goods item's packages,
@@ -873,6 +899,12 @@ _GROSS_MASS = frozenset({"G", "AAD"})
 _WEIGHT_PURPOSES = frozenset({"WT", "AAI"})
 #: Mass units of US CBP ACE manifests (ANSI X12 355 codes): K kilograms, L pounds.
 _ACE_UNITS = {"K": "KGM", "L": "LBR"}
+
+
+def _joined(seg: Segment, element: int, repeats: int) -> str:
+    """The first ``repeats`` components of a segment's data element ``element`` that are given,
+    joined by a space (a name or street written over several lines of 35 characters)."""
+    return " ".join(t.strip() for t in _components(seg, element)[:repeats] if t.strip())
 
 
 def _components(seg: Segment, element: int) -> list[str]:
@@ -903,7 +935,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
     Its bill of lading and kind are :func:`_cni_bill`'s; a bill given twice in one report is
     flagged. A message without CNI (IFTMIN, a CUSCAR of one consignment) is one Consignment:
     bill of lading :func:`_named_bill`, else its first reference, else its BGM document number
-    (else the message reference), with the containers of its EQD and SGP segments;
+    (else the message reference), with the containers of its EQD and SGP segments (shipping
+    instructions, BGM 340, naming no bill: shipping instructions under their BGM number);
     a house bill when it names one (RFF+BH). A message cut short keeps its complete CNI groups,
     and nothing when it has none."""
     if not any(seg.tag.strip() == "CNI" for seg in message.segments):
@@ -912,6 +945,10 @@ def read_consignments(message: Message) -> Iterator[Record]:
         head, _ = _groups(message, lambda s: False)
         _main_carriage(head, message.segments)
         parts = _DocumentParts().read(message.segments)
+        if head.bgm == _SHIPPING_INSTRUCTIONS and head.document_id.strip() and not _named_bill(parts.refs):
+            yield _consignment(head, parts, head.document_id.strip(), False, list(parts.containers({}).items()),
+                               head.ports, message.where, "SHI")
+            return
         bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), head.document_id or message.ref)
         yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.containers({}).items()),
                            head.ports, message.where)
@@ -948,6 +985,14 @@ def read_consignments(message: Message) -> Iterator[Record]:
                         "bill of lading", as_received(message.segments))
 
 
+#: BGM document name code (UN/EDIFACT 1001) of shipping instructions: an IFTMIN sent as such
+#: that names no bill of lading is filed as shipping instructions (SHI) under its BGM document
+#: number, as the DCSA reader files eBL shipping instructions under their reference (an EDI
+#: review's were filed as a bill of lading under the forwarder's reference, RFF+FF); one naming
+#: its bill (RFF+BM, BH) is filed under that bill, so that the bill's moves find it.
+_SHIPPING_INSTRUCTIONS = "340"
+
+
 def _main_carriage(head: _Header, segments: list[Segment]) -> None:
     """Take the vessel and voyage of a consignment's main carriage: the first TDT of transport
     stage 20 (UN/EDIFACT 8051) among ``segments`` when the message gives one, instead of its
@@ -957,6 +1002,44 @@ def _main_carriage(head: _Header, segments: list[Segment]) -> None:
     if main is not None:
         head.vessel, head.voyage, flags = _vessel(main)
         head.flags += [f for f in flags if f not in head.flags]
+        _main_carriage_places(head, segments)
+
+
+#: Segments that end a transport stage's group (a TDT and its LOC, DTM, TSR, RFF...) in IFTMIN
+#: and CUSCAR: the next stage, parties, goods, equipment, a consignment, the control total.
+_ENDS_STAGE = frozenset({"TDT", "NAD", "GID", "EQD", "CNI", "CNT", "UNT", "GOR", "TCC", "DOC", "TOD", "SGP"})
+#: Flags :func:`_place` raises.
+_PLACE_FLAGS = frozenset({"conflicting-location", "malformed-unlocode"})
+
+
+def _main_carriage_places(head: _Header, segments: list[Segment]) -> None:
+    """Take a message's places from its main carriage when it has other transport stages: the
+    LOCs of the stage-20 TDT's group first, then those outside any stage's group, then another
+    stage's for a qualifier neither gives (UN/EDIFACT IFTMIN segment group 11: each LOC belongs
+    to its own stage's TDT). An EDI review's instruction took its ports of loading and discharge
+    from the pre-carriage (a feeder to the hub) with the main carriage's vessel, flagging the
+    main carriage's ports as conflicting."""
+    main: list[Segment] = []
+    others: list[Segment] = []
+    unstaged: list[Segment] = []
+    stage: str | None = None
+    for seg in segments:
+        tag = seg.tag.strip()
+        if tag in _ENDS_STAGE:
+            stage = component(seg, 0) if tag == "TDT" else None
+        elif tag == "LOC":
+            (unstaged if stage is None else main if stage == "20" else others).append(seg)
+    if not others:
+        return
+    places: dict[str, str] = {}
+    flags: list[Flag] = []
+    for seg in [*main, *unstaged]:
+        _place(places, seg, flags)
+    for seg in others:
+        if component(seg, 0) not in places:
+            _place(places, seg, flags)
+    head.ports = places
+    head.flags = [f for f in head.flags if f.code not in _PLACE_FLAGS] + flags
 
 
 def _carrier_code(parts: _DocumentParts) -> str:
@@ -1023,20 +1106,40 @@ def _seal_conflicts(own: dict[str, tuple[Seal, ...]], header: dict[str, tuple[Se
             if seals and header.get(number) and {s.number for s in seals} != {s.number for s in header[number]}]
 
 
+def _plausible_goods(parts: _DocumentParts, boxes: int) -> tuple[GoodsItem, ...]:
+    """``parts``' goods items, a gross mass above what ``boxes`` containers hold (at least one:
+    :data:`MAX_CONTAINER_KG` each) left out and flagged into ``parts.flags``: the goods of one
+    item may fill several containers (an EDI review's 75 t in three boxes was refused)."""
+    limit = MAX_CONTAINER_KG * max(1, boxes)
+    out = []
+    for n, g in enumerate(parts.goods, 1):
+        if g.gross_mass_kg is not None and g.gross_mass_kg > limit:
+            parts.flags.append(Flag("MEA", "implausible-mass", f"goods item {n}: {g.gross_mass_kg:,.0f} kg is more "
+                                    f"than {max(1, boxes)} container(s) hold (at most {limit:,.0f} kg); not used"))
+            g = GoodsItem(g.hs_code, g.description, g.packages, None)
+        out.append(g)
+    return tuple(out)
+
+
 def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
-                 containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str) -> Consignment:
-    """The Consignment of bill of lading ``bl`` made of ``parts`` under the message's ``head``;
-    flagged when the message cancels or deletes what it reports (BGM function 1 or 3)."""
+                 containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str,
+                 document_type: str = "") -> Consignment:
+    """The Consignment of bill of lading ``bl`` (or, with ``document_type`` SHI, shipping
+    instructions ``bl``) made of ``parts`` under the message's ``head``; flagged when the
+    message cancels or deletes what it reports (BGM function 1 or 3)."""
     cancelled = [Flag("BGM", "cancelled-by-sender", f"the sender cancels this report of {bl} (BGM message function "
                       f"{head.function}: {_CANCELLING[head.function]}); earlier versions are kept")
                  ] if head.function in _CANCELLING else []
+    goods = _plausible_goods(parts, len(containers))  # before the flags are taken
     return Consignment(
         # a house bill is filed as one (HBL), as the eBL reader files them: the store keeps the
         # type, not the kind, and a data review's CUSCAR house bill was shared as a master
-        bill_of_lading=bl, kind="house" if house else "master", document_type="HBL" if house else "TRD",
+        bill_of_lading=bl, kind="house" if house else "master",
+        document_type=document_type or ("HBL" if house else "TRD"),
         booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
-        parties=tuple(parts.parties), goods=tuple(parts.goods), containers=tuple(containers),
-        port_of_loading=ports.get("9", ""), port_of_discharge=ports.get("11", "") or ports.get("60", ""),
+        parties=tuple(parts.parties), goods=goods, containers=tuple(containers),
+        port_of_loading=ports.get("76", "") or ports.get("9", ""),
+        port_of_discharge=ports.get("11", "") or ports.get("12", "") or ports.get("60", ""),
         vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
         # once each: a container named by SGP and by two EQD segments was flagged three times
         carrier_code=_carrier_code(parts), flags=tuple(dict.fromkeys((*head.flags, *parts.flags, *cancelled))),
