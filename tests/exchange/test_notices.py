@@ -55,7 +55,7 @@ from scheldt.exchange.notify import (
     signed_headers,
     verify,
 )
-from scheldt.exchange.receiver_example import create_receiver
+from scheldt.exchange.receiver_example import accepted_ids, create_receiver
 from scheldt.jobs.kinds import KINDS, run_kind
 from scheldt.settings import get_settings
 from scheldt.store.db import unit_of_work
@@ -274,6 +274,31 @@ def test_receiver_rejects_forged_and_replayed_callbacks() -> None:
 
         forged()
         assert [n["notice_id"] for n in rx.notices] == ["n-good"]
+
+
+def test_the_receiver_refuses_a_replay_after_a_restart_with_its_out_file(tmp_path: Any) -> None:
+    """A review: a notice replayed within its 5 minutes after the receiver restarted was accepted
+    and written to --out a second time (accepted ids were in memory only). The ids in --out are
+    read back at start; a line cut by a crash is skipped."""
+    out = tmp_path / "notices.jsonl"
+    body = body_bytes({"notice_id": "n-1", "kind": "hold", "text": "x"})
+    headers = signed_headers(SECRET_A, "n-1", body, int(time.time()))
+    answers = []
+    for _ in range(2):  # the receiver started twice on the same --out file
+        app = create_receiver(SECRET_A, out=out)
+        with running(app) as base, httpx.Client(timeout=5) as client:
+            answers += [_post(client, f"{base}/scheldt/notices", body, headers) for _ in range(2)]
+        with out.open("ab") as fh:
+            fh.write(b'{"notice_id": "n-tor')  # a write torn by a crash
+    assert answers == [200, 409, 409, 409]
+    assert [line for line in out.read_bytes().splitlines() if b'"n-1"' in line] == [body]
+    # the next notice, after the torn line, is on a line of its own and read back as accepted
+    other = body_bytes({"notice_id": "n-2", "kind": "release", "text": "y"})
+    app = create_receiver(SECRET_A, out=out)
+    with running(app) as base, httpx.Client(timeout=5) as client:
+        assert _post(client, f"{base}/scheldt/notices", other, signed_headers(SECRET_A, "n-2", other,
+                                                                              int(time.time()))) == 200
+    assert accepted_ids(out) == {"n-1", "n-2"}
 
 
 # --- holds and releases reach the owner's receiver, signed ---------------------------------------

@@ -24,8 +24,11 @@ Answers to ``POST <path>``:
   and appended to ``--out`` as one JSON line.
 
 Accepted notice ids are remembered for ``remember_s`` seconds (24 hours by default; at least
-twice the timestamp tolerance, so no replay falls between the two checks) in memory: a real
-receiver keeps them in its own database so a restart forgets none.
+twice the timestamp tolerance, so no replay falls between the two checks) in memory, and with
+``--out`` for good: the ids of the notices in that file are read back at start, so a notice
+accepted before a restart is refused as a replay after it (a review replayed one within its
+5 minutes after a restart, and it was accepted and written twice). Without ``--out`` a restart
+forgets them: a real receiver keeps them in its own database.
 """
 
 from __future__ import annotations
@@ -57,7 +60,13 @@ class SeenIds:
     def __init__(self, remember_s: float) -> None:
         self.remember_s = remember_s
         self._until: dict[str, float] = {}
+        self._kept: frozenset[str] = frozenset()  # accepted before this process started
         self._lock = threading.Lock()
+
+    def keep_for_good(self, notice_ids: set[str]) -> None:
+        """Remember ``notice_ids`` (accepted before this process started) as long as it runs."""
+        with self._lock:
+            self._kept = frozenset(notice_ids)
 
     def add(self, notice_id: str, now_s: float) -> bool:
         """Remember ``notice_id``; False when it was already remembered (a replay)."""
@@ -65,7 +74,7 @@ class SeenIds:
             if len(self._until) > 10_000:
                 self._until = {k: v for k, v in self._until.items() if v > now_s}
             until = self._until.get(notice_id)
-            if until is not None and until > now_s:
+            if notice_id in self._kept or until is not None and until > now_s:
                 return False
             self._until[notice_id] = now_s + self.remember_s
             return True
@@ -80,13 +89,18 @@ def create_receiver(secret: str | bytes, *, path: str = "/scheldt/notices", tole
                     clock: Callable[[], float] = time.time) -> FastAPI:
     """The receiver app for one shared ``secret``. ``tolerance_s``: how far (seconds) a
     timestamp may be from ``clock()`` (Unix seconds); ``out``: a JSON-lines file each accepted
-    notice is appended to. Accepted notices are also kept on ``app.state.notices``."""
+    notice is appended to, whose notices' ids are refused as replays from the start (a line
+    that is no notice, as a write cut by a crash leaves, is skipped). Accepted notices are also
+    kept on ``app.state.notices``."""
     if len(secret.encode("utf-8") if isinstance(secret, str) else secret) < 32:
         raise ValueError("the shared secret must be at least 32 bytes")
     remember_s = max(remember_s, 2 * tolerance_s)
     app = FastAPI(title="Scheldt notice receiver (example)")
     app.state.notices = []
     seen = SeenIds(remember_s)
+    if out is not None:
+        seen.keep_for_good(accepted_ids(out))
+        _end_the_last_line(out)
     write_lock = threading.Lock()
 
     @app.post(path)
@@ -132,6 +146,36 @@ def create_receiver(secret: str | bytes, *, path: str = "/scheldt/notices", tole
         return {"status": "ok"}
 
     return app
+
+
+def accepted_ids(path: Path) -> set[str]:
+    """The ``notice_id`` of every notice in the JSON-lines file ``path`` (none when it does not
+    exist); lines that are not a JSON object with a string ``notice_id`` are skipped."""
+    ids: set[str] = set()
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return ids
+    for line in lines:
+        try:
+            notice = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(notice, dict) and isinstance(notice.get("notice_id"), str):
+            ids.add(notice["notice_id"])
+    return ids
+
+
+def _end_the_last_line(path: Path) -> None:
+    """End ``path``'s last line when a crash cut it short, so the next notice begins its own."""
+    try:
+        with path.open("rb+") as fh:
+            if fh.seek(0, 2) > 0:
+                fh.seek(-1, 2)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")
+    except FileNotFoundError:
+        return
 
 
 def read_secret(path: Path) -> str:
