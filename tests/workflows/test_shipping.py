@@ -722,6 +722,22 @@ def test_a_declaration_s_container_number_that_cannot_link_is_flagged(engine: En
         "trip: send CMAU1026750")
 
 
+def test_a_declaration_s_bill_of_lading_written_otherwise_than_shipping_data_is_flagged(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review left open: a declaration naming its bill in lower case or with spaces inside
+    linked to no trip (references are matched as written) and said nothing."""
+    mapping, decl = broker_declarations(tmp_path, [
+        "26BE0008,2026-01-25,080390,CO,CO,12000,50000,hhl 718 00000,",
+        "26BE0009,2026-01-25,080390,CO,CO,12000,50000,HHL71800000,"])
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
+        again = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
+    assert (report.accepted, report.added, again.added) == (2, 2, 0)
+    assert report.flag_kinds["bill-of-lading-not-normal"] == (
+        1, "bill_of_lading_ref", "hhl 718 00000 is not written as shipping data write references (HHL71800000: "
+        "capitals, no spaces); kept as written, it links only to a trip whose documents or events write it the same way")
+
+
 def test_items_that_are_no_event_and_codes_that_are_no_text_are_quarantined_as_received(engine: Engine,
                                                                                        tmp_path: Path) -> None:
     """An ingest review: ``null``, ``42`` and an event whose equipmentEventTypeCode was a list

@@ -173,6 +173,18 @@ def _container_flags(containers: tuple[str, ...]) -> tuple[Flag, ...]:
     return tuple(flags)
 
 
+def _bill_flags(bill: str) -> tuple[Flag, ...]:
+    """A flag for a bill-of-lading reference with lower-case letters or spaces inside: shipping
+    data write references in capitals without spaces, and a declaration links to a trip only by
+    the reference as written (a review: "mscu 123456" linked to nothing, without a word)."""
+    normal = "".join(bill.split()).upper()
+    if normal == bill:
+        return ()
+    return (Flag("bill_of_lading_ref", "bill-of-lading-not-normal",
+                 f"{bill} is not written as shipping data write references ({normal}: capitals, no spaces); kept as "
+                 "written, it links only to a trip whose documents or events write it the same way"),)
+
+
 def declaration_from_row(
     row: dict[str, str], mapping: DeclarationMapping, loaded_at: datetime | None = None
 ) -> Declaration:
@@ -229,7 +241,7 @@ def declaration_from_row(
         tax_rate_pct=tax_rate,
         container_numbers=containers,
         flags=_flags(hs_code, countries["origin_country"], countries["departure_country"], filed_at)
-        + _future_flag(filed_at, loaded_at) + _container_flags(containers),
+        + _future_flag(filed_at, loaded_at) + _container_flags(containers) + _bill_flags(texts["bill_of_lading_ref"]),
         **texts,
     )
 
