@@ -29,6 +29,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
+from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import ApiRoot, Server, as_pages
 
 from scheldt.api.app import create_app
@@ -44,7 +45,7 @@ from scheldt.store.db import unit_of_work
 from scheldt.store.models import OrganisationRow, UserRow
 from scheldt.workflows import share
 from scheldt.workflows.accounts import secret_hash
-from scheldt.workflows.sharing import ingest_objects
+from scheldt.workflows.sharing import ingest_objects, same_version
 from scheldt.workflows.taxii import COMMUNITY, CursorCodec, collection_id, cursor_codec
 from tests.exchange.taxii_nodes import PASSWORD, TAXII, basic, bearer, indicator, new_version, seed, serving
 
@@ -861,7 +862,7 @@ def test_one_version_written_with_another_precision_is_the_same_version(node: No
     other = {**a, "modified": "2026-01-01T00:00:00Z", "name": "OTHER CONTENT"}
     status = node.post("/collections/be-us/objects/", "be-analyst", [other]).json()
     assert (status["success_count"], status["failures"][0]["message"]) == (
-        0, f"{a['id']}: version 2026-01-01T00:00:00Z is already stored here with other content; the first one "
+        0, f"{a['id']}: version 2026-01-01T00:00:00.000Z is already stored here with other content; the first one "
            "received is kept (a new version needs a later modified)")
     same = {**a, "modified": "2026-01-01T00:00:00.0Z"}
     status = node.post("/collections/be-us/objects/", "be-analyst", [same]).json()
@@ -877,6 +878,26 @@ def test_one_version_written_with_another_precision_is_the_same_version(node: No
     status = node.post("/collections/be-us/objects/", "be-analyst", [{**us, "modified": "2026-01-01T00:00:00Z"}])
     assert status.json()["success_count"] == 1  # the same version, same content: known, not a change
     assert [s["message"] for s in status.json()["successes"]] == ["already stored"]
+
+
+def test_times_coarser_than_a_millisecond_are_kept_to_the_millisecond(node: Node) -> None:
+    """A review left open: an object whose created and modified were to the second was stored
+    and served on as sent, which STIX 2.1 §3.2 forbids ("precise to the nearest millisecond")
+    and stix2-validator refuses in every bundle relayed. They are kept to the millisecond, the
+    same instants; the coarse copy sent again is the same version."""
+    coarse = {**indicator("be-customs", Tlp.AMBER_STRICT, "be-us"), "created": "2026-01-01T00:00:00Z",
+              "modified": "2026-01-01T00:00:00.5Z"}
+    assert node.post("/collections/be-us/objects/", "be-analyst", [coarse]).json()["success_count"] == 1
+    again = node.post("/collections/be-us/objects/", "be-analyst", [coarse]).json()
+    assert [s["message"] for s in again["successes"]] == ["already stored"] and again["failure_count"] == 0
+    [served] = node.get("/collections/be-us/objects/", "us-liaison", **{"match[id]": coarse["id"]}).json()["objects"]
+    assert (served["created"], served["modified"]) == ("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.500Z")
+    assert served == {**coarse, "created": served["created"], "modified": served["modified"]}
+    result = validate_instance(served, ValidationOptions(version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+    # a version stored coarse before this (as it was) is the same version as its finer copy
+    assert same_version({**served, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00.5Z"}, served)
+    assert not same_version({**served, "modified": "2026-01-01T00:00:00.6Z"}, served)
 
 
 def test_an_integer_beyond_64_bits_is_refused_not_changed(node: Node) -> None:

@@ -28,6 +28,7 @@ from scheldt.exchange.objects import (
     Sharing,
     check_standard_marking,
     identity_id,
+    millisecond_times,
     redact,
     sharing_of,
     standard_marking,
@@ -322,8 +323,9 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
               for i, obj in enumerate(objects)]
     problems = _problems(objects, labels)
-    # what passed its checks under a standard TLP id is the standard definition, nothing more
-    objects = [obj if i in problems else standard_marking(obj) for i, obj in enumerate(objects)]
+    # what passed its checks under a standard TLP id is the standard definition, nothing more;
+    # created and modified are kept to the millisecond at least (STIX 2.1 §3.2)
+    objects = [obj if i in problems else standard_marking(millisecond_times(obj)) for i, obj in enumerate(objects)]
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
     revoking = _newest_stored_of_revocations(uow, objects)
@@ -453,6 +455,10 @@ def same_version(stored: dict[str, Any], received: dict[str, Any]) -> bool:
     deleted here (its content is gone: :func:`scheldt.store.exchange.tombstone`), which a copy
     re-sent does not bring back."""
     if stored == received or received.get("type") in _SHARED_DEFINITIONS or stored.get(DELETED_MARK) is True:
+        return True
+    # a version stored before times were kept to the millisecond, or sent again coarser
+    stored, received = millisecond_times(stored), millisecond_times(received)
+    if stored == received:
         return True
     if "modified" in stored and received.get("modified") != stored["modified"] \
             and version_key(received.get("modified")) == version_key(stored["modified"]):
