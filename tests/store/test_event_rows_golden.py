@@ -167,7 +167,8 @@ COUNTS = (58, 16)
 # sources of the 24 EDIFACT moves and positions name their report's BGM document number (what a
 # replacement of the report, BGM function 5, finds them by: a terminal review), a diff of the rows
 # showing the source as the only change (before: 20cd7406...)
-EVENTS_DIGEST = "2481f2bbde4cf403a2b466b6212515dbf9802e813bb32279188b4e49a67f3a65"
+# changed on purpose once since: four DCSA shipment events name their document by documentID (review, 2026-12-07)
+EVENTS_DIGEST = "4ccc5f75de18c3e891c93f94526f048b7cc94dca69a46647e3a468a764ba570e"
 # the same 15 rows as computed at 4be377c, in the path-independent order (sources with placeholders),
 # except one row: the over-long container number's rejection names the field at fault as DCSA
 # names it, equipmentReference (stored as container_number), where it said eventID (checked by
@@ -181,7 +182,7 @@ EVENTS_DIGEST = "2481f2bbde4cf403a2b466b6212515dbf9802e813bb32279188b4e49a67f3a6
 # clash from a file of another name is kept once (an idempotency review): a row diff showed the
 # ``"source"`` key leaving those two raw records as the only change (before: a36579f1...)
 QUARANTINE_DIGEST = "1fa91b5f7caac583c1b20abbacd4a396fa43d470612a8d3706486c17343e7db9"
-SQLITE_TEXT_DIGEST = "785b5111f1d375d3ab0e2f4cd9e119f0c290136794b93c911f38ec71022600af"  # as EVENTS_DIGEST
+SQLITE_TEXT_DIGEST = "4956b29e2406cf38743fac6059b0334a028d7ff991fe1d4057e2b1946f6314e4"  # as EVENTS_DIGEST
 
 
 def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: Engine, tmp_path: Path) -> None:
@@ -384,4 +385,33 @@ def test_a_gate_move_stored_before_its_group_terminal_was_read_is_the_same_one_r
         fresh = uow.events.add([move], "be-customs", NOW)
         other = uow.events.add([elsewhere], "be-customs", NOW)
     assert stored == (1, []) and again == (0, []) and fresh == (1, [])
+    assert other[0] == 0 and [r.field for r in other[1]] == ["eventID"]
+
+
+def test_a_shipment_event_stored_before_its_document_id_was_a_reference_is_the_same_one_re_sent(
+        engine: Engine) -> None:
+    """A review: DCSA T&T 2.2 shipment events name their document in ``documentID`` and
+    ``documentTypeCode`` (TRD reserved-HHL123 in the shared sample), which were not read as
+    references, so the events were on no trip. They are now; one stored before, sent again,
+    adds nothing and is not quarantined, and another document named is still another fact."""
+    from dataclasses import replace
+
+    from scheldt.domain.shipping import DocumentReference, ShipmentEvent
+    from scheldt.ingest.dcsa_events import read_dcsa_events
+
+    read = list(read_dcsa_events((TNT / "tnt-v2.2-events-response-mixed.json").read_bytes(), "mixed.json"))
+    drafts = [e for e in read if isinstance(e, ShipmentEvent)]
+    assert [(e.document_type, e.document_id, e.documents) for e in drafts] == [
+        ("SHI", "reserved-HHL123", ()),  # shipping instructions: no trip is found by them
+        ("BKG", "ABC123123123", (DocumentReference("BKG", "ABC123123123"),)),
+        ("TRD", "reserved-HHL123", (DocumentReference("TRD", "reserved-HHL123"),))]
+    draft = drafts[2]
+    before = replace(draft, documents=tuple(d for d in draft.documents
+                                            if d != DocumentReference(draft.document_type, draft.document_id)))
+    elsewhere = replace(draft, documents=(DocumentReference(draft.document_type, "OTHER-1"),), document_id="OTHER-1")
+    with unit_of_work(engine) as uow:
+        stored = uow.events.add([before], "be-customs", NOW)
+        again = uow.events.add([draft], "be-customs", NOW)
+        other = uow.events.add([elsewhere], "be-customs", NOW)
+    assert stored == (1, []) and again == (0, [])
     assert other[0] == 0 and [r.field for r in other[1]] == ["eventID"]

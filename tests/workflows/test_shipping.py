@@ -473,6 +473,20 @@ def test_a_notification_loads_whether_or_not_a_tnt_event_with_its_id_came_first(
 
 
 
+def test_a_shipment_event_naming_its_bill_by_document_id_is_on_the_bill_s_trip(engine: Engine) -> None:
+    """A CLI review: the T&T 2.2 sample's draft events naming the bill reserved-HHL123 and the
+    booking ABC123123123 (``documentID`` with ``documentTypeCode`` TRD, BKG) were on no trip of
+    APZU4812090, shown with its load and arrival under that bill; the one naming shipping
+    instructions (SHI) is on none still."""
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, TNT / "tnt-v2.2-events-response-mixed.json", IngestOptions(), NOW)
+        timeline = container_timeline(uow, "APZU4812090")
+    [trip] = timeline.trips
+    drafts = sorted(e["event_id"] for e in trip.events if e["kind"] == "SHIPMENT")
+    # of booking ABC123123123 (BKG) and of bill reserved-HHL123 (TRD)
+    assert drafts == ["3cecb101-7a1a-43a4-9d62-e88a131651e6", "3cecb101-7a1a-43a4-9d62-e88a131651e8"]
+
+
 def test_a_notification_stored_under_its_bare_id_before_is_not_stored_again(engine: Engine) -> None:
     """A regression review: a notification stored before notifications were keyed by their
     source (under its CloudEvents id alone), sent again after the upgrade, was stored twice."""

@@ -131,6 +131,17 @@ class Event:
     updated: bool = False
 
 
+def named_document(doc_type: object, document_id: object) -> DocumentReference | None:
+    """The booking or transport document a SHIPMENT event is about (DCSA T&T 2.2 and 3.0-Beta-1
+    ``documentTypeCode`` BKG or TRD with its ``documentID``), as a reference its trip is found
+    by; None for other documents (shipping instructions, a VGM...). A review found such events
+    (the draft status of a bill of lading) on no trip, their references read only from
+    ``documentReferences``."""
+    if doc_type in ("BKG", "TRD") and isinstance(document_id, str) and document_id.strip():
+        return DocumentReference(str(doc_type), document_id.strip())
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class EquipmentEvent(Event):
     """Something happened to a container: LOAD, DISC, GTIN, GTOT, STUF, STRP, PICK, DROP, INSP,

@@ -44,6 +44,7 @@ from scheldt.domain.shipping import (
     TransportCall,
     TransportEvent,
     Vessel,
+    named_document,
 )
 from scheldt.domain.units import celsius
 from scheldt.ingest.base import (
@@ -340,8 +341,12 @@ def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: s
         if strict_uuid and doc_type and doc_type not in SHIPMENT_DOCUMENT_TYPES:
             raise FieldError("documentTypeCode", f"documentTypeCode {doc_type!r} is not allowed on a SHIPMENT "
                               f"event (allowed: {', '.join(sorted(SHIPMENT_DOCUMENT_TYPES))})")
+        document_id = flat.get("documentID") or ""
+        named = named_document(doc_type, document_id)
+        if named is not None and named not in common[6]:
+            common = (*common[:6], (*common[6], named), common[7])
         return ShipmentEvent(*common, tuple(flags), updated, event_type=code, document_type=doc_type,
-                             document_id=flat.get("documentID") or "", reason=flat.get("reason") or "")
+                             document_id=document_id, reason=flat.get("reason") or "")
     if kind == "IOT":
         code = classification.get("iotEventTypeCode") or flat.get("iotEventTypeCode") or ""
         return IotEvent(*common, tuple(flags), updated, event_type=code, container_number=number,

@@ -35,6 +35,7 @@ from scheldt.domain.shipping import (
     StowagePosition,
     TransportEvent,
     VgmDeclaration,
+    named_document,
 )
 from scheldt.ingest.base import Rejection
 from scheldt.store.db import take_write_lock
@@ -336,8 +337,17 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
         return True
     if stored[0] in _digests_before(facts, cls):
         return True
+    if isinstance(as_stored, ShipmentEvent) and stored[0] == _digest(_facts(_without_named_document(as_stored)), cls):
+        return True
     return any(stored[0] in (_digest(f := _facts(older), cls), _digest(f, cls, later=False))
                for older in _earlier_readings(as_stored))
+
+
+def _without_named_document(event: ShipmentEvent) -> ShipmentEvent:
+    """A DCSA shipment event as read before its ``documentID`` was one of its references
+    (:func:`scheldt.ingest.dcsa_events.named_document`): stored so, re-sent, it adds nothing."""
+    named = named_document(event.document_type, event.document_id)
+    return dataclasses.replace(event, documents=tuple(d for d in event.documents if d != named))
 
 
 #: A seal source as the UN/EDIFACT readers may have read it before they read UN/EDIFACT 9303
