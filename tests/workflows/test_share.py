@@ -616,6 +616,16 @@ def test_a_revocation_and_a_later_version_in_one_envelope_leave_the_object_revok
                                                    "takes no other version (STIX 2.1 revocation)")]
         assert newest.revoked and newest.modified == "2026-03-01T10:00:00.250Z"
         assert "Revived alert" not in json.dumps(newest.object)
+    # a revocation refused as a clash (at the stored version's own time, with other content)
+    # revokes nothing: the later version sent with it is taken (a regression review's was not)
+    with unit_of_work(engine) as uow:
+        alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown, third")
+        first = uow.exchange.newest([alert["id"]])[alert["id"]].object
+        update = _version(first, later, name="Updated alert")
+        got = share.receive_objects(uow, [{**first, "revoked": True}, update], "be-customs", "local", "be-us", later)
+        newest = uow.exchange.newest([alert["id"]])[alert["id"]]
+    assert [why.split(": ", 1)[1][:48] for _, why in got.report.failed] == ["version 2026-03-01T09:00:00.250Z is already stor"]
+    assert not newest.revoked and newest.object["name"] == "Updated alert"
 
 
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(

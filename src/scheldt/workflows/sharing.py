@@ -325,7 +325,8 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     problems = _problems(objects, labels)
     # what passed its checks under a standard TLP id is the standard definition, nothing more;
     # created and modified are kept to the millisecond at least (STIX 2.1 §3.2)
-    objects = [obj if i in problems else standard_marking(millisecond_times(obj)) for i, obj in enumerate(objects)]
+    objects = [obj if i in problems else standard_marking(millisecond_times(obj))
+               for i, obj in enumerate(objects)]
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
     revoking = _newest_stored_of_revocations(uow, objects)
@@ -425,12 +426,16 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
     revocation's other versions sent with it are refused as if it had come first (a review
     revived the alert by sending its revocation and a later live version in one envelope). A
     copy of a stored version passes on, and is counted as known; so do the revocations."""
-    ids = {v["stix_id"] for v, _ in batch}
-    revoked = (uow.exchange.revoked_ids(ids) if batch else set()) | {v["stix_id"] for v, _ in batch if v["revoked"]}
+    revoked_here = uow.exchange.revoked_ids({v["stix_id"] for v, _ in batch}) if batch else set()
+    revoked = revoked_here | {v["stix_id"] for v, _ in batch if v["revoked"]}
     if not revoked:
         return batch
     candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked]
     stored = uow.exchange.stored_objects(candidates)
+    # a revocation sent where a live version of other content is stored is refused as a clash:
+    # it revokes nothing (a regression review's blocked the object's next version)
+    revoked = revoked_here | {v["stix_id"] for v, _ in batch if v["revoked"] and (
+        (v["stix_id"], v["modified"]) not in stored or stored[(v["stix_id"], v["modified"])].get("revoked") is True)}
     kept = []
     for values, recipients in batch:
         key = (values["stix_id"], values["modified"])
