@@ -130,7 +130,11 @@ def test_a_consignment_item_may_weigh_what_all_the_documents_containers_hold() -
     # the second item's 130 t is more than two boxes hold: its cargo items' masses stand in
     assert [g.gross_mass_kg for g in si.goods] == [100_000.0, 13_000.3]
     assert [f.why for f in si.flags if f.code == "implausible-mass"] == [
-        "weight 130000 KGM is not a plausible mass (above 0, at most 120,000 kg); not used"]
+        "weight 130000 KGM is not the mass of goods in 2 containers (above 0, at most 120,000 kg); not used"]
+    # as read before: each item's weight within one container's (the store knows a version stored so)
+    assert si.earlier_reading is not None and [g.gross_mass_kg for g in si.earlier_reading.goods] == [13_000.3] * 2
+    assert [f.why[:22] for f in si.earlier_reading.flags if f.code == "implausible-mass"] == [
+        "weight 100000 KGM is n", "weight 130000 KGM is n"]
     doc["consignmentItems"][0]["weight"] = 13_000.3
     doc["consignmentItems"][1]["weight"] = None
     doc["consignmentItems"][1]["cargoItems"][0]["weight"] = 70_000

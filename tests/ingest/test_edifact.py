@@ -1102,7 +1102,7 @@ def test_cargo_report_fields_a_semantics_review_found_misread() -> None:
     [c] = list(read_edifact(_cuscar(over), "over.edi"))
     assert [g.gross_mass_kg for g in c.goods] == [75000.0, None]  # 750 t is more than three boxes hold
     assert [f.why for f in c.flags if f.code == "implausible-mass"] == [
-        "goods item 2: 750,000 kg is more than 3 container(s) hold (at most 180,000 kg); not used"]
+        "MEA+WT 750 TNE is not the mass of goods in 3 containers (above 0, at most 180,000 kg); not used"]
 
 
 def test_instructions_fields_a_semantics_review_found_misread() -> None:
@@ -1139,3 +1139,38 @@ def test_codeco_full_or_empty_codes(code: str, empty: bool | None) -> None:
     were read as unknown)."""
     [event] = list(read_edifact(CODECO.replace("++2+5'", f"++2+{code}'").encode(), "codeco.edi"))
     assert isinstance(event, EquipmentEvent) and event.empty is empty
+
+
+def test_the_semantics_fixes_hold_where_a_regression_review_broke_them() -> None:
+    """A regression review of the fixes above: a name given only in C058 (name and address
+    lines) took the address into the name; a wrong first gross mass hid a right second one; the
+    pre-carriage's LOC+11 was taken over the main carriage's LOC+12; an HS code written with
+    spaces was dropped without a word."""
+    body = (CUSCAR_HEAD + "CNI+1+BL-C058'NAD+CN++ACME TRADING LTD:12 HIGH STREET:LONDON EC1A 1BB'"
+            "NAD+N1+65424:109+1234 MAIN STREET+KATHY SMITH++BELTSVILLE+MD:163+20708+US'"
+            "GID+1+5:CT'PIA+5+8471 30 00'MEA+AAE+G+TNE:19800'MEA+AAE+G+KGM:19800'SGP+MSCU1234566'")
+    [c] = list(read_edifact(_cuscar(body), "c058.edi"))
+    assert isinstance(c, Consignment)
+    assert [(p.role, p.name, p.address) for p in c.parties] == [
+        ("consignee", "ACME TRADING LTD", "12 HIGH STREET LONDON EC1A 1BB"),
+        ("notify party", "KATHY SMITH", "1234 MAIN STREET BELTSVILLE 20708")]
+    assert [(g.hs_code, g.gross_mass_kg) for g in c.goods] == [("84713000", 19800.0)]
+    assert [f.why for f in c.flags if f.code == "implausible-mass"] == [
+        "MEA+AAE 19800 TNE is not a container's mass (above 0, at most 60,000 kg); not used"]
+    stages = ("BGM+340+SI999+9'RFF+BN:BKG999'TDT+10+FE01+1'LOC+9+CNNGB'LOC+11+CNSHA'"
+              "TDT+20+V777W+1++MSCU:172+++9839272:146:11:MSC ANNA'LOC+9+CNSHA'LOC+12+BEANR'EQD+CN+MSCU1234566'")
+    [si] = list(read_edifact(_iftmin(stages), "stages.edi"))
+    assert isinstance(si, Consignment) and (si.port_of_loading, si.port_of_discharge) == ("CNSHA", "BEANR")
+    assert not any(f.code == "conflicting-location" for f in si.flags)
+
+
+def test_a_message_read_otherwise_before_carries_that_reading() -> None:
+    """What the readers read before those fixes rides along (``earlier_reading``), so the store
+    knows a version stored then (see tests/store/test_documents.py); none where nothing changed."""
+    [ace] = [r for r in read_edifact((EDI / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi").read_bytes(), "ace.edi")
+             if isinstance(r, Consignment)]
+    assert ace.earlier_reading is not None
+    assert {p.name for p in ace.earlier_reading.parties} - {p.name for p in ace.parties} == {"AADLER"}
+    assert "AADLER KEN" in {p.name for p in ace.parties}
+    [plain] = list(read_edifact(IFTMIN.encode(), "plain.edi"))
+    assert isinstance(plain, Consignment) and plain.earlier_reading is None

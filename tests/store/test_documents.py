@@ -157,3 +157,40 @@ def test_a_version_stored_while_hs_flags_were_part_of_it_is_the_same_one_re_sent
         uow.session.execute(update(TransportDocumentRow).where(TransportDocumentRow.document_ref == "dcsa-2021")
                             .values(version_hash="253fb0358a53b5cda9042160620346a51656f070bd915fad131b7bf1d1d54ac9"))
         assert uow.documents.add([sent], "be-customs", then)[0] == 0
+
+
+def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(engine: Engine) -> None:
+    """A regression review: the ACE cargo report and a UN/EDIFACT shipping instruction, stored
+    as the readers read them before the fixes of 2026-12-07 (a party's first name line; the
+    instruction as a bill under the forwarder's reference), were stored again when sent again:
+    a new version of the house bill, and the instruction twice; so was a DCSA document whose
+    consignment item weighs more than one container holds. Now nothing is added; a real change
+    of the document is still a new version."""
+    import json
+
+    from scheldt.ingest.dcsa_documents import read_dcsa_documents
+    from scheldt.ingest.edifact.messages import read_edifact
+    from tests.conftest import SHARED
+    from tests.ingest.test_edifact import _iftmin
+
+    ace = next(r for r in read_edifact((SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi"
+                                        ).read_bytes(), "ace.edi") if isinstance(r, Consignment))
+    [si] = list(read_edifact(_iftmin("BGM+340+SI999+9'RFF+FF:FWD-REF-1'RFF+BN:BKG999'NAD+CZ++NINGBO EXPORTS LTD:"
+                                     "1 PORT ROAD'EQD+CN+MSCU1234566'"), "si.edi"))
+    ebl = json.loads((SHARED / "fixtures" / "dcsa-ebl" / "ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json"
+                      ).read_text())
+    ebl["consignmentItems"][0]["weight"] = 100_000  # two boxes' goods: more than one container's mass
+    [heavy] = list(read_dcsa_documents(json.dumps(ebl).encode(), "heavy.json"))
+    assert isinstance(heavy, Consignment) and heavy.earlier_reading is not None
+    assert isinstance(si, Consignment) and ace.earlier_reading is not None and si.earlier_reading is not None
+    assert (si.earlier_reading.document_type, si.earlier_reading.bill_of_lading) == ("TRD", "FWD-REF-1")
+    with unit_of_work(engine) as uow:
+        stored_then = [uow.documents.add([d.earlier_reading], "be-customs", NOW)[0] for d in (ace, si, heavy)]
+        again = [uow.documents.add([d], "be-customs", NOW)[0] for d in (ace, si, heavy)]
+        changed = uow.documents.add([replace(ace, port_of_discharge="BEZEE", earlier_reading=replace(
+            ace.earlier_reading, port_of_discharge="BEZEE"))], "be-customs", NOW)[0]
+    assert stored_then == [1, 1, 1] and again == [0, 0, 0] and changed == 1
+    with unit_of_work(engine) as uow:  # read as now from the first: stored once, as read now
+        fresh = [uow.documents.add([replace(d, bill_of_lading=f"{d.bill_of_lading}-2", earlier_reading=None)],
+                                   "be-customs", NOW)[0] for d in (ace, si)]
+    assert fresh == [1, 1]

@@ -415,3 +415,24 @@ def test_a_shipment_event_stored_before_its_document_id_was_a_reference_is_the_s
         other = uow.events.add([elsewhere], "be-customs", NOW)
     assert stored == (1, []) and again == (0, [])
     assert other[0] == 0 and [r.field for r in other[1]] == ["eventID"]
+
+
+def test_a_gate_move_stored_before_its_full_or_empty_code_was_read_is_the_same_one_re_sent(engine: Engine) -> None:
+    """A regression review: a CODECO whose box is full by UN/EDIFACT 8169 code 8 (full, one
+    consignment), stored when only codes 4 and 5 were read (neither full nor empty), sent again
+    and now read as full, was refused as the same move with other facts."""
+    from dataclasses import replace
+
+    from scheldt.ingest.edifact.messages import read_edifact
+
+    message = ("UNH+M1+CODECO:D:95B:UN:ITG14'BGM+34+GATEIN002+9'DTM+137:202403011200:203'TDT+1++3+31'"
+               "EQD+CN+ABCU1000006+22G1:102:5++2+8'RFF+BN:BOOK100'DTM+7:202403011512:203'"
+               "LOC+165+BEANR:139:6+SIMT1:TER:ZZZ'CNT+16:1'UNT+9+M1'")
+    [move] = list(read_edifact(message.encode(), "codeco.edi"))
+    assert isinstance(move, EquipmentEvent) and move.empty is False
+    with unit_of_work(engine) as uow:
+        stored = uow.events.add([replace(move, empty=None)], "be-customs", NOW)
+        again = uow.events.add([move], "be-customs", NOW)
+        emptied = uow.events.add([replace(move, empty=True)], "be-customs", NOW)
+    assert stored == (1, []) and again == (0, [])
+    assert emptied[0] == 0 and [r.field for r in emptied[1]] == ["eventID"]

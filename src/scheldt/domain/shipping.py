@@ -412,6 +412,10 @@ class Consignment:
     issued_at: datetime | None = None
     source: str = ""
     flags: tuple[Flag, ...] = field(default=())
+    #: The same message as a reader read it before a correction of the reader, when that reading
+    #: differs: not a fact of the document (no part of its version, not stored), only for the
+    #: store to know a version stored then, sent again, for the same document sent again.
+    earlier_reading: Consignment | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ TEMPERATURE_RANGE_C = (-90.0, 90.0)
 def mass_kg(value: object, unit: str, field: str, limit_kg: float = MAX_CONTAINER_KG) -> tuple[float | None, Flag | None]:
     """``value`` in ``unit`` as kg rounded to grams, or (None, flag) when the unit is unknown
     or the mass is not a number, not above 0 or above ``limit_kg`` (a container's mass:
-    :data:`MAX_CONTAINER_KG`; the goods of a consignment may fill several). An empty ``unit``
-    is taken as kg (DCSA's default). Never raises."""
+    :data:`MAX_CONTAINER_KG`; the goods of a consignment may fill several: a multiple of it, so
+    named in the flag). An empty ``unit`` is taken as kg (DCSA's default). Never raises."""
     code = (unit or "KGM").strip().upper()
     try:
         if isinstance(value, bool):  # float(True) is 1.0: an attack review's VGM of true was 1 kg
@@ -37,7 +37,9 @@ def mass_kg(value: object, unit: str, field: str, limit_kg: float = MAX_CONTAINE
                                                   "pounds or tonnes; mass not used")
     kg = round(number * KG_PER_UNIT[code], 3)
     if not math.isfinite(kg) or kg <= 0 or kg > limit_kg:
-        what = "a container's mass" if limit_kg == MAX_CONTAINER_KG else "a plausible mass"
+        boxes = limit_kg / MAX_CONTAINER_KG
+        what = ("a container's mass" if boxes <= 1 else f"the mass of goods in {boxes:.0f} containers"
+                if boxes.is_integer() else "a plausible mass")
         return None, Flag(field, "implausible-mass", f"{field} {number:g} {code} is not {what} "
                                                      f"(above 0, at most {limit_kg:,.0f} kg); not used")
     return kg, None

@@ -153,16 +153,16 @@ def accepted_ids(path: Path) -> set[str]:
     exist); lines that are not a JSON object with a string ``notice_id`` are skipped."""
     ids: set[str] = set()
     try:
-        lines = path.read_bytes().splitlines()
+        with path.open("rb") as fh:  # a line at a time: the file grows with every notice kept
+            for line in fh:
+                try:
+                    notice = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(notice, dict) and isinstance(notice.get("notice_id"), str):
+                    ids.add(notice["notice_id"])
     except FileNotFoundError:
         return ids
-    for line in lines:
-        try:
-            notice = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(notice, dict) and isinstance(notice.get("notice_id"), str):
-            ids.add(notice["notice_id"])
     return ids
 
 

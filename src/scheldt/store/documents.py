@@ -63,6 +63,7 @@ def _facts(doc: Consignment, reference_flags: Sequence[dict[str, str]] = ()) -> 
     ``reference_flags`` in place of the document's own :data:`_REFERENCE_FLAGS`."""
     facts = plain(doc)
     facts.pop("source")
+    facts.pop("earlier_reading", None)
     facts["flags"] = [f for f in facts.get("flags", []) if f.get("field") not in _ENVELOPE_FIELDS
                       and f.get("code") not in _LATER_FLAGS and f.get("code") not in _REFERENCE_FLAGS]
     facts["flags"] += reference_flags
@@ -184,6 +185,8 @@ class DocumentRepository:
                 continue
             if self._stored_as_read_before(doc, supplied_by, digest, day):
                 continue
+            if doc.earlier_reading is not None and self._stored_as_read_earlier(doc.earlier_reading, supplied_by, day):
+                continue
             if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by, day):
                 continue
             if self._latest_sent_again(doc, supplied_by, day):
@@ -286,6 +289,17 @@ class DocumentRepository:
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(earlier)).limit(1)) is not None
+
+    def _stored_as_read_earlier(self, earlier: Consignment, supplied_by: str, received: date) -> bool:
+        """Whether a version was stored as a reader read the same message before a correction
+        (``earlier``: :attr:`Consignment.earlier_reading`, maybe under another document type or
+        reference): the message sent again adds nothing (a regression review's cargo report,
+        read again with its party names whole, was stored as a new version)."""
+        td = TransportDocumentRow
+        return self.session.scalar(select(td.id).where(
+            td.supplied_by == supplied_by, td.document_type == earlier.document_type,
+            td.document_ref == earlier.bill_of_lading,
+            td.version_hash.in_({version_hash(earlier), *_as_read_hashes(earlier, received)})).limit(1)) is not None
 
     def _latest_sent_again(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether ``doc``, read from a UN/EDIFACT message (a cargo report, an instruction), is

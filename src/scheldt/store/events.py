@@ -364,13 +364,16 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
     record quarantined as "other facts"): its seals' sources by :data:`_EARLIER_SEAL_SOURCES`,
     and a bay plan's ports of loading and discharge as none (SMDG 1.x LOC+6 and LOC+12 were
     not read), and a move's terminal as none where only its container group named it (an EDI
-    review: SMDG CODECOs give LOC+165 with the terminal there, which was not read). Not for DCSA
-    events, whose seal sources are the sender's own words."""
+    review: SMDG CODECOs give LOC+165 with the terminal there, which was not read), and a full
+    box as neither full nor empty (UN/EDIFACT 8169 codes but 4 and 5 were not read before
+    2026-12-07). Not for DCSA events, whose seal sources are the sender's own words."""
     if " EQD " not in event.source and " cell " not in event.source:
         return
     bases = [event]
     if " EQD " in event.source and event.location is not None and event.location.facility_code:
         bases.append(dataclasses.replace(event, location=dataclasses.replace(event.location, facility_code="")))
+    if isinstance(event, EquipmentEvent) and event.empty is False:  # full/empty codes other than 4 and 5 were not read
+        bases += [dataclasses.replace(b, empty=None) for b in bases]
     seals = getattr(event, "seals", ())
     choices = [(s.source, *_EARLIER_SEAL_SOURCES.get(s.source, ())) for s in seals]
     ported = isinstance(event, StowagePosition) and bool(event.port_of_loading or event.port_of_discharge)

@@ -19,7 +19,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,6 +78,8 @@ _PARTY_ROLES = {"CZ": "shipper", "SH": "shipper", "CN": "consignee", "N1": "noti
                 "NI": "notify party",
                 "CA": "carrier", "FW": "freight forwarder", "IM": "importer", "UC": "ultimate consignee",
                 "CF": "container operator", "GO": "goods owner", "DP": "delivery party"}
+#: :data:`_PARTY_ROLES` as the readers had them before 2026-12-07 (N2 not a notify party).
+_EARLIER_PARTY_ROLES = {k: v for k, v in _PARTY_ROLES.items() if k != "N2"}
 
 
 def edi_time(value: str, fmt: str) -> datetime | None:
@@ -749,7 +751,10 @@ class _DocumentParts:
     placed in (SGP), transport document numbers (DOC: document name code, number), places (LOC
     by qualifier) and the flags raised."""
 
-    def __init__(self) -> None:
+    def __init__(self, earlier: bool = False) -> None:
+        #: read as the readers did before 2026-12-07 (:func:`_earlier_reading`): a party's first
+        #: name line only, any PIA as the HS code, a goods item's mass within one container's
+        self.earlier = earlier
         self.parties: list[ShippingParty] = []
         self.refs: list[DocumentReference] = []
         self.goods: list[GoodsItem] = []
@@ -758,6 +763,9 @@ class _DocumentParts:
         self.documents: list[tuple[str, str]] = []
         self.ports: dict[str, str] = {}
         self.flags: list[Flag] = []
+        #: each goods item's gross masses read (value, unit, field), checked once its
+        #: consignment's containers are known (:func:`_plausible_goods`)
+        self.masses: dict[int, list[tuple[object, str, str]]] = {}
 
     def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
         """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
@@ -825,16 +833,35 @@ class _DocumentParts:
         """A NAD party: role (UN/EDIFACT 3035 as Scheldt names it), name (party name, else the
         name and address lines), its id, address, country. A NAD naming no one (no id, no name)
         is flagged, not kept as a party."""
+        if self.earlier:
+            self._party_as_read_before(seg)
+            return
         role = _PARTY_ROLES.get(component(seg, 0), component(seg, 0))
         # C080 repeats the party name (3036) up to five times for a name longer than 35
-        # characters; C058 the name and address lines (3124): every one of them (an EDI review's
-        # name was cut after its first 35 characters, so screening saw another company)
-        name = _joined(seg, 3, 5) or _joined(seg, 2, 5)
+        # characters (an EDI review's was cut after its first 35, so screening saw another
+        # company); C058 gives the name and address in unstructured lines (3124): its first line
+        # is the name when C080 gives none, the others (all, beside a C080 name) address lines
+        # (a CLI review found the ACE manifest's "1234 MAIN STREET" dropped)
+        lines = [t.strip() for t in _components(seg, 2)[:5] if t.strip()]
+        structured = _joined(seg, 3, 5)
+        name = structured or (lines[0] if lines else "")
         if not name.strip() and not component(seg, 1, 0).strip():
             self.flags.append(Flag("NAD", "empty-party", f"NAD+{component(seg, 0)[:3] or '?'} names no party "
                                    "(no identifier, no name); not kept"))
             return
-        address = " ".join(filter(None, [_joined(seg, 4, 4), component(seg, 5), component(seg, 7)]))
+        address = " ".join(filter(None, [*(lines if structured else lines[1:]), _joined(seg, 4, 4), component(seg, 5),
+                                         component(seg, 7)]))
+        self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
+
+    def _party_as_read_before(self, seg: Segment) -> None:
+        """:meth:`_party` as it read before 2026-12-07: first name line, first street line, no N2."""
+        role = _EARLIER_PARTY_ROLES.get(component(seg, 0), component(seg, 0))
+        name = component(seg, 3, 0) or component(seg, 2, 0)
+        if not name.strip() and not component(seg, 1, 0).strip():
+            self.flags.append(Flag("NAD", "empty-party", f"NAD+{component(seg, 0)[:3] or '?'} names no party "
+                                   "(no identifier, no name); not kept"))
+            return
+        address = " ".join(filter(None, [component(seg, 4, 0), component(seg, 5), component(seg, 7)]))
         self.parties.append(ShippingParty(role, name, component(seg, 1, 0), address, component(seg, 8)))
 
     def _equipment(self, raw: str) -> str | None:
@@ -856,28 +883,35 @@ class _DocumentParts:
             text = " ".join(t.strip() for t in _components(seg, 3) if t.strip())
             described = f"{last.description} {text}" if last.description and text else last.description or text
             self.goods[-1] = GoodsItem(last.hs_code, described, last.packages, last.gross_mass_kg)
-        elif tag == "PIA" and not last.hs_code and (code := _hs_identification(seg)):
+        elif tag == "PIA" and self.earlier and component(seg, 1, 0):
+            self.goods[-1] = GoodsItem(component(seg, 1, 0).replace(".", ""), last.description, last.packages,
+                                       last.gross_mass_kg)
+        elif tag == "PIA" and not self.earlier and not last.hs_code and (code := _hs_identification(seg)):
             self.goods[-1] = GoodsItem(code, last.description, last.packages, last.gross_mass_kg)
         elif tag == "MEA" and component(seg, 2, 1) and (component(seg, 1, 0) in _GROSS_MASS or (
                 component(seg, 0) in _WEIGHT_PURPOSES and not component(seg, 1, 0))):
             unit = component(seg, 2, 0)
+            value, code, field = edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit), f"MEA+{component(seg, 0)}"
             # a goods item may fill several containers: its mass is checked against theirs once
             # the consignment's containers are known (:func:`_plausible_goods`)
-            mass, flag = mass_kg(edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit),
-                                 f"MEA+{component(seg, 0)}", math.inf)
+            mass, flag = mass_kg(value, code, field, MAX_CONTAINER_KG if self.earlier else math.inf)
             if flag:
                 self.flags.append(flag)
-            elif last.gross_mass_kg is None:  # the first gross mass given for the item
-                self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
+            elif self.earlier:
+                if last.gross_mass_kg is None:  # the first gross mass given for the item
+                    self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
+            else:
+                self.masses.setdefault(len(self.goods) - 1, []).append((value, code, field))
 
 
 def _hs_identification(seg: Segment) -> str:
     """The HS code a PIA segment gives (without dots), or "": the first of its item numbers
     (C212, up to five) whose type (7143) is HS, the Harmonized System, or that names no type
-    and is a number of 4 to 10 digits. Another identification (SA, the supplier's article
+    and is a number of 4 to 10 digits (written with dots or spaces or not). Another identification (SA, the supplier's article
     number; an EDI review's SKU was stored as the goods' HS code) is not one."""
     for element in range(1, 6):
-        number, kind = component(seg, element, 0).replace(".", "").strip(), component(seg, element, 1).strip()
+        number = "".join(component(seg, element, 0).replace(".", "").split())  # "8471.30.00", "8471 30 00"
+        kind = component(seg, element, 1).strip()
         if number and (kind.upper() == "HS" or not kind and number.isascii() and number.isdigit()
                        and 4 <= len(number) <= 10):
             return number
@@ -938,30 +972,52 @@ def read_consignments(message: Message) -> Iterator[Record]:
     (else the message reference), with the containers of its EQD and SGP segments (shipping
     instructions, BGM 340, naming no bill: shipping instructions under their BGM number);
     a house bill when it names one (RFF+BH). A message cut short keeps its complete CNI groups,
-    and nothing when it has none."""
+    and nothing when it has none. Each Consignment read otherwise before 2026-12-07 carries that
+    reading as its ``earlier_reading`` (:func:`_read_consignments` with ``earlier``), so that the
+    store knows a version stored then, sent again, for the same (a regression review's)."""
+    records = list(_read_consignments(message))
+    earlier = [r for r in _read_consignments(message, earlier=True) if isinstance(r, Consignment)]
+    if len(earlier) != sum(isinstance(r, Consignment) for r in records):
+        yield from records
+        return
+    readings = iter(earlier)
+    for record in records:
+        if isinstance(record, Consignment):
+            before = next(readings)
+            yield record if before == record else replace(record, earlier_reading=before)
+        else:
+            yield record
+
+
+def _read_consignments(message: Message, earlier: bool = False) -> Iterator[Record]:
+    """:func:`read_consignments`' records; with ``earlier``, as read before 2026-12-07: a
+    party's first name and street line (no N2), any PIA as the HS code, a goods item's mass
+    within one container's, LOC+9 the port of loading and LOC+11 (else 60) of discharge
+    whatever the transport stage, shipping instructions filed as a bill."""
     if not any(seg.tag.strip() == "CNI" for seg in message.segments):
         if message.truncated:  # one consignment cut short: nothing of it is kept (its Rejection says so)
             return
         head, _ = _groups(message, lambda s: False)
-        _main_carriage(head, message.segments)
-        parts = _DocumentParts().read(message.segments)
-        if head.bgm == _SHIPPING_INSTRUCTIONS and head.document_id.strip() and not _named_bill(parts.refs):
+        _main_carriage(head, message.segments, places=not earlier)
+        parts = _DocumentParts(earlier).read(message.segments)
+        if not earlier and head.bgm == _SHIPPING_INSTRUCTIONS and head.document_id.strip() \
+                and not _named_bill(parts.refs):
             yield _consignment(head, parts, head.document_id.strip(), False, list(parts.containers({}).items()),
                                head.ports, message.where, "SHI")
             return
         bl = _named_bill(parts.refs) or next((r.value for r in parts.refs if r.value), head.document_id or message.ref)
         yield _consignment(head, parts, bl, _named_house(parts.refs), list(parts.containers({}).items()),
-                           head.ports, message.where)
+                           head.ports, message.where, earlier=earlier)
         return
     head, groups = _groups(message, lambda s: s.tag.strip() == "CNI")
     first = next(i for i, seg in enumerate(message.segments) if seg.tag.strip() == "CNI")
-    header = _DocumentParts().read(message.segments[1:first])
-    _main_carriage(head, message.segments[1:first])
+    header = _DocumentParts(earlier).read(message.segments[1:first])
+    _main_carriage(head, message.segments[1:first], places=not earlier)
     bills: dict[str, str] = {}  # bill of lading -> the CNI group that gave it first
     linked: set[str] = set()  # containers some consignment holds
     for n, group in enumerate(groups, 1):
         item = component(group[0], 0, 0) or f"#{n}"
-        parts = _DocumentParts().read(group[1:], places=True)
+        parts = _DocumentParts(earlier).read(group[1:], places=True)
         parts.parties[:0] = header.parties
         containers = parts.containers(header.equipment)
         parts.flags += _seal_conflicts(parts.equipment, header.equipment)
@@ -975,7 +1031,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
         bills.setdefault(bl, item)
         linked.update(containers)
         yield _consignment(head, parts, bl, house, list(containers.items()),
-                           {**head.ports, **{q: v for q, v in parts.ports.items() if v}}, f"{message.where} CNI {item}")
+                           {**head.ports, **{q: v for q, v in parts.ports.items() if v}}, f"{message.where} CNI {item}",
+                           earlier=earlier)
     if message.truncated:
         return  # the groups cut off may have named them
     for number in (n for n in header.equipment if n not in linked):
@@ -993,7 +1050,7 @@ def read_consignments(message: Message) -> Iterator[Record]:
 _SHIPPING_INSTRUCTIONS = "340"
 
 
-def _main_carriage(head: _Header, segments: list[Segment]) -> None:
+def _main_carriage(head: _Header, segments: list[Segment], places: bool = True) -> None:
     """Take the vessel and voyage of a consignment's main carriage: the first TDT of transport
     stage 20 (UN/EDIFACT 8051) among ``segments`` when the message gives one, instead of its
     first TDT (an IFTMIN lists pre-carriage, 10, before it: a truck's plate was read as the
@@ -1002,12 +1059,17 @@ def _main_carriage(head: _Header, segments: list[Segment]) -> None:
     if main is not None:
         head.vessel, head.voyage, flags = _vessel(main)
         head.flags += [f for f in flags if f not in head.flags]
-        _main_carriage_places(head, segments)
+        if places:
+            _main_carriage_places(head, segments)
 
 
 #: Segments that end a transport stage's group (a TDT and its LOC, DTM, TSR, RFF...) in IFTMIN
 #: and CUSCAR: the next stage, parties, goods, equipment, a consignment, the control total.
 _ENDS_STAGE = frozenset({"TDT", "NAD", "GID", "EQD", "CNI", "CNT", "UNT", "GOR", "TCC", "DOC", "TOD", "SGP"})
+#: LOC qualifiers of a transport stage's ports of loading and discharge (UN/EDIFACT 3227: 9, 11,
+#: 12, 60): another stage's are not the document's when the main carriage gives places (a
+#: regression review's pre-carriage LOC+11 was taken over the main carriage's LOC+12).
+_STAGE_PORTS = frozenset({"9", "11", "12", "60"})
 #: Flags :func:`_place` raises.
 _PLACE_FLAGS = frozenset({"conflicting-location", "malformed-unlocode"})
 
@@ -1018,7 +1080,8 @@ def _main_carriage_places(head: _Header, segments: list[Segment]) -> None:
     stage's for a qualifier neither gives (UN/EDIFACT IFTMIN segment group 11: each LOC belongs
     to its own stage's TDT). An EDI review's instruction took its ports of loading and discharge
     from the pre-carriage (a feeder to the hub) with the main carriage's vessel, flagging the
-    main carriage's ports as conflicting."""
+    main carriage's ports as conflicting. Another stage gives no port of loading or discharge
+    (:data:`_STAGE_PORTS`) then."""
     main: list[Segment] = []
     others: list[Segment] = []
     unstaged: list[Segment] = []
@@ -1029,14 +1092,14 @@ def _main_carriage_places(head: _Header, segments: list[Segment]) -> None:
             stage = component(seg, 0) if tag == "TDT" else None
         elif tag == "LOC":
             (unstaged if stage is None else main if stage == "20" else others).append(seg)
-    if not others:
+    if not others or not main:
         return
     places: dict[str, str] = {}
     flags: list[Flag] = []
     for seg in [*main, *unstaged]:
         _place(places, seg, flags)
-    for seg in others:
-        if component(seg, 0) not in places:
+    for seg in others:  # never a port of loading or discharge: the main carriage's are the document's
+        if component(seg, 0) not in places and component(seg, 0) not in _STAGE_PORTS:
             _place(places, seg, flags)
     head.ports = places
     head.flags = [f for f in head.flags if f.code not in _PLACE_FLAGS] + flags
@@ -1107,23 +1170,27 @@ def _seal_conflicts(own: dict[str, tuple[Seal, ...]], header: dict[str, tuple[Se
 
 
 def _plausible_goods(parts: _DocumentParts, boxes: int) -> tuple[GoodsItem, ...]:
-    """``parts``' goods items, a gross mass above what ``boxes`` containers hold (at least one:
-    :data:`MAX_CONTAINER_KG` each) left out and flagged into ``parts.flags``: the goods of one
-    item may fill several containers (an EDI review's 75 t in three boxes was refused)."""
+    """``parts``' goods items, each with the first gross mass read for it that ``boxes``
+    containers can hold (at least one: :data:`MAX_CONTAINER_KG` each); every mass above that is
+    flagged into ``parts.flags`` and not used. The goods of one item may fill several containers
+    (an EDI review's 75 t in three boxes was refused), and a wrong first mass does not hide a
+    right second one (a regression review's 19,800 t before 19,800 kg)."""
     limit = MAX_CONTAINER_KG * max(1, boxes)
     out = []
-    for n, g in enumerate(parts.goods, 1):
-        if g.gross_mass_kg is not None and g.gross_mass_kg > limit:
-            parts.flags.append(Flag("MEA", "implausible-mass", f"goods item {n}: {g.gross_mass_kg:,.0f} kg is more "
-                                    f"than {max(1, boxes)} container(s) hold (at most {limit:,.0f} kg); not used"))
-            g = GoodsItem(g.hs_code, g.description, g.packages, None)
+    for n, g in enumerate(parts.goods):
+        for value, unit, field in parts.masses.get(n, ()):
+            mass, flag = mass_kg(value, unit, field, limit)
+            if flag is not None:
+                parts.flags.append(flag)
+            elif g.gross_mass_kg is None:
+                g = GoodsItem(g.hs_code, g.description, g.packages, mass)
         out.append(g)
     return tuple(out)
 
 
 def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
                  containers: list[tuple[str, tuple[Seal, ...]]], ports: dict[str, str], source: str,
-                 document_type: str = "") -> Consignment:
+                 document_type: str = "", earlier: bool = False) -> Consignment:
     """The Consignment of bill of lading ``bl`` (or, with ``document_type`` SHI, shipping
     instructions ``bl``) made of ``parts`` under the message's ``head``; flagged when the
     message cancels or deletes what it reports (BGM function 1 or 3)."""
@@ -1138,8 +1205,8 @@ def _consignment(head: _Header, parts: _DocumentParts, bl: str, house: bool,
         document_type=document_type or ("HBL" if house else "TRD"),
         booking_ref=next((r.value for r in [*parts.refs, *head.refs] if r.kind == "BN"), ""),
         parties=tuple(parts.parties), goods=goods, containers=tuple(containers),
-        port_of_loading=ports.get("76", "") or ports.get("9", ""),
-        port_of_discharge=ports.get("11", "") or ports.get("12", "") or ports.get("60", ""),
+        port_of_loading=ports.get("9", "") if earlier else ports.get("76", "") or ports.get("9", ""),
+        port_of_discharge=ports.get("11", "") or ("" if earlier else ports.get("12", "")) or ports.get("60", ""),
         vessel=head.vessel, voyage=head.voyage, issued_at=head.date, source=source,
         # once each: a container named by SGP and by two EQD segments was flagged three times
         carrier_code=_carrier_code(parts), flags=tuple(dict.fromkeys((*head.flags, *parts.flags, *cancelled))),
