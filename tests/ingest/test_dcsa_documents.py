@@ -33,7 +33,8 @@ CASES = [
     ("dcsa-booking/booking-v2.0.5-get-not-confirmed-dry.json", "Consignment", "BKG", "cbrr-123", "", (), []),
     ("dcsa-ebl/ebl-issuance-v3.0-request-transport-document.json", "Consignment", "TRD",
      "TRANSPORT_DOCUMENT_REFERENCE_PLACEHOLDER", "BOOKING_REFERENCE_PLACEHOLDER", ("NARU3472484",),
-     ["placeholder-value", "placeholder-value"]),
+     # its shipper, consignee and issuing carrier are placeholders too (a CLI review: stored as parties)
+     ["placeholder-value", "placeholder-value", "placeholder-party", "placeholder-party", "placeholder-party"]),
     ("dcsa-ebl/ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json", "Consignment", "SHI", "",
      "43f615138efc4d3286b36402405f851b", ("BMOU2149612", "APZU4812090"), ["several-bookings"]),
     ("dcsa-ebl/ebl-v2-beta-ValidShippingInstruction.json", "Consignment", "SHI", "", "e8e9d64172934a40aec82e4308cdf97a",

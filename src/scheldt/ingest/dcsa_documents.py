@@ -347,8 +347,13 @@ def consignment(doc: Json, where: str) -> Consignment:
                           f"{', '.join(bookings)}; filed under {_booking_ref(doc) or bookings[0]}: a trip of another "
                           f"booking finds it {found}"))
     for value, field in ((ref, "reference"), (_booking_ref(doc), "carrierBookingReference")):
-        if value and ("PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))):
+        if value and _placeholder(value):
             flags.append(Flag(field, "placeholder-value", f"{value!r} is a template placeholder, not a real reference"))
+    parties = _parties(doc)
+    for p in parties:  # a CLI review: the issuance sample's SHIPPER_LEGAL_NAME_PLACEHOLDER was a shipper
+        if _placeholder(p.name):
+            flags.append(Flag("documentParties", "placeholder-party", f"the {p.role} {p.name[:60]!r} is a template "
+                              "placeholder, not a real party"))
     issued = _issued(doc, flags)
     document = Consignment(
         # references without spaces around, the carrier code as organisations own it (" SIMA "
@@ -357,7 +362,7 @@ def consignment(doc: Json, where: str) -> Consignment:
         booking_ref=trimmed(_booking_ref(doc)), document_type=kind, status=status, to_order=doc.get("isToOrder"),
         freight_payment=doc.get("freightPaymentTermCode") or "",
         carrier_code=owner_code(doc.get("carrierCode")),
-        parties=_parties(doc), goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
+        parties=parties, goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
         vessel=vessel, voyage=voyage, other_voyages=other_voyages, issued_at=issued, source=where, flags=tuple(flags),
     )
     if (earlier_goods, earlier_flags) == (goods, goods_flags):
@@ -371,6 +376,12 @@ def consignment(doc: Json, where: str) -> Consignment:
 #: Where DCSA documents state when they were issued, in order of preference: eBL 3.0
 #: transport document issueDate, shippedOnBoardDate; arrival notice 1.0 issueDateTime.
 _ISSUE_FIELDS = ("issueDate", "shippedOnBoardDate", "issueDateTime")
+
+
+def _placeholder(value: str) -> bool:
+    """Whether ``value`` is a template's placeholder (``..._PLACEHOLDER``, ``{...}``), as DCSA's
+    conformance samples leave them."""
+    return "PLACEHOLDER" in value or (value.startswith("{") and value.endswith("}"))
 
 
 def _issued(doc: Json, flags: list[Flag]) -> datetime | None:

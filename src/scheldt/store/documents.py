@@ -27,7 +27,7 @@ _ENVELOPE_FIELDS = frozenset({"UNT", "UNE", "UNZ"})
 
 #: Flags a reader raises since documents were first stored (a shipping instruction naming several
 #: bookings): not part of a version, so a document stored before is the same one re-sent.
-_LATER_FLAGS = frozenset({"several-bookings"})
+_LATER_FLAGS = frozenset({"several-bookings", "placeholder-party"})
 
 
 #: Flags of what the shipped reference lists lack (HS codes): Scheldt's reading, not a fact of the
