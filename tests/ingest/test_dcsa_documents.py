@@ -279,6 +279,11 @@ def test_vgm_schedule_and_port_call() -> None:
     assert (first.event_type, first.classifier, first.event_time) == ("ARRI", "PLN", datetime(2024, 1, 14, 8, 21, tzinfo=UTC))
     assert first.transport_call is not None and first.transport_call.vessel is not None
     assert first.transport_call.vessel.imo == "9321483"
+    # calls the schedule marks omitted (statusCode OMIT) say so (a CLI review: read as calls made)
+    assert [(r.location.unlocode if r.location else "", [f.code for f in r.flags]) for r in schedule] == [
+        ("NLAMS", ["omitted-call"]), ("SGSIN", ["invalid-imo-number"]), ("USNYC", ["omitted-call"]),
+        ("USNYC", ["omitted-call"]),
+        ("NLAMS", [])]
     [call] = read("dcsa-other/portcall-v2.0-request.json")
     assert isinstance(call, TransportEvent) and call.location is not None and call.location.unlocode == "NLAMS"
 

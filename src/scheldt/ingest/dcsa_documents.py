@@ -495,7 +495,8 @@ def _list_item(item: Json, where: str) -> Iterator[Record]:
 
 
 def _schedule(service: Json, where: str) -> Iterator[Record]:
-    """The timestamps of one DCSA OVS service schedule at ``where``, each a TransportEvent."""
+    """The timestamps of one DCSA OVS service schedule at ``where``, each a TransportEvent; those
+    of a call the schedule marks omitted (``statusCode`` OMIT) flagged ``omitted-call``."""
     for j, vs in enumerate(service.get("vesselSchedules") or []):
         imo, flag = imo_number(vs.get("vesselIMONumber"))
         vessel = Vessel(imo=imo, call_sign=vs.get("vesselCallSign") or "", name=vs.get("vesselName") or "")
@@ -508,6 +509,9 @@ def _schedule(service: Json, where: str) -> Iterator[Record]:
             for n, ts in enumerate(call.get("timestamps") or []):
                 path = f"{where}.vesselSchedules[{j}].transportCalls[{k}].timestamps[{n}]"
                 flags = [flag] if flag else []
+                if call.get("statusCode") == "OMIT":  # a CLI review: read as a call the vessel makes
+                    flags.append(Flag("statusCode", "omitted-call", f"the schedule marks the call at {code or '?'} "
+                                      "omitted (OMIT): the vessel skips it; its times are those it was planned at"))
                 when = _time(ts.get("eventDateTime"), "eventDateTime", flags)
                 if when is None:
                     yield Rejection(path, "eventDateTime", "timestamp without a readable date-time")
