@@ -266,6 +266,7 @@ def test_vgm_schedule_and_port_call() -> None:
     assert {d.kind: d.value for d in vgm.documents} == {"BKG": "ABC709951", "TRD": "HHL71800000"}
     assert vgm.tare_kg == 2.4  # equipmentDetails.tareWeight: the VGM includes it, a B/L's cargo weight does not
     assert vgm.carrier_code == "MMCU"  # vesselVoyageDetails.carrierCode (NMFTA: a SCAC)
+    assert vgm.seals == (Seal("VET123", "CUS", "WIR"),)  # equipmentDetails.seals (a CLI review: dropped)
     # a tare in an unknown unit is flagged and not used (a regression review's was dropped unsaid)
     doc = json.loads((F / "dcsa-other/vgm-v1.0-declaration.json").read_text())
     doc["VGMDeclarations"][0]["equipmentDetails"]["tareWeight"] = {"value": 2200, "unit": "KGX"}

@@ -436,3 +436,32 @@ def test_a_gate_move_stored_before_its_full_or_empty_code_was_read_is_the_same_o
         emptied = uow.events.add([replace(move, empty=True)], "be-customs", NOW)
     assert stored == (1, []) and again == (0, [])
     assert emptied[0] == 0 and [r.field for r in emptied[1]] == ["eventID"]
+
+
+def test_a_vgm_stored_before_its_seals_were_read_is_the_same_one_re_sent(engine: Engine) -> None:
+    """A CLI review: the seals a VGM declaration gives (the sample's VET123) were dropped. Read
+    now, a declaration stored before without them, sent again, adds nothing and is not
+    quarantined; one giving no seal is stored as before (its digest unchanged)."""
+    from dataclasses import replace
+
+    from scheldt.domain.shipping import Seal, VgmDeclaration
+    from scheldt.ingest.dcsa_documents import read_dcsa_documents
+
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    doc["VGMDeclarations"][0]["isRetracted"] = False
+    [vgm] = list(read_dcsa_documents(json.dumps(doc).encode(), "vgm.json"))
+    assert isinstance(vgm, VgmDeclaration) and vgm.seals == (Seal("VET123", "CUS", "WIR"),)
+    with unit_of_work(engine) as uow:
+        stored = uow.events.add([replace(vgm, seals=None)], "be-customs", NOW)
+        again = uow.events.add([vgm], "be-customs", NOW)
+        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+    assert stored == (1, []) and again == (0, [])
+    assert "seals" not in row.details  # stored before its seals were read
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:  # stored with its seal, another seal under the same reference is a clash
+        uow.events.add([vgm], "be-customs", NOW)
+        resealed = uow.events.add([replace(vgm, seals=(Seal("OTHER1", "CUS", "WIR"),))], "be-customs", NOW)
+        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+    assert row.details["seals"] == [{"number": "VET123", "source": "CUS", "seal_type": "WIR"}]
+    assert resealed[0] == 0 and [r.field for r in resealed[1]] == ["eventID"]

@@ -435,3 +435,7 @@ class VgmDeclaration(Event):
     #: The carrier the declaration names (DCSA VGM 1.0 ``vesselVoyageDetails.carrierCode``: SCAC
     #: or SMDG liner code, in capitals), None when not given.
     carrier_code: str | None = None
+    #: The seals the declaration gives the packed container (DCSA VGM 1.0
+    #: ``equipmentDetails.seals``), None when it gives none: a seal other than the documents' is
+    #: for an officer to see (a CLI review found them dropped).
+    seals: tuple[Seal, ...] | None = None

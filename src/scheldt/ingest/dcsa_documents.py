@@ -458,6 +458,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
     loc = vgm.get("location") or {}
     mass = _kg(vgm.get("weight"), "VGM.weight", flags)
     tare = _kg(eq.get("tareWeight"), "equipmentDetails.tareWeight", flags)  # flagged before the flags are taken
+    seals = _seals(eq.get("seals") if isinstance(eq.get("seals"), list) else [], number, flags) or None
     return VgmDeclaration(
         event_id=item.get("declarationReference") or f"vgm:{number}:{when.isoformat()}", classifier="ACT",
         event_time=when, created_time=_time(item.get("declarationDateTime")),
@@ -468,6 +469,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
         retracted=bool(item.get("isRetracted")),
         tare_kg=tare,
         carrier_code=_named_carrier(item.get("vesselVoyageDetails")),
+        seals=seals,
         updated=True,  # DCSA VGM 1.0: sent again with a later declarationDateTime, it is updated
     )
 

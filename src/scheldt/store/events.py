@@ -81,7 +81,7 @@ def _facts(event: Event, plan: _Plan | None = None) -> dict[str, Any]:
 #: without them is the same one re-sent (:func:`_same_facts`): read before they were, it had
 #: them too. By class: a bay plan's stowage position had its masses from the first.
 _LATER_FACTS: dict[type, frozenset[str]] = {
-    VgmDeclaration: frozenset({"tare_kg", "carrier_code"}),
+    VgmDeclaration: frozenset({"tare_kg", "carrier_code", "seals"}),
     EquipmentEvent: frozenset({"verified_gross_mass_kg", "gross_mass_kg", "temperature_celsius"}),
 }
 
