@@ -626,6 +626,17 @@ def test_a_revocation_and_a_later_version_in_one_envelope_leave_the_object_revok
         newest = uow.exchange.newest([alert["id"]])[alert["id"]]
     assert [why.split(": ", 1)[1][:48] for _, why in got.report.failed] == ["version 2026-03-01T09:00:00.250Z is already stor"]
     assert not newest.revoked and newest.object["name"] == "Updated alert"
+    # an earlier version relayed with its revocation (the object's history, as a peer serves it) is
+    # kept, and the object stays revoked (a regression review: refused, its deletion never reached
+    # the next node)
+    with unit_of_work(engine) as uow:
+        alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown, fourth")
+        first = uow.exchange.newest([alert["id"]])[alert["id"]].object
+        middle = _version(first, NOW + timedelta(minutes=30), name="Middle version")
+        got = share.receive_objects(uow, [middle, _version(first, later, revoked=True)], "be-customs", "local",
+                                    "be-us", later)
+        newest = uow.exchange.newest([alert["id"]])[alert["id"]]
+    assert got.report.failed == [] and len(got.report.added) == 2 and newest.revoked
 
 
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(

@@ -45,8 +45,9 @@ def test_every_tnt_sample_loads_once_and_trips_are_separate(engine: Engine) -> N
         timeline = container_timeline(uow, "APZU 481209-0")
     assert timeline.container_number == "APZU4812090" and timeline.number_flag == ""
     # the 2019 load under booking ABC123123123 / B/L reserved-HHL123 is not the 2026 reefer trip
+    # (with four draft shipment events naming its bill or booking by documentID: a CLI review)
     assert [(t.key.document_ref, t.key.voyage, len(t.events)) for t in timeline.trips] == [
-        ("reserved-HHL123", "2103S", 4), ("", "", 7)]
+        ("reserved-HHL123", "2103S", 8), ("", "", 7)]
     load = timeline.trips[0].events[0]
     assert (load["event_type"], load["unlocode"], load["vessel_imo"]) == ("LOAD", "FRPAR", "9321483")
     assert load["details"]["seals"] == [{"number": "string", "source": "CUS", "seal_type": "WIR"}]
@@ -742,14 +743,15 @@ def test_a_declaration_s_bill_of_lading_written_otherwise_than_shipping_data_is_
     linked to no trip (references are matched as written) and said nothing."""
     mapping, decl = broker_declarations(tmp_path, [
         "26BE0008,2026-01-25,080390,CO,CO,12000,50000,hhl 718 00000,",
-        "26BE0009,2026-01-25,080390,CO,CO,12000,50000,HHL71800000,"])
+        "26BE0009,2026-01-25,080390,CO,CO,12000,50000,HHL71800000,",
+        "26BE0010,2026-01-25,080390,CO,CO,12000,50000,reserved-HHL123,"])  # as a carrier writes it: no flag
     with unit_of_work(engine) as uow:
         report = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
         again = ingest_file(uow, decl, IngestOptions(mapping=str(mapping)), NOW)
-    assert (report.accepted, report.added, again.added) == (2, 2, 0)
+    assert (report.accepted, report.added, again.added) == (3, 3, 0)
     assert report.flag_kinds["bill-of-lading-not-normal"] == (
-        1, "bill_of_lading_ref", "hhl 718 00000 is not written as shipping data write references (HHL71800000: "
-        "capitals, no spaces); kept as written, it links only to a trip whose documents or events write it the same way")
+        1, "bill_of_lading_ref", "hhl 718 00000 has spaces inside, which shipping data do not write in references "
+        "(hhl71800000); kept as written, it links only to a trip whose documents or events write it the same way")
 
 
 def test_items_that_are_no_event_and_codes_that_are_no_text_are_quarantined_as_received(engine: Engine,
@@ -1054,7 +1056,7 @@ def test_a_house_bill_stored_as_a_transport_document_before_is_not_stored_again(
     (tmp_path / "house.edi").write_bytes(_cuscar(body))
     filing = messages._consignment
     with monkeypatch.context() as m:  # as the reader filed it before
-        m.setattr(messages, "_consignment", lambda *a: replace(filing(*a), document_type="TRD"))
+        m.setattr(messages, "_consignment", lambda *a, **k: replace(filing(*a, **k), document_type="TRD"))
         with unit_of_work(engine) as uow:
             assert ingest_file(uow, tmp_path / "house.edi", IngestOptions(), NOW).added == 1
     with unit_of_work(engine) as uow:
@@ -1640,3 +1642,20 @@ def test_a_version_issued_earlier_and_received_late_does_not_say_the_box_was_dro
             ingest_file(uow, tmp_path / name, IngestOptions(), NOW)
         timeline = container_timeline(uow, "NARU3472484")
     assert len(timeline.trips) == 1 and timeline.trip_notes == [[]]
+
+
+def test_a_refused_document_is_kept_as_sent_without_an_earlier_reading() -> None:
+    """A regression review: a refused document's quarantine record held its earlier reader's
+    reading too, which names the file it came from, so the same document refused from another
+    file was kept twice."""
+    from scheldt.ingest.edifact.messages import read_edifact
+    from scheldt.workflows.shipping import _refused
+    from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar
+
+    body = CUSCAR_HEAD + "CNI+1+BL-Q'NAD+CN+++GLOBAL TRADE PARTNERS:SANCTIONED HOLDING LLC'SGP+MSCU1234566'"
+    kept = []
+    for name in ("up-1.edi", "up-2.edi"):
+        [doc] = list(read_edifact(_cuscar(body), name))
+        assert doc.earlier_reading is not None
+        kept.append(_refused(doc, "", "not this terminal's").raw)
+    assert kept[0] == kept[1] and "earlier_reading" not in kept[0] and "up-1.edi" not in kept[0]

@@ -1468,3 +1468,30 @@ def test_the_cli_queue_backtest_and_training_read_the_score_in_force(engine: Eng
     assert "watchlist_match" in [r["indicator"] for r in newest["reasons"]]  # the newest row, no longer in force
     assert queued["id"] == in_force["id"] == before["assessment_id"] != newest["id"]
     assert "watchlist_match" not in [r["indicator"] for r in queued["reasons"]]
+
+
+def test_a_withdrawn_vgm_s_seal_is_no_changed_seal(engine: Engine, tmp_path: Path) -> None:
+    """A regression review: since VGM declarations' seals are read, a retracted declaration (the
+    shared VGM sample is one) naming another seal raised "seal ... not the seal on the transport
+    document". A withdrawn declaration's seals count no more than its mass; a live one's do."""
+    origin = write(tmp_path / "origin.json", [event("e-1", "LOAD", "2026-01-20T14:15:00Z", "DKAAR", "DCSA-CTK-1234")])
+    vgm = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    declared = vgm["VGMDeclarations"][0]
+    assert declared["isRetracted"] is True
+    declared["equipmentDetails"]["equipmentReference"] = "NARU3472484"
+    declared["equipmentDetails"]["seals"] = [{"number": "BOGUS999", "source": "CUS", "type": "WIR"}]
+    declared["shipmentDetails"]["transportDocumentReference"] = "HHL71800000"
+    (tmp_path / "vgm.json").write_text(json.dumps(vgm))
+    live = json.loads(json.dumps(vgm))
+    live["VGMDeclarations"][0].update(isRetracted=False, declarationReference="VGM-LIVE-1")
+    (tmp_path / "vgm-live.json").write_text(json.dumps(live))
+    with unit_of_work(engine) as uow:
+        load_and_score(uow, TD, origin)
+        ingest_file(uow, tmp_path / "vgm.json", IngestOptions(), LATER)
+        score_trips(uow, LATER)
+        withdrawn = [r["indicator"] for r in uow.trip_assessments.history(KEY)[-1]["reasons"]]
+        ingest_file(uow, tmp_path / "vgm-live.json", IngestOptions(), LATER)
+        score_trips(uow, LATER)
+        declared_live = [r["evidence"] for r in uow.trip_assessments.history(KEY)[-1]["reasons"]]
+    assert "seal_changed" not in withdrawn
+    assert any(e.startswith("seal BOGUS999 at VGM") for e in declared_live)

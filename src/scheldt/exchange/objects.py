@@ -495,13 +495,14 @@ def _tlp1_definitions() -> dict[str, dict[str, Any]]:
                                                        stix2.v21.TLP_AMBER, stix2.v21.TLP_RED)}
 
 
-#: A STIX timestamp with fewer than three decimals of a second (``...:00Z``, ``...:00.5Z``).
-_COARSE_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,2}))?Z")
+#: A STIX timestamp (any case of T and Z, RFC 3339 allows both), its date, time and decimals.
+_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?[Zz]")
 
 
 def millisecond_times(obj: Any) -> Any:
     """``obj`` with its ``created`` and ``modified`` written to the millisecond when they are
-    coarser (``2026-03-01T10:00:00Z`` as ``2026-03-01T10:00:00.000Z``), the same instants; ``obj``
+    coarser (``2026-03-01T10:00:00Z`` as ``2026-03-01T10:00:00.000Z``), and with capital T and Z
+    (``...t...z``, which RFC 3339 allows and stix2-validator refuses), the same instants; ``obj``
     itself when nothing changes. STIX 2.1 §3.2 requires both "precise to the nearest
     millisecond" and stix2-validator refuses a relayed object otherwise (a review: a partner's
     object timed to the second was stored and served on as sent); the stix2 library reads
@@ -511,8 +512,10 @@ def millisecond_times(obj: Any) -> Any:
     changed = {}
     for key in ("created", "modified"):
         value = obj.get(key)
-        if isinstance(value, str) and (m := _COARSE_TIME.fullmatch(value)):
-            changed[key] = f"{m.group(1)}.{(m.group(2) or '').ljust(3, '0')}Z"
+        if isinstance(value, str) and (m := _TIME.fullmatch(value)):
+            written = f"{m.group(1)}T{m.group(2)}.{(m.group(3) or '').ljust(3, '0')}Z"
+            if written != value:
+                changed[key] = written
     return {**obj, **changed} if changed else obj
 
 

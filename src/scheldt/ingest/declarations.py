@@ -174,14 +174,15 @@ def _container_flags(containers: tuple[str, ...]) -> tuple[Flag, ...]:
 
 
 def _bill_flags(bill: str) -> tuple[Flag, ...]:
-    """A flag for a bill-of-lading reference with lower-case letters or spaces inside: shipping
-    data write references in capitals without spaces, and a declaration links to a trip only by
-    the reference as written (a review: "mscu 123456" linked to nothing, without a word)."""
-    normal = "".join(bill.split()).upper()
+    """A flag for a bill-of-lading reference with spaces inside: shipping data write references
+    without them, and a declaration links to a trip only by the reference as written (a review:
+    "mscu 123456" linked to nothing, without a word). Lower case alone is not flagged: some
+    carriers write their references so (the DCSA sample's reserved-HHL123)."""
+    normal = "".join(bill.split())
     if normal == bill:
         return ()
     return (Flag("bill_of_lading_ref", "bill-of-lading-not-normal",
-                 f"{bill} is not written as shipping data write references ({normal}: capitals, no spaces); kept as "
+                 f"{bill} has spaces inside, which shipping data do not write in references ({normal}); kept as "
                  "written, it links only to a trip whose documents or events write it the same way"),)
 
 

@@ -421,25 +421,30 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
                           report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
     """``batch`` without the versions of objects revoked here (STIX 2.1 §3.6: a revoked object
     stays revoked) that are not stored already: refused into ``report`` (an attack review
-    revived a withdrawn alert, names and all, by posting a later version of it). An object is
-    revoked here when a stored version of it is, or a version of it in ``batch`` is: the
-    revocation's other versions sent with it are refused as if it had come first (a review
-    revived the alert by sending its revocation and a later live version in one envelope). A
-    copy of a stored version passes on, and is counted as known; so do the revocations."""
+    revived a withdrawn alert, names and all, by posting a later version of it). So are the
+    versions later than a revocation of their object sent in ``batch`` (a review revived the
+    alert by sending its revocation and a later live version in one envelope); earlier ones,
+    the object's history as a peer relays it with its revocation, are kept (a regression
+    review: a relay's earlier version was refused, and its deletion never reached the next
+    node). A revocation refused as a clash with a stored live version revokes nothing. A copy
+    of a stored version passes on, and is counted as known; so do the revocations."""
     revoked_here = uow.exchange.revoked_ids({v["stix_id"] for v, _ in batch}) if batch else set()
-    revoked = revoked_here | {v["stix_id"] for v, _ in batch if v["revoked"]}
-    if not revoked:
+    sent = {v["stix_id"] for v, _ in batch if v["revoked"]}
+    if not revoked_here and not sent:
         return batch
-    candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked]
+    candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked_here | sent]
     stored = uow.exchange.stored_objects(candidates)
-    # a revocation sent where a live version of other content is stored is refused as a clash:
-    # it revokes nothing (a regression review's blocked the object's next version)
-    revoked = revoked_here | {v["stix_id"] for v, _ in batch if v["revoked"] and (
-        (v["stix_id"], v["modified"]) not in stored or stored[(v["stix_id"], v["modified"])].get("revoked") is True)}
+    revoked_at: dict[str, Any] = {}  # object -> the earliest revocation sent that revokes it
+    for v, _ in batch:
+        key = (v["stix_id"], v["modified"])
+        if v["revoked"] and v["modified_at"] is not None and (key not in stored or stored[key].get("revoked") is True):
+            revoked_at[v["stix_id"]] = min(revoked_at.get(v["stix_id"], v["modified_at"]), v["modified_at"])
     kept = []
     for values, recipients in batch:
         key = (values["stix_id"], values["modified"])
-        if values["stix_id"] in revoked and key not in stored and not values["revoked"]:
+        after = values["stix_id"] in revoked_at and (values["modified_at"] is None
+                                                     or values["modified_at"] > revoked_at[values["stix_id"]])
+        if (values["stix_id"] in revoked_here or after) and key not in stored and not values["revoked"]:
             report.failed.append((key[0], f"{key[0]}: revoked by its originator; a revoked object takes no other "
                                           "version (STIX 2.1 revocation)"))
         else:

@@ -60,7 +60,10 @@ def _refused(record: Any, field: str, why: str) -> Rejection:
     envelope is kept once (an idempotency review: a terminal's refusals, kept without a record,
     came back with each re-serialised file)."""
     try:
-        sent = json_bytes({k: v for k, v in fields_dict(record).items() if k != "source"}).decode()[:20_000]
+        # not an earlier reader's reading of a document either (a regression review: it named the
+        # file, so the same document refused from another file was kept twice)
+        sent = json_bytes({k: v for k, v in fields_dict(record).items()
+                           if k not in ("source", "earlier_reading")}).decode()[:20_000]
     except (TypeError, ValueError):  # a value JSON cannot write: keyed by where it was, as before
         sent = ""
     return Rejection(record.source, field, why, sent)

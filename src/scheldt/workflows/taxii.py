@@ -54,7 +54,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
-from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, has_version, stix_timestamp
+from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, has_version, stix_timestamp, version_key
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import COMMUNITY_TLPS, NAMESPACE, SHARING_EXTENSION_ID, identity_id, tlp_of
 from scheldt.exchange.stix_mapping import item_kind
@@ -414,8 +414,13 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     received = receive_objects(uow, kept, org, f"taxii:{principal.username}", coll.group_id, now) if kept else None
     successes: list[dict[str, str]] = []
     if received is not None:
-        successes += [{"id": sid, "version": mod, "message": "added"} for sid, mod, _ in received.report.added]
-        successes += [{"id": sid, "version": mod, "message": "already stored"} for sid, mod in received.report.known]
+        # each version as the client wrote it (stored to the millisecond: a regression review's
+        # client matched no status entry to its own objects)
+        sent = {(label, version_key(version)): version for label, version in (_label(o, i) for i, o in enumerate(kept))}
+        successes += [{"id": sid, "version": sent.get((sid, version_key(mod)), mod), "message": "added"}
+                      for sid, mod, _ in received.report.added]
+        successes += [{"id": sid, "version": sent.get((sid, version_key(mod)), mod), "message": "already stored"}
+                      for sid, mod in received.report.known]
         versions = {(_label(o, i)[0]): _label(o, i)[1] for i, o in enumerate(kept)}
         failures += [{"id": label, "version": versions.get(label, ""), "message": why}
                      for label, why in received.report.failed]

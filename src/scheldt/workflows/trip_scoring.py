@@ -119,7 +119,9 @@ def _event(e: dict[str, Any]) -> TripEvent:
     return TripEvent(
         kind=e["kind"], event_type=e["event_type"], classifier=e["classifier"], event_time=_utc(e["event_time"]),
         unlocode=e["unlocode"], facility_code=e["facility_code"], vessel_imo=e["vessel_imo"], empty=d.get("empty"),
-        seals=tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
+        # a withdrawn VGM declaration's seals say nothing, as its mass (a regression review's
+        # retracted declaration raised a changed seal)
+        seals=() if d.get("retracted") else tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
         iso_equipment_code=d.get("iso_equipment_code") or "",
         verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
         tare_kg=None if d.get("retracted") else d.get("tare_kg"),
