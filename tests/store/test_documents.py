@@ -168,10 +168,13 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
     of the document is still a new version."""
     import json
 
+    from sqlalchemy import update
+
     from scheldt.ingest.dcsa_documents import read_dcsa_documents
     from scheldt.ingest.edifact.messages import read_edifact
+    from scheldt.store.models import TransportDocumentRow
     from tests.conftest import SHARED
-    from tests.ingest.test_edifact import _iftmin
+    from tests.ingest.test_edifact import CUSCAR_HEAD, _cuscar, _iftmin
 
     ace = next(r for r in read_edifact((SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi"
                                         ).read_bytes(), "ace.edi") if isinstance(r, Consignment))
@@ -186,6 +189,7 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
     assert (si.earlier_reading.document_type, si.earlier_reading.bill_of_lading) == ("TRD", "FWD-REF-1")
     with unit_of_work(engine) as uow:
         stored_then = [uow.documents.add([d.earlier_reading], "be-customs", NOW)[0] for d in (ace, si, heavy)]
+        uow.session.execute(update(TransportDocumentRow).values(reader_revision=0))  # as migration 0038 leaves them
         again = [uow.documents.add([d], "be-customs", NOW)[0] for d in (ace, si, heavy)]
         changed = uow.documents.add([replace(ace, port_of_discharge="BEZEE", earlier_reading=replace(
             ace.earlier_reading, port_of_discharge="BEZEE"))], "be-customs", NOW)[0]
@@ -194,3 +198,13 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
         fresh = [uow.documents.add([replace(d, bill_of_lading=f"{d.bill_of_lading}-2", earlier_reading=None)],
                                    "be-customs", NOW)[0] for d in (ace, si)]
     assert fresh == [1, 1]
+    # an amendment only the corrected reader sees, of a version it stored itself, is a new version
+    # (a second regression review: the HS code changed to arms was taken for the version re-sent)
+    first = _cuscar(CUSCAR_HEAD + "CNI+1+BL-HS'NAD+CN+++ACME LTD'GID+1+5:CT'PIA+5+847130'SGP+MSCU1234566'")
+    [a] = list(read_edifact(first, "a.edi"))
+    [b] = list(read_edifact(first.replace(b"BGM+85+MAN-1+9'", b"BGM+85+MAN-1+4'").replace(
+        b"PIA+5+847130'", b"PIA+5+847130:SA+930190:HS'"), "b.edi"))
+    assert isinstance(a, Consignment) and isinstance(b, Consignment) and b.earlier_reading is not None
+    assert (a.goods[0].hs_code, b.goods[0].hs_code, b.earlier_reading.goods[0].hs_code) == ("847130", "930190", "847130")
+    with unit_of_work(engine) as uow:
+        assert [uow.documents.add([d], "be-customs", NOW)[0] for d in (a, b)] == [1, 1]

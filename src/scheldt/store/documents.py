@@ -25,6 +25,10 @@ from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 _ENVELOPE_FIELDS = frozenset({"UNT", "UNE", "UNZ"})
 
 
+#: The revision of the readers that read the versions stored now: 0 before 2026-12-07 (every
+#: version stored before migration 0038), 1 since (:attr:`Consignment.earlier_reading`).
+READER_REVISION = 1
+
 #: Flags a reader raises since documents were first stored (a shipping instruction naming several
 #: bookings): not part of a version, so a document stored before is the same one re-sent.
 _LATER_FLAGS = frozenset({"several-bookings", "placeholder-party"})
@@ -207,7 +211,7 @@ class DocumentRepository:
                 "goods": _fitted(plain(doc.goods), _GOODS_LIMITS, "goods item", flags),
                 "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
                 "flags": flags, "source": doc.source, "supplied_by": supplied_by,
-                "received_at": received_at, "issued_at": doc.issued_at,
+                "received_at": received_at, "issued_at": doc.issued_at, "reader_revision": READER_REVISION,
             }
             for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):
                 added += 1
@@ -294,10 +298,15 @@ class DocumentRepository:
         """Whether a version was stored as a reader read the same message before a correction
         (``earlier``: :attr:`Consignment.earlier_reading`, maybe under another document type or
         reference): the message sent again adds nothing (a regression review's cargo report,
-        read again with its party names whole, was stored as a new version)."""
+        read again with its party names whole, was stored as a new version). Only a version an
+        earlier reader stored counts (``reader_revision`` below :data:`READER_REVISION`): one
+        read as now is compared as read now, so that an amendment only the corrected readers see
+        is a new version (a second regression review's HS code changed to arms was taken for
+        the stored version sent again)."""
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
-            td.supplied_by == supplied_by, td.document_type == earlier.document_type,
+            td.supplied_by == supplied_by, td.reader_revision < READER_REVISION,
+            td.document_type == earlier.document_type,
             td.document_ref == earlier.bill_of_lading,
             td.version_hash.in_({version_hash(earlier), *_as_read_hashes(earlier, received)})).limit(1)) is not None
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -278,6 +279,9 @@ class TransportDocumentRow(Base):
     supplied_by: Mapped[str] = mapped_column(String(REF_MAX))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: Which revision of the readers read this version (:data:`scheldt.store.documents.READER_REVISION`;
+    #: 0 for versions stored before migration 0038).
+    reader_revision: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
 
 class DocumentContainerRow(Base):
