@@ -1174,3 +1174,15 @@ def test_a_message_read_otherwise_before_carries_that_reading() -> None:
     assert "AADLER KEN" in {p.name for p in ace.parties}
     [plain] = list(read_edifact(IFTMIN.encode(), "plain.edi"))
     assert isinstance(plain, Consignment) and plain.earlier_reading is None
+
+
+def test_goods_keep_the_containers_their_sgp_segments_place_them_in() -> None:
+    """Goods of a consignment in two boxes are each in the box their SGP names (a CLI review's
+    two-box document showed every box all its goods); a goods item without SGP is in none said."""
+    body = (CUSCAR_HEAD + "CNI+1+BL-2BOX'GID+1+10:CT'FTX+AAA+++SHOES'PIA+5+640399:HS'SGP+MSCU1234566'"
+            "GID+2+5:CT'FTX+AAA+++IRON'PIA+5+720711:HS'SGP+TGHU7654321'SGP+TGHU7654321'GID+3+1:CT'FTX+AAA+++SPARES'")
+    [c] = list(read_edifact(_cuscar(body), "two.edi"))
+    assert isinstance(c, Consignment)
+    assert [(g.description, g.containers) for g in c.goods] == [
+        ("SHOES", ("MSCU1234566",)), ("IRON", ("TGHU7654321",)), ("SPARES", ())]
+    assert c.earlier_reading is not None and all(g.containers == () for g in c.earlier_reading.goods)

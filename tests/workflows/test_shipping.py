@@ -1659,3 +1659,30 @@ def test_a_refused_document_is_kept_as_sent_without_an_earlier_reading() -> None
         assert doc.earlier_reading is not None
         kept.append(_refused(doc, "", "not this terminal's").raw)
     assert kept[0] == kept[1] and "earlier_reading" not in kept[0] and "up-1.edi" not in kept[0]
+
+
+def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, tmp_path: Path) -> None:
+    """A CLI review: the eBL 2 sample packs shoes (HS 411510) in BMOU2149612 and iron (HS
+    720711) in APZU4812090, yet each box's timeline listed both, and both fed each trip's
+    score. Goods keep the containers their cargo items name (UN/EDIFACT: their SGP); goods
+    placed nowhere said stay with every box of the document."""
+    from scheldt.cli.container import _doc_line
+    from scheldt.workflows.trip_scoring import container_trip_facts
+
+    si = SHARED / "fixtures" / "dcsa-ebl" / "ebl-v2-beta-ShippingInstruction-multiple-booking-refs.json"
+    booking = [{"documentReferenceType": "BKG", "documentReferenceValue": "43f615138efc4d3286b36402405f851b"}]
+    loads = [dcsa_event(f"load-{box}", eventClassification__equipmentEventTypeCode="LOAD", documentReferences=booking,
+                        equipmentDetails__equipmentReference=box) for box in ("BMOU2149612", "APZU4812090")]
+    (tmp_path / "loads.json").write_text(json.dumps({"events": loads}))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, si, IngestOptions(), NOW)
+        ingest_file(uow, tmp_path / "loads.json", IngestOptions(), NOW)
+        shown = {}
+        for box in ("BMOU2149612", "APZU4812090"):
+            timeline = container_timeline(uow, box)
+            [trip] = timeline.trips
+            [[doc]] = timeline.documents
+            shown[box] = (_doc_line(doc, box).split(" | goods ")[1].split(" | ")[0],
+                          container_trip_facts(uow, box, NOW)[0].documents[0].hs_codes)
+    assert shown == {"BMOU2149612": ("HS 411510 shoes", ("411510",)),
+                     "APZU4812090": ("HS 720711 iron", ("720711",))}

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scheldt.cli.common import audit_command, errors_reported, print_json, store
+from scheldt.domain.shipping import goods_in
 from scheldt.workflows.shipping import ContainerTimeline, container_timeline
 from scheldt.workflows.trip_views import distinct_notes
 
@@ -74,13 +75,13 @@ def _declaration_line(decl: dict[str, Any]) -> str:
 
 
 def _doc_line(d: dict[str, Any], number: str) -> str:
-    """One document version as a line; the seals are those of container ``number`` only."""
+    """One document version as a line; the seals and goods are those of container ``number`` only."""
     parties = "; ".join(f"{p['role']}: {p['name']}" for p in d["parties"] if p.get("name"))
     seals = ", ".join(f"{s['number']} ({s['source']})" if s.get("source") else s["number"]
                       for c in d["containers"] if c.get("number") == number for s in c.get("seals", []))
     goods = "; ".join(" ".join(b for b in (f"HS {g['hs_code']}" if g.get("hs_code") else "",
                                            str(g.get("description") or "")[:80]) if b)
-                      for g in d.get("goods") or [] if g.get("hs_code") or g.get("description"))
+                      for g in goods_in(d.get("goods") or [], number) if g.get("hs_code") or g.get("description"))
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",

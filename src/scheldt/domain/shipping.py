@@ -7,9 +7,11 @@ back to what the carrier sent. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from scheldt.domain.declarations import Flag
 
@@ -369,12 +371,24 @@ class ShippingParty:
 
 @dataclass(frozen=True, slots=True)
 class GoodsItem:
-    """Goods on a consignment: HS code (digits), description, packages, gross mass in kg."""
+    """Goods on a consignment: HS code (digits), description, packages, gross mass in kg, and
+    the containers they are packed in as the document places them (DCSA cargo items'
+    ``equipmentReference``, UN/EDIFACT SGP; ISO 6346 numbers as the document's containers are
+    written): none said, in any of the document's containers (:func:`goods_in`)."""
 
     hs_code: str = ""
     description: str = ""
     packages: int | None = None
     gross_mass_kg: float | None = None
+    containers: tuple[str, ...] = ()
+
+
+def goods_in(goods: Iterable[Mapping[str, Any]], number: str) -> list[Mapping[str, Any]]:
+    """The goods items of a stored document version (dicts, as :class:`GoodsItem` is stored)
+    that may be in container ``number``: those placed in it, and those placed nowhere said
+    (a document stored before goods were placed, or one that does not say). A CLI review: a
+    two-box eBL's shoes and iron were both shown, and scored, for each box."""
+    return [g for g in goods if not g.get("containers") or number in g["containers"]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,10 +135,11 @@ def _parties(doc: Json) -> tuple[ShippingParty, ...]:
 
 
 def _goods(doc: Json, flags: list[Flag], earlier: bool = False) -> tuple[GoodsItem, ...]:
-    """The document's goods items. A consignment item's own weight may be that of goods in
-    every container of the document (a CUSCAR review: 75 t of goods in three boxes was refused
-    as no container's mass; with ``earlier``, as read so before 2026-12-07); a cargo item is
-    in one container."""
+    """The document's goods items, each with the containers its cargo items are packed in. A
+    consignment item's own weight may be that of goods in every container of the document (a
+    CUSCAR review: 75 t of goods in three boxes was refused as no container's mass); a cargo
+    item is in one container. With ``earlier``, as read before 2026-12-07 (no containers; a
+    mass within one container's)."""
     items = doc.get("consignmentItems") or doc.get("commodities") or []
     for eq in doc.get("requestedEquipments") or []:
         items = [*items, *(eq.get("commodities") or [])]
@@ -163,8 +164,18 @@ def _goods(doc: Json, flags: list[Flag], earlier: bool = False) -> tuple[GoodsIt
                                                     "cargoItems.cargoGrossWeight", flags)) is not None]
             mass = sum(masses) if masses else None
         packages = _packages(cargo, flags)
-        out.append(GoodsItem(hs, str(description), packages, mass))
+        out.append(GoodsItem(hs, str(description), packages, mass, () if earlier else _packed_in(cargo)))
     return tuple(out)
+
+
+def _packed_in(cargo: list[Json]) -> tuple[str, ...]:
+    """The containers cargo items are packed in (``equipmentReference``), each once, as the
+    document's equipment writes them (:func:`container_number`); none when a cargo item does
+    not say (its goods may then be in any of the document's boxes)."""
+    refs = [c.get("equipmentReference") if isinstance(c, dict) else None for c in cargo]
+    if not refs or not all(isinstance(r, str) and r.strip() for r in refs):
+        return ()
+    return tuple(dict.fromkeys(container_number(r)[0] for r in refs))
 
 
 def _boxes(doc: Json) -> int:
@@ -426,13 +437,17 @@ def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
         at = f"{where}.houseBillOfLadings[{i}]"
         flags: list[Flag] = []
         equipment = _equipment(house, flags) or master.containers
-        yield Consignment(
+        earlier_flags = list(flags)
+        goods, earlier_goods = _goods(house, flags), _goods(house, earlier_flags, earlier=True)
+        bill = Consignment(
             bill_of_lading=house.get("houseBillOfLadingReference") or "", kind="house",
             booking_ref=_booking_ref(house) or master.booking_ref, document_type="HBL", status=master.status,
             to_order=house.get("isToOrder"), freight_payment=house.get("methodOfPayment") or "",
-            carrier_code=master.carrier_code, parties=_parties(house), goods=_goods(house, flags), containers=equipment,
+            carrier_code=master.carrier_code, parties=_parties(house), goods=goods, containers=equipment,
             port_of_loading=master.port_of_loading, port_of_discharge=master.port_of_discharge, vessel=master.vessel,
             voyage=master.voyage, issued_at=master.issued_at, source=at, flags=tuple(flags))
+        earlier = replace(bill, goods=earlier_goods, flags=tuple(earlier_flags))
+        yield bill if earlier == bill else replace(bill, earlier_reading=earlier)
 
 
 def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:

@@ -75,6 +75,9 @@ def _facts(doc: Consignment, reference_flags: Sequence[dict[str, str]] = ()) -> 
         facts.pop("issued_at", None)
     if not facts.get("other_voyages"):  # likewise before other voyages were kept (migration 0028)
         facts.pop("other_voyages", None)
+    for goods in facts.get("goods", []):  # likewise before goods were placed in their containers
+        if not goods.get("containers"):
+            goods.pop("containers", None)
     return facts
 
 

@@ -25,7 +25,7 @@ from scheldt.domain.audit import audit_payload
 from scheldt.domain.facts import fact_digest, name_key, plain
 from scheldt.domain.identifiers import container_number
 from scheldt.domain.inspection import risk_band
-from scheldt.domain.shipping import MmsiSpan
+from scheldt.domain.shipping import MmsiSpan, goods_in
 from scheldt.domain.trips import (
     PartyHistory,
     TripDocument,
@@ -135,6 +135,7 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
     containers = d.get("containers") or []
     mine = [c for c in containers if c.get("number") == number]
     masses = [g.get("gross_mass_kg") for g in d.get("goods") or []]
+    goods = goods_in(d.get("goods") or [], number)  # those in this box (a CLI review: every box had all)
     mass = sum(masses) if len(containers) == 1 and masses and all(m is not None for m in masses) else None
     return TripDocument(
         document_ref=d["document_ref"] or d["booking_ref"], document_type=d["document_type"],
@@ -142,8 +143,8 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
         port_of_loading=d.get("port_of_loading") or "", port_of_discharge=d.get("port_of_discharge") or "",
         parties=tuple(TripParty(p.get("role", ""), p.get("name", ""), p.get("address", ""), p.get("country", ""))
                       for p in d.get("parties") or []),
-        hs_codes=tuple(g["hs_code"] for g in d.get("goods") or [] if g.get("hs_code")),
-        descriptions=tuple(g["description"] for g in d.get("goods") or [] if g.get("description")),
+        hs_codes=tuple(g["hs_code"] for g in goods if g.get("hs_code")),
+        descriptions=tuple(g["description"] for g in goods if g.get("description")),
         gross_mass_kg=mass, seals=tuple(s["number"] for c in mine for s in c.get("seals") or [] if s.get("number")),
         source=d.get("source") or "", carrier_code=d.get("carrier_code") or "", supplied_by=d.get("supplied_by") or "",
         issued_at=_utc(d["issued_at"]) if d.get("issued_at") else None)

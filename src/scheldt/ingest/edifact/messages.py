@@ -766,6 +766,8 @@ class _DocumentParts:
         #: each goods item's gross masses read (value, unit, field), checked once its
         #: consignment's containers are known (:func:`_plausible_goods`)
         self.masses: dict[int, list[tuple[object, str, str]]] = {}
+        #: the containers each goods item is placed in (its SGP segments)
+        self.goods_placed: dict[int, list[str]] = {}
 
     def read(self, segments: list[Segment], places: bool = False) -> _DocumentParts:
         """Read ``segments`` into these parts (LOC places too with ``places``). Returns self."""
@@ -804,6 +806,8 @@ class _DocumentParts:
                 if flag:
                     self.flags.append(flag)
                 self.placed.append(number)
+                if self.goods and not self.earlier:
+                    self.goods_placed.setdefault(len(self.goods) - 1, []).append(number)
             elif tag == "DOC" and component(seg, 1, 0):
                 self.documents.append((component(seg, 0, 0), component(seg, 1, 0)))
             elif tag == "LOC" and places:
@@ -1170,20 +1174,23 @@ def _seal_conflicts(own: dict[str, tuple[Seal, ...]], header: dict[str, tuple[Se
 
 
 def _plausible_goods(parts: _DocumentParts, boxes: int) -> tuple[GoodsItem, ...]:
-    """``parts``' goods items, each with the first gross mass read for it that ``boxes``
-    containers can hold (at least one: :data:`MAX_CONTAINER_KG` each); every mass above that is
-    flagged into ``parts.flags`` and not used. The goods of one item may fill several containers
-    (an EDI review's 75 t in three boxes was refused), and a wrong first mass does not hide a
-    right second one (a regression review's 19,800 t before 19,800 kg)."""
+    """``parts``' goods items, each with the containers its SGP segments place it in, and with
+    the first gross mass read for it that ``boxes`` containers can hold (at least one:
+    :data:`MAX_CONTAINER_KG` each); every mass above that is flagged into ``parts.flags`` and
+    not used. The goods of one item may fill several containers (an EDI review's 75 t in three
+    boxes was refused), and a wrong first mass does not hide a right second one (a regression
+    review's 19,800 t before 19,800 kg)."""
     limit = MAX_CONTAINER_KG * max(1, boxes)
     out = []
     for n, g in enumerate(parts.goods):
+        if placed := parts.goods_placed.get(n):  # the containers its SGP segments name
+            g = GoodsItem(g.hs_code, g.description, g.packages, g.gross_mass_kg, tuple(dict.fromkeys(placed)))
         for value, unit, field in parts.masses.get(n, ()):
             mass, flag = mass_kg(value, unit, field, limit)
             if flag is not None:
                 parts.flags.append(flag)
             elif g.gross_mass_kg is None:
-                g = GoodsItem(g.hs_code, g.description, g.packages, mass)
+                g = GoodsItem(g.hs_code, g.description, g.packages, mass, g.containers)
         out.append(g)
     return tuple(out)
 
