@@ -908,6 +908,13 @@ def test_times_coarser_than_a_millisecond_are_kept_to_the_millisecond(node: Node
     [served] = node.get("/collections/be-us/objects/", "us-liaison", **{"match[id]": lower["id"]}).json()["objects"]
     assert (served["created"], served["modified"]) == ("2026-01-02T00:00:00.000Z", "2026-01-02T00:00:03.123456Z")
     assert validate_instance(served, ValidationOptions(version="2.1")).is_valid
+    # a failure names the version it is about, as sent (a third regression review: the last
+    # version of its id in the envelope)
+    status = node.post("/collections/be-us/objects/", "be-analyst", [
+        {**lower, "modified": "2026-01-02T00:00:05Z", "name": "v5"},
+        {**lower, "modified": "2026-01-02t00:00:03.123456z", "name": "other content"}]).json()
+    assert [(s["version"], s["message"]) for s in status["successes"]] == [("2026-01-02T00:00:05Z", "added")]
+    assert [f["version"] for f in status["failures"]] == ["2026-01-02t00:00:03.123456z"]
 
 
 def test_an_integer_beyond_64_bits_is_refused_not_changed(node: Node) -> None:

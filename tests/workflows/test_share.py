@@ -637,6 +637,33 @@ def test_a_revocation_and_a_later_version_in_one_envelope_leave_the_object_revok
                                     "be-us", later)
         newest = uow.exchange.newest([alert["id"]])[alert["id"]]
     assert got.report.failed == [] and len(got.report.added) == 2 and newest.revoked
+    # a third regression review: so is one relayed after its revocation (another page, another
+    # envelope); a revocation clashing with a version of its time earlier in the envelope revokes
+    # nothing, and one older than a stored live version is refused (the object stays updatable)
+    t = [NOW + timedelta(minutes=m) for m in range(6)]
+    with unit_of_work(engine) as uow:
+        def fresh(note: str) -> dict[str, Any]:
+            made = share.share_alert(uow, OFFICER, trip_id, strict(), t[0], note=note)
+            return uow.exchange.newest([made["id"]])[made["id"]].object
+
+        def send(*objects: dict[str, Any]) -> Any:
+            return share.receive_objects(uow, list(objects), "be-customs", "local", "be-us", later).report
+
+        one = fresh("fifth")
+        first_rev, late_middle = send(_version(one, t[2], revoked=True)), send(_version(one, t[1], name="Middle"))
+        two = fresh("sixth")
+        clashed = send(_version(two, t[1], name="v2"), _version(two, t[1], revoked=True), _version(two, t[2], name="v3"))
+        three = fresh("seventh")
+        send(_version(three, t[3], name="v3"))
+        stale, updated = send(_version(three, t[1], revoked=True)), send(_version(three, t[5], name="v5"))
+        newest = uow.exchange.newest([one["id"], two["id"], three["id"]])
+    assert (first_rev.failed, late_middle.failed, len(late_middle.added)) == ([], [], 1) and newest[one["id"]].revoked
+    assert [why.split(": ", 1)[1][:31] for _, why in clashed.failed] == ["version 2026-03-01T09:01:00.250"]
+    assert len(clashed.added) == 2 and newest[two["id"]].object["name"] == "v3"
+    assert [why.split(": ", 1)[1] for _, why in stale.failed] == [
+        "a revocation at 2026-03-01T09:01:00.250Z, older than the object's newest version, revokes nothing (STIX 2.1: "
+        "a revoked object takes no later version)"]
+    assert updated.failed == [] and newest[three["id"]].object["name"] == "v5" and not newest[three["id"]].revoked
 
 
 def test_a_withdrawal_reaches_readers_of_earlier_markings_and_only_the_origin_withdraws(
@@ -1422,11 +1449,13 @@ def test_a_revoked_or_re_marked_entry_leaves_the_watchlist_store_and_an_older_ve
         older = share.receive_objects(uow, [_version(first, NOW + timedelta(minutes=30))], "us-cbp", "peer:us", "be-us",
                                       later)
         rows_after = _watch_rows(uow)
+        newest_after = uow.exchange.newest([first["id"]])[first["id"]]
     assert landed == [("shared:be-us", "company", "DCSA CTK", "us-cbp")]
     assert revoked.entries == [] and after_revoke == ([], [])
     assert again.report.added == [] and older.entries == [] and rows_after == []
-    # an older version arriving late is not stored either: the object stays revoked
-    assert older.report.added == [] and older.report.failed[0][1].endswith("takes no other version (STIX 2.1 revocation)")
+    # an older version arriving late is kept as the entry's history (a regression review: refused,
+    # a relay's history never reached the next node), and the object stays revoked
+    assert len(older.report.added) == 1 and older.report.failed == [] and newest_after.revoked
 
 
 def test_an_entry_re_marked_red_leaves_the_store_and_a_renewed_one_comes_back(engine: Engine, tmp_path: Path) -> None:

@@ -544,6 +544,18 @@ class ExchangeRepository:
                 out.setdefault(str(version.object.get("sighting_of_ref")), []).append(version)
         return out
 
+    def version_times(self, stix_ids: Iterable[str]) -> dict[str, list[tuple[datetime | None, bool, bool]]]:
+        """Each stored version of each of ``stix_ids`` as (``modified`` time, revoked, deleted),
+        read without the objects: STIX id → versions (ids without one left out)."""
+        ids = sorted(set(stix_ids))
+        out: dict[str, list[tuple[datetime | None, bool, bool]]] = {}
+        for i in range(0, len(ids), 1000):
+            stmt = select(_O.stix_id, _O.modified_at, _O.revoked, _O.deleted_at).where(
+                among(self.session, _O.stix_id, ids[i:i + 1000]))
+            for sid, at, revoked, deleted in self.session.execute(stmt):
+                out.setdefault(sid, []).append((aware(at) if at is not None else None, bool(revoked), deleted is not None))
+        return out
+
     def revoked_ids(self, stix_ids: Iterable[str]) -> set[str]:
         """Those of ``stix_ids`` with a live revoked version (read without the objects)."""
         ids = sorted(set(stix_ids))

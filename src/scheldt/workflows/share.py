@@ -1708,7 +1708,9 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         received.report.added += one.report.added
         received.report.known += one.report.known
         received.report.failed += one.report.failed
+        received.report.failed_versions += one.report.failed_versions
         received.entries += one.entries
         received.alerts += one.alerts
     received.report.failed += failed
+    received.report.failed_versions += [""] * len(failed)
     return received

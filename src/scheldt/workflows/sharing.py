@@ -68,11 +68,24 @@ def _depth(obj: Any) -> int:
 @dataclass
 class IngestReport:
     """What happened to each object of an envelope: added (id, modified, seq), already stored
-    (id, modified), failed (id or index, why)."""
+    (id, modified), failed (id or index, why), with the version each failure was about as its
+    sender wrote it (``failed_versions``, "" when it names none; :meth:`fail`)."""
 
     added: list[tuple[str, str, int]] = field(default_factory=list)
     known: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    failed_versions: list[str] = field(default_factory=list)
+    #: (STIX id, :func:`version_key`) → ``modified`` as sent (the store keeps it to the millisecond)
+    sent: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def as_sent(self, stix_id: str, modified: str) -> str:
+        """``modified`` of a version of ``stix_id`` as its sender wrote it."""
+        return self.sent.get((stix_id, version_key(modified)), modified)
+
+    def fail(self, label: str, why: str, modified: str = "") -> None:
+        """Record a failure of ``label``, about its version ``modified`` (as stored or sent)."""
+        self.failed.append((label, why))
+        self.failed_versions.append(self.as_sent(label, modified) if modified else "")
 
 
 #: Types whose STIX 2.1 objects may leave out ``spec_version``: cyber observables (STIX 2.1
@@ -322,6 +335,9 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     report = IngestReport()
     labels = [str(obj.get("id", f"objects[{i}]")) if isinstance(obj, dict) else f"objects[{i}]"
               for i, obj in enumerate(objects)]
+    written = [str(obj.get("modified") or obj.get("created") or "") if isinstance(obj, dict) else ""
+               for obj in objects]
+    report.sent = {(label, version_key(text)): text for label, text in zip(labels, written, strict=True) if text}
     problems = _problems(objects, labels)
     # what passed its checks under a standard TLP id is the standard definition, nothing more;
     # created and modified are kept to the millisecond at least (STIX 2.1 §3.2)
@@ -340,7 +356,7 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             _check_terms(objects[i], sharing, terms, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
         except InputError as exc:
-            report.failed.append((label, f"{exc.where}: {exc.why}"))
+            report.fail(label, f"{exc.where}: {exc.why}", written[i])
             continue
         try:
             _check_creator(objects[i], owner_org, creators, label)
@@ -363,14 +379,14 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
         elif same_version(stored.get(key, values["object"]), values["object"]):
             report.known.append(key)
         else:  # a version is never changed: the one first received stays, and the clash is said
-            report.failed.append((key[0], f"{key[0]}: version {key[1]} is already stored here with other content; "
-                                          "the first one received is kept (a new version needs a later modified)"))
+            report.fail(key[0], f"{key[0]}: version {key[1]} is already stored here with other content; the first "
+                                "one received is kept (a new version needs a later modified)", key[1])
     for values, exc in refused_unless_stored:  # a re-sent copy of a version stored here adds nothing
         key = (values["stix_id"], values["modified"])
         if key in stored and same_version(stored[key], values["object"]):
             report.known.append(key)
         else:
-            report.failed.append((key[0], f"{exc.where}: {exc.why}"))
+            report.fail(key[0], f"{exc.where}: {exc.why}", key[1])
     return report
 
 
@@ -410,8 +426,8 @@ def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_o
         versions = stored.get(values["stix_id"], [])
         others = {o for o, _ in versions} - {owner_org}
         if others and not has_version(versions, values["modified"]):
-            report.failed.append((values["stix_id"], f"{values['stix_id']} is another organisation's object: only its "
-                                                     "originator makes new versions of it"))
+            report.fail(values["stix_id"], f"{values['stix_id']} is another organisation's object: only its originator "
+                                           "makes new versions of it", values["modified"])
         else:
             kept.append((values, recipients))
     return kept
@@ -419,36 +435,56 @@ def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_o
 
 def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
                           report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
-    """``batch`` without the versions of objects revoked here (STIX 2.1 §3.6: a revoked object
-    stays revoked) that are not stored already: refused into ``report`` (an attack review
-    revived a withdrawn alert, names and all, by posting a later version of it). So are the
-    versions later than a revocation of their object sent in ``batch`` (a review revived the
-    alert by sending its revocation and a later live version in one envelope); earlier ones,
-    the object's history as a peer relays it with its revocation, are kept (a regression
-    review: a relay's earlier version was refused, and its deletion never reached the next
-    node). A revocation refused as a clash with a stored live version revokes nothing. A copy
-    of a stored version passes on, and is counted as known; so do the revocations."""
-    revoked_here = uow.exchange.revoked_ids({v["stix_id"] for v, _ in batch}) if batch else set()
-    sent = {v["stix_id"] for v, _ in batch if v["revoked"]}
-    if not revoked_here and not sent:
+    """``batch`` without the versions that STIX 2.1 revocation (§3.6: a revoked object takes no
+    later version) refuses, into ``report``: a version later than a revocation of its object,
+    stored or sent in ``batch`` (an attack review revived a withdrawn alert, names and all, by
+    posting a later version; a review by sending its revocation and a later live version in one
+    envelope), and any new version of an object withdrawn here (revoked, its earlier versions'
+    content deleted: :func:`scheldt.workflows.share.withdraw_item`). An earlier version, the
+    object's history as a peer relays it, is kept however envelopes or pages fall (regression
+    reviews: refused, a relay's history and then its deletion never reached the next node). A
+    revocation counts only if it is stored: one refused as a clash (a stored live version, or
+    an earlier one of the same time in ``batch``, with other content) revokes nothing, and one
+    older than a stored live version is refused (it would leave the object live but never
+    updatable). A copy of a stored version passes on, and is counted as known."""
+    ids = {v["stix_id"] for v, _ in batch}
+    times = uow.exchange.version_times(ids) if ids else {}
+    revoked_at: dict[str, Any] = {}
+    newest_live: dict[str, Any] = {}
+    for sid, versions in times.items():
+        for at, revoked, deleted in versions:
+            if at is not None and not deleted:
+                table = revoked_at if revoked else newest_live
+                table[sid] = (min if revoked else max)(table.get(sid, at), at)
+    withdrawn = {sid for sid in revoked_at if any(deleted for _, _, deleted in times[sid])}
+    relevant = set(revoked_at) | {v["stix_id"] for v, _ in batch if v["revoked"]}
+    if not relevant:
         return batch
-    candidates = [(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in revoked_here | sent]
-    stored = uow.exchange.stored_objects(candidates)
-    revoked_at: dict[str, Any] = {}  # object -> the earliest revocation sent that revokes it
-    for v, _ in batch:
-        key = (v["stix_id"], v["modified"])
-        if v["revoked"] and v["modified_at"] is not None and (key not in stored or stored[key].get("revoked") is True):
-            revoked_at[v["stix_id"]] = min(revoked_at.get(v["stix_id"], v["modified_at"]), v["modified_at"])
+    stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in relevant])
+    first_sent: dict[tuple[str, str], dict[str, Any]] = {}
+    for values, _ in batch:
+        first_sent.setdefault((values["stix_id"], version_key(values["modified"])), values)
+    stale: set[tuple[str, str]] = set()
+    for values, _ in batch:
+        sid, key, at = values["stix_id"], (values["stix_id"], values["modified"]), values["modified_at"]
+        if not values["revoked"] or at is None or key in stored or first_sent[(sid, version_key(key[1]))] is not values:
+            continue  # stored already (counted), a clash, or not a revocation
+        if sid in newest_live and newest_live[sid] > at:
+            stale.add(key)
+            continue
+        revoked_at[sid] = min(revoked_at.get(sid, at), at)
     kept = []
     for values, recipients in batch:
-        key = (values["stix_id"], values["modified"])
-        after = values["stix_id"] in revoked_at and (values["modified_at"] is None
-                                                     or values["modified_at"] > revoked_at[values["stix_id"]])
-        if (values["stix_id"] in revoked_here or after) and key not in stored and not values["revoked"]:
-            report.failed.append((key[0], f"{key[0]}: revoked by its originator; a revoked object takes no other "
-                                          "version (STIX 2.1 revocation)"))
-        else:
+        sid, key, at = values["stix_id"], (values["stix_id"], values["modified"]), values["modified_at"]
+        if key in stale:
+            report.fail(sid, f"{sid}: a revocation at {report.as_sent(*key)}, older than the object's newest version, "
+                             "revokes nothing (STIX 2.1: a revoked object takes no later version)", key[1])
+        elif values["revoked"] or key in stored or not (
+                sid in withdrawn or sid in revoked_at and (at is None or at > revoked_at[sid])):
             kept.append((values, recipients))
+        else:
+            report.fail(sid, f"{sid}: revoked by its originator; a revoked object takes no other version (STIX 2.1 "
+                             "revocation)", key[1])
     return kept
 
 

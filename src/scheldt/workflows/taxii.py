@@ -54,7 +54,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from scheldt.domain.access import OrgKind, Permission, Principal
-from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, has_version, stix_timestamp, version_key
+from scheldt.domain.exchange import LOCAL_GROUP, Requester, VersionFilter, has_version, stix_timestamp
 from scheldt.errors import AuthError, ForbiddenError, InputError, NotFoundError, ScheldtError
 from scheldt.exchange.objects import COMMUNITY_TLPS, NAMESPACE, SHARING_EXTENSION_ID, identity_id, tlp_of
 from scheldt.exchange.stix_mapping import item_kind
@@ -415,15 +415,13 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
     successes: list[dict[str, str]] = []
     if received is not None:
         # each version as the client wrote it (stored to the millisecond: a regression review's
-        # client matched no status entry to its own objects)
-        sent = {(label, version_key(version)): version for label, version in (_label(o, i) for i, o in enumerate(kept))}
-        successes += [{"id": sid, "version": sent.get((sid, version_key(mod)), mod), "message": "added"}
-                      for sid, mod, _ in received.report.added]
-        successes += [{"id": sid, "version": sent.get((sid, version_key(mod)), mod), "message": "already stored"}
-                      for sid, mod in received.report.known]
-        versions = {(_label(o, i)[0]): _label(o, i)[1] for i, o in enumerate(kept)}
-        failures += [{"id": label, "version": versions.get(label, ""), "message": why}
-                     for label, why in received.report.failed]
+        # client matched no status entry to its own objects, and a failure named another version)
+        report = received.report
+        successes += [{"id": sid, "version": report.as_sent(sid, mod), "message": "added"} for sid, mod, _ in report.added]
+        successes += [{"id": sid, "version": report.as_sent(sid, mod), "message": "already stored"}
+                      for sid, mod in report.known]
+        failures += [{"id": label, "version": version, "message": why}
+                     for (label, why), version in zip(report.failed, report.failed_versions, strict=True)]
     status = {"id": str(uuid.uuid4()), "status": "complete", "request_timestamp": timestamp(now),
               "total_count": len(successes) + len(failures), "success_count": len(successes),
               "failure_count": len(failures), "pending_count": 0}
