@@ -911,8 +911,8 @@ def test_times_coarser_than_a_millisecond_are_kept_to_the_millisecond(node: Node
     # a failure names the version it is about, as sent (a third regression review: the last
     # version of its id in the envelope)
     status = node.post("/collections/be-us/objects/", "be-analyst", [
-        {**lower, "modified": "2026-01-02T00:00:05Z", "name": "v5"},
-        {**lower, "modified": "2026-01-02t00:00:03.123456z", "name": "other content"}]).json()
+        {**lower, "modified": "2026-01-02t00:00:03.123456z", "name": "other content"},
+        {**lower, "modified": "2026-01-02T00:00:05Z", "name": "v5"}]).json()
     assert [(s["version"], s["message"]) for s in status["successes"]] == [("2026-01-02T00:00:05Z", "added")]
     assert [f["version"] for f in status["failures"]] == ["2026-01-02t00:00:03.123456z"]
 
