@@ -168,7 +168,7 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
     of the document is still a new version."""
     import json
 
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from scheldt.ingest.dcsa_documents import read_dcsa_documents
     from scheldt.ingest.edifact.messages import read_edifact
@@ -194,6 +194,33 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
         changed = uow.documents.add([replace(ace, port_of_discharge="BEZEE", earlier_reading=replace(
             ace.earlier_reading, port_of_discharge="BEZEE"))], "be-customs", NOW)[0]
     assert stored_then == [1, 1, 1] and again == [0, 0, 0] and changed == 1
+    # each was read again in place: the version now holds what the message says, as first read
+    # kept apart and flagged; sent once more, nothing changes
+    with unit_of_work(engine) as uow:
+        rows = {(r.document_type, r.document_ref): r for r in uow.session.scalars(
+            select(TransportDocumentRow).where(TransportDocumentRow.first_reading.is_not(None)))}
+        once_more = [uow.documents.add([d], "be-customs", NOW)[0] for d in (ace, si, heavy)]
+        read_again = {k: (r.reader_revision, r.first_reading["document_type"], r.first_reading["document_ref"],
+                          [f["code"] for f in r.flags if f["code"] == "read-again"]) for k, r in rows.items()}
+        ace_row = rows[("HBL", ace.bill_of_lading)]
+        names = ({p["name"] for p in ace_row.parties}, {p["name"] for p in ace_row.first_reading["parties"]})
+    assert read_again == {("HBL", ace.bill_of_lading): (1, "HBL", ace.bill_of_lading, ["read-again"]),
+                          ("SHI", "SI999"): (1, "TRD", "FWD-REF-1", ["read-again"]),
+                          ("SHI", heavy.bill_of_lading): (1, "SHI", heavy.bill_of_lading, ["read-again"])}
+    assert "AADLER KEN" in names[0] and "AADLER" in names[1] and once_more == [0, 0, 0]
+    # on a store upgraded from before, an amendment the earlier readers could not see is read
+    # into the version (a third regression review: it was dropped), not lost
+    ace_file = SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi"
+    amended = next(r for r in read_edifact(ace_file.read_bytes().replace(b"AADLER:KEN", b"AADLER:BOB"), "ace.edi")
+                   if isinstance(r, Consignment))
+    with unit_of_work(engine) as uow:
+        uow.documents.add([ace.earlier_reading], "us-cbp", NOW)
+        uow.session.execute(update(TransportDocumentRow).where(TransportDocumentRow.supplied_by == "us-cbp")
+                            .values(reader_revision=0))
+        assert uow.documents.add([amended], "us-cbp", NOW)[0] == 0
+        [row] = uow.session.scalars(select(TransportDocumentRow).where(TransportDocumentRow.supplied_by == "us-cbp"))
+    assert "AADLER BOB" in {p["name"] for p in row.parties}
+    assert "AADLER" in {p["name"] for p in row.first_reading["parties"]}
     with unit_of_work(engine) as uow:  # read as now from the first: stored once, as read now
         fresh = [uow.documents.add([replace(d, bill_of_lading=f"{d.bill_of_lading}-2", earlier_reading=None)],
                                    "be-customs", NOW)[0] for d in (ace, si)]

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from scheldt import reference
@@ -23,6 +23,35 @@ from scheldt.store.upsert import insert_ignore, insert_ignore_returning
 #: Flag fields of the EDIFACT envelope (the message's UNT, the functional group's UNE, the
 #: interchange's UNZ): about the transmission, not the document.
 _ENVELOPE_FIELDS = frozenset({"UNT", "UNE", "UNZ"})
+
+
+def _content(doc: Consignment, digest: str) -> dict[str, Any]:
+    """A version's stored content (its columns but who supplied it and when it was received),
+    values cut to fit and flagged so."""
+    flags = plain(doc.flags)
+    return {
+        "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
+        "version_hash": digest, "status": fit(doc.status, 64, "status", flags),
+        "to_order": doc.to_order, "freight_payment": fit(doc.freight_payment, 16, "freight payment", flags),
+        "carrier_code": fit(doc.carrier_code, 64, "carrier code", flags),
+        "port_of_loading": fit(doc.port_of_loading, 64, "port of loading", flags),
+        "port_of_discharge": fit(doc.port_of_discharge, 64, "port of discharge", flags),
+        "vessel_imo": fit(doc.vessel.imo if doc.vessel else "", 64, "vessel IMO number", flags),
+        "vessel_name": fit(doc.vessel.name if doc.vessel else "", 128, "vessel name", flags),
+        "voyage": fit(doc.voyage, 64, "voyage", flags),
+        "other_voyages": [fit(v, 64, "voyage", flags) for v in doc.other_voyages],
+        "parties": _fitted(plain(doc.parties), _PARTY_LIMITS, "party", flags),
+        "goods": _fitted(plain(doc.goods), _GOODS_LIMITS, "goods item", flags),
+        "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
+        "flags": flags, "source": doc.source, "issued_at": doc.issued_at, "reader_revision": READER_REVISION,
+    }
+
+
+#: What :func:`_content` writes, but the issue date: kept of a version read again (``first_reading``).
+_CONTENT_COLUMNS = ("document_type", "document_ref", "booking_ref", "version_hash", "status", "to_order",
+                    "freight_payment", "carrier_code", "port_of_loading", "port_of_discharge", "vessel_imo",
+                    "vessel_name", "voyage", "other_voyages", "parties", "goods", "containers", "flags", "source",
+                    "reader_revision")
 
 
 #: The revision of the readers that read the versions stored now: 0 before 2026-12-07 (every
@@ -192,40 +221,59 @@ class DocumentRepository:
                 continue
             if self._stored_as_read_before(doc, supplied_by, digest, day):
                 continue
-            if doc.earlier_reading is not None and self._stored_as_read_earlier(doc.earlier_reading, supplied_by, day):
+            if doc.earlier_reading is not None and (
+                    found := self._stored_as_read_earlier(doc.earlier_reading, supplied_by, day)) is not None:
+                self._read_again(found, doc, digest)
                 continue
             if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by, day):
                 continue
             if self._latest_sent_again(doc, supplied_by, day):
                 continue
-            flags = plain(doc.flags)
-            row = {
-                "document_type": doc.document_type, "document_ref": doc.bill_of_lading, "booking_ref": doc.booking_ref,
-                "version_hash": digest, "status": fit(doc.status, 64, "status", flags),
-                "to_order": doc.to_order, "freight_payment": fit(doc.freight_payment, 16, "freight payment", flags),
-                "carrier_code": fit(doc.carrier_code, 64, "carrier code", flags),
-                "port_of_loading": fit(doc.port_of_loading, 64, "port of loading", flags),
-                "port_of_discharge": fit(doc.port_of_discharge, 64, "port of discharge", flags),
-                "vessel_imo": fit(doc.vessel.imo if doc.vessel else "", 64, "vessel IMO number", flags),
-                "vessel_name": fit(doc.vessel.name if doc.vessel else "", 128, "vessel name", flags),
-                "voyage": fit(doc.voyage, 64, "voyage", flags),
-                "other_voyages": [fit(v, 64, "voyage", flags) for v in doc.other_voyages],
-                "parties": _fitted(plain(doc.parties), _PARTY_LIMITS, "party", flags),
-                "goods": _fitted(plain(doc.goods), _GOODS_LIMITS, "goods item", flags),
-                "containers": [{"number": n, "seals": plain(seals)} for n, seals in doc.containers],
-                "flags": flags, "source": doc.source, "supplied_by": supplied_by,
-                "received_at": received_at, "issued_at": doc.issued_at, "reader_revision": READER_REVISION,
-            }
+            row = {**_content(doc, digest), "supplied_by": supplied_by, "received_at": received_at}
             for doc_id in insert_ignore_returning(self.session, TransportDocumentRow.__table__, [row], "id"):
                 added += 1
-                insert_ignore(self.session, DocumentContainerRow.__table__,
-                              [{"document_id": doc_id, "container_number": n} for n, _ in doc.containers if n])
-                insert_ignore(self.session, DocumentPartyRow.__table__,
-                              [{"document_id": doc_id, "document_ref": doc.bill_of_lading or doc.booking_ref,
-                                "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at,
-                                "issued_at": doc.issued_at}
-                               for p in doc.parties if name_key(p.name)])
+                self._link(doc_id, doc, received_at)
         return added, rejected
+
+    def _link(self, doc_id: int, doc: Consignment, received_at: datetime) -> None:
+        """The container and party rows of stored version ``doc_id`` (``doc``, received then)."""
+        insert_ignore(self.session, DocumentContainerRow.__table__,
+                      [{"document_id": doc_id, "container_number": n} for n, _ in doc.containers if n])
+        insert_ignore(self.session, DocumentPartyRow.__table__,
+                      [{"document_id": doc_id, "document_ref": doc.bill_of_lading or doc.booking_ref,
+                        "role": p.role[:64], "name_key": name_key(p.name), "received_at": received_at,
+                        "issued_at": doc.issued_at}
+                       for p in doc.parties if name_key(p.name)])
+
+    def _read_again(self, doc_id: int, doc: Consignment, digest: str) -> None:
+        """Store ``doc`` in place of version ``doc_id``, which an earlier reader stored of the
+        same message (:meth:`_stored_as_read_earlier`): the same version read right (party names
+        whole, goods in their boxes...), not a new one, so that no amendment is seen where the
+        sender changed nothing (a late party change would be) and the stored facts are the right
+        ones from now on. What was stored is kept in ``first_reading``, and a ``read-again``
+        flag says so and when: where the sender did amend what the earlier reader could not
+        see, the version holds the amended facts (a third regression review: skipping the
+        message lost such an amendment)."""
+        row = self.session.get(TransportDocumentRow, doc_id)
+        if row is None or self.session.scalar(select(TransportDocumentRow.id).where(
+                TransportDocumentRow.supplied_by == row.supplied_by,
+                TransportDocumentRow.document_type == doc.document_type,
+                TransportDocumentRow.document_ref == doc.bill_of_lading,
+                TransportDocumentRow.version_hash == digest).limit(1)) is not None:
+            return  # read right already, under this reading's own version
+        first = {c: getattr(row, c) for c in _CONTENT_COLUMNS}
+        content = _content(doc, digest)
+        content["flags"] = [*content["flags"], {
+            "field": "", "code": "read-again", "why": f"read again by Scheldt's corrected readers (revision "
+            f"{READER_REVISION}); the version as first read ({row.document_type} {row.document_ref}) is kept "
+            "apart: what differs is the reading, unless the sender amended what the earlier readers could not see"}]
+        for column, value in content.items():
+            setattr(row, column, value)
+        row.first_reading = orjson.loads(orjson.dumps(first, default=str))
+        self.session.execute(delete(DocumentContainerRow).where(DocumentContainerRow.document_id == doc_id))
+        self.session.execute(delete(DocumentPartyRow).where(DocumentPartyRow.document_id == doc_id))
+        self.session.flush()
+        self._link(doc_id, replace(doc, issued_at=row.issued_at), row.received_at)
 
     def _stored_before_other_voyages(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether this version of ``doc`` was stored before other voyages were kept (migration
@@ -297,21 +345,21 @@ class DocumentRepository:
             td.supplied_by == supplied_by, td.document_type == doc.document_type,
             td.document_ref == doc.bill_of_lading, td.version_hash.in_(earlier)).limit(1)) is not None
 
-    def _stored_as_read_earlier(self, earlier: Consignment, supplied_by: str, received: date) -> bool:
-        """Whether a version was stored as a reader read the same message before a correction
+    def _stored_as_read_earlier(self, earlier: Consignment, supplied_by: str, received: date) -> int | None:
+        """The id of a version stored as a reader read the same message before a correction
         (``earlier``: :attr:`Consignment.earlier_reading`, maybe under another document type or
-        reference): the message sent again adds nothing (a regression review's cargo report,
-        read again with its party names whole, was stored as a new version). Only a version an
-        earlier reader stored counts (``reader_revision`` below :data:`READER_REVISION`): one
-        read as now is compared as read now, so that an amendment only the corrected readers see
-        is a new version (a second regression review's HS code changed to arms was taken for
-        the stored version sent again)."""
+        reference), or None: the message sent again is that version, read again
+        (:meth:`_read_again`; a regression review's cargo report, read with its party names
+        whole, was stored as a new version). Only a version an earlier reader stored counts
+        (``reader_revision`` below :data:`READER_REVISION`): one read as now is compared as read
+        now, so that an amendment only the corrected readers see is a new version (a second
+        regression review's HS code changed to arms was taken for the stored version re-sent)."""
         td = TransportDocumentRow
         return self.session.scalar(select(td.id).where(
             td.supplied_by == supplied_by, td.reader_revision < READER_REVISION,
             td.document_type == earlier.document_type,
             td.document_ref == earlier.bill_of_lading,
-            td.version_hash.in_({version_hash(earlier), *_as_read_hashes(earlier, received)})).limit(1)) is not None
+            td.version_hash.in_({version_hash(earlier), *_as_read_hashes(earlier, received)})).limit(1))
 
     def _latest_sent_again(self, doc: Consignment, supplied_by: str, received: date) -> bool:
         """Whether ``doc``, read from a UN/EDIFACT message (a cargo report, an instruction), is

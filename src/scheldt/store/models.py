@@ -282,6 +282,9 @@ class TransportDocumentRow(Base):
     #: Which revision of the readers read this version (:data:`scheldt.store.documents.READER_REVISION`;
     #: 0 for versions stored before migration 0038).
     reader_revision: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    #: What an earlier reader stored of this version when it was read again by corrected readers
+    #: (its content columns), NULL otherwise (:meth:`DocumentRepository._read_again`).
+    first_reading: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class DocumentContainerRow(Base):
