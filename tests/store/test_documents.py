@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -208,6 +208,13 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
                           ("SHI", "SI999"): (1, "TRD", "FWD-REF-1", ["read-again"]),
                           ("SHI", heavy.bill_of_lading): (1, "SHI", heavy.bill_of_lading, ["read-again"])}
     assert "AADLER KEN" in names[0] and "AADLER" in names[1] and once_more == [0, 0, 0]
+    # read again, its boxes are scored again (a fourth regression review: its facts changed unscored)
+    with unit_of_work(engine) as uow:
+        uow.session.execute(update(TransportDocumentRow).values(received_at=NOW - timedelta(days=30)))
+        since_read = uow.documents.containers_received_since(NOW)
+        uow.session.execute(update(TransportDocumentRow).values(read_again_at=None))
+        without = uow.documents.containers_received_since(NOW)
+    assert set(since_read) >= {n for d in (ace, si, heavy) for n, _ in d.containers} and without == []
     # on a store upgraded from before, an amendment the earlier readers could not see is read
     # into the version (a third regression review: it was dropped), not lost
     ace_file = SHARED / "fixtures" / "edifact" / "CUSCAR_D03B_us-cbp-ace-truck-manifest-UNG.edi"

@@ -1686,3 +1686,14 @@ def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, 
                           container_trip_facts(uow, box, NOW)[0].documents[0].hs_codes)
     assert shown == {"BMOU2149612": ("HS 411510 shoes", ("411510",)),
                      "APZU4812090": ("HS 720711 iron", ("720711",))}
+    # goods placed only in a box the document does not list (a typing error) are in every box it
+    # lists: never out of every box's targeting (a regression review's arms were)
+    doc = json.loads(si.read_text())
+    doc["consignmentItems"][1]["HSCode"] = "930190"
+    doc["consignmentItems"][1]["cargoItems"][0]["equipmentReference"] = "APZU4812091"
+    (tmp_path / "typo.json").write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "typo.json", IngestOptions(supplied_by="us-cbp"), NOW)
+        typo = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents if d.supplied_by == "us-cbp"]
+                for box in ("BMOU2149612", "APZU4812090")}
+    assert typo == {"BMOU2149612": [("411510", "930190")], "APZU4812090": [("930190",)]}

@@ -81,7 +81,8 @@ def _doc_line(d: dict[str, Any], number: str) -> str:
                       for c in d["containers"] if c.get("number") == number for s in c.get("seals", []))
     goods = "; ".join(" ".join(b for b in (f"HS {g['hs_code']}" if g.get("hs_code") else "",
                                            str(g.get("description") or "")[:80]) if b)
-                      for g in goods_in(d.get("goods") or [], number) if g.get("hs_code") or g.get("description"))
+                      for g in goods_in(d.get("goods") or [], number, (c.get("number") for c in d["containers"]))
+                      if g.get("hs_code") or g.get("description"))
     bits = [f"{d['document_type']} {d['document_ref'] or '(no reference)'}", d["status"],
             f"booking {d['booking_ref']}" if d["booking_ref"] else "", "TO ORDER" if d["to_order"] else "",
             f"{d['port_of_loading']} -> {d['port_of_discharge']}" if d["port_of_loading"] or d["port_of_discharge"] else "",

@@ -383,12 +383,20 @@ class GoodsItem:
     containers: tuple[str, ...] = ()
 
 
-def goods_in(goods: Iterable[Mapping[str, Any]], number: str) -> list[Mapping[str, Any]]:
+def goods_in(goods: Iterable[Mapping[str, Any]], number: str, listed: Iterable[str]) -> list[Mapping[str, Any]]:
     """The goods items of a stored document version (dicts, as :class:`GoodsItem` is stored)
-    that may be in container ``number``: those placed in it, and those placed nowhere said
-    (a document stored before goods were placed, or one that does not say). A CLI review: a
+    that may be in container ``number``: those placed in it, and those placed in none of the
+    document's ``listed`` containers (placed nowhere said, as a document stored before goods
+    were placed; or only in a box the document does not list, a typing error that would take
+    the goods out of every box's targeting: a regression review's arms). A CLI review: a
     two-box eBL's shoes and iron were both shown, and scored, for each box."""
-    return [g for g in goods if not g.get("containers") or number in g["containers"]]
+    boxes = set(listed)
+    out = []
+    for g in goods:
+        placed = [c for c in g.get("containers") or () if c in boxes]
+        if not placed or number in placed:
+            out.append(g)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

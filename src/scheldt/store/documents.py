@@ -223,7 +223,7 @@ class DocumentRepository:
                 continue
             if doc.earlier_reading is not None and (
                     found := self._stored_as_read_earlier(doc.earlier_reading, supplied_by, day)) is not None:
-                self._read_again(found, doc, digest)
+                self._read_again(found, doc, digest, received_at)
                 continue
             if doc.document_type == "HBL" and self._stored_before_as_transport_document(doc, supplied_by, day):
                 continue
@@ -245,15 +245,17 @@ class DocumentRepository:
                         "issued_at": doc.issued_at}
                        for p in doc.parties if name_key(p.name)])
 
-    def _read_again(self, doc_id: int, doc: Consignment, digest: str) -> None:
+    def _read_again(self, doc_id: int, doc: Consignment, digest: str, now: datetime) -> None:
         """Store ``doc`` in place of version ``doc_id``, which an earlier reader stored of the
         same message (:meth:`_stored_as_read_earlier`): the same version read right (party names
         whole, goods in their boxes...), not a new one, so that no amendment is seen where the
         sender changed nothing (a late party change would be) and the stored facts are the right
         ones from now on. What was stored is kept in ``first_reading``, and a ``read-again``
-        flag says so and when: where the sender did amend what the earlier reader could not
-        see, the version holds the amended facts (a third regression review: skipping the
-        message lost such an amendment)."""
+        flag says so, and ``read_again_at`` when (``now``), so that its boxes are scored again
+        (:meth:`containers_received_since`; a fourth regression review: the facts changed and no
+        trip was re-scored): where the sender did amend what the earlier reader could not see,
+        the version holds the amended facts (a third regression review: skipping the message
+        lost such an amendment)."""
         row = self.session.get(TransportDocumentRow, doc_id)
         if row is None or self.session.scalar(select(TransportDocumentRow.id).where(
                 TransportDocumentRow.supplied_by == row.supplied_by,
@@ -270,6 +272,7 @@ class DocumentRepository:
         for column, value in content.items():
             setattr(row, column, value)
         row.first_reading = orjson.loads(orjson.dumps(first, default=str))
+        row.read_again_at = now
         self.session.execute(delete(DocumentContainerRow).where(DocumentContainerRow.document_id == doc_id))
         self.session.execute(delete(DocumentPartyRow).where(DocumentPartyRow.document_id == doc_id))
         self.session.flush()
@@ -403,13 +406,15 @@ class DocumentRepository:
         return sorted([*listing, *more], key=lambda d: (d["received_at"], d["id"]))
 
     def containers_received_since(self, since: datetime) -> list[str]:
-        """Container numbers listed on document versions received at or after ``since`` (UTC),
-        or on earlier versions of those documents (a version that drops a box changes its trips:
-        a regression review's dropped box stayed on the document's trip, never re-scored)."""
+        """Container numbers listed on document versions received, or read again
+        (:meth:`_read_again`), at or after ``since`` (UTC), or on earlier versions of those
+        documents (a version that drops a box changes its trips: a regression review's dropped
+        box stayed on the document's trip, never re-scored)."""
         td, dc = TransportDocumentRow, DocumentContainerRow
-        new = select(td.document_ref).where(td.received_at >= since, td.document_ref != "")
+        changed = or_(td.received_at >= since, td.read_again_at >= since)
+        new = select(td.document_ref).where(changed, td.document_ref != "")
         stmt = (select(dc.container_number).distinct().join(td, td.id == dc.document_id)
-                .where(or_(td.received_at >= since, td.document_ref.in_(new))))
+                .where(or_(changed, td.document_ref.in_(new))))
         return sorted(self.session.scalars(stmt))
 
     def containers_referenced(self, refs: Collection[str]) -> list[str]:

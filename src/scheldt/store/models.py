@@ -285,6 +285,8 @@ class TransportDocumentRow(Base):
     #: What an earlier reader stored of this version when it was read again by corrected readers
     #: (its content columns), NULL otherwise (:meth:`DocumentRepository._read_again`).
     first_reading: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: When it was read again so (UTC), NULL otherwise: its boxes are scored again then.
+    read_again_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class DocumentContainerRow(Base):

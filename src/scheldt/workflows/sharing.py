@@ -436,17 +436,17 @@ def _originators_only(uow: Any, batch: list[tuple[dict[str, Any], Any]], owner_o
 def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
                           report: IngestReport) -> list[tuple[dict[str, Any], Any]]:
     """``batch`` without the versions that STIX 2.1 revocation (§3.6: a revoked object takes no
-    later version) refuses, into ``report``: a version later than a revocation of its object,
-    stored or sent in ``batch`` (an attack review revived a withdrawn alert, names and all, by
-    posting a later version; a review by sending its revocation and a later live version in one
-    envelope), and any new version of an object withdrawn here (revoked, its earlier versions'
-    content deleted: :func:`scheldt.workflows.share.withdraw_item`). An earlier version, the
-    object's history as a peer relays it, is kept however envelopes or pages fall (regression
-    reviews: refused, a relay's history and then its deletion never reached the next node). A
-    revocation counts only if it is stored: one refused as a clash (a stored live version, or
-    an earlier one of the same time in ``batch``, with other content) revokes nothing, and one
-    older than a stored live version is refused (it would leave the object live but never
-    updatable). A copy of a stored version passes on, and is counted as known."""
+    later version) refuses, into ``report``, taken in order as if each came alone: a version
+    later than a revocation of its object stored or taken before it (an attack review revived a
+    withdrawn alert, names and all, by posting a later version; a review by sending its
+    revocation and a later live version in one envelope), any new version of an object
+    withdrawn here (revoked, its earlier versions' content deleted:
+    :func:`scheldt.workflows.share.withdraw_item`), and a revocation older than a live version
+    stored or taken before it (it would leave the object live but never updatable). An earlier
+    version, the object's history as a peer relays it, is kept however envelopes or pages fall,
+    and one envelope gives what its versions sent one by one would (regression reviews). A
+    revocation refused as a clash (a stored live version, or an earlier one of the same time in
+    ``batch``, with other content) revokes nothing. A copy of a stored version passes on."""
     ids = {v["stix_id"] for v, _ in batch}
     times = uow.exchange.version_times(ids) if ids else {}
     revoked_at: dict[str, Any] = {}
@@ -454,38 +454,41 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
     for sid, versions in times.items():
         for at, revoked, deleted in versions:
             if at is not None and not deleted:
-                table = revoked_at if revoked else newest_live
-                table[sid] = (min if revoked else max)(table.get(sid, at), at)
+                _taken(revoked_at if revoked else newest_live, sid, at, revoked)
     withdrawn = {sid for sid in revoked_at if any(deleted for _, _, deleted in times[sid])}
     relevant = set(revoked_at) | {v["stix_id"] for v, _ in batch if v["revoked"]}
     if not relevant:
         return batch
     stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in relevant])
-    first_sent: dict[tuple[str, str], dict[str, Any]] = {}
-    for values, _ in batch:
-        first_sent.setdefault((values["stix_id"], version_key(values["modified"])), values)
-    stale: set[tuple[str, str]] = set()
-    for values, _ in batch:
-        sid, key, at = values["stix_id"], (values["stix_id"], values["modified"]), values["modified_at"]
-        if not values["revoked"] or at is None or key in stored or first_sent[(sid, version_key(key[1]))] is not values:
-            continue  # stored already (counted), a clash, or not a revocation
-        if sid in newest_live and newest_live[sid] > at:
-            stale.add(key)
-            continue
-        revoked_at[sid] = min(revoked_at.get(sid, at), at)
+    seen: set[tuple[str, str]] = set()
     kept = []
     for values, recipients in batch:
         sid, key, at = values["stix_id"], (values["stix_id"], values["modified"]), values["modified_at"]
-        if key in stale:
-            report.fail(sid, f"{sid}: a revocation at {report.as_sent(*key)}, older than the object's newest version, "
-                             "revokes nothing (STIX 2.1: a revoked object takes no later version)", key[1])
-        elif values["revoked"] or key in stored or not (
-                sid in withdrawn or sid in revoked_at and (at is None or at > revoked_at[sid])):
+        first = (sid, version_key(key[1])) not in seen
+        seen.add((sid, version_key(key[1])))
+        if key in stored or not first or sid not in relevant:
+            kept.append((values, recipients))  # a copy, or a clash with a version before it (add_versions says)
+        elif values["revoked"]:
+            if at is not None and sid in newest_live and newest_live[sid] > at:
+                report.fail(sid, f"{sid}: a revocation at {report.as_sent(*key)}, older than the object's newest "
+                                 "version, revokes nothing (STIX 2.1: a revoked object takes no later version)", key[1])
+                continue
+            if at is not None:
+                _taken(revoked_at, sid, at, True)
             kept.append((values, recipients))
-        else:
+        elif sid in withdrawn or sid in revoked_at and (at is None or at > revoked_at[sid]):
             report.fail(sid, f"{sid}: revoked by its originator; a revoked object takes no other version (STIX 2.1 "
                              "revocation)", key[1])
+        else:
+            if at is not None:
+                _taken(newest_live, sid, at, False)
+            kept.append((values, recipients))
     return kept
+
+
+def _taken(times: dict[str, Any], sid: str, at: Any, earliest: bool) -> None:
+    """Keep in ``times`` the earliest (a revocation) or the latest (a live version) time of ``sid``."""
+    times[sid] = at if sid not in times else (min if earliest else max)(times[sid], at)
 
 
 #: Objects with fixed ids that every producer writes in its own way (TLP marking definitions,

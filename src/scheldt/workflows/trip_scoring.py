@@ -135,7 +135,8 @@ def _document(d: dict[str, Any], number: str) -> TripDocument:
     containers = d.get("containers") or []
     mine = [c for c in containers if c.get("number") == number]
     masses = [g.get("gross_mass_kg") for g in d.get("goods") or []]
-    goods = goods_in(d.get("goods") or [], number)  # those in this box (a CLI review: every box had all)
+    # those in this box (a CLI review: every box had all)
+    goods = goods_in(d.get("goods") or [], number, (c.get("number") for c in containers))
     mass = sum(masses) if len(containers) == 1 and masses and all(m is not None for m in masses) else None
     return TripDocument(
         document_ref=d["document_ref"] or d["booking_ref"], document_type=d["document_type"],
