@@ -538,6 +538,7 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     with unit_of_work(engine) as uow:
         alert = share.share_alert(uow, OFFICER, trip_id, strict(), NOW, note="consignee unknown to us")
         part = next(o for o in stored_objects(uow) if o["id"] == alert["objects"][1])
+        original = uow.exchange.newest([alert["id"]])[alert["id"]].object
         with pytest.raises(ForbiddenError, match="only its originator withdraws it"):
             share.withdraw_item(uow, US, alert["id"], later)
         with pytest.raises(NotFoundError):
@@ -576,10 +577,17 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
             k: v for k, v in revoked.items() if k not in ("revoked", "modified", "name", "type", "spec_version", "id")},
             "name": "Container NARU3472484", "modified": "2099-01-01T00:00:00.000Z"}
         again = share.receive_objects(uow, [old_version, revoked], "be-customs", "local", "be-us", later)
+        # nor does a revoked copy of the original, after the withdrawal or before it (a fifth
+        # regression review: both were stored, and the newest named the box and the reasons again)
+        copies = [{**original, "revoked": True, "modified": when} for when in (
+            "2026-03-01T10:05:00.250Z", "2026-03-01T09:05:00.250Z")]
+        named = share.receive_objects(uow, copies, "be-customs", "local", "be-us", later)
         still = uow.exchange.newest([alert["id"]])[alert["id"]]
-    assert again.report.failed == [(alert["id"], f"{alert['id']}: revoked by its originator; a revoked object takes "
-                                                 "no other version (STIX 2.1 revocation)")]
+    withdrawn = (f"{alert['id']}: withdrawn by its originator; a withdrawn object takes no other version (STIX 2.1 "
+                 "revocation)")
+    assert again.report.failed == [(alert["id"], withdrawn)] and named.report.failed == [(alert["id"], withdrawn)] * 2
     assert again.report.known == [(alert["id"], revoked["modified"])] and still.revoked
+    assert still.modified == revoked["modified"] and "NARU3472484" not in json.dumps(still.object)
     # no stored row keeps what the withdrawn versions and parts said (an exchange review found
     # the consignee and reasons in every node's database, marked deleted only); a copy of a
     # deleted version sent again adds nothing and is no clash

@@ -1697,3 +1697,14 @@ def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, 
         typo = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents if d.supplied_by == "us-cbp"]
                 for box in ("BMOU2149612", "APZU4812090")}
     assert typo == {"BMOU2149612": [("411510", "930190")], "APZU4812090": [("930190",)]}
+    # a document listing no box: each item goes to the boxes it names (a fifth regression review's
+    # arms went to the other box too)
+    doc = json.loads(si.read_text())
+    doc["consignmentItems"][1]["HSCode"] = "930190"
+    del doc["utilizedTransportEquipments"]
+    (tmp_path / "unlisted.json").write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "unlisted.json", IngestOptions(supplied_by="nl-customs"), NOW)
+        unlisted = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents
+                          if d.supplied_by == "nl-customs"] for box in ("BMOU2149612", "APZU4812090")}
+    assert unlisted == {"BMOU2149612": [("411510",)], "APZU4812090": [("930190",)]}

@@ -440,8 +440,9 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
     later than a revocation of its object stored or taken before it (an attack review revived a
     withdrawn alert, names and all, by posting a later version; a review by sending its
     revocation and a later live version in one envelope), any new version of an object
-    withdrawn here (revoked, its earlier versions' content deleted:
-    :func:`scheldt.workflows.share.withdraw_item`), and a revocation older than a live version
+    withdrawn here, a revocation too (revoked, its earlier versions' content deleted:
+    :func:`scheldt.workflows.share.withdraw_item`; a fifth regression review's revoked copy of
+    the original brought the names back), and a revocation older than a live version
     stored or taken before it (it would leave the object live but never updatable). An earlier
     version, the object's history as a peer relays it, is kept however envelopes or pages fall,
     and one envelope gives what its versions sent one by one would (regression reviews). A
@@ -468,6 +469,9 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
         seen.add((sid, version_key(key[1])))
         if key in stored or not first or sid not in relevant:
             kept.append((values, recipients))  # a copy, or a clash with a version before it (add_versions says)
+        elif sid in withdrawn:  # its content deleted here: no version brings it back, a revocation neither
+            report.fail(sid, f"{sid}: withdrawn by its originator; a withdrawn object takes no other version (STIX 2.1 "
+                             "revocation)", key[1])
         elif values["revoked"]:
             if at is not None and sid in newest_live and newest_live[sid] > at:
                 report.fail(sid, f"{sid}: a revocation at {report.as_sent(*key)}, older than the object's newest "
@@ -476,7 +480,7 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
             if at is not None:
                 _taken(revoked_at, sid, at, True)
             kept.append((values, recipients))
-        elif sid in withdrawn or sid in revoked_at and (at is None or at > revoked_at[sid]):
+        elif sid in revoked_at and (at is None or at > revoked_at[sid]):
             report.fail(sid, f"{sid}: revoked by its originator; a revoked object takes no other version (STIX 2.1 "
                              "revocation)", key[1])
         else:
