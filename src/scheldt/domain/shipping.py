@@ -437,7 +437,8 @@ class Consignment:
     flags: tuple[Flag, ...] = field(default=())
     #: The same message as a reader read it before a correction of the reader, when that reading
     #: differs: not a fact of the document (no part of its version, not stored), only for the
-    #: store to know a version stored then, sent again, for the same document sent again.
+    #: store to read a version stored so again in place when the message is sent again
+    #: (``DocumentRepository._read_again``).
     earlier_reading: Consignment | None = field(default=None, compare=False, repr=False)
 
 

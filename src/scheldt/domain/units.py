@@ -20,7 +20,8 @@ MAX_CONTAINER_KG = 60_000.0
 TEMPERATURE_RANGE_C = (-90.0, 90.0)
 
 
-def mass_kg(value: object, unit: str, field: str, limit_kg: float = MAX_CONTAINER_KG) -> tuple[float | None, Flag | None]:
+def mass_kg(value: object, unit: str, field: str,
+            limit_kg: float = MAX_CONTAINER_KG) -> tuple[float | None, Flag | None]:
     """``value`` in ``unit`` as kg rounded to grams, or (None, flag) when the unit is unknown
     or the mass is not a number, not above 0 or above ``limit_kg`` (a container's mass:
     :data:`MAX_CONTAINER_KG`; the goods of a consignment may fill several: a multiple of it, so

@@ -553,7 +553,8 @@ class ExchangeRepository:
             stmt = select(_O.stix_id, _O.modified_at, _O.revoked, _O.deleted_at).where(
                 among(self.session, _O.stix_id, ids[i:i + 1000]))
             for sid, at, revoked, deleted in self.session.execute(stmt):
-                out.setdefault(sid, []).append((aware(at) if at is not None else None, bool(revoked), deleted is not None))
+                when = aware(at) if at is not None else None
+                out.setdefault(sid, []).append((when, bool(revoked), deleted is not None))
         return out
 
     def revoked_ids(self, stix_ids: Iterable[str]) -> set[str]:

@@ -417,7 +417,8 @@ def add_objects(uow: Any, principal: Principal, requester: Requester, coll: Coll
         # each version as the client wrote it (stored to the millisecond: a regression review's
         # client matched no status entry to its own objects, and a failure named another version)
         report = received.report
-        successes += [{"id": sid, "version": report.as_sent(sid, mod), "message": "added"} for sid, mod, _ in report.added]
+        successes += [{"id": sid, "version": report.as_sent(sid, mod), "message": "added"}
+                      for sid, mod, _ in report.added]
         successes += [{"id": sid, "version": report.as_sent(sid, mod), "message": "already stored"}
                       for sid, mod in report.known]
         failures += [{"id": label, "version": version, "message": why}

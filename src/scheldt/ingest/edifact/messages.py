@@ -752,7 +752,7 @@ class _DocumentParts:
     by qualifier) and the flags raised."""
 
     def __init__(self, earlier: bool = False) -> None:
-        #: read as the readers did before 2026-12-07 (:func:`_earlier_reading`): a party's first
+        #: read as the readers did before 2026-12-07 (:func:`_read_consignments`): a party's first
         #: name line only, any PIA as the HS code, a goods item's mass within one container's
         self.earlier = earlier
         self.parties: list[ShippingParty] = []
@@ -835,8 +835,8 @@ class _DocumentParts:
 
     def _party(self, seg: Segment) -> None:
         """A NAD party: role (UN/EDIFACT 3035 as Scheldt names it), name (party name, else the
-        name and address lines), its id, address, country. A NAD naming no one (no id, no name)
-        is flagged, not kept as a party."""
+        first name and address line), its id, address, country. A NAD naming no one (no id, no
+        name) is flagged, not kept as a party."""
         if self.earlier:
             self._party_as_read_before(seg)
             return
@@ -895,7 +895,8 @@ class _DocumentParts:
         elif tag == "MEA" and component(seg, 2, 1) and (component(seg, 1, 0) in _GROSS_MASS or (
                 component(seg, 0) in _WEIGHT_PURPOSES and not component(seg, 1, 0))):
             unit = component(seg, 2, 0)
-            value, code, field = edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit), f"MEA+{component(seg, 0)}"
+            value, code = edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit)
+            field = f"MEA+{component(seg, 0)}"
             # a goods item may fill several containers: its mass is checked against theirs once
             # the consignment's containers are known (:func:`_plausible_goods`)
             mass, flag = mass_kg(value, code, field, MAX_CONTAINER_KG if self.earlier else math.inf)
@@ -911,8 +912,9 @@ class _DocumentParts:
 def _hs_identification(seg: Segment) -> str:
     """The HS code a PIA segment gives (without dots), or "": the first of its item numbers
     (C212, up to five) whose type (7143) is HS, the Harmonized System, or that names no type
-    and is a number of 4 to 10 digits (written with dots or spaces or not). Another identification (SA, the supplier's article
-    number; an EDI review's SKU was stored as the goods' HS code) is not one."""
+    and is a number of 4 to 10 digits (written with dots or spaces or not). Another
+    identification (SA, the supplier's article number; an EDI review's SKU was stored as the
+    goods' HS code) is not one."""
     for element in range(1, 6):
         number = "".join(component(seg, element, 0).replace(".", "").split())  # "8471.30.00", "8471 30 00"
         kind = component(seg, element, 1).strip()
@@ -978,7 +980,8 @@ def read_consignments(message: Message) -> Iterator[Record]:
     a house bill when it names one (RFF+BH). A message cut short keeps its complete CNI groups,
     and nothing when it has none. Each Consignment read otherwise before 2026-12-07 carries that
     reading as its ``earlier_reading`` (:func:`_read_consignments` with ``earlier``), so that the
-    store knows a version stored then, sent again, for the same (a regression review's)."""
+    store reads a version stored so again in place (a regression review's re-sent message made
+    new versions)."""
     records = list(_read_consignments(message))
     earlier = [r for r in _read_consignments(message, earlier=True) if isinstance(r, Consignment)]
     if len(earlier) != sum(isinstance(r, Consignment) for r in records):
