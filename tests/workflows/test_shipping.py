@@ -1708,3 +1708,12 @@ def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, 
         unlisted = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents
                           if d.supplied_by == "nl-customs"] for box in ("BMOU2149612", "APZU4812090")}
     assert unlisted == {"BMOU2149612": [("411510",)], "APZU4812090": [("930190",)]}
+    # and with a typo there too, a box no goods name may hold any of them (a sixth review: the
+    # arms were in no box)
+    doc["consignmentItems"][1]["cargoItems"][0]["equipmentReference"] = "APZU4812091"
+    (tmp_path / "unlisted-typo.json").write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        ingest_file(uow, tmp_path / "unlisted-typo.json", IngestOptions(supplied_by="fr-customs"), NOW)
+        typo = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents
+                      if d.supplied_by == "fr-customs"] for box in ("BMOU2149612", "APZU4812090")}
+    assert typo == {"BMOU2149612": [("411510",)], "APZU4812090": [("411510", "930190")]}

@@ -389,12 +389,18 @@ def goods_in(goods: Iterable[Mapping[str, Any]], number: str, listed: Iterable[s
     document's ``listed`` containers (placed nowhere said, as a document stored before goods
     were placed; or only in a box the document does not list, a typing error that would take
     the goods out of every box's targeting: a regression review's arms). A document listing no
-    box: as placed (a fifth regression review's arms went to the other box). A CLI review: a
-    two-box eBL's shoes and iron were both shown, and scored, for each box."""
+    box: the boxes its goods name stand for its list (a fifth regression review's arms went to
+    the other box), and a box they do not name may hold any of them (a sixth's, named by a typo,
+    were in no box). A CLI review: a two-box eBL's shoes and iron were both shown, and scored,
+    for each box."""
     boxes = set(listed)
+    if not boxes:  # the document lists none: the boxes its goods name stand for its list
+        boxes = {c for g in goods for c in g.get("containers") or ()}
+        if number not in boxes:  # nothing is placed in this box: any of the goods may be in it
+            return list(goods)
     out = []
     for g in goods:
-        placed = [c for c in g.get("containers") or () if c in boxes or not boxes]
+        placed = [c for c in g.get("containers") or () if c in boxes]
         if not placed or number in placed:
             out.append(g)
     return out
