@@ -1157,6 +1157,10 @@ def test_the_semantics_fixes_hold_where_a_regression_review_broke_them() -> None
     assert [(g.hs_code, g.gross_mass_kg) for g in c.goods] == [("84713000", 19800.0)]
     assert [f.why for f in c.flags if f.code == "implausible-mass"] == [
         "MEA+AAE 19800 TNE is not a container's mass (above 0, at most 60,000 kg); not used"]
+    # a mass that is no mass is said as it was before those fixes (a reread found "at most inf kg")
+    [zero] = list(read_edifact(_cuscar(body.replace("MEA+AAE+G+TNE:19800'", "MEA+AAE+G+KGM:0'")), "zero.edi"))
+    assert isinstance(zero, Consignment) and [f.why for f in zero.flags if f.code == "implausible-mass"] == [
+        "MEA+AAE 0 KGM is not a container's mass (above 0, at most 60,000 kg); not used"]
     stages = ("BGM+340+SI999+9'RFF+BN:BKG999'TDT+10+FE01+1'LOC+9+CNNGB'LOC+11+CNSHA'"
               "TDT+20+V777W+1++MSCU:172+++9839272:146:11:MSC ANNA'LOC+9+CNSHA'LOC+12+BEANR'EQD+CN+MSCU1234566'")
     [si] = list(read_edifact(_iftmin(stages), "stages.edi"))

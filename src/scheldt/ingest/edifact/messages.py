@@ -16,7 +16,6 @@ MOVINS) and ITG (COARRI, CODECO, COPRAR) message implementation guides:
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -897,16 +896,15 @@ class _DocumentParts:
             unit = component(seg, 2, 0)
             value, code = edi_decimal(component(seg, 2, 1)), _ACE_UNITS.get(unit, unit)
             field = f"MEA+{component(seg, 0)}"
-            # a goods item may fill several containers: its mass is checked against theirs once
-            # the consignment's containers are known (:func:`_plausible_goods`)
-            mass, flag = mass_kg(value, code, field, MAX_CONTAINER_KG if self.earlier else math.inf)
+            if not self.earlier:  # a goods item may fill several containers: its mass is checked
+                # against theirs, and flagged, once the consignment's are known (:func:`_plausible_goods`)
+                self.masses.setdefault(len(self.goods) - 1, []).append((value, code, field))
+                return
+            mass, flag = mass_kg(value, code, field)
             if flag:
                 self.flags.append(flag)
-            elif self.earlier:
-                if last.gross_mass_kg is None:  # the first gross mass given for the item
-                    self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
-            else:
-                self.masses.setdefault(len(self.goods) - 1, []).append((value, code, field))
+            elif last.gross_mass_kg is None:  # the first gross mass given for the item
+                self.goods[-1] = GoodsItem(last.hs_code, last.description, last.packages, mass)
 
 
 def _hs_identification(seg: Segment) -> str:
