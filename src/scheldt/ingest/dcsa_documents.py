@@ -344,11 +344,7 @@ def consignment(doc: Json, where: str) -> Consignment:
     pol, pod, vessel, voyage, other_voyages = _ports_vessel(doc, flags)
     status = (doc.get("transportDocumentStatus") or doc.get("shippingInstructionsStatus")
               or doc.get("bookingStatus") or "")
-    read_before = len(flags)
-    goods = _goods(doc, flags)
-    goods_flags = flags[read_before:]
-    earlier_flags: list[Flag] = []
-    earlier_goods = _goods(doc, earlier_flags, earlier=True)
+    goods, with_earlier_reading = _read_goods(doc, flags)
     equipment = _equipment(doc, flags)
     if equipment:
         _unlisted_boxes(doc, equipment, flags)
@@ -376,12 +372,26 @@ def consignment(doc: Json, where: str) -> Consignment:
         parties=parties, goods=goods, containers=equipment, port_of_loading=pol, port_of_discharge=pod,
         vessel=vessel, voyage=voyage, other_voyages=other_voyages, issued_at=issued, source=where, flags=tuple(flags),
     )
-    if (earlier_goods, earlier_flags) == (goods, goods_flags):
-        return document
-    # read otherwise before (a consignment item's mass within one container's): the store knows
-    # a version stored then, sent again, for the same (a regression review)
-    flags[read_before:read_before + len(goods_flags)] = earlier_flags
-    return replace(document, earlier_reading=replace(document, goods=earlier_goods, flags=tuple(flags)))
+    return with_earlier_reading(document)
+
+
+def _read_goods(doc: Json, flags: list[Flag]) -> tuple[tuple[GoodsItem, ...], Callable[[Consignment], Consignment]]:
+    """The document's goods (their flags into ``flags``), and what gives the document built
+    with them its ``earlier_reading`` when the readers before 2026-12-07 read its goods
+    otherwise (a consignment item's mass within one container's; no boxes): the store reads a
+    version stored then again in place (a regression review's re-sent document was stored anew)."""
+    at = len(flags)
+    goods = _goods(doc, flags)
+    said = flags[at:]
+    earlier_flags: list[Flag] = []
+    earlier = _goods(doc, earlier_flags, earlier=True)
+
+    def with_earlier_reading(document: Consignment) -> Consignment:
+        if (earlier, earlier_flags) == (goods, said):
+            return document
+        before = (*document.flags[:at], *earlier_flags, *document.flags[at + len(said):])
+        return replace(document, earlier_reading=replace(document, goods=earlier, flags=before))
+    return goods, with_earlier_reading
 
 
 #: Where DCSA documents state when they were issued, in order of preference: eBL 3.0
@@ -437,17 +447,14 @@ def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
         at = f"{where}.houseBillOfLadings[{i}]"
         flags: list[Flag] = []
         equipment = _equipment(house, flags) or master.containers
-        earlier_flags = list(flags)
-        goods, earlier_goods = _goods(house, flags), _goods(house, earlier_flags, earlier=True)
-        bill = Consignment(
+        goods, with_earlier_reading = _read_goods(house, flags)
+        yield with_earlier_reading(Consignment(
             bill_of_lading=house.get("houseBillOfLadingReference") or "", kind="house",
             booking_ref=_booking_ref(house) or master.booking_ref, document_type="HBL", status=master.status,
             to_order=house.get("isToOrder"), freight_payment=house.get("methodOfPayment") or "",
             carrier_code=master.carrier_code, parties=_parties(house), goods=goods, containers=equipment,
             port_of_loading=master.port_of_loading, port_of_discharge=master.port_of_discharge, vessel=master.vessel,
-            voyage=master.voyage, issued_at=master.issued_at, source=at, flags=tuple(flags))
-        earlier = replace(bill, goods=earlier_goods, flags=tuple(earlier_flags))
-        yield bill if earlier == bill else replace(bill, earlier_reading=earlier)
+            voyage=master.voyage, issued_at=master.issued_at, source=at, flags=tuple(flags)))
 
 
 def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:

@@ -337,8 +337,6 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
         return True
     if stored[0] in _digests_before(facts, cls):
         return True
-    if isinstance(as_stored, ShipmentEvent) and stored[0] == _digest(_facts(_without_named_document(as_stored)), cls):
-        return True
     return any(stored[0] in (_digest(f := _facts(older), cls), _digest(f, cls, later=False))
                for older in _earlier_readings(as_stored))
 
@@ -366,7 +364,12 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
     not read), and a move's terminal as none where only its container group named it (an EDI
     review: SMDG CODECOs give LOC+165 with the terminal there, which was not read), and a full
     box as neither full nor empty (UN/EDIFACT 8169 codes but 4 and 5 were not read before
-    2026-12-07). Not for DCSA events, whose seal sources are the sender's own words."""
+    2026-12-07). Not for DCSA events, whose seal sources are the sender's own words; a DCSA
+    shipment event, as read before its ``documentID`` was one of its references."""
+    if isinstance(event, ShipmentEvent):
+        if (without := _without_named_document(event)) != event:
+            yield without
+        return
     if " EQD " not in event.source and " cell " not in event.source:
         return
     bases = [event]

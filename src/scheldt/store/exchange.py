@@ -557,15 +557,6 @@ class ExchangeRepository:
                 out.setdefault(sid, []).append((when, bool(revoked), deleted is not None))
         return out
 
-    def revoked_ids(self, stix_ids: Iterable[str]) -> set[str]:
-        """Those of ``stix_ids`` with a live revoked version (read without the objects)."""
-        ids = sorted(set(stix_ids))
-        out: set[str] = set()
-        for i in range(0, len(ids), 1000):
-            out.update(self.session.scalars(select(_O.stix_id).where(
-                among(self.session, _O.stix_id, ids[i:i + 1000]), _O.revoked.is_(True), _O.deleted_at.is_(None))))
-        return out
-
     def recent(self, r: Requester | None, stix_types: Sequence[str], limit: int,
                before_seq: int | None = None, also_kind: str | None = None) -> list[StoredObject]:
         """Visible, not deleted versions of the STIX types ``stix_types`` (and of any type whose

@@ -883,7 +883,7 @@ class _DocumentParts:
     def _describe(self, seg: Segment, tag: str) -> None:
         last = self.goods[-1]
         if tag == "FTX" and component(seg, 0) == "AAA":
-            text = " ".join(t.strip() for t in _components(seg, 3) if t.strip())
+            text = _joined(seg, 3)
             described = f"{last.description} {text}" if last.description and text else last.description or text
             self.goods[-1] = GoodsItem(last.hs_code, described, last.packages, last.gross_mass_kg)
         elif tag == "PIA" and self.earlier and component(seg, 1, 0):
@@ -939,9 +939,9 @@ _WEIGHT_PURPOSES = frozenset({"WT", "AAI"})
 _ACE_UNITS = {"K": "KGM", "L": "LBR"}
 
 
-def _joined(seg: Segment, element: int, repeats: int) -> str:
-    """The first ``repeats`` components of a segment's data element ``element`` that are given,
-    joined by a space (a name or street written over several lines of 35 characters)."""
+def _joined(seg: Segment, element: int, repeats: int | None = None) -> str:
+    """The first ``repeats`` (all without it) components of a segment's data element ``element``
+    that are given, joined by a space (a name, a street or a text written over several lines)."""
     return " ".join(t.strip() for t in _components(seg, element)[:repeats] if t.strip())
 
 
