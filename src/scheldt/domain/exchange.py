@@ -21,6 +21,7 @@ and sightings (a partner acted on an alert, and what came of it). Each carries:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,11 +168,20 @@ class Evaluation:
     valid_until: datetime | None = None
 
 
+#: A STIX timestamp as STIX 2.1 §3.2 writes it: two digits a field, at most six of a fraction.
+_PLAIN_STIX_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?[Zz]")
+
+
 def stix_timestamp(text: str) -> datetime | None:
     """A STIX 2.1 timestamp (§3.2: RFC 3339 in UTC, ``Z``, any sub-second precision, read to
     the microsecond) or another ISO 8601 time with an offset, as an aware UTC datetime; None
     when ``text`` is neither. Object versions are ordered by this (``modified``)."""
     value = str(text).strip()
+    if _PLAIN_STIX_TIME.fullmatch(value):  # the common form, read without strptime (a profile of Add
+        try:  # Objects found strptime a tenth of the server's time)
+            return datetime.fromisoformat(f"{value[:10]}T{value[11:-1]}").replace(tzinfo=UTC)
+        except ValueError:  # a day or hour out of range: read below as before
+            pass
     if value.endswith(("Z", "z")) and "T" in value.upper():
         head, _, frac = value[:-1].partition(".")
         try:
@@ -195,7 +205,11 @@ def version_key(modified: object) -> str:
     both, with other content, and ``match[version]=last`` served two objects for one id."""
     text = str(modified)
     at = stix_timestamp(text)
-    return text if at is None else at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at is None:
+        return text
+    if at.year < 1000:  # strftime writes such a year without its zeros
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{at.replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
 
 
 def has_version(stored: Iterable[tuple[str, str]], modified: object) -> bool:
