@@ -342,3 +342,26 @@ def test_a_port_call_sequence_number_that_is_no_whole_number_is_refused_naming_i
         ("terminalCall.sequenceNumber", "the record sequenceNumber one"),
         ("terminalCall.sequenceNumber", "the record sequenceNumber " + "1" + "0" * 23)]  # cut at 24 characters
     assert sum(isinstance(r, TransportEvent) for r in records) == 1
+
+
+def test_a_house_bill_s_cargo_in_a_box_it_does_not_list_is_flagged() -> None:
+    """A reread of the CLI review's open items: a house bill's cargo packed in a box that the house
+    bill does not list (or, listing none, its master) raised nothing, where the master's did (the
+    real eBL 3.0 shipping instructions, altered here)."""
+    doc = json.loads((F / "dcsa-ebl/ebl-v3.0-shipping-instructions-request.json").read_text())
+    doc["houseBillOfLadings"][0]["consignmentItems"][0]["cargoItems"][0]["equipmentReference"] = "TGHU7654321"
+    master, house = read_dcsa_documents(json.dumps(doc).encode(), "si.json")
+    assert isinstance(master, Consignment) and isinstance(house, Consignment)
+    assert [(f.code, f.why) for f in house.flags if f.code.startswith("container-not")] == [
+        ("container-not-in-house-bill", "cargo is packed in TGHU7654321, which the house bill's "
+                                        "utilizedTransportEquipments does not list")]
+    assert not [f for f in master.flags if f.code.startswith("container-not")]
+    del doc["houseBillOfLadings"][0]["utilizedTransportEquipments"]  # the master's box stands for its list
+    _, house = read_dcsa_documents(json.dumps(doc).encode(), "si.json")
+    assert isinstance(house, Consignment) and house.containers[0][0] == "MSCU9988776"
+    assert [(f.code, f.why) for f in house.flags if f.code.startswith("container-not")] == [
+        ("container-not-in-house-bill", "cargo is packed in TGHU7654321, which the house bill lists no box for and "
+                                        "the master document does not list")]
+    doc["houseBillOfLadings"][0]["consignmentItems"][0]["cargoItems"][0]["equipmentReference"] = "MSCU9988776"
+    _, house = read_dcsa_documents(json.dumps(doc).encode(), "si.json")
+    assert isinstance(house, Consignment) and not [f for f in house.flags if f.code.startswith("container-not")]

@@ -242,3 +242,22 @@ def test_a_message_stored_as_read_before_a_reader_fix_adds_nothing_sent_again(en
     assert (a.goods[0].hs_code, b.goods[0].hs_code, b.earlier_reading.goods[0].hs_code) == ("847130", "930190", "847130")
     with unit_of_work(engine) as uow:
         assert [uow.documents.add([d], "be-customs", NOW)[0] for d in (a, b)] == [1, 1]
+
+
+def test_a_house_bill_stored_before_its_unlisted_box_was_flagged_is_the_same_one_re_sent(engine: Engine) -> None:
+    """The flag of a house bill's cargo in a box it does not list is raised since 2026-12-07: a
+    house bill stored before, re-sent, adds nothing; the master's flag of the same kind (raised
+    from the first) stays part of its version."""
+    from scheldt.domain.declarations import Flag
+
+    box = (("MSCU1234566", ()),)
+    before = Consignment("HBOL-1", kind="house", document_type="HBL", containers=box, source="si.json$.h[0]")
+    now = replace(before, flags=(Flag("cargoItems.equipmentReference", "container-not-in-house-bill",
+                                      "cargo is packed in TGHU7654321, which the house bill's "
+                                      "utilizedTransportEquipments does not list"),))
+    master = Consignment("SI-1", containers=box, source="si.json$")
+    flagged = replace(master, flags=(Flag("cargoItems.equipmentReference", "container-not-in-equipment",
+                                          "cargo is packed in TGHU7654321, which utilizedTransportEquipments "
+                                          "does not list"),))
+    with unit_of_work(engine) as uow:
+        assert [uow.documents.add([d], "be-customs", NOW)[0] for d in (before, now, master, flagged)] == [1, 0, 1, 1]

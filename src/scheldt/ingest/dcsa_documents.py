@@ -245,17 +245,19 @@ def _seals(given: list[Json], number: str, flags: list[Flag]) -> tuple[Seal, ...
     return tuple(seals.values())
 
 
-def _unlisted_boxes(doc: Json, equipment: tuple[tuple[str, tuple[Seal, ...]], ...], flags: list[Flag]) -> None:
-    """Flag each container a cargo item is packed in that the document's equipment does not
-    list (its seals and type unknown; an ingest review found it unsaid)."""
+def _unlisted_boxes(doc: Json, equipment: tuple[tuple[str, tuple[Seal, ...]], ...], flags: list[Flag],
+                    code: str = "container-not-in-equipment",
+                    lister: str = "which utilizedTransportEquipments does not list") -> None:
+    """Flag (``code``) each container a cargo item is packed in that the document's equipment
+    does not list (its seals and type unknown; an ingest review found it unsaid); ``lister``
+    ends the flag's text."""
     listed = {n for n, _ in equipment}
     items = doc.get("consignmentItems") or []
     packed = [str(c.get("equipmentReference") or "").strip().upper() for item in items if isinstance(item, dict)
               for c in item.get("cargoItems") or [] if isinstance(c, dict)]
     for box in dict.fromkeys(b for b in packed if b):
         if container_number(box)[0] not in listed:
-            flags.append(Flag("cargoItems.equipmentReference", "container-not-in-equipment", f"cargo is packed in "
-                              f"{box[:20]}, which utilizedTransportEquipments does not list"))
+            flags.append(Flag("cargoItems.equipmentReference", code, f"cargo is packed in {box[:20]}, {lister}"))
 
 
 def _ports_vessel(doc: Json, flags: list[Flag]) -> tuple[str, str, Vessel | None, str, tuple[str, ...]]:
@@ -446,8 +448,13 @@ def with_house_bills(doc: Json, where: str) -> Iterator[Consignment]:
             continue
         at = f"{where}.houseBillOfLadings[{i}]"
         flags: list[Flag] = []
-        equipment = _equipment(house, flags) or master.containers
+        own = _equipment(house, flags)
+        equipment = own or master.containers
         goods, with_earlier_reading = _read_goods(house, flags)
+        if equipment:  # a house bill's cargo in a box neither it nor (listing none) its master lists
+            _unlisted_boxes(house, equipment, flags, "container-not-in-house-bill",
+                            "which the house bill's utilizedTransportEquipments does not list" if own else
+                            "which the house bill lists no box for and the master document does not list")
         yield with_earlier_reading(Consignment(
             bill_of_lading=house.get("houseBillOfLadingReference") or "", kind="house",
             booking_ref=_booking_ref(house) or master.booking_ref, document_type="HBL", status=master.status,

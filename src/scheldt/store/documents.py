@@ -59,8 +59,9 @@ _CONTENT_COLUMNS = ("document_type", "document_ref", "booking_ref", "version_has
 READER_REVISION = 1
 
 #: Flags a reader raises since documents were first stored (a shipping instruction naming several
-#: bookings): not part of a version, so a document stored before is the same one re-sent.
-_LATER_FLAGS = frozenset({"several-bookings", "placeholder-party"})
+#: bookings; a house bill's cargo in a box it does not list): not part of a version, so a document
+#: stored before is the same one re-sent.
+_LATER_FLAGS = frozenset({"several-bookings", "placeholder-party", "container-not-in-house-bill"})
 
 
 #: Flags of what the shipped reference lists lack (HS codes): Scheldt's reading, not a fact of the
