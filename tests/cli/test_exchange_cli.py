@@ -116,6 +116,16 @@ def test_groups_and_misp_export_and_import(settings_env: Path, tmp_path: Path, m
          "event 0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a16: TLP:RED to be-customs/liaison: none of them is a "
          "user on this node, so it is not kept here (TLP:RED is for the people it names, and a withdrawal "
          "would not reach this copy)"]]
+    # the first entry's object deleted in be-customs' MISP: withdrawn here, said (a MISP review: an
+    # entry imported by MISP never left the watchlist store through MISP)
+    gone = _event("0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11", "tlp:amber+strict", ['scheldt:sharing-group="be-us"'])
+    gone["Event"]["Object"][0]["deleted"] = True
+    (tmp_path / "gone.json").write_text(json.dumps(gone))
+    code, out, err = invoke("misp", "import", str(tmp_path / "gone.json"), "--org", "be-customs")
+    assert (code, out.splitlines()[0]) == (0, "1 objects added, 0 already stored, 0 failed; 0 watchlist entries, 0 "
+                                              "alerts raised, 1 items withdrawn (deleted in MISP)"), (out, err)
+    code, out, err = invoke("misp", "import", str(tmp_path / "gone.json"), "--org", "be-customs", "--json")
+    assert code == 0 and json.loads(out)["known"] == ["indicator--0b7c2e3a-5a41-4c55-9d53-2f4f1b1c9a11"], (out, err)
 
 
 def _event(uid: str, tlp: str, tags: list[str]) -> dict:

@@ -35,7 +35,7 @@ from scheldt.errors import ConflictError, ForbiddenError, InputError, NotFoundEr
 from scheldt.exchange.items import Alert, Sighting, WatchEntry
 from scheldt.exchange.misp import events_json, read_events
 from scheldt.exchange.objects import NAMESPACE, SHARING_EXTENSION_ID, identity_id
-from scheldt.exchange.stix_mapping import from_stix, to_stix
+from scheldt.exchange.stix_mapping import from_stix, part_ids, to_stix
 from scheldt.risk.profiles import builtin_profile_text
 from scheldt.store.audit import AuditLog
 from scheldt.store.container_trips import TripFilter
@@ -575,7 +575,7 @@ def test_an_originator_withdraws_an_item_and_its_parts_leave_every_node(engine: 
     with unit_of_work(engine) as uow:
         old_version = {"type": "grouping", "spec_version": "2.1", "id": alert["id"], **{
             k: v for k, v in revoked.items() if k not in ("revoked", "modified", "name", "type", "spec_version", "id")},
-            "name": "Container NARU3472484", "modified": "2099-01-01T00:00:00.000Z"}
+            "name": "Container NARU3472484", "modified": "2026-03-01T18:00:00.000Z"}  # after the revocation
         again = share.receive_objects(uow, [old_version, revoked], "be-customs", "local", "be-us", later)
         # nor does a revoked copy of the original, after the withdrawal or before it (a fifth
         # regression review: both were stored, and the newest named the box and the reasons again)
@@ -1154,20 +1154,22 @@ def test_a_misp_export_keeps_an_entry_whose_note_is_marked_for_a_narrower_audien
         [stored] = [o for o in stored_objects(uow) if o["id"] == entry["id"]]
         marked = stored | {"modified": "2026-03-02T09:00:00.000Z", "granular_markings": [
             {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["description"]}]}
-        received = share.receive_objects(uow, [marked], "be-customs", "taxii:officer", None, NOW)
+        # received a day on (a version dated more than a day after its arrival is refused)
+        received = share.receive_objects(uow, [marked], "be-customs", "taxii:officer", None, NOW + timedelta(days=1))
         assert received.report.failed == []
         exports = [share.export_misp(uow, uow.exchange.requester(org, user))
                    for org, user in (("nl-customs", "analyst"), ("be-customs", "officer"))]
         # a field other than the note under a marking: the item cannot go without it, and says so
         named = marked | {"modified": "2026-03-02T10:00:00.000Z", "granular_markings": [
             {"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["name", "description"]}]}
-        assert share.receive_objects(uow, [named], "be-customs", "taxii:officer", None, NOW).report.failed == []
+        assert share.receive_objects(uow, [named], "be-customs", "taxii:officer", None,
+                                     NOW + timedelta(days=1)).report.failed == []
         _, refused = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
         # a language marking restricts no one: the entry goes out with its name (an exchange review's
         # entry with only {"lang": "nl"} on its name was left out, said as under a granular marking)
         dutch = marked | {"modified": "2026-03-02T11:00:00.000Z", "granular_markings": [
             {"lang": "nl", "selectors": ["name"]}]}
-        assert share.receive_objects(uow, [dutch], "be-customs", "taxii:officer", None, NOW).report.failed == []
+        assert share.receive_objects(uow, [dutch], "be-customs", "taxii:officer", None, NOW + timedelta(days=1)).report.failed == []
         in_dutch, none_left_out = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
     assert none_left_out == [] and "Bananera del Sur" in events_json(in_dutch)
     # withheld from the originator's own officer too (a regression review): a MISP event has no
@@ -1305,6 +1307,7 @@ def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None
     GREEN note every agency read; a tlp:clear event of distribution 0 went to carriers. The
     strictest marking of the event, its attributes and objects wins, or the event is refused
     saying which part asks for what."""
+    edited = datetime(2026, 12, 5, tzinfo=UTC)  # imported after its last edit in MISP (2026-12-04)
     event = {"Event": {"uuid": "5f1c2a4e-1111-4a2b-9c3d-0123456789ab", "info": "NL tip: reefer shipments",
                        "date": "2026-12-04", "timestamp": "1796400000", "distribution": "1",
                        "Orgc": {"uuid": "7a4b2c1d-2222-4b3c-8d4e-0123456789ab", "name": "nl-customs"},
@@ -1327,9 +1330,9 @@ def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None
     with unit_of_work(engine) as uow:
         uow.accounts.add_organisation(Organisation("be-customs", "BE", OrgKind.AGENCY), NOW)
         uow.exchange.add_group("be-us", "BE-US", "be-customs", [], NOW)
-        red = share.import_misp(uow, json.dumps(event), "be-customs", NOW, "be-us")
-        refused = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", NOW, None)
-        kept = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", NOW, "be-us")
+        red = share.import_misp(uow, json.dumps(event), "be-customs", edited, "be-us")
+        refused = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", edited, None)
+        kept = share.import_misp(uow, json.dumps([closed, partly_closed]), "be-customs", edited, "be-us")
         notes = uow.exchange.page(None, limit=10)
     assert red.report.added == [] and red.report.failed == [(
         "event 5f1c2a4e-1111-4a2b-9c3d-0123456789ab", "attribute aa000001-0000-4000-8000-000000000002: is tagged "
@@ -1348,14 +1351,14 @@ def test_a_misp_event_is_as_strict_as_its_strictest_part(engine: Engine) -> None
     chr_event["Event"].update(uuid="5f1c2a4e-5555-4a2b-9c3d-0123456789ab")
     chr_event["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp:ex:chr"}, {"name": "tlp:unclear"}]
     with unit_of_work(engine) as uow:
-        chr_kept = share.import_misp(uow, json.dumps(chr_event), "be-customs", NOW, None)
+        chr_kept = share.import_misp(uow, json.dumps(chr_event), "be-customs", edited, None)
     # any other tlp: tag that names no level refuses the event, on a part as on the event (a
     # regression review's attribute tagged "tlp: red" went out at the event's GREEN)
     garbled = json.loads(json.dumps(chr_event))
     garbled["Event"].update(uuid="5f1c2a4e-6666-4a2b-9c3d-0123456789ab")
     garbled["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp: red"}]
     with unit_of_work(engine) as uow:
-        refused_garbled = share.import_misp(uow, json.dumps(garbled), "be-customs", NOW, None)
+        refused_garbled = share.import_misp(uow, json.dumps(garbled), "be-customs", edited, None)
     assert chr_kept.report.failed == [] and [t for _, t, _ in chr_kept.report.added] == [
         "2026-12-04T16:00:00.000Z"]
     assert [f[0] for f in refused_garbled.report.failed] == ["event 5f1c2a4e-6666-4a2b-9c3d-0123456789ab"]
@@ -1628,7 +1631,7 @@ def test_withdrawal_finds_every_part_of_any_item(item: object) -> None:
     withdrawal deletes cover its parts, and never its main object or what it only refers to."""
     objects = to_stix(item, check=False)
     main = objects[0]
-    candidates = share._part_ids(main["id"], main)
+    candidates = part_ids(main["id"], main)
     assert {o["id"] for o in objects[1:]} <= candidates
     assert main["id"] not in candidates and not set(main.get("object_refs") or ()) - {o["id"] for o in objects} & candidates
 

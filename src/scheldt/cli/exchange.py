@@ -107,6 +107,7 @@ def misp_import(
     """Import MISP events as STIX objects shared by ORG (watchlist entries land and are screened).
 
     A TLP:RED event is kept only if a recipient it names is a user of that organisation here.
+    An event whose Scheldt object was deleted in MISP withdraws that item of ORG here.
 
     Refused events are listed, and the exit status is then 1."""
     from scheldt.workflows import share
@@ -122,10 +123,11 @@ def misp_import(
     r = received.report
     if as_json:
         print_json({"added": [a[0] for a in r.added], "known": [k[0] for k in r.known], "failed": r.failed,
-                    "watchlist_entries": received.entries, "alerts": received.alerts})
+                    "watchlist_entries": received.entries, "alerts": received.alerts, "withdrawn": received.withdrawn})
     else:
+        withdrawn = f", {len(received.withdrawn)} items withdrawn (deleted in MISP)" if received.withdrawn else ""
         typer.echo(f"{len(r.added)} objects added, {len(r.known)} already stored, {len(r.failed)} failed; "
-                   f"{len(received.entries)} watchlist entries, {len(received.alerts)} alerts raised")
+                   f"{len(received.entries)} watchlist entries, {len(received.alerts)} alerts raised{withdrawn}")
         for where, why in r.failed[:20]:
             typer.echo(f"  {where}: {why}")
     if r.failed:  # some or all refused: a script must not take a partial import for a whole one (review)

@@ -248,7 +248,8 @@ def read_each_event(text: str | bytes) -> tuple[list[MISPEvent], list[tuple[str,
         event = MISPEvent()
         try:
             event.load(body)
-        except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (PyMISPError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            # OverflowError: a timestamp beyond any date (a review's 1e20 lost the whole file)
             refused.append((f"events.{i}", f"not a MISP event: {exc}"))
             continue
         event.uuid = same  # one spelling: an upper-case or braced uuid was stored as another event
@@ -438,6 +439,24 @@ def _build(cls: type, main: MISPObject, rest: list[MISPObject], where: str, **gi
     return cls(**values)
 
 
+def deleted(part: Any) -> bool:
+    """Whether a MISP attribute or object is soft-deleted (MISP's ``deleted``: true, or "1")."""
+    flag = getattr(part, "deleted", False)
+    return flag is True or str(flag).strip().lower() in ("1", "true")
+
+
+def withdrawn_item_id(event: MISPEvent) -> str | None:
+    """The STIX id of the Scheldt item a MISP event carries when its user deleted the item's
+    ``scheldt-<kind>`` object in MISP (MISP's soft deletion, the one way a MISP user withdraws
+    it: :func:`scheldt.workflows.share.import_misp` withdraws it here), else None; "" when the
+    deleted object names no id."""
+    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
+    main = next((by_kind[k] for k in _ITEM_CLASSES if k in by_kind), None)
+    if main is None or not deleted(main):
+        return None
+    return next((str(a.value) for a in main.attributes if a.object_relation == "stix-id"), "")
+
+
 def event_item(event: MISPEvent, default_group: str | None = None) -> Item | None:
     """The Scheldt item a MISP event carries, or None for an event without a ``scheldt-<kind>``
     object. Raises InputError when the item's values or terms do not pass its checks."""
@@ -482,9 +501,10 @@ def foreign_note(event: MISPEvent, default_group: str | None, importer: str = ""
     its objects' attributes), marked with the event's TLP; made by the event's creator
     organisation (its Orgc uuid), else by ``importer`` (the organisation it is imported as),
     else by one named after its Orgc's name. Raises InputError for bad terms."""
-    lines = [f"{a.category} / {a.type}: {a.value}" for a in event.attributes]
-    for o in event.objects:
-        lines += [f"{o.name} / {a.object_relation or a.type}: {a.value}" for a in o.attributes]
+    lines = [f"{a.category} / {a.type}: {a.value}" for a in event.attributes if not deleted(a)]
+    for o in event.objects:  # what MISP's users deleted is not shared on (a review's informant was)
+        if not deleted(o):
+            lines += [f"{o.name} / {a.object_relation or a.type}: {a.value}" for a in o.attributes if not deleted(a)]
     orgc = getattr(event, "Orgc", None)
     creator = (creator_identity(orgc.uuid, f"event {event.uuid}") if orgc is not None and getattr(orgc, "uuid", None)
                else identity_id(importer) if importer else identity_id(str(getattr(orgc, "name", "misp"))))

@@ -268,6 +268,16 @@ def part_id(main_id: str, stix_type: str, role: str) -> str:
     return f"{stix_type}--{uuid.uuid5(NAMESPACE, f'{main_id}/{role}')}"
 
 
+def part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
+    """The ids an item's parts may have (:func:`part_id`), its main object being ``main`` (a
+    STIX object): its container, consignment and vessel call, and identity, location and
+    relationship of each party (at most one per reference of the main object)."""
+    refs = len(main.get("object_refs") or ()) + 1 if isinstance(main, dict) else 1
+    ids = {part_id(main_id, t, role) for t, role in ((CONTAINER_TYPE, "container"), (CONSIGNMENT_TYPE, "consignment"),
+                                                     (VESSEL_CALL_TYPE, "vessel-call"))}
+    return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship") for i in range(refs)}
+
+
 def _base(meta: Meta, stix_type: str, stix_id: str) -> dict[str, Any]:
     return {"type": stix_type, "spec_version": "2.1", "id": stix_id, "created_by_ref": meta.created_by,
             "created": stix_time(meta.created), "modified": stix_time(meta.modified)}

@@ -63,7 +63,7 @@ from scheldt.exchange.items import (
     WatchEntry,
     is_country,
 )
-from scheldt.exchange.misp import event_objects, item_event, read_each_event
+from scheldt.exchange.misp import event_objects, item_event, read_each_event, withdrawn_item_id
 from scheldt.exchange.objects import (
     NAMESPACE,
     SHARING_EXTENSION_ID,
@@ -79,16 +79,13 @@ from scheldt.exchange.objects import (
 )
 from scheldt.exchange.stix_mapping import (
     ALERT_EXTENSION_ID,
-    CONSIGNMENT_TYPE,
-    CONTAINER_TYPE,
     SEIZURE_EXTENSION_ID,
     SEIZURE_TYPE,
-    VESSEL_CALL_TYPE,
     WATCH_EXTENSION_ID,
     from_stix,
     item_kind,
     items_in,
-    part_id,
+    part_ids,
     to_stix,
     watch_label,
 )
@@ -138,6 +135,8 @@ class Received:
     report: IngestReport
     entries: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
+    #: items withdrawn (main objects' STIX ids): a MISP event whose Scheldt object its user deleted
+    withdrawn: list[str] = field(default_factory=list)
 
 
 def ms(t: datetime) -> datetime:
@@ -894,12 +893,19 @@ def withdraw_item(uow: Any, principal: Principal, stix_id: str, now: datetime, r
     return _withdraw(uow, requester, latest, why, now, principal.username)
 
 
-def _withdraw(uow: Any, requester: Requester, latest: Any, why: str, now: datetime, actor: str) -> dict[str, Any]:
-    """Revoke the stored main object ``latest`` with a version that names no one, delete its
-    earlier versions and its parts (see :func:`withdraw_item`), and record that ``actor`` (a
-    username, or ``system``) withdrew it and why (:meth:`ExchangeRepository.add_withdrawal`)."""
-    revoked = withdrawn_version(latest.object, stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS)))
-    received = receive_objects(uow, [revoked], latest.owner_org, "local", latest.group_id, now)
+def _withdraw(uow: Any, requester: Requester | None, latest: Any, why: str, now: datetime, actor: str,
+              source: str = "local") -> dict[str, Any]:
+    """Revoke the stored main object ``latest`` with a version that names no one (stored as from
+    ``source``), delete its earlier versions and its parts (see :func:`withdraw_item`; those
+    ``requester`` may see, None: all), and record that ``actor`` (a username, ``system`` or
+    ``misp``) withdrew it and why (:meth:`ExchangeRepository.add_withdrawal`). Raises
+    ConflictError when the newest version is dated so late that no later revocation can be."""
+    try:
+        revoked = withdrawn_version(latest.object, stix_time(max(ms(now), _stix_datetime(latest.modified) + _ONE_MS)))
+    except OverflowError:  # stored before versions dated far ahead were refused (a MISP review)
+        raise ConflictError(f"shared item {latest.stix_id[:100]}", f"its newest version is dated {latest.modified}: "
+                            "no later revocation can be dated") from None
+    received = receive_objects(uow, [revoked], latest.owner_org, source, latest.group_id, now)
     if received.report.failed:
         where, problem = received.report.failed[0]
         raise InputError(where, problem)
@@ -964,19 +970,9 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
 def parts_of(uow: Any, requester: Requester, main: Any) -> list[Any]:
     """The stored versions (``StoredObject``) of the parts of the item whose main object is the
     stored version ``main``: its container, consignment, vessel call and parties that its
-    originator stored (:func:`_part_ids`), as ``requester`` may see them."""
-    return [v for pid in sorted(uow.exchange.newest(_part_ids(main.stix_id, main.object)))
+    originator stored (:func:`scheldt.exchange.stix_mapping.part_ids`), as ``requester`` may see them."""
+    return [v for pid in sorted(uow.exchange.newest(part_ids(main.stix_id, main.object)))
             for v in uow.exchange.versions(requester, pid) if v.owner_org == main.owner_org]
-
-
-def _part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
-    """The ids an item's parts may have (:func:`scheldt.exchange.stix_mapping.part_id`): its
-    container, consignment and vessel call, and identity, location and relationship of each
-    party (at most one per reference of the main object)."""
-    refs = len(main.get("object_refs") or ()) + 1
-    ids = {part_id(main_id, t, role) for t, role in ((CONTAINER_TYPE, "container"), (CONSIGNMENT_TYPE, "consignment"),
-                                                     (VESSEL_CALL_TYPE, "vessel-call"))}
-    return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship") for i in range(refs)}
 
 
 # --- receiving -------------------------------------------------------------------------------------
@@ -1681,16 +1677,31 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         member_of(uow, owner_org, default_group, "--group")
     batches: list[list[dict[str, Any]]] = [[]]
     events, failed = read_each_event(text)
+    deleted: list[tuple[str, str]] = []  # (event uuid, item id) of events whose Scheldt object was deleted
     for event in events:
+        gone = withdrawn_item_id(event)
+        if gone is not None:
+            deleted.append((str(event.uuid), gone))
+            continue
+        made: list[dict[str, Any]] = []
+        for_readers = False  # refused for who may read it (its marking, group or recipients)
         try:
             made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
+            made = [_created_as_stored(uow, o) if o.get("id") == f"note--{event.uuid}" else o for o in made]
             terms = [sharing_of(o, None) for o in made]
+            for_readers = True
             for group in {t.group for t in terms} - {None}:
                 member_of(uow, owner_org, str(group), f"event {event.uuid}")
             for red in {t.recipients for t in terms if t.tlp is Tlp.RED}:
                 red_held_here(uow, red, f"event {event.uuid}")
         except InputError as exc:
-            failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}"))
+            # refused for who may read it: the originator's newest word, so copies imported before
+            # for more readers go (a MISP review's GREEN entry stayed when its RED version was refused)
+            for_readers = for_readers or any(f in f"{exc.where}:" for f in _MARKING_FIELDS)
+            laxer = sum(withdraw_laxer_versions(uow, o, owner_org, "misp", now, default_group) for o in made
+                        ) if for_readers else 0
+            failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}" + (
+                f"; its {laxer} earlier version(s) open to more readers are withdrawn here" if laxer else "")))
             continue
         if len(made) > MAX_OBJECTS:
             failed.append((f"event {event.uuid}", f"makes {len(made):,} STIX objects, more than the {MAX_OBJECTS:,} "
@@ -1711,6 +1722,58 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         received.report.failed_versions += one.report.failed_versions
         received.entries += one.entries
         received.alerts += one.alerts
+    for event_uuid, stix_id in deleted:
+        why = _withdraw_deleted(uow, stix_id, owner_org, event_uuid, now, received)
+        if why is not None:
+            failed.append((f"event {event_uuid}", why))
     received.report.failed += failed
     received.report.failed_versions += [""] * len(failed)
     return received
+
+
+def _created_as_stored(uow: Any, note: dict[str, Any]) -> dict[str, Any]:
+    """The note a foreign MISP event stands for (dated by the event's timestamp) with the
+    ``created`` of its versions stored here, which STIX 2.1 §3.6 keeps across versions (a MISP
+    review's two imports stored two creation times): that of the stored version of the same
+    ``modified`` (a re-sent one is the same), else of the earliest one; the note as made when
+    none is stored or that time is later than its ``modified``."""
+    versions = [v for v in uow.exchange.versions(None, note["id"]) if isinstance(v.object, dict)]
+    if not versions:
+        return note
+    key = version_key(note["modified"])
+    same = [v for v in versions if version_key(v.modified) == key]
+    created = (same[0] if same else min(versions, key=lambda v: version_key(v.modified))).object.get("created")
+    return {**note, "created": created} if isinstance(created, str) and version_key(created) <= key else note
+
+
+#: Where a refusal names an object's marking or the terms that go with it (as
+#: :mod:`scheldt.exchange.federation` reads a peer's refusals).
+_MARKING_FIELDS = (".object_marking_refs", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
+
+
+def _withdraw_deleted(uow: Any, stix_id: str, owner_org: str, event_uuid: str, now: datetime,
+                      received: Received) -> str | None:
+    """Withdraw here (:func:`_withdraw`) the item ``stix_id`` whose Scheldt object the user of
+    ``owner_org``'s MISP deleted in event ``event_uuid`` (the one way MISP withdraws it: a MISP
+    review's entry imported by MISP never left the watchlist store), noting it in ``received``;
+    why not, when it is not withdrawn: not stored here, another organisation's, or relayed by a
+    peer (withdrawn on its node). One withdrawn already is ``known``."""
+    if not stix_id:
+        return "its Scheldt object is deleted and names no stix-id: nothing to withdraw"
+    uow.exchange.lock_writers()  # before reading the newest version, as withdraw_item does
+    latest = uow.exchange.newest([stix_id]).get(stix_id)
+    if latest is None or latest.owner_org != owner_org:  # whose it is stays unsaid
+        return (f"its Scheldt object {stix_id[:100]} is deleted in MISP, and no item of {owner_org} by that id is "
+                "stored here: nothing to withdraw, nothing imported")
+    if latest.revoked:
+        received.report.known.append((stix_id, latest.modified))
+        return None
+    if latest.source.startswith("peer:"):
+        return f"{stix_id[:100]} came from {latest.source[5:]}: it is withdrawn on the node it was shared from"
+    if item_kind(latest.object) is None:
+        return f"{stix_id[:100]} is not the main object of an item"
+    done = _withdraw(uow, None, latest, f"deleted in MISP (event {event_uuid})", now, "misp", source="misp")
+    revoked = uow.exchange.newest([stix_id])[stix_id]
+    received.report.added.append((stix_id, done["revoked"], revoked.seq))
+    received.withdrawn.append(stix_id)
+    return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -41,7 +41,13 @@ from scheldt.exchange.stix_mapping import (
     VESSEL_CALL_EXTENSION_ID,
     WATCH_EXTENSION_ID,
     item_kind,
+    part_ids,
 )
+
+#: How far after its arrival an object version may be dated (``modified``): a partner's clock
+#: may run ahead, but a version dated in the far future can never be revoked or updated by its
+#: originator (a review's 9999-12-31 entry was unrevocable; assumption: a day is ample skew).
+MOST_AHEAD = timedelta(days=1)
 
 #: Objects in one envelope, at most (TAXII servers announce a max content length; this bounds memory).
 MAX_OBJECTS = 10_000
@@ -346,6 +352,8 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
     revoking = _newest_stored_of_revocations(uow, objects)
+    # the latest ``modified`` taken (no limit when ``now`` is at the end of time)
+    latest = now + MOST_AHEAD if now.replace(tzinfo=None) < datetime.max - MOST_AHEAD else None
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     refused_unless_stored: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
@@ -355,6 +363,9 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             sharing = sharing_of(objects[i], default_group, label)
             _check_terms(objects[i], sharing, terms, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
+            if values["modified_at"] is not None and latest is not None and values["modified_at"] > latest:
+                raise InputError(f"{label}.modified", f"{written[i][:40]} is more than a day after its arrival "
+                                 f"({now:%Y-%m-%dT%H:%M}Z): a version dated ahead could never be revoked or updated")
         except InputError as exc:
             report.fail(label, f"{exc.where}: {exc.why}", written[i])
             continue
@@ -457,7 +468,11 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
             if at is not None and not deleted:
                 _taken(revoked_at if revoked else newest_live, sid, at, revoked)
     withdrawn = {sid for sid in revoked_at if any(deleted for _, _, deleted in times[sid])}
-    relevant = set(revoked_at) | {v["stix_id"] for v, _ in batch if v["revoked"]}
+    # the parts of a withdrawn item sent beside its main object (their versions deleted by the
+    # withdrawal): refused with it (a MISP review's older and newer copies of a withdrawn alert
+    # were refused, and its party's name came back in its parts)
+    parts = {pid for v, _ in batch if v["stix_id"] in withdrawn for pid in part_ids(v["stix_id"], v["object"])}
+    relevant = set(revoked_at) | {v["stix_id"] for v, _ in batch if v["revoked"]} | parts
     if not relevant:
         return batch
     stored = uow.exchange.stored_objects([(v["stix_id"], v["modified"]) for v, _ in batch if v["stix_id"] in relevant])
@@ -472,6 +487,9 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
         elif sid in withdrawn:  # its content deleted here: no version brings it back, a revocation neither
             report.fail(sid, f"{sid}: withdrawn by its originator; a withdrawn object takes no other version (STIX 2.1 "
                              "revocation)", key[1])
+        elif sid in parts:
+            report.fail(sid, f"{sid}: a part of an item withdrawn by its originator; it takes no other version",
+                        key[1])
         elif values["revoked"]:
             if at is not None and sid in newest_live and newest_live[sid] > at:
                 report.fail(sid, f"{sid}: a revocation at {report.as_sent(*key)}, older than the object's newest "
