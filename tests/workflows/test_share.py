@@ -1169,7 +1169,8 @@ def test_a_misp_export_keeps_an_entry_whose_note_is_marked_for_a_narrower_audien
         # entry with only {"lang": "nl"} on its name was left out, said as under a granular marking)
         dutch = marked | {"modified": "2026-03-02T11:00:00.000Z", "granular_markings": [
             {"lang": "nl", "selectors": ["name"]}]}
-        assert share.receive_objects(uow, [dutch], "be-customs", "taxii:officer", None, NOW + timedelta(days=1)).report.failed == []
+        assert share.receive_objects(uow, [dutch], "be-customs", "taxii:officer", None,
+                                     NOW + timedelta(days=1)).report.failed == []
         in_dutch, none_left_out = share.export_misp(uow, uow.exchange.requester("nl-customs", "analyst"))
     assert none_left_out == [] and "Bananera del Sur" in events_json(in_dutch)
     # withheld from the originator's own officer too (a regression review): a MISP event has no

@@ -275,7 +275,8 @@ def part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
     refs = len(main.get("object_refs") or ()) + 1 if isinstance(main, dict) else 1
     ids = {part_id(main_id, t, role) for t, role in ((CONTAINER_TYPE, "container"), (CONSIGNMENT_TYPE, "consignment"),
                                                      (VESSEL_CALL_TYPE, "vessel-call"))}
-    return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship") for i in range(refs)}
+    return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship")
+                  for i in range(refs)}
 
 
 def _base(meta: Meta, stix_type: str, stix_id: str) -> dict[str, Any]:
