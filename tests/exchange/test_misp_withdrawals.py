@@ -116,7 +116,7 @@ def test_a_foreign_event_retagged_red_withdraws_its_green_note(engine: Engine, t
     assert "TLP:RED needs named recipients" in refused.report.failed[0][1]
     with unit_of_work(engine) as uow:
         nl = [o.stix_id for o in uow.exchange.page(uow.exchange.requester("nl-customs", "analyst"), limit=100)]
-    assert f"note--{uid}" not in nl  # before the fix: nl-customs (and every community member) still reads the GREEN note
+    assert f"note--{uid}" not in nl  # before the fix: the whole community read the GREEN note
 
 
 # --- 3. a withdrawn alert's parts (names) come back through an older or newer version ---

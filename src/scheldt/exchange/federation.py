@@ -84,7 +84,13 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
-from scheldt.workflows.share import member_of, receive_objects, withdraw_entries, withdraw_laxer_versions
+from scheldt.workflows.share import (
+    member_of,
+    receive_objects,
+    refused_for_marking,
+    withdraw_entries,
+    withdraw_laxer_versions,
+)
 from scheldt.workflows.sharing import identity_named, organisations_by_identity
 from scheldt.workflows.taxii import COMMUNITY, timestamp, version_time
 
@@ -353,7 +359,7 @@ def store_objects(uow: UnitOfWork, peer: Peer, objects: list[Any], group: str | 
             # the originator's own node takes back every copy of its object; a relay only its own
             only_from = None if owner == peer.organisation_id else f"peer:{peer.name}"
             withdrawn = (withdraw_laxer_versions(uow, refused[label], owner, only_from, now, group)
-                         if label in refused and _refused_for_marking(label, why) else 0)
+                         if label in refused and refused_for_marking(label, why) else 0)
             report.deleted += withdrawn
             _failed(report, label, why + (f"; its {withdrawn} earlier version(s) open to more readers are withdrawn "
                                           "here" if withdrawn else ""))
@@ -368,20 +374,6 @@ def _json_size(obj: dict[str, Any]) -> int:
         return len(orjson.dumps(obj))
     except (orjson.JSONEncodeError, TypeError, RecursionError):
         return 0
-
-
-#: Where a refusal of a peer's object names its marking or the terms that go with it (RED's
-#: recipients, AMBER's sharing group): only such a refusal of a newer version withdraws the
-#: laxer ones (:func:`scheldt.workflows.share.withdraw_laxer_versions`; a regression review's
-#: RED naming a recipient unknown here withdrew nothing).
-_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
-
-
-def _refused_for_marking(label: str, why: str) -> bool:
-    """Whether the refusal ``why`` of the object ``label`` names its marking (where it is
-    refused is written before the first ``": "``)."""
-    where = why.split(": ", 1)[0] + ":"
-    return where.startswith(label) and any(f in where for f in _MARKING_FIELDS)
 
 
 def _made_here(uow: UnitOfWork, stix_id: str) -> bool:

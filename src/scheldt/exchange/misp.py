@@ -37,7 +37,7 @@ import json
 import types
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
@@ -434,7 +434,7 @@ def _build(cls: type, main: MISPObject, rest: list[MISPObject], where: str, **gi
             built = [_build(part, o, [], f"{where}.{f.name}") for o in mine]
             values[f.name] = tuple(built) if many else (built[0] if built else None)
             continue
-        attrs = [a.value for a in main.attributes if a.object_relation == _kebab(f.name)]
+        attrs = [a.value for a in main.attributes if a.object_relation == _kebab(f.name) and not deleted(a)]
         values[f.name] = _value(hints[f.name], attrs, f"{where}.{f.name}")
     return cls(**values)
 
@@ -445,16 +445,63 @@ def deleted(part: Any) -> bool:
     return flag is True or str(flag).strip().lower() in ("1", "true")
 
 
-def withdrawn_item_id(event: MISPEvent) -> str | None:
-    """The STIX id of the Scheldt item a MISP event carries when its user deleted the item's
-    ``scheldt-<kind>`` object in MISP (MISP's soft deletion, the one way a MISP user withdraws
-    it: :func:`scheldt.workflows.share.import_misp` withdraws it here), else None; "" when the
-    deleted object names no id."""
+@dataclass(frozen=True)
+class DeletedItem:
+    """What a MISP event whose Scheldt object its user deleted says of the item: the STIX id,
+    kind, ``modified`` (as written; "" when not given) and creator identity (from the event's
+    Orgc uuid; "" when none) of the version deleted."""
+
+    stix_id: str
+    kind: str
+    modified: str
+    creator: str
+
+
+def deleted_item(event: MISPEvent) -> DeletedItem | None:
+    """The item a MISP event carries when its user deleted the item's ``scheldt-<kind>`` object
+    in MISP (MISP's soft deletion, the one way a MISP user withdraws it:
+    :func:`scheldt.workflows.share.import_misp` checks it names that organisation's item and
+    withdraws it), else None."""
     by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
-    main = next((by_kind[k] for k in _ITEM_CLASSES if k in by_kind), None)
-    if main is None or not deleted(main):
+    kind = next((k for k in _ITEM_CLASSES if k in by_kind), None)
+    if kind is None or not deleted(by_kind[kind]):
         return None
-    return next((str(a.value) for a in main.attributes if a.object_relation == "stix-id"), "")
+
+    def value(relation: str) -> str:
+        found = next((a.value for a in by_kind[kind].attributes if a.object_relation == relation), "")
+        return stix_time(found) if isinstance(found, datetime) else str(found)
+
+    orgc = getattr(event, "Orgc", None)
+    try:
+        creator = creator_identity(orgc.uuid, "") if orgc is not None and getattr(orgc, "uuid", None) else ""
+    except InputError:
+        creator = ""
+    return DeletedItem(value("stix-id"), kind, value("modified"), creator)
+
+
+def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[str, Any] | None:
+    """The main object of what a MISP event stands for (its item's, else its note's), reduced to
+    what says who may read it: ``id``, ``modified`` and the sharing terms its tags state
+    (:func:`scheldt.exchange.objects.with_sharing`), unchecked. For an event refused before its
+    objects could be made (a Scheldt event retagged TLP:RED in MISP, which names no
+    recipients): its originator's newest word on its readers all the same. None when its tags
+    cannot be read or it names no id."""
+    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
+    kind = next((k for k in _ITEM_CLASSES if k in by_kind), None)
+    try:
+        if kind is None:
+            stamp = getattr(event, "timestamp", None)
+            if not isinstance(stamp, datetime):
+                return None
+            stix_id, modified = f"note--{event.uuid}", stix_time(stamp.astimezone(UTC))
+        else:
+            values = {a.object_relation: a.value for a in by_kind[kind].attributes}
+            stix_id, modified = str(values.get("stix-id") or ""), values.get("modified")
+            modified = stix_time(modified) if isinstance(modified, datetime) else str(modified or "")
+        sharing = _sharing(event, kind or "other", default_group)
+    except InputError:
+        return None
+    return with_sharing({"id": stix_id, "modified": modified}, sharing) if stix_id and modified else None
 
 
 def event_item(event: MISPEvent, default_group: str | None = None) -> Item | None:
@@ -469,7 +516,7 @@ def event_item(event: MISPEvent, default_group: str | None = None) -> Item | Non
     where = f"event {event.uuid}"
 
     def attr(relation: str) -> Any:
-        found = [a.value for a in main.attributes if a.object_relation == relation]
+        found = [a.value for a in main.attributes if a.object_relation == relation and not deleted(a)]
         if not found:
             raise InputError(f"{where}.{relation}", "missing")
         return found[0]
@@ -479,7 +526,7 @@ def event_item(event: MISPEvent, default_group: str | None = None) -> Item | Non
         raise InputError(f"{where}.Orgc", "a Scheldt event names its creator organisation's uuid")
     meta = Meta(str(attr("stix-id")), creator_identity(orgc.uuid, where), _time(attr("created"), f"{where}.created"),
                 _time(attr("modified"), f"{where}.modified"), _sharing(event, kind, default_group))
-    rest = [o for o in event.objects if o is not main]
+    rest = [o for o in event.objects if o is not main and not deleted(o)]  # what MISP's users deleted stays out
     item = _build(_ITEM_CLASSES[kind], main, rest, where, meta=meta)
     return check_item(item)
 

@@ -272,7 +272,8 @@ def part_ids(main_id: str, main: dict[str, Any]) -> set[str]:
     """The ids an item's parts may have (:func:`part_id`), its main object being ``main`` (a
     STIX object): its container, consignment and vessel call, and identity, location and
     relationship of each party (at most one per reference of the main object)."""
-    refs = len(main.get("object_refs") or ()) + 1 if isinstance(main, dict) else 1
+    named = main.get("object_refs") if isinstance(main, dict) else None
+    refs = (len(named) if isinstance(named, list) else 0) + 1
     ids = {part_id(main_id, t, role) for t, role in ((CONTAINER_TYPE, "container"), (CONSIGNMENT_TYPE, "consignment"),
                                                      (VESSEL_CALL_TYPE, "vessel-call"))}
     return ids | {part_id(main_id, t, f"party:{i}") for t in ("identity", "location", "relationship")

@@ -108,6 +108,15 @@ class TaxiiRepository:
         self.session.flush()
         return n
 
+    def deleted_by_withdrawal(self, stix_ids: Sequence[str]) -> set[str]:
+        """Those of ``stix_ids`` with a version deleted by the withdrawal of an item
+        (:func:`scheldt.workflows.share.withdraw_item`: tombstones of source ``withdraw: ...``)."""
+        d = SharedObjectDeletionRow
+        ids = sorted(set(stix_ids))
+        return {sid for start in range(0, len(ids), 500) for sid in self.session.scalars(
+            select(d.stix_id).where(among(self.session, d.stix_id, ids[start:start + 500]),
+                                    d.source.like("withdraw:%")))}
+
     def deletions(self, r: Requester | None, *, group_id: str | None = None, community: bool = False,
                   after_id: int | None = None, limit: int = 100) -> list[Tombstone]:
         """Tombstones of versions the requester may see, in ``id`` order, after ``after_id``: of

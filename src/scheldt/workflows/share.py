@@ -63,7 +63,14 @@ from scheldt.exchange.items import (
     WatchEntry,
     is_country,
 )
-from scheldt.exchange.misp import event_objects, item_event, read_each_event, withdrawn_item_id
+from scheldt.exchange.misp import (
+    DeletedItem,
+    deleted_item,
+    event_objects,
+    item_event,
+    read_each_event,
+    stated_object,
+)
 from scheldt.exchange.objects import (
     NAMESPACE,
     SHARING_EXTENSION_ID,
@@ -1677,9 +1684,9 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         member_of(uow, owner_org, default_group, "--group")
     batches: list[list[dict[str, Any]]] = [[]]
     events, failed = read_each_event(text)
-    deleted: list[tuple[str, str]] = []  # (event uuid, item id) of events whose Scheldt object was deleted
+    deleted: list[tuple[str, DeletedItem]] = []  # events whose Scheldt object was deleted in MISP
     for event in events:
-        gone = withdrawn_item_id(event)
+        gone = deleted_item(event)
         if gone is not None:
             deleted.append((str(event.uuid), gone))
             continue
@@ -1697,8 +1704,10 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         except InputError as exc:
             # refused for who may read it: the originator's newest word, so copies imported before
             # for more readers go (a MISP review's GREEN entry stayed when its RED version was refused)
-            for_readers = for_readers or any(f in f"{exc.where}:" for f in _MARKING_FIELDS)
-            laxer = sum(withdraw_laxer_versions(uow, o, owner_org, "misp", now, default_group) for o in made
+            for_readers = for_readers or exc.where in ("recipients", "sharing_group") or any(  # an item's terms
+                f in f"{exc.where}:" for f in _MARKING_FIELDS)  # (exchange.items.check_item), or an object's
+            stated = made or [o for o in [stated_object(event, default_group)] if o is not None]
+            laxer = sum(withdraw_laxer_versions(uow, o, owner_org, "misp", now, default_group) for o in stated
                         ) if for_readers else 0
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}" + (
                 f"; its {laxer} earlier version(s) open to more readers are withdrawn here" if laxer else "")))
@@ -1716,19 +1725,34 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     received = Received(IngestReport())
     for batch in batches:
         one = receive_objects(uow, batch, owner_org, "misp", None, now)
+        sent = {o["id"]: o for o in batch if isinstance(o.get("id"), str)}
+        for i, (label, why) in enumerate(one.report.failed):  # refused for its marking: as above
+            if label in sent and refused_for_marking(label, why) and withdraw_laxer_versions(
+                    uow, sent[label], owner_org, "misp", now, default_group):
+                one.report.failed[i] = (label, f"{why}; its earlier version(s) open to more readers are withdrawn here")
         received.report.added += one.report.added
         received.report.known += one.report.known
         received.report.failed += one.report.failed
         received.report.failed_versions += one.report.failed_versions
         received.entries += one.entries
         received.alerts += one.alerts
-    for event_uuid, stix_id in deleted:
-        why = _withdraw_deleted(uow, stix_id, owner_org, event_uuid, now, received)
+    for event_uuid, gone in deleted:
+        try:
+            why = _withdraw_deleted(uow, gone, owner_org, event_uuid, now, received)
+        except (InputError, ConflictError) as exc:  # one that cannot be withdrawn costs only its event
+            why = f"{exc.where}: {exc.why}"
         if why is not None:
             failed.append((f"event {event_uuid}", why))
     received.report.failed += failed
     received.report.failed_versions += [""] * len(failed)
     return received
+
+
+def _came(source: str) -> str:
+    """How a version came, in words, from its ``source``."""
+    if source.startswith("peer:"):
+        return f"relayed by {source[5:]}"
+    return "posted over TAXII" if source.startswith("taxii:") else "made on this node"
 
 
 def _created_as_stored(uow: Any, note: dict[str, Any]) -> dict[str, Any]:
@@ -1746,34 +1770,53 @@ def _created_as_stored(uow: Any, note: dict[str, Any]) -> dict[str, Any]:
     return {**note, "created": created} if isinstance(created, str) and version_key(created) <= key else note
 
 
-#: Where a refusal names an object's marking or the terms that go with it (as
-#: :mod:`scheldt.exchange.federation` reads a peer's refusals).
-_MARKING_FIELDS = (".object_marking_refs", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
+#: Where a refusal of an object names its marking or the terms that go with it (RED's
+#: recipients, AMBER's sharing group): only such a refusal of a newer version withdraws the
+#: laxer ones (:func:`withdraw_laxer_versions`; a regression review's RED naming a recipient
+#: unknown here withdrew nothing).
+_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
 
 
-def _withdraw_deleted(uow: Any, stix_id: str, owner_org: str, event_uuid: str, now: datetime,
+def refused_for_marking(label: str, why: str) -> bool:
+    """Whether the refusal ``why`` of the object ``label`` (an ingest report's failure) names
+    its marking (where it is refused is written before the first ``": "``)."""
+    where = why.split(": ", 1)[0] + ":"
+    return where.startswith(label) and any(f in where for f in _MARKING_FIELDS)
+
+
+def _withdraw_deleted(uow: Any, gone: DeletedItem, owner_org: str, event_uuid: str, now: datetime,
                       received: Received) -> str | None:
-    """Withdraw here (:func:`_withdraw`) the item ``stix_id`` whose Scheldt object the user of
-    ``owner_org``'s MISP deleted in event ``event_uuid`` (the one way MISP withdraws it: a MISP
-    review's entry imported by MISP never left the watchlist store), noting it in ``received``;
-    why not, when it is not withdrawn: not stored here, another organisation's, or relayed by a
-    peer (withdrawn on its node). One withdrawn already is ``known``."""
-    if not stix_id:
-        return "its Scheldt object is deleted and names no stix-id: nothing to withdraw"
+    """Withdraw here (:func:`_withdraw`) the item whose Scheldt object the user of ``owner_org``'s
+    MISP deleted in event ``event_uuid`` (the one way MISP withdraws it: a MISP review's entry
+    imported by MISP never left the watchlist store), noting it in ``received``. Why not, when
+    it is not withdrawn: the event is not that item's (its uuid, kind or creator organisation
+    differ), no item of ``owner_org`` by that id is stored here, its newest version came
+    another way than MISP (made on this node, posted over TAXII or relayed by a peer: withdrawn
+    there, as :func:`withdraw_laxer_versions` takes back only MISP's copies), or the version
+    deleted is not the newest (a stale deletion revokes nothing, as a revocation older than the
+    newest version does not). One withdrawn already is ``known``."""
+    sid = gone.stix_id
+    if not sid or sid.partition("--")[2].lower() != event_uuid.lower():
+        return f"its Scheldt object is deleted and names {sid[:100] or 'no stix-id'}, not the event's own item"
     uow.exchange.lock_writers()  # before reading the newest version, as withdraw_item does
-    latest = uow.exchange.newest([stix_id]).get(stix_id)
-    if latest is None or latest.owner_org != owner_org:  # whose it is stays unsaid
-        return (f"its Scheldt object {stix_id[:100]} is deleted in MISP, and no item of {owner_org} by that id is "
-                "stored here: nothing to withdraw, nothing imported")
+    latest = uow.exchange.newest([sid]).get(sid)
+    mine = latest is not None and latest.owner_org == owner_org and (
+        latest.revoked or item_kind(latest.object) == gone.kind) and (  # a revoked version keeps no item extension
+        str(latest.object.get("created_by_ref", "")).lower() == gone.creator.lower() != "")
+    if latest is None or not mine:  # whose it is stays unsaid
+        return (f"its Scheldt object {sid[:100]} is deleted in MISP, and no {gone.kind} of {owner_org} made by the "
+                "event's creator (Orgc) is stored here by that id: nothing to withdraw, nothing imported")
     if latest.revoked:
-        received.report.known.append((stix_id, latest.modified))
+        received.report.known.append((sid, latest.modified))
         return None
-    if latest.source.startswith("peer:"):
-        return f"{stix_id[:100]} came from {latest.source[5:]}: it is withdrawn on the node it was shared from"
-    if item_kind(latest.object) is None:
-        return f"{stix_id[:100]} is not the main object of an item"
+    if latest.source != "misp":
+        return (f"{sid[:100]} was not imported from MISP here ({_came(latest.source)}): withdraw it the way it came, "
+                "not by a MISP deletion")
+    if not gone.modified or version_key(gone.modified) != version_key(latest.modified):
+        return (f"the deleted version {gone.modified[:40] or '(no modified)'} of {sid[:100]} is not its newest here "
+                f"({latest.modified}): a stale deletion withdraws nothing")
     done = _withdraw(uow, None, latest, f"deleted in MISP (event {event_uuid})", now, "misp", source="misp")
-    revoked = uow.exchange.newest([stix_id])[stix_id]
-    received.report.added.append((stix_id, done["revoked"], revoked.seq))
-    received.withdrawn.append(stix_id)
+    revoked = uow.exchange.newest([sid])[sid]
+    received.report.added.append((sid, done["revoked"], revoked.seq))
+    received.withdrawn.append(sid)
     return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -352,8 +352,9 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
     creators = organisations_by_identity(uow)
     terms = _Terms(uow)
     revoking = _newest_stored_of_revocations(uow, objects)
-    # the latest ``modified`` taken (no limit when ``now`` is at the end of time)
-    latest = now + MOST_AHEAD if now.replace(tzinfo=None) < datetime.max - MOST_AHEAD else None
+    arrived = max(now, datetime.now(UTC))  # a clock pinned in the past (SCHELDT_NOW) refuses no current version
+    # the latest ``modified`` taken (no limit at the end of time)
+    latest = arrived + MOST_AHEAD if arrived.replace(tzinfo=None) < datetime.max - MOST_AHEAD else None
     batch: list[tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = []
     refused_unless_stored: list[tuple[dict[str, Any], InputError]] = []
     for i, label in enumerate(labels):
@@ -363,13 +364,11 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
             sharing = sharing_of(objects[i], default_group, label)
             _check_terms(objects[i], sharing, terms, label)
             values = stored_values(objects[i], sharing, owner_org, source, now)
-            if values["modified_at"] is not None and latest is not None and values["modified_at"] > latest:
-                raise InputError(f"{label}.modified", f"{written[i][:40]} is more than a day after its arrival "
-                                 f"({now:%Y-%m-%dT%H:%M}Z): a version dated ahead could never be revoked or updated")
         except InputError as exc:
             report.fail(label, f"{exc.where}: {exc.why}", written[i])
             continue
         try:
+            _check_date(values, latest, arrived, written[i], label)
             _check_creator(objects[i], owner_org, creators, label)
             if not _withdraws(objects[i], values, revoking.get(label), sharing, owner_org):
                 _check_member(sharing, terms, owner_org, label)
@@ -399,6 +398,17 @@ def ingest_objects(uow: Any, objects: list[Any], owner_org: str, source: str, de
         else:
             report.fail(key[0], f"{exc.where}: {exc.why}", key[1])
     return report
+
+
+def _check_date(values: dict[str, Any], latest: datetime | None, arrived: datetime, written: str, label: str) -> None:
+    """Raise InputError when a version that is no revocation (``values`` as stored) is dated
+    (``modified``) after ``latest`` (:data:`MOST_AHEAD` after it ``arrived``): its originator
+    could never revoke or update it. A revocation dated so is taken (a revoked object takes no
+    later version anyway): it is how one stored dated ahead before this rule is withdrawn."""
+    at = values["modified_at"]
+    if at is not None and latest is not None and at > latest and not values["revoked"]:
+        raise InputError(f"{label}.modified", f"{written[:40]} is more than a day after its arrival "
+                         f"({arrived:%Y-%m-%dT%H:%M}Z): a version dated ahead could never be revoked or updated")
 
 
 def _newest_stored_of_revocations(uow: Any, objects: list[Any]) -> dict[str, Any]:
@@ -472,6 +482,9 @@ def _not_after_revocation(uow: Any, batch: list[tuple[dict[str, Any], Any]],
     # withdrawal): refused with it (a MISP review's older and newer copies of a withdrawn alert
     # were refused, and its party's name came back in its parts)
     parts = {pid for v, _ in batch if v["stix_id"] in withdrawn for pid in part_ids(v["stix_id"], v["object"])}
+    # and sent later, alone: deleted by the withdrawal (a regression review's party came back)
+    gone = [sid for sid, versions in times.items() if versions and all(deleted for _, _, deleted in versions)]
+    parts |= uow.taxii.deleted_by_withdrawal(gone) if gone else set()
     relevant = set(revoked_at) | {v["stix_id"] for v, _ in batch if v["revoked"]} | parts
     if not relevant:
         return batch
