@@ -67,6 +67,12 @@ _ITEM_CLASSES: dict[str, type] = {kind: cls for cls, kind in KIND_OF.items()}
 
 # --- item → event ----------------------------------------------------------------------------------
 
+class MarkingRefused(InputError):
+    """A MISP event refused for the readers its marking asks for (one of its parts marked TLP:RED,
+    or of distribution 0 without a sharing group): its originator's newest word on who may
+    read it all the same (:func:`scheldt.workflows.share.import_misp` acts on it)."""
+
+
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
@@ -364,6 +370,11 @@ def _tag_values(event: MISPEvent) -> tuple[Tlp | None, dict[str, list[Any]]]:
     return (strictest[0] if strictest else None), terms
 
 
+def _utc(t: datetime) -> datetime:
+    """``t`` in UTC; a time without a zone is taken as UTC, as :func:`_time` reads it."""
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def _time(value: Any, where: str) -> datetime:
     try:
         t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -469,7 +480,7 @@ def deleted_item(event: MISPEvent) -> DeletedItem | None:
 
     def value(relation: str) -> str:
         found = next((a.value for a in by_kind[kind].attributes if a.object_relation == relation), "")
-        return stix_time(found) if isinstance(found, datetime) else str(found)
+        return stix_time(_utc(found)) if isinstance(found, datetime) else str(found)
 
     orgc = getattr(event, "Orgc", None)
     try:
@@ -481,7 +492,8 @@ def deleted_item(event: MISPEvent) -> DeletedItem | None:
 
 def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[str, Any] | None:
     """The main object of what a MISP event stands for (its item's, else its note's), reduced to
-    what says who may read it: ``id``, ``modified`` and the sharing terms its tags state
+    what says who may read it: ``id``, ``modified``, its creator (``created_by_ref``, from the
+    event's Orgc; "" without one) and the sharing terms its tags state
     (:func:`scheldt.exchange.objects.with_sharing`), unchecked. For an event refused before its
     objects could be made (a Scheldt event retagged TLP:RED in MISP, which names no
     recipients): its originator's newest word on its readers all the same. None when its tags
@@ -497,11 +509,14 @@ def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[st
         else:
             values = {a.object_relation: a.value for a in by_kind[kind].attributes}
             stix_id, modified = str(values.get("stix-id") or ""), values.get("modified")
-            modified = stix_time(modified) if isinstance(modified, datetime) else str(modified or "")
+            modified = stix_time(_utc(modified)) if isinstance(modified, datetime) else str(modified or "")
         sharing = _sharing(event, kind or "other", default_group)
+        orgc = getattr(event, "Orgc", None)
+        creator = creator_identity(orgc.uuid, "") if orgc is not None and getattr(orgc, "uuid", None) else ""
     except InputError:
         return None
-    return with_sharing({"id": stix_id, "modified": modified}, sharing) if stix_id and modified else None
+    stated = {"id": stix_id, "modified": modified, "created_by_ref": creator}
+    return with_sharing(stated, sharing) if stix_id and modified else None
 
 
 def event_item(event: MISPEvent, default_group: str | None = None) -> Item | None:
@@ -568,7 +583,7 @@ def foreign_note(event: MISPEvent, default_group: str | None, importer: str = ""
         # marked by one of its parts more strictly than its own tags say: say which, and why it stops
         needs = ("named recipients, which a MISP event does not carry" if sharing.tlp is Tlp.RED
                  else "a sharing group (--group)")
-        raise InputError(strictest[1], f"{strictest[2]}, so the whole event is {_label(sharing.tlp)}, which needs "
+        raise MarkingRefused(strictest[1], f"{strictest[2]}, so the whole event is {_label(sharing.tlp)}, which needs "
                          f"{needs}: not imported")
     return with_sharing(note, sharing)
 

@@ -65,6 +65,7 @@ from scheldt.exchange.items import (
 )
 from scheldt.exchange.misp import (
     DeletedItem,
+    MarkingRefused,
     deleted_item,
     event_objects,
     item_event,
@@ -977,8 +978,14 @@ def withdrawn_version(obj: dict[str, Any], modified: str) -> dict[str, Any]:
 def parts_of(uow: Any, requester: Requester, main: Any) -> list[Any]:
     """The stored versions (``StoredObject``) of the parts of the item whose main object is the
     stored version ``main``: its container, consignment, vessel call and parties that its
-    originator stored (:func:`scheldt.exchange.stix_mapping.part_ids`), as ``requester`` may see them."""
-    return [v for pid in sorted(uow.exchange.newest(part_ids(main.stix_id, main.object)))
+    originator stored (:func:`scheldt.exchange.stix_mapping.part_ids`, of every version stored:
+    a regression review's third party, named by an earlier version only, stayed), as
+    ``requester`` may see them."""
+    ids = part_ids(main.stix_id, main.object)
+    for version in uow.exchange.versions(None, main.stix_id):
+        if isinstance(version.object, dict):
+            ids |= part_ids(main.stix_id, version.object)
+    return [v for pid in sorted(uow.exchange.newest(ids))
             for v in uow.exchange.versions(requester, pid) if v.owner_org == main.owner_org]
 
 
@@ -1704,13 +1711,15 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         except InputError as exc:
             # refused for who may read it: the originator's newest word, so copies imported before
             # for more readers go (a MISP review's GREEN entry stayed when its RED version was refused)
-            for_readers = for_readers or exc.where in ("recipients", "sharing_group") or any(  # an item's terms
-                f in f"{exc.where}:" for f in _MARKING_FIELDS)  # (exchange.items.check_item), or an object's
+            for_readers = for_readers or isinstance(exc, MarkingRefused) or exc.where in (
+                "recipients", "sharing_group") or any(  # an item's terms (exchange.items.check_item), an object's
+                f in f"{exc.where}:" for f in _MARKING_FIELDS)
             stated = made or [o for o in [stated_object(event, default_group)] if o is not None]
-            laxer = sum(withdraw_laxer_versions(uow, o, owner_org, "misp", now, default_group) for o in stated
+            laxer = sum(_withdraw_laxer_copies(uow, o, owner_org, now, default_group) for o in stated
                         ) if for_readers else 0
             failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}" + (
-                f"; its {laxer} earlier version(s) open to more readers are withdrawn here" if laxer else "")))
+                f"; {laxer} earlier version(s) imported from MISP for more readers are withdrawn here" if laxer
+                else "")))
             continue
         if len(made) > MAX_OBJECTS:
             failed.append((f"event {event.uuid}", f"makes {len(made):,} STIX objects, more than the {MAX_OBJECTS:,} "
@@ -1727,9 +1736,10 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         one = receive_objects(uow, batch, owner_org, "misp", None, now)
         sent = {o["id"]: o for o in batch if isinstance(o.get("id"), str)}
         for i, (label, why) in enumerate(one.report.failed):  # refused for its marking: as above
-            if label in sent and refused_for_marking(label, why) and withdraw_laxer_versions(
-                    uow, sent[label], owner_org, "misp", now, default_group):
-                one.report.failed[i] = (label, f"{why}; its earlier version(s) open to more readers are withdrawn here")
+            if label in sent and refused_for_marking(label, why) and (
+                    laxer := _withdraw_laxer_copies(uow, sent[label], owner_org, now, default_group)):
+                one.report.failed[i] = (label, f"{why}; {laxer} earlier version(s) imported from MISP for more "
+                                               "readers are withdrawn here")
         received.report.added += one.report.added
         received.report.known += one.report.known
         received.report.failed += one.report.failed
@@ -1746,6 +1756,22 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     received.report.failed += failed
     received.report.failed_versions += [""] * len(failed)
     return received
+
+
+def _withdraw_laxer_copies(uow: Any, refused: dict[str, Any], owner_org: str, now: datetime,
+                           default_group: str | None) -> int:
+    """:func:`withdraw_laxer_versions` of the copies imported from MISP, for a version of a MISP
+    event refused for its readers, only when it names as its creator the one the stored
+    versions name (a regression review's event of another agency, imported as the item's
+    organisation, withdrew that organisation's entry), and whose newest version stored came from
+    MISP too (one posted over TAXII after them reaches the same readers: withdrawing MISP's
+    older copies changed nothing for them, yet the report said so); how many."""
+    sid = refused.get("id")
+    newest = uow.exchange.newest([sid]).get(sid) if isinstance(sid, str) else None
+    if newest is None or newest.source != "misp" or str(refused.get("created_by_ref", "")).lower() != str(
+            newest.object.get("created_by_ref", "")).lower():
+        return 0  # nor when its newest version came another way: that one still reaches them (review)
+    return withdraw_laxer_versions(uow, refused, owner_org, "misp", now, default_group)
 
 
 def _came(source: str) -> str:
