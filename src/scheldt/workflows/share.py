@@ -1111,6 +1111,20 @@ def _a_copy(source: str, only_from: str | None) -> bool:
     return source.startswith("peer:") or source == "misp"
 
 
+#: Where a refusal of an object names its marking or the terms that go with it (RED's
+#: recipients, AMBER's sharing group): only such a refusal of a newer version withdraws the
+#: laxer ones (:func:`withdraw_laxer_versions`; a regression review's RED naming a recipient
+#: unknown here withdrew nothing).
+_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
+
+
+def refused_for_marking(label: str, why: str) -> bool:
+    """Whether the refusal ``why`` of the object ``label`` (an ingest report's failure) names
+    its marking (where it is refused is written before the first ``": "``)."""
+    where = why.split(": ", 1)[0] + ":"
+    return where.startswith(label) and any(f in where for f in _MARKING_FIELDS)
+
+
 def withdraw_entries(uow: Any, stix_ids: Iterable[str], now: datetime,
                      readers: list[Requester] | None = None) -> list[str]:
     """Take out of the watchlist store the shared entries among ``stix_ids`` that no longer
@@ -1685,8 +1699,11 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     that name none), through :func:`receive_objects`. Events that cannot be read, that name
     a sharing group ``owner_org`` is not a member of on this node, or that are TLP:RED to no
     user of this node (:func:`red_held_here`) are reported as failed with their uuid (or place,
-    ``events.1``, when unreadable) and why; the others are kept. Raises InputError when the
-    text is not MISP JSON or ``default_group`` is not a group of ``owner_org`` here."""
+    ``events.1``, when unreadable) and why; the others are kept. A refusal for who may read
+    an event withdraws the MISP copies for more readers (:func:`_event_objects`); an event whose
+    Scheldt object was deleted in MISP withdraws that item (:func:`_withdraw_deleted`). Raises
+    InputError when the text is not MISP JSON or ``default_group`` is not a group of
+    ``owner_org`` here."""
     if default_group is not None:
         member_of(uow, owner_org, default_group, "--group")
     batches: list[list[dict[str, Any]]] = [[]]
@@ -1697,29 +1714,9 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
         if gone is not None:
             deleted.append((str(event.uuid), gone))
             continue
-        made: list[dict[str, Any]] = []
-        for_readers = False  # refused for who may read it (its marking, group or recipients)
-        try:
-            made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
-            made = [_created_as_stored(uow, o) if o.get("id") == f"note--{event.uuid}" else o for o in made]
-            terms = [sharing_of(o, None) for o in made]
-            for_readers = True
-            for group in {t.group for t in terms} - {None}:
-                member_of(uow, owner_org, str(group), f"event {event.uuid}")
-            for red in {t.recipients for t in terms if t.tlp is Tlp.RED}:
-                red_held_here(uow, red, f"event {event.uuid}")
-        except InputError as exc:
-            # refused for who may read it: the originator's newest word, so copies imported before
-            # for more readers go (a MISP review's GREEN entry stayed when its RED version was refused)
-            for_readers = for_readers or isinstance(exc, MarkingRefused) or exc.where in (
-                "recipients", "sharing_group") or any(  # an item's terms (exchange.items.check_item), an object's
-                f in f"{exc.where}:" for f in _MARKING_FIELDS)
-            stated = made or [o for o in [stated_object(event, default_group)] if o is not None]
-            laxer = sum(_withdraw_laxer_copies(uow, o, owner_org, now, default_group) for o in stated
-                        ) if for_readers else 0
-            failed.append((f"event {event.uuid}", f"{exc.where}: {exc.why}" + (
-                f"; {laxer} earlier version(s) imported from MISP for more readers are withdrawn here" if laxer
-                else "")))
+        made, why = _event_objects(uow, event, owner_org, default_group, now)
+        if why is not None:
+            failed.append((f"event {event.uuid}", why))
             continue
         if len(made) > MAX_OBJECTS:
             failed.append((f"event {event.uuid}", f"makes {len(made):,} STIX objects, more than the {MAX_OBJECTS:,} "
@@ -1735,7 +1732,7 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     for batch in batches:
         one = receive_objects(uow, batch, owner_org, "misp", None, now)
         sent = {o["id"]: o for o in batch if isinstance(o.get("id"), str)}
-        for i, (label, why) in enumerate(one.report.failed):  # refused for its marking: as above
+        for i, (label, why) in enumerate(one.report.failed):  # refused for its marking, as _event_objects
             if label in sent and refused_for_marking(label, why) and (
                     laxer := _withdraw_laxer_copies(uow, sent[label], owner_org, now, default_group)):
                 one.report.failed[i] = (label, f"{why}; {laxer} earlier version(s) imported from MISP for more "
@@ -1758,6 +1755,35 @@ def import_misp(uow: Any, text: str | bytes, owner_org: str, now: datetime, defa
     return received
 
 
+def _event_objects(uow: Any, event: Any, owner_org: str, default_group: str | None,
+                   now: datetime) -> tuple[list[dict[str, Any]], str | None]:
+    """The STIX objects a MISP event (not deleted) stands for, checked as :func:`import_misp`
+    takes them, or why it is refused. One refused for who may read it (its marking, group or
+    recipients) is its originator's newest word on that, so the copies imported from MISP
+    before that reach more readers are withdrawn (:func:`_withdraw_laxer_copies`; a MISP
+    review's GREEN entry stayed when its RED version was refused), and the refusal says so."""
+    made: list[dict[str, Any]] = []
+    for_readers = False
+    try:
+        made = event_objects(event, default_group, owner_org)  # a review's event without Orgc was by "misp"
+        made = [_created_as_stored(uow, o) if o.get("id") == f"note--{event.uuid}" else o for o in made]
+        terms = [sharing_of(o, None) for o in made]
+        for_readers = True
+        for group in {t.group for t in terms} - {None}:
+            member_of(uow, owner_org, str(group), f"event {event.uuid}")
+        for red in {t.recipients for t in terms if t.tlp is Tlp.RED}:
+            red_held_here(uow, red, f"event {event.uuid}")
+    except InputError as exc:
+        for_readers = for_readers or isinstance(exc, MarkingRefused) or exc.where in (
+            "recipients", "sharing_group") or any(  # an item's terms (exchange.items.check_item), an object's
+            f in f"{exc.where}:" for f in _MARKING_FIELDS)
+        stated = made or [o for o in [stated_object(event, default_group)] if o is not None]
+        laxer = sum(_withdraw_laxer_copies(uow, o, owner_org, now, default_group) for o in stated) if for_readers else 0
+        return [], f"{exc.where}: {exc.why}" + (
+            f"; {laxer} earlier version(s) imported from MISP for more readers are withdrawn here" if laxer else "")
+    return made, None
+
+
 def _withdraw_laxer_copies(uow: Any, refused: dict[str, Any], owner_org: str, now: datetime,
                            default_group: str | None) -> int:
     """:func:`withdraw_laxer_versions` of the copies imported from MISP, for a version of a MISP
@@ -1770,7 +1796,7 @@ def _withdraw_laxer_copies(uow: Any, refused: dict[str, Any], owner_org: str, no
     newest = uow.exchange.newest([sid]).get(sid) if isinstance(sid, str) else None
     if newest is None or newest.source != "misp" or str(refused.get("created_by_ref", "")).lower() != str(
             newest.object.get("created_by_ref", "")).lower():
-        return 0  # nor when its newest version came another way: that one still reaches them (review)
+        return 0
     return withdraw_laxer_versions(uow, refused, owner_org, "misp", now, default_group)
 
 
@@ -1794,20 +1820,6 @@ def _created_as_stored(uow: Any, note: dict[str, Any]) -> dict[str, Any]:
     same = [v for v in versions if version_key(v.modified) == key]
     created = (same[0] if same else min(versions, key=lambda v: version_key(v.modified))).object.get("created")
     return {**note, "created": created} if isinstance(created, str) and version_key(created) <= key else note
-
-
-#: Where a refusal of an object names its marking or the terms that go with it (RED's
-#: recipients, AMBER's sharing group): only such a refusal of a newer version withdraws the
-#: laxer ones (:func:`withdraw_laxer_versions`; a regression review's RED naming a recipient
-#: unknown here withdrew nothing).
-_MARKING_FIELDS = (".object_marking_refs:", ".granular_markings", ".extensions.recipients", ".extensions.sharing_group")
-
-
-def refused_for_marking(label: str, why: str) -> bool:
-    """Whether the refusal ``why`` of the object ``label`` (an ingest report's failure) names
-    its marking (where it is refused is written before the first ``": "``)."""
-    where = why.split(": ", 1)[0] + ":"
-    return where.startswith(label) and any(f in where for f in _MARKING_FIELDS)
 
 
 def _withdraw_deleted(uow: Any, gone: DeletedItem, owner_org: str, event_uuid: str, now: datetime,
