@@ -84,6 +84,7 @@ from scheldt.settings import get_settings
 from scheldt.store.audit import audit_payload
 from scheldt.store.db import UnitOfWork
 from scheldt.store.peers import Peer
+from scheldt.store.taxii import WITHDRAWAL
 from scheldt.workflows.share import (
     member_of,
     receive_objects,
@@ -398,7 +399,8 @@ def _failed(report: CollectionReport, label: str, why: str) -> None:
         report.failures.append((label[:200], why[:300]))
 
 
-def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime) -> int:
+def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | None]], now: datetime,
+                  withdrawn: frozenset[str] = frozenset()) -> int:
     """Delete the live versions pulled from peers among ``(stix_id, modified)`` (``None``: every
     version), leaving tombstones so our own peers learn it, and takes watchlist entries whose
     last version went out of the watchlist store. Returns how many. Only versions of
@@ -409,7 +411,11 @@ def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | N
     MISP export of the partner's (source ``misp``) are its copies too: a federation review's
     partner withdrew items the US node had first imported from MISP, and their earlier versions
     and parts stayed live there, names and reasons included. Versions posted here (TAXII, by a
-    liaison officer) are not a peer's to delete."""
+    liaison officer) are not a peer's to delete. Those of ``withdrawn`` (ids the peer's
+    tombstones say the withdrawal of an item deleted) are recorded so here too
+    (:data:`scheldt.store.taxii.WITHDRAWAL`): they take no new version on this node either (a
+    regression review's party of a withdrawn alert came back on the node that pulled the
+    withdrawal)."""
     source = f"peer:{peer.name}"
     speaks_for = {peer.organisation_id, *peer.relays_for}
     gone: list[tuple[int, str, str]] = []
@@ -420,7 +426,10 @@ def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | N
                 uow.exchange.delete(v.stix_id, v.modified, now)
                 gone.append((v.seq, v.stix_id, v.modified))
     if gone:
-        uow.taxii.add_deletions(gone, source, now)
+        for how in (source, f"{WITHDRAWAL} {source}"):
+            said = [g for g in gone if (g[1] in withdrawn) == (how != source)]
+            if said:
+                uow.taxii.add_deletions(said, how, now)
         withdraw_entries(uow, {stix_id for _, stix_id, _ in gone}, now)
     return len(gone)
 
@@ -557,7 +566,8 @@ def pull_tombstones(uow_factory: UowFactory, peer: Peer, conn: _HTTPConnection, 
         items = [d for d in listed if isinstance(d, dict) and d.get("id")]
         now = utcnow()
         with uow_factory() as uow:
-            n = delete_copies(uow, peer, [(str(d["id"]), str(d.get("version") or "") or None) for d in items], now)
+            n = delete_copies(uow, peer, [(str(d["id"]), str(d.get("version") or "") or None) for d in items], now,
+                              frozenset(str(d["id"]) for d in items if d.get("withdrawn") is True))
             state["deleted"] = after or cursor
             state["tombstones"] = True
             uow.peers.set_cursor(peer.name, coll.id, state, peer.epoch)

@@ -45,7 +45,9 @@ transaction of their own.
 Tombstones (a Scheldt extension, for federation): ``GET .../collections/{c}/deleted/?next=&limit=``
 returns ``{"more", "next", "deleted": [{"id", "version", "date_deleted"}]}``, the object versions
 of the collection deleted on this node (by TAXII DELETE, or learnt from a peer) that the requester
-may see, after the cursor. Peers delete their copies (:mod:`scheldt.exchange.federation`).
+may see, after the cursor; one deleted by the withdrawal of an item says ``"withdrawn": true``
+(such an object takes no new version, on the peer too). Peers delete their copies
+(:mod:`scheldt.exchange.federation`).
 """
 
 from __future__ import annotations
@@ -515,7 +517,8 @@ async def get_tombstones(api_root: str, collection: str, request: Request) -> Re
         qp = request.query_params
         after = t.cursor_codec(ctx.uow).decode(qp.get("next"))
         page = t.tombstones(ctx.uow, ctx.requester, c, after, t.parse_limit(qp.get("limit")))
-        items = [{"id": d.stix_id, "version": d.modified, "date_deleted": t.timestamp(d.deleted_at)} for d in page.rows]
+        items = [{"id": d.stix_id, "version": d.modified, "date_deleted": t.timestamp(d.deleted_at),
+                  **({"withdrawn": True} if d.withdrawn else {})} for d in page.rows]
         ctx.audit("read", "taxii-tombstones", c.alias, count=len(items), ids=[d.stix_id for d in page.rows])
         return taxii_response(_envelope(page, "deleted", items))
     return await run_in_threadpool(_serve, request, work)

@@ -63,12 +63,20 @@ class SharedObjectDeletionRow(Base):
 
 @dataclass(frozen=True, slots=True)
 class Tombstone:
-    """A deleted object version as peers see it: cursor ``id``, STIX id, version, when (UTC)."""
+    """A deleted object version as peers see it: cursor ``id``, STIX id, version, when (UTC),
+    and whether the withdrawal of an item deleted it (:data:`WITHDRAWAL`)."""
 
     id: int
     stix_id: str
     modified: str
     deleted_at: datetime
+    withdrawn: bool = False
+
+
+#: How the source of a tombstone left by the withdrawal of an item begins (``withdraw: <why>``
+#: where it was withdrawn, ``withdraw: peer:<name>`` where a peer's tombstone said so): such a
+#: deleted object takes no new version (:meth:`TaxiiRepository.deleted_by_withdrawal`).
+WITHDRAWAL = "withdraw:"
 
 
 class TaxiiRepository:
@@ -109,20 +117,21 @@ class TaxiiRepository:
         return n
 
     def deleted_by_withdrawal(self, stix_ids: Sequence[str]) -> set[str]:
-        """Those of ``stix_ids`` with a version deleted by the withdrawal of an item
-        (:func:`scheldt.workflows.share.withdraw_item`: tombstones of source ``withdraw: ...``)."""
+        """Those of ``stix_ids`` with a version deleted by the withdrawal of an item, here
+        (:func:`scheldt.workflows.share.withdraw_item`) or on a peer (:data:`WITHDRAWAL`)."""
         d = SharedObjectDeletionRow
         ids = sorted(set(stix_ids))
         return {sid for start in range(0, len(ids), 500) for sid in self.session.scalars(
             select(d.stix_id).where(among(self.session, d.stix_id, ids[start:start + 500]),
-                                    d.source.like("withdraw:%")))}
+                                    d.source.like(f"{WITHDRAWAL}%")))}
 
     def deletions(self, r: Requester | None, *, group_id: str | None = None, community: bool = False,
                   after_id: int | None = None, limit: int = 100) -> list[Tombstone]:
         """Tombstones of versions the requester may see, in ``id`` order, after ``after_id``: of
         sharing group ``group_id`` (or, with ``community``, of versions without a group)."""
         d = SharedObjectDeletionRow
-        stmt = select(d.id, d.stix_id, d.modified, d.deleted_at).join(_O, _O.seq == d.seq).where(visible_clause(r))
+        stmt = select(d.id, d.stix_id, d.modified, d.deleted_at, d.source).join(_O, _O.seq == d.seq).where(
+            visible_clause(r))
         if group_id is not None:
             stmt = stmt.where(_O.group_id == group_id)
         elif community:
@@ -130,7 +139,7 @@ class TaxiiRepository:
         if after_id is not None:
             stmt = stmt.where(d.id > after_id)
         rows = self.session.execute(stmt.order_by(d.id).limit(limit))
-        return [Tombstone(i, s, m, aware(t) or t) for i, s, m, t in rows]
+        return [Tombstone(i, s, m, aware(t) or t, src.startswith(WITHDRAWAL)) for i, s, m, t, src in rows]
 
     # provenance
     def live_versions_from(self, source: str) -> list[tuple[int, str, str]]:
