@@ -426,10 +426,11 @@ def delete_copies(uow: UnitOfWork, peer: Peer, versions: list[tuple[str, str | N
                 uow.exchange.delete(v.stix_id, v.modified, now)
                 gone.append((v.seq, v.stix_id, v.modified))
     if gone:
-        for how in (source, f"{WITHDRAWAL} {source}"):
-            said = [g for g in gone if (g[1] in withdrawn) == (how != source)]
-            if said:
-                uow.taxii.add_deletions(said, how, now)
+        plain = [g for g in gone if g[1] not in withdrawn]
+        said = [g for g in gone if g[1] in withdrawn]
+        for rows, how in ((plain, source), (said, f"{WITHDRAWAL} {source}")):
+            if rows:
+                uow.taxii.add_deletions(rows, how, now)
         withdraw_entries(uow, {stix_id for _, stix_id, _ in gone}, now)
     return len(gone)
 

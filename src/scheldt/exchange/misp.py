@@ -456,6 +456,26 @@ def deleted(part: Any) -> bool:
     return flag is True or str(flag).strip().lower() in ("1", "true")
 
 
+def _main_object(event: MISPEvent) -> tuple[str, MISPObject] | None:
+    """The kind and ``scheldt-<kind>`` object of the Scheldt item a MISP event carries (the first
+    kind of :data:`_ITEM_CLASSES` it has), or None for an event without one."""
+    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
+    kind = next((k for k in _ITEM_CLASSES if k in by_kind), None)
+    return None if kind is None else (kind, by_kind[kind])
+
+
+def _creator_of(event: MISPEvent) -> str | None:
+    """The STIX identity of a MISP event's creator organisation (its Orgc uuid,
+    :func:`creator_identity`); "" when it names none, None when that is no UUID."""
+    orgc = getattr(event, "Orgc", None)
+    if orgc is None or not getattr(orgc, "uuid", None):
+        return ""
+    try:
+        return creator_identity(orgc.uuid, "")
+    except InputError:
+        return None
+
+
 @dataclass(frozen=True)
 class DeletedItem:
     """What a MISP event whose Scheldt object its user deleted says of the item: the STIX id,
@@ -473,21 +493,16 @@ def deleted_item(event: MISPEvent) -> DeletedItem | None:
     in MISP (MISP's soft deletion, the one way a MISP user withdraws it:
     :func:`scheldt.workflows.share.import_misp` checks it names that organisation's item and
     withdraws it), else None."""
-    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
-    kind = next((k for k in _ITEM_CLASSES if k in by_kind), None)
-    if kind is None or not deleted(by_kind[kind]):
+    found = _main_object(event)
+    if found is None or not deleted(found[1]):
         return None
+    kind, main = found
 
     def value(relation: str) -> str:
-        found = next((a.value for a in by_kind[kind].attributes if a.object_relation == relation), "")
-        return stix_time(_utc(found)) if isinstance(found, datetime) else str(found)
+        said = next((a.value for a in main.attributes if a.object_relation == relation), "")
+        return stix_time(_utc(said)) if isinstance(said, datetime) else str(said)
 
-    orgc = getattr(event, "Orgc", None)
-    try:
-        creator = creator_identity(orgc.uuid, "") if orgc is not None and getattr(orgc, "uuid", None) else ""
-    except InputError:
-        creator = ""
-    return DeletedItem(value("stix-id"), kind, value("modified"), creator)
+    return DeletedItem(value("stix-id"), kind, value("modified"), _creator_of(event) or "")
 
 
 def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[str, Any] | None:
@@ -498,21 +513,21 @@ def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[st
     objects could be made (a Scheldt event retagged TLP:RED in MISP, which names no
     recipients): its originator's newest word on its readers all the same. None when its tags
     cannot be read or it names no id."""
-    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
-    kind = next((k for k in _ITEM_CLASSES if k in by_kind), None)
+    found = _main_object(event)
+    creator = _creator_of(event)
+    if creator is None:
+        return None
+    if found is None:
+        stamp = getattr(event, "timestamp", None)
+        if not isinstance(stamp, datetime):
+            return None
+        stix_id, modified = f"note--{event.uuid}", stix_time(stamp.astimezone(UTC))
+    else:
+        values = {a.object_relation: a.value for a in found[1].attributes}
+        stix_id, modified = str(values.get("stix-id") or ""), values.get("modified")
+        modified = stix_time(_utc(modified)) if isinstance(modified, datetime) else str(modified or "")
     try:
-        if kind is None:
-            stamp = getattr(event, "timestamp", None)
-            if not isinstance(stamp, datetime):
-                return None
-            stix_id, modified = f"note--{event.uuid}", stix_time(stamp.astimezone(UTC))
-        else:
-            values = {a.object_relation: a.value for a in by_kind[kind].attributes}
-            stix_id, modified = str(values.get("stix-id") or ""), values.get("modified")
-            modified = stix_time(_utc(modified)) if isinstance(modified, datetime) else str(modified or "")
-        sharing = _sharing(event, kind or "other", default_group)
-        orgc = getattr(event, "Orgc", None)
-        creator = creator_identity(orgc.uuid, "") if orgc is not None and getattr(orgc, "uuid", None) else ""
+        sharing = _sharing(event, found[0] if found else "other", default_group)
     except InputError:
         return None
     stated = {"id": stix_id, "modified": modified, "created_by_ref": creator}
@@ -522,12 +537,10 @@ def stated_object(event: MISPEvent, default_group: str | None = None) -> dict[st
 def event_item(event: MISPEvent, default_group: str | None = None) -> Item | None:
     """The Scheldt item a MISP event carries, or None for an event without a ``scheldt-<kind>``
     object. Raises InputError when the item's values or terms do not pass its checks."""
-    by_kind = {o.name[len("scheldt-"):]: o for o in event.objects if o.name.startswith("scheldt-")}
-    kinds = [k for k in _ITEM_CLASSES if k in by_kind]
-    if not kinds:
+    found = _main_object(event)
+    if found is None:
         return None
-    kind = kinds[0]
-    main = by_kind[kind]
+    kind, main = found
     where = f"event {event.uuid}"
 
     def attr(relation: str) -> Any:
