@@ -353,6 +353,25 @@ def test_container_timeline_json(settings_env: Path) -> None:
                              ("read", "NOPE1234567", 0)]
 
 
+def test_an_event_received_again_under_another_id_shows_once_with_its_copy(settings_env: Path) -> None:
+    """The DCSA T&T 2.2 sample holds its LOAD and its ARRI twice, under other event ids: the
+    timeline showed each twice (scoring counted each once), and its two drafts of one minute in
+    either order from run to run."""
+    code, _, err = invoke("ingest", str(SHARED / "fixtures" / "dcsa-tnt" / "tnt-v2.2-events-response-mixed.json"))
+    assert code == 0, err
+    code, out, err = invoke("container", "APZU4812090", "--json")
+    assert code == 0, err
+    [trip] = json.loads(out)["trips"]
+    assert [(e["event_type"], e["event_id"][-2:], [r["event_id"][-2:] for r in e["repeats"]], e["source"][-4:])
+            for e in trip["events"]] == [("LOAD", "e4", ["e7"], "$[2]"), ("DRFT", "e6", [], "$[4]"),
+                                         ("DRFT", "e8", [], "$[6]"), ("ARRI", "e2", ["e5"], "$[0]")]
+    assert trip["events"][0]["repeats"][0]["source"].endswith("tnt-v2.2-events-response-mixed.json$[5]")
+    code, out, _ = invoke("container", "APZU4812090")
+    text = "".join(out.split())
+    assert code == 0 and text.count("EQUIPMENTLOAD") == 1 and text.count("TRANSPORTARRI") == 1
+    assert text.count("receivedagain:") == 2
+
+
 def test_the_timeline_says_what_stowage_vgm_and_documents_hold(settings_env: Path) -> None:
     """An ingest review: the real VGM declaration (isRetracted) read as live, bay-plan lines gave
     neither cell, mass nor port of discharge, and document lines no goods."""

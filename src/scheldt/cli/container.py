@@ -39,6 +39,17 @@ def _describe(e: dict[str, Any]) -> str:
     return " ".join(b for b in bits if b)
 
 
+def _sources(e: dict[str, Any]) -> str:
+    """Where an event came from, and where each copy of it received again came from
+    (``repeats``: :func:`~scheldt.domain.trips.fold_repeats`), a line each; a copy another
+    organisation supplied names it."""
+    lines = [e["source"]]
+    for r in e.get("repeats") or []:
+        by = f" (from {r['supplied_by']})" if r["supplied_by"] and r["supplied_by"] != e.get("supplied_by") else ""
+        lines.append(f"received again{by}: {r['source']}")
+    return "\n".join(lines)
+
+
 def _stowage_and_mass(details: dict[str, Any]) -> list[str]:
     """What an officer reads of a bay plan or VGM line: the cell, full or empty, the port of
     discharge, the masses in kg (an ingest review: stowage lines said none of it, and a
@@ -145,7 +156,7 @@ def container(
             docs = ", ".join(f"{k} {v}" for k, v in (("BKG", e["booking_ref"]), ("TRD", e["transport_document_ref"])) if v)
             flags = "; ".join(dict.fromkeys(f["why"] for f in e["flags"]))
             table.add_row(f"{e['event_time']:%Y-%m-%d %H:%M} UTC", escape(_describe(e)), escape(docs), escape(flags),
-                          escape(e["source"]))
+                          escape(_sources(e)))
         out.print(table)
         if track:
             last = track[-1]

@@ -625,6 +625,57 @@ def distinct_events(events: Iterable[TripEvent]) -> tuple[TripEvent, ...]:
     return tuple(out)
 
 
+def trip_event(e: Mapping[str, Any]) -> TripEvent:
+    """The :class:`TripEvent` a stored event says (a row of the event store as a dict: ``kind``,
+    ``event_type``, ``classifier``, ``event_time``, ``unlocode``, ``facility_code``,
+    ``vessel_imo``, ``details``, ``received_at``, ``source``, ``supplied_by``); times taken as
+    UTC where naive. A VGM declaration its sender withdrew (``details.retracted``) says no mass
+    and no seals."""
+    d = e.get("details") or {}
+    retracted = bool(d.get("retracted"))
+    return TripEvent(
+        kind=e["kind"], event_type=e["event_type"], classifier=e["classifier"], event_time=_as_utc(e["event_time"]),
+        unlocode=e["unlocode"], facility_code=e["facility_code"], vessel_imo=e["vessel_imo"], empty=d.get("empty"),
+        # a withdrawn VGM declaration's seals say nothing, as its mass (a regression review's
+        # retracted declaration raised a changed seal)
+        seals=() if retracted else tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
+        iso_equipment_code=d.get("iso_equipment_code") or "",
+        verified_gross_mass_kg=None if retracted else d.get("verified_gross_mass_kg"),
+        tare_kg=None if retracted else d.get("tare_kg"),
+        received_at=_as_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
+        supplied_by=e.get("supplied_by") or "",
+        port_of_loading=str(d.get("port_of_loading") or "") if e["kind"] == "STOWAGE" else "",
+        port_of_discharge=str(d.get("port_of_discharge") or "") if e["kind"] == "STOWAGE" else "")
+
+
+def _as_utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def fold_repeats(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``events`` (stored events as :func:`trip_event` reads them, in the order shown) with each
+    one that says what an earlier one says folded into that one, for showing: the same move as
+    :func:`distinct_events` counts it (type, time, place, vessel, box, seals, masses), under the
+    same container, booking and transport document references, retracted or not alike. Each
+    event kept is a copy with ``repeats``: the folded ones as ``{"event_id", "source",
+    "supplied_by", "received_at"}``, in order (empty when none). A carrier that re-sends an event
+    under a new event id (the DCSA T&T 2.2 sample holds its LOAD and ARRI twice) showed it twice
+    on the container's timeline, while scoring counted it once."""
+    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out = []
+    for e in events:
+        said = (replace(trip_event(e), received_at=None, source="", supplied_by=""), e.get("container_number") or "",
+                e.get("booking_ref") or "", e.get("transport_document_ref") or "", e.get("retracted_by") or "")
+        first = kept.get(said)
+        if first is None:
+            kept[said] = first = {**e, "repeats": []}
+            out.append(first)
+        else:
+            first["repeats"].append({"event_id": e.get("event_id") or "", "source": e.get("source") or "",
+                                     "supplied_by": e.get("supplied_by") or "", "received_at": e.get("received_at")})
+    return out
+
+
 #: TripEvent fields added after assessments were first stored: left out of a trip's stored
 #: form while empty (:func:`facts_snapshot`), so trips that do not use them keep their digest
 #: and are not re-scored for nothing after an upgrade.

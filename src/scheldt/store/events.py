@@ -957,7 +957,9 @@ class EventRepository:
         out = {}
         for number, events in own.items():
             mine = {e[k] for e in events for k in ("booking_ref", "transport_document_ref") if e[k]}
-            extra = {id(e): e for ref in mine for e in related.get(ref, ())}
+            # refs in order: the same events in the same order whatever the hash seed (a timeline
+            # showed two drafts of one minute in either order from run to run)
+            extra = {id(e): e for ref in sorted(mine) for e in related.get(ref, ())}
             out[number] = sorted(events + list(extra.values()), key=lambda e: (e["event_time"], e["kind"]))
         return out
 

@@ -30,6 +30,7 @@ from scheldt.domain.trips import (
     Trip,
     declarations_of_trip,
     document_may_cover,
+    fold_repeats,
     group_shown_trips,
     group_trips,
     is_placeholder_reference,
@@ -717,7 +718,9 @@ TRACK_MARGIN = timedelta(days=3)
 
 
 def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
-    """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with the AIS
+    """The trips of a container (ISO 6346 number, spaces and dashes allowed), each with its
+    events (an event that says what an earlier one says folded into it, under ``repeats``:
+    :func:`~scheldt.domain.trips.fold_repeats`), the AIS
     track of the vessels its events name (IMO → MMSI from AIS static data), from
     :data:`TRACK_MARGIN` before its first event to as long after its last, or while the box is
     on board (loaded, not discharged), for :data:`~scheldt.domain.trips.VOYAGE_TRACK` after
@@ -728,7 +731,9 @@ def container_timeline(uow: UnitOfWork, raw_number: str) -> ContainerTimeline:
         raise InputError("container number", "give a container number, e.g. APZU4812090")
     number, flag = container_number(raw_number.upper())
     listing = uow.documents.listing_all_versions([number])
-    trips = group_shown_trips(number, uow.events.for_container(number), voyage_documents(listing, number))
+    # an event received again under another id is shown once, with its copies (fold_repeats)
+    trips = [Trip(t.key, fold_repeats(t.events))  # type: ignore[arg-type]
+             for t in group_shown_trips(number, uow.events.for_container(number), voyage_documents(listing, number))]
     refs = sorted({r for t in trips for r in trip_references(t)})
     # a document found by a trip's reference that lists only other boxes is not this one's (a
     # linking review: another box's B/L, its shipper and seals, showed under this trip)

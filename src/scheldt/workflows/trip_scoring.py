@@ -44,6 +44,7 @@ from scheldt.domain.trips import (
     loaded_aboard_time,
     screened_parties,
     trip_documents,
+    trip_event,
     trip_facts_from_dict,
     trip_references,
     trip_summary,
@@ -114,23 +115,6 @@ def _utc(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _event(e: dict[str, Any]) -> TripEvent:
-    d = e.get("details") or {}
-    return TripEvent(
-        kind=e["kind"], event_type=e["event_type"], classifier=e["classifier"], event_time=_utc(e["event_time"]),
-        unlocode=e["unlocode"], facility_code=e["facility_code"], vessel_imo=e["vessel_imo"], empty=d.get("empty"),
-        # a withdrawn VGM declaration's seals say nothing, as its mass (a regression review's
-        # retracted declaration raised a changed seal)
-        seals=() if d.get("retracted") else tuple(s["number"] for s in d.get("seals") or [] if s.get("number")),
-        iso_equipment_code=d.get("iso_equipment_code") or "",
-        verified_gross_mass_kg=None if d.get("retracted") else d.get("verified_gross_mass_kg"),
-        tare_kg=None if d.get("retracted") else d.get("tare_kg"),
-        received_at=_utc(e["received_at"]) if e.get("received_at") else None, source=e["source"],
-        supplied_by=e.get("supplied_by") or "",
-        port_of_loading=str(d.get("port_of_loading") or "") if e["kind"] == "STOWAGE" else "",
-        port_of_discharge=str(d.get("port_of_discharge") or "") if e["kind"] == "STOWAGE" else "")
-
-
 def _document(d: dict[str, Any], number: str) -> TripDocument:
     containers = d.get("containers") or []
     mine = [c for c in containers if c.get("number") == number]
@@ -196,7 +180,7 @@ def trip_facts(uow: UnitOfWork, numbers: list[str], now: datetime, screen: TripS
                               owners)
         mine = tuple(_document(d, number) for d in docs)
         vessels = _vessel_names(trip.events, docs) if screen is not None and screen.vessels is not None else ()
-        built.append((trip.key, distinct_events(_event(e) for e in trip.events), mine, vessels))
+        built.append((trip.key, distinct_events(trip_event(e) for e in trip.events), mine, vessels))
     histories = _consignee_histories(uow, [docs for _, _, docs, _ in built], now)
     tracks = _tracks(uow, [events for _, events, _, _ in built])
     return [TripFacts(key, now, events, docs, history, track, _screen(screen, docs, vessels))
