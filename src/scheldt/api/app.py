@@ -40,8 +40,9 @@ from scheldt.api.deps import audit_if_signed_in, refuse_nul, refuse_unknown_quer
 from scheldt.api.errors import error_response
 from scheldt.errors import BodyTimeoutError, ScheldtError, TooLargeError
 from scheldt.exchange import stix_check, taxii
+from scheldt.risk import screening
 from scheldt.settings import get_settings
-from scheldt.store.db import open_store, store_answers
+from scheldt.store.db import import_repositories, open_store, store_answers
 from scheldt.workflows import supplied
 
 log = logging.getLogger("scheldt.api")
@@ -317,9 +318,11 @@ def _offline_docs(app: FastAPI) -> None:
 
 
 def _warm(done: threading.Event) -> None:
-    """:func:`scheldt.exchange.stix_check.warm`, then ``done`` set; also when it failed (logged):
+    """Name matching's tables built (:func:`scheldt.risk.screening.warm`) and
+    :func:`scheldt.exchange.stix_check.warm`, then ``done`` set; also when it failed (logged):
     received objects are then checked as they come, and the node is as ready as it will be."""
     try:
+        screening.warm()
         stix_check.warm()
     except Exception:
         log.exception("getting the STIX checks ready failed; they will start with the first envelope")
@@ -341,6 +344,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "engine", None) is None:
             app.state.engine = open_store(get_settings().resolved_database_url)
+        import_repositories()  # before the freeze: a request no longer imports one
         freeze_startup_objects()
         if warm:
             app.state.starting = threading.Event()

@@ -132,6 +132,13 @@ def name_keys(name: str) -> NameKeys:
     return NameKeys(full, core or full, spelled)
 
 
+def warm() -> None:
+    """Load the name-matching libraries and build their tables now (about 0.13 s of one core,
+    on their first use) rather than when the first name is screened: a server's first envelope
+    of watchlist entries paid for it (benchmarks/taxii_load.py's first Add Objects)."""
+    name_keys("Scheldt Warm-Up Trading Company Ltd.")
+
+
 #: Roman numerals ships of a series are told apart by ("MSC ANNA II").
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
 

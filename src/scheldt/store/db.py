@@ -34,7 +34,7 @@ from sqlalchemy.exc import (
     OperationalError,
     ProgrammingError,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 
 from scheldt.errors import ConfigError, ConflictError, InputError, StoreUnavailable
 from scheldt.store.logs import quiet_connection_losses
@@ -372,6 +372,15 @@ _REPOSITORIES = {
     "supplied_files": ("scheldt.store.supplied", "SuppliedFileRepository"),
     "tnt_feeds": ("scheldt.store.tnt_feeds", "TntFeedRepository"),
 }
+
+
+def import_repositories() -> None:
+    """Import every repository's module and configure the ORM's mappers now: a unit of work
+    imports each module on first use, and SQLAlchemy configures the mappers at the first query,
+    so a server's first requests paid for both (a long-running process calls this at start-up)."""
+    for module, _ in _REPOSITORIES.values():
+        importlib.import_module(module)
+    configure_mappers()
 
 
 @dataclass
