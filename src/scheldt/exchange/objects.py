@@ -55,8 +55,10 @@ DEFAULT_TLP = Tlp.AMBER_STRICT
 COMMUNITY_TLPS = frozenset({Tlp.CLEAR, Tlp.GREEN})
 
 
+@functools.lru_cache(maxsize=4096)
 def identity_id(org_id: str) -> str:
-    """The STIX identity id standing for a Scheldt organisation (the same on every node)."""
+    """The STIX identity id standing for a Scheldt organisation (the same on every node);
+    remembered, as a TAXII envelope asks it for each of its objects."""
     return f"identity--{uuid.uuid5(NAMESPACE, 'organisation:' + org_id)}"
 
 
