@@ -1,21 +1,27 @@
-"""Serve the API from several worker processes, each listening on its own socket.
+"""Serve the API from several worker processes; the supervisor hands each new connection to
+the worker with the fewest open.
 
 ``uvicorn --workers N`` shares one listening socket between its workers, and a worker woken
 by new connections accepts every one waiting (asyncio accepts up to the backlog per wake-up).
 Clients that keep their connections open (TAXII pollers, partner nodes, the workbench) then
 all land on one worker while the others stay idle: measured with 8 keep-alive TAXII clients on
 2 cores, one worker ran at 85 % of a core and the other at 0 % (benchmarks/taxii_load.py).
+Each worker on its own ``SO_REUSEPORT`` socket, the kernel spread connections by a hash of
+their addresses and ports: about evenly over many, but two partners posting TAXII envelopes
+landed on one worker every other run (its one core for their requests, the other worker idle:
+4,700 objects/s against 5,150 when apart), and eight clients were as often split 5 to 3 as 4 to 4.
 
-Here each worker binds its own socket to the same address with ``SO_REUSEPORT`` (Linux 3.9
-and later), and the kernel spreads new connections over the workers by a hash of each
-connection's addresses and ports. The supervising process binds the address first without
-listening (it receives no connections) to hold the port and to fail early with a clear error
-when it is taken, starts the workers, restarts one that dies, and stops them all on SIGTERM or
-SIGINT. Since SO_REUSEPORT lets any process of the same user join the port, the supervisor
-also takes a lock named after the port (an abstract Unix socket, released by the kernel however
-the process ends), so a second supervisor on the port is refused rather than served beside the
-first; and a worker asks the kernel for SIGTERM when its supervisor dies (PR_SET_PDEATHSIG), so
-no orphaned worker goes on serving.
+Here the supervising process listens and accepts; a thread hands each connection (its file
+descriptor, ``SCM_RIGHTS`` over a Unix ``SOCK_SEQPACKET`` socket pair per worker) to the worker
+that has the fewest open connections among those that answer (their app started), the one
+handed fewest so far on a tie; a worker says when a connection closes. It binds the address
+before starting the workers, to fail early with a clear error when it is taken, starts the
+workers, restarts one that dies, and stops them all on SIGTERM or SIGINT. The socket is bound
+with ``SO_REUSEPORT`` as the workers' were, so the supervisor also takes a lock named after the
+port (an abstract Unix socket, released by the kernel however the process ends), so a second
+supervisor on the port is refused rather than served beside the first; and a worker asks the
+kernel for SIGTERM when its supervisor dies (PR_SET_PDEATHSIG), so no orphaned worker goes on
+serving.
 
 Usage (the benchmarks): ``python -m scheldt.api.workers MODULE:FACTORY --workers 2``, where
 ``FACTORY()`` returns the ASGI application; ``scheldt serve --workers N`` runs the same.
@@ -24,19 +30,21 @@ Usage (the benchmarks): ``python -m scheldt.api.workers MODULE:FACTORY --workers
 from __future__ import annotations
 
 import argparse
+import asyncio
 import atexit
 import ctypes
 import errno
 import logging
 import multiprocessing
 import os
+import selectors
 import signal
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from scheldt.api.logs import configure_logging, log_config
@@ -199,26 +207,78 @@ def _say_when_started(server: Any, ready: Any) -> None:
     threading.Thread(target=watch, name="ready-watch", daemon=True).start()
 
 
-def _worker(factory: str, host: str, port: int, log_level: str, access_log: bool, supervisor: int,
-            ready: Any = None) -> None:
-    """One worker process: its own listening socket on (host, port), the app from ``factory``;
-    sets ``ready`` once it accepts connections."""
+#: What a worker sends its supervisor when one of its connections closes (a message each).
+CLOSED = b"-"
+#: Seconds the supervisor waits to hand a connection to a worker before it tries another.
+HAND_TIMEOUT_S = 2.0
+
+
+def _handed_server(config: Any, channel: socket.socket) -> Any:
+    """A uvicorn server serving the connections its supervisor hands it over ``channel``
+    instead of listening itself; it sends :data:`CLOSED` on ``channel`` as each one closes."""
+    import uvicorn
+
+    class HandedServer(uvicorn.Server):  # type: ignore[misc]
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=[])  # the app's start-up, and no listening socket
+            self._handed_loop = asyncio.get_running_loop()
+            channel.setblocking(False)
+            self._handed_loop.add_reader(channel.fileno(), self._take)
+
+        def _take(self) -> None:
+            try:
+                _, fds, _, _ = socket.recv_fds(channel, 1, 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                fds = []
+            if not fds:  # the supervisor is gone (or said nothing we can use): take no more
+                self._handed_loop.remove_reader(channel.fileno())
+                return
+            for fd in fds:
+                self._serve_handed(socket.socket(fileno=fd))
+
+        def _serve_handed(self, conn: socket.socket) -> None:
+            conn.setblocking(False)
+            protocol = self.config.http_protocol_class(config=self.config, server_state=self.server_state,
+                                                       app_state=self.lifespan.state, _loop=self._handed_loop)
+            lost = protocol.connection_lost
+
+            def connection_lost(exc: Exception | None) -> None:
+                try:
+                    lost(exc)
+                finally:
+                    with suppress(OSError):
+                        channel.send(CLOSED)
+
+            protocol.connection_lost = connection_lost
+            self._handed_loop.create_task(self._handed_loop.connect_accepted_socket(lambda: protocol, conn))
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            with suppress(ValueError, OSError):  # take no more connections
+                self._handed_loop.remove_reader(channel.fileno())
+            await super().shutdown(sockets=sockets)
+
+    return HandedServer(config)
+
+
+def _worker(factory: str, log_level: str, access_log: bool, supervisor: int, ready: Any,
+            channel: socket.socket) -> None:
+    """One worker process: the app from ``factory``, serving the connections its supervisor
+    hands it over ``channel``; sets ``ready`` once its app has started."""
     import uvicorn
 
     _end_with_supervisor(supervisor)
     app = import_factory(factory)()
-    # listen only once the app is built: connections hashed to a worker still loading would wait
-    sock = reuse_port_socket(host, port)
-    sock.listen(BACKLOG)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG,
                             log_config=log_config(log_level), **proxy_options())
-    server = uvicorn.Server(config)
+    server = _handed_server(config, channel)
     _watch_supervisor(server, supervisor)
     if ready is not None:
         _say_when_started(server, ready)
     try:
         with outliving_uvicorn_stop_signals():
-            server.run(sockets=[sock])
+            server.run()
     finally:
         # a multiprocessing child leaves by os._exit: run the exit handlers a normal exit runs
         # (stix_check stops its worker processes there); SIGTERM (the supervisor's, or the
@@ -256,16 +316,124 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._processes: list[Any] = []
         self._ready: list[Any] = []  # per worker, a multiprocessing Event set once it answers
+        self._channels: list[socket.socket | None] = []  # per worker, where its connections are handed
+        self._open: list[int] = []  # per worker, connections handed and not yet closed
+        self._handed: list[int] = []  # per worker, connections handed in all
+        self._state = threading.Lock()  # guards the three lists above and the workers' slots
         self._restarts: list[float] = []
         self._stopping = threading.Event()
 
-    def _start(self) -> tuple[Any, Any]:
+    def _start(self) -> tuple[Any, Any, socket.socket]:
         ready = self._context.Event()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = self._context.Process(target=_worker, name="scheldt-worker", daemon=False,
-                                         args=(self.factory, self.host, self.port, self.log_level, self.access_log,
-                                               os.getpid(), ready))
-        process.start()
-        return process, ready
+                                         args=(self.factory, self.log_level, self.access_log, os.getpid(), ready,
+                                               theirs))
+        try:
+            process.start()
+        finally:
+            theirs.close()  # the worker has its own: the channel ends (EOF here) when it does
+        mine.settimeout(HAND_TIMEOUT_S)
+        return process, ready, mine
+
+    def _hand_out(self) -> None:
+        """Accept connections on the address and hand each to a worker (see the module
+        docstring) until :meth:`stop`; a connection no worker can take yet waits (the first
+        workers still starting, or all gone and being replaced)."""
+        listener = self._held
+        # listen once a worker can serve: until then a client is refused, as it was before a
+        # worker listened, rather than left waiting
+        while not self._stopping.wait(0.05) and not any(r.is_set() for r in self._ready):
+            pass
+        listener.listen(BACKLOG)
+        listener.setblocking(False)
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ, -1)
+        watched: dict[socket.socket, int] = {}
+        waiting: list[socket.socket] = []
+        try:
+            while not self._stopping.is_set():
+                try:
+                    waiting = self._hand_out_once(listener, selector, watched, waiting)
+                except Exception:  # noqa: BLE001 - the thread must go on, or the node takes no connection
+                    log.exception("handing out connections failed; going on")
+                    time.sleep(0.1)
+        finally:
+            for conn in waiting:
+                conn.close()
+            selector.close()
+
+    def _hand_out_once(self, listener: socket.socket, selector: selectors.BaseSelector,
+                       watched: dict[socket.socket, int], waiting: list[socket.socket]) -> list[socket.socket]:
+        """One round of :meth:`_hand_out`: accept what came, read what workers said, hand out
+        what waits; returns the connections still waiting."""
+        self._watch_channels(selector, watched)
+        for key, _ in selector.select(timeout=0.2):
+            if key.data == -1:
+                waiting = waiting + self._accept(listener)
+            elif self._closed_on(key.fileobj, key.data):  # type: ignore[arg-type]
+                selector.unregister(key.fileobj)
+                del watched[key.fileobj]  # type: ignore[arg-type]
+                key.fileobj.close()  # type: ignore[union-attr]
+        return [conn for conn in waiting if not self._hand(conn)]
+
+    def _watch_channels(self, selector: selectors.BaseSelector, watched: dict[socket.socket, int]) -> None:
+        with self._state:
+            current = {channel: i for i, channel in enumerate(self._channels) if channel is not None}
+        for channel, i in current.items():
+            if channel not in watched:
+                selector.register(channel, selectors.EVENT_READ, i)
+                watched[channel] = i
+
+    @staticmethod
+    def _accept(listener: socket.socket) -> list[socket.socket]:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError as exc:  # out of file descriptors, say: the connection waits in the backlog
+            log.warning("cannot accept a connection: %s", exc)
+            time.sleep(0.1)
+            return []
+        return [conn]
+
+    def _closed_on(self, channel: socket.socket, i: int) -> bool:
+        """Read what worker ``i`` said on ``channel`` (a connection closed: one fewer open);
+        True when the channel has ended (the worker is gone)."""
+        try:
+            said = channel.recv(64)
+        except (BlockingIOError, InterruptedError, TimeoutError):
+            return False
+        except OSError:
+            said = b""
+        with self._state:
+            current = self._channels[i] is channel  # not a replaced worker's last words
+            if said:
+                if current:
+                    self._open[i] = max(0, self._open[i] - 1)
+                return False
+            if current:
+                self._channels[i], self._open[i] = None, 0
+        return True
+
+    def _hand(self, conn: socket.socket) -> bool:
+        """Hand ``conn`` to the ready worker with the fewest open connections (the fewest
+        handed on a tie); False when no worker took it."""
+        with self._state:
+            ready = sorted((self._open[i], self._handed[i], i, channel) for i, channel in enumerate(self._channels)
+                           if channel is not None and self._ready[i].is_set())
+        for _, _, i, channel in ready:
+            try:
+                socket.send_fds(channel, [b"c"], [conn.fileno()])
+            except OSError:  # gone or stuck: the next one
+                continue
+            with self._state:
+                if self._channels[i] is channel:
+                    self._open[i] += 1
+                    self._handed[i] += 1
+            conn.close()  # the worker has its own copy
+            return True
+        return False
 
     def stop(self, *_: object) -> None:
         """Ask :meth:`run` to stop the workers and return (safe from a signal handler)."""
@@ -274,9 +442,14 @@ class Supervisor:
     def run(self, on_ready: Callable[[int], None] | None = None) -> None:
         """Start the workers and watch them; see the class docstring."""
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        handing = threading.Thread(target=self._hand_out, name="hand-out", daemon=True)
         try:
             started = [self._start() for _ in range(self.workers)]
-            self._processes, self._ready = [p for p, _ in started], [r for _, r in started]
+            with self._state:
+                self._processes, self._ready, self._channels = ([p for p, _, _ in started], [r for _, r, _ in started],
+                                                                [c for _, _, c in started])
+                self._open, self._handed = [0] * self.workers, [0] * self.workers
+            handing.start()
             announced, warned, began = False, False, time.monotonic()
             while not self._stopping.wait(0.05 if not announced else 0.5):
                 self._replace_dead()
@@ -285,11 +458,13 @@ class Supervisor:
                     warned = True
                 if not announced and all(r.is_set() for r in self._ready):
                     announced = True
-                    log.info("serving on %s with %d workers (SO_REUSEPORT)", served_url(self.host, self.port),
-                             self.workers)
+                    log.info("serving on %s with %d workers", served_url(self.host, self.port), self.workers)
                     if on_ready is not None:
                         on_ready(self.port)
         finally:
+            self._stopping.set()
+            if handing.is_alive():
+                handing.join()  # no connection is handed to a worker being stopped
             self._stop_all()
             self._held.close()
             self._lock.close()
@@ -306,7 +481,10 @@ class Supervisor:
                 raise ConfigError("workers", f"workers exited {len(self._restarts)} times in "
                                   f"{RESTART_WINDOW_S:.0f} s (last exit status {process.exitcode}); see the log above")
             log.warning("worker %d (pid %s) exited with status %s; starting another", i, process.pid, process.exitcode)
-            self._processes[i], self._ready[i] = self._start()
+            process, ready, channel = self._start()
+            with self._state:  # the old channel is closed by the hand-out thread when it sees it end
+                self._processes[i], self._ready[i], self._channels[i] = process, ready, channel
+                self._open[i] = 0
 
     def _stop_all(self) -> None:
         for process in self._processes:

@@ -302,8 +302,8 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     jobs: Annotated[bool, typer.Option("--jobs/--no-jobs", help="Run the job runner in this process.")] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
-        "Worker processes serving requests, each on its own socket (SO_REUSEPORT) so that the kernel "
-        "spreads connections over them; with more than one, this process supervises them and runs the jobs."))] = 1,
+        "Worker processes serving requests; with more than one, this process accepts connections, hands each "
+        "to the worker with the fewest open, supervises them and runs the jobs."))] = 1,
 ) -> None:
     """Run the REST API (OpenAPI at /docs) and the workbench on the configured store."""
     import uvicorn
