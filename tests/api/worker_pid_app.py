@@ -3,15 +3,19 @@ process that served it and the client address it was given."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 
 def app_factory() -> Any:
-    """The app: ``GET /`` -> ``{"client": "ADDRESS", "pid": N}`` (any path)."""
+    """The app: ``GET /`` -> ``{"client": "ADDRESS", "pid": N}`` (any path); ``/slow?S``
+    answers after S seconds."""
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        if scope["path"] == "/slow":
+            await asyncio.sleep(float(scope["query_string"] or 5))
         body = b'{"client": "%s", "pid": %d}' % (scope["client"][0].encode(), os.getpid())
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

@@ -207,36 +207,66 @@ def _say_when_started(server: Any, ready: Any) -> None:
     threading.Thread(target=watch, name="ready-watch", daemon=True).start()
 
 
-#: What a worker sends its supervisor when one of its connections closes (a message each).
-CLOSED = b"-"
-#: Seconds the supervisor waits to hand a connection to a worker before it tries another.
-HAND_TIMEOUT_S = 2.0
+#: What goes over a worker's channel, a message each (``SOCK_SEQPACKET`` keeps them apart): the
+#: supervisor hands a connection (:data:`HANDED`, with its descriptor); the worker says
+#: connections closed (:data:`CLOSED`, a byte each), one handed that it could not take (:data:`DROPPED`:
+#: no descriptor free), that it takes no more (:data:`LEAVING`, when it stops), and hands back
+#: one it received after that (:data:`RETURNED`, with its descriptor).
+HANDED, CLOSED, DROPPED, LEAVING, RETURNED = b"c", b"-", b"!", b"x", b"r"
+#: Seconds a worker whose channel is full, or that dropped a connection, is handed nothing
+#: while another can take it.
+BUSY_S = 0.5
+#: Seconds between two warnings of a worker that connections handed to it were lost.
+DROP_LOG_S = 5.0
+#: Close notices a worker sends in one message at most (the supervisor reads 8 KiB at a time).
+MAX_NOTICES = 4096
 
 
 def _handed_server(config: Any, channel: socket.socket) -> Any:
     """A uvicorn server serving the connections its supervisor hands it over ``channel``
-    instead of listening itself; it sends :data:`CLOSED` on ``channel`` as each one closes."""
+    instead of listening itself (see :data:`HANDED` for what goes over it). A close notice
+    that cannot be sent at once (the channel full) is kept and sent with the next; a
+    descriptor that does not come (this process has none free) is said, and the worker goes on
+    taking connections; when it stops, it says so and hands back what was handed meanwhile."""
     import uvicorn
 
     class HandedServer(uvicorn.Server):  # type: ignore[misc]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            self._unsaid, self._retrying, self._taking = 0, False, False
             await super().startup(sockets=[])  # the app's start-up, and no listening socket
             self._handed_loop = asyncio.get_running_loop()
             channel.setblocking(False)
             self._handed_loop.add_reader(channel.fileno(), self._take)
+            self._taking = True
 
         def _take(self) -> None:
-            try:
-                _, fds, _, _ = socket.recv_fds(channel, 1, 1)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                fds = []
-            if not fds:  # the supervisor is gone (or said nothing we can use): take no more
-                self._handed_loop.remove_reader(channel.fileno())
-                return
-            for fd in fds:
-                self._serve_handed(socket.socket(fileno=fd))
+            while self._taking:
+                try:
+                    said, fds, flags, _ = socket.recv_fds(channel, 16, 1)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    said, fds, flags = b"", [], 0
+                if not said and not fds:  # the supervisor is gone: take no more
+                    self._stop_taking()
+                    return
+                if not fds:
+                    self._dropped(flags)
+                for fd in fds:
+                    self._serve_handed(socket.socket(fileno=fd))
+
+        def _dropped(self, flags: int) -> None:
+            """A connection handed without its descriptor (the kernel drops it when this process
+            has none free: MSG_CTRUNC): lost. Said to the supervisor, which hands this worker
+            nothing for a while, and logged once per :data:`DROP_LOG_S` at most (a flood of
+            idle connections drops thousands)."""
+            self._say(DROPPED)
+            self._drops = getattr(self, "_drops", 0) + 1
+            now = time.monotonic()
+            if now >= getattr(self, "_drops_logged", 0.0) + DROP_LOG_S:
+                why = "no file descriptor free" if flags & socket.MSG_CTRUNC else "it came without one"
+                log.warning("%d connection(s) handed to this worker lost: %s", self._drops, why)
+                self._drops, self._drops_logged = 0, now
 
         def _serve_handed(self, conn: socket.socket) -> None:
             conn.setblocking(False)
@@ -248,16 +278,61 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
                 try:
                     lost(exc)
                 finally:
-                    with suppress(OSError):
-                        channel.send(CLOSED)
+                    self._unsaid += 1
+                    if not self._retrying:  # else a retry is due and says this one too
+                        self._say_closed()
 
             protocol.connection_lost = connection_lost
             self._handed_loop.create_task(self._handed_loop.connect_accepted_socket(lambda: protocol, conn))
 
+        def _say(self, what: bytes) -> bool:
+            try:
+                channel.send(what)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:  # the supervisor is gone: nobody to tell
+                pass
+            return True
+
+        def _say_closed(self) -> None:
+            self._retrying = False
+            while self._unsaid:
+                told = min(self._unsaid, MAX_NOTICES)
+                if not self._say(CLOSED * told):  # the channel is full: again shortly
+                    self._retrying = True
+                    self._handed_loop.call_later(0.05, self._say_closed)
+                    return
+                self._unsaid -= told
+
+        def _stop_taking(self) -> None:
+            """Take no more connections: say so, then hand back what came meanwhile."""
+            if self._taking:
+                self._taking = False
+                with suppress(ValueError, OSError):
+                    self._handed_loop.remove_reader(channel.fileno())
+                self._say(LEAVING)
+            self._give_back()
+
+        def _give_back(self) -> None:
+            while True:
+                try:
+                    _, fds, _, _ = socket.recv_fds(channel, 16, 1)
+                except OSError:
+                    return
+                if not fds:
+                    return
+                for fd in fds:
+                    try:
+                        socket.send_fds(channel, [RETURNED], [fd])
+                    except OSError:
+                        pass
+                    finally:
+                        os.close(fd)
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            with suppress(ValueError, OSError):  # take no more connections
-                self._handed_loop.remove_reader(channel.fileno())
+            self._stop_taking()
             await super().shutdown(sockets=sockets)
+            self._give_back()  # what was handed before the supervisor read that this one leaves
 
     return HandedServer(config)
 
@@ -319,9 +394,11 @@ class Supervisor:
         self._channels: list[socket.socket | None] = []  # per worker, where its connections are handed
         self._open: list[int] = []  # per worker, connections handed and not yet closed
         self._handed: list[int] = []  # per worker, connections handed in all
-        self._state = threading.Lock()  # guards the three lists above and the workers' slots
+        self._busy: list[float] = []  # per worker, the monotonic time until which it is handed nothing
+        self._state = threading.Lock()  # guards the four lists above and the workers' slots
         self._restarts: list[float] = []
         self._stopping = threading.Event()
+        self._listening = threading.Event()  # set once the address takes connections
 
     def _start(self) -> tuple[Any, Any, socket.socket]:
         ready = self._context.Event()
@@ -333,13 +410,13 @@ class Supervisor:
             process.start()
         finally:
             theirs.close()  # the worker has its own: the channel ends (EOF here) when it does
-        mine.settimeout(HAND_TIMEOUT_S)
+        mine.setblocking(False)  # (socket.recv_fds drops its flags before Python 3.12: no MSG_DONTWAIT)
         return process, ready, mine
 
     def _hand_out(self) -> None:
         """Accept connections on the address and hand each to a worker (see the module
         docstring) until :meth:`stop`; a connection no worker can take yet waits (the first
-        workers still starting, or all gone and being replaced)."""
+        workers still starting, all busy, or all gone and being replaced)."""
         listener = self._held
         # listen once a worker can serve: until then a client is refused, as it was before a
         # worker listened, rather than left waiting
@@ -347,6 +424,7 @@ class Supervisor:
             pass
         listener.listen(BACKLOG)
         listener.setblocking(False)
+        self._listening.set()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ, -1)
         watched: dict[socket.socket, int] = {}
@@ -354,7 +432,7 @@ class Supervisor:
         try:
             while not self._stopping.is_set():
                 try:
-                    waiting = self._hand_out_once(listener, selector, watched, waiting)
+                    self._hand_out_once(listener, selector, watched, waiting)
                 except Exception:  # noqa: BLE001 - the thread must go on, or the node takes no connection
                     log.exception("handing out connections failed; going on")
                     time.sleep(0.1)
@@ -364,18 +442,18 @@ class Supervisor:
             selector.close()
 
     def _hand_out_once(self, listener: socket.socket, selector: selectors.BaseSelector,
-                       watched: dict[socket.socket, int], waiting: list[socket.socket]) -> list[socket.socket]:
+                       watched: dict[socket.socket, int], waiting: list[socket.socket]) -> None:
         """One round of :meth:`_hand_out`: accept what came, read what workers said, hand out
-        what waits; returns the connections still waiting."""
+        what waits (``waiting``, updated in place)."""
         self._watch_channels(selector, watched)
-        for key, _ in selector.select(timeout=0.2):
+        for key, _ in selector.select(timeout=0.02 if waiting else 0.2):
             if key.data == -1:
-                waiting = waiting + self._accept(listener)
-            elif self._closed_on(key.fileobj, key.data):  # type: ignore[arg-type]
+                waiting += self._accept(listener)
+            elif self._read_channel(key.fileobj, key.data, waiting):  # type: ignore[arg-type]
                 selector.unregister(key.fileobj)
                 del watched[key.fileobj]  # type: ignore[arg-type]
                 key.fileobj.close()  # type: ignore[union-attr]
-        return [conn for conn in waiting if not self._hand(conn)]
+        waiting[:] = [conn for conn in waiting if not self._hand(conn)]
 
     def _watch_channels(self, selector: selectors.BaseSelector, watched: dict[socket.socket, int]) -> None:
         with self._state:
@@ -397,35 +475,48 @@ class Supervisor:
             return []
         return [conn]
 
-    def _closed_on(self, channel: socket.socket, i: int) -> bool:
-        """Read what worker ``i`` said on ``channel`` (a connection closed: one fewer open);
-        True when the channel has ended (the worker is gone)."""
-        try:
-            said = channel.recv(64)
-        except (BlockingIOError, InterruptedError, TimeoutError):
-            return False
-        except OSError:
-            said = b""
-        with self._state:
-            current = self._channels[i] is channel  # not a replaced worker's last words
-            if said:
-                if current:
-                    self._open[i] = max(0, self._open[i] - 1)
+    def _read_channel(self, channel: socket.socket, i: int, waiting: list[socket.socket]) -> bool:
+        """Read everything worker ``i`` said on ``channel`` (see :data:`HANDED`); connections it
+        hands back join ``waiting``. True when the channel has ended (the worker is gone)."""
+        while True:
+            try:
+                said, fds, _, _ = socket.recv_fds(channel, 8192, 16)
+            except (BlockingIOError, InterruptedError):
                 return False
-            if current:
-                self._channels[i], self._open[i] = None, 0
-        return True
+            except OSError:
+                said, fds = b"", []
+            waiting += [socket.socket(fileno=fd) for fd in fds]
+            with self._state:
+                current = self._channels[i] is channel  # not a replaced or leaving worker's last words
+                if not said and not fds:
+                    if current:
+                        self._channels[i], self._open[i] = None, 0
+                    return True
+                if current:
+                    gone = said.count(CLOSED) + said.count(DROPPED) + said.count(RETURNED)
+                    self._open[i] = max(0, self._open[i] - gone)
+                    if DROPPED in said:
+                        self._busy[i] = time.monotonic() + BUSY_S
+                    if LEAVING in said:
+                        self._channels[i], self._open[i] = None, 0
 
     def _hand(self, conn: socket.socket) -> bool:
         """Hand ``conn`` to the ready worker with the fewest open connections (the fewest
-        handed on a tie); False when no worker took it."""
+        handed on a tie), one busy (:data:`BUSY_S`) only when every other is; False when no
+        worker took it."""
+        now = time.monotonic()
         with self._state:
-            ready = sorted((self._open[i], self._handed[i], i, channel) for i, channel in enumerate(self._channels)
+            ready = sorted((self._busy[i] > now, self._open[i], self._handed[i], i, channel)
+                           for i, channel in enumerate(self._channels)
                            if channel is not None and self._ready[i].is_set())
-        for _, _, i, channel in ready:
+        for _, _, _, i, channel in ready:
             try:
-                socket.send_fds(channel, [b"c"], [conn.fileno()])
-            except OSError:  # gone or stuck: the next one
+                socket.send_fds(channel, [HANDED], [conn.fileno()])
+            except (BlockingIOError, InterruptedError):  # its channel is full: it is stuck or swamped
+                with self._state:
+                    self._busy[i] = time.monotonic() + BUSY_S
+                continue
+            except OSError:  # gone: the next one
                 continue
             with self._state:
                 if self._channels[i] is channel:
@@ -448,7 +539,7 @@ class Supervisor:
             with self._state:
                 self._processes, self._ready, self._channels = ([p for p, _, _ in started], [r for _, r, _ in started],
                                                                 [c for _, _, c in started])
-                self._open, self._handed = [0] * self.workers, [0] * self.workers
+                self._open, self._handed, self._busy = [0] * self.workers, [0] * self.workers, [0.0] * self.workers
             handing.start()
             announced, warned, began = False, False, time.monotonic()
             while not self._stopping.wait(0.05 if not announced else 0.5):
@@ -456,7 +547,7 @@ class Supervisor:
                 if not announced and not warned and time.monotonic() - began > START_WARN_S:
                     log.warning("workers still starting after %.0f s: not serving yet", START_WARN_S)
                     warned = True
-                if not announced and all(r.is_set() for r in self._ready):
+                if not announced and self._listening.is_set() and all(r.is_set() for r in self._ready):
                     announced = True
                     log.info("serving on %s with %d workers", served_url(self.host, self.port), self.workers)
                     if on_ready is not None:
@@ -465,6 +556,7 @@ class Supervisor:
             self._stopping.set()
             if handing.is_alive():
                 handing.join()  # no connection is handed to a worker being stopped
+            self._held.close()  # a new client is refused at once, not left waiting while workers stop
             self._stop_all()
             self._held.close()
             self._lock.close()
@@ -484,7 +576,7 @@ class Supervisor:
             process, ready, channel = self._start()
             with self._state:  # the old channel is closed by the hand-out thread when it sees it end
                 self._processes[i], self._ready[i], self._channels[i] = process, ready, channel
-                self._open[i] = 0
+                self._open[i], self._handed[i], self._busy[i] = 0, 0, 0.0
 
     def _stop_all(self) -> None:
         for process in self._processes:
