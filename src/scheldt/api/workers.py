@@ -233,6 +233,7 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
     class HandedServer(uvicorn.Server):  # type: ignore[misc]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             self._unsaid, self._retrying, self._taking = 0, False, False
+            self._drops, self._drops_logged = 0, 0.0
             await super().startup(sockets=[])  # the app's start-up, and no listening socket
             self._handed_loop = asyncio.get_running_loop()
             channel.setblocking(False)
@@ -261,9 +262,9 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
             nothing for a while, and logged once per :data:`DROP_LOG_S` at most (a flood of
             idle connections drops thousands)."""
             self._say(DROPPED)
-            self._drops = getattr(self, "_drops", 0) + 1
+            self._drops += 1
             now = time.monotonic()
-            if now >= getattr(self, "_drops_logged", 0.0) + DROP_LOG_S:
+            if now >= self._drops_logged + DROP_LOG_S:
                 why = "no file descriptor free" if flags & socket.MSG_CTRUNC else "it came without one"
                 log.warning("%d connection(s) handed to this worker lost: %s", self._drops, why)
                 self._drops, self._drops_logged = 0, now
@@ -310,7 +311,7 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
                 self._taking = False
                 with suppress(ValueError, OSError):
                     self._handed_loop.remove_reader(channel.fileno())
-                self._say(LEAVING)
+                self._patiently(lambda: channel.send(LEAVING))
             self._give_back()
 
         def _give_back(self) -> None:
@@ -323,11 +324,26 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
                     return
                 for fd in fds:
                     try:
-                        socket.send_fds(channel, [RETURNED], [fd])
-                    except OSError:
-                        pass
+                        self._patiently(lambda fd=fd: socket.send_fds(channel, [RETURNED], [fd]))
                     finally:
                         os.close(fd)
+
+        @staticmethod
+        def _patiently(send: Callable[[], object]) -> None:
+            """``send`` on the non-blocking channel, tried again for up to a second while it is
+            full (only when the worker stops: what it says then must get through); given up
+            when the supervisor is gone."""
+            deadline = time.monotonic() + 1.0
+            while True:
+                try:
+                    send()
+                    return
+                except (BlockingIOError, InterruptedError):
+                    if time.monotonic() > deadline:
+                        return
+                    time.sleep(0.01)
+                except OSError:
+                    return
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             self._stop_taking()
