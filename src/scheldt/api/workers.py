@@ -216,6 +216,9 @@ HANDED, CLOSED, DROPPED, LEAVING, RETURNED = b"c", b"-", b"!", b"x", b"r"
 #: Seconds a worker whose channel is full, or that dropped a connection, is handed nothing
 #: while another can take it.
 BUSY_S = 0.5
+#: Connections the supervisor holds while no worker can take them; more wait in the kernel's
+#: backlog (each held costs a descriptor, and every round tries the first).
+MAX_WAITING = 256
 #: Seconds between two warnings of a worker that connections handed to it were lost.
 DROP_LOG_S = 5.0
 #: Close notices a worker sends in one message at most (the supervisor reads 8 KiB at a time).
@@ -232,7 +235,7 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
 
     class HandedServer(uvicorn.Server):  # type: ignore[misc]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            self._unsaid, self._retrying, self._taking = 0, False, False
+            self._unsaid, self._unsaid_drops, self._retrying, self._taking = 0, 0, False, False
             self._drops, self._drops_logged = 0, 0.0
             await super().startup(sockets=[])  # the app's start-up, and no listening socket
             self._handed_loop = asyncio.get_running_loop()
@@ -258,10 +261,13 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
 
         def _dropped(self, flags: int) -> None:
             """A connection handed without its descriptor (the kernel drops it when this process
-            has none free: MSG_CTRUNC): lost. Said to the supervisor, which hands this worker
-            nothing for a while, and logged once per :data:`DROP_LOG_S` at most (a flood of
-            idle connections drops thousands)."""
-            self._say(DROPPED)
+            has none free: MSG_CTRUNC): lost. Said to the supervisor (with the close notices, so
+            not lost when the channel is full), which hands this worker nothing for a while, and
+            logged once per :data:`DROP_LOG_S` at most (a flood of idle connections drops
+            thousands)."""
+            self._unsaid_drops += 1
+            if not self._retrying:
+                self._say_closed()
             self._drops += 1
             now = time.monotonic()
             if now >= self._drops_logged + DROP_LOG_S:
@@ -296,14 +302,18 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
             return True
 
         def _say_closed(self) -> None:
+            """Send the close and drop notices not said yet, a message of up to
+            :data:`MAX_NOTICES`; while the channel is full, again every 50 ms."""
             self._retrying = False
-            while self._unsaid:
-                told = min(self._unsaid, MAX_NOTICES)
-                if not self._say(CLOSED * told):  # the channel is full: again shortly
+            while self._unsaid or self._unsaid_drops:
+                drops = min(self._unsaid_drops, MAX_NOTICES)
+                closed = min(self._unsaid, MAX_NOTICES - drops)
+                if not self._say(DROPPED * drops + CLOSED * closed):  # the channel is full: again shortly
                     self._retrying = True
                     self._handed_loop.call_later(0.05, self._say_closed)
                     return
-                self._unsaid -= told
+                self._unsaid_drops -= drops
+                self._unsaid -= closed
 
         def _stop_taking(self) -> None:
             """Take no more connections: say so, then hand back what came meanwhile."""
@@ -344,6 +354,16 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
                     time.sleep(0.01)
                 except OSError:
                     return
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            """uvicorn's stop on SIGTERM/SIGINT, and no more connections taken from now on,
+            not from its next tick (up to 0.1 s later: a review's clients handed one meanwhile
+            were closed unanswered)."""
+            super().handle_exit(sig, frame)
+            loop = getattr(self, "_handed_loop", None)
+            if loop is not None:
+                with suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(self._stop_taking)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             self._stop_taking()
@@ -429,6 +449,9 @@ class Supervisor:
         mine.setblocking(False)  # (socket.recv_fds drops its flags before Python 3.12: no MSG_DONTWAIT)
         return process, ready, mine
 
+    #: When "cannot accept" was last logged (monotonic s): once per DROP_LOG_S at most.
+    _accept_warned = 0.0
+
     def _hand_out(self) -> None:
         """Accept connections on the address and hand each to a worker (see the module
         docstring) until :meth:`stop`; a connection no worker can take yet waits (the first
@@ -443,6 +466,7 @@ class Supervisor:
         self._listening.set()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ, -1)
+        self._listener_off = False  # True while MAX_WAITING connections wait: the listener is not read
         watched: dict[socket.socket, int] = {}
         waiting: list[socket.socket] = []
         try:
@@ -462,6 +486,12 @@ class Supervisor:
         """One round of :meth:`_hand_out`: accept what came, read what workers said, hand out
         what waits (``waiting``, updated in place)."""
         self._watch_channels(selector, watched)
+        full = len(waiting) >= MAX_WAITING  # then new ones wait in the kernel's backlog, unread
+        if full and not self._listener_off:
+            selector.unregister(listener)
+        elif not full and self._listener_off:
+            selector.register(listener, selectors.EVENT_READ, -1)
+        self._listener_off = full
         for key, _ in selector.select(timeout=0.02 if waiting else 0.2):
             if key.data == -1:
                 waiting += self._accept(listener)
@@ -469,7 +499,12 @@ class Supervisor:
                 selector.unregister(key.fileobj)
                 del watched[key.fileobj]  # type: ignore[arg-type]
                 key.fileobj.close()  # type: ignore[union-attr]
-        waiting[:] = [conn for conn in waiting if not self._hand(conn)]
+        handed = 0
+        for conn in waiting:  # in order, until one finds no worker: the rest would not either
+            if not self._hand(conn):
+                break
+            handed += 1
+        del waiting[:handed]
 
     def _watch_channels(self, selector: selectors.BaseSelector, watched: dict[socket.socket, int]) -> None:
         with self._state:
@@ -486,7 +521,10 @@ class Supervisor:
         except (BlockingIOError, InterruptedError):
             return []
         except OSError as exc:  # out of file descriptors, say: the connection waits in the backlog
-            log.warning("cannot accept a connection: %s", exc)
+            now = time.monotonic()
+            if now >= Supervisor._accept_warned + DROP_LOG_S:
+                log.warning("cannot accept a connection: %s", exc)
+                Supervisor._accept_warned = now
             time.sleep(0.1)
             return []
         return [conn]
@@ -589,7 +627,13 @@ class Supervisor:
                 raise ConfigError("workers", f"workers exited {len(self._restarts)} times in "
                                   f"{RESTART_WINDOW_S:.0f} s (last exit status {process.exitcode}); see the log above")
             log.warning("worker %d (pid %s) exited with status %s; starting another", i, process.pid, process.exitcode)
-            process, ready, channel = self._start()
+            try:
+                process, ready, channel = self._start()
+            except OSError as exc:  # out of file descriptors or processes: again at the next round
+                self._restarts.pop()
+                log.error("cannot start worker %d: %s; trying again", i, exc)
+                time.sleep(0.5)
+                continue
             with self._state:  # the old channel is closed by the hand-out thread when it sees it end
                 self._processes[i], self._ready[i], self._channels[i] = process, ready, channel
                 self._open[i], self._handed[i], self._busy[i] = 0, 0, 0.0
