@@ -566,3 +566,34 @@ def test_clients_connecting_as_a_worker_is_told_to_stop_are_answered() -> None:
             for t in threads:
                 t.join()
         assert failures == [] and answered[0] > 100, (failures[:5], answered[0])
+
+
+def test_drop_notices_a_full_channel_cannot_take_are_not_lost() -> None:
+    """A second review: workers at their limit of open files could not take some 280 queued
+    connections each while the supervisor was paused; the notices of those dropped beyond what
+    the channel held were lost, the counts stayed [22, 1] for good, and every new client went to
+    the other worker."""
+    with supervisor(workers=2, max_fds=256) as (process, base):
+        port = int(base.rsplit(":", 1)[1])
+        workers = sorted(children(process.pid))
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(480)]
+        time.sleep(1.5)
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.7)
+        queued = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(600)]
+        time.sleep(1)
+        process.send_signal(signal.SIGSTOP)
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(2)  # the workers drop what they cannot take, and say so into a channel nobody reads
+        process.send_signal(signal.SIGCONT)
+        time.sleep(2)
+        for c in idle + queued:
+            c.close()
+        time.sleep(3)
+        served = []
+        for _ in range(6):
+            with suppress(OSError):
+                served.append(request_on_new_connection(port))
+        assert set(served) == set(workers), served
