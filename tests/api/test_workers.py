@@ -65,12 +65,13 @@ def pid_of_request(base: str) -> int:
             time.sleep(0.1)
 
 
-def pids_of_connections_opened_at_once(base: str, n: int) -> list[int]:
-    """The worker pid serving each of ``n`` connections, all opened before any request is sent
-    (as clients that keep their connections open do when a server starts)."""
+def connections_opened_at_once(base: str, n: int) -> list[tuple[int, socket.socket]]:
+    """``n`` connections, all opened before any request is sent (as clients that keep their
+    connections open do when a server starts), each with the pid of the worker that answered
+    one request on it; left open (keep-alive)."""
     host, port = base.removeprefix("http://").split(":")
     connections = [socket.create_connection((host, int(port)), timeout=10) for _ in range(n)]
-    pids = []
+    served = []
     try:
         for c in connections:
             c.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -78,11 +79,20 @@ def pids_of_connections_opened_at_once(base: str, n: int) -> list[int]:
             answer = b""
             while not answer.endswith(b"}"):
                 answer += c.recv(4096)
-            pids.append(int(answer.rsplit(b":", 1)[1].strip(b" }")))
-    finally:
+            served.append((int(answer.rsplit(b":", 1)[1].strip(b" }")), c))
+    except BaseException:
         for c in connections:
             c.close()
-    return pids
+        raise
+    return served
+
+
+def pids_of_connections_opened_at_once(base: str, n: int) -> list[int]:
+    """The worker pid serving each of ``n`` connections opened at once (then closed)."""
+    served = connections_opened_at_once(base, n)
+    for _, c in served:
+        c.close()
+    return [pid for pid, _ in served]
 
 
 def listening(port: int) -> int:
@@ -381,16 +391,9 @@ def test_close_notices_of_many_connections_closed_at_once_are_not_lost() -> None
     stayed up for good, and every new client went to the other worker. Here the supervisor is
     paused while one worker's 400 connections close, so its channel fills for certain."""
     with supervisor(workers=2) as (process, base):
-        host, port = base.removeprefix("http://").split(":")
-        connections = [socket.create_connection((host, int(port)), timeout=10) for _ in range(800)]
         served: dict[int, list[socket.socket]] = {}
-        for c in connections:
-            c.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        for c in connections:
-            answer = b""
-            while not answer.endswith(b"}"):
-                answer += c.recv(4096)
-            served.setdefault(int(answer.rsplit(b":", 1)[1].strip(b" }")), []).append(c)
+        for pid, c in connections_opened_at_once(base, 800):
+            served.setdefault(pid, []).append(c)
         counts = {p: len(cs) for p, cs in served.items()}
         assert len(served) == 2 and min(counts.values()) >= 300, counts
         first, second = served.values()
