@@ -435,6 +435,8 @@ class Supervisor:
         self._restarts: list[float] = []
         self._stopping = threading.Event()
         self._listening = threading.Event()  # set once the address takes connections
+        self._listener_off = False  # True while MAX_WAITING connections wait: the listener is not read
+        self._accept_warned = 0.0  # when "cannot accept" was last logged (monotonic s): once per DROP_LOG_S
 
     def _start(self) -> tuple[Any, Any, socket.socket]:
         ready = self._context.Event()
@@ -448,9 +450,6 @@ class Supervisor:
             theirs.close()  # the worker has its own: the channel ends (EOF here) when it does
         mine.setblocking(False)  # (socket.recv_fds drops its flags before Python 3.12: no MSG_DONTWAIT)
         return process, ready, mine
-
-    #: When "cannot accept" was last logged (monotonic s): once per DROP_LOG_S at most.
-    _accept_warned = 0.0
 
     def _hand_out(self) -> None:
         """Accept connections on the address and hand each to a worker (see the module
@@ -466,7 +465,6 @@ class Supervisor:
         self._listening.set()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ, -1)
-        self._listener_off = False  # True while MAX_WAITING connections wait: the listener is not read
         watched: dict[socket.socket, int] = {}
         waiting: list[socket.socket] = []
         try:
@@ -514,17 +512,16 @@ class Supervisor:
                 selector.register(channel, selectors.EVENT_READ, i)
                 watched[channel] = i
 
-    @staticmethod
-    def _accept(listener: socket.socket) -> list[socket.socket]:
+    def _accept(self, listener: socket.socket) -> list[socket.socket]:
         try:
             conn, _ = listener.accept()
         except (BlockingIOError, InterruptedError):
             return []
         except OSError as exc:  # out of file descriptors, say: the connection waits in the backlog
             now = time.monotonic()
-            if now >= Supervisor._accept_warned + DROP_LOG_S:
+            if now >= self._accept_warned + DROP_LOG_S:
                 log.warning("cannot accept a connection: %s", exc)
-                Supervisor._accept_warned = now
+                self._accept_warned = now
             time.sleep(0.1)
             return []
         return [conn]
