@@ -275,9 +275,10 @@ class TaxiiCtx:
         """Record a read or write (appended in the request's transaction)."""
         self.pending.append((kind, {"object_kind": object_kind, "object_id": str(object_id), "details": details}))
 
-    def collection(self, key: str) -> t.Collection:
-        """A collection the requester may read. Raises NotFoundError."""
-        return t.find_collection(self.uow, self.principal, self.requester, key)
+    def collection(self, key: str, described: bool = False) -> t.Collection:
+        """A collection the requester may read (with its title and description when
+        ``described``). Raises NotFoundError."""
+        return t.find_collection(self.uow, self.principal, self.requester, key, described)
 
 
 def _serve(request: Request, work: Callable[[TaxiiCtx], Response], check_media: bool = True) -> Response:
@@ -412,7 +413,7 @@ async def get_collection(api_root: str, collection: str, request: Request) -> Re
     """One collection resource."""
     def work(ctx: TaxiiCtx) -> Response:
         _root(api_root)
-        c = ctx.collection(collection)
+        c = ctx.collection(collection, described=True)
         ctx.audit("read", "taxii-collection", c.alias)
         return taxii_response(c.resource())
     return await run_in_threadpool(_serve, request, work)

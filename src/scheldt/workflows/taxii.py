@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import secrets
@@ -77,6 +78,7 @@ VERIFIED_CACHE = 1024
 
 # --- collections ---------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def collection_id(alias: str) -> str:
     """The UUID of the collection of sharing group ``alias`` (or :data:`COMMUNITY`); the same on
     every Scheldt node."""
@@ -117,39 +119,60 @@ def _require_read(principal: Principal) -> None:
         raise ForbiddenError("collections", "your roles do not let you read shared objects")
 
 
+def _readable(principal: Principal, requester: Requester) -> list[tuple[str | None, bool]]:
+    """(sharing group id, None for the community collection; whether the requester may add
+    objects) of each collection the requester may read, community first, then by group id.
+    Raises ForbiddenError for a principal without READ_TRIPS."""
+    _require_read(principal)
+    share = principal.can(Permission.SHARE)
+    out: list[tuple[str | None, bool]] = [(None, share and principal.organisation.kind == OrgKind.AGENCY)]
+    for group_id in sorted(requester.groups | requester.client_of_groups):
+        if not group_id.startswith(LOCAL_GROUP):
+            out.append((group_id, share and group_id in requester.groups))
+    return out
+
+
+_COMMUNITY_ABOUT = ("Objects shared without a sharing group: TLP:CLEAR (everyone), TLP:GREEN (agencies) and TLP:RED "
+                    "to named recipients.")
+
+
 def collections(uow: Any, principal: Principal, requester: Requester) -> list[Collection]:
     """The collections the requester may read, community first, then by alias. Raises
     ForbiddenError for a principal without READ_TRIPS."""
-    _require_read(principal)
-    share = principal.can(Permission.SHARE)
-    out = [Collection(collection_id(COMMUNITY), COMMUNITY, "Community",
-                      "Objects shared without a sharing group: TLP:CLEAR (everyone), TLP:GREEN (agencies) and "
-                      "TLP:RED to named recipients.", None, True,
-                      share and principal.organisation.kind == OrgKind.AGENCY)]
-    readable = sorted(requester.groups | requester.client_of_groups)
-    for group_id in readable:
-        if group_id.startswith(LOCAL_GROUP):
+    out = []
+    for group_id, can_write in _readable(principal, requester):
+        if group_id is None:
+            out.append(Collection(collection_id(COMMUNITY), COMMUNITY, "Community", _COMMUNITY_ABOUT, None, True,
+                                  can_write))
             continue
         try:
             group = uow.exchange.group(group_id)
         except NotFoundError:
             continue
-        member = group_id in requester.groups
         # a client company reads the group's TLP:AMBER items, never who its members are (an
         # attack review found the member agencies listed to a carrier)
-        about = (f"Sharing group {group_id}: {', '.join(group['members'])}." if member else
+        about = (f"Sharing group {group_id}: {', '.join(group['members'])}." if group_id in requester.groups else
                  f"Sharing group {group_id}. You read its TLP:AMBER items as a client of an agency in it.")
-        out.append(Collection(collection_id(group_id), group_id, group["name"], about, group_id, True, member and share))
+        out.append(Collection(collection_id(group_id), group_id, group["name"], about, group_id, True, can_write))
     return out
 
 
-def find_collection(uow: Any, principal: Principal, requester: Requester, key: str) -> Collection:
+def find_collection(uow: Any, principal: Principal, requester: Requester, key: str,
+                    described: bool = False) -> Collection:
     """The collection with id or alias ``key`` among those the requester may read. Raises
-    NotFoundError otherwise (another group's collection is not revealed)."""
-    for c in collections(uow, principal, requester):
-        if key in (c.id, c.alias):
-            return c
-    raise NotFoundError(f"collection {key[:80]}", "no such collection, or not one you may read")
+    NotFoundError otherwise (another group's collection is not revealed). Without
+    ``described`` its title and description are left empty and no sharing group is read: a
+    list of objects, manifests or versions needs only the collection's scope and rights (the
+    requester's groups exist: a membership names its group)."""
+    if described:
+        found = [c for c in collections(uow, principal, requester) if key in (c.id, c.alias)]
+    else:
+        found = [Collection(collection_id(alias), alias, "", "", group_id, True, can_write)
+                 for group_id, can_write in _readable(principal, requester)
+                 for alias in [COMMUNITY if group_id is None else group_id] if key in (collection_id(alias), alias)]
+    if not found:
+        raise NotFoundError(f"collection {key[:80]}", "no such collection, or not one you may read")
+    return found[0]
 
 
 # --- parameters ----------------------------------------------------------------------------------
