@@ -47,7 +47,7 @@ def test_a_pooled_connection_the_database_dropped_is_replaced_unseen(postgres_ur
         with unit_of_work(engine) as uow:
             pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with psycopg.connect(PG_SERVER, autocommit=True) as other:  # the pooled connection dies while idle
-            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            assert other.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]  # waits for its end
         with unit_of_work(engine) as uow:
             assert uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:
