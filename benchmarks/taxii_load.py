@@ -672,12 +672,12 @@ def stix_check_alone(templates: list[Template], envelope: int, seconds: float = 
     """The baseline of the ingest figure, measured in the same run before the server starts:
     the stix2 check of the benchmark's objects alone, as the server runs it
     (:func:`scheldt.exchange.stix_check.stix_problems`: envelopes of ``envelope`` objects split
-    over ``SCHELDT_STIX_CHECK_PROCESSES`` processes, started and warmed first), with nothing else
+    over :func:`scheldt.exchange.stix_check.pool_size` processes: here, in no server, every core
+    unless ``SCHELDT_STIX_CHECK_PROCESSES`` says; started and warmed first), with nothing else
     running, for about ``seconds`` s. Returns {"objects", "seconds", "objects_per_s",
     "processes"}. Every object must pass (a template that stix2 refuses is a benchmark bug:
     RuntimeError)."""
     from scheldt.exchange import stix_check
-    from scheldt.settings import get_settings
 
     objects = [o for t in templates for o in json.loads(f"[{t.text}]")]
     envelopes = [objects[i:i + envelope] for i in range(0, len(objects), envelope)]
@@ -694,7 +694,7 @@ def stix_check_alone(templates: list[Template], envelope: int, seconds: float = 
     finally:
         stix_check.stop_pool()
     return {"objects": checked, "seconds": round(elapsed, 2), "objects_per_s": round(checked / elapsed, 1),
-            "processes": get_settings().stix_check_processes}
+            "processes": stix_check.pool_size()}
 
 
 async def run_scheldt(args: argparse.Namespace, templates: list[Template], work: Path) -> dict[str, Any]:

@@ -25,3 +25,23 @@ def test_the_node_s_ports_are_un_locodes(monkeypatch: pytest.MonkeyPatch) -> Non
         assert get_settings().ports == ("BEANR", "BEZEE")
     finally:
         get_settings.cache_clear()
+
+
+def test_stix_check_processes_unset_or_empty_leave_the_share_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCHELDT_STIX_CHECK_PROCESSES: a number of processes, or (unset, or set but empty, as an
+    env file's ``SCHELDT_STIX_CHECK_PROCESSES=`` leaves it) None: the server's share of the cores."""
+    try:
+        for value, expected in (("", None), ("  ", None), ("0", 0), (" 3 ", 3)):
+            monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", value)
+            get_settings.cache_clear()
+            assert get_settings().stix_check_processes == expected, value
+        monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "two")
+        get_settings.cache_clear()
+        with pytest.raises(ConfigError) as err:
+            get_settings()
+        assert err.value.where == "SCHELDT_STIX_CHECK_PROCESSES"
+        monkeypatch.delenv("SCHELDT_STIX_CHECK_PROCESSES")
+        get_settings.cache_clear()
+        assert get_settings().stix_check_processes is None
+    finally:
+        get_settings.cache_clear()

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
     threads: int = Field(default=2, ge=1, le=256)
     # Worker processes that check big received STIX envelopes with the stix2 library
-    # (scheldt.exchange.stix_check); 0 or 1: in the receiving process.
-    stix_check_processes: int = Field(default=2, ge=0, le=64)
+    # (scheldt.exchange.stix_check); 0 or 1: in the receiving process. Unset or empty: the
+    # machine's cores shared among the server's processes (scheldt.exchange.stix_check.pool_size).
+    stix_check_processes: int | None = Field(default=None, ge=0, le=64)
     # Days each kind of audit entry keeps its payload (who, from where, what), as JSON, e.g.
     # {"read": 400}. Reads name people (officers, and the parties looked at): kept 400 days so a
     # yearly review sees a full year plus a month. Sign-ins serve security monitoring only: 90
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_the_real_clock(cls, value: object) -> object:
         # SCHELDT_NOW= (set but empty, as a script's `export SCHELDT_NOW=$PINNED` leaves it): the real clock
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("stix_check_processes", mode="before")
+    @classmethod
+    def _empty_is_the_cores_share(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("ports", mode="before")

@@ -67,6 +67,34 @@ def test_a_small_envelope_or_no_processes_stays_here(settings_env: Any, monkeypa
     get_settings.cache_clear()
 
 
+def test_the_pool_takes_this_process_share_of_the_cores_unless_set(settings_env: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, a server process's check pool takes its share of the machine's cores: on 2 cores,
+    2 processes for a lone server, none (the worker checks) for each of ``--workers 2``; four
+    check processes beside two workers and PostgreSQL stored a tenth fewer objects a second."""
+    monkeypatch.delenv("SCHELDT_STIX_CHECK_PROCESSES", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    get_settings.cache_clear()
+    try:
+        assert stix_check.pool_size() == 2
+        stix_check.share_cores(2)
+        assert stix_check.pool_size() == 1
+        objects, wrong = envelope()
+        assert [i for i, p in enumerate(stix_check.stix_problems(objects)) if p] == sorted(wrong)
+        assert stix_check._pool is None  # checked here
+        stix_check.share_cores(3)
+        assert stix_check.pool_size() == 1  # at least one: the caller
+        monkeypatch.setattr(os, "cpu_count", lambda: 16)
+        assert stix_check.pool_size() == 5
+        monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "4")
+        get_settings.cache_clear()
+        assert stix_check.pool_size() == 4  # the operator's number, whatever the share
+    finally:
+        stix_check.share_cores(1)
+        stix_check.stop_pool()
+        get_settings.cache_clear()
+
+
 def test_a_killed_worker_falls_back_to_checking_here_and_a_new_pool_follows(processes: None) -> None:
     objects, wrong = envelope()
     stix_check.stix_problems(objects)

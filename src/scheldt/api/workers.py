@@ -374,12 +374,16 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
 
 
 def _worker(factory: str, log_level: str, access_log: bool, supervisor: int, ready: Any,
-            channel: socket.socket) -> None:
-    """One worker process: the app from ``factory``, serving the connections its supervisor
-    hands it over ``channel``; sets ``ready`` once its app has started."""
+            channel: socket.socket, workers: int = 1) -> None:
+    """One worker process of ``workers``: the app from ``factory``, serving the connections its
+    supervisor hands it over ``channel``; sets ``ready`` once its app has started. Its STIX
+    checks take its share of the cores (:func:`scheldt.exchange.stix_check.share_cores`)."""
     import uvicorn
 
+    from scheldt.exchange import stix_check
+
     _end_with_supervisor(supervisor)
+    stix_check.share_cores(workers)
     app = import_factory(factory)()
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, backlog=BACKLOG,
                             log_config=log_config(log_level), **proxy_options())
@@ -443,7 +447,7 @@ class Supervisor:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = self._context.Process(target=_worker, name="scheldt-worker", daemon=False,
                                          args=(self.factory, self.log_level, self.access_log, os.getpid(), ready,
-                                               theirs))
+                                               theirs, self.workers))
         try:
             process.start()
         finally:

@@ -310,6 +310,7 @@ def serve(
 
     from scheldt.api.app import create_app
     from scheldt.api.workers import Supervisor, outliving_uvicorn_stop_signals, proxy_options, served_url
+    from scheldt.exchange import stix_check
     from scheldt.store.db import open_store, shown_url, unit_of_work
 
     configure_logging("info")  # each line with its time and level, the job runner's too (operator review)
@@ -337,6 +338,7 @@ def serve(
                             **proxy_options())
         else:
             engine.dispose()
+            stix_check.share_cores(workers)  # this process's jobs (federation pulls) check STIX too
             with errors_reported():
                 supervisor.run(lambda p: typer.echo(f"serving on {served_url(host, p)} with {workers} workers"))
     finally:

@@ -5,7 +5,8 @@ milliseconds for an indicator whose pattern its ANTLR grammar parses, which is m
 CPU of receiving a TAXII envelope (benchmarks/taxii_load.py). A request runs on one core (the
 GIL), and an HTTP server process may hold every partner's connection, so one envelope of
 :data:`PARALLEL_MIN` objects or more is split over a pool of worker processes
-(``SCHELDT_STIX_CHECK_PROCESSES``, default 2; 0 or 1 checks in the caller's process). The pool is
+(``SCHELDT_STIX_CHECK_PROCESSES``; 0 or 1 checks in the caller's process; unset, the machine's
+cores shared among the server's processes: :func:`pool_size`). The pool is
 started on first use ("spawn": the server process runs threads, which forking does not copy
 safely), or by :func:`warm` when the server starts, and stopped when the process exits. Where
 the pool breaks (a worker killed), the envelope is checked in the caller's process and a new
@@ -103,6 +104,33 @@ def stix_problem(obj: dict[str, Any]) -> str | None:
     return None
 
 
+#: How many processes serve requests side by side, this one among them (``scheldt serve
+#: --workers N``: N; set by :func:`share_cores`).
+_serving_processes = 1
+
+
+def share_cores(processes: int) -> None:
+    """Say that this process is one of ``processes`` server processes of one machine (``scheldt
+    serve --workers N``): unless ``SCHELDT_STIX_CHECK_PROCESSES`` says otherwise, its pool then
+    takes only its share of the cores (:func:`pool_size`). Call it before the first check."""
+    global _serving_processes
+    _serving_processes = max(1, processes)
+
+
+def pool_size() -> int:
+    """Processes that check an envelope of :data:`PARALLEL_MIN` objects or more (below 2: none,
+    the caller checks): ``SCHELDT_STIX_CHECK_PROCESSES`` when set, else the machine's cores
+    divided among the server processes (:func:`share_cores`), at least 1. A pool per server
+    process of all the cores oversubscribed them: with ``--workers 2`` on 2 cores, four check
+    processes beside the two workers and PostgreSQL stored 5,030 and 5,080 objects a second in
+    ``benchmarks/taxii_load.py``'s Add Objects, one check in each worker 5,620 and 5,630 (runs in
+    turn, 30,000 objects, 2026-12-07)."""
+    configured = get_settings().stix_check_processes
+    if configured is not None:
+        return configured
+    return max(1, (os.cpu_count() or 1) // _serving_processes)
+
+
 def _problems(objects: list[dict[str, Any]]) -> list[str | None]:
     return [stix_problem(o) for o in objects]
 
@@ -186,7 +214,7 @@ def _worker_pid() -> int:
 
 def warm() -> frozenset[int]:
     """Get checking ready before the first envelope arrives: stix2's pattern grammar loaded
-    here, and, when ``SCHELDT_STIX_CHECK_PROCESSES`` is 2 or more, every worker process started
+    here, and, when :func:`pool_size` is 2 or more, every worker process started
     and having checked one object (:func:`_start_worker`). Returns once they are (at most
     :data:`WARM_TIMEOUT_S` s) with the process ids of the worker processes that are, so a
     caller can tell when the node is ready (none without worker processes). Without it the
@@ -197,7 +225,7 @@ def warm() -> frozenset[int]:
     (which checks in the caller's process then); other errors (no process could be started)
     are raised."""
     _problems([_WARM_OBJECT])
-    size = get_settings().stix_check_processes
+    size = pool_size()
     if size < 2:
         return frozenset()
     pool = _executor(size)
@@ -222,7 +250,7 @@ def stix_problems(objects: list[dict[str, Any]]) -> list[str | None]:
     """:func:`stix_problem` of each of ``objects`` (JSON objects), in order. Envelopes of
     :data:`PARALLEL_MIN` objects or more are split over the worker processes (see the module
     docstring); the answers are the same either way."""
-    size = get_settings().stix_check_processes
+    size = pool_size()
     if size < 2 or len(objects) < PARALLEL_MIN:
         return _problems(objects)
     pool = _executor(size)
