@@ -14,7 +14,6 @@ import contextlib
 import importlib
 import os
 import re
-import select as io_select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
-    DisconnectionError,
     IntegrityError,
     InterfaceError,
     InternalError,
@@ -167,9 +165,9 @@ def _without(text: str, secrets: list[str]) -> str:
 
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; for SQLite, create the file's folder and the file (see
-    :func:`_private_file`) and set pragmas. A server database's pooled connection is checked
-    when checked out (:func:`_dropped_while_pooled`) and replaced if the server dropped it (a
-    restart, an idle timeout), instead of failing the request that drew it. Raises ConfigError for a URL
+    :func:`_private_file`) and set pragmas. A server database's pooled connection is tested
+    when checked out (``pool_pre_ping``) and replaced if the server dropped it (a restart, an
+    idle timeout), instead of failing the request that drew it. Raises ConfigError for a URL
     that cannot be used, a PostgreSQL one that names no database among them."""
     if (path := sqlite_path(url)) is not None:
         _private_file(path)
@@ -181,33 +179,12 @@ def make_engine(url: str) -> Engine:
                           "take the user's name, often its own maintenance database); end it with /NAME")
     try:
         engine = create_engine(url, future=True, json_serializer=json_text, json_deserializer=orjson.loads,
-                               connect_args=_busy_wait(url))
+                               pool_pre_ping=not url.startswith("sqlite"), connect_args=_busy_wait(url))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         raise ConfigError("SCHELDT_DATABASE_URL", f"cannot use {shown!r}: {_without(str(exc), secrets)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        event.listen(engine, "checkout", _dropped_while_pooled)
     return engine
-
-
-def _dropped_while_pooled(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Pool checkout check of a server database's connection: raise DisconnectionError (the
-    pool then opens a new connection in its place) when the server closed it while it sat in
-    the pool. A server that ends a session (a restart, ``pg_terminate_backend``, an idle
-    timeout) sends its reason and closes the socket, so the socket is readable; an idle
-    connection's socket has nothing to read otherwise. Checked with one ``poll`` of the socket,
-    not a query: SQLAlchemy's ``pool_pre_ping`` sent an empty query to the server before every
-    request, a round trip each time (about 0.17 ms of CPU, client and server, of a TAXII page
-    of ``benchmarks/taxii_load.py``)."""
-    try:
-        fd = dbapi_connection.fileno()
-    except Exception as exc:  # noqa: BLE001 - the driver's error for a closed connection
-        raise DisconnectionError(f"the connection is closed: {exc}") from None
-    poller = io_select.poll()  # not select.select: a busy server's descriptors may pass FD_SETSIZE (1024)
-    poller.register(fd, io_select.POLLIN | io_select.POLLPRI)
-    if poller.poll(0):
-        raise DisconnectionError("the server closed this pooled connection (or wrote on it) while it was idle")
 
 
 #: Seconds a SQLite writer waits for the database's one write lock before the request is told
