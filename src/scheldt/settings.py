@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     # Threads LightGBM may use; the machines have 2 cores and nothing else should compete.
     threads: int = Field(default=2, ge=1, le=256)
     # Worker processes that check big received STIX envelopes with the stix2 library
-    # (scheldt.exchange.stix_check); 0 or 1: in the receiving process. Unset or empty: the
-    # machine's cores shared among the server's processes (scheldt.exchange.stix_check.pool_size).
+    # (scheldt.exchange.stix_check); 0 or 1: in the receiving process. Unset or empty: the usable
+    # CPUs, at most 2, shared among the server's processes (scheldt.exchange.stix_check.pool_size).
     stix_check_processes: int | None = Field(default=None, ge=0, le=64)
     # Days each kind of audit entry keeps its payload (who, from where, what), as JSON, e.g.
     # {"read": 400}. Reads name people (officers, and the parties looked at): kept 400 days so a

@@ -55,7 +55,7 @@ def test_a_warmed_node_is_not_ready_until_its_stix_checks_are(settings_env: Path
         with TestClient(create_app(engine, workbench=False, warm=True)) as client:
             starting = client.get("/readyz")
             assert starting.status_code == 503
-            assert starting.json() == {"status": "starting", "why": "the STIX check processes are still starting"}
+            assert starting.json() == {"status": "starting", "why": "the STIX checks are still starting"}
             assert client.get("/healthz").status_code == 200  # alive all along
             gate.set()
             assert _ready_within(client, 30) == {"status": "ok"}

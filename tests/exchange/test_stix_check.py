@@ -69,11 +69,15 @@ def test_a_small_envelope_or_no_processes_stays_here(settings_env: Any, monkeypa
 
 def test_the_pool_takes_this_process_share_of_the_cores_unless_set(settings_env: Any,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unset, a server process's check pool takes its share of the machine's cores: on 2 cores,
-    2 processes for a lone server, none (the worker checks) for each of ``--workers 2``; four
-    check processes beside two workers and PostgreSQL stored a tenth fewer objects a second."""
+    """Unset, a server process's check pool takes its share of the CPUs it may use, at most 2
+    (the default before): on 2 CPUs, 2 processes for a lone server, none (the worker checks)
+    for each of ``--workers 2``; four check processes beside two workers and PostgreSQL stored
+    a tenth fewer objects a second. A host's CPUs beyond the process's affinity do not count,
+    and a big host starts no more than before (a review: 64 processes a worker on 128 CPUs)."""
     monkeypatch.delenv("SCHELDT_STIX_CHECK_PROCESSES", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    cpus = {0, 1}
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: cpus)
+    monkeypatch.setattr(os, "cpu_count", lambda: 128)
     get_settings.cache_clear()
     try:
         assert stix_check.pool_size() == 2
@@ -82,10 +86,13 @@ def test_the_pool_takes_this_process_share_of_the_cores_unless_set(settings_env:
         objects, wrong = envelope()
         assert [i for i, p in enumerate(stix_check.stix_problems(objects)) if p] == sorted(wrong)
         assert stix_check._pool is None  # checked here
+        stix_check.share_cores(1)
+        cpus = {0}  # taskset -c 0
+        assert stix_check.pool_size() == 1
+        cpus = set(range(128))
+        assert stix_check.pool_size() == 2
         stix_check.share_cores(3)
         assert stix_check.pool_size() == 1  # at least one: the caller
-        monkeypatch.setattr(os, "cpu_count", lambda: 16)
-        assert stix_check.pool_size() == 5
         monkeypatch.setenv("SCHELDT_STIX_CHECK_PROCESSES", "4")
         get_settings.cache_clear()
         assert stix_check.pool_size() == 4  # the operator's number, whatever the share

@@ -394,7 +394,7 @@ def create_app(engine: Any = None, *, jobs: Any = None, workbench: bool = True, 
         if not store_answers(app.state.engine):
             return JSONResponse({"status": "unavailable", "why": "the database cannot be reached just now"}, 503)
         if app.state.starting is not None and not app.state.starting.is_set():
-            return JSONResponse({"status": "starting", "why": "the STIX check processes are still starting"}, 503)
+            return JSONResponse({"status": "starting", "why": "the STIX checks are still starting"}, 503)
         return JSONResponse({"status": "ok"})
 
     if workbench and importlib.util.find_spec("scheldt.web") is not None:

@@ -5,8 +5,8 @@ milliseconds for an indicator whose pattern its ANTLR grammar parses, which is m
 CPU of receiving a TAXII envelope (benchmarks/taxii_load.py). A request runs on one core (the
 GIL), and an HTTP server process may hold every partner's connection, so one envelope of
 :data:`PARALLEL_MIN` objects or more is split over a pool of worker processes
-(``SCHELDT_STIX_CHECK_PROCESSES``; 0 or 1 checks in the caller's process; unset, the machine's
-cores shared among the server's processes: :func:`pool_size`). The pool is
+(``SCHELDT_STIX_CHECK_PROCESSES``; 0 or 1 checks in the caller's process; unset, up to 2
+shared among the server's processes: :func:`pool_size`). The pool is
 started on first use ("spawn": the server process runs threads, which forking does not copy
 safely), or by :func:`warm` when the server starts, and stopped when the process exits. Where
 the pool breaks (a worker killed), the envelope is checked in the caller's process and a new
@@ -117,18 +117,32 @@ def share_cores(processes: int) -> None:
     _serving_processes = max(1, processes)
 
 
+#: The most check processes a server process starts by default (``SCHELDT_STIX_CHECK_PROCESSES``
+#: may give more): the fixed default before the share of the cores.
+DEFAULT_MAX_PROCESSES = 2
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), not every CPU of the host."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
 def pool_size() -> int:
     """Processes that check an envelope of :data:`PARALLEL_MIN` objects or more (below 2: none,
-    the caller checks): ``SCHELDT_STIX_CHECK_PROCESSES`` when set, else the machine's cores
-    divided among the server processes (:func:`share_cores`), at least 1. A pool per server
-    process of all the cores oversubscribed them: with ``--workers 2`` on 2 cores, four check
-    processes beside the two workers and PostgreSQL stored 5,030 and 5,080 objects a second in
-    ``benchmarks/taxii_load.py``'s Add Objects, one check in each worker 5,620 and 5,630 (runs in
-    turn, 30,000 objects, 2026-12-07)."""
+    the caller checks): ``SCHELDT_STIX_CHECK_PROCESSES`` when set, else the usable CPUs, at most
+    :data:`DEFAULT_MAX_PROCESSES`, divided among the server processes (:func:`share_cores`), at
+    least 1. A pool of 2 per server process oversubscribed the cores: with ``--workers 2`` on 2
+    cores, four check processes beside the two workers and PostgreSQL stored 5,030 and 5,080
+    objects a second in ``benchmarks/taxii_load.py``'s Add Objects, one check in each worker
+    5,620 and 5,630 (runs in turn, 30,000 objects, 2026-12-07). Capped: a review's host of 128
+    CPUs would have started 64 check processes per worker, whatever the container's limit."""
     configured = get_settings().stix_check_processes
     if configured is not None:
         return configured
-    return max(1, (os.cpu_count() or 1) // _serving_processes)
+    return max(1, min(DEFAULT_MAX_PROCESSES, usable_cpus()) // _serving_processes)
 
 
 def _problems(objects: list[dict[str, Any]]) -> list[str | None]:
