@@ -4,9 +4,9 @@ planned once and reused (a generic plan); that plan serves what the policy gives
 psycopg prepares a statement run five times; PostgreSQL then keeps a generic plan when its
 estimate is no higher than the per-call plans'. With the visibility policy's constants (TLP
 names, the local groups' prefix, OFFSET 0) and the page size bound as parameters, the generic
-estimate came out a little higher, so every first page was planned again: 0.3-0.6 ms of the
-server's CPU a page in ``benchmarks/taxii_load.py``, about as much as running it. They are now
-written into the statement (``scheldt.store.exchange._fixed``)."""
+estimate came out a little higher, so every first page was planned again, which cost
+PostgreSQL a third of its CPU a first page. They are now written into the statement
+(``scheldt.store.exchange._fixed``)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ def test_the_page_statement_binds_only_the_requester_and_its_generic_plan_serves
     # what the policy gives alice: no RED but those naming her, the newest version of each object
     with unit_of_work(pg_engine) as uow:
         expected = [r[0] for r in uow.session.execute(text(
-            "SELECT o.seq FROM shared_object o WHERE (o.tlp <> 'red' OR EXISTS (SELECT 1 FROM shared_object_recipient r "
+            "SELECT o.seq FROM shared_object o WHERE (o.tlp <> 'red' OR EXISTS (SELECT 1 "
+            "FROM shared_object_recipient r "
             "WHERE r.seq = o.seq AND r.organisation_id = 'be-customs' AND r.username = 'alice')) AND NOT EXISTS "
             "(SELECT 1 FROM shared_object n WHERE n.stix_id = o.stix_id AND n.modified_at > o.modified_at) "
             "ORDER BY o.seq LIMIT 101"))]

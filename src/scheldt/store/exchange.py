@@ -142,8 +142,8 @@ def _fixed(value: Any) -> Any:
     page statement once and reuse that plan (psycopg prepares a statement run five times;
     PostgreSQL keeps a generic plan when it costs no more than the plans made for each call's
     values): with the constants bound, the generic plan's estimate came out a little above the
-    per-call one, so each page was planned again (0.3-0.6 ms of the server's CPU a page of
-    ``benchmarks/taxii_load.py``, about as much as running it)."""
+    per-call one, so each first page was planned again: PostgreSQL's CPU a first page went from
+    0.89-0.98 ms to 0.56-0.67 ms with the constants written (1,000 pages each way, in turn)."""
     return literal(value, Integer if isinstance(value, int) else String, literal_execute=True)
 
 
