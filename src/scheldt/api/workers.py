@@ -374,7 +374,7 @@ def _handed_server(config: Any, channel: socket.socket) -> Any:
 
 
 def _worker(factory: str, log_level: str, access_log: bool, supervisor: int, ready: Any,
-            channel: socket.socket, workers: int = 1) -> None:
+            channel: socket.socket, workers: int) -> None:
     """One worker process of ``workers``: the app from ``factory``, serving the connections its
     supervisor hands it over ``channel``; sets ``ready`` once its app has started. Its STIX
     checks take its share of the cores (:func:`scheldt.exchange.stix_check.share_cores`)."""
@@ -613,7 +613,6 @@ class Supervisor:
                 handing.join()  # no connection is handed to a worker being stopped
             self._held.close()  # a new client is refused at once, not left waiting while workers stop
             self._stop_all()
-            self._held.close()
             self._lock.close()
             for s, handler in previous.items():
                 signal.signal(s, handler)
