@@ -723,7 +723,7 @@ def test_page_plans_stay_flat_in_collection_size_on_postgresql(postgres_url: str
             sql, params = statements[-1]
             connection = uow.session.connection().connection.driver_connection
             plan = "\n".join(row[0] for row in connection.execute("EXPLAIN " + sql, params))
-        assert "Sort" not in plan and "InitPlan" in plan, plan
+        assert "Sort  (" not in plan and "InitPlan" in plan, plan  # a Merge Append's "Sort Key" sorts nothing
     finally:
         engine.dispose()
 

@@ -61,7 +61,7 @@ quiet_connection_losses()  # the libraries' tracebacks for a lost connection, as
 #: The newest migration revision shipped with this code, as :func:`head_revision` reads it from
 #: the migrations (a test keeps the two equal). A store already at it is opened without loading
 #: Alembic and parsing every migration, which took a quarter of each command's start.
-HEAD_REVISION = "0038"
+HEAD_REVISION = "0039"
 
 #: A statement the database refused for its own state (a read-only store or transaction, a disk
 #: full, a lock not granted): what the command line reports in one line

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -656,6 +657,15 @@ class SharedObjectRow(Base):
         Index("ix_shared_object_stix_id", "stix_id", "seq"),
         Index("ix_shared_object_stix_id_modified_at", "stix_id", "modified_at"),
         Index("ix_shared_object_date_added_seq", "date_added", "seq"),
+        # a collection's page reads each way a requester may see versions in seq order (migration 0039)
+        Index("ix_shared_object_group_tlp_seq", "group_id", "tlp", "seq",
+              postgresql_where=text("group_id IS NOT NULL"), sqlite_where=text("group_id IS NOT NULL")),
+        Index("ix_shared_object_group_owner_seq", "group_id", "owner_org", "seq",
+              postgresql_where=text("group_id IS NOT NULL"), sqlite_where=text("group_id IS NOT NULL")),
+        Index("ix_shared_object_community_tlp_seq", "tlp", "seq",
+              postgresql_where=text("group_id IS NULL"), sqlite_where=text("group_id IS NULL")),
+        Index("ix_shared_object_community_owner_seq", "owner_org", "seq",
+              postgresql_where=text("group_id IS NULL"), sqlite_where=text("group_id IS NULL")),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     stix_id: Mapped[str] = mapped_column(String(100))
@@ -684,6 +694,8 @@ class SharedObjectRecipientRow(Base):
     """A named recipient of a TLP:RED object version: an organisation and one of its users."""
 
     __tablename__ = "shared_object_recipient"
+    # a requester's TLP:RED versions in seq order, for a collection's page (migration 0039)
+    __table_args__ = (Index("ix_shared_object_recipient_named", "organisation_id", "username", "seq"),)
     seq: Mapped[int] = mapped_column(ForeignKey("shared_object.seq"), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
