@@ -10,11 +10,12 @@ PostgreSQL a third of its CPU a first page. They are now written into the statem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from scheldt.domain.exchange import Requester, VersionFilter
 from scheldt.store.db import open_store, unit_of_work
@@ -93,3 +94,59 @@ def test_the_page_statement_binds_only_the_requester_and_its_generic_plan_serves
             "(SELECT 1 FROM shared_object n WHERE n.stix_id = o.stix_id AND n.modified_at > o.modified_at) "
             "ORDER BY o.seq LIMIT 101"))]
     assert per_call[0] == expected and len(expected) == 101
+
+
+CARRIER = Requester("line-a", "carrier", "be-customs", "sam", frozenset(), frozenset({"be-us"}))
+
+
+def _generic_plan(uow: object, sql: str, params: dict) -> list[dict]:
+    """Every node of the generic plan of ``sql`` (psycopg's ``%(name)s`` form) run with
+    ``params``, as EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE gives it (a plain EXPLAIN of a
+    statement with parameters plans it for their values, not generically)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    connection = uow.session.connection().connection.driver_connection  # type: ignore[attr-defined]
+    connection.execute("PREPARE generic_page AS " + re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%"))
+    connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    args = ", ".join(f"'{params[n]}'" for n in names)
+    [[doc]] = connection.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_page({args})").fetchall()
+    nodes, todo = [], [doc[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo += node.get("Plans", [])
+    return nodes
+
+
+def test_a_carriers_first_page_reads_about_the_versions_it_serves_in_the_generic_plan(pg_engine: Engine) -> None:
+    """A carrier sees little of a group's collection (its AMBER, as a client of a member), so
+    its pages merge one ordered branch per way it may see a version. PostgreSQL runs them with
+    their generic plan, and in that plan the branch of RED versions naming the carrier had
+    turned its join around: it read every RED version of the group (59,200, 480 ms, at
+    1,000,000 objects) to probe the carrier's recipient rows. No step of the plan now reads
+    more than a page's worth of rows."""
+    amber = [dict(row, tlp="amber") for row, _ in _versions(150)]
+    red = [(dict(row, stix_id=row["stix_id"].replace("indicator--0", "indicator--1"), tlp="red"),
+            (("be-customs", "alice"),)) for row, _ in _versions(1500)]
+    with unit_of_work(pg_engine) as uow:
+        uow.exchange.add_versions(red[:700] + [(row, ()) for row in amber] + red[700:])
+    with unit_of_work(pg_engine) as uow:
+        uow.session.execute(text("ANALYZE shared_object"))
+        uow.session.execute(text("ANALYZE shared_object_recipient"))
+    statements: list[tuple[str, dict]] = []
+    event.listen(pg_engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params)))
+    last = VersionFilter(first=False, last=True, at=())
+    with unit_of_work(pg_engine) as uow:
+        page = uow.exchange.page(CARRIER, group_id="be-us", limit=100, versions=last, as_text=True)
+        assert len(page) == 100 and {o.stix_id for o in page} <= {row["stix_id"] for row in amber}
+        sql, params = statements[-1]
+        nodes = _generic_plan(uow, sql, params)
+    assert any(n.get("Index Name") == "ix_shared_object_recipient_named" for n in nodes)
+    assert max(n["Actual Rows"] * n["Actual Loops"] for n in nodes) <= 150, sorted(
+        (n["Actual Rows"] * n["Actual Loops"], n["Node Type"], n.get("Index Name")) for n in nodes)[-3:]
