@@ -259,8 +259,8 @@ def _seq_at(t: Any) -> Any:
 
 def _page_statement(key: tuple[Any, ...]) -> Any:
     """The page statement of ``key`` (see :meth:`ExchangeRepository.page`), every value bound:
-    a collection's page for a requester is :func:`_branch_page`, any other one filters the
-    versions in ``seq`` order through :func:`visible_condition`."""
+    a collection's page for a carrier or terminal is :func:`_branch_page` (:func:`branched`),
+    any other one filters the versions in ``seq`` order through :func:`visible_condition`."""
     (_name, shape, where, after, added_after, n_ids, n_types, n_spec, include_deleted, vshape, as_text, with_object,
      member, client, postgresql) = key
     group_id = "" if where == "group" else None
@@ -327,8 +327,9 @@ def _branch_page(shape: tuple[bool, int, int, bool], community: bool, member: bo
     collection's versions the requester may see. Filtering the collection in ``seq`` order read
     every version until a page was full: a carrier, which sees about one in seventy of the
     community's versions in issue 6's benchmark, cost PostgreSQL 5-7 ms a page at 20,000
-    objects (pg_stat_statements; an agency's page 0.9 ms) and 18 ms at 1,000,000; merged, its
-    pages run in 0.7-1.4 ms at either size. The same versions as the policy gives
+    objects (pg_stat_statements; an agency's page 0.9 ms). At 1,000,000 objects a carrier's
+    page took 3.6-7.4 ms in one process (database and Python, the median of 30 calls, first and
+    later pages of both collections), merged 1.5-2.1 ms. The same versions as the policy gives
     (tests/store/test_exchange_policy.py)."""
     _agency, n_groups, n_client_groups, peer = shape
     here = _O.group_id.is_(None) if community else _O.group_id == bindparam("scope_group")
