@@ -147,8 +147,8 @@ def _fixed(value: Any) -> Any:
     per-call one, so each first page was planned again: PostgreSQL's CPU a first page went from
     0.89-0.98 ms to 0.56-0.67 ms with the constants written (1,000 pages each way, in turn).
     Written when the statement is compiled, not rendered again at each run as a
-    ``literal_execute`` parameter is (the constants are Scheldt's own: digits, letters, ``+``
-    and ``:``, never a quote)."""
+    ``literal_execute`` parameter is (the constants are Scheldt's own, and organisation ids,
+    which are ``[a-z0-9-]``: never a quote). Raises ValueError for a text with a quote."""
     if isinstance(value, int):
         return literal_column(str(int(value)), Integer)
     if "'" in value:
@@ -262,7 +262,7 @@ def _page_statement(key: tuple[Any, ...]) -> Any:
     a collection's page for a carrier or terminal is :func:`_branch_page` (:func:`branched`),
     any other one filters the versions in ``seq`` order through :func:`visible_condition`."""
     (_name, shape, where, after, added_after, n_ids, n_types, n_spec, include_deleted, vshape, as_text, with_object,
-     member, client, postgresql) = key
+     member, client, postgresql, org) = key
     group_id = "" if where == "group" else None
     text_column = cast(_O.object, Text) if with_object else literal("", Text)
     columns = (_O.seq, _O.stix_id, _O.modified, _O.spec_version, _O.date_added, text_column) if as_text else (_T,)
@@ -285,7 +285,7 @@ def _page_statement(key: tuple[Any, ...]) -> Any:
 
     if branched(key):
         return _branch_page(shape, where == "community", member, client, columns, narrowed, limit, after, added_after,
-                            postgresql)
+                            postgresql, org)
     return narrowed(select(*columns).where(visible_condition(shape), *_scope(_O, group_id, where == "community")))
 
 
@@ -298,23 +298,9 @@ def branched(key: tuple[Any, ...]) -> bool:
     return key[1] is not None and not key[1][0] and bool(key[2]) and not key[5]
 
 
-def _planned_once(connection: Any, stmt: Any, values: dict[str, Any]) -> list[Any]:
-    """The rows of ``stmt`` (a :func:`_branch_page`) on PostgreSQL, run with its generic plan:
-    PostgreSQL estimates that plan far above the one it makes for a call's values (it cannot
-    know how few versions a carrier sees) and would plan every page again, 1-1.5 ms of its CPU,
-    more than running the page costs; the generic plan reads the same few rows whatever the
-    values (each branch in seq order, stopping at the page's size). The setting is taken for
-    this statement only (two short statements, about 0.1 ms of CPU together)."""
-    driver = connection.connection.driver_connection
-    driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    rows = connection.execute(stmt, values).all()
-    driver.execute("SET LOCAL plan_cache_mode TO DEFAULT")
-    return rows
-
-
 def _branch_page(shape: tuple[bool, int, int, bool], community: bool, member: bool, client: bool,
                  columns: tuple[Any, ...], narrowed: Callable[..., Any], limit: Any, after: bool,
-                 added_after: bool, lateral: bool) -> Any:
+                 added_after: bool, lateral: bool, org: str) -> Any:
     """A collection's page for a requester of ``shape`` other than an agency (a carrier or
     terminal: :func:`branched`) as the merge of one ordered branch per way
     :func:`visible_condition` lets a version through to it: its organisation's own versions,
@@ -324,50 +310,60 @@ def _branch_page(shape: tuple[bool, int, int, bool], community: bool, member: bo
     takes); each reads its versions in ``seq`` order by an index that holds only them (migration
     0039) and stops at the page's size, and PostgreSQL merges them in order (a Merge Append) and
     stops at the page's size. So a page reads about the versions it serves, however few of the
-    collection's versions the requester may see. Filtering the collection in ``seq`` order read
+    collection's versions the requester may see. The requester's organisation is written into
+    the statement (:func:`_fixed`; one statement per organisation and shape), so that the
+    generic plan PostgreSQL keeps for a statement run often knows how many versions it owns: with
+    it bound, a forced generic plan read a terminal's own versions (none) through the whole
+    table by the primary key (a review: 87 ms a page at 400,000 versions), and one chosen by
+    PostgreSQL itself did so for a carrier owning one version in a thousand (6 ms against
+    0.7). Filtering the collection in ``seq`` order read
     every version until a page was full: a carrier, which sees about one in seventy of the
     community's versions in issue 6's benchmark, cost PostgreSQL 5-7 ms a page at 20,000
     objects (pg_stat_statements; an agency's page 0.9 ms). At 1,000,000 objects a carrier's
     page took 3.6-7.4 ms in one process (database and Python, the median of 30 calls, first and
-    later pages of both collections), merged 1.5-2.1 ms. The same versions as the policy gives
-    (tests/store/test_exchange_policy.py)."""
+    later pages of both collections), merged 1.3-1.8 ms. The same versions as the policy gives
+    (tests/store/test_exchange_policy.py); how much a page reads: tests/store/test_page_plans.py."""
     _agency, n_groups, n_client_groups, peer = shape
     here = _O.group_id.is_(None) if community else _O.group_id == bindparam("scope_group")
-    others = _O.owner_org != bindparam("v_org")
+    others = _O.owner_org != _fixed(org)
 
     def tlp_is(level: Tlp) -> Any:
         return _O.tlp == _fixed(level.value)
 
     groups = [bindparam(f"v_g{k}") for k in range(n_groups)]
     client_groups = [bindparam(f"v_c{k}") for k in range(n_client_groups)]
-    branches = [select(*columns).where(_own(_O, bindparam("v_org")), here),
-                select(*columns).where(tlp_is(Tlp.CLEAR), others, here)]
+    mine = _O.owner_org == _fixed(org)  # its own (own_item), written for the collection's kind
+    branches = [mine if community else and_(mine, or_(_O.tlp != _fixed(Tlp.RED.value),
+                                                      not_(_O.group_id.startswith(_fixed(LOCAL_GROUP))))),
+                and_(tlp_is(Tlp.CLEAR), others)]
     if not community and (member or client):
-        branches.append(select(*columns).where(tlp_is(Tlp.AMBER), others, here,
-                                               _O.group_id.in_(groups + client_groups)))
+        branches.append(and_(tlp_is(Tlp.AMBER), others, _O.group_id.in_(groups + client_groups)))
     if not community and member:
-        branches.append(select(*columns).where(tlp_is(Tlp.AMBER_STRICT), others, here, _O.group_id.in_(groups)))
+        branches.append(and_(tlp_is(Tlp.AMBER_STRICT), others, _O.group_id.in_(groups)))
     not_own_red = others if community else or_(others, _O.group_id.startswith(_fixed(LOCAL_GROUP)))
     if peer:  # any RED version naming one of its organisation's users: probed per RED version
         named = select(_R.seq).where(_R.seq == _O.seq, _R.organisation_id == bindparam("v_org")).offset(_fixed(0))
-        branches.append(select(*columns).where(tlp_is(Tlp.RED), not_own_red, here, named.exists()))
-    ordered = [narrowed(b, probed=True) for b in branches]
+        branches.append(and_(tlp_is(Tlp.RED), not_own_red, named.exists()))
+    ordered = [narrowed(select(*columns).where(condition, here), probed=True) for condition in branches]
     if not peer:
         ordered.append(_named_red(columns, narrowed, and_(tlp_is(Tlp.RED), not_own_red, here), limit, after,
-                                  added_after, lateral))
+                                  added_after, lateral, community))
     merged = union_all(*(b.subquery().select() for b in ordered)).subquery()
     return select(merged).order_by(merged.c.seq).limit(limit)
 
 
 def _named_red(columns: tuple[Any, ...], narrowed: Callable[..., Any], condition: Any, limit: Any, after: bool,
-               added_after: bool, lateral: bool) -> Any:
+               added_after: bool, lateral: bool, community: bool) -> Any:
     """The branch of :func:`_branch_page` of the RED versions naming the requester: read from
-    its own recipient rows in seq order (ix_shared_object_recipient_named), each version then
-    found by its seq. On PostgreSQL (``lateral``) the version is a LATERAL subquery of the
-    recipient row, so that the generic plan cannot turn the join around: it did, and read every
-    RED version of the group to probe the requester's rows (59,200 of them, 480 ms, for a
-    carrier's first page at 1,000,000 objects)."""
-    named = [_R.organisation_id == bindparam("v_org"), _R.username == bindparam("v_user")]
+    its own recipient rows of the collection (``place``) in seq order
+    (ix_shared_object_recipient_named), each version then found by its seq. On PostgreSQL
+    (``lateral``) the version is a LATERAL subquery of the recipient row, so that no plan can
+    turn the join around: a generic plan did, and read every RED version of the group to probe
+    the requester's rows (59,200 of them, 480 ms, for a carrier's first page at 1,000,000
+    objects). Without ``place`` it read the requester's recipient rows of every collection (a
+    review: 20,000 of them, 42 ms a community page)."""
+    place = _fixed("") if community else bindparam("scope_group")
+    named = [_R.organisation_id == bindparam("v_org"), _R.username == bindparam("v_user"), _R.place == place]
     if after:
         named.append(_R.seq > bindparam("after_seq"))
     if added_after:
@@ -556,7 +552,9 @@ class ExchangeRepository:
         named = []
         for i, seq in zip(fresh, rows, strict=True):
             out[i] = seq
-            named += [{"seq": seq, "organisation_id": o, "username": u} for o, u in sorted(set(versions[i][1]))]
+            place = versions[i][0].get("group_id") or ""
+            named += [{"seq": seq, "organisation_id": o, "username": u, "place": place}
+                      for o, u in sorted(set(versions[i][1]))]
         if named:
             self.session.execute(insert(_R), named)
         return out
@@ -645,7 +643,7 @@ class ExchangeRepository:
         connection = self.session.connection()
         key = ("shared_object.page", requester_shape(r), where, after_seq is not None, added_after is not None,
                len(ids), len(types), len(spec_versions), include_deleted, vshape, as_text, with_object, member, client,
-               connection.dialect.name == "postgresql")
+               connection.dialect.name == "postgresql", r.organisation_id if r is not None else None)
         small = max(len(ids), len(types), len(spec_versions), len(versions.at) if versions else 0) <= _BUILT_MAX
         stmt = built_once(key, lambda: _page_statement(key)) if small else _page_statement(key)
         values = requester_values(r) | {"scope_group": group_id, "after_seq": after_seq, "added_after": added_after,
@@ -653,10 +651,7 @@ class ExchangeRepository:
         values |= {f"id_{k}": v for k, v in enumerate(ids)} | {f"type_{k}": v for k, v in enumerate(types)}
         values |= {f"spec_{k}": v for k, v in enumerate(spec_versions)}
         values |= {f"at_{k}": v for k, v in enumerate(versions.at if versions else ())}
-        if branched(key) and connection.dialect.driver == "psycopg":
-            rows = _planned_once(connection, stmt, values)
-        else:
-            rows = connection.execute(stmt, values).all()
+        rows = connection.execute(stmt, values).all()
         return [_object_text(row) for row in rows] if as_text else [_stored(row) for row in rows]
 
     def versions(self, r: Requester | None, stix_id: str) -> list[StoredObject]:

@@ -694,11 +694,13 @@ class SharedObjectRecipientRow(Base):
     """A named recipient of a TLP:RED object version: an organisation and one of its users."""
 
     __tablename__ = "shared_object_recipient"
-    # a requester's TLP:RED versions in seq order, for a collection's page (migration 0039)
-    __table_args__ = (Index("ix_shared_object_recipient_named", "organisation_id", "username", "seq"),)
+    # a requester's TLP:RED versions of one collection in seq order, for its pages (migration 0039)
+    __table_args__ = (Index("ix_shared_object_recipient_named", "organisation_id", "username", "place", "seq"),)
     seq: Mapped[int] = mapped_column(ForeignKey("shared_object.seq"), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the version's sharing group, "" for the community (a copy of shared_object.group_id: a version never moves)
+    place: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class SharedWithdrawalRow(Base):
