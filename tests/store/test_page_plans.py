@@ -6,7 +6,11 @@ estimate is no higher than the per-call plans'. With the visibility policy's con
 names, the local groups' prefix, OFFSET 0) and the page size bound as parameters, the generic
 estimate came out a little higher, so every first page was planned again, which cost
 PostgreSQL a third of its CPU a first page. They are now written into the statement
-(``scheldt.store.exchange._fixed``)."""
+(``scheldt.store.exchange._fixed``).
+
+A carrier's or terminal's page merges one ordered branch per way it may see a version
+(``scheldt.store.exchange._branch_page``): neither its generic plan nor one made for the call's
+values reads more than a few pages' worth of rows, however little of the collection it sees."""
 
 from __future__ import annotations
 
