@@ -103,17 +103,22 @@ def test_the_page_statement_binds_only_the_requester_and_its_generic_plan_serves
 CARRIER = Requester("line-a", "carrier", "be-customs", "sam", frozenset(), frozenset({"be-us"}))
 
 
-def _plan(uow: object, sql: str, params: dict) -> list[dict]:
-    """Every node of the plan of ``sql`` run with ``params`` (planned for them, as
-    ExchangeRepository.page runs a carrier's page), from EXPLAIN (ANALYZE, FORMAT JSON)."""
-    connection = uow.session.connection().connection.driver_connection  # type: ignore[attr-defined]
-    [[doc]] = connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchall()
+def _nodes(doc: list[dict]) -> list[dict]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan."""
     nodes, todo = [], [doc[0]["Plan"]]
     while todo:
         node = todo.pop()
         nodes.append(node)
         todo += node.get("Plans", [])
     return nodes
+
+
+def _plan(uow: object, sql: str, params: dict) -> list[dict]:
+    """Every node of the plan of ``sql`` run with ``params`` (planned for them, as
+    ExchangeRepository.page runs a carrier's page), from EXPLAIN (ANALYZE, FORMAT JSON)."""
+    connection = uow.session.connection().connection.driver_connection  # type: ignore[attr-defined]
+    [[doc]] = connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchall()
+    return _nodes(doc)
 
 
 def _rows_read(node: dict) -> int:
@@ -139,12 +144,7 @@ def _generic_plan(uow: object, sql: str, params: dict) -> list[dict]:
     args = ", ".join(f"'{params[n]}'" for n in names)
     [[doc]] = connection.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_page({args})").fetchall()
     connection.execute("DEALLOCATE generic_page")
-    nodes, todo = [], [doc[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        nodes.append(node)
-        todo += node.get("Plans", [])
-    return nodes
+    return _nodes(doc)
 
 
 def test_a_carriers_first_pages_read_about_the_versions_they_serve(pg_engine: Engine) -> None:
