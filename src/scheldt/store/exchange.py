@@ -643,7 +643,8 @@ class ExchangeRepository:
         connection = self.session.connection()
         key = ("shared_object.page", requester_shape(r), where, after_seq is not None, added_after is not None,
                len(ids), len(types), len(spec_versions), include_deleted, vshape, as_text, with_object, member, client,
-               connection.dialect.name == "postgresql", r.organisation_id if r is not None else None)
+               connection.dialect.name == "postgresql",
+               r.organisation_id if r is not None and r.kind != "agency" else None)  # see _branch_page
         small = max(len(ids), len(types), len(spec_versions), len(versions.at) if versions else 0) <= _BUILT_MAX
         stmt = built_once(key, lambda: _page_statement(key)) if small else _page_statement(key)
         values = requester_values(r) | {"scope_group": group_id, "after_seq": after_seq, "added_after": added_after,
