@@ -1264,7 +1264,8 @@ def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Eng
     """A carrier review's callback answered 200 at once and sent its body a byte every 2 s: with
     a 3 s timeout (httpx's is per read) the round took 80 s, and a terminal's notice to a healthy
     receiver waited as long. The status counts (the body of a 2xx answer is not read), and a call
-    that trickles its answer's headers past the timeout fails alone, the round ending without it."""
+    that trickles its answer's headers past the timeout fails alone, the round ending without it. (3 s: with
+    1 s a loaded machine's fresh clone once counted the healthy receiver's answer as failed too.)"""
     s = seed(engine)
     with trickling(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"x" * 40) as body_drip, \
             trickling(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 120, every_s=0.25) as head_drip, \
@@ -1275,7 +1276,7 @@ def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Eng
             for trip in (s["trip_a"], s["trip_b"]):
                 inspections.place_hold(uow, s["officer"], trip, SECRET_REASON, datetime.now(UTC))
         started = time.monotonic()
-        assert deliver(engine, timeout_s=1.0) == {"tried": 2, "delivered": 2, "failed": 0, "dead": 0}
+        assert deliver(engine, timeout_s=3.0) == {"tried": 2, "delivered": 2, "failed": 0, "dead": 0}
         assert time.monotonic() - started < 10  # the drip lasts 20 s
         assert [n["container_number"] for n in healthy.notices] == ["TGHU7654321"]
         with unit_of_work(engine) as uow:
@@ -1285,12 +1286,12 @@ def test_a_slow_callback_does_not_hold_up_another_subscribers_notice(engine: Eng
             inspections.release_hold(uow, s["officer"], s["trip_a"], "cleared", datetime.now(UTC))
             inspections.release_hold(uow, s["officer"], s["trip_b"], "cleared", datetime.now(UTC))
         started = time.monotonic()
-        assert deliver(engine, timeout_s=1.0) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
+        assert deliver(engine, timeout_s=3.0) == {"tried": 2, "delivered": 1, "failed": 1, "dead": 0}
         assert time.monotonic() - started < 10  # the header drip lasts 30 s
         assert [n["kind"] for n in healthy.notices] == ["hold", "release"]
     with unit_of_work(engine) as uow:
         failed = [n for n in uow.notifications.notices("carrier-a") if n["status"] == "pending"]
-    assert [n["last_error"] for n in failed] == ["no answer within 1 s"]
+    assert [n["last_error"] for n in failed] == ["no answer within 3 s"]
 
 
 def test_notices_a_round_could_not_start_are_not_counted_as_tries(engine: Engine, plain_settings: None) -> None:
