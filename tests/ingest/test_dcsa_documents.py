@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheldt.domain.shipping import Consignment, Seal, ShipmentEvent, TransportEvent, Vessel, VgmDeclaration
+from scheldt.domain.shipping import (
+    Consignment,
+    Seal,
+    ShipmentEvent,
+    TransportCall,
+    TransportEvent,
+    Vessel,
+    VgmDeclaration,
+)
 from scheldt.ingest.base import Rejection
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from tests.conftest import SHARED
@@ -267,6 +275,9 @@ def test_vgm_schedule_and_port_call() -> None:
     assert vgm.tare_kg == 2.4  # equipmentDetails.tareWeight: the VGM includes it, a B/L's cargo weight does not
     assert vgm.carrier_code == "MMCU"  # vesselVoyageDetails.carrierCode (NMFTA: a SCAC)
     assert vgm.seals == (Seal("VET123", "CUS", "WIR"),)  # equipmentDetails.seals (a CLI review: dropped)
+    # vesselVoyageDetails: the first sea-going vessel, its voyages and port of loading (not its terminal)
+    assert vgm.transport_call == TransportCall(unlocode="NLAMS", export_voyage="2103S", import_voyage="2103S",
+                                               vessel=Vessel(name="King of the Seas"))
     # a tare in an unknown unit is flagged and not used (a regression review's was dropped unsaid)
     doc = json.loads((F / "dcsa-other/vgm-v1.0-declaration.json").read_text())
     doc["VGMDeclarations"][0]["equipmentDetails"]["tareWeight"] = {"value": 2200, "unit": "KGX"}
@@ -287,6 +298,31 @@ def test_vgm_schedule_and_port_call() -> None:
         ("NLAMS", [])]
     [call] = read("dcsa-other/portcall-v2.0-request.json")
     assert isinstance(call, TransportEvent) and call.location is not None and call.location.unlocode == "NLAMS"
+
+
+def test_a_vgm_declarations_vessel_and_voyage_are_read_as_t_and_t_events_name_them() -> None:
+    """A VGM's ``vesselVoyageDetails`` was left unread but for its carrier: a declaration
+    received before the moves gave its trip no voyage. The carrier voyage number is the voyage,
+    else the universal voyage reference (DCSA VGM 1.0 ``VoyageNumberOrReference``); a
+    declaration naming none has no call; a port of loading coded as a number is refused, naming it."""
+    doc = json.loads((F / "dcsa-other/vgm-v1.0-declaration.json").read_text())
+    details = doc["VGMDeclarations"][0]["vesselVoyageDetails"]
+
+    def read_with(changed: dict[str, object]) -> object:
+        doc["VGMDeclarations"][0]["vesselVoyageDetails"] = {**details, **changed}
+        [record] = list(read_dcsa_documents(json.dumps(doc).encode(), "vgm.json"))
+        return record
+
+    universal = read_with({"exportVoyageNumberOrReference": {"universalVoyageReference": "2301W"},
+                           "importVoyageNumberOrReference": None, "vesselName": None, "portOfLoading": None})
+    assert isinstance(universal, VgmDeclaration)
+    assert universal.transport_call == TransportCall(export_voyage="2301W")
+    bare = read_with({k: None for k in details if k != "carrierCode"})
+    assert isinstance(bare, VgmDeclaration) and bare.transport_call is None and bare.carrier_code == "MMCU"
+    wrong = read_with({"portOfLoading": {"UNLocationCode": 12345}})
+    assert isinstance(wrong, Rejection)
+    assert (wrong.field, wrong.why) == ("vesselVoyageDetails.portOfLoading.UNLocationCode",
+                                        "the record UNLocationCode 12345 is a int, not a string")
 
 
 def test_a_vgm_declaration_dated_with_a_lower_case_z_is_read() -> None:

@@ -14,7 +14,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from scheldt.domain.shipping import EquipmentEvent
 from scheldt.store.db import unit_of_work
@@ -227,6 +227,40 @@ def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: E
     with unit_of_work(engine) as uow:
         both = ingest_file(uow, twice, IngestOptions(), NOW)
     assert (both.added, both.rejected) == (1, 1)
+
+
+def test_a_vgm_stored_before_its_vessel_and_voyage_were_read_is_the_same_one_re_sent(engine: Engine,
+                                                                                      tmp_path: Path) -> None:
+    """A VGM's vessel and voyage (``vesselVoyageDetails``) are read since 2026-12-07: a
+    declaration stored before, without them, is the same one sent again with them (nothing
+    added, nothing quarantined); once stored with them, another voyage under the same reference
+    and time is a clash, as another weight is. The stored row names the voyage and vessel."""
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    doc["VGMDeclarations"][0]["isRetracted"] = False
+    sent = doc["VGMDeclarations"][0]
+    full = dict(sent["vesselVoyageDetails"])
+    files = {}
+    # as the reader read the full declaration before: its carrier only
+    for name, details in (("as-read-before", {"carrierCode": full["carrierCode"]}), ("full", full),
+                          ("other-voyage", {**full, "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2107S"}})):
+        sent["vesselVoyageDetails"] = details
+        files[name] = tmp_path / f"vgm-{name}.json"
+        files[name].write_text(json.dumps(doc))
+    with unit_of_work(engine) as uow:
+        before = ingest_file(uow, files["as-read-before"], IngestOptions(), NOW)
+        again = ingest_file(uow, files["full"], IngestOptions(), NOW)
+        quarantined = uow.session.scalar(select(func.count()).select_from(QuarantineRow))
+    with unit_of_work(engine) as uow:  # a store that read the voyage first
+        uow.session.execute(ShippingEventRow.__table__.delete())
+    with unit_of_work(engine) as uow:
+        first = ingest_file(uow, files["full"], IngestOptions(), NOW)
+        same = ingest_file(uow, files["full"], IngestOptions(), NOW)
+        other = ingest_file(uow, files["other-voyage"], IngestOptions(), NOW)
+        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+    assert (before.added, again.added, again.rejected, quarantined) == (1, 0, 0, 0)
+    assert (first.added, same.added, same.rejected, other.added, other.rejected) == (1, 0, 0, 0, 1)
+    assert (row.export_voyage, row.import_voyage, row.vessel_name, row.unlocode) == ("2103S", "2103S",
+                                                                                      "King of the Seas", "NLAMS")
 
 
 def test_a_vgm_declaration_sent_again_later_updates_or_withdraws_it(engine: Engine, tmp_path: Path) -> None:

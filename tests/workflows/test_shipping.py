@@ -1724,3 +1724,26 @@ def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, 
         typo = {box: [d.hs_codes for d in container_trip_facts(uow, box, NOW)[0].documents
                       if d.supplied_by == "fr-customs"] for box in ("BMOU2149612", "APZU4812090")}
     assert typo == {"BMOU2149612": [("411510",)], "APZU4812090": [("411510", "930190")]}
+
+
+def test_a_move_naming_only_the_voyage_joins_the_trip_its_vgm_declaration_named(engine: Engine, tmp_path: Path) -> None:
+    """A VGM declaration names the box's first sea-going vessel and voyage (``vesselVoyageDetails``),
+    which were left unread: received before the moves, it made a trip of "no voyage", and a
+    terminal's load naming only the voyage, as terminals report it, was a trip of its own."""
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    doc["VGMDeclarations"][0].update({"isRetracted": False, "declarationDateTime": "2026-01-19T09:00:00Z"})
+    doc["VGMDeclarations"][0]["VGM"].update({"weight": {"value": 21_300, "unit": "KGM"}, "dateTime": "2026-01-19T08:00:00Z"})
+    vgm = tmp_path / "vgm.json"
+    vgm.write_text(json.dumps(doc))
+    load = tmp_path / "load.json"  # the T&T 3.0 sample's load of the same box, naming no booking or B/L
+    load.write_text(json.dumps({"events": [dcsa_event(
+        "terminal-load-1", transportCall={"exportVoyageNumberOrReference": {"carrierVoyageNumber": "2103S"},
+                                          "vesselTransport": {"vesselName": "King of the Seas"}})]}))
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, p, IngestOptions(), NOW) for p in (vgm, load)]
+        timeline = container_timeline(uow, "APZU4812090")
+    assert [(r.added, r.rejected) for r in reports] == [(1, 0), (1, 0)]
+    assert [(t.key.document_ref, t.key.voyage, [e["event_type"] for e in t.events]) for t in timeline.trips] == [
+        ("HHL71800000", "2103S", ["VGM", "LOAD"])]
+    [trip] = timeline.trips
+    assert [(e["vessel_name"], e["export_voyage"]) for e in trip.events] == [("King of the Seas", "2103S")] * 2

@@ -39,6 +39,26 @@ def owner_code(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else (value or "")
 
 
+def first_unlocode(*values: Any, field: str) -> str:
+    """The first UN/LOCODE given among ``values`` ("" for none). Raises FieldError when it is
+    not a string (a number or a list cannot be a UN/LOCODE; the record is quarantined)."""
+    for value in values:
+        if value:
+            if not isinstance(value, str):
+                raise FieldError(field, f"UNLocationCode {str(value)[:40]} is a {type(value).__name__}, not a string")
+            return value
+    return ""
+
+
+def voyage_reference(value: Any) -> Any:
+    """The voyage a DCSA ``VoyageNumberOrReference`` object names (T&T 3.0, VGM 1.0): its
+    ``carrierVoyageNumber``, else its ``universalVoyageReference``; "" when it names neither or
+    is not an object (any other JSON value inside it as given, for the store's check to report)."""
+    if not isinstance(value, dict):
+        return ""
+    return value.get("carrierVoyageNumber") or value.get("universalVoyageReference") or ""
+
+
 def iso_datetime(raw: str) -> datetime:
     """An ISO 8601 / RFC 3339 date or date-time as :meth:`datetime.fromisoformat` reads it, a
     final ``Z`` or ``z`` read as UTC (RFC 3339 §5.6 allows either case; Python 3.11 takes

@@ -41,6 +41,7 @@ from scheldt.ingest.base import (
     UNDECODED,
     FieldError,
     Rejection,
+    first_unlocode,
     huge_numbers_as_text,
     iso_datetime,
     misshapen,
@@ -49,6 +50,7 @@ from scheldt.ingest.base import (
     structure_why,
     trimmed,
     utc_in_range,
+    voyage_reference,
 )
 
 Json = dict[str, Any]
@@ -498,6 +500,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
         retracted=bool(item.get("isRetracted")),
         tare_kg=tare,
         carrier_code=_named_carrier(item.get("vesselVoyageDetails")),
+        transport_call=_first_vessel_call(item.get("vesselVoyageDetails")),
         seals=seals,
         updated=True,  # DCSA VGM 1.0: sent again with a later declarationDateTime, it is updated
     )
@@ -508,6 +511,29 @@ def _named_carrier(voyage: Any) -> str | None:
     other JSON value as text, for the sender's check to refuse), None when it names none."""
     code = voyage.get("carrierCode") if isinstance(voyage, dict) else None
     return None if code in (None, "") else owner_code(code if isinstance(code, str) else str(code))[:35] or None
+
+
+def _first_vessel_call(details: Any) -> TransportCall | None:
+    """The call of the first sea-going vessel a VGM declaration names (DCSA VGM 1.0
+    ``vesselVoyageDetails``: the box is loaded onto it at the port of loading): that port's
+    UN/LOCODE, the export and import voyage (carrier voyage number, else universal voyage
+    reference, as T&T events name them) and the vessel's name; None when it names none of
+    them. Not its terminal: a facility code makes a terminal one of the trip's owners, and a
+    shipper's declaration does not say which terminal handles the box. The voyage keys the
+    box's trip as the moves' do (read since 2026-12-07; a declaration stored before is the
+    same one sent again: :func:`scheldt.store.events._earlier_readings`). Raises FieldError
+    for a port of loading whose UN/LOCODE is not text."""
+    if not isinstance(details, dict):
+        return None
+    pol = details.get("portOfLoading")
+    pol = pol if isinstance(pol, dict) else {}
+    name = details.get("vesselName")
+    call = TransportCall(
+        unlocode=first_unlocode(pol.get("UNLocationCode"), field="vesselVoyageDetails.portOfLoading.UNLocationCode"),
+        export_voyage=voyage_reference(details.get("exportVoyageNumberOrReference")),
+        import_voyage=voyage_reference(details.get("importVoyageNumberOrReference")),
+        vessel=Vessel(name=name) if name not in (None, "") else None)
+    return None if call == TransportCall() else call
 
 
 _DOCUMENT_KEYS = ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")

@@ -52,6 +52,7 @@ from scheldt.ingest.base import (
     UNDECODED,
     FieldError,
     Rejection,
+    first_unlocode,
     has_huge_number,
     huge_numbers_as_text,
     iso_datetime,
@@ -61,6 +62,7 @@ from scheldt.ingest.base import (
     structure_why,
     trimmed,
     utc_in_range,
+    voyage_reference,
 )
 from scheldt.ingest.dcsa_tnt300 import in_known_names
 
@@ -152,21 +154,7 @@ def _vessel(v: Json | None) -> tuple[Vessel | None, list[Any]]:
 
 
 def _voyage(tc: Json, flat: str, nested: str) -> str:
-    value = tc.get(flat) or tc.get("carrier" + flat[0].upper() + flat[1:])
-    if not value and isinstance(tc.get(nested), dict):
-        value = tc[nested].get("carrierVoyageNumber") or tc[nested].get("universalVoyageReference")
-    return value or ""
-
-
-def _unlocode(*values: Any, field: str) -> str:
-    """The first UN/LOCODE given among ``values`` ("" for none). Raises FieldError when it is
-    not a string (a number or a list cannot be a UN/LOCODE; the event is quarantined)."""
-    for value in values:
-        if value:
-            if not isinstance(value, str):
-                raise FieldError(field, f"UNLocationCode {str(value)[:40]} is a {type(value).__name__}, not a string")
-            return value
-    return ""
+    return tc.get(flat) or tc.get("carrier" + flat[0].upper() + flat[1:]) or voyage_reference(tc.get(nested))
 
 
 def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
@@ -176,7 +164,7 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     location = tc.get("location") or {}
     service = tc.get("carrierServiceCode") or (tc.get("serviceCodeOrReference") or {}).get("carrierServiceCode") or ""
     call = TransportCall(
-        unlocode=_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
+        unlocode=first_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
         facility_code=owner_code(tc.get("facilityCode") or location.get("facilityCode")),
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
         sequence=sequence_number(tc.get("transportCallSequenceNumber")),
@@ -208,8 +196,8 @@ def _location(loc: Json | None, flags: list[Flag]) -> Location | None:
                           "a WGS 84 position; not used"))
         lat = lon = None
     code = loc.get("UNLocationCode")
-    if type(code) is not str:  # None, or not a string: as _unlocode says
-        code = _unlocode(code, field="eventLocation.UNLocationCode")
+    if type(code) is not str:  # None, or not a string: as first_unlocode says
+        code = first_unlocode(code, field="eventLocation.UNLocationCode")
     facility, name = loc.get("facilityCode"), loc.get("locationName") or ""
     if _shareable(code, facility, name, lat, lon):
         return _place(code, facility, name, lat, lon)

@@ -326,19 +326,14 @@ def _same_facts(event: Event | None, stored: tuple[str, str, datetime | None, li
         return False
     flags = tuple(stored[3] or ())
     as_stored = dataclasses.replace(event, created_time=stored[2], flags=flags)
-    facts = _facts(as_stored)
     # stored before its later facts were read (a VGM's tare: a review's re-sent declaration);
     # not so ``before`` False: the event earlier in the same batch (a regression review's second
     # copy in one file, with a tare, was taken for the first)
     cls = type(event)
     if not before:
-        return stored[0] == _digest(facts, cls)
-    if stored[0] in (_digest(facts, cls), _digest(facts, cls, later=False)):
-        return True
-    if stored[0] in _digests_before(facts, cls):
-        return True
-    return any(stored[0] in (_digest(f := _facts(older), cls), _digest(f, cls, later=False))
-               for older in _earlier_readings(as_stored))
+        return stored[0] == _digest(_facts(as_stored), cls)
+    return any(stored[0] in (_digest(f := _facts(reading), cls), _digest(f, cls, later=False))
+               or stored[0] in _digests_before(f, cls) for reading in (as_stored, *_earlier_readings(as_stored)))
 
 
 def _without_named_document(event: ShipmentEvent) -> ShipmentEvent:
@@ -365,7 +360,13 @@ def _earlier_readings(event: Event) -> Iterator[Event]:
     review: SMDG CODECOs give LOC+165 with the terminal there, which was not read), and a full
     box as neither full nor empty (UN/EDIFACT 8169 codes but 4 and 5 were not read before
     2026-12-07). Not for DCSA events, whose seal sources are the sender's own words; a DCSA
-    shipment event, as read before its ``documentID`` was one of its references."""
+    shipment event, as read before its ``documentID`` was one of its references; a VGM
+    declaration as read before its vessel and voyage were (``vesselVoyageDetails``, read since
+    2026-12-07: a declaration stored before, sent again, was quarantined as "other facts")."""
+    if isinstance(event, VgmDeclaration):
+        if event.transport_call is not None:
+            yield dataclasses.replace(event, transport_call=None)
+        return
     if isinstance(event, ShipmentEvent):
         if (without := _without_named_document(event)) != event:
             yield without
