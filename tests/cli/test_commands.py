@@ -384,7 +384,8 @@ def test_the_timeline_says_what_stowage_vgm_and_documents_hold(settings_env: Pat
 
     timelines = {n: json.loads(invoke("container", n, "--json")[1]) for n in ("APZU4812090", "OOLU4293959")}
     events = [_describe(e) for t in timelines.values() for trip in t["trips"] for e in trip["events"]]
-    assert "VGM VGM (ACT) at NLAMS vessel King of the Seas seals VET123 (CUS) VGM 2 kg RETRACTED by its sender" in events
+    assert ("VGM VGM (ACT) at NLAMS vessel King of the Seas seals VET123 (CUS) VGM 2 kg RETRACTED by its sender"
+            in events)
     assert "STOWAGE BAPLIE (ACT) at USLGB vessel OOCL BEIJING box 4200 cell 0780690 empty for CNYTN gross 3,833 kg" \
         in events
     [doc] = timelines["APZU4812090"]["documents_without_trip"]

@@ -242,7 +242,8 @@ def test_a_vgm_stored_before_its_vessel_and_voyage_were_read_is_the_same_one_re_
     files = {}
     # as the reader read the full declaration before: its carrier only
     for name, details in (("as-read-before", {"carrierCode": full["carrierCode"]}), ("full", full),
-                          ("other-voyage", {**full, "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2107S"}})):
+                          ("other-voyage", {**full,
+                                            "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2107S"}})):
         sent["vesselVoyageDetails"] = details
         files[name] = tmp_path / f"vgm-{name}.json"
         files[name].write_text(json.dumps(doc))

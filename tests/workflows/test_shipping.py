@@ -1732,7 +1732,8 @@ def test_a_move_naming_only_the_voyage_joins_the_trip_its_vgm_declaration_named(
     terminal's load naming only the voyage, as terminals report it, was a trip of its own."""
     doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
     doc["VGMDeclarations"][0].update({"isRetracted": False, "declarationDateTime": "2026-01-19T09:00:00Z"})
-    doc["VGMDeclarations"][0]["VGM"].update({"weight": {"value": 21_300, "unit": "KGM"}, "dateTime": "2026-01-19T08:00:00Z"})
+    doc["VGMDeclarations"][0]["VGM"].update({"weight": {"value": 21_300, "unit": "KGM"},
+                                             "dateTime": "2026-01-19T08:00:00Z"})
     vgm = tmp_path / "vgm.json"
     vgm.write_text(json.dumps(doc))
     load = tmp_path / "load.json"  # the T&T 3.0 sample's load of the same box, naming no booking or B/L

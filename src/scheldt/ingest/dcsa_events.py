@@ -164,7 +164,8 @@ def _transport_call(tc: Json | None) -> tuple[TransportCall | None, list[Any]]:
     location = tc.get("location") or {}
     service = tc.get("carrierServiceCode") or (tc.get("serviceCodeOrReference") or {}).get("carrierServiceCode") or ""
     call = TransportCall(
-        unlocode=first_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"), field="transportCall.UNLocationCode"),
+        unlocode=first_unlocode(tc.get("UNLocationCode"), location.get("UNLocationCode"),
+                                field="transportCall.UNLocationCode"),
         facility_code=owner_code(tc.get("facilityCode") or location.get("facilityCode")),
         reference=tc.get("transportCallReference") or tc.get("transportCallID") or "",
         sequence=sequence_number(tc.get("transportCallSequenceNumber")),
