@@ -6,6 +6,7 @@ tests/api/worker_pid_app.py, which answers with the id of the process that serve
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import resource
@@ -177,6 +178,25 @@ def test_an_address_in_use_is_a_clear_error() -> None:
                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert process.returncode == 2
     assert f"error: --port: cannot listen on 127.0.0.1:{port}: Address already in use" in process.stderr
+
+
+def test_no_other_process_can_bind_the_supervisors_port() -> None:
+    """The supervisor's socket set SO_REUSEPORT (left over from when each worker had its own):
+    any process of the same user that set it too could bind the port and take a share of the
+    connections without a word. Its own port is now its alone, given or picked (0); a supervisor
+    started again on the port of one just stopped binds it (SO_REUSEADDR)."""
+    free = free_port()
+    for port in (0, free, free):  # the last on the port of the one just stopped
+        with supervisor(workers=1, port=port) as (process, base):
+            taken = int(base.rsplit(":", 1)[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as rogue:
+                rogue.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                with pytest.raises(OSError) as refused:
+                    rogue.bind(("127.0.0.1", taken))
+            assert refused.value.errno == errno.EADDRINUSE
+            assert pid_of_request(base) > 0 and process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
 
 
 def test_a_factory_that_cannot_be_imported_stops_after_the_restart_limit() -> None:

@@ -17,9 +17,10 @@ that has the fewest open connections among those that answer (their app started)
 handed fewest so far on a tie; a worker says when a connection closes. It binds the address
 before starting the workers, to fail early with a clear error when it is taken, starts the
 workers, restarts one that dies, and stops them all on SIGTERM or SIGINT. The socket is bound
-with ``SO_REUSEPORT`` as the workers' were, so the supervisor also takes a lock named after the
+without ``SO_REUSEPORT`` (with it, any process of the same user that sets it could bind the port
+too and take a share of the connections); the supervisor also takes a lock named after the
 port (an abstract Unix socket, released by the kernel however the process ends), so a second
-supervisor on the port is refused rather than served beside the first; and a worker asks the
+supervisor on the port is told so; and a worker asks the
 kernel for SIGTERM when its supervisor dies (PR_SET_PDEATHSIG), so no orphaned worker goes on
 serving.
 
@@ -105,19 +106,17 @@ def passive_address(host: str, port: int) -> tuple[int, int, int, Any]:
     return family, kind, proto, address
 
 
-def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (``host``, ``port``) with SO_REUSEPORT and SO_REUSEADDR set, not
-    yet listening. ``port`` 0 picks a free port (read it from ``getsockname()``). Raises
-    ConfigError when the platform has no SO_REUSEPORT or the address cannot be bound (taken by
-    a process of another user or one that did not set SO_REUSEPORT, or not an address of this
-    host)."""
-    if not hasattr(socket, "SO_REUSEPORT"):
-        raise ConfigError("--workers", "several workers need SO_REUSEPORT, which this platform lacks; use --workers 1")
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (``host``, ``port``) with SO_REUSEADDR set (a restart binds while
+    the last run's connections linger in TIME_WAIT), not yet listening; never SO_REUSEPORT,
+    which would let any other process of the same user that sets it bind the port too and take
+    a share of the connections without a word. ``port`` 0 picks a free port (read it from
+    ``getsockname()``). Raises ConfigError when the address cannot be bound (taken, or not an
+    address of this host)."""
     family, kind, proto, address = passive_address(host, port)
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
     except OSError as exc:
         sock.close()
@@ -416,10 +415,17 @@ class Supervisor:
             raise ConfigError("--workers", f"{workers} workers: give 1 or more")
         self.factory, self.host, self.workers = factory, host, workers
         self.log_level, self.access_log = log_level, access_log
-        self._held = reuse_port_socket(host, port)
+        # the lock first, so that a second supervisor is told so rather than "address in use"
+        lock = port_lock(port) if port else None
+        try:
+            self._held = listening_socket(host, port)
+        except ConfigError:
+            if lock is not None:
+                lock.close()
+            raise
         self.port: int = self._held.getsockname()[1]
         try:
-            self._lock = port_lock(self.port)
+            self._lock = lock or port_lock(self.port)
         except ConfigError:
             self._held.close()
             raise
