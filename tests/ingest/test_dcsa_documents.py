@@ -304,7 +304,9 @@ def test_a_vgm_declarations_vessel_and_voyage_are_read_as_t_and_t_events_name_th
     """A VGM's ``vesselVoyageDetails`` was left unread but for its carrier: a declaration
     received before the moves gave its trip no voyage. The carrier voyage number is the voyage,
     else the universal voyage reference (DCSA VGM 1.0 ``VoyageNumberOrReference``); a
-    declaration naming none has no call; a port of loading coded as a number is refused, naming it."""
+    declaration naming none has no call. A value that is not text (or a port code longer than a
+    UN/LOCODE) is flagged and not used, the VGM kept: a review's numeric vessel name stopped the
+    whole ingest, and a list as the voyage quarantined the declaration, its verified mass lost."""
     doc = json.loads((F / "dcsa-other/vgm-v1.0-declaration.json").read_text())
     details = doc["VGMDeclarations"][0]["vesselVoyageDetails"]
 
@@ -319,10 +321,25 @@ def test_a_vgm_declarations_vessel_and_voyage_are_read_as_t_and_t_events_name_th
     assert universal.transport_call == TransportCall(export_voyage="2301W")
     bare = read_with({k: None for k in details if k != "carrierCode"})
     assert isinstance(bare, VgmDeclaration) and bare.transport_call is None and bare.carrier_code == "MMCU"
-    wrong = read_with({"portOfLoading": {"UNLocationCode": 12345}})
-    assert isinstance(wrong, Rejection)
-    assert (wrong.field, wrong.why) == ("vesselVoyageDetails.portOfLoading.UNLocationCode",
-                                        "the record UNLocationCode 12345 is a int, not a string")
+    wrong = read_with({"portOfLoading": {"UNLocationCode": 12345}, "vesselName": 123,
+                       "exportVoyageNumberOrReference": {"carrierVoyageNumber": ["2103S"]},
+                       "importVoyageNumberOrReference": {"universalVoyageReference": 2301.5}})
+    assert isinstance(wrong, VgmDeclaration) and wrong.verified_gross_mass_kg == 2.4
+    assert wrong.transport_call is None
+    assert [(f.field, f.code, f.why) for f in wrong.flags] == [
+        ("vesselVoyageDetails.portOfLoading.UNLocationCode", "unreadable-value",
+         "vesselVoyageDetails.portOfLoading.UNLocationCode is a number (12345), not a UN/LOCODE; not used"),
+        ("vesselVoyageDetails.exportVoyageNumberOrReference", "unreadable-value",
+         'vesselVoyageDetails.exportVoyageNumberOrReference is a list (["2103S"]), not text; not used'),
+        ("vesselVoyageDetails.importVoyageNumberOrReference", "unreadable-value",
+         "vesselVoyageDetails.importVoyageNumberOrReference is a number (2301.5), not text; not used"),
+        ("vesselVoyageDetails.vesselName", "unreadable-value",
+         "vesselVoyageDetails.vesselName is a number (123), not text; not used")]
+    long_port = read_with({"portOfLoading": {"UNLocationCode": "NLAMSTERDAM"}})
+    assert isinstance(long_port, VgmDeclaration) and long_port.transport_call is not None
+    assert (long_port.transport_call.unlocode, long_port.transport_call.export_voyage) == ("", "2103S")
+    assert [f.why for f in long_port.flags] == [
+        "vesselVoyageDetails.portOfLoading.UNLocationCode 'NLAMSTERDAM' is not a UN/LOCODE; not used"]
 
 
 def test_a_vgm_declaration_dated_with_a_lower_case_z_is_read() -> None:

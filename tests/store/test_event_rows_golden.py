@@ -243,13 +243,15 @@ def test_a_vgm_stored_before_its_vessel_and_voyage_were_read_is_the_same_one_re_
     # as the reader read the full declaration before: its carrier only
     for name, details in (("as-read-before", {"carrierCode": full["carrierCode"]}), ("full", full),
                           ("other-voyage", {**full,
-                                            "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2107S"}})):
+                                            "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2107S"}}),
+                          ("odd-name", {**full, "vesselName": ["King of the Seas"]})):  # flagged, not used
         sent["vesselVoyageDetails"] = details
         files[name] = tmp_path / f"vgm-{name}.json"
         files[name].write_text(json.dumps(doc))
     with unit_of_work(engine) as uow:
         before = ingest_file(uow, files["as-read-before"], IngestOptions(), NOW)
         again = ingest_file(uow, files["full"], IngestOptions(), NOW)
+        odd = ingest_file(uow, files["odd-name"], IngestOptions(), NOW)
         quarantined = uow.session.scalar(select(func.count()).select_from(QuarantineRow))
     with unit_of_work(engine) as uow:  # a store that read the voyage first
         uow.session.execute(ShippingEventRow.__table__.delete())
@@ -258,7 +260,7 @@ def test_a_vgm_stored_before_its_vessel_and_voyage_were_read_is_the_same_one_re_
         same = ingest_file(uow, files["full"], IngestOptions(), NOW)
         other = ingest_file(uow, files["other-voyage"], IngestOptions(), NOW)
         [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
-    assert (before.added, again.added, again.rejected, quarantined) == (1, 0, 0, 0)
+    assert (before.added, again.added, again.rejected, odd.added, odd.rejected, quarantined) == (1, 0, 0, 0, 0, 0)
     assert (first.added, same.added, same.rejected, other.added, other.rejected) == (1, 0, 0, 0, 1)
     assert (row.export_voyage, row.import_voyage, row.vessel_name, row.unlocode) == ("2103S", "2103S",
                                                                                       "King of the Seas", "NLAMS")

@@ -1728,8 +1728,10 @@ def test_each_box_shows_and_is_scored_on_the_goods_packed_in_it(engine: Engine, 
 
 def test_a_move_naming_only_the_voyage_joins_the_trip_its_vgm_declaration_named(engine: Engine, tmp_path: Path) -> None:
     """A VGM declaration names the box's first sea-going vessel and voyage (``vesselVoyageDetails``),
-    which were left unread: received before the moves, it made a trip of "no voyage", and a
-    terminal's load naming only the voyage, as terminals report it, was a trip of its own."""
+    which were left unread: a terminal's load naming only that voyage, as terminals report it,
+    was a trip of its own. The trip begun by the VGM is still keyed on no voyage: the shipper's
+    voyage is not always the one sailed (a rolled box), and a declaration updated for the next
+    voyage gave the trip a new id, its hold left behind (a review)."""
     doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
     doc["VGMDeclarations"][0].update({"isRetracted": False, "declarationDateTime": "2026-01-19T09:00:00Z"})
     doc["VGMDeclarations"][0]["VGM"].update({"weight": {"value": 21_300, "unit": "KGM"},
@@ -1745,6 +1747,25 @@ def test_a_move_naming_only_the_voyage_joins_the_trip_its_vgm_declaration_named(
         timeline = container_timeline(uow, "APZU4812090")
     assert [(r.added, r.rejected) for r in reports] == [(1, 0), (1, 0)]
     assert [(t.key.document_ref, t.key.voyage, [e["event_type"] for e in t.events]) for t in timeline.trips] == [
-        ("HHL71800000", "2103S", ["VGM", "LOAD"])]
+        ("HHL71800000", "", ["VGM", "LOAD"])]
     [trip] = timeline.trips
     assert [(e["vessel_name"], e["export_voyage"]) for e in trip.events] == [("King of the Seas", "2103S")] * 2
+
+
+def test_an_event_whose_vessel_or_voyage_is_not_text_costs_only_itself(engine: Engine, tmp_path: Path) -> None:
+    """A review: a T&T event whose vessel name or voyage number was a number stopped the whole
+    ingest (a TypeError where long ones are cut), and every file of the run was rolled back. It
+    is quarantined, naming the column, and the other events are kept."""
+    calls = [{"vesselTransport": {"vesselName": 123}}, {"exportVoyageNumberOrReference": {"carrierVoyageNumber": 2103}},
+             {"vesselTransport": {"vesselName": "King of the Seas"},
+              "exportVoyageNumberOrReference": {"carrierVoyageNumber": "2103S"}}]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps({"events": [dcsa_event(f"odd-call-{i}", transportCall=c) for i, c in enumerate(calls)]}))
+    with unit_of_work(engine) as uow:
+        report = ingest_file(uow, path, IngestOptions(), NOW).as_dict()
+        stored = uow.session.scalars(select(ShippingEventRow.event_id)).all()
+    assert (report["accepted"], report["rejected"]) == (1, 2)
+    assert [r["why"] for r in report["rejections"]] == [  # type: ignore[index]
+        "vesselName is int 123, not text (stored as vessel_name)",
+        "exportVoyageNumber is int 2103, not text (stored as export_voyage)"]
+    assert [e.split("@")[0] for e in stored] == ["odd-call-2"]

@@ -1495,3 +1495,39 @@ def test_a_withdrawn_vgm_s_seal_is_no_changed_seal(engine: Engine, tmp_path: Pat
         declared_live = [r["evidence"] for r in uow.trip_assessments.history(KEY)[-1]["reasons"]]
     assert "seal_changed" not in withdrawn
     assert any(e.startswith("seal BOGUS999 at VGM") for e in declared_live)
+
+
+def test_a_hold_stays_on_a_trip_its_vgm_declaration_began_when_it_is_updated_for_another_voyage(
+        engine: Engine, tmp_path: Path) -> None:
+    """A review: a trip begun by a VGM declaration was keyed on the voyage it names (read since
+    2026-12-07); held, then updated for the next voyage (the box rolled, weighed again), its
+    key changed, the hold stayed on a trip with no events and the box's trip was not held. Such a
+    trip is keyed on no voyage, as before, so it keeps its id and its hold."""
+    from scheldt.domain.access import Principal, Role
+    from scheldt.workflows import inspections
+    from scheldt.workflows.accounts import create_organisation
+
+    doc = json.loads((SHARED / "fixtures" / "dcsa-other" / "vgm-v1.0-declaration.json").read_text())
+    declaration = doc["VGMDeclarations"][0]
+    declaration.update({"isRetracted": False, "declarationDateTime": "2026-01-19T09:00:00Z"})
+    declaration["VGM"].update({"weight": {"value": 21_000, "unit": "KGM"}, "dateTime": "2026-01-19T08:00:00Z"})
+    (first := tmp_path / "vgm-1.json").write_text(json.dumps(doc))
+    declaration.update({"declarationDateTime": "2026-01-29T09:00:00Z"})
+    declaration["VGM"].update({"weight": {"value": 21_500, "unit": "KGM"}, "dateTime": "2026-01-29T07:00:00Z"})
+    declaration["vesselVoyageDetails"]["exportVoyageNumberOrReference"] = {"carrierVoyageNumber": "2110S"}
+    (updated := tmp_path / "vgm-2.json").write_text(json.dumps(doc))
+    options = IngestOptions(supplied_by="be-customs")
+    with unit_of_work(engine) as uow:
+        create_organisation(uow, "be-customs", "Belgian Customs", "agency", [], [], FIRST)
+        activate_profile(uow, builtin_profile_text(), "built-in", "officer.a", "", FIRST)
+        ingest_file(uow, first, options, FIRST)
+        score_trips(uow, FIRST)
+        [trip] = uow.container_trips.page(None, TripFilter(), None, 10)
+        officer = Principal("officer", uow.accounts.organisation("be-customs"), frozenset({Role.TARGETING_OFFICER}))
+        inspections.place_hold(uow, officer, trip["id"], "suspicious shipper", FIRST)
+        report = ingest_file(uow, updated, options, LATER)
+        score_trips(uow, LATER)
+        listed = uow.container_trips.page(None, TripFilter(), None, 10)
+    assert (report.added, report.rejected) == (1, 0)
+    assert [(t["id"], t["document_ref"], t["voyage"], t["on_hold"]) for t in listed] == [
+        (trip["id"], "HHL71800000", "", True)]

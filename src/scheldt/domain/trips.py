@@ -95,7 +95,7 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
             key = next((by_ref[r] for r, d, voyages in _linked_to(e, refs, linked)
                         if r in by_ref and _continued_by(trips[by_ref[r]], e, d, voyages)), None)
         if key is None:
-            key = TripKey(container_number, refs[0], voyage)
+            key = TripKey(container_number, refs[0], _key_voyage(e))
             trips[key] = Trip(key)
         for r in refs:
             by_ref[r] = key
@@ -110,11 +110,12 @@ def group_trips(container_number: str, events: Iterable[Mapping[str, Any]],
         voyage = e.get("export_voyage") or e.get("import_voyage") or ""
         key = _voyage_trip(trips, by_voyage.get(voyage, []), e["event_time"], ends) if voyage else None
         if key is None and id(e) in documented:
-            key = _documented_trip(container_number, documented[id(e)], voyage, trips, by_ref, e["event_time"])
+            key = _documented_trip(container_number, documented[id(e)], _key_voyage(e), trips, by_ref,
+                                   e["event_time"])
         if key is None:
             key = _awaiting_gate_out(trips, e)
         if key is None:
-            key = TripKey(container_number, "", voyage)
+            key = TripKey(container_number, "", _key_voyage(e))
             trips.setdefault(key, Trip(key))
         trips[key].events.append(e)
     for trip in trips.values():
@@ -172,17 +173,30 @@ def _continued_by(trip: Trip, event: Mapping[str, Any], document: VoyageDocument
         and any(abs(at - m["event_time"]) <= DOCUMENT_VOYAGE_WINDOW for at in document.dates) for m in trip.events)
 
 
+def _key_voyage(event: Mapping[str, Any]) -> str:
+    """The voyage a trip begun by ``event`` is keyed on: its export voyage, else its import
+    voyage; "" for a VGM declaration. A VGM names the voyage its shipper meant the box for
+    (DCSA VGM 1.0 ``vesselVoyageDetails``, read since 2026-12-07), which a rolled box never
+    sails on: keyed on it, a trip kept that voyage for life, and a declaration updated for the
+    next voyage gave the trip a new id, its hold left behind (a review). Its voyage still joins
+    a move naming only that voyage to its trip (``by_voyage``)."""
+    if event.get("kind") == "VGM":
+        return ""
+    return event.get("export_voyage") or event.get("import_voyage") or ""
+
+
 def _name_voyages(trips: dict[TripKey, Trip], by_ref: dict[str, TripKey],
                   by_voyage: dict[str, list[TripKey]]) -> None:
     """Key each trip of references by the voyage of its first event received (``received_at``,
-    UTC, then ``event_time``; an event without a received time by its event time), in place (in
+    UTC, then ``event_time``; an event without a received time by its event time; none for a VGM
+    declaration: :func:`_key_voyage`), in place (in
     ``trips`` and the maps to it): a trip keeps its key as later facts arrive. A terminal review:
     a VGM declaration (no voyage, dated before the load) received after the moves renamed the
     trip "no voyage", gave it a new id and moved its hold; a regression review: keyed by the
     first voyage named, a trip begun by its VGM was renamed when its load arrived."""
     for key, trip in list(trips.items()):
         first = min(trip.events, key=lambda e: (_utc(e.get("received_at") or e["event_time"]), e["event_time"]))
-        voyage = first.get("export_voyage") or first.get("import_voyage") or ""
+        voyage = _key_voyage(first)
         if voyage == key.voyage:
             continue
         named = TripKey(key.container_number, key.document_ref, voyage)

@@ -41,7 +41,6 @@ from scheldt.ingest.base import (
     UNDECODED,
     FieldError,
     Rejection,
-    first_unlocode,
     huge_numbers_as_text,
     iso_datetime,
     misshapen,
@@ -490,6 +489,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
     mass = _kg(vgm.get("weight"), "VGM.weight", flags)
     tare = _kg(eq.get("tareWeight"), "equipmentDetails.tareWeight", flags)  # flagged before the flags are taken
     seals = _seals(eq.get("seals") if isinstance(eq.get("seals"), list) else [], number, flags) or None
+    call = _first_vessel_call(item.get("vesselVoyageDetails"), flags)  # flagged before the flags are taken
     return VgmDeclaration(
         event_id=item.get("declarationReference") or f"vgm:{number}:{when.isoformat()}", classifier="ACT",
         event_time=when, created_time=_time(item.get("declarationDateTime")),
@@ -500,7 +500,7 @@ def _vgm(item: Json, where: str) -> VgmDeclaration | Retraction | Rejection:
         retracted=bool(item.get("isRetracted")),
         tare_kg=tare,
         carrier_code=_named_carrier(item.get("vesselVoyageDetails")),
-        transport_call=_first_vessel_call(item.get("vesselVoyageDetails")),
+        transport_call=call,
         seals=seals,
         updated=True,  # DCSA VGM 1.0: sent again with a later declarationDateTime, it is updated
     )
@@ -513,27 +513,49 @@ def _named_carrier(voyage: Any) -> str | None:
     return None if code in (None, "") else owner_code(code if isinstance(code, str) else str(code))[:35] or None
 
 
-def _first_vessel_call(details: Any) -> TransportCall | None:
+def _first_vessel_call(details: Any, flags: list[Flag]) -> TransportCall | None:
     """The call of the first sea-going vessel a VGM declaration names (DCSA VGM 1.0
     ``vesselVoyageDetails``: the box is loaded onto it at the port of loading): that port's
     UN/LOCODE, the export and import voyage (carrier voyage number, else universal voyage
     reference, as T&T events name them) and the vessel's name; None when it names none of
     them. Not its terminal: a facility code makes a terminal one of the trip's owners, and a
-    shipper's declaration does not say which terminal handles the box. The voyage keys the
-    box's trip as the moves' do (read since 2026-12-07; a declaration stored before is the
-    same one sent again: :func:`scheldt.store.events._earlier_readings`). Raises FieldError
-    for a port of loading whose UN/LOCODE is not text."""
+    shipper's declaration does not say which terminal handles the box. A move naming only that
+    voyage joins the declaration's trip (:func:`scheldt.domain.trips._key_voyage`; read since
+    2026-12-07, and a declaration stored before is the same one sent again:
+    :func:`scheldt.store.events._earlier_readings`). A value that is not
+    text, or a port code longer than a UN/LOCODE, is flagged into ``flags`` and not used: these
+    are optional, and the verified gross mass is kept (a review's numeric vessel name stopped
+    the whole ingest)."""
     if not isinstance(details, dict):
         return None
+    at = "vesselVoyageDetails"
     pol = details.get("portOfLoading")
-    pol = pol if isinstance(pol, dict) else {}
-    name = details.get("vesselName")
     call = TransportCall(
-        unlocode=first_unlocode(pol.get("UNLocationCode"), field="vesselVoyageDetails.portOfLoading.UNLocationCode"),
-        export_voyage=voyage_reference(details.get("exportVoyageNumberOrReference")),
-        import_voyage=voyage_reference(details.get("importVoyageNumberOrReference")),
-        vessel=Vessel(name=name) if name not in (None, "") else None)
+        unlocode=_text(pol.get("UNLocationCode") if isinstance(pol, dict) else None,
+                       f"{at}.portOfLoading.UNLocationCode", flags, longest=5),
+        export_voyage=_text(voyage_reference(details.get("exportVoyageNumberOrReference")),
+                            f"{at}.exportVoyageNumberOrReference", flags),
+        import_voyage=_text(voyage_reference(details.get("importVoyageNumberOrReference")),
+                            f"{at}.importVoyageNumberOrReference", flags))
+    if name := _text(details.get("vesselName"), f"{at}.vesselName", flags):
+        call = replace(call, vessel=Vessel(name=name))
     return None if call == TransportCall() else call
+
+
+def _text(value: Any, field: str, flags: list[Flag], longest: int | None = None) -> str:
+    """``value`` when it is text (at most ``longest`` characters, without a NUL, when given),
+    "" for nothing; anything else is flagged ``unreadable-value`` into ``flags`` and read as ""."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str) and (longest is None or (len(value.strip()) <= longest and "\x00" not in value)):
+        return value.strip() if longest is not None else value
+    if isinstance(value, str):
+        why = f"{field} {value[:40]!r} is not a UN/LOCODE; not used"
+    else:
+        why = (f"{field} is {_json_name(value)} ({json.dumps(value, default=str)[:40]}), not "
+               f"{'a UN/LOCODE' if longest is not None else 'text'}; not used")
+    flags.append(Flag(field, "unreadable-value", why))
+    return ""
 
 
 _DOCUMENT_KEYS = ("documentParties", "consignmentItems", "requestedEquipments", "transportDocumentReference")

@@ -590,10 +590,12 @@ def cut_to_fit(record: Any) -> Any:
                           "kept for searching and linking"))
         return value[:limit]
 
+    # a value that is not text is left for the store's check to refuse, naming it (a review's
+    # numeric vessel name stopped the whole ingest here)
     for name in ("export_voyage", "import_voyage"):
-        if len(value := getattr(call, name)) > MAX_VOYAGE:
+        if isinstance(value := getattr(call, name), str) and len(value) > MAX_VOYAGE:
             changes[name] = cut(value, name.replace("_", " "), MAX_VOYAGE)
-    if call.vessel is not None and len(call.vessel.name) > MAX_VESSEL_NAME:
+    if call.vessel is not None and isinstance(call.vessel.name, str) and len(call.vessel.name) > MAX_VESSEL_NAME:
         changes["vessel"] = replace(call.vessel, name=cut(call.vessel.name, "vessel name", MAX_VESSEL_NAME))
     if not changes:
         return record
