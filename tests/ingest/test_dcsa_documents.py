@@ -418,3 +418,14 @@ def test_a_house_bill_s_cargo_in_a_box_it_does_not_list_is_flagged() -> None:
     doc["houseBillOfLadings"][0]["consignmentItems"][0]["cargoItems"][0]["equipmentReference"] = "MSCU9988776"
     _, house = read_dcsa_documents(json.dumps(doc).encode(), "si.json")
     assert isinstance(house, Consignment) and not [f for f in house.flags if f.code.startswith("container-not")]
+
+
+def test_a_party_whose_function_is_null_is_kept_with_no_role() -> None:
+    """A fuzz review: an eBL 2 party with ``partyFunction: null`` had the role None, and the
+    whole shipping instruction was lost (a crash, then a rejection). The party is kept, its role
+    not said."""
+    doc = json.loads((F / "dcsa-ebl/ebl-v2-beta-ValidShippingInstruction.json").read_text())
+    doc["documentParties"][0]["partyFunction"] = None
+    [si] = list(read_dcsa_documents(json.dumps(doc).encode(), "si.json"))
+    assert isinstance(si, Consignment)
+    assert si.parties[0].role == "" and si.parties[0].name == doc["documentParties"][0]["party"]["partyName"]

@@ -701,3 +701,16 @@ def test_a_latitude_too_large_for_a_float_is_flagged_and_the_event_kept() -> Non
     flagged = [f.code for f in event.flags if f.field == "eventLocation.latitude"]  # type: ignore[union-attr]
     assert flagged == ["implausible-position"]
     assert event.location is None or event.location.latitude is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("part", ["metadata", "payload"])
+def test_a_beta_event_whose_metadata_or_payload_is_no_object_costs_only_itself(part: str) -> None:
+    """A fuzz review: a T&T 3.0-Beta-1 event whose ``metadata`` (or ``payload``) was null raised
+    out of the reader ("not a mapping"), stopping the whole ingest. It is one rejection naming
+    the part; the other events of the file are read."""
+    doc = json.loads((TNT / "tnt-v3.0-beta1-transport-events.json").read_text())
+    doc[1][part] = None
+    records = list(read_dcsa_events(json.dumps(doc).encode(), "beta.json"))
+    rejected = [r for r in records if isinstance(r, Rejection)]
+    assert [(r.where, r.field, r.why) for r in rejected] == [("beta.json$[1]", part, f"{part} is null, not an object")]
+    assert len(records) == len(doc)

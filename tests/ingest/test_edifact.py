@@ -1190,3 +1190,15 @@ def test_goods_keep_the_containers_their_sgp_segments_place_them_in() -> None:
     assert [(g.description, g.containers) for g in c.goods] == [
         ("SHOES", ("MSCU1234566",)), ("IRON", ("TGHU7654321",)), ("SPARES", ())]
     assert c.earlier_reading is not None and all(g.containers == () for g in c.earlier_reading.goods)
+
+
+def test_a_syntax_version_too_long_to_look_up_costs_only_its_segment() -> None:
+    """A fuzz review: a UNB naming a syntax version of 4,096 characters made pydifact look up a
+    file of that name, and its OSError ("File name too long") stopped the whole ingest. The
+    segment is unreadable, said so, and the messages are read."""
+    text = (EDI / "BAPLIE_D13B_SMDG31_manual-example.edi").read_text()
+    assert text.count("UNB+UNOA:") == 1
+    records = list(read_edifact(text.replace("UNB+UNOA:", "UNB+UNOA:" + "X" * 4096, 1).encode(), "long-unb.edi"))
+    unread = [r for r in records if isinstance(r, Rejection)]
+    assert any("File name too long" in r.why for r in unread)
+    assert len(records) > len(unread)

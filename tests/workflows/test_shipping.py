@@ -1769,3 +1769,68 @@ def test_an_event_whose_vessel_or_voyage_is_not_text_costs_only_itself(engine: E
         "vesselName is int 123, not text (stored as vessel_name)",
         "exportVoyageNumber is int 2103, not text (stored as export_voyage)"]
     assert [e.split("@")[0] for e in stored] == ["odd-call-2"]
+
+
+def _changed(relative: str, path: tuple[object, ...], value: object) -> dict[str, object]:
+    """The shared fixture ``relative`` (JSON) with the value at ``path`` replaced by ``value``."""
+    doc = json.loads((SHARED / "fixtures" / relative).read_text())
+    node = doc
+    for step in path[:-1]:
+        node = node[step]  # type: ignore[index]
+    node[path[-1]] = value  # type: ignore[index]
+    return doc  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("relative", "path", "value", "why"), [
+    ("dcsa-ebl/ebl-v3.0.2-transport-document-draft-dry.json", ("transports", "vesselVoyages", 0, "vesselName"), 123,
+     "vessel.name is a number (123), not text"),
+    ("dcsa-ebl/ebl-v3.0.2-transport-document-draft-dry.json", ("transports", "portOfLoading", "UNLocationCode"),
+     ["DKAAR"], "port_of_loading is a list (['DKAAR']), not text"),
+    ("dcsa-ebl/ebl-v3.0.2-transport-document-draft-dry.json", ("isToOrder",), "false",
+     "to_order is a text (false), not true or false"),
+    ("dcsa-other/vgm-v1.0-declaration.json", ("VGMDeclarations", 0, "VGM", "location", "UNLocationCode"), 12345,
+     "unlocode is int 12345, not text"),  # an event's text column: the event store's words
+    ("dcsa-tnt/tnt-v3.0-notification-equipment-load.json", ("events", 0, "equipmentDetails", "ISOEquipmentCode"),
+     2210, "iso_equipment_code is a number (2210), not text"),
+    ("dcsa-ebl/ebl-v2-beta-ValidShippingInstruction.json", ("documentParties", 0, "partyFunction"), 7,
+     "parties[0].role is a number (7), not text"),
+    ("dcsa-booking/booking-v2.0-request-dg.json", ("vessel", "name"), "A\x00B",
+     "vessel.name holds a NUL character (U+0000), which the store does not keep in text"),
+])
+def test_a_value_of_the_wrong_type_costs_only_its_record(engine: Engine, tmp_path: Path, relative: str,
+                                                        path: tuple[object, ...], value: object, why: str) -> None:
+    """A fuzz review: a number, a list or a text where the record takes text or true/false
+    (a vessel name 123, a port of loading ["DKAAR"], ``isToOrder: "false"``, a numeric ISO
+    equipment code), or a NUL character in a document's text, raised out of the ingest, which
+    stops the whole run and rolls back every file of it (on PostgreSQL the NUL did). Each is one
+    rejection naming the field; the good file sent beside it is kept."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_changed(relative, path, value)))
+    good = TNT / "tnt-v3.0-notification-equipment-load.json"
+    with unit_of_work(engine) as uow:
+        reports = [ingest_file(uow, p, IngestOptions(), NOW).as_dict() for p in (good, bad)]
+        quarantined = uow.quarantine.list()
+    assert reports[0]["added"] == 1
+    assert [r["why"] for r in reports[1]["rejections"]] == [why]  # type: ignore[union-attr]
+    assert [q.why for q in quarantined] == [why.replace("\x00", "\ufffd")]
+
+
+def test_a_rejection_quoting_what_a_store_cannot_keep_is_quarantined(engine: Engine, tmp_path: Path) -> None:
+    """A fuzz review: a rejection whose field is a JSON path longer than the quarantine's column
+    (64 characters), or whose reason or record holds a NUL character or a lone surrogate, could
+    not be quarantined (PostgreSQL; the surrogate on both stores), and the whole ingest stopped.
+    The quarantine keeps the field's end and writes those characters as U+FFFD."""
+    from scheldt.ingest.base import Rejection
+
+    rejections = [Rejection("f.json$.data.transportDocument.utilizedTransportEquipments[0]",
+                            "data.transportDocument.utilizedTransportEquipments[0].equipment.equipmentReference",
+                            "is a number", "{}"),
+                  Rejection("f.json$[1]", "statusCodeText", "Not\x00Found", "{\"a\": \"Not\x00Found\"}"),
+                  Rejection("f.json$[2]", "sequenceNumber", "ab\ud800cd is not a whole number", "ab\ud800cd")]
+    with unit_of_work(engine) as uow:
+        assert uow.quarantine.add(rejections, "dcsa-documents", NOW) == 3
+        assert uow.quarantine.add(rejections, "dcsa-documents", NOW) == 0  # the same again adds nothing
+        kept = sorted((q.field, q.why, q.raw) for q in uow.quarantine.list())
+    assert kept == [("...t.utilizedTransportEquipments[0].equipment.equipmentReference", "is a number", "{}"),
+                    ("sequenceNumber", "ab\ufffdcd is not a whole number", "ab\ufffdcd"),
+                    ("statusCodeText", "Not\ufffdFound", "{\"a\": \"Not\ufffdFound\"}")]

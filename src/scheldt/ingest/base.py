@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +41,136 @@ def owner_code(value: Any) -> Any:
     and " simt1 " were stored as sent, and neither the carrier nor the terminal owned the
     trip); "" for nothing; anything else as given, for the store's check to report."""
     return value.strip().upper() if isinstance(value, str) else (value or "")
+
+
+def misfit(record: Any, nul: bool = True, skip: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(field, why) for the first field of a domain record (a dataclass, and the records and
+    tuples it holds) whose value is not of the type the record declares: text (or text holding a
+    NUL character, which the stores cannot keep), true/false, a number; None when every field
+    fits. Readers copy what a sender wrote into records; a number where a name is meant went on
+    to code that takes text, and a fuzz review's vessel name 123 or ``isToOrder: "false"``
+    stopped the whole ingest, every file of the run rolled back. ``flags`` (Scheldt's own) and an
+    ``earlier_reading`` (read from the same text) are not looked at; nor are times, enums and
+    other types (the readers' own making). ``nul`` False: a NUL in text is not looked for;
+    ``skip``: the fields (dotted paths, e.g. ``location.unlocode``) not looked at, which the
+    caller's store checks in its own terms."""
+    check = _checker(type(record), nul, skip)
+    return None if check is None else check(record)
+
+
+_Check = Callable[[Any], "tuple[str, str] | None"]
+_NONE = type(None)
+_SKIPPED = ("flags", "earlier_reading")
+
+
+def _text(value: Any) -> tuple[str, str] | None:
+    if type(value) is str:
+        return ("", "holds a NUL character (U+0000), which the store does not keep in text") if "\x00" in value \
+            else None
+    return "", f"is {_shown_json(value)}, not text"
+
+
+def _any_text(value: Any) -> tuple[str, str] | None:
+    return None if type(value) is str else ("", f"is {_shown_json(value)}, not text")
+
+
+def _true_or_false(value: Any) -> tuple[str, str] | None:
+    return None if isinstance(value, bool) else ("", f"is {_shown_json(value)}, not true or false")
+
+
+def _number(value: Any) -> tuple[str, str] | None:
+    return None if isinstance(value, (int, float)) and not isinstance(value, bool) else (
+        "", f"is {_shown_json(value)}, not a number")
+
+
+def _under(prefix: str, found: tuple[str, str]) -> tuple[str, str]:
+    return (f"{prefix}.{found[0]}" if found[0] and not found[0].startswith("[") else prefix + found[0]), found[1]
+
+
+@functools.cache
+def _checker(kind: Any, nul: bool = True, skip: frozenset[str] = frozenset()) -> _Check | None:
+    """The check of a value of declared type ``kind`` (None: nothing to check), made once;
+    ``nul`` and ``skip`` as :func:`misfit` takes them."""
+    if kind is str:
+        return _text if nul else _any_text
+    if kind is bool:
+        return _true_or_false
+    if kind in (int, float):
+        return _number
+    if dataclasses.is_dataclass(kind):
+        return _record_checker(kind, nul, skip)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return _union_checker(args, nul, skip)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _tuple_checker(_checker(args[0], nul, skip))
+    if origin is tuple:
+        return _tuple_checker(None, tuple(_checker(a, nul, skip) for a in args))
+    return None
+
+
+def _record_checker(cls: type, nul: bool, skip: frozenset[str]) -> _Check:
+    hints = typing.get_type_hints(cls)
+    plan = [(f.name, c) for f in dataclasses.fields(cls) if f.name not in _SKIPPED and f.name not in skip
+            and (c := _checker(hints[f.name], nul, frozenset(p[len(f.name) + 1:] for p in skip
+                                                             if p.startswith(f.name + ".")))) is not None]
+
+    def check(value: Any) -> tuple[str, str] | None:
+        if not isinstance(value, cls):
+            return "", f"is {_shown_json(value)}, not an object"
+        for name, each in plan:
+            found = each(getattr(value, name))
+            if found is not None:
+                return _under(name, found)
+        return None
+    return check
+
+
+def _union_checker(args: tuple[Any, ...], nul: bool, skip: frozenset[str]) -> _Check | None:
+    optional = _NONE in args
+    options = [c for a in args if a is not _NONE and (c := _checker(a, nul, skip)) is not None]
+    if len(options) < len([a for a in args if a is not _NONE]):  # one option checks nothing: anything may fit
+        return None
+
+    def check(value: Any) -> tuple[str, str] | None:
+        if value is None and optional:
+            return None
+        found = [c(value) for c in options]
+        return None if any(f is None for f in found) else found[0]
+    return check
+
+
+def _tuple_checker(each: _Check | None, fixed: tuple[_Check | None, ...] = ()) -> _Check:
+    def check(value: Any) -> tuple[str, str] | None:
+        if not isinstance(value, tuple):
+            return "", f"is {_shown_json(value)}, not a list"
+        for i, item in enumerate(value):
+            c = each if not fixed else (fixed[i] if i < len(fixed) else None)
+            found = c(item) if c is not None else None
+            if found is not None:
+                return _under(f"[{i}]", found)
+        return None
+    return check
+
+
+def _shown_json(value: Any) -> str:
+    """A value as a sender's JSON named it, for a reason: ``a number (123)``, ``a list ([...])``."""
+    kind = {str: "a text", bool: "true/false", type(None): "null", list: "a list", tuple: "a list",
+            dict: "an object", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+    return f"{kind} ({str(value)[:40]})"
+
+
+def storable_text(value: str) -> str:
+    """``value`` as both stores keep text: a NUL character (U+0000, which PostgreSQL text cannot
+    hold) and a lone surrogate (no UTF-8) each written as U+FFFD. A fuzz review's rejection
+    quoting either stopped the whole ingest when it was quarantined."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    return value
 
 
 def first_unlocode(*values: Any, field: str) -> str:
@@ -212,7 +346,8 @@ class Rejection:
         records for the same reason were kept as one (a review's 642 rejected containers of a
         bay plan left one quarantine record)."""
         key = self.raw if self.raw else f"@{self.where}"
-        return hashlib.sha256(f"{key}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
+        # a lone surrogate (JSON "\\ud800") has no UTF-8: a fuzz review's rejection stopped the run
+        return hashlib.sha256(f"{key}\x1f{self.field}\x1f{self.why}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def fingerprint_in(self, file_digest: str, place: str) -> str:
         """:attr:`fingerprint` of a rejection without its raw record read from a file whose
@@ -222,7 +357,8 @@ class Rejection:
         same place are two."""
         if self.raw:
             return self.fingerprint
-        return hashlib.sha256(f"@{file_digest}{place}\x1f{self.field}\x1f{self.why}".encode()).hexdigest()
+        return hashlib.sha256(f"@{file_digest}{place}\x1f{self.field}\x1f{self.why}".encode(
+            "utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(slots=True)

@@ -130,8 +130,9 @@ def _parties(doc: Json) -> tuple[ShippingParty, ...]:
                     out.append(_party(_ROLES.get(key, key), p))
     elif isinstance(raw, list):  # eBL 2 beta / arrival notice: list with partyFunction
         for p in raw:
-            if isinstance(p, dict):
-                out.append(_party(_ROLES.get(p.get("partyFunction", ""), p.get("partyFunction", "")), p))
+            if isinstance(p, dict):  # a null function is no role said (a fuzz review: the document was lost)
+                function = p.get("partyFunction") or ""
+                out.append(_party(_ROLES.get(function, function) if isinstance(function, str) else function, p))
     return tuple(out)
 
 

@@ -263,8 +263,16 @@ def _seals(items: list[Json] | None) -> tuple[Seal, ...]:
 def _flat(obj: Json) -> tuple[Json, Json]:
     """Merge the v3.0-Beta-1 metadata + payload into one flat (v2.2-like) object."""
     if "metadata" in obj:
-        return {**obj.get("payload", {}), **obj["metadata"]}, obj["metadata"]
+        meta, payload = obj["metadata"], obj.get("payload", {})
+        for name, part in (("metadata", meta), ("payload", payload)):
+            if not isinstance(part, dict):  # a fuzz review's null metadata stopped the whole ingest
+                raise FieldError(name, f"{name} is {_json_kind(part)}, not an object")
+        return {**payload, **meta}, meta
     return obj, obj
+
+
+def _json_kind(value: Any) -> str:
+    return {str: "a text", type(None): "null", list: "a list", bool: "true/false"}.get(type(value), "a number")
 
 
 def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: str, strict_uuid: bool) -> Record:
@@ -845,7 +853,10 @@ def _check_one(path: str, sent: Any, where: str, seen: OrderedDict[str, str]) ->
         keys = ", ".join(sorted(obj)[:5])
         return Rejection(where, "eventType", f"not a DCSA event: no eventType/eventTypeCode of "
                          f"{sorted(EVENT_TYPES)} (keys: {keys})", json.dumps(sent)[:2000])
-    flat, meta = _flat(obj)
+    try:
+        flat, meta = _flat(obj)
+    except FieldError as exc:
+        return Rejection(where, exc.field, exc.why, json.dumps(sent, default=str)[:2000])
     v3 = "eventClassification" in obj or "metadata" in obj or withdrawn
     event_id = flat.get("eventID")
     what = f"{kind} event" if kind in EVENT_TYPES else "withdrawal (isRetracted)"

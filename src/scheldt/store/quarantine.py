@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheldt.ingest.base import Rejection
+from scheldt.ingest.base import Rejection, storable_text
 from scheldt.store.models import QuarantineRow
 from scheldt.store.upsert import insert_ignore
 
@@ -57,8 +57,8 @@ class QuarantineRepository:
         added = 0
         for start in range(0, len(unique), ADD_BATCH):
             added += insert_ignore(self.session, QuarantineRow.__table__, [
-                {"fingerprint": key, "source": r.where, "field": r.field, "why": r.why, "raw": r.raw,
-                 "format": format, "received_at": received_at}
+                {"fingerprint": key, "source": storable_text(r.where), "field": _field(r.field),
+                 "why": storable_text(r.why), "raw": storable_text(r.raw), "format": format, "received_at": received_at}
                 for key, r in unique[start:start + ADD_BATCH]])
         return added
 
@@ -70,3 +70,15 @@ class QuarantineRepository:
     def count(self) -> int:
         """Number of quarantined records."""
         return self.session.scalar(select(func.count()).select_from(QuarantineRow)) or 0
+
+
+#: The longest field name the quarantine keeps (its column).
+FIELD_CHARS = 64
+
+
+def _field(name: str) -> str:
+    """A rejection's field as the quarantine keeps it: storable text of at most
+    :data:`FIELD_CHARS` characters, its end kept (the field itself, not the path's start) when
+    longer (a fuzz review's JSON path of 75 characters stopped the whole ingest on PostgreSQL)."""
+    name = storable_text(name)
+    return name if len(name) <= FIELD_CHARS else "..." + name[-(FIELD_CHARS - 3):]

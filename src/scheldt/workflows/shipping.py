@@ -41,7 +41,7 @@ from scheldt.domain.trips import (
 )
 from scheldt.errors import InputError, NotFoundError
 from scheldt.ingest.ais import AisCsvLayout, AisStats, detect_ais_layout, read_ais_csv, read_nmea
-from scheldt.ingest.base import FileReport, Rejection
+from scheldt.ingest.base import FileReport, Rejection, misfit
 from scheldt.ingest.dcsa_documents import read_dcsa_documents
 from scheldt.ingest.dcsa_events import in_dcsa_terms, read_dcsa_events
 from scheldt.ingest.edifact.messages import read_edifact
@@ -136,7 +136,9 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport,
     """The events among ``records`` with their reference flags, counted as accepted; retractions
     and rejections put in their lists (a Track & Trace document holds no transport documents)."""
     for rec in records:
-        if isinstance(rec, Event):
+        if isinstance(rec, Event) and (unfit := _unfit(rec)) is not None:
+            rejections.append(unfit)
+        elif isinstance(rec, Event):
             rec = _checked(rec, now)
             report.add_flags(rec.flags, rec.source)
             report.accepted += 1
@@ -147,8 +149,11 @@ def _events_only(records: Iterable[object], now: datetime, report: FileReport,
 
 def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], documents: list[Consignment],
           retractions: list[Retraction | ReportReplaced], rejections: list[Rejection]) -> None:
-    """Put one record read from a file where it belongs (with its reference flags)."""
-    if isinstance(rec, Consignment):
+    """Put one record read from a file where it belongs (with its reference flags); one with a
+    field of the wrong type is rejected (:func:`_unfit`)."""
+    if isinstance(rec, (Consignment, Event, Retraction)) and (unfit := _unfit(rec)) is not None:
+        rejections.append(unfit)
+    elif isinstance(rec, Consignment):
         rec = _checked(rec, now)
         documents.append(rec)
         report.add_flags(rec.flags, rec.source)
@@ -164,6 +169,27 @@ def _sort(rec: object, now: datetime, report: FileReport, events: list[Event], d
         rec = _checked(rec, now)
         events.append(rec)
         report.add_flags(rec.flags, rec.source)
+
+
+#: The fields of an event that the event store checks itself, as text columns, refusing a value
+#: that is not text or holds a NUL in DCSA's terms (:func:`scheldt.ingest.dcsa_events.in_dcsa_terms`;
+#: a NUL in a vessel name is left out and said): :func:`_unfit` leaves them to it.
+_EVENT_COLUMNS = frozenset({
+    "event_id", "event_type", "classifier", "container_number", "documents", "location.unlocode",
+    "location.facility_code", "transport_call.unlocode", "transport_call.facility_code", "transport_call.vessel.imo",
+    "transport_call.vessel.name", "transport_call.export_voyage", "transport_call.import_voyage"})
+
+
+def _unfit(record: Event | Consignment | Retraction) -> Rejection | None:
+    """The rejection of a record holding a value of the wrong type (:func:`misfit`: a number or
+    a list where text is meant, a NUL character in a document's text), naming the record's
+    field; None when every field fits. An event's text columns are left to the event store
+    (:data:`_EVENT_COLUMNS`)."""
+    found = misfit(record, False, _EVENT_COLUMNS) if isinstance(record, Event) else misfit(record)
+    if found is None:
+        return None
+    field, why = found
+    return Rejection(record.source, field, f"{field} {why}")
 
 
 def _flush(uow: UnitOfWork, events: list[Event], documents: list[Consignment], report: FileReport,
@@ -626,10 +652,12 @@ def _event_ports(event: Any) -> list[tuple[str, str]]:
     """(field, UN/LOCODE) of the ports an event names: its location, its transport call's port
     and, for a stowage position, its ports of loading and discharge (an attack review's bay plan
     port of discharge ZZZZZ passed unflagged; the high-risk port indicators read it)."""
-    return [("location", event.location.unlocode if event.location is not None else ""),
-            ("transport_call", event.transport_call.unlocode if event.transport_call is not None else ""),
-            ("port_of_loading", getattr(event, "port_of_loading", "") or ""),
-            ("port_of_discharge", getattr(event, "port_of_discharge", "") or "")]
+    ports = [("location", event.location.unlocode if event.location is not None else ""),
+             ("transport_call", event.transport_call.unlocode if event.transport_call is not None else ""),
+             ("port_of_loading", getattr(event, "port_of_loading", "") or ""),
+             ("port_of_discharge", getattr(event, "port_of_discharge", "") or "")]
+    # a code that is not text is the event store's to refuse (a fuzz review's list stopped the ingest here)
+    return [(field, code) for field, code in ports if isinstance(code, str)]
 
 
 @lru_cache(maxsize=4096)

@@ -123,6 +123,12 @@ def component(segment: Segment, element: int, part: int = 0) -> str:
     return (value if part == 0 else "") or ""
 
 
+#: What pydifact raises on text it cannot tokenize: a syntax error, a value it cannot read, and
+#: an OSError when it looks up a syntax version named by the UNB as a file (a fuzz review's
+#: 4,096-character version stopped the whole ingest: "File name too long").
+_TOKEN_ERRORS = (EDISyntaxError, ValueError, IndexError, OSError)
+
+
 def segments(text: str) -> list[Segment]:
     """Tokenize with pydifact (its own syntax warnings silenced; we report what matters)."""
     with warnings.catch_warnings():
@@ -154,7 +160,7 @@ def _one_by_one(text: str) -> list[Segment | Unreadable]:
     out: list[Segment | Unreadable] = []
     try:  # the advice is a segment of its own, as a whole parse counts it
         out += segments(una) if una else []
-    except (EDISyntaxError, ValueError, IndexError):
+    except _TOKEN_ERRORS:
         pass
     piece: list[str] = []
     escaped = False
@@ -179,7 +185,7 @@ def _read_piece(una: str, raw: str, terminator: str) -> list[Segment | Unreadabl
     for i in range(len(lines)):
         try:
             found = segments(una + "\n".join(lines[i:]) + terminator)
-        except (EDISyntaxError, ValueError, IndexError) as exc:
+        except _TOKEN_ERRORS as exc:
             problem = problem or str(exc)[:300]
             continue
         read = [seg for seg in found if seg.tag.strip() != "UNA"]  # the advice given with each piece
@@ -406,7 +412,7 @@ def _read_text(text: str, source: str, before: int, byte: int) -> Generator[Mess
     complete = unwrapped(complete)
     try:
         segs = list(segments(complete))
-    except (EDISyntaxError, ValueError, IndexError) as exc:
+    except _TOKEN_ERRORS as exc:
         segs = _one_by_one(complete)
         if not any(isinstance(seg, Segment) for seg in segs):
             yield Rejection(f"{source}", "", f"not a readable EDIFACT interchange: {exc}")
