@@ -523,10 +523,9 @@ def _first_vessel_call(details: Any, flags: list[Flag]) -> TransportCall | None:
     shipper's declaration does not say which terminal handles the box. A move naming only that
     voyage joins the declaration's trip (:func:`scheldt.domain.trips._key_voyage`; read since
     2026-12-07, and a declaration stored before is the same one sent again:
-    :func:`scheldt.store.events._earlier_readings`). A value that is not
-    text, or a port code longer than a UN/LOCODE, is flagged into ``flags`` and not used: these
-    are optional, and the verified gross mass is kept (a review's numeric vessel name stopped
-    the whole ingest)."""
+    :func:`scheldt.store.events._earlier_readings`). A value that is not text, or a port code
+    longer than a UN/LOCODE, is flagged into ``flags`` and not used: these are optional, and
+    the verified gross mass is kept (a review's numeric vessel name stopped the whole ingest)."""
     if not isinstance(details, dict):
         return None
     at = "vesselVoyageDetails"
