@@ -13,6 +13,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -185,6 +186,25 @@ QUARANTINE_DIGEST = "1fa91b5f7caac583c1b20abbacd4a396fa43d470612a8d3706486c17343
 SQLITE_TEXT_DIGEST = "4956b29e2406cf38743fac6059b0334a028d7ff991fe1d4057e2b1946f6314e4"  # as EVENTS_DIGEST
 
 
+def _ingested(engine: Engine, files: dict[str, Path], *names: str) -> list[Any]:
+    """The reports of ingesting ``files[name]`` for each of ``names`` in turn, in one unit of work."""
+    with unit_of_work(engine) as uow:
+        return [ingest_file(uow, files[name], IngestOptions(), NOW) for name in names]
+
+
+def _forget_events(engine: Engine) -> None:
+    with unit_of_work(engine) as uow:
+        uow.session.execute(ShippingEventRow.__table__.delete())
+
+
+def _vgm_row(engine: Engine) -> ShippingEventRow:
+    """The one stored VGM declaration, detached from its session."""
+    with unit_of_work(engine) as uow:
+        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+        uow.session.expunge(row)
+    return row  # type: ignore[no-any-return]
+
+
 def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: Engine, tmp_path: Path) -> None:
     """The tare a VGM declaration gives is read since the mass-gap check allows for it (a
     carrier-data review): a declaration stored before, without it, is the same one re-sent with
@@ -203,17 +223,10 @@ def test_a_vgm_stored_before_its_tare_was_read_is_the_same_one_re_sent(engine: E
             sent["equipmentDetails"]["tareWeight"] = tare
         files[name] = tmp_path / f"vgm-{name}.json"
         files[name].write_text(json.dumps(doc))
-    with unit_of_work(engine) as uow:
-        first = ingest_file(uow, files["before"], IngestOptions(), NOW)
-        again = ingest_file(uow, files["with"], IngestOptions(), NOW)
-        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
-        kept = row.details.get("tare_kg")
-    with unit_of_work(engine) as uow:  # a store that read the tare first
-        uow.session.execute(ShippingEventRow.__table__.delete())
-    with unit_of_work(engine) as uow:
-        with_tare = ingest_file(uow, files["with"], IngestOptions(), NOW)
-        same = ingest_file(uow, files["with"], IngestOptions(), NOW)
-        fixed = ingest_file(uow, files["fixed"], IngestOptions(), NOW)
+    first, again = _ingested(engine, files, "before", "with")
+    kept = _vgm_row(engine).details.get("tare_kg")
+    _forget_events(engine)  # a store that read the tare first
+    with_tare, same, fixed = _ingested(engine, files, "with", "with", "fixed")
     assert (first.added, again.added, again.rejected, kept) == (1, 0, 0, None)
     assert (with_tare.added, same.added, same.rejected, fixed.added, fixed.rejected) == (1, 0, 0, 0, 1)
     # one file holding it twice, the second copy with a tare: a clash within the file (a regression
@@ -248,18 +261,12 @@ def test_a_vgm_stored_before_its_vessel_and_voyage_were_read_is_the_same_one_re_
         sent["vesselVoyageDetails"] = details
         files[name] = tmp_path / f"vgm-{name}.json"
         files[name].write_text(json.dumps(doc))
+    before, again, odd = _ingested(engine, files, "as-read-before", "full", "odd-name")
     with unit_of_work(engine) as uow:
-        before = ingest_file(uow, files["as-read-before"], IngestOptions(), NOW)
-        again = ingest_file(uow, files["full"], IngestOptions(), NOW)
-        odd = ingest_file(uow, files["odd-name"], IngestOptions(), NOW)
         quarantined = uow.session.scalar(select(func.count()).select_from(QuarantineRow))
-    with unit_of_work(engine) as uow:  # a store that read the voyage first
-        uow.session.execute(ShippingEventRow.__table__.delete())
-    with unit_of_work(engine) as uow:
-        first = ingest_file(uow, files["full"], IngestOptions(), NOW)
-        same = ingest_file(uow, files["full"], IngestOptions(), NOW)
-        other = ingest_file(uow, files["other-voyage"], IngestOptions(), NOW)
-        [row] = uow.session.scalars(select(ShippingEventRow).where(ShippingEventRow.kind == "VGM")).all()
+    _forget_events(engine)  # a store that read the voyage first
+    first, same, other = _ingested(engine, files, "full", "full", "other-voyage")
+    row = _vgm_row(engine)
     assert (before.added, again.added, again.rejected, odd.added, odd.rejected, quarantined) == (1, 0, 0, 0, 0, 0)
     assert (first.added, same.added, same.rejected, other.added, other.rejected) == (1, 0, 0, 0, 1)
     assert (row.export_voyage, row.import_voyage, row.vessel_name, row.unlocode) == ("2103S", "2103S",
