@@ -155,9 +155,7 @@ def _tuple_checker(each: _Check | None, fixed: tuple[_Check | None, ...] = ()) -
 
 def _shown_json(value: Any) -> str:
     """A value as a sender's JSON named it, for a reason: ``a number (123)``, ``a list ([...])``."""
-    kind = {str: "a text", bool: "true/false", type(None): "null", list: "a list", tuple: "a list",
-            dict: "an object", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
-    return f"{kind} ({str(value)[:40]})"
+    return f"{json_kind(value, type(value).__name__)} ({str(value)[:40]})"
 
 
 def storable_text(value: str) -> str:
@@ -293,7 +291,13 @@ def misshapen(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | N
 
 
 _JSON_NAMES = {"str": "a text", "NoneType": "null", "int": "a number", "float": "a number", "bool": "true/false",
-               "list": "a list", "dict": "an object", "Decimal": "a number"}
+               "list": "a list", "tuple": "a list", "dict": "an object", "Decimal": "a number"}
+
+
+def json_kind(value: Any, unknown: str = "a number") -> str:
+    """How a sender's JSON names the kind of ``value`` ("a text", "null", "a list", "an object",
+    "true/false", "a number"); ``unknown`` for a value of any other type."""
+    return _JSON_NAMES.get(type(value).__name__, unknown)
 
 
 def structure_why(exc: Exception) -> str:

@@ -43,6 +43,7 @@ from scheldt.ingest.base import (
     Rejection,
     huge_numbers_as_text,
     iso_datetime,
+    json_kind,
     misshapen,
     owner_code,
     sequence_number,
@@ -552,7 +553,7 @@ def _text(value: Any, field: str, flags: list[Flag], longest: int | None = None)
     if isinstance(value, str):
         why = f"{field} {value[:40]!r} is not a UN/LOCODE; not used"
     else:
-        why = (f"{field} is {_json_name(value)} ({json.dumps(value, default=str)[:40]}), not "
+        why = (f"{field} is {json_kind(value)} ({json.dumps(value, default=str)[:40]}), not "
                f"{'a UN/LOCODE' if longest is not None else 'text'}; not used")
     flags.append(Flag(field, "unreadable-value", why))
     return ""
@@ -811,7 +812,7 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
             continue
         try:
             if not isinstance(item, dict):
-                raise FieldError("", f"holds {_json_name(item)}, not an object")
+                raise FieldError("", f"holds {json_kind(item)}, not an object")
             got = read(item, where)
             yield from list(got) if isinstance(got, Iterator) else [got]
         except FieldError as exc:
@@ -822,8 +823,6 @@ def _each(items: list[Any], path: str, read: Callable[[Any, str], Record | Itera
                             json.dumps(item, default=str)[:2000])
 
 
-def _json_name(value: Any) -> str:
-    return {str: "a text", type(None): "null", list: "a list", bool: "true/false"}.get(type(value), "a number")
 
 
 def _rebased(rec: Record, source: str, i: int) -> Record:

@@ -56,6 +56,7 @@ from scheldt.ingest.base import (
     has_huge_number,
     huge_numbers_as_text,
     iso_datetime,
+    json_kind,
     misshapen,
     owner_code,
     sequence_number,
@@ -266,13 +267,9 @@ def _flat(obj: Json) -> tuple[Json, Json]:
         meta, payload = obj["metadata"], obj.get("payload", {})
         for name, part in (("metadata", meta), ("payload", payload)):
             if not isinstance(part, dict):  # a fuzz review's null metadata stopped the whole ingest
-                raise FieldError(name, f"{name} is {_json_kind(part)}, not an object")
+                raise FieldError(name, f"{name} is {json_kind(part)}, not an object")
         return {**payload, **meta}, meta
     return obj, obj
-
-
-def _json_kind(value: Any) -> str:
-    return {str: "a text", type(None): "null", list: "a list", bool: "true/false"}.get(type(value), "a number")
 
 
 def _event(obj: Json, flat: Json, meta: Json, kind: str, event_id: str, where: str, strict_uuid: bool) -> Record:
